@@ -1,0 +1,139 @@
+/**
+ * What the gateway needs from Xero and Xendit, in our own terms (decimal strings and minor units,
+ * never floats). clients/xero.ts and clients/xendit.ts implement these over the official SDKs;
+ * tests and the demo point those SDKs at app/simulators/.
+ */
+import type { Currency } from '../money.js';
+
+// ---------- Xero ----------
+export type XeroInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
+
+export interface XeroLineItem {
+  description: string;
+  quantity: string; // decimal string, e.g. "1" or "1.5"
+  unitAmount: string; // decimal string
+  lineAmount: string; // decimal string
+}
+
+export interface XeroInvoice {
+  invoiceId: string;
+  invoiceNumber: string;
+  type: 'ACCREC' | 'ACCPAY';
+  status: XeroInvoiceStatus;
+  currencyCode: string; // as Xero says; may be unsupported by Xendit
+  total: string; // decimal string
+  amountDue: string; // decimal string
+  amountPaid: string; // decimal string
+  contactName: string;
+  contactEmail?: string;
+  lineItems: XeroLineItem[];
+}
+
+export interface XeroPayment {
+  paymentId: string;
+  invoiceId: string;
+  reference: string;
+  amount: string; // decimal string
+  status: string; // AUTHORISED | DELETED
+}
+
+export interface XeroOrganisation {
+  organisationId: string;
+  name: string;
+  shortCode: string;
+  baseCurrency: string;
+}
+
+export interface XeroBankAccount {
+  accountId: string;
+  name: string;
+  code?: string;
+  currencyCode?: string;
+}
+
+/** A Custom Connection (client_credentials). tenantId is '' for Custom Connections. */
+export interface XeroCredentials {
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
+}
+
+export interface NewXeroPayment {
+  invoiceId: string;
+  accountId: string;
+  date: string; // YYYY-MM-DD
+  amount: string; // decimal string
+  reference: string;
+}
+
+export interface XeroGateway {
+  getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
+  /** null when no invoice has that number. */
+  findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string): Promise<XeroInvoice | null>;
+  getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
+  /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */
+  findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;
+  createPayment(creds: XeroCredentials, payment: NewXeroPayment, idempotencyKey: string): Promise<XeroPayment>;
+  listBankAccounts(creds: XeroCredentials): Promise<XeroBankAccount[]>;
+}
+
+// ---------- Xendit ----------
+export type XenditInvoiceStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
+
+export interface XenditInvoice {
+  id: string;
+  externalId: string;
+  status: XenditInvoiceStatus;
+  currency: Currency;
+  amount: number; // minor units
+  invoiceUrl: string;
+  paidAmount?: number; // minor units
+  feesPaidAmount?: number; // minor units
+  paidAt?: string; // ISO timestamp
+  paymentMethod?: string;
+}
+
+export interface NewXenditInvoice {
+  externalId: string;
+  currency: Currency;
+  amount: number; // minor units
+  description: string;
+  payerEmail?: string;
+  items?: { name: string; quantity: number; price: number /* minor units */ }[];
+  successRedirectUrl: string;
+  failureRedirectUrl: string;
+  invoiceDurationSeconds: number;
+}
+
+export interface XenditGateway {
+  createInvoice(secretKey: string, invoice: NewXenditInvoice): Promise<XenditInvoice>;
+  /** null when Xendit has no invoice with that id. */
+  getInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice | null>;
+  findInvoicesByExternalId(secretKey: string, externalId: string): Promise<XenditInvoice[]>;
+  expireInvoice(secretKey: string, invoiceId: string): Promise<void>;
+}
+
+// ---------- Errors both clients throw ----------
+/**
+ * unavailable: network error, timeout, 5xx — retry later.
+ * rate_limited: 429 — retry after retryAfterSeconds.
+ * rejected: 4xx validation (e.g. Xero 400 "payment exceeds amount due") — never retry.
+ * unauthorized: 401/403, bad credentials or revoked connection.
+ */
+export type UpstreamErrorKind = 'unavailable' | 'rate_limited' | 'rejected' | 'unauthorized';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly upstream: 'xero' | 'xendit',
+    readonly kind: UpstreamErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`${upstream} ${kind}${status ? ` (${status})` : ''}: ${message}`);
+    this.name = 'UpstreamError';
+  }
+  get retryable(): boolean {
+    return this.kind === 'unavailable' || this.kind === 'rate_limited';
+  }
+}

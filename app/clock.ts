@@ -1,0 +1,3 @@
+/** Injected everywhere time matters, so tests move time instead of waiting for it. */
+export type Clock = () => Date;
+export const systemClock: Clock = () => new Date();

@@ -1,0 +1,94 @@
+/**
+ * Every outcome a customer or caller can see, as one typed family. The error handler maps each to
+ * a status and a page (or JSON for machine routes); services throw them without knowing about HTTP.
+ */
+export type MessageKey =
+  | 'badRequest'
+  | 'notFound'
+  | 'alreadyPaid'
+  | 'notPayable'
+  | 'unsupportedCurrency'
+  | 'unavailable'
+  | 'internal';
+
+export class DomainError extends Error {
+  readonly status: number = 500;
+  readonly messageKey: MessageKey = 'internal';
+  readonly retryAfterSeconds?: number;
+  /** Safe to show to the caller (JSON routes); never contains secrets. */
+  readonly publicReason: string = 'internal error';
+}
+
+export class BadRequest extends DomainError {
+  override readonly status = 400;
+  override readonly messageKey = 'badRequest';
+  constructor(readonly publicReason: string) {
+    super(publicReason);
+  }
+}
+
+/** One answer for unknown ShortCode and unknown invoice number, so neither can be probed. */
+export class PaymentLinkNotFound extends DomainError {
+  override readonly status = 404;
+  override readonly messageKey = 'notFound';
+  override readonly publicReason = 'not found';
+}
+
+export class InvoiceAlreadyPaid extends DomainError {
+  override readonly status = 200;
+  override readonly messageKey = 'alreadyPaid';
+  override readonly publicReason = 'invoice already paid';
+  /** processing: Xendit has the money and we are still recording it in Xero. */
+  constructor(readonly invoiceNumber: string, readonly processing = false) {
+    super(`invoice ${invoiceNumber} is already paid${processing ? ' (being recorded)' : ''}`);
+  }
+}
+
+export class InvoiceNotPayable extends DomainError {
+  override readonly status = 409;
+  override readonly messageKey = 'notPayable';
+  override readonly publicReason = 'invoice cannot be paid';
+  constructor(readonly invoiceNumber: string, readonly xeroStatus: string) {
+    super(`invoice ${invoiceNumber} is ${xeroStatus}`);
+  }
+}
+
+export class UnsupportedCurrency extends DomainError {
+  override readonly status = 422;
+  override readonly messageKey = 'unsupportedCurrency';
+  override readonly publicReason = 'currency or amount cannot be charged through Xendit';
+  constructor(readonly currency: string, detail: string) {
+    super(detail);
+  }
+}
+
+export class ServiceUnavailable extends DomainError {
+  override readonly status = 503;
+  override readonly messageKey = 'unavailable';
+  override readonly publicReason = 'temporarily unavailable';
+  constructor(detail: string, override readonly retryAfterSeconds = 30) {
+    super(detail);
+  }
+}
+
+export class NotFoundJson extends DomainError {
+  override readonly status = 404;
+  override readonly messageKey = 'notFound';
+  constructor(override readonly publicReason: string) {
+    super(publicReason);
+  }
+}
+
+export class Unauthorized extends DomainError {
+  override readonly status = 401;
+  override readonly messageKey = 'badRequest';
+  constructor(override readonly publicReason: string) {
+    super(publicReason);
+  }
+}
+
+export class UnsupportedMediaType extends DomainError {
+  override readonly status = 415;
+  override readonly messageKey = 'badRequest';
+  override readonly publicReason = 'content-type must be application/json';
+}

@@ -1,0 +1,81 @@
+/** Customer-facing text in Indonesian and English. Keys are checked by the compiler. */
+export type Lang = 'id' | 'en';
+export const LANGS: Lang[] = ['id', 'en'];
+
+const en = {
+  htmlTitle: 'Pay with Xendit',
+  switchLang: 'Bahasa Indonesia',
+  badRequestTitle: 'This payment link is incomplete',
+  badRequestBody: 'The link is missing the invoice number or the business code. Please use the "Pay with Xendit" link in your invoice again, or contact the business that sent it.',
+  notFoundTitle: 'We could not find this invoice',
+  notFoundBody: 'The payment link does not match an invoice we can collect. Please check the link in your invoice or contact the business that sent it.',
+  alreadyPaidTitle: 'This invoice is already paid',
+  alreadyPaidBody: 'Invoice {invoice} has nothing left to pay. Thank you!',
+  processingTitle: 'Your payment was received',
+  processingBody: 'We received the payment for invoice {invoice} and are recording it. It will show as paid in the invoice shortly — there is no need to pay again.',
+  notPayableTitle: 'This invoice cannot be paid online',
+  notPayableBody: 'Invoice {invoice} is not open for payment (it may have been cancelled or is still a draft). Please contact the business that sent it.',
+  unsupportedCurrencyTitle: 'This invoice cannot be paid with Xendit',
+  unsupportedCurrencyBody: 'Xendit cannot collect this invoice\'s currency or amount ({currency}). Please contact the business that sent it for another way to pay.',
+  unavailableTitle: 'Payments are briefly unavailable',
+  unavailableBody: 'We could not reach the payment service just now. Nothing was charged. Please try again in a minute.',
+  internalTitle: 'Something went wrong',
+  internalBody: 'Nothing was charged. Please try again in a minute; if it keeps happening, contact the business that sent the invoice.',
+  tryAgain: 'Try again',
+  returnPaidTitle: 'Thank you for your payment',
+  returnPaidBody: 'Your payment for invoice {invoice} was received. The invoice will show as paid in Xero shortly; you may close this page.',
+  returnFailedTitle: 'The payment was not completed',
+  returnFailedBody: 'Nothing was charged for invoice {invoice}. You can use the "Pay with Xendit" link in your invoice to try again.',
+  reference: 'Reference',
+} as const;
+
+export type MessageId = keyof typeof en;
+
+const id: Record<MessageId, string> = {
+  htmlTitle: 'Bayar dengan Xendit',
+  switchLang: 'English',
+  badRequestTitle: 'Tautan pembayaran ini tidak lengkap',
+  badRequestBody: 'Tautan tidak memuat nomor invoice atau kode usaha. Silakan gunakan lagi tautan "Pay with Xendit" di invoice Anda, atau hubungi usaha yang mengirimnya.',
+  notFoundTitle: 'Invoice tidak ditemukan',
+  notFoundBody: 'Tautan pembayaran tidak cocok dengan invoice yang dapat kami tagih. Periksa tautan di invoice Anda atau hubungi usaha yang mengirimnya.',
+  alreadyPaidTitle: 'Invoice ini sudah lunas',
+  alreadyPaidBody: 'Tidak ada lagi yang perlu dibayar untuk invoice {invoice}. Terima kasih!',
+  processingTitle: 'Pembayaran Anda sudah diterima',
+  processingBody: 'Kami telah menerima pembayaran untuk invoice {invoice} dan sedang mencatatnya. Invoice akan segera tampil lunas — Anda tidak perlu membayar lagi.',
+  notPayableTitle: 'Invoice ini tidak dapat dibayar secara online',
+  notPayableBody: 'Invoice {invoice} tidak terbuka untuk pembayaran (mungkin dibatalkan atau masih draf). Silakan hubungi usaha yang mengirimnya.',
+  unsupportedCurrencyTitle: 'Invoice ini tidak dapat dibayar dengan Xendit',
+  unsupportedCurrencyBody: 'Xendit tidak dapat menagih mata uang atau jumlah invoice ini ({currency}). Silakan hubungi usaha yang mengirimnya untuk cara pembayaran lain.',
+  unavailableTitle: 'Pembayaran sedang tidak tersedia',
+  unavailableBody: 'Kami tidak dapat menghubungi layanan pembayaran saat ini. Tidak ada dana yang ditagih. Silakan coba lagi dalam satu menit.',
+  internalTitle: 'Terjadi kesalahan',
+  internalBody: 'Tidak ada dana yang ditagih. Silakan coba lagi dalam satu menit; jika terus terjadi, hubungi usaha yang mengirim invoice.',
+  tryAgain: 'Coba lagi',
+  returnPaidTitle: 'Terima kasih atas pembayaran Anda',
+  returnPaidBody: 'Pembayaran Anda untuk invoice {invoice} telah diterima. Invoice akan segera tampil lunas di Xero; Anda boleh menutup halaman ini.',
+  returnFailedTitle: 'Pembayaran tidak selesai',
+  returnFailedBody: 'Tidak ada dana yang ditagih untuk invoice {invoice}. Anda dapat menggunakan tautan "Pay with Xendit" di invoice Anda untuk mencoba lagi.',
+  reference: 'Referensi',
+};
+
+const dictionaries: Record<Lang, Record<MessageId, string>> = { en, id };
+
+export function translator(lang: Lang) {
+  return (key: MessageId, vars: Record<string, string> = {}): string =>
+    dictionaries[lang][key].replace(/\{(\w+)\}/g, (_, name: string) => vars[name] ?? '');
+}
+
+/** ?lang= wins, then the browser's Accept-Language; Indonesian is the default for our customers. */
+export function chooseLang(queryLang: unknown, acceptLanguage: string | undefined): Lang {
+  if (typeof queryLang === 'string' && (LANGS as string[]).includes(queryLang.toLowerCase())) return queryLang.toLowerCase() as Lang;
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag, ...params] = part.trim().toLowerCase().split(';');
+      const q = params.find((p) => p.trim().startsWith('q='));
+      return { tag: tag.split('-')[0], q: q ? Number(q.trim().slice(2)) || 0 : 1 };
+    })
+    .filter((x) => (LANGS as string[]).includes(x.tag))
+    .sort((a, b) => b.q - a.q);
+  return (ranked[0]?.tag as Lang | undefined) ?? 'id';
+}

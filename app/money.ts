@@ -1,0 +1,64 @@
+/**
+ * Money stays exact: integer minor units in our code and database, decimal strings at the edges.
+ * A minor unit is the smallest amount Xendit charges: whole rupiah and dong, cents elsewhere.
+ */
+export const SUPPORTED_CURRENCIES = ['IDR', 'PHP', 'THB', 'VND', 'MYR', 'USD'] as const;
+export type Currency = (typeof SUPPORTED_CURRENCIES)[number];
+
+const EXPONENT: Record<Currency, number> = { IDR: 0, VND: 0, PHP: 2, THB: 2, MYR: 2, USD: 2 };
+
+export function isSupportedCurrency(code: string): code is Currency {
+  return (SUPPORTED_CURRENCIES as readonly string[]).includes(code);
+}
+
+export function exponentOf(currency: Currency): number {
+  return EXPONENT[currency];
+}
+
+export class AmountError extends Error {}
+
+const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
+
+/**
+ * "150000.00" IDR → 150000; "12.5" PHP → 1250. Throws AmountError when the amount has more
+ * precision than the currency can be charged in (e.g. 0.50 IDR) or is not a plain decimal.
+ */
+export function toMinor(decimal: string, currency: Currency): number {
+  const m = DECIMAL.exec(decimal.trim());
+  if (!m) throw new AmountError(`not a decimal amount: ${JSON.stringify(decimal)}`);
+  const [, sign, whole, frac = ''] = m;
+  const exp = EXPONENT[currency];
+  const significant = frac.replace(/0+$/, '');
+  if (significant.length > exp) throw new AmountError(`${decimal} ${currency} has more decimals than ${currency} allows (${exp})`);
+  const minor = BigInt(whole + significant.padEnd(exp, '0'));
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new AmountError(`amount too large: ${decimal}`);
+  return Number(sign ? -minor : minor);
+}
+
+/** 150000 IDR → "150000"; 1250 PHP → "12.50". */
+export function toDecimal(minor: number, currency: Currency): string {
+  if (!Number.isSafeInteger(minor)) throw new AmountError(`minor units must be a safe integer: ${minor}`);
+  const exp = EXPONENT[currency];
+  const digits = Math.abs(minor).toString().padStart(exp + 1, '0');
+  const sign = minor < 0 ? '-' : '';
+  return exp === 0 ? sign + digits : `${sign}${digits.slice(0, -exp)}.${digits.slice(-exp)}`;
+}
+
+/**
+ * SDK models type amounts as JS numbers. A number parsed from JSON prints back as its shortest
+ * exact decimal (1234.5 → "1234.5"), so this is the one lossless way in from a number.
+ */
+export function numberToDecimal(value: number): string {
+  if (!Number.isFinite(value)) throw new AmountError(`not a finite amount: ${value}`);
+  const text = String(value);
+  if (!DECIMAL.test(text)) throw new AmountError(`amount out of range: ${text}`);
+  return text;
+}
+
+/** Formats for people: "Rp 150.000", "₱12.50" style is left to Intl. */
+export function formatMoney(minor: number, currency: Currency, locale: string): string {
+  const exp = EXPONENT[currency];
+  return new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exp, maximumFractionDigits: exp }).format(
+    Number(toDecimal(minor, currency)),
+  );
+}

@@ -1,0 +1,29 @@
+/** Every route the gateway serves, named once; views and redirects build links from here. */
+export const paths = {
+  home: '/',
+  pay: '/pay',
+  payReturn: '/pay/return',
+  xenditCallback: '/callbacks/xendit/:merchantId',
+  healthz: '/healthz',
+  readyz: '/readyz',
+  simXero: '/_sim/xero',
+  simXendit: '/_sim/xendit',
+} as const;
+
+export function callbackPathFor(merchantId: string): string {
+  return paths.xenditCallback.replace(':merchantId', encodeURIComponent(merchantId));
+}
+
+/** The Custom Payment URL a merchant pastes into Xero; Xero fills the bracketed placeholders. */
+export function customPaymentUrl(publicUrl: string): string {
+  return `${publicUrl}${paths.pay}?invoiceNo=[INVOICENUMBER]&currency=[CURRENCY]&amount=[AMOUNTDUE]&shortCode=[SHORTCODE]`;
+}
+
+/** What Xero produces from the Custom Payment URL for one invoice. */
+export function payLinkFor(publicUrl: string, v: { invoiceNumber: string; currency: string; amountDue: string; shortCode: string }): string {
+  return customPaymentUrl(publicUrl)
+    .replace('[INVOICENUMBER]', encodeURIComponent(v.invoiceNumber))
+    .replace('[CURRENCY]', encodeURIComponent(v.currency))
+    .replace('[AMOUNTDUE]', encodeURIComponent(v.amountDue))
+    .replace('[SHORTCODE]', encodeURIComponent(v.shortCode));
+}

@@ -1,0 +1,163 @@
+import type { Selectable } from 'kysely';
+import type { Db } from './db.js';
+import type { CheckoutsTable, CheckoutStatus } from './schema.js';
+import { int8 } from './int8.js';
+import type { Currency } from '../money.js';
+
+export interface Checkout {
+  id: string;
+  merchantId: string;
+  xeroInvoiceId: string;
+  invoiceNumber: string;
+  currency: Currency;
+  amount: number; // minor units
+  externalId: string;
+  xenditInvoiceId: string | null;
+  invoiceUrl: string | null;
+  status: CheckoutStatus;
+  expiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewCheckout = Pick<
+  Checkout,
+  'id' | 'merchantId' | 'xeroInvoiceId' | 'invoiceNumber' | 'currency' | 'amount' | 'externalId' | 'expiresAt'
+>;
+
+const LIVE: CheckoutStatus[] = ['creating', 'open'];
+
+function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    xeroInvoiceId: r.xero_invoice_id,
+    invoiceNumber: r.invoice_number,
+    currency: r.currency as Currency,
+    amount: int8(r.amount),
+    externalId: r.external_id,
+    xenditInvoiceId: r.xendit_invoice_id,
+    invoiceUrl: r.invoice_url,
+    status: r.status,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function createCheckoutStore(db: Db) {
+  return {
+    async live(merchantId: string, xeroInvoiceId: string, amount: number): Promise<Checkout | null> {
+      const r = await db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xero_invoice_id', '=', xeroInvoiceId)
+        .where('amount', '=', amount)
+        .where('status', 'in', LIVE)
+        .executeTakeFirst();
+      return r ? toCheckout(r) : null;
+    },
+
+    /** Inserts a 'creating' row; null when another live checkout for the same invoice and amount won. */
+    async claim(c: NewCheckout, now: Date): Promise<Checkout | null> {
+      const r = await db
+        .insertInto('checkouts')
+        .values({
+          id: c.id,
+          merchant_id: c.merchantId,
+          xero_invoice_id: c.xeroInvoiceId,
+          invoice_number: c.invoiceNumber,
+          currency: c.currency,
+          amount: c.amount,
+          external_id: c.externalId,
+          expires_at: c.expiresAt,
+          status: 'creating',
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      return r ? toCheckout(r) : null;
+    },
+
+    /** A 'creating' row whose creator went quiet (crash, timeout) may be taken over, by one clicker only. */
+    async takeOver(id: string, staleBefore: Date, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'creating')
+        .where('updated_at', '<', staleBefore)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    async open(id: string, xenditInvoiceId: string, invoiceUrl: string, now: Date): Promise<Checkout> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'open', xendit_invoice_id: xenditInvoiceId, invoice_url: invoiceUrl, updated_at: now })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toCheckout(r);
+    },
+
+    /** Creation failed before Xendit had anything: remove the row so nothing is half-written. */
+    async abandon(id: string): Promise<void> {
+      await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'creating').execute();
+    },
+
+    async openForInvoiceExcept(merchantId: string, xeroInvoiceId: string, exceptId: string): Promise<Checkout[]> {
+      const rows = await db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xero_invoice_id', '=', xeroInvoiceId)
+        .where('status', '=', 'open')
+        .where('id', '!=', exceptId)
+        .execute();
+      return rows.map(toCheckout);
+    },
+
+    /** Moves a checkout on only from the states given, so a late EXPIRED never undoes a PAID. */
+    async transition(id: string, from: CheckoutStatus[], to: CheckoutStatus, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: to, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', from)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    async forXenditInvoice(merchantId: string, xenditInvoiceId: string, externalId: string): Promise<Checkout | null> {
+      const r = await db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where((eb) => eb.or([eb('xendit_invoice_id', '=', xenditInvoiceId), eb('external_id', '=', externalId)]))
+        .executeTakeFirst();
+      return r ? toCheckout(r) : null;
+    },
+
+    async byId(id: string): Promise<Checkout | null> {
+      const r = await db.selectFrom('checkouts').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toCheckout(r) : null;
+    },
+
+    async forInvoice(merchantId: string, xeroInvoiceId: string): Promise<Checkout[]> {
+      const rows = await db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xero_invoice_id', '=', xeroInvoiceId)
+        .orderBy('created_at')
+        .execute();
+      return rows.map(toCheckout);
+    },
+  };
+}
+
+export type CheckoutStore = ReturnType<typeof createCheckoutStore>;

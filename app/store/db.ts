@@ -1,0 +1,102 @@
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import * as m001 from './migrations/001_core.js';
+
+export type Db = Kysely<Database>;
+
+export interface OpenedDatabase {
+  db: Db;
+  kind: 'postgres' | 'embedded';
+  close(): Promise<void>;
+}
+
+export class DatabaseLockedError extends Error {}
+
+const migrations: Record<string, Migration> = { '001_core': m001 };
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrate(db: Db): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+}
+
+/**
+ * PostgreSQL when a URL is given; otherwise embedded PGlite in dataDir (or in memory when
+ * dataDir is ':memory:'). PGlite files may be opened by one process only, so a lock file
+ * turns a second opener into a clear error instead of a corrupted database.
+ */
+export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<OpenedDatabase> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    await migrate(db);
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  if (opts.dataDir === ':memory:') {
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite()) });
+    await migrate(db);
+    return { db, kind: 'embedded', close: () => db.destroy() };
+  }
+  const dir = resolve(opts.dataDir);
+  const releaseLock = takeLock(dir);
+  try {
+    const client = new PGlite(join(dir, 'pg'));
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+    await migrate(db);
+    return {
+      db,
+      kind: 'embedded',
+      close: async () => {
+        await db.destroy();
+        await client.close().catch(() => undefined);
+        releaseLock();
+      },
+    };
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+}
+
+function takeLock(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lockFile = join(dir, 'gateway.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => {
+        try {
+          unlinkSync(lockFile);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(lockFile, 'utf8'));
+      if (holder && holder !== process.pid && isAlive(holder)) {
+        throw new DatabaseLockedError(
+          `The embedded database in ${dir} is in use by process ${holder} (probably the running gateway). ` +
+            `Stop it first, or use PostgreSQL (DATABASE_URL) to run several processes at once.`,
+        );
+      }
+      unlinkSync(lockFile); // stale: its process is gone
+    }
+  }
+  throw new DatabaseLockedError(`Could not take the lock ${lockFile}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,21 @@
+import type { Db } from './db.js';
+import type { SecretBox } from '../security/secrets.js';
+import { createMerchantStore } from './merchants.js';
+import { createCheckoutStore } from './checkouts.js';
+import { createCallbackStore } from './callbacks.js';
+import { createPaymentStore } from './payments.js';
+import { createJobStore } from './jobs.js';
+
+/** All repositories over one database handle. */
+export function createStores(db: Db, box: SecretBox) {
+  return {
+    db,
+    merchants: createMerchantStore(db, box),
+    checkouts: createCheckoutStore(db),
+    callbacks: createCallbackStore(db),
+    payments: createPaymentStore(db),
+    jobs: createJobStore(db),
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;

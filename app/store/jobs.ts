@@ -1,0 +1,136 @@
+import { sql, type Selectable } from 'kysely';
+import type { Db } from './db.js';
+import type { JobsTable, JobState } from './schema.js';
+import { int8 } from './int8.js';
+
+export interface Job {
+  id: number;
+  kind: string;
+  merchantId: string | null;
+  payload: Record<string, unknown>;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  runAt: Date;
+  lastError: string | null;
+}
+
+export interface NewJob {
+  kind: string;
+  merchantId?: string;
+  payload: Record<string, unknown>;
+  /** At most one job ever exists per key: duplicates of the same work are absorbed here. */
+  dedupeKey?: string;
+  maxAttempts?: number;
+}
+
+const toJob = (r: Selectable<JobsTable>): Job => ({
+  id: int8(r.id),
+  kind: r.kind,
+  merchantId: r.merchant_id,
+  payload: r.payload,
+  state: r.state,
+  attempts: r.attempts,
+  maxAttempts: r.max_attempts,
+  runAt: r.run_at,
+  lastError: r.last_error,
+});
+
+/** Takes a Db or a transaction, so a job can be enqueued in the same commit as the event behind it. */
+export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolean> {
+  const r = await db
+    .insertInto('jobs')
+    .values({
+      kind: job.kind,
+      merchant_id: job.merchantId ?? null,
+      payload: JSON.stringify(job.payload),
+      dedupe_key: job.dedupeKey ?? null,
+      state: 'queued',
+      max_attempts: job.maxAttempts ?? 12,
+      run_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .executeTakeFirst();
+  return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+export function createJobStore(db: Db) {
+  return {
+    /**
+     * Claims the next runnable job: queued and due, or running with an expired lease (its worker died).
+     * SKIP LOCKED lets any number of workers claim concurrently without taking the same job.
+     */
+    async claim(now: Date, leaseMs: number): Promise<Job | null> {
+      const r = await db
+        .updateTable('jobs')
+        .set((eb) => ({
+          state: 'running',
+          attempts: eb('attempts', '+', 1),
+          locked_until: new Date(now.getTime() + leaseMs),
+          updated_at: now,
+        }))
+        .where('id', '=', (eb) =>
+          eb
+            .selectFrom('jobs')
+            .select('id')
+            .where((w) =>
+              w.or([
+                w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
+                w.and([w('state', '=', 'running'), w('locked_until', '<', now)]),
+              ]),
+            )
+            .orderBy('run_at')
+            .limit(1)
+            .modifyEnd(sql`for update skip locked`),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      return r ? toJob(r) : null;
+    },
+
+    async finish(id: number, now: Date): Promise<void> {
+      await db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: now }).where('id', '=', id).execute();
+    },
+
+    async retryAt(id: number, runAt: Date, error: string, now: Date): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({ state: 'queued', run_at: runAt, locked_until: null, last_error: error, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async needsReview(id: number, reason: string, now: Date): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({ state: 'needs_review', locked_until: null, last_error: reason, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async byId(id: number): Promise<Job | null> {
+      const r = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toJob(r) : null;
+    },
+
+    async list(filter: { state?: JobState } = {}): Promise<Job[]> {
+      let q = db.selectFrom('jobs').selectAll().orderBy('id');
+      if (filter.state) q = q.where('state', '=', filter.state);
+      return (await q.execute()).map(toJob);
+    },
+
+    /** Earliest time a queued job becomes due, so an idle worker knows how long it may sleep. */
+    async nextRunAt(): Promise<Date | null> {
+      const r = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.min('run_at').as('next'))
+        .where('state', '=', 'queued')
+        .executeTakeFirst();
+      return r?.next ? new Date(r.next as unknown as string) : null;
+    },
+  };
+}
+
+export type JobStore = ReturnType<typeof createJobStore>;

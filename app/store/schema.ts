@@ -1,0 +1,99 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/** int8 comes back as string from pg and as number from PGlite; repositories normalise it. */
+type Int8 = ColumnType<number | string, number, number>;
+/** bigserial: generated on insert, read like Int8. */
+type SerialId = ColumnType<number | string, never, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export type MerchantStatus = 'active' | 'disconnected' | 'disabled';
+export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superseded';
+export type SyncState = 'pending' | 'recorded' | 'needs_review';
+export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
+
+export interface MerchantsTable {
+  id: string;
+  name: string;
+  short_code: string;
+  xero_connection: 'custom';
+  xero_tenant_id: string;
+  xero_client_id: string;
+  xero_client_secret_enc: string;
+  xendit_secret_key_enc: string;
+  callback_token_enc: string;
+  mode: 'test' | 'live';
+  clearing_account_id: string;
+  fee_account_code: string | null;
+  sales_account_code: string | null;
+  status: MerchantStatus;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CheckoutsTable {
+  id: string;
+  merchant_id: string;
+  xero_invoice_id: string;
+  invoice_number: string;
+  currency: string;
+  amount: Int8;
+  external_id: string;
+  xendit_invoice_id: string | null;
+  invoice_url: string | null;
+  expires_at: Timestamp;
+  status: CheckoutStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CallbackEventsTable {
+  id: SerialId;
+  merchant_id: string;
+  xendit_invoice_id: string;
+  external_id: string;
+  status: string;
+  raw: JSONColumnType<Record<string, unknown>>;
+  received_at: Timestamp;
+}
+
+export interface PaymentsTable {
+  id: string;
+  merchant_id: string;
+  checkout_id: string | null;
+  xendit_invoice_id: string;
+  xero_invoice_id: string;
+  currency: string;
+  amount: Int8;
+  fee: Int8 | null;
+  paid_at: Timestamp;
+  reference: string;
+  xero_payment_id: string | null;
+  sync_state: SyncState;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface JobsTable {
+  id: SerialId;
+  kind: string;
+  merchant_id: string | null;
+  payload: JSONColumnType<Record<string, unknown>>;
+  dedupe_key: string | null;
+  state: JobState;
+  attempts: Generated<number>;
+  max_attempts: number;
+  run_at: Timestamp;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  merchants: MerchantsTable;
+  checkouts: CheckoutsTable;
+  callback_events: CallbackEventsTable;
+  payments: PaymentsTable;
+  jobs: JobsTable;
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** Every setting the gateway reads, validated once at start. */
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const url = z.url().transform((u) => u.replace(/\/+$/, ''));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: url.optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  DATA_DIR: z.string().default('./data'),
+  SECRETS_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  XERO_CLIENT_ID: z.string().min(1).optional(),
+  XERO_CLIENT_SECRET: z.string().min(1).optional(),
+  XERO_API_URL: url.default('https://api.xero.com'),
+  XERO_IDENTITY_URL: url.default('https://identity.xero.com'),
+  XERO_LOGIN_URL: url.default('https://login.xero.com'),
+  XENDIT_API_URL: url.default('https://api.xendit.co'),
+  XENDIT_CHECKOUT_HOSTS: z
+    .string()
+    .default('checkout.xendit.co')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  XENDIT_INVOICE_DURATION_SECONDS: z.coerce.number().int().min(300).max(31536000).default(86400),
+  DEMO: bool.optional(),
+  WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Readonly<{
+  env: 'development' | 'production' | 'test';
+  port: number;
+  publicUrl: string;
+  databaseUrl?: string;
+  dataDir: string;
+  secretsKey?: string;
+  xero: { clientId?: string; clientSecret?: string; apiUrl: string; identityUrl: string; loginUrl: string };
+  xendit: { apiUrl: string; checkoutHosts: string[]; invoiceDurationSeconds: number };
+  demo: boolean;
+  workerPollMs: number;
+  logLevel: string;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const c = parsed.data;
+  const problems: string[] = [];
+  if (c.NODE_ENV === 'production' && !c.SECRETS_KEY) problems.push('SECRETS_KEY: required when NODE_ENV=production');
+  if (c.NODE_ENV === 'production' && !c.PUBLIC_URL) problems.push('PUBLIC_URL: required when NODE_ENV=production');
+  if (Boolean(c.XERO_CLIENT_ID) !== Boolean(c.XERO_CLIENT_SECRET))
+    problems.push('XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither');
+  const demo = c.DEMO ?? !c.XERO_CLIENT_ID;
+  if (demo && c.NODE_ENV === 'production') problems.push('DEMO: demo mode cannot run with NODE_ENV=production');
+  if (problems.length) throw new ConfigError(problems);
+
+  const publicUrl = c.PUBLIC_URL ?? `http://localhost:${c.PORT}`;
+  return Object.freeze({
+    env: c.NODE_ENV,
+    port: c.PORT,
+    publicUrl,
+    databaseUrl: c.DATABASE_URL,
+    dataDir: c.DATA_DIR,
+    secretsKey: c.SECRETS_KEY,
+    xero: {
+      clientId: c.XERO_CLIENT_ID,
+      clientSecret: c.XERO_CLIENT_SECRET,
+      apiUrl: c.XERO_API_URL,
+      identityUrl: c.XERO_IDENTITY_URL,
+      loginUrl: c.XERO_LOGIN_URL,
+    },
+    xendit: {
+      apiUrl: c.XENDIT_API_URL,
+      checkoutHosts: c.XENDIT_CHECKOUT_HOSTS,
+      invoiceDurationSeconds: c.XENDIT_INVOICE_DURATION_SECONDS,
+    },
+    demo,
+    workerPollMs: c.WORKER_POLL_MS,
+    logLevel: c.LOG_LEVEL,
+  });
+}

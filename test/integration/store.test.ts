@@ -1,0 +1,75 @@
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import { describeEachDatabase, truncateAll } from '../helpers/db.js';
+import { createStores, type Stores } from '../../app/store/index.js';
+import { createSecretBox } from '../../app/security/secrets.js';
+import { enqueueJob } from '../../app/store/jobs.js';
+
+const box = createSecretBox(Buffer.alloc(32, 7).toString('base64'));
+const now = new Date('2026-11-25T10:00:00Z');
+
+describeEachDatabase('store', ({ db }) => {
+  let stores: Stores;
+  let merchantId: string;
+  beforeEach(async () => {
+    await truncateAll(db());
+    stores = createStores(db(), box);
+    const m = await stores.merchants.add({
+      name: 'Toko',
+      shortCode: '!abc12',
+      xero: { clientId: 'cid', clientSecret: 'csecret', tenantId: '' },
+      xenditSecretKey: 'xnd_development_key',
+      callbackToken: 'tok',
+      clearingAccountId: 'acc-1',
+    });
+    merchantId = m.id;
+  });
+
+  it('keeps secrets encrypted at rest and opens them on read', async () => {
+    const raw = await db().selectFrom('merchants').selectAll().executeTakeFirstOrThrow();
+    assert.ok(!JSON.stringify(raw).includes('csecret'));
+    assert.ok(!JSON.stringify(raw).includes('xnd_development_key'));
+    const m = await stores.merchants.activeByShortCode('!abc12');
+    assert.equal(m?.xero.clientSecret, 'csecret');
+    assert.equal(m?.xenditSecretKey, 'xnd_development_key');
+    assert.equal(m?.mode, 'test');
+  });
+
+  it('allows one live checkout per invoice and amount, even under concurrency', async () => {
+    const attempts = Array.from({ length: 20 }, () => {
+      const id = randomUUID();
+      return stores.checkouts.claim(
+        { id, merchantId, xeroInvoiceId: 'inv-1', invoiceNumber: 'INV-1', currency: 'IDR', amount: 1000, externalId: `e-${id}`, expiresAt: now },
+        now,
+      );
+    });
+    const won = (await Promise.all(attempts)).filter(Boolean);
+    assert.equal(won.length, 1);
+    const other = await stores.checkouts.claim(
+      { id: randomUUID(), merchantId, xeroInvoiceId: 'inv-1', invoiceNumber: 'INV-1', currency: 'IDR', amount: 500, externalId: 'e-other', expiresAt: now },
+      now,
+    );
+    assert.ok(other, 'a different amount (after a part payment) is a different checkout');
+  });
+
+  it('claims each job once across concurrent workers (SKIP LOCKED) and honours run_at', async () => {
+    for (let i = 0; i < 10; i++) await enqueueJob(db(), { kind: 'k', payload: { i } }, now);
+    await enqueueJob(db(), { kind: 'later', payload: {} }, new Date(now.getTime() + 60_000));
+    const claimed = await Promise.all(Array.from({ length: 15 }, () => stores.jobs.claim(now, 30_000)));
+    const ids = claimed.filter(Boolean).map((j) => j!.id);
+    assert.equal(ids.length, 10);
+    assert.equal(new Set(ids).size, 10);
+    assert.equal(await stores.jobs.claim(now, 30_000), null);
+    // A lease that ran out (worker died) makes the job claimable again.
+    const later = new Date(now.getTime() + 61_000);
+    const again = await stores.jobs.claim(later, 30_000);
+    assert.ok(again);
+    assert.equal(again.attempts >= 1, true);
+  });
+
+  it('absorbs duplicate jobs by dedupe key', async () => {
+    assert.equal(await enqueueJob(db(), { kind: 'k', payload: {}, dedupeKey: 'x' }, now), true);
+    assert.equal(await enqueueJob(db(), { kind: 'k', payload: {}, dedupeKey: 'x' }, now), false);
+    assert.equal((await stores.jobs.list()).length, 1);
+  });
+});
