@@ -19,14 +19,14 @@ const schema = z.object({
     .optional(),
   XERO_CLIENT_ID: z.string().min(1).optional(),
   XERO_CLIENT_SECRET: z.string().min(1).optional(),
-  XERO_API_URL: url.default('https://api.xero.com'),
-  XERO_IDENTITY_URL: url.default('https://identity.xero.com'),
-  XERO_LOGIN_URL: url.default('https://login.xero.com'),
-  XENDIT_API_URL: url.default('https://api.xendit.co'),
+  XERO_API_URL: url.optional(),
+  XERO_IDENTITY_URL: url.optional(),
+  XERO_LOGIN_URL: url.optional(),
+  XENDIT_API_URL: url.optional(),
   XENDIT_CHECKOUT_HOSTS: z
     .string()
-    .default('checkout.xendit.co')
-    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+    .optional()
+    .transform((v) => v?.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
   XENDIT_INVOICE_DURATION_SECONDS: z.coerce.number().int().min(300).max(31536000).default(86400),
   DEMO: bool.optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),
@@ -70,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = c.PUBLIC_URL ?? `http://localhost:${c.PORT}`;
+  // Demo mode mounts the simulators on this same server; the server reaches them over loopback.
+  const sim = `http://127.0.0.1:${c.PORT}`;
+  const demoOr = (demoUrl: string, real: string) => (demo ? demoUrl : real);
   return Object.freeze({
     env: c.NODE_ENV,
     port: c.PORT,
@@ -80,13 +83,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     xero: {
       clientId: c.XERO_CLIENT_ID,
       clientSecret: c.XERO_CLIENT_SECRET,
-      apiUrl: c.XERO_API_URL,
-      identityUrl: c.XERO_IDENTITY_URL,
-      loginUrl: c.XERO_LOGIN_URL,
+      apiUrl: c.XERO_API_URL ?? demoOr(`${sim}/_sim/xero`, 'https://api.xero.com'),
+      identityUrl: c.XERO_IDENTITY_URL ?? demoOr(`${sim}/_sim/xero`, 'https://identity.xero.com'),
+      loginUrl: c.XERO_LOGIN_URL ?? demoOr(`${publicUrl}/_sim/xero`, 'https://login.xero.com'),
     },
     xendit: {
-      apiUrl: c.XENDIT_API_URL,
-      checkoutHosts: c.XENDIT_CHECKOUT_HOSTS,
+      apiUrl: c.XENDIT_API_URL ?? demoOr(`${sim}/_sim/xendit`, 'https://api.xendit.co'),
+      checkoutHosts: c.XENDIT_CHECKOUT_HOSTS ?? [demoOr(new URL(publicUrl).host, 'checkout.xendit.co')],
       invoiceDurationSeconds: c.XENDIT_INVOICE_DURATION_SECONDS,
     },
     demo,

@@ -34,21 +34,35 @@ async function adminQuery(text: string): Promise<void> {
   }
 }
 
-/** A fresh, migrated database of that engine; postgres gets its own database per call, dropped on close. */
-export async function openTestDatabase(engine: Engine): Promise<OpenedDatabase> {
-  if (engine === 'embedded') return openDatabase({ dataDir: ':memory:' });
+/** An empty PostgreSQL database of its own, for code that takes a DATABASE_URL. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gw_test_${process.pid}_${++counter}_${Date.now().toString(36)}`;
   await adminQuery(`create database ${name}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  const opened = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused', poolSize: 25 });
+  return { url: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+}
+
+/** A fresh, migrated database of that engine; postgres gets its own database per call, dropped on close. */
+export async function openTestDatabase(engine: Engine): Promise<OpenedDatabase> {
+  if (engine === 'embedded') return openDatabase({ dataDir: ':memory:' });
+  const created = await createPostgresDatabase();
+  const opened = await openDatabase({ databaseUrl: created.url, dataDir: 'unused', poolSize: 25 });
   return {
     ...opened,
     close: async () => {
       await opened.close();
-      await adminQuery(`drop database if exists ${name} with (force)`);
+      await created.drop();
     },
   };
+}
+
+/** Skips (or, under CI, fails) when PostgreSQL is not there. */
+export async function requirePostgres(ctx: Mocha.Context, title: string): Promise<void> {
+  if (await checkPostgres()) return;
+  if (process.env.CI === 'true') throw new Error(`PostgreSQL unreachable at ${ADMIN_URL} (required under CI=true)`);
+  console.warn(`\n  NOTICE: PostgreSQL unreachable at ${ADMIN_URL}; skipping "${title}" on postgres\n`);
+  ctx.skip();
 }
 
 /**
@@ -60,11 +74,7 @@ export function describeEachDatabase(title: string, body: (ctx: { db(): Db; engi
     describe(`${title} [${engine}]`, function () {
       let opened: OpenedDatabase | undefined;
       before(async function () {
-        if (engine === 'postgres' && !(await checkPostgres())) {
-          if (process.env.CI === 'true') throw new Error(`PostgreSQL unreachable at ${ADMIN_URL} (required under CI=true)`);
-          console.warn(`\n  NOTICE: PostgreSQL unreachable at ${ADMIN_URL}; skipping "${title}" on postgres\n`);
-          this.skip();
-        }
+        if (engine === 'postgres') await requirePostgres(this, title);
         opened = await openTestDatabase(engine);
       });
       after(async () => {

@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import { loadConfig, type Config } from '../config/index.js';
+import { openDatabase, type OpenedDatabase } from './store/db.js';
+import { createStores, type Stores } from './store/index.js';
+import { createSecretBox } from './security/secrets.js';
+import { createXeroClient } from './clients/xero.js';
+import { createXenditClient } from './clients/xendit.js';
+import type { XenditGateway, XeroGateway } from './clients/types.js';
+import { systemClock, type Clock } from './clock.js';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  database: OpenedDatabase;
+  stores: Stores;
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  clock: Clock;
+}
+
+/** Logs never carry secrets: these paths are censored wherever they appear. */
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-callback-token"]',
+  'req.headers.cookie',
+  '*.secretKey',
+  '*.clientSecret',
+  '*.callbackToken',
+  '*.access_token',
+  '*.refresh_token',
+];
+
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
+  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } }, destination as pino.DestinationStream);
+}
+
+/**
+ * SECRETS_KEY seals every stored secret. Outside production a missing key is generated into the
+ * data directory (with a warning) so `npm start` works on a fresh clone.
+ */
+export function resolveSecretsKey(config: Config, logger: Logger): string {
+  if (config.secretsKey) return config.secretsKey;
+  const file = join(resolve(config.dataDir), 'secrets.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(resolve(config.dataDir), { recursive: true });
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(file, key + '\n', { mode: 0o600 });
+  logger.warn({ file }, 'SECRETS_KEY not set: generated a key for this machine. Set SECRETS_KEY in production and keep it safe.');
+  return key;
+}
+
+export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<Runtime> {
+  const config = loadConfig(env);
+  const log = logger ?? createLogger(config);
+  const box = createSecretBox(resolveSecretsKey(config, log));
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onPoolError: (err) => log.warn({ err: err.message }, 'idle database connection lost'),
+  });
+  return {
+    config,
+    logger: log,
+    database,
+    stores: createStores(database.db, box),
+    xero: createXeroClient({ apiUrl: config.xero.apiUrl, identityUrl: config.xero.identityUrl, logger: log }),
+    xendit: createXenditClient({ apiUrl: config.xendit.apiUrl, logger: log }),
+    clock: systemClock,
+  };
+}

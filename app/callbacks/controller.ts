@@ -1,0 +1,43 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { BadRequest, UnsupportedMediaType } from '../errors.js';
+import { paths } from '../paths.js';
+import type { Stores } from '../store/index.js';
+import type { Clock } from '../clock.js';
+import type { Merchant } from '../store/merchants.js';
+import { acceptCallback, authenticateCallback } from './service.js';
+
+const InvoiceCallback = z.looseObject({
+  id: z.string().min(1).max(100),
+  external_id: z.string().min(1).max(1000),
+  status: z.string().min(1).max(40),
+});
+
+export interface CallbackDeps {
+  stores: Stores;
+  clock: Clock;
+  /** Called after a job was durably queued, so an in-process worker can start at once. */
+  onJobEnqueued?: () => void;
+}
+
+export function callbackRouter(deps: CallbackDeps): Router {
+  const router = Router();
+  router.post(
+    paths.xenditCallback,
+    // Who is calling is settled before the body is even read: no token, no parsing, no writes.
+    async (req, res, next) => {
+      res.locals.merchant = await authenticateCallback(deps.stores, String(req.params.merchantId), req.get('x-callback-token'));
+      next();
+    },
+    express.json({ limit: '64kb', type: 'application/json', strict: true }),
+    async (req, res) => {
+      if (!req.is('application/json')) throw new UnsupportedMediaType();
+      const parsed = InvoiceCallback.safeParse(req.body);
+      if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      const outcome = await acceptCallback(deps, res.locals.merchant as Merchant, parsed.data);
+      if ('duplicate' in outcome && !outcome.duplicate) deps.onJobEnqueued?.();
+      res.status(200).json(outcome);
+    },
+  );
+  return router;
+}

@@ -1,0 +1,51 @@
+import type { Stores } from '../store/index.js';
+import type { Clock } from '../clock.js';
+import type { Merchant } from '../store/merchants.js';
+import { safeEqual } from '../security/secrets.js';
+import { NotFoundJson, Unauthorized } from '../errors.js';
+
+export interface XenditInvoiceCallback {
+  id: string;
+  external_id: string;
+  status: string;
+  [field: string]: unknown;
+}
+
+export type CallbackOutcome =
+  | { received: true; duplicate: boolean; status: string }
+  | { received: true; ignored: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The callback URL names the merchant; its static token is the only proof Xendit sent it. */
+export async function authenticateCallback(stores: Stores, merchantId: string, token: string | undefined): Promise<Merchant> {
+  const merchant = UUID.test(merchantId) ? await stores.merchants.byId(merchantId) : null;
+  if (!merchant || merchant.status === 'disabled') throw new NotFoundJson('unknown merchant');
+  if (!token || !safeEqual(token, merchant.callbackToken)) throw new Unauthorized('invalid x-callback-token');
+  return merchant;
+}
+
+/**
+ * Stores the event and queues its work in one transaction. The body is only a hint of which
+ * invoice changed: the worker re-reads the invoice from Xendit before any money moves.
+ */
+export async function acceptCallback(deps: { stores: Stores; clock: Clock }, merchant: Merchant, body: XenditInvoiceCallback): Promise<CallbackOutcome> {
+  const checkout = await deps.stores.checkouts.forXenditInvoice(merchant.id, body.id, body.external_id);
+  if (!checkout) return { received: true, ignored: 'unknown invoice' }; // e.g. the dashboard's "Test callback"
+
+  const status = body.status.toUpperCase();
+  const paid = status === 'PAID' || status === 'SETTLED';
+  const { duplicate } = await deps.stores.callbacks.record(
+    { merchantId: merchant.id, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
+    {
+      enqueueRecordPayment: paid,
+      checkout: paid
+        ? { id: checkout.id, from: ['creating', 'open', 'expired', 'superseded'], to: 'paid' }
+        : status === 'EXPIRED'
+          ? { id: checkout.id, from: ['open', 'superseded'], to: 'expired' }
+          : undefined,
+    },
+    deps.clock(),
+  );
+  return { received: true, duplicate, status };
+}

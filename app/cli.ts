@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { boot, createLogger, type Runtime } from './bootstrap.js';
+import { ConfigError } from '../config/index.js';
+import { DatabaseLockedError } from './store/db.js';
+import { ShortCodeTakenError, type Merchant } from './store/merchants.js';
+import { UpstreamError } from './clients/types.js';
+import { callbackPathFor, customPaymentUrl } from './paths.js';
+
+const USAGE = `Usage: npm run cli -- <command>
+
+  merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
+                --callback-token T --clearing-account-id A [--short-code C] [--json]
+      Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
+      from the Xero organisation. Prints the Custom Payment URL and the callback URL.
+  merchants list [--json]
+  merchants disable ID
+
+Uses the same environment as the server (DATABASE_URL, SECRETS_KEY, PUBLIC_URL, XERO_*, XENDIT_*).`;
+
+export class UsageError extends Error {}
+
+interface Io {
+  out: (line: string) => void;
+}
+
+function publicView(runtime: Runtime, m: Merchant) {
+  return {
+    id: m.id,
+    name: m.name,
+    shortCode: m.shortCode,
+    status: m.status,
+    mode: m.mode,
+    payUrl: customPaymentUrl(runtime.config.publicUrl),
+    callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
+  };
+}
+
+async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      'xero-client-id': { type: 'string' },
+      'xero-client-secret': { type: 'string' },
+      'xendit-secret-key': { type: 'string' },
+      'callback-token': { type: 'string' },
+      'clearing-account-id': { type: 'string' },
+      'short-code': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const required = ['name', 'xero-client-id', 'xero-client-secret', 'xendit-secret-key', 'callback-token', 'clearing-account-id'] as const;
+  const missing = required.filter((k) => !values[k]?.trim());
+  if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
+
+  const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
+  const shortCode = values['short-code']?.trim() || (await runtime.xero.getOrganisation(xero)).shortCode;
+  const merchant = await runtime.stores.merchants.add({
+    name: values.name!.trim(),
+    shortCode,
+    xero,
+    xenditSecretKey: values['xendit-secret-key']!,
+    callbackToken: values['callback-token']!,
+    clearingAccountId: values['clearing-account-id']!,
+  });
+  const view = publicView(runtime, merchant);
+  if (values.json) {
+    io.out(JSON.stringify({ id: view.id, shortCode: view.shortCode, payUrl: view.payUrl, callbackUrl: view.callbackUrl }));
+    return;
+  }
+  io.out(`Added ${view.name} (${view.id}), ShortCode ${view.shortCode}, Xendit ${view.mode} mode.`);
+  io.out(`Custom Payment URL for Xero: ${view.payUrl}`);
+  io.out(`Callback URL for Xendit:     ${view.callbackUrl}`);
+}
+
+async function merchantsList(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, strict: true });
+  const rows = (await runtime.stores.merchants.list()).map((m) => publicView(runtime, m));
+  if (values.json) return io.out(JSON.stringify(rows));
+  if (!rows.length) return io.out('No merchants yet. Add one with: merchants add --help');
+  for (const r of rows) io.out(`${r.id}  ${r.shortCode.padEnd(10)} ${r.status.padEnd(9)} ${r.mode.padEnd(5)} ${r.name}`);
+}
+
+async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const id = args[0];
+  if (!id) throw new UsageError('merchants disable needs the merchant id');
+  const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
+  if (!merchant) throw new UsageError(`no merchant ${id}`);
+  await runtime.stores.merchants.setStatus(id, 'disabled');
+  io.out(`Disabled ${merchant.name} (${id}). Its payment links and callbacks now answer "not found".`);
+}
+
+/** Runs one CLI command; returns the exit code. Never prints a secret. */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { err: (line: string) => void }): Promise<number> {
+  const [group, command, ...rest] = argv;
+  type Handler = (r: Runtime, a: string[], io: Io) => Promise<void>;
+  const handlers: Record<string, Handler | undefined> = {
+    'merchants add': merchantsAdd,
+    'merchants list': merchantsList,
+    'merchants disable': merchantsDisable,
+  };
+  const handler = handlers[`${group} ${command}`];
+  if (!handler || rest.includes('--help')) {
+    (handler ? io.out : io.err)(USAGE);
+    return handler ? 0 : 64;
+  }
+  let runtime: Runtime | undefined;
+  try {
+    const logger = createLogger({ logLevel: env.LOG_LEVEL === 'silent' ? 'silent' : 'warn' }, process.stderr);
+    runtime = await boot(env, logger);
+    await handler(runtime, rest, io);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(err as Error).message}\n\n${USAGE}`);
+      return 64;
+    }
+    if (err instanceof ConfigError || err instanceof DatabaseLockedError || err instanceof ShortCodeTakenError || err instanceof UpstreamError) {
+      io.err(`Error: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await runtime?.database.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  runCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`Unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,215 @@
+/**
+ * XenditGateway over the official xendit-node SDK (Invoice API). The same code talks to real
+ * Xendit or app/simulators/xendit.ts: only apiUrl differs.
+ */
+import type { Logger } from 'pino';
+import { Configuration, Invoice as InvoiceApi, XenditSdkError } from 'xendit-node';
+import { z } from 'zod';
+import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
+import { UpstreamError, type NewXenditInvoice, type XenditGateway, type XenditInvoice } from './types.js';
+
+export interface XenditClientOptions {
+  /** e.g. https://api.xendit.co */
+  apiUrl: string;
+  timeoutMs?: number;
+  logger?: Logger;
+  /** Used to read an HTTP-date Retry-After. */
+  now?: () => Date;
+}
+
+type CreateInvoiceRequest = Parameters<InstanceType<typeof InvoiceApi>['createInvoice']>[0]['data'];
+
+// The SDK's Invoice model (InvoiceFromJSON) drops paid_amount, fees_paid_amount and paid_at, which
+// reconciliation needs. So we call the SDK's *Raw methods (private in its typings, hence this
+// view), which build the request and raise XenditSdkError as usual, and read the JSON ourselves.
+interface RawResponse {
+  raw: Response;
+}
+interface RawInvoiceApi {
+  createInvoiceRaw(p: { data: CreateInvoiceRequest }): Promise<RawResponse>;
+  getInvoiceByIdRaw(p: { invoiceId: string }): Promise<RawResponse>;
+  getInvoicesRaw(p: { externalId?: string; limit?: number }): Promise<RawResponse>;
+  expireInvoiceRaw(p: { invoiceId: string }): Promise<RawResponse>;
+}
+
+const invoiceSchema = z.object({
+  id: z.string().min(1),
+  external_id: z.string(),
+  status: z.enum(['PENDING', 'PAID', 'SETTLED', 'EXPIRED']),
+  currency: z.enum(SUPPORTED_CURRENCIES),
+  amount: z.number(),
+  invoice_url: z.string(),
+  paid_amount: z.number().nullish(),
+  fees_paid_amount: z.number().nullish(),
+  paid_at: z.string().nullish(),
+  payment_method: z.string().nullish(),
+});
+type InvoiceJson = z.infer<typeof invoiceSchema>;
+
+const LIST_LIMIT = 100;
+
+export function createXenditClient(opts: XenditClientOptions): XenditGateway {
+  const apiUrl = opts.apiUrl.replace(/\/+$/, '');
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const log = opts.logger;
+  const now = opts.now ?? (() => new Date());
+
+  async function call<T>(secretKey: string, op: string, fn: (api: RawInvoiceApi) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const seen: { retryAfter?: string | null } = {};
+    const api = invoiceApi(secretKey, apiUrl, controller.signal, seen);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new UpstreamError('xendit', 'unavailable', `no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      // The race bounds the whole call (headers and body); the abort frees the socket.
+      return await Promise.race([fn(api), timeout]);
+    } catch (err) {
+      const upstream = toUpstreamError(err, seen.retryAfter, now);
+      if (upstream.status !== 404) log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xendit call failed');
+      throw upstream;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async createInvoice(secretKey, invoice) {
+      return call(secretKey, 'createInvoice', async (api) => parseInvoice(await json(await api.createInvoiceRaw({ data: createRequest(invoice) }))));
+    },
+
+    async getInvoice(secretKey, invoiceId) {
+      try {
+        return await call(secretKey, 'getInvoice', async (api) => parseInvoice(await json(await api.getInvoiceByIdRaw({ invoiceId }))));
+      } catch (err) {
+        if (err instanceof UpstreamError && err.status === 404) return null;
+        throw err;
+      }
+    },
+
+    async findInvoicesByExternalId(secretKey, externalId) {
+      return call(secretKey, 'findInvoicesByExternalId', async (api) => {
+        const list = await json(await api.getInvoicesRaw({ externalId, limit: LIST_LIMIT }));
+        if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
+        return list.map(parseInvoice).filter((i) => i.externalId === externalId);
+      });
+    },
+
+    async expireInvoice(secretKey, invoiceId) {
+      await call(secretKey, 'expireInvoice', async (api) => parseInvoice(await json(await api.expireInvoiceRaw({ invoiceId }))));
+    },
+  };
+}
+
+/**
+ * A per-call InvoiceApi whose fetch carries our abort signal and remembers Retry-After (the SDK's
+ * error keeps only the body). The SDK builds its Configuration internally, so we replace it.
+ */
+function invoiceApi(secretKey: string, apiUrl: string, signal: AbortSignal, seen: { retryAfter?: string | null }): RawInvoiceApi {
+  const api = new InvoiceApi({ secretKey, xenditURL: apiUrl });
+  const fetchApi = async (url: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const res = await fetch(url, { ...init, signal });
+    seen.retryAfter = res.headers.get('retry-after');
+    return res;
+  };
+  (api as unknown as { configuration: Configuration }).configuration = new Configuration({ basePath: apiUrl, fetchApi });
+  return api as unknown as RawInvoiceApi;
+}
+
+function createRequest(inv: NewXenditInvoice): CreateInvoiceRequest {
+  return {
+    externalId: inv.externalId,
+    amount: Number(toDecimal(inv.amount, inv.currency)),
+    currency: inv.currency,
+    description: inv.description,
+    payerEmail: inv.payerEmail,
+    invoiceDuration: inv.invoiceDurationSeconds,
+    successRedirectUrl: inv.successRedirectUrl,
+    failureRedirectUrl: inv.failureRedirectUrl,
+    items: inv.items?.map((i) => ({ name: i.name, quantity: i.quantity, price: Number(toDecimal(i.price, inv.currency)) })),
+  };
+}
+
+async function json(res: RawResponse): Promise<unknown> {
+  try {
+    return await res.raw.json();
+  } catch (err) {
+    if (err instanceof SyntaxError) throw unexpected('body is not JSON');
+    throw err;
+  }
+}
+
+function parseInvoice(body: unknown): XenditInvoice {
+  const parsed = invoiceSchema.safeParse(body);
+  if (!parsed.success) throw unexpected(`invoice: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  const j: InvoiceJson = parsed.data;
+  const minor = (value: number, field: string) => {
+    try {
+      return toMinor(numberToDecimal(value), j.currency);
+    } catch (err) {
+      if (err instanceof AmountError) throw unexpected(`${field} ${value} is not a valid ${j.currency} amount`);
+      throw err;
+    }
+  };
+  return {
+    id: j.id,
+    externalId: j.external_id,
+    status: j.status,
+    currency: j.currency,
+    amount: minor(j.amount, 'amount'),
+    invoiceUrl: j.invoice_url,
+    ...(j.paid_amount != null ? { paidAmount: minor(j.paid_amount, 'paid_amount') } : {}),
+    ...feesOf(j.fees_paid_amount, j.currency),
+    ...(j.paid_at ? { paidAt: j.paid_at } : {}),
+    ...(j.payment_method ? { paymentMethod: j.payment_method } : {}),
+  };
+}
+
+// Fees are informational: one that does not fit the currency's minor unit is left out rather
+// than making a paid invoice unreadable.
+function feesOf(fees: number | null | undefined, currency: Currency): { feesPaidAmount?: number } {
+  if (fees == null) return {};
+  try {
+    return { feesPaidAmount: toMinor(numberToDecimal(fees), currency) };
+  } catch {
+    return {};
+  }
+}
+
+// ---------- errors ----------
+
+function toUpstreamError(err: unknown, retryAfter: string | null | undefined, now: () => Date): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (err instanceof XenditSdkError) return fromSdkError(err, retryAfter, now);
+  // fetch failures: TypeError('fetch failed') with a cause, AbortError, the SDK's FetchError.
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
+  const detail = [e?.message, e?.cause?.code ?? e?.cause?.message].filter(Boolean).join(': ');
+  return new UpstreamError('xendit', 'unavailable', `network error: ${detail || 'unknown'}`);
+}
+
+function fromSdkError(err: XenditSdkError, retryAfter: string | null | undefined, now: () => Date): UpstreamError {
+  // Typed as string, but the SDK stores the HTTP status number.
+  const status = Number(err.status);
+  const message = [err.errorCode, err.errorMessage].filter(Boolean).join(': ') || `HTTP ${status}`;
+  if (!Number.isInteger(status) || status === 0) return new UpstreamError('xendit', 'unavailable', message);
+  if (status === 401 || status === 403) return new UpstreamError('xendit', 'unauthorized', message, status);
+  if (status === 429) return new UpstreamError('xendit', 'rate_limited', message, status, retryAfterSeconds(retryAfter, now));
+  if (status >= 500 || status === 408) return new UpstreamError('xendit', 'unavailable', message, status);
+  return new UpstreamError('xendit', 'rejected', message, status);
+}
+
+function retryAfterSeconds(raw: string | null | undefined, now: () => Date): number | undefined {
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now().getTime()) / 1000));
+}
+
+function unexpected(what: string): UpstreamError {
+  return new UpstreamError('xendit', 'unavailable', `unexpected response: ${what}`);
+}

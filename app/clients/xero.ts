@@ -1,0 +1,415 @@
+/**
+ * XeroGateway over the official xero-node SDK, for Custom Connections (client_credentials).
+ * The same code talks to real Xero, app/simulators/xero.ts or anyone's fake: only the URLs differ.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import { XeroClient, type AccountingApi, type Account, type Invoice, type LineItem, type Payment } from 'xero-node';
+import { numberToDecimal } from '../money.js';
+import {
+  UpstreamError,
+  type NewXeroPayment,
+  type XeroBankAccount,
+  type XeroCredentials,
+  type XeroGateway,
+  type XeroInvoice,
+  type XeroInvoiceStatus,
+  type XeroLineItem,
+  type XeroOrganisation,
+  type XeroPayment,
+} from './types.js';
+
+export interface XeroClientOptions {
+  /** e.g. https://api.xero.com (no /api.xro/2.0) */
+  apiUrl: string;
+  /** e.g. https://identity.xero.com */
+  identityUrl: string;
+  timeoutMs?: number;
+  now?: () => Date;
+  logger?: Logger;
+  scopes?: string[];
+}
+
+export const DEFAULT_XERO_SCOPES = ['accounting.invoices', 'accounting.payments', 'accounting.settings', 'accounting.contacts'];
+
+const XERO_IDENTITY_ORIGIN = 'https://identity.xero.com';
+const XERO_API_ORIGIN = 'https://api.xero.com';
+const REFRESH_EARLY_MS = 60_000;
+const DEFAULT_TOKEN_SECONDS = 1800;
+
+// ---------- routing xero-node's requests ----------
+
+interface Route {
+  apiUrl: string;
+  identityUrl: string;
+  timeoutMs: number;
+}
+
+interface AxiosLikeConfig {
+  url?: string;
+  timeout?: number;
+}
+
+interface AxiosLike {
+  interceptors: { request: { use(onFulfilled: (config: AxiosLikeConfig) => AxiosLikeConfig): number } };
+}
+
+// xero-node hard-codes https://identity.xero.com and https://api.xero.com/connections and sends
+// every request through the CommonJS axios instance it require()s (an ESM `import axios` would be
+// a different instance it never uses). We install ONE request interceptor on that instance, once
+// per process. Rather than a process-wide URL mapping, each client runs its SDK calls inside
+// `routes.run(route, …)`, so the interceptor sends every request to the URLs (and timeout) of the
+// client that made it: several clients, pointing at real Xero or at simulators, can share a
+// process. Requests made outside our clients are left untouched.
+const routes = new AsyncLocalStorage<Route>();
+let interceptorInstalled = false;
+
+function installInterceptor(): void {
+  if (interceptorInstalled) return;
+  const fromXeroNode = createRequire(createRequire(import.meta.url).resolve('xero-node'));
+  const sdkAxios = fromXeroNode('axios') as AxiosLike;
+  sdkAxios.interceptors.request.use((config) => {
+    const route = routes.getStore();
+    if (!route) return config;
+    if (config.url) config.url = rewriteOrigin(config.url, route);
+    config.timeout = route.timeoutMs;
+    return config;
+  });
+  interceptorInstalled = true;
+}
+
+function rewriteOrigin(url: string, route: Route): string {
+  const pairs: [string, string][] = [
+    [XERO_IDENTITY_ORIGIN, route.identityUrl],
+    [XERO_API_ORIGIN, route.apiUrl],
+  ];
+  for (const [from, to] of pairs) {
+    if (url === from || url.startsWith(`${from}/`) || url.startsWith(`${from}?`)) return to + url.slice(from.length);
+  }
+  return url;
+}
+
+// ---------- the client ----------
+
+interface Session {
+  sdk: XeroClient;
+  clientSecret: string;
+  refreshAt?: number; // epoch ms (injected clock) when the cached token must be replaced
+  pending?: Promise<void>;
+}
+
+export function createXeroClient(opts: XeroClientOptions): XeroGateway {
+  installInterceptor();
+  const route: Route = { apiUrl: trimSlash(opts.apiUrl), identityUrl: trimSlash(opts.identityUrl), timeoutMs: opts.timeoutMs ?? 10_000 };
+  const now = opts.now ?? (() => new Date());
+  const scopes = opts.scopes ?? DEFAULT_XERO_SCOPES;
+  const log = opts.logger;
+  const sessions = new Map<string, Session>();
+
+  function sessionFor(creds: XeroCredentials): Session {
+    const existing = sessions.get(creds.clientId);
+    if (existing && existing.clientSecret === creds.clientSecret) return existing;
+    const sdk = new XeroClient({ clientId: creds.clientId, clientSecret: creds.clientSecret, grantType: 'client_credentials', scopes });
+    sdk.accountingApi.basePath = `${route.apiUrl}/api.xro/2.0`;
+    const session: Session = { sdk, clientSecret: creds.clientSecret };
+    sessions.set(creds.clientId, session);
+    return session;
+  }
+
+  async function fetchToken(session: Session, clientId: string): Promise<void> {
+    session.refreshAt = undefined;
+    try {
+      const tokenSet = await session.sdk.getClientCredentialsToken();
+      const seconds = typeof tokenSet.expires_in === 'number' ? tokenSet.expires_in : DEFAULT_TOKEN_SECONDS;
+      session.refreshAt = now().getTime() + seconds * 1000 - REFRESH_EARLY_MS;
+      log?.debug({ clientId, expiresIn: seconds }, 'xero: new access token');
+    } catch (err) {
+      throw toUpstreamError(err, 'token', now) ?? unexpected(`token response: ${errorText(err)}`);
+    }
+  }
+
+  /** true when this call had to obtain a new token (so a 401 is not a stale-token problem). */
+  async function ensureToken(session: Session, clientId: string): Promise<boolean> {
+    if (session.refreshAt !== undefined && now().getTime() < session.refreshAt) return false;
+    session.pending ??= fetchToken(session, clientId).finally(() => {
+      session.pending = undefined;
+    });
+    await session.pending;
+    return true;
+  }
+
+  function call<T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>): Promise<T> {
+    return routes.run(route, async () => {
+      const session = sessionFor(creds);
+      for (let attempt = 1; ; attempt++) {
+        const fresh = await ensureToken(session, creds.clientId);
+        try {
+          return await fn(session.sdk.accountingApi);
+        } catch (err) {
+          const upstream = toUpstreamError(err, 'api', now);
+          if (!upstream) throw err;
+          // A cached token may have been revoked or expired early: get a new one and retry once.
+          if (upstream.status === 401) session.refreshAt = undefined;
+          if (upstream.status === 401 && !fresh && attempt === 1) continue;
+          log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xero call failed');
+          throw upstream;
+        }
+      }
+    });
+  }
+
+  return {
+    async getOrganisation(creds) {
+      const res = await call(creds, 'getOrganisation', (api) => api.getOrganisations(creds.tenantId));
+      return mapOrganisation(res.body.organisations?.[0]);
+    },
+
+    async findInvoiceByNumber(creds, invoiceNumber) {
+      const wanted = invoiceNumber.trim();
+      if (!wanted) return null;
+      // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
+      const res = await call(creds, 'findInvoiceByNumber', (api) =>
+        wanted.includes(',')
+          ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`)
+          : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted]),
+      );
+      // Xero matches numbers case-insensitively; only an exact match is the invoice we were asked for.
+      const exact = (res.body.invoices ?? []).filter((i) => (i.invoiceNumber ?? '').trim() === wanted);
+      const pick = exact.find((i) => String(i.type) === 'ACCREC') ?? exact[0];
+      return pick ? mapInvoice(pick) : null;
+    },
+
+    async getInvoice(creds, invoiceId) {
+      try {
+        const res = await call(creds, 'getInvoice', (api) => api.getInvoice(creds.tenantId, invoiceId));
+        const inv = res.body.invoices?.[0];
+        return inv ? mapInvoice(inv) : null;
+      } catch (err) {
+        if (err instanceof UpstreamError && err.status === 404) return null;
+        throw err;
+      }
+    },
+
+    async findPaymentsByReference(creds, invoiceId, reference) {
+      const res = await call(creds, 'findPaymentsByReference', (api) =>
+        api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+      );
+      return (res.body.payments ?? [])
+        .filter((p) => p.invoice?.invoiceID === invoiceId && p.reference === reference && String(p.status) !== 'DELETED')
+        .map((p) => mapPayment(p));
+    },
+
+    async createPayment(creds, payment, idempotencyKey) {
+      const body = paymentBody(payment);
+      const res = await call(creds, 'createPayment', (api) => api.createPayment(creds.tenantId, body, idempotencyKey));
+      const created = res.body.payments?.[0];
+      if (!created) throw unexpected('createPayment answered without a payment');
+      return mapPayment(created, payment.invoiceId);
+    },
+
+    async listBankAccounts(creds) {
+      const res = await call(creds, 'listBankAccounts', (api) => api.getAccounts(creds.tenantId, undefined, 'Type=="BANK"'));
+      return (res.body.accounts ?? [])
+        .filter((a) => String(a.type) === 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE')
+        .map(mapAccount);
+    },
+  };
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/** Escapes a value for a double-quoted string in Xero's `where` syntax. */
+function escapeWhere(value: string): string {
+  return value.replace(/[\\"]/g, (c) => `\\${c}`);
+}
+
+// ---------- our types ⇄ SDK models ----------
+// The SDK's typings declare numeric enums, but at runtime the models hold Xero's strings
+// ('AUTHORISED', 'ACCREC', 'BANK'), hence String(...) on every enum-typed field.
+
+const INVOICE_STATUSES: readonly XeroInvoiceStatus[] = ['DRAFT', 'SUBMITTED', 'AUTHORISED', 'PAID', 'VOIDED', 'DELETED'];
+
+function mapInvoice(inv: Invoice): XeroInvoice {
+  const type = String(inv.type);
+  const status = String(inv.status) as XeroInvoiceStatus;
+  if (!inv.invoiceID) throw unexpected('invoice without InvoiceID');
+  if (type !== 'ACCREC' && type !== 'ACCPAY') throw unexpected(`invoice ${inv.invoiceID} has type ${type}`);
+  if (!INVOICE_STATUSES.includes(status)) throw unexpected(`invoice ${inv.invoiceID} has status ${status}`);
+  const email = inv.contact?.emailAddress?.trim();
+  return {
+    invoiceId: inv.invoiceID,
+    invoiceNumber: inv.invoiceNumber ?? '',
+    type,
+    status,
+    currencyCode: String(inv.currencyCode ?? ''),
+    total: amount(inv.total, 'Total'),
+    amountDue: amount(inv.amountDue, 'AmountDue'),
+    amountPaid: amount(inv.amountPaid, 'AmountPaid'),
+    contactName: inv.contact?.name ?? '',
+    ...(email ? { contactEmail: email } : {}),
+    lineItems: (inv.lineItems ?? []).map(mapLineItem),
+  };
+}
+
+function mapLineItem(li: LineItem): XeroLineItem {
+  return {
+    description: li.description ?? '',
+    quantity: amount(li.quantity ?? 0, 'Quantity'),
+    unitAmount: amount(li.unitAmount ?? 0, 'UnitAmount'),
+    lineAmount: amount(li.lineAmount ?? 0, 'LineAmount'),
+  };
+}
+
+function mapPayment(p: Payment, fallbackInvoiceId?: string): XeroPayment {
+  const invoiceId = p.invoice?.invoiceID ?? fallbackInvoiceId;
+  if (!p.paymentID || !invoiceId) throw unexpected('payment without PaymentID or Invoice');
+  return {
+    paymentId: p.paymentID,
+    invoiceId,
+    reference: p.reference ?? '',
+    amount: amount(p.amount, 'Amount'),
+    status: String(p.status ?? 'AUTHORISED'),
+  };
+}
+
+function mapAccount(a: Account): XeroBankAccount {
+  if (!a.accountID) throw unexpected('account without AccountID');
+  return {
+    accountId: a.accountID,
+    name: a.name ?? '',
+    ...(a.code ? { code: a.code } : {}),
+    ...(a.currencyCode !== undefined ? { currencyCode: String(a.currencyCode) } : {}),
+  };
+}
+
+function mapOrganisation(o: { organisationID?: string; name?: string; shortCode?: string; baseCurrency?: unknown } | undefined): XeroOrganisation {
+  if (!o?.organisationID || !o.shortCode) throw unexpected('organisation without OrganisationID or ShortCode');
+  return { organisationId: o.organisationID, name: o.name ?? '', shortCode: o.shortCode, baseCurrency: String(o.baseCurrency ?? '') };
+}
+
+function amount(value: number | undefined, field: string): string {
+  if (value === undefined || value === null) throw unexpected(`missing ${field}`);
+  try {
+    return numberToDecimal(value);
+  } catch {
+    throw unexpected(`${field} is not an amount`);
+  }
+}
+
+function paymentBody(p: NewXeroPayment): Payment {
+  return {
+    invoice: { invoiceID: p.invoiceId },
+    account: { accountID: p.accountId },
+    date: p.date,
+    amount: sdkAmount(p.amount),
+    reference: p.reference,
+  };
+}
+
+/** The SDK wants a number: only accept decimals that survive the trip unchanged. */
+function sdkAmount(decimal: string): number {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(decimal.trim());
+  if (!m) throw new RangeError(`not a positive decimal amount: ${JSON.stringify(decimal)}`);
+  const canonical = `${BigInt(m[1])}${m[2] && /[1-9]/.test(m[2]) ? `.${m[2].replace(/0+$/, '')}` : ''}`;
+  const n = Number(canonical);
+  if (numberToDecimal(n) !== canonical) throw new RangeError(`amount ${decimal} cannot be sent exactly`);
+  return n;
+}
+
+// ---------- errors ----------
+
+interface Failure {
+  status: number; // 0 when no HTTP answer (network error, timeout)
+  body: unknown;
+  headers: Record<string, unknown>;
+  text: string; // network error message
+}
+
+/**
+ * The one place that understands how xero-node fails: API calls reject with a JSON *string*
+ * `{response:{statusCode, body, headers}}` (statusCode 0 and the axios message as body on network
+ * errors), token requests with the (redacted) axios error. undefined: not an upstream failure.
+ */
+function readFailure(err: unknown): Failure | undefined {
+  if (typeof err === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(err);
+    } catch {
+      return undefined;
+    }
+    const r = (parsed as { response?: { statusCode?: unknown; body?: unknown; headers?: unknown } } | null)?.response;
+    if (!r || typeof r.statusCode !== 'number') return undefined;
+    return { status: r.statusCode, body: r.body, headers: asRecord(r.headers), text: typeof r.body === 'string' ? r.body : '' };
+  }
+  if (err && typeof err === 'object') {
+    const e = err as { isAxiosError?: boolean; response?: { status?: number; data?: unknown; headers?: unknown }; message?: string; body?: unknown };
+    if (e.isAxiosError || (e.response && typeof e.response === 'object')) {
+      return { status: e.response?.status ?? 0, body: e.response?.data ?? e.body, headers: asRecord(e.response?.headers), text: e.message ?? '' };
+    }
+  }
+  return undefined;
+}
+
+function toUpstreamError(err: unknown, context: 'api' | 'token', now: () => Date): UpstreamError | undefined {
+  if (err instanceof UpstreamError) return err;
+  const f = readFailure(err);
+  if (!f) return undefined;
+  const message = failureMessage(f);
+  if (f.status === 0) return new UpstreamError('xero', 'unavailable', message || 'network error');
+  if (f.status >= 500 || f.status === 408) return new UpstreamError('xero', 'unavailable', message, f.status);
+  if (f.status === 429) return new UpstreamError('xero', 'rate_limited', message, 429, retryAfterSeconds(f.headers, now));
+  // Any refusal at the token endpoint (invalid_client, unauthorized_client…) means bad credentials.
+  if (f.status === 401 || f.status === 403 || context === 'token') return new UpstreamError('xero', 'unauthorized', message, f.status);
+  return new UpstreamError('xero', 'rejected', message, f.status);
+}
+
+/** Xero's own words only: never request headers or config, which carry tokens and secrets. */
+function failureMessage(f: Failure): string {
+  const fromBody = bodyMessage(f.body);
+  if (fromBody) return fromBody;
+  if (f.status === 0) return f.text;
+  return `HTTP ${f.status}`;
+}
+
+function bodyMessage(body: unknown): string {
+  if (typeof body === 'string') return body.slice(0, 300);
+  if (!body || typeof body !== 'object') return '';
+  const b = body as Record<string, unknown>;
+  const elements = Array.isArray(b.Elements) ? (b.Elements as { ValidationErrors?: unknown }[]) : [];
+  const validation = elements
+    .flatMap((el) => (Array.isArray(el?.ValidationErrors) ? (el.ValidationErrors as { Message?: unknown }[]) : []))
+    .map((v) => v?.Message)
+    .filter((m): m is string => typeof m === 'string' && m.length > 0);
+  if (validation.length) return [...new Set(validation)].join('; ');
+  for (const key of ['Message', 'Detail', 'Title', 'error_description', 'error']) {
+    const v = b[key];
+    if (typeof v === 'string' && v) return v;
+  }
+  return '';
+}
+
+function retryAfterSeconds(headers: Record<string, unknown>, now: () => Date): number | undefined {
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'retry-after');
+  const raw = key === undefined ? undefined : headers[key];
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const at = Date.parse(String(raw));
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now().getTime()) / 1000));
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' ? { ...(value as Record<string, unknown>) } : {};
+}
+
+function unexpected(what: string): UpstreamError {
+  return new UpstreamError('xero', 'unavailable', `unexpected response: ${what}`);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : typeof err === 'string' ? err.slice(0, 200) : 'unknown error';
+}

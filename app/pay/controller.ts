@@ -1,0 +1,67 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { BadRequest } from '../errors.js';
+import { chooseLang, translator } from '../i18n.js';
+import { paths } from '../paths.js';
+import { startPayment, type PayDeps } from './service.js';
+
+const PayQuery = z.object({
+  invoiceNo: z.string().trim().min(1).max(255),
+  shortCode: z.string().trim().regex(/^[!A-Za-z0-9_-]{1,40}$/),
+  // Hints only: Xero's URL is unsigned, so the invoice is always read fresh from Xero.
+  currency: z.string().max(10).optional(),
+  amount: z.string().max(40).optional(),
+});
+
+/** Xero's placeholders arrive in whatever case the merchant typed them; repeated keys are refused. */
+export function parsePayQuery(query: Request['query']): z.infer<typeof PayQuery> {
+  const byName: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query ?? {})) {
+    const name = key.toLowerCase() === 'invoicenumber' ? 'invoiceno' : key.toLowerCase();
+    if (name in byName) throw new BadRequest(`parameter ${key} given twice`);
+    byName[name] = value;
+  }
+  const parsed = PayQuery.safeParse({
+    invoiceNo: byName.invoiceno,
+    shortCode: byName.shortcode,
+    currency: byName.currency,
+    amount: byName.amount,
+  });
+  if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+export function payRouter(deps: PayDeps): Router {
+  const router = Router();
+
+  router.get(paths.pay, async (req, res) => {
+    const query = parsePayQuery(req.query);
+    const lang = chooseLang(req.query.lang, req.get('accept-language'));
+    const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang });
+    res.set('Cache-Control', 'no-store');
+    res.redirect(303, redirectUrl);
+  });
+
+  router.get(paths.payReturn, (req, res) => {
+    const lang = chooseLang(req.query.lang, req.get('accept-language'));
+    const t = translator(lang);
+    const invoice = typeof req.query.invoiceNo === 'string' ? req.query.invoiceNo.slice(0, 255) : '';
+    const paid = req.query.status !== 'failed';
+    res.render('pay/message', {
+      lang,
+      t,
+      tone: paid ? 'ok' : 'warn',
+      title: t(paid ? 'returnPaidTitle' : 'returnFailedTitle'),
+      body: t(paid ? 'returnPaidBody' : 'returnFailedBody', { invoice }),
+      langSwitchUrl: switchLangUrl(req.originalUrl, lang),
+    });
+  });
+
+  return router;
+}
+
+export function switchLangUrl(originalUrl: string, lang: string): string {
+  const url = new URL(originalUrl, 'http://x');
+  url.searchParams.set('lang', lang === 'id' ? 'en' : 'id');
+  return url.pathname + url.search;
+}

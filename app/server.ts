@@ -1,0 +1,95 @@
+import express, { type Router } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { Stores } from './store/index.js';
+import type { XenditGateway, XeroGateway } from './clients/types.js';
+import type { Clock } from './clock.js';
+import { paths } from './paths.js';
+import { payRouter } from './pay/controller.js';
+import { callbackRouter } from './callbacks/controller.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { homeRouter, type DemoHome } from './home.js';
+
+export interface AppDeps {
+  config: Config;
+  stores: Stores;
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  onJobEnqueued?: () => void;
+  /** Demo mode: the simulators, mounted on this same server, and what the home page lists. */
+  demo?: DemoHome & { mounts: { path: string; router: Router }[] };
+  creationWaitMs?: number;
+}
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+/** Works from app/ (tsx) and from dist/app/ (built): views and public sit at the project root. */
+const projectRoot = root.endsWith(`${join('dist')}`) ? join(root, '..') : root;
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 1);
+  app.set('view engine', 'ejs');
+  app.set('views', join(projectRoot, 'views'));
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], formAction: ["'self'"] },
+      },
+    }),
+  );
+  app.use('/public', express.static(join(projectRoot, 'public'), { maxAge: '1h' }));
+
+  app.get(paths.healthz, (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get(paths.readyz, async (_req, res) => {
+    try {
+      await sql`select 1`.execute(deps.stores.db);
+      res.json({ ok: true });
+    } catch {
+      res.status(503).json({ ok: false, reason: 'database unreachable' });
+    }
+  });
+
+  app.use(
+    payRouter({
+      stores: deps.stores,
+      xero: deps.xero,
+      xendit: deps.xendit,
+      clock: deps.clock,
+      logger: deps.logger,
+      publicUrl: deps.config.publicUrl,
+      checkoutHosts: deps.config.xendit.checkoutHosts,
+      invoiceDurationSeconds: deps.config.xendit.invoiceDurationSeconds,
+      creationWaitMs: deps.creationWaitMs,
+    }),
+  );
+  app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued }));
+  for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);
+  app.use(homeRouter(deps.config, deps.demo));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,1079 @@
+/**
+ * A Xero simulator good enough for xero-node: the identity token endpoint, /connections and the
+ * accounting endpoints the gateway uses, in Xero's own JSON shapes (PascalCase, /Date(ms+0000)/,
+ * the {Id, Status, ProviderName, DateTimeUTC, ...} envelope). Mount the router anywhere and point
+ * both the identity URL and the API URL at the mount.
+ *
+ * Money is kept exact: bigint hundredths for amounts, ten-thousandths for quantities and unit
+ * prices (Xero's unitdp=4), and only turned into JSON numbers when serialised.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { XeroInvoice } from '../clients/types.js';
+import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
+
+export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
+export type SimInvoiceType = 'ACCREC' | 'ACCPAY';
+export type SimAccountType = 'BANK' | 'REVENUE' | 'CURRENT' | 'EXPENSE' | 'EQUITY' | 'LIABILITY';
+
+export interface SimAccount {
+  accountId: string;
+  code: string;
+  name: string;
+  type: SimAccountType;
+  currencyCode?: string; // BANK accounts only; defaults to the org's base currency
+  status: 'ACTIVE' | 'ARCHIVED';
+  enablePaymentsToAccount: boolean;
+}
+
+export interface SimLineItem {
+  lineItemId: string;
+  description: string;
+  quantity: bigint; // ten-thousandths
+  unitAmount: bigint; // ten-thousandths
+  lineAmount: bigint; // hundredths
+}
+
+export interface SimInvoice {
+  invoiceId: string;
+  invoiceNumber: string;
+  type: SimInvoiceType;
+  status: SimInvoiceStatus;
+  contact: { contactId: string; name: string; email?: string };
+  currencyCode: string;
+  reference: string;
+  lineItems: SimLineItem[];
+  total: bigint; // hundredths
+  amountPaid: bigint; // hundredths
+  date: string; // YYYY-MM-DD
+  dueDate: string;
+  updatedAt: Date;
+  fullyPaidOn?: string;
+}
+
+export interface SimPayment {
+  paymentId: string;
+  invoiceId: string;
+  accountId: string;
+  date: string;
+  amount: bigint; // hundredths
+  reference: string;
+  status: 'AUTHORISED' | 'DELETED';
+  updatedAt: Date;
+}
+
+interface Usage {
+  minute: number;
+  minuteCount: number;
+  day: number;
+  dayCount: number;
+}
+
+interface StoredAnswer {
+  at: number;
+  status: number;
+  body: unknown;
+}
+
+export interface SimOrganisation {
+  tenantId: string; // also the OrganisationID
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  shortCode: string;
+  baseCurrency: string;
+  createdAt: Date;
+  accounts: SimAccount[];
+  invoices: Map<string, SimInvoice>;
+  payments: Map<string, SimPayment>;
+  idempotency: Map<string, StoredAnswer>;
+  usage: Usage;
+  nextInvoiceNumber: number;
+}
+
+export interface SimRequest {
+  method: string;
+  path: string;
+  at: Date;
+}
+
+export interface XeroSimState {
+  orgs: Map<string, SimOrganisation>;
+  accessTokens: Map<string, { clientId: string; expiresAt: number; scope: string }>;
+  refreshTokens: Map<string, { clientId: string; validUntil: number }>;
+  appUsage: Map<string, { minute: number; count: number }>;
+  requests: SimRequest[];
+  tokenRequests: number;
+}
+
+export interface XeroSimLimits {
+  perMinute: number;
+  perDay: number;
+  appPerMinute: number;
+}
+
+export interface NewSimOrganisation {
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  shortCode: string;
+  baseCurrency: string;
+  tenantId?: string;
+}
+
+export interface NewSimInvoice {
+  /** Defaults to the only organisation. */
+  tenantId?: string;
+  invoiceNumber?: string;
+  type?: SimInvoiceType;
+  status?: SimInvoiceStatus; // default AUTHORISED
+  contact: { name: string; email?: string };
+  currency?: string; // default: the org's base currency
+  lineItems: { description: string; quantity?: string; unitAmount: string }[];
+  /** Already paid (decimal string); recorded as one payment into the first bank account. */
+  amountPaid?: string;
+  reference?: string;
+  date?: string;
+  dueDate?: string;
+}
+
+export interface XeroSimulatorOptions {
+  now?: () => Date;
+  logger?: Logger;
+  limits?: Partial<XeroSimLimits>;
+}
+
+export interface XeroSimulator {
+  router: Router;
+  state: XeroSimState;
+  faults: Faults;
+  /** Mutable; reset() restores the options' values. */
+  limits: XeroSimLimits;
+  addOrganisation(org: NewSimOrganisation): SimOrganisation;
+  addAccount(tenantId: string, account: { code: string; name: string; type: SimAccountType; currencyCode?: string }): SimAccount;
+  /** The account with this name or code (e.g. the seeded BANK account 'Xendit', code '090'). */
+  bankAccountFor(tenantId: string, nameOrCode: string): SimAccount;
+  addInvoice(invoice: NewSimInvoice): { invoiceId: string; invoiceNumber: string };
+  findInvoice(idOrNumber: string, tenantId?: string): SimInvoice | undefined;
+  /** The organisation's invoices as the gateway sees them (decimal strings). */
+  listInvoices(tenantId?: string): XeroInvoice[];
+  paymentsOf(invoiceId: string): SimPayment[];
+  /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
+  recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string): SimPayment;
+  /** A refresh token for the refresh_token grant (standard OAuth apps). */
+  issueRefreshToken(clientId: string): string;
+  /** Invalidates every access token, as when a connection is revoked or tokens expire. */
+  revokeTokens(): void;
+  /** Forgets everything (orgs, tokens, counters) and disarms faults. */
+  reset(): void;
+}
+
+const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10000 };
+const TOKEN_SECONDS = 1800;
+const REFRESH_GRACE_MS = 30 * 60_000;
+const REFRESH_LIFETIME_MS = 60 * 24 * 3600_000;
+const IDEMPOTENCY_MS = 10 * 60_000;
+const DEFAULT_SCOPE = 'accounting.invoices accounting.payments accounting.settings accounting.contacts';
+const API_PREFIX = '/api.xro/2.0';
+const MAX_LOG = 1000;
+
+export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSimulator {
+  const now = options.now ?? (() => new Date());
+  const log = options.logger;
+  const state = emptyState();
+  const limits: XeroSimLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const faults = new Faults({ isApi, errorBody: xeroErrorBody });
+
+  const sim: XeroSimulator = {
+    router: express.Router(),
+    state,
+    faults,
+    limits,
+    addOrganisation: (o) => addOrganisation(state, o, now()),
+    addAccount: (tenantId, a) => addAccount(requireOrg(state, tenantId), a),
+    bankAccountFor: (tenantId, nameOrCode) => accountFor(requireOrg(state, tenantId), nameOrCode),
+    addInvoice: (i) => addInvoice(state, i, now()),
+    findInvoice: (idOrNumber, tenantId) => findInvoiceAnywhere(state, idOrNumber, tenantId),
+    listInvoices: (tenantId) => [...requireOrg(state, tenantId).invoices.values()].map(toGatewayInvoice),
+    recordPayment: (tenantId, invoiceId, amount, accountId, reference = 'Manual payment') =>
+      recordPayment(requireOrg(state, tenantId), { invoiceId, amount, accountId, reference }, now()),
+    paymentsOf: (invoiceId) => allPayments(state).filter((p) => p.invoiceId === invoiceId),
+    issueRefreshToken: (clientId) => issueRefreshToken(state, clientId, now()),
+    revokeTokens: () => state.accessTokens.clear(),
+    reset: () => {
+      Object.assign(state, emptyState());
+      Object.assign(limits, DEFAULT_LIMITS, options.limits);
+      faults.reset();
+    },
+  };
+  buildRoutes(sim, now, log);
+  return sim;
+}
+
+function emptyState(): XeroSimState {
+  return { orgs: new Map(), accessTokens: new Map(), refreshTokens: new Map(), appUsage: new Map(), requests: [], tokenRequests: 0 };
+}
+
+function isApi(req: Request): boolean {
+  return req.path.startsWith(`${API_PREFIX}/`) || req.path === '/connections';
+}
+
+// ---------- routes ----------
+
+function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
+  const { router, state } = sim;
+  router.use((req, _res, next) => {
+    state.requests.push({ method: req.method, path: req.path, at: now() });
+    if (state.requests.length > MAX_LOG) state.requests.shift();
+    next();
+  });
+  router.get('/', (req, res) => sendPage(res, 200, renderOverview(state, `${req.baseUrl}/sim.css`)));
+  router.get('/sim.css', (_req, res) => {
+    res.type('css').set('Cache-Control', 'public, max-age=300').send(SIM_CSS);
+  });
+  router.use(sim.faults.middleware());
+  router.post('/connect/token', express.urlencoded({ extended: false }), (req, res) => tokenEndpoint(state, req, res, now()));
+  router.use(express.json({ limit: '1mb' }));
+  router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now()) : next()));
+
+  router.get('/connections', (_req, res) => {
+    res.json(orgsOfClient(state, res.locals.clientId).map(connectionJson));
+  });
+  const api = (path: string) => `${API_PREFIX}${path}`;
+  router.get(api('/Organisation'), (_req, res) => {
+    res.json(envelope(now(), { Organisations: [organisationJson(org(res))] }));
+  });
+  router.get(api('/Accounts'), (req, res) => {
+    filtered(res, req, org(res).accounts.map((a) => accountJson(a, org(res))), (rows) => envelope(now(), { Accounts: rows }));
+  });
+  router.get(api('/Invoices'), (req, res) => {
+    const rows = listInvoices(org(res), req.query).map((i) => invoiceJson(org(res), i));
+    filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }));
+  });
+  router.get(api('/Invoices/:id'), (req, res) => {
+    const inv = findInvoice(org(res), String(req.params.id));
+    if (!inv) return notFound(res);
+    res.json(envelope(now(), { Invoices: [invoiceJson(org(res), inv)] }));
+  });
+  for (const method of ['put', 'post'] as const) {
+    router[method](api('/Invoices'), (req, res) => createInvoicesRoute(sim, req, res, now()));
+    router[method](api('/Payments'), (req, res) => createPaymentRoute(sim, req, res, now(), log));
+  }
+  router.get(api('/Payments'), (req, res) => {
+    const o = org(res);
+    const rows = [...o.payments.values()].map((p) => paymentJson(o, p));
+    filtered(res, req, rows, (r) => envelope(now(), { Payments: r }));
+  });
+  router.get(api('/Payments/:id'), (req, res) => {
+    const p = org(res).payments.get(String(req.params.id));
+    if (!p) return notFound(res);
+    res.json(envelope(now(), { Payments: [paymentJson(org(res), p)] }));
+  });
+  router.use((req, res) => {
+    if (isApi(req)) return notFound(res);
+    res.status(404).type('text').send('Not found');
+  });
+  router.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+    const status = (err as { status?: number }).status ?? 500;
+    if (status >= 500) log?.error({ err }, 'xero sim: request failed');
+    res.status(status).json(status === 400 ? validationBody(['The request body could not be read']) : xeroErrorBody(status));
+  });
+}
+
+function org(res: Response): SimOrganisation {
+  return res.locals.org as SimOrganisation;
+}
+
+function notFound(res: Response): void {
+  res.status(404).json({ Type: null, Title: 'Resource Not Found', Status: 404, Detail: "The resource you're looking for cannot be found", Extensions: {} });
+}
+
+function xeroErrorBody(status: number): unknown {
+  if (status === 429) return { Type: null, Title: 'Too Many Requests', Status: 429, Detail: 'Rate limit exceeded', Extensions: {} };
+  return { Type: null, Title: status === 503 ? 'Service Unavailable' : 'Internal Server Error', Status: status, Detail: 'The simulator was told to fail', Extensions: {} };
+}
+
+function validationError(res: Response, messages: string[], element: unknown = {}): void {
+  res.status(400).json(validationBody(messages, element));
+}
+
+function validationBody(messages: string[], element: unknown = {}): unknown {
+  return {
+    ErrorNumber: 10,
+    Type: 'ValidationException',
+    Message: 'A validation exception occurred',
+    Elements: [{ ...(element as object), ValidationErrors: messages.map((Message) => ({ Message })) }],
+  };
+}
+
+// ---------- identity ----------
+
+function tokenEndpoint(state: XeroSimState, req: Request, res: Response, at: Date): void {
+  state.tokenRequests += 1;
+  const body = (req.body ?? {}) as Record<string, string | undefined>;
+  const client = basicCredentials(req) ?? { id: body.client_id ?? '', secret: body.client_secret ?? '' };
+  const known = orgsOfClient(state, client.id)[0];
+  res.set('Cache-Control', 'no-store');
+  if (!known || !safeEqual(known.clientSecret, client.secret)) {
+    res.status(400).json({ error: 'invalid_client' });
+    return;
+  }
+  const scope = normaliseScope(body.scope ?? body.scopes);
+  if (body.grant_type === 'client_credentials') {
+    res.json(issueAccessToken(state, client.id, scope, at));
+    return;
+  }
+  if (body.grant_type === 'refresh_token') {
+    const current = body.refresh_token ? state.refreshTokens.get(body.refresh_token) : undefined;
+    if (!current || current.clientId !== client.id || current.validUntil <= at.getTime()) {
+      res.status(400).json({ error: 'invalid_grant' });
+      return;
+    }
+    // Rotating refresh tokens: the old one keeps working for 30 minutes.
+    current.validUntil = Math.min(current.validUntil, at.getTime() + REFRESH_GRACE_MS);
+    res.json({ ...issueAccessToken(state, client.id, scope, at), refresh_token: issueRefreshToken(state, client.id, at) });
+    return;
+  }
+  res.status(400).json({ error: 'unsupported_grant_type' });
+}
+
+function basicCredentials(req: Request): { id: string; secret: string } | undefined {
+  const m = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+// xero-node posts the scope list as `scopes=a,b` (comma-joined array); OAuth says `scope=a b`.
+function normaliseScope(raw: string | undefined): string {
+  const parts = (raw ?? '').split(/[\s,]+/).filter(Boolean);
+  return parts.length ? parts.join(' ') : DEFAULT_SCOPE;
+}
+
+function issueAccessToken(state: XeroSimState, clientId: string, scope: string, at: Date) {
+  const token = `sim_at_${randomBytes(24).toString('hex')}`;
+  state.accessTokens.set(token, { clientId, scope, expiresAt: at.getTime() + TOKEN_SECONDS * 1000 });
+  return { access_token: token, expires_in: TOKEN_SECONDS, token_type: 'Bearer', scope };
+}
+
+function issueRefreshToken(state: XeroSimState, clientId: string, at: Date): string {
+  if (!orgsOfClient(state, clientId).length) throw new Error(`no organisation uses client ${clientId}`);
+  const token = `sim_rt_${randomBytes(24).toString('hex')}`;
+  state.refreshTokens.set(token, { clientId, validUntil: at.getTime() + REFRESH_LIFETIME_MS });
+  return token;
+}
+
+function authenticate(sim: XeroSimulator, req: Request, res: Response, next: () => void, at: Date): void {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  const token = m ? sim.state.accessTokens.get(m[1]) : undefined;
+  if (!token || token.expiresAt <= at.getTime()) {
+    res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"');
+    res.json({ Type: null, Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful', Extensions: {} });
+    return;
+  }
+  res.locals.clientId = token.clientId;
+  if (req.path === '/connections') return next();
+  const tenantHeader = (req.get('xero-tenant-id') ?? '').trim();
+  const orgs = orgsOfClient(sim.state, token.clientId);
+  // Custom Connections send an empty tenant id: the token's only organisation.
+  const target = tenantHeader ? orgs.find((o) => o.tenantId === tenantHeader) : orgs[0];
+  if (!target) {
+    res.status(403).json({ Type: null, Title: 'Forbidden', Status: 403, Detail: 'AuthorizationUnsuccessful', Extensions: {} });
+    return;
+  }
+  res.locals.org = target;
+  if (rateLimited(sim, target, res, at)) return;
+  next();
+}
+
+// ---------- rate limits ----------
+
+function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: Date): boolean {
+  const t = at.getTime();
+  const minute = Math.floor(t / 60_000);
+  const day = Math.floor(t / 86_400_000);
+  const u = o.usage;
+  if (u.minute !== minute) Object.assign(u, { minute, minuteCount: 0 });
+  if (u.day !== day) Object.assign(u, { day, dayCount: 0 });
+  const app = sim.state.appUsage.get(o.clientId) ?? { minute, count: 0 };
+  if (app.minute !== minute) Object.assign(app, { minute, count: 0 });
+  sim.state.appUsage.set(o.clientId, app);
+
+  const problem =
+    u.dayCount >= sim.limits.perDay ? 'day' : u.minuteCount >= sim.limits.perMinute ? 'minute' : app.count >= sim.limits.appPerMinute ? 'appminute' : undefined;
+  if (!problem) {
+    u.minuteCount += 1;
+    u.dayCount += 1;
+    app.count += 1;
+  }
+  res.set({
+    'X-MinLimit-Remaining': String(Math.max(0, sim.limits.perMinute - u.minuteCount)),
+    'X-DayLimit-Remaining': String(Math.max(0, sim.limits.perDay - u.dayCount)),
+    'X-AppMinLimit-Remaining': String(Math.max(0, sim.limits.appPerMinute - app.count)),
+  });
+  if (!problem) return false;
+  const windowEnd = problem === 'day' ? (day + 1) * 86_400_000 : (minute + 1) * 60_000;
+  res.status(429).set({ 'Retry-After': String(Math.max(1, Math.ceil((windowEnd - t) / 1000))), 'X-Rate-Limit-Problem': problem });
+  res.json(xeroErrorBody(429));
+  return true;
+}
+
+// ---------- organisations and accounts ----------
+
+function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): SimOrganisation {
+  const tenantId = o.tenantId ?? randomUUID();
+  if (state.orgs.has(tenantId)) throw new Error(`organisation ${tenantId} already exists`);
+  const sameApp = orgsOfClient(state, o.clientId)[0];
+  if (sameApp && sameApp.clientSecret !== o.clientSecret) throw new Error(`client ${o.clientId} already has another secret`);
+  const created: SimOrganisation = {
+    tenantId,
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    name: o.name,
+    shortCode: o.shortCode,
+    baseCurrency: o.baseCurrency,
+    createdAt: at,
+    accounts: [],
+    invoices: new Map(),
+    payments: new Map(),
+    idempotency: new Map(),
+    usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0 },
+    nextInvoiceNumber: 1,
+  };
+  addAccount(created, { code: '090', name: 'Xendit', type: 'BANK' });
+  addAccount(created, { code: '091', name: 'Business Savings Account', type: 'BANK' });
+  addAccount(created, { code: '200', name: 'Sales', type: 'REVENUE' });
+  addAccount(created, { code: '610', name: 'Accounts Receivable', type: 'CURRENT' });
+  state.orgs.set(tenantId, created);
+  return created;
+}
+
+function addAccount(o: SimOrganisation, a: { code: string; name: string; type: SimAccountType; currencyCode?: string }): SimAccount {
+  const account: SimAccount = {
+    accountId: randomUUID(),
+    code: a.code,
+    name: a.name,
+    type: a.type,
+    currencyCode: a.type === 'BANK' ? (a.currencyCode ?? o.baseCurrency) : undefined,
+    status: 'ACTIVE',
+    enablePaymentsToAccount: false,
+  };
+  o.accounts.push(account);
+  return account;
+}
+
+function accountFor(o: SimOrganisation, nameOrCode: string): SimAccount {
+  const account = o.accounts.find((a) => a.name === nameOrCode) ?? o.accounts.find((a) => a.code === nameOrCode);
+  if (!account) throw new Error(`no account ${nameOrCode} in ${o.name}`);
+  return account;
+}
+
+function orgsOfClient(state: XeroSimState, clientId: string): SimOrganisation[] {
+  return [...state.orgs.values()].filter((o) => o.clientId === clientId);
+}
+
+function requireOrg(state: XeroSimState, tenantId?: string): SimOrganisation {
+  if (tenantId !== undefined) {
+    const o = state.orgs.get(tenantId);
+    if (!o) throw new Error(`no organisation ${tenantId}`);
+    return o;
+  }
+  if (state.orgs.size !== 1) throw new Error('tenantId is required when the simulator has several organisations');
+  return [...state.orgs.values()][0];
+}
+
+function allPayments(state: XeroSimState): SimPayment[] {
+  return [...state.orgs.values()].flatMap((o) => [...o.payments.values()]);
+}
+
+// ---------- invoices ----------
+
+interface InvoiceInput {
+  invoiceNumber?: string;
+  type: SimInvoiceType;
+  status: SimInvoiceStatus;
+  contact: { name: string; email?: string };
+  currency: string;
+  lineItems: { description: string; quantity: bigint; unitAmount: bigint }[];
+  reference: string;
+  date: string;
+  dueDate: string;
+}
+
+function addInvoice(state: XeroSimState, input: NewSimInvoice, at: Date): { invoiceId: string; invoiceNumber: string } {
+  const o = requireOrg(state, input.tenantId);
+  const lineItems = input.lineItems.map((li) => {
+    const quantity = parseScaled(li.quantity ?? '1', 4);
+    const unitAmount = parseScaled(li.unitAmount, 4);
+    if (quantity === undefined || unitAmount === undefined) throw new Error(`bad line item amounts: ${JSON.stringify(li)}`);
+    return { description: li.description, quantity, unitAmount };
+  });
+  const inv = createInvoice(
+    o,
+    {
+      invoiceNumber: input.invoiceNumber,
+      type: input.type ?? 'ACCREC',
+      status: input.status ?? 'AUTHORISED',
+      contact: input.contact,
+      currency: input.currency ?? o.baseCurrency,
+      lineItems,
+      reference: input.reference ?? '',
+      date: input.date ?? isoDate(at),
+      dueDate: input.dueDate ?? input.date ?? isoDate(at),
+    },
+    at,
+  );
+  const paid = input.amountPaid !== undefined ? parseScaled(input.amountPaid, 2) : inv.status === 'PAID' ? inv.total : 0n;
+  if (paid === undefined) throw new Error(`bad amountPaid: ${input.amountPaid}`);
+  if (paid > 0n) recordOpeningPayment(o, inv, paid, at);
+  return { invoiceId: inv.invoiceId, invoiceNumber: inv.invoiceNumber };
+}
+
+function toGatewayInvoice(inv: SimInvoice): XeroInvoice {
+  return {
+    invoiceId: inv.invoiceId,
+    invoiceNumber: inv.invoiceNumber,
+    type: inv.type,
+    status: inv.status,
+    currencyCode: inv.currencyCode,
+    total: formatScaled(inv.total, 2),
+    amountDue: formatScaled(amountDue(inv), 2),
+    amountPaid: formatScaled(inv.amountPaid, 2),
+    contactName: inv.contact.name,
+    ...(inv.contact.email ? { contactEmail: inv.contact.email } : {}),
+    lineItems: inv.lineItems.map((li) => ({
+      description: li.description,
+      quantity: formatScaled(li.quantity, 4),
+      unitAmount: formatScaled(li.unitAmount, 4),
+      lineAmount: formatScaled(li.lineAmount, 2),
+    })),
+  };
+}
+
+function recordOpeningPayment(o: SimOrganisation, inv: SimInvoice, amount: bigint, at: Date): void {
+  const bank = o.accounts.find((a) => a.type === 'BANK');
+  if (!bank) throw new Error('no bank account to record the opening payment');
+  const p: SimPayment = { paymentId: randomUUID(), invoiceId: inv.invoiceId, accountId: bank.accountId, date: inv.date, amount, reference: 'Opening payment', status: 'AUTHORISED', updatedAt: at };
+  o.payments.set(p.paymentId, p);
+  inv.amountPaid += amount;
+  if (inv.amountPaid >= inv.total && inv.status === 'AUTHORISED') markPaid(inv, p.date);
+}
+
+function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date): SimInvoice {
+  const lineItems = input.lineItems.map((li) => ({
+    lineItemId: randomUUID(),
+    description: li.description,
+    quantity: li.quantity,
+    unitAmount: li.unitAmount,
+    lineAmount: roundDiv(li.quantity * li.unitAmount, 1_000_000n),
+  }));
+  const invoiceNumber = input.invoiceNumber ?? (input.type === 'ACCREC' ? `INV-${String(o.nextInvoiceNumber++).padStart(4, '0')}` : '');
+  const inv: SimInvoice = {
+    invoiceId: randomUUID(),
+    invoiceNumber,
+    type: input.type,
+    status: input.status,
+    contact: { contactId: randomUUID(), name: input.contact.name, email: input.contact.email },
+    currencyCode: input.currency,
+    reference: input.reference,
+    lineItems,
+    total: lineItems.reduce((sum, li) => sum + li.lineAmount, 0n),
+    amountPaid: 0n,
+    date: input.date,
+    dueDate: input.dueDate,
+    updatedAt: at,
+  };
+  o.invoices.set(inv.invoiceId, inv);
+  return inv;
+}
+
+function markPaid(inv: SimInvoice, on: string): void {
+  inv.status = 'PAID';
+  inv.fullyPaidOn = on;
+}
+
+function amountDue(inv: SimInvoice): bigint {
+  return inv.status === 'VOIDED' || inv.status === 'DELETED' ? 0n : inv.total - inv.amountPaid;
+}
+
+function findInvoice(o: SimOrganisation, idOrNumber: string): SimInvoice | undefined {
+  return o.invoices.get(idOrNumber) ?? [...o.invoices.values()].find((i) => i.invoiceNumber === idOrNumber);
+}
+
+function findInvoiceAnywhere(state: XeroSimState, idOrNumber: string, tenantId?: string): SimInvoice | undefined {
+  const orgs = tenantId ? [requireOrg(state, tenantId)] : [...state.orgs.values()];
+  for (const o of orgs) {
+    const inv = findInvoice(o, idOrNumber);
+    if (inv) return inv;
+  }
+  return undefined;
+}
+
+// Like Xero, InvoiceNumbers matches case-insensitively: callers must compare exactly themselves.
+function listInvoices(o: SimOrganisation, query: Request['query']): SimInvoice[] {
+  const list = (name: string) =>
+    String(query[name] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const numbers = list('InvoiceNumbers').map((n) => n.toLowerCase());
+  const ids = list('IDs').map((n) => n.toLowerCase());
+  const statuses = list('Statuses');
+  return [...o.invoices.values()].filter(
+    (i) =>
+      (!numbers.length || numbers.includes(i.invoiceNumber.toLowerCase())) &&
+      (!ids.length || ids.includes(i.invoiceId.toLowerCase())) &&
+      (!statuses.length || statuses.includes(i.status)),
+  );
+}
+
+function createInvoicesRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  const items = asArray(req.body, 'Invoices');
+  const errors: string[] = [];
+  const inputs = items.map((raw) => readInvoiceInput(o, raw, at, errors));
+  if (errors.length) return validationError(res, errors, items[0]);
+  const created = inputs.map((input) => createInvoice(o, input!, at));
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.json(envelope(at, { Invoices: created.map((i) => invoiceJson(o, i)) }));
+}
+
+function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: Date, errors: string[]): InvoiceInput | undefined {
+  const contact = (raw.Contact ?? {}) as Record<string, unknown>;
+  if (typeof contact.Name !== 'string' || !contact.Name.trim()) errors.push('A Contact must be specified for this type of transaction');
+  const type = raw.Type === 'ACCPAY' ? 'ACCPAY' : 'ACCREC';
+  const status = (typeof raw.Status === 'string' ? raw.Status : 'DRAFT') as SimInvoiceStatus;
+  if (!['DRAFT', 'SUBMITTED', 'AUTHORISED'].includes(status)) errors.push(`Invalid status for a new invoice: ${status}`);
+  const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
+    const quantity = parseScaled(li.Quantity ?? 1, 4);
+    const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
+    if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
+    return { description: String(li.Description ?? ''), quantity: quantity ?? 0n, unitAmount: unitAmount ?? 0n };
+  });
+  if (errors.length) return undefined;
+  return {
+    invoiceNumber: typeof raw.InvoiceNumber === 'string' && raw.InvoiceNumber ? raw.InvoiceNumber : undefined,
+    type,
+    status,
+    contact: { name: String(contact.Name), email: typeof contact.EmailAddress === 'string' ? contact.EmailAddress : undefined },
+    currency: typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency,
+    lineItems,
+    reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+    date: readDate(raw.Date) ?? isoDate(at),
+    dueDate: readDate(raw.DueDate) ?? readDate(raw.Date) ?? isoDate(at),
+  };
+}
+
+// ---------- payments ----------
+
+function createPaymentRoute(sim: XeroSimulator, req: Request, res: Response, at: Date, log?: Logger): void {
+  const o = org(res);
+  const key = req.get('idempotency-key');
+  pruneIdempotency(o, at);
+  const stored = key ? o.idempotency.get(key) : undefined;
+  if (stored) {
+    res.status(stored.status).json(stored.body);
+    return;
+  }
+  const answer = createPayments(o, asArray(req.body, 'Payments'), at);
+  if (key) o.idempotency.set(key, { at: at.getTime(), ...answer });
+  log?.debug({ tenantId: o.tenantId, status: answer.status }, 'xero sim: payment request');
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.status(answer.status).json(answer.body);
+}
+
+function recordPayment(o: SimOrganisation, p: { invoiceId: string; amount: string; accountId: string; reference: string }, at: Date): SimPayment {
+  const raw = { Invoice: { InvoiceID: p.invoiceId }, Account: { AccountID: p.accountId }, Amount: p.amount, Reference: p.reference };
+  const errors: string[] = [];
+  const planned = validatePayment(o, raw, errors, [], at);
+  if (!planned) throw new Error(errors.join('; '));
+  return savePayment(o, planned, at);
+}
+
+function pruneIdempotency(o: SimOrganisation, at: Date): void {
+  for (const [key, v] of o.idempotency) if (at.getTime() - v.at >= IDEMPOTENCY_MS) o.idempotency.delete(key);
+}
+
+function createPayments(o: SimOrganisation, items: Record<string, unknown>[], at: Date): { status: number; body: unknown } {
+  if (!items.length) return { status: 400, body: validationBody(['No payments were supplied']) };
+  // All or nothing: validate every payment against the running amounts before saving any.
+  const planned: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string }[] = [];
+  for (const raw of items) {
+    const errors: string[] = [];
+    const p = validatePayment(o, raw, errors, planned, at);
+    if (errors.length || !p) return { status: 400, body: validationBody(errors, raw) };
+    planned.push(p);
+  }
+  const saved = planned.map((p) => savePayment(o, p, at));
+  return { status: 200, body: envelope(at, { Payments: saved.map((p) => paymentJson(o, p)) }) };
+}
+
+function validatePayment(
+  o: SimOrganisation,
+  raw: Record<string, unknown>,
+  errors: string[],
+  earlier: { inv: SimInvoice; amount: bigint }[],
+  at: Date,
+): { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string } | undefined {
+  const invRef = (raw.Invoice ?? {}) as Record<string, unknown>;
+  const accRef = (raw.Account ?? {}) as Record<string, unknown>;
+  const inv = findInvoice(o, String(invRef.InvoiceID ?? invRef.InvoiceNumber ?? ''));
+  const account = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
+  const amount = parseScaled(raw.Amount, 2);
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+
+  if (!inv) errors.push('Invoice could not be found');
+  if (!account) errors.push('Account could not be found');
+  if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
+  if (!date) errors.push('Payment date is not a valid date');
+  if (inv && ['PAID', 'VOIDED', 'DELETED'].includes(inv.status)) errors.push('Invoice not of valid status for modification');
+  else if (inv && inv.status !== 'AUTHORISED') errors.push('Payments can only be made against Authorised documents');
+  if (account && account.type !== 'BANK' && !account.enablePaymentsToAccount) {
+    errors.push(`Account code '${account.code}' is not a bank account or an account with payments enabled`);
+  }
+  if (account && account.status !== 'ACTIVE') errors.push(`Account code '${account.code}' has been archived`);
+  const accountCurrency = account?.currencyCode ?? o.baseCurrency;
+  if (inv && account && accountCurrency !== inv.currencyCode && raw.CurrencyRate === undefined) {
+    errors.push(`The payment currency (${accountCurrency}) must match the invoice currency (${inv.currencyCode}), or a CurrencyRate must be supplied`);
+  }
+  if (inv && amount !== undefined && inv.status === 'AUTHORISED') {
+    const already = earlier.filter((p) => p.inv === inv).reduce((s, p) => s + p.amount, 0n);
+    if (amount > amountDue(inv) - already) errors.push('Payment amount exceeds the amount outstanding on this document');
+  }
+  if (errors.length || !inv || !account || amount === undefined || !date) return undefined;
+  return { inv, account, amount, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '' };
+}
+
+function savePayment(o: SimOrganisation, p: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string }, at: Date): SimPayment {
+  const payment: SimPayment = {
+    paymentId: randomUUID(),
+    invoiceId: p.inv.invoiceId,
+    accountId: p.account.accountId,
+    date: p.date,
+    amount: p.amount,
+    reference: p.reference,
+    status: 'AUTHORISED',
+    updatedAt: at,
+  };
+  o.payments.set(payment.paymentId, payment);
+  p.inv.amountPaid += p.amount;
+  p.inv.updatedAt = at;
+  if (amountDue(p.inv) === 0n) markPaid(p.inv, p.date);
+  return payment;
+}
+
+// ---------- `where` filters ----------
+
+interface Clause {
+  path: string[];
+  op: '==' | '!=';
+  value: string;
+}
+
+function filtered(res: Response, req: Request, rows: Record<string, unknown>[], wrap: (rows: unknown[]) => unknown): void {
+  const where = typeof req.query.where === 'string' ? req.query.where : '';
+  const clauses = parseWhere(where);
+  if (!clauses) return validationError(res, [`The where clause is not supported by the simulator: ${where}`]);
+  res.json(wrap(rows.filter((row) => clauses.every((c) => matchesClause(row, c)))));
+}
+
+// Supports `A.B=="text"`, `A==guid("...")`, `A==true`, `A!=...`, joined by AND / &&.
+function parseWhere(where: string): Clause[] | undefined {
+  if (!where.trim()) return [];
+  const clauses: Clause[] = [];
+  const re = /^\s*([A-Za-z][\w.]*)\s*(==|!=)\s*(?:"((?:[^"\\]|\\.)*)"|guid\("([^"]*)"\)|([\w.-]+))\s*(?:(?:AND|&&)\s*|$)/i;
+  let rest = where;
+  while (rest.trim()) {
+    const m = re.exec(rest);
+    if (!m) return undefined;
+    const value = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : (m[4] ?? m[5]);
+    clauses.push({ path: m[1].split('.'), op: m[2] as Clause['op'], value });
+    rest = rest.slice(m[0].length);
+  }
+  return clauses;
+}
+
+// Xero compares strings case-insensitively in `where`.
+function matchesClause(row: Record<string, unknown>, c: Clause): boolean {
+  let v: unknown = row;
+  for (const key of c.path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+  const equal = v !== undefined && v !== null && String(v).toLowerCase() === c.value.toLowerCase();
+  return c.op === '==' ? equal : !equal;
+}
+
+// ---------- JSON shapes ----------
+
+function envelope(at: Date, payload: Record<string, unknown>): Record<string, unknown> {
+  return { Id: randomUUID(), Status: 'OK', ProviderName: 'Xendit Xero Gateway', DateTimeUTC: msDate(at), ...payload };
+}
+
+function connectionJson(o: SimOrganisation) {
+  const created = o.createdAt.toISOString();
+  return { id: o.tenantId, authEventId: o.tenantId, tenantId: o.tenantId, tenantType: 'ORGANISATION', tenantName: o.name, createdDateUtc: created, updatedDateUtc: created };
+}
+
+function organisationJson(o: SimOrganisation) {
+  return {
+    OrganisationID: o.tenantId,
+    APIKey: '',
+    Name: o.name,
+    LegalName: o.name,
+    PaysTax: true,
+    Version: 'GLOBAL',
+    OrganisationType: 'COMPANY',
+    BaseCurrency: o.baseCurrency,
+    CountryCode: countryOf(o.baseCurrency),
+    IsDemoCompany: false,
+    OrganisationStatus: 'ACTIVE',
+    FinancialYearEndDay: 31,
+    FinancialYearEndMonth: 12,
+    Timezone: 'UTC',
+    OrganisationEntityType: 'COMPANY',
+    ShortCode: o.shortCode,
+    Edition: 'BUSINESS',
+    Class: 'STANDARD',
+    CreatedDateUTC: msDate(o.createdAt),
+    Addresses: [],
+    Phones: [],
+    ExternalLinks: [],
+    PaymentTerms: {},
+  };
+}
+
+function countryOf(currency: string): string {
+  return { IDR: 'ID', PHP: 'PH', THB: 'TH', VND: 'VN', MYR: 'MY', USD: 'US', NZD: 'NZ', AUD: 'AU', GBP: 'GB' }[currency] ?? 'US';
+}
+
+function accountJson(a: SimAccount, o: SimOrganisation) {
+  return {
+    AccountID: a.accountId,
+    Code: a.code,
+    Name: a.name,
+    Type: a.type,
+    Status: a.status,
+    TaxType: 'NONE',
+    EnablePaymentsToAccount: a.enablePaymentsToAccount,
+    ShowInExpenseClaims: false,
+    Class: a.type === 'REVENUE' ? 'REVENUE' : a.type === 'EXPENSE' ? 'EXPENSE' : a.type === 'LIABILITY' ? 'LIABILITY' : a.type === 'EQUITY' ? 'EQUITY' : 'ASSET',
+    ReportingCode: a.type === 'BANK' ? 'ASS.CUR.CAS.CAS' : '',
+    HasAttachments: false,
+    UpdatedDateUTC: msDate(o.createdAt),
+    AddToWatchlist: false,
+    ...(a.type === 'BANK' ? { BankAccountType: 'BANK', BankAccountNumber: `${a.code}-0000001`, CurrencyCode: a.currencyCode ?? o.baseCurrency } : {}),
+  };
+}
+
+function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string, unknown> {
+  const payments = [...o.payments.values()].filter((p) => p.invoiceId === inv.invoiceId && p.status !== 'DELETED');
+  return {
+    Type: inv.type,
+    InvoiceID: inv.invoiceId,
+    InvoiceNumber: inv.invoiceNumber,
+    Reference: inv.reference,
+    Payments: payments.map((p) => ({
+      PaymentID: p.paymentId,
+      Date: msDate(dayStart(p.date)),
+      Amount: money(p.amount),
+      Reference: p.reference,
+      CurrencyRate: 1,
+      HasAccount: true,
+      HasValidationErrors: false,
+    })),
+    CreditNotes: [],
+    Prepayments: [],
+    Overpayments: [],
+    AmountDue: money(amountDue(inv)),
+    AmountPaid: money(inv.amountPaid),
+    AmountCredited: 0,
+    CurrencyRate: 1,
+    IsDiscounted: false,
+    HasAttachments: false,
+    HasErrors: false,
+    Contact: contactJson(inv),
+    DateString: `${inv.date}T00:00:00`,
+    Date: msDate(dayStart(inv.date)),
+    DueDateString: `${inv.dueDate}T00:00:00`,
+    DueDate: msDate(dayStart(inv.dueDate)),
+    Status: inv.status,
+    LineAmountTypes: 'NoTax',
+    LineItems: inv.lineItems.map((li) => ({
+      LineItemID: li.lineItemId,
+      Description: li.description,
+      Quantity: Number(formatScaled(li.quantity, 4)),
+      UnitAmount: Number(formatScaled(li.unitAmount, 4)),
+      TaxType: 'NONE',
+      TaxAmount: 0,
+      LineAmount: money(li.lineAmount),
+      AccountCode: '200',
+      Tracking: [],
+    })),
+    SubTotal: money(inv.total),
+    TotalTax: 0,
+    Total: money(inv.total),
+    UpdatedDateUTC: msDate(inv.updatedAt),
+    CurrencyCode: inv.currencyCode,
+    ...(inv.fullyPaidOn ? { FullyPaidOnDate: msDate(dayStart(inv.fullyPaidOn)) } : {}),
+  };
+}
+
+function contactJson(inv: SimInvoice) {
+  return {
+    ContactID: inv.contact.contactId,
+    Name: inv.contact.name,
+    ...(inv.contact.email ? { EmailAddress: inv.contact.email } : {}),
+    Addresses: [],
+    Phones: [],
+    ContactGroups: [],
+    ContactPersons: [],
+    HasValidationErrors: false,
+  };
+}
+
+function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, unknown> {
+  const inv = o.invoices.get(p.invoiceId)!;
+  const account = o.accounts.find((a) => a.accountId === p.accountId)!;
+  return {
+    PaymentID: p.paymentId,
+    Date: msDate(dayStart(p.date)),
+    BankAmount: money(p.amount),
+    Amount: money(p.amount),
+    Reference: p.reference,
+    CurrencyRate: 1,
+    PaymentType: inv.type === 'ACCREC' ? 'ACCRECPAYMENT' : 'ACCPAYPAYMENT',
+    Status: p.status,
+    UpdatedDateUTC: msDate(p.updatedAt),
+    HasAccount: true,
+    IsReconciled: false,
+    Account: { AccountID: account.accountId, Code: account.code, Name: account.name },
+    Invoice: {
+      Type: inv.type,
+      InvoiceID: inv.invoiceId,
+      InvoiceNumber: inv.invoiceNumber,
+      Payments: [],
+      CreditNotes: [],
+      Prepayments: [],
+      Overpayments: [],
+      IsDiscounted: false,
+      HasErrors: false,
+      Contact: contactJson(inv),
+      CurrencyCode: inv.currencyCode,
+      LineItems: [],
+    },
+    HasValidationErrors: false,
+  };
+}
+
+function asArray(body: unknown, key: string): Record<string, unknown>[] {
+  if (!body || typeof body !== 'object') return [];
+  const wrapped = (body as Record<string, unknown>)[key];
+  if (Array.isArray(wrapped)) return wrapped as Record<string, unknown>[];
+  return [body as Record<string, unknown>];
+}
+
+// ---------- exact decimals and dates ----------
+
+/** "12.5" (or the JSON number 12.5) at 2 dp → 1250n; undefined when not a plain decimal or too precise. */
+function parseScaled(value: unknown, dp: number): bigint | undefined {
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'string' ? value.trim() : '';
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) return undefined;
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  if (frac.length > dp) return undefined;
+  const v = BigInt(m[2] + frac.padEnd(dp, '0'));
+  return m[1] ? -v : v;
+}
+
+function formatScaled(v: bigint, dp: number): string {
+  const sign = v < 0n ? '-' : '';
+  const digits = (v < 0n ? -v : v).toString().padStart(dp + 1, '0');
+  return dp === 0 ? sign + digits : `${sign}${digits.slice(0, -dp)}.${digits.slice(-dp)}`;
+}
+
+/** Hundredths as the JSON number Xero sends: parsing the exact decimal text, no arithmetic on floats. */
+function money(hundredths: bigint): number {
+  return Number(formatScaled(hundredths, 2));
+}
+
+/** Half away from zero, like Xero's line amount rounding. */
+function roundDiv(n: bigint, d: bigint): bigint {
+  const sign = n < 0n ? -1n : 1n;
+  const abs = n < 0n ? -n : n;
+  return sign * ((abs * 2n + d) / (2n * d));
+}
+
+function msDate(d: Date): string {
+  return `/Date(${d.getTime()}+0000)/`;
+}
+
+function isoDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function dayStart(date: string): Date {
+  return new Date(`${date}T00:00:00Z`);
+}
+
+function readDate(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = /^\/Date\((-?\d+)/.exec(value);
+  if (ms) return isoDate(new Date(Number(ms[1])));
+  const m = /^(\d{4}-\d{2}-\d{2})(T[\d:.]+Z?)?$/.exec(value);
+  return m && !Number.isNaN(Date.parse(`${m[1]}T00:00:00Z`)) ? m[1] : undefined;
+}
+
+// ---------- the HTML overview ("the simulated Xero") ----------
+
+function renderOverview(state: XeroSimState, cssHref: string): string {
+  const orgs = [...state.orgs.values()];
+  const sections = orgs.length ? orgs.map(renderOrg).join('\n') : '<p class="muted">No organisations yet.</p>';
+  return renderPage(
+    'Simulated Xero',
+    cssHref,
+    `<main>
+<h1>Simulated Xero</h1>
+<p class="banner">This is a simulator. Nothing here is real accounting data.</p>
+${sections}
+</main>`,
+  );
+}
+
+function renderOrg(o: SimOrganisation): string {
+  const invoices = [...o.invoices.values()];
+  const invoiceRows = invoices
+    .map(
+      (i) => `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
+        `<td class="num">${escapeHtml(formatScaled(i.total, 2))}</td><td class="num">${escapeHtml(formatScaled(amountDue(i), 2))}</td>` +
+        `<td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td></tr>`,
+    )
+    .join('\n');
+  const paymentRows = [...o.payments.values()]
+    .map((p) => {
+      const inv = o.invoices.get(p.invoiceId);
+      const account = o.accounts.find((a) => a.accountId === p.accountId);
+      return `<tr><td>${escapeHtml(p.date)}</td><td>${escapeHtml(inv?.invoiceNumber)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))} ${escapeHtml(inv?.currencyCode)}</td>` +
+        `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(p.status)}</td></tr>`;
+    })
+    .join('\n');
+  return `<section class="card">
+<h2>${escapeHtml(o.name)}</h2>
+<p class="muted">Short code ${escapeHtml(o.shortCode)} · base currency ${escapeHtml(o.baseCurrency)} · tenant ${escapeHtml(o.tenantId)}</p>
+<h2>Invoices</h2>
+<div class="scroll"><table>
+<thead><tr><th>Number</th><th>Type</th><th>Contact</th><th>Currency</th><th class="num">Total</th><th class="num">Amount due</th><th>Status</th></tr></thead>
+<tbody>${invoiceRows || '<tr><td colspan="7" class="muted">No invoices.</td></tr>'}</tbody>
+</table></div>
+<h2>Payments</h2>
+<div class="scroll"><table>
+<thead><tr><th>Date</th><th>Invoice</th><th class="num">Amount</th><th>Reference</th><th>Account</th><th>Status</th></tr></thead>
+<tbody>${paymentRows || '<tr><td colspan="6" class="muted">No payments.</td></tr>'}</tbody>
+</table></div>
+</section>`;
+}

@@ -1,0 +1,79 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as cheerio from 'cheerio';
+import { freePort, spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
+
+/**
+ * `npm start` on a fresh data directory with no configuration, driven over HTTP the way a person
+ * clicks through the demo: home page → Pay with Xendit → simulated Xendit checkout → Pay →
+ * callback → worker → the simulated Xero shows the invoice PAID with one payment.
+ */
+describe('demo journey (npm start, no configuration)', function () {
+  this.timeout(90_000);
+  let gw: Spawned;
+  let base: string;
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gw-demo-'));
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    gw = spawnTs('app/start.ts', [], { PORT: String(port), DATA_DIR: dataDir });
+    await waitFor('the gateway to listen', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 60_000).catch((err) => {
+      throw new Error(`${err.message}\n--- gateway output ---\n${gw.output()}`);
+    });
+  });
+
+  after(async () => {
+    gw?.child.kill('SIGTERM');
+    const code = await gw?.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+    assert.equal(code, 0, `graceful shutdown exits 0\n${gw.output()}`);
+  });
+
+  const get = (url: string) => fetch(new URL(url, base), { redirect: 'manual' });
+
+  it('pays a demo invoice end to end and shows it PAID in the simulated Xero', async () => {
+    const home = cheerio.load(await (await get('/')).text());
+    const row = home('tr').filter((_, tr) => home(tr).text().includes('INV-0001'));
+    const payLink = row.find('a').attr('href')!;
+    assert.match(payLink, /\/pay\?invoiceNo=INV-0001&currency=IDR&amount=[\d.]+&shortCode=/);
+
+    const pay = await get(payLink);
+    assert.equal(pay.status, 303);
+    const checkoutUrl = pay.headers.get('location')!;
+    assert.equal(new URL(checkoutUrl).origin, base, 'demo checkout runs on the same server');
+
+    const checkout = cheerio.load(await (await get(checkoutUrl)).text());
+    const payForm = checkout('form').filter((_, f) => /pay$/.test(checkout(f).attr('action') ?? ''));
+    assert.equal(payForm.length, 1, 'the simulated checkout has a Pay button');
+    const paid = await fetch(new URL(payForm.attr('action')!, checkoutUrl), { method: 'POST', redirect: 'manual' });
+    assert.equal(paid.status, 303);
+    const thanks = cheerio.load(await (await get(paid.headers.get('location')!)).text());
+    assert.match(thanks('h1').text(), /Terima kasih|Thank you/);
+
+    await waitFor('the invoice to show PAID in the Xero simulator', async () => {
+      const xero = cheerio.load(await (await get('/_sim/xero/')).text());
+      const text = xero('body').text();
+      return /INV-0001[\s\S]*?PAID/.test(text) ? true : undefined;
+    });
+    const again = await get(payLink);
+    assert.equal(again.status, 200, 'clicking the link again says already paid');
+  });
+
+  it('shows the other demo cases: part-paid, paid, voided', async () => {
+    assert.equal((await get('/pay?invoiceNo=INV-0004&shortCode=!DEMO1')).status, 200);
+    assert.equal((await get('/pay?invoiceNo=INV-0005&shortCode=!DEMO1')).status, 409);
+    const partPaid = await get('/pay?invoiceNo=INV-0003&shortCode=!DEMO1');
+    assert.equal(partPaid.status, 303);
+  });
+
+  it('refuses a second process on the same embedded database with a clear message', async () => {
+    const cli = spawnTs('app/cli.ts', ['merchants', 'list'], { DATA_DIR: dataDir });
+    const code = await cli.exited;
+    assert.equal(code, 2);
+    assert.match(cli.output(), /in use by process \d+/);
+  });
+});

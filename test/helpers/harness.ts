@@ -1,0 +1,126 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { sql } from 'kysely';
+import { loadConfig } from '../../config/index.js';
+import { createApp } from '../../app/server.js';
+import { createStores, type Stores } from '../../app/store/index.js';
+import { createSecretBox } from '../../app/security/secrets.js';
+import { createWorker } from '../../app/worker.js';
+import type { Db } from '../../app/store/db.js';
+import type { Merchant } from '../../app/store/merchants.js';
+import { callbackPathFor } from '../../app/paths.js';
+import { getSims, resetSims } from './sims.js';
+
+export const box = createSecretBox(randomBytes(32).toString('base64'));
+
+/** A clock tests move by hand. */
+export function manualClock(start = new Date('2026-11-25T03:00:00Z')) {
+  let now = start.getTime();
+  const clock = () => new Date(now);
+  clock.advance = (ms: number) => {
+    now += ms;
+  };
+  return clock;
+}
+
+export interface Harness {
+  app: ReturnType<typeof createApp>;
+  baseUrl: string;
+  stores: Stores;
+  merchant: Merchant;
+  tenantId: string;
+  clearingAccountId: string;
+  clock: ReturnType<typeof manualClock>;
+  sims: Awaited<ReturnType<typeof getSims>>;
+  worker: ReturnType<typeof createWorker>;
+  addInvoice(seed: Partial<Parameters<Awaited<ReturnType<typeof getSims>>['xero']['addInvoice']>[0]>): { invoiceId: string; invoiceNumber: string };
+  payUrl(invoiceNumber: string, extra?: Record<string, string>): string;
+  callbackPath: string;
+  count(table: 'callback_events' | 'jobs' | 'checkouts' | 'payments'): Promise<number>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+/**
+ * The gateway as it runs in production (createApp + worker), wired to the simulators and a real
+ * database, listening on an ephemeral port so the Xendit simulator can call back.
+ */
+export async function createHarness(db: Db, opts: { creationWaitMs?: number } = {}): Promise<Harness> {
+  const sims = await getSims();
+  resetSims();
+  await sql`truncate jobs, payments, callback_events, checkouts, merchants restart identity cascade`.execute(db);
+  const clock = manualClock();
+  const logger = pino({ level: 'silent' });
+  const stores = createStores(db, box);
+  const n = ++seq;
+  const creds = { clientId: `client-${n}`, clientSecret: `secret-${n}`, shortCode: `!T${n}x`, xenditKey: `xnd_development_k${n}`, token: `cb-token-${n}` };
+  const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Test', shortCode: creds.shortCode, baseCurrency: 'IDR' });
+  const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+  const merchant = await stores.merchants.add({
+    name: 'Toko Test',
+    shortCode: creds.shortCode,
+    xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
+    xenditSecretKey: creds.xenditKey,
+    callbackToken: creds.token,
+    clearingAccountId: clearing.accountId,
+  });
+
+  const worker = createWorker({ stores, xero: sims.xeroClient, xendit: sims.xenditClient, clock, logger });
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const app = createApp({
+    config: loadConfig({ PUBLIC_URL: baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'silent' }),
+    stores,
+    xero: sims.xeroClient,
+    xendit: sims.xenditClient,
+    clock,
+    logger,
+    creationWaitMs: opts.creationWaitMs,
+  });
+  server.on('request', app);
+
+  const callbackPath = callbackPathFor(merchant.id);
+  sims.xendit.registerAccount({ secretKey: creds.xenditKey, callbackToken: creds.token, callbackUrl: baseUrl + callbackPath, businessName: 'Toko Test' });
+
+  return {
+    app,
+    baseUrl,
+    stores,
+    merchant,
+    tenantId: org.tenantId,
+    clearingAccountId: clearing.accountId,
+    clock,
+    sims,
+    worker,
+    callbackPath,
+    addInvoice(seed) {
+      const invoiceNumber = seed.invoiceNumber ?? `INV-${n}-${Math.random().toString(36).slice(2, 7)}`;
+      const created = sims.xero.addInvoice({
+        tenantId: org.tenantId,
+        type: 'ACCREC',
+        status: 'AUTHORISED',
+        currency: 'IDR',
+        contact: { name: 'Budi', email: 'budi@example.co.id' },
+        lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }],
+        ...seed,
+        invoiceNumber,
+      });
+      return { invoiceId: created.invoiceId, invoiceNumber };
+    },
+    payUrl(invoiceNumber, extra = {}) {
+      return `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '1', shortCode: creds.shortCode, ...extra })}`;
+    },
+    async count(table) {
+      const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+
+describeEachDatabase('POST /callbacks/xendit/:merchantId', ({ db }) => {
+  let h: Harness;
+  let token: string;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    token = h.merchant.callbackToken;
+  });
+  afterEach(() => h.close());
+
+  /** A checkout clicked through /pay, so the gateway knows its Xendit invoice. */
+  async function openCheckout() {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const [x] = h.sims.xendit.listInvoices();
+    return { inv, x };
+  }
+
+  const post = (path: string, body: unknown, tok: string | null = token) => {
+    const r = request(h.app).post(path).set('Content-Type', 'application/json');
+    if (tok !== null) r.set('x-callback-token', tok);
+    return r.send(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+
+  const writes = async () => (await h.count('callback_events')) + (await h.count('jobs'));
+
+  it('stores a PAID event and queues one job, answering 200 with a small JSON body', async () => {
+    const { x } = await openCheckout();
+    const res = await post(h.callbackPath, { id: x.id, external_id: x.external_id, status: 'PAID', amount: x.amount }).expect(200);
+    assert.deepEqual(res.body, { received: true, duplicate: false, status: 'PAID' });
+    assert.equal(await h.count('callback_events'), 1);
+    assert.equal(await h.count('jobs'), 1);
+    const checkout = await h.stores.checkouts.forXenditInvoice(h.merchant.id, x.id, x.external_id);
+    assert.equal(checkout?.status, 'paid');
+  });
+
+  it('absorbs duplicates: same event twice → one event, one job', async () => {
+    const { x } = await openCheckout();
+    const body = { id: x.id, external_id: x.external_id, status: 'PAID' };
+    await post(h.callbackPath, body).expect(200);
+    const again = await post(h.callbackPath, body).expect(200);
+    assert.equal(again.body.duplicate, true);
+    await post(h.callbackPath, { ...body, status: 'SETTLED' }).expect(200);
+    assert.equal(await h.count('callback_events'), 2);
+    assert.equal(await h.count('jobs'), 1);
+  });
+
+  it('marks the checkout expired on EXPIRED, but a late EXPIRED never undoes PAID', async () => {
+    const { x } = await openCheckout();
+    await post(h.callbackPath, { id: x.id, external_id: x.external_id, status: 'EXPIRED' }).expect(200);
+    let checkout = await h.stores.checkouts.forXenditInvoice(h.merchant.id, x.id, x.external_id);
+    assert.equal(checkout?.status, 'expired');
+    assert.equal(await h.count('jobs'), 0);
+
+    const second = await openCheckout();
+    await post(h.callbackPath, { id: second.x.id, external_id: second.x.external_id, status: 'PAID' }).expect(200);
+    await post(h.callbackPath, { id: second.x.id, external_id: second.x.external_id, status: 'EXPIRED' }).expect(200);
+    checkout = await h.stores.checkouts.forXenditInvoice(h.merchant.id, second.x.id, second.x.external_id);
+    assert.equal(checkout?.status, 'paid');
+  });
+
+  it("answers Xendit's dashboard test callback (unknown invoice) with 200 and changes nothing", async () => {
+    const res = await post(h.callbackPath, {
+      id: '579c8d61f23fa4ca35e52da4',
+      external_id: 'invoice_123124123',
+      status: 'PAID',
+      amount: 50000,
+      paid_amount: 50000,
+    }).expect(200);
+    assert.equal(res.body.ignored, 'unknown invoice');
+    assert.equal(await writes(), 0);
+  });
+
+  it('404s an unknown merchant (well-formed or not) with zero writes', async () => {
+    const { x } = await openCheckout();
+    const body = { id: x.id, external_id: x.external_id, status: 'PAID' };
+    await post(`/callbacks/xendit/${randomUUID()}`, body).expect(404);
+    await post('/callbacks/xendit/not-a-uuid', body).expect(404);
+    assert.equal(await writes(), 0);
+  });
+
+  it('401s a wrong or missing token with zero writes', async () => {
+    const { x } = await openCheckout();
+    const body = { id: x.id, external_id: x.external_id, status: 'PAID' };
+    const wrong = await post(h.callbackPath, body, token + 'x').expect(401);
+    assert.deepEqual(wrong.body, { error: 'invalid x-callback-token' });
+    await post(h.callbackPath, body, null).expect(401);
+    await post(h.callbackPath, body, '').expect(401);
+    assert.equal(await writes(), 0);
+  });
+
+  it('400s a malformed body with zero writes', async () => {
+    await openCheckout();
+    await post(h.callbackPath, '{"id": "abc",').expect(400);
+    await post(h.callbackPath, { id: 'abc' }).expect(400);
+    await post(h.callbackPath, { id: 123, external_id: 'x', status: 'PAID' }).expect(400);
+    await post(h.callbackPath, [1, 2]).expect(400);
+    assert.equal(await writes(), 0);
+  });
+
+  it('415s a body that is not JSON, and 413s an oversized one', async () => {
+    await request(h.app).post(h.callbackPath).set('x-callback-token', token).set('Content-Type', 'text/plain').send('id=1').expect(415);
+    await post(h.callbackPath, { id: 'a', external_id: 'b', status: 'PAID', pad: 'x'.repeat(70_000) }).expect(413);
+    assert.equal(await writes(), 0);
+  });
+});

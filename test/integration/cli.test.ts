@@ -1,0 +1,102 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../app/cli.js';
+import { ENGINES, createPostgresDatabase, requirePostgres } from '../helpers/db.js';
+import { getSims, resetSims } from '../helpers/sims.js';
+
+for (const engine of ENGINES) {
+  describe(`operator CLI [${engine}]`, function () {
+    let env: Record<string, string>;
+    let cleanup: () => Promise<void>;
+
+    before(async function () {
+      if (engine === 'postgres') await requirePostgres(this, 'operator CLI');
+      const sims = await getSims();
+      const dataDir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+      env = {
+        DATA_DIR: dataDir,
+        SECRETS_KEY: Buffer.alloc(32, 3).toString('base64'),
+        PUBLIC_URL: 'https://gw.example.com',
+        XERO_API_URL: sims.xeroUrl,
+        XERO_IDENTITY_URL: sims.xeroUrl,
+        XENDIT_API_URL: sims.xenditUrl,
+        DEMO: 'false',
+        LOG_LEVEL: 'silent',
+      };
+      cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
+      if (engine === 'postgres') {
+        const pgdb = await createPostgresDatabase();
+        env.DATABASE_URL = pgdb.url;
+        const rm = cleanup;
+        cleanup = async () => {
+          await pgdb.drop();
+          await rm();
+        };
+      }
+    });
+    after(() => cleanup?.());
+
+    async function cli(...argv: string[]) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    }
+
+    const secrets = ['s3cr3t-xero', 'xnd_development_SECRET', 'tok-SECRET'];
+    const addArgs = (extra: string[]) => [
+      'merchants', 'add', '--name', 'Toko A', '--xero-client-id', 'cli-client', '--xero-client-secret', secrets[0],
+      '--xendit-secret-key', secrets[1], '--callback-token', secrets[2], '--clearing-account-id', 'acc-1', ...extra,
+    ];
+
+    it('adds a merchant, reading the ShortCode from Xero, and prints the two URLs as JSON', async () => {
+      resetSims();
+      (await getSims()).xero.addOrganisation({ clientId: 'cli-client', clientSecret: secrets[0], name: 'Toko A', shortCode: '!CLI9', baseCurrency: 'IDR' });
+      const r = await cli(...addArgs(['--json']));
+      assert.equal(r.code, 0, r.err);
+      const printed = JSON.parse(r.out);
+      assert.deepEqual(Object.keys(printed).sort(), ['callbackUrl', 'id', 'payUrl', 'shortCode']);
+      assert.equal(printed.shortCode, '!CLI9');
+      assert.equal(printed.payUrl, 'https://gw.example.com/pay?invoiceNo=[INVOICENUMBER]&currency=[CURRENCY]&amount=[AMOUNTDUE]&shortCode=[SHORTCODE]');
+      assert.equal(printed.callbackUrl, `https://gw.example.com/callbacks/xendit/${printed.id}`);
+      for (const s of secrets) assert.ok(!r.out.includes(s) && !r.err.includes(s), 'no secret printed');
+    });
+
+    it('refuses a second merchant with the same ShortCode', async () => {
+      const r = await cli(...addArgs(['--short-code', '!CLI9']));
+      assert.equal(r.code, 2);
+      assert.match(r.err, /already belongs/);
+    });
+
+    it('lists and disables merchants without printing secrets', async () => {
+      const added = await cli(...addArgs(['--short-code', '!CLI8', '--json']));
+      const { id } = JSON.parse(added.out);
+      const list = await cli('merchants', 'list', '--json');
+      const rows = JSON.parse(list.out);
+      assert.equal(rows.length, 2);
+      for (const s of secrets) assert.ok(!list.out.includes(s));
+      assert.equal((await cli('merchants', 'disable', id)).code, 0);
+      const after = JSON.parse((await cli('merchants', 'list', '--json')).out);
+      assert.equal(after.find((m: { id: string }) => m.id === id).status, 'disabled');
+    });
+
+    it('explains missing options and unknown commands', async () => {
+      const missing = await cli('merchants', 'add', '--name', 'X');
+      assert.equal(missing.code, 64);
+      assert.match(missing.err, /missing --xero-client-id/);
+      assert.equal((await cli('nope')).code, 64);
+    });
+
+    it('stops with every configuration problem listed', async () => {
+      const saved = env;
+      env = { ...env, SECRETS_KEY: 'short', PORT: 'abc' };
+      const r = await cli('merchants', 'list');
+      env = saved;
+      assert.equal(r.code, 2);
+      assert.match(r.err, /SECRETS_KEY/);
+      assert.match(r.err, /PORT/);
+    });
+  });
+}

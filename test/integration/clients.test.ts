@@ -1,0 +1,579 @@
+import { strict as assert } from 'node:assert';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { Xendit, XenditSdkError } from 'xendit-node';
+import { createXenditClient } from '../../app/clients/xendit.js';
+import { createXeroClient } from '../../app/clients/xero.js';
+import { UpstreamError, type UpstreamErrorKind, type XeroCredentials } from '../../app/clients/types.js';
+import { createXenditSimulator } from '../../app/simulators/xendit.js';
+import type { NewSimInvoice } from '../../app/simulators/xero.js';
+import { getSims, resetSims, type Sims } from '../helpers/sims.js';
+
+async function rejectsWith(promise: Promise<unknown>, kind: UpstreamErrorKind): Promise<UpstreamError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof UpstreamError, `expected an UpstreamError, got ${String(err)}`);
+    assert.equal(err.kind, kind, err.message);
+    return err;
+  }
+  return assert.fail(`expected an UpstreamError of kind ${kind}`);
+}
+
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+function manualClock(start = Date.now()) {
+  let t = start;
+  const clock = () => new Date(t);
+  clock.advance = (ms: number) => {
+    t += ms;
+  };
+  return clock;
+}
+
+async function waitFor(what: string, check: () => boolean, ms = 2000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+let seq = 0;
+
+describe('gateway clients against the simulators', function () {
+  let s: Sims;
+
+  before(async () => {
+    s = await getSims();
+  });
+  beforeEach(() => resetSims());
+  after(() => resetSims());
+
+  describe('Xero client', () => {
+    function seed(baseCurrency = 'PHP') {
+      const n = ++seq;
+      const creds: XeroCredentials = { clientId: `ct-client-${n}`, clientSecret: `ct-secret-${n}`, tenantId: '' };
+      const org = s.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Uji', shortCode: `!CT${n}`, baseCurrency });
+      const bank = s.xero.bankAccountFor(org.tenantId, 'Xendit');
+      const invoice = (over: Partial<NewSimInvoice> = {}) =>
+        s.xero.addInvoice({
+          tenantId: org.tenantId,
+          currency: baseCurrency,
+          contact: { name: 'Maria Santos', email: 'maria@example.ph' },
+          lineItems: [{ description: 'Barako beans 1 kg', quantity: '2', unitAmount: '1225.25' }],
+          ...over,
+        });
+      return { creds, org, bank, invoice };
+    }
+    const pay = (invoiceId: string, accountId: string, amount: string, reference = 'Xendit inv_1') => ({ invoiceId, accountId, amount, reference, date: '2026-11-25' });
+    const basic = (creds: XeroCredentials) => `Basic ${Buffer.from(`${creds.clientId}:${creds.clientSecret}`).toString('base64')}`;
+    async function tokenRequest(creds: XeroCredentials, body: string) {
+      const res = await fetch(`${s.xeroUrl}/connect/token`, {
+        method: 'POST',
+        headers: { authorization: basic(creds), 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      return { status: res.status, json: (await res.json()) as { access_token?: string; refresh_token?: string; expires_in?: number; error?: string } };
+    }
+
+    it('reads the organisation', async () => {
+      const { creds, org } = seed();
+      const o = await s.xeroClient.getOrganisation(creds);
+      assert.deepEqual(o, { organisationId: org.tenantId, name: 'Toko Uji', shortCode: org.shortCode, baseCurrency: 'PHP' });
+    });
+
+    it('caches the client_credentials token and renews it 60 s before expiry', async () => {
+      const { creds } = seed();
+      const clock = manualClock();
+      const client = createXeroClient({ apiUrl: s.xeroUrl, identityUrl: s.xeroUrl, now: clock });
+      await Promise.all([client.listBankAccounts(creds), client.findInvoiceByNumber(creds, 'INV-0001'), client.getOrganisation(creds)]);
+      await client.getOrganisation(creds);
+      assert.equal(s.xero.state.tokenRequests, 1);
+      clock.advance(28 * 60_000);
+      await client.getOrganisation(creds);
+      assert.equal(s.xero.state.tokenRequests, 1);
+      clock.advance(60_000 + 1);
+      await client.getOrganisation(creds);
+      assert.equal(s.xero.state.tokenRequests, 2);
+    });
+
+    it('gets a new token and retries once when the cached one is refused', async () => {
+      const { creds } = seed();
+      await s.xeroClient.getOrganisation(creds);
+      s.xero.revokeTokens();
+      assert.equal((await s.xeroClient.getOrganisation(creds)).name, 'Toko Uji');
+      assert.equal(s.xero.state.tokenRequests, 2);
+    });
+
+    it('maps bad credentials to unauthorized without leaking the secret', async () => {
+      const { creds } = seed();
+      const err = await rejectsWith(s.xeroClient.getOrganisation({ ...creds, clientSecret: 'wrong-secret-value' }), 'unauthorized');
+      assert.match(err.message, /invalid_client/);
+      assert.doesNotMatch(err.message, /wrong-secret-value|ct-secret/);
+    });
+
+    it('finds an invoice by its exact number, with exact amounts and the contact email', async () => {
+      const { creds, invoice } = seed();
+      const { invoiceId } = invoice({ invoiceNumber: 'INV-0042' });
+      const inv = await s.xeroClient.findInvoiceByNumber(creds, ' INV-0042 ');
+      assert.deepEqual(inv, {
+        invoiceId,
+        invoiceNumber: 'INV-0042',
+        type: 'ACCREC',
+        status: 'AUTHORISED',
+        currencyCode: 'PHP',
+        total: '2450.5',
+        amountDue: '2450.5',
+        amountPaid: '0',
+        contactName: 'Maria Santos',
+        contactEmail: 'maria@example.ph',
+        lineItems: [{ description: 'Barako beans 1 kg', quantity: '2', unitAmount: '1225.25', lineAmount: '2450.5' }],
+      });
+    });
+
+    it('returns null for an unknown number or one that differs only in case', async () => {
+      const { creds, invoice } = seed();
+      invoice({ invoiceNumber: 'INV-0042' });
+      assert.equal(await s.xeroClient.findInvoiceByNumber(creds, 'INV-9999'), null);
+      assert.equal(await s.xeroClient.findInvoiceByNumber(creds, 'inv-0042'), null);
+      assert.equal(await s.xeroClient.findInvoiceByNumber(creds, '   '), null);
+    });
+
+    it('returns bills (ACCPAY) with their type so the caller can refuse them', async () => {
+      const { creds, invoice } = seed();
+      invoice({ invoiceNumber: 'BILL-7', type: 'ACCPAY' });
+      assert.equal((await s.xeroClient.findInvoiceByNumber(creds, 'BILL-7'))?.type, 'ACCPAY');
+    });
+
+    it('gets an invoice by id, null when Xero has none', async () => {
+      const { creds, invoice } = seed();
+      const { invoiceId } = invoice({ amountPaid: '450.5' });
+      const inv = await s.xeroClient.getInvoice(creds, invoiceId);
+      assert.equal(inv?.amountPaid, '450.5');
+      assert.equal(inv?.amountDue, '2000');
+      assert.equal(await s.xeroClient.getInvoice(creds, '00000000-0000-0000-0000-000000000000'), null);
+    });
+
+    it('lists the active bank accounts only', async () => {
+      const { creds } = seed();
+      const accounts = await s.xeroClient.listBankAccounts(creds);
+      assert.deepEqual(accounts.map((a) => [a.name, a.code, a.currencyCode]), [
+        ['Xendit', '090', 'PHP'],
+        ['Business Savings Account', '091', 'PHP'],
+      ]);
+    });
+
+    it('creates payments: AmountDue goes down, the invoice becomes PAID at zero', async () => {
+      const { creds, bank, invoice } = seed();
+      const { invoiceId } = invoice();
+      const first = await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '450.25', 'Xendit a'), 'key-a');
+      assert.deepEqual({ ...first, paymentId: 'x' }, { paymentId: 'x', invoiceId, reference: 'Xendit a', amount: '450.25', status: 'AUTHORISED' });
+      let inv = await s.xeroClient.getInvoice(creds, invoiceId);
+      assert.equal(inv?.amountDue, '2000.25');
+      assert.equal(inv?.status, 'AUTHORISED');
+      await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '2000.25', 'Xendit b'), 'key-b');
+      inv = await s.xeroClient.getInvoice(creds, invoiceId);
+      assert.equal(inv?.amountDue, '0');
+      assert.equal(inv?.amountPaid, '2450.5');
+      assert.equal(inv?.status, 'PAID');
+    });
+
+    it('finds payments by exact reference on that invoice only', async () => {
+      const { creds, bank, invoice, org } = seed();
+      const a = invoice().invoiceId;
+      const b = invoice().invoiceId;
+      const mine = await s.xeroClient.createPayment(creds, pay(a, bank.accountId, '100', 'Xendit "x"\\1'), 'k1');
+      await s.xeroClient.createPayment(creds, pay(a, bank.accountId, '100', 'Xendit Y'), 'k2');
+      await s.xeroClient.createPayment(creds, pay(b, bank.accountId, '100', 'Xendit "x"\\1'), 'k3');
+      s.xero.recordPayment(org.tenantId, a, '100', bank.accountId, 'xendit "X"\\1'); // same text, other case
+      const found = await s.xeroClient.findPaymentsByReference(creds, a, 'Xendit "x"\\1');
+      assert.deepEqual(found, [mine]);
+      s.xero.paymentsOf(a).forEach((p) => (p.status = 'DELETED'));
+      assert.deepEqual(await s.xeroClient.findPaymentsByReference(creds, a, 'Xendit "x"\\1'), []);
+    });
+
+    it('rejects payments Xero refuses, with Xero\'s message, and records nothing', async () => {
+      const { creds, bank, invoice, org } = seed();
+      const open = invoice().invoiceId;
+      const paid = invoice({ status: 'PAID' }).invoiceId;
+      const voided = invoice({ status: 'VOIDED' }).invoiceId;
+      const draft = invoice({ status: 'DRAFT' }).invoiceId;
+      const idr = invoice({ currency: 'IDR', lineItems: [{ description: 'x', unitAmount: '150000' }] }).invoiceId;
+      const sales = s.xero.bankAccountFor(org.tenantId, '200');
+      const cases: [string, string, string, RegExp][] = [
+        [open, bank.accountId, '2450.51', /exceeds the amount outstanding/],
+        [paid, bank.accountId, '1', /not of valid status/],
+        [voided, bank.accountId, '1', /not of valid status/],
+        [draft, bank.accountId, '1', /Authorised documents/],
+        [open, sales.accountId, '1', /not a bank account/],
+        [idr, bank.accountId, '1', /must match the invoice currency/],
+      ];
+      for (const [invoiceId, accountId, amount, message] of cases) {
+        const err = await rejectsWith(s.xeroClient.createPayment(creds, pay(invoiceId, accountId, amount), `k-${amount}-${invoiceId}-${accountId}`), 'rejected');
+        assert.equal(err.status, 400);
+        assert.match(err.message, message);
+        assert.equal(err.retryable, false);
+      }
+      assert.equal(s.xero.paymentsOf(open).length, 0);
+      assert.equal(s.xero.paymentsOf(idr).length, 0);
+    });
+
+    it('replays an Idempotency-Key instead of paying twice', async () => {
+      const { creds, bank, invoice } = seed();
+      const { invoiceId } = invoice();
+      const first = await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '100'), 'same-key');
+      const again = await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '100'), 'same-key');
+      assert.deepEqual(again, first);
+      assert.equal(s.xero.paymentsOf(invoiceId).length, 1);
+      await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '100'), 'other-key');
+      assert.equal(s.xero.paymentsOf(invoiceId).length, 2);
+    });
+
+    it('maps 503 and 500 to unavailable and 429 to rate_limited with Retry-After', async () => {
+      const { creds } = seed();
+      await s.xeroClient.getOrganisation(creds); // token cached, so the faults hit API calls
+      s.xero.faults.failNext(1, 503);
+      assert.equal((await rejectsWith(s.xeroClient.getOrganisation(creds), 'unavailable')).status, 503);
+      s.xero.faults.failNext(1, 500);
+      assert.equal((await rejectsWith(s.xeroClient.listBankAccounts(creds), 'unavailable')).status, 500);
+      s.xero.faults.failNext(1, 429, { retryAfter: 17 });
+      const limited = await rejectsWith(s.xeroClient.findInvoiceByNumber(creds, 'INV-1'), 'rate_limited');
+      assert.equal(limited.retryAfterSeconds, 17);
+      assert.equal(limited.retryable, true);
+    });
+
+    it('enforces the per-organisation minute limit and sends the limit headers', async () => {
+      const { creds } = seed();
+      s.xero.limits.perMinute = 2;
+      await s.xeroClient.getOrganisation(creds);
+      await s.xeroClient.getOrganisation(creds);
+      const err = await rejectsWith(s.xeroClient.getOrganisation(creds), 'rate_limited');
+      assert.ok(err.retryAfterSeconds! >= 1 && err.retryAfterSeconds! <= 60, String(err.retryAfterSeconds));
+
+      s.xero.limits.perMinute = 60;
+      const { json: token } = await tokenRequest(creds, 'grant_type=client_credentials');
+      assert.equal(token.expires_in, 1800);
+      const res = await fetch(`${s.xeroUrl}/api.xro/2.0/Organisation`, { headers: { authorization: `Bearer ${token.access_token}`, 'xero-tenant-id': '' } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('x-minlimit-remaining'), '57');
+      assert.ok(res.headers.get('x-daylimit-remaining'));
+      assert.ok(res.headers.get('x-appminlimit-remaining'));
+      const connections = await (await fetch(`${s.xeroUrl}/connections`, { headers: { authorization: `Bearer ${token.access_token}` } })).json() as { tenantName: string }[];
+      assert.deepEqual(connections.map((c) => c.tenantName), ['Toko Uji']);
+    });
+
+    it('rotates refresh tokens, the old one staying valid for a grace period', async () => {
+      const { creds } = seed();
+      const first = s.xero.issueRefreshToken(creds.clientId);
+      const a = await tokenRequest(creds, `grant_type=refresh_token&refresh_token=${first}`);
+      assert.equal(a.status, 200);
+      assert.ok(a.json.access_token && a.json.refresh_token && a.json.refresh_token !== first);
+      assert.equal((await tokenRequest(creds, `grant_type=refresh_token&refresh_token=${first}`)).status, 200);
+      const bad = await tokenRequest(creds, 'grant_type=refresh_token&refresh_token=nope');
+      assert.deepEqual([bad.status, bad.json.error], [400, 'invalid_grant']);
+    });
+
+    it('creates invoices through PUT /Invoices in Xero\'s JSON', async () => {
+      const { creds } = seed();
+      const { json: token } = await tokenRequest(creds, 'grant_type=client_credentials');
+      const res = await fetch(`${s.xeroUrl}/api.xro/2.0/Invoices`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ Invoices: [{ Type: 'ACCREC', Status: 'AUTHORISED', Contact: { Name: 'Jose' }, LineItems: [{ Description: 'x', Quantity: 3, UnitAmount: 0.1 }] }] }),
+      });
+      const body = (await res.json()) as { Status: string; Invoices: { InvoiceNumber: string; Total: number; Date: string }[] };
+      assert.equal(res.status, 200);
+      assert.equal(body.Status, 'OK');
+      assert.equal(body.Invoices[0].Total, 0.3);
+      assert.match(body.Invoices[0].Date, /^\/Date\(\d+\+0000\)\/$/);
+      assert.equal((await s.xeroClient.findInvoiceByNumber(creds, body.Invoices[0].InvoiceNumber))?.total, '0.3');
+    });
+
+    it('scopes a fault to a method and path', async () => {
+      const { creds, bank, invoice } = seed();
+      const { invoiceId } = invoice();
+      s.xero.faults.failNext(1, 503, { method: 'POST', path: '/api.xro/2.0/Payments' });
+      assert.equal((await s.xeroClient.getInvoice(creds, invoiceId))?.invoiceId, invoiceId);
+      await rejectsWith(s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '1'), 'k'), 'unavailable');
+      assert.equal(s.xero.faults.armed, 0);
+      assert.equal(s.xero.paymentsOf(invoiceId).length, 0);
+    });
+
+    it('fails as unavailable within the timeout when Xero hangs', async () => {
+      const { creds } = seed();
+      const client = createXeroClient({ apiUrl: s.xeroUrl, identityUrl: s.xeroUrl, timeoutMs: 300 });
+      s.xero.faults.hang('forever');
+      const started = Date.now();
+      await rejectsWith(client.getOrganisation(creds), 'unavailable');
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    });
+
+    it('fails as unavailable when nothing listens', async () => {
+      const url = await closedPortUrl();
+      const client = createXeroClient({ apiUrl: url, identityUrl: url, timeoutMs: 1000 });
+      await rejectsWith(client.getOrganisation({ clientId: 'a', clientSecret: 'b', tenantId: '' }), 'unavailable');
+    });
+
+    it('reports a dropped answer as unavailable, though the payment was saved and can be found', async () => {
+      const { creds, bank, invoice } = seed();
+      const { invoiceId } = invoice();
+      await s.xeroClient.getOrganisation(creds);
+      s.xero.faults.dropResponseAfterSave(1);
+      await rejectsWith(s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '2450.5', 'Xendit lost'), 'lost-key'), 'unavailable');
+      const found = await s.xeroClient.findPaymentsByReference(creds, invoiceId, 'Xendit lost');
+      assert.equal(found.length, 1);
+      assert.equal(found[0].amount, '2450.5');
+      assert.equal((await s.xeroClient.getInvoice(creds, invoiceId))?.status, 'PAID');
+    });
+
+    it('shows the simulated Xero page, escaped, without inline script or style', async () => {
+      const { invoice } = seed();
+      invoice({ invoiceNumber: 'INV-<b>', contact: { name: '<script>alert(1)</script>' } });
+      const res = await fetch(`${s.xeroUrl}/`);
+      const html = await res.text();
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+      assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+      assert.match(html, /INV-&lt;b&gt;/);
+      assert.match(html, /2450\.50/);
+      assert.doesNotMatch(html, /<script|style=/i);
+      assert.match(html, /<link rel="stylesheet" href="\/sim\.css">/);
+    });
+  });
+
+  describe('Xendit client', () => {
+    let receiver: Server;
+    let receiverUrl: string;
+    const received: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
+
+    before(async () => {
+      receiver = createServer((req, res) => {
+        let data = '';
+        req.on('data', (c) => (data += c));
+        req.on('end', () => {
+          received.push({ headers: req.headers, body: JSON.parse(data) });
+          res.end('ok');
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
+    });
+    after(async () => {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    });
+    beforeEach(() => {
+      received.length = 0;
+    });
+
+    function seed() {
+      const n = ++seq;
+      const secretKey = `xnd_development_ct${n}`;
+      s.xendit.registerAccount({ secretKey, callbackToken: `cb-token-${n}`, callbackUrl: receiverUrl, businessName: 'Toko Uji' });
+      return { secretKey, token: `cb-token-${n}` };
+    }
+    const newInvoice = (over: Partial<Parameters<Sims['xenditClient']['createInvoice']>[1]> = {}) => ({
+      externalId: 'xero-inv-1',
+      currency: 'PHP' as const,
+      amount: 245050,
+      description: 'INV-0042 for Maria',
+      payerEmail: 'maria@example.ph',
+      items: [{ name: 'Barako beans', quantity: 2, price: 122525 }],
+      successRedirectUrl: 'https://gw.example.com/pay/done',
+      failureRedirectUrl: 'https://gw.example.com/pay/failed',
+      invoiceDurationSeconds: 3600,
+      ...over,
+    });
+
+    it('creates an invoice, amounts in minor units both ways', async () => {
+      const { secretKey } = seed();
+      const inv = await s.xenditClient.createInvoice(secretKey, newInvoice());
+      assert.deepEqual({ ...inv, id: 'x' }, {
+        id: 'x',
+        externalId: 'xero-inv-1',
+        status: 'PENDING',
+        currency: 'PHP',
+        amount: 245050,
+        invoiceUrl: `${s.xenditUrl}/checkout/${inv.id}`,
+      });
+      const stored = s.xendit.getInvoice(inv.id)!;
+      assert.equal(stored.amount, 245050);
+      assert.deepEqual(stored.items, [{ name: 'Barako beans', quantity: 2, price: 122525 }]);
+      assert.equal(stored.expiryDate.getTime() - stored.created.getTime(), 3600_000);
+    });
+
+    it('reads the paid fields the SDK model drops, after the simulator is paid', async () => {
+      const { secretKey, token } = seed();
+      const { id } = await s.xenditClient.createInvoice(secretKey, newInvoice());
+      const callback = await s.xendit.pay(id);
+      const inv = await s.xenditClient.getInvoice(secretKey, id);
+      assert.equal(inv?.status, 'PAID');
+      assert.equal(inv?.paidAmount, 245050);
+      assert.equal(inv?.feesPaidAmount, 7106); // 2.9 % of 2450.50, rounded to the centavo
+      assert.equal(inv?.paymentMethod, 'BANK_TRANSFER');
+      assert.ok(inv?.paidAt && !Number.isNaN(Date.parse(inv.paidAt)));
+
+      assert.equal(callback?.responseStatus, 200);
+      assert.equal(received.length, 1);
+      assert.equal(received[0].headers['x-callback-token'], token);
+      assert.equal(received[0].body.id, id);
+      assert.equal(received[0].body.status, 'PAID');
+      assert.equal(received[0].body.paid_amount, 2450.5);
+      assert.equal(received[0].body.external_id, 'xero-inv-1');
+    });
+
+    it('answers in the full shape xendit-node\'s own models require', async () => {
+      const { secretKey } = seed();
+      const { id } = await s.xenditClient.createInvoice(secretKey, newInvoice());
+      await s.xendit.pay(id, { sendCallback: false });
+      const sdk = new Xendit({ secretKey, xenditURL: s.xenditUrl }).Invoice;
+      const viaSdk = await sdk.getInvoiceById({ invoiceId: id });
+      assert.equal(viaSdk.status, 'PAID');
+      assert.equal(viaSdk.amount, 2450.5);
+      assert.ok(viaSdk.expiryDate instanceof Date);
+      assert.equal((await sdk.getInvoices({ externalId: 'xero-inv-1' })).length, 1);
+      assert.equal(received.length, 0);
+    });
+
+    it('returns null for an unknown invoice id', async () => {
+      const { secretKey } = seed();
+      assert.equal(await s.xenditClient.getInvoice(secretKey, 'ffffffffffffffffffffffff'), null);
+    });
+
+    it('finds invoices by external id', async () => {
+      const { secretKey } = seed();
+      const a = await s.xenditClient.createInvoice(secretKey, newInvoice());
+      const b = await s.xenditClient.createInvoice(secretKey, newInvoice({ amount: 100000 }));
+      await s.xenditClient.createInvoice(secretKey, newInvoice({ externalId: 'xero-inv-2' }));
+      const found = await s.xenditClient.findInvoicesByExternalId(secretKey, 'xero-inv-1');
+      assert.deepEqual(found.map((i) => i.id).sort(), [a.id, b.id].sort());
+      assert.deepEqual(await s.xenditClient.findInvoicesByExternalId(secretKey, 'nope'), []);
+    });
+
+    it('expires an invoice; expiring a paid one is rejected', async () => {
+      const { secretKey } = seed();
+      const { id } = await s.xenditClient.createInvoice(secretKey, newInvoice());
+      await s.xenditClient.expireInvoice(secretKey, id);
+      assert.equal((await s.xenditClient.getInvoice(secretKey, id))?.status, 'EXPIRED');
+      await waitFor('the EXPIRED callback', () => received.length === 1);
+      assert.equal(received[0].body.status, 'EXPIRED');
+      const paid = await s.xenditClient.createInvoice(secretKey, newInvoice());
+      await s.xendit.pay(paid.id, { sendCallback: false });
+      await rejectsWith(s.xenditClient.expireInvoice(secretKey, paid.id), 'rejected');
+    });
+
+    it('expires an invoice once its expiry date passes, with one callback', async () => {
+      const clock = manualClock();
+      const sim = createXenditSimulator({ checkoutBaseUrl: 'http://sim.test', now: clock });
+      sim.registerAccount({ secretKey: 'k', callbackToken: 't', callbackUrl: receiverUrl, businessName: 'B' });
+      const app = express().use(sim.router);
+      const auth = `Basic ${Buffer.from('k:').toString('base64')}`;
+      const created = await request(app).post('/v2/invoices/').set('authorization', auth).send({ external_id: 'e', amount: 15000, currency: 'IDR', invoice_duration: 60 }).expect(200);
+      clock.advance(60_000);
+      const after = await request(app).get(`/v2/invoices/${created.body.id}`).set('authorization', auth).expect(200);
+      assert.equal(after.body.status, 'EXPIRED');
+      await waitFor('the EXPIRED callback', () => received.length === 1);
+      await request(app).get(`/v2/invoices/${created.body.id}`).set('authorization', auth).expect(200);
+      await assert.rejects(sim.pay(created.body.id), /EXPIRED/);
+      assert.equal(sim.state.callbacks.length, 1);
+    });
+
+    it('validates like Xendit: whole rupiah only, amount above zero', async () => {
+      const { secretKey } = seed();
+      const sdk = new Xendit({ secretKey, xenditURL: s.xenditUrl }).Invoice;
+      await assert.rejects(sdk.createInvoice({ data: { externalId: 'e', amount: 1500.5, currency: 'IDR' } }), (err: unknown) => {
+        assert.ok(err instanceof XenditSdkError);
+        assert.equal(Number(err.status), 400);
+        assert.equal(err.errorCode, 'API_VALIDATION_ERROR');
+        return true;
+      });
+      const err = await rejectsWith(s.xenditClient.createInvoice(secretKey, newInvoice({ currency: 'IDR', amount: 0, items: [] })), 'rejected');
+      assert.equal(err.status, 400);
+      assert.match(err.message, /API_VALIDATION_ERROR/);
+    });
+
+    it('maps a bad key to unauthorized', async () => {
+      seed();
+      const err = await rejectsWith(s.xenditClient.createInvoice('xnd_development_unknown', newInvoice()), 'unauthorized');
+      assert.equal(err.status, 401);
+      assert.match(err.message, /INVALID_API_KEY/);
+      assert.doesNotMatch(err.message, /xnd_development_unknown/);
+    });
+
+    it('maps 503 and 500 to unavailable and 429 to rate_limited', async () => {
+      const { secretKey } = seed();
+      s.xendit.faults.failNext(1, 503);
+      assert.equal((await rejectsWith(s.xenditClient.createInvoice(secretKey, newInvoice()), 'unavailable')).status, 503);
+      s.xendit.faults.failNext(1, 500);
+      assert.equal((await rejectsWith(s.xenditClient.findInvoicesByExternalId(secretKey, 'x'), 'unavailable')).status, 500);
+      s.xendit.faults.failNext(1, 429, { retryAfter: 7 });
+      assert.equal((await rejectsWith(s.xenditClient.getInvoice(secretKey, 'x'), 'rate_limited')).retryAfterSeconds, 7);
+      assert.equal(s.xendit.state.invoices.size, 0);
+    });
+
+    it('fails as unavailable within the timeout when Xendit hangs, or nothing listens', async () => {
+      const { secretKey } = seed();
+      const client = createXenditClient({ apiUrl: s.xenditUrl, timeoutMs: 300 });
+      s.xendit.faults.hang('forever');
+      const started = Date.now();
+      await rejectsWith(client.getInvoice(secretKey, 'x'), 'unavailable');
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+      const down = createXenditClient({ apiUrl: await closedPortUrl(), timeoutMs: 1000 });
+      await rejectsWith(down.getInvoice(secretKey, 'x'), 'unavailable');
+    });
+
+    it('passes a hostile invoice_url through untouched (the gateway checks hosts)', async () => {
+      const { secretKey } = seed();
+      s.xendit.faults.invoiceUrlOverride = 'https://evil.example/steal';
+      assert.equal((await s.xenditClient.createInvoice(secretKey, newInvoice())).invoiceUrl, 'https://evil.example/steal');
+    });
+
+    it('hosted checkout: pay once, callback, redirect; a second pay changes nothing', async () => {
+      const { secretKey, token } = seed();
+      const { id, invoiceUrl } = await s.xenditClient.createInvoice(secretKey, newInvoice());
+      const page = await fetch(invoiceUrl);
+      const html = await page.text();
+      assert.equal(page.status, 200);
+      assert.match(html, /Toko Uji/);
+      assert.match(html, /PHP 2450\.50/);
+      assert.match(html, new RegExp(`action="/checkout/${id}/pay"`));
+      assert.match(html, /<link rel="stylesheet" href="\/checkout\.css">/);
+      assert.doesNotMatch(html, /<script|style=/i);
+      assert.equal((await fetch(`${s.xenditUrl}/checkout.css`)).headers.get('content-type')?.startsWith('text/css'), true);
+
+      const paid = await fetch(`${invoiceUrl}/pay`, { method: 'POST', redirect: 'manual' });
+      assert.equal(paid.status, 303);
+      assert.equal(paid.headers.get('location'), 'https://gw.example.com/pay/done');
+      assert.equal(s.xendit.state.callbacks.length, 1);
+      assert.equal(s.xendit.state.callbacks[0].token, token);
+      assert.equal(received.length, 1);
+
+      const again = await fetch(`${invoiceUrl}/pay`, { method: 'POST', redirect: 'manual' });
+      assert.equal(again.status, 409);
+      assert.match(await again.text(), /already been paid/);
+      assert.equal(s.xendit.state.callbacks.length, 1);
+    });
+
+    it('hosted checkout: letting it expire sends EXPIRED and goes to the failure URL', async () => {
+      const { secretKey } = seed();
+      const { invoiceUrl } = await s.xenditClient.createInvoice(secretKey, newInvoice());
+      const res = await fetch(`${invoiceUrl}/expire`, { method: 'POST', redirect: 'manual' });
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.get('location'), 'https://gw.example.com/pay/failed');
+      assert.equal(received[0]?.body.status, 'EXPIRED');
+      const pay = await fetch(`${invoiceUrl}/pay`, { method: 'POST', redirect: 'manual' });
+      assert.equal(pay.status, 409);
+      assert.match(await pay.text(), /expired/);
+      assert.equal(received.length, 1);
+    });
+  });
+});

@@ -1,0 +1,164 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+
+const heading = (html: string) => cheerio.load(html)('h1').text().trim();
+
+describeEachDatabase('GET /pay', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db(), { creationWaitMs: 5000 });
+  });
+  afterEach(() => h.close());
+
+  const xenditInvoices = () => h.sims.xendit.listInvoices();
+
+  it('reads the invoice fresh from Xero and redirects to a new Xendit invoice for the amount due', async () => {
+    const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '3', unitAmount: '125000' }] });
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber, { amount: '1', currency: 'PHP' })).expect(303);
+    const created = xenditInvoices();
+    assert.equal(created.length, 1);
+    assert.equal(res.headers.location, created[0].invoice_url);
+    assert.equal(created[0].amount, 375000, 'amount comes from Xero, not from the URL');
+    assert.equal(created[0].currency, 'IDR');
+    assert.equal(created[0].payer_email, 'budi@example.co.id');
+    assert.deepEqual(created[0].items.map((i: { quantity: number; price: number }) => [i.quantity, i.price]), [[3, 125000]]);
+    assert.match(created[0].success_redirect_url ?? "", /\/pay\/return\?status=paid/);
+    const checkout = await h.stores.checkouts.live(h.merchant.id, inv.invoiceId, 375000);
+    assert.equal(checkout?.status, 'open');
+    assert.equal(checkout?.xenditInvoiceId, created[0].id);
+  });
+
+  it('accepts parameter names in any case and invoiceNumber as an alias', async () => {
+    const inv = h.addInvoice({});
+    const url = `/pay?INVOICENUMBER=${inv.invoiceNumber}&ShortCode=${encodeURIComponent(h.merchant.shortCode)}&Amount=150000.00`;
+    await request(h.app).get(url).expect(303);
+  });
+
+  it('reuses the open checkout on the next click', async () => {
+    const inv = h.addInvoice({});
+    const a = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const b = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(a.headers.location, b.headers.location);
+    assert.equal(xenditInvoices().length, 1);
+  });
+
+  it('creates exactly one Xendit invoice for 20 concurrent clicks', async () => {
+    const inv = h.addInvoice({});
+    const responses = await Promise.all(Array.from({ length: 20 }, () => request(h.app).get(h.payUrl(inv.invoiceNumber))));
+    assert.deepEqual([...new Set(responses.map((r) => r.status))], [303]);
+    assert.equal(new Set(responses.map((r) => r.headers.location)).size, 1);
+    assert.equal(xenditInvoices().length, 1);
+    assert.equal(await h.count('checkouts'), 1);
+  });
+
+  it('answers an unknown ShortCode and an unknown invoice number with the same 404 page', async () => {
+    h.addInvoice({ invoiceNumber: 'INV-KNOWN' });
+    const unknownShop = await request(h.app).get('/pay?invoiceNo=INV-KNOWN&shortCode=!nope1').expect(404);
+    const unknownInvoice = await request(h.app).get(`/pay?invoiceNo=INV-NOPE&shortCode=${encodeURIComponent(h.merchant.shortCode)}`).expect(404);
+    const strip = (html: string) => html.replace(/href="[^"]*"/g, '');
+    assert.equal(strip(unknownShop.text), strip(unknownInvoice.text));
+    assert.equal(xenditInvoices().length, 0);
+  });
+
+  it('treats a bill (ACCPAY) like an unknown invoice', async () => {
+    const inv = h.addInvoice({ type: 'ACCPAY' });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(404);
+  });
+
+  it('shows a paid invoice as paid (200) without creating anything', async () => {
+    const inv = h.addInvoice({ status: 'PAID' });
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(200);
+    assert.equal(heading(res.text), 'This invoice is already paid');
+    assert.equal(xenditInvoices().length, 0);
+  });
+
+  for (const status of ['VOIDED', 'DRAFT', 'DELETED', 'SUBMITTED'] as const) {
+    it(`refuses a ${status} invoice with 409`, async () => {
+      const inv = h.addInvoice({ status });
+      const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(409);
+      assert.equal(heading(res.text), 'This invoice cannot be paid online');
+    });
+  }
+
+  it('refuses a currency Xendit does not charge with 422', async () => {
+    const inv = h.addInvoice({ currency: 'AUD' });
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(422);
+    assert.equal(heading(res.text), 'This invoice cannot be paid with Xendit');
+  });
+
+  it('refuses fractional rupiah (Xendit charges whole IDR) with 422', async () => {
+    const inv = h.addInvoice({ lineItems: [{ description: 'x', quantity: '1', unitAmount: '1000.50' }] });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(422);
+    assert.equal(xenditInvoices().length, 0);
+  });
+
+  for (const [name, url] of [
+    ['no parameters', '/pay'],
+    ['missing shortCode', '/pay?invoiceNo=INV-1'],
+    ['garbled shortCode', '/pay?invoiceNo=INV-1&shortCode=%3Cscript%3E'],
+    ['repeated parameter', '/pay?invoiceNo=INV-1&invoiceNo=INV-2&shortCode=!abc'],
+    ['empty invoice number', '/pay?invoiceNo=&shortCode=!abc'],
+  ]) {
+    it(`answers ${name} with a 400 page`, async () => {
+      const res = await request(h.app).get(url).set('Accept-Language', 'en').expect(400);
+      assert.equal(heading(res.text), 'This payment link is incomplete');
+      assert.doesNotMatch(res.text, /at .*\.ts:\d+/, 'no stack trace');
+    });
+  }
+
+  it('answers 503 with Retry-After when Xero is down, writing nothing', async () => {
+    const inv = h.addInvoice({});
+    h.sims.xero.faults.failNext(5, 503);
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(503);
+    assert.ok(res.headers['retry-after']);
+    assert.equal(heading(res.text), 'Payments are briefly unavailable');
+    assert.equal(await h.count('checkouts'), 0);
+  });
+
+  it('answers 503 when Xendit is down and leaves no half-made checkout; the next click works', async () => {
+    const inv = h.addInvoice({});
+    h.sims.xendit.faults.failNext(5, 503);
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    assert.equal(await h.count('checkouts'), 0);
+    h.sims.xendit.faults.reset();
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(xenditInvoices().length, 1);
+  });
+
+  it('never redirects to a host outside XENDIT_CHECKOUT_HOSTS', async () => {
+    const inv = h.addInvoice({});
+    h.sims.xendit.faults.invoiceUrlOverride = 'https://evil.example/steal';
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    assert.equal(res.headers.location, undefined);
+  });
+
+  it('after a part payment, charges the new amount due and expires the superseded Xendit invoice', async () => {
+    const inv = h.addInvoice({ lineItems: [{ description: 'x', quantity: '1', unitAmount: '300000' }] });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '100000', h.clearingAccountId);
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const all = xenditInvoices();
+    assert.equal(all.length, 2);
+    assert.deepEqual(all.map((x: { amount: number }) => x.amount).sort(), [200000, 300000]);
+    assert.equal(all.find((x: { amount: number }) => x.amount === 300000)?.status, 'EXPIRED');
+    const checkouts = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    assert.deepEqual(checkouts.map((c) => c.status).sort(), ['open', 'superseded']);
+  });
+
+  it('speaks Indonesian by default and English on request', async () => {
+    const id = await request(h.app).get('/pay').expect(400);
+    assert.equal(cheerio.load(id.text)('html').attr('lang'), 'id');
+    assert.equal(heading(id.text), 'Tautan pembayaran ini tidak lengkap');
+    const en = await request(h.app).get('/pay?lang=en').set('Accept-Language', 'id').expect(400);
+    assert.equal(cheerio.load(en.text)('html').attr('lang'), 'en');
+  });
+
+  it('thanks the customer on the return page', async () => {
+    const res = await request(h.app).get('/pay/return?status=paid&invoiceNo=INV-9&lang=en').expect(200);
+    assert.equal(heading(res.text), 'Thank you for your payment');
+    assert.match(cheerio.load(res.text)('main p').first().text(), /INV-9.*shortly/);
+  });
+});

@@ -1,0 +1,47 @@
+import { strict as assert } from 'node:assert';
+import { ConfigError, loadConfig } from '../../config/index.js';
+
+describe('config', () => {
+  it('runs the demo with no configuration at all', () => {
+    const c = loadConfig({});
+    assert.equal(c.demo, true);
+    assert.equal(c.port, 3000);
+    assert.equal(c.publicUrl, 'http://localhost:3000');
+    assert.equal(c.xero.apiUrl, 'http://127.0.0.1:3000/_sim/xero');
+    assert.deepEqual(c.xendit.checkoutHosts, ['localhost:3000']);
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('talks to the real services by default once Xero credentials are set', () => {
+    const c = loadConfig({ XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's' });
+    assert.equal(c.demo, false);
+    assert.equal(c.xero.apiUrl, 'https://api.xero.com');
+    assert.equal(c.xero.identityUrl, 'https://identity.xero.com');
+    assert.equal(c.xero.loginUrl, 'https://login.xero.com');
+    assert.equal(c.xendit.apiUrl, 'https://api.xendit.co');
+    assert.deepEqual(c.xendit.checkoutHosts, ['checkout.xendit.co']);
+  });
+
+  it('lets every upstream URL be overridden, trailing slashes removed', () => {
+    const c = loadConfig({ DEMO: 'false', XERO_API_URL: 'http://fake:1/', XENDIT_API_URL: 'http://fake:2', XENDIT_CHECKOUT_HOSTS: 'a.example, B.example' });
+    assert.equal(c.xero.apiUrl, 'http://fake:1');
+    assert.equal(c.xendit.apiUrl, 'http://fake:2');
+    assert.deepEqual(c.xendit.checkoutHosts, ['a.example', 'b.example']);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'x', SECRETS_KEY: 'short', DATABASE_URL: 'mysql://x', XERO_CLIENT_ID: 'only-id' });
+      assert.fail('should throw');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      const text = err.message;
+      for (const name of ['PORT', 'SECRETS_KEY', 'DATABASE_URL']) assert.match(text, new RegExp(name));
+    }
+  });
+
+  it('requires SECRETS_KEY and PUBLIC_URL in production and refuses demo there', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', XERO_CLIENT_ID: 'a', XERO_CLIENT_SECRET: 'b' }), /SECRETS_KEY.*\n.*PUBLIC_URL/s);
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', DEMO: 'true', SECRETS_KEY: Buffer.alloc(32).toString('base64'), PUBLIC_URL: 'https://x' }), /DEMO/);
+  });
+});
