@@ -9,6 +9,7 @@ export type MessageKey =
   | 'notPayable'
   | 'unsupportedCurrency'
   | 'unavailable'
+  | 'tooMany'
   | 'internal';
 
 export class DomainError extends Error {
@@ -91,4 +92,14 @@ export class UnsupportedMediaType extends DomainError {
   override readonly status = 415;
   override readonly messageKey = 'badRequest';
   override readonly publicReason = 'content-type must be application/json';
+}
+
+/** A client or a payment link asked too often; Retry-After says when the window opens again. */
+export class TooManyRequests extends DomainError {
+  override readonly status = 429;
+  override readonly messageKey = 'tooMany';
+  override readonly publicReason = 'too many requests';
+  constructor(detail: string, override readonly retryAfterSeconds: number) {
+    super(detail);
+  }
 }

@@ -4,6 +4,7 @@ import { DatabaseLockedError } from './store/db.js';
 import { createApp } from './server.js';
 import { createWorker } from './worker.js';
 import { setupDemo } from './demo.js';
+import { createHttpServer } from './http.js';
 
 /** Web entry. With the embedded database (or in demo mode) the worker runs in this process too. */
 async function main(): Promise<void> {
@@ -14,7 +15,8 @@ async function main(): Promise<void> {
   const demo = config.demo ? await setupDemo(runtime) : undefined;
 
   const app = createApp({ ...runtime, demo, onJobEnqueued: worker?.wake });
-  const server = app.listen(config.port, () => {
+  const server = createHttpServer(app, config.http);
+  server.listen(config.port, () => {
     logger.info({ url: config.publicUrl, demo: config.demo, database: runtime.database.kind, worker: inProcessWorker }, 'gateway listening');
     if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n`);
   });
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 20_000).unref();
+    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await worker?.stop();
     await runtime.database.close();

@@ -5,6 +5,7 @@ import { createCheckoutStore } from './checkouts.js';
 import { createCallbackStore } from './callbacks.js';
 import { createPaymentStore } from './payments.js';
 import { createJobStore } from './jobs.js';
+import { createRateLimitStore } from './rate-limits.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -15,6 +16,7 @@ export function createStores(db: Db, box: SecretBox) {
     callbacks: createCallbackStore(db),
     payments: createPaymentStore(db),
     jobs: createJobStore(db),
+    rateLimits: createRateLimitStore(db),
   };
 }
 

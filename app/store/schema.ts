@@ -90,10 +90,17 @@ export interface JobsTable {
   updated_at: Timestamp;
 }
 
+export interface RateLimitsTable {
+  key: string;
+  window_start: Timestamp;
+  hits: number;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   checkouts: CheckoutsTable;
   callback_events: CallbackEventsTable;
   payments: PaymentsTable;
   jobs: JobsTable;
+  rate_limits: RateLimitsTable;
 }

@@ -77,6 +77,9 @@ async function startSims(): Promise<Sims> {
 
 async function listen(app: express.Express): Promise<string> {
   const server = createServer(app);
+  // Longer than any client's idle keep-alive (Node's agent: 5 s), so the client always closes an idle
+  // socket first; equal timeouts race and the reused socket dies with ECONNRESET.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref(); // never keeps mocha alive
   servers.push(server);

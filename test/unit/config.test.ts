@@ -45,3 +45,12 @@ describe('config', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', DEMO: 'true', SECRETS_KEY: Buffer.alloc(32).toString('base64'), PUBLIC_URL: 'https://x' }), /DEMO/);
   });
 });
+
+describe('config: reliability settings', () => {
+  it('has sensible defaults and refuses a headers timeout longer than the request timeout', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.payRateLimit, { perIp: 30, perShortCode: 40, windowSeconds: 60 });
+    assert.deepEqual(c.http, { requestTimeoutMs: 15000, headersTimeoutMs: 10000 });
+    assert.throws(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' }), /HTTP_HEADERS_TIMEOUT_MS/);
+  });
+});
