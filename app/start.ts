@@ -2,7 +2,7 @@ import { boot, createLogger } from './bootstrap.js';
 import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
 import { createApp } from './server.js';
-import { createWorker } from './worker.js';
+import { createWorker, startSchedules } from './worker.js';
 import { setupDemo } from './demo.js';
 import { createHttpServer } from './http.js';
 
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n`);
   });
   worker?.start(config.workerPollMs);
+  const stopSchedules = worker ? startSchedules(runtime, worker) : () => undefined;
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
+    stopSchedules();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await worker?.stop();
     await runtime.database.close();

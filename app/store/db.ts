@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_core.js';
 import * as m003RateLimits from './migrations/003_rate_limits.js';
+import * as m003Reconcile from './migrations/003_reconcile.js';
 
 export type Db = Kysely<Database>;
 
@@ -18,7 +19,7 @@ export interface OpenedDatabase {
 
 export class DatabaseLockedError extends Error {}
 
-const migrations: Record<string, Migration> = { '001_core': m001, '003_rate_limits': m003RateLimits };
+const migrations: Record<string, Migration> = { '001_core': m001, '003_rate_limits': m003RateLimits, '003_reconcile': m003Reconcile };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrate(db: Db): Promise<void> {

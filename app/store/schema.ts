@@ -42,6 +42,7 @@ export interface CheckoutsTable {
   invoice_url: string | null;
   expires_at: Timestamp;
   status: CheckoutStatus;
+  reconciled_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
