@@ -5,8 +5,11 @@ import { DatabaseLockedError } from './store/db.js';
 import { createJobRunner, type JobRunner } from './sync/runner.js';
 import { recordPaymentJob } from './sync/record-payment.js';
 import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
+import { crashHook } from './sync/crash-points.js';
 
-type WorkerRuntime = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & { config?: Pick<Config, 'reconcile'> };
+type WorkerRuntime = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
+  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'>;
+};
 
 const RECONCILE_DEFAULTS: Config['reconcile'] = { intervalMinutes: 10, minAgeMinutes: 5, batch: 50 };
 
@@ -17,8 +20,9 @@ export function createWorker(runtime: WorkerRuntime) {
     jobs: runtime.stores.jobs,
     clock: runtime.clock,
     logger: runtime.logger.child({ component: 'worker' }),
+    leaseMs: (runtime.config?.jobLeaseSeconds ?? 300) * 1000,
     handlers: {
-      'record-payment': recordPaymentJob(runtime),
+      'record-payment': recordPaymentJob({ ...runtime, crash: crashHook(runtime.config?.crashAt) }),
       reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
     },
   });

@@ -10,6 +10,7 @@ import type { Merchant } from '../store/merchants.js';
 import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway } from '../clients/types.js';
 import { toDecimal, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
+import type { CrashHook } from './crash-points.js';
 
 export interface RecordPaymentDeps {
   stores: Stores;
@@ -17,6 +18,7 @@ export interface RecordPaymentDeps {
   xendit: XenditGateway;
   clock: Clock;
   logger: Logger;
+  crash?: CrashHook;
 }
 
 const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string() });
@@ -31,12 +33,15 @@ export function paymentReference(xenditInvoiceId: string): string {
  * checkout and Xendit's own record of the invoice, never from the callback body.
  */
 export function recordPaymentJob(deps: RecordPaymentDeps) {
+  const crash = deps.crash ?? (() => undefined);
   return async (job: Job): Promise<void> => {
+    crash('after-claim');
     const { merchantId, xenditInvoiceId } = Payload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
     const xInvoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    crash('after-xendit-refetch');
     if (!xInvoice) throw new NeedsReview(`Xendit has no invoice ${xenditInvoiceId}`);
     const checkout = await deps.stores.checkouts.forXenditInvoice(merchant.id, xInvoice.id, xInvoice.externalId);
     if (!checkout) throw new NeedsReview(`Xendit invoice ${xInvoice.id} was not created by this gateway`);
@@ -56,7 +61,9 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
 
     try {
       const xeroPaymentId = await createOnce(deps, merchant, checkout, payment);
+      crash('after-xero-accepted');
       await deps.stores.payments.markRecorded(payment.id, xeroPaymentId, deps.clock());
+      crash('after-store');
       deps.logger.info({ paymentId: payment.id, xeroPaymentId }, 'payment recorded in Xero');
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the payment: ${err.message}`);

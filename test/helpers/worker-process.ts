@@ -38,17 +38,29 @@ export async function processDatabase(engine: Engine, sims: Sims, extraEnv: Reco
     env.DATABASE_URL = pg.url;
     drop = pg.drop;
   }
+  // PostgreSQL takes any number of processes: one pool for the whole test. The embedded database
+  // is opened only for the moment it is needed.
+  let shared: Promise<{ stores: Stores; close(): Promise<void> }> | undefined;
+  const open = async () => {
+    const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir, poolSize: 2 });
+    return { stores: createStores(opened.db, createSecretBox(env.SECRETS_KEY)), close: opened.close };
+  };
   return {
     env,
     async withStores(fn) {
-      const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir });
+      if (engine === 'postgres') {
+        shared ??= open();
+        return fn((await shared).stores);
+      }
+      const once = await open();
       try {
-        return await fn(createStores(opened.db, createSecretBox(env.SECRETS_KEY)));
+        return await fn(once.stores);
       } finally {
-        await opened.close();
+        await once.close();
       }
     },
     async cleanup() {
+      if (shared) await (await shared).close();
       await drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
