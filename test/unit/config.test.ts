@@ -54,3 +54,12 @@ describe('config: reliability settings', () => {
     assert.throws(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' }), /HTTP_HEADERS_TIMEOUT_MS/);
   });
 });
+
+describe('config: crash points', () => {
+  it('honours CRASH_AT only in test or demo mode', () => {
+    assert.equal(loadConfig({ NODE_ENV: 'test', DEMO: 'false', CRASH_AT: 'after-store' }).crashAt, 'after-store');
+    assert.equal(loadConfig({ CRASH_AT: 'after-claim' }).crashAt, 'after-claim'); // demo
+    assert.throws(() => loadConfig({ DEMO: 'false', CRASH_AT: 'after-store' }), /CRASH_AT: only honoured/);
+    assert.throws(() => loadConfig({ NODE_ENV: 'test', CRASH_AT: 'somewhere' }), /CRASH_AT/);
+  });
+});
