@@ -4,16 +4,20 @@ import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
-import { ShortCodeTakenError, type Merchant } from './store/merchants.js';
+import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
-                --callback-token T --clearing-account-id A [--short-code C] [--json]
+                --callback-token T --clearing-account-id A [--short-code C]
+                [--fee-account-code CODE] [--fee-posting bank_transaction|off] [--json]
       Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
-      from the Xero organisation. Prints the Custom Payment URL and the callback URL.
+      from the Xero organisation. Xendit's fee on each payment is posted as Spend Money from the
+      clearing account to the expense account CODE (default ${DEFAULT_FEE_ACCOUNT_CODE}, "Bank Fees" in Xero's
+      default charts); --fee-posting off leaves fees out of Xero. Prints the Custom Payment URL
+      and the callback URL.
   merchants list [--json]
   merchants disable ID
 
@@ -32,6 +36,8 @@ function publicView(runtime: Runtime, m: Merchant) {
     shortCode: m.shortCode,
     status: m.status,
     mode: m.mode,
+    feeAccountCode: m.feeAccountCode,
+    feePosting: m.feePosting,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
   };
@@ -48,6 +54,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'callback-token': { type: 'string' },
       'clearing-account-id': { type: 'string' },
       'short-code': { type: 'string' },
+      'fee-account-code': { type: 'string', default: DEFAULT_FEE_ACCOUNT_CODE },
+      'fee-posting': { type: 'string', default: 'bank_transaction' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -55,6 +63,10 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   const required = ['name', 'xero-client-id', 'xero-client-secret', 'xendit-secret-key', 'callback-token', 'clearing-account-id'] as const;
   const missing = required.filter((k) => !values[k]?.trim());
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
+  const feePosting = values['fee-posting'];
+  if (feePosting !== 'bank_transaction' && feePosting !== 'off') throw new UsageError('--fee-posting must be bank_transaction or off');
+  const feeAccountCode = values['fee-account-code']!.trim();
+  if (!feeAccountCode) throw new UsageError('--fee-account-code must not be empty');
 
   const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
   const shortCode = values['short-code']?.trim() || (await runtime.xero.getOrganisation(xero)).shortCode;
@@ -65,6 +77,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     xenditSecretKey: values['xendit-secret-key']!,
     callbackToken: values['callback-token']!,
     clearingAccountId: values['clearing-account-id']!,
+    feeAccountCode,
+    feePosting,
   });
   const view = publicView(runtime, merchant);
   if (values.json) {

@@ -58,8 +58,12 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
   const clearing = xeroSim.bankAccountFor(org.tenantId, 'Xendit');
   for (const inv of INVOICES) xeroSim.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', ...inv });
 
+  const feeAccount = xeroSim.bankAccountFor(org.tenantId, 'Bank Fees');
   let merchant = (await stores.merchants.list()).find((m) => m.shortCode === DEMO.shortCode);
-  if (merchant) await clearMerchantHistory(runtime, merchant.id);
+  if (merchant) {
+    await clearMerchantHistory(runtime, merchant.id);
+    await stores.merchants.setFeePosting(merchant.id, feeAccount.code, 'bank_transaction');
+  }
   merchant ??= await stores.merchants.add({
     name: DEMO.merchantName,
     shortCode: DEMO.shortCode,
@@ -67,6 +71,8 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
     xenditSecretKey: DEMO.xenditSecretKey,
     callbackToken: DEMO.callbackToken,
     clearingAccountId: clearing.accountId,
+    feeAccountCode: feeAccount.code,
+    feePosting: 'bank_transaction',
   });
   xenditSim.registerAccount({
     secretKey: DEMO.xenditSecretKey,

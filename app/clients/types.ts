@@ -66,6 +66,30 @@ export interface NewXeroPayment {
   reference: string;
 }
 
+/** A Spend Money (SPEND) or Receive Money (RECEIVE) bank transaction. */
+export interface XeroBankTransaction {
+  bankTransactionId: string;
+  type: string; // SPEND | RECEIVE | ...
+  bankAccountId: string;
+  reference: string;
+  currencyCode: string;
+  total: string; // decimal string
+  status: string; // AUTHORISED | DELETED | VOIDED
+  lineItems: { description: string; accountCode: string; lineAmount: string }[];
+}
+
+export interface NewXeroBankTransaction {
+  type: 'SPEND' | 'RECEIVE';
+  bankAccountId: string;
+  /** Xero requires a contact on bank transactions; by name, Xero finds it or creates it. */
+  contactName: string;
+  date: string; // YYYY-MM-DD
+  reference: string;
+  currencyCode: string;
+  /** Amounts carry no tax (LineAmountTypes NoTax). */
+  lineItems: { description: string; accountCode: string; amount: string /* decimal string */ }[];
+}
+
 export interface XeroGateway {
   getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
   /** null when no invoice has that number. */
@@ -75,6 +99,9 @@ export interface XeroGateway {
   findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;
   createPayment(creds: XeroCredentials, payment: NewXeroPayment, idempotencyKey: string): Promise<XeroPayment>;
   listBankAccounts(creds: XeroCredentials): Promise<XeroBankAccount[]>;
+  /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
+  findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;
+  createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;
 }
 
 // ---------- Xendit ----------

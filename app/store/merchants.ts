@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import type { MerchantsTable, MerchantStatus } from './schema.js';
+import type { FeePosting, MerchantsTable, MerchantStatus } from './schema.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroCredentials } from '../clients/types.js';
 import type { Selectable } from 'kysely';
@@ -14,6 +14,9 @@ export interface Merchant {
   callbackToken: string;
   mode: 'test' | 'live';
   clearingAccountId: string;
+  /** Expense account (by code) that Xendit's fees are posted to. */
+  feeAccountCode: string | null;
+  feePosting: FeePosting;
   status: MerchantStatus;
   createdAt: Date;
 }
@@ -25,7 +28,12 @@ export interface NewMerchant {
   xenditSecretKey: string;
   callbackToken: string;
   clearingAccountId: string;
+  feeAccountCode?: string;
+  feePosting?: FeePosting;
 }
+
+/** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */
+export const DEFAULT_FEE_ACCOUNT_CODE = '404';
 
 export class ShortCodeTakenError extends Error {}
 
@@ -44,6 +52,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     callbackToken: box.open(row.callback_token_enc),
     mode: row.mode,
     clearingAccountId: row.clearing_account_id,
+    feeAccountCode: row.fee_account_code,
+    feePosting: row.fee_posting,
     status: row.status,
     createdAt: row.created_at,
   });
@@ -65,6 +75,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           callback_token_enc: box.seal(m.callbackToken),
           mode: modeOfXenditKey(m.xenditSecretKey),
           clearing_account_id: m.clearingAccountId,
+          fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
+          fee_posting: m.feePosting ?? 'bank_transaction',
           status: 'active',
         })
         .onConflict((oc) => oc.column('short_code').doNothing())
@@ -92,6 +104,10 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     async list(): Promise<Merchant[]> {
       const rows = await db.selectFrom('merchants').selectAll().orderBy('created_at').execute();
       return rows.map(toMerchant);
+    },
+
+    async setFeePosting(id: string, feeAccountCode: string, feePosting: FeePosting): Promise<void> {
+      await db.updateTable('merchants').set({ fee_account_code: feeAccountCode, fee_posting: feePosting, updated_at: new Date() }).where('id', '=', id).execute();
     },
 
     async setStatus(id: string, status: MerchantStatus): Promise<boolean> {

@@ -56,7 +56,7 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
 
     try {
       const xeroPaymentId = await createOnce(deps, merchant, checkout, payment);
-      await deps.stores.payments.markRecorded(payment.id, xeroPaymentId, deps.clock());
+      await deps.stores.payments.markInXero(payment, { xeroPaymentId, fee: feeToPost(merchant, payment) }, deps.clock());
       deps.logger.info({ paymentId: payment.id, xeroPaymentId }, 'payment recorded in Xero');
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the payment: ${err.message}`);
@@ -64,6 +64,11 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
       throw err;
     }
   };
+}
+
+/** Whether a 'post-fee' job follows the payment. */
+export function feeToPost(merchant: Merchant, payment: Payment): 'pending' | 'not_needed' {
+  return merchant.feePosting !== 'off' && payment.fee !== null && payment.fee > 0 ? 'pending' : 'not_needed';
 }
 
 /** Look before writing: Xero's Idempotency-Key lasts minutes, our Reference lasts forever. */

@@ -82,6 +82,18 @@ for (const engine of ENGINES) {
       assert.equal(after.find((m: { id: string }) => m.id === id).status, 'disabled');
     });
 
+    it('stores the fee account (default 404 Bank Fees) and the fee posting mode', async () => {
+      const custom = JSON.parse((await cli(...addArgs(['--short-code', '!CLI7', '--fee-account-code', '6100', '--json']))).out);
+      const off = JSON.parse((await cli(...addArgs(['--short-code', '!CLI6', '--fee-posting', 'off', '--json']))).out);
+      const rows = JSON.parse((await cli('merchants', 'list', '--json')).out) as { id: string; shortCode: string; feeAccountCode: string; feePosting: string }[];
+      const pick = (id: string) => rows.find((m) => m.id === id)!;
+      assert.deepEqual([pick(custom.id).feeAccountCode, pick(custom.id).feePosting], ['6100', 'bank_transaction']);
+      assert.deepEqual([pick(off.id).feeAccountCode, pick(off.id).feePosting], ['404', 'off']);
+      const bad = await cli(...addArgs(['--short-code', '!CLI5', '--fee-posting', 'manual_journal']));
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /--fee-posting must be bank_transaction or off/);
+    });
+
     it('explains missing options and unknown commands', async () => {
       const missing = await cli('merchants', 'add', '--name', 'X');
       assert.equal(missing.code, 64);

@@ -19,7 +19,7 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
   }
 
   const xeroPayments = (invoiceId: string) => h.sims.xero.paymentsOf(invoiceId).filter((p) => p.status !== 'DELETED');
-  const jobStates = async () => (await h.stores.jobs.list()).map((j) => j.state);
+  const jobStates = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-payment').map((j) => j.state);
 
   it('records the Xero payment into the clearing account with the Xendit fee, from a real PAID callback', async () => {
     const { inv, x } = await clickPay();
