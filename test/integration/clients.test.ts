@@ -201,6 +201,55 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual(await s.xeroClient.findPaymentsByReference(creds, a, 'Xendit "x"\\1'), []);
     });
 
+    const spend = (bankAccountId: string, reference: string, amount = '73.51', accountCode = '404') => ({
+      type: 'SPEND' as const,
+      bankAccountId,
+      contactName: 'Xendit',
+      date: '2026-11-25',
+      reference,
+      currencyCode: 'PHP',
+      lineItems: [{ description: 'Xendit fee', accountCode, amount }],
+    });
+
+    it('creates Spend Money bank transactions and finds them by exact reference, live ones only', async () => {
+      const { creds, bank, org } = seed();
+      const mine = await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'Xendit fee "a"\\1'), 'bt-1');
+      assert.deepEqual(mine, {
+        bankTransactionId: mine.bankTransactionId,
+        type: 'SPEND',
+        bankAccountId: bank.accountId,
+        reference: 'Xendit fee "a"\\1',
+        currencyCode: 'PHP',
+        total: '73.51',
+        status: 'AUTHORISED',
+        lineItems: [{ description: 'Xendit fee', accountCode: '404', lineAmount: '73.51' }],
+      });
+      await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'xendit fee "A"\\1'), 'bt-2'); // other case
+      await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'Xendit fee b'), 'bt-3');
+      assert.deepEqual(await s.xeroClient.findBankTransactionsByReference(creds, 'Xendit fee "a"\\1'), [mine]);
+      assert.equal(s.xero.balanceOf(org.tenantId, bank.accountId), -3n * 7351n);
+      s.xero.bankTransactionsOf(org.tenantId)[0].status = 'DELETED';
+      assert.deepEqual(await s.xeroClient.findBankTransactionsByReference(creds, 'Xendit fee "a"\\1'), []);
+      const again = await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'Xendit fee "a"\\1'), 'bt-1');
+      assert.equal(again.bankTransactionId, mine.bankTransactionId, 'Idempotency-Key replayed');
+    });
+
+    it('rejects bank transactions Xero refuses, with Xero\'s message', async () => {
+      const { creds, bank, org } = seed();
+      const sales = s.xero.bankAccountFor(org.tenantId, '200');
+      const cases: [ReturnType<typeof spend>, RegExp][] = [
+        [spend(bank.accountId, 'r', '1', '999'), /Account code '999' is not a valid code/],
+        [spend(sales.accountId, 'r'), /is not a bank account/],
+        [{ ...spend(bank.accountId, 'r'), currencyCode: 'IDR' }, /must match the bank account currency \(PHP\)/],
+        [spend(bank.accountId, 'r', '0'), /must be positive/],
+      ];
+      for (const [txn, message] of cases) {
+        const err = await rejectsWith(s.xeroClient.createBankTransaction(creds, txn, `bad-${String(message)}`), 'rejected');
+        assert.match(err.message, message);
+      }
+      assert.equal(s.xero.bankTransactionsOf(org.tenantId).length, 0);
+    });
+
     it('rejects payments Xero refuses, with Xero\'s message, and records nothing', async () => {
       const { creds, bank, invoice, org } = seed();
       const open = invoice().invoiceId;

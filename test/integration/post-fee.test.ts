@@ -124,6 +124,17 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.equal(txns().length, 0);
   });
 
+  it('flags the fee, not the payment, for a merchant added before fee accounts existed (no fee account)', async () => {
+    await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
+    const { x } = await paidInvoice();
+    await h.worker.drain();
+    const p = await payment(x.id);
+    assert.equal(p?.syncState, 'recorded');
+    assert.equal(p?.feeState, 'needs_review');
+    assert.equal(p?.feeError, 'no fee account is configured for this merchant');
+    assert.equal(txns().length, 0);
+  });
+
   it('posts one transaction for duplicated fee jobs run concurrently', async () => {
     const { x } = await paidInvoice();
     assert.equal(await h.worker.runOnce(), true, 'record-payment');
