@@ -7,6 +7,7 @@ import { DatabaseLockedError } from './store/db.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
+import { reconciliationReport, toCsv, toText } from './report/reconcile.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -20,6 +21,10 @@ const USAGE = `Usage: npm run cli -- <command>
       and the callback URL.
   merchants list [--json]
   merchants disable ID
+  report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
+      Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
+      matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,
+      not_from_xendit. Exit code 0 when reconciled, 1 when any row is flagged.
 
 Uses the same environment as the server (DATABASE_URL, SECRETS_KEY, PUBLIC_URL, XERO_*, XENDIT_*).`;
 
@@ -107,17 +112,39 @@ async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promi
   io.out(`Disabled ${merchant.name} (${id}). Its payment links and callbacks now answer "not found".`);
 }
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+async function report(runtime: Runtime, args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { merchant: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, csv: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const { merchant: id, from, to } = values;
+  if (!id || !from || !to) throw new UsageError('report needs --merchant, --from and --to');
+  for (const d of [from, to]) if (!DATE.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`))) throw new UsageError(`not a date (YYYY-MM-DD): ${d}`);
+  if (from > to) throw new UsageError('--from is after --to');
+  if (Date.parse(to) - Date.parse(from) > 366 * 86_400_000) throw new UsageError('a report covers at most 366 days');
+  const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
+  if (!merchant) throw new UsageError(`no merchant ${id}`);
+  const r = await reconciliationReport(runtime, merchant, { from, to });
+  io.out(values.csv ? toCsv(r).trimEnd() : toText(r));
+  return r.reconciled ? 0 : 1;
+}
+
 /** Runs one CLI command; returns the exit code. Never prints a secret. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { err: (line: string) => void }): Promise<number> {
   const [group, command, ...rest] = argv;
-  type Handler = (r: Runtime, a: string[], io: Io) => Promise<void>;
+  type Handler = (r: Runtime, a: string[], io: Io) => Promise<number | void>;
   const handlers: Record<string, Handler | undefined> = {
     'merchants add': merchantsAdd,
     'merchants list': merchantsList,
     'merchants disable': merchantsDisable,
   };
-  const handler = handlers[`${group} ${command}`];
-  if (!handler || rest.includes('--help')) {
+  const isReport = group === 'report';
+  const handler = isReport ? report : handlers[`${group} ${command}`];
+  const args = isReport ? argv.slice(1) : rest;
+  if (!handler || args.includes('--help')) {
     (handler ? io.out : io.err)(USAGE);
     return handler ? 0 : 64;
   }
@@ -125,8 +152,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
   try {
     const logger = createLogger({ logLevel: env.LOG_LEVEL === 'silent' ? 'silent' : 'warn' }, process.stderr);
     runtime = await boot(env, logger);
-    await handler(runtime, rest, io);
-    return 0;
+    return (await handler(runtime, args, io)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\n\n${USAGE}`);

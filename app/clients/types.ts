@@ -35,6 +35,8 @@ export interface XeroPayment {
   reference: string;
   amount: string; // decimal string
   status: string; // AUTHORISED | DELETED
+  date?: string; // YYYY-MM-DD
+  accountId?: string;
 }
 
 export interface XeroOrganisation {
@@ -76,6 +78,7 @@ export interface XeroBankTransaction {
   total: string; // decimal string
   status: string; // AUTHORISED | DELETED | VOIDED
   lineItems: { description: string; accountCode: string; lineAmount: string }[];
+  date?: string; // YYYY-MM-DD
 }
 
 export interface NewXeroBankTransaction {
@@ -102,6 +105,10 @@ export interface XeroGateway {
   /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
   findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;
   createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;
+  /** Every payment (not DELETED) into this account, all pages. */
+  listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroPayment[]>;
+  /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
+  listBankTransactionsOfAccount(creds: XeroCredentials, accountId: string): Promise<XeroBankTransaction[]>;
 }
 
 // ---------- Xendit ----------
@@ -138,6 +145,8 @@ export interface XenditGateway {
   getInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice | null>;
   findInvoicesByExternalId(secretKey: string, externalId: string): Promise<XenditInvoice[]>;
   expireInvoice(secretKey: string, invoiceId: string): Promise<void>;
+  /** Invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore], all pages. */
+  listPaidInvoices(secretKey: string, range: { paidAfter: Date; paidBefore: Date }): Promise<XenditInvoice[]>;
 }
 
 // ---------- Errors both clients throw ----------

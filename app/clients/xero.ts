@@ -227,6 +227,20 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         .map(mapBankTransaction);
     },
 
+    async listPaymentsToAccount(creds, accountId) {
+      const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
+      const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
+      return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map((p) => mapPayment(p));
+    },
+
+    async listBankTransactionsOfAccount(creds, accountId) {
+      const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
+      const rows = await allPages((page) =>
+        call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.bankTransactions ?? []),
+      );
+      return rows.filter((t) => t.bankAccount?.accountID === accountId && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
+    },
+
     async createBankTransaction(creds, txn, idempotencyKey) {
       const body = { bankTransactions: [bankTransactionBody(txn)] };
       const res = await call(creds, 'createBankTransaction', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey));
@@ -238,6 +252,24 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       return mapBankTransaction(created);
     },
   };
+}
+
+/** Xero pages lists by 100; a short page is the last. Bounded so a misbehaving server cannot loop us. */
+const XERO_PAGE_SIZE = 100;
+async function allPages<T>(fetchPage: (page: number) => Promise<T[]>, maxPages = 1000): Promise<T[]> {
+  const all: T[] = [];
+  for (let page = 1; page <= maxPages; page++) {
+    const rows = await fetchPage(page);
+    all.push(...rows);
+    if (rows.length < XERO_PAGE_SIZE) return all;
+  }
+  throw unexpected(`more than ${maxPages} pages`);
+}
+
+function dateOf(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString().slice(0, 10);
+  if (typeof value === 'string') return /^\d{4}-\d{2}-\d{2}/.exec(value)?.[0];
+  return undefined;
 }
 
 function trimSlash(url: string): string {
@@ -295,6 +327,8 @@ function mapPayment(p: Payment, fallbackInvoiceId?: string): XeroPayment {
     reference: p.reference ?? '',
     amount: amount(p.amount, 'Amount'),
     status: String(p.status ?? 'AUTHORISED'),
+    ...optional('date', dateOf(p.date)),
+    ...optional('accountId', p.account?.accountID),
   };
 }
 
@@ -309,6 +343,7 @@ function mapBankTransaction(t: BankTransaction): XeroBankTransaction {
     total: amount(t.total, 'Total'),
     status: String(t.status ?? 'AUTHORISED'),
     lineItems: (t.lineItems ?? []).map((li) => ({ description: li.description ?? '', accountCode: li.accountCode ?? '', lineAmount: amount(li.lineAmount, 'LineAmount') })),
+    ...optional('date', dateOf(t.date)),
   };
 }
 
@@ -324,6 +359,10 @@ function bankTransactionBody(t: NewXeroBankTransaction): BankTransaction {
     lineAmountTypes: 'NoTax' as unknown as BankTransaction['lineAmountTypes'],
     lineItems: t.lineItems.map((li) => ({ description: li.description, quantity: 1, unitAmount: sdkAmount(li.amount), accountCode: li.accountCode })),
   };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
 function mapAccount(a: Account): XeroBankAccount {

@@ -921,7 +921,12 @@ function filtered(res: Response, req: Request, rows: Record<string, unknown>[], 
   const where = typeof req.query.where === 'string' ? req.query.where : '';
   const clauses = parseWhere(where);
   if (!clauses) return validationError(res, [`The where clause is not supported by the simulator: ${where}`]);
-  res.json(wrap(rows.filter((row) => clauses.every((c) => matchesClause(row, c)))));
+  const matching = rows.filter((row) => clauses.every((c) => matchesClause(row, c)));
+  // Like Xero: with ?page=N, 100 rows per page (pageSize up to 1000); without it, everything.
+  const page = Number(req.query.page);
+  if (!Number.isInteger(page) || page < 1) return void res.json(wrap(matching));
+  const size = Math.min(Math.max(Number(req.query.pageSize) || 100, 1), 1000);
+  res.json(wrap(matching.slice((page - 1) * size, page * size)));
 }
 
 // Supports `A.B=="text"`, `A==guid("...")`, `A==true`, `A!=...`, joined by AND / &&.
