@@ -11,9 +11,12 @@ import { callbackPathFor, customPaymentUrl } from './paths.js';
 const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
-                --callback-token T --clearing-account-id A [--short-code C] [--json]
+                --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
+                [--short-code C] [--json]
       Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
-      from the Xero organisation. Prints the Custom Payment URL and the callback URL.
+      from the Xero organisation. A Xero bank account has one currency: give one
+      --clearing-account per extra invoice currency (A is used for the rest).
+      Prints the Custom Payment URL and the callback URL.
   merchants list [--json]
   merchants disable ID
 
@@ -32,6 +35,8 @@ function publicView(runtime: Runtime, m: Merchant) {
     shortCode: m.shortCode,
     status: m.status,
     mode: m.mode,
+    clearingAccountId: m.clearingAccountId,
+    clearingAccounts: m.clearingAccounts,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
   };
@@ -47,6 +52,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'xendit-secret-key': { type: 'string' },
       'callback-token': { type: 'string' },
       'clearing-account-id': { type: 'string' },
+      'clearing-account': { type: 'string', multiple: true },
       'short-code': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -56,6 +62,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   const missing = required.filter((k) => !values[k]?.trim());
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
 
+  const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
   const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
   const shortCode = values['short-code']?.trim() || (await runtime.xero.getOrganisation(xero)).shortCode;
   const merchant = await runtime.stores.merchants.add({
@@ -65,6 +72,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     xenditSecretKey: values['xendit-secret-key']!,
     callbackToken: values['callback-token']!,
     clearingAccountId: values['clearing-account-id']!,
+    clearingAccounts,
   });
   const view = publicView(runtime, merchant);
   if (values.json) {
@@ -74,6 +82,17 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   io.out(`Added ${view.name} (${view.id}), ShortCode ${view.shortCode}, Xendit ${view.mode} mode.`);
   io.out(`Custom Payment URL for Xero: ${view.payUrl}`);
   io.out(`Callback URL for Xendit:     ${view.callbackUrl}`);
+}
+
+/** --clearing-account PHP=ACCOUNT_ID, once per extra currency. */
+function parseClearingAccounts(pairs: string[]): Record<string, string> {
+  const byCurrency: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Z]{3})=(\S+)$/.exec(pair.trim());
+    if (!m) throw new UsageError(`--clearing-account expects CURRENCY=ACCOUNT_ID (e.g. PHP=1a2b...), got ${JSON.stringify(pair)}`);
+    byCurrency[m[1]] = m[2];
+  }
+  return byCurrency;
 }
 
 async function merchantsList(runtime: Runtime, args: string[], io: Io): Promise<void> {

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Runtime } from './bootstrap.js';
 import { createXeroSimulator } from './simulators/xero.js';
 import { createXenditSimulator } from './simulators/xendit.js';
@@ -39,8 +38,8 @@ const INVOICES: DemoInvoiceSeed[] = [
 
 /**
  * Demo mode: Xero and Xendit simulators mounted on the gateway's own server, one demo merchant
- * and a handful of invoices. The demo merchant's history is cleared on each start because the
- * simulators keep their state in memory.
+ * and a handful of invoices. The demo merchant is made anew on each start because the simulators
+ * keep their state in memory.
  */
 export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['demo']>> {
   const { config, stores } = runtime;
@@ -56,17 +55,19 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
     baseCurrency: 'IDR',
   });
   const clearing = xeroSim.bankAccountFor(org.tenantId, 'Xendit');
+  const clearingPhp = xeroSim.addAccount(org.tenantId, { code: '092', name: 'Xendit PHP', type: 'BANK', currencyCode: 'PHP' });
   for (const inv of INVOICES) xeroSim.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', ...inv });
 
-  let merchant = (await stores.merchants.list()).find((m) => m.shortCode === DEMO.shortCode);
-  if (merchant) await clearMerchantHistory(runtime, merchant.id);
-  merchant ??= await stores.merchants.add({
+  const previous = (await stores.merchants.list()).find((m) => m.shortCode === DEMO.shortCode);
+  if (previous) await forgetMerchant(runtime, previous.id);
+  const merchant = await stores.merchants.add({
     name: DEMO.merchantName,
     shortCode: DEMO.shortCode,
     xero: { clientId: DEMO.xeroClientId, clientSecret: DEMO.xeroClientSecret, tenantId: '' },
     xenditSecretKey: DEMO.xenditSecretKey,
     callbackToken: DEMO.callbackToken,
     clearingAccountId: clearing.accountId,
+    clearingAccounts: { PHP: clearingPhp.accountId },
   });
   xenditSim.registerAccount({
     secretKey: DEMO.xenditSecretKey,
@@ -96,12 +97,12 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
   };
 }
 
-async function clearMerchantHistory(runtime: Runtime, merchantId: string): Promise<void> {
-  const db = runtime.stores.db;
-  await db.transaction().execute(async (trx) => {
-    for (const table of ['jobs', 'payments', 'callback_events', 'checkouts'] as const) {
+/** The simulators start empty, so last run's demo merchant points at accounts that no longer exist. */
+async function forgetMerchant(runtime: Runtime, merchantId: string): Promise<void> {
+  await runtime.stores.db.transaction().execute(async (trx) => {
+    for (const table of ['jobs', 'payments', 'callback_events', 'checkouts', 'clearing_accounts'] as const) {
       await trx.deleteFrom(table).where('merchant_id', '=', merchantId).execute();
     }
-    await trx.updateTable('merchants').set({ status: 'active', updated_at: sql`now()` }).where('id', '=', merchantId).execute();
+    await trx.deleteFrom('merchants').where('id', '=', merchantId).execute();
   });
 }

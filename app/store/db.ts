@@ -6,6 +6,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_core.js';
+import * as m001b from './migrations/001b_clearing_accounts.js';
 
 export type Db = Kysely<Database>;
 
@@ -17,7 +18,7 @@ export interface OpenedDatabase {
 
 export class DatabaseLockedError extends Error {}
 
-const migrations: Record<string, Migration> = { '001_core': m001 };
+const migrations: Record<string, Migration> = { '001_core': m001, '001b_clearing_accounts': m001b };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrate(db: Db): Promise<void> {

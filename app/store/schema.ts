@@ -30,6 +30,12 @@ export interface MerchantsTable {
   updated_at: Generated<Date>;
 }
 
+export interface ClearingAccountsTable {
+  merchant_id: string;
+  currency: string;
+  account_id: string;
+}
+
 export interface CheckoutsTable {
   id: string;
   merchant_id: string;
@@ -92,6 +98,7 @@ export interface JobsTable {
 
 export interface Database {
   merchants: MerchantsTable;
+  clearing_accounts: ClearingAccountsTable;
   checkouts: CheckoutsTable;
   callback_events: CallbackEventsTable;
   payments: PaymentsTable;

@@ -6,7 +6,7 @@ import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import type { Checkout } from '../store/checkouts.js';
 import type { Payment } from '../store/payments.js';
-import type { Merchant } from '../store/merchants.js';
+import { clearingAccountFor, type Merchant } from '../store/merchants.js';
 import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway } from '../clients/types.js';
 import { toDecimal, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
@@ -74,7 +74,7 @@ async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
     merchant.xero,
     {
       invoiceId: checkout.xeroInvoiceId,
-      accountId: merchant.clearingAccountId,
+      accountId: clearingAccountFor(merchant, payment.currency),
       date: localDate(payment.paidAt, payment.currency),
       amount: toDecimal(payment.amount, payment.currency),
       reference: payment.reference,

@@ -32,6 +32,7 @@ export interface Harness {
   merchant: Merchant;
   tenantId: string;
   clearingAccountId: string;
+  clearingPhpAccountId: string;
   clock: ReturnType<typeof manualClock>;
   sims: Awaited<ReturnType<typeof getSims>>;
   worker: ReturnType<typeof createWorker>;
@@ -59,6 +60,7 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number } = 
   const creds = { clientId: `client-${n}`, clientSecret: `secret-${n}`, shortCode: `!T${n}x`, xenditKey: `xnd_development_k${n}`, token: `cb-token-${n}` };
   const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Test', shortCode: creds.shortCode, baseCurrency: 'IDR' });
   const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+  const clearingPhp = sims.xero.addAccount(org.tenantId, { code: '092', name: 'Xendit PHP', type: 'BANK', currencyCode: 'PHP' });
   const merchant = await stores.merchants.add({
     name: 'Toko Test',
     shortCode: creds.shortCode,
@@ -66,6 +68,7 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number } = 
     xenditSecretKey: creds.xenditKey,
     callbackToken: creds.token,
     clearingAccountId: clearing.accountId,
+    clearingAccounts: { PHP: clearingPhp.accountId },
   });
 
   const worker = createWorker({ stores, xero: sims.xeroClient, xendit: sims.xenditClient, clock, logger });
@@ -93,6 +96,7 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number } = 
     merchant,
     tenantId: org.tenantId,
     clearingAccountId: clearing.accountId,
+    clearingPhpAccountId: clearingPhp.accountId,
     clock,
     sims,
     worker,

@@ -64,6 +64,18 @@ for (const engine of ENGINES) {
       for (const s of secrets) assert.ok(!r.out.includes(s) && !r.err.includes(s), 'no secret printed');
     });
 
+    it('takes one clearing account per extra currency and explains a malformed one', async () => {
+      const ok = await cli(...addArgs(['--short-code', '!CLI7', '--clearing-account', 'PHP=acc-php', '--clearing-account', 'USD=acc-usd', '--json']));
+      assert.equal(ok.code, 0, ok.err);
+      const list = JSON.parse((await cli('merchants', 'list', '--json')).out);
+      const added = list.find((m: { shortCode: string }) => m.shortCode === '!CLI7');
+      assert.deepEqual(added.clearingAccounts, { PHP: 'acc-php', USD: 'acc-usd' });
+      assert.equal(added.clearingAccountId, 'acc-1');
+      const bad = await cli(...addArgs(['--short-code', '!CLI6', '--clearing-account', 'php:acc']));
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /CURRENCY=ACCOUNT_ID/);
+    });
+
     it('refuses a second merchant with the same ShortCode', async () => {
       const r = await cli(...addArgs(['--short-code', '!CLI9']));
       assert.equal(r.code, 2);
@@ -75,7 +87,7 @@ for (const engine of ENGINES) {
       const { id } = JSON.parse(added.out);
       const list = await cli('merchants', 'list', '--json');
       const rows = JSON.parse(list.out);
-      assert.equal(rows.length, 2);
+      assert.equal(rows.length, 3);
       for (const s of secrets) assert.ok(!list.out.includes(s));
       assert.equal((await cli('merchants', 'disable', id)).code, 0);
       const after = JSON.parse((await cli('merchants', 'list', '--json')).out);
