@@ -109,7 +109,7 @@ async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promi
   const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
   if (!merchant) throw new UsageError(`no merchant ${id}`);
   await runtime.stores.merchants.setStatus(id, 'disabled');
-  io.out(`Disabled ${merchant.name} (${id}). Its payment links and callbacks now answer "not found".`);
+  io.out(`Disabled ${merchant.name} (${id}). Its payment links now answer "not found"; callbacks for payments already made are still recorded.`);
 }
 
 /** Runs one CLI command; returns the exit code. Never prints a secret. */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { sql } from 'kysely';
 import { loadConfig } from '../../config/index.js';
-import { createApp } from '../../app/server.js';
+import { createApp, type AppDeps } from '../../app/server.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
 import { createWorker } from '../../app/worker.js';
@@ -27,6 +27,8 @@ export function manualClock(start = new Date('2026-11-25T03:00:00Z')) {
 
 export interface Harness {
   app: ReturnType<typeof createApp>;
+  /** What app was built from, to build a variant (another logger, say). */
+  deps: AppDeps;
   baseUrl: string;
   stores: Stores;
   merchant: Merchant;
@@ -75,7 +77,7 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number } = 
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const app = createApp({
+  const deps: AppDeps = {
     config: loadConfig({ PUBLIC_URL: baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'silent' }),
     stores,
     xero: sims.xeroClient,
@@ -83,7 +85,8 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number } = 
     clock,
     logger,
     creationWaitMs: opts.creationWaitMs,
-  });
+  };
+  const app = createApp(deps);
   server.on('request', app);
 
   const callbackPath = callbackPathFor(merchant.id);
@@ -91,6 +94,7 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number } = 
 
   return {
     app,
+    deps,
     baseUrl,
     stores,
     merchant,
