@@ -68,6 +68,9 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.use('/public', express.static(join(projectRoot, 'public'), { maxAge: '1h' }));
 
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).set('Cache-Control', 'public, max-age=86400').end();
+  });
   app.get(paths.healthz, (_req, res) => {
     res.json({ ok: true });
   });
