@@ -12,13 +12,14 @@ import { reconciliationReport, toCsv, toText } from './report/reconcile.js';
 const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
-                --callback-token T --clearing-account-id A [--short-code C]
-                [--fee-account-code CODE] [--fee-posting bank_transaction|off] [--json]
+                --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
+                [--short-code C] [--fee-account-code CODE] [--fee-posting bank_transaction|off] [--json]
       Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
-      from the Xero organisation. Xendit's fee on each payment is posted as Spend Money from the
-      clearing account to the expense account CODE (default ${DEFAULT_FEE_ACCOUNT_CODE}, "Bank Fees" in Xero's
-      default charts); --fee-posting off leaves fees out of Xero. Prints the Custom Payment URL
-      and the callback URL.
+      from the Xero organisation. A Xero bank account has one currency: give one
+      --clearing-account per extra invoice currency (A is used for the rest). Xendit's fee on
+      each payment is posted as Spend Money from the clearing account to the expense account
+      CODE (default ${DEFAULT_FEE_ACCOUNT_CODE}, "Bank Fees" in Xero's default charts); --fee-posting off
+      leaves fees out of Xero. Prints the Custom Payment URL and the callback URL.
   merchants list [--json]
   merchants disable ID
   report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
@@ -41,6 +42,8 @@ function publicView(runtime: Runtime, m: Merchant) {
     shortCode: m.shortCode,
     status: m.status,
     mode: m.mode,
+    clearingAccountId: m.clearingAccountId,
+    clearingAccounts: m.clearingAccounts,
     feeAccountCode: m.feeAccountCode,
     feePosting: m.feePosting,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
@@ -58,6 +61,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'xendit-secret-key': { type: 'string' },
       'callback-token': { type: 'string' },
       'clearing-account-id': { type: 'string' },
+      'clearing-account': { type: 'string', multiple: true },
       'short-code': { type: 'string' },
       'fee-account-code': { type: 'string', default: DEFAULT_FEE_ACCOUNT_CODE },
       'fee-posting': { type: 'string', default: 'bank_transaction' },
@@ -73,6 +77,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   const feeAccountCode = values['fee-account-code']!.trim();
   if (!feeAccountCode) throw new UsageError('--fee-account-code must not be empty');
 
+  const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
   const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
   const shortCode = values['short-code']?.trim() || (await runtime.xero.getOrganisation(xero)).shortCode;
   const merchant = await runtime.stores.merchants.add({
@@ -82,6 +87,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     xenditSecretKey: values['xendit-secret-key']!,
     callbackToken: values['callback-token']!,
     clearingAccountId: values['clearing-account-id']!,
+    clearingAccounts,
     feeAccountCode,
     feePosting,
   });
@@ -93,6 +99,17 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   io.out(`Added ${view.name} (${view.id}), ShortCode ${view.shortCode}, Xendit ${view.mode} mode.`);
   io.out(`Custom Payment URL for Xero: ${view.payUrl}`);
   io.out(`Callback URL for Xendit:     ${view.callbackUrl}`);
+}
+
+/** --clearing-account PHP=ACCOUNT_ID, once per extra currency. */
+function parseClearingAccounts(pairs: string[]): Record<string, string> {
+  const byCurrency: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Z]{3})=(\S+)$/.exec(pair.trim());
+    if (!m) throw new UsageError(`--clearing-account expects CURRENCY=ACCOUNT_ID (e.g. PHP=1a2b...), got ${JSON.stringify(pair)}`);
+    byCurrency[m[1]] = m[2];
+  }
+  return byCurrency;
 }
 
 async function merchantsList(runtime: Runtime, args: string[], io: Io): Promise<void> {
@@ -109,7 +126,7 @@ async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promi
   const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
   if (!merchant) throw new UsageError(`no merchant ${id}`);
   await runtime.stores.merchants.setStatus(id, 'disabled');
-  io.out(`Disabled ${merchant.name} (${id}). Its payment links and callbacks now answer "not found".`);
+  io.out(`Disabled ${merchant.name} (${id}). Its payment links now answer "not found"; callbacks for payments already made are still recorded.`);
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -54,12 +54,23 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], formAction: ["'self'"] },
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          // Over plain http (the local demo) upgrading would break every stylesheet and form.
+          upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
+        },
       },
     }),
   );
   app.use('/public', express.static(join(projectRoot, 'public'), { maxAge: '1h' }));
 
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).set('Cache-Control', 'public, max-age=86400').end();
+  });
   app.get(paths.healthz, (_req, res) => {
     res.json({ ok: true });
   });

@@ -18,6 +18,9 @@ async function main(): Promise<void> {
     logger.info({ url: config.publicUrl, demo: config.demo, database: runtime.database.kind, worker: inProcessWorker }, 'gateway listening');
     if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n`);
   });
+  // Longer than a load balancer's idle timeout, so it never reuses a socket we just closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   worker?.start(config.workerPollMs);
 
   let closing = false;

@@ -39,6 +39,7 @@ const XERO_IDENTITY_ORIGIN = 'https://identity.xero.com';
 const XERO_API_ORIGIN = 'https://api.xero.com';
 const REFRESH_EARLY_MS = 60_000;
 const DEFAULT_TOKEN_SECONDS = 1800;
+const CONNECTION_RESET = /ECONNRESET|socket hang up/i;
 
 // ---------- routing xero-node's requests ----------
 
@@ -141,7 +142,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     return true;
   }
 
-  function call<T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>): Promise<T> {
+  function call<T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, readOnly = true): Promise<T> {
     return routes.run(route, async () => {
       const session = sessionFor(creds);
       for (let attempt = 1; ; attempt++) {
@@ -154,6 +155,10 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
           // A cached token may have been revoked or expired early: get a new one and retry once.
           if (upstream.status === 401) session.refreshAt = undefined;
           if (upstream.status === 401 && !fresh && attempt === 1) continue;
+          // A pooled keep-alive socket the server just closed fails with a reset; a read is safe to
+          // repeat once (a timeout is not repeated: the customer is waiting). Writes are never
+          // repeated here: the worker looks the payment up by Reference before trying again.
+          if (readOnly && attempt === 1 && upstream.status === undefined && CONNECTION_RESET.test(upstream.message)) continue;
           log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xero call failed');
           throw upstream;
         }
@@ -204,7 +209,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
     async createPayment(creds, payment, idempotencyKey) {
       const body = paymentBody(payment);
-      const res = await call(creds, 'createPayment', (api) => api.createPayment(creds.tenantId, body, idempotencyKey));
+      const res = await call(creds, 'createPayment', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), false);
       const created = res.body.payments?.[0];
       if (!created) throw unexpected('createPayment answered without a payment');
       return mapPayment(created, payment.invoiceId);
@@ -243,7 +248,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
     async createBankTransaction(creds, txn, idempotencyKey) {
       const body = { bankTransactions: [bankTransactionBody(txn)] };
-      const res = await call(creds, 'createBankTransaction', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey));
+      const res = await call(creds, 'createBankTransaction', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), false);
       const created = res.body.bankTransactions?.[0];
       if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
       if (created.validationErrors?.length) {

@@ -1,6 +1,6 @@
 /**
  * Reconciliation: what Xendit says it collected for a merchant over a date range, against what the
- * clearing account in Xero holds, row by row. Amounts are compared in hundredths (Xero's two
+ * clearing accounts in Xero hold, row by row. Amounts are compared in hundredths (Xero's two
  * decimals), never as floats.
  */
 import type { XenditGateway, XenditInvoice, XeroBankTransaction, XeroGateway, XeroPayment } from '../clients/types.js';
@@ -27,9 +27,19 @@ export interface Report {
   from: string;
   to: string;
   rows: ReportRow[];
-  /** Xendit: paid minus fees. Xero: net movement of the clearing account from Xendit-referenced entries. */
-  totals: { xenditNet: string; xeroNet: string; difference: string; otherMovement: string };
+  /**
+   * Per currency. Xendit: paid minus fees. Xero: net movement of the clearing accounts from
+   * Xendit-referenced entries; otherMovement: everything else on them.
+   */
+  totals: Record<string, Totals>;
   reconciled: boolean;
+}
+
+export interface Totals {
+  xenditNet: string;
+  xeroNet: string;
+  difference: string;
+  otherMovement: string;
 }
 
 export interface ReportDeps {
@@ -51,19 +61,28 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const xendit = new Map<string, XenditInvoice>();
   for (const inv of paid) if (inRange(xenditDate(inv))) xendit.set(inv.id, inv);
 
-  const payments = (await deps.xero.listPaymentsToAccount(merchant.xero, merchant.clearingAccountId)).filter((p) => inRange(p.date));
-  const txns = (await deps.xero.listBankTransactionsOfAccount(merchant.xero, merchant.clearingAccountId)).filter((t) => inRange(t.date));
+  // Every clearing account of the merchant: the default one and one per extra currency.
+  const accounts = [...new Set([merchant.clearingAccountId, ...Object.values(merchant.clearingAccounts)])];
+  const currencyOf = new Map((await deps.xero.listBankAccounts(merchant.xero)).map((a) => [a.accountId, a.currencyCode ?? '']));
+  const payments: XeroPayment[] = [];
+  const txns: XeroBankTransaction[] = [];
+  for (const accountId of accounts) {
+    payments.push(...(await deps.xero.listPaymentsToAccount(merchant.xero, accountId)).filter((p) => inRange(p.date)));
+    txns.push(...(await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)).filter((t) => inRange(t.date)));
+  }
 
   const byId = new Map<string, { payments: XeroPayment[]; fees: XeroBankTransaction[] }>();
   const entry = (id: string) => byId.get(id) ?? byId.set(id, { payments: [], fees: [] }).get(id)!;
   const rows: ReportRow[] = [];
-  let other = 0n;
+  const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
+  const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   for (const p of payments) {
     const m = PAYMENT_REF.exec(p.reference);
     if (m) entry(m[1]).payments.push(p);
     else {
-      other += hundredths(p.amount);
-      rows.push(otherRow(p.date!, format(hundredths(p.amount)), `payment "${p.reference}" into the clearing account`));
+      const currency = currencyOf.get(p.accountId ?? '') ?? '';
+      sum(currency).other += hundredths(p.amount);
+      rows.push(otherRow(p.date!, currency, format(hundredths(p.amount)), `payment "${p.reference}" into the clearing account`));
     }
   }
   for (const t of txns) {
@@ -71,8 +90,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     if (m && t.type === 'SPEND') entry(m[1]).fees.push(t);
     else {
       const signed = t.type === 'RECEIVE' ? hundredths(t.total) : -hundredths(t.total);
-      other += signed;
-      rows.push(otherRow(t.date!, format(signed), `${t.type} "${t.reference}" on the clearing account`));
+      sum(t.currencyCode).other += signed;
+      rows.push(otherRow(t.date!, t.currencyCode, format(signed), `${t.type} "${t.reference}" on the clearing account`));
     }
   }
 
@@ -83,34 +102,37 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     if (inv && (inv.status === 'PAID' || inv.status === 'SETTLED')) xendit.set(id, inv);
   }
 
-  let xenditNet = 0n;
-  let xeroNet = 0n;
   for (const id of new Set([...xendit.keys(), ...byId.keys()])) {
-    const row = compare(id, xendit.get(id), byId.get(id) ?? { payments: [], fees: [] });
+    const found = byId.get(id) ?? { payments: [], fees: [] };
+    const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? '';
+    const row = compare(id, xendit.get(id), found, accountCurrency);
     rows.push(row.row);
-    xenditNet += row.xenditNet;
-    xeroNet += row.xeroNet;
+    sum(row.row.currency).xendit += row.xenditNet;
+    sum(row.row.currency).xero += row.xeroNet;
   }
   rows.sort((a, b) => (a.date === b.date ? (a.xenditInvoiceId ?? '').localeCompare(b.xenditInvoiceId ?? '') : a.date.localeCompare(b.date)));
-  const difference = xenditNet - xeroNet;
+  const totals: Record<string, Totals> = {};
+  for (const [currency, t] of [...sums].sort(([a], [b]) => a.localeCompare(b))) {
+    totals[currency] = { xenditNet: format(t.xendit), xeroNet: format(t.xero), difference: format(t.xendit - t.xero), otherMovement: format(t.other) };
+  }
   return {
     merchant: { id: merchant.id, name: merchant.name },
     from: range.from,
     to: range.to,
     rows,
-    totals: { xenditNet: format(xenditNet), xeroNet: format(xeroNet), difference: format(difference), otherMovement: format(other) },
-    reconciled: difference === 0n && rows.every((r) => r.status === 'matched'),
+    totals,
+    reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => r.status === 'matched'),
   };
 }
 
-function compare(id: string, inv: XenditInvoice | undefined, x: { payments: XeroPayment[]; fees: XeroBankTransaction[] }) {
+function compare(id: string, inv: XenditInvoice | undefined, x: { payments: XeroPayment[]; fees: XeroBankTransaction[] }, accountCurrency: string) {
   const xeroPaid = x.payments.length ? x.payments.reduce((s, p) => s + hundredths(p.amount), 0n) : null;
   const xeroFee = x.fees.length ? x.fees.reduce((s, t) => s + hundredths(t.total), 0n) : null;
   const xeroNet = (xeroPaid ?? 0n) - (xeroFee ?? 0n);
   const date = (inv ? xenditDate(inv) : undefined) ?? x.payments[0]?.date ?? x.fees[0]?.date ?? '';
   const base = { date, xenditInvoiceId: id, xeroPayment: xeroPaid === null ? null : format(xeroPaid), xeroFee: xeroFee === null ? null : format(xeroFee) };
   if (!inv) {
-    return { xenditNet: 0n, xeroNet, row: { ...base, currency: '', xenditAmount: null, xenditFee: null, status: 'missing_at_xendit' as const, note: 'no paid Xendit invoice with this id' } };
+    return { xenditNet: 0n, xeroNet, row: { ...base, currency: accountCurrency, xenditAmount: null, xenditFee: null, status: 'missing_at_xendit' as const, note: 'no paid Xendit invoice with this id' } };
   }
   const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
   const fee = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency));
@@ -123,8 +145,8 @@ function compare(id: string, inv: XenditInvoice | undefined, x: { payments: Xero
   return result('matched', '');
 }
 
-function otherRow(date: string, amount: string, note: string): ReportRow {
-  return { date, xenditInvoiceId: null, currency: '', xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
+function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {
+  return { date, xenditInvoiceId: null, currency, xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
 }
 
 function xenditDate(inv: XenditInvoice): string | undefined {
@@ -163,13 +185,15 @@ export function toText(report: Report): string {
   const table = [HEADER, ...report.rows.map((r) => COLUMNS.map((c) => (r[c] as string | null) ?? '-'))];
   const widths = HEADER.map((_, i) => Math.max(...table.map((row) => row[i].length)));
   const lines = table.map((row) => row.map((v, i) => (i === row.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd());
-  const t = report.totals;
+  const totals = Object.entries(report.totals).map(
+    ([currency, t]) =>
+      `${currency || '(no currency)'}: Xendit net (paid - fees) ${t.xenditNet}, Xero clearing Xendit entries ${t.xeroNet}, difference ${t.difference}` +
+      (t.otherMovement !== '0.00' ? `, other clearing movement ${t.otherMovement}` : ''),
+  );
   return [
     `Reconciliation for ${report.merchant.name}, ${report.from} to ${report.to}`,
     ...(report.rows.length ? lines : ['No Xendit payments and no clearing account activity in this range.']),
-    `Xendit net (paid - fees): ${t.xenditNet}`,
-    `Xero clearing account, Xendit entries: ${t.xeroNet}`,
-    `Difference: ${t.difference}${t.otherMovement !== '0.00' ? `  (other clearing account movement: ${t.otherMovement})` : ''}`,
+    ...totals,
     report.reconciled ? 'RECONCILED' : 'NOT RECONCILED: see the flagged rows',
   ].join('\n');
 }

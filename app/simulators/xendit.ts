@@ -490,17 +490,7 @@ function wire(minor: number, currency: Currency): number {
 
 function invoiceJson(ctx: Ctx, inv: SimXenditInvoice): XenditInvoiceJson {
   const account = accountOf(ctx, inv);
-  const paid = inv.paidAt
-    ? {
-        paid_amount: wire(inv.paidAmount!, inv.currency),
-        fees_paid_amount: wire(inv.feesPaidAmount!, inv.currency),
-        adjusted_received_amount: wire(inv.paidAmount! - inv.feesPaidAmount!, inv.currency),
-        paid_at: inv.paidAt.toISOString(),
-        payment_method: inv.paymentMethod,
-        payment_channel: inv.paymentChannel,
-        bank_code: inv.paymentMethod === 'BANK_TRANSFER' ? inv.paymentChannel : undefined,
-      }
-    : {};
+  const paid = paidFields(inv);
   return {
     id: inv.id,
     external_id: inv.externalId,
@@ -547,16 +537,20 @@ function callbackJson(inv: SimXenditInvoice, account: XenditSimAccount): Record<
     currency: inv.currency,
   };
   if (!inv.paidAt) return base;
+  return { ...base, ...paidFields(inv), payment_destination: '8808999912345678' };
+}
+
+/** What Xendit adds to an invoice, in the API and in callbacks, once it is paid. */
+function paidFields(inv: SimXenditInvoice): Record<string, unknown> {
+  if (!inv.paidAt) return {};
   return {
-    ...base,
     paid_amount: wire(inv.paidAmount!, inv.currency),
     fees_paid_amount: wire(inv.feesPaidAmount!, inv.currency),
     adjusted_received_amount: wire(inv.paidAmount! - inv.feesPaidAmount!, inv.currency),
     paid_at: inv.paidAt.toISOString(),
     payment_method: inv.paymentMethod,
     payment_channel: inv.paymentChannel,
-    bank_code: inv.paymentChannel,
-    payment_destination: '8808999912345678',
+    bank_code: inv.paymentMethod === 'BANK_TRANSFER' ? inv.paymentChannel : undefined,
   };
 }
 

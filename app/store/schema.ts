@@ -33,6 +33,12 @@ export interface MerchantsTable {
   updated_at: Generated<Date>;
 }
 
+export interface ClearingAccountsTable {
+  merchant_id: string;
+  currency: string;
+  account_id: string;
+}
+
 export interface CheckoutsTable {
   id: string;
   merchant_id: string;
@@ -99,6 +105,7 @@ export interface JobsTable {
 
 export interface Database {
   merchants: MerchantsTable;
+  clearing_accounts: ClearingAccountsTable;
   checkouts: CheckoutsTable;
   callback_events: CallbackEventsTable;
   payments: PaymentsTable;

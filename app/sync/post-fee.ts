@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
-import type { Merchant } from '../store/merchants.js';
+import { clearingAccountFor, type Merchant } from '../store/merchants.js';
 import type { Payment } from '../store/payments.js';
 import { UpstreamError, type XeroGateway } from '../clients/types.js';
 import { toDecimal } from '../money.js';
@@ -61,14 +61,15 @@ export function postFeeJob(deps: PostFeeDeps) {
 
 async function postOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, feeAccountCode: string): Promise<string> {
   const reference = feeReference(payment.xenditInvoiceId);
+  const clearing = clearingAccountFor(merchant, payment.currency);
   const existing = await deps.xero.findBankTransactionsByReference(merchant.xero, reference);
-  const ours = existing.find((t) => t.bankAccountId === merchant.clearingAccountId);
+  const ours = existing.find((t) => t.bankAccountId === clearing);
   if (ours) return ours.bankTransactionId;
   const created = await deps.xero.createBankTransaction(
     merchant.xero,
     {
       type: 'SPEND',
-      bankAccountId: merchant.clearingAccountId,
+      bankAccountId: clearing,
       contactName: FEE_CONTACT_NAME,
       date: localDate(payment.paidAt, payment.currency),
       reference,

@@ -6,7 +6,7 @@ import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import type { Checkout } from '../store/checkouts.js';
 import type { Payment } from '../store/payments.js';
-import type { Merchant } from '../store/merchants.js';
+import { clearingAccountFor, type Merchant } from '../store/merchants.js';
 import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway } from '../clients/types.js';
 import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
@@ -121,7 +121,7 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
     merchant.xero,
     {
       invoiceId: checkout.xeroInvoiceId,
-      accountId: merchant.clearingAccountId,
+      accountId: clearingAccountFor(merchant, payment.currency),
       date: localDate(payment.paidAt, payment.currency),
       amount: toDecimal(fits, payment.currency),
       reference: payment.reference,
@@ -136,12 +136,13 @@ async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, chec
   if (invoiceCurrency !== payment.currency) {
     throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is now in ${invoiceCurrency}, Xendit was paid in ${payment.currency}`);
   }
-  const account = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === merchant.clearingAccountId);
-  if (!account) throw new Unrecordable(`the clearing account ${merchant.clearingAccountId} is not an active bank account in Xero`);
+  const accountId = clearingAccountFor(merchant, payment.currency);
+  const account = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId);
+  if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero`);
   if (account.currencyCode && account.currencyCode !== invoiceCurrency) {
     throw new Unrecordable(
       `currency mismatch: the clearing account ${account.name} is in ${account.currencyCode}, invoice ${checkout.invoiceNumber} is in ${invoiceCurrency}; ` +
-        `Xero needs a bank account in ${invoiceCurrency} (or a currency rate) to record ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`,
+        `configure a clearing account in ${invoiceCurrency} (merchants add --clearing-account ${invoiceCurrency}=ID) to record ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`,
     );
   }
 }

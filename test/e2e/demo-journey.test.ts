@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as cheerio from 'cheerio';
@@ -10,6 +11,8 @@ import { freePort, spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
  * clicks through the demo: home page → Pay with Xendit → simulated Xendit checkout → Pay →
  * callback → worker → the simulated Xero shows the invoice PAID with one payment.
  */
+const CHROMIUM = '/usr/bin/chromium';
+
 describe('demo journey (npm start, no configuration)', function () {
   this.timeout(90_000);
   let gw: Spawned;
@@ -76,6 +79,39 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal((await get('/pay?invoiceNo=INV-0005&shortCode=!DEMO1')).status, 409);
     const partPaid = await get('/pay?invoiceNo=INV-0003&shortCode=!DEMO1');
     assert.equal(partPaid.status, 303);
+  });
+
+  it('clicks through in a real browser (Chromium) with no CSP violation', async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} missing: .ci/run installs it`);
+      console.warn(`\n  NOTICE: ${CHROMIUM} not installed (apt-get install chromium); skipping the browser run\n`);
+      return this.skip();
+    }
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'id-ID' });
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(base + '/');
+      await page.click('tr:has-text("INV-0002") a:has-text("Pay with Xendit")');
+      await page.waitForURL(/\/_sim\/xendit\/checkout\//);
+      assert.match(await page.textContent('body') ?? '', /PHP\s*2[.,]?450[.,]50/);
+      await page.click('button:has-text("Pay")');
+      await page.waitForURL(/\/pay\/return/);
+      assert.equal((await page.textContent('h1'))?.trim(), 'Terima kasih atas pembayaran Anda');
+      await waitFor('INV-0002 to be PAID in the simulated Xero', async () => {
+        await page.goto(base + '/');
+        const status = await page.textContent('tr:has-text("INV-0002") .badge');
+        return status?.trim() === 'PAID' ? true : undefined;
+      });
+      assert.deepEqual(problems, [], 'no console errors or CSP violations');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('refuses a second process on the same embedded database with a clear message', async () => {

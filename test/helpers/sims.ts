@@ -77,6 +77,9 @@ async function startSims(): Promise<Sims> {
 
 async function listen(app: express.Express): Promise<string> {
   const server = createServer(app);
+  // Outlive the client's idle keep-alive sockets (Node's agent drops them after 5 s), so a test never
+  // races a server-side close; the client's own retry of reads covers that race in production.
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref(); // never keeps mocha alive
   servers.push(server);

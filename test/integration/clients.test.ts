@@ -373,6 +373,20 @@ describe('gateway clients against the simulators', function () {
       await rejectsWith(client.getOrganisation({ clientId: 'a', clientSecret: 'b', tenantId: '' }), 'unavailable');
     });
 
+    it('repeats a read once when the connection is reset, but never a payment', async () => {
+      const { creds, bank, invoice } = seed();
+      const { invoiceId, invoiceNumber } = invoice();
+      await s.xeroClient.getOrganisation(creds);
+      s.xero.faults.resetConnection(1);
+      assert.equal((await s.xeroClient.findInvoiceByNumber(creds, invoiceNumber))?.invoiceId, invoiceId);
+      s.xero.faults.resetConnection(2);
+      await rejectsWith(s.xeroClient.findInvoiceByNumber(creds, invoiceNumber), 'unavailable');
+      s.xero.faults.resetConnection(1, { method: 'POST' });
+      await rejectsWith(s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '1', 'Xendit reset'), 'reset-key'), 'unavailable');
+      assert.equal(s.xero.faults.armed, 0);
+      assert.equal(s.xero.paymentsOf(invoiceId).length, 0, 'the reset write was neither saved nor repeated');
+    });
+
     it('reports a dropped answer as unavailable, though the payment was saved and can be found', async () => {
       const { creds, bank, invoice } = seed();
       const { invoiceId } = invoice();

@@ -85,7 +85,7 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
   });
 
   it('puts the payment in needs_review before createPayment when the clearing account is in another currency', async () => {
-    const usd = h.sims.xero.addAccount(h.tenantId, { code: '092', name: 'Xendit USD', type: 'BANK', currencyCode: 'USD' });
+    const usd = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Xendit USD', type: 'BANK', currencyCode: 'USD' });
     await h.stores.db.updateTable('merchants').set({ clearing_account_id: usd.accountId }).where('id', '=', h.merchant.id).execute();
     const { inv, x } = await checkout();
     await h.sims.xendit.pay(x.id);
@@ -97,7 +97,7 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
     assert.equal(p?.syncState, 'needs_review');
     assert.equal(
       p?.lastError,
-      `currency mismatch: the clearing account Xendit USD is in USD, invoice ${inv.invoiceNumber} is in IDR; Xero needs a bank account in IDR (or a currency rate) to record 150000 IDR`,
+      `currency mismatch: the clearing account Xendit USD is in USD, invoice ${inv.invoiceNumber} is in IDR; configure a clearing account in IDR (merchants add --clearing-account IDR=ID) to record 150000 IDR`,
     );
     assert.deepEqual(await jobs(), ['record-payment:needs_review']);
   });

@@ -41,6 +41,17 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
     assert.deepEqual(await jobStates(), ['done']);
   });
 
+  it('records a PHP payment into the PHP clearing account (a Xero bank account has one currency)', async () => {
+    const { inv, x } = await clickPay({ currency: 'PHP', lineItems: [{ description: 'Barako', quantity: '2', unitAmount: '1225.25' }] });
+    assert.equal(x.amount, 2450.5);
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    const [payment] = xeroPayments(inv.invoiceId);
+    assert.equal(payment.accountId, h.clearingPhpAccountId);
+    assert.equal(payment.amount, 245050n);
+    assert.equal(h.sims.xero.findInvoice(inv.invoiceId)?.status, 'PAID');
+  });
+
   it('records exactly one Xero payment for 50 concurrent duplicate PAID callbacks', async () => {
     const { inv, x } = await clickPay();
     await h.sims.xendit.pay(x.id, { sendCallback: false });

@@ -35,7 +35,7 @@ describeEachDatabase('reconciliation report', ({ db }) => {
       r.rows.map((row) => [row.xenditInvoiceId, row.currency, row.xenditAmount, row.xenditFee, row.xeroPayment, row.xeroFee, row.status]),
       [a.x.id, b.x.id].sort().map((id) => [id, 'IDR', '150000.00', '4350.00', '150000.00', '4350.00', 'matched']),
     );
-    assert.deepEqual(r.totals, { xenditNet: '291300.00', xeroNet: '291300.00', difference: '0.00', otherMovement: '0.00' });
+    assert.deepEqual(r.totals, { IDR: { xenditNet: '291300.00', xeroNet: '291300.00', difference: '0.00', otherMovement: '0.00' } });
     assert.equal(r.reconciled, true);
     assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), 29130000n, 'the clearing balance is the reported net');
   });
@@ -73,12 +73,36 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     assert.equal(r.rows.length, 6);
     assert.equal(r.reconciled, false);
     // Xendit: 4 × (150000 − 4350); Xero: ok 145650 + over (100000 − 4350) + noFee 150000 + ghost 1000.
-    assert.deepEqual(r.totals, { xenditNet: '582600.00', xeroNet: '392300.00', difference: '190300.00', otherMovement: '2500.50' });
+    assert.deepEqual(r.totals, { IDR: { xenditNet: '582600.00', xeroNet: '392300.00', difference: '190300.00', otherMovement: '2500.50' } });
+    assert.equal(row('ghost-123').currency, 'IDR', "from the clearing account's currency");
 
     const csv = toCsv(r).split('\r\n');
     assert.equal(csv[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
     assert.ok(csv.includes(`${row(over.x.id).date},${over.x.id},IDR,150000.00,4350.00,100000.00,4350.00,amount_differs,"Xendit 150000.00, Xero 100000.00 (50000.00 unrecorded)"`));
     assert.equal(csv.length, 1 + 6 + 1, 'header, six rows, final CRLF');
+  });
+
+  it('covers every clearing account, with totals per currency', async () => {
+    const idr = await paid();
+    const phpInvoice = h.addInvoice({ currency: 'PHP', lineItems: [{ description: 'Barako', quantity: '2', unitAmount: '1225.25' }] });
+    await request(h.app).get(h.payUrl(phpInvoice.invoiceNumber)).expect(303);
+    const php = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(php.id);
+    await h.worker.drain();
+    const r = await run();
+    assert.deepEqual(
+      r.rows.map((row) => [row.xenditInvoiceId, row.currency, row.xenditAmount, row.xenditFee, row.xeroPayment, row.xeroFee, row.status]).sort(),
+      [
+        [idr.x.id, 'IDR', '150000.00', '4350.00', '150000.00', '4350.00', 'matched'],
+        [php.id, 'PHP', '2450.50', '71.06', '2450.50', '71.06', 'matched'],
+      ].sort(),
+    );
+    assert.deepEqual(r.totals, {
+      IDR: { xenditNet: '145650.00', xeroNet: '145650.00', difference: '0.00', otherMovement: '0.00' },
+      PHP: { xenditNet: '2379.44', xeroNet: '2379.44', difference: '0.00', otherMovement: '0.00' },
+    });
+    assert.equal(r.reconciled, true);
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingPhpAccountId), 237944n);
   });
 
   it('leaves out what falls outside the range', async () => {

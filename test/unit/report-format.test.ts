@@ -16,16 +16,16 @@ describe('reconciliation report formatting', () => {
       merchant: { id: 'm', name: 'M' },
       from: '2026-11-01',
       to: '2026-11-30',
-      totals: { xenditNet: '0.00', xeroNet: '0.00', difference: '0.00', otherMovement: '0.00' },
+      totals: {},
       reconciled: false,
       rows: [
-        { date: '2026-11-25', xenditInvoiceId: null, currency: '', xenditAmount: null, xenditFee: null, xeroPayment: '-12.50', xeroFee: null, status: 'not_from_xendit', note: 'SPEND "=HYPERLINK(1)", x' },
+        { date: '2026-11-25', xenditInvoiceId: null, currency: 'IDR', xenditAmount: null, xenditFee: null, xeroPayment: '-12.50', xeroFee: null, status: 'not_from_xendit', note: 'SPEND "=HYPERLINK(1)", x' },
         { date: '2026-11-25', xenditInvoiceId: '=cmd', currency: 'IDR', xenditAmount: '1.00', xenditFee: '0.00', xeroPayment: null, xeroFee: null, status: 'missing_in_xero', note: 'no payment in Xero' },
       ],
     };
     assert.deepEqual(toCsv(report).split('\r\n'), [
       'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note',
-      '2026-11-25,,,,,-12.50,,not_from_xendit,"SPEND ""=HYPERLINK(1)"", x"',
+      '2026-11-25,,IDR,,,-12.50,,not_from_xendit,"SPEND ""=HYPERLINK(1)"", x"',
       "2026-11-25,'=cmd,IDR,1.00,0.00,,,missing_in_xero,no payment in Xero",
       '',
     ]);
