@@ -4,21 +4,28 @@ import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
-import { ShortCodeTakenError, type Merchant } from './store/merchants.js';
+import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
+import { reconciliationReport, toCsv, toText } from './report/reconcile.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
                 --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
-                [--short-code C] [--json]
+                [--short-code C] [--fee-account-code CODE] [--fee-posting bank_transaction|off] [--json]
       Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
       from the Xero organisation. A Xero bank account has one currency: give one
-      --clearing-account per extra invoice currency (A is used for the rest).
-      Prints the Custom Payment URL and the callback URL.
+      --clearing-account per extra invoice currency (A is used for the rest). Xendit's fee on
+      each payment is posted as Spend Money from the clearing account to the expense account
+      CODE (default ${DEFAULT_FEE_ACCOUNT_CODE}, "Bank Fees" in Xero's default charts); --fee-posting off
+      leaves fees out of Xero. Prints the Custom Payment URL and the callback URL.
   merchants list [--json]
   merchants disable ID
+  report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
+      Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
+      matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,
+      not_from_xendit. Exit code 0 when reconciled, 1 when any row is flagged.
 
 Uses the same environment as the server (DATABASE_URL, SECRETS_KEY, PUBLIC_URL, XERO_*, XENDIT_*).`;
 
@@ -37,6 +44,8 @@ function publicView(runtime: Runtime, m: Merchant) {
     mode: m.mode,
     clearingAccountId: m.clearingAccountId,
     clearingAccounts: m.clearingAccounts,
+    feeAccountCode: m.feeAccountCode,
+    feePosting: m.feePosting,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
   };
@@ -54,6 +63,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'clearing-account-id': { type: 'string' },
       'clearing-account': { type: 'string', multiple: true },
       'short-code': { type: 'string' },
+      'fee-account-code': { type: 'string', default: DEFAULT_FEE_ACCOUNT_CODE },
+      'fee-posting': { type: 'string', default: 'bank_transaction' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -61,6 +72,10 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   const required = ['name', 'xero-client-id', 'xero-client-secret', 'xendit-secret-key', 'callback-token', 'clearing-account-id'] as const;
   const missing = required.filter((k) => !values[k]?.trim());
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
+  const feePosting = values['fee-posting'];
+  if (feePosting !== 'bank_transaction' && feePosting !== 'off') throw new UsageError('--fee-posting must be bank_transaction or off');
+  const feeAccountCode = values['fee-account-code']!.trim();
+  if (!feeAccountCode) throw new UsageError('--fee-account-code must not be empty');
 
   const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
   const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
@@ -73,6 +88,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     callbackToken: values['callback-token']!,
     clearingAccountId: values['clearing-account-id']!,
     clearingAccounts,
+    feeAccountCode,
+    feePosting,
   });
   const view = publicView(runtime, merchant);
   if (values.json) {
@@ -112,17 +129,39 @@ async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promi
   io.out(`Disabled ${merchant.name} (${id}). Its payment links now answer "not found"; callbacks for payments already made are still recorded.`);
 }
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+async function report(runtime: Runtime, args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { merchant: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, csv: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const { merchant: id, from, to } = values;
+  if (!id || !from || !to) throw new UsageError('report needs --merchant, --from and --to');
+  for (const d of [from, to]) if (!DATE.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`))) throw new UsageError(`not a date (YYYY-MM-DD): ${d}`);
+  if (from > to) throw new UsageError('--from is after --to');
+  if (Date.parse(to) - Date.parse(from) > 366 * 86_400_000) throw new UsageError('a report covers at most 366 days');
+  const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
+  if (!merchant) throw new UsageError(`no merchant ${id}`);
+  const r = await reconciliationReport(runtime, merchant, { from, to });
+  io.out(values.csv ? toCsv(r).trimEnd() : toText(r));
+  return r.reconciled ? 0 : 1;
+}
+
 /** Runs one CLI command; returns the exit code. Never prints a secret. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { err: (line: string) => void }): Promise<number> {
   const [group, command, ...rest] = argv;
-  type Handler = (r: Runtime, a: string[], io: Io) => Promise<void>;
+  type Handler = (r: Runtime, a: string[], io: Io) => Promise<number | void>;
   const handlers: Record<string, Handler | undefined> = {
     'merchants add': merchantsAdd,
     'merchants list': merchantsList,
     'merchants disable': merchantsDisable,
   };
-  const handler = handlers[`${group} ${command}`];
-  if (!handler || rest.includes('--help')) {
+  const isReport = group === 'report';
+  const handler = isReport ? report : handlers[`${group} ${command}`];
+  const args = isReport ? argv.slice(1) : rest;
+  if (!handler || args.includes('--help')) {
     (handler ? io.out : io.err)(USAGE);
     return handler ? 0 : 64;
   }
@@ -130,8 +169,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
   try {
     const logger = createLogger({ logLevel: env.LOG_LEVEL === 'silent' ? 'silent' : 'warn' }, process.stderr);
     runtime = await boot(env, logger);
-    await handler(runtime, rest, io);
-    return 0;
+    return (await handler(runtime, args, io)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\n\n${USAGE}`);

@@ -18,6 +18,7 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
 
   const { org, clearing, clearingPhp } = seedDemoXero(xeroSim);
 
+  const feeAccount = xeroSim.bankAccountFor(org.tenantId, 'Bank Fees');
   const previous = (await stores.merchants.list()).find((m) => m.shortCode === DEMO.shortCode);
   if (previous) await forgetMerchant(runtime, previous.id);
   const merchant = await stores.merchants.add({
@@ -28,6 +29,8 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
     callbackToken: DEMO.callbackToken,
     clearingAccountId: clearing.accountId,
     clearingAccounts: { PHP: clearingPhp.accountId },
+    feeAccountCode: feeAccount.code,
+    feePosting: 'bank_transaction',
   });
   seedDemoXendit(xenditSim, `${loopback}${callbackPathFor(merchant.id)}`);
 

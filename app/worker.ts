@@ -4,6 +4,8 @@ import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
 import { createJobRunner } from './sync/runner.js';
 import { recordPaymentJob } from './sync/record-payment.js';
+import { postFeeJob } from './sync/post-fee.js';
+import { POST_FEE_JOB } from './store/payments.js';
 
 /** The job runner with every job kind the gateway knows. */
 export function createWorker(runtime: Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'>) {
@@ -13,6 +15,7 @@ export function createWorker(runtime: Pick<Runtime, 'stores' | 'xero' | 'xendit'
     logger: runtime.logger.child({ component: 'worker' }),
     handlers: {
       'record-payment': recordPaymentJob(runtime),
+      [POST_FEE_JOB]: postFeeJob(runtime),
     },
   });
 }

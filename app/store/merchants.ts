@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import type { ClearingAccountsTable, MerchantsTable, MerchantStatus } from './schema.js';
+import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus } from './schema.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroCredentials } from '../clients/types.js';
 import type { Selectable } from 'kysely';
@@ -17,6 +17,9 @@ export interface Merchant {
   clearingAccountId: string;
   /** Clearing accounts for other currencies, by ISO code. */
   clearingAccounts: Record<string, string>;
+  /** Expense account (by code) that Xendit's fees are posted to. */
+  feeAccountCode: string | null;
+  feePosting: FeePosting;
   status: MerchantStatus;
   createdAt: Date;
 }
@@ -34,7 +37,12 @@ export interface NewMerchant {
   callbackToken: string;
   clearingAccountId: string;
   clearingAccounts?: Record<string, string>;
+  feeAccountCode?: string;
+  feePosting?: FeePosting;
 }
+
+/** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */
+export const DEFAULT_FEE_ACCOUNT_CODE = '404';
 
 export class ShortCodeTakenError extends Error {}
 
@@ -54,6 +62,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     mode: row.mode,
     clearingAccountId: row.clearing_account_id,
     clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
+    feeAccountCode: row.fee_account_code,
+    feePosting: row.fee_posting,
     status: row.status,
     createdAt: row.created_at,
   });
@@ -82,6 +92,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           callback_token_enc: box.seal(m.callbackToken),
           mode: modeOfXenditKey(m.xenditSecretKey),
           clearing_account_id: m.clearingAccountId,
+          fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
+          fee_posting: m.feePosting ?? 'bank_transaction',
           status: 'active',
         })
         .onConflict((oc) => oc.column('short_code').doNothing())

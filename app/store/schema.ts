@@ -9,6 +9,8 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 export type MerchantStatus = 'active' | 'disconnected' | 'disabled';
 export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superseded';
 export type SyncState = 'pending' | 'recorded' | 'needs_review';
+export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review';
+export type FeePosting = 'bank_transaction' | 'off';
 export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
 
 export interface MerchantsTable {
@@ -25,6 +27,7 @@ export interface MerchantsTable {
   clearing_account_id: string;
   fee_account_code: string | null;
   sales_account_code: string | null;
+  fee_posting: Generated<FeePosting>;
   status: MerchantStatus;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -76,6 +79,10 @@ export interface PaymentsTable {
   xero_payment_id: string | null;
   sync_state: SyncState;
   last_error: string | null;
+  fee_state: FeeState | null;
+  xero_fee_txn_id: string | null;
+  fee_error: string | null;
+  amount_recorded: Int8 | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

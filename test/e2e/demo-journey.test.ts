@@ -62,6 +62,14 @@ describe('demo journey (npm start, no configuration)', function () {
       const text = xero('body').text();
       return /INV-0001[\s\S]*?PAID/.test(text) ? true : undefined;
     });
+    // 400 000 IDR paid, Xendit's 2.9 % fee (11 600) posted as Spend Money: the clearing account
+    // holds what Xendit settles.
+    await waitFor('the fee to be posted in the Xero simulator', async () => {
+      const xero = cheerio.load(await (await get('/_sim/xero/')).text());
+      return xero('[data-balance="090"]').text() === '388400.00' ? true : undefined;
+    });
+    const xero = cheerio.load(await (await get('/_sim/xero/')).text());
+    assert.match(xero('body').text(), /Spend money\s*Xendit\s*11600\.00 IDR\s*Xendit fee \w+090 Xendit → 404/);
     const again = await get(payLink);
     assert.equal(again.status, 200, 'clicking the link again says already paid');
   });

@@ -94,6 +94,48 @@ for (const engine of ENGINES) {
       assert.equal(after.find((m: { id: string }) => m.id === id).status, 'disabled');
     });
 
+    it('stores the fee account (default 404 Bank Fees) and the fee posting mode', async () => {
+      const custom = JSON.parse((await cli(...addArgs(['--short-code', '!CLF1', '--fee-account-code', '6100', '--json']))).out);
+      const off = JSON.parse((await cli(...addArgs(['--short-code', '!CLF2', '--fee-posting', 'off', '--json']))).out);
+      const rows = JSON.parse((await cli('merchants', 'list', '--json')).out) as { id: string; shortCode: string; feeAccountCode: string; feePosting: string }[];
+      const pick = (id: string) => rows.find((m) => m.id === id)!;
+      assert.deepEqual([pick(custom.id).feeAccountCode, pick(custom.id).feePosting], ['6100', 'bank_transaction']);
+      assert.deepEqual([pick(off.id).feeAccountCode, pick(off.id).feePosting], ['404', 'off']);
+      const bad = await cli(...addArgs(['--short-code', '!CLF3', '--fee-posting', 'manual_journal']));
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /--fee-posting must be bank_transaction or off/);
+    });
+
+    it('prints the reconciliation report as CSV, exiting 1 while a row is flagged', async () => {
+      const sims = await getSims();
+      const org = [...sims.xero.state.orgs.values()].find((o) => o.clientId === 'cli-client')!;
+      const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLR1', '--json']).map((a) => (a === 'acc-1' ? clearing.accountId : a)))).out);
+      sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
+      const x = await sims.xenditClient.createInvoice(secrets[1], {
+        externalId: 'cli-report-1', currency: 'IDR', amount: 150000, description: 'Kopi',
+        successRedirectUrl: 'https://gw.example.com/ok', failureRedirectUrl: 'https://gw.example.com/no', invoiceDurationSeconds: 3600,
+      });
+      await sims.xendit.pay(x.id, { sendCallback: false });
+      const inv = sims.xero.addInvoice({ tenantId: org.tenantId, contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', unitAmount: '150000' }] });
+      sims.xero.recordPayment(org.tenantId, inv.invoiceId, '150000', clearing.accountId, `Xendit ${x.id}`);
+
+      const today = new Date().toISOString().slice(0, 10);
+      const r = await cli('report', '--merchant', id, '--from', '2026-01-01', '--to', today > '2026-12-31' ? today : '2026-12-31', '--csv');
+      assert.equal(r.code, 1, r.err);
+      const lines = r.out.split('\r\n');
+      assert.equal(lines[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
+      assert.match(lines[1], new RegExp(`^\\d{4}-\\d{2}-\\d{2},${x.id},IDR,150000.00,4350.00,150000.00,,fee_missing,fee 4350.00 not posted$`));
+      assert.equal(lines.length, 2);
+
+      const empty = await cli('report', '--merchant', id, '--from', '2020-01-01', '--to', '2020-01-31');
+      assert.equal(empty.code, 0);
+      assert.match(empty.out, /No Xendit payments and no clearing account activity in this range\.\nRECONCILED$/);
+      const bad = await cli('report', '--merchant', id, '--from', '2020-02-01', '--to', '2020-01-01');
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /--from is after --to/);
+    });
+
     it('explains missing options and unknown commands', async () => {
       const missing = await cli('merchants', 'add', '--name', 'X');
       assert.equal(missing.code, 64);
