@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { SyncState } from './schema.js';
 import { int8 } from './int8.js';
@@ -156,7 +157,15 @@ export function createDashboardStore(db: Db) {
         if (!p) return false;
         const j = await trx
           .updateTable('jobs')
-          .set({ state: 'queued', run_at: now, attempts: 0, locked_until: null, updated_at: now })
+          .set({
+            state: 'queued',
+            run_at: now,
+            attempts: 0,
+            locked_until: null,
+            updated_at: now,
+            // Counts manual retries; the job uses it for a fresh Xero Idempotency-Key.
+            payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
+          })
           .where('dedupe_key', '=', recordPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id))
           .where('state', '=', 'needs_review')
           .executeTakeFirst();

@@ -19,7 +19,8 @@ export interface RecordPaymentDeps {
   logger: Logger;
 }
 
-const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string() });
+/** retry: how many times someone pressed Retry after a refusal (see createOnce's Idempotency-Key). */
+const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
 
 /** Reference on the Xero payment: how a retry finds what an earlier attempt already created. */
 export function paymentReference(xenditInvoiceId: string): string {
@@ -32,7 +33,7 @@ export function paymentReference(xenditInvoiceId: string): string {
  */
 export function recordPaymentJob(deps: RecordPaymentDeps) {
   return async (job: Job): Promise<void> => {
-    const { merchantId, xenditInvoiceId } = Payload.parse(job.payload);
+    const { merchantId, xenditInvoiceId, retry = 0 } = Payload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
@@ -55,7 +56,7 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     if (mismatch) return needsReview(deps, payment, mismatch);
 
     try {
-      const xeroPaymentId = await createOnce(deps, merchant, checkout, payment);
+      const xeroPaymentId = await createOnce(deps, merchant, checkout, payment, retry);
       await deps.stores.payments.markRecorded(payment.id, xeroPaymentId, deps.clock());
       deps.logger.info({ paymentId: payment.id, xeroPaymentId }, 'payment recorded in Xero');
     } catch (err) {
@@ -66,8 +67,12 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
   };
 }
 
-/** Look before writing: Xero's Idempotency-Key lasts minutes, our Reference lasts forever. */
-async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment): Promise<string> {
+/**
+ * Look before writing: Xero's Idempotency-Key lasts minutes, our Reference lasts forever. Xero
+ * replays a stored answer, refusals included, for a repeated key, so a manual retry after the
+ * merchant fixed the cause needs a key of its own.
+ */
+async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment, retry: number): Promise<string> {
   const existing = await deps.xero.findPaymentsByReference(merchant.xero, checkout.xeroInvoiceId, payment.reference);
   if (existing.length > 0) return existing[0].paymentId;
   const created = await deps.xero.createPayment(
@@ -79,7 +84,7 @@ async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
       amount: toDecimal(payment.amount, payment.currency),
       reference: payment.reference,
     },
-    `xendit-payment-${payment.id}`,
+    retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`,
   );
   return created.paymentId;
 }
