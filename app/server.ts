@@ -15,6 +15,7 @@ import { payRouter } from './pay/controller.js';
 import { callbackRouter } from './callbacks/controller.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { homeRouter, type DemoHome } from './home.js';
+import { adminRouter } from './onboarding/controller.js';
 
 export interface AppDeps {
   config: Config;
@@ -97,6 +98,16 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued }));
+  app.use(
+    adminRouter({
+      stores: deps.stores,
+      clock: deps.clock,
+      logger: deps.logger,
+      publicUrl: deps.config.publicUrl,
+      production: deps.config.env === 'production',
+      onJobEnqueued: deps.onJobEnqueued,
+    }),
+  );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);
   app.use(homeRouter(deps.config, deps.demo));
 

@@ -4,6 +4,7 @@ import { DatabaseLockedError } from './store/db.js';
 import { createApp } from './server.js';
 import { createWorker } from './worker.js';
 import { setupDemo } from './demo.js';
+import { issueSetupLinkIfNeeded } from './onboarding/service.js';
 
 /** Web entry. With the embedded database (or in demo mode) the worker runs in this process too. */
 async function main(): Promise<void> {
@@ -11,12 +12,19 @@ async function main(): Promise<void> {
   const { config, logger } = runtime;
   const inProcessWorker = runtime.database.kind === 'embedded' || config.demo;
   const worker = inProcessWorker ? createWorker(runtime) : undefined;
-  const demo = config.demo ? await setupDemo(runtime) : undefined;
+  const demoSetup = config.demo ? await setupDemo(runtime) : undefined;
+  const setupUrl = await issueSetupLinkIfNeeded({ ...runtime, publicUrl: config.publicUrl });
+  if (setupUrl) logger.warn({ setupUrl }, 'No operator yet: open this one-time link (valid 24 hours) to create the first one');
+  const demo = demoSetup && {
+    ...demoSetup,
+    setupLink: async () => (setupUrl && !(await runtime.stores.users.hasOperator()) ? setupUrl : undefined),
+  };
 
   const app = createApp({ ...runtime, demo, onJobEnqueued: worker?.wake });
   const server = app.listen(config.port, () => {
     logger.info({ url: config.publicUrl, demo: config.demo, database: runtime.database.kind, worker: inProcessWorker }, 'gateway listening');
     if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n`);
+    if (config.demo && setupUrl) console.log(`  First run: create the operator at ${setupUrl}\n`);
   });
   // Longer than a load balancer's idle timeout, so it never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;

@@ -8,6 +8,7 @@ import type { Database } from './schema.js';
 import * as m001 from './migrations/001_core.js';
 import * as m001b from './migrations/001b_clearing_accounts.js';
 import * as m002 from './migrations/002_fees.js';
+import * as m004 from './migrations/004_admin.js';
 
 export type Db = Kysely<Database>;
 
@@ -19,7 +20,7 @@ export interface OpenedDatabase {
 
 export class DatabaseLockedError extends Error {}
 
-const migrations: Record<string, Migration> = { '001_core': m001, '001b_clearing_accounts': m001b, '002_fees': m002 };
+const migrations: Record<string, Migration> = { '001_core': m001, '001b_clearing_accounts': m001b, '002_fees': m002, '004_admin': m004 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrate(db: Db): Promise<void> {

@@ -5,6 +5,9 @@ import { createCheckoutStore } from './checkouts.js';
 import { createCallbackStore } from './callbacks.js';
 import { createPaymentStore } from './payments.js';
 import { createJobStore } from './jobs.js';
+import { createUserStore } from './users.js';
+import { createSessionStore } from './sessions.js';
+import { createDashboardStore } from './dashboard.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -15,6 +18,9 @@ export function createStores(db: Db, box: SecretBox) {
     callbacks: createCallbackStore(db),
     payments: createPaymentStore(db),
     jobs: createJobStore(db),
+    users: createUserStore(db),
+    sessions: createSessionStore(db),
+    dashboard: createDashboardStore(db),
   };
 }
 

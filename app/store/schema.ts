@@ -103,6 +103,38 @@ export interface JobsTable {
   updated_at: Timestamp;
 }
 
+export type UserRole = 'operator' | 'merchant';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: UserRole;
+  merchant_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string | null;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  key: string;
+  window_start: Timestamp;
+  count: number;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   clearing_accounts: ClearingAccountsTable;
@@ -110,4 +142,8 @@ export interface Database {
   callback_events: CallbackEventsTable;
   payments: PaymentsTable;
   jobs: JobsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  setup_tokens: SetupTokensTable;
+  login_attempts: LoginAttemptsTable;
 }

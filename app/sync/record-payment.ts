@@ -19,7 +19,8 @@ export interface RecordPaymentDeps {
   logger: Logger;
 }
 
-const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string() });
+/** retry: how many times someone pressed Retry after a refusal (see recordOnce's Idempotency-Key). */
+const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
 
 /** Reference on the Xero payment: how a retry finds what an earlier attempt already created. */
 export function paymentReference(xenditInvoiceId: string): string {
@@ -32,7 +33,7 @@ export function paymentReference(xenditInvoiceId: string): string {
  */
 export function recordPaymentJob(deps: RecordPaymentDeps) {
   return async (job: Job): Promise<void> => {
-    const { merchantId, xenditInvoiceId } = Payload.parse(job.payload);
+    const { merchantId, xenditInvoiceId, retry = 0 } = Payload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
@@ -55,7 +56,7 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     if (mismatch) return needsReview(deps, payment, mismatch);
 
     try {
-      const outcome = await recordOnce(deps, merchant, checkout, payment);
+      const outcome = await recordOnce(deps, merchant, checkout, payment, retry);
       await deps.stores.payments.markInXero(payment, { ...outcome, fee: feeToPost(merchant, payment) }, deps.clock());
       if (outcome.reviewReason) {
         deps.logger.warn({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId, reason: outcome.reviewReason }, 'payment partly recorded in Xero');
@@ -89,9 +90,11 @@ interface Outcome {
 /**
  * Look before writing: Xero's Idempotency-Key lasts minutes, our Reference lasts forever. Before
  * creating, the invoice is read again: what Xero would refuse with a 400 (currency, closed
- * invoice, more than is due) is decided here with the exact figures instead.
+ * invoice, more than is due) is decided here with the exact figures instead. Xero replays a stored
+ * answer, refusals included, for a repeated key, so a manual retry after the merchant fixed the
+ * cause needs a key of its own.
  */
-async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment): Promise<Outcome> {
+async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment, retry: number): Promise<Outcome> {
   const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
   const existing = await deps.xero.findPaymentsByReference(merchant.xero, checkout.xeroInvoiceId, payment.reference);
   if (existing.length > 0) {
@@ -126,7 +129,7 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
       amount: toDecimal(fits, payment.currency),
       reference: payment.reference,
     },
-    `xendit-payment-${payment.id}`,
+    retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`,
   );
   return over > 0 ? { xeroPaymentId: created.paymentId, amountRecorded: fits, reviewReason: reason } : { xeroPaymentId: created.paymentId };
 }

@@ -74,6 +74,26 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal(again.status, 200, 'clicking the link again says already paid');
   });
 
+  it('offers the first-run setup link on the home page and in the log, and drops it once used', async () => {
+    const home = cheerio.load(await (await get('/')).text());
+    const link = home('#setup-link a').attr('href')!;
+    assert.match(link, /^http:\/\/localhost:\d+\/admin\/setup\/[\w-]{43}$/);
+    assert.ok(gw.output().includes(link), 'the same link is in the log');
+
+    const form = await get(link);
+    assert.equal(form.status, 200);
+    const cookie = form.headers.get('set-cookie')!.split(';')[0];
+    const csrf = cheerio.load(await form.text())('input[name=_csrf]').val() as string;
+    const body = new URLSearchParams({ _csrf: csrf, email: 'ops@demo.test', password: 'demo operator password', confirm: 'demo operator password' });
+    const created = await fetch(link, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
+    assert.equal(created.status, 303);
+    assert.equal(created.headers.get('location'), '/admin');
+
+    const after = cheerio.load(await (await get('/')).text());
+    assert.equal(after('#setup-link').length, 0);
+    assert.equal((await get(link)).status, 410);
+  });
+
   it('shows the other demo cases: part-paid, paid, voided', async () => {
     assert.equal((await get('/pay?invoiceNo=INV-0004&shortCode=!DEMO1')).status, 200);
     assert.equal((await get('/pay?invoiceNo=INV-0005&shortCode=!DEMO1')).status, 409);
