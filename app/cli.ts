@@ -4,20 +4,30 @@ import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
-import { ShortCodeTakenError, type Merchant } from './store/merchants.js';
+import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
 import { reconcile } from './sync/reconcile.js';
 import type { JobState } from './store/schema.js';
+import { reconciliationReport, toCsv, toText } from './report/reconcile.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
-                --callback-token T --clearing-account-id A [--short-code C] [--json]
+                --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
+                [--short-code C] [--fee-account-code CODE] [--fee-posting bank_transaction|off] [--json]
       Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
-      from the Xero organisation. Prints the Custom Payment URL and the callback URL.
+      from the Xero organisation. A Xero bank account has one currency: give one
+      --clearing-account per extra invoice currency (A is used for the rest). Xendit's fee on
+      each payment is posted as Spend Money from the clearing account to the expense account
+      CODE (default ${DEFAULT_FEE_ACCOUNT_CODE}, "Bank Fees" in Xero's default charts); --fee-posting off
+      leaves fees out of Xero. Prints the Custom Payment URL and the callback URL.
   merchants list [--json]
   merchants disable ID
+  report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
+      Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
+      matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,
+      not_from_xendit. Exit code 0 when reconciled, 1 when any row is flagged.
   reconcile --merchant ID [--since DATE] [--limit N] [--json]
       Asks Xendit now about the merchant's open checkouts (created since DATE, e.g. 2026-11-01):
       paid ones are queued for recording in Xero (the worker records them), expired ones closed.
@@ -40,6 +50,10 @@ function publicView(runtime: Runtime, m: Merchant) {
     shortCode: m.shortCode,
     status: m.status,
     mode: m.mode,
+    clearingAccountId: m.clearingAccountId,
+    clearingAccounts: m.clearingAccounts,
+    feeAccountCode: m.feeAccountCode,
+    feePosting: m.feePosting,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
   };
@@ -55,7 +69,10 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'xendit-secret-key': { type: 'string' },
       'callback-token': { type: 'string' },
       'clearing-account-id': { type: 'string' },
+      'clearing-account': { type: 'string', multiple: true },
       'short-code': { type: 'string' },
+      'fee-account-code': { type: 'string', default: DEFAULT_FEE_ACCOUNT_CODE },
+      'fee-posting': { type: 'string', default: 'bank_transaction' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -63,7 +80,12 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   const required = ['name', 'xero-client-id', 'xero-client-secret', 'xendit-secret-key', 'callback-token', 'clearing-account-id'] as const;
   const missing = required.filter((k) => !values[k]?.trim());
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
+  const feePosting = values['fee-posting'];
+  if (feePosting !== 'bank_transaction' && feePosting !== 'off') throw new UsageError('--fee-posting must be bank_transaction or off');
+  const feeAccountCode = values['fee-account-code']!.trim();
+  if (!feeAccountCode) throw new UsageError('--fee-account-code must not be empty');
 
+  const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
   const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
   const shortCode = values['short-code']?.trim() || (await runtime.xero.getOrganisation(xero)).shortCode;
   const merchant = await runtime.stores.merchants.add({
@@ -73,6 +95,9 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     xenditSecretKey: values['xendit-secret-key']!,
     callbackToken: values['callback-token']!,
     clearingAccountId: values['clearing-account-id']!,
+    clearingAccounts,
+    feeAccountCode,
+    feePosting,
   });
   const view = publicView(runtime, merchant);
   if (values.json) {
@@ -82,6 +107,17 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   io.out(`Added ${view.name} (${view.id}), ShortCode ${view.shortCode}, Xendit ${view.mode} mode.`);
   io.out(`Custom Payment URL for Xero: ${view.payUrl}`);
   io.out(`Callback URL for Xendit:     ${view.callbackUrl}`);
+}
+
+/** --clearing-account PHP=ACCOUNT_ID, once per extra currency. */
+function parseClearingAccounts(pairs: string[]): Record<string, string> {
+  const byCurrency: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Z]{3})=(\S+)$/.exec(pair.trim());
+    if (!m) throw new UsageError(`--clearing-account expects CURRENCY=ACCOUNT_ID (e.g. PHP=1a2b...), got ${JSON.stringify(pair)}`);
+    byCurrency[m[1]] = m[2];
+  }
+  return byCurrency;
 }
 
 async function merchantsList(runtime: Runtime, args: string[], io: Io): Promise<void> {
@@ -98,7 +134,27 @@ async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promi
   const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
   if (!merchant) throw new UsageError(`no merchant ${id}`);
   await runtime.stores.merchants.setStatus(id, 'disabled');
-  io.out(`Disabled ${merchant.name} (${id}). Its payment links and callbacks now answer "not found".`);
+  io.out(`Disabled ${merchant.name} (${id}). Its payment links now answer "not found"; callbacks for payments already made are still recorded.`);
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+async function report(runtime: Runtime, args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { merchant: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, csv: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const { merchant: id, from, to } = values;
+  if (!id || !from || !to) throw new UsageError('report needs --merchant, --from and --to');
+  for (const d of [from, to]) if (!DATE.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`))) throw new UsageError(`not a date (YYYY-MM-DD): ${d}`);
+  if (from > to) throw new UsageError('--from is after --to');
+  if (Date.parse(to) - Date.parse(from) > 366 * 86_400_000) throw new UsageError('a report covers at most 366 days');
+  const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
+  if (!merchant) throw new UsageError(`no merchant ${id}`);
+  const r = await reconciliationReport(runtime, merchant, { from, to });
+  io.out(values.csv ? toCsv(r).trimEnd() : toText(r));
+  return r.reconciled ? 0 : 1;
 }
 
 async function merchantOrUsage(runtime: Runtime, id: string | undefined): Promise<Merchant> {
@@ -120,7 +176,10 @@ async function reconcileNow(runtime: Runtime, args: string[], io: Io): Promise<v
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be a whole number from 1 to 10000');
   const summary = await reconcile(runtime, { merchantId: merchant.id, since, minAgeMinutes: 0, batch: limit });
-  if (values.json) return io.out(JSON.stringify(summary));
+  if (values.json) {
+    io.out(JSON.stringify(summary));
+    return;
+  }
   io.out(
     `Checked ${summary.checked} open checkout(s) of ${merchant.name}: ${summary.paid} paid (queued for recording in Xero), ` +
       `${summary.expired} expired, ${summary.pending} still pending, ${summary.unknown} unknown at Xendit, ${summary.failed} not answered.`,
@@ -135,8 +194,14 @@ async function jobsList(runtime: Runtime, args: string[], io: Io): Promise<void>
   if (values.state && !JOB_STATES.includes(values.state as JobState)) throw new UsageError(`--state must be one of ${JOB_STATES.join(', ')}`);
   const jobs = await runtime.stores.jobs.list({ state: values.state as JobState | undefined });
   const rows = jobs.map((j) => ({ id: j.id, kind: j.kind, state: j.state, attempts: j.attempts, merchantId: j.merchantId, lastError: j.lastError }));
-  if (values.json) return io.out(JSON.stringify(rows));
-  if (!rows.length) return io.out('No jobs.');
+  if (values.json) {
+    io.out(JSON.stringify(rows));
+    return;
+  }
+  if (!rows.length) {
+    io.out('No jobs.');
+    return;
+  }
   for (const r of rows) io.out(`${String(r.id).padStart(6)}  ${r.kind.padEnd(15)} ${r.state.padEnd(12)} ${String(r.attempts).padStart(2)}  ${r.lastError ?? ''}`);
 }
 
@@ -154,12 +219,13 @@ export class JobNotReplayable extends Error {}
 /** Runs one CLI command; returns the exit code. Never prints a secret. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { err: (line: string) => void }): Promise<number> {
   const [group, command] = argv;
-  type Handler = (r: Runtime, a: string[], io: Io) => Promise<void>;
+  type Handler = (r: Runtime, a: string[], io: Io) => Promise<number | void>;
   const handlers: Record<string, Handler | undefined> = {
     'merchants add': merchantsAdd,
     'merchants list': merchantsList,
     'merchants disable': merchantsDisable,
     reconcile: reconcileNow,
+    report,
     'jobs list': jobsList,
     'jobs replay': jobsReplay,
   };
@@ -176,8 +242,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
   try {
     const logger = createLogger({ logLevel: env.LOG_LEVEL === 'silent' ? 'silent' : 'warn' }, process.stderr);
     runtime = await boot(env, logger);
-    await handler(runtime, rest, io);
-    return 0;
+    return (await handler(runtime, rest, io)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\n\n${USAGE}`);

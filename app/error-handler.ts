@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { DomainError, type MessageKey } from './errors.js';
 import { chooseLang, translator, type MessageId } from './i18n.js';
 import { switchLangUrl } from './pay/controller.js';
+import { paths } from './paths.js';
+import { ADMIN_PAGE } from './onboarding/messages.js';
 
 const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string }> = {
   badRequest: { title: 'badRequestTitle', body: 'badRequestBody', tone: 'warn' },
@@ -13,6 +15,10 @@ const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string
   unavailable: { title: 'unavailableTitle', body: 'unavailableBody', tone: 'warn' },
   tooMany: { title: 'tooManyTitle', body: 'tooManyBody', tone: 'warn' },
   internal: { title: 'internalTitle', body: 'internalBody', tone: 'bad' },
+  forbidden: { title: 'forbiddenTitle', body: 'forbiddenBody', tone: 'warn' },
+  tooManyRequests: { title: 'tooManyRequestsTitle', body: 'tooManyRequestsBody', tone: 'warn' },
+  linkExpired: { title: 'linkExpiredTitle', body: 'linkExpiredBody', tone: 'warn' },
+  conflict: { title: 'conflictTitle', body: 'conflictBody', tone: 'warn' },
 };
 
 /** Body-parser and similar errors carry an HTTP status of their own (400, 413, 415). */
@@ -65,6 +71,10 @@ function renderPage(
   vars: Record<string, string>,
   processing = false,
 ): void {
+  if (req.path === paths.admin || req.path.startsWith(`${paths.admin}/`)) {
+    renderAdminPage(res, status, key);
+    return;
+  }
   const lang = chooseLang(req.query?.lang, req.get('accept-language'));
   const t = translator(lang);
   const page = processing ? { title: 'processingTitle' as const, body: 'processingBody' as const, tone: 'ok' } : PAGE[key];
@@ -76,5 +86,22 @@ function renderPage(
     body: t(page.body, vars),
     retryUrl: key === 'unavailable' || key === 'internal' ? req.originalUrl : undefined,
     langSwitchUrl: switchLangUrl(req.originalUrl, lang),
+  });
+}
+
+/** The admin's own error pages (English for now), inside its navigation when someone is signed in. */
+function renderAdminPage(res: Parameters<RequestHandler>[1], status: number, key: MessageKey): void {
+  const session = res.locals.session as { user?: unknown; csrfToken?: string } | undefined;
+  const page = ADMIN_PAGE[key];
+  res.status(status).render('admin/message', {
+    lang: 'en',
+    t: translator('en'),
+    langSwitchUrl: undefined,
+    tone: status >= 500 ? 'bad' : 'warn',
+    title: page.title,
+    body: page.body,
+    user: session?.user ?? null,
+    csrfToken: session?.csrfToken ?? '',
+    paths,
   });
 }

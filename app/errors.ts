@@ -10,7 +10,11 @@ export type MessageKey =
   | 'unsupportedCurrency'
   | 'unavailable'
   | 'tooMany'
-  | 'internal';
+  | 'internal'
+  | 'forbidden'
+  | 'tooManyRequests'
+  | 'linkExpired'
+  | 'conflict';
 
 export class DomainError extends Error {
   readonly status: number = 500;
@@ -101,5 +105,49 @@ export class TooManyRequests extends DomainError {
   override readonly publicReason = 'too many requests';
   constructor(detail: string, override readonly retryAfterSeconds: number) {
     super(detail);
+  }
+}
+
+/** A form posted without the session's CSRF token (or with no session at all). */
+export class Forbidden extends DomainError {
+  override readonly status = 403;
+  override readonly messageKey = 'forbidden';
+  override readonly publicReason = 'forbidden';
+}
+
+export class TooManyAttempts extends DomainError {
+  override readonly status = 429;
+  override readonly messageKey = 'tooManyRequests';
+  override readonly publicReason = 'too many attempts';
+  constructor(override readonly retryAfterSeconds: number) {
+    super(`too many attempts; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/** First-run setup link unknown, expired or already used: one answer for all three. */
+export class SetupLinkInvalid extends DomainError {
+  override readonly status = 410;
+  override readonly messageKey = 'linkExpired';
+  override readonly publicReason = 'setup link expired or used';
+}
+
+/** Anything the signed-in user may not see answers as if it did not exist. */
+export class NotFound extends DomainError {
+  override readonly status = 404;
+  override readonly messageKey = 'notFound';
+  override readonly publicReason = 'not found';
+}
+
+export class InvalidCredentials extends DomainError {
+  override readonly status = 401;
+  override readonly messageKey = 'badRequest';
+  override readonly publicReason = 'e-mail or password is wrong';
+}
+
+export class Conflict extends DomainError {
+  override readonly status = 409;
+  override readonly messageKey = 'conflict';
+  constructor(override readonly publicReason: string) {
+    super(publicReason);
   }
 }

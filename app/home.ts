@@ -18,6 +18,8 @@ export interface DemoHome {
   xeroSimUrl: string;
   merchantName: string;
   callbackUrl: string;
+  /** The first-run setup link while no operator exists (demo mode shows it on the home page). */
+  setupLink?(): Promise<string | undefined>;
 }
 
 export function homeRouter(config: Config, demo?: DemoHome): Router {
@@ -30,7 +32,8 @@ export function homeRouter(config: Config, demo?: DemoHome): Router {
       t: translator(lang),
       title: 'Xendit ⇄ Xero gateway',
       customPaymentUrl: customPaymentUrl(config.publicUrl),
-      demo: demo ? { ...demo, rows: await demo.invoices() } : undefined,
+      demo: demo ? { ...demo, rows: await demo.invoices(), setupUrl: await demo.setupLink?.() } : undefined,
+      adminUrl: paths.admin,
       langSwitchUrl: undefined,
     });
   });

@@ -16,8 +16,23 @@ export function createHttpServer(app: RequestListener, t: HttpTimeouts): Server 
       requestTimeout: t.requestTimeoutMs,
       headersTimeout: t.headersTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(t.headersTimeoutMs / 4))),
-      keepAliveTimeout: 5000,
+      // Longer than a load balancer's idle timeout, so it never reuses a socket we just closed.
+      keepAliveTimeout: 65_000,
     },
     app,
   );
+}
+
+/**
+ * Stops listening and resolves once every connection is gone. Requests in flight are answered;
+ * a keep-alive connection is closed as soon as it goes idle instead of after keepAliveTimeout.
+ */
+export function closeGracefully(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
+  });
 }

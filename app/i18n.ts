@@ -29,6 +29,14 @@ const en = {
   returnFailedTitle: 'The payment was not completed',
   returnFailedBody: 'Nothing was charged for invoice {invoice}. You can use the "Pay with Xendit" link in your invoice to try again.',
   reference: 'Reference',
+  forbiddenTitle: 'This form has expired',
+  forbiddenBody: 'Please go back, reload the page and try again.',
+  tooManyRequestsTitle: 'Too many attempts',
+  tooManyRequestsBody: 'Please wait a few minutes and try again.',
+  linkExpiredTitle: 'This link has expired',
+  linkExpiredBody: 'The link was already used or is too old.',
+  conflictTitle: 'Nothing to do',
+  conflictBody: 'This action no longer applies; the page may be out of date.',
 } as const;
 
 export type MessageId = keyof typeof en;
@@ -60,6 +68,14 @@ const id: Record<MessageId, string> = {
   returnFailedTitle: 'Pembayaran tidak selesai',
   returnFailedBody: 'Tidak ada dana yang ditagih untuk invoice {invoice}. Anda dapat menggunakan tautan "Pay with Xendit" di invoice Anda untuk mencoba lagi.',
   reference: 'Referensi',
+  forbiddenTitle: 'Formulir ini sudah kedaluwarsa',
+  forbiddenBody: 'Silakan kembali, muat ulang halaman, lalu coba lagi.',
+  tooManyRequestsTitle: 'Terlalu banyak percobaan',
+  tooManyRequestsBody: 'Silakan tunggu beberapa menit, lalu coba lagi.',
+  linkExpiredTitle: 'Tautan ini sudah kedaluwarsa',
+  linkExpiredBody: 'Tautan sudah pernah dipakai atau sudah terlalu lama.',
+  conflictTitle: 'Tidak ada yang perlu dilakukan',
+  conflictBody: 'Tindakan ini sudah tidak berlaku; halaman mungkin sudah usang.',
 };
 
 const dictionaries: Record<Lang, Record<MessageId, string>> = { en, id };

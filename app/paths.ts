@@ -8,7 +8,22 @@ export const paths = {
   readyz: '/readyz',
   simXero: '/_sim/xero',
   simXendit: '/_sim/xendit',
+  admin: '/admin',
+  adminLogin: '/admin/login',
+  adminLogout: '/admin/logout',
+  adminSetup: '/admin/setup/:token',
+  adminUsers: '/admin/users',
+  adminPayment: '/admin/payments/:paymentId',
+  adminPaymentRetry: '/admin/payments/:paymentId/retry',
 } as const;
+
+export function adminPaymentPath(paymentId: string): string {
+  return paths.adminPayment.replace(':paymentId', encodeURIComponent(paymentId));
+}
+
+export function adminPaymentRetryPath(paymentId: string): string {
+  return paths.adminPaymentRetry.replace(':paymentId', encodeURIComponent(paymentId));
+}
 
 export function callbackPathFor(merchantId: string): string {
   return paths.xenditCallback.replace(':merchantId', encodeURIComponent(merchantId));

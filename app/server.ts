@@ -16,6 +16,7 @@ import { callbackRouter } from './callbacks/controller.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { homeRouter, type DemoHome } from './home.js';
 import { createRateLimiter } from './security/rate-limit.js';
+import { adminRouter } from './onboarding/controller.js';
 
 export interface AppDeps {
   config: Config;
@@ -55,12 +56,23 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], formAction: ["'self'"] },
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          // Over plain http (the local demo) upgrading would break every stylesheet and form.
+          upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
+        },
       },
     }),
   );
   app.use('/public', express.static(join(projectRoot, 'public'), { maxAge: '1h' }));
 
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).set('Cache-Control', 'public, max-age=86400').end();
+  });
   app.get(paths.healthz, (_req, res) => {
     res.json({ ok: true });
   });
@@ -94,6 +106,16 @@ export function createApp(deps: AppDeps): express.Express {
     ),
   );
   app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued }));
+  app.use(
+    adminRouter({
+      stores: deps.stores,
+      clock: deps.clock,
+      logger: deps.logger,
+      publicUrl: deps.config.publicUrl,
+      production: deps.config.env === 'production',
+      onJobEnqueued: deps.onJobEnqueued,
+    }),
+  );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);
   app.use(homeRouter(deps.config, deps.demo));
 

@@ -4,7 +4,8 @@ import { DatabaseLockedError } from './store/db.js';
 import { createApp } from './server.js';
 import { createWorker, startSchedules } from './worker.js';
 import { setupDemo } from './demo.js';
-import { createHttpServer } from './http.js';
+import { closeGracefully, createHttpServer } from './http.js';
+import { issueSetupLinkIfNeeded } from './onboarding/service.js';
 
 /** Web entry. With the embedded database (or in demo mode) the worker runs in this process too. */
 async function main(): Promise<void> {
@@ -12,13 +13,20 @@ async function main(): Promise<void> {
   const { config, logger } = runtime;
   const inProcessWorker = runtime.database.kind === 'embedded' || config.demo;
   const worker = inProcessWorker ? createWorker(runtime) : undefined;
-  const demo = config.demo ? await setupDemo(runtime) : undefined;
+  const demoSetup = config.demo ? await setupDemo(runtime) : undefined;
+  const setupUrl = await issueSetupLinkIfNeeded({ ...runtime, publicUrl: config.publicUrl });
+  if (setupUrl) logger.warn({ setupUrl }, 'No operator yet: open this one-time link (valid 24 hours) to create the first one');
+  const demo = demoSetup && {
+    ...demoSetup,
+    setupLink: async () => (setupUrl && !(await runtime.stores.users.hasOperator()) ? setupUrl : undefined),
+  };
 
   const app = createApp({ ...runtime, demo, onJobEnqueued: worker?.wake });
   const server = createHttpServer(app, config.http);
   server.listen(config.port, () => {
     logger.info({ url: config.publicUrl, demo: config.demo, database: runtime.database.kind, worker: inProcessWorker }, 'gateway listening');
     if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n`);
+    if (config.demo && setupUrl) console.log(`  First run: create the operator at ${setupUrl}\n`);
   });
   worker?.start(config.workerPollMs);
   const stopSchedules = worker ? startSchedules(runtime, worker) : () => undefined;
@@ -30,7 +38,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
     stopSchedules();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeGracefully(server);
     await worker?.stop();
     await runtime.database.close();
     clearTimeout(force);

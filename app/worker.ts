@@ -4,6 +4,8 @@ import { ConfigError, type Config } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
 import { createJobRunner, type JobRunner } from './sync/runner.js';
 import { recordPaymentJob } from './sync/record-payment.js';
+import { postFeeJob } from './sync/post-fee.js';
+import { POST_FEE_JOB } from './store/payments.js';
 import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
 import { crashHook } from './sync/crash-points.js';
 
@@ -23,6 +25,7 @@ export function createWorker(runtime: WorkerRuntime) {
     leaseMs: (runtime.config?.jobLeaseSeconds ?? 300) * 1000,
     handlers: {
       'record-payment': recordPaymentJob({ ...runtime, crash: crashHook(runtime.config?.crashAt) }),
+      [POST_FEE_JOB]: postFeeJob(runtime),
       reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
     },
   });

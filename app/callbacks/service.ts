@@ -17,10 +17,14 @@ export type CallbackOutcome =
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The callback URL names the merchant; its static token is the only proof Xendit sent it. */
+/**
+ * The callback URL names the merchant; its static token is the only proof Xendit sent it.
+ * A disabled merchant still gets its callbacks stored: disabling stops new payment links, it must
+ * not lose the record of money a customer already paid.
+ */
 export async function authenticateCallback(stores: Stores, merchantId: string, token: string | undefined): Promise<Merchant> {
   const merchant = UUID.test(merchantId) ? await stores.merchants.byId(merchantId) : null;
-  if (!merchant || merchant.status === 'disabled') throw new NotFoundJson('unknown merchant');
+  if (!merchant) throw new NotFoundJson('unknown merchant');
   if (!token || !safeEqual(token, merchant.callbackToken)) throw new Unauthorized('invalid x-callback-token');
   return merchant;
 }

@@ -35,6 +35,8 @@ export interface XeroPayment {
   reference: string;
   amount: string; // decimal string
   status: string; // AUTHORISED | DELETED
+  date?: string; // YYYY-MM-DD
+  accountId?: string;
 }
 
 export interface XeroOrganisation {
@@ -66,6 +68,31 @@ export interface NewXeroPayment {
   reference: string;
 }
 
+/** A Spend Money (SPEND) or Receive Money (RECEIVE) bank transaction. */
+export interface XeroBankTransaction {
+  bankTransactionId: string;
+  type: string; // SPEND | RECEIVE | ...
+  bankAccountId: string;
+  reference: string;
+  currencyCode: string;
+  total: string; // decimal string
+  status: string; // AUTHORISED | DELETED | VOIDED
+  lineItems: { description: string; accountCode: string; lineAmount: string }[];
+  date?: string; // YYYY-MM-DD
+}
+
+export interface NewXeroBankTransaction {
+  type: 'SPEND' | 'RECEIVE';
+  bankAccountId: string;
+  /** Xero requires a contact on bank transactions; by name, Xero finds it or creates it. */
+  contactName: string;
+  date: string; // YYYY-MM-DD
+  reference: string;
+  currencyCode: string;
+  /** Amounts carry no tax (LineAmountTypes NoTax). */
+  lineItems: { description: string; accountCode: string; amount: string /* decimal string */ }[];
+}
+
 export interface XeroGateway {
   getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
   /** null when no invoice has that number. */
@@ -75,6 +102,13 @@ export interface XeroGateway {
   findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;
   createPayment(creds: XeroCredentials, payment: NewXeroPayment, idempotencyKey: string): Promise<XeroPayment>;
   listBankAccounts(creds: XeroCredentials): Promise<XeroBankAccount[]>;
+  /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
+  findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;
+  createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;
+  /** Every payment (not DELETED) into this account, all pages. */
+  listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroPayment[]>;
+  /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
+  listBankTransactionsOfAccount(creds: XeroCredentials, accountId: string): Promise<XeroBankTransaction[]>;
 }
 
 // ---------- Xendit ----------
@@ -111,6 +145,8 @@ export interface XenditGateway {
   getInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice | null>;
   findInvoicesByExternalId(secretKey: string, externalId: string): Promise<XenditInvoice[]>;
   expireInvoice(secretKey: string, invoiceId: string): Promise<void>;
+  /** Invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore], all pages. */
+  listPaidInvoices(secretKey: string, range: { paidAfter: Date; paidBefore: Date }): Promise<XenditInvoice[]>;
 }
 
 // ---------- Errors both clients throw ----------

@@ -28,7 +28,7 @@ interface RawResponse {
 interface RawInvoiceApi {
   createInvoiceRaw(p: { data: CreateInvoiceRequest }): Promise<RawResponse>;
   getInvoiceByIdRaw(p: { invoiceId: string }): Promise<RawResponse>;
-  getInvoicesRaw(p: { externalId?: string; limit?: number }): Promise<RawResponse>;
+  getInvoicesRaw(p: { externalId?: string; limit?: number; statuses?: string[]; paidAfter?: Date; paidBefore?: Date; lastInvoice?: string }): Promise<RawResponse>;
   expireInvoiceRaw(p: { invoiceId: string }): Promise<RawResponse>;
 }
 
@@ -97,6 +97,23 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
         if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
         return list.map(parseInvoice).filter((i) => i.externalId === externalId);
       });
+    },
+
+    async listPaidInvoices(secretKey, range) {
+      const all: XenditInvoice[] = [];
+      let lastInvoice: string | undefined;
+      // Pages of LIST_LIMIT, newest first; each page continues after the last id of the one before.
+      for (let page = 0; page < 1000; page++) {
+        const list = await call(secretKey, 'listPaidInvoices', async (api) =>
+          json(await api.getInvoicesRaw({ statuses: ['PAID', 'SETTLED'], paidAfter: range.paidAfter, paidBefore: range.paidBefore, limit: LIST_LIMIT, lastInvoice })),
+        );
+        if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
+        const invoices = list.map(parseInvoice);
+        all.push(...invoices.filter((i) => i.status === 'PAID' || i.status === 'SETTLED'));
+        if (invoices.length < LIST_LIMIT) return all;
+        lastInvoice = invoices[invoices.length - 1].id;
+      }
+      throw unexpected('more than 1000 pages of paid invoices');
     },
 
     async expireInvoice(secretKey, invoiceId) {

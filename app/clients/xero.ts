@@ -5,11 +5,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { XeroClient, type AccountingApi, type Account, type Invoice, type LineItem, type Payment } from 'xero-node';
+import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Invoice, type LineItem, type Payment } from 'xero-node';
 import { numberToDecimal } from '../money.js';
 import {
   UpstreamError,
+  type NewXeroBankTransaction,
   type NewXeroPayment,
+  type XeroBankTransaction,
   type XeroBankAccount,
   type XeroCredentials,
   type XeroGateway,
@@ -31,12 +33,13 @@ export interface XeroClientOptions {
   scopes?: string[];
 }
 
-export const DEFAULT_XERO_SCOPES = ['accounting.invoices', 'accounting.payments', 'accounting.settings', 'accounting.contacts'];
+export const DEFAULT_XERO_SCOPES = ['accounting.invoices', 'accounting.payments', 'accounting.banktransactions', 'accounting.settings', 'accounting.contacts'];
 
 const XERO_IDENTITY_ORIGIN = 'https://identity.xero.com';
 const XERO_API_ORIGIN = 'https://api.xero.com';
 const REFRESH_EARLY_MS = 60_000;
 const DEFAULT_TOKEN_SECONDS = 1800;
+const CONNECTION_RESET = /ECONNRESET|socket hang up/i;
 
 // ---------- routing xero-node's requests ----------
 
@@ -139,7 +142,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     return true;
   }
 
-  function call<T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>): Promise<T> {
+  function call<T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, readOnly = true): Promise<T> {
     return routes.run(route, async () => {
       const session = sessionFor(creds);
       for (let attempt = 1; ; attempt++) {
@@ -152,6 +155,10 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
           // A cached token may have been revoked or expired early: get a new one and retry once.
           if (upstream.status === 401) session.refreshAt = undefined;
           if (upstream.status === 401 && !fresh && attempt === 1) continue;
+          // A pooled keep-alive socket the server just closed fails with a reset; a read is safe to
+          // repeat once (a timeout is not repeated: the customer is waiting). Writes are never
+          // repeated here: the worker looks the payment up by Reference before trying again.
+          if (readOnly && attempt === 1 && upstream.status === undefined && CONNECTION_RESET.test(upstream.message)) continue;
           log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xero call failed');
           throw upstream;
         }
@@ -202,7 +209,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
     async createPayment(creds, payment, idempotencyKey) {
       const body = paymentBody(payment);
-      const res = await call(creds, 'createPayment', (api) => api.createPayment(creds.tenantId, body, idempotencyKey));
+      const res = await call(creds, 'createPayment', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), false);
       const created = res.body.payments?.[0];
       if (!created) throw unexpected('createPayment answered without a payment');
       return mapPayment(created, payment.invoiceId);
@@ -214,7 +221,60 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         .filter((a) => String(a.type) === 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE')
         .map(mapAccount);
     },
+
+    async findBankTransactionsByReference(creds, reference) {
+      const res = await call(creds, 'findBankTransactionsByReference', (api) =>
+        api.getBankTransactions(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+      );
+      // Xero's `where` compares case-insensitively: keep exact matches only.
+      return (res.body.bankTransactions ?? [])
+        .filter((t) => t.reference === reference && !['DELETED', 'VOIDED'].includes(String(t.status)))
+        .map(mapBankTransaction);
+    },
+
+    async listPaymentsToAccount(creds, accountId) {
+      const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
+      const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
+      return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map((p) => mapPayment(p));
+    },
+
+    async listBankTransactionsOfAccount(creds, accountId) {
+      const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
+      const rows = await allPages((page) =>
+        call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.bankTransactions ?? []),
+      );
+      return rows.filter((t) => t.bankAccount?.accountID === accountId && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
+    },
+
+    async createBankTransaction(creds, txn, idempotencyKey) {
+      const body = { bankTransactions: [bankTransactionBody(txn)] };
+      const res = await call(creds, 'createBankTransaction', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), false);
+      const created = res.body.bankTransactions?.[0];
+      if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
+      if (created.validationErrors?.length) {
+        throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+      }
+      return mapBankTransaction(created);
+    },
   };
+}
+
+/** Xero pages lists by 100; a short page is the last. Bounded so a misbehaving server cannot loop us. */
+const XERO_PAGE_SIZE = 100;
+async function allPages<T>(fetchPage: (page: number) => Promise<T[]>, maxPages = 1000): Promise<T[]> {
+  const all: T[] = [];
+  for (let page = 1; page <= maxPages; page++) {
+    const rows = await fetchPage(page);
+    all.push(...rows);
+    if (rows.length < XERO_PAGE_SIZE) return all;
+  }
+  throw unexpected(`more than ${maxPages} pages`);
+}
+
+function dateOf(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString().slice(0, 10);
+  if (typeof value === 'string') return /^\d{4}-\d{2}-\d{2}/.exec(value)?.[0];
+  return undefined;
 }
 
 function trimSlash(url: string): string {
@@ -272,7 +332,42 @@ function mapPayment(p: Payment, fallbackInvoiceId?: string): XeroPayment {
     reference: p.reference ?? '',
     amount: amount(p.amount, 'Amount'),
     status: String(p.status ?? 'AUTHORISED'),
+    ...optional('date', dateOf(p.date)),
+    ...optional('accountId', p.account?.accountID),
   };
+}
+
+function mapBankTransaction(t: BankTransaction): XeroBankTransaction {
+  if (!t.bankTransactionID || !t.bankAccount?.accountID) throw unexpected('bank transaction without BankTransactionID or BankAccount');
+  return {
+    bankTransactionId: t.bankTransactionID,
+    type: String(t.type),
+    bankAccountId: t.bankAccount.accountID,
+    reference: t.reference ?? '',
+    currencyCode: String(t.currencyCode ?? ''),
+    total: amount(t.total, 'Total'),
+    status: String(t.status ?? 'AUTHORISED'),
+    lineItems: (t.lineItems ?? []).map((li) => ({ description: li.description ?? '', accountCode: li.accountCode ?? '', lineAmount: amount(li.lineAmount, 'LineAmount') })),
+    ...optional('date', dateOf(t.date)),
+  };
+}
+
+function bankTransactionBody(t: NewXeroBankTransaction): BankTransaction {
+  // The SDK's enums are numeric in the typings but Xero's strings at runtime (see above).
+  return {
+    type: t.type as unknown as BankTransaction.TypeEnum,
+    bankAccount: { accountID: t.bankAccountId },
+    contact: { name: t.contactName },
+    date: t.date,
+    reference: t.reference,
+    currencyCode: t.currencyCode as unknown as BankTransaction['currencyCode'],
+    lineAmountTypes: 'NoTax' as unknown as BankTransaction['lineAmountTypes'],
+    lineItems: t.lineItems.map((li) => ({ description: li.description, quantity: 1, unitAmount: sdkAmount(li.amount), accountCode: li.accountCode })),
+  };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
 function mapAccount(a: Account): XeroBankAccount {

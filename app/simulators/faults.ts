@@ -13,7 +13,8 @@ export interface FaultScope {
 type Rule =
   | { kind: 'fail'; remaining: number; scope: FaultScope; status: number; retryAfter?: number }
   | { kind: 'hang'; remaining: number; scope: FaultScope; ms: number | 'forever' }
-  | { kind: 'drop'; remaining: number; scope: FaultScope };
+  | { kind: 'drop'; remaining: number; scope: FaultScope }
+  | { kind: 'reset'; remaining: number; scope: FaultScope };
 
 export interface FaultsOptions {
   /** Unscoped faults only hit these requests (the API routes, not token or HTML pages). */
@@ -50,6 +51,11 @@ export class Faults {
     this.rules.push({ kind: 'drop', remaining: n, scope: opts });
   }
 
+  /** The next n matching requests have their connection reset before anything is done (stale keep-alive socket). */
+  resetConnection(n = 1, opts: FaultScope = {}): void {
+    this.rules.push({ kind: 'reset', remaining: n, scope: opts });
+  }
+
   /** Removes every armed fault and cuts off requests that are still being held. */
   reset(): void {
     this.rules = [];
@@ -68,6 +74,7 @@ export class Faults {
   /** Applies failNext and hang. Mount before the routes. */
   middleware(): RequestHandler {
     return (req, res, next) => {
+      if (this.take('reset', req)) return void req.socket.destroy();
       const fail = this.take('fail', req);
       if (fail) return this.sendFailure(res, fail.status, fail.retryAfter);
       const hang = this.take('hang', req);

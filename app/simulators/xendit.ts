@@ -376,12 +376,43 @@ function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
   const externalId = typeof req.query.external_id === 'string' ? req.query.external_id : undefined;
   const limit = Math.min(Math.max(Number(req.query.limit ?? 10) || 10, 1), 100);
-  const list = [...ctx.state.invoices.values()]
-    .filter((i) => i.userId === account.userId && (externalId === undefined || i.externalId === externalId))
-    .sort((a, b) => b.created.getTime() - a.created.getTime())
-    .slice(0, limit);
-  list.forEach((i) => expireIfDue(ctx, i));
+  const statuses = queryList(req.query.statuses);
+  const paidAfter = queryDate(req.query.paid_after);
+  const paidBefore = queryDate(req.query.paid_before);
+  const lastInvoice = typeof req.query.last_invoice === 'string' ? req.query.last_invoice : undefined;
+  const mine = [...ctx.state.invoices.values()].filter((i) => i.userId === account.userId);
+  mine.forEach((i) => expireIfDue(ctx, i));
+  const sorted = mine
+    .filter(
+      (i) =>
+        (externalId === undefined || i.externalId === externalId) &&
+        (!statuses.length || statuses.includes(i.status)) &&
+        (!paidAfter || (i.paidAt !== undefined && i.paidAt >= paidAfter)) &&
+        (!paidBefore || (i.paidAt !== undefined && i.paidAt <= paidBefore)),
+    )
+    .sort((a, b) => b.created.getTime() - a.created.getTime() || (a.id < b.id ? 1 : -1));
+  const start = lastInvoice === undefined ? 0 : sorted.findIndex((i) => i.id === lastInvoice) + 1;
+  const list = sorted.slice(start, start + limit);
   res.json(list.map((i) => invoiceJson(ctx, i)));
+}
+
+// Xendit documents `statuses=["PAID","SETTLED"]`; xendit-node sends `statuses=PAID&statuses=SETTLED`.
+function queryList(value: unknown): string[] {
+  const parts = (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+  return parts.flatMap((p) => {
+    try {
+      const parsed: unknown = JSON.parse(p);
+      return Array.isArray(parsed) ? parsed.map(String) : [p];
+    } catch {
+      return [p];
+    }
+  });
+}
+
+function queryDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 function expireRoute(ctx: Ctx, req: Request, res: Response): void {
@@ -459,17 +490,7 @@ function wire(minor: number, currency: Currency): number {
 
 function invoiceJson(ctx: Ctx, inv: SimXenditInvoice): XenditInvoiceJson {
   const account = accountOf(ctx, inv);
-  const paid = inv.paidAt
-    ? {
-        paid_amount: wire(inv.paidAmount!, inv.currency),
-        fees_paid_amount: wire(inv.feesPaidAmount!, inv.currency),
-        adjusted_received_amount: wire(inv.paidAmount! - inv.feesPaidAmount!, inv.currency),
-        paid_at: inv.paidAt.toISOString(),
-        payment_method: inv.paymentMethod,
-        payment_channel: inv.paymentChannel,
-        bank_code: inv.paymentMethod === 'BANK_TRANSFER' ? inv.paymentChannel : undefined,
-      }
-    : {};
+  const paid = paidFields(inv);
   return {
     id: inv.id,
     external_id: inv.externalId,
@@ -516,16 +537,20 @@ function callbackJson(inv: SimXenditInvoice, account: XenditSimAccount): Record<
     currency: inv.currency,
   };
   if (!inv.paidAt) return base;
+  return { ...base, ...paidFields(inv), payment_destination: '8808999912345678' };
+}
+
+/** What Xendit adds to an invoice, in the API and in callbacks, once it is paid. */
+function paidFields(inv: SimXenditInvoice): Record<string, unknown> {
+  if (!inv.paidAt) return {};
   return {
-    ...base,
     paid_amount: wire(inv.paidAmount!, inv.currency),
     fees_paid_amount: wire(inv.feesPaidAmount!, inv.currency),
     adjusted_received_amount: wire(inv.paidAmount! - inv.feesPaidAmount!, inv.currency),
     paid_at: inv.paidAt.toISOString(),
     payment_method: inv.paymentMethod,
     payment_channel: inv.paymentChannel,
-    bank_code: inv.paymentChannel,
-    payment_destination: '8808999912345678',
+    bank_code: inv.paymentMethod === 'BANK_TRANSFER' ? inv.paymentChannel : undefined,
   };
 }
 

@@ -63,6 +63,20 @@ export interface SimPayment {
   updatedAt: Date;
 }
 
+export interface SimBankTransaction {
+  bankTransactionId: string;
+  type: 'SPEND' | 'RECEIVE';
+  accountId: string; // the BANK account
+  contact: { contactId: string; name: string };
+  date: string;
+  reference: string;
+  currencyCode: string;
+  lineItems: { lineItemId: string; description: string; accountCode: string; lineAmount: bigint /* hundredths */ }[];
+  total: bigint; // hundredths
+  status: 'AUTHORISED' | 'DELETED' | 'VOIDED';
+  updatedAt: Date;
+}
+
 interface Usage {
   minute: number;
   minuteCount: number;
@@ -87,6 +101,8 @@ export interface SimOrganisation {
   accounts: SimAccount[];
   invoices: Map<string, SimInvoice>;
   payments: Map<string, SimPayment>;
+  bankTransactions: Map<string, SimBankTransaction>;
+  contacts: Map<string, { contactId: string; name: string }>; // by lower-case name
   idempotency: Map<string, StoredAnswer>;
   usage: Usage;
   nextInvoiceNumber: number;
@@ -131,7 +147,7 @@ export interface NewSimInvoice {
   contact: { name: string; email?: string };
   currency?: string; // default: the org's base currency
   lineItems: { description: string; quantity?: string; unitAmount: string }[];
-  /** Already paid (decimal string); recorded as one payment into the first bank account. */
+  /** Already paid (decimal string); recorded as one payment into a bank account other than "Xendit". */
   amountPaid?: string;
   reference?: string;
   date?: string;
@@ -159,6 +175,10 @@ export interface XeroSimulator {
   /** The organisation's invoices as the gateway sees them (decimal strings). */
   listInvoices(tenantId?: string): XeroInvoice[];
   paymentsOf(invoiceId: string): SimPayment[];
+  /** Spend and receive money transactions, oldest first. */
+  bankTransactionsOf(tenantId?: string): SimBankTransaction[];
+  /** A bank account's balance in hundredths: payments and receive money in, spend money out. */
+  balanceOf(tenantId: string, accountId: string): bigint;
   /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
   recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string): SimPayment;
   /** A refresh token for the refresh_token grant (standard OAuth apps). */
@@ -199,6 +219,8 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     recordPayment: (tenantId, invoiceId, amount, accountId, reference = 'Manual payment') =>
       recordPayment(requireOrg(state, tenantId), { invoiceId, amount, accountId, reference }, now()),
     paymentsOf: (invoiceId) => allPayments(state).filter((p) => p.invoiceId === invoiceId),
+    bankTransactionsOf: (tenantId) => [...requireOrg(state, tenantId).bankTransactions.values()],
+    balanceOf: (tenantId, accountId) => balanceOf(requireOrg(state, tenantId), accountId),
     issueRefreshToken: (clientId) => issueRefreshToken(state, clientId, now()),
     revokeTokens: () => state.accessTokens.clear(),
     reset: () => {
@@ -260,6 +282,19 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
     router[method](api('/Invoices'), (req, res) => createInvoicesRoute(sim, req, res, now()));
     router[method](api('/Payments'), (req, res) => createPaymentRoute(sim, req, res, now(), log));
   }
+  for (const method of ['put', 'post'] as const) {
+    router[method](api('/BankTransactions'), (req, res) => createBankTransactionsRoute(sim, req, res, now()));
+  }
+  router.get(api('/BankTransactions'), (req, res) => {
+    const o = org(res);
+    const rows = [...o.bankTransactions.values()].map((t) => bankTransactionJson(o, t));
+    filtered(res, req, rows, (r) => envelope(now(), { BankTransactions: r }));
+  });
+  router.get(api('/BankTransactions/:id'), (req, res) => {
+    const t = org(res).bankTransactions.get(String(req.params.id));
+    if (!t) return notFound(res);
+    res.json(envelope(now(), { BankTransactions: [bankTransactionJson(org(res), t)] }));
+  });
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
     const rows = [...o.payments.values()].map((p) => paymentJson(o, p));
@@ -444,6 +479,8 @@ function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): 
     accounts: [],
     invoices: new Map(),
     payments: new Map(),
+    bankTransactions: new Map(),
+    contacts: new Map(),
     idempotency: new Map(),
     usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0 },
     nextInvoiceNumber: 1,
@@ -452,6 +489,7 @@ function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): 
   addAccount(created, { code: '091', name: 'Business Savings Account', type: 'BANK' });
   addAccount(created, { code: '200', name: 'Sales', type: 'REVENUE' });
   addAccount(created, { code: '610', name: 'Accounts Receivable', type: 'CURRENT' });
+  addAccount(created, { code: '404', name: 'Bank Fees', type: 'EXPENSE' });
   state.orgs.set(tenantId, created);
   return created;
 }
@@ -559,7 +597,9 @@ function toGatewayInvoice(inv: SimInvoice): XeroInvoice {
 }
 
 function recordOpeningPayment(o: SimOrganisation, inv: SimInvoice, amount: bigint, at: Date): void {
-  const bank = o.accounts.find((a) => a.type === 'BANK');
+  // Not into the seeded 'Xendit' clearing account, so its balance shows only the gateway's work.
+  const banks = o.accounts.filter((a) => a.type === 'BANK');
+  const bank = banks.find((a) => a.name !== 'Xendit') ?? banks[0];
   if (!bank) throw new Error('no bank account to record the opening payment');
   const p: SimPayment = { paymentId: randomUUID(), invoiceId: inv.invoiceId, accountId: bank.accountId, date: inv.date, amount, reference: 'Opening payment', status: 'AUTHORISED', updatedAt: at };
   o.payments.set(p.paymentId, p);
@@ -770,6 +810,105 @@ function savePayment(o: SimOrganisation, p: { inv: SimInvoice; account: SimAccou
   return payment;
 }
 
+// ---------- bank transactions (spend and receive money) ----------
+
+function createBankTransactionsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  const key = req.get('idempotency-key');
+  pruneIdempotency(o, at);
+  const stored = key ? o.idempotency.get(key) : undefined;
+  if (stored) {
+    res.status(stored.status).json(stored.body);
+    return;
+  }
+  const answer = createBankTransactions(o, asArray(req.body, 'BankTransactions'), at);
+  if (key) o.idempotency.set(key, { at: at.getTime(), ...answer });
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.status(answer.status).json(answer.body);
+}
+
+function createBankTransactions(o: SimOrganisation, items: Record<string, unknown>[], at: Date): { status: number; body: unknown } {
+  if (!items.length) return { status: 400, body: validationBody(['No bank transactions were supplied']) };
+  const planned: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>[] = [];
+  const contactNames: string[] = [];
+  for (const raw of items) {
+    const errors: string[] = [];
+    const t = validateBankTransaction(o, raw, errors, at);
+    if (errors.length || !t) return { status: 400, body: validationBody(errors, raw) };
+    planned.push(t.txn);
+    contactNames.push(t.contactName);
+  }
+  const saved = planned.map((t, i) => {
+    const txn: SimBankTransaction = { ...t, bankTransactionId: randomUUID(), contact: contactFor(o, contactNames[i]), status: 'AUTHORISED', updatedAt: at };
+    o.bankTransactions.set(txn.bankTransactionId, txn);
+    return txn;
+  });
+  return { status: 200, body: envelope(at, { BankTransactions: saved.map((t) => bankTransactionJson(o, t)) }) };
+}
+
+function validateBankTransaction(
+  o: SimOrganisation,
+  raw: Record<string, unknown>,
+  errors: string[],
+  at: Date,
+): { txn: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>; contactName: string } | undefined {
+  const type = raw.Type;
+  if (type !== 'SPEND' && type !== 'RECEIVE') errors.push(`The simulator supports Type SPEND and RECEIVE, not ${String(type)}`);
+  const accRef = (raw.BankAccount ?? {}) as Record<string, unknown>;
+  const bank = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
+  if (!bank) errors.push('Bank account could not be found');
+  else if (bank.type !== 'BANK') errors.push(`Account code '${bank.code}' is not a bank account`);
+  else if (bank.status !== 'ACTIVE') errors.push(`Account code '${bank.code}' has been archived`);
+  const contact = (raw.Contact ?? {}) as Record<string, unknown>;
+  const known = typeof contact.ContactID === 'string' ? [...o.contacts.values()].find((c) => c.contactId === contact.ContactID) : undefined;
+  const contactName = known?.name ?? (typeof contact.Name === 'string' ? contact.Name.trim() : '');
+  if (!contactName) errors.push('A Contact must be specified for this type of transaction');
+  const currency = bank ? (bank.currencyCode ?? o.baseCurrency) : o.baseCurrency;
+  if (typeof raw.CurrencyCode === 'string' && raw.CurrencyCode !== currency) {
+    errors.push(`The currency (${raw.CurrencyCode}) must match the bank account currency (${currency})`);
+  }
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  if (!date) errors.push('Date is not a valid date');
+  const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
+    const quantity = parseScaled(li.Quantity ?? 1, 4);
+    const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
+    const code = String(li.AccountCode ?? '');
+    const account = o.accounts.find((a) => a.code === code);
+    if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
+    else if (account.type === 'BANK') errors.push(`Account code '${code}' is a bank account and cannot be used on a line item`);
+    if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
+    const lineAmount = roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n);
+    return { lineItemId: randomUUID(), description: String(li.Description ?? ''), accountCode: code, lineAmount };
+  });
+  if (!lineItems.length) errors.push('At least one line item is required');
+  const total = lineItems.reduce((sum, li) => sum + li.lineAmount, 0n);
+  if (lineItems.length && total <= 0n) errors.push('The total of a bank transaction must be positive');
+  if (errors.length || !bank || !date) return undefined;
+  return {
+    txn: { type: type as 'SPEND' | 'RECEIVE', accountId: bank.accountId, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '', currencyCode: currency, lineItems, total },
+    contactName,
+  };
+}
+
+function contactFor(o: SimOrganisation, name: string): { contactId: string; name: string } {
+  const key = name.toLowerCase();
+  let c = o.contacts.get(key);
+  if (!c) {
+    c = { contactId: randomUUID(), name };
+    o.contacts.set(key, c);
+  }
+  return c;
+}
+
+function balanceOf(o: SimOrganisation, accountId: string): bigint {
+  let balance = 0n;
+  for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED') balance += p.amount;
+  for (const t of o.bankTransactions.values()) {
+    if (t.accountId === accountId && t.status === 'AUTHORISED') balance += t.type === 'RECEIVE' ? t.total : -t.total;
+  }
+  return balance;
+}
+
 // ---------- `where` filters ----------
 
 interface Clause {
@@ -782,7 +921,12 @@ function filtered(res: Response, req: Request, rows: Record<string, unknown>[], 
   const where = typeof req.query.where === 'string' ? req.query.where : '';
   const clauses = parseWhere(where);
   if (!clauses) return validationError(res, [`The where clause is not supported by the simulator: ${where}`]);
-  res.json(wrap(rows.filter((row) => clauses.every((c) => matchesClause(row, c)))));
+  const matching = rows.filter((row) => clauses.every((c) => matchesClause(row, c)));
+  // Like Xero: with ?page=N, 100 rows per page (pageSize up to 1000); without it, everything.
+  const page = Number(req.query.page);
+  if (!Number.isInteger(page) || page < 1) return void res.json(wrap(matching));
+  const size = Math.min(Math.max(Number(req.query.pageSize) || 100, 1), 1000);
+  res.json(wrap(matching.slice((page - 1) * size, page * size)));
 }
 
 // Supports `A.B=="text"`, `A==guid("...")`, `A==true`, `A!=...`, joined by AND / &&.
@@ -971,6 +1115,44 @@ function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, unknown>
   };
 }
 
+function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): Record<string, unknown> {
+  const bank = o.accounts.find((a) => a.accountId === t.accountId)!;
+  return {
+    BankTransactionID: t.bankTransactionId,
+    Type: t.type,
+    Contact: { ContactID: t.contact.contactId, Name: t.contact.name, Addresses: [], Phones: [], ContactGroups: [], ContactPersons: [], HasValidationErrors: false },
+    LineItems: t.lineItems.map((li) => {
+      const account = o.accounts.find((a) => a.code === li.accountCode);
+      return {
+        LineItemID: li.lineItemId,
+        Description: li.description,
+        Quantity: 1,
+        UnitAmount: money(li.lineAmount),
+        TaxType: 'NONE',
+        TaxAmount: 0,
+        LineAmount: money(li.lineAmount),
+        AccountCode: li.accountCode,
+        ...(account ? { AccountID: account.accountId } : {}),
+        Tracking: [],
+      };
+    }),
+    BankAccount: { AccountID: bank.accountId, Code: bank.code, Name: bank.name },
+    IsReconciled: false,
+    DateString: `${t.date}T00:00:00`,
+    Date: msDate(dayStart(t.date)),
+    Reference: t.reference,
+    CurrencyCode: t.currencyCode,
+    CurrencyRate: 1,
+    Status: t.status,
+    LineAmountTypes: 'NoTax',
+    SubTotal: money(t.total),
+    TotalTax: 0,
+    Total: money(t.total),
+    UpdatedDateUTC: msDate(t.updatedAt),
+    HasAttachments: false,
+  };
+}
+
 function asArray(body: unknown, key: string): Record<string, unknown>[] {
   if (!body || typeof body !== 'object') return [];
   const wrapped = (body as Record<string, unknown>)[key];
@@ -1062,6 +1244,20 @@ function renderOrg(o: SimOrganisation): string {
         `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(p.status)}</td></tr>`;
     })
     .join('\n');
+  const accountRows = o.accounts
+    .filter((a) => a.type === 'BANK')
+    .map((a) => `<tr><td>${escapeHtml(a.code)}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.currencyCode ?? o.baseCurrency)}</td>` +
+      `<td class="num" data-balance="${escapeHtml(a.code)}">${escapeHtml(formatScaled(balanceOf(o, a.accountId), 2))}</td></tr>`)
+    .join('\n');
+  const txnRows = [...o.bankTransactions.values()]
+    .map((t) => {
+      const bank = o.accounts.find((a) => a.accountId === t.accountId);
+      const lines = t.lineItems.map((li) => li.accountCode).join(', ');
+      return `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : 'Receive money')}</td><td>${escapeHtml(t.contact.name)}</td>` +
+        `<td class="num">${escapeHtml(formatScaled(t.total, 2))} ${escapeHtml(t.currencyCode)}</td><td>${escapeHtml(t.reference)}</td>` +
+        `<td>${escapeHtml(bank ? `${bank.code} ${bank.name}` : t.accountId)} → ${escapeHtml(lines)}</td><td>${escapeHtml(t.status)}</td></tr>`;
+    })
+    .join('\n');
   return `<section class="card">
 <h2>${escapeHtml(o.name)}</h2>
 <p class="muted">Short code ${escapeHtml(o.shortCode)} · base currency ${escapeHtml(o.baseCurrency)} · tenant ${escapeHtml(o.tenantId)}</p>
@@ -1074,6 +1270,16 @@ function renderOrg(o: SimOrganisation): string {
 <div class="scroll"><table>
 <thead><tr><th>Date</th><th>Invoice</th><th class="num">Amount</th><th>Reference</th><th>Account</th><th>Status</th></tr></thead>
 <tbody>${paymentRows || '<tr><td colspan="6" class="muted">No payments.</td></tr>'}</tbody>
+</table></div>
+<h2>Bank transactions</h2>
+<div class="scroll"><table>
+<thead><tr><th>Date</th><th>Type</th><th>Contact</th><th class="num">Amount</th><th>Reference</th><th>Accounts</th><th>Status</th></tr></thead>
+<tbody>${txnRows || '<tr><td colspan="7" class="muted">No bank transactions.</td></tr>'}</tbody>
+</table></div>
+<h2>Bank accounts</h2>
+<div class="scroll"><table>
+<thead><tr><th>Code</th><th>Name</th><th>Currency</th><th class="num">Balance</th></tr></thead>
+<tbody>${accountRows}</tbody>
 </table></div>
 </section>`;
 }

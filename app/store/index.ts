@@ -6,6 +6,9 @@ import { createCallbackStore } from './callbacks.js';
 import { createPaymentStore } from './payments.js';
 import { createJobStore } from './jobs.js';
 import { createRateLimitStore } from './rate-limits.js';
+import { createUserStore } from './users.js';
+import { createSessionStore } from './sessions.js';
+import { createDashboardStore } from './dashboard.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -17,6 +20,9 @@ export function createStores(db: Db, box: SecretBox) {
     payments: createPaymentStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
+    users: createUserStore(db),
+    sessions: createSessionStore(db),
+    dashboard: createDashboardStore(db),
   };
 }
 

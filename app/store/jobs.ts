@@ -121,7 +121,17 @@ export function createJobStore(db: Db) {
     async replay(id: number, now: Date): Promise<boolean> {
       const r = await db
         .updateTable('jobs')
-        .set({ state: 'queued', attempts: 0, run_at: now, locked_until: null, last_error: null, updated_at: now })
+        .set({
+          state: 'queued',
+          attempts: 0,
+          run_at: now,
+          locked_until: null,
+          last_error: null,
+          updated_at: now,
+          // As the admin's Retry does: record-payment uses the count for a fresh Xero Idempotency-Key
+          // (Xero would replay its stored refusal for the old key).
+          payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
+        })
         .where('id', '=', id)
         .where('state', 'in', ['needs_review', 'done'])
         .executeTakeFirst();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import type { MerchantsTable, MerchantStatus } from './schema.js';
+import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus } from './schema.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroCredentials } from '../clients/types.js';
 import type { Selectable } from 'kysely';
@@ -13,9 +13,20 @@ export interface Merchant {
   xenditSecretKey: string;
   callbackToken: string;
   mode: 'test' | 'live';
+  /** Default clearing bank account (Xero AccountID). */
   clearingAccountId: string;
+  /** Clearing accounts for other currencies, by ISO code. */
+  clearingAccounts: Record<string, string>;
+  /** Expense account (by code) that Xendit's fees are posted to. */
+  feeAccountCode: string | null;
+  feePosting: FeePosting;
   status: MerchantStatus;
   createdAt: Date;
+}
+
+/** The bank account a payment in this currency is recorded into. */
+export function clearingAccountFor(merchant: Merchant, currency: string): string {
+  return merchant.clearingAccounts[currency] ?? merchant.clearingAccountId;
 }
 
 export interface NewMerchant {
@@ -25,7 +36,13 @@ export interface NewMerchant {
   xenditSecretKey: string;
   callbackToken: string;
   clearingAccountId: string;
+  clearingAccounts?: Record<string, string>;
+  feeAccountCode?: string;
+  feePosting?: FeePosting;
 }
+
+/** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */
+export const DEFAULT_FEE_ACCOUNT_CODE = '404';
 
 export class ShortCodeTakenError extends Error {}
 
@@ -35,7 +52,7 @@ export function modeOfXenditKey(key: string): 'test' | 'live' {
 }
 
 export function createMerchantStore(db: Db, box: SecretBox) {
-  const toMerchant = (row: Selectable<MerchantsTable>): Merchant => ({
+  const toMerchant = (row: Selectable<MerchantsTable>, clearing: Selectable<ClearingAccountsTable>[]): Merchant => ({
     id: row.id,
     name: row.name,
     shortCode: row.short_code,
@@ -44,9 +61,19 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     callbackToken: box.open(row.callback_token_enc),
     mode: row.mode,
     clearingAccountId: row.clearing_account_id,
+    clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
+    feeAccountCode: row.fee_account_code,
+    feePosting: row.fee_posting,
     status: row.status,
     createdAt: row.created_at,
   });
+
+  const withClearing = async (rows: Selectable<MerchantsTable>[]): Promise<Merchant[]> => {
+    if (!rows.length) return [];
+    const clearing = await db.selectFrom('clearing_accounts').selectAll().where('merchant_id', 'in', rows.map((r) => r.id)).execute();
+    return rows.map((r) => toMerchant(r, clearing));
+  };
+  const one = async (row: Selectable<MerchantsTable> | undefined) => (row ? (await withClearing([row]))[0] : null);
 
   return {
     async add(m: NewMerchant): Promise<Merchant> {
@@ -65,33 +92,38 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           callback_token_enc: box.seal(m.callbackToken),
           mode: modeOfXenditKey(m.xenditSecretKey),
           clearing_account_id: m.clearingAccountId,
+          fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
+          fee_posting: m.feePosting ?? 'bank_transaction',
           status: 'active',
         })
         .onConflict((oc) => oc.column('short_code').doNothing())
         .returningAll()
         .executeTakeFirst();
       if (!inserted) throw new ShortCodeTakenError(`ShortCode ${m.shortCode} already belongs to another merchant`);
-      return toMerchant(inserted);
+      for (const [currency, accountId] of Object.entries(m.clearingAccounts ?? {})) {
+        await this.setClearingAccount(id, currency, accountId);
+      }
+      return (await this.byId(id))!;
+    },
+
+    async setClearingAccount(merchantId: string, currency: string, accountId: string): Promise<void> {
+      await db
+        .insertInto('clearing_accounts')
+        .values({ merchant_id: merchantId, currency, account_id: accountId })
+        .onConflict((oc) => oc.columns(['merchant_id', 'currency']).doUpdateSet({ account_id: accountId }))
+        .execute();
     },
 
     async byId(id: string): Promise<Merchant | null> {
-      const row = await db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
-      return row ? toMerchant(row) : null;
+      return one(await db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst());
     },
 
     async activeByShortCode(shortCode: string): Promise<Merchant | null> {
-      const row = await db
-        .selectFrom('merchants')
-        .selectAll()
-        .where('short_code', '=', shortCode)
-        .where('status', '=', 'active')
-        .executeTakeFirst();
-      return row ? toMerchant(row) : null;
+      return one(await db.selectFrom('merchants').selectAll().where('short_code', '=', shortCode).where('status', '=', 'active').executeTakeFirst());
     },
 
     async list(): Promise<Merchant[]> {
-      const rows = await db.selectFrom('merchants').selectAll().orderBy('created_at').execute();
-      return rows.map(toMerchant);
+      return withClearing(await db.selectFrom('merchants').selectAll().orderBy('created_at').execute());
     },
 
     async setStatus(id: string, status: MerchantStatus): Promise<boolean> {

@@ -1,7 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
-import type { PaymentsTable, SyncState } from './schema.js';
+import type { FeeState, PaymentsTable, SyncState } from './schema.js';
 import { int8 } from './int8.js';
+import { enqueueJob } from './jobs.js';
 import type { Currency } from '../money.js';
 
 export interface Payment {
@@ -18,9 +19,27 @@ export interface Payment {
   xeroPaymentId: string | null;
   syncState: SyncState;
   lastError: string | null;
+  /** null until the payment is in Xero. */
+  feeState: FeeState | null;
+  xeroFeeTxnId: string | null;
+  feeError: string | null;
+  /** What is in Xero when it is less than Xendit collected; null when it is all of it (or nothing yet). */
+  amountRecorded: number | null;
 }
 
-export type NewPayment = Omit<Payment, 'xeroPaymentId' | 'syncState' | 'lastError'>;
+export type NewPayment = Omit<Payment, 'xeroPaymentId' | 'syncState' | 'lastError' | 'feeState' | 'xeroFeeTxnId' | 'feeError' | 'amountRecorded'>;
+
+export interface InXero {
+  xeroPaymentId: string;
+  /** Set when less than the Xendit amount went into Xero. */
+  amountRecorded?: number;
+  /** Present: the payment needs a person (e.g. over-payment), even though part of it is in Xero. */
+  reviewReason?: string;
+  /** pending: a 'post-fee' job is queued in the same transaction. */
+  fee: 'pending' | 'not_needed';
+}
+
+export const POST_FEE_JOB = 'post-fee';
 
 const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   id: r.id,
@@ -36,6 +55,10 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   xeroPaymentId: r.xero_payment_id,
   syncState: r.sync_state,
   lastError: r.last_error,
+  feeState: r.fee_state,
+  xeroFeeTxnId: r.xero_fee_txn_id,
+  feeError: r.fee_error,
+  amountRecorded: r.amount_recorded === null ? null : int8(r.amount_recorded),
 });
 
 export function createPaymentStore(db: Db) {
@@ -70,12 +93,49 @@ export function createPaymentStore(db: Db) {
       return toPayment(row);
     },
 
-    async markRecorded(id: string, xeroPaymentId: string, now: Date): Promise<void> {
-      await db
-        .updateTable('payments')
-        .set({ xero_payment_id: xeroPaymentId, sync_state: 'recorded', last_error: null, updated_at: now })
-        .where('id', '=', id)
-        .execute();
+    /**
+     * The payment is in Xero. The fee job is queued in the same transaction, so a crash can never
+     * leave a recorded payment whose fee nobody will post.
+     */
+    async markInXero(p: Pick<Payment, 'id' | 'merchantId'>, x: InXero, now: Date): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('payments')
+          .set({
+            xero_payment_id: x.xeroPaymentId,
+            amount_recorded: x.amountRecorded ?? null,
+            sync_state: x.reviewReason ? 'needs_review' : 'recorded',
+            last_error: x.reviewReason ?? null,
+            fee_state: x.fee,
+            updated_at: now,
+          })
+          .where('id', '=', p.id)
+          .execute();
+        if (x.fee === 'pending') {
+          await enqueueJob(trx, { kind: POST_FEE_JOB, merchantId: p.merchantId, payload: { paymentId: p.id }, dedupeKey: `${POST_FEE_JOB}:${p.id}` }, now);
+        }
+      });
+    },
+
+    async markFeePosted(id: string, xeroFeeTxnId: string, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ fee_state: 'posted', xero_fee_txn_id: xeroFeeTxnId, fee_error: null, updated_at: now }).where('id', '=', id).execute();
+    },
+
+    async markFeeNotNeeded(id: string, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ fee_state: 'not_needed', fee_error: null, updated_at: now }).where('id', '=', id).execute();
+    },
+
+    async markFeeNeedsReview(id: string, reason: string, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ fee_state: 'needs_review', fee_error: reason, updated_at: now }).where('id', '=', id).execute();
+    },
+
+    async noteFeeError(id: string, error: string, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ fee_error: error, updated_at: now }).where('id', '=', id).execute();
+    },
+
+    async byId(id: string): Promise<Payment | null> {
+      const r = await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toPayment(r) : null;
     },
 
     async markNeedsReview(id: string, reason: string, now: Date): Promise<void> {

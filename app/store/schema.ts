@@ -9,6 +9,8 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 export type MerchantStatus = 'active' | 'disconnected' | 'disabled';
 export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superseded';
 export type SyncState = 'pending' | 'recorded' | 'needs_review';
+export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review';
+export type FeePosting = 'bank_transaction' | 'off';
 export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
 
 export interface MerchantsTable {
@@ -25,9 +27,16 @@ export interface MerchantsTable {
   clearing_account_id: string;
   fee_account_code: string | null;
   sales_account_code: string | null;
+  fee_posting: Generated<FeePosting>;
   status: MerchantStatus;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface ClearingAccountsTable {
+  merchant_id: string;
+  currency: string;
+  account_id: string;
 }
 
 export interface CheckoutsTable {
@@ -71,6 +80,10 @@ export interface PaymentsTable {
   xero_payment_id: string | null;
   sync_state: SyncState;
   last_error: string | null;
+  fee_state: FeeState | null;
+  xero_fee_txn_id: string | null;
+  fee_error: string | null;
+  amount_recorded: Int8 | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -97,11 +110,48 @@ export interface RateLimitsTable {
   hits: number;
 }
 
+export type UserRole = 'operator' | 'merchant';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: UserRole;
+  merchant_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string | null;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  key: string;
+  window_start: Timestamp;
+  count: number;
+}
+
 export interface Database {
   merchants: MerchantsTable;
+  clearing_accounts: ClearingAccountsTable;
   checkouts: CheckoutsTable;
   callback_events: CallbackEventsTable;
   payments: PaymentsTable;
   jobs: JobsTable;
   rate_limits: RateLimitsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  setup_tokens: SetupTokensTable;
+  login_attempts: LoginAttemptsTable;
 }

@@ -6,9 +6,9 @@ import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import type { Checkout } from '../store/checkouts.js';
 import type { Payment } from '../store/payments.js';
-import type { Merchant } from '../store/merchants.js';
+import { clearingAccountFor, type Merchant } from '../store/merchants.js';
 import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway } from '../clients/types.js';
-import { toDecimal, type Currency } from '../money.js';
+import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
 import type { CrashHook } from './crash-points.js';
 
@@ -21,7 +21,8 @@ export interface RecordPaymentDeps {
   crash?: CrashHook;
 }
 
-const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string() });
+/** retry: how many times someone pressed Retry after a refusal (see recordOnce's Idempotency-Key). */
+const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
 
 /** Reference on the Xero payment: how a retry finds what an earlier attempt already created. */
 export function paymentReference(xenditInvoiceId: string): string {
@@ -36,7 +37,7 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
   const crash = deps.crash ?? (() => undefined);
   return async (job: Job): Promise<void> => {
     crash('after-claim');
-    const { merchantId, xenditInvoiceId } = Payload.parse(job.payload);
+    const { merchantId, xenditInvoiceId, retry = 0 } = Payload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
@@ -60,12 +61,18 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     if (mismatch) return needsReview(deps, payment, mismatch);
 
     try {
-      const xeroPaymentId = await createOnce(deps, merchant, checkout, payment);
+      const outcome = await recordOnce(deps, merchant, checkout, payment, retry);
       crash('after-xero-accepted');
-      await deps.stores.payments.markRecorded(payment.id, xeroPaymentId, deps.clock());
+      await deps.stores.payments.markInXero(payment, { ...outcome, fee: feeToPost(merchant, payment) }, deps.clock());
       crash('after-store');
-      deps.logger.info({ paymentId: payment.id, xeroPaymentId }, 'payment recorded in Xero');
+      if (outcome.reviewReason) {
+        deps.logger.warn({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId, reason: outcome.reviewReason }, 'payment partly recorded in Xero');
+        throw new NeedsReview(outcome.reviewReason);
+      }
+      deps.logger.info({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId }, 'payment recorded in Xero');
     } catch (err) {
+      if (err instanceof NeedsReview) throw err;
+      if (err instanceof Unrecordable) return needsReview(deps, payment, err.message);
       if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the payment: ${err.message}`);
       await deps.stores.payments.noteError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
       throw err;
@@ -73,22 +80,90 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
   };
 }
 
-/** Look before writing: Xero's Idempotency-Key lasts minutes, our Reference lasts forever. */
-async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment): Promise<string> {
+/** Whether a 'post-fee' job follows the payment. */
+export function feeToPost(merchant: Merchant, payment: Payment): 'pending' | 'not_needed' {
+  return merchant.feePosting !== 'off' && payment.fee !== null && payment.fee > 0 ? 'pending' : 'not_needed';
+}
+
+/** Nothing can go into Xero without a person: the message says exactly why. */
+class Unrecordable extends Error {}
+
+interface Outcome {
+  xeroPaymentId: string;
+  amountRecorded?: number;
+  reviewReason?: string;
+}
+
+/**
+ * Look before writing: Xero's Idempotency-Key lasts minutes, our Reference lasts forever. Before
+ * creating, the invoice is read again: what Xero would refuse with a 400 (currency, closed
+ * invoice, more than is due) is decided here with the exact figures instead. Xero replays a stored
+ * answer, refusals included, for a repeated key, so a manual retry after the merchant fixed the
+ * cause needs a key of its own.
+ */
+async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment, retry: number): Promise<Outcome> {
+  const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
   const existing = await deps.xero.findPaymentsByReference(merchant.xero, checkout.xeroInvoiceId, payment.reference);
-  if (existing.length > 0) return existing[0].paymentId;
+  if (existing.length > 0) {
+    const inXero = existing.reduce((sum, p) => sum + minorOf(p.amount, payment.currency, 'a payment in Xero'), 0);
+    if (inXero >= payment.amount) return { xeroPaymentId: existing[0].paymentId };
+    return {
+      xeroPaymentId: existing[0].paymentId,
+      amountRecorded: inXero,
+      reviewReason: `over-payment: paid ${money(payment.amount)} at Xendit, ${money(inXero)} recorded in Xero (${checkout.invoiceNumber}), ${money(payment.amount - inXero)} unrecorded`,
+    };
+  }
+
+  const invoice = await deps.xero.getInvoice(merchant.xero, checkout.xeroInvoiceId);
+  if (!invoice) throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} no longer exists`);
+  if (invoice.status !== 'AUTHORISED' && invoice.status !== 'PAID') {
+    throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is ${invoice.status}: ${money(payment.amount)} paid at Xendit is unrecorded`);
+  }
+  await checkCurrencies(deps, merchant, checkout, payment, invoice.currencyCode);
+
+  const due = minorOf(invoice.amountDue, payment.currency, `the amount due on ${checkout.invoiceNumber}`);
+  const fits = Math.min(payment.amount, Math.max(due, 0));
+  const over = payment.amount - fits;
+  const reason = `over-payment: paid ${money(payment.amount)} at Xendit, due was ${money(due)} in Xero (${checkout.invoiceNumber}), ${money(over)} unrecorded`;
+  if (fits === 0) throw new Unrecordable(reason);
+
   const created = await deps.xero.createPayment(
     merchant.xero,
     {
       invoiceId: checkout.xeroInvoiceId,
-      accountId: merchant.clearingAccountId,
+      accountId: clearingAccountFor(merchant, payment.currency),
       date: localDate(payment.paidAt, payment.currency),
-      amount: toDecimal(payment.amount, payment.currency),
+      amount: toDecimal(fits, payment.currency),
       reference: payment.reference,
     },
-    `xendit-payment-${payment.id}`,
+    retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`,
   );
-  return created.paymentId;
+  return over > 0 ? { xeroPaymentId: created.paymentId, amountRecorded: fits, reviewReason: reason } : { xeroPaymentId: created.paymentId };
+}
+
+/** Xero takes a payment only into a bank account of the invoice's currency (without a rate we do not have). */
+async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment, invoiceCurrency: string): Promise<void> {
+  if (invoiceCurrency !== payment.currency) {
+    throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is now in ${invoiceCurrency}, Xendit was paid in ${payment.currency}`);
+  }
+  const accountId = clearingAccountFor(merchant, payment.currency);
+  const account = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId);
+  if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero`);
+  if (account.currencyCode && account.currencyCode !== invoiceCurrency) {
+    throw new Unrecordable(
+      `currency mismatch: the clearing account ${account.name} is in ${account.currencyCode}, invoice ${checkout.invoiceNumber} is in ${invoiceCurrency}; ` +
+        `configure a clearing account in ${invoiceCurrency} (merchants add --clearing-account ${invoiceCurrency}=ID) to record ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`,
+    );
+  }
+}
+
+function minorOf(decimal: string, currency: Currency, what: string): number {
+  try {
+    return toMinor(decimal, currency);
+  } catch (err) {
+    if (err instanceof AmountError) throw new Unrecordable(`${what} (${decimal} ${currency}) cannot be handled in ${currency}: ${err.message}`);
+    throw err;
+  }
 }
 
 function paymentFrom(merchant: Merchant, checkout: Checkout, x: XenditInvoice, now: Date) {

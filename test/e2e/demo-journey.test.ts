@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as cheerio from 'cheerio';
@@ -10,6 +11,8 @@ import { freePort, spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
  * clicks through the demo: home page → Pay with Xendit → simulated Xendit checkout → Pay →
  * callback → worker → the simulated Xero shows the invoice PAID with one payment.
  */
+const CHROMIUM = '/usr/bin/chromium';
+
 describe('demo journey (npm start, no configuration)', function () {
   this.timeout(90_000);
   let gw: Spawned;
@@ -59,8 +62,36 @@ describe('demo journey (npm start, no configuration)', function () {
       const text = xero('body').text();
       return /INV-0001[\s\S]*?PAID/.test(text) ? true : undefined;
     });
+    // 400 000 IDR paid, Xendit's 2.9 % fee (11 600) posted as Spend Money: the clearing account
+    // holds what Xendit settles.
+    await waitFor('the fee to be posted in the Xero simulator', async () => {
+      const xero = cheerio.load(await (await get('/_sim/xero/')).text());
+      return xero('[data-balance="090"]').text() === '388400.00' ? true : undefined;
+    });
+    const xero = cheerio.load(await (await get('/_sim/xero/')).text());
+    assert.match(xero('body').text(), /Spend money\s*Xendit\s*11600\.00 IDR\s*Xendit fee \w+090 Xendit → 404/);
     const again = await get(payLink);
     assert.equal(again.status, 200, 'clicking the link again says already paid');
+  });
+
+  it('offers the first-run setup link on the home page and in the log, and drops it once used', async () => {
+    const home = cheerio.load(await (await get('/')).text());
+    const link = home('#setup-link a').attr('href')!;
+    assert.match(link, /^http:\/\/localhost:\d+\/admin\/setup\/[\w-]{43}$/);
+    assert.ok(gw.output().includes(link), 'the same link is in the log');
+
+    const form = await get(link);
+    assert.equal(form.status, 200);
+    const cookie = form.headers.get('set-cookie')!.split(';')[0];
+    const csrf = cheerio.load(await form.text())('input[name=_csrf]').val() as string;
+    const body = new URLSearchParams({ _csrf: csrf, email: 'ops@demo.test', password: 'demo operator password', confirm: 'demo operator password' });
+    const created = await fetch(link, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
+    assert.equal(created.status, 303);
+    assert.equal(created.headers.get('location'), '/admin');
+
+    const after = cheerio.load(await (await get('/')).text());
+    assert.equal(after('#setup-link').length, 0);
+    assert.equal((await get(link)).status, 410);
   });
 
   it('shows the other demo cases: part-paid, paid, voided', async () => {
@@ -68,6 +99,39 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal((await get('/pay?invoiceNo=INV-0005&shortCode=!DEMO1')).status, 409);
     const partPaid = await get('/pay?invoiceNo=INV-0003&shortCode=!DEMO1');
     assert.equal(partPaid.status, 303);
+  });
+
+  it('clicks through in a real browser (Chromium) with no CSP violation', async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} missing: .ci/run installs it`);
+      console.warn(`\n  NOTICE: ${CHROMIUM} not installed (apt-get install chromium); skipping the browser run\n`);
+      return this.skip();
+    }
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'id-ID' });
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(base + '/');
+      await page.click('tr:has-text("INV-0002") a:has-text("Pay with Xendit")');
+      await page.waitForURL(/\/_sim\/xendit\/checkout\//);
+      assert.match(await page.textContent('body') ?? '', /PHP\s*2[.,]?450[.,]50/);
+      await page.click('button:has-text("Pay")');
+      await page.waitForURL(/\/pay\/return/);
+      assert.equal((await page.textContent('h1'))?.trim(), 'Terima kasih atas pembayaran Anda');
+      await waitFor('INV-0002 to be PAID in the simulated Xero', async () => {
+        await page.goto(base + '/');
+        const status = await page.textContent('tr:has-text("INV-0002") .badge');
+        return status?.trim() === 'PAID' ? true : undefined;
+      });
+      assert.deepEqual(problems, [], 'no console errors or CSP violations');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('refuses a second process on the same embedded database with a clear message', async () => {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { sql } from 'kysely';
 import { loadConfig } from '../../config/index.js';
-import { createApp } from '../../app/server.js';
+import { createApp, type AppDeps } from '../../app/server.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
 import { createWorker } from '../../app/worker.js';
@@ -27,11 +27,14 @@ export function manualClock(start = new Date('2026-11-25T03:00:00Z')) {
 
 export interface Harness {
   app: ReturnType<typeof createApp>;
+  /** What app was built from, to build a variant (another logger, say). */
+  deps: AppDeps;
   baseUrl: string;
   stores: Stores;
   merchant: Merchant;
   tenantId: string;
   clearingAccountId: string;
+  clearingPhpAccountId: string;
   clock: ReturnType<typeof manualClock>;
   sims: Awaited<ReturnType<typeof getSims>>;
   worker: ReturnType<typeof createWorker>;
@@ -59,6 +62,7 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number; env
   const creds = { clientId: `client-${n}`, clientSecret: `secret-${n}`, shortCode: `!T${n}x`, xenditKey: `xnd_development_k${n}`, token: `cb-token-${n}` };
   const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Test', shortCode: creds.shortCode, baseCurrency: 'IDR' });
   const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+  const clearingPhp = sims.xero.addAccount(org.tenantId, { code: '092', name: 'Xendit PHP', type: 'BANK', currencyCode: 'PHP' });
   const merchant = await stores.merchants.add({
     name: 'Toko Test',
     shortCode: creds.shortCode,
@@ -66,13 +70,14 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number; env
     xenditSecretKey: creds.xenditKey,
     callbackToken: creds.token,
     clearingAccountId: clearing.accountId,
+    clearingAccounts: { PHP: clearingPhp.accountId },
   });
 
   const worker = createWorker({ stores, xero: sims.xeroClient, xendit: sims.xenditClient, clock, logger });
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const app = createApp({
+  const deps: AppDeps = {
     config: loadConfig({ PUBLIC_URL: baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'silent', ...opts.env }),
     stores,
     xero: sims.xeroClient,
@@ -80,7 +85,8 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number; env
     clock,
     logger,
     creationWaitMs: opts.creationWaitMs,
-  });
+  };
+  const app = createApp(deps);
   server.on('request', app);
 
   const callbackPath = callbackPathFor(merchant.id);
@@ -88,11 +94,13 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number; env
 
   return {
     app,
+    deps,
     baseUrl,
     stores,
     merchant,
     tenantId: org.tenantId,
     clearingAccountId: clearing.accountId,
+    clearingPhpAccountId: clearingPhp.accountId,
     clock,
     sims,
     worker,

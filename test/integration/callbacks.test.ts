@@ -5,7 +5,10 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createHttpServer } from '../../app/http.js';
 import { describeEachDatabase } from '../helpers/db.js';
+import { Writable } from 'node:stream';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { createLogger } from '../../app/bootstrap.js';
+import { createApp } from '../../app/server.js';
 
 describeEachDatabase('POST /callbacks/xendit/:merchantId', ({ db }) => {
   let h: Harness;
@@ -40,6 +43,28 @@ describeEachDatabase('POST /callbacks/xendit/:merchantId', ({ db }) => {
     assert.equal(await h.count('jobs'), 1);
     const checkout = await h.stores.checkouts.forXenditInvoice(h.merchant.id, x.id, x.external_id);
     assert.equal(checkout?.status, 'paid');
+  });
+
+  it('still records a payment for a merchant disabled after the customer paid', async () => {
+    const { x } = await openCheckout();
+    await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
+    await post(h.callbackPath, { id: x.id, external_id: x.external_id, status: 'PAID' }).expect(200);
+    assert.equal(await h.count('jobs'), 1);
+  });
+
+  it('never writes secrets to the logs', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ logLevel: 'debug' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    const app = createApp({ ...h.deps, logger });
+    const { x } = await openCheckout();
+    await request(app).post(h.callbackPath).set('x-callback-token', token).send({ id: x.id, external_id: x.external_id, status: 'PAID' }).expect(200);
+    await request(app).post(h.callbackPath).set('x-callback-token', 'wrong-guess').send({}).expect(401);
+    await request(app).get(h.payUrl('nope')).set('Authorization', 'Bearer abc.def').expect(404);
+    const log = lines.join('');
+    assert.ok(log.includes(h.callbackPath), 'requests are logged');
+    for (const secret of [token, 'wrong-guess', 'abc.def', h.merchant.xenditSecretKey, h.merchant.xero.clientSecret]) {
+      assert.ok(!log.includes(secret), `log contains ${secret}`);
+    }
   });
 
   it('absorbs duplicates: same event twice → one event, one job', async () => {

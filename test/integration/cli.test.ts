@@ -68,6 +68,18 @@ for (const engine of ENGINES) {
       for (const s of secrets) assert.ok(!r.out.includes(s) && !r.err.includes(s), 'no secret printed');
     });
 
+    it('takes one clearing account per extra currency and explains a malformed one', async () => {
+      const ok = await cli(...addArgs(['--short-code', '!CLI7', '--clearing-account', 'PHP=acc-php', '--clearing-account', 'USD=acc-usd', '--json']));
+      assert.equal(ok.code, 0, ok.err);
+      const list = JSON.parse((await cli('merchants', 'list', '--json')).out);
+      const added = list.find((m: { shortCode: string }) => m.shortCode === '!CLI7');
+      assert.deepEqual(added.clearingAccounts, { PHP: 'acc-php', USD: 'acc-usd' });
+      assert.equal(added.clearingAccountId, 'acc-1');
+      const bad = await cli(...addArgs(['--short-code', '!CLI6', '--clearing-account', 'php:acc']));
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /CURRENCY=ACCOUNT_ID/);
+    });
+
     it('refuses a second merchant with the same ShortCode', async () => {
       const r = await cli(...addArgs(['--short-code', '!CLI9']));
       assert.equal(r.code, 2);
@@ -79,11 +91,53 @@ for (const engine of ENGINES) {
       const { id } = JSON.parse(added.out);
       const list = await cli('merchants', 'list', '--json');
       const rows = JSON.parse(list.out);
-      assert.equal(rows.length, 2);
+      assert.equal(rows.length, 3);
       for (const s of secrets) assert.ok(!list.out.includes(s));
       assert.equal((await cli('merchants', 'disable', id)).code, 0);
       const after = JSON.parse((await cli('merchants', 'list', '--json')).out);
       assert.equal(after.find((m: { id: string }) => m.id === id).status, 'disabled');
+    });
+
+    it('stores the fee account (default 404 Bank Fees) and the fee posting mode', async () => {
+      const custom = JSON.parse((await cli(...addArgs(['--short-code', '!CLF1', '--fee-account-code', '6100', '--json']))).out);
+      const off = JSON.parse((await cli(...addArgs(['--short-code', '!CLF2', '--fee-posting', 'off', '--json']))).out);
+      const rows = JSON.parse((await cli('merchants', 'list', '--json')).out) as { id: string; shortCode: string; feeAccountCode: string; feePosting: string }[];
+      const pick = (id: string) => rows.find((m) => m.id === id)!;
+      assert.deepEqual([pick(custom.id).feeAccountCode, pick(custom.id).feePosting], ['6100', 'bank_transaction']);
+      assert.deepEqual([pick(off.id).feeAccountCode, pick(off.id).feePosting], ['404', 'off']);
+      const bad = await cli(...addArgs(['--short-code', '!CLF3', '--fee-posting', 'manual_journal']));
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /--fee-posting must be bank_transaction or off/);
+    });
+
+    it('prints the reconciliation report as CSV, exiting 1 while a row is flagged', async () => {
+      const sims = await getSims();
+      const org = [...sims.xero.state.orgs.values()].find((o) => o.clientId === 'cli-client')!;
+      const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLR1', '--json']).map((a) => (a === 'acc-1' ? clearing.accountId : a)))).out);
+      sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
+      const x = await sims.xenditClient.createInvoice(secrets[1], {
+        externalId: 'cli-report-1', currency: 'IDR', amount: 150000, description: 'Kopi',
+        successRedirectUrl: 'https://gw.example.com/ok', failureRedirectUrl: 'https://gw.example.com/no', invoiceDurationSeconds: 3600,
+      });
+      await sims.xendit.pay(x.id, { sendCallback: false });
+      const inv = sims.xero.addInvoice({ tenantId: org.tenantId, contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', unitAmount: '150000' }] });
+      sims.xero.recordPayment(org.tenantId, inv.invoiceId, '150000', clearing.accountId, `Xendit ${x.id}`);
+
+      const today = new Date().toISOString().slice(0, 10);
+      const r = await cli('report', '--merchant', id, '--from', '2026-01-01', '--to', today > '2026-12-31' ? today : '2026-12-31', '--csv');
+      assert.equal(r.code, 1, r.err);
+      const lines = r.out.split('\r\n');
+      assert.equal(lines[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
+      assert.match(lines[1], new RegExp(`^\\d{4}-\\d{2}-\\d{2},${x.id},IDR,150000.00,4350.00,150000.00,,fee_missing,fee 4350.00 not posted$`));
+      assert.equal(lines.length, 2);
+
+      const empty = await cli('report', '--merchant', id, '--from', '2020-01-01', '--to', '2020-01-31');
+      assert.equal(empty.code, 0);
+      assert.match(empty.out, /No Xendit payments and no clearing account activity in this range\.\nRECONCILED$/);
+      const bad = await cli('report', '--merchant', id, '--from', '2020-02-01', '--to', '2020-01-01');
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /--from is after --to/);
     });
 
     it('explains missing options and unknown commands', async () => {
@@ -176,7 +230,7 @@ for (const engine of ENGINES) {
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /queued again/);
       const job = await withStores((stores) => stores.jobs.byId(ids.review));
-      assert.deepEqual([job?.state, job?.attempts, job?.lastError], ['queued', 0, null]);
+      assert.deepEqual([job?.state, job?.attempts, job?.lastError, job?.payload.retry], ['queued', 0, null, 1], 'fresh attempts and a fresh Xero Idempotency-Key');
 
       const refused = await cli('jobs', 'replay', String(ids.queued));
       assert.equal(refused.code, 2);

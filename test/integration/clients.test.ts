@@ -176,7 +176,7 @@ describe('gateway clients against the simulators', function () {
       const { creds, bank, invoice } = seed();
       const { invoiceId } = invoice();
       const first = await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '450.25', 'Xendit a'), 'key-a');
-      assert.deepEqual({ ...first, paymentId: 'x' }, { paymentId: 'x', invoiceId, reference: 'Xendit a', amount: '450.25', status: 'AUTHORISED' });
+      assert.deepEqual({ ...first, paymentId: 'x' }, { paymentId: 'x', invoiceId, reference: 'Xendit a', amount: '450.25', status: 'AUTHORISED', date: '2026-11-25', accountId: bank.accountId });
       let inv = await s.xeroClient.getInvoice(creds, invoiceId);
       assert.equal(inv?.amountDue, '2000.25');
       assert.equal(inv?.status, 'AUTHORISED');
@@ -199,6 +199,56 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual(found, [mine]);
       s.xero.paymentsOf(a).forEach((p) => (p.status = 'DELETED'));
       assert.deepEqual(await s.xeroClient.findPaymentsByReference(creds, a, 'Xendit "x"\\1'), []);
+    });
+
+    const spend = (bankAccountId: string, reference: string, amount = '73.51', accountCode = '404') => ({
+      type: 'SPEND' as const,
+      bankAccountId,
+      contactName: 'Xendit',
+      date: '2026-11-25',
+      reference,
+      currencyCode: 'PHP',
+      lineItems: [{ description: 'Xendit fee', accountCode, amount }],
+    });
+
+    it('creates Spend Money bank transactions and finds them by exact reference, live ones only', async () => {
+      const { creds, bank, org } = seed();
+      const mine = await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'Xendit fee "a"\\1'), 'bt-1');
+      assert.deepEqual(mine, {
+        bankTransactionId: mine.bankTransactionId,
+        type: 'SPEND',
+        bankAccountId: bank.accountId,
+        reference: 'Xendit fee "a"\\1',
+        currencyCode: 'PHP',
+        total: '73.51',
+        status: 'AUTHORISED',
+        lineItems: [{ description: 'Xendit fee', accountCode: '404', lineAmount: '73.51' }],
+        date: '2026-11-25',
+      });
+      await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'xendit fee "A"\\1'), 'bt-2'); // other case
+      await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'Xendit fee b'), 'bt-3');
+      assert.deepEqual(await s.xeroClient.findBankTransactionsByReference(creds, 'Xendit fee "a"\\1'), [mine]);
+      assert.equal(s.xero.balanceOf(org.tenantId, bank.accountId), -3n * 7351n);
+      s.xero.bankTransactionsOf(org.tenantId)[0].status = 'DELETED';
+      assert.deepEqual(await s.xeroClient.findBankTransactionsByReference(creds, 'Xendit fee "a"\\1'), []);
+      const again = await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'Xendit fee "a"\\1'), 'bt-1');
+      assert.equal(again.bankTransactionId, mine.bankTransactionId, 'Idempotency-Key replayed');
+    });
+
+    it('rejects bank transactions Xero refuses, with Xero\'s message', async () => {
+      const { creds, bank, org } = seed();
+      const sales = s.xero.bankAccountFor(org.tenantId, '200');
+      const cases: [ReturnType<typeof spend>, RegExp][] = [
+        [spend(bank.accountId, 'r', '1', '999'), /Account code '999' is not a valid code/],
+        [spend(sales.accountId, 'r'), /is not a bank account/],
+        [{ ...spend(bank.accountId, 'r'), currencyCode: 'IDR' }, /must match the bank account currency \(PHP\)/],
+        [spend(bank.accountId, 'r', '0'), /must be positive/],
+      ];
+      for (const [txn, message] of cases) {
+        const err = await rejectsWith(s.xeroClient.createBankTransaction(creds, txn, `bad-${String(message)}`), 'rejected');
+        assert.match(err.message, message);
+      }
+      assert.equal(s.xero.bankTransactionsOf(org.tenantId).length, 0);
     });
 
     it('rejects payments Xero refuses, with Xero\'s message, and records nothing', async () => {
@@ -323,6 +373,20 @@ describe('gateway clients against the simulators', function () {
       await rejectsWith(client.getOrganisation({ clientId: 'a', clientSecret: 'b', tenantId: '' }), 'unavailable');
     });
 
+    it('repeats a read once when the connection is reset, but never a payment', async () => {
+      const { creds, bank, invoice } = seed();
+      const { invoiceId, invoiceNumber } = invoice();
+      await s.xeroClient.getOrganisation(creds);
+      s.xero.faults.resetConnection(1);
+      assert.equal((await s.xeroClient.findInvoiceByNumber(creds, invoiceNumber))?.invoiceId, invoiceId);
+      s.xero.faults.resetConnection(2);
+      await rejectsWith(s.xeroClient.findInvoiceByNumber(creds, invoiceNumber), 'unavailable');
+      s.xero.faults.resetConnection(1, { method: 'POST' });
+      await rejectsWith(s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '1', 'Xendit reset'), 'reset-key'), 'unavailable');
+      assert.equal(s.xero.faults.armed, 0);
+      assert.equal(s.xero.paymentsOf(invoiceId).length, 0, 'the reset write was neither saved nor repeated');
+    });
+
     it('reports a dropped answer as unavailable, though the payment was saved and can be found', async () => {
       const { creds, bank, invoice } = seed();
       const { invoiceId } = invoice();
@@ -333,6 +397,23 @@ describe('gateway clients against the simulators', function () {
       assert.equal(found.length, 1);
       assert.equal(found[0].amount, '2450.5');
       assert.equal((await s.xeroClient.getInvoice(creds, invoiceId))?.status, 'PAID');
+    });
+
+    it('lists every payment into an account and every bank transaction on it, across pages of 100', async () => {
+      const { creds, bank, invoice, org } = seed();
+      s.xero.limits.perMinute = 1000; // restored by resetSims()
+      const savings = s.xero.bankAccountFor(org.tenantId, 'Business Savings Account');
+      const { invoiceId } = invoice({ lineItems: [{ description: 'x', unitAmount: '100000' }] });
+      for (let i = 0; i < 205; i++) s.xero.recordPayment(org.tenantId, invoiceId, '1', bank.accountId, `P${i}`);
+      s.xero.recordPayment(org.tenantId, invoiceId, '7', savings.accountId, 'elsewhere');
+      for (let i = 0; i < 101; i++) await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, `F${i}`, '0.01'), `page-${i}`);
+      const payments = await s.xeroClient.listPaymentsToAccount(creds, bank.accountId);
+      assert.equal(payments.length, 205);
+      assert.equal(new Set(payments.map((p) => p.reference)).size, 205);
+      assert.ok(payments.every((p) => p.accountId === bank.accountId && /^\d{4}-\d{2}-\d{2}$/.test(p.date ?? '')));
+      const txns = await s.xeroClient.listBankTransactionsOfAccount(creds, bank.accountId);
+      assert.equal(txns.length, 101);
+      assert.deepEqual(await s.xeroClient.listBankTransactionsOfAccount(creds, savings.accountId), []);
     });
 
     it('shows the simulated Xero page, escaped, without inline script or style', async () => {
@@ -457,6 +538,23 @@ describe('gateway clients against the simulators', function () {
       const found = await s.xenditClient.findInvoicesByExternalId(secretKey, 'xero-inv-1');
       assert.deepEqual(found.map((i) => i.id).sort(), [a.id, b.id].sort());
       assert.deepEqual(await s.xenditClient.findInvoicesByExternalId(secretKey, 'nope'), []);
+    });
+
+    it('lists paid invoices by paid date across pages, newest first', async () => {
+      const { secretKey } = seed();
+      const paidIds: string[] = [];
+      for (let i = 0; i < 103; i++) {
+        const inv = await s.xenditClient.createInvoice(secretKey, newInvoice({ externalId: `ext-${i}` }));
+        if (i < 102) {
+          await s.xendit.pay(inv.id, { sendCallback: false });
+          paidIds.push(inv.id);
+        }
+      }
+      const now = Date.now();
+      const all = await s.xenditClient.listPaidInvoices(secretKey, { paidAfter: new Date(now - 3600_000), paidBefore: new Date(now + 3600_000) });
+      assert.deepEqual(all.map((i) => i.id).sort(), [...paidIds].sort(), 'the unpaid one is left out, nothing twice');
+      assert.ok(all.every((i) => i.status === 'PAID' && i.paidAt && i.feesPaidAmount !== undefined));
+      assert.deepEqual(await s.xenditClient.listPaidInvoices(secretKey, { paidAfter: new Date(now + 3600_000), paidBefore: new Date(now + 7200_000) }), []);
     });
 
     it('expires an invoice; expiring a paid one is rejected', async () => {

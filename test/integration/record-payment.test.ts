@@ -19,7 +19,7 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
   }
 
   const xeroPayments = (invoiceId: string) => h.sims.xero.paymentsOf(invoiceId).filter((p) => p.status !== 'DELETED');
-  const jobStates = async () => (await h.stores.jobs.list()).map((j) => j.state);
+  const jobStates = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-payment').map((j) => j.state);
 
   it('records the Xero payment into the clearing account with the Xendit fee, from a real PAID callback', async () => {
     const { inv, x } = await clickPay();
@@ -39,6 +39,17 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
     assert.equal(p?.xeroPaymentId, payments[0].paymentId);
     assert.ok(p?.fee && p.fee > 0, 'fee stored');
     assert.deepEqual(await jobStates(), ['done']);
+  });
+
+  it('records a PHP payment into the PHP clearing account (a Xero bank account has one currency)', async () => {
+    const { inv, x } = await clickPay({ currency: 'PHP', lineItems: [{ description: 'Barako', quantity: '2', unitAmount: '1225.25' }] });
+    assert.equal(x.amount, 2450.5);
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    const [payment] = xeroPayments(inv.invoiceId);
+    assert.equal(payment.accountId, h.clearingPhpAccountId);
+    assert.equal(payment.amount, 245050n);
+    assert.equal(h.sims.xero.findInvoice(inv.invoiceId)?.status, 'PAID');
   });
 
   it('records exactly one Xero payment for 50 concurrent duplicate PAID callbacks', async () => {
@@ -99,18 +110,30 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
     assert.deepEqual(await jobStates(), ['done']);
   });
 
-  it('puts a payment Xero refuses (400: invoice voided meanwhile) in needs_review, without a retry loop', async () => {
+  it('puts a payment for an invoice voided meanwhile in needs_review, without a retry loop', async () => {
     const { inv, x } = await clickPay();
     h.sims.xero.findInvoice(inv.invoiceId)!.status = 'VOIDED';
     await h.sims.xendit.pay(x.id);
     await h.worker.drain();
     const [job] = await h.stores.jobs.list();
     assert.equal(job.state, 'needs_review');
-    assert.match(job.lastError ?? '', /Xero refused/);
+    assert.match(job.lastError ?? '', /is VOIDED: 150000 IDR paid at Xendit is unrecorded/);
     const p = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
     assert.equal(p?.syncState, 'needs_review');
     h.clock.advance(24 * 3600_000);
     assert.equal(await h.worker.drain(), 0);
+    assert.equal(xeroPayments(inv.invoiceId).length, 0);
+  });
+
+  it('puts a payment Xero still refuses (400 from createPayment) in needs_review with Xero\'s words', async () => {
+    const { inv, x } = await clickPay();
+    h.sims.xero.faults.failNext(1, 400, { method: 'POST', path: '/api.xro/2.0/Payments' });
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    const p = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(p?.syncState, 'needs_review');
+    assert.match(p?.lastError ?? '', /^Xero refused the payment: xero rejected \(400\)/);
+    assert.deepEqual(await jobStates(), ['needs_review']);
     assert.equal(xeroPayments(inv.invoiceId).length, 0);
   });
 

@@ -1,0 +1,17 @@
+import type { MessageKey } from '../errors.js';
+
+/** Error pages of /admin, written for merchants and operators rather than paying customers. */
+export const ADMIN_PAGE: Record<MessageKey, { title: string; body: string }> = {
+  badRequest: { title: 'Bad request', body: 'The request could not be understood. Go back and try again.' },
+  notFound: { title: 'Page not found', body: 'There is nothing here, or it belongs to another account.' },
+  alreadyPaid: { title: 'Already paid', body: 'This invoice is already paid.' },
+  notPayable: { title: 'Not payable', body: 'This invoice cannot be paid.' },
+  unsupportedCurrency: { title: 'Unsupported currency', body: 'Xendit cannot collect this currency.' },
+  unavailable: { title: 'Temporarily unavailable', body: 'A service we depend on did not answer. Try again in a minute.' },
+  internal: { title: 'Something went wrong', body: 'The error was logged. Try again in a minute.' },
+  forbidden: { title: 'This form has expired', body: 'The page was open too long or came from elsewhere. Go back, reload the page and submit it again.' },
+  tooMany: { title: 'Too many requests', body: 'Please wait a minute and try again.' },
+  tooManyRequests: { title: 'Too many sign-in attempts', body: 'For your safety, sign-in is paused for this e-mail address. Try again in 15 minutes.' },
+  linkExpired: { title: 'This setup link no longer works', body: 'It was already used, has expired (links last 24 hours), or an operator already exists. Restart the gateway to print a new link while no operator exists, or sign in.' },
+  conflict: { title: 'Nothing to retry', body: 'This payment is not waiting for review any more; reload its page to see where it is.' },
+};

@@ -1,0 +1,199 @@
+/**
+ * Reconciliation: what Xendit says it collected for a merchant over a date range, against what the
+ * clearing accounts in Xero hold, row by row. Amounts are compared in hundredths (Xero's two
+ * decimals), never as floats.
+ */
+import type { XenditGateway, XenditInvoice, XeroBankTransaction, XeroGateway, XeroPayment } from '../clients/types.js';
+import type { Merchant } from '../store/merchants.js';
+import { toDecimal } from '../money.js';
+import { localDate } from '../sync/record-payment.js';
+
+export type RowStatus = 'matched' | 'missing_in_xero' | 'missing_at_xendit' | 'amount_differs' | 'fee_missing' | 'fee_differs' | 'not_from_xendit';
+
+export interface ReportRow {
+  date: string; // YYYY-MM-DD, the merchant's local date (as on the Xero payment)
+  xenditInvoiceId: string | null;
+  currency: string;
+  xenditAmount: string | null; // two-decimal strings
+  xenditFee: string | null;
+  xeroPayment: string | null;
+  xeroFee: string | null;
+  status: RowStatus;
+  note: string;
+}
+
+export interface Report {
+  merchant: { id: string; name: string };
+  from: string;
+  to: string;
+  rows: ReportRow[];
+  /**
+   * Per currency. Xendit: paid minus fees. Xero: net movement of the clearing accounts from
+   * Xendit-referenced entries; otherMovement: everything else on them.
+   */
+  totals: Record<string, Totals>;
+  reconciled: boolean;
+}
+
+export interface Totals {
+  xenditNet: string;
+  xeroNet: string;
+  difference: string;
+  otherMovement: string;
+}
+
+export interface ReportDeps {
+  xero: XeroGateway;
+  xendit: XenditGateway;
+}
+
+const PAYMENT_REF = /^Xendit (\S+)$/;
+const FEE_REF = /^Xendit fee (\S+)$/;
+const DAY_MS = 86_400_000;
+
+export async function reconciliationReport(deps: ReportDeps, merchant: Merchant, range: { from: string; to: string }): Promise<Report> {
+  const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
+  // Local dates in Xendit's markets run up to a day ahead of UTC: ask a day wider, filter by local date.
+  const paid = await deps.xendit.listPaidInvoices(merchant.xenditSecretKey, {
+    paidAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY_MS),
+    paidBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * DAY_MS),
+  });
+  const xendit = new Map<string, XenditInvoice>();
+  for (const inv of paid) if (inRange(xenditDate(inv))) xendit.set(inv.id, inv);
+
+  // Every clearing account of the merchant: the default one and one per extra currency.
+  const accounts = [...new Set([merchant.clearingAccountId, ...Object.values(merchant.clearingAccounts)])];
+  const currencyOf = new Map((await deps.xero.listBankAccounts(merchant.xero)).map((a) => [a.accountId, a.currencyCode ?? '']));
+  const payments: XeroPayment[] = [];
+  const txns: XeroBankTransaction[] = [];
+  for (const accountId of accounts) {
+    payments.push(...(await deps.xero.listPaymentsToAccount(merchant.xero, accountId)).filter((p) => inRange(p.date)));
+    txns.push(...(await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)).filter((t) => inRange(t.date)));
+  }
+
+  const byId = new Map<string, { payments: XeroPayment[]; fees: XeroBankTransaction[] }>();
+  const entry = (id: string) => byId.get(id) ?? byId.set(id, { payments: [], fees: [] }).get(id)!;
+  const rows: ReportRow[] = [];
+  const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
+  const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
+  for (const p of payments) {
+    const m = PAYMENT_REF.exec(p.reference);
+    if (m) entry(m[1]).payments.push(p);
+    else {
+      const currency = currencyOf.get(p.accountId ?? '') ?? '';
+      sum(currency).other += hundredths(p.amount);
+      rows.push(otherRow(p.date!, currency, format(hundredths(p.amount)), `payment "${p.reference}" into the clearing account`));
+    }
+  }
+  for (const t of txns) {
+    const m = FEE_REF.exec(t.reference);
+    if (m && t.type === 'SPEND') entry(m[1]).fees.push(t);
+    else {
+      const signed = t.type === 'RECEIVE' ? hundredths(t.total) : -hundredths(t.total);
+      sum(t.currencyCode).other += signed;
+      rows.push(otherRow(t.date!, t.currencyCode, format(signed), `${t.type} "${t.reference}" on the clearing account`));
+    }
+  }
+
+  // A Xero entry for an invoice Xendit paid outside the range is not "missing at Xendit": look it up.
+  for (const id of byId.keys()) {
+    if (xendit.has(id)) continue;
+    const inv = await deps.xendit.getInvoice(merchant.xenditSecretKey, id);
+    if (inv && (inv.status === 'PAID' || inv.status === 'SETTLED')) xendit.set(id, inv);
+  }
+
+  for (const id of new Set([...xendit.keys(), ...byId.keys()])) {
+    const found = byId.get(id) ?? { payments: [], fees: [] };
+    const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? '';
+    const row = compare(id, xendit.get(id), found, accountCurrency);
+    rows.push(row.row);
+    sum(row.row.currency).xendit += row.xenditNet;
+    sum(row.row.currency).xero += row.xeroNet;
+  }
+  rows.sort((a, b) => (a.date === b.date ? (a.xenditInvoiceId ?? '').localeCompare(b.xenditInvoiceId ?? '') : a.date.localeCompare(b.date)));
+  const totals: Record<string, Totals> = {};
+  for (const [currency, t] of [...sums].sort(([a], [b]) => a.localeCompare(b))) {
+    totals[currency] = { xenditNet: format(t.xendit), xeroNet: format(t.xero), difference: format(t.xendit - t.xero), otherMovement: format(t.other) };
+  }
+  return {
+    merchant: { id: merchant.id, name: merchant.name },
+    from: range.from,
+    to: range.to,
+    rows,
+    totals,
+    reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => r.status === 'matched'),
+  };
+}
+
+function compare(id: string, inv: XenditInvoice | undefined, x: { payments: XeroPayment[]; fees: XeroBankTransaction[] }, accountCurrency: string) {
+  const xeroPaid = x.payments.length ? x.payments.reduce((s, p) => s + hundredths(p.amount), 0n) : null;
+  const xeroFee = x.fees.length ? x.fees.reduce((s, t) => s + hundredths(t.total), 0n) : null;
+  const xeroNet = (xeroPaid ?? 0n) - (xeroFee ?? 0n);
+  const date = (inv ? xenditDate(inv) : undefined) ?? x.payments[0]?.date ?? x.fees[0]?.date ?? '';
+  const base = { date, xenditInvoiceId: id, xeroPayment: xeroPaid === null ? null : format(xeroPaid), xeroFee: xeroFee === null ? null : format(xeroFee) };
+  if (!inv) {
+    return { xenditNet: 0n, xeroNet, row: { ...base, currency: accountCurrency, xenditAmount: null, xenditFee: null, status: 'missing_at_xendit' as const, note: 'no paid Xendit invoice with this id' } };
+  }
+  const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
+  const fee = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency));
+  const row = { ...base, currency: inv.currency, xenditAmount: format(amount), xenditFee: format(fee) };
+  const result = (status: RowStatus, note: string) => ({ xenditNet: amount - fee, xeroNet, row: { ...row, status, note } });
+  if (xeroPaid === null) return result('missing_in_xero', fee > 0n && xeroFee !== null ? 'fee posted but no payment' : 'no payment in Xero');
+  if (xeroPaid !== amount) return result('amount_differs', `Xendit ${format(amount)}, Xero ${format(xeroPaid)} (${format(amount - xeroPaid)} unrecorded)`);
+  if (fee > 0n && xeroFee === null) return result('fee_missing', `fee ${format(fee)} not posted`);
+  if ((xeroFee ?? 0n) !== fee) return result('fee_differs', `Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}`);
+  return result('matched', '');
+}
+
+function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {
+  return { date, xenditInvoiceId: null, currency, xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
+}
+
+function xenditDate(inv: XenditInvoice): string | undefined {
+  return inv.paidAt ? localDate(new Date(inv.paidAt), inv.currency) : undefined;
+}
+
+/** "150000" / "12.5" / "-3.25" → hundredths. */
+export function hundredths(decimal: string): bigint {
+  const m = /^(-)?(\d+)(?:\.(\d{1,2}))?$/.exec(decimal.trim());
+  if (!m) throw new RangeError(`not an amount with at most two decimals: ${decimal}`);
+  const v = BigInt(m[2] + (m[3] ?? '').padEnd(2, '0'));
+  return m[1] ? -v : v;
+}
+
+export function format(h: bigint): string {
+  const sign = h < 0n ? '-' : '';
+  const digits = (h < 0n ? -h : h).toString().padStart(3, '0');
+  return `${sign}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}
+
+const COLUMNS: (keyof ReportRow)[] = ['date', 'xenditInvoiceId', 'currency', 'xenditAmount', 'xenditFee', 'xeroPayment', 'xeroFee', 'status', 'note'];
+const HEADER = ['date', 'xendit_invoice_id', 'currency', 'xendit_amount', 'xendit_fee', 'xero_payment', 'xero_fee', 'status', 'note'];
+
+/** RFC 4180; cells that a spreadsheet would run as a formula are prefixed with a quote. */
+export function toCsv(report: Report): string {
+  const cell = (v: string | null) => {
+    let s = v ?? '';
+    if (/^[=+\-@\t\r]/.test(s) && !/^-\d/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [HEADER.join(','), ...report.rows.map((r) => COLUMNS.map((c) => cell(r[c] as string | null)).join(','))];
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function toText(report: Report): string {
+  const table = [HEADER, ...report.rows.map((r) => COLUMNS.map((c) => (r[c] as string | null) ?? '-'))];
+  const widths = HEADER.map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  const lines = table.map((row) => row.map((v, i) => (i === row.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd());
+  const totals = Object.entries(report.totals).map(
+    ([currency, t]) =>
+      `${currency || '(no currency)'}: Xendit net (paid - fees) ${t.xenditNet}, Xero clearing Xendit entries ${t.xeroNet}, difference ${t.difference}` +
+      (t.otherMovement !== '0.00' ? `, other clearing movement ${t.otherMovement}` : ''),
+  );
+  return [
+    `Reconciliation for ${report.merchant.name}, ${report.from} to ${report.to}`,
+    ...(report.rows.length ? lines : ['No Xendit payments and no clearing account activity in this range.']),
+    ...totals,
+    report.reconciled ? 'RECONCILED' : 'NOT RECONCILED: see the flagged rows',
+  ].join('\n');
+}

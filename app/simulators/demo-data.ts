@@ -1,0 +1,55 @@
+import type { XeroSimulator } from './xero.js';
+import type { XenditSimulator } from './xendit.js';
+
+/** Fixed demo identities: the simulators are rebuilt from these on every start. */
+export const DEMO = {
+  merchantName: 'Toko Kopi Nusantara (demo)',
+  shortCode: '!DEMO1',
+  xeroClientId: 'demo-xero-client',
+  xeroClientSecret: 'demo-xero-secret',
+  xenditSecretKey: 'xnd_development_demo_key',
+  callbackToken: 'demo-callback-token',
+};
+
+interface DemoInvoiceSeed {
+  invoiceNumber: string;
+  contact: { name: string; email?: string };
+  currency: string;
+  lineItems: { description: string; quantity: string; unitAmount: string }[];
+  status: 'AUTHORISED' | 'PAID' | 'VOIDED';
+  amountPaid?: string;
+}
+
+const INVOICES: DemoInvoiceSeed[] = [
+  { invoiceNumber: 'INV-0001', contact: { name: 'Budi Santoso', email: 'budi@example.co.id' }, currency: 'IDR', status: 'AUTHORISED',
+    lineItems: [{ description: 'Kopi Gayo 250 g', quantity: '3', unitAmount: '125000' }, { description: 'Ongkos kirim', quantity: '1', unitAmount: '25000' }] },
+  { invoiceNumber: 'INV-0002', contact: { name: 'Maria Santos', email: 'maria@example.ph' }, currency: 'PHP', status: 'AUTHORISED',
+    lineItems: [{ description: 'Barako beans 1 kg', quantity: '2', unitAmount: '1225.25' }] },
+  { invoiceNumber: 'INV-0003', contact: { name: 'PT Maju Jaya' }, currency: 'IDR', status: 'AUTHORISED', amountPaid: '500000',
+    lineItems: [{ description: 'Catering (part-paid)', quantity: '1', unitAmount: '2000000' }] },
+  { invoiceNumber: 'INV-0004', contact: { name: 'Siti Rahma' }, currency: 'IDR', status: 'PAID',
+    lineItems: [{ description: 'Workshop seat', quantity: '1', unitAmount: '750000' }] },
+  { invoiceNumber: 'INV-0005', contact: { name: 'Jose Reyes' }, currency: 'PHP', status: 'VOIDED',
+    lineItems: [{ description: 'Cancelled order', quantity: '1', unitAmount: '1000' }] },
+];
+
+/** The demo organisation, its clearing accounts (IDR default, PHP) and invoices. */
+export function seedDemoXero(xeroSim: XeroSimulator) {
+  const org = xeroSim.addOrganisation({
+    clientId: DEMO.xeroClientId,
+    clientSecret: DEMO.xeroClientSecret,
+    name: DEMO.merchantName,
+    shortCode: DEMO.shortCode,
+    baseCurrency: 'IDR',
+  });
+  const clearing = xeroSim.bankAccountFor(org.tenantId, 'Xendit');
+  const clearingPhp = xeroSim.addAccount(org.tenantId, { code: '092', name: 'Xendit PHP', type: 'BANK', currencyCode: 'PHP' });
+  for (const inv of INVOICES) xeroSim.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', ...inv });
+  return { org, clearing, clearingPhp };
+}
+
+/** The demo Xendit account; callbackUrl is where its simulated checkout sends callbacks. */
+export function seedDemoXendit(xenditSim: XenditSimulator, callbackUrl?: string): void {
+  xenditSim.registerAccount({ secretKey: DEMO.xenditSecretKey, callbackToken: DEMO.callbackToken, callbackUrl, businessName: DEMO.merchantName });
+}
+

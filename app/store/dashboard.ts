@@ -1,0 +1,185 @@
+import { sql } from 'kysely';
+import type { Db } from './db.js';
+import type { SyncState } from './schema.js';
+import { int8 } from './int8.js';
+import { recordPaymentDedupeKey } from './callbacks.js';
+import type { Currency } from '../money.js';
+
+export interface PaymentRow {
+  id: string;
+  merchantId: string;
+  merchantName: string;
+  invoiceNumber: string | null;
+  xeroInvoiceId: string;
+  xenditInvoiceId: string;
+  currency: Currency;
+  amount: number;
+  fee: number | null;
+  paidAt: Date;
+  syncState: SyncState;
+  lastError: string | null;
+  xeroPaymentId: string | null;
+  reference: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PaymentFilter {
+  /** Omitted only for operators, who see every merchant. */
+  merchantId?: string;
+  state?: SyncState;
+  limit: number;
+  offset: number;
+}
+
+export interface TimelineCheckout {
+  invoiceNumber: string;
+  currency: Currency;
+  amount: number;
+  status: string;
+  xenditInvoiceId: string | null;
+  createdAt: Date;
+}
+
+export interface TimelineJob {
+  state: string;
+  attempts: number;
+  runAt: Date;
+  lastError: string | null;
+  updatedAt: Date;
+}
+
+/** Read models for the admin dashboard (payments joined with their checkout and merchant). */
+export function createDashboardStore(db: Db) {
+  const base = () =>
+    db
+      .selectFrom('payments as p')
+      .innerJoin('merchants as m', 'm.id', 'p.merchant_id')
+      .leftJoin('checkouts as c', 'c.id', 'p.checkout_id')
+      .select([
+        'p.id',
+        'p.merchant_id',
+        'm.name as merchant_name',
+        'c.invoice_number',
+        'p.xero_invoice_id',
+        'p.xendit_invoice_id',
+        'p.currency',
+        'p.amount',
+        'p.fee',
+        'p.paid_at',
+        'p.sync_state',
+        'p.last_error',
+        'p.xero_payment_id',
+        'p.reference',
+        'p.created_at',
+        'p.updated_at',
+      ]);
+  type Raw = Awaited<ReturnType<ReturnType<typeof base>['executeTakeFirstOrThrow']>>;
+  const toRow = (r: Raw): PaymentRow => ({
+    id: r.id,
+    merchantId: r.merchant_id,
+    merchantName: r.merchant_name,
+    invoiceNumber: r.invoice_number,
+    xeroInvoiceId: r.xero_invoice_id,
+    xenditInvoiceId: r.xendit_invoice_id,
+    currency: r.currency as Currency,
+    amount: int8(r.amount),
+    fee: r.fee === null ? null : int8(r.fee),
+    paidAt: r.paid_at,
+    syncState: r.sync_state,
+    lastError: r.last_error,
+    xeroPaymentId: r.xero_payment_id,
+    reference: r.reference,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
+
+  return {
+    /** Newest first; one extra row is read to know whether a next page exists. */
+    async payments(f: PaymentFilter): Promise<{ rows: PaymentRow[]; hasMore: boolean }> {
+      let q = base();
+      if (f.merchantId) q = q.where('p.merchant_id', '=', f.merchantId);
+      if (f.state) q = q.where('p.sync_state', '=', f.state);
+      const raw = await q.orderBy('p.paid_at', 'desc').orderBy('p.id', 'desc').limit(f.limit + 1).offset(f.offset).execute();
+      return { rows: raw.slice(0, f.limit).map(toRow), hasMore: raw.length > f.limit };
+    },
+
+    /** merchantId given: only that merchant's payment (anything else is "not found"). */
+    async payment(id: string, merchantId?: string): Promise<PaymentRow | null> {
+      let q = base().where('p.id', '=', id);
+      if (merchantId) q = q.where('p.merchant_id', '=', merchantId);
+      const r = await q.executeTakeFirst();
+      return r ? toRow(r) : null;
+    },
+
+    async timeline(p: PaymentRow): Promise<{ checkout: TimelineCheckout | null; callbacks: { status: string; receivedAt: Date }[]; job: TimelineJob | null }> {
+      const c = await db
+        .selectFrom('payments')
+        .innerJoin('checkouts', 'checkouts.id', 'payments.checkout_id')
+        .select(['checkouts.invoice_number', 'checkouts.currency', 'checkouts.amount', 'checkouts.status', 'checkouts.xendit_invoice_id', 'checkouts.created_at'])
+        .where('payments.id', '=', p.id)
+        .executeTakeFirst();
+      const callbacks = await db
+        .selectFrom('callback_events')
+        .select(['status', 'received_at'])
+        .where('merchant_id', '=', p.merchantId)
+        .where('xendit_invoice_id', '=', p.xenditInvoiceId)
+        .orderBy('received_at')
+        .orderBy('id')
+        .execute();
+      const j = await db
+        .selectFrom('jobs')
+        .select(['state', 'attempts', 'run_at', 'last_error', 'updated_at'])
+        .where('dedupe_key', '=', recordPaymentDedupeKey(p.merchantId, p.xenditInvoiceId))
+        .executeTakeFirst();
+      return {
+        checkout: c
+          ? { invoiceNumber: c.invoice_number, currency: c.currency as Currency, amount: int8(c.amount), status: c.status, xenditInvoiceId: c.xendit_invoice_id, createdAt: c.created_at }
+          : null,
+        callbacks: callbacks.map((e) => ({ status: e.status, receivedAt: e.received_at })),
+        job: j ? { state: j.state, attempts: j.attempts, runAt: j.run_at, lastError: j.last_error, updatedAt: j.updated_at } : null,
+      };
+    },
+
+    /**
+     * Puts a needs-review payment's record-payment job back in the queue, due now, with fresh
+     * attempts. False when the payment is not in needs_review or has no such job.
+     */
+    async requeueRecordPayment(paymentId: string, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const p = await trx
+          .updateTable('payments')
+          .set({ sync_state: 'pending', updated_at: now })
+          .where('id', '=', paymentId)
+          .where('sync_state', '=', 'needs_review')
+          .returning(['merchant_id', 'xendit_invoice_id'])
+          .executeTakeFirst();
+        if (!p) return false;
+        const j = await trx
+          .updateTable('jobs')
+          .set({
+            state: 'queued',
+            run_at: now,
+            attempts: 0,
+            locked_until: null,
+            updated_at: now,
+            // Counts manual retries; the job uses it for a fresh Xero Idempotency-Key.
+            payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
+          })
+          .where('dedupe_key', '=', recordPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id))
+          .where('state', '=', 'needs_review')
+          .executeTakeFirst();
+        if (j.numUpdatedRows === 0n) throw new NothingToRetry();
+        return true;
+      }).catch((err) => {
+        if (err instanceof NothingToRetry) return false;
+        throw err;
+      });
+    },
+  };
+}
+
+/** Rolls the payment's state change back when its job is not waiting for review. */
+class NothingToRetry extends Error {}
+
+export type DashboardStore = ReturnType<typeof createDashboardStore>;

@@ -1,0 +1,41 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { sql } from 'kysely';
+import type { Express } from 'express';
+import type { Stores } from '../../app/store/index.js';
+import type { Db } from '../../app/store/db.js';
+import { hashPassword } from '../../app/onboarding/passwords.js';
+import { paths } from '../../app/paths.js';
+
+export const PASSWORD = 'correct horse battery';
+
+export type Agent = ReturnType<typeof request.agent>;
+
+export async function clearAdminTables(db: Db): Promise<void> {
+  await sql`truncate sessions, users, setup_tokens, login_attempts cascade`.execute(db);
+}
+
+export function csrfOf(html: string): string {
+  const token = cheerio.load(html)('input[name=_csrf]').first().val();
+  assert.ok(typeof token === 'string' && token.length > 20, 'the page carries a CSRF token');
+  return token;
+}
+
+export async function addUser(stores: Stores, email: string, merchantId: string | null, now = new Date()) {
+  return stores.users.add({ email, passwordHash: await hashPassword(PASSWORD), role: merchantId ? 'merchant' : 'operator', merchantId }, now);
+}
+
+/** A cookie-keeping client signed in as email. */
+export async function signedIn(app: Express, email: string, password = PASSWORD): Promise<Agent> {
+  const agent = request.agent(app);
+  const form = await agent.get(paths.adminLogin).expect(200);
+  await agent.post(paths.adminLogin).type('form').send({ _csrf: csrfOf(form.text), email, password }).expect(303).expect('location', paths.admin);
+  return agent;
+}
+
+/** GET a page and return its CSRF token along with the parsed document. */
+export async function page(agent: Agent, url: string, status = 200) {
+  const res = await agent.get(url).expect(status);
+  return { res, $: cheerio.load(res.text), csrf: () => csrfOf(res.text) };
+}

@@ -1,0 +1,237 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, csrfOf, page, PASSWORD, signedIn } from '../helpers/admin.js';
+import { createApp } from '../../app/server.js';
+import { loadConfig } from '../../config/index.js';
+import { paths } from '../../app/paths.js';
+import { issueSetupLinkIfNeeded, LOGIN_LIMIT } from '../../app/onboarding/service.js';
+import { sessionCookie } from '../../app/onboarding/session.js';
+import { verifyPassword } from '../../app/onboarding/passwords.js';
+
+describeEachDatabase('admin: accounts and security', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+  });
+  afterEach(() => h.close());
+
+  const deps = () => ({ ...h.deps, publicUrl: h.deps.config.publicUrl });
+  const setupPath = (url: string) => new URL(url).pathname;
+  const cookieOf = (res: request.Response) => ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+
+  describe('first-run setup link', () => {
+    it('creates the first operator once, signs them in, and is spent afterwards', async () => {
+      const url = await issueSetupLinkIfNeeded(deps());
+      assert.ok(url?.startsWith(`${h.baseUrl}/admin/setup/`));
+      const token = url!.split('/').at(-1)!;
+      const stored = await db().selectFrom('setup_tokens').selectAll().execute();
+      assert.equal(stored.length, 1);
+      assert.notEqual(stored[0].token_hash, token, 'only a hash of the token is stored');
+
+      const agent = request.agent(h.app);
+      const form = await page(agent, setupPath(url!));
+      assert.equal(form.$('form input[name=email]').length, 1);
+
+      const mismatch = await agent.post(setupPath(url!)).type('form').send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD, confirm: 'something else!' }).expect(422);
+      assert.match(cheerio.load(mismatch.text)('#e-confirm').text(), /do not match/);
+      const short = await agent.post(setupPath(url!)).type('form').send({ _csrf: form.csrf(), email: 'not-an-email', password: 'short', confirm: 'short' }).expect(422);
+      const $short = cheerio.load(short.text);
+      assert.match($short('#e-email').text(), /valid e-mail/);
+      assert.match($short('#e-password').text(), /12 characters/);
+      assert.equal($short('#f-email').val(), 'not-an-email', 'what was typed is kept');
+      assert.equal(await h.stores.users.hasOperator(), false);
+
+      await agent.post(setupPath(url!)).type('form').send({ _csrf: form.csrf(), email: ' Ops@Example.com ', password: PASSWORD, confirm: PASSWORD }).expect(303).expect('location', paths.admin);
+      const op = await h.stores.users.byEmail('ops@example.com');
+      assert.equal(op?.role, 'operator');
+      assert.match(op!.passwordHash, /^scrypt\$32768\$8\$1\$/);
+      assert.ok(await verifyPassword(PASSWORD, op!.passwordHash));
+      const dash = await page(agent, paths.admin);
+      assert.match(dash.$('nav.adminnav').text(), /ops@example\.com \(operator\)/);
+
+      await request(h.app).get(setupPath(url!)).expect(410);
+      const again = await agent.post(setupPath(url!)).type('form').send({ _csrf: dash.csrf(), email: 'second@example.com', password: PASSWORD, confirm: PASSWORD }).expect(410);
+      assert.match(cheerio.load(again.text)('h1').text(), /setup link no longer works/);
+      assert.equal((await h.stores.users.list()).length, 1);
+      assert.equal(await issueSetupLinkIfNeeded(deps()), null, 'no new link once an operator exists');
+    });
+
+    it('refuses an expired link (24 h) and an unknown one with the same page', async () => {
+      const url = await issueSetupLinkIfNeeded(deps());
+      h.clock.advance(24 * 3600_000 + 1000);
+      const res = await request(h.app).get(setupPath(url!)).expect(410);
+      assert.match(cheerio.load(res.text)('h1').text(), /setup link no longer works/);
+      await request(h.app).get('/admin/setup/not-a-real-token').expect(410);
+      const agent = request.agent(h.app);
+      const login = await page(agent, paths.adminLogin);
+      await agent.post(setupPath(url!)).type('form').send({ _csrf: login.csrf(), email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD }).expect(410);
+      assert.equal(await h.stores.users.hasOperator(), false);
+    });
+
+    it('spends every live link with the first use (links from several starts)', async () => {
+      const first = await issueSetupLinkIfNeeded(deps());
+      const second = await issueSetupLinkIfNeeded(deps());
+      const agent = request.agent(h.app);
+      const form = await page(agent, setupPath(first!));
+      await agent.post(setupPath(first!)).type('form').send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD }).expect(303);
+      await request(h.app).get(setupPath(second!)).expect(410);
+    });
+
+    it('refuses a setup post without the CSRF token (403) and creates nothing', async () => {
+      const url = await issueSetupLinkIfNeeded(deps());
+      const agent = request.agent(h.app);
+      await page(agent, setupPath(url!));
+      const res = await agent.post(setupPath(url!)).type('form').send({ email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD }).expect(403);
+      assert.match(cheerio.load(res.text)('h1').text(), /form has expired/);
+      await request(h.app).post(setupPath(url!)).type('form').send({ _csrf: 'x'.repeat(43), email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD }).expect(403);
+      assert.equal(await h.stores.users.hasOperator(), false);
+    });
+  });
+
+  describe('sign in and out', () => {
+    beforeEach(async () => {
+      await addUser(h.stores, 'ops@example.com', null, h.clock());
+    });
+
+    it('sends visitors without a session to the sign-in page', async () => {
+      for (const path of [paths.admin, paths.adminUsers, '/admin/payments/00000000-0000-4000-8000-000000000000']) {
+        await request(h.app).get(path).expect(303).expect('location', paths.adminLogin);
+      }
+    });
+
+    it('signs in with a new HttpOnly, SameSite=Lax session cookie, stored hashed server side', async () => {
+      const agent = request.agent(h.app);
+      const form = await agent.get(paths.adminLogin).expect(200);
+      const anonymous = cookieOf(form)[0];
+      assert.match(anonymous, /^sid=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
+      const res = await agent.post(paths.adminLogin).type('form').send({ _csrf: csrfOf(form.text), email: 'OPS@example.com', password: PASSWORD }).expect(303);
+      const signedCookie = cookieOf(res)[0];
+      assert.notEqual(signedCookie.split(';')[0], anonymous.split(';')[0], 'the session id changes at sign-in');
+      const sessions = await db().selectFrom('sessions').selectAll().execute();
+      assert.equal(sessions.length, 1, 'the anonymous session was replaced');
+      assert.ok(sessions[0].user_id);
+      assert.ok(!signedCookie.includes(sessions[0].id_hash), 'the table holds a hash, not the cookie');
+      await agent.get(paths.admin).expect(200);
+    });
+
+    it('shows a form error for a wrong password or unknown e-mail (401) and 422 for a malformed form', async () => {
+      const agent = request.agent(h.app);
+      const form = await page(agent, paths.adminLogin);
+      for (const email of ['ops@example.com', 'nobody@example.com']) {
+        const res = await agent.post(paths.adminLogin).type('form').send({ _csrf: form.csrf(), email, password: 'wrong password' }).expect(401);
+        const $ = cheerio.load(res.text);
+        assert.match($('.errorsummary').text(), /Wrong e-mail or password/);
+        assert.equal($('#f-email').val(), email);
+        assert.equal($('#f-password').val(), undefined, 'passwords are never echoed');
+      }
+      const bad = await agent.post(paths.adminLogin).type('form').send({ _csrf: form.csrf(), email: 'nope', password: '' }).expect(422);
+      assert.match(cheerio.load(bad.text)('#e-password').text(), /Enter your password/);
+      await agent.get(paths.admin).expect(303);
+    });
+
+    it('refuses a sign-in without the CSRF token (403)', async () => {
+      const agent = request.agent(h.app);
+      await agent.get(paths.adminLogin).expect(200);
+      await agent.post(paths.adminLogin).type('form').send({ email: 'ops@example.com', password: PASSWORD }).expect(403);
+      await agent.get(paths.admin).expect(303);
+    });
+
+    it(`throttles after ${LOGIN_LIMIT} attempts per IP and e-mail, shared by every web process, for 15 minutes`, async () => {
+      const other = createApp({ ...h.deps }); // a second web process over the same database
+      const agents = [request.agent(h.app), request.agent(other)];
+      const csrfs = await Promise.all(agents.map(async (a) => (await page(a, paths.adminLogin)).csrf()));
+      for (let i = 0; i < LOGIN_LIMIT; i++) {
+        await agents[i % 2].post(paths.adminLogin).type('form').send({ _csrf: csrfs[i % 2], email: 'ops@example.com', password: `guess ${i}` }).expect(401);
+      }
+      const blocked = await agents[0].post(paths.adminLogin).type('form').send({ _csrf: csrfs[0], email: 'ops@example.com', password: PASSWORD }).expect(429);
+      assert.ok(Number(blocked.headers['retry-after']) > 0 && Number(blocked.headers['retry-after']) <= 900);
+      assert.match(cheerio.load(blocked.text)('h1').text(), /Too many sign-in attempts/);
+
+      // Another address is not locked out by someone guessing from elsewhere.
+      const elsewhere = request.agent(h.app);
+      const form = await page(elsewhere, paths.adminLogin);
+      await elsewhere.post(paths.adminLogin).set('X-Forwarded-For', '203.0.113.9').type('form').send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD }).expect(303);
+
+      h.clock.advance(15 * 60_000 + 1000);
+      await agents[1].post(paths.adminLogin).type('form').send({ _csrf: csrfs[1], email: 'ops@example.com', password: PASSWORD }).expect(303);
+    });
+
+    it('signs out (POST with CSRF): the session is gone server side', async () => {
+      const agent = await signedIn(h.app, 'ops@example.com');
+      const dash = await page(agent, paths.admin);
+      await agent.post(paths.adminLogout).type('form').send({}).expect(403);
+      await agent.get(paths.admin).expect(200);
+      const out = await agent.post(paths.adminLogout).type('form').send({ _csrf: dash.csrf() }).expect(303).expect('location', paths.adminLogin);
+      assert.match(cookieOf(out)[0], /^sid=;.*Expires=Thu, 01 Jan 1970/);
+      assert.equal((await db().selectFrom('sessions').selectAll().execute()).length, 0);
+      await agent.get(paths.admin).expect(303);
+    });
+
+    it('ends a session after 12 hours', async () => {
+      const agent = await signedIn(h.app, 'ops@example.com');
+      h.clock.advance(12 * 3600_000 + 1000);
+      await agent.get(paths.admin).expect(303).expect('location', paths.adminLogin);
+    });
+
+    it('names the cookie __Host-sid and marks it Secure when PUBLIC_URL is https', async () => {
+      const app = createApp({ ...h.deps, config: loadConfig({ PUBLIC_URL: 'https://pay.example.com', DEMO: 'false', LOG_LEVEL: 'silent' }) });
+      const res = await request(app).get(paths.adminLogin).expect(200);
+      assert.match(cookieOf(res)[0], /^__Host-sid=[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      assert.deepEqual(sessionCookie({ publicUrl: 'http://internal:3000', production: true }).options.secure, true, 'Secure in production even behind plain http');
+      assert.equal(sessionCookie({ publicUrl: 'http://localhost:3000', production: false }).name, 'sid');
+    });
+  });
+
+  describe('merchant users', () => {
+    beforeEach(async () => {
+      await addUser(h.stores, 'ops@example.com', null, h.clock());
+    });
+
+    it('an operator adds a merchant user who can then sign in to that merchant', async () => {
+      const ops = await signedIn(h.app, 'ops@example.com');
+      const form = await page(ops, paths.adminUsers);
+      assert.deepEqual(form.$('#f-merchantId option').map((_, o) => form.$(o).text()).get(), ['Choose…', 'Toko Test']);
+      await ops.post(paths.adminUsers).type('form').send({ _csrf: form.csrf(), email: 'owner@toko.test', merchantId: h.merchant.id, password: 'a long initial password' }).expect(303);
+      const list = await page(ops, `${paths.adminUsers}?created=1`);
+      assert.match(list.$('.notice').text(), /User created/);
+      const rows = list.$('tbody tr').map((_, tr) => list.$(tr).find('td').map((__, td) => list.$(td).text()).get().slice(0, 3).join('|')).get();
+      assert.deepEqual(rows, ['ops@example.com|operator|', 'owner@toko.test|merchant|Toko Test']);
+
+      const owner = await signedIn(h.app, 'owner@toko.test', 'a long initial password');
+      const dash = await page(owner, paths.admin);
+      assert.match(dash.$('h1').text(), /Toko Test/);
+      assert.equal(dash.$('nav.adminnav a[href="/admin/users"]').length, 0, 'no Users link for merchants');
+    });
+
+    it('shows field errors (422) for a bad e-mail, short password, unknown merchant, taken e-mail', async () => {
+      const ops = await signedIn(h.app, 'ops@example.com');
+      const form = await page(ops, paths.adminUsers);
+      const post = (body: Record<string, string>) => ops.post(paths.adminUsers).type('form').send({ _csrf: form.csrf(), ...body });
+      let $ = cheerio.load((await post({ email: 'x', merchantId: 'nope', password: 'short' }).expect(422)).text);
+      assert.match($('#e-email').text(), /valid e-mail/);
+      assert.match($('#e-merchantId').text(), /Choose a merchant/);
+      assert.match($('#e-password').text(), /12 characters/);
+      $ = cheerio.load((await post({ email: 'a@b.co', merchantId: '00000000-0000-4000-8000-000000000000', password: 'a long initial password' }).expect(422)).text);
+      assert.match($('#e-merchantId').text(), /Choose a merchant/);
+      $ = cheerio.load((await post({ email: 'ops@example.com', merchantId: h.merchant.id, password: 'a long initial password' }).expect(422)).text);
+      assert.match($('#e-email').text(), /already exists/);
+      assert.equal($('#f-merchantId option[selected]').val(), h.merchant.id, 'the chosen merchant stays selected');
+      assert.equal((await h.stores.users.list()).length, 1);
+    });
+
+    it('refuses without CSRF (403), and hides user management from merchant users (404)', async () => {
+      const ops = await signedIn(h.app, 'ops@example.com');
+      await ops.post(paths.adminUsers).type('form').send({ email: 'owner@toko.test', merchantId: h.merchant.id, password: 'a long initial password' }).expect(403);
+      await addUser(h.stores, 'owner@toko.test', h.merchant.id, h.clock());
+      const owner = await signedIn(h.app, 'owner@toko.test');
+      const dash = await page(owner, paths.admin);
+      await owner.get(paths.adminUsers).expect(404);
+      await owner.post(paths.adminUsers).type('form').send({ _csrf: dash.csrf(), email: 'mine@toko.test', merchantId: h.merchant.id, password: 'a long initial password' }).expect(404);
+      assert.equal((await h.stores.users.list()).length, 2);
+    });
+  });
+});

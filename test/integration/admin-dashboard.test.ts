@@ -1,0 +1,231 @@
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
+import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
+import { formatMoney, type Currency } from '../../app/money.js';
+import type { Merchant } from '../../app/store/merchants.js';
+import { PAGE_SIZE } from '../../app/onboarding/service.js';
+
+describeEachDatabase('admin: dashboard and payments', ({ db }) => {
+  let h: Harness;
+  let other: Merchant;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    other = await h.stores.merchants.add({
+      name: 'Warung Lain',
+      shortCode: `!O${randomUUID().slice(0, 6)}`,
+      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
+      xenditSecretKey: 'xnd_development_other',
+      callbackToken: 'other-token',
+      clearingAccountId: 'acc-other',
+    });
+    await addUser(h.stores, 'ops@example.com', null, h.clock());
+    await addUser(h.stores, 'a@toko.test', h.merchant.id, h.clock());
+    await addUser(h.stores, 'b@lain.test', other.id, h.clock());
+  });
+  afterEach(() => h.close());
+
+  let seq = 0;
+  /** A payment row as the worker leaves it (the listing does not care how it got there). */
+  async function payment(merchantId: string, o: { currency?: Currency; amount?: number; fee?: number | null; state?: 'recorded' | 'needs_review'; minutesAgo?: number } = {}) {
+    const p = await h.stores.payments.getOrCreate(
+      {
+        id: randomUUID(),
+        merchantId,
+        checkoutId: null,
+        xenditInvoiceId: `x-${++seq}`,
+        xeroInvoiceId: `xero-inv-${seq}`,
+        currency: o.currency ?? 'IDR',
+        amount: o.amount ?? 150000,
+        fee: o.fee === undefined ? 4995 : o.fee,
+        paidAt: new Date(h.clock().getTime() - (o.minutesAgo ?? seq) * 60_000),
+        reference: `Xendit x-${seq}`,
+      },
+      h.clock(),
+    );
+    if (o.state === 'recorded') await h.stores.payments.markInXero(p, { xeroPaymentId: `xero-pay-${seq}`, fee: 'not_needed' }, h.clock());
+    if (o.state === 'needs_review') await h.stores.payments.markNeedsReview(p.id, 'Xero refused the payment: Account code 090 has been archived', h.clock());
+    return p;
+  }
+
+  const rowsOf = ($: cheerio.CheerioAPI) => $('#payments tbody tr').map((_, tr) => $(tr).attr('data-payment-id')).get();
+
+  it('a merchant user sees only their payments, formatted, with the reason for needs review, and their URLs', async () => {
+    const mine = await payment(h.merchant.id, { state: 'recorded', minutesAgo: 5 });
+    const php = await payment(h.merchant.id, { currency: 'PHP', amount: 245050, fee: null, state: 'needs_review', minutesAgo: 1 });
+    const theirs = await payment(other.id);
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { $ } = await page(agent, paths.admin);
+    assert.deepEqual(rowsOf($), [php.id, mine.id], 'newest first, only merchant A');
+    assert.ok(!rowsOf($).includes(theirs.id));
+
+    const cells = (id: string) => $(`tr[data-payment-id="${id}"] td`).map((_, td) => $(td).text().trim()).get();
+    const [date, invoice, amount, fee, state] = cells(mine.id);
+    assert.equal(date, '2026-11-25 02:55 UTC');
+    assert.equal(invoice, mine.xeroInvoiceId, 'no checkout → the Xero invoice id');
+    assert.equal(amount, formatMoney(150000, 'IDR', 'en-US'));
+    assert.equal(fee, formatMoney(4995, 'IDR', 'en-US'));
+    assert.equal(state, 'Recorded in Xero');
+    const phpCells = cells(php.id);
+    assert.equal(phpCells[2], '₱2,450.50');
+    assert.equal(phpCells[3], '–');
+    assert.match(phpCells[4], /^Needs review\s+Xero refused the payment: Account code 090 has been archived$/);
+
+    assert.equal($('#custom-url').val(), customPaymentUrl(h.baseUrl));
+    assert.equal($('#callback-url').val(), h.baseUrl + callbackPathFor(h.merchant.id));
+    assert.equal($('#custom-url').attr('readonly'), 'readonly', 'selectable without JavaScript');
+    assert.equal($('button[data-copy]').attr('hidden'), 'hidden', 'copy buttons appear only with JavaScript');
+    assert.equal($('script[src="/public/copy.js"]').length, 1);
+    assert.equal($('script:not([src])').length, 0, 'no inline script');
+    assert.equal($('[style]').length, 0, 'no inline style');
+    assert.equal($('#f-merchant').length, 0, 'no merchant filter for merchant users');
+
+    const forced = await page(agent, `${paths.admin}?merchant=${other.id}`);
+    assert.deepEqual(rowsOf(forced.$), [php.id, mine.id], 'a merchant cannot widen the view by URL');
+    assert.equal(forced.$('#callback-url').val(), h.baseUrl + callbackPathFor(h.merchant.id));
+  });
+
+  it('filters by state and pages through older payments', async () => {
+    const review = await payment(h.merchant.id, { state: 'needs_review', minutesAgo: 0 });
+    const ids: string[] = [];
+    for (let i = 1; i <= PAGE_SIZE + 2; i++) ids.push((await payment(h.merchant.id, { state: 'recorded', minutesAgo: i })).id);
+    const agent = await signedIn(h.app, 'a@toko.test');
+
+    const filtered = await page(agent, `${paths.admin}?state=needs_review`);
+    assert.deepEqual(rowsOf(filtered.$), [review.id]);
+    assert.equal(filtered.$('#f-state option[selected]').val(), 'needs_review');
+
+    const first = await page(agent, `${paths.admin}?state=recorded`);
+    assert.deepEqual(rowsOf(first.$), ids.slice(0, PAGE_SIZE));
+    assert.equal(first.$('a[rel=prev]').length, 0);
+    const next = first.$('a[rel=next]').attr('href')!;
+    assert.equal(next, '/admin?state=recorded&page=2');
+    const second = await page(agent, next);
+    assert.deepEqual(rowsOf(second.$), ids.slice(PAGE_SIZE));
+    assert.equal(second.$('a[rel=next]').length, 0);
+    assert.equal(second.$('a[rel=prev]').attr('href'), '/admin?state=recorded');
+
+    const empty = await page(agent, `${paths.admin}?state=pending`);
+    assert.match(empty.$('#no-payments').text(), /No payments match this view/);
+    const garbage = await page(agent, `${paths.admin}?state=bogus&page=-3`);
+    assert.equal(rowsOf(garbage.$).length, PAGE_SIZE, 'a garbled filter falls back to everything, page 1');
+  });
+
+  it('an operator sees every merchant, with a merchant filter that shows that merchant\'s URLs', async () => {
+    const a = await payment(h.merchant.id, { minutesAgo: 2 });
+    const b = await payment(other.id, { minutesAgo: 1 });
+    const agent = await signedIn(h.app, 'ops@example.com');
+    const all = await page(agent, paths.admin);
+    assert.deepEqual(rowsOf(all.$), [b.id, a.id]);
+    assert.equal(all.$(`tr[data-payment-id="${b.id}"] td`).eq(2).text(), 'Warung Lain');
+    assert.equal(all.$('#callback-url').length, 0, 'no single merchant chosen, no URLs');
+    assert.deepEqual(all.$('#f-merchant option').map((_, o) => all.$(o).text()).get(), ['All merchants', 'Toko Test', 'Warung Lain']);
+
+    const onlyB = await page(agent, `${paths.admin}?merchant=${other.id}`);
+    assert.deepEqual(rowsOf(onlyB.$), [b.id]);
+    assert.equal(onlyB.$('#callback-url').val(), h.baseUrl + callbackPathFor(other.id));
+    await page(agent, adminPaymentPath(b.id));
+  });
+
+  it('answers 404 when merchant A opens or retries merchant B\'s payment, and for malformed ids', async () => {
+    const theirs = await payment(other.id, { state: 'needs_review' });
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const dash = await page(agent, paths.admin);
+    const res = await agent.get(adminPaymentPath(theirs.id)).expect(404);
+    assert.match(cheerio.load(res.text)('h1').text(), /Page not found/);
+    await agent.post(adminPaymentRetryPath(theirs.id)).type('form').send({ _csrf: dash.csrf() }).expect(404);
+    assert.equal((await h.stores.payments.byXenditInvoice(other.id, theirs.xenditInvoiceId))?.syncState, 'needs_review');
+    await agent.get(adminPaymentPath('not-a-uuid')).expect(404);
+    await agent.get('/admin/no-such-page').expect(404);
+    const b = await signedIn(h.app, 'b@lain.test');
+    await page(b, adminPaymentPath(theirs.id));
+  });
+
+  describe('a payment Xero refused, fixed by the merchant, retried', () => {
+    async function refusedPayment() {
+      const inv = h.addInvoice({});
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      const x = h.sims.xendit.listInvoices().at(-1)!;
+      const clearing = h.sims.xero.bankAccountFor(h.tenantId, 'Xendit');
+      clearing.status = 'ARCHIVED'; // the merchant archived the clearing account in Xero
+      await h.sims.xendit.pay(x.id);
+      await h.worker.drain();
+      const p = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+      assert.equal(p.syncState, 'needs_review');
+      return { inv, x, p, clearing };
+    }
+
+    it('shows the timeline and the reason, and records the payment after Retry once the cause is fixed', async () => {
+      const { inv, x, p, clearing } = await refusedPayment();
+      const agent = await signedIn(h.app, 'a@toko.test');
+
+      const dash = await page(agent, `${paths.admin}?state=needs_review`);
+      assert.deepEqual(rowsOf(dash.$), [p.id]);
+      assert.equal(dash.$(`tr[data-payment-id="${p.id}"] td a`).text(), inv.invoiceNumber);
+      assert.match(dash.$('.reason').text(), /not an active bank account/);
+
+      const detail = await page(agent, adminPaymentPath(p.id));
+      const steps = detail.$('#timeline li').map((_, li) => detail.$(li).text().replace(/\s+/g, ' ').trim()).get();
+      assert.match(steps[0], new RegExp(`Customer clicked "Pay with Xendit"; Xendit invoice ${x.id} for IDR`));
+      assert.match(steps[1], /Xendit callback: PAID/);
+      assert.ok(steps.some((s) => /Recording in Xero: stopped, needs review after 1 attempt — .*not an active bank account/.test(s)), steps.join('\n'));
+      assert.match(detail.$('#last-error').text(), /not an active bank account/);
+      assert.equal(detail.$('#xero-payment').text(), 'not recorded yet');
+      const retryForm = detail.$(`form[action="${adminPaymentRetryPath(p.id)}"]`);
+      assert.equal(retryForm.attr('method'), 'post');
+
+      await agent.post(adminPaymentRetryPath(p.id)).type('form').send({}).expect(403);
+      assert.equal((await h.stores.jobs.list())[0].state, 'needs_review', 'nothing re-queued without the token');
+
+      clearing.status = 'ACTIVE'; // the merchant restores the account in Xero
+      h.clock.advance(3600_000);
+      await agent
+        .post(adminPaymentRetryPath(p.id))
+        .type('form')
+        .send({ _csrf: detail.csrf() })
+        .expect(303)
+        .expect('location', `${adminPaymentPath(p.id)}?retried=1`);
+      const [job] = await h.stores.jobs.list();
+      assert.equal(job.state, 'queued');
+      assert.equal(job.attempts, 0);
+      assert.equal(job.payload.retry, 1, 'counted, for a fresh Xero Idempotency-Key (Xero replays the stored refusal otherwise)');
+      assert.equal(job.runAt.getTime(), h.clock().getTime());
+      const queued = await page(agent, `${adminPaymentPath(p.id)}?retried=1`);
+      assert.match(queued.$('.notice').text(), /Queued again/);
+      assert.match(queued.$('#state').text(), /Pending/);
+      assert.equal(queued.$(`form[action="${adminPaymentRetryPath(p.id)}"]`).length, 0, 'no retry while queued');
+
+      await h.worker.drain();
+      const recorded = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+      assert.equal(recorded.syncState, 'recorded', recorded.lastError ?? '');
+      const inXero = h.sims.xero.paymentsOf(inv.invoiceId).filter((pay) => pay.status !== 'DELETED');
+      assert.equal(inXero.length, 1);
+      assert.equal(inXero[0].paymentId, recorded.xeroPaymentId);
+      assert.equal(h.sims.xero.findInvoice(inv.invoiceId)?.status, 'PAID');
+
+      const done = await page(agent, adminPaymentPath(p.id));
+      assert.equal(done.$('#xero-payment').text(), recorded.xeroPaymentId);
+      assert.match(done.$('#state').text(), /Recorded in Xero/);
+
+      const again = await agent.post(adminPaymentRetryPath(p.id)).type('form').send({ _csrf: done.csrf() }).expect(409);
+      assert.match(cheerio.load(again.text)('h1').text(), /Nothing to retry/);
+    });
+
+    it('goes back to needs review with the new reason when the cause was not fixed', async () => {
+      const { p } = await refusedPayment();
+      const agent: Agent = await signedIn(h.app, 'ops@example.com');
+      const detail = await page(agent, adminPaymentPath(p.id));
+      await agent.post(adminPaymentRetryPath(p.id)).type('form').send({ _csrf: detail.csrf() }).expect(303);
+      await h.worker.drain();
+      const after = await h.stores.payments.byXenditInvoice(h.merchant.id, p.xenditInvoiceId);
+      assert.equal(after?.syncState, 'needs_review');
+      assert.match(after?.lastError ?? '', /not an active bank account/);
+      assert.equal((await h.stores.jobs.list())[0].state, 'needs_review');
+    });
+  });
+});

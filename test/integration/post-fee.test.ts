@@ -1,0 +1,151 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { enqueueJob } from '../../app/store/jobs.js';
+
+const BANK_TXNS = '/api.xro/2.0/BankTransactions';
+
+describeEachDatabase('worker: post-fee', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  /** 150 000 IDR invoice paid at Xendit (fee 2.9 % = 4 350 IDR unless `fee` says otherwise). */
+  async function paidInvoice(opts: { fee?: number } = {}) {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    if (opts.fee !== undefined) h.sims.xendit.getInvoice(x.id)!.feesPaidAmount = opts.fee;
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
+      .expect(200);
+    return { inv, x };
+  }
+
+  const txns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.status === 'AUTHORISED');
+  const balance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
+  const payment = (xenditId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, xenditId);
+  const jobs = async () => (await h.stores.jobs.list()).map((j) => `${j.kind}:${j.state}`);
+
+  it('posts the fee once, as Spend Money from the clearing account to Bank Fees, leaving the net amount', async () => {
+    const { x } = await paidInvoice();
+    await h.worker.drain();
+
+    const [t, ...others] = txns();
+    assert.equal(others.length, 0);
+    assert.equal(t.type, 'SPEND');
+    assert.equal(t.accountId, h.clearingAccountId);
+    assert.deepEqual(t.lineItems.map((li) => [li.accountCode, li.lineAmount]), [['404', 435000n]], '4350 IDR to 404 Bank Fees');
+    assert.equal(t.total, 435000n);
+    assert.equal(t.reference, `Xendit fee ${x.id}`);
+    assert.equal(t.contact.name, 'Xendit');
+    assert.equal(t.currencyCode, 'IDR');
+    assert.equal(balance(), 15000000n - 435000n, 'clearing account at what Xendit settles');
+
+    const p = await payment(x.id);
+    assert.equal(p?.syncState, 'recorded');
+    assert.equal(p?.feeState, 'posted');
+    assert.equal(p?.xeroFeeTxnId, t.bankTransactionId);
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done']);
+
+    const page = await request(h.sims.xeroUrl).get('/').expect(200);
+    assert.match(page.text, /Xendit fee /);
+    assert.match(page.text, /data-balance="090">145650\.00</, 'the simulated Xero shows the net balance');
+  });
+
+  it('posts nothing for a zero fee, and marks it not needed', async () => {
+    const { x } = await paidInvoice({ fee: 0 });
+    await h.worker.drain();
+    assert.equal(txns().length, 0);
+    assert.equal((await payment(x.id))?.feeState, 'not_needed');
+    assert.deepEqual(await jobs(), ['record-payment:done'], 'no fee job at all');
+    assert.equal(balance(), 15000000n);
+  });
+
+  it('posts nothing when the merchant turned fee posting off', async () => {
+    await h.stores.db.updateTable('merchants').set({ fee_posting: 'off' }).where('id', '=', h.merchant.id).execute();
+    const { x } = await paidInvoice();
+    await h.worker.drain();
+    assert.equal(txns().length, 0);
+    assert.equal((await payment(x.id))?.feeState, 'not_needed');
+  });
+
+  it('creates one transaction when Xero saved the fee but the response was lost', async () => {
+    const { x } = await paidInvoice();
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TXNS });
+    await h.worker.drain();
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:queued']);
+    assert.equal(txns().length, 1, 'Xero did save it');
+    assert.equal((await payment(x.id))?.feeState, 'pending');
+
+    h.clock.advance(60_000);
+    await h.worker.drain();
+    assert.equal(txns().length, 1, 'found by Reference, not created twice');
+    const p = await payment(x.id);
+    assert.equal(p?.feeState, 'posted');
+    assert.equal(p?.xeroFeeTxnId, txns()[0].bankTransactionId);
+  });
+
+  it('retries the fee while Xero answers 503, without touching the recorded payment', async () => {
+    const { inv, x } = await paidInvoice();
+    h.sims.xero.faults.failNext(2, 503, { path: BANK_TXNS });
+    await h.worker.drain();
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:queued']);
+    assert.equal((await payment(x.id))?.syncState, 'recorded');
+    assert.match((await payment(x.id))?.feeError ?? '', /503/);
+
+    h.clock.advance(60 * 60_000);
+    await h.worker.drain();
+    h.clock.advance(60 * 60_000);
+    await h.worker.drain();
+    assert.equal(txns().length, 1);
+    assert.equal((await payment(x.id))?.feeState, 'posted');
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1, 'the payment was made once');
+  });
+
+  it('puts a fee Xero refuses (400) in needs_review; the payment stays recorded', async () => {
+    await h.stores.db.updateTable('merchants').set({ fee_account_code: '999' }).where('id', '=', h.merchant.id).execute();
+    const { inv, x } = await paidInvoice();
+    await h.worker.drain();
+    const p = await payment(x.id);
+    assert.equal(p?.syncState, 'recorded');
+    assert.equal(p?.feeState, 'needs_review');
+    assert.match(p?.feeError ?? '', /Xero refused the fee: .*Account code '999' is not a valid code/);
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:needs_review']);
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1);
+    h.clock.advance(24 * 3600_000);
+    assert.equal(await h.worker.drain(), 0, 'no retry loop');
+    assert.equal(txns().length, 0);
+  });
+
+  it('flags the fee, not the payment, for a merchant added before fee accounts existed (no fee account)', async () => {
+    await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
+    const { x } = await paidInvoice();
+    await h.worker.drain();
+    const p = await payment(x.id);
+    assert.equal(p?.syncState, 'recorded');
+    assert.equal(p?.feeState, 'needs_review');
+    assert.equal(p?.feeError, 'no fee account is configured for this merchant');
+    assert.equal(txns().length, 0);
+  });
+
+  it('posts one transaction for duplicated fee jobs run concurrently', async () => {
+    const { x } = await paidInvoice();
+    assert.equal(await h.worker.runOnce(), true, 'record-payment');
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:queued']);
+    const p = (await payment(x.id))!;
+    // Replays of the job (an operator, a bug) racing the real one: nothing is found by Reference
+    // yet, so the shared Idempotency-Key is what keeps it to one transaction.
+    for (let i = 0; i < 3; i++) await enqueueJob(h.stores.db, { kind: 'post-fee', merchantId: h.merchant.id, payload: { paymentId: p.id } }, h.clock());
+    await Promise.all([h.worker.drain(), h.worker.drain(), h.worker.drain(), h.worker.drain()]);
+    assert.equal(txns().length, 1, 'one transaction for four concurrent jobs');
+    assert.equal((await payment(x.id))?.feeState, 'posted');
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done', 'post-fee:done', 'post-fee:done', 'post-fee:done']);
+  });
+});

@@ -1,0 +1,115 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { reconciliationReport, toCsv, type ReportRow } from '../../app/report/reconcile.js';
+
+describeEachDatabase('reconciliation report', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  // The shared simulators run on real time: a range of three days around today covers every date.
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const range = () => ({ from: day(-1), to: day(1) });
+  const run = () => reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, range());
+
+  /** A 150 000 IDR invoice paid at Xendit; the callback is sent unless told otherwise. */
+  async function paid(opts: { callback?: boolean } = {}) {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: opts.callback ?? true });
+    return { inv, x };
+  }
+  const byInvoice = (rows: ReportRow[], id: string) => rows.find((r) => r.xenditInvoiceId === id);
+
+  it('reconciles payments and fees to the cent against the clearing account', async () => {
+    const a = await paid();
+    const b = await paid();
+    await h.worker.drain();
+    const r = await run();
+    assert.deepEqual(
+      r.rows.map((row) => [row.xenditInvoiceId, row.currency, row.xenditAmount, row.xenditFee, row.xeroPayment, row.xeroFee, row.status]),
+      [a.x.id, b.x.id].sort().map((id) => [id, 'IDR', '150000.00', '4350.00', '150000.00', '4350.00', 'matched']),
+    );
+    assert.deepEqual(r.totals, { IDR: { xenditNet: '291300.00', xeroNet: '291300.00', difference: '0.00', otherMovement: '0.00' } });
+    assert.equal(r.reconciled, true);
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), 29130000n, 'the clearing balance is the reported net');
+  });
+
+  it('flags each kind of difference: missing in Xero, missing at Xendit, amount and fee differences, other movement', async () => {
+    const ok = await paid();
+    await h.worker.drain();
+
+    const notRecorded = await paid({ callback: false }); // no callback came, the reconcile job has not run
+
+    const over = await paid({ callback: false });
+    const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+    h.sims.xero.recordPayment(h.tenantId, over.inv.invoiceId, '50000', savings, 'Cash');
+    await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send({ id: over.x.id, external_id: over.x.external_id, status: 'PAID' }).expect(200);
+    await h.worker.drain();
+
+    await h.stores.db.updateTable('merchants').set({ fee_account_code: '999' }).where('id', '=', h.merchant.id).execute();
+    const noFee = await paid();
+    await h.worker.drain();
+
+    const ghostInvoice = h.addInvoice({});
+    h.sims.xero.recordPayment(h.tenantId, ghostInvoice.invoiceId, '1000', h.clearingAccountId, 'Xendit ghost-123');
+    const cashInvoice = h.addInvoice({});
+    h.sims.xero.recordPayment(h.tenantId, cashInvoice.invoiceId, '2500.50', h.clearingAccountId, 'Cash deposit');
+
+    const r = await run();
+    const row = (id: string) => byInvoice(r.rows, id)!;
+    assert.equal(row(ok.x.id).status, 'matched');
+    assert.deepEqual([row(notRecorded.x.id).status, row(notRecorded.x.id).xeroPayment, row(notRecorded.x.id).note], ['missing_in_xero', null, 'no payment in Xero']);
+    assert.deepEqual([row(over.x.id).status, row(over.x.id).note], ['amount_differs', 'Xendit 150000.00, Xero 100000.00 (50000.00 unrecorded)']);
+    assert.deepEqual([row(noFee.x.id).status, row(noFee.x.id).note], ['fee_missing', 'fee 4350.00 not posted']);
+    assert.deepEqual([row('ghost-123').status, row('ghost-123').xeroPayment], ['missing_at_xendit', '1000.00']);
+    const other = r.rows.filter((x) => x.status === 'not_from_xendit');
+    assert.deepEqual(other.map((x) => [x.xeroPayment, x.note]), [['2500.50', 'payment "Cash deposit" into the clearing account']]);
+    assert.equal(r.rows.length, 6);
+    assert.equal(r.reconciled, false);
+    // Xendit: 4 × (150000 − 4350); Xero: ok 145650 + over (100000 − 4350) + noFee 150000 + ghost 1000.
+    assert.deepEqual(r.totals, { IDR: { xenditNet: '582600.00', xeroNet: '392300.00', difference: '190300.00', otherMovement: '2500.50' } });
+    assert.equal(row('ghost-123').currency, 'IDR', "from the clearing account's currency");
+
+    const csv = toCsv(r).split('\r\n');
+    assert.equal(csv[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
+    assert.ok(csv.includes(`${row(over.x.id).date},${over.x.id},IDR,150000.00,4350.00,100000.00,4350.00,amount_differs,"Xendit 150000.00, Xero 100000.00 (50000.00 unrecorded)"`));
+    assert.equal(csv.length, 1 + 6 + 1, 'header, six rows, final CRLF');
+  });
+
+  it('covers every clearing account, with totals per currency', async () => {
+    const idr = await paid();
+    const phpInvoice = h.addInvoice({ currency: 'PHP', lineItems: [{ description: 'Barako', quantity: '2', unitAmount: '1225.25' }] });
+    await request(h.app).get(h.payUrl(phpInvoice.invoiceNumber)).expect(303);
+    const php = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(php.id);
+    await h.worker.drain();
+    const r = await run();
+    assert.deepEqual(
+      r.rows.map((row) => [row.xenditInvoiceId, row.currency, row.xenditAmount, row.xenditFee, row.xeroPayment, row.xeroFee, row.status]).sort(),
+      [
+        [idr.x.id, 'IDR', '150000.00', '4350.00', '150000.00', '4350.00', 'matched'],
+        [php.id, 'PHP', '2450.50', '71.06', '2450.50', '71.06', 'matched'],
+      ].sort(),
+    );
+    assert.deepEqual(r.totals, {
+      IDR: { xenditNet: '145650.00', xeroNet: '145650.00', difference: '0.00', otherMovement: '0.00' },
+      PHP: { xenditNet: '2379.44', xeroNet: '2379.44', difference: '0.00', otherMovement: '0.00' },
+    });
+    assert.equal(r.reconciled, true);
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingPhpAccountId), 237944n);
+  });
+
+  it('leaves out what falls outside the range', async () => {
+    await paid();
+    await h.worker.drain();
+    const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: '2020-01-01', to: '2020-01-31' });
+    assert.deepEqual(r.rows, []);
+    assert.equal(r.reconciled, true);
+  });
+});
