@@ -7,6 +7,8 @@ import { DatabaseLockedError } from './store/db.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
+import { reconcile } from './sync/reconcile.js';
+import type { JobState } from './store/schema.js';
 import { reconciliationReport, toCsv, toText } from './report/reconcile.js';
 
 const USAGE = `Usage: npm run cli -- <command>
@@ -26,6 +28,12 @@ const USAGE = `Usage: npm run cli -- <command>
       Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
       matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,
       not_from_xendit. Exit code 0 when reconciled, 1 when any row is flagged.
+  reconcile --merchant ID [--since DATE] [--limit N] [--json]
+      Asks Xendit now about the merchant's open checkouts (created since DATE, e.g. 2026-11-01):
+      paid ones are queued for recording in Xero (the worker records them), expired ones closed.
+  jobs list [--state queued|running|done|needs_review] [--json]
+  jobs replay ID
+      Runs a needs_review or done job again (after fixing what it needed), with fresh attempts.
 
 Uses the same environment as the server (DATABASE_URL, SECRETS_KEY, PUBLIC_URL, XERO_*, XENDIT_*).`;
 
@@ -149,19 +157,84 @@ async function report(runtime: Runtime, args: string[], io: Io): Promise<number>
   return r.reconciled ? 0 : 1;
 }
 
+async function merchantOrUsage(runtime: Runtime, id: string | undefined): Promise<Merchant> {
+  if (!id) throw new UsageError('--merchant ID is required');
+  const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
+  if (!merchant) throw new UsageError(`no merchant ${id}`);
+  return merchant;
+}
+
+async function reconcileNow(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { merchant: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string', default: '1000' }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const merchant = await merchantOrUsage(runtime, values.merchant);
+  const since = values.since === undefined ? undefined : new Date(values.since);
+  if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since ${values.since} is not a date (use e.g. 2026-11-01)`);
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be a whole number from 1 to 10000');
+  const summary = await reconcile(runtime, { merchantId: merchant.id, since, minAgeMinutes: 0, batch: limit });
+  if (values.json) {
+    io.out(JSON.stringify(summary));
+    return;
+  }
+  io.out(
+    `Checked ${summary.checked} open checkout(s) of ${merchant.name}: ${summary.paid} paid (queued for recording in Xero), ` +
+      `${summary.expired} expired, ${summary.pending} still pending, ${summary.unknown} unknown at Xendit, ${summary.failed} not answered.`,
+  );
+  if (summary.failed) io.out('Xendit did not answer for some checkouts: run this again later.');
+}
+
+const JOB_STATES: JobState[] = ['queued', 'running', 'done', 'needs_review'];
+
+async function jobsList(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const { values } = parseArgs({ args, options: { state: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
+  if (values.state && !JOB_STATES.includes(values.state as JobState)) throw new UsageError(`--state must be one of ${JOB_STATES.join(', ')}`);
+  const jobs = await runtime.stores.jobs.list({ state: values.state as JobState | undefined });
+  const rows = jobs.map((j) => ({ id: j.id, kind: j.kind, state: j.state, attempts: j.attempts, merchantId: j.merchantId, lastError: j.lastError }));
+  if (values.json) {
+    io.out(JSON.stringify(rows));
+    return;
+  }
+  if (!rows.length) {
+    io.out('No jobs.');
+    return;
+  }
+  for (const r of rows) io.out(`${String(r.id).padStart(6)}  ${r.kind.padEnd(15)} ${r.state.padEnd(12)} ${String(r.attempts).padStart(2)}  ${r.lastError ?? ''}`);
+}
+
+async function jobsReplay(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const id = Number(args[0]);
+  if (!args[0] || !Number.isSafeInteger(id) || id < 1) throw new UsageError('jobs replay needs the job id (see jobs list)');
+  const job = await runtime.stores.jobs.byId(id);
+  if (!job) throw new UsageError(`no job ${id}`);
+  if (!(await runtime.stores.jobs.replay(id, runtime.clock()))) throw new JobNotReplayable(`job ${id} is ${job.state}: only needs_review or done jobs can be replayed`);
+  io.out(`Job ${id} (${job.kind}) queued again; the worker runs it next.`);
+}
+
+export class JobNotReplayable extends Error {}
+
 /** Runs one CLI command; returns the exit code. Never prints a secret. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { err: (line: string) => void }): Promise<number> {
-  const [group, command, ...rest] = argv;
+  const [group, command] = argv;
   type Handler = (r: Runtime, a: string[], io: Io) => Promise<number | void>;
   const handlers: Record<string, Handler | undefined> = {
     'merchants add': merchantsAdd,
     'merchants list': merchantsList,
     'merchants disable': merchantsDisable,
+    reconcile: reconcileNow,
+    report,
+    'jobs list': jobsList,
+    'jobs replay': jobsReplay,
   };
-  const isReport = group === 'report';
-  const handler = isReport ? report : handlers[`${group} ${command}`];
-  const args = isReport ? argv.slice(1) : rest;
-  if (!handler || args.includes('--help')) {
+  // Two-word commands (merchants add) first, then one-word ones (reconcile --merchant ...).
+  const own = (name: string) => (Object.hasOwn(handlers, name) ? handlers[name] : undefined);
+  const twoWords = own(`${group} ${command}`);
+  const handler = twoWords ?? own(group ?? '');
+  const rest = argv.slice(twoWords ? 2 : 1);
+  if (!handler || rest.includes('--help')) {
     (handler ? io.out : io.err)(USAGE);
     return handler ? 0 : 64;
   }
@@ -169,13 +242,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
   try {
     const logger = createLogger({ logLevel: env.LOG_LEVEL === 'silent' ? 'silent' : 'warn' }, process.stderr);
     runtime = await boot(env, logger);
-    return (await handler(runtime, args, io)) ?? 0;
+    return (await handler(runtime, rest, io)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\n\n${USAGE}`);
       return 64;
     }
-    if (err instanceof ConfigError || err instanceof DatabaseLockedError || err instanceof ShortCodeTakenError || err instanceof UpstreamError) {
+    if (err instanceof ConfigError || err instanceof DatabaseLockedError || err instanceof ShortCodeTakenError || err instanceof UpstreamError || err instanceof JobNotReplayable) {
       io.err(`Error: ${err.message}`);
       return 2;
     }

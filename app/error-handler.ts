@@ -13,6 +13,7 @@ const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string
   notPayable: { title: 'notPayableTitle', body: 'notPayableBody', tone: 'warn' },
   unsupportedCurrency: { title: 'unsupportedCurrencyTitle', body: 'unsupportedCurrencyBody', tone: 'warn' },
   unavailable: { title: 'unavailableTitle', body: 'unavailableBody', tone: 'warn' },
+  tooMany: { title: 'tooManyTitle', body: 'tooManyBody', tone: 'warn' },
   internal: { title: 'internalTitle', body: 'internalBody', tone: 'bad' },
   forbidden: { title: 'forbiddenTitle', body: 'forbiddenBody', tone: 'warn' },
   tooManyRequests: { title: 'tooManyRequestsTitle', body: 'tooManyRequestsBody', tone: 'warn' },
@@ -55,6 +56,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const vars = {
       invoice: String((domain as { invoiceNumber?: string } | undefined)?.invoiceNumber ?? ''),
       currency: String((domain as { currency?: string } | undefined)?.currency ?? ''),
+      seconds: String(domain?.retryAfterSeconds ?? ''),
     };
     const processing = (domain as { processing?: boolean } | undefined)?.processing;
     renderPage(req, res, status, key, vars, processing);

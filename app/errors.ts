@@ -9,6 +9,7 @@ export type MessageKey =
   | 'notPayable'
   | 'unsupportedCurrency'
   | 'unavailable'
+  | 'tooMany'
   | 'internal'
   | 'forbidden'
   | 'tooManyRequests'
@@ -95,6 +96,16 @@ export class UnsupportedMediaType extends DomainError {
   override readonly status = 415;
   override readonly messageKey = 'badRequest';
   override readonly publicReason = 'content-type must be application/json';
+}
+
+/** A client or a payment link asked too often; Retry-After says when the window opens again. */
+export class TooManyRequests extends DomainError {
+  override readonly status = 429;
+  override readonly messageKey = 'tooMany';
+  override readonly publicReason = 'too many requests';
+  constructor(detail: string, override readonly retryAfterSeconds: number) {
+    super(detail);
+  }
 }
 
 /** A form posted without the session's CSRF token (or with no session at all). */

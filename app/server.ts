@@ -15,6 +15,7 @@ import { payRouter } from './pay/controller.js';
 import { callbackRouter } from './callbacks/controller.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { homeRouter, type DemoHome } from './home.js';
+import { createRateLimiter } from './security/rate-limit.js';
 import { adminRouter } from './onboarding/controller.js';
 
 export interface AppDeps {
@@ -85,17 +86,24 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use(
-    payRouter({
-      stores: deps.stores,
-      xero: deps.xero,
-      xendit: deps.xendit,
-      clock: deps.clock,
-      logger: deps.logger,
-      publicUrl: deps.config.publicUrl,
-      checkoutHosts: deps.config.xendit.checkoutHosts,
-      invoiceDurationSeconds: deps.config.xendit.invoiceDurationSeconds,
-      creationWaitMs: deps.creationWaitMs,
-    }),
+    payRouter(
+      {
+        stores: deps.stores,
+        xero: deps.xero,
+        xendit: deps.xendit,
+        clock: deps.clock,
+        logger: deps.logger,
+        publicUrl: deps.config.publicUrl,
+        checkoutHosts: deps.config.xendit.checkoutHosts,
+        invoiceDurationSeconds: deps.config.xendit.invoiceDurationSeconds,
+        creationWaitMs: deps.creationWaitMs,
+      },
+      {
+        consume: createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock }),
+        perIp: { limit: deps.config.payRateLimit.perIp, windowSeconds: deps.config.payRateLimit.windowSeconds },
+        perShortCode: { limit: deps.config.payRateLimit.perShortCode, windowSeconds: deps.config.payRateLimit.windowSeconds },
+      },
+    ),
   );
   app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued }));
   app.use(

@@ -2,8 +2,9 @@ import { boot, createLogger } from './bootstrap.js';
 import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
 import { createApp } from './server.js';
-import { createWorker } from './worker.js';
+import { createWorker, startSchedules } from './worker.js';
 import { setupDemo } from './demo.js';
+import { closeGracefully, createHttpServer } from './http.js';
 import { issueSetupLinkIfNeeded } from './onboarding/service.js';
 
 /** Web entry. With the embedded database (or in demo mode) the worker runs in this process too. */
@@ -21,23 +22,23 @@ async function main(): Promise<void> {
   };
 
   const app = createApp({ ...runtime, demo, onJobEnqueued: worker?.wake });
-  const server = app.listen(config.port, () => {
+  const server = createHttpServer(app, config.http);
+  server.listen(config.port, () => {
     logger.info({ url: config.publicUrl, demo: config.demo, database: runtime.database.kind, worker: inProcessWorker }, 'gateway listening');
     if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n`);
     if (config.demo && setupUrl) console.log(`  First run: create the operator at ${setupUrl}\n`);
   });
-  // Longer than a load balancer's idle timeout, so it never reuses a socket we just closed.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   worker?.start(config.workerPollMs);
+  const stopSchedules = worker ? startSchedules(runtime, worker) : () => undefined;
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 20_000).unref();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
+    stopSchedules();
+    await closeGracefully(server);
     await worker?.stop();
     await runtime.database.close();
     clearTimeout(force);

@@ -1,32 +1,73 @@
 import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
-import { ConfigError } from '../config/index.js';
+import { ConfigError, type Config } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
-import { createJobRunner } from './sync/runner.js';
+import { createJobRunner, type JobRunner } from './sync/runner.js';
 import { recordPaymentJob } from './sync/record-payment.js';
 import { postFeeJob } from './sync/post-fee.js';
 import { POST_FEE_JOB } from './store/payments.js';
+import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
+import { crashHook } from './sync/crash-points.js';
+
+type WorkerRuntime = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
+  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'>;
+};
+
+const RECONCILE_DEFAULTS: Config['reconcile'] = { intervalMinutes: 10, minAgeMinutes: 5, batch: 50 };
 
 /** The job runner with every job kind the gateway knows. */
-export function createWorker(runtime: Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'>) {
+export function createWorker(runtime: WorkerRuntime) {
+  const reconcile = runtime.config?.reconcile ?? RECONCILE_DEFAULTS;
   return createJobRunner({
     jobs: runtime.stores.jobs,
     clock: runtime.clock,
     logger: runtime.logger.child({ component: 'worker' }),
+    leaseMs: (runtime.config?.jobLeaseSeconds ?? 300) * 1000,
     handlers: {
-      'record-payment': recordPaymentJob(runtime),
+      'record-payment': recordPaymentJob({ ...runtime, crash: crashHook(runtime.config?.crashAt) }),
       [POST_FEE_JOB]: postFeeJob(runtime),
+      reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
     },
   });
+}
+
+/**
+ * Queues a reconcile run every RECONCILE_INTERVAL_MINUTES (checked each minute; the dedupe key makes
+ * every worker's tick in the same interval one run). Returns a stop function.
+ */
+export function startSchedules(runtime: Pick<Runtime, 'stores' | 'clock' | 'logger' | 'config'>, worker: JobRunner): () => void {
+  const minutes = runtime.config.reconcile.intervalMinutes;
+  if (minutes <= 0) return () => undefined;
+  const tick = async () => {
+    try {
+      if (await scheduleReconcile(runtime, minutes)) worker.wake();
+    } catch (err) {
+      runtime.logger.warn({ err: String(err) }, 'could not schedule reconciliation');
+    }
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), Math.min(minutes * 60_000, 60_000));
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 async function main(): Promise<void> {
   const runtime = await boot();
   const worker = createWorker(runtime);
   worker.start(runtime.config.workerPollMs);
+  const stopSchedules = startSchedules(runtime, worker);
   runtime.logger.info({ database: runtime.database.kind }, 'worker started');
+  let closing = false;
   const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
     runtime.logger.info({ signal }, 'worker stopping after the job in flight');
+    // Bounded: a job stuck past this is abandoned; its lease expires and another worker takes it.
+    setTimeout(() => {
+      runtime.logger.error({ timeoutMs: runtime.config.shutdownTimeoutMs }, 'job in flight did not finish in time; exiting');
+      process.exit(1);
+    }, runtime.config.shutdownTimeoutMs).unref();
+    stopSchedules();
     await worker.stop();
     await runtime.database.close();
     process.exit(0);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CRASH_POINTS, type CrashPoint } from '../app/sync/crash-points.js';
 
 /** Every setting the gateway reads, validated once at start. */
 const bool = z
@@ -30,6 +31,17 @@ const schema = z.object({
   XENDIT_INVOICE_DURATION_SECONDS: z.coerce.number().int().min(300).max(31536000).default(86400),
   DEMO: bool.optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),
+  PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
+  PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
+  PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20000),
+  JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(300),
+  CRASH_AT: z.enum(CRASH_POINTS).optional(),
+  RECONCILE_INTERVAL_MINUTES: z.coerce.number().int().min(0).default(10),
+  RECONCILE_MIN_AGE_MINUTES: z.coerce.number().int().min(0).default(5),
+  RECONCILE_BATCH: z.coerce.number().int().min(1).max(1000).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -44,6 +56,16 @@ export type Config = Readonly<{
   xendit: { apiUrl: string; checkoutHosts: string[]; invoiceDurationSeconds: number };
   demo: boolean;
   workerPollMs: number;
+  /** 0 turns a limit off. */
+  payRateLimit: { perIp: number; perShortCode: number; windowSeconds: number };
+  http: { requestTimeoutMs: number; headersTimeoutMs: number };
+  shutdownTimeoutMs: number;
+  /** How long a claimed job is reserved for its worker; after that another worker may take it over. */
+  jobLeaseSeconds: number;
+  /** Test and demo mode only: the worker SIGKILLs itself at this point of record-payment. */
+  crashAt?: CrashPoint;
+  /** intervalMinutes 0: the worker does not schedule reconciliation (the CLI still runs it). */
+  reconcile: { intervalMinutes: number; minAgeMinutes: number; batch: number };
   logLevel: string;
 }>;
 
@@ -67,6 +89,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither');
   const demo = c.DEMO ?? !c.XERO_CLIENT_ID;
   if (demo && c.NODE_ENV === 'production') problems.push('DEMO: demo mode cannot run with NODE_ENV=production');
+  if (c.CRASH_AT && c.NODE_ENV !== 'test' && !demo) problems.push('CRASH_AT: only honoured with NODE_ENV=test or in demo mode');
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS)
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = c.PUBLIC_URL ?? `http://localhost:${c.PORT}`;
@@ -94,6 +119,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     demo,
     workerPollMs: c.WORKER_POLL_MS,
+    payRateLimit: { perIp: c.PAY_RATE_LIMIT_PER_IP, perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE, windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS },
+    http: { requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS },
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    jobLeaseSeconds: c.JOB_LEASE_SECONDS,
+    crashAt: c.CRASH_AT,
+    reconcile: { intervalMinutes: c.RECONCILE_INTERVAL_MINUTES, minAgeMinutes: c.RECONCILE_MIN_AGE_MINUTES, batch: c.RECONCILE_BATCH },
     logLevel: c.LOG_LEVEL,
   });
 }

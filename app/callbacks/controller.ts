@@ -13,6 +13,16 @@ const InvoiceCallback = z.looseObject({
   status: z.string().min(1).max(40),
 });
 
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** PostgreSQL text and jsonb cannot hold NUL or a lone surrogate: such a body is refused, not stored. */
+export function storable(value: unknown): boolean {
+  if (typeof value === 'string') return !UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.every(storable);
+  if (value && typeof value === 'object') return Object.entries(value).every(([k, v]) => storable(k) && storable(v));
+  return true;
+}
+
 export interface CallbackDeps {
   stores: Stores;
   clock: Clock;
@@ -32,6 +42,7 @@ export function callbackRouter(deps: CallbackDeps): Router {
     express.json({ limit: '64kb', type: 'application/json', strict: true }),
     async (req, res) => {
       if (!req.is('application/json')) throw new UnsupportedMediaType();
+      if (!storable(req.body)) throw new BadRequest('body contains NUL or unpaired surrogate characters');
       const parsed = InvoiceCallback.safeParse(req.body);
       if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const outcome = await acceptCallback(deps, res.locals.merchant as Merchant, parsed.data);

@@ -10,6 +10,7 @@ export const ADMIN_PAGE: Record<MessageKey, { title: string; body: string }> = {
   unavailable: { title: 'Temporarily unavailable', body: 'A service we depend on did not answer. Try again in a minute.' },
   internal: { title: 'Something went wrong', body: 'The error was logged. Try again in a minute.' },
   forbidden: { title: 'This form has expired', body: 'The page was open too long or came from elsewhere. Go back, reload the page and submit it again.' },
+  tooMany: { title: 'Too many requests', body: 'Please wait a minute and try again.' },
   tooManyRequests: { title: 'Too many sign-in attempts', body: 'For your safety, sign-in is paused for this e-mail address. Try again in 15 minutes.' },
   linkExpired: { title: 'This setup link no longer works', body: 'It was already used, has expired (links last 24 hours), or an operator already exists. Restart the gateway to print a new link while no operator exists, or sign in.' },
   conflict: { title: 'Nothing to retry', body: 'This payment is not waiting for review any more; reload its page to see where it is.' },

@@ -4,6 +4,14 @@ import { BadRequest } from '../errors.js';
 import { chooseLang, translator } from '../i18n.js';
 import { paths } from '../paths.js';
 import { startPayment, type PayDeps } from './service.js';
+import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
+
+/** /pay is public and every click costs a Xero call: counted per client and per payment link. */
+export interface PayLimits {
+  consume: RateLimiter;
+  perIp: RateRule;
+  perShortCode: RateRule;
+}
 
 const PayQuery = z.object({
   invoiceNo: z.string().trim().min(1).max(255),
@@ -31,11 +39,14 @@ export function parsePayQuery(query: Request['query']): z.infer<typeof PayQuery>
   return parsed.data;
 }
 
-export function payRouter(deps: PayDeps): Router {
+export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   const router = Router();
 
   router.get(paths.pay, async (req, res) => {
+    // Before parsing, so garbage counts too; the ShortCode only once we know it is well-formed.
+    await limits.consume(`pay:ip:${clientKey(req.ip)}`, limits.perIp);
     const query = parsePayQuery(req.query);
+    await limits.consume(`pay:shortcode:${query.shortCode}`, limits.perShortCode);
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
     const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang });
     res.set('Cache-Control', 'no-store');

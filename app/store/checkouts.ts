@@ -1,8 +1,10 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { CheckoutsTable, CheckoutStatus } from './schema.js';
 import { int8 } from './int8.js';
 import type { Currency } from '../money.js';
+import { enqueueJob } from './jobs.js';
+import { recordPaymentDedupeKey } from './callbacks.js';
 
 export interface Checkout {
   id: string;
@@ -140,6 +142,56 @@ export function createCheckoutStore(db: Db) {
         .where((eb) => eb.or([eb('xendit_invoice_id', '=', xenditInvoiceId), eb('external_id', '=', externalId)]))
         .executeTakeFirst();
       return r ? toCheckout(r) : null;
+    },
+
+    /**
+     * Checkouts still waiting for a payment (open, or superseded but maybe paid anyway), created
+     * before createdBefore: least recently reconciled first, so bounded batches rotate through all.
+     */
+    async toReconcile(q: { createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
+      let query = db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('status', 'in', ['open', 'superseded'])
+        .where('xendit_invoice_id', 'is not', null)
+        .where('created_at', '<', q.createdBefore);
+      if (q.since) query = query.where('created_at', '>=', q.since);
+      if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
+      const rows = await query
+        .orderBy(sql`coalesce(reconciled_at, created_at)`)
+        .limit(q.limit)
+        .execute();
+      return rows.map(toCheckout);
+    },
+
+    async markReconciled(id: string, now: Date): Promise<void> {
+      await db.updateTable('checkouts').set({ reconciled_at: now }).where('id', '=', id).execute();
+    },
+
+    /**
+     * Xendit says paid but no callback told us: the same move a PAID callback makes (checkout paid,
+     * record-payment queued under the same dedupe key), so callback and reconciliation never double up.
+     * Returns true when this call queued the job.
+     */
+    async markPaidAndQueueRecording(c: Checkout, xenditInvoiceId: string, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('checkouts')
+          .set({ status: 'paid', reconciled_at: now, updated_at: now })
+          .where('id', '=', c.id)
+          .where('status', 'in', ['creating', 'open', 'expired', 'superseded'])
+          .execute();
+        return enqueueJob(
+          trx,
+          {
+            kind: 'record-payment',
+            merchantId: c.merchantId,
+            payload: { merchantId: c.merchantId, xenditInvoiceId },
+            dedupeKey: recordPaymentDedupeKey(c.merchantId, xenditInvoiceId),
+          },
+          now,
+        );
+      });
     },
 
     async byId(id: string): Promise<Checkout | null> {

@@ -9,6 +9,8 @@ import * as m001 from './migrations/001_core.js';
 import * as m001b from './migrations/001b_clearing_accounts.js';
 import * as m002 from './migrations/002_fees.js';
 import * as m004 from './migrations/004_admin.js';
+import * as m003RateLimits from './migrations/003_rate_limits.js';
+import * as m003Reconcile from './migrations/003_reconcile.js';
 
 export type Db = Kysely<Database>;
 
@@ -20,7 +22,14 @@ export interface OpenedDatabase {
 
 export class DatabaseLockedError extends Error {}
 
-const migrations: Record<string, Migration> = { '001_core': m001, '001b_clearing_accounts': m001b, '002_fees': m002, '004_admin': m004 };
+const migrations: Record<string, Migration> = {
+  '001_core': m001,
+  '001b_clearing_accounts': m001b,
+  '002_fees': m002,
+  '003_rate_limits': m003RateLimits,
+  '003_reconcile': m003Reconcile,
+  '004_admin': m004,
+};
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrate(db: Db): Promise<void> {

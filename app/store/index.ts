@@ -5,6 +5,7 @@ import { createCheckoutStore } from './checkouts.js';
 import { createCallbackStore } from './callbacks.js';
 import { createPaymentStore } from './payments.js';
 import { createJobStore } from './jobs.js';
+import { createRateLimitStore } from './rate-limits.js';
 import { createUserStore } from './users.js';
 import { createSessionStore } from './sessions.js';
 import { createDashboardStore } from './dashboard.js';
@@ -18,6 +19,7 @@ export function createStores(db: Db, box: SecretBox) {
     callbacks: createCallbackStore(db),
     payments: createPaymentStore(db),
     jobs: createJobStore(db),
+    rateLimits: createRateLimitStore(db),
     users: createUserStore(db),
     sessions: createSessionStore(db),
     dashboard: createDashboardStore(db),

@@ -110,6 +110,40 @@ export function createJobStore(db: Db) {
         .execute();
     },
 
+    enqueue(job: NewJob, now: Date): Promise<boolean> {
+      return enqueueJob(db, job, now);
+    },
+
+    /**
+     * An operator asks for a finished or given-up job to run again now, with a fresh attempt count.
+     * Queued or running jobs are left alone (false).
+     */
+    async replay(id: number, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('jobs')
+        .set({
+          state: 'queued',
+          attempts: 0,
+          run_at: now,
+          locked_until: null,
+          last_error: null,
+          updated_at: now,
+          // As the admin's Retry does: record-payment uses the count for a fresh Xero Idempotency-Key
+          // (Xero would replay its stored refusal for the old key).
+          payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
+        })
+        .where('id', '=', id)
+        .where('state', 'in', ['needs_review', 'done'])
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** Forgets finished jobs of a kind (e.g. past reconcile runs) last touched before `before`. */
+    async pruneDone(kind: string, before: Date): Promise<number> {
+      const r = await db.deleteFrom('jobs').where('kind', '=', kind).where('state', '=', 'done').where('updated_at', '<', before).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+
     async byId(id: number): Promise<Job | null> {
       const r = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toJob(r) : null;

@@ -51,6 +51,7 @@ export interface CheckoutsTable {
   invoice_url: string | null;
   expires_at: Timestamp;
   status: CheckoutStatus;
+  reconciled_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -103,6 +104,12 @@ export interface JobsTable {
   updated_at: Timestamp;
 }
 
+export interface RateLimitsTable {
+  key: string;
+  window_start: Timestamp;
+  hits: number;
+}
+
 export type UserRole = 'operator' | 'merchant';
 
 export interface UsersTable {
@@ -142,6 +149,7 @@ export interface Database {
   callback_events: CallbackEventsTable;
   payments: PaymentsTable;
   jobs: JobsTable;
+  rate_limits: RateLimitsTable;
   users: UsersTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

@@ -10,6 +10,7 @@ import { clearingAccountFor, type Merchant } from '../store/merchants.js';
 import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway } from '../clients/types.js';
 import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
+import type { CrashHook } from './crash-points.js';
 
 export interface RecordPaymentDeps {
   stores: Stores;
@@ -17,6 +18,7 @@ export interface RecordPaymentDeps {
   xendit: XenditGateway;
   clock: Clock;
   logger: Logger;
+  crash?: CrashHook;
 }
 
 /** retry: how many times someone pressed Retry after a refusal (see recordOnce's Idempotency-Key). */
@@ -32,12 +34,15 @@ export function paymentReference(xenditInvoiceId: string): string {
  * checkout and Xendit's own record of the invoice, never from the callback body.
  */
 export function recordPaymentJob(deps: RecordPaymentDeps) {
+  const crash = deps.crash ?? (() => undefined);
   return async (job: Job): Promise<void> => {
+    crash('after-claim');
     const { merchantId, xenditInvoiceId, retry = 0 } = Payload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
     const xInvoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    crash('after-xendit-refetch');
     if (!xInvoice) throw new NeedsReview(`Xendit has no invoice ${xenditInvoiceId}`);
     const checkout = await deps.stores.checkouts.forXenditInvoice(merchant.id, xInvoice.id, xInvoice.externalId);
     if (!checkout) throw new NeedsReview(`Xendit invoice ${xInvoice.id} was not created by this gateway`);
@@ -57,7 +62,9 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
 
     try {
       const outcome = await recordOnce(deps, merchant, checkout, payment, retry);
+      crash('after-xero-accepted');
       await deps.stores.payments.markInXero(payment, { ...outcome, fee: feeToPost(merchant, payment) }, deps.clock());
+      crash('after-store');
       if (outcome.reviewReason) {
         deps.logger.warn({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId, reason: outcome.reviewReason }, 'payment partly recorded in Xero');
         throw new NeedsReview(outcome.reviewReason);

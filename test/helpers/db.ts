@@ -86,5 +86,5 @@ export function describeEachDatabase(title: string, body: (ctx: { db(): Db; engi
 }
 
 export async function truncateAll(db: Db): Promise<void> {
-  await sql`truncate jobs, payments, callback_events, checkouts, merchants restart identity cascade`.execute(db);
+  await sql`truncate jobs, payments, callback_events, checkouts, merchants, rate_limits restart identity cascade`.execute(db);
 }

@@ -51,10 +51,10 @@ let seq = 0;
  * The gateway as it runs in production (createApp + worker), wired to the simulators and a real
  * database, listening on an ephemeral port so the Xendit simulator can call back.
  */
-export async function createHarness(db: Db, opts: { creationWaitMs?: number } = {}): Promise<Harness> {
+export async function createHarness(db: Db, opts: { creationWaitMs?: number; env?: Record<string, string> } = {}): Promise<Harness> {
   const sims = await getSims();
   resetSims();
-  await sql`truncate jobs, payments, callback_events, checkouts, merchants restart identity cascade`.execute(db);
+  await sql`truncate jobs, payments, callback_events, checkouts, merchants, rate_limits restart identity cascade`.execute(db);
   const clock = manualClock();
   const logger = pino({ level: 'silent' });
   const stores = createStores(db, box);
@@ -78,7 +78,7 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number } = 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const deps: AppDeps = {
-    config: loadConfig({ PUBLIC_URL: baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'silent' }),
+    config: loadConfig({ PUBLIC_URL: baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'silent', ...opts.env }),
     stores,
     xero: sims.xeroClient,
     xendit: sims.xenditClient,

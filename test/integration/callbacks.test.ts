@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createHttpServer } from '../../app/http.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { Writable } from 'node:stream';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -132,5 +135,43 @@ describeEachDatabase('POST /callbacks/xendit/:merchantId', ({ db }) => {
     await request(h.app).post(h.callbackPath).set('x-callback-token', token).set('Content-Type', 'text/plain').send('id=1').expect(415);
     await post(h.callbackPath, { id: 'a', external_id: 'b', status: 'PAID', pad: 'x'.repeat(70_000) }).expect(413);
     assert.equal(await writes(), 0);
+  });
+
+  it('400s a body PostgreSQL cannot store (NUL, unpaired surrogate) with zero writes', async () => {
+    const { x } = await openCheckout();
+    const base = { id: x.id, external_id: x.external_id, status: 'PAID' };
+    await post(h.callbackPath, { ...base, note: 'a\u0000b' }).expect(400);
+    await post(h.callbackPath, { ...base, id: '\u0000' }).expect(400);
+    await post(h.callbackPath, { ...base, ['k\u0000']: 1 }).expect(400);
+    await post(h.callbackPath, `{"id":"${x.id}","external_id":"${x.external_id}","status":"PAID","n":"\\ud800"}`).expect(400);
+    assert.equal(await writes(), 0);
+  });
+
+  it('times out a client that sends headers and half a body, then stalls (408, socket closed, zero writes)', async () => {
+    const { x } = await openCheckout();
+    const server = createHttpServer(h.app, { requestTimeoutMs: 600, headersTimeoutMs: 300 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = JSON.stringify({ id: x.id, external_id: x.external_id, status: 'PAID' });
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (d) => (answer += d));
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      const started = Date.now();
+      socket.write(
+        `POST ${h.callbackPath} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+          `x-callback-token: ${token}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, body.length >> 1)}`,
+      );
+      const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('server kept the stalled connection open')), 5000));
+      const closedAt = await Promise.race([closed, timer]);
+      assert.match(answer, /^HTTP\/1\.1 408/);
+      assert.ok(closedAt - started < 3000, `closed after ${closedAt - started} ms`);
+      assert.equal(await writes(), 0);
+      const checkout = await h.stores.checkouts.forXenditInvoice(h.merchant.id, x.id, x.external_id);
+      assert.equal(checkout?.status, 'open');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

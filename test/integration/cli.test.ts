@@ -1,10 +1,14 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../app/cli.js';
 import { ENGINES, createPostgresDatabase, requirePostgres } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
+import { openDatabase } from '../../app/store/db.js';
+import { createStores, type Stores } from '../../app/store/index.js';
+import { createSecretBox } from '../../app/security/secrets.js';
 
 for (const engine of ENGINES) {
   describe(`operator CLI [${engine}]`, function () {
@@ -151,6 +155,89 @@ for (const engine of ENGINES) {
       assert.equal(r.code, 2);
       assert.match(r.err, /SECRETS_KEY/);
       assert.match(r.err, /PORT/);
+    });
+
+    /** Opens the CLI's database between commands (the embedded one admits one process at a time). */
+    async function withStores<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
+      const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+      try {
+        return await fn(createStores(opened.db, createSecretBox(env.SECRETS_KEY)));
+      } finally {
+        await opened.close();
+      }
+    }
+
+    it('reconcile --merchant ID --since DATE: queues recording of a paid checkout whose callback never came', async () => {
+      const sims = await getSims();
+      const key = `xnd_development_cli_${engine}`;
+      sims.xendit.registerAccount({ secretKey: key, callbackToken: 'tok', businessName: 'Toko R' });
+      const invoice = (n: string) => ({
+        externalId: `cli-${engine}-${n}`, currency: 'IDR' as const, amount: 50000, description: n,
+        successRedirectUrl: 'https://x/ok', failureRedirectUrl: 'https://x/no', invoiceDurationSeconds: 86400,
+      });
+      const paid = await sims.xenditClient.createInvoice(key, invoice('paid'));
+      const pending = await sims.xenditClient.createInvoice(key, invoice('pending'));
+      await sims.xendit.pay(paid.id, { sendCallback: false });
+      const merchantId = await withStores(async (stores) => {
+        const m = await stores.merchants.add({
+          name: 'Toko R', shortCode: `!CLIR${engine[0]}`, xero: { clientId: 'c', clientSecret: 's', tenantId: '' },
+          xenditSecretKey: key, callbackToken: 'tok', clearingAccountId: 'acc',
+        });
+        const created = new Date('2026-11-20T10:00:00Z');
+        for (const [i, x] of [paid, pending].entries()) {
+          const c = await stores.checkouts.claim(
+            { id: randomUUID(), merchantId: m.id, xeroInvoiceId: `xi-${i}`, invoiceNumber: `INV-${i}`, currency: 'IDR', amount: 50000, externalId: x.externalId, expiresAt: new Date('2026-12-01') },
+            created,
+          );
+          await stores.checkouts.open(c!.id, x.id, x.invoiceUrl, created);
+        }
+        return m.id;
+      });
+
+      const none = await cli('reconcile', '--merchant', merchantId, '--since', '2026-11-21', '--json');
+      assert.equal(none.code, 0, none.err);
+      assert.equal(JSON.parse(none.out).checked, 0, 'checkouts before --since are left alone');
+
+      const r = await cli('reconcile', '--since', '2026-11-01', '--merchant', merchantId, '--json');
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(JSON.parse(r.out), { checked: 2, paid: 1, expired: 0, pending: 1, unknown: 0, failed: 0 });
+      const text = await cli('reconcile', '--merchant', merchantId);
+      assert.match(text.out, /Checked 1 open checkout\(s\) of Toko R: 0 paid .* 1 still pending/);
+
+      const jobs = await withStores((stores) => stores.jobs.list());
+      assert.deepEqual(jobs.map((j) => [j.kind, j.state, j.payload.xenditInvoiceId]), [['record-payment', 'queued', paid.id]]);
+
+      assert.equal((await cli('reconcile', '--merchant', merchantId, '--since', 'yesterday-ish')).code, 64);
+      assert.equal((await cli('reconcile', '--merchant', randomUUID())).code, 64);
+      assert.equal((await cli('reconcile')).code, 64);
+    });
+
+    it('jobs replay ID: re-queues a needs_review or done job with fresh attempts, refuses others', async () => {
+      const ids = await withStores(async (stores) => {
+        const now = new Date();
+        await stores.jobs.enqueue({ kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x1' }, dedupeKey: `replay-${engine}-1` }, now);
+        await stores.jobs.enqueue({ kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x2' }, dedupeKey: `replay-${engine}-2` }, now);
+        const a = (await stores.jobs.claim(now, 60_000))!;
+        await stores.jobs.needsReview(a.id, 'Xero refused the payment: account archived', now);
+        const queued = (await stores.jobs.list({ state: 'queued' })).at(-1)!;
+        return { review: a.id, queued: queued.id };
+      });
+      const listed = JSON.parse((await cli('jobs', 'list', '--state', 'needs_review', '--json')).out);
+      assert.deepEqual(listed.map((j: { id: number }) => j.id), [ids.review]);
+      assert.match(listed[0].lastError, /account archived/);
+
+      const r = await cli('jobs', 'replay', String(ids.review));
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /queued again/);
+      const job = await withStores((stores) => stores.jobs.byId(ids.review));
+      assert.deepEqual([job?.state, job?.attempts, job?.lastError, job?.payload.retry], ['queued', 0, null, 1], 'fresh attempts and a fresh Xero Idempotency-Key');
+
+      const refused = await cli('jobs', 'replay', String(ids.queued));
+      assert.equal(refused.code, 2);
+      assert.match(refused.err, /is queued: only needs_review or done/);
+      assert.equal((await cli('jobs', 'replay', '999999')).code, 64);
+      assert.equal((await cli('jobs', 'replay', 'abc')).code, 64);
+      assert.equal((await cli('jobs', 'list', '--state', 'weird')).code, 64);
     });
   });
 }

@@ -45,3 +45,21 @@ describe('config', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', DEMO: 'true', SECRETS_KEY: Buffer.alloc(32).toString('base64'), PUBLIC_URL: 'https://x' }), /DEMO/);
   });
 });
+
+describe('config: reliability settings', () => {
+  it('has sensible defaults and refuses a headers timeout longer than the request timeout', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.payRateLimit, { perIp: 30, perShortCode: 40, windowSeconds: 60 });
+    assert.deepEqual(c.http, { requestTimeoutMs: 15000, headersTimeoutMs: 10000 });
+    assert.throws(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' }), /HTTP_HEADERS_TIMEOUT_MS/);
+  });
+});
+
+describe('config: crash points', () => {
+  it('honours CRASH_AT only in test or demo mode', () => {
+    assert.equal(loadConfig({ NODE_ENV: 'test', DEMO: 'false', CRASH_AT: 'after-store' }).crashAt, 'after-store');
+    assert.equal(loadConfig({ CRASH_AT: 'after-claim' }).crashAt, 'after-claim'); // demo
+    assert.throws(() => loadConfig({ DEMO: 'false', CRASH_AT: 'after-store' }), /CRASH_AT: only honoured/);
+    assert.throws(() => loadConfig({ NODE_ENV: 'test', CRASH_AT: 'somewhere' }), /CRASH_AT/);
+  });
+});

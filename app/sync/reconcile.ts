@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { Stores } from '../store/index.js';
+import type { Job } from '../store/jobs.js';
+import type { Merchant } from '../store/merchants.js';
+import { UpstreamError, type XenditGateway } from '../clients/types.js';
+
+export interface ReconcileDeps {
+  stores: Stores;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  /** A record-payment job was queued: an in-process worker may start at once. */
+  onJobEnqueued?: () => void;
+}
+
+export interface ReconcileOptions {
+  merchantId?: string;
+  since?: Date;
+  /** Checkouts younger than this are left to their callback. */
+  minAgeMinutes: number;
+  /** At most this many Xendit calls per run. */
+  batch: number;
+}
+
+export interface ReconcileSummary {
+  checked: number;
+  /** Paid at Xendit with no callback: record-payment queued (or already queued by a callback). */
+  paid: number;
+  expired: number;
+  pending: number;
+  /** Xendit has no such invoice, or the merchant is gone: left for a person, not retried forever. */
+  unknown: number;
+  /** Xendit did not answer; these stay first in line for the next run. */
+  failed: number;
+}
+
+/**
+ * Payments whose callback never came (Xendit gave up, our server was down, a proxy ate it): ask
+ * Xendit about checkouts still open after a few minutes. PAID/SETTLED takes exactly the path a
+ * PAID callback takes; EXPIRED closes the checkout. Bounded per run; stops at the first sign that
+ * Xendit is down or limiting us, rather than spending the rest of the batch on errors.
+ */
+export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
+  const now = deps.clock();
+  const summary: ReconcileSummary = { checked: 0, paid: 0, expired: 0, pending: 0, unknown: 0, failed: 0 };
+  const checkouts = await deps.stores.checkouts.toReconcile({
+    createdBefore: new Date(now.getTime() - opts.minAgeMinutes * 60_000),
+    since: opts.since,
+    merchantId: opts.merchantId,
+    limit: opts.batch,
+  });
+  const merchants = new Map<string, Merchant | null>();
+  let queued = false;
+
+  for (const checkout of checkouts) {
+    if (!merchants.has(checkout.merchantId)) merchants.set(checkout.merchantId, await deps.stores.merchants.byId(checkout.merchantId));
+    const merchant = merchants.get(checkout.merchantId);
+    summary.checked++;
+    if (!merchant || merchant.status === 'disabled') {
+      summary.unknown++;
+      await deps.stores.checkouts.markReconciled(checkout.id, now);
+      continue;
+    }
+    let invoice;
+    try {
+      invoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId!);
+    } catch (err) {
+      summary.failed++;
+      deps.logger.warn({ err: String(err), checkoutId: checkout.id }, 'reconcile: Xendit did not answer');
+      if (err instanceof UpstreamError && err.kind === 'unauthorized') {
+        merchants.set(checkout.merchantId, null); // its key no longer works: skip the rest of its checkouts
+        continue;
+      }
+      break;
+    }
+    if (!invoice) {
+      summary.unknown++;
+      deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: checkout.xenditInvoiceId }, 'reconcile: Xendit has no such invoice');
+    } else if (invoice.status === 'PAID' || invoice.status === 'SETTLED') {
+      summary.paid++;
+      if (await deps.stores.checkouts.markPaidAndQueueRecording(checkout, invoice.id, now)) queued = true;
+      deps.logger.info({ checkoutId: checkout.id, xenditInvoiceId: invoice.id }, 'reconcile: paid without a callback, recording');
+      continue;
+    } else if (invoice.status === 'EXPIRED') {
+      summary.expired++;
+      await deps.stores.checkouts.transition(checkout.id, ['open', 'superseded'], 'expired', now);
+    } else {
+      summary.pending++;
+    }
+    await deps.stores.checkouts.markReconciled(checkout.id, now);
+  }
+  if (queued) deps.onJobEnqueued?.();
+  return summary;
+}
+
+const Payload = z.object({ merchantId: z.string().optional(), since: z.iso.datetime().optional() });
+
+/** How long finished reconcile runs and old rate-limit windows are kept. */
+const KEEP_MS = 24 * 3600_000;
+
+/** The scheduled job: one reconciliation run, plus housekeeping of what such runs leave behind. */
+export function reconcileJob(deps: ReconcileDeps, defaults: Omit<ReconcileOptions, 'merchantId' | 'since'>) {
+  return async (job: Job): Promise<void> => {
+    const p = Payload.parse(job.payload);
+    const summary = await reconcile(deps, { ...defaults, merchantId: p.merchantId, since: p.since ? new Date(p.since) : undefined });
+    const before = new Date(deps.clock().getTime() - KEEP_MS);
+    await deps.stores.jobs.pruneDone('reconcile', before);
+    await deps.stores.rateLimits.prune(before);
+    deps.logger.info({ ...summary }, 'reconcile run finished');
+  };
+}
+
+/**
+ * Queues this interval's reconcile run. The dedupe key is the interval's start, so any number of
+ * workers ticking at once queue it once.
+ */
+export async function scheduleReconcile(deps: Pick<ReconcileDeps, 'stores' | 'clock'>, intervalMinutes: number): Promise<boolean> {
+  const now = deps.clock();
+  const slotMs = intervalMinutes * 60_000;
+  const slot = new Date(Math.floor(now.getTime() / slotMs) * slotMs);
+  return deps.stores.jobs.enqueue({ kind: 'reconcile', payload: {}, dedupeKey: `reconcile:${slot.toISOString()}`, maxAttempts: 3 }, now);
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../../app/store/db.js';
+import { createStores, type Stores } from '../../app/store/index.js';
+import { createSecretBox } from '../../app/security/secrets.js';
+import { recordPaymentDedupeKey } from '../../app/store/callbacks.js';
+import { createPostgresDatabase, type Engine } from './db.js';
+import type { Sims } from './sims.js';
+
+export interface ProcessDb {
+  /** Environment for a spawned gateway process (worker, web, CLI) on this database and the simulators. */
+  env: Record<string, string>;
+  /** Opens the database in this process for a moment (the embedded one admits one process at a time). */
+  withStores<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
+  cleanup(): Promise<void>;
+}
+
+export async function processDatabase(engine: Engine, sims: Sims, extraEnv: Record<string, string> = {}): Promise<ProcessDb> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-proc-'));
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+    PUBLIC_URL: 'https://gw.example.com',
+    XERO_API_URL: sims.xeroUrl,
+    XERO_IDENTITY_URL: sims.xeroUrl,
+    XENDIT_API_URL: sims.xenditUrl,
+    DEMO: 'false',
+    WORKER_POLL_MS: '50',
+    RECONCILE_INTERVAL_MINUTES: '0',
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  let drop = async () => undefined as void;
+  if (engine === 'postgres') {
+    const pg = await createPostgresDatabase();
+    env.DATABASE_URL = pg.url;
+    drop = pg.drop;
+  }
+  // PostgreSQL takes any number of processes: one pool for the whole test. The embedded database
+  // is opened only for the moment it is needed.
+  let shared: Promise<{ stores: Stores; close(): Promise<void> }> | undefined;
+  const open = async () => {
+    const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir, poolSize: 2 });
+    return { stores: createStores(opened.db, createSecretBox(env.SECRETS_KEY)), close: opened.close };
+  };
+  return {
+    env,
+    async withStores(fn) {
+      if (engine === 'postgres') {
+        shared ??= open();
+        return fn((await shared).stores);
+      }
+      const once = await open();
+      try {
+        return await fn(once.stores);
+      } finally {
+        await once.close();
+      }
+    },
+    async cleanup() {
+      if (shared) await (await shared).close();
+      await drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A merchant whose customer paid at Xendit, with the record-payment job queued exactly as the PAID
+ * callback queues it: what a worker process picks up first.
+ */
+export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) {
+  const creds = { clientId: `proc-${tag}`, clientSecret: `secret-${tag}`, xenditKey: `xnd_development_${tag}` };
+  const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Proc', shortCode: `!P${tag}`, baseCurrency: 'IDR' });
+  const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+  const inv = sims.xero.addInvoice({
+    tenantId: org.tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', invoiceNumber: `INV-${tag}`,
+    contact: { name: 'Budi', email: 'budi@example.co.id' }, lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '150000' }],
+  });
+  sims.xendit.registerAccount({ secretKey: creds.xenditKey, callbackToken: 'tok', businessName: 'Toko Proc' });
+  const merchant = await stores.merchants.add({
+    name: 'Toko Proc', shortCode: `!P${tag}`, xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
+    xenditSecretKey: creds.xenditKey, callbackToken: 'tok', clearingAccountId: clearing.accountId,
+  });
+  const now = new Date();
+  const checkoutId = randomUUID();
+  const externalId = `xero-INV-${tag}-${checkoutId}`;
+  const x = await sims.xenditClient.createInvoice(creds.xenditKey, {
+    externalId, currency: 'IDR', amount: 150000, description: `Invoice INV-${tag}`,
+    successRedirectUrl: 'https://gw.example.com/ok', failureRedirectUrl: 'https://gw.example.com/no', invoiceDurationSeconds: 86400,
+  });
+  const claimed = await stores.checkouts.claim(
+    { id: checkoutId, merchantId: merchant.id, xeroInvoiceId: inv.invoiceId, invoiceNumber: inv.invoiceNumber, currency: 'IDR', amount: 150000, externalId, expiresAt: new Date(now.getTime() + 86400_000) },
+    now,
+  );
+  await stores.checkouts.open(claimed!.id, x.id, x.invoiceUrl, now);
+  await sims.xendit.pay(x.id, { sendCallback: false });
+  await stores.checkouts.markPaidAndQueueRecording((await stores.checkouts.byId(checkoutId))!, x.id, now);
+  const job = (await stores.jobs.list()).find((j) => j.payload.xenditInvoiceId === x.id)!;
+  return { merchantId: merchant.id, xeroInvoiceId: inv.invoiceId, xenditInvoiceId: x.id, jobId: job.id, dedupeKey: recordPaymentDedupeKey(merchant.id, x.id) };
+}

@@ -1,0 +1,75 @@
+import { strict as assert } from 'node:assert';
+import { requirePostgres } from '../helpers/db.js';
+import { getSims, resetSims } from '../helpers/sims.js';
+import { spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
+import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
+import { CRASH_POINTS } from '../../app/sync/crash-points.js';
+
+/**
+ * A worker process on PostgreSQL dies by SIGKILL at each named point of record-payment; a fresh
+ * worker takes the job over once its lease expires. Exactly one Xero payment, recorded, every time.
+ */
+describe('record-payment survives SIGKILL at each crash point [postgres]', function () {
+  before(async function () {
+    await requirePostgres(this, 'crash points');
+  });
+
+  const exitOf = (w: Spawned) =>
+    Promise.race([
+      new Promise<string>((resolve) => w.child.on('exit', (code, signal) => resolve(signal ?? `code ${code}`))),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+    ]);
+
+  // The four scenarios run side by side (own database, own merchant each): process start-up dominates.
+  it(`killed at ${CRASH_POINTS.join(', ')}: each restarted worker records exactly one Xero payment`, async () => {
+    const sims = await getSims();
+    resetSims();
+    await Promise.all(CRASH_POINTS.map((point) => scenario(point)));
+  });
+
+  async function scenario(point: (typeof CRASH_POINTS)[number]): Promise<void> {
+      const sims = await getSims();
+      const pdb = await processDatabase('postgres', sims, { NODE_ENV: 'test', JOB_LEASE_SECONDS: '1' });
+      const workers: Spawned[] = [];
+      try {
+        const seeded = await pdb.withStores((stores) => seedPaidCheckout(stores, sims, `c${CRASH_POINTS.indexOf(point)}`));
+        const xeroPayments = () => sims.xero.paymentsOf(seeded.xeroInvoiceId).filter((p) => p.status !== 'DELETED');
+
+        const doomed = spawnTs('app/worker.ts', [], { ...pdb.env, CRASH_AT: point });
+        workers.push(doomed);
+        assert.equal(await exitOf(doomed), 'SIGKILL', `${point}: ${doomed.output()}`);
+        const afterCrash = await pdb.withStores(async (stores) => ({
+          job: (await stores.jobs.byId(seeded.jobId))?.state,
+          payment: (await stores.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId))?.syncState,
+        }));
+        assert.equal(afterCrash.job, 'running', `${point}: died holding the job`);
+        const expected = { 'after-claim': [0, undefined], 'after-xendit-refetch': [0, undefined], 'after-xero-accepted': [1, 'pending'], 'after-store': [1, 'recorded'] }[point];
+        assert.deepEqual([xeroPayments().length, afterCrash.payment], expected, `${point}: state at the moment of death`);
+
+        const survivor = spawnTs('app/worker.ts', [], pdb.env);
+        workers.push(survivor);
+        const settled = await waitFor(
+          'the restarted worker to finish the job',
+          () =>
+            pdb.withStores(async (stores) => {
+              const job = await stores.jobs.byId(seeded.jobId);
+              return job && ['done', 'needs_review'].includes(job.state) ? job : undefined;
+            }),
+          20_000,
+        );
+        assert.equal(settled.state, 'done', `${point}: job ${settled.state}: ${settled.lastError}`);
+        survivor.child.kill('SIGTERM');
+        assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
+
+        assert.equal(xeroPayments().length, 1, `${point}: exactly one Xero payment`);
+        await pdb.withStores(async (stores) => {
+          const payment = await stores.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId);
+          assert.equal(payment?.syncState, 'recorded');
+          assert.equal(payment?.xeroPaymentId, xeroPayments()[0].paymentId);
+        });
+      } finally {
+        for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+        await pdb.cleanup();
+      }
+  }
+});

@@ -1,0 +1,85 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { createApp } from '../../app/server.js';
+import { loadConfig } from '../../config/index.js';
+
+const heading = (html: string) => cheerio.load(html)('h1').text().trim();
+
+describeEachDatabase('GET /pay rate limits', ({ db }) => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  const xeroCalls = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro')).length;
+  const click = (url: string, ip: string, lang = 'en') => request(h.app).get(url).set('X-Forwarded-For', ip).set('Accept-Language', lang);
+
+  it('answers the click after PAY_RATE_LIMIT_PER_IP with a 429 page (id/en) and Retry-After, without calling Xero; the next window opens again', async () => {
+    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '3', PAY_RATE_LIMIT_WINDOW_SECONDS: '60' } });
+    const inv = h.addInvoice({});
+    for (let i = 0; i < 3; i++) await click(h.payUrl(inv.invoiceNumber), '203.0.113.7').expect(303);
+    const calls = xeroCalls();
+
+    h.clock.advance(20_000);
+    const en = await click(h.payUrl(inv.invoiceNumber), '203.0.113.7').expect(429);
+    assert.equal(en.headers['retry-after'], '40');
+    assert.equal(en.headers['cache-control'], 'no-store');
+    assert.equal(heading(en.text), 'Too many attempts');
+    assert.match(cheerio.load(en.text)('main p').first().text(), /wait 40 seconds/);
+    const id = await click(h.payUrl(inv.invoiceNumber), '203.0.113.7', 'id').expect(429);
+    assert.equal(heading(id.text), 'Terlalu banyak percobaan');
+    assert.equal(cheerio.load(id.text)('html').attr('lang'), 'id');
+    // Garbage from the same client is counted and refused too, before it is even parsed.
+    await click('/pay?nonsense=1', '203.0.113.7').expect(429);
+    assert.equal(xeroCalls(), calls, 'a refused click costs no Xero call');
+
+    await click(h.payUrl(inv.invoiceNumber), '198.51.100.1').expect(303); // another client is unaffected
+    h.clock.advance(40_000);
+    await click(h.payUrl(inv.invoiceNumber), '203.0.113.7').expect(303);
+  });
+
+  it('counts an IPv6 client by its /64', async () => {
+    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '2' } });
+    const inv = h.addInvoice({});
+    await click(h.payUrl(inv.invoiceNumber), '2001:db8:1:2::1').expect(303);
+    await click(h.payUrl(inv.invoiceNumber), '2001:db8:1:2:aaaa::9').expect(303);
+    await click(h.payUrl(inv.invoiceNumber), '2001:db8:1:2:ffff:ffff:ffff:ffff').expect(429);
+    await click(h.payUrl(inv.invoiceNumber), '2001:db8:1:3::1').expect(303);
+  });
+
+  it('limits one payment link (ShortCode) across many clients with PAY_RATE_LIMIT_PER_SHORTCODE', async () => {
+    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '100', PAY_RATE_LIMIT_PER_SHORTCODE: '4' } });
+    const inv = h.addInvoice({});
+    for (let i = 1; i <= 4; i++) await click(h.payUrl(inv.invoiceNumber), `192.0.2.${i}`).expect(303);
+    const res = await click(h.payUrl(inv.invoiceNumber), '192.0.2.50').expect(429);
+    assert.ok(Number(res.headers['retry-after']) > 0);
+    await click(`/pay?invoiceNo=INV-1&shortCode=!other`, '192.0.2.50').expect(404); // other links are unaffected
+  });
+
+  it('shares the counters between web processes through the database', async () => {
+    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '4' } });
+    const inv = h.addInvoice({});
+    const second = createApp({
+      config: loadConfig({ PUBLIC_URL: h.baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(h.sims.xenditUrl).host, PAY_RATE_LIMIT_PER_IP: '4' }),
+      stores: h.stores,
+      xero: h.sims.xeroClient,
+      xendit: h.sims.xenditClient,
+      clock: h.clock,
+      logger: pino({ level: 'silent' }),
+    });
+    const statuses: number[] = [];
+    for (const app of [h.app, second, h.app, second, h.app, second]) {
+      statuses.push((await request(app).get(h.payUrl(inv.invoiceNumber)).set('X-Forwarded-For', '203.0.113.9')).status);
+    }
+    assert.deepEqual(statuses, [303, 303, 303, 303, 429, 429]);
+  });
+
+  it('counts concurrent clicks exactly (one atomic upsert per hit)', async () => {
+    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '10' } });
+    const results = await Promise.all(Array.from({ length: 25 }, () => click('/pay?invoiceNo=X', '203.0.113.10')));
+    const byStatus = results.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
+    assert.deepEqual(byStatus, { 400: 10, 429: 15 });
+  });
+});

@@ -1,0 +1,129 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { reconcile, scheduleReconcile } from '../../app/sync/reconcile.js';
+
+describeEachDatabase('worker: reconcile (payments whose callback never came)', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  const MINUTE = 60_000;
+  const logger = pino({ level: 'silent' });
+  const deps = () => ({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger });
+
+  async function clickPay() {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    return { inv, x };
+  }
+  const xeroPayments = (invoiceId: string) => h.sims.xero.paymentsOf(invoiceId).filter((p) => p.status !== 'DELETED');
+  const checkoutOf = (x: { id: string; external_id: string }) => h.stores.checkouts.forXenditInvoice(h.merchant.id, x.id, x.external_id);
+  const xenditGets = () => h.sims.xendit.state.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v2/invoices/')).length;
+  const postCallback = (x: { id: string; external_id: string }, status: string) =>
+    request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ id: x.id, external_id: x.external_id, status }));
+
+  it('records a PAID invoice whose callback was lost, once, through the scheduled run; a late callback then adds nothing', async () => {
+    const { inv, x } = await clickPay();
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    h.clock.advance(6 * MINUTE);
+
+    assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), true);
+    await h.worker.drain(); // reconcile → record-payment
+    assert.equal(xeroPayments(inv.invoiceId).length, 1);
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+    assert.equal((await checkoutOf(x))?.status, 'paid');
+
+    // Xendit's retry of the callback arrives after all: stored, but the job is the same one.
+    await postCallback(x, 'PAID').expect(200);
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-payment').length, 1);
+    await h.worker.drain();
+    assert.equal(xeroPayments(inv.invoiceId).length, 1);
+  });
+
+  it('queues the very job a PAID callback queues (same dedupe key), whichever comes first', async () => {
+    const { x } = await clickPay();
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    h.clock.advance(6 * MINUTE);
+    const summary = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.deepEqual(summary, { checked: 1, paid: 1, expired: 0, pending: 0, unknown: 0, failed: 0 });
+    await postCallback(x, 'PAID').expect(200);
+    await postCallback(x, 'SETTLED').expect(200);
+    const jobs = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-payment');
+    assert.equal(jobs.length, 1);
+
+    // And the other way round: the callback's job exists, reconciliation of a SETTLED invoice adds none.
+    const second = await clickPay();
+    await h.sims.xendit.pay(second.x.id);
+    await h.sims.xendit.settle(second.x.id, { sendCallback: false });
+    await h.stores.checkouts.transition((await checkoutOf(second.x))!.id, ['paid'], 'open', h.clock()); // as if the callback's checkout update was lost
+    h.clock.advance(6 * MINUTE);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).paid, 1);
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-payment').length, 2);
+  });
+
+  it('closes checkouts Xendit expired, leaves pending ones open, and does not ask about young ones', async () => {
+    const expired = await clickPay();
+    const pending = await clickPay();
+    await h.sims.xendit.expire(expired.x.id, { sendCallback: false });
+    h.clock.advance(6 * MINUTE);
+    const young = await clickPay();
+    const before = xenditGets();
+
+    const summary = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.deepEqual(summary, { checked: 2, paid: 0, expired: 1, pending: 1, unknown: 0, failed: 0 });
+    assert.equal(xenditGets() - before, 2, 'the young checkout is left to its callback');
+    assert.equal((await checkoutOf(expired.x))?.status, 'expired');
+    assert.equal((await checkoutOf(pending.x))?.status, 'open');
+    assert.equal((await checkoutOf(young.x))?.status, 'open');
+    assert.equal(await h.count('jobs'), 0);
+  });
+
+  it('spends at most one batch of Xendit calls per run, and the next run starts with the ones not yet asked', async () => {
+    const clicks = [];
+    for (let i = 0; i < 3; i++) {
+      clicks.push(await clickPay());
+      h.clock.advance(1000); // oldest first, so only rotation can put the third one first
+    }
+    h.clock.advance(6 * MINUTE);
+    const before = xenditGets();
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 2 })).checked, 2);
+    assert.equal(xenditGets() - before, 2);
+    await h.sims.xendit.pay(clicks[2].x.id, { sendCallback: false });
+    h.clock.advance(MINUTE);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 1 })).paid, 1, 'the third checkout comes first now');
+  });
+
+  it('stops the run when Xendit fails, leaving the checkouts first in line for the next run', async () => {
+    const a = await clickPay();
+    await clickPay();
+    await h.sims.xendit.pay(a.x.id, { sendCallback: false });
+    h.clock.advance(6 * MINUTE);
+    h.sims.xendit.faults.failNext(10, 503);
+    const failed = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.deepEqual(failed, { checked: 1, paid: 0, expired: 0, pending: 0, unknown: 0, failed: 1 });
+    h.sims.xendit.faults.reset();
+    const next = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.equal(next.paid, 1);
+    assert.equal(next.pending, 1);
+  });
+
+  it('schedules one run per interval however many workers tick', async () => {
+    assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), true);
+    assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), false);
+    h.clock.advance(10 * MINUTE);
+    assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), true);
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'reconcile').length, 2);
+    await h.worker.drain();
+    assert.deepEqual((await h.stores.jobs.list()).map((j) => j.state), ['done', 'done']);
+  });
+});
