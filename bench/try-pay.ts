@@ -1,0 +1,11 @@
+import { startSims, startStack } from './stack.js';
+import { benchRepeatClicks, benchFirstClicks, countUpstreamCalls } from './pay.js';
+const latency = { xeroMs: 20, xenditMs: 30 };
+const sims = await startSims(latency);
+const stack = await startStack((process.argv[2] as 'embedded') ?? 'embedded', sims);
+console.log(JSON.stringify(await countUpstreamCalls(stack)));
+console.log(JSON.stringify(await benchFirstClicks(stack, 10)));
+const rows = await benchRepeatClicks(stack, [1, 10, 50], 3);
+for (const r of rows) console.log(r.connections, JSON.stringify(r.ours), JSON.stringify(r.baseline));
+await stack.close();
+await sims.close();
