@@ -102,7 +102,7 @@ async function liveCheckout(
       // Another click is creating it. If that click died, one of us takes over.
       const staleBefore = new Date(now.getTime() - (deps.creationWaitMs ?? 15_000));
       if (await deps.stores.checkouts.takeOver(existing.id, staleBefore, now)) {
-        return createAtXendit(deps, merchant, invoice, existing, lang);
+        return createAtXendit(deps, merchant, invoice, existing, lang, { mayExistAtXendit: true });
       }
       await sleep(POLL_MS);
       continue;
@@ -121,15 +121,26 @@ async function liveCheckout(
       },
       now,
     );
-    if (claimed) return createAtXendit(deps, merchant, invoice, claimed, lang);
+    if (claimed) return createAtXendit(deps, merchant, invoice, claimed, lang, { mayExistAtXendit: false });
   }
   throw new ServiceUnavailable('timed out waiting for a concurrent checkout to be created', 5);
 }
 
-/** Xendit has no idempotency header: our external id lets a retry adopt what a crashed attempt created. */
-async function createAtXendit(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, lang: 'id' | 'en'): Promise<Checkout> {
+/**
+ * Xendit has no idempotency header: our external id lets a click that takes over a stale checkout
+ * adopt what the crashed attempt created. A checkout we just claimed has a new external id that
+ * Xendit cannot know yet, so a first click skips that lookup (one Xendit call, not two).
+ */
+async function createAtXendit(
+  deps: PayDeps,
+  merchant: Merchant,
+  invoice: XeroInvoice,
+  checkout: Checkout,
+  lang: 'id' | 'en',
+  opts: { mayExistAtXendit: boolean },
+): Promise<Checkout> {
   try {
-    const earlier = await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId);
+    const earlier = opts.mayExistAtXendit ? await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId) : [];
     const adopt = earlier.find((x) => x.status === 'PENDING' && x.amount === checkout.amount && x.currency === checkout.currency);
     const created = adopt ?? (await deps.xendit.createInvoice(merchant.xenditSecretKey, newXenditInvoice(deps, merchant, invoice, checkout, lang)));
     return await deps.stores.checkouts.open(checkout.id, created.id, created.invoiceUrl, deps.clock());

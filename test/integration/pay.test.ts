@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
+import { randomUUID } from 'node:crypto';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { externalIdFor } from '../../app/pay/service.js';
 
 const heading = (html: string) => cheerio.load(html)('h1').text().trim();
 
@@ -43,6 +45,48 @@ describeEachDatabase('GET /pay', ({ db }) => {
     const b = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     assert.equal(a.headers.location, b.headers.location);
     assert.equal(xenditInvoices().length, 1);
+  });
+
+  it('calls Xero once and Xendit once on a first click, and only Xero on the next', async () => {
+    const inv = h.addInvoice({});
+    const callsOf = async (url: string) => {
+      h.sims.xero.state.requests.length = 0;
+      h.sims.xendit.state.requests.length = 0;
+      await request(h.app).get(url).expect(303);
+      return {
+        xero: h.sims.xero.state.requests.filter((r) => r.path !== '/connect/token').map((r) => `${r.method} ${r.path}`),
+        xendit: h.sims.xendit.state.requests.map((r) => `${r.method} ${r.path}`),
+      };
+    };
+    assert.deepEqual(await callsOf(h.payUrl(inv.invoiceNumber)), { xero: ['GET /api.xro/2.0/Invoices'], xendit: ['POST /v2/invoices/'] });
+    assert.deepEqual(await callsOf(h.payUrl(inv.invoiceNumber)), { xero: ['GET /api.xro/2.0/Invoices'], xendit: [] });
+  });
+
+  it('takes over a checkout whose creator died and adopts the Xendit invoice it had already made', async () => {
+    const inv = h.addInvoice({}); // 2 × 75 000 IDR
+    const id = randomUUID();
+    const externalId = externalIdFor(inv.invoiceNumber, id);
+    const now = h.clock();
+    const claimedLongAgo = new Date(now.getTime() - 60_000);
+    await h.stores.checkouts.claim(
+      { id, merchantId: h.merchant.id, xeroInvoiceId: inv.invoiceId, invoiceNumber: inv.invoiceNumber, currency: 'IDR', amount: 150000, externalId, expiresAt: new Date(now.getTime() + 86400_000) },
+      claimedLongAgo,
+    );
+    const orphan = await h.sims.xenditClient.createInvoice(h.merchant.xenditSecretKey, {
+      externalId,
+      currency: 'IDR',
+      amount: 150000,
+      description: 'created before the crash',
+      invoiceDurationSeconds: 86400,
+      successRedirectUrl: `${h.baseUrl}/pay/return`,
+      failureRedirectUrl: `${h.baseUrl}/pay/return`,
+    });
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(res.headers.location, orphan.invoiceUrl);
+    assert.equal(xenditInvoices().length, 1);
+    const checkout = await h.stores.checkouts.byId(id);
+    assert.equal(checkout?.status, 'open');
+    assert.equal(checkout?.xenditInvoiceId, orphan.id);
   });
 
   it('creates exactly one Xendit invoice for 20 concurrent clicks', async () => {
