@@ -192,6 +192,31 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.deepEqual(checkouts.map((c) => c.status).sort(), ['open', 'superseded']);
   });
 
+  it('replaces an open checkout that is about to expire instead of reusing it', async () => {
+    const inv = h.addInvoice({});
+    const first = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    h.clock.advance(86400_000 - 5 * 60_000); // 5 minutes left of a one-day Xendit invoice
+    const second = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.notEqual(second.headers.location, first.headers.location);
+    assert.equal(xenditInvoices().length, 2);
+    const checkouts = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    assert.deepEqual(checkouts.map((c) => c.status), ['expired', 'open']);
+  });
+
+  it('expires a superseded Xendit invoice on a later click when Xendit refused the first time', async () => {
+    const inv = h.addInvoice({ lineItems: [{ description: 'x', quantity: '1', unitAmount: '300000' }] });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '100000', h.clearingAccountId);
+    h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: '/invoices/' });
+    const second = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const statuses = async () => (await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId)).map((c) => `${c.amount} ${c.status}`).sort();
+    assert.deepEqual(await statuses(), ['200000 open', '300000 open'], 'the old checkout stays open while Xendit refuses');
+    const third = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(third.headers.location, second.headers.location);
+    assert.deepEqual(await statuses(), ['200000 open', '300000 superseded']);
+    assert.equal(xenditInvoices().find((x: { amount: number }) => x.amount === 300000)?.status, 'EXPIRED');
+  });
+
   it('speaks Indonesian by default and English on request', async () => {
     const id = await request(h.app).get('/pay').expect(400);
     assert.equal(cheerio.load(id.text)('html').attr('lang'), 'id');
