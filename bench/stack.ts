@@ -234,5 +234,9 @@ function baselineApp(deps: {
     known.set(number, created.invoiceUrl);
     res.redirect(303, created.invoiceUrl);
   });
+  // A request cut off when a run ends (its upstream closed) is not worth a stack trace.
+  app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(503).end();
+  });
   return app;
 }

@@ -4,18 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnTs } from '../test/helpers/spawn.js';
 import { peakRss } from './memory.js';
+import { createPostgresDatabase } from '../test/helpers/db.js';
 
-export interface StartupResult {
-  firstStartMs: number; // new data directory: PGlite initdb + migrations + demo seed
-  restartMs: number; // same directory again
-  peakRssBytes?: number;
+export interface StartOnce {
+  ms: number;
+  rss?: number;
 }
 
-async function startOnce(dataDir: string): Promise<{ ms: number; rss?: number }> {
+export interface StartupResult {
+  embeddedFirst: StartOnce; // new data directory: PGlite initdb + migrations + demo seed
+  embeddedAgain: StartOnce; // same directory again
+  postgres?: StartOnce; // DATABASE_URL to a new database
+}
+
+async function startOnce(dataDir: string, databaseUrl = ''): Promise<StartOnce> {
   const port = await freePort();
   const t0 = performance.now();
   // Exactly what `npm start` runs (tsx app/start.ts), without npm's own start-up in front.
-  const app = spawnTs('app/start.ts', [], { PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: '', DEMO: '', XERO_CLIENT_ID: '', XERO_CLIENT_SECRET: '' });
+  const app = spawnTs('app/start.ts', [], { PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DEMO: '', XERO_CLIENT_ID: '', XERO_CLIENT_SECRET: '' });
   try {
     const deadline = t0 + 60_000;
     for (;;) {
@@ -40,12 +46,18 @@ async function startOnce(dataDir: string): Promise<{ ms: number; rss?: number }>
   }
 }
 
-export async function benchStartup(): Promise<StartupResult> {
+export async function benchStartup(withPostgres: boolean): Promise<StartupResult> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-start-'));
   try {
-    const first = await startOnce(dir);
-    const again = await startOnce(dir);
-    return { firstStartMs: first.ms, restartMs: again.ms, peakRssBytes: Math.max(first.rss ?? 0, again.rss ?? 0) || undefined };
+    const embeddedFirst = await startOnce(dir);
+    const embeddedAgain = await startOnce(dir);
+    if (!withPostgres) return { embeddedFirst, embeddedAgain };
+    const database = await createPostgresDatabase();
+    try {
+      return { embeddedFirst, embeddedAgain, postgres: await startOnce(join(dir, 'pg-run'), database.url) };
+    } finally {
+      await database.drop();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
