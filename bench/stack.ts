@@ -52,6 +52,12 @@ async function listen(handler: express.Express): Promise<{ server: Server; url: 
 export async function startSims(latency: Latency) {
   const xero = createXeroSimulator({ limits: { perMinute: 1e9, perDay: 1e9, appPerMinute: 1e9 } });
   const xeroApp = express();
+  // Answers of Xero's API by status, as the customer of the API sees them (429s included).
+  const xeroStatuses = new Map<number, number>();
+  xeroApp.use((req, res, next) => {
+    if (req.path.startsWith('/api.xro/')) res.on('finish', () => xeroStatuses.set(res.statusCode, (xeroStatuses.get(res.statusCode) ?? 0) + 1));
+    next();
+  });
   xeroApp.use(delay(() => latency.xeroMs), xero.router);
   const xeroSrv = await listen(xeroApp);
 
@@ -66,6 +72,7 @@ export async function startSims(latency: Latency) {
   return {
     xero,
     xendit,
+    xeroStatuses,
     xeroUrl: xeroSrv.url,
     xenditUrl: xenditSrv.url,
     close: () => closeAll([xeroSrv.server, xenditSrv.server]),
