@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
+import { randomUUID } from 'node:crypto';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { externalIdFor } from '../../app/pay/service.js';
 
 const heading = (html: string) => cheerio.load(html)('h1').text().trim();
 
@@ -43,6 +45,48 @@ describeEachDatabase('GET /pay', ({ db }) => {
     const b = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     assert.equal(a.headers.location, b.headers.location);
     assert.equal(xenditInvoices().length, 1);
+  });
+
+  it('calls Xero once and Xendit once on a first click, and only Xero on the next', async () => {
+    const inv = h.addInvoice({});
+    const callsOf = async (url: string) => {
+      h.sims.xero.state.requests.length = 0;
+      h.sims.xendit.state.requests.length = 0;
+      await request(h.app).get(url).expect(303);
+      return {
+        xero: h.sims.xero.state.requests.filter((r) => r.path !== '/connect/token').map((r) => `${r.method} ${r.path}`),
+        xendit: h.sims.xendit.state.requests.map((r) => `${r.method} ${r.path}`),
+      };
+    };
+    assert.deepEqual(await callsOf(h.payUrl(inv.invoiceNumber)), { xero: ['GET /api.xro/2.0/Invoices'], xendit: ['POST /v2/invoices/'] });
+    assert.deepEqual(await callsOf(h.payUrl(inv.invoiceNumber)), { xero: ['GET /api.xro/2.0/Invoices'], xendit: [] });
+  });
+
+  it('takes over a checkout whose creator died and adopts the Xendit invoice it had already made', async () => {
+    const inv = h.addInvoice({}); // 2 × 75 000 IDR
+    const id = randomUUID();
+    const externalId = externalIdFor(inv.invoiceNumber, id);
+    const now = h.clock();
+    const claimedLongAgo = new Date(now.getTime() - 60_000);
+    await h.stores.checkouts.claim(
+      { id, merchantId: h.merchant.id, xeroInvoiceId: inv.invoiceId, invoiceNumber: inv.invoiceNumber, currency: 'IDR', amount: 150000, externalId, expiresAt: new Date(now.getTime() + 86400_000) },
+      claimedLongAgo,
+    );
+    const orphan = await h.sims.xenditClient.createInvoice(h.merchant.xenditSecretKey, {
+      externalId,
+      currency: 'IDR',
+      amount: 150000,
+      description: 'created before the crash',
+      invoiceDurationSeconds: 86400,
+      successRedirectUrl: `${h.baseUrl}/pay/return`,
+      failureRedirectUrl: `${h.baseUrl}/pay/return`,
+    });
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(res.headers.location, orphan.invoiceUrl);
+    assert.equal(xenditInvoices().length, 1);
+    const checkout = await h.stores.checkouts.byId(id);
+    assert.equal(checkout?.status, 'open');
+    assert.equal(checkout?.xenditInvoiceId, orphan.id);
   });
 
   it('creates exactly one Xendit invoice for 20 concurrent clicks', async () => {
@@ -146,6 +190,31 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(all.find((x: { amount: number }) => x.amount === 300000)?.status, 'EXPIRED');
     const checkouts = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
     assert.deepEqual(checkouts.map((c) => c.status).sort(), ['open', 'superseded']);
+  });
+
+  it('replaces an open checkout that is about to expire instead of reusing it', async () => {
+    const inv = h.addInvoice({});
+    const first = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    h.clock.advance(86400_000 - 5 * 60_000); // 5 minutes left of a one-day Xendit invoice
+    const second = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.notEqual(second.headers.location, first.headers.location);
+    assert.equal(xenditInvoices().length, 2);
+    const checkouts = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    assert.deepEqual(checkouts.map((c) => c.status), ['expired', 'open']);
+  });
+
+  it('expires a superseded Xendit invoice on a later click when Xendit refused the first time', async () => {
+    const inv = h.addInvoice({ lineItems: [{ description: 'x', quantity: '1', unitAmount: '300000' }] });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '100000', h.clearingAccountId);
+    h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: '/invoices/' });
+    const second = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const statuses = async () => (await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId)).map((c) => `${c.amount} ${c.status}`).sort();
+    assert.deepEqual(await statuses(), ['200000 open', '300000 open'], 'the old checkout stays open while Xendit refuses');
+    const third = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(third.headers.location, second.headers.location);
+    assert.deepEqual(await statuses(), ['200000 open', '300000 superseded']);
+    assert.equal(xenditInvoices().find((x: { amount: number }) => x.amount === 300000)?.status, 'EXPIRED');
   });
 
   it('speaks Indonesian by default and English on request', async () => {

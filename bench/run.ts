@@ -1,0 +1,203 @@
+/**
+ * npm run bench [-- --engines=embedded,postgres] [-- --quick]
+ *
+ * Starts the simulators (fixed latency), the gateway and a bare baseline on 127.0.0.1 in this
+ * process, drives them from a separate load-generator process (autocannon), and prints every figure
+ * as a ratio against a reference measured in the same run. Bounded: stops by itself in a few minutes.
+ */
+import os from 'node:os';
+import pg from 'pg';
+import { startSims, startStack, type Engine, type Latency } from './stack.js';
+import { benchFirstClicks, benchRepeatClicks, countUpstreamCalls, type PayRow } from './pay.js';
+import { benchCallbacks, type CallbackResult } from './callbacks.js';
+import { benchGrowth, type GrowthRow } from './growth.js';
+import { benchDrain, type DrainResult } from './drain.js';
+import { benchStartup, type StartupResult } from './startup.js';
+import { peakRss, rssMonitor } from './memory.js';
+import { mb, ms, ratio } from './stats.js';
+import { ADMIN_URL } from '../test/helpers/db.js';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const enginesArg = process.argv.find((a) => a.startsWith('--engines='))?.slice('--engines='.length);
+// PostgreSQL first: RSS never shrinks, so the postgres phases' peaks are measured before PGlite is loaded.
+const engines = (enginesArg ? enginesArg.split(',') : ['postgres', 'embedded']) as Engine[];
+
+const LATENCY: Latency = { xeroMs: 20, xenditMs: 30 };
+const CONCURRENCY = [1, 10, 50];
+const PAY_SECONDS = quick ? 2 : 6; // per concurrency and side, split over 2 alternating rounds
+const CALLBACK_RATE = 200;
+const CALLBACK_SECONDS = quick ? 3 : 10;
+const GROWTH_SIZES = quick ? [10, 1000, 10_000] : [10, 1000, 100_000];
+const GROWTH_SECONDS = quick ? 2 : 4;
+const FIRST_CLICKS = quick ? 6 : 21;
+const DRAIN_ORGS = 20;
+// 35 events = 70 Xero calls per organisation: more than one minute's allowance, so the limit binds.
+const DRAIN_EVENTS_PER_ORG = quick ? 3 : 35;
+const DRAIN_LIMIT_MS = 120_000;
+
+interface EngineResult {
+  engine: Engine;
+  calls: Awaited<ReturnType<typeof countUpstreamCalls>>;
+  first: Awaited<ReturnType<typeof benchFirstClicks>>;
+  pay: PayRow[];
+  callbacks: CallbackResult;
+  growth: GrowthRow[];
+  drain: DrainResult;
+}
+
+const log = (line = '') => console.log(line);
+const pad = (s: string | number, n: number) => String(s).padEnd(n);
+const lpad = (s: string | number, n: number) => String(s).padStart(n);
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpus = os.cpus();
+  log(`Gateway bench — ${new Date().toISOString()}`);
+  log(`machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${mb(os.totalmem())} RAM, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(`upstreams: Xero simulator +${LATENCY.xeroMs} ms, Xendit simulator +${LATENCY.xenditMs} ms per request; all on 127.0.0.1`);
+  log(`baseline: a bare Express handler making the same upstream calls with the same clients (app/clients) and redirecting`);
+  log();
+
+  const memory = rssMonitor();
+  const sims = await startSims(LATENCY);
+  const results: EngineResult[] = [];
+  try {
+    for (const engine of engines) {
+      if (engine === 'postgres' && !(await postgresReachable())) {
+        log(`PostgreSQL unreachable at ${ADMIN_URL}: skipping the postgres runs`);
+        continue;
+      }
+      log(`[${engine}] pay clicks…`);
+      memory.phase(`${engine}: pay`);
+      const stack = await startStack(engine, sims);
+      let r: Partial<EngineResult> = { engine };
+      try {
+        r.calls = await countUpstreamCalls(stack);
+        r.first = await benchFirstClicks(stack, FIRST_CLICKS);
+        r.pay = await benchRepeatClicks(stack, CONCURRENCY, PAY_SECONDS);
+        log(`[${engine}] callbacks at ${CALLBACK_RATE}/s for ${CALLBACK_SECONDS} s while Xero hangs…`);
+        memory.phase(`${engine}: callbacks`);
+        r.callbacks = await benchCallbacks(stack, LATENCY, CALLBACK_RATE, CALLBACK_SECONDS);
+      } finally {
+        await stack.close();
+      }
+      log(`[${engine}] growth ${GROWTH_SIZES.join(' / ')} rows…`);
+      memory.phase(`${engine}: growth`);
+      const growthStack = await startStack(engine, sims);
+      try {
+        r.growth = await benchGrowth(growthStack, GROWTH_SIZES, GROWTH_SECONDS);
+        log(`[${engine}] backlog drain, ${DRAIN_ORGS} organisations × ${DRAIN_EVENTS_PER_ORG} PAID events, Xero at 60/min per organisation…`);
+        memory.phase(`${engine}: drain`);
+        r.drain = await benchDrain(growthStack, LATENCY, DRAIN_ORGS, DRAIN_EVENTS_PER_ORG, DRAIN_LIMIT_MS);
+      } finally {
+        await growthStack.close();
+      }
+      results.push(r as EngineResult);
+      r = {};
+    }
+  } finally {
+    await sims.close();
+  }
+  memory.phase('startup');
+  log(`npm start (demo) to first 200…`);
+  const startup = await benchStartup(engines.includes('postgres') && (await postgresReachable()));
+  const peaks = memory.peaks();
+  memory.stop();
+
+  log();
+  report(results, startup, peaks);
+  log();
+  log(`finished in ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
+function report(results: EngineResult[], startup: StartupResult, peaks: Map<string, number>): void {
+  for (const r of results) {
+    log(`== ${r.engine} ==`);
+    const calls = (c: { xero: string[]; xendit: string[] }) => `${c.xero.length} Xero + ${c.xendit.length} Xendit (${[...c.xero, ...c.xendit].join(', ') || '–'})`;
+    log(`upstream calls per click (simulators' request logs): first ${calls(r.calls.first)}; repeat ${calls(r.calls.repeat)}`);
+    log(
+      `first click, sequential (${r.first.clicks}): p50 ${ms(r.first.oursP50)} vs baseline ${ms(r.first.baselineP50)} ` +
+        `(Xero read + Xendit create) → added ${ms(r.first.oursP50 - r.first.baselineP50)}, ratio ${ratio(r.first.oursP50 / r.first.baselineP50)}`,
+    );
+    log(`repeat click (open checkout reused; added = ours − baseline at the same percentile; upstream = ${LATENCY.xeroMs} ms Xero read):`);
+    log(`  ${pad('conns', 6)}${lpad('req/s ours', 11)}${lpad('baseline', 10)}${lpad('ratio', 7)}${lpad('p50 ours', 10)}${lpad('base', 8)}${lpad('added', 8)}${lpad('p99 ours', 10)}${lpad('base', 8)}${lpad('added', 8)}`);
+    for (const row of r.pay) {
+      const o = row.ours;
+      const b = row.baseline;
+      log(
+        `  ${pad(row.connections, 6)}${lpad(o.rps.toFixed(0), 11)}${lpad(b.rps.toFixed(0), 10)}${lpad(ratio(o.rps / b.rps), 7)}` +
+          `${lpad(o.p50.toFixed(1), 10)}${lpad(b.p50.toFixed(1), 8)}${lpad((o.p50 - b.p50).toFixed(1), 8)}` +
+          `${lpad(o.p99.toFixed(1), 10)}${lpad(b.p99.toFixed(1), 8)}${lpad((o.p99 - b.p99).toFixed(1), 8)}`,
+      );
+    }
+    const c = r.callbacks;
+    log(
+      `callbacks: ${c.sent} distinct PAID at ${CALLBACK_RATE}/s (achieved ${c.load.rps.toFixed(0)}/s) while every Xero call hangs: ` +
+        `200s ${c.load.statuses['200'] ?? 0}/${c.sent}, p50 ${ms(c.load.p50)}, p99 ${ms(c.load.p99)}, max ${ms(c.load.max)}; ` +
+        `events stored ${c.stored}, jobs queued ${c.jobs}, lost ${c.lost}`,
+    );
+    const small = r.growth[0];
+    log(`growth (repeat click, 1 connection): ` + r.growth.map((g) => `${g.rows} rows p50 ${ms(g.load.p50)} p99 ${ms(g.load.p99)}`).join('; '));
+    const large = r.growth[r.growth.length - 1];
+    log(`  ratio ${large.rows}/${small.rows} rows: p50 ${ratio(large.load.p50 / small.load.p50)}, p99 ${ratio(large.load.p99 / small.load.p99)}`);
+    const d = r.drain;
+    log(
+      `backlog drain (real time, no clock compression; backlog scaled down to ${d.events} events over ${d.orgs} orgs): ` +
+        `${d.recorded}/${d.events} recorded in ${d.seconds.toFixed(1)} s${d.timedOut ? ' (time limit)' : ''}, ` +
+        `${d.xeroCalls} Xero calls, ${d.xero429} × 429; achieved ${d.achievedPerSecond.toFixed(1)} calls/s vs ceiling ${d.ceilingPerSecond}/s ` +
+        `(60/min × ${d.orgs}) → ${ratio(d.achievedPerSecond / d.ceilingPerSecond)}; one worker, one job at a time`,
+    );
+    log();
+  }
+  log(`== memory and start-up ==`);
+  log(`peak RSS of this process (gateway web + worker + both simulators + PGlite when embedded), by phase:`);
+  for (const [phase, bytes] of peaks) log(`  ${pad(phase, 22)} ${mb(bytes)}`);
+  const hwm = peakRss();
+  if (hwm) log(`  overall peak (VmHWM)   ${mb(hwm)}`);
+  const rss = (b?: number) => (b ? `, peak RSS ${mb(b)}` : '');
+  log(`npm start → first 200 on / (demo mode: web + in-process worker + simulators), then one more page and a pay click:`);
+  log(`  embedded DB, new data dir       ${ms(startup.embeddedFirst.ms, 0)}${rss(startup.embeddedFirst.rss)}`);
+  log(`  embedded DB, existing data dir  ${ms(startup.embeddedAgain.ms, 0)}${rss(startup.embeddedAgain.rss)}`);
+  if (startup.postgres) log(`  PostgreSQL (new database)       ${ms(startup.postgres.ms, 0)}${rss(startup.postgres.rss)}`);
+  log();
+  log(`== goals (issue 7) ==`);
+  const mark = (ok: boolean) => (ok ? 'met    ' : 'NOT met');
+  for (const r of results) {
+    for (const row of r.pay) {
+      log(`  ${mark(row.ours.rps / row.baseline.rps >= 0.9)} ${r.engine} c=${row.connections}: req/s ratio ≥ 0.90 (${ratio(row.ours.rps / row.baseline.rps)})`);
+      log(`  ${mark(row.ours.p50 - row.baseline.p50 <= 3)} ${r.engine} c=${row.connections}: p50 added ≤ 3 ms (${ms(row.ours.p50 - row.baseline.p50)})`);
+    }
+    const calls = r.calls;
+    log(`  ${mark(calls.first.xero.length === 1 && calls.first.xendit.length === 1 && calls.repeat.xero.length === 1 && calls.repeat.xendit.length === 0)} ${r.engine}: first click 1 Xero + 1 Xendit, repeat click 1 Xero`);
+    log(`  ${mark(r.callbacks.load.p99 < 50)} ${r.engine}: callback p99 < 50 ms (${ms(r.callbacks.load.p99)})`);
+    log(`  ${mark(r.callbacks.lost === 0 && (r.callbacks.load.statuses['200'] ?? 0) === r.callbacks.sent)} ${r.engine}: zero lost callbacks (${r.callbacks.lost} lost)`);
+    const g = r.growth;
+    log(`  ${mark(g[g.length - 1].load.p50 / g[0].load.p50 <= 1.2)} ${r.engine}: pay latency flat with ${g[g.length - 1].rows} rows (p50 ratio ${ratio(g[g.length - 1].load.p50 / g[0].load.p50)} ≤ 1.20)`);
+    const d = r.drain;
+    if (d.xeroCalls / d.orgs <= 60) log(`  n/a     ${r.engine}: backlog drain vs Xero's ceiling: each organisation needed ≤ 60 calls, so the per-minute limit never bound`);
+    else log(`  ${mark(d.achievedPerSecond / d.ceilingPerSecond >= 0.95)} ${r.engine}: backlog drain ≥ 0.95 of Xero's ceiling (${ratio(d.achievedPerSecond / d.ceilingPerSecond)})`);
+    log(`  ${mark(d.xero429 === 0)} ${r.engine}: no 429 from Xero while draining (${d.xero429})`);
+  }
+  const web = [...peaks].filter(([phase]) => phase.startsWith('postgres')).reduce((m, [, b]) => Math.max(m, b), 0);
+  if (web) log(`  ${mark(web < 200 * 1024 * 1024)} peak RSS < 200 MB on PostgreSQL (${mb(web)}, this process incl. simulators)`);
+  const embeddedRss = Math.max(startup.embeddedFirst.rss ?? 0, startup.embeddedAgain.rss ?? 0);
+  if (embeddedRss) log(`  ${mark(embeddedRss < 200 * 1024 * 1024)} peak RSS < 200 MB with the embedded DB (npm start: ${mb(embeddedRss)})`);
+  log(`  ${mark(startup.embeddedFirst.ms < 10_000)} npm start to first 200 < 10 s, embedded, new data dir (${ms(startup.embeddedFirst.ms, 0)})`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

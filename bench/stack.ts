@@ -1,0 +1,249 @@
+/**
+ * Everything the bench measures, started in this process on 127.0.0.1: the Xero and Xendit
+ * simulators behind a fixed-latency delay, the gateway (createApp + worker, as `npm start` wires
+ * them) and a bare Express baseline that makes the same upstream calls with the same clients.
+ */
+import express, { type RequestHandler } from 'express';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { loadConfig } from '../config/index.js';
+import { createApp } from '../app/server.js';
+import { createWorker } from '../app/worker.js';
+import { createStores, type Stores } from '../app/store/index.js';
+import { openDatabase, type OpenedDatabase } from '../app/store/db.js';
+import { createSecretBox } from '../app/security/secrets.js';
+import { createXeroClient } from '../app/clients/xero.js';
+import { createXenditClient } from '../app/clients/xendit.js';
+import type { XenditGateway, XeroGateway } from '../app/clients/types.js';
+import { createXeroSimulator } from '../app/simulators/xero.js';
+import { createXenditSimulator } from '../app/simulators/xendit.js';
+import type { Merchant } from '../app/store/merchants.js';
+import { callbackPathFor } from '../app/paths.js';
+import { systemClock } from '../app/clock.js';
+import { createPostgresDatabase } from '../test/helpers/db.js';
+
+export type Engine = 'embedded' | 'postgres';
+
+/** Upstream latency each simulator adds to every request; mutable so setup can run at full speed. */
+export interface Latency {
+  xeroMs: number;
+  xenditMs: number;
+}
+
+const delay =
+  (get: () => number): RequestHandler =>
+  (_req, _res, next) => {
+    const ms = get();
+    if (ms > 0) setTimeout(next, ms);
+    else next();
+  };
+
+async function listen(handler: express.Express): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+export async function startSims(latency: Latency) {
+  const xero = createXeroSimulator({ limits: { perMinute: 1e9, perDay: 1e9, appPerMinute: 1e9 } });
+  const xeroApp = express();
+  // Answers of Xero's API by status, as the customer of the API sees them (429s included).
+  const xeroStatuses = new Map<number, number>();
+  xeroApp.use((req, res, next) => {
+    if (req.path.startsWith('/api.xro/')) res.on('finish', () => xeroStatuses.set(res.statusCode, (xeroStatuses.get(res.statusCode) ?? 0) + 1));
+    next();
+  });
+  xeroApp.use(delay(() => latency.xeroMs), xero.router);
+  const xeroSrv = await listen(xeroApp);
+
+  const xenditApp = express();
+  // The checkout base URL is only known once listening: mount the router lazily.
+  let xenditRouter: express.Router | undefined;
+  xenditApp.use(delay(() => latency.xenditMs), (req, res, next) => xenditRouter!(req, res, next));
+  const xenditSrv = await listen(xenditApp);
+  const xendit = createXenditSimulator({ checkoutBaseUrl: xenditSrv.url });
+  xenditRouter = xendit.router;
+
+  return {
+    xero,
+    xendit,
+    xeroStatuses,
+    xeroUrl: xeroSrv.url,
+    xenditUrl: xenditSrv.url,
+    close: () => closeAll([xeroSrv.server, xenditSrv.server]),
+  };
+}
+export type Sims = Awaited<ReturnType<typeof startSims>>;
+
+async function closeAll(servers: Server[]): Promise<void> {
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
+}
+
+/** An empty database of that engine: PGlite on disk in a temp dir (as `npm start`), or a temp PostgreSQL database. */
+export async function openBenchDatabase(engine: Engine): Promise<OpenedDatabase> {
+  if (engine === 'embedded') {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+    const opened = await openDatabase({ dataDir: dir });
+    return { ...opened, close: async () => (await opened.close(), rmSync(dir, { recursive: true, force: true })) };
+  }
+  const created = await createPostgresDatabase();
+  const opened = await openDatabase({ databaseUrl: created.url, dataDir: 'unused' });
+  return { ...opened, close: async () => (await opened.close(), await created.drop()) };
+}
+
+export interface Stack {
+  engine: Engine;
+  sims: Sims;
+  stores: Stores;
+  merchant: Merchant;
+  tenantId: string;
+  shortCode: string;
+  gatewayUrl: string;
+  baselineUrl: string;
+  callbackPath: string;
+  callbackToken: string;
+  worker: ReturnType<typeof createWorker>;
+  xendit: XenditGateway;
+  addInvoice(invoiceNumber: string): { invoiceId: string; invoiceNumber: string };
+  payPath(invoiceNumber: string): string;
+  count(table: 'callback_events' | 'jobs' | 'checkouts' | 'payments'): Promise<number>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+export async function startStack(engine: Engine, sims: Sims): Promise<Stack> {
+  const database = await openBenchDatabase(engine);
+  // Request logs are written as in production (info, one line per request), to a sink.
+  const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
+  const box = createSecretBox(randomBytes(32).toString('base64'));
+  const stores = createStores(database.db, box);
+  const xero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger });
+  const xendit = createXenditClient({ apiUrl: sims.xenditUrl, logger });
+
+  const n = ++seq;
+  const creds = { clientId: `bench-${n}`, clientSecret: `secret-${n}`, shortCode: `!B${n}x`, xenditKey: `xnd_development_bench${n}`, token: `cb-${n}` };
+  const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: `Bench ${n}`, shortCode: creds.shortCode, baseCurrency: 'IDR' });
+  const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+  const merchant = await stores.merchants.add({
+    name: `Bench ${n}`,
+    shortCode: creds.shortCode,
+    xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
+    xenditSecretKey: creds.xenditKey,
+    callbackToken: creds.token,
+    clearingAccountId: clearing.accountId,
+  });
+
+  const worker = createWorker({ stores, xero, xendit, clock: systemClock, logger });
+  const gatewayServer = createServer();
+  await new Promise<void>((resolve) => gatewayServer.listen(0, '127.0.0.1', resolve));
+  const gatewayUrl = `http://127.0.0.1:${(gatewayServer.address() as AddressInfo).port}`;
+  const app = createApp({
+    config: loadConfig({ PUBLIC_URL: gatewayUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'info' }),
+    stores,
+    xero,
+    xendit,
+    clock: systemClock,
+    logger,
+    onJobEnqueued: worker.wake,
+  });
+  gatewayServer.on('request', app);
+  const callbackPath = callbackPathFor(merchant.id);
+  sims.xendit.registerAccount({ secretKey: creds.xenditKey, callbackToken: creds.token, callbackUrl: gatewayUrl + callbackPath, businessName: `Bench ${n}` });
+
+  const baseline = await listen(baselineApp({ xero, xendit, creds: merchant.xero, xenditKey: creds.xenditKey }));
+
+  return {
+    engine,
+    sims,
+    stores,
+    merchant,
+    tenantId: org.tenantId,
+    shortCode: creds.shortCode,
+    gatewayUrl,
+    baselineUrl: baseline.url,
+    callbackPath,
+    callbackToken: creds.token,
+    worker,
+    xendit,
+    addInvoice(invoiceNumber) {
+      return sims.xero.addInvoice({
+        tenantId: org.tenantId,
+        invoiceNumber,
+        type: 'ACCREC',
+        status: 'AUTHORISED',
+        currency: 'IDR',
+        contact: { name: 'Budi', email: 'budi@example.co.id' },
+        lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }],
+      });
+    },
+    payPath(invoiceNumber) {
+      return `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '150000.00', shortCode: creds.shortCode })}`;
+    },
+    async count(table) {
+      const r = await database.db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    async close() {
+      await worker.stop();
+      await closeAll([gatewayServer, baseline.server]);
+      await database.close();
+    },
+  };
+}
+
+/**
+ * The least a /pay can do: read the invoice from Xero with the same client and redirect.
+ * /pay = a repeat click (the checkout URL is already known); /pay-first also creates the Xendit
+ * invoice, as a first click must.
+ */
+function baselineApp(deps: {
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  creds: Merchant['xero'];
+  xenditKey: string;
+}): express.Express {
+  const app = express();
+  const known = new Map<string, string>();
+  app.get('/pay', async (req, res) => {
+    const number = String(req.query.invoiceNo);
+    const invoice = await deps.xero.findInvoiceByNumber(deps.creds, number);
+    if (!invoice) return void res.status(404).end();
+    res.redirect(303, known.get(number) ?? `https://checkout.example/${invoice.invoiceId}`);
+  });
+  app.get('/pay-first', async (req, res) => {
+    const number = String(req.query.invoiceNo);
+    const invoice = await deps.xero.findInvoiceByNumber(deps.creds, number);
+    if (!invoice) return void res.status(404).end();
+    const created = await deps.xendit.createInvoice(deps.xenditKey, {
+      externalId: `baseline-${invoice.invoiceId}`,
+      currency: 'IDR',
+      amount: 150000,
+      description: `Invoice ${number}`,
+      payerEmail: invoice.contactEmail,
+      invoiceDurationSeconds: 86400,
+      successRedirectUrl: 'https://merchant.example/paid',
+      failureRedirectUrl: 'https://merchant.example/failed',
+    });
+    known.set(number, created.invoiceUrl);
+    res.redirect(303, created.invoiceUrl);
+  });
+  // A request cut off when a run ends (its upstream closed) is not worth a stack trace.
+  app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(503).end();
+  });
+  return app;
+}

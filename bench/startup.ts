@@ -1,0 +1,64 @@
+/** `npm start` to the first 200 on the home page, with the embedded database (demo mode, as on a fresh clone). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, spawnTs } from '../test/helpers/spawn.js';
+import { peakRss } from './memory.js';
+import { createPostgresDatabase } from '../test/helpers/db.js';
+
+export interface StartOnce {
+  ms: number;
+  rss?: number;
+}
+
+export interface StartupResult {
+  embeddedFirst: StartOnce; // new data directory: PGlite initdb + migrations + demo seed
+  embeddedAgain: StartOnce; // same directory again
+  postgres?: StartOnce; // DATABASE_URL to a new database
+}
+
+async function startOnce(dataDir: string, databaseUrl = ''): Promise<StartOnce> {
+  const port = await freePort();
+  const t0 = performance.now();
+  // Exactly what `npm start` runs (tsx app/start.ts), without npm's own start-up in front.
+  const app = spawnTs('app/start.ts', [], { PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DEMO: '', XERO_CLIENT_ID: '', XERO_CLIENT_SECRET: '' });
+  try {
+    const deadline = t0 + 60_000;
+    for (;;) {
+      if (performance.now() > deadline) throw new Error(`no 200 on / within 60 s:\n${app.output()}`);
+      if (app.child.exitCode !== null) throw new Error(`npm start exited with ${app.child.exitCode}:\n${app.output()}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => (r.body?.cancel(), r.status === 200),
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ms = performance.now() - t0;
+    // A few pages and a pay click, so the peak covers a served request, not only start-up.
+    const home = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+    const payLink = /href="([^"]*\/pay\?[^"]*)"/.exec(home)?.[1]?.replace(/&amp;/g, '&');
+    if (payLink) await fetch(new URL(payLink, `http://127.0.0.1:${port}/`), { redirect: 'manual' }).then((r) => r.arrayBuffer());
+    return { ms, rss: peakRss(app.child.pid!) };
+  } finally {
+    app.child.kill('SIGTERM');
+    await app.exited;
+  }
+}
+
+export async function benchStartup(withPostgres: boolean): Promise<StartupResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-start-'));
+  try {
+    const embeddedFirst = await startOnce(dir);
+    const embeddedAgain = await startOnce(dir);
+    if (!withPostgres) return { embeddedFirst, embeddedAgain };
+    const database = await createPostgresDatabase();
+    try {
+      return { embeddedFirst, embeddedAgain, postgres: await startOnce(join(dir, 'pg-run'), database.url) };
+    } finally {
+      await database.drop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
