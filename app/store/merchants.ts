@@ -20,6 +20,10 @@ export interface Merchant {
   /** Expense account (by code) that Xendit's fees are posted to. */
   feeAccountCode: string | null;
   feePosting: FeePosting;
+  /** Revenue account (by code) for sales recorded from Xendit invoices the gateway did not create. */
+  salesAccountCode: string | null;
+  /** On: paid Xendit invoices this gateway did not create are recorded in Xero (backend flow). */
+  backendFlow: boolean;
   status: MerchantStatus;
   createdAt: Date;
 }
@@ -39,10 +43,15 @@ export interface NewMerchant {
   clearingAccounts?: Record<string, string>;
   feeAccountCode?: string;
   feePosting?: FeePosting;
+  salesAccountCode?: string;
+  backendFlow?: boolean;
 }
 
 /** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */
 export const DEFAULT_FEE_ACCOUNT_CODE = '404';
+
+/** "Sales" in Xero's default charts of accounts (and in the simulator). */
+export const DEFAULT_SALES_ACCOUNT_CODE = '200';
 
 export class ShortCodeTakenError extends Error {}
 
@@ -64,6 +73,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
     feeAccountCode: row.fee_account_code,
     feePosting: row.fee_posting,
+    salesAccountCode: row.sales_account_code,
+    backendFlow: row.backend_flow,
     status: row.status,
     createdAt: row.created_at,
   });
@@ -94,6 +105,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           clearing_account_id: m.clearingAccountId,
           fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
           fee_posting: m.feePosting ?? 'bank_transaction',
+          sales_account_code: m.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
+          backend_flow: m.backendFlow ?? false,
           status: 'active',
         })
         .onConflict((oc) => oc.column('short_code').doNothing())
