@@ -152,6 +152,12 @@ export interface XenditInvoice {
   feesPaidAmount?: number; // minor units
   paidAt?: string; // ISO timestamp
   paymentMethod?: string;
+  description?: string;
+  payerEmail?: string;
+  /** Xendit's customer object: full name and e-mail, when the invoice has one. */
+  customer?: { name?: string; email?: string };
+  /** Present only when every item is readable in the invoice's currency. */
+  items?: { name: string; quantity: number; price: number /* minor units */ }[];
 }
 
 export interface NewXenditInvoice {

@@ -30,6 +30,7 @@ export interface SimXenditInvoice {
   amount: number; // minor units
   description?: string;
   payerEmail?: string;
+  customer?: { givenNames?: string; email?: string };
   items: { name: string; quantity: number; price: number /* minor units */ }[];
   successRedirectUrl?: string;
   failureRedirectUrl?: string;
@@ -54,6 +55,7 @@ export interface XenditInvoiceJson {
   amount: number;
   payer_email?: string;
   description?: string;
+  customer?: { given_names?: string; email?: string };
   expiry_date: string;
   invoice_url: string;
   available_banks: unknown[];
@@ -320,7 +322,7 @@ function createInvoiceRoute(ctx: Ctx, req: Request, res: Response): void {
 
 type NewInvoiceFields = Pick<
   SimXenditInvoice,
-  'externalId' | 'currency' | 'amount' | 'description' | 'payerEmail' | 'items' | 'successRedirectUrl' | 'failureRedirectUrl'
+  'externalId' | 'currency' | 'amount' | 'description' | 'payerEmail' | 'customer' | 'items' | 'successRedirectUrl' | 'failureRedirectUrl'
 >;
 
 function readNewInvoice(body: Record<string, unknown>): { value: NewInvoiceFields; durationSeconds: number } | { error: string; code?: string } {
@@ -346,6 +348,7 @@ function readNewInvoice(body: Record<string, unknown>): { value: NewInvoiceField
     items.push({ name: raw.name, quantity: raw.quantity, price });
   }
   const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const customer = body.customer && typeof body.customer === 'object' ? (body.customer as Record<string, unknown>) : undefined;
   return {
     durationSeconds: duration,
     value: {
@@ -355,6 +358,7 @@ function readNewInvoice(body: Record<string, unknown>): { value: NewInvoiceField
       items,
       description: text(body.description),
       payerEmail: text(body.payer_email),
+      ...(customer ? { customer: { givenNames: text(customer.given_names), email: text(customer.email) } } : {}),
       successRedirectUrl: text(body.success_redirect_url),
       failureRedirectUrl: text(body.failure_redirect_url),
     },
@@ -501,6 +505,7 @@ function invoiceJson(ctx: Ctx, inv: SimXenditInvoice): XenditInvoiceJson {
     amount: wire(inv.amount, inv.currency),
     ...(inv.payerEmail ? { payer_email: inv.payerEmail } : {}),
     ...(inv.description ? { description: inv.description } : {}),
+    ...(inv.customer ? { customer: { given_names: inv.customer.givenNames, email: inv.customer.email } } : {}),
     expiry_date: inv.expiryDate.toISOString(),
     invoice_url: ctx.faults.invoiceUrlOverride ?? `${ctx.checkoutBaseUrl}/checkout/${inv.id}`,
     available_banks: [],
