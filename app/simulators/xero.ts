@@ -1304,7 +1304,7 @@ function renderOrg(o: SimOrganisation): string {
   const invoices = [...o.invoices.values()];
   const invoiceRows = invoices
     .map(
-      (i) => `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
+      (i) => `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.reference)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
         `<td class="num">${escapeHtml(formatScaled(i.total, 2))}</td><td class="num">${escapeHtml(formatScaled(amountDue(i), 2))}</td>` +
         `<td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td></tr>`,
     )
@@ -1336,8 +1336,8 @@ function renderOrg(o: SimOrganisation): string {
 <p class="muted">Short code ${escapeHtml(o.shortCode)} · base currency ${escapeHtml(o.baseCurrency)} · tenant ${escapeHtml(o.tenantId)}</p>
 <h2>Invoices</h2>
 <div class="scroll"><table>
-<thead><tr><th>Number</th><th>Type</th><th>Contact</th><th>Currency</th><th class="num">Total</th><th class="num">Amount due</th><th>Status</th></tr></thead>
-<tbody>${invoiceRows || '<tr><td colspan="7" class="muted">No invoices.</td></tr>'}</tbody>
+<thead><tr><th>Number</th><th>Type</th><th>Contact</th><th>Reference</th><th>Currency</th><th class="num">Total</th><th class="num">Amount due</th><th>Status</th></tr></thead>
+<tbody>${invoiceRows || '<tr><td colspan="8" class="muted">No invoices.</td></tr>'}</tbody>
 </table></div>
 <h2>Payments</h2>
 <div class="scroll"><table>

@@ -142,6 +142,18 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(h.sims.xero.invoicesOf(h.tenantId).length, 0);
   });
 
+  it("with the switch on, a dashboard test callback (an id Xendit does not have) ends in needs_review, nothing in Xero", async () => {
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: '579c8d61f23fa4ca35e52da4', external_id: 'invoice_123124123', status: 'PAID', amount: 50000 })
+      .expect(200);
+    await h.worker.drain();
+    const [job] = await h.stores.jobs.list();
+    assert.deepEqual([job.kind, job.state, job.lastError], [RECORD_BACKEND_PAYMENT_JOB, 'needs_review', 'Xendit has no invoice 579c8d61f23fa4ca35e52da4']);
+    assert.equal(contacts().length + h.sims.xero.invoicesOf(h.tenantId).length, 0);
+  });
+
   it('ignores an unknown EXPIRED callback even with the switch on', async () => {
     const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000 });
     const cb = await h.sims.xendit.expire(x.id);
