@@ -11,6 +11,7 @@ import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway
 import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
 import type { CrashHook } from './crash-points.js';
+import { RECORD_BACKEND_PAYMENT_JOB } from '../store/callbacks.js';
 
 export interface RecordPaymentDeps {
   stores: Stores;
@@ -228,12 +229,12 @@ export function localDate(at: Date, currency: Currency): string {
 }
 
 /**
- * The runner gave up on (or refused) a record-payment job: a payment still 'pending' would wait
+ * The runner gave up on (or refused) a record-payment or record-backend-payment job: a payment still 'pending' would wait
  * forever, hidden from the needs-review list and its Retry button, so it is flagged with the reason.
  */
 export function flagPaymentForReview(deps: Pick<RecordPaymentDeps, 'stores' | 'clock'>) {
   return async (job: Job, reason: string): Promise<void> => {
-    if (job.kind !== 'record-payment') return;
+    if (job.kind !== 'record-payment' && job.kind !== RECORD_BACKEND_PAYMENT_JOB) return;
     const parsed = Payload.safeParse(job.payload);
     if (!parsed.success) return;
     const payment = await deps.stores.payments.byXenditInvoice(parsed.data.merchantId, parsed.data.xenditInvoiceId);

@@ -244,6 +244,22 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal((await h.stores.backendSales.get(h.merchant.id, x.id))?.lastError, null);
   });
 
+  it('flags the payment for review when the job gives up (Xero down for days at the payment step)', async () => {
+    h.sims.xero.faults.failNext(100, 503, { path: `${API}/Payments` });
+    const x = await paidOutside();
+    for (let i = 0; i < 20; i++) {
+      await h.worker.drain();
+      h.clock.advance(9 * 3600_000);
+    }
+    const [job] = await h.stores.jobs.list();
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /^gave up after \d+ attempts: .*503/);
+    const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(row?.syncState, 'needs_review', 'visible in the needs-review list with its Retry button');
+    assert.equal(invoices(x.id).length, 1, 'the sale itself is in Xero');
+    assert.equal(xeroPayments(x.id).length, 0);
+  });
+
   it('puts a sale Xero refuses (400) in needs_review without a retry loop', async () => {
     await h.stores.db.updateTable('merchants').set({ sales_account_code: '999' }).where('id', '=', h.merchant.id).execute();
     const x = await paidOutside();
