@@ -8,7 +8,8 @@ import { toDecimal } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
 import { localDate, paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
 
-const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string() });
+/** retry: how many times someone pressed Retry (a fresh Xero Idempotency-Key for the payment, as in record-payment). */
+const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
 
 /** Name of the Xero contact when Xendit knows neither a name nor an e-mail of the payer. */
 export const FALLBACK_CONTACT_NAME = 'Xendit customer';
@@ -27,7 +28,7 @@ export function backendInvoiceReference(xenditInvoiceId: string): string {
  */
 export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
   return async (job: Job): Promise<void> => {
-    const { merchantId, xenditInvoiceId } = Payload.parse(job.payload);
+    const { merchantId, xenditInvoiceId, retry = 0 } = Payload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
@@ -63,7 +64,7 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
       );
     }
     if (payment.syncState === 'recorded') return;
-    await recordPaymentInXero(deps, merchant, { xeroInvoiceId: payment.xeroInvoiceId, invoiceNumber: reference }, payment);
+    await recordPaymentInXero(deps, merchant, { xeroInvoiceId: payment.xeroInvoiceId, invoiceNumber: reference }, payment, retry);
   };
 }
 

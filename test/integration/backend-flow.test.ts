@@ -282,5 +282,14 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(row?.syncState, 'needs_review');
     assert.match(row?.lastError ?? '', /currency mismatch/);
     assert.equal(xeroPayments(x.id).length, 0);
+
+    // The operator configures a PHP clearing account and presses Retry in the dashboard.
+    await h.stores.merchants.setClearingAccount(h.merchant.id, 'PHP', h.clearingPhpAccountId);
+    assert.equal(await h.stores.dashboard.requeueRecordPayment(row!.id, h.clock()), true);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+    assert.equal(xeroPayments(x.id).length, 1);
+    assert.equal(invoices(x.id).length, 1, 'the sale was not made twice');
+    assert.equal(xeroPayments(x.id)[0].accountId, h.clearingPhpAccountId);
   });
 });
