@@ -4,6 +4,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { enqueueJob } from '../../app/store/jobs.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/store/callbacks.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
 import { FEE_CONTACT_NAME } from '../../app/sync/post-fee.js';
 import type { OutsideInvoice } from '../../app/simulators/xendit.js';
 
@@ -86,6 +87,15 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     const sale = await h.stores.backendSales.get(h.merchant.id, x.id);
     assert.deepEqual([sale?.xeroContactId, sale?.xeroInvoiceId, sale?.lastError], [c.contactId, inv.invoiceId, null]);
     assert.deepEqual(await jobs(), ['post-fee:done', 'record-backend-payment:done']);
+  });
+
+  it('leaves the clearing account reconciled in the report', async () => {
+    const x = await paidOutside();
+    await h.worker.drain();
+    const day = (offset: number) => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10);
+    const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    assert.deepEqual(r.rows.map((row) => [row.xenditInvoiceId, row.status]), [[x.id, 'matched']]);
+    assert.equal(r.reconciled, true);
   });
 
   it("uses Xendit's items when they add up to the amount, on the merchant's sales account", async () => {
