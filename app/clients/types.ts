@@ -53,8 +53,8 @@ export interface XeroBankAccount {
   currencyCode?: string;
 }
 
-/** An account of class EXPENSE (types EXPENSE, OVERHEADS, DIRECTCOSTS…), which fees can be posted to. */
-export interface XeroExpenseAccount {
+/** A chart-of-accounts entry of one class, e.g. EXPENSE (types EXPENSE, OVERHEADS, DIRECTCOSTS…). */
+export interface XeroLedgerAccount {
   code: string;
   name: string;
   type: string;
@@ -116,8 +116,8 @@ export interface XeroGateway {
   findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;
   createPayment(creds: XeroCredentials, payment: NewXeroPayment, idempotencyKey: string): Promise<XeroPayment>;
   listBankAccounts(creds: XeroCredentials): Promise<XeroBankAccount[]>;
-  /** Active accounts of class EXPENSE that have a code. */
-  listExpenseAccounts(creds: XeroCredentials): Promise<XeroExpenseAccount[]>;
+  /** Active accounts of that class that have a code (fees go to EXPENSE, sales to REVENUE). */
+  listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE'): Promise<XeroLedgerAccount[]>;
   createBankAccount(creds: XeroCredentials, account: NewXeroBankAccount, idempotencyKey: string): Promise<XeroBankAccount>;
   /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
   findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;

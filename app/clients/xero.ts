@@ -222,10 +222,10 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         .map(mapAccount);
     },
 
-    async listExpenseAccounts(creds) {
-      const res = await call(creds, 'listExpenseAccounts', (api) => api.getAccounts(creds.tenantId, undefined, 'Class=="EXPENSE"'));
+    async listAccountsOfClass(creds, accountClass) {
+      const res = await call(creds, 'listAccountsOfClass', (api) => api.getAccounts(creds.tenantId, undefined, `Class=="${accountClass}"`));
       return (res.body.accounts ?? [])
-        .filter((a) => String(a._class) === 'EXPENSE' && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code)
+        .filter((a) => String(a._class) === accountClass && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code)
         .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }));
     },
 

@@ -29,6 +29,7 @@ const XenditForm = z.object({
 const AccountsForm = z.object({
   clearingAccountId: z.string().trim().min(1, { error: 'Choose the clearing account.' }).max(100),
   feeAccountCode: z.string().trim().min(1, { error: 'Choose the fee expense account.' }).max(20),
+  salesAccountCode: z.string().trim().max(20).transform((v) => v || null),
 });
 const Currency = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { error: 'Choose a currency.' }) });
 
@@ -96,7 +97,7 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
   const accountsLocals = async (res: Response, id: string) => {
     const merchant = await onboarding.merchantFor(deps, signedIn(res), id);
     const view = await onboarding.accountsView(deps, merchant);
-    const values: Record<string, string> = { clearingAccountId: merchant.clearingAccountId, feeAccountCode: merchant.feeAccountCode ?? '' };
+    const values: Record<string, string> = { clearingAccountId: merchant.clearingAccountId, feeAccountCode: merchant.feeAccountCode ?? '', salesAccountCode: merchant.salesAccountCode ?? '' };
     for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) values[`clearing_${currency}`] = accountId;
     return { merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, status: merchant.status }, view, values };
   };
@@ -107,7 +108,7 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
 
   router.post(paths.adminMerchantAccounts, requireUser, sess.verifyCsrf, async (req, res) => {
     const locals = await accountsLocals(res, merchantId(req));
-    const values: Record<string, string> = { clearingAccountId: str(req.body.clearingAccountId), feeAccountCode: str(req.body.feeAccountCode) };
+    const values: Record<string, string> = { clearingAccountId: str(req.body.clearingAccountId), feeAccountCode: str(req.body.feeAccountCode), salesAccountCode: str(req.body.salesAccountCode) };
     const clearingAccounts = perCurrency(req.body);
     for (const [currency, accountId] of Object.entries(clearingAccounts)) values[`clearing_${currency}`] = accountId;
     await withForm(res, 'merchant-accounts', values, { ...locals, saved: false, created: '' }, async () => {

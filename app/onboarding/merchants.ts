@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { User } from '../store/users.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, clearingAccountFor, modeOfXenditKey, type Merchant, type NewMerchant } from '../store/merchants.js';
-import { UpstreamError, type XenditGateway, type XeroBankAccount, type XeroCredentials, type XeroGateway, type XeroOrganisation } from '../clients/types.js';
+import { UpstreamError, type XenditGateway, type XeroBankAccount, type XeroCredentials, type XeroGateway, type XeroLedgerAccount, type XeroOrganisation } from '../clients/types.js';
 import { NotFound, ServiceUnavailable } from '../errors.js';
 import { callbackPathFor, customPaymentUrl } from '../paths.js';
 import { FormInvalid } from './service.js';
@@ -125,7 +125,8 @@ async function xeroCall<T>(fn: () => Promise<T>): Promise<T> {
 export interface AccountsView {
   baseCurrency: string;
   bankAccounts: XeroBankAccount[];
-  expenseAccounts: { code: string; name: string; type: string }[];
+  expenseAccounts: XeroLedgerAccount[];
+  revenueAccounts: XeroLedgerAccount[];
   /** Currencies a clearing account can be chosen for: those of the bank accounts, base first. */
   currencies: string[];
   warnings: string[];
@@ -149,23 +150,24 @@ function currencyWarnings(merchant: Pick<Merchant, 'clearingAccountId' | 'cleari
 }
 
 export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<AccountsView> {
-  const [org, bankAccounts, expenseAccounts, activity] = await Promise.all([
+  const [org, bankAccounts, expenseAccounts, revenueAccounts, activity] = await Promise.all([
     xeroCall(() => deps.xero.getOrganisation(merchant.xero)),
     xeroCall(() => deps.xero.listBankAccounts(merchant.xero)),
-    xeroCall(() => deps.xero.listExpenseAccounts(merchant.xero)),
+    xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'EXPENSE')),
+    xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'REVENUE')),
     deps.stores.merchants.activity(merchant.id),
   ]);
   const base = org.baseCurrency;
-  const currencies = [...new Set([base, ...bankAccounts.map((b) => currencyOf(b, base))])];
-  return { baseCurrency: base, bankAccounts, expenseAccounts, currencies, warnings: currencyWarnings(merchant, bankAccounts, base, activity.currencies) };
+  const currencies = [...new Set([base, ...bankAccounts.map((b) => currencyOf(b, base)), ...activity.currencies])];
+  return { baseCurrency: base, bankAccounts, expenseAccounts, revenueAccounts, currencies, warnings: currencyWarnings(merchant, bankAccounts, base, activity.currencies) };
 }
 
-/** Step 3: the default clearing account, per-currency ones, and the fee expense account. */
+/** Step 3: the default clearing account, per-currency ones, the fee expense account and (optional) sales account. */
 export async function saveAccounts(
   deps: MerchantOnboardingDeps,
   actor: User,
   merchantId: string,
-  input: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string },
+  input: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null },
 ): Promise<Merchant> {
   const merchant = await merchantFor(deps, actor, merchantId);
   const view = await accountsView(deps, merchant);
@@ -179,6 +181,7 @@ export async function saveAccounts(
     else if (currencyOf(account, view.baseCurrency) !== currency) errors[field] = `Choose a ${currency} account: Xero records ${currency} payments only in ${currency} accounts.`;
   }
   if (!view.expenseAccounts.some((a) => a.code === input.feeAccountCode)) errors.feeAccountCode = 'Choose an expense account from the list.';
+  if (input.salesAccountCode !== null && !view.revenueAccounts.some((a) => a.code === input.salesAccountCode)) errors.salesAccountCode = 'Choose a revenue account from the list, or none.';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
   const now = deps.clock();
   await deps.stores.merchants.setAccounts(merchant.id, input, now);
@@ -214,7 +217,7 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
   if (!clearingAccountId || currency === base) clearingAccountId = account.accountId;
   if (clearingAccountId !== account.accountId) clearingAccounts[currency] = account.accountId;
   else delete clearingAccounts[currency];
-  await deps.stores.merchants.setAccounts(merchant.id, { clearingAccountId, clearingAccounts, feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE }, now);
+  await deps.stores.merchants.setAccounts(merchant.id, { clearingAccountId, clearingAccounts, feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE, salesAccountCode: merchant.salesAccountCode }, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   return account;
 }

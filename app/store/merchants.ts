@@ -21,6 +21,8 @@ export interface Merchant {
   clearingAccounts: Record<string, string>;
   /** Expense account (by code) that Xendit's fees are posted to. */
   feeAccountCode: string | null;
+  /** Revenue account (by code) for payments made outside Xero; null when not chosen. */
+  salesAccountCode: string | null;
   feePosting: FeePosting;
   status: MerchantStatus;
   createdAt: Date;
@@ -66,6 +68,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     clearingAccountId: row.clearing_account_id ?? '',
     clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
     feeAccountCode: row.fee_account_code,
+    salesAccountCode: row.sales_account_code,
     feePosting: row.fee_posting,
     status: row.status,
     createdAt: row.created_at,
@@ -127,10 +130,12 @@ export function createMerchantStore(db: Db, box: SecretBox) {
         .execute();
     },
 
-    /** The default clearing account, the per-currency ones (replacing all before) and the fee account. */
-    async setAccounts(id: string, a: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string }, now: Date): Promise<void> {
+    /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */
+    async setAccounts(id: string, a: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null }, now: Date): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('merchants').set({ clearing_account_id: a.clearingAccountId, fee_account_code: a.feeAccountCode, updated_at: now }).where('id', '=', id).execute();
+        await trx
+          .updateTable('merchants')
+          .set({ clearing_account_id: a.clearingAccountId, fee_account_code: a.feeAccountCode, sales_account_code: a.salesAccountCode, updated_at: now }).where('id', '=', id).execute();
         await trx.deleteFrom('clearing_accounts').where('merchant_id', '=', id).execute();
         const rows = Object.entries(a.clearingAccounts).map(([currency, accountId]) => ({ merchant_id: id, currency, account_id: accountId }));
         if (rows.length) await trx.insertInto('clearing_accounts').values(rows).execute();

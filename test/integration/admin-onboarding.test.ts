@@ -186,15 +186,17 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.deepEqual(options('#f-clearingAccountId'), ['Choose…', 'Xendit (IDR)', 'Business Savings Account (IDR)', 'PHP Wallet (PHP)']);
       assert.deepEqual(options('#f-clearing_PHP'), ['Use the default clearing account', 'PHP Wallet (PHP)']);
       assert.deepEqual(options('#f-feeAccountCode'), ['Choose…', '404 — Bank Fees'], 'expense accounts only');
+      assert.deepEqual(options('#f-salesAccountCode'), ['None', '200 — Sales'], 'revenue accounts only');
       await ops
         .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
         .type('form')
-        .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, clearing_PHP: php.accountId, feeAccountCode: '404' })
+        .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, clearing_PHP: php.accountId, feeAccountCode: '404', salesAccountCode: '200' })
         .expect(303);
       const saved = (await h.stores.merchants.byId(m.id))!;
       assert.equal(saved.clearingAccountId, xenditBankOf().accountId);
       assert.deepEqual(saved.clearingAccounts, { PHP: php.accountId });
       assert.equal(saved.feeAccountCode, '404');
+      assert.equal(saved.salesAccountCode, '200');
       assert.equal(saved.status, 'active');
       assert.equal((await h.stores.merchants.activeByShortCode('!NEW1'))?.id, m.id);
     });
@@ -207,11 +209,12 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       const bad = await ops
         .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
         .type('form')
-        .send({ _csrf: form.csrf(), clearingAccountId: randomUUID(), clearing_USD: xenditBankOf().accountId, feeAccountCode: '200' })
+        .send({ _csrf: form.csrf(), clearingAccountId: randomUUID(), clearing_USD: xenditBankOf().accountId, feeAccountCode: '200', salesAccountCode: '404' })
         .expect(422);
       const $ = cheerio.load(bad.text);
       assert.match($('#e-clearingAccountId').text(), /Choose a bank account from the list/);
       assert.match($('#e-feeAccountCode').text(), /Choose an expense account/);
+      assert.match($('#e-salesAccountCode').text(), /Choose a revenue account/);
       assert.match(bad.text, /Choose a USD account/);
       assert.equal((await h.stores.merchants.byId(m.id))!.clearingAccountId, '');
     });
