@@ -7,6 +7,7 @@ import type { Sessions } from './session.js';
 import type { AdminDeps } from './controller.js';
 import { parseForm, render, signedIn, withForm } from './controller.js';
 import * as onboarding from './merchants.js';
+import { FormInvalid } from './service.js';
 import { goLiveText } from './golive-text.js';
 
 const XeroForm = z.object({
@@ -106,24 +107,37 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
     render(res, 200, 'merchant-accounts', { ...(await accountsLocals(res, merchantId(req))), saved: req.query.saved === '1', created: str(req.query.created) });
   });
 
+  /** Like withForm, but the page around the form (four Xero calls) is fetched only to show errors. */
+  const accountsForm = async (res: Response, id: string, values: Record<string, string> | null, action: () => Promise<void>) => {
+    try {
+      await action();
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      const locals = await accountsLocals(res, id);
+      render(res, 422, 'merchant-accounts', { ...locals, values: values ?? locals.values, errors: err.fields, saved: false, created: '' });
+    }
+  };
+
   router.post(paths.adminMerchantAccounts, requireUser, sess.verifyCsrf, async (req, res) => {
-    const locals = await accountsLocals(res, merchantId(req));
+    const id = merchantId(req);
     const values: Record<string, string> = { clearingAccountId: str(req.body.clearingAccountId), feeAccountCode: str(req.body.feeAccountCode), salesAccountCode: str(req.body.salesAccountCode) };
     const clearingAccounts = perCurrency(req.body);
     for (const [currency, accountId] of Object.entries(clearingAccounts)) values[`clearing_${currency}`] = accountId;
-    await withForm(res, 'merchant-accounts', values, { ...locals, saved: false, created: '' }, async () => {
+    await onboarding.merchantFor(deps, signedIn(res), id);
+    await accountsForm(res, id, values, async () => {
       const form = parseForm(AccountsForm, values);
-      await onboarding.saveAccounts(deps, signedIn(res), locals.merchant.id, { ...form, clearingAccounts });
-      res.redirect(303, `${adminMerchantPath(locals.merchant.id, 'adminMerchantAccounts')}?saved=1`);
+      const merchant = await onboarding.saveAccounts(deps, signedIn(res), id, { ...form, clearingAccounts });
+      res.redirect(303, `${adminMerchantPath(merchant.id, 'adminMerchantAccounts')}?saved=1`);
     });
   });
 
   router.post(paths.adminMerchantXenditBank, requireUser, sess.verifyCsrf, async (req, res) => {
-    const locals = await accountsLocals(res, merchantId(req));
-    await withForm(res, 'merchant-accounts', locals.values, { ...locals, saved: false, created: '' }, async () => {
+    const id = merchantId(req);
+    await onboarding.merchantFor(deps, signedIn(res), id);
+    await accountsForm(res, id, null, async () => {
       const { currency } = parseForm(Currency, { currency: str(req.body.currency) });
-      const account = await onboarding.createXenditBankAccount(deps, signedIn(res), locals.merchant.id, currency);
-      res.redirect(303, `${adminMerchantPath(locals.merchant.id, 'adminMerchantAccounts')}?created=${encodeURIComponent(account.name)}`);
+      const account = await onboarding.createXenditBankAccount(deps, signedIn(res), id, currency);
+      res.redirect(303, `${adminMerchantPath(id, 'adminMerchantAccounts')}?created=${encodeURIComponent(account.name)}`);
     });
   });
 

@@ -187,11 +187,14 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.deepEqual(options('#f-clearing_PHP'), ['Use the default clearing account', 'PHP Wallet (PHP)']);
       assert.deepEqual(options('#f-feeAccountCode'), ['Choose…', '404 — Bank Fees'], 'expense accounts only');
       assert.deepEqual(options('#f-salesAccountCode'), ['None', '200 — Sales'], 'revenue accounts only');
+      const before = h.sims.xero.state.requests.length;
       await ops
         .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
         .type('form')
         .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, clearing_PHP: php.accountId, feeAccountCode: '404', salesAccountCode: '200' })
         .expect(303);
+      const calls = h.sims.xero.state.requests.slice(before).filter((r) => r.path.startsWith('/api.xro/'));
+      assert.deepEqual(calls.map((r) => `${r.method} ${r.path}`).sort(), ['GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Organisation'], 'saving checks the choices against Xero once');
       const saved = (await h.stores.merchants.byId(m.id))!;
       assert.equal(saved.clearingAccountId, xenditBankOf().accountId);
       assert.deepEqual(saved.clearingAccounts, { PHP: php.accountId });
