@@ -224,6 +224,27 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         .map(mapAccount);
     },
 
+    async listAccountsOfClass(creds, accountClass) {
+      const res = await call(creds, 'listAccountsOfClass', (api) => api.getAccounts(creds.tenantId, undefined, `Class=="${accountClass}"`));
+      return (res.body.accounts ?? [])
+        .filter((a) => String(a._class) === accountClass && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code)
+        .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }));
+    },
+
+    async createBankAccount(creds, account, idempotencyKey) {
+      const body: Account = {
+        name: account.name,
+        // The SDK's enums are numeric in the typings but Xero's strings at runtime (see below).
+        type: 'BANK' as unknown as Account['type'],
+        bankAccountNumber: account.accountNumber,
+        ...(account.currencyCode ? { currencyCode: account.currencyCode as unknown as Account['currencyCode'] } : {}),
+      };
+      const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKey), false);
+      const created = res.body.accounts?.[0];
+      if (!created) throw unexpected('createAccount answered without an account');
+      return mapAccount(created);
+    },
+
     async findBankTransactionsByReference(creds, reference) {
       const res = await call(creds, 'findBankTransactionsByReference', (api) =>
         api.getBankTransactions(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
