@@ -11,6 +11,7 @@ import * as m002 from './migrations/002_fees.js';
 import * as m004 from './migrations/004_admin.js';
 import * as m003RateLimits from './migrations/003_rate_limits.js';
 import * as m003Reconcile from './migrations/003_reconcile.js';
+import * as m006XeroLimits from './migrations/006_xero_limits.js';
 
 export type Db = Kysely<Database>;
 
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '003_rate_limits': m003RateLimits,
   '003_reconcile': m003Reconcile,
   '004_admin': m004,
+  '006_xero_limits': m006XeroLimits,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
