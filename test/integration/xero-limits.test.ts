@@ -156,6 +156,21 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
     assert.deepEqual(s.statuses, [429, 200]);
   });
 
+  it("keeps an app's calls across its organisations inside the per-app minute limit", async () => {
+    const second = s.sim.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Dua', shortCode: `!M${seq}`, baseCurrency: 'IDR' });
+    const first = [...s.sim.state.orgs.values()].find((o) => o.clientId === creds.clientId && o.tenantId !== second.tenantId)!;
+    s.sim.limits.appPerMinute = 6;
+    const orgA = { ...creds, tenantId: first.tenantId };
+    const orgB = { ...creds, tenantId: second.tenantId };
+    const a = proc({ appPerMinute: 6 });
+    const b = proc({ appPerMinute: 6 });
+    for (let i = 0; i < 3; i++) await Promise.all([a.getOrganisation(orgA), b.getOrganisation(orgB)]);
+    const err = await rejection(b.getOrganisation(orgA));
+    assert.match(err.message, /app's budget/);
+    assert.equal(s.statuses.length, 6);
+    assert.deepEqual([...new Set(s.statuses)], [200]);
+  });
+
   it("corrects its counters from Xero's X-MinLimit-Remaining (calls it did not count itself)", async () => {
     s.sim.limits.perMinute = 10;
     const outsider = createXeroClient({ apiUrl: s.url, identityUrl: s.url, now: clock, budget: unlimitedXeroBudget });
@@ -203,5 +218,17 @@ describeEachDatabase('Xero daily budget: the share kept for payment writes', ({ 
     const p = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
     assert.equal(p?.syncState, 'recorded');
     assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1);
+  });
+
+  it("uses a merchant's own daily limit (smaller Xero plan) instead of the default", async () => {
+    await h.stores.merchants.setXeroDayLimit(h.merchant.id, 6); // reserve: 3 of them
+    const sent = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length;
+    const before = sent();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      outcomes.push(await h.deps.xero.getOrganisation(h.merchant.xero).then(() => 'ok', (err: UpstreamError) => err.kind));
+    }
+    assert.deepEqual(outcomes, ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
+    assert.equal(sent() - before, 3);
   });
 });
