@@ -27,6 +27,7 @@ export const REDACT = [
   'req.headers.authorization',
   'req.headers["x-callback-token"]',
   'req.headers.cookie',
+  'res.headers["set-cookie"]',
   '*.secretKey',
   '*.clientSecret',
   '*.callbackToken',

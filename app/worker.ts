@@ -3,7 +3,7 @@ import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
 import { createJobRunner, type JobRunner } from './sync/runner.js';
-import { recordPaymentJob } from './sync/record-payment.js';
+import { flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
 import { postFeeJob } from './sync/post-fee.js';
 import { POST_FEE_JOB } from './store/payments.js';
 import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
@@ -25,6 +25,7 @@ export function createWorker(runtime: WorkerRuntime) {
     clock: runtime.clock,
     logger: runtime.logger.child({ component: 'worker' }),
     leaseMs: (runtime.config?.jobLeaseSeconds ?? 300) * 1000,
+    onNeedsReview: flagPaymentForReview(runtime),
     handlers: {
       'record-payment': recordPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       [POST_FEE_JOB]: postFeeJob(payments),

@@ -71,8 +71,15 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   return router;
 }
 
+/** Same page in the other language. Any request path, however garbled (`//[`), gets an answer. */
 export function switchLangUrl(originalUrl: string, lang: string): string {
-  const url = new URL(originalUrl, 'http://x');
-  url.searchParams.set('lang', lang === 'id' ? 'en' : 'id');
-  return url.pathname + url.search;
+  const other = lang === 'id' ? 'en' : 'id';
+  try {
+    const url = new URL(originalUrl, 'http://x');
+    if (url.origin !== 'http://x') return `/?lang=${other}`; // "//host/..." must not become a link elsewhere
+    url.searchParams.set('lang', other);
+    return url.pathname + url.search;
+  } catch {
+    return `/?lang=${other}`;
+  }
 }

@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import type { JobsTable, JobState } from './schema.js';
 import { int8 } from './int8.js';
@@ -14,6 +14,9 @@ export interface Job {
   runAt: Date;
   lastError: string | null;
 }
+
+/** With the runner's back-off, 15 attempts span about a day and a half: longer than Xendit retries callbacks. */
+export const DEFAULT_MAX_ATTEMPTS = 15;
 
 export interface NewJob {
   kind: string;
@@ -46,7 +49,7 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolea
       payload: JSON.stringify(job.payload),
       dedupe_key: job.dedupeKey ?? null,
       state: 'queued',
-      max_attempts: job.maxAttempts ?? 12,
+      max_attempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       run_at: now,
       created_at: now,
       updated_at: now,
@@ -57,6 +60,11 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolea
 }
 
 export function createJobStore(db: Db) {
+  async function fenced(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>): Promise<boolean> {
+    const r = await db.updateTable('jobs').set(set).where('id', '=', job.id).where('state', '=', 'running').where('attempts', '=', job.attempts).executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
   return {
     /**
      * Claims the next runnable job: queued and due, or running with an expired lease (its worker died).
@@ -90,24 +98,21 @@ export function createJobStore(db: Db) {
       return r ? toJob(r) : null;
     },
 
-    async finish(id: number, now: Date): Promise<void> {
-      await db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: now }).where('id', '=', id).execute();
+    /*
+     * finish, retryAt and needsReview are fenced on the claim (running, same attempt): a worker
+     * whose lease ran out while it was stuck must not overwrite what the worker that took the job
+     * over has decided since. They return false when the claim was lost.
+     */
+    async finish(job: Pick<Job, 'id' | 'attempts'>, now: Date): Promise<boolean> {
+      return fenced(job, { state: 'done', locked_until: null, last_error: null, updated_at: now });
     },
 
-    async retryAt(id: number, runAt: Date, error: string, now: Date): Promise<void> {
-      await db
-        .updateTable('jobs')
-        .set({ state: 'queued', run_at: runAt, locked_until: null, last_error: error, updated_at: now })
-        .where('id', '=', id)
-        .execute();
+    async retryAt(job: Pick<Job, 'id' | 'attempts'>, runAt: Date, error: string, now: Date): Promise<boolean> {
+      return fenced(job, { state: 'queued', run_at: runAt, locked_until: null, last_error: error, updated_at: now });
     },
 
-    async needsReview(id: number, reason: string, now: Date): Promise<void> {
-      await db
-        .updateTable('jobs')
-        .set({ state: 'needs_review', locked_until: null, last_error: reason, updated_at: now })
-        .where('id', '=', id)
-        .execute();
+    async needsReview(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean> {
+      return fenced(job, { state: 'needs_review', locked_until: null, last_error: reason, updated_at: now });
     },
 
     enqueue(job: NewJob, now: Date): Promise<boolean> {

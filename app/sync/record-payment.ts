@@ -210,3 +210,17 @@ const HOME_ZONE: Record<Currency, string> = {
 export function localDate(at: Date, currency: Currency): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: HOME_ZONE[currency], year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
+
+/**
+ * The runner gave up on (or refused) a record-payment job: a payment still 'pending' would wait
+ * forever, hidden from the needs-review list and its Retry button, so it is flagged with the reason.
+ */
+export function flagPaymentForReview(deps: Pick<RecordPaymentDeps, 'stores' | 'clock'>) {
+  return async (job: Job, reason: string): Promise<void> => {
+    if (job.kind !== 'record-payment') return;
+    const parsed = Payload.safeParse(job.payload);
+    if (!parsed.success) return;
+    const payment = await deps.stores.payments.byXenditInvoice(parsed.data.merchantId, parsed.data.xenditInvoiceId);
+    if (payment?.syncState === 'pending') await deps.stores.payments.markNeedsReview(payment.id, reason, deps.clock());
+  };
+}

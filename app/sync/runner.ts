@@ -15,7 +15,7 @@ export class NeedsReview extends Error {}
 
 export type JobHandler = (job: Job) => Promise<void>;
 
-/** Seconds before attempt n+1; the last value repeats. Twelve attempts span about a day. */
+/** Seconds before attempt n+1; the last value repeats (see DEFAULT_MAX_ATTEMPTS for the horizon). */
 export const BACKOFF_SECONDS = [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800];
 
 export interface RunnerDeps {
@@ -24,6 +24,8 @@ export interface RunnerDeps {
   clock: Clock;
   logger: Logger;
   leaseMs?: number;
+  /** A job ended in needs_review (refused, or gave up): lets its kind flag what it was working on. */
+  onNeedsReview?: (job: Job, reason: string) => Promise<void>;
 }
 
 export function classify(err: unknown): RetryLater | NeedsReview {
@@ -47,20 +49,22 @@ export function createJobRunner(deps: RunnerDeps) {
     try {
       if (!handler) throw new NeedsReview(`no handler for job kind ${job.kind}`);
       await handler(job);
-      await deps.jobs.finish(job.id, deps.clock());
-      log.info('job done');
+      if (await deps.jobs.finish(job, deps.clock())) log.info('job done');
+      else log.warn('job finished after its lease ran out; another worker had taken it over');
     } catch (raw) {
       const err = classify(raw);
       const now = deps.clock();
       if (err instanceof NeedsReview || job.attempts >= job.maxAttempts) {
         const reason = err instanceof NeedsReview ? err.message : `gave up after ${job.attempts} attempts: ${err.message}`;
-        await deps.jobs.needsReview(job.id, reason, now);
-        log.warn({ reason }, 'job needs review');
+        if (await deps.jobs.needsReview(job, reason, now)) {
+          await deps.onNeedsReview?.(job, reason);
+          log.warn({ reason }, 'job needs review');
+        }
         return;
       }
       const backoff = BACKOFF_SECONDS[Math.min(job.attempts - 1, BACKOFF_SECONDS.length - 1)];
       const delay = Math.max(err.afterSeconds ?? 0, backoff);
-      await deps.jobs.retryAt(job.id, new Date(now.getTime() + delay * 1000), err.message, now);
+      await deps.jobs.retryAt(job, new Date(now.getTime() + delay * 1000), err.message, now);
       log.info({ delaySeconds: delay, error: err.message }, 'job will retry');
     }
   }

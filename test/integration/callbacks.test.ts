@@ -60,9 +60,12 @@ describeEachDatabase('POST /callbacks/xendit/:merchantId', ({ db }) => {
     await request(app).post(h.callbackPath).set('x-callback-token', token).send({ id: x.id, external_id: x.external_id, status: 'PAID' }).expect(200);
     await request(app).post(h.callbackPath).set('x-callback-token', 'wrong-guess').send({}).expect(401);
     await request(app).get(h.payUrl('nope')).set('Authorization', 'Bearer abc.def').expect(404);
+    const login = await request(app).get('/admin/login');
+    const sessionId = /=([^;]+)/.exec(String(login.headers['set-cookie']?.[0] ?? ''))?.[1];
+    assert.ok(sessionId, 'the sign-in page sets a session cookie');
     const log = lines.join('');
     assert.ok(log.includes(h.callbackPath), 'requests are logged');
-    for (const secret of [token, 'wrong-guess', 'abc.def', h.merchant.xenditSecretKey, h.merchant.xero.clientSecret]) {
+    for (const secret of [token, 'wrong-guess', 'abc.def', sessionId, h.merchant.xenditSecretKey, h.merchant.xero.clientSecret]) {
       assert.ok(!log.includes(secret), `log contains ${secret}`);
     }
   });

@@ -232,7 +232,7 @@ for (const engine of ENGINES) {
         await stores.jobs.enqueue({ kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x1' }, dedupeKey: `replay-${engine}-1` }, now);
         await stores.jobs.enqueue({ kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x2' }, dedupeKey: `replay-${engine}-2` }, now);
         const a = (await stores.jobs.claim(now, 60_000))!;
-        await stores.jobs.needsReview(a.id, 'Xero refused the payment: account archived', now);
+        await stores.jobs.needsReview(a, 'Xero refused the payment: account archived', now);
         const queued = (await stores.jobs.list({ state: 'queued' })).at(-1)!;
         return { review: a.id, queued: queued.id };
       });

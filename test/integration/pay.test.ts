@@ -225,6 +225,15 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(cheerio.load(en.text)('html').attr('lang'), 'en');
   });
 
+  for (const path of ['//[', '//a:b', '//evil.example/x', '/%E0%A4%A']) {
+    it(`answers the odd path ${path} with a page, never a 500 or a link elsewhere`, async () => {
+      const res = await request(h.app).get(path).set('Accept', 'text/html');
+      assert.ok(res.status < 500, `status ${res.status}`);
+      const link = cheerio.load(res.text)('footer a').attr('href') ?? '';
+      assert.ok(link.startsWith('/') && !link.startsWith('//'), link);
+    });
+  }
+
   it('thanks the customer on the return page', async () => {
     const res = await request(h.app).get('/pay/return?status=paid&invoiceNo=INV-9&lang=en').expect(200);
     assert.equal(heading(res.text), 'Thank you for your payment');

@@ -137,6 +137,22 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
     assert.equal(xeroPayments(inv.invoiceId).length, 0);
   });
 
+  it('when it gives up on a long Xero outage, flags the payment for review so Retry can pick it up', async () => {
+    const { x } = await clickPay();
+    h.sims.xero.faults.failNext(1000, 503);
+    await h.sims.xendit.pay(x.id);
+    for (let i = 0; i < 20; i++) {
+      await h.worker.drain();
+      h.clock.advance(12 * 3600_000);
+    }
+    const [job] = await h.stores.jobs.list();
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /gave up after 15 attempts/);
+    const p = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(p?.syncState, 'needs_review');
+    assert.match(p?.lastError ?? '', /gave up/);
+  });
+
   it('takes amounts from Xendit, never from the callback body', async () => {
     const { inv, x } = await clickPay();
     await h.sims.xendit.pay(x.id, { sendCallback: false });

@@ -67,6 +67,18 @@ describeEachDatabase('store', ({ db }) => {
     assert.equal(again.attempts >= 1, true);
   });
 
+  it('ignores the verdict of a worker whose lease ran out after another took the job over', async () => {
+    await enqueueJob(db(), { kind: 'k', payload: {} }, now);
+    const first = (await stores.jobs.claim(now, 1000))!;
+    const second = (await stores.jobs.claim(new Date(now.getTime() + 2000), 60_000))!;
+    assert.equal(second.id, first.id);
+    assert.equal(await stores.jobs.needsReview(first, 'stale verdict', now), false);
+    assert.equal(await stores.jobs.finish(first, now), false);
+    assert.equal((await stores.jobs.byId(first.id))?.state, 'running');
+    assert.equal(await stores.jobs.finish(second, now), true);
+    assert.equal((await stores.jobs.byId(first.id))?.state, 'done');
+  });
+
   it('absorbs duplicate jobs by dedupe key', async () => {
     assert.equal(await enqueueJob(db(), { kind: 'k', payload: {}, dedupeKey: 'x' }, now), true);
     assert.equal(await enqueueJob(db(), { kind: 'k', payload: {}, dedupeKey: 'x' }, now), false);
