@@ -42,7 +42,7 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       const keys = [appKey(scope), orgKey(scope)]; // 'app:' < 'org:': the lock order below
       const slotId = randomUUID();
 
-      const refusal = await db.transaction().execute(async (trx) => {
+      const decided = await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('xero_calls')
           .values(keys.map((key) => ({ key, minute_start: minute, day_start: day })))
@@ -51,7 +51,7 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
         const rows = await trx.selectFrom('xero_calls').selectAll().where('key', 'in', keys).orderBy('key').forUpdate().execute();
         const app = rows.find((r) => r.key === keys[0])!;
         const org = rows.find((r) => r.key === keys[1])!;
-        const refuse = (reason: XeroBudgetRefusal, until: number) => ({ reason, retryAfterSeconds: secondsUntil(until, t) });
+        const refuse = (reason: XeroBudgetRefusal, until: number) => ({ refusal: { reason, retryAfterSeconds: secondsUntil(until, t) } });
 
         for (const r of [app, org]) {
           if (r.blocked_until && new Date(r.blocked_until).getTime() > t) return refuse('blocked', new Date(r.blocked_until).getTime());
@@ -79,13 +79,13 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
         await trx.updateTable('xero_calls').set({ minute_start: minute, minute_used: minuteUsed + 1, day_start: day, day_used: dayUsed + 1 }).where('key', '=', org.key).execute();
         await trx.updateTable('xero_calls').set({ minute_start: minute, minute_used: appUsed + 1 }).where('key', '=', app.key).execute();
         await trx.insertInto('xero_slots').values({ id: slotId, key: org.key, lease_until: new Date(t + L.slotLeaseMs) }).execute();
-        return undefined;
+        return { perDay };
       });
-      if (refusal) return { ok: false, ...refusal } satisfies XeroBudgetTicket;
+      if ('refusal' in decided) return { ok: false, ...decided.refusal } satisfies XeroBudgetTicket;
 
       const release = async (outcome: XeroCallOutcome) => {
         await db.deleteFrom('xero_slots').where('id', '=', slotId).execute();
-        await correct(db, scope, outcome, { minute, day, perDay: await dayLimitOf(db, scope, L.perDay), limits: L, now: clock() });
+        await correct(db, scope, outcome, { minute, day, perDay: decided.perDay, limits: L, now: clock() });
       };
       return { ok: true, release };
     },
