@@ -43,12 +43,31 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       const slotId = randomUUID();
 
       const decided = await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('xero_calls')
-          .values(keys.map((key) => ({ key, minute_start: minute, day_start: day })))
-          .onConflict((oc) => oc.column('key').doNothing())
-          .execute();
-        const rows = await trx.selectFrom('xero_calls').selectAll().where('key', 'in', keys).orderBy('key').forUpdate().execute();
+        const lock = () =>
+          trx
+            .selectFrom('xero_calls')
+            .selectAll()
+            .select((eb) =>
+              eb
+                .selectFrom('merchants')
+                .select((m) => m.fn.min('xero_day_limit').as('l'))
+                .where('xero_client_id', '=', scope.clientId)
+                .where('xero_tenant_id', '=', scope.tenantId)
+                .as('merchant_day_limit'),
+            )
+            .where('key', 'in', keys)
+            .orderBy('key')
+            .forUpdate()
+            .execute();
+        let rows = await lock();
+        if (rows.length < keys.length) {
+          await trx
+            .insertInto('xero_calls')
+            .values(keys.map((key) => ({ key, minute_start: minute, day_start: day })))
+            .onConflict((oc) => oc.column('key').doNothing())
+            .execute();
+          rows = await lock();
+        }
         const app = rows.find((r) => r.key === keys[0])!;
         const org = rows.find((r) => r.key === keys[1])!;
         const refuse = (reason: XeroBudgetRefusal, until: number) => ({ refusal: { reason, retryAfterSeconds: secondsUntil(until, t) } });
@@ -59,7 +78,8 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
         const minuteUsed = new Date(org.minute_start).getTime() >= minute.getTime() ? org.minute_used : 0;
         const dayUsed = new Date(org.day_start).getTime() >= day.getTime() ? org.day_used : 0;
         const appUsed = new Date(app.minute_start).getTime() >= minute.getTime() ? app.minute_used : 0;
-        const perDay = await dayLimitOf(trx, scope, L.perDay);
+        const own = org.merchant_day_limit === null ? 0 : Number(org.merchant_day_limit);
+        const perDay = own > 0 ? own : L.perDay;
         const dayLeft = perDay - dayUsed;
         const nextMinute = minute.getTime() + MINUTE;
         const nextDay = day.getTime() + DAY;
@@ -68,11 +88,11 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
         if (minuteUsed >= L.perMinute) return refuse('minute', nextMinute);
         if (appUsed >= L.appPerMinute) return refuse('app_minute', nextMinute);
 
-        await trx.deleteFrom('xero_slots').where('key', '=', org.key).where('lease_until', '<=', now).execute();
         const inFlight = await trx
           .selectFrom('xero_slots')
           .select((eb) => eb.fn.countAll<string | number>().as('n'))
           .where('key', '=', org.key)
+          .where('lease_until', '>', now)
           .executeTakeFirstOrThrow();
         if (Number(inFlight.n) >= L.maxInFlight) return refuse('in_flight', t + 1000);
 
@@ -84,23 +104,16 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       if ('refusal' in decided) return { ok: false, ...decided.refusal } satisfies XeroBudgetTicket;
 
       const release = async (outcome: XeroCallOutcome) => {
-        await db.deleteFrom('xero_slots').where('id', '=', slotId).execute();
+        // Our slot, and any whose holder died (lease passed).
+        await db
+          .deleteFrom('xero_slots')
+          .where((eb) => eb.or([eb('id', '=', slotId), eb.and([eb('key', '=', orgKey(scope)), eb('lease_until', '<=', clock())])]))
+          .execute();
         await correct(db, scope, outcome, { minute, day, perDay: decided.perDay, limits: L, now: clock() });
       };
       return { ok: true, release };
     },
   };
-}
-
-async function dayLimitOf(db: Db, scope: XeroBudgetScope, fallback: number): Promise<number> {
-  const r = await db
-    .selectFrom('merchants')
-    .select((eb) => eb.fn.min('xero_day_limit').as('limit'))
-    .where('xero_client_id', '=', scope.clientId)
-    .where('xero_tenant_id', '=', scope.tenantId)
-    .executeTakeFirst();
-  const limit = r?.limit === null || r?.limit === undefined ? undefined : Number(r.limit);
-  return limit !== undefined && limit > 0 ? limit : fallback;
 }
 
 /**
