@@ -96,6 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
         publicUrl: deps.config.publicUrl,
         checkoutHosts: deps.config.xendit.checkoutHosts,
         invoiceDurationSeconds: deps.config.xendit.invoiceDurationSeconds,
+        onJobEnqueued: deps.onJobEnqueued,
         creationWaitMs: deps.creationWaitMs,
       },
       {

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { Checkout } from '../store/checkouts.js';
 import type { Merchant } from '../store/merchants.js';
-import { UpstreamError, type XenditGateway, type XeroGateway, type XeroInvoice, type NewXenditInvoice } from '../clients/types.js';
+import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway, type XeroInvoice, type NewXenditInvoice } from '../clients/types.js';
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
 import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
 import { paths } from '../paths.js';
@@ -21,6 +21,8 @@ export interface PayDeps {
   /** How long a click waits for a concurrent click that is creating the same checkout. */
   creationWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** A job was queued (a paid checkout found while replacing it): wake an in-process worker. */
+  onJobEnqueued?: () => void;
 }
 
 export interface PayRequest {
@@ -53,8 +55,10 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
   const reusable = reusableCheckout(existing, amount, deps.clock());
   if (reusable) return { redirectUrl: allowedRedirect(reusable.invoiceUrl!, deps.checkoutHosts), checkout: reusable };
 
+  // A new Xendit invoice is made only once every other one for this Xero invoice is dead: two
+  // payable invoices for one bill is how customers pay twice.
+  for (const other of existing.filter((c) => c.status === 'open' && c.amount !== amount)) await retire(deps, merchant, invoice, other, 'superseded');
   const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang);
-  await supersedeOthers(deps, merchant, checkout);
   return { redirectUrl: allowedRedirect(checkout.invoiceUrl!, deps.checkoutHosts), checkout };
 }
 
@@ -107,15 +111,15 @@ async function liveCheckout(
     const existing = await deps.stores.checkouts.live(merchant.id, invoice.invoiceId, amount);
     if (existing?.status === 'open') {
       if (existing.expiresAt.getTime() - now.getTime() > EXPIRY_MARGIN_MS) return existing;
-      await deps.stores.checkouts.transition(existing.id, ['open'], 'expired', now);
+      await retire(deps, merchant, invoice, existing, 'expired');
       continue;
     }
     if (existing) {
       // Another click is creating it. If that click died, one of us takes over.
       const staleBefore = new Date(now.getTime() - (deps.creationWaitMs ?? 15_000));
-      if (await deps.stores.checkouts.takeOver(existing.id, staleBefore, now)) {
-        return createAtXendit(deps, merchant, invoice, existing, lang, { mayExistAtXendit: true });
-      }
+      const fence = await deps.stores.checkouts.takeOver(existing.id, staleBefore, now);
+      const opened = fence && (await createAtXendit(deps, merchant, invoice, existing, fence, lang, { mayExistAtXendit: true }));
+      if (opened) return opened;
       await sleep(POLL_MS);
       continue;
     }
@@ -133,7 +137,8 @@ async function liveCheckout(
       },
       now,
     );
-    if (claimed) return createAtXendit(deps, merchant, invoice, claimed, lang, { mayExistAtXendit: false });
+    const opened = claimed && (await createAtXendit(deps, merchant, invoice, claimed, now, lang, { mayExistAtXendit: false }));
+    if (opened) return opened;
   }
   throw new ServiceUnavailable('timed out waiting for a concurrent checkout to be created', 5);
 }
@@ -142,28 +147,39 @@ async function liveCheckout(
  * Xendit has no idempotency header: our external id lets a click that takes over a stale checkout
  * adopt what the crashed attempt created. A checkout we just claimed has a new external id that
  * Xendit cannot know yet, so a first click skips that lookup (one Xendit call, not two).
+ * `fence` is our claim on the row: if another click took it over meanwhile, what we made at Xendit
+ * is expired again and null tells the caller to wait for the new owner.
  */
 async function createAtXendit(
   deps: PayDeps,
   merchant: Merchant,
   invoice: XeroInvoice,
   checkout: Checkout,
+  fence: Date,
   lang: 'id' | 'en',
   opts: { mayExistAtXendit: boolean },
-): Promise<Checkout> {
+): Promise<Checkout | null> {
+  let created: XenditInvoice;
   try {
     const earlier = opts.mayExistAtXendit ? await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId) : [];
     const adopt = earlier.find((x) => x.status === 'PENDING' && x.amount === checkout.amount && x.currency === checkout.currency);
-    const created = adopt ?? (await deps.xendit.createInvoice(merchant.xenditSecretKey, newXenditInvoice(deps, merchant, invoice, checkout, lang)));
-    return await deps.stores.checkouts.open(checkout.id, created.id, created.invoiceUrl, deps.clock());
+    created = adopt ?? (await deps.xendit.createInvoice(merchant.xenditSecretKey, newXenditInvoice(deps, merchant, invoice, checkout, lang)));
   } catch (err) {
-    await deps.stores.checkouts.abandon(checkout.id);
+    await deps.stores.checkouts.abandon(checkout.id, fence);
     if (err instanceof UpstreamError) {
       deps.logger.warn({ err: err.message, checkoutId: checkout.id }, 'xendit invoice creation failed');
       throw new ServiceUnavailable(err.message, err.retryAfterSeconds ?? 30);
     }
     throw err;
   }
+  const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock());
+  if (!opened) {
+    deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click; expiring the duplicate');
+    await deps.xendit.expireInvoice(merchant.xenditSecretKey, created.id).catch((err) => {
+      deps.logger.error({ err: String(err), xenditInvoiceId: created.id }, 'could not expire a duplicate Xendit invoice');
+    });
+  }
+  return opened;
 }
 
 function newXenditInvoice(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, lang: 'id' | 'en'): NewXenditInvoice {
@@ -201,16 +217,28 @@ function itemsMatching(invoice: XeroInvoice, checkout: Checkout): NewXenditInvoi
   }
 }
 
-async function supersedeOthers(deps: PayDeps, merchant: Merchant, current: Checkout): Promise<void> {
-  const others = await deps.stores.checkouts.openForInvoiceExcept(merchant.id, current.xeroInvoiceId, current.id);
-  for (const other of others) {
-    try {
-      if (other.xenditInvoiceId) await deps.xendit.expireInvoice(merchant.xenditSecretKey, other.xenditInvoiceId);
-      await deps.stores.checkouts.transition(other.id, ['open'], 'superseded', deps.clock());
-    } catch (err) {
-      // Left open: the next click tries again, and if the old one gets paid the worker still records it.
-      deps.logger.warn({ err: String(err), checkoutId: other.id }, 'could not expire superseded Xendit invoice');
-    }
+/**
+ * Ends an open checkout at Xendit before another replaces it. When Xendit will not expire it, its
+ * state decides: already expired is fine; paid means the money is in and is recorded like a
+ * callback (the customer sees "payment received"); still payable means no new invoice now (503).
+ */
+async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c: Checkout, to: 'superseded' | 'expired'): Promise<void> {
+  try {
+    await deps.xendit.expireInvoice(merchant.xenditSecretKey, c.xenditInvoiceId!);
+    await deps.stores.checkouts.transition(c.id, ['open'], to, deps.clock());
+    return;
+  } catch (err) {
+    deps.logger.warn({ err: String(err), checkoutId: c.id }, 'Xendit did not expire the checkout being replaced');
+  }
+  const x = await upstream(() => deps.xendit.getInvoice(merchant.xenditSecretKey, c.xenditInvoiceId!));
+  if (x?.status === 'EXPIRED') {
+    await deps.stores.checkouts.transition(c.id, ['open'], 'expired', deps.clock());
+  } else if (x?.status === 'PAID' || x?.status === 'SETTLED') {
+    await deps.stores.checkouts.markPaidAndQueueRecording(c, x.id, deps.clock());
+    deps.onJobEnqueued?.();
+    throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
+  } else {
+    throw new ServiceUnavailable(`Xendit invoice ${c.xenditInvoiceId} could not be expired before replacing it`);
   }
 }
 

@@ -84,8 +84,12 @@ export function createCheckoutStore(db: Db) {
       return r ? toCheckout(r) : null;
     },
 
-    /** A 'creating' row whose creator went quiet (crash, timeout) may be taken over, by one clicker only. */
-    async takeOver(id: string, staleBefore: Date, now: Date): Promise<boolean> {
+    /**
+     * A 'creating' row whose creator went quiet (crash, timeout) may be taken over, by one clicker
+     * only. The row's updated_at is the claim's fence: returns the new fence, or null when someone
+     * else holds the row.
+     */
+    async takeOver(id: string, staleBefore: Date, now: Date): Promise<Date | null> {
       const r = await db
         .updateTable('checkouts')
         .set({ updated_at: now })
@@ -93,34 +97,25 @@ export function createCheckoutStore(db: Db) {
         .where('status', '=', 'creating')
         .where('updated_at', '<', staleBefore)
         .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      return r.numUpdatedRows > 0n ? now : null;
     },
 
-    async open(id: string, xenditInvoiceId: string, invoiceUrl: string, now: Date): Promise<Checkout> {
+    /** Opens the checkout if this caller still holds its claim (fence = the claim's updated_at); else null. */
+    async open(id: string, fence: Date, xenditInvoiceId: string, invoiceUrl: string, now: Date): Promise<Checkout | null> {
       const r = await db
         .updateTable('checkouts')
         .set({ status: 'open', xendit_invoice_id: xenditInvoiceId, invoice_url: invoiceUrl, updated_at: now })
         .where('id', '=', id)
+        .where('status', '=', 'creating')
+        .where('updated_at', '=', fence)
         .returningAll()
-        .executeTakeFirstOrThrow();
-      return toCheckout(r);
+        .executeTakeFirst();
+      return r ? toCheckout(r) : null;
     },
 
-    /** Creation failed before Xendit had anything: remove the row so nothing is half-written. */
-    async abandon(id: string): Promise<void> {
-      await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'creating').execute();
-    },
-
-    async openForInvoiceExcept(merchantId: string, xeroInvoiceId: string, exceptId: string): Promise<Checkout[]> {
-      const rows = await db
-        .selectFrom('checkouts')
-        .selectAll()
-        .where('merchant_id', '=', merchantId)
-        .where('xero_invoice_id', '=', xeroInvoiceId)
-        .where('status', '=', 'open')
-        .where('id', '!=', exceptId)
-        .execute();
-      return rows.map(toCheckout);
+    /** Creation failed before Xendit had anything: remove the row (if still ours) so nothing is half-written. */
+    async abandon(id: string, fence: Date): Promise<void> {
+      await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'creating').where('updated_at', '=', fence).execute();
     },
 
     /** Moves a checkout on only from the states given, so a late EXPIRED never undoes a PAID. */

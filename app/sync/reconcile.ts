@@ -39,8 +39,8 @@ export interface ReconcileSummary {
 /**
  * Payments whose callback never came (Xendit gave up, our server was down, a proxy ate it): ask
  * Xendit about checkouts still open after a few minutes. PAID/SETTLED takes exactly the path a
- * PAID callback takes; EXPIRED closes the checkout. Bounded per run; stops at the first sign that
- * Xendit is down or limiting us, rather than spending the rest of the batch on errors.
+ * PAID callback takes; EXPIRED closes the checkout. Bounded per run; a merchant whose calls fail is
+ * skipped for the rest of the run, and a network failure ends the run.
  */
 export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
   const now = deps.clock();
@@ -54,7 +54,9 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
   const merchants = new Map<string, Merchant | null>();
   let queued = false;
 
+  const skipped = new Set<string>();
   for (const checkout of checkouts) {
+    if (skipped.has(checkout.merchantId)) continue;
     if (!merchants.has(checkout.merchantId)) merchants.set(checkout.merchantId, await deps.stores.merchants.byId(checkout.merchantId));
     const merchant = merchants.get(checkout.merchantId);
     summary.checked++;
@@ -69,11 +71,12 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     } catch (err) {
       summary.failed++;
       deps.logger.warn({ err: String(err), checkoutId: checkout.id }, 'reconcile: Xendit did not answer');
-      if (err instanceof UpstreamError && err.kind === 'unauthorized') {
-        merchants.set(checkout.merchantId, null); // its key no longer works: skip the rest of its checkouts
-        continue;
-      }
-      break;
+      // Rotate past it and leave this merchant for the next run (its key revoked, its account
+      // limited, or one invoice we cannot read): one stuck checkout must not stop the others'.
+      await deps.stores.checkouts.markReconciled(checkout.id, now);
+      skipped.add(checkout.merchantId);
+      if (err instanceof UpstreamError && err.kind === 'unavailable' && err.status === undefined) break; // Xendit unreachable for everyone
+      continue;
     }
     if (!invoice) {
       summary.unknown++;

@@ -95,7 +95,7 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
     { id: checkoutId, merchantId: merchant.id, xeroInvoiceId: inv.invoiceId, invoiceNumber: inv.invoiceNumber, currency: 'IDR', amount: 150000, externalId, expiresAt: new Date(now.getTime() + 86400_000) },
     now,
   );
-  await stores.checkouts.open(claimed!.id, x.id, x.invoiceUrl, now);
+  await stores.checkouts.open(claimed!.id, claimed!.updatedAt, x.id, x.invoiceUrl, now);
   await sims.xendit.pay(x.id, { sendCallback: false });
   await stores.checkouts.markPaidAndQueueRecording((await stores.checkouts.byId(checkoutId))!, x.id, now);
   const job = (await stores.jobs.list()).find((j) => j.payload.xenditInvoiceId === x.id)!;

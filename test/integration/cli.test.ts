@@ -203,7 +203,7 @@ for (const engine of ENGINES) {
             { id: randomUUID(), merchantId: m.id, xeroInvoiceId: `xi-${i}`, invoiceNumber: `INV-${i}`, currency: 'IDR', amount: 50000, externalId: x.externalId, expiresAt: new Date('2026-12-01') },
             created,
           );
-          await stores.checkouts.open(c!.id, x.id, x.invoiceUrl, created);
+          await stores.checkouts.open(c!.id, c!.updatedAt, x.id, x.invoiceUrl, created);
         }
         return m.id;
       });

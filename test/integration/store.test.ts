@@ -52,6 +52,22 @@ describeEachDatabase('store', ({ db }) => {
     assert.ok(other, 'a different amount (after a part payment) is a different checkout');
   });
 
+  it('fences a checkout claim: after a takeover the first creator can neither open nor delete it', async () => {
+    const id = randomUUID();
+    const claimed = (await stores.checkouts.claim(
+      { id, merchantId, xeroInvoiceId: 'inv-9', invoiceNumber: 'INV-9', currency: 'IDR', amount: 1000, externalId: `e-${id}`, expiresAt: now },
+      now,
+    ))!;
+    const later = new Date(now.getTime() + 20_000);
+    assert.equal(await stores.checkouts.takeOver(id, new Date(now.getTime() + 15_000), later), later);
+    assert.equal(await stores.checkouts.takeOver(id, new Date(now.getTime() + 15_000), later), null, 'one taker only');
+    assert.equal(await stores.checkouts.open(id, claimed.updatedAt, 'x-old', 'https://x/old', later), null);
+    await stores.checkouts.abandon(id, claimed.updatedAt);
+    assert.ok(await stores.checkouts.byId(id), 'not deleted by the stale creator');
+    const opened = await stores.checkouts.open(id, later, 'x-new', 'https://x/new', later);
+    assert.equal(opened?.xenditInvoiceId, 'x-new');
+  });
+
   it('claims each job once across concurrent workers (SKIP LOCKED) and honours run_at', async () => {
     for (let i = 0; i < 10; i++) await enqueueJob(db(), { kind: 'k', payload: { i } }, now);
     await enqueueJob(db(), { kind: 'later', payload: {} }, new Date(now.getTime() + 60_000));
