@@ -6,6 +6,8 @@ import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
+import { addMerchant } from './onboarding/merchants.js';
+import { FormInvalid } from './onboarding/service.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
 import { reconcile } from './sync/reconcile.js';
 import type { JobState } from './store/schema.js';
@@ -91,10 +93,9 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
 
   const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
   const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
-  const shortCode = values['short-code']?.trim() || (await runtime.xero.getOrganisation(xero)).shortCode;
-  const merchant = await runtime.stores.merchants.add({
+  const merchant = await addMerchant(runtime, {
     name: values.name!.trim(),
-    shortCode,
+    shortCode: values['short-code']?.trim() || undefined,
     xero,
     xenditSecretKey: values['xendit-secret-key']!,
     callbackToken: values['callback-token']!,
@@ -264,7 +265,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
       io.err(`${(err as Error).message}\n\n${USAGE}`);
       return 64;
     }
-    if (err instanceof ConfigError || err instanceof DatabaseLockedError || err instanceof ShortCodeTakenError || err instanceof UpstreamError || err instanceof JobNotReplayable) {
+    if (err instanceof ConfigError || err instanceof DatabaseLockedError || err instanceof ShortCodeTakenError || err instanceof UpstreamError || err instanceof FormInvalid || err instanceof JobNotReplayable) {
       io.err(`Error: ${err.message}`);
       return 2;
     }

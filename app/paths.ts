@@ -15,7 +15,19 @@ export const paths = {
   adminUsers: '/admin/users',
   adminPayment: '/admin/payments/:paymentId',
   adminPaymentRetry: '/admin/payments/:paymentId/retry',
+  adminMerchantNew: '/admin/merchants/new',
+  adminMerchant: '/admin/merchants/:merchantId',
+  adminMerchantXendit: '/admin/merchants/:merchantId/xendit',
+  adminMerchantAccounts: '/admin/merchants/:merchantId/accounts',
+  adminMerchantXenditBank: '/admin/merchants/:merchantId/accounts/xendit-bank',
 } as const;
+
+type MerchantPage = 'adminMerchant' | 'adminMerchantXendit' | 'adminMerchantAccounts' | 'adminMerchantXenditBank';
+
+/** An onboarding page of one merchant. */
+export function adminMerchantPath(merchantId: string, page: MerchantPage = 'adminMerchant'): string {
+  return paths[page].replace(':merchantId', encodeURIComponent(merchantId));
+}
 
 export function adminPaymentPath(paymentId: string): string {
   return paths.adminPayment.replace(':paymentId', encodeURIComponent(paymentId));

@@ -115,6 +115,8 @@ export function createApp(deps: AppDeps): express.Express {
       publicUrl: deps.config.publicUrl,
       production: deps.config.env === 'production',
       onJobEnqueued: deps.onJobEnqueued,
+      xero: deps.xero,
+      xendit: deps.xendit,
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);

@@ -53,6 +53,20 @@ export interface XeroBankAccount {
   currencyCode?: string;
 }
 
+/** A chart-of-accounts entry of one class, e.g. EXPENSE (types EXPENSE, OVERHEADS, DIRECTCOSTS…). */
+export interface XeroLedgerAccount {
+  code: string;
+  name: string;
+  type: string;
+}
+
+export interface NewXeroBankAccount {
+  name: string;
+  accountNumber: string;
+  /** Defaults to the organisation's base currency. */
+  currencyCode?: string;
+}
+
 /** A Custom Connection (client_credentials). tenantId is '' for Custom Connections. */
 export interface XeroCredentials {
   clientId: string;
@@ -102,6 +116,9 @@ export interface XeroGateway {
   findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;
   createPayment(creds: XeroCredentials, payment: NewXeroPayment, idempotencyKey: string): Promise<XeroPayment>;
   listBankAccounts(creds: XeroCredentials): Promise<XeroBankAccount[]>;
+  /** Active accounts of that class that have a code (fees go to EXPENSE, sales to REVENUE). */
+  listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE'): Promise<XeroLedgerAccount[]>;
+  createBankAccount(creds: XeroCredentials, account: NewXeroBankAccount, idempotencyKey: string): Promise<XeroBankAccount>;
   /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
   findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;
   createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;
@@ -189,6 +206,8 @@ export interface XenditGateway {
   expireInvoice(secretKey: string, invoiceId: string): Promise<void>;
   /** Invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore], all pages. */
   listPaidInvoices(secretKey: string, range: { paidAfter: Date; paidBefore: Date }): Promise<XenditInvoice[]>;
+  /** The cheapest authenticated call (list one invoice): resolves when Xendit accepts the key. */
+  checkSecretKey(secretKey: string): Promise<void>;
 }
 
 // ---------- Errors both clients throw ----------

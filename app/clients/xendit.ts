@@ -116,6 +116,12 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
       throw unexpected('more than 1000 pages of paid invoices');
     },
 
+    async checkSecretKey(secretKey) {
+      await call(secretKey, 'checkSecretKey', async (api) => {
+        if (!Array.isArray(await json(await api.getInvoicesRaw({ limit: 1 })))) throw unexpected('invoice list is not an array');
+      });
+    },
+
     async expireInvoice(secretKey, invoiceId) {
       await call(secretKey, 'expireInvoice', async (api) => parseInvoice(await json(await api.expireInvoiceRaw({ invoiceId }))));
     },

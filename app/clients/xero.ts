@@ -196,7 +196,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       for (let attempt = 1; ; attempt++) {
         const fresh = await ensureToken(session, creds.clientId);
         try {
-          return await budgeted(creds, readOnly ? purpose : 'payment-write', () => fn(session.sdk.accountingApi));
+          return await budgeted(creds, purpose, () => fn(session.sdk.accountingApi));
         } catch (err) {
           const upstream = toUpstreamError(err, 'api', now);
           if (!upstream) throw err;
@@ -261,7 +261,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createPayment(creds, payment, idempotencyKey) {
         const body = paymentBody(payment);
-        const res = await call(creds, 'createPayment', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), false);
+        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), false);
         const created = res.body.payments?.[0];
         if (!created) throw unexpected('createPayment answered without a payment');
         return mapPayment(created, payment.invoiceId);
@@ -272,6 +272,27 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         return (res.body.accounts ?? [])
           .filter((a) => String(a.type) === 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE')
           .map(mapAccount);
+      },
+
+      async listAccountsOfClass(creds, accountClass) {
+        const res = await call(creds, 'listAccountsOfClass', (api) => api.getAccounts(creds.tenantId, undefined, `Class=="${accountClass}"`));
+        return (res.body.accounts ?? [])
+          .filter((a) => String(a._class) === accountClass && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code)
+          .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }));
+      },
+
+      async createBankAccount(creds, account, idempotencyKey) {
+        const body: Account = {
+          name: account.name,
+          // The SDK's enums are numeric in the typings but Xero's strings at runtime (see below).
+          type: 'BANK' as unknown as Account['type'],
+          bankAccountNumber: account.accountNumber,
+          ...(account.currencyCode ? { currencyCode: account.currencyCode as unknown as Account['currencyCode'] } : {}),
+        };
+        const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKey), false);
+        const created = res.body.accounts?.[0];
+        if (!created) throw unexpected('createAccount answered without an account');
+        return mapAccount(created);
       },
 
       async findBankTransactionsByReference(creds, reference) {
@@ -300,7 +321,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createBankTransaction(creds, txn, idempotencyKey) {
         const body = { bankTransactions: [bankTransactionBody(txn)] };
-        const res = await call(creds, 'createBankTransaction', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), false);
+        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), false);
         const created = res.body.bankTransactions?.[0];
         if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
         if (created.validationErrors?.length) {

@@ -3,13 +3,17 @@ import { z } from 'zod';
 import { InvalidCredentials, NotFound } from '../errors.js';
 import { formatMoney } from '../money.js';
 import { translator } from '../i18n.js';
-import { adminPaymentPath, adminPaymentRetryPath, paths } from '../paths.js';
+import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths } from '../paths.js';
 import { currentSession, sessions, type AdminSession } from './session.js';
 import * as service from './service.js';
+import type { XenditGateway, XeroGateway } from '../clients/types.js';
+import { merchantRoutes } from './merchant-controller.js';
 import { FormInvalid, type OnboardingDeps } from './service.js';
 
 export interface AdminDeps extends OnboardingDeps {
   production: boolean;
+  xero: XeroGateway;
+  xendit: XenditGateway;
 }
 
 const email = z.string().trim().toLowerCase().pipe(z.email({ error: 'Enter a valid e-mail address.' })).pipe(z.string().max(254));
@@ -28,7 +32,7 @@ const DashboardQuery = z.object({
 const PaymentId = z.uuid();
 
 /** zod issues → one message per form field, for showing next to the field. */
-function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
+export function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return parsed.data;
   const fields: Record<string, string> = {};
@@ -39,7 +43,7 @@ function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
 const dateTime = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
 /** The locals every admin page uses: the session (user, CSRF token), links and formatters. */
-function render(res: Response, status: number, view: string, locals: Record<string, unknown>): void {
+export function render(res: Response, status: number, view: string, locals: Record<string, unknown>): void {
   const session = currentSession(res);
   res.status(status).render(`admin/${view}`, {
     lang: 'en',
@@ -50,6 +54,7 @@ function render(res: Response, status: number, view: string, locals: Record<stri
     paths,
     adminPaymentPath,
     adminPaymentRetryPath,
+    adminMerchantPath,
     money: (minor: number, currency: Parameters<typeof formatMoney>[1]) => formatMoney(minor, currency, 'en-US'),
     dateTime,
     errors: {},
@@ -58,14 +63,14 @@ function render(res: Response, status: number, view: string, locals: Record<stri
   });
 }
 
-function signedIn(res: Response): NonNullable<AdminSession['user']> {
+export function signedIn(res: Response): NonNullable<AdminSession['user']> {
   const user = currentSession(res)?.user;
   if (!user) throw new NotFound('not signed in'); // routes below requireUser never get here
   return user;
 }
 
 /** Re-shows a form with its errors (422) instead of sending the user to an error page. */
-async function withForm(res: Response, view: string, values: Record<string, unknown>, locals: Record<string, unknown>, action: () => Promise<void>): Promise<void> {
+export async function withForm(res: Response, view: string, values: Record<string, unknown>, locals: Record<string, unknown>, action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
@@ -181,5 +186,6 @@ export function adminRouter(deps: AdminDeps): Router {
     });
   });
 
+  merchantRoutes(router, deps, sess, requireUser);
   return router;
 }

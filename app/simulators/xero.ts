@@ -23,6 +23,7 @@ export interface SimAccount {
   name: string;
   type: SimAccountType;
   currencyCode?: string; // BANK accounts only; defaults to the org's base currency
+  bankAccountNumber?: string; // BANK accounts only
   status: 'ACTIVE' | 'ARCHIVED';
   enablePaymentsToAccount: boolean;
 }
@@ -269,6 +270,7 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
   router.get(api('/Accounts'), (req, res) => {
     filtered(res, req, org(res).accounts.map((a) => accountJson(a, org(res))), (rows) => envelope(now(), { Accounts: rows }));
   });
+  router.put(api('/Accounts'), (req, res) => createAccountRoute(req, res, now()));
   router.get(api('/Invoices'), (req, res) => {
     const rows = listInvoices(org(res), req.query).map((i) => invoiceJson(org(res), i));
     filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }));
@@ -506,6 +508,36 @@ function addAccount(o: SimOrganisation, a: { code: string; name: string; type: S
   };
   o.accounts.push(account);
   return account;
+}
+
+/** PUT /Accounts: one account per request, like Xero; this simulator creates BANK accounts only. */
+function createAccountRoute(req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  const key = req.get('idempotency-key');
+  pruneIdempotency(o, at);
+  const stored = key ? o.idempotency.get(key) : undefined;
+  if (stored) return void res.status(stored.status).json(stored.body);
+  const raw = asArray(req.body, 'Accounts')[0] ?? {};
+  const name = typeof raw.Name === 'string' ? raw.Name.trim() : '';
+  const code = typeof raw.Code === 'string' ? raw.Code.trim() : '';
+  const number = typeof raw.BankAccountNumber === 'string' ? raw.BankAccountNumber.trim() : '';
+  const currency = typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency;
+  const errors: string[] = [];
+  if (!name) errors.push('Please enter a Name.');
+  else if (o.accounts.some((a) => a.name.toLowerCase() === name.toLowerCase())) errors.push('Please enter a unique Name.');
+  if (code && o.accounts.some((a) => a.code === code)) errors.push('Please enter a unique Code.');
+  if (raw.Type !== 'BANK') errors.push('The simulator creates BANK accounts only.');
+  else if (!number) errors.push('Bank Account Number is required for bank accounts.');
+  if (!/^[A-Z]{3}$/.test(currency)) errors.push('Currency code is invalid.');
+  const answer = errors.length
+    ? { status: 400, body: validationBody(errors, raw) }
+    : (() => {
+        const account = addAccount(o, { code, name, type: 'BANK', currencyCode: currency });
+        account.bankAccountNumber = number;
+        return { status: 200, body: envelope(at, { Accounts: [accountJson(account, o)] }) };
+      })();
+  if (key) o.idempotency.set(key, { at: at.getTime(), ...answer });
+  res.status(answer.status).json(answer.body);
 }
 
 function accountFor(o: SimOrganisation, nameOrCode: string): SimAccount {
@@ -999,7 +1031,7 @@ function countryOf(currency: string): string {
 function accountJson(a: SimAccount, o: SimOrganisation) {
   return {
     AccountID: a.accountId,
-    Code: a.code,
+    ...(a.code ? { Code: a.code } : {}),
     Name: a.name,
     Type: a.type,
     Status: a.status,
@@ -1011,7 +1043,7 @@ function accountJson(a: SimAccount, o: SimOrganisation) {
     HasAttachments: false,
     UpdatedDateUTC: msDate(o.createdAt),
     AddToWatchlist: false,
-    ...(a.type === 'BANK' ? { BankAccountType: 'BANK', BankAccountNumber: `${a.code}-0000001`, CurrencyCode: a.currencyCode ?? o.baseCurrency } : {}),
+    ...(a.type === 'BANK' ? { BankAccountType: 'BANK', BankAccountNumber: a.bankAccountNumber ?? `${a.code}-0000001`, CurrencyCode: a.currencyCode ?? o.baseCurrency } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import * as m001 from './migrations/001_core.js';
 import * as m001b from './migrations/001b_clearing_accounts.js';
 import * as m002 from './migrations/002_fees.js';
 import * as m004 from './migrations/004_admin.js';
+import * as m005 from './migrations/005_onboarding.js';
 import * as m003RateLimits from './migrations/003_rate_limits.js';
 import * as m003Reconcile from './migrations/003_reconcile.js';
 import * as m006XeroLimits from './migrations/006_xero_limits.js';
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '003_rate_limits': m003RateLimits,
   '003_reconcile': m003Reconcile,
   '004_admin': m004,
+  '005_onboarding': m005,
   '006_xero_limits': m006XeroLimits,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };

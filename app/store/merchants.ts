@@ -10,15 +10,19 @@ export interface Merchant {
   name: string;
   shortCode: string;
   xero: XeroCredentials;
+  /** '' while onboarding, until the key is verified with Xendit (then never ''). */
   xenditSecretKey: string;
+  /** '' while onboarding; an empty x-callback-token never authenticates (callbacks/service.ts). */
   callbackToken: string;
   mode: 'test' | 'live';
-  /** Default clearing bank account (Xero AccountID). */
+  /** Default clearing bank account (Xero AccountID); '' while onboarding. */
   clearingAccountId: string;
   /** Clearing accounts for other currencies, by ISO code. */
   clearingAccounts: Record<string, string>;
   /** Expense account (by code) that Xendit's fees are posted to. */
   feeAccountCode: string | null;
+  /** Revenue account (by code) for payments made outside Xero; null when not chosen. */
+  salesAccountCode: string | null;
   feePosting: FeePosting;
   /** Xero's daily call budget for this organisation when smaller than the configured default. */
   xeroDayLimit?: number;
@@ -31,13 +35,14 @@ export function clearingAccountFor(merchant: Merchant, currency: string): string
   return merchant.clearingAccounts[currency] ?? merchant.clearingAccountId;
 }
 
+/** Without the Xendit key, callback token and clearing account, the merchant starts 'onboarding'. */
 export interface NewMerchant {
   name: string;
   shortCode: string;
   xero: XeroCredentials;
-  xenditSecretKey: string;
-  callbackToken: string;
-  clearingAccountId: string;
+  xenditSecretKey?: string;
+  callbackToken?: string;
+  clearingAccountId?: string;
   clearingAccounts?: Record<string, string>;
   feeAccountCode?: string;
   feePosting?: FeePosting;
@@ -59,12 +64,13 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     name: row.name,
     shortCode: row.short_code,
     xero: { clientId: row.xero_client_id, clientSecret: box.open(row.xero_client_secret_enc), tenantId: row.xero_tenant_id },
-    xenditSecretKey: box.open(row.xendit_secret_key_enc),
-    callbackToken: box.open(row.callback_token_enc),
+    xenditSecretKey: row.xendit_secret_key_enc ? box.open(row.xendit_secret_key_enc) : '',
+    callbackToken: row.callback_token_enc ? box.open(row.callback_token_enc) : '',
     mode: row.mode,
-    clearingAccountId: row.clearing_account_id,
+    clearingAccountId: row.clearing_account_id ?? '',
     clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
     feeAccountCode: row.fee_account_code,
+    salesAccountCode: row.sales_account_code,
     feePosting: row.fee_posting,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
@@ -81,6 +87,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
   return {
     async add(m: NewMerchant): Promise<Merchant> {
       const id = randomUUID();
+      const complete = Boolean(m.xenditSecretKey && m.callbackToken && m.clearingAccountId);
       const inserted = await db
         .insertInto('merchants')
         .values({
@@ -91,13 +98,13 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           xero_tenant_id: m.xero.tenantId,
           xero_client_id: m.xero.clientId,
           xero_client_secret_enc: box.seal(m.xero.clientSecret),
-          xendit_secret_key_enc: box.seal(m.xenditSecretKey),
-          callback_token_enc: box.seal(m.callbackToken),
-          mode: modeOfXenditKey(m.xenditSecretKey),
-          clearing_account_id: m.clearingAccountId,
+          xendit_secret_key_enc: m.xenditSecretKey ? box.seal(m.xenditSecretKey) : null,
+          callback_token_enc: m.callbackToken ? box.seal(m.callbackToken) : null,
+          mode: modeOfXenditKey(m.xenditSecretKey ?? ''),
+          clearing_account_id: m.clearingAccountId || null,
           fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
           fee_posting: m.feePosting ?? 'bank_transaction',
-          status: 'active',
+          status: complete ? 'active' : 'onboarding',
         })
         .onConflict((oc) => oc.column('short_code').doNothing())
         .returningAll()
@@ -115,6 +122,49 @@ export function createMerchantStore(db: Db, box: SecretBox) {
         .values({ merchant_id: merchantId, currency, account_id: accountId })
         .onConflict((oc) => oc.columns(['merchant_id', 'currency']).doUpdateSet({ account_id: accountId }))
         .execute();
+    },
+
+    /** Only a key Xendit accepted gets here; the mode follows the key. */
+    async setXendit(id: string, x: { secretKey: string; callbackToken: string }, now: Date): Promise<void> {
+      await db
+        .updateTable('merchants')
+        .set({ xendit_secret_key_enc: box.seal(x.secretKey), callback_token_enc: box.seal(x.callbackToken), mode: modeOfXenditKey(x.secretKey), updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */
+    async setAccounts(id: string, a: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null }, now: Date): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('merchants')
+          .set({ clearing_account_id: a.clearingAccountId, fee_account_code: a.feeAccountCode, sales_account_code: a.salesAccountCode, updated_at: now }).where('id', '=', id).execute();
+        await trx.deleteFrom('clearing_accounts').where('merchant_id', '=', id).execute();
+        const rows = Object.entries(a.clearingAccounts).map(([currency, accountId]) => ({ merchant_id: id, currency, account_id: accountId }));
+        if (rows.length) await trx.insertInto('clearing_accounts').values(rows).execute();
+      });
+    },
+
+    /** onboarding → active once the Xendit key, callback token and clearing account are all set. */
+    async activateIfComplete(id: string, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('merchants')
+        .set({ status: 'active', updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'onboarding')
+        .where('xendit_secret_key_enc', 'is not', null)
+        .where('callback_token_enc', 'is not', null)
+        .where('clearing_account_id', 'is not', null)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** When Xendit last called back for this merchant, and which currencies its checkouts used. */
+    async activity(id: string): Promise<{ lastCallbackAt: Date | null; currencies: string[] }> {
+      const last = await db.selectFrom('callback_events').select((eb) => eb.fn.max('received_at').as('at')).where('merchant_id', '=', id).executeTakeFirst();
+      const currencies = await db.selectFrom('checkouts').select('currency').distinct().where('merchant_id', '=', id).execute();
+      const at = last?.at as Date | string | null | undefined;
+      return { lastCallbackAt: at ? new Date(at) : null, currencies: currencies.map((c) => c.currency).sort() };
     },
 
     async byId(id: string): Promise<Merchant | null> {

@@ -6,7 +6,7 @@ type Int8 = ColumnType<number | string, number, number>;
 type SerialId = ColumnType<number | string, never, never>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export type MerchantStatus = 'active' | 'disconnected' | 'disabled';
+export type MerchantStatus = 'onboarding' | 'active' | 'disconnected' | 'disabled';
 export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superseded';
 export type SyncState = 'pending' | 'recorded' | 'needs_review';
 export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review';
@@ -21,10 +21,10 @@ export interface MerchantsTable {
   xero_tenant_id: string;
   xero_client_id: string;
   xero_client_secret_enc: string;
-  xendit_secret_key_enc: string;
-  callback_token_enc: string;
+  xendit_secret_key_enc: string | null;
+  callback_token_enc: string | null;
   mode: 'test' | 'live';
-  clearing_account_id: string;
+  clearing_account_id: string | null;
   fee_account_code: string | null;
   sales_account_code: string | null;
   fee_posting: Generated<FeePosting>;

@@ -1,0 +1,156 @@
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { translator, type Lang } from '../i18n.js';
+import { adminMerchantPath, callbackPathFor, paths } from '../paths.js';
+import { NotFound } from '../errors.js';
+import type { Sessions } from './session.js';
+import type { AdminDeps } from './controller.js';
+import { parseForm, render, signedIn, withForm } from './controller.js';
+import * as onboarding from './merchants.js';
+import { FormInvalid } from './service.js';
+import { goLiveText } from './golive-text.js';
+
+const XeroForm = z.object({
+  clientId: z.string().trim().min(1, { error: 'Enter the client id.' }).max(100, { error: 'This is too long for a client id.' }).regex(/^[\w-]+$/, { error: 'A client id has letters and digits only.' }),
+  clientSecret: z.string().trim().min(1, { error: 'Enter the client secret.' }).max(200, { error: 'This is too long for a client secret.' }),
+});
+
+const secretKey = z
+  .string()
+  .trim()
+  .min(1, { error: 'Enter the secret key.' })
+  .max(200, { error: 'This is too long for a Xendit key.' })
+  .refine((k) => !k.startsWith('xnd_public_'), { error: 'This is a public key: paste the secret key (xnd_development_… or xnd_production_…).' })
+  .refine((k) => /^xnd_(development|production)_[\w-]+$/.test(k), { error: 'A Xendit secret key starts with xnd_development_ (test mode) or xnd_production_ (live mode).' });
+const XenditForm = z.object({
+  secretKey,
+  callbackToken: z.string().trim().min(1, { error: 'Enter the callback verification token.' }).max(200, { error: 'This is too long for a verification token.' }),
+});
+
+const AccountsForm = z.object({
+  clearingAccountId: z.string().trim().min(1, { error: 'Choose the clearing account.' }).max(100),
+  feeAccountCode: z.string().trim().min(1, { error: 'Choose the fee expense account.' }).max(20),
+  salesAccountCode: z.string().trim().max(20).transform((v) => v || null),
+});
+const Currency = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { error: 'Choose a currency.' }) });
+
+/** clearing_USD=<AccountID> fields; an empty value means "use the default clearing account". */
+function perCurrency(body: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body ?? {})) {
+    const m = /^clearing_([A-Z]{3})$/.exec(key);
+    if (m && typeof value === 'string' && value.trim()) out[m[1]] = value.trim();
+  }
+  return out;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+  const merchantId = (req: Request) => String(req.params.merchantId);
+  const operatorOnly = (res: Response) => {
+    const user = signedIn(res);
+    if (user.role !== 'operator') throw new NotFound('only operators connect new merchants');
+    return user;
+  };
+  const merchantsList = async () => (await deps.stores.merchants.list()).map((m) => ({ id: m.id, name: m.name, shortCode: m.shortCode, status: m.status, mode: m.mode }));
+
+  router.get(paths.adminMerchantNew, requireUser, async (_req, res) => {
+    operatorOnly(res);
+    render(res, 200, 'merchant-new', { merchants: await merchantsList() });
+  });
+
+  router.post(paths.adminMerchantNew, requireUser, sess.verifyCsrf, async (req, res) => {
+    const user = operatorOnly(res);
+    const values = { clientId: str(req.body.clientId) };
+    await withForm(res, 'merchant-new', values, { merchants: await merchantsList() }, async () => {
+      const form = parseForm(XeroForm, { clientId: str(req.body.clientId), clientSecret: str(req.body.clientSecret) });
+      const merchant = await onboarding.connectXero(deps, user, form);
+      res.redirect(303, adminMerchantPath(merchant.id, 'adminMerchantXendit'));
+    });
+  });
+
+  const xenditLocals = async (res: Response, id: string) => {
+    const merchant = await onboarding.merchantFor(deps, signedIn(res), id);
+    const activity = await deps.stores.merchants.activity(merchant.id);
+    return {
+      merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, mode: merchant.mode, status: merchant.status },
+      currentKey: onboarding.masked(merchant.xenditSecretKey),
+      hasToken: merchant.callbackToken !== '',
+      callbackUrl: deps.publicUrl + callbackPathFor(merchant.id),
+      lastCallbackAt: activity.lastCallbackAt,
+    };
+  };
+
+  router.get(paths.adminMerchantXendit, requireUser, async (req, res) => {
+    render(res, 200, 'merchant-xendit', { ...(await xenditLocals(res, merchantId(req))), saved: req.query.saved === '1' });
+  });
+
+  router.post(paths.adminMerchantXendit, requireUser, sess.verifyCsrf, async (req, res) => {
+    const locals = await xenditLocals(res, merchantId(req));
+    await withForm(res, 'merchant-xendit', {}, { ...locals, saved: false }, async () => {
+      const form = parseForm(XenditForm, { secretKey: str(req.body.secretKey), callbackToken: str(req.body.callbackToken) });
+      await onboarding.saveXendit(deps, signedIn(res), locals.merchant.id, form);
+      res.redirect(303, `${adminMerchantPath(locals.merchant.id, 'adminMerchantXendit')}?saved=1`);
+    });
+  });
+
+  const accountsLocals = async (res: Response, id: string) => {
+    const merchant = await onboarding.merchantFor(deps, signedIn(res), id);
+    const view = await onboarding.accountsView(deps, merchant);
+    const values: Record<string, string> = { clearingAccountId: merchant.clearingAccountId, feeAccountCode: merchant.feeAccountCode ?? '', salesAccountCode: merchant.salesAccountCode ?? '' };
+    for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) values[`clearing_${currency}`] = accountId;
+    return { merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, status: merchant.status }, view, values };
+  };
+
+  router.get(paths.adminMerchantAccounts, requireUser, async (req, res) => {
+    render(res, 200, 'merchant-accounts', { ...(await accountsLocals(res, merchantId(req))), saved: req.query.saved === '1', created: str(req.query.created) });
+  });
+
+  /** Like withForm, but the page around the form (four Xero calls) is fetched only to show errors. */
+  const accountsForm = async (res: Response, id: string, values: Record<string, string> | null, action: () => Promise<void>) => {
+    try {
+      await action();
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      const locals = await accountsLocals(res, id);
+      render(res, 422, 'merchant-accounts', { ...locals, values: values ?? locals.values, errors: err.fields, saved: false, created: '' });
+    }
+  };
+
+  router.post(paths.adminMerchantAccounts, requireUser, sess.verifyCsrf, async (req, res) => {
+    const id = merchantId(req);
+    const values: Record<string, string> = { clearingAccountId: str(req.body.clearingAccountId), feeAccountCode: str(req.body.feeAccountCode), salesAccountCode: str(req.body.salesAccountCode) };
+    const clearingAccounts = perCurrency(req.body);
+    for (const [currency, accountId] of Object.entries(clearingAccounts)) values[`clearing_${currency}`] = accountId;
+    await onboarding.merchantFor(deps, signedIn(res), id);
+    await accountsForm(res, id, values, async () => {
+      const form = parseForm(AccountsForm, values);
+      const merchant = await onboarding.saveAccounts(deps, signedIn(res), id, { ...form, clearingAccounts });
+      res.redirect(303, `${adminMerchantPath(merchant.id, 'adminMerchantAccounts')}?saved=1`);
+    });
+  });
+
+  router.post(paths.adminMerchantXenditBank, requireUser, sess.verifyCsrf, async (req, res) => {
+    const id = merchantId(req);
+    await onboarding.merchantFor(deps, signedIn(res), id);
+    await accountsForm(res, id, null, async () => {
+      const { currency } = parseForm(Currency, { currency: str(req.body.currency) });
+      const account = await onboarding.createXenditBankAccount(deps, signedIn(res), id, currency);
+      res.redirect(303, `${adminMerchantPath(id, 'adminMerchantAccounts')}?created=${encodeURIComponent(account.name)}`);
+    });
+  });
+
+  router.get(paths.adminMerchant, requireUser, async (req, res) => {
+    const lang: Lang = req.query.lang === 'id' ? 'id' : 'en';
+    const view = await onboarding.goLive(deps, signedIn(res), merchantId(req));
+    const here = adminMerchantPath(view.merchant.id);
+    render(res, 200, 'merchant-golive', {
+      ...view,
+      lang,
+      t: translator(lang),
+      g: goLiveText(lang),
+      langSwitchUrl: lang === 'id' ? here : `${here}?lang=id`,
+    });
+  });
+}

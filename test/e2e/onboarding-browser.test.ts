@@ -1,0 +1,94 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, PASSWORD } from '../helpers/admin.js';
+import { openTestDatabase } from '../helpers/db.js';
+import { customPaymentUrl, paths } from '../../app/paths.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * An operator onboards a merchant in a real browser: sign in → connect Xero (Custom Connection) →
+ * Xendit key → "Create a Xendit bank account for me" → fee account → go-live page, with no console
+ * error or CSP violation. Screenshots of each step go to test-results/onboarding/ (not in git).
+ */
+describe('admin onboarding in a real browser (Chromium)', function () {
+  this.timeout(60_000);
+  let h: Harness;
+  let close: () => Promise<void>;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} missing: .ci/run installs it`);
+      console.warn(`\n  NOTICE: ${CHROMIUM} not installed (apt-get install chromium); skipping the browser run\n`);
+      return this.skip();
+    }
+    const opened = await openTestDatabase('embedded');
+    close = opened.close;
+    h = await createHarness(opened.db);
+    await clearAdminTables(opened.db);
+    await addUser(h.stores, 'ops@example.com', null);
+  });
+  after(async () => {
+    await h?.close();
+    await close?.();
+  });
+
+  it('goes from a Custom Connection to the go-live checklist', async () => {
+    const org = h.sims.xero.addOrganisation({ clientId: 'BROWSERCLIENT', clientSecret: 'browser-secret-1', name: 'Warung Browser', shortCode: '!BRW1', baseCurrency: 'IDR' });
+    h.sims.xero.state.orgs.get(org.tenantId)!.accounts = h.sims.xero.state.orgs.get(org.tenantId)!.accounts.filter((a) => a.name !== 'Xendit');
+    h.sims.xendit.registerAccount({ secretKey: 'xnd_development_BrowserKey42', callbackToken: 'tok-browser', businessName: 'Warung Browser' });
+    const shots = 'test-results/onboarding';
+    mkdirSync(shots, { recursive: true });
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+
+      await page.goto(h.baseUrl + paths.adminLogin);
+      await page.fill('#f-email', 'ops@example.com');
+      await page.fill('#f-password', PASSWORD);
+      await page.click('button:has-text("Sign in")');
+      await page.click('nav.adminnav a:has-text("Merchants")');
+      await page.fill('#f-clientId', 'BROWSERCLIENT');
+      await page.fill('#f-clientSecret', 'browser-secret-1');
+      await page.screenshot({ path: `${shots}/1-connect-xero.png`, fullPage: true });
+      await page.click('button:has-text("Connect to Xero")');
+      await page.waitForURL(/\/xendit$/);
+      assert.match((await page.textContent('h1')) ?? '', /Warung Browser/);
+
+      await page.fill('#f-secretKey', 'xnd_development_BrowserKey42');
+      await page.fill('#f-callbackToken', 'tok-browser');
+      await page.click('button:has-text("Check and save")');
+      await page.waitForURL(/saved=1$/);
+      assert.equal((await page.textContent('code.key'))?.trim(), '…ey42');
+      await page.screenshot({ path: `${shots}/2-xendit.png`, fullPage: true });
+
+      await page.click('nav.tabs a:has-text("Accounts")');
+      await page.click('button:has-text("Create a Xendit bank account for me")');
+      await page.waitForURL(/created=Xendit$/);
+      const created = h.sims.xero.state.orgs.get(org.tenantId)!.accounts.find((a) => a.name === 'Xendit');
+      assert.equal(created?.bankAccountNumber, '1000000000');
+      await page.selectOption('#f-feeAccountCode', '404');
+      await page.click('button:has-text("Save accounts")');
+      await page.waitForURL(/saved=1$/);
+      await page.screenshot({ path: `${shots}/3-accounts.png`, fullPage: true });
+
+      await page.click('nav.tabs a:has-text("Go live")');
+      assert.equal(await page.inputValue('#custom-url'), customPaymentUrl(h.baseUrl));
+      assert.equal(await page.locator('li.step.done').count(), 3, 'Xero, Xendit and clearing account done; no callback yet');
+      assert.equal(await page.isVisible('button[data-copy=custom-url]'), true, 'copy.js shows the Copy button');
+      await page.screenshot({ path: `${shots}/4-go-live.png`, fullPage: true });
+      assert.deepEqual(problems, [], 'no console errors or CSP violations');
+    } finally {
+      await browser.close();
+    }
+  });
+});
