@@ -24,6 +24,8 @@ export interface Merchant {
   /** Revenue account (by code) for payments made outside Xero; null when not chosen. */
   salesAccountCode: string | null;
   feePosting: FeePosting;
+  /** Xero's daily call budget for this organisation when smaller than the configured default. */
+  xeroDayLimit?: number;
   status: MerchantStatus;
   createdAt: Date;
 }
@@ -70,6 +72,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     feeAccountCode: row.fee_account_code,
     salesAccountCode: row.sales_account_code,
     feePosting: row.fee_posting,
+    ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
     createdAt: row.created_at,
   });
@@ -174,6 +177,12 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     async list(): Promise<Merchant[]> {
       return withClearing(await db.selectFrom('merchants').selectAll().orderBy('created_at').execute());
+    },
+
+    /** A smaller daily Xero call budget for a merchant on a smaller plan; null: the configured default. */
+    async setXeroDayLimit(id: string, limit: number | null): Promise<boolean> {
+      const r = await db.updateTable('merchants').set({ xero_day_limit: limit, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     async setStatus(id: string, status: MerchantStatus): Promise<boolean> {
