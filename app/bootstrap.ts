@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../config/index.js';
 import { openDatabase, type OpenedDatabase } from './store/db.js';
 import { createStores, type Stores } from './store/index.js';
+import { createXeroBudget } from './store/xero-budget.js';
 import { createSecretBox } from './security/secrets.js';
 import { createXeroClient } from './clients/xero.js';
 import { createXenditClient } from './clients/xendit.js';
@@ -62,12 +63,13 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
     dataDir: config.dataDir,
     onPoolError: (err) => log.warn({ err: err.message }, 'idle database connection lost'),
   });
+  const budget = createXeroBudget(database.db, systemClock, config.xeroLimits);
   return {
     config,
     logger: log,
     database,
     stores: createStores(database.db, box),
-    xero: createXeroClient({ apiUrl: config.xero.apiUrl, identityUrl: config.xero.identityUrl, logger: log }),
+    xero: createXeroClient({ apiUrl: config.xero.apiUrl, identityUrl: config.xero.identityUrl, logger: log, budget }),
     xendit: createXenditClient({ apiUrl: config.xendit.apiUrl, logger: log }),
     clock: systemClock,
   };

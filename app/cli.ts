@@ -29,6 +29,9 @@ const USAGE = `Usage: npm run cli -- <command>
       (default ${DEFAULT_SALES_ACCOUNT_CODE}, "Sales") + payment + fee. Prints the Custom Payment URL and the callback URL.
   merchants list [--json]
   merchants disable ID
+  merchants xero-day-limit ID N|default
+      Xero's daily call budget for this merchant's organisation (smaller Xero plans allow fewer
+      than XERO_LIMIT_PER_DAY). XERO_PAYMENT_RESERVE_PERCENT of it is kept for recording payments.
   report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
       Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
       matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,
@@ -61,6 +64,7 @@ function publicView(runtime: Runtime, m: Merchant) {
     feePosting: m.feePosting,
     backendFlow: m.backendFlow,
     salesAccountCode: m.salesAccountCode,
+    xeroDayLimit: m.xeroDayLimit ?? runtime.config.xeroLimits.perDay,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
   };
@@ -147,6 +151,17 @@ async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promi
   if (!merchant) throw new UsageError(`no merchant ${id}`);
   await runtime.stores.merchants.setStatus(id, 'disabled');
   io.out(`Disabled ${merchant.name} (${id}). Its payment links now answer "not found"; callbacks for payments already made are still recorded.`);
+}
+
+async function merchantsXeroDayLimit(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const [id, value] = args;
+  if (!id || !value) throw new UsageError('merchants xero-day-limit needs the merchant id and a number of calls (or default)');
+  const limit = value === 'default' ? null : Number(value);
+  if (limit !== null && (!Number.isSafeInteger(limit) || limit < 1)) throw new UsageError(`not a number of calls: ${JSON.stringify(value)}`);
+  const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
+  if (!merchant) throw new UsageError(`no merchant ${id}`);
+  await runtime.stores.merchants.setXeroDayLimit(id, limit);
+  io.out(`${merchant.name}: Xero daily call budget ${limit ?? `${runtime.config.xeroLimits.perDay} (default)`}.`);
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -236,6 +251,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
     'merchants add': merchantsAdd,
     'merchants list': merchantsList,
     'merchants disable': merchantsDisable,
+    'merchants xero-day-limit': merchantsXeroDayLimit,
     reconcile: reconcileNow,
     report,
     'jobs list': jobsList,

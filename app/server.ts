@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
     payRouter(
       {
         stores: deps.stores,
-        xero: deps.xero,
+        xero: deps.xero.forPurpose('pay-click'),
         xendit: deps.xendit,
         clock: deps.clock,
         logger: deps.logger,

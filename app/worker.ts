@@ -20,6 +20,8 @@ const RECONCILE_DEFAULTS: Config['reconcile'] = { intervalMinutes: 10, minAgeMin
 /** The job runner with every job kind the gateway knows. */
 export function createWorker(runtime: WorkerRuntime) {
   const reconcile = runtime.config?.reconcile ?? RECONCILE_DEFAULTS;
+  // Recording payments (their reads included) may spend the share of Xero's daily budget kept for them.
+  const payments = { ...runtime, xero: runtime.xero.forPurpose('payment-write') };
   return createJobRunner({
     jobs: runtime.stores.jobs,
     clock: runtime.clock,
@@ -27,9 +29,9 @@ export function createWorker(runtime: WorkerRuntime) {
     leaseMs: (runtime.config?.jobLeaseSeconds ?? 300) * 1000,
     onNeedsReview: flagPaymentForReview(runtime),
     handlers: {
-      'record-payment': recordPaymentJob({ ...runtime, crash: crashHook(runtime.config?.crashAt) }),
-      [POST_FEE_JOB]: postFeeJob(runtime),
-      [RECORD_BACKEND_PAYMENT_JOB]: recordBackendPaymentJob({ ...runtime, crash: crashHook(runtime.config?.crashAt) }),
+      'record-payment': recordPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
+      [POST_FEE_JOB]: postFeeJob(payments),
+      [RECORD_BACKEND_PAYMENT_JOB]: recordBackendPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
     },
   });

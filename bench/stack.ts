@@ -19,7 +19,7 @@ import { openDatabase, type OpenedDatabase } from '../app/store/db.js';
 import { createSecretBox } from '../app/security/secrets.js';
 import { createXeroClient } from '../app/clients/xero.js';
 import { createXenditClient } from '../app/clients/xendit.js';
-import type { XenditGateway, XeroGateway } from '../app/clients/types.js';
+import { unlimitedXeroBudget, type XenditGateway, type XeroGateway } from '../app/clients/types.js';
 import { createXeroSimulator } from '../app/simulators/xero.js';
 import { createXenditSimulator } from '../app/simulators/xendit.js';
 import type { Merchant } from '../app/store/merchants.js';
@@ -131,7 +131,7 @@ export async function startStack(engine: Engine, sims: Sims): Promise<Stack> {
   const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
   const box = createSecretBox(randomBytes(32).toString('base64'));
   const stores = createStores(database.db, box);
-  const xero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger });
+  const xero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget: unlimitedXeroBudget });
   const xendit = createXenditClient({ apiUrl: sims.xenditUrl, logger });
 
   const n = ++seq;

@@ -42,6 +42,11 @@ const schema = z.object({
   RECONCILE_INTERVAL_MINUTES: z.coerce.number().int().min(0).default(10),
   RECONCILE_MIN_AGE_MINUTES: z.coerce.number().int().min(0).default(5),
   RECONCILE_BATCH: z.coerce.number().int().min(1).max(1000).default(50),
+  XERO_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  XERO_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(5000),
+  XERO_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(1).default(10000),
+  XERO_LIMIT_IN_FLIGHT: z.coerce.number().int().min(1).default(5),
+  XERO_PAYMENT_RESERVE_PERCENT: z.coerce.number().min(0).max(90).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -66,6 +71,8 @@ export type Config = Readonly<{
   crashAt?: CrashPoint;
   /** intervalMinutes 0: the worker does not schedule reconciliation (the CLI still runs it). */
   reconcile: { intervalMinutes: number; minAgeMinutes: number; batch: number };
+  /** Xero's limits as the shared rate budget counts them (per organisation unless app). */
+  xeroLimits: { perMinute: number; perDay: number; appPerMinute: number; maxInFlight: number; reserveShare: number };
   logLevel: string;
 }>;
 
@@ -125,6 +132,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLeaseSeconds: c.JOB_LEASE_SECONDS,
     crashAt: c.CRASH_AT,
     reconcile: { intervalMinutes: c.RECONCILE_INTERVAL_MINUTES, minAgeMinutes: c.RECONCILE_MIN_AGE_MINUTES, batch: c.RECONCILE_BATCH },
+    xeroLimits: {
+      perMinute: c.XERO_LIMIT_PER_MINUTE,
+      perDay: c.XERO_LIMIT_PER_DAY,
+      appPerMinute: c.XERO_LIMIT_APP_PER_MINUTE,
+      maxInFlight: c.XERO_LIMIT_IN_FLIGHT,
+      reserveShare: c.XERO_PAYMENT_RESERVE_PERCENT / 100,
+    },
     logLevel: c.LOG_LEVEL,
   });
 }

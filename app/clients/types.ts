@@ -153,7 +153,49 @@ export interface XeroGateway {
   listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroPayment[]>;
   /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
   listBankTransactionsOfAccount(creds: XeroCredentials, accountId: string): Promise<XeroBankTransaction[]>;
+  /** The same client, spending the rate budget as `purpose` (a client starts as 'read'). */
+  forPurpose(purpose: XeroCallPurpose): XeroGateway;
 }
+
+// ---------- Xero rate budget (shared by every process) ----------
+/**
+ * read: worker and admin reads. pay-click: a customer's /pay. Both stop when only the reserved
+ * share of the daily budget is left. payment-write: record-payment and post-fee (their reads
+ * included), which may spend the reserve.
+ */
+export type XeroCallPurpose = 'read' | 'pay-click' | 'payment-write';
+
+/** Xero counts per organisation (of an app) and per app. */
+export interface XeroBudgetScope {
+  clientId: string;
+  tenantId: string;
+}
+
+/** What Xero said about the limits in its answer (headers), for correcting our counters. */
+export interface XeroCallOutcome {
+  minRemaining?: number;
+  dayRemaining?: number;
+  appMinRemaining?: number;
+  /** Set on a 429: nobody calls this organisation (or app, when `appWide`) for that long. */
+  blockedForSeconds?: number;
+  appWide?: boolean;
+}
+
+export type XeroBudgetRefusal = 'blocked' | 'day' | 'reserve' | 'minute' | 'app_minute' | 'in_flight';
+
+export type XeroBudgetTicket =
+  | { ok: true; release(outcome: XeroCallOutcome): Promise<void> }
+  | { ok: false; reason: XeroBudgetRefusal; retryAfterSeconds: number };
+
+export interface XeroBudget {
+  /** Takes one call from this minute's and day's budget and one in-flight slot, or says why not. */
+  acquire(scope: XeroBudgetScope, purpose: XeroCallPurpose): Promise<XeroBudgetTicket>;
+}
+
+/** For tests and tools that do not care about limits. */
+export const unlimitedXeroBudget: XeroBudget = {
+  acquire: async () => ({ ok: true, release: async () => undefined }),
+};
 
 // ---------- Xendit ----------
 export type XenditInvoiceStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';

@@ -15,6 +15,10 @@ import {
   type XeroContact,
   type XeroBankTransaction,
   type XeroBankAccount,
+  type XeroBudget,
+  type XeroBudgetScope,
+  type XeroCallOutcome,
+  type XeroCallPurpose,
   type XeroCredentials,
   type XeroGateway,
   type XeroInvoice,
@@ -33,6 +37,10 @@ export interface XeroClientOptions {
   now?: () => Date;
   logger?: Logger;
   scopes?: string[];
+  /** Xero's rate limits, shared by every process (app/store/xero-budget.ts); unlimitedXeroBudget in tests that do not care. */
+  budget: XeroBudget;
+  /** How long a call may wait for one of the organisation's in-flight slots before giving up (rate_limited). */
+  slotWaitMs?: number;
 }
 
 export const DEFAULT_XERO_SCOPES = ['accounting.invoices', 'accounting.payments', 'accounting.banktransactions', 'accounting.settings', 'accounting.contacts'];
@@ -42,6 +50,15 @@ const XERO_API_ORIGIN = 'https://api.xero.com';
 const REFRESH_EARLY_MS = 60_000;
 const DEFAULT_TOKEN_SECONDS = 1800;
 const CONNECTION_RESET = /ECONNRESET|socket hang up/i;
+const SLOT_POLL_MS = 25;
+const BUDGET_REASON = {
+  blocked: 'Xero asked us to wait (429)',
+  day: 'daily call budget is used up',
+  reserve: 'daily call budget is down to the share kept for payment writes',
+  minute: 'budget of calls for this minute is used up',
+  app_minute: "app's budget of calls for this minute is used up",
+  in_flight: 'calls in flight are at the limit',
+} as const;
 
 // ---------- routing xero-node's requests ----------
 
@@ -110,6 +127,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
   const now = opts.now ?? (() => new Date());
   const scopes = opts.scopes ?? DEFAULT_XERO_SCOPES;
   const log = opts.logger;
+  const slotWaitMs = opts.slotWaitMs ?? 3000;
   const sessions = new Map<string, Session>();
 
   function sessionFor(creds: XeroCredentials): Session {
@@ -144,13 +162,43 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     return true;
   }
 
-  function call<T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, readOnly = true): Promise<T> {
+  /** Waits (briefly) for an in-flight slot; any other refusal is a rate_limited error, at once. */
+  async function acquire(scope: XeroBudgetScope, purpose: XeroCallPurpose) {
+    const started = Date.now();
+    for (;;) {
+      const ticket = await opts.budget.acquire(scope, purpose);
+      if (ticket.ok) return ticket;
+      if (ticket.reason === 'in_flight' && Date.now() - started < slotWaitMs) {
+        await new Promise((resolve) => setTimeout(resolve, SLOT_POLL_MS));
+        continue;
+      }
+      log?.info({ clientId: scope.clientId, reason: ticket.reason, purpose, retryAfterSeconds: ticket.retryAfterSeconds }, 'xero call held back by the rate budget');
+      throw new UpstreamError('xero', 'rate_limited', `not calling Xero: the ${BUDGET_REASON[ticket.reason]}`, undefined, ticket.retryAfterSeconds);
+    }
+  }
+
+  async function budgeted<T>(creds: XeroCredentials, purpose: XeroCallPurpose, fn: () => Promise<T>): Promise<T> {
+    const ticket = await acquire({ clientId: creds.clientId, tenantId: creds.tenantId }, purpose);
+    const release = (outcome: XeroCallOutcome) =>
+      ticket.release(outcome).catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not release the rate-budget slot (its lease will)'));
+    try {
+      const result = await fn();
+      await release(limitsOf(asRecord((result as { response?: { headers?: unknown } } | undefined)?.response?.headers), now));
+      return result;
+    } catch (err) {
+      const f = readFailure(err);
+      await release(f ? limitsOf(f.headers, now, f.status) : {});
+      throw err;
+    }
+  }
+
+  function callAs<T>(creds: XeroCredentials, op: string, purpose: XeroCallPurpose, fn: (api: AccountingApi) => Promise<T>, readOnly = true): Promise<T> {
     return routes.run(route, async () => {
       const session = sessionFor(creds);
       for (let attempt = 1; ; attempt++) {
         const fresh = await ensureToken(session, creds.clientId);
         try {
-          return await fn(session.sdk.accountingApi);
+          return await budgeted(creds, purpose, () => fn(session.sdk.accountingApi));
         } catch (err) {
           const upstream = toUpstreamError(err, 'api', now);
           if (!upstream) throw err;
@@ -168,152 +216,159 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     });
   }
 
-  return {
-    async getOrganisation(creds) {
-      const res = await call(creds, 'getOrganisation', (api) => api.getOrganisations(creds.tenantId));
-      return mapOrganisation(res.body.organisations?.[0]);
-    },
+  function gateway(purpose: XeroCallPurpose): XeroGateway {
+    const call = <T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, readOnly = true) => callAs(creds, op, purpose, fn, readOnly);
+    return {
+      forPurpose: (p) => gateway(p),
 
-    async findInvoiceByNumber(creds, invoiceNumber) {
-      const wanted = invoiceNumber.trim();
-      if (!wanted) return null;
-      // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
-      const res = await call(creds, 'findInvoiceByNumber', (api) =>
-        wanted.includes(',')
-          ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`)
-          : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted]),
-      );
-      // Xero matches numbers case-insensitively; only an exact match is the invoice we were asked for.
-      const exact = (res.body.invoices ?? []).filter((i) => (i.invoiceNumber ?? '').trim() === wanted);
-      const pick = exact.find((i) => String(i.type) === 'ACCREC') ?? exact[0];
-      return pick ? mapInvoice(pick) : null;
-    },
+      async getOrganisation(creds) {
+        const res = await call(creds, 'getOrganisation', (api) => api.getOrganisations(creds.tenantId));
+        return mapOrganisation(res.body.organisations?.[0]);
+      },
 
-    async getInvoice(creds, invoiceId) {
-      try {
-        const res = await call(creds, 'getInvoice', (api) => api.getInvoice(creds.tenantId, invoiceId));
-        const inv = res.body.invoices?.[0];
-        return inv ? mapInvoice(inv) : null;
-      } catch (err) {
-        if (err instanceof UpstreamError && err.status === 404) return null;
-        throw err;
-      }
-    },
+      async findInvoiceByNumber(creds, invoiceNumber) {
+        const wanted = invoiceNumber.trim();
+        if (!wanted) return null;
+        // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
+        const res = await call(creds, 'findInvoiceByNumber', (api) =>
+          wanted.includes(',')
+            ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`)
+            : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted]),
+        );
+        // Xero matches numbers case-insensitively; only an exact match is the invoice we were asked for.
+        const exact = (res.body.invoices ?? []).filter((i) => (i.invoiceNumber ?? '').trim() === wanted);
+        const pick = exact.find((i) => String(i.type) === 'ACCREC') ?? exact[0];
+        return pick ? mapInvoice(pick) : null;
+      },
 
-    async findPaymentsByReference(creds, invoiceId, reference) {
-      const res = await call(creds, 'findPaymentsByReference', (api) =>
-        api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
-      );
-      return (res.body.payments ?? [])
-        .filter((p) => p.invoice?.invoiceID === invoiceId && p.reference === reference && String(p.status) !== 'DELETED')
-        .map((p) => mapPayment(p));
-    },
+      async getInvoice(creds, invoiceId) {
+        try {
+          const res = await call(creds, 'getInvoice', (api) => api.getInvoice(creds.tenantId, invoiceId));
+          const inv = res.body.invoices?.[0];
+          return inv ? mapInvoice(inv) : null;
+        } catch (err) {
+          if (err instanceof UpstreamError && err.status === 404) return null;
+          throw err;
+        }
+      },
 
-    async createPayment(creds, payment, idempotencyKey) {
-      const body = paymentBody(payment);
-      const res = await call(creds, 'createPayment', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), false);
-      const created = res.body.payments?.[0];
-      if (!created) throw unexpected('createPayment answered without a payment');
-      return mapPayment(created, payment.invoiceId);
-    },
+      async findPaymentsByReference(creds, invoiceId, reference) {
+        const res = await call(creds, 'findPaymentsByReference', (api) =>
+          api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+        );
+        return (res.body.payments ?? [])
+          .filter((p) => p.invoice?.invoiceID === invoiceId && p.reference === reference && String(p.status) !== 'DELETED')
+          .map((p) => mapPayment(p));
+      },
 
-    async listBankAccounts(creds) {
-      const res = await call(creds, 'listBankAccounts', (api) => api.getAccounts(creds.tenantId, undefined, 'Type=="BANK"'));
-      return (res.body.accounts ?? [])
-        .filter((a) => String(a.type) === 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE')
-        .map(mapAccount);
-    },
+      async createPayment(creds, payment, idempotencyKey) {
+        const body = paymentBody(payment);
+        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), false);
+        const created = res.body.payments?.[0];
+        if (!created) throw unexpected('createPayment answered without a payment');
+        return mapPayment(created, payment.invoiceId);
+      },
 
-    async listAccountsOfClass(creds, accountClass) {
-      const res = await call(creds, 'listAccountsOfClass', (api) => api.getAccounts(creds.tenantId, undefined, `Class=="${accountClass}"`));
-      return (res.body.accounts ?? [])
-        .filter((a) => String(a._class) === accountClass && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code)
-        .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }));
-    },
+      async listBankAccounts(creds) {
+        const res = await call(creds, 'listBankAccounts', (api) => api.getAccounts(creds.tenantId, undefined, 'Type=="BANK"'));
+        return (res.body.accounts ?? [])
+          .filter((a) => String(a.type) === 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE')
+          .map(mapAccount);
+      },
 
-    async createBankAccount(creds, account, idempotencyKey) {
-      const body: Account = {
-        name: account.name,
-        // The SDK's enums are numeric in the typings but Xero's strings at runtime (see below).
-        type: 'BANK' as unknown as Account['type'],
-        bankAccountNumber: account.accountNumber,
-        ...(account.currencyCode ? { currencyCode: account.currencyCode as unknown as Account['currencyCode'] } : {}),
-      };
-      const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKey), false);
-      const created = res.body.accounts?.[0];
-      if (!created) throw unexpected('createAccount answered without an account');
-      return mapAccount(created);
-    },
+      async listAccountsOfClass(creds, accountClass) {
+        const res = await call(creds, 'listAccountsOfClass', (api) => api.getAccounts(creds.tenantId, undefined, `Class=="${accountClass}"`));
+        return (res.body.accounts ?? [])
+          .filter((a) => String(a._class) === accountClass && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code)
+          .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }));
+      },
 
-    async findBankTransactionsByReference(creds, reference) {
-      const res = await call(creds, 'findBankTransactionsByReference', (api) =>
-        api.getBankTransactions(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
-      );
-      // Xero's `where` compares case-insensitively: keep exact matches only.
-      return (res.body.bankTransactions ?? [])
-        .filter((t) => t.reference === reference && !['DELETED', 'VOIDED'].includes(String(t.status)))
-        .map(mapBankTransaction);
-    },
+      async createBankAccount(creds, account, idempotencyKey) {
+        const body: Account = {
+          name: account.name,
+          // The SDK's enums are numeric in the typings but Xero's strings at runtime (see below).
+          type: 'BANK' as unknown as Account['type'],
+          bankAccountNumber: account.accountNumber,
+          ...(account.currencyCode ? { currencyCode: account.currencyCode as unknown as Account['currencyCode'] } : {}),
+        };
+        const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKey), false);
+        const created = res.body.accounts?.[0];
+        if (!created) throw unexpected('createAccount answered without an account');
+        return mapAccount(created);
+      },
 
-    async findContacts(creds, by) {
-      const [field, value] = 'email' in by ? ['EmailAddress', by.email.trim()] : ['Name', by.name.trim()];
-      if (!value) return [];
-      const res = await call(creds, 'findContacts', (api) => api.getContacts(creds.tenantId, undefined, `${field}=="${escapeWhere(value)}"`));
-      const wanted = value.toLowerCase();
-      return (res.body.contacts ?? [])
-        .filter((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE')
-        .filter((c) => ('email' in by ? c.emailAddress : c.name)?.trim().toLowerCase() === wanted)
-        .map(mapContact);
-    },
+      async findBankTransactionsByReference(creds, reference) {
+        const res = await call(creds, 'findBankTransactionsByReference', (api) =>
+          api.getBankTransactions(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+        );
+        // Xero's `where` compares case-insensitively: keep exact matches only.
+        return (res.body.bankTransactions ?? [])
+          .filter((t) => t.reference === reference && !['DELETED', 'VOIDED'].includes(String(t.status)))
+          .map(mapBankTransaction);
+      },
 
-    async createContact(creds, contact, idempotencyKey) {
-      const body = { contacts: [{ name: contact.name, ...(contact.email ? { emailAddress: contact.email } : {}) }] };
-      const res = await call(creds, 'createContact', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKey), false);
-      const created = res.body.contacts?.[0];
-      if (!created) throw unexpected('createContacts answered without a contact');
-      if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
-      return mapContact(created);
-    },
+      async findContacts(creds, by) {
+        const [field, value] = 'email' in by ? ['EmailAddress', by.email.trim()] : ['Name', by.name.trim()];
+        if (!value) return [];
+        const res = await call(creds, 'findContacts', (api) => api.getContacts(creds.tenantId, undefined, `${field}=="${escapeWhere(value)}"`));
+        const wanted = value.toLowerCase();
+        return (res.body.contacts ?? [])
+          .filter((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE')
+          .filter((c) => ('email' in by ? c.emailAddress : c.name)?.trim().toLowerCase() === wanted)
+          .map(mapContact);
+      },
 
-    async findInvoicesByReference(creds, reference) {
-      const res = await call(creds, 'findInvoicesByReference', (api) => api.getInvoices(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
-      return (res.body.invoices ?? []).filter((i) => i.reference === reference && !['DELETED', 'VOIDED'].includes(String(i.status))).map(mapInvoice);
-    },
+      async createContact(creds, contact, idempotencyKey) {
+        const body = { contacts: [{ name: contact.name, ...(contact.email ? { emailAddress: contact.email } : {}) }] };
+        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKey), false);
+        const created = res.body.contacts?.[0];
+        if (!created) throw unexpected('createContacts answered without a contact');
+        if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+        return mapContact(created);
+      },
 
-    async createInvoice(creds, invoice, idempotencyKey) {
-      const body = { invoices: [invoiceBody(invoice)] };
-      const res = await call(creds, 'createInvoice', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKey), false);
-      const created = res.body.invoices?.[0];
-      if (!created) throw unexpected('createInvoices answered without an invoice');
-      if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
-      return mapInvoice(created);
-    },
+      async findInvoicesByReference(creds, reference) {
+        const res = await call(creds, 'findInvoicesByReference', (api) => api.getInvoices(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
+        return (res.body.invoices ?? []).filter((i) => i.reference === reference && !['DELETED', 'VOIDED'].includes(String(i.status))).map(mapInvoice);
+      },
 
-    async listPaymentsToAccount(creds, accountId) {
-      const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
-      const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
-      return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map((p) => mapPayment(p));
-    },
+      async createInvoice(creds, invoice, idempotencyKey) {
+        const body = { invoices: [invoiceBody(invoice)] };
+        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKey), false);
+        const created = res.body.invoices?.[0];
+        if (!created) throw unexpected('createInvoices answered without an invoice');
+        if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+        return mapInvoice(created);
+      },
 
-    async listBankTransactionsOfAccount(creds, accountId) {
-      const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
-      const rows = await allPages((page) =>
-        call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.bankTransactions ?? []),
-      );
-      return rows.filter((t) => t.bankAccount?.accountID === accountId && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
-    },
+      async listPaymentsToAccount(creds, accountId) {
+        const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
+        const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
+        return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map((p) => mapPayment(p));
+      },
 
-    async createBankTransaction(creds, txn, idempotencyKey) {
-      const body = { bankTransactions: [bankTransactionBody(txn)] };
-      const res = await call(creds, 'createBankTransaction', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), false);
-      const created = res.body.bankTransactions?.[0];
-      if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
-      if (created.validationErrors?.length) {
-        throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
-      }
-      return mapBankTransaction(created);
-    },
-  };
+      async listBankTransactionsOfAccount(creds, accountId) {
+        const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
+        const rows = await allPages((page) =>
+          call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.bankTransactions ?? []),
+        );
+        return rows.filter((t) => t.bankAccount?.accountID === accountId && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
+      },
+
+      async createBankTransaction(creds, txn, idempotencyKey) {
+        const body = { bankTransactions: [bankTransactionBody(txn)] };
+        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), false);
+        const created = res.body.bankTransactions?.[0];
+        if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
+        if (created.validationErrors?.length) {
+          throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+        }
+        return mapBankTransaction(created);
+      },
+    };
+  }
+
+  return gateway('read');
 }
 
 /** Xero pages lists by 100; a short page is the last. Bounded so a misbehaving server cannot loop us. */
@@ -579,6 +634,27 @@ function retryAfterSeconds(headers: Record<string, unknown>, now: () => Date): n
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
   const at = Date.parse(String(raw));
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now().getTime()) / 1000));
+}
+
+/** Xero's X-*Limit-Remaining headers (and a 429's Retry-After) in our terms. */
+function limitsOf(headers: Record<string, unknown>, now: () => Date, status?: number): XeroCallOutcome {
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const count = (name: string) => {
+    const n = Number(lower[name]);
+    return lower[name] === undefined || lower[name] === '' || !Number.isInteger(n) || n < 0 ? undefined : n;
+  };
+  const outcome: XeroCallOutcome = {};
+  const min = count('x-minlimit-remaining');
+  const day = count('x-daylimit-remaining');
+  const app = count('x-appminlimit-remaining');
+  if (min !== undefined) outcome.minRemaining = min;
+  if (day !== undefined) outcome.dayRemaining = day;
+  if (app !== undefined) outcome.appMinRemaining = app;
+  if (status === 429) {
+    outcome.blockedForSeconds = retryAfterSeconds(headers, now) ?? 60;
+    outcome.appWide = /app/i.test(String(lower['x-rate-limit-problem'] ?? ''));
+  }
+  return outcome;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -13,6 +13,7 @@ import * as m005 from './migrations/005_onboarding.js';
 import * as m003RateLimits from './migrations/003_rate_limits.js';
 import * as m003Reconcile from './migrations/003_reconcile.js';
 import * as m007BackendFlow from './migrations/007_backend_flow.js';
+import * as m006XeroLimits from './migrations/006_xero_limits.js';
 
 export type Db = Kysely<Database>;
 
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '004_admin': m004,
   '005_onboarding': m005,
   '007_backend_flow': m007BackendFlow,
+  '006_xero_limits': m006XeroLimits,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -26,6 +26,8 @@ export interface Merchant {
   feePosting: FeePosting;
   /** On: paid Xendit invoices this gateway did not create are recorded in Xero (backend flow). */
   backendFlow: boolean;
+  /** Xero's daily call budget for this organisation when smaller than the configured default. */
+  xeroDayLimit?: number;
   status: MerchantStatus;
   createdAt: Date;
 }
@@ -78,6 +80,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     salesAccountCode: row.sales_account_code,
     feePosting: row.fee_posting,
     backendFlow: row.backend_flow,
+    ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
     createdAt: row.created_at,
   });
@@ -184,6 +187,12 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     async list(): Promise<Merchant[]> {
       return withClearing(await db.selectFrom('merchants').selectAll().orderBy('created_at').execute());
+    },
+
+    /** A smaller daily Xero call budget for a merchant on a smaller plan; null: the configured default. */
+    async setXeroDayLimit(id: string, limit: number | null): Promise<boolean> {
+      const r = await db.updateTable('merchants').set({ xero_day_limit: limit, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     async setStatus(id: string, status: MerchantStatus): Promise<boolean> {

@@ -29,6 +29,7 @@ export interface MerchantsTable {
   sales_account_code: string | null;
   fee_posting: Generated<FeePosting>;
   backend_flow: Generated<boolean>;
+  xero_day_limit: ColumnType<number | null, number | null | undefined, number | null>;
   status: MerchantStatus;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -153,6 +154,21 @@ export interface LoginAttemptsTable {
   count: number;
 }
 
+export interface XeroCallsTable {
+  key: string;
+  minute_start: Timestamp;
+  minute_used: ColumnType<number, number | undefined, number>;
+  day_start: Timestamp;
+  day_used: ColumnType<number, number | undefined, number>;
+  blocked_until: Timestamp | null;
+}
+
+export interface XeroSlotsTable {
+  id: string;
+  key: string;
+  lease_until: Timestamp;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   clearing_accounts: ClearingAccountsTable;
@@ -166,4 +182,6 @@ export interface Database {
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   login_attempts: LoginAttemptsTable;
+  xero_calls: XeroCallsTable;
+  xero_slots: XeroSlotsTable;
 }

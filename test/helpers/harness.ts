@@ -11,7 +11,9 @@ import { createWorker } from '../../app/worker.js';
 import type { Db } from '../../app/store/db.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { callbackPathFor } from '../../app/paths.js';
-import { getSims, resetSims } from './sims.js';
+import { getSims, resetSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';
+import { createXeroClient } from '../../app/clients/xero.js';
+import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
 
 export const box = createSecretBox(randomBytes(32).toString('base64'));
 
@@ -51,7 +53,10 @@ let seq = 0;
  * The gateway as it runs in production (createApp + worker), wired to the simulators and a real
  * database, listening on an ephemeral port so the Xendit simulator can call back.
  */
-export async function createHarness(db: Db, opts: { creationWaitMs?: number; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function createHarness(
+  db: Db,
+  opts: { creationWaitMs?: number; env?: Record<string, string>; /** Count Xero calls in the DB with these limits (default: unlimited). */ xeroLimits?: Partial<XeroLimits> } = {},
+): Promise<Harness> {
   const sims = await getSims();
   resetSims();
   await sql`truncate jobs, payments, callback_events, checkouts, merchants, rate_limits restart identity cascade`.execute(db);
@@ -73,14 +78,17 @@ export async function createHarness(db: Db, opts: { creationWaitMs?: number; env
     clearingAccounts: { PHP: clearingPhp.accountId },
   });
 
-  const worker = createWorker({ stores, xero: sims.xeroClient, xendit: sims.xenditClient, clock, logger });
+  const xero = opts.xeroLimits
+    ? createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, timeoutMs: SIM_CLIENT_TIMEOUT_MS, now: clock, budget: createXeroBudget(db, clock, opts.xeroLimits) })
+    : sims.xeroClient;
+  const worker = createWorker({ stores, xero, xendit: sims.xenditClient, clock, logger });
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const deps: AppDeps = {
     config: loadConfig({ PUBLIC_URL: baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'silent', ...opts.env }),
     stores,
-    xero: sims.xeroClient,
+    xero,
     xendit: sims.xenditClient,
     clock,
     logger,

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createXenditClient } from '../../app/clients/xendit.js';
 import { createXeroClient } from '../../app/clients/xero.js';
-import type { XenditGateway, XeroGateway } from '../../app/clients/types.js';
+import { unlimitedXeroBudget, type XenditGateway, type XeroGateway } from '../../app/clients/types.js';
 import { createXenditSimulator, type XenditSimulator } from '../../app/simulators/xendit.js';
 import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
 
@@ -69,7 +69,7 @@ async function startSims(): Promise<Sims> {
     xendit,
     xeroUrl,
     xenditUrl,
-    xeroClient: createXeroClient({ apiUrl: xeroUrl, identityUrl: xeroUrl, timeoutMs: SIM_CLIENT_TIMEOUT_MS }),
+    xeroClient: createXeroClient({ apiUrl: xeroUrl, identityUrl: xeroUrl, timeoutMs: SIM_CLIENT_TIMEOUT_MS, budget: unlimitedXeroBudget }),
     xenditClient: createXenditClient({ apiUrl: xenditUrl, timeoutMs: SIM_CLIENT_TIMEOUT_MS }),
   };
   return current;

@@ -98,6 +98,20 @@ for (const engine of ENGINES) {
       assert.equal(after.find((m: { id: string }) => m.id === id).status, 'disabled');
     });
 
+    it("sets a merchant's Xero daily call budget, or back to the default", async () => {
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLD1', '--json']))).out);
+      const set = await cli('merchants', 'xero-day-limit', id, '1000');
+      assert.equal(set.code, 0, set.err);
+      assert.match(set.out, /daily call budget 1000/);
+      const limitOf = async () => JSON.parse((await cli('merchants', 'list', '--json')).out).find((m: { id: string }) => m.id === id).xeroDayLimit;
+      assert.equal(await limitOf(), 1000);
+      assert.match((await cli('merchants', 'xero-day-limit', id, 'default')).out, /5000 \(default\)/);
+      assert.equal(await limitOf(), 5000);
+      const bad = await cli('merchants', 'xero-day-limit', id, '-3');
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /not a number of calls/);
+    });
+
     it('stores the fee account (default 404 Bank Fees) and the fee posting mode', async () => {
       const custom = JSON.parse((await cli(...addArgs(['--short-code', '!CLF1', '--fee-account-code', '6100', '--json']))).out);
       const off = JSON.parse((await cli(...addArgs(['--short-code', '!CLF2', '--fee-posting', 'off', '--json']))).out);

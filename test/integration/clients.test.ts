@@ -6,7 +6,7 @@ import request from 'supertest';
 import { Xendit, XenditSdkError } from 'xendit-node';
 import { createXenditClient } from '../../app/clients/xendit.js';
 import { createXeroClient } from '../../app/clients/xero.js';
-import { UpstreamError, type UpstreamErrorKind, type XeroCredentials } from '../../app/clients/types.js';
+import { UpstreamError, unlimitedXeroBudget, type UpstreamErrorKind, type XeroCredentials } from '../../app/clients/types.js';
 import { createXenditSimulator } from '../../app/simulators/xendit.js';
 import type { NewSimInvoice } from '../../app/simulators/xero.js';
 import { getSims, resetSims, type Sims } from '../helpers/sims.js';
@@ -94,7 +94,7 @@ describe('gateway clients against the simulators', function () {
     it('caches the client_credentials token and renews it 60 s before expiry', async () => {
       const { creds } = seed();
       const clock = manualClock();
-      const client = createXeroClient({ apiUrl: s.xeroUrl, identityUrl: s.xeroUrl, now: clock });
+      const client = createXeroClient({ apiUrl: s.xeroUrl, identityUrl: s.xeroUrl, now: clock, budget: unlimitedXeroBudget });
       await Promise.all([client.listBankAccounts(creds), client.findInvoiceByNumber(creds, 'INV-0001'), client.getOrganisation(creds)]);
       await client.getOrganisation(creds);
       assert.equal(s.xero.state.tokenRequests, 1);
@@ -360,7 +360,7 @@ describe('gateway clients against the simulators', function () {
 
     it('fails as unavailable within the timeout when Xero hangs', async () => {
       const { creds } = seed();
-      const client = createXeroClient({ apiUrl: s.xeroUrl, identityUrl: s.xeroUrl, timeoutMs: 300 });
+      const client = createXeroClient({ apiUrl: s.xeroUrl, identityUrl: s.xeroUrl, timeoutMs: 300, budget: unlimitedXeroBudget });
       s.xero.faults.hang('forever');
       const started = Date.now();
       await rejectsWith(client.getOrganisation(creds), 'unavailable');
@@ -369,7 +369,7 @@ describe('gateway clients against the simulators', function () {
 
     it('fails as unavailable when nothing listens', async () => {
       const url = await closedPortUrl();
-      const client = createXeroClient({ apiUrl: url, identityUrl: url, timeoutMs: 1000 });
+      const client = createXeroClient({ apiUrl: url, identityUrl: url, timeoutMs: 1000, budget: unlimitedXeroBudget });
       await rejectsWith(client.getOrganisation({ clientId: 'a', clientSecret: 'b', tenantId: '' }), 'unavailable');
     });
 

@@ -1,0 +1,234 @@
+/**
+ * Xero's rate limits counted in the database: two client instances sharing one database stand for
+ * two processes (web and worker, or two workers). The simulator runs on the same injected clock.
+ */
+import { strict as assert } from 'node:assert';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, manualClock, type Harness } from '../helpers/harness.js';
+import { createXeroClient } from '../../app/clients/xero.js';
+import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
+import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
+import { UpstreamError, unlimitedXeroBudget, type XeroCredentials, type XeroGateway } from '../../app/clients/types.js';
+import { classify, RetryLater } from '../../app/sync/runner.js';
+
+interface SimServer {
+  sim: XeroSimulator;
+  url: string;
+  /** API requests answered, with their status, and the most that were ever in flight at once. */
+  statuses: number[];
+  maxInFlight: number;
+  close(): Promise<void>;
+}
+
+async function startSim(clock: () => Date): Promise<SimServer> {
+  const sim = createXeroSimulator({ now: clock });
+  const app = express();
+  const out: SimServer = { sim, url: '', statuses: [], maxInFlight: 0, close: async () => undefined };
+  let inFlight = 0;
+  app.use((req, res, next) => {
+    if (!req.path.startsWith('/api.xro/')) return next();
+    inFlight += 1;
+    out.maxInFlight = Math.max(out.maxInFlight, inFlight);
+    res.on('close', () => {
+      inFlight -= 1;
+      out.statuses.push(res.statusCode);
+    });
+    next();
+  });
+  app.use(sim.router);
+  const server: Server = createServer(app);
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  out.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  out.close = async () => {
+    sim.reset();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return out;
+}
+
+async function rejection(p: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof UpstreamError, `expected an UpstreamError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the call to be refused');
+}
+
+let seq = 0;
+
+describeEachDatabase('Xero rate limits shared through the database', ({ db }) => {
+  let clock: ReturnType<typeof manualClock>;
+  let s: SimServer;
+  let creds: XeroCredentials;
+
+  beforeEach(async () => {
+    // Mid-minute, so a test's calls all fall in one minute window.
+    clock = manualClock(new Date('2026-11-25T03:00:20Z'));
+    s = await startSim(clock);
+    const n = `${process.pid}-${++seq}-${Date.now()}`;
+    creds = { clientId: `limits-${n}`, clientSecret: `secret-${n}`, tenantId: '' };
+    s.sim.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Batas', shortCode: `!L${seq}`, baseCurrency: 'IDR' });
+  });
+  afterEach(() => s.close());
+
+  /** One "process": its own budget object and client, the shared database. */
+  function proc(limits: Partial<XeroLimits> = {}, slotWaitMs?: number): XeroGateway {
+    return createXeroClient({ apiUrl: s.url, identityUrl: s.url, now: clock, budget: createXeroBudget(db(), clock, limits), slotWaitMs });
+  }
+
+  it('two processes make 60 calls in a minute; the 61st is held back and re-queued, and Xero never answers 429', async () => {
+    const a = proc();
+    const b = proc();
+    const run = async (g: XeroGateway, n: number) => {
+      for (let i = 0; i < n; i++) await g.getOrganisation(creds);
+    };
+    await Promise.all([run(a, 30), run(b, 30)]);
+    assert.equal(s.statuses.length, 60);
+
+    const err = await rejection(a.getOrganisation(creds));
+    assert.equal(err.kind, 'rate_limited');
+    assert.equal(err.retryAfterSeconds, 40, 'until the next minute');
+    const verdict = classify(err);
+    assert.ok(verdict instanceof RetryLater && verdict.afterSeconds === 40, 'a worker job is re-queued for then');
+    assert.equal((await rejection(b.getOrganisation(creds))).kind, 'rate_limited');
+    assert.equal(s.statuses.length, 60, 'the refused calls never reached Xero');
+    assert.deepEqual([...new Set(s.statuses)], [200]);
+
+    clock.advance(40_000);
+    await b.getOrganisation(creds);
+    assert.deepEqual([...new Set(s.statuses)], [200]);
+  });
+
+  it('six concurrent calls for one organisation: at most five are in flight at Xero, the sixth waits for a slot', async () => {
+    const a = proc();
+    const b = proc();
+    await Promise.all([a.getOrganisation(creds), b.getOrganisation(creds)]); // tokens first
+    s.statuses.length = 0;
+    s.sim.faults.hang(150, { times: 6 });
+    const results = await Promise.all([a, a, a, b, b, b].map((g) => g.getOrganisation(creds)));
+    assert.equal(results.length, 6);
+    assert.equal(s.statuses.length, 6);
+    assert.equal(s.maxInFlight, 5);
+  });
+
+  it("frees a crashed holder's in-flight slot once its lease has passed", async () => {
+    const budget = createXeroBudget(db(), clock, { slotLeaseMs: 30_000 });
+    // A process takes all five slots and dies without releasing them.
+    for (let i = 0; i < 5; i++) assert.equal((await budget.acquire(creds, 'read')).ok, true);
+
+    const other = proc({ slotLeaseMs: 30_000 }, 100);
+    const err = await rejection(other.getOrganisation(creds));
+    assert.equal(err.kind, 'rate_limited');
+    assert.match(err.message, /in flight/);
+    assert.equal(s.statuses.length, 0);
+
+    clock.advance(31_000);
+    await other.getOrganisation(creds);
+    assert.deepEqual(s.statuses, [200]);
+  });
+
+  it('a 429 with Retry-After from Xero blocks that organisation for every process until then', async () => {
+    const a = proc();
+    const b = proc();
+    s.sim.faults.failNext(1, 429, { retryAfter: 120 });
+    const first = await rejection(a.getOrganisation(creds));
+    assert.equal(first.status, 429);
+    assert.equal(first.retryAfterSeconds, 120);
+    assert.equal(s.statuses.length, 1);
+
+    const second = await rejection(b.getOrganisation(creds));
+    assert.equal(second.kind, 'rate_limited');
+    assert.equal(second.retryAfterSeconds, 120, 'the other process waits just as long');
+    clock.advance(119_000);
+    assert.equal((await rejection(a.getOrganisation(creds))).retryAfterSeconds, 1);
+    assert.equal(s.statuses.length, 1, 'nobody called Xero while it was blocked');
+
+    clock.advance(1_000);
+    await b.getOrganisation(creds);
+    assert.deepEqual(s.statuses, [429, 200]);
+  });
+
+  it("keeps an app's calls across its organisations inside the per-app minute limit", async () => {
+    const second = s.sim.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Dua', shortCode: `!M${seq}`, baseCurrency: 'IDR' });
+    const first = [...s.sim.state.orgs.values()].find((o) => o.clientId === creds.clientId && o.tenantId !== second.tenantId)!;
+    s.sim.limits.appPerMinute = 6;
+    const orgA = { ...creds, tenantId: first.tenantId };
+    const orgB = { ...creds, tenantId: second.tenantId };
+    const a = proc({ appPerMinute: 6 });
+    const b = proc({ appPerMinute: 6 });
+    for (let i = 0; i < 3; i++) await Promise.all([a.getOrganisation(orgA), b.getOrganisation(orgB)]);
+    const err = await rejection(b.getOrganisation(orgA));
+    assert.match(err.message, /app's budget/);
+    assert.equal(s.statuses.length, 6);
+    assert.deepEqual([...new Set(s.statuses)], [200]);
+  });
+
+  it("corrects its counters from Xero's X-MinLimit-Remaining (calls it did not count itself)", async () => {
+    s.sim.limits.perMinute = 10;
+    const outsider = createXeroClient({ apiUrl: s.url, identityUrl: s.url, now: clock, budget: unlimitedXeroBudget });
+    for (let i = 0; i < 4; i++) await outsider.getOrganisation(creds);
+    const a = proc({ perMinute: 10 });
+    await a.getOrganisation(creds); // Xero: 5 left this minute
+    for (let i = 0; i < 5; i++) await a.getOrganisation(creds);
+    assert.equal((await rejection(a.getOrganisation(creds))).kind, 'rate_limited');
+    assert.equal(s.statuses.length, 10);
+    assert.deepEqual([...new Set(s.statuses)], [200]);
+  });
+});
+
+describeEachDatabase('Xero daily budget: the share kept for payment writes', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db(), { xeroLimits: { perDay: 20, reserveShare: 0.5 } });
+  });
+  afterEach(() => h.close());
+
+  it('when only the reserve is left, /pay answers 503 with Retry-After and reads wait, while record-payment still records', async () => {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+
+    // Reads (the worker's, the admin's) spend the budget down to the reserve of 10, then stop.
+    let refused: UpstreamError | undefined;
+    for (let i = 0; i < 20 && !refused; i++) {
+      refused = await h.deps.xero.getOrganisation(h.merchant.xero).then(
+        () => undefined,
+        (err: unknown) => (err instanceof UpstreamError ? err : Promise.reject(err)),
+      );
+    }
+    assert.equal(refused?.kind, 'rate_limited');
+    assert.match(refused!.message, /kept for payment writes/);
+    assert.equal(refused!.retryAfterSeconds, 21 * 3600, 'until the next UTC day');
+
+    const other = h.addInvoice({});
+    const res = await request(h.app).get(h.payUrl(other.invoiceNumber)).set('Accept', 'text/html').expect(503);
+    assert.equal(res.headers['retry-after'], String(21 * 3600));
+    assert.match(res.text, /Payments are briefly unavailable|Pembayaran sedang tidak tersedia/);
+
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    const p = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(p?.syncState, 'recorded');
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1);
+  });
+
+  it("uses a merchant's own daily limit (smaller Xero plan) instead of the default", async () => {
+    await h.stores.merchants.setXeroDayLimit(h.merchant.id, 6); // reserve: 3 of them
+    const sent = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length;
+    const before = sent();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      outcomes.push(await h.deps.xero.getOrganisation(h.merchant.xero).then(() => 'ok', (err: UpstreamError) => err.kind));
+    }
+    assert.deepEqual(outcomes, ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
+    assert.equal(sent() - before, 3);
+  });
+});
