@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
-import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
+import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
 import { addMerchant } from './onboarding/merchants.js';
 import { FormInvalid } from './onboarding/service.js';
@@ -17,13 +17,16 @@ const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
                 --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
-                [--short-code C] [--fee-account-code CODE] [--fee-posting bank_transaction|off] [--json]
+                [--short-code C] [--fee-account-code CODE] [--fee-posting bank_transaction|off]
+                [--backend-flow] [--sales-account-code CODE] [--json]
       Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
       from the Xero organisation. A Xero bank account has one currency: give one
       --clearing-account per extra invoice currency (A is used for the rest). Xendit's fee on
       each payment is posted as Spend Money from the clearing account to the expense account
       CODE (default ${DEFAULT_FEE_ACCOUNT_CODE}, "Bank Fees" in Xero's default charts); --fee-posting off
-      leaves fees out of Xero. Prints the Custom Payment URL and the callback URL.
+      leaves fees out of Xero. --backend-flow also records Xendit invoices paid that the gateway
+      did not create (dashboard, payment links): contact + invoice on the revenue account CODE
+      (default ${DEFAULT_SALES_ACCOUNT_CODE}, "Sales") + payment + fee. Prints the Custom Payment URL and the callback URL.
   merchants list [--json]
   merchants disable ID
   merchants xero-day-limit ID N|default
@@ -59,6 +62,8 @@ function publicView(runtime: Runtime, m: Merchant) {
     clearingAccounts: m.clearingAccounts,
     feeAccountCode: m.feeAccountCode,
     feePosting: m.feePosting,
+    backendFlow: m.backendFlow,
+    salesAccountCode: m.salesAccountCode,
     xeroDayLimit: m.xeroDayLimit ?? runtime.config.xeroLimits.perDay,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
@@ -79,6 +84,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'short-code': { type: 'string' },
       'fee-account-code': { type: 'string', default: DEFAULT_FEE_ACCOUNT_CODE },
       'fee-posting': { type: 'string', default: 'bank_transaction' },
+      'backend-flow': { type: 'boolean', default: false },
+      'sales-account-code': { type: 'string', default: DEFAULT_SALES_ACCOUNT_CODE },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -90,6 +97,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   if (feePosting !== 'bank_transaction' && feePosting !== 'off') throw new UsageError('--fee-posting must be bank_transaction or off');
   const feeAccountCode = values['fee-account-code']!.trim();
   if (!feeAccountCode) throw new UsageError('--fee-account-code must not be empty');
+  const salesAccountCode = values['sales-account-code']!.trim();
+  if (!salesAccountCode) throw new UsageError('--sales-account-code must not be empty');
 
   const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
   const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
@@ -103,6 +112,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     clearingAccounts,
     feeAccountCode,
     feePosting,
+    salesAccountCode,
+    backendFlow: values['backend-flow'],
   });
   const view = publicView(runtime, merchant);
   if (values.json) {

@@ -31,12 +31,15 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
     clearingAccounts: { PHP: clearingPhp.accountId },
     feeAccountCode: feeAccount.code,
     feePosting: 'bank_transaction',
+    salesAccountCode: xeroSim.bankAccountFor(org.tenantId, 'Sales').code,
+    backendFlow: true,
   });
   seedDemoXendit(xenditSim, `${loopback}${callbackPathFor(merchant.id)}`);
 
   return {
     merchantName: DEMO.merchantName,
     xeroSimUrl: `${paths.simXero}/`,
+    xenditDashboardUrl: `${paths.simXendit}/dashboard`,
     callbackUrl: `${config.publicUrl}${callbackPathFor(merchant.id)}`,
     mounts: [
       { path: paths.simXero, router: xeroSim.router },
@@ -58,7 +61,7 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
 /** The simulators start empty, so last run's demo merchant points at accounts that no longer exist. */
 async function forgetMerchant(runtime: Runtime, merchantId: string): Promise<void> {
   await runtime.stores.db.transaction().execute(async (trx) => {
-    for (const table of ['jobs', 'payments', 'callback_events', 'checkouts', 'clearing_accounts'] as const) {
+    for (const table of ['jobs', 'payments', 'backend_sales', 'callback_events', 'checkouts', 'clearing_accounts'] as const) {
       await trx.deleteFrom(table).where('merchant_id', '=', merchantId).execute();
     }
     await trx.deleteFrom('merchants').where('id', '=', merchantId).execute();

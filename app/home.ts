@@ -16,6 +16,8 @@ export interface DemoInvoiceRow {
 export interface DemoHome {
   invoices(): Promise<DemoInvoiceRow[]>;
   xeroSimUrl: string;
+  /** The simulated Xendit dashboard, where a payment can be started outside Xero. */
+  xenditDashboardUrl?: string;
   merchantName: string;
   callbackUrl: string;
   /** The first-run setup link while no operator exists (demo mode shows it on the home page). */

@@ -5,6 +5,8 @@ import { DatabaseLockedError } from './store/db.js';
 import { createJobRunner, type JobRunner } from './sync/runner.js';
 import { flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
 import { postFeeJob } from './sync/post-fee.js';
+import { recordBackendPaymentJob } from './sync/record-backend-payment.js';
+import { RECORD_BACKEND_PAYMENT_JOB } from './store/callbacks.js';
 import { POST_FEE_JOB } from './store/payments.js';
 import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
 import { crashHook } from './sync/crash-points.js';
@@ -29,6 +31,7 @@ export function createWorker(runtime: WorkerRuntime) {
     handlers: {
       'record-payment': recordPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       [POST_FEE_JOB]: postFeeJob(payments),
+      [RECORD_BACKEND_PAYMENT_JOB]: recordBackendPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
     },
   });

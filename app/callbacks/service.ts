@@ -35,10 +35,19 @@ export async function authenticateCallback(stores: Stores, merchantId: string, t
  */
 export async function acceptCallback(deps: { stores: Stores; clock: Clock }, merchant: Merchant, body: XenditInvoiceCallback): Promise<CallbackOutcome> {
   const checkout = await deps.stores.checkouts.forXenditInvoice(merchant.id, body.id, body.external_id);
-  if (!checkout) return { received: true, ignored: 'unknown invoice' }; // e.g. the dashboard's "Test callback"
-
   const status = body.status.toUpperCase();
   const paid = status === 'PAID' || status === 'SETTLED';
+  if (!checkout) {
+    // Without the backend flow (or for an unpaid one) nothing changes: e.g. the dashboard's "Test callback".
+    if (!merchant.backendFlow || !paid) return { received: true, ignored: 'unknown invoice' };
+    const { duplicate } = await deps.stores.callbacks.record(
+      { merchantId: merchant.id, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
+      { enqueueRecordPayment: false, enqueueBackendPayment: true },
+      deps.clock(),
+    );
+    return { received: true, duplicate, status };
+  }
+
   const { duplicate } = await deps.stores.callbacks.record(
     { merchantId: merchant.id, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
     {

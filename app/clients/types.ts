@@ -107,6 +107,27 @@ export interface NewXeroBankTransaction {
   lineItems: { description: string; accountCode: string; amount: string /* decimal string */ }[];
 }
 
+export interface XeroContact {
+  contactId: string;
+  name: string;
+  email?: string;
+}
+
+export interface NewXeroContact {
+  name: string;
+  email?: string;
+}
+
+/** An AUTHORISED sales invoice; amounts carry no tax (LineAmountTypes NoTax, TaxType NONE). */
+export interface NewXeroInvoice {
+  contactId: string;
+  date: string; // YYYY-MM-DD
+  dueDate: string; // YYYY-MM-DD
+  reference: string;
+  currencyCode: string;
+  lineItems: { description: string; quantity: string /* decimal */; unitAmount: string /* decimal */; accountCode: string }[];
+}
+
 export interface XeroGateway {
   getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
   /** null when no invoice has that number. */
@@ -122,6 +143,12 @@ export interface XeroGateway {
   /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
   findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;
   createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;
+  /** Active contacts whose e-mail address (case-insensitive) or name (case-insensitive) is exactly this. */
+  findContacts(creds: XeroCredentials, by: { email: string } | { name: string }): Promise<XeroContact[]>;
+  createContact(creds: XeroCredentials, contact: NewXeroContact, idempotencyKey: string): Promise<XeroContact>;
+  /** Invoices (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
+  findInvoicesByReference(creds: XeroCredentials, reference: string): Promise<XeroInvoice[]>;
+  createInvoice(creds: XeroCredentials, invoice: NewXeroInvoice, idempotencyKey: string): Promise<XeroInvoice>;
   /** Every payment (not DELETED) into this account, all pages. */
   listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroPayment[]>;
   /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
@@ -184,6 +211,12 @@ export interface XenditInvoice {
   feesPaidAmount?: number; // minor units
   paidAt?: string; // ISO timestamp
   paymentMethod?: string;
+  description?: string;
+  payerEmail?: string;
+  /** Xendit's customer object: full name and e-mail, when the invoice has one. */
+  customer?: { name?: string; email?: string };
+  /** Present only when every item is readable in the invoice's currency. */
+  items?: { name: string; quantity: number; price: number /* minor units */ }[];
 }
 
 export interface NewXenditInvoice {

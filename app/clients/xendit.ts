@@ -43,7 +43,14 @@ const invoiceSchema = z.object({
   fees_paid_amount: z.number().nullish(),
   paid_at: z.string().nullish(),
   payment_method: z.string().nullish(),
+  description: z.string().nullish(),
+  payer_email: z.string().nullish(),
+  // Informational fields read leniently: a surprise in them must not make a paid invoice unreadable.
+  customer: z.unknown().optional(),
+  items: z.unknown().optional(),
 });
+const customerSchema = z.object({ given_names: z.string().nullish(), surname: z.string().nullish(), email: z.string().nullish() });
+const itemsSchema = z.array(z.object({ name: z.string(), quantity: z.number().int().positive(), price: z.number() }));
 type InvoiceJson = z.infer<typeof invoiceSchema>;
 
 const LIST_LIMIT = 100;
@@ -189,7 +196,29 @@ function parseInvoice(body: unknown): XenditInvoice {
     ...feesOf(j.fees_paid_amount, j.currency),
     ...(j.paid_at ? { paidAt: j.paid_at } : {}),
     ...(j.payment_method ? { paymentMethod: j.payment_method } : {}),
+    ...(j.description ? { description: j.description } : {}),
+    ...(j.payer_email ? { payerEmail: j.payer_email } : {}),
+    ...customerOf(j.customer),
+    ...itemsOf(j.items, j.currency),
   };
+}
+
+function customerOf(raw: unknown): { customer?: { name?: string; email?: string } } {
+  const c = customerSchema.safeParse(raw);
+  if (!c.success) return {};
+  const name = [c.data.given_names, c.data.surname].map((s) => s?.trim()).filter(Boolean).join(' ');
+  const email = c.data.email?.trim();
+  return name || email ? { customer: { ...(name ? { name } : {}), ...(email ? { email } : {}) } } : {};
+}
+
+function itemsOf(raw: unknown, currency: Currency): { items?: XenditInvoice['items'] } {
+  const parsed = itemsSchema.safeParse(raw);
+  if (!parsed.success || !parsed.data.length) return {};
+  try {
+    return { items: parsed.data.map((i) => ({ name: i.name, quantity: i.quantity, price: toMinor(numberToDecimal(i.price), currency) })) };
+  } catch {
+    return {};
+  }
 }
 
 // Fees are informational: one that does not fit the currency's minor unit is left out rather

@@ -5,12 +5,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Invoice, type LineItem, type Payment } from 'xero-node';
+import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Contact, type Invoice, type LineItem, type Payment } from 'xero-node';
 import { numberToDecimal } from '../money.js';
 import {
   UpstreamError,
   type NewXeroBankTransaction,
+  type NewXeroInvoice,
   type NewXeroPayment,
+  type XeroContact,
   type XeroBankTransaction,
   type XeroBankAccount,
   type XeroBudget,
@@ -305,6 +307,40 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
           .map(mapBankTransaction);
       },
 
+      async findContacts(creds, by) {
+        const [field, value] = 'email' in by ? ['EmailAddress', by.email.trim()] : ['Name', by.name.trim()];
+        if (!value) return [];
+        const res = await call(creds, 'findContacts', (api) => api.getContacts(creds.tenantId, undefined, `${field}=="${escapeWhere(value)}"`));
+        const wanted = value.toLowerCase();
+        return (res.body.contacts ?? [])
+          .filter((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE')
+          .filter((c) => ('email' in by ? c.emailAddress : c.name)?.trim().toLowerCase() === wanted)
+          .map(mapContact);
+      },
+
+      async createContact(creds, contact, idempotencyKey) {
+        const body = { contacts: [{ name: contact.name, ...(contact.email ? { emailAddress: contact.email } : {}) }] };
+        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKey), false);
+        const created = res.body.contacts?.[0];
+        if (!created) throw unexpected('createContacts answered without a contact');
+        if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+        return mapContact(created);
+      },
+
+      async findInvoicesByReference(creds, reference) {
+        const res = await call(creds, 'findInvoicesByReference', (api) => api.getInvoices(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
+        return (res.body.invoices ?? []).filter((i) => i.reference === reference && !['DELETED', 'VOIDED'].includes(String(i.status))).map(mapInvoice);
+      },
+
+      async createInvoice(creds, invoice, idempotencyKey) {
+        const body = { invoices: [invoiceBody(invoice)] };
+        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKey), false);
+        const created = res.body.invoices?.[0];
+        if (!created) throw unexpected('createInvoices answered without an invoice');
+        if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+        return mapInvoice(created);
+      },
+
       async listPaymentsToAccount(creds, accountId) {
         const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
         const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
@@ -439,6 +475,33 @@ function bankTransactionBody(t: NewXeroBankTransaction): BankTransaction {
     currencyCode: t.currencyCode as unknown as BankTransaction['currencyCode'],
     lineAmountTypes: 'NoTax' as unknown as BankTransaction['lineAmountTypes'],
     lineItems: t.lineItems.map((li) => ({ description: li.description, quantity: 1, unitAmount: sdkAmount(li.amount), accountCode: li.accountCode })),
+  };
+}
+
+function mapContact(c: Contact): XeroContact {
+  if (!c.contactID) throw unexpected('contact without ContactID');
+  const email = c.emailAddress?.trim();
+  return { contactId: c.contactID, name: c.name ?? '', ...(email ? { email } : {}) };
+}
+
+function invoiceBody(i: NewXeroInvoice): Invoice {
+  // The SDK's enums are numeric in the typings but Xero's strings at runtime (see above).
+  return {
+    type: 'ACCREC' as unknown as Invoice.TypeEnum,
+    status: 'AUTHORISED' as unknown as Invoice.StatusEnum,
+    contact: { contactID: i.contactId },
+    date: i.date,
+    dueDate: i.dueDate,
+    reference: i.reference,
+    currencyCode: i.currencyCode as unknown as Invoice['currencyCode'],
+    lineAmountTypes: 'NoTax' as unknown as Invoice['lineAmountTypes'],
+    lineItems: i.lineItems.map((li) => ({
+      description: li.description,
+      quantity: sdkAmount(li.quantity),
+      unitAmount: sdkAmount(li.unitAmount),
+      accountCode: li.accountCode,
+      taxType: 'NONE',
+    })),
   };
 }
 

@@ -180,5 +180,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 form{display:block;margin:.75rem 0 0}
 button{width:100%;font:inherit;font-weight:600;padding:.8rem 1rem;border-radius:10px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:var(--accent)}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input,select{width:100%;font:inherit;padding:.55rem .7rem;border:1px solid var(--line);border-radius:8px;background:#fff}
+form.stack button{margin-top:1rem}
 .banner{background:#fff7e6;border:1px solid #fcd34d;border-radius:8px;padding:.5rem .75rem;font-size:.85rem}
 `;

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
+import { dashboardRoutes } from './xendit-dashboard.js';
 
 export type SimXenditStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
 
@@ -30,6 +31,7 @@ export interface SimXenditInvoice {
   amount: number; // minor units
   description?: string;
   payerEmail?: string;
+  customer?: { givenNames?: string; email?: string };
   items: { name: string; quantity: number; price: number /* minor units */ }[];
   successRedirectUrl?: string;
   failureRedirectUrl?: string;
@@ -54,6 +56,7 @@ export interface XenditInvoiceJson {
   amount: number;
   payer_email?: string;
   description?: string;
+  customer?: { given_names?: string; email?: string };
   expiry_date: string;
   invoice_url: string;
   available_banks: unknown[];
@@ -146,9 +149,26 @@ export interface XenditSimulator {
   pay(invoiceId: string, opts?: PayOptions): Promise<SimCallback | undefined>;
   /** Marks the invoice EXPIRED and awaits the callback. Throws unless PENDING. */
   expire(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
+  /**
+   * An invoice made outside the gateway (Xendit dashboard, payment link, the merchant's own
+   * system), with an external id of its own. Throws on an unknown account or a bad amount.
+   */
+  createInvoice(input: OutsideInvoice): SimXenditInvoice;
   /** PAID → SETTLED, with its callback. */
   settle(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
   reset(): void;
+}
+
+export interface OutsideInvoice {
+  /** The account's user id (what the dashboard form sends) or its secret key. */
+  account: string;
+  currency: Currency;
+  amount: number; // minor units
+  description?: string;
+  payerEmail?: string;
+  customerName?: string;
+  items?: SimXenditInvoice['items'];
+  externalId?: string;
 }
 
 const MAX_LOG = 1000;
@@ -175,6 +195,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     pay: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'PAID', opts),
     expire: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'EXPIRED', opts),
     settle: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'SETTLED', opts),
+    createInvoice: (input) => createOutsideInvoice(ctx, input),
     reset: () => {
       ctx.state.accounts.clear();
       ctx.state.invoices.clear();
@@ -183,6 +204,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       ctx.faults.reset();
     },
   };
+  dashboardRoutes(sim.router, sim);
   buildRoutes(sim.router, ctx);
   return sim;
 }
@@ -220,6 +242,30 @@ function registerAccount(state: XenditSimState, a: { secretKey: string; callback
 
 function hexId(): string {
   return randomBytes(12).toString('hex');
+}
+
+function createOutsideInvoice(ctx: Ctx, input: OutsideInvoice): SimXenditInvoice {
+  const account = ctx.state.accounts.get(input.account) ?? [...ctx.state.accounts.values()].find((a) => a.userId === input.account);
+  if (!account) throw new Error(`no Xendit account ${input.account}`);
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw new Error('amount must be greater than 0');
+  const at = ctx.now();
+  const inv: SimXenditInvoice = {
+    id: hexId(),
+    userId: account.userId,
+    externalId: input.externalId ?? `dashboard-${hexId().slice(0, 12)}`,
+    status: 'PENDING',
+    currency: input.currency,
+    amount: input.amount,
+    items: input.items ?? [],
+    ...(input.description ? { description: input.description } : {}),
+    ...(input.payerEmail ? { payerEmail: input.payerEmail } : {}),
+    ...(input.customerName || input.payerEmail ? { customer: { givenNames: input.customerName, email: input.payerEmail } } : {}),
+    created: at,
+    updated: at,
+    expiryDate: new Date(at.getTime() + DEFAULT_DURATION_SECONDS * 1000),
+  };
+  ctx.state.invoices.set(inv.id, inv);
+  return inv;
 }
 
 function requireInvoice(ctx: Ctx, id: string): SimXenditInvoice {
@@ -320,7 +366,7 @@ function createInvoiceRoute(ctx: Ctx, req: Request, res: Response): void {
 
 type NewInvoiceFields = Pick<
   SimXenditInvoice,
-  'externalId' | 'currency' | 'amount' | 'description' | 'payerEmail' | 'items' | 'successRedirectUrl' | 'failureRedirectUrl'
+  'externalId' | 'currency' | 'amount' | 'description' | 'payerEmail' | 'customer' | 'items' | 'successRedirectUrl' | 'failureRedirectUrl'
 >;
 
 function readNewInvoice(body: Record<string, unknown>): { value: NewInvoiceFields; durationSeconds: number } | { error: string; code?: string } {
@@ -346,6 +392,7 @@ function readNewInvoice(body: Record<string, unknown>): { value: NewInvoiceField
     items.push({ name: raw.name, quantity: raw.quantity, price });
   }
   const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const customer = body.customer && typeof body.customer === 'object' ? (body.customer as Record<string, unknown>) : undefined;
   return {
     durationSeconds: duration,
     value: {
@@ -355,6 +402,7 @@ function readNewInvoice(body: Record<string, unknown>): { value: NewInvoiceField
       items,
       description: text(body.description),
       payerEmail: text(body.payer_email),
+      ...(customer ? { customer: { givenNames: text(customer.given_names), email: text(customer.email) } } : {}),
       successRedirectUrl: text(body.success_redirect_url),
       failureRedirectUrl: text(body.failure_redirect_url),
     },
@@ -501,6 +549,7 @@ function invoiceJson(ctx: Ctx, inv: SimXenditInvoice): XenditInvoiceJson {
     amount: wire(inv.amount, inv.currency),
     ...(inv.payerEmail ? { payer_email: inv.payerEmail } : {}),
     ...(inv.description ? { description: inv.description } : {}),
+    ...(inv.customer ? { customer: { given_names: inv.customer.givenNames, email: inv.customer.email } } : {}),
     expiry_date: inv.expiryDate.toISOString(),
     invoice_url: ctx.faults.invoiceUrlOverride ?? `${ctx.checkoutBaseUrl}/checkout/${inv.id}`,
     available_banks: [],

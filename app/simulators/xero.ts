@@ -31,6 +31,7 @@ export interface SimAccount {
 export interface SimLineItem {
   lineItemId: string;
   description: string;
+  accountCode?: string;
   quantity: bigint; // ten-thousandths
   unitAmount: bigint; // ten-thousandths
   lineAmount: bigint; // hundredths
@@ -51,6 +52,12 @@ export interface SimInvoice {
   dueDate: string;
   updatedAt: Date;
   fullyPaidOn?: string;
+}
+
+export interface SimContact {
+  contactId: string;
+  name: string;
+  email?: string;
 }
 
 export interface SimPayment {
@@ -103,7 +110,7 @@ export interface SimOrganisation {
   invoices: Map<string, SimInvoice>;
   payments: Map<string, SimPayment>;
   bankTransactions: Map<string, SimBankTransaction>;
-  contacts: Map<string, { contactId: string; name: string }>; // by lower-case name
+  contacts: Map<string, SimContact>; // by lower-case name (Xero keeps contact names unique)
   idempotency: Map<string, StoredAnswer>;
   usage: Usage;
   nextInvoiceNumber: number;
@@ -176,6 +183,10 @@ export interface XeroSimulator {
   /** The organisation's invoices as the gateway sees them (decimal strings). */
   listInvoices(tenantId?: string): XeroInvoice[];
   paymentsOf(invoiceId: string): SimPayment[];
+  /** Every contact of the organisation. */
+  contactsOf(tenantId?: string): SimContact[];
+  /** Every invoice of the organisation, with its Reference and line account codes. */
+  invoicesOf(tenantId?: string): SimInvoice[];
   /** Spend and receive money transactions, oldest first. */
   bankTransactionsOf(tenantId?: string): SimBankTransaction[];
   /** A bank account's balance in hundredths: payments and receive money in, spend money out. */
@@ -220,6 +231,8 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     recordPayment: (tenantId, invoiceId, amount, accountId, reference = 'Manual payment') =>
       recordPayment(requireOrg(state, tenantId), { invoiceId, amount, accountId, reference }, now()),
     paymentsOf: (invoiceId) => allPayments(state).filter((p) => p.invoiceId === invoiceId),
+    contactsOf: (tenantId) => [...requireOrg(state, tenantId).contacts.values()],
+    invoicesOf: (tenantId) => [...requireOrg(state, tenantId).invoices.values()],
     bankTransactionsOf: (tenantId) => [...requireOrg(state, tenantId).bankTransactions.values()],
     balanceOf: (tenantId, accountId) => balanceOf(requireOrg(state, tenantId), accountId),
     issueRefreshToken: (clientId) => issueRefreshToken(state, clientId, now()),
@@ -284,7 +297,16 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
     router[method](api('/Invoices'), (req, res) => createInvoicesRoute(sim, req, res, now()));
     router[method](api('/Payments'), (req, res) => createPaymentRoute(sim, req, res, now(), log));
   }
+  router.get(api('/Contacts'), (req, res) => {
+    filtered(res, req, [...org(res).contacts.values()].map(contactJson), (r) => envelope(now(), { Contacts: r }));
+  });
+  router.get(api('/Contacts/:id'), (req, res) => {
+    const c = [...org(res).contacts.values()].find((x) => x.contactId === String(req.params.id));
+    if (!c) return notFound(res);
+    res.json(envelope(now(), { Contacts: [contactJson(c)] }));
+  });
   for (const method of ['put', 'post'] as const) {
+    router[method](api('/Contacts'), (req, res) => createContactsRoute(sim, req, res, now()));
     router[method](api('/BankTransactions'), (req, res) => createBankTransactionsRoute(sim, req, res, now()));
   }
   router.get(api('/BankTransactions'), (req, res) => {
@@ -572,7 +594,7 @@ interface InvoiceInput {
   status: SimInvoiceStatus;
   contact: { name: string; email?: string };
   currency: string;
-  lineItems: { description: string; quantity: bigint; unitAmount: bigint }[];
+  lineItems: { description: string; quantity: bigint; unitAmount: bigint; accountCode?: string }[];
   reference: string;
   date: string;
   dueDate: string;
@@ -643,6 +665,7 @@ function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date): SimIn
   const lineItems = input.lineItems.map((li) => ({
     lineItemId: randomUUID(),
     description: li.description,
+    ...(li.accountCode ? { accountCode: li.accountCode } : {}),
     quantity: li.quantity,
     unitAmount: li.unitAmount,
     lineAmount: roundDiv(li.quantity * li.unitAmount, 1_000_000n),
@@ -653,7 +676,7 @@ function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date): SimIn
     invoiceNumber,
     type: input.type,
     status: input.status,
-    contact: { contactId: randomUUID(), name: input.contact.name, email: input.contact.email },
+    contact: { ...contactFor(o, input.contact.name, input.contact.email) },
     currencyCode: input.currency,
     reference: input.reference,
     lineItems,
@@ -709,18 +732,61 @@ function listInvoices(o: SimOrganisation, query: Request['query']): SimInvoice[]
 
 function createInvoicesRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
   const o = org(res);
+  if (replayed(o, req, res, at)) return;
   const items = asArray(req.body, 'Invoices');
   const errors: string[] = [];
   const inputs = items.map((raw) => readInvoiceInput(o, raw, at, errors));
   if (errors.length) return validationError(res, errors, items[0]);
   const created = inputs.map((input) => createInvoice(o, input!, at));
+  const body = envelope(at, { Invoices: created.map((i) => invoiceJson(o, i)) });
+  remember(o, req, at, 200, body);
   if (sim.faults.dropIfArmed(req, res)) return;
-  res.json(envelope(at, { Invoices: created.map((i) => invoiceJson(o, i)) }));
+  res.json(body);
+}
+
+/** A repeated Idempotency-Key gets the stored answer, as Xero does for a few minutes. */
+function replayed(o: SimOrganisation, req: Request, res: Response, at: Date): boolean {
+  const key = req.get('idempotency-key');
+  pruneIdempotency(o, at);
+  const stored = key ? o.idempotency.get(key) : undefined;
+  if (!stored) return false;
+  res.status(stored.status).json(stored.body);
+  return true;
+}
+
+function remember(o: SimOrganisation, req: Request, at: Date, status: number, body: unknown): void {
+  const key = req.get('idempotency-key');
+  if (key) o.idempotency.set(key, { at: at.getTime(), status, body });
+}
+
+// ---------- contacts ----------
+
+function createContactsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  if (replayed(o, req, res, at)) return;
+  const items = asArray(req.body, 'Contacts');
+  if (!items.length) return validationError(res, ['No contacts were supplied']);
+  const names = new Set<string>();
+  for (const raw of items) {
+    const name = typeof raw.Name === 'string' ? raw.Name.trim() : '';
+    if (!name) return validationError(res, ['The contact name must be specified'], raw);
+    if (o.contacts.has(name.toLowerCase()) || names.has(name.toLowerCase())) {
+      return validationError(res, [`The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`], raw);
+    }
+    names.add(name.toLowerCase());
+  }
+  const created = items.map((raw) => contactFor(o, String(raw.Name).trim(), typeof raw.EmailAddress === 'string' && raw.EmailAddress.trim() ? raw.EmailAddress.trim() : undefined));
+  const body = envelope(at, { Contacts: created.map(contactJson) });
+  remember(o, req, at, 200, body);
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.json(body);
 }
 
 function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: Date, errors: string[]): InvoiceInput | undefined {
   const contact = (raw.Contact ?? {}) as Record<string, unknown>;
-  if (typeof contact.Name !== 'string' || !contact.Name.trim()) errors.push('A Contact must be specified for this type of transaction');
+  const known = typeof contact.ContactID === 'string' ? [...o.contacts.values()].find((c) => c.contactId === contact.ContactID) : undefined;
+  if (typeof contact.ContactID === 'string' && !known) errors.push('The contact could not be found');
+  else if (!known && (typeof contact.Name !== 'string' || !contact.Name.trim())) errors.push('A Contact must be specified for this type of transaction');
   const type = raw.Type === 'ACCPAY' ? 'ACCPAY' : 'ACCREC';
   const status = (typeof raw.Status === 'string' ? raw.Status : 'DRAFT') as SimInvoiceStatus;
   if (!['DRAFT', 'SUBMITTED', 'AUTHORISED'].includes(status)) errors.push(`Invalid status for a new invoice: ${status}`);
@@ -728,14 +794,19 @@ function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: 
     const quantity = parseScaled(li.Quantity ?? 1, 4);
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
-    return { description: String(li.Description ?? ''), quantity: quantity ?? 0n, unitAmount: unitAmount ?? 0n };
+    const accountCode = li.AccountCode === undefined ? undefined : String(li.AccountCode);
+    const account = accountCode === undefined ? undefined : o.accounts.find((a) => a.code === accountCode);
+    if (accountCode !== undefined && !account) errors.push(`Account code '${accountCode}' is not a valid code for this document`);
+    else if (account?.type === 'BANK') errors.push(`Account code '${accountCode}' is a bank account and cannot be used on a line item`);
+    if (li.TaxType !== undefined && li.TaxType !== 'NONE') errors.push(`The simulator supports TaxType NONE only, not ${String(li.TaxType)}`);
+    return { description: String(li.Description ?? ''), quantity: quantity ?? 0n, unitAmount: unitAmount ?? 0n, accountCode };
   });
   if (errors.length) return undefined;
   return {
     invoiceNumber: typeof raw.InvoiceNumber === 'string' && raw.InvoiceNumber ? raw.InvoiceNumber : undefined,
     type,
     status,
-    contact: { name: String(contact.Name), email: typeof contact.EmailAddress === 'string' ? contact.EmailAddress : undefined },
+    contact: known ? { name: known.name, email: known.email } : { name: String(contact.Name), email: typeof contact.EmailAddress === 'string' ? contact.EmailAddress : undefined },
     currency: typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency,
     lineItems,
     reference: typeof raw.Reference === 'string' ? raw.Reference : '',
@@ -922,11 +993,12 @@ function validateBankTransaction(
   };
 }
 
-function contactFor(o: SimOrganisation, name: string): { contactId: string; name: string } {
+/** The contact with this name, made on first use (as Xero does for a contact given by Name). */
+function contactFor(o: SimOrganisation, name: string, email?: string): SimContact {
   const key = name.toLowerCase();
   let c = o.contacts.get(key);
   if (!c) {
-    c = { contactId: randomUUID(), name };
+    c = { contactId: randomUUID(), name, ...(email ? { email } : {}) };
     o.contacts.set(key, c);
   }
   return c;
@@ -1073,7 +1145,7 @@ function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string, unknow
     IsDiscounted: false,
     HasAttachments: false,
     HasErrors: false,
-    Contact: contactJson(inv),
+    Contact: contactJson(inv.contact),
     DateString: `${inv.date}T00:00:00`,
     Date: msDate(dayStart(inv.date)),
     DueDateString: `${inv.dueDate}T00:00:00`,
@@ -1088,7 +1160,7 @@ function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string, unknow
       TaxType: 'NONE',
       TaxAmount: 0,
       LineAmount: money(li.lineAmount),
-      AccountCode: '200',
+      AccountCode: li.accountCode ?? '200',
       Tracking: [],
     })),
     SubTotal: money(inv.total),
@@ -1100,11 +1172,12 @@ function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string, unknow
   };
 }
 
-function contactJson(inv: SimInvoice) {
+function contactJson(c: SimContact) {
   return {
-    ContactID: inv.contact.contactId,
-    Name: inv.contact.name,
-    ...(inv.contact.email ? { EmailAddress: inv.contact.email } : {}),
+    ContactID: c.contactId,
+    Name: c.name,
+    ContactStatus: 'ACTIVE',
+    ...(c.email ? { EmailAddress: c.email } : {}),
     Addresses: [],
     Phones: [],
     ContactGroups: [],
@@ -1139,7 +1212,7 @@ function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, unknown>
       Overpayments: [],
       IsDiscounted: false,
       HasErrors: false,
-      Contact: contactJson(inv),
+      Contact: contactJson(inv.contact),
       CurrencyCode: inv.currencyCode,
       LineItems: [],
     },
@@ -1263,7 +1336,7 @@ function renderOrg(o: SimOrganisation): string {
   const invoices = [...o.invoices.values()];
   const invoiceRows = invoices
     .map(
-      (i) => `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
+      (i) => `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.reference)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
         `<td class="num">${escapeHtml(formatScaled(i.total, 2))}</td><td class="num">${escapeHtml(formatScaled(amountDue(i), 2))}</td>` +
         `<td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td></tr>`,
     )
@@ -1295,8 +1368,8 @@ function renderOrg(o: SimOrganisation): string {
 <p class="muted">Short code ${escapeHtml(o.shortCode)} · base currency ${escapeHtml(o.baseCurrency)} · tenant ${escapeHtml(o.tenantId)}</p>
 <h2>Invoices</h2>
 <div class="scroll"><table>
-<thead><tr><th>Number</th><th>Type</th><th>Contact</th><th>Currency</th><th class="num">Total</th><th class="num">Amount due</th><th>Status</th></tr></thead>
-<tbody>${invoiceRows || '<tr><td colspan="7" class="muted">No invoices.</td></tr>'}</tbody>
+<thead><tr><th>Number</th><th>Type</th><th>Contact</th><th>Reference</th><th>Currency</th><th class="num">Total</th><th class="num">Amount due</th><th>Status</th></tr></thead>
+<tbody>${invoiceRows || '<tr><td colspan="8" class="muted">No invoices.</td></tr>'}</tbody>
 </table></div>
 <h2>Payments</h2>
 <div class="scroll"><table>

@@ -14,6 +14,12 @@ export function recordPaymentDedupeKey(merchantId: string, xenditInvoiceId: stri
   return `record-payment:${merchantId}:${xenditInvoiceId}`;
 }
 
+export const RECORD_BACKEND_PAYMENT_JOB = 'record-backend-payment';
+
+export function recordBackendPaymentDedupeKey(merchantId: string, xenditInvoiceId: string): string {
+  return `${RECORD_BACKEND_PAYMENT_JOB}:${merchantId}:${xenditInvoiceId}`;
+}
+
 export function createCallbackStore(db: Db) {
   return {
     /**
@@ -22,7 +28,7 @@ export function createCallbackStore(db: Db) {
      */
     async record(
       event: CallbackEvent,
-      effect: { enqueueRecordPayment: boolean; checkout?: { id: string; from: CheckoutStatus[]; to: CheckoutStatus } },
+      effect: { enqueueRecordPayment: boolean; enqueueBackendPayment?: boolean; checkout?: { id: string; from: CheckoutStatus[]; to: CheckoutStatus } },
       now: Date,
     ): Promise<{ duplicate: boolean }> {
       return db.transaction().execute(async (trx) => {
@@ -47,6 +53,18 @@ export function createCallbackStore(db: Db) {
               merchantId: event.merchantId,
               payload: { merchantId: event.merchantId, xenditInvoiceId: event.xenditInvoiceId },
               dedupeKey: recordPaymentDedupeKey(event.merchantId, event.xenditInvoiceId),
+            },
+            now,
+          );
+        }
+        if (effect.enqueueBackendPayment) {
+          await enqueueJob(
+            trx,
+            {
+              kind: RECORD_BACKEND_PAYMENT_JOB,
+              merchantId: event.merchantId,
+              payload: { merchantId: event.merchantId, xenditInvoiceId: event.xenditInvoiceId },
+              dedupeKey: recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId),
             },
             now,
           );

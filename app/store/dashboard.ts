@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { SyncState } from './schema.js';
 import { int8 } from './int8.js';
-import { recordPaymentDedupeKey } from './callbacks.js';
+import { recordBackendPaymentDedupeKey, recordPaymentDedupeKey } from './callbacks.js';
 import type { Currency } from '../money.js';
 
 export interface PaymentRow {
@@ -130,7 +130,7 @@ export function createDashboardStore(db: Db) {
       const j = await db
         .selectFrom('jobs')
         .select(['state', 'attempts', 'run_at', 'last_error', 'updated_at'])
-        .where('dedupe_key', '=', recordPaymentDedupeKey(p.merchantId, p.xenditInvoiceId))
+        .where('dedupe_key', 'in', [recordPaymentDedupeKey(p.merchantId, p.xenditInvoiceId), recordBackendPaymentDedupeKey(p.merchantId, p.xenditInvoiceId)])
         .executeTakeFirst();
       return {
         checkout: c
@@ -166,7 +166,7 @@ export function createDashboardStore(db: Db) {
             // Counts manual retries; the job uses it for a fresh Xero Idempotency-Key.
             payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
           })
-          .where('dedupe_key', '=', recordPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id))
+          .where('dedupe_key', 'in', [recordPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id), recordBackendPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id)])
           .where('state', '=', 'needs_review')
           .executeTakeFirst();
         if (j.numUpdatedRows === 0n) throw new NothingToRetry();

@@ -12,6 +12,7 @@ import * as m004 from './migrations/004_admin.js';
 import * as m005 from './migrations/005_onboarding.js';
 import * as m003RateLimits from './migrations/003_rate_limits.js';
 import * as m003Reconcile from './migrations/003_reconcile.js';
+import * as m007BackendFlow from './migrations/007_backend_flow.js';
 import * as m006XeroLimits from './migrations/006_xero_limits.js';
 
 export type Db = Kysely<Database>;
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '003_reconcile': m003Reconcile,
   '004_admin': m004,
   '005_onboarding': m005,
+  '007_backend_flow': m007BackendFlow,
   '006_xero_limits': m006XeroLimits,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };

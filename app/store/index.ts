@@ -9,6 +9,7 @@ import { createRateLimitStore } from './rate-limits.js';
 import { createUserStore } from './users.js';
 import { createSessionStore } from './sessions.js';
 import { createDashboardStore } from './dashboard.js';
+import { createBackendSaleStore } from './backend-sales.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -23,6 +24,7 @@ export function createStores(db: Db, box: SecretBox) {
     users: createUserStore(db),
     sessions: createSessionStore(db),
     dashboard: createDashboardStore(db),
+    backendSales: createBackendSaleStore(db),
   };
 }
 

@@ -24,6 +24,8 @@ export interface Merchant {
   /** Revenue account (by code) for payments made outside Xero; null when not chosen. */
   salesAccountCode: string | null;
   feePosting: FeePosting;
+  /** On: paid Xendit invoices this gateway did not create are recorded in Xero (backend flow). */
+  backendFlow: boolean;
   /** Xero's daily call budget for this organisation when smaller than the configured default. */
   xeroDayLimit?: number;
   status: MerchantStatus;
@@ -46,10 +48,15 @@ export interface NewMerchant {
   clearingAccounts?: Record<string, string>;
   feeAccountCode?: string;
   feePosting?: FeePosting;
+  salesAccountCode?: string;
+  backendFlow?: boolean;
 }
 
 /** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */
 export const DEFAULT_FEE_ACCOUNT_CODE = '404';
+
+/** "Sales" in Xero's default charts of accounts (and in the simulator). */
+export const DEFAULT_SALES_ACCOUNT_CODE = '200';
 
 export class ShortCodeTakenError extends Error {}
 
@@ -72,6 +79,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     feeAccountCode: row.fee_account_code,
     salesAccountCode: row.sales_account_code,
     feePosting: row.fee_posting,
+    backendFlow: row.backend_flow,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
     createdAt: row.created_at,
@@ -104,6 +112,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           clearing_account_id: m.clearingAccountId || null,
           fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
           fee_posting: m.feePosting ?? 'bank_transaction',
+          sales_account_code: m.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
+          backend_flow: m.backendFlow ?? false,
           status: complete ? 'active' : 'onboarding',
         })
         .onConflict((oc) => oc.column('short_code').doNothing())

@@ -28,6 +28,7 @@ export interface MerchantsTable {
   fee_account_code: string | null;
   sales_account_code: string | null;
   fee_posting: Generated<FeePosting>;
+  backend_flow: Generated<boolean>;
   xero_day_limit: ColumnType<number | null, number | null | undefined, number | null>;
   status: MerchantStatus;
   created_at: Generated<Date>;
@@ -87,6 +88,16 @@ export interface PaymentsTable {
   amount_recorded: Int8 | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export interface BackendSalesTable {
+  merchant_id: string;
+  xendit_invoice_id: string;
+  xero_contact_id: string | null;
+  xero_invoice_id: string | null;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
 }
 
 export interface JobsTable {
@@ -164,6 +175,7 @@ export interface Database {
   checkouts: CheckoutsTable;
   callback_events: CallbackEventsTable;
   payments: PaymentsTable;
+  backend_sales: BackendSalesTable;
   jobs: JobsTable;
   rate_limits: RateLimitsTable;
   users: UsersTable;

@@ -11,6 +11,7 @@ import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway
 import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
 import type { CrashHook } from './crash-points.js';
+import { RECORD_BACKEND_PAYMENT_JOB } from '../store/callbacks.js';
 
 export interface RecordPaymentDeps {
   stores: Stores;
@@ -60,24 +61,40 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     const mismatch = amountMismatch(checkout, xInvoice);
     if (mismatch) return needsReview(deps, payment, mismatch);
 
-    try {
-      const outcome = await recordOnce(deps, merchant, checkout, payment, retry);
-      crash('after-xero-accepted');
-      await deps.stores.payments.markInXero(payment, { ...outcome, fee: feeToPost(merchant, payment) }, deps.clock());
-      crash('after-store');
-      if (outcome.reviewReason) {
-        deps.logger.warn({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId, reason: outcome.reviewReason }, 'payment partly recorded in Xero');
-        throw new NeedsReview(outcome.reviewReason);
-      }
-      deps.logger.info({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId }, 'payment recorded in Xero');
-    } catch (err) {
-      if (err instanceof NeedsReview) throw err;
-      if (err instanceof Unrecordable) return needsReview(deps, payment, err.message);
-      if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the payment: ${err.message}`);
-      await deps.stores.payments.noteError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
-      throw err;
-    }
+    await recordPaymentInXero(deps, merchant, checkout, payment, retry);
   };
+}
+
+/** The Xero invoice a payment goes on. */
+export interface PaymentTarget {
+  xeroInvoiceId: string;
+  invoiceNumber: string;
+}
+
+/**
+ * Puts `payment` on the Xero invoice exactly once, then marks it recorded and queues its fee in
+ * one transaction. Shared by record-payment (checkouts) and record-backend-payment (invoices the
+ * gateway did not create). Refusals become needs_review; anything else is thrown for a retry.
+ */
+export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Merchant, target: PaymentTarget, payment: Payment, retry = 0): Promise<void> {
+  const crash = deps.crash ?? (() => undefined);
+  try {
+    const outcome = await recordOnce(deps, merchant, target, payment, retry);
+    crash('after-xero-accepted');
+    await deps.stores.payments.markInXero(payment, { ...outcome, fee: feeToPost(merchant, payment) }, deps.clock());
+    crash('after-store');
+    if (outcome.reviewReason) {
+      deps.logger.warn({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId, reason: outcome.reviewReason }, 'payment partly recorded in Xero');
+      throw new NeedsReview(outcome.reviewReason);
+    }
+    deps.logger.info({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId }, 'payment recorded in Xero');
+  } catch (err) {
+    if (err instanceof NeedsReview) throw err;
+    if (err instanceof Unrecordable) return needsReview(deps, payment, err.message);
+    if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the payment: ${err.message}`);
+    await deps.stores.payments.noteError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
+    throw err;
+  }
 }
 
 /** Whether a 'post-fee' job follows the payment. */
@@ -101,7 +118,7 @@ interface Outcome {
  * answer, refusals included, for a repeated key, so a manual retry after the merchant fixed the
  * cause needs a key of its own.
  */
-async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment, retry: number): Promise<Outcome> {
+async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, retry: number): Promise<Outcome> {
   const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
   const existing = await deps.xero.findPaymentsByReference(merchant.xero, checkout.xeroInvoiceId, payment.reference);
   if (existing.length > 0) {
@@ -142,7 +159,7 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
 }
 
 /** Xero takes a payment only into a bank account of the invoice's currency (without a rate we do not have). */
-async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, checkout: Checkout, payment: Payment, invoiceCurrency: string): Promise<void> {
+async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, invoiceCurrency: string): Promise<void> {
   if (invoiceCurrency !== payment.currency) {
     throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is now in ${invoiceCurrency}, Xendit was paid in ${payment.currency}`);
   }
@@ -212,12 +229,12 @@ export function localDate(at: Date, currency: Currency): string {
 }
 
 /**
- * The runner gave up on (or refused) a record-payment job: a payment still 'pending' would wait
+ * The runner gave up on (or refused) a record-payment or record-backend-payment job: a payment still 'pending' would wait
  * forever, hidden from the needs-review list and its Retry button, so it is flagged with the reason.
  */
 export function flagPaymentForReview(deps: Pick<RecordPaymentDeps, 'stores' | 'clock'>) {
   return async (job: Job, reason: string): Promise<void> => {
-    if (job.kind !== 'record-payment') return;
+    if (job.kind !== 'record-payment' && job.kind !== RECORD_BACKEND_PAYMENT_JOB) return;
     const parsed = Payload.safeParse(job.payload);
     if (!parsed.success) return;
     const payment = await deps.stores.payments.byXenditInvoice(parsed.data.merchantId, parsed.data.xenditInvoiceId);

@@ -74,6 +74,36 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal(again.status, 200, 'clicking the link again says already paid');
   });
 
+  it('records a payment started at the simulated Xendit dashboard (backend flow) as invoice + payment + fee', async () => {
+    const home = cheerio.load(await (await get('/')).text());
+    const dashboardUrl = home('#backend-flow a').attr('href')!;
+    const dashboard = cheerio.load(await (await get(dashboardUrl)).text());
+    const form = dashboard('form');
+    const fields = new URLSearchParams();
+    form.find('input, select').each((_, el) => {
+      const name = dashboard(el).attr('name')!;
+      fields.set(name, String(dashboard(el).is('select') ? dashboard(el).find('option').first().attr('value') ?? dashboard(el).find('option').first().text() : dashboard(el).val()));
+    });
+    fields.set('amount', '250000');
+    fields.set('customer_name', 'Sari Wulandari');
+    const created = await fetch(new URL(form.attr('action')!, base), { method: 'POST', body: fields, redirect: 'manual' });
+    assert.equal(created.status, 303);
+    const checkoutUrl = new URL(created.headers.get('location')!, base);
+    const checkout = cheerio.load(await (await get(checkoutUrl.href)).text());
+    const payAction = checkout('form').filter((_, f) => /pay$/.test(checkout(f).attr('action') ?? '')).attr('action')!;
+    assert.equal((await fetch(new URL(payAction, checkoutUrl), { method: 'POST', redirect: 'manual' })).status, 303);
+
+    const xenditId = decodeURIComponent(checkoutUrl.pathname.split('/').at(-1)!);
+    await waitFor('the backend sale and its fee in the Xero simulator', async () => {
+      const text = cheerio.load(await (await get('/_sim/xero/')).text())('body').text();
+      return text.includes(`Xendit fee ${xenditId}`) ? text : undefined;
+    });
+    const text = cheerio.load(await (await get('/_sim/xero/')).text())('body').text();
+    assert.match(text, new RegExp(`ACCREC\\s*Sari Wulandari\\s*Xendit ${xenditId}\\s*IDR\\s*250000\\.00\\s*0\\.00\\s*PAID`));
+    assert.match(text, new RegExp(`250000\\.00 IDR\\s*Xendit ${xenditId}\\s*090 Xendit`));
+    assert.match(text, new RegExp(`Spend money\\s*Xendit\\s*7250\\.00 IDR\\s*Xendit fee ${xenditId}`));
+  });
+
   it('offers the first-run setup link on the home page and in the log, and drops it once used', async () => {
     const home = cheerio.load(await (await get('/')).text());
     const link = home('#setup-link a').attr('href')!;

@@ -124,6 +124,18 @@ for (const engine of ENGINES) {
       assert.match(bad.err, /--fee-posting must be bank_transaction or off/);
     });
 
+    it('stores the backend flow switch (default off) and the sales account (default 200 Sales)', async () => {
+      const on = JSON.parse((await cli(...addArgs(['--short-code', '!CLB1', '--backend-flow', '--sales-account-code', '4000', '--json']))).out);
+      const off = JSON.parse((await cli(...addArgs(['--short-code', '!CLB2', '--json']))).out);
+      const rows = JSON.parse((await cli('merchants', 'list', '--json')).out) as { id: string; backendFlow: boolean; salesAccountCode: string }[];
+      const pick = (id: string) => rows.find((m) => m.id === id)!;
+      assert.deepEqual([pick(on.id).backendFlow, pick(on.id).salesAccountCode], [true, '4000']);
+      assert.deepEqual([pick(off.id).backendFlow, pick(off.id).salesAccountCode], [false, '200']);
+      const bad = await cli(...addArgs(['--short-code', '!CLB3', '--sales-account-code', ' ']));
+      assert.equal(bad.code, 64);
+      assert.match(bad.err, /--sales-account-code must not be empty/);
+    });
+
     it('prints the reconciliation report as CSV, exiting 1 while a row is flagged', async () => {
       const sims = await getSims();
       const org = [...sims.xero.state.orgs.values()].find((o) => o.clientId === 'cli-client')!;

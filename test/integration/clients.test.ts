@@ -485,6 +485,9 @@ describe('gateway clients against the simulators', function () {
         currency: 'PHP',
         amount: 245050,
         invoiceUrl: `${s.xenditUrl}/checkout/${inv.id}`,
+        description: 'INV-0042 for Maria',
+        payerEmail: 'maria@example.ph',
+        items: [{ name: 'Barako beans', quantity: 2, price: 122525 }],
       });
       const stored = s.xendit.getInvoice(inv.id)!;
       assert.equal(stored.amount, 245050);

@@ -1,0 +1,53 @@
+import type { Db } from './db.js';
+
+/** What the backend flow has created in Xero so far for one Xendit invoice. */
+export interface BackendSale {
+  merchantId: string;
+  xenditInvoiceId: string;
+  xeroContactId: string | null;
+  xeroInvoiceId: string | null;
+  lastError: string | null;
+}
+
+export function createBackendSaleStore(db: Db) {
+  const get = async (merchantId: string, xenditInvoiceId: string): Promise<BackendSale | null> => {
+    const r = await db
+      .selectFrom('backend_sales')
+      .selectAll()
+      .where('merchant_id', '=', merchantId)
+      .where('xendit_invoice_id', '=', xenditInvoiceId)
+      .executeTakeFirst();
+    return r
+      ? { merchantId: r.merchant_id, xenditInvoiceId: r.xendit_invoice_id, xeroContactId: r.xero_contact_id, xeroInvoiceId: r.xero_invoice_id, lastError: r.last_error }
+      : null;
+  };
+  const update = (merchantId: string, xenditInvoiceId: string) => db.updateTable('backend_sales').where('merchant_id', '=', merchantId).where('xendit_invoice_id', '=', xenditInvoiceId);
+
+  return {
+    get,
+
+    /** One row per Xendit invoice: the first writer wins and everyone gets that row back. */
+    async getOrCreate(merchantId: string, xenditInvoiceId: string, now: Date): Promise<BackendSale> {
+      await db
+        .insertInto('backend_sales')
+        .values({ merchant_id: merchantId, xendit_invoice_id: xenditInvoiceId, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['merchant_id', 'xendit_invoice_id']).doNothing())
+        .execute();
+      return (await get(merchantId, xenditInvoiceId))!;
+    },
+
+    async setContact(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, xeroContactId: string, now: Date): Promise<void> {
+      await update(sale.merchantId, sale.xenditInvoiceId).set({ xero_contact_id: xeroContactId, updated_at: now }).execute();
+    },
+
+    async setInvoice(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, xeroInvoiceId: string, now: Date): Promise<void> {
+      await update(sale.merchantId, sale.xenditInvoiceId).set({ xero_invoice_id: xeroInvoiceId, last_error: null, updated_at: now }).execute();
+    },
+
+    async noteError(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, error: string, now: Date): Promise<void> {
+      await update(sale.merchantId, sale.xenditInvoiceId).set({ last_error: error, updated_at: now }).execute();
+    },
+  };
+}
+
+export type BackendSaleStore = ReturnType<typeof createBackendSaleStore>;

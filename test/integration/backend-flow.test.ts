@@ -1,0 +1,305 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { enqueueJob } from '../../app/store/jobs.js';
+import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/store/callbacks.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+import { FEE_CONTACT_NAME } from '../../app/sync/post-fee.js';
+import type { OutsideInvoice } from '../../app/simulators/xendit.js';
+
+const API = '/api.xro/2.0';
+
+describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
+  });
+  afterEach(() => h.close());
+
+  /** An invoice made at the Xendit dashboard and paid; the simulator sends the PAID callback to the gateway. */
+  async function paidOutside(input: Partial<OutsideInvoice> = {}) {
+    const x = h.sims.xendit.createInvoice({
+      account: h.merchant.xenditSecretKey,
+      currency: 'IDR',
+      amount: 250_000,
+      description: 'Catering order',
+      payerEmail: 'sari@example.co.id',
+      customerName: 'Sari Wulandari',
+      ...input,
+    });
+    const cb = await h.sims.xendit.pay(x.id);
+    assert.equal(cb?.responseStatus, 200, cb?.responseBody);
+    return x;
+  }
+
+  /** The customers: Spend Money transactions for fees have their own contact, 'Xendit'. */
+  const contacts = () => h.sims.xero.contactsOf(h.tenantId).filter((c) => c.name !== FEE_CONTACT_NAME);
+  const invoices = (xenditId: string) => h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${xenditId}`);
+  const xeroPayments = (xenditId: string) => invoices(xenditId).flatMap((i) => h.sims.xero.paymentsOf(i.invoiceId)).filter((p) => p.status === 'AUTHORISED');
+  const feeTxns = (xenditId: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit fee ${xenditId}` && t.status === 'AUTHORISED');
+  const jobs = async () => (await h.stores.jobs.list()).map((j) => `${j.kind}:${j.state}`).sort();
+  const balance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
+
+  /** Xero honours an Idempotency-Key for minutes only: after a real crash the retry comes later. */
+  const forgetIdempotencyKeys = () => h.sims.xero.state.orgs.get(h.tenantId)!.idempotency.clear();
+
+  function assertOneOfEach(xenditId: string) {
+    assert.equal(contacts().length, 1, 'one contact');
+    assert.equal(invoices(xenditId).length, 1, 'one invoice');
+    assert.equal(invoices(xenditId)[0].status, 'PAID');
+    assert.equal(xeroPayments(xenditId).length, 1, 'one payment');
+    assert.equal(feeTxns(xenditId).length, 1, 'one fee');
+  }
+
+  it('records contact, AUTHORISED invoice (now PAID), payment into the clearing account and fee', async () => {
+    const x = await paidOutside();
+    await h.worker.drain();
+
+    const [c] = contacts();
+    assert.deepEqual([c.name, c.email], ['Sari Wulandari', 'sari@example.co.id']);
+    const [inv, ...more] = invoices(x.id);
+    assert.equal(more.length, 0);
+    assert.equal(inv.type, 'ACCREC');
+    assert.equal(inv.status, 'PAID');
+    assert.equal(inv.contact.contactId, c.contactId);
+    assert.equal(inv.currencyCode, 'IDR');
+    assert.equal(inv.total, 25_000_000n, '250 000 IDR exactly');
+    assert.deepEqual(inv.lineItems.map((li) => [li.description, li.accountCode, li.lineAmount]), [['Catering order', '200', 25_000_000n]]);
+
+    const [p] = xeroPayments(x.id);
+    assert.equal(p.accountId, h.clearingAccountId);
+    assert.equal(p.amount, 25_000_000n);
+    assert.equal(p.reference, `Xendit ${x.id}`);
+    const [fee] = feeTxns(x.id);
+    const feeMinor = h.sims.xendit.getInvoice(x.id)!.feesPaidAmount!;
+    assert.equal(fee.total, BigInt(feeMinor) * 100n);
+    assert.equal(balance(), 25_000_000n - BigInt(feeMinor) * 100n, 'clearing account at what Xendit settles');
+
+    const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(row?.checkoutId, null);
+    assert.equal(row?.xeroInvoiceId, inv.invoiceId);
+    assert.equal(row?.xeroPaymentId, p.paymentId);
+    assert.equal(row?.syncState, 'recorded');
+    assert.equal(row?.feeState, 'posted');
+    assert.equal(row?.amount, 250_000);
+    const sale = await h.stores.backendSales.get(h.merchant.id, x.id);
+    assert.deepEqual([sale?.xeroContactId, sale?.xeroInvoiceId, sale?.lastError], [c.contactId, inv.invoiceId, null]);
+    assert.deepEqual(await jobs(), ['post-fee:done', 'record-backend-payment:done']);
+  });
+
+  it('leaves the clearing account reconciled in the report', async () => {
+    const x = await paidOutside();
+    await h.worker.drain();
+    const day = (offset: number) => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10);
+    const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    assert.deepEqual(r.rows.map((row) => [row.xenditInvoiceId, row.status]), [[x.id, 'matched']]);
+    assert.equal(r.reconciled, true);
+  });
+
+  it("uses Xendit's items when they add up to the amount, on the merchant's sales account", async () => {
+    await h.stores.db.updateTable('merchants').set({ sales_account_code: '610' }).where('id', '=', h.merchant.id).execute();
+    const x = await paidOutside({ amount: 170_000, items: [{ name: 'Nasi box', quantity: 3, price: 50_000 }, { name: 'Es teh', quantity: 4, price: 5_000 }] });
+    await h.worker.drain();
+    const [inv] = invoices(x.id);
+    assert.deepEqual(
+      inv.lineItems.map((li) => [li.description, li.quantity, li.unitAmount, li.accountCode, li.lineAmount]),
+      [
+        ['Nasi box', 30_000n, 500_000_000n, '610', 15_000_000n],
+        ['Es teh', 40_000n, 50_000_000n, '610', 2_000_000n],
+      ],
+    );
+    assert.equal(inv.status, 'PAID');
+  });
+
+  it('falls back to one line with the description when the items do not add up, and to "Xendit customer" without payer details', async () => {
+    const x = await paidOutside({ amount: 99_000, items: [{ name: 'Kue', quantity: 1, price: 50_000 }], payerEmail: undefined, customerName: undefined, description: 'Pesanan 17' });
+    await h.worker.drain();
+    const [inv] = invoices(x.id);
+    assert.deepEqual(inv.lineItems.map((li) => [li.description, li.lineAmount]), [['Pesanan 17', 9_900_000n]]);
+    assert.equal(inv.contact.name, 'Xendit customer');
+    assert.equal(inv.status, 'PAID');
+  });
+
+  it('reuses an existing contact found by e-mail (case-insensitive)', async () => {
+    h.addInvoice({ contact: { name: 'Budi', email: 'budi@example.co.id' } });
+    const [budi] = contacts();
+    const x = await paidOutside({ payerEmail: 'BUDI@example.co.id', customerName: 'Budi Santoso' });
+    await h.worker.drain();
+    assert.equal(contacts().length, 1, 'no new contact');
+    assert.equal(invoices(x.id)[0].contact.contactId, budi.contactId);
+    assert.equal(invoices(x.id)[0].status, 'PAID');
+  });
+
+  it('reuses an existing contact found by name when the e-mail is unknown', async () => {
+    h.addInvoice({ contact: { name: 'Sari Wulandari' } });
+    const x = await paidOutside();
+    await h.worker.drain();
+    assert.equal(contacts().length, 1);
+    assert.equal(invoices(x.id)[0].contact.name, 'Sari Wulandari');
+  });
+
+  it('with the switch off, ignores the callback with zero writes (Xendit dashboard test callback)', async () => {
+    await h.stores.db.updateTable('merchants').set({ backend_flow: false }).where('id', '=', h.merchant.id).execute();
+    const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000 });
+    const cb = await h.sims.xendit.pay(x.id);
+    assert.equal(cb?.responseStatus, 200);
+    assert.deepEqual(JSON.parse(cb!.responseBody!), { received: true, ignored: 'unknown invoice' });
+    assert.equal((await h.count('callback_events')) + (await h.count('jobs')) + (await h.count('payments')), 0);
+    assert.equal(await h.worker.drain(), 0);
+    assert.equal(contacts().length, 0);
+    assert.equal(h.sims.xero.invoicesOf(h.tenantId).length, 0);
+  });
+
+  it("with the switch on, a dashboard test callback (an id Xendit does not have) ends in needs_review, nothing in Xero", async () => {
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: '579c8d61f23fa4ca35e52da4', external_id: 'invoice_123124123', status: 'PAID', amount: 50000 })
+      .expect(200);
+    await h.worker.drain();
+    const [job] = await h.stores.jobs.list();
+    assert.deepEqual([job.kind, job.state, job.lastError], [RECORD_BACKEND_PAYMENT_JOB, 'needs_review', 'Xendit has no invoice 579c8d61f23fa4ca35e52da4']);
+    assert.equal(contacts().length + h.sims.xero.invoicesOf(h.tenantId).length, 0);
+  });
+
+  it('ignores an unknown EXPIRED callback even with the switch on', async () => {
+    const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000 });
+    const cb = await h.sims.xendit.expire(x.id);
+    assert.deepEqual(JSON.parse(cb!.responseBody!), { received: true, ignored: 'unknown invoice' });
+    assert.equal((await h.count('callback_events')) + (await h.count('jobs')), 0);
+  });
+
+  it('records one of each for duplicate PAID and SETTLED callbacks', async () => {
+    const x = await paidOutside();
+    const again = { id: x.id, external_id: x.externalId, status: 'PAID' };
+    for (const body of [again, again, { ...again, status: 'SETTLED' }]) {
+      await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send(body).expect(200);
+    }
+    assert.equal(await h.count('jobs'), 1, 'one job per merchant + Xendit invoice');
+    await h.worker.drain();
+    assertOneOfEach(x.id);
+  });
+
+  it('never trusts the callback body: a PAID callback for an invoice Xendit still has PENDING writes nothing to Xero', async () => {
+    const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000 });
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: x.id, external_id: x.externalId, status: 'PAID', amount: 1 })
+      .expect(200);
+    await h.worker.drain();
+    assert.deepEqual(await jobs(), ['record-backend-payment:queued'], 'retried later');
+    assert.equal(contacts().length + h.sims.xero.invoicesOf(h.tenantId).length, 0);
+    assert.equal(await h.count('payments'), 0);
+  });
+
+  for (const step of ['Contacts', 'Invoices', 'Payments', 'BankTransactions']) {
+    it(`creates exactly one of each when Xero saved the ${step} write but the answer was lost`, async () => {
+      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path: `${API}/${step}` });
+      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'POST', path: `${API}/${step}` });
+      const x = await paidOutside();
+      await h.worker.drain();
+      assert.equal(h.sims.xero.faults.armed, 1, 'one of the two armed drops was used');
+      assert.notDeepEqual(await jobs(), ['post-fee:done', 'record-backend-payment:done'], 'the lost answer made a job retry');
+      h.sims.xero.faults.reset();
+      forgetIdempotencyKeys();
+      for (let i = 0; i < 3; i++) {
+        h.clock.advance(3600_000);
+        await h.worker.drain();
+      }
+      assertOneOfEach(x.id);
+      assert.deepEqual(await jobs(), ['post-fee:done', 'record-backend-payment:done']);
+      const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+      assert.deepEqual([row?.syncState, row?.feeState], ['recorded', 'posted']);
+    });
+  }
+
+  it('creates nothing more when the whole job runs again after it finished', async () => {
+    const x = await paidOutside();
+    await h.worker.drain();
+    forgetIdempotencyKeys();
+    await enqueueJob(h.stores.db, { kind: RECORD_BACKEND_PAYMENT_JOB, merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } }, h.clock());
+    assert.equal(await h.worker.drain(), 1);
+    assertOneOfEach(x.id);
+  });
+
+  it('finds the Xero records by reference when our stored ids were lost (crash before each store)', async () => {
+    const x = await paidOutside();
+    await h.worker.drain();
+    // As if the process died after each Xero write and before saving its id: only Xero knows.
+    await h.stores.db.deleteFrom('payments').execute();
+    await h.stores.db.deleteFrom('backend_sales').execute();
+    forgetIdempotencyKeys();
+    await enqueueJob(h.stores.db, { kind: RECORD_BACKEND_PAYMENT_JOB, merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } }, h.clock());
+    await h.worker.drain();
+    assertOneOfEach(x.id);
+    const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(row?.xeroPaymentId, xeroPayments(x.id)[0].paymentId, 'the existing payment was found and stored');
+    assert.equal(row?.xeroFeeTxnId, feeTxns(x.id)[0].bankTransactionId);
+  });
+
+  it('retries while Xero answers 503, then records once', async () => {
+    h.sims.xero.faults.failNext(2, 503, { path: `${API}/Invoices` });
+    const x = await paidOutside();
+    await h.worker.drain();
+    assert.deepEqual(await jobs(), ['record-backend-payment:queued']);
+    assert.match((await h.stores.backendSales.get(h.merchant.id, x.id))?.lastError ?? '', /503/);
+    for (let i = 0; i < 3; i++) {
+      h.clock.advance(3600_000);
+      await h.worker.drain();
+    }
+    assertOneOfEach(x.id);
+    assert.equal((await h.stores.backendSales.get(h.merchant.id, x.id))?.lastError, null);
+  });
+
+  it('flags the payment for review when the job gives up (Xero down for days at the payment step)', async () => {
+    h.sims.xero.faults.failNext(100, 503, { path: `${API}/Payments` });
+    const x = await paidOutside();
+    for (let i = 0; i < 20; i++) {
+      await h.worker.drain();
+      h.clock.advance(9 * 3600_000);
+    }
+    const [job] = await h.stores.jobs.list();
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /^gave up after \d+ attempts: .*503/);
+    const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(row?.syncState, 'needs_review', 'visible in the needs-review list with its Retry button');
+    assert.equal(invoices(x.id).length, 1, 'the sale itself is in Xero');
+    assert.equal(xeroPayments(x.id).length, 0);
+  });
+
+  it('puts a sale Xero refuses (400) in needs_review without a retry loop', async () => {
+    await h.stores.db.updateTable('merchants').set({ sales_account_code: '999' }).where('id', '=', h.merchant.id).execute();
+    const x = await paidOutside();
+    await h.worker.drain();
+    const [job] = await h.stores.jobs.list();
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /Xero refused the sale .*Account code '999' is not a valid code/);
+    assert.match((await h.stores.backendSales.get(h.merchant.id, x.id))?.lastError ?? '', /Account code '999'/);
+    h.clock.advance(24 * 3600_000);
+    assert.equal(await h.worker.drain(), 0, 'no retry loop');
+    assert.equal(invoices(x.id).length, 0);
+    assert.equal(await h.count('payments'), 0);
+  });
+
+  it('puts the payment in needs_review when the clearing account is in another currency', async () => {
+    const x = await paidOutside({ currency: 'PHP', amount: 150_000 });
+    await h.stores.db.deleteFrom('clearing_accounts').execute();
+    await h.worker.drain();
+    const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(row?.syncState, 'needs_review');
+    assert.match(row?.lastError ?? '', /currency mismatch/);
+    assert.equal(xeroPayments(x.id).length, 0);
+
+    // The operator configures a PHP clearing account and presses Retry in the dashboard.
+    await h.stores.merchants.setClearingAccount(h.merchant.id, 'PHP', h.clearingPhpAccountId);
+    assert.equal(await h.stores.dashboard.requeueRecordPayment(row!.id, h.clock()), true);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+    assert.equal(xeroPayments(x.id).length, 1);
+    assert.equal(invoices(x.id).length, 1, 'the sale was not made twice');
+    assert.equal(xeroPayments(x.id)[0].accountId, h.clearingPhpAccountId);
+  });
+});
