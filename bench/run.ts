@@ -6,7 +6,6 @@
  * as a ratio against a reference measured in the same run. Bounded: stops by itself in a few minutes.
  */
 import os from 'node:os';
-import pg from 'pg';
 import { startSims, startStack, type Engine, type Latency } from './stack.js';
 import { benchFirstClicks, benchRepeatClicks, countUpstreamCalls, type PayRow } from './pay.js';
 import { benchCallbacks, type CallbackResult } from './callbacks.js';
@@ -15,7 +14,7 @@ import { benchDrain, type DrainResult } from './drain.js';
 import { benchStartup, type StartupResult } from './startup.js';
 import { peakRss, rssMonitor } from './memory.js';
 import { mb, ms, ratio } from './stats.js';
-import { ADMIN_URL } from '../test/helpers/db.js';
+import { ADMIN_URL, checkPostgres } from '../test/helpers/db.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -50,16 +49,6 @@ const log = (line = '') => console.log(line);
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 const lpad = (s: string | number, n: number) => String(s).padStart(n);
 
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -75,7 +64,7 @@ async function main(): Promise<void> {
   const results: EngineResult[] = [];
   try {
     for (const engine of engines) {
-      if (engine === 'postgres' && !(await postgresReachable())) {
+      if (engine === 'postgres' && !(await checkPostgres())) {
         log(`PostgreSQL unreachable at ${ADMIN_URL}: skipping the postgres runs`);
         continue;
       }
@@ -112,7 +101,7 @@ async function main(): Promise<void> {
   }
   memory.phase('startup');
   log(`npm start (demo) to first 200…`);
-  const startup = await benchStartup(engines.includes('postgres') && (await postgresReachable()));
+  const startup = await benchStartup(engines.includes('postgres') && (await checkPostgres()));
   const peaks = memory.peaks();
   memory.stop();
 

@@ -535,10 +535,7 @@ function addAccount(o: SimOrganisation, a: { code: string; name: string; type: S
 /** PUT /Accounts: one account per request, like Xero; this simulator creates BANK accounts only. */
 function createAccountRoute(req: Request, res: Response, at: Date): void {
   const o = org(res);
-  const key = req.get('idempotency-key');
-  pruneIdempotency(o, at);
-  const stored = key ? o.idempotency.get(key) : undefined;
-  if (stored) return void res.status(stored.status).json(stored.body);
+  if (replayed(o, req, res, at)) return;
   const raw = asArray(req.body, 'Accounts')[0] ?? {};
   const name = typeof raw.Name === 'string' ? raw.Name.trim() : '';
   const code = typeof raw.Code === 'string' ? raw.Code.trim() : '';
@@ -558,7 +555,7 @@ function createAccountRoute(req: Request, res: Response, at: Date): void {
         account.bankAccountNumber = number;
         return { status: 200, body: envelope(at, { Accounts: [accountJson(account, o)] }) };
       })();
-  if (key) o.idempotency.set(key, { at: at.getTime(), ...answer });
+  remember(o, req, at, answer.status, answer.body);
   res.status(answer.status).json(answer.body);
 }
 
@@ -819,15 +816,9 @@ function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: 
 
 function createPaymentRoute(sim: XeroSimulator, req: Request, res: Response, at: Date, log?: Logger): void {
   const o = org(res);
-  const key = req.get('idempotency-key');
-  pruneIdempotency(o, at);
-  const stored = key ? o.idempotency.get(key) : undefined;
-  if (stored) {
-    res.status(stored.status).json(stored.body);
-    return;
-  }
+  if (replayed(o, req, res, at)) return;
   const answer = createPayments(o, asArray(req.body, 'Payments'), at);
-  if (key) o.idempotency.set(key, { at: at.getTime(), ...answer });
+  remember(o, req, at, answer.status, answer.body);
   log?.debug({ tenantId: o.tenantId, status: answer.status }, 'xero sim: payment request');
   if (sim.faults.dropIfArmed(req, res)) return;
   res.status(answer.status).json(answer.body);
@@ -917,15 +908,9 @@ function savePayment(o: SimOrganisation, p: { inv: SimInvoice; account: SimAccou
 
 function createBankTransactionsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
   const o = org(res);
-  const key = req.get('idempotency-key');
-  pruneIdempotency(o, at);
-  const stored = key ? o.idempotency.get(key) : undefined;
-  if (stored) {
-    res.status(stored.status).json(stored.body);
-    return;
-  }
+  if (replayed(o, req, res, at)) return;
   const answer = createBankTransactions(o, asArray(req.body, 'BankTransactions'), at);
-  if (key) o.idempotency.set(key, { at: at.getTime(), ...answer });
+  remember(o, req, at, answer.status, answer.body);
   if (sim.faults.dropIfArmed(req, res)) return;
   res.status(answer.status).json(answer.body);
 }

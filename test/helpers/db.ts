@@ -10,7 +10,7 @@ export const ENGINES: Engine[] = ['embedded', 'postgres'];
 let counter = 0;
 let pgReachable: Promise<boolean> | undefined;
 
-function checkPostgres(): Promise<boolean> {
+export function checkPostgres(): Promise<boolean> {
   pgReachable ??= (async () => {
     const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
     try {

@@ -10,6 +10,7 @@ import { CRASH_POINTS } from '../../app/sync/crash-points.js';
  * worker takes the job over once its lease expires. Exactly one Xero payment, recorded, every time.
  */
 describe('record-payment survives SIGKILL at each crash point [postgres]', function () {
+  this.timeout(120_000); // spawns worker processes (~2-3 s each to start): slow on a loaded 2-core CI
   before(async function () {
     await requirePostgres(this, 'crash points');
   });

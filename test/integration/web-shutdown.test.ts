@@ -5,6 +5,7 @@ import { freePort, spawnTs, waitFor } from '../helpers/spawn.js';
 import { processDatabase, type ProcessDb } from '../helpers/worker-process.js';
 
 describe('web process: graceful shutdown [postgres]', function () {
+  this.timeout(120_000); // spawns worker processes (~2-3 s each to start): slow on a loaded 2-core CI
   let pdb: ProcessDb | undefined;
   before(async function () {
     await requirePostgres(this, 'web shutdown');

@@ -6,6 +6,7 @@ import { processDatabase, seedPaidCheckout, type ProcessDb } from '../helpers/wo
 
 for (const engine of ENGINES) {
   describe(`worker process: graceful shutdown [${engine}]`, function () {
+    this.timeout(120_000); // spawns worker processes: slow on a loaded 2-core CI
     let pdb: ProcessDb | undefined;
     before(async function () {
       if (engine === 'postgres') await requirePostgres(this, 'worker shutdown');
