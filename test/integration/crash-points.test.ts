@@ -23,7 +23,7 @@ describe('record-payment survives SIGKILL at each crash point [postgres]', funct
 
   // The four scenarios run side by side (own database, own merchant each): process start-up dominates.
   it(`killed at ${CRASH_POINTS.join(', ')}: each restarted worker records exactly one Xero payment`, async () => {
-    const sims = await getSims();
+    await getSims();
     resetSims();
     await Promise.all(CRASH_POINTS.map((point) => scenario(point)));
   });
