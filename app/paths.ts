@@ -20,9 +20,13 @@ export const paths = {
   adminMerchantXendit: '/admin/merchants/:merchantId/xendit',
   adminMerchantAccounts: '/admin/merchants/:merchantId/accounts',
   adminMerchantXenditBank: '/admin/merchants/:merchantId/accounts/xendit-bank',
+  adminXeroConnect: '/admin/xero/connect',
+  adminXeroCallback: '/admin/xero/callback',
+  adminXeroOrganisation: '/admin/xero/organisation',
+  adminMerchantXeroDisconnect: '/admin/merchants/:merchantId/xero/disconnect',
 } as const;
 
-type MerchantPage = 'adminMerchant' | 'adminMerchantXendit' | 'adminMerchantAccounts' | 'adminMerchantXenditBank';
+type MerchantPage = 'adminMerchant' | 'adminMerchantXendit' | 'adminMerchantAccounts' | 'adminMerchantXenditBank' | 'adminMerchantXeroDisconnect';
 
 /** An onboarding page of one merchant. */
 export function adminMerchantPath(merchantId: string, page: MerchantPage = 'adminMerchant'): string {

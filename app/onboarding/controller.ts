@@ -6,14 +6,17 @@ import { translator } from '../i18n.js';
 import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths } from '../paths.js';
 import { currentSession, sessions, type AdminSession } from './session.js';
 import * as service from './service.js';
-import type { XenditGateway, XeroGateway } from '../clients/types.js';
+import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
 import { merchantRoutes } from './merchant-controller.js';
+import { xeroOAuthRoutes } from './xero-oauth-controller.js';
 import { FormInvalid, type OnboardingDeps } from './service.js';
 
 export interface AdminDeps extends OnboardingDeps {
   production: boolean;
   xero: XeroGateway;
   xendit: XenditGateway;
+  /** "Connect to Xero" (OAuth 2.0); undefined when the gateway has no Xero app configured. */
+  xeroOAuth?: XeroOAuth;
 }
 
 const email = z.string().trim().toLowerCase().pipe(z.email({ error: 'Enter a valid e-mail address.' })).pipe(z.string().max(254));
@@ -85,6 +88,7 @@ export function adminRouter(deps: AdminDeps): Router {
 
   router.use(paths.admin, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), sess.load, (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
+    res.locals.xeroOAuthEnabled = Boolean(deps.xeroOAuth);
     next();
   });
 
@@ -187,5 +191,6 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   merchantRoutes(router, deps, sess, requireUser);
+  xeroOAuthRoutes(router, deps, sess, requireUser);
   return router;
 }
