@@ -76,6 +76,8 @@ export function oauthRoutes(router: Router, host: SimOAuthHost, now: () => Date)
   router.get('/.well-known/openid-configuration/jwks', (_req, res) => {
     res.json({ keys: [{ ...signingKey.publicKey.export({ format: 'jwk' }), kid: signingKey.kid, alg: 'RS256', use: 'sig' }] });
   });
+  // Browsers ask the login page's origin for one (the tests mount the simulator at the root).
+  router.get('/favicon.ico', (_req, res) => void res.status(204).end());
   router.get(SIM_AUTHORIZE_PATH, (req, res) => consentPage(req, res, host, query(req.query)));
   router.post(SIM_AUTHORIZE_PATH, form, (req, res) => decide(req, res, host, now()));
   router.post('/connect/revocation', form, (req, res) => revoke(req, res, host));

@@ -44,7 +44,9 @@ export async function createOAuthHarness(db: Db): Promise<OAuthHarness> {
   const xeroOAuth = createXeroOAuth({ ...oauthConfig, loginUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, apiUrl: sims.xeroUrl, timeoutMs: SIM_CLIENT_TIMEOUT_MS, now: h.clock });
   const deps = { ...h.deps, xero: oauthClient, xeroOAuth };
   const logger = pino({ level: 'silent' });
-  return { ...h, deps, app: createApp(deps), oauthClient, worker: createWorker({ stores: h.stores, xero: oauthClient, xendit: h.sims.xenditClient, clock: h.clock, logger }) };
+  const app = createApp(deps);
+  h.serve(app);
+  return { ...h, deps, app, oauthClient, worker: createWorker({ stores: h.stores, xero: oauthClient, xendit: h.sims.xenditClient, clock: h.clock, logger }) };
 }
 
 /** Posts "Connect to Xero" from an admin page; returns the consent URL at the simulator. */
