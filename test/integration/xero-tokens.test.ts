@@ -6,7 +6,7 @@ import { describeEachDatabase, createPostgresDatabase, requirePostgres } from '.
 import { addUser, clearAdminTables, signedIn, type Agent } from '../helpers/admin.js';
 import { box } from '../helpers/harness.js';
 import { APP, connectThroughXero, createOAuthHarness, oauthXeroClient, type OAuthHarness } from '../helpers/xero-oauth.js';
-import { adminMerchantPath, callbackPathFor } from '../../app/paths.js';
+import { adminMerchantPath, callbackPathFor, paths } from '../../app/paths.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores } from '../../app/store/index.js';
 import type { Merchant } from '../../app/store/merchants.js';
@@ -104,6 +104,8 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
       // The admin shows it.
       const page = cheerio.load((await ops.get(adminMerchantPath(m.id)).expect(200)).text);
       assert.match(page('[data-xero=disconnected]').text(), /Xero disconnected — reconnect/);
+      const list = cheerio.load((await ops.get(paths.adminMerchantNew).expect(200)).text);
+      assert.equal(list(`a[href="${adminMerchantPath(m.id)}"]:contains("Xero disconnected — reconnect")`).length, 1, 'the merchants list says so too');
 
       // Reconnect (OAuth again) → the job runs now and the payment is recorded exactly once.
       h.sims.xero.state.oauth.refuseRefresh = false;
