@@ -53,6 +53,19 @@ export function createApp(deps: AppDeps): express.Express {
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // The state (our redirect to Xero's login) and the authorisation code (Xero's answer) are
+      // credentials of a sort: their query strings are never logged.
+      serializers: {
+        req: (r: { url?: string; query?: unknown }) => {
+          if (r.url?.startsWith(paths.adminXeroCallback)) Object.assign(r, { url: paths.adminXeroCallback, query: {} });
+          return r;
+        },
+        res: (r: { headers?: Record<string, unknown> }) => {
+          const location = r.headers?.location;
+          if (typeof location === 'string' && location.startsWith(new URL(deps.config.xero.loginUrl).origin)) r.headers = { ...r.headers, location: location.split('?')[0] };
+          return r;
+        },
+      },
     }),
   );
   app.use(

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { sql } from 'kysely';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../app/bootstrap.js';
+import { createApp } from '../../app/server.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { addUser, clearAdminTables, signedIn, type Agent } from '../helpers/admin.js';
 import { APP, consent, connectThroughXero, createOAuthHarness, startConnect, type OAuthHarness } from '../helpers/xero-oauth.js';
@@ -51,6 +54,25 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     assert.ok(!row.token_set_enc.includes(tokens.accessToken) && !row.token_set_enc.includes(tokens.refreshToken), 'sealed at rest');
     // The stored connection works: the gateway reads the organisation with it.
     assert.equal((await h.oauthClient.getOrganisation(m.xero)).shortCode, '!WS1');
+  });
+
+  it('logs neither the authorisation code nor the state nor any token', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ logLevel: 'debug' }, new Writable({ write: (chunk, _enc, done) => void (lines.push(String(chunk)), done()) }));
+    const logged = createApp({ ...h.deps, logger });
+    h.serve(logged);
+    const agent = await signedIn(logged, 'ops@example.com');
+    const authorize = await startConnect(agent);
+    const back = await consent(h.sims, authorize, { tenants: [orgA] });
+    await agent.get(back).expect(303);
+    const m = (await merchantByShortCode('!WS1'))!;
+    await h.oauthClient.getOrganisation(m.xero);
+    const tokens = (await h.stores.xeroTokens.current(m.id))!;
+    const text = lines.join('');
+    assert.match(text, /admin\/xero\/callback/, 'the callback request is logged');
+    for (const secret of [new URL(back, h.baseUrl).searchParams.get('code')!, authorize.searchParams.get('state')!, tokens.accessToken, tokens.refreshToken, APP.clientSecret]) {
+      assert.ok(!text.includes(secret), `a secret reached the log: ${lines.find((l) => l.includes(secret))}`);
+    }
   });
 
   it('lets the user pick the organisation when several were connected', async () => {
