@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroTokenSet } from '../clients/types.js';
-import { ShortCodeTakenError } from './merchants.js';
+import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError } from './merchants.js';
 import { openTokens, sealTokens } from './xero-tokens.js';
 
 export interface PendingTenant {
@@ -127,8 +127,8 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
             xero_client_id: m.clientId,
             xero_client_secret_enc: box.seal(''),
             mode: 'test',
-            fee_account_code: '404',
-            sales_account_code: '200',
+            fee_account_code: DEFAULT_FEE_ACCOUNT_CODE,
+            sales_account_code: DEFAULT_SALES_ACCOUNT_CODE,
             status: 'onboarding',
           })
           .onConflict((oc) => oc.column('short_code').doNothing())
