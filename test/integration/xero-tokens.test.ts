@@ -10,7 +10,7 @@ import { adminMerchantPath, callbackPathFor, paths } from '../../app/paths.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores } from '../../app/store/index.js';
 import type { Merchant } from '../../app/store/merchants.js';
-import { XeroDisconnected } from '../../app/clients/types.js';
+import { XeroDisconnected, type XeroTokenStore } from '../../app/clients/types.js';
 
 const HALF_HOUR = 31 * 60_000;
 
@@ -41,6 +41,23 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
     const after = (await h.stores.xeroTokens.current(m.id))!;
     assert.notEqual(after.refreshToken, before.refreshToken, 'rotated refresh token stored');
     assert.ok(after.expiresAt.getTime() > h.clock().getTime() + 25 * 60_000);
+  });
+
+  it('in one process the 30 callers share one trip to the database lock (coalescing), not 30 queued transactions', async () => {
+    const m = await oauthMerchant(h, h.stores, orgA, '!WS1');
+    h.clock.advance(HALF_HOUR);
+    let locked = 0;
+    const counting: XeroTokenStore = {
+      current: (id) => h.stores.xeroTokens.current(id),
+      refreshLocked: (id, decide) => {
+        locked += 1;
+        return h.stores.xeroTokens.refreshLocked(id, decide);
+      },
+    };
+    const client = oauthXeroClient(h, counting);
+    await Promise.all(Array.from({ length: 30 }, () => client.getOrganisation(m.xero)));
+    assert.equal(locked, 1);
+    assert.equal(h.sims.xero.state.oauth.tokenCalls.refresh_token, 1);
   });
 
   it('two processes (two clients, each coalescing on its own) still refresh once: the row lock and a second look', async () => {
