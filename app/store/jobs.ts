@@ -39,21 +39,26 @@ const toJob = (r: Selectable<JobsTable>): Job => ({
   lastError: r.last_error,
 });
 
+/** The row a new job is inserted as; `payloadJson` when the caller already serialised it. */
+export function newJobRow(job: NewJob, now: Date, payloadJson = JSON.stringify(job.payload)) {
+  return {
+    kind: job.kind,
+    merchant_id: job.merchantId ?? null,
+    payload: payloadJson,
+    dedupe_key: job.dedupeKey ?? null,
+    state: 'queued' as const,
+    max_attempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    run_at: now,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 /** Takes a Db or a transaction, so a job can be enqueued in the same commit as the event behind it. */
 export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolean> {
   const r = await db
     .insertInto('jobs')
-    .values({
-      kind: job.kind,
-      merchant_id: job.merchantId ?? null,
-      payload: JSON.stringify(job.payload),
-      dedupe_key: job.dedupeKey ?? null,
-      state: 'queued',
-      max_attempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      run_at: now,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(newJobRow(job, now))
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .executeTakeFirst();
   return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
