@@ -60,7 +60,7 @@ export function startSchedules(runtime: Pick<Runtime, 'stores' | 'clock' | 'logg
 async function main(): Promise<void> {
   const runtime = await boot();
   const worker = createWorker(runtime);
-  worker.start(runtime.config.workerPollMs);
+  worker.start(runtime.config.workerPollMs, runtime.config.workerConcurrency);
   const stopSchedules = startSchedules(runtime, worker);
   runtime.logger.info({ database: runtime.database.kind }, 'worker started');
   let closing = false;

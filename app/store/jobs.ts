@@ -120,6 +120,18 @@ export function createJobStore(db: Db) {
       return fenced(job, { state: 'needs_review', locked_until: null, last_error: reason, updated_at: now });
     },
 
+    /**
+     * The job could not start for want of Xero budget: back to queued until `until`, its attempt
+     * given back. The merchant's other queued jobs wait as long (never brought forward).
+     */
+    async holdBack(job: Pick<Job, 'id' | 'attempts' | 'merchantId'>, until: Date, reason: string, now: Date): Promise<boolean> {
+      const held = await fenced(job, { state: 'queued', run_at: until, attempts: job.attempts - 1, locked_until: null, last_error: reason, updated_at: now });
+      if (held && job.merchantId) {
+        await db.updateTable('jobs').set({ run_at: until }).where('merchant_id', '=', job.merchantId).where('state', '=', 'queued').where('run_at', '<', until).execute();
+      }
+      return held;
+    },
+
     enqueue(job: NewJob, now: Date): Promise<boolean> {
       return enqueueJob(db, job, now);
     },
