@@ -7,6 +7,13 @@ import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { createJobRunner } from '../../app/sync/runner.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { createXeroSimulator } from '../../app/simulators/xero.js';
+import { createXeroClient } from '../../app/clients/xero.js';
+import { createXeroBudget } from '../../app/store/xero-budget.js';
+import { UpstreamError, unlimitedXeroBudget } from '../../app/clients/types.js';
 
 describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
   let h: Harness;
@@ -62,5 +69,28 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
     await runner.stop();
     assert.equal(done, 9);
     assert.equal(most, 3);
+  });
+
+  it("the Xero simulator answers 429 to a sixth call in flight; the gateway's budget never lets one through", async () => {
+    h = await createHarness(db());
+    const sim = createXeroSimulator({ limits: { concurrent: 5 }, latencyMs: () => 100 });
+    const server = createServer(express().use(sim.router));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const clientId = `conc-${process.pid}-${Date.now()}`;
+      sim.addOrganisation({ clientId, clientSecret: 'conc-s', name: 'Toko Ramai', shortCode: '!C1', baseCurrency: 'IDR' });
+      const creds = { clientId, clientSecret: 'conc-s', tenantId: '' };
+      const outcome = (p: Promise<unknown>) => p.then(() => 200, (err: unknown) => (err instanceof UpstreamError ? (err.status ?? 0) : -1));
+      const bare = createXeroClient({ apiUrl: url, identityUrl: url, budget: unlimitedXeroBudget });
+      const unguarded = await Promise.all(Array.from({ length: 6 }, () => outcome(bare.getOrganisation(creds))));
+      assert.deepEqual([...unguarded].sort(), [200, 200, 200, 200, 200, 429]);
+      const budgeted = createXeroClient({ apiUrl: url, identityUrl: url, budget: createXeroBudget(db(), h.clock, {}), now: h.clock });
+      const guarded = await Promise.all(Array.from({ length: 6 }, () => outcome(budgeted.getOrganisation(creds))));
+      assert.deepEqual(guarded, [200, 200, 200, 200, 200, 200], 'the sixth waited for a slot');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
