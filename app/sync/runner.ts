@@ -101,24 +101,36 @@ export function createJobRunner(deps: RunnerDeps) {
       return n;
     },
 
-    /** `concurrency` loops claim and run jobs side by side (SKIP LOCKED keeps them apart). */
+    /**
+     * `concurrency` loops claim and run jobs side by side (SKIP LOCKED keeps them apart). Idle, only
+     * the first polls the database; a loop that finds a job wakes one more, so a backlog soon has them
+     * all busy while an idle worker costs one claim per poll, whatever the concurrency.
+     */
     start(pollMs: number, concurrency = 1): void {
       if (loops) return;
       stopping = false;
-      const loop = async () => {
+      const loop = async (_: unknown, index: number) => {
         while (!stopping) {
           try {
-            if (await this.runOnce()) continue;
+            const job = await deps.jobs.claim(deps.clock(), leaseMs);
+            if (job) {
+              // One sleeping loop looks too (and wakes the next if it finds one as well).
+              const next = wakers.values().next();
+              if (!next.done) next.value();
+              await run(job);
+              continue;
+            }
           } catch (err) {
             deps.logger.error({ err }, 'worker loop error');
           }
+          if (stopping) break; // stop() may have woken everyone while this loop was claiming
           await new Promise<void>((resolve) => {
             const wake = () => {
               clearTimeout(t);
               wakers.delete(wake);
               resolve();
             };
-            const t = setTimeout(wake, pollMs);
+            const t = index === 0 ? setTimeout(wake, pollMs) : undefined;
             wakers.add(wake);
           });
         }

@@ -71,6 +71,34 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
     assert.equal(most, 3);
   });
 
+  it('idle, five loops cost one claim per poll, and a job found wakes them all', async () => {
+    h = await createHarness(db());
+    let claims = 0;
+    let running = 0;
+    let most = 0;
+    const jobs = { ...h.stores.jobs, claim: (now: Date, leaseMs: number) => (claims++, h.stores.jobs.claim(now, leaseMs)) };
+    const runner = createJobRunner({
+      jobs,
+      clock: h.clock,
+      logger,
+      handlers: {
+        slow: async () => {
+          most = Math.max(most, ++running);
+          await new Promise((r) => setTimeout(r, 100));
+          running--;
+        },
+      },
+    });
+    runner.start(100, 5);
+    await new Promise((r) => setTimeout(r, 550));
+    assert.ok(claims <= 12, `${claims} claims in 550 ms idle: one each at start, then only the first loop polls (all five polling every 100 ms: ~30)`);
+    for (let i = 0; i < 5; i++) await h.stores.jobs.enqueue({ kind: 'slow', payload: { i } }, h.clock());
+    await new Promise((r) => setTimeout(r, 600));
+    await runner.stop();
+    assert.equal((await h.stores.jobs.list({ state: 'done' })).length, 5);
+    assert.ok(most >= 3, `only ${most} ran at once`);
+  });
+
   it("the Xero simulator answers 429 to a sixth call in flight; the gateway's budget never lets one through", async () => {
     h = await createHarness(db());
     const sim = createXeroSimulator({ limits: { concurrent: 5 }, latencyMs: () => 100 });
