@@ -64,7 +64,7 @@ describe('admin onboarding in a real browser (Chromium)', function () {
       await page.waitForURL(/\/xendit$/);
       assert.match((await page.textContent('h1')) ?? '', /Warung Browser/);
 
-      await page.fill('#f-secretKey', 'xnd_development_BrowserKey42');
+      await page.fill('#f-testKey', 'xnd_development_BrowserKey42');
       await page.fill('#f-callbackToken', 'tok-browser');
       await page.click('button:has-text("Check and save")');
       await page.waitForURL(/saved=1$/);
