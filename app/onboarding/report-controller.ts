@@ -17,7 +17,9 @@ const MerchantId = z.uuid({ error: 'Choose a merchant from the list.' });
 export function reportRoutes(router: Router, deps: AdminDeps, requireUser: (req: Request, res: Response, next: () => void) => void): void {
   const parse = (req: Request, res: Response) => {
     const user = signedIn(res);
-    const raw = { merchant: user.role === 'merchant' ? user.merchantId! : typeof req.query.merchant === 'string' ? req.query.merchant : '', from: req.query.from, to: req.query.to };
+    // A merchant user's own merchant unless the URL names another (which then answers 404).
+    const named = typeof req.query.merchant === 'string' ? req.query.merchant : '';
+    const raw = { merchant: user.role === 'merchant' ? named || user.merchantId! : named, from: req.query.from, to: req.query.to };
     const range = rangeErrors({ from: raw.from, to: raw.to }, true);
     const errors = { ...range.errors };
     const merchantId = MerchantId.safeParse(raw.merchant);
