@@ -484,6 +484,7 @@ const MESSAGES_ID: Record<string, string> = {
   'A range covers at most 366 days.': 'Rentang paling lama 366 hari.',
   'Enter the start date.': 'Masukkan tanggal mulai.',
   'Enter the end date.': 'Masukkan tanggal akhir.',
+  'This merchant has no Xendit key or clearing account yet: finish its setup first.': 'Merchant ini belum punya key Xendit atau akun kliring: selesaikan pengaturannya dulu.',
 };
 
 const PATTERNS_ID: [RegExp, string][] = [
