@@ -100,7 +100,7 @@ function renderAdminPage(req: Parameters<RequestHandler>[0], res: Parameters<Req
     lang,
     t: translator(lang),
     a: adminText(lang),
-    langSwitchUrl: switchLangUrl(req.originalUrl, lang),
+    langSwitchUrl: req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined,
     tone: status >= 500 ? 'bad' : 'warn',
     title: page.title,
     body: page.body,

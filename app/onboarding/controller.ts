@@ -106,7 +106,8 @@ export function adminRouter(deps: AdminDeps): Router {
     res.set('Cache-Control', 'no-store');
     const lang = adminLang(req, res);
     res.locals.lang = lang;
-    res.locals.langSwitchUrl = switchLangUrl(req.originalUrl, lang);
+    // A form re-shown after a POST has no GET twin at every URL (…/xendit/mode): no switch link there.
+    res.locals.langSwitchUrl = req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined;
     res.locals.xeroAppUrl = deps.xeroAppUrl;
     next();
   });
