@@ -17,6 +17,7 @@ import * as m003RateLimits from './migrations/003_rate_limits.js';
 import * as m003Reconcile from './migrations/003_reconcile.js';
 import * as m007BackendFlow from './migrations/007_backend_flow.js';
 import * as m006XeroLimits from './migrations/006_xero_limits.js';
+import * as m010Dashboard from './migrations/010_dashboard.js';
 import * as m012Performance from './migrations/012_performance.js';
 
 export type Db = Kysely<Database>;
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '005_onboarding': m005,
   '007_backend_flow': m007BackendFlow,
   '006_xero_limits': m006XeroLimits,
+  '010_dashboard': m010Dashboard,
   '012_performance': m012Performance,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
