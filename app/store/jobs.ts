@@ -60,8 +60,15 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolea
 }
 
 export function createJobStore(db: Db) {
-  async function fenced(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>): Promise<boolean> {
-    const r = await db.updateTable('jobs').set(set).where('id', '=', job.id).where('state', '=', 'running').where('attempts', '=', job.attempts).executeTakeFirst();
+  async function fenced(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>, giveBackAttempt = false): Promise<boolean> {
+    const r = await db
+      .updateTable('jobs')
+      .set(set)
+      .$if(giveBackAttempt, (q) => q.set((eb) => ({ attempts: eb('attempts', '-', 1) })))
+      .where('id', '=', job.id)
+      .where('state', '=', 'running')
+      .where('attempts', '=', job.attempts)
+      .executeTakeFirst();
     return r.numUpdatedRows > 0n;
   }
 
@@ -109,6 +116,11 @@ export function createJobStore(db: Db) {
 
     async retryAt(job: Pick<Job, 'id' | 'attempts'>, runAt: Date, error: string, now: Date): Promise<boolean> {
       return fenced(job, { state: 'queued', run_at: runAt, locked_until: null, last_error: error, updated_at: now });
+    },
+
+    /** As retryAt, but the run is not counted: the job's attempt is given back. */
+    async postpone(job: Pick<Job, 'id' | 'attempts'>, runAt: Date, error: string, now: Date): Promise<boolean> {
+      return fenced(job, { state: 'queued', run_at: runAt, locked_until: null, last_error: error, updated_at: now }, true);
     },
 
     async needsReview(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean> {

@@ -5,7 +5,12 @@ import { UpstreamError } from '../clients/types.js';
 
 /** Throw from a handler to try again later (after afterSeconds, or the runner's back-off). */
 export class RetryLater extends Error {
-  constructor(message: string, readonly afterSeconds?: number) {
+  constructor(
+    message: string,
+    readonly afterSeconds?: number,
+    /** Nothing was tried (our Xero budget said not now): the run does not count as an attempt. */
+    readonly notAnAttempt = false,
+  ) {
     super(message);
   }
 }
@@ -32,7 +37,7 @@ export function classify(err: unknown): RetryLater | NeedsReview {
   if (err instanceof RetryLater || err instanceof NeedsReview) return err;
   if (err instanceof UpstreamError) {
     if (err.kind === 'rejected') return new NeedsReview(err.message);
-    return new RetryLater(err.message, err.retryAfterSeconds);
+    return new RetryLater(err.message, err.retryAfterSeconds, err.heldBack);
   }
   return new RetryLater(err instanceof Error ? err.message : String(err));
 }
@@ -54,6 +59,14 @@ export function createJobRunner(deps: RunnerDeps) {
     } catch (raw) {
       const err = classify(raw);
       const now = deps.clock();
+      // A long budget starvation (a flood of reads, a small Xero plan) must not use up the attempts
+      // and send payments to needs_review: Xero was never asked.
+      if (err instanceof RetryLater && err.notAnAttempt) {
+        const delay = Math.max(err.afterSeconds ?? 0, 1);
+        await deps.jobs.postpone(job, new Date(now.getTime() + delay * 1000), err.message, now);
+        log.info({ delaySeconds: delay, error: err.message }, 'job postponed by the rate budget');
+        return;
+      }
       if (err instanceof NeedsReview || job.attempts >= job.maxAttempts) {
         const reason = err instanceof NeedsReview ? err.message : `gave up after ${job.attempts} attempts: ${err.message}`;
         if (await deps.jobs.needsReview(job, reason, now)) {
