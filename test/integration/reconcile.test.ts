@@ -156,6 +156,41 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
     assert.equal((await h.stores.payments.byXenditInvoice(merchantB.id, b.id))?.syncState, 'recorded');
   });
 
+  it('an EXPIRED callback out of order for an invoice paid meanwhile (PAID callback lost) does not hide the payment', async () => {
+    const { inv, x } = await clickPay();
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    await postCallback(x, 'EXPIRED').expect(200); // closes the checkout on the callback's word
+    assert.equal((await checkoutOf(x))?.status, 'expired');
+    h.clock.advance(6 * MINUTE);
+
+    const summary = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.equal(summary.paid, 1, 'Xendit was asked about the expired checkout');
+    await h.worker.drain();
+    assert.equal(xeroPayments(inv.invoiceId).length, 1);
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+
+    // Asked once: a confirmed expiry is not asked about again.
+    const other = await clickPay();
+    await h.sims.xendit.expire(other.x.id);
+    h.clock.advance(6 * MINUTE);
+    const before = xenditGets();
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).expired, 1);
+    assert.equal(xenditGets() - before, 1);
+    await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.equal(xenditGets() - before, 1);
+  });
+
+  it('reopens a checkout an EXPIRED callback closed while Xendit still has the invoice payable', async () => {
+    const { x } = await clickPay();
+    await postCallback(x, 'EXPIRED').expect(200);
+    h.clock.advance(6 * MINUTE);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).pending, 1);
+    assert.equal((await checkoutOf(x))?.status, 'open', 'watched again by the next runs');
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    h.clock.advance(MINUTE);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).paid, 1);
+  });
+
   it('schedules one run per interval however many workers tick', async () => {
     assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), true);
     assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), false);
