@@ -10,7 +10,7 @@ import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js'
  * the payment, retries, finds it by its Reference, and stores it. Exactly one Xero payment.
  */
 describe('record-payment in a worker process when Xero drops the connection after saving [postgres]', function () {
-  this.timeout(120_000); // spawns a worker process; its retry waits the first back-off step (5 s) in real time
+  this.timeout(240_000); // spawns a worker process (slow to start on a loaded 2-core machine); its retry waits the first back-off step (5 s) in real time
   before(async function () {
     await requirePostgres(this, 'dropped connection');
   });
@@ -33,7 +33,7 @@ describe('record-payment in a worker process when Xero drops the connection afte
             const job = await stores.jobs.byId(seeded.jobId);
             return job?.state === 'queued' && job.attempts === 1 ? job : undefined;
           }),
-        30_000,
+        90_000,
       ).catch(async (err: Error) => {
         const job = await pdb.withStores((stores) => stores.jobs.byId(seeded.jobId));
         throw new Error(`${err.message}; job ${JSON.stringify(job)}; Xero requests ${JSON.stringify(sims.xero.state.requests.map((r) => `${r.method} ${r.path}`))}\n${worker?.output()}`);
@@ -50,7 +50,7 @@ describe('record-payment in a worker process when Xero drops the connection afte
             const job = await stores.jobs.byId(seeded.jobId);
             return job && ['done', 'needs_review'].includes(job.state) ? job : undefined;
           }),
-        40_000,
+        90_000,
       );
       assert.equal(settled.state, 'done', `${settled.lastError}\n${worker.output()}`);
       assert.equal(settled.attempts, 2);
