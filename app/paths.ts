@@ -20,13 +20,29 @@ export const paths = {
   adminMerchantXendit: '/admin/merchants/:merchantId/xendit',
   adminMerchantAccounts: '/admin/merchants/:merchantId/accounts',
   adminMerchantXenditBank: '/admin/merchants/:merchantId/accounts/xendit-bank',
+  adminMerchantXenditMode: '/admin/merchants/:merchantId/xendit/mode',
+  adminMerchantSettings: '/admin/merchants/:merchantId/settings',
+  adminReport: '/admin/report',
+  adminReportCsv: '/admin/report.csv',
   adminXeroConnect: '/admin/xero/connect',
   adminXeroCallback: '/admin/xero/callback',
   adminXeroOrganisation: '/admin/xero/organisation',
   adminMerchantXeroDisconnect: '/admin/merchants/:merchantId/xero/disconnect',
 } as const;
 
-type MerchantPage = 'adminMerchant' | 'adminMerchantXendit' | 'adminMerchantAccounts' | 'adminMerchantXenditBank' | 'adminMerchantXeroDisconnect';
+type MerchantPage =
+  | 'adminMerchant'
+  | 'adminMerchantXendit'
+  | 'adminMerchantAccounts'
+  | 'adminMerchantXenditBank'
+  | 'adminMerchantXenditMode'
+  | 'adminMerchantSettings'
+  | 'adminMerchantXeroDisconnect';
+
+/** An invoice in Xero's web app (XERO_APP_URL: go.xero.com, or the simulator in demo mode). */
+export function xeroInvoiceUrl(appUrl: string, invoiceId: string): string {
+  return `${appUrl}/AccountsReceivable/View.aspx?InvoiceID=${encodeURIComponent(invoiceId)}`;
+}
 
 /** An onboarding page of one merchant. */
 export function adminMerchantPath(merchantId: string, page: MerchantPage = 'adminMerchant'): string {

@@ -31,6 +31,7 @@ const schema = z.object({
     .optional()
     .transform((v) => v?.split(/[\s,]+/).filter(Boolean))
     .refine((v) => !v || v.includes('offline_access'), 'must include offline_access (without it Xero gives no refresh token)'),
+  XERO_APP_URL: url.optional(),
   XENDIT_API_URL: url.optional(),
   XENDIT_CHECKOUT_HOSTS: z
     .string()
@@ -39,6 +40,7 @@ const schema = z.object({
   XENDIT_INVOICE_DURATION_SECONDS: z.coerce.number().int().min(300).max(31536000).default(86400),
   DEMO: bool.optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
   PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
   PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
@@ -71,12 +73,16 @@ export type Config = Readonly<{
     apiUrl: string;
     identityUrl: string;
     loginUrl: string;
+    /** Xero's web app, for links to an invoice. */
+    appUrl: string;
     /** "Connect to Xero" (OAuth 2.0): set when the gateway has a Xero app (XERO_CLIENT_ID) or in demo mode. */
     oauth?: { clientId: string; clientSecret: string; redirectUri: string; scopes: string[] };
   };
   xendit: { apiUrl: string; checkoutHosts: string[]; invoiceDurationSeconds: number };
   demo: boolean;
   workerPollMs: number;
+  /** Jobs one worker process runs at once (Xero calls wait on the network, not on this CPU). */
+  workerConcurrency: number;
   /** 0 turns a limit off. */
   payRateLimit: { perIp: number; perShortCode: number; windowSeconds: number };
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
@@ -134,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiUrl: c.XERO_API_URL ?? demoOr(`${sim}/_sim/xero`, 'https://api.xero.com'),
       identityUrl: c.XERO_IDENTITY_URL ?? demoOr(`${sim}/_sim/xero`, 'https://identity.xero.com'),
       loginUrl: c.XERO_LOGIN_URL ?? demoOr(`${publicUrl}/_sim/xero`, 'https://login.xero.com'),
+      appUrl: c.XERO_APP_URL ?? demoOr(`${publicUrl}/_sim/xero`, 'https://go.xero.com'),
       ...(c.XERO_CLIENT_ID || demo
         ? {
             oauth: {
@@ -152,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     demo,
     workerPollMs: c.WORKER_POLL_MS,
+    workerConcurrency: c.WORKER_CONCURRENCY,
     payRateLimit: { perIp: c.PAY_RATE_LIMIT_PER_IP, perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE, windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS },
     http: { requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,

@@ -91,6 +91,7 @@ interface Usage {
   minuteCount: number;
   day: number;
   dayCount: number;
+  inFlight: number;
 }
 
 interface StoredAnswer {
@@ -138,6 +139,8 @@ export interface XeroSimLimits {
   perMinute: number;
   perDay: number;
   appPerMinute: number;
+  /** Calls in progress at once per organisation (Xero: 5); unlimited by default so tests may fan out. */
+  concurrent: number;
 }
 
 export interface NewSimOrganisation {
@@ -167,6 +170,8 @@ export interface NewSimInvoice {
 
 export interface XeroSimulatorOptions {
   now?: () => Date;
+  /** How long each admitted API call takes (counted in flight meanwhile); 0 by default. */
+  latencyMs?: () => number;
   logger?: Logger;
   limits?: Partial<XeroSimLimits>;
 }
@@ -208,7 +213,7 @@ export interface XeroSimulator {
   reset(): void;
 }
 
-const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10000 };
+const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10000, concurrent: Number.POSITIVE_INFINITY };
 const TOKEN_SECONDS = 1800;
 const REFRESH_GRACE_MS = 30 * 60_000;
 const REFRESH_LIFETIME_MS = 60 * 24 * 3600_000;
@@ -252,7 +257,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
       faults.reset();
     },
   };
-  buildRoutes(sim, now, log);
+  buildRoutes(sim, now, log, options.latencyMs ?? (() => 0));
   return sim;
 }
 
@@ -266,7 +271,7 @@ function isApi(req: Request): boolean {
 
 // ---------- routes ----------
 
-function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
+function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefined, latencyMs: () => number): void {
   const { router, state } = sim;
   router.use((req, _res, next) => {
     state.requests.push({ method: req.method, path: req.path, at: now() });
@@ -274,6 +279,13 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
     next();
   });
   router.get('/', (req, res) => sendPage(res, 200, renderOverview(state, `${req.baseUrl}/sim.css`)));
+  // Xero's web app page for one invoice (go.xero.com/AccountsReceivable/View.aspx?InvoiceID=…): the admin links here.
+  router.get('/AccountsReceivable/View.aspx', (req, res) => {
+    const id = String(req.query.InvoiceID ?? '');
+    const found = [...state.orgs.values()].map((o) => ({ o, inv: o.invoices.get(id) })).find((x) => x.inv);
+    if (!found?.inv) return sendPage(res, 404, renderPage('Invoice not found', `${req.baseUrl}/sim.css`, '<main><h1>Invoice not found</h1><p class="muted">No invoice with this InvoiceID in the simulated Xero.</p></main>'));
+    sendPage(res, 200, renderInvoicePage(found.o, found.inv, `${req.baseUrl}/sim.css`));
+  });
   router.get('/sim.css', (_req, res) => {
     res.type('css').set('Cache-Control', 'public, max-age=300').send(SIM_CSS);
   });
@@ -283,7 +295,7 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
     isOAuthClient(req, state) ? oauthTokenEndpoint(req, res, state, now()) : tokenEndpoint(state, req, res, now()),
   );
   router.use(express.json({ limit: '1mb' }));
-  router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now()) : next()));
+  router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
 
   router.get('/connections', (_req, res) => {
     if (res.locals.grantId) return void res.json(grantConnections(state, res.locals.grantId));
@@ -443,7 +455,7 @@ function issueRefreshToken(state: XeroSimState, clientId: string, at: Date): str
   return token;
 }
 
-function authenticate(sim: XeroSimulator, req: Request, res: Response, next: () => void, at: Date): void {
+function authenticate(sim: XeroSimulator, req: Request, res: Response, next: () => void, at: Date, latencyMs: () => number): void {
   const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
   const token = m ? sim.state.accessTokens.get(m[1]) : undefined;
   if (!token || token.expiresAt <= at.getTime()) {
@@ -466,7 +478,9 @@ function authenticate(sim: XeroSimulator, req: Request, res: Response, next: () 
   }
   res.locals.org = target;
   if (rateLimited(sim, target, res, at)) return;
-  next();
+  const latency = latencyMs();
+  if (latency > 0) setTimeout(next, latency);
+  else next();
 }
 
 // ---------- rate limits ----------
@@ -483,11 +497,21 @@ function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: 
   sim.state.appUsage.set(o.clientId, app);
 
   const problem =
-    u.dayCount >= sim.limits.perDay ? 'day' : u.minuteCount >= sim.limits.perMinute ? 'minute' : app.count >= sim.limits.appPerMinute ? 'appminute' : undefined;
+    u.inFlight >= sim.limits.concurrent
+      ? 'concurrent'
+      : u.dayCount >= sim.limits.perDay
+        ? 'day'
+        : u.minuteCount >= sim.limits.perMinute
+          ? 'minute'
+          : app.count >= sim.limits.appPerMinute
+            ? 'appminute'
+            : undefined;
   if (!problem) {
     u.minuteCount += 1;
     u.dayCount += 1;
     app.count += 1;
+    u.inFlight += 1;
+    res.once('close', () => (u.inFlight -= 1));
   }
   res.set({
     'X-MinLimit-Remaining': String(Math.max(0, sim.limits.perMinute - u.minuteCount)),
@@ -495,7 +519,7 @@ function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: 
     'X-AppMinLimit-Remaining': String(Math.max(0, sim.limits.appPerMinute - app.count)),
   });
   if (!problem) return false;
-  const windowEnd = problem === 'day' ? (day + 1) * 86_400_000 : (minute + 1) * 60_000;
+  const windowEnd = problem === 'day' ? (day + 1) * 86_400_000 : problem === 'concurrent' ? t + 1000 : (minute + 1) * 60_000;
   res.status(429).set({ 'Retry-After': String(Math.max(1, Math.ceil((windowEnd - t) / 1000))), 'X-Rate-Limit-Problem': problem });
   res.json(xeroErrorBody(429));
   return true;
@@ -522,7 +546,7 @@ function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): 
     bankTransactions: new Map(),
     contacts: new Map(),
     idempotency: new Map(),
-    usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0 },
+    usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0, inFlight: 0 },
     nextInvoiceNumber: 1,
   };
   addAccount(created, { code: '090', name: 'Xendit', type: 'BANK' });
@@ -1329,6 +1353,25 @@ function renderOverview(state: XeroSimState, cssHref: string): string {
 <h1>Simulated Xero</h1>
 <p class="banner">This is a simulator. Nothing here is real accounting data.</p>
 ${sections}
+</main>`,
+  );
+}
+
+function renderInvoicePage(o: SimOrganisation, i: SimInvoice, cssHref: string): string {
+  const payments = [...o.payments.values()].filter((p) => p.invoiceId === i.invoiceId);
+  const lines = i.lineItems.map((li) => `<tr><td>${escapeHtml(li.description)}</td><td class="num">${escapeHtml(formatScaled(li.quantity, 4))}</td><td class="num">${escapeHtml(formatScaled(li.unitAmount, 4))}</td></tr>`).join('\n');
+  const paid = payments.map((p) => `<tr><td>${escapeHtml(p.date)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))}</td><td>${escapeHtml(p.reference)}</td><td>${escapeHtml(p.status)}</td></tr>`).join('\n');
+  return renderPage(
+    `Invoice ${i.invoiceNumber}`,
+    cssHref,
+    `<main>
+<p class="banner">This is a simulator. Nothing here is real accounting data.</p>
+<h1 id="invoice-number">Invoice ${escapeHtml(i.invoiceNumber)}</h1>
+<p>${escapeHtml(o.name)} · <span class="status status-${escapeHtml(i.status)}" id="invoice-status">${escapeHtml(i.status)}</span></p>
+<dl><dt>To</dt><dd id="invoice-contact">${escapeHtml(i.contact.name)}</dd><dt>Reference</dt><dd>${escapeHtml(i.reference)}</dd><dt>Total</dt><dd>${escapeHtml(formatScaled(i.total, 2))} ${escapeHtml(i.currencyCode)}</dd><dt>Amount due</dt><dd>${escapeHtml(formatScaled(amountDue(i), 2))} ${escapeHtml(i.currencyCode)}</dd></dl>
+<h2>Lines</h2><table><thead><tr><th>Description</th><th>Qty</th><th>Unit</th></tr></thead><tbody>${lines}</tbody></table>
+<h2>Payments</h2><table id="invoice-payments"><thead><tr><th>Date</th><th>Amount</th><th>Reference</th><th>Status</th></tr></thead><tbody>${paid}</tbody></table>
+<p><a href="${escapeHtml(cssHref.replace(/sim\.css$/, ''))}">All of the simulated Xero</a></p>
 </main>`,
   );
 }

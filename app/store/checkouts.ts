@@ -25,7 +25,10 @@ export interface Checkout {
 export type NewCheckout = Pick<
   Checkout,
   'id' | 'merchantId' | 'xeroInvoiceId' | 'invoiceNumber' | 'currency' | 'amount' | 'externalId' | 'expiresAt'
->;
+> & {
+  /** The Xero invoice's contact, shown as the customer in the admin's payments list. */
+  customer?: { name: string; email?: string };
+};
 
 const LIVE: CheckoutStatus[] = ['creating', 'open'];
 
@@ -74,6 +77,8 @@ export function createCheckoutStore(db: Db) {
           amount: c.amount,
           external_id: c.externalId,
           expires_at: c.expiresAt,
+          customer_name: c.customer?.name || null,
+          customer_email: c.customer?.email || null,
           status: 'creating',
           created_at: now,
           updated_at: now,
@@ -156,6 +161,26 @@ export function createCheckoutStore(db: Db) {
         .orderBy(sql`coalesce(reconciled_at, created_at)`)
         .limit(q.limit)
         .execute();
+      return rows.map(toCheckout);
+    },
+
+    /**
+     * Expired checkouts reconcile has not confirmed since they were closed. An EXPIRED callback
+     * closes a checkout on its word alone, and may come out of order for an invoice that was paid
+     * meanwhile (its PAID callback lost): Xendit is asked once about each.
+     */
+    async expiriesToConfirm(q: { createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
+      if (q.limit <= 0) return [];
+      let query = db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('status', '=', 'expired')
+        .where((eb) => eb.or([eb('reconciled_at', 'is', null), eb('reconciled_at', '<', eb.ref('updated_at'))]))
+        .where('xendit_invoice_id', 'is not', null)
+        .where('created_at', '<', q.createdBefore);
+      if (q.since) query = query.where('created_at', '>=', q.since);
+      if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
+      const rows = await query.orderBy('updated_at').limit(q.limit).execute();
       return rows.map(toCheckout);
     },
 
