@@ -9,7 +9,8 @@ import { createXeroBudget } from './store/xero-budget.js';
 import { createSecretBox } from './security/secrets.js';
 import { createXeroClient } from './clients/xero.js';
 import { createXenditClient } from './clients/xendit.js';
-import type { XenditGateway, XeroGateway } from './clients/types.js';
+import type { XenditGateway, XeroGateway, XeroOAuth } from './clients/types.js';
+import { createXeroOAuth } from './clients/xero-oauth.js';
 import { systemClock, type Clock } from './clock.js';
 
 export interface Runtime {
@@ -19,6 +20,8 @@ export interface Runtime {
   stores: Stores;
   xero: XeroGateway;
   xendit: XenditGateway;
+  /** "Connect to Xero", when config.xero.oauth is set (a Xero app, or demo mode). */
+  xeroOAuth?: XeroOAuth;
   clock: Clock;
 }
 
@@ -64,12 +67,21 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
     onPoolError: (err) => log.warn({ err: err.message }, 'idle database connection lost'),
   });
   const budget = createXeroBudget(database.db, systemClock, config.xeroLimits);
+  const stores = createStores(database.db, box);
+  const app = config.xero.oauth;
   return {
     config,
     logger: log,
     database,
-    stores: createStores(database.db, box),
-    xero: createXeroClient({ apiUrl: config.xero.apiUrl, identityUrl: config.xero.identityUrl, logger: log, budget }),
+    stores,
+    xero: createXeroClient({
+      apiUrl: config.xero.apiUrl,
+      identityUrl: config.xero.identityUrl,
+      logger: log,
+      budget,
+      ...(app ? { oauth: { clientId: app.clientId, clientSecret: app.clientSecret, tokens: stores.xeroTokens } } : {}),
+    }),
+    ...(app ? { xeroOAuth: createXeroOAuth({ ...app, loginUrl: config.xero.loginUrl, identityUrl: config.xero.identityUrl, apiUrl: config.xero.apiUrl, logger: log }) } : {}),
     xendit: createXenditClient({ apiUrl: config.xendit.apiUrl, logger: log }),
     clock: systemClock,
   };

@@ -24,9 +24,20 @@ export const paths = {
   adminMerchantSettings: '/admin/merchants/:merchantId/settings',
   adminReport: '/admin/report',
   adminReportCsv: '/admin/report.csv',
+  adminXeroConnect: '/admin/xero/connect',
+  adminXeroCallback: '/admin/xero/callback',
+  adminXeroOrganisation: '/admin/xero/organisation',
+  adminMerchantXeroDisconnect: '/admin/merchants/:merchantId/xero/disconnect',
 } as const;
 
-type MerchantPage = 'adminMerchant' | 'adminMerchantXendit' | 'adminMerchantAccounts' | 'adminMerchantXenditBank' | 'adminMerchantXenditMode' | 'adminMerchantSettings';
+type MerchantPage =
+  | 'adminMerchant'
+  | 'adminMerchantXendit'
+  | 'adminMerchantAccounts'
+  | 'adminMerchantXenditBank'
+  | 'adminMerchantXenditMode'
+  | 'adminMerchantSettings'
+  | 'adminMerchantXeroDisconnect';
 
 /** An invoice in Xero's web app (XERO_APP_URL: go.xero.com, or the simulator in demo mode). */
 export function xeroInvoiceUrl(appUrl: string, invoiceId: string): string {

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { Stores } from './store/index.js';
-import type { XenditGateway, XeroGateway } from './clients/types.js';
+import type { XenditGateway, XeroGateway, XeroOAuth } from './clients/types.js';
 import type { Clock } from './clock.js';
 import { paths } from './paths.js';
 import { payRouter } from './pay/controller.js';
@@ -23,6 +23,8 @@ export interface AppDeps {
   stores: Stores;
   xero: XeroGateway;
   xendit: XenditGateway;
+  /** "Connect to Xero" (OAuth 2.0), when the gateway has a Xero app (config.xero.oauth). */
+  xeroOAuth?: XeroOAuth;
   clock: Clock;
   logger: Logger;
   onJobEnqueued?: () => void;
@@ -57,6 +59,19 @@ export function createApp(deps: AppDeps): express.Express {
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // The state (our redirect to Xero's login) and the authorisation code (Xero's answer) are
+      // credentials of a sort: their query strings are never logged.
+      serializers: {
+        req: (r: { url?: string; query?: unknown }) => {
+          if (r.url?.startsWith(paths.adminXeroCallback)) Object.assign(r, { url: paths.adminXeroCallback, query: {} });
+          return r;
+        },
+        res: (r: { headers?: Record<string, unknown> }) => {
+          const location = r.headers?.location;
+          if (typeof location === 'string' && location.startsWith(new URL(deps.config.xero.loginUrl).origin)) r.headers = { ...r.headers, location: location.split('?')[0] };
+          return r;
+        },
+      },
     }),
   );
   app.use(
@@ -67,7 +82,8 @@ export function createApp(deps: AppDeps): express.Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
-          formAction: ["'self'"],
+          // "Connect to Xero" posts to us and we redirect to Xero's login: form-action covers that redirect.
+          formAction: deps.xeroOAuth ? ["'self'", new URL(deps.config.xero.loginUrl).origin] : ["'self'"],
           // Over plain http (the local demo) upgrading would break every stylesheet and form.
           upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
         },
@@ -129,6 +145,7 @@ export function createApp(deps: AppDeps): express.Express {
       onJobEnqueued: deps.onJobEnqueued,
       xero: deps.xero,
       xendit: deps.xendit,
+      xeroOAuth: deps.xeroOAuth,
       xeroAppUrl: deps.config.xero.appUrl,
     }),
   );

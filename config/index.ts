@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { CRASH_POINTS, type CrashPoint } from '../app/sync/crash-points.js';
+import { DEFAULT_OAUTH_SCOPES } from '../app/clients/xero-oauth.js';
+import { DEMO_OAUTH_APP } from '../app/simulators/demo-data.js';
+import { paths } from '../app/paths.js';
 
 /** Every setting the gateway reads, validated once at start. */
 const bool = z
@@ -23,6 +26,11 @@ const schema = z.object({
   XERO_API_URL: url.optional(),
   XERO_IDENTITY_URL: url.optional(),
   XERO_LOGIN_URL: url.optional(),
+  XERO_SCOPES: z
+    .string()
+    .optional()
+    .transform((v) => v?.split(/[\s,]+/).filter(Boolean))
+    .refine((v) => !v || v.includes('offline_access'), 'must include offline_access (without it Xero gives no refresh token)'),
   XERO_APP_URL: url.optional(),
   XENDIT_API_URL: url.optional(),
   XENDIT_CHECKOUT_HOSTS: z
@@ -59,7 +67,17 @@ export type Config = Readonly<{
   databaseUrl?: string;
   dataDir: string;
   secretsKey?: string;
-  xero: { clientId?: string; clientSecret?: string; apiUrl: string; identityUrl: string; loginUrl: string; /** Xero's web app, for links to an invoice. */ appUrl: string };
+  xero: {
+    clientId?: string;
+    clientSecret?: string;
+    apiUrl: string;
+    identityUrl: string;
+    loginUrl: string;
+    /** Xero's web app, for links to an invoice. */
+    appUrl: string;
+    /** "Connect to Xero" (OAuth 2.0): set when the gateway has a Xero app (XERO_CLIENT_ID) or in demo mode. */
+    oauth?: { clientId: string; clientSecret: string; redirectUri: string; scopes: string[] };
+  };
   xendit: { apiUrl: string; checkoutHosts: string[]; invoiceDurationSeconds: number };
   demo: boolean;
   workerPollMs: number;
@@ -123,6 +141,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       identityUrl: c.XERO_IDENTITY_URL ?? demoOr(`${sim}/_sim/xero`, 'https://identity.xero.com'),
       loginUrl: c.XERO_LOGIN_URL ?? demoOr(`${publicUrl}/_sim/xero`, 'https://login.xero.com'),
       appUrl: c.XERO_APP_URL ?? demoOr(`${publicUrl}/_sim/xero`, 'https://go.xero.com'),
+      ...(c.XERO_CLIENT_ID || demo
+        ? {
+            oauth: {
+              clientId: c.XERO_CLIENT_ID ?? DEMO_OAUTH_APP.clientId,
+              clientSecret: c.XERO_CLIENT_SECRET ?? DEMO_OAUTH_APP.clientSecret,
+              redirectUri: `${publicUrl}${paths.adminXeroCallback}`,
+              scopes: c.XERO_SCOPES ?? DEFAULT_OAUTH_SCOPES,
+            },
+          }
+        : {}),
     },
     xendit: {
       apiUrl: c.XENDIT_API_URL ?? demoOr(`${sim}/_sim/xendit`, 'https://api.xendit.co'),

@@ -67,11 +67,59 @@ export interface NewXeroBankAccount {
   currencyCode?: string;
 }
 
-/** A Custom Connection (client_credentials). tenantId is '' for Custom Connections. */
+/**
+ * How to reach one organisation. A Custom Connection (client_credentials): tenantId is ''. An OAuth
+ * 2.0 connection (`oauth` set): clientId is the gateway's Xero app, clientSecret is unused (the
+ * client is configured with the app's secret) and the merchant's token set lives in XeroTokenStore.
+ */
 export interface XeroCredentials {
   clientId: string;
   clientSecret: string;
   tenantId: string;
+  oauth?: { merchantId: string };
+}
+
+/** An OAuth 2.0 token set as we keep it (sealed at rest). */
+export interface XeroTokenSet {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: Date;
+  idToken?: string;
+  scope?: string;
+}
+
+/** What a refresh under the lock decided: keep the stored set, store a new one, or give up on the connection. */
+export type XeroRefreshOutcome = { kind: 'fresh'; tokens: XeroTokenSet } | { kind: 'refreshed'; tokens: XeroTokenSet } | { kind: 'revoked'; reason: string; at: Date };
+
+/**
+ * Where OAuth token sets live (app/store/xero-tokens.ts): clients never see SQL. `refreshLocked`
+ * holds the merchant's token row locked (across processes) while `decide` runs, and commits what
+ * it returns before resolving; null when the merchant has no token set (disconnected).
+ */
+export interface XeroTokenStore {
+  current(merchantId: string): Promise<XeroTokenSet | null>;
+  refreshLocked(merchantId: string, decide: (stored: XeroTokenSet) => Promise<XeroRefreshOutcome>): Promise<XeroRefreshOutcome | null>;
+}
+
+/** A tenant the user connected to our app (GET /connections). */
+export interface XeroConnection {
+  connectionId: string;
+  tenantId: string;
+  tenantName: string;
+  tenantType: string;
+}
+
+/** The authorization-code flow (clients/xero-oauth.ts). */
+export interface XeroOAuth {
+  readonly clientId: string;
+  readonly scopes: string[];
+  authorizationUrl(p: { state: string; nonce: string; codeChallenge: string }): Promise<string>;
+  /** Exchanges the code (PKCE verifier, state and nonce checked); rejects with OAuthRefused. */
+  exchangeCode(p: { query: Record<string, string>; state: string; nonce: string; codeVerifier: string }): Promise<XeroTokenSet>;
+  connections(tokens: XeroTokenSet): Promise<XeroConnection[]>;
+  organisation(tokens: XeroTokenSet, tenantId: string): Promise<XeroOrganisation>;
+  deleteConnection(tokens: XeroTokenSet, connectionId: string): Promise<void>;
+  revoke(tokens: XeroTokenSet): Promise<void>;
 }
 
 export interface NewXeroPayment {
@@ -269,5 +317,24 @@ export class UpstreamError extends Error {
   /** Our own rate budget refused the call before anything was sent (a 429 from upstream has a status). */
   get heldBack(): boolean {
     return this.kind === 'rate_limited' && this.status === undefined;
+  }
+}
+
+/** The merchant's OAuth connection is gone (invalid_grant, revoked, disconnected): nothing to retry until they reconnect. */
+export class XeroDisconnected extends UpstreamError {
+  constructor(readonly merchantId: string, reason: string) {
+    super('xero', 'unauthorized', `Xero disconnected — reconnect (${reason})`);
+    this.name = 'XeroDisconnected';
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+}
+
+/** The authorisation server refused the code (or the answer failed its checks). */
+export class OAuthRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OAuthRefused';
   }
 }

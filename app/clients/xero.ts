@@ -26,6 +26,9 @@ import {
   type XeroLineItem,
   type XeroOrganisation,
   type XeroPayment,
+  type XeroTokenSet,
+  type XeroTokenStore,
+  XeroDisconnected,
 } from './types.js';
 
 export interface XeroClientOptions {
@@ -41,6 +44,8 @@ export interface XeroClientOptions {
   budget: XeroBudget;
   /** How long a call may wait for one of the organisation's in-flight slots before giving up (rate_limited). */
   slotWaitMs?: number;
+  /** The gateway's Xero app, for merchants connected with OAuth 2.0 (their credentials carry `oauth`). */
+  oauth?: { clientId: string; clientSecret: string; tokens: XeroTokenStore };
 }
 
 export const DEFAULT_XERO_SCOPES = ['accounting.invoices', 'accounting.payments', 'accounting.banktransactions', 'accounting.settings', 'accounting.contacts'];
@@ -101,6 +106,12 @@ function installInterceptor(): void {
   interceptorInstalled = true;
 }
 
+/** Runs xero-node calls made by fn against these URLs (for clients/xero-oauth.ts). */
+export function routedTo<T>(urls: { apiUrl: string; identityUrl: string; timeoutMs?: number }, fn: () => Promise<T>): Promise<T> {
+  installInterceptor();
+  return routes.run({ apiUrl: trimSlash(urls.apiUrl), identityUrl: trimSlash(urls.identityUrl), timeoutMs: urls.timeoutMs ?? 10_000 }, fn);
+}
+
 function rewriteOrigin(url: string, route: Route): string {
   const pairs: [string, string][] = [
     [XERO_IDENTITY_ORIGIN, route.identityUrl],
@@ -119,6 +130,8 @@ interface Session {
   clientSecret: string;
   refreshAt?: number; // epoch ms (injected clock) when the cached token must be replaced
   pending?: Promise<void>;
+  /** OAuth sessions: the access token in use, so a 401 for it can ask for a refresh. */
+  accessToken?: string;
 }
 
 export function createXeroClient(opts: XeroClientOptions): XeroGateway {
@@ -131,6 +144,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
   const sessions = new Map<string, Session>();
 
   function sessionFor(creds: XeroCredentials): Session {
+    if (creds.oauth) return oauthSession(creds.oauth.merchantId);
     const existing = sessions.get(creds.clientId);
     if (existing && existing.clientSecret === creds.clientSecret) return existing;
     const sdk = new XeroClient({ clientId: creds.clientId, clientSecret: creds.clientSecret, grantType: 'client_credentials', scopes });
@@ -153,13 +167,70 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
   }
 
   /** true when this call had to obtain a new token (so a 401 is not a stale-token problem). */
-  async function ensureToken(session: Session, clientId: string): Promise<boolean> {
+  async function ensureToken(session: Session, creds: XeroCredentials, rejected?: string): Promise<boolean> {
     if (session.refreshAt !== undefined && now().getTime() < session.refreshAt) return false;
-    session.pending ??= fetchToken(session, clientId).finally(() => {
+    // One token fetch per organisation at a time in this process; the others wait for it.
+    session.pending ??= (creds.oauth ? loadOAuthToken(session, creds.oauth.merchantId, rejected) : fetchToken(session, creds.clientId)).finally(() => {
       session.pending = undefined;
     });
     await session.pending;
     return true;
+  }
+
+  // ---------- OAuth 2.0 merchants ----------
+
+  function oauthApp() {
+    if (!opts.oauth) throw new UpstreamError('xero', 'unauthorized', 'this merchant is connected with OAuth, but the gateway has no Xero app configured (XERO_CLIENT_ID)');
+    return opts.oauth;
+  }
+
+  function oauthSession(merchantId: string): Session {
+    const key = `oauth:${merchantId}`;
+    const existing = sessions.get(key);
+    if (existing) return existing;
+    const app = oauthApp();
+    const sdk = new XeroClient({ clientId: app.clientId, clientSecret: app.clientSecret, grantType: 'authorization_code', scopes });
+    sdk.accountingApi.basePath = `${route.apiUrl}/api.xro/2.0`;
+    const session: Session = { sdk, clientSecret: app.clientSecret };
+    sessions.set(key, session);
+    return session;
+  }
+
+  /**
+   * The stored token set, refreshed when it is (about to be) expired or was just refused. The
+   * refresh happens under the token row's lock (tokens.refreshLocked): a process that waited for
+   * the lock finds the set another one stored and does not refresh again. The rotated refresh
+   * token is committed before the new access token is used.
+   */
+  async function loadOAuthToken(session: Session, merchantId: string, rejected?: string): Promise<void> {
+    const app = oauthApp();
+    session.refreshAt = undefined;
+    const usable = (t: XeroTokenSet) => t.expiresAt.getTime() - REFRESH_EARLY_MS > now().getTime() && t.accessToken !== rejected;
+    let tokens = await app.tokens.current(merchantId);
+    if (!tokens) throw new XeroDisconnected(merchantId, 'no token set stored');
+    if (!usable(tokens)) {
+      const outcome = await app.tokens.refreshLocked(merchantId, async (stored) => {
+        if (usable(stored)) return { kind: 'fresh', tokens: stored };
+        try {
+          const set = await session.sdk.refreshWithRefreshToken(app.clientId, app.clientSecret, stored.refreshToken);
+          log?.info({ merchantId }, 'xero: access token refreshed');
+          return { kind: 'refreshed', tokens: tokenSetOf(set, now()) };
+        } catch (err) {
+          const f = readFailure(err);
+          if (f && f.status === 400 && oauthError(f.body) === 'invalid_grant') {
+            log?.warn({ merchantId }, 'xero: refresh token refused (invalid_grant); merchant disconnected');
+            return { kind: 'revoked', reason: 'Xero refused the refresh token (invalid_grant)', at: now() };
+          }
+          throw toUpstreamError(err, 'token', now) ?? unexpected(`refresh response: ${errorText(err)}`);
+        }
+      });
+      if (!outcome) throw new XeroDisconnected(merchantId, 'no token set stored');
+      if (outcome.kind === 'revoked') throw new XeroDisconnected(merchantId, outcome.reason);
+      tokens = outcome.tokens;
+    }
+    session.sdk.setTokenSet({ access_token: tokens.accessToken, refresh_token: tokens.refreshToken, token_type: 'Bearer' });
+    session.accessToken = tokens.accessToken;
+    session.refreshAt = tokens.expiresAt.getTime() - REFRESH_EARLY_MS;
   }
 
   /** Waits (briefly) for an in-flight slot; any other refusal is a rate_limited error, at once. */
@@ -195,15 +266,19 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
   function callAs<T>(creds: XeroCredentials, op: string, purpose: XeroCallPurpose, fn: (api: AccountingApi) => Promise<T>, readOnly = true): Promise<T> {
     return routes.run(route, async () => {
       const session = sessionFor(creds);
+      let rejected: string | undefined;
       for (let attempt = 1; ; attempt++) {
-        const fresh = await ensureToken(session, creds.clientId);
+        const fresh = await ensureToken(session, creds, rejected);
         try {
           return await budgeted(creds, purpose, () => fn(session.sdk.accountingApi));
         } catch (err) {
           const upstream = toUpstreamError(err, 'api', now);
           if (!upstream) throw err;
           // A cached token may have been revoked or expired early: get a new one and retry once.
-          if (upstream.status === 401) session.refreshAt = undefined;
+          if (upstream.status === 401) {
+            session.refreshAt = undefined;
+            rejected = session.accessToken;
+          }
           if (upstream.status === 401 && !fresh && attempt === 1) continue;
           // A pooled keep-alive socket the server just closed fails with a reset; a read is safe to
           // repeat once (a timeout is not repeated: the customer is waiting). Writes are never
@@ -389,6 +464,33 @@ function dateOf(value: unknown): string | undefined {
   return undefined;
 }
 
+/** xero-node's TokenSet (openid-client) → ours; expires_in counts from `at`. */
+export function tokenSetOf(set: { access_token?: string; refresh_token?: string; id_token?: string; scope?: string; expires_in?: number; expires_at?: number }, at: Date): XeroTokenSet {
+  if (!set.access_token || !set.refresh_token) throw unexpected('token set without access_token or refresh_token (is offline_access in the scopes?)');
+  const seconds = typeof set.expires_in === 'number' && set.expires_in > 0 ? set.expires_in : DEFAULT_TOKEN_SECONDS;
+  return {
+    accessToken: set.access_token,
+    refreshToken: set.refresh_token,
+    expiresAt: new Date(at.getTime() + seconds * 1000),
+    ...(set.id_token ? { idToken: set.id_token } : {}),
+    ...(set.scope ? { scope: set.scope } : {}),
+  };
+}
+
+/** The OAuth `error` code in a token endpoint's answer (invalid_grant, invalid_client…). */
+export function oauthError(body: unknown): string {
+  const b = typeof body === 'string' ? safeJson(body) : body;
+  return b && typeof b === 'object' && typeof (b as { error?: unknown }).error === 'string' ? (b as { error: string }).error : '';
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
@@ -519,7 +621,7 @@ function mapAccount(a: Account): XeroBankAccount {
   };
 }
 
-function mapOrganisation(o: { organisationID?: string; name?: string; shortCode?: string; baseCurrency?: unknown } | undefined): XeroOrganisation {
+export function mapOrganisation(o: { organisationID?: string; name?: string; shortCode?: string; baseCurrency?: unknown } | undefined): XeroOrganisation {
   if (!o?.organisationID || !o.shortCode) throw unexpected('organisation without OrganisationID or ShortCode');
   return { organisationId: o.organisationID, name: o.name ?? '', shortCode: o.shortCode, baseCurrency: String(o.baseCurrency ?? '') };
 }
@@ -567,7 +669,7 @@ interface Failure {
  * `{response:{statusCode, body, headers}}` (statusCode 0 and the axios message as body on network
  * errors), token requests with the (redacted) axios error. undefined: not an upstream failure.
  */
-function readFailure(err: unknown): Failure | undefined {
+export function readFailure(err: unknown): Failure | undefined {
   if (typeof err === 'string') {
     let parsed: unknown;
     try {
@@ -588,7 +690,7 @@ function readFailure(err: unknown): Failure | undefined {
   return undefined;
 }
 
-function toUpstreamError(err: unknown, context: 'api' | 'token', now: () => Date): UpstreamError | undefined {
+export function toUpstreamError(err: unknown, context: 'api' | 'token', now: () => Date): UpstreamError | undefined {
   if (err instanceof UpstreamError) return err;
   const f = readFailure(err);
   if (!f) return undefined;

@@ -442,6 +442,16 @@ const id: Record<AdminKey, string> = {
  * versions, exact first, then patterns for the ones that carry names or figures.
  */
 const MESSAGES_ID: Record<string, string> = {
+  'Choose one of the organisations listed.': 'Pilih salah satu organisasi yang tercantum.',
+  'The answer from Xero has no authorisation code. Start again with "Connect to Xero".': 'Jawaban dari Xero tidak berisi kode otorisasi. Mulai lagi dengan "Connect to Xero".',
+  'The answer from Xero has no state. Start again with "Connect to Xero".': 'Jawaban dari Xero tidak berisi state. Mulai lagi dengan "Connect to Xero".',
+  'The connection took more than ten minutes and expired. Start again with "Connect to Xero".': 'Penghubungan memakan waktu lebih dari sepuluh menit dan kedaluwarsa. Mulai lagi dengan "Connect to Xero".',
+  'This answer from Xero belongs to a connection started in another browser session. Start again with "Connect to Xero" here.': 'Jawaban dari Xero ini milik penghubungan yang dimulai di sesi browser lain. Mulai lagi dengan "Connect to Xero" di sini.',
+  'This answer from Xero does not belong to a connection started here (or it is too old). Start again with "Connect to Xero".': 'Jawaban dari Xero ini bukan milik penghubungan yang dimulai di sini (atau sudah terlalu lama). Mulai lagi dengan "Connect to Xero".',
+  'This answer from Xero was already used. Start again with "Connect to Xero".': 'Jawaban dari Xero ini sudah dipakai. Mulai lagi dengan "Connect to Xero".',
+  'This choice of organisation expired or was already made. Start again with "Connect to Xero".': 'Pilihan organisasi ini sudah kedaluwarsa atau sudah dibuat. Mulai lagi dengan "Connect to Xero".',
+  'This merchant uses a Custom Connection: remove it in the Xero Developer portal.': 'Merchant ini memakai Custom Connection: hapus di Xero Developer portal.',
+  'You did not allow access at Xero, so nothing was connected. Start again when you are ready.': 'Anda tidak mengizinkan akses di Xero, jadi tidak ada yang terhubung. Mulai lagi saat Anda siap.',
   'Enter a valid e-mail address.': 'Masukkan alamat e-mail yang valid.',
   'Use at least 12 characters.': 'Gunakan minimal 12 karakter.',
   'Use at most 200 characters.': 'Gunakan maksimal 200 karakter.',

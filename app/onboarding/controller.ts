@@ -13,14 +13,17 @@ import { settingsRoutes } from './settings-controller.js';
 import { xenditRoutes } from './xendit-controller.js';
 import { currentSession, sessions, type AdminSession } from './session.js';
 import * as service from './service.js';
-import type { XenditGateway, XeroGateway } from '../clients/types.js';
+import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
 import { merchantRoutes } from './merchant-controller.js';
+import { xeroOAuthRoutes } from './xero-oauth-controller.js';
 import { FormInvalid, type OnboardingDeps } from './service.js';
 
 export interface AdminDeps extends OnboardingDeps {
   production: boolean;
   xero: XeroGateway;
   xendit: XenditGateway;
+  /** "Connect to Xero" (OAuth 2.0); undefined when the gateway has no Xero app configured. */
+  xeroOAuth?: XeroOAuth;
   /** Xero's web app (go.xero.com, or the simulator), for links to invoices. */
   xeroAppUrl: string;
 }
@@ -104,6 +107,7 @@ export function adminRouter(deps: AdminDeps): Router {
 
   router.use(paths.admin, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), sess.load, (req, res, next) => {
     res.set('Cache-Control', 'no-store');
+    res.locals.xeroOAuthEnabled = Boolean(deps.xeroOAuth);
     const lang = adminLang(req, res);
     res.locals.lang = lang;
     // A form re-shown after a POST has no GET twin at every URL (…/xendit/mode): no switch link there.
@@ -219,6 +223,7 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   merchantRoutes(router, deps, sess, requireUser);
+  xeroOAuthRoutes(router, deps, sess, requireUser);
   xenditRoutes(router, deps, sess, requireUser);
   settingsRoutes(router, deps, sess, requireUser);
   reportRoutes(router, deps, requireUser);

@@ -40,7 +40,7 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
     if (user.role !== 'operator') throw new NotFound('only operators connect new merchants');
     return user;
   };
-  const merchantsList = async () => (await deps.stores.merchants.list()).map((m) => ({ id: m.id, name: m.name, shortCode: m.shortCode, status: m.status, mode: m.mode }));
+  const merchantsList = async () => (await deps.stores.merchants.list()).map((m) => ({ id: m.id, name: m.name, shortCode: m.shortCode, status: m.status, mode: m.mode, xeroDisconnected: m.xeroDisconnected !== null }));
 
   router.get(paths.adminMerchantNew, requireUser, async (_req, res) => {
     operatorOnly(res);

@@ -232,7 +232,7 @@ export async function goLive(deps: MerchantOnboardingDeps, actor: User, merchant
   const merchant = await merchantFor(deps, actor, merchantId);
   const activity = await deps.stores.merchants.activity(merchant.id);
   const steps: GoLiveStep[] = [
-    { key: 'xero', done: true }, // a merchant exists only once its Xero connection answered
+    { key: 'xero', done: merchant.xeroDisconnected === null }, // a merchant exists only once its Xero connection answered
     { key: 'xendit', done: merchant.xenditSecretKey !== '' },
     { key: 'clearing', done: merchant.clearingAccountId !== '' },
     { key: 'callback', done: activity.lastCallbackAt !== null },
@@ -240,6 +240,7 @@ export async function goLive(deps: MerchantOnboardingDeps, actor: User, merchant
   return {
     merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, status: merchant.status, mode: merchant.mode, xenditKey: masked(merchant.xenditSecretKey) },
     steps,
+    xero: { connection: merchant.xeroConnection, disconnected: merchant.xeroDisconnected },
     lastCallbackAt: activity.lastCallbackAt,
     customPaymentUrl: customPaymentUrl(deps.publicUrl),
     callbackUrl: deps.publicUrl + callbackPathFor(merchant.id),

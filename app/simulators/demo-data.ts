@@ -11,6 +11,9 @@ export const DEMO = {
   callbackToken: 'demo-callback-token',
 };
 
+/** The gateway's Xero app in demo mode ("Connect to Xero" against the simulator). */
+export const DEMO_OAUTH_APP = { clientId: 'demo-oauth-app', clientSecret: 'demo-oauth-app-secret' } as const;
+
 interface DemoInvoiceSeed {
   invoiceNumber: string;
   contact: { name: string; email?: string };
@@ -42,6 +45,9 @@ export function seedDemoXero(xeroSim: XeroSimulator) {
     shortCode: DEMO.shortCode,
     baseCurrency: 'IDR',
   });
+  // "Connect to Xero" in the demo: the gateway's app, and a second organisation to choose from.
+  xeroSim.addOAuthApp(DEMO_OAUTH_APP.clientId, DEMO_OAUTH_APP.clientSecret);
+  xeroSim.addOrganisation({ clientId: 'demo-xero-client-2', clientSecret: 'demo-xero-secret-2', name: 'Warung Sate Madura (demo)', shortCode: '!DEMO2', baseCurrency: 'IDR' });
   const clearing = xeroSim.bankAccountFor(org.tenantId, 'Xendit');
   const clearingPhp = xeroSim.addAccount(org.tenantId, { code: '092', name: 'Xendit PHP', type: 'BANK', currencyCode: 'PHP' });
   for (const inv of INVOICES) xeroSim.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', ...inv });

@@ -12,6 +12,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { XeroInvoice } from '../clients/types.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
+import { emptyOAuthState, grantConnections, grantDirectly, grantTenants, isOAuthClient, oauthRoutes, oauthTokenEndpoint, type SimOAuthState } from './xero-oauth.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
 export type SimInvoiceType = 'ACCREC' | 'ACCPAY';
@@ -125,11 +126,13 @@ export interface SimRequest {
 
 export interface XeroSimState {
   orgs: Map<string, SimOrganisation>;
-  accessTokens: Map<string, { clientId: string; expiresAt: number; scope: string }>;
+  accessTokens: Map<string, { clientId: string; expiresAt: number; scope: string; grantId?: string }>;
   refreshTokens: Map<string, { clientId: string; validUntil: number }>;
   appUsage: Map<string, { minute: number; count: number }>;
   requests: SimRequest[];
   tokenRequests: number;
+  /** "Connect to Xero" apps, consents (grants), codes and their counters (xero-oauth.ts). */
+  oauth: SimOAuthState;
 }
 
 export interface XeroSimLimits {
@@ -198,6 +201,10 @@ export interface XeroSimulator {
   balanceOf(tenantId: string, accountId: string): bigint;
   /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
   recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string): SimPayment;
+  /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
+  addOAuthApp(clientId: string, clientSecret: string): void;
+  /** A consent given without the browser (tests): connects these organisations and returns the first token set. */
+  grantOAuth(clientId: string, tenantIds: string[]): { access_token: string; refresh_token: string; expires_in: number };
   /** A refresh token for the refresh_token grant (standard OAuth apps). */
   issueRefreshToken(clientId: string): string;
   /** Invalidates every access token, as when a connection is revoked or tokens expire. */
@@ -241,6 +248,8 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     bankTransactionsOf: (tenantId) => [...requireOrg(state, tenantId).bankTransactions.values()],
     balanceOf: (tenantId, accountId) => balanceOf(requireOrg(state, tenantId), accountId),
     issueRefreshToken: (clientId) => issueRefreshToken(state, clientId, now()),
+    addOAuthApp: (clientId, clientSecret) => void state.oauth.apps.set(clientId, { clientSecret }),
+    grantOAuth: (clientId, tenantIds) => grantDirectly(state, clientId, tenantIds, now()),
     revokeTokens: () => state.accessTokens.clear(),
     reset: () => {
       Object.assign(state, emptyState());
@@ -253,7 +262,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
 }
 
 function emptyState(): XeroSimState {
-  return { orgs: new Map(), accessTokens: new Map(), refreshTokens: new Map(), appUsage: new Map(), requests: [], tokenRequests: 0 };
+  return { orgs: new Map(), accessTokens: new Map(), refreshTokens: new Map(), appUsage: new Map(), requests: [], tokenRequests: 0, oauth: emptyOAuthState() };
 }
 
 function isApi(req: Request): boolean {
@@ -280,12 +289,16 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
   router.get('/sim.css', (_req, res) => {
     res.type('css').set('Cache-Control', 'public, max-age=300').send(SIM_CSS);
   });
+  oauthRoutes(router, state, now);
   router.use(sim.faults.middleware());
-  router.post('/connect/token', express.urlencoded({ extended: false }), (req, res) => tokenEndpoint(state, req, res, now()));
+  router.post('/connect/token', express.urlencoded({ extended: false }), (req, res) =>
+    isOAuthClient(req, state) ? oauthTokenEndpoint(req, res, state, now()) : tokenEndpoint(state, req, res, now()),
+  );
   router.use(express.json({ limit: '1mb' }));
   router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
 
   router.get('/connections', (_req, res) => {
+    if (res.locals.grantId) return void res.json(grantConnections(state, res.locals.grantId));
     res.json(orgsOfClient(state, res.locals.clientId).map(connectionJson));
   });
   const api = (path: string) => `${API_PREFIX}${path}`;
@@ -451,9 +464,12 @@ function authenticate(sim: XeroSimulator, req: Request, res: Response, next: () 
     return;
   }
   res.locals.clientId = token.clientId;
+  res.locals.grantId = token.grantId;
   if (req.path === '/connections') return next();
   const tenantHeader = (req.get('xero-tenant-id') ?? '').trim();
-  const orgs = orgsOfClient(sim.state, token.clientId);
+  // OAuth tokens reach the organisations their consent connected, named by xero-tenant-id.
+  const granted = grantTenants(sim.state, token.grantId);
+  const orgs = granted ? (tenantHeader ? granted.map((t) => sim.state.orgs.get(t)!).filter(Boolean) : []) : orgsOfClient(sim.state, token.clientId);
   // Custom Connections send an empty tenant id: the token's only organisation.
   const target = tenantHeader ? orgs.find((o) => o.tenantId === tenantHeader) : orgs[0];
   if (!target) {

@@ -10,6 +10,8 @@ import { createUserStore } from './users.js';
 import { createSessionStore } from './sessions.js';
 import { createDashboardStore } from './dashboard.js';
 import { createBackendSaleStore } from './backend-sales.js';
+import { createXeroTokenStore } from './xero-tokens.js';
+import { createXeroConnectionStore } from './xero-connections.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -25,6 +27,8 @@ export function createStores(db: Db, box: SecretBox) {
     sessions: createSessionStore(db),
     dashboard: createDashboardStore(db),
     backendSales: createBackendSaleStore(db),
+    xeroTokens: createXeroTokenStore(db, box),
+    xeroConnections: createXeroConnectionStore(db, box),
   };
 }
 

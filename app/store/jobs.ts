@@ -100,6 +100,14 @@ export function createJobStore(db: Db) {
                 w.and([w('state', '=', 'running'), w('locked_until', '<', now)]),
               ]),
             )
+            // A merchant whose Xero connection is gone: their jobs wait, spending no attempts, until they reconnect.
+            .where((w) =>
+              w.not(
+                w.exists(
+                  w.selectFrom('merchants').select('merchants.id').whereRef('merchants.id', '=', 'jobs.merchant_id').where('merchants.xero_disconnected_at', 'is not', null),
+                ),
+              ),
+            )
             .orderBy('run_at')
             .limit(1)
             .modifyEnd(sql`for update skip locked`),
@@ -120,6 +128,11 @@ export function createJobStore(db: Db) {
 
     async retryAt(job: Pick<Job, 'id' | 'attempts'>, runAt: Date, error: string, now: Date): Promise<boolean> {
       return fenced(job, { state: 'queued', run_at: runAt, locked_until: null, last_error: error, updated_at: now });
+    },
+
+    /** Back to the queue without spending the attempt (the merchant's Xero connection is gone). */
+    async park(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean> {
+      return fenced(job, { state: 'queued', attempts: Math.max(0, job.attempts - 1), run_at: now, locked_until: null, last_error: reason, updated_at: now });
     },
 
     async needsReview(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean> {

@@ -10,6 +10,10 @@ export interface Merchant {
   name: string;
   shortCode: string;
   xero: XeroCredentials;
+  /** custom: Custom Connection (client_credentials); oauth: "Connect to Xero" (token set in xero_tokens). */
+  xeroConnection: 'custom' | 'oauth';
+  /** Set while Xero refuses our refresh token (invalid_grant) or after a disconnect; null when connected. */
+  xeroDisconnected: { at: Date; reason: string } | null;
   /** '' while onboarding, until the key is verified with Xendit (then never ''). */
   xenditSecretKey: string;
   /** Both stored keys ('' when absent); xenditSecretKey is the one of the active mode. */
@@ -81,7 +85,12 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     id: row.id,
     name: row.name,
     shortCode: row.short_code,
-    xero: { clientId: row.xero_client_id, clientSecret: box.open(row.xero_client_secret_enc), tenantId: row.xero_tenant_id },
+    xero:
+      row.xero_connection === 'oauth'
+        ? { clientId: row.xero_client_id, clientSecret: '', tenantId: row.xero_tenant_id, oauth: { merchantId: row.id } }
+        : { clientId: row.xero_client_id, clientSecret: box.open(row.xero_client_secret_enc), tenantId: row.xero_tenant_id },
+    xeroConnection: row.xero_connection,
+    xeroDisconnected: row.xero_disconnected_at ? { at: row.xero_disconnected_at, reason: row.xero_disconnect_reason ?? '' } : null,
     xenditSecretKey: row.xendit_secret_key_enc ? box.open(row.xendit_secret_key_enc) : '',
     xenditKeys: { test: row.xendit_test_key_enc ? box.open(row.xendit_test_key_enc) : '', live: row.xendit_live_key_enc ? box.open(row.xendit_live_key_enc) : '' },
     callbackToken: row.callback_token_enc ? box.open(row.callback_token_enc) : '',

@@ -17,7 +17,7 @@ export interface MerchantsTable {
   id: string;
   name: string;
   short_code: string;
-  xero_connection: 'custom';
+  xero_connection: 'custom' | 'oauth';
   xero_tenant_id: string;
   xero_client_id: string;
   xero_client_secret_enc: string;
@@ -33,6 +33,9 @@ export interface MerchantsTable {
   fee_posting: Generated<FeePosting>;
   backend_flow: Generated<boolean>;
   xero_day_limit: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Set while Xero refuses our tokens (invalid_grant) or after a disconnect: the merchant's jobs wait. */
+  xero_disconnected_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  xero_disconnect_reason: ColumnType<string | null, string | null | undefined, string | null>;
   status: MerchantStatus;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -176,6 +179,29 @@ export interface XeroSlotsTable {
   lease_until: Timestamp;
 }
 
+/** One OAuth token set per merchant, sealed (app/security/secrets.ts); its row lock serialises refreshes. */
+export interface XeroTokensTable {
+  merchant_id: string;
+  token_set_enc: string;
+  expires_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface XeroOAuthStatesTable {
+  state_hash: string;
+  session_hash: string;
+  user_id: string;
+  merchant_id: string | null;
+  code_verifier_enc: string;
+  nonce: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  pick_token_hash: string | null;
+  pending_token_set_enc: string | null;
+  pending_tenants: JSONColumnType<{ tenantId: string; tenantName: string; connectionId: string }[] | null, string | null, string | null>;
+  created_at: Timestamp;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   clearing_accounts: ClearingAccountsTable;
@@ -191,4 +217,6 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   xero_calls: XeroCallsTable;
   xero_slots: XeroSlotsTable;
+  xero_tokens: XeroTokensTable;
+  xero_oauth_states: XeroOAuthStatesTable;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Job, JobStore } from '../store/jobs.js';
-import { UpstreamError } from '../clients/types.js';
+import { UpstreamError, XeroDisconnected } from '../clients/types.js';
 
 /** Throw from a handler to try again later (after afterSeconds, or the runner's back-off). */
 export class RetryLater extends Error {
@@ -71,8 +71,13 @@ export function createJobRunner(deps: RunnerDeps) {
         log.debug({ until, error: raw.message }, 'job held back by the Xero rate budget');
         return;
       }
-      const err = classify(raw);
       const now = deps.clock();
+      if (raw instanceof XeroDisconnected) {
+        // Not the job's fault: it waits for the merchant to reconnect (jobs.claim skips it meanwhile).
+        if (await deps.jobs.park(job, raw.message, now)) log.warn({ merchantId: raw.merchantId }, 'job waits: Xero disconnected');
+        return;
+      }
+      const err = classify(raw);
       if (err instanceof NeedsReview || job.attempts >= job.maxAttempts) {
         const reason = err instanceof NeedsReview ? err.message : `gave up after ${job.attempts} attempts: ${err.message}`;
         if (await deps.jobs.needsReview(job, reason, now)) {

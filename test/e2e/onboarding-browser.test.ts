@@ -5,6 +5,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, PASSWORD } from '../helpers/admin.js';
 import { openTestDatabase } from '../helpers/db.js';
 import { customPaymentUrl, paths } from '../../app/paths.js';
+import { createOAuthHarness, type OAuthHarness } from '../helpers/xero-oauth.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -110,6 +111,85 @@ describe('admin onboarding in a real browser (Chromium)', function () {
       assert.equal(await fits(), true, 'no horizontal scrolling of the report form at 390 px');
       await page.screenshot({ path: `${shots}/7-report-id.png`, fullPage: true });
       assert.deepEqual(problems, [], 'no console errors or CSP violations');
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+/**
+ * "Connect to Xero" (OAuth 2.0) in a real browser: the admin's button posts to us, we redirect to
+ * the simulated Xero login/consent page (form-action must allow that origin), the user allows two
+ * organisations, comes back, picks one and lands on the Xendit step. Every page is watched for CSP
+ * violations. Screenshots go to test-results/oauth/ (not in git).
+ */
+describe('Connect to Xero (OAuth) in a real browser (Chromium)', function () {
+  this.timeout(60_000);
+  let h: OAuthHarness;
+  let close: () => Promise<void>;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} missing: .ci/run installs it`);
+      console.warn(`\n  NOTICE: ${CHROMIUM} not installed (apt-get install chromium); skipping the browser run\n`);
+      return this.skip();
+    }
+    const opened = await openTestDatabase('embedded');
+    close = opened.close;
+    h = await createOAuthHarness(opened.db);
+    await clearAdminTables(opened.db);
+    await addUser(h.stores, 'ops@example.com', null);
+  });
+  after(async () => {
+    await h?.close();
+    await close?.();
+  });
+
+  it('consents at the simulated Xero, picks one of two organisations, with no CSP violation', async () => {
+    h.sims.xero.addOrganisation({ clientId: 'OA-ONE', clientSecret: 'oa-one-secret', name: 'Warung Satu', shortCode: '!OA1', baseCurrency: 'IDR' });
+    const two = h.sims.xero.addOrganisation({ clientId: 'OA-TWO', clientSecret: 'oa-two-secret', name: 'Warung Dua', shortCode: '!OA2', baseCurrency: 'IDR' });
+    const shots = 'test-results/oauth';
+    mkdirSync(shots, { recursive: true });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+      // Playwright's init script is not page script: CSP does not apply to it, and it reports every violation.
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      });
+
+      await page.goto(h.baseUrl + paths.adminLogin);
+      await page.fill('#f-email', 'ops@example.com');
+      await page.fill('#f-password', PASSWORD);
+      await page.click('button:has-text("Sign in")');
+      await page.click('nav.adminnav a:has-text("Merchants")');
+      await page.screenshot({ path: `${shots}/1-merchants.png`, fullPage: true });
+      await page.click('form.xero-connect button');
+      await page.waitForURL((u) => u.href.startsWith(`${h.sims.xeroUrl}/identity/connect/authorize`));
+      assert.match((await page.textContent('h1')) ?? '', /Allow access/);
+      for (const box of await page.locator('input[name=tenant]').all()) await box.check();
+      await page.screenshot({ path: `${shots}/2-xero-consent.png`, fullPage: true });
+      await page.click('button:has-text("Allow access")');
+      await page.waitForURL((u) => u.pathname === paths.adminXeroCallback);
+      await page.screenshot({ path: `${shots}/3-pick-organisation.png`, fullPage: true });
+      await page.check(`input[name=tenantId][value="${two.tenantId}"]`);
+      await page.click('button:has-text("Use this organisation")');
+      await page.waitForURL(/\/xendit$/);
+      assert.match((await page.textContent('h1')) ?? '', /Warung Dua/);
+      await page.screenshot({ path: `${shots}/4-xendit-step.png`, fullPage: true });
+      await page.click('nav.tabs a:has-text("Go live")');
+      assert.match((await page.textContent('[data-xero=connected]')) ?? '', /Connected to Warung Dua/);
+      await page.screenshot({ path: `${shots}/5-go-live.png`, fullPage: true });
+      assert.deepEqual(problems, [], 'no console errors or CSP violations');
+      const m = (await h.stores.merchants.list()).find((x) => x.shortCode === '!OA2');
+      assert.equal(m?.xeroConnection, 'oauth');
     } finally {
       await browser.close();
     }

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { sql } from 'kysely';
@@ -44,6 +44,8 @@ export interface Harness {
   payUrl(invoiceNumber: string, extra?: Record<string, string>): string;
   callbackPath: string;
   count(table: 'callback_events' | 'jobs' | 'checkouts' | 'payments'): Promise<number>;
+  /** Serve another build of the app (other deps) at baseUrl from now on. */
+  serve(app: (req: IncomingMessage, res: ServerResponse) => void): void;
   close(): Promise<void>;
 }
 
@@ -95,7 +97,8 @@ export async function createHarness(
     creationWaitMs: opts.creationWaitMs,
   };
   const app = createApp(deps);
-  server.on('request', app);
+  let serving: (req: IncomingMessage, res: ServerResponse) => void = app;
+  server.on('request', (req, res) => serving(req, res));
 
   const callbackPath = callbackPathFor(merchant.id);
   sims.xendit.registerAccount({ secretKey: creds.xenditKey, callbackToken: creds.token, callbackUrl: baseUrl + callbackPath, businessName: 'Toko Test' });
@@ -133,6 +136,9 @@ export async function createHarness(
     async count(table) {
       const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
       return Number(r.n);
+    },
+    serve(next) {
+      serving = next;
     },
     async close() {
       server.closeAllConnections();

@@ -22,6 +22,26 @@ describe('config', () => {
     assert.deepEqual(c.xendit.checkoutHosts, ['checkout.xendit.co']);
   });
 
+  it('configures Connect to Xero from the Xero app: redirect URI from PUBLIC_URL, granular scopes by default', () => {
+    const c = loadConfig({ XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's', PUBLIC_URL: 'https://pay.example.id/' });
+    assert.deepEqual(c.xero.oauth, {
+      clientId: 'id',
+      clientSecret: 's',
+      redirectUri: 'https://pay.example.id/admin/xero/callback',
+      scopes: ['accounting.invoices', 'accounting.payments', 'accounting.banktransactions', 'accounting.manualjournals', 'accounting.contacts', 'accounting.settings', 'offline_access', 'openid', 'profile', 'email'],
+    });
+    assert.deepEqual(loadConfig({ XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's', XERO_SCOPES: 'accounting.transactions, accounting.settings offline_access' }).xero.oauth?.scopes, [
+      'accounting.transactions',
+      'accounting.settings',
+      'offline_access',
+    ]);
+    assert.throws(() => loadConfig({ XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's', XERO_SCOPES: 'accounting.settings' }), /XERO_SCOPES: must include offline_access/);
+    assert.equal(loadConfig({ DEMO: 'false' }).xero.oauth, undefined, 'no app, no demo: Custom Connections only');
+    const demo = loadConfig({});
+    assert.equal(demo.xero.oauth?.redirectUri, 'http://localhost:3000/admin/xero/callback');
+    assert.equal(demo.xero.loginUrl, 'http://localhost:3000/_sim/xero');
+  });
+
   it('lets every upstream URL be overridden, trailing slashes removed', () => {
     const c = loadConfig({ DEMO: 'false', XERO_API_URL: 'http://fake:1/', XENDIT_API_URL: 'http://fake:2', XENDIT_CHECKOUT_HOSTS: 'a.example, B.example' });
     assert.equal(c.xero.apiUrl, 'http://fake:1');

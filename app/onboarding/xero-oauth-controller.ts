@@ -1,0 +1,75 @@
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { adminMerchantPath, paths } from '../paths.js';
+import { NotFound } from '../errors.js';
+import type { XeroOAuth } from '../clients/types.js';
+import type { AdminDeps } from './controller.js';
+import { render, signedIn } from './controller.js';
+import { currentSession, type Sessions } from './session.js';
+import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-oauth.js';
+
+const Connect = z.object({ merchantId: z.union([z.uuid(), z.literal('')]).default('') });
+const Pick = z.object({ pick: z.string().regex(/^[\w-]{43}$/), tenantId: z.string().min(1).max(100) });
+
+/** Only single string values of the callback's query (Xero sends code, scope, state, or error). */
+function callbackQuery(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ['code', 'scope', 'state', 'session_state', 'error', 'error_description']) {
+    const v = req.query[key];
+    if (typeof v === 'string' && v.length <= 4096) out[key] = v;
+  }
+  return out;
+}
+
+export function xeroOAuthRoutes(router: Router, deps: AdminDeps, sess: Sessions, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+  const oauth = (): XeroOAuth => {
+    if (!deps.xeroOAuth) throw new NotFound('Connect to Xero (OAuth) is not configured');
+    return deps.xeroOAuth;
+  };
+  const svc = () => ({ stores: deps.stores, xeroOAuth: oauth(), clock: deps.clock, logger: deps.logger });
+  const sessionHash = (res: Response) => currentSession(res)!.idHash;
+
+  /** A refusal is a page that says why (4xx), never a stack trace; nothing was saved. */
+  const friendly = async (res: Response, action: () => Promise<void>) => {
+    try {
+      await action();
+    } catch (err) {
+      if (!(err instanceof XeroConnectProblem)) throw err;
+      deps.logger.info({ reason: err.reason }, 'xero connect refused');
+      render(res, err.status, 'xero-problem', { reason: err.reason });
+    }
+  };
+
+  const after = (res: Response, result: CallbackResult) => {
+    if (result.kind === 'pick') return render(res, 200, 'xero-pick', { pick: result.pickToken, tenants: result.tenants });
+    const next = result.reconnected ? `${adminMerchantPath(result.merchantId)}?xero=reconnected` : adminMerchantPath(result.merchantId, 'adminMerchantXendit');
+    res.redirect(303, next);
+  };
+
+  router.post(paths.adminXeroConnect, requireUser, sess.verifyCsrf, async (req, res) => {
+    const form = Connect.safeParse(req.body ?? {});
+    if (!form.success) throw new NotFound('malformed merchant id');
+    const url = await startConnect(svc(), signedIn(res), sessionHash(res), form.data.merchantId || null);
+    res.redirect(303, url);
+  });
+
+  router.get(paths.adminXeroCallback, requireUser, async (req, res) => {
+    await friendly(res, async () => after(res, await finishCallback(svc(), signedIn(res), sessionHash(res), callbackQuery(req))));
+  });
+
+  router.post(paths.adminXeroOrganisation, requireUser, sess.verifyCsrf, async (req, res) => {
+    await friendly(res, async () => {
+      const form = Pick.safeParse(req.body ?? {});
+      if (!form.success) throw new XeroConnectProblem('Choose one of the organisations listed.', 422);
+      after(res, await pickOrganisation(svc(), signedIn(res), sessionHash(res), form.data.pick, form.data.tenantId));
+    });
+  });
+
+  router.post(paths.adminMerchantXeroDisconnect, requireUser, sess.verifyCsrf, async (req, res) => {
+    const id = String(req.params.merchantId);
+    await friendly(res, async () => {
+      await disconnectXero(svc(), signedIn(res), id);
+      res.redirect(303, `${adminMerchantPath(id)}?xero=disconnected`);
+    });
+  });
+}
