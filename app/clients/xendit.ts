@@ -221,14 +221,20 @@ function itemsOf(raw: unknown, currency: Currency): { items?: XenditInvoice['ite
   }
 }
 
-// Fees are informational: one that does not fit the currency's minor unit is left out rather
-// than making a paid invoice unreadable.
-function feesOf(fees: number | null | undefined, currency: Currency): { feesPaidAmount?: number } {
+// A fee that does not fit the currency's minor unit must not make a paid invoice unreadable (the
+// payment is still recorded), nor vanish: its exact figure travels on for the fee to wait for a person.
+function feesOf(fees: number | null | undefined, currency: Currency): { feesPaidAmount?: number; feesPaidRaw?: string } {
   if (fees == null) return {};
+  let raw: string;
   try {
-    return { feesPaidAmount: toMinor(numberToDecimal(fees), currency) };
+    raw = numberToDecimal(fees);
   } catch {
-    return {};
+    return { feesPaidRaw: String(fees) };
+  }
+  try {
+    return { feesPaidAmount: toMinor(raw, currency) };
+  } catch {
+    return { feesPaidRaw: raw };
   }
 }
 

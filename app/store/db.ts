@@ -14,6 +14,7 @@ import * as m003RateLimits from './migrations/003_rate_limits.js';
 import * as m003Reconcile from './migrations/003_reconcile.js';
 import * as m007BackendFlow from './migrations/007_backend_flow.js';
 import * as m006XeroLimits from './migrations/006_xero_limits.js';
+import * as m009Accounting from './migrations/009_accounting.js';
 
 export type Db = Kysely<Database>;
 
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '005_onboarding': m005,
   '007_backend_flow': m007BackendFlow,
   '006_xero_limits': m006XeroLimits,
+  '009_accounting': m009Accounting,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
