@@ -288,6 +288,20 @@ export interface XenditGateway {
   expireInvoice(secretKey: string, invoiceId: string): Promise<void>;
   /** Invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore], all pages. */
   listPaidInvoices(secretKey: string, range: { paidAfter: Date; paidBefore: Date }): Promise<XenditInvoice[]>;
+  /**
+   * One page (newest created first) of invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore],
+   * continuing after `lastInvoiceId`. `pageLength` counts every row Xendit sent (a short page is the
+   * last); `invoices` leaves out rows we cannot read (e.g. an unsupported currency), listed in `skipped`.
+   */
+  listPaidInvoicesPage(
+    secretKey: string,
+    q: { paidAfter: Date; paidBefore: Date; limit: number; lastInvoiceId?: string },
+  ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[] }>;
+  /**
+   * VAT Xendit charged on its fee for this paid invoice (minor units), from the payment's
+   * transaction (Transactions API, fee.value_added_tax); null when Xendit lists no such transaction.
+   */
+  getFeeTax(secretKey: string, invoice: { id: string; currency: Currency }): Promise<number | null>;
   /** The cheapest authenticated call (list one invoice): resolves when Xendit accepts the key. */
   checkSecretKey(secretKey: string): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { createUserStore } from './users.js';
 import { createSessionStore } from './sessions.js';
 import { createDashboardStore } from './dashboard.js';
 import { createBackendSaleStore } from './backend-sales.js';
+import { createListingStore } from './listing.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -25,6 +26,7 @@ export function createStores(db: Db, box: SecretBox) {
     sessions: createSessionStore(db),
     dashboard: createDashboardStore(db),
     backendSales: createBackendSaleStore(db),
+    listing: createListingStore(db),
   };
 }
 

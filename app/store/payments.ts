@@ -142,6 +142,10 @@ export function createPaymentStore(db: Db) {
       await db.updateTable('payments').set({ fee_state: 'posted', xero_fee_txn_id: xeroFeeTxnId, fee_error: null, updated_at: now }).where('id', '=', id).execute();
     },
 
+    async setFeeTax(id: string, feeTax: number, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ fee_tax: feeTax, updated_at: now }).where('id', '=', id).execute();
+    },
+
     async markFeeNotNeeded(id: string, now: Date): Promise<void> {
       await db.updateTable('payments').set({ fee_state: 'not_needed', fee_error: null, updated_at: now }).where('id', '=', id).execute();
     },

@@ -5,7 +5,7 @@ import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import { clearingAccountFor, type Merchant } from '../store/merchants.js';
 import type { Payment } from '../store/payments.js';
-import { UpstreamError, type XeroGateway } from '../clients/types.js';
+import { UpstreamError, type XenditGateway, type XeroGateway } from '../clients/types.js';
 import { exponentOf, toDecimal } from '../money.js';
 import { NeedsReview } from './runner.js';
 import { organisationDate } from './org-date.js';
@@ -13,6 +13,8 @@ import { organisationDate } from './org-date.js';
 export interface PostFeeDeps {
   stores: Stores;
   xero: XeroGateway;
+  /** Asked for the VAT on Xendit's fee (the payment's transaction); without it, no VAT is posted. */
+  xendit?: XenditGateway;
   clock: Clock;
   logger: Logger;
 }
@@ -49,7 +51,15 @@ export function postFeeJob(deps: PostFeeDeps) {
       return needsReview(deps, payment, `Xendit reported a fee of ${payment.feeRaw} ${payment.currency}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`);
     }
     const fee = payment.fee ?? 0;
-    const tax = payment.feeTax ?? 0;
+    let tax = payment.feeTax ?? 0;
+    try {
+      if (payment.feeTax === null && fee > 0) tax = await feeTaxAtXendit(deps, merchant, payment);
+    } catch (err) {
+      if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
+        return needsReview(deps, payment, `could not read the VAT on Xendit's fee (Transactions API): ${err.message}; fee not posted`);
+      }
+      throw err;
+    }
     if (fee + tax <= 0) return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
 
@@ -65,6 +75,14 @@ export function postFeeJob(deps: PostFeeDeps) {
       throw err;
     }
   };
+}
+
+/** Asked once: Xendit's answer (none listed = no VAT) is kept on the payment. */
+async function feeTaxAtXendit(deps: PostFeeDeps, merchant: Merchant, payment: Payment): Promise<number> {
+  if (!deps.xendit || !merchant.xenditSecretKey) return 0;
+  const tax = (await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: payment.xenditInvoiceId, currency: payment.currency })) ?? 0;
+  await deps.stores.payments.setFeeTax(payment.id, tax, deps.clock());
+  return tax;
 }
 
 /** A reason a person must post the fee. */
