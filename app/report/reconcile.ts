@@ -144,7 +144,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const found = byId.get(id) ?? { payments: [], fees: [], overpayments: [] };
     const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? found.overpayments[0]?.currencyCode ?? '';
     const inv = xendit.get(id);
-    const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(deps, merchant, inv, found.fees) : 0n, xenditDate);
+    const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(deps, merchant, inv) : 0n, xenditDate);
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
@@ -165,13 +165,11 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
 }
 
 /**
- * VAT on Xendit's fee is reported on the payment's transaction, not on the invoice: asked only when
- * the fee in Xero is not exactly Xendit's fee (so a report without VAT costs no extra calls).
+ * VAT on Xendit's fee is reported on the payment's transaction, not on the invoice: one more
+ * Xendit call per paid invoice with a fee (a VAT line deleted in Xero would otherwise go unseen).
  */
-async function feeTaxFor(deps: ReportDeps, merchant: Merchant, inv: XenditInvoice, fees: { total: string }[]): Promise<bigint> {
-  const fee = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency));
-  const inXero = fees.reduce((s, t) => s + hundredths(t.total), 0n);
-  if (!fees.length || inXero === fee || fee === 0n) return 0n;
+async function feeTaxFor(deps: ReportDeps, merchant: Merchant, inv: XenditInvoice): Promise<bigint> {
+  if (!inv.feesPaidAmount) return 0n;
   const tax = await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: inv.id, currency: inv.currency });
   return tax ? hundredths(toDecimal(tax, inv.currency)) : 0n;
 }
