@@ -436,7 +436,9 @@ function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
   const statuses = queryList(req.query.statuses);
   const paidAfter = queryDate(req.query.paid_after);
   const paidBefore = queryDate(req.query.paid_before);
-  const lastInvoice = typeof req.query.last_invoice === 'string' ? req.query.last_invoice : undefined;
+  // xendit-node sends last_invoice; Xendit's API reference names it last_invoice_id.
+  const lastRaw = req.query.last_invoice ?? req.query.last_invoice_id;
+  const lastInvoice = typeof lastRaw === 'string' ? lastRaw : undefined;
   const mine = [...ctx.state.invoices.values()].filter((i) => i.userId === account.userId);
   mine.forEach((i) => expireIfDue(ctx, i));
   const sorted = mine

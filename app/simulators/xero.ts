@@ -1462,8 +1462,14 @@ function renderOrg(o: SimOrganisation): string {
         `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(p.status)}</td></tr>`;
     })
     .join('\n');
+  const journalRows = [...o.manualJournals.values()]
+    .map((j) => {
+      const lines = j.lines.map((l) => `${l.accountCode} ${formatScaled(l.lineAmount, 2)}`).join(', ');
+      return `<tr><td>${escapeHtml(j.date)}</td><td>${escapeHtml(j.narration)}</td><td>${escapeHtml(lines)}</td><td>${escapeHtml(j.status)}</td></tr>`;
+    })
+    .join('\n');
   const accountRows = o.accounts
-    .filter((a) => a.type === 'BANK')
+    .filter((a) => a.type === 'BANK' || a.enablePaymentsToAccount)
     .map((a) => `<tr><td>${escapeHtml(a.code)}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.currencyCode ?? o.baseCurrency)}</td>` +
       `<td class="num" data-balance="${escapeHtml(a.code)}">${escapeHtml(formatScaled(balanceOf(o, a.accountId), 2))}</td></tr>`)
     .join('\n');
@@ -1493,6 +1499,11 @@ function renderOrg(o: SimOrganisation): string {
 <div class="scroll"><table>
 <thead><tr><th>Date</th><th>Type</th><th>Contact</th><th class="num">Amount</th><th>Reference</th><th>Accounts</th><th>Status</th></tr></thead>
 <tbody>${txnRows || '<tr><td colspan="7" class="muted">No bank transactions.</td></tr>'}</tbody>
+</table></div>
+<h2>Manual journals</h2>
+<div class="scroll"><table>
+<thead><tr><th>Date</th><th>Narration</th><th>Lines (code amount; + debit, − credit)</th><th>Status</th></tr></thead>
+<tbody>${journalRows || '<tr><td colspan="4" class="muted">No manual journals.</td></tr>'}</tbody>
 </table></div>
 <h2>Bank accounts</h2>
 <div class="scroll"><table>
