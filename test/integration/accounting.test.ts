@@ -105,6 +105,14 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
     });
   });
 
+  it('the database accepts manual_journal fee posting and refuses anything else', async () => {
+    const set = (v: string) => h.stores.db.updateTable('merchants').set({ fee_posting: v as 'off' }).where('id', '=', h.merchant.id).execute();
+    await set('manual_journal');
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))?.feePosting, 'manual_journal');
+    await assert.rejects(set('journal'), /check constraint|violates/i);
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))?.overpayments, false, 'overpayments are opt-in');
+  });
+
   describe('fees as manual journals', () => {
     /** A non-bank clearing account with payments enabled (Xero's only kind that takes journals and payments). */
     async function journalMerchant() {
