@@ -194,7 +194,7 @@ async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, chec
   }
   const accountId = clearingAccountFor(merchant, payment.currency);
   const account = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId) ?? (await paymentsEnabledAccount(deps, merchant, accountId));
-  if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account (or account with payments enabled) in Xero`);
+  if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero (nor an account with payments enabled)`);
   if (account.currencyCode && account.currencyCode !== invoiceCurrency) {
     throw new Unrecordable(
       `currency mismatch: the clearing account ${account.name} is in ${account.currencyCode}, invoice ${checkout.invoiceNumber} is in ${invoiceCurrency}; ` +
