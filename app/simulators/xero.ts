@@ -1355,6 +1355,7 @@ function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): Record<
       };
     }),
     BankAccount: { AccountID: bank.accountId, Code: bank.code, Name: bank.name },
+    ...(t.type === 'RECEIVE-OVERPAYMENT' ? { OverpaymentID: t.bankTransactionId } : {}),
     IsReconciled: false,
     DateString: `${t.date}T00:00:00`,
     Date: msDate(dayStart(t.date)),

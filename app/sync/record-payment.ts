@@ -249,23 +249,6 @@ async function needsReview(deps: RecordPaymentDeps, payment: Payment, reason: st
 }
 
 /**
- * The payment date as the merchant sees it. Xendit's paid_at is UTC; a payment at 23:00 UTC is
- * the next day in Jakarta, so the date is taken in the currency's home time zone.
- */
-const HOME_ZONE: Record<Currency, string> = {
-  IDR: 'Asia/Jakarta',
-  PHP: 'Asia/Manila',
-  THB: 'Asia/Bangkok',
-  VND: 'Asia/Ho_Chi_Minh',
-  MYR: 'Asia/Kuala_Lumpur',
-  USD: 'UTC',
-};
-
-export function localDate(at: Date, currency: Currency): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: HOME_ZONE[currency], year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
-
-/**
  * The runner gave up on (or refused) a record-payment or record-backend-payment job: a payment still 'pending' would wait
  * forever, hidden from the needs-review list and its Retry button, so it is flagged with the reason.
  */
