@@ -4,7 +4,9 @@ import { DomainError, type MessageKey } from './errors.js';
 import { chooseLang, translator, type MessageId } from './i18n.js';
 import { switchLangUrl } from './pay/controller.js';
 import { paths } from './paths.js';
-import { ADMIN_PAGE } from './onboarding/messages.js';
+import { adminPage } from './onboarding/messages.js';
+import { adminLang } from './onboarding/lang.js';
+import { adminText } from './onboarding/admin-text.js';
 
 const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string }> = {
   badRequest: { title: 'badRequestTitle', body: 'badRequestBody', tone: 'warn' },
@@ -72,7 +74,7 @@ function renderPage(
   processing = false,
 ): void {
   if (req.path === paths.admin || req.path.startsWith(`${paths.admin}/`)) {
-    renderAdminPage(res, status, key);
+    renderAdminPage(req, res, status, key);
     return;
   }
   const lang = chooseLang(req.query?.lang, req.get('accept-language'));
@@ -89,14 +91,16 @@ function renderPage(
   });
 }
 
-/** The admin's own error pages (English for now), inside its navigation when someone is signed in. */
-function renderAdminPage(res: Parameters<RequestHandler>[1], status: number, key: MessageKey): void {
+/** The admin's own error pages (id/en), inside its navigation when someone is signed in. */
+function renderAdminPage(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1], status: number, key: MessageKey): void {
   const session = res.locals.session as { user?: unknown; csrfToken?: string } | undefined;
-  const page = ADMIN_PAGE[key];
+  const lang = adminLang(req);
+  const page = adminPage(lang, key);
   res.status(status).render('admin/message', {
-    lang: 'en',
-    t: translator('en'),
-    langSwitchUrl: undefined,
+    lang,
+    t: translator(lang),
+    a: adminText(lang),
+    langSwitchUrl: req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined,
     tone: status >= 500 ? 'bad' : 'warn',
     title: page.title,
     body: page.body,

@@ -86,7 +86,7 @@ export function translator(lang: Lang) {
 }
 
 /** ?lang= wins, then the browser's Accept-Language; Indonesian is the default for our customers. */
-export function chooseLang(queryLang: unknown, acceptLanguage: string | undefined): Lang {
+export function chooseLang(queryLang: unknown, acceptLanguage: string | undefined, fallback: Lang = 'id'): Lang {
   if (typeof queryLang === 'string' && (LANGS as string[]).includes(queryLang.toLowerCase())) return queryLang.toLowerCase() as Lang;
   const ranked = (acceptLanguage ?? '')
     .split(',')
@@ -97,5 +97,5 @@ export function chooseLang(queryLang: unknown, acceptLanguage: string | undefine
     })
     .filter((x) => (LANGS as string[]).includes(x.tag))
     .sort((a, b) => b.q - a.q);
-  return (ranked[0]?.tag as Lang | undefined) ?? 'id';
+  return (ranked[0]?.tag as Lang | undefined) ?? fallback;
 }

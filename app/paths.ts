@@ -20,9 +20,18 @@ export const paths = {
   adminMerchantXendit: '/admin/merchants/:merchantId/xendit',
   adminMerchantAccounts: '/admin/merchants/:merchantId/accounts',
   adminMerchantXenditBank: '/admin/merchants/:merchantId/accounts/xendit-bank',
+  adminMerchantXenditMode: '/admin/merchants/:merchantId/xendit/mode',
+  adminMerchantSettings: '/admin/merchants/:merchantId/settings',
+  adminReport: '/admin/report',
+  adminReportCsv: '/admin/report.csv',
 } as const;
 
-type MerchantPage = 'adminMerchant' | 'adminMerchantXendit' | 'adminMerchantAccounts' | 'adminMerchantXenditBank';
+type MerchantPage = 'adminMerchant' | 'adminMerchantXendit' | 'adminMerchantAccounts' | 'adminMerchantXenditBank' | 'adminMerchantXenditMode' | 'adminMerchantSettings';
+
+/** An invoice in Xero's web app (XERO_APP_URL: go.xero.com, or the simulator in demo mode). */
+export function xeroInvoiceUrl(appUrl: string, invoiceId: string): string {
+  return `${appUrl}/AccountsReceivable/View.aspx?InvoiceID=${encodeURIComponent(invoiceId)}`;
+}
 
 /** An onboarding page of one merchant. */
 export function adminMerchantPath(merchantId: string, page: MerchantPage = 'adminMerchant'): string {

@@ -117,6 +117,7 @@ export function createApp(deps: AppDeps): express.Express {
       onJobEnqueued: deps.onJobEnqueued,
       xero: deps.xero,
       xendit: deps.xendit,
+      xeroAppUrl: deps.config.xero.appUrl,
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);

@@ -23,6 +23,7 @@ const schema = z.object({
   XERO_API_URL: url.optional(),
   XERO_IDENTITY_URL: url.optional(),
   XERO_LOGIN_URL: url.optional(),
+  XERO_APP_URL: url.optional(),
   XENDIT_API_URL: url.optional(),
   XENDIT_CHECKOUT_HOSTS: z
     .string()
@@ -61,7 +62,7 @@ export type Config = Readonly<{
   databaseUrl?: string;
   dataDir: string;
   secretsKey?: string;
-  xero: { clientId?: string; clientSecret?: string; apiUrl: string; identityUrl: string; loginUrl: string };
+  xero: { clientId?: string; clientSecret?: string; apiUrl: string; identityUrl: string; loginUrl: string; /** Xero's web app, for links to an invoice. */ appUrl: string };
   xendit: { apiUrl: string; checkoutHosts: string[]; invoiceDurationSeconds: number };
   demo: boolean;
   workerPollMs: number;
@@ -124,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiUrl: c.XERO_API_URL ?? demoOr(`${sim}/_sim/xero`, 'https://api.xero.com'),
       identityUrl: c.XERO_IDENTITY_URL ?? demoOr(`${sim}/_sim/xero`, 'https://identity.xero.com'),
       loginUrl: c.XERO_LOGIN_URL ?? demoOr(`${publicUrl}/_sim/xero`, 'https://login.xero.com'),
+      appUrl: c.XERO_APP_URL ?? demoOr(`${publicUrl}/_sim/xero`, 'https://go.xero.com'),
     },
     xendit: {
       apiUrl: c.XENDIT_API_URL ?? demoOr(`${sim}/_sim/xendit`, 'https://api.xendit.co'),

@@ -2,8 +2,15 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { InvalidCredentials, NotFound } from '../errors.js';
 import { formatMoney } from '../money.js';
-import { translator } from '../i18n.js';
-import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths } from '../paths.js';
+import { translator, type Lang } from '../i18n.js';
+import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
+import { switchLangUrl } from '../pay/controller.js';
+import { adminText } from './admin-text.js';
+import { adminLang } from './lang.js';
+import { rangeErrors } from './dates.js';
+import { reportRoutes } from './report-controller.js';
+import { settingsRoutes } from './settings-controller.js';
+import { xenditRoutes } from './xendit-controller.js';
 import { currentSession, sessions, type AdminSession } from './session.js';
 import * as service from './service.js';
 import type { XenditGateway, XeroGateway } from '../clients/types.js';
@@ -14,6 +21,8 @@ export interface AdminDeps extends OnboardingDeps {
   production: boolean;
   xero: XeroGateway;
   xendit: XenditGateway;
+  /** Xero's web app (go.xero.com, or the simulator), for links to invoices. */
+  xeroAppUrl: string;
 }
 
 const email = z.string().trim().toLowerCase().pipe(z.email({ error: 'Enter a valid e-mail address.' })).pipe(z.string().max(254));
@@ -28,6 +37,8 @@ const DashboardQuery = z.object({
   state: z.enum(['pending', 'recorded', 'needs_review']).optional().catch(undefined),
   merchant: z.uuid().optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(10_000).catch(1),
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
 });
 const PaymentId = z.uuid();
 
@@ -42,20 +53,28 @@ export function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
 
 const dateTime = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
-/** The locals every admin page uses: the session (user, CSRF token), links and formatters. */
+/** The page's language (set for every /admin request by adminRouter). */
+export function langOf(res: Response): Lang {
+  return (res.locals.lang as Lang | undefined) ?? 'en';
+}
+
+/** The locals every admin page uses: the session (user, CSRF token), language, links and formatters. */
 export function render(res: Response, status: number, view: string, locals: Record<string, unknown>): void {
   const session = currentSession(res);
+  const lang = langOf(res);
   res.status(status).render(`admin/${view}`, {
-    lang: 'en',
-    t: translator('en'),
-    langSwitchUrl: undefined,
+    lang,
+    t: translator(lang),
+    a: adminText(lang),
+    langSwitchUrl: res.locals.langSwitchUrl,
+    xeroInvoiceUrl: (invoiceId: string) => xeroInvoiceUrl(String(res.locals.xeroAppUrl ?? ''), invoiceId),
     user: session?.user ?? null,
     csrfToken: session?.csrfToken ?? '',
     paths,
     adminPaymentPath,
     adminPaymentRetryPath,
     adminMerchantPath,
-    money: (minor: number, currency: Parameters<typeof formatMoney>[1]) => formatMoney(minor, currency, 'en-US'),
+    money: (minor: number, currency: Parameters<typeof formatMoney>[1]) => formatMoney(minor, currency, lang === 'id' ? 'id-ID' : 'en-US'),
     dateTime,
     errors: {},
     values: {},
@@ -83,8 +102,13 @@ export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
   const sess = sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.publicUrl, production: deps.production });
 
-  router.use(paths.admin, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), sess.load, (_req, res, next) => {
+  router.use(paths.admin, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), sess.load, (req, res, next) => {
     res.set('Cache-Control', 'no-store');
+    const lang = adminLang(req, res);
+    res.locals.lang = lang;
+    // A form re-shown after a POST has no GET twin at every URL (…/xendit/mode): no switch link there.
+    res.locals.langSwitchUrl = req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined;
+    res.locals.xeroAppUrl = deps.xeroAppUrl;
     next();
   });
 
@@ -139,18 +163,26 @@ export function adminRouter(deps: AdminDeps): Router {
   router.get(paths.admin, requireUser, async (req, res) => {
     const user = signedIn(res);
     const q = DashboardQuery.parse(req.query);
-    const view = await service.dashboard(deps, user, { state: q.state, merchantId: q.merchant, page: q.page });
+    // A bad date is shown next to its field (400) and that bound is not applied.
+    const range = rangeErrors({ from: q.from, to: q.to });
+    const from = range.errors.from ? undefined : range.from;
+    const to = range.errors.to ? undefined : range.to;
+    const view = await service.dashboard(deps, user, { state: q.state, merchantId: q.merchant, page: q.page, from, to });
     const pageUrl = (page: number) => {
       const p = new URLSearchParams();
       if (q.state) p.set('state', q.state);
       if (user.role === 'operator' && q.merchant) p.set('merchant', q.merchant);
+      if (from) p.set('from', from);
+      if (to) p.set('to', to);
       if (page > 1) p.set('page', String(page));
       const s = p.toString();
       return paths.admin + (s ? `?${s}` : '');
     };
-    render(res, 200, 'dashboard', {
+    render(res, Object.keys(range.errors).length ? 400 : 200, 'dashboard', {
       ...view,
-      filter: { state: q.state ?? '', merchant: user.role === 'operator' ? q.merchant ?? '' : '' },
+      errors: range.errors,
+      values: { from: typeof q.from === 'string' ? q.from : '', to: typeof q.to === 'string' ? q.to : '' },
+      filter: { state: q.state ?? '', merchant: user.role === 'operator' ? q.merchant ?? '' : '', from: from ?? '', to: to ?? '' },
       page: q.page,
       prevUrl: q.page > 1 ? pageUrl(q.page - 1) : null,
       nextUrl: view.hasMore ? pageUrl(q.page + 1) : null,
@@ -187,5 +219,8 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   merchantRoutes(router, deps, sess, requireUser);
+  xenditRoutes(router, deps, sess, requireUser);
+  settingsRoutes(router, deps, sess, requireUser);
+  reportRoutes(router, deps, requireUser);
   return router;
 }

@@ -1,11 +1,10 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { translator, type Lang } from '../i18n.js';
-import { adminMerchantPath, callbackPathFor, paths } from '../paths.js';
+import { adminMerchantPath, paths } from '../paths.js';
 import { NotFound } from '../errors.js';
 import type { Sessions } from './session.js';
 import type { AdminDeps } from './controller.js';
-import { parseForm, render, signedIn, withForm } from './controller.js';
+import { langOf, parseForm, render, signedIn, withForm } from './controller.js';
 import * as onboarding from './merchants.js';
 import { FormInvalid } from './service.js';
 import { goLiveText } from './golive-text.js';
@@ -13,18 +12,6 @@ import { goLiveText } from './golive-text.js';
 const XeroForm = z.object({
   clientId: z.string().trim().min(1, { error: 'Enter the client id.' }).max(100, { error: 'This is too long for a client id.' }).regex(/^[\w-]+$/, { error: 'A client id has letters and digits only.' }),
   clientSecret: z.string().trim().min(1, { error: 'Enter the client secret.' }).max(200, { error: 'This is too long for a client secret.' }),
-});
-
-const secretKey = z
-  .string()
-  .trim()
-  .min(1, { error: 'Enter the secret key.' })
-  .max(200, { error: 'This is too long for a Xendit key.' })
-  .refine((k) => !k.startsWith('xnd_public_'), { error: 'This is a public key: paste the secret key (xnd_development_… or xnd_production_…).' })
-  .refine((k) => /^xnd_(development|production)_[\w-]+$/.test(k), { error: 'A Xendit secret key starts with xnd_development_ (test mode) or xnd_production_ (live mode).' });
-const XenditForm = z.object({
-  secretKey,
-  callbackToken: z.string().trim().min(1, { error: 'Enter the callback verification token.' }).max(200, { error: 'This is too long for a verification token.' }),
 });
 
 const AccountsForm = z.object({
@@ -67,31 +54,6 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
       const form = parseForm(XeroForm, { clientId: str(req.body.clientId), clientSecret: str(req.body.clientSecret) });
       const merchant = await onboarding.connectXero(deps, user, form);
       res.redirect(303, adminMerchantPath(merchant.id, 'adminMerchantXendit'));
-    });
-  });
-
-  const xenditLocals = async (res: Response, id: string) => {
-    const merchant = await onboarding.merchantFor(deps, signedIn(res), id);
-    const activity = await deps.stores.merchants.activity(merchant.id);
-    return {
-      merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, mode: merchant.mode, status: merchant.status },
-      currentKey: onboarding.masked(merchant.xenditSecretKey),
-      hasToken: merchant.callbackToken !== '',
-      callbackUrl: deps.publicUrl + callbackPathFor(merchant.id),
-      lastCallbackAt: activity.lastCallbackAt,
-    };
-  };
-
-  router.get(paths.adminMerchantXendit, requireUser, async (req, res) => {
-    render(res, 200, 'merchant-xendit', { ...(await xenditLocals(res, merchantId(req))), saved: req.query.saved === '1' });
-  });
-
-  router.post(paths.adminMerchantXendit, requireUser, sess.verifyCsrf, async (req, res) => {
-    const locals = await xenditLocals(res, merchantId(req));
-    await withForm(res, 'merchant-xendit', {}, { ...locals, saved: false }, async () => {
-      const form = parseForm(XenditForm, { secretKey: str(req.body.secretKey), callbackToken: str(req.body.callbackToken) });
-      await onboarding.saveXendit(deps, signedIn(res), locals.merchant.id, form);
-      res.redirect(303, `${adminMerchantPath(locals.merchant.id, 'adminMerchantXendit')}?saved=1`);
     });
   });
 
@@ -142,15 +104,7 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
   });
 
   router.get(paths.adminMerchant, requireUser, async (req, res) => {
-    const lang: Lang = req.query.lang === 'id' ? 'id' : 'en';
     const view = await onboarding.goLive(deps, signedIn(res), merchantId(req));
-    const here = adminMerchantPath(view.merchant.id);
-    render(res, 200, 'merchant-golive', {
-      ...view,
-      lang,
-      t: translator(lang),
-      g: goLiveText(lang),
-      langSwitchUrl: lang === 'id' ? here : `${here}?lang=id`,
-    });
+    render(res, 200, 'merchant-golive', { ...view, g: goLiveText(langOf(res)) });
   });
 }

@@ -15,3 +15,22 @@ export const ADMIN_PAGE: Record<MessageKey, { title: string; body: string }> = {
   linkExpired: { title: 'This setup link no longer works', body: 'It was already used, has expired (links last 24 hours), or an operator already exists. Restart the gateway to print a new link while no operator exists, or sign in.' },
   conflict: { title: 'Nothing to retry', body: 'This payment is not waiting for review any more; reload its page to see where it is.' },
 };
+
+export const ADMIN_PAGE_ID: Record<MessageKey, { title: string; body: string }> = {
+  badRequest: { title: 'Permintaan tidak valid', body: 'Permintaan tidak dapat dipahami. Kembali lalu coba lagi.' },
+  notFound: { title: 'Halaman tidak ditemukan', body: 'Tidak ada apa-apa di sini, atau ini milik akun lain.' },
+  alreadyPaid: { title: 'Sudah lunas', body: 'Invoice ini sudah lunas.' },
+  notPayable: { title: 'Tidak dapat dibayar', body: 'Invoice ini tidak dapat dibayar.' },
+  unsupportedCurrency: { title: 'Mata uang tidak didukung', body: 'Xendit tidak dapat menagih mata uang ini.' },
+  unavailable: { title: 'Sementara tidak tersedia', body: 'Layanan yang kami perlukan tidak menjawab. Coba lagi dalam satu menit.' },
+  internal: { title: 'Terjadi kesalahan', body: 'Kesalahan sudah dicatat. Coba lagi dalam satu menit.' },
+  forbidden: { title: 'Formulir ini sudah kedaluwarsa', body: 'Halaman terbuka terlalu lama atau berasal dari tempat lain. Kembali, muat ulang halaman, lalu kirim lagi.' },
+  tooMany: { title: 'Terlalu banyak permintaan', body: 'Mohon tunggu satu menit lalu coba lagi.' },
+  tooManyRequests: { title: 'Terlalu banyak percobaan masuk', body: 'Demi keamanan Anda, masuk dengan alamat e-mail ini dijeda. Coba lagi dalam 15 menit.' },
+  linkExpired: { title: 'Tautan pengaturan ini tidak berlaku lagi', body: 'Tautan sudah dipakai, kedaluwarsa (tautan berlaku 24 jam), atau operator sudah ada. Mulai ulang gateway untuk mencetak tautan baru selama belum ada operator, atau masuk.' },
+  conflict: { title: 'Tidak ada yang perlu diulang', body: 'Pembayaran ini tidak lagi menunggu peninjauan; muat ulang halamannya untuk melihat statusnya.' },
+};
+
+export function adminPage(lang: 'id' | 'en', key: MessageKey): { title: string; body: string } {
+  return (lang === 'id' ? ADMIN_PAGE_ID : ADMIN_PAGE)[key];
+}

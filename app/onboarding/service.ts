@@ -8,6 +8,8 @@ import { EmailTakenError, type User } from '../store/users.js';
 import { Conflict, DomainError, InvalidCredentials, NotFound, SetupLinkInvalid, TooManyAttempts } from '../errors.js';
 import { callbackPathFor, customPaymentUrl, paths } from '../paths.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { dayCharts } from './chart.js';
+import { addDays, startOf } from './dates.js';
 
 export interface OnboardingDeps {
   stores: Stores;
@@ -114,14 +116,30 @@ function scopeOf(actor: User, requestedMerchantId?: string): string | undefined 
   return actor.role === 'merchant' ? actor.merchantId! : requestedMerchantId;
 }
 
-export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: SyncState; merchantId?: string; page: number }) {
+/** Without a range the chart shows the last 30 days (UTC). */
+export const CHART_DEFAULT_DAYS = 30;
+
+export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: SyncState; merchantId?: string; page: number; from?: string; to?: string }) {
   const merchantId = scopeOf(actor, q.merchantId);
-  const { rows, hasMore } = await deps.stores.dashboard.payments({ merchantId, state: q.state, limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE });
+  const { rows, hasMore } = await deps.stores.dashboard.payments({
+    merchantId,
+    state: q.state,
+    paidFrom: q.from ? startOf(q.from) : undefined,
+    paidBefore: q.to ? startOf(addDays(q.to, 1)) : undefined,
+    limit: PAGE_SIZE,
+    offset: (q.page - 1) * PAGE_SIZE,
+  });
+  const today = deps.clock().toISOString().slice(0, 10);
+  const chartTo = q.to ?? (q.from && q.from > today ? q.from : today);
+  const chartFrom = q.from ?? addDays(chartTo, 1 - CHART_DEFAULT_DAYS);
+  const perDay = await deps.stores.dashboard.paidPerDay({ merchantId, paidFrom: startOf(chartFrom), paidBefore: startOf(addDays(chartTo, 1)) });
   const merchants = actor.role === 'operator' ? (await deps.stores.merchants.list()).map((m) => ({ id: m.id, name: m.name })) : [];
   const merchant = merchantId ? await deps.stores.merchants.byId(merchantId) : null;
   return {
     rows,
     hasMore,
+    chartRange: { from: chartFrom, to: chartTo },
+    charts: dayCharts({ from: chartFrom, to: chartTo }, perDay),
     merchants,
     merchant: merchant ? { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode } : null,
     urls: merchant ? { customPaymentUrl: customPaymentUrl(deps.publicUrl), callbackUrl: deps.publicUrl + callbackPathFor(merchant.id) } : null,

@@ -134,6 +134,7 @@ async function liveCheckout(
         amount,
         externalId: externalIdFor(invoice.invoiceNumber, id),
         expiresAt: new Date(now.getTime() + deps.invoiceDurationSeconds * 1000),
+        customer: { name: invoice.contactName, email: invoice.contactEmail },
       },
       now,
     );

@@ -283,6 +283,13 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
     next();
   });
   router.get('/', (req, res) => sendPage(res, 200, renderOverview(state, `${req.baseUrl}/sim.css`)));
+  // Xero's web app page for one invoice (go.xero.com/AccountsReceivable/View.aspx?InvoiceID=…): the admin links here.
+  router.get('/AccountsReceivable/View.aspx', (req, res) => {
+    const id = String(req.query.InvoiceID ?? '');
+    const found = [...state.orgs.values()].map((o) => ({ o, inv: o.invoices.get(id) })).find((x) => x.inv);
+    if (!found?.inv) return sendPage(res, 404, renderPage('Invoice not found', `${req.baseUrl}/sim.css`, '<main><h1>Invoice not found</h1><p class="muted">No invoice with this InvoiceID in the simulated Xero.</p></main>'));
+    sendPage(res, 200, renderInvoicePage(found.o, found.inv, `${req.baseUrl}/sim.css`));
+  });
   router.get('/sim.css', (_req, res) => {
     res.type('css').set('Cache-Control', 'public, max-age=300').send(SIM_CSS);
   });
@@ -1442,6 +1449,25 @@ function renderOverview(state: XeroSimState, cssHref: string): string {
 <h1>Simulated Xero</h1>
 <p class="banner">This is a simulator. Nothing here is real accounting data.</p>
 ${sections}
+</main>`,
+  );
+}
+
+function renderInvoicePage(o: SimOrganisation, i: SimInvoice, cssHref: string): string {
+  const payments = [...o.payments.values()].filter((p) => p.invoiceId === i.invoiceId);
+  const lines = i.lineItems.map((li) => `<tr><td>${escapeHtml(li.description)}</td><td class="num">${escapeHtml(formatScaled(li.quantity, 4))}</td><td class="num">${escapeHtml(formatScaled(li.unitAmount, 4))}</td></tr>`).join('\n');
+  const paid = payments.map((p) => `<tr><td>${escapeHtml(p.date)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))}</td><td>${escapeHtml(p.reference)}</td><td>${escapeHtml(p.status)}</td></tr>`).join('\n');
+  return renderPage(
+    `Invoice ${i.invoiceNumber}`,
+    cssHref,
+    `<main>
+<p class="banner">This is a simulator. Nothing here is real accounting data.</p>
+<h1 id="invoice-number">Invoice ${escapeHtml(i.invoiceNumber)}</h1>
+<p>${escapeHtml(o.name)} · <span class="status status-${escapeHtml(i.status)}" id="invoice-status">${escapeHtml(i.status)}</span></p>
+<dl><dt>To</dt><dd id="invoice-contact">${escapeHtml(i.contact.name)}</dd><dt>Reference</dt><dd>${escapeHtml(i.reference)}</dd><dt>Total</dt><dd>${escapeHtml(formatScaled(i.total, 2))} ${escapeHtml(i.currencyCode)}</dd><dt>Amount due</dt><dd>${escapeHtml(formatScaled(amountDue(i), 2))} ${escapeHtml(i.currencyCode)}</dd></dl>
+<h2>Lines</h2><table><thead><tr><th>Description</th><th>Qty</th><th>Unit</th></tr></thead><tbody>${lines}</tbody></table>
+<h2>Payments</h2><table id="invoice-payments"><thead><tr><th>Date</th><th>Amount</th><th>Reference</th><th>Status</th></tr></thead><tbody>${paid}</tbody></table>
+<p><a href="${escapeHtml(cssHref.replace(/sim\.css$/, ''))}">All of the simulated Xero</a></p>
 </main>`,
   );
 }

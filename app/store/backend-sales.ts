@@ -36,8 +36,11 @@ export function createBackendSaleStore(db: Db) {
       return (await get(merchantId, xenditInvoiceId))!;
     },
 
-    async setContact(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, xeroContactId: string, now: Date): Promise<void> {
-      await update(sale.merchantId, sale.xenditInvoiceId).set({ xero_contact_id: xeroContactId, updated_at: now }).execute();
+    /** customer: the payer as Xendit knew them, shown in the admin's payments list. */
+    async setContact(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, xeroContactId: string, now: Date, customer?: { name: string; email?: string }): Promise<void> {
+      await update(sale.merchantId, sale.xenditInvoiceId)
+        .set({ xero_contact_id: xeroContactId, updated_at: now, ...(customer ? { customer_name: customer.name, customer_email: customer.email ?? null } : {}) })
+        .execute();
     },
 
     async setInvoice(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, xeroInvoiceId: string, now: Date): Promise<void> {

@@ -25,7 +25,10 @@ export interface Checkout {
 export type NewCheckout = Pick<
   Checkout,
   'id' | 'merchantId' | 'xeroInvoiceId' | 'invoiceNumber' | 'currency' | 'amount' | 'externalId' | 'expiresAt'
->;
+> & {
+  /** The Xero invoice's contact, shown as the customer in the admin's payments list. */
+  customer?: { name: string; email?: string };
+};
 
 const LIVE: CheckoutStatus[] = ['creating', 'open'];
 
@@ -74,6 +77,8 @@ export function createCheckoutStore(db: Db) {
           amount: c.amount,
           external_id: c.externalId,
           expires_at: c.expiresAt,
+          customer_name: c.customer?.name || null,
+          customer_email: c.customer?.email || null,
           status: 'creating',
           created_at: now,
           updated_at: now,

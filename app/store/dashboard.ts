@@ -10,6 +10,9 @@ export interface PaymentRow {
   merchantId: string;
   merchantName: string;
   invoiceNumber: string | null;
+  /** The Xero invoice's contact (pay link) or the payer Xendit knew (backend flow); null when unknown. */
+  customerName: string | null;
+  customerEmail: string | null;
   xeroInvoiceId: string;
   xenditInvoiceId: string;
   currency: Currency;
@@ -28,6 +31,9 @@ export interface PaymentFilter {
   /** Omitted only for operators, who see every merchant. */
   merchantId?: string;
   state?: SyncState;
+  /** paid_at >= paidFrom and < paidBefore. */
+  paidFrom?: Date;
+  paidBefore?: Date;
   limit: number;
   offset: number;
 }
@@ -56,6 +62,11 @@ export function createDashboardStore(db: Db) {
       .selectFrom('payments as p')
       .innerJoin('merchants as m', 'm.id', 'p.merchant_id')
       .leftJoin('checkouts as c', 'c.id', 'p.checkout_id')
+      .leftJoin('backend_sales as bs', (j) => j.onRef('bs.merchant_id', '=', 'p.merchant_id').onRef('bs.xendit_invoice_id', '=', 'p.xendit_invoice_id'))
+      .select((eb) => [
+        eb.fn.coalesce('c.customer_name', 'bs.customer_name').as('customer_name'),
+        eb.fn.coalesce('c.customer_email', 'bs.customer_email').as('customer_email'),
+      ])
       .select([
         'p.id',
         'p.merchant_id',
@@ -80,6 +91,8 @@ export function createDashboardStore(db: Db) {
     merchantId: r.merchant_id,
     merchantName: r.merchant_name,
     invoiceNumber: r.invoice_number,
+    customerName: r.customer_name,
+    customerEmail: r.customer_email,
     xeroInvoiceId: r.xero_invoice_id,
     xenditInvoiceId: r.xendit_invoice_id,
     currency: r.currency as Currency,
@@ -100,8 +113,23 @@ export function createDashboardStore(db: Db) {
       let q = base();
       if (f.merchantId) q = q.where('p.merchant_id', '=', f.merchantId);
       if (f.state) q = q.where('p.sync_state', '=', f.state);
+      if (f.paidFrom) q = q.where('p.paid_at', '>=', f.paidFrom);
+      if (f.paidBefore) q = q.where('p.paid_at', '<', f.paidBefore);
       const raw = await q.orderBy('p.paid_at', 'desc').orderBy('p.id', 'desc').limit(f.limit + 1).offset(f.offset).execute();
       return { rows: raw.slice(0, f.limit).map(toRow), hasMore: raw.length > f.limit };
+    },
+
+    /** Amount paid and number of payments per UTC day and currency (every sync state: the money moved at Xendit). */
+    async paidPerDay(f: { merchantId?: string; paidFrom: Date; paidBefore: Date }): Promise<{ day: string; currency: Currency; amount: number; count: number }[]> {
+      const day = sql<string>`to_char(paid_at at time zone 'UTC', 'YYYY-MM-DD')`;
+      let q = db
+        .selectFrom('payments')
+        .select((eb) => [day.as('day'), 'currency', eb.fn.sum<number | string>('amount').as('amount'), eb.fn.countAll<number | string>().as('count')])
+        .where('paid_at', '>=', f.paidFrom)
+        .where('paid_at', '<', f.paidBefore);
+      if (f.merchantId) q = q.where('merchant_id', '=', f.merchantId);
+      const rows = await q.groupBy([day, 'currency']).orderBy('currency').orderBy(day).execute();
+      return rows.map((r) => ({ day: r.day, currency: r.currency as Currency, amount: int8(r.amount), count: Number(r.count) }));
     },
 
     /** merchantId given: only that merchant's payment (anything else is "not found"). */

@@ -15,6 +15,7 @@ import * as m003Reconcile from './migrations/003_reconcile.js';
 import * as m007BackendFlow from './migrations/007_backend_flow.js';
 import * as m006XeroLimits from './migrations/006_xero_limits.js';
 import * as m009Accounting from './migrations/009_accounting.js';
+import * as m010Dashboard from './migrations/010_dashboard.js';
 
 export type Db = Kysely<Database>;
 
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '007_backend_flow': m007BackendFlow,
   '006_xero_limits': m006XeroLimits,
   '009_accounting': m009Accounting,
+  '010_dashboard': m010Dashboard,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

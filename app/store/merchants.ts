@@ -12,9 +12,12 @@ export interface Merchant {
   xero: XeroCredentials;
   /** '' while onboarding, until the key is verified with Xendit (then never ''). */
   xenditSecretKey: string;
+  /** Both stored keys ('' when absent); xenditSecretKey is the one of the active mode. */
+  xenditKeys: Record<XenditMode, string>;
   /** '' while onboarding; an empty x-callback-token never authenticates (callbacks/service.ts). */
   callbackToken: string;
-  mode: 'test' | 'live';
+  /** The active mode: its key is the one /pay, callbacks and jobs use. */
+  mode: XenditMode;
   /** Default clearing bank account (Xero AccountID); '' while onboarding. */
   clearingAccountId: string;
   /** Clearing accounts for other currencies, by ISO code. */
@@ -65,8 +68,16 @@ export const DEFAULT_SALES_ACCOUNT_CODE = '200';
 
 export class ShortCodeTakenError extends Error {}
 
+export type XenditMode = 'test' | 'live';
+
+/** What the merchant settings page switches (app/onboarding/settings.ts). */
+export interface MerchantSettings {
+  backendFlow: boolean;
+  feePosting: FeePosting;
+}
+
 /** Xendit's secret keys say their mode: xnd_development_… or xnd_production_…. */
-export function modeOfXenditKey(key: string): 'test' | 'live' {
+export function modeOfXenditKey(key: string): XenditMode {
   return key.startsWith('xnd_production_') ? 'live' : 'test';
 }
 
@@ -77,6 +88,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     shortCode: row.short_code,
     xero: { clientId: row.xero_client_id, clientSecret: box.open(row.xero_client_secret_enc), tenantId: row.xero_tenant_id },
     xenditSecretKey: row.xendit_secret_key_enc ? box.open(row.xendit_secret_key_enc) : '',
+    xenditKeys: { test: row.xendit_test_key_enc ? box.open(row.xendit_test_key_enc) : '', live: row.xendit_live_key_enc ? box.open(row.xendit_live_key_enc) : '' },
     callbackToken: row.callback_token_enc ? box.open(row.callback_token_enc) : '',
     mode: row.mode,
     clearingAccountId: row.clearing_account_id ?? '',
@@ -103,6 +115,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     async add(m: NewMerchant): Promise<Merchant> {
       const id = randomUUID();
       const complete = Boolean(m.xenditSecretKey && m.callbackToken && m.clearingAccountId);
+      const sealedKey = m.xenditSecretKey ? box.seal(m.xenditSecretKey) : null;
+      const keyMode = modeOfXenditKey(m.xenditSecretKey ?? '');
       const inserted = await db
         .insertInto('merchants')
         .values({
@@ -113,9 +127,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           xero_tenant_id: m.xero.tenantId,
           xero_client_id: m.xero.clientId,
           xero_client_secret_enc: box.seal(m.xero.clientSecret),
-          xendit_secret_key_enc: m.xenditSecretKey ? box.seal(m.xenditSecretKey) : null,
+          xendit_secret_key_enc: sealedKey,
+          xendit_test_key_enc: keyMode === 'test' ? sealedKey : null,
+          xendit_live_key_enc: keyMode === 'live' ? sealedKey : null,
           callback_token_enc: m.callbackToken ? box.seal(m.callbackToken) : null,
-          mode: modeOfXenditKey(m.xenditSecretKey ?? ''),
+          mode: keyMode,
           clearing_account_id: m.clearingAccountId || null,
           fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
           fee_posting: m.feePosting ?? 'bank_transaction',
@@ -142,13 +158,57 @@ export function createMerchantStore(db: Db, box: SecretBox) {
         .execute();
     },
 
-    /** Only a key Xendit accepted gets here; the mode follows the key. */
+    /** Only a key Xendit accepted gets here; it becomes the active one and the mode follows it. */
     async setXendit(id: string, x: { secretKey: string; callbackToken: string }, now: Date): Promise<void> {
+      const sealed = box.seal(x.secretKey);
+      const mode = modeOfXenditKey(x.secretKey);
       await db
         .updateTable('merchants')
-        .set({ xendit_secret_key_enc: box.seal(x.secretKey), callback_token_enc: box.seal(x.callbackToken), mode: modeOfXenditKey(x.secretKey), updated_at: now })
+        .set({ xendit_secret_key_enc: sealed, [mode === 'live' ? 'xendit_live_key_enc' : 'xendit_test_key_enc']: sealed, callback_token_enc: box.seal(x.callbackToken), mode, updated_at: now })
         .where('id', '=', id)
         .execute();
+    },
+
+    /**
+     * Stores verified keys by mode (absent: kept) and the callback token (absent: kept). A key for
+     * the active mode replaces the key in use; with no key in use yet, the first key stored (test
+     * before live) becomes active.
+     */
+    async setXenditKeys(id: string, x: { test?: string; live?: string; callbackToken?: string }, now: Date): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('merchants').select(['mode', 'xendit_secret_key_enc']).where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!row) return;
+        const sealed = { test: x.test ? box.seal(x.test) : undefined, live: x.live ? box.seal(x.live) : undefined };
+        const mode: XenditMode = row.xendit_secret_key_enc ? row.mode : sealed.test ? 'test' : sealed.live ? 'live' : row.mode;
+        await trx
+          .updateTable('merchants')
+          .set({
+            ...(sealed.test ? { xendit_test_key_enc: sealed.test } : {}),
+            ...(sealed.live ? { xendit_live_key_enc: sealed.live } : {}),
+            ...(sealed[mode] ? { xendit_secret_key_enc: sealed[mode], mode } : {}),
+            ...(x.callbackToken ? { callback_token_enc: box.seal(x.callbackToken) } : {}),
+            updated_at: now,
+          })
+          .where('id', '=', id)
+          .execute();
+      });
+    },
+
+    /** Makes the stored key of this mode the one in use; false when no key of that mode is stored. */
+    async switchXenditMode(id: string, mode: XenditMode, now: Date): Promise<boolean> {
+      const column = mode === 'live' ? 'xendit_live_key_enc' : 'xendit_test_key_enc';
+      const r = await db
+        .updateTable('merchants')
+        .set((eb) => ({ mode, xendit_secret_key_enc: eb.ref(column), updated_at: now }))
+        .where('id', '=', id)
+        .where(column, 'is not', null)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** The merchant settings page's switches (app/onboarding/settings.ts lists them). */
+    async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
+      await db.updateTable('merchants').set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, updated_at: now }).where('id', '=', id).execute();
     },
 
     /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */

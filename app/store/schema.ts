@@ -21,7 +21,10 @@ export interface MerchantsTable {
   xero_tenant_id: string;
   xero_client_id: string;
   xero_client_secret_enc: string;
+  /** The active mode's key (what /pay, callbacks and jobs use); a copy of one of the two below. */
   xendit_secret_key_enc: string | null;
+  xendit_test_key_enc: ColumnType<string | null, string | null | undefined, string | null>;
+  xendit_live_key_enc: ColumnType<string | null, string | null | undefined, string | null>;
   callback_token_enc: string | null;
   mode: 'test' | 'live';
   clearing_account_id: string | null;
@@ -58,6 +61,8 @@ export interface CheckoutsTable {
   invoice_url: string | null;
   expires_at: Timestamp;
   status: CheckoutStatus;
+  customer_name: ColumnType<string | null, string | null | undefined, string | null>;
+  customer_email: ColumnType<string | null, string | null | undefined, string | null>;
   reconciled_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -104,6 +109,8 @@ export interface BackendSalesTable {
   xendit_invoice_id: string;
   xero_contact_id: string | null;
   xero_invoice_id: string | null;
+  customer_name: ColumnType<string | null, string | null | undefined, string | null>;
+  customer_email: ColumnType<string | null, string | null | undefined, string | null>;
   last_error: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;

@@ -105,7 +105,7 @@ async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: Bac
   const name = x.customer?.name || email || FALLBACK_CONTACT_NAME;
   const found = (email ? await deps.xero.findContacts(merchant.xero, { email }) : [])[0] ?? (await deps.xero.findContacts(merchant.xero, { name }))[0];
   const contactId = found?.contactId ?? (await deps.xero.createContact(merchant.xero, { name, ...(email ? { email } : {}) }, `xendit-contact-${merchant.id}-${x.id}`)).contactId;
-  await deps.stores.backendSales.setContact(sale, contactId, deps.clock());
+  await deps.stores.backendSales.setContact(sale, contactId, deps.clock(), { name, email });
   return contactId;
 }
 

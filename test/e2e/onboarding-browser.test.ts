@@ -64,11 +64,11 @@ describe('admin onboarding in a real browser (Chromium)', function () {
       await page.waitForURL(/\/xendit$/);
       assert.match((await page.textContent('h1')) ?? '', /Warung Browser/);
 
-      await page.fill('#f-secretKey', 'xnd_development_BrowserKey42');
+      await page.fill('#f-testKey', 'xnd_development_BrowserKey42');
       await page.fill('#f-callbackToken', 'tok-browser');
       await page.click('button:has-text("Check and save")');
       await page.waitForURL(/saved=1$/);
-      assert.equal((await page.textContent('code.key'))?.trim(), '…ey42');
+      assert.equal((await page.textContent('#h-testKey'))?.trim(), 'Stored: …ey42. Leave empty to keep it.');
       await page.screenshot({ path: `${shots}/2-xendit.png`, fullPage: true });
 
       await page.click('nav.tabs a:has-text("Accounts")');
@@ -86,6 +86,29 @@ describe('admin onboarding in a real browser (Chromium)', function () {
       assert.equal(await page.locator('li.step.done').count(), 3, 'Xero, Xendit and clearing account done; no callback yet');
       assert.equal(await page.isVisible('button[data-copy=custom-url]'), true, 'copy.js shows the Copy button');
       await page.screenshot({ path: `${shots}/4-go-live.png`, fullPage: true });
+
+      // Settings by keyboard only: Tab to the fee switch's "off" option, arrow keys pick it, Enter submits.
+      await page.click('nav.tabs a:has-text("Settings")');
+      await page.focus('#f-feePosting-bank_transaction');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/settings\?saved=1$/);
+      assert.equal(await page.isChecked('#f-feePosting-off'), true);
+      await page.screenshot({ path: `${shots}/5-settings.png`, fullPage: true });
+
+      // The payments page and the report fit a phone's width (tables scroll inside their box).
+      const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      await page.click('nav.adminnav a:has-text("Payments")');
+      await page.fill('#f-from', '2026-11-01');
+      await page.click('button:has-text("Filter")');
+      await page.waitForURL(/from=2026-11-01/);
+      assert.equal(await fits(), true, 'no horizontal scrolling of the payments page at 390 px');
+      await page.screenshot({ path: `${shots}/6-payments.png`, fullPage: true });
+      await page.click('footer a[lang=id]');
+      assert.equal(await page.textContent('h1'), 'Pembayaran');
+      await page.click('nav.adminnav a:has-text("Rekonsiliasi")');
+      assert.equal(await fits(), true, 'no horizontal scrolling of the report form at 390 px');
+      await page.screenshot({ path: `${shots}/7-report-id.png`, fullPage: true });
       assert.deepEqual(problems, [], 'no console errors or CSP violations');
     } finally {
       await browser.close();

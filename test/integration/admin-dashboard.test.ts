@@ -65,16 +65,17 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
     assert.ok(!rowsOf($).includes(theirs.id));
 
     const cells = (id: string) => $(`tr[data-payment-id="${id}"] td`).map((_, td) => $(td).text().trim()).get();
-    const [date, invoice, amount, fee, state] = cells(mine.id);
+    const [date, invoice, customer, amount, fee, state] = cells(mine.id);
+    assert.equal(customer, '–', 'a payment without a checkout or backend sale has no known customer');
     assert.equal(date, '2026-11-25 02:55 UTC');
     assert.equal(invoice, mine.xeroInvoiceId, 'no checkout → the Xero invoice id');
     assert.equal(amount, formatMoney(150000, 'IDR', 'en-US'));
     assert.equal(fee, formatMoney(4995, 'IDR', 'en-US'));
     assert.equal(state, 'Recorded in Xero');
     const phpCells = cells(php.id);
-    assert.equal(phpCells[2], '₱2,450.50');
-    assert.equal(phpCells[3], '–');
-    assert.match(phpCells[4], /^Needs review\s+Xero refused the payment: Account code 090 has been archived$/);
+    assert.equal(phpCells[3], '₱2,450.50');
+    assert.equal(phpCells[4], '–');
+    assert.match(phpCells[5], /^Needs review\s+Xero refused the payment: Account code 090 has been archived$/);
 
     assert.equal($('#custom-url').val(), customPaymentUrl(h.baseUrl));
     assert.equal($('#callback-url').val(), h.baseUrl + callbackPathFor(h.merchant.id));
@@ -122,7 +123,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
     const agent = await signedIn(h.app, 'ops@example.com');
     const all = await page(agent, paths.admin);
     assert.deepEqual(rowsOf(all.$), [b.id, a.id]);
-    assert.equal(all.$(`tr[data-payment-id="${b.id}"] td`).eq(2).text(), 'Warung Lain');
+    assert.equal(all.$(`tr[data-payment-id="${b.id}"] td`).eq(3).text(), 'Warung Lain');
     assert.equal(all.$('#callback-url').length, 0, 'no single merchant chosen, no URLs');
     assert.deepEqual(all.$('#f-merchant option').map((_, o) => all.$(o).text()).get(), ['All merchants', 'Toko Test', 'Warung Lain']);
 
@@ -166,7 +167,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
 
       const dash = await page(agent, `${paths.admin}?state=needs_review`);
       assert.deepEqual(rowsOf(dash.$), [p.id]);
-      assert.equal(dash.$(`tr[data-payment-id="${p.id}"] td a`).text(), inv.invoiceNumber);
+      assert.equal(dash.$(`tr[data-payment-id="${p.id}"] td a[href^="/admin/payments/"]`).text(), inv.invoiceNumber);
       assert.match(dash.$('.reason').text(), /not an active bank account/);
 
       const detail = await page(agent, adminPaymentPath(p.id));

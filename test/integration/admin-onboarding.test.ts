@@ -49,7 +49,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
 
   async function saveXendit(m: Merchant, status: number, key = XENDIT_TEST) {
     const form = await page(ops, adminMerchantPath(m.id, 'adminMerchantXendit'));
-    return ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), secretKey: key, callbackToken: TOKEN }).expect(status);
+    return ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), [key.startsWith('xnd_production_') ? 'liveKey' : 'testKey']: key, callbackToken: TOKEN }).expect(status);
   }
 
   const xenditBankOf = () => h.sims.xero.bankAccountFor(tenantId, 'Xendit');
@@ -121,15 +121,17 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.equal(saved.mode, 'test');
       assert.equal(saved.status, 'onboarding', 'still needs a clearing account');
       const shown = await page(ops, `${adminMerchantPath(m.id, 'adminMerchantXendit')}?saved=1`);
-      assert.equal(shown.$('code.key').text(), '…7788');
-      assert.equal(shown.$('span.mode').text(), 'test');
+      assert.equal(shown.$('#h-testKey').text(), 'Stored: …7788. Leave empty to keep it.');
+      assert.equal(shown.$('#h-liveKey').text(), 'None stored.');
+      assert.equal(shown.$('#active-mode').text(), 'Active: test mode.');
       assert.equal(shown.$('#callback-url').val(), h.baseUrl + callbackPathFor(m.id));
       assert.match(shown.$('p.lastcallback').text(), /No callback received yet/);
       noSecretsIn(shown.res.text);
 
       await saveXendit(m, 303, XENDIT_LIVE);
       saved = (await h.stores.merchants.byId(m.id))!;
-      assert.equal(saved.mode, 'live');
+      assert.equal(saved.mode, 'test', 'storing the live key does not switch by itself');
+      assert.equal(saved.xenditKeys.live, XENDIT_LIVE);
       const row = await db().selectFrom('merchants').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
       assert.ok(!row.xendit_secret_key_enc!.includes(XENDIT_LIVE) && !row.callback_token_enc!.includes(TOKEN), 'encrypted at rest');
     });
@@ -137,30 +139,30 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
     it('shows validation errors next to the fields (422)', async () => {
       const m = await connect();
       const form = await page(ops, adminMerchantPath(m.id, 'adminMerchantXendit'));
-      const pub = await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), secretKey: 'xnd_public_development_abc', callbackToken: '' }).expect(422);
+      const pub = await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), testKey: 'xnd_public_development_abc', callbackToken: '' }).expect(422);
       const $ = cheerio.load(pub.text);
-      assert.match($('#e-secretKey').text(), /public key/);
+      assert.match($('#e-testKey').text(), /public key/);
       assert.match($('#e-callbackToken').text(), /Enter the callback verification token/);
-      const other = await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), secretKey: 'sk_live_123', callbackToken: TOKEN }).expect(422);
-      assert.match(cheerio.load(other.text)('#e-secretKey').text(), /starts with xnd_development_/);
+      const other = await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), testKey: 'sk_live_123', callbackToken: TOKEN }).expect(422);
+      assert.match(cheerio.load(other.text)('#e-testKey').text(), /A test secret key starts with xnd_development_/);
       assert.equal((await h.stores.merchants.byId(m.id))!.xenditSecretKey, '');
     });
 
     it('refuses a key Xendit does not accept (401) and saves nothing', async () => {
       const m = await connect();
       const res = await saveXendit(m, 422, 'xnd_development_NotRegistered0001');
-      assert.match(cheerio.load(res.text)('#e-secretKey').text(), /Xendit did not accept this secret key/);
+      assert.match(cheerio.load(res.text)('#e-testKey').text(), /Xendit did not accept this secret key/);
       assert.ok(!res.text.includes('NotRegistered0001'));
       assert.equal((await h.stores.merchants.byId(m.id))!.xenditSecretKey, '');
     });
 
     it('answers 403 without the CSRF token and 404 to another merchant\'s user', async () => {
       const m = await connect();
-      await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ secretKey: XENDIT_TEST, callbackToken: TOKEN }).expect(403);
+      await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ testKey: XENDIT_TEST, callbackToken: TOKEN }).expect(403);
       const merchantUser = await signedIn(h.app, 'a@toko.test');
       await merchantUser.get(adminMerchantPath(m.id, 'adminMerchantXendit')).expect(404);
       const own = await page(merchantUser, adminMerchantPath(h.merchant.id, 'adminMerchantXendit'));
-      await merchantUser.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: own.csrf(), secretKey: XENDIT_TEST, callbackToken: TOKEN }).expect(404);
+      await merchantUser.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: own.csrf(), testKey: XENDIT_TEST, callbackToken: TOKEN }).expect(404);
       assert.equal((await h.stores.merchants.byId(m.id))!.xenditSecretKey, '');
       await merchantUser.get(adminMerchantPath('not-a-uuid', 'adminMerchantXendit')).expect(404);
     });
@@ -171,7 +173,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       const { $, res } = await page(merchantUser, adminMerchantPath(h.merchant.id, 'adminMerchantXendit'));
       assert.equal($('#callback-url').val(), h.baseUrl + callbackPathFor(h.merchant.id));
       assert.match($('p.lastcallback').text(), /Last callback received: 2026-11-25 02:41 UTC/);
-      assert.equal($('code.key').text(), `…${h.merchant.xenditSecretKey.slice(-4)}`);
+      assert.equal($('#h-testKey').text(), `Stored: …${h.merchant.xenditSecretKey.slice(-4)}. Leave empty to keep it.`);
       assert.ok(!res.text.includes(h.merchant.xenditSecretKey) && !res.text.includes(h.merchant.callbackToken));
     });
   });
@@ -328,8 +330,8 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
     await agent.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), clientId: XERO.clientId, clientSecret: 'wrong-secret-0000' }).expect(422);
     const res = await agent.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), ...XERO }).expect(303);
     const xendit = await page(agent, res.headers.location);
-    await agent.post(res.headers.location).type('form').send({ _csrf: xendit.csrf(), secretKey: 'xnd_development_NotRegistered0001', callbackToken: TOKEN }).expect(422);
-    await agent.post(res.headers.location).type('form').send({ _csrf: xendit.csrf(), secretKey: XENDIT_TEST, callbackToken: TOKEN }).expect(303);
+    await agent.post(res.headers.location).type('form').send({ _csrf: xendit.csrf(), testKey: 'xnd_development_NotRegistered0001', callbackToken: TOKEN }).expect(422);
+    await agent.post(res.headers.location).type('form').send({ _csrf: xendit.csrf(), testKey: XENDIT_TEST, callbackToken: TOKEN }).expect(303);
     assert.ok(lines.length > 0);
     const log = lines.join('');
     for (const s of [...SECRETS, 'wrong-secret-0000', 'NotRegistered0001']) assert.ok(!log.includes(s), `logged ${s}`);

@@ -1,0 +1,65 @@
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { paths } from '../paths.js';
+import { toCsv } from '../report/reconcile.js';
+import type { AdminDeps } from './controller.js';
+import { render, signedIn } from './controller.js';
+import { addDays, rangeErrors } from './dates.js';
+import { merchantReport } from './report.js';
+import { FormInvalid } from './service.js';
+
+const MerchantId = z.uuid({ error: 'Choose a merchant from the list.' });
+
+/**
+ * /admin/report: the form (merchant, from, to) and, once filled in, the report with a CSV link
+ * (/admin/report.csv with the same query). Merchant users always get their own merchant.
+ */
+export function reportRoutes(router: Router, deps: AdminDeps, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+  const parse = (req: Request, res: Response) => {
+    const user = signedIn(res);
+    // A merchant user's own merchant unless the URL names another (which then answers 404).
+    const named = typeof req.query.merchant === 'string' ? req.query.merchant : '';
+    const raw = { merchant: user.role === 'merchant' ? named || user.merchantId! : named, from: req.query.from, to: req.query.to };
+    const range = rangeErrors({ from: raw.from, to: raw.to }, true);
+    const errors = { ...range.errors };
+    const merchantId = MerchantId.safeParse(raw.merchant);
+    if (!merchantId.success) errors.merchant = merchantId.error.issues[0].message;
+    const values = { merchant: raw.merchant, from: typeof raw.from === 'string' ? raw.from : '', to: typeof raw.to === 'string' ? raw.to : '' };
+    return { user, errors, values, query: merchantId.success && !Object.keys(errors).length ? { merchantId: merchantId.data, from: range.from!, to: range.to! } : null };
+  };
+  const merchantList = async (res: Response) =>
+    signedIn(res).role === 'operator' ? (await deps.stores.merchants.list()).map((m) => ({ id: m.id, name: m.name })) : [];
+
+  router.get(paths.adminReport, requireUser, async (req, res) => {
+    const p = parse(req, res);
+    const submitted = req.query.from !== undefined || req.query.to !== undefined || req.query.merchant !== undefined;
+    const today = deps.clock().toISOString().slice(0, 10);
+    const locals = { merchants: await merchantList(res), report: null as unknown, csvUrl: '', values: p.values, errors: {} as Record<string, string> };
+    if (!submitted) {
+      render(res, 200, 'report', { ...locals, values: { ...p.values, from: addDays(today, -29), to: today } });
+      return;
+    }
+    if (!p.query) {
+      render(res, 400, 'report', { ...locals, errors: p.errors });
+      return;
+    }
+    try {
+      const report = await merchantReport(deps, p.user, p.query);
+      const csvUrl = `${paths.adminReportCsv}?${new URLSearchParams({ merchant: p.query.merchantId, from: p.query.from, to: p.query.to })}`;
+      render(res, 200, 'report', { ...locals, report, csvUrl });
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      render(res, 422, 'report', { ...locals, errors: err.fields });
+    }
+  });
+
+  router.get(paths.adminReportCsv, requireUser, async (req, res) => {
+    const p = parse(req, res);
+    if (!p.query) throw new FormInvalid(p.errors);
+    const report = await merchantReport(deps, p.user, p.query);
+    res
+      .type('text/csv; charset=utf-8')
+      .attachment(`reconciliation-${p.query.from}-${p.query.to}.csv`)
+      .send(toCsv(report));
+  });
+}

@@ -1,0 +1,88 @@
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { adminMerchantPath, callbackPathFor, paths } from '../paths.js';
+import type { Sessions } from './session.js';
+import type { AdminDeps } from './controller.js';
+import { parseForm, render, signedIn, withForm } from './controller.js';
+import { masked, merchantFor } from './merchants.js';
+import { saveXenditKeys, switchXenditMode } from './xendit-keys.js';
+import { FormInvalid } from './service.js';
+
+const PUBLIC_KEY = 'This is a public key: paste the secret key (xnd_development_… or xnd_production_…).';
+
+/** An optional key field of one mode: the other mode's key gets a message saying where it goes. */
+const keyOf = (mode: 'test' | 'live') =>
+  z
+    .string()
+    .trim()
+    .max(200, { error: 'This is too long for a Xendit key.' })
+    .refine((k) => !k.startsWith('xnd_public_'), { error: PUBLIC_KEY })
+    .refine((k) => !(mode === 'test' && k.startsWith('xnd_production_')), { error: 'This is a live key (xnd_production_…): paste it in the live key field.' })
+    .refine((k) => !(mode === 'live' && k.startsWith('xnd_development_')), {
+      error: 'This is a test key (xnd_development_…): paste it in the test key field. Live payments need the xnd_production_ key.',
+    })
+    .refine((k) => k === '' || /^xnd_(development|production)_[\w-]+$/.test(k), {
+      error: mode === 'test' ? 'A test secret key starts with xnd_development_.' : 'A live secret key starts with xnd_production_.',
+    })
+    .transform((k) => k || undefined);
+
+const KeysForm = z.object({
+  testKey: keyOf('test'),
+  liveKey: keyOf('live'),
+  callbackToken: z.string().trim().max(200, { error: 'This is too long for a verification token.' }).transform((t) => t || undefined),
+});
+const ModeForm = z.object({ mode: z.enum(['test', 'live'], { error: 'Choose test or live.' }) });
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** The Xendit step of a merchant's setup: both secret keys, the callback token, the active mode. */
+export function xenditRoutes(router: Router, deps: AdminDeps, sess: Sessions, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+  const locals = async (res: Response, id: string) => {
+    const merchant = await merchantFor(deps, signedIn(res), id);
+    const activity = await deps.stores.merchants.activity(merchant.id);
+    return {
+      merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, mode: merchant.mode, status: merchant.status },
+      // Never the keys themselves: their last four characters, to tell which one is stored.
+      keys: { test: masked(merchant.xenditKeys.test), live: masked(merchant.xenditKeys.live) },
+      inUse: merchant.xenditSecretKey !== '',
+      hasToken: merchant.callbackToken !== '',
+      callbackUrl: deps.publicUrl + callbackPathFor(merchant.id),
+      lastCallbackAt: activity.lastCallbackAt,
+      saved: false,
+      switched: false,
+    };
+  };
+  const page = (id: string) => adminMerchantPath(id, 'adminMerchantXendit');
+
+  router.get(paths.adminMerchantXendit, requireUser, async (req, res) => {
+    const l = await locals(res, String(req.params.merchantId));
+    render(res, 200, 'merchant-xendit', { ...l, saved: req.query.saved === '1', switched: req.query.switched === '1' });
+  });
+
+  router.post(paths.adminMerchantXendit, requireUser, sess.verifyCsrf, async (req, res) => {
+    const l = await locals(res, String(req.params.merchantId));
+    await withForm(res, 'merchant-xendit', {}, l, async () => {
+      const sent = { testKey: str(req.body.testKey), liveKey: str(req.body.liveKey), callbackToken: str(req.body.callbackToken) };
+      // The token is required only while none is stored: say so along with any key error.
+      const missingToken: Record<string, string> = !l.hasToken && !sent.callbackToken.trim() ? { callbackToken: 'Enter the callback verification token.' } : {};
+      let form: z.infer<typeof KeysForm>;
+      try {
+        form = parseForm(KeysForm, sent);
+      } catch (err) {
+        if (err instanceof FormInvalid) throw new FormInvalid({ ...missingToken, ...err.fields });
+        throw err;
+      }
+      await saveXenditKeys(deps, signedIn(res), l.merchant.id, form);
+      res.redirect(303, `${page(l.merchant.id)}?saved=1`);
+    });
+  });
+
+  router.post(paths.adminMerchantXenditMode, requireUser, sess.verifyCsrf, async (req, res) => {
+    const l = await locals(res, String(req.params.merchantId));
+    await withForm(res, 'merchant-xendit', {}, l, async () => {
+      const { mode } = parseForm(ModeForm, { mode: str(req.body.mode) });
+      await switchXenditMode(deps, signedIn(res), l.merchant.id, mode);
+      res.redirect(303, `${page(l.merchant.id)}?switched=1`);
+    });
+  });
+}

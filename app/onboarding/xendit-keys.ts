@@ -1,0 +1,50 @@
+/**
+ * Xendit test and live keys side by side: each key is checked with Xendit before it is stored
+ * (sealed), and one mode is active: its key is what /pay, callbacks and jobs use.
+ */
+import type { User } from '../store/users.js';
+import type { Merchant, XenditMode } from '../store/merchants.js';
+import { FormInvalid } from './service.js';
+import { merchantFor, verifyXenditKey, type MerchantOnboardingDeps } from './merchants.js';
+
+export interface XenditKeysInput {
+  testKey?: string;
+  liveKey?: string;
+  callbackToken?: string;
+}
+
+/** Checks every key given with Xendit (errors by field), then stores what was given. */
+export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, merchantId: string, input: XenditKeysInput): Promise<Merchant> {
+  const merchant = await merchantFor(deps, actor, merchantId);
+  const errors: Record<string, string> = {};
+  if (!input.testKey && !input.liveKey && !merchant.xenditKeys.test && !merchant.xenditKeys.live) errors.testKey = 'Enter at least one secret key.';
+  if (!input.callbackToken && !merchant.callbackToken) errors.callbackToken = 'Enter the callback verification token.';
+  for (const [field, key] of [['testKey', input.testKey], ['liveKey', input.liveKey]] as const) {
+    if (!key || errors[field]) continue;
+    try {
+      await verifyXenditKey(deps, key);
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      errors[field] = err.fields.secretKey ?? Object.values(err.fields)[0];
+    }
+  }
+  if (Object.keys(errors).length) throw new FormInvalid(errors);
+  const now = deps.clock();
+  await deps.stores.merchants.setXenditKeys(merchant.id, { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken }, now);
+  await deps.stores.merchants.activateIfComplete(merchant.id, now);
+  const saved = (await deps.stores.merchants.byId(merchant.id))!;
+  deps.logger.info({ merchantId, stored: { test: Boolean(input.testKey), live: Boolean(input.liveKey), token: Boolean(input.callbackToken) }, mode: saved.mode, by: actor.id }, 'xendit keys saved');
+  return saved;
+}
+
+/** Makes the stored key of this mode the one in use. */
+export async function switchXenditMode(deps: MerchantOnboardingDeps, actor: User, merchantId: string, mode: XenditMode): Promise<Merchant> {
+  const merchant = await merchantFor(deps, actor, merchantId);
+  const refused = { mode: `Store the ${mode} key first: there is no ${mode} key to switch to.` };
+  if (!merchant.xenditKeys[mode]) throw new FormInvalid(refused);
+  const now = deps.clock();
+  if (!(await deps.stores.merchants.switchXenditMode(merchant.id, mode, now))) throw new FormInvalid(refused);
+  await deps.stores.merchants.activateIfComplete(merchant.id, now);
+  deps.logger.info({ merchantId, mode, by: actor.id }, 'xendit mode switched');
+  return (await deps.stores.merchants.byId(merchant.id))!;
+}

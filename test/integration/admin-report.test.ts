@@ -1,0 +1,105 @@
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
+import { paths } from '../../app/paths.js';
+import { reconciliationReport, toCsv } from '../../app/report/reconcile.js';
+import { NOT_READY } from '../../app/onboarding/report.js';
+import type { Merchant } from '../../app/store/merchants.js';
+
+describeEachDatabase('admin: reconciliation report page', ({ db }) => {
+  let h: Harness;
+  let other: Merchant;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    other = await h.stores.merchants.add({ name: 'Warung Lain', shortCode: `!O${randomUUID().slice(0, 6)}`, xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' } });
+    await addUser(h.stores, 'ops@example.com', null);
+    await addUser(h.stores, 'a@toko.test', h.merchant.id);
+    await addUser(h.stores, 'b@lain.test', other.id);
+  });
+  afterEach(() => h.close());
+
+  // The shared simulators run on real time: a range of three days around today covers every date.
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const query = (o: Record<string, string> = {}) => new URLSearchParams({ merchant: h.merchant.id, from: day(-1), to: day(1), ...o }).toString();
+
+  async function paid(callback = true) {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: callback });
+    return x;
+  }
+
+  it('shows matched and flagged rows with totals, and the same report as CSV (operator)', async () => {
+    const ok = await paid();
+    const missing = await paid(false); // no callback came: not in Xero yet
+    await h.worker.drain();
+    const ops = await signedIn(h.app, 'ops@example.com');
+
+    const blank = await page(ops, paths.adminReport);
+    assert.equal(blank.$('#report').length, 0, 'nothing is asked of Xero or Xendit before the form is sent');
+    assert.equal(blank.$('#f-to').val(), h.clock().toISOString().slice(0, 10));
+    assert.deepEqual(blank.$('#f-merchant option').map((_, o) => blank.$(o).text()).get(), ['Choose…', 'Toko Test', 'Warung Lain']);
+
+    const { $ } = await page(ops, `${paths.adminReport}?${query()}`);
+    const status = (id: string) => $(`#report-rows tr[data-xendit-id="${id}"]`).attr('data-status');
+    assert.equal(status(ok.id), 'matched');
+    assert.equal(status(missing.id), 'missing_in_xero');
+    assert.equal($(`#report-rows tr[data-xendit-id="${missing.id}"] .badge`).text(), 'missing in Xero');
+    assert.match($('#verdict').text(), /Not reconciled: see the flagged rows\.\s+1 matched, 1 flagged/);
+    const totals = $('#report-totals tr[data-currency="IDR"] td').map((_, td) => $(td).text()).get();
+    assert.deepEqual(totals, ['291300.00', '145650.00', '145650.00', '0.00']);
+
+    const csvUrl = $('#csv').attr('href')!;
+    assert.equal(csvUrl, `${paths.adminReportCsv}?${query()}`);
+    const csv = await ops.get(csvUrl).expect(200).expect('content-type', /^text\/csv/).expect('content-disposition', /^attachment; filename="?reconciliation-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv/);
+    const expected = toCsv(await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) }));
+    assert.equal(csv.text, expected);
+    assert.equal(csv.text.split('\r\n').filter(Boolean).length, 3);
+  });
+
+  it('validates the form: dates required and real, end not before start, a merchant chosen and set up', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const missing = await page(ops, `${paths.adminReport}?merchant=&from=&to=`, 400);
+    assert.equal(missing.$('#e-from').text(), 'Enter the start date.');
+    assert.equal(missing.$('#e-to').text(), 'Enter the end date.');
+    assert.equal(missing.$('#e-merchant').text(), 'Choose a merchant from the list.');
+    const bad = await page(ops, `${paths.adminReport}?${query({ from: '2026-13-01' })}`, 400);
+    assert.equal(bad.$('#e-from').text(), 'Enter a date as YYYY-MM-DD, for example 2026-11-25.');
+    const reversed = await page(ops, `${paths.adminReport}?${query({ from: day(1), to: day(-1) })}`, 400);
+    assert.equal(reversed.$('#e-to').text(), 'This date is before the start date.');
+    const notReady = await page(ops, `${paths.adminReport}?${query({ merchant: other.id })}`, 422);
+    assert.equal(notReady.$('#e-merchant').text(), NOT_READY);
+    await ops.get(`${paths.adminReportCsv}?${query({ from: 'x' })}`).expect(422);
+    assert.equal(notReady.$('#report').length, 0);
+  });
+
+  it('a merchant user sees only their merchant: no merchant choice, another merchant → 404', async () => {
+    await paid();
+    await h.worker.drain();
+    const a = await signedIn(h.app, 'a@toko.test');
+    const own = await page(a, `${paths.adminReport}?from=${day(-1)}&to=${day(1)}`);
+    assert.equal(own.$('#f-merchant').length, 0);
+    assert.match(own.$('#report-heading').text(), /^Toko Test, /);
+    assert.equal(own.$('#report-rows tbody tr').length, 1);
+    const b = await signedIn(h.app, 'b@lain.test');
+    await b.get(`${paths.adminReport}?${query()}`).expect(404);
+    await b.get(`${paths.adminReportCsv}?${query()}`).expect(404);
+    await request(h.app).get(`${paths.adminReport}?${query()}`).expect(303).expect('location', paths.adminLogin);
+  });
+
+  it('speaks Indonesian', async () => {
+    await paid(false);
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const { $ } = await page(ops, `${paths.adminReport}?${query({ lang: 'id' })}`);
+    assert.equal($('h1').text(), 'Rekonsiliasi');
+    assert.equal($('#report-rows .badge').first().text(), 'tidak ada di Xero');
+    assert.match($('#verdict').text(), /Belum cocok/);
+    assert.equal($('#csv').text(), 'Unduh CSV');
+  });
+});

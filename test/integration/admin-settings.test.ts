@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
+import { adminMerchantPath } from '../../app/paths.js';
+import type { Merchant } from '../../app/store/merchants.js';
+
+describeEachDatabase('admin: merchant settings (backend flow, fee posting)', ({ db }) => {
+  let h: Harness;
+  let other: Merchant;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    other = await h.stores.merchants.add({
+      name: 'Warung Lain',
+      shortCode: `!O${randomUUID().slice(0, 6)}`,
+      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
+    });
+    await addUser(h.stores, 'ops@example.com', null);
+    await addUser(h.stores, 'a@toko.test', h.merchant.id);
+    await addUser(h.stores, 'b@lain.test', other.id);
+  });
+  afterEach(() => h.close());
+
+  const settingsPath = (id = h.merchant.id) => adminMerchantPath(id, 'adminMerchantSettings');
+  const checked = ($: cheerio.CheerioAPI, name: string) => $(`input[name=${name}][checked]`).val();
+  async function save(agent: Agent, body: Record<string, string>, status: number, id = h.merchant.id) {
+    const form = await page(agent, settingsPath(id));
+    return agent.post(settingsPath(id)).type('form').send({ _csrf: form.csrf(), ...body }).expect(status);
+  }
+  const stored = async () => (await h.stores.merchants.byId(h.merchant.id))!;
+
+  it('shows each switch with its explanation and current value, and saves it (merchant user, own merchant)', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { $ } = await page(agent, settingsPath());
+    assert.equal(checked($, 'backendFlow'), 'false');
+    assert.equal(checked($, 'feePosting'), 'bank_transaction');
+    assert.equal($('#setting-backendFlow legend').text(), 'Payments made outside Xero (backend flow)');
+    assert.match($('#h-backendFlow').text(), /recorded in Xero as a sale/);
+    assert.match($('#h-feePosting').text(), /Spend Money/);
+    assert.equal($('#setting-feePosting').attr('aria-describedby'), 'h-feePosting');
+    assert.equal($('label[for=f-feePosting-off]').text(), 'Do not post fees');
+    assert.equal($('[style]').length + $('script:not([src])').length, 0);
+
+    const res = await save(agent, { backendFlow: 'true', feePosting: 'off' }, 303);
+    assert.equal(res.headers.location, `${settingsPath()}?saved=1`);
+    const s = await stored();
+    assert.equal(s.backendFlow, true);
+    assert.equal(s.feePosting, 'off');
+    const after = await page(agent, res.headers.location);
+    assert.equal(after.$('p.notice').text(), 'Settings saved.');
+    assert.equal(checked(after.$, 'backendFlow'), 'true');
+    assert.equal(checked(after.$, 'feePosting'), 'off');
+  });
+
+  it('the switches take effect: fees off → no Spend Money in Xero; backend flow on → a payment made outside Xero is recorded', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    await save(ops, { backendFlow: 'true', feePosting: 'off' }, 303);
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id);
+    const outside = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 80_000, description: 'Walk-in', payerEmail: 'dewi@example.co.id', customerName: 'Dewi' });
+    await h.sims.xendit.pay(outside.id);
+    await h.worker.drain();
+    const fees = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.startsWith('Xendit fee'));
+    assert.equal(fees.length, 0, 'no fee posted');
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!.syncState, 'recorded');
+    const sale = h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${outside.id}`);
+    assert.equal(sale.length, 1, 'the backend flow recorded the sale');
+
+    await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction' }, 303);
+    const later = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 90_000, description: 'Walk-in 2', customerName: 'Eko' });
+    await h.sims.xendit.pay(later.id);
+    await h.worker.drain();
+    assert.equal(h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${later.id}`).length, 0, 'backend flow off: left out of Xero');
+  });
+
+  it('refuses a missing or unknown option (422, next to the switch) and changes nothing', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const res = await save(ops, { backendFlow: 'maybe' }, 422);
+    const $ = cheerio.load(res.text);
+    assert.equal($('#e-backendFlow').text(), 'Choose one of the options.');
+    assert.equal($('#e-feePosting').text(), 'Choose one of the options.');
+    assert.equal($('#setting-feePosting').attr('aria-describedby'), 'h-feePosting e-feePosting');
+    const s = await stored();
+    assert.equal(s.backendFlow, false);
+    assert.equal(s.feePosting, 'bank_transaction');
+  });
+
+  it('answers 403 without the CSRF token and 404 to another merchant\'s user', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    await ops.post(settingsPath()).type('form').send({ backendFlow: 'true', feePosting: 'off' }).expect(403);
+    const b = await signedIn(h.app, 'b@lain.test');
+    await b.get(settingsPath()).expect(404);
+    const own = await page(b, settingsPath(other.id));
+    await b.post(settingsPath()).type('form').send({ _csrf: own.csrf(), backendFlow: 'true', feePosting: 'off' }).expect(404);
+    assert.equal((await stored()).backendFlow, false);
+    await request(h.app).get(settingsPath()).expect(303);
+  });
+
+  it('speaks Indonesian', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { $ } = await page(agent, `${settingsPath()}?lang=id`);
+    assert.equal($('h1').text(), 'Setelan — Toko Test');
+    assert.equal($('#setting-feePosting legend').text(), 'Biaya Xendit di Xero');
+    assert.equal($('label[for=f-backendFlow-true]').text(), 'Aktif: catat di Xero');
+    const res = await save(agent, { backendFlow: 'x', feePosting: 'off' }, 422);
+    assert.equal(cheerio.load(res.text)('#e-backendFlow').text(), 'Pilih salah satu opsi.');
+  });
+});

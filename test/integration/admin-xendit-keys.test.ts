@@ -1,0 +1,147 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
+import { adminMerchantPath, paths } from '../../app/paths.js';
+import type { Merchant } from '../../app/store/merchants.js';
+
+const TEST_KEY = 'xnd_development_BothKeysTest9911';
+const LIVE_KEY = 'xnd_production_BothKeysLive4455';
+const TOKEN = 'cb-token-both-keys';
+const XERO = { clientId: 'both-keys-client', clientSecret: 'both-keys-secret' };
+
+describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({ db }) => {
+  let h: Harness;
+  let ops: Agent;
+  let m: Merchant;
+  let tenantId: string;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    await addUser(h.stores, 'ops@example.com', null);
+    await addUser(h.stores, 'a@toko.test', h.merchant.id);
+    tenantId = h.sims.xero.addOrganisation({ ...XERO, name: 'Warung Dua Kunci', shortCode: '!TWO2', baseCurrency: 'IDR' }).tenantId;
+    ops = await signedIn(h.app, 'ops@example.com');
+    const form = await page(ops, paths.adminMerchantNew);
+    const res = await ops.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), ...XERO }).expect(303);
+    m = (await h.stores.merchants.byId(/merchants\/([0-9a-f-]{36})\//.exec(res.headers.location)![1]))!;
+    // Two Xendit accounts (test and live mode of one business), both calling back to this merchant.
+    for (const secretKey of [TEST_KEY, LIVE_KEY]) h.sims.xendit.registerAccount({ secretKey, callbackToken: TOKEN, callbackUrl: `${h.baseUrl}/callbacks/xendit/${m.id}`, businessName: 'Warung Dua Kunci' });
+  });
+  afterEach(() => h.close());
+
+  const xenditPage = () => adminMerchantPath(m.id, 'adminMerchantXendit');
+  const modePath = () => adminMerchantPath(m.id, 'adminMerchantXenditMode');
+  async function post(agent: Agent, url: string, body: Record<string, string>, status: number) {
+    const form = await page(agent, xenditPage());
+    return agent.post(url).type('form').send({ _csrf: form.csrf(), ...body }).expect(status);
+  }
+  const stored = async () => (await h.stores.merchants.byId(m.id))!;
+
+  it('stores both keys, each checked with Xendit, shows only their last 4 characters, and keeps them encrypted', async () => {
+    const res = await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: LIVE_KEY, callbackToken: TOKEN }, 303);
+    assert.equal(res.headers.location, `${xenditPage()}?saved=1`);
+    const s = await stored();
+    assert.deepEqual(s.xenditKeys, { test: TEST_KEY, live: LIVE_KEY });
+    assert.equal(s.mode, 'test', 'with nothing in use yet, the test key becomes active');
+    assert.equal(s.xenditSecretKey, TEST_KEY);
+
+    const { $, res: shown } = await page(ops, `${xenditPage()}?saved=1`);
+    assert.equal($('#h-testKey').text(), 'Stored: …9911. Leave empty to keep it.');
+    assert.equal($('#h-liveKey').text(), 'Stored: …4455. Leave empty to keep it.');
+    assert.equal($('#active-mode').text(), 'Active: test mode.');
+    assert.equal($('#f-mode-test').attr('checked'), 'checked');
+    for (const secret of [TEST_KEY, LIVE_KEY, TOKEN]) assert.ok(!shown.text.includes(secret), 'a secret was shown back');
+    const row = await db().selectFrom('merchants').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
+    for (const col of [row.xendit_test_key_enc, row.xendit_live_key_enc, row.xendit_secret_key_enc]) {
+      assert.ok(col && !col.includes('BothKeys'), 'sealed at rest');
+    }
+
+    // An empty field keeps what is stored; a new test key replaces only the test key (and the one in use).
+    h.sims.xendit.registerAccount({ secretKey: 'xnd_development_Replaced0001', callbackToken: TOKEN, businessName: 'x' });
+    await post(ops, xenditPage(), { testKey: 'xnd_development_Replaced0001', liveKey: '', callbackToken: '' }, 303);
+    const after = await stored();
+    assert.deepEqual(after.xenditKeys, { test: 'xnd_development_Replaced0001', live: LIVE_KEY });
+    assert.equal(after.xenditSecretKey, 'xnd_development_Replaced0001');
+    assert.equal(after.callbackToken, TOKEN);
+  });
+
+  it('refuses a test key in the live field and a live key in the test field, with a clear message, saving nothing', async () => {
+    const swapped = await post(ops, xenditPage(), { testKey: LIVE_KEY, liveKey: TEST_KEY, callbackToken: TOKEN }, 422);
+    const $ = cheerio.load(swapped.text);
+    assert.equal($('#e-liveKey').text(), 'This is a test key (xnd_development_…): paste it in the test key field. Live payments need the xnd_production_ key.');
+    assert.equal($('#e-testKey').text(), 'This is a live key (xnd_production_…): paste it in the live key field.');
+    assert.equal($('#f-liveKey').attr('aria-invalid'), 'true');
+    assert.ok(!swapped.text.includes(LIVE_KEY) && !swapped.text.includes(TEST_KEY), 'what was typed is not echoed');
+    const none = await post(ops, xenditPage(), { testKey: '', liveKey: '', callbackToken: '' }, 422);
+    assert.equal(cheerio.load(none.text)('#e-testKey').text(), 'Enter at least one secret key.');
+    assert.equal(cheerio.load(none.text)('#e-callbackToken').text(), 'Enter the callback verification token.');
+    // A good test key and a live key Xendit refuses: nothing at all is stored.
+    const refused = await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: 'xnd_production_Unknown000', callbackToken: TOKEN }, 422);
+    assert.match(cheerio.load(refused.text)('#e-liveKey').text(), /Xendit did not accept this secret key/);
+    const s = await stored();
+    assert.deepEqual(s.xenditKeys, { test: '', live: '' });
+    assert.equal(s.xenditSecretKey, '');
+    assert.equal(s.callbackToken, '');
+  });
+
+  it('switches the active mode: /pay, the callback and the recording job then use the live key', async () => {
+    await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: '', callbackToken: TOKEN }, 303);
+    const noLive = await post(ops, modePath(), { mode: 'live' }, 422);
+    assert.equal(cheerio.load(noLive.text)('#e-mode').text(), 'Store the live key first: there is no live key to switch to.');
+    assert.equal((await stored()).mode, 'test');
+    await post(ops, modePath(), { mode: 'bogus' }, 422);
+
+    await post(ops, xenditPage(), { testKey: '', liveKey: LIVE_KEY, callbackToken: '' }, 303);
+    assert.equal((await stored()).mode, 'test', 'storing the live key alone does not switch');
+    const switched = await post(ops, modePath(), { mode: 'live' }, 303);
+    assert.equal(switched.headers.location, `${xenditPage()}?switched=1`);
+    const s = await stored();
+    assert.equal(s.mode, 'live');
+    assert.equal(s.xenditSecretKey, LIVE_KEY);
+    const shown = await page(ops, switched.headers.location);
+    assert.equal(shown.$('p.notice').text(), 'Switched: the live key is now used for new payment links, callbacks and jobs.');
+    assert.equal(shown.$('#active-mode').text(), 'Active: live mode.');
+
+    // Go live with a clearing account, then pay an invoice: it is made with the live key's account.
+    const clearing = h.sims.xero.bankAccountFor(tenantId, 'Xendit');
+    await h.stores.merchants.setAccounts(m.id, { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, h.clock());
+    await h.stores.merchants.activateIfComplete(m.id, h.clock());
+    const inv = h.sims.xero.addInvoice({ tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', invoiceNumber: 'INV-LIVE-1', contact: { name: 'Ani' }, lineItems: [{ description: 'Teh', quantity: '1', unitAmount: '50000' }] });
+    await request(h.app).get(`/pay?invoiceNo=INV-LIVE-1&shortCode=${encodeURIComponent('!TWO2')}`).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    const liveAccount = h.sims.xendit.state.accounts.get(LIVE_KEY)!;
+    assert.equal(x.user_id, liveAccount.userId, 'the Xendit invoice belongs to the live account');
+    const cb = await h.sims.xendit.pay(x.id);
+    assert.equal(cb?.responseStatus, 200);
+    await h.worker.drain();
+    const p = (await h.stores.payments.byXenditInvoice(m.id, x.id))!;
+    assert.equal(p.syncState, 'recorded', 'the job re-read the invoice at Xendit with the live key');
+    assert.equal(h.sims.xero.invoicesOf(tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'PAID');
+  });
+
+  it('answers 403 without the CSRF token and 404 to another merchant\'s user', async () => {
+    await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: LIVE_KEY, callbackToken: TOKEN }, 303);
+    await ops.post(modePath()).type('form').send({ mode: 'live' }).expect(403);
+    assert.equal((await stored()).mode, 'test');
+    const merchantUser = await signedIn(h.app, 'a@toko.test');
+    const own = await page(merchantUser, adminMerchantPath(h.merchant.id, 'adminMerchantXendit'));
+    await merchantUser.post(modePath()).type('form').send({ _csrf: own.csrf(), mode: 'live' }).expect(404);
+    await merchantUser.post(xenditPage()).type('form').send({ _csrf: own.csrf(), testKey: TEST_KEY }).expect(404);
+    assert.equal((await stored()).mode, 'test');
+    // Their own merchant: allowed.
+    await merchantUser.post(adminMerchantPath(h.merchant.id, 'adminMerchantXenditMode')).type('form').send({ _csrf: own.csrf(), mode: 'test' }).expect(303);
+  });
+
+  it('speaks Indonesian with ?lang=id', async () => {
+    const { $ } = await page(ops, `${xenditPage()}?lang=id`);
+    assert.equal($('html').attr('lang'), 'id');
+    assert.equal($('label[for=f-testKey]').text(), 'Secret key uji coba (xnd_development_…)');
+    assert.equal($('label[for=f-liveKey]').text(), 'Secret key live (xnd_production_…)');
+    assert.equal($('#mode-heading').text(), 'Key yang dipakai');
+    const swapped = await post(ops, xenditPage(), { testKey: '', liveKey: TEST_KEY, callbackToken: TOKEN }, 422);
+    assert.equal(cheerio.load(swapped.text)('#e-liveKey').text(), 'Ini key uji coba (xnd_development_…): tempel di kolom key uji coba. Pembayaran live memerlukan key xnd_production_.');
+  });
+});
