@@ -41,6 +41,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', 1);
   app.set('view engine', 'ejs');
   app.set('views', join(projectRoot, 'views'));
+  // Compiled templates are kept except in development (where editing a view shows at once); express
+  // would only do this for process.env.NODE_ENV, not for the config it was given.
+  app.set('view cache', deps.config.env !== 'development');
 
   app.use(
     pinoHttp({

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n`);
     if (config.demo && setupUrl) console.log(`  First run: create the operator at ${setupUrl}\n`);
   });
-  worker?.start(config.workerPollMs);
+  worker?.start(config.workerPollMs, config.workerConcurrency);
   const stopSchedules = worker ? startSchedules(runtime, worker) : () => undefined;
 
   let closing = false;

@@ -3,7 +3,7 @@ import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
 import { createJobRunner, type JobRunner } from './sync/runner.js';
-import { flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
+import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
 import { postFeeJob } from './sync/post-fee.js';
 import { recordBackendPaymentJob } from './sync/record-backend-payment.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from './store/callbacks.js';
@@ -26,7 +26,7 @@ export function createWorker(runtime: WorkerRuntime) {
   const reconcile = runtime.config?.reconcile ?? RECONCILE_DEFAULTS;
   const listing = runtime.config?.backendListing ?? LISTING_DEFAULTS;
   // Recording payments (their reads included) may spend the share of Xero's daily budget kept for them.
-  const payments = { ...runtime, xero: runtime.xero.forPurpose('payment-write') };
+  const payments = { ...runtime, xero: runtime.xero.forPurpose('payment-write'), bankAccounts: createBankAccountCache(runtime.clock) };
   return createJobRunner({
     jobs: runtime.stores.jobs,
     clock: runtime.clock,
@@ -80,7 +80,7 @@ function every(
 async function main(): Promise<void> {
   const runtime = await boot();
   const worker = createWorker(runtime);
-  worker.start(runtime.config.workerPollMs);
+  worker.start(runtime.config.workerPollMs, runtime.config.workerConcurrency);
   const stopSchedules = startSchedules(runtime, worker);
   runtime.logger.info({ database: runtime.database.kind }, 'worker started');
   let closing = false;

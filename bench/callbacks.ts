@@ -105,7 +105,7 @@ export async function benchCallbacks(stack: Stack, latency: Latency, rate: numbe
   const events = await prepareCallbacks(stack, latency, rate * seconds);
   const before = { events: await stack.count('callback_events'), jobs: await stack.count('jobs') };
   stack.sims.xero.faults.hang('forever', { times: 1_000_000 });
-  stack.worker.start(500);
+  stack.worker.start(500, stack.workerConcurrency);
   try {
     const load = await runLoad({
       url: stack.gatewayUrl + stack.callbackPath,

@@ -1,143 +1,166 @@
 /**
- * Backlog drain: PAID events already stored (as after an outage) for several organisations, the
- * Xero simulator enforcing its per-organisation limit of 60 calls a minute, one worker (as `npm
- * start` runs it). Real time, no compression: the backlog is scaled down instead, so the run stays
- * short while each organisation still needs more calls than one minute allows.
+ * Backlog drain: PAID events already stored (as after an outage) for many organisations; the Xero
+ * simulator enforces 60 calls a minute and 5 in flight per organisation; the gateway runs as
+ * `npm start` wires it (the shared Xero budget in the database, one worker process with
+ * WORKER_CONCURRENCY jobs at once). Time is compressed: the simulator, the budget and the worker
+ * share one clock that runs `compression` times faster than the wall clock, so "60 a minute" is
+ * 60 per 60/compression real seconds. The ceiling is 60 calls per (compressed) minute per organisation.
  */
 import { randomUUID } from 'node:crypto';
-import type { Latency, Stack } from './stack.js';
-import type { Merchant } from '../app/store/merchants.js';
+import { startSims, startStack, type Engine, type Latency } from './stack.js';
+import { XERO_LIMITS } from '../app/store/xero-budget.js';
+import { newJobRow } from '../app/store/jobs.js';
+import { recordPaymentDedupeKey } from '../app/store/callbacks.js';
 
 export interface DrainResult {
   orgs: number;
   events: number;
   recorded: number;
+  compression: number;
+  /** Wall-clock and simulated (compressed) seconds from the first claim to the last payment recorded. */
   seconds: number;
+  simulatedSeconds: number;
+  setupSeconds: number;
   xeroCalls: number;
   xero429: number;
-  ceilingPerSecond: number; // 60/min per org × orgs
-  achievedPerSecond: number; // Xero calls answered 2xx per second
+  callsPerEvent: number;
+  ceilingPerSecond: number; // 60/min per org × orgs, in simulated time
+  achievedPerSecond: number; // Xero calls answered 2xx per simulated second
+  needsReview: number;
   timedOut: boolean;
+  /** Xero calls by method, resource and status. */
+  calls: Record<string, number>;
 }
 
-export async function benchDrain(stack: Stack, latency: Latency, orgs: number, eventsPerOrg: number, timeLimitMs: number): Promise<DrainResult> {
-  const { sims, stores } = stack;
-  const saved = { ...latency };
-  Object.assign(latency, { xeroMs: 0, xenditMs: 0 });
-  const merchants: { merchant: Merchant; tenantId: string }[] = [];
+/** A clock `factor` times faster than the wall clock, starting at the next whole minute. */
+export function compressedClock(factor: number) {
+  let realStart = Date.now();
+  let start = Math.ceil((realStart + 1) / 60_000) * 60_000;
+  const clock = () => new Date(start + (Date.now() - realStart) * factor);
+  /** Jumps ahead to the next whole minute, so a measured window starts with a fresh minute budget. */
+  clock.toNextMinute = () => {
+    const next = Math.ceil((clock().getTime() + 1) / 60_000) * 60_000;
+    realStart = Date.now();
+    start = next;
+  };
+  return clock;
+}
+
+export interface DrainOptions {
+  orgs: number;
+  eventsPerOrg: number;
+  /** The shared clock runs this many times faster than the wall clock. */
+  compression: number;
+  /** The run stops after this many simulated minutes if the backlog is not drained by then. */
+  windowMinutes: number;
+  /** WORKER_CONCURRENCY of the one worker. */
+  concurrency: number;
+}
+
+export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptions): Promise<DrainResult> {
+  const clock = compressedClock(o.compression);
+  const sims = await startSims(latency, { now: clock, limits: { perMinute: XERO_LIMITS.perMinute, perDay: XERO_LIMITS.perDay, appPerMinute: XERO_LIMITS.appPerMinute, concurrent: XERO_LIMITS.maxInFlight } });
+  const stack = await startStack(engine, sims, { clock, xeroLimits: XERO_LIMITS, workerConcurrency: o.concurrency });
   try {
-    for (let o = 0; o < orgs; o++) {
-      const tag = `${stack.engine}-${o}-${randomUUID().slice(0, 8)}`;
-      const creds = { clientId: `drain-${tag}`, clientSecret: `s-${tag}`, shortCode: `!D${o}${tag.slice(-6)}`, key: `xnd_development_drain${tag}` };
-      const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: `Drain ${o}`, shortCode: creds.shortCode, baseCurrency: 'IDR' });
+    const setupStarted = performance.now();
+    const setupStart = Date.now();
+    const merchantIds: string[] = [];
+    for (let n = 0; n < o.orgs; n++) {
+      const tag = `${engine}-${n}-${randomUUID().slice(0, 8)}`;
+      const creds = { clientId: `drain-${tag}`, clientSecret: `s-${tag}`, shortCode: `!D${n}${tag.slice(-6)}`, key: `xnd_development_drain${tag}` };
+      const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: `Drain ${n}`, shortCode: creds.shortCode, baseCurrency: 'IDR' });
       const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
-      sims.xendit.registerAccount({ secretKey: creds.key, callbackToken: `t-${tag}`, businessName: `Drain ${o}` });
-      const merchant = await stores.merchants.add({
-        name: `Drain ${o}`,
+      sims.xendit.registerAccount({ secretKey: creds.key, callbackToken: `t-${tag}`, businessName: `Drain ${n}` });
+      const merchant = await stack.stores.merchants.add({
+        name: `Drain ${n}`,
         shortCode: creds.shortCode,
         xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
         xenditSecretKey: creds.key,
         callbackToken: `t-${tag}`,
         clearingAccountId: clearing.accountId,
       });
-      merchants.push({ merchant, tenantId: org.tenantId });
-    }
-    // Round-robin over organisations, as callbacks from many shops would arrive.
-    for (let i = 0; i < eventsPerOrg; i++) {
-      for (const { merchant, tenantId } of merchants) {
-        const inv = sims.xero.addInvoice({
-          tenantId,
-          type: 'ACCREC',
-          status: 'AUTHORISED',
-          currency: 'IDR',
-          contact: { name: 'Budi' },
-          lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '150000' }],
-        });
+      merchantIds.push(merchant.id);
+      // Each organisation's events: Xero invoices, paid Xendit invoices, our checkouts, the stored
+      // callback events and their queued jobs, as the callback endpoint leaves them (in bulk, for speed).
+      // Interleaved across organisations, as callbacks from many shops arrive.
+      const at = (i: number) => new Date(setupStart - (o.eventsPerOrg - i) * o.orgs - (o.orgs - n));
+      const now = new Date();
+      const rows = [];
+      for (let i = 0; i < o.eventsPerOrg; i++) {
+        const inv = sims.xero.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '150000' }] });
         const externalId = `drain-${randomUUID()}`;
-        const x = await stack.xendit.createInvoice(merchant.xenditSecretKey, {
-          externalId,
-          currency: 'IDR',
-          amount: 150000,
-          description: inv.invoiceNumber,
-          invoiceDurationSeconds: 86400,
-          successRedirectUrl: 'https://merchant.example/paid',
-          failureRedirectUrl: 'https://merchant.example/failed',
-        });
-        const now = new Date();
-        const checkoutId = randomUUID();
-        await stores.db
-          .insertInto('checkouts')
-          .values({
-            id: checkoutId,
-            merchant_id: merchant.id,
-            xero_invoice_id: inv.invoiceId,
-            invoice_number: inv.invoiceNumber,
-            currency: 'IDR',
-            amount: 150000,
-            external_id: externalId,
-            xendit_invoice_id: x.id,
-            invoice_url: x.invoiceUrl,
-            expires_at: new Date(now.getTime() + 86400_000),
-            status: 'open',
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
+        const x = sims.xendit.createInvoice({ account: creds.key, currency: 'IDR', amount: 150000, externalId, description: inv.invoiceNumber });
         await sims.xendit.pay(x.id, { sendCallback: false });
-        await stores.callbacks.record(
-          { merchantId: merchant.id, xenditInvoiceId: x.id, externalId, status: 'PAID', raw: { id: x.id, status: 'PAID' } },
-          { enqueueRecordPayment: true, checkout: { id: checkoutId, from: ['open'], to: 'paid' } },
-          now,
-        );
+        rows.push({ inv, x, externalId, checkoutId: randomUUID() });
+      }
+      for (let i = 0; i < rows.length; i += 500) {
+        const batch = rows.slice(i, i + 500);
+        await stack.stores.db
+          .insertInto('checkouts')
+          .values(batch.map((r) => ({ id: r.checkoutId, merchant_id: merchant.id, xero_invoice_id: r.inv.invoiceId, invoice_number: r.inv.invoiceNumber, currency: 'IDR', amount: 150000, external_id: r.externalId, xendit_invoice_id: r.x.id, invoice_url: `${sims.xenditUrl}/checkout/${r.x.id}`, expires_at: new Date(now.getTime() + 86400_000), status: 'paid' as const, created_at: now, updated_at: now })))
+          .execute();
+        await stack.stores.db
+          .insertInto('callback_events')
+          .values(batch.map((r) => ({ merchant_id: merchant.id, xendit_invoice_id: r.x.id, external_id: r.externalId, status: 'PAID', raw: JSON.stringify({ id: r.x.id, external_id: r.externalId, status: 'PAID' }), received_at: now })))
+          .execute();
+        await stack.stores.db
+          .insertInto('jobs')
+          .values(batch.map((r, j) => newJobRow({ kind: 'record-payment', merchantId: merchant.id, payload: { merchantId: merchant.id, xenditInvoiceId: r.x.id }, dedupeKey: recordPaymentDedupeKey(merchant.id, r.x.id) }, at(i + j))))
+          .execute();
       }
     }
-  } finally {
-    Object.assign(latency, saved);
-  }
+    const setupSeconds = (performance.now() - setupStarted) / 1000;
+    const events = o.orgs * o.eventsPerOrg;
+    const before = new Map(sims.xeroStatuses);
+    const recordedCount = async () =>
+      Number((await stack.stores.db.selectFrom('payments').select((eb) => eb.fn.countAll<string | number>().as('n')).where('sync_state', '=', 'recorded').executeTakeFirstOrThrow()).n);
+    const pending = async () =>
+      Number((await stack.stores.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', 'in', ['queued', 'running']).executeTakeFirstOrThrow()).n);
 
-  const events = orgs * eventsPerOrg;
-  const limits = { ...sims.xero.limits };
-  sims.xero.limits.perMinute = 60;
-  sims.xero.state.orgs.forEach((o) => Object.assign(o.usage, { minute: 0, minuteCount: 0 }));
-  const before = new Map(sims.xeroStatuses);
-  const t0 = performance.now();
-  const recordedCount = async () =>
-    Number(
-      (
-        await stores.db
-          .selectFrom('payments')
-          .select((eb) => eb.fn.countAll<string | number>().as('n'))
-          .where('sync_state', '=', 'recorded')
-          .where('merchant_id', 'in', merchants.map((m) => m.merchant.id))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  let recorded = 0;
-  try {
-    while (performance.now() - t0 < timeLimitMs) {
-      if (!(await stack.worker.runOnce())) {
+    clock.toNextMinute();
+    const t0 = performance.now();
+    const c0 = clock().getTime();
+    stack.worker.start(50, o.concurrency);
+    let recorded = 0;
+    let lastProgress = { at: t0, recorded: 0 };
+    // Until every payment and its fee are in Xero (no job left), or the end of the window.
+    const windowEnd = c0 + o.windowMinutes * 60_000;
+    while (clock().getTime() < windowEnd) {
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(250, (windowEnd - clock().getTime()) / o.compression))));
+      if ((await pending()) === 0) break;
+      if (performance.now() - lastProgress.at > 10_000) {
         recorded = await recordedCount();
-        if (recorded >= events) break;
-        await new Promise((r) => setTimeout(r, 100)); // jobs waiting out a Retry-After
+        process.stdout.write(`  … ${recorded}/${events} recorded after ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+        lastProgress = { at: performance.now(), recorded };
       }
     }
+    const seconds = (performance.now() - t0) / 1000;
+    const simulatedSeconds = (clock().getTime() - c0) / 1000;
+    const okAtEnd = [...sims.xeroStatuses].filter(([s]) => s >= 200 && s < 300).reduce((sum, [s, n]) => sum + n - (before.get(s) ?? 0), 0);
+    await stack.worker.stop();
     recorded = await recordedCount();
+    const needsReview = Number((await stack.stores.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', '=', 'needs_review').executeTakeFirstOrThrow()).n);
+    const delta = (status: (s: number) => boolean) => [...sims.xeroStatuses].filter(([s]) => status(s)).reduce((sum, [s, n]) => sum + n - (before.get(s) ?? 0), 0);
+    const ok = okAtEnd;
+    return {
+      orgs: o.orgs,
+      events,
+      recorded,
+      compression: o.compression,
+      seconds,
+      simulatedSeconds,
+      setupSeconds,
+      xeroCalls: delta(() => true),
+      xero429: delta((s) => s === 429),
+      callsPerEvent: delta((s) => s >= 200 && s < 300) / Math.max(1, recorded),
+      ceilingPerSecond: (o.orgs * XERO_LIMITS.perMinute) / 60,
+      achievedPerSecond: ok / simulatedSeconds,
+      needsReview,
+      timedOut: recorded < events,
+      calls: Object.fromEntries([...sims.xeroCalls].sort()),
+    };
   } finally {
-    Object.assign(sims.xero.limits, limits);
+    await stack.close();
+    await sims.close();
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const delta = (status: (s: number) => boolean) =>
-    [...sims.xeroStatuses].filter(([s]) => status(s)).reduce((sum, [s, n]) => sum + n - (before.get(s) ?? 0), 0);
-  const ok = delta((s) => s >= 200 && s < 300);
-  return {
-    orgs,
-    events,
-    recorded,
-    seconds,
-    xeroCalls: delta(() => true),
-    xero429: delta((s) => s === 429),
-    ceilingPerSecond: orgs,
-    achievedPerSecond: ok / seconds,
-    timedOut: recorded < events,
-  };
 }

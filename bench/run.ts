@@ -31,9 +31,13 @@ const GROWTH_SIZES = quick ? [10, 1000, 10_000] : [10, 1000, 100_000];
 const GROWTH_SECONDS = quick ? 2 : 4;
 const FIRST_CLICKS = quick ? 6 : 21;
 const DRAIN_ORGS = 20;
-// 35 events = 70 Xero calls per organisation: more than one minute's allowance, so the limit binds.
-const DRAIN_EVENTS_PER_ORG = quick ? 3 : 35;
-const DRAIN_LIMIT_MS = 120_000;
+// 10 000 events (quick: 1 000); about 5 Xero calls each, so every organisation needs far more than a minute's 60.
+const DRAIN_EVENTS_PER_ORG = quick ? 50 : 500;
+// Simulated time runs DRAIN_COMPRESSION × faster; the run stops after DRAIN_WINDOW_MINUTES simulated
+// minutes (DRAIN_WINDOW_MINUTES × 60 / DRAIN_COMPRESSION real seconds) unless drained before.
+const DRAIN_COMPRESSION = Number(process.env.BENCH_DRAIN_COMPRESSION ?? 3);
+const DRAIN_WINDOW_MINUTES = Number(process.env.BENCH_DRAIN_MINUTES ?? (quick ? 1 : 3));
+const DRAIN_CONCURRENCY = 20;
 
 interface EngineResult {
   engine: Engine;
@@ -87,12 +91,12 @@ async function main(): Promise<void> {
       const growthStack = await startStack(engine, sims);
       try {
         r.growth = await benchGrowth(growthStack, GROWTH_SIZES, GROWTH_SECONDS);
-        log(`[${engine}] backlog drain, ${DRAIN_ORGS} organisations × ${DRAIN_EVENTS_PER_ORG} PAID events, Xero at 60/min per organisation…`);
-        memory.phase(`${engine}: drain`);
-        r.drain = await benchDrain(growthStack, LATENCY, DRAIN_ORGS, DRAIN_EVENTS_PER_ORG, DRAIN_LIMIT_MS);
       } finally {
         await growthStack.close();
       }
+      log(`[${engine}] backlog drain, ${DRAIN_ORGS} organisations × ${DRAIN_EVENTS_PER_ORG} PAID events, Xero at 60/min and 5 in flight per organisation, time ×${DRAIN_COMPRESSION}…`);
+      memory.phase(`${engine}: drain`);
+      r.drain = await benchDrain(engine, LATENCY, { orgs: DRAIN_ORGS, eventsPerOrg: DRAIN_EVENTS_PER_ORG, compression: DRAIN_COMPRESSION, windowMinutes: DRAIN_WINDOW_MINUTES, concurrency: DRAIN_CONCURRENCY });
       results.push(r as EngineResult);
       r = {};
     }
@@ -143,11 +147,18 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     log(`  ratio ${large.rows}/${small.rows} rows: p50 ${ratio(large.load.p50 / small.load.p50)}, p99 ${ratio(large.load.p99 / small.load.p99)}`);
     const d = r.drain;
     log(
-      `backlog drain (real time, no clock compression; backlog scaled down to ${d.events} events over ${d.orgs} orgs): ` +
-        `${d.recorded}/${d.events} recorded in ${d.seconds.toFixed(1)} s${d.timedOut ? ' (time limit)' : ''}, ` +
-        `${d.xeroCalls} Xero calls, ${d.xero429} × 429; achieved ${d.achievedPerSecond.toFixed(1)} calls/s vs ceiling ${d.ceilingPerSecond}/s ` +
-        `(60/min × ${d.orgs}) → ${ratio(d.achievedPerSecond / d.ceilingPerSecond)}; one worker, one job at a time`,
+      `backlog drain: ${d.events} PAID events stored over ${d.orgs} organisations (set up in ${d.setupSeconds.toFixed(1)} s); the Xero simulator, the gateway's ` +
+        `shared Xero budget and the worker (${DRAIN_CONCURRENCY} jobs at once) on one clock running ×${d.compression}, so Xero's 60/min is 60 per ${(60 / d.compression).toFixed(0)} real seconds:`,
     );
+    log(
+      `  ${d.recorded}/${d.events} recorded in ${(d.simulatedSeconds / 60).toFixed(1)} simulated minutes (${d.seconds.toFixed(0)} s real)${d.timedOut ? ', stopped at the end of the window' : ''}; ` +
+        `${d.xeroCalls} Xero calls (${d.callsPerEvent.toFixed(1)} per recorded event incl. its fee), ${d.xero429} × 429, ${d.needsReview} jobs in needs_review`,
+    );
+    log(
+      `  achieved ${d.achievedPerSecond.toFixed(1)} Xero calls per simulated second vs ceiling ${d.ceilingPerSecond}/s (60/min × ${d.orgs}) → ${ratio(d.achievedPerSecond / d.ceilingPerSecond)}` +
+        (d.timedOut ? `; at this rate the whole backlog takes ${((d.events * d.callsPerEvent) / d.achievedPerSecond / 60).toFixed(0)} simulated minutes (ceiling: ${((d.events * d.callsPerEvent) / d.ceilingPerSecond / 60).toFixed(0)})` : ''),
+    );
+    log(`  calls: ${Object.entries(d.calls).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
     log();
   }
   log(`== memory and start-up ==`);
@@ -175,8 +186,7 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     const g = r.growth;
     log(`  ${mark(g[g.length - 1].load.p50 / g[0].load.p50 <= 1.2)} ${r.engine}: pay latency flat with ${g[g.length - 1].rows} rows (p50 ratio ${ratio(g[g.length - 1].load.p50 / g[0].load.p50)} ≤ 1.20)`);
     const d = r.drain;
-    if (d.xeroCalls / d.orgs <= 60) log(`  n/a     ${r.engine}: backlog drain vs Xero's ceiling: each organisation needed ≤ 60 calls, so the per-minute limit never bound`);
-    else log(`  ${mark(d.achievedPerSecond / d.ceilingPerSecond >= 0.95)} ${r.engine}: backlog drain ≥ 0.95 of Xero's ceiling (${ratio(d.achievedPerSecond / d.ceilingPerSecond)})`);
+    log(`  ${mark(d.achievedPerSecond / d.ceilingPerSecond >= 0.95)} ${r.engine}: backlog drain ≥ 0.95 of Xero's ceiling (${ratio(d.achievedPerSecond / d.ceilingPerSecond)})`);
     log(`  ${mark(d.xero429 === 0)} ${r.engine}: no 429 from Xero while draining (${d.xero429})`);
   }
   const web = [...peaks].filter(([phase]) => phase.startsWith('postgres')).reduce((m, [, b]) => Math.max(m, b), 0);

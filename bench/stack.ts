@@ -20,7 +20,9 @@ import { createSecretBox } from '../app/security/secrets.js';
 import { createXeroClient } from '../app/clients/xero.js';
 import { createXenditClient } from '../app/clients/xendit.js';
 import { unlimitedXeroBudget, type XenditGateway, type XeroGateway } from '../app/clients/types.js';
-import { createXeroSimulator } from '../app/simulators/xero.js';
+import { createXeroSimulator, type XeroSimLimits } from '../app/simulators/xero.js';
+import { createXeroBudget, type XeroLimits } from '../app/store/xero-budget.js';
+import type { Clock } from '../app/clock.js';
 import { createXenditSimulator } from '../app/simulators/xendit.js';
 import type { Merchant } from '../app/store/merchants.js';
 import { callbackPathFor } from '../app/paths.js';
@@ -49,16 +51,25 @@ async function listen(handler: express.Express): Promise<{ server: Server; url: 
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-export async function startSims(latency: Latency) {
-  const xero = createXeroSimulator({ limits: { perMinute: 1e9, perDay: 1e9, appPerMinute: 1e9 } });
+/** `now`: the simulators' clock (the drain compresses time); `limits`: Xero's, default unlimited. */
+export async function startSims(latency: Latency, opts: { now?: () => Date; limits?: Partial<XeroSimLimits> } = {}) {
+  // The latency is inside Xero's admission: a call is in flight (for the 5-concurrent limit) while it takes.
+  const xero = createXeroSimulator({ now: opts.now, latencyMs: () => latency.xeroMs, limits: { perMinute: 1e9, perDay: 1e9, appPerMinute: 1e9, ...opts.limits } });
   const xeroApp = express();
   // Answers of Xero's API by status, as the customer of the API sees them (429s included).
   const xeroStatuses = new Map<number, number>();
+  // And by "METHOD /Resource status", to see what each drained event costs.
+  const xeroCalls = new Map<string, number>();
   xeroApp.use((req, res, next) => {
-    if (req.path.startsWith('/api.xro/')) res.on('finish', () => xeroStatuses.set(res.statusCode, (xeroStatuses.get(res.statusCode) ?? 0) + 1));
+    if (req.path.startsWith('/api.xro/'))
+      res.on('finish', () => {
+        xeroStatuses.set(res.statusCode, (xeroStatuses.get(res.statusCode) ?? 0) + 1);
+        const key = `${req.method} ${req.path.split('/')[3]} ${res.statusCode}`;
+        xeroCalls.set(key, (xeroCalls.get(key) ?? 0) + 1);
+      });
     next();
   });
-  xeroApp.use(delay(() => latency.xeroMs), xero.router);
+  xeroApp.use(xero.router);
   const xeroSrv = await listen(xeroApp);
 
   const xenditApp = express();
@@ -73,6 +84,7 @@ export async function startSims(latency: Latency) {
     xero,
     xendit,
     xeroStatuses,
+    xeroCalls,
     xeroUrl: xeroSrv.url,
     xenditUrl: xenditSrv.url,
     close: () => closeAll([xeroSrv.server, xenditSrv.server]),
@@ -116,6 +128,7 @@ export interface Stack {
   callbackPath: string;
   callbackToken: string;
   worker: ReturnType<typeof createWorker>;
+  workerConcurrency: number;
   xendit: XenditGateway;
   addInvoice(invoiceNumber: string): { invoiceId: string; invoiceNumber: string };
   payPath(invoiceNumber: string): string;
@@ -125,14 +138,29 @@ export interface Stack {
 
 let seq = 0;
 
-export async function startStack(engine: Engine, sims: Sims): Promise<Stack> {
+export interface StackOptions {
+  /** The gateway's clock (the drain compresses time; the simulators run on the same one). */
+  clock?: Clock;
+  /** Xero limits of the gateway's shared budget (app/store/xero-budget.ts, as `npm start` wires it). */
+  xeroLimits?: Partial<XeroLimits>;
+  workerConcurrency?: number;
+}
+
+/** Limits no bench phase but the drain reaches: the budget still counts every call in the database. */
+export const UNREACHED_XERO_LIMITS: Partial<XeroLimits> = { perMinute: 1e9, perDay: 1e9, appPerMinute: 1e9, maxInFlight: 1e6 };
+
+export async function startStack(engine: Engine, sims: Sims, opts: StackOptions = {}): Promise<Stack> {
+  const clock = opts.clock ?? systemClock;
   const database = await openBenchDatabase(engine);
   // Request logs are written as in production (info, one line per request), to a sink.
   const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
   const box = createSecretBox(randomBytes(32).toString('base64'));
   const stores = createStores(database.db, box);
-  const xero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget: unlimitedXeroBudget });
+  const budget = createXeroBudget(database.db, clock, opts.xeroLimits ?? UNREACHED_XERO_LIMITS);
+  const xero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget, now: clock });
   const xendit = createXenditClient({ apiUrl: sims.xenditUrl, logger });
+  // The baseline is the least a /pay can do: no budget bookkeeping in our database.
+  const bareXero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget: unlimitedXeroBudget });
 
   const n = ++seq;
   const creds = { clientId: `bench-${n}`, clientSecret: `secret-${n}`, shortCode: `!B${n}x`, xenditKey: `xnd_development_bench${n}`, token: `cb-${n}` };
@@ -147,16 +175,20 @@ export async function startStack(engine: Engine, sims: Sims): Promise<Stack> {
     clearingAccountId: clearing.accountId,
   });
 
-  const worker = createWorker({ stores, xero, xendit, clock: systemClock, logger });
+  // A long lease: a compressed clock must not make a job look abandoned while it runs.
+  const worker = createWorker({ stores, xero, xendit, clock, logger, config: { reconcile: { intervalMinutes: 0, minAgeMinutes: 5, batch: 50 }, jobLeaseSeconds: 86_400, crashAt: undefined } });
+  const workerConcurrency = opts.workerConcurrency ?? 10;
   const gatewayServer = createServer();
   await new Promise<void>((resolve) => gatewayServer.listen(0, '127.0.0.1', resolve));
   const gatewayUrl = `http://127.0.0.1:${(gatewayServer.address() as AddressInfo).port}`;
   const app = createApp({
-    config: loadConfig({ PUBLIC_URL: gatewayUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'info' }),
+    // The per-IP and per-ShortCode click counters stay on (their upsert is part of every click), with
+    // limits a load generator on one address does not reach.
+    config: loadConfig({ PUBLIC_URL: gatewayUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, NODE_ENV: 'production', SECRETS_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info', PAY_RATE_LIMIT_PER_IP: '1000000000', PAY_RATE_LIMIT_PER_SHORTCODE: '1000000000' }),
     stores,
     xero,
     xendit,
-    clock: systemClock,
+    clock,
     logger,
     onJobEnqueued: worker.wake,
   });
@@ -164,7 +196,7 @@ export async function startStack(engine: Engine, sims: Sims): Promise<Stack> {
   const callbackPath = callbackPathFor(merchant.id);
   sims.xendit.registerAccount({ secretKey: creds.xenditKey, callbackToken: creds.token, callbackUrl: gatewayUrl + callbackPath, businessName: `Bench ${n}` });
 
-  const baseline = await listen(baselineApp({ xero, xendit, creds: merchant.xero, xenditKey: creds.xenditKey }));
+  const baseline = await listen(baselineApp({ xero: bareXero, xendit, creds: merchant.xero, xenditKey: creds.xenditKey }));
 
   return {
     engine,
@@ -178,6 +210,7 @@ export async function startStack(engine: Engine, sims: Sims): Promise<Stack> {
     callbackPath,
     callbackToken: creds.token,
     worker,
+    workerConcurrency,
     xendit,
     addInvoice(invoiceNumber) {
       return sims.xero.addInvoice({

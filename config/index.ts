@@ -32,6 +32,7 @@ const schema = z.object({
   XENDIT_INVOICE_DURATION_SECONDS: z.coerce.number().int().min(300).max(31536000).default(86400),
   DEMO: bool.optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
   PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
   PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
@@ -66,6 +67,8 @@ export type Config = Readonly<{
   xendit: { apiUrl: string; checkoutHosts: string[]; invoiceDurationSeconds: number };
   demo: boolean;
   workerPollMs: number;
+  /** Jobs one worker process runs at once (Xero calls wait on the network, not on this CPU). */
+  workerConcurrency: number;
   /** 0 turns a limit off. */
   payRateLimit: { perIp: number; perShortCode: number; windowSeconds: number };
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     demo,
     workerPollMs: c.WORKER_POLL_MS,
+    workerConcurrency: c.WORKER_CONCURRENCY,
     payRateLimit: { perIp: c.PAY_RATE_LIMIT_PER_IP, perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE, windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS },
     http: { requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,

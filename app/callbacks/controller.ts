@@ -4,8 +4,8 @@ import { BadRequest, UnsupportedMediaType } from '../errors.js';
 import { paths } from '../paths.js';
 import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
-import type { Merchant } from '../store/merchants.js';
 import { acceptCallback, authenticateCallback } from './service.js';
+import { createCallbackTokenCache } from './token-cache.js';
 
 const InvoiceCallback = z.looseObject({
   id: z.string().min(1).max(100),
@@ -32,11 +32,12 @@ export interface CallbackDeps {
 
 export function callbackRouter(deps: CallbackDeps): Router {
   const router = Router();
+  const tokens = createCallbackTokenCache({ load: (id) => deps.stores.merchants.callbackToken(id), clock: deps.clock });
   router.post(
     paths.xenditCallback,
     // Who is calling is settled before the body is even read: no token, no parsing, no writes.
     async (req, res, next) => {
-      res.locals.merchant = await authenticateCallback(deps.stores, String(req.params.merchantId), req.get('x-callback-token'));
+      res.locals.merchantId = await authenticateCallback(tokens, String(req.params.merchantId), req.get('x-callback-token'));
       next();
     },
     express.json({ limit: '64kb', type: 'application/json', strict: true }),
@@ -45,7 +46,7 @@ export function callbackRouter(deps: CallbackDeps): Router {
       if (!storable(req.body)) throw new BadRequest('body contains NUL or unpaired surrogate characters');
       const parsed = InvoiceCallback.safeParse(req.body);
       if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      const outcome = await acceptCallback(deps, res.locals.merchant as Merchant, parsed.data);
+      const outcome = await acceptCallback(deps, res.locals.merchantId as string, parsed.data);
       if ('duplicate' in outcome && !outcome.duplicate) deps.onJobEnqueued?.();
       res.status(200).json(outcome);
     },

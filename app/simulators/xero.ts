@@ -100,6 +100,7 @@ interface Usage {
   minuteCount: number;
   day: number;
   dayCount: number;
+  inFlight: number;
 }
 
 interface StoredAnswer {
@@ -148,6 +149,8 @@ export interface XeroSimLimits {
   perMinute: number;
   perDay: number;
   appPerMinute: number;
+  /** Calls in progress at once per organisation (Xero: 5); unlimited by default so tests may fan out. */
+  concurrent: number;
 }
 
 export interface NewSimOrganisation {
@@ -179,6 +182,8 @@ export interface NewSimInvoice {
 
 export interface XeroSimulatorOptions {
   now?: () => Date;
+  /** How long each admitted API call takes (counted in flight meanwhile); 0 by default. */
+  latencyMs?: () => number;
   logger?: Logger;
   limits?: Partial<XeroSimLimits>;
 }
@@ -218,7 +223,7 @@ export interface XeroSimulator {
   reset(): void;
 }
 
-const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10000 };
+const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10000, concurrent: Number.POSITIVE_INFINITY };
 const TOKEN_SECONDS = 1800;
 const REFRESH_GRACE_MS = 30 * 60_000;
 const REFRESH_LIFETIME_MS = 60 * 24 * 3600_000;
@@ -261,7 +266,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
       faults.reset();
     },
   };
-  buildRoutes(sim, now, log);
+  buildRoutes(sim, now, log, options.latencyMs ?? (() => 0));
   return sim;
 }
 
@@ -275,7 +280,7 @@ function isApi(req: Request): boolean {
 
 // ---------- routes ----------
 
-function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
+function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefined, latencyMs: () => number): void {
   const { router, state } = sim;
   router.use((req, _res, next) => {
     state.requests.push({ method: req.method, path: req.path, at: now() });
@@ -296,7 +301,7 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log?: Logger): void {
   router.use(sim.faults.middleware());
   router.post('/connect/token', express.urlencoded({ extended: false }), (req, res) => tokenEndpoint(state, req, res, now()));
   router.use(express.json({ limit: '1mb' }));
-  router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now()) : next()));
+  router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
 
   router.get('/connections', (_req, res) => {
     res.json(orgsOfClient(state, res.locals.clientId).map(connectionJson));
@@ -470,7 +475,7 @@ function issueRefreshToken(state: XeroSimState, clientId: string, at: Date): str
   return token;
 }
 
-function authenticate(sim: XeroSimulator, req: Request, res: Response, next: () => void, at: Date): void {
+function authenticate(sim: XeroSimulator, req: Request, res: Response, next: () => void, at: Date, latencyMs: () => number): void {
   const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
   const token = m ? sim.state.accessTokens.get(m[1]) : undefined;
   if (!token || token.expiresAt <= at.getTime()) {
@@ -490,7 +495,9 @@ function authenticate(sim: XeroSimulator, req: Request, res: Response, next: () 
   }
   res.locals.org = target;
   if (rateLimited(sim, target, res, at)) return;
-  next();
+  const latency = latencyMs();
+  if (latency > 0) setTimeout(next, latency);
+  else next();
 }
 
 // ---------- rate limits ----------
@@ -507,11 +514,21 @@ function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: 
   sim.state.appUsage.set(o.clientId, app);
 
   const problem =
-    u.dayCount >= sim.limits.perDay ? 'day' : u.minuteCount >= sim.limits.perMinute ? 'minute' : app.count >= sim.limits.appPerMinute ? 'appminute' : undefined;
+    u.inFlight >= sim.limits.concurrent
+      ? 'concurrent'
+      : u.dayCount >= sim.limits.perDay
+        ? 'day'
+        : u.minuteCount >= sim.limits.perMinute
+          ? 'minute'
+          : app.count >= sim.limits.appPerMinute
+            ? 'appminute'
+            : undefined;
   if (!problem) {
     u.minuteCount += 1;
     u.dayCount += 1;
     app.count += 1;
+    u.inFlight += 1;
+    res.once('close', () => (u.inFlight -= 1));
   }
   res.set({
     'X-MinLimit-Remaining': String(Math.max(0, sim.limits.perMinute - u.minuteCount)),
@@ -519,7 +536,7 @@ function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: 
     'X-AppMinLimit-Remaining': String(Math.max(0, sim.limits.appPerMinute - app.count)),
   });
   if (!problem) return false;
-  const windowEnd = problem === 'day' ? (day + 1) * 86_400_000 : (minute + 1) * 60_000;
+  const windowEnd = problem === 'day' ? (day + 1) * 86_400_000 : problem === 'concurrent' ? t + 1000 : (minute + 1) * 60_000;
   res.status(429).set({ 'Retry-After': String(Math.max(1, Math.ceil((windowEnd - t) / 1000))), 'X-Rate-Limit-Problem': problem });
   res.json(xeroErrorBody(429));
   return true;
@@ -548,7 +565,7 @@ function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): 
     manualJournals: new Map(),
     contacts: new Map(),
     idempotency: new Map(),
-    usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0 },
+    usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0, inFlight: 0 },
     nextInvoiceNumber: 1,
   };
   addAccount(created, { code: '090', name: 'Xendit', type: 'BANK' });

@@ -1,5 +1,8 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -16,6 +19,7 @@ import * as m007BackendFlow from './migrations/007_backend_flow.js';
 import * as m006XeroLimits from './migrations/006_xero_limits.js';
 import * as m009Accounting from './migrations/009_accounting.js';
 import * as m010Dashboard from './migrations/010_dashboard.js';
+import * as m012Performance from './migrations/012_performance.js';
 
 export type Db = Kysely<Database>;
 
@@ -26,6 +30,13 @@ export interface OpenedDatabase {
 }
 
 export class DatabaseLockedError extends Error {}
+
+/**
+ * PGlite runs PostgreSQL inside this process, with PostgreSQL's server defaults (160 MB of shared
+ * buffers, 64 MB maintenance_work_mem): sized for a server, they are most of the process's memory.
+ * A gateway's working set is small, and the files sit in the OS page cache anyway.
+ */
+const EMBEDDED_CONF = { postgresqlconf: ['shared_buffers=16MB', 'maintenance_work_mem=8MB', 'work_mem=2MB', 'temp_buffers=2MB', 'wal_buffers=1MB'] };
 
 const migrations: Record<string, Migration> = {
   '001_core': m001,
@@ -39,6 +50,7 @@ const migrations: Record<string, Migration> = {
   '006_xero_limits': m006XeroLimits,
   '009_accounting': m009Accounting,
   '010_dashboard': m010Dashboard,
+  '012_performance': m012Performance,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
@@ -69,14 +81,16 @@ export async function openDatabase(opts: {
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   if (opts.dataDir === ':memory:') {
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite()) });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite(EMBEDDED_CONF)) });
     await migrate(db);
     return { db, kind: 'embedded', close: () => db.destroy() };
   }
   const dir = resolve(opts.dataDir);
   const releaseLock = takeLock(dir);
   try {
-    const client = new PGlite(join(dir, 'pg'));
+    const pgDir = join(dir, 'pg');
+    if (!existsSync(join(pgDir, 'PG_VERSION'))) await initdbInChild(pgDir);
+    const client = new PGlite(pgDir, EMBEDDED_CONF);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
     await migrate(db);
     return {
@@ -92,6 +106,21 @@ export async function openDatabase(opts: {
     releaseLock();
     throw err;
   }
+}
+
+/**
+ * A new data directory is made in a short-lived child process: PGlite's initdb runs a second
+ * PostgreSQL and the initdb program, each a WebAssembly instance of its own, and the memory they
+ * take (≈ 500 MB) would stay in this process's footprint for good.
+ */
+async function initdbInChild(pgDir: string): Promise<void> {
+  const pglite = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
+  const script = `const { PGlite } = await import(${JSON.stringify(pglite)}); const pg = new PGlite(${JSON.stringify(pgDir)}, ${JSON.stringify(EMBEDDED_CONF)}); await pg.query('select 1'); await pg.close();`;
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 120_000 }, (err, _stdout, stderr) =>
+      err ? reject(new Error(`could not create the embedded database in ${pgDir}: ${stderr || err.message}`)) : resolve(),
+    ),
+  );
 }
 
 function takeLock(dir: string): () => void {

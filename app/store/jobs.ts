@@ -39,21 +39,26 @@ const toJob = (r: Selectable<JobsTable>): Job => ({
   lastError: r.last_error,
 });
 
+/** The row a new job is inserted as; `payloadJson` when the caller already serialised it. */
+export function newJobRow(job: NewJob, now: Date, payloadJson = JSON.stringify(job.payload)) {
+  return {
+    kind: job.kind,
+    merchant_id: job.merchantId ?? null,
+    payload: payloadJson,
+    dedupe_key: job.dedupeKey ?? null,
+    state: 'queued' as const,
+    max_attempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    run_at: now,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 /** Takes a Db or a transaction, so a job can be enqueued in the same commit as the event behind it. */
 export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolean> {
   const r = await db
     .insertInto('jobs')
-    .values({
-      kind: job.kind,
-      merchant_id: job.merchantId ?? null,
-      payload: JSON.stringify(job.payload),
-      dedupe_key: job.dedupeKey ?? null,
-      state: 'queued',
-      max_attempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      run_at: now,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(newJobRow(job, now))
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .executeTakeFirst();
   return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
@@ -113,6 +118,18 @@ export function createJobStore(db: Db) {
 
     async needsReview(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean> {
       return fenced(job, { state: 'needs_review', locked_until: null, last_error: reason, updated_at: now });
+    },
+
+    /**
+     * The job could not start for want of Xero budget: back to queued until `until`, its attempt
+     * given back. The merchant's other queued jobs wait as long (never brought forward).
+     */
+    async holdBack(job: Pick<Job, 'id' | 'attempts' | 'merchantId'>, until: Date, reason: string, now: Date): Promise<boolean> {
+      const held = await fenced(job, { state: 'queued', run_at: until, attempts: job.attempts - 1, locked_until: null, last_error: reason, updated_at: now });
+      if (held && job.merchantId) {
+        await db.updateTable('jobs').set({ run_at: until }).where('merchant_id', '=', job.merchantId).where('state', '=', 'queued').where('run_at', '<', until).execute();
+      }
+      return held;
     },
 
     enqueue(job: NewJob, now: Date): Promise<boolean> {

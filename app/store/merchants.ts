@@ -249,6 +249,16 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return one(await db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst());
     },
 
+    /**
+     * Only the callback token, opened: a callback is verified without loading (and decrypting) the
+     * merchant's other secrets and clearing accounts. undefined: no such merchant; '' : no token yet.
+     */
+    async callbackToken(id: string): Promise<string | undefined> {
+      const row = await db.selectFrom('merchants').select('callback_token_enc').where('id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      return row.callback_token_enc ? box.open(row.callback_token_enc) : '';
+    },
+
     async activeByShortCode(shortCode: string): Promise<Merchant | null> {
       return one(await db.selectFrom('merchants').selectAll().where('short_code', '=', shortCode).where('status', '=', 'active').executeTakeFirst());
     },

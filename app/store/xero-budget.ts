@@ -27,8 +27,9 @@ const secondsUntil = (end: number, now: number) => Math.max(1, Math.ceil((end - 
 
 /**
  * Xero's limits counted in the database, so any number of web and worker processes stay inside
- * them together. Each acquire locks the app and organisation rows (always in that order) for one
- * short transaction: count, check, add, take a slot.
+ * them together. Each acquire is one call of xero_budget_acquire (migration 012), which locks the
+ * app and organisation rows (always in that order) for one short transaction: count, check, add,
+ * take a slot. Each release is one statement too.
  */
 export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimits> = {}): XeroBudget {
   const L = { ...XERO_LIMITS, ...limits };
@@ -39,111 +40,56 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       const t = now.getTime();
       const minute = new Date(Math.floor(t / MINUTE) * MINUTE);
       const day = new Date(Math.floor(t / DAY) * DAY);
-      const keys = [appKey(scope), orgKey(scope)]; // 'app:' < 'org:': the lock order below
       const slotId = randomUUID();
-
-      const decided = await db.transaction().execute(async (trx) => {
-        const lock = () =>
-          trx
-            .selectFrom('xero_calls')
-            .selectAll()
-            .select((eb) =>
-              eb
-                .selectFrom('merchants')
-                .select((m) => m.fn.min('xero_day_limit').as('l'))
-                .where('xero_client_id', '=', scope.clientId)
-                .where('xero_tenant_id', '=', scope.tenantId)
-                .as('merchant_day_limit'),
-            )
-            .where('key', 'in', keys)
-            .orderBy('key')
-            .forUpdate()
-            .execute();
-        let rows = await lock();
-        if (rows.length < keys.length) {
-          await trx
-            .insertInto('xero_calls')
-            .values(keys.map((key) => ({ key, minute_start: minute, day_start: day })))
-            .onConflict((oc) => oc.column('key').doNothing())
-            .execute();
-          rows = await lock();
-        }
-        const app = rows.find((r) => r.key === keys[0])!;
-        const org = rows.find((r) => r.key === keys[1])!;
-        const refuse = (reason: XeroBudgetRefusal, until: number) => ({ refusal: { reason, retryAfterSeconds: secondsUntil(until, t) } });
-
-        for (const r of [app, org]) {
-          if (r.blocked_until && new Date(r.blocked_until).getTime() > t) return refuse('blocked', new Date(r.blocked_until).getTime());
-        }
-        const minuteUsed = new Date(org.minute_start).getTime() >= minute.getTime() ? org.minute_used : 0;
-        const dayUsed = new Date(org.day_start).getTime() >= day.getTime() ? org.day_used : 0;
-        const appUsed = new Date(app.minute_start).getTime() >= minute.getTime() ? app.minute_used : 0;
-        const own = org.merchant_day_limit === null ? 0 : Number(org.merchant_day_limit);
-        const perDay = own > 0 ? own : L.perDay;
-        const dayLeft = perDay - dayUsed;
-        const nextMinute = minute.getTime() + MINUTE;
-        const nextDay = day.getTime() + DAY;
-        if (dayLeft <= 0) return refuse('day', nextDay);
-        if (purpose !== 'payment-write' && dayLeft <= Math.ceil(perDay * L.reserveShare)) return refuse('reserve', nextDay);
-        if (minuteUsed >= L.perMinute) return refuse('minute', nextMinute);
-        if (appUsed >= L.appPerMinute) return refuse('app_minute', nextMinute);
-
-        const inFlight = await trx
-          .selectFrom('xero_slots')
-          .select((eb) => eb.fn.countAll<string | number>().as('n'))
-          .where('key', '=', org.key)
-          .where('lease_until', '>', now)
-          .executeTakeFirstOrThrow();
-        if (Number(inFlight.n) >= L.maxInFlight) return refuse('in_flight', t + 1000);
-
-        await trx.updateTable('xero_calls').set({ minute_start: minute, minute_used: minuteUsed + 1, day_start: day, day_used: dayUsed + 1 }).where('key', '=', org.key).execute();
-        await trx.updateTable('xero_calls').set({ minute_start: minute, minute_used: appUsed + 1 }).where('key', '=', app.key).execute();
-        await trx.insertInto('xero_slots').values({ id: slotId, key: org.key, lease_until: new Date(t + L.slotLeaseMs) }).execute();
-        return { perDay };
-      });
-      if ('refusal' in decided) return { ok: false, ...decided.refusal } satisfies XeroBudgetTicket;
-
-      const release = async (outcome: XeroCallOutcome) => {
-        // Our slot, and any whose holder died (lease passed).
-        await db
-          .deleteFrom('xero_slots')
-          .where((eb) => eb.or([eb('id', '=', slotId), eb.and([eb('key', '=', orgKey(scope)), eb('lease_until', '<=', clock())])]))
-          .execute();
-        await correct(db, scope, outcome, { minute, day, perDay: decided.perDay, limits: L, now: clock() });
-      };
+      const { rows } = await sql<{ reason: XeroBudgetRefusal | null; until: Date | string | null; per_day: number }>`
+        select reason, until, per_day from xero_budget_acquire(
+          ${appKey(scope)}, ${orgKey(scope)}, ${scope.clientId}, ${scope.tenantId}, ${purpose},
+          ${now}, ${minute}, ${day},
+          ${L.perMinute}, ${L.perDay}, ${L.appPerMinute}, ${L.maxInFlight}, ${L.reserveShare}::float8,
+          ${slotId}::uuid, ${new Date(t + L.slotLeaseMs)})`.execute(db);
+      const decided = rows[0];
+      if (decided.reason) {
+        return { ok: false, reason: decided.reason, retryAfterSeconds: secondsUntil(new Date(decided.until!).getTime(), t) } satisfies XeroBudgetTicket;
+      }
+      const perDay = Number(decided.per_day);
+      const release = (outcome: XeroCallOutcome) => releaseSlot(db, scope, slotId, outcome, { minute, day, perDay, limits: L, now: clock() });
       return { ok: true, release };
     },
   };
 }
 
 /**
- * Xero's remaining counts only ever raise ours (calls by other processes may still be in flight),
- * and only within the window the call was counted in.
+ * Frees our slot (and any whose holder died: lease passed) and corrects the counters from Xero's
+ * answer, in one statement. Xero's remaining counts only ever raise ours (calls by other processes
+ * may still be in flight), and only within the window the call was counted in.
  */
-async function correct(
+async function releaseSlot(
   db: Db,
   scope: XeroBudgetScope,
+  slotId: string,
   o: XeroCallOutcome,
   ctx: { minute: Date; day: Date; perDay: number; limits: XeroLimits; now: Date },
 ): Promise<void> {
-  if (o.minRemaining !== undefined) {
-    const used = ctx.limits.perMinute - o.minRemaining;
-    await db.updateTable('xero_calls').set({ minute_used: sql`greatest(minute_used, ${used})` }).where('key', '=', orgKey(scope)).where('minute_start', '=', ctx.minute).execute();
-  }
-  if (o.dayRemaining !== undefined) {
-    const used = ctx.perDay - o.dayRemaining;
-    await db.updateTable('xero_calls').set({ day_used: sql`greatest(day_used, ${used})` }).where('key', '=', orgKey(scope)).where('day_start', '=', ctx.day).execute();
-  }
-  if (o.appMinRemaining !== undefined) {
-    const used = ctx.limits.appPerMinute - o.appMinRemaining;
-    await db.updateTable('xero_calls').set({ minute_used: sql`greatest(minute_used, ${used})` }).where('key', '=', appKey(scope)).where('minute_start', '=', ctx.minute).execute();
-  }
-  if (o.blockedForSeconds !== undefined) {
-    const until = new Date(ctx.now.getTime() + (o.blockedForSeconds || DEFAULT_BLOCK_SECONDS) * 1000);
-    await db
-      .updateTable('xero_calls')
-      .set({ blocked_until: sql`greatest(coalesce(blocked_until, ${until}), ${until})` })
-      .where('key', '=', o.appWide ? appKey(scope) : orgKey(scope))
-      .execute();
-  }
+  const orgMinute = o.minRemaining === undefined ? null : ctx.limits.perMinute - o.minRemaining;
+  const orgDay = o.dayRemaining === undefined ? null : ctx.perDay - o.dayRemaining;
+  const appMinute = o.appMinRemaining === undefined ? null : ctx.limits.appPerMinute - o.appMinRemaining;
+  const blockedUntil = o.blockedForSeconds === undefined ? null : new Date(ctx.now.getTime() + (o.blockedForSeconds || DEFAULT_BLOCK_SECONDS) * 1000);
+  const orgBlocked = o.appWide ? null : blockedUntil;
+  const appBlocked = o.appWide ? blockedUntil : null;
+  await sql`
+    with freed as (
+      delete from xero_slots where id = ${slotId}::uuid or (key = ${orgKey(scope)} and lease_until <= ${ctx.now})
+    ), org as (
+      update xero_calls set
+        minute_used = case when minute_start = ${ctx.minute} and ${orgMinute}::int is not null then greatest(minute_used, ${orgMinute}::int) else minute_used end,
+        day_used = case when day_start = ${ctx.day} and ${orgDay}::int is not null then greatest(day_used, ${orgDay}::int) else day_used end,
+        blocked_until = case when ${orgBlocked}::timestamptz is not null then greatest(coalesce(blocked_until, ${orgBlocked}::timestamptz), ${orgBlocked}::timestamptz) else blocked_until end
+      where key = ${orgKey(scope)} and (${orgMinute}::int is not null or ${orgDay}::int is not null or ${orgBlocked}::timestamptz is not null)
+    ), app as (
+      update xero_calls set
+        minute_used = case when minute_start = ${ctx.minute} and ${appMinute}::int is not null then greatest(minute_used, ${appMinute}::int) else minute_used end,
+        blocked_until = case when ${appBlocked}::timestamptz is not null then greatest(coalesce(blocked_until, ${appBlocked}::timestamptz), ${appBlocked}::timestamptz) else blocked_until end
+      where key = ${appKey(scope)} and (${appMinute}::int is not null or ${appBlocked}::timestamptz is not null)
+    )
+    select 1`.execute(db);
 }

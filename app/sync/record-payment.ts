@@ -22,7 +22,31 @@ export interface RecordPaymentDeps {
   clock: Clock;
   logger: Logger;
   crash?: CrashHook;
+  /** Clearing accounts already seen active in Xero, with their currency (createBankAccountCache). */
+  bankAccounts?: BankAccountCache;
 }
+
+/**
+ * A clearing account's currency, once Xero listed it as an active bank account, for `ttlMs`: a
+ * backlog of payments then costs one account listing per merchant every few minutes instead of
+ * one per payment. Xero fixes a bank account's currency when it is created; an account archived
+ * since is refused by Xero itself (400 → needs_review) until the entry lapses and the check runs again.
+ */
+export function createBankAccountCache(clock: Clock, ttlMs = 10 * 60_000) {
+  const seen = new Map<string, { currency: string; until: number }>();
+  const key = (merchantId: string, accountId: string) => `${merchantId}:${accountId}`;
+  return {
+    currencyOf(merchantId: string, accountId: string): string | undefined {
+      const hit = seen.get(key(merchantId, accountId));
+      return hit && hit.until > clock().getTime() ? hit.currency : undefined;
+    },
+    remember(merchantId: string, accountId: string, currency: string): void {
+      if (seen.size >= 10_000) seen.clear();
+      seen.set(key(merchantId, accountId), { currency, until: clock().getTime() + ttlMs });
+    },
+  };
+}
+export type BankAccountCache = ReturnType<typeof createBankAccountCache>;
 
 /** retry: how many times someone pressed Retry after a refusal (see recordOnce's Idempotency-Key). */
 const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
@@ -193,6 +217,7 @@ async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, chec
     throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is now in ${invoiceCurrency}, Xendit was paid in ${payment.currency}`);
   }
   const accountId = clearingAccountFor(merchant, payment.currency);
+  if (deps.bankAccounts?.currencyOf(merchant.id, accountId) === invoiceCurrency) return;
   const account = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId) ?? (await paymentsEnabledAccount(deps, merchant, accountId));
   if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero (nor an account with payments enabled)`);
   if (account.currencyCode && account.currencyCode !== invoiceCurrency) {
@@ -201,6 +226,8 @@ async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, chec
         `configure a clearing account in ${invoiceCurrency} (merchants add --clearing-account ${invoiceCurrency}=ID) to record ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`,
     );
   }
+  // Xero may leave currencyCode out (the base currency): only a stated currency is remembered.
+  if (account.currencyCode) deps.bankAccounts?.remember(merchant.id, accountId, account.currencyCode);
 }
 
 /** A non-bank clearing account (needed for manual-journal fees) takes payments when Xero has payments enabled on it. */

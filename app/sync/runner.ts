@@ -37,11 +37,19 @@ export function classify(err: unknown): RetryLater | NeedsReview {
   return new RetryLater(err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * Our own Xero budget refused before any call was made (no status: Xero never saw it). Not a
+ * failure: the job waits exactly as long as the budget says, without spending an attempt.
+ */
+function heldBack(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError && err.upstream === 'xero' && err.kind === 'rate_limited' && err.status === undefined;
+}
+
 export function createJobRunner(deps: RunnerDeps) {
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   let stopping = false;
-  let wakeUp: (() => void) | undefined;
-  let loop: Promise<void> | undefined;
+  const wakers = new Set<() => void>();
+  let loops: Promise<void> | undefined;
 
   async function run(job: Job): Promise<void> {
     const log = deps.logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
@@ -52,6 +60,14 @@ export function createJobRunner(deps: RunnerDeps) {
       if (await deps.jobs.finish(job, deps.clock())) log.info('job done');
       else log.warn('job finished after its lease ran out; another worker had taken it over');
     } catch (raw) {
+      if (heldBack(raw)) {
+        // The merchant's other queued jobs would meet the same refusal: they wait too, so the
+        // worker spends its time on organisations with budget left instead of re-trying this one.
+        const until = new Date(deps.clock().getTime() + (raw.retryAfterSeconds ?? 1) * 1000);
+        await deps.jobs.holdBack(job, until, raw.message, deps.clock());
+        log.debug({ until, error: raw.message }, 'job held back by the Xero rate budget');
+        return;
+      }
       const err = classify(raw);
       const now = deps.clock();
       if (err instanceof NeedsReview || job.attempts >= job.maxAttempts) {
@@ -85,39 +101,54 @@ export function createJobRunner(deps: RunnerDeps) {
       return n;
     },
 
-    start(pollMs: number): void {
-      if (loop) return;
+    /**
+     * `concurrency` loops claim and run jobs side by side (SKIP LOCKED keeps them apart). Idle, only
+     * the first polls the database; a loop that finds a job wakes one more, so a backlog soon has them
+     * all busy while an idle worker costs one claim per poll, whatever the concurrency.
+     */
+    start(pollMs: number, concurrency = 1): void {
+      if (loops) return;
       stopping = false;
-      loop = (async () => {
+      const loop = async (_: unknown, index: number) => {
         while (!stopping) {
           try {
-            if (await this.runOnce()) continue;
+            const job = await deps.jobs.claim(deps.clock(), leaseMs);
+            if (job) {
+              // One sleeping loop looks too (and wakes the next if it finds one as well).
+              const next = wakers.values().next();
+              if (!next.done) next.value();
+              await run(job);
+              continue;
+            }
           } catch (err) {
             deps.logger.error({ err }, 'worker loop error');
           }
+          if (stopping) break; // stop() may have woken everyone while this loop was claiming
           await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, pollMs);
-            wakeUp = () => {
+            const wake = () => {
               clearTimeout(t);
+              wakers.delete(wake);
               resolve();
             };
+            const t = index === 0 ? setTimeout(wake, pollMs) : undefined;
+            wakers.add(wake);
           });
-          wakeUp = undefined;
         }
-      })();
+      };
+      loops = Promise.all(Array.from({ length: Math.max(1, concurrency) }, loop)).then(() => undefined);
     },
 
     /** New work was enqueued in this process: look now instead of at the next poll. */
     wake(): void {
-      wakeUp?.();
+      for (const wake of [...wakers]) wake();
     },
 
     /** Stops taking jobs and waits for the one in flight. */
     async stop(): Promise<void> {
       stopping = true;
-      wakeUp?.();
-      await loop;
-      loop = undefined;
+      this.wake();
+      await loops;
+      loops = undefined;
     },
   };
 }

@@ -125,6 +125,32 @@ describeEachDatabase('POST /callbacks/xendit/:merchantId', ({ db }) => {
     assert.equal(await writes(), 0);
   });
 
+  it('a changed callback token works at once; the old one stops within the cache TTL (5 s)', async () => {
+    const { x } = await openCheckout();
+    const body = (status: string) => ({ id: x.id, external_id: x.external_id, status });
+    await post(h.callbackPath, body('PENDING')).expect(200); // the old token is now remembered
+    await h.stores.merchants.setXendit(h.merchant.id, { secretKey: h.merchant.xenditSecretKey, callbackToken: 'rotated-token' }, h.clock());
+    await post(h.callbackPath, body('PAID'), 'rotated-token').expect(200);
+    h.clock.advance(5_001);
+    await post(h.callbackPath, body('SETTLED'), token).expect(401);
+    await post(h.callbackPath, body('SETTLED'), 'rotated-token').expect(200);
+    assert.equal(await h.count('callback_events'), 3);
+  });
+
+  it('remembers the token: a burst of callbacks reads the merchant once per TTL', async () => {
+    const { x } = await openCheckout();
+    let loads = 0;
+    const stores = { ...h.stores, merchants: { ...h.stores.merchants, callbackToken: (id: string) => (loads++, h.stores.merchants.callbackToken(id)) } };
+    const app = createApp({ ...h.deps, stores });
+    for (const status of ['PENDING', 'PAID', 'SETTLED']) {
+      await request(app).post(h.callbackPath).set('x-callback-token', token).send({ id: x.id, external_id: x.external_id, status }).expect(200);
+    }
+    assert.equal(loads, 1);
+    h.clock.advance(5_001);
+    await request(app).post(h.callbackPath).set('x-callback-token', token).send({ id: x.id, external_id: x.external_id, status: 'PAID' }).expect(200);
+    assert.equal(loads, 2);
+  });
+
   it('400s a malformed body with zero writes', async () => {
     await openCheckout();
     await post(h.callbackPath, '{"id": "abc",').expect(400);

@@ -110,4 +110,37 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
     assert.equal(paymentWrites(), 0);
     assert.match((await payment(x.id))?.lastError ?? '', /clearing account .* is not an active bank account in Xero/);
   });
+
+  it('lists the bank accounts once for a run of payments into the same clearing account, and again after 10 minutes', async () => {
+    const accountLists = () => h.sims.xero.state.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/Accounts')).length;
+    const payOne = async () => {
+      const { x } = await checkout();
+      await h.sims.xendit.pay(x.id);
+      await h.worker.drain();
+      return (await payment(x.id))?.syncState;
+    };
+    assert.equal(await payOne(), 'recorded');
+    assert.equal(await payOne(), 'recorded');
+    assert.equal(accountLists(), 1, 'the second payment reused the account seen active in IDR');
+
+    // Archived meanwhile: once the remembered answer lapses, the check runs again and catches it.
+    h.sims.xero.bankAccountFor(h.tenantId, 'Xendit').status = 'ARCHIVED';
+    h.clock.advance(10 * 60_000 + 1);
+    assert.equal(await payOne(), 'needs_review');
+    assert.equal(accountLists(), 2);
+  });
+
+  it('still refuses a currency mismatch after an account was remembered (per-currency clearing accounts)', async () => {
+    const { x } = await checkout();
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    assert.equal((await payment(x.id))?.syncState, 'recorded');
+    // The merchant now points IDR at a USD account: the remembered IDR account does not vouch for it.
+    const usd = h.sims.xero.addAccount(h.tenantId, { code: '094', name: 'Xendit USD 2', type: 'BANK', currencyCode: 'USD' });
+    await h.stores.db.updateTable('merchants').set({ clearing_account_id: usd.accountId }).where('id', '=', h.merchant.id).execute();
+    const second = await checkout();
+    await h.sims.xendit.pay(second.x.id);
+    await h.worker.drain();
+    assert.match((await payment(second.x.id))?.lastError ?? '', /currency mismatch: the clearing account Xendit USD 2 is in USD/);
+  });
 });
