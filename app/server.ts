@@ -31,6 +31,9 @@ export interface AppDeps {
   creationWaitMs?: number;
 }
 
+/** How long /readyz waits for the database before saying 503. */
+export const READY_TIMEOUT_MS = 2000;
+
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 /** Works from app/ (tsx) and from dist/app/ (built): views and public sit at the project root. */
 const projectRoot = root.endsWith(`${join('dist')}`) ? join(root, '..') : root;
@@ -80,11 +83,17 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ ok: true });
   });
   app.get(paths.readyz, async (_req, res) => {
+    // A database host that accepts but never answers must not hang the probe (pg waits forever).
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), READY_TIMEOUT_MS)));
     try {
-      await sql`select 1`.execute(deps.stores.db);
-      res.json({ ok: true });
+      const outcome = await Promise.race([sql`select 1`.execute(deps.stores.db), timedOut]);
+      if (outcome === 'timeout') res.status(503).json({ ok: false, reason: `database did not answer within ${READY_TIMEOUT_MS} ms` });
+      else res.json({ ok: true });
     } catch {
       res.status(503).json({ ok: false, reason: 'database unreachable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
 

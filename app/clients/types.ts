@@ -329,4 +329,8 @@ export class UpstreamError extends Error {
   get retryable(): boolean {
     return this.kind === 'unavailable' || this.kind === 'rate_limited';
   }
+  /** Our own rate budget refused the call before anything was sent (a 429 from upstream has a status). */
+  get heldBack(): boolean {
+    return this.kind === 'rate_limited' && this.status === undefined;
+  }
 }

@@ -164,6 +164,26 @@ export function createCheckoutStore(db: Db) {
       return rows.map(toCheckout);
     },
 
+    /**
+     * Expired checkouts reconcile has not confirmed since they were closed. An EXPIRED callback
+     * closes a checkout on its word alone, and may come out of order for an invoice that was paid
+     * meanwhile (its PAID callback lost): Xendit is asked once about each.
+     */
+    async expiriesToConfirm(q: { createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
+      if (q.limit <= 0) return [];
+      let query = db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('status', '=', 'expired')
+        .where((eb) => eb.or([eb('reconciled_at', 'is', null), eb('reconciled_at', '<', eb.ref('updated_at'))]))
+        .where('xendit_invoice_id', 'is not', null)
+        .where('created_at', '<', q.createdBefore);
+      if (q.since) query = query.where('created_at', '>=', q.since);
+      if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
+      const rows = await query.orderBy('updated_at').limit(q.limit).execute();
+      return rows.map(toCheckout);
+    },
+
     async markReconciled(id: string, now: Date): Promise<void> {
       await db.updateTable('checkouts').set({ reconciled_at: now }).where('id', '=', id).execute();
     },

@@ -19,6 +19,7 @@ import * as m007BackendFlow from './migrations/007_backend_flow.js';
 import * as m006XeroLimits from './migrations/006_xero_limits.js';
 import * as m009Accounting from './migrations/009_accounting.js';
 import * as m010Dashboard from './migrations/010_dashboard.js';
+import * as m011Reliability from './migrations/011_reliability.js';
 import * as m012Performance from './migrations/012_performance.js';
 
 export type Db = Kysely<Database>;
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   '006_xero_limits': m006XeroLimits,
   '009_accounting': m009Accounting,
   '010_dashboard': m010Dashboard,
+  '011_reliability': m011Reliability,
   '012_performance': m012Performance,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -66,7 +66,13 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolea
 
 export function createJobStore(db: Db) {
   async function fenced(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>): Promise<boolean> {
-    const r = await db.updateTable('jobs').set(set).where('id', '=', job.id).where('state', '=', 'running').where('attempts', '=', job.attempts).executeTakeFirst();
+    const r = await db
+      .updateTable('jobs')
+      .set(set)
+      .where('id', '=', job.id)
+      .where('state', '=', 'running')
+      .where('attempts', '=', job.attempts)
+      .executeTakeFirst();
     return r.numUpdatedRows > 0n;
   }
 

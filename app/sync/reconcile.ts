@@ -38,19 +38,17 @@ export interface ReconcileSummary {
 
 /**
  * Payments whose callback never came (Xendit gave up, our server was down, a proxy ate it): ask
- * Xendit about checkouts still open after a few minutes. PAID/SETTLED takes exactly the path a
- * PAID callback takes; EXPIRED closes the checkout. Bounded per run; a merchant whose calls fail is
- * skipped for the rest of the run, and a network failure ends the run.
+ * Xendit about checkouts still open after a few minutes, and once about each checkout closed as
+ * expired (an out-of-order EXPIRED callback must not hide a payment). PAID/SETTLED takes exactly
+ * the path a PAID callback takes; EXPIRED closes the checkout. Bounded per run; a merchant whose
+ * calls fail is skipped for the rest of the run, and a network failure ends the run.
  */
 export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
   const now = deps.clock();
   const summary: ReconcileSummary = { checked: 0, paid: 0, expired: 0, pending: 0, unknown: 0, failed: 0 };
-  const checkouts = await deps.stores.checkouts.toReconcile({
-    createdBefore: new Date(now.getTime() - opts.minAgeMinutes * 60_000),
-    since: opts.since,
-    merchantId: opts.merchantId,
-    limit: opts.batch,
-  });
+  const query = { createdBefore: new Date(now.getTime() - opts.minAgeMinutes * 60_000), since: opts.since, merchantId: opts.merchantId };
+  const open = await deps.stores.checkouts.toReconcile({ ...query, limit: opts.batch });
+  const checkouts = [...open, ...(await deps.stores.checkouts.expiriesToConfirm({ ...query, limit: opts.batch - open.length }))];
   const merchants = new Map<string, Merchant | null>();
   let queued = false;
 
@@ -73,7 +71,8 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       deps.logger.warn({ err: String(err), checkoutId: checkout.id }, 'reconcile: Xendit did not answer');
       // Rotate past it and leave this merchant for the next run (its key revoked, its account
       // limited, or one invoice we cannot read): one stuck checkout must not stop the others'.
-      await deps.stores.checkouts.markReconciled(checkout.id, now);
+      // An expired one stays unconfirmed (asked again next run) rather than be taken for closed.
+      if (checkout.status !== 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
       skipped.add(checkout.merchantId);
       if (err instanceof UpstreamError && err.kind === 'unavailable' && err.status === undefined) break; // Xendit unreachable for everyone
       continue;
@@ -91,6 +90,8 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       await deps.stores.checkouts.transition(checkout.id, ['open', 'superseded'], 'expired', now);
     } else {
       summary.pending++;
+      // Closed by an EXPIRED callback Xendit does not stand by: payable still, so watched again.
+      await deps.stores.checkouts.transition(checkout.id, ['expired'], 'open', now);
     }
     await deps.stores.checkouts.markReconciled(checkout.id, now);
   }

@@ -5,7 +5,10 @@ import { UpstreamError } from '../clients/types.js';
 
 /** Throw from a handler to try again later (after afterSeconds, or the runner's back-off). */
 export class RetryLater extends Error {
-  constructor(message: string, readonly afterSeconds?: number) {
+  constructor(
+    message: string,
+    readonly afterSeconds?: number,
+  ) {
     super(message);
   }
 }
@@ -42,7 +45,7 @@ export function classify(err: unknown): RetryLater | NeedsReview {
  * failure: the job waits exactly as long as the budget says, without spending an attempt.
  */
 function heldBack(err: unknown): err is UpstreamError {
-  return err instanceof UpstreamError && err.upstream === 'xero' && err.kind === 'rate_limited' && err.status === undefined;
+  return err instanceof UpstreamError && err.upstream === 'xero' && err.heldBack;
 }
 
 export function createJobRunner(deps: RunnerDeps) {

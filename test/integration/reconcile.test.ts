@@ -117,6 +117,80 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
     assert.equal(next.pending, 1);
   });
 
+  it("goes on to merchant B while merchant A's Xendit calls fail, and does not ask about A's other checkouts in that run", async () => {
+    // Merchant A: two checkouts, older than B's, so they come first in line.
+    const a1 = await clickPay();
+    const a2 = await clickPay();
+    h.clock.advance(1000);
+    // Merchant B: its own Xero organisation and Xendit account; its customer paid, the callback was lost.
+    const orgB = h.sims.xero.addOrganisation({ clientId: 'client-b', clientSecret: 'secret-b', name: 'Toko B', shortCode: '!Bee', baseCurrency: 'IDR' });
+    h.sims.xendit.registerAccount({ secretKey: 'xnd_development_b', callbackToken: 'cb-b', businessName: 'Toko B' });
+    const merchantB = await h.stores.merchants.add({
+      name: 'Toko B',
+      shortCode: '!Bee',
+      xero: { clientId: 'client-b', clientSecret: 'secret-b', tenantId: '' },
+      xenditSecretKey: 'xnd_development_b',
+      callbackToken: 'cb-b',
+      clearingAccountId: h.sims.xero.bankAccountFor(orgB.tenantId, 'Xendit').accountId,
+    });
+    const invB = h.sims.xero.addInvoice({ tenantId: orgB.tenantId, contact: { name: 'Sari' }, lineItems: [{ description: 'Teh', unitAmount: '50000' }] });
+    await request(h.app).get(h.payUrl(invB.invoiceNumber, { shortCode: '!Bee' })).expect(303);
+    const b = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(b.id, { sendCallback: false });
+    h.clock.advance(6 * MINUTE);
+
+    // A's Xendit calls answer 503 (its account limited, say); B's are fine.
+    for (const x of [a1.x, a2.x]) h.sims.xendit.faults.failNext(10, 503, { method: 'GET', path: `/v2/invoices/${x.id}` });
+    const before = xenditGets();
+    const summary = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.deepEqual(summary, { checked: 2, paid: 1, expired: 0, pending: 0, unknown: 0, failed: 1 });
+    assert.equal(xenditGets() - before, 2, "one failing call for A, then B's; A's second checkout waits for the next run");
+    const jobs = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-payment');
+    assert.deepEqual(
+      jobs.map((j) => [j.merchantId, j.payload.xenditInvoiceId]),
+      [[merchantB.id, b.id]],
+    );
+    assert.equal((await h.stores.checkouts.forXenditInvoice(merchantB.id, b.id, b.external_id))?.status, 'paid');
+    await h.worker.drain();
+    assert.equal(h.sims.xero.paymentsOf(invB.invoiceId).length, 1);
+    assert.equal((await h.stores.payments.byXenditInvoice(merchantB.id, b.id))?.syncState, 'recorded');
+  });
+
+  it('an EXPIRED callback out of order for an invoice paid meanwhile (PAID callback lost) does not hide the payment', async () => {
+    const { inv, x } = await clickPay();
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    await postCallback(x, 'EXPIRED').expect(200); // closes the checkout on the callback's word
+    assert.equal((await checkoutOf(x))?.status, 'expired');
+    h.clock.advance(6 * MINUTE);
+
+    const summary = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.equal(summary.paid, 1, 'Xendit was asked about the expired checkout');
+    await h.worker.drain();
+    assert.equal(xeroPayments(inv.invoiceId).length, 1);
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+
+    // Asked once: a confirmed expiry is not asked about again.
+    const other = await clickPay();
+    await h.sims.xendit.expire(other.x.id);
+    h.clock.advance(6 * MINUTE);
+    const before = xenditGets();
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).expired, 1);
+    assert.equal(xenditGets() - before, 1);
+    await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.equal(xenditGets() - before, 1);
+  });
+
+  it('reopens a checkout an EXPIRED callback closed while Xendit still has the invoice payable', async () => {
+    const { x } = await clickPay();
+    await postCallback(x, 'EXPIRED').expect(200);
+    h.clock.advance(6 * MINUTE);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).pending, 1);
+    assert.equal((await checkoutOf(x))?.status, 'open', 'watched again by the next runs');
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    h.clock.advance(MINUTE);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).paid, 1);
+  });
+
   it('schedules one run per interval however many workers tick', async () => {
     assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), true);
     assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), false);
