@@ -17,18 +17,24 @@ const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
                 --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
-                [--short-code C] [--fee-account-code CODE] [--fee-posting bank_transaction|off]
+                [--short-code C] [--fee-account-code CODE]
+                [--fee-posting bank_transaction|manual_journal|off] [--overpayments]
                 [--backend-flow] [--sales-account-code CODE] [--json]
       Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
       from the Xero organisation. A Xero bank account has one currency: give one
       --clearing-account per extra invoice currency (A is used for the rest). Xendit's fee on
       each payment is posted as Spend Money from the clearing account to the expense account
       CODE (default ${DEFAULT_FEE_ACCOUNT_CODE}, "Bank Fees" in Xero's default charts); --fee-posting off
-      leaves fees out of Xero. --backend-flow also records Xendit invoices paid that the gateway
+      leaves fees out of Xero; manual_journal posts them as a manual journal, which Xero allows only
+      when the clearing account is not a bank account (an account with payments enabled).
+      --overpayments records money paid beyond an invoice's amount due as a Xero overpayment
+      (default: what fits is recorded and the rest waits in needs review). --backend-flow also records Xendit invoices paid that the gateway
       did not create (dashboard, payment links): contact + invoice on the revenue account CODE
       (default ${DEFAULT_SALES_ACCOUNT_CODE}, "Sales") + payment + fee. Prints the Custom Payment URL and the callback URL.
   merchants list [--json]
   merchants disable ID
+  merchants fee-posting ID bank_transaction|manual_journal|off
+  merchants overpayments ID on|off
   merchants xero-day-limit ID N|default
       Xero's daily call budget for this merchant's organisation (smaller Xero plans allow fewer
       than XERO_LIMIT_PER_DAY). XERO_PAYMENT_RESERVE_PERCENT of it is kept for recording payments.
@@ -62,6 +68,7 @@ function publicView(runtime: Runtime, m: Merchant) {
     clearingAccounts: m.clearingAccounts,
     feeAccountCode: m.feeAccountCode,
     feePosting: m.feePosting,
+    overpayments: m.overpayments,
     backendFlow: m.backendFlow,
     salesAccountCode: m.salesAccountCode,
     xeroDayLimit: m.xeroDayLimit ?? runtime.config.xeroLimits.perDay,
@@ -85,6 +92,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'fee-account-code': { type: 'string', default: DEFAULT_FEE_ACCOUNT_CODE },
       'fee-posting': { type: 'string', default: 'bank_transaction' },
       'backend-flow': { type: 'boolean', default: false },
+      overpayments: { type: 'boolean', default: false },
       'sales-account-code': { type: 'string', default: DEFAULT_SALES_ACCOUNT_CODE },
       json: { type: 'boolean', default: false },
     },
@@ -94,7 +102,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   const missing = required.filter((k) => !values[k]?.trim());
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
   const feePosting = values['fee-posting'];
-  if (feePosting !== 'bank_transaction' && feePosting !== 'off') throw new UsageError('--fee-posting must be bank_transaction or off');
+  if (!isFeePosting(feePosting)) throw new UsageError('--fee-posting must be bank_transaction, manual_journal or off');
   const feeAccountCode = values['fee-account-code']!.trim();
   if (!feeAccountCode) throw new UsageError('--fee-account-code must not be empty');
   const salesAccountCode = values['sales-account-code']!.trim();
@@ -114,6 +122,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     feePosting,
     salesAccountCode,
     backendFlow: values['backend-flow'],
+    overpayments: values.overpayments,
   });
   const view = publicView(runtime, merchant);
   if (values.json) {
@@ -162,6 +171,37 @@ async function merchantsXeroDayLimit(runtime: Runtime, args: string[], io: Io): 
   if (!merchant) throw new UsageError(`no merchant ${id}`);
   await runtime.stores.merchants.setXeroDayLimit(id, limit);
   io.out(`${merchant.name}: Xero daily call budget ${limit ?? `${runtime.config.xeroLimits.perDay} (default)`}.`);
+}
+
+const FEE_POSTINGS = ['bank_transaction', 'manual_journal', 'off'] as const;
+function isFeePosting(v: unknown): v is (typeof FEE_POSTINGS)[number] {
+  return (FEE_POSTINGS as readonly unknown[]).includes(v);
+}
+
+async function merchantById(runtime: Runtime, id: string | undefined, command: string): Promise<Merchant> {
+  if (!id) throw new UsageError(`${command} needs the merchant id`);
+  const merchant = /^[0-9a-f-]{36}$/i.test(id) ? await runtime.stores.merchants.byId(id) : null;
+  if (!merchant) throw new UsageError(`no merchant ${id}`);
+  return merchant;
+}
+
+async function merchantsFeePosting(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantById(runtime, args[0], 'merchants fee-posting');
+  const value = args[1];
+  if (!isFeePosting(value)) throw new UsageError('merchants fee-posting needs bank_transaction, manual_journal or off');
+  await runtime.stores.merchants.setAccountingOptions(merchant.id, { feePosting: value }, runtime.clock());
+  io.out(`${merchant.name}: fees posted as ${value === 'bank_transaction' ? 'Spend Money' : value === 'manual_journal' ? 'manual journals' : 'nothing (off)'} from now on.`);
+  if (value === 'manual_journal') {
+    io.out('Xero refuses manual journals on bank accounts: the clearing account must be a non-bank account with payments enabled, or fees wait in needs review.');
+  }
+}
+
+async function merchantsOverpayments(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantById(runtime, args[0], 'merchants overpayments');
+  const value = args[1];
+  if (value !== 'on' && value !== 'off') throw new UsageError('merchants overpayments needs on or off');
+  await runtime.stores.merchants.setAccountingOptions(merchant.id, { overpayments: value === 'on' }, runtime.clock());
+  io.out(`${merchant.name}: money paid beyond an invoice's amount due ${value === 'on' ? 'becomes a Xero overpayment' : 'waits in needs review'}.`);
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -252,6 +292,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
     'merchants list': merchantsList,
     'merchants disable': merchantsDisable,
     'merchants xero-day-limit': merchantsXeroDayLimit,
+    'merchants fee-posting': merchantsFeePosting,
+    'merchants overpayments': merchantsOverpayments,
     reconcile: reconcileNow,
     report,
     'jobs list': jobsList,

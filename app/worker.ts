@@ -10,16 +10,21 @@ import { RECORD_BACKEND_PAYMENT_JOB } from './store/callbacks.js';
 import { POST_FEE_JOB } from './store/payments.js';
 import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
 import { crashHook } from './sync/crash-points.js';
+import { LIST_PAID_JOB, listPaidInvoicesJob, scheduleListing } from './sync/list-paid.js';
 
 type WorkerRuntime = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
-  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'>;
+  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing'>>;
 };
 
 const RECONCILE_DEFAULTS: Config['reconcile'] = { intervalMinutes: 10, minAgeMinutes: 5, batch: 50 };
+const LISTING_DEFAULTS: Config['backendListing'] = { intervalMinutes: 10, pageSize: 100, maxPages: 5, lookbackMinutes: 60 };
+/** Invoices paid this recently are left to the next listing run. */
+const LISTING_LAG_SECONDS = 60;
 
 /** The job runner with every job kind the gateway knows. */
 export function createWorker(runtime: WorkerRuntime) {
   const reconcile = runtime.config?.reconcile ?? RECONCILE_DEFAULTS;
+  const listing = runtime.config?.backendListing ?? LISTING_DEFAULTS;
   // Recording payments (their reads included) may spend the share of Xero's daily budget kept for them.
   const payments = { ...runtime, xero: runtime.xero.forPurpose('payment-write'), bankAccounts: createBankAccountCache(runtime.clock) };
   return createJobRunner({
@@ -33,6 +38,7 @@ export function createWorker(runtime: WorkerRuntime) {
       [POST_FEE_JOB]: postFeeJob(payments),
       [RECORD_BACKEND_PAYMENT_JOB]: recordBackendPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
+      [LIST_PAID_JOB]: listPaidInvoicesJob(runtime, { pageSize: listing.pageSize, maxPages: listing.maxPages, lookbackMinutes: listing.lookbackMinutes, lagSeconds: LISTING_LAG_SECONDS }),
     },
   });
 }
@@ -42,13 +48,27 @@ export function createWorker(runtime: WorkerRuntime) {
  * every worker's tick in the same interval one run). Returns a stop function.
  */
 export function startSchedules(runtime: Pick<Runtime, 'stores' | 'clock' | 'logger' | 'config'>, worker: JobRunner): () => void {
-  const minutes = runtime.config.reconcile.intervalMinutes;
+  const stops = [
+    every(runtime, worker, runtime.config.reconcile.intervalMinutes, scheduleReconcile, 'reconciliation'),
+    every(runtime, worker, runtime.config.backendListing?.intervalMinutes ?? 0, scheduleListing, 'listing of paid Xendit invoices'),
+  ];
+  return () => stops.forEach((stop) => stop());
+}
+
+/** Queues a run every `minutes` (checked each minute; the dedupe key makes every worker's tick in one interval one run). */
+function every(
+  runtime: Pick<Runtime, 'stores' | 'clock' | 'logger'>,
+  worker: JobRunner,
+  minutes: number,
+  schedule: (deps: Pick<Runtime, 'stores' | 'clock'>, intervalMinutes: number) => Promise<boolean>,
+  what: string,
+): () => void {
   if (minutes <= 0) return () => undefined;
   const tick = async () => {
     try {
-      if (await scheduleReconcile(runtime, minutes)) worker.wake();
+      if (await schedule(runtime, minutes)) worker.wake();
     } catch (err) {
-      runtime.logger.warn({ err: String(err) }, 'could not schedule reconciliation');
+      runtime.logger.warn({ err: String(err) }, `could not schedule the ${what}`);
     }
   };
   void tick();

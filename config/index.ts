@@ -52,6 +52,10 @@ const schema = z.object({
   RECONCILE_INTERVAL_MINUTES: z.coerce.number().int().min(0).default(10),
   RECONCILE_MIN_AGE_MINUTES: z.coerce.number().int().min(0).default(5),
   RECONCILE_BATCH: z.coerce.number().int().min(1).max(1000).default(50),
+  BACKEND_LISTING_INTERVAL_MINUTES: z.coerce.number().int().min(0).default(10),
+  BACKEND_LISTING_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
+  BACKEND_LISTING_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(5),
+  BACKEND_LISTING_LOOKBACK_MINUTES: z.coerce.number().int().min(0).default(60),
   XERO_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   XERO_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(5000),
   XERO_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(1).default(10000),
@@ -93,6 +97,8 @@ export type Config = Readonly<{
   crashAt?: CrashPoint;
   /** intervalMinutes 0: the worker does not schedule reconciliation (the CLI still runs it). */
   reconcile: { intervalMinutes: number; minAgeMinutes: number; batch: number };
+  /** Backend flow by periodic listing of paid Xendit invoices; intervalMinutes 0: off. */
+  backendListing: { intervalMinutes: number; pageSize: number; maxPages: number; lookbackMinutes: number };
   /** Xero's limits as the shared rate budget counts them (per organisation unless app). */
   xeroLimits: { perMinute: number; perDay: number; appPerMinute: number; maxInFlight: number; reserveShare: number };
   logLevel: string;
@@ -166,6 +172,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLeaseSeconds: c.JOB_LEASE_SECONDS,
     crashAt: c.CRASH_AT,
     reconcile: { intervalMinutes: c.RECONCILE_INTERVAL_MINUTES, minAgeMinutes: c.RECONCILE_MIN_AGE_MINUTES, batch: c.RECONCILE_BATCH },
+    backendListing: {
+      intervalMinutes: c.BACKEND_LISTING_INTERVAL_MINUTES,
+      pageSize: c.BACKEND_LISTING_PAGE_SIZE,
+      maxPages: c.BACKEND_LISTING_MAX_PAGES,
+      lookbackMinutes: c.BACKEND_LISTING_LOOKBACK_MINUTES,
+    },
     xeroLimits: {
       perMinute: c.XERO_LIMIT_PER_MINUTE,
       perDay: c.XERO_LIMIT_PER_DAY,

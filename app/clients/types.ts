@@ -25,6 +25,7 @@ export interface XeroInvoice {
   amountDue: string; // decimal string
   amountPaid: string; // decimal string
   contactName: string;
+  contactId?: string;
   contactEmail?: string;
   lineItems: XeroLineItem[];
 }
@@ -44,6 +45,8 @@ export interface XeroOrganisation {
   name: string;
   shortCode: string;
   baseCurrency: string;
+  /** Xero's Windows-style zone name, e.g. SEASIASTANDARDTIME. */
+  timezone?: string;
 }
 
 export interface XeroBankAccount {
@@ -144,15 +147,17 @@ export interface XeroBankTransaction {
 }
 
 export interface NewXeroBankTransaction {
-  type: 'SPEND' | 'RECEIVE';
+  /** RECEIVE-OVERPAYMENT: money received beyond an invoice, held as the contact's credit (no account code on its line). */
+  type: 'SPEND' | 'RECEIVE' | 'RECEIVE-OVERPAYMENT';
   bankAccountId: string;
-  /** Xero requires a contact on bank transactions; by name, Xero finds it or creates it. */
-  contactName: string;
+  /** Xero requires a contact on bank transactions: by id, or by name (Xero finds it or creates it). */
+  contactName?: string;
+  contactId?: string;
   date: string; // YYYY-MM-DD
   reference: string;
   currencyCode: string;
   /** Amounts carry no tax (LineAmountTypes NoTax). */
-  lineItems: { description: string; accountCode: string; amount: string /* decimal string */ }[];
+  lineItems: { description: string; accountCode?: string; amount: string /* decimal string */ }[];
 }
 
 export interface XeroContact {
@@ -176,6 +181,39 @@ export interface NewXeroInvoice {
   lineItems: { description: string; quantity: string /* decimal */; unitAmount: string /* decimal */; accountCode: string }[];
 }
 
+/** Any chart-of-accounts entry, by id (a clearing account may be BANK, or another type with payments enabled). */
+export interface XeroAccount {
+  accountId: string;
+  code?: string;
+  name: string;
+  type: string; // BANK, CURRENT, ...
+  status: string; // ACTIVE | ARCHIVED
+  enablePaymentsToAccount: boolean;
+  currencyCode?: string; // BANK accounts only
+}
+
+/** A manual journal line: a signed decimal string, positive = debit, negative = credit. */
+export interface XeroJournalLine {
+  description: string;
+  accountCode: string;
+  amount: string;
+}
+
+export interface XeroManualJournal {
+  manualJournalId: string;
+  narration: string;
+  status: string; // DRAFT | POSTED | DELETED | VOIDED
+  date?: string; // YYYY-MM-DD
+  lines: XeroJournalLine[];
+}
+
+/** Posted at once (Status POSTED), amounts without tax (LineAmountTypes NoTax). Lines must balance. */
+export interface NewXeroManualJournal {
+  narration: string;
+  date: string; // YYYY-MM-DD
+  lines: XeroJournalLine[];
+}
+
 export interface XeroGateway {
   getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
   /** null when no invoice has that number. */
@@ -197,6 +235,13 @@ export interface XeroGateway {
   /** Invoices (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
   findInvoicesByReference(creds: XeroCredentials, reference: string): Promise<XeroInvoice[]>;
   createInvoice(creds: XeroCredentials, invoice: NewXeroInvoice, idempotencyKey: string): Promise<XeroInvoice>;
+  /** null when Xero has no account with this id. */
+  getAccount(creds: XeroCredentials, accountId: string): Promise<XeroAccount | null>;
+  /** Manual journals (not DELETED or VOIDED) whose Narration equals `narration` exactly. */
+  findManualJournalsByNarration(creds: XeroCredentials, narration: string): Promise<XeroManualJournal[]>;
+  createManualJournal(creds: XeroCredentials, journal: NewXeroManualJournal, idempotencyKey: string): Promise<XeroManualJournal>;
+  /** Every POSTED manual journal, all pages. */
+  listManualJournals(creds: XeroCredentials): Promise<XeroManualJournal[]>;
   /** Every payment (not DELETED) into this account, all pages. */
   listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroPayment[]>;
   /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
@@ -257,6 +302,10 @@ export interface XenditInvoice {
   invoiceUrl: string;
   paidAmount?: number; // minor units
   feesPaidAmount?: number; // minor units
+  /** fees_paid_amount exactly as Xendit sent it, when it does not fit the currency's minor unit (feesPaidAmount is then absent). */
+  feesPaidRaw?: string;
+  /** VAT Xendit charged on its fee (minor units), when Xendit reports it. */
+  feeTax?: number;
   paidAt?: string; // ISO timestamp
   paymentMethod?: string;
   description?: string;
@@ -287,6 +336,20 @@ export interface XenditGateway {
   expireInvoice(secretKey: string, invoiceId: string): Promise<void>;
   /** Invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore], all pages. */
   listPaidInvoices(secretKey: string, range: { paidAfter: Date; paidBefore: Date }): Promise<XenditInvoice[]>;
+  /**
+   * One page (newest created first) of invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore],
+   * continuing after `lastInvoiceId`. `pageLength` counts every row Xendit sent (a short page is the
+   * last); `invoices` leaves out rows we cannot read (e.g. an unsupported currency), listed in `skipped`.
+   */
+  listPaidInvoicesPage(
+    secretKey: string,
+    q: { paidAfter: Date; paidBefore: Date; limit: number; lastInvoiceId?: string },
+  ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[] }>;
+  /**
+   * VAT Xendit charged on its fee for this paid invoice (minor units), from the payment's
+   * transaction (Transactions API, fee.value_added_tax); null when Xendit lists no such transaction.
+   */
+  getFeeTax(secretKey: string, invoice: { id: string; currency: Currency }): Promise<number | null>;
   /** The cheapest authenticated call (list one invoice): resolves when Xendit accepts the key. */
   checkSecretKey(secretKey: string): Promise<void>;
 }

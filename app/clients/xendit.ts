@@ -3,7 +3,7 @@
  * Xendit or app/simulators/xendit.ts: only apiUrl differs.
  */
 import type { Logger } from 'pino';
-import { Configuration, Invoice as InvoiceApi, XenditSdkError } from 'xendit-node';
+import { Configuration, Invoice as InvoiceApi, Transaction as TransactionApi, XenditSdkError } from 'xendit-node';
 import { z } from 'zod';
 import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
 import { UpstreamError, type NewXenditInvoice, type XenditGateway, type XenditInvoice } from './types.js';
@@ -61,10 +61,13 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
   const log = opts.logger;
   const now = opts.now ?? (() => new Date());
 
-  async function call<T>(secretKey: string, op: string, fn: (api: RawInvoiceApi) => Promise<T>): Promise<T> {
+  async function call<T>(secretKey: string, op: string, fn: (api: RawInvoiceApi & RawTransactionApi) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     const seen: { retryAfter?: string | null } = {};
-    const api = invoiceApi(secretKey, apiUrl, controller.signal, seen);
+    const transactions = transactionApi(secretKey, apiUrl, controller.signal, seen);
+    const api: RawInvoiceApi & RawTransactionApi = Object.assign(Object.create(invoiceApi(secretKey, apiUrl, controller.signal, seen)) as RawInvoiceApi, {
+      getAllTransactionsRaw: (p: Parameters<RawTransactionApi['getAllTransactionsRaw']>[0]) => transactions.getAllTransactionsRaw(p),
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -123,6 +126,40 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
       throw unexpected('more than 1000 pages of paid invoices');
     },
 
+    async listPaidInvoicesPage(secretKey, q) {
+      const list = await call(secretKey, 'listPaidInvoicesPage', async (api) =>
+        json(await api.getInvoicesRaw({ statuses: ['PAID', 'SETTLED'], paidAfter: q.paidAfter, paidBefore: q.paidBefore, limit: q.limit, lastInvoice: q.lastInvoiceId })),
+      );
+      if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
+      const invoices: XenditInvoice[] = [];
+      const skipped: string[] = [];
+      for (const row of list) {
+        try {
+          const inv = parseInvoice(row);
+          if (inv.status === 'PAID' || inv.status === 'SETTLED') invoices.push(inv);
+        } catch (err) {
+          skipped.push(`${String((row as { id?: unknown })?.id ?? '?')}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      const last = list.at(-1) as { id?: unknown } | undefined;
+      return { invoices, pageLength: list.length, skipped, ...(typeof last?.id === 'string' ? { lastInvoiceId: last.id } : {}) };
+    },
+
+    async getFeeTax(secretKey, invoice) {
+      return call(secretKey, 'getFeeTax', async (api) => {
+        const body = await json(await api.getAllTransactionsRaw({ productId: invoice.id, types: ['PAYMENT'], limit: 10 }));
+        const parsed = transactionsSchema.safeParse(body);
+        if (!parsed.success) throw unexpected('transaction list is not readable');
+        const txn = parsed.data.data.find((t) => t.product_id === invoice.id);
+        if (!txn) return null;
+        try {
+          return toMinor(numberToDecimal(txn.fee.value_added_tax), invoice.currency);
+        } catch {
+          throw unexpected(`value_added_tax ${txn.fee.value_added_tax} is not a valid ${invoice.currency} amount`);
+        }
+      });
+    },
+
     async checkSecretKey(secretKey) {
       await call(secretKey, 'checkSecretKey', async (api) => {
         if (!Array.isArray(await json(await api.getInvoicesRaw({ limit: 1 })))) throw unexpected('invoice list is not an array');
@@ -133,6 +170,26 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
       await call(secretKey, 'expireInvoice', async (api) => parseInvoice(await json(await api.expireInvoiceRaw({ invoiceId }))));
     },
   };
+}
+
+interface RawTransactionApi {
+  getAllTransactionsRaw(p: { productId?: string; types?: string[]; limit?: number }): Promise<RawResponse>;
+}
+
+const transactionsSchema = z.object({
+  data: z.array(z.object({ product_id: z.string(), fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number() }) })),
+});
+
+/** The Transactions API (balance_and_transaction) with the same fetch as invoiceApi. */
+function transactionApi(secretKey: string, apiUrl: string, signal: AbortSignal, seen: { retryAfter?: string | null }): RawTransactionApi {
+  const api = new TransactionApi({ secretKey, xenditURL: apiUrl });
+  const fetchApi = async (url: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const res = await fetch(url, { ...init, signal });
+    seen.retryAfter = res.headers.get('retry-after');
+    return res;
+  };
+  (api as unknown as { configuration: Configuration }).configuration = new Configuration({ basePath: apiUrl, fetchApi });
+  return api as unknown as RawTransactionApi;
 }
 
 /**
@@ -221,14 +278,20 @@ function itemsOf(raw: unknown, currency: Currency): { items?: XenditInvoice['ite
   }
 }
 
-// Fees are informational: one that does not fit the currency's minor unit is left out rather
-// than making a paid invoice unreadable.
-function feesOf(fees: number | null | undefined, currency: Currency): { feesPaidAmount?: number } {
+// A fee that does not fit the currency's minor unit must not make a paid invoice unreadable (the
+// payment is still recorded), nor vanish: its exact figure travels on for the fee to wait for a person.
+function feesOf(fees: number | null | undefined, currency: Currency): { feesPaidAmount?: number; feesPaidRaw?: string } {
   if (fees == null) return {};
+  let raw: string;
   try {
-    return { feesPaidAmount: toMinor(numberToDecimal(fees), currency) };
+    raw = numberToDecimal(fees);
   } catch {
-    return {};
+    return { feesPaidRaw: String(fees) };
+  }
+  try {
+    return { feesPaidAmount: toMinor(raw, currency) };
+  } catch {
+    return { feesPaidRaw: raw };
   }
 }
 

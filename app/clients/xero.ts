@@ -5,13 +5,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Contact, type Invoice, type LineItem, type Payment } from 'xero-node';
+import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Contact, type Invoice, type LineItem, type ManualJournal, type Payment } from 'xero-node';
 import { numberToDecimal } from '../money.js';
 import {
   UpstreamError,
   type NewXeroBankTransaction,
   type NewXeroInvoice,
+  type NewXeroManualJournal,
   type NewXeroPayment,
+  type XeroAccount,
+  type XeroManualJournal,
   type XeroContact,
   type XeroBankTransaction,
   type XeroBankAccount,
@@ -416,6 +419,39 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         return mapInvoice(created);
       },
 
+      async getAccount(creds, accountId) {
+        try {
+          const res = await call(creds, 'getAccount', (api) => api.getAccount(creds.tenantId, accountId));
+          const a = res.body.accounts?.[0];
+          return a ? mapAnyAccount(a) : null;
+        } catch (err) {
+          if (err instanceof UpstreamError && err.status === 404) return null;
+          throw err;
+        }
+      },
+
+      async findManualJournalsByNarration(creds, narration) {
+        const res = await call(creds, 'findManualJournalsByNarration', (api) => api.getManualJournals(creds.tenantId, undefined, `Narration=="${escapeWhere(narration)}"`));
+        // Xero's `where` compares case-insensitively: keep exact matches only.
+        return (res.body.manualJournals ?? []).filter((j) => j.narration === narration && !['DELETED', 'VOIDED'].includes(String(j.status))).map(mapManualJournal);
+      },
+
+      async createManualJournal(creds, journal, idempotencyKey) {
+        const body = { manualJournals: [manualJournalBody(journal)] };
+        const res = await callAs(creds, 'createManualJournal', 'payment-write', (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKey), false);
+        const created = res.body.manualJournals?.[0];
+        if (!created) throw unexpected('createManualJournals answered without a manual journal');
+        if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+        return mapManualJournal(created);
+      },
+
+      async listManualJournals(creds) {
+        const rows = await allPages((page) =>
+          call(creds, 'listManualJournals', (api) => api.getManualJournals(creds.tenantId, undefined, 'Status=="POSTED"', undefined, page)).then((r) => r.body.manualJournals ?? []),
+        );
+        return rows.filter((j) => String(j.status) === 'POSTED').map(mapManualJournal);
+      },
+
       async listPaymentsToAccount(creds, accountId) {
         const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
         const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
@@ -523,6 +559,7 @@ function mapInvoice(inv: Invoice): XeroInvoice {
     amountDue: amount(inv.amountDue, 'AmountDue'),
     amountPaid: amount(inv.amountPaid, 'AmountPaid'),
     contactName: inv.contact?.name ?? '',
+    ...(inv.contact?.contactID ? { contactId: inv.contact.contactID } : {}),
     ...(email ? { contactEmail: email } : {}),
     lineItems: (inv.lineItems ?? []).map(mapLineItem),
   };
@@ -571,13 +608,53 @@ function bankTransactionBody(t: NewXeroBankTransaction): BankTransaction {
   return {
     type: t.type as unknown as BankTransaction.TypeEnum,
     bankAccount: { accountID: t.bankAccountId },
-    contact: { name: t.contactName },
+    contact: t.contactId ? { contactID: t.contactId } : { name: t.contactName },
     date: t.date,
     reference: t.reference,
     currencyCode: t.currencyCode as unknown as BankTransaction['currencyCode'],
     lineAmountTypes: 'NoTax' as unknown as BankTransaction['lineAmountTypes'],
-    lineItems: t.lineItems.map((li) => ({ description: li.description, quantity: 1, unitAmount: sdkAmount(li.amount), accountCode: li.accountCode })),
+    lineItems: t.lineItems.map((li) => ({ description: li.description, quantity: 1, unitAmount: sdkAmount(li.amount), ...(li.accountCode ? { accountCode: li.accountCode } : {}) })),
   };
+}
+
+function mapAnyAccount(a: Account): XeroAccount {
+  if (!a.accountID) throw unexpected('account without AccountID');
+  return {
+    accountId: a.accountID,
+    ...(a.code ? { code: a.code } : {}),
+    name: a.name ?? '',
+    type: String(a.type),
+    status: String(a.status ?? 'ACTIVE'),
+    enablePaymentsToAccount: a.enablePaymentsToAccount === true,
+    ...(a.currencyCode !== undefined && a.currencyCode !== null ? { currencyCode: String(a.currencyCode) } : {}),
+  };
+}
+
+function mapManualJournal(j: ManualJournal): XeroManualJournal {
+  if (!j.manualJournalID) throw unexpected('manual journal without ManualJournalID');
+  return {
+    manualJournalId: j.manualJournalID,
+    narration: j.narration ?? '',
+    status: String(j.status ?? 'DRAFT'),
+    ...optional('date', dateOf(j.date)),
+    lines: (j.journalLines ?? []).map((l) => ({ description: l.description ?? '', accountCode: l.accountCode ?? '', amount: amount(l.lineAmount, 'LineAmount') })),
+  };
+}
+
+function manualJournalBody(j: NewXeroManualJournal): ManualJournal {
+  // The SDK's enums are numeric in the typings but Xero's strings at runtime (see above).
+  return {
+    narration: j.narration,
+    date: j.date,
+    status: 'POSTED' as unknown as ManualJournal.StatusEnum,
+    lineAmountTypes: 'NoTax' as unknown as ManualJournal['lineAmountTypes'],
+    journalLines: j.lines.map((l) => ({ description: l.description, accountCode: l.accountCode, lineAmount: signedSdkAmount(l.amount), taxType: 'NONE' })),
+  };
+}
+
+function signedSdkAmount(decimal: string): number {
+  const text = decimal.trim();
+  return text.startsWith('-') ? -sdkAmount(text.slice(1)) : sdkAmount(text);
 }
 
 function mapContact(c: Contact): XeroContact {
@@ -621,9 +698,10 @@ function mapAccount(a: Account): XeroBankAccount {
   };
 }
 
-export function mapOrganisation(o: { organisationID?: string; name?: string; shortCode?: string; baseCurrency?: unknown } | undefined): XeroOrganisation {
+export function mapOrganisation(o: { organisationID?: string; name?: string; shortCode?: string; baseCurrency?: unknown; timezone?: unknown } | undefined): XeroOrganisation {
   if (!o?.organisationID || !o.shortCode) throw unexpected('organisation without OrganisationID or ShortCode');
-  return { organisationId: o.organisationID, name: o.name ?? '', shortCode: o.shortCode, baseCurrency: String(o.baseCurrency ?? '') };
+  const timezone = o.timezone === undefined || o.timezone === null ? '' : String(o.timezone);
+  return { organisationId: o.organisationID, name: o.name ?? '', shortCode: o.shortCode, baseCurrency: String(o.baseCurrency ?? ''), ...(timezone ? { timezone } : {}) };
 }
 
 function amount(value: number | undefined, field: string): string {

@@ -5,8 +5,15 @@
  */
 import type { XenditGateway, XenditInvoice, XeroBankTransaction, XeroGateway, XeroPayment } from '../clients/types.js';
 import type { Merchant } from '../store/merchants.js';
-import { toDecimal } from '../money.js';
-import { localDate } from '../sync/record-payment.js';
+import { toDecimal, type Currency } from '../money.js';
+import { dateIn, zoneFor } from '../sync/org-date.js';
+
+/** A fee posted as a manual journal, seen from the clearing account (its credit line there). */
+interface JournalFee {
+  date?: string;
+  total: string; // decimal, positive
+  currencyCode: string;
+}
 
 export type RowStatus = 'matched' | 'missing_in_xero' | 'missing_at_xendit' | 'amount_differs' | 'fee_missing' | 'fee_differs' | 'not_from_xendit';
 
@@ -49,10 +56,14 @@ export interface ReportDeps {
 
 const PAYMENT_REF = /^Xendit (\S+)$/;
 const FEE_REF = /^Xendit fee (\S+)$/;
+const OVERPAYMENT_REF = /^Xendit overpayment (\S+)$/;
 const DAY_MS = 86_400_000;
 
 export async function reconciliationReport(deps: ReportDeps, merchant: Merchant, range: { from: string; to: string }): Promise<Report> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
+  // Dates are the organisation's local dates, as on the Xero entries.
+  const timezone = merchant.xeroTimezone ?? (await deps.xero.getOrganisation(merchant.xero)).timezone;
+  const xenditDate = (inv: XenditInvoice) => (inv.paidAt ? dateIn(new Date(inv.paidAt), zoneFor(timezone, inv.currency)) : undefined);
   // Local dates in Xendit's markets run up to a day ahead of UTC: ask a day wider, filter by local date.
   const paid = await deps.xendit.listPaidInvoices(merchant.xenditSecretKey, {
     paidAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY_MS),
@@ -64,15 +75,26 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // Every clearing account of the merchant: the default one and one per extra currency.
   const accounts = [...new Set([merchant.clearingAccountId, ...Object.values(merchant.clearingAccounts)])];
   const currencyOf = new Map((await deps.xero.listBankAccounts(merchant.xero)).map((a) => [a.accountId, a.currencyCode ?? '']));
+  // A clearing account that is not a bank account (manual-journal fees) is in the organisation's base currency.
+  const journalCodes = new Map<string, string>(); // account code → currency
+  const nonBank = accounts.filter((id) => !currencyOf.has(id));
+  for (const accountId of nonBank) {
+    const account = await deps.xero.getAccount(merchant.xero, accountId);
+    if (!account) continue;
+    const currency = account.currencyCode ?? (Object.entries(merchant.clearingAccounts).find(([, id]) => id === accountId)?.[0] ?? (await baseCurrency(deps, merchant)));
+    currencyOf.set(accountId, currency);
+    if (account.code) journalCodes.set(account.code, currency);
+  }
   const payments: XeroPayment[] = [];
   const txns: XeroBankTransaction[] = [];
   for (const accountId of accounts) {
     payments.push(...(await deps.xero.listPaymentsToAccount(merchant.xero, accountId)).filter((p) => inRange(p.date)));
+    if (nonBank.includes(accountId)) continue; // bank transactions live on bank accounts only
     txns.push(...(await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)).filter((t) => inRange(t.date)));
   }
 
-  const byId = new Map<string, { payments: XeroPayment[]; fees: XeroBankTransaction[] }>();
-  const entry = (id: string) => byId.get(id) ?? byId.set(id, { payments: [], fees: [] }).get(id)!;
+  const byId = new Map<string, { payments: XeroPayment[]; fees: (XeroBankTransaction | JournalFee)[]; overpayments: XeroBankTransaction[] }>();
+  const entry = (id: string) => byId.get(id) ?? byId.set(id, { payments: [], fees: [], overpayments: [] }).get(id)!;
   const rows: ReportRow[] = [];
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
@@ -86,12 +108,28 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     }
   }
   for (const t of txns) {
-    const m = FEE_REF.exec(t.reference);
-    if (m && t.type === 'SPEND') entry(m[1]).fees.push(t);
+    const fee = FEE_REF.exec(t.reference);
+    const over = OVERPAYMENT_REF.exec(t.reference);
+    if (fee && t.type === 'SPEND') entry(fee[1]).fees.push(t);
+    else if (over && t.type === 'RECEIVE-OVERPAYMENT') entry(over[1]).overpayments.push(t);
     else {
-      const signed = t.type === 'RECEIVE' ? hundredths(t.total) : -hundredths(t.total);
+      const signed = t.type === 'SPEND' ? -hundredths(t.total) : hundredths(t.total);
       sum(t.currencyCode).other += signed;
       rows.push(otherRow(t.date!, t.currencyCode, format(signed), `${t.type} "${t.reference}" on the clearing account`));
+    }
+  }
+  if (journalCodes.size) {
+    for (const j of (await deps.xero.listManualJournals(merchant.xero)).filter((x) => inRange(x.date))) {
+      const onClearing = j.lines.filter((l) => journalCodes.has(l.accountCode));
+      if (!onClearing.length) continue;
+      const currency = journalCodes.get(onClearing[0].accountCode)!;
+      const movement = onClearing.reduce((total, l) => total + hundredths(l.amount), 0n);
+      const fee = FEE_REF.exec(j.narration);
+      if (fee && movement < 0n) entry(fee[1]).fees.push({ date: j.date, total: format(-movement), currencyCode: currency });
+      else {
+        sum(currency).other += movement;
+        rows.push(otherRow(j.date ?? '', currency, format(movement), `manual journal "${j.narration}" on the clearing account`));
+      }
     }
   }
 
@@ -103,9 +141,10 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   }
 
   for (const id of new Set([...xendit.keys(), ...byId.keys()])) {
-    const found = byId.get(id) ?? { payments: [], fees: [] };
-    const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? '';
-    const row = compare(id, xendit.get(id), found, accountCurrency);
+    const found = byId.get(id) ?? { payments: [], fees: [], overpayments: [] };
+    const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? found.overpayments[0]?.currencyCode ?? '';
+    const inv = xendit.get(id);
+    const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(deps, merchant, inv) : 0n, xenditDate);
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
@@ -125,32 +164,58 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   };
 }
 
-function compare(id: string, inv: XenditInvoice | undefined, x: { payments: XeroPayment[]; fees: XeroBankTransaction[] }, accountCurrency: string) {
-  const xeroPaid = x.payments.length ? x.payments.reduce((s, p) => s + hundredths(p.amount), 0n) : null;
+/**
+ * VAT on Xendit's fee is reported on the payment's transaction, not on the invoice: one more
+ * Xendit call per paid invoice with a fee (a VAT line deleted in Xero would otherwise go unseen).
+ */
+async function feeTaxFor(deps: ReportDeps, merchant: Merchant, inv: XenditInvoice): Promise<bigint> {
+  if (!inv.feesPaidAmount) return 0n;
+  const tax = await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: inv.id, currency: inv.currency });
+  return tax ? hundredths(toDecimal(tax, inv.currency)) : 0n;
+}
+
+async function baseCurrency(deps: ReportDeps, merchant: Merchant): Promise<Currency> {
+  return (await deps.xero.getOrganisation(merchant.xero)).baseCurrency as Currency;
+}
+
+function compare(
+  id: string,
+  inv: XenditInvoice | undefined,
+  x: { payments: XeroPayment[]; fees: { total: string; date?: string }[]; overpayments: XeroBankTransaction[] },
+  accountCurrency: string,
+  feeTax: bigint,
+  xenditDate: (inv: XenditInvoice) => string | undefined,
+) {
+  const received = [...x.payments.map((p) => p.amount), ...x.overpayments.map((t) => t.total)];
+  const xeroPaid = received.length ? received.reduce((s, a) => s + hundredths(a), 0n) : null;
   const xeroFee = x.fees.length ? x.fees.reduce((s, t) => s + hundredths(t.total), 0n) : null;
   const xeroNet = (xeroPaid ?? 0n) - (xeroFee ?? 0n);
-  const date = (inv ? xenditDate(inv) : undefined) ?? x.payments[0]?.date ?? x.fees[0]?.date ?? '';
+  const date = (inv ? xenditDate(inv) : undefined) ?? x.payments[0]?.date ?? x.fees[0]?.date ?? x.overpayments[0]?.date ?? '';
   const base = { date, xenditInvoiceId: id, xeroPayment: xeroPaid === null ? null : format(xeroPaid), xeroFee: xeroFee === null ? null : format(xeroFee) };
   if (!inv) {
     return { xenditNet: 0n, xeroNet, row: { ...base, currency: accountCurrency, xenditAmount: null, xenditFee: null, status: 'missing_at_xendit' as const, note: 'no paid Xendit invoice with this id' } };
   }
   const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
-  const fee = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency));
+  // What Xendit keeps: its fee plus the VAT on it.
+  const fee = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency)) + feeTax;
   const row = { ...base, currency: inv.currency, xenditAmount: format(amount), xenditFee: format(fee) };
   const result = (status: RowStatus, note: string) => ({ xenditNet: amount - fee, xeroNet, row: { ...row, status, note } });
   if (xeroPaid === null) return result('missing_in_xero', fee > 0n && xeroFee !== null ? 'fee posted but no payment' : 'no payment in Xero');
   if (xeroPaid !== amount) return result('amount_differs', `Xendit ${format(amount)}, Xero ${format(xeroPaid)} (${format(amount - xeroPaid)} unrecorded)`);
+  if (x.overpayments.length) return result(fee > 0n && xeroFee === null ? 'fee_missing' : (xeroFee ?? 0n) !== fee ? 'fee_differs' : 'matched', overpaymentNote(x, fee, xeroFee));
   if (fee > 0n && xeroFee === null) return result('fee_missing', `fee ${format(fee)} not posted`);
   if ((xeroFee ?? 0n) !== fee) return result('fee_differs', `Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}`);
   return result('matched', '');
 }
 
-function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {
-  return { date, xenditInvoiceId: null, currency, xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
+function overpaymentNote(x: { overpayments: XeroBankTransaction[] }, fee: bigint, xeroFee: bigint | null): string {
+  const over = format(x.overpayments.reduce((s, t) => s + hundredths(t.total), 0n));
+  const feeNote = fee > 0n && xeroFee === null ? `; fee ${format(fee)} not posted` : (xeroFee ?? 0n) !== fee ? `; Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}` : '';
+  return `${over} of it recorded as a Xero overpayment${feeNote}`;
 }
 
-function xenditDate(inv: XenditInvoice): string | undefined {
-  return inv.paidAt ? localDate(new Date(inv.paidAt), inv.currency) : undefined;
+function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {
+  return { date, xenditInvoiceId: null, currency, xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
 }
 
 /** "150000" / "12.5" / "-3.25" → hundredths. */

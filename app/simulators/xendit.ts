@@ -41,6 +41,10 @@ export interface SimXenditInvoice {
   paidAt?: Date;
   paidAmount?: number; // minor units
   feesPaidAmount?: number; // minor units
+  /** VAT on Xendit's fee (minor units), reported on the payment's transaction; deducted on top of the fee. */
+  feeTax?: number;
+  /** Test hook: fees_paid_amount exactly as sent on the wire (e.g. 11600.5 IDR, which no IDR amount can be). */
+  feesPaidWire?: number;
   paymentMethod?: string;
   paymentChannel?: string;
 }
@@ -134,6 +138,8 @@ export interface XenditSimulatorOptions {
   logger?: Logger;
   /** Fee in minor units; default 2.9 % rounded half up to the currency's minor unit. */
   fee?: (amountMinor: number, currency: Currency) => number;
+  /** VAT on the fee in minor units; default none (0). */
+  feeTax?: (feeMinor: number, currency: Currency) => number;
   callbackTimeoutMs?: number;
 }
 
@@ -180,6 +186,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     fetch: options.fetch ?? globalThis.fetch,
     log: options.logger,
     fee: options.fee ?? defaultFee,
+    feeTax: options.feeTax ?? (() => 0),
     callbackTimeoutMs: options.callbackTimeoutMs ?? 10_000,
     checkoutBaseUrl: options.checkoutBaseUrl.replace(/\/+$/, ''),
     state: { accounts: new Map(), invoices: new Map(), callbacks: [], requests: [] },
@@ -214,6 +221,7 @@ interface Ctx {
   fetch: typeof fetch;
   log?: Logger;
   fee: (amountMinor: number, currency: Currency) => number;
+  feeTax: (feeMinor: number, currency: Currency) => number;
   callbackTimeoutMs: number;
   checkoutBaseUrl: string;
   state: XenditSimState;
@@ -221,7 +229,7 @@ interface Ctx {
 }
 
 function isApi(req: Request): boolean {
-  return req.path.startsWith('/v2/') || req.path.startsWith('/invoices/');
+  return req.path.startsWith('/v2/') || req.path.startsWith('/invoices/') || req.path === '/transactions';
 }
 
 function xenditErrorBody(status: number): unknown {
@@ -300,6 +308,7 @@ function buildRoutes(router: Router, ctx: Ctx): void {
   router.use((req, res, next) => (isApi(req) ? authenticate(ctx, req, res, next) : next()));
   router.post('/v2/invoices', (req, res) => createInvoiceRoute(ctx, req, res));
   router.get('/v2/invoices', (req, res) => listInvoicesRoute(ctx, req, res));
+  router.get('/transactions', (req, res) => listTransactionsRoute(ctx, req, res));
   router.get('/v2/invoices/:id', (req, res) => {
     const inv = ownInvoice(ctx, res, String(req.params.id));
     if (!inv) return invoiceNotFound(res);
@@ -427,7 +436,9 @@ function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
   const statuses = queryList(req.query.statuses);
   const paidAfter = queryDate(req.query.paid_after);
   const paidBefore = queryDate(req.query.paid_before);
-  const lastInvoice = typeof req.query.last_invoice === 'string' ? req.query.last_invoice : undefined;
+  // xendit-node sends last_invoice; Xendit's API reference names it last_invoice_id.
+  const lastRaw = req.query.last_invoice ?? req.query.last_invoice_id;
+  const lastInvoice = typeof lastRaw === 'string' ? lastRaw : undefined;
   const mine = [...ctx.state.invoices.values()].filter((i) => i.userId === account.userId);
   mine.forEach((i) => expireIfDue(ctx, i));
   const sorted = mine
@@ -463,6 +474,48 @@ function queryDate(value: unknown): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+/**
+ * GET /transactions (Balance and Transaction API): one PAYMENT transaction per paid invoice, with
+ * Xendit's fee split into xendit_fee and value_added_tax. Filters: product_id, types, limit.
+ */
+function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): void {
+  const account = res.locals.account as XenditSimAccount;
+  const productId = typeof req.query.product_id === 'string' ? req.query.product_id : undefined;
+  const types = queryList(req.query.types);
+  const limit = Math.min(Math.max(Number(req.query.limit ?? 10) || 10, 1), 50);
+  const rows = [...ctx.state.invoices.values()]
+    .filter((i) => i.userId === account.userId && i.paidAt && (productId === undefined || i.id === productId))
+    .filter(() => !types.length || types.includes('PAYMENT'))
+    .sort((a, b) => b.paidAt!.getTime() - a.paidAt!.getTime())
+    .slice(0, limit);
+  res.json({ has_more: false, data: rows.map((i) => transactionJson(i)), links: [] });
+}
+
+function transactionJson(inv: SimXenditInvoice): Record<string, unknown> {
+  const fee = inv.feesPaidAmount ?? 0;
+  const vat = inv.feeTax ?? 0;
+  return {
+    id: `txn_${inv.id}`,
+    product_id: inv.id,
+    type: 'PAYMENT',
+    status: 'SUCCESS',
+    channel_category: 'VIRTUAL_ACCOUNT',
+    channel_code: inv.paymentChannel ?? 'BCA',
+    reference_id: inv.externalId,
+    account_identifier: null,
+    currency: inv.currency,
+    amount: wire(inv.paidAmount!, inv.currency),
+    net_amount: wire(inv.paidAmount! - fee - vat, inv.currency),
+    cashflow: 'MONEY_IN',
+    settlement_status: inv.status === 'SETTLED' ? 'SETTLED' : 'PENDING',
+    estimated_settlement_time: new Date(inv.paidAt!.getTime() + 86_400_000).toISOString(),
+    business_id: inv.userId,
+    created: inv.paidAt!.toISOString(),
+    updated: inv.updated.toISOString(),
+    fee: { xendit_fee: wire(fee, inv.currency), value_added_tax: wire(vat, inv.currency), xendit_withholding_tax: 0, third_party_withholding_tax: 0, status: 'COMPLETED' },
+  };
+}
+
 function expireRoute(ctx: Ctx, req: Request, res: Response): void {
   const inv = ownInvoice(ctx, res, String((req.params as Record<string, string>)[0]));
   if (!inv) return invoiceNotFound(res);
@@ -494,6 +547,7 @@ function apply(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditStatus, opts: PayOp
   inv.paidAt = at;
   inv.paidAmount = inv.amount;
   inv.feesPaidAmount = ctx.fee(inv.amount, inv.currency);
+  inv.feeTax = ctx.feeTax(inv.feesPaidAmount, inv.currency);
   inv.paymentMethod = opts.paymentMethod ?? 'BANK_TRANSFER';
   inv.paymentChannel = opts.paymentChannel ?? 'BCA';
 }
@@ -594,8 +648,8 @@ function paidFields(inv: SimXenditInvoice): Record<string, unknown> {
   if (!inv.paidAt) return {};
   return {
     paid_amount: wire(inv.paidAmount!, inv.currency),
-    fees_paid_amount: wire(inv.feesPaidAmount!, inv.currency),
-    adjusted_received_amount: wire(inv.paidAmount! - inv.feesPaidAmount!, inv.currency),
+    fees_paid_amount: inv.feesPaidWire ?? wire(inv.feesPaidAmount!, inv.currency),
+    adjusted_received_amount: wire(inv.paidAmount! - inv.feesPaidAmount! - (inv.feeTax ?? 0), inv.currency),
     paid_at: inv.paidAt.toISOString(),
     payment_method: inv.paymentMethod,
     payment_channel: inv.paymentChannel,

@@ -74,7 +74,7 @@ export interface SimPayment {
 
 export interface SimBankTransaction {
   bankTransactionId: string;
-  type: 'SPEND' | 'RECEIVE';
+  type: 'SPEND' | 'RECEIVE' | 'RECEIVE-OVERPAYMENT';
   accountId: string; // the BANK account
   contact: { contactId: string; name: string };
   date: string;
@@ -83,6 +83,16 @@ export interface SimBankTransaction {
   lineItems: { lineItemId: string; description: string; accountCode: string; lineAmount: bigint /* hundredths */ }[];
   total: bigint; // hundredths
   status: 'AUTHORISED' | 'DELETED' | 'VOIDED';
+  updatedAt: Date;
+}
+
+/** A manual journal; line amounts are hundredths, positive = debit, negative = credit (Xero's convention). */
+export interface SimManualJournal {
+  manualJournalId: string;
+  narration: string;
+  date: string;
+  status: 'DRAFT' | 'POSTED' | 'DELETED' | 'VOIDED';
+  lines: { description: string; accountCode: string; lineAmount: bigint; taxType: string }[];
   updatedAt: Date;
 }
 
@@ -107,11 +117,14 @@ export interface SimOrganisation {
   name: string;
   shortCode: string;
   baseCurrency: string;
+  /** Xero's Windows-style zone name (Organisation.Timezone). */
+  timezone: string;
   createdAt: Date;
   accounts: SimAccount[];
   invoices: Map<string, SimInvoice>;
   payments: Map<string, SimPayment>;
   bankTransactions: Map<string, SimBankTransaction>;
+  manualJournals: Map<string, SimManualJournal>;
   contacts: Map<string, SimContact>; // by lower-case name (Xero keeps contact names unique)
   idempotency: Map<string, StoredAnswer>;
   usage: Usage;
@@ -150,6 +163,8 @@ export interface NewSimOrganisation {
   shortCode: string;
   baseCurrency: string;
   tenantId?: string;
+  /** Default: the zone of the base currency's market (SEASIASTANDARDTIME for IDR/THB/VND, SINGAPORESTANDARDTIME for PHP/MYR), else UTC. */
+  timezone?: string;
 }
 
 export interface NewSimInvoice {
@@ -183,7 +198,9 @@ export interface XeroSimulator {
   /** Mutable; reset() restores the options' values. */
   limits: XeroSimLimits;
   addOrganisation(org: NewSimOrganisation): SimOrganisation;
-  addAccount(tenantId: string, account: { code: string; name: string; type: SimAccountType; currencyCode?: string }): SimAccount;
+  addAccount(tenantId: string, account: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean }): SimAccount;
+  /** Manual journals, oldest first. */
+  manualJournalsOf(tenantId?: string): SimManualJournal[];
   /** The account with this name or code (e.g. the seeded BANK account 'Xendit', code '090'). */
   bankAccountFor(tenantId: string, nameOrCode: string): SimAccount;
   addInvoice(invoice: NewSimInvoice): { invoiceId: string; invoiceNumber: string };
@@ -246,6 +263,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     contactsOf: (tenantId) => [...requireOrg(state, tenantId).contacts.values()],
     invoicesOf: (tenantId) => [...requireOrg(state, tenantId).invoices.values()],
     bankTransactionsOf: (tenantId) => [...requireOrg(state, tenantId).bankTransactions.values()],
+    manualJournalsOf: (tenantId) => [...requireOrg(state, tenantId).manualJournals.values()],
     balanceOf: (tenantId, accountId) => balanceOf(requireOrg(state, tenantId), accountId),
     issueRefreshToken: (clientId) => issueRefreshToken(state, clientId, now()),
     addOAuthApp: (clientId, clientSecret) => void state.oauth.apps.set(clientId, { clientSecret }),
@@ -309,6 +327,11 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
     filtered(res, req, org(res).accounts.map((a) => accountJson(a, org(res))), (rows) => envelope(now(), { Accounts: rows }));
   });
   router.put(api('/Accounts'), (req, res) => createAccountRoute(req, res, now()));
+  router.get(api('/Accounts/:id'), (req, res) => {
+    const a = org(res).accounts.find((x) => x.accountId === String(req.params.id));
+    if (!a) return notFound(res);
+    res.json(envelope(now(), { Accounts: [accountJson(a, org(res))] }));
+  });
   router.get(api('/Invoices'), (req, res) => {
     const rows = listInvoices(org(res), req.query).map((i) => invoiceJson(org(res), i));
     filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }));
@@ -343,6 +366,16 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
     const t = org(res).bankTransactions.get(String(req.params.id));
     if (!t) return notFound(res);
     res.json(envelope(now(), { BankTransactions: [bankTransactionJson(org(res), t)] }));
+  });
+  for (const method of ['put', 'post'] as const) router[method](api('/ManualJournals'), (req, res) => createManualJournalsRoute(sim, req, res, now()));
+  router.get(api('/ManualJournals'), (req, res) => {
+    const o = org(res);
+    filtered(res, req, [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)), (r) => envelope(now(), { ManualJournals: r }));
+  });
+  router.get(api('/ManualJournals/:id'), (req, res) => {
+    const j = org(res).manualJournals.get(String(req.params.id));
+    if (!j) return notFound(res);
+    res.json(envelope(now(), { ManualJournals: [manualJournalJson(org(res), j)] }));
   });
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
@@ -539,11 +572,13 @@ function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): 
     name: o.name,
     shortCode: o.shortCode,
     baseCurrency: o.baseCurrency,
+    timezone: o.timezone ?? defaultTimezone(o.baseCurrency),
     createdAt: at,
     accounts: [],
     invoices: new Map(),
     payments: new Map(),
     bankTransactions: new Map(),
+    manualJournals: new Map(),
     contacts: new Map(),
     idempotency: new Map(),
     usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0, inFlight: 0 },
@@ -558,7 +593,11 @@ function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): 
   return created;
 }
 
-function addAccount(o: SimOrganisation, a: { code: string; name: string; type: SimAccountType; currencyCode?: string }): SimAccount {
+function defaultTimezone(currency: string): string {
+  return ['IDR', 'THB', 'VND'].includes(currency) ? 'SEASIASTANDARDTIME' : ['PHP', 'MYR'].includes(currency) ? 'SINGAPORESTANDARDTIME' : 'UTC';
+}
+
+function addAccount(o: SimOrganisation, a: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean }): SimAccount {
   const account: SimAccount = {
     accountId: randomUUID(),
     code: a.code,
@@ -566,7 +605,7 @@ function addAccount(o: SimOrganisation, a: { code: string; name: string; type: S
     type: a.type,
     currencyCode: a.type === 'BANK' ? (a.currencyCode ?? o.baseCurrency) : undefined,
     status: 'ACTIVE',
-    enablePaymentsToAccount: false,
+    enablePaymentsToAccount: a.enablePaymentsToAccount ?? false,
   };
   o.accounts.push(account);
   return account;
@@ -981,7 +1020,8 @@ function validateBankTransaction(
   at: Date,
 ): { txn: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>; contactName: string } | undefined {
   const type = raw.Type;
-  if (type !== 'SPEND' && type !== 'RECEIVE') errors.push(`The simulator supports Type SPEND and RECEIVE, not ${String(type)}`);
+  const overpayment = type === 'RECEIVE-OVERPAYMENT';
+  if (type !== 'SPEND' && type !== 'RECEIVE' && !overpayment) errors.push(`The simulator supports Type SPEND, RECEIVE and RECEIVE-OVERPAYMENT, not ${String(type)}`);
   const accRef = (raw.BankAccount ?? {}) as Record<string, unknown>;
   const bank = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
   if (!bank) errors.push('Bank account could not be found');
@@ -989,6 +1029,7 @@ function validateBankTransaction(
   else if (bank.status !== 'ACTIVE') errors.push(`Account code '${bank.code}' has been archived`);
   const contact = (raw.Contact ?? {}) as Record<string, unknown>;
   const known = typeof contact.ContactID === 'string' ? [...o.contacts.values()].find((c) => c.contactId === contact.ContactID) : undefined;
+  if (typeof contact.ContactID === 'string' && !known) errors.push('The contact could not be found');
   const contactName = known?.name ?? (typeof contact.Name === 'string' ? contact.Name.trim() : '');
   if (!contactName) errors.push('A Contact must be specified for this type of transaction');
   const currency = bank ? (bank.currencyCode ?? o.baseCurrency) : o.baseCurrency;
@@ -1002,7 +1043,10 @@ function validateBankTransaction(
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
     const code = String(li.AccountCode ?? '');
     const account = o.accounts.find((a) => a.code === code);
-    if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
+    // An overpayment's line carries no account: Xero holds it against Accounts Receivable as the contact's credit.
+    if (overpayment) {
+      if (code) errors.push('Account code cannot be specified on an overpayment line item');
+    } else if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
     else if (account.type === 'BANK') errors.push(`Account code '${code}' is a bank account and cannot be used on a line item`);
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
     const lineAmount = roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n);
@@ -1013,8 +1057,88 @@ function validateBankTransaction(
   if (lineItems.length && total <= 0n) errors.push('The total of a bank transaction must be positive');
   if (errors.length || !bank || !date) return undefined;
   return {
-    txn: { type: type as 'SPEND' | 'RECEIVE', accountId: bank.accountId, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '', currencyCode: currency, lineItems, total },
+    txn: { type: type as SimBankTransaction['type'], accountId: bank.accountId, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '', currencyCode: currency, lineItems, total },
     contactName,
+  };
+}
+
+// ---------- manual journals ----------
+
+function createManualJournalsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  if (replayed(o, req, res, at)) return;
+  const items = asArray(req.body, 'ManualJournals');
+  let answer: { status: number; body: unknown } = { status: 400, body: validationBody(['No manual journals were supplied']) };
+  const planned: SimManualJournal[] = [];
+  for (const raw of items) {
+    const errors: string[] = [];
+    const j = validateManualJournal(o, raw, errors, at);
+    if (errors.length || !j) {
+      planned.length = 0;
+      answer = { status: 400, body: validationBody(errors, raw) };
+      break;
+    }
+    planned.push(j);
+  }
+  if (planned.length) {
+    for (const j of planned) o.manualJournals.set(j.manualJournalId, j);
+    answer = { status: 200, body: envelope(at, { ManualJournals: planned.map((j) => manualJournalJson(o, j)) }) };
+  }
+  remember(o, req, at, answer.status, answer.body);
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.status(answer.status).json(answer.body);
+}
+
+function validateManualJournal(o: SimOrganisation, raw: Record<string, unknown>, errors: string[], at: Date): SimManualJournal | undefined {
+  const narration = typeof raw.Narration === 'string' ? raw.Narration.trim() : '';
+  if (!narration) errors.push('Narration cannot be empty');
+  const status = raw.Status === undefined ? 'DRAFT' : raw.Status;
+  if (status !== 'DRAFT' && status !== 'POSTED') errors.push(`Invalid status for a new manual journal: ${String(status)}`);
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  if (!date) errors.push('Date is not a valid date');
+  const rawLines = Array.isArray(raw.JournalLines) ? (raw.JournalLines as Record<string, unknown>[]) : [];
+  if (rawLines.length < 2) errors.push('Journal must have at least two lines');
+  const lines = rawLines.map((li) => {
+    const code = String(li.AccountCode ?? '');
+    const account = o.accounts.find((a) => a.code === code || (li.AccountID !== undefined && a.accountId === li.AccountID));
+    if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
+    // As in Xero: a bank account's balance moves only through bank transactions and payments.
+    else if (account.type === 'BANK') errors.push(`Account code '${account.code}' is a bank account. You can't post a manual journal to a bank account`);
+    else if (account.status !== 'ACTIVE') errors.push(`Account code '${account.code}' has been archived`);
+    const amount = parseScaled(li.LineAmount, 2);
+    if (amount === undefined || amount === 0n) errors.push('Journal line amounts must be non-zero numbers with at most 2 decimal places');
+    const taxType = typeof li.TaxType === 'string' ? li.TaxType : 'NONE';
+    if (taxType !== 'NONE') errors.push(`The simulator supports TaxType NONE only, not ${taxType}`);
+    return { description: String(li.Description ?? ''), accountCode: account?.code ?? code, lineAmount: amount ?? 0n, taxType };
+  });
+  if (!errors.length && lines.reduce((sum, l) => sum + l.lineAmount, 0n) !== 0n) errors.push('The total debits must equal the total credits');
+  if (errors.length || !date) return undefined;
+  return { manualJournalId: randomUUID(), narration, date, status: status as 'DRAFT' | 'POSTED', lines, updatedAt: at };
+}
+
+function manualJournalJson(o: SimOrganisation, j: SimManualJournal): Record<string, unknown> {
+  return {
+    ManualJournalID: j.manualJournalId,
+    Date: msDate(dayStart(j.date)),
+    Status: j.status,
+    LineAmountTypes: 'NoTax',
+    UpdatedDateUTC: msDate(j.updatedAt),
+    ShowOnCashBasisReports: true,
+    HasAttachments: false,
+    Narration: j.narration,
+    JournalLines: j.lines.map((l) => {
+      const account = o.accounts.find((a) => a.code === l.accountCode);
+      return {
+        Description: l.description,
+        TaxType: l.taxType,
+        TaxAmount: 0,
+        LineAmount: money(l.lineAmount),
+        AccountCode: l.accountCode,
+        ...(account ? { AccountID: account.accountId } : {}),
+        Tracking: [],
+        IsBlank: false,
+      };
+    }),
   };
 }
 
@@ -1033,7 +1157,11 @@ function balanceOf(o: SimOrganisation, accountId: string): bigint {
   let balance = 0n;
   for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED') balance += p.amount;
   for (const t of o.bankTransactions.values()) {
-    if (t.accountId === accountId && t.status === 'AUTHORISED') balance += t.type === 'RECEIVE' ? t.total : -t.total;
+    if (t.accountId === accountId && t.status === 'AUTHORISED') balance += t.type === 'SPEND' ? -t.total : t.total;
+  }
+  for (const j of o.manualJournals.values()) {
+    if (j.status !== 'POSTED') continue;
+    for (const line of j.lines) if (o.accounts.find((a) => a.code === line.accountCode)?.accountId === accountId) balance += line.lineAmount;
   }
   return balance;
 }
@@ -1108,7 +1236,7 @@ function organisationJson(o: SimOrganisation) {
     OrganisationStatus: 'ACTIVE',
     FinancialYearEndDay: 31,
     FinancialYearEndMonth: 12,
-    Timezone: 'UTC',
+    Timezone: o.timezone,
     OrganisationEntityType: 'COMPANY',
     ShortCode: o.shortCode,
     Edition: 'BUSINESS',
@@ -1261,12 +1389,13 @@ function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): Record<
         TaxType: 'NONE',
         TaxAmount: 0,
         LineAmount: money(li.lineAmount),
-        AccountCode: li.accountCode,
+        ...(li.accountCode ? { AccountCode: li.accountCode } : {}),
         ...(account ? { AccountID: account.accountId } : {}),
         Tracking: [],
       };
     }),
     BankAccount: { AccountID: bank.accountId, Code: bank.code, Name: bank.name },
+    ...(t.type === 'RECEIVE-OVERPAYMENT' ? { OverpaymentID: t.bankTransactionId } : {}),
     IsReconciled: false,
     DateString: `${t.date}T00:00:00`,
     Date: msDate(dayStart(t.date)),
@@ -1393,8 +1522,14 @@ function renderOrg(o: SimOrganisation): string {
         `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(p.status)}</td></tr>`;
     })
     .join('\n');
+  const journalRows = [...o.manualJournals.values()]
+    .map((j) => {
+      const lines = j.lines.map((l) => `${l.accountCode} ${formatScaled(l.lineAmount, 2)}`).join(', ');
+      return `<tr><td>${escapeHtml(j.date)}</td><td>${escapeHtml(j.narration)}</td><td>${escapeHtml(lines)}</td><td>${escapeHtml(j.status)}</td></tr>`;
+    })
+    .join('\n');
   const accountRows = o.accounts
-    .filter((a) => a.type === 'BANK')
+    .filter((a) => a.type === 'BANK' || a.enablePaymentsToAccount)
     .map((a) => `<tr><td>${escapeHtml(a.code)}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.currencyCode ?? o.baseCurrency)}</td>` +
       `<td class="num" data-balance="${escapeHtml(a.code)}">${escapeHtml(formatScaled(balanceOf(o, a.accountId), 2))}</td></tr>`)
     .join('\n');
@@ -1402,7 +1537,7 @@ function renderOrg(o: SimOrganisation): string {
     .map((t) => {
       const bank = o.accounts.find((a) => a.accountId === t.accountId);
       const lines = t.lineItems.map((li) => li.accountCode).join(', ');
-      return `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : 'Receive money')}</td><td>${escapeHtml(t.contact.name)}</td>` +
+      return `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : t.type === 'RECEIVE' ? 'Receive money' : 'Overpayment')}</td><td>${escapeHtml(t.contact.name)}</td>` +
         `<td class="num">${escapeHtml(formatScaled(t.total, 2))} ${escapeHtml(t.currencyCode)}</td><td>${escapeHtml(t.reference)}</td>` +
         `<td>${escapeHtml(bank ? `${bank.code} ${bank.name}` : t.accountId)} → ${escapeHtml(lines)}</td><td>${escapeHtml(t.status)}</td></tr>`;
     })
@@ -1424,6 +1559,11 @@ function renderOrg(o: SimOrganisation): string {
 <div class="scroll"><table>
 <thead><tr><th>Date</th><th>Type</th><th>Contact</th><th class="num">Amount</th><th>Reference</th><th>Accounts</th><th>Status</th></tr></thead>
 <tbody>${txnRows || '<tr><td colspan="7" class="muted">No bank transactions.</td></tr>'}</tbody>
+</table></div>
+<h2>Manual journals</h2>
+<div class="scroll"><table>
+<thead><tr><th>Date</th><th>Narration</th><th>Lines (code amount; + debit, − credit)</th><th>Status</th></tr></thead>
+<tbody>${journalRows || '<tr><td colspan="4" class="muted">No manual journals.</td></tr>'}</tbody>
 </table></div>
 <h2>Bank accounts</h2>
 <div class="scroll"><table>

@@ -18,6 +18,7 @@ import * as m003Reconcile from './migrations/003_reconcile.js';
 import * as m007BackendFlow from './migrations/007_backend_flow.js';
 import * as m006XeroLimits from './migrations/006_xero_limits.js';
 import * as m008XeroOAuth from './migrations/008_xero_oauth.js';
+import * as m009Accounting from './migrations/009_accounting.js';
 import * as m010Dashboard from './migrations/010_dashboard.js';
 import * as m011Reliability from './migrations/011_reliability.js';
 import * as m012Performance from './migrations/012_performance.js';
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   '007_backend_flow': m007BackendFlow,
   '006_xero_limits': m006XeroLimits,
   '008_xero_oauth': m008XeroOAuth,
+  '009_accounting': m009Accounting,
   '010_dashboard': m010Dashboard,
   '011_reliability': m011Reliability,
   '012_performance': m012Performance,

@@ -12,6 +12,7 @@ import { createDashboardStore } from './dashboard.js';
 import { createBackendSaleStore } from './backend-sales.js';
 import { createXeroTokenStore } from './xero-tokens.js';
 import { createXeroConnectionStore } from './xero-connections.js';
+import { createListingStore } from './listing.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -29,6 +30,7 @@ export function createStores(db: Db, box: SecretBox) {
     backendSales: createBackendSaleStore(db),
     xeroTokens: createXeroTokenStore(db, box),
     xeroConnections: createXeroConnectionStore(db, box),
+    listing: createListingStore(db),
   };
 }
 

@@ -33,6 +33,10 @@ export interface Merchant {
   feePosting: FeePosting;
   /** On: paid Xendit invoices this gateway did not create are recorded in Xero (backend flow). */
   backendFlow: boolean;
+  /** On: money collected beyond the Xero invoice's AmountDue becomes a Xero overpayment. */
+  overpayments: boolean;
+  /** The Xero organisation's Timezone (e.g. SEASIASTANDARDTIME), once read; null until then. */
+  xeroTimezone: string | null;
   /** Xero's daily call budget for this organisation when smaller than the configured default. */
   xeroDayLimit?: number;
   status: MerchantStatus;
@@ -57,6 +61,7 @@ export interface NewMerchant {
   feePosting?: FeePosting;
   salesAccountCode?: string;
   backendFlow?: boolean;
+  overpayments?: boolean;
 }
 
 /** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */
@@ -101,6 +106,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     salesAccountCode: row.sales_account_code,
     feePosting: row.fee_posting,
     backendFlow: row.backend_flow,
+    overpayments: row.overpayments,
+    xeroTimezone: row.xero_timezone,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
     createdAt: row.created_at,
@@ -139,6 +146,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           fee_posting: m.feePosting ?? 'bank_transaction',
           sales_account_code: m.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
           backend_flow: m.backendFlow ?? false,
+          overpayments: m.overpayments ?? false,
           status: complete ? 'active' : 'onboarding',
         })
         .onConflict((oc) => oc.column('short_code').doNothing())
@@ -272,6 +280,20 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     async setXeroDayLimit(id: string, limit: number | null): Promise<boolean> {
       const r = await db.updateTable('merchants').set({ xero_day_limit: limit, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
       return r.numUpdatedRows > 0n;
+    },
+
+    /** How fees reach Xero and whether over-payments become Xero overpayments (only what is given changes). */
+    async setAccountingOptions(id: string, o: { feePosting?: FeePosting; overpayments?: boolean }, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('merchants')
+        .set({ ...(o.feePosting ? { fee_posting: o.feePosting } : {}), ...(o.overpayments === undefined ? {} : { overpayments: o.overpayments }), updated_at: now })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    async setXeroTimezone(id: string, timezone: string): Promise<void> {
+      await db.updateTable('merchants').set({ xero_timezone: timezone }).where('id', '=', id).execute();
     },
 
     async setStatus(id: string, status: MerchantStatus): Promise<boolean> {

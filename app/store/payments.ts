@@ -25,16 +25,29 @@ export interface Payment {
   feeError: string | null;
   /** What is in Xero when it is less than Xendit collected; null when it is all of it (or nothing yet). */
   amountRecorded: number | null;
+  /** VAT Xendit charged on its fee (minor units), deducted on top of the fee. */
+  feeTax: number | null;
+  /** Xendit's fee exactly as Xendit sent it, when it does not fit the currency's minor unit (fee is then null). */
+  feeRaw: string | null;
+  /** The part of the amount recorded as a Xero overpayment (merchant opted in). */
+  overpaid: number | null;
+  xeroOverpaymentId: string | null;
 }
 
-export type NewPayment = Omit<Payment, 'xeroPaymentId' | 'syncState' | 'lastError' | 'feeState' | 'xeroFeeTxnId' | 'feeError' | 'amountRecorded'>;
+export type NewPayment = Omit<
+  Payment,
+  'xeroPaymentId' | 'syncState' | 'lastError' | 'feeState' | 'xeroFeeTxnId' | 'feeError' | 'amountRecorded' | 'feeTax' | 'feeRaw' | 'overpaid' | 'xeroOverpaymentId'
+> & { feeTax?: number | null; feeRaw?: string | null };
 
 export interface InXero {
-  xeroPaymentId: string;
+  /** null when nothing was due and the whole amount went into a Xero overpayment. */
+  xeroPaymentId: string | null;
   /** Set when less than the Xendit amount went into Xero. */
   amountRecorded?: number;
   /** Present: the payment needs a person (e.g. over-payment), even though part of it is in Xero. */
   reviewReason?: string;
+  /** The rest, recorded as a Xero overpayment. */
+  overpayment?: { amount: number; xeroOverpaymentId: string };
   /** pending: a 'post-fee' job is queued in the same transaction. */
   fee: 'pending' | 'not_needed';
 }
@@ -59,6 +72,10 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   xeroFeeTxnId: r.xero_fee_txn_id,
   feeError: r.fee_error,
   amountRecorded: r.amount_recorded === null ? null : int8(r.amount_recorded),
+  feeTax: r.fee_tax === null ? null : int8(r.fee_tax),
+  feeRaw: r.fee_raw,
+  overpaid: r.overpaid === null ? null : int8(r.overpaid),
+  xeroOverpaymentId: r.xero_overpayment_id,
 });
 
 export function createPaymentStore(db: Db) {
@@ -76,6 +93,8 @@ export function createPaymentStore(db: Db) {
           currency: p.currency,
           amount: p.amount,
           fee: p.fee,
+          fee_tax: p.feeTax ?? null,
+          fee_raw: p.feeRaw ?? null,
           paid_at: p.paidAt,
           reference: p.reference,
           sync_state: 'pending',
@@ -104,6 +123,8 @@ export function createPaymentStore(db: Db) {
           .set({
             xero_payment_id: x.xeroPaymentId,
             amount_recorded: x.amountRecorded ?? null,
+            overpaid: x.overpayment?.amount ?? null,
+            xero_overpayment_id: x.overpayment?.xeroOverpaymentId ?? null,
             sync_state: x.reviewReason ? 'needs_review' : 'recorded',
             last_error: x.reviewReason ?? null,
             fee_state: x.fee,
@@ -119,6 +140,10 @@ export function createPaymentStore(db: Db) {
 
     async markFeePosted(id: string, xeroFeeTxnId: string, now: Date): Promise<void> {
       await db.updateTable('payments').set({ fee_state: 'posted', xero_fee_txn_id: xeroFeeTxnId, fee_error: null, updated_at: now }).where('id', '=', id).execute();
+    },
+
+    async setFeeTax(id: string, feeTax: number, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ fee_tax: feeTax, updated_at: now }).where('id', '=', id).execute();
     },
 
     async markFeeNotNeeded(id: string, now: Date): Promise<void> {

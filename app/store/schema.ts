@@ -10,7 +10,7 @@ export type MerchantStatus = 'onboarding' | 'active' | 'disconnected' | 'disable
 export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superseded';
 export type SyncState = 'pending' | 'recorded' | 'needs_review';
 export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review';
-export type FeePosting = 'bank_transaction' | 'off';
+export type FeePosting = 'bank_transaction' | 'manual_journal' | 'off';
 export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
 
 export interface MerchantsTable {
@@ -36,6 +36,11 @@ export interface MerchantsTable {
   /** Set while Xero refuses our tokens (invalid_grant) or after a disconnect: the merchant's jobs wait. */
   xero_disconnected_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   xero_disconnect_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  overpayments: Generated<boolean>;
+  xero_timezone: string | null;
+  listing_paid_after: Timestamp | null;
+  listing_window_end: Timestamp | null;
+  listing_last_invoice_id: string | null;
   status: MerchantStatus;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -94,6 +99,10 @@ export interface PaymentsTable {
   xero_fee_txn_id: string | null;
   fee_error: string | null;
   amount_recorded: Int8 | null;
+  fee_tax: Int8 | null;
+  fee_raw: string | null;
+  overpaid: Int8 | null;
+  xero_overpayment_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

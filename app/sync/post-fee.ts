@@ -5,14 +5,16 @@ import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import { clearingAccountFor, type Merchant } from '../store/merchants.js';
 import type { Payment } from '../store/payments.js';
-import { UpstreamError, type XeroGateway } from '../clients/types.js';
-import { toDecimal } from '../money.js';
+import { UpstreamError, type XenditGateway, type XeroGateway } from '../clients/types.js';
+import { exponentOf, toDecimal } from '../money.js';
 import { NeedsReview } from './runner.js';
-import { localDate } from './record-payment.js';
+import { organisationDate } from './org-date.js';
 
 export interface PostFeeDeps {
   stores: Stores;
   xero: XeroGateway;
+  /** Asked for the VAT on Xendit's fee (the payment's transaction); without it, no VAT is posted. */
+  xendit?: XenditGateway;
   clock: Clock;
   logger: Logger;
 }
@@ -22,14 +24,16 @@ const Payload = z.object({ paymentId: z.string() });
 /** The contact Xero requires on a Spend Money transaction. */
 export const FEE_CONTACT_NAME = 'Xendit';
 
-/** Reference on the fee's bank transaction: how a retry finds what an earlier attempt created. */
+/** Reference on the fee's bank transaction (Narration on its manual journal): how a retry finds what an earlier attempt created. */
 export function feeReference(xenditInvoiceId: string): string {
   return `Xendit fee ${xenditInvoiceId}`;
 }
 
 /**
- * Xendit keeps its fee and settles the rest: a Spend Money transaction from the clearing account
- * to the merchant's fee expense account leaves the clearing account at what Xendit pays out.
+ * Xendit keeps its fee plus VAT on that fee and settles the rest: posting both from the clearing
+ * account to the merchant's fee expense account leaves the clearing account at what Xendit pays
+ * out. By default a Spend Money transaction; per merchant a manual journal (as Xendit's own
+ * integration does), which Xero allows only when the clearing account is not a bank account.
  * Its own job, queued when the payment is recorded, so a fee problem never touches the payment.
  */
 export function postFeeJob(deps: PostFeeDeps) {
@@ -41,17 +45,31 @@ export function postFeeJob(deps: PostFeeDeps) {
     const merchant = await deps.stores.merchants.byId(payment.merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${payment.merchantId} no longer exists`);
 
-    if (merchant.feePosting === 'off' || !payment.fee || payment.fee <= 0) {
-      await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock());
-      return;
+    if (merchant.feePosting === 'off') return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
+    if (payment.feeRaw !== null) {
+      const unit = exponentOf(payment.currency) === 0 ? `whole ${payment.currency}` : `${exponentOf(payment.currency)} decimals`;
+      return needsReview(deps, payment, `Xendit reported a fee of ${payment.feeRaw} ${payment.currency}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`);
     }
+    const fee = payment.fee ?? 0;
+    let tax = payment.feeTax ?? 0;
+    try {
+      if (payment.feeTax === null && fee > 0) tax = await feeTaxAtXendit(deps, merchant, payment);
+    } catch (err) {
+      if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
+        return needsReview(deps, payment, `could not read the VAT on Xendit's fee (Transactions API): ${err.message}; fee not posted`);
+      }
+      throw err;
+    }
+    if (fee + tax <= 0) return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
 
     try {
-      const txnId = await postOnce(deps, merchant, payment, merchant.feeAccountCode);
+      const post = merchant.feePosting === 'manual_journal' ? journalOnce : spendOnce;
+      const txnId = await post(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode });
       await deps.stores.payments.markFeePosted(payment.id, txnId, deps.clock());
-      deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId }, 'fee posted in Xero');
+      deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
     } catch (err) {
+      if (err instanceof FeeUnpostable) return needsReview(deps, payment, err.message);
       if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the fee: ${err.message}`);
       await deps.stores.payments.noteFeeError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
       throw err;
@@ -59,7 +77,31 @@ export function postFeeJob(deps: PostFeeDeps) {
   };
 }
 
-async function postOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, feeAccountCode: string): Promise<string> {
+/** Asked once: Xendit's answer (none listed = no VAT) is kept on the payment. */
+async function feeTaxAtXendit(deps: PostFeeDeps, merchant: Merchant, payment: Payment): Promise<number> {
+  if (!deps.xendit || !merchant.xenditSecretKey) return 0;
+  const tax = (await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: payment.xenditInvoiceId, currency: payment.currency })) ?? 0;
+  await deps.stores.payments.setFeeTax(payment.id, tax, deps.clock());
+  return tax;
+}
+
+/** A reason a person must post the fee. */
+class FeeUnpostable extends Error {}
+
+interface FeeFigures {
+  fee: number;
+  tax: number;
+  feeAccountCode: string;
+}
+
+/** The fee line and, when Xendit charged VAT on its fee, a line of its own for that tax. */
+function feeLines(payment: Payment, f: FeeFigures) {
+  const lines = [{ description: `Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: f.feeAccountCode, amount: toDecimal(f.fee, payment.currency) }];
+  if (f.tax > 0) lines.push({ description: `VAT on Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: f.feeAccountCode, amount: toDecimal(f.tax, payment.currency) });
+  return lines.filter((l) => l.amount !== toDecimal(0, payment.currency));
+}
+
+async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const reference = feeReference(payment.xenditInvoiceId);
   const clearing = clearingAccountFor(merchant, payment.currency);
   const existing = await deps.xero.findBankTransactionsByReference(merchant.xero, reference);
@@ -71,14 +113,42 @@ async function postOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment,
       type: 'SPEND',
       bankAccountId: clearing,
       contactName: FEE_CONTACT_NAME,
-      date: localDate(payment.paidAt, payment.currency),
+      date: await organisationDate(deps, merchant, payment.paidAt, payment.currency),
       reference,
       currencyCode: payment.currency,
-      lineItems: [{ description: `Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: feeAccountCode, amount: toDecimal(payment.fee!, payment.currency) }],
+      lineItems: feeLines(payment, f),
     },
     `xendit-fee-${payment.id}`,
   );
   return created.bankTransactionId;
+}
+
+/**
+ * Debit the fee account, credit the clearing account. Xero refuses manual-journal lines on BANK
+ * accounts, so the clearing account must be another type with payments enabled.
+ */
+async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
+  const narration = feeReference(payment.xenditInvoiceId);
+  const existing = await deps.xero.findManualJournalsByNarration(merchant.xero, narration);
+  if (existing[0]) return existing[0].manualJournalId;
+  const clearingId = clearingAccountFor(merchant, payment.currency);
+  const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
+  if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: fee not posted`);
+  if (clearing.type === 'BANK') {
+    throw new FeeUnpostable(
+      `fee posting is manual_journal but the clearing account ${clearing.name} is a bank account, and Xero does not allow manual journals on bank accounts: ` +
+        `fee ${toDecimal(f.fee + f.tax, payment.currency)} ${payment.currency} not posted (use fee posting bank_transaction, or a non-bank clearing account with payments enabled)`,
+    );
+  }
+  if (!clearing.code) throw new FeeUnpostable(`the clearing account ${clearing.name} has no account code, which a manual journal line needs: fee not posted`);
+  const lines = feeLines(payment, f);
+  lines.push({ description: `Xendit fee and VAT kept from invoice ${payment.xenditInvoiceId}`, accountCode: clearing.code, amount: `-${toDecimal(f.fee + f.tax, payment.currency)}` });
+  const created = await deps.xero.createManualJournal(
+    merchant.xero,
+    { narration, date: await organisationDate(deps, merchant, payment.paidAt, payment.currency), lines },
+    `xendit-fee-journal-${payment.id}`,
+  );
+  return created.manualJournalId;
 }
 
 async function needsReview(deps: PostFeeDeps, payment: Payment, reason: string): Promise<never> {

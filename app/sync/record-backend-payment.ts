@@ -6,7 +6,8 @@ import type { BackendSale } from '../store/backend-sales.js';
 import { UpstreamError, type NewXeroInvoice, type XenditInvoice } from '../clients/types.js';
 import { toDecimal } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
-import { localDate, paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
+import { paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
+import { organisationDate } from './org-date.js';
 
 /** retry: how many times someone pressed Retry (a fresh Xero Idempotency-Key for the payment, as in record-payment). */
 const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
@@ -57,6 +58,8 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
           currency: x.currency,
           amount: x.amount,
           fee: x.feesPaidAmount ?? null,
+          feeTax: x.feeTax ?? null,
+          feeRaw: x.feesPaidRaw ?? null,
           paidAt: x.paidAt ? new Date(x.paidAt) : deps.clock(),
           reference: paymentReference(x.id),
         },
@@ -78,7 +81,13 @@ async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: Xendit
     const existing = (await deps.xero.findInvoicesByReference(merchant.xero, reference)).find((i) => i.type === 'ACCREC');
     const invoiceId =
       existing?.invoiceId ??
-      (await deps.xero.createInvoice(merchant.xero, invoiceFor(x, contactId, reference, merchant.salesAccountCode, deps.clock()), `xendit-invoice-${merchant.id}-${x.id}`)).invoiceId;
+      (
+        await deps.xero.createInvoice(
+          merchant.xero,
+          invoiceFor(x, contactId, reference, merchant.salesAccountCode, await organisationDate(deps, merchant, x.paidAt ? new Date(x.paidAt) : deps.clock(), x.currency)),
+          `xendit-invoice-${merchant.id}-${x.id}`,
+        )
+      ).invoiceId;
     await deps.stores.backendSales.setInvoice(sale, invoiceId, deps.clock());
     deps.logger.info({ xenditInvoiceId: x.id, xeroInvoiceId: invoiceId, found: Boolean(existing) }, 'backend sale in Xero');
     return invoiceId;
@@ -104,8 +113,7 @@ async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: Bac
  * Xendit's items when they add up to the invoice amount exactly, else one line with the
  * description: the Xero invoice total must be what the customer paid, to the cent.
  */
-function invoiceFor(x: XenditInvoice, contactId: string, reference: string, accountCode: string, now: Date): NewXeroInvoice {
-  const date = localDate(x.paidAt ? new Date(x.paidAt) : now, x.currency);
+function invoiceFor(x: XenditInvoice, contactId: string, reference: string, accountCode: string, date: string): NewXeroInvoice {
   const itemsTotal = x.items?.reduce((sum, i) => sum + i.quantity * i.price, 0);
   const lineItems =
     x.items && itemsTotal === x.amount

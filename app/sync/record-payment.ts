@@ -12,6 +12,8 @@ import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
 import type { CrashHook } from './crash-points.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from '../store/callbacks.js';
+import { organisationDate } from './org-date.js';
+import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
 
 export interface RecordPaymentDeps {
   stores: Stores;
@@ -103,7 +105,7 @@ export interface PaymentTarget {
 export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Merchant, target: PaymentTarget, payment: Payment, retry = 0): Promise<void> {
   const crash = deps.crash ?? (() => undefined);
   try {
-    const outcome = await recordOnce(deps, merchant, target, payment, retry);
+    const outcome = await withOverpayment(deps, merchant, target, payment, await recordOnce(deps, merchant, target, payment, retry));
     crash('after-xero-accepted');
     await deps.stores.payments.markInXero(payment, { ...outcome, fee: feeToPost(merchant, payment) }, deps.clock());
     crash('after-store');
@@ -123,16 +125,39 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
 
 /** Whether a 'post-fee' job follows the payment. */
 export function feeToPost(merchant: Merchant, payment: Payment): 'pending' | 'not_needed' {
-  return merchant.feePosting !== 'off' && payment.fee !== null && payment.fee > 0 ? 'pending' : 'not_needed';
+  // A fee we could not read exactly still goes to post-fee, which puts it in front of a person.
+  const deducted = (payment.fee ?? 0) + (payment.feeTax ?? 0);
+  return merchant.feePosting !== 'off' && (deducted > 0 || payment.feeRaw !== null) ? 'pending' : 'not_needed';
 }
 
 /** Nothing can go into Xero without a person: the message says exactly why. */
 class Unrecordable extends Error {}
 
 interface Outcome {
-  xeroPaymentId: string;
+  /** null only when nothing was due and the whole amount became an overpayment. */
+  xeroPaymentId: string | null;
   amountRecorded?: number;
   reviewReason?: string;
+  /** Collected at Xendit beyond what the invoice took. */
+  over?: number;
+  overpayment?: { amount: number; xeroOverpaymentId: string };
+}
+
+/**
+ * The merchant opted in: what Xendit collected beyond the invoice becomes a Xero overpayment into
+ * the clearing account, so the account still reconciles. A refusal keeps the review reason.
+ */
+async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, target: PaymentTarget, payment: Payment, outcome: Outcome): Promise<Outcome> {
+  if (!outcome.over || !merchant.overpayments) return outcome;
+  try {
+    const xeroOverpaymentId = await recordOverpayment(deps, merchant, target, payment, outcome.over);
+    deps.logger.info({ paymentId: payment.id, xeroOverpaymentId, over: outcome.over }, 'over-payment recorded as a Xero overpayment');
+    return { ...outcome, reviewReason: undefined, overpayment: { amount: outcome.over, xeroOverpaymentId } };
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind === 'rejected') return { ...outcome, reviewReason: `${outcome.reviewReason}; Xero refused it as an overpayment: ${err.message}` };
+    if (err instanceof OverpaymentUnrecordable) return { ...outcome, reviewReason: `${outcome.reviewReason}; ${err.message}` };
+    throw err;
+  }
 }
 
 /**
@@ -151,6 +176,7 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
     return {
       xeroPaymentId: existing[0].paymentId,
       amountRecorded: inXero,
+      over: payment.amount - inXero,
       reviewReason: `over-payment: paid ${money(payment.amount)} at Xendit, ${money(inXero)} recorded in Xero (${checkout.invoiceNumber}), ${money(payment.amount - inXero)} unrecorded`,
     };
   }
@@ -166,20 +192,23 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
   const fits = Math.min(payment.amount, Math.max(due, 0));
   const over = payment.amount - fits;
   const reason = `over-payment: paid ${money(payment.amount)} at Xendit, due was ${money(due)} in Xero (${checkout.invoiceNumber}), ${money(over)} unrecorded`;
-  if (fits === 0) throw new Unrecordable(reason);
+  if (fits === 0) {
+    if (merchant.overpayments) return { xeroPaymentId: null, amountRecorded: 0, over, reviewReason: reason };
+    throw new Unrecordable(reason);
+  }
 
   const created = await deps.xero.createPayment(
     merchant.xero,
     {
       invoiceId: checkout.xeroInvoiceId,
       accountId: clearingAccountFor(merchant, payment.currency),
-      date: localDate(payment.paidAt, payment.currency),
+      date: await organisationDate(deps, merchant, payment.paidAt, payment.currency),
       amount: toDecimal(fits, payment.currency),
       reference: payment.reference,
     },
     retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`,
   );
-  return over > 0 ? { xeroPaymentId: created.paymentId, amountRecorded: fits, reviewReason: reason } : { xeroPaymentId: created.paymentId };
+  return over > 0 ? { xeroPaymentId: created.paymentId, amountRecorded: fits, over, reviewReason: reason } : { xeroPaymentId: created.paymentId };
 }
 
 /** Xero takes a payment only into a bank account of the invoice's currency (without a rate we do not have). */
@@ -189,8 +218,8 @@ async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, chec
   }
   const accountId = clearingAccountFor(merchant, payment.currency);
   if (deps.bankAccounts?.currencyOf(merchant.id, accountId) === invoiceCurrency) return;
-  const account = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId);
-  if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero`);
+  const account = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId) ?? (await paymentsEnabledAccount(deps, merchant, accountId));
+  if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero (nor an account with payments enabled)`);
   if (account.currencyCode && account.currencyCode !== invoiceCurrency) {
     throw new Unrecordable(
       `currency mismatch: the clearing account ${account.name} is in ${account.currencyCode}, invoice ${checkout.invoiceNumber} is in ${invoiceCurrency}; ` +
@@ -199,6 +228,12 @@ async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, chec
   }
   // Xero may leave currencyCode out (the base currency): only a stated currency is remembered.
   if (account.currencyCode) deps.bankAccounts?.remember(merchant.id, accountId, account.currencyCode);
+}
+
+/** A non-bank clearing account (needed for manual-journal fees) takes payments when Xero has payments enabled on it. */
+async function paymentsEnabledAccount(deps: RecordPaymentDeps, merchant: Merchant, accountId: string) {
+  const account = await deps.xero.getAccount(merchant.xero, accountId);
+  return account && account.status === 'ACTIVE' && account.enablePaymentsToAccount ? { ...account, currencyCode: undefined } : undefined;
 }
 
 function minorOf(decimal: string, currency: Currency, what: string): number {
@@ -220,6 +255,8 @@ function paymentFrom(merchant: Merchant, checkout: Checkout, x: XenditInvoice, n
     currency: checkout.currency,
     amount: checkout.amount,
     fee: x.feesPaidAmount ?? null,
+    feeTax: x.feeTax ?? null,
+    feeRaw: x.feesPaidRaw ?? null,
     paidAt: x.paidAt ? new Date(x.paidAt) : now,
     reference: paymentReference(x.id),
   };
@@ -236,23 +273,6 @@ function amountMismatch(checkout: Checkout, x: XenditInvoice): string | null {
 async function needsReview(deps: RecordPaymentDeps, payment: Payment, reason: string): Promise<never> {
   await deps.stores.payments.markNeedsReview(payment.id, reason, deps.clock());
   throw new NeedsReview(reason);
-}
-
-/**
- * The payment date as the merchant sees it. Xendit's paid_at is UTC; a payment at 23:00 UTC is
- * the next day in Jakarta, so the date is taken in the currency's home time zone.
- */
-const HOME_ZONE: Record<Currency, string> = {
-  IDR: 'Asia/Jakarta',
-  PHP: 'Asia/Manila',
-  THB: 'Asia/Bangkok',
-  VND: 'Asia/Ho_Chi_Minh',
-  MYR: 'Asia/Kuala_Lumpur',
-  USD: 'UTC',
-};
-
-export function localDate(at: Date, currency: Currency): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: HOME_ZONE[currency], year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
 /**

@@ -119,9 +119,29 @@ for (const engine of ENGINES) {
       const pick = (id: string) => rows.find((m) => m.id === id)!;
       assert.deepEqual([pick(custom.id).feeAccountCode, pick(custom.id).feePosting], ['6100', 'bank_transaction']);
       assert.deepEqual([pick(off.id).feeAccountCode, pick(off.id).feePosting], ['404', 'off']);
-      const bad = await cli(...addArgs(['--short-code', '!CLF3', '--fee-posting', 'manual_journal']));
+      const bad = await cli(...addArgs(['--short-code', '!CLF3', '--fee-posting', 'journal']));
       assert.equal(bad.code, 64);
-      assert.match(bad.err, /--fee-posting must be bank_transaction or off/);
+      assert.match(bad.err, /--fee-posting must be bank_transaction, manual_journal or off/);
+    });
+
+    it('sets the fee posting (manual journals included) and the overpayments opt-in per merchant', async () => {
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLJ1', '--fee-posting', 'manual_journal', '--overpayments', '--json']))).out);
+      const view = async () => JSON.parse((await cli('merchants', 'list', '--json')).out).find((m: { id: string }) => m.id === id) as { feePosting: string; overpayments: boolean };
+      assert.deepEqual(await view().then((v) => [v.feePosting, v.overpayments]), ['manual_journal', true]);
+
+      const posting = await cli('merchants', 'fee-posting', id, 'bank_transaction');
+      assert.equal(posting.code, 0, posting.err);
+      const over = await cli('merchants', 'overpayments', id, 'off');
+      assert.equal(over.code, 0, over.err);
+      assert.match(over.out, /waits in needs review/);
+      assert.deepEqual(await view().then((v) => [v.feePosting, v.overpayments]), ['bank_transaction', false]);
+
+      const journal = await cli('merchants', 'fee-posting', id, 'manual_journal');
+      assert.match(journal.out, /must be a non-bank account with payments enabled/);
+      assert.equal((await view()).feePosting, 'manual_journal');
+      assert.equal((await cli('merchants', 'fee-posting', id, 'sometimes')).code, 64);
+      assert.equal((await cli('merchants', 'overpayments', id, 'maybe')).code, 64);
+      assert.equal((await cli('merchants', 'overpayments', randomUUID(), 'on')).code, 64);
     });
 
     it('stores the backend flow switch (default off) and the sales account (default 200 Sales)', async () => {

@@ -88,7 +88,7 @@ describe('gateway clients against the simulators', function () {
     it('reads the organisation', async () => {
       const { creds, org } = seed();
       const o = await s.xeroClient.getOrganisation(creds);
-      assert.deepEqual(o, { organisationId: org.tenantId, name: 'Toko Uji', shortCode: org.shortCode, baseCurrency: 'PHP' });
+      assert.deepEqual(o, { organisationId: org.tenantId, name: 'Toko Uji', shortCode: org.shortCode, baseCurrency: 'PHP', timezone: 'SINGAPORESTANDARDTIME' });
     });
 
     it('caches the client_credentials token and renews it 60 s before expiry', async () => {
@@ -135,6 +135,7 @@ describe('gateway clients against the simulators', function () {
         amountDue: '2450.5',
         amountPaid: '0',
         contactName: 'Maria Santos',
+        contactId: s.xero.findInvoice(invoiceId)!.contact.contactId,
         contactEmail: 'maria@example.ph',
         lineItems: [{ description: 'Barako beans 1 kg', quantity: '2', unitAmount: '1225.25', lineAmount: '2450.5' }],
       });

@@ -1,0 +1,85 @@
+import type { Db } from './db.js';
+import { enqueueJob } from './jobs.js';
+import { RECORD_BACKEND_PAYMENT_JOB, recordBackendPaymentDedupeKey } from './callbacks.js';
+
+/**
+ * Where the backend flow's listing of paid Xendit invoices stands for a merchant: invoices paid
+ * after `paidAfter` are still to be seen; a window [paidAfter, windowEnd] is walked page by page,
+ * continuing after `lastInvoiceId`.
+ */
+export interface ListingCursor {
+  merchantId: string;
+  paidAfter: Date | null;
+  windowEnd: Date | null;
+  lastInvoiceId: string | null;
+}
+
+export function createListingStore(db: Db) {
+  return {
+    /** Merchants whose listing runs: backend flow on, not disabled, a Xendit key set. */
+    async due(merchantId?: string): Promise<ListingCursor[]> {
+      let q = db
+        .selectFrom('merchants')
+        .select(['id', 'listing_paid_after', 'listing_window_end', 'listing_last_invoice_id'])
+        .where('backend_flow', '=', true)
+        .where('status', 'in', ['active', 'onboarding'])
+        .where('xendit_secret_key_enc', 'is not', null)
+        .orderBy('listing_paid_after', (ob) => ob.asc().nullsFirst())
+        .orderBy('id');
+      if (merchantId) q = q.where('id', '=', merchantId);
+      const rows = await q.execute();
+      return rows.map((r) => ({
+        merchantId: r.id,
+        paidAfter: r.listing_paid_after ? new Date(r.listing_paid_after) : null,
+        windowEnd: r.listing_window_end ? new Date(r.listing_window_end) : null,
+        lastInvoiceId: r.listing_last_invoice_id,
+      }));
+    },
+
+    /** Fixes the window this and the next runs walk until it is done. */
+    async openWindow(merchantId: string, paidAfter: Date, windowEnd: Date): Promise<void> {
+      await db
+        .updateTable('merchants')
+        .set({ listing_paid_after: paidAfter, listing_window_end: windowEnd, listing_last_invoice_id: null })
+        .where('id', '=', merchantId)
+        .execute();
+    },
+
+    /**
+     * One page seen: its unknown paid invoices are queued for the backend flow (the same job and
+     * dedupe key as a callback's) and the cursor moves past the page, in ONE transaction, so the
+     * cursor never gets ahead of what is durably queued. `windowDone`: the cursor moves to the
+     * window's end. Returns how many jobs were new.
+     */
+    async queuePage(c: { merchantId: string; windowEnd: Date }, xenditInvoiceIds: string[], lastInvoiceId: string | null, windowDone: boolean, now: Date): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        let added = 0;
+        for (const xenditInvoiceId of xenditInvoiceIds) {
+          const isNew = await enqueueJob(
+            trx,
+            {
+              kind: RECORD_BACKEND_PAYMENT_JOB,
+              merchantId: c.merchantId,
+              payload: { merchantId: c.merchantId, xenditInvoiceId },
+              dedupeKey: recordBackendPaymentDedupeKey(c.merchantId, xenditInvoiceId),
+            },
+            now,
+          );
+          if (isNew) added++;
+        }
+        await trx
+          .updateTable('merchants')
+          .set(
+            windowDone
+              ? { listing_paid_after: c.windowEnd, listing_window_end: null, listing_last_invoice_id: null }
+              : { listing_last_invoice_id: lastInvoiceId },
+          )
+          .where('id', '=', c.merchantId)
+          .execute();
+        return added;
+      });
+    },
+  };
+}
+
+export type ListingStore = ReturnType<typeof createListingStore>;

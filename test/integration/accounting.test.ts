@@ -1,0 +1,285 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+
+const BANK_TXNS = '/api.xro/2.0/BankTransactions';
+const JOURNALS = '/api.xro/2.0/ManualJournals';
+
+describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, overpayments, payment dates', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  /**
+   * A 150 000 IDR invoice paid at Xendit (fee 2.9 % = 4 350 IDR), its PAID callback delivered.
+   * `beforeCallback` changes what Xendit reports (VAT on the fee, paid_at, ...) first.
+   */
+  async function paidInvoice(opts: { beforeCallback?: (x: { id: string }) => void; afterCheckout?: (inv: { invoiceId: string }) => void } = {}) {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    opts.afterCheckout?.(inv);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    opts.beforeCallback?.(x);
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
+      .expect(200);
+    return { inv, x };
+  }
+
+  const txns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.status === 'AUTHORISED');
+  const journals = () => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.status === 'POSTED');
+  const payment = (xenditId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, xenditId);
+  const today = () => new Date().toISOString().slice(0, 10);
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const report = async () => reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, { from: day(-1), to: day(1) });
+
+  describe('VAT on the fee', () => {
+    it('posts the fee and the VAT Xendit reports on the payment transaction, leaving the clearing account at what Xendit settles', async () => {
+      const { x } = await paidInvoice({ beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+      await h.worker.drain();
+
+      const [t, ...others] = txns();
+      assert.equal(others.length, 0);
+      assert.deepEqual(
+        t.lineItems.map((li) => [li.description, li.accountCode, li.lineAmount]),
+        [
+          [`Xendit fee, invoice ${x.id}`, '404', 435000n],
+          [`VAT on Xendit fee, invoice ${x.id}`, '404', 47900n],
+        ],
+        'the VAT on its own line',
+      );
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), 15000000n - 435000n - 47900n, 'paid − fee − VAT on the fee');
+      const p = await payment(x.id);
+      assert.equal(p?.feeTax, 479);
+      assert.equal(p?.feeState, 'posted');
+
+      const r = await report();
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+      assert.equal(r.rows[0].xenditFee, '4829.00', 'Xendit keeps fee + VAT');
+      assert.equal(r.totals.IDR.difference, '0.00');
+    });
+
+    it('posts one transaction when Xero saved the fee with its VAT but the answer was lost', async () => {
+      await paidInvoice({ beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+      h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TXNS });
+      await h.worker.drain();
+      h.clock.advance(60_000);
+      await h.worker.drain();
+      assert.equal(txns().length, 1);
+      assert.equal(txns()[0].total, 435000n + 47900n);
+    });
+
+    it('the report flags a fee posted without its VAT (Xendit kept fee + VAT)', async () => {
+      await paidInvoice({ beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+      await h.worker.drain();
+      const [t] = txns();
+      t.lineItems.pop(); // someone deletes the VAT line in Xero
+      t.total = 435000n;
+      const r = await report();
+      assert.equal(r.reconciled, false);
+      assert.equal(r.rows[0].status, 'fee_differs');
+      assert.equal(r.totals.IDR.difference, '-479.00', 'Xero holds 479 more than Xendit settles');
+    });
+  });
+
+  describe('a fee that does not fit the currency', () => {
+    it('records the payment and puts the fee in needs_review with Xendit\'s exact figure, posting nothing', async () => {
+      const { x } = await paidInvoice({ beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feesPaidWire = 4350.5) });
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.syncState, 'recorded', 'the payment itself is in Xero');
+      assert.equal(p?.fee, null);
+      assert.equal(p?.feeRaw, '4350.5');
+      assert.equal(p?.feeState, 'needs_review');
+      assert.match(p?.feeError ?? '', /4350\.5 IDR/);
+      assert.equal(txns().length, 0, 'nothing guessed into Xero');
+      const jobs = (await h.stores.jobs.list()).map((j) => `${j.kind}:${j.state}`);
+      assert.deepEqual(jobs, ['record-payment:done', 'post-fee:needs_review']);
+    });
+  });
+
+  it('the database accepts manual_journal fee posting and refuses anything else', async () => {
+    const set = (v: string) => h.stores.db.updateTable('merchants').set({ fee_posting: v as 'off' }).where('id', '=', h.merchant.id).execute();
+    await set('manual_journal');
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))?.feePosting, 'manual_journal');
+    await assert.rejects(set('journal'), /check constraint|violates/i);
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))?.overpayments, false, 'overpayments are opt-in');
+  });
+
+  describe('fees as manual journals', () => {
+    /** A non-bank clearing account with payments enabled (Xero's only kind that takes journals and payments). */
+    async function journalMerchant() {
+      const clearing = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true });
+      await h.stores.db.updateTable('merchants').set({ clearing_account_id: clearing.accountId }).where('id', '=', h.merchant.id).execute();
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      return clearing;
+    }
+
+    it('debits the fee account and credits the non-bank clearing account, which ends at the net amount; the report reconciles', async () => {
+      const clearing = await journalMerchant();
+      const { x } = await paidInvoice({ beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+      await h.worker.drain();
+
+      assert.equal(txns().length, 0, 'no Spend Money');
+      const [j, ...more] = journals();
+      assert.equal(more.length, 0);
+      assert.equal(j.narration, `Xendit fee ${x.id}`);
+      assert.deepEqual(
+        j.lines.map((l) => [l.accountCode, l.lineAmount]),
+        [
+          ['404', 435000n],
+          ['404', 47900n],
+          ['095', -482900n],
+        ],
+      );
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, clearing.accountId), 15000000n - 482900n);
+      const p = await payment(x.id);
+      assert.equal(p?.feeState, 'posted');
+      assert.equal(p?.xeroFeeTxnId, j.manualJournalId);
+
+      const r = await report();
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+      assert.equal(r.totals.IDR.xeroNet, '145171.00');
+    });
+
+    it('posts one journal when Xero saved it but the answer was lost (found by narration)', async () => {
+      await journalMerchant();
+      await paidInvoice();
+      h.sims.xero.faults.dropResponseAfterSave(1, { path: JOURNALS });
+      await h.worker.drain();
+      assert.equal(journals().length, 1, 'Xero did save it');
+      h.clock.advance(60_000);
+      await h.worker.drain();
+      assert.equal(journals().length, 1, 'not posted twice');
+    });
+
+    it('puts the fee in needs_review with the reason when the clearing account is a bank account, posting nothing', async () => {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      const { x } = await paidInvoice();
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.syncState, 'recorded');
+      assert.equal(p?.feeState, 'needs_review');
+      assert.match(p?.feeError ?? '', /bank account.*manual journals/);
+      assert.equal(journals().length, 0);
+      assert.equal(txns().length, 0);
+    });
+
+    it('the simulated Xero refuses a manual journal on a bank account, as Xero does', async () => {
+      await assert.rejects(
+        h.sims.xeroClient.createManualJournal(
+          h.merchant.xero,
+          { narration: 'test', date: today(), lines: [{ description: 'fee', accountCode: '404', amount: '10' }, { description: 'bank', accountCode: '090', amount: '-10' }] },
+          'k1',
+        ),
+        (err: Error) => /rejected \(400\).*bank account/.test(err.message),
+      );
+      assert.equal(h.sims.xero.manualJournalsOf(h.tenantId).length, 0);
+    });
+  });
+
+  describe('over-payments', () => {
+    /** The merchant records 50 000 cash in Xero after the customer opened the 150 000 checkout. */
+    const cashMeanwhile = (inv: { invoiceId: string }) => {
+      const other = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account');
+      h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '50000', other.accountId, 'Cash');
+    };
+    const overpayments = () => txns().filter((t) => t.type === 'RECEIVE-OVERPAYMENT');
+
+    it('opted in: records what is due as the payment and the rest as a Xero overpayment for the contact; the clearing account reconciles', async () => {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+      const { inv, x } = await paidInvoice({ afterCheckout: cashMeanwhile });
+      await h.worker.drain();
+
+      const viaXendit = h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.reference === `Xendit ${x.id}`);
+      assert.deepEqual(viaXendit.map((p) => p.amount), [10000000n], 'the 100 000 still due');
+      const [o, ...more] = overpayments();
+      assert.equal(more.length, 0);
+      assert.equal(o.total, 5000000n);
+      assert.equal(o.reference, `Xendit overpayment ${x.id}`);
+      assert.equal(o.accountId, h.clearingAccountId);
+      assert.equal(o.contact.name, 'Budi', "the invoice's contact");
+      const p = await payment(x.id);
+      assert.equal(p?.syncState, 'recorded');
+      assert.equal(p?.amountRecorded, 100000);
+      assert.equal(p?.overpaid, 50000);
+      assert.equal(p?.xeroOverpaymentId, o.bankTransactionId);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), 15000000n - 435000n);
+
+      const r = await report();
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+      assert.match(r.rows[0].note, /50000\.00 of it recorded as a Xero overpayment/);
+    });
+
+    it('not opted in: what fits is recorded, the rest waits in needs_review with the figures, no overpayment', async () => {
+      const { x } = await paidInvoice({ afterCheckout: cashMeanwhile });
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.syncState, 'needs_review');
+      assert.match(p?.lastError ?? '', /paid 150000 IDR at Xendit, due was 100000 IDR .* 50000 IDR unrecorded/);
+      assert.equal(overpayments().length, 0);
+      assert.equal((await report()).rows[0].status, 'amount_differs');
+    });
+
+    it('opted in, nothing due any more: the whole amount becomes the overpayment', async () => {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+      const { x } = await paidInvoice({
+        afterCheckout: (inv) => h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '150000', h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId, 'Cash'),
+      });
+      await h.worker.drain();
+      assert.deepEqual(overpayments().map((t) => t.total), [15000000n]);
+      const p = await payment(x.id);
+      assert.equal(p?.syncState, 'recorded');
+      assert.equal(p?.xeroPaymentId, null);
+      assert.equal((await report()).reconciled, true);
+    });
+
+    it('makes one overpayment when Xero saved it but the answer was lost', async () => {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+      const { inv, x } = await paidInvoice({ afterCheckout: cashMeanwhile });
+      h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TXNS, method: 'PUT' });
+      await h.worker.drain();
+      assert.equal(overpayments().length, 1, 'Xero did save it');
+      h.clock.advance(60_000);
+      await h.worker.drain();
+      assert.equal(overpayments().length, 1, 'found by Reference');
+      assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.reference === `Xendit ${x.id}`).length, 1);
+      assert.equal((await payment(x.id))?.syncState, 'recorded');
+    });
+  });
+
+  describe('payment dates in the organisation\'s time zone', () => {
+    const paidAt2330 = (x: { id: string }) => void (h.sims.xendit.getInvoice(x.id)!.paidAt = new Date('2026-11-25T23:30:00Z'));
+    const org = () => h.sims.xero.state.orgs.get(h.tenantId)!;
+
+    it('dates a payment made at 23:30 UTC the next day in Jakarta (Xero SEASIASTANDARDTIME), fee included', async () => {
+      assert.equal(org().timezone, 'SEASIASTANDARDTIME');
+      const { inv } = await paidInvoice({ beforeCallback: paidAt2330 });
+      await h.worker.drain();
+      assert.deepEqual(h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date), ['2026-11-26']);
+      assert.deepEqual(txns().map((t) => t.date), ['2026-11-26']);
+      assert.equal((await h.stores.merchants.byId(h.merchant.id))?.xeroTimezone, 'SEASIASTANDARDTIME', 'read once and kept');
+    });
+
+    it("uses the organisation's zone, not the currency's: an IDR payment in an organisation on UTC keeps the UTC date", async () => {
+      org().timezone = 'UTC';
+      const { inv } = await paidInvoice({ beforeCallback: paidAt2330 });
+      await h.worker.drain();
+      assert.deepEqual(h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date), ['2026-11-25']);
+    });
+
+    it("falls back to the currency's home zone for a zone name we do not know", async () => {
+      org().timezone = 'MARSSTANDARDTIME';
+      const { inv } = await paidInvoice({ beforeCallback: paidAt2330 });
+      await h.worker.drain();
+      assert.deepEqual(h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date), ['2026-11-26']);
+    });
+  });
+});
