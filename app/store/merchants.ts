@@ -78,6 +78,7 @@ export type XenditMode = 'test' | 'live';
 export interface MerchantSettings {
   backendFlow: boolean;
   feePosting: FeePosting;
+  overpayments: boolean;
 }
 
 /** Xendit's secret keys say their mode: xnd_development_… or xnd_production_…. */
@@ -217,7 +218,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     /** The merchant settings page's switches (app/onboarding/settings.ts lists them). */
     async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
-      await db.updateTable('merchants').set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, updated_at: now }).where('id', '=', id).execute();
+      await db.updateTable('merchants').set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, overpayments: s.overpayments, updated_at: now }).where('id', '=', id).execute();
     },
 
     /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */

@@ -8,7 +8,7 @@ import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helper
 import { adminMerchantPath } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 
-describeEachDatabase('admin: merchant settings (backend flow, fee posting)', ({ db }) => {
+describeEachDatabase('admin: merchant settings (backend flow, fee posting, overpayments)', ({ db }) => {
   let h: Harness;
   let other: Merchant;
   beforeEach(async () => {
@@ -45,20 +45,45 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting)', ({ 
     assert.equal($('label[for=f-feePosting-off]').text(), 'Do not post fees');
     assert.equal($('[style]').length + $('script:not([src])').length, 0);
 
-    const res = await save(agent, { backendFlow: 'true', feePosting: 'off' }, 303);
+    assert.equal(checked($, 'overpayments'), 'false');
+    assert.deepEqual($('input[name=feePosting]').map((_, el) => $(el).val()).get(), ['bank_transaction', 'manual_journal', 'off']);
+    assert.match($('#h-overpayments').text(), /needs review/);
+
+    const res = await save(agent, { backendFlow: 'true', feePosting: 'off', overpayments: 'true' }, 303);
     assert.equal(res.headers.location, `${settingsPath()}?saved=1`);
     const s = await stored();
     assert.equal(s.backendFlow, true);
     assert.equal(s.feePosting, 'off');
+    assert.equal(s.overpayments, true);
     const after = await page(agent, res.headers.location);
     assert.equal(after.$('p.notice').text(), 'Settings saved.');
     assert.equal(checked(after.$, 'backendFlow'), 'true');
     assert.equal(checked(after.$, 'feePosting'), 'off');
+    assert.equal(checked(after.$, 'overpayments'), 'true');
+    await save(agent, { backendFlow: 'true', feePosting: 'manual_journal', overpayments: 'false' }, 303);
+    assert.equal((await stored()).feePosting, 'manual_journal');
+    assert.equal(checked((await page(agent, settingsPath())).$, 'feePosting'), 'manual_journal', 'a merchant set to manual journals sees it chosen');
+  });
+
+  it('overpayments switched on here: a customer who paid more than is due gets a Xero overpayment for the rest', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction', overpayments: 'true' }, 303);
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    // The merchant records 50 000 cash in Xero after the customer opened the 150 000 checkout.
+    const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account');
+    h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '50000', savings.accountId, 'Cash');
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    const overpayments = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.type === 'RECEIVE-OVERPAYMENT');
+    assert.deepEqual(overpayments.map((t) => [t.reference, t.total]), [[`Xendit overpayment ${x.id}`, 5000000n]]);
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!.syncState, 'recorded');
   });
 
   it('the switches take effect: fees off → no Spend Money in Xero; backend flow on → a payment made outside Xero is recorded', async () => {
     const ops = await signedIn(h.app, 'ops@example.com');
-    await save(ops, { backendFlow: 'true', feePosting: 'off' }, 303);
+    await save(ops, { backendFlow: 'true', feePosting: 'off', overpayments: 'false' }, 303);
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
@@ -72,7 +97,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting)', ({ 
     const sale = h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${outside.id}`);
     assert.equal(sale.length, 1, 'the backend flow recorded the sale');
 
-    await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction' }, 303);
+    await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction', overpayments: 'false' }, 303);
     const later = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 90_000, description: 'Walk-in 2', customerName: 'Eko' });
     await h.sims.xendit.pay(later.id);
     await h.worker.drain();
@@ -85,6 +110,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting)', ({ 
     const $ = cheerio.load(res.text);
     assert.equal($('#e-backendFlow').text(), 'Choose one of the options.');
     assert.equal($('#e-feePosting').text(), 'Choose one of the options.');
+    assert.equal($('#e-overpayments').text(), 'Choose one of the options.');
     assert.equal($('#setting-feePosting').attr('aria-describedby'), 'h-feePosting e-feePosting');
     const s = await stored();
     assert.equal(s.backendFlow, false);
