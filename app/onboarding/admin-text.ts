@@ -244,6 +244,7 @@ const en = {
   pickLegend: 'Organisation',
   pickButton: 'Use this organisation',
   xeroProblemTitle: 'Xero was not connected',
+  xeroDisconnectedBanner: 'Xero disconnected — reconnect: {name}. Its payments wait and are recorded after you reconnect.',
 } as const;
 
 export type AdminKey = keyof typeof en;
@@ -480,6 +481,7 @@ const id: Record<AdminKey, string> = {
   pickLegend: 'Organisasi',
   pickButton: 'Gunakan organisasi ini',
   xeroProblemTitle: 'Xero tidak terhubung',
+  xeroDisconnectedBanner: 'Xero terputus — sambungkan lagi: {name}. Pembayarannya menunggu dan dicatat setelah Anda menyambungkan lagi.',
 };
 
 /**
