@@ -91,7 +91,8 @@ describe('admin onboarding in a real browser (Chromium)', function () {
       // Settings by keyboard only: Tab to the fee switch's "off" option, arrow keys pick it, Enter submits.
       await page.click('nav.tabs a:has-text("Settings")');
       await page.focus('#f-feePosting-bank_transaction');
-      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown'); // manual journal
+      await page.keyboard.press('ArrowDown'); // off
       await page.keyboard.press('Enter');
       await page.waitForURL(/settings\?saved=1$/);
       assert.equal(await page.isChecked('#f-feePosting-off'), true);
