@@ -226,6 +226,25 @@ const en = {
   row_fee_differs: 'fee differs',
   row_not_from_xendit: 'not from Xendit',
   rowsMatched: '{matched} matched, {flagged} flagged',
+  // Connect to Xero (OAuth): the connection box, the organisation picker, the problem page
+  xeroConnectionTitle: 'Xero connection',
+  xeroDisconnected: 'Xero disconnected — reconnect.',
+  xeroDisconnectedBadge: 'Xero disconnected — reconnect',
+  xeroDisconnectedWait: 'Payments wait and are recorded after you reconnect.',
+  xeroConnectedTo: 'Connected to {name} ({how}).',
+  xeroHow_oauth: 'Connect to Xero',
+  xeroHow_custom: 'Custom Connection',
+  xeroReconnect: 'Reconnect to Xero',
+  xeroDisconnect: 'Disconnect from Xero',
+  oauthHeading: 'Connect to Xero',
+  oauthIntro: 'Sign in to Xero, allow access and choose the organisation: its name and ShortCode are read from Xero.',
+  oauthOr: 'Or, for one organisation without signing in at Xero:',
+  pickTitle: 'Choose the Xero organisation',
+  pickIntro: 'You connected several organisations at Xero. Which one takes payments through this gateway?',
+  pickLegend: 'Organisation',
+  pickButton: 'Use this organisation',
+  xeroProblemTitle: 'Xero was not connected',
+  xeroDisconnectedBanner: 'Xero disconnected — reconnect: {name}. Its payments wait and are recorded after you reconnect.',
 } as const;
 
 export type AdminKey = keyof typeof en;
@@ -445,6 +464,24 @@ const id: Record<AdminKey, string> = {
   row_fee_differs: 'biaya berbeda',
   row_not_from_xendit: 'bukan dari Xendit',
   rowsMatched: '{matched} cocok, {flagged} ditandai',
+  xeroConnectionTitle: 'Koneksi Xero',
+  xeroDisconnected: 'Xero terputus — sambungkan lagi.',
+  xeroDisconnectedBadge: 'Xero terputus — sambungkan lagi',
+  xeroDisconnectedWait: 'Pembayaran menunggu dan dicatat setelah Anda menyambungkan lagi.',
+  xeroConnectedTo: 'Tersambung ke {name} ({how}).',
+  xeroHow_oauth: 'Connect to Xero',
+  xeroHow_custom: 'Custom Connection',
+  xeroReconnect: 'Sambungkan lagi ke Xero',
+  xeroDisconnect: 'Putuskan dari Xero',
+  oauthHeading: 'Hubungkan ke Xero',
+  oauthIntro: 'Masuk ke Xero, izinkan akses, lalu pilih organisasinya: nama dan ShortCode-nya dibaca dari Xero.',
+  oauthOr: 'Atau, untuk satu organisasi tanpa masuk di Xero:',
+  pickTitle: 'Pilih organisasi Xero',
+  pickIntro: 'Anda menghubungkan beberapa organisasi di Xero. Organisasi mana yang menerima pembayaran melalui gateway ini?',
+  pickLegend: 'Organisasi',
+  pickButton: 'Gunakan organisasi ini',
+  xeroProblemTitle: 'Xero tidak terhubung',
+  xeroDisconnectedBanner: 'Xero terputus — sambungkan lagi: {name}. Pembayarannya menunggu dan dicatat setelah Anda menyambungkan lagi.',
 };
 
 /**
@@ -452,6 +489,7 @@ const id: Record<AdminKey, string> = {
  * versions, exact first, then patterns for the ones that carry names or figures.
  */
 const MESSAGES_ID: Record<string, string> = {
+  'Xero refused the refresh token (invalid_grant)': 'Xero menolak refresh token (invalid_grant)',
   'Choose one of the organisations listed.': 'Pilih salah satu organisasi yang tercantum.',
   'The answer from Xero has no authorisation code. Start again with "Connect to Xero".': 'Jawaban dari Xero tidak berisi kode otorisasi. Mulai lagi dengan "Connect to Xero".',
   'The answer from Xero has no state. Start again with "Connect to Xero".': 'Jawaban dari Xero tidak berisi state. Mulai lagi dengan "Connect to Xero".',
@@ -508,6 +546,7 @@ const MESSAGES_ID: Record<string, string> = {
 };
 
 const PATTERNS_ID: [RegExp, string][] = [
+  [/^disconnected by (\S+)$/, 'diputus oleh $1'],
   [/^The Xero organisation (.*) \(ShortCode (.*)\) is already connected\.$/s, 'Organisasi Xero $1 (ShortCode $2) sudah terhubung.'],
   [/^Choose a (\w+) account: Xero records \1 payments only in \1 accounts\.$/, 'Pilih akun $1: Xero hanya mencatat pembayaran $1 di akun $1.'],
   [/^Xero already has an account named "(.*)" in another currency: rename it in Xero or choose it below\.$/s, 'Xero sudah punya akun bernama "$1" dalam mata uang lain: ganti namanya di Xero atau pilih di bawah.'],

@@ -133,9 +133,14 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: 
   const chartTo = q.to ?? (q.from && q.from > today ? q.from : today);
   const chartFrom = q.from ?? addDays(chartTo, 1 - CHART_DEFAULT_DAYS);
   const perDay = await deps.stores.dashboard.paidPerDay({ merchantId, paidFrom: startOf(chartFrom), paidBefore: startOf(addDays(chartTo, 1)) });
-  const merchants = actor.role === 'operator' ? (await deps.stores.merchants.list()).map((m) => ({ id: m.id, name: m.name })) : [];
+  const all = actor.role === 'operator' ? await deps.stores.merchants.list() : [];
+  const merchants = all.map((m) => ({ id: m.id, name: m.name }));
   const merchant = merchantId ? await deps.stores.merchants.byId(merchantId) : null;
+  // "Xero disconnected — reconnect" for every merchant in view whose refresh Xero refused (or who disconnected).
+  const inView = merchantId ? (merchant ? [merchant] : []) : all;
+  const xeroDisconnected = inView.filter((m) => m.xeroDisconnected !== null).map((m) => ({ id: m.id, name: m.name }));
   return {
+    xeroDisconnected,
     rows,
     hasMore,
     chartRange: { from: chartFrom, to: chartTo },

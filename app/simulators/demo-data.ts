@@ -11,6 +11,18 @@ export const DEMO = {
   callbackToken: 'demo-callback-token',
 };
 
+/**
+ * The second demo organisation, free to onboard from /admin (Connect to Xero), with a Xendit
+ * account of its own (no callback URL until set at the simulated Xendit dashboard) and one invoice.
+ */
+export const DEMO2 = {
+  merchantName: 'Warung Sate Madura (demo)',
+  shortCode: '!DEMO2',
+  xenditSecretKey: 'xnd_development_demo_key_2',
+  callbackToken: 'demo-callback-token-2',
+  invoice: { invoiceNumber: 'INV-0101', currency: 'IDR', amountDue: '180000.00' },
+};
+
 /** The gateway's Xero app in demo mode ("Connect to Xero" against the simulator). */
 export const DEMO_OAUTH_APP = { clientId: 'demo-oauth-app', clientSecret: 'demo-oauth-app-secret' } as const;
 
@@ -47,7 +59,12 @@ export function seedDemoXero(xeroSim: XeroSimulator) {
   });
   // "Connect to Xero" in the demo: the gateway's app, and a second organisation to choose from.
   xeroSim.addOAuthApp(DEMO_OAUTH_APP.clientId, DEMO_OAUTH_APP.clientSecret);
-  xeroSim.addOrganisation({ clientId: 'demo-xero-client-2', clientSecret: 'demo-xero-secret-2', name: 'Warung Sate Madura (demo)', shortCode: '!DEMO2', baseCurrency: 'IDR' });
+  const org2 = xeroSim.addOrganisation({ clientId: 'demo-xero-client-2', clientSecret: 'demo-xero-secret-2', name: DEMO2.merchantName, shortCode: DEMO2.shortCode, baseCurrency: 'IDR' });
+  // A new merchant's Xero has no "Xendit" bank account yet: onboarding creates it in one click.
+  const org2State = xeroSim.state.orgs.get(org2.tenantId)!;
+  org2State.accounts = org2State.accounts.filter((a) => a.name !== 'Xendit');
+  xeroSim.addInvoice({ tenantId: org2.tenantId, type: 'ACCREC', invoiceNumber: DEMO2.invoice.invoiceNumber, contact: { name: 'Agus Prasetyo', email: 'agus@example.co.id' }, currency: DEMO2.invoice.currency, status: 'AUTHORISED',
+    lineItems: [{ description: 'Sate ayam 40 tusuk', quantity: '2', unitAmount: '90000' }] });
   const clearing = xeroSim.bankAccountFor(org.tenantId, 'Xendit');
   const clearingPhp = xeroSim.addAccount(org.tenantId, { code: '092', name: 'Xendit PHP', type: 'BANK', currencyCode: 'PHP' });
   for (const inv of INVOICES) xeroSim.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', ...inv });
@@ -57,5 +74,6 @@ export function seedDemoXero(xeroSim: XeroSimulator) {
 /** The demo Xendit account; callbackUrl is where its simulated checkout sends callbacks. */
 export function seedDemoXendit(xenditSim: XenditSimulator, callbackUrl?: string): void {
   xenditSim.registerAccount({ secretKey: DEMO.xenditSecretKey, callbackToken: DEMO.callbackToken, callbackUrl, businessName: DEMO.merchantName });
+  xenditSim.registerAccount({ secretKey: DEMO2.xenditSecretKey, callbackToken: DEMO2.callbackToken, businessName: DEMO2.merchantName });
 }
 

@@ -10,6 +10,20 @@ import type { XenditSimulator } from './xendit.js';
 
 export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'state' | 'createInvoice'>): void {
   router.get('/dashboard', (req, res) => sendPage(res, 200, dashboardPage(sim, req.baseUrl)));
+  router.get('/dashboard/callbacks', (req, res) => sendPage(res, 200, callbacksPage(sim, req.baseUrl)));
+  // Settings → Callbacks → "Invoices paid": where this account's checkout sends its callbacks.
+  router.post('/dashboard/callbacks', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const userId = typeof body.account === 'string' ? body.account : '';
+    const url = typeof body.invoice_paid_url === 'string' ? body.invoice_paid_url.trim() : '';
+    const account = [...sim.state.accounts.values()].find((a) => a.userId === userId);
+    const problems: string[] = [];
+    if (!account) problems.push('choose an account');
+    if (!isHttpUrl(url)) problems.push('the callback URL must be an http(s) URL');
+    if (problems.length || !account) return sendPage(res, 400, callbacksPage(sim, req.baseUrl, problems));
+    account.callbackUrl = url;
+    res.redirect(303, `${req.baseUrl}/dashboard/callbacks?saved=${encodeURIComponent(account.userId)}`);
+  });
   router.post('/dashboard/invoices', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
@@ -62,6 +76,7 @@ function dashboardPage(sim: Pick<XenditSimulator, 'state'>, base: string, proble
     `<main>
 <section class="card checkout">
 <p class="banner">Simulated Xendit dashboard. No money moves.</p>
+<p><a href="${escapeHtml(`${base}/dashboard/callbacks`)}">Settings → Callbacks</a></p>
 <h1>Create invoice</h1>
 <p class="muted">An invoice made here is not created by the gateway. With the backend flow on, paying it records a contact, an invoice, the payment and the fee in Xero.</p>
 ${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>` : ''}
@@ -82,6 +97,44 @@ ${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtm
 ${recent}
 </tbody></table>
 </section>
+</main>`,
+  );
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function callbacksPage(sim: Pick<XenditSimulator, 'state'>, base: string, problems: string[] = []): string {
+  const forms = [...sim.state.accounts.values()]
+    .map(
+      (a) => `<section class="card" data-account="${escapeHtml(a.businessName)}">
+<h2>${escapeHtml(a.businessName)}</h2>
+<p>Callback verification token: <code class="token">${escapeHtml(a.callbackToken)}</code></p>
+<form method="post" action="${escapeHtml(`${base}/dashboard/callbacks`)}" class="stack">
+<input type="hidden" name="account" value="${escapeHtml(a.userId)}">
+<label for="paid-${escapeHtml(a.userId)}">Invoices paid</label>
+<input id="paid-${escapeHtml(a.userId)}" name="invoice_paid_url" type="url" value="${escapeHtml(a.callbackUrl ?? '')}">
+<button type="submit">Save</button>
+</form>
+</section>`,
+    )
+    .join('\n');
+  return renderPage(
+    'Xendit callbacks (simulated)',
+    `${base}/checkout.css`,
+    `<main>
+<section class="card checkout">
+<p class="banner">Simulated Xendit dashboard. No money moves.</p>
+<h1>Settings → Callbacks</h1>
+<p class="muted">Where Xendit sends the callback when an invoice is paid or expires, with the account's verification token in the x-callback-token header.</p>
+${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>` : ''}
+</section>
+${forms}
 </main>`,
   );
 }
