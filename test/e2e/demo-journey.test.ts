@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { launchChromium, skipWithoutChromium, watchProblems } from '../helpers/browser.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as cheerio from 'cheerio';
@@ -11,7 +11,6 @@ import { freePort, spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
  * clicks through the demo: home page → Pay with Xendit → simulated Xendit checkout → Pay →
  * callback → worker → the simulated Xero shows the invoice PAID with one payment.
  */
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('demo journey (npm start, no configuration)', function () {
   this.timeout(90_000);
@@ -133,20 +132,11 @@ describe('demo journey (npm start, no configuration)', function () {
   });
 
   it('clicks through in a real browser (Chromium) with no CSP violation', async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} missing: .ci/run installs it`);
-      console.warn(`\n  NOTICE: ${CHROMIUM} not installed (apt-get install chromium); skipping the browser run\n`);
-      return this.skip();
-    }
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    skipWithoutChromium(this);
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'id-ID' });
-      const problems: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      page.on('pageerror', (e) => problems.push(e.message));
+      const problems = await watchProblems(page);
       await page.goto(base + '/');
       await page.click('tr:has-text("INV-0002") a:has-text("Pay with Xendit")');
       await page.waitForURL(/\/_sim\/xendit\/checkout\//);

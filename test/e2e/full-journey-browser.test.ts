@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, skipWithoutChromium, watchProblems } from '../helpers/browser.js';
 import { DEMO2 } from '../../app/simulators/demo-data.js';
 import { paths } from '../../app/paths.js';
 import { freePort, spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = 'test-results/journey';
 
 /**
@@ -28,11 +28,7 @@ describe('full merchant journey in a real browser (npm start, Chromium)', functi
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} missing: .ci/run installs it`);
-      console.warn(`\n  NOTICE: ${CHROMIUM} not installed (apt-get install chromium); skipping the browser run\n`);
-      return this.skip();
-    }
+    skipWithoutChromium(this);
     dataDir = mkdtempSync(join(tmpdir(), 'gw-journey-'));
     const port = await freePort();
     base = `http://localhost:${port}`;
@@ -40,10 +36,7 @@ describe('full merchant journey in a real browser (npm start, Chromium)', functi
     await waitFor('the gateway to listen', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 120_000).catch((err) => {
       throw new Error(`${err.message}\n--- gateway output ---\n${gw!.output()}`);
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   });
 
@@ -61,14 +54,7 @@ describe('full merchant journey in a real browser (npm start, Chromium)', functi
     const page = await browser!.newPage({ viewport: { width: 1024, height: 900 } });
     page.setDefaultTimeout(60_000);
     page.setDefaultNavigationTimeout(60_000);
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
-    // Playwright's init script is not page script: CSP does not apply to it, and it reports every violation.
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-    });
+    const problems = await watchProblems(page, { responses: true });
     let step = 0;
     const shot = (name: string) => page.screenshot({ path: `${SHOTS}/${String(++step).padStart(2, '0')}-${name}.png`, fullPage: true });
 

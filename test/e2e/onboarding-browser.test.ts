@@ -1,13 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { launchChromium, skipWithoutChromium, watchProblems } from '../helpers/browser.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, PASSWORD } from '../helpers/admin.js';
 import { openTestDatabase } from '../helpers/db.js';
 import { customPaymentUrl, paths } from '../../app/paths.js';
 import { createOAuthHarness, type OAuthHarness } from '../helpers/xero-oauth.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * An operator onboards a merchant in a real browser: sign in → connect Xero (Custom Connection) →
@@ -20,11 +19,7 @@ describe('admin onboarding in a real browser (Chromium)', function () {
   let close: () => Promise<void>;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} missing: .ci/run installs it`);
-      console.warn(`\n  NOTICE: ${CHROMIUM} not installed (apt-get install chromium); skipping the browser run\n`);
-      return this.skip();
-    }
+    skipWithoutChromium(this);
     const opened = await openTestDatabase('embedded');
     close = opened.close;
     h = await createHarness(opened.db);
@@ -43,15 +38,10 @@ describe('admin onboarding in a real browser (Chromium)', function () {
     const shots = 'test-results/onboarding';
     mkdirSync(shots, { recursive: true });
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-      const problems: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      page.on('pageerror', (e) => problems.push(e.message));
+      const problems = await watchProblems(page);
 
       await page.goto(h.baseUrl + paths.adminLogin);
       await page.fill('#f-email', 'ops@example.com');
@@ -130,11 +120,7 @@ describe('Connect to Xero (OAuth) in a real browser (Chromium)', function () {
   let close: () => Promise<void>;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} missing: .ci/run installs it`);
-      console.warn(`\n  NOTICE: ${CHROMIUM} not installed (apt-get install chromium); skipping the browser run\n`);
-      return this.skip();
-    }
+    skipWithoutChromium(this);
     const opened = await openTestDatabase('embedded');
     close = opened.close;
     h = await createOAuthHarness(opened.db);
@@ -151,20 +137,10 @@ describe('Connect to Xero (OAuth) in a real browser (Chromium)', function () {
     const two = h.sims.xero.addOrganisation({ clientId: 'OA-TWO', clientSecret: 'oa-two-secret', name: 'Warung Dua', shortCode: '!OA2', baseCurrency: 'IDR' });
     const shots = 'test-results/oauth';
     mkdirSync(shots, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-      const problems: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      page.on('pageerror', (e) => problems.push(e.message));
-      page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
-      // Playwright's init script is not page script: CSP does not apply to it, and it reports every violation.
-      await page.addInitScript(() => {
-        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-      });
+      const problems = await watchProblems(page, { responses: true });
 
       await page.goto(h.baseUrl + paths.adminLogin);
       await page.fill('#f-email', 'ops@example.com');

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
