@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Express } from 'express';
 import type { Stores } from '../../app/store/index.js';
 import type { Db } from '../../app/store/db.js';
+import type { Merchant } from '../../app/store/merchants.js';
 import { hashPassword } from '../../app/onboarding/passwords.js';
 import { paths } from '../../app/paths.js';
 
@@ -38,4 +40,25 @@ export async function signedIn(app: Express, email: string, password = PASSWORD)
 export async function page(agent: Agent, url: string, status = 200) {
   const res = await agent.get(url).expect(status);
   return { res, $: cheerio.load(res.text), csrf: () => csrfOf(res.text) };
+}
+
+/**
+ * The admin tests' cast, on freshly cleared admin tables: a second merchant "Warung Lain" (with a
+ * Xendit key, callback token and clearing account) and three users: ops@example.com (operator),
+ * a@toko.test (the harness's merchant) and b@lain.test (the other merchant). Returns the other merchant.
+ */
+export async function seedAdminCast(h: { stores: Stores; merchant: { id: string }; clock: () => Date }, db: Db): Promise<Merchant> {
+  await clearAdminTables(db);
+  const other = await h.stores.merchants.add({
+    name: 'Warung Lain',
+    shortCode: `!O${randomUUID().slice(0, 6)}`,
+    xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
+    xenditSecretKey: 'xnd_development_other',
+    callbackToken: 'other-token',
+    clearingAccountId: 'acc-other',
+  });
+  await addUser(h.stores, 'ops@example.com', null, h.clock());
+  await addUser(h.stores, 'a@toko.test', h.merchant.id, h.clock());
+  await addUser(h.stores, 'b@lain.test', other.id, h.clock());
+  return other;
 }

@@ -4,7 +4,7 @@ import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
+import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
@@ -15,18 +15,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
   let other: Merchant;
   beforeEach(async () => {
     h = await createHarness(db());
-    await clearAdminTables(db());
-    other = await h.stores.merchants.add({
-      name: 'Warung Lain',
-      shortCode: `!O${randomUUID().slice(0, 6)}`,
-      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
-      xenditSecretKey: 'xnd_development_other',
-      callbackToken: 'other-token',
-      clearingAccountId: 'acc-other',
-    });
-    await addUser(h.stores, 'ops@example.com', null, h.clock());
-    await addUser(h.stores, 'a@toko.test', h.merchant.id, h.clock());
-    await addUser(h.stores, 'b@lain.test', other.id, h.clock());
+    other = await seedAdminCast(h, db());
   });
   afterEach(() => h.close());
 

@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
+import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 
@@ -13,15 +12,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
   let other: Merchant;
   beforeEach(async () => {
     h = await createHarness(db());
-    await clearAdminTables(db());
-    other = await h.stores.merchants.add({
-      name: 'Warung Lain',
-      shortCode: `!O${randomUUID().slice(0, 6)}`,
-      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
-    });
-    await addUser(h.stores, 'ops@example.com', null);
-    await addUser(h.stores, 'a@toko.test', h.merchant.id);
-    await addUser(h.stores, 'b@lain.test', other.id);
+    other = await seedAdminCast(h, db());
   });
   afterEach(() => h.close());
 

@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { randomUUID } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { addUser, clearAdminTables, signedIn } from '../helpers/admin.js';
+import { seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath, paths } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 
@@ -13,18 +12,7 @@ describeEachDatabase('admin: "Xero disconnected — reconnect" on the payments d
   let other: Merchant;
   beforeEach(async () => {
     h = await createHarness(db());
-    await clearAdminTables(db());
-    other = await h.stores.merchants.add({
-      name: 'Warung Lain',
-      shortCode: `!O${randomUUID().slice(0, 6)}`,
-      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
-      xenditSecretKey: 'xnd_development_other',
-      callbackToken: 'other-token',
-      clearingAccountId: 'acc-other',
-    });
-    await addUser(h.stores, 'ops@example.com', null, h.clock());
-    await addUser(h.stores, 'a@toko.test', h.merchant.id, h.clock());
-    await addUser(h.stores, 'b@lain.test', other.id, h.clock());
+    other = await seedAdminCast(h, db());
   });
   afterEach(() => h.close());
 
