@@ -5,7 +5,7 @@ import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { getSims } from '../helpers/sims.js';
-import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
+import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminPaymentPath, paths, xeroInvoiceUrl } from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
@@ -18,17 +18,7 @@ describeEachDatabase('admin: customer, date filter, Xero links and the paid-per-
   beforeEach(async () => {
     const sims = await getSims();
     h = await createHarness(db(), { env: { XERO_APP_URL: sims.xeroUrl } });
-    await clearAdminTables(db());
-    other = await h.stores.merchants.add({
-      name: 'Warung Lain',
-      shortCode: `!O${randomUUID().slice(0, 6)}`,
-      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
-      xenditSecretKey: 'xnd_development_other',
-      callbackToken: 'other-token',
-      clearingAccountId: 'acc-other',
-    });
-    await addUser(h.stores, 'ops@example.com', null, h.clock());
-    await addUser(h.stores, 'a@toko.test', h.merchant.id, h.clock());
+    other = await seedAdminCast(h, db());
   });
   afterEach(() => h.close());
 
