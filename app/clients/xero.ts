@@ -257,7 +257,10 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       ticket.release(outcome).catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not release the rate-budget slot (its lease will)'));
     try {
       const result = await fn();
-      await release(limitsOf(asRecord((result as { response?: { headers?: unknown } } | undefined)?.response?.headers), now));
+      const released = release(limitsOf(asRecord((result as { response?: { headers?: unknown } } | undefined)?.response?.headers), now));
+      // A customer waits on a pay click: its slot is freed after the answer (a failed call still
+      // waits, so a 429's block is stored before anyone else calls).
+      if (purpose !== 'pay-click') await released;
       return result;
     } catch (err) {
       const f = readFailure(err);

@@ -22,7 +22,9 @@ const PayQuery = z.object({
 });
 
 /** Xero's placeholders arrive in whatever case the merchant typed them; repeated keys are refused. */
-export function parsePayQuery(query: Request['query']): z.infer<typeof PayQuery> {
+type PayQuery = z.infer<typeof PayQuery>;
+
+export function parsePayQuery(query: Request['query']): PayQuery {
   const byName: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(query ?? {})) {
     const name = key.toLowerCase() === 'invoicenumber' ? 'invoiceno' : key.toLowerCase();
@@ -43,12 +45,19 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   const router = Router();
 
   router.get(paths.pay, async (req, res) => {
-    // Before parsing, so garbage counts too; the ShortCode only once we know it is well-formed.
-    await limits.consume(`pay:ip:${clientKey(req.ip)}`, limits.perIp);
-    const query = parsePayQuery(req.query);
-    await limits.consume(`pay:shortcode:${query.shortCode}`, limits.perShortCode);
+    const perIp = { key: `pay:ip:${clientKey(req.ip)}`, rule: limits.perIp };
+    let query: PayQuery;
+    try {
+      query = parsePayQuery(req.query);
+    } catch (err) {
+      await limits.consume(perIp); // garbage counts too
+      throw err;
+    }
+    // The ShortCode is counted only once we know it is well-formed. The counters are written while
+    // the merchant is read; no upstream call is made before they allow the click.
+    const admitted = limits.consume(perIp, { key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode });
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
-    const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang });
+    const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang, admitted });
     res.set('Cache-Control', 'no-store');
     res.redirect(303, redirectUrl);
   });

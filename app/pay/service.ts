@@ -29,6 +29,8 @@ export interface PayRequest {
   invoiceNumber: string;
   shortCode: string;
   lang: 'id' | 'en';
+  /** Settles when the click may cost upstream calls (rate limits); rejects to refuse it. Awaited with the merchant lookup. */
+  admitted?: Promise<void>;
 }
 
 /** An open Xendit invoice this close to expiry is replaced rather than reused. */
@@ -40,7 +42,7 @@ const POLL_MS = 50;
  * whether it can be paid, and return the Xendit checkout to send them to.
  */
 export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ redirectUrl: string; checkout: Checkout }> {
-  const merchant = await deps.stores.merchants.activeByShortCode(req.shortCode);
+  const [merchant] = await Promise.all([deps.stores.merchants.activeByShortCode(req.shortCode), req.admitted]);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
 
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber));

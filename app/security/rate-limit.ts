@@ -9,19 +9,33 @@ export interface RateRule {
   windowSeconds: number;
 }
 
+/** One counter to count a request against. */
+export interface RateCounter {
+  key: string;
+  rule: RateRule;
+}
+
 /**
  * Fixed-window counters in the database, so every web process shares them (and the embedded
- * database behaves the same). Throws TooManyRequests with the seconds until the window reopens.
+ * database behaves the same). All counters of a request are counted in one round trip; throws
+ * TooManyRequests for the first one over its limit, with the seconds until its window reopens.
+ * A key may appear only once per call.
  */
 export function createRateLimiter(deps: { store: RateLimitStore; clock: Clock }) {
-  return async function consume(key: string, rule: RateRule): Promise<void> {
-    if (rule.limit <= 0) return;
+  return async function consume(...counters: RateCounter[]): Promise<void> {
+    const counted = counters.filter((c) => c.rule.limit > 0);
+    if (!counted.length) return;
     const now = deps.clock().getTime();
-    const windowMs = rule.windowSeconds * 1000;
-    const start = Math.floor(now / windowMs) * windowMs;
-    const hits = await deps.store.hit(key, new Date(start));
-    if (hits > rule.limit) {
-      throw new TooManyRequests(`rate limit ${key}: ${hits} > ${rule.limit} per ${rule.windowSeconds}s`, Math.max(1, Math.ceil((start + windowMs - now) / 1000)));
+    const windows = counted.map((c) => {
+      const windowMs = c.rule.windowSeconds * 1000;
+      return { ...c, windowMs, start: Math.floor(now / windowMs) * windowMs };
+    });
+    const hits = await deps.store.hit(windows.map((w) => ({ key: w.key, windowStart: new Date(w.start) })));
+    for (const w of windows) {
+      const n = hits.get(w.key) ?? 0;
+      if (n > w.rule.limit) {
+        throw new TooManyRequests(`rate limit ${w.key}: ${n} > ${w.rule.limit} per ${w.rule.windowSeconds}s`, Math.max(1, Math.ceil((w.start + w.windowMs - now) / 1000)));
+      }
     }
   };
 }

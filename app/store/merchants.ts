@@ -4,6 +4,7 @@ import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus 
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroCredentials } from '../clients/types.js';
 import type { Selectable } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 
 export interface Merchant {
   id: string;
@@ -269,8 +270,18 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return row.callback_token_enc ? box.open(row.callback_token_enc) : '';
     },
 
+    /** The pay click's lookup: merchant and clearing accounts in one round trip. */
     async activeByShortCode(shortCode: string): Promise<Merchant | null> {
-      return one(await db.selectFrom('merchants').selectAll().where('short_code', '=', shortCode).where('status', '=', 'active').executeTakeFirst());
+      const row = await db
+        .selectFrom('merchants')
+        .selectAll('merchants')
+        .select((eb) => jsonArrayFrom(eb.selectFrom('clearing_accounts').selectAll().whereRef('clearing_accounts.merchant_id', '=', 'merchants.id')).as('clearing'))
+        .where('short_code', '=', shortCode)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (!row) return null;
+      const { clearing, ...merchant } = row;
+      return toMerchant(merchant, clearing);
     },
 
     async list(): Promise<Merchant[]> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from './db.js';
+import { relaxedCommit } from './relaxed-commit.js';
 import type { Clock } from '../clock.js';
 import type { XeroBudget, XeroBudgetRefusal, XeroBudgetScope, XeroBudgetTicket, XeroCallOutcome } from '../clients/types.js';
 
@@ -42,7 +43,7 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       const day = new Date(Math.floor(t / DAY) * DAY);
       const slotId = randomUUID();
       const { rows } = await sql<{ reason: XeroBudgetRefusal | null; until: Date | string | null; per_day: number }>`
-        select reason, until, per_day from xero_budget_acquire(
+        select reason, until, per_day, ${relaxedCommit} from xero_budget_acquire(
           ${appKey(scope)}, ${orgKey(scope)}, ${scope.clientId}, ${scope.tenantId}, ${purpose},
           ${now}, ${minute}, ${day},
           ${L.perMinute}, ${L.perDay}, ${L.appPerMinute}, ${L.maxInFlight}, ${L.reserveShare}::float8,
@@ -61,7 +62,9 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
 /**
  * Frees our slot (and any whose holder died: lease passed) and corrects the counters from Xero's
  * answer, in one statement. Xero's remaining counts only ever raise ours (calls by other processes
- * may still be in flight), and only within the window the call was counted in.
+ * may still be in flight), and only within the window the call was counted in. A counter row is
+ * written (and locked) only when Xero's figure changes it: usually it does not, and every call of
+ * that organisation queues on the row's lock.
  */
 async function releaseSlot(
   db: Db,
@@ -84,12 +87,17 @@ async function releaseSlot(
         minute_used = case when minute_start = ${ctx.minute} and ${orgMinute}::int is not null then greatest(minute_used, ${orgMinute}::int) else minute_used end,
         day_used = case when day_start = ${ctx.day} and ${orgDay}::int is not null then greatest(day_used, ${orgDay}::int) else day_used end,
         blocked_until = case when ${orgBlocked}::timestamptz is not null then greatest(coalesce(blocked_until, ${orgBlocked}::timestamptz), ${orgBlocked}::timestamptz) else blocked_until end
-      where key = ${orgKey(scope)} and (${orgMinute}::int is not null or ${orgDay}::int is not null or ${orgBlocked}::timestamptz is not null)
+      where key = ${orgKey(scope)} and (
+        (minute_start = ${ctx.minute} and minute_used < ${orgMinute}::int) or
+        (day_start = ${ctx.day} and day_used < ${orgDay}::int) or
+        coalesce(blocked_until, '-infinity') < ${orgBlocked}::timestamptz)
     ), app as (
       update xero_calls set
         minute_used = case when minute_start = ${ctx.minute} and ${appMinute}::int is not null then greatest(minute_used, ${appMinute}::int) else minute_used end,
         blocked_until = case when ${appBlocked}::timestamptz is not null then greatest(coalesce(blocked_until, ${appBlocked}::timestamptz), ${appBlocked}::timestamptz) else blocked_until end
-      where key = ${appKey(scope)} and (${appMinute}::int is not null or ${appBlocked}::timestamptz is not null)
+      where key = ${appKey(scope)} and (
+        (minute_start = ${ctx.minute} and minute_used < ${appMinute}::int) or
+        coalesce(blocked_until, '-infinity') < ${appBlocked}::timestamptz)
     )
-    select 1`.execute(db);
+    select ${relaxedCommit}`.execute(db);
 }
