@@ -328,6 +328,23 @@ export interface NewXenditInvoice {
   invoiceDurationSeconds: number;
 }
 
+/** What picks a paid invoice's payment transaction out of those carrying its external id. */
+export interface FeeTaxQuery {
+  /** The Xendit invoice id. */
+  id: string;
+  externalId: string;
+  /** What was paid, minor units. */
+  paidAmount: number;
+  currency: Currency;
+}
+
+/**
+ * found: the VAT (minor units, 0 when none). not_found: Xendit lists no payment transaction for the
+ * invoice (its ledger may lag the payment). ambiguous: `count` transactions fit and nothing tells
+ * them apart (external ids are not unique at Xendit); `more`: Xendit had more than one page of them.
+ */
+export type FeeTaxLookup = { kind: 'found'; tax: number } | { kind: 'not_found' } | { kind: 'ambiguous'; count: number; more: boolean };
+
 export interface XenditGateway {
   createInvoice(secretKey: string, invoice: NewXenditInvoice): Promise<XenditInvoice>;
   /** null when Xendit has no invoice with that id. */
@@ -347,9 +364,10 @@ export interface XenditGateway {
   ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[] }>;
   /**
    * VAT Xendit charged on its fee for this paid invoice (minor units), from the payment's
-   * transaction (Transactions API, fee.value_added_tax); null when Xendit lists no such transaction.
+   * transaction (Transactions API, fee.value_added_tax), looked up by reference_id = the invoice's
+   * external id (a transaction's product_id is the VA deposit, e-wallet charge, ... not the invoice).
    */
-  getFeeTax(secretKey: string, invoice: { id: string; currency: Currency }): Promise<number | null>;
+  getFeeTax(secretKey: string, invoice: FeeTaxQuery): Promise<FeeTaxLookup>;
   /** The cheapest authenticated call (list one invoice): resolves when Xendit accepts the key. */
   checkSecretKey(secretKey: string): Promise<void>;
 }

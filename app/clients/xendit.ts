@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Configuration, Invoice as InvoiceApi, Transaction as TransactionApi, XenditSdkError } from 'xendit-node';
 import { z } from 'zod';
 import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
-import { UpstreamError, type NewXenditInvoice, type XenditGateway, type XenditInvoice } from './types.js';
+import { UpstreamError, type FeeTaxLookup, type FeeTaxQuery, type NewXenditInvoice, type XenditGateway, type XenditInvoice } from './types.js';
 
 export interface XenditClientOptions {
   /** e.g. https://api.xendit.co */
@@ -147,15 +147,15 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
 
     async getFeeTax(secretKey, invoice) {
       return call(secretKey, 'getFeeTax', async (api) => {
-        const body = await json(await api.getAllTransactionsRaw({ productId: invoice.id, types: ['PAYMENT'], limit: 10 }));
+        const body = await json(await api.getAllTransactionsRaw({ referenceId: invoice.externalId, types: ['PAYMENT'], limit: TRANSACTION_LIMIT }));
         const parsed = transactionsSchema.safeParse(body);
         if (!parsed.success) throw unexpected('transaction list is not readable');
-        const txn = parsed.data.data.find((t) => t.product_id === invoice.id);
-        if (!txn) return null;
+        const txn = pickPaymentTransaction(parsed.data, invoice);
+        if (txn.kind !== 'found') return txn;
         try {
-          return toMinor(numberToDecimal(txn.fee.value_added_tax), invoice.currency);
+          return { kind: 'found', tax: toMinor(numberToDecimal(txn.transaction.fee.value_added_tax), invoice.currency) };
         } catch {
-          throw unexpected(`value_added_tax ${txn.fee.value_added_tax} is not a valid ${invoice.currency} amount`);
+          throw unexpected(`value_added_tax ${txn.transaction.fee.value_added_tax} is not a valid ${invoice.currency} amount`);
         }
       });
     },
@@ -173,12 +173,55 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
 }
 
 interface RawTransactionApi {
-  getAllTransactionsRaw(p: { productId?: string; types?: string[]; limit?: number }): Promise<RawResponse>;
+  getAllTransactionsRaw(p: { referenceId?: string; productId?: string; types?: string[]; limit?: number }): Promise<RawResponse>;
 }
 
-const transactionsSchema = z.object({
-  data: z.array(z.object({ product_id: z.string(), fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number() }) })),
+/** Xendit's largest page of transactions. */
+const TRANSACTION_LIMIT = 50;
+
+const transactionSchema = z.object({
+  product_id: z.string(),
+  reference_id: z.string(),
+  status: z.string().nullish(),
+  currency: z.string().nullish(),
+  amount: z.number(),
+  fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number() }),
 });
+type TransactionJson = z.infer<typeof transactionSchema>;
+const transactionsSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(transactionSchema) });
+
+/**
+ * The invoice's payment among the transactions listed for its external id: the one whose product_id
+ * is the invoice, else the only one of the paid amount (exact minor units). External ids are not
+ * unique at Xendit (invoices made outside the gateway), so two that fit are never guessed between.
+ */
+function pickPaymentTransaction(
+  list: z.infer<typeof transactionsSchema>,
+  invoice: FeeTaxQuery,
+): { kind: 'found'; transaction: TransactionJson } | Exclude<FeeTaxLookup, { kind: 'found' }> {
+  const candidates = list.data.filter(
+    (t) =>
+      t.reference_id === invoice.externalId &&
+      t.status !== 'FAILED' &&
+      t.status !== 'VOIDED' &&
+      (t.currency == null || t.currency === invoice.currency) &&
+      minorOrNull(t.amount, invoice.currency) === invoice.paidAmount,
+  );
+  const named = candidates.find((t) => t.product_id === invoice.id);
+  if (named) return { kind: 'found', transaction: named };
+  const more = list.has_more === true;
+  if (candidates.length === 1 && !more) return { kind: 'found', transaction: candidates[0] };
+  if (!candidates.length && !more) return { kind: 'not_found' };
+  return { kind: 'ambiguous', count: candidates.length, more };
+}
+
+function minorOrNull(value: number, currency: Currency): number | null {
+  try {
+    return toMinor(numberToDecimal(value), currency);
+  } catch {
+    return null;
+  }
+}
 
 /** The Transactions API (balance_and_transaction) with the same fetch as invoiceApi. */
 function transactionApi(secretKey: string, apiUrl: string, signal: AbortSignal, seen: { retryAfter?: string | null }): RawTransactionApi {

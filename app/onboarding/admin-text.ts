@@ -224,6 +224,7 @@ const en = {
   row_amount_differs: 'amount differs',
   row_fee_missing: 'fee missing',
   row_fee_differs: 'fee differs',
+  row_fee_tax_unknown: 'VAT on fee unknown',
   row_not_from_xendit: 'not from Xendit',
   rowsMatched: '{matched} matched, {flagged} flagged',
   // Connect to Xero (OAuth): the connection box, the organisation picker, the problem page
@@ -462,6 +463,7 @@ const id: Record<AdminKey, string> = {
   row_amount_differs: 'jumlah berbeda',
   row_fee_missing: 'biaya belum dicatat',
   row_fee_differs: 'biaya berbeda',
+  row_fee_tax_unknown: 'PPN atas biaya tidak diketahui',
   row_not_from_xendit: 'bukan dari Xendit',
   rowsMatched: '{matched} cocok, {flagged} ditandai',
   xeroConnectionTitle: 'Koneksi Xero',

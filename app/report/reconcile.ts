@@ -15,7 +15,9 @@ interface JournalFee {
   currencyCode: string;
 }
 
-export type RowStatus = 'matched' | 'missing_in_xero' | 'missing_at_xendit' | 'amount_differs' | 'fee_missing' | 'fee_differs' | 'not_from_xendit';
+export const ROW_STATUSES = ['matched', 'missing_in_xero', 'missing_at_xendit', 'amount_differs', 'fee_missing', 'fee_differs', 'fee_tax_unknown', 'not_from_xendit'] as const;
+/** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
+export type RowStatus = (typeof ROW_STATUSES)[number];
 
 export interface ReportRow {
   date: string; // YYYY-MM-DD, the merchant's local date (as on the Xero payment)
@@ -144,7 +146,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const found = byId.get(id) ?? { payments: [], fees: [], overpayments: [] };
     const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? found.overpayments[0]?.currencyCode ?? '';
     const inv = xendit.get(id);
-    const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(deps, merchant, inv) : 0n, xenditDate);
+    const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(deps, merchant, inv) : { known: 0n }, xenditDate);
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
@@ -164,14 +166,23 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   };
 }
 
+/** The VAT on Xendit's fee in hundredths, or why it cannot be read. */
+type FeeTax = { known: bigint } | { unknown: string };
+
 /**
  * VAT on Xendit's fee is reported on the payment's transaction, not on the invoice: one more
  * Xendit call per paid invoice with a fee (a VAT line deleted in Xero would otherwise go unseen).
  */
-async function feeTaxFor(deps: ReportDeps, merchant: Merchant, inv: XenditInvoice): Promise<bigint> {
-  if (!inv.feesPaidAmount) return 0n;
-  const tax = await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: inv.id, currency: inv.currency });
-  return tax ? hundredths(toDecimal(tax, inv.currency)) : 0n;
+async function feeTaxFor(deps: ReportDeps, merchant: Merchant, inv: XenditInvoice): Promise<FeeTax> {
+  if (!inv.feesPaidAmount) return { known: 0n };
+  const paidAmount = inv.paidAmount ?? inv.amount;
+  const lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: inv.id, externalId: inv.externalId, paidAmount, currency: inv.currency });
+  if (lookup.kind === 'found') return { known: hundredths(toDecimal(lookup.tax, inv.currency)) };
+  const why =
+    lookup.kind === 'not_found'
+      ? 'Xendit lists no payment transaction for it'
+      : `${lookup.more ? `more than ${lookup.count}` : lookup.count} Xendit payment transactions fit it`;
+  return { unknown: `VAT on the fee unknown (${why}, external id ${inv.externalId})` };
 }
 
 async function baseCurrency(deps: ReportDeps, merchant: Merchant): Promise<Currency> {
@@ -183,7 +194,7 @@ function compare(
   inv: XenditInvoice | undefined,
   x: { payments: XeroPayment[]; fees: { total: string; date?: string }[]; overpayments: XeroBankTransaction[] },
   accountCurrency: string,
-  feeTax: bigint,
+  feeTax: FeeTax,
   xenditDate: (inv: XenditInvoice) => string | undefined,
 ) {
   const received = [...x.payments.map((p) => p.amount), ...x.overpayments.map((t) => t.total)];
@@ -196,10 +207,17 @@ function compare(
     return { xenditNet: 0n, xeroNet, row: { ...base, currency: accountCurrency, xenditAmount: null, xenditFee: null, status: 'missing_at_xendit' as const, note: 'no paid Xendit invoice with this id' } };
   }
   const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
-  // What Xendit keeps: its fee plus the VAT on it.
-  const fee = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency)) + feeTax;
+  // What Xendit keeps: its fee plus the VAT on it (without the VAT when it is unknown, and flagged).
+  const fee = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency)) + ('known' in feeTax ? feeTax.known : 0n);
   const row = { ...base, currency: inv.currency, xenditAmount: format(amount), xenditFee: format(fee) };
-  const result = (status: RowStatus, note: string) => ({ xenditNet: amount - fee, xeroNet, row: { ...row, status, note } });
+  const unknownTax = 'unknown' in feeTax ? feeTax.unknown : null;
+  const result = (status: RowStatus, note: string) => {
+    if (unknownTax === null) return { xenditNet: amount - fee, xeroNet, row: { ...row, status, note } };
+    // The row cannot say matched (nor that the fee differs: Xero's fee was compared with the fee alone).
+    const flagged = status === 'matched' || status === 'fee_differs' ? 'fee_tax_unknown' : status;
+    const figures = status === 'matched' ? `; Xendit fee without VAT ${format(fee)}, Xero ${format(xeroFee ?? 0n)}` : '';
+    return { xenditNet: amount - fee, xeroNet, row: { ...row, status: flagged, note: [note, unknownTax + figures].filter(Boolean).join('; ') } };
+  };
   if (xeroPaid === null) return result('missing_in_xero', fee > 0n && xeroFee !== null ? 'fee posted but no payment' : 'no payment in Xero');
   if (xeroPaid !== amount) return result('amount_differs', `Xendit ${format(amount)}, Xero ${format(xeroPaid)} (${format(amount - xeroPaid)} unrecorded)`);
   if (x.overpayments.length) return result(fee > 0n && xeroFee === null ? 'fee_missing' : (xeroFee ?? 0n) !== fee ? 'fee_differs' : 'matched', overpaymentNote(x, fee, xeroFee));

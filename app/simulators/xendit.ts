@@ -6,7 +6,7 @@
  * Amounts are integer minor units internally (app/money.ts) and JSON numbers on the wire.
  */
 import express, { type Request, type Response, type Router } from 'express';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
@@ -43,6 +43,8 @@ export interface SimXenditInvoice {
   feesPaidAmount?: number; // minor units
   /** VAT on Xendit's fee (minor units), reported on the payment's transaction; deducted on top of the fee. */
   feeTax?: number;
+  /** Test hook: Xendit's ledger does not list the payment's transaction (yet). */
+  transactionUnlisted?: boolean;
   /** Test hook: fees_paid_amount exactly as sent on the wire (e.g. 11600.5 IDR, which no IDR amount can be). */
   feesPaidWire?: number;
   paymentMethod?: string;
@@ -476,19 +478,28 @@ function queryDate(value: unknown): Date | undefined {
 
 /**
  * GET /transactions (Balance and Transaction API): one PAYMENT transaction per paid invoice, with
- * Xendit's fee split into xendit_fee and value_added_tax. Filters: product_id, types, limit.
+ * Xendit's fee split into xendit_fee and value_added_tax. As at Xendit, its product_id is the
+ * underlying payment (here a VA deposit id, see paymentProductId), not the invoice, and its
+ * reference_id is the invoice's external_id. Filters: reference_id, product_id, types, limit.
  */
 function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
-  const productId = typeof req.query.product_id === 'string' ? req.query.product_id : undefined;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const productId = text(req.query.product_id);
+  const referenceId = text(req.query.reference_id);
   const types = queryList(req.query.types);
   const limit = Math.min(Math.max(Number(req.query.limit ?? 10) || 10, 1), 50);
   const rows = [...ctx.state.invoices.values()]
-    .filter((i) => i.userId === account.userId && i.paidAt && (productId === undefined || i.id === productId))
+    .filter((i) => i.userId === account.userId && i.paidAt && !i.transactionUnlisted)
+    .filter((i) => (productId === undefined || paymentProductId(i.id) === productId) && (referenceId === undefined || i.externalId === referenceId))
     .filter(() => !types.length || types.includes('PAYMENT'))
-    .sort((a, b) => b.paidAt!.getTime() - a.paidAt!.getTime())
-    .slice(0, limit);
-  res.json({ has_more: false, data: rows.map((i) => transactionJson(i)), links: [] });
+    .sort((a, b) => b.paidAt!.getTime() - a.paidAt!.getTime());
+  res.json({ has_more: rows.length > limit, data: rows.slice(0, limit).map((i) => transactionJson(i)), links: [] });
+}
+
+/** The VA deposit behind an invoice's payment: an id of its own, the same every time for that invoice. */
+export function paymentProductId(invoiceId: string): string {
+  return createHash('sha256').update(`va-deposit:${invoiceId}`).digest('hex').slice(0, 24);
 }
 
 function transactionJson(inv: SimXenditInvoice): Record<string, unknown> {
@@ -496,7 +507,7 @@ function transactionJson(inv: SimXenditInvoice): Record<string, unknown> {
   const vat = inv.feeTax ?? 0;
   return {
     id: `txn_${inv.id}`,
-    product_id: inv.id,
+    product_id: paymentProductId(inv.id),
     type: 'PAYMENT',
     status: 'SUCCESS',
     channel_category: 'VIRTUAL_ACCOUNT',

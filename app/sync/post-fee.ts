@@ -5,9 +5,9 @@ import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import { clearingAccountFor, type Merchant } from '../store/merchants.js';
 import type { Payment } from '../store/payments.js';
-import { UpstreamError, type XenditGateway, type XeroGateway } from '../clients/types.js';
+import { UpstreamError, type FeeTaxLookup, type XenditGateway, type XeroGateway } from '../clients/types.js';
 import { exponentOf, toDecimal } from '../money.js';
-import { NeedsReview } from './runner.js';
+import { NeedsReview, RetryLater } from './runner.js';
 import { organisationDate } from './org-date.js';
 
 export interface PostFeeDeps {
@@ -52,14 +52,7 @@ export function postFeeJob(deps: PostFeeDeps) {
     }
     const fee = payment.fee ?? 0;
     let tax = payment.feeTax ?? 0;
-    try {
-      if (payment.feeTax === null && fee > 0) tax = await feeTaxAtXendit(deps, merchant, payment);
-    } catch (err) {
-      if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
-        return needsReview(deps, payment, `could not read the VAT on Xendit's fee (Transactions API): ${err.message}; fee not posted`);
-      }
-      throw err;
-    }
+    if (payment.feeTax === null && fee > 0) tax = await feeTaxOrReview(deps, merchant, payment);
     if (fee + tax <= 0) return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
 
@@ -77,12 +70,53 @@ export function postFeeJob(deps: PostFeeDeps) {
   };
 }
 
-/** Asked once: Xendit's answer (none listed = no VAT) is kept on the payment. */
-async function feeTaxAtXendit(deps: PostFeeDeps, merchant: Merchant, payment: Payment): Promise<number> {
+/** How long after the payment Xendit's ledger may still not list its transaction. */
+export const LEDGER_LAG_MS = 60 * 60_000;
+
+/**
+ * The VAT on Xendit's fee, asked once and kept on the payment. Not listed yet: retried for an hour
+ * after the payment, then a person looks; never taken as "no VAT".
+ */
+async function feeTaxOrReview(deps: PostFeeDeps, merchant: Merchant, payment: Payment): Promise<number> {
   if (!deps.xendit || !merchant.xenditSecretKey) return 0;
-  const tax = (await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: payment.xenditInvoiceId, currency: payment.currency })) ?? 0;
-  await deps.stores.payments.setFeeTax(payment.id, tax, deps.clock());
-  return tax;
+  const feeText = `fee ${toDecimal(payment.fee ?? 0, payment.currency)} ${payment.currency}`;
+  let lookup: FeeTaxLookup;
+  let externalId: string | null;
+  try {
+    externalId = await externalIdOf(deps, deps.xendit, merchant.xenditSecretKey, payment);
+    if (externalId === null) return needsReview(deps, payment, `VAT on the fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}; ${feeText} not posted`);
+    lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: payment.xenditInvoiceId, externalId, paidAmount: payment.amount, currency: payment.currency });
+  } catch (err) {
+    if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
+      return needsReview(deps, payment, `could not read the VAT on Xendit's fee (Transactions API): ${err.message}; ${feeText} not posted`);
+    }
+    throw err;
+  }
+  const which = `invoice ${payment.xenditInvoiceId} (external id ${externalId}, paid ${toDecimal(payment.amount, payment.currency)} ${payment.currency})`;
+  if (lookup.kind === 'ambiguous') {
+    const count = lookup.more ? `more than ${lookup.count}` : String(lookup.count);
+    return needsReview(deps, payment, `VAT on the fee unknown: Xendit lists ${count} payment transactions that fit ${which} and nothing tells them apart; ${feeText} not posted`);
+  }
+  if (lookup.kind === 'not_found') {
+    if (deps.clock().getTime() - payment.paidAt.getTime() < LEDGER_LAG_MS) {
+      const wait = `waiting for Xendit to list the payment transaction of ${which} (VAT on the fee)`;
+      await deps.stores.payments.noteFeeError(payment.id, wait, deps.clock());
+      throw new RetryLater(wait);
+    }
+    return needsReview(deps, payment, `VAT on the fee unknown: Xendit lists no payment transaction for ${which}; ${feeText} not posted`);
+  }
+  await deps.stores.payments.setFeeTax(payment.id, lookup.tax, deps.clock());
+  return lookup.tax;
+}
+
+/**
+ * The Xendit invoice's external id, which its transactions carry as reference_id: our checkout's
+ * (we created the invoice with it, no call needed); for an invoice made outside the gateway, Xendit's own.
+ */
+async function externalIdOf(deps: PostFeeDeps, xendit: XenditGateway, secretKey: string, payment: Payment): Promise<string | null> {
+  const checkout = payment.checkoutId ? await deps.stores.checkouts.byId(payment.checkoutId) : null;
+  if (checkout) return checkout.externalId;
+  return (await xendit.getInvoice(secretKey, payment.xenditInvoiceId))?.externalId ?? null;
 }
 
 /** A reason a person must post the fee. */

@@ -18,7 +18,7 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
    * A 150 000 IDR invoice paid at Xendit (fee 2.9 % = 4 350 IDR), its PAID callback delivered.
    * `beforeCallback` changes what Xendit reports (VAT on the fee, paid_at, ...) first.
    */
-  async function paidInvoice(opts: { beforeCallback?: (x: { id: string }) => void; afterCheckout?: (inv: { invoiceId: string }) => void } = {}) {
+  async function paidInvoice(opts: { beforeCallback?: (x: { id: string; external_id: string }) => void; afterCheckout?: (inv: { invoiceId: string }) => void } = {}) {
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     opts.afterCheckout?.(inv);
@@ -86,6 +86,49 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       assert.equal(r.reconciled, false);
       assert.equal(r.rows[0].status, 'fee_differs');
       assert.equal(r.totals.IDR.difference, '-479.00', 'Xero holds 479 more than Xendit settles');
+    });
+  });
+
+  describe('VAT on the fee, looked up by external id', () => {
+    it("takes the VAT of our invoice's transaction when an invoice made outside the gateway reuses its external id", async () => {
+      const { x } = await paidInvoice({
+        beforeCallback: (x) => {
+          h.sims.xendit.getInvoice(x.id)!.feeTax = 479;
+          const other = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 99_000, externalId: x.external_id });
+          void h.sims.xendit.pay(other.id, { sendCallback: false });
+          h.sims.xendit.getInvoice(other.id)!.feeTax = 316;
+        },
+      });
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeTax, 479);
+      assert.deepEqual(txns()[0].lineItems.map((li) => li.lineAmount), [435000n, 47900n]);
+    });
+
+    it('the report flags a row whose VAT Xendit does not list, even when Xero holds exactly the fee', async () => {
+      const { x } = await paidInvoice();
+      await h.worker.drain();
+      assert.equal((await report()).rows[0].status, 'matched', 'VAT 0, listed: matched');
+
+      h.sims.xendit.getInvoice(x.id)!.transactionUnlisted = true;
+      const r = await report();
+      assert.equal(r.reconciled, false);
+      assert.equal(r.rows[0].status, 'fee_tax_unknown');
+      assert.equal(
+        r.rows[0].note,
+        `VAT on the fee unknown (Xendit lists no payment transaction for it, external id ${x.external_id}); Xendit fee without VAT 4350.00, Xero 4350.00`,
+      );
+    });
+
+    it('the report flags a row whose VAT is ambiguous (two payments of the same external id and amount)', async () => {
+      const { x } = await paidInvoice({ beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+      await h.worker.drain();
+      assert.equal((await report()).rows[0].status, 'matched');
+      const twin = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 150_000, externalId: x.external_id });
+      await h.sims.xendit.pay(twin.id, { sendCallback: false });
+
+      const row = (await report()).rows.find((r) => r.xenditInvoiceId === x.id)!;
+      assert.equal(row.status, 'fee_tax_unknown', 'not matched, nor "fee differs": the VAT posted may be right');
+      assert.equal(row.note, `Xendit fee 4350.00, Xero 4829.00; VAT on the fee unknown (2 Xendit payment transactions fit it, external id ${x.external_id})`);
     });
   });
 

@@ -98,6 +98,42 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(r.reconciled, true);
   });
 
+  describe('VAT on the fee when external ids repeat (Xendit does not make them unique)', () => {
+    const payment = (xenditId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, xenditId);
+
+    it('posts each fee with the VAT of its own transaction: the one of its paid amount', async () => {
+      const small = await paidOutside({ externalId: 'order-77', amount: 100_000 });
+      h.sims.xendit.getInvoice(small.id)!.feeTax = 319;
+      const large = await paidOutside({ externalId: 'order-77' });
+      h.sims.xendit.getInvoice(large.id)!.feeTax = 797;
+      await h.worker.drain();
+
+      assert.deepEqual([(await payment(small.id))?.feeTax, (await payment(large.id))?.feeTax], [319, 797]);
+      assert.deepEqual(feeTxns(small.id)[0].lineItems.map((li) => li.lineAmount), [290_000n, 31_900n], '2 900 fee + 319 VAT');
+      assert.deepEqual(feeTxns(large.id)[0].lineItems.map((li) => li.lineAmount), [725_000n, 79_700n], '7 250 fee + 797 VAT');
+    });
+
+    it('puts both fees in needs_review, posting neither, when two payments share external id and amount', async () => {
+      const a = await paidOutside({ externalId: 'order-78' });
+      const b = await paidOutside({ externalId: 'order-78' });
+      h.sims.xendit.getInvoice(a.id)!.feeTax = 797;
+      await h.worker.drain();
+
+      for (const x of [a, b]) {
+        const p = await payment(x.id);
+        assert.equal(p?.syncState, 'recorded', 'the payments themselves are in Xero');
+        assert.equal(p?.feeState, 'needs_review');
+        assert.equal(
+          p?.feeError,
+          `VAT on the fee unknown: Xendit lists 2 payment transactions that fit invoice ${x.id} (external id order-78, paid 250000 IDR) and nothing tells them apart; fee 7250 IDR not posted`,
+        );
+        assert.equal(p?.feeTax, null);
+        assert.equal(feeTxns(x.id).length, 0);
+      }
+      assert.deepEqual(await jobs(), ['post-fee:needs_review', 'post-fee:needs_review', 'record-backend-payment:done', 'record-backend-payment:done']);
+    });
+  });
+
   it("uses Xendit's items when they add up to the amount, on the merchant's sales account", async () => {
     await h.stores.db.updateTable('merchants').set({ sales_account_code: '610' }).where('id', '=', h.merchant.id).execute();
     const x = await paidOutside({ amount: 170_000, items: [{ name: 'Nasi box', quantity: 3, price: 50_000 }, { name: 'Es teh', quantity: 4, price: 5_000 }] });

@@ -7,7 +7,7 @@ import { Xendit, XenditSdkError } from 'xendit-node';
 import { createXenditClient } from '../../app/clients/xendit.js';
 import { createXeroClient } from '../../app/clients/xero.js';
 import { UpstreamError, unlimitedXeroBudget, type UpstreamErrorKind, type XeroCredentials } from '../../app/clients/types.js';
-import { createXenditSimulator } from '../../app/simulators/xendit.js';
+import { createXenditSimulator, paymentProductId } from '../../app/simulators/xendit.js';
 import type { NewSimInvoice } from '../../app/simulators/xero.js';
 import { getSims, resetSims, type Sims } from '../helpers/sims.js';
 
@@ -542,6 +542,80 @@ describe('gateway clients against the simulators', function () {
       const found = await s.xenditClient.findInvoicesByExternalId(secretKey, 'xero-inv-1');
       assert.deepEqual(found.map((i) => i.id).sort(), [a.id, b.id].sort());
       assert.deepEqual(await s.xenditClient.findInvoicesByExternalId(secretKey, 'nope'), []);
+    });
+
+    describe('VAT on the fee (Transactions API)', () => {
+      const query = (inv: { id: string; amount: number }, externalId = 'xero-inv-1') => ({ id: inv.id, externalId, paidAmount: inv.amount, currency: 'PHP' as const });
+
+      it("finds the payment's transaction by reference_id = the external id; its product_id is the payment, not the invoice", async () => {
+        const { secretKey } = seed();
+        const inv = await s.xenditClient.createInvoice(secretKey, newInvoice());
+        await s.xendit.pay(inv.id, { sendCallback: false });
+        s.xendit.getInvoice(inv.id)!.feeTax = 853;
+
+        const sdk = new Xendit({ secretKey, xenditURL: s.xenditUrl }).Transaction;
+        const [txn, ...more] = (await sdk.getAllTransactions({ referenceId: 'xero-inv-1', types: ['PAYMENT'] })).data;
+        assert.equal(more.length, 0);
+        assert.equal(txn.referenceId, 'xero-inv-1');
+        assert.notEqual(txn.productId, inv.id, 'as at Xendit: the VA deposit, e-wallet charge, ... id');
+        assert.equal(txn.productId, paymentProductId(inv.id), 'the same every time');
+        assert.deepEqual((await sdk.getAllTransactions({ productId: inv.id })).data, [], 'no transaction has the invoice id as product_id');
+        assert.equal((await sdk.getAllTransactions({ productId: txn.productId })).data.length, 1);
+
+        assert.deepEqual(await s.xenditClient.getFeeTax(secretKey, query(inv)), { kind: 'found', tax: 853 });
+        assert.ok(s.xendit.state.requests.some((r) => r.path === '/transactions'));
+      });
+
+      it('picks, among payments with the same external id, the one of the paid amount (exact minor units)', async () => {
+        const { secretKey } = seed();
+        const small = await s.xenditClient.createInvoice(secretKey, newInvoice({ amount: 100050, items: [] }));
+        const large = await s.xenditClient.createInvoice(secretKey, newInvoice());
+        for (const [inv, tax] of [[small, 12], [large, 853]] as const) {
+          await s.xendit.pay(inv.id, { sendCallback: false });
+          s.xendit.getInvoice(inv.id)!.feeTax = tax;
+        }
+        assert.deepEqual(await s.xenditClient.getFeeTax(secretKey, query(small)), { kind: 'found', tax: 12 });
+        assert.deepEqual(await s.xenditClient.getFeeTax(secretKey, query(large)), { kind: 'found', tax: 853 });
+      });
+
+      it('answers ambiguous for two payments of the same external id and amount, not_found when none is listed', async () => {
+        const { secretKey } = seed();
+        const a = await s.xenditClient.createInvoice(secretKey, newInvoice());
+        const b = await s.xenditClient.createInvoice(secretKey, newInvoice());
+        await s.xendit.pay(a.id, { sendCallback: false });
+        await s.xendit.pay(b.id, { sendCallback: false });
+        assert.deepEqual(await s.xenditClient.getFeeTax(secretKey, query(a)), { kind: 'ambiguous', count: 2, more: false });
+
+        const c = await s.xenditClient.createInvoice(secretKey, newInvoice({ externalId: 'xero-inv-3' }));
+        await s.xendit.pay(c.id, { sendCallback: false });
+        s.xendit.getInvoice(c.id)!.transactionUnlisted = true;
+        assert.deepEqual(await s.xenditClient.getFeeTax(secretKey, query(c, 'xero-inv-3')), { kind: 'not_found' });
+        assert.deepEqual(await s.xenditClient.getFeeTax(secretKey, query(a, 'nobody-uses-this')), { kind: 'not_found' });
+      });
+
+      it('takes a transaction whose product_id is the invoice id; past one page of candidates it does not guess', async () => {
+        const txn = (productId: string, amount: number, vat: number) => ({ product_id: productId, reference_id: 'ext-1', status: 'SUCCESS', currency: 'IDR', amount, fee: { xendit_fee: 4350, value_added_tax: vat } });
+        let answer: unknown;
+        const server = express()
+          .get('/transactions', (req, res) => {
+            assert.equal(req.query.reference_id, 'ext-1');
+            res.json(answer);
+          })
+          .listen(0, '127.0.0.1');
+        await new Promise((resolve) => server.once('listening', resolve));
+        try {
+          const client = createXenditClient({ apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+          const q = { id: 'inv-1', externalId: 'ext-1', paidAmount: 150000, currency: 'IDR' as const };
+          answer = { has_more: false, data: [txn('va-1', 150000, 400), txn('inv-1', 150000, 479), txn('va-3', 150000, 500)] };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'found', tax: 479 });
+          answer = { has_more: false, data: [{ ...txn('va-1', 150000, 400), status: 'FAILED' }, txn('va-2', 150000.5, 1), txn('va-3', 150000, 479)] };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'found', tax: 479 }, 'a failed one and another amount do not count');
+          answer = { has_more: true, data: [txn('va-1', 150000, 479)] };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'ambiguous', count: 1, more: true });
+        } finally {
+          await new Promise((resolve) => server.close(resolve));
+        }
+      });
     });
 
     it('lists paid invoices by paid date across pages, newest first', async () => {

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { enqueueJob } from '../../app/store/jobs.js';
+import type { SimXenditInvoice } from '../../app/simulators/xendit.js';
 
 const BANK_TXNS = '/api.xro/2.0/BankTransactions';
 
@@ -14,12 +15,13 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
   afterEach(() => h.close());
 
   /** 150 000 IDR invoice paid at Xendit (fee 2.9 % = 4 350 IDR unless `fee` says otherwise). */
-  async function paidInvoice(opts: { fee?: number } = {}) {
+  async function paidInvoice(opts: { fee?: number; atXendit?: (x: SimXenditInvoice) => void } = {}) {
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
     await h.sims.xendit.pay(x.id, { sendCallback: false });
     if (opts.fee !== undefined) h.sims.xendit.getInvoice(x.id)!.feesPaidAmount = opts.fee;
+    opts.atXendit?.(h.sims.xendit.getInvoice(x.id)!);
     await request(h.app)
       .post(h.callbackPath)
       .set('x-callback-token', h.merchant.callbackToken)
@@ -147,5 +149,64 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.equal(txns().length, 1, 'one transaction for four concurrent jobs');
     assert.equal((await payment(x.id))?.feeState, 'posted');
     assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done', 'post-fee:done', 'post-fee:done', 'post-fee:done']);
+  });
+
+  describe('VAT on the fee not (yet) listed at Xendit', () => {
+    /** Paid now (by the test clock), with 479 IDR VAT on the fee, its transaction not in Xendit's ledger yet. */
+    const lagging = (x: SimXenditInvoice) => {
+      x.paidAt = h.clock();
+      x.feeTax = 479;
+      x.transactionUnlisted = true;
+    };
+    const job = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'post-fee')!;
+
+    it('within the hour after the payment: retried, nothing posted, fee_tax left unknown; posted with the VAT once Xendit lists it', async () => {
+      const { x } = await paidInvoice({ atXendit: lagging });
+      await h.worker.drain();
+      assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:queued']);
+      let p = await payment(x.id);
+      assert.equal(p?.feeTax, null, 'not taken as "no VAT"');
+      assert.equal(p?.feeState, 'pending');
+      assert.match(p?.feeError ?? '', new RegExp(`waiting for Xendit to list the payment transaction of invoice ${x.id}`));
+      assert.equal(txns().length, 0);
+
+      h.clock.advance(20 * 60_000);
+      await h.worker.drain();
+      assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:queued'], 'still waiting 20 minutes later');
+      assert.ok((await job()).attempts >= 2);
+      assert.equal((await payment(x.id))?.feeTax, null);
+
+      h.sims.xendit.getInvoice(x.id)!.transactionUnlisted = false;
+      h.clock.advance(20 * 60_000);
+      await h.worker.drain();
+      p = await payment(x.id);
+      assert.equal(p?.feeTax, 479);
+      assert.equal(p?.feeState, 'posted');
+      assert.deepEqual(txns()[0].lineItems.map((li) => li.lineAmount), [435000n, 47900n]);
+      assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done']);
+    });
+
+    it('an hour after the payment: needs_review quoting invoice, external id and fee; nothing posted, fee_tax left unknown', async () => {
+      const { x } = await paidInvoice({ atXendit: lagging });
+      await h.worker.drain();
+      for (let i = 0; i < 12 && (await job()).state === 'queued'; i++) {
+        h.clock.advance(10 * 60_000);
+        await h.worker.drain();
+      }
+      const p = await payment(x.id);
+      assert.equal(p?.feeState, 'needs_review');
+      assert.equal(
+        p?.feeError,
+        `VAT on the fee unknown: Xendit lists no payment transaction for invoice ${x.id} (external id ${x.external_id}, paid 150000 IDR); fee 4350 IDR not posted`,
+      );
+      assert.equal(p?.feeTax, null);
+      assert.equal(p?.syncState, 'recorded', 'the payment itself is in Xero');
+      assert.equal(txns().length, 0);
+      const j = await job();
+      assert.equal(j.state, 'needs_review');
+      assert.ok(j.attempts > 2, 'retried first');
+      assert.ok(h.clock().getTime() - p!.paidAt.getTime() >= 60 * 60_000, 'not before the hour');
+      assert.equal(j.lastError, p?.feeError);
+    });
   });
 });

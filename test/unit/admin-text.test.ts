@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN_TEXT, adminText } from '../../app/onboarding/admin-text.js';
 import { adminPage, ADMIN_PAGE } from '../../app/onboarding/messages.js';
+import { ROW_STATUSES } from '../../app/report/reconcile.js';
 
 const dir = join(import.meta.dirname, '../../app/onboarding');
 
@@ -15,6 +16,14 @@ describe('admin text (id/en)', () => {
     }
     for (const key of Object.keys(ADMIN_PAGE) as (keyof typeof ADMIN_PAGE)[]) {
       assert.notEqual(adminPage('id', key).title, adminPage('en', key).title, `error page ${key} is not translated`);
+    }
+  });
+
+  it('names every reconciliation row status in both languages', () => {
+    for (const status of ROW_STATUSES) {
+      const key = `row_${status}` as keyof typeof ADMIN_TEXT.en;
+      assert.ok(ADMIN_TEXT.en[key], `no English for ${key}`);
+      assert.ok(ADMIN_TEXT.id[key as keyof typeof ADMIN_TEXT.id], `no Indonesian for ${key}`);
     }
   });
 
