@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnTs } from '../test/helpers/spawn.js';
+import { freePort, spawnStart } from '../test/helpers/spawn.js';
 import { peakRss } from './memory.js';
 import { createPostgresDatabase } from '../test/helpers/db.js';
 
@@ -20,8 +20,8 @@ export interface StartupResult {
 async function startOnce(dataDir: string, databaseUrl = ''): Promise<StartOnce> {
   const port = await freePort();
   const t0 = performance.now();
-  // Exactly what `npm start` runs (tsx app/start.ts), without npm's own start-up in front.
-  const app = spawnTs('app/start.ts', [], { PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DEMO: '', XERO_CLIENT_ID: '', XERO_CLIENT_SECRET: '' });
+  // Exactly what `npm start` runs (prestart's transpile, then node with its flags), without npm's own start-up in front.
+  const app = spawnStart({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DEMO: '', XERO_CLIENT_ID: '', XERO_CLIENT_SECRET: '' });
   try {
     const deadline = t0 + 60_000;
     for (;;) {

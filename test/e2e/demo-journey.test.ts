@@ -4,7 +4,7 @@ import { launchChromium, skipWithoutChromium, watchProblems } from '../helpers/b
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as cheerio from 'cheerio';
-import { freePort, spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
+import { freePort, spawnStart, spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
 
 /**
  * `npm start` on a fresh data directory with no configuration, driven over HTTP the way a person
@@ -22,7 +22,7 @@ describe('demo journey (npm start, no configuration)', function () {
     dataDir = mkdtempSync(join(tmpdir(), 'gw-demo-'));
     const port = await freePort();
     base = `http://localhost:${port}`;
-    gw = spawnTs('app/start.ts', [], { PORT: String(port), DATA_DIR: dataDir });
+    gw = spawnStart({ PORT: String(port), DATA_DIR: dataDir });
     await waitFor('the gateway to listen', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 60_000).catch((err) => {
       throw new Error(`${err.message}\n--- gateway output ---\n${gw.output()}`);
     });

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium, skipWithoutChromium, watchProblems } from '../helpers/browser.js';
 import { DEMO2 } from '../../app/simulators/demo-data.js';
 import { paths } from '../../app/paths.js';
-import { freePort, spawnTs, waitFor, type Spawned } from '../helpers/spawn.js';
+import { freePort, spawnStart, waitFor, type Spawned } from '../helpers/spawn.js';
 
 const SHOTS = 'test-results/journey';
 
@@ -32,7 +32,7 @@ describe('full merchant journey in a real browser (npm start, Chromium)', functi
     dataDir = mkdtempSync(join(tmpdir(), 'gw-journey-'));
     const port = await freePort();
     base = `http://localhost:${port}`;
-    gw = spawnTs('app/start.ts', [], { PORT: String(port), DATA_DIR: dataDir });
+    gw = spawnStart({ PORT: String(port), DATA_DIR: dataDir });
     await waitFor('the gateway to listen', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 120_000).catch((err) => {
       throw new Error(`${err.message}\n--- gateway output ---\n${gw!.output()}`);
     });

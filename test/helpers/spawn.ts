@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -21,10 +22,29 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-/** Runs a project script with tsx, exactly as `npm start` / `npm run cli` would. */
+/** Runs a project script with tsx, as `npm run cli` does. */
 export function spawnTs(script: string, args: string[], env: Record<string, string>): Spawned {
+  return spawnNode(['--import', 'tsx', script, ...args], env);
+}
+
+let transpiled = false;
+
+/**
+ * What `npm start` runs, without npm in front: its prestart (the transpile to dist/, once per test
+ * process), then the start command's node flags and script as package.json has them.
+ */
+export function spawnStart(env: Record<string, string>): Spawned {
+  if (!transpiled) execFileSync('npm', ['run', '--silent', 'transpile'], { cwd: projectRoot, stdio: 'pipe' });
+  transpiled = true;
+  const scripts = (JSON.parse(readFileSync(`${projectRoot}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const [command, ...args] = scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start runs ${command}, not node: update spawnStart`);
+  return spawnNode(args, env);
+}
+
+function spawnNode(args: string[], env: Record<string, string>): Spawned {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: projectRoot,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { requirePostgres } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
-import { freePort, spawnTs, waitFor } from '../helpers/spawn.js';
+import { freePort, spawnStart, waitFor } from '../helpers/spawn.js';
 import { processDatabase, type ProcessDb } from '../helpers/worker-process.js';
 
 describe('web process: graceful shutdown [postgres]', function () {
@@ -24,7 +24,7 @@ describe('web process: graceful shutdown [postgres]', function () {
       stores.merchants.add({ name: 'Toko Web', shortCode: '!WEBSD', xero: { clientId: 'web-sd', clientSecret: 'web-sd-secret', tenantId: '' }, xenditSecretKey: 'xnd_development_websd', callbackToken: 'tok', clearingAccountId: sims.xero.bankAccountFor(org.tenantId, 'Xendit').accountId }),
     );
 
-    const web = spawnTs('app/start.ts', [], pdb.env);
+    const web = spawnStart(pdb.env);
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor('the gateway to listen', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined));
