@@ -17,6 +17,8 @@ describe('demo journey (npm start, no configuration)', function () {
   let gw: Spawned;
   let base: string;
   let dataDir: string;
+  /** Signed in as the operator the setup link made. */
+  let operatorCookie: string | undefined;
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gw-demo-'));
@@ -118,10 +120,32 @@ describe('demo journey (npm start, no configuration)', function () {
     const created = await fetch(link, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
     assert.equal(created.status, 303);
     assert.equal(created.headers.get('location'), '/admin');
+    operatorCookie = created.headers.get('set-cookie')?.split(';')[0] ?? cookie;
 
     const after = cheerio.load(await (await get('/')).text());
     assert.equal(after('#setup-link').length, 0);
     assert.equal((await get(link)).status, 410);
+  });
+
+  it("shows the demo merchant's clearing account reconciled in the report: the Xero-started and the dashboard-started payment", async () => {
+    assert.ok(operatorCookie, 'the operator made by the setup link above');
+    const page = async (url: string) => {
+      const res = await fetch(new URL(url, base), { headers: { cookie: operatorCookie! }, redirect: 'manual' });
+      assert.equal(res.status, 200, url);
+      return cheerio.load(await res.text());
+    };
+    const form = await page('/admin/report');
+    const merchant = form('#f-merchant option').filter((_, o) => Boolean(form(o).attr('value'))).first().attr('value')!;
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const $ = await page(`/admin/report?${new URLSearchParams({ merchant, from: day(-1), to: day(1) })}`);
+    const statuses = $('#report-rows tr[data-status]').map((_, tr) => $(tr).attr('data-status')).get();
+    assert.ok(statuses.length >= 2, `both payments are in the report: ${statuses.join(', ')}`);
+    assert.deepEqual([...new Set(statuses)], ['matched']);
+    assert.match($('#verdict').text(), /^\s*Reconciled: every Xendit payment and fee is in Xero\./);
+    const idr = $('#report-totals tr[data-currency="IDR"] td').map((_, td) => $(td).text()).get();
+    const [xenditNet, xeroNet, difference] = idr;
+    assert.equal(xeroNet, xenditNet, 'what Xendit settles = what the clearing account holds');
+    assert.equal(difference, '0.00');
   });
 
   it('shows the other demo cases: part-paid, paid, voided', async () => {
