@@ -5,6 +5,7 @@
  * 1 ms resolution and records only 2xx, and /pay answers 303.
  */
 import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
 import { summarize, type LoadResult } from './stats.js';
 
 export interface LoadJob {
@@ -12,7 +13,7 @@ export interface LoadJob {
   connections: number;
   /** Seconds; ignored when `bodies` is given (then exactly one request per body). */
   durationSeconds?: number;
-  /** Requests per second over all connections (steady rate); unset = as fast as possible. */
+  /** Requests per second over all connections; with `bodies`, sent open-loop at that steady rate (see steady()); unset = as fast as possible. */
   overallRate?: number;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   for await (const chunk of process.stdin) input += chunk;
   const job = JSON.parse(input) as LoadJob;
   if (job.warmupSeconds) await run({ ...job, durationSeconds: job.warmupSeconds, bodies: undefined, overallRate: undefined });
-  const result = await run(job);
+  const result = job.bodies && job.overallRate ? await steady(job, job.bodies, job.overallRate) : await run(job);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
@@ -69,6 +70,53 @@ function run(job: LoadJob): Promise<LoadResult> {
     instance.on('reqError', () => {
       errors++;
     });
+  });
+}
+
+/**
+ * An open-loop sender: body k goes out at start + k / rate whatever earlier answers do (as Xendit
+ * sends callbacks), over up to `connections` keep-alive sockets. Latency runs from the scheduled
+ * time, so a stall shows in full instead of delaying what follows (no coordinated omission).
+ * autocannon's overallRate sends in bursts per connection: a handler that answers in 0.1 ms
+ * measured p50 21 ms / p99 134 ms with 50 connections at 200/s.
+ */
+function steady(job: LoadJob, bodies: string[], rate: number): Promise<LoadResult> {
+  const url = new URL(job.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: job.connections });
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  let done = 0;
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const finish = () => {
+      if (++done < bodies.length) return;
+      agent.destroy();
+      resolve(summarize(latencies, statuses, errors, (performance.now() - t0) / 1000));
+    };
+    const send = (k: number) => {
+      const due = t0 + (k * 1000) / rate;
+      const req = request(url, { method: job.method ?? 'POST', headers: { ...job.headers, 'content-length': Buffer.byteLength(bodies[k]) }, agent, timeout: 30_000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - due);
+          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+          finish();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        finish();
+      });
+      req.end(bodies[k]);
+    };
+    let next = 0;
+    const tick = () => {
+      const now = performance.now();
+      while (next < bodies.length && t0 + (next * 1000) / rate <= now) send(next++);
+      if (next < bodies.length) setTimeout(tick, Math.max(0, t0 + (next * 1000) / rate - performance.now()));
+    };
+    tick();
   });
 }
 
