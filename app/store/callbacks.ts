@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 import { sql } from 'kysely';
-import { newJobRow } from './jobs.js';
+import { DEFAULT_MAX_ATTEMPTS } from './jobs.js';
 import type { CheckoutStatus } from './schema.js';
 
 export interface CallbackEvent {
@@ -33,49 +33,34 @@ export function createCallbackStore(db: Db) {
       now: Date,
     ): Promise<{ duplicate: boolean }> {
       // One statement (data-modifying CTEs, each run exactly once whether read or not): atomic
-      // without BEGIN/COMMIT, so the 200 waits on one round trip instead of five.
+      // without BEGIN/COMMIT, so the 200 waits on one round trip instead of five. Written as SQL
+      // with one text for every case (no jobs: empty arrays; no checkout: a null id): building it
+      // with the query builder was a sixth of a callback's CPU.
       const jobs = [
         effect.enqueueRecordPayment && { kind: 'record-payment', dedupeKey: recordPaymentDedupeKey(event.merchantId, event.xenditInvoiceId) },
         effect.enqueueBackendPayment && { kind: RECORD_BACKEND_PAYMENT_JOB, dedupeKey: recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId) },
       ].filter((j): j is { kind: string; dedupeKey: string } => Boolean(j));
       const payload = JSON.stringify({ merchantId: event.merchantId, xenditInvoiceId: event.xenditInvoiceId });
       const checkout = effect.checkout;
-      const r = await db
-        .with('ev', (d) =>
-          d
-            .insertInto('callback_events')
-            .values({
-              merchant_id: event.merchantId,
-              xendit_invoice_id: event.xenditInvoiceId,
-              external_id: event.externalId,
-              status: event.status,
-              raw: JSON.stringify(event.raw),
-              received_at: now,
-            })
-            .onConflict((oc) => oc.constraint('callback_events_once').doNothing())
-            .returning('id'),
+      const { rows } = await sql<{ inserted: string | number }>`
+        with ev as (
+          insert into callback_events (merchant_id, xendit_invoice_id, external_id, status, raw, received_at)
+          values (${event.merchantId}, ${event.xenditInvoiceId}, ${event.externalId}, ${event.status}, ${JSON.stringify(event.raw)}, ${now})
+          on conflict on constraint callback_events_once do nothing
+          returning id
+        ), job as (
+          insert into jobs (kind, merchant_id, payload, dedupe_key, state, max_attempts, run_at, created_at, updated_at)
+          select j.kind, ${event.merchantId}, ${payload}::jsonb, j.dedupe_key, 'queued', ${DEFAULT_MAX_ATTEMPTS}, ${now}, ${now}, ${now}
+          from unnest(${jobs.map((j) => j.kind)}::text[], ${jobs.map((j) => j.dedupeKey)}::text[]) as j(kind, dedupe_key)
+          on conflict (dedupe_key) do nothing
+          returning id
+        ), co as (
+          update checkouts set status = ${checkout?.to ?? null}, updated_at = ${now}
+          where id = ${checkout?.id ?? null} and status = any(${checkout?.from ?? []}::text[])
+          returning id
         )
-        .with('job', (d) =>
-          jobs.length
-            ? d
-                .insertInto('jobs')
-                .values(jobs.map((j) => newJobRow({ kind: j.kind, merchantId: event.merchantId, payload: {}, dedupeKey: j.dedupeKey }, now, payload)))
-                .onConflict((oc) => oc.column('dedupe_key').doNothing())
-                .returning('id')
-            : d.selectFrom('jobs').select('id').where(sql<boolean>`false`),
-        )
-        .with('co', (d) =>
-          checkout
-            ? d
-                .updateTable('checkouts')
-                .set({ status: checkout.to, updated_at: now })
-                .where('id', '=', checkout.id)
-                .where('status', 'in', checkout.from)
-                .returning('id')
-            : d.selectFrom('checkouts').select('id').where(sql<boolean>`false`),
-        )
-        .selectNoFrom((eb) => eb.selectFrom('ev').select((e) => e.fn.countAll<string | number>().as('n')).as('inserted'))
-        .executeTakeFirstOrThrow();
+        select count(*) as inserted from ev`.execute(db);
+      const r = rows[0];
       return { duplicate: Number(r.inserted) === 0 };
     },
 
