@@ -16,6 +16,7 @@ import { callbackRouter } from './callbacks/controller.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { homeRouter, type DemoHome } from './home.js';
 import { createRateLimiter } from './security/rate-limit.js';
+import { createInvoiceIdMemo } from './pay/invoice-ids.js';
 import { adminRouter } from './onboarding/controller.js';
 
 export interface AppDeps {
@@ -126,6 +127,7 @@ export function createApp(deps: AppDeps): express.Express {
         invoiceDurationSeconds: deps.config.xendit.invoiceDurationSeconds,
         onJobEnqueued: deps.onJobEnqueued,
         creationWaitMs: deps.creationWaitMs,
+        invoiceIds: createInvoiceIdMemo(),
       },
       {
         consume: createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock }),

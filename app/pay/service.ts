@@ -8,6 +8,7 @@ import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
 import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
 import { paths } from '../paths.js';
+import type { InvoiceIdMemo } from './invoice-ids.js';
 
 export interface PayDeps {
   stores: Stores;
@@ -23,6 +24,8 @@ export interface PayDeps {
   sleep?: (ms: number) => Promise<void>;
   /** A job was queued (a paid checkout found while replacing it): wake an in-process worker. */
   onJobEnqueued?: () => void;
+  /** Lets a repeat click read its checkouts while Xero answers instead of after. */
+  invoiceIds?: InvoiceIdMemo;
 }
 
 export interface PayRequest {
@@ -45,11 +48,18 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
   const [merchant] = await Promise.all([deps.stores.merchants.activeByShortCode(req.shortCode), req.admitted]);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
 
+  // A repeat click reads the checkouts of the invoice this number named last time while Xero
+  // answers; used only if Xero names the same invoice (the same query, a few milliseconds earlier).
+  const guessed = deps.invoiceIds?.guess(merchant.id, req.invoiceNumber);
+  const early = guessed === undefined ? undefined : deps.stores.checkouts.forInvoice(merchant.id, guessed);
+  early?.catch(() => undefined); // awaited below when used; an unused failure is not an error
+
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber));
   if (!invoice || invoice.type !== 'ACCREC') throw new PaymentLinkNotFound(`no sales invoice ${req.invoiceNumber}`);
+  deps.invoiceIds?.learn(merchant.id, req.invoiceNumber, invoice.invoiceId);
 
   const { currency, amount } = payableAmount(invoice);
-  const existing = await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId);
+  const existing = early && guessed === invoice.invoiceId ? await early : await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId);
   await refuseWhilePaymentIsBeingRecorded(deps, merchant, invoice, existing);
 
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from

@@ -47,6 +47,22 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(xenditInvoices().length, 1);
   });
 
+  it('a number renumbered in Xero: the click works on the invoice Xero names now, never on the one the number named before', async () => {
+    const before = h.addInvoice({});
+    const first = await request(h.app).get(h.payUrl(before.invoiceNumber)).expect(303);
+    // Someone edits the number of the first invoice in Xero and gives it to a new one.
+    h.sims.xero.state.orgs.get(h.tenantId)!.invoices.get(before.invoiceId)!.invoiceNumber = `${before.invoiceNumber}-OLD`;
+    const now = h.addInvoice({ invoiceNumber: before.invoiceNumber, lineItems: [{ description: 'Teh', quantity: '1', unitAmount: '90000' }] });
+    assert.notEqual(now.invoiceId, before.invoiceId);
+
+    const second = await request(h.app).get(h.payUrl(before.invoiceNumber)).expect(303);
+    assert.notEqual(second.headers.location, first.headers.location, 'a checkout of its own');
+    const [a, b] = xenditInvoices();
+    assert.deepEqual([a.amount, a.status, b.amount, b.status], [150000, 'PENDING', 90000, 'PENDING'], "the first invoice's checkout was not superseded by the other invoice's click");
+    assert.equal((await h.stores.checkouts.live(h.merchant.id, before.invoiceId, 150000))?.status, 'open');
+    assert.equal((await h.stores.checkouts.live(h.merchant.id, now.invoiceId, 90000))?.status, 'open');
+  });
+
   it('calls Xero once and Xendit once on a first click, and only Xero on the next', async () => {
     const inv = h.addInvoice({});
     const callsOf = async (url: string) => {
