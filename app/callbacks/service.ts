@@ -2,6 +2,7 @@ import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import type { CallbackTokenCache } from './token-cache.js';
 import { NotFoundJson, Unauthorized } from '../errors.js';
+import type { CheckoutStatus } from '../store/schema.js';
 
 export interface XenditInvoiceCallback {
   id: string;
@@ -29,36 +30,24 @@ export async function authenticateCallback(tokens: CallbackTokenCache, merchantI
 }
 
 /**
- * Stores the event and queues its work in one transaction. The body is only a hint of which
- * invoice changed: the worker re-reads the invoice from Xendit before any money moves.
+ * Stores the event and queues its work in one statement. The body is only a hint of which invoice
+ * changed: the worker re-reads the invoice from Xendit before any money moves. An invoice that is
+ * none of our checkouts is recorded only when paid and the merchant has the backend flow on; else
+ * nothing is written (e.g. the Xendit dashboard's "Test callback").
  */
 export async function acceptCallback(deps: { stores: Stores; clock: Clock }, merchantId: string, body: XenditInvoiceCallback): Promise<CallbackOutcome> {
-  const checkout = await deps.stores.checkouts.forXenditInvoice(merchantId, body.id, body.external_id);
   const status = body.status.toUpperCase();
   const paid = status === 'PAID' || status === 'SETTLED';
-  if (!checkout) {
-    // Without the backend flow (or for an unpaid one) nothing changes: e.g. the dashboard's "Test callback".
-    // The merchant is read only here, off the common path (an invoice this gateway created).
-    if (!paid || !(await deps.stores.merchants.byId(merchantId))?.backendFlow) return { received: true, ignored: 'unknown invoice' };
-    const { duplicate } = await deps.stores.callbacks.record(
-      { merchantId, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
-      { enqueueRecordPayment: false, enqueueBackendPayment: true },
-      deps.clock(),
-    );
-    return { received: true, duplicate, status };
-  }
-
-  const { duplicate } = await deps.stores.callbacks.record(
+  const checkoutMove = paid
+    ? { from: ['creating', 'open', 'expired', 'superseded'] as CheckoutStatus[], to: 'paid' as const }
+    : status === 'EXPIRED'
+      ? { from: ['open', 'superseded'] as CheckoutStatus[], to: 'expired' as const }
+      : undefined;
+  const { route, duplicate } = await deps.stores.callbacks.accept(
     { merchantId, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
-    {
-      enqueueRecordPayment: paid,
-      checkout: paid
-        ? { id: checkout.id, from: ['creating', 'open', 'expired', 'superseded'], to: 'paid' }
-        : status === 'EXPIRED'
-          ? { id: checkout.id, from: ['open', 'superseded'], to: 'expired' }
-          : undefined,
-    },
+    { paid, checkoutMove },
     deps.clock(),
   );
+  if (route === 'ignored') return { received: true, ignored: 'unknown invoice' };
   return { received: true, duplicate, status };
 }

@@ -24,44 +24,58 @@ export function recordBackendPaymentDedupeKey(merchantId: string, xenditInvoiceI
 export function createCallbackStore(db: Db) {
   return {
     /**
-     * Stores the event and its follow-up in one transaction, so a 200 to Xendit always means the
-     * work is durably queued. Returns duplicate=true when the same (invoice, status) came before.
+     * Decides where a callback goes and stores it with its follow-up, in one statement (so one
+     * round trip, atomic without BEGIN/COMMIT; data-modifying CTEs run exactly once whether read or
+     * not): an invoice of one of our checkouts → the event, on `paid` a record-payment job, and the
+     * checkout moved as `checkoutMove` says; otherwise, when paid and the merchant records payments
+     * made outside Xero (backend flow) → the event and a record-backend-payment job; otherwise
+     * nothing is written ('ignored'). A 200 to Xendit therefore always means the work is durably
+     * queued. duplicate: the same (invoice, status) came before.
      */
-    async record(
+    async accept(
       event: CallbackEvent,
-      effect: { enqueueRecordPayment: boolean; enqueueBackendPayment?: boolean; checkout?: { id: string; from: CheckoutStatus[]; to: CheckoutStatus } },
+      rules: { paid: boolean; checkoutMove?: { from: CheckoutStatus[]; to: CheckoutStatus } },
       now: Date,
-    ): Promise<{ duplicate: boolean }> {
-      // One statement (data-modifying CTEs, each run exactly once whether read or not): atomic
-      // without BEGIN/COMMIT, so the 200 waits on one round trip instead of five. Written as SQL
-      // with one text for every case (no jobs: empty arrays; no checkout: a null id): building it
-      // with the query builder was a sixth of a callback's CPU.
-      const jobs = [
-        effect.enqueueRecordPayment && { kind: 'record-payment', dedupeKey: recordPaymentDedupeKey(event.merchantId, event.xenditInvoiceId) },
-        effect.enqueueBackendPayment && { kind: RECORD_BACKEND_PAYMENT_JOB, dedupeKey: recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId) },
-      ].filter((j): j is { kind: string; dedupeKey: string } => Boolean(j));
+    ): Promise<{ route: 'checkout' | 'backend' | 'ignored'; duplicate: boolean }> {
+      // SQL text rather than the query builder: building this tree was a sixth of a callback's CPU.
       const payload = JSON.stringify({ merchantId: event.merchantId, xenditInvoiceId: event.xenditInvoiceId });
-      const checkout = effect.checkout;
-      const { rows } = await sql<{ inserted: string | number }>`
-        with ev as (
+      const move = rules.checkoutMove;
+      const { rows } = await sql<{ route: 'checkout' | 'backend' | 'ignored'; inserted: string | number }>`
+        with co as (
+          select id from checkouts
+          where merchant_id = ${event.merchantId} and (xendit_invoice_id = ${event.xenditInvoiceId} or external_id = ${event.externalId})
+          limit 1
+        ), decided as (
+          select (select id from co) as checkout_id,
+            case
+              when exists (select 1 from co) then 'checkout'
+              when ${rules.paid}::boolean and coalesce((select backend_flow from merchants where id = ${event.merchantId}), false) then 'backend'
+              else 'ignored'
+            end as route
+        ), ev as (
           insert into callback_events (merchant_id, xendit_invoice_id, external_id, status, raw, received_at)
-          values (${event.merchantId}, ${event.xenditInvoiceId}, ${event.externalId}, ${event.status}, ${JSON.stringify(event.raw)}, ${now})
+          select ${event.merchantId}, ${event.xenditInvoiceId}, ${event.externalId}, ${event.status}, ${JSON.stringify(event.raw)}::jsonb, ${now}
+          from decided where route <> 'ignored'
           on conflict on constraint callback_events_once do nothing
           returning id
         ), job as (
           insert into jobs (kind, merchant_id, payload, dedupe_key, state, max_attempts, run_at, created_at, updated_at)
-          select j.kind, ${event.merchantId}, ${payload}::jsonb, j.dedupe_key, 'queued', ${DEFAULT_MAX_ATTEMPTS}, ${now}, ${now}, ${now}
-          from unnest(${jobs.map((j) => j.kind)}::text[], ${jobs.map((j) => j.dedupeKey)}::text[]) as j(kind, dedupe_key)
+          select
+            case route when 'checkout' then 'record-payment' else ${RECORD_BACKEND_PAYMENT_JOB} end,
+            ${event.merchantId}, ${payload}::jsonb,
+            case route when 'checkout' then ${recordPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)}
+              else ${recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)} end,
+            'queued', ${DEFAULT_MAX_ATTEMPTS}, ${now}, ${now}, ${now}
+          from decided where ${rules.paid}::boolean and route <> 'ignored'
           on conflict (dedupe_key) do nothing
           returning id
-        ), co as (
-          update checkouts set status = ${checkout?.to ?? null}, updated_at = ${now}
-          where id = ${checkout?.id ?? null} and status = any(${checkout?.from ?? []}::text[])
+        ), moved as (
+          update checkouts set status = ${move?.to ?? null}::text, updated_at = ${now}
+          where id = (select checkout_id from decided) and ${move?.to ?? null}::text is not null and status = any(${move?.from ?? []}::text[])
           returning id
         )
-        select count(*) as inserted from ev`.execute(db);
-      const r = rows[0];
-      return { duplicate: Number(r.inserted) === 0 };
+        select (select route from decided) as route, (select count(*) from ev) as inserted`.execute(db);
+      return { route: rows[0].route, duplicate: Number(rows[0].inserted) === 0 };
     },
 
     async count(merchantId: string): Promise<number> {
