@@ -38,6 +38,8 @@ const DRAIN_EVENTS_PER_ORG = quick ? 50 : 500;
 const DRAIN_COMPRESSION = Number(process.env.BENCH_DRAIN_COMPRESSION ?? 3);
 const DRAIN_WINDOW_MINUTES = Number(process.env.BENCH_DRAIN_MINUTES ?? (quick ? 1 : 3));
 const DRAIN_CONCURRENCY = 20;
+// npm start's peak RSS is read after this many seconds of 50 clients clicking a demo pay link.
+const STARTUP_LOAD_SECONDS = quick ? 2 : 5;
 
 interface EngineResult {
   engine: Engine;
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
   }
   memory.phase('startup');
   log(`npm start (demo) to first 200…`);
-  const startup = await benchStartup(engines.includes('postgres') && (await checkPostgres()));
+  const startup = await benchStartup(engines.includes('postgres') && (await checkPostgres()), STARTUP_LOAD_SECONDS);
   const peaks = memory.peaks();
   memory.stop();
 
@@ -167,7 +169,7 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
   const hwm = peakRss();
   if (hwm) log(`  overall peak (VmHWM)   ${mb(hwm)}`);
   const rss = (b?: number) => (b ? `, peak RSS ${mb(b)}` : '');
-  log(`npm start → first 200 on / (demo mode: web + in-process worker + simulators), then one more page and a pay click:`);
+  log(`npm start → first 200 on / (demo mode: web + in-process worker + simulators), then a page, a pay click and (existing data dir, PostgreSQL) ${STARTUP_LOAD_SECONDS} s of 50 clients clicking it:`);
   log(`  embedded DB, new data dir       ${ms(startup.embeddedFirst.ms, 0)}${rss(startup.embeddedFirst.rss)}`);
   log(`  embedded DB, existing data dir  ${ms(startup.embeddedAgain.ms, 0)}${rss(startup.embeddedAgain.rss)}`);
   if (startup.postgres) log(`  PostgreSQL (new database)       ${ms(startup.postgres.ms, 0)}${rss(startup.postgres.rss)}`);
@@ -189,8 +191,8 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     log(`  ${mark(d.achievedPerSecond / d.ceilingPerSecond >= 0.95)} ${r.engine}: backlog drain ≥ 0.95 of Xero's ceiling (${ratio(d.achievedPerSecond / d.ceilingPerSecond)})`);
     log(`  ${mark(d.xero429 === 0)} ${r.engine}: no 429 from Xero while draining (${d.xero429})`);
   }
-  const web = [...peaks].filter(([phase]) => phase.startsWith('postgres')).reduce((m, [, b]) => Math.max(m, b), 0);
-  if (web) log(`  ${mark(web < 200 * 1024 * 1024)} peak RSS < 200 MB on PostgreSQL (${mb(web)}, this process incl. simulators)`);
+  const pgRss = startup.postgres?.rss;
+  if (pgRss) log(`  ${mark(pgRss < 200 * 1024 * 1024)} peak RSS < 200 MB on PostgreSQL (npm start under load: ${mb(pgRss)})`);
   const embeddedRss = Math.max(startup.embeddedFirst.rss ?? 0, startup.embeddedAgain.rss ?? 0);
   if (embeddedRss) log(`  ${mark(embeddedRss < 200 * 1024 * 1024)} peak RSS < 200 MB with the embedded DB (npm start: ${mb(embeddedRss)})`);
   log(`  ${mark(startup.embeddedFirst.ms < 10_000)} npm start to first 200 < 10 s, embedded, new data dir (${ms(startup.embeddedFirst.ms, 0)})`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnStart } from '../test/helpers/spawn.js';
 import { peakRss } from './memory.js';
+import { runLoad } from './load-runner.js';
 import { createPostgresDatabase } from '../test/helpers/db.js';
 
 export interface StartOnce {
@@ -17,11 +18,12 @@ export interface StartupResult {
   postgres?: StartOnce; // DATABASE_URL to a new database
 }
 
-async function startOnce(dataDir: string, databaseUrl = ''): Promise<StartOnce> {
+async function startOnce(dataDir: string, databaseUrl = '', loadSeconds = 0): Promise<StartOnce> {
   const port = await freePort();
   const t0 = performance.now();
   // Exactly what `npm start` runs (prestart's transpile, then node with its flags), without npm's own start-up in front.
-  const app = spawnStart({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DEMO: '', XERO_CLIENT_ID: '', XERO_CLIENT_SECRET: '' });
+  // The click counters off: the load below is one client on one address.
+  const app = spawnStart({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DEMO: '', XERO_CLIENT_ID: '', XERO_CLIENT_SECRET: '', PAY_RATE_LIMIT_PER_IP: '0', PAY_RATE_LIMIT_PER_SHORTCODE: '0' });
   try {
     const deadline = t0 + 60_000;
     for (;;) {
@@ -35,10 +37,14 @@ async function startOnce(dataDir: string, databaseUrl = ''): Promise<StartOnce> 
       await new Promise((r) => setTimeout(r, 50));
     }
     const ms = performance.now() - t0;
-    // A few pages and a pay click, so the peak covers a served request, not only start-up.
+    // A page, a pay click, then 50 clients clicking for a few seconds: the peak covers serving under load, not only start-up.
     const home = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
     const payLink = /href="([^"]*\/pay\?[^"]*)"/.exec(home)?.[1]?.replace(/&amp;/g, '&');
-    if (payLink) await fetch(new URL(payLink, `http://127.0.0.1:${port}/`), { redirect: 'manual' }).then((r) => r.arrayBuffer());
+    if (payLink) {
+      const url = new URL(payLink, `http://127.0.0.1:${port}/`).href;
+      await fetch(url, { redirect: 'manual' }).then((r) => r.arrayBuffer());
+      if (loadSeconds) await runLoad({ url, connections: 50, durationSeconds: loadSeconds });
+    }
     return { ms, rss: peakRss(app.child.pid!) };
   } finally {
     app.child.kill('SIGTERM');
@@ -46,15 +52,15 @@ async function startOnce(dataDir: string, databaseUrl = ''): Promise<StartOnce> 
   }
 }
 
-export async function benchStartup(withPostgres: boolean): Promise<StartupResult> {
+export async function benchStartup(withPostgres: boolean, loadSeconds: number): Promise<StartupResult> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-start-'));
   try {
     const embeddedFirst = await startOnce(dir);
-    const embeddedAgain = await startOnce(dir);
+    const embeddedAgain = await startOnce(dir, '', loadSeconds);
     if (!withPostgres) return { embeddedFirst, embeddedAgain };
     const database = await createPostgresDatabase();
     try {
-      return { embeddedFirst, embeddedAgain, postgres: await startOnce(join(dir, 'pg-run'), database.url) };
+      return { embeddedFirst, embeddedAgain, postgres: await startOnce(join(dir, 'pg-run'), database.url, loadSeconds) };
     } finally {
       await database.drop();
     }
