@@ -71,6 +71,7 @@ function publicView(runtime: Runtime, m: Merchant) {
     overpayments: m.overpayments,
     backendFlow: m.backendFlow,
     salesAccountCode: m.salesAccountCode,
+    salesTaxType: m.salesTaxType,
     xeroDayLimit: m.xeroDayLimit ?? runtime.config.xeroLimits.perDay,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),

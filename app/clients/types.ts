@@ -171,7 +171,11 @@ export interface NewXeroContact {
   email?: string;
 }
 
-/** An AUTHORISED sales invoice; amounts carry no tax (LineAmountTypes NoTax, TaxType NONE). */
+/**
+ * An AUTHORISED sales invoice. Without taxType the amounts carry no tax (LineAmountTypes NoTax,
+ * TaxType NONE); with it every line has that TaxType and the amounts include the tax
+ * (LineAmountTypes Inclusive): Xero splits the tax out and the total stays the sum of the lines.
+ */
 export interface NewXeroInvoice {
   contactId: string;
   date: string; // YYYY-MM-DD
@@ -179,6 +183,16 @@ export interface NewXeroInvoice {
   reference: string;
   currencyCode: string;
   lineItems: { description: string; quantity: string /* decimal */; unitAmount: string /* decimal */; accountCode: string }[];
+  taxType?: string;
+}
+
+/** A tax rate of the organisation (Xero TaxRates). */
+export interface XeroTaxRate {
+  /** The code lines carry, e.g. OUTPUT, TAX001. */
+  taxType: string;
+  name: string;
+  /** Percent, decimal string as Xero gives it (e.g. "11", "12.5"). */
+  effectiveRate: string;
 }
 
 /** Any chart-of-accounts entry, by id (a clearing account may be BANK, or another type with payments enabled). */
@@ -226,6 +240,8 @@ export interface XeroGateway {
   /** Active accounts of that class that have a code (fees go to EXPENSE, sales to REVENUE). */
   listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE'): Promise<XeroLedgerAccount[]>;
   createBankAccount(creds: XeroCredentials, account: NewXeroBankAccount, idempotencyKey: string): Promise<XeroBankAccount>;
+  /** ACTIVE tax rates that can apply to revenue accounts (CanApplyToRevenue), NONE included. */
+  listSalesTaxRates(creds: XeroCredentials): Promise<XeroTaxRate[]>;
   /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
   findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;
   createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;

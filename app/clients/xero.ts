@@ -5,7 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Contact, type Invoice, type LineItem, type ManualJournal, type Payment } from 'xero-node';
+import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Contact, type Invoice, type LineItem, type ManualJournal, type Payment, type TaxRate } from 'xero-node';
 import { numberToDecimal } from '../money.js';
 import {
   UpstreamError,
@@ -29,6 +29,7 @@ import {
   type XeroLineItem,
   type XeroOrganisation,
   type XeroPayment,
+  type XeroTaxRate,
   type XeroTokenSet,
   type XeroTokenStore,
   XeroDisconnected,
@@ -378,6 +379,12 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         return mapAccount(created);
       },
 
+      async listSalesTaxRates(creds) {
+        // A handful of rates per organisation: filtered here rather than with Xero's `where`.
+        const res = await call(creds, 'listSalesTaxRates', (api) => api.getTaxRates(creds.tenantId));
+        return (res.body.taxRates ?? []).filter((r) => String(r.status) === 'ACTIVE' && r.canApplyToRevenue === true && r.taxType).map(mapTaxRate);
+      },
+
       async findBankTransactionsByReference(creds, reference) {
         const res = await call(creds, 'findBankTransactionsByReference', (api) =>
           api.getBankTransactions(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
@@ -676,15 +683,20 @@ function invoiceBody(i: NewXeroInvoice): Invoice {
     dueDate: i.dueDate,
     reference: i.reference,
     currencyCode: i.currencyCode as unknown as Invoice['currencyCode'],
-    lineAmountTypes: 'NoTax' as unknown as Invoice['lineAmountTypes'],
+    // Inclusive: the lines are what the customer paid and Xero takes the tax out of them.
+    lineAmountTypes: (i.taxType ? 'Inclusive' : 'NoTax') as unknown as Invoice['lineAmountTypes'],
     lineItems: i.lineItems.map((li) => ({
       description: li.description,
       quantity: sdkAmount(li.quantity),
       unitAmount: sdkAmount(li.unitAmount),
       accountCode: li.accountCode,
-      taxType: 'NONE',
+      taxType: i.taxType ?? 'NONE',
     })),
   };
+}
+
+function mapTaxRate(r: TaxRate): XeroTaxRate {
+  return { taxType: r.taxType!, name: r.name ?? r.taxType!, effectiveRate: amount(r.effectiveRate ?? 0, 'EffectiveRate') };
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

@@ -91,13 +91,13 @@ export function signedIn(res: Response): NonNullable<AdminSession['user']> {
   return user;
 }
 
-/** Re-shows a form with its errors (422) instead of sending the user to an error page. */
+/** Re-shows a form with its errors (422, or the error's 400) instead of sending the user to an error page. */
 export async function withForm(res: Response, view: string, values: Record<string, unknown>, locals: Record<string, unknown>, action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
     if (!(err instanceof FormInvalid)) throw err;
-    render(res, 422, view, { ...locals, values, errors: err.fields });
+    render(res, err.status, view, { ...locals, values, errors: err.fields });
   }
 }
 

@@ -113,7 +113,8 @@ export function masked(secret: string): string {
   return secret ? `…${secret.slice(-4)}` : '';
 }
 
-async function xeroCall<T>(fn: () => Promise<T>): Promise<T> {
+/** A Xero read for an admin page: trouble at Xero (or a refused connection) is the 503 page. */
+export async function xeroCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -25,12 +25,14 @@ export const LOGIN_WINDOW_MS = 15 * 60_000;
 export const PAGE_SIZE = 25;
 
 /** A form the user can correct: the controller shows it again with these messages by field. */
+/** 422 by default; 400 for a value the form could never have offered (a choice not on its list). */
 export class FormInvalid extends DomainError {
-  override readonly status = 422;
+  override readonly status: number;
   override readonly messageKey = 'badRequest';
   override readonly publicReason = 'the form has errors';
-  constructor(readonly fields: Record<string, string>) {
+  constructor(readonly fields: Record<string, string>, status: 400 | 422 = 422) {
     super(Object.values(fields).join('; '));
+    this.status = status;
   }
 }
 

@@ -2,12 +2,14 @@
  * The merchant settings page's switches. Each is a radio group: its options, how it reads from a
  * merchant and what it stores. A new switch is one entry here, its text in admin-text.ts
  * (setting_<key>, setting_<key>_help, setting_<key>_<option>) and its column in
- * MerchantStore.setSettings.
+ * MerchantStore.setSettings. The sales tax of the backend flow is a list read from Xero instead
+ * (salesTaxView, and its own check in saveSettings).
  */
 import type { User } from '../store/users.js';
 import type { Merchant, MerchantSettings } from '../store/merchants.js';
+import { UpstreamError, type XeroTaxRate } from '../clients/types.js';
 import { FormInvalid } from './service.js';
-import { merchantFor, type MerchantOnboardingDeps } from './merchants.js';
+import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './merchants.js';
 
 interface SettingDef<K extends keyof MerchantSettings> {
   key: K;
@@ -25,10 +27,56 @@ export const MERCHANT_SETTINGS = [
 ];
 
 export function currentSettings(m: Merchant): Record<string, string> {
-  return Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, s.read(m)]));
+  return { ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, s.read(m)])), salesTaxType: m.salesTaxType ?? '' };
 }
 
-/** Every switch must carry one of its options (a form always sends all of them). */
+/**
+ * The tax rates a backend-flow sale may carry: the organisation's active rates for revenue, read
+ * live from Xero. NONE is left out: "No tax" (the empty choice) already says it.
+ */
+async function salesTaxRates(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<XeroTaxRate[]> {
+  return (await deps.xero.listSalesTaxRates(merchant.xero)).filter((r) => r.taxType !== 'NONE');
+}
+
+export interface SalesTaxView {
+  rates: XeroTaxRate[];
+  /** Xero could not be asked (down, or the connection refused): only the stored choice is shown. */
+  unavailable: boolean;
+  /** The stored TaxType is no longer among Xero's active sales rates. */
+  stale: boolean;
+}
+
+/** For the settings page; Xero's trouble does not keep the other switches from being shown. */
+export async function salesTaxView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<SalesTaxView> {
+  try {
+    const rates = await salesTaxRates(deps, merchant);
+    return { rates, unavailable: false, stale: merchant.salesTaxType !== null && !rates.some((r) => r.taxType === merchant.salesTaxType) };
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    deps.logger.warn({ merchantId: merchant.id, err: err.message }, 'xero tax rates not read for the settings page');
+    return { rates: [], unavailable: true, stale: false };
+  }
+}
+
+/**
+ * '' is no tax. A TaxType must be one of Xero's active sales rates now (a value the list never
+ * offered is a 400). Only when Xero cannot be asked is the stored choice kept unchecked, so the
+ * other switches can still be changed.
+ */
+async function salesTaxChoice(deps: MerchantOnboardingDeps, merchant: Merchant, sent: unknown): Promise<{ value: string | null } | { error: string }> {
+  if (typeof sent !== 'string') return { error: 'Choose a tax rate from the list, or no tax.' };
+  if (sent === '') return { value: null };
+  let rates: XeroTaxRate[];
+  try {
+    rates = await salesTaxRates(deps, merchant);
+  } catch (err) {
+    if (err instanceof UpstreamError && sent === merchant.salesTaxType) return { value: sent };
+    return xeroCall(() => Promise.reject(err));
+  }
+  return rates.some((r) => r.taxType === sent) ? { value: sent } : { error: 'Choose a tax rate from the list, or no tax.' };
+}
+
+/** Every switch must carry one of its options (a form always sends all of them), and the sales tax one of Xero's rates or none. */
 export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, merchantId: string, form: Record<string, unknown>): Promise<Merchant> {
   const merchant = await merchantFor(deps, actor, merchantId);
   const errors: Record<string, string> = {};
@@ -38,7 +86,10 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
     if (typeof option !== 'string' || !s.options.includes(option)) errors[s.key] = 'Choose one of the options.';
     else Object.assign(values, { [s.key]: s.value(option) });
   }
-  if (Object.keys(errors).length) throw new FormInvalid(errors);
+  const tax = await salesTaxChoice(deps, merchant, form.salesTaxType);
+  if ('error' in tax) errors.salesTaxType = tax.error;
+  else values.salesTaxType = tax.value;
+  if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType ? 400 : 422);
   await deps.stores.merchants.setSettings(merchant.id, values as MerchantSettings, deps.clock());
   deps.logger.info({ merchantId, settings: values, by: actor.id }, 'merchant settings saved');
   return (await deps.stores.merchants.byId(merchant.id))!;

@@ -12,6 +12,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { XeroInvoice } from '../clients/types.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
+import { demoTaxRates, inclusiveTax, taxRateJson, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './xero-tax-rates.js';
 import { emptyOAuthState, grantConnections, grantDirectly, grantTenants, isOAuthClient, oauthRoutes, oauthTokenEndpoint, type SimOAuthState } from './xero-oauth.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
@@ -35,7 +36,9 @@ export interface SimLineItem {
   accountCode?: string;
   quantity: bigint; // ten-thousandths
   unitAmount: bigint; // ten-thousandths
-  lineAmount: bigint; // hundredths
+  lineAmount: bigint; // hundredths (tax included when the invoice is Inclusive)
+  taxType: string;
+  taxAmount: bigint; // hundredths
 }
 
 export interface SimInvoice {
@@ -46,8 +49,11 @@ export interface SimInvoice {
   contact: { contactId: string; name: string; email?: string };
   currencyCode: string;
   reference: string;
+  /** As sent (Xero's default Exclusive when not); the simulator puts tax only on Inclusive lines. */
+  lineAmountTypes: 'NoTax' | 'Inclusive' | 'Exclusive';
   lineItems: SimLineItem[];
-  total: bigint; // hundredths
+  total: bigint; // hundredths, the sum of the line amounts
+  totalTax: bigint; // hundredths
   amountPaid: bigint; // hundredths
   date: string; // YYYY-MM-DD
   dueDate: string;
@@ -126,6 +132,7 @@ export interface SimOrganisation {
   bankTransactions: Map<string, SimBankTransaction>;
   manualJournals: Map<string, SimManualJournal>;
   contacts: Map<string, SimContact>; // by lower-case name (Xero keeps contact names unique)
+  taxRates: SimTaxRate[];
   idempotency: Map<string, StoredAnswer>;
   usage: Usage;
   nextInvoiceNumber: number;
@@ -331,6 +338,9 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
     const a = org(res).accounts.find((x) => x.accountId === String(req.params.id));
     if (!a) return notFound(res);
     res.json(envelope(now(), { Accounts: [accountJson(a, org(res))] }));
+  });
+  router.get(api('/TaxRates'), (req, res) => {
+    filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
   });
   router.get(api('/Invoices'), (req, res) => {
     const rows = listInvoices(org(res), req.query).map((i) => invoiceJson(org(res), i));
@@ -580,6 +590,7 @@ function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): 
     bankTransactions: new Map(),
     manualJournals: new Map(),
     contacts: new Map(),
+    taxRates: demoTaxRates(o.baseCurrency),
     idempotency: new Map(),
     usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0, inFlight: 0 },
     nextInvoiceNumber: 1,
@@ -670,7 +681,8 @@ interface InvoiceInput {
   status: SimInvoiceStatus;
   contact: { name: string; email?: string };
   currency: string;
-  lineItems: { description: string; quantity: bigint; unitAmount: bigint; accountCode?: string }[];
+  lineAmountTypes?: SimInvoice['lineAmountTypes'];
+  lineItems: { description: string; quantity: bigint; unitAmount: bigint; accountCode?: string; taxRate?: SimTaxRate }[];
   reference: string;
   date: string;
   dueDate: string;
@@ -738,14 +750,19 @@ function recordOpeningPayment(o: SimOrganisation, inv: SimInvoice, amount: bigin
 }
 
 function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date): SimInvoice {
-  const lineItems = input.lineItems.map((li) => ({
-    lineItemId: randomUUID(),
-    description: li.description,
-    ...(li.accountCode ? { accountCode: li.accountCode } : {}),
-    quantity: li.quantity,
-    unitAmount: li.unitAmount,
-    lineAmount: roundDiv(li.quantity * li.unitAmount, 1_000_000n),
-  }));
+  const lineItems = input.lineItems.map((li) => {
+    const lineAmount = roundDiv(li.quantity * li.unitAmount, 1_000_000n);
+    return {
+      lineItemId: randomUUID(),
+      description: li.description,
+      ...(li.accountCode ? { accountCode: li.accountCode } : {}),
+      quantity: li.quantity,
+      unitAmount: li.unitAmount,
+      lineAmount,
+      taxType: li.taxRate?.taxType ?? 'NONE',
+      taxAmount: li.taxRate ? inclusiveTax(lineAmount, li.taxRate) : 0n,
+    };
+  });
   const invoiceNumber = input.invoiceNumber ?? (input.type === 'ACCREC' ? `INV-${String(o.nextInvoiceNumber++).padStart(4, '0')}` : '');
   const inv: SimInvoice = {
     invoiceId: randomUUID(),
@@ -755,8 +772,10 @@ function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date): SimIn
     contact: { ...contactFor(o, input.contact.name, input.contact.email) },
     currencyCode: input.currency,
     reference: input.reference,
+    lineAmountTypes: input.lineAmountTypes ?? 'NoTax',
     lineItems,
     total: lineItems.reduce((sum, li) => sum + li.lineAmount, 0n),
+    totalTax: lineItems.reduce((sum, li) => sum + li.taxAmount, 0n),
     amountPaid: 0n,
     date: input.date,
     dueDate: input.dueDate,
@@ -866,6 +885,9 @@ function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: 
   const type = raw.Type === 'ACCPAY' ? 'ACCPAY' : 'ACCREC';
   const status = (typeof raw.Status === 'string' ? raw.Status : 'DRAFT') as SimInvoiceStatus;
   if (!['DRAFT', 'SUBMITTED', 'AUTHORISED'].includes(status)) errors.push(`Invalid status for a new invoice: ${status}`);
+  // Xero's default is Exclusive; the simulator computes tax only on tax-inclusive lines.
+  const lineAmountTypes = raw.LineAmountTypes ?? 'Exclusive';
+  if (lineAmountTypes !== 'NoTax' && lineAmountTypes !== 'Inclusive' && lineAmountTypes !== 'Exclusive') errors.push(`LineAmountTypes must be Exclusive, Inclusive or NoTax, not ${String(lineAmountTypes)}`);
   const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
     const quantity = parseScaled(li.Quantity ?? 1, 4);
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
@@ -874,8 +896,11 @@ function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: 
     const account = accountCode === undefined ? undefined : o.accounts.find((a) => a.code === accountCode);
     if (accountCode !== undefined && !account) errors.push(`Account code '${accountCode}' is not a valid code for this document`);
     else if (account?.type === 'BANK') errors.push(`Account code '${accountCode}' is a bank account and cannot be used on a line item`);
-    if (li.TaxType !== undefined && li.TaxType !== 'NONE') errors.push(`The simulator supports TaxType NONE only, not ${String(li.TaxType)}`);
-    return { description: String(li.Description ?? ''), quantity: quantity ?? 0n, unitAmount: unitAmount ?? 0n, accountCode };
+    const taxType = li.TaxType === undefined ? 'NONE' : String(li.TaxType);
+    const taxRate = taxType === 'NONE' ? undefined : usableTaxRate(o.taxRates, taxType, type);
+    if (taxType !== 'NONE' && !taxRate) errors.push(unusableTaxTypeMessage(taxType));
+    else if (taxRate && lineAmountTypes !== 'Inclusive') errors.push(`The simulator supports tax rates with LineAmountTypes Inclusive only, not ${String(lineAmountTypes)}`);
+    return { description: String(li.Description ?? ''), quantity: quantity ?? 0n, unitAmount: unitAmount ?? 0n, accountCode, ...(taxRate ? { taxRate } : {}) };
   });
   if (errors.length) return undefined;
   return {
@@ -884,6 +909,7 @@ function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: 
     status,
     contact: known ? { name: known.name, email: known.email } : { name: String(contact.Name), email: typeof contact.EmailAddress === 'string' ? contact.EmailAddress : undefined },
     currency: typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency,
+    lineAmountTypes: lineAmountTypes as SimInvoice['lineAmountTypes'],
     lineItems,
     reference: typeof raw.Reference === 'string' ? raw.Reference : '',
     date: readDate(raw.Date) ?? isoDate(at),
@@ -1304,20 +1330,20 @@ function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string, unknow
     DueDateString: `${inv.dueDate}T00:00:00`,
     DueDate: msDate(dayStart(inv.dueDate)),
     Status: inv.status,
-    LineAmountTypes: 'NoTax',
+    LineAmountTypes: inv.lineAmountTypes,
     LineItems: inv.lineItems.map((li) => ({
       LineItemID: li.lineItemId,
       Description: li.description,
       Quantity: Number(formatScaled(li.quantity, 4)),
       UnitAmount: Number(formatScaled(li.unitAmount, 4)),
-      TaxType: 'NONE',
-      TaxAmount: 0,
+      TaxType: li.taxType,
+      TaxAmount: money(li.taxAmount),
       LineAmount: money(li.lineAmount),
       AccountCode: li.accountCode ?? '200',
       Tracking: [],
     })),
-    SubTotal: money(inv.total),
-    TotalTax: 0,
+    SubTotal: money(inv.total - inv.totalTax),
+    TotalTax: money(inv.totalTax),
     Total: money(inv.total),
     UpdatedDateUTC: msDate(inv.updatedAt),
     CurrencyCode: inv.currencyCode,
@@ -1488,7 +1514,9 @@ ${sections}
 
 function renderInvoicePage(o: SimOrganisation, i: SimInvoice, cssHref: string): string {
   const payments = [...o.payments.values()].filter((p) => p.invoiceId === i.invoiceId);
-  const lines = i.lineItems.map((li) => `<tr><td>${escapeHtml(li.description)}</td><td class="num">${escapeHtml(formatScaled(li.quantity, 4))}</td><td class="num">${escapeHtml(formatScaled(li.unitAmount, 4))}</td></tr>`).join('\n');
+  const lines = i.lineItems
+    .map((li) => `<tr><td>${escapeHtml(li.description)}</td><td class="num">${escapeHtml(formatScaled(li.quantity, 4))}</td><td class="num">${escapeHtml(formatScaled(li.unitAmount, 4))}</td><td>${escapeHtml(li.taxType)}</td><td class="num">${escapeHtml(formatScaled(li.taxAmount, 2))}</td></tr>`)
+    .join('\n');
   const paid = payments.map((p) => `<tr><td>${escapeHtml(p.date)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))}</td><td>${escapeHtml(p.reference)}</td><td>${escapeHtml(p.status)}</td></tr>`).join('\n');
   return renderPage(
     `Invoice ${i.invoiceNumber}`,
@@ -1497,8 +1525,8 @@ function renderInvoicePage(o: SimOrganisation, i: SimInvoice, cssHref: string): 
 <p class="banner">This is a simulator. Nothing here is real accounting data.</p>
 <h1 id="invoice-number">Invoice ${escapeHtml(i.invoiceNumber)}</h1>
 <p>${escapeHtml(o.name)} · <span class="status status-${escapeHtml(i.status)}" id="invoice-status">${escapeHtml(i.status)}</span></p>
-<dl><dt>To</dt><dd id="invoice-contact">${escapeHtml(i.contact.name)}</dd><dt>Reference</dt><dd>${escapeHtml(i.reference)}</dd><dt>Total</dt><dd>${escapeHtml(formatScaled(i.total, 2))} ${escapeHtml(i.currencyCode)}</dd><dt>Amount due</dt><dd>${escapeHtml(formatScaled(amountDue(i), 2))} ${escapeHtml(i.currencyCode)}</dd></dl>
-<h2>Lines</h2><table><thead><tr><th>Description</th><th>Qty</th><th>Unit</th></tr></thead><tbody>${lines}</tbody></table>
+<dl><dt>To</dt><dd id="invoice-contact">${escapeHtml(i.contact.name)}</dd><dt>Reference</dt><dd>${escapeHtml(i.reference)}</dd><dt>Total</dt><dd>${escapeHtml(formatScaled(i.total, 2))} ${escapeHtml(i.currencyCode)}</dd>${i.totalTax ? `<dt>Tax included</dt><dd id="invoice-tax">${escapeHtml(formatScaled(i.totalTax, 2))} ${escapeHtml(i.currencyCode)}</dd>` : ''}<dt>Amount due</dt><dd>${escapeHtml(formatScaled(amountDue(i), 2))} ${escapeHtml(i.currencyCode)}</dd></dl>
+<h2>Lines</h2><table><thead><tr><th>Description</th><th>Qty</th><th>Unit</th><th>Tax rate</th><th>Tax</th></tr></thead><tbody>${lines}</tbody></table>
 <h2>Payments</h2><table id="invoice-payments"><thead><tr><th>Date</th><th>Amount</th><th>Reference</th><th>Status</th></tr></thead><tbody>${paid}</tbody></table>
 <p><a href="${escapeHtml(cssHref.replace(/sim\.css$/, ''))}">All of the simulated Xero</a></p>
 </main>`,

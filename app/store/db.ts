@@ -22,6 +22,7 @@ import * as m009Accounting from './migrations/009_accounting.js';
 import * as m010Dashboard from './migrations/010_dashboard.js';
 import * as m011Reliability from './migrations/011_reliability.js';
 import * as m012Performance from './migrations/012_performance.js';
+import * as m013SalesTax from './migrations/013_sales_tax.js';
 
 export type Db = Kysely<Database>;
 
@@ -55,6 +56,7 @@ const migrations: Record<string, Migration> = {
   '010_dashboard': m010Dashboard,
   '011_reliability': m011Reliability,
   '012_performance': m012Performance,
+  '013_sales_tax': m013SalesTax,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -31,6 +31,8 @@ export interface Merchant {
   feeAccountCode: string | null;
   /** Revenue account (by code) for payments made outside Xero; null when not chosen. */
   salesAccountCode: string | null;
+  /** Xero TaxType code on the lines of backend-flow sales (amounts tax-inclusive); null: no tax. */
+  salesTaxType: string | null;
   feePosting: FeePosting;
   /** On: paid Xendit invoices this gateway did not create are recorded in Xero (backend flow). */
   backendFlow: boolean;
@@ -80,6 +82,7 @@ export interface MerchantSettings {
   backendFlow: boolean;
   feePosting: FeePosting;
   overpayments: boolean;
+  salesTaxType: string | null;
 }
 
 /** Xendit's secret keys say their mode: xnd_development_… or xnd_production_…. */
@@ -106,6 +109,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
     feeAccountCode: row.fee_account_code,
     salesAccountCode: row.sales_account_code,
+    salesTaxType: row.sales_tax_type ?? null,
     feePosting: row.fee_posting,
     backendFlow: row.backend_flow,
     overpayments: row.overpayments,
@@ -219,7 +223,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     /** The merchant settings page's switches (app/onboarding/settings.ts lists them). */
     async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
-      await db.updateTable('merchants').set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, overpayments: s.overpayments, updated_at: now }).where('id', '=', id).execute();
+      await db.updateTable('merchants').set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, overpayments: s.overpayments, sales_tax_type: s.salesTaxType, updated_at: now }).where('id', '=', id).execute();
     },
 
     /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */

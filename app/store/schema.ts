@@ -30,6 +30,8 @@ export interface MerchantsTable {
   clearing_account_id: string | null;
   fee_account_code: string | null;
   sales_account_code: string | null;
+  /** Xero TaxType on backend-flow sales (LineAmountTypes Inclusive); null: no tax. */
+  sales_tax_type: ColumnType<string | null, string | null | undefined, string | null>;
   fee_posting: Generated<FeePosting>;
   backend_flow: Generated<boolean>;
   xero_day_limit: ColumnType<number | null, number | null | undefined, number | null>;

@@ -84,7 +84,7 @@ async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: Xendit
       (
         await deps.xero.createInvoice(
           merchant.xero,
-          invoiceFor(x, contactId, reference, merchant.salesAccountCode, await organisationDate(deps, merchant, x.paidAt ? new Date(x.paidAt) : deps.clock(), x.currency)),
+          invoiceFor(x, contactId, reference, { accountCode: merchant.salesAccountCode, taxType: merchant.salesTaxType }, await organisationDate(deps, merchant, x.paidAt ? new Date(x.paidAt) : deps.clock(), x.currency)),
           `xendit-invoice-${merchant.id}-${x.id}`,
         )
       ).invoiceId;
@@ -111,13 +111,15 @@ async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: Bac
 
 /**
  * Xendit's items when they add up to the invoice amount exactly, else one line with the
- * description: the Xero invoice total must be what the customer paid, to the cent.
+ * description: the Xero invoice total must be what the customer paid, to the cent. With the
+ * merchant's sales tax the lines carry its TaxType and include the tax, so the total stays the same.
  */
-function invoiceFor(x: XenditInvoice, contactId: string, reference: string, accountCode: string, date: string): NewXeroInvoice {
+function invoiceFor(x: XenditInvoice, contactId: string, reference: string, sales: { accountCode: string; taxType: string | null }, date: string): NewXeroInvoice {
+  const { accountCode, taxType } = sales;
   const itemsTotal = x.items?.reduce((sum, i) => sum + i.quantity * i.price, 0);
   const lineItems =
     x.items && itemsTotal === x.amount
       ? x.items.map((i) => ({ description: i.name, quantity: String(i.quantity), unitAmount: toDecimal(i.price, x.currency), accountCode }))
       : [{ description: x.description || `Xendit invoice ${x.externalId}`, quantity: '1', unitAmount: toDecimal(x.amount, x.currency), accountCode }];
-  return { contactId, date, dueDate: date, reference, currencyCode: x.currency, lineItems };
+  return { contactId, date, dueDate: date, reference, currencyCode: x.currency, lineItems, ...(taxType ? { taxType } : {}) };
 }

@@ -67,6 +67,7 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(inv.currencyCode, 'IDR');
     assert.equal(inv.total, 25_000_000n, '250 000 IDR exactly');
     assert.deepEqual(inv.lineItems.map((li) => [li.description, li.accountCode, li.lineAmount]), [['Catering order', '200', 25_000_000n]]);
+    assert.deepEqual([inv.lineAmountTypes, inv.lineItems.map((li) => li.taxType), inv.totalTax], ['NoTax', ['NONE'], 0n], 'no sales tax set: no tax, as before');
 
     const [p] = xeroPayments(x.id);
     assert.equal(p.accountId, h.clearingAccountId);
@@ -337,5 +338,75 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(xeroPayments(x.id).length, 1);
     assert.equal(invoices(x.id).length, 1, 'the sale was not made twice');
     assert.equal(xeroPayments(x.id)[0].accountId, h.clearingPhpAccountId);
+  });
+
+  describe("with the merchant's tax on sales (PPN 11%)", () => {
+    const setTax = (taxType: string | null) => h.stores.db.updateTable('merchants').set({ sales_tax_type: taxType }).where('id', '=', h.merchant.id).execute();
+    const lines = (xenditId: string) => invoices(xenditId)[0].lineItems.map((li) => [li.description, li.taxType, li.lineAmount, li.taxAmount]);
+    beforeEach(() => setTax('OUTPUT'));
+
+    it('puts the tax rate on the line, tax-inclusive: the total is what the customer paid, the payment pays it in full', async () => {
+      const x = await paidOutside({ amount: 150_000 });
+      await h.worker.drain();
+      const [inv] = invoices(x.id);
+      assert.equal(inv.lineAmountTypes, 'Inclusive');
+      assert.deepEqual(lines(x.id), [['Catering order', 'OUTPUT', 15_000_000n, 1_486_486n]], '150 000 × 11/111 = 14 864.864… → 14 864.86');
+      assert.deepEqual([inv.total, inv.totalTax, inv.total - inv.totalTax], [15_000_000n, 1_486_486n, 13_513_514n]);
+      assert.equal(inv.status, 'PAID');
+      assert.deepEqual(xeroPayments(x.id).map((p) => p.amount), [15_000_000n]);
+      assertOneOfEach(x.id);
+      const feeMinor = h.sims.xendit.getInvoice(x.id)!.feesPaidAmount!;
+      assert.equal(balance(), 15_000_000n - BigInt(feeMinor) * 100n, 'the clearing account still ends at what Xendit settles');
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+    });
+
+    it("taxes each of Xendit's items on its own line (Xero rounds per line)", async () => {
+      const x = await paidOutside({ amount: 170_000, items: [{ name: 'Nasi box', quantity: 3, price: 50_000 }, { name: 'Es teh', quantity: 4, price: 5_000 }] });
+      await h.worker.drain();
+      assert.deepEqual(lines(x.id), [
+        ['Nasi box', 'OUTPUT', 15_000_000n, 1_486_486n],
+        ['Es teh', 'OUTPUT', 2_000_000n, 198_198n],
+      ]);
+      const [inv] = invoices(x.id);
+      assert.deepEqual([inv.total, inv.totalTax, inv.status], [17_000_000n, 1_684_684n, 'PAID'], '14 864.86 + 1 981.98, not 16 846.85 on the total');
+    });
+
+    it('turned off again: the next sale carries no tax', async () => {
+      await setTax(null);
+      const x = await paidOutside({ amount: 150_000 });
+      await h.worker.drain();
+      assert.deepEqual(lines(x.id), [['Catering order', 'NONE', 15_000_000n, 0n]]);
+      assert.deepEqual([invoices(x.id)[0].lineAmountTypes, invoices(x.id)[0].status], ['NoTax', 'PAID']);
+    });
+
+    it('creates one taxed invoice, paid once, when Xero saved it but the answer was lost', async () => {
+      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path: `${API}/Invoices` });
+      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'POST', path: `${API}/Invoices` });
+      const x = await paidOutside({ amount: 150_000 });
+      await h.worker.drain();
+      assert.equal(h.sims.xero.faults.armed, 1, 'one of the two armed drops was used');
+      h.sims.xero.faults.reset();
+      forgetIdempotencyKeys();
+      for (let i = 0; i < 3; i++) {
+        h.clock.advance(3600_000);
+        await h.worker.drain();
+      }
+      assertOneOfEach(x.id);
+      assert.deepEqual(lines(x.id), [['Catering order', 'OUTPUT', 15_000_000n, 1_486_486n]]);
+      assert.deepEqual(await jobs(), ['post-fee:done', 'record-backend-payment:done']);
+    });
+
+    it('puts the sale in needs_review, no retry loop, when Xero no longer has the tax rate (archived)', async () => {
+      await setTax('TAX001');
+      const x = await paidOutside();
+      await h.worker.drain();
+      const [job] = await h.stores.jobs.list();
+      assert.equal(job.state, 'needs_review');
+      assert.match(job.lastError ?? '', /Xero refused the sale .*The TaxType code 'TAX001' does not exist or cannot be used for this type of transaction/);
+      h.clock.advance(24 * 3600_000);
+      assert.equal(await h.worker.drain(), 0, 'no retry loop');
+      assert.equal(invoices(x.id).length, 0);
+      assert.equal(await h.count('payments'), 0);
+    });
   });
 });

@@ -349,6 +349,82 @@ describe('gateway clients against the simulators', function () {
       assert.equal((await s.xeroClient.findInvoiceByNumber(creds, body.Invoices[0].InvoiceNumber))?.total, '0.3');
     });
 
+    it("lists the active sales tax rates with their effective rate (GET TaxRates in Xero's JSON)", async () => {
+      const { creds } = seed('IDR');
+      assert.deepEqual(await s.xeroClient.listSalesTaxRates(creds), [
+        { taxType: 'NONE', name: 'No Tax', effectiveRate: '0' },
+        { taxType: 'OUTPUT', name: 'PPN 11%', effectiveRate: '11' },
+        { taxType: 'EXEMPTOUTPUT', name: 'Exempt Sales', effectiveRate: '0' },
+      ]);
+      const { json: token } = await tokenRequest(creds, 'grant_type=client_credentials');
+      const res = await fetch(`${s.xeroUrl}/api.xro/2.0/TaxRates`, { headers: { authorization: `Bearer ${token.access_token}` } });
+      const body = (await res.json()) as { Status: string; TaxRates: Record<string, unknown>[] };
+      assert.equal(body.Status, 'OK');
+      assert.deepEqual(
+        body.TaxRates.map((r) => [r.TaxType, r.Status, r.CanApplyToRevenue, r.EffectiveRate]),
+        [
+          ['NONE', 'ACTIVE', true, 0],
+          ['OUTPUT', 'ACTIVE', true, 11],
+          ['EXEMPTOUTPUT', 'ACTIVE', true, 0],
+          ['INPUT', 'ACTIVE', false, 11],
+          ['TAX001', 'ARCHIVED', true, 10],
+        ],
+      );
+      assert.deepEqual(Object.keys(body.TaxRates[1]).sort(), [
+        'CanApplyToAssets', 'CanApplyToEquity', 'CanApplyToExpenses', 'CanApplyToLiabilities', 'CanApplyToRevenue',
+        'DisplayTaxRate', 'EffectiveRate', 'Name', 'ReportTaxType', 'Status', 'TaxComponents', 'TaxType',
+      ]);
+    });
+
+    describe('sales invoices with a tax rate (LineAmountTypes Inclusive)', () => {
+      async function created(creds: XeroCredentials, lines: [string, string][], taxType?: string) {
+        const contact = await s.xeroClient.createContact(creds, { name: `Dewi ${++seq}` }, `c-${seq}`);
+        const inv = await s.xeroClient.createInvoice(
+          creds,
+          { contactId: contact.contactId, date: '2026-11-25', dueDate: '2026-11-25', reference: `Xendit t${seq}`, currencyCode: 'IDR', lineItems: lines.map(([q, u]) => ({ description: 'x', quantity: q, unitAmount: u, accountCode: '200' })), ...(taxType ? { taxType } : {}) },
+          `i-${seq}`,
+        );
+        const { json: token } = await tokenRequest(creds, 'grant_type=client_credentials');
+        const res = await fetch(`${s.xeroUrl}/api.xro/2.0/Invoices/${inv.invoiceId}`, { headers: { authorization: `Bearer ${token.access_token}` } });
+        const json = ((await res.json()) as { Invoices: Record<string, unknown>[] }).Invoices[0];
+        return { inv, json, lines: (json.LineItems as Record<string, unknown>[]).map((li) => [li.TaxType, li.LineAmount, li.TaxAmount]) };
+      }
+
+      it('takes the tax out of each line: the total stays the sum of the lines, SubTotal = Total − TotalTax', async () => {
+        const { creds } = seed('IDR');
+        const { inv, json, lines } = await created(creds, [['1', '150000']], 'OUTPUT');
+        assert.deepEqual([inv.total, inv.amountDue], ['150000', '150000']);
+        assert.deepEqual([json.LineAmountTypes, json.Total, json.TotalTax, json.SubTotal], ['Inclusive', 150000, 14864.86, 135135.14]);
+        assert.deepEqual(lines, [['OUTPUT', 150000, 14864.86]]);
+      });
+
+      it('rounds each line to the cent, half away from zero, in exact arithmetic', async () => {
+        const { creds, org } = seed('PHP');
+        // 0.42 × 12/112 = 0.045 exactly: half away from zero is 0.05 (half to even would say 0.04).
+        const { json, lines } = await created(creds, [['1', '0.42'], ['3', '0.05'], ['1', '99999999.99']], 'OUTPUT');
+        assert.equal(org.taxRates.find((r) => r.taxType === 'OUTPUT')?.name, 'VAT 12%');
+        // 0.15 × 12/112 = 0.01607… → 0.02; 99 999 999.99 × 12/112 = 10 714 285.7132… → 10 714 285.71
+        assert.deepEqual(lines, [['OUTPUT', 0.42, 0.05], ['OUTPUT', 0.15, 0.02], ['OUTPUT', 99999999.99, 10714285.71]]);
+        assert.deepEqual([json.Total, json.TotalTax], [100000000.56, 10714285.78]);
+      });
+
+      it('without a tax rate sends exactly what it always did: NoTax, TaxType NONE', async () => {
+        const { creds } = seed('IDR');
+        const { json, lines } = await created(creds, [['1', '150000']]);
+        assert.deepEqual([json.LineAmountTypes, json.Total, json.TotalTax, json.SubTotal], ['NoTax', 150000, 0, 150000]);
+        assert.deepEqual(lines, [['NONE', 150000, 0]]);
+      });
+
+      it("refuses a TaxType Xero does not have, or not for sales, with Xero's message, and saves nothing", async () => {
+        const { creds, org } = seed('IDR');
+        for (const code of ['VAT99', 'INPUT', 'TAX001']) {
+          const err = await rejectsWith(created(creds, [['1', '150000']], code), 'rejected');
+          assert.match(err.message, new RegExp(`The TaxType code '${code}' does not exist or cannot be used for this type of transaction`));
+        }
+        assert.equal(s.xero.invoicesOf(org.tenantId).length, 0);
+      });
+    });
+
     it('scopes a fault to a method and path', async () => {
       const { creds, bank, invoice } = seed();
       const { invoiceId } = invoice();
