@@ -45,6 +45,26 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
   /** Xero honours an Idempotency-Key for minutes only: after a real crash the retry comes later. */
   const forgetIdempotencyKeys = () => h.sims.xero.state.orgs.get(h.tenantId)!.idempotency.clear();
 
+  /**
+   * Xero saves the next write to `path` but its answer is lost; then the worker runs on (idempotency
+   * keys forgotten, as after a restart) until it has settled. jobsAfterLoss: the jobs right after the loss.
+   */
+  async function settleAfterLostAnswer(path: string, pay: () => ReturnType<typeof paidOutside>) {
+    h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path });
+    h.sims.xero.faults.dropResponseAfterSave(1, { method: 'POST', path });
+    const x = await pay();
+    await h.worker.drain();
+    assert.equal(h.sims.xero.faults.armed, 1, 'one of the two armed drops was used');
+    const jobsAfterLoss = await jobs();
+    h.sims.xero.faults.reset();
+    forgetIdempotencyKeys();
+    for (let i = 0; i < 3; i++) {
+      h.clock.advance(3600_000);
+      await h.worker.drain();
+    }
+    return { x, jobsAfterLoss };
+  }
+
   function assertOneOfEach(xenditId: string) {
     assert.equal(contacts().length, 1, 'one contact');
     assert.equal(invoices(xenditId).length, 1, 'one invoice');
@@ -234,18 +254,8 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
 
   for (const step of ['Contacts', 'Invoices', 'Payments', 'BankTransactions']) {
     it(`creates exactly one of each when Xero saved the ${step} write but the answer was lost`, async () => {
-      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path: `${API}/${step}` });
-      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'POST', path: `${API}/${step}` });
-      const x = await paidOutside();
-      await h.worker.drain();
-      assert.equal(h.sims.xero.faults.armed, 1, 'one of the two armed drops was used');
-      assert.notDeepEqual(await jobs(), ['post-fee:done', 'record-backend-payment:done'], 'the lost answer made a job retry');
-      h.sims.xero.faults.reset();
-      forgetIdempotencyKeys();
-      for (let i = 0; i < 3; i++) {
-        h.clock.advance(3600_000);
-        await h.worker.drain();
-      }
+      const { x, jobsAfterLoss } = await settleAfterLostAnswer(`${API}/${step}`, () => paidOutside());
+      assert.notDeepEqual(jobsAfterLoss, ['post-fee:done', 'record-backend-payment:done'], 'the lost answer made a job retry');
       assertOneOfEach(x.id);
       assert.deepEqual(await jobs(), ['post-fee:done', 'record-backend-payment:done']);
       const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
@@ -380,17 +390,7 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     });
 
     it('creates one taxed invoice, paid once, when Xero saved it but the answer was lost', async () => {
-      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path: `${API}/Invoices` });
-      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'POST', path: `${API}/Invoices` });
-      const x = await paidOutside({ amount: 150_000 });
-      await h.worker.drain();
-      assert.equal(h.sims.xero.faults.armed, 1, 'one of the two armed drops was used');
-      h.sims.xero.faults.reset();
-      forgetIdempotencyKeys();
-      for (let i = 0; i < 3; i++) {
-        h.clock.advance(3600_000);
-        await h.worker.drain();
-      }
+      const { x } = await settleAfterLostAnswer(`${API}/Invoices`, () => paidOutside({ amount: 150_000 }));
       assertOneOfEach(x.id);
       assert.deepEqual(lines(x.id), [['Catering order', 'OUTPUT', 15_000_000n, 1_486_486n]]);
       assert.deepEqual(await jobs(), ['post-fee:done', 'record-backend-payment:done']);
