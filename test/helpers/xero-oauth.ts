@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { pino } from 'pino';
+import { sql } from 'kysely';
 import type { Db } from '../../app/store/db.js';
 import { createApp } from '../../app/server.js';
 import { createWorker } from '../../app/worker.js';
@@ -12,7 +13,7 @@ import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero-oauth.js';
 import { paths } from '../../app/paths.js';
 import { createHarness, type Harness } from './harness.js';
 import { getSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';
-import { csrfOf, type Agent } from './admin.js';
+import { addUser, clearAdminTables, csrfOf, signedIn, type Agent } from './admin.js';
 
 /** The gateway's own Xero app, registered with the simulator. */
 export const APP = { clientId: 'gateway-oauth-app', clientSecret: 'gateway-oauth-secret-5150' };
@@ -47,6 +48,24 @@ export async function createOAuthHarness(db: Db): Promise<OAuthHarness> {
   const app = createApp(deps);
   h.serve(app);
   return { ...h, deps, app, oauthClient, worker: createWorker({ stores: h.stores, xero: oauthClient, xendit: h.sims.xenditClient, clock: h.clock, logger }) };
+}
+
+/**
+ * An OAuth harness with no pending consents or admin users but one operator (ops@example.com,
+ * signed in) and two organisations ("Warung Satu", "Warung Dua") behind Custom Connections named by
+ * `ids` (client id prefix and the two ShortCodes).
+ */
+export async function createConnectCast(db: Db, ids: { client: string; shortCodes: [string, string] }) {
+  const h = await createOAuthHarness(db);
+  await sql`truncate xero_oauth_states`.execute(db);
+  await clearAdminTables(db);
+  await addUser(h.stores, 'ops@example.com', null);
+  const org = (n: 'a' | 'b', name: string, shortCode: string) =>
+    h.sims.xero.addOrganisation({ clientId: `${ids.client}-${n}`, clientSecret: `${ids.client}-${n}-secret`, name, shortCode, baseCurrency: 'IDR' }).tenantId;
+  const orgA = org('a', 'Warung Satu', ids.shortCodes[0]);
+  const orgB = org('b', 'Warung Dua', ids.shortCodes[1]);
+  const ops = await signedIn(h.app, 'ops@example.com');
+  return { h, ops, orgA, orgB };
 }
 
 /** Posts "Connect to Xero" from an admin page; returns the consent URL at the simulator. */

@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
-import { sql } from 'kysely';
 import { describeEachDatabase } from '../helpers/db.js';
-import { addUser, clearAdminTables, signedIn, type Agent } from '../helpers/admin.js';
-import { consent, connectThroughXero, createOAuthHarness, startConnect, type OAuthHarness } from '../helpers/xero-oauth.js';
+import type { Agent } from '../helpers/admin.js';
+import { consent, connectThroughXero, createConnectCast, startConnect, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { adminMerchantPath, paths } from '../../app/paths.js';
 import { adminText } from '../../app/onboarding/admin-text.js';
 
@@ -14,13 +13,7 @@ describeEachDatabase('Connect to Xero pages in Indonesian', ({ db }) => {
   let orgA: string;
   let orgB: string;
   beforeEach(async () => {
-    h = await createOAuthHarness(db());
-    await sql`truncate xero_oauth_states`.execute(db());
-    await clearAdminTables(db());
-    await addUser(h.stores, 'ops@example.com', null);
-    orgA = h.sims.xero.addOrganisation({ clientId: 'id-a', clientSecret: 'id-a-secret', name: 'Warung Satu', shortCode: '!IDA1', baseCurrency: 'IDR' }).tenantId;
-    orgB = h.sims.xero.addOrganisation({ clientId: 'id-b', clientSecret: 'id-b-secret', name: 'Warung Dua', shortCode: '!IDB2', baseCurrency: 'IDR' }).tenantId;
-    ops = await signedIn(h.app, 'ops@example.com');
+    ({ h, ops, orgA, orgB } = await createConnectCast(db(), { client: 'id', shortCodes: ['!IDA1', '!IDB2'] }));
     await ops.get(`${paths.adminMerchantNew}?lang=id`).expect(200);
   });
   afterEach(() => h.close());

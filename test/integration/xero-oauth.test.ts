@@ -5,8 +5,8 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../app/bootstrap.js';
 import { createApp } from '../../app/server.js';
 import { describeEachDatabase } from '../helpers/db.js';
-import { addUser, clearAdminTables, signedIn, type Agent } from '../helpers/admin.js';
-import { APP, consent, connectThroughXero, createOAuthHarness, startConnect, type OAuthHarness } from '../helpers/xero-oauth.js';
+import { addUser, signedIn, type Agent } from '../helpers/admin.js';
+import { APP, consent, connectThroughXero, createConnectCast, startConnect, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { adminMerchantPath, paths } from '../../app/paths.js';
 
 describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
@@ -15,13 +15,7 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
   let orgA: string;
   let orgB: string;
   beforeEach(async () => {
-    h = await createOAuthHarness(db());
-    await sql`truncate xero_oauth_states`.execute(db());
-    await clearAdminTables(db());
-    await addUser(h.stores, 'ops@example.com', null);
-    orgA = h.sims.xero.addOrganisation({ clientId: 'cc-a', clientSecret: 'cc-a-secret', name: 'Warung Satu', shortCode: '!WS1', baseCurrency: 'IDR' }).tenantId;
-    orgB = h.sims.xero.addOrganisation({ clientId: 'cc-b', clientSecret: 'cc-b-secret', name: 'Warung Dua', shortCode: '!WS2', baseCurrency: 'IDR' }).tenantId;
-    ops = await signedIn(h.app, 'ops@example.com');
+    ({ h, ops, orgA, orgB } = await createConnectCast(db(), { client: 'cc', shortCodes: ['!WS1', '!WS2'] }));
   });
   afterEach(() => h.close());
 
