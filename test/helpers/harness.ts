@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import request from 'supertest';
 import { sql } from 'kysely';
 import { loadConfig } from '../../config/index.js';
 import { createApp, type AppDeps } from '../../app/server.js';
@@ -145,4 +146,23 @@ export async function createHarness(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A customer pays an invoice through the gateway: the pay click, payment at the Xendit simulator
+ * (its own callback held back), then the PAID callback. The worker is not run. `afterCheckout` acts
+ * in Xero once the checkout exists; `beforeCallback` changes what Xendit reports (fee, VAT, paid_at…).
+ */
+export async function paidThroughGateway(
+  h: Harness,
+  opts: { afterCheckout?: (inv: { invoiceId: string }) => void; beforeCallback?: (x: { id: string; external_id: string }) => void } = {},
+) {
+  const inv = h.addInvoice({});
+  await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+  opts.afterCheckout?.(inv);
+  const x = h.sims.xendit.listInvoices().at(-1)!;
+  await h.sims.xendit.pay(x.id, { sendCallback: false });
+  opts.beforeCallback?.(x);
+  await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send({ id: x.id, external_id: x.external_id, status: 'PAID' }).expect(200);
+  return { inv, x };
 }

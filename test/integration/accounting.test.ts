@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
-import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 
 const BANK_TXNS = '/api.xro/2.0/BankTransactions';
@@ -18,20 +17,7 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
    * A 150 000 IDR invoice paid at Xendit (fee 2.9 % = 4 350 IDR), its PAID callback delivered.
    * `beforeCallback` changes what Xendit reports (VAT on the fee, paid_at, ...) first.
    */
-  async function paidInvoice(opts: { beforeCallback?: (x: { id: string; external_id: string }) => void; afterCheckout?: (inv: { invoiceId: string }) => void } = {}) {
-    const inv = h.addInvoice({});
-    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
-    opts.afterCheckout?.(inv);
-    const x = h.sims.xendit.listInvoices().at(-1)!;
-    await h.sims.xendit.pay(x.id, { sendCallback: false });
-    opts.beforeCallback?.(x);
-    await request(h.app)
-      .post(h.callbackPath)
-      .set('x-callback-token', h.merchant.callbackToken)
-      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
-      .expect(200);
-    return { inv, x };
-  }
+  const paidInvoice = (opts: Parameters<typeof paidThroughGateway>[1] = {}) => paidThroughGateway(h, opts);
 
   const txns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.status === 'AUTHORISED');
   const journals = () => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.status === 'POSTED');

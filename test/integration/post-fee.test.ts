@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { enqueueJob } from '../../app/store/jobs.js';
 import type { SimXenditInvoice } from '../../app/simulators/xendit.js';
 
@@ -15,19 +15,15 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
   afterEach(() => h.close());
 
   /** 150 000 IDR invoice paid at Xendit (fee 2.9 % = 4 350 IDR unless `fee` says otherwise). */
-  async function paidInvoice(opts: { fee?: number; atXendit?: (x: SimXenditInvoice) => void } = {}) {
-    const inv = h.addInvoice({});
-    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
-    const x = h.sims.xendit.listInvoices().at(-1)!;
-    await h.sims.xendit.pay(x.id, { sendCallback: false });
-    if (opts.fee !== undefined) h.sims.xendit.getInvoice(x.id)!.feesPaidAmount = opts.fee;
-    opts.atXendit?.(h.sims.xendit.getInvoice(x.id)!);
-    await request(h.app)
-      .post(h.callbackPath)
-      .set('x-callback-token', h.merchant.callbackToken)
-      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
-      .expect(200);
-    return { inv, x };
+  /** Paid through the gateway; `fee` and `atXendit` change what Xendit reports before the callback. */
+  function paidInvoice(opts: { fee?: number; atXendit?: (x: SimXenditInvoice) => void } = {}) {
+    return paidThroughGateway(h, {
+      beforeCallback: (x) => {
+        const atXendit = h.sims.xendit.getInvoice(x.id)!;
+        if (opts.fee !== undefined) atXendit.feesPaidAmount = opts.fee;
+        opts.atXendit?.(atXendit);
+      },
+    });
   }
 
   const txns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.status === 'AUTHORISED');
