@@ -5,7 +5,7 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../config/index.js';
 import { openDatabase, type OpenedDatabase } from './store/db.js';
 import { createStores, type Stores } from './store/index.js';
-import { createXeroBudget } from './store/xero-budget.js';
+import { createXeroBudget, type SharedXeroBudget } from './store/xero-budget.js';
 import { createSecretBox } from './security/secrets.js';
 import { createXeroClient } from './clients/xero.js';
 import { createXenditClient } from './clients/xendit.js';
@@ -19,6 +19,7 @@ export interface Runtime {
   database: OpenedDatabase;
   stores: Stores;
   xero: XeroGateway;
+  xeroBudget: SharedXeroBudget;
   xendit: XenditGateway;
   /** "Connect to Xero", when config.xero.oauth is set (a Xero app, or demo mode). */
   xeroOAuth?: XeroOAuth;
@@ -74,6 +75,7 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
     logger: log,
     database,
     stores,
+    xeroBudget: budget,
     xero: createXeroClient({
       apiUrl: config.xero.apiUrl,
       identityUrl: config.xero.identityUrl,

@@ -16,6 +16,8 @@ import { callbackRouter } from './callbacks/controller.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { homeRouter, type DemoHome } from './home.js';
 import { createRateLimiter } from './security/rate-limit.js';
+import { createPayAdmission } from './pay/admission.js';
+import type { SharedXeroBudget } from './store/xero-budget.js';
 import { createInvoiceIdMemo } from './pay/invoice-ids.js';
 import { adminRouter } from './onboarding/controller.js';
 
@@ -23,6 +25,8 @@ export interface AppDeps {
   config: Config;
   stores: Stores;
   xero: XeroGateway;
+  /** The budget `xero` counts its calls against, when shared in the database: a pay click takes it with its admission. */
+  xeroBudget?: SharedXeroBudget;
   xendit: XenditGateway;
   /** "Connect to Xero" (OAuth 2.0), when the gateway has a Xero app (config.xero.oauth). */
   xeroOAuth?: XeroOAuth;
@@ -128,6 +132,7 @@ export function createApp(deps: AppDeps): express.Express {
         onJobEnqueued: deps.onJobEnqueued,
         creationWaitMs: deps.creationWaitMs,
         invoiceIds: createInvoiceIdMemo(),
+        admit: createPayAdmission({ store: deps.stores.payClicks, clock: deps.clock, budget: deps.xeroBudget }),
       },
       {
         consume: createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock }),

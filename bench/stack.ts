@@ -187,6 +187,7 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
     config: loadConfig({ PUBLIC_URL: gatewayUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, NODE_ENV: 'production', SECRETS_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info', PAY_RATE_LIMIT_PER_IP: '1000000000', PAY_RATE_LIMIT_PER_SHORTCODE: '1000000000' }),
     stores,
     xero,
+    xeroBudget: budget,
     xendit,
     clock,
     logger,

@@ -231,7 +231,8 @@ export interface NewXeroManualJournal {
 export interface XeroGateway {
   getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
   /** null when no invoice has that number. */
-  findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string): Promise<XeroInvoice | null>;
+  /** `prepaid`: a budget ticket already taken for this call (the pay click takes it with its admission). */
+  findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string, prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
   getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
   /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */
   findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;
@@ -293,7 +294,13 @@ export interface XeroCallOutcome {
 export type XeroBudgetRefusal = 'blocked' | 'day' | 'reserve' | 'minute' | 'app_minute' | 'in_flight';
 
 export type XeroBudgetTicket =
-  | { ok: true; release(outcome: XeroCallOutcome): Promise<void> }
+  | {
+      ok: true;
+      /** After the call: frees its in-flight slot and corrects the counts from Xero's answer. */
+      release(outcome: XeroCallOutcome): Promise<void>;
+      /** Instead of release when the call was never made: frees the slot and gives the call back. */
+      refund(): Promise<void>;
+    }
   | { ok: false; reason: XeroBudgetRefusal; retryAfterSeconds: number };
 
 export interface XeroBudget {
@@ -303,7 +310,7 @@ export interface XeroBudget {
 
 /** For tests and tools that do not care about limits. */
 export const unlimitedXeroBudget: XeroBudget = {
-  acquire: async () => ({ ok: true, release: async () => undefined }),
+  acquire: async () => ({ ok: true, release: async () => undefined, refund: async () => undefined }),
 };
 
 // ---------- Xendit ----------

@@ -20,6 +20,7 @@ import {
   type XeroBankAccount,
   type XeroBudget,
   type XeroBudgetScope,
+  type XeroBudgetTicket,
   type XeroCallOutcome,
   type XeroCallPurpose,
   type XeroCredentials,
@@ -237,11 +238,14 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     session.refreshAt = tokens.expiresAt.getTime() - REFRESH_EARLY_MS;
   }
 
-  /** Waits (briefly) for an in-flight slot; any other refusal is a rate_limited error, at once. */
-  async function acquire(scope: XeroBudgetScope, purpose: XeroCallPurpose) {
+  /**
+   * Waits (briefly) for an in-flight slot; any other refusal is a rate_limited error, at once.
+   * `prepaid` is the first answer when the caller already asked the budget (its refusal counts too).
+   */
+  async function acquire(scope: XeroBudgetScope, purpose: XeroCallPurpose, prepaid?: XeroBudgetTicket) {
     const started = Date.now();
-    for (;;) {
-      const ticket = await opts.budget.acquire(scope, purpose);
+    for (let first = prepaid; ; first = undefined) {
+      const ticket = first ?? (await opts.budget.acquire(scope, purpose));
       if (ticket.ok) return ticket;
       if (ticket.reason === 'in_flight' && Date.now() - started < slotWaitMs) {
         await new Promise((resolve) => setTimeout(resolve, SLOT_POLL_MS));
@@ -252,8 +256,8 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     }
   }
 
-  async function budgeted<T>(creds: XeroCredentials, purpose: XeroCallPurpose, fn: () => Promise<T>): Promise<T> {
-    const ticket = await acquire({ clientId: creds.clientId, tenantId: creds.tenantId }, purpose);
+  async function budgeted<T>(creds: XeroCredentials, purpose: XeroCallPurpose, fn: () => Promise<T>, prepaid?: XeroBudgetTicket): Promise<T> {
+    const ticket = await acquire({ clientId: creds.clientId, tenantId: creds.tenantId }, purpose, prepaid);
     const release = (outcome: XeroCallOutcome) =>
       ticket.release(outcome).catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not release the rate-budget slot (its lease will)'));
     try {
@@ -270,14 +274,34 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     }
   }
 
-  function callAs<T>(creds: XeroCredentials, op: string, purpose: XeroCallPurpose, fn: (api: AccountingApi) => Promise<T>, readOnly = true): Promise<T> {
+  /** A prepaid call that will not be made gives its budget back (a slot held until its lease would slow every other call). */
+  function refund(prepaid: XeroBudgetTicket | undefined): void {
+    if (prepaid?.ok) prepaid.refund().catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not give back an unused rate-budget slot (its lease will)'));
+  }
+
+  function callAs<T>(
+    creds: XeroCredentials,
+    op: string,
+    purpose: XeroCallPurpose,
+    fn: (api: AccountingApi) => Promise<T>,
+    how: { readOnly: boolean; prepaid?: XeroBudgetTicket },
+  ): Promise<T> {
+    let prepaid = how.prepaid;
     return routes.run(route, async () => {
       const session = sessionFor(creds);
       let rejected: string | undefined;
       for (let attempt = 1; ; attempt++) {
-        const fresh = await ensureToken(session, creds, rejected);
+        let fresh: boolean;
         try {
-          return await budgeted(creds, purpose, () => fn(session.sdk.accountingApi));
+          fresh = await ensureToken(session, creds, rejected);
+        } catch (err) {
+          refund(prepaid);
+          throw err;
+        }
+        try {
+          const ticket = prepaid;
+          prepaid = undefined; // one call's worth: a retry asks the budget again
+          return await budgeted(creds, purpose, () => fn(session.sdk.accountingApi), ticket);
         } catch (err) {
           const upstream = toUpstreamError(err, 'api', now);
           if (!upstream) throw err;
@@ -290,7 +314,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
           // A pooled keep-alive socket the server just closed fails with a reset; a read is safe to
           // repeat once (a timeout is not repeated: the customer is waiting). Writes are never
           // repeated here: the worker looks the payment up by Reference before trying again.
-          if (readOnly && attempt === 1 && upstream.status === undefined && CONNECTION_RESET.test(upstream.message)) continue;
+          if (how.readOnly && attempt === 1 && upstream.status === undefined && CONNECTION_RESET.test(upstream.message)) continue;
           log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xero call failed');
           throw upstream;
         }
@@ -299,7 +323,8 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
   }
 
   function gateway(purpose: XeroCallPurpose): XeroGateway {
-    const call = <T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, readOnly = true) => callAs(creds, op, purpose, fn, readOnly);
+    const call = <T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, readOnly = true, prepaid?: XeroBudgetTicket) =>
+      callAs(creds, op, purpose, fn, { readOnly, prepaid });
     return {
       forPurpose: (p) => gateway(p),
 
@@ -308,14 +333,19 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         return mapOrganisation(res.body.organisations?.[0]);
       },
 
-      async findInvoiceByNumber(creds, invoiceNumber) {
+      async findInvoiceByNumber(creds, invoiceNumber, prepaid) {
         const wanted = invoiceNumber.trim();
-        if (!wanted) return null;
+        if (!wanted) return refund(prepaid), null;
         // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
-        const res = await call(creds, 'findInvoiceByNumber', (api) =>
-          wanted.includes(',')
-            ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`)
-            : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted]),
+        const res = await call(
+          creds,
+          'findInvoiceByNumber',
+          (api) =>
+            wanted.includes(',')
+              ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`)
+              : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted]),
+          true,
+          prepaid,
         );
         // Xero matches numbers case-insensitively; only an exact match is the invoice we were asked for.
         const exact = (res.body.invoices ?? []).filter((i) => (i.invoiceNumber ?? '').trim() === wanted);
@@ -345,7 +375,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createPayment(creds, payment, idempotencyKey) {
         const body = paymentBody(payment);
-        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), false);
+        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), { readOnly: false });
         const created = res.body.payments?.[0];
         if (!created) throw unexpected('createPayment answered without a payment');
         return mapPayment(created, payment.invoiceId);
@@ -408,7 +438,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createContact(creds, contact, idempotencyKey) {
         const body = { contacts: [{ name: contact.name, ...(contact.email ? { emailAddress: contact.email } : {}) }] };
-        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKey), false);
+        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKey), { readOnly: false });
         const created = res.body.contacts?.[0];
         if (!created) throw unexpected('createContacts answered without a contact');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -422,7 +452,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createInvoice(creds, invoice, idempotencyKey) {
         const body = { invoices: [invoiceBody(invoice)] };
-        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKey), false);
+        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKey), { readOnly: false });
         const created = res.body.invoices?.[0];
         if (!created) throw unexpected('createInvoices answered without an invoice');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -448,7 +478,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createManualJournal(creds, journal, idempotencyKey) {
         const body = { manualJournals: [manualJournalBody(journal)] };
-        const res = await callAs(creds, 'createManualJournal', 'payment-write', (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKey), false);
+        const res = await callAs(creds, 'createManualJournal', 'payment-write', (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKey), { readOnly: false });
         const created = res.body.manualJournals?.[0];
         if (!created) throw unexpected('createManualJournals answered without a manual journal');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -478,7 +508,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createBankTransaction(creds, txn, idempotencyKey) {
         const body = { bankTransactions: [bankTransactionBody(txn)] };
-        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), false);
+        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), { readOnly: false });
         const created = res.body.bankTransactions?.[0];
         if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
         if (created.validationErrors?.length) {

@@ -8,6 +8,7 @@ import { clientKey, type RateLimiter, type RateRule } from '../security/rate-lim
 
 /** /pay is public and every click costs a Xero call: counted per client and per payment link. */
 export interface PayLimits {
+  /** For requests refused before the click is admitted (malformed): they count too. */
   consume: RateLimiter;
   perIp: RateRule;
   perShortCode: RateRule;
@@ -53,11 +54,11 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
       await limits.consume(perIp); // garbage counts too
       throw err;
     }
-    // The ShortCode is counted only once we know it is well-formed. The counters are written while
-    // the merchant is read; no upstream call is made before they allow the click.
-    const admitted = limits.consume(perIp, { key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode });
+    // The ShortCode is counted only once we know it is well-formed (in the statement that reads the
+    // merchant); no upstream call is made before the counters allow the click.
+    const counters = [perIp, { key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }];
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
-    const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang, admitted });
+    const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang, counters });
     res.set('Cache-Control', 'no-store');
     res.redirect(303, redirectUrl);
   });

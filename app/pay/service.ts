@@ -9,6 +9,8 @@ import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../mon
 import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
 import { paths } from '../paths.js';
 import type { InvoiceIdMemo } from './invoice-ids.js';
+import type { PayAdmission } from './admission.js';
+import type { RateCounter } from '../security/rate-limit.js';
 
 export interface PayDeps {
   stores: Stores;
@@ -26,14 +28,16 @@ export interface PayDeps {
   onJobEnqueued?: () => void;
   /** Lets a repeat click read its checkouts while Xero answers instead of after. */
   invoiceIds?: InvoiceIdMemo;
+  /** Counts the click, finds the merchant and takes the Xero budget, in one round trip. */
+  admit: PayAdmission;
 }
 
 export interface PayRequest {
   invoiceNumber: string;
   shortCode: string;
   lang: 'id' | 'en';
-  /** Settles when the click may cost upstream calls (rate limits); rejects to refuse it. Awaited with the merchant lookup. */
-  admitted?: Promise<void>;
+  /** Rate-limit counters this click counts against; over a limit, it is refused before any upstream call. */
+  counters: RateCounter[];
 }
 
 /** An open Xendit invoice this close to expiry is replaced rather than reused. */
@@ -45,7 +49,7 @@ const POLL_MS = 50;
  * whether it can be paid, and return the Xendit checkout to send them to.
  */
 export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ redirectUrl: string; checkout: Checkout }> {
-  const [merchant] = await Promise.all([deps.stores.merchants.activeByShortCode(req.shortCode), req.admitted]);
+  const { merchant, xeroTicket } = await deps.admit(req.shortCode, req.counters);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
 
   // A repeat click reads the checkouts of the invoice this number named last time while Xero
@@ -54,7 +58,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
   const early = guessed === undefined ? undefined : deps.stores.checkouts.forInvoice(merchant.id, guessed);
   early?.catch(() => undefined); // awaited below when used; an unused failure is not an error
 
-  const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber));
+  const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber, xeroTicket));
   if (!invoice || invoice.type !== 'ACCREC') throw new PaymentLinkNotFound(`no sales invoice ${req.invoiceNumber}`);
   deps.invoiceIds?.learn(merchant.id, req.invoiceNumber, invoice.invoiceId);
 

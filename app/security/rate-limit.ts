@@ -23,21 +23,37 @@ export interface RateCounter {
  */
 export function createRateLimiter(deps: { store: RateLimitStore; clock: Clock }) {
   return async function consume(...counters: RateCounter[]): Promise<void> {
-    const counted = counters.filter((c) => c.rule.limit > 0);
-    if (!counted.length) return;
     const now = deps.clock().getTime();
-    const windows = counted.map((c) => {
-      const windowMs = c.rule.windowSeconds * 1000;
-      return { ...c, windowMs, start: Math.floor(now / windowMs) * windowMs };
-    });
-    const hits = await deps.store.hit(windows.map((w) => ({ key: w.key, windowStart: new Date(w.start) })));
-    for (const w of windows) {
-      const n = hits.get(w.key) ?? 0;
-      if (n > w.rule.limit) {
-        throw new TooManyRequests(`rate limit ${w.key}: ${n} > ${w.rule.limit} per ${w.rule.windowSeconds}s`, Math.max(1, Math.ceil((w.start + w.windowMs - now) / 1000)));
-      }
-    }
+    const windows = countedWindows(counters, now);
+    if (!windows.length) return;
+    refuseOverLimit(windows, await deps.store.hit(windows), now);
   };
+}
+
+export interface CountedWindow extends RateCounter {
+  windowStart: Date;
+  windowMs: number;
+}
+
+/** The fixed windows `now` falls in, for the counters that have a limit. */
+export function countedWindows(counters: RateCounter[], now: number): CountedWindow[] {
+  return counters
+    .filter((c) => c.rule.limit > 0)
+    .map((c) => {
+      const windowMs = c.rule.windowSeconds * 1000;
+      return { ...c, windowMs, windowStart: new Date(Math.floor(now / windowMs) * windowMs) };
+    });
+}
+
+/** Throws TooManyRequests for the first window whose count is over its limit. */
+export function refuseOverLimit(windows: CountedWindow[], hits: Map<string, number>, now: number): void {
+  for (const w of windows) {
+    const n = hits.get(w.key) ?? 0;
+    if (n > w.rule.limit) {
+      const reopens = w.windowStart.getTime() + w.windowMs;
+      throw new TooManyRequests(`rate limit ${w.key}: ${n} > ${w.rule.limit} per ${w.rule.windowSeconds}s`, Math.max(1, Math.ceil((reopens - now) / 1000)));
+    }
+  }
 }
 
 export type RateLimiter = ReturnType<typeof createRateLimiter>;

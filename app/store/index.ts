@@ -6,6 +6,7 @@ import { createCallbackStore } from './callbacks.js';
 import { createPaymentStore } from './payments.js';
 import { createJobStore } from './jobs.js';
 import { createRateLimitStore } from './rate-limits.js';
+import { createPayClickStore } from './pay-clicks.js';
 import { createUserStore } from './users.js';
 import { createSessionStore } from './sessions.js';
 import { createDashboardStore } from './dashboard.js';
@@ -24,6 +25,7 @@ export function createStores(db: Db, box: SecretBox) {
     payments: createPaymentStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
+    payClicks: createPayClickStore(db, box),
     users: createUserStore(db),
     sessions: createSessionStore(db),
     dashboard: createDashboardStore(db),

@@ -90,8 +90,9 @@ export function modeOfXenditKey(key: string): XenditMode {
   return key.startsWith('xnd_production_') ? 'live' : 'test';
 }
 
-export function createMerchantStore(db: Db, box: SecretBox) {
-  const toMerchant = (row: Selectable<MerchantsTable>, clearing: Selectable<ClearingAccountsTable>[]): Merchant => ({
+/** A merchants row (and its clearing_accounts rows, or more) as a Merchant, its secrets opened. */
+export function merchantFromRow(box: SecretBox) {
+  return (row: Selectable<MerchantsTable>, clearing: Pick<Selectable<ClearingAccountsTable>, 'merchant_id' | 'currency' | 'account_id'>[]): Merchant => ({
     id: row.id,
     name: row.name,
     shortCode: row.short_code,
@@ -118,6 +119,10 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     status: row.status,
     createdAt: row.created_at,
   });
+}
+
+export function createMerchantStore(db: Db, box: SecretBox) {
+  const toMerchant = merchantFromRow(box);
 
   const withClearing = async (rows: Selectable<MerchantsTable>[]): Promise<Merchant[]> => {
     if (!rows.length) return [];

@@ -81,8 +81,9 @@ export async function createHarness(
     clearingAccounts: { PHP: clearingPhp.accountId },
   });
 
-  const xero = opts.xeroLimits
-    ? createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, timeoutMs: SIM_CLIENT_TIMEOUT_MS, now: clock, budget: createXeroBudget(db, clock, opts.xeroLimits) })
+  const xeroBudget = opts.xeroLimits ? createXeroBudget(db, clock, opts.xeroLimits) : undefined;
+  const xero = xeroBudget
+    ? createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, timeoutMs: SIM_CLIENT_TIMEOUT_MS, now: clock, budget: xeroBudget })
     : sims.xeroClient;
   const worker = createWorker({ stores, xero, xendit: sims.xenditClient, clock, logger });
   const server = createServer();
@@ -92,6 +93,7 @@ export async function createHarness(
     config: loadConfig({ PUBLIC_URL: baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'silent', ...opts.env }),
     stores,
     xero,
+    xeroBudget,
     xendit: sims.xenditClient,
     clock,
     logger,

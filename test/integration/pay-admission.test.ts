@@ -1,0 +1,99 @@
+/**
+ * A pay click's admission (app/pay/admission.ts, app/store/pay-clicks.ts): its rate-limit counters,
+ * the merchant and the Xero budget for its one Xero call, taken in one statement. What the shared
+ * budget must end up holding, whatever happens to the click.
+ */
+import { strict as assert } from 'node:assert';
+import { sql } from 'kysely';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
+
+const LIMITS: Partial<XeroLimits> = { perMinute: 60, perDay: 1000, maxInFlight: 5 };
+
+describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  const xeroApiCalls = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length;
+  async function budget() {
+    const rows = await sql<{ key: string; minute_used: number; day_used: number }>`select key, minute_used, day_used from xero_calls order by key`.execute(db());
+    const org = rows.rows.find((r) => r.key.startsWith('org:'));
+    const app = rows.rows.find((r) => r.key.startsWith('app:'));
+    const slots = await sql<{ n: number | string }>`select count(*) as n from xero_slots`.execute(db());
+    return { orgMinute: org?.minute_used ?? 0, orgDay: org?.day_used ?? 0, appMinute: app?.minute_used ?? 0, slots: Number(slots.rows[0].n) };
+  }
+  /** A pay click's slot is freed just after its answer is sent. */
+  async function settled() {
+    for (let i = 0; i < 100 && (await budget()).slots > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    return budget();
+  }
+
+  it('counts each click as exactly the one Xero call it makes, and frees its in-flight slot after the answer', async () => {
+    h = await createHarness(db(), { xeroLimits: LIMITS });
+    await sql`truncate xero_calls, xero_slots`.execute(db());
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.deepEqual(await settled(), { orgMinute: 2, orgDay: 2, appMinute: 2, slots: 0 });
+    assert.equal(xeroApiCalls(), 2);
+  });
+
+  it('takes nothing from the Xero budget for a click refused by its rate limit or for an unknown payment link', async () => {
+    h = await createHarness(db(), { xeroLimits: LIMITS, env: { PAY_RATE_LIMIT_PER_IP: '1' } });
+    await sql`truncate xero_calls, xero_slots`.execute(db());
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('X-Forwarded-For', '203.0.113.9').expect(303);
+    for (let i = 0; i < 3; i++) await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('X-Forwarded-For', '203.0.113.9').expect(429);
+    await request(h.app).get('/pay?invoiceNo=INV-1&shortCode=!nobody').set('X-Forwarded-For', '198.51.100.4').expect(404);
+    assert.deepEqual(await settled(), { orgMinute: 1, orgDay: 1, appMinute: 1, slots: 0 });
+  });
+
+  it('gives the budget back when the Xero call is never made (token refused), so refused clicks cannot spend it', async () => {
+    h = await createHarness(db(), { xeroLimits: LIMITS });
+    await sql`truncate xero_calls, xero_slots`.execute(db());
+    const inv = h.addInvoice({});
+    h.sims.xero.faults.failNext(2, 503, { path: '/connect/token' });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    assert.equal(xeroApiCalls(), 0);
+    assert.deepEqual(await settled(), { orgMinute: 0, orgDay: 0, appMinute: 0, slots: 0 });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.deepEqual(await settled(), { orgMinute: 1, orgDay: 1, appMinute: 1, slots: 0 });
+  });
+
+  it('waits for an in-flight slot when the organisation is at its limit, then calls Xero', async () => {
+    h = await createHarness(db(), { xeroLimits: { ...LIMITS, maxInFlight: 1 } });
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    await settled();
+    // Another process holds the organisation's only slot.
+    const other = createXeroBudget(db(), h.clock, { ...LIMITS, maxInFlight: 1 });
+    const held = await other.acquire({ clientId: h.merchant.xero.clientId, tenantId: h.merchant.xero.tenantId }, 'read');
+    assert.ok(held.ok);
+    let answered = false;
+    const click = request(h.app)
+      .get(h.payUrl(inv.invoiceNumber))
+      .then((res) => ((answered = true), res));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(answered, false, 'the click waits while the slot is held');
+    await held.release({});
+    assert.equal((await click).status, 303);
+  });
+
+  it('refunds a ticket once: a second refund changes nothing', async () => {
+    h = await createHarness(db(), { xeroLimits: LIMITS });
+    await sql`truncate xero_calls, xero_slots`.execute(db());
+    const shared = createXeroBudget(db(), h.clock, LIMITS);
+    const scope = { clientId: 'refund-client', tenantId: 'refund-tenant' };
+    const [a, b] = [await shared.acquire(scope, 'read'), await shared.acquire(scope, 'read')];
+    assert.ok(a.ok && b.ok);
+    assert.deepEqual(await budget(), { orgMinute: 2, orgDay: 2, appMinute: 2, slots: 2 });
+    await a.refund();
+    await a.refund();
+    assert.deepEqual(await budget(), { orgMinute: 1, orgDay: 1, appMinute: 1, slots: 1 });
+    await b.release({});
+    assert.deepEqual(await budget(), { orgMinute: 1, orgDay: 1, appMinute: 1, slots: 0 });
+  });
+});
