@@ -9,13 +9,14 @@ import { countedWindows, refuseOverLimit, type RateCounter } from '../security/r
  * (app/store/pay-clicks.ts). Without one (tests with no limits), the Xero client asks its own.
  */
 export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; budget?: SharedXeroBudget }) {
-  return async function admit(shortCode: string, counters: RateCounter[]): Promise<PayClickAdmission> {
+  return async function admit(shortCode: string, counters: RateCounter[], guessedInvoiceId?: string): Promise<PayClickAdmission> {
     const now = deps.clock().getTime();
     const windows = countedWindows(counters, now);
     const admitted = await deps.store.admit({
       shortCode,
       counters: windows.map((w) => ({ key: w.key, windowStart: w.windowStart, limit: w.rule.limit })),
       budget: deps.budget?.inStatement('pay-click'),
+      guessedInvoiceId,
     });
     refuseOverLimit(windows, admitted.hits, now);
     return admitted;

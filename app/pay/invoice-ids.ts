@@ -1,17 +1,18 @@
 /**
- * Xero invoice ids by merchant and invoice number, as earlier clicks found them. An id never changes
- * but a number may be edited in Xero, so this is only a guess: a click reads our checkouts for the
- * guessed invoice while Xero answers, and reads again when Xero names another invoice.
+ * Xero invoice ids by payment link (ShortCode) and invoice number, as earlier clicks found them. An
+ * id never changes but a number may be edited in Xero (and a ShortCode given to another merchant),
+ * so this is only a guess: a click reads our checkouts for the guessed invoice with its admission,
+ * and reads again when Xero names another invoice.
  */
 export function createInvoiceIdMemo(max = 10_000) {
   const ids = new Map<string, string>();
-  const key = (merchantId: string, invoiceNumber: string) => `${merchantId}\u0000${invoiceNumber}`;
+  const key = (shortCode: string, invoiceNumber: string) => `${shortCode}\u0000${invoiceNumber}`;
   return {
-    guess(merchantId: string, invoiceNumber: string): string | undefined {
-      return ids.get(key(merchantId, invoiceNumber));
+    guess(shortCode: string, invoiceNumber: string): string | undefined {
+      return ids.get(key(shortCode, invoiceNumber));
     },
-    learn(merchantId: string, invoiceNumber: string, invoiceId: string): void {
-      const k = key(merchantId, invoiceNumber);
+    learn(shortCode: string, invoiceNumber: string, invoiceId: string): void {
+      const k = key(shortCode, invoiceNumber);
       ids.delete(k);
       if (ids.size >= max) ids.delete(ids.keys().next().value!);
       ids.set(k, invoiceId);

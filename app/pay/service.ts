@@ -49,21 +49,18 @@ const POLL_MS = 50;
  * whether it can be paid, and return the Xendit checkout to send them to.
  */
 export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ redirectUrl: string; checkout: Checkout }> {
-  const { merchant, xeroTicket } = await deps.admit(req.shortCode, req.counters);
+  // A repeat click reads the checkouts of the invoice this number named last time, in the same
+  // statement; used only if Xero names the same invoice.
+  const guessed = deps.invoiceIds?.guess(req.shortCode, req.invoiceNumber);
+  const { merchant, xeroTicket, checkouts: early } = await deps.admit(req.shortCode, req.counters, guessed);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
-
-  // A repeat click reads the checkouts of the invoice this number named last time while Xero
-  // answers; used only if Xero names the same invoice (the same query, a few milliseconds earlier).
-  const guessed = deps.invoiceIds?.guess(merchant.id, req.invoiceNumber);
-  const early = guessed === undefined ? undefined : deps.stores.checkouts.forInvoice(merchant.id, guessed);
-  early?.catch(() => undefined); // awaited below when used; an unused failure is not an error
 
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber, xeroTicket));
   if (!invoice || invoice.type !== 'ACCREC') throw new PaymentLinkNotFound(`no sales invoice ${req.invoiceNumber}`);
-  deps.invoiceIds?.learn(merchant.id, req.invoiceNumber, invoice.invoiceId);
+  deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
   const { currency, amount } = payableAmount(invoice);
-  const existing = early && guessed === invoice.invoiceId ? await early : await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId);
+  const existing = early && guessed === invoice.invoiceId ? early : await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId);
   await refuseWhilePaymentIsBeingRecorded(deps, merchant, invoice, existing);
 
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from

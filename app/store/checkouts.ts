@@ -50,6 +50,13 @@ function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
   };
 }
 
+/** A checkouts row as json_build_object/row_to_json gives it (timestamps as text). */
+export type CheckoutJson = Omit<Selectable<CheckoutsTable>, 'expires_at' | 'created_at' | 'updated_at'> & Record<'expires_at' | 'created_at' | 'updated_at', string>;
+
+export function checkoutFromJson(r: CheckoutJson): Checkout {
+  return toCheckout({ ...r, expires_at: new Date(r.expires_at), created_at: new Date(r.created_at), updated_at: new Date(r.updated_at) });
+}
+
 export function createCheckoutStore(db: Db) {
   return {
     async live(merchantId: string, xeroInvoiceId: string, amount: number): Promise<Checkout | null> {

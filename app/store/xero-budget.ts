@@ -65,9 +65,9 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
     const slotId = randomUUID();
     const call = (org: { app: unknown; org: unknown; clientId: unknown; tenantId: unknown }) => sql`xero_budget_acquire(
           ${org.app}, ${org.org}, ${org.clientId}, ${org.tenantId}, ${purpose},
-          ${now}, ${windows.minute}, ${windows.day},
+          ${now.toISOString()}, ${windows.minute.toISOString()}, ${windows.day.toISOString()},
           ${L.perMinute}, ${L.perDay}, ${L.appPerMinute}, ${L.maxInFlight}, ${L.reserveShare}::float8,
-          ${slotId}::uuid, ${new Date(t + L.slotLeaseMs)})`;
+          ${slotId}::uuid, ${new Date(t + L.slotLeaseMs).toISOString()})`;
     const ticket = (decided: Decided, scope: XeroBudgetScope): XeroBudgetTicket => {
       if (decided.reason) return { ok: false, reason: decided.reason, retryAfterSeconds: secondsUntil(new Date(decided.until!).getTime(), t) };
       const ctx = { ...windows, perDay: Number(decided.per_day), limits: L };
@@ -138,24 +138,26 @@ async function releaseSlot(
   const blockedUntil = o.blockedForSeconds === undefined ? null : new Date(ctx.now.getTime() + (o.blockedForSeconds || DEFAULT_BLOCK_SECONDS) * 1000);
   const orgBlocked = o.appWide ? null : blockedUntil;
   const appBlocked = o.appWide ? blockedUntil : null;
+  // As text, converted once (pg turns each Date parameter into text again at every occurrence).
+  const [minute, day, now] = [ctx.minute.toISOString(), ctx.day.toISOString(), ctx.now.toISOString()];
   await sql`
     with freed as (
-      delete from xero_slots where id = ${slotId}::uuid or (key = ${orgKey(scope)} and lease_until <= ${ctx.now})
+      delete from xero_slots where id = ${slotId}::uuid or (key = ${orgKey(scope)} and lease_until <= ${now})
     ), org as (
       update xero_calls set
-        minute_used = case when minute_start = ${ctx.minute} and ${orgMinute}::int is not null then greatest(minute_used, ${orgMinute}::int) else minute_used end,
-        day_used = case when day_start = ${ctx.day} and ${orgDay}::int is not null then greatest(day_used, ${orgDay}::int) else day_used end,
+        minute_used = case when minute_start = ${minute} and ${orgMinute}::int is not null then greatest(minute_used, ${orgMinute}::int) else minute_used end,
+        day_used = case when day_start = ${day} and ${orgDay}::int is not null then greatest(day_used, ${orgDay}::int) else day_used end,
         blocked_until = case when ${orgBlocked}::timestamptz is not null then greatest(coalesce(blocked_until, ${orgBlocked}::timestamptz), ${orgBlocked}::timestamptz) else blocked_until end
       where key = ${orgKey(scope)} and (
-        (minute_start = ${ctx.minute} and minute_used < ${orgMinute}::int) or
-        (day_start = ${ctx.day} and day_used < ${orgDay}::int) or
+        (minute_start = ${minute} and minute_used < ${orgMinute}::int) or
+        (day_start = ${day} and day_used < ${orgDay}::int) or
         coalesce(blocked_until, '-infinity') < ${orgBlocked}::timestamptz)
     ), app as (
       update xero_calls set
-        minute_used = case when minute_start = ${ctx.minute} and ${appMinute}::int is not null then greatest(minute_used, ${appMinute}::int) else minute_used end,
+        minute_used = case when minute_start = ${minute} and ${appMinute}::int is not null then greatest(minute_used, ${appMinute}::int) else minute_used end,
         blocked_until = case when ${appBlocked}::timestamptz is not null then greatest(coalesce(blocked_until, ${appBlocked}::timestamptz), ${appBlocked}::timestamptz) else blocked_until end
       where key = ${appKey(scope)} and (
-        (minute_start = ${ctx.minute} and minute_used < ${appMinute}::int) or
+        (minute_start = ${minute} and minute_used < ${appMinute}::int) or
         coalesce(blocked_until, '-infinity') < ${appBlocked}::timestamptz)
     )
     select ${relaxedCommit}`.execute(db);
