@@ -18,7 +18,13 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
       budget: deps.budget?.inStatement('pay-click'),
       guessedInvoiceId,
     });
-    refuseOverLimit(windows, admitted.hits, now);
+    try {
+      refuseOverLimit(windows, admitted.hits, now);
+    } catch (err) {
+      // The statement takes no budget for a click over its limit; should the two ever disagree, give it back.
+      if (admitted.xeroTicket?.ok) await admitted.xeroTicket.refund();
+      throw err;
+    }
     return admitted;
   };
 }

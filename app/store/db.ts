@@ -23,6 +23,7 @@ import * as m010Dashboard from './migrations/010_dashboard.js';
 import * as m011Reliability from './migrations/011_reliability.js';
 import * as m012Performance from './migrations/012_performance.js';
 import * as m013SalesTax from './migrations/013_sales_tax.js';
+import * as m014PayClickAdmission from './migrations/014_pay_click_admission.js';
 
 export type Db = Kysely<Database>;
 
@@ -57,6 +58,7 @@ const migrations: Record<string, Migration> = {
   '011_reliability': m011Reliability,
   '012_performance': m012Performance,
   '013_sales_tax': m013SalesTax,
+  '014_pay_click_admission': m014PayClickAdmission,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

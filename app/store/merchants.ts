@@ -121,6 +121,31 @@ export function merchantFromRow(box: SecretBox) {
   });
 }
 
+type MerchantTimestamps = 'created_at' | 'updated_at' | 'xero_disconnected_at' | 'listing_paid_after' | 'listing_window_end';
+
+/** A merchants row and its clearing accounts as pay_click_admit (migration 014) gives them: json, timestamps as text. */
+export interface MerchantJson {
+  row: Omit<Selectable<MerchantsTable>, MerchantTimestamps> & Record<MerchantTimestamps, string | null>;
+  clearing: Pick<Selectable<ClearingAccountsTable>, 'merchant_id' | 'currency' | 'account_id'>[];
+}
+
+export function merchantFromJson(box: SecretBox) {
+  const toMerchant = merchantFromRow(box);
+  const date = (text: string | null) => (text === null ? null : new Date(text));
+  return ({ row, clearing }: MerchantJson): Merchant =>
+    toMerchant(
+      {
+        ...row,
+        created_at: date(row.created_at)!,
+        updated_at: date(row.updated_at)!,
+        xero_disconnected_at: date(row.xero_disconnected_at),
+        listing_paid_after: date(row.listing_paid_after),
+        listing_window_end: date(row.listing_window_end),
+      },
+      clearing,
+    );
+}
+
 export function createMerchantStore(db: Db, box: SecretBox) {
   const toMerchant = merchantFromRow(box);
 

@@ -2,30 +2,22 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { relaxedCommit } from './relaxed-commit.js';
 
-/**
- * Counts one hit for each key in the window starting at its windowStart, in one atomic upsert (one
- * round trip however many keys), so concurrent processes never lose a hit. A newer window resets
- * the count; a process with a lagging clock (older window) adds to the current one instead of
- * rewinding it. Add `returning` for each window's total.
- */
-export function countHits(db: Db, hits: { key: string; windowStart: Date }[]) {
-  return db
-    .insertInto('rate_limits')
-    .values(hits.map((h) => ({ key: h.key, window_start: h.windowStart, hits: 1 })))
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet({
-        hits: sql`case when excluded.window_start > rate_limits.window_start then 1 else rate_limits.hits + 1 end`,
-        window_start: sql`greatest(excluded.window_start, rate_limits.window_start)`,
-      }),
-    );
+/** One hit for each key in the window starting at its windowStart, as rate_limits_hit (migration 014) takes them. */
+function hitsJson(hits: { key: string; windowStart: Date }[]): string {
+  return JSON.stringify(hits.map((h) => ({ key: h.key, window_start: h.windowStart.toISOString() })));
 }
 
 export function createRateLimitStore(db: Db) {
   return {
-    /** Counts the hits (countHits) and returns each window's total. */
+    /**
+     * Counts one hit for each key in the window starting at its windowStart and returns each
+     * window's total, in one atomic upsert (one round trip however many keys), so concurrent
+     * processes never lose a hit. A newer window resets the count; a process with a lagging clock
+     * (older window) adds to the current one instead of rewinding it.
+     */
     async hit(hits: { key: string; windowStart: Date }[]): Promise<Map<string, number>> {
       if (!hits.length) return new Map();
-      const rows = await countHits(db, hits).returning(['key', 'hits', relaxedCommit.as('relaxed')]).execute();
+      const { rows } = await sql<{ key: string; hits: number }>`select key, hits, ${relaxedCommit} from rate_limits_hit(${hitsJson(hits)})`.execute(db);
       return new Map(rows.map((r) => [r.key, r.hits]));
     },
 

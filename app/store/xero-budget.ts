@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { relaxedCommit } from './relaxed-commit.js';
 import type { Clock } from '../clock.js';
@@ -22,6 +22,7 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 const DEFAULT_BLOCK_SECONDS = 60;
 
+// pay_click_admit (migration 014) builds the same keys from a merchants row.
 const orgKey = (s: XeroBudgetScope) => `org:${s.clientId}:${s.tenantId}`;
 const appKey = (s: XeroBudgetScope) => `app:${s.clientId}`;
 const secondsUntil = (end: number, now: number) => Math.max(1, Math.ceil((end - now) / 1000));
@@ -34,14 +35,14 @@ interface Decided {
 }
 
 /**
- * The acquire as a SQL expression, for a statement that is sent anyway (the pay click's admission):
- * one round trip less on the path a customer waits on. The organisation is read from the
- * `xero_client_id` and `xero_tenant_id` columns of a merchants row in that statement.
+ * An acquire for a statement that is sent anyway (pay_click_admit, migration 014: the pay click's
+ * admission), one round trip less on the path a customer waits on. The statement calls
+ * xero_budget_acquire with these arguments for the organisation of the merchant it reads.
  */
 export interface BudgetInStatement {
-  /** A json value (xero_budget_acquire's answer) for the merchants row aliased `alias`. */
-  sql(alias: string): RawBuilder<unknown>;
-  /** The ticket for the organisation the statement found; the json value as read back. */
+  /** xero_budget_acquire's arguments but the organisation's, as json. */
+  args: Record<string, string | number>;
+  /** The ticket from xero_budget_acquire's answer (json) for that organisation. */
   ticket(decided: unknown, scope: XeroBudgetScope): XeroBudgetTicket;
 }
 
@@ -63,11 +64,20 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
     const t = now.getTime();
     const windows = { minute: new Date(Math.floor(t / MINUTE) * MINUTE), day: new Date(Math.floor(t / DAY) * DAY) };
     const slotId = randomUUID();
-    const call = (org: { app: unknown; org: unknown; clientId: unknown; tenantId: unknown }) => sql`xero_budget_acquire(
-          ${org.app}, ${org.org}, ${org.clientId}, ${org.tenantId}, ${purpose},
-          ${now.toISOString()}, ${windows.minute.toISOString()}, ${windows.day.toISOString()},
-          ${L.perMinute}, ${L.perDay}, ${L.appPerMinute}, ${L.maxInFlight}, ${L.reserveShare}::float8,
-          ${slotId}::uuid, ${new Date(t + L.slotLeaseMs).toISOString()})`;
+    // Timestamps as text, converted once (pg would convert a Date at every occurrence).
+    const args = {
+      purpose,
+      now: now.toISOString(),
+      minute: windows.minute.toISOString(),
+      day: windows.day.toISOString(),
+      per_minute: L.perMinute,
+      per_day: L.perDay,
+      app_per_minute: L.appPerMinute,
+      max_in_flight: L.maxInFlight,
+      reserve_share: L.reserveShare,
+      slot: slotId,
+      lease_until: new Date(t + L.slotLeaseMs).toISOString(),
+    };
     const ticket = (decided: Decided, scope: XeroBudgetScope): XeroBudgetTicket => {
       if (decided.reason) return { ok: false, reason: decided.reason, retryAfterSeconds: secondsUntil(new Date(decided.until!).getTime(), t) };
       const ctx = { ...windows, perDay: Number(decided.per_day), limits: L };
@@ -77,28 +87,24 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
         refund: () => refundSlot(db, scope, slotId, windows),
       };
     };
-    return { call, ticket };
+    return { args, ticket };
   }
 
   return {
     async acquire(scope, purpose) {
-      const { call, ticket } = prepare(purpose);
+      const { args: a, ticket } = prepare(purpose);
       const { rows } = await sql<Decided>`
-        select reason, until, per_day, ${relaxedCommit} from ${call({ app: appKey(scope), org: orgKey(scope), clientId: scope.clientId, tenantId: scope.tenantId })}`.execute(db);
+        select reason, until, per_day, ${relaxedCommit} from xero_budget_acquire(
+          ${appKey(scope)}, ${orgKey(scope)}, ${scope.clientId}, ${scope.tenantId}, ${a.purpose},
+          ${a.now}, ${a.minute}, ${a.day},
+          ${a.per_minute}, ${a.per_day}, ${a.app_per_minute}, ${a.max_in_flight}, ${a.reserve_share}::float8,
+          ${a.slot}::uuid, ${a.lease_until})`.execute(db);
       return ticket(rows[0], scope);
     },
 
     inStatement(purpose) {
-      const { call, ticket } = prepare(purpose);
-      return {
-        sql(alias) {
-          const [clientId, tenantId] = [sql.ref(`${alias}.xero_client_id`), sql.ref(`${alias}.xero_tenant_id`)];
-          // The same keys as appKey/orgKey, built from the row's columns.
-          const org = { app: sql`${'app:'} || ${clientId}`, org: sql`${'org:'} || ${clientId} || ${':'} || ${tenantId}`, clientId, tenantId };
-          return sql`(select row_to_json(decided) from ${call(org)} as decided)`;
-        },
-        ticket: (decided, scope) => ticket(decided as Decided, scope),
-      };
+      const { args, ticket } = prepare(purpose);
+      return { args, ticket: (decided, scope) => ticket(decided as Decided, scope) };
     },
   };
 }

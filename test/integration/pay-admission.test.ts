@@ -82,6 +82,17 @@ describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) 
     assert.equal((await click).status, 303);
   });
 
+  it('reads the merchant exactly as the merchant store does (every field, clearing accounts, timestamps)', async () => {
+    h = await createHarness(db());
+    await h.stores.merchants.setXeroDayLimit(h.merchant.id, 900);
+    await sql`update merchants set xero_disconnected_at = ${new Date('2026-11-20T01:02:03.456Z')}, xero_disconnect_reason = 'test', sales_tax_type = 'OUTPUT' where id = ${h.merchant.id}`.execute(db());
+    const expected = await h.stores.merchants.activeByShortCode(h.merchant.shortCode);
+    const admitted = await h.stores.payClicks.admit({ shortCode: h.merchant.shortCode, counters: [] });
+    assert.deepEqual(admitted.merchant, expected);
+    assert.ok(Object.keys(expected!.clearingAccounts).length > 0 && expected!.xeroDisconnected && expected!.xeroDayLimit === 900);
+    assert.equal((await h.stores.payClicks.admit({ shortCode: '!nobody', counters: [] })).merchant, null);
+  });
+
   it('refunds a ticket once: a second refund changes nothing', async () => {
     h = await createHarness(db(), { xeroLimits: LIMITS });
     await sql`truncate xero_calls, xero_slots`.execute(db());
