@@ -135,6 +135,20 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
     assert.deepEqual(s.statuses, [200]);
   });
 
+  it('a holder whose lease lapsed and whose slot was taken over cannot free the new holder\'s slot', async () => {
+    const budget = createXeroBudget(db(), clock, { maxInFlight: 1, slotLeaseMs: 30_000 });
+    const late = await budget.acquire(creds, 'read');
+    assert.ok(late.ok);
+    clock.advance(31_000);
+    const current = await budget.acquire(creds, 'read');
+    assert.ok(current.ok, 'the lapsed slot is taken over');
+    await late.release({});
+    await late.refund();
+    assert.deepEqual(await budget.acquire(creds, 'read'), { ok: false, reason: 'in_flight', retryAfterSeconds: 1 }, 'still held by the current holder');
+    await current.release({});
+    assert.equal((await budget.acquire(creds, 'read')).ok, true);
+  });
+
   it('a 429 with Retry-After from Xero blocks that organisation for every process until then', async () => {
     const a = proc();
     const b = proc();
