@@ -100,9 +100,13 @@ export interface CallbackResult {
   lost: number;
 }
 
-/** A steady `rate` of distinct PAID callbacks for `seconds`, with every Xero call hanging and the worker running. */
-export async function benchCallbacks(stack: Stack, latency: Latency, rate: number, seconds: number): Promise<CallbackResult> {
-  const events = await prepareCallbacks(stack, latency, rate * seconds);
+/**
+ * A steady `rate` of distinct PAID callbacks for `seconds`, with every Xero call hanging and the
+ * worker running, after `warmupSeconds` at the same rate (new connections, pool and code paths:
+ * their latencies are reported apart; their events count for loss like the others).
+ */
+export async function benchCallbacks(stack: Stack, latency: Latency, rate: number, seconds: number, warmupSeconds = 1): Promise<CallbackResult> {
+  const events = await prepareCallbacks(stack, latency, rate * (seconds + warmupSeconds));
   const before = { events: await stack.count('callback_events'), jobs: await stack.count('jobs') };
   stack.sims.xero.faults.hang('forever', { times: 1_000_000 });
   stack.worker.start(500, stack.workerConcurrency);
@@ -115,6 +119,7 @@ export async function benchCallbacks(stack: Stack, latency: Latency, rate: numbe
       // Enough connections that a slow answer never holds back the offered rate (Xendit does not wait).
       connections: 50,
       overallRate: rate,
+      warmupSeconds,
     });
     const stored = (await stack.count('callback_events')) - before.events;
     const jobs = (await stack.count('jobs')) - before.jobs;

@@ -6,7 +6,7 @@
  */
 import autocannon from 'autocannon';
 import { Agent, request } from 'node:http';
-import { summarize, type LoadResult } from './stats.js';
+import { percentile, summarize, type LoadResult } from './stats.js';
 
 export interface LoadJob {
   url: string;
@@ -19,7 +19,7 @@ export interface LoadJob {
   headers?: Record<string, string>;
   /** POST bodies, each sent once, in order. */
   bodies?: string[];
-  /** Warm-up seconds whose responses are not counted. */
+  /** Warm-up seconds whose responses are not counted in the latencies (with `bodies`: their statuses are, and their latencies are summarised apart). */
   warmupSeconds?: number;
   /** Also return every latency, so runs can be merged. */
   raw?: boolean;
@@ -84,6 +84,8 @@ function steady(job: LoadJob, bodies: string[], rate: number): Promise<LoadResul
   const url = new URL(job.url);
   const agent = new Agent({ keepAlive: true, maxSockets: job.connections });
   const latencies: number[] = [];
+  const warm: number[] = [];
+  const warmupMs = (job.warmupSeconds ?? 0) * 1000;
   const statuses: Record<string, number> = {};
   let errors = 0;
   let done = 0;
@@ -92,14 +94,15 @@ function steady(job: LoadJob, bodies: string[], rate: number): Promise<LoadResul
     const finish = () => {
       if (++done < bodies.length) return;
       agent.destroy();
-      resolve(summarize(latencies, statuses, errors, (performance.now() - t0) / 1000));
+      const measured = summarize(latencies, statuses, errors, (performance.now() - t0 - warmupMs) / 1000);
+      resolve(warm.length ? { ...measured, warmup: { requests: warm.length, p99: percentile(warm, 99), max: Math.max(...warm) } } : measured);
     };
     const send = (k: number) => {
       const due = t0 + (k * 1000) / rate;
       const req = request(url, { method: job.method ?? 'POST', headers: { ...job.headers, 'content-length': Buffer.byteLength(bodies[k]) }, agent, timeout: 30_000 }, (res) => {
         res.resume();
         res.on('end', () => {
-          latencies.push(performance.now() - due);
+          (due - t0 < warmupMs ? warm : latencies).push(performance.now() - due);
           statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
           finish();
         });

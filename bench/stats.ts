@@ -8,6 +8,8 @@ export interface LoadResult {
   statuses: Record<string, number>;
   errors: number;
   latencies?: number[];
+  /** Requests sent during a warm-up (steady rate only), not in the figures above. */
+  warmup?: { requests: number; p99: number; max: number };
 }
 
 /** Nearest-rank percentile of an unsorted list (ms). */
