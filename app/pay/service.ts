@@ -26,7 +26,7 @@ export interface PayDeps {
   sleep?: (ms: number) => Promise<void>;
   /** A job was queued (a paid checkout found while replacing it): wake an in-process worker. */
   onJobEnqueued?: () => void;
-  /** Lets a repeat click read its checkouts while Xero answers instead of after. */
+  /** Lets a repeat click read its checkouts with its admission instead of after Xero answers. */
   invoiceIds?: InvoiceIdMemo;
   /** Counts the click, finds the merchant and takes the Xero budget, in one round trip. */
   admit: PayAdmission;
@@ -71,7 +71,9 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
   // A new Xendit invoice is made only once every other one for this Xero invoice is dead: two
   // payable invoices for one bill is how customers pay twice.
   for (const other of existing.filter((c) => c.status === 'open' && c.amount !== amount)) await retire(deps, merchant, invoice, other, 'superseded');
-  const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang);
+  // None live for this amount when read: claim at once (a claim that loses to a concurrent click reads again).
+  const noneLive = !existing.some((c) => (c.status === 'open' || c.status === 'creating') && c.amount === amount);
+  const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive);
   return { redirectUrl: allowedRedirect(checkout.invoiceUrl!, deps.checkoutHosts), checkout };
 }
 
@@ -116,12 +118,13 @@ async function liveCheckout(
   currency: Currency,
   amount: number,
   lang: 'id' | 'en',
+  noneLive: boolean,
 ): Promise<Checkout> {
   const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const deadline = deps.clock().getTime() + (deps.creationWaitMs ?? 15_000);
-  while (deps.clock().getTime() <= deadline) {
+  for (let first = true; deps.clock().getTime() <= deadline; first = false) {
     const now = deps.clock();
-    const existing = await deps.stores.checkouts.live(merchant.id, invoice.invoiceId, amount);
+    const existing = first && noneLive ? null : await deps.stores.checkouts.live(merchant.id, invoice.invoiceId, amount);
     if (existing?.status === 'open') {
       if (existing.expiresAt.getTime() - now.getTime() > EXPIRY_MARGIN_MS) return existing;
       await retire(deps, merchant, invoice, existing, 'expired');
