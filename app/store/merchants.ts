@@ -4,7 +4,6 @@ import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus 
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroCredentials } from '../clients/types.js';
 import type { Selectable } from 'kysely';
-import { jsonArrayFrom } from 'kysely/helpers/postgres';
 
 export interface Merchant {
   id: string;
@@ -305,19 +304,6 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     },
 
     /** The pay click's lookup: merchant and clearing accounts in one round trip. */
-    async activeByShortCode(shortCode: string): Promise<Merchant | null> {
-      const row = await db
-        .selectFrom('merchants')
-        .selectAll('merchants')
-        .select((eb) => jsonArrayFrom(eb.selectFrom('clearing_accounts').selectAll().whereRef('clearing_accounts.merchant_id', '=', 'merchants.id')).as('clearing'))
-        .where('short_code', '=', shortCode)
-        .where('status', '=', 'active')
-        .executeTakeFirst();
-      if (!row) return null;
-      const { clearing, ...merchant } = row;
-      return toMerchant(merchant, clearing);
-    },
-
     async list(): Promise<Merchant[]> {
       return withClearing(await db.selectFrom('merchants').selectAll().orderBy('created_at').execute());
     },

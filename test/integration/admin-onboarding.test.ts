@@ -66,7 +66,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       const row = await db().selectFrom('merchants').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
       assert.ok(!row.xero_client_secret_enc.includes(XERO.clientSecret), 'encrypted at rest');
       assert.equal(row.xendit_secret_key_enc, null);
-      assert.equal(await h.stores.merchants.activeByShortCode('!NEW1'), null, 'no /pay links before onboarding is complete');
+      assert.equal((await h.stores.payClicks.admit({ shortCode: '!NEW1', counters: [] })).merchant, null, 'no /pay links before onboarding is complete');
       const list = await page(ops, paths.adminMerchantNew);
       const row2 = list.$('tbody tr').eq(1).find('td').map((_, td) => list.$(td).text().trim()).get();
       assert.deepEqual(row2, ['Warung Baru', '!NEW1', 'onboarding', '', 'Setup']);
@@ -203,7 +203,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.equal(saved.feeAccountCode, '404');
       assert.equal(saved.salesAccountCode, '200');
       assert.equal(saved.status, 'active');
-      assert.equal((await h.stores.merchants.activeByShortCode('!NEW1'))?.id, m.id);
+      assert.equal((await h.stores.payClicks.admit({ shortCode: '!NEW1', counters: [] })).merchant?.id, m.id);
     });
 
     it('shows validation errors next to the fields (422): missing, not in Xero, wrong currency, not an expense account', async () => {

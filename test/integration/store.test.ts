@@ -29,7 +29,7 @@ describeEachDatabase('store', ({ db }) => {
     const raw = await db().selectFrom('merchants').selectAll().executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(raw).includes('csecret'));
     assert.ok(!JSON.stringify(raw).includes('xnd_development_key'));
-    const m = await stores.merchants.activeByShortCode('!abc12');
+    const { merchant: m } = await stores.payClicks.admit({ shortCode: '!abc12', counters: [] });
     assert.equal(m?.xero.clientSecret, 'csecret');
     assert.equal(m?.xenditSecretKey, 'xnd_development_key');
     assert.equal(m?.mode, 'test');
