@@ -24,9 +24,8 @@ export function recordBackendPaymentDedupeKey(merchantId: string, xenditInvoiceI
 export function createCallbackStore(db: Db) {
   return {
     /**
-     * Decides where a callback goes and stores it with its follow-up, in one statement (so one
-     * round trip, atomic without BEGIN/COMMIT; data-modifying CTEs run exactly once whether read or
-     * not): an invoice of one of our checkouts → the event, on `paid` a record-payment job, and the
+     * Decides where a callback goes and stores it with its follow-up, in one call of callback_accept
+     * (one round trip, one transaction): an invoice of one of our checkouts → the event, on `paid` a record-payment job, and the
      * checkout moved as `checkoutMove` says; otherwise, when paid and the merchant records payments
      * made outside Xero (backend flow) → the event and a record-backend-payment job; otherwise
      * nothing is written ('ignored'). A 200 to Xendit therefore always means the work is durably
@@ -37,45 +36,16 @@ export function createCallbackStore(db: Db) {
       rules: { paid: boolean; checkoutMove?: { from: CheckoutStatus[]; to: CheckoutStatus } },
       now: Date,
     ): Promise<{ route: 'checkout' | 'backend' | 'ignored'; duplicate: boolean }> {
-      // SQL text rather than the query builder: building this tree was a sixth of a callback's CPU.
-      const payload = JSON.stringify({ merchantId: event.merchantId, xenditInvoiceId: event.xenditInvoiceId });
+      // callback_accept (migration 015): planned once per connection, not at every callback.
       const move = rules.checkoutMove;
-      const { rows } = await sql<{ route: 'checkout' | 'backend' | 'ignored'; inserted: string | number }>`
-        with co as (
-          select id from checkouts
-          where merchant_id = ${event.merchantId} and (xendit_invoice_id = ${event.xenditInvoiceId} or external_id = ${event.externalId})
-          limit 1
-        ), decided as (
-          select (select id from co) as checkout_id,
-            case
-              when exists (select 1 from co) then 'checkout'
-              when ${rules.paid}::boolean and coalesce((select backend_flow from merchants where id = ${event.merchantId}), false) then 'backend'
-              else 'ignored'
-            end as route
-        ), ev as (
-          insert into callback_events (merchant_id, xendit_invoice_id, external_id, status, raw, received_at)
-          select ${event.merchantId}, ${event.xenditInvoiceId}, ${event.externalId}, ${event.status}, ${JSON.stringify(event.raw)}::jsonb, ${now}
-          from decided where route <> 'ignored'
-          on conflict on constraint callback_events_once do nothing
-          returning id
-        ), job as (
-          insert into jobs (kind, merchant_id, payload, dedupe_key, state, max_attempts, run_at, created_at, updated_at)
-          select
-            case route when 'checkout' then 'record-payment' else ${RECORD_BACKEND_PAYMENT_JOB} end,
-            ${event.merchantId}, ${payload}::jsonb,
-            case route when 'checkout' then ${recordPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)}
-              else ${recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)} end,
-            'queued', ${DEFAULT_MAX_ATTEMPTS}, ${now}, ${now}, ${now}
-          from decided where ${rules.paid}::boolean and route <> 'ignored'
-          on conflict (dedupe_key) do nothing
-          returning id
-        ), moved as (
-          update checkouts set status = ${move?.to ?? null}::text, updated_at = ${now}
-          where id = (select checkout_id from decided) and ${move?.to ?? null}::text is not null and status = any(${move?.from ?? []}::text[])
-          returning id
-        )
-        select (select route from decided) as route, (select count(*) from ev) as inserted`.execute(db);
-      return { route: rows[0].route, duplicate: Number(rows[0].inserted) === 0 };
+      const { rows } = await sql<{ o_route: 'checkout' | 'backend' | 'ignored'; o_inserted: boolean }>`
+        select * from callback_accept(
+          ${event.merchantId}, ${event.xenditInvoiceId}, ${event.externalId}, ${event.status}, ${JSON.stringify(event.raw)}, ${now.toISOString()},
+          ${rules.paid}, ${move?.from ?? []}, ${move?.to ?? null},
+          ${JSON.stringify({ merchantId: event.merchantId, xenditInvoiceId: event.xenditInvoiceId })},
+          'record-payment', ${recordPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)},
+          ${RECORD_BACKEND_PAYMENT_JOB}, ${recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)}, ${DEFAULT_MAX_ATTEMPTS})`.execute(db);
+      return { route: rows[0].o_route, duplicate: !rows[0].o_inserted };
     },
 
     async count(merchantId: string): Promise<number> {

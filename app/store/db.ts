@@ -24,6 +24,7 @@ import * as m011Reliability from './migrations/011_reliability.js';
 import * as m012Performance from './migrations/012_performance.js';
 import * as m013SalesTax from './migrations/013_sales_tax.js';
 import * as m014PayClickAdmission from './migrations/014_pay_click_admission.js';
+import * as m015CallbackAccept from './migrations/015_callback_accept.js';
 
 export type Db = Kysely<Database>;
 
@@ -59,6 +60,7 @@ const migrations: Record<string, Migration> = {
   '012_performance': m012Performance,
   '013_sales_tax': m013SalesTax,
   '014_pay_click_admission': m014PayClickAdmission,
+  '015_callback_accept': m015CallbackAccept,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
