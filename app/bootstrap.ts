@@ -66,6 +66,7 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     onPoolError: (err) => log.warn({ err: err.message }, 'idle database connection lost'),
+    logger: log,
   });
   const budget = createXeroBudget(database.db, systemClock, config.xeroLimits);
   const stores = createStores(database.db, box);

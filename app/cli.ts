@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError } from '../config/index.js';
-import { DatabaseLockedError } from './store/db.js';
+import { EmbeddedDatabaseError } from './store/db.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
 import { addMerchant } from './onboarding/merchants.js';
@@ -319,7 +319,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
       io.err(`${(err as Error).message}\n\n${USAGE}`);
       return 64;
     }
-    if (err instanceof ConfigError || err instanceof DatabaseLockedError || err instanceof ShortCodeTakenError || err instanceof UpstreamError || err instanceof FormInvalid || err instanceof JobNotReplayable) {
+    if (err instanceof ConfigError || err instanceof EmbeddedDatabaseError || err instanceof ShortCodeTakenError || err instanceof UpstreamError || err instanceof FormInvalid || err instanceof JobNotReplayable) {
       io.err(`Error: ${err.message}`);
       return 2;
     }

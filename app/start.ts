@@ -1,6 +1,9 @@
 import { boot, createLogger } from './bootstrap.js';
-import { ConfigError } from '../config/index.js';
-import { DatabaseLockedError } from './store/db.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { readPostmasterPid, pidState } from './store/embedded/postmaster.js';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { EmbeddedDatabaseError } from './store/db.js';
 import { createApp } from './server.js';
 import { createWorker, startSchedules } from './worker.js';
 import { setupDemo } from './demo.js';
@@ -9,6 +12,10 @@ import { issueSetupLinkIfNeeded } from './onboarding/service.js';
 
 /** Web entry. With the embedded database (or in demo mode) the worker runs in this process too. */
 async function main(): Promise<void> {
+  const config0 = loadConfig(process.env);
+  // Before anything touches the database or the demo: a second `npm start` in the same directory
+  // must leave the first one's state alone and say what it found.
+  if (!(await portFree(config0.port))) throw new PortInUseError(portInUseMessage(config0));
   const runtime = await boot();
   const { config, logger } = runtime;
   const inProcessWorker = runtime.database.kind === 'embedded' || config.demo;
@@ -49,10 +56,32 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError || err instanceof DatabaseLockedError) {
+  if (err instanceof ConfigError || err instanceof EmbeddedDatabaseError || err instanceof PortInUseError) {
     console.error(err.message);
   } else {
     createLogger({ logLevel: 'error' }).fatal({ err }, 'gateway failed to start');
   }
   process.exit(1);
 });
+
+class PortInUseError extends Error {}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(port, () => probe.close(() => done(true)));
+  });
+}
+
+function portInUseMessage(config: Config): string {
+  const pgDir = join(resolve(config.dataDir), 'pg');
+  const pm = config.databaseUrl ? undefined : readPostmasterPid(pgDir);
+  const running = pm && pidState(pm.pid, pgDir) !== 'gone';
+  return (
+    `Port ${config.port} is already in use.` +
+    (running ? ` The embedded database in ${pgDir} is running (pid ${pm.pid}): a gateway probably runs in this directory already (${config.publicUrl}).` : '') +
+    ` Stop the other process, or start this one with another PORT (and DATA_DIR for a separate installation).` +
+    ` To run more workers beside a running gateway, use \`npm run worker\`.`
+  );
+}

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError, type Config } from '../config/index.js';
-import { DatabaseLockedError } from './store/db.js';
+import { EmbeddedDatabaseError } from './store/db.js';
 import { createJobRunner, type JobRunner } from './sync/runner.js';
 import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
 import { postFeeJob } from './sync/post-fee.js';
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((err) => {
-    if (err instanceof ConfigError || err instanceof DatabaseLockedError) console.error(err.message);
+    if (err instanceof ConfigError || err instanceof EmbeddedDatabaseError) console.error(err.message);
     else createLogger({ logLevel: 'error' }).fatal({ err }, 'worker failed to start');
     process.exit(1);
   });

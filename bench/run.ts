@@ -14,7 +14,7 @@ import { benchDrain, type DrainResult } from './drain.js';
 import { benchStartup, type StartupResult } from './startup.js';
 import { peakRss, rssMonitor } from './memory.js';
 import { mb, ms, ratio } from './stats.js';
-import { ADMIN_URL, checkPostgres } from '../test/helpers/db.js';
+import { POSTGRES_URL as ADMIN_URL, checkPostgres } from './databases.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');

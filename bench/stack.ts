@@ -27,7 +27,7 @@ import { createXenditSimulator } from '../app/simulators/xendit.js';
 import type { Merchant } from '../app/store/merchants.js';
 import { callbackPathFor } from '../app/paths.js';
 import { systemClock } from '../app/clock.js';
-import { createPostgresDatabase } from '../test/helpers/db.js';
+import { createPostgresDatabase } from './databases.js';
 
 export type Engine = 'embedded' | 'postgres';
 

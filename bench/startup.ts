@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { freePort, spawnStart } from '../test/helpers/spawn.js';
 import { peakRss } from './memory.js';
 import { runLoad } from './load-runner.js';
-import { createPostgresDatabase } from '../test/helpers/db.js';
+import { createPostgresDatabase } from './databases.js';
 
 export interface StartOnce {
   ms: number;

@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
-/** int8 comes back as string from pg and as number from PGlite; repositories normalise it. */
+/** pg returns int8 as a string (it may exceed 2^53); repositories convert it exactly. */
 type Int8 = ColumnType<number | string, number, number>;
 /** bigserial: generated on insert, read like Int8. */
 type SerialId = ColumnType<number | string, never, never>;

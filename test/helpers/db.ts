@@ -1,31 +1,40 @@
 import pg from 'pg';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
-import { openDatabase, type Db, type OpenedDatabase } from '../../app/store/db.js';
+import { connect, migrate, type Db, type OpenedDatabase } from '../../app/store/db.js';
+import { useEmbeddedServer, type EmbeddedServer } from '../../app/store/embedded/server.js';
 
-/** Real PostgreSQL on every machine; the embedded engine needs nothing. */
-export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * The suite runs once, on one PostgreSQL: the server at TEST_DATABASE_URL / DATABASE_URL when
+ * given (CI: the machine's server at 127.0.0.1:5432), otherwise an embedded server started once
+ * for the run in the system's temp directory. Each run works in databases of its own.
+ */
+const EXTERNAL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
 export type Engine = 'embedded' | 'postgres';
-export const ENGINES: Engine[] = ['embedded', 'postgres'];
+export const ENGINE: Engine = EXTERNAL ? 'postgres' : 'embedded';
+/** One engine per run; kept as a list for the tests that loop over it. */
+export const ENGINES: Engine[] = [ENGINE];
 
+const RUN = `gw_t${process.pid}_${Date.now().toString(36)}`;
 let counter = 0;
-let pgReachable: Promise<boolean> | undefined;
+let embedded: Promise<EmbeddedServer> | undefined;
+let template: Promise<string> | undefined;
+const created = new Set<string>();
 
-export function checkPostgres(): Promise<boolean> {
-  pgReachable ??= (async () => {
-    const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      await client.end();
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  return pgReachable;
+/** A URL on the test server for the given database (the maintenance database by default). */
+export async function serverUrl(database = 'postgres'): Promise<string> {
+  if (EXTERNAL) {
+    const url = new URL(EXTERNAL);
+    url.pathname = `/${database}`;
+    return url.toString();
+  }
+  embedded ??= useEmbeddedServer({ dataDir: join(tmpdir(), 'xx-gateway-test-db') });
+  return (await embedded).urlFor(database);
 }
 
 async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+  const client = new pg.Client({ connectionString: await serverUrl() });
   await client.connect();
   try {
     await client.query(text);
@@ -34,55 +43,75 @@ async function adminQuery(text: string): Promise<void> {
   }
 }
 
-/** An empty PostgreSQL database of its own, for code that takes a DATABASE_URL. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `gw_test_${process.pid}_${++counter}_${Date.now().toString(36)}`;
-  await adminQuery(`create database ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+/** Migrated once per run; every test database is a copy of it (CREATE DATABASE … TEMPLATE). */
+function migratedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const name = `${RUN}_tpl`;
+    await adminQuery(`create database ${name}`);
+    created.add(name);
+    const db = connect(await serverUrl(name), { poolSize: 2 });
+    try {
+      await migrate(db);
+    } finally {
+      await db.destroy();
+    }
+    return name;
+  })();
+  return template;
 }
 
-/** A fresh, migrated database of that engine; postgres gets its own database per call, dropped on close. */
-export async function openTestDatabase(engine: Engine): Promise<OpenedDatabase> {
-  if (engine === 'embedded') return openDatabase({ dataDir: ':memory:' });
-  const created = await createPostgresDatabase();
-  const opened = await openDatabase({ databaseUrl: created.url, dataDir: 'unused', poolSize: 25 });
+/** A database of its own on the test server: empty, or a migrated copy. Dropped by drop(). */
+export async function createPostgresDatabase(opts: { migrated?: boolean } = {}): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${RUN}_${++counter}`;
+  await adminQuery(opts.migrated ? `create database ${name} template ${await migratedTemplate()}` : `create database ${name}`);
+  created.add(name);
   return {
-    ...opened,
-    close: async () => {
-      await opened.close();
-      await created.drop();
+    url: await serverUrl(name),
+    drop: async () => {
+      created.delete(name);
+      await adminQuery(`drop database if exists ${name} with (force)`);
     },
   };
 }
 
-/** Skips (or, under CI, fails) when PostgreSQL is not there. */
-export async function requirePostgres(ctx: Mocha.Context, title: string): Promise<void> {
-  if (await checkPostgres()) return;
-  if (process.env.CI === 'true') throw new Error(`PostgreSQL unreachable at ${ADMIN_URL} (required under CI=true)`);
-  console.warn(`\n  NOTICE: PostgreSQL unreachable at ${ADMIN_URL}; skipping "${title}" on postgres\n`);
-  ctx.skip();
+/** A fresh, migrated database of its own, dropped on close. The engine argument is ignored: one per run. */
+export async function openTestDatabase(_engine?: Engine, poolSize = 25): Promise<OpenedDatabase> {
+  const made = await createPostgresDatabase({ migrated: true });
+  const db = connect(made.url, { poolSize });
+  return {
+    db,
+    kind: ENGINE,
+    close: async () => {
+      await db.destroy();
+      await made.drop();
+    },
+  };
 }
 
-/**
- * Runs the same describe block once per engine. PostgreSQL missing fails under CI=true and is
- * skipped with a visible notice elsewhere.
- */
+/** The test server must answer; under CI a missing server fails the run instead of skipping. */
+export async function requirePostgres(_ctx?: Mocha.Context, _title?: string): Promise<void> {
+  await serverUrl();
+}
+
+/** Called once after the whole run (test/helpers/root-hooks.ts). */
+export async function releaseTestServer(): Promise<void> {
+  for (const name of [...created].reverse()) await adminQuery(`drop database if exists ${name} with (force)`).catch(() => undefined);
+  created.clear();
+  if (embedded) await (await embedded).close();
+}
+
+/** Runs the block on a migrated database of its own (one engine per run). */
 export function describeEachDatabase(title: string, body: (ctx: { db(): Db; engine: Engine }) => void): void {
-  for (const engine of ENGINES) {
-    describe(`${title} [${engine}]`, function () {
-      let opened: OpenedDatabase | undefined;
-      before(async function () {
-        if (engine === 'postgres') await requirePostgres(this, title);
-        opened = await openTestDatabase(engine);
-      });
-      after(async () => {
-        await opened?.close();
-      });
-      body({ db: () => opened!.db, engine });
+  describe(title, function () {
+    let opened: OpenedDatabase | undefined;
+    before(async function () {
+      opened = await openTestDatabase();
     });
-  }
+    after(async () => {
+      await opened?.close();
+    });
+    body({ db: () => opened!.db, engine: ENGINE });
+  });
 }
 
 export async function truncateAll(db: Db): Promise<void> {

@@ -46,7 +46,9 @@ function spawnNode(args: string[], env: Record<string, string>): Spawned {
   let out = '';
   const child = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // The run's own database settings are not the child's: it uses what the test gives it (the
+    // embedded default unless the test sets DATABASE_URL).
+    env: { ...withoutDatabase(process.env), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));
@@ -68,4 +70,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+function withoutDatabase(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _a, TEST_DATABASE_URL: _b, ...rest } = env;
+  return rest;
 }

@@ -12,12 +12,12 @@ import type { Sims } from './sims.js';
 export interface ProcessDb {
   /** Environment for a spawned gateway process (worker, web, CLI) on this database and the simulators. */
   env: Record<string, string>;
-  /** Opens the database in this process for a moment (the embedded one admits one process at a time). */
+  /** The stores on the same database, from this process. */
   withStores<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
   cleanup(): Promise<void>;
 }
 
-export async function processDatabase(engine: Engine, sims: Sims, extraEnv: Record<string, string> = {}): Promise<ProcessDb> {
+export async function processDatabase(_engine: Engine, sims: Sims, extraEnv: Record<string, string> = {}): Promise<ProcessDb> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-proc-'));
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
@@ -32,14 +32,10 @@ export async function processDatabase(engine: Engine, sims: Sims, extraEnv: Reco
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  let drop = async () => undefined as void;
-  if (engine === 'postgres') {
-    const pg = await createPostgresDatabase();
-    env.DATABASE_URL = pg.url;
-    drop = pg.drop;
-  }
-  // PostgreSQL takes any number of processes: one pool for the whole test. The embedded database
-  // is opened only for the moment it is needed.
+  // Every process of the test (worker, web, CLI, this one) shares one database on the test server.
+  const made = await createPostgresDatabase();
+  env.DATABASE_URL = made.url;
+  const drop = made.drop;
   let shared: Promise<{ stores: Stores; close(): Promise<void> }> | undefined;
   const open = async () => {
     const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir, poolSize: 2 });
@@ -48,16 +44,8 @@ export async function processDatabase(engine: Engine, sims: Sims, extraEnv: Reco
   return {
     env,
     async withStores(fn) {
-      if (engine === 'postgres') {
-        shared ??= open();
-        return fn((await shared).stores);
-      }
-      const once = await open();
-      try {
-        return await fn(once.stores);
-      } finally {
-        await once.close();
-      }
+      shared ??= open();
+      return fn((await shared).stores);
     },
     async cleanup() {
       if (shared) await (await shared).close();

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../app/cli.js';
-import { ENGINES, createPostgresDatabase, requirePostgres } from '../helpers/db.js';
+import { ENGINES, createPostgresDatabase } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
@@ -16,7 +16,6 @@ for (const engine of ENGINES) {
     let cleanup: () => Promise<void>;
 
     before(async function () {
-      if (engine === 'postgres') await requirePostgres(this, 'operator CLI');
       const sims = await getSims();
       const dataDir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
       env = {
@@ -30,7 +29,7 @@ for (const engine of ENGINES) {
         LOG_LEVEL: 'silent',
       };
       cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
-      if (engine === 'postgres') {
+      {
         const pgdb = await createPostgresDatabase();
         env.DATABASE_URL = pgdb.url;
         const rm = cleanup;

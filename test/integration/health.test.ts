@@ -11,7 +11,7 @@ import { createStores } from '../../app/store/index.js';
 import type { Database } from '../../app/store/schema.js';
 import type { Db } from '../../app/store/db.js';
 
-describeEachDatabase('/healthz and /readyz', ({ db, engine }) => {
+describeEachDatabase('/healthz and /readyz', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
     h = await createHarness(db());
@@ -27,7 +27,7 @@ describeEachDatabase('/healthz and /readyz', ({ db, engine }) => {
   });
 
   it('/readyz: 503 with a reason once the database is closed, while /healthz stays 200', async () => {
-    const other = await openTestDatabase(engine);
+    const other = await openTestDatabase();
     const app = appOn(other.db);
     await request(app).get('/readyz').expect(200);
     await other.close();
@@ -41,6 +41,7 @@ describe('/readyz with PostgreSQL unreachable or silent', () => {
   let silent: Server;
   const sockets = new Set<Socket>();
   let h: Harness;
+  let embedded: Awaited<ReturnType<typeof openTestDatabase>>;
   before(async () => {
     // Accepts connections and never says a word: what a black-holed or frozen database host looks like.
     silent = createServer((s) => {
@@ -48,12 +49,12 @@ describe('/readyz with PostgreSQL unreachable or silent', () => {
       s.on('close', () => sockets.delete(s));
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const embedded = await openTestDatabase('embedded');
+    embedded = await openTestDatabase();
     h = await createHarness(embedded.db);
-    after(() => embedded.close());
   });
   after(async () => {
     await h.close();
+    await embedded.close();
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ENGINES, requirePostgres } from '../helpers/db.js';
+import { ENGINES } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
 import { spawnTs, waitFor } from '../helpers/spawn.js';
 import { processDatabase, seedPaidCheckout, type ProcessDb } from '../helpers/worker-process.js';
@@ -8,9 +8,6 @@ for (const engine of ENGINES) {
   describe(`worker process: graceful shutdown [${engine}]`, function () {
     this.timeout(120_000); // spawns worker processes: slow on a loaded 2-core CI
     let pdb: ProcessDb | undefined;
-    before(async function () {
-      if (engine === 'postgres') await requirePostgres(this, 'worker shutdown');
-    });
     after(() => pdb?.cleanup());
 
     it('on SIGTERM during a job, lets the job finish (payment recorded, job done) and exits 0', async () => {
