@@ -21,15 +21,19 @@ const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
  * Migrations are the files in migrations/ (TypeScript under tsx, JavaScript in dist/). Kysely
  * applies them in name order; the names are recorded in each database, so they never change.
  */
-const provider: MigrationProvider = {
-  getMigrations: async () => {
-    const files = readdirSync(migrationsDir).filter((f) => /^\d.*\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'));
-    const entries = await Promise.all(
-      files.map(async (f) => [f.replace(/\.(ts|js)$/, ''), (await import(pathToFileURL(join(migrationsDir, f)).href)) as Migration] as const),
-    );
-    return Object.fromEntries(entries);
-  },
-};
+export function migrationProvider(only: (name: string) => boolean = () => true): MigrationProvider {
+  return {
+    getMigrations: async () => {
+      const names = readdirSync(migrationsDir)
+        .filter((f) => /^\d.*\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+        .map((f) => [f.replace(/\.(ts|js)$/, ''), f] as const)
+        .filter(([name]) => only(name));
+      const entries = await Promise.all(names.map(async ([name, f]) => [name, (await import(pathToFileURL(join(migrationsDir, f)).href)) as Migration] as const));
+      return Object.fromEntries(entries);
+    },
+  };
+}
+const provider = migrationProvider();
 
 export async function migrate(db: Db): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
