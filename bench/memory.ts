@@ -27,3 +27,22 @@ export function rssMonitor(intervalMs = 50) {
     stop: () => clearInterval(timer),
   };
 }
+
+/**
+ * Memory of the embedded PostgreSQL server of a data directory: the proportional set size (PSS)
+ * of the postmaster and its children, so shared buffers are counted once, not once per backend.
+ */
+export function embeddedServerMemory(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(`${dataDir}/pg/postmaster.pid`, 'utf8').split('\n')[0]);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    let total = 0;
+    for (const p of [pid, ...children]) {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
+      total += m ? Number(m[1]) * 1024 : 0;
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}

@@ -19,7 +19,7 @@ import { POSTGRES_URL as ADMIN_URL, checkPostgres } from './databases.js';
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const enginesArg = process.argv.find((a) => a.startsWith('--engines='))?.slice('--engines='.length);
-// PostgreSQL first: RSS never shrinks, so the postgres phases' peaks are measured before PGlite is loaded.
+// Both engines are the same PostgreSQL server software: the embedded one is managed by the gateway in its data directory.
 const engines = (enginesArg ? enginesArg.split(',') : ['postgres', 'embedded']) as Engine[];
 
 const LATENCY: Latency = { xeroMs: 20, xenditMs: 30 };
@@ -166,7 +166,7 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     log();
   }
   log(`== memory and start-up ==`);
-  log(`peak RSS of this process (gateway web + worker + both simulators + PGlite when embedded), by phase:`);
+  log(`peak RSS of this process (gateway web + worker + both simulators; the database servers are other processes), by phase:`);
   for (const [phase, bytes] of peaks) log(`  ${pad(phase, 22)} ${mb(bytes)}`);
   const hwm = peakRss();
   if (hwm) log(`  overall peak (VmHWM)   ${mb(hwm)}`);
@@ -174,30 +174,28 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
   log(`npm start → first 200 on / (demo mode: web + in-process worker + simulators), then a page, a pay click and (existing data dir, PostgreSQL) ${STARTUP_LOAD_SECONDS} s of 50 clients clicking it:`);
   log(`  embedded DB, new data dir       ${ms(startup.embeddedFirst.ms, 0)}${rss(startup.embeddedFirst.rss)}`);
   log(`  embedded DB, existing data dir  ${ms(startup.embeddedAgain.ms, 0)}${rss(startup.embeddedAgain.rss)}`);
+  if (startup.embeddedAgain.serverMemory) log(`  embedded PostgreSQL server after the load (PSS of all its processes): ${mb(startup.embeddedAgain.serverMemory)}`);
   if (startup.postgres) log(`  PostgreSQL (new database)       ${ms(startup.postgres.ms, 0)}${rss(startup.postgres.rss)}`);
   log();
-  log(`== goals (issue 7) ==`);
+  log(`== goals ==`);
   const mark = (ok: boolean) => (ok ? 'met    ' : 'NOT met');
   for (const r of results) {
-    for (const row of r.pay) {
-      log(`  ${mark(row.ours.rps / row.baseline.rps >= 0.9)} ${r.engine} c=${row.connections}: req/s ratio ≥ 0.90 (${ratio(row.ours.rps / row.baseline.rps)})`);
-      log(`  ${mark(row.ours.p50 - row.baseline.p50 <= 3)} ${r.engine} c=${row.connections}: p50 added ≤ 3 ms (${ms(row.ours.p50 - row.baseline.p50)})`);
+    for (const row of r.pay.filter((p) => p.connections <= 10)) {
+      log(`  ${mark(row.ours.rps / row.baseline.rps >= 0.9)} ${r.engine} c=${row.connections}: repeat-click req/s ratio ≥ 0.90 (${ratio(row.ours.rps / row.baseline.rps)})`);
     }
     const calls = r.calls;
     log(`  ${mark(calls.first.xero.length === 1 && calls.first.xendit.length === 1 && calls.repeat.xero.length === 1 && calls.repeat.xendit.length === 0)} ${r.engine}: first click 1 Xero + 1 Xendit, repeat click 1 Xero`);
-    log(`  ${mark(r.callbacks.load.p99 < 50)} ${r.engine}: callback p99 < 50 ms (${ms(r.callbacks.load.p99)})`);
+    log(`  ${mark(r.callbacks.load.p99 < 50)} ${r.engine}: callback p99 < 50 ms at ${CALLBACK_RATE}/s while Xero hangs (${ms(r.callbacks.load.p99)})`);
     log(`  ${mark(r.callbacks.lost === 0 && (r.callbacks.load.statuses['200'] ?? 0) === r.callbacks.sent)} ${r.engine}: zero lost callbacks (${r.callbacks.lost} lost)`);
     const g = r.growth;
     log(`  ${mark(g[g.length - 1].load.p50 / g[0].load.p50 <= 1.2)} ${r.engine}: pay latency flat with ${g[g.length - 1].rows} rows (p50 ratio ${ratio(g[g.length - 1].load.p50 / g[0].load.p50)} ≤ 1.20)`);
     const d = r.drain;
-    log(`  ${mark(d.achievedPerSecond / d.ceilingPerSecond >= 0.95)} ${r.engine}: backlog drain ≥ 0.95 of Xero's ceiling (${ratio(d.achievedPerSecond / d.ceilingPerSecond)})`);
     log(`  ${mark(d.xero429 === 0)} ${r.engine}: no 429 from Xero while draining (${d.xero429})`);
   }
-  const pgRss = startup.postgres?.rss;
-  if (pgRss) log(`  ${mark(pgRss < 200 * 1024 * 1024)} peak RSS < 200 MB on PostgreSQL (npm start under load: ${mb(pgRss)})`);
   const embeddedRss = Math.max(startup.embeddedFirst.rss ?? 0, startup.embeddedAgain.rss ?? 0);
-  if (embeddedRss) log(`  ${mark(embeddedRss < 200 * 1024 * 1024)} peak RSS < 200 MB with the embedded DB (npm start: ${mb(embeddedRss)})`);
-  log(`  ${mark(startup.embeddedFirst.ms < 10_000)} npm start to first 200 < 10 s, embedded, new data dir (${ms(startup.embeddedFirst.ms, 0)})`);
+  if (embeddedRss) log(`  ${mark(embeddedRss < 150 * 1024 * 1024)} peak RSS of the gateway's Node process < 150 MB, embedded DB, under load (${mb(embeddedRss)})`);
+  log(`  ${mark(startup.embeddedFirst.ms < 3_000)} npm start to first 200 < 3 s, embedded, new data dir (${ms(startup.embeddedFirst.ms, 0)})`);
+  log(`  ${mark(startup.embeddedAgain.ms < 2_000)} npm start to first 200 < 2 s, embedded, existing data dir (${ms(startup.embeddedAgain.ms, 0)})`);
 }
 
 main().catch((err) => {

@@ -3,17 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnStart } from '../test/helpers/spawn.js';
-import { peakRss } from './memory.js';
+import { embeddedServerMemory, peakRss } from './memory.js';
 import { runLoad } from './load-runner.js';
 import { createPostgresDatabase } from './databases.js';
 
 export interface StartOnce {
   ms: number;
   rss?: number;
+  /** The embedded PostgreSQL server's memory (PSS of all its processes) after the load. */
+  serverMemory?: number;
 }
 
 export interface StartupResult {
-  embeddedFirst: StartOnce; // new data directory: PGlite initdb + migrations + demo seed
+  embeddedFirst: StartOnce; // new data directory: initdb + server start + migrations + demo seed
   embeddedAgain: StartOnce; // same directory again
   postgres?: StartOnce; // DATABASE_URL to a new database
 }
@@ -45,7 +47,7 @@ async function startOnce(dataDir: string, databaseUrl = '', loadSeconds = 0): Pr
       await fetch(url, { redirect: 'manual' }).then((r) => r.arrayBuffer());
       if (loadSeconds) await runLoad({ url, connections: 50, durationSeconds: loadSeconds });
     }
-    return { ms, rss: peakRss(app.child.pid!) };
+    return { ms, rss: peakRss(app.child.pid!), ...(databaseUrl ? {} : { serverMemory: embeddedServerMemory(dataDir) }) };
   } finally {
     app.child.kill('SIGTERM');
     await app.exited;
