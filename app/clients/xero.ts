@@ -105,6 +105,10 @@ function installInterceptor(): void {
     const route = routes.getStore();
     if (!route) return config;
     if (config.url) config.url = rewriteOrigin(config.url, route);
+    // Fail closed: a call xero-node makes to a host we did not map (a new SDK version's new
+    // endpoint) must not leave for the real Xero while the gateway is pointed at a simulator,
+    // nor anywhere else.
+    if (!config.url || !isRouted(config.url, route)) throw new Error(`refused: xero-node called ${config.url ?? '(no url)'}, outside the configured Xero URLs`);
     config.timeout = route.timeoutMs;
     return config;
   });
@@ -115,6 +119,16 @@ function installInterceptor(): void {
 export function routedTo<T>(urls: { apiUrl: string; identityUrl: string; timeoutMs?: number }, fn: () => Promise<T>): Promise<T> {
   installInterceptor();
   return routes.run({ apiUrl: trimSlash(urls.apiUrl), identityUrl: trimSlash(urls.identityUrl), timeoutMs: urls.timeoutMs ?? 10_000 }, fn);
+}
+
+function isRouted(url: string, route: Route): boolean {
+  return [route.apiUrl, route.identityUrl].some((base) => url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`));
+}
+
+/** xero-node's own axios instance, for the test that proves no call leaves for another host. */
+export function xeroSdkAxiosForTests(): { get(url: string): Promise<unknown> } {
+  installInterceptor();
+  return createRequire(createRequire(import.meta.url).resolve('xero-node'))('axios') as { get(url: string): Promise<unknown> };
 }
 
 function rewriteOrigin(url: string, route: Route): string {
