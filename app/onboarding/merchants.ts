@@ -97,17 +97,6 @@ export async function connectXero(deps: MerchantOnboardingDeps, actor: User, inp
   }
 }
 
-/** Step 2: a Xendit secret key Xendit accepts, and the callback verification token. */
-export async function saveXendit(deps: MerchantOnboardingDeps, actor: User, merchantId: string, input: { secretKey: string; callbackToken: string }): Promise<Merchant> {
-  const merchant = await merchantFor(deps, actor, merchantId);
-  await verifyXenditKey(deps, input.secretKey);
-  const now = deps.clock();
-  await deps.stores.merchants.setXendit(merchant.id, input, now);
-  await deps.stores.merchants.activateIfComplete(merchant.id, now);
-  deps.logger.info({ merchantId, mode: modeOfXenditKey(input.secretKey), by: actor.id }, 'xendit key saved');
-  return (await deps.stores.merchants.byId(merchant.id))!;
-}
-
 /** Shows a secret as its last four characters only. */
 export function masked(secret: string): string {
   return secret ? `…${secret.slice(-4)}` : '';

@@ -47,15 +47,6 @@ export function createCallbackStore(db: Db) {
           ${RECORD_BACKEND_PAYMENT_JOB}, ${recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)}, ${DEFAULT_MAX_ATTEMPTS})`.execute(db);
       return { route: rows[0].o_route, duplicate: !rows[0].o_inserted };
     },
-
-    async count(merchantId: string): Promise<number> {
-      const r = await db
-        .selectFrom('callback_events')
-        .select((eb) => eb.fn.countAll<string | number>().as('n'))
-        .where('merchant_id', '=', merchantId)
-        .executeTakeFirstOrThrow();
-      return Number(r.n);
-    },
   };
 }
 

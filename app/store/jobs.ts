@@ -196,15 +196,6 @@ export function createJobStore(db: Db) {
       return (await q.execute()).map(toJob);
     },
 
-    /** Earliest time a queued job becomes due, so an idle worker knows how long it may sleep. */
-    async nextRunAt(): Promise<Date | null> {
-      const r = await db
-        .selectFrom('jobs')
-        .select((eb) => eb.fn.min('run_at').as('next'))
-        .where('state', '=', 'queued')
-        .executeTakeFirst();
-      return r?.next ? new Date(r.next as unknown as string) : null;
-    },
   };
 }
 
