@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { User } from '../store/users.js';
-import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, clearingAccountFor, modeOfXenditKey, type Merchant, type NewMerchant } from '../store/merchants.js';
+import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, clearingAccountFor, type Merchant, type NewMerchant } from '../store/merchants.js';
 import { UpstreamError, type XenditGateway, type XeroBankAccount, type XeroCredentials, type XeroGateway, type XeroLedgerAccount, type XeroOrganisation } from '../clients/types.js';
 import { NotFound, ServiceUnavailable } from '../errors.js';
 import { callbackPathFor, customPaymentUrl } from '../paths.js';
