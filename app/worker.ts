@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { EmbeddedDatabaseError } from './store/db.js';
+import { VERIFY_CHECKOUT_JOB, verifyCheckoutJob } from './sync/verify-checkout.js';
 import { createJobRunner, type JobRunner } from './sync/runner.js';
 import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
 import { postFeeJob } from './sync/post-fee.js';
@@ -36,6 +37,7 @@ export function createWorker(runtime: WorkerRuntime) {
     handlers: {
       'record-payment': recordPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       [POST_FEE_JOB]: postFeeJob(payments),
+      [VERIFY_CHECKOUT_JOB]: verifyCheckoutJob(runtime),
       [RECORD_BACKEND_PAYMENT_JOB]: recordBackendPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
       [LIST_PAID_JOB]: listPaidInvoicesJob(runtime, { pageSize: listing.pageSize, maxPages: listing.maxPages, lookbackMinutes: listing.lookbackMinutes, lagSeconds: LISTING_LAG_SECONDS }),

@@ -2,7 +2,7 @@ import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import type { CallbackTokenCache } from './token-cache.js';
 import { NotFoundJson, Unauthorized } from '../errors.js';
-import type { CheckoutStatus } from '../store/schema.js';
+import { VERIFY_CHECKOUT_JOB, verifyCheckoutDedupeKey } from '../sync/verify-checkout.js';
 
 export interface XenditInvoiceCallback {
   id: string;
@@ -38,16 +38,19 @@ export async function authenticateCallback(tokens: CallbackTokenCache, merchantI
 export async function acceptCallback(deps: { stores: Stores; clock: Clock }, merchantId: string, body: XenditInvoiceCallback): Promise<CallbackOutcome> {
   const status = body.status.toUpperCase();
   const paid = status === 'PAID' || status === 'SETTLED';
-  const checkoutMove = paid
-    ? { from: ['creating', 'open', 'expired', 'superseded'] as CheckoutStatus[], to: 'paid' as const }
-    : status === 'EXPIRED'
-      ? { from: ['open', 'superseded'] as CheckoutStatus[], to: 'expired' as const }
-      : undefined;
-  const { route, duplicate } = await deps.stores.callbacks.accept(
-    { merchantId, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
-    { paid, checkoutMove },
-    deps.clock(),
-  );
+  // No checkout changes here: the status is the sender's word. The jobs re-read the invoice at
+  // Xendit and change the checkout from what Xendit says (record-payment for PAID, verify-checkout
+  // for EXPIRED).
+  const now = deps.clock();
+  const { route, duplicate } = await deps.stores.callbacks.accept({ merchantId, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body }, { paid }, now);
   if (route === 'ignored') return { received: true, ignored: 'unknown invoice' };
+  if (route === 'checkout' && status === 'EXPIRED') {
+    // A second statement: if it fails, the 500 makes Xendit retry; both writes are idempotent.
+    const queued = await deps.stores.jobs.enqueue(
+      { kind: VERIFY_CHECKOUT_JOB, merchantId, payload: { merchantId, xenditInvoiceId: body.id }, dedupeKey: verifyCheckoutDedupeKey(merchantId, body.id, status) },
+      now,
+    );
+    return { received: true, duplicate: duplicate && !queued, status };
+  }
   return { received: true, duplicate, status };
 }

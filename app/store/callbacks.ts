@@ -1,7 +1,6 @@
 import type { Db } from './db.js';
 import { sql } from 'kysely';
 import { DEFAULT_MAX_ATTEMPTS } from './jobs.js';
-import type { CheckoutStatus } from './schema.js';
 
 export interface CallbackEvent {
   merchantId: string;
@@ -25,23 +24,22 @@ export function createCallbackStore(db: Db) {
   return {
     /**
      * Decides where a callback goes and stores it with its follow-up, in one call of callback_accept
-     * (one round trip, one transaction): an invoice of one of our checkouts → the event, on `paid` a record-payment job, and the
-     * checkout moved as `checkoutMove` says; otherwise, when paid and the merchant records payments
+     * (one round trip, one transaction): an invoice of one of our checkouts → the event and, on `paid`, a record-payment job (the
+     * checkout itself is left alone: only what Xendit confirms to a job changes it); otherwise, when paid and the merchant records payments
      * made outside Xero (backend flow) → the event and a record-backend-payment job; otherwise
      * nothing is written ('ignored'). A 200 to Xendit therefore always means the work is durably
      * queued. duplicate: the same (invoice, status) came before.
      */
     async accept(
       event: CallbackEvent,
-      rules: { paid: boolean; checkoutMove?: { from: CheckoutStatus[]; to: CheckoutStatus } },
+      rules: { paid: boolean },
       now: Date,
     ): Promise<{ route: 'checkout' | 'backend' | 'ignored'; duplicate: boolean }> {
       // callback_accept (migration 015): planned once per connection, not at every callback.
-      const move = rules.checkoutMove;
       const { rows } = await sql<{ o_route: 'checkout' | 'backend' | 'ignored'; o_inserted: boolean }>`
         select * from callback_accept(
           ${event.merchantId}, ${event.xenditInvoiceId}, ${event.externalId}, ${event.status}, ${JSON.stringify(event.raw)}, ${now.toISOString()},
-          ${rules.paid}, ${move?.from ?? []}, ${move?.to ?? null},
+          ${rules.paid}, ${[] as string[]}, ${null},
           ${JSON.stringify({ merchantId: event.merchantId, xenditInvoiceId: event.xenditInvoiceId })},
           'record-payment', ${recordPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)},
           ${RECORD_BACKEND_PAYMENT_JOB}, ${recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)}, ${DEFAULT_MAX_ATTEMPTS})`.execute(db);

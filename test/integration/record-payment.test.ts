@@ -179,9 +179,24 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
 
   it('while Xendit has the money but Xero is not updated yet, a new click shows "received" instead of charging again', async () => {
     const { inv, x } = await clickPay();
+    // Xero is down: the job confirms the payment at Xendit (checkout paid) but cannot record it yet.
+    h.sims.xero.faults.failNext(20, 503, { method: 'PUT', path: '/api.xro/2.0/Payments' });
+    h.sims.xero.faults.failNext(20, 503, { method: 'POST', path: '/api.xro/2.0/Payments' });
     await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    assert.equal(xeroPayments(inv.invoiceId).length, 0);
     const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(200);
     assert.match(res.text, /Your payment was received/);
+    assert.equal(h.sims.xendit.listInvoices().length, 1);
+    h.sims.xero.faults.reset();
+  });
+
+  it('a forged PAID callback (valid token, nothing paid) changes nothing the customer sees: the next click goes to the same open checkout', async () => {
+    const { inv, x } = await clickPay();
+    await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send({ id: x.id, external_id: x.external_id, status: 'PAID' }).expect(200);
+    await h.worker.drain();
+    const again = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(again.headers.location, x.invoice_url);
     assert.equal(h.sims.xendit.listInvoices().length, 1);
   });
 });
