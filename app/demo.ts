@@ -33,6 +33,8 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
     feePosting: 'bank_transaction',
     salesAccountCode: xeroSim.bankAccountFor(org.tenantId, 'Sales').code,
     backendFlow: true,
+    // The simulated Xero is a demo company: the demo's test-key payments are recorded in it.
+    xeroTestOrganisation: true,
   });
   seedDemoXendit(xenditSim, `${loopback}${callbackPathFor(merchant.id)}`);
 

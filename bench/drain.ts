@@ -78,6 +78,7 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
         xenditSecretKey: creds.key,
         callbackToken: `t-${tag}`,
         clearingAccountId: clearing.accountId,
+        xeroTestOrganisation: true, // a simulated test company: test-key payments are recorded
       });
       merchantIds.push(merchant.id);
       // Each organisation's events: Xero invoices, paid Xendit invoices, our checkouts, the stored

@@ -173,6 +173,7 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
     xenditSecretKey: creds.xenditKey,
     callbackToken: creds.token,
     clearingAccountId: clearing.accountId,
+    xeroTestOrganisation: true, // a simulated test company: test-key payments are recorded
   });
 
   // A long lease: a compressed clock must not make a job look abandoned while it runs.

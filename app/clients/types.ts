@@ -47,6 +47,8 @@ export interface XeroOrganisation {
   baseCurrency: string;
   /** Xero's Windows-style zone name, e.g. SEASIASTANDARDTIME. */
   timezone?: string;
+  /** Organisation.IsDemoCompany: Xero's Demo Company, where test money may be recorded. */
+  isDemoCompany?: boolean;
 }
 
 export interface XeroBankAccount {

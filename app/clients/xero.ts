@@ -757,10 +757,19 @@ function mapAccount(a: Account): XeroBankAccount {
   };
 }
 
-export function mapOrganisation(o: { organisationID?: string; name?: string; shortCode?: string; baseCurrency?: unknown; timezone?: unknown } | undefined): XeroOrganisation {
+export function mapOrganisation(
+  o: { organisationID?: string; name?: string; shortCode?: string; baseCurrency?: unknown; timezone?: unknown; isDemoCompany?: boolean } | undefined,
+): XeroOrganisation {
   if (!o?.organisationID || !o.shortCode) throw unexpected('organisation without OrganisationID or ShortCode');
   const timezone = o.timezone === undefined || o.timezone === null ? '' : String(o.timezone);
-  return { organisationId: o.organisationID, name: o.name ?? '', shortCode: o.shortCode, baseCurrency: String(o.baseCurrency ?? ''), ...(timezone ? { timezone } : {}) };
+  return {
+    organisationId: o.organisationID,
+    name: o.name ?? '',
+    shortCode: o.shortCode,
+    baseCurrency: String(o.baseCurrency ?? ''),
+    ...(timezone ? { timezone } : {}),
+    isDemoCompany: o.isDemoCompany === true,
+  };
 }
 
 function amount(value: number | undefined, field: string): string {

@@ -197,6 +197,11 @@ const en = {
   setting_overpayments_help: 'Happens when a customer pays twice or you recorded a cash payment meanwhile. Off: the gateway records what is due and shows the rest under "needs review" with the exact figures. On: the rest becomes a Xero overpayment for the contact, in the clearing account, which you can refund or apply to another invoice.',
   setting_overpayments_false: 'Off: show it for review (recommended)',
   setting_overpayments_true: 'On: record it as an overpayment in Xero',
+  setting_xeroTestOrganisation: 'Payments made in Xendit test mode',
+  setting_xeroTestOrganisation_help: 'With a Xendit test key (xnd_development_…) no real money moves. Such payments are recorded in Xero only if this Xero organisation is a test or demo company, so test money never reaches your real books.',
+  setting_xeroTestOrganisation_false: 'Do not record them in Xero: this is my real organisation (recommended)',
+  setting_xeroTestOrganisation_true: 'Record them: this Xero organisation is a test or demo company',
+  testModeBanner: 'Test mode: payments use Xendit test money and are not recorded in your real Xero books.',
   setting_salesTaxType: 'Tax on sales recorded from Xendit',
   setting_salesTaxType_help:
     'For payments made outside Xero (backend flow). With a tax rate, the invoice lines carry it and their amounts include the tax: the invoice total stays what the customer paid and Xero splits the tax out (150 000 at 11% includes 14 864.86 tax). No tax: the amounts carry no tax. The list is your active sales tax rates in Xero.',
@@ -446,6 +451,11 @@ const id: Record<AdminKey, string> = {
   setting_overpayments_help: 'Terjadi bila pelanggan membayar dua kali atau Anda sudah mencatat pembayaran tunai. Nonaktif: gateway mencatat yang terutang dan menampilkan sisanya di "perlu ditinjau" dengan angka persisnya. Aktif: sisanya menjadi overpayment di Xero untuk kontak tersebut, di akun kliring, yang dapat Anda kembalikan atau terapkan ke invoice lain.',
   setting_overpayments_false: 'Nonaktif: tampilkan untuk ditinjau (disarankan)',
   setting_overpayments_true: 'Aktif: catat sebagai overpayment di Xero',
+  setting_xeroTestOrganisation: 'Pembayaran dalam mode uji coba Xendit',
+  setting_xeroTestOrganisation_help: 'Dengan key uji coba Xendit (xnd_development_…) tidak ada uang sungguhan yang berpindah. Pembayaran seperti itu dicatat di Xero hanya bila organisasi Xero ini adalah perusahaan uji coba atau demo, agar uang uji coba tidak masuk ke pembukuan Anda yang sebenarnya.',
+  setting_xeroTestOrganisation_false: 'Jangan catat di Xero: ini organisasi saya yang sebenarnya (disarankan)',
+  setting_xeroTestOrganisation_true: 'Catat: organisasi Xero ini adalah perusahaan uji coba atau demo',
+  testModeBanner: 'Mode uji coba: pembayaran memakai uang uji coba Xendit dan tidak dicatat di pembukuan Xero Anda yang sebenarnya.',
   setting_salesTaxType: 'Pajak atas penjualan yang dicatat dari Xendit',
   setting_salesTaxType_help:
     'Untuk pembayaran di luar Xero (backend flow). Dengan tarif pajak, baris invoice memakainya dan jumlahnya sudah termasuk pajak: total invoice tetap sebesar yang dibayar pelanggan dan Xero memisahkan pajaknya (150.000 dengan 11% sudah termasuk pajak 14.864,86). Tanpa pajak: jumlahnya tidak mengandung pajak. Daftarnya adalah tarif pajak penjualan yang aktif di Xero Anda.',

@@ -65,13 +65,14 @@ export async function addMerchant(
   deps: Pick<MerchantOnboardingDeps, 'stores' | 'xero' | 'logger'>,
   input: Omit<NewMerchant, 'name' | 'shortCode'> & { name?: string; shortCode?: string },
 ): Promise<Merchant> {
-  let { name, shortCode } = input;
+  let { name, shortCode, xeroTestOrganisation } = input;
   if (!name || !shortCode) {
     const org = await verifyXero(deps, input.xero);
     name ||= org.name || org.shortCode;
     shortCode ||= org.shortCode;
+    xeroTestOrganisation ??= org.isDemoCompany;
   }
-  const merchant = await deps.stores.merchants.add({ ...input, name, shortCode });
+  const merchant = await deps.stores.merchants.add({ ...input, name, shortCode, ...(xeroTestOrganisation === undefined ? {} : { xeroTestOrganisation }) });
   deps.logger.info({ merchantId: merchant.id, shortCode, status: merchant.status }, 'merchant added');
   return merchant;
 }

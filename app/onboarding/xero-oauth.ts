@@ -130,7 +130,7 @@ async function connected(deps: XeroOAuthDeps, actor: User, merchantId: string | 
   }
   if (holder) throw taken();
   try {
-    const id = await deps.stores.xeroConnections.addOAuthMerchant({ name: org.name || org.shortCode, shortCode: org.shortCode, tenantId: conn.tenantId, clientId: deps.xeroOAuth.clientId, tokens }, now);
+    const id = await deps.stores.xeroConnections.addOAuthMerchant({ name: org.name || org.shortCode, shortCode: org.shortCode, tenantId: conn.tenantId, clientId: deps.xeroOAuth.clientId, tokens, isDemoCompany: org.isDemoCompany }, now);
     deps.logger.info({ merchantId: id, shortCode: org.shortCode, by: actor.id }, 'merchant added (xero oauth)');
     return { kind: 'connected', merchantId: id, reconnected: false };
   } catch (err) {

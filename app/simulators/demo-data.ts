@@ -56,10 +56,12 @@ export function seedDemoXero(xeroSim: XeroSimulator) {
     name: DEMO.merchantName,
     shortCode: DEMO.shortCode,
     baseCurrency: 'IDR',
+    // Demo organisations, like Xero's Demo Company: the demo's test-key payments are recorded in them.
+    isDemoCompany: true,
   });
   // "Connect to Xero" in the demo: the gateway's app, and a second organisation to choose from.
   xeroSim.addOAuthApp(DEMO_OAUTH_APP.clientId, DEMO_OAUTH_APP.clientSecret);
-  const org2 = xeroSim.addOrganisation({ clientId: 'demo-xero-client-2', clientSecret: 'demo-xero-secret-2', name: DEMO2.merchantName, shortCode: DEMO2.shortCode, baseCurrency: 'IDR' });
+  const org2 = xeroSim.addOrganisation({ clientId: 'demo-xero-client-2', clientSecret: 'demo-xero-secret-2', name: DEMO2.merchantName, shortCode: DEMO2.shortCode, baseCurrency: 'IDR', isDemoCompany: true });
   // A new merchant's Xero has no "Xendit" bank account yet: onboarding creates it in one click.
   const org2State = xeroSim.state.orgs.get(org2.tenantId)!;
   org2State.accounts = org2State.accounts.filter((a) => a.name !== 'Xendit');

@@ -125,6 +125,8 @@ export interface SimOrganisation {
   baseCurrency: string;
   /** Xero's Windows-style zone name (Organisation.Timezone). */
   timezone: string;
+  /** Organisation.IsDemoCompany (xero_accounting.yaml, Organisation): true only for Xero's Demo Company. */
+  isDemoCompany: boolean;
   createdAt: Date;
   accounts: SimAccount[];
   invoices: Map<string, SimInvoice>;
@@ -172,6 +174,7 @@ export interface NewSimOrganisation {
   tenantId?: string;
   /** Default: the zone of the base currency's market (SEASIASTANDARDTIME for IDR/THB/VND, SINGAPORESTANDARDTIME for PHP/MYR), else UTC. */
   timezone?: string;
+  isDemoCompany?: boolean;
 }
 
 export interface NewSimInvoice {
@@ -583,6 +586,7 @@ function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): 
     shortCode: o.shortCode,
     baseCurrency: o.baseCurrency,
     timezone: o.timezone ?? defaultTimezone(o.baseCurrency),
+    isDemoCompany: o.isDemoCompany ?? false,
     createdAt: at,
     accounts: [],
     invoices: new Map(),
@@ -1258,7 +1262,7 @@ function organisationJson(o: SimOrganisation) {
     OrganisationType: 'COMPANY',
     BaseCurrency: o.baseCurrency,
     CountryCode: countryOf(o.baseCurrency),
-    IsDemoCompany: false,
+    IsDemoCompany: o.isDemoCompany,
     OrganisationStatus: 'ACTIVE',
     FinancialYearEndDay: 31,
     FinancialYearEndMonth: 12,

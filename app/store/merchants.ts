@@ -37,6 +37,8 @@ export interface Merchant {
   backendFlow: boolean;
   /** On: money collected beyond the Xero invoice's AmountDue becomes a Xero overpayment. */
   overpayments: boolean;
+  /** On: the Xero organisation is a test/demo company, so payments made in Xendit test mode may be recorded in it. */
+  xeroTestOrganisation: boolean;
   /** The Xero organisation's Timezone (e.g. SEASIASTANDARDTIME), once read; null until then. */
   xeroTimezone: string | null;
   /** Xero's daily call budget for this organisation when smaller than the configured default. */
@@ -64,6 +66,7 @@ export interface NewMerchant {
   salesAccountCode?: string;
   backendFlow?: boolean;
   overpayments?: boolean;
+  xeroTestOrganisation?: boolean;
 }
 
 /** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */
@@ -81,7 +84,17 @@ export interface MerchantSettings {
   backendFlow: boolean;
   feePosting: FeePosting;
   overpayments: boolean;
+  xeroTestOrganisation: boolean;
   salesTaxType: string | null;
+}
+
+/**
+ * Whether a payment this merchant takes now may be recorded in its Xero organisation: always in
+ * live mode; in test mode only into an organisation marked as a test company, so test money never
+ * reaches real books.
+ */
+export function mayRecordInXero(m: Pick<Merchant, 'xenditSecretKey' | 'xeroTestOrganisation'>): boolean {
+  return modeOfXenditKey(m.xenditSecretKey) === 'live' || m.xeroTestOrganisation;
 }
 
 /** Xendit's secret keys say their mode: xnd_development_… or xnd_production_…. */
@@ -113,6 +126,7 @@ export function merchantFromRow(box: SecretBox) {
     feePosting: row.fee_posting,
     backendFlow: row.backend_flow,
     overpayments: row.overpayments,
+    xeroTestOrganisation: row.xero_test_organisation ?? false,
     xeroTimezone: row.xero_timezone,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
@@ -182,6 +196,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           sales_account_code: m.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
           backend_flow: m.backendFlow ?? false,
           overpayments: m.overpayments ?? false,
+          xero_test_organisation: m.xeroTestOrganisation ?? false,
           status: complete ? 'active' : 'onboarding',
         })
         .onConflict((oc) => oc.column('short_code').doNothing())
@@ -252,7 +267,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     /** The merchant settings page's switches (app/onboarding/settings.ts lists them). */
     async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
-      await db.updateTable('merchants').set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, overpayments: s.overpayments, sales_tax_type: s.salesTaxType, updated_at: now }).where('id', '=', id).execute();
+      await db.updateTable('merchants').set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, overpayments: s.overpayments, xero_test_organisation: s.xeroTestOrganisation, sales_tax_type: s.salesTaxType, updated_at: now }).where('id', '=', id).execute();
     },
 
     /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */
@@ -315,10 +330,15 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     },
 
     /** How fees reach Xero and whether over-payments become Xero overpayments (only what is given changes). */
-    async setAccountingOptions(id: string, o: { feePosting?: FeePosting; overpayments?: boolean }, now: Date): Promise<boolean> {
+    async setAccountingOptions(id: string, o: { feePosting?: FeePosting; overpayments?: boolean; xeroTestOrganisation?: boolean }, now: Date): Promise<boolean> {
       const r = await db
         .updateTable('merchants')
-        .set({ ...(o.feePosting ? { fee_posting: o.feePosting } : {}), ...(o.overpayments === undefined ? {} : { overpayments: o.overpayments }), updated_at: now })
+        .set({
+          ...(o.feePosting ? { fee_posting: o.feePosting } : {}),
+          ...(o.overpayments === undefined ? {} : { overpayments: o.overpayments }),
+          ...(o.xeroTestOrganisation === undefined ? {} : { xero_test_organisation: o.xeroTestOrganisation }),
+          updated_at: now,
+        })
         .where('id', '=', id)
         .executeTakeFirst();
       return r.numUpdatedRows > 0n;

@@ -167,6 +167,11 @@ export function createPaymentStore(db: Db) {
       await db.updateTable('payments').set({ sync_state: 'needs_review', last_error: reason, updated_at: now }).where('id', '=', id).execute();
     },
 
+    /** Paid in Xendit test mode into an organisation that is not a test company: kept here, never sent to Xero. */
+    async markTestMode(id: string, reason: string, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ sync_state: 'test_mode', last_error: reason, updated_at: now }).where('id', '=', id).where('sync_state', '=', 'pending').execute();
+    },
+
     async noteError(id: string, error: string, now: Date): Promise<void> {
       await db.updateTable('payments').set({ last_error: error, updated_at: now }).where('id', '=', id).execute();
     },

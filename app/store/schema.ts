@@ -8,7 +8,8 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export type MerchantStatus = 'onboarding' | 'active' | 'disconnected' | 'disabled';
 export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superseded';
-export type SyncState = 'pending' | 'recorded' | 'needs_review';
+/** test_mode: paid with a Xendit test key into an organisation not marked as a test company: never sent to Xero. */
+export type SyncState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
 export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review';
 export type FeePosting = 'bank_transaction' | 'manual_journal' | 'off';
 export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
@@ -39,6 +40,7 @@ export interface MerchantsTable {
   xero_disconnected_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   xero_disconnect_reason: ColumnType<string | null, string | null | undefined, string | null>;
   overpayments: Generated<boolean>;
+  xero_test_organisation: Generated<boolean>;
   xero_timezone: string | null;
   listing_paid_after: Timestamp | null;
   listing_window_end: Timestamp | null;

@@ -113,7 +113,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
     },
 
     /** A new merchant from an OAuth connection, with its token set, in one commit. */
-    async addOAuthMerchant(m: { name: string; shortCode: string; tenantId: string; clientId: string; tokens: XeroTokenSet }, now: Date): Promise<string> {
+    async addOAuthMerchant(m: { name: string; shortCode: string; tenantId: string; clientId: string; tokens: XeroTokenSet; isDemoCompany?: boolean }, now: Date): Promise<string> {
       const id = randomUUID();
       await db.transaction().execute(async (trx) => {
         const inserted = await trx
@@ -127,6 +127,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
             xero_client_id: m.clientId,
             xero_client_secret_enc: box.seal(''),
             mode: 'test',
+            xero_test_organisation: m.isDemoCompany ?? false,
             fee_account_code: DEFAULT_FEE_ACCOUNT_CODE,
             sales_account_code: DEFAULT_SALES_ACCOUNT_CODE,
             status: 'onboarding',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Job } from '../store/jobs.js';
-import type { Merchant } from '../store/merchants.js';
+import { mayRecordInXero, type Merchant } from '../store/merchants.js';
 import type { BackendSale } from '../store/backend-sales.js';
 import { UpstreamError, type NewXeroInvoice, type XenditInvoice } from '../clients/types.js';
 import { toDecimal } from '../money.js';
@@ -39,6 +39,8 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
     if (await deps.stores.checkouts.forXenditInvoice(merchant.id, x.id, x.externalId)) return; // ours: record-payment records it
     if (x.status === 'PENDING') throw new RetryLater(`Xendit invoice ${x.id} is not paid yet`);
     if (x.status === 'EXPIRED') throw new NeedsReview(`Xendit invoice ${x.id} is EXPIRED, not paid: nothing was recorded`);
+    // Test money never reaches real books: a sale paid in test mode creates nothing in Xero.
+    if (!mayRecordInXero(merchant)) return void deps.logger.info({ merchantId, xenditInvoiceId: x.id }, 'test-mode sale kept out of Xero');
     const paid = x.paidAmount ?? x.amount;
     if (paid !== x.amount) {
       throw new NeedsReview(`Xendit reports ${toDecimal(paid, x.currency)} ${x.currency} paid on an invoice of ${toDecimal(x.amount, x.currency)} ${x.currency}: nothing was recorded`);

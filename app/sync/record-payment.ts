@@ -6,7 +6,7 @@ import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import type { Checkout } from '../store/checkouts.js';
 import type { Payment } from '../store/payments.js';
-import { clearingAccountFor, type Merchant } from '../store/merchants.js';
+import { clearingAccountFor, mayRecordInXero, type Merchant } from '../store/merchants.js';
 import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway } from '../clients/types.js';
 import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
 import { NeedsReview, RetryLater } from './runner.js';
@@ -82,7 +82,12 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
 
     const payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, deps.clock()), deps.clock());
     await deps.stores.checkouts.transition(checkout.id, ['creating', 'open', 'expired', 'superseded'], 'paid', deps.clock());
-    if (payment.syncState === 'recorded') return;
+    if (payment.syncState === 'recorded' || payment.syncState === 'test_mode') return;
+    if (!mayRecordInXero(merchant)) {
+      await deps.stores.payments.markTestMode(payment.id, TEST_MODE_REASON, deps.clock());
+      deps.logger.info({ merchantId, xenditInvoiceId: xInvoice.id }, 'test-mode payment kept out of Xero');
+      return;
+    }
 
     const mismatch = amountMismatch(checkout, xInvoice);
     if (mismatch) return needsReview(deps, payment, mismatch);
@@ -90,6 +95,9 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     await recordPaymentInXero(deps, merchant, checkout, payment, retry);
   };
 }
+
+export const TEST_MODE_REASON =
+  'Paid with a Xendit test key: not recorded in Xero, because this Xero organisation is not marked as a test or demo company (merchant settings).';
 
 /** The Xero invoice a payment goes on. */
 export interface PaymentTarget {

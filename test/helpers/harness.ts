@@ -79,6 +79,8 @@ export async function createHarness(
     callbackToken: creds.token,
     clearingAccountId: clearing.accountId,
     clearingAccounts: { PHP: clearingPhp.accountId },
+    // The simulated organisation is a test company: the harness's test-key payments are recorded in it.
+    xeroTestOrganisation: true,
   });
 
   const xeroBudget = opts.xeroLimits ? createXeroBudget(db, clock, opts.xeroLimits) : undefined;

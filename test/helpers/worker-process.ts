@@ -71,6 +71,7 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
   const merchant = await stores.merchants.add({
     name: 'Toko Proc', shortCode: `!P${tag}`, xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
     xenditSecretKey: creds.xenditKey, callbackToken: 'tok', clearingAccountId: clearing.accountId,
+    xeroTestOrganisation: true, // a simulated test company: test-key payments are recorded
   });
   const now = new Date();
   const checkoutId = randomUUID();

@@ -303,7 +303,9 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.equal(en.$('button[data-copy=custom-url]').length, 1);
       assert.match(en.$('ol.xerosteps').text(), /Payment services → Add payment service → Custom payment URL[\s\S]*"Pay with Xendit"[\s\S]*Manage themes/);
       assert.match(en.$('p.lastcallback').text(), /Last callback received: 2026-11-25 03:10 UTC/);
-      assert.match(en.$('p.notice').text(), /This merchant is live/);
+      // A test key: working links, but never called live.
+      assert.match(en.$('p.warning[role=status]').text(), /^Test mode, not live/);
+      assert.doesNotMatch(en.res.text, /This merchant is live/);
       noSecretsIn(en.res.text);
       const id = await page(ops, `${url}?lang=id`);
       assert.equal(id.$('html').attr('lang'), 'id');

@@ -40,7 +40,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     assert.deepEqual($('input[name=feePosting]').map((_, el) => $(el).val()).get(), ['bank_transaction', 'manual_journal', 'off']);
     assert.match($('#h-overpayments').text(), /needs review/);
 
-    const res = await save(agent, { backendFlow: 'true', feePosting: 'off', overpayments: 'true', salesTaxType: '' }, 303);
+    const res = await save(agent, { backendFlow: 'true', feePosting: 'off', overpayments: 'true', xeroTestOrganisation: 'true', salesTaxType: '' }, 303);
     assert.equal(res.headers.location, `${settingsPath()}?saved=1`);
     const s = await stored();
     assert.equal(s.backendFlow, true);
@@ -51,14 +51,14 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     assert.equal(checked(after.$, 'backendFlow'), 'true');
     assert.equal(checked(after.$, 'feePosting'), 'off');
     assert.equal(checked(after.$, 'overpayments'), 'true');
-    await save(agent, { backendFlow: 'true', feePosting: 'manual_journal', overpayments: 'false', salesTaxType: '' }, 303);
+    await save(agent, { backendFlow: 'true', feePosting: 'manual_journal', overpayments: 'false', xeroTestOrganisation: 'true', salesTaxType: '' }, 303);
     assert.equal((await stored()).feePosting, 'manual_journal');
     assert.equal(checked((await page(agent, settingsPath())).$, 'feePosting'), 'manual_journal', 'a merchant set to manual journals sees it chosen');
   });
 
   it('overpayments switched on here: a customer who paid more than is due gets a Xero overpayment for the rest', async () => {
     const ops = await signedIn(h.app, 'ops@example.com');
-    await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction', overpayments: 'true', salesTaxType: '' }, 303);
+    await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction', overpayments: 'true', xeroTestOrganisation: 'true', salesTaxType: '' }, 303);
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
@@ -74,7 +74,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
 
   it('the switches take effect: fees off → no Spend Money in Xero; backend flow on → a payment made outside Xero is recorded', async () => {
     const ops = await signedIn(h.app, 'ops@example.com');
-    await save(ops, { backendFlow: 'true', feePosting: 'off', overpayments: 'false', salesTaxType: '' }, 303);
+    await save(ops, { backendFlow: 'true', feePosting: 'off', overpayments: 'false', xeroTestOrganisation: 'true', salesTaxType: '' }, 303);
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
@@ -88,7 +88,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     const sale = h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${outside.id}`);
     assert.equal(sale.length, 1, 'the backend flow recorded the sale');
 
-    await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction', overpayments: 'false', salesTaxType: '' }, 303);
+    await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction', overpayments: 'false', xeroTestOrganisation: 'true', salesTaxType: '' }, 303);
     const later = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 90_000, description: 'Walk-in 2', customerName: 'Eko' });
     await h.sims.xendit.pay(later.id);
     await h.worker.drain();

@@ -132,6 +132,7 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
       xenditSecretKey: 'xnd_development_b',
       callbackToken: 'cb-b',
       clearingAccountId: h.sims.xero.bankAccountFor(orgB.tenantId, 'Xendit').accountId,
+      xeroTestOrganisation: true,
     });
     const invB = h.sims.xero.addInvoice({ tenantId: orgB.tenantId, contact: { name: 'Sari' }, lineItems: [{ description: 'Teh', unitAmount: '50000' }] });
     await request(h.app).get(h.payUrl(invB.invoiceNumber, { shortCode: '!Bee' })).expect(303);

@@ -18,7 +18,7 @@ const HALF_HOUR = 31 * 60_000;
 async function oauthMerchant(h: OAuthHarness, stores: OAuthHarness['stores'], tenantId: string, shortCode: string): Promise<Merchant> {
   const set = h.sims.xero.grantOAuth(APP.clientId, [tenantId]);
   const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
-  const id = await stores.xeroConnections.addOAuthMerchant({ name: shortCode, shortCode, tenantId, clientId: APP.clientId, tokens }, h.clock());
+  const id = await stores.xeroConnections.addOAuthMerchant({ name: shortCode, shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true }, h.clock());
   return (await stores.merchants.byId(id))!;
 }
 
@@ -83,6 +83,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
       await h.stores.merchants.setXendit(m.id, { secretKey: XENDIT_KEY, callbackToken: CB_TOKEN }, now);
       const clearing = h.sims.xero.bankAccountFor(orgA, 'Xendit');
       await h.stores.merchants.setAccounts(m.id, { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, now);
+      await h.stores.merchants.setAccountingOptions(m.id, { xeroTestOrganisation: true }, now); // test-key payments recorded
       assert.ok(await h.stores.merchants.activateIfComplete(m.id, now));
       h.sims.xendit.registerAccount({ secretKey: XENDIT_KEY, callbackToken: CB_TOKEN, callbackUrl: h.baseUrl + callbackPathFor(m.id), businessName: 'Warung Satu' });
     });
