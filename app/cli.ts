@@ -35,6 +35,10 @@ const USAGE = `Usage: npm run cli -- <command>
   merchants disable ID
   merchants fee-posting ID bank_transaction|manual_journal|off
   merchants overpayments ID on|off
+  merchants test-organisation ID on|off
+      on: the merchant's Xero organisation is a test or demo company, so payments made with a
+      Xendit test key (xnd_development_…) are recorded in it. off (default, except for Xero's Demo
+      Company): test-mode payments are kept out of Xero, so test money never reaches real books.
   merchants xero-day-limit ID N|default
       Xero's daily call budget for this merchant's organisation (smaller Xero plans allow fewer
       than XERO_LIMIT_PER_DAY). XERO_PAYMENT_RESERVE_PERCENT of it is kept for recording payments.
@@ -205,6 +209,14 @@ async function merchantsOverpayments(runtime: Runtime, args: string[], io: Io): 
   io.out(`${merchant.name}: money paid beyond an invoice's amount due ${value === 'on' ? 'becomes a Xero overpayment' : 'waits in needs review'}.`);
 }
 
+async function merchantsTestOrganisation(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantById(runtime, args[0], 'merchants test-organisation');
+  const value = args[1];
+  if (value !== 'on' && value !== 'off') throw new UsageError('merchants test-organisation needs on or off');
+  await runtime.stores.merchants.setAccountingOptions(merchant.id, { xeroTestOrganisation: value === 'on' }, runtime.clock());
+  io.out(`${merchant.name}: payments made in Xendit test mode are ${value === 'on' ? 'recorded in this (test) Xero organisation' : 'kept out of Xero'}.`);
+}
+
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 async function report(runtime: Runtime, args: string[], io: Io): Promise<number> {
@@ -295,6 +307,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
     'merchants xero-day-limit': merchantsXeroDayLimit,
     'merchants fee-posting': merchantsFeePosting,
     'merchants overpayments': merchantsOverpayments,
+    'merchants test-organisation': merchantsTestOrganisation,
     reconcile: reconcileNow,
     report,
     'jobs list': jobsList,

@@ -143,6 +143,17 @@ for (const engine of ENGINES) {
       assert.equal((await cli('merchants', 'overpayments', randomUUID(), 'on')).code, 64);
     });
 
+    it('marks the Xero organisation as a test company (test-key payments recorded) or not (default)', async () => {
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLT1', '--json']))).out);
+      const stored = async () => (await withStores((s) => s.merchants.byId(id)))!.xeroTestOrganisation;
+      assert.equal(await stored(), false);
+      const on = await cli('merchants', 'test-organisation', id, 'on');
+      assert.equal(on.code, 0, on.err);
+      assert.match(on.out, /recorded in this \(test\) Xero organisation/);
+      assert.equal(await stored(), true);
+      assert.equal((await cli('merchants', 'test-organisation', id, 'sometimes')).code, 64);
+    });
+
     it('stores the backend flow switch (default off) and the sales account (default 200 Sales)', async () => {
       const on = JSON.parse((await cli(...addArgs(['--short-code', '!CLB1', '--backend-flow', '--sales-account-code', '4000', '--json']))).out);
       const off = JSON.parse((await cli(...addArgs(['--short-code', '!CLB2', '--json']))).out);
@@ -202,7 +213,7 @@ for (const engine of ENGINES) {
       assert.match(r.err, /PORT/);
     });
 
-    /** Opens the CLI's database between commands (the embedded one admits one process at a time). */
+    /** The CLI's database, opened from this process as any second process would. */
     async function withStores<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
       const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
       try {
