@@ -20,6 +20,7 @@ const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string
   forbidden: { title: 'forbiddenTitle', body: 'forbiddenBody', tone: 'warn' },
   tooManyRequests: { title: 'tooManyRequestsTitle', body: 'tooManyRequestsBody', tone: 'warn' },
   linkExpired: { title: 'linkExpiredTitle', body: 'linkExpiredBody', tone: 'warn' },
+  linkOutdated: { title: 'linkOutdatedTitle', body: 'linkOutdatedBody', tone: 'warn' },
   conflict: { title: 'conflictTitle', body: 'conflictBody', tone: 'warn' },
 };
 

@@ -14,6 +14,7 @@ export type MessageKey =
   | 'forbidden'
   | 'tooManyRequests'
   | 'linkExpired'
+  | 'linkOutdated'
   | 'conflict';
 
 export class DomainError extends Error {
@@ -37,6 +38,17 @@ export class PaymentLinkNotFound extends DomainError {
   override readonly status = 404;
   override readonly messageKey = 'notFound';
   override readonly publicReason = 'not found';
+}
+
+/**
+ * The link's currency and amount (filled by Xero when the customer opened the invoice) do not match
+ * the invoice now. Said the same way whatever the invoice's state, and before any Xendit invoice is
+ * made: walking invoice numbers with made-up amounts learns nothing and creates nothing.
+ */
+export class PaymentLinkOutdated extends DomainError {
+  override readonly status = 409;
+  override readonly messageKey = 'linkOutdated';
+  override readonly publicReason = 'payment link does not match the invoice';
 }
 
 export class InvoiceAlreadyPaid extends DomainError {

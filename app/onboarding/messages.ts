@@ -13,6 +13,7 @@ export const ADMIN_PAGE: Record<MessageKey, { title: string; body: string }> = {
   tooMany: { title: 'Too many requests', body: 'Please wait a minute and try again.' },
   tooManyRequests: { title: 'Too many sign-in attempts', body: 'For your safety, sign-in is paused for this e-mail address. Try again in 15 minutes.' },
   linkExpired: { title: 'This setup link no longer works', body: 'It was already used, has expired (links last 24 hours), or an operator already exists. Restart the gateway to print a new link while no operator exists, or sign in.' },
+  linkOutdated: { title: 'This link is out of date', body: 'Open the page again from the admin.' },
   conflict: { title: 'Nothing to retry', body: 'This payment is not waiting for review any more; reload its page to see where it is.' },
 };
 
@@ -28,6 +29,7 @@ export const ADMIN_PAGE_ID: Record<MessageKey, { title: string; body: string }> 
   tooMany: { title: 'Terlalu banyak permintaan', body: 'Mohon tunggu satu menit lalu coba lagi.' },
   tooManyRequests: { title: 'Terlalu banyak percobaan masuk', body: 'Demi keamanan Anda, masuk dengan alamat e-mail ini dijeda. Coba lagi dalam 15 menit.' },
   linkExpired: { title: 'Tautan pengaturan ini tidak berlaku lagi', body: 'Tautan sudah dipakai, kedaluwarsa (tautan berlaku 24 jam), atau operator sudah ada. Mulai ulang gateway untuk mencetak tautan baru selama belum ada operator, atau masuk.' },
+  linkOutdated: { title: 'Tautan ini sudah tidak berlaku', body: 'Buka kembali halamannya dari admin.' },
   conflict: { title: 'Tidak ada yang perlu diulang', body: 'Pembayaran ini tidak lagi menunggu peninjauan; muat ulang halamannya untuk melihat statusnya.' },
 };
 

@@ -17,7 +17,8 @@ export interface PayLimits {
 const PayQuery = z.object({
   invoiceNo: z.string().trim().min(1).max(255),
   shortCode: z.string().trim().regex(/^[!A-Za-z0-9_-]{1,40}$/),
-  // Hints only: Xero's URL is unsigned, so the invoice is always read fresh from Xero.
+  // Hints only: Xero's URL is unsigned, so the invoice is always read fresh from Xero; they must
+  // match it (pay/link-hint.ts).
   currency: z.string().max(10).optional(),
   amount: z.string().max(40).optional(),
 });
@@ -58,7 +59,8 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
     // merchant); no upstream call is made before the counters allow the click.
     const counters = [perIp, { key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }];
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
-    const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang, counters });
+    const hint = { ...(query.currency ? { currency: query.currency } : {}), ...(query.amount ? { amount: query.amount } : {}) };
+    const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang, counters, hint });
     res.set('Cache-Control', 'no-store');
     res.redirect(303, redirectUrl);
   });

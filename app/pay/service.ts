@@ -6,7 +6,8 @@ import type { Checkout } from '../store/checkouts.js';
 import type { Merchant } from '../store/merchants.js';
 import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway, type XeroInvoice, type NewXenditInvoice } from '../clients/types.js';
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
-import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
+import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, PaymentLinkOutdated, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
+import { linkMatches, type LinkHint } from './link-hint.js';
 import { paths } from '../paths.js';
 import type { InvoiceIdMemo } from './invoice-ids.js';
 import type { PayAdmission } from './admission.js';
@@ -38,6 +39,8 @@ export interface PayRequest {
   lang: 'id' | 'en';
   /** Rate-limit counters this click counts against; over a limit, it is refused before any upstream call. */
   counters: RateCounter[];
+  /** The link's [CURRENCY] and [AMOUNTDUE]: must match the invoice (see link-hint.ts). */
+  hint: LinkHint;
 }
 
 /** An open Xendit invoice this close to expiry is replaced rather than reused. */
@@ -57,6 +60,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
 
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber, xeroTicket));
   if (!invoice || invoice.type !== 'ACCREC') throw new PaymentLinkNotFound(`no sales invoice ${req.invoiceNumber}`);
+  if (!linkMatches(invoice, req.hint)) throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
   const { currency, amount } = payableAmount(invoice);

@@ -149,10 +149,17 @@ describe('demo journey (npm start, no configuration)', function () {
   });
 
   it('shows the other demo cases: part-paid, paid, voided', async () => {
-    assert.equal((await get('/pay?invoiceNo=INV-0004&shortCode=!DEMO1')).status, 200);
-    assert.equal((await get('/pay?invoiceNo=INV-0005&shortCode=!DEMO1')).status, 409);
-    const partPaid = await get('/pay?invoiceNo=INV-0003&shortCode=!DEMO1');
+    // The links on the home page, filled in as Xero fills them (currency and amount due).
+    const $ = cheerio.load(await (await get('/')).text());
+    const linkOf = (invoiceNumber: string) => $(`tr:contains("${invoiceNumber}") a[href*="/pay?"]`).attr('href')!;
+    const paid = await get(linkOf('INV-0004'));
+    assert.equal(paid.status, 200);
+    assert.match(await paid.text(), /sudah lunas|already paid/);
+    assert.equal((await get(linkOf('INV-0005'))).status, 409);
+    const partPaid = await get(linkOf('INV-0003'));
     assert.equal(partPaid.status, 303);
+    // A hand-made link without the amount is not one Xero made: the out-of-date page, nothing created.
+    assert.equal((await get('/pay?invoiceNo=INV-0003&shortCode=!DEMO1')).status, 409);
   });
 
   it('clicks through in a real browser (Chromium) with no CSP violation', async function () {

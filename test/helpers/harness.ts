@@ -136,7 +136,10 @@ export async function createHarness(
       return { invoiceId: created.invoiceId, invoiceNumber };
     },
     payUrl(invoiceNumber, extra = {}) {
-      return `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '1', shortCode: creds.shortCode, ...extra })}`;
+      // What Xero fills in when the customer opens the invoice now: its currency and amount due.
+      const inv = sims.xero.listInvoices(org.tenantId).find((i) => i.invoiceNumber === invoiceNumber);
+      const hint = inv ? { currency: inv.currencyCode, amount: inv.amountDue } : { currency: 'IDR', amount: '1.00' };
+      return `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, ...hint, shortCode: creds.shortCode, ...extra })}`;
     },
     async count(table) {
       const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();

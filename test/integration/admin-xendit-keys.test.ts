@@ -110,7 +110,7 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     await h.stores.merchants.setAccounts(m.id, { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, h.clock());
     await h.stores.merchants.activateIfComplete(m.id, h.clock());
     const inv = h.sims.xero.addInvoice({ tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', invoiceNumber: 'INV-LIVE-1', contact: { name: 'Ani' }, lineItems: [{ description: 'Teh', quantity: '1', unitAmount: '50000' }] });
-    await request(h.app).get(`/pay?invoiceNo=INV-LIVE-1&shortCode=${encodeURIComponent('!TWO2')}`).expect(303);
+    await request(h.app).get(`/pay?invoiceNo=INV-LIVE-1&currency=IDR&amount=50000.00&shortCode=${encodeURIComponent('!TWO2')}`).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
     const liveAccount = h.sims.xendit.state.accounts.get(LIVE_KEY)!;
     assert.equal(x.user_id, liveAccount.userId, 'the Xendit invoice belongs to the live account');

@@ -88,7 +88,7 @@ describe('gateway clients against the simulators', function () {
     it('reads the organisation', async () => {
       const { creds, org } = seed();
       const o = await s.xeroClient.getOrganisation(creds);
-      assert.deepEqual(o, { organisationId: org.tenantId, name: 'Toko Uji', shortCode: org.shortCode, baseCurrency: 'PHP', timezone: 'SINGAPORESTANDARDTIME' });
+      assert.deepEqual(o, { organisationId: org.tenantId, name: 'Toko Uji', shortCode: org.shortCode, baseCurrency: 'PHP', timezone: 'SINGAPORESTANDARDTIME', isDemoCompany: false });
     });
 
     it('caches the client_credentials token and renews it 60 s before expiry', async () => {

@@ -19,7 +19,8 @@ describeEachDatabase('GET /pay', ({ db }) => {
 
   it('reads the invoice fresh from Xero and redirects to a new Xendit invoice for the amount due', async () => {
     const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '3', unitAmount: '125000' }] });
-    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber, { amount: '1', currency: 'PHP' })).expect(303);
+    // The link carries the amount as Xero wrote it; the Xendit invoice still takes Xero's figures.
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber, { amount: '375,000.00', currency: 'idr' })).expect(303);
     const created = xenditInvoices();
     assert.equal(created.length, 1);
     assert.equal(res.headers.location, created[0].invoice_url);
@@ -35,7 +36,7 @@ describeEachDatabase('GET /pay', ({ db }) => {
 
   it('accepts parameter names in any case and invoiceNumber as an alias', async () => {
     const inv = h.addInvoice({});
-    const url = `/pay?INVOICENUMBER=${inv.invoiceNumber}&ShortCode=${encodeURIComponent(h.merchant.shortCode)}&Amount=150000.00`;
+    const url = `/pay?INVOICENUMBER=${inv.invoiceNumber}&ShortCode=${encodeURIComponent(h.merchant.shortCode)}&Amount=150000.00&CURRENCY=IDR`;
     await request(h.app).get(url).expect(303);
   });
 

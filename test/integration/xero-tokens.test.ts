@@ -88,7 +88,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
       h.sims.xendit.registerAccount({ secretKey: XENDIT_KEY, callbackToken: CB_TOKEN, callbackUrl: h.baseUrl + callbackPathFor(m.id), businessName: 'Warung Satu' });
     });
 
-    const payUrl = (invoiceNumber: string) => `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '1', shortCode: '!WS1' })}`;
+    const payUrl = (invoiceNumber: string) => `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '50000.00', shortCode: '!WS1' })}`;
     const addInvoice = (n: string) =>
       h.sims.xero.addInvoice({ tenantId: orgA, invoiceNumber: n, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '50000' }] });
 

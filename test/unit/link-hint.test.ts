@@ -1,0 +1,35 @@
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { hintHundredths, linkMatches } from '../../app/pay/link-hint.js';
+
+describe('pay link hints ([CURRENCY], [AMOUNTDUE])', () => {
+  const group = (digits: string, sep: string) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+
+  it('reads an amount the same whatever its separators', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), (n) => {
+        const whole = (n / 100n).toString();
+        const cents = (n % 100n).toString().padStart(2, '0');
+        for (const text of [`${whole}.${cents}`, `${group(whole, ',')}.${cents}`, `${group(whole, '.')},${cents}`, ` ${whole}.${cents} `]) {
+          assert.equal(hintHundredths(text), n, text);
+        }
+        if (n % 100n === 0n) assert.equal(hintHundredths(whole), n);
+      }),
+    );
+  });
+
+  it('refuses what is not an amount', () => {
+    for (const text of ['', 'abc', '-5', '1e5', '0x10', '12.345.678,9x', '1..2', ',5']) assert.equal(hintHundredths(text), undefined, text);
+  });
+
+  it('matches the amount due or the total, in the invoice currency only', () => {
+    const inv = { currencyCode: 'IDR', amountDue: '250000.00', total: '400000.00' };
+    assert.equal(linkMatches(inv, { currency: 'IDR', amount: '250000.00' }), true);
+    assert.equal(linkMatches(inv, { currency: 'idr', amount: '250,000.00' }), true);
+    assert.equal(linkMatches(inv, { currency: 'IDR', amount: '400000' }), true);
+    assert.equal(linkMatches(inv, { currency: 'PHP', amount: '250000.00' }), false);
+    assert.equal(linkMatches(inv, { currency: 'IDR', amount: '1' }), false);
+    assert.equal(linkMatches(inv, { currency: 'IDR' }), false);
+    assert.equal(linkMatches(inv, { amount: '250000.00' }), false);
+  });
+});
