@@ -3,6 +3,7 @@ import { CRASH_POINTS, type CrashPoint } from '../app/sync/crash-points.js';
 import { DEFAULT_OAUTH_SCOPES } from '../app/clients/xero-oauth.js';
 import { DEMO_OAUTH_APP } from '../app/simulators/demo-data.js';
 import { paths } from '../app/paths.js';
+import { parseTrustProxy, type TrustProxy } from '../app/security/client-address.js';
 
 /** Every setting the gateway reads, validated once at start. */
 const bool = z
@@ -61,6 +62,7 @@ const schema = z.object({
   XERO_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(1).default(10000),
   XERO_LIMIT_IN_FLIGHT: z.coerce.number().int().min(1).default(5),
   XERO_PAYMENT_RESERVE_PERCENT: z.coerce.number().min(0).max(90).default(10),
+  TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -102,6 +104,8 @@ export type Config = Readonly<{
   /** Xero's limits as the shared rate budget counts them (per organisation unless app). */
   xeroLimits: { perMinute: number; perDay: number; appPerMinute: number; maxInFlight: number; reserveShare: number };
   logLevel: string;
+  /** Which X-Forwarded-For hops to believe: false (none), a hop count, or the proxies' addresses. */
+  trustProxy: TrustProxy;
 }>;
 
 export class ConfigError extends Error {
@@ -127,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.CRASH_AT && c.NODE_ENV !== 'test' && !demo) problems.push('CRASH_AT: only honoured with NODE_ENV=test or in demo mode');
   if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS)
     problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  const trustProxy = parseTrustProxy(c.TRUST_PROXY);
+  if (trustProxy && typeof trustProxy === 'object' && 'problem' in trustProxy)
+    problems.push(`TRUST_PROXY: ${trustProxy.problem} (off, a hop count, or a comma list of proxy addresses/CIDRs)`);
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = c.PUBLIC_URL ?? `http://localhost:${c.PORT}`;
@@ -186,5 +193,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reserveShare: c.XERO_PAYMENT_RESERVE_PERCENT / 100,
     },
     logLevel: c.LOG_LEVEL,
+    trustProxy: trustProxy as TrustProxy,
   });
 }

@@ -4,6 +4,7 @@ import { BadRequest } from '../errors.js';
 import { chooseLang, translator } from '../i18n.js';
 import { paths } from '../paths.js';
 import { startPayment, type PayDeps } from './service.js';
+import { clientAddress } from '../security/client-address.js';
 import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
 
 /** /pay is public and every click costs a Xero call: counted per client and per payment link. */
@@ -46,7 +47,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   const router = Router();
 
   router.get(paths.pay, async (req, res) => {
-    const perIp = { key: `pay:ip:${clientKey(req.ip)}`, rule: limits.perIp };
+    const perIp = { key: `pay:ip:${clientKey(clientAddress(req))}`, rule: limits.perIp };
     let query: PayQuery;
     try {
       query = parsePayQuery(req.query);
