@@ -17,6 +17,10 @@ const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
                 --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
+      Secrets on the command line show in ps and shell history: instead give
+      --xero-client-secret-env VAR, --xendit-secret-key-env VAR, --callback-token-env VAR
+      (read from that environment variable), or --secrets-stdin with NAME=VALUE lines
+      (xero-client-secret=..., xendit-secret-key=..., callback-token=...) on standard input.
                 [--short-code C] [--fee-account-code CODE]
                 [--fee-posting bank_transaction|manual_journal|off] [--overpayments]
                 [--backend-flow] [--sales-account-code CODE] [--json]
@@ -45,6 +49,9 @@ const USAGE = `Usage: npm run cli -- <command>
   reconcile --merchant ID [--since DATE] [--limit N] [--json]
       Asks Xendit now about the merchant's open checkouts (created since DATE, e.g. 2026-11-01):
       paid ones are queued for recording in Xero (the worker records them), expired ones closed.
+  secrets reseal
+      Seals every stored secret again with SECRETS_KEY (after a rotation: the old key in
+      SECRETS_KEY_PREVIOUS), bound to its row and column. Exit code 1 if a value opens with no key.
   jobs list [--state queued|running|done|needs_review] [--json]
   jobs replay ID
       Runs a needs_review or done job again (after fixing what it needed), with fresh attempts.
@@ -55,6 +62,45 @@ export class UsageError extends Error {}
 
 interface Io {
   out: (line: string) => void;
+  /** Where --*-env options read secrets from (the CLI's environment). */
+  env?: NodeJS.ProcessEnv;
+  /** Standard input, read whole, for --secrets-stdin. */
+  stdin?: () => Promise<string>;
+}
+
+const SECRET_OPTIONS = ['xero-client-secret', 'xendit-secret-key', 'callback-token'] as const;
+type SecretOption = (typeof SECRET_OPTIONS)[number];
+
+/**
+ * Arguments are visible to every user of the machine (ps, /proc, shell history), so a secret may
+ * instead come from an environment variable (--NAME-env VAR) or from standard input
+ * (--secrets-stdin: NAME=VALUE lines). Giving one secret two ways is refused.
+ */
+async function readSecrets(values: Record<string, string | boolean | string[] | undefined>, io: Io): Promise<Partial<Record<SecretOption, string>>> {
+  const fromStdin: Record<string, string> = {};
+  if (values['secrets-stdin']) {
+    const text = io.stdin ? await io.stdin() : '';
+    for (const line of text.split(/\r?\n/)) {
+      if (!line.trim()) continue;
+      const eq = line.indexOf('=');
+      const name = eq > 0 ? line.slice(0, eq).trim() : '';
+      if (!(SECRET_OPTIONS as readonly string[]).includes(name)) throw new UsageError(`--secrets-stdin: expected NAME=VALUE lines with NAME one of ${SECRET_OPTIONS.join(', ')}`);
+      fromStdin[name] = line.slice(eq + 1);
+    }
+  }
+  const out: Partial<Record<SecretOption, string>> = {};
+  for (const name of SECRET_OPTIONS) {
+    const envName = values[`${name}-env`];
+    const given = [values[name], envName, fromStdin[name]].filter((v) => v !== undefined);
+    if (given.length > 1) throw new UsageError(`--${name}: give it one way only (argument, --${name}-env or --secrets-stdin)`);
+    if (typeof envName === 'string') {
+      const v = io.env?.[envName];
+      if (!v) throw new UsageError(`--${name}-env ${envName}: that environment variable is not set`);
+      out[name] = v;
+    } else if (fromStdin[name] !== undefined) out[name] = fromStdin[name];
+    else if (typeof values[name] === 'string') out[name] = values[name] as string;
+  }
+  return out;
 }
 
 function publicView(runtime: Runtime, m: Merchant) {
@@ -87,6 +133,10 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'xero-client-secret': { type: 'string' },
       'xendit-secret-key': { type: 'string' },
       'callback-token': { type: 'string' },
+      'xero-client-secret-env': { type: 'string' },
+      'xendit-secret-key-env': { type: 'string' },
+      'callback-token-env': { type: 'string' },
+      'secrets-stdin': { type: 'boolean', default: false },
       'clearing-account-id': { type: 'string' },
       'clearing-account': { type: 'string', multiple: true },
       'short-code': { type: 'string' },
@@ -99,8 +149,9 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     },
     strict: true,
   });
-  const required = ['name', 'xero-client-id', 'xero-client-secret', 'xendit-secret-key', 'callback-token', 'clearing-account-id'] as const;
-  const missing = required.filter((k) => !values[k]?.trim());
+  const secrets = await readSecrets(values, io);
+  const required = ['name', 'xero-client-id', 'clearing-account-id'] as const;
+  const missing = [...required.filter((k) => !values[k]?.trim()), ...SECRET_OPTIONS.filter((k) => !secrets[k]?.trim())];
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
   const feePosting = values['fee-posting'];
   if (!isFeePosting(feePosting)) throw new UsageError('--fee-posting must be bank_transaction, manual_journal or off');
@@ -110,13 +161,13 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   if (!salesAccountCode) throw new UsageError('--sales-account-code must not be empty');
 
   const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
-  const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
+  const xero = { clientId: values['xero-client-id']!, clientSecret: secrets['xero-client-secret']!, tenantId: '' };
   const merchant = await addMerchant(runtime, {
     name: values.name!.trim(),
     shortCode: values['short-code']?.trim() || undefined,
     xero,
-    xenditSecretKey: values['xendit-secret-key']!,
-    callbackToken: values['callback-token']!,
+    xenditSecretKey: secrets['xendit-secret-key']!,
+    callbackToken: secrets['callback-token']!,
     clearingAccountId: values['clearing-account-id']!,
     clearingAccounts,
     feeAccountCode,
@@ -284,8 +335,20 @@ async function jobsReplay(runtime: Runtime, args: string[], io: Io): Promise<voi
 
 export class JobNotReplayable extends Error {}
 
+async function secretsReseal(runtime: Runtime, _args: string[], io: Io): Promise<number> {
+  const r = await runtime.stores.secrets.resealAll();
+  io.out(`Sealed again with the current SECRETS_KEY: ${r.resealed}; already current: ${r.current}.`);
+  if (!r.failed.length) {
+    io.out('Every stored secret opens with SECRETS_KEY alone: SECRETS_KEY_PREVIOUS can be removed.');
+    return 0;
+  }
+  io.out(`No known key opens ${r.failed.length} value(s); keep SECRETS_KEY_PREVIOUS until they are replaced:`);
+  for (const where of r.failed) io.out(`  ${where}`);
+  return 1;
+}
+
 /** Runs one CLI command; returns the exit code. Never prints a secret. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { err: (line: string) => void }): Promise<number> {
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io, 'env'> & { err: (line: string) => void }): Promise<number> {
   const [group, command] = argv;
   type Handler = (r: Runtime, a: string[], io: Io) => Promise<number | void>;
   const handlers: Record<string, Handler | undefined> = {
@@ -299,6 +362,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
     report,
     'jobs list': jobsList,
     'jobs replay': jobsReplay,
+    'secrets reseal': secretsReseal,
   };
   // Two-word commands (merchants add) first, then one-word ones (reconcile --merchant ...).
   const own = (name: string) => (Object.hasOwn(handlers, name) ? handlers[name] : undefined);
@@ -313,7 +377,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
   try {
     const logger = createLogger({ logLevel: env.LOG_LEVEL === 'silent' ? 'silent' : 'warn' }, process.stderr);
     runtime = await boot(env, logger);
-    return (await handler(runtime, rest, io)) ?? 0;
+    return (await handler(runtime, rest, { ...io, env })) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\n\n${USAGE}`);
@@ -330,7 +394,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }).then(
+  const stdin = async () => {
+    let text = '';
+    for await (const chunk of process.stdin) text += chunk;
+    return text;
+  };
+  runCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l), stdin }).then(
     (code) => process.exit(code),
     (err) => {
       console.error(`Unexpected error: ${err instanceof Error ? err.message : String(err)}`);

@@ -22,6 +22,11 @@ const schema = z.object({
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
+  SECRETS_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .transform((v) => v?.split(',').map((k) => k.trim()).filter(Boolean) ?? [])
+    .refine((keys) => keys.every((k) => Buffer.from(k, 'base64').length === 32), 'each key must be 32 bytes, base64-encoded, comma-separated'),
   XERO_CLIENT_ID: z.string().min(1).optional(),
   XERO_CLIENT_SECRET: z.string().min(1).optional(),
   XERO_API_URL: url.optional(),
@@ -73,6 +78,8 @@ export type Config = Readonly<{
   databaseUrl?: string;
   dataDir: string;
   secretsKey?: string;
+  /** Keys that still open stored secrets (read only) until `secrets reseal` has run. */
+  secretsKeysPrevious: string[];
   xero: {
     clientId?: string;
     clientSecret?: string;
@@ -108,6 +115,11 @@ export type Config = Readonly<{
   trustProxy: TrustProxy;
 }>;
 
+function isHttpsOrLocal(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname));
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -124,6 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   if (c.NODE_ENV === 'production' && !c.SECRETS_KEY) problems.push('SECRETS_KEY: required when NODE_ENV=production');
   if (c.NODE_ENV === 'production' && !c.PUBLIC_URL) problems.push('PUBLIC_URL: required when NODE_ENV=production');
+  // Session cookies, callback tokens in transit and the customers' redirects need TLS on the open internet.
+  if (c.NODE_ENV === 'production' && c.PUBLIC_URL && !isHttpsOrLocal(c.PUBLIC_URL))
+    problems.push('PUBLIC_URL: must be https:// when NODE_ENV=production (http only for localhost or 127.0.0.1)');
+  if (c.SECRETS_KEY_PREVIOUS.length && !c.SECRETS_KEY) problems.push('SECRETS_KEY_PREVIOUS: only with SECRETS_KEY (the key that seals from now on)');
   if (Boolean(c.XERO_CLIENT_ID) !== Boolean(c.XERO_CLIENT_SECRET))
     problems.push('XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither');
   const demo = c.DEMO ?? !c.XERO_CLIENT_ID;
@@ -147,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,
     secretsKey: c.SECRETS_KEY,
+    secretsKeysPrevious: c.SECRETS_KEY_PREVIOUS,
     xero: {
       clientId: c.XERO_CLIENT_ID,
       clientSecret: c.XERO_CLIENT_SECRET,

@@ -14,6 +14,7 @@ import { createBackendSaleStore } from './backend-sales.js';
 import { createXeroTokenStore } from './xero-tokens.js';
 import { createXeroConnectionStore } from './xero-connections.js';
 import { createListingStore } from './listing.js';
+import { createSecretsStore } from './secrets-reseal.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -33,6 +34,7 @@ export function createStores(db: Db, box: SecretBox) {
     xeroTokens: createXeroTokenStore(db, box),
     xeroConnections: createXeroConnectionStore(db, box),
     listing: createListingStore(db),
+    secrets: createSecretsStore(db, box),
   };
 }
 
