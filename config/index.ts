@@ -68,6 +68,7 @@ const schema = z.object({
   XERO_LIMIT_IN_FLIGHT: z.coerce.number().int().min(1).default(5),
   XERO_PAYMENT_RESERVE_PERCENT: z.coerce.number().min(0).max(90).default(10),
   TRUST_PROXY: z.string().optional(),
+  HOUSEKEEPING_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -111,6 +112,8 @@ export type Config = Readonly<{
   /** Xero's limits as the shared rate budget counts them (per organisation unless app). */
   xeroLimits: { perMinute: number; perDay: number; appPerMinute: number; maxInFlight: number; reserveShare: number };
   logLevel: string;
+  /** How often expired sessions, login attempts, rate-limit windows and OAuth states are deleted. */
+  housekeepingIntervalMinutes: number;
   /** Which X-Forwarded-For hops to believe: false (none), a hop count, or the proxies' addresses. */
   trustProxy: TrustProxy;
 }>;
@@ -211,5 +214,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: c.LOG_LEVEL,
     trustProxy: trustProxy as TrustProxy,
+    housekeepingIntervalMinutes: c.HOUSEKEEPING_INTERVAL_MINUTES,
   });
 }

@@ -15,6 +15,7 @@ import { createXeroTokenStore } from './xero-tokens.js';
 import { createXeroConnectionStore } from './xero-connections.js';
 import { createListingStore } from './listing.js';
 import { createSecretsStore } from './secrets-reseal.js';
+import { createHousekeepingStore } from './housekeeping.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -35,6 +36,7 @@ export function createStores(db: Db, box: SecretBox) {
     xeroConnections: createXeroConnectionStore(db, box),
     listing: createListingStore(db),
     secrets: createSecretsStore(db, box),
+    housekeeping: createHousekeepingStore(db),
   };
 }
 
