@@ -15,6 +15,7 @@ const url = z.url().transform((u) => u.replace(/\/+$/, ''));
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().trim().min(1).optional(),
   PUBLIC_URL: url.optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   DATA_DIR: z.string().default('./data'),
@@ -75,6 +76,8 @@ const schema = z.object({
 export type Config = Readonly<{
   env: 'development' | 'production' | 'test';
   port: number;
+  /** Address to listen on; undefined: every interface. The demo defaults to 127.0.0.1. */
+  host?: string;
   publicUrl: string;
   databaseUrl?: string;
   dataDir: string;
@@ -162,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     env: c.NODE_ENV,
     port: c.PORT,
+    // The demo mounts simulators that hand out tokens and a one-time admin setup link: not for the network unless asked.
+    host: c.HOST ?? (demo ? '127.0.0.1' : undefined),
     publicUrl,
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,

@@ -11,3 +11,12 @@ describe('config: security settings', () => {
       assert.throws(() => loadConfig({ TRUST_PROXY: bad }), /TRUST_PROXY/, bad);
   });
 });
+
+describe('config: demo listens on this machine only', () => {
+  it('HOST defaults to 127.0.0.1 in demo mode, every interface otherwise, and can be set', () => {
+    assert.equal(loadConfig({}).host, '127.0.0.1');
+    assert.equal(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+    assert.equal(loadConfig({ XERO_CLIENT_ID: 'a', XERO_CLIENT_SECRET: 'b' }).host, undefined);
+    assert.equal(loadConfig({ XERO_CLIENT_ID: 'a', XERO_CLIENT_SECRET: 'b', HOST: '10.0.0.5' }).host, '10.0.0.5');
+  });
+});
