@@ -61,7 +61,7 @@ export function resolveSecretsKey(config: Config, logger: Logger): string {
 export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<Runtime> {
   const config = loadConfig(env);
   const log = logger ?? createLogger(config);
-  const box = createSecretBox(resolveSecretsKey(config, log));
+  const box = createSecretBox(resolveSecretsKey(config, log), config.secretsKeysPrevious);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

@@ -12,11 +12,16 @@ import { callbackPathFor, customPaymentUrl } from './paths.js';
 import { reconcile } from './sync/reconcile.js';
 import type { JobState } from './store/schema.js';
 import { reconciliationReport, toCsv, toText } from './report/reconcile.js';
+import { readSecrets, SECRET_OPTIONS, UsageError, type Io } from './cli-secrets.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
   merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
                 --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
+      Secrets on the command line show in ps and shell history: instead give
+      --xero-client-secret-env VAR, --xendit-secret-key-env VAR, --callback-token-env VAR
+      (read from that environment variable), or --secrets-stdin with NAME=VALUE lines
+      (xero-client-secret=..., xendit-secret-key=..., callback-token=...) on standard input.
                 [--short-code C] [--fee-account-code CODE]
                 [--fee-posting bank_transaction|manual_journal|off] [--overpayments]
                 [--backend-flow] [--sales-account-code CODE] [--json]
@@ -49,17 +54,16 @@ const USAGE = `Usage: npm run cli -- <command>
   reconcile --merchant ID [--since DATE] [--limit N] [--json]
       Asks Xendit now about the merchant's open checkouts (created since DATE, e.g. 2026-11-01):
       paid ones are queued for recording in Xero (the worker records them), expired ones closed.
+  secrets reseal
+      Seals every stored secret again with SECRETS_KEY (after a rotation: the old key in
+      SECRETS_KEY_PREVIOUS), bound to its row and column. Exit code 1 if a value opens with no key.
   jobs list [--state queued|running|done|needs_review] [--json]
   jobs replay ID
       Runs a needs_review or done job again (after fixing what it needed), with fresh attempts.
 
 Uses the same environment as the server (DATABASE_URL, SECRETS_KEY, PUBLIC_URL, XERO_*, XENDIT_*).`;
 
-export class UsageError extends Error {}
-
-interface Io {
-  out: (line: string) => void;
-}
+export { UsageError };
 
 function publicView(runtime: Runtime, m: Merchant) {
   return {
@@ -91,6 +95,10 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'xero-client-secret': { type: 'string' },
       'xendit-secret-key': { type: 'string' },
       'callback-token': { type: 'string' },
+      'xero-client-secret-env': { type: 'string' },
+      'xendit-secret-key-env': { type: 'string' },
+      'callback-token-env': { type: 'string' },
+      'secrets-stdin': { type: 'boolean', default: false },
       'clearing-account-id': { type: 'string' },
       'clearing-account': { type: 'string', multiple: true },
       'short-code': { type: 'string' },
@@ -103,8 +111,9 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     },
     strict: true,
   });
-  const required = ['name', 'xero-client-id', 'xero-client-secret', 'xendit-secret-key', 'callback-token', 'clearing-account-id'] as const;
-  const missing = required.filter((k) => !values[k]?.trim());
+  const secrets = await readSecrets(values, io);
+  const required = ['name', 'xero-client-id', 'clearing-account-id'] as const;
+  const missing = [...required.filter((k) => !values[k]?.trim()), ...SECRET_OPTIONS.filter((k) => !secrets[k]?.trim())];
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
   const feePosting = values['fee-posting'];
   if (!isFeePosting(feePosting)) throw new UsageError('--fee-posting must be bank_transaction, manual_journal or off');
@@ -114,13 +123,13 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   if (!salesAccountCode) throw new UsageError('--sales-account-code must not be empty');
 
   const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
-  const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
+  const xero = { clientId: values['xero-client-id']!, clientSecret: secrets['xero-client-secret']!, tenantId: '' };
   const merchant = await addMerchant(runtime, {
     name: values.name!.trim(),
     shortCode: values['short-code']?.trim() || undefined,
     xero,
-    xenditSecretKey: values['xendit-secret-key']!,
-    callbackToken: values['callback-token']!,
+    xenditSecretKey: secrets['xendit-secret-key']!,
+    callbackToken: secrets['callback-token']!,
     clearingAccountId: values['clearing-account-id']!,
     clearingAccounts,
     feeAccountCode,
@@ -296,8 +305,20 @@ async function jobsReplay(runtime: Runtime, args: string[], io: Io): Promise<voi
 
 export class JobNotReplayable extends Error {}
 
+async function secretsReseal(runtime: Runtime, _args: string[], io: Io): Promise<number> {
+  const r = await runtime.stores.secrets.resealAll();
+  io.out(`Sealed again with the current SECRETS_KEY: ${r.resealed}; already current: ${r.current}.`);
+  if (!r.failed.length) {
+    io.out('Every stored secret opens with SECRETS_KEY alone: SECRETS_KEY_PREVIOUS can be removed.');
+    return 0;
+  }
+  io.out(`No known key opens ${r.failed.length} value(s); keep SECRETS_KEY_PREVIOUS until they are replaced:`);
+  for (const where of r.failed) io.out(`  ${where}`);
+  return 1;
+}
+
 /** Runs one CLI command; returns the exit code. Never prints a secret. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { err: (line: string) => void }): Promise<number> {
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io, 'env'> & { err: (line: string) => void }): Promise<number> {
   const [group, command] = argv;
   type Handler = (r: Runtime, a: string[], io: Io) => Promise<number | void>;
   const handlers: Record<string, Handler | undefined> = {
@@ -312,6 +333,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
     report,
     'jobs list': jobsList,
     'jobs replay': jobsReplay,
+    'secrets reseal': secretsReseal,
   };
   // Two-word commands (merchants add) first, then one-word ones (reconcile --merchant ...).
   const own = (name: string) => (Object.hasOwn(handlers, name) ? handlers[name] : undefined);
@@ -326,7 +348,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
   try {
     const logger = createLogger({ logLevel: env.LOG_LEVEL === 'silent' ? 'silent' : 'warn' }, process.stderr);
     runtime = await boot(env, logger);
-    return (await handler(runtime, rest, io)) ?? 0;
+    return (await handler(runtime, rest, { ...io, env })) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\n\n${USAGE}`);
@@ -343,7 +365,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }).then(
+  const stdin = async () => {
+    let text = '';
+    for await (const chunk of process.stdin) text += chunk;
+    return text;
+  };
+  runCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l), stdin }).then(
     (code) => process.exit(code),
     (err) => {
       console.error(`Unexpected error: ${err instanceof Error ? err.message : String(err)}`);

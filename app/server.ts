@@ -48,7 +48,8 @@ const projectRoot = root.endsWith(`${join('dist')}`) ? join(root, '..') : root;
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 1);
+  // Without a proxy in front, believing X-Forwarded-For would let anyone choose their rate-limit bucket.
+  app.set('trust proxy', deps.config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', join(projectRoot, 'views'));
   // Compiled templates are kept except in development (where editing a view shows at once); express

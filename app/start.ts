@@ -30,9 +30,10 @@ async function main(): Promise<void> {
 
   const app = createApp({ ...runtime, demo, onJobEnqueued: worker?.wake });
   const server = createHttpServer(app, config.http);
-  server.listen(config.port, () => {
-    logger.info({ url: config.publicUrl, demo: config.demo, database: runtime.database.kind, worker: inProcessWorker }, 'gateway listening');
-    if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n`);
+  server.listen(config.port, config.host, () => {
+    const listening = config.host ?? 'every interface';
+    logger.info({ url: config.publicUrl, listening, demo: config.demo, database: runtime.database.kind, worker: inProcessWorker }, 'gateway listening');
+    if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n  Listening on ${listening}${config.host === '127.0.0.1' ? ' only (this machine); set HOST=0.0.0.0 to open it to the network' : ''}.\n`);
     if (config.demo && setupUrl) console.log(`  First run: create the operator at ${setupUrl}\n`);
   });
   worker?.start(config.workerPollMs, config.workerConcurrency);

@@ -12,6 +12,7 @@ import { POST_FEE_JOB } from './store/payments.js';
 import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
 import { crashHook } from './sync/crash-points.js';
 import { LIST_PAID_JOB, listPaidInvoicesJob, scheduleListing } from './sync/list-paid.js';
+import { HOUSEKEEPING_JOB, housekeepingJob, scheduleHousekeeping } from './sync/housekeeping.js';
 
 type WorkerRuntime = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing'>>;
@@ -40,19 +41,21 @@ export function createWorker(runtime: WorkerRuntime) {
       [VERIFY_CHECKOUT_JOB]: verifyCheckoutJob(runtime),
       [RECORD_BACKEND_PAYMENT_JOB]: recordBackendPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
+      [HOUSEKEEPING_JOB]: housekeepingJob(runtime),
       [LIST_PAID_JOB]: listPaidInvoicesJob(runtime, { pageSize: listing.pageSize, maxPages: listing.maxPages, lookbackMinutes: listing.lookbackMinutes, lagSeconds: LISTING_LAG_SECONDS }),
     },
   });
 }
 
 /**
- * Queues a reconcile run every RECONCILE_INTERVAL_MINUTES (checked each minute; the dedupe key makes
- * every worker's tick in the same interval one run). Returns a stop function.
+ * Queues reconcile, listing and housekeeping runs, each on its own interval (checked each minute;
+ * the dedupe key makes every worker's tick in the same interval one run). Returns a stop function.
  */
 export function startSchedules(runtime: Pick<Runtime, 'stores' | 'clock' | 'logger' | 'config'>, worker: JobRunner): () => void {
   const stops = [
     every(runtime, worker, runtime.config.reconcile.intervalMinutes, scheduleReconcile, 'reconciliation'),
     every(runtime, worker, runtime.config.backendListing?.intervalMinutes ?? 0, scheduleListing, 'listing of paid Xendit invoices'),
+    every(runtime, worker, runtime.config.housekeepingIntervalMinutes ?? 10, scheduleHousekeeping, 'housekeeping'),
   ];
   return () => stops.forEach((stop) => stop());
 }

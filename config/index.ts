@@ -3,6 +3,7 @@ import { CRASH_POINTS, type CrashPoint } from '../app/sync/crash-points.js';
 import { DEFAULT_OAUTH_SCOPES } from '../app/clients/xero-oauth.js';
 import { DEMO_OAUTH_APP } from '../app/simulators/demo-data.js';
 import { paths } from '../app/paths.js';
+import { parseTrustProxy, type TrustProxy } from '../app/security/client-address.js';
 
 /** Every setting the gateway reads, validated once at start. */
 const bool = z
@@ -14,6 +15,7 @@ const url = z.url().transform((u) => u.replace(/\/+$/, ''));
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().trim().min(1).optional(),
   PUBLIC_URL: url.optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   DATA_DIR: z.string().default('./data'),
@@ -21,6 +23,11 @@ const schema = z.object({
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
+  SECRETS_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .transform((v) => v?.split(',').map((k) => k.trim()).filter(Boolean) ?? [])
+    .refine((keys) => keys.every((k) => Buffer.from(k, 'base64').length === 32), 'each key must be 32 bytes, base64-encoded, comma-separated'),
   XERO_CLIENT_ID: z.string().min(1).optional(),
   XERO_CLIENT_SECRET: z.string().min(1).optional(),
   XERO_API_URL: url.optional(),
@@ -61,16 +68,22 @@ const schema = z.object({
   XERO_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(1).default(10000),
   XERO_LIMIT_IN_FLIGHT: z.coerce.number().int().min(1).default(5),
   XERO_PAYMENT_RESERVE_PERCENT: z.coerce.number().min(0).max(90).default(10),
+  TRUST_PROXY: z.string().optional(),
+  HOUSEKEEPING_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = Readonly<{
   env: 'development' | 'production' | 'test';
   port: number;
+  /** Address to listen on; undefined: every interface. The demo defaults to 127.0.0.1. */
+  host?: string;
   publicUrl: string;
   databaseUrl?: string;
   dataDir: string;
   secretsKey?: string;
+  /** Keys that still open stored secrets (read only) until `secrets reseal` has run. */
+  secretsKeysPrevious: string[];
   xero: {
     clientId?: string;
     clientSecret?: string;
@@ -102,7 +115,16 @@ export type Config = Readonly<{
   /** Xero's limits as the shared rate budget counts them (per organisation unless app). */
   xeroLimits: { perMinute: number; perDay: number; appPerMinute: number; maxInFlight: number; reserveShare: number };
   logLevel: string;
+  /** How often expired sessions, login attempts, rate-limit windows and OAuth states are deleted. */
+  housekeepingIntervalMinutes: number;
+  /** Which X-Forwarded-For hops to believe: false (none), a hop count, or the proxies' addresses. */
+  trustProxy: TrustProxy;
 }>;
+
+function isHttpsOrLocal(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname));
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -120,6 +142,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   if (c.NODE_ENV === 'production' && !c.SECRETS_KEY) problems.push('SECRETS_KEY: required when NODE_ENV=production');
   if (c.NODE_ENV === 'production' && !c.PUBLIC_URL) problems.push('PUBLIC_URL: required when NODE_ENV=production');
+  // Session cookies, callback tokens in transit and the customers' redirects need TLS on the open internet.
+  if (c.NODE_ENV === 'production' && c.PUBLIC_URL && !isHttpsOrLocal(c.PUBLIC_URL))
+    problems.push('PUBLIC_URL: must be https:// when NODE_ENV=production (http only for localhost or 127.0.0.1)');
+  if (c.SECRETS_KEY_PREVIOUS.length && !c.SECRETS_KEY) problems.push('SECRETS_KEY_PREVIOUS: only with SECRETS_KEY (the key that seals from now on)');
   if (Boolean(c.XERO_CLIENT_ID) !== Boolean(c.XERO_CLIENT_SECRET))
     problems.push('XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither');
   const demo = c.DEMO ?? !c.XERO_CLIENT_ID;
@@ -127,6 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.CRASH_AT && c.NODE_ENV !== 'test' && !demo) problems.push('CRASH_AT: only honoured with NODE_ENV=test or in demo mode');
   if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS)
     problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  const trustProxy = parseTrustProxy(c.TRUST_PROXY);
+  if (trustProxy && typeof trustProxy === 'object' && 'problem' in trustProxy)
+    problems.push(`TRUST_PROXY: ${trustProxy.problem} (off, a hop count, or a comma list of proxy addresses/CIDRs)`);
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = c.PUBLIC_URL ?? `http://localhost:${c.PORT}`;
@@ -136,10 +165,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     env: c.NODE_ENV,
     port: c.PORT,
+    // The demo mounts simulators that hand out tokens and a one-time admin setup link: not for the network unless asked.
+    host: c.HOST ?? (demo ? '127.0.0.1' : undefined),
     publicUrl,
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,
     secretsKey: c.SECRETS_KEY,
+    secretsKeysPrevious: c.SECRETS_KEY_PREVIOUS,
     xero: {
       clientId: c.XERO_CLIENT_ID,
       clientSecret: c.XERO_CLIENT_SECRET,
@@ -186,5 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reserveShare: c.XERO_PAYMENT_RESERVE_PERCENT / 100,
     },
     logLevel: c.LOG_LEVEL,
+    trustProxy: trustProxy as TrustProxy,
+    housekeepingIntervalMinutes: c.HOUSEKEEPING_INTERVAL_MINUTES,
   });
 }

@@ -15,12 +15,35 @@ const InvoiceCallback = z.looseObject({
 
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** PostgreSQL text and jsonb cannot hold NUL or a lone surrogate: such a body is refused, not stored. */
-export function storable(value: unknown): boolean {
-  if (typeof value === 'string') return !UNSTORABLE.test(value);
-  if (Array.isArray(value)) return value.every(storable);
-  if (value && typeof value === 'object') return Object.entries(value).every(([k, v]) => storable(k) && storable(v));
-  return true;
+/** Xendit's invoice callback is a few levels deep; anything far deeper or wider is not from Xendit. */
+export const BODY_MAX_DEPTH = 32;
+export const BODY_MAX_NODES = 5000;
+
+/**
+ * Why the parsed body cannot be stored, or null. Walked with an explicit stack so a body nested
+ * thousands of levels cannot overflow ours (nor PostgreSQL's when jsonb parses it), and stopped at
+ * the first node past the bounds, so the walk costs at most BODY_MAX_NODES steps. PostgreSQL text
+ * and jsonb cannot hold NUL or a lone surrogate either.
+ */
+export function unstorableReason(body: unknown): string | null {
+  const stack: { value: unknown; depth: number }[] = [{ value: body, depth: 0 }];
+  let nodes = 0;
+  while (stack.length) {
+    const { value, depth } = stack.pop()!;
+    if (++nodes > BODY_MAX_NODES) return `body has more than ${BODY_MAX_NODES} values`;
+    if (typeof value === 'string') {
+      if (UNSTORABLE.test(value)) return 'body contains NUL or unpaired surrogate characters';
+    } else if (value && typeof value === 'object') {
+      if (depth >= BODY_MAX_DEPTH) return `body nested deeper than ${BODY_MAX_DEPTH} levels`;
+      if (Array.isArray(value)) for (const v of value) stack.push({ value: v, depth: depth + 1 });
+      else
+        for (const [k, v] of Object.entries(value)) {
+          if (UNSTORABLE.test(k)) return 'body contains NUL or unpaired surrogate characters';
+          stack.push({ value: v, depth: depth + 1 });
+        }
+    }
+  }
+  return null;
 }
 
 export interface CallbackDeps {
@@ -43,7 +66,8 @@ export function callbackRouter(deps: CallbackDeps): Router {
     express.json({ limit: '64kb', type: 'application/json', strict: true }),
     async (req, res) => {
       if (!req.is('application/json')) throw new UnsupportedMediaType();
-      if (!storable(req.body)) throw new BadRequest('body contains NUL or unpaired surrogate characters');
+      const unstorable = unstorableReason(req.body);
+      if (unstorable) throw new BadRequest(unstorable);
       const parsed = InvoiceCallback.safeParse(req.body);
       if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const outcome = await acceptCallback(deps, res.locals.merchantId as string, parsed.data);

@@ -5,6 +5,8 @@ import { formatMoney } from '../money.js';
 import { translator, type Lang } from '../i18n.js';
 import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
 import { switchLangUrl } from '../pay/controller.js';
+import { clientAddress } from '../security/client-address.js';
+import { clientKey } from '../security/rate-limit.js';
 import { adminText } from './admin-text.js';
 import { adminLang } from './lang.js';
 import { rangeErrors } from './dates.js';
@@ -132,7 +134,7 @@ export function adminRouter(deps: AdminDeps): Router {
     await withForm(res, 'login', values, {}, async () => {
       const form = parseForm(LoginForm, req.body);
       try {
-        const user = await service.login(deps, { email: form.email, password: form.password, ip: req.ip ?? '' });
+        const user = await service.login(deps, { email: form.email, password: form.password, ip: clientKey(clientAddress(req)) });
         await sess.signIn(res, user);
         res.redirect(303, paths.admin);
       } catch (err) {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { BadRequest } from '../errors.js';
 import { chooseLang, translator } from '../i18n.js';
 import { paths } from '../paths.js';
-import { startPayment, type PayDeps } from './service.js';
+import { paymentReturn, startPayment, type PayDeps } from './service.js';
+import { clientAddress } from '../security/client-address.js';
 import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
 
 /** /pay is public and every click costs a Xero call: counted per client and per payment link. */
@@ -47,7 +48,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   const router = Router();
 
   router.get(paths.pay, async (req, res) => {
-    const perIp = { key: `pay:ip:${clientKey(req.ip)}`, rule: limits.perIp };
+    const perIp = { key: `pay:ip:${clientKey(clientAddress(req))}`, rule: limits.perIp };
     let query: PayQuery;
     try {
       query = parsePayQuery(req.query);
@@ -65,17 +66,18 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
     res.redirect(303, redirectUrl);
   });
 
-  router.get(paths.payReturn, (req, res) => {
+  router.get(paths.payReturn, async (req, res) => {
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
     const t = translator(lang);
-    const invoice = typeof req.query.invoiceNo === 'string' ? req.query.invoiceNo.slice(0, 255) : '';
-    const paid = req.query.status !== 'failed';
+    const { confirmed, invoiceNumber } = await paymentReturn(deps, req.query.ref);
+    const invoice = invoiceNumber ?? '';
+    res.set('Cache-Control', 'no-store');
     res.render('pay/message', {
       lang,
       t,
-      tone: paid ? 'ok' : 'warn',
-      title: t(paid ? 'returnPaidTitle' : 'returnFailedTitle'),
-      body: t(paid ? 'returnPaidBody' : 'returnFailedBody', { invoice }),
+      tone: confirmed ? 'ok' : 'warn',
+      title: t(confirmed ? 'returnPaidTitle' : 'returnPendingTitle'),
+      body: confirmed ? t('returnPaidBody', { invoice }) : t('returnPendingBody', { forInvoice: invoice ? t('returnForInvoice', { invoice }) : '' }),
       langSwitchUrl: switchLangUrl(req.originalUrl, lang),
     });
   });

@@ -204,8 +204,8 @@ async function createAtXendit(
 }
 
 function newXenditInvoice(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, lang: 'id' | 'en'): NewXenditInvoice {
-  const back = (status: string) =>
-    `${deps.publicUrl}${paths.payReturn}?${new URLSearchParams({ status, invoiceNo: invoice.invoiceNumber, lang })}`;
+  // The return page shows what we have stored for this checkout, never what the URL claims.
+  const back = (status: string) => `${deps.publicUrl}${paths.payReturn}?${new URLSearchParams({ status, ref: checkout.id, lang })}`;
   return {
     externalId: checkout.externalId,
     currency: checkout.currency,
@@ -261,6 +261,20 @@ async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c
   } else {
     throw new ServiceUnavailable(`Xendit invoice ${c.xenditInvoiceId} could not be expired before replacing it`);
   }
+}
+
+const CHECKOUT_REF = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * What the customer coming back from Xendit may be told. Only a checkout we have stored as paid
+ * says so; anything else (unknown reference, not yet confirmed, a hand-made URL) is unconfirmed.
+ * The reference is the checkout's random id, so it names one checkout to its holder only.
+ */
+export async function paymentReturn(deps: Pick<PayDeps, 'stores'>, ref: unknown): Promise<{ confirmed: boolean; invoiceNumber?: string }> {
+  if (typeof ref !== 'string' || !CHECKOUT_REF.test(ref)) return { confirmed: false };
+  const checkout = await deps.stores.checkouts.byId(ref.toLowerCase());
+  if (!checkout) return { confirmed: false };
+  return { confirmed: checkout.status === 'paid', invoiceNumber: checkout.invoiceNumber };
 }
 
 export function externalIdFor(invoiceNumber: string, checkoutId: string): string {

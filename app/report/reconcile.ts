@@ -253,11 +253,24 @@ export function format(h: bigint): string {
 const COLUMNS: (keyof ReportRow)[] = ['date', 'xenditInvoiceId', 'currency', 'xenditAmount', 'xenditFee', 'xeroPayment', 'xeroFee', 'status', 'note'];
 const HEADER = ['date', 'xendit_invoice_id', 'currency', 'xendit_amount', 'xendit_fee', 'xero_payment', 'xero_fee', 'status', 'note'];
 
-/** RFC 4180; cells that a spreadsheet would run as a formula are prefixed with a quote. */
+/**
+ * What a spreadsheet may evaluate: a leading = + - @ (their full-width forms too), tab or CR.
+ * Only a cell that is a plain number is left alone, so a negative amount stays a number while
+ * `-1+HYPERLINK(...)` does not pass for one.
+ */
+const FORMULA_START = /^[=+\-@\t\r\n\uff1d\uff0b\uff0d\uff20]/;
+const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
+
+/** A cell's text as a spreadsheet will take it: anything it could run is prefixed with a quote. */
+export function neutralisedCell(v: string | null): string {
+  const s = v ?? '';
+  return FORMULA_START.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
+}
+
+/** RFC 4180, every cell neutralised. */
 export function toCsv(report: Report): string {
   const cell = (v: string | null) => {
-    let s = v ?? '';
-    if (/^[=+\-@\t\r]/.test(s) && !/^-\d/.test(s)) s = `'${s}`;
+    const s = neutralisedCell(v);
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const lines = [HEADER.join(','), ...report.rows.map((r) => COLUMNS.map((c) => cell(r[c] as string | null)).join(','))];

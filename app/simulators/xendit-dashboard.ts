@@ -6,6 +6,7 @@
 import express, { type Router } from 'express';
 import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, toMinor } from '../money.js';
 import { escapeHtml, renderPage, sendPage } from './faults.js';
+import { onThisHost } from './same-host.js';
 import type { XenditSimulator } from './xendit.js';
 
 export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'state' | 'createInvoice'>): void {
@@ -20,6 +21,8 @@ export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'stat
     const problems: string[] = [];
     if (!account) problems.push('choose an account');
     if (!isHttpUrl(url)) problems.push('the callback URL must be an http(s) URL');
+    // The callback carries the account's verification token: the simulator sends it to no other host.
+    else if (!onThisHost(url, req)) problems.push('the callback URL must be on this host (the simulator sends callbacks nowhere else)');
     if (problems.length || !account) return sendPage(res, 400, callbacksPage(sim, req.baseUrl, problems));
     account.callbackUrl = url;
     res.redirect(303, `${req.baseUrl}/dashboard/callbacks?saved=${encodeURIComponent(account.userId)}`);

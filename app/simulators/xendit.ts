@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
 import { dashboardRoutes } from './xendit-dashboard.js';
+import { onThisHost } from './same-host.js';
 
 export type SimXenditStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
 
@@ -689,6 +690,10 @@ async function checkoutAction(ctx: Ctx, req: Request, res: Response, to: 'PAID' 
   }
   await transition(ctx, inv, to);
   const target = to === 'PAID' ? inv.successRedirectUrl : inv.failureRedirectUrl;
+  // Whoever holds a demo key chooses these URLs: the simulator is no open redirect to other hosts.
+  if (target && !onThisHost(target, req)) {
+    return sendPage(res, 200, messagePage(css, to === 'PAID' ? 'Paid (simulated)' : 'Expired (simulated)', 'The simulator only sends you back to this host; the redirect URL of this invoice points elsewhere.'));
+  }
   res.redirect(303, target ?? `${req.baseUrl}/checkout/${encodeURIComponent(inv.id)}`);
 }
 

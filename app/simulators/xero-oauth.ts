@@ -7,6 +7,7 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { onThisHost } from './same-host.js';
 import { escapeHtml, renderPage, sendPage } from './faults.js';
 
 export const SIM_AUTHORIZE_PATH = '/identity/connect/authorize';
@@ -99,10 +100,11 @@ function badRequest(res: Response, req: Request, message: string): void {
   sendPage(res, 400, renderPage('Xero login (simulated)', `${req.baseUrl}/sim.css`, `<main><div class="card"><h1>Cannot continue</h1><p>${escapeHtml(message)}</p></div></main>`));
 }
 
-function checkRequest(host: SimOAuthHost, p: Record<string, string>): string | undefined {
+function checkRequest(req: Request, host: SimOAuthHost, p: Record<string, string>): string | undefined {
   if (!host.oauth.apps.has(p.client_id ?? '')) return 'unknown client_id';
   if (p.response_type !== 'code') return 'response_type must be code';
   if (!/^https?:\/\//.test(p.redirect_uri ?? '')) return 'redirect_uri is missing';
+  if (!onThisHost(p.redirect_uri, req)) return 'redirect_uri must be on this host: the simulator sends codes nowhere else';
   if (!p.state) return 'state is missing';
   if (p.code_challenge_method !== 'S256' || !/^[\w-]{43}$/.test(p.code_challenge ?? '')) return 'PKCE (code_challenge with S256) is required';
   return undefined;
@@ -111,7 +113,7 @@ function checkRequest(host: SimOAuthHost, p: Record<string, string>): string | u
 const PASSED = ['client_id', 'response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'];
 
 function consentPage(req: Request, res: Response, host: SimOAuthHost, p: Record<string, string>, problem?: string): void {
-  const bad = checkRequest(host, p);
+  const bad = checkRequest(req, host, p);
   if (bad) return badRequest(res, req, bad);
   const orgs = [...host.orgs.values()];
   const hidden = PASSED.filter((k) => p[k] !== undefined).map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(p[k])}">`).join('\n');
@@ -146,7 +148,7 @@ function decide(req: Request, res: Response, host: SimOAuthHost, at: Date): void
   const body = (req.body ?? {}) as Record<string, string | string[]>;
   const p: Record<string, string> = {};
   for (const k of PASSED) if (typeof body[k] === 'string') p[k] = body[k] as string;
-  const bad = checkRequest(host, p);
+  const bad = checkRequest(req, host, p);
   if (bad) return badRequest(res, req, bad);
   const back = new URL(p.redirect_uri);
   if (body.decision !== 'allow') {

@@ -14,6 +14,8 @@ import { createBackendSaleStore } from './backend-sales.js';
 import { createXeroTokenStore } from './xero-tokens.js';
 import { createXeroConnectionStore } from './xero-connections.js';
 import { createListingStore } from './listing.js';
+import { createSecretsStore } from './secrets-reseal.js';
+import { createHousekeepingStore } from './housekeeping.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -33,6 +35,8 @@ export function createStores(db: Db, box: SecretBox) {
     xeroTokens: createXeroTokenStore(db, box),
     xeroConnections: createXeroConnectionStore(db, box),
     listing: createListingStore(db),
+    secrets: createSecretsStore(db, box),
+    housekeeping: createHousekeepingStore(db),
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus } from './schema.js';
-import type { SecretBox } from '../security/secrets.js';
+import { secretContext, type SecretBox } from '../security/secrets.js';
 import type { XeroCredentials } from '../clients/types.js';
 import type { Selectable } from 'kysely';
 
@@ -102,6 +102,24 @@ export function modeOfXenditKey(key: string): XenditMode {
   return key.startsWith('xnd_production_') ? 'live' : 'test';
 }
 
+/** Columns of merchants holding sealed secrets, each bound to its row and column. */
+export const MERCHANT_SECRET_COLUMNS = ['xero_client_secret_enc', 'xendit_test_key_enc', 'xendit_live_key_enc', 'xendit_secret_key_enc', 'callback_token_enc'] as const;
+export type MerchantSecretColumn = (typeof MERCHANT_SECRET_COLUMNS)[number];
+
+/**
+ * xendit_secret_key_enc is a copy of the active mode's sealed key (switching mode copies it in
+ * SQL), so it is bound to that mode's column rather than its own.
+ */
+export function keyColumn(mode: XenditMode): MerchantSecretColumn {
+  return mode === 'live' ? 'xendit_live_key_enc' : 'xendit_test_key_enc';
+}
+
+/** Where a merchant's sealed value lives, as the associated data it is sealed with. */
+export function merchantSecretContext(column: MerchantSecretColumn, row: { id: string; mode: XenditMode }): string {
+  return secretContext('merchants', column === 'xendit_secret_key_enc' ? keyColumn(row.mode) : column, row.id);
+}
+const at = (column: MerchantSecretColumn, id: string) => secretContext('merchants', column, id);
+
 /** A merchants row (and its clearing_accounts rows, or more) as a Merchant, its secrets opened. */
 export function merchantFromRow(box: SecretBox) {
   return (row: Selectable<MerchantsTable>, clearing: Pick<Selectable<ClearingAccountsTable>, 'merchant_id' | 'currency' | 'account_id'>[]): Merchant => ({
@@ -111,12 +129,15 @@ export function merchantFromRow(box: SecretBox) {
     xero:
       row.xero_connection === 'oauth'
         ? { clientId: row.xero_client_id, clientSecret: '', tenantId: row.xero_tenant_id, oauth: { merchantId: row.id } }
-        : { clientId: row.xero_client_id, clientSecret: box.open(row.xero_client_secret_enc), tenantId: row.xero_tenant_id },
+        : { clientId: row.xero_client_id, clientSecret: box.open(row.xero_client_secret_enc, at('xero_client_secret_enc', row.id)), tenantId: row.xero_tenant_id },
     xeroConnection: row.xero_connection,
     xeroDisconnected: row.xero_disconnected_at ? { at: row.xero_disconnected_at, reason: row.xero_disconnect_reason ?? '' } : null,
-    xenditSecretKey: row.xendit_secret_key_enc ? box.open(row.xendit_secret_key_enc) : '',
-    xenditKeys: { test: row.xendit_test_key_enc ? box.open(row.xendit_test_key_enc) : '', live: row.xendit_live_key_enc ? box.open(row.xendit_live_key_enc) : '' },
-    callbackToken: row.callback_token_enc ? box.open(row.callback_token_enc) : '',
+    xenditSecretKey: row.xendit_secret_key_enc ? box.open(row.xendit_secret_key_enc, at(keyColumn(row.mode), row.id)) : '',
+    xenditKeys: {
+      test: row.xendit_test_key_enc ? box.open(row.xendit_test_key_enc, at('xendit_test_key_enc', row.id)) : '',
+      live: row.xendit_live_key_enc ? box.open(row.xendit_live_key_enc, at('xendit_live_key_enc', row.id)) : '',
+    },
+    callbackToken: row.callback_token_enc ? box.open(row.callback_token_enc, at('callback_token_enc', row.id)) : '',
     mode: row.mode,
     clearingAccountId: row.clearing_account_id ?? '',
     clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
@@ -173,8 +194,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     async add(m: NewMerchant): Promise<Merchant> {
       const id = randomUUID();
       const complete = Boolean(m.xenditSecretKey && m.callbackToken && m.clearingAccountId);
-      const sealedKey = m.xenditSecretKey ? box.seal(m.xenditSecretKey) : null;
       const keyMode = modeOfXenditKey(m.xenditSecretKey ?? '');
+      const sealedKey = m.xenditSecretKey ? box.seal(m.xenditSecretKey, at(keyColumn(keyMode), id)) : null;
       const inserted = await db
         .insertInto('merchants')
         .values({
@@ -184,11 +205,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           xero_connection: 'custom',
           xero_tenant_id: m.xero.tenantId,
           xero_client_id: m.xero.clientId,
-          xero_client_secret_enc: box.seal(m.xero.clientSecret),
+          xero_client_secret_enc: box.seal(m.xero.clientSecret, at('xero_client_secret_enc', id)),
           xendit_secret_key_enc: sealedKey,
           xendit_test_key_enc: keyMode === 'test' ? sealedKey : null,
           xendit_live_key_enc: keyMode === 'live' ? sealedKey : null,
-          callback_token_enc: m.callbackToken ? box.seal(m.callbackToken) : null,
+          callback_token_enc: m.callbackToken ? box.seal(m.callbackToken, at('callback_token_enc', id)) : null,
           mode: keyMode,
           clearing_account_id: m.clearingAccountId || null,
           fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
@@ -219,11 +240,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     /** Only a key Xendit accepted gets here; it becomes the active one and the mode follows it. */
     async setXendit(id: string, x: { secretKey: string; callbackToken: string }, now: Date): Promise<void> {
-      const sealed = box.seal(x.secretKey);
       const mode = modeOfXenditKey(x.secretKey);
+      const sealed = box.seal(x.secretKey, at(keyColumn(mode), id));
       await db
         .updateTable('merchants')
-        .set({ xendit_secret_key_enc: sealed, [mode === 'live' ? 'xendit_live_key_enc' : 'xendit_test_key_enc']: sealed, callback_token_enc: box.seal(x.callbackToken), mode, updated_at: now })
+        .set({ xendit_secret_key_enc: sealed, [keyColumn(mode)]: sealed, callback_token_enc: box.seal(x.callbackToken, at('callback_token_enc', id)), mode, updated_at: now })
         .where('id', '=', id)
         .execute();
     },
@@ -237,7 +258,10 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       await db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('merchants').select(['mode', 'xendit_secret_key_enc']).where('id', '=', id).forUpdate().executeTakeFirst();
         if (!row) return;
-        const sealed = { test: x.test ? box.seal(x.test) : undefined, live: x.live ? box.seal(x.live) : undefined };
+        const sealed = {
+          test: x.test ? box.seal(x.test, at('xendit_test_key_enc', id)) : undefined,
+          live: x.live ? box.seal(x.live, at('xendit_live_key_enc', id)) : undefined,
+        };
         const mode: XenditMode = row.xendit_secret_key_enc ? row.mode : sealed.test ? 'test' : sealed.live ? 'live' : row.mode;
         await trx
           .updateTable('merchants')
@@ -245,7 +269,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
             ...(sealed.test ? { xendit_test_key_enc: sealed.test } : {}),
             ...(sealed.live ? { xendit_live_key_enc: sealed.live } : {}),
             ...(sealed[mode] ? { xendit_secret_key_enc: sealed[mode], mode } : {}),
-            ...(x.callbackToken ? { callback_token_enc: box.seal(x.callbackToken) } : {}),
+            ...(x.callbackToken ? { callback_token_enc: box.seal(x.callbackToken, at('callback_token_enc', id)) } : {}),
             updated_at: now,
           })
           .where('id', '=', id)
@@ -315,7 +339,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     async callbackToken(id: string): Promise<string | undefined> {
       const row = await db.selectFrom('merchants').select('callback_token_enc').where('id', '=', id).executeTakeFirst();
       if (!row) return undefined;
-      return row.callback_token_enc ? box.open(row.callback_token_enc) : '';
+      return row.callback_token_enc ? box.open(row.callback_token_enc, at('callback_token_enc', id)) : '';
     },
 
     /** The pay click's lookup: merchant and clearing accounts in one round trip. */

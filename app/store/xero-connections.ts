@@ -3,7 +3,8 @@ import type { Db } from './db.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroTokenSet } from '../clients/types.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError } from './merchants.js';
-import { openTokens, sealTokens } from './xero-tokens.js';
+import { openTokens, sealTokens, tokensContext } from './xero-tokens.js';
+import { secretContext } from '../security/secrets.js';
 
 export interface PendingTenant {
   tenantId: string;
@@ -39,7 +40,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           session_hash: s.sessionHash,
           user_id: s.userId,
           merchant_id: s.merchantId,
-          code_verifier_enc: box.seal(s.codeVerifier),
+          code_verifier_enc: box.seal(s.codeVerifier, secretContext('xero_oauth_states', 'code_verifier_enc', s.stateHash)),
           nonce: s.nonce,
           expires_at: s.expiresAt,
           created_at: now,
@@ -57,7 +58,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
         .where('used_at', 'is', null)
         .returningAll()
         .executeTakeFirst();
-      if (row) return { userId: row.user_id, merchantId: row.merchant_id, codeVerifier: box.open(row.code_verifier_enc), nonce: row.nonce, expiresAt: row.expires_at };
+      if (row) return { userId: row.user_id, merchantId: row.merchant_id, codeVerifier: box.open(row.code_verifier_enc, secretContext('xero_oauth_states', 'code_verifier_enc', row.state_hash)), nonce: row.nonce, expiresAt: row.expires_at };
       const seen = await db.selectFrom('xero_oauth_states').select(['session_hash', 'used_at']).where('state_hash', '=', stateHash).executeTakeFirst();
       if (!seen) return 'unknown';
       return seen.session_hash !== sessionHash ? 'foreign' : 'replayed';
@@ -67,7 +68,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
     async holdForPick(stateHash: string, pickTokenHash: string, tokens: XeroTokenSet, tenants: PendingTenant[]): Promise<void> {
       await db
         .updateTable('xero_oauth_states')
-        .set({ pick_token_hash: pickTokenHash, pending_token_set_enc: sealTokens(box, tokens), pending_tenants: JSON.stringify(tenants) })
+        .set({ pick_token_hash: pickTokenHash, pending_token_set_enc: sealTokens(box, tokens, secretContext('xero_oauth_states', 'pending_token_set_enc', stateHash)), pending_tenants: JSON.stringify(tenants) })
         .where('state_hash', '=', stateHash)
         .execute();
     },
@@ -98,7 +99,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           .executeTakeFirst();
         if (!row?.pending_token_set_enc) return null;
         await trx.updateTable('xero_oauth_states').set({ pending_token_set_enc: null, pending_tenants: null }).where('state_hash', '=', row.state_hash).execute();
-        return { userId: row.user_id, merchantId: row.merchant_id, tokens: openTokens(box, row.pending_token_set_enc), tenants: row.pending_tenants ?? [] };
+        return { userId: row.user_id, merchantId: row.merchant_id, tokens: openTokens(box, row.pending_token_set_enc, secretContext('xero_oauth_states', 'pending_token_set_enc', row.state_hash)), tenants: row.pending_tenants ?? [] };
       });
     },
 
@@ -125,7 +126,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
             xero_connection: 'oauth',
             xero_tenant_id: m.tenantId,
             xero_client_id: m.clientId,
-            xero_client_secret_enc: box.seal(''),
+            xero_client_secret_enc: box.seal('', secretContext('merchants', 'xero_client_secret_enc', id)),
             mode: 'test',
             xero_test_organisation: m.isDemoCompany ?? false,
             fee_account_code: DEFAULT_FEE_ACCOUNT_CODE,
@@ -136,7 +137,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           .returning('id')
           .executeTakeFirst();
         if (!inserted) throw new ShortCodeTakenError(`ShortCode ${m.shortCode} already belongs to another merchant`);
-        await trx.insertInto('xero_tokens').values({ merchant_id: id, token_set_enc: sealTokens(box, m.tokens), expires_at: m.tokens.expiresAt, updated_at: now }).execute();
+        await trx.insertInto('xero_tokens').values({ merchant_id: id, token_set_enc: sealTokens(box, m.tokens, tokensContext(id)), expires_at: m.tokens.expiresAt, updated_at: now }).execute();
       });
       return id;
     },
@@ -149,13 +150,13 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('merchants')
-          .set({ xero_connection: 'oauth', xero_tenant_id: c.tenantId, xero_client_id: c.clientId, xero_client_secret_enc: box.seal(''), xero_disconnected_at: null, xero_disconnect_reason: null, updated_at: now })
+          .set({ xero_connection: 'oauth', xero_tenant_id: c.tenantId, xero_client_id: c.clientId, xero_client_secret_enc: box.seal('', secretContext('merchants', 'xero_client_secret_enc', merchantId)), xero_disconnected_at: null, xero_disconnect_reason: null, updated_at: now })
           .where('id', '=', merchantId)
           .execute();
         await trx
           .insertInto('xero_tokens')
-          .values({ merchant_id: merchantId, token_set_enc: sealTokens(box, c.tokens), expires_at: c.tokens.expiresAt, updated_at: now })
-          .onConflict((oc) => oc.column('merchant_id').doUpdateSet({ token_set_enc: sealTokens(box, c.tokens), expires_at: c.tokens.expiresAt, updated_at: now }))
+          .values({ merchant_id: merchantId, token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)), expires_at: c.tokens.expiresAt, updated_at: now })
+          .onConflict((oc) => oc.column('merchant_id').doUpdateSet({ token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)), expires_at: c.tokens.expiresAt, updated_at: now }))
           .execute();
         await trx.updateTable('jobs').set({ run_at: now, updated_at: now }).where('merchant_id', '=', merchantId).where('state', '=', 'queued').where('run_at', '>', now).execute();
       });

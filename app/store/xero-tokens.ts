@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import type { SecretBox } from '../security/secrets.js';
+import { secretContext, type SecretBox } from '../security/secrets.js';
 import type { XeroRefreshOutcome, XeroTokenSet, XeroTokenStore } from '../clients/types.js';
 
 interface SealedShape {
@@ -10,13 +10,16 @@ interface SealedShape {
   scope?: string;
 }
 
-export function sealTokens(box: SecretBox, t: XeroTokenSet): string {
+/** A token set sealed in xero_tokens is bound to its merchant's row. */
+export const tokensContext = (merchantId: string) => secretContext('xero_tokens', 'token_set_enc', merchantId);
+
+export function sealTokens(box: SecretBox, t: XeroTokenSet, context: string): string {
   const shape: SealedShape = { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt.toISOString(), ...(t.idToken ? { idToken: t.idToken } : {}), ...(t.scope ? { scope: t.scope } : {}) };
-  return box.seal(JSON.stringify(shape));
+  return box.seal(JSON.stringify(shape), context);
 }
 
-export function openTokens(box: SecretBox, sealed: string): XeroTokenSet {
-  const s = JSON.parse(box.open(sealed)) as SealedShape;
+export function openTokens(box: SecretBox, sealed: string, context: string): XeroTokenSet {
+  const s = JSON.parse(box.open(sealed, context)) as SealedShape;
   return { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: new Date(s.expiresAt), ...(s.idToken ? { idToken: s.idToken } : {}), ...(s.scope ? { scope: s.scope } : {}) };
 }
 
@@ -33,18 +36,18 @@ export function createXeroTokenStore(db: Db, box: SecretBox): XeroTokenStore & {
   return {
     async current(merchantId) {
       const row = await db.selectFrom('xero_tokens').select('token_set_enc').where('merchant_id', '=', merchantId).executeTakeFirst();
-      return row ? openTokens(box, row.token_set_enc) : null;
+      return row ? openTokens(box, row.token_set_enc, tokensContext(merchantId)) : null;
     },
 
     async refreshLocked(merchantId, decide): Promise<XeroRefreshOutcome | null> {
       return db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('xero_tokens').select('token_set_enc').where('merchant_id', '=', merchantId).forUpdate().executeTakeFirst();
         if (!row) return null;
-        const outcome = await decide(openTokens(box, row.token_set_enc));
+        const outcome = await decide(openTokens(box, row.token_set_enc, tokensContext(merchantId)));
         if (outcome.kind === 'refreshed') {
           await trx
             .updateTable('xero_tokens')
-            .set({ token_set_enc: sealTokens(box, outcome.tokens), expires_at: outcome.tokens.expiresAt, updated_at: new Date() })
+            .set({ token_set_enc: sealTokens(box, outcome.tokens, tokensContext(merchantId)), expires_at: outcome.tokens.expiresAt, updated_at: new Date() })
             .where('merchant_id', '=', merchantId)
             .execute();
         } else if (outcome.kind === 'revoked') {
@@ -58,8 +61,8 @@ export function createXeroTokenStore(db: Db, box: SecretBox): XeroTokenStore & {
     async save(merchantId, tokens, now) {
       await db
         .insertInto('xero_tokens')
-        .values({ merchant_id: merchantId, token_set_enc: sealTokens(box, tokens), expires_at: tokens.expiresAt, updated_at: now })
-        .onConflict((oc) => oc.column('merchant_id').doUpdateSet({ token_set_enc: sealTokens(box, tokens), expires_at: tokens.expiresAt, updated_at: now }))
+        .values({ merchant_id: merchantId, token_set_enc: sealTokens(box, tokens, tokensContext(merchantId)), expires_at: tokens.expiresAt, updated_at: now })
+        .onConflict((oc) => oc.column('merchant_id').doUpdateSet({ token_set_enc: sealTokens(box, tokens, tokensContext(merchantId)), expires_at: tokens.expiresAt, updated_at: now }))
         .execute();
     },
 

@@ -189,6 +189,19 @@ describeEachDatabase('POST /callbacks/xendit/:merchantId', ({ db }) => {
     assert.equal(await writes(), 0);
   });
 
+  it('400s a valid-token body nested 6 000 levels deep or with too many values, before walking it: never 500, zero writes', async () => {
+    const { x } = await openCheckout();
+    const head = `{"id":"${x.id}","external_id":"${x.external_id}","status":"PAID","n":`;
+    await post(h.callbackPath, `${head}${'['.repeat(6000)}${']'.repeat(6000)}}`).expect(400);
+    await post(h.callbackPath, `${head}${'{"a":'.repeat(6000)}1${'}'.repeat(6000)}}`).expect(400);
+    await post(h.callbackPath, `${head}[${Array(6000).fill('0').join(',')}]}`).expect(400);
+    assert.equal(await writes(), 0);
+    const checkout = await h.stores.checkouts.forXenditInvoice(h.merchant.id, x.id, x.external_id);
+    assert.equal(checkout?.status, 'open');
+    // Xendit's own bodies (a few levels, a few dozen values) still pass.
+    await post(h.callbackPath, { id: x.id, external_id: x.external_id, status: 'PAID', items: [{ name: 'Kopi', tags: [['a']] }] }).expect(200);
+  });
+
   it('times out a client that sends headers and half a body, then stalls (408, socket closed, zero writes)', async () => {
     const { x } = await openCheckout();
     const server = createHttpServer(h.app, { requestTimeoutMs: 600, headersTimeoutMs: 300 });

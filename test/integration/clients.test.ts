@@ -546,8 +546,8 @@ describe('gateway clients against the simulators', function () {
       description: 'INV-0042 for Maria',
       payerEmail: 'maria@example.ph',
       items: [{ name: 'Barako beans', quantity: 2, price: 122525 }],
-      successRedirectUrl: 'https://gw.example.com/pay/done',
-      failureRedirectUrl: 'https://gw.example.com/pay/failed',
+      successRedirectUrl: 'http://localhost:3000/pay/done',
+      failureRedirectUrl: 'http://localhost:3000/pay/failed',
       invoiceDurationSeconds: 3600,
       ...over,
     });
@@ -789,6 +789,7 @@ describe('gateway clients against the simulators', function () {
       assert.equal((await s.xenditClient.createInvoice(secretKey, newInvoice())).invoiceUrl, 'https://evil.example/steal');
     });
 
+    // The gateway beside the simulator (loopback): the simulator redirects to no other host (sim-redirects.test.ts).
     it('hosted checkout: pay once, callback, redirect; a second pay changes nothing', async () => {
       const { secretKey, token } = seed();
       const { id, invoiceUrl } = await s.xenditClient.createInvoice(secretKey, newInvoice());
@@ -804,7 +805,7 @@ describe('gateway clients against the simulators', function () {
 
       const paid = await fetch(`${invoiceUrl}/pay`, { method: 'POST', redirect: 'manual' });
       assert.equal(paid.status, 303);
-      assert.equal(paid.headers.get('location'), 'https://gw.example.com/pay/done');
+      assert.equal(paid.headers.get('location'), 'http://localhost:3000/pay/done');
       assert.equal(s.xendit.state.callbacks.length, 1);
       assert.equal(s.xendit.state.callbacks[0].token, token);
       assert.equal(received.length, 1);
@@ -820,7 +821,7 @@ describe('gateway clients against the simulators', function () {
       const { invoiceUrl } = await s.xenditClient.createInvoice(secretKey, newInvoice());
       const res = await fetch(`${invoiceUrl}/expire`, { method: 'POST', redirect: 'manual' });
       assert.equal(res.status, 303);
-      assert.equal(res.headers.get('location'), 'https://gw.example.com/pay/failed');
+      assert.equal(res.headers.get('location'), 'http://localhost:3000/pay/failed');
       assert.equal(received[0]?.body.status, 'EXPIRED');
       const pay = await fetch(`${invoiceUrl}/pay`, { method: 'POST', redirect: 'manual' });
       assert.equal(pay.status, 409);

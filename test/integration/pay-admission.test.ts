@@ -41,7 +41,7 @@ describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) 
   });
 
   it('takes nothing from the Xero budget for a click refused by its rate limit or for an unknown payment link', async () => {
-    h = await createHarness(db(), { xeroLimits: LIMITS, env: { PAY_RATE_LIMIT_PER_IP: '1' } });
+    h = await createHarness(db(), { xeroLimits: LIMITS, env: { PAY_RATE_LIMIT_PER_IP: '1', TRUST_PROXY: '1' } });
     await sql`truncate xero_calls, xero_slots`.execute(db());
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('X-Forwarded-For', '203.0.113.9').expect(303);

@@ -17,7 +17,7 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
   const click = (url: string, ip: string, lang = 'en') => request(h.app).get(url).set('X-Forwarded-For', ip).set('Accept-Language', lang);
 
   it('answers the click after PAY_RATE_LIMIT_PER_IP with a 429 page (id/en) and Retry-After, without calling Xero; the next window opens again', async () => {
-    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '3', PAY_RATE_LIMIT_WINDOW_SECONDS: '60' } });
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '3', PAY_RATE_LIMIT_WINDOW_SECONDS: '60' } });
     const inv = h.addInvoice({});
     for (let i = 0; i < 3; i++) await click(h.payUrl(inv.invoiceNumber), '203.0.113.7').expect(303);
     const calls = xeroCalls();
@@ -41,7 +41,7 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
   });
 
   it('counts an IPv6 client by its /64', async () => {
-    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '2' } });
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '2' } });
     const inv = h.addInvoice({});
     await click(h.payUrl(inv.invoiceNumber), '2001:db8:1:2::1').expect(303);
     await click(h.payUrl(inv.invoiceNumber), '2001:db8:1:2:aaaa::9').expect(303);
@@ -50,7 +50,7 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
   });
 
   it('limits one payment link (ShortCode) across many clients with PAY_RATE_LIMIT_PER_SHORTCODE', async () => {
-    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '100', PAY_RATE_LIMIT_PER_SHORTCODE: '4' } });
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '100', PAY_RATE_LIMIT_PER_SHORTCODE: '4' } });
     const inv = h.addInvoice({});
     for (let i = 1; i <= 4; i++) await click(h.payUrl(inv.invoiceNumber), `192.0.2.${i}`).expect(303);
     const res = await click(h.payUrl(inv.invoiceNumber), '192.0.2.50').expect(429);
@@ -59,10 +59,10 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
   });
 
   it('shares the counters between web processes through the database', async () => {
-    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '4' } });
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '4' } });
     const inv = h.addInvoice({});
     const second = createApp({
-      config: loadConfig({ PUBLIC_URL: h.baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(h.sims.xenditUrl).host, PAY_RATE_LIMIT_PER_IP: '4' }),
+      config: loadConfig({ PUBLIC_URL: h.baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(h.sims.xenditUrl).host, PAY_RATE_LIMIT_PER_IP: '4', TRUST_PROXY: '1' }),
       stores: h.stores,
       xero: h.sims.xeroClient,
       xendit: h.sims.xenditClient,
@@ -77,7 +77,7 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
   });
 
   it('counts concurrent clicks exactly (one atomic upsert per hit)', async () => {
-    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '10' } });
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '10' } });
     const results = await Promise.all(Array.from({ length: 25 }, () => click('/pay?invoiceNo=X', '203.0.113.10')));
     const byStatus = results.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
     assert.deepEqual(byStatus, { 400: 10, 429: 15 });

@@ -265,9 +265,33 @@ describeEachDatabase('GET /pay', ({ db }) => {
     });
   }
 
-  it('thanks the customer on the return page', async () => {
-    const res = await request(h.app).get('/pay/return?status=paid&invoiceNo=INV-9&lang=en').expect(200);
+  it('says "payment received" on the return page only for a checkout stored as paid; otherwise a neutral "we will confirm" page', async () => {
+    const neutral = async (url: string) => {
+      const res = await request(h.app).get(url).expect(200);
+      assert.equal(heading(res.text), 'We will confirm your payment');
+      assert.doesNotMatch(res.text, /was received|Thank you/i);
+      return cheerio.load(res.text)('main p').first().text();
+    };
+    // Anyone can type the old "paid" URL: it proves nothing, and the invoice it names is not echoed.
+    assert.doesNotMatch(await neutral('/pay/return?status=paid&invoiceNo=INV-9&lang=en'), /INV-9/);
+    await neutral('/pay/return?status=paid&ref=00000000-0000-4000-8000-000000000000&lang=en');
+    await neutral('/pay/return?ref=not-a-uuid&lang=en');
+    await neutral('/pay/return?ref[]=a&ref[]=b&lang=en');
+
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const [x] = xenditInvoices();
+    const back = new URL(x.success_redirect_url!);
+    assert.equal(back.origin + back.pathname, `${h.baseUrl}/pay/return`);
+    back.searchParams.set('lang', 'en');
+    const path = back.pathname + back.search;
+    assert.match(await neutral(path), new RegExp(`${inv.invoiceNumber}`), 'not paid yet: neutral, for our invoice');
+
+    await h.sims.xendit.pay(x.id); // its PAID callback reaches the gateway
+    const res = await request(h.app).get(path).expect(200);
     assert.equal(heading(res.text), 'Thank you for your payment');
-    assert.match(cheerio.load(res.text)('main p').first().text(), /INV-9.*shortly/);
+    assert.match(cheerio.load(res.text)('main p').first().text(), new RegExp(`${inv.invoiceNumber}.*shortly`));
+    const id = await request(h.app).get(path.replace('lang=en', 'lang=id')).expect(200);
+    assert.equal(heading(id.text), 'Terima kasih atas pembayaran Anda');
   });
 });
