@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const config0 = loadConfig(process.env);
   // Before anything touches the database or the demo: a second `npm start` in the same directory
   // must leave the first one's state alone and say what it found.
-  if (!(await portFree(config0.port))) throw new PortInUseError(portInUseMessage(config0));
+  if (!(await portFree(config0.port, config0.host))) throw new PortInUseError(portInUseMessage(config0));
   const runtime = await boot();
   const { config, logger } = runtime;
   const inProcessWorker = runtime.database.kind === 'embedded' || config.demo;
@@ -67,11 +67,11 @@ main().catch((err) => {
 
 class PortInUseError extends Error {}
 
-function portFree(port: number): Promise<boolean> {
+function portFree(port: number, host: string | undefined): Promise<boolean> {
   return new Promise((done) => {
     const probe = createServer();
     probe.once('error', () => done(false));
-    probe.listen(port, () => probe.close(() => done(true)));
+    probe.listen(port, host, () => probe.close(() => done(true)));
   });
 }
 
