@@ -67,7 +67,11 @@ export async function benchFirstClicks(stack: Stack, clicks: number): Promise<Fi
     const r2 = await click(stack.baselineUrl + stack.payPath(b.invoiceNumber).replace('/pay?', '/pay-first?'));
     expect303('first click (gateway)', r1);
     expect303('first click (baseline)', r2);
-    if (i > 0) ours.push(r1.ms), base.push(r2.ms); // the first pair warms up
+    if (i > 0) {
+      // the first pair warms up
+      ours.push(r1.ms);
+      base.push(r2.ms);
+    }
   }
   return { clicks: ours.length, oursP50: percentile(ours, 50), baselineP50: percentile(base, 50) };
 }

@@ -74,6 +74,7 @@ export async function startSims(latency: Latency, opts: { now?: () => Date; limi
 
   const xenditApp = express();
   // The checkout base URL is only known once listening: mount the router lazily.
+  // eslint-disable-next-line prefer-const -- set once listening; the handler above reads it later
   let xenditRouter: express.Router | undefined;
   xenditApp.use(delay(() => latency.xenditMs), (req, res, next) => xenditRouter!(req, res, next));
   const xenditSrv = await listen(xenditApp);

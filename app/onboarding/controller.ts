@@ -1,34 +1,20 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { InvalidCredentials, NotFound } from '../errors.js';
-import { formatMoney } from '../money.js';
-import { translator, type Lang } from '../i18n.js';
-import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
+import { adminPaymentPath, paths } from '../paths.js';
 import { switchLangUrl } from '../pay/controller.js';
 import { clientAddress } from '../security/client-address.js';
 import { clientKey } from '../security/rate-limit.js';
-import { adminText } from './admin-text.js';
 import { adminLang } from './lang.js';
 import { rangeErrors } from './dates.js';
 import { reportRoutes } from './report-controller.js';
 import { settingsRoutes } from './settings-controller.js';
 import { xenditRoutes } from './xendit-controller.js';
-import { currentSession, sessions, type AdminSession } from './session.js';
+import { currentSession, sessions } from './session.js';
 import * as service from './service.js';
-import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
 import { merchantRoutes } from './merchant-controller.js';
 import { xeroOAuthRoutes } from './xero-oauth-controller.js';
-import { FormInvalid, type OnboardingDeps } from './service.js';
-
-export interface AdminDeps extends OnboardingDeps {
-  production: boolean;
-  xero: XeroGateway;
-  xendit: XenditGateway;
-  /** "Connect to Xero" (OAuth 2.0); undefined when the gateway has no Xero app configured. */
-  xeroOAuth?: XeroOAuth;
-  /** Xero's web app (go.xero.com, or the simulator), for links to invoices. */
-  xeroAppUrl: string;
-}
+import { parseForm, render, signedIn, withForm, type AdminDeps } from './web.js';
 
 const email = z.string().trim().toLowerCase().pipe(z.email({ error: 'Enter a valid e-mail address.' })).pipe(z.string().max(254));
 const newPassword = z.string().min(12, { error: 'Use at least 12 characters.' }).max(200, { error: 'Use at most 200 characters.' });
@@ -46,62 +32,6 @@ const DashboardQuery = z.object({
   to: z.unknown().optional(),
 });
 const PaymentId = z.uuid();
-
-/** zod issues → one message per form field, for showing next to the field. */
-export function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body ?? {});
-  if (parsed.success) return parsed.data;
-  const fields: Record<string, string> = {};
-  for (const issue of parsed.error.issues) fields[String(issue.path[0] ?? 'form')] ??= issue.message;
-  throw new FormInvalid(fields);
-}
-
-const dateTime = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-
-/** The page's language (set for every /admin request by adminRouter). */
-export function langOf(res: Response): Lang {
-  return (res.locals.lang as Lang | undefined) ?? 'en';
-}
-
-/** The locals every admin page uses: the session (user, CSRF token), language, links and formatters. */
-export function render(res: Response, status: number, view: string, locals: Record<string, unknown>): void {
-  const session = currentSession(res);
-  const lang = langOf(res);
-  res.status(status).render(`admin/${view}`, {
-    lang,
-    t: translator(lang),
-    a: adminText(lang),
-    langSwitchUrl: res.locals.langSwitchUrl,
-    xeroInvoiceUrl: (invoiceId: string) => xeroInvoiceUrl(String(res.locals.xeroAppUrl ?? ''), invoiceId),
-    user: session?.user ?? null,
-    csrfToken: session?.csrfToken ?? '',
-    paths,
-    adminPaymentPath,
-    adminPaymentRetryPath,
-    adminMerchantPath,
-    money: (minor: number, currency: Parameters<typeof formatMoney>[1]) => formatMoney(minor, currency, lang === 'id' ? 'id-ID' : 'en-US'),
-    dateTime,
-    errors: {},
-    values: {},
-    ...locals,
-  });
-}
-
-export function signedIn(res: Response): NonNullable<AdminSession['user']> {
-  const user = currentSession(res)?.user;
-  if (!user) throw new NotFound('not signed in'); // routes below requireUser never get here
-  return user;
-}
-
-/** Re-shows a form with its errors (422, or the error's 400) instead of sending the user to an error page. */
-export async function withForm(res: Response, view: string, values: Record<string, unknown>, locals: Record<string, unknown>, action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    if (!(err instanceof FormInvalid)) throw err;
-    render(res, err.status, view, { ...locals, values, errors: err.fields });
-  }
-}
 
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();

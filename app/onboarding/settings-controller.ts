@@ -1,8 +1,8 @@
 import type { Request, Response, Router } from 'express';
 import { adminMerchantPath, paths } from '../paths.js';
 import type { Sessions } from './session.js';
-import type { AdminDeps } from './controller.js';
-import { render, signedIn } from './controller.js';
+import type { AdminDeps } from './web.js';
+import { render, signedIn } from './web.js';
 import { merchantFor } from './merchants.js';
 import type { Merchant } from '../store/merchants.js';
 import { FormInvalid } from './service.js';

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { adminMerchantPath, paths } from '../paths.js';
 import { NotFound } from '../errors.js';
 import type { XeroOAuth } from '../clients/types.js';
-import type { AdminDeps } from './controller.js';
-import { render, signedIn } from './controller.js';
+import type { AdminDeps } from './web.js';
+import { render, signedIn } from './web.js';
 import { currentSession, type Sessions } from './session.js';
 import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-oauth.js';
 

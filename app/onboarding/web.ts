@@ -1,0 +1,82 @@
+/**
+ * What every /admin page and form shares: the deps, rendering with the common locals, form parsing
+ * and re-showing a refused form. Imports nothing from the admin's feature controllers, so they can
+ * all import it.
+ */
+import type { Response } from 'express';
+import type { z } from 'zod';
+import { NotFound } from '../errors.js';
+import { formatMoney } from '../money.js';
+import { translator, type Lang } from '../i18n.js';
+import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
+import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
+import { adminText } from './admin-text.js';
+import { currentSession, type AdminSession } from './session.js';
+import { FormInvalid, type OnboardingDeps } from './service.js';
+
+export interface AdminDeps extends OnboardingDeps {
+  production: boolean;
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  /** "Connect to Xero" (OAuth 2.0); undefined when the gateway has no Xero app configured. */
+  xeroOAuth?: XeroOAuth;
+  /** Xero's web app (go.xero.com, or the simulator), for links to invoices. */
+  xeroAppUrl: string;
+}
+
+/** zod issues → one message per form field, for showing next to the field. */
+export function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  const fields: Record<string, string> = {};
+  for (const issue of parsed.error.issues) fields[String(issue.path[0] ?? 'form')] ??= issue.message;
+  throw new FormInvalid(fields);
+}
+
+const dateTime = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+
+/** The page's language (set for every /admin request by adminRouter). */
+export function langOf(res: Response): Lang {
+  return (res.locals.lang as Lang | undefined) ?? 'en';
+}
+
+/** The locals every admin page uses: the session (user, CSRF token), language, links and formatters. */
+export function render(res: Response, status: number, view: string, locals: Record<string, unknown>): void {
+  const session = currentSession(res);
+  const lang = langOf(res);
+  res.status(status).render(`admin/${view}`, {
+    lang,
+    t: translator(lang),
+    a: adminText(lang),
+    langSwitchUrl: res.locals.langSwitchUrl,
+    xeroInvoiceUrl: (invoiceId: string) => xeroInvoiceUrl(String(res.locals.xeroAppUrl ?? ''), invoiceId),
+    user: session?.user ?? null,
+    csrfToken: session?.csrfToken ?? '',
+    paths,
+    adminPaymentPath,
+    adminPaymentRetryPath,
+    adminMerchantPath,
+    money: (minor: number, currency: Parameters<typeof formatMoney>[1]) => formatMoney(minor, currency, lang === 'id' ? 'id-ID' : 'en-US'),
+    dateTime,
+    errors: {},
+    values: {},
+    ...locals,
+  });
+}
+
+export function signedIn(res: Response): NonNullable<AdminSession['user']> {
+  const user = currentSession(res)?.user;
+  if (!user) throw new NotFound('not signed in'); // routes below requireUser never get here
+  return user;
+}
+
+/** Re-shows a form with its errors (422, or the error's 400) instead of sending the user to an error page. */
+export async function withForm(res: Response, view: string, values: Record<string, unknown>, locals: Record<string, unknown>, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (!(err instanceof FormInvalid)) throw err;
+    render(res, err.status, view, { ...locals, values, errors: err.fields });
+  }
+}
+
