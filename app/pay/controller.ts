@@ -44,6 +44,9 @@ export function parsePayQuery(query: Request['query']): PayQuery {
   return parsed.data;
 }
 
+/** How often the return page looks again while the payment is being confirmed. */
+const RETURN_REFRESH_SECONDS = 3;
+
 export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   const router = Router();
 
@@ -69,7 +72,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   router.get(paths.payReturn, async (req, res) => {
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
     const t = translator(lang);
-    const { confirmed, invoiceNumber } = await paymentReturn(deps, req.query.ref);
+    const { confirmed, invoiceNumber, awaiting } = await paymentReturn(deps, req.query.ref);
     const invoice = invoiceNumber ?? '';
     res.set('Cache-Control', 'no-store');
     res.render('pay/message', {
@@ -79,6 +82,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
       title: t(confirmed ? 'returnPaidTitle' : 'returnPendingTitle'),
       body: confirmed ? t('returnPaidBody', { invoice }) : t('returnPendingBody', { forInvoice: invoice ? t('returnForInvoice', { invoice }) : '' }),
       langSwitchUrl: switchLangUrl(req.originalUrl, lang),
+      refreshSeconds: !confirmed && awaiting ? RETURN_REFRESH_SECONDS : 0,
     });
   });
 

@@ -270,11 +270,14 @@ const CHECKOUT_REF = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * says so; anything else (unknown reference, not yet confirmed, a hand-made URL) is unconfirmed.
  * The reference is the checkout's random id, so it names one checkout to its holder only.
  */
-export async function paymentReturn(deps: Pick<PayDeps, 'stores'>, ref: unknown): Promise<{ confirmed: boolean; invoiceNumber?: string }> {
+export async function paymentReturn(deps: Pick<PayDeps, 'stores'>, ref: unknown): Promise<{ confirmed: boolean; invoiceNumber?: string; awaiting?: boolean }> {
   if (typeof ref !== 'string' || !CHECKOUT_REF.test(ref)) return { confirmed: false };
   const checkout = await deps.stores.checkouts.byId(ref.toLowerCase());
   if (!checkout) return { confirmed: false };
-  return { confirmed: checkout.status === 'paid', invoiceNumber: checkout.invoiceNumber };
+  // Xendit sends the customer back as soon as they paid; the worker confirms with Xendit a moment
+  // later. Until then the page refreshes itself (no JavaScript needed).
+  const awaiting = checkout.status === 'open' || checkout.status === 'creating';
+  return { confirmed: checkout.status === 'paid', invoiceNumber: checkout.invoiceNumber, awaiting };
 }
 
 export function externalIdFor(invoiceNumber: string, checkoutId: string): string {

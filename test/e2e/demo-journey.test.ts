@@ -55,8 +55,13 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal(payForm.length, 1, 'the simulated checkout has a Pay button');
     const paid = await fetch(new URL(payForm.attr('action')!, checkoutUrl), { method: 'POST', redirect: 'manual' });
     assert.equal(paid.status, 303);
-    const thanks = cheerio.load(await (await get(paid.headers.get('location')!)).text());
-    assert.match(thanks('h1').text(), /Terima kasih|Thank you/);
+    // The return page says "received" once the worker has confirmed it with Xendit; until then it
+    // refreshes itself, as a browser would.
+    const returnUrl = paid.headers.get('location')!;
+    await waitFor('the return page to confirm the payment', async () => {
+      const thanks = cheerio.load(await (await get(returnUrl)).text());
+      return /Terima kasih|Thank you/.test(thanks('h1').text()) ? true : undefined;
+    });
 
     await waitFor('the invoice to show PAID in the Xero simulator', async () => {
       const xero = cheerio.load(await (await get('/_sim/xero/')).text());
@@ -174,7 +179,8 @@ describe('demo journey (npm start, no configuration)', function () {
       assert.match(await page.textContent('body') ?? '', /PHP\s*2[.,]?450[.,]50/);
       await page.click('button:has-text("Pay")');
       await page.waitForURL(/\/pay\/return/);
-      assert.equal((await page.textContent('h1'))?.trim(), 'Terima kasih atas pembayaran Anda');
+      // It refreshes itself until the worker has confirmed the payment with Xendit.
+      await page.waitForFunction(() => document.querySelector('h1')?.textContent?.trim() === 'Terima kasih atas pembayaran Anda', undefined, { timeout: 20_000 });
       await waitFor('INV-0002 to be PAID in the simulated Xero', async () => {
         await page.goto(base + '/');
         const status = await page.textContent('tr:has-text("INV-0002") .badge');

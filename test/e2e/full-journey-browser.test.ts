@@ -152,7 +152,8 @@ describe('full merchant journey in a real browser (npm start, Chromium)', functi
     await shot('checkout');
     await page.click('button:has-text("Pay")');
     await page.waitForURL(/\/pay\/return/);
-    assert.match((await page.textContent('h1')) ?? '', /Terima kasih|Thank you/);
+    // The page refreshes itself until the worker has confirmed the payment with Xendit.
+    await page.waitForFunction(() => /Terima kasih|Thank you/.test(document.querySelector('h1')?.textContent ?? ''), undefined, { timeout: 20_000 });
     await shot('thank-you');
 
     // 10. The callback reached us and the worker recorded the payment in Xero.

@@ -286,8 +286,11 @@ describeEachDatabase('GET /pay', ({ db }) => {
     back.searchParams.set('lang', 'en');
     const path = back.pathname + back.search;
     assert.match(await neutral(path), new RegExp(`${inv.invoiceNumber}`), 'not paid yet: neutral, for our invoice');
+    const pending = await request(h.app).get(path).expect(200);
+    assert.equal(cheerio.load(pending.text)('meta[http-equiv=refresh]').attr('content'), '3', 'looks again by itself');
 
     await h.sims.xendit.pay(x.id); // its PAID callback reaches the gateway
+    await h.worker.drain(); // the worker confirms it with Xendit
     const res = await request(h.app).get(path).expect(200);
     assert.equal(heading(res.text), 'Thank you for your payment');
     assert.match(cheerio.load(res.text)('main p').first().text(), new RegExp(`${inv.invoiceNumber}.*shortly`));
