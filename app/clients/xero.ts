@@ -337,13 +337,16 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         const wanted = invoiceNumber.trim();
         if (!wanted) return refund(prepaid), null;
         // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
+        // page=1: without paging Xero lists invoices without line items and with only a summary
+        // contact (no e-mail), and the Xendit invoice needs both (developer.xero.com/documentation/
+        // api/accounting/invoices "GET Invoices"; xero_accounting.yaml getInvoices `page`).
         const res = await call(
           creds,
           'findInvoiceByNumber',
           (api) =>
             wanted.includes(',')
-              ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`)
-              : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted]),
+              ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`, undefined, undefined, undefined, undefined, undefined, 1)
+              : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted], undefined, undefined, 1),
           true,
           prepaid,
         );

@@ -14,6 +14,7 @@ import type { XeroInvoice } from '../clients/types.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
 import { demoTaxRates, inclusiveTax, taxRateJson, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './xero-tax-rates.js';
 import { emptyOAuthState, grantConnections, grantDirectly, grantTenants, isOAuthClient, oauthRoutes, oauthTokenEndpoint, type SimOAuthState } from './xero-oauth.js';
+import { isPaged, summaryInvoiceJson } from './xero/invoice-summary.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
 export type SimInvoiceType = 'ACCREC' | 'ACCPAY';
@@ -343,7 +344,9 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
     filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
   });
   router.get(api('/Invoices'), (req, res) => {
-    const rows = listInvoices(org(res), req.query).map((i) => invoiceJson(org(res), i));
+    // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
+    const paged = isPaged(req.query);
+    const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i) : summaryInvoiceJson(invoiceJson(org(res), i))));
     filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }));
   });
   router.get(api('/Invoices/:id'), (req, res) => {
