@@ -29,6 +29,7 @@ import {
   type XeroInvoiceStatus,
   type XeroLineItem,
   type XeroOrganisation,
+  type XeroAccountPayment,
   type XeroPayment,
   type XeroTaxRate,
   type XeroTokenSet,
@@ -498,7 +499,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       async listPaymentsToAccount(creds, accountId) {
         const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
         const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
-        return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map((p) => mapPayment(p));
+        return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map(mapAccountPayment);
       },
 
       async listBankTransactionsOfAccount(creds, accountId) {
@@ -623,6 +624,21 @@ function mapPayment(p: Payment, fallbackInvoiceId?: string): XeroPayment {
   return {
     paymentId: p.paymentID,
     invoiceId,
+    reference: p.reference ?? '',
+    amount: amount(p.amount, 'Amount'),
+    status: String(p.status ?? 'AUTHORISED'),
+    ...optional('date', dateOf(p.date)),
+    ...optional('accountId', p.account?.accountID),
+  };
+}
+
+/** Any payment Xero allows on an account, with or without an invoice (refunds have none). */
+function mapAccountPayment(p: Payment): XeroAccountPayment {
+  if (!p.paymentID) throw unexpected('payment without PaymentID');
+  return {
+    paymentId: p.paymentID,
+    ...optional('invoiceId', p.invoice?.invoiceID),
+    paymentType: String(p.paymentType ?? ''),
     reference: p.reference ?? '',
     amount: amount(p.amount, 'Amount'),
     status: String(p.status ?? 'AUTHORISED'),

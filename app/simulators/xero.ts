@@ -15,6 +15,7 @@ import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
 import { demoTaxRates, inclusiveTax, taxRateJson, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './xero-tax-rates.js';
 import { emptyOAuthState, grantConnections, grantDirectly, grantTenants, isOAuthClient, oauthRoutes, oauthTokenEndpoint, type SimOAuthState } from './xero-oauth.js';
 import { isPaged, summaryInvoiceJson } from './xero/invoice-summary.js';
+import { addRefundPayment, refundedFrom, refundPaymentJson, refundPaymentsOf, type RefundPaymentType, type SimRefundPayment } from './xero/refund-payments.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
 export type SimInvoiceType = 'ACCREC' | 'ACCPAY';
@@ -226,6 +227,8 @@ export interface XeroSimulator {
   balanceOf(tenantId: string, accountId: string): bigint;
   /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
   recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string): SimPayment;
+  /** A refund of an overpayment, prepayment or credit note paid from a bank account: a Payment without an Invoice. */
+  addRefundPayment(tenantId: string, p: { paymentType: RefundPaymentType; accountId: string; amount: string; date: string; reference?: string }): SimRefundPayment;
   /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
   addOAuthApp(clientId: string, clientSecret: string): void;
   /** A consent given without the browser (tests): connects these organisations and returns the first token set. */
@@ -267,6 +270,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     listInvoices: (tenantId) => [...requireOrg(state, tenantId).invoices.values()].map(toGatewayInvoice),
     recordPayment: (tenantId, invoiceId, amount, accountId, reference = 'Manual payment') =>
       recordPayment(requireOrg(state, tenantId), { invoiceId, amount, accountId, reference }, now()),
+    addRefundPayment: (tenantId, p) => addRefundPayment(requireOrg(state, tenantId), { ...p, amount: parseScaled(p.amount, 2)! }, now()),
     paymentsOf: (invoiceId) => allPayments(state).filter((p) => p.invoiceId === invoiceId),
     contactsOf: (tenantId) => [...requireOrg(state, tenantId).contacts.values()],
     invoicesOf: (tenantId) => [...requireOrg(state, tenantId).invoices.values()],
@@ -392,7 +396,7 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
   });
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
-    const rows = [...o.payments.values()].map((p) => paymentJson(o, p));
+    const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p)));
     filtered(res, req, rows, (r) => envelope(now(), { Payments: r }));
   });
   router.get(api('/Payments/:id'), (req, res) => {
@@ -1185,6 +1189,7 @@ function contactFor(o: SimOrganisation, name: string, email?: string): SimContac
 function balanceOf(o: SimOrganisation, accountId: string): bigint {
   let balance = 0n;
   for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED') balance += p.amount;
+  balance -= refundedFrom(o, accountId);
   for (const t of o.bankTransactions.values()) {
     if (t.accountId === accountId && t.status === 'AUTHORISED') balance += t.type === 'SPEND' ? -t.total : t.total;
   }
@@ -1366,6 +1371,11 @@ function contactJson(c: SimContact) {
     ContactPersons: [],
     HasValidationErrors: false,
   };
+}
+
+function refundJson(o: SimOrganisation, p: SimRefundPayment): Record<string, unknown> {
+  const account = o.accounts.find((a) => a.accountId === p.accountId)!;
+  return refundPaymentJson(p, account, { msDate, money, currencyCode: account.currencyCode ?? o.baseCurrency });
 }
 
 function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, unknown> {
