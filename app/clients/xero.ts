@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Contact, type Invoice, type LineItem, type ManualJournal, type Payment, type TaxRate } from 'xero-node';
 import { numberToDecimal } from '../money.js';
+import { idempotencyKeyFor } from './idempotency-key.js';
 import {
   UpstreamError,
   type NewXeroBankTransaction,
@@ -379,7 +380,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createPayment(creds, payment, idempotencyKey) {
         const body = paymentBody(payment);
-        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createPayment', body)), { readOnly: false });
         const created = res.body.payments?.[0];
         if (!created) throw unexpected('createPayment answered without a payment');
         return mapPayment(created, payment.invoiceId);
@@ -407,7 +408,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
           bankAccountNumber: account.accountNumber,
           ...(account.currencyCode ? { currencyCode: account.currencyCode as unknown as Account['currencyCode'] } : {}),
         };
-        const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKey), false);
+        const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createBankAccount', body)), false);
         const created = res.body.accounts?.[0];
         if (!created) throw unexpected('createAccount answered without an account');
         return mapAccount(created);
@@ -442,7 +443,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createContact(creds, contact, idempotencyKey) {
         const body = { contacts: [{ name: contact.name, ...(contact.email ? { emailAddress: contact.email } : {}) }] };
-        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createContact', body)), { readOnly: false });
         const created = res.body.contacts?.[0];
         if (!created) throw unexpected('createContacts answered without a contact');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -456,7 +457,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createInvoice(creds, invoice, idempotencyKey) {
         const body = { invoices: [invoiceBody(invoice)] };
-        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKeyFor(idempotencyKey, 'createInvoice', body)), { readOnly: false });
         const created = res.body.invoices?.[0];
         if (!created) throw unexpected('createInvoices answered without an invoice');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -482,7 +483,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createManualJournal(creds, journal, idempotencyKey) {
         const body = { manualJournals: [manualJournalBody(journal)] };
-        const res = await callAs(creds, 'createManualJournal', 'payment-write', (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createManualJournal', 'payment-write', (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createManualJournal', body)), { readOnly: false });
         const created = res.body.manualJournals?.[0];
         if (!created) throw unexpected('createManualJournals answered without a manual journal');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -512,7 +513,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createBankTransaction(creds, txn, idempotencyKey) {
         const body = { bankTransactions: [bankTransactionBody(txn)] };
-        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKeyFor(idempotencyKey, 'createBankTransaction', body)), { readOnly: false });
         const created = res.body.bankTransactions?.[0];
         if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
         if (created.validationErrors?.length) {

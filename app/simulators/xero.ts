@@ -15,6 +15,7 @@ import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
 import { demoTaxRates, inclusiveTax, taxRateJson, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './xero-tax-rates.js';
 import { emptyOAuthState, grantConnections, grantDirectly, grantTenants, isOAuthClient, oauthRoutes, oauthTokenEndpoint, type SimOAuthState } from './xero-oauth.js';
 import { isPaged, summaryInvoiceJson } from './xero/invoice-summary.js';
+import { idempotencyMiddleware, rememberAnswer, type StoredAnswer } from './xero/idempotency.js';
 import { addRefundPayment, refundedFrom, refundPaymentJson, refundPaymentsOf, type RefundPaymentType, type SimRefundPayment } from './xero/refund-payments.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
@@ -112,11 +113,6 @@ interface Usage {
   inFlight: number;
 }
 
-interface StoredAnswer {
-  at: number;
-  status: number;
-  body: unknown;
-}
 
 export interface SimOrganisation {
   tenantId: string; // also the OrganisationID
@@ -245,7 +241,6 @@ const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinut
 const TOKEN_SECONDS = 1800;
 const REFRESH_GRACE_MS = 30 * 60_000;
 const REFRESH_LIFETIME_MS = 60 * 24 * 3600_000;
-const IDEMPOTENCY_MS = 10 * 60_000;
 const DEFAULT_SCOPE = 'accounting.invoices accounting.payments accounting.settings accounting.contacts';
 const API_PREFIX = '/api.xro/2.0';
 const MAX_LOG = 1000;
@@ -326,6 +321,7 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
   );
   router.use(express.json({ limit: '1mb' }));
   router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
+  router.use(idempotencyMiddleware((res) => (res.locals.org as SimOrganisation | undefined)?.idempotency, now));
 
   router.get('/connections', (_req, res) => {
     if (res.locals.grantId) return void res.json(grantConnections(state, res.locals.grantId));
@@ -846,19 +842,14 @@ function createInvoicesRoute(sim: XeroSimulator, req: Request, res: Response, at
   res.json(body);
 }
 
-/** A repeated Idempotency-Key gets the stored answer, as Xero does for a few minutes. */
-function replayed(o: SimOrganisation, req: Request, res: Response, at: Date): boolean {
-  const key = req.get('idempotency-key');
-  pruneIdempotency(o, at);
-  const stored = key ? o.idempotency.get(key) : undefined;
-  if (!stored) return false;
-  res.status(stored.status).json(stored.body);
-  return true;
+/** Replays happen in idempotencyMiddleware (xero/idempotency.ts, with the source); kept for the routes' shape. */
+function replayed(_o: SimOrganisation, _req: Request, _res: Response, _at: Date): boolean {
+  return false;
 }
 
+/** Before a fault may drop the answer: the write happened, so the key's answer is kept. */
 function remember(o: SimOrganisation, req: Request, at: Date, status: number, body: unknown): void {
-  const key = req.get('idempotency-key');
-  if (key) o.idempotency.set(key, { at: at.getTime(), status, body });
+  rememberAnswer(o.idempotency, req, at, status, body);
 }
 
 // ---------- contacts ----------
@@ -942,10 +933,6 @@ function recordPayment(o: SimOrganisation, p: { invoiceId: string; amount: strin
   const planned = validatePayment(o, raw, errors, [], at);
   if (!planned) throw new Error(errors.join('; '));
   return savePayment(o, planned, at);
-}
-
-function pruneIdempotency(o: SimOrganisation, at: Date): void {
-  for (const [key, v] of o.idempotency) if (at.getTime() - v.at >= IDEMPOTENCY_MS) o.idempotency.delete(key);
 }
 
 function createPayments(o: SimOrganisation, items: Record<string, unknown>[], at: Date): { status: number; body: unknown } {
