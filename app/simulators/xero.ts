@@ -168,7 +168,11 @@ export interface NewSimOrganisation {
   shortCode: string;
   baseCurrency: string;
   tenantId?: string;
-  /** Default: the zone of the base currency's market (SEASIASTANDARDTIME for IDR/THB/VND, SINGAPORESTANDARDTIME for PHP/MYR), else UTC. */
+  /**
+   * Spelled as Xero sends it (xero-node TimeZone enum, e.g. 'UTC+12', 'UTC11'; the sign is kept for
+   * the eastern fixed offsets only). Default: the zone of the base currency's market
+   * (SEASIASTANDARDTIME for IDR/THB/VND, SINGAPORESTANDARDTIME for PHP/MYR), else UTC.
+   */
   timezone?: string;
 }
 
