@@ -40,6 +40,16 @@ export interface XeroPayment {
   accountId?: string;
 }
 
+/**
+ * A payment on a bank account as GET /Payments lists it. A refund of an overpayment, prepayment or
+ * credit note has no Invoice (PaymentType AROVERPAYMENTPAYMENT, ARPREPAYMENTPAYMENT, ARCREDITPAYMENT,
+ * and the AP ones: xero_accounting.yaml schema Payment), so invoiceId is optional here.
+ */
+export interface XeroAccountPayment extends Omit<XeroPayment, 'invoiceId'> {
+  invoiceId?: string;
+  paymentType: string; // ACCRECPAYMENT, ACCPAYPAYMENT, AROVERPAYMENTPAYMENT, ...
+}
+
 export interface XeroOrganisation {
   organisationId: string;
   name: string;
@@ -262,7 +272,7 @@ export interface XeroGateway {
   /** Every POSTED manual journal, all pages. */
   listManualJournals(creds: XeroCredentials): Promise<XeroManualJournal[]>;
   /** Every payment (not DELETED) into this account, all pages. */
-  listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroPayment[]>;
+  listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroAccountPayment[]>;
   /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
   listBankTransactionsOfAccount(creds: XeroCredentials, accountId: string): Promise<XeroBankTransaction[]>;
   /** The same client, spending the rate budget as `purpose` (a client starts as 'read'). */

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Contact, type Invoice, type LineItem, type ManualJournal, type Payment, type TaxRate } from 'xero-node';
 import { numberToDecimal } from '../money.js';
+import { idempotencyKeyFor } from './idempotency-key.js';
 import {
   UpstreamError,
   type NewXeroBankTransaction,
@@ -29,6 +30,7 @@ import {
   type XeroInvoiceStatus,
   type XeroLineItem,
   type XeroOrganisation,
+  type XeroAccountPayment,
   type XeroPayment,
   type XeroTaxRate,
   type XeroTokenSet,
@@ -351,13 +353,16 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         const wanted = invoiceNumber.trim();
         if (!wanted) return refund(prepaid), null;
         // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
+        // page=1: without paging Xero lists invoices without line items and with only a summary
+        // contact (no e-mail), and the Xendit invoice needs both (developer.xero.com/documentation/
+        // api/accounting/invoices "GET Invoices"; xero_accounting.yaml getInvoices `page`).
         const res = await call(
           creds,
           'findInvoiceByNumber',
           (api) =>
             wanted.includes(',')
-              ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`)
-              : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted]),
+              ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`, undefined, undefined, undefined, undefined, undefined, 1)
+              : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted], undefined, undefined, 1),
           true,
           prepaid,
         );
@@ -389,7 +394,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createPayment(creds, payment, idempotencyKey) {
         const body = paymentBody(payment);
-        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createPayment', body)), { readOnly: false });
         const created = res.body.payments?.[0];
         if (!created) throw unexpected('createPayment answered without a payment');
         return mapPayment(created, payment.invoiceId);
@@ -417,7 +422,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
           bankAccountNumber: account.accountNumber,
           ...(account.currencyCode ? { currencyCode: account.currencyCode as unknown as Account['currencyCode'] } : {}),
         };
-        const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKey), false);
+        const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createBankAccount', body)), false);
         const created = res.body.accounts?.[0];
         if (!created) throw unexpected('createAccount answered without an account');
         return mapAccount(created);
@@ -452,7 +457,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createContact(creds, contact, idempotencyKey) {
         const body = { contacts: [{ name: contact.name, ...(contact.email ? { emailAddress: contact.email } : {}) }] };
-        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createContact', body)), { readOnly: false });
         const created = res.body.contacts?.[0];
         if (!created) throw unexpected('createContacts answered without a contact');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -466,7 +471,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createInvoice(creds, invoice, idempotencyKey) {
         const body = { invoices: [invoiceBody(invoice)] };
-        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKeyFor(idempotencyKey, 'createInvoice', body)), { readOnly: false });
         const created = res.body.invoices?.[0];
         if (!created) throw unexpected('createInvoices answered without an invoice');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -492,7 +497,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createManualJournal(creds, journal, idempotencyKey) {
         const body = { manualJournals: [manualJournalBody(journal)] };
-        const res = await callAs(creds, 'createManualJournal', 'payment-write', (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createManualJournal', 'payment-write', (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createManualJournal', body)), { readOnly: false });
         const created = res.body.manualJournals?.[0];
         if (!created) throw unexpected('createManualJournals answered without a manual journal');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -509,7 +514,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       async listPaymentsToAccount(creds, accountId) {
         const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
         const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
-        return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map((p) => mapPayment(p));
+        return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map(mapAccountPayment);
       },
 
       async listBankTransactionsOfAccount(creds, accountId) {
@@ -522,7 +527,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createBankTransaction(creds, txn, idempotencyKey) {
         const body = { bankTransactions: [bankTransactionBody(txn)] };
-        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKey), { readOnly: false });
+        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKeyFor(idempotencyKey, 'createBankTransaction', body)), { readOnly: false });
         const created = res.body.bankTransactions?.[0];
         if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
         if (created.validationErrors?.length) {
@@ -634,6 +639,21 @@ function mapPayment(p: Payment, fallbackInvoiceId?: string): XeroPayment {
   return {
     paymentId: p.paymentID,
     invoiceId,
+    reference: p.reference ?? '',
+    amount: amount(p.amount, 'Amount'),
+    status: String(p.status ?? 'AUTHORISED'),
+    ...optional('date', dateOf(p.date)),
+    ...optional('accountId', p.account?.accountID),
+  };
+}
+
+/** Any payment Xero allows on an account, with or without an invoice (refunds have none). */
+function mapAccountPayment(p: Payment): XeroAccountPayment {
+  if (!p.paymentID) throw unexpected('payment without PaymentID');
+  return {
+    paymentId: p.paymentID,
+    ...optional('invoiceId', p.invoice?.invoiceID),
+    paymentType: String(p.paymentType ?? ''),
     reference: p.reference ?? '',
     amount: amount(p.amount, 'Amount'),
     status: String(p.status ?? 'AUTHORISED'),

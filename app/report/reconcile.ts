@@ -3,7 +3,7 @@
  * clearing accounts in Xero hold, row by row. Amounts are compared in hundredths (Xero's two
  * decimals), never as floats.
  */
-import type { XenditGateway, XenditInvoice, XeroBankTransaction, XeroGateway, XeroPayment } from '../clients/types.js';
+import type { XenditGateway, XenditInvoice, XeroAccountPayment, XeroBankTransaction, XeroGateway } from '../clients/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../sync/org-date.js';
@@ -60,6 +60,12 @@ const PAYMENT_REF = /^Xendit (\S+)$/;
 const FEE_REF = /^Xendit fee (\S+)$/;
 const OVERPAYMENT_REF = /^Xendit overpayment (\S+)$/;
 const DAY_MS = 86_400_000;
+/**
+ * Payments that take money out of the bank account: bills, and refunds of a customer's credit
+ * note, overpayment or prepayment (these have no Invoice). xero_accounting.yaml schema Payment,
+ * PaymentType.
+ */
+const MONEY_OUT = new Set(['ACCPAYPAYMENT', 'ARCREDITPAYMENT', 'AROVERPAYMENTPAYMENT', 'ARPREPAYMENTPAYMENT']);
 
 export async function reconciliationReport(deps: ReportDeps, merchant: Merchant, range: { from: string; to: string }): Promise<Report> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
@@ -87,7 +93,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     currencyOf.set(accountId, currency);
     if (account.code) journalCodes.set(account.code, currency);
   }
-  const payments: XeroPayment[] = [];
+  const payments: XeroAccountPayment[] = [];
   const txns: XeroBankTransaction[] = [];
   for (const accountId of accounts) {
     payments.push(...(await deps.xero.listPaymentsToAccount(merchant.xero, accountId)).filter((p) => inRange(p.date)));
@@ -95,18 +101,22 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     txns.push(...(await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)).filter((t) => inRange(t.date)));
   }
 
-  const byId = new Map<string, { payments: XeroPayment[]; fees: (XeroBankTransaction | JournalFee)[]; overpayments: XeroBankTransaction[] }>();
+  const byId = new Map<string, { payments: XeroAccountPayment[]; fees: (XeroBankTransaction | JournalFee)[]; overpayments: XeroBankTransaction[] }>();
   const entry = (id: string) => byId.get(id) ?? byId.set(id, { payments: [], fees: [], overpayments: [] }).get(id)!;
   const rows: ReportRow[] = [];
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   for (const p of payments) {
-    const m = PAYMENT_REF.exec(p.reference);
+    // Only an invoice's payment can be the gateway's; a refund without an invoice is a row of its own.
+    const m = p.invoiceId && !MONEY_OUT.has(p.paymentType) ? PAYMENT_REF.exec(p.reference) : null;
     if (m) entry(m[1]).payments.push(p);
     else {
       const currency = currencyOf.get(p.accountId ?? '') ?? '';
-      sum(currency).other += hundredths(p.amount);
-      rows.push(otherRow(p.date!, currency, format(hundredths(p.amount)), `payment "${p.reference}" into the clearing account`));
+      const out = MONEY_OUT.has(p.paymentType);
+      const signed = out ? -hundredths(p.amount) : hundredths(p.amount);
+      sum(currency).other += signed;
+      const what = p.invoiceId ? 'payment' : `${p.paymentType || 'payment'} (no invoice)`;
+      rows.push(otherRow(p.date ?? '', currency, format(signed), `${what} "${p.reference}" ${out ? 'out of' : 'into'} the clearing account`));
     }
   }
   for (const t of txns) {
@@ -192,7 +202,7 @@ async function baseCurrency(deps: ReportDeps, merchant: Merchant): Promise<Curre
 function compare(
   id: string,
   inv: XenditInvoice | undefined,
-  x: { payments: XeroPayment[]; fees: { total: string; date?: string }[]; overpayments: XeroBankTransaction[] },
+  x: { payments: XeroAccountPayment[]; fees: { total: string; date?: string }[]; overpayments: XeroBankTransaction[] },
   accountCurrency: string,
   feeTax: FeeTax,
   xenditDate: (inv: XenditInvoice) => string | undefined,

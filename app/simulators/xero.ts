@@ -14,6 +14,9 @@ import type { XeroInvoice } from '../clients/types.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
 import { demoTaxRates, inclusiveTax, taxRateJson, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './xero-tax-rates.js';
 import { emptyOAuthState, grantConnections, grantDirectly, grantTenants, isOAuthClient, oauthRoutes, oauthTokenEndpoint, type SimOAuthState } from './xero-oauth.js';
+import { isPaged, summaryInvoiceJson } from './xero/invoice-summary.js';
+import { idempotencyMiddleware, rememberAnswer, type StoredAnswer } from './xero/idempotency.js';
+import { addRefundPayment, refundedFrom, refundPaymentJson, refundPaymentsOf, type RefundPaymentType, type SimRefundPayment } from './xero/refund-payments.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
 export type SimInvoiceType = 'ACCREC' | 'ACCPAY';
@@ -110,11 +113,6 @@ interface Usage {
   inFlight: number;
 }
 
-interface StoredAnswer {
-  at: number;
-  status: number;
-  body: unknown;
-}
 
 export interface SimOrganisation {
   tenantId: string; // also the OrganisationID
@@ -172,7 +170,11 @@ export interface NewSimOrganisation {
   shortCode: string;
   baseCurrency: string;
   tenantId?: string;
-  /** Default: the zone of the base currency's market (SEASIASTANDARDTIME for IDR/THB/VND, SINGAPORESTANDARDTIME for PHP/MYR), else UTC. */
+  /**
+   * Spelled as Xero sends it (xero-node TimeZone enum, e.g. 'UTC+12', 'UTC11'; the sign is kept for
+   * the eastern fixed offsets only). Default: the zone of the base currency's market
+   * (SEASIASTANDARDTIME for IDR/THB/VND, SINGAPORESTANDARDTIME for PHP/MYR), else UTC.
+   */
   timezone?: string;
   isDemoCompany?: boolean;
 }
@@ -228,6 +230,8 @@ export interface XeroSimulator {
   balanceOf(tenantId: string, accountId: string): bigint;
   /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
   recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string): SimPayment;
+  /** A refund of an overpayment, prepayment or credit note paid from a bank account: a Payment without an Invoice. */
+  addRefundPayment(tenantId: string, p: { paymentType: RefundPaymentType; accountId: string; amount: string; date: string; reference?: string }): SimRefundPayment;
   /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
   addOAuthApp(clientId: string, clientSecret: string): void;
   /** A consent given without the browser (tests): connects these organisations and returns the first token set. */
@@ -244,7 +248,6 @@ const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinut
 const TOKEN_SECONDS = 1800;
 const REFRESH_GRACE_MS = 30 * 60_000;
 const REFRESH_LIFETIME_MS = 60 * 24 * 3600_000;
-const IDEMPOTENCY_MS = 10 * 60_000;
 const DEFAULT_SCOPE = 'accounting.invoices accounting.payments accounting.settings accounting.contacts';
 const API_PREFIX = '/api.xro/2.0';
 const MAX_LOG = 1000;
@@ -269,6 +272,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     listInvoices: (tenantId) => [...requireOrg(state, tenantId).invoices.values()].map(toGatewayInvoice),
     recordPayment: (tenantId, invoiceId, amount, accountId, reference = 'Manual payment') =>
       recordPayment(requireOrg(state, tenantId), { invoiceId, amount, accountId, reference }, now()),
+    addRefundPayment: (tenantId, p) => addRefundPayment(requireOrg(state, tenantId), { ...p, amount: parseScaled(p.amount, 2)! }, now()),
     paymentsOf: (invoiceId) => allPayments(state).filter((p) => p.invoiceId === invoiceId),
     contactsOf: (tenantId) => [...requireOrg(state, tenantId).contacts.values()],
     invoicesOf: (tenantId) => [...requireOrg(state, tenantId).invoices.values()],
@@ -324,6 +328,7 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
   );
   router.use(express.json({ limit: '1mb' }));
   router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
+  router.use(idempotencyMiddleware((res) => (res.locals.org as SimOrganisation | undefined)?.idempotency, now));
 
   router.get('/connections', (_req, res) => {
     if (res.locals.grantId) return void res.json(grantConnections(state, res.locals.grantId));
@@ -346,7 +351,9 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
     filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
   });
   router.get(api('/Invoices'), (req, res) => {
-    const rows = listInvoices(org(res), req.query).map((i) => invoiceJson(org(res), i));
+    // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
+    const paged = isPaged(req.query);
+    const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i) : summaryInvoiceJson(invoiceJson(org(res), i))));
     filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }));
   });
   router.get(api('/Invoices/:id'), (req, res) => {
@@ -392,7 +399,7 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
   });
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
-    const rows = [...o.payments.values()].map((p) => paymentJson(o, p));
+    const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p)));
     filtered(res, req, rows, (r) => envelope(now(), { Payments: r }));
   });
   router.get(api('/Payments/:id'), (req, res) => {
@@ -843,19 +850,14 @@ function createInvoicesRoute(sim: XeroSimulator, req: Request, res: Response, at
   res.json(body);
 }
 
-/** A repeated Idempotency-Key gets the stored answer, as Xero does for a few minutes. */
-function replayed(o: SimOrganisation, req: Request, res: Response, at: Date): boolean {
-  const key = req.get('idempotency-key');
-  pruneIdempotency(o, at);
-  const stored = key ? o.idempotency.get(key) : undefined;
-  if (!stored) return false;
-  res.status(stored.status).json(stored.body);
-  return true;
+/** Replays happen in idempotencyMiddleware (xero/idempotency.ts, with the source); kept for the routes' shape. */
+function replayed(_o: SimOrganisation, _req: Request, _res: Response, _at: Date): boolean {
+  return false;
 }
 
+/** Before a fault may drop the answer: the write happened, so the key's answer is kept. */
 function remember(o: SimOrganisation, req: Request, at: Date, status: number, body: unknown): void {
-  const key = req.get('idempotency-key');
-  if (key) o.idempotency.set(key, { at: at.getTime(), status, body });
+  rememberAnswer(o.idempotency, req, at, status, body);
 }
 
 // ---------- contacts ----------
@@ -939,10 +941,6 @@ function recordPayment(o: SimOrganisation, p: { invoiceId: string; amount: strin
   const planned = validatePayment(o, raw, errors, [], at);
   if (!planned) throw new Error(errors.join('; '));
   return savePayment(o, planned, at);
-}
-
-function pruneIdempotency(o: SimOrganisation, at: Date): void {
-  for (const [key, v] of o.idempotency) if (at.getTime() - v.at >= IDEMPOTENCY_MS) o.idempotency.delete(key);
 }
 
 function createPayments(o: SimOrganisation, items: Record<string, unknown>[], at: Date): { status: number; body: unknown } {
@@ -1186,6 +1184,7 @@ function contactFor(o: SimOrganisation, name: string, email?: string): SimContac
 function balanceOf(o: SimOrganisation, accountId: string): bigint {
   let balance = 0n;
   for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED') balance += p.amount;
+  balance -= refundedFrom(o, accountId);
   for (const t of o.bankTransactions.values()) {
     if (t.accountId === accountId && t.status === 'AUTHORISED') balance += t.type === 'SPEND' ? -t.total : t.total;
   }
@@ -1367,6 +1366,11 @@ function contactJson(c: SimContact) {
     ContactPersons: [],
     HasValidationErrors: false,
   };
+}
+
+function refundJson(o: SimOrganisation, p: SimRefundPayment): Record<string, unknown> {
+  const account = o.accounts.find((a) => a.accountId === p.accountId)!;
+  return refundPaymentJson(p, account, { msDate, money, currencyCode: account.currencyCode ?? o.baseCurrency });
 }
 
 function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, unknown> {

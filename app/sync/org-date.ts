@@ -44,13 +44,26 @@ const WINDOWS_TO_IANA: Record<string, string> = {
   ROMANCESTANDARDTIME: 'Europe/Paris',
   CENTRALEUROPESTANDARDTIME: 'Europe/Budapest',
   CENTRALEUROPEANSTANDARDTIME: 'Europe/Warsaw',
+  // Xero spells the fixed-offset zones as xero-node's TimeZone enum does (xero-node
+  // gen/model/accounting/timeZone.ts; xero_accounting.yaml schema TimeZone): 'UTC+12' and 'UTC+13'
+  // with their sign, the negative ones without it ('UTC02' is Windows' "UTC-02"), and -12 as
+  // DATELINESTANDARDTIME. The sign must survive normalising: 'UTC+12' read as 'UTC12' dated every
+  // payment of a Fiji/Kiribati organisation a day early. Etc/GMT names invert the sign (POSIX):
+  // Etc/GMT-12 is UTC+12.
   UTC: 'UTC',
-  UTC12: 'Etc/GMT+12',
+  'UTC+12': 'Etc/GMT-12',
+  'UTC+13': 'Etc/GMT-13',
+  'UTC-12': 'Etc/GMT+12',
+  DATELINESTANDARDTIME: 'Etc/GMT+12',
+  UTC12: 'Etc/GMT+12', // unsigned means minus, like UTC11 below (Windows "UTC-12" where it exists)
   UTC11: 'Etc/GMT+11',
+  'UTC-11': 'Etc/GMT+11',
   UTC09: 'Etc/GMT+9',
+  'UTC-09': 'Etc/GMT+9',
   UTC08: 'Etc/GMT+8',
+  'UTC-08': 'Etc/GMT+8',
   UTC02: 'Etc/GMT+2',
-  UTC13: 'Etc/GMT-13',
+  'UTC-02': 'Etc/GMT+2',
 };
 
 /** Where Xero gives no zone we know: the zone of the currency's home market. */
@@ -66,7 +79,8 @@ const HOME_ZONE: Record<Currency, string> = {
 /** The IANA zone for Xero's Timezone, or null when we do not know that name. */
 export function ianaZoneOf(xeroTimezone: string | null | undefined): string | null {
   if (!xeroTimezone) return null;
-  return WINDOWS_TO_IANA[xeroTimezone.replace(/[^A-Za-z0-9]/g, '').toUpperCase()] ?? null;
+  // Spaces and the like go ("SE Asia Standard Time"); + and - stay: they carry the offset's sign.
+  return WINDOWS_TO_IANA[xeroTimezone.replace(/[^A-Za-z0-9+-]/g, '').toUpperCase()] ?? null;
 }
 
 /** Xero's zone when we know it, else the currency's home zone (the safe fallback). */

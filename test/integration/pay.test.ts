@@ -34,6 +34,15 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(checkout?.xenditInvoiceId, created[0].id);
   });
 
+  it('gives Xendit the line items and payer e-mail although Xero lists invoices without them unless paged (issue 14 item 6)', async () => {
+    const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '50000' }, { description: 'Roti', quantity: '1', unitAmount: '25000' }] });
+    // The simulator answers like Xero: an unpaged list has no line items and no contact e-mail.
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const [created] = xenditInvoices();
+    assert.equal(created.payer_email, 'budi@example.co.id');
+    assert.deepEqual(created.items.map((i: { name: string; quantity: number; price: number }) => [i.name, i.quantity, i.price]), [['Kopi', 2, 50000], ['Roti', 1, 25000]]);
+  });
+
   it('accepts parameter names in any case and invoiceNumber as an alias', async () => {
     const inv = h.addInvoice({});
     const url = `/pay?INVOICENUMBER=${inv.invoiceNumber}&ShortCode=${encodeURIComponent(h.merchant.shortCode)}&Amount=150000.00&CURRENCY=IDR`;

@@ -105,6 +105,26 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingPhpAccountId), 237944n);
   });
 
+  it('lists refunds of an overpayment or prepayment (Xero payments without an invoice) as rows of their own (issue 14 item 7)', async () => {
+    const a = await paid();
+    await h.worker.drain();
+    // The merchant refunds a customer's overpayment and a prepayment from the clearing account in Xero.
+    h.sims.xero.addRefundPayment(h.tenantId, { paymentType: 'AROVERPAYMENTPAYMENT', accountId: h.clearingAccountId, amount: '20000', date: day(0), reference: 'Refund overpayment' });
+    h.sims.xero.addRefundPayment(h.tenantId, { paymentType: 'ARPREPAYMENTPAYMENT', accountId: h.clearingAccountId, amount: '5000.50', date: day(0), reference: 'Refund prepayment' });
+    const r = await run();
+    assert.equal(byInvoice(r.rows, a.x.id)?.status, 'matched');
+    const others = r.rows.filter((row) => row.status === 'not_from_xendit');
+    assert.deepEqual(
+      others.map((row) => [row.currency, row.xeroPayment, row.note]).sort(),
+      [
+        ['IDR', '-20000.00', 'AROVERPAYMENTPAYMENT (no invoice) "Refund overpayment" out of the clearing account'],
+        ['IDR', '-5000.50', 'ARPREPAYMENTPAYMENT (no invoice) "Refund prepayment" out of the clearing account'],
+      ],
+    );
+    assert.equal(r.totals.IDR.otherMovement, '-25000.50');
+    assert.equal(r.reconciled, false, 'other movement on the clearing account is flagged, not hidden');
+  });
+
   it('leaves out what falls outside the range', async () => {
     await paid();
     await h.worker.drain();

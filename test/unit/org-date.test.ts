@@ -19,8 +19,20 @@ describe("org-date: Xero's Windows time zone names", () => {
     assert.equal(dateIn(at2330, zoneFor(null, 'USD')), '2026-11-25');
   });
 
+  it("keeps the sign of Xero's fixed-offset zones: UTC+12 and UTC+13 are east, UTC02..UTC11 west (issue 14 item 10)", () => {
+    assert.equal(ianaZoneOf('UTC+12'), 'Etc/GMT-12', 'Etc/GMT names invert the sign');
+    assert.equal(ianaZoneOf('UTC+13'), 'Etc/GMT-13');
+    assert.equal(ianaZoneOf('UTC11'), 'Etc/GMT+11');
+    assert.equal(ianaZoneOf('UTC-11'), 'Etc/GMT+11');
+    assert.equal(ianaZoneOf('DATELINESTANDARDTIME'), 'Etc/GMT+12');
+    const at1330 = new Date('2026-11-25T13:30:00Z');
+    assert.equal(dateIn(at1330, zoneFor('UTC+12', 'USD')), '2026-11-26', '13:30 UTC is 01:30 the next day at UTC+12');
+    assert.equal(dateIn(at1330, zoneFor('UTC+13', 'USD')), '2026-11-26');
+    assert.equal(dateIn(new Date('2026-11-26T05:00:00Z'), zoneFor('UTC11', 'USD')), '2026-11-25', '05:00 UTC is 18:00 the day before at UTC-11');
+  });
+
   it('every mapped zone is one Intl knows', () => {
-    for (const name of ['SEASIASTANDARDTIME', 'SINGAPORESTANDARDTIME', 'UTC12', 'UTC13', 'NEWZEALANDSTANDARDTIME', 'GMTSTANDARDTIME']) {
+    for (const name of ['SEASIASTANDARDTIME', 'SINGAPORESTANDARDTIME', 'UTC+12', 'UTC+13', 'UTC02', 'UTC08', 'UTC09', 'UTC11', 'DATELINESTANDARDTIME', 'NEWZEALANDSTANDARDTIME', 'GMTSTANDARDTIME']) {
       assert.doesNotThrow(() => dateIn(at2330, ianaZoneOf(name)!));
     }
   });

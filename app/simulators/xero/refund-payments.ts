@@ -1,0 +1,79 @@
+/**
+ * Payments that belong to no invoice: the refund of an overpayment, a prepayment or a credit note.
+ *
+ * Xero's Payment has `Invoice`, `CreditNote`, `Prepayment` and `Overpayment`, each optional, and
+ * PaymentType AROVERPAYMENTPAYMENT / ARPREPAYMENTPAYMENT / ARCREDITPAYMENT (and the AP ones) for
+ * those without an invoice (xero_accounting.yaml, schema Payment; developer.xero.com/documentation/
+ * api/accounting/payments, "Refunding overpayments / prepayments"). A merchant who refunds a
+ * customer's overpayment from the Xendit clearing account puts one there; GET /Payments lists it
+ * with no Invoice. An AR refund is money leaving the bank account.
+ */
+import { randomUUID } from 'node:crypto';
+
+export type RefundPaymentType = 'AROVERPAYMENTPAYMENT' | 'ARPREPAYMENTPAYMENT' | 'ARCREDITPAYMENT';
+
+export interface SimRefundPayment {
+  paymentId: string;
+  paymentType: RefundPaymentType;
+  /** The overpayment, prepayment or credit note refunded. */
+  documentId: string;
+  accountId: string;
+  date: string; // YYYY-MM-DD
+  amount: bigint; // hundredths, positive; the money leaves the account
+  reference: string;
+  status: 'AUTHORISED';
+  updatedAt: Date;
+}
+
+const byOrg = new WeakMap<object, SimRefundPayment[]>();
+
+export function refundPaymentsOf(org: object): SimRefundPayment[] {
+  return byOrg.get(org) ?? [];
+}
+
+export function addRefundPayment(
+  org: object,
+  p: { paymentType: RefundPaymentType; accountId: string; date: string; amount: bigint; reference?: string },
+  at: Date,
+): SimRefundPayment {
+  const saved: SimRefundPayment = { paymentId: randomUUID(), documentId: randomUUID(), reference: '', ...p, status: 'AUTHORISED', updatedAt: at };
+  byOrg.set(org, [...refundPaymentsOf(org), saved]);
+  return saved;
+}
+
+/** What the refunds take out of one bank account, in hundredths (positive). */
+export function refundedFrom(org: object, accountId: string): bigint {
+  return refundPaymentsOf(org)
+    .filter((p) => p.accountId === accountId)
+    .reduce((s, p) => s + p.amount, 0n);
+}
+
+/** As GET /Payments answers it: no Invoice, the refunded document under its own key. */
+export function refundPaymentJson(
+  p: SimRefundPayment,
+  account: { accountId: string; code?: string; name: string },
+  f: { msDate: (d: Date) => string; money: (h: bigint) => number; currencyCode: string },
+): Record<string, unknown> {
+  const document =
+    p.paymentType === 'AROVERPAYMENTPAYMENT'
+      ? { Overpayment: { OverpaymentID: p.documentId, Type: 'RECEIVE-OVERPAYMENT', CurrencyCode: f.currencyCode } }
+      : p.paymentType === 'ARPREPAYMENTPAYMENT'
+        ? { Prepayment: { PrepaymentID: p.documentId, Type: 'RECEIVE-PREPAYMENT', CurrencyCode: f.currencyCode } }
+        : { CreditNote: { CreditNoteID: p.documentId, Type: 'ACCRECCREDIT', CurrencyCode: f.currencyCode } };
+  return {
+    PaymentID: p.paymentId,
+    Date: f.msDate(new Date(`${p.date}T00:00:00Z`)),
+    BankAmount: f.money(p.amount),
+    Amount: f.money(p.amount),
+    Reference: p.reference,
+    CurrencyRate: 1,
+    PaymentType: p.paymentType,
+    Status: p.status,
+    UpdatedDateUTC: f.msDate(p.updatedAt),
+    HasAccount: true,
+    IsReconciled: false,
+    Account: { AccountID: account.accountId, Code: account.code, Name: account.name },
+    ...document,
+    HasValidationErrors: false,
+  };
+}

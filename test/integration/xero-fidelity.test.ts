@@ -1,0 +1,107 @@
+/**
+ * Issue 14: the Xero simulator behaves like the real Xero where the gateway depends on it
+ * (sources next to each behaviour in app/simulators/xero/), and the gateway copes.
+ */
+import { strict as assert } from 'node:assert';
+import express from 'express';
+import request from 'supertest';
+import { createXeroSimulator } from '../../app/simulators/xero.js';
+import { idempotencyKeyFor } from '../../app/clients/idempotency-key.js';
+import { getSims, resetSims, type Sims } from '../helpers/sims.js';
+
+function manualClock(start = Date.parse('2026-03-01T02:00:00Z')) {
+  let t = start;
+  const clock = () => new Date(t);
+  clock.advance = (ms: number) => {
+    t += ms;
+  };
+  return clock;
+}
+
+/** A simulator on an injected clock with one organisation, and a bearer token for it. */
+async function simWithOrg() {
+  const clock = manualClock();
+  const sim = createXeroSimulator({ now: clock });
+  const app = express().use(sim.router);
+  const o = sim.addOrganisation({ clientId: 'cid', clientSecret: 'secret', name: 'Toko', shortCode: '!Toko', baseCurrency: 'IDR' });
+  const token = await request(app).post('/connect/token').auth('cid', 'secret').type('form').send({ grant_type: 'client_credentials' }).expect(200);
+  const bank = sim.bankAccountFor(o.tenantId, 'Xendit');
+  const inv = sim.addInvoice({ contact: { name: 'Budi', email: 'budi@example.co.id' }, lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '50000' }] });
+  const api = (method: 'get' | 'put', path: string) => request(app)[method](`/api.xro/2.0${path}`).set('Authorization', `Bearer ${token.body.access_token}`);
+  const pay = (amount: string, key: string) =>
+    api('put', '/Payments').set('Idempotency-Key', key).send({ Payments: [{ Invoice: { InvoiceID: inv.invoiceId }, Account: { AccountID: bank.accountId }, Amount: amount, Date: '2026-03-01', Reference: 'r' }] });
+  return { sim, clock, api, pay, inv };
+}
+
+describe('Xero simulator fidelity (issue 14)', () => {
+  describe('item 6: GET /Invoices without page is the summary shape', () => {
+    it('lists no line items and no contact e-mail without page, and both with page=1 or by InvoiceID', async () => {
+      const { api, inv } = await simWithOrg();
+      const unpaged = (await api('get', `/Invoices?InvoiceNumbers=${inv.invoiceNumber}`).expect(200)).body.Invoices[0];
+      assert.deepEqual(unpaged.LineItems, []);
+      assert.equal(unpaged.Contact.EmailAddress, undefined);
+      const paged = (await api('get', `/Invoices?InvoiceNumbers=${inv.invoiceNumber}&page=1`).expect(200)).body.Invoices[0];
+      assert.equal(paged.LineItems.length, 1);
+      assert.equal(paged.Contact.EmailAddress, 'budi@example.co.id');
+      const one = (await api('get', `/Invoices/${inv.invoiceId}`).expect(200)).body.Invoices[0];
+      assert.equal(one.LineItems.length, 1);
+    });
+  });
+
+  describe('item 8: Idempotency-Key as Xero keeps it', () => {
+    it('replays the same request, refuses the same key with another body (400), and forgets a key after about 6 minutes', async () => {
+      const { sim, clock, pay, inv } = await simWithOrg();
+      const first = await pay('1000', 'k1').expect(200);
+      const again = await pay('1000', 'k1').expect(200);
+      assert.deepEqual(again.body, first.body);
+      assert.equal(sim.paymentsOf(inv.invoiceId).length, 1);
+      const other = await pay('2000', 'k1').expect(400);
+      assert.match(other.body.Detail, /different request/);
+      assert.equal(sim.paymentsOf(inv.invoiceId).length, 1);
+      clock.advance(6 * 60_000);
+      await pay('1000', 'k1').expect(200);
+      assert.equal(sim.paymentsOf(inv.invoiceId).length, 2, 'after 6 minutes the key is a new one');
+    });
+
+    it('replays an error for the same key and body', async () => {
+      const { sim, pay, inv } = await simWithOrg();
+      const refused = await pay('999999999', 'k2').expect(400);
+      // Even once the amount would fit, the key answers its stored refusal, as Xero does.
+      sim.findInvoice(inv.invoiceId)!.total += 100_000_000_000n;
+      const replay = await pay('999999999', 'k2').expect(400);
+      assert.deepEqual(replay.body, refused.body);
+      assert.equal(sim.paymentsOf(inv.invoiceId).length, 0);
+    });
+  });
+});
+
+describe('gateway Xero client: Idempotency-Key per body (issue 14 item 8)', () => {
+  let s: Sims;
+  before(async () => {
+    s = await getSims();
+  });
+  beforeEach(() => resetSims());
+  after(() => resetSims());
+
+  it('never sends one key with two bodies: the same caller key for another amount is a new write, the same body a replay', async () => {
+    const o = s.xero.addOrganisation({ clientId: 'fid-client', clientSecret: 'fid-secret', name: 'Toko', shortCode: '!Fid', baseCurrency: 'IDR' });
+    const creds = { clientId: 'fid-client', clientSecret: 'fid-secret', tenantId: o.tenantId };
+    const bank = s.xero.bankAccountFor(o.tenantId, 'Xendit');
+    const { invoiceId } = s.xero.addInvoice({ tenantId: o.tenantId, contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', unitAmount: '150000' }] });
+    const pay = (amount: string) => ({ invoiceId, accountId: bank.accountId, date: '2026-03-01', amount, reference: 'Xendit abc' });
+    const first = await s.xeroClient.createPayment(creds, pay('100000'), 'xendit-payment-1');
+    assert.deepEqual(await s.xeroClient.createPayment(creds, pay('100000'), 'xendit-payment-1'), first, 'same body: replayed');
+    // After a part payment elsewhere the worker records another amount under the same caller key.
+    const second = await s.xeroClient.createPayment(creds, pay('50000'), 'xendit-payment-1');
+    assert.notEqual(second.paymentId, first.paymentId);
+    assert.equal(s.xero.paymentsOf(invoiceId).length, 2);
+  });
+
+  it('derives keys Xero accepts (at most 128 characters), different per body', () => {
+    const a = idempotencyKeyFor('x'.repeat(300), 'createPayment', { Amount: 1 });
+    const b = idempotencyKeyFor('x'.repeat(300), 'createPayment', { Amount: 2 });
+    assert.ok(a.length <= 128);
+    assert.notEqual(a, b);
+    assert.equal(idempotencyKeyFor('k', 'createPayment', { Amount: 1 }), idempotencyKeyFor('k', 'createPayment', { Amount: 1 }));
+  });
+});
