@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { BadRequest } from '../errors.js';
+import { BadRequest, PaymentLinkNotFound } from '../errors.js';
+import { rawInvoiceNumber } from './raw-query.js';
 import { chooseLang, translator } from '../i18n.js';
 import { paths } from '../paths.js';
 import { paymentReturn, startPayment, type PayDeps } from './service.js';
@@ -55,6 +56,10 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
     let query: PayQuery;
     try {
       query = parsePayQuery(req.query);
+      // The number as the link carries it (see raw-query.ts): never a number the parser altered.
+      const raw = rawInvoiceNumber(req.originalUrl);
+      if (raw.kind === 'unreadable') throw new PaymentLinkNotFound('the invoice number in the link could not be read intact');
+      if (raw.kind === 'read') query = { ...query, invoiceNo: raw.invoiceNumber.trim() };
     } catch (err) {
       await limits.consume(perIp); // garbage counts too
       throw err;

@@ -43,6 +43,52 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.deepEqual(created.items.map((i: { name: string; quantity: number; price: number }) => [i.name, i.quantity, i.price]), [['Kopi', 2, 50000], ['Roti', 1, 25000]]);
   });
 
+  describe('invoice numbers with &, #, +, spaces and non-ASCII letters (issue 14 item 11)', () => {
+    const link = (rawNumber: string) => `/pay?invoiceNo=${rawNumber}&currency=IDR&amount=1&shortCode=${encodeURIComponent(h.merchant.shortCode)}`;
+    const amountOf = (inv: { invoiceId: string }) => Number(h.sims.xero.findInvoice(inv.invoiceId)!.total / 100n);
+    let decoy: { invoiceId: string };
+    beforeEach(() => {
+      // The number a cut link would name: must never be charged for another invoice's link.
+      decoy = h.addInvoice({ invoiceNumber: 'INV', lineItems: [{ description: 'Decoy', unitAmount: '11000' }] });
+    });
+
+    for (const number of ['INV&1', 'INV#2', 'INV+3', 'INV 4', 'Fäktura №5']) {
+      it(`percent-encoded, ${JSON.stringify(number)} is charged for its own invoice`, async () => {
+        const inv = h.addInvoice({ invoiceNumber: number, lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+        await request(h.app).get(link(encodeURIComponent(number))).expect(303);
+        const [created] = xenditInvoices();
+        assert.equal(created.amount, amountOf(inv));
+        assert.equal(created.amount, 77000);
+      });
+    }
+
+    it('raw "&": the cut number gets the unknown-invoice page, never the invoice named by the part before "&"', async () => {
+      h.addInvoice({ invoiceNumber: 'INV&1' });
+      const res = await request(h.app).get(link('INV&1')).set('Accept-Language', 'en').expect(404);
+      const unknown = await request(h.app).get(link('NO-SUCH')).set('Accept-Language', 'en').expect(404);
+      assert.equal(heading(res.text), heading(unknown.text));
+      assert.equal(xenditInvoices().length, 0);
+      void decoy;
+    });
+
+    it('raw "#": the browser drops the rest, so the link is incomplete (400 page), never the invoice before "#"', async () => {
+      h.addInvoice({ invoiceNumber: 'INV#2' });
+      // What a browser sends for …invoiceNo=INV#2&currency=…: the fragment is not sent.
+      await request(h.app).get('/pay?invoiceNo=INV').set('Accept-Language', 'en').expect(400);
+      assert.equal(xenditInvoices().length, 0);
+    });
+
+    it('raw space and UTF-8 as a browser sends them (%20, UTF-8 percent-encoding) find the invoice; Latin-1 %E4 gets the unknown page', async () => {
+      const spaced = h.addInvoice({ invoiceNumber: 'INV 4', lineItems: [{ description: 'Kopi', unitAmount: '44000' }] });
+      await request(h.app).get(link('INV%204')).expect(303);
+      assert.equal(xenditInvoices()[0].amount, amountOf(spaced));
+      h.addInvoice({ invoiceNumber: 'Fäktura', lineItems: [{ description: 'Kopi', unitAmount: '55000' }] });
+      await request(h.app).get(link('F%C3%A4ktura')).expect(303);
+      await request(h.app).get(link('F%E4ktura')).expect(404);
+      assert.equal(xenditInvoices().length, 2);
+    });
+  });
+
   it('accepts parameter names in any case and invoiceNumber as an alias', async () => {
     const inv = h.addInvoice({});
     const url = `/pay?INVOICENUMBER=${inv.invoiceNumber}&ShortCode=${encodeURIComponent(h.merchant.shortCode)}&Amount=150000.00&CURRENCY=IDR`;

@@ -48,6 +48,17 @@ describe('Xero simulator fidelity (issue 14)', () => {
     });
   });
 
+  describe('item 11: InvoiceNumbers matches whole numbers', () => {
+    it('never returns an invoice whose number merely starts with or contains the one asked for', async () => {
+      const { sim, api } = await simWithOrg();
+      sim.addInvoice({ invoiceNumber: 'INV&1', contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', unitAmount: '1000' }] });
+      const listed = (n: string) => api('get', `/Invoices?InvoiceNumbers=${encodeURIComponent(n)}&page=1`).expect(200).then((r) => r.body.Invoices.map((i: { InvoiceNumber: string }) => i.InvoiceNumber));
+      assert.deepEqual(await listed('INV'), []);
+      assert.deepEqual(await listed('NV&1'), []);
+      assert.deepEqual(await listed('INV&1'), ['INV&1']);
+    });
+  });
+
   describe('item 8: Idempotency-Key as Xero keeps it', () => {
     it('replays the same request, refuses the same key with another body (400), and forgets a key after about 6 minutes', async () => {
       const { sim, clock, pay, inv } = await simWithOrg();
