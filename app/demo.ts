@@ -13,6 +13,7 @@ export type DemoSetup = NonNullable<AppDeps['demo']> & {
   flush(): void;
   /** Starts over: saved state cleared, every merchant of a simulated organisation forgotten, re-seeded. */
   reset(): Promise<void>;
+  simulators: { xero: XeroSimulator; xendit: XenditSimulator };
 };
 
 /** The simulators' state files in the data directory; undefined when the data directory is in memory. */
@@ -96,6 +97,7 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
         payLink: payLinkFor(config.publicUrl, { invoiceNumber: inv.invoiceNumber, currency: inv.currencyCode, amountDue: inv.amountDue, shortCode: DEMO.shortCode }),
       })),
     flush: saver.flush,
+    simulators: { xero: xeroSim, xendit: xenditSim },
     reset: async () => {
       saver.cancel();
       await seed();
