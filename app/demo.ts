@@ -96,7 +96,11 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
         status: inv.status,
         payLink: payLinkFor(config.publicUrl, { invoiceNumber: inv.invoiceNumber, currency: inv.currencyCode, amountDue: inv.amountDue, shortCode: DEMO.shortCode }),
       })),
-    flush: saver.flush,
+    // Clean shutdown writes whatever changed, including changes made outside the routers.
+    flush: () => {
+      saver.cancel();
+      save();
+    },
     simulators: { xero: xeroSim, xendit: xenditSim },
     reset: async () => {
       saver.cancel();

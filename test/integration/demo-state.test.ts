@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -13,7 +13,11 @@ import { consent, startConnect } from '../helpers/xero-oauth.js';
 import type { Harness } from '../helpers/harness.js';
 import { DEMO, DEMO2 } from '../../app/simulators/demo-data.js';
 import { runCli } from '../../app/cli.js';
-import { paths } from '../../app/paths.js';
+import { resetSavedDemo } from '../../app/demo.js';
+import { loadConfig } from '../../config/index.js';
+import { createStores } from '../../app/store/index.js';
+import { box } from '../helpers/harness.js';
+import { callbackPathFor, paths, payLinkFor } from '../../app/paths.js';
 
 describeEachDatabase('demo state across restarts', ({ db }) => {
   let dataDir: string;
@@ -37,11 +41,12 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     run = await startDemo(db(), dataDir, port);
     return run;
   };
-  const merchantOf = async (shortCode: string) => (await run!.runtime.stores.merchants.list()).find((m) => m.shortCode === shortCode);
+  const startDemoStopped = async () => ({ stores: createStores(db(), box), config: loadConfig({ DEMO: 'true', DATA_DIR: dataDir, LOG_LEVEL: 'silent' }) });
+  const merchantOf = async (shortCode: string) => (await createStores(db(), box).merchants.list()).find((m) => m.shortCode === shortCode);
 
   /** Connect to Xero against the demo's simulated Xero, picking the second demo organisation. */
   async function onboardDemo2() {
-    await addUser(run!.runtime.stores, 'ops@example.com', null);
+    if (!(await run!.runtime.stores.users.hasOperator())) await addUser(run!.runtime.stores, 'ops@example.com', null);
     const ops = await signedIn(run!.app, 'ops@example.com');
     const authorize = await startConnect(ops);
     // The helper speaks to a simulator at its own root; the demo mounts it under /_sim/xero.
@@ -56,7 +61,58 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
   it('a merchant onboarded with Connect to Xero against the simulated Xero still pays after a restart', async () => {
     run = await startDemo(db(), dataDir, port);
     await onboardDemo2();
-    const m = await merchantOf(DEMO2.shortCode);
-    console.log(m?.status, m?.mode);
+    const m = (await merchantOf(DEMO2.shortCode))!;
+    // The rest of onboarding (admin steps): Xendit keys, clearing account, callback URL at the dashboard.
+    const { xero, xendit } = run.demo.simulators;
+    const org2 = orgIdOf(DEMO2.shortCode);
+    const clearing = xero.addAccount(org2, { code: '095', name: 'Xendit', type: 'BANK', currencyCode: 'IDR' });
+    await run.runtime.stores.merchants.setXenditKeys(m.id, { test: DEMO2.xenditSecretKey, callbackToken: DEMO2.callbackToken }, new Date());
+    await run.runtime.stores.merchants.setAccounts(m.id, { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, new Date());
+    xendit.state.accounts.get(DEMO2.xenditSecretKey)!.callbackUrl = `${run.base}${callbackPathFor(m.id)}`;
+    assert.ok(await run.runtime.stores.merchants.activateIfComplete(m.id, new Date()), 'onboarding complete');
+
+    const after = await restart();
+    assert.equal((await merchantOf(DEMO2.shortCode))?.id, m.id, 'the onboarded merchant is kept');
+    assert.equal((await merchantOf(DEMO.shortCode))?.id !== undefined, true);
+    const inv = DEMO2.invoice;
+    const pay = await request(after.app).get(payLinkFor(after.runtime.config.publicUrl, { ...inv, shortCode: DEMO2.shortCode }).replace(after.runtime.config.publicUrl, '')).expect(303);
+    const xid = new URL(pay.headers.location).pathname.split('/').pop()!;
+    await after.demo.simulators.xendit.pay(xid);
+    await after.worker.drain();
+    const invoice = after.demo.simulators.xero.findInvoice(inv.invoiceNumber, org2)!;
+    assert.equal(invoice.status, 'PAID');
+    assert.equal(Number((await sql<{ n: string }>`select count(*) as n from payments where merchant_id = ${m.id}`.execute(db())).rows[0].n), 1, 'payment recorded');
+  });
+
+  it('starts over from the Reset demo button and from the CLI', async () => {
+    run = await startDemo(db(), dataDir, port);
+    await onboardDemo2();
+    const demoId = (await merchantOf(DEMO.shortCode))!.id;
+    const home = request.agent(run.app);
+    const page = await home.get('/').expect(200);
+    await home.post('/demo/reset').type('form').send({}).expect(403);
+    await home.post('/demo/reset').type('form').send({ _csrf: csrfOf(page.text) }).expect(303).expect('location', '/');
+    assert.equal(await merchantOf(DEMO2.shortCode), undefined, 'the onboarded merchant is forgotten');
+    assert.notEqual((await merchantOf(DEMO.shortCode))?.id, demoId, 'the demo merchant is made anew');
+    assert.equal(run.demo.simulators.xero.state.oauth.grants.size, 0, 'simulated Xero starts empty of consents');
+    assert.match(cheerio.load((await home.get('/').expect(200)).text)('body').text(), /INV-0001/);
+
+    await onboardDemo2();
+    await run.close();
+    run = undefined;
+    // What `demo reset` runs once it has booted (the CLI opens its database from DATABASE_URL).
+    const stopped = (await startDemoStopped());
+    assert.equal(await resetSavedDemo(stopped), 2, 'the demo merchant and the onboarded one');
+    assert.equal(existsSync(join(dataDir, 'demo', 'xero.json')), false);
+    run = await startDemo(db(), dataDir, port);
+    assert.equal(run.demo.simulators.xero.state.oauth.grants.size, 0, 'seeded anew');
+    assert.equal(await merchantOf(DEMO2.shortCode), undefined);
+  });
+
+  it('demo reset on the CLI refuses outside demo mode', async () => {
+    const err: string[] = [];
+    const code = await runCli(['demo', 'reset'], { DEMO: 'false', DATA_DIR: ':memory:', LOG_LEVEL: 'silent', XERO_CLIENT_ID: 'x', XERO_CLIENT_SECRET: 'y' }, { out: () => undefined, err: (l) => err.push(l) });
+    assert.equal(code, 64);
+    assert.match(err.join('\n'), /not in demo mode/);
   });
 });
