@@ -10,6 +10,7 @@ import { addMerchant } from './onboarding/merchants.js';
 import { FormInvalid } from './onboarding/service.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
 import { reconcile } from './sync/reconcile.js';
+import { resetSavedDemo } from './demo.js';
 import type { JobState } from './store/schema.js';
 import { reconciliationReport, toCsv, toText } from './report/reconcile.js';
 import { readSecrets, SECRET_OPTIONS, UsageError, type Io } from './cli-secrets.js';
@@ -60,6 +61,10 @@ const USAGE = `Usage: npm run cli -- <command>
   jobs list [--state queued|running|done|needs_review] [--json]
   jobs replay ID
       Runs a needs_review or done job again (after fixing what it needed), with fresh attempts.
+  demo reset
+      Demo mode only, with the gateway stopped (a running demo keeps its simulators in memory and
+      would write them back; use the Reset demo button on its home page instead): forgets the
+      simulators' saved state and every merchant onboarded in the demo; the next start seeds anew.
 
 Uses the same environment as the server (DATABASE_URL, SECRETS_KEY, PUBLIC_URL, XERO_*, XENDIT_*).`;
 
@@ -334,6 +339,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io
     'jobs list': jobsList,
     'jobs replay': jobsReplay,
     'secrets reseal': secretsReseal,
+    'demo reset': demoReset,
   };
   // Two-word commands (merchants add) first, then one-word ones (reconcile --merchant ...).
   const own = (name: string) => (Object.hasOwn(handlers, name) ? handlers[name] : undefined);
@@ -362,6 +368,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io
   } finally {
     await runtime?.database.close();
   }
+}
+
+async function demoReset(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  if (args.length) throw new UsageError(`demo reset takes no arguments (got ${args.join(' ')})`);
+  if (!runtime.config.demo) throw new UsageError('demo reset: not in demo mode (DEMO is off or XERO_CLIENT_ID is set)');
+  const forgotten = await resetSavedDemo(runtime);
+  io.out(`Demo reset: ${forgotten} demo merchant(s) forgotten, saved simulator state removed. The next start seeds the demo anew.`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

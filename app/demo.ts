@@ -1,54 +1,95 @@
+import { join, resolve } from 'node:path';
+import express, { type Router } from 'express';
 import type { Runtime } from './bootstrap.js';
-import { createXeroSimulator } from './simulators/xero.js';
-import { createXenditSimulator } from './simulators/xendit.js';
-import { DEMO, seedDemoXendit, seedDemoXero } from './simulators/demo-data.js';
+import { createXeroSimulator, type XeroSimState, type XeroSimulator } from './simulators/xero.js';
+import { createXenditSimulator, type XenditSimState, type XenditSimulator } from './simulators/xendit.js';
+import { DEMO, DEMO2, seedDemoXendit, seedDemoXero } from './simulators/demo-data.js';
+import { debounced, stateFile, type Timers } from './simulators/persist.js';
 import { callbackPathFor, paths, payLinkFor } from './paths.js';
 import type { AppDeps } from './server.js';
 
+export type DemoSetup = NonNullable<AppDeps['demo']> & {
+  /** Writes pending simulator state now (clean shutdown, tests). */
+  flush(): void;
+  /** Starts over: saved state cleared, every merchant of a simulated organisation forgotten, re-seeded. */
+  reset(): Promise<void>;
+  simulators: { xero: XeroSimulator; xendit: XenditSimulator };
+};
+
+/** The simulators' state files in the data directory; undefined when the data directory is in memory. */
+export function demoStateFiles(dataDir: string) {
+  if (dataDir === ':memory:') return undefined;
+  const dir = join(resolve(dataDir), 'demo');
+  return { xero: stateFile(join(dir, 'xero.json')), xendit: stateFile(join(dir, 'xendit.json')) };
+}
+
+const SAVE_DELAY_MS = 250;
+
 /**
  * Demo mode: Xero and Xendit simulators mounted on the gateway's own server, one demo merchant
- * and a handful of invoices. The demo merchant is made anew on each start because the simulators
- * keep their state in memory.
+ * and a handful of invoices. The simulators' state is saved in the data directory, so a merchant
+ * onboarded in the demo keeps working after a restart; without saved state the demo is seeded anew.
  */
-export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['demo']>> {
+export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}): Promise<DemoSetup> {
   const { config, stores } = runtime;
   const loopback = `http://127.0.0.1:${config.port}`;
   const xeroSim = createXeroSimulator({ now: runtime.clock, logger: runtime.logger });
   const xenditSim = createXenditSimulator({ checkoutBaseUrl: `${config.publicUrl}${paths.simXendit}`, now: runtime.clock, logger: runtime.logger });
+  const files = demoStateFiles(config.dataDir);
+  const save = () => {
+    files?.xero.save({ ...xeroSim.state, requests: [] });
+    files?.xendit.save({ ...xenditSim.state, requests: [] });
+  };
+  const saver = debounced(save, SAVE_DELAY_MS, opts.timers);
+  const current = { tenantId: '', merchantId: '' };
 
-  const { org, clearing, clearingPhp } = seedDemoXero(xeroSim);
+  const seed = async () => {
+    await forgetSimulatedMerchants(runtime, simulatedShortCodes(xeroSim.state));
+    xeroSim.reset();
+    xenditSim.reset();
+    const { org, clearing, clearingPhp } = seedDemoXero(xeroSim);
+    const merchant = await stores.merchants.add({
+      name: DEMO.merchantName,
+      shortCode: DEMO.shortCode,
+      xero: { clientId: DEMO.xeroClientId, clientSecret: DEMO.xeroClientSecret, tenantId: '' },
+      xenditSecretKey: DEMO.xenditSecretKey,
+      callbackToken: DEMO.callbackToken,
+      clearingAccountId: clearing.accountId,
+      clearingAccounts: { PHP: clearingPhp.accountId },
+      feeAccountCode: xeroSim.bankAccountFor(org.tenantId, 'Bank Fees').code,
+      feePosting: 'bank_transaction',
+      salesAccountCode: xeroSim.bankAccountFor(org.tenantId, 'Sales').code,
+      backendFlow: true,
+      // The simulated Xero is a demo company: the demo's test-key payments are recorded in it.
+      xeroTestOrganisation: true,
+    });
+    seedDemoXendit(xenditSim, `${loopback}${callbackPathFor(merchant.id)}`);
+    Object.assign(current, { tenantId: org.tenantId, merchantId: merchant.id });
+    save();
+  };
 
-  const feeAccount = xeroSim.bankAccountFor(org.tenantId, 'Bank Fees');
-  const previous = (await stores.merchants.list()).find((m) => m.shortCode === DEMO.shortCode);
-  if (previous) await forgetMerchant(runtime, previous.id);
-  const merchant = await stores.merchants.add({
-    name: DEMO.merchantName,
-    shortCode: DEMO.shortCode,
-    xero: { clientId: DEMO.xeroClientId, clientSecret: DEMO.xeroClientSecret, tenantId: '' },
-    xenditSecretKey: DEMO.xenditSecretKey,
-    callbackToken: DEMO.callbackToken,
-    clearingAccountId: clearing.accountId,
-    clearingAccounts: { PHP: clearingPhp.accountId },
-    feeAccountCode: feeAccount.code,
-    feePosting: 'bank_transaction',
-    salesAccountCode: xeroSim.bankAccountFor(org.tenantId, 'Sales').code,
-    backendFlow: true,
-    // The simulated Xero is a demo company: the demo's test-key payments are recorded in it.
-    xeroTestOrganisation: true,
-  });
-  seedDemoXendit(xenditSim, `${loopback}${callbackPathFor(merchant.id)}`);
+  const restored = await restore(runtime, xeroSim, xenditSim, files);
+  if (restored) {
+    Object.assign(current, restored);
+    // The port may differ from the last run's: the demo account's callbacks follow this server.
+    const account = xenditSim.state.accounts.get(DEMO.xenditSecretKey);
+    if (account) account.callbackUrl = `${loopback}${callbackPathFor(restored.merchantId)}`;
+  } else {
+    // Nothing (or half) saved: last run's demo merchants point at organisations that no longer exist.
+    await seed();
+  }
 
   return {
     merchantName: DEMO.merchantName,
     xeroSimUrl: `${paths.simXero}/`,
     xenditDashboardUrl: `${paths.simXendit}/dashboard`,
-    callbackUrl: `${config.publicUrl}${callbackPathFor(merchant.id)}`,
+    callbackUrl: () => `${config.publicUrl}${callbackPathFor(current.merchantId)}`,
     mounts: [
-      { path: paths.simXero, router: xeroSim.router },
-      { path: paths.simXendit, router: xenditSim.router },
+      { path: paths.simXero, router: savingAfterChanges(xeroSim.router, saver.schedule) },
+      { path: paths.simXendit, router: savingAfterChanges(xenditSim.router, saver.schedule) },
     ],
     invoices: async () =>
-      xeroSim.listInvoices(org.tenantId).map((inv) => ({
+      xeroSim.listInvoices(current.tenantId).map((inv) => ({
         invoiceNumber: inv.invoiceNumber,
         contactName: inv.contactName,
         currency: inv.currencyCode,
@@ -57,15 +98,74 @@ export async function setupDemo(runtime: Runtime): Promise<NonNullable<AppDeps['
         status: inv.status,
         payLink: payLinkFor(config.publicUrl, { invoiceNumber: inv.invoiceNumber, currency: inv.currencyCode, amountDue: inv.amountDue, shortCode: DEMO.shortCode }),
       })),
+    // Clean shutdown writes whatever changed, including changes made outside the routers.
+    flush: () => {
+      saver.cancel();
+      save();
+    },
+    simulators: { xero: xeroSim, xendit: xenditSim },
+    reset: async () => {
+      saver.cancel();
+      await seed();
+    },
   };
 }
 
-/** The simulators start empty, so last run's demo merchant points at accounts that no longer exist. */
-async function forgetMerchant(runtime: Runtime, merchantId: string): Promise<void> {
-  await runtime.stores.db.transaction().execute(async (trx) => {
-    for (const table of ['jobs', 'payments', 'backend_sales', 'callback_events', 'checkouts', 'clearing_accounts'] as const) {
-      await trx.deleteFrom(table).where('merchant_id', '=', merchantId).execute();
-    }
-    await trx.deleteFrom('merchants').where('id', '=', merchantId).execute();
+/** What was saved, if the simulators and the database still agree on the demo merchant. */
+async function restore(runtime: Runtime, xeroSim: XeroSimulator, xenditSim: XenditSimulator, files: ReturnType<typeof demoStateFiles>) {
+  const xero = files?.xero.load() as XeroSimState | undefined;
+  const xendit = files?.xendit.load() as XenditSimState | undefined;
+  if (!xero || !xendit) {
+    // Kept only so seeding knows which merchants were made against these organisations.
+    if (xero) Object.assign(xeroSim.state, xero);
+    return undefined;
+  }
+  Object.assign(xeroSim.state, xero, { requests: [] });
+  Object.assign(xenditSim.state, { accounts: xendit.accounts, invoices: xendit.invoices, callbacks: xendit.callbacks ?? [], requests: [] });
+  // Requests in flight when the last run stopped never finished.
+  for (const org of xeroSim.state.orgs.values()) org.usage.inFlight = 0;
+  const org = [...xeroSim.state.orgs.values()].find((o) => o.shortCode === DEMO.shortCode);
+  const merchant = (await runtime.stores.merchants.list()).find((m) => m.shortCode === DEMO.shortCode);
+  if (!org || !merchant) return undefined;
+  return { tenantId: org.tenantId, merchantId: merchant.id };
+}
+
+function savingAfterChanges(router: Router, schedule: () => void): Router {
+  const wrapped = express.Router();
+  wrapped.use((req, res, next) => {
+    // Reads change only rate counters; everything else (tokens, invoices, payments) is a POST/PUT.
+    if (req.method !== 'GET' && req.method !== 'HEAD') res.on('finish', schedule);
+    next();
   });
+  wrapped.use(router);
+  return wrapped;
+}
+
+/** The ShortCodes of the simulated organisations: merchants made in the demo carry one of them. */
+export function simulatedShortCodes(state: Pick<XeroSimState, 'orgs'> | undefined): string[] {
+  return [...new Set([DEMO.shortCode, DEMO2.shortCode, ...[...(state?.orgs.values() ?? [])].map((o) => o.shortCode)])];
+}
+
+/** Removes merchants of simulated organisations with everything that refers to them. */
+export async function forgetSimulatedMerchants(runtime: Pick<Runtime, 'stores'>, shortCodes: string[]): Promise<number> {
+  const gone = (await runtime.stores.merchants.list()).filter((m) => shortCodes.includes(m.shortCode));
+  for (const m of gone) {
+    await runtime.stores.db.transaction().execute(async (trx) => {
+      for (const table of ['jobs', 'payments', 'backend_sales', 'callback_events', 'checkouts', 'clearing_accounts'] as const) {
+        await trx.deleteFrom(table).where('merchant_id', '=', m.id).execute();
+      }
+      await trx.deleteFrom('merchants').where('id', '=', m.id).execute();
+    });
+  }
+  return gone.length;
+}
+
+/** The CLI's reset, with the gateway stopped: the next start seeds the demo anew. */
+export async function resetSavedDemo(runtime: Pick<Runtime, 'stores' | 'config'>): Promise<number> {
+  const files = demoStateFiles(runtime.config.dataDir);
+  const saved = files?.xero.load() as XeroSimState | undefined;
+  const forgotten = await forgetSimulatedMerchants(runtime, simulatedShortCodes(saved));
+  files?.xero.remove();
+  files?.xendit.remove();
+  return forgotten;
 }

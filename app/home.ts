@@ -1,7 +1,8 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import type { Config } from '../config/index.js';
 import { chooseLang, translator } from './i18n.js';
 import { customPaymentUrl, paths } from './paths.js';
+import type { Sessions } from './onboarding/session.js';
 
 export interface DemoInvoiceRow {
   invoiceNumber: string;
@@ -19,25 +20,41 @@ export interface DemoHome {
   /** The simulated Xendit dashboard, where a payment can be started outside Xero. */
   xenditDashboardUrl?: string;
   merchantName: string;
-  callbackUrl: string;
+  /** A function: "reset demo" makes the demo merchant anew, under a new id. */
+  callbackUrl(): string;
   /** The first-run setup link while no operator exists (demo mode shows it on the home page). */
   setupLink?(): Promise<string | undefined>;
+  /** "Reset demo": starts over with freshly seeded simulators. */
+  reset?(): Promise<void>;
 }
 
-export function homeRouter(config: Config, demo?: DemoHome): Router {
+export const DEMO_RESET_PATH = '/demo/reset';
+
+export function homeRouter(config: Config, demo: DemoHome | undefined, sess: Sessions): Router {
   const router = Router();
-  router.get(paths.home, async (req, res) => {
+  router.get(paths.home, ...(demo ? [sess.load] : []), async (req, res) => {
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
     res.set('Cache-Control', 'no-store');
+    // The reset form needs a CSRF token, hence a session even before anyone signs in.
+    const csrfToken = demo?.reset ? (await sess.ensure(res)).csrfToken : '';
     res.render('home', {
       lang,
       t: translator(lang),
       title: 'Xendit ⇄ Xero gateway',
       customPaymentUrl: customPaymentUrl(config.publicUrl),
-      demo: demo ? { ...demo, rows: await demo.invoices(), setupUrl: await demo.setupLink?.() } : undefined,
+      demo: demo
+        ? { ...demo, callbackUrl: demo.callbackUrl(), rows: await demo.invoices(), setupUrl: await demo.setupLink?.(), resetUrl: demo.reset ? DEMO_RESET_PATH : undefined, csrfToken }
+        : undefined,
       adminUrl: paths.admin,
       langSwitchUrl: undefined,
     });
   });
+  if (demo?.reset) {
+    const reset = demo.reset;
+    router.post(DEMO_RESET_PATH, express.urlencoded({ extended: false, limit: '4kb' }), sess.load, sess.verifyCsrf, async (_req, res) => {
+      await reset();
+      res.redirect(303, paths.home);
+    });
+  }
   return router;
 }

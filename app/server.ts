@@ -20,6 +20,7 @@ import { createPayAdmission } from './pay/admission.js';
 import type { SharedXeroBudget } from './store/xero-budget.js';
 import { createInvoiceIdMemo } from './pay/invoice-ids.js';
 import { adminRouter } from './onboarding/controller.js';
+import { sessions } from './onboarding/session.js';
 
 export interface AppDeps {
   config: Config;
@@ -158,7 +159,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);
-  app.use(homeRouter(deps.config, deps.demo));
+  app.use(homeRouter(deps.config, deps.demo, sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.config.publicUrl, production: deps.config.env === 'production' })));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     stopSchedules();
     await closeGracefully(server);
     await worker?.stop();
+    demoSetup?.flush();
     await runtime.database.close();
     clearTimeout(force);
     process.exit(0);
