@@ -34,6 +34,10 @@ const USAGE = `Usage: npm run cli -- <command>
   merchants list [--json]
   merchants disable ID
   merchants fee-posting ID bank_transaction|manual_journal|off
+  merchants xendit-fees ID deducted|invoiced
+      How Xendit bills this merchant's fees. deducted (Xendit's default): kept from each payment,
+      so each payment's fee and its VAT (read from the payment's transaction at Xendit) are posted.
+      invoiced: Xendit bills fees separately (e.g. monthly); no per-payment fee is posted.
   merchants overpayments ID on|off
   merchants xero-day-limit ID N|default
       Xero's daily call budget for this merchant's organisation (smaller Xero plans allow fewer
@@ -68,6 +72,7 @@ function publicView(runtime: Runtime, m: Merchant) {
     clearingAccounts: m.clearingAccounts,
     feeAccountCode: m.feeAccountCode,
     feePosting: m.feePosting,
+    xenditFeeBilling: m.xenditFeeBilling,
     overpayments: m.overpayments,
     backendFlow: m.backendFlow,
     salesAccountCode: m.salesAccountCode,
@@ -197,6 +202,18 @@ async function merchantsFeePosting(runtime: Runtime, args: string[], io: Io): Pr
   }
 }
 
+async function merchantsXenditFees(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantById(runtime, args[0], 'merchants xendit-fees');
+  const value = args[1];
+  if (value !== 'deducted' && value !== 'invoiced') throw new UsageError('merchants xendit-fees needs deducted or invoiced');
+  await runtime.stores.merchants.setAccountingOptions(merchant.id, { xenditFeeBilling: value }, runtime.clock());
+  io.out(
+    value === 'deducted'
+      ? `${merchant.name}: Xendit's fee kept from each payment is posted per payment from now on.`
+      : `${merchant.name}: Xendit invoices its fees separately: no per-payment fee is posted from now on (book Xendit's fee invoice as a bill).`,
+  );
+}
+
 async function merchantsOverpayments(runtime: Runtime, args: string[], io: Io): Promise<void> {
   const merchant = await merchantById(runtime, args[0], 'merchants overpayments');
   const value = args[1];
@@ -295,6 +312,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io & { 
     'merchants xero-day-limit': merchantsXeroDayLimit,
     'merchants fee-posting': merchantsFeePosting,
     'merchants overpayments': merchantsOverpayments,
+    'merchants xendit-fees': merchantsXenditFees,
     reconcile: reconcileNow,
     report,
     'jobs list': jobsList,

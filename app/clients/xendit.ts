@@ -152,11 +152,14 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
         if (!parsed.success) throw unexpected('transaction list is not readable');
         const txn = pickPaymentTransaction(parsed.data, invoice);
         if (txn.kind !== 'found') return txn;
-        try {
-          return { kind: 'found', tax: toMinor(numberToDecimal(txn.transaction.fee.value_added_tax), invoice.currency) };
-        } catch {
-          throw unexpected(`value_added_tax ${txn.transaction.fee.value_added_tax} is not a valid ${invoice.currency} amount`);
-        }
+        const minor = (value: number, field: string) => {
+          try {
+            return toMinor(numberToDecimal(value), invoice.currency);
+          } catch {
+            throw unexpected(`${field} ${value} is not a valid ${invoice.currency} amount`);
+          }
+        };
+        return { kind: 'found', fee: minor(txn.transaction.fee.xendit_fee, 'xendit_fee'), tax: minor(txn.transaction.fee.value_added_tax, 'value_added_tax') };
       });
     },
 
@@ -186,14 +189,19 @@ const transactionSchema = z.object({
   currency: z.string().nullish(),
   amount: z.number(),
   fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number() }),
+  // Not in xendit-node's TransactionResponse, but sent by Xendit for invoice (payment link) payments:
+  // the one field that names the invoice itself. Read leniently.
+  product_data: z.object({ payment_link_id: z.string().nullish() }).passthrough().nullish().catch(null),
 });
 type TransactionJson = z.infer<typeof transactionSchema>;
 const transactionsSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(transactionSchema) });
 
 /**
- * The invoice's payment among the transactions listed for its external id: the one whose product_id
- * is the invoice, else the only one of the paid amount (exact minor units). External ids are not
- * unique at Xendit (invoices made outside the gateway), so two that fit are never guessed between.
+ * The invoice's payment among the transactions listed for its external id: the one that names the
+ * invoice (product_data.payment_link_id, or product_id), else the only one of the paid amount (exact
+ * minor units). External ids are not unique at Xendit (invoices made outside the gateway), so two
+ * that fit are never guessed between. FAILED, VOIDED and REVERSED transactions moved no money
+ * (docs.xendit.co Transactions API, TransactionStatuses) and never count.
  */
 function pickPaymentTransaction(
   list: z.infer<typeof transactionsSchema>,
@@ -204,10 +212,11 @@ function pickPaymentTransaction(
       t.reference_id === invoice.externalId &&
       t.status !== 'FAILED' &&
       t.status !== 'VOIDED' &&
+      t.status !== 'REVERSED' &&
       (t.currency == null || t.currency === invoice.currency) &&
       minorOrNull(t.amount, invoice.currency) === invoice.paidAmount,
   );
-  const named = candidates.find((t) => t.product_id === invoice.id);
+  const named = candidates.find((t) => t.product_data?.payment_link_id === invoice.id) ?? candidates.find((t) => t.product_id === invoice.id);
   if (named) return { kind: 'found', transaction: named };
   const more = list.has_more === true;
   if (candidates.length === 1 && !more) return { kind: 'found', transaction: candidates[0] };

@@ -20,7 +20,17 @@ export interface XenditSimAccount {
   businessName: string;
   callbackUrl?: string;
   callbackToken: string;
+  /**
+   * fees_paid_amount in this account's callbacks and invoices. 'amount' (default): the fee.
+   * 'zero': 0, as in Xendit's own invoice callback example (docs.xendit.co/apidocs invoice
+   * callback), e.g. for accounts whose fees are invoiced monthly. 'absent': not sent at all
+   * (xendit-node's invoice/models/Invoice.ts has no such field). The fee is then only in the
+   * payment's transaction (GET /transactions, fee.xendit_fee).
+   */
+  callbackFees?: 'amount' | 'zero' | 'absent';
 }
+
+type NewSimAccount = { secretKey: string; callbackUrl?: string; callbackToken: string; businessName: string; callbackFees?: XenditSimAccount['callbackFees'] };
 
 export interface SimXenditInvoice {
   id: string;
@@ -149,7 +159,7 @@ export interface XenditSimulator {
   router: Router;
   state: XenditSimState;
   faults: XenditFaults;
-  registerAccount(account: { secretKey: string; callbackUrl?: string; callbackToken: string; businessName: string }): XenditSimAccount;
+  registerAccount(account: NewSimAccount): XenditSimAccount;
   getInvoice(id: string): SimXenditInvoice | undefined;
   /** Every invoice in the API's JSON shape, oldest first. */
   listInvoices(): XenditInvoiceJson[];
@@ -243,7 +253,7 @@ function defaultFee(amountMinor: number, _currency: Currency): number {
   return Number((BigInt(amountMinor) * 29n + 500n) / 1000n);
 }
 
-function registerAccount(state: XenditSimState, a: { secretKey: string; callbackUrl?: string; callbackToken: string; businessName: string }): XenditSimAccount {
+function registerAccount(state: XenditSimState, a: NewSimAccount): XenditSimAccount {
   // Re-registering a key updates the account but keeps its invoices.
   const account: XenditSimAccount = { ...a, userId: state.accounts.get(a.secretKey)?.userId ?? hexId() };
   state.accounts.set(a.secretKey, account);
@@ -603,7 +613,7 @@ function wire(minor: number, currency: Currency): number {
 
 function invoiceJson(ctx: Ctx, inv: SimXenditInvoice): XenditInvoiceJson {
   const account = accountOf(ctx, inv);
-  const paid = paidFields(inv);
+  const paid = paidFields(inv, account);
   return {
     id: inv.id,
     external_id: inv.externalId,
@@ -651,15 +661,16 @@ function callbackJson(inv: SimXenditInvoice, account: XenditSimAccount): Record<
     currency: inv.currency,
   };
   if (!inv.paidAt) return base;
-  return { ...base, ...paidFields(inv), payment_destination: '8808999912345678' };
+  return { ...base, ...paidFields(inv, account), payment_destination: '8808999912345678' };
 }
 
 /** What Xendit adds to an invoice, in the API and in callbacks, once it is paid. */
-function paidFields(inv: SimXenditInvoice): Record<string, unknown> {
+function paidFields(inv: SimXenditInvoice, account: XenditSimAccount): Record<string, unknown> {
   if (!inv.paidAt) return {};
+  const feesOnInvoice = account.callbackFees ?? 'amount';
   return {
     paid_amount: wire(inv.paidAmount!, inv.currency),
-    fees_paid_amount: inv.feesPaidWire ?? wire(inv.feesPaidAmount!, inv.currency),
+    ...(feesOnInvoice === 'absent' ? {} : { fees_paid_amount: feesOnInvoice === 'zero' ? 0 : (inv.feesPaidWire ?? wire(inv.feesPaidAmount!, inv.currency)) }),
     adjusted_received_amount: wire(inv.paidAmount! - inv.feesPaidAmount! - (inv.feeTax ?? 0), inv.currency),
     paid_at: inv.paidAt.toISOString(),
     payment_method: inv.paymentMethod,

@@ -25,6 +25,7 @@ import * as m012Performance from './migrations/012_performance.js';
 import * as m013SalesTax from './migrations/013_sales_tax.js';
 import * as m014PayClickAdmission from './migrations/014_pay_click_admission.js';
 import * as m015CallbackAccept from './migrations/015_callback_accept.js';
+import * as m018XenditFidelity from './migrations/018_xendit_fidelity.js';
 
 export type Db = Kysely<Database>;
 
@@ -61,6 +62,7 @@ const migrations: Record<string, Migration> = {
   '013_sales_tax': m013SalesTax,
   '014_pay_click_admission': m014PayClickAdmission,
   '015_callback_accept': m015CallbackAccept,
+  '018_xendit_fidelity': m018XenditFidelity,
 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
