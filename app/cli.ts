@@ -6,7 +6,7 @@ import { ConfigError } from '../config/index.js';
 import { DatabaseLockedError } from './store/db.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
-import { addMerchant } from './onboarding/merchants.js';
+import { addMerchant, verifyXenditKey } from './onboarding/merchants.js';
 import { FormInvalid } from './onboarding/service.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
 import { reconcile } from './sync/reconcile.js';
@@ -115,6 +115,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   if (!salesAccountCode) throw new UsageError('--sales-account-code must not be empty');
 
   const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
+  // Nothing is saved with a key Xendit refuses or that lacks a permission the gateway uses.
+  await verifyXenditKey(runtime, values['xendit-secret-key']!);
   const xero = { clientId: values['xero-client-id']!, clientSecret: values['xero-client-secret']!, tenantId: '' };
   const merchant = await addMerchant(runtime, {
     name: values.name!.trim(),

@@ -394,9 +394,17 @@ export interface XenditGateway {
    * own callback example shows 0.
    */
   getFeeTax(secretKey: string, invoice: FeeTaxQuery): Promise<FeeTaxLookup>;
-  /** The cheapest authenticated call (list one invoice): resolves when Xendit accepts the key. */
-  checkSecretKey(secretKey: string): Promise<void>;
+  /**
+   * Every permission the gateway uses, probed without creating anything a customer could pay:
+   * the ones this key lacks (Xendit answered 403), in XENDIT_PERMISSIONS order; [] when it can do
+   * the job. Throws UpstreamError 'unauthorized' (401) for a key Xendit does not know.
+   */
+  checkSecretKey(secretKey: string): Promise<XenditPermission[]>;
 }
+
+/** What the gateway does with a merchant's Xendit key (Xendit grants per product: Money-in invoices, Transactions). */
+export const XENDIT_PERMISSIONS = ['create_invoices', 'read_invoices', 'list_invoices', 'expire_invoices', 'read_transactions'] as const;
+export type XenditPermission = (typeof XENDIT_PERMISSIONS)[number];
 
 // ---------- Errors both clients throw ----------
 /**

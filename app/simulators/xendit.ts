@@ -28,9 +28,22 @@ export interface XenditSimAccount {
    * payment's transaction (GET /transactions, fee.xendit_fee).
    */
   callbackFees?: 'amount' | 'zero' | 'absent';
+  /**
+   * Per-product permissions of this key, as set in Xendit's dashboard (Settings → API keys:
+   * Money-in invoices None/Read/Write, Transactions None/Read; docs.xendit.co "API keys"). Default:
+   * everything. A call outside them gets 403 REQUEST_FORBIDDEN_ERROR before the request is read.
+   */
+  permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read' };
 }
 
-type NewSimAccount = { secretKey: string; callbackUrl?: string; callbackToken: string; businessName: string; callbackFees?: XenditSimAccount['callbackFees'] };
+type NewSimAccount = {
+  secretKey: string;
+  callbackUrl?: string;
+  callbackToken: string;
+  businessName: string;
+  callbackFees?: XenditSimAccount['callbackFees'];
+  permissions?: XenditSimAccount['permissions'];
+};
 
 export interface SimXenditInvoice {
   id: string;
@@ -347,7 +360,21 @@ function authenticate(ctx: Ctx, req: Request, res: Response, next: () => void): 
     return;
   }
   res.locals.account = account;
+  const needed = permissionFor(req);
+  const granted = account.permissions ?? { invoices: 'write', transactions: 'read' };
+  const ok = needed.product === 'transactions' ? granted.transactions === 'read' : granted.invoices === 'write' || (needed.level === 'read' && granted.invoices === 'read');
+  if (!ok) {
+    // docs.xendit.co/apidocs "Errors": 403 REQUEST_FORBIDDEN_ERROR, checked before the body is validated.
+    res.status(403).json({ error_code: 'REQUEST_FORBIDDEN_ERROR', message: 'The API key is forbidden to perform this request' });
+    return;
+  }
   next();
+}
+
+/** The product and level a call needs: GETs read, POSTs (create, expire) write. */
+function permissionFor(req: Request): { product: 'invoices' | 'transactions'; level: 'read' | 'write' } {
+  if (req.path === '/transactions') return { product: 'transactions', level: 'read' };
+  return { product: 'invoices', level: req.method === 'GET' ? 'read' : 'write' };
 }
 
 function ownInvoice(ctx: Ctx, res: Response, id: string): SimXenditInvoice | undefined {
