@@ -110,20 +110,39 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
     },
 
     async listPaidInvoices(secretKey, range) {
-      const all: XenditInvoice[] = [];
-      let lastInvoice: string | undefined;
-      // Pages of LIST_LIMIT, newest first; each page continues after the last id of the one before.
-      for (let page = 0; page < 1000; page++) {
-        const list = await call(secretKey, 'listPaidInvoices', async (api) =>
-          json(await api.getInvoicesRaw({ statuses: ['PAID', 'SETTLED'], paidAfter: range.paidAfter, paidBefore: range.paidBefore, limit: LIST_LIMIT, lastInvoice })),
-        );
-        if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
-        const invoices = list.map(parseInvoice);
-        all.push(...invoices.filter((i) => i.status === 'PAID' || i.status === 'SETTLED'));
-        if (invoices.length < LIST_LIMIT) return all;
-        lastInvoice = invoices[invoices.length - 1].id;
-      }
-      throw unexpected('more than 1000 pages of paid invoices');
+      // xendit-node sends the cursor as last_invoice; Xendit's API reference names last_invoice_id.
+      // Whichever the real API honours, the result must be complete and the loop must end: rows are
+      // de-duplicated by id, and a full page that brings nothing new means the cursor was ignored,
+      // so the paid_at window is halved and each half listed on its own (a window under LIST_LIMIT
+      // rows needs no cursor at all).
+      const seen = new Map<string, XenditInvoice>();
+      let pages = 0;
+      const listWindow = async (paidAfter: Date, paidBefore: Date): Promise<void> => {
+        let lastInvoice: string | undefined;
+        for (;;) {
+          if (++pages > 1000) throw unexpected('more than 1000 pages of paid invoices');
+          const list = await call(secretKey, 'listPaidInvoices', async (api) =>
+            json(await api.getInvoicesRaw({ statuses: ['PAID', 'SETTLED'], paidAfter, paidBefore, limit: LIST_LIMIT, lastInvoice })),
+          );
+          if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
+          const invoices = list.map(parseInvoice);
+          const fresh = invoices.filter((i) => !seen.has(i.id));
+          for (const i of fresh) if (i.status === 'PAID' || i.status === 'SETTLED') seen.set(i.id, i);
+          if (invoices.length < LIST_LIMIT) return;
+          if (!fresh.length) {
+            const span = paidBefore.getTime() - paidAfter.getTime();
+            if (span < 2) throw unexpected(`more than ${LIST_LIMIT} paid invoices within one millisecond and the page cursor is not honoured`);
+            // paid_after and paid_before are both inclusive: halves meet at mid and mid + 1 ms.
+            const mid = paidAfter.getTime() + Math.floor(span / 2);
+            await listWindow(paidAfter, new Date(mid));
+            await listWindow(new Date(mid + 1), paidBefore);
+            return;
+          }
+          lastInvoice = invoices[invoices.length - 1].id;
+        }
+      };
+      await listWindow(range.paidAfter, range.paidBefore);
+      return [...seen.values()];
     },
 
     async listPaidInvoicesPage(secretKey, q) {

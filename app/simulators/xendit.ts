@@ -139,10 +139,17 @@ export interface XenditSimState {
 export class XenditFaults extends Faults {
   /** When set, every API answer carries this invoice_url (a hostile or broken upstream). */
   invoiceUrlOverride?: string;
+  /**
+   * Test option: GET /v2/invoices ignores last_invoice and last_invoice_id, always answering the
+   * first page. xendit-node sends last_invoice while Xendit's API reference names last_invoice_id,
+   * so a real API honouring only one of them behaves like this for the other.
+   */
+  ignoreListCursor = false;
 
   override reset(): void {
     super.reset();
     this.invoiceUrlOverride = undefined;
+    this.ignoreListCursor = false;
   }
 }
 
@@ -477,7 +484,7 @@ function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
   const paidBefore = queryDate(req.query.paid_before);
   // xendit-node sends last_invoice; Xendit's API reference names it last_invoice_id.
   const lastRaw = req.query.last_invoice ?? req.query.last_invoice_id;
-  const lastInvoice = typeof lastRaw === 'string' ? lastRaw : undefined;
+  const lastInvoice = typeof lastRaw === 'string' && !ctx.faults.ignoreListCursor ? lastRaw : undefined;
   const mine = [...ctx.state.invoices.values()].filter((i) => i.userId === account.userId);
   mine.forEach((i) => expireIfDue(ctx, i));
   const sorted = mine
