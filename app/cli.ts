@@ -6,7 +6,7 @@ import { ConfigError } from '../config/index.js';
 import { EmbeddedDatabaseError } from './store/db.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError, type Merchant } from './store/merchants.js';
 import { UpstreamError } from './clients/types.js';
-import { addMerchant } from './onboarding/merchants.js';
+import { addMerchant, verifyXenditKey } from './onboarding/merchants.js';
 import { FormInvalid } from './onboarding/service.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
 import { reconcile } from './sync/reconcile.js';
@@ -40,6 +40,10 @@ const USAGE = `Usage: npm run cli -- <command>
   merchants list [--json]
   merchants disable ID
   merchants fee-posting ID bank_transaction|manual_journal|off
+  merchants xendit-fees ID deducted|invoiced
+      How Xendit bills this merchant's fees. deducted (Xendit's default): kept from each payment,
+      so each payment's fee and its VAT (read from the payment's transaction at Xendit) are posted.
+      invoiced: Xendit bills fees separately (e.g. monthly); no per-payment fee is posted.
   merchants overpayments ID on|off
   merchants test-organisation ID on|off
       on: the merchant's Xero organisation is a test or demo company, so payments made with a
@@ -81,6 +85,7 @@ function publicView(runtime: Runtime, m: Merchant) {
     clearingAccounts: m.clearingAccounts,
     feeAccountCode: m.feeAccountCode,
     feePosting: m.feePosting,
+    xenditFeeBilling: m.xenditFeeBilling,
     overpayments: m.overpayments,
     backendFlow: m.backendFlow,
     salesAccountCode: m.salesAccountCode,
@@ -128,6 +133,8 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   if (!salesAccountCode) throw new UsageError('--sales-account-code must not be empty');
 
   const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
+  // Nothing is saved with a key Xendit refuses or that lacks a permission the gateway uses.
+  await verifyXenditKey(runtime, secrets['xendit-secret-key']!);
   const xero = { clientId: values['xero-client-id']!, clientSecret: secrets['xero-client-secret']!, tenantId: '' };
   const merchant = await addMerchant(runtime, {
     name: values.name!.trim(),
@@ -213,6 +220,18 @@ async function merchantsFeePosting(runtime: Runtime, args: string[], io: Io): Pr
   if (value === 'manual_journal') {
     io.out('Xero refuses manual journals on bank accounts: the clearing account must be a non-bank account with payments enabled, or fees wait in needs review.');
   }
+}
+
+async function merchantsXenditFees(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantById(runtime, args[0], 'merchants xendit-fees');
+  const value = args[1];
+  if (value !== 'deducted' && value !== 'invoiced') throw new UsageError('merchants xendit-fees needs deducted or invoiced');
+  await runtime.stores.merchants.setAccountingOptions(merchant.id, { xenditFeeBilling: value }, runtime.clock());
+  io.out(
+    value === 'deducted'
+      ? `${merchant.name}: Xendit's fee kept from each payment is posted per payment from now on.`
+      : `${merchant.name}: Xendit invoices its fees separately: no per-payment fee is posted from now on (book Xendit's fee invoice as a bill).`,
+  );
 }
 
 async function merchantsOverpayments(runtime: Runtime, args: string[], io: Io): Promise<void> {
@@ -334,6 +353,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io
     'merchants fee-posting': merchantsFeePosting,
     'merchants overpayments': merchantsOverpayments,
     'merchants test-organisation': merchantsTestOrganisation,
+    'merchants xendit-fees': merchantsXenditFees,
     reconcile: reconcileNow,
     report,
     'jobs list': jobsList,

@@ -374,11 +374,11 @@ export interface FeeTaxQuery {
 }
 
 /**
- * found: the VAT (minor units, 0 when none). not_found: Xendit lists no payment transaction for the
+ * found: Xendit's fee (fee.xendit_fee) and the VAT on it (fee.value_added_tax), minor units, 0 when none. not_found: Xendit lists no payment transaction for the
  * invoice (its ledger may lag the payment). ambiguous: `count` transactions fit and nothing tells
  * them apart (external ids are not unique at Xendit); `more`: Xendit had more than one page of them.
  */
-export type FeeTaxLookup = { kind: 'found'; tax: number } | { kind: 'not_found' } | { kind: 'ambiguous'; count: number; more: boolean };
+export type FeeTaxLookup = { kind: 'found'; fee: number; tax: number } | { kind: 'not_found' } | { kind: 'ambiguous'; count: number; more: boolean };
 
 export interface XenditGateway {
   createInvoice(secretKey: string, invoice: NewXenditInvoice): Promise<XenditInvoice>;
@@ -398,14 +398,25 @@ export interface XenditGateway {
     q: { paidAfter: Date; paidBefore: Date; limit: number; lastInvoiceId?: string },
   ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[] }>;
   /**
-   * VAT Xendit charged on its fee for this paid invoice (minor units), from the payment's
-   * transaction (Transactions API, fee.value_added_tax), looked up by reference_id = the invoice's
-   * external id (a transaction's product_id is the VA deposit, e-wallet charge, ... not the invoice).
+   * Xendit's fee and the VAT on it for this paid invoice (minor units), from the payment's
+   * transaction (Transactions API, fee.xendit_fee and fee.value_added_tax), looked up by
+   * reference_id = the invoice's external id (a transaction's product_id is the VA deposit,
+   * e-wallet charge, ... not the invoice; product_data.payment_link_id names the invoice when present).
+   * The callback's fees_paid_amount is not used: xendit-node's Invoice model lacks it and Xendit's
+   * own callback example shows 0.
    */
   getFeeTax(secretKey: string, invoice: FeeTaxQuery): Promise<FeeTaxLookup>;
-  /** The cheapest authenticated call (list one invoice): resolves when Xendit accepts the key. */
-  checkSecretKey(secretKey: string): Promise<void>;
+  /**
+   * Every permission the gateway uses, probed without creating anything a customer could pay:
+   * the ones this key lacks (Xendit answered 403), in XENDIT_PERMISSIONS order; [] when it can do
+   * the job. Throws UpstreamError 'unauthorized' (401) for a key Xendit does not know.
+   */
+  checkSecretKey(secretKey: string): Promise<XenditPermission[]>;
 }
+
+/** What the gateway does with a merchant's Xendit key (Xendit grants per product: Money-in invoices, Transactions). */
+export const XENDIT_PERMISSIONS = ['create_invoices', 'read_invoices', 'list_invoices', 'expire_invoices', 'read_transactions'] as const;
+export type XenditPermission = (typeof XENDIT_PERMISSIONS)[number];
 
 // ---------- Errors both clients throw ----------
 /**

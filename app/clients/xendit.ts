@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Configuration, Invoice as InvoiceApi, Transaction as TransactionApi, XenditSdkError } from 'xendit-node';
 import { z } from 'zod';
 import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
-import { UpstreamError, type FeeTaxLookup, type FeeTaxQuery, type NewXenditInvoice, type XenditGateway, type XenditInvoice } from './types.js';
+import { UpstreamError, type XenditPermission, type FeeTaxLookup, type FeeTaxQuery, type NewXenditInvoice, type XenditGateway, type XenditInvoice } from './types.js';
 
 export interface XenditClientOptions {
   /** e.g. https://api.xendit.co */
@@ -110,20 +110,39 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
     },
 
     async listPaidInvoices(secretKey, range) {
-      const all: XenditInvoice[] = [];
-      let lastInvoice: string | undefined;
-      // Pages of LIST_LIMIT, newest first; each page continues after the last id of the one before.
-      for (let page = 0; page < 1000; page++) {
-        const list = await call(secretKey, 'listPaidInvoices', async (api) =>
-          json(await api.getInvoicesRaw({ statuses: ['PAID', 'SETTLED'], paidAfter: range.paidAfter, paidBefore: range.paidBefore, limit: LIST_LIMIT, lastInvoice })),
-        );
-        if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
-        const invoices = list.map(parseInvoice);
-        all.push(...invoices.filter((i) => i.status === 'PAID' || i.status === 'SETTLED'));
-        if (invoices.length < LIST_LIMIT) return all;
-        lastInvoice = invoices[invoices.length - 1].id;
-      }
-      throw unexpected('more than 1000 pages of paid invoices');
+      // xendit-node sends the cursor as last_invoice; Xendit's API reference names last_invoice_id.
+      // Whichever the real API honours, the result must be complete and the loop must end: rows are
+      // de-duplicated by id, and a full page that brings nothing new means the cursor was ignored,
+      // so the paid_at window is halved and each half listed on its own (a window under LIST_LIMIT
+      // rows needs no cursor at all).
+      const seen = new Map<string, XenditInvoice>();
+      let pages = 0;
+      const listWindow = async (paidAfter: Date, paidBefore: Date): Promise<void> => {
+        let lastInvoice: string | undefined;
+        for (;;) {
+          if (++pages > 1000) throw unexpected('more than 1000 pages of paid invoices');
+          const list = await call(secretKey, 'listPaidInvoices', async (api) =>
+            json(await api.getInvoicesRaw({ statuses: ['PAID', 'SETTLED'], paidAfter, paidBefore, limit: LIST_LIMIT, lastInvoice })),
+          );
+          if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
+          const invoices = list.map(parseInvoice);
+          const fresh = invoices.filter((i) => !seen.has(i.id));
+          for (const i of fresh) if (i.status === 'PAID' || i.status === 'SETTLED') seen.set(i.id, i);
+          if (invoices.length < LIST_LIMIT) return;
+          if (!fresh.length) {
+            const span = paidBefore.getTime() - paidAfter.getTime();
+            if (span < 2) throw unexpected(`more than ${LIST_LIMIT} paid invoices within one millisecond and the page cursor is not honoured`);
+            // paid_after and paid_before are both inclusive: halves meet at mid and mid + 1 ms.
+            const mid = paidAfter.getTime() + Math.floor(span / 2);
+            await listWindow(paidAfter, new Date(mid));
+            await listWindow(new Date(mid + 1), paidBefore);
+            return;
+          }
+          lastInvoice = invoices[invoices.length - 1].id;
+        }
+      };
+      await listWindow(range.paidAfter, range.paidBefore);
+      return [...seen.values()];
     },
 
     async listPaidInvoicesPage(secretKey, q) {
@@ -152,18 +171,48 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
         if (!parsed.success) throw unexpected('transaction list is not readable');
         const txn = pickPaymentTransaction(parsed.data, invoice);
         if (txn.kind !== 'found') return txn;
-        try {
-          return { kind: 'found', tax: toMinor(numberToDecimal(txn.transaction.fee.value_added_tax), invoice.currency) };
-        } catch {
-          throw unexpected(`value_added_tax ${txn.transaction.fee.value_added_tax} is not a valid ${invoice.currency} amount`);
-        }
+        const minor = (value: number, field: string) => {
+          try {
+            return toMinor(numberToDecimal(value), invoice.currency);
+          } catch {
+            throw unexpected(`${field} ${value} is not a valid ${invoice.currency} amount`);
+          }
+        };
+        return { kind: 'found', fee: minor(txn.transaction.fee.xendit_fee, 'xendit_fee'), tax: minor(txn.transaction.fee.value_added_tax, 'value_added_tax') };
       });
     },
 
     async checkSecretKey(secretKey) {
-      await call(secretKey, 'checkSecretKey', async (api) => {
-        if (!Array.isArray(await json(await api.getInvoicesRaw({ limit: 1 })))) throw unexpected('invoice list is not an array');
-      });
+      // Xendit checks a key's permission before it reads the request (docs.xendit.co/apidocs
+      // "Errors": 403 REQUEST_FORBIDDEN_ERROR), so each probe is a call that can change nothing:
+      // a read, an id that cannot exist (404 = allowed), or a create invalid on purpose (400 =
+      // allowed, never an invoice a customer could pay). 403 = this permission is missing; 401 =
+      // unknown key (thrown). Anything else is an upstream problem (thrown).
+      const NO_SUCH_ID = '000000000000000000000000';
+      const probes: [XenditPermission, (api: RawInvoiceApi & RawTransactionApi) => Promise<unknown>][] = [
+        ['create_invoices', (api) => api.createInvoiceRaw({ data: { externalId: '', amount: -1 } as CreateInvoiceRequest })],
+        ['read_invoices', (api) => api.getInvoiceByIdRaw({ invoiceId: NO_SUCH_ID })],
+        ['list_invoices', (api) => api.getInvoicesRaw({ limit: 1 })],
+        ['expire_invoices', (api) => api.expireInvoiceRaw({ invoiceId: NO_SUCH_ID })],
+        ['read_transactions', (api) => api.getAllTransactionsRaw({ limit: 1 })],
+      ];
+      const missing: XenditPermission[] = [];
+      for (const [permission, probe] of probes) {
+        try {
+          const res = (await call(secretKey, 'checkSecretKey', probe)) as RawResponse;
+          // An invalid create that Xendit accepted after all: expire it at once so nobody can pay it.
+          if (permission === 'create_invoices') {
+            const created = (await json(res).catch(() => null)) as { id?: unknown } | null;
+            if (typeof created?.id === 'string') await call(secretKey, 'checkSecretKey', async (api) => api.expireInvoiceRaw({ invoiceId: created.id as string })).catch(() => undefined);
+          }
+        } catch (err) {
+          if (!(err instanceof UpstreamError)) throw err;
+          if (err.status === 403) missing.push(permission);
+          else if (err.status === 404 || (err.status === 400 && permission === 'create_invoices')) continue;
+          else throw err;
+        }
+      }
+      return missing;
     },
 
     async expireInvoice(secretKey, invoiceId) {
@@ -186,14 +235,19 @@ const transactionSchema = z.object({
   currency: z.string().nullish(),
   amount: z.number(),
   fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number() }),
+  // Not in xendit-node's TransactionResponse, but sent by Xendit for invoice (payment link) payments:
+  // the one field that names the invoice itself. Read leniently.
+  product_data: z.object({ payment_link_id: z.string().nullish() }).passthrough().nullish().catch(null),
 });
 type TransactionJson = z.infer<typeof transactionSchema>;
 const transactionsSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(transactionSchema) });
 
 /**
- * The invoice's payment among the transactions listed for its external id: the one whose product_id
- * is the invoice, else the only one of the paid amount (exact minor units). External ids are not
- * unique at Xendit (invoices made outside the gateway), so two that fit are never guessed between.
+ * The invoice's payment among the transactions listed for its external id: the one that names the
+ * invoice (product_data.payment_link_id, or product_id), else the only one of the paid amount (exact
+ * minor units). External ids are not unique at Xendit (invoices made outside the gateway), so two
+ * that fit are never guessed between. FAILED, VOIDED and REVERSED transactions moved no money
+ * (docs.xendit.co Transactions API, TransactionStatuses) and never count.
  */
 function pickPaymentTransaction(
   list: z.infer<typeof transactionsSchema>,
@@ -204,10 +258,11 @@ function pickPaymentTransaction(
       t.reference_id === invoice.externalId &&
       t.status !== 'FAILED' &&
       t.status !== 'VOIDED' &&
+      t.status !== 'REVERSED' &&
       (t.currency == null || t.currency === invoice.currency) &&
       minorOrNull(t.amount, invoice.currency) === invoice.paidAmount,
   );
-  const named = candidates.find((t) => t.product_id === invoice.id);
+  const named = candidates.find((t) => t.product_data?.payment_link_id === invoice.id) ?? candidates.find((t) => t.product_id === invoice.id);
   if (named) return { kind: 'found', transaction: named };
   const more = list.has_more === true;
   if (candidates.length === 1 && !more) return { kind: 'found', transaction: candidates[0] };

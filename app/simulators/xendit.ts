@@ -21,7 +21,30 @@ export interface XenditSimAccount {
   businessName: string;
   callbackUrl?: string;
   callbackToken: string;
+  /**
+   * fees_paid_amount in this account's callbacks and invoices. 'amount' (default): the fee.
+   * 'zero': 0, as in Xendit's own invoice callback example (docs.xendit.co/apidocs invoice
+   * callback), e.g. for accounts whose fees are invoiced monthly. 'absent': not sent at all
+   * (xendit-node's invoice/models/Invoice.ts has no such field). The fee is then only in the
+   * payment's transaction (GET /transactions, fee.xendit_fee).
+   */
+  callbackFees?: 'amount' | 'zero' | 'absent';
+  /**
+   * Per-product permissions of this key, as set in Xendit's dashboard (Settings → API keys:
+   * Money-in invoices None/Read/Write, Transactions None/Read; docs.xendit.co "API keys"). Default:
+   * everything. A call outside them gets 403 REQUEST_FORBIDDEN_ERROR before the request is read.
+   */
+  permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read' };
 }
+
+type NewSimAccount = {
+  secretKey: string;
+  callbackUrl?: string;
+  callbackToken: string;
+  businessName: string;
+  callbackFees?: XenditSimAccount['callbackFees'];
+  permissions?: XenditSimAccount['permissions'];
+};
 
 export interface SimXenditInvoice {
   id: string;
@@ -117,10 +140,17 @@ export interface XenditSimState {
 export class XenditFaults extends Faults {
   /** When set, every API answer carries this invoice_url (a hostile or broken upstream). */
   invoiceUrlOverride?: string;
+  /**
+   * Test option: GET /v2/invoices ignores last_invoice and last_invoice_id, always answering the
+   * first page. xendit-node sends last_invoice while Xendit's API reference names last_invoice_id,
+   * so a real API honouring only one of them behaves like this for the other.
+   */
+  ignoreListCursor = false;
 
   override reset(): void {
     super.reset();
     this.invoiceUrlOverride = undefined;
+    this.ignoreListCursor = false;
   }
 }
 
@@ -150,7 +180,7 @@ export interface XenditSimulator {
   router: Router;
   state: XenditSimState;
   faults: XenditFaults;
-  registerAccount(account: { secretKey: string; callbackUrl?: string; callbackToken: string; businessName: string }): XenditSimAccount;
+  registerAccount(account: NewSimAccount): XenditSimAccount;
   getInvoice(id: string): SimXenditInvoice | undefined;
   /** Every invoice in the API's JSON shape, oldest first. */
   listInvoices(): XenditInvoiceJson[];
@@ -244,7 +274,7 @@ function defaultFee(amountMinor: number, _currency: Currency): number {
   return Number((BigInt(amountMinor) * 29n + 500n) / 1000n);
 }
 
-function registerAccount(state: XenditSimState, a: { secretKey: string; callbackUrl?: string; callbackToken: string; businessName: string }): XenditSimAccount {
+function registerAccount(state: XenditSimState, a: NewSimAccount): XenditSimAccount {
   // Re-registering a key updates the account but keeps its invoices.
   const account: XenditSimAccount = { ...a, userId: state.accounts.get(a.secretKey)?.userId ?? hexId() };
   state.accounts.set(a.secretKey, account);
@@ -338,7 +368,21 @@ function authenticate(ctx: Ctx, req: Request, res: Response, next: () => void): 
     return;
   }
   res.locals.account = account;
+  const needed = permissionFor(req);
+  const granted = account.permissions ?? { invoices: 'write', transactions: 'read' };
+  const ok = needed.product === 'transactions' ? granted.transactions === 'read' : granted.invoices === 'write' || (needed.level === 'read' && granted.invoices === 'read');
+  if (!ok) {
+    // docs.xendit.co/apidocs "Errors": 403 REQUEST_FORBIDDEN_ERROR, checked before the body is validated.
+    res.status(403).json({ error_code: 'REQUEST_FORBIDDEN_ERROR', message: 'The API key is forbidden to perform this request' });
+    return;
+  }
   next();
+}
+
+/** The product and level a call needs: GETs read, POSTs (create, expire) write. */
+function permissionFor(req: Request): { product: 'invoices' | 'transactions'; level: 'read' | 'write' } {
+  if (req.path === '/transactions') return { product: 'transactions', level: 'read' };
+  return { product: 'invoices', level: req.method === 'GET' ? 'read' : 'write' };
 }
 
 function ownInvoice(ctx: Ctx, res: Response, id: string): SimXenditInvoice | undefined {
@@ -441,7 +485,7 @@ function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
   const paidBefore = queryDate(req.query.paid_before);
   // xendit-node sends last_invoice; Xendit's API reference names it last_invoice_id.
   const lastRaw = req.query.last_invoice ?? req.query.last_invoice_id;
-  const lastInvoice = typeof lastRaw === 'string' ? lastRaw : undefined;
+  const lastInvoice = typeof lastRaw === 'string' && !ctx.faults.ignoreListCursor ? lastRaw : undefined;
   const mine = [...ctx.state.invoices.values()].filter((i) => i.userId === account.userId);
   mine.forEach((i) => expireIfDue(ctx, i));
   const sorted = mine
@@ -604,7 +648,7 @@ function wire(minor: number, currency: Currency): number {
 
 function invoiceJson(ctx: Ctx, inv: SimXenditInvoice): XenditInvoiceJson {
   const account = accountOf(ctx, inv);
-  const paid = paidFields(inv);
+  const paid = paidFields(inv, account);
   return {
     id: inv.id,
     external_id: inv.externalId,
@@ -652,15 +696,16 @@ function callbackJson(inv: SimXenditInvoice, account: XenditSimAccount): Record<
     currency: inv.currency,
   };
   if (!inv.paidAt) return base;
-  return { ...base, ...paidFields(inv), payment_destination: '8808999912345678' };
+  return { ...base, ...paidFields(inv, account), payment_destination: '8808999912345678' };
 }
 
 /** What Xendit adds to an invoice, in the API and in callbacks, once it is paid. */
-function paidFields(inv: SimXenditInvoice): Record<string, unknown> {
+function paidFields(inv: SimXenditInvoice, account: XenditSimAccount): Record<string, unknown> {
   if (!inv.paidAt) return {};
+  const feesOnInvoice = account.callbackFees ?? 'amount';
   return {
     paid_amount: wire(inv.paidAmount!, inv.currency),
-    fees_paid_amount: inv.feesPaidWire ?? wire(inv.feesPaidAmount!, inv.currency),
+    ...(feesOnInvoice === 'absent' ? {} : { fees_paid_amount: feesOnInvoice === 'zero' ? 0 : (inv.feesPaidWire ?? wire(inv.feesPaidAmount!, inv.currency)) }),
     adjusted_received_amount: wire(inv.paidAmount! - inv.feesPaidAmount! - (inv.feeTax ?? 0), inv.currency),
     paid_at: inv.paidAt.toISOString(),
     payment_method: inv.paymentMethod,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus } from './schema.js';
+import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
+export type { XenditFeeBilling } from './schema.js';
 import { secretContext, type SecretBox } from '../security/secrets.js';
 import type { XeroCredentials } from '../clients/types.js';
 import type { Selectable } from 'kysely';
@@ -33,6 +34,8 @@ export interface Merchant {
   /** Xero TaxType code on the lines of backend-flow sales (amounts tax-inclusive); null: no tax. */
   salesTaxType: string | null;
   feePosting: FeePosting;
+  /** deducted: Xendit keeps its fee from each payment, which is posted per payment; invoiced: billed separately, nothing posted per payment. */
+  xenditFeeBilling: XenditFeeBilling;
   /** On: paid Xendit invoices this gateway did not create are recorded in Xero (backend flow). */
   backendFlow: boolean;
   /** On: money collected beyond the Xero invoice's AmountDue becomes a Xero overpayment. */
@@ -83,6 +86,7 @@ export type XenditMode = 'test' | 'live';
 export interface MerchantSettings {
   backendFlow: boolean;
   feePosting: FeePosting;
+  xenditFeeBilling: XenditFeeBilling;
   overpayments: boolean;
   xeroTestOrganisation: boolean;
   salesTaxType: string | null;
@@ -145,6 +149,7 @@ export function merchantFromRow(box: SecretBox) {
     salesAccountCode: row.sales_account_code,
     salesTaxType: row.sales_tax_type ?? null,
     feePosting: row.fee_posting,
+    xenditFeeBilling: row.xendit_fee_billing,
     backendFlow: row.backend_flow,
     overpayments: row.overpayments,
     xeroTestOrganisation: row.xero_test_organisation ?? false,
@@ -291,7 +296,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     /** The merchant settings page's switches (app/onboarding/settings.ts lists them). */
     async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
-      await db.updateTable('merchants').set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, overpayments: s.overpayments, xero_test_organisation: s.xeroTestOrganisation, sales_tax_type: s.salesTaxType, updated_at: now }).where('id', '=', id).execute();
+      await db
+        .updateTable('merchants')
+        .set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, xendit_fee_billing: s.xenditFeeBilling, overpayments: s.overpayments, xero_test_organisation: s.xeroTestOrganisation, sales_tax_type: s.salesTaxType, updated_at: now })
+        .where('id', '=', id)
+        .execute();
     },
 
     /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */
@@ -354,11 +363,12 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     },
 
     /** How fees reach Xero and whether over-payments become Xero overpayments (only what is given changes). */
-    async setAccountingOptions(id: string, o: { feePosting?: FeePosting; overpayments?: boolean; xeroTestOrganisation?: boolean }, now: Date): Promise<boolean> {
+    async setAccountingOptions(id: string, o: { feePosting?: FeePosting; xenditFeeBilling?: XenditFeeBilling; overpayments?: boolean; xeroTestOrganisation?: boolean }, now: Date): Promise<boolean> {
       const r = await db
         .updateTable('merchants')
         .set({
           ...(o.feePosting ? { fee_posting: o.feePosting } : {}),
+          ...(o.xenditFeeBilling ? { xendit_fee_billing: o.xenditFeeBilling } : {}),
           ...(o.overpayments === undefined ? {} : { overpayments: o.overpayments }),
           ...(o.xeroTestOrganisation === undefined ? {} : { xero_test_organisation: o.xeroTestOrganisation }),
           updated_at: now,

@@ -146,6 +146,11 @@ export function createPaymentStore(db: Db) {
       await db.updateTable('payments').set({ fee_tax: feeTax, updated_at: now }).where('id', '=', id).execute();
     },
 
+    /** Xendit's fee and its VAT as its Transactions API reports them (fee_tax set = read; post-fee reuses them). */
+    async setFeeFromTransaction(id: string, f: { fee: number; tax: number }, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ fee: f.fee, fee_tax: f.tax, fee_raw: null, updated_at: now }).where('id', '=', id).execute();
+    },
+
     async markFeeNotNeeded(id: string, now: Date): Promise<void> {
       await db.updateTable('payments').set({ fee_state: 'not_needed', fee_error: null, updated_at: now }).where('id', '=', id).execute();
     },

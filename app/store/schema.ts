@@ -12,6 +12,8 @@ export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superse
 export type SyncState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
 export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review';
 export type FeePosting = 'bank_transaction' | 'manual_journal' | 'off';
+/** How Xendit bills its fees: kept from each payment (its default) or invoiced separately. */
+export type XenditFeeBilling = 'deducted' | 'invoiced';
 export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
 
 export interface MerchantsTable {
@@ -34,6 +36,7 @@ export interface MerchantsTable {
   /** Xero TaxType on backend-flow sales (LineAmountTypes Inclusive); null: no tax. */
   sales_tax_type: ColumnType<string | null, string | null | undefined, string | null>;
   fee_posting: Generated<FeePosting>;
+  xendit_fee_billing: Generated<XenditFeeBilling>;
   backend_flow: Generated<boolean>;
   xero_day_limit: ColumnType<number | null, number | null | undefined, number | null>;
   /** Set while Xero refuses our tokens (invalid_grant) or after a disconnect: the merchant's jobs wait. */

@@ -13,7 +13,10 @@ import { organisationDate } from './org-date.js';
 export interface PostFeeDeps {
   stores: Stores;
   xero: XeroGateway;
-  /** Asked for the VAT on Xendit's fee (the payment's transaction); without it, no VAT is posted. */
+  /**
+   * Asked for Xendit's fee and its VAT (the payment's transaction). Without it (tools, old tests)
+   * the callback's fees_paid_amount is used and no VAT is posted.
+   */
   xendit?: XenditGateway;
   clock: Clock;
   logger: Logger;
@@ -45,14 +48,25 @@ export function postFeeJob(deps: PostFeeDeps) {
     const merchant = await deps.stores.merchants.byId(payment.merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${payment.merchantId} no longer exists`);
 
-    if (merchant.feePosting === 'off') return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
-    if (payment.feeRaw !== null) {
-      const unit = exponentOf(payment.currency) === 0 ? `whole ${payment.currency}` : `${exponentOf(payment.currency)} decimals`;
-      return needsReview(deps, payment, `Xendit reported a fee of ${payment.feeRaw} ${payment.currency}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`);
+    // Fees invoiced separately were never taken from this payment: nothing to post per payment.
+    if (merchant.feePosting === 'off' || merchant.xenditFeeBilling === 'invoiced') return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
+    let fee: number;
+    let tax: number;
+    if (payment.feeTax !== null) {
+      // Read from the transaction by an earlier attempt (and kept): a retry posts the same figures.
+      fee = payment.fee ?? 0;
+      tax = payment.feeTax;
+    } else if (deps.xendit && merchant.xenditSecretKey) {
+      // Never the callback's fees_paid_amount: 0 or absent there does not mean Xendit took no fee.
+      ({ fee, tax } = await feeFromTransactionOrReview(deps, deps.xendit, merchant.xenditSecretKey, payment));
+    } else {
+      if (payment.feeRaw !== null) {
+        const unit = exponentOf(payment.currency) === 0 ? `whole ${payment.currency}` : `${exponentOf(payment.currency)} decimals`;
+        return needsReview(deps, payment, `Xendit reported a fee of ${payment.feeRaw} ${payment.currency}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`);
+      }
+      fee = payment.fee ?? 0;
+      tax = 0;
     }
-    const fee = payment.fee ?? 0;
-    let tax = payment.feeTax ?? 0;
-    if (payment.feeTax === null && fee > 0) tax = await feeTaxOrReview(deps, merchant, payment);
     if (fee + tax <= 0) return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
 
@@ -74,39 +88,38 @@ export function postFeeJob(deps: PostFeeDeps) {
 export const LEDGER_LAG_MS = 60 * 60_000;
 
 /**
- * The VAT on Xendit's fee, asked once and kept on the payment. Not listed yet: retried for an hour
- * after the payment, then a person looks; never taken as "no VAT".
+ * Xendit's fee and the VAT on it, read once from the payment's transaction and kept on the payment.
+ * Not listed yet: retried for an hour after the payment, then a person looks; never taken as "no fee".
  */
-async function feeTaxOrReview(deps: PostFeeDeps, merchant: Merchant, payment: Payment): Promise<number> {
-  if (!deps.xendit || !merchant.xenditSecretKey) return 0;
-  const feeText = `fee ${toDecimal(payment.fee ?? 0, payment.currency)} ${payment.currency}`;
+async function feeFromTransactionOrReview(deps: PostFeeDeps, xendit: XenditGateway, secretKey: string, payment: Payment): Promise<{ fee: number; tax: number }> {
+  const feeText = `Xendit's fee for ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`;
   let lookup: FeeTaxLookup;
   let externalId: string | null;
   try {
-    externalId = await externalIdOf(deps, deps.xendit, merchant.xenditSecretKey, payment);
-    if (externalId === null) return needsReview(deps, payment, `VAT on the fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}; ${feeText} not posted`);
-    lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: payment.xenditInvoiceId, externalId, paidAmount: payment.amount, currency: payment.currency });
+    externalId = await externalIdOf(deps, xendit, secretKey, payment);
+    if (externalId === null) return needsReview(deps, payment, `fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}; ${feeText} not posted`);
+    lookup = await xendit.getFeeTax(secretKey, { id: payment.xenditInvoiceId, externalId, paidAmount: payment.amount, currency: payment.currency });
   } catch (err) {
     if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
-      return needsReview(deps, payment, `could not read the VAT on Xendit's fee (Transactions API): ${err.message}; ${feeText} not posted`);
+      return needsReview(deps, payment, `could not read Xendit's fee and its VAT (Transactions API): ${err.message}; ${feeText} not posted`);
     }
     throw err;
   }
   const which = `invoice ${payment.xenditInvoiceId} (external id ${externalId}, paid ${toDecimal(payment.amount, payment.currency)} ${payment.currency})`;
   if (lookup.kind === 'ambiguous') {
     const count = lookup.more ? `more than ${lookup.count}` : String(lookup.count);
-    return needsReview(deps, payment, `VAT on the fee unknown: Xendit lists ${count} payment transactions that fit ${which} and nothing tells them apart; ${feeText} not posted`);
+    return needsReview(deps, payment, `fee unknown: Xendit lists ${count} payment transactions that fit ${which} and nothing tells them apart; ${feeText} not posted`);
   }
   if (lookup.kind === 'not_found') {
     if (deps.clock().getTime() - payment.paidAt.getTime() < LEDGER_LAG_MS) {
-      const wait = `waiting for Xendit to list the payment transaction of ${which} (VAT on the fee)`;
+      const wait = `waiting for Xendit to list the payment transaction of ${which} (its fee and VAT)`;
       await deps.stores.payments.noteFeeError(payment.id, wait, deps.clock());
       throw new RetryLater(wait);
     }
-    return needsReview(deps, payment, `VAT on the fee unknown: Xendit lists no payment transaction for ${which}; ${feeText} not posted`);
+    return needsReview(deps, payment, `fee unknown: Xendit lists no payment transaction for ${which}; ${feeText} not posted`);
   }
-  await deps.stores.payments.setFeeTax(payment.id, lookup.tax, deps.clock());
-  return lookup.tax;
+  await deps.stores.payments.setFeeFromTransaction(payment.id, { fee: lookup.fee, tax: lookup.tax }, deps.clock());
+  return { fee: lookup.fee, tax: lookup.tax };
 }
 
 /**

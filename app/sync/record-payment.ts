@@ -133,9 +133,10 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
 
 /** Whether a 'post-fee' job follows the payment. */
 export function feeToPost(merchant: Merchant, payment: Payment): 'pending' | 'not_needed' {
-  // A fee we could not read exactly still goes to post-fee, which puts it in front of a person.
-  const deducted = (payment.fee ?? 0) + (payment.feeTax ?? 0);
-  return merchant.feePosting !== 'off' && (deducted > 0 || payment.feeRaw !== null) ? 'pending' : 'not_needed';
+  // Always post-fee while fees are deducted: the callback's fees_paid_amount (0 in Xendit's own
+  // example, absent from xendit-node's model) cannot tell "no fee"; post-fee asks the transaction.
+  void payment;
+  return merchant.feePosting !== 'off' && merchant.xenditFeeBilling === 'deducted' ? 'pending' : 'not_needed';
 }
 
 /** Nothing can go into Xero without a person: the message says exactly why. */

@@ -20,7 +20,9 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
   const checked = ($: cheerio.CheerioAPI, name: string) => $(`input[name=${name}][checked]`).val();
   async function save(agent: Agent, body: Record<string, string>, status: number, id = h.merchant.id) {
     const form = await page(agent, settingsPath(id));
-    return agent.post(settingsPath(id)).type('form').send({ _csrf: form.csrf(), ...body }).expect(status);
+    // Forms that choose the fee posting also send the Xendit fee billing (default) unless they say otherwise.
+    const billing = 'feePosting' in body ? { xenditFeeBilling: 'deducted' } : {};
+    return agent.post(settingsPath(id)).type('form').send({ _csrf: form.csrf(), ...billing, ...body }).expect(status);
   }
   const stored = async () => (await h.stores.merchants.byId(h.merchant.id))!;
 

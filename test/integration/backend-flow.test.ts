@@ -146,7 +146,7 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
         assert.equal(p?.feeState, 'needs_review');
         assert.equal(
           p?.feeError,
-          `VAT on the fee unknown: Xendit lists 2 payment transactions that fit invoice ${x.id} (external id order-78, paid 250000 IDR) and nothing tells them apart; fee 7250 IDR not posted`,
+          `fee unknown: Xendit lists 2 payment transactions that fit invoice ${x.id} (external id order-78, paid 250000 IDR) and nothing tells them apart; Xendit's fee for 250000 IDR not posted`,
         );
         assert.equal(p?.feeTax, null);
         assert.equal(feeTxns(x.id).length, 0);

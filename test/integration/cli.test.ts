@@ -42,6 +42,9 @@ for (const engine of ENGINES) {
     after(() => cleanup?.());
 
     async function cli(...argv: string[]) {
+      // merchants add checks the Xendit key's permissions with Xendit: the key must exist there.
+      const xendit = (await getSims()).xendit;
+      if (!xendit.state.accounts.has(secrets[1])) xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
       const out: string[] = [];
       const err: string[] = [];
       const code = await runCli(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
@@ -194,6 +197,20 @@ for (const engine of ENGINES) {
       const bad = await cli('report', '--merchant', id, '--from', '2020-02-01', '--to', '2020-01-01');
       assert.equal(bad.code, 64);
       assert.match(bad.err, /--from is after --to/);
+    });
+
+    it('merchants add refuses a Xendit key without "Transactions: Read", naming it, and adds nothing', async () => {
+      resetSims();
+      const sims = await getSims();
+      sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A', permissions: { invoices: 'write', transactions: 'none' } });
+      const before = JSON.parse((await cli('merchants', 'list', '--json')).out).length;
+      const r = await cli(...addArgs(['--short-code', '!PRMC']));
+      assert.equal(r.code, 2);
+      assert.match(r.err, /not allowed to read transactions, for Xendit's fee \(Transactions: Read\)/);
+      assert.ok(!r.err.includes(secrets[1]), 'the key is never printed');
+      assert.equal(JSON.parse((await cli('merchants', 'list', '--json')).out).length, before);
+      assert.equal(sims.xendit.listInvoices().length, 0, 'the check created no invoice');
+      resetSims();
     });
 
     it('explains missing options and unknown commands', async () => {

@@ -57,12 +57,12 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.match(page.text, /data-balance="090">145650\.00</, 'the simulated Xero shows the net balance');
   });
 
-  it('posts nothing for a zero fee, and marks it not needed', async () => {
+  it('posts nothing when the payment transaction shows a zero fee, and marks it not needed', async () => {
     const { x } = await paidInvoice({ fee: 0 });
     await h.worker.drain();
     assert.equal(txns().length, 0);
     assert.equal((await payment(x.id))?.feeState, 'not_needed');
-    assert.deepEqual(await jobs(), ['record-payment:done'], 'no fee job at all');
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done'], 'the fee job asked the transaction, which says 0');
     assert.equal(balance(), 15000000n);
   });
 
@@ -193,7 +193,7 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
       assert.equal(p?.feeState, 'needs_review');
       assert.equal(
         p?.feeError,
-        `VAT on the fee unknown: Xendit lists no payment transaction for invoice ${x.id} (external id ${x.external_id}, paid 150000 IDR); fee 4350 IDR not posted`,
+        `fee unknown: Xendit lists no payment transaction for invoice ${x.id} (external id ${x.external_id}, paid 150000 IDR); Xendit's fee for 150000 IDR not posted`,
       );
       assert.equal(p?.feeTax, null);
       assert.equal(p?.syncState, 'recorded', 'the payment itself is in Xero');

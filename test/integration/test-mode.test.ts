@@ -38,7 +38,7 @@ describeEachDatabase('Xendit test mode', ({ db }) => {
   });
 
   it('a sale paid in test mode outside Xero (backend flow) creates nothing in Xero', async () => {
-    await h.stores.merchants.setSettings(h.merchant.id, { backendFlow: true, feePosting: 'bank_transaction', overpayments: false, xeroTestOrganisation: false, salesTaxType: null }, h.clock());
+    await h.stores.merchants.setSettings(h.merchant.id, { backendFlow: true, feePosting: 'bank_transaction', xenditFeeBilling: 'deducted', overpayments: false, xeroTestOrganisation: false, salesTaxType: null }, h.clock());
     const before = h.sims.xero.invoicesOf(h.tenantId).length;
     const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000, customerName: 'Sari' });
     await h.sims.xendit.pay(x.id, { sendCallback: false });

@@ -1,0 +1,77 @@
+/**
+ * Issue 14 item 5: Xendit secret keys carry per-product permissions. Onboarding checks every one the
+ * gateway uses, names the missing one in plain words and saves nothing; the probes create no invoice.
+ */
+import { strict as assert } from 'node:assert';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
+import { adminMerchantPath, paths } from '../../app/paths.js';
+import type { Merchant } from '../../app/store/merchants.js';
+import type { XenditSimAccount } from '../../app/simulators/xendit.js';
+
+const XERO = { clientId: 'perm-client', clientSecret: 'perm-secret' };
+const TOKEN = 'cb-token-perm';
+
+describeEachDatabase('Xendit key permissions at onboarding', ({ db }) => {
+  let h: Harness;
+  let ops: Agent;
+  let m: Merchant;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    await addUser(h.stores, 'ops@example.com', null);
+    h.sims.xero.addOrganisation({ ...XERO, name: 'Warung Izin', shortCode: '!PRM1', baseCurrency: 'IDR' });
+    ops = await signedIn(h.app, 'ops@example.com');
+    const form = await page(ops, paths.adminMerchantNew);
+    const res = await ops.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), ...XERO }).expect(303);
+    m = (await h.stores.merchants.byId(/merchants\/([0-9a-f-]{36})\//.exec(res.headers.location)![1]))!;
+  });
+  afterEach(() => h.close());
+
+  const xenditPage = () => adminMerchantPath(m.id, 'adminMerchantXendit');
+  function key(secretKey: string, permissions?: XenditSimAccount['permissions']) {
+    h.sims.xendit.registerAccount({ secretKey, callbackToken: TOKEN, businessName: 'Warung Izin', ...(permissions ? { permissions } : {}) });
+    return secretKey;
+  }
+  async function submit(testKey: string, status: number) {
+    const form = await page(ops, xenditPage());
+    return ops.post(xenditPage()).type('form').send({ _csrf: form.csrf(), testKey, liveKey: '', callbackToken: TOKEN }).expect(status);
+  }
+
+  it('the simulator answers a call outside the key\'s permissions as Xendit does: 403 REQUEST_FORBIDDEN_ERROR', async () => {
+    const k = key('xnd_development_NoTxnRead0001', { invoices: 'write', transactions: 'none' });
+    const res = await fetch(`${h.sims.xenditUrl}/transactions?limit=1`, { headers: { authorization: `Basic ${Buffer.from(`${k}:`).toString('base64')}` } });
+    assert.equal(res.status, 403);
+    assert.equal(((await res.json()) as { error_code: string }).error_code, 'REQUEST_FORBIDDEN_ERROR');
+  });
+
+  it('a key without "Transactions: Read" is refused, naming it; nothing saved, no invoice created by the check', async () => {
+    const k = key('xnd_development_NoTxnRead0002', { invoices: 'write', transactions: 'none' });
+    const invoicesBefore = h.sims.xendit.listInvoices().length;
+    const res = await submit(k, 422);
+    assert.equal(
+      cheerio.load(res.text)('#e-testKey').text(),
+      "This Xendit key is not allowed to read transactions, for Xendit's fee (Transactions: Read). In Xendit, Settings → API keys, give the key those permissions (or create one that has them) and enter it again.",
+    );
+    const s = (await h.stores.merchants.byId(m.id))!;
+    assert.deepEqual(s.xenditKeys, { test: '', live: '' });
+    assert.equal(s.callbackToken, '', 'nothing saved');
+    assert.equal(h.sims.xendit.listInvoices().length, invoicesBefore, 'probing created no invoice a customer could pay');
+  });
+
+  it('a read-only invoices key is refused for creating and expiring invoices', async () => {
+    const res = await submit(key('xnd_development_ReadOnly0003', { invoices: 'read', transactions: 'read' }), 422);
+    assert.match(cheerio.load(res.text)('#e-testKey').text(), /^This Xendit key is not allowed to create invoices \(Money-in: Write\), expire invoices \(Money-in: Write\)\./);
+  });
+
+  it('a key with every permission is saved, and the checks leave no invoice behind', async () => {
+    const k = key('xnd_development_Everything0004');
+    const before = h.sims.xendit.listInvoices().length;
+    assert.deepEqual(await h.sims.xenditClient.checkSecretKey(k), []);
+    await submit(k, 303);
+    assert.equal((await h.stores.merchants.byId(m.id))!.xenditKeys.test, k);
+    assert.equal(h.sims.xendit.listInvoices().length, before);
+  });
+});
