@@ -378,7 +378,12 @@ export interface FeeTaxQuery {
  * invoice (its ledger may lag the payment). ambiguous: `count` transactions fit and nothing tells
  * them apart (external ids are not unique at Xendit); `more`: Xendit had more than one page of them.
  */
-export type FeeTaxLookup = { kind: 'found'; fee: number; tax: number } | { kind: 'not_found' } | { kind: 'ambiguous'; count: number; more: boolean };
+export type FeeTaxLookup =
+  | { kind: 'found'; fee: number; tax: number }
+  | { kind: 'not_found' }
+  | { kind: 'ambiguous'; count: number; more: boolean }
+  /** Xendit's figure does not fit the currency (e.g. 4350.5 IDR): kept as sent, never rounded. */
+  | { kind: 'unfit'; field: string; raw: string };
 
 export interface XenditGateway {
   createInvoice(secretKey: string, invoice: NewXenditInvoice): Promise<XenditInvoice>;

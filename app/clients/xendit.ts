@@ -171,14 +171,19 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
         if (!parsed.success) throw unexpected('transaction list is not readable');
         const txn = pickPaymentTransaction(parsed.data, invoice);
         if (txn.kind !== 'found') return txn;
-        const minor = (value: number, field: string) => {
+        const minor = (value: number) => {
           try {
             return toMinor(numberToDecimal(value), invoice.currency);
           } catch {
-            throw unexpected(`${field} ${value} is not a valid ${invoice.currency} amount`);
+            return undefined;
           }
         };
-        return { kind: 'found', fee: minor(txn.transaction.fee.xendit_fee, 'xendit_fee'), tax: minor(txn.transaction.fee.value_added_tax, 'value_added_tax') };
+        const { xendit_fee: feeWire, value_added_tax: taxWire } = txn.transaction.fee;
+        const fee = minor(feeWire);
+        const tax = minor(taxWire);
+        if (fee === undefined) return { kind: 'unfit', field: 'xendit_fee', raw: String(feeWire) };
+        if (tax === undefined) return { kind: 'unfit', field: 'value_added_tax', raw: String(taxWire) };
+        return { kind: 'found', fee, tax };
       });
     },
 

@@ -191,7 +191,9 @@ async function feeTaxFor(deps: ReportDeps, merchant: Merchant, inv: XenditInvoic
   const why =
     lookup.kind === 'not_found'
       ? 'Xendit lists no payment transaction for it'
-      : `${lookup.more ? `more than ${lookup.count}` : lookup.count} Xendit payment transactions fit it`;
+      : lookup.kind === 'unfit'
+        ? `Xendit's ${lookup.field} ${lookup.raw} does not fit ${inv.currency}`
+        : `${lookup.more ? `more than ${lookup.count}` : lookup.count} Xendit payment transactions fit it`;
   return { unknown: `VAT on the fee unknown (${why}, external id ${inv.externalId})` };
 }
 

@@ -172,6 +172,11 @@ export function createPaymentStore(db: Db) {
       await db.updateTable('payments').set({ sync_state: 'needs_review', last_error: reason, updated_at: now }).where('id', '=', id).execute();
     },
 
+    /** Xendit's fee as it sent it, when it does not fit the currency (kept for the person who posts it by hand). */
+    async noteFeeRaw(id: string, raw: string, now: Date): Promise<void> {
+      await db.updateTable('payments').set({ fee: null, fee_raw: raw, updated_at: now }).where('id', '=', id).execute();
+    },
+
     /** Paid in Xendit test mode into an organisation that is not a test company: kept here, never sent to Xero. */
     async markTestMode(id: string, reason: string, now: Date): Promise<void> {
       await db.updateTable('payments').set({ sync_state: 'test_mode', last_error: reason, updated_at: now }).where('id', '=', id).where('sync_state', '=', 'pending').execute();

@@ -110,6 +110,11 @@ async function feeFromTransactionOrReview(deps: PostFeeDeps, xendit: XenditGatew
     const count = lookup.more ? `more than ${lookup.count}` : String(lookup.count);
     return needsReview(deps, payment, `fee unknown: Xendit lists ${count} payment transactions that fit ${which} and nothing tells them apart; ${feeText} not posted`);
   }
+  if (lookup.kind === 'unfit') {
+    await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
+    const unit = exponentOf(payment.currency) === 0 ? `whole ${payment.currency}` : `${exponentOf(payment.currency)} decimals`;
+    return needsReview(deps, payment, `Xendit reported a ${lookup.field} of ${lookup.raw} ${payment.currency} for ${which}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`);
+  }
   if (lookup.kind === 'not_found') {
     if (deps.clock().getTime() - payment.paidAt.getTime() < LEDGER_LAG_MS) {
       const wait = `waiting for Xendit to list the payment transaction of ${which} (its fee and VAT)`;

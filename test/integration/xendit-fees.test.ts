@@ -94,10 +94,10 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
     await agent
       .post(path)
       .type('form')
-      .send({ _csrf: form.csrf(), backendFlow: 'false', feePosting: 'bank_transaction', xenditFeeBilling: 'invoiced', overpayments: 'false', salesTaxType: '' })
+      .send({ _csrf: form.csrf(), backendFlow: 'false', feePosting: 'bank_transaction', xenditFeeBilling: 'invoiced', overpayments: 'false', xeroTestOrganisation: 'true', salesTaxType: '' })
       .expect(303);
     assert.equal((await h.stores.merchants.byId(h.merchant.id))?.xenditFeeBilling, 'invoiced');
-    const bad = await agent.post(path).type('form').send({ _csrf: (await page(agent, path)).csrf(), backendFlow: 'false', feePosting: 'off', xenditFeeBilling: 'monthly', overpayments: 'false', salesTaxType: '' }).expect(422);
+    const bad = await agent.post(path).type('form').send({ _csrf: (await page(agent, path)).csrf(), backendFlow: 'false', feePosting: 'off', xenditFeeBilling: 'monthly', overpayments: 'false', xeroTestOrganisation: 'true', salesTaxType: '' }).expect(422);
     assert.equal(cheerio.load(bad.text)('#e-xenditFeeBilling').text(), 'Choose one of the options.');
     assert.equal((await h.stores.merchants.byId(h.merchant.id))?.feePosting, 'bank_transaction', 'nothing written');
   });
