@@ -272,4 +272,39 @@ describeEachDatabase("GET /metrics", ({ db }) => {
       0,
     );
   });
+
+  it("counts Xero's 429 and Xendit's failures as errors by operation, and the pay click as unavailable", async () => {
+    const inv = h.addInvoice({});
+    h.sims.xero.faults.failNext(1, 429, { retryAfter: 17 });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    h.clock.advance(60_000); // past the block Xero's Retry-After put on the organisation's budget
+    h.sims.xendit.faults.failNext(1, 503);
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    const text = (await scrape().expect(200)).text;
+    assert.equal(
+      sample(text, "gateway_xero_call_errors_total", {
+        operation: "findInvoiceByNumber",
+        kind: "rate_limited",
+      }),
+      1,
+    );
+    assert.equal(
+      sample(text, "gateway_xero_call_duration_seconds_count", {
+        operation: "findInvoiceByNumber",
+        result: "rate_limited",
+      }),
+      1,
+    );
+    assert.equal(
+      sample(text, "gateway_xendit_call_errors_total", {
+        operation: "createInvoice",
+        kind: "unavailable",
+      }),
+      1,
+    );
+    assert.equal(
+      sample(text, "gateway_pay_clicks_total", { outcome: "unavailable" }),
+      2,
+    );
+  });
 });
