@@ -12,6 +12,7 @@ import { createXenditClient } from './clients/xendit.js';
 import type { XenditGateway, XeroGateway, XeroOAuth } from './clients/types.js';
 import { createXeroOAuth } from './clients/xero-oauth.js';
 import { systemClock, type Clock } from './clock.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
 
 export interface Runtime {
   config: Config;
@@ -24,6 +25,8 @@ export interface Runtime {
   /** "Connect to Xero", when config.xero.oauth is set (a Xero app, or demo mode). */
   xeroOAuth?: XeroOAuth;
   clock: Clock;
+  /** This process's metrics registry (/metrics with METRICS_TOKEN); the clients report their calls to it. */
+  metrics: Metrics;
 }
 
 /** Logs never carry secrets: these paths are censored wherever they appear. */
@@ -71,6 +74,7 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
   const budget = createXeroBudget(database.db, systemClock, config.xeroLimits);
   const stores = createStores(database.db, box);
   const app = config.xero.oauth;
+  const metrics = createMetrics({ source: stores.metrics, clock: systemClock, xeroLimits: config.xeroLimits });
   return {
     config,
     logger: log,
@@ -82,10 +86,12 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
       identityUrl: config.xero.identityUrl,
       logger: log,
       budget,
+      observer: metrics.xero,
       ...(app ? { oauth: { clientId: app.clientId, clientSecret: app.clientSecret, tokens: stores.xeroTokens } } : {}),
     }),
     ...(app ? { xeroOAuth: createXeroOAuth({ ...app, loginUrl: config.xero.loginUrl, identityUrl: config.xero.identityUrl, apiUrl: config.xero.apiUrl, logger: log }) } : {}),
-    xendit: createXenditClient({ apiUrl: config.xendit.apiUrl, logger: log }),
+    xendit: createXenditClient({ apiUrl: config.xendit.apiUrl, logger: log, observer: metrics.xendit }),
     clock: systemClock,
+    metrics,
   };
 }

@@ -6,6 +6,7 @@ export const paths = {
   xenditCallback: '/callbacks/xendit/:merchantId',
   healthz: '/healthz',
   readyz: '/readyz',
+  metrics: '/metrics',
   simXero: '/_sim/xero',
   simXendit: '/_sim/xendit',
   admin: '/admin',

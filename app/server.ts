@@ -21,6 +21,8 @@ import type { SharedXeroBudget } from './store/xero-budget.js';
 import { createInvoiceIdMemo } from './pay/invoice-ids.js';
 import { adminRouter } from './onboarding/controller.js';
 import { sessions } from './onboarding/session.js';
+import type { Metrics } from './metrics/index.js';
+import { metricsRouter } from './metrics/route.js';
 
 export interface AppDeps {
   config: Config;
@@ -37,6 +39,8 @@ export interface AppDeps {
   /** Demo mode: the simulators, mounted on this same server, and what the home page lists. */
   demo?: DemoHome & { mounts: { path: string; router: Router }[] };
   creationWaitMs?: number;
+  /** This app's metrics (its own registry); /metrics is served when config.metricsToken is set too. */
+  metrics?: Metrics;
 }
 
 /** How long /readyz waits for the database before saying 503. */
@@ -120,6 +124,8 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  if (deps.metrics && deps.config.metricsToken) app.use(metricsRouter({ token: deps.config.metricsToken, metrics: deps.metrics }));
+
   app.use(
     payRouter(
       {
@@ -140,10 +146,11 @@ export function createApp(deps: AppDeps): express.Express {
         consume: createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock }),
         perIp: { limit: deps.config.payRateLimit.perIp, windowSeconds: deps.config.payRateLimit.windowSeconds },
         perShortCode: { limit: deps.config.payRateLimit.perShortCode, windowSeconds: deps.config.payRateLimit.windowSeconds },
+        metrics: deps.metrics,
       },
     ),
   );
-  app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued }));
+  app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, metrics: deps.metrics }));
   app.use(
     adminRouter({
       stores: deps.stores,

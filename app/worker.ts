@@ -12,9 +12,11 @@ import { POST_FEE_JOB } from './store/payments.js';
 import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
 import { crashHook } from './sync/crash-points.js';
 import { LIST_PAID_JOB, listPaidInvoicesJob, scheduleListing } from './sync/list-paid.js';
+import type { Metrics } from './metrics/index.js';
 import { HOUSEKEEPING_JOB, housekeepingJob, scheduleHousekeeping } from './sync/housekeeping.js';
 
 type WorkerRuntime = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
+  metrics?: Pick<Metrics, 'webhookLag'>;
   config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing'>>;
 };
 
@@ -35,6 +37,11 @@ export function createWorker(runtime: WorkerRuntime) {
     logger: runtime.logger.child({ component: 'worker' }),
     leaseMs: (runtime.config?.jobLeaseSeconds ?? 300) * 1000,
     onNeedsReview: flagPaymentForReview(runtime),
+    // A record-payment job is queued in the statement that stores its callback: its age when done
+    // is the webhook's lag, callback to payment in Xero.
+    onDone: (job, at) => {
+      if (job.kind === 'record-payment' && job.createdAt) runtime.metrics?.webhookLag((at.getTime() - job.createdAt.getTime()) / 1000);
+    },
     handlers: {
       'record-payment': recordPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       [POST_FEE_JOB]: postFeeJob(payments),

@@ -70,6 +70,8 @@ const schema = z.object({
   XERO_PAYMENT_RESERVE_PERCENT: z.coerce.number().min(0).max(90).default(10),
   TRUST_PROXY: z.string().optional(),
   HOUSEKEEPING_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  // Bearer token for /metrics; unset, /metrics answers 404 like any unknown path.
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -119,6 +121,8 @@ export type Config = Readonly<{
   housekeepingIntervalMinutes: number;
   /** Which X-Forwarded-For hops to believe: false (none), a hop count, or the proxies' addresses. */
   trustProxy: TrustProxy;
+  /** /metrics is served only with this bearer token; unset, it is not served at all. */
+  metricsToken?: string;
 }>;
 
 function isHttpsOrLocal(url: string): boolean {
@@ -220,5 +224,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     trustProxy: trustProxy as TrustProxy,
     housekeepingIntervalMinutes: c.HOUSEKEEPING_INTERVAL_MINUTES,
+    ...(c.METRICS_TOKEN ? { metricsToken: c.METRICS_TOKEN } : {}),
   });
 }

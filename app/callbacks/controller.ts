@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { Router, type ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import { BadRequest, UnsupportedMediaType } from '../errors.js';
 import { paths } from '../paths.js';
@@ -6,6 +6,7 @@ import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import { acceptCallback, authenticateCallback } from './service.js';
 import { createCallbackTokenCache } from './token-cache.js';
+import { callbackRefusalOf, type Metrics } from '../metrics/index.js';
 
 const InvoiceCallback = z.looseObject({
   id: z.string().min(1).max(100),
@@ -53,11 +54,18 @@ export interface CallbackDeps {
   clock: Clock;
   /** Called after a job was durably queued, so an in-process worker can start at once. */
   onJobEnqueued?: () => void;
+  /** Counts each callback by outcome. */
+  metrics?: Pick<Metrics, 'callback'>;
 }
 
 export function callbackRouter(deps: CallbackDeps): Router {
   const router = Router();
   const tokens = createCallbackTokenCache({ load: (id) => deps.stores.merchants.callbackToken(id), clock: deps.clock });
+  // A refusal (any step, body parsing included) is counted where the router hands it on.
+  const countRefusal: ErrorRequestHandler = (err, _req, _res, next) => {
+    deps.metrics?.callback(callbackRefusalOf(err));
+    next(err);
+  };
   router.post(
     paths.xenditCallback,
     // Who is calling is settled before the body is even read: no token, no parsing, no writes.
@@ -74,8 +82,10 @@ export function callbackRouter(deps: CallbackDeps): Router {
       if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const outcome = await acceptCallback(deps, res.locals.merchantId as string, parsed.data);
       if ('duplicate' in outcome && !outcome.duplicate) deps.onJobEnqueued?.();
+      deps.metrics?.callback('ignored' in outcome ? 'ignored' : outcome.duplicate ? 'duplicate' : 'stored');
       res.status(200).json(outcome);
     },
   );
+  router.use(paths.xenditCallback, countRefusal);
   return router;
 }

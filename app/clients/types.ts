@@ -470,3 +470,9 @@ export class OAuthRefused extends Error {
     this.name = 'OAuthRefused';
   }
 }
+
+/** Told of every upstream call the clients make (app/metrics): latency and, when it failed, how. */
+export interface CallObserver {
+  /** `error` is the UpstreamError kind (or 'unexpected'); undefined when the call succeeded. */
+  observe(op: string, seconds: number, error?: string): void;
+}

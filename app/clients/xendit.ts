@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Configuration, Invoice as InvoiceApi, Transaction as TransactionApi, XenditSdkError } from 'xendit-node';
 import { z } from 'zod';
 import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
-import { UpstreamError, type XenditPermission, type FeeTaxLookup, type FeeTaxQuery, type NewXenditInvoice, type XenditGateway, type XenditInvoice } from './types.js';
+import { UpstreamError, type XenditPermission, type FeeTaxLookup, type FeeTaxQuery, type NewXenditInvoice, type XenditGateway, type XenditInvoice, type CallObserver } from './types.js';
 
 export interface XenditClientOptions {
   /** e.g. https://api.xendit.co */
@@ -15,6 +15,8 @@ export interface XenditClientOptions {
   logger?: Logger;
   /** Used to read an HTTP-date Retry-After. */
   now?: () => Date;
+  /** Latency and errors of each call, for /metrics. */
+  observer?: CallObserver;
 }
 
 type CreateInvoiceRequest = Parameters<InstanceType<typeof InvoiceApi>['createInvoice']>[0]['data'];
@@ -75,11 +77,16 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
         reject(new UpstreamError('xendit', 'unavailable', `no answer within ${timeoutMs} ms`));
       }, timeoutMs);
     });
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       // The race bounds the whole call (headers and body); the abort frees the socket.
-      return await Promise.race([fn(api), timeout]);
+      const result = await Promise.race([fn(api), timeout]);
+      opts.observer?.observe(op, seconds());
+      return result;
     } catch (err) {
       const upstream = toUpstreamError(err, seen.retryAfter, now);
+      opts.observer?.observe(op, seconds(), upstream.status === 404 ? 'not_found' : upstream.kind);
       if (upstream.status !== 404) log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xendit call failed');
       throw upstream;
     } finally {

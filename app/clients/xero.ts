@@ -36,6 +36,7 @@ import {
   type XeroTokenSet,
   type XeroTokenStore,
   XeroDisconnected,
+  type CallObserver,
 } from './types.js';
 
 export interface XeroClientOptions {
@@ -53,6 +54,8 @@ export interface XeroClientOptions {
   slotWaitMs?: number;
   /** The gateway's Xero app, for merchants connected with OAuth 2.0 (their credentials carry `oauth`). */
   oauth?: { clientId: string; clientSecret: string; tokens: XeroTokenStore };
+  /** Latency and errors of each API call (not token fetches, not calls the budget held back), for /metrics. */
+  observer?: CallObserver;
 }
 
 export const DEFAULT_XERO_SCOPES = ['accounting.invoices', 'accounting.payments', 'accounting.banktransactions', 'accounting.settings', 'accounting.contacts'];
@@ -295,6 +298,20 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     if (prepaid?.ok) prepaid.refund().catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not give back an unused rate-budget slot (its lease will)'));
   }
 
+  /** Times the HTTP call itself: waiting for the budget or a token is not Xero's latency. */
+  async function observed<T>(op: string, call: () => Promise<T>): Promise<T> {
+    if (!opts.observer) return call();
+    const started = performance.now();
+    try {
+      const result = await call();
+      opts.observer.observe(op, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      opts.observer.observe(op, (performance.now() - started) / 1000, toUpstreamError(err, 'api', now)?.kind ?? 'unexpected');
+      throw err;
+    }
+  }
+
   function callAs<T>(
     creds: XeroCredentials,
     op: string,
@@ -317,7 +334,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         try {
           const ticket = prepaid;
           prepaid = undefined; // one call's worth: a retry asks the budget again
-          return await budgeted(creds, purpose, () => fn(session.sdk.accountingApi), ticket);
+          return await budgeted(creds, purpose, () => observed(op, () => fn(session.sdk.accountingApi)), ticket);
         } catch (err) {
           const upstream = toUpstreamError(err, 'api', now);
           if (!upstream) throw err;

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { BadRequest, PaymentLinkNotFound } from '../errors.js';
 import { rawInvoiceNumber } from './raw-query.js';
@@ -7,6 +7,7 @@ import { paths } from '../paths.js';
 import { paymentReturn, startPayment, type PayDeps } from './service.js';
 import { clientAddress } from '../security/client-address.js';
 import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
+import { payOutcomeOf, type Metrics } from '../metrics/index.js';
 
 /** /pay is public and every click costs a Xero call: counted per client and per payment link. */
 export interface PayLimits {
@@ -14,6 +15,8 @@ export interface PayLimits {
   consume: RateLimiter;
   perIp: RateRule;
   perShortCode: RateRule;
+  /** Counts each click by how it was answered. */
+  metrics?: Pick<Metrics, 'payClick'>;
 }
 
 const PayQuery = z.object({
@@ -51,7 +54,18 @@ const RETURN_REFRESH_SECONDS = 3;
 export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   const router = Router();
 
+  // Counted here, where /pay answers: a redirect, or the error the error handler turns into a page.
   router.get(paths.pay, async (req, res) => {
+    try {
+      await pay(req, res);
+      limits.metrics?.payClick('redirect');
+    } catch (err) {
+      limits.metrics?.payClick(payOutcomeOf(err));
+      throw err;
+    }
+  });
+
+  async function pay(req: Request, res: Response): Promise<void> {
     const perIp = { key: `pay:ip:${clientKey(clientAddress(req))}`, rule: limits.perIp };
     let query: PayQuery;
     try {
@@ -72,7 +86,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
     const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang, counters, hint });
     res.set('Cache-Control', 'no-store');
     res.redirect(303, redirectUrl);
-  });
+  }
 
   router.get(paths.payReturn, async (req, res) => {
     const lang = chooseLang(req.query.lang, req.get('accept-language'));

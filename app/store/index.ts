@@ -16,6 +16,7 @@ import { createXeroConnectionStore } from './xero-connections.js';
 import { createListingStore } from './listing.js';
 import { createSecretsStore } from './secrets-reseal.js';
 import { createHousekeepingStore } from './housekeeping.js';
+import { createMetricsStore } from './metrics.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -37,6 +38,7 @@ export function createStores(db: Db, box: SecretBox) {
     listing: createListingStore(db),
     secrets: createSecretsStore(db, box),
     housekeeping: createHousekeepingStore(db),
+    metrics: createMetricsStore(db),
   };
 }
 

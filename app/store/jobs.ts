@@ -13,6 +13,8 @@ export interface Job {
   maxAttempts: number;
   runAt: Date;
   lastError: string | null;
+  /** When it was queued (for a record-payment job: when its callback was stored). */
+  createdAt?: Date;
 }
 
 /** With the runner's back-off, 15 attempts span about a day and a half: longer than Xendit retries callbacks. */
@@ -37,6 +39,7 @@ const toJob = (r: Selectable<JobsTable>): Job => ({
   maxAttempts: r.max_attempts,
   runAt: r.run_at,
   lastError: r.last_error,
+  createdAt: r.created_at,
 });
 
 /** The row a new job is inserted as; `payloadJson` when the caller already serialised it. */

@@ -29,6 +29,8 @@ export interface RunnerDeps {
   leaseMs?: number;
   /** A job ended in needs_review (refused, or gave up): lets its kind flag what it was working on. */
   onNeedsReview?: (job: Job, reason: string) => Promise<void>;
+  /** A job finished (metrics: how long after it was queued). */
+  onDone?: (job: Job, at: Date) => void;
 }
 
 export function classify(err: unknown): RetryLater | NeedsReview {
@@ -60,8 +62,11 @@ export function createJobRunner(deps: RunnerDeps) {
     try {
       if (!handler) throw new NeedsReview(`no handler for job kind ${job.kind}`);
       await handler(job);
-      if (await deps.jobs.finish(job, deps.clock())) log.info('job done');
-      else log.warn('job finished after its lease ran out; another worker had taken it over');
+      const doneAt = deps.clock();
+      if (await deps.jobs.finish(job, doneAt)) {
+        log.info('job done');
+        deps.onDone?.(job, doneAt);
+      } else log.warn('job finished after its lease ran out; another worker had taken it over');
     } catch (raw) {
       if (heldBack(raw)) {
         // The merchant's other queued jobs would meet the same refusal: they wait too, so the

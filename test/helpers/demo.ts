@@ -13,6 +13,7 @@ import { createApp } from '../../app/server.js';
 import { createWorker } from '../../app/worker.js';
 import { setupDemo, type DemoSetup } from '../../app/demo.js';
 import { box } from './harness.js';
+import { createMetrics } from '../../app/metrics/index.js';
 
 export interface DemoRun {
   runtime: Runtime;
@@ -43,6 +44,7 @@ export async function startDemo(db: Db, dataDir: string, port: number): Promise<
     xero: createXeroClient({ apiUrl: config.xero.apiUrl, identityUrl: config.xero.identityUrl, budget: xeroBudget, oauth: { clientId: oauth.clientId, clientSecret: oauth.clientSecret, tokens: stores.xeroTokens } }),
     xeroOAuth: createXeroOAuth({ ...oauth, loginUrl: config.xero.loginUrl, identityUrl: config.xero.identityUrl, apiUrl: config.xero.apiUrl }),
     xendit: createXenditClient({ apiUrl: config.xendit.apiUrl }),
+    metrics: createMetrics({ source: stores.metrics, clock: systemClock, xeroLimits: config.xeroLimits }),
     clock: systemClock,
   };
   const demo = await setupDemo(runtime, { timers: { set: () => 'never', clear: () => undefined } });

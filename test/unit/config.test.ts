@@ -2,6 +2,12 @@ import { strict as assert } from 'node:assert';
 import { ConfigError, loadConfig } from '../../config/index.js';
 
 describe('config', () => {
+  it('serves /metrics only with a METRICS_TOKEN of 16 characters or more', () => {
+    assert.equal(loadConfig({}).metricsToken, undefined);
+    assert.equal(loadConfig({ METRICS_TOKEN: 'a'.repeat(16) }).metricsToken, 'a'.repeat(16));
+    assert.throws(() => loadConfig({ METRICS_TOKEN: 'short' }), ConfigError);
+  });
+
   it('runs the demo with no configuration at all', () => {
     const c = loadConfig({});
     assert.equal(c.demo, true);
