@@ -89,7 +89,11 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
       observer: metrics.xero,
       ...(app ? { oauth: { clientId: app.clientId, clientSecret: app.clientSecret, tokens: stores.xeroTokens } } : {}),
     }),
-    ...(app ? { xeroOAuth: createXeroOAuth({ ...app, loginUrl: config.xero.loginUrl, identityUrl: config.xero.identityUrl, apiUrl: config.xero.apiUrl, logger: log }) } : {}),
+    ...(app
+      ? {
+          xeroOAuth: createXeroOAuth({ ...app, loginUrl: config.xero.loginUrl, identityUrl: config.xero.identityUrl, apiUrl: config.xero.apiUrl, logger: log }),
+        }
+      : {}),
     xendit: createXenditClient({ apiUrl: config.xendit.apiUrl, logger: log, observer: metrics.xendit }),
     clock: systemClock,
     metrics,

@@ -25,7 +25,8 @@ export async function readSecrets(values: Record<string, string | boolean | stri
       if (!line.trim()) continue;
       const eq = line.indexOf('=');
       const name = eq > 0 ? line.slice(0, eq).trim() : '';
-      if (!(SECRET_OPTIONS as readonly string[]).includes(name)) throw new UsageError(`--secrets-stdin: expected NAME=VALUE lines with NAME one of ${SECRET_OPTIONS.join(', ')}`);
+      if (!(SECRET_OPTIONS as readonly string[]).includes(name))
+        throw new UsageError(`--secrets-stdin: expected NAME=VALUE lines with NAME one of ${SECRET_OPTIONS.join(', ')}`);
       fromStdin[name] = line.slice(eq + 1);
     }
   }

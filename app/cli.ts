@@ -216,9 +216,13 @@ async function merchantsFeePosting(runtime: Runtime, args: string[], io: Io): Pr
   const value = args[1];
   if (!isFeePosting(value)) throw new UsageError('merchants fee-posting needs bank_transaction, manual_journal or off');
   await runtime.stores.merchants.setAccountingOptions(merchant.id, { feePosting: value }, runtime.clock());
-  io.out(`${merchant.name}: fees posted as ${value === 'bank_transaction' ? 'Spend Money' : value === 'manual_journal' ? 'manual journals' : 'nothing (off)'} from now on.`);
+  io.out(
+    `${merchant.name}: fees posted as ${value === 'bank_transaction' ? 'Spend Money' : value === 'manual_journal' ? 'manual journals' : 'nothing (off)'} from now on.`,
+  );
   if (value === 'manual_journal') {
-    io.out('Xero refuses manual journals on bank accounts: the clearing account must be a non-bank account with payments enabled, or fees wait in needs review.');
+    io.out(
+      'Xero refuses manual journals on bank accounts: the clearing account must be a non-bank account with payments enabled, or fees wait in needs review.',
+    );
   }
 }
 
@@ -315,7 +319,8 @@ async function jobsList(runtime: Runtime, args: string[], io: Io): Promise<void>
     io.out('No jobs.');
     return;
   }
-  for (const r of rows) io.out(`${String(r.id).padStart(6)}  ${r.kind.padEnd(15)} ${r.state.padEnd(12)} ${String(r.attempts).padStart(2)}  ${r.lastError ?? ''}`);
+  for (const r of rows)
+    io.out(`${String(r.id).padStart(6)}  ${r.kind.padEnd(15)} ${r.state.padEnd(12)} ${String(r.attempts).padStart(2)}  ${r.lastError ?? ''}`);
 }
 
 async function jobsReplay(runtime: Runtime, args: string[], io: Io): Promise<void> {
@@ -323,7 +328,8 @@ async function jobsReplay(runtime: Runtime, args: string[], io: Io): Promise<voi
   if (!args[0] || !Number.isSafeInteger(id) || id < 1) throw new UsageError('jobs replay needs the job id (see jobs list)');
   const job = await runtime.stores.jobs.byId(id);
   if (!job) throw new UsageError(`no job ${id}`);
-  if (!(await runtime.stores.jobs.replay(id, runtime.clock()))) throw new JobNotReplayable(`job ${id} is ${job.state}: only needs_review or done jobs can be replayed`);
+  if (!(await runtime.stores.jobs.replay(id, runtime.clock())))
+    throw new JobNotReplayable(`job ${id} is ${job.state}: only needs_review or done jobs can be replayed`);
   io.out(`Job ${id} (${job.kind}) queued again; the worker runs it next.`);
 }
 
@@ -380,7 +386,14 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io
       io.err(`${(err as Error).message}\n\n${USAGE}`);
       return 64;
     }
-    if (err instanceof ConfigError || err instanceof EmbeddedDatabaseError || err instanceof ShortCodeTakenError || err instanceof UpstreamError || err instanceof FormInvalid || err instanceof JobNotReplayable) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof EmbeddedDatabaseError ||
+      err instanceof ShortCodeTakenError ||
+      err instanceof UpstreamError ||
+      err instanceof FormInvalid ||
+      err instanceof JobNotReplayable
+    ) {
       io.err(`Error: ${err.message}`);
       return 2;
     }

@@ -96,7 +96,12 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
         total: inv.total,
         amountDue: inv.amountDue,
         status: inv.status,
-        payLink: payLinkFor(config.publicUrl, { invoiceNumber: inv.invoiceNumber, currency: inv.currencyCode, amountDue: inv.amountDue, shortCode: DEMO.shortCode }),
+        payLink: payLinkFor(config.publicUrl, {
+          invoiceNumber: inv.invoiceNumber,
+          currency: inv.currencyCode,
+          amountDue: inv.amountDue,
+          shortCode: DEMO.shortCode,
+        }),
       })),
     // Clean shutdown writes whatever changed, including changes made outside the routers.
     flush: () => {

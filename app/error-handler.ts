@@ -51,7 +51,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
     const wantsJson = req.path.startsWith('/callbacks/') || !req.accepts('html');
     if (wantsJson) {
-      const reason = domain?.publicReason ?? (status < 500 ? (err as Error)?.message ?? 'bad request' : 'internal error');
+      const reason = domain?.publicReason ?? (status < 500 ? ((err as Error)?.message ?? 'bad request') : 'internal error');
       res.status(status).json({ error: reason });
       return;
     }

@@ -56,7 +56,10 @@ export class InvoiceAlreadyPaid extends DomainError {
   override readonly messageKey = 'alreadyPaid';
   override readonly publicReason = 'invoice already paid';
   /** processing: Xendit has the money and we are still recording it in Xero. */
-  constructor(readonly invoiceNumber: string, readonly processing = false) {
+  constructor(
+    readonly invoiceNumber: string,
+    readonly processing = false,
+  ) {
     super(`invoice ${invoiceNumber} is already paid${processing ? ' (being recorded)' : ''}`);
   }
 }
@@ -65,7 +68,10 @@ export class InvoiceNotPayable extends DomainError {
   override readonly status = 409;
   override readonly messageKey = 'notPayable';
   override readonly publicReason = 'invoice cannot be paid';
-  constructor(readonly invoiceNumber: string, readonly xeroStatus: string) {
+  constructor(
+    readonly invoiceNumber: string,
+    readonly xeroStatus: string,
+  ) {
     super(`invoice ${invoiceNumber} is ${xeroStatus}`);
   }
 }
@@ -74,7 +80,10 @@ export class UnsupportedCurrency extends DomainError {
   override readonly status = 422;
   override readonly messageKey = 'unsupportedCurrency';
   override readonly publicReason = 'currency or amount cannot be charged through Xendit';
-  constructor(readonly currency: string, detail: string) {
+  constructor(
+    readonly currency: string,
+    detail: string,
+  ) {
     super(detail);
   }
 }
@@ -83,7 +92,10 @@ export class ServiceUnavailable extends DomainError {
   override readonly status = 503;
   override readonly messageKey = 'unavailable';
   override readonly publicReason = 'temporarily unavailable';
-  constructor(detail: string, override readonly retryAfterSeconds = 30) {
+  constructor(
+    detail: string,
+    override readonly retryAfterSeconds = 30,
+  ) {
     super(detail);
   }
 }
@@ -115,7 +127,10 @@ export class TooManyRequests extends DomainError {
   override readonly status = 429;
   override readonly messageKey = 'tooMany';
   override readonly publicReason = 'too many requests';
-  constructor(detail: string, override readonly retryAfterSeconds: number) {
+  constructor(
+    detail: string,
+    override readonly retryAfterSeconds: number,
+  ) {
     super(detail);
   }
 }

@@ -43,7 +43,14 @@ export function homeRouter(config: Config, demo: DemoHome | undefined, sess: Ses
       title: 'Xendit ⇄ Xero gateway',
       customPaymentUrl: customPaymentUrl(config.publicUrl),
       demo: demo
-        ? { ...demo, callbackUrl: demo.callbackUrl(), rows: await demo.invoices(), setupUrl: await demo.setupLink?.(), resetUrl: demo.reset ? DEMO_RESET_PATH : undefined, csrfToken }
+        ? {
+            ...demo,
+            callbackUrl: demo.callbackUrl(),
+            rows: await demo.invoices(),
+            setupUrl: await demo.setupLink?.(),
+            resetUrl: demo.reset ? DEMO_RESET_PATH : undefined,
+            csrfToken,
+          }
         : undefined,
       adminUrl: paths.admin,
       langSwitchUrl: undefined,

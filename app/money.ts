@@ -39,7 +39,9 @@ export function toMinor(decimal: string, currency: Currency): number {
 export function toDecimal(minor: number, currency: Currency): string {
   if (!Number.isSafeInteger(minor)) throw new AmountError(`minor units must be a safe integer: ${minor}`);
   const exp = EXPONENT[currency];
-  const digits = Math.abs(minor).toString().padStart(exp + 1, '0');
+  const digits = Math.abs(minor)
+    .toString()
+    .padStart(exp + 1, '0');
   const sign = minor < 0 ? '-' : '';
   return exp === 0 ? sign + digits : `${sign}${digits.slice(0, -exp)}.${digits.slice(-exp)}`;
 }

@@ -79,7 +79,8 @@ export function createApp(deps: AppDeps): express.Express {
         },
         res: (r: { headers?: Record<string, unknown> }) => {
           const location = r.headers?.location;
-          if (typeof location === 'string' && location.startsWith(new URL(deps.config.xero.loginUrl).origin)) r.headers = { ...r.headers, location: location.split('?')[0] };
+          if (typeof location === 'string' && location.startsWith(new URL(deps.config.xero.loginUrl).origin))
+            r.headers = { ...r.headers, location: location.split('?')[0] };
           return r;
         },
       },
@@ -166,7 +167,13 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);
-  app.use(homeRouter(deps.config, deps.demo, sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.config.publicUrl, production: deps.config.env === 'production' })));
+  app.use(
+    homeRouter(
+      deps.config,
+      deps.demo,
+      sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.config.publicUrl, production: deps.config.env === 'production' }),
+    ),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

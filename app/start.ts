@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const listening = config.host ?? 'every interface';
     logger.info({ url: config.publicUrl, listening, demo: config.demo, database: runtime.database.kind, worker: inProcessWorker }, 'gateway listening');
-    if (config.demo) console.log(`\n  Demo gateway ready: ${config.publicUrl}\n  Listening on ${listening}${config.host === '127.0.0.1' ? ' only (this machine); set HOST=0.0.0.0 to open it to the network' : ''}.\n`);
+    if (config.demo)
+      console.log(
+        `\n  Demo gateway ready: ${config.publicUrl}\n  Listening on ${listening}${config.host === '127.0.0.1' ? ' only (this machine); set HOST=0.0.0.0 to open it to the network' : ''}.\n`,
+      );
     if (config.demo && setupUrl) console.log(`  First run: create the operator at ${setupUrl}\n`);
   });
   worker?.start(config.workerPollMs, config.workerConcurrency);

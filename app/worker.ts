@@ -49,7 +49,12 @@ export function createWorker(runtime: WorkerRuntime) {
       [RECORD_BACKEND_PAYMENT_JOB]: recordBackendPaymentJob({ ...payments, crash: crashHook(runtime.config?.crashAt) }),
       reconcile: reconcileJob(runtime, { minAgeMinutes: reconcile.minAgeMinutes, batch: reconcile.batch }),
       [HOUSEKEEPING_JOB]: housekeepingJob(runtime),
-      [LIST_PAID_JOB]: listPaidInvoicesJob(runtime, { pageSize: listing.pageSize, maxPages: listing.maxPages, lookbackMinutes: listing.lookbackMinutes, lagSeconds: LISTING_LAG_SECONDS }),
+      [LIST_PAID_JOB]: listPaidInvoicesJob(runtime, {
+        pageSize: listing.pageSize,
+        maxPages: listing.maxPages,
+        lookbackMinutes: listing.lookbackMinutes,
+        lagSeconds: LISTING_LAG_SECONDS,
+      }),
     },
   });
 }

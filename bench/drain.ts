@@ -59,7 +59,10 @@ export interface DrainOptions {
 
 export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptions): Promise<DrainResult> {
   const clock = compressedClock(o.compression);
-  const sims = await startSims(latency, { now: clock, limits: { perMinute: XERO_LIMITS.perMinute, perDay: XERO_LIMITS.perDay, appPerMinute: XERO_LIMITS.appPerMinute, concurrent: XERO_LIMITS.maxInFlight } });
+  const sims = await startSims(latency, {
+    now: clock,
+    limits: { perMinute: XERO_LIMITS.perMinute, perDay: XERO_LIMITS.perDay, appPerMinute: XERO_LIMITS.appPerMinute, concurrent: XERO_LIMITS.maxInFlight },
+  });
   const stack = await startStack(engine, sims, { clock, xeroLimits: XERO_LIMITS, workerConcurrency: o.concurrency });
   try {
     const setupStarted = performance.now();
@@ -68,7 +71,13 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
     for (let n = 0; n < o.orgs; n++) {
       const tag = `${engine}-${n}-${randomUUID().slice(0, 8)}`;
       const creds = { clientId: `drain-${tag}`, clientSecret: `s-${tag}`, shortCode: `!D${n}${tag.slice(-6)}`, key: `xnd_development_drain${tag}` };
-      const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: `Drain ${n}`, shortCode: creds.shortCode, baseCurrency: 'IDR' });
+      const org = sims.xero.addOrganisation({
+        clientId: creds.clientId,
+        clientSecret: creds.clientSecret,
+        name: `Drain ${n}`,
+        shortCode: creds.shortCode,
+        baseCurrency: 'IDR',
+      });
       const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
       sims.xendit.registerAccount({ secretKey: creds.key, callbackToken: `t-${tag}`, businessName: `Drain ${n}` });
       const merchant = await stack.stores.merchants.add({
@@ -88,7 +97,14 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
       const now = new Date();
       const rows = [];
       for (let i = 0; i < o.eventsPerOrg; i++) {
-        const inv = sims.xero.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '150000' }] });
+        const inv = sims.xero.addInvoice({
+          tenantId: org.tenantId,
+          type: 'ACCREC',
+          status: 'AUTHORISED',
+          currency: 'IDR',
+          contact: { name: 'Budi' },
+          lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '150000' }],
+        });
         const externalId = `drain-${randomUUID()}`;
         const x = sims.xendit.createInvoice({ account: creds.key, currency: 'IDR', amount: 150000, externalId, description: inv.invoiceNumber });
         await sims.xendit.pay(x.id, { sendCallback: false });
@@ -98,15 +114,52 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
         const batch = rows.slice(i, i + 500);
         await stack.stores.db
           .insertInto('checkouts')
-          .values(batch.map((r) => ({ id: r.checkoutId, merchant_id: merchant.id, xero_invoice_id: r.inv.invoiceId, invoice_number: r.inv.invoiceNumber, currency: 'IDR', amount: 150000, external_id: r.externalId, xendit_invoice_id: r.x.id, invoice_url: `${sims.xenditUrl}/checkout/${r.x.id}`, expires_at: new Date(now.getTime() + 86400_000), status: 'paid' as const, created_at: now, updated_at: now })))
+          .values(
+            batch.map((r) => ({
+              id: r.checkoutId,
+              merchant_id: merchant.id,
+              xero_invoice_id: r.inv.invoiceId,
+              invoice_number: r.inv.invoiceNumber,
+              currency: 'IDR',
+              amount: 150000,
+              external_id: r.externalId,
+              xendit_invoice_id: r.x.id,
+              invoice_url: `${sims.xenditUrl}/checkout/${r.x.id}`,
+              expires_at: new Date(now.getTime() + 86400_000),
+              status: 'paid' as const,
+              created_at: now,
+              updated_at: now,
+            })),
+          )
           .execute();
         await stack.stores.db
           .insertInto('callback_events')
-          .values(batch.map((r) => ({ merchant_id: merchant.id, xendit_invoice_id: r.x.id, external_id: r.externalId, status: 'PAID', raw: JSON.stringify({ id: r.x.id, external_id: r.externalId, status: 'PAID' }), received_at: now })))
+          .values(
+            batch.map((r) => ({
+              merchant_id: merchant.id,
+              xendit_invoice_id: r.x.id,
+              external_id: r.externalId,
+              status: 'PAID',
+              raw: JSON.stringify({ id: r.x.id, external_id: r.externalId, status: 'PAID' }),
+              received_at: now,
+            })),
+          )
           .execute();
         await stack.stores.db
           .insertInto('jobs')
-          .values(batch.map((r, j) => newJobRow({ kind: 'record-payment', merchantId: merchant.id, payload: { merchantId: merchant.id, xenditInvoiceId: r.x.id }, dedupeKey: recordPaymentDedupeKey(merchant.id, r.x.id) }, at(i + j))))
+          .values(
+            batch.map((r, j) =>
+              newJobRow(
+                {
+                  kind: 'record-payment',
+                  merchantId: merchant.id,
+                  payload: { merchantId: merchant.id, xenditInvoiceId: r.x.id },
+                  dedupeKey: recordPaymentDedupeKey(merchant.id, r.x.id),
+                },
+                at(i + j),
+              ),
+            ),
+          )
           .execute();
       }
     }
@@ -114,9 +167,25 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
     const events = o.orgs * o.eventsPerOrg;
     const before = new Map(sims.xeroStatuses);
     const recordedCount = async () =>
-      Number((await stack.stores.db.selectFrom('payments').select((eb) => eb.fn.countAll<string | number>().as('n')).where('sync_state', '=', 'recorded').executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await stack.stores.db
+            .selectFrom('payments')
+            .select((eb) => eb.fn.countAll<string | number>().as('n'))
+            .where('sync_state', '=', 'recorded')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const pending = async () =>
-      Number((await stack.stores.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', 'in', ['queued', 'running']).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await stack.stores.db
+            .selectFrom('jobs')
+            .select((eb) => eb.fn.countAll<string | number>().as('n'))
+            .where('state', 'in', ['queued', 'running'])
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
 
     clock.toNextMinute();
     const t0 = performance.now();
@@ -140,8 +209,17 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
     const okAtEnd = [...sims.xeroStatuses].filter(([s]) => s >= 200 && s < 300).reduce((sum, [s, n]) => sum + n - (before.get(s) ?? 0), 0);
     await stack.worker.stop();
     recorded = await recordedCount();
-    const needsReview = Number((await stack.stores.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', '=', 'needs_review').executeTakeFirstOrThrow()).n);
-    const delta = (status: (s: number) => boolean) => [...sims.xeroStatuses].filter(([s]) => status(s)).reduce((sum, [s, n]) => sum + n - (before.get(s) ?? 0), 0);
+    const needsReview = Number(
+      (
+        await stack.stores.db
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .where('state', '=', 'needs_review')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const delta = (status: (s: number) => boolean) =>
+      [...sims.xeroStatuses].filter(([s]) => status(s)).reduce((sum, [s, n]) => sum + n - (before.get(s) ?? 0), 0);
     const ok = okAtEnd;
     return {
       orgs: o.orgs,

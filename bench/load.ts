@@ -99,14 +99,18 @@ function steady(job: LoadJob, bodies: string[], rate: number): Promise<LoadResul
     };
     const send = (k: number) => {
       const due = t0 + (k * 1000) / rate;
-      const req = request(url, { method: job.method ?? 'POST', headers: { ...job.headers, 'content-length': Buffer.byteLength(bodies[k]) }, agent, timeout: 30_000 }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          (due - t0 < warmupMs ? warm : latencies).push(performance.now() - due);
-          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
-          finish();
-        });
-      });
+      const req = request(
+        url,
+        { method: job.method ?? 'POST', headers: { ...job.headers, 'content-length': Buffer.byteLength(bodies[k]) }, agent, timeout: 30_000 },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            (due - t0 < warmupMs ? warm : latencies).push(performance.now() - due);
+            statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+            finish();
+          });
+        },
+      );
       req.on('error', () => {
         errors++;
         finish();

@@ -41,9 +41,13 @@ export async function benchRepeatClicks(stack: Stack, concurrencies: number[], d
     }
     const ours = merge(oursRuns);
     const baseline = merge(baseRuns);
-    for (const [who, r] of [['gateway', ours], ['baseline', baseline]] as const) {
+    for (const [who, r] of [
+      ['gateway', ours],
+      ['baseline', baseline],
+    ] as const) {
       const other = r.requests - (r.statuses['303'] ?? 0);
-      if (other || r.errors) throw new Error(`${who} at ${connections} connections: ${other} non-303 answers, ${r.errors} errors ${JSON.stringify(r.statuses)}`);
+      if (other || r.errors)
+        throw new Error(`${who} at ${connections} connections: ${other} non-303 answers, ${r.errors} errors ${JSON.stringify(r.statuses)}`);
     }
     rows.push({ connections, ours, baseline });
   }

@@ -55,12 +55,16 @@ const log = (line = '') => console.log(line);
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 const lpad = (s: string | number, n: number) => String(s).padStart(n);
 
-
 async function main(): Promise<void> {
   const started = performance.now();
   const cpus = os.cpus();
   log(`Gateway bench — ${new Date().toISOString()}`);
-  log(`machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${mb(os.totalmem())} RAM, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${mb(os.totalmem())} RAM, Node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   log(`upstreams: Xero simulator +${LATENCY.xeroMs} ms, Xendit simulator +${LATENCY.xenditMs} ms per request; all on 127.0.0.1`);
   log(`baseline: a bare Express handler making the same upstream calls with the same clients (app/clients) and redirecting`);
   log();
@@ -96,9 +100,17 @@ async function main(): Promise<void> {
       } finally {
         await growthStack.close();
       }
-      log(`[${engine}] backlog drain, ${DRAIN_ORGS} organisations × ${DRAIN_EVENTS_PER_ORG} PAID events, Xero at 60/min and 5 in flight per organisation, time ×${DRAIN_COMPRESSION}…`);
+      log(
+        `[${engine}] backlog drain, ${DRAIN_ORGS} organisations × ${DRAIN_EVENTS_PER_ORG} PAID events, Xero at 60/min and 5 in flight per organisation, time ×${DRAIN_COMPRESSION}…`,
+      );
       memory.phase(`${engine}: drain`);
-      r.drain = await benchDrain(engine, LATENCY, { orgs: DRAIN_ORGS, eventsPerOrg: DRAIN_EVENTS_PER_ORG, compression: DRAIN_COMPRESSION, windowMinutes: DRAIN_WINDOW_MINUTES, concurrency: DRAIN_CONCURRENCY });
+      r.drain = await benchDrain(engine, LATENCY, {
+        orgs: DRAIN_ORGS,
+        eventsPerOrg: DRAIN_EVENTS_PER_ORG,
+        compression: DRAIN_COMPRESSION,
+        windowMinutes: DRAIN_WINDOW_MINUTES,
+        concurrency: DRAIN_CONCURRENCY,
+      });
       results.push(r as EngineResult);
       r = {};
     }
@@ -114,20 +126,28 @@ async function main(): Promise<void> {
   log();
   report(results, startup, peaks);
   log();
-  log(`finished in ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `finished in ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
 function report(results: EngineResult[], startup: StartupResult, peaks: Map<string, number>): void {
   for (const r of results) {
     log(`== ${r.engine} ==`);
-    const calls = (c: { xero: string[]; xendit: string[] }) => `${c.xero.length} Xero + ${c.xendit.length} Xendit (${[...c.xero, ...c.xendit].join(', ') || '–'})`;
+    const calls = (c: { xero: string[]; xendit: string[] }) =>
+      `${c.xero.length} Xero + ${c.xendit.length} Xendit (${[...c.xero, ...c.xendit].join(', ') || '–'})`;
     log(`upstream calls per click (simulators' request logs): first ${calls(r.calls.first)}; repeat ${calls(r.calls.repeat)}`);
     log(
       `first click, sequential (${r.first.clicks}): p50 ${ms(r.first.oursP50)} vs baseline ${ms(r.first.baselineP50)} ` +
         `(Xero read + Xendit create) → added ${ms(r.first.oursP50 - r.first.baselineP50)}, ratio ${ratio(r.first.oursP50 / r.first.baselineP50)}`,
     );
     log(`repeat click (open checkout reused; added = ours − baseline at the same percentile; upstream = ${LATENCY.xeroMs} ms Xero read):`);
-    log(`  ${pad('conns', 6)}${lpad('req/s ours', 11)}${lpad('baseline', 10)}${lpad('ratio', 7)}${lpad('p50 ours', 10)}${lpad('base', 8)}${lpad('added', 8)}${lpad('p99 ours', 10)}${lpad('base', 8)}${lpad('added', 8)}`);
+    log(
+      `  ${pad('conns', 6)}${lpad('req/s ours', 11)}${lpad('baseline', 10)}${lpad('ratio', 7)}${lpad('p50 ours', 10)}${lpad('base', 8)}${lpad('added', 8)}${lpad('p99 ours', 10)}${lpad('base', 8)}${lpad('added', 8)}`,
+    );
     for (const row of r.pay) {
       const o = row.ours;
       const b = row.baseline;
@@ -160,9 +180,15 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     );
     log(
       `  achieved ${d.achievedPerSecond.toFixed(1)} Xero calls per simulated second vs ceiling ${d.ceilingPerSecond}/s (60/min × ${d.orgs}) → ${ratio(d.achievedPerSecond / d.ceilingPerSecond)}` +
-        (d.timedOut ? `; at this rate the whole backlog takes ${((d.events * d.callsPerEvent) / d.achievedPerSecond / 60).toFixed(0)} simulated minutes (ceiling: ${((d.events * d.callsPerEvent) / d.ceilingPerSecond / 60).toFixed(0)})` : ''),
+        (d.timedOut
+          ? `; at this rate the whole backlog takes ${((d.events * d.callsPerEvent) / d.achievedPerSecond / 60).toFixed(0)} simulated minutes (ceiling: ${((d.events * d.callsPerEvent) / d.ceilingPerSecond / 60).toFixed(0)})`
+          : ''),
     );
-    log(`  calls: ${Object.entries(d.calls).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+    log(
+      `  calls: ${Object.entries(d.calls)
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ')}`,
+    );
     log();
   }
   log(`== memory and start-up ==`);
@@ -171,29 +197,41 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
   const hwm = peakRss();
   if (hwm) log(`  overall peak (VmHWM)   ${mb(hwm)}`);
   const rss = (b?: number) => (b ? `, peak RSS ${mb(b)}` : '');
-  log(`npm start → first 200 on / (demo mode: web + in-process worker + simulators), then a page, a pay click and (existing data dir, PostgreSQL) ${STARTUP_LOAD_SECONDS} s of 50 clients clicking it:`);
+  log(
+    `npm start → first 200 on / (demo mode: web + in-process worker + simulators), then a page, a pay click and (existing data dir, PostgreSQL) ${STARTUP_LOAD_SECONDS} s of 50 clients clicking it:`,
+  );
   log(`  embedded DB, new data dir       ${ms(startup.embeddedFirst.ms, 0)}${rss(startup.embeddedFirst.rss)}`);
   log(`  embedded DB, existing data dir  ${ms(startup.embeddedAgain.ms, 0)}${rss(startup.embeddedAgain.rss)}`);
-  if (startup.embeddedAgain.serverMemory) log(`  embedded PostgreSQL server after the load (PSS of all its processes): ${mb(startup.embeddedAgain.serverMemory)}`);
+  if (startup.embeddedAgain.serverMemory)
+    log(`  embedded PostgreSQL server after the load (PSS of all its processes): ${mb(startup.embeddedAgain.serverMemory)}`);
   if (startup.postgres) log(`  PostgreSQL (new database)       ${ms(startup.postgres.ms, 0)}${rss(startup.postgres.rss)}`);
   log();
   log(`== goals ==`);
   const mark = (ok: boolean) => (ok ? 'met    ' : 'NOT met');
   for (const r of results) {
     for (const row of r.pay.filter((p) => p.connections <= 10)) {
-      log(`  ${mark(row.ours.rps / row.baseline.rps >= 0.9)} ${r.engine} c=${row.connections}: repeat-click req/s ratio ≥ 0.90 (${ratio(row.ours.rps / row.baseline.rps)})`);
+      log(
+        `  ${mark(row.ours.rps / row.baseline.rps >= 0.9)} ${r.engine} c=${row.connections}: repeat-click req/s ratio ≥ 0.90 (${ratio(row.ours.rps / row.baseline.rps)})`,
+      );
     }
     const calls = r.calls;
-    log(`  ${mark(calls.first.xero.length === 1 && calls.first.xendit.length === 1 && calls.repeat.xero.length === 1 && calls.repeat.xendit.length === 0)} ${r.engine}: first click 1 Xero + 1 Xendit, repeat click 1 Xero`);
+    log(
+      `  ${mark(calls.first.xero.length === 1 && calls.first.xendit.length === 1 && calls.repeat.xero.length === 1 && calls.repeat.xendit.length === 0)} ${r.engine}: first click 1 Xero + 1 Xendit, repeat click 1 Xero`,
+    );
     log(`  ${mark(r.callbacks.load.p99 < 50)} ${r.engine}: callback p99 < 50 ms at ${CALLBACK_RATE}/s while Xero hangs (${ms(r.callbacks.load.p99)})`);
-    log(`  ${mark(r.callbacks.lost === 0 && (r.callbacks.load.statuses['200'] ?? 0) === r.callbacks.sent)} ${r.engine}: zero lost callbacks (${r.callbacks.lost} lost)`);
+    log(
+      `  ${mark(r.callbacks.lost === 0 && (r.callbacks.load.statuses['200'] ?? 0) === r.callbacks.sent)} ${r.engine}: zero lost callbacks (${r.callbacks.lost} lost)`,
+    );
     const g = r.growth;
-    log(`  ${mark(g[g.length - 1].load.p50 / g[0].load.p50 <= 1.2)} ${r.engine}: pay latency flat with ${g[g.length - 1].rows} rows (p50 ratio ${ratio(g[g.length - 1].load.p50 / g[0].load.p50)} ≤ 1.20)`);
+    log(
+      `  ${mark(g[g.length - 1].load.p50 / g[0].load.p50 <= 1.2)} ${r.engine}: pay latency flat with ${g[g.length - 1].rows} rows (p50 ratio ${ratio(g[g.length - 1].load.p50 / g[0].load.p50)} ≤ 1.20)`,
+    );
     const d = r.drain;
     log(`  ${mark(d.xero429 === 0)} ${r.engine}: no 429 from Xero while draining (${d.xero429})`);
   }
   const embeddedRss = Math.max(startup.embeddedFirst.rss ?? 0, startup.embeddedAgain.rss ?? 0);
-  if (embeddedRss) log(`  ${mark(embeddedRss < 150 * 1024 * 1024)} peak RSS of the gateway's Node process < 150 MB, embedded DB, under load (${mb(embeddedRss)})`);
+  if (embeddedRss)
+    log(`  ${mark(embeddedRss < 150 * 1024 * 1024)} peak RSS of the gateway's Node process < 150 MB, embedded DB, under load (${mb(embeddedRss)})`);
   log(`  ${mark(startup.embeddedFirst.ms < 3_000)} npm start to first 200 < 3 s, embedded, new data dir (${ms(startup.embeddedFirst.ms, 0)})`);
   log(`  ${mark(startup.embeddedAgain.ms < 2_000)} npm start to first 200 < 2 s, embedded, existing data dir (${ms(startup.embeddedAgain.ms, 0)})`);
 }

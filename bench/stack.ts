@@ -54,7 +54,11 @@ async function listen(handler: express.Express): Promise<{ server: Server; url: 
 /** `now`: the simulators' clock (the drain compresses time); `limits`: Xero's, default unlimited. */
 export async function startSims(latency: Latency, opts: { now?: () => Date; limits?: Partial<XeroSimLimits> } = {}) {
   // The latency is inside Xero's admission: a call is in flight (for the 5-concurrent limit) while it takes.
-  const xero = createXeroSimulator({ now: opts.now, latencyMs: () => latency.xeroMs, limits: { perMinute: 1e9, perDay: 1e9, appPerMinute: 1e9, ...opts.limits } });
+  const xero = createXeroSimulator({
+    now: opts.now,
+    latencyMs: () => latency.xeroMs,
+    limits: { perMinute: 1e9, perDay: 1e9, appPerMinute: 1e9, ...opts.limits },
+  });
   const xeroApp = express();
   // Answers of Xero's API by status, as the customer of the API sees them (429s included).
   const xeroStatuses = new Map<number, number>();
@@ -76,7 +80,10 @@ export async function startSims(latency: Latency, opts: { now?: () => Date; limi
   // The checkout base URL is only known once listening: mount the router lazily.
   // eslint-disable-next-line prefer-const -- set once listening; the handler above reads it later
   let xenditRouter: express.Router | undefined;
-  xenditApp.use(delay(() => latency.xenditMs), (req, res, next) => xenditRouter!(req, res, next));
+  xenditApp.use(
+    delay(() => latency.xenditMs),
+    (req, res, next) => xenditRouter!(req, res, next),
+  );
   const xenditSrv = await listen(xenditApp);
   const xendit = createXenditSimulator({ checkoutBaseUrl: xenditSrv.url });
   xenditRouter = xendit.router;
@@ -165,7 +172,13 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
 
   const n = ++seq;
   const creds = { clientId: `bench-${n}`, clientSecret: `secret-${n}`, shortCode: `!B${n}x`, xenditKey: `xnd_development_bench${n}`, token: `cb-${n}` };
-  const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: `Bench ${n}`, shortCode: creds.shortCode, baseCurrency: 'IDR' });
+  const org = sims.xero.addOrganisation({
+    clientId: creds.clientId,
+    clientSecret: creds.clientSecret,
+    name: `Bench ${n}`,
+    shortCode: creds.shortCode,
+    baseCurrency: 'IDR',
+  });
   const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
   const merchant = await stores.merchants.add({
     name: `Bench ${n}`,
@@ -178,7 +191,14 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
   });
 
   // A long lease: a compressed clock must not make a job look abandoned while it runs.
-  const worker = createWorker({ stores, xero, xendit, clock, logger, config: { reconcile: { intervalMinutes: 0, minAgeMinutes: 5, batch: 50 }, jobLeaseSeconds: 86_400, crashAt: undefined } });
+  const worker = createWorker({
+    stores,
+    xero,
+    xendit,
+    clock,
+    logger,
+    config: { reconcile: { intervalMinutes: 0, minAgeMinutes: 5, batch: 50 }, jobLeaseSeconds: 86_400, crashAt: undefined },
+  });
   const workerConcurrency = opts.workerConcurrency ?? 10;
   const gatewayServer = createServer();
   await new Promise<void>((resolve) => gatewayServer.listen(0, '127.0.0.1', resolve));
@@ -186,7 +206,16 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
   const app = createApp({
     // The per-IP and per-ShortCode click counters stay on (their upsert is part of every click), with
     // limits a load generator on one address does not reach.
-    config: loadConfig({ PUBLIC_URL: gatewayUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, NODE_ENV: 'production', SECRETS_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info', PAY_RATE_LIMIT_PER_IP: '1000000000', PAY_RATE_LIMIT_PER_SHORTCODE: '1000000000' }),
+    config: loadConfig({
+      PUBLIC_URL: gatewayUrl,
+      DEMO: 'false',
+      XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host,
+      NODE_ENV: 'production',
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'info',
+      PAY_RATE_LIMIT_PER_IP: '1000000000',
+      PAY_RATE_LIMIT_PER_SHORTCODE: '1000000000',
+    }),
     stores,
     xero,
     xeroBudget: budget,
@@ -230,7 +259,10 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
       return `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '150000.00', shortCode: creds.shortCode })}`;
     },
     async count(table) {
-      const r = await database.db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+      const r = await database.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(r.n);
     },
     async close() {
@@ -246,12 +278,7 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
  * /pay = a repeat click (the checkout URL is already known); /pay-first also creates the Xendit
  * invoice, as a first click must.
  */
-function baselineApp(deps: {
-  xero: XeroGateway;
-  xendit: XenditGateway;
-  creds: Merchant['xero'];
-  xenditKey: string;
-}): express.Express {
+function baselineApp(deps: { xero: XeroGateway; xendit: XenditGateway; creds: Merchant['xero']; xenditKey: string }): express.Express {
   const app = express();
   const known = new Map<string, string>();
   app.get('/pay', async (req, res) => {

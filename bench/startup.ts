@@ -25,7 +25,16 @@ async function startOnce(dataDir: string, databaseUrl = '', loadSeconds = 0): Pr
   const t0 = performance.now();
   // Exactly what `npm start` runs (prestart's transpile, then node with its flags), without npm's own start-up in front.
   // The click counters off: the load below is one client on one address.
-  const app = spawnStart({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DEMO: '', XERO_CLIENT_ID: '', XERO_CLIENT_SECRET: '', PAY_RATE_LIMIT_PER_IP: '0', PAY_RATE_LIMIT_PER_SHORTCODE: '0' });
+  const app = spawnStart({
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    DEMO: '',
+    XERO_CLIENT_ID: '',
+    XERO_CLIENT_SECRET: '',
+    PAY_RATE_LIMIT_PER_IP: '0',
+    PAY_RATE_LIMIT_PER_SHORTCODE: '0',
+  });
   try {
     const deadline = t0 + 60_000;
     for (;;) {

@@ -43,5 +43,10 @@ export function merge(runs: LoadResult[]): LoadResult {
   const statuses: Record<string, number> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
   const seconds = runs.reduce((s, r) => s + r.seconds, 0);
-  return summarize(latencies, statuses, runs.reduce((s, r) => s + r.errors, 0), seconds);
+  return summarize(
+    latencies,
+    statuses,
+    runs.reduce((s, r) => s + r.errors, 0),
+    seconds,
+  );
 }

@@ -6,9 +6,7 @@ import { paths } from '../app/paths.js';
 import { parseTrustProxy, type TrustProxy } from '../app/security/client-address.js';
 
 /** Every setting the gateway reads, validated once at start. */
-const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
-  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
 const url = z.url().transform((u) => u.replace(/\/+$/, ''));
 
@@ -17,7 +15,10 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().trim().min(1).optional(),
   PUBLIC_URL: url.optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
   DATA_DIR: z.string().default('./data'),
   SECRETS_KEY: z
     .string()
@@ -26,7 +27,13 @@ const schema = z.object({
   SECRETS_KEY_PREVIOUS: z
     .string()
     .optional()
-    .transform((v) => v?.split(',').map((k) => k.trim()).filter(Boolean) ?? [])
+    .transform(
+      (v) =>
+        v
+          ?.split(',')
+          .map((k) => k.trim())
+          .filter(Boolean) ?? [],
+    )
     .refine((keys) => keys.every((k) => Buffer.from(k, 'base64').length === 32), 'each key must be 32 bytes, base64-encoded, comma-separated'),
   XERO_CLIENT_ID: z.string().min(1).optional(),
   XERO_CLIENT_SECRET: z.string().min(1).optional(),
@@ -43,7 +50,12 @@ const schema = z.object({
   XENDIT_CHECKOUT_HOSTS: z
     .string()
     .optional()
-    .transform((v) => v?.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+    .transform((v) =>
+      v
+        ?.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   XENDIT_INVOICE_DURATION_SECONDS: z.coerce.number().int().min(300).max(31536000).default(86400),
   DEMO: bool.optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),
@@ -150,13 +162,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.NODE_ENV === 'production' && c.PUBLIC_URL && !isHttpsOrLocal(c.PUBLIC_URL))
     problems.push('PUBLIC_URL: must be https:// when NODE_ENV=production (http only for localhost or 127.0.0.1)');
   if (c.SECRETS_KEY_PREVIOUS.length && !c.SECRETS_KEY) problems.push('SECRETS_KEY_PREVIOUS: only with SECRETS_KEY (the key that seals from now on)');
-  if (Boolean(c.XERO_CLIENT_ID) !== Boolean(c.XERO_CLIENT_SECRET))
-    problems.push('XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither');
+  if (Boolean(c.XERO_CLIENT_ID) !== Boolean(c.XERO_CLIENT_SECRET)) problems.push('XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither');
   const demo = c.DEMO ?? !c.XERO_CLIENT_ID;
   if (demo && c.NODE_ENV === 'production') problems.push('DEMO: demo mode cannot run with NODE_ENV=production');
   if (c.CRASH_AT && c.NODE_ENV !== 'test' && !demo) problems.push('CRASH_AT: only honoured with NODE_ENV=test or in demo mode');
-  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS)
-    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   const trustProxy = parseTrustProxy(c.TRUST_PROXY);
   if (trustProxy && typeof trustProxy === 'object' && 'problem' in trustProxy)
     problems.push(`TRUST_PROXY: ${trustProxy.problem} (off, a hop count, or a comma list of proxy addresses/CIDRs)`);

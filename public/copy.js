@@ -7,7 +7,9 @@ document.querySelectorAll('button[data-copy]').forEach(function (button) {
   button.addEventListener('click', function () {
     navigator.clipboard.writeText(field.value).then(function () {
       button.textContent = 'Copied';
-      setTimeout(function () { button.textContent = 'Copy'; }, 2000);
+      setTimeout(function () {
+        button.textContent = 'Copy';
+      }, 2000);
     });
   });
 });

@@ -11,9 +11,7 @@ export interface XenditInvoiceCallback {
   [field: string]: unknown;
 }
 
-export type CallbackOutcome =
-  | { received: true; duplicate: boolean; status: string }
-  | { received: true; ignored: string };
+export type CallbackOutcome = { received: true; duplicate: boolean; status: string } | { received: true; ignored: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -42,12 +40,21 @@ export async function acceptCallback(deps: { stores: Stores; clock: Clock }, mer
   // Xendit and change the checkout from what Xendit says (record-payment for PAID, verify-checkout
   // for EXPIRED).
   const now = deps.clock();
-  const { route, duplicate } = await deps.stores.callbacks.accept({ merchantId, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body }, { paid }, now);
+  const { route, duplicate } = await deps.stores.callbacks.accept(
+    { merchantId, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
+    { paid },
+    now,
+  );
   if (route === 'ignored') return { received: true, ignored: 'unknown invoice' };
   if (route === 'checkout' && status === 'EXPIRED') {
     // A second statement: if it fails, the 500 makes Xendit retry; both writes are idempotent.
     const queued = await deps.stores.jobs.enqueue(
-      { kind: VERIFY_CHECKOUT_JOB, merchantId, payload: { merchantId, xenditInvoiceId: body.id }, dedupeKey: verifyCheckoutDedupeKey(merchantId, body.id, status) },
+      {
+        kind: VERIFY_CHECKOUT_JOB,
+        merchantId,
+        payload: { merchantId, xenditInvoiceId: body.id },
+        dedupeKey: verifyCheckoutDedupeKey(merchantId, body.id, status),
+      },
       now,
     );
     return { received: true, duplicate: duplicate && !queued, status };

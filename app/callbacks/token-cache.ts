@@ -7,7 +7,12 @@ import { safeEqual } from '../security/secrets.js';
  * the remembered one is checked against the database before it is refused, so a new token works at
  * once; an old token is accepted for at most `ttlMs` after it was replaced (per process).
  */
-export function createCallbackTokenCache(deps: { load: (merchantId: string) => Promise<string | undefined>; clock: Clock; ttlMs?: number; maxEntries?: number }) {
+export function createCallbackTokenCache(deps: {
+  load: (merchantId: string) => Promise<string | undefined>;
+  clock: Clock;
+  ttlMs?: number;
+  maxEntries?: number;
+}) {
   const ttlMs = deps.ttlMs ?? 5_000;
   const maxEntries = deps.maxEntries ?? 1_000;
   const cache = new Map<string, { token: string; until: number }>();

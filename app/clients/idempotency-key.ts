@@ -14,6 +14,9 @@ const MAX_KEY = 128;
 const HASH_CHARS = 24;
 
 export function idempotencyKeyFor(callerKey: string, op: string, body: unknown): string {
-  const hash = createHash('sha256').update(`${op}\n${JSON.stringify(body)}`).digest('hex').slice(0, HASH_CHARS);
+  const hash = createHash('sha256')
+    .update(`${op}\n${JSON.stringify(body)}`)
+    .digest('hex')
+    .slice(0, HASH_CHARS);
   return `${callerKey.slice(0, MAX_KEY - HASH_CHARS - 1)}-${hash}`;
 }

@@ -104,7 +104,8 @@ export interface XeroTokenSet {
 }
 
 /** What a refresh under the lock decided: keep the stored set, store a new one, or give up on the connection. */
-export type XeroRefreshOutcome = { kind: 'fresh'; tokens: XeroTokenSet } | { kind: 'refreshed'; tokens: XeroTokenSet } | { kind: 'revoked'; reason: string; at: Date };
+export type XeroRefreshOutcome =
+  { kind: 'fresh'; tokens: XeroTokenSet } | { kind: 'refreshed'; tokens: XeroTokenSet } | { kind: 'revoked'; reason: string; at: Date };
 
 /**
  * Where OAuth token sets live (app/store/xero-tokens.ts): clients never see SQL. `refreshLocked`
@@ -454,7 +455,10 @@ export class UpstreamError extends Error {
 
 /** The merchant's OAuth connection is gone (invalid_grant, revoked, disconnected): nothing to retry until they reconnect. */
 export class XeroDisconnected extends UpstreamError {
-  constructor(readonly merchantId: string, reason: string) {
+  constructor(
+    readonly merchantId: string,
+    reason: string,
+  ) {
     super('xero', 'unauthorized', `Xero disconnected — reconnect (${reason})`);
     this.name = 'XeroDisconnected';
   }

@@ -6,7 +6,16 @@ import type { Logger } from 'pino';
 import { Configuration, Invoice as InvoiceApi, Transaction as TransactionApi, XenditSdkError } from 'xendit-node';
 import { z } from 'zod';
 import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../money.js';
-import { UpstreamError, type XenditPermission, type FeeTaxLookup, type FeeTaxQuery, type NewXenditInvoice, type XenditGateway, type XenditInvoice, type CallObserver } from './types.js';
+import {
+  UpstreamError,
+  type XenditPermission,
+  type FeeTaxLookup,
+  type FeeTaxQuery,
+  type NewXenditInvoice,
+  type XenditGateway,
+  type XenditInvoice,
+  type CallObserver,
+} from './types.js';
 
 export interface XenditClientOptions {
   /** e.g. https://api.xendit.co */
@@ -30,7 +39,14 @@ interface RawResponse {
 interface RawInvoiceApi {
   createInvoiceRaw(p: { data: CreateInvoiceRequest }): Promise<RawResponse>;
   getInvoiceByIdRaw(p: { invoiceId: string }): Promise<RawResponse>;
-  getInvoicesRaw(p: { externalId?: string; limit?: number; statuses?: string[]; paidAfter?: Date; paidBefore?: Date; lastInvoice?: string }): Promise<RawResponse>;
+  getInvoicesRaw(p: {
+    externalId?: string;
+    limit?: number;
+    statuses?: string[];
+    paidAfter?: Date;
+    paidBefore?: Date;
+    lastInvoice?: string;
+  }): Promise<RawResponse>;
   expireInvoiceRaw(p: { invoiceId: string }): Promise<RawResponse>;
 }
 
@@ -154,7 +170,15 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
 
     async listPaidInvoicesPage(secretKey, q) {
       const list = await call(secretKey, 'listPaidInvoicesPage', async (api) =>
-        json(await api.getInvoicesRaw({ statuses: ['PAID', 'SETTLED'], paidAfter: q.paidAfter, paidBefore: q.paidBefore, limit: q.limit, lastInvoice: q.lastInvoiceId })),
+        json(
+          await api.getInvoicesRaw({
+            statuses: ['PAID', 'SETTLED'],
+            paidAfter: q.paidAfter,
+            paidBefore: q.paidBefore,
+            limit: q.limit,
+            lastInvoice: q.lastInvoiceId,
+          }),
+        ),
       );
       if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
       const invoices: XenditInvoice[] = [];
@@ -215,7 +239,8 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
           // An invalid create that Xendit accepted after all: expire it at once so nobody can pay it.
           if (permission === 'create_invoices') {
             const created = (await json(res).catch(() => null)) as { id?: unknown } | null;
-            if (typeof created?.id === 'string') await call(secretKey, 'checkSecretKey', async (api) => api.expireInvoiceRaw({ invoiceId: created.id as string })).catch(() => undefined);
+            if (typeof created?.id === 'string')
+              await call(secretKey, 'checkSecretKey', async (api) => api.expireInvoiceRaw({ invoiceId: created.id as string })).catch(() => undefined);
           }
         } catch (err) {
           if (!(err instanceof UpstreamError)) throw err;
@@ -373,7 +398,10 @@ function parseInvoice(body: unknown): XenditInvoice {
 function customerOf(raw: unknown): { customer?: { name?: string; email?: string } } {
   const c = customerSchema.safeParse(raw);
   if (!c.success) return {};
-  const name = [c.data.given_names, c.data.surname].map((s) => s?.trim()).filter(Boolean).join(' ');
+  const name = [c.data.given_names, c.data.surname]
+    .map((s) => s?.trim())
+    .filter(Boolean)
+    .join(' ');
   const email = c.data.email?.trim();
   return name || email ? { customer: { ...(name ? { name } : {}), ...(email ? { email } : {}) } } : {};
 }

@@ -89,7 +89,13 @@ export function createXeroOAuth(opts: XeroOAuthOptions): XeroOAuth {
   }
 
   function sdkFor(pkce: Pkce, state?: string, tokens?: XeroTokenSet): XeroClient {
-    const sdk = new XeroClient({ clientId: opts.clientId, clientSecret: opts.clientSecret, redirectUris: [opts.redirectUri], scopes: opts.scopes, ...(state ? { state } : {}) });
+    const sdk = new XeroClient({
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      redirectUris: [opts.redirectUri],
+      scopes: opts.scopes,
+      ...(state ? { state } : {}),
+    });
     sdk.openIdClient = new PkceClient(pkce) as unknown as XeroClient['openIdClient'];
     sdk.openIdClient[openid.custom.clock_tolerance] = 5;
     sdk.accountingApi.basePath = `${urls.apiUrl}/api.xro/2.0`;
@@ -123,9 +129,12 @@ export function createXeroOAuth(opts: XeroOAuthOptions): XeroOAuth {
       const sdk = sdkFor({ nonce: '' }, undefined, tokens);
       try {
         const rows = (await routedTo(urls, () => sdk.updateTenants(false))) as Record<string, unknown>[];
-        return rows.map(
-          (c): XeroConnection => ({ connectionId: String(c.id ?? ''), tenantId: String(c.tenantId ?? ''), tenantName: String(c.tenantName ?? ''), tenantType: String(c.tenantType ?? '') }),
-        );
+        return rows.map((c): XeroConnection => ({
+          connectionId: String(c.id ?? ''),
+          tenantId: String(c.tenantId ?? ''),
+          tenantName: String(c.tenantName ?? ''),
+          tenantType: String(c.tenantType ?? ''),
+        }));
       } catch (err) {
         throw upstream(err, 'connections');
       }

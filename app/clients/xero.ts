@@ -5,7 +5,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { XeroClient, type AccountingApi, type Account, type BankTransaction, type Contact, type Invoice, type LineItem, type ManualJournal, type Payment, type TaxRate } from 'xero-node';
+import {
+  XeroClient,
+  type AccountingApi,
+  type Account,
+  type BankTransaction,
+  type Contact,
+  type Invoice,
+  type LineItem,
+  type ManualJournal,
+  type Payment,
+  type TaxRate,
+} from 'xero-node';
 import { numberToDecimal } from '../money.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import {
@@ -204,7 +215,8 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
   // ---------- OAuth 2.0 merchants ----------
 
   function oauthApp() {
-    if (!opts.oauth) throw new UpstreamError('xero', 'unauthorized', 'this merchant is connected with OAuth, but the gateway has no Xero app configured (XERO_CLIENT_ID)');
+    if (!opts.oauth)
+      throw new UpstreamError('xero', 'unauthorized', 'this merchant is connected with OAuth, but the gateway has no Xero app configured (XERO_CLIENT_ID)');
     return opts.oauth;
   }
 
@@ -270,7 +282,10 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
         await new Promise((resolve) => setTimeout(resolve, SLOT_POLL_MS));
         continue;
       }
-      log?.info({ clientId: scope.clientId, reason: ticket.reason, purpose, retryAfterSeconds: ticket.retryAfterSeconds }, 'xero call held back by the rate budget');
+      log?.info(
+        { clientId: scope.clientId, reason: ticket.reason, purpose, retryAfterSeconds: ticket.retryAfterSeconds },
+        'xero call held back by the rate budget',
+      );
       throw new UpstreamError('xero', 'rate_limited', `not calling Xero: the ${BUDGET_REASON[ticket.reason]}`, undefined, ticket.retryAfterSeconds);
     }
   }
@@ -295,7 +310,8 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
   /** A prepaid call that will not be made gives its budget back (a slot held until its lease would slow every other call). */
   function refund(prepaid: XeroBudgetTicket | undefined): void {
-    if (prepaid?.ok) prepaid.refund().catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not give back an unused rate-budget slot (its lease will)'));
+    if (prepaid?.ok)
+      prepaid.refund().catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not give back an unused rate-budget slot (its lease will)'));
   }
 
   /** Times the HTTP call itself: waiting for the budget or a token is not Xero's latency. */
@@ -368,7 +384,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async findInvoiceByNumber(creds, invoiceNumber, prepaid) {
         const wanted = invoiceNumber.trim();
-        if (!wanted) return refund(prepaid), null;
+        if (!wanted) return (refund(prepaid), null);
         // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
         // page=1: without paging Xero lists invoices without line items and with only a summary
         // contact (no e-mail), and the Xendit invoice needs both (developer.xero.com/documentation/
@@ -401,9 +417,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       },
 
       async findPaymentsByReference(creds, invoiceId, reference) {
-        const res = await call(creds, 'findPaymentsByReference', (api) =>
-          api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
-        );
+        const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
         return (res.body.payments ?? [])
           .filter((p) => p.invoice?.invoiceID === invoiceId && p.reference === reference && String(p.status) !== 'DELETED')
           .map((p) => mapPayment(p));
@@ -411,7 +425,13 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createPayment(creds, payment, idempotencyKey) {
         const body = paymentBody(payment);
-        const res = await callAs(creds, 'createPayment', 'payment-write', (api) => api.createPayment(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createPayment', body)), { readOnly: false });
+        const res = await callAs(
+          creds,
+          'createPayment',
+          'payment-write',
+          (api) => api.createPayment(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createPayment', body)),
+          { readOnly: false },
+        );
         const created = res.body.payments?.[0];
         if (!created) throw unexpected('createPayment answered without a payment');
         return mapPayment(created, payment.invoiceId);
@@ -419,9 +439,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async listBankAccounts(creds) {
         const res = await call(creds, 'listBankAccounts', (api) => api.getAccounts(creds.tenantId, undefined, 'Type=="BANK"'));
-        return (res.body.accounts ?? [])
-          .filter((a) => String(a.type) === 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE')
-          .map(mapAccount);
+        return (res.body.accounts ?? []).filter((a) => String(a.type) === 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE').map(mapAccount);
       },
 
       async listAccountsOfClass(creds, accountClass) {
@@ -439,7 +457,12 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
           bankAccountNumber: account.accountNumber,
           ...(account.currencyCode ? { currencyCode: account.currencyCode as unknown as Account['currencyCode'] } : {}),
         };
-        const res = await call(creds, 'createBankAccount', (api) => api.createAccount(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createBankAccount', body)), false);
+        const res = await call(
+          creds,
+          'createBankAccount',
+          (api) => api.createAccount(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createBankAccount', body)),
+          false,
+        );
         const created = res.body.accounts?.[0];
         if (!created) throw unexpected('createAccount answered without an account');
         return mapAccount(created);
@@ -474,7 +497,13 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createContact(creds, contact, idempotencyKey) {
         const body = { contacts: [{ name: contact.name, ...(contact.email ? { emailAddress: contact.email } : {}) }] };
-        const res = await callAs(creds, 'createContact', 'payment-write', (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createContact', body)), { readOnly: false });
+        const res = await callAs(
+          creds,
+          'createContact',
+          'payment-write',
+          (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createContact', body)),
+          { readOnly: false },
+        );
         const created = res.body.contacts?.[0];
         if (!created) throw unexpected('createContacts answered without a contact');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -488,7 +517,13 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async createInvoice(creds, invoice, idempotencyKey) {
         const body = { invoices: [invoiceBody(invoice)] };
-        const res = await callAs(creds, 'createInvoice', 'payment-write', (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKeyFor(idempotencyKey, 'createInvoice', body)), { readOnly: false });
+        const res = await callAs(
+          creds,
+          'createInvoice',
+          'payment-write',
+          (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKeyFor(idempotencyKey, 'createInvoice', body)),
+          { readOnly: false },
+        );
         const created = res.body.invoices?.[0];
         if (!created) throw unexpected('createInvoices answered without an invoice');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -507,14 +542,24 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       },
 
       async findManualJournalsByNarration(creds, narration) {
-        const res = await call(creds, 'findManualJournalsByNarration', (api) => api.getManualJournals(creds.tenantId, undefined, `Narration=="${escapeWhere(narration)}"`));
+        const res = await call(creds, 'findManualJournalsByNarration', (api) =>
+          api.getManualJournals(creds.tenantId, undefined, `Narration=="${escapeWhere(narration)}"`),
+        );
         // Xero's `where` compares case-insensitively: keep exact matches only.
-        return (res.body.manualJournals ?? []).filter((j) => j.narration === narration && !['DELETED', 'VOIDED'].includes(String(j.status))).map(mapManualJournal);
+        return (res.body.manualJournals ?? [])
+          .filter((j) => j.narration === narration && !['DELETED', 'VOIDED'].includes(String(j.status)))
+          .map(mapManualJournal);
       },
 
       async createManualJournal(creds, journal, idempotencyKey) {
         const body = { manualJournals: [manualJournalBody(journal)] };
-        const res = await callAs(creds, 'createManualJournal', 'payment-write', (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createManualJournal', body)), { readOnly: false });
+        const res = await callAs(
+          creds,
+          'createManualJournal',
+          'payment-write',
+          (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createManualJournal', body)),
+          { readOnly: false },
+        );
         const created = res.body.manualJournals?.[0];
         if (!created) throw unexpected('createManualJournals answered without a manual journal');
         if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
@@ -523,28 +568,40 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
 
       async listManualJournals(creds) {
         const rows = await allPages((page) =>
-          call(creds, 'listManualJournals', (api) => api.getManualJournals(creds.tenantId, undefined, 'Status=="POSTED"', undefined, page)).then((r) => r.body.manualJournals ?? []),
+          call(creds, 'listManualJournals', (api) => api.getManualJournals(creds.tenantId, undefined, 'Status=="POSTED"', undefined, page)).then(
+            (r) => r.body.manualJournals ?? [],
+          ),
         );
         return rows.filter((j) => String(j.status) === 'POSTED').map(mapManualJournal);
       },
 
       async listPaymentsToAccount(creds, accountId) {
         const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
-        const rows = await allPages((page) => call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []));
+        const rows = await allPages((page) =>
+          call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []),
+        );
         return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map(mapAccountPayment);
       },
 
       async listBankTransactionsOfAccount(creds, accountId) {
         const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
         const rows = await allPages((page) =>
-          call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.bankTransactions ?? []),
+          call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
+            (r) => r.body.bankTransactions ?? [],
+          ),
         );
         return rows.filter((t) => t.bankAccount?.accountID === accountId && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
       },
 
       async createBankTransaction(creds, txn, idempotencyKey) {
         const body = { bankTransactions: [bankTransactionBody(txn)] };
-        const res = await callAs(creds, 'createBankTransaction', 'payment-write', (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKeyFor(idempotencyKey, 'createBankTransaction', body)), { readOnly: false });
+        const res = await callAs(
+          creds,
+          'createBankTransaction',
+          'payment-write',
+          (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKeyFor(idempotencyKey, 'createBankTransaction', body)),
+          { readOnly: false },
+        );
         const created = res.body.bankTransactions?.[0];
         if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
         if (created.validationErrors?.length) {
@@ -577,7 +634,10 @@ function dateOf(value: unknown): string | undefined {
 }
 
 /** xero-node's TokenSet (openid-client) → ours; expires_in counts from `at`. */
-export function tokenSetOf(set: { access_token?: string; refresh_token?: string; id_token?: string; scope?: string; expires_in?: number; expires_at?: number }, at: Date): XeroTokenSet {
+export function tokenSetOf(
+  set: { access_token?: string; refresh_token?: string; id_token?: string; scope?: string; expires_in?: number; expires_at?: number },
+  at: Date,
+): XeroTokenSet {
   if (!set.access_token || !set.refresh_token) throw unexpected('token set without access_token or refresh_token (is offline_access in the scopes?)');
   const seconds = typeof set.expires_in === 'number' && set.expires_in > 0 ? set.expires_in : DEFAULT_TOKEN_SECONDS;
   return {
@@ -689,7 +749,11 @@ function mapBankTransaction(t: BankTransaction): XeroBankTransaction {
     currencyCode: String(t.currencyCode ?? ''),
     total: amount(t.total, 'Total'),
     status: String(t.status ?? 'AUTHORISED'),
-    lineItems: (t.lineItems ?? []).map((li) => ({ description: li.description ?? '', accountCode: li.accountCode ?? '', lineAmount: amount(li.lineAmount, 'LineAmount') })),
+    lineItems: (t.lineItems ?? []).map((li) => ({
+      description: li.description ?? '',
+      accountCode: li.accountCode ?? '',
+      lineAmount: amount(li.lineAmount, 'LineAmount'),
+    })),
     ...optional('date', dateOf(t.date)),
   };
 }
@@ -704,7 +768,12 @@ function bankTransactionBody(t: NewXeroBankTransaction): BankTransaction {
     reference: t.reference,
     currencyCode: t.currencyCode as unknown as BankTransaction['currencyCode'],
     lineAmountTypes: 'NoTax' as unknown as BankTransaction['lineAmountTypes'],
-    lineItems: t.lineItems.map((li) => ({ description: li.description, quantity: 1, unitAmount: sdkAmount(li.amount), ...(li.accountCode ? { accountCode: li.accountCode } : {}) })),
+    lineItems: t.lineItems.map((li) => ({
+      description: li.description,
+      quantity: 1,
+      unitAmount: sdkAmount(li.amount),
+      ...(li.accountCode ? { accountCode: li.accountCode } : {}),
+    })),
   };
 }
 
@@ -728,7 +797,11 @@ function mapManualJournal(j: ManualJournal): XeroManualJournal {
     narration: j.narration ?? '',
     status: String(j.status ?? 'DRAFT'),
     ...optional('date', dateOf(j.date)),
-    lines: (j.journalLines ?? []).map((l) => ({ description: l.description ?? '', accountCode: l.accountCode ?? '', amount: amount(l.lineAmount, 'LineAmount') })),
+    lines: (j.journalLines ?? []).map((l) => ({
+      description: l.description ?? '',
+      accountCode: l.accountCode ?? '',
+      amount: amount(l.lineAmount, 'LineAmount'),
+    })),
   };
 }
 

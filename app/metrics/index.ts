@@ -3,16 +3,10 @@
  * passed in: tests build many apps in one process, and prom-client's default global registry would
  * make them share (and refuse to re-register) every metric.
  */
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-} from "prom-client";
-import type { Clock } from "../clock.js";
-import { DomainError } from "../errors.js";
-import type { CallObserver } from "../clients/types.js";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Clock } from '../clock.js';
+import { DomainError } from '../errors.js';
+import type { CallObserver } from '../clients/types.js';
 
 export interface QueueRow {
   kind: string;
@@ -41,19 +35,18 @@ export interface MetricsSource {
 export type { CallObserver };
 
 export type PayOutcome =
-  | "redirect"
-  | "paid"
-  | "not_found"
-  | "out_of_date"
-  | "link_expired"
-  | "not_payable"
-  | "unsupported_currency"
-  | "bad_request"
-  | "rate_limited"
-  | "unavailable"
-  | "error";
-export type CallbackOutcome =
-  "stored" | "duplicate" | "ignored" | "unauthorized" | "bad_request" | "error";
+  | 'redirect'
+  | 'paid'
+  | 'not_found'
+  | 'out_of_date'
+  | 'link_expired'
+  | 'not_payable'
+  | 'unsupported_currency'
+  | 'bad_request'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'error';
+export type CallbackOutcome = 'stored' | 'duplicate' | 'ignored' | 'unauthorized' | 'bad_request' | 'error';
 
 export interface Metrics {
   registry: Registry;
@@ -82,37 +75,30 @@ const CALL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const LAG_BUCKETS = [0.5, 1, 2, 5, 15, 60, 300, 900, 3600];
 
 const PAY_OUTCOME: Record<string, PayOutcome> = {
-  alreadyPaid: "paid",
-  notFound: "not_found",
-  linkOutdated: "out_of_date",
-  linkExpired: "link_expired",
-  notPayable: "not_payable",
-  unsupportedCurrency: "unsupported_currency",
-  badRequest: "bad_request",
-  tooMany: "rate_limited",
-  tooManyRequests: "rate_limited",
-  unavailable: "unavailable",
+  alreadyPaid: 'paid',
+  notFound: 'not_found',
+  linkOutdated: 'out_of_date',
+  linkExpired: 'link_expired',
+  notPayable: 'not_payable',
+  unsupportedCurrency: 'unsupported_currency',
+  badRequest: 'bad_request',
+  tooMany: 'rate_limited',
+  tooManyRequests: 'rate_limited',
+  unavailable: 'unavailable',
 };
 
 /** How a /pay answer that is not a redirect is counted: by the page the error handler will show. */
 export function payOutcomeOf(err: unknown): PayOutcome {
-  if (err instanceof DomainError) return PAY_OUTCOME[err.messageKey] ?? "error";
+  if (err instanceof DomainError) return PAY_OUTCOME[err.messageKey] ?? 'error';
   const status = (err as { status?: unknown })?.status;
-  return typeof status === "number" && status >= 400 && status < 500
-    ? "bad_request"
-    : "error";
+  return typeof status === 'number' && status >= 400 && status < 500 ? 'bad_request' : 'error';
 }
 
 /** A callback refused before it was stored, by the status it gets. */
 export function callbackRefusalOf(err: unknown): CallbackOutcome {
-  const status =
-    err instanceof DomainError
-      ? err.status
-      : (err as { status?: unknown })?.status;
-  if (status === 401 || status === 403) return "unauthorized";
-  return typeof status === "number" && status >= 400 && status < 500
-    ? "bad_request"
-    : "error";
+  const status = err instanceof DomainError ? err.status : (err as { status?: unknown })?.status;
+  if (status === 401 || status === 403) return 'unauthorized';
+  return typeof status === 'number' && status >= 400 && status < 500 ? 'bad_request' : 'error';
 }
 
 /** The same promise to every gauge of one scrape (prom-client collects them all at once): one read, not one per gauge. */
@@ -124,26 +110,23 @@ function shared<T>(load: () => Promise<T>): () => Promise<T> {
     }));
 }
 
-function callObserver(
-  registry: Registry,
-  upstream: "xero" | "xendit",
-): CallObserver {
+function callObserver(registry: Registry, upstream: 'xero' | 'xendit'): CallObserver {
   const duration = new Histogram({
     name: `gateway_${upstream}_call_duration_seconds`,
-    help: `${upstream === "xero" ? "Xero" : "Xendit"} API call latency by operation and result (ok or the error kind).`,
-    labelNames: ["operation", "result"] as const,
+    help: `${upstream === 'xero' ? 'Xero' : 'Xendit'} API call latency by operation and result (ok or the error kind).`,
+    labelNames: ['operation', 'result'] as const,
     buckets: CALL_BUCKETS,
     registers: [registry],
   });
   const errors = new Counter({
     name: `gateway_${upstream}_call_errors_total`,
-    help: `${upstream === "xero" ? "Xero" : "Xendit"} API calls that failed, by operation and error kind (rate_limited, unavailable, ...).`,
-    labelNames: ["operation", "kind"] as const,
+    help: `${upstream === 'xero' ? 'Xero' : 'Xendit'} API calls that failed, by operation and error kind (rate_limited, unavailable, ...).`,
+    labelNames: ['operation', 'kind'] as const,
     registers: [registry],
   });
   return {
     observe(op, seconds, error) {
-      duration.observe({ operation: op, result: error ?? "ok" }, seconds);
+      duration.observe({ operation: op, result: error ?? 'ok' }, seconds);
       if (error) errors.inc({ operation: op, kind: error });
     },
   };
@@ -151,23 +134,22 @@ function callObserver(
 
 export function createMetrics(opts: MetricsOptions): Metrics {
   const registry = new Registry();
-  if (opts.processMetrics ?? true)
-    collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const payClicks = new Counter({
-    name: "gateway_pay_clicks_total",
-    help: "Pay link clicks by how /pay answered.",
-    labelNames: ["outcome"] as const,
+    name: 'gateway_pay_clicks_total',
+    help: 'Pay link clicks by how /pay answered.',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   });
   const callbacks = new Counter({
-    name: "gateway_callbacks_total",
-    help: "Xendit callbacks by outcome.",
-    labelNames: ["outcome"] as const,
+    name: 'gateway_callbacks_total',
+    help: 'Xendit callbacks by outcome.',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   });
   const lag = new Histogram({
-    name: "gateway_webhook_lag_seconds",
-    help: "Time from a Xendit callback stored to its payment recorded in Xero (record-payment job done).",
+    name: 'gateway_webhook_lag_seconds',
+    help: 'Time from a Xendit callback stored to its payment recorded in Xero (record-payment job done).',
     buckets: LAG_BUCKETS,
     registers: [registry],
   });
@@ -176,32 +158,30 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   if (source) {
     const queue = shared(() => source.queue(opts.clock()));
     new Gauge({
-      name: "gateway_job_queue_depth",
-      help: "Jobs not done, by kind and state (queued, running, needs_review).",
-      labelNames: ["kind", "state"] as const,
+      name: 'gateway_job_queue_depth',
+      help: 'Jobs not done, by kind and state (queued, running, needs_review).',
+      labelNames: ['kind', 'state'] as const,
       registers: [registry],
       async collect() {
         const rows = await queue();
         this.reset(); // a kind/state with no jobs left disappears rather than keeping its last value
-        for (const r of rows)
-          this.set({ kind: r.kind, state: r.state }, r.depth);
+        for (const r of rows) this.set({ kind: r.kind, state: r.state }, r.depth);
       },
     });
     new Gauge({
-      name: "gateway_job_queue_oldest_seconds",
-      help: "Age of the oldest job not done, by kind and state (a queued job counts from when it was due).",
-      labelNames: ["kind", "state"] as const,
+      name: 'gateway_job_queue_oldest_seconds',
+      help: 'Age of the oldest job not done, by kind and state (a queued job counts from when it was due).',
+      labelNames: ['kind', 'state'] as const,
       registers: [registry],
       async collect() {
         const rows = await queue();
         this.reset();
-        for (const r of rows)
-          this.set({ kind: r.kind, state: r.state }, r.oldestSeconds);
+        for (const r of rows) this.set({ kind: r.kind, state: r.state }, r.oldestSeconds);
       },
     });
     new Gauge({
-      name: "gateway_payments_needs_review",
-      help: "Payments an operator must look at (recording or fee posting gave up).",
+      name: 'gateway_payments_needs_review',
+      help: 'Payments an operator must look at (recording or fee posting gave up).',
       registers: [registry],
       async collect() {
         this.set(await source.needsReview());
@@ -209,9 +189,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     });
     const limits = opts.xeroLimits;
     new Gauge({
-      name: "gateway_xero_budget_calls",
-      help: "Xero calls used and left per organisation (tenant id, or client id of a custom connection) in the current minute and day, as the shared rate budget counts them.",
-      labelNames: ["organisation", "window", "kind"] as const,
+      name: 'gateway_xero_budget_calls',
+      help: 'Xero calls used and left per organisation (tenant id, or client id of a custom connection) in the current minute and day, as the shared rate budget counts them.',
+      labelNames: ['organisation', 'window', 'kind'] as const,
       registers: [registry],
       async collect() {
         const now = opts.clock().getTime();
@@ -220,27 +200,14 @@ export function createMetrics(opts: MetricsOptions): Metrics {
         this.reset();
         for (const r of await source.xeroBudget()) {
           // A row last touched in an earlier window has used nothing of this one.
-          const usedMinute =
-            r.minuteStart.getTime() === minute ? r.minuteUsed : 0;
+          const usedMinute = r.minuteStart.getTime() === minute ? r.minuteUsed : 0;
           const usedDay = r.dayStart.getTime() === day ? r.dayUsed : 0;
-          this.set(
-            { organisation: r.organisation, window: "minute", kind: "used" },
-            usedMinute,
-          );
-          this.set(
-            { organisation: r.organisation, window: "day", kind: "used" },
-            usedDay,
-          );
+          this.set({ organisation: r.organisation, window: 'minute', kind: 'used' }, usedMinute);
+          this.set({ organisation: r.organisation, window: 'day', kind: 'used' }, usedDay);
           // "left" against the gateway-wide limits; a merchant's own daily limit (xero_day_limit) is not applied here.
           if (limits) {
-            this.set(
-              { organisation: r.organisation, window: "minute", kind: "left" },
-              Math.max(0, limits.perMinute - usedMinute),
-            );
-            this.set(
-              { organisation: r.organisation, window: "day", kind: "left" },
-              Math.max(0, limits.perDay - usedDay),
-            );
+            this.set({ organisation: r.organisation, window: 'minute', kind: 'left' }, Math.max(0, limits.perMinute - usedMinute));
+            this.set({ organisation: r.organisation, window: 'day', kind: 'left' }, Math.max(0, limits.perDay - usedDay));
           }
         }
       },
@@ -252,7 +219,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     payClick: (outcome) => payClicks.inc({ outcome }),
     callback: (outcome) => callbacks.inc({ outcome }),
     webhookLag: (seconds) => lag.observe(Math.max(0, seconds)),
-    xero: callObserver(registry, "xero"),
-    xendit: callObserver(registry, "xendit"),
+    xero: callObserver(registry, 'xero'),
+    xendit: callObserver(registry, 'xendit'),
   };
 }

@@ -128,7 +128,8 @@ const en = {
   setupLink: 'Setup',
   noMerchants: 'No merchants yet.',
   connectHeading: 'Connect to Xero with a Custom Connection',
-  connectIntro: "In the Xero Developer portal, create a Custom Connection for the merchant's organisation with the scopes accounting.transactions, accounting.settings and accounting.contacts, have it authorised, then paste its client id and secret here. The organisation name and ShortCode are read from Xero.",
+  connectIntro:
+    "In the Xero Developer portal, create a Custom Connection for the merchant's organisation with the scopes accounting.transactions, accounting.settings and accounting.contacts, have it authorised, then paste its client id and secret here. The organisation name and ShortCode are read from Xero.",
   clientId: 'Client id',
   clientSecret: 'Client secret',
   connectButton: 'Connect to Xero',
@@ -142,7 +143,8 @@ const en = {
   keysSaved: 'Xendit accepted the key. It is saved; the {mode} key is in use.',
   modeSwitched: 'Switched: the {mode} key is now used for new payment links, callbacks and jobs.',
   keysHeading: 'Secret keys',
-  keysIntro: 'Xendit → Settings → API keys. You may store both keys; each is checked with Xendit before it is saved and shown back only as its last 4 characters.',
+  keysIntro:
+    'Xendit → Settings → API keys. You may store both keys; each is checked with Xendit before it is saved and shown back only as its last 4 characters.',
   testKeyLabel: 'Test secret key (xnd_development_…)',
   liveKeyLabel: 'Live secret key (xnd_production_…)',
   storedKey: 'Stored: {key}. Leave empty to keep it.',
@@ -158,14 +160,16 @@ const en = {
   modeNeedsKey: '(store its key first)',
   useMode: 'Use this mode',
   callbackHeading: 'Callback URL',
-  callbackPaste: 'Paste this in Xendit → Settings → Callbacks → Invoices paid and again under Invoice expired (two separate settings), pressing "Test and save" for each',
+  callbackPaste:
+    'Paste this in Xendit → Settings → Callbacks → Invoices paid and again under Invoice expired (two separate settings), pressing "Test and save" for each',
   lastCallback: 'Last callback received: {at}',
   noCallback: 'No callback received yet.',
   // accounts
   accountsTitle: 'Accounts — {name}',
   accountsSaved: 'Accounts saved.',
   bankCreated: 'The bank account "{name}" is in Xero and is now the clearing account for its currency.',
-  accountsIntro: "Payments collected by Xendit are recorded in Xero into a clearing bank account, one per currency (Xero records a payment only into an account of the invoice's currency). The organisation's base currency is {base}.",
+  accountsIntro:
+    "Payments collected by Xendit are recorded in Xero into a clearing bank account, one per currency (Xero records a payment only into an account of the invoice's currency). The organisation's base currency is {base}.",
   clearingDefault: 'Clearing account (default, and for {base})',
   clearingFor: 'Clearing account for {currency} invoices',
   useDefaultClearing: 'Use the default clearing account',
@@ -180,29 +184,34 @@ const en = {
   // settings
   settingsTitle: 'Settings — {name}',
   settingsSaved: 'Settings saved.',
-  settingsIntro: 'How the gateway records this merchant\'s payments in Xero. Changes apply to payments recorded from now on.',
+  settingsIntro: "How the gateway records this merchant's payments in Xero. Changes apply to payments recorded from now on.",
   saveSettings: 'Save settings',
   on: 'On',
   off: 'Off',
   setting_backendFlow: 'Payments made outside Xero (backend flow)',
-  setting_backendFlow_help: 'On: a Xendit invoice paid that did not start from a Xero invoice (Xendit dashboard, payment links, your own system) is recorded in Xero as a sale: the contact (found by e-mail or name, else created), an invoice on the sales account, its payment into the clearing account and the fee. Off: such payments are left out of Xero.',
+  setting_backendFlow_help:
+    'On: a Xendit invoice paid that did not start from a Xero invoice (Xendit dashboard, payment links, your own system) is recorded in Xero as a sale: the contact (found by e-mail or name, else created), an invoice on the sales account, its payment into the clearing account and the fee. Off: such payments are left out of Xero.',
   setting_backendFlow_true: 'On: record them in Xero',
   setting_backendFlow_false: 'Off: leave them out of Xero',
   setting_feePosting: "Xendit's fees in Xero",
-  setting_feePosting_help: 'Xendit keeps its fee and settles the rest. Posting each fee as a Spend Money transaction from the clearing account to the fee expense account leaves the clearing account at exactly what Xendit pays out. Off: fees are not posted; book them yourself.',
+  setting_feePosting_help:
+    'Xendit keeps its fee and settles the rest. Posting each fee as a Spend Money transaction from the clearing account to the fee expense account leaves the clearing account at exactly what Xendit pays out. Off: fees are not posted; book them yourself.',
   setting_feePosting_bank_transaction: 'Post each fee as Spend Money (recommended)',
   setting_feePosting_off: 'Do not post fees',
   setting_feePosting_manual_journal: 'Post each fee as a manual journal (only for a clearing account that is not a bank account)',
   setting_xenditFeeBilling: 'How Xendit bills its fees',
-  setting_xenditFeeBilling_help: "As agreed with Xendit (see your Xendit account's billing). Deducted: Xendit keeps its fee and the VAT on it from each payment; the gateway reads both from the payment's transaction at Xendit and posts them. Invoiced separately: Xendit sends you a fee invoice (e.g. monthly) which you book as a bill; the gateway posts no fee per payment.",
+  setting_xenditFeeBilling_help:
+    "As agreed with Xendit (see your Xendit account's billing). Deducted: Xendit keeps its fee and the VAT on it from each payment; the gateway reads both from the payment's transaction at Xendit and posts them. Invoiced separately: Xendit sends you a fee invoice (e.g. monthly) which you book as a bill; the gateway posts no fee per payment.",
   setting_xenditFeeBilling_deducted: 'Xendit fees are deducted from each payment (default)',
   setting_xenditFeeBilling_invoiced: 'Xendit fees are invoiced separately',
   setting_overpayments: 'Customer paid more than is due',
-  setting_overpayments_help: 'Happens when a customer pays twice or you recorded a cash payment meanwhile. Off: the gateway records what is due and shows the rest under "needs review" with the exact figures. On: the rest becomes a Xero overpayment for the contact, in the clearing account, which you can refund or apply to another invoice.',
+  setting_overpayments_help:
+    'Happens when a customer pays twice or you recorded a cash payment meanwhile. Off: the gateway records what is due and shows the rest under "needs review" with the exact figures. On: the rest becomes a Xero overpayment for the contact, in the clearing account, which you can refund or apply to another invoice.',
   setting_overpayments_false: 'Off: show it for review (recommended)',
   setting_overpayments_true: 'On: record it as an overpayment in Xero',
   setting_xeroTestOrganisation: 'Payments made in Xendit test mode',
-  setting_xeroTestOrganisation_help: 'With a Xendit test key (xnd_development_…) no real money moves. Such payments are recorded in Xero only if this Xero organisation is a test or demo company, so test money never reaches your real books.',
+  setting_xeroTestOrganisation_help:
+    'With a Xendit test key (xnd_development_…) no real money moves. Such payments are recorded in Xero only if this Xero organisation is a test or demo company, so test money never reaches your real books.',
   setting_xeroTestOrganisation_false: 'Do not record them in Xero: this is my real organisation (recommended)',
   setting_xeroTestOrganisation_true: 'Record them: this Xero organisation is a test or demo company',
   testModeBanner: 'Test mode: payments use Xendit test money and are not recorded in your real Xero books.',
@@ -217,7 +226,8 @@ const en = {
   salesTaxStale: 'The tax rate in use ({code}) is no longer an active sales tax rate in Xero: sales would wait for review. Choose another, or no tax.',
   // reconciliation report
   reportTitle: 'Reconciliation',
-  reportIntro: "Xendit's paid invoices next to the clearing accounts in Xero, matched by reference (Xendit <invoice id> for payments, Xendit fee <invoice id> for fees). Dates are the merchant's local dates.",
+  reportIntro:
+    "Xendit's paid invoices next to the clearing accounts in Xero, matched by reference (Xendit <invoice id> for payments, Xendit fee <invoice id> for fees). Dates are the merchant's local dates.",
   showReport: 'Show report',
   downloadCsv: 'Download CSV',
   reportFor: '{name}, {from} to {to}',
@@ -389,7 +399,8 @@ const id: Record<AdminKey, string> = {
   setupLink: 'Pengaturan',
   noMerchants: 'Belum ada merchant.',
   connectHeading: 'Hubungkan ke Xero dengan Custom Connection',
-  connectIntro: 'Di Xero Developer portal, buat Custom Connection untuk organisasi merchant dengan scope accounting.transactions, accounting.settings dan accounting.contacts, minta otorisasinya, lalu tempel client id dan secret-nya di sini. Nama organisasi dan ShortCode dibaca dari Xero.',
+  connectIntro:
+    'Di Xero Developer portal, buat Custom Connection untuk organisasi merchant dengan scope accounting.transactions, accounting.settings dan accounting.contacts, minta otorisasinya, lalu tempel client id dan secret-nya di sini. Nama organisasi dan ShortCode dibaca dari Xero.',
   clientId: 'Client id',
   clientSecret: 'Client secret',
   connectButton: 'Hubungkan ke Xero',
@@ -402,7 +413,8 @@ const id: Record<AdminKey, string> = {
   keysSaved: 'Xendit menerima key tersebut. Key disimpan; key {mode} yang dipakai.',
   modeSwitched: 'Diganti: key {mode} sekarang dipakai untuk tautan pembayaran baru, callback dan pencatatan.',
   keysHeading: 'Secret key',
-  keysIntro: 'Xendit → Settings → API keys. Anda boleh menyimpan kedua key; masing-masing diperiksa ke Xendit sebelum disimpan dan hanya ditampilkan 4 karakter terakhirnya.',
+  keysIntro:
+    'Xendit → Settings → API keys. Anda boleh menyimpan kedua key; masing-masing diperiksa ke Xendit sebelum disimpan dan hanya ditampilkan 4 karakter terakhirnya.',
   testKeyLabel: 'Secret key uji coba (xnd_development_…)',
   liveKeyLabel: 'Secret key live (xnd_production_…)',
   storedKey: 'Tersimpan: {key}. Kosongkan untuk mempertahankannya.',
@@ -418,13 +430,15 @@ const id: Record<AdminKey, string> = {
   modeNeedsKey: '(simpan key-nya dulu)',
   useMode: 'Pakai mode ini',
   callbackHeading: 'URL callback',
-  callbackPaste: 'Tempel ini di Xendit → Settings → Callbacks → Invoices paid dan sekali lagi di Invoice expired (dua setelan terpisah), lalu tekan "Test and save" untuk masing-masing',
+  callbackPaste:
+    'Tempel ini di Xendit → Settings → Callbacks → Invoices paid dan sekali lagi di Invoice expired (dua setelan terpisah), lalu tekan "Test and save" untuk masing-masing',
   lastCallback: 'Callback terakhir diterima: {at}',
   noCallback: 'Belum ada callback yang diterima.',
   accountsTitle: 'Akun — {name}',
   accountsSaved: 'Akun disimpan.',
   bankCreated: 'Rekening bank "{name}" sudah ada di Xero dan sekarang menjadi akun kliring untuk mata uangnya.',
-  accountsIntro: 'Pembayaran yang diterima Xendit dicatat di Xero ke rekening bank kliring, satu per mata uang (Xero hanya mencatat pembayaran ke akun dengan mata uang invoice). Mata uang dasar organisasi adalah {base}.',
+  accountsIntro:
+    'Pembayaran yang diterima Xendit dicatat di Xero ke rekening bank kliring, satu per mata uang (Xero hanya mencatat pembayaran ke akun dengan mata uang invoice). Mata uang dasar organisasi adalah {base}.',
   clearingDefault: 'Akun kliring (bawaan, dan untuk {base})',
   clearingFor: 'Akun kliring untuk invoice {currency}',
   useDefaultClearing: 'Pakai akun kliring bawaan',
@@ -443,24 +457,29 @@ const id: Record<AdminKey, string> = {
   on: 'Aktif',
   off: 'Nonaktif',
   setting_backendFlow: 'Pembayaran di luar Xero (backend flow)',
-  setting_backendFlow_help: 'Aktif: invoice Xendit yang dibayar tetapi tidak berasal dari invoice Xero (dasbor Xendit, payment link, sistem Anda sendiri) dicatat di Xero sebagai penjualan: kontak (dicari lewat e-mail atau nama, jika tidak ada dibuat), invoice pada akun penjualan, pembayarannya ke akun kliring, dan biayanya. Nonaktif: pembayaran seperti itu tidak dicatat di Xero.',
+  setting_backendFlow_help:
+    'Aktif: invoice Xendit yang dibayar tetapi tidak berasal dari invoice Xero (dasbor Xendit, payment link, sistem Anda sendiri) dicatat di Xero sebagai penjualan: kontak (dicari lewat e-mail atau nama, jika tidak ada dibuat), invoice pada akun penjualan, pembayarannya ke akun kliring, dan biayanya. Nonaktif: pembayaran seperti itu tidak dicatat di Xero.',
   setting_backendFlow_true: 'Aktif: catat di Xero',
   setting_backendFlow_false: 'Nonaktif: jangan catat di Xero',
   setting_feePosting: 'Biaya Xendit di Xero',
-  setting_feePosting_help: 'Xendit memotong biayanya dan menyetorkan sisanya. Mencatat setiap biaya sebagai transaksi Spend Money dari akun kliring ke akun beban biaya membuat saldo akun kliring sama persis dengan yang disetorkan Xendit. Nonaktif: biaya tidak dicatat; catat sendiri.',
+  setting_feePosting_help:
+    'Xendit memotong biayanya dan menyetorkan sisanya. Mencatat setiap biaya sebagai transaksi Spend Money dari akun kliring ke akun beban biaya membuat saldo akun kliring sama persis dengan yang disetorkan Xendit. Nonaktif: biaya tidak dicatat; catat sendiri.',
   setting_feePosting_bank_transaction: 'Catat setiap biaya sebagai Spend Money (disarankan)',
   setting_feePosting_off: 'Jangan catat biaya',
   setting_feePosting_manual_journal: 'Catat setiap biaya sebagai jurnal manual (hanya untuk akun kliring yang bukan akun bank)',
   setting_xenditFeeBilling: 'Cara Xendit menagih biayanya',
-  setting_xenditFeeBilling_help: 'Sesuai kesepakatan dengan Xendit (lihat penagihan di akun Xendit Anda). Dipotong: Xendit memotong biaya dan PPN atas biaya itu dari setiap pembayaran; gateway membacanya dari transaksi pembayaran di Xendit dan mencatatnya. Ditagih terpisah: Xendit mengirim invoice biaya (mis. bulanan) yang Anda catat sebagai tagihan; gateway tidak mencatat biaya per pembayaran.',
+  setting_xenditFeeBilling_help:
+    'Sesuai kesepakatan dengan Xendit (lihat penagihan di akun Xendit Anda). Dipotong: Xendit memotong biaya dan PPN atas biaya itu dari setiap pembayaran; gateway membacanya dari transaksi pembayaran di Xendit dan mencatatnya. Ditagih terpisah: Xendit mengirim invoice biaya (mis. bulanan) yang Anda catat sebagai tagihan; gateway tidak mencatat biaya per pembayaran.',
   setting_xenditFeeBilling_deducted: 'Biaya Xendit dipotong dari setiap pembayaran (bawaan)',
   setting_xenditFeeBilling_invoiced: 'Biaya Xendit ditagih terpisah',
   setting_overpayments: 'Pelanggan membayar lebih dari tagihan',
-  setting_overpayments_help: 'Terjadi bila pelanggan membayar dua kali atau Anda sudah mencatat pembayaran tunai. Nonaktif: gateway mencatat yang terutang dan menampilkan sisanya di "perlu ditinjau" dengan angka persisnya. Aktif: sisanya menjadi overpayment di Xero untuk kontak tersebut, di akun kliring, yang dapat Anda kembalikan atau terapkan ke invoice lain.',
+  setting_overpayments_help:
+    'Terjadi bila pelanggan membayar dua kali atau Anda sudah mencatat pembayaran tunai. Nonaktif: gateway mencatat yang terutang dan menampilkan sisanya di "perlu ditinjau" dengan angka persisnya. Aktif: sisanya menjadi overpayment di Xero untuk kontak tersebut, di akun kliring, yang dapat Anda kembalikan atau terapkan ke invoice lain.',
   setting_overpayments_false: 'Nonaktif: tampilkan untuk ditinjau (disarankan)',
   setting_overpayments_true: 'Aktif: catat sebagai overpayment di Xero',
   setting_xeroTestOrganisation: 'Pembayaran dalam mode uji coba Xendit',
-  setting_xeroTestOrganisation_help: 'Dengan key uji coba Xendit (xnd_development_…) tidak ada uang sungguhan yang berpindah. Pembayaran seperti itu dicatat di Xero hanya bila organisasi Xero ini adalah perusahaan uji coba atau demo, agar uang uji coba tidak masuk ke pembukuan Anda yang sebenarnya.',
+  setting_xeroTestOrganisation_help:
+    'Dengan key uji coba Xendit (xnd_development_…) tidak ada uang sungguhan yang berpindah. Pembayaran seperti itu dicatat di Xero hanya bila organisasi Xero ini adalah perusahaan uji coba atau demo, agar uang uji coba tidak masuk ke pembukuan Anda yang sebenarnya.',
   setting_xeroTestOrganisation_false: 'Jangan catat di Xero: ini organisasi saya yang sebenarnya (disarankan)',
   setting_xeroTestOrganisation_true: 'Catat: organisasi Xero ini adalah perusahaan uji coba atau demo',
   testModeBanner: 'Mode uji coba: pembayaran memakai uang uji coba Xendit dan tidak dicatat di pembukuan Xero Anda yang sebenarnya.',
@@ -472,9 +491,11 @@ const id: Record<AdminKey, string> = {
   salesTaxRate: '{name} ({rate}%)',
   salesTaxStoredOption: 'Dipakai sekarang: {code}',
   salesTaxUnavailable: 'Tarif pajak Xero tidak dapat dibaca saat ini, jadi hanya tarif yang dipakai yang tercantum. Coba lagi nanti untuk mengubahnya.',
-  salesTaxStale: 'Tarif pajak yang dipakai ({code}) sudah bukan tarif pajak penjualan yang aktif di Xero: penjualan akan menunggu ditinjau. Pilih yang lain, atau tanpa pajak.',
+  salesTaxStale:
+    'Tarif pajak yang dipakai ({code}) sudah bukan tarif pajak penjualan yang aktif di Xero: penjualan akan menunggu ditinjau. Pilih yang lain, atau tanpa pajak.',
   reportTitle: 'Rekonsiliasi',
-  reportIntro: 'Invoice Xendit yang dibayar disandingkan dengan akun kliring di Xero, dicocokkan lewat referensi (Xendit <id invoice> untuk pembayaran, Xendit fee <id invoice> untuk biaya). Tanggal memakai tanggal lokal merchant.',
+  reportIntro:
+    'Invoice Xendit yang dibayar disandingkan dengan akun kliring di Xero, dicocokkan lewat referensi (Xendit <id invoice> untuk pembayaran, Xendit fee <id invoice> untuk biaya). Tanggal memakai tanggal lokal merchant.',
   showReport: 'Tampilkan laporan',
   downloadCsv: 'Unduh CSV',
   reportFor: '{name}, {from} sampai {to}',
@@ -529,15 +550,21 @@ const id: Record<AdminKey, string> = {
 const MESSAGES_ID: Record<string, string> = {
   'Xero refused the refresh token (invalid_grant)': 'Xero menolak refresh token (invalid_grant)',
   'Choose one of the organisations listed.': 'Pilih salah satu organisasi yang tercantum.',
-  'The answer from Xero has no authorisation code. Start again with "Connect to Xero".': 'Jawaban dari Xero tidak berisi kode otorisasi. Mulai lagi dengan "Connect to Xero".',
+  'The answer from Xero has no authorisation code. Start again with "Connect to Xero".':
+    'Jawaban dari Xero tidak berisi kode otorisasi. Mulai lagi dengan "Connect to Xero".',
   'The answer from Xero has no state. Start again with "Connect to Xero".': 'Jawaban dari Xero tidak berisi state. Mulai lagi dengan "Connect to Xero".',
-  'The connection took more than ten minutes and expired. Start again with "Connect to Xero".': 'Penghubungan memakan waktu lebih dari sepuluh menit dan kedaluwarsa. Mulai lagi dengan "Connect to Xero".',
-  'This answer from Xero belongs to a connection started in another browser session. Start again with "Connect to Xero" here.': 'Jawaban dari Xero ini milik penghubungan yang dimulai di sesi browser lain. Mulai lagi dengan "Connect to Xero" di sini.',
-  'This answer from Xero does not belong to a connection started here (or it is too old). Start again with "Connect to Xero".': 'Jawaban dari Xero ini bukan milik penghubungan yang dimulai di sini (atau sudah terlalu lama). Mulai lagi dengan "Connect to Xero".',
+  'The connection took more than ten minutes and expired. Start again with "Connect to Xero".':
+    'Penghubungan memakan waktu lebih dari sepuluh menit dan kedaluwarsa. Mulai lagi dengan "Connect to Xero".',
+  'This answer from Xero belongs to a connection started in another browser session. Start again with "Connect to Xero" here.':
+    'Jawaban dari Xero ini milik penghubungan yang dimulai di sesi browser lain. Mulai lagi dengan "Connect to Xero" di sini.',
+  'This answer from Xero does not belong to a connection started here (or it is too old). Start again with "Connect to Xero".':
+    'Jawaban dari Xero ini bukan milik penghubungan yang dimulai di sini (atau sudah terlalu lama). Mulai lagi dengan "Connect to Xero".',
   'This answer from Xero was already used. Start again with "Connect to Xero".': 'Jawaban dari Xero ini sudah dipakai. Mulai lagi dengan "Connect to Xero".',
-  'This choice of organisation expired or was already made. Start again with "Connect to Xero".': 'Pilihan organisasi ini sudah kedaluwarsa atau sudah dibuat. Mulai lagi dengan "Connect to Xero".',
+  'This choice of organisation expired or was already made. Start again with "Connect to Xero".':
+    'Pilihan organisasi ini sudah kedaluwarsa atau sudah dibuat. Mulai lagi dengan "Connect to Xero".',
   'This merchant uses a Custom Connection: remove it in the Xero Developer portal.': 'Merchant ini memakai Custom Connection: hapus di Xero Developer portal.',
-  'You did not allow access at Xero, so nothing was connected. Start again when you are ready.': 'Anda tidak mengizinkan akses di Xero, jadi tidak ada yang terhubung. Mulai lagi saat Anda siap.',
+  'You did not allow access at Xero, so nothing was connected. Start again when you are ready.':
+    'Anda tidak mengizinkan akses di Xero, jadi tidak ada yang terhubung. Mulai lagi saat Anda siap.',
   'Enter a valid e-mail address.': 'Masukkan alamat e-mail yang valid.',
   'Use at least 12 characters.': 'Gunakan minimal 12 karakter.',
   'Use at most 200 characters.': 'Gunakan maksimal 200 karakter.',
@@ -556,7 +583,8 @@ const MESSAGES_ID: Record<string, string> = {
   'Xendit did not accept this secret key. Copy it again from Settings → API keys, with "Money-in" write permission.':
     'Xendit tidak menerima secret key ini. Salin lagi dari Settings → API keys, dengan izin tulis "Money-in".',
   'This is too long for a Xendit key.': 'Ini terlalu panjang untuk key Xendit.',
-  'This is a public key: paste the secret key (xnd_development_… or xnd_production_…).': 'Ini public key: tempel secret key (xnd_development_… atau xnd_production_…).',
+  'This is a public key: paste the secret key (xnd_development_… or xnd_production_…).':
+    'Ini public key: tempel secret key (xnd_development_… atau xnd_production_…).',
   'This is a live key (xnd_production_…): paste it in the live key field.': 'Ini key live (xnd_production_…): tempel di kolom key live.',
   'This is a test key (xnd_development_…): paste it in the test key field. Live payments need the xnd_production_ key.':
     'Ini key uji coba (xnd_development_…): tempel di kolom key uji coba. Pembayaran live memerlukan key xnd_production_.',
@@ -581,17 +609,24 @@ const MESSAGES_ID: Record<string, string> = {
   'A range covers at most 366 days.': 'Rentang paling lama 366 hari.',
   'Enter the start date.': 'Masukkan tanggal mulai.',
   'Enter the end date.': 'Masukkan tanggal akhir.',
-  'This merchant has no Xendit key or clearing account yet: finish its setup first.': 'Merchant ini belum punya key Xendit atau akun kliring: selesaikan pengaturannya dulu.',
+  'This merchant has no Xendit key or clearing account yet: finish its setup first.':
+    'Merchant ini belum punya key Xendit atau akun kliring: selesaikan pengaturannya dulu.',
 };
 
 const PATTERNS_ID: [RegExp, string][] = [
   [/^disconnected by (\S+)$/, 'diputus oleh $1'],
   [/^The Xero organisation (.*) \(ShortCode (.*)\) is already connected\.$/s, 'Organisasi Xero $1 (ShortCode $2) sudah terhubung.'],
   [/^Choose a (\w+) account: Xero records \1 payments only in \1 accounts\.$/, 'Pilih akun $1: Xero hanya mencatat pembayaran $1 di akun $1.'],
-  [/^Xero already has an account named "(.*)" in another currency: rename it in Xero or choose it below\.$/s, 'Xero sudah punya akun bernama "$1" dalam mata uang lain: ganti namanya di Xero atau pilih di bawah.'],
+  [
+    /^Xero already has an account named "(.*)" in another currency: rename it in Xero or choose it below\.$/s,
+    'Xero sudah punya akun bernama "$1" dalam mata uang lain: ganti namanya di Xero atau pilih di bawah.',
+  ],
   [/^Xero refused to create the account: (.*)$/s, 'Xero menolak membuat akun: $1'],
   [/^The clearing account for (\w+) no longer exists in Xero: choose another\.$/, 'Akun kliring untuk $1 sudah tidak ada di Xero: pilih yang lain.'],
-  [/^Invoices in (\w+) would be recorded in "(.*)", a (\w+) account: Xero refuses that\. Choose a \1 clearing account\.$/s, 'Invoice dalam $1 akan dicatat di "$2", akun $3: Xero menolaknya. Pilih akun kliring $1.'],
+  [
+    /^Invoices in (\w+) would be recorded in "(.*)", a (\w+) account: Xero refuses that\. Choose a \1 clearing account\.$/s,
+    'Invoice dalam $1 akan dicatat di "$2", akun $3: Xero menolaknya. Pilih akun kliring $1.',
+  ],
 ];
 
 export type AdminText = ((key: AdminKey, vars?: Record<string, string | number>) => string) & {

@@ -49,7 +49,15 @@ export function dayCharts(range: { from: string; to: string }, rows: { day: stri
       const amount = byDay.get(day)?.amount ?? 0;
       // Integer arithmetic on minor units up to here; the pixel height is the only rounding.
       const height = max > 0 ? Math.round((amount / max) * plotHeight * 100) / 100 : 0;
-      return { day, amount, count: byDay.get(day)?.count ?? 0, x: Math.round((i * slot + (slot - barWidth) / 2) * 100) / 100, y: Math.round((CHART.top + plotHeight - height) * 100) / 100, width: barWidth, height };
+      return {
+        day,
+        amount,
+        count: byDay.get(day)?.count ?? 0,
+        x: Math.round((i * slot + (slot - barWidth) / 2) * 100) / 100,
+        y: Math.round((CHART.top + plotHeight - height) * 100) / 100,
+        width: barWidth,
+        height,
+      };
     });
     return {
       currency,

@@ -16,7 +16,12 @@ import { merchantRoutes } from './merchant-controller.js';
 import { xeroOAuthRoutes } from './xero-oauth-controller.js';
 import { parseForm, render, signedIn, withForm, type AdminDeps } from './web.js';
 
-const email = z.string().trim().toLowerCase().pipe(z.email({ error: 'Enter a valid e-mail address.' })).pipe(z.string().max(254));
+const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ error: 'Enter a valid e-mail address.' }))
+  .pipe(z.string().max(254));
 const newPassword = z.string().min(12, { error: 'Use at least 12 characters.' }).max(200, { error: 'Use at most 200 characters.' });
 
 const LoginForm = z.object({ email, password: z.string().min(1, { error: 'Enter your password.' }).max(200) });
@@ -118,7 +123,7 @@ export function adminRouter(deps: AdminDeps): Router {
       ...view,
       errors: range.errors,
       values: { from: typeof q.from === 'string' ? q.from : '', to: typeof q.to === 'string' ? q.to : '' },
-      filter: { state: q.state ?? '', merchant: user.role === 'operator' ? q.merchant ?? '' : '', from: from ?? '', to: to ?? '' },
+      filter: { state: q.state ?? '', merchant: user.role === 'operator' ? (q.merchant ?? '') : '', from: from ?? '', to: to ?? '' },
       page: q.page,
       prevUrl: q.page > 1 ? pageUrl(q.page - 1) : null,
       nextUrl: view.hasMore ? pageUrl(q.page + 1) : null,
@@ -146,7 +151,10 @@ export function adminRouter(deps: AdminDeps): Router {
   router.post(paths.adminUsers, requireUser, sess.verifyCsrf, async (req, res) => {
     const user = signedIn(res);
     const listing = await service.listUsers(deps, user);
-    const values = { email: typeof req.body.email === 'string' ? req.body.email : '', merchantId: typeof req.body.merchantId === 'string' ? req.body.merchantId : '' };
+    const values = {
+      email: typeof req.body.email === 'string' ? req.body.email : '',
+      merchantId: typeof req.body.merchantId === 'string' ? req.body.merchantId : '',
+    };
     await withForm(res, 'users', values, listing, async () => {
       const form = parseForm(UserForm, req.body);
       await service.createMerchantUser(deps, user, form);

@@ -28,8 +28,10 @@ const en = {
   ],
   callbackUrl: 'Callback URL (Xendit → Settings → Callbacks → Invoices paid)',
   active: 'This merchant is live: "Pay with Xendit" links on its invoices work.',
-  activeTest: 'Test mode, not live: links work with Xendit test payments only (no real money), and those payments are not recorded in Xero. To go live, enter the live key (xnd_production_…) and switch to live mode.',
-  activeTestRecorded: 'Test mode, not live: links work with Xendit test payments only (no real money). They are recorded in this Xero organisation because Settings mark it as a test or demo company.',
+  activeTest:
+    'Test mode, not live: links work with Xendit test payments only (no real money), and those payments are not recorded in Xero. To go live, enter the live key (xnd_production_…) and switch to live mode.',
+  activeTestRecorded:
+    'Test mode, not live: links work with Xendit test payments only (no real money). They are recorded in this Xero organisation because Settings mark it as a test or demo company.',
   onboarding: 'Not live yet: payment links start working once the Xendit key and the clearing account are set.',
 } as const;
 
@@ -61,8 +63,10 @@ const id: Text = {
     'Pilih Manage themes, buka setiap tema invoice, pilih "Pay with Xendit" di Payment services, lalu simpan.',
   ],
   callbackUrl: 'URL callback (Xendit → Settings → Callbacks → Invoices paid)',
-  activeTest: 'Mode uji coba, belum live: link hanya menerima pembayaran uji coba Xendit (tanpa uang sungguhan), dan pembayaran itu tidak dicatat di Xero. Untuk live, masukkan key live (xnd_production_…) dan beralih ke mode live.',
-  activeTestRecorded: 'Mode uji coba, belum live: link hanya menerima pembayaran uji coba Xendit (tanpa uang sungguhan). Pembayaran itu dicatat di organisasi Xero ini karena Pengaturan menandainya sebagai perusahaan uji coba atau demo.',
+  activeTest:
+    'Mode uji coba, belum live: link hanya menerima pembayaran uji coba Xendit (tanpa uang sungguhan), dan pembayaran itu tidak dicatat di Xero. Untuk live, masukkan key live (xnd_production_…) dan beralih ke mode live.',
+  activeTestRecorded:
+    'Mode uji coba, belum live: link hanya menerima pembayaran uji coba Xendit (tanpa uang sungguhan). Pembayaran itu dicatat di organisasi Xero ini karena Pengaturan menandainya sebagai perusahaan uji coba atau demo.',
   active: 'Merchant ini sudah live: tautan "Pay with Xendit" di invoice berfungsi.',
   onboarding: 'Belum live: tautan pembayaran berfungsi setelah key Xendit dan akun kliring diatur.',
 };

@@ -10,14 +10,23 @@ import { FormInvalid } from './service.js';
 import { goLiveText } from './golive-text.js';
 
 const XeroForm = z.object({
-  clientId: z.string().trim().min(1, { error: 'Enter the client id.' }).max(100, { error: 'This is too long for a client id.' }).regex(/^[\w-]+$/, { error: 'A client id has letters and digits only.' }),
+  clientId: z
+    .string()
+    .trim()
+    .min(1, { error: 'Enter the client id.' })
+    .max(100, { error: 'This is too long for a client id.' })
+    .regex(/^[\w-]+$/, { error: 'A client id has letters and digits only.' }),
   clientSecret: z.string().trim().min(1, { error: 'Enter the client secret.' }).max(200, { error: 'This is too long for a client secret.' }),
 });
 
 const AccountsForm = z.object({
   clearingAccountId: z.string().trim().min(1, { error: 'Choose the clearing account.' }).max(100),
   feeAccountCode: z.string().trim().min(1, { error: 'Choose the fee expense account.' }).max(20),
-  salesAccountCode: z.string().trim().max(20).transform((v) => v || null),
+  salesAccountCode: z
+    .string()
+    .trim()
+    .max(20)
+    .transform((v) => v || null),
 });
 const Currency = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { error: 'Choose a currency.' }) });
 
@@ -40,7 +49,15 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
     if (user.role !== 'operator') throw new NotFound('only operators connect new merchants');
     return user;
   };
-  const merchantsList = async () => (await deps.stores.merchants.list()).map((m) => ({ id: m.id, name: m.name, shortCode: m.shortCode, status: m.status, mode: m.mode, xeroDisconnected: m.xeroDisconnected !== null }));
+  const merchantsList = async () =>
+    (await deps.stores.merchants.list()).map((m) => ({
+      id: m.id,
+      name: m.name,
+      shortCode: m.shortCode,
+      status: m.status,
+      mode: m.mode,
+      xeroDisconnected: m.xeroDisconnected !== null,
+    }));
 
   router.get(paths.adminMerchantNew, requireUser, async (_req, res) => {
     operatorOnly(res);
@@ -60,7 +77,11 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
   const accountsLocals = async (res: Response, id: string) => {
     const merchant = await onboarding.merchantFor(deps, signedIn(res), id);
     const view = await onboarding.accountsView(deps, merchant);
-    const values: Record<string, string> = { clearingAccountId: merchant.clearingAccountId, feeAccountCode: merchant.feeAccountCode ?? '', salesAccountCode: merchant.salesAccountCode ?? '' };
+    const values: Record<string, string> = {
+      clearingAccountId: merchant.clearingAccountId,
+      feeAccountCode: merchant.feeAccountCode ?? '',
+      salesAccountCode: merchant.salesAccountCode ?? '',
+    };
     for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) values[`clearing_${currency}`] = accountId;
     return { merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, status: merchant.status }, view, values };
   };
@@ -82,7 +103,11 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
 
   router.post(paths.adminMerchantAccounts, requireUser, sess.verifyCsrf, async (req, res) => {
     const id = merchantId(req);
-    const values: Record<string, string> = { clearingAccountId: str(req.body.clearingAccountId), feeAccountCode: str(req.body.feeAccountCode), salesAccountCode: str(req.body.salesAccountCode) };
+    const values: Record<string, string> = {
+      clearingAccountId: str(req.body.clearingAccountId),
+      feeAccountCode: str(req.body.feeAccountCode),
+      salesAccountCode: str(req.body.salesAccountCode),
+    };
     const clearingAccounts = perCurrency(req.body);
     for (const [currency, accountId] of Object.entries(clearingAccounts)) values[`clearing_${currency}`] = accountId;
     await onboarding.merchantFor(deps, signedIn(res), id);

@@ -7,8 +7,17 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { User } from '../store/users.js';
-import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, clearingAccountFor, modeOfXenditKey, type Merchant, type NewMerchant } from '../store/merchants.js';
-import { UpstreamError, type XenditGateway, type XenditPermission, type XeroBankAccount, type XeroCredentials, type XeroGateway, type XeroLedgerAccount, type XeroOrganisation } from '../clients/types.js';
+import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, clearingAccountFor, type Merchant, type NewMerchant } from '../store/merchants.js';
+import {
+  UpstreamError,
+  type XenditGateway,
+  type XenditPermission,
+  type XeroBankAccount,
+  type XeroCredentials,
+  type XeroGateway,
+  type XeroLedgerAccount,
+  type XeroOrganisation,
+} from '../clients/types.js';
 import { NotFound, ServiceUnavailable } from '../errors.js';
 import { callbackPathFor, customPaymentUrl } from '../paths.js';
 import { FormInvalid } from './service.js';
@@ -39,7 +48,10 @@ export async function verifyXero(deps: Pick<MerchantOnboardingDeps, 'xero'>, cre
     return await deps.xero.getOrganisation(creds);
   } catch (err) {
     if (err instanceof UpstreamError && (err.kind === 'unauthorized' || err.kind === 'rejected')) {
-      throw new FormInvalid({ clientSecret: 'Xero did not accept this client id and secret. Copy both again from the Custom Connection in the Xero Developer portal, and check the connection is authorised.' });
+      throw new FormInvalid({
+        clientSecret:
+          'Xero did not accept this client id and secret. Copy both again from the Custom Connection in the Xero Developer portal, and check the connection is authorised.',
+      });
     }
     return unavailable(err);
   }
@@ -109,7 +121,8 @@ export async function connectXero(deps: MerchantOnboardingDeps, actor: User, inp
   try {
     return await addMerchant(deps, { name: org.name || org.shortCode, shortCode: org.shortCode, xero });
   } catch (err) {
-    if (err instanceof ShortCodeTakenError) throw new FormInvalid({ clientId: `The Xero organisation ${org.name} (ShortCode ${org.shortCode}) is already connected.` });
+    if (err instanceof ShortCodeTakenError)
+      throw new FormInvalid({ clientId: `The Xero organisation ${org.name} (ShortCode ${org.shortCode}) is already connected.` });
     throw err;
   }
 }
@@ -142,7 +155,12 @@ export interface AccountsView {
 const currencyOf = (a: XeroBankAccount | undefined, base: string) => a?.currencyCode || base;
 
 /** Payments in a currency whose clearing account has another currency would be refused by Xero. */
-function currencyWarnings(merchant: Pick<Merchant, 'clearingAccountId' | 'clearingAccounts'>, banks: XeroBankAccount[], base: string, invoiced: string[]): string[] {
+function currencyWarnings(
+  merchant: Pick<Merchant, 'clearingAccountId' | 'clearingAccounts'>,
+  banks: XeroBankAccount[],
+  base: string,
+  invoiced: string[],
+): string[] {
   if (!merchant.clearingAccountId) return [];
   const warnings: string[] = [];
   for (const currency of [...new Set([base, ...invoiced])]) {
@@ -150,7 +168,9 @@ function currencyWarnings(merchant: Pick<Merchant, 'clearingAccountId' | 'cleari
     const account = banks.find((b) => b.accountId === accountId);
     if (!account) warnings.push(`The clearing account for ${currency} no longer exists in Xero: choose another.`);
     else if (currencyOf(account, base) !== currency) {
-      warnings.push(`Invoices in ${currency} would be recorded in "${account.name}", a ${currencyOf(account, base)} account: Xero refuses that. Choose a ${currency} clearing account.`);
+      warnings.push(
+        `Invoices in ${currency} would be recorded in "${account.name}", a ${currencyOf(account, base)} account: Xero refuses that. Choose a ${currency} clearing account.`,
+      );
     }
   }
   return warnings;
@@ -166,7 +186,14 @@ export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merch
   ]);
   const base = org.baseCurrency;
   const currencies = [...new Set([base, ...bankAccounts.map((b) => currencyOf(b, base)), ...activity.currencies])];
-  return { baseCurrency: base, bankAccounts, expenseAccounts, revenueAccounts, currencies, warnings: currencyWarnings(merchant, bankAccounts, base, activity.currencies) };
+  return {
+    baseCurrency: base,
+    bankAccounts,
+    expenseAccounts,
+    revenueAccounts,
+    currencies,
+    warnings: currencyWarnings(merchant, bankAccounts, base, activity.currencies),
+  };
 }
 
 /** Step 3: the default clearing account, per-currency ones, the fee expense account and (optional) sales account. */
@@ -185,10 +212,12 @@ export async function saveAccounts(
     // A currency the form did not offer has no field to show its error next to.
     const field = view.currencies.includes(currency) ? `clearing_${currency}` : 'form';
     if (!account) errors[field] = 'Choose a bank account from the list.';
-    else if (currencyOf(account, view.baseCurrency) !== currency) errors[field] = `Choose a ${currency} account: Xero records ${currency} payments only in ${currency} accounts.`;
+    else if (currencyOf(account, view.baseCurrency) !== currency)
+      errors[field] = `Choose a ${currency} account: Xero records ${currency} payments only in ${currency} accounts.`;
   }
   if (!view.expenseAccounts.some((a) => a.code === input.feeAccountCode)) errors.feeAccountCode = 'Choose an expense account from the list.';
-  if (input.salesAccountCode !== null && !view.revenueAccounts.some((a) => a.code === input.salesAccountCode)) errors.salesAccountCode = 'Choose a revenue account from the list, or none.';
+  if (input.salesAccountCode !== null && !view.revenueAccounts.some((a) => a.code === input.salesAccountCode))
+    errors.salesAccountCode = 'Choose a revenue account from the list, or none.';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
   const now = deps.clock();
   await deps.stores.merchants.setAccounts(merchant.id, input, now);
@@ -209,9 +238,14 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
   const name = currency === base ? XENDIT_BANK.name : `${XENDIT_BANK.name} ${currency}`;
   let account = banks.find((b) => b.name.toLowerCase() === name.toLowerCase() && currencyOf(b, base) === currency);
   if (!account) {
-    if (banks.some((b) => b.name.toLowerCase() === name.toLowerCase())) throw new FormInvalid({ currency: `Xero already has an account named "${name}" in another currency: rename it in Xero or choose it below.` });
+    if (banks.some((b) => b.name.toLowerCase() === name.toLowerCase()))
+      throw new FormInvalid({ currency: `Xero already has an account named "${name}" in another currency: rename it in Xero or choose it below.` });
     try {
-      account = await deps.xero.createBankAccount(merchant.xero, { name, accountNumber: XENDIT_BANK.accountNumber, currencyCode: currency }, `xendit-bank:${merchant.id}:${currency}`);
+      account = await deps.xero.createBankAccount(
+        merchant.xero,
+        { name, accountNumber: XENDIT_BANK.accountNumber, currencyCode: currency },
+        `xendit-bank:${merchant.id}:${currency}`,
+      );
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'rejected') throw new FormInvalid({ currency: `Xero refused to create the account: ${err.message}` });
       return xeroCall(() => Promise.reject(err));
@@ -224,7 +258,11 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
   if (!clearingAccountId || currency === base) clearingAccountId = account.accountId;
   if (clearingAccountId !== account.accountId) clearingAccounts[currency] = account.accountId;
   else delete clearingAccounts[currency];
-  await deps.stores.merchants.setAccounts(merchant.id, { clearingAccountId, clearingAccounts, feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE, salesAccountCode: merchant.salesAccountCode }, now);
+  await deps.stores.merchants.setAccounts(
+    merchant.id,
+    { clearingAccountId, clearingAccounts, feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE, salesAccountCode: merchant.salesAccountCode },
+    now,
+  );
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   return account;
 }
@@ -245,7 +283,14 @@ export async function goLive(deps: MerchantOnboardingDeps, actor: User, merchant
     { key: 'callback', done: activity.lastCallbackAt !== null },
   ];
   return {
-    merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, status: merchant.status, mode: merchant.mode, xenditKey: masked(merchant.xenditSecretKey) },
+    merchant: {
+      id: merchant.id,
+      name: merchant.name,
+      shortCode: merchant.shortCode,
+      status: merchant.status,
+      mode: merchant.mode,
+      xenditKey: masked(merchant.xenditSecretKey),
+    },
     steps,
     xero: { connection: merchant.xeroConnection, disconnected: merchant.xeroDisconnected },
     lastCallbackAt: activity.lastCallbackAt,

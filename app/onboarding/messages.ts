@@ -12,7 +12,10 @@ export const ADMIN_PAGE: Record<MessageKey, { title: string; body: string }> = {
   forbidden: { title: 'This form has expired', body: 'The page was open too long or came from elsewhere. Go back, reload the page and submit it again.' },
   tooMany: { title: 'Too many requests', body: 'Please wait a minute and try again.' },
   tooManyRequests: { title: 'Too many sign-in attempts', body: 'For your safety, sign-in is paused for this e-mail address. Try again in 15 minutes.' },
-  linkExpired: { title: 'This setup link no longer works', body: 'It was already used, has expired (links last 24 hours), or an operator already exists. Restart the gateway to print a new link while no operator exists, or sign in.' },
+  linkExpired: {
+    title: 'This setup link no longer works',
+    body: 'It was already used, has expired (links last 24 hours), or an operator already exists. Restart the gateway to print a new link while no operator exists, or sign in.',
+  },
   linkOutdated: { title: 'This link is out of date', body: 'Open the page again from the admin.' },
   conflict: { title: 'Nothing to retry', body: 'This payment is not waiting for review any more; reload its page to see where it is.' },
 };
@@ -25,10 +28,16 @@ export const ADMIN_PAGE_ID: Record<MessageKey, { title: string; body: string }> 
   unsupportedCurrency: { title: 'Mata uang tidak didukung', body: 'Xendit tidak dapat menagih mata uang ini.' },
   unavailable: { title: 'Sementara tidak tersedia', body: 'Layanan yang kami perlukan tidak menjawab. Coba lagi dalam satu menit.' },
   internal: { title: 'Terjadi kesalahan', body: 'Kesalahan sudah dicatat. Coba lagi dalam satu menit.' },
-  forbidden: { title: 'Formulir ini sudah kedaluwarsa', body: 'Halaman terbuka terlalu lama atau berasal dari tempat lain. Kembali, muat ulang halaman, lalu kirim lagi.' },
+  forbidden: {
+    title: 'Formulir ini sudah kedaluwarsa',
+    body: 'Halaman terbuka terlalu lama atau berasal dari tempat lain. Kembali, muat ulang halaman, lalu kirim lagi.',
+  },
   tooMany: { title: 'Terlalu banyak permintaan', body: 'Mohon tunggu satu menit lalu coba lagi.' },
   tooManyRequests: { title: 'Terlalu banyak percobaan masuk', body: 'Demi keamanan Anda, masuk dengan alamat e-mail ini dijeda. Coba lagi dalam 15 menit.' },
-  linkExpired: { title: 'Tautan pengaturan ini tidak berlaku lagi', body: 'Tautan sudah dipakai, kedaluwarsa (tautan berlaku 24 jam), atau operator sudah ada. Mulai ulang gateway untuk mencetak tautan baru selama belum ada operator, atau masuk.' },
+  linkExpired: {
+    title: 'Tautan pengaturan ini tidak berlaku lagi',
+    body: 'Tautan sudah dipakai, kedaluwarsa (tautan berlaku 24 jam), atau operator sudah ada. Mulai ulang gateway untuk mencetak tautan baru selama belum ada operator, atau masuk.',
+  },
   linkOutdated: { title: 'Tautan ini sudah tidak berlaku', body: 'Buka kembali halamannya dari admin.' },
   conflict: { title: 'Tidak ada yang perlu diulang', body: 'Pembayaran ini tidak lagi menunggu peninjauan; muat ulang halamannya untuk melihat statusnya.' },
 };

@@ -25,7 +25,12 @@ export function reportRoutes(router: Router, deps: AdminDeps, requireUser: (req:
     const merchantId = MerchantId.safeParse(raw.merchant);
     if (!merchantId.success) errors.merchant = merchantId.error.issues[0].message;
     const values = { merchant: raw.merchant, from: typeof raw.from === 'string' ? raw.from : '', to: typeof raw.to === 'string' ? raw.to : '' };
-    return { user, errors, values, query: merchantId.success && !Object.keys(errors).length ? { merchantId: merchantId.data, from: range.from!, to: range.to! } : null };
+    return {
+      user,
+      errors,
+      values,
+      query: merchantId.success && !Object.keys(errors).length ? { merchantId: merchantId.data, from: range.from!, to: range.to! } : null,
+    };
   };
   const merchantList = async (res: Response) =>
     signedIn(res).role === 'operator' ? (await deps.stores.merchants.list()).map((m) => ({ id: m.id, name: m.name })) : [];
@@ -57,9 +62,6 @@ export function reportRoutes(router: Router, deps: AdminDeps, requireUser: (req:
     const p = parse(req, res);
     if (!p.query) throw new FormInvalid(p.errors);
     const report = await merchantReport(deps, p.user, p.query);
-    res
-      .type('text/csv; charset=utf-8')
-      .attachment(`reconciliation-${p.query.from}-${p.query.to}.csv`)
-      .send(toCsv(report));
+    res.type('text/csv; charset=utf-8').attachment(`reconciliation-${p.query.from}-${p.query.to}.csv`).send(toCsv(report));
   });
 }

@@ -30,7 +30,10 @@ export class FormInvalid extends DomainError {
   override readonly status: number;
   override readonly messageKey = 'badRequest';
   override readonly publicReason = 'the form has errors';
-  constructor(readonly fields: Record<string, string>, status: 400 | 422 = 422) {
+  constructor(
+    readonly fields: Record<string, string>,
+    status: 400 | 422 = 422,
+  ) {
     super(Object.values(fields).join('; '));
     this.status = status;
   }
@@ -94,7 +97,10 @@ export async function createMerchantUser(deps: OnboardingDeps, actor: User, inpu
   if (actor.role !== 'operator') throw new NotFound('only operators manage users');
   if (!(await deps.stores.merchants.byId(input.merchantId))) throw new FormInvalid({ merchantId: 'Choose a merchant from the list.' });
   try {
-    const user = await deps.stores.users.add({ email: input.email, passwordHash: await hashPassword(input.password), role: 'merchant', merchantId: input.merchantId }, deps.clock());
+    const user = await deps.stores.users.add(
+      { email: input.email, passwordHash: await hashPassword(input.password), role: 'merchant', merchantId: input.merchantId },
+      deps.clock(),
+    );
     deps.logger.info({ userId: user.id, merchantId: input.merchantId, by: actor.id }, 'merchant user created');
     return user;
   } catch (err) {
@@ -108,7 +114,7 @@ export async function listUsers(deps: OnboardingDeps, actor: User) {
   const [users, merchants] = await Promise.all([deps.stores.users.list(), deps.stores.merchants.list()]);
   const names = new Map(merchants.map((m) => [m.id, m.name]));
   return {
-    users: users.map((u) => ({ email: u.email, role: u.role, merchantName: u.merchantId ? names.get(u.merchantId) ?? '' : '', createdAt: u.createdAt })),
+    users: users.map((u) => ({ email: u.email, role: u.role, merchantName: u.merchantId ? (names.get(u.merchantId) ?? '') : '', createdAt: u.createdAt })),
     merchants: merchants.map((m) => ({ id: m.id, name: m.name })),
   };
 }
@@ -153,7 +159,11 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: 
   };
 }
 
-export async function paymentDetail(deps: OnboardingDeps, actor: User, paymentId: string): Promise<{ payment: PaymentRow } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
+export async function paymentDetail(
+  deps: OnboardingDeps,
+  actor: User,
+  paymentId: string,
+): Promise<{ payment: PaymentRow } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
   return { payment, ...(await deps.stores.dashboard.timeline(payment)) };

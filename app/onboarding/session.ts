@@ -58,7 +58,12 @@ export function sessions(deps: SessionDeps) {
     const now = deps.clock();
     const session = { idHash: sha256(id), csrfToken: token(), user };
     await deps.stores.sessions.create(
-      { idHash: session.idHash, userId: user?.id ?? null, csrfToken: session.csrfToken, expiresAt: new Date(now.getTime() + (user ? SIGNED_IN_TTL_MS : ANONYMOUS_TTL_MS)) },
+      {
+        idHash: session.idHash,
+        userId: user?.id ?? null,
+        csrfToken: session.csrfToken,
+        expiresAt: new Date(now.getTime() + (user ? SIGNED_IN_TTL_MS : ANONYMOUS_TTL_MS)),
+      },
       now,
     );
     res.cookie(cookie.name, id, cookie.options);

@@ -27,7 +27,10 @@ export function settingsRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
   router.post(paths.adminMerchantSettings, requireUser, sess.verifyCsrf, async (req, res) => {
     const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
     const field = (key: string) => (typeof req.body[key] === 'string' ? req.body[key] : undefined);
-    const sent: Record<string, string | undefined> = { ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, field(s.key) ?? ''])), salesTaxType: field('salesTaxType') };
+    const sent: Record<string, string | undefined> = {
+      ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, field(s.key) ?? ''])),
+      salesTaxType: field('salesTaxType'),
+    };
     try {
       await saveSettings(deps, signedIn(res), m.id, sent);
       res.redirect(303, `${adminMerchantPath(m.id, 'adminMerchantSettings')}?saved=1`);

@@ -22,8 +22,18 @@ const setting = <K extends keyof MerchantSettings>(def: SettingDef<K>) => def;
 
 export const MERCHANT_SETTINGS = [
   setting({ key: 'backendFlow', options: ['true', 'false'], read: (m) => String(m.backendFlow), value: (o) => o === 'true' }),
-  setting({ key: 'feePosting', options: ['bank_transaction', 'manual_journal', 'off'], read: (m) => m.feePosting, value: (o) => o as MerchantSettings['feePosting'] }),
-  setting({ key: 'xenditFeeBilling', options: ['deducted', 'invoiced'], read: (m) => m.xenditFeeBilling, value: (o) => o as MerchantSettings['xenditFeeBilling'] }),
+  setting({
+    key: 'feePosting',
+    options: ['bank_transaction', 'manual_journal', 'off'],
+    read: (m) => m.feePosting,
+    value: (o) => o as MerchantSettings['feePosting'],
+  }),
+  setting({
+    key: 'xenditFeeBilling',
+    options: ['deducted', 'invoiced'],
+    read: (m) => m.xenditFeeBilling,
+    value: (o) => o as MerchantSettings['xenditFeeBilling'],
+  }),
   setting({ key: 'overpayments', options: ['false', 'true'], read: (m) => String(m.overpayments), value: (o) => o === 'true' }),
   setting({ key: 'xeroTestOrganisation', options: ['false', 'true'], read: (m) => String(m.xeroTestOrganisation), value: (o) => o === 'true' }),
 ];

@@ -71,7 +71,13 @@ export function signedIn(res: Response): NonNullable<AdminSession['user']> {
 }
 
 /** Re-shows a form with its errors (422, or the error's 400) instead of sending the user to an error page. */
-export async function withForm(res: Response, view: string, values: Record<string, unknown>, locals: Record<string, unknown>, action: () => Promise<void>): Promise<void> {
+export async function withForm(
+  res: Response,
+  view: string,
+  values: Record<string, unknown>,
+  locals: Record<string, unknown>,
+  action: () => Promise<void>,
+): Promise<void> {
   try {
     await action();
   } catch (err) {
@@ -79,4 +85,3 @@ export async function withForm(res: Response, view: string, values: Record<strin
     render(res, err.status, view, { ...locals, values, errors: err.fields });
   }
 }
-

@@ -29,7 +29,11 @@ const keyOf = (mode: 'test' | 'live') =>
 const KeysForm = z.object({
   testKey: keyOf('test'),
   liveKey: keyOf('live'),
-  callbackToken: z.string().trim().max(200, { error: 'This is too long for a verification token.' }).transform((t) => t || undefined),
+  callbackToken: z
+    .string()
+    .trim()
+    .max(200, { error: 'This is too long for a verification token.' })
+    .transform((t) => t || undefined),
 });
 const ModeForm = z.object({ mode: z.enum(['test', 'live'], { error: 'Choose test or live.' }) });
 

@@ -19,7 +19,10 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
   const errors: Record<string, string> = {};
   if (!input.testKey && !input.liveKey && !merchant.xenditKeys.test && !merchant.xenditKeys.live) errors.testKey = 'Enter at least one secret key.';
   if (!input.callbackToken && !merchant.callbackToken) errors.callbackToken = 'Enter the callback verification token.';
-  for (const [field, key] of [['testKey', input.testKey], ['liveKey', input.liveKey]] as const) {
+  for (const [field, key] of [
+    ['testKey', input.testKey],
+    ['liveKey', input.liveKey],
+  ] as const) {
     if (!key || errors[field]) continue;
     try {
       await verifyXenditKey(deps, key);
@@ -33,7 +36,10 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
   await deps.stores.merchants.setXenditKeys(merchant.id, { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken }, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   const saved = (await deps.stores.merchants.byId(merchant.id))!;
-  deps.logger.info({ merchantId, stored: { test: Boolean(input.testKey), live: Boolean(input.liveKey), token: Boolean(input.callbackToken) }, mode: saved.mode, by: actor.id }, 'xendit keys saved');
+  deps.logger.info(
+    { merchantId, stored: { test: Boolean(input.testKey), live: Boolean(input.liveKey), token: Boolean(input.callbackToken) }, mode: saved.mode, by: actor.id },
+    'xendit keys saved',
+  );
   return saved;
 }
 

@@ -28,7 +28,10 @@ export const STATE_TTL_MS = 10 * 60_000;
 export class XeroConnectProblem extends DomainError {
   override readonly messageKey = 'badRequest';
   override readonly publicReason: string;
-  constructor(readonly reason: string, override readonly status: number = 400) {
+  constructor(
+    readonly reason: string,
+    override readonly status: number = 400,
+  ) {
     super(reason);
     this.publicReason = reason;
   }
@@ -51,7 +54,10 @@ export async function startConnect(deps: XeroOAuthDeps, actor: User, sessionHash
   const codeVerifier = random();
   const nonce = random();
   const now = deps.clock();
-  await deps.stores.xeroConnections.createState({ stateHash: sha256(state), sessionHash, userId: actor.id, merchantId, codeVerifier, nonce, expiresAt: new Date(now.getTime() + STATE_TTL_MS) }, now);
+  await deps.stores.xeroConnections.createState(
+    { stateHash: sha256(state), sessionHash, userId: actor.id, merchantId, codeVerifier, nonce, expiresAt: new Date(now.getTime() + STATE_TTL_MS) },
+    now,
+  );
   return deps.xeroOAuth.authorizationUrl({ state, nonce, codeChallenge: sha256(codeVerifier) });
 }
 
@@ -70,8 +76,10 @@ export async function finishCallback(deps: XeroOAuthDeps, actor: User, sessionHa
   const taken = await deps.stores.xeroConnections.takeState(sha256(query.state), sessionHash, now);
   if (typeof taken === 'string') throw new XeroConnectProblem(STATE_PROBLEMS[taken], taken === 'foreign' ? 403 : 400);
   if (taken.userId !== actor.id) throw new XeroConnectProblem(STATE_PROBLEMS.foreign, 403);
-  if (taken.expiresAt.getTime() <= now.getTime()) throw new XeroConnectProblem('The connection took more than ten minutes and expired. Start again with "Connect to Xero".');
-  if (query.error === 'access_denied') throw new XeroConnectProblem('You did not allow access at Xero, so nothing was connected. Start again when you are ready.');
+  if (taken.expiresAt.getTime() <= now.getTime())
+    throw new XeroConnectProblem('The connection took more than ten minutes and expired. Start again with "Connect to Xero".');
+  if (query.error === 'access_denied')
+    throw new XeroConnectProblem('You did not allow access at Xero, so nothing was connected. Start again when you are ready.');
   if (query.error) throw new XeroConnectProblem(`Xero answered with an error: ${query.error.slice(0, 100)}.`);
   if (!query.code) throw new XeroConnectProblem('The answer from Xero has no authorisation code. Start again with "Connect to Xero".');
 
@@ -84,7 +92,7 @@ export async function finishCallback(deps: XeroOAuthDeps, actor: User, sessionHa
   }
   const all = await deps.xeroOAuth.connections(tokens).catch(unavailable);
   const orgs = all.filter((c) => c.tenantType === 'ORGANISATION' && c.tenantId);
-  if (!orgs.length) throw new XeroConnectProblem('No Xero organisation was connected. Start again and tick an organisation on Xero\'s page.');
+  if (!orgs.length) throw new XeroConnectProblem("No Xero organisation was connected. Start again and tick an organisation on Xero's page.");
 
   if (taken.merchantId) {
     const merchant = await deps.stores.merchants.byId(taken.merchantId);
@@ -110,7 +118,8 @@ export async function pickOrganisation(deps: XeroOAuthDeps, actor: User, session
   const chosen = held.tenants.find((t) => t.tenantId === tenantId);
   if (!chosen) throw new XeroConnectProblem('Choose one of the organisations listed.', 422);
   const taken = await deps.stores.xeroConnections.takePick(sha256(pickToken), sessionHash, deps.clock());
-  if (!taken || taken.userId !== actor.id) throw new XeroConnectProblem('This choice of organisation expired or was already made. Start again with "Connect to Xero".');
+  if (!taken || taken.userId !== actor.id)
+    throw new XeroConnectProblem('This choice of organisation expired or was already made. Start again with "Connect to Xero".');
   return connected(deps, actor, taken.merchantId, taken.tokens, { ...chosen, tenantType: 'ORGANISATION' });
 }
 
@@ -118,11 +127,19 @@ async function connected(deps: XeroOAuthDeps, actor: User, merchantId: string | 
   const org = await deps.xeroOAuth.organisation(tokens, conn.tenantId).catch(unavailable);
   const now = deps.clock();
   const holder = await deps.stores.xeroConnections.holderOf(conn.tenantId, org.shortCode);
-  const taken = () => new XeroConnectProblem(`The Xero organisation ${org.name} (ShortCode ${org.shortCode}) is already connected to another merchant here. Nothing was saved.`, 409);
+  const taken = () =>
+    new XeroConnectProblem(
+      `The Xero organisation ${org.name} (ShortCode ${org.shortCode}) is already connected to another merchant here. Nothing was saved.`,
+      409,
+    );
   if (merchantId) {
     const merchant = await merchantFor(deps, actor, merchantId);
     const same = merchant.xeroConnection === 'oauth' ? merchant.xero.tenantId === conn.tenantId : merchant.shortCode === org.shortCode;
-    if (!same) throw new XeroConnectProblem(`You chose ${org.name} (ShortCode ${org.shortCode}) at Xero, but this merchant is ${merchant.name} (ShortCode ${merchant.shortCode}). Reconnect with that organisation. Nothing was saved.`, 409);
+    if (!same)
+      throw new XeroConnectProblem(
+        `You chose ${org.name} (ShortCode ${org.shortCode}) at Xero, but this merchant is ${merchant.name} (ShortCode ${merchant.shortCode}). Reconnect with that organisation. Nothing was saved.`,
+        409,
+      );
     if (holder && holder !== merchant.id) throw taken();
     await deps.stores.xeroConnections.reconnect(merchant.id, { tenantId: conn.tenantId, clientId: deps.xeroOAuth.clientId, tokens }, now);
     deps.logger.info({ merchantId: merchant.id, by: actor.id }, 'xero reconnected (oauth)');
@@ -130,7 +147,17 @@ async function connected(deps: XeroOAuthDeps, actor: User, merchantId: string | 
   }
   if (holder) throw taken();
   try {
-    const id = await deps.stores.xeroConnections.addOAuthMerchant({ name: org.name || org.shortCode, shortCode: org.shortCode, tenantId: conn.tenantId, clientId: deps.xeroOAuth.clientId, tokens, isDemoCompany: org.isDemoCompany }, now);
+    const id = await deps.stores.xeroConnections.addOAuthMerchant(
+      {
+        name: org.name || org.shortCode,
+        shortCode: org.shortCode,
+        tenantId: conn.tenantId,
+        clientId: deps.xeroOAuth.clientId,
+        tokens,
+        isDemoCompany: org.isDemoCompany,
+      },
+      now,
+    );
     deps.logger.info({ merchantId: id, shortCode: org.shortCode, by: actor.id }, 'merchant added (xero oauth)');
     return { kind: 'connected', merchantId: id, reconnected: false };
   } catch (err) {

@@ -21,7 +21,10 @@ export interface PayLimits {
 
 const PayQuery = z.object({
   invoiceNo: z.string().trim().min(1).max(255),
-  shortCode: z.string().trim().regex(/^[!A-Za-z0-9_-]{1,40}$/),
+  shortCode: z
+    .string()
+    .trim()
+    .regex(/^[!A-Za-z0-9_-]{1,40}$/),
   // Hints only: Xero's URL is unsigned, so the invoice is always read fresh from Xero; they must
   // match it (pay/link-hint.ts).
   currency: z.string().max(10).optional(),

@@ -60,7 +60,8 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
 
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber, xeroTicket));
   if (!invoice || invoice.type !== 'ACCREC') throw new PaymentLinkNotFound(`no sales invoice ${req.invoiceNumber}`);
-  if (!linkMatches(invoice, req.hint)) throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
+  if (!linkMatches(invoice, req.hint))
+    throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
   const { currency, amount } = payableAmount(invoice);
@@ -294,8 +295,7 @@ function allowedRedirect(url: string, allowedHosts: string[]): string {
   }
   const host = parsed.host.toLowerCase();
   const ok =
-    (parsed.protocol === 'https:' || parsed.protocol === 'http:') &&
-    (allowedHosts.includes(host) || allowedHosts.includes(parsed.hostname.toLowerCase()));
+    (parsed.protocol === 'https:' || parsed.protocol === 'http:') && (allowedHosts.includes(host) || allowedHosts.includes(parsed.hostname.toLowerCase()));
   if (!ok) throw new ServiceUnavailable(`refusing to redirect to ${parsed.origin}: not in XENDIT_CHECKOUT_HOSTS`);
   return parsed.toString();
 }

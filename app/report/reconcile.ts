@@ -15,7 +15,16 @@ interface JournalFee {
   currencyCode: string;
 }
 
-export const ROW_STATUSES = ['matched', 'missing_in_xero', 'missing_at_xendit', 'amount_differs', 'fee_missing', 'fee_differs', 'fee_tax_unknown', 'not_from_xendit'] as const;
+export const ROW_STATUSES = [
+  'matched',
+  'missing_in_xero',
+  'missing_at_xendit',
+  'amount_differs',
+  'fee_missing',
+  'fee_differs',
+  'fee_tax_unknown',
+  'not_from_xendit',
+] as const;
 /** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
 export type RowStatus = (typeof ROW_STATUSES)[number];
 
@@ -89,7 +98,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   for (const accountId of nonBank) {
     const account = await deps.xero.getAccount(merchant.xero, accountId);
     if (!account) continue;
-    const currency = account.currencyCode ?? (Object.entries(merchant.clearingAccounts).find(([, id]) => id === accountId)?.[0] ?? (await baseCurrency(deps, merchant)));
+    const currency =
+      account.currencyCode ?? Object.entries(merchant.clearingAccounts).find(([, id]) => id === accountId)?.[0] ?? (await baseCurrency(deps, merchant));
     currencyOf.set(accountId, currency);
     if (account.code) journalCodes.set(account.code, currency);
   }
@@ -216,7 +226,18 @@ function compare(
   const date = (inv ? xenditDate(inv) : undefined) ?? x.payments[0]?.date ?? x.fees[0]?.date ?? x.overpayments[0]?.date ?? '';
   const base = { date, xenditInvoiceId: id, xeroPayment: xeroPaid === null ? null : format(xeroPaid), xeroFee: xeroFee === null ? null : format(xeroFee) };
   if (!inv) {
-    return { xenditNet: 0n, xeroNet, row: { ...base, currency: accountCurrency, xenditAmount: null, xenditFee: null, status: 'missing_at_xendit' as const, note: 'no paid Xendit invoice with this id' } };
+    return {
+      xenditNet: 0n,
+      xeroNet,
+      row: {
+        ...base,
+        currency: accountCurrency,
+        xenditAmount: null,
+        xenditFee: null,
+        status: 'missing_at_xendit' as const,
+        note: 'no paid Xendit invoice with this id',
+      },
+    };
   }
   const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
   // What Xendit keeps: its fee plus the VAT on it (without the VAT when it is unknown, and flagged).
@@ -232,7 +253,8 @@ function compare(
   };
   if (xeroPaid === null) return result('missing_in_xero', fee > 0n && xeroFee !== null ? 'fee posted but no payment' : 'no payment in Xero');
   if (xeroPaid !== amount) return result('amount_differs', `Xendit ${format(amount)}, Xero ${format(xeroPaid)} (${format(amount - xeroPaid)} unrecorded)`);
-  if (x.overpayments.length) return result(fee > 0n && xeroFee === null ? 'fee_missing' : (xeroFee ?? 0n) !== fee ? 'fee_differs' : 'matched', overpaymentNote(x, fee, xeroFee));
+  if (x.overpayments.length)
+    return result(fee > 0n && xeroFee === null ? 'fee_missing' : (xeroFee ?? 0n) !== fee ? 'fee_differs' : 'matched', overpaymentNote(x, fee, xeroFee));
   if (fee > 0n && xeroFee === null) return result('fee_missing', `fee ${format(fee)} not posted`);
   if ((xeroFee ?? 0n) !== fee) return result('fee_differs', `Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}`);
   return result('matched', '');
@@ -240,7 +262,12 @@ function compare(
 
 function overpaymentNote(x: { overpayments: XeroBankTransaction[] }, fee: bigint, xeroFee: bigint | null): string {
   const over = format(x.overpayments.reduce((s, t) => s + hundredths(t.total), 0n));
-  const feeNote = fee > 0n && xeroFee === null ? `; fee ${format(fee)} not posted` : (xeroFee ?? 0n) !== fee ? `; Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}` : '';
+  const feeNote =
+    fee > 0n && xeroFee === null
+      ? `; fee ${format(fee)} not posted`
+      : (xeroFee ?? 0n) !== fee
+        ? `; Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}`
+        : '';
   return `${over} of it recorded as a Xero overpayment${feeNote}`;
 }
 
@@ -292,7 +319,12 @@ export function toCsv(report: Report): string {
 export function toText(report: Report): string {
   const table = [HEADER, ...report.rows.map((r) => COLUMNS.map((c) => (r[c] as string | null) ?? '-'))];
   const widths = HEADER.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  const lines = table.map((row) => row.map((v, i) => (i === row.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd());
+  const lines = table.map((row) =>
+    row
+      .map((v, i) => (i === row.length - 1 ? v : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
   const totals = Object.entries(report.totals).map(
     ([currency, t]) =>
       `${currency || '(no currency)'}: Xendit net (paid - fees) ${t.xenditNet}, Xero clearing Xendit entries ${t.xeroNet}, difference ${t.difference}` +

@@ -18,7 +18,10 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy | { problem
     const hops = Number(v);
     return hops <= 10 ? hops : { problem: 'a hop count above 10 is not a real deployment' };
   }
-  const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   const bad = entries.filter((e) => !NAMED.has(e) && !isAddressOrCidr(e));
   if (bad.length || !entries.length) return { problem: `not a proxy address or CIDR: ${bad.join(', ') || raw}` };
   return entries;

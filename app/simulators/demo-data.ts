@@ -36,16 +36,45 @@ interface DemoInvoiceSeed {
 }
 
 const INVOICES: DemoInvoiceSeed[] = [
-  { invoiceNumber: 'INV-0001', contact: { name: 'Budi Santoso', email: 'budi@example.co.id' }, currency: 'IDR', status: 'AUTHORISED',
-    lineItems: [{ description: 'Kopi Gayo 250 g', quantity: '3', unitAmount: '125000' }, { description: 'Ongkos kirim', quantity: '1', unitAmount: '25000' }] },
-  { invoiceNumber: 'INV-0002', contact: { name: 'Maria Santos', email: 'maria@example.ph' }, currency: 'PHP', status: 'AUTHORISED',
-    lineItems: [{ description: 'Barako beans 1 kg', quantity: '2', unitAmount: '1225.25' }] },
-  { invoiceNumber: 'INV-0003', contact: { name: 'PT Maju Jaya' }, currency: 'IDR', status: 'AUTHORISED', amountPaid: '500000',
-    lineItems: [{ description: 'Catering (part-paid)', quantity: '1', unitAmount: '2000000' }] },
-  { invoiceNumber: 'INV-0004', contact: { name: 'Siti Rahma' }, currency: 'IDR', status: 'PAID',
-    lineItems: [{ description: 'Workshop seat', quantity: '1', unitAmount: '750000' }] },
-  { invoiceNumber: 'INV-0005', contact: { name: 'Jose Reyes' }, currency: 'PHP', status: 'VOIDED',
-    lineItems: [{ description: 'Cancelled order', quantity: '1', unitAmount: '1000' }] },
+  {
+    invoiceNumber: 'INV-0001',
+    contact: { name: 'Budi Santoso', email: 'budi@example.co.id' },
+    currency: 'IDR',
+    status: 'AUTHORISED',
+    lineItems: [
+      { description: 'Kopi Gayo 250 g', quantity: '3', unitAmount: '125000' },
+      { description: 'Ongkos kirim', quantity: '1', unitAmount: '25000' },
+    ],
+  },
+  {
+    invoiceNumber: 'INV-0002',
+    contact: { name: 'Maria Santos', email: 'maria@example.ph' },
+    currency: 'PHP',
+    status: 'AUTHORISED',
+    lineItems: [{ description: 'Barako beans 1 kg', quantity: '2', unitAmount: '1225.25' }],
+  },
+  {
+    invoiceNumber: 'INV-0003',
+    contact: { name: 'PT Maju Jaya' },
+    currency: 'IDR',
+    status: 'AUTHORISED',
+    amountPaid: '500000',
+    lineItems: [{ description: 'Catering (part-paid)', quantity: '1', unitAmount: '2000000' }],
+  },
+  {
+    invoiceNumber: 'INV-0004',
+    contact: { name: 'Siti Rahma' },
+    currency: 'IDR',
+    status: 'PAID',
+    lineItems: [{ description: 'Workshop seat', quantity: '1', unitAmount: '750000' }],
+  },
+  {
+    invoiceNumber: 'INV-0005',
+    contact: { name: 'Jose Reyes' },
+    currency: 'PHP',
+    status: 'VOIDED',
+    lineItems: [{ description: 'Cancelled order', quantity: '1', unitAmount: '1000' }],
+  },
 ];
 
 /** The demo organisation, its clearing accounts (IDR default, PHP) and invoices. */
@@ -61,12 +90,26 @@ export function seedDemoXero(xeroSim: XeroSimulator) {
   });
   // "Connect to Xero" in the demo: the gateway's app, and a second organisation to choose from.
   xeroSim.addOAuthApp(DEMO_OAUTH_APP.clientId, DEMO_OAUTH_APP.clientSecret);
-  const org2 = xeroSim.addOrganisation({ clientId: 'demo-xero-client-2', clientSecret: 'demo-xero-secret-2', name: DEMO2.merchantName, shortCode: DEMO2.shortCode, baseCurrency: 'IDR', isDemoCompany: true });
+  const org2 = xeroSim.addOrganisation({
+    clientId: 'demo-xero-client-2',
+    clientSecret: 'demo-xero-secret-2',
+    name: DEMO2.merchantName,
+    shortCode: DEMO2.shortCode,
+    baseCurrency: 'IDR',
+    isDemoCompany: true,
+  });
   // A new merchant's Xero has no "Xendit" bank account yet: onboarding creates it in one click.
   const org2State = xeroSim.state.orgs.get(org2.tenantId)!;
   org2State.accounts = org2State.accounts.filter((a) => a.name !== 'Xendit');
-  xeroSim.addInvoice({ tenantId: org2.tenantId, type: 'ACCREC', invoiceNumber: DEMO2.invoice.invoiceNumber, contact: { name: 'Agus Prasetyo', email: 'agus@example.co.id' }, currency: DEMO2.invoice.currency, status: 'AUTHORISED',
-    lineItems: [{ description: 'Sate ayam 40 tusuk', quantity: '2', unitAmount: '90000' }] });
+  xeroSim.addInvoice({
+    tenantId: org2.tenantId,
+    type: 'ACCREC',
+    invoiceNumber: DEMO2.invoice.invoiceNumber,
+    contact: { name: 'Agus Prasetyo', email: 'agus@example.co.id' },
+    currency: DEMO2.invoice.currency,
+    status: 'AUTHORISED',
+    lineItems: [{ description: 'Sate ayam 40 tusuk', quantity: '2', unitAmount: '90000' }],
+  });
   const clearing = xeroSim.bankAccountFor(org.tenantId, 'Xendit');
   const clearingPhp = xeroSim.addAccount(org.tenantId, { code: '092', name: 'Xendit PHP', type: 'BANK', currencyCode: 'PHP' });
   for (const inv of INVOICES) xeroSim.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', ...inv });
@@ -78,4 +121,3 @@ export function seedDemoXendit(xenditSim: XenditSimulator, callbackUrl?: string)
   xenditSim.registerAccount({ secretKey: DEMO.xenditSecretKey, callbackToken: DEMO.callbackToken, callbackUrl, businessName: DEMO.merchantName });
   xenditSim.registerAccount({ secretKey: DEMO2.xenditSecretKey, callbackToken: DEMO2.callbackToken, businessName: DEMO2.merchantName });
 }
-

@@ -137,8 +137,7 @@ export function escapeHtml(value: unknown): string {
 }
 
 /** No inline script or style anywhere, so the pages work under a strict CSP. */
-export const PAGE_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'";
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'";
 
 /** `body` must already be escaped HTML. */
 export function renderPage(title: string, cssHref: string, body: string): string {

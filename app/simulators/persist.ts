@@ -35,12 +35,18 @@ function decode(v: unknown): unknown {
   if (key?.startsWith('$') && !more.length) {
     const x = o[key];
     switch (key) {
-      case '$undefined': return undefined;
-      case '$bigint': return BigInt(x as string);
-      case '$number': return Number(x);
-      case '$date': return new Date(Number(x));
-      case '$map': return new Map((x as [unknown, unknown][]).map(([k, y]) => [decode(k), decode(y)]));
-      case '$object': return Object.fromEntries((x as [string, unknown][]).map(([k, y]) => [k, decode(y)]));
+      case '$undefined':
+        return undefined;
+      case '$bigint':
+        return BigInt(x as string);
+      case '$number':
+        return Number(x);
+      case '$date':
+        return new Date(Number(x));
+      case '$map':
+        return new Map((x as [unknown, unknown][]).map(([k, y]) => [decode(k), decode(y)]));
+      case '$object':
+        return Object.fromEntries((x as [string, unknown][]).map(([k, y]) => [k, decode(y)]));
     }
     throw new Error(`unknown tag ${key} in saved simulator state`);
   }

@@ -22,7 +22,9 @@ const xendit = createXenditSimulator({ checkoutBaseUrl: xenditPublic, logger });
 seedDemoXero(xero);
 seedDemoXendit(xendit, process.env.XENDIT_SIM_CALLBACK_URL);
 
-express().use(xero.router).listen(xeroPort, '127.0.0.1', () => logger.info({ url: `http://127.0.0.1:${xeroPort}` }, 'Xero simulator listening'));
+express()
+  .use(xero.router)
+  .listen(xeroPort, '127.0.0.1', () => logger.info({ url: `http://127.0.0.1:${xeroPort}` }, 'Xero simulator listening'));
 express()
   .use(xendit.router)
   .listen(xenditPort, '127.0.0.1', () => logger.info({ url: xenditPublic }, 'Xendit simulator listening'));

@@ -370,7 +370,10 @@ function authenticate(ctx: Ctx, req: Request, res: Response, next: () => void): 
   res.locals.account = account;
   const needed = permissionFor(req);
   const granted = account.permissions ?? { invoices: 'write', transactions: 'read' };
-  const ok = needed.product === 'transactions' ? granted.transactions === 'read' : granted.invoices === 'write' || (needed.level === 'read' && granted.invoices === 'read');
+  const ok =
+    needed.product === 'transactions'
+      ? granted.transactions === 'read'
+      : granted.invoices === 'write' || (needed.level === 'read' && granted.invoices === 'read');
   if (!ok) {
     // docs.xendit.co/apidocs "Errors": 403 REQUEST_FORBIDDEN_ERROR, checked before the body is validated.
     res.status(403).json({ error_code: 'REQUEST_FORBIDDEN_ERROR', message: 'The API key is forbidden to perform this request' });
@@ -569,7 +572,13 @@ function transactionJson(inv: SimXenditInvoice): Record<string, unknown> {
     created: inv.paidAt!.toISOString(),
     updated: inv.updated.toISOString(),
     // feesPaidWire: a figure as Xendit sends it on the wire, odd ones included (tests of fees that do not fit the currency).
-    fee: { xendit_fee: inv.feesPaidWire ?? wire(fee, inv.currency), value_added_tax: wire(vat, inv.currency), xendit_withholding_tax: 0, third_party_withholding_tax: 0, status: 'COMPLETED' },
+    fee: {
+      xendit_fee: inv.feesPaidWire ?? wire(fee, inv.currency),
+      value_added_tax: wire(vat, inv.currency),
+      xendit_withholding_tax: 0,
+      third_party_withholding_tax: 0,
+      status: 'COMPLETED',
+    },
   };
 }
 
@@ -738,7 +747,15 @@ async function checkoutAction(ctx: Ctx, req: Request, res: Response, to: 'PAID' 
   const target = to === 'PAID' ? inv.successRedirectUrl : inv.failureRedirectUrl;
   // Whoever holds a demo key chooses these URLs: the simulator is no open redirect to other hosts.
   if (target && !onThisHost(target, req)) {
-    return sendPage(res, 200, messagePage(css, to === 'PAID' ? 'Paid (simulated)' : 'Expired (simulated)', 'The simulator only sends you back to this host; the redirect URL of this invoice points elsewhere.'));
+    return sendPage(
+      res,
+      200,
+      messagePage(
+        css,
+        to === 'PAID' ? 'Paid (simulated)' : 'Expired (simulated)',
+        'The simulator only sends you back to this host; the redirect URL of this invoice points elsewhere.',
+      ),
+    );
   }
   res.redirect(303, target ?? `${req.baseUrl}/checkout/${encodeURIComponent(inv.id)}`);
 }

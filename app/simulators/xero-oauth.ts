@@ -37,7 +37,15 @@ export interface SimOAuthState {
 }
 
 export function emptyOAuthState(): SimOAuthState {
-  return { apps: new Map(), grants: new Map(), codes: new Map(), refreshTokens: new Map(), tokenCalls: { authorization_code: 0, refresh_token: 0 }, revocations: 0, refuseRefresh: false };
+  return {
+    apps: new Map(),
+    grants: new Map(),
+    codes: new Map(),
+    refreshTokens: new Map(),
+    tokenCalls: { authorization_code: 0, refresh_token: 0 },
+    revocations: 0,
+    refuseRefresh: false,
+  };
 }
 
 export interface SimOAuthHost {
@@ -97,7 +105,15 @@ function issuerOf(req: Request): string {
 }
 
 function badRequest(res: Response, req: Request, message: string): void {
-  sendPage(res, 400, renderPage('Xero login (simulated)', `${req.baseUrl}/sim.css`, `<main><div class="card"><h1>Cannot continue</h1><p>${escapeHtml(message)}</p></div></main>`));
+  sendPage(
+    res,
+    400,
+    renderPage(
+      'Xero login (simulated)',
+      `${req.baseUrl}/sim.css`,
+      `<main><div class="card"><h1>Cannot continue</h1><p>${escapeHtml(message)}</p></div></main>`,
+    ),
+  );
 }
 
 function checkRequest(req: Request, host: SimOAuthHost, p: Record<string, string>): string | undefined {
@@ -116,11 +132,20 @@ function consentPage(req: Request, res: Response, host: SimOAuthHost, p: Record<
   const bad = checkRequest(req, host, p);
   if (bad) return badRequest(res, req, bad);
   const orgs = [...host.orgs.values()];
-  const hidden = PASSED.filter((k) => p[k] !== undefined).map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(p[k])}">`).join('\n');
-  const boxes = orgs
-    .map((o, i) => `<p><label><input type="checkbox" name="tenant" value="${escapeHtml(o.tenantId)}"${orgs.length === 1 ? ' checked' : ''} id="org-${i}"> ${escapeHtml(o.name)} <span class="muted">(${escapeHtml(o.shortCode)})</span></label></p>`)
+  const hidden = PASSED.filter((k) => p[k] !== undefined)
+    .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(p[k])}">`)
     .join('\n');
-  const scopes = (p.scope ?? '').split(/\s+/).filter(Boolean).map((s) => `<li>${escapeHtml(s)}</li>`).join('');
+  const boxes = orgs
+    .map(
+      (o, i) =>
+        `<p><label><input type="checkbox" name="tenant" value="${escapeHtml(o.tenantId)}"${orgs.length === 1 ? ' checked' : ''} id="org-${i}"> ${escapeHtml(o.name)} <span class="muted">(${escapeHtml(o.shortCode)})</span></label></p>`,
+    )
+    .join('\n');
+  const scopes = (p.scope ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((s) => `<li>${escapeHtml(s)}</li>`)
+    .join('');
   sendPage(
     res,
     problem ? 400 : 200,
@@ -161,7 +186,15 @@ function decide(req: Request, res: Response, host: SimOAuthHost, at: Date): void
   const grantId = randomUUID();
   host.oauth.grants.set(grantId, { clientId: p.client_id, connections: new Map(picked.map((t) => [t, randomUUID()])), scope: p.scope ?? '' });
   const code = randomBytes(24).toString('base64url');
-  host.oauth.codes.set(code, { clientId: p.client_id, redirectUri: p.redirect_uri, codeChallenge: p.code_challenge, ...(p.nonce ? { nonce: p.nonce } : {}), grantId, expiresAt: at.getTime() + CODE_MS, used: false });
+  host.oauth.codes.set(code, {
+    clientId: p.client_id,
+    redirectUri: p.redirect_uri,
+    codeChallenge: p.code_challenge,
+    ...(p.nonce ? { nonce: p.nonce } : {}),
+    grantId,
+    expiresAt: at.getTime() + CODE_MS,
+    used: false,
+  });
   back.searchParams.set('code', code);
   back.searchParams.set('scope', p.scope ?? '');
   back.searchParams.set('state', p.state);
@@ -296,7 +329,8 @@ export function grantConnections(host: SimOAuthHost, grantId: string) {
 function deleteConnection(req: Request, res: Response, host: SimOAuthHost, at: Date): void {
   const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
   const token = m ? host.accessTokens.get(m[1]) : undefined;
-  if (!token || token.expiresAt <= at.getTime() || !token.grantId) return void res.status(401).json({ Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful' });
+  if (!token || token.expiresAt <= at.getTime() || !token.grantId)
+    return void res.status(401).json({ Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful' });
   const grant = host.oauth.grants.get(token.grantId);
   const entry = [...(grant?.connections ?? [])].find(([, id]) => id === req.params.id);
   if (!grant || !entry) return void res.status(404).json({ Title: 'Not Found', Status: 404, Detail: 'Connection not found' });

@@ -13,7 +13,16 @@ import type { Logger } from 'pino';
 import type { XeroInvoice } from '../clients/types.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
 import { demoTaxRates, inclusiveTax, taxRateJson, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './xero-tax-rates.js';
-import { emptyOAuthState, grantConnections, grantDirectly, grantTenants, isOAuthClient, oauthRoutes, oauthTokenEndpoint, type SimOAuthState } from './xero-oauth.js';
+import {
+  emptyOAuthState,
+  grantConnections,
+  grantDirectly,
+  grantTenants,
+  isOAuthClient,
+  oauthRoutes,
+  oauthTokenEndpoint,
+  type SimOAuthState,
+} from './xero-oauth.js';
 import { isPaged, summaryInvoiceJson } from './xero/invoice-summary.js';
 import { idempotencyMiddleware, rememberAnswer, type StoredAnswer } from './xero/idempotency.js';
 import { addRefundPayment, refundedFrom, refundPaymentJson, refundPaymentsOf, type RefundPaymentType, type SimRefundPayment } from './xero/refund-payments.js';
@@ -113,7 +122,6 @@ interface Usage {
   inFlight: number;
 }
 
-
 export interface SimOrganisation {
   tenantId: string; // also the OrganisationID
   clientId: string;
@@ -210,7 +218,10 @@ export interface XeroSimulator {
   /** Mutable; reset() restores the options' values. */
   limits: XeroSimLimits;
   addOrganisation(org: NewSimOrganisation): SimOrganisation;
-  addAccount(tenantId: string, account: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean }): SimAccount;
+  addAccount(
+    tenantId: string,
+    account: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean },
+  ): SimAccount;
   /** Manual journals, oldest first. */
   manualJournalsOf(tenantId?: string): SimManualJournal[];
   /** The account with this name or code (e.g. the seeded BANK account 'Xendit', code '090'). */
@@ -231,7 +242,10 @@ export interface XeroSimulator {
   /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
   recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string): SimPayment;
   /** A refund of an overpayment, prepayment or credit note paid from a bank account: a Payment without an Invoice. */
-  addRefundPayment(tenantId: string, p: { paymentType: RefundPaymentType; accountId: string; amount: string; date: string; reference?: string }): SimRefundPayment;
+  addRefundPayment(
+    tenantId: string,
+    p: { paymentType: RefundPaymentType; accountId: string; amount: string; date: string; reference?: string },
+  ): SimRefundPayment;
   /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
   addOAuthApp(clientId: string, clientSecret: string): void;
   /** A consent given without the browser (tests): connects these organisations and returns the first token set. */
@@ -315,7 +329,16 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
   router.get('/AccountsReceivable/View.aspx', (req, res) => {
     const id = String(req.query.InvoiceID ?? '');
     const found = [...state.orgs.values()].map((o) => ({ o, inv: o.invoices.get(id) })).find((x) => x.inv);
-    if (!found?.inv) return sendPage(res, 404, renderPage('Invoice not found', `${req.baseUrl}/sim.css`, '<main><h1>Invoice not found</h1><p class="muted">No invoice with this InvoiceID in the simulated Xero.</p></main>'));
+    if (!found?.inv)
+      return sendPage(
+        res,
+        404,
+        renderPage(
+          'Invoice not found',
+          `${req.baseUrl}/sim.css`,
+          '<main><h1>Invoice not found</h1><p class="muted">No invoice with this InvoiceID in the simulated Xero.</p></main>',
+        ),
+      );
     sendPage(res, 200, renderInvoicePage(found.o, found.inv, `${req.baseUrl}/sim.css`));
   });
   router.get('/sim.css', (_req, res) => {
@@ -339,7 +362,12 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
     res.json(envelope(now(), { Organisations: [organisationJson(org(res))] }));
   });
   router.get(api('/Accounts'), (req, res) => {
-    filtered(res, req, org(res).accounts.map((a) => accountJson(a, org(res))), (rows) => envelope(now(), { Accounts: rows }));
+    filtered(
+      res,
+      req,
+      org(res).accounts.map((a) => accountJson(a, org(res))),
+      (rows) => envelope(now(), { Accounts: rows }),
+    );
   });
   router.put(api('/Accounts'), (req, res) => createAccountRoute(req, res, now()));
   router.get(api('/Accounts/:id'), (req, res) => {
@@ -390,7 +418,12 @@ function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefine
   for (const method of ['put', 'post'] as const) router[method](api('/ManualJournals'), (req, res) => createManualJournalsRoute(sim, req, res, now()));
   router.get(api('/ManualJournals'), (req, res) => {
     const o = org(res);
-    filtered(res, req, [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)), (r) => envelope(now(), { ManualJournals: r }));
+    filtered(
+      res,
+      req,
+      [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)),
+      (r) => envelope(now(), { ManualJournals: r }),
+    );
   });
   router.get(api('/ManualJournals/:id'), (req, res) => {
     const j = org(res).manualJournals.get(String(req.params.id));
@@ -428,7 +461,13 @@ function notFound(res: Response): void {
 
 function xeroErrorBody(status: number): unknown {
   if (status === 429) return { Type: null, Title: 'Too Many Requests', Status: 429, Detail: 'Rate limit exceeded', Extensions: {} };
-  return { Type: null, Title: status === 503 ? 'Service Unavailable' : 'Internal Server Error', Status: status, Detail: 'The simulator was told to fail', Extensions: {} };
+  return {
+    Type: null,
+    Title: status === 503 ? 'Service Unavailable' : 'Internal Server Error',
+    Status: status,
+    Detail: 'The simulator was told to fail',
+    Extensions: {},
+  };
 }
 
 function validationError(res: Response, messages: string[], element: unknown = {}): void {
@@ -619,7 +658,10 @@ function defaultTimezone(currency: string): string {
   return ['IDR', 'THB', 'VND'].includes(currency) ? 'SEASIASTANDARDTIME' : ['PHP', 'MYR'].includes(currency) ? 'SINGAPORESTANDARDTIME' : 'UTC';
 }
 
-function addAccount(o: SimOrganisation, a: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean }): SimAccount {
+function addAccount(
+  o: SimOrganisation,
+  a: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean },
+): SimAccount {
   const account: SimAccount = {
     accountId: randomUUID(),
     code: a.code,
@@ -754,7 +796,16 @@ function recordOpeningPayment(o: SimOrganisation, inv: SimInvoice, amount: bigin
   const banks = o.accounts.filter((a) => a.type === 'BANK');
   const bank = banks.find((a) => a.name !== 'Xendit') ?? banks[0];
   if (!bank) throw new Error('no bank account to record the opening payment');
-  const p: SimPayment = { paymentId: randomUUID(), invoiceId: inv.invoiceId, accountId: bank.accountId, date: inv.date, amount, reference: 'Opening payment', status: 'AUTHORISED', updatedAt: at };
+  const p: SimPayment = {
+    paymentId: randomUUID(),
+    invoiceId: inv.invoiceId,
+    accountId: bank.accountId,
+    date: inv.date,
+    amount,
+    reference: 'Opening payment',
+    status: 'AUTHORISED',
+    updatedAt: at,
+  };
   o.payments.set(p.paymentId, p);
   inv.amountPaid += amount;
   if (inv.amountPaid >= inv.total && inv.status === 'AUTHORISED') markPaid(inv, p.date);
@@ -872,11 +923,17 @@ function createContactsRoute(sim: XeroSimulator, req: Request, res: Response, at
     const name = typeof raw.Name === 'string' ? raw.Name.trim() : '';
     if (!name) return validationError(res, ['The contact name must be specified'], raw);
     if (o.contacts.has(name.toLowerCase()) || names.has(name.toLowerCase())) {
-      return validationError(res, [`The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`], raw);
+      return validationError(
+        res,
+        [`The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`],
+        raw,
+      );
     }
     names.add(name.toLowerCase());
   }
-  const created = items.map((raw) => contactFor(o, String(raw.Name).trim(), typeof raw.EmailAddress === 'string' && raw.EmailAddress.trim() ? raw.EmailAddress.trim() : undefined));
+  const created = items.map((raw) =>
+    contactFor(o, String(raw.Name).trim(), typeof raw.EmailAddress === 'string' && raw.EmailAddress.trim() ? raw.EmailAddress.trim() : undefined),
+  );
   const body = envelope(at, { Contacts: created.map(contactJson) });
   remember(o, req, at, 200, body);
   if (sim.faults.dropIfArmed(req, res)) return;
@@ -893,7 +950,8 @@ function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: 
   if (!['DRAFT', 'SUBMITTED', 'AUTHORISED'].includes(status)) errors.push(`Invalid status for a new invoice: ${status}`);
   // Xero's default is Exclusive; the simulator computes tax only on tax-inclusive lines.
   const lineAmountTypes = raw.LineAmountTypes ?? 'Exclusive';
-  if (lineAmountTypes !== 'NoTax' && lineAmountTypes !== 'Inclusive' && lineAmountTypes !== 'Exclusive') errors.push(`LineAmountTypes must be Exclusive, Inclusive or NoTax, not ${String(lineAmountTypes)}`);
+  if (lineAmountTypes !== 'NoTax' && lineAmountTypes !== 'Inclusive' && lineAmountTypes !== 'Exclusive')
+    errors.push(`LineAmountTypes must be Exclusive, Inclusive or NoTax, not ${String(lineAmountTypes)}`);
   const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
     const quantity = parseScaled(li.Quantity ?? 1, 4);
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
@@ -905,7 +963,8 @@ function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: 
     const taxType = li.TaxType === undefined ? 'NONE' : String(li.TaxType);
     const taxRate = taxType === 'NONE' ? undefined : usableTaxRate(o.taxRates, taxType, type);
     if (taxType !== 'NONE' && !taxRate) errors.push(unusableTaxTypeMessage(taxType));
-    else if (taxRate && lineAmountTypes !== 'Inclusive') errors.push(`The simulator supports tax rates with LineAmountTypes Inclusive only, not ${String(lineAmountTypes)}`);
+    else if (taxRate && lineAmountTypes !== 'Inclusive')
+      errors.push(`The simulator supports tax rates with LineAmountTypes Inclusive only, not ${String(lineAmountTypes)}`);
     return { description: String(li.Description ?? ''), quantity: quantity ?? 0n, unitAmount: unitAmount ?? 0n, accountCode, ...(taxRate ? { taxRate } : {}) };
   });
   if (errors.length) return undefined;
@@ -913,7 +972,9 @@ function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: 
     invoiceNumber: typeof raw.InvoiceNumber === 'string' && raw.InvoiceNumber ? raw.InvoiceNumber : undefined,
     type,
     status,
-    contact: known ? { name: known.name, email: known.email } : { name: String(contact.Name), email: typeof contact.EmailAddress === 'string' ? contact.EmailAddress : undefined },
+    contact: known
+      ? { name: known.name, email: known.email }
+      : { name: String(contact.Name), email: typeof contact.EmailAddress === 'string' ? contact.EmailAddress : undefined },
     currency: typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency,
     lineAmountTypes: lineAmountTypes as SimInvoice['lineAmountTypes'],
     lineItems,
@@ -1049,7 +1110,8 @@ function validateBankTransaction(
 ): { txn: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>; contactName: string } | undefined {
   const type = raw.Type;
   const overpayment = type === 'RECEIVE-OVERPAYMENT';
-  if (type !== 'SPEND' && type !== 'RECEIVE' && !overpayment) errors.push(`The simulator supports Type SPEND, RECEIVE and RECEIVE-OVERPAYMENT, not ${String(type)}`);
+  if (type !== 'SPEND' && type !== 'RECEIVE' && !overpayment)
+    errors.push(`The simulator supports Type SPEND, RECEIVE and RECEIVE-OVERPAYMENT, not ${String(type)}`);
   const accRef = (raw.BankAccount ?? {}) as Record<string, unknown>;
   const bank = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
   if (!bank) errors.push('Bank account could not be found');
@@ -1085,7 +1147,15 @@ function validateBankTransaction(
   if (lineItems.length && total <= 0n) errors.push('The total of a bank transaction must be positive');
   if (errors.length || !bank || !date) return undefined;
   return {
-    txn: { type: type as SimBankTransaction['type'], accountId: bank.accountId, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '', currencyCode: currency, lineItems, total },
+    txn: {
+      type: type as SimBankTransaction['type'],
+      accountId: bank.accountId,
+      date,
+      reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+      currencyCode: currency,
+      lineItems,
+      total,
+    },
     contactName,
   };
 }
@@ -1247,7 +1317,15 @@ function envelope(at: Date, payload: Record<string, unknown>): Record<string, un
 
 function connectionJson(o: SimOrganisation) {
   const created = o.createdAt.toISOString();
-  return { id: o.tenantId, authEventId: o.tenantId, tenantId: o.tenantId, tenantType: 'ORGANISATION', tenantName: o.name, createdDateUtc: created, updatedDateUtc: created };
+  return {
+    id: o.tenantId,
+    authEventId: o.tenantId,
+    tenantId: o.tenantId,
+    tenantType: 'ORGANISATION',
+    tenantName: o.name,
+    createdDateUtc: created,
+    updatedDateUtc: created,
+  };
 }
 
 function organisationJson(o: SimOrganisation) {
@@ -1292,12 +1370,15 @@ function accountJson(a: SimAccount, o: SimOrganisation) {
     TaxType: 'NONE',
     EnablePaymentsToAccount: a.enablePaymentsToAccount,
     ShowInExpenseClaims: false,
-    Class: a.type === 'REVENUE' ? 'REVENUE' : a.type === 'EXPENSE' ? 'EXPENSE' : a.type === 'LIABILITY' ? 'LIABILITY' : a.type === 'EQUITY' ? 'EQUITY' : 'ASSET',
+    Class:
+      a.type === 'REVENUE' ? 'REVENUE' : a.type === 'EXPENSE' ? 'EXPENSE' : a.type === 'LIABILITY' ? 'LIABILITY' : a.type === 'EQUITY' ? 'EQUITY' : 'ASSET',
     ReportingCode: a.type === 'BANK' ? 'ASS.CUR.CAS.CAS' : '',
     HasAttachments: false,
     UpdatedDateUTC: msDate(o.createdAt),
     AddToWatchlist: false,
-    ...(a.type === 'BANK' ? { BankAccountType: 'BANK', BankAccountNumber: a.bankAccountNumber ?? `${a.code}-0000001`, CurrencyCode: a.currencyCode ?? o.baseCurrency } : {}),
+    ...(a.type === 'BANK'
+      ? { BankAccountType: 'BANK', BankAccountNumber: a.bankAccountNumber ?? `${a.code}-0000001`, CurrencyCode: a.currencyCode ?? o.baseCurrency }
+      : {}),
   };
 }
 
@@ -1412,7 +1493,15 @@ function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): Record<
   return {
     BankTransactionID: t.bankTransactionId,
     Type: t.type,
-    Contact: { ContactID: t.contact.contactId, Name: t.contact.name, Addresses: [], Phones: [], ContactGroups: [], ContactPersons: [], HasValidationErrors: false },
+    Contact: {
+      ContactID: t.contact.contactId,
+      Name: t.contact.name,
+      Addresses: [],
+      Phones: [],
+      ContactGroups: [],
+      ContactPersons: [],
+      HasValidationErrors: false,
+    },
     LineItems: t.lineItems.map((li) => {
       const account = o.accounts.find((a) => a.code === li.accountCode);
       return {
@@ -1523,9 +1612,17 @@ ${sections}
 function renderInvoicePage(o: SimOrganisation, i: SimInvoice, cssHref: string): string {
   const payments = [...o.payments.values()].filter((p) => p.invoiceId === i.invoiceId);
   const lines = i.lineItems
-    .map((li) => `<tr><td>${escapeHtml(li.description)}</td><td class="num">${escapeHtml(formatScaled(li.quantity, 4))}</td><td class="num">${escapeHtml(formatScaled(li.unitAmount, 4))}</td><td>${escapeHtml(li.taxType)}</td><td class="num">${escapeHtml(formatScaled(li.taxAmount, 2))}</td></tr>`)
+    .map(
+      (li) =>
+        `<tr><td>${escapeHtml(li.description)}</td><td class="num">${escapeHtml(formatScaled(li.quantity, 4))}</td><td class="num">${escapeHtml(formatScaled(li.unitAmount, 4))}</td><td>${escapeHtml(li.taxType)}</td><td class="num">${escapeHtml(formatScaled(li.taxAmount, 2))}</td></tr>`,
+    )
     .join('\n');
-  const paid = payments.map((p) => `<tr><td>${escapeHtml(p.date)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))}</td><td>${escapeHtml(p.reference)}</td><td>${escapeHtml(p.status)}</td></tr>`).join('\n');
+  const paid = payments
+    .map(
+      (p) =>
+        `<tr><td>${escapeHtml(p.date)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))}</td><td>${escapeHtml(p.reference)}</td><td>${escapeHtml(p.status)}</td></tr>`,
+    )
+    .join('\n');
   return renderPage(
     `Invoice ${i.invoiceNumber}`,
     cssHref,
@@ -1545,7 +1642,8 @@ function renderOrg(o: SimOrganisation): string {
   const invoices = [...o.invoices.values()];
   const invoiceRows = invoices
     .map(
-      (i) => `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.reference)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
+      (i) =>
+        `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.reference)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
         `<td class="num">${escapeHtml(formatScaled(i.total, 2))}</td><td class="num">${escapeHtml(formatScaled(amountDue(i), 2))}</td>` +
         `<td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td></tr>`,
     )
@@ -1554,8 +1652,10 @@ function renderOrg(o: SimOrganisation): string {
     .map((p) => {
       const inv = o.invoices.get(p.invoiceId);
       const account = o.accounts.find((a) => a.accountId === p.accountId);
-      return `<tr><td>${escapeHtml(p.date)}</td><td>${escapeHtml(inv?.invoiceNumber)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))} ${escapeHtml(inv?.currencyCode)}</td>` +
-        `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(p.status)}</td></tr>`;
+      return (
+        `<tr><td>${escapeHtml(p.date)}</td><td>${escapeHtml(inv?.invoiceNumber)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))} ${escapeHtml(inv?.currencyCode)}</td>` +
+        `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(p.status)}</td></tr>`
+      );
     })
     .join('\n');
   const journalRows = [...o.manualJournals.values()]
@@ -1566,16 +1666,21 @@ function renderOrg(o: SimOrganisation): string {
     .join('\n');
   const accountRows = o.accounts
     .filter((a) => a.type === 'BANK' || a.enablePaymentsToAccount)
-    .map((a) => `<tr><td>${escapeHtml(a.code)}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.currencyCode ?? o.baseCurrency)}</td>` +
-      `<td class="num" data-balance="${escapeHtml(a.code)}">${escapeHtml(formatScaled(balanceOf(o, a.accountId), 2))}</td></tr>`)
+    .map(
+      (a) =>
+        `<tr><td>${escapeHtml(a.code)}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.currencyCode ?? o.baseCurrency)}</td>` +
+        `<td class="num" data-balance="${escapeHtml(a.code)}">${escapeHtml(formatScaled(balanceOf(o, a.accountId), 2))}</td></tr>`,
+    )
     .join('\n');
   const txnRows = [...o.bankTransactions.values()]
     .map((t) => {
       const bank = o.accounts.find((a) => a.accountId === t.accountId);
       const lines = t.lineItems.map((li) => li.accountCode).join(', ');
-      return `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : t.type === 'RECEIVE' ? 'Receive money' : 'Overpayment')}</td><td>${escapeHtml(t.contact.name)}</td>` +
+      return (
+        `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : t.type === 'RECEIVE' ? 'Receive money' : 'Overpayment')}</td><td>${escapeHtml(t.contact.name)}</td>` +
         `<td class="num">${escapeHtml(formatScaled(t.total, 2))} ${escapeHtml(t.currencyCode)}</td><td>${escapeHtml(t.reference)}</td>` +
-        `<td>${escapeHtml(bank ? `${bank.code} ${bank.name}` : t.accountId)} → ${escapeHtml(lines)}</td><td>${escapeHtml(t.status)}</td></tr>`;
+        `<td>${escapeHtml(bank ? `${bank.code} ${bank.name}` : t.accountId)} → ${escapeHtml(lines)}</td><td>${escapeHtml(t.status)}</td></tr>`
+      );
     })
     .join('\n');
   return `<section class="card">

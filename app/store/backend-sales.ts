@@ -18,10 +18,17 @@ export function createBackendSaleStore(db: Db) {
       .where('xendit_invoice_id', '=', xenditInvoiceId)
       .executeTakeFirst();
     return r
-      ? { merchantId: r.merchant_id, xenditInvoiceId: r.xendit_invoice_id, xeroContactId: r.xero_contact_id, xeroInvoiceId: r.xero_invoice_id, lastError: r.last_error }
+      ? {
+          merchantId: r.merchant_id,
+          xenditInvoiceId: r.xendit_invoice_id,
+          xeroContactId: r.xero_contact_id,
+          xeroInvoiceId: r.xero_invoice_id,
+          lastError: r.last_error,
+        }
       : null;
   };
-  const update = (merchantId: string, xenditInvoiceId: string) => db.updateTable('backend_sales').where('merchant_id', '=', merchantId).where('xendit_invoice_id', '=', xenditInvoiceId);
+  const update = (merchantId: string, xenditInvoiceId: string) =>
+    db.updateTable('backend_sales').where('merchant_id', '=', merchantId).where('xendit_invoice_id', '=', xenditInvoiceId);
 
   return {
     get,
@@ -37,7 +44,12 @@ export function createBackendSaleStore(db: Db) {
     },
 
     /** customer: the payer as Xendit knew them, shown in the admin's payments list. */
-    async setContact(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, xeroContactId: string, now: Date, customer?: { name: string; email?: string }): Promise<void> {
+    async setContact(
+      sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>,
+      xeroContactId: string,
+      now: Date,
+      customer?: { name: string; email?: string },
+    ): Promise<void> {
       await update(sale.merchantId, sale.xenditInvoiceId)
         .set({ xero_contact_id: xeroContactId, updated_at: now, ...(customer ? { customer_name: customer.name, customer_email: customer.email ?? null } : {}) })
         .execute();

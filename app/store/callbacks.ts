@@ -30,11 +30,7 @@ export function createCallbackStore(db: Db) {
      * nothing is written ('ignored'). A 200 to Xendit therefore always means the work is durably
      * queued. duplicate: the same (invoice, status) came before.
      */
-    async accept(
-      event: CallbackEvent,
-      rules: { paid: boolean },
-      now: Date,
-    ): Promise<{ route: 'checkout' | 'backend' | 'ignored'; duplicate: boolean }> {
+    async accept(event: CallbackEvent, rules: { paid: boolean }, now: Date): Promise<{ route: 'checkout' | 'backend' | 'ignored'; duplicate: boolean }> {
       // callback_accept (migration 015): planned once per connection, not at every callback.
       const { rows } = await sql<{ o_route: 'checkout' | 'backend' | 'ignored'; o_inserted: boolean }>`
         select * from callback_accept(

@@ -22,10 +22,7 @@ export interface Checkout {
   updatedAt: Date;
 }
 
-export type NewCheckout = Pick<
-  Checkout,
-  'id' | 'merchantId' | 'xeroInvoiceId' | 'invoiceNumber' | 'currency' | 'amount' | 'externalId' | 'expiresAt'
-> & {
+export type NewCheckout = Pick<Checkout, 'id' | 'merchantId' | 'xeroInvoiceId' | 'invoiceNumber' | 'currency' | 'amount' | 'externalId' | 'expiresAt'> & {
   /** The Xero invoice's contact, shown as the customer in the admin's payments list. */
   customer?: { name: string; email?: string };
 };
@@ -51,7 +48,8 @@ function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
 }
 
 /** A checkouts row as json_build_object/row_to_json gives it (timestamps as text). */
-export type CheckoutJson = Omit<Selectable<CheckoutsTable>, 'expires_at' | 'created_at' | 'updated_at'> & Record<'expires_at' | 'created_at' | 'updated_at', string>;
+export type CheckoutJson = Omit<Selectable<CheckoutsTable>, 'expires_at' | 'created_at' | 'updated_at'> &
+  Record<'expires_at' | 'created_at' | 'updated_at', string>;
 
 export function checkoutFromJson(r: CheckoutJson): Checkout {
   return toCheckout({ ...r, expires_at: new Date(r.expires_at), created_at: new Date(r.created_at), updated_at: new Date(r.updated_at) });
@@ -132,12 +130,7 @@ export function createCheckoutStore(db: Db) {
 
     /** Moves a checkout on only from the states given, so a late EXPIRED never undoes a PAID. */
     async transition(id: string, from: CheckoutStatus[], to: CheckoutStatus, now: Date): Promise<boolean> {
-      const r = await db
-        .updateTable('checkouts')
-        .set({ status: to, updated_at: now })
-        .where('id', '=', id)
-        .where('status', 'in', from)
-        .executeTakeFirst();
+      const r = await db.updateTable('checkouts').set({ status: to, updated_at: now }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
       return r.numUpdatedRows > 0n;
     },
 

@@ -115,12 +115,21 @@ export function createDashboardStore(db: Db) {
       if (f.state) q = q.where('p.sync_state', '=', f.state);
       if (f.paidFrom) q = q.where('p.paid_at', '>=', f.paidFrom);
       if (f.paidBefore) q = q.where('p.paid_at', '<', f.paidBefore);
-      const raw = await q.orderBy('p.paid_at', 'desc').orderBy('p.id', 'desc').limit(f.limit + 1).offset(f.offset).execute();
+      const raw = await q
+        .orderBy('p.paid_at', 'desc')
+        .orderBy('p.id', 'desc')
+        .limit(f.limit + 1)
+        .offset(f.offset)
+        .execute();
       return { rows: raw.slice(0, f.limit).map(toRow), hasMore: raw.length > f.limit };
     },
 
     /** Amount paid and number of payments per UTC day and currency (every sync state: the money moved at Xendit). */
-    async paidPerDay(f: { merchantId?: string; paidFrom: Date; paidBefore: Date }): Promise<{ day: string; currency: Currency; amount: number; count: number }[]> {
+    async paidPerDay(f: {
+      merchantId?: string;
+      paidFrom: Date;
+      paidBefore: Date;
+    }): Promise<{ day: string; currency: Currency; amount: number; count: number }[]> {
       const day = sql<string>`to_char(paid_at at time zone 'UTC', 'YYYY-MM-DD')`;
       let q = db
         .selectFrom('payments')
@@ -144,7 +153,14 @@ export function createDashboardStore(db: Db) {
       const c = await db
         .selectFrom('payments')
         .innerJoin('checkouts', 'checkouts.id', 'payments.checkout_id')
-        .select(['checkouts.invoice_number', 'checkouts.currency', 'checkouts.amount', 'checkouts.status', 'checkouts.xendit_invoice_id', 'checkouts.created_at'])
+        .select([
+          'checkouts.invoice_number',
+          'checkouts.currency',
+          'checkouts.amount',
+          'checkouts.status',
+          'checkouts.xendit_invoice_id',
+          'checkouts.created_at',
+        ])
         .where('payments.id', '=', p.id)
         .executeTakeFirst();
       const callbacks = await db
@@ -162,7 +178,14 @@ export function createDashboardStore(db: Db) {
         .executeTakeFirst();
       return {
         checkout: c
-          ? { invoiceNumber: c.invoice_number, currency: c.currency as Currency, amount: int8(c.amount), status: c.status, xenditInvoiceId: c.xendit_invoice_id, createdAt: c.created_at }
+          ? {
+              invoiceNumber: c.invoice_number,
+              currency: c.currency as Currency,
+              amount: int8(c.amount),
+              status: c.status,
+              xenditInvoiceId: c.xendit_invoice_id,
+              createdAt: c.created_at,
+            }
           : null,
         callbacks: callbacks.map((e) => ({ status: e.status, receivedAt: e.received_at })),
         job: j ? { state: j.state, attempts: j.attempts, runAt: j.run_at, lastError: j.last_error, updatedAt: j.updated_at } : null,
@@ -174,35 +197,41 @@ export function createDashboardStore(db: Db) {
      * attempts. False when the payment is not in needs_review or has no such job.
      */
     async requeueRecordPayment(paymentId: string, now: Date): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
-        const p = await trx
-          .updateTable('payments')
-          .set({ sync_state: 'pending', updated_at: now })
-          .where('id', '=', paymentId)
-          .where('sync_state', '=', 'needs_review')
-          .returning(['merchant_id', 'xendit_invoice_id'])
-          .executeTakeFirst();
-        if (!p) return false;
-        const j = await trx
-          .updateTable('jobs')
-          .set({
-            state: 'queued',
-            run_at: now,
-            attempts: 0,
-            locked_until: null,
-            updated_at: now,
-            // Counts manual retries; the job uses it for a fresh Xero Idempotency-Key.
-            payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
-          })
-          .where('dedupe_key', 'in', [recordPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id), recordBackendPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id)])
-          .where('state', '=', 'needs_review')
-          .executeTakeFirst();
-        if (j.numUpdatedRows === 0n) throw new NothingToRetry();
-        return true;
-      }).catch((err) => {
-        if (err instanceof NothingToRetry) return false;
-        throw err;
-      });
+      return db
+        .transaction()
+        .execute(async (trx) => {
+          const p = await trx
+            .updateTable('payments')
+            .set({ sync_state: 'pending', updated_at: now })
+            .where('id', '=', paymentId)
+            .where('sync_state', '=', 'needs_review')
+            .returning(['merchant_id', 'xendit_invoice_id'])
+            .executeTakeFirst();
+          if (!p) return false;
+          const j = await trx
+            .updateTable('jobs')
+            .set({
+              state: 'queued',
+              run_at: now,
+              attempts: 0,
+              locked_until: null,
+              updated_at: now,
+              // Counts manual retries; the job uses it for a fresh Xero Idempotency-Key.
+              payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
+            })
+            .where('dedupe_key', 'in', [
+              recordPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id),
+              recordBackendPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id),
+            ])
+            .where('state', '=', 'needs_review')
+            .executeTakeFirst();
+          if (j.numUpdatedRows === 0n) throw new NothingToRetry();
+          return true;
+        })
+        .catch((err) => {
+          if (err instanceof NothingToRetry) return false;
+          throw err;
+        });
     },
   };
 }

@@ -28,7 +28,9 @@ export function migrationProvider(only: (name: string) => boolean = () => true):
         .filter((f) => /^\d.*\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
         .map((f) => [f.replace(/\.(ts|js)$/, ''), f] as const)
         .filter(([name]) => only(name));
-      const entries = await Promise.all(names.map(async ([name, f]) => [name, (await import(pathToFileURL(join(migrationsDir, f)).href)) as Migration] as const));
+      const entries = await Promise.all(
+        names.map(async ([name, f]) => [name, (await import(pathToFileURL(join(migrationsDir, f)).href)) as Migration] as const),
+      );
       return Object.fromEntries(entries);
     },
   };

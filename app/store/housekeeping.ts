@@ -25,7 +25,9 @@ export function createHousekeepingStore(db: Db) {
         oauthStates: n(await db.deleteFrom('xero_oauth_states').where('expires_at', '<', c.now).executeTakeFirst()),
         // A used setup link is kept: it is what says "this link was already used".
         setupTokens: n(await db.deleteFrom('setup_tokens').where('expires_at', '<', c.now).where('used_at', 'is', null).executeTakeFirst()),
-        jobs: n(await db.deleteFrom('jobs').where('kind', '=', 'housekeeping').where('state', '=', 'done').where('updated_at', '<', c.jobsBefore).executeTakeFirst()),
+        jobs: n(
+          await db.deleteFrom('jobs').where('kind', '=', 'housekeeping').where('state', '=', 'done').where('updated_at', '<', c.jobsBefore).executeTakeFirst(),
+        ),
       };
     },
   };

@@ -97,17 +97,16 @@ export function createJobStore(db: Db) {
           eb
             .selectFrom('jobs')
             .select('id')
-            .where((w) =>
-              w.or([
-                w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
-                w.and([w('state', '=', 'running'), w('locked_until', '<', now)]),
-              ]),
-            )
+            .where((w) => w.or([w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]), w.and([w('state', '=', 'running'), w('locked_until', '<', now)])]))
             // A merchant whose Xero connection is gone: their jobs wait, spending no attempts, until they reconnect.
             .where((w) =>
               w.not(
                 w.exists(
-                  w.selectFrom('merchants').select('merchants.id').whereRef('merchants.id', '=', 'jobs.merchant_id').where('merchants.xero_disconnected_at', 'is not', null),
+                  w
+                    .selectFrom('merchants')
+                    .select('merchants.id')
+                    .whereRef('merchants.id', '=', 'jobs.merchant_id')
+                    .where('merchants.xero_disconnected_at', 'is not', null),
                 ),
               ),
             )
@@ -149,7 +148,13 @@ export function createJobStore(db: Db) {
     async holdBack(job: Pick<Job, 'id' | 'attempts' | 'merchantId'>, until: Date, reason: string, now: Date): Promise<boolean> {
       const held = await fenced(job, { state: 'queued', run_at: until, attempts: job.attempts - 1, locked_until: null, last_error: reason, updated_at: now });
       if (held && job.merchantId) {
-        await db.updateTable('jobs').set({ run_at: until }).where('merchant_id', '=', job.merchantId).where('state', '=', 'queued').where('run_at', '<', until).execute();
+        await db
+          .updateTable('jobs')
+          .set({ run_at: until })
+          .where('merchant_id', '=', job.merchantId)
+          .where('state', '=', 'queued')
+          .where('run_at', '<', until)
+          .execute();
       }
       return held;
     },
@@ -198,7 +203,6 @@ export function createJobStore(db: Db) {
       if (filter.state) q = q.where('state', '=', filter.state);
       return (await q.execute()).map(toJob);
     },
-
   };
 }
 

@@ -51,7 +51,13 @@ export function createListingStore(db: Db) {
      * cursor never gets ahead of what is durably queued. `windowDone`: the cursor moves to the
      * window's end. Returns how many jobs were new.
      */
-    async queuePage(c: { merchantId: string; windowEnd: Date }, xenditInvoiceIds: string[], lastInvoiceId: string | null, windowDone: boolean, now: Date): Promise<number> {
+    async queuePage(
+      c: { merchantId: string; windowEnd: Date },
+      xenditInvoiceIds: string[],
+      lastInvoiceId: string | null,
+      windowDone: boolean,
+      now: Date,
+    ): Promise<number> {
       return db.transaction().execute(async (trx) => {
         let added = 0;
         for (const xenditInvoiceId of xenditInvoiceIds) {

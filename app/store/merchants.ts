@@ -107,7 +107,13 @@ export function modeOfXenditKey(key: string): XenditMode {
 }
 
 /** Columns of merchants holding sealed secrets, each bound to its row and column. */
-export const MERCHANT_SECRET_COLUMNS = ['xero_client_secret_enc', 'xendit_test_key_enc', 'xendit_live_key_enc', 'xendit_secret_key_enc', 'callback_token_enc'] as const;
+export const MERCHANT_SECRET_COLUMNS = [
+  'xero_client_secret_enc',
+  'xendit_test_key_enc',
+  'xendit_live_key_enc',
+  'xendit_secret_key_enc',
+  'callback_token_enc',
+] as const;
 export type MerchantSecretColumn = (typeof MERCHANT_SECRET_COLUMNS)[number];
 
 /**
@@ -133,7 +139,11 @@ export function merchantFromRow(box: SecretBox) {
     xero:
       row.xero_connection === 'oauth'
         ? { clientId: row.xero_client_id, clientSecret: '', tenantId: row.xero_tenant_id, oauth: { merchantId: row.id } }
-        : { clientId: row.xero_client_id, clientSecret: box.open(row.xero_client_secret_enc, at('xero_client_secret_enc', row.id)), tenantId: row.xero_tenant_id },
+        : {
+            clientId: row.xero_client_id,
+            clientSecret: box.open(row.xero_client_secret_enc, at('xero_client_secret_enc', row.id)),
+            tenantId: row.xero_tenant_id,
+          },
     xeroConnection: row.xero_connection,
     xeroDisconnected: row.xero_disconnected_at ? { at: row.xero_disconnected_at, reason: row.xero_disconnect_reason ?? '' } : null,
     xenditSecretKey: row.xendit_secret_key_enc ? box.open(row.xendit_secret_key_enc, at(keyColumn(row.mode), row.id)) : '',
@@ -190,7 +200,15 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
   const withClearing = async (rows: Selectable<MerchantsTable>[]): Promise<Merchant[]> => {
     if (!rows.length) return [];
-    const clearing = await db.selectFrom('clearing_accounts').selectAll().where('merchant_id', 'in', rows.map((r) => r.id)).execute();
+    const clearing = await db
+      .selectFrom('clearing_accounts')
+      .selectAll()
+      .where(
+        'merchant_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
     return rows.map((r) => toMerchant(r, clearing));
   };
   const one = async (row: Selectable<MerchantsTable> | undefined) => (row ? (await withClearing([row]))[0] : null);
@@ -249,7 +267,13 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       const sealed = box.seal(x.secretKey, at(keyColumn(mode), id));
       await db
         .updateTable('merchants')
-        .set({ xendit_secret_key_enc: sealed, [keyColumn(mode)]: sealed, callback_token_enc: box.seal(x.callbackToken, at('callback_token_enc', id)), mode, updated_at: now })
+        .set({
+          xendit_secret_key_enc: sealed,
+          [keyColumn(mode)]: sealed,
+          callback_token_enc: box.seal(x.callbackToken, at('callback_token_enc', id)),
+          mode,
+          updated_at: now,
+        })
         .where('id', '=', id)
         .execute();
     },
@@ -298,17 +322,31 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
       await db
         .updateTable('merchants')
-        .set({ backend_flow: s.backendFlow, fee_posting: s.feePosting, xendit_fee_billing: s.xenditFeeBilling, overpayments: s.overpayments, xero_test_organisation: s.xeroTestOrganisation, sales_tax_type: s.salesTaxType, updated_at: now })
+        .set({
+          backend_flow: s.backendFlow,
+          fee_posting: s.feePosting,
+          xendit_fee_billing: s.xenditFeeBilling,
+          overpayments: s.overpayments,
+          xero_test_organisation: s.xeroTestOrganisation,
+          sales_tax_type: s.salesTaxType,
+          updated_at: now,
+        })
         .where('id', '=', id)
         .execute();
     },
 
     /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */
-    async setAccounts(id: string, a: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null }, now: Date): Promise<void> {
+    async setAccounts(
+      id: string,
+      a: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null },
+      now: Date,
+    ): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('merchants')
-          .set({ clearing_account_id: a.clearingAccountId, fee_account_code: a.feeAccountCode, sales_account_code: a.salesAccountCode, updated_at: now }).where('id', '=', id).execute();
+          .set({ clearing_account_id: a.clearingAccountId, fee_account_code: a.feeAccountCode, sales_account_code: a.salesAccountCode, updated_at: now })
+          .where('id', '=', id)
+          .execute();
         await trx.deleteFrom('clearing_accounts').where('merchant_id', '=', id).execute();
         const rows = Object.entries(a.clearingAccounts).map(([currency, accountId]) => ({ merchant_id: id, currency, account_id: accountId }));
         if (rows.length) await trx.insertInto('clearing_accounts').values(rows).execute();
@@ -331,7 +369,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     /** When Xendit last called back for this merchant, and which currencies its checkouts used. */
     async activity(id: string): Promise<{ lastCallbackAt: Date | null; currencies: string[] }> {
-      const last = await db.selectFrom('callback_events').select((eb) => eb.fn.max('received_at').as('at')).where('merchant_id', '=', id).executeTakeFirst();
+      const last = await db
+        .selectFrom('callback_events')
+        .select((eb) => eb.fn.max('received_at').as('at'))
+        .where('merchant_id', '=', id)
+        .executeTakeFirst();
       const currencies = await db.selectFrom('checkouts').select('currency').distinct().where('merchant_id', '=', id).execute();
       const at = last?.at as Date | string | null | undefined;
       return { lastCallbackAt: at ? new Date(at) : null, currencies: currencies.map((c) => c.currency).sort() };
@@ -363,7 +405,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     },
 
     /** How fees reach Xero and whether over-payments become Xero overpayments (only what is given changes). */
-    async setAccountingOptions(id: string, o: { feePosting?: FeePosting; xenditFeeBilling?: XenditFeeBilling; overpayments?: boolean; xeroTestOrganisation?: boolean }, now: Date): Promise<boolean> {
+    async setAccountingOptions(
+      id: string,
+      o: { feePosting?: FeePosting; xenditFeeBilling?: XenditFeeBilling; overpayments?: boolean; xeroTestOrganisation?: boolean },
+      now: Date,
+    ): Promise<boolean> {
       const r = await db
         .updateTable('merchants')
         .set({

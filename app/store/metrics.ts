@@ -1,6 +1,6 @@
-import { sql } from "kysely";
-import type { Db } from "./db.js";
-import type { BudgetRow, MetricsSource, QueueRow } from "../metrics/index.js";
+import { sql } from 'kysely';
+import type { Db } from './db.js';
+import type { BudgetRow, MetricsSource, QueueRow } from '../metrics/index.js';
 
 /** What /metrics reads at scrape time: a few grouped reads, never a row per payment or job. */
 export function createMetricsStore(db: Db): MetricsSource {
@@ -27,14 +27,9 @@ export function createMetricsStore(db: Db): MetricsSource {
 
     async needsReview(): Promise<number> {
       const row = await db
-        .selectFrom("payments")
-        .select((eb) => eb.fn.countAll<string>().as("n"))
-        .where((eb) =>
-          eb.or([
-            eb("sync_state", "=", "needs_review"),
-            eb("fee_state", "=", "needs_review"),
-          ]),
-        )
+        .selectFrom('payments')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where((eb) => eb.or([eb('sync_state', '=', 'needs_review'), eb('fee_state', '=', 'needs_review')]))
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
@@ -43,12 +38,12 @@ export function createMetricsStore(db: Db): MetricsSource {
       // Organisation rows only ('org:<clientId>:<tenantId>', app/store/xero-budget.ts): one per
       // connected organisation, so the label count stays that of the merchants.
       const rows = await db
-        .selectFrom("xero_calls")
-        .select(["key", "minute_start", "minute_used", "day_start", "day_used"])
-        .where("key", "like", "org:%")
+        .selectFrom('xero_calls')
+        .select(['key', 'minute_start', 'minute_used', 'day_start', 'day_used'])
+        .where('key', 'like', 'org:%')
         .execute();
       return rows.map((r) => {
-        const [, clientId = "", tenantId = ""] = r.key.split(":");
+        const [, clientId = '', tenantId = ''] = r.key.split(':');
         // A custom connection (client credentials) has no tenant id: its app's client id names it.
         return {
           organisation: tenantId || clientId,

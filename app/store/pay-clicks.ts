@@ -41,13 +41,17 @@ export function createPayClickStore(db: Db, box: SecretBox) {
     async admit(q: { shortCode: string; counters: PayClickCounter[]; budget?: BudgetInStatement; guessedInvoiceId?: string }): Promise<PayClickAdmission> {
       const hits = q.counters.map((c) => ({ key: c.key, window_start: c.windowStart.toISOString(), limit: c.limit }));
       const budget = q.budget ? JSON.stringify(q.budget.args) : null;
-      const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${JSON.stringify(hits)}, ${budget}, ${q.guessedInvoiceId ?? null})`.execute(db);
+      const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${JSON.stringify(hits)}, ${budget}, ${q.guessedInvoiceId ?? null})`.execute(
+        db,
+      );
       const r = rows[0];
       const merchant = r.o_merchant ? toMerchant(r.o_merchant) : null;
       return {
         hits: new Map(Object.entries(r.o_counted ?? {}).map(([k, n]) => [k, Number(n)])),
         merchant,
-        ...(merchant && r.o_budget != null && q.budget ? { xeroTicket: q.budget.ticket(r.o_budget, { clientId: merchant.xero.clientId, tenantId: merchant.xero.tenantId }) } : {}),
+        ...(merchant && r.o_budget != null && q.budget
+          ? { xeroTicket: q.budget.ticket(r.o_budget, { clientId: merchant.xero.clientId, tenantId: merchant.xero.tenantId }) }
+          : {}),
         ...(merchant && r.o_checkouts ? { checkouts: r.o_checkouts.map(checkoutFromJson) } : {}),
       };
     },

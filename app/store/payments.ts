@@ -36,7 +36,17 @@ export interface Payment {
 
 export type NewPayment = Omit<
   Payment,
-  'xeroPaymentId' | 'syncState' | 'lastError' | 'feeState' | 'xeroFeeTxnId' | 'feeError' | 'amountRecorded' | 'feeTax' | 'feeRaw' | 'overpaid' | 'xeroOverpaymentId'
+  | 'xeroPaymentId'
+  | 'syncState'
+  | 'lastError'
+  | 'feeState'
+  | 'xeroFeeTxnId'
+  | 'feeError'
+  | 'amountRecorded'
+  | 'feeTax'
+  | 'feeRaw'
+  | 'overpaid'
+  | 'xeroOverpaymentId'
 > & { feeTax?: number | null; feeRaw?: string | null };
 
 export interface InXero {
@@ -139,7 +149,11 @@ export function createPaymentStore(db: Db) {
     },
 
     async markFeePosted(id: string, xeroFeeTxnId: string, now: Date): Promise<void> {
-      await db.updateTable('payments').set({ fee_state: 'posted', xero_fee_txn_id: xeroFeeTxnId, fee_error: null, updated_at: now }).where('id', '=', id).execute();
+      await db
+        .updateTable('payments')
+        .set({ fee_state: 'posted', xero_fee_txn_id: xeroFeeTxnId, fee_error: null, updated_at: now })
+        .where('id', '=', id)
+        .execute();
     },
 
     async setFeeTax(id: string, feeTax: number, now: Date): Promise<void> {
@@ -179,7 +193,12 @@ export function createPaymentStore(db: Db) {
 
     /** Paid in Xendit test mode into an organisation that is not a test company: kept here, never sent to Xero. */
     async markTestMode(id: string, reason: string, now: Date): Promise<void> {
-      await db.updateTable('payments').set({ sync_state: 'test_mode', last_error: reason, updated_at: now }).where('id', '=', id).where('sync_state', '=', 'pending').execute();
+      await db
+        .updateTable('payments')
+        .set({ sync_state: 'test_mode', last_error: reason, updated_at: now })
+        .where('id', '=', id)
+        .where('sync_state', '=', 'pending')
+        .execute();
     },
 
     async noteError(id: string, error: string, now: Date): Promise<void> {

@@ -39,19 +39,38 @@ export function createSecretsStore(db: Db, box: SecretBox) {
   return {
     async resealAll(): Promise<ResealOutcome> {
       const out: ResealOutcome = { resealed: 0, current: 0, failed: [] };
-      const merchants = await db.selectFrom('merchants').select(['id', 'mode', ...MERCHANT_SECRET_COLUMNS]).execute();
+      const merchants = await db
+        .selectFrom('merchants')
+        .select(['id', 'mode', ...MERCHANT_SECRET_COLUMNS])
+        .execute();
       for (const row of merchants) {
         for (const column of MERCHANT_SECRET_COLUMNS) {
           const sealed = row[column];
-          await resealOne(out, `merchants.${column} ${row.id}`, sealed, merchantSecretContext(column, { id: row.id, mode: row.mode as XenditMode }), async (next) => {
-            await db.updateTable('merchants').set({ [column]: next }).where('id', '=', row.id).where(column, '=', sealed!).execute();
-          });
+          await resealOne(
+            out,
+            `merchants.${column} ${row.id}`,
+            sealed,
+            merchantSecretContext(column, { id: row.id, mode: row.mode as XenditMode }),
+            async (next) => {
+              await db
+                .updateTable('merchants')
+                .set({ [column]: next })
+                .where('id', '=', row.id)
+                .where(column, '=', sealed!)
+                .execute();
+            },
+          );
         }
       }
       const tokens = await db.selectFrom('xero_tokens').select(['merchant_id', 'token_set_enc']).execute();
       for (const row of tokens) {
         await resealOne(out, `xero_tokens.token_set_enc ${row.merchant_id}`, row.token_set_enc, tokensContext(row.merchant_id), async (next) => {
-          await db.updateTable('xero_tokens').set({ token_set_enc: next }).where('merchant_id', '=', row.merchant_id).where('token_set_enc', '=', row.token_set_enc).execute();
+          await db
+            .updateTable('xero_tokens')
+            .set({ token_set_enc: next })
+            .where('merchant_id', '=', row.merchant_id)
+            .where('token_set_enc', '=', row.token_set_enc)
+            .execute();
         });
       }
       const states = await db.selectFrom('xero_oauth_states').select(['state_hash', 'code_verifier_enc', 'pending_token_set_enc']).execute();
@@ -59,7 +78,12 @@ export function createSecretsStore(db: Db, box: SecretBox) {
         for (const column of ['code_verifier_enc', 'pending_token_set_enc'] as const) {
           const sealed = row[column];
           await resealOne(out, `xero_oauth_states.${column}`, sealed, secretContext('xero_oauth_states', column, row.state_hash), async (next) => {
-            await db.updateTable('xero_oauth_states').set({ [column]: next }).where('state_hash', '=', row.state_hash).where(column, '=', sealed!).execute();
+            await db
+              .updateTable('xero_oauth_states')
+              .set({ [column]: next })
+              .where('state_hash', '=', row.state_hash)
+              .where(column, '=', sealed!)
+              .execute();
           });
         }
       }

@@ -31,7 +31,10 @@ export class OrganisationTakenError extends Error {}
  */
 export function createXeroConnectionStore(db: Db, box: SecretBox) {
   return {
-    async createState(s: { stateHash: string; sessionHash: string; userId: string; merchantId: string | null; codeVerifier: string; nonce: string; expiresAt: Date }, now: Date): Promise<void> {
+    async createState(
+      s: { stateHash: string; sessionHash: string; userId: string; merchantId: string | null; codeVerifier: string; nonce: string; expiresAt: Date },
+      now: Date,
+    ): Promise<void> {
       await db.deleteFrom('xero_oauth_states').where('expires_at', '<', now).execute();
       await db
         .insertInto('xero_oauth_states')
@@ -58,7 +61,14 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
         .where('used_at', 'is', null)
         .returningAll()
         .executeTakeFirst();
-      if (row) return { userId: row.user_id, merchantId: row.merchant_id, codeVerifier: box.open(row.code_verifier_enc, secretContext('xero_oauth_states', 'code_verifier_enc', row.state_hash)), nonce: row.nonce, expiresAt: row.expires_at };
+      if (row)
+        return {
+          userId: row.user_id,
+          merchantId: row.merchant_id,
+          codeVerifier: box.open(row.code_verifier_enc, secretContext('xero_oauth_states', 'code_verifier_enc', row.state_hash)),
+          nonce: row.nonce,
+          expiresAt: row.expires_at,
+        };
       const seen = await db.selectFrom('xero_oauth_states').select(['session_hash', 'used_at']).where('state_hash', '=', stateHash).executeTakeFirst();
       if (!seen) return 'unknown';
       return seen.session_hash !== sessionHash ? 'foreign' : 'replayed';
@@ -68,7 +78,11 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
     async holdForPick(stateHash: string, pickTokenHash: string, tokens: XeroTokenSet, tenants: PendingTenant[]): Promise<void> {
       await db
         .updateTable('xero_oauth_states')
-        .set({ pick_token_hash: pickTokenHash, pending_token_set_enc: sealTokens(box, tokens, secretContext('xero_oauth_states', 'pending_token_set_enc', stateHash)), pending_tenants: JSON.stringify(tenants) })
+        .set({
+          pick_token_hash: pickTokenHash,
+          pending_token_set_enc: sealTokens(box, tokens, secretContext('xero_oauth_states', 'pending_token_set_enc', stateHash)),
+          pending_tenants: JSON.stringify(tenants),
+        })
         .where('state_hash', '=', stateHash)
         .execute();
     },
@@ -86,7 +100,11 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
     },
 
     /** Single use: the held token set leaves the table with the first taker. */
-    async takePick(pickTokenHash: string, sessionHash: string, now: Date): Promise<{ userId: string; merchantId: string | null; tokens: XeroTokenSet; tenants: PendingTenant[] } | null> {
+    async takePick(
+      pickTokenHash: string,
+      sessionHash: string,
+      now: Date,
+    ): Promise<{ userId: string; merchantId: string | null; tokens: XeroTokenSet; tenants: PendingTenant[] } | null> {
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .selectFrom('xero_oauth_states')
@@ -98,8 +116,17 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           .forUpdate()
           .executeTakeFirst();
         if (!row?.pending_token_set_enc) return null;
-        await trx.updateTable('xero_oauth_states').set({ pending_token_set_enc: null, pending_tenants: null }).where('state_hash', '=', row.state_hash).execute();
-        return { userId: row.user_id, merchantId: row.merchant_id, tokens: openTokens(box, row.pending_token_set_enc, secretContext('xero_oauth_states', 'pending_token_set_enc', row.state_hash)), tenants: row.pending_tenants ?? [] };
+        await trx
+          .updateTable('xero_oauth_states')
+          .set({ pending_token_set_enc: null, pending_tenants: null })
+          .where('state_hash', '=', row.state_hash)
+          .execute();
+        return {
+          userId: row.user_id,
+          merchantId: row.merchant_id,
+          tokens: openTokens(box, row.pending_token_set_enc, secretContext('xero_oauth_states', 'pending_token_set_enc', row.state_hash)),
+          tenants: row.pending_tenants ?? [],
+        };
       });
     },
 
@@ -114,7 +141,10 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
     },
 
     /** A new merchant from an OAuth connection, with its token set, in one commit. */
-    async addOAuthMerchant(m: { name: string; shortCode: string; tenantId: string; clientId: string; tokens: XeroTokenSet; isDemoCompany?: boolean }, now: Date): Promise<string> {
+    async addOAuthMerchant(
+      m: { name: string; shortCode: string; tenantId: string; clientId: string; tokens: XeroTokenSet; isDemoCompany?: boolean },
+      now: Date,
+    ): Promise<string> {
       const id = randomUUID();
       await db.transaction().execute(async (trx) => {
         const inserted = await trx
@@ -137,7 +167,10 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           .returning('id')
           .executeTakeFirst();
         if (!inserted) throw new ShortCodeTakenError(`ShortCode ${m.shortCode} already belongs to another merchant`);
-        await trx.insertInto('xero_tokens').values({ merchant_id: id, token_set_enc: sealTokens(box, m.tokens, tokensContext(id)), expires_at: m.tokens.expiresAt, updated_at: now }).execute();
+        await trx
+          .insertInto('xero_tokens')
+          .values({ merchant_id: id, token_set_enc: sealTokens(box, m.tokens, tokensContext(id)), expires_at: m.tokens.expiresAt, updated_at: now })
+          .execute();
       });
       return id;
     },
@@ -150,15 +183,38 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('merchants')
-          .set({ xero_connection: 'oauth', xero_tenant_id: c.tenantId, xero_client_id: c.clientId, xero_client_secret_enc: box.seal('', secretContext('merchants', 'xero_client_secret_enc', merchantId)), xero_disconnected_at: null, xero_disconnect_reason: null, updated_at: now })
+          .set({
+            xero_connection: 'oauth',
+            xero_tenant_id: c.tenantId,
+            xero_client_id: c.clientId,
+            xero_client_secret_enc: box.seal('', secretContext('merchants', 'xero_client_secret_enc', merchantId)),
+            xero_disconnected_at: null,
+            xero_disconnect_reason: null,
+            updated_at: now,
+          })
           .where('id', '=', merchantId)
           .execute();
         await trx
           .insertInto('xero_tokens')
-          .values({ merchant_id: merchantId, token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)), expires_at: c.tokens.expiresAt, updated_at: now })
-          .onConflict((oc) => oc.column('merchant_id').doUpdateSet({ token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)), expires_at: c.tokens.expiresAt, updated_at: now }))
+          .values({
+            merchant_id: merchantId,
+            token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)),
+            expires_at: c.tokens.expiresAt,
+            updated_at: now,
+          })
+          .onConflict((oc) =>
+            oc
+              .column('merchant_id')
+              .doUpdateSet({ token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)), expires_at: c.tokens.expiresAt, updated_at: now }),
+          )
           .execute();
-        await trx.updateTable('jobs').set({ run_at: now, updated_at: now }).where('merchant_id', '=', merchantId).where('state', '=', 'queued').where('run_at', '>', now).execute();
+        await trx
+          .updateTable('jobs')
+          .set({ run_at: now, updated_at: now })
+          .where('merchant_id', '=', merchantId)
+          .where('state', '=', 'queued')
+          .where('run_at', '>', now)
+          .execute();
       });
     },
 
@@ -166,7 +222,11 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
     async disconnect(merchantId: string, reason: string, now: Date): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('xero_tokens').where('merchant_id', '=', merchantId).execute();
-        await trx.updateTable('merchants').set({ xero_disconnected_at: now, xero_disconnect_reason: reason, updated_at: now }).where('id', '=', merchantId).execute();
+        await trx
+          .updateTable('merchants')
+          .set({ xero_disconnected_at: now, xero_disconnect_reason: reason, updated_at: now })
+          .where('id', '=', merchantId)
+          .execute();
       });
     },
   };

@@ -14,13 +14,25 @@ interface SealedShape {
 export const tokensContext = (merchantId: string) => secretContext('xero_tokens', 'token_set_enc', merchantId);
 
 export function sealTokens(box: SecretBox, t: XeroTokenSet, context: string): string {
-  const shape: SealedShape = { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt.toISOString(), ...(t.idToken ? { idToken: t.idToken } : {}), ...(t.scope ? { scope: t.scope } : {}) };
+  const shape: SealedShape = {
+    accessToken: t.accessToken,
+    refreshToken: t.refreshToken,
+    expiresAt: t.expiresAt.toISOString(),
+    ...(t.idToken ? { idToken: t.idToken } : {}),
+    ...(t.scope ? { scope: t.scope } : {}),
+  };
   return box.seal(JSON.stringify(shape), context);
 }
 
 export function openTokens(box: SecretBox, sealed: string, context: string): XeroTokenSet {
   const s = JSON.parse(box.open(sealed, context)) as SealedShape;
-  return { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: new Date(s.expiresAt), ...(s.idToken ? { idToken: s.idToken } : {}), ...(s.scope ? { scope: s.scope } : {}) };
+  return {
+    accessToken: s.accessToken,
+    refreshToken: s.refreshToken,
+    expiresAt: new Date(s.expiresAt),
+    ...(s.idToken ? { idToken: s.idToken } : {}),
+    ...(s.scope ? { scope: s.scope } : {}),
+  };
 }
 
 /**
@@ -29,7 +41,10 @@ export function openTokens(box: SecretBox, sealed: string, context: string): Xer
  * commit, then finds the new set and uses it. The rotated refresh token is committed before the
  * caller gets the new access token, so a crash after Xero answered never loses it.
  */
-export function createXeroTokenStore(db: Db, box: SecretBox): XeroTokenStore & {
+export function createXeroTokenStore(
+  db: Db,
+  box: SecretBox,
+): XeroTokenStore & {
   save(merchantId: string, tokens: XeroTokenSet, now: Date): Promise<void>;
   remove(merchantId: string): Promise<void>;
 } {
@@ -52,7 +67,11 @@ export function createXeroTokenStore(db: Db, box: SecretBox): XeroTokenStore & {
             .execute();
         } else if (outcome.kind === 'revoked') {
           await trx.deleteFrom('xero_tokens').where('merchant_id', '=', merchantId).execute();
-          await trx.updateTable('merchants').set({ xero_disconnected_at: outcome.at, xero_disconnect_reason: outcome.reason, updated_at: outcome.at }).where('id', '=', merchantId).execute();
+          await trx
+            .updateTable('merchants')
+            .set({ xero_disconnected_at: outcome.at, xero_disconnect_reason: outcome.reason, updated_at: outcome.at })
+            .where('id', '=', merchantId)
+            .execute();
         }
         return outcome;
       });
@@ -62,7 +81,11 @@ export function createXeroTokenStore(db: Db, box: SecretBox): XeroTokenStore & {
       await db
         .insertInto('xero_tokens')
         .values({ merchant_id: merchantId, token_set_enc: sealTokens(box, tokens, tokensContext(merchantId)), expires_at: tokens.expiresAt, updated_at: now })
-        .onConflict((oc) => oc.column('merchant_id').doUpdateSet({ token_set_enc: sealTokens(box, tokens, tokensContext(merchantId)), expires_at: tokens.expiresAt, updated_at: now }))
+        .onConflict((oc) =>
+          oc
+            .column('merchant_id')
+            .doUpdateSet({ token_set_enc: sealTokens(box, tokens, tokensContext(merchantId)), expires_at: tokens.expiresAt, updated_at: now }),
+        )
         .execute();
     },
 

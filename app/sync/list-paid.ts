@@ -54,7 +54,10 @@ export async function listPaidInvoices(deps: ListPaidDeps, opts: ListPaidOptions
       await listMerchant(deps, opts, cursor, summary);
     } catch (err) {
       summary.failed++;
-      deps.logger.warn({ merchantId: cursor.merchantId, err: err instanceof Error ? err.message : String(err) }, 'listing paid Xendit invoices failed for this merchant; next run tries again');
+      deps.logger.warn(
+        { merchantId: cursor.merchantId, err: err instanceof Error ? err.message : String(err) },
+        'listing paid Xendit invoices failed for this merchant; next run tries again',
+      );
     }
   }
   if (summary.queued) deps.onJobEnqueued?.();
@@ -78,7 +81,8 @@ async function listMerchant(deps: ListPaidDeps, opts: ListPaidOptions, cursor: L
     const result = await deps.xendit.listPaidInvoicesPage(merchant.xenditSecretKey, { paidAfter, paidBefore: windowEnd, limit: opts.pageSize, lastInvoiceId });
     summary.pages++;
     summary.seen += result.invoices.length;
-    if (result.skipped.length) deps.logger.warn({ merchantId: merchant.id, skipped: result.skipped }, 'listing: Xendit invoices the gateway cannot read were left out');
+    if (result.skipped.length)
+      deps.logger.warn({ merchantId: merchant.id, skipped: result.skipped }, 'listing: Xendit invoices the gateway cannot read were left out');
     const unknown: string[] = [];
     for (const inv of result.invoices) {
       if (!(await deps.stores.checkouts.forXenditInvoice(merchant.id, inv.id, inv.externalId))) unknown.push(inv.id);

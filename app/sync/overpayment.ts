@@ -25,7 +25,8 @@ export async function recordOverpayment(deps: RecordPaymentDeps, merchant: Merch
   );
   if (existing) return existing.bankTransactionId;
   const invoice = await deps.xero.getInvoice(merchant.xero, target.xeroInvoiceId);
-  if (!invoice?.contactId) throw new OverpaymentUnrecordable(`the contact of Xero invoice ${target.invoiceNumber} could not be read, so no overpayment was made`);
+  if (!invoice?.contactId)
+    throw new OverpaymentUnrecordable(`the contact of Xero invoice ${target.invoiceNumber} could not be read, so no overpayment was made`);
   const created = await deps.xero.createBankTransaction(
     merchant.xero,
     {
@@ -35,7 +36,12 @@ export async function recordOverpayment(deps: RecordPaymentDeps, merchant: Merch
       date: await organisationDate(deps, merchant, payment.paidAt, payment.currency),
       reference,
       currencyCode: payment.currency,
-      lineItems: [{ description: `Paid at Xendit beyond ${target.invoiceNumber} (Xendit invoice ${payment.xenditInvoiceId})`, amount: toDecimal(amount, payment.currency) }],
+      lineItems: [
+        {
+          description: `Paid at Xendit beyond ${target.invoiceNumber} (Xendit invoice ${payment.xenditInvoiceId})`,
+          amount: toDecimal(amount, payment.currency),
+        },
+      ],
     },
     `xendit-overpayment-${payment.id}`,
   );

@@ -49,7 +49,8 @@ export function postFeeJob(deps: PostFeeDeps) {
     if (!merchant) throw new NeedsReview(`merchant ${payment.merchantId} no longer exists`);
 
     // Fees invoiced separately were never taken from this payment: nothing to post per payment.
-    if (merchant.feePosting === 'off' || merchant.xenditFeeBilling === 'invoiced') return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
+    if (merchant.feePosting === 'off' || merchant.xenditFeeBilling === 'invoiced')
+      return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     let fee: number;
     let tax: number;
     if (payment.feeTax !== null) {
@@ -62,7 +63,11 @@ export function postFeeJob(deps: PostFeeDeps) {
     } else {
       if (payment.feeRaw !== null) {
         const unit = exponentOf(payment.currency) === 0 ? `whole ${payment.currency}` : `${exponentOf(payment.currency)} decimals`;
-        return needsReview(deps, payment, `Xendit reported a fee of ${payment.feeRaw} ${payment.currency}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`);
+        return needsReview(
+          deps,
+          payment,
+          `Xendit reported a fee of ${payment.feeRaw} ${payment.currency}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`,
+        );
       }
       fee = payment.fee ?? 0;
       tax = 0;
@@ -91,7 +96,12 @@ export const LEDGER_LAG_MS = 60 * 60_000;
  * Xendit's fee and the VAT on it, read once from the payment's transaction and kept on the payment.
  * Not listed yet: retried for an hour after the payment, then a person looks; never taken as "no fee".
  */
-async function feeFromTransactionOrReview(deps: PostFeeDeps, xendit: XenditGateway, secretKey: string, payment: Payment): Promise<{ fee: number; tax: number }> {
+async function feeFromTransactionOrReview(
+  deps: PostFeeDeps,
+  xendit: XenditGateway,
+  secretKey: string,
+  payment: Payment,
+): Promise<{ fee: number; tax: number }> {
   const feeText = `Xendit's fee for ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`;
   let lookup: FeeTaxLookup;
   let externalId: string | null;
@@ -108,12 +118,20 @@ async function feeFromTransactionOrReview(deps: PostFeeDeps, xendit: XenditGatew
   const which = `invoice ${payment.xenditInvoiceId} (external id ${externalId}, paid ${toDecimal(payment.amount, payment.currency)} ${payment.currency})`;
   if (lookup.kind === 'ambiguous') {
     const count = lookup.more ? `more than ${lookup.count}` : String(lookup.count);
-    return needsReview(deps, payment, `fee unknown: Xendit lists ${count} payment transactions that fit ${which} and nothing tells them apart; ${feeText} not posted`);
+    return needsReview(
+      deps,
+      payment,
+      `fee unknown: Xendit lists ${count} payment transactions that fit ${which} and nothing tells them apart; ${feeText} not posted`,
+    );
   }
   if (lookup.kind === 'unfit') {
     await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
     const unit = exponentOf(payment.currency) === 0 ? `whole ${payment.currency}` : `${exponentOf(payment.currency)} decimals`;
-    return needsReview(deps, payment, `Xendit reported a ${lookup.field} of ${lookup.raw} ${payment.currency} for ${which}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`);
+    return needsReview(
+      deps,
+      payment,
+      `Xendit reported a ${lookup.field} of ${lookup.raw} ${payment.currency} for ${which}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`,
+    );
   }
   if (lookup.kind === 'not_found') {
     if (deps.clock().getTime() - payment.paidAt.getTime() < LEDGER_LAG_MS) {
@@ -149,7 +167,12 @@ interface FeeFigures {
 /** The fee line and, when Xendit charged VAT on its fee, a line of its own for that tax. */
 function feeLines(payment: Payment, f: FeeFigures) {
   const lines = [{ description: `Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: f.feeAccountCode, amount: toDecimal(f.fee, payment.currency) }];
-  if (f.tax > 0) lines.push({ description: `VAT on Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: f.feeAccountCode, amount: toDecimal(f.tax, payment.currency) });
+  if (f.tax > 0)
+    lines.push({
+      description: `VAT on Xendit fee, invoice ${payment.xenditInvoiceId}`,
+      accountCode: f.feeAccountCode,
+      amount: toDecimal(f.tax, payment.currency),
+    });
   return lines.filter((l) => l.amount !== toDecimal(0, payment.currency));
 }
 
@@ -194,7 +217,11 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
   }
   if (!clearing.code) throw new FeeUnpostable(`the clearing account ${clearing.name} has no account code, which a manual journal line needs: fee not posted`);
   const lines = feeLines(payment, f);
-  lines.push({ description: `Xendit fee and VAT kept from invoice ${payment.xenditInvoiceId}`, accountCode: clearing.code, amount: `-${toDecimal(f.fee + f.tax, payment.currency)}` });
+  lines.push({
+    description: `Xendit fee and VAT kept from invoice ${payment.xenditInvoiceId}`,
+    accountCode: clearing.code,
+    amount: `-${toDecimal(f.fee + f.tax, payment.currency)}`,
+  });
   const created = await deps.xero.createManualJournal(
     merchant.xero,
     { narration, date: await organisationDate(deps, merchant, payment.paidAt, payment.currency), lines },

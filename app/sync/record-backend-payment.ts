@@ -43,7 +43,9 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
     if (!mayRecordInXero(merchant)) return void deps.logger.info({ merchantId, xenditInvoiceId: x.id }, 'test-mode sale kept out of Xero');
     const paid = x.paidAmount ?? x.amount;
     if (paid !== x.amount) {
-      throw new NeedsReview(`Xendit reports ${toDecimal(paid, x.currency)} ${x.currency} paid on an invoice of ${toDecimal(x.amount, x.currency)} ${x.currency}: nothing was recorded`);
+      throw new NeedsReview(
+        `Xendit reports ${toDecimal(paid, x.currency)} ${x.currency} paid on an invoice of ${toDecimal(x.amount, x.currency)} ${x.currency}: nothing was recorded`,
+      );
     }
 
     const reference = backendInvoiceReference(x.id);
@@ -86,7 +88,13 @@ async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: Xendit
       (
         await deps.xero.createInvoice(
           merchant.xero,
-          invoiceFor(x, contactId, reference, { accountCode: merchant.salesAccountCode, taxType: merchant.salesTaxType }, await organisationDate(deps, merchant, x.paidAt ? new Date(x.paidAt) : deps.clock(), x.currency)),
+          invoiceFor(
+            x,
+            contactId,
+            reference,
+            { accountCode: merchant.salesAccountCode, taxType: merchant.salesTaxType },
+            await organisationDate(deps, merchant, x.paidAt ? new Date(x.paidAt) : deps.clock(), x.currency),
+          ),
           `xendit-invoice-${merchant.id}-${x.id}`,
         )
       ).invoiceId;
@@ -106,7 +114,9 @@ async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: Bac
   const email = (x.payerEmail ?? x.customer?.email)?.trim() || undefined;
   const name = x.customer?.name || email || FALLBACK_CONTACT_NAME;
   const found = (email ? await deps.xero.findContacts(merchant.xero, { email }) : [])[0] ?? (await deps.xero.findContacts(merchant.xero, { name }))[0];
-  const contactId = found?.contactId ?? (await deps.xero.createContact(merchant.xero, { name, ...(email ? { email } : {}) }, `xendit-contact-${merchant.id}-${x.id}`)).contactId;
+  const contactId =
+    found?.contactId ??
+    (await deps.xero.createContact(merchant.xero, { name, ...(email ? { email } : {}) }, `xendit-contact-${merchant.id}-${x.id}`)).contactId;
   await deps.stores.backendSales.setContact(sale, contactId, deps.clock(), { name, email });
   return contactId;
 }
@@ -116,7 +126,13 @@ async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: Bac
  * description: the Xero invoice total must be what the customer paid, to the cent. With the
  * merchant's sales tax the lines carry its TaxType and include the tax, so the total stays the same.
  */
-function invoiceFor(x: XenditInvoice, contactId: string, reference: string, sales: { accountCode: string; taxType: string | null }, date: string): NewXeroInvoice {
+function invoiceFor(
+  x: XenditInvoice,
+  contactId: string,
+  reference: string,
+  sales: { accountCode: string; taxType: string | null },
+  date: string,
+): NewXeroInvoice {
   const { accountCode, taxType } = sales;
   const itemsTotal = x.items?.reduce((sum, i) => sum + i.quantity * i.price, 0);
   const lineItems =

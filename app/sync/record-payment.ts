@@ -163,7 +163,8 @@ async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, targ
     deps.logger.info({ paymentId: payment.id, xeroOverpaymentId, over: outcome.over }, 'over-payment recorded as a Xero overpayment');
     return { ...outcome, reviewReason: undefined, overpayment: { amount: outcome.over, xeroOverpaymentId } };
   } catch (err) {
-    if (err instanceof UpstreamError && err.kind === 'rejected') return { ...outcome, reviewReason: `${outcome.reviewReason}; Xero refused it as an overpayment: ${err.message}` };
+    if (err instanceof UpstreamError && err.kind === 'rejected')
+      return { ...outcome, reviewReason: `${outcome.reviewReason}; Xero refused it as an overpayment: ${err.message}` };
     if (err instanceof OverpaymentUnrecordable) return { ...outcome, reviewReason: `${outcome.reviewReason}; ${err.message}` };
     throw err;
   }
@@ -227,7 +228,8 @@ async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, chec
   }
   const accountId = clearingAccountFor(merchant, payment.currency);
   if (deps.bankAccounts?.currencyOf(merchant.id, accountId) === invoiceCurrency) return;
-  const account = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId) ?? (await paymentsEnabledAccount(deps, merchant, accountId));
+  const account =
+    (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId) ?? (await paymentsEnabledAccount(deps, merchant, accountId));
   if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero (nor an account with payments enabled)`);
   if (account.currencyCode && account.currencyCode !== invoiceCurrency) {
     throw new Unrecordable(

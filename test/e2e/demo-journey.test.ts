@@ -89,7 +89,14 @@ describe('demo journey (npm start, no configuration)', function () {
     const fields = new URLSearchParams();
     form.find('input, select').each((_, el) => {
       const name = dashboard(el).attr('name')!;
-      fields.set(name, String(dashboard(el).is('select') ? dashboard(el).find('option').first().attr('value') ?? dashboard(el).find('option').first().text() : dashboard(el).val()));
+      fields.set(
+        name,
+        String(
+          dashboard(el).is('select')
+            ? (dashboard(el).find('option').first().attr('value') ?? dashboard(el).find('option').first().text())
+            : dashboard(el).val(),
+        ),
+      );
     });
     fields.set('amount', '250000');
     fields.set('customer_name', 'Sari Wulandari');
@@ -97,15 +104,21 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal(created.status, 303);
     const checkoutUrl = new URL(created.headers.get('location')!, base);
     const checkout = cheerio.load(await (await get(checkoutUrl.href)).text());
-    const payAction = checkout('form').filter((_, f) => /pay$/.test(checkout(f).attr('action') ?? '')).attr('action')!;
+    const payAction = checkout('form')
+      .filter((_, f) => /pay$/.test(checkout(f).attr('action') ?? ''))
+      .attr('action')!;
     assert.equal((await fetch(new URL(payAction, checkoutUrl), { method: 'POST', redirect: 'manual' })).status, 303);
 
     const xenditId = decodeURIComponent(checkoutUrl.pathname.split('/').at(-1)!);
     await waitFor('the backend sale and its fee in the Xero simulator', async () => {
-      const text = cheerio.load(await (await get('/_sim/xero/')).text())('body').text();
+      const text = cheerio
+        .load(await (await get('/_sim/xero/')).text())('body')
+        .text();
       return text.includes(`Xendit fee ${xenditId}`) ? text : undefined;
     });
-    const text = cheerio.load(await (await get('/_sim/xero/')).text())('body').text();
+    const text = cheerio
+      .load(await (await get('/_sim/xero/')).text())('body')
+      .text();
     assert.match(text, new RegExp(`ACCREC\\s*Sari Wulandari\\s*Xendit ${xenditId}\\s*IDR\\s*250000\\.00\\s*0\\.00\\s*PAID`));
     assert.match(text, new RegExp(`250000\\.00 IDR\\s*Xendit ${xenditId}\\s*090 Xendit`));
     assert.match(text, new RegExp(`Spend money\\s*Xendit\\s*7250\\.00 IDR\\s*Xendit fee ${xenditId}`));
@@ -120,7 +133,9 @@ describe('demo journey (npm start, no configuration)', function () {
     const form = await get(link);
     assert.equal(form.status, 200);
     const cookie = form.headers.get('set-cookie')!.split(';')[0];
-    const csrf = cheerio.load(await form.text())('input[name=_csrf]').val() as string;
+    const csrf = cheerio
+      .load(await form.text())('input[name=_csrf]')
+      .val() as string;
     const body = new URLSearchParams({ _csrf: csrf, email: 'ops@demo.test', password: 'demo operator password', confirm: 'demo operator password' });
     const created = await fetch(link, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
     assert.equal(created.status, 303);
@@ -140,14 +155,21 @@ describe('demo journey (npm start, no configuration)', function () {
       return cheerio.load(await res.text());
     };
     const form = await page('/admin/report');
-    const merchant = form('#f-merchant option').filter((_, o) => Boolean(form(o).attr('value'))).first().attr('value')!;
+    const merchant = form('#f-merchant option')
+      .filter((_, o) => Boolean(form(o).attr('value')))
+      .first()
+      .attr('value')!;
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     const $ = await page(`/admin/report?${new URLSearchParams({ merchant, from: day(-1), to: day(1) })}`);
-    const statuses = $('#report-rows tr[data-status]').map((_, tr) => $(tr).attr('data-status')).get();
+    const statuses = $('#report-rows tr[data-status]')
+      .map((_, tr) => $(tr).attr('data-status'))
+      .get();
     assert.ok(statuses.length >= 2, `both payments are in the report: ${statuses.join(', ')}`);
     assert.deepEqual([...new Set(statuses)], ['matched']);
     assert.match($('#verdict').text(), /^\s*Reconciled: every Xendit payment and fee is in Xero\./);
-    const idr = $('#report-totals tr[data-currency="IDR"] td').map((_, td) => $(td).text()).get();
+    const idr = $('#report-totals tr[data-currency="IDR"] td')
+      .map((_, td) => $(td).text())
+      .get();
     const [xenditNet, xeroNet, difference] = idr;
     assert.equal(xeroNet, xenditNet, 'what Xendit settles = what the clearing account holds');
     assert.equal(difference, '0.00');
@@ -176,11 +198,13 @@ describe('demo journey (npm start, no configuration)', function () {
       await page.goto(base + '/');
       await page.click('tr:has-text("INV-0002") a:has-text("Pay with Xendit")');
       await page.waitForURL(/\/_sim\/xendit\/checkout\//);
-      assert.match(await page.textContent('body') ?? '', /PHP\s*2[.,]?450[.,]50/);
+      assert.match((await page.textContent('body')) ?? '', /PHP\s*2[.,]?450[.,]50/);
       await page.click('button:has-text("Pay")');
       await page.waitForURL(/\/pay\/return/);
       // It refreshes itself until the worker has confirmed the payment with Xendit.
-      await page.waitForFunction(() => document.querySelector('h1')?.textContent?.trim() === 'Terima kasih atas pembayaran Anda', undefined, { timeout: 20_000 });
+      await page.waitForFunction(() => document.querySelector('h1')?.textContent?.trim() === 'Terima kasih atas pembayaran Anda', undefined, {
+        timeout: 20_000,
+      });
       await waitFor('INV-0002 to be PAID in the simulated Xero', async () => {
         await page.goto(base + '/');
         const status = await page.textContent('tr:has-text("INV-0002") .badge');

@@ -34,7 +34,11 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', function () {
 
   async function start(dataDir: string, port: number): Promise<Spawned> {
     const gw = spawnStart({ PORT: String(port), DATA_DIR: dataDir });
-    await waitFor('the gateway to answer /readyz', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined), 60_000).catch((err) => {
+    await waitFor(
+      'the gateway to answer /readyz',
+      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined),
+      60_000,
+    ).catch((err) => {
       gw.child.kill('SIGKILL');
       throw new Error(`${err.message}\n--- gateway output ---\n${gw.output()}`);
     });
@@ -63,7 +67,10 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', function () {
     const opened = await openDatabase({ dataDir, migrate: false });
     const rows = await sql<{ round: number }>`select round from restart_probe order by round`.execute(opened.db);
     await opened.close();
-    assert.deepEqual(rows.rows.map((r) => r.round), [1, 2, 3]);
+    assert.deepEqual(
+      rows.rows.map((r) => r.round),
+      [1, 2, 3],
+    );
     gw.child.kill('SIGTERM');
     assert.equal(await gw.exited, 0, gw.output());
     const pm = readPostmasterPid(join(dataDir, 'pg'));
@@ -77,7 +84,10 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', function () {
     try {
       const second = spawnStart({ PORT: String(port), DATA_DIR: dataDir });
       assert.equal(await second.exited, 1);
-      assert.match(second.output(), /Port \d+ is already in use\. The embedded database in .*pg is running \(pid \d+\): a gateway probably runs in this directory already/);
+      assert.match(
+        second.output(),
+        /Port \d+ is already in use\. The embedded database in .*pg is running \(pid \d+\): a gateway probably runs in this directory already/,
+      );
       assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200, 'the first gateway still serves');
       // A worker beside it works on the same embedded server, as in production.
       const worker = spawnTs('app/worker.ts', [], { DATA_DIR: dataDir, DEMO: 'true', LOG_LEVEL: 'info' });
@@ -107,7 +117,7 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', function () {
     assert.equal(Number(applied.rows[0]!.n), all);
   });
 
-  it('stopped behind the gateway\'s back: /readyz says 503, then the gateway starts it again and says 200', async () => {
+  it("stopped behind the gateway's back: /readyz says 503, then the gateway starts it again and says 200", async () => {
     const dataDir = newDataDir();
     const opened = await openDatabase({ dataDir });
     const h = await createHarness(opened.db);

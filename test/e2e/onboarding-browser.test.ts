@@ -7,7 +7,6 @@ import { openTestDatabase } from '../helpers/db.js';
 import { customPaymentUrl, paths } from '../../app/paths.js';
 import { createOAuthHarness, type OAuthHarness } from '../helpers/xero-oauth.js';
 
-
 /**
  * An operator onboards a merchant in a real browser: sign in → connect Xero (Custom Connection) →
  * Xendit key → "Create a Xendit bank account for me" → fee account → go-live page, with no console
@@ -32,7 +31,13 @@ describe('admin onboarding in a real browser (Chromium)', function () {
   });
 
   it('goes from a Custom Connection to the go-live checklist', async () => {
-    const org = h.sims.xero.addOrganisation({ clientId: 'BROWSERCLIENT', clientSecret: 'browser-secret-1', name: 'Warung Browser', shortCode: '!BRW1', baseCurrency: 'IDR' });
+    const org = h.sims.xero.addOrganisation({
+      clientId: 'BROWSERCLIENT',
+      clientSecret: 'browser-secret-1',
+      name: 'Warung Browser',
+      shortCode: '!BRW1',
+      baseCurrency: 'IDR',
+    });
     h.sims.xero.state.orgs.get(org.tenantId)!.accounts = h.sims.xero.state.orgs.get(org.tenantId)!.accounts.filter((a) => a.name !== 'Xendit');
     h.sims.xendit.registerAccount({ secretKey: 'xnd_development_BrowserKey42', callbackToken: 'tok-browser', businessName: 'Warung Browser' });
     const shots = 'test-results/onboarding';

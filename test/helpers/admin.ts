@@ -32,7 +32,12 @@ export async function addUser(stores: Stores, email: string, merchantId: string 
 export async function signedIn(app: Express, email: string, password = PASSWORD): Promise<Agent> {
   const agent = request.agent(app);
   const form = await agent.get(paths.adminLogin).expect(200);
-  await agent.post(paths.adminLogin).type('form').send({ _csrf: csrfOf(form.text), email, password }).expect(303).expect('location', paths.admin);
+  await agent
+    .post(paths.adminLogin)
+    .type('form')
+    .send({ _csrf: csrfOf(form.text), email, password })
+    .expect(303)
+    .expect('location', paths.admin);
   return agent;
 }
 

@@ -41,7 +41,12 @@ export async function startDemo(db: Db, dataDir: string, port: number): Promise<
     database: { db, kind: 'postgres', close: async () => undefined },
     stores,
     xeroBudget,
-    xero: createXeroClient({ apiUrl: config.xero.apiUrl, identityUrl: config.xero.identityUrl, budget: xeroBudget, oauth: { clientId: oauth.clientId, clientSecret: oauth.clientSecret, tokens: stores.xeroTokens } }),
+    xero: createXeroClient({
+      apiUrl: config.xero.apiUrl,
+      identityUrl: config.xero.identityUrl,
+      budget: xeroBudget,
+      oauth: { clientId: oauth.clientId, clientSecret: oauth.clientSecret, tokens: stores.xeroTokens },
+    }),
     xeroOAuth: createXeroOAuth({ ...oauth, loginUrl: config.xero.loginUrl, identityUrl: config.xero.identityUrl, apiUrl: config.xero.apiUrl }),
     xendit: createXenditClient({ apiUrl: config.xendit.apiUrl }),
     metrics: createMetrics({ source: stores.metrics, clock: systemClock, xeroLimits: config.xeroLimits }),

@@ -58,7 +58,11 @@ let seq = 0;
  */
 export async function createHarness(
   db: Db,
-  opts: { creationWaitMs?: number; env?: Record<string, string>; /** Count Xero calls in the DB with these limits (default: unlimited). */ xeroLimits?: Partial<XeroLimits> } = {},
+  opts: {
+    creationWaitMs?: number;
+    env?: Record<string, string>;
+    /** Count Xero calls in the DB with these limits (default: unlimited). */ xeroLimits?: Partial<XeroLimits>;
+  } = {},
 ): Promise<Harness> {
   const sims = await getSims();
   resetSims();
@@ -68,7 +72,13 @@ export async function createHarness(
   const stores = createStores(db, box);
   const n = ++seq;
   const creds = { clientId: `client-${n}`, clientSecret: `secret-${n}`, shortCode: `!T${n}x`, xenditKey: `xnd_development_k${n}`, token: `cb-token-${n}` };
-  const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Test', shortCode: creds.shortCode, baseCurrency: 'IDR' });
+  const org = sims.xero.addOrganisation({
+    clientId: creds.clientId,
+    clientSecret: creds.clientSecret,
+    name: 'Toko Test',
+    shortCode: creds.shortCode,
+    baseCurrency: 'IDR',
+  });
   const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
   const clearingPhp = sims.xero.addAccount(org.tenantId, { code: '092', name: 'Xendit PHP', type: 'BANK', currencyCode: 'PHP' });
   const merchant = await stores.merchants.add({
@@ -142,7 +152,10 @@ export async function createHarness(
       return `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, ...hint, shortCode: creds.shortCode, ...extra })}`;
     },
     async count(table) {
-      const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+      const r = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(r.n);
     },
     serve(next) {
@@ -170,6 +183,10 @@ export async function paidThroughGateway(
   const x = h.sims.xendit.listInvoices().at(-1)!;
   await h.sims.xendit.pay(x.id, { sendCallback: false });
   opts.beforeCallback?.(x);
-  await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send({ id: x.id, external_id: x.external_id, status: 'PAID' }).expect(200);
+  await request(h.app)
+    .post(h.callbackPath)
+    .set('x-callback-token', h.merchant.callbackToken)
+    .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
+    .expect(200);
   return { inv, x };
 }

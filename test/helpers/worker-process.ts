@@ -61,16 +61,31 @@ export async function processDatabase(_engine: Engine, sims: Sims, extraEnv: Rec
  */
 export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) {
   const creds = { clientId: `proc-${tag}`, clientSecret: `secret-${tag}`, xenditKey: `xnd_development_${tag}` };
-  const org = sims.xero.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Proc', shortCode: `!P${tag}`, baseCurrency: 'IDR' });
+  const org = sims.xero.addOrganisation({
+    clientId: creds.clientId,
+    clientSecret: creds.clientSecret,
+    name: 'Toko Proc',
+    shortCode: `!P${tag}`,
+    baseCurrency: 'IDR',
+  });
   const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
   const inv = sims.xero.addInvoice({
-    tenantId: org.tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', invoiceNumber: `INV-${tag}`,
-    contact: { name: 'Budi', email: 'budi@example.co.id' }, lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '150000' }],
+    tenantId: org.tenantId,
+    type: 'ACCREC',
+    status: 'AUTHORISED',
+    currency: 'IDR',
+    invoiceNumber: `INV-${tag}`,
+    contact: { name: 'Budi', email: 'budi@example.co.id' },
+    lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '150000' }],
   });
   sims.xendit.registerAccount({ secretKey: creds.xenditKey, callbackToken: 'tok', businessName: 'Toko Proc' });
   const merchant = await stores.merchants.add({
-    name: 'Toko Proc', shortCode: `!P${tag}`, xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
-    xenditSecretKey: creds.xenditKey, callbackToken: 'tok', clearingAccountId: clearing.accountId,
+    name: 'Toko Proc',
+    shortCode: `!P${tag}`,
+    xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
+    xenditSecretKey: creds.xenditKey,
+    callbackToken: 'tok',
+    clearingAccountId: clearing.accountId,
     xeroTestOrganisation: true, // a simulated test company: test-key payments are recorded
   });
   const now = new Date();
@@ -78,8 +93,13 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
   const externalId = `xero-INV-${tag}-${checkoutId}`;
   const createFixtureInvoice = () =>
     sims.xenditClient.createInvoice(creds.xenditKey, {
-      externalId, currency: 'IDR', amount: 150000, description: `Invoice INV-${tag}`,
-      successRedirectUrl: 'https://gw.example.com/ok', failureRedirectUrl: 'https://gw.example.com/no', invoiceDurationSeconds: 86400,
+      externalId,
+      currency: 'IDR',
+      amount: 150000,
+      description: `Invoice INV-${tag}`,
+      successRedirectUrl: 'https://gw.example.com/ok',
+      failureRedirectUrl: 'https://gw.example.com/no',
+      invoiceDurationSeconds: 86400,
     });
   // Fixture set-up, not code under test: on a loaded machine a pooled keep-alive socket was seen
   // reset (ECONNRESET) now and then; one more try keeps the test about what it tests.
@@ -88,7 +108,16 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
     return createFixtureInvoice();
   });
   const claimed = await stores.checkouts.claim(
-    { id: checkoutId, merchantId: merchant.id, xeroInvoiceId: inv.invoiceId, invoiceNumber: inv.invoiceNumber, currency: 'IDR', amount: 150000, externalId, expiresAt: new Date(now.getTime() + 86400_000) },
+    {
+      id: checkoutId,
+      merchantId: merchant.id,
+      xeroInvoiceId: inv.invoiceId,
+      invoiceNumber: inv.invoiceNumber,
+      currency: 'IDR',
+      amount: 150000,
+      externalId,
+      expiresAt: new Date(now.getTime() + 86400_000),
+    },
     now,
   );
   await stores.checkouts.open(claimed!.id, claimed!.updatedAt, x.id, x.invoiceUrl, now);

@@ -36,13 +36,26 @@ export function oauthXeroClient(h: Pick<Harness, 'sims' | 'clock'>, tokens: Xero
 export async function createOAuthHarness(db: Db): Promise<OAuthHarness> {
   const sims = await getSims();
   const h = await createHarness(db, {
-    env: { XERO_CLIENT_ID: APP.clientId, XERO_CLIENT_SECRET: APP.clientSecret, XERO_API_URL: sims.xeroUrl, XERO_IDENTITY_URL: sims.xeroUrl, XERO_LOGIN_URL: sims.xeroUrl },
+    env: {
+      XERO_CLIENT_ID: APP.clientId,
+      XERO_CLIENT_SECRET: APP.clientSecret,
+      XERO_API_URL: sims.xeroUrl,
+      XERO_IDENTITY_URL: sims.xeroUrl,
+      XERO_LOGIN_URL: sims.xeroUrl,
+    },
   });
   h.sims.xero.addOAuthApp(APP.clientId, APP.clientSecret);
   const oauthConfig = h.deps.config.xero.oauth;
   assert.ok(oauthConfig, 'XERO_CLIENT_ID configures OAuth');
   const oauthClient = oauthXeroClient(h, h.stores.xeroTokens);
-  const xeroOAuth = createXeroOAuth({ ...oauthConfig, loginUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, apiUrl: sims.xeroUrl, timeoutMs: SIM_CLIENT_TIMEOUT_MS, now: h.clock });
+  const xeroOAuth = createXeroOAuth({
+    ...oauthConfig,
+    loginUrl: sims.xeroUrl,
+    identityUrl: sims.xeroUrl,
+    apiUrl: sims.xeroUrl,
+    timeoutMs: SIM_CLIENT_TIMEOUT_MS,
+    now: h.clock,
+  });
   const deps = { ...h.deps, xero: oauthClient, xeroOAuth };
   const logger = pino({ level: 'silent' });
   const app = createApp(deps);
@@ -71,13 +84,19 @@ export async function createConnectCast(db: Db, ids: { client: string; shortCode
 /** Posts "Connect to Xero" from an admin page; returns the consent URL at the simulator. */
 export async function startConnect(agent: Agent, merchantId = '', from: string = paths.adminMerchantNew): Promise<URL> {
   const form = await agent.get(from).expect(200);
-  const res = await agent.post(paths.adminXeroConnect).type('form').send({ _csrf: csrfOf(form.text), merchantId }).expect(303);
+  const res = await agent
+    .post(paths.adminXeroConnect)
+    .type('form')
+    .send({ _csrf: csrfOf(form.text), merchantId })
+    .expect(303);
   return new URL(res.headers.location);
 }
 
 /** At the simulator's consent page: tick these organisations and Allow (or Cancel); returns where Xero sends the browser back. */
 export async function consent(sims: Harness['sims'], authorize: URL, decision: { tenants: string[] } | 'deny'): Promise<string> {
-  const pageRes = await request(sims.xeroUrl).get(authorize.pathname + authorize.search).expect(200);
+  const pageRes = await request(sims.xeroUrl)
+    .get(authorize.pathname + authorize.search)
+    .expect(200);
   const $ = cheerio.load(pageRes.text);
   const fields = new URLSearchParams();
   $('form input[type=hidden]').each((_i, el) => void fields.append($(el).attr('name')!, $(el).attr('value') ?? ''));

@@ -24,7 +24,11 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
   const payment = (xenditId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, xenditId);
   const today = () => new Date().toISOString().slice(0, 10);
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-  const report = async () => reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, { from: day(-1), to: day(1) });
+  const report = async () =>
+    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
 
   describe('VAT on the fee', () => {
     it('posts the fee and the VAT Xendit reports on the payment transaction, leaving the clearing account at what Xendit settles', async () => {
@@ -87,7 +91,10 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       });
       await h.worker.drain();
       assert.equal((await payment(x.id))?.feeTax, 479);
-      assert.deepEqual(txns()[0].lineItems.map((li) => li.lineAmount), [435000n, 47900n]);
+      assert.deepEqual(
+        txns()[0].lineItems.map((li) => li.lineAmount),
+        [435000n, 47900n],
+      );
     });
 
     it('the report flags a row whose VAT Xendit does not list, even when Xero holds exactly the fee', async () => {
@@ -119,7 +126,7 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
   });
 
   describe('a fee that does not fit the currency', () => {
-    it('records the payment and puts the fee in needs_review with Xendit\'s exact figure, posting nothing', async () => {
+    it("records the payment and puts the fee in needs_review with Xendit's exact figure, posting nothing", async () => {
       const { x } = await paidInvoice({ beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feesPaidWire = 4350.5) });
       await h.worker.drain();
       const p = await payment(x.id);
@@ -135,7 +142,12 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
   });
 
   it('the database accepts manual_journal fee posting and refuses anything else', async () => {
-    const set = (v: string) => h.stores.db.updateTable('merchants').set({ fee_posting: v as 'off' }).where('id', '=', h.merchant.id).execute();
+    const set = (v: string) =>
+      h.stores.db
+        .updateTable('merchants')
+        .set({ fee_posting: v as 'off' })
+        .where('id', '=', h.merchant.id)
+        .execute();
     await set('manual_journal');
     assert.equal((await h.stores.merchants.byId(h.merchant.id))?.feePosting, 'manual_journal');
     await assert.rejects(set('journal'), /check constraint|violates/i);
@@ -205,7 +217,14 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       await assert.rejects(
         h.sims.xeroClient.createManualJournal(
           h.merchant.xero,
-          { narration: 'test', date: today(), lines: [{ description: 'fee', accountCode: '404', amount: '10' }, { description: 'bank', accountCode: '090', amount: '-10' }] },
+          {
+            narration: 'test',
+            date: today(),
+            lines: [
+              { description: 'fee', accountCode: '404', amount: '10' },
+              { description: 'bank', accountCode: '090', amount: '-10' },
+            ],
+          },
           'k1',
         ),
         (err: Error) => /rejected \(400\).*bank account/.test(err.message),
@@ -228,7 +247,11 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       await h.worker.drain();
 
       const viaXendit = h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.reference === `Xendit ${x.id}`);
-      assert.deepEqual(viaXendit.map((p) => p.amount), [10000000n], 'the 100 000 still due');
+      assert.deepEqual(
+        viaXendit.map((p) => p.amount),
+        [10000000n],
+        'the 100 000 still due',
+      );
       const [o, ...more] = overpayments();
       assert.equal(more.length, 0);
       assert.equal(o.total, 5000000n);
@@ -260,10 +283,14 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
     it('opted in, nothing due any more: the whole amount becomes the overpayment', async () => {
       await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
       const { x } = await paidInvoice({
-        afterCheckout: (inv) => h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '150000', h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId, 'Cash'),
+        afterCheckout: (inv) =>
+          h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '150000', h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId, 'Cash'),
       });
       await h.worker.drain();
-      assert.deepEqual(overpayments().map((t) => t.total), [15000000n]);
+      assert.deepEqual(
+        overpayments().map((t) => t.total),
+        [15000000n],
+      );
       const p = await payment(x.id);
       assert.equal(p?.syncState, 'recorded');
       assert.equal(p?.xeroPaymentId, null);
@@ -284,7 +311,7 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
     });
   });
 
-  describe('payment dates in the organisation\'s time zone', () => {
+  describe("payment dates in the organisation's time zone", () => {
     const paidAt2330 = (x: { id: string }) => void (h.sims.xendit.getInvoice(x.id)!.paidAt = new Date('2026-11-25T23:30:00Z'));
     const org = () => h.sims.xero.state.orgs.get(h.tenantId)!;
 
@@ -292,8 +319,14 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       assert.equal(org().timezone, 'SEASIASTANDARDTIME');
       const { inv } = await paidInvoice({ beforeCallback: paidAt2330 });
       await h.worker.drain();
-      assert.deepEqual(h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date), ['2026-11-26']);
-      assert.deepEqual(txns().map((t) => t.date), ['2026-11-26']);
+      assert.deepEqual(
+        h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date),
+        ['2026-11-26'],
+      );
+      assert.deepEqual(
+        txns().map((t) => t.date),
+        ['2026-11-26'],
+      );
       assert.equal((await h.stores.merchants.byId(h.merchant.id))?.xeroTimezone, 'SEASIASTANDARDTIME', 'read once and kept');
     });
 
@@ -301,14 +334,20 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       org().timezone = 'UTC';
       const { inv } = await paidInvoice({ beforeCallback: paidAt2330 });
       await h.worker.drain();
-      assert.deepEqual(h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date), ['2026-11-25']);
+      assert.deepEqual(
+        h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date),
+        ['2026-11-25'],
+      );
     });
 
     it("falls back to the currency's home zone for a zone name we do not know", async () => {
       org().timezone = 'MARSSTANDARDTIME';
       const { inv } = await paidInvoice({ beforeCallback: paidAt2330 });
       await h.worker.drain();
-      assert.deepEqual(h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date), ['2026-11-26']);
+      assert.deepEqual(
+        h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.date),
+        ['2026-11-26'],
+      );
     });
   });
 });

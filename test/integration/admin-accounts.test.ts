@@ -37,16 +37,29 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       const form = await page(agent, setupPath(url!));
       assert.equal(form.$('form input[name=email]').length, 1);
 
-      const mismatch = await agent.post(setupPath(url!)).type('form').send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD, confirm: 'something else!' }).expect(422);
+      const mismatch = await agent
+        .post(setupPath(url!))
+        .type('form')
+        .send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD, confirm: 'something else!' })
+        .expect(422);
       assert.match(cheerio.load(mismatch.text)('#e-confirm').text(), /do not match/);
-      const short = await agent.post(setupPath(url!)).type('form').send({ _csrf: form.csrf(), email: 'not-an-email', password: 'short', confirm: 'short' }).expect(422);
+      const short = await agent
+        .post(setupPath(url!))
+        .type('form')
+        .send({ _csrf: form.csrf(), email: 'not-an-email', password: 'short', confirm: 'short' })
+        .expect(422);
       const $short = cheerio.load(short.text);
       assert.match($short('#e-email').text(), /valid e-mail/);
       assert.match($short('#e-password').text(), /12 characters/);
       assert.equal($short('#f-email').val(), 'not-an-email', 'what was typed is kept');
       assert.equal(await h.stores.users.hasOperator(), false);
 
-      await agent.post(setupPath(url!)).type('form').send({ _csrf: form.csrf(), email: ' Ops@Example.com ', password: PASSWORD, confirm: PASSWORD }).expect(303).expect('location', paths.admin);
+      await agent
+        .post(setupPath(url!))
+        .type('form')
+        .send({ _csrf: form.csrf(), email: ' Ops@Example.com ', password: PASSWORD, confirm: PASSWORD })
+        .expect(303)
+        .expect('location', paths.admin);
       const op = await h.stores.users.byEmail('ops@example.com');
       assert.equal(op?.role, 'operator');
       assert.match(op!.passwordHash, /^scrypt\$32768\$8\$1\$/);
@@ -55,7 +68,11 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       assert.match(dash.$('nav.adminnav').text(), /ops@example\.com \(operator\)/);
 
       await request(h.app).get(setupPath(url!)).expect(410);
-      const again = await agent.post(setupPath(url!)).type('form').send({ _csrf: dash.csrf(), email: 'second@example.com', password: PASSWORD, confirm: PASSWORD }).expect(410);
+      const again = await agent
+        .post(setupPath(url!))
+        .type('form')
+        .send({ _csrf: dash.csrf(), email: 'second@example.com', password: PASSWORD, confirm: PASSWORD })
+        .expect(410);
       assert.match(cheerio.load(again.text)('h1').text(), /setup link no longer works/);
       assert.equal((await h.stores.users.list()).length, 1);
       assert.equal(await issueSetupLinkIfNeeded(deps()), null, 'no new link once an operator exists');
@@ -78,7 +95,11 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       const second = await issueSetupLinkIfNeeded(deps());
       const agent = request.agent(h.app);
       const form = await page(agent, setupPath(first!));
-      await agent.post(setupPath(first!)).type('form').send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD }).expect(303);
+      await agent
+        .post(setupPath(first!))
+        .type('form')
+        .send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD })
+        .expect(303);
       await request(h.app).get(setupPath(second!)).expect(410);
     });
 
@@ -88,7 +109,11 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       await page(agent, setupPath(url!));
       const res = await agent.post(setupPath(url!)).type('form').send({ email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD }).expect(403);
       assert.match(cheerio.load(res.text)('h1').text(), /form has expired/);
-      await request(h.app).post(setupPath(url!)).type('form').send({ _csrf: 'x'.repeat(43), email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD }).expect(403);
+      await request(h.app)
+        .post(setupPath(url!))
+        .type('form')
+        .send({ _csrf: 'x'.repeat(43), email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD })
+        .expect(403);
       assert.equal(await h.stores.users.hasOperator(), false);
     });
   });
@@ -109,7 +134,11 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       const form = await agent.get(paths.adminLogin).expect(200);
       const anonymous = cookieOf(form)[0];
       assert.match(anonymous, /^sid=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
-      const res = await agent.post(paths.adminLogin).type('form').send({ _csrf: csrfOf(form.text), email: 'OPS@example.com', password: PASSWORD }).expect(303);
+      const res = await agent
+        .post(paths.adminLogin)
+        .type('form')
+        .send({ _csrf: csrfOf(form.text), email: 'OPS@example.com', password: PASSWORD })
+        .expect(303);
       const signedCookie = cookieOf(res)[0];
       assert.notEqual(signedCookie.split(';')[0], anonymous.split(';')[0], 'the session id changes at sign-in');
       const sessions = await db().selectFrom('sessions').selectAll().execute();
@@ -146,7 +175,11 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       const agents = [request.agent(h.app), request.agent(other)];
       const csrfs = await Promise.all(agents.map(async (a) => (await page(a, paths.adminLogin)).csrf()));
       for (let i = 0; i < LOGIN_LIMIT; i++) {
-        await agents[i % 2].post(paths.adminLogin).type('form').send({ _csrf: csrfs[i % 2], email: 'ops@example.com', password: `guess ${i}` }).expect(401);
+        await agents[i % 2]
+          .post(paths.adminLogin)
+          .type('form')
+          .send({ _csrf: csrfs[i % 2], email: 'ops@example.com', password: `guess ${i}` })
+          .expect(401);
       }
       const blocked = await agents[0].post(paths.adminLogin).type('form').send({ _csrf: csrfs[0], email: 'ops@example.com', password: PASSWORD }).expect(429);
       assert.ok(Number(blocked.headers['retry-after']) > 0 && Number(blocked.headers['retry-after']) <= 900);
@@ -155,7 +188,12 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       // Another address is not locked out by someone guessing from elsewhere.
       const elsewhere = request.agent(h.app);
       const form = await page(elsewhere, paths.adminLogin);
-      await elsewhere.post(paths.adminLogin).set('X-Forwarded-For', '203.0.113.9').type('form').send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD }).expect(303);
+      await elsewhere
+        .post(paths.adminLogin)
+        .set('X-Forwarded-For', '203.0.113.9')
+        .type('form')
+        .send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD })
+        .expect(303);
 
       h.clock.advance(15 * 60_000 + 1000);
       await agents[1].post(paths.adminLogin).type('form').send({ _csrf: csrfs[1], email: 'ops@example.com', password: PASSWORD }).expect(303);
@@ -182,7 +220,11 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       const app = createApp({ ...h.deps, config: loadConfig({ PUBLIC_URL: 'https://pay.example.com', DEMO: 'false', LOG_LEVEL: 'silent' }) });
       const res = await request(app).get(paths.adminLogin).expect(200);
       assert.match(cookieOf(res)[0], /^__Host-sid=[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
-      assert.deepEqual(sessionCookie({ publicUrl: 'http://internal:3000', production: true }).options.secure, true, 'Secure in production even behind plain http');
+      assert.deepEqual(
+        sessionCookie({ publicUrl: 'http://internal:3000', production: true }).options.secure,
+        true,
+        'Secure in production even behind plain http',
+      );
       assert.equal(sessionCookie({ publicUrl: 'http://localhost:3000', production: false }).name, 'sid');
     });
   });
@@ -195,11 +237,32 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
     it('an operator adds a merchant user who can then sign in to that merchant', async () => {
       const ops = await signedIn(h.app, 'ops@example.com');
       const form = await page(ops, paths.adminUsers);
-      assert.deepEqual(form.$('#f-merchantId option').map((_, o) => form.$(o).text()).get(), ['Choose…', 'Toko Test']);
-      await ops.post(paths.adminUsers).type('form').send({ _csrf: form.csrf(), email: 'owner@toko.test', merchantId: h.merchant.id, password: 'a long initial password' }).expect(303);
+      assert.deepEqual(
+        form
+          .$('#f-merchantId option')
+          .map((_, o) => form.$(o).text())
+          .get(),
+        ['Choose…', 'Toko Test'],
+      );
+      await ops
+        .post(paths.adminUsers)
+        .type('form')
+        .send({ _csrf: form.csrf(), email: 'owner@toko.test', merchantId: h.merchant.id, password: 'a long initial password' })
+        .expect(303);
       const list = await page(ops, `${paths.adminUsers}?created=1`);
       assert.match(list.$('.notice').text(), /User created/);
-      const rows = list.$('tbody tr').map((_, tr) => list.$(tr).find('td').map((__, td) => list.$(td).text()).get().slice(0, 3).join('|')).get();
+      const rows = list
+        .$('tbody tr')
+        .map((_, tr) =>
+          list
+            .$(tr)
+            .find('td')
+            .map((__, td) => list.$(td).text())
+            .get()
+            .slice(0, 3)
+            .join('|'),
+        )
+        .get();
       assert.deepEqual(rows, ['ops@example.com|operator|', 'owner@toko.test|merchant|Toko Test']);
 
       const owner = await signedIn(h.app, 'owner@toko.test', 'a long initial password');
@@ -211,12 +274,18 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
     it('shows field errors (422) for a bad e-mail, short password, unknown merchant, taken e-mail', async () => {
       const ops = await signedIn(h.app, 'ops@example.com');
       const form = await page(ops, paths.adminUsers);
-      const post = (body: Record<string, string>) => ops.post(paths.adminUsers).type('form').send({ _csrf: form.csrf(), ...body });
+      const post = (body: Record<string, string>) =>
+        ops
+          .post(paths.adminUsers)
+          .type('form')
+          .send({ _csrf: form.csrf(), ...body });
       let $ = cheerio.load((await post({ email: 'x', merchantId: 'nope', password: 'short' }).expect(422)).text);
       assert.match($('#e-email').text(), /valid e-mail/);
       assert.match($('#e-merchantId').text(), /Choose a merchant/);
       assert.match($('#e-password').text(), /12 characters/);
-      $ = cheerio.load((await post({ email: 'a@b.co', merchantId: '00000000-0000-4000-8000-000000000000', password: 'a long initial password' }).expect(422)).text);
+      $ = cheerio.load(
+        (await post({ email: 'a@b.co', merchantId: '00000000-0000-4000-8000-000000000000', password: 'a long initial password' }).expect(422)).text,
+      );
       assert.match($('#e-merchantId').text(), /Choose a merchant/);
       $ = cheerio.load((await post({ email: 'ops@example.com', merchantId: h.merchant.id, password: 'a long initial password' }).expect(422)).text);
       assert.match($('#e-email').text(), /already exists/);
@@ -226,12 +295,20 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
 
     it('refuses without CSRF (403), and hides user management from merchant users (404)', async () => {
       const ops = await signedIn(h.app, 'ops@example.com');
-      await ops.post(paths.adminUsers).type('form').send({ email: 'owner@toko.test', merchantId: h.merchant.id, password: 'a long initial password' }).expect(403);
+      await ops
+        .post(paths.adminUsers)
+        .type('form')
+        .send({ email: 'owner@toko.test', merchantId: h.merchant.id, password: 'a long initial password' })
+        .expect(403);
       await addUser(h.stores, 'owner@toko.test', h.merchant.id, h.clock());
       const owner = await signedIn(h.app, 'owner@toko.test');
       const dash = await page(owner, paths.admin);
       await owner.get(paths.adminUsers).expect(404);
-      await owner.post(paths.adminUsers).type('form').send({ _csrf: dash.csrf(), email: 'mine@toko.test', merchantId: h.merchant.id, password: 'a long initial password' }).expect(404);
+      await owner
+        .post(paths.adminUsers)
+        .type('form')
+        .send({ _csrf: dash.csrf(), email: 'mine@toko.test', merchantId: h.merchant.id, password: 'a long initial password' })
+        .expect(404);
       assert.equal((await h.stores.users.list()).length, 2);
     });
   });

@@ -21,7 +21,10 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
 
   let seq = 0;
   /** A payment row as the worker leaves it (the listing does not care how it got there). */
-  async function payment(merchantId: string, o: { currency?: Currency; amount?: number; fee?: number | null; state?: 'recorded' | 'needs_review'; minutesAgo?: number } = {}) {
+  async function payment(
+    merchantId: string,
+    o: { currency?: Currency; amount?: number; fee?: number | null; state?: 'recorded' | 'needs_review'; minutesAgo?: number } = {},
+  ) {
     const p = await h.stores.payments.getOrCreate(
       {
         id: randomUUID(),
@@ -42,7 +45,10 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
     return p;
   }
 
-  const rowsOf = ($: cheerio.CheerioAPI) => $('#payments tbody tr').map((_, tr) => $(tr).attr('data-payment-id')).get();
+  const rowsOf = ($: cheerio.CheerioAPI) =>
+    $('#payments tbody tr')
+      .map((_, tr) => $(tr).attr('data-payment-id'))
+      .get();
 
   it('a merchant user sees only their payments, formatted, with the reason for needs review, and their URLs', async () => {
     const mine = await payment(h.merchant.id, { state: 'recorded', minutesAgo: 5 });
@@ -53,7 +59,10 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
     assert.deepEqual(rowsOf($), [php.id, mine.id], 'newest first, only merchant A');
     assert.ok(!rowsOf($).includes(theirs.id));
 
-    const cells = (id: string) => $(`tr[data-payment-id="${id}"] td`).map((_, td) => $(td).text().trim()).get();
+    const cells = (id: string) =>
+      $(`tr[data-payment-id="${id}"] td`)
+        .map((_, td) => $(td).text().trim())
+        .get();
     const [date, invoice, customer, amount, fee, state] = cells(mine.id);
     assert.equal(customer, '–', 'a payment without a checkout or backend sale has no known customer');
     assert.equal(date, '2026-11-25 02:55 UTC');
@@ -106,7 +115,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
     assert.equal(rowsOf(garbage.$).length, PAGE_SIZE, 'a garbled filter falls back to everything, page 1');
   });
 
-  it('an operator sees every merchant, with a merchant filter that shows that merchant\'s URLs', async () => {
+  it("an operator sees every merchant, with a merchant filter that shows that merchant's URLs", async () => {
     const a = await payment(h.merchant.id, { minutesAgo: 2 });
     const b = await payment(other.id, { minutesAgo: 1 });
     const agent = await signedIn(h.app, 'ops@example.com');
@@ -114,7 +123,13 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
     assert.deepEqual(rowsOf(all.$), [b.id, a.id]);
     assert.equal(all.$(`tr[data-payment-id="${b.id}"] td`).eq(3).text(), 'Warung Lain');
     assert.equal(all.$('#callback-url').length, 0, 'no single merchant chosen, no URLs');
-    assert.deepEqual(all.$('#f-merchant option').map((_, o) => all.$(o).text()).get(), ['All merchants', 'Toko Test', 'Warung Lain']);
+    assert.deepEqual(
+      all
+        .$('#f-merchant option')
+        .map((_, o) => all.$(o).text())
+        .get(),
+      ['All merchants', 'Toko Test', 'Warung Lain'],
+    );
 
     const onlyB = await page(agent, `${paths.admin}?merchant=${other.id}`);
     assert.deepEqual(rowsOf(onlyB.$), [b.id]);
@@ -122,7 +137,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
     await page(agent, adminPaymentPath(b.id));
   });
 
-  it('answers 404 when merchant A opens or retries merchant B\'s payment, and for malformed ids', async () => {
+  it("answers 404 when merchant A opens or retries merchant B's payment, and for malformed ids", async () => {
     const theirs = await payment(other.id, { state: 'needs_review' });
     const agent = await signedIn(h.app, 'a@toko.test');
     const dash = await page(agent, paths.admin);
@@ -160,10 +175,16 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
       assert.match(dash.$('.reason').text(), /not an active bank account/);
 
       const detail = await page(agent, adminPaymentPath(p.id));
-      const steps = detail.$('#timeline li').map((_, li) => detail.$(li).text().replace(/\s+/g, ' ').trim()).get();
+      const steps = detail
+        .$('#timeline li')
+        .map((_, li) => detail.$(li).text().replace(/\s+/g, ' ').trim())
+        .get();
       assert.match(steps[0], new RegExp(`Customer clicked "Pay with Xendit"; Xendit invoice ${x.id} for IDR`));
       assert.match(steps[1], /Xendit callback: PAID/);
-      assert.ok(steps.some((s) => /Recording in Xero: stopped, needs review after 1 attempt — .*not an active bank account/.test(s)), steps.join('\n'));
+      assert.ok(
+        steps.some((s) => /Recording in Xero: stopped, needs review after 1 attempt — .*not an active bank account/.test(s)),
+        steps.join('\n'),
+      );
       assert.match(detail.$('#last-error').text(), /not an active bank account/);
       assert.equal(detail.$('#xero-payment').text(), 'not recorded yet');
       const retryForm = detail.$(`form[action="${adminPaymentRetryPath(p.id)}"]`);

@@ -36,7 +36,12 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
     assertPage(setup, 'id');
     assert.equal(setup('h1').text(), 'Buat operator pertama');
     assert.equal(setup('label[for=f-password]').text(), 'Kata sandi (minimal 12 karakter)');
-    const short = await agent.post(setupPath).set('Accept-Language', 'id').type('form').send({ _csrf: csrfOf(setup.html()), email: 'bukan-email', password: 'pendek', confirm: 'lain' }).expect(422);
+    const short = await agent
+      .post(setupPath)
+      .set('Accept-Language', 'id')
+      .type('form')
+      .send({ _csrf: csrfOf(setup.html()), email: 'bukan-email', password: 'pendek', confirm: 'lain' })
+      .expect(422);
     const $s = cheerio.load(short.text);
     assert.equal($s('#e-email').text(), 'Masukkan alamat e-mail yang valid.');
     assert.equal($s('#e-password').text(), 'Gunakan minimal 12 karakter.');
@@ -52,7 +57,11 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
     assertPage(login, 'id');
     assert.equal(login('h1').text(), 'Masuk');
     assert.equal(login('label[for=f-password]').text(), 'Kata sandi');
-    const wrong = await agent.post(paths.adminLogin).type('form').send({ _csrf: csrfOf(login.html()), email: 'x@example.com', password: 'salah sekali' }).expect(401);
+    const wrong = await agent
+      .post(paths.adminLogin)
+      .type('form')
+      .send({ _csrf: csrfOf(login.html()), email: 'x@example.com', password: 'salah sekali' })
+      .expect(401);
     assert.equal(cheerio.load(wrong.text)('.errorsummary p.error').text(), 'E-mail atau kata sandi salah.');
     const forbidden = await agent.post(paths.adminLogin).type('form').send({ email: 'x@example.com', password: 'x' }).expect(403);
     assert.equal(cheerio.load(forbidden.text)('h1').text(), 'Formulir ini sudah kedaluwarsa');
@@ -70,14 +79,30 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
 
     it('payments list, payment timeline and chart', async () => {
       const p = await h.stores.payments.getOrCreate(
-        { id: randomUUID(), merchantId: h.merchant.id, checkoutId: null, xenditInvoiceId: 'x-id-1', xeroInvoiceId: 'xero-id-1', currency: 'IDR', amount: 1500000, fee: 43500, paidAt: new Date('2026-11-24T05:00:00Z'), reference: 'Xendit x-id-1' },
+        {
+          id: randomUUID(),
+          merchantId: h.merchant.id,
+          checkoutId: null,
+          xenditInvoiceId: 'x-id-1',
+          xeroInvoiceId: 'xero-id-1',
+          currency: 'IDR',
+          amount: 1500000,
+          fee: 43500,
+          paidAt: new Date('2026-11-24T05:00:00Z'),
+          reference: 'Xendit x-id-1',
+        },
         h.clock(),
       );
       await h.stores.payments.markNeedsReview(p.id, 'Xero refused the payment', h.clock());
       const { $ } = await page(ops, paths.admin);
       assertPage($, 'id');
       assert.equal($('h1').text(), 'Pembayaran');
-      assert.deepEqual($('#payments thead th').map((_, th) => $(th).text()).get(), ['Dibayar', 'Invoice', 'Pelanggan', 'Merchant', 'Jumlah', 'Biaya', 'Status', 'Xero']);
+      assert.deepEqual(
+        $('#payments thead th')
+          .map((_, th) => $(th).text())
+          .get(),
+        ['Dibayar', 'Invoice', 'Pelanggan', 'Merchant', 'Jumlah', 'Biaya', 'Status', 'Xero'],
+      );
       assert.equal($('#payments .badge').text(), 'Perlu ditinjau');
       assert.equal($('#payments td.num').first().text(), formatMoney(1500000, 'IDR', 'id-ID'));
       assert.equal($('#payments a.xero-link').text(), 'Buka di Xero');
@@ -101,7 +126,11 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
       const users = await page(ops, paths.adminUsers);
       assertPage(users.$, 'id');
       assert.equal(users.$('h2').text(), 'Tambah pengguna merchant');
-      const bad = await ops.post(paths.adminUsers).type('form').send({ _csrf: users.csrf(), email: 'ops@example.com', merchantId: 'nope', password: 'pendek' }).expect(422);
+      const bad = await ops
+        .post(paths.adminUsers)
+        .type('form')
+        .send({ _csrf: users.csrf(), email: 'ops@example.com', merchantId: 'nope', password: 'pendek' })
+        .expect(422);
       const $b = cheerio.load(bad.text);
       assert.equal($b('#e-merchantId').text(), 'Pilih merchant dari daftar.');
       assert.equal($b('#e-password').text(), 'Gunakan minimal 12 karakter.');
@@ -115,14 +144,24 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
 
       const xendit = await page(ops, adminMerchantPath(h.merchant.id, 'adminMerchantXendit'));
       assertPage(xendit.$, 'id');
-      assert.deepEqual(xendit.$('nav.tabs a').map((_, a) => xendit.$(a).text()).get(), ['1. Xendit', '2. Akun', '3. Mulai', '4. Setelan']);
+      assert.deepEqual(
+        xendit
+          .$('nav.tabs a')
+          .map((_, a) => xendit.$(a).text())
+          .get(),
+        ['1. Xendit', '2. Akun', '3. Mulai', '4. Setelan'],
+      );
       assert.equal(xendit.$('#active-mode').text(), 'Aktif: mode uji coba.');
 
       const accounts = await page(ops, adminMerchantPath(h.merchant.id, 'adminMerchantAccounts'));
       assertPage(accounts.$, 'id');
       assert.equal(accounts.$('form:not(.inline) button').first().text(), 'Simpan akun');
       assert.equal(accounts.$('label[for=f-feeAccountCode]').text(), 'Akun beban untuk biaya Xendit');
-      const noClearing = await ops.post(adminMerchantPath(h.merchant.id, 'adminMerchantAccounts')).type('form').send({ _csrf: accounts.csrf(), clearingAccountId: '', feeAccountCode: '' }).expect(422);
+      const noClearing = await ops
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantAccounts'))
+        .type('form')
+        .send({ _csrf: accounts.csrf(), clearingAccountId: '', feeAccountCode: '' })
+        .expect(422);
       assert.equal(cheerio.load(noClearing.text)('#e-clearingAccountId').text(), 'Pilih akun kliring.');
 
       const golive = await page(ops, adminMerchantPath(h.merchant.id));

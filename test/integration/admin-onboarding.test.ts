@@ -41,7 +41,11 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
   /** Step 1 through the form; returns the new merchant. */
   async function connect(): Promise<Merchant> {
     const form = await page(ops, paths.adminMerchantNew);
-    const res = await ops.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), ...XERO }).expect(303);
+    const res = await ops
+      .post(paths.adminMerchantNew)
+      .type('form')
+      .send({ _csrf: form.csrf(), ...XERO })
+      .expect(303);
     const id = /\/admin\/merchants\/([0-9a-f-]{36})\/xendit$/.exec(res.headers.location)?.[1];
     assert.ok(id, `redirected to the Xendit step, got ${res.headers.location}`);
     return (await h.stores.merchants.byId(id!))!;
@@ -49,7 +53,11 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
 
   async function saveXendit(m: Merchant, status: number, key = XENDIT_TEST) {
     const form = await page(ops, adminMerchantPath(m.id, 'adminMerchantXendit'));
-    return ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), [key.startsWith('xnd_production_') ? 'liveKey' : 'testKey']: key, callbackToken: TOKEN }).expect(status);
+    return ops
+      .post(adminMerchantPath(m.id, 'adminMerchantXendit'))
+      .type('form')
+      .send({ _csrf: form.csrf(), [key.startsWith('xnd_production_') ? 'liveKey' : 'testKey']: key, callbackToken: TOKEN })
+      .expect(status);
   }
 
   const xenditBankOf = () => h.sims.xero.bankAccountFor(tenantId, 'Xendit');
@@ -68,7 +76,12 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.equal(row.xendit_secret_key_enc, null);
       assert.equal((await h.stores.payClicks.admit({ shortCode: '!NEW1', counters: [] })).merchant, null, 'no /pay links before onboarding is complete');
       const list = await page(ops, paths.adminMerchantNew);
-      const row2 = list.$('tbody tr').eq(1).find('td').map((_, td) => list.$(td).text().trim()).get();
+      const row2 = list
+        .$('tbody tr')
+        .eq(1)
+        .find('td')
+        .map((_, td) => list.$(td).text().trim())
+        .get();
       assert.deepEqual(row2, ['Warung Baru', '!NEW1', 'onboarding', '', 'Setup']);
       noSecretsIn(list.res.text);
     });
@@ -85,7 +98,11 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
 
     it('refuses credentials Xero does not accept (invalid_client) with a clear message and saves nothing', async () => {
       const form = await page(ops, paths.adminMerchantNew);
-      const res = await ops.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), clientId: XERO.clientId, clientSecret: 'wrong-secret-0000' }).expect(422);
+      const res = await ops
+        .post(paths.adminMerchantNew)
+        .type('form')
+        .send({ _csrf: form.csrf(), clientId: XERO.clientId, clientSecret: 'wrong-secret-0000' })
+        .expect(422);
       assert.match(cheerio.load(res.text)('#e-clientSecret').text(), /Xero did not accept this client id and secret/);
       assert.ok(!res.text.includes('wrong-secret-0000'), 'the secret is not shown back');
       assert.equal(await merchantCount(), 1);
@@ -94,17 +111,29 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
     it('refuses an organisation that is already connected', async () => {
       await connect();
       const form = await page(ops, paths.adminMerchantNew);
-      const res = await ops.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), ...XERO }).expect(422);
+      const res = await ops
+        .post(paths.adminMerchantNew)
+        .type('form')
+        .send({ _csrf: form.csrf(), ...XERO })
+        .expect(422);
       assert.match(cheerio.load(res.text)('#e-clientId').text(), /Warung Baru \(ShortCode !NEW1\) is already connected/);
       assert.equal(await merchantCount(), 2);
     });
 
     it('answers 403 without the CSRF token and 404 to merchant users', async () => {
-      await ops.post(paths.adminMerchantNew).type('form').send({ ...XERO }).expect(403);
+      await ops
+        .post(paths.adminMerchantNew)
+        .type('form')
+        .send({ ...XERO })
+        .expect(403);
       const merchantUser = await signedIn(h.app, 'a@toko.test');
       await merchantUser.get(paths.adminMerchantNew).expect(404);
       const dash = await page(merchantUser, paths.admin);
-      await merchantUser.post(paths.adminMerchantNew).type('form').send({ _csrf: dash.csrf(), ...XERO }).expect(404);
+      await merchantUser
+        .post(paths.adminMerchantNew)
+        .type('form')
+        .send({ _csrf: dash.csrf(), ...XERO })
+        .expect(404);
       assert.equal(await merchantCount(), 1);
       await request(h.app).get(paths.adminMerchantNew).expect(303).expect('location', paths.adminLogin);
     });
@@ -139,11 +168,19 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
     it('shows validation errors next to the fields (422)', async () => {
       const m = await connect();
       const form = await page(ops, adminMerchantPath(m.id, 'adminMerchantXendit'));
-      const pub = await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), testKey: 'xnd_public_development_abc', callbackToken: '' }).expect(422);
+      const pub = await ops
+        .post(adminMerchantPath(m.id, 'adminMerchantXendit'))
+        .type('form')
+        .send({ _csrf: form.csrf(), testKey: 'xnd_public_development_abc', callbackToken: '' })
+        .expect(422);
       const $ = cheerio.load(pub.text);
       assert.match($('#e-testKey').text(), /public key/);
       assert.match($('#e-callbackToken').text(), /Enter the callback verification token/);
-      const other = await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: form.csrf(), testKey: 'sk_live_123', callbackToken: TOKEN }).expect(422);
+      const other = await ops
+        .post(adminMerchantPath(m.id, 'adminMerchantXendit'))
+        .type('form')
+        .send({ _csrf: form.csrf(), testKey: 'sk_live_123', callbackToken: TOKEN })
+        .expect(422);
       assert.match(cheerio.load(other.text)('#e-testKey').text(), /A test secret key starts with xnd_development_/);
       assert.equal((await h.stores.merchants.byId(m.id))!.xenditSecretKey, '');
     });
@@ -156,19 +193,33 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.equal((await h.stores.merchants.byId(m.id))!.xenditSecretKey, '');
     });
 
-    it('answers 403 without the CSRF token and 404 to another merchant\'s user', async () => {
+    it("answers 403 without the CSRF token and 404 to another merchant's user", async () => {
       const m = await connect();
       await ops.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ testKey: XENDIT_TEST, callbackToken: TOKEN }).expect(403);
       const merchantUser = await signedIn(h.app, 'a@toko.test');
       await merchantUser.get(adminMerchantPath(m.id, 'adminMerchantXendit')).expect(404);
       const own = await page(merchantUser, adminMerchantPath(h.merchant.id, 'adminMerchantXendit'));
-      await merchantUser.post(adminMerchantPath(m.id, 'adminMerchantXendit')).type('form').send({ _csrf: own.csrf(), testKey: XENDIT_TEST, callbackToken: TOKEN }).expect(404);
+      await merchantUser
+        .post(adminMerchantPath(m.id, 'adminMerchantXendit'))
+        .type('form')
+        .send({ _csrf: own.csrf(), testKey: XENDIT_TEST, callbackToken: TOKEN })
+        .expect(404);
       assert.equal((await h.stores.merchants.byId(m.id))!.xenditSecretKey, '');
       await merchantUser.get(adminMerchantPath('not-a-uuid', 'adminMerchantXendit')).expect(404);
     });
 
     it('shows a merchant user their own callback URL and when the last callback came', async () => {
-      await db().insertInto('callback_events').values({ merchant_id: h.merchant.id, xendit_invoice_id: 'inv-1', external_id: 'ext-1', status: 'PAID', raw: JSON.stringify({}) as never, received_at: new Date('2026-11-25T02:41:00Z') }).execute();
+      await db()
+        .insertInto('callback_events')
+        .values({
+          merchant_id: h.merchant.id,
+          xendit_invoice_id: 'inv-1',
+          external_id: 'ext-1',
+          status: 'PAID',
+          raw: JSON.stringify({}) as never,
+          received_at: new Date('2026-11-25T02:41:00Z'),
+        })
+        .execute();
       const merchantUser = await signedIn(h.app, 'a@toko.test');
       const { $, res } = await page(merchantUser, adminMerchantPath(h.merchant.id, 'adminMerchantXendit'));
       assert.equal($('#callback-url').val(), h.baseUrl + callbackPathFor(h.merchant.id));
@@ -184,7 +235,11 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       await saveXendit(m, 303);
       const php = h.sims.xero.addAccount(tenantId, { code: '095', name: 'PHP Wallet', type: 'BANK', currencyCode: 'PHP' });
       const form = await page(ops, adminMerchantPath(m.id, 'adminMerchantAccounts'));
-      const options = (sel: string) => form.$(`${sel} option`).map((_, o) => form.$(o).text()).get();
+      const options = (sel: string) =>
+        form
+          .$(`${sel} option`)
+          .map((_, o) => form.$(o).text())
+          .get();
       assert.deepEqual(options('#f-clearingAccountId'), ['Choose…', 'Xendit (IDR)', 'Business Savings Account (IDR)', 'PHP Wallet (PHP)']);
       assert.deepEqual(options('#f-clearing_PHP'), ['Use the default clearing account', 'PHP Wallet (PHP)']);
       assert.deepEqual(options('#f-feeAccountCode'), ['Choose…', '404 — Bank Fees'], 'expense accounts only');
@@ -196,7 +251,11 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
         .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, clearing_PHP: php.accountId, feeAccountCode: '404', salesAccountCode: '200' })
         .expect(303);
       const calls = h.sims.xero.state.requests.slice(before).filter((r) => r.path.startsWith('/api.xro/'));
-      assert.deepEqual(calls.map((r) => `${r.method} ${r.path}`).sort(), ['GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Organisation'], 'saving checks the choices against Xero once');
+      assert.deepEqual(
+        calls.map((r) => `${r.method} ${r.path}`).sort(),
+        ['GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Organisation'],
+        'saving checks the choices against Xero once',
+      );
       const saved = (await h.stores.merchants.byId(m.id))!;
       assert.equal(saved.clearingAccountId, xenditBankOf().accountId);
       assert.deepEqual(saved.clearingAccounts, { PHP: php.accountId });
@@ -227,11 +286,27 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
     it('warns when invoices come in a currency whose clearing account has another currency', async () => {
       const m = await connect();
       const form = await page(ops, adminMerchantPath(m.id, 'adminMerchantAccounts'));
-      await ops.post(adminMerchantPath(m.id, 'adminMerchantAccounts')).type('form').send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' }).expect(303);
+      await ops
+        .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
+        .type('form')
+        .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' })
+        .expect(303);
       const now = new Date();
       await db()
         .insertInto('checkouts')
-        .values({ id: randomUUID(), merchant_id: m.id, xero_invoice_id: randomUUID(), invoice_number: 'INV-9', currency: 'PHP', amount: 100, external_id: `ext-${randomUUID()}`, expires_at: now, status: 'expired', created_at: now, updated_at: now })
+        .values({
+          id: randomUUID(),
+          merchant_id: m.id,
+          xero_invoice_id: randomUUID(),
+          invoice_number: 'INV-9',
+          currency: 'PHP',
+          amount: 100,
+          external_id: `ext-${randomUUID()}`,
+          expires_at: now,
+          status: 'expired',
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
       const { $ } = await page(ops, adminMerchantPath(m.id, 'adminMerchantAccounts'));
       assert.match($('p.warning').text(), /Invoices in PHP would be recorded in "Xendit", a IDR account/);
@@ -268,14 +343,22 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       await ops.get(adminMerchantPath(m.id, 'adminMerchantAccounts')).expect(503);
     });
 
-    it('answers 403 without the CSRF token and 404 to another merchant\'s user', async () => {
+    it("answers 403 without the CSRF token and 404 to another merchant's user", async () => {
       const m = await connect();
-      await ops.post(adminMerchantPath(m.id, 'adminMerchantAccounts')).type('form').send({ clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' }).expect(403);
+      await ops
+        .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
+        .type('form')
+        .send({ clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' })
+        .expect(403);
       await ops.post(adminMerchantPath(m.id, 'adminMerchantXenditBank')).type('form').send({ currency: 'USD' }).expect(403);
       const merchantUser = await signedIn(h.app, 'a@toko.test');
       await merchantUser.get(adminMerchantPath(m.id, 'adminMerchantAccounts')).expect(404);
       const own = await page(merchantUser, adminMerchantPath(h.merchant.id, 'adminMerchantAccounts'));
-      await merchantUser.post(adminMerchantPath(m.id, 'adminMerchantAccounts')).type('form').send({ _csrf: own.csrf(), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' }).expect(404);
+      await merchantUser
+        .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
+        .type('form')
+        .send({ _csrf: own.csrf(), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' })
+        .expect(404);
       await merchantUser.post(adminMerchantPath(m.id, 'adminMerchantXenditBank')).type('form').send({ _csrf: own.csrf(), currency: 'USD' }).expect(404);
       assert.equal((await h.stores.merchants.byId(m.id))!.clearingAccountId, '');
     });
@@ -286,15 +369,33 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       const m = await connect();
       const stepsOf = async (url: string) => {
         const { $ } = await page(ops, url);
-        return Object.fromEntries($('li.step').map((_, li) => [[$(li).attr('data-step'), $(li).hasClass('done')]]).get());
+        return Object.fromEntries(
+          $('li.step')
+            .map((_, li) => [[$(li).attr('data-step'), $(li).hasClass('done')]])
+            .get(),
+        );
       };
       const url = adminMerchantPath(m.id);
       assert.deepEqual(await stepsOf(url), { xero: true, xendit: false, clearing: false, callback: false });
       await saveXendit(m, 303);
       const form = await page(ops, adminMerchantPath(m.id, 'adminMerchantAccounts'));
-      await ops.post(adminMerchantPath(m.id, 'adminMerchantAccounts')).type('form').send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' }).expect(303);
+      await ops
+        .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
+        .type('form')
+        .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' })
+        .expect(303);
       assert.deepEqual(await stepsOf(url), { xero: true, xendit: true, clearing: true, callback: false });
-      await db().insertInto('callback_events').values({ merchant_id: m.id, xendit_invoice_id: 'inv-t', external_id: 'ext-t', status: 'PAID', raw: JSON.stringify({}) as never, received_at: new Date('2026-11-25T03:10:00Z') }).execute();
+      await db()
+        .insertInto('callback_events')
+        .values({
+          merchant_id: m.id,
+          xendit_invoice_id: 'inv-t',
+          external_id: 'ext-t',
+          status: 'PAID',
+          raw: JSON.stringify({}) as never,
+          received_at: new Date('2026-11-25T03:10:00Z'),
+        })
+        .execute();
       assert.deepEqual(await stepsOf(url), { xero: true, xendit: true, clearing: true, callback: true });
 
       const en = await page(ops, url);
@@ -313,7 +414,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.match(id.$('ul.steps').text(), /Xero terhubung/);
     });
 
-    it('answers 404 to another merchant\'s user, and lets a merchant user see their own', async () => {
+    it("answers 404 to another merchant's user, and lets a merchant user see their own", async () => {
       const m = await connect();
       const merchantUser = await signedIn(h.app, 'a@toko.test');
       await merchantUser.get(adminMerchantPath(m.id)).expect(404);
@@ -330,9 +431,17 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
     const agent = await signedIn(app, 'ops@example.com');
     const form = await page(agent, paths.adminMerchantNew);
     await agent.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), clientId: XERO.clientId, clientSecret: 'wrong-secret-0000' }).expect(422);
-    const res = await agent.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), ...XERO }).expect(303);
+    const res = await agent
+      .post(paths.adminMerchantNew)
+      .type('form')
+      .send({ _csrf: form.csrf(), ...XERO })
+      .expect(303);
     const xendit = await page(agent, res.headers.location);
-    await agent.post(res.headers.location).type('form').send({ _csrf: xendit.csrf(), testKey: 'xnd_development_NotRegistered0001', callbackToken: TOKEN }).expect(422);
+    await agent
+      .post(res.headers.location)
+      .type('form')
+      .send({ _csrf: xendit.csrf(), testKey: 'xnd_development_NotRegistered0001', callbackToken: TOKEN })
+      .expect(422);
     await agent.post(res.headers.location).type('form').send({ _csrf: xendit.csrf(), testKey: XENDIT_TEST, callbackToken: TOKEN }).expect(303);
     assert.ok(lines.length > 0);
     const log = lines.join('');

@@ -41,7 +41,10 @@ describeEachDatabase('admin: customer, date filter, Xero links and the paid-per-
       h.clock(),
     );
   }
-  const rowsOf = ($: cheerio.CheerioAPI) => $('#payments tbody tr').map((_, tr) => $(tr).attr('data-payment-id')).get();
+  const rowsOf = ($: cheerio.CheerioAPI) =>
+    $('#payments tbody tr')
+      .map((_, tr) => $(tr).attr('data-payment-id'))
+      .get();
 
   it('shows the customer from the Xero invoice (pay link) and from Xendit (backend flow), with a link to the invoice in Xero', async () => {
     const inv = h.addInvoice({ contact: { name: 'Budi Santoso', email: 'budi@example.co.id' } });
@@ -49,7 +52,14 @@ describeEachDatabase('admin: customer, date filter, Xero links and the paid-per-
     const x = h.sims.xendit.listInvoices().at(-1)!;
     await h.sims.xendit.pay(x.id);
     await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
-    const outside = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000, description: 'Catering', payerEmail: 'sari@example.co.id', customerName: 'Sari Wulandari' });
+    const outside = h.sims.xendit.createInvoice({
+      account: h.merchant.xenditSecretKey,
+      currency: 'IDR',
+      amount: 250_000,
+      description: 'Catering',
+      payerEmail: 'sari@example.co.id',
+      customerName: 'Sari Wulandari',
+    });
     await h.sims.xendit.pay(outside.id);
     await h.worker.drain();
     const viaLink = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
@@ -137,13 +147,25 @@ describeEachDatabase('admin: customer, date filter, Xero links and the paid-per-
     assert.equal(svg.attr('aria-labelledby'), 'chart-IDR-title chart-IDR-desc');
     assert.equal(idr.find('#chart-IDR-title').text(), 'Paid per day in IDR, 2026-10-27 to 2026-11-25');
     assert.match(idr.find('#chart-IDR-desc').text(), new RegExp(`total ${formatMoney(450000, 'IDR', 'en-US').replace(/[.$]/g, '\\$&')} in 3 payments`));
-    const bars = svg.find('rect.bar').map((_, r) => ({ day: $(r).attr('data-day'), height: Number($(r).attr('height')) })).get();
+    const bars = svg
+      .find('rect.bar')
+      .map((_, r) => ({ day: $(r).attr('data-day'), height: Number($(r).attr('height')) }))
+      .get();
     const plot = CHART.height - CHART.top - CHART.bottom;
     assert.deepEqual(bars, [
       { day: '2026-11-20', height: plot / 2 },
       { day: '2026-11-24', height: plot },
     ]);
-    const table = idr.find('table.chart-table tbody tr').map((_, tr) => $(tr).find('th, td').map((_, c) => $(c).text()).get().join('|')).get();
+    const table = idr
+      .find('table.chart-table tbody tr')
+      .map((_, tr) =>
+        $(tr)
+          .find('th, td')
+          .map((_, c) => $(c).text())
+          .get()
+          .join('|'),
+      )
+      .get();
     assert.deepEqual(table, [`2026-11-20|${formatMoney(150000, 'IDR', 'en-US')}|2`, `2026-11-24|${formatMoney(300000, 'IDR', 'en-US')}|1`]);
     assert.equal($('figure.chart[data-currency="PHP"] rect.bar').length, 1);
     assert.equal($('figure.chart').length, 2);
@@ -152,7 +174,13 @@ describeEachDatabase('admin: customer, date filter, Xero links and the paid-per-
 
     const october = await page(agent, `${paths.admin}?from=2026-10-01&to=2026-10-31`);
     assert.equal(october.$('#chart-IDR-title').text(), 'Paid per day in IDR, 2026-10-01 to 2026-10-31');
-    assert.deepEqual(october.$('figure.chart[data-currency="IDR"] rect.bar').map((_, r) => october.$(r).attr('data-day')).get(), ['2026-10-01']);
+    assert.deepEqual(
+      october
+        .$('figure.chart[data-currency="IDR"] rect.bar')
+        .map((_, r) => october.$(r).attr('data-day'))
+        .get(),
+      ['2026-10-01'],
+    );
     assert.equal(october.$('figure.chart[data-currency="PHP"]').length, 0);
     const empty = await page(agent, `${paths.admin}?from=2026-09-01&to=2026-09-30`);
     assert.equal(empty.$('#chart-empty').text(), 'Nothing paid from 2026-09-01 to 2026-09-30.');

@@ -15,7 +15,11 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
   beforeEach(async () => {
     h = await createHarness(db());
     await clearAdminTables(db());
-    other = await h.stores.merchants.add({ name: 'Warung Lain', shortCode: `!O${randomUUID().slice(0, 6)}`, xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' } });
+    other = await h.stores.merchants.add({
+      name: 'Warung Lain',
+      shortCode: `!O${randomUUID().slice(0, 6)}`,
+      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
+    });
     await addUser(h.stores, 'ops@example.com', null);
     await addUser(h.stores, 'a@toko.test', h.merchant.id);
     await addUser(h.stores, 'b@lain.test', other.id);
@@ -43,7 +47,13 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
     const blank = await page(ops, paths.adminReport);
     assert.equal(blank.$('#report').length, 0, 'nothing is asked of Xero or Xendit before the form is sent');
     assert.equal(blank.$('#f-to').val(), h.clock().toISOString().slice(0, 10));
-    assert.deepEqual(blank.$('#f-merchant option').map((_, o) => blank.$(o).text()).get(), ['Choose…', 'Toko Test', 'Warung Lain']);
+    assert.deepEqual(
+      blank
+        .$('#f-merchant option')
+        .map((_, o) => blank.$(o).text())
+        .get(),
+      ['Choose…', 'Toko Test', 'Warung Lain'],
+    );
 
     const { $ } = await page(ops, `${paths.adminReport}?${query()}`);
     const status = (id: string) => $(`#report-rows tr[data-xendit-id="${id}"]`).attr('data-status');
@@ -51,12 +61,18 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
     assert.equal(status(missing.id), 'missing_in_xero');
     assert.equal($(`#report-rows tr[data-xendit-id="${missing.id}"] .badge`).text(), 'missing in Xero');
     assert.match($('#verdict').text(), /Not reconciled: see the flagged rows\.\s+1 matched, 1 flagged/);
-    const totals = $('#report-totals tr[data-currency="IDR"] td').map((_, td) => $(td).text()).get();
+    const totals = $('#report-totals tr[data-currency="IDR"] td')
+      .map((_, td) => $(td).text())
+      .get();
     assert.deepEqual(totals, ['291300.00', '145650.00', '145650.00', '0.00']);
 
     const csvUrl = $('#csv').attr('href')!;
     assert.equal(csvUrl, `${paths.adminReportCsv}?${query()}`);
-    const csv = await ops.get(csvUrl).expect(200).expect('content-type', /^text\/csv/).expect('content-disposition', /^attachment; filename="?reconciliation-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv/);
+    const csv = await ops
+      .get(csvUrl)
+      .expect(200)
+      .expect('content-type', /^text\/csv/)
+      .expect('content-disposition', /^attachment; filename="?reconciliation-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv/);
     const expected = toCsv(await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) }));
     assert.equal(csv.text, expected);
     assert.equal(csv.text.split('\r\n').filter(Boolean).length, 3);

@@ -24,11 +24,17 @@ describeEachDatabase('admin: tax on sales recorded from Xendit (backend flow)', 
   }
   const stored = async () => (await h.stores.merchants.byId(h.merchant.id))!;
   const setStored = (taxType: string | null) => h.stores.db.updateTable('merchants').set({ sales_tax_type: taxType }).where('id', '=', h.merchant.id).execute();
-  const options = ($: cheerio.CheerioAPI) => $('#f-salesTaxType option').map((_, o) => [[$(o).val(), $(o).text()]]).get() as unknown as [string, string][];
-  const selected = ($: cheerio.CheerioAPI) => $('#f-salesTaxType option[selected]').map((_, o) => $(o).val()).get();
+  const options = ($: cheerio.CheerioAPI) =>
+    $('#f-salesTaxType option')
+      .map((_, o) => [[$(o).val(), $(o).text()]])
+      .get() as unknown as [string, string][];
+  const selected = ($: cheerio.CheerioAPI) =>
+    $('#f-salesTaxType option[selected]')
+      .map((_, o) => $(o).val())
+      .get();
   const taxRateCalls = () => h.sims.xero.state.requests.filter((r) => r.path === TAX_RATES).length;
 
-  it("lists the organisation's active sales tax rates, read from Xero, after \"No tax\" (the default)", async () => {
+  it('lists the organisation\'s active sales tax rates, read from Xero, after "No tax" (the default)', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const before = taxRateCalls();
     const { $ } = await page(agent, settingsPath());
@@ -56,7 +62,13 @@ describeEachDatabase('admin: tax on sales recorded from Xendit (backend flow)', 
     assert.equal((await stored()).backendFlow, true);
     assert.deepEqual(selected((await page(agent, res.headers.location)).$), ['OUTPUT']);
 
-    const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 150_000, description: 'Walk-in', customerName: 'Dewi' });
+    const x = h.sims.xendit.createInvoice({
+      account: h.merchant.xenditSecretKey,
+      currency: 'IDR',
+      amount: 150_000,
+      description: 'Walk-in',
+      customerName: 'Dewi',
+    });
     await h.sims.xendit.pay(x.id);
     await h.worker.drain();
     const [inv] = h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${x.id}`);
@@ -132,7 +144,10 @@ describeEachDatabase('admin: tax on sales recorded from Xendit (backend flow)', 
     await setStored('TAX001');
     const ops = await signedIn(h.app, 'ops@example.com');
     const { $ } = await page(ops, settingsPath());
-    assert.equal($('#w-salesTaxType').text(), 'The tax rate in use (TAX001) is no longer an active sales tax rate in Xero: sales would wait for review. Choose another, or no tax.');
+    assert.equal(
+      $('#w-salesTaxType').text(),
+      'The tax rate in use (TAX001) is no longer an active sales tax rate in Xero: sales would wait for review. Choose another, or no tax.',
+    );
     assert.deepEqual(options($).at(-1), ['TAX001', 'In use: TAX001']);
     assert.deepEqual(selected($), ['TAX001']);
     await save(ops, 'TAX001', 400);

@@ -22,7 +22,11 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     const form = await page(agent, settingsPath(id));
     // Forms that choose the fee posting also send the Xendit fee billing (default) unless they say otherwise.
     const billing = 'feePosting' in body ? { xenditFeeBilling: 'deducted' } : {};
-    return agent.post(settingsPath(id)).type('form').send({ _csrf: form.csrf(), ...billing, ...body }).expect(status);
+    return agent
+      .post(settingsPath(id))
+      .type('form')
+      .send({ _csrf: form.csrf(), ...billing, ...body })
+      .expect(status);
   }
   const stored = async () => (await h.stores.merchants.byId(h.merchant.id))!;
 
@@ -39,7 +43,12 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     assert.equal($('[style]').length + $('script:not([src])').length, 0);
 
     assert.equal(checked($, 'overpayments'), 'false');
-    assert.deepEqual($('input[name=feePosting]').map((_, el) => $(el).val()).get(), ['bank_transaction', 'manual_journal', 'off']);
+    assert.deepEqual(
+      $('input[name=feePosting]')
+        .map((_, el) => $(el).val())
+        .get(),
+      ['bank_transaction', 'manual_journal', 'off'],
+    );
     assert.match($('#h-overpayments').text(), /needs review/);
 
     const res = await save(agent, { backendFlow: 'true', feePosting: 'off', overpayments: 'true', xeroTestOrganisation: 'true', salesTaxType: '' }, 303);
@@ -70,7 +79,10 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     await h.sims.xendit.pay(x.id);
     await h.worker.drain();
     const overpayments = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.type === 'RECEIVE-OVERPAYMENT');
-    assert.deepEqual(overpayments.map((t) => [t.reference, t.total]), [[`Xendit overpayment ${x.id}`, 5000000n]]);
+    assert.deepEqual(
+      overpayments.map((t) => [t.reference, t.total]),
+      [[`Xendit overpayment ${x.id}`, 5000000n]],
+    );
     assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!.syncState, 'recorded');
   });
 
@@ -81,7 +93,14 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
     await h.sims.xendit.pay(x.id);
-    const outside = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 80_000, description: 'Walk-in', payerEmail: 'dewi@example.co.id', customerName: 'Dewi' });
+    const outside = h.sims.xendit.createInvoice({
+      account: h.merchant.xenditSecretKey,
+      currency: 'IDR',
+      amount: 80_000,
+      description: 'Walk-in',
+      payerEmail: 'dewi@example.co.id',
+      customerName: 'Dewi',
+    });
     await h.sims.xendit.pay(outside.id);
     await h.worker.drain();
     const fees = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.startsWith('Xendit fee'));
@@ -91,7 +110,13 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     assert.equal(sale.length, 1, 'the backend flow recorded the sale');
 
     await save(ops, { backendFlow: 'false', feePosting: 'bank_transaction', overpayments: 'false', xeroTestOrganisation: 'true', salesTaxType: '' }, 303);
-    const later = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 90_000, description: 'Walk-in 2', customerName: 'Eko' });
+    const later = h.sims.xendit.createInvoice({
+      account: h.merchant.xenditSecretKey,
+      currency: 'IDR',
+      amount: 90_000,
+      description: 'Walk-in 2',
+      customerName: 'Eko',
+    });
     await h.sims.xendit.pay(later.id);
     await h.worker.drain();
     assert.equal(h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${later.id}`).length, 0, 'backend flow off: left out of Xero');
@@ -110,7 +135,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     assert.equal(s.feePosting, 'bank_transaction');
   });
 
-  it('answers 403 without the CSRF token and 404 to another merchant\'s user', async () => {
+  it("answers 403 without the CSRF token and 404 to another merchant's user", async () => {
     const ops = await signedIn(h.app, 'ops@example.com');
     await ops.post(settingsPath()).type('form').send({ backendFlow: 'true', feePosting: 'off' }).expect(403);
     const b = await signedIn(h.app, 'b@lain.test');

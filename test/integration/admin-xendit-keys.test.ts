@@ -25,10 +25,20 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     tenantId = h.sims.xero.addOrganisation({ ...XERO, name: 'Warung Dua Kunci', shortCode: '!TWO2', baseCurrency: 'IDR' }).tenantId;
     ops = await signedIn(h.app, 'ops@example.com');
     const form = await page(ops, paths.adminMerchantNew);
-    const res = await ops.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), ...XERO }).expect(303);
+    const res = await ops
+      .post(paths.adminMerchantNew)
+      .type('form')
+      .send({ _csrf: form.csrf(), ...XERO })
+      .expect(303);
     m = (await h.stores.merchants.byId(/merchants\/([0-9a-f-]{36})\//.exec(res.headers.location)![1]))!;
     // Two Xendit accounts (test and live mode of one business), both calling back to this merchant.
-    for (const secretKey of [TEST_KEY, LIVE_KEY]) h.sims.xendit.registerAccount({ secretKey, callbackToken: TOKEN, callbackUrl: `${h.baseUrl}/callbacks/xendit/${m.id}`, businessName: 'Warung Dua Kunci' });
+    for (const secretKey of [TEST_KEY, LIVE_KEY])
+      h.sims.xendit.registerAccount({
+        secretKey,
+        callbackToken: TOKEN,
+        callbackUrl: `${h.baseUrl}/callbacks/xendit/${m.id}`,
+        businessName: 'Warung Dua Kunci',
+      });
   });
   afterEach(() => h.close());
 
@@ -36,7 +46,11 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
   const modePath = () => adminMerchantPath(m.id, 'adminMerchantXenditMode');
   async function post(agent: Agent, url: string, body: Record<string, string>, status: number) {
     const form = await page(agent, xenditPage());
-    return agent.post(url).type('form').send({ _csrf: form.csrf(), ...body }).expect(status);
+    return agent
+      .post(url)
+      .type('form')
+      .send({ _csrf: form.csrf(), ...body })
+      .expect(status);
   }
   const stored = async () => (await h.stores.merchants.byId(m.id))!;
 
@@ -107,10 +121,24 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
 
     // Go live with a clearing account, then pay an invoice: it is made with the live key's account.
     const clearing = h.sims.xero.bankAccountFor(tenantId, 'Xendit');
-    await h.stores.merchants.setAccounts(m.id, { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, h.clock());
+    await h.stores.merchants.setAccounts(
+      m.id,
+      { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+      h.clock(),
+    );
     await h.stores.merchants.activateIfComplete(m.id, h.clock());
-    const inv = h.sims.xero.addInvoice({ tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', invoiceNumber: 'INV-LIVE-1', contact: { name: 'Ani' }, lineItems: [{ description: 'Teh', quantity: '1', unitAmount: '50000' }] });
-    await request(h.app).get(`/pay?invoiceNo=INV-LIVE-1&currency=IDR&amount=50000.00&shortCode=${encodeURIComponent('!TWO2')}`).expect(303);
+    const inv = h.sims.xero.addInvoice({
+      tenantId,
+      type: 'ACCREC',
+      status: 'AUTHORISED',
+      currency: 'IDR',
+      invoiceNumber: 'INV-LIVE-1',
+      contact: { name: 'Ani' },
+      lineItems: [{ description: 'Teh', quantity: '1', unitAmount: '50000' }],
+    });
+    await request(h.app)
+      .get(`/pay?invoiceNo=INV-LIVE-1&currency=IDR&amount=50000.00&shortCode=${encodeURIComponent('!TWO2')}`)
+      .expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
     const liveAccount = h.sims.xendit.state.accounts.get(LIVE_KEY)!;
     assert.equal(x.user_id, liveAccount.userId, 'the Xendit invoice belongs to the live account');
@@ -122,7 +150,7 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal(h.sims.xero.invoicesOf(tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'PAID');
   });
 
-  it('answers 403 without the CSRF token and 404 to another merchant\'s user', async () => {
+  it("answers 403 without the CSRF token and 404 to another merchant's user", async () => {
     await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: LIVE_KEY, callbackToken: TOKEN }, 303);
     await ops.post(modePath()).type('form').send({ mode: 'live' }).expect(403);
     assert.equal((await stored()).mode, 'test');
@@ -142,6 +170,9 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal($('label[for=f-liveKey]').text(), 'Secret key live (xnd_production_…)');
     assert.equal($('#mode-heading').text(), 'Key yang dipakai');
     const swapped = await post(ops, xenditPage(), { testKey: '', liveKey: TEST_KEY, callbackToken: TOKEN }, 422);
-    assert.equal(cheerio.load(swapped.text)('#e-liveKey').text(), 'Ini key uji coba (xnd_development_…): tempel di kolom key uji coba. Pembayaran live memerlukan key xnd_production_.');
+    assert.equal(
+      cheerio.load(swapped.text)('#e-liveKey').text(),
+      'Ini key uji coba (xnd_development_…): tempel di kolom key uji coba. Pembayaran live memerlukan key xnd_production_.',
+    );
   });
 });

@@ -39,6 +39,9 @@ describeEachDatabase('admin: "Xero disconnected — reconnect" on the payments d
     assert.deepEqual(await banners('b@lain.test'), [], "another merchant's user does not");
     assert.deepEqual(await banners('ops@example.com', `${paths.admin}?merchant=${other.id}`), [], 'an operator filtering on another merchant does not');
     const id = await banners('a@toko.test', `${paths.admin}?lang=id`);
-    assert.equal(id[0]?.text, 'Xero terputus — sambungkan lagi: Toko Test. Pembayarannya menunggu dan dicatat setelah Anda menyambungkan lagi. Sambungkan lagi ke Xero');
+    assert.equal(
+      id[0]?.text,
+      'Xero terputus — sambungkan lagi: Toko Test. Pembayarannya menunggu dan dicatat setelah Anda menyambungkan lagi. Sambungkan lagi ke Xero',
+    );
   });
 });

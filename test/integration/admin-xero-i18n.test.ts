@@ -22,7 +22,10 @@ describeEachDatabase('Connect to Xero pages in Indonesian', ({ db }) => {
     const merchants = cheerio.load((await ops.get(paths.adminMerchantNew).expect(200)).text);
     assert.equal(merchants('html').attr('lang'), 'id');
     assert.equal(merchants('form.xero-connect').prevAll('h2').first().text(), 'Hubungkan ke Xero');
-    assert.equal(merchants('form.xero-connect').prev('p.muted').text(), 'Masuk ke Xero, izinkan akses, lalu pilih organisasinya: nama dan ShortCode-nya dibaca dari Xero.');
+    assert.equal(
+      merchants('form.xero-connect').prev('p.muted').text(),
+      'Masuk ke Xero, izinkan akses, lalu pilih organisasinya: nama dan ShortCode-nya dibaca dari Xero.',
+    );
     assert.equal(merchants('form.xero-connect').next('p.muted').text(), 'Atau, untuk satu organisasi tanpa masuk di Xero:');
 
     const pick = cheerio.load((await connectThroughXero(h, ops, [orgA, orgB], 200)).text);
@@ -32,7 +35,11 @@ describeEachDatabase('Connect to Xero pages in Indonesian', ({ db }) => {
     assert.equal(pick('h1').next('p').text(), 'Anda menghubungkan beberapa organisasi di Xero. Organisasi mana yang menerima pembayaran melalui gateway ini?');
     assert.equal(pick('legend').text(), 'Organisasi');
     assert.equal(pick(`form[action="${paths.adminXeroOrganisation}"] button`).text(), 'Gunakan organisasi ini');
-    const picked = await ops.post(paths.adminXeroOrganisation).type('form').send({ _csrf: pick('input[name=_csrf]').val(), pick: pick('input[name=pick]').val(), tenantId: orgB }).expect(303);
+    const picked = await ops
+      .post(paths.adminXeroOrganisation)
+      .type('form')
+      .send({ _csrf: pick('input[name=_csrf]').val(), pick: pick('input[name=pick]').val(), tenantId: orgB })
+      .expect(303);
     const merchantId = picked.headers.location.split('/')[3];
 
     let $ = cheerio.load((await ops.get(adminMerchantPath(merchantId)).expect(200)).text);
@@ -41,10 +48,17 @@ describeEachDatabase('Connect to Xero pages in Indonesian', ({ db }) => {
     assert.equal($(`form[action="${adminMerchantPath(merchantId, 'adminMerchantXeroDisconnect')}"] button`).text(), 'Putuskan dari Xero');
     assert.equal($(`form[action="${paths.adminXeroConnect}"] button`).text(), 'Sambungkan lagi ke Xero');
 
-    await ops.post(adminMerchantPath(merchantId, 'adminMerchantXeroDisconnect')).type('form').send({ _csrf: $('input[name=_csrf]').first().val() }).expect(303);
+    await ops
+      .post(adminMerchantPath(merchantId, 'adminMerchantXeroDisconnect'))
+      .type('form')
+      .send({ _csrf: $('input[name=_csrf]').first().val() })
+      .expect(303);
     $ = cheerio.load((await ops.get(adminMerchantPath(merchantId)).expect(200)).text);
     const warning = $('[data-xero=disconnected]').text().replace(/\s+/g, ' ');
-    assert.match(warning, /^Xero terputus — sambungkan lagi\. diputus oleh ops@example\.com \(.+\) Pembayaran menunggu dan dicatat setelah Anda menyambungkan lagi\.$/);
+    assert.match(
+      warning,
+      /^Xero terputus — sambungkan lagi\. diputus oleh ops@example\.com \(.+\) Pembayaran menunggu dan dicatat setelah Anda menyambungkan lagi\.$/,
+    );
     const list = cheerio.load((await ops.get(paths.adminMerchantNew).expect(200)).text);
     assert.equal(list(`a.badge[href="${adminMerchantPath(merchantId)}"]`).text(), 'Xero terputus — sambungkan lagi');
 

@@ -37,8 +37,12 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
   /** The customers: Spend Money transactions for fees have their own contact, 'Xendit'. */
   const contacts = () => h.sims.xero.contactsOf(h.tenantId).filter((c) => c.name !== FEE_CONTACT_NAME);
   const invoices = (xenditId: string) => h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${xenditId}`);
-  const xeroPayments = (xenditId: string) => invoices(xenditId).flatMap((i) => h.sims.xero.paymentsOf(i.invoiceId)).filter((p) => p.status === 'AUTHORISED');
-  const feeTxns = (xenditId: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit fee ${xenditId}` && t.status === 'AUTHORISED');
+  const xeroPayments = (xenditId: string) =>
+    invoices(xenditId)
+      .flatMap((i) => h.sims.xero.paymentsOf(i.invoiceId))
+      .filter((p) => p.status === 'AUTHORISED');
+  const feeTxns = (xenditId: string) =>
+    h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit fee ${xenditId}` && t.status === 'AUTHORISED');
   const jobs = async () => (await h.stores.jobs.list()).map((j) => `${j.kind}:${j.state}`).sort();
   const balance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
 
@@ -86,8 +90,15 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(inv.contact.contactId, c.contactId);
     assert.equal(inv.currencyCode, 'IDR');
     assert.equal(inv.total, 25_000_000n, '250 000 IDR exactly');
-    assert.deepEqual(inv.lineItems.map((li) => [li.description, li.accountCode, li.lineAmount]), [['Catering order', '200', 25_000_000n]]);
-    assert.deepEqual([inv.lineAmountTypes, inv.lineItems.map((li) => li.taxType), inv.totalTax], ['NoTax', ['NONE'], 0n], 'no sales tax set: no tax, as before');
+    assert.deepEqual(
+      inv.lineItems.map((li) => [li.description, li.accountCode, li.lineAmount]),
+      [['Catering order', '200', 25_000_000n]],
+    );
+    assert.deepEqual(
+      [inv.lineAmountTypes, inv.lineItems.map((li) => li.taxType), inv.totalTax],
+      ['NoTax', ['NONE'], 0n],
+      'no sales tax set: no tax, as before',
+    );
 
     const [p] = xeroPayments(x.id);
     assert.equal(p.accountId, h.clearingAccountId);
@@ -115,7 +126,10 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     await h.worker.drain();
     const day = (offset: number) => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10);
     const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
-    assert.deepEqual(r.rows.map((row) => [row.xenditInvoiceId, row.status]), [[x.id, 'matched']]);
+    assert.deepEqual(
+      r.rows.map((row) => [row.xenditInvoiceId, row.status]),
+      [[x.id, 'matched']],
+    );
     assert.equal(r.reconciled, true);
   });
 
@@ -130,8 +144,16 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
       await h.worker.drain();
 
       assert.deepEqual([(await payment(small.id))?.feeTax, (await payment(large.id))?.feeTax], [319, 797]);
-      assert.deepEqual(feeTxns(small.id)[0].lineItems.map((li) => li.lineAmount), [290_000n, 31_900n], '2 900 fee + 319 VAT');
-      assert.deepEqual(feeTxns(large.id)[0].lineItems.map((li) => li.lineAmount), [725_000n, 79_700n], '7 250 fee + 797 VAT');
+      assert.deepEqual(
+        feeTxns(small.id)[0].lineItems.map((li) => li.lineAmount),
+        [290_000n, 31_900n],
+        '2 900 fee + 319 VAT',
+      );
+      assert.deepEqual(
+        feeTxns(large.id)[0].lineItems.map((li) => li.lineAmount),
+        [725_000n, 79_700n],
+        '7 250 fee + 797 VAT',
+      );
     });
 
     it('puts both fees in needs_review, posting neither, when two payments share external id and amount', async () => {
@@ -157,7 +179,13 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
 
   it("uses Xendit's items when they add up to the amount, on the merchant's sales account", async () => {
     await h.stores.db.updateTable('merchants').set({ sales_account_code: '610' }).where('id', '=', h.merchant.id).execute();
-    const x = await paidOutside({ amount: 170_000, items: [{ name: 'Nasi box', quantity: 3, price: 50_000 }, { name: 'Es teh', quantity: 4, price: 5_000 }] });
+    const x = await paidOutside({
+      amount: 170_000,
+      items: [
+        { name: 'Nasi box', quantity: 3, price: 50_000 },
+        { name: 'Es teh', quantity: 4, price: 5_000 },
+      ],
+    });
     await h.worker.drain();
     const [inv] = invoices(x.id);
     assert.deepEqual(
@@ -171,10 +199,19 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
   });
 
   it('falls back to one line with the description when the items do not add up, and to "Xendit customer" without payer details', async () => {
-    const x = await paidOutside({ amount: 99_000, items: [{ name: 'Kue', quantity: 1, price: 50_000 }], payerEmail: undefined, customerName: undefined, description: 'Pesanan 17' });
+    const x = await paidOutside({
+      amount: 99_000,
+      items: [{ name: 'Kue', quantity: 1, price: 50_000 }],
+      payerEmail: undefined,
+      customerName: undefined,
+      description: 'Pesanan 17',
+    });
     await h.worker.drain();
     const [inv] = invoices(x.id);
-    assert.deepEqual(inv.lineItems.map((li) => [li.description, li.lineAmount]), [['Pesanan 17', 9_900_000n]]);
+    assert.deepEqual(
+      inv.lineItems.map((li) => [li.description, li.lineAmount]),
+      [['Pesanan 17', 9_900_000n]],
+    );
     assert.equal(inv.contact.name, 'Xendit customer');
     assert.equal(inv.status, 'PAID');
   });
@@ -209,7 +246,7 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(h.sims.xero.invoicesOf(h.tenantId).length, 0);
   });
 
-  it("with the switch on, a dashboard test callback (an id Xendit does not have) ends in needs_review, nothing in Xero", async () => {
+  it('with the switch on, a dashboard test callback (an id Xendit does not have) ends in needs_review, nothing in Xero', async () => {
     await request(h.app)
       .post(h.callbackPath)
       .set('x-callback-token', h.merchant.callbackToken)
@@ -267,7 +304,11 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     const x = await paidOutside();
     await h.worker.drain();
     forgetIdempotencyKeys();
-    await enqueueJob(h.stores.db, { kind: RECORD_BACKEND_PAYMENT_JOB, merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } }, h.clock());
+    await enqueueJob(
+      h.stores.db,
+      { kind: RECORD_BACKEND_PAYMENT_JOB, merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } },
+      h.clock(),
+    );
     assert.equal(await h.worker.drain(), 1);
     assertOneOfEach(x.id);
   });
@@ -279,7 +320,11 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     await h.stores.db.deleteFrom('payments').execute();
     await h.stores.db.deleteFrom('backend_sales').execute();
     forgetIdempotencyKeys();
-    await enqueueJob(h.stores.db, { kind: RECORD_BACKEND_PAYMENT_JOB, merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } }, h.clock());
+    await enqueueJob(
+      h.stores.db,
+      { kind: RECORD_BACKEND_PAYMENT_JOB, merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } },
+      h.clock(),
+    );
     await h.worker.drain();
     assertOneOfEach(x.id);
     const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
@@ -363,7 +408,10 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
       assert.deepEqual(lines(x.id), [['Catering order', 'OUTPUT', 15_000_000n, 1_486_486n]], '150 000 × 11/111 = 14 864.864… → 14 864.86');
       assert.deepEqual([inv.total, inv.totalTax, inv.total - inv.totalTax], [15_000_000n, 1_486_486n, 13_513_514n]);
       assert.equal(inv.status, 'PAID');
-      assert.deepEqual(xeroPayments(x.id).map((p) => p.amount), [15_000_000n]);
+      assert.deepEqual(
+        xeroPayments(x.id).map((p) => p.amount),
+        [15_000_000n],
+      );
       assertOneOfEach(x.id);
       const feeMinor = h.sims.xendit.getInvoice(x.id)!.feesPaidAmount!;
       assert.equal(balance(), 15_000_000n - BigInt(feeMinor) * 100n, 'the clearing account still ends at what Xendit settles');
@@ -371,7 +419,13 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     });
 
     it("taxes each of Xendit's items on its own line (Xero rounds per line)", async () => {
-      const x = await paidOutside({ amount: 170_000, items: [{ name: 'Nasi box', quantity: 3, price: 50_000 }, { name: 'Es teh', quantity: 4, price: 5_000 }] });
+      const x = await paidOutside({
+        amount: 170_000,
+        items: [
+          { name: 'Nasi box', quantity: 3, price: 50_000 },
+          { name: 'Es teh', quantity: 4, price: 5_000 },
+        ],
+      });
       await h.worker.drain();
       assert.deepEqual(lines(x.id), [
         ['Nasi box', 'OUTPUT', 15_000_000n, 1_486_486n],

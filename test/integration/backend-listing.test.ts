@@ -25,7 +25,14 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
 
   /** Paid at the Xendit dashboard `minutesAgo` before the harness clock, its callback lost. */
   async function paidOutside(minutesAgo: number, amount = 250_000) {
-    const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount, description: 'Catering', payerEmail: 'sari@example.co.id', customerName: 'Sari' });
+    const x = h.sims.xendit.createInvoice({
+      account: h.merchant.xenditSecretKey,
+      currency: 'IDR',
+      amount,
+      description: 'Catering',
+      payerEmail: 'sari@example.co.id',
+      customerName: 'Sari',
+    });
     await h.sims.xendit.pay(x.id, { sendCallback: false });
     h.sims.xendit.getInvoice(x.id)!.paidAt = new Date(h.clock().getTime() - minutesAgo * 60_000);
     return x;

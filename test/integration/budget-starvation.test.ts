@@ -8,7 +8,7 @@ import { DEFAULT_MAX_ATTEMPTS } from '../../app/store/jobs.js';
  * The worker's Xero budget is used up by others (a flood of reads) far longer than a job's
  * attempts would last: the refusals re-queue the job without spending its attempts.
  */
-describeEachDatabase('rate-budget refusals do not use up a job\'s attempts', ({ db }) => {
+describeEachDatabase("rate-budget refusals do not use up a job's attempts", ({ db }) => {
   const PER_MINUTE = 10;
   let h: Harness;
   beforeEach(async () => {

@@ -53,8 +53,21 @@ for (const engine of ENGINES) {
 
     const secrets = ['s3cr3t-xero', 'xnd_development_SECRET', 'tok-SECRET'];
     const addArgs = (extra: string[]) => [
-      'merchants', 'add', '--name', 'Toko A', '--xero-client-id', 'cli-client', '--xero-client-secret', secrets[0],
-      '--xendit-secret-key', secrets[1], '--callback-token', secrets[2], '--clearing-account-id', 'acc-1', ...extra,
+      'merchants',
+      'add',
+      '--name',
+      'Toko A',
+      '--xero-client-id',
+      'cli-client',
+      '--xero-client-secret',
+      secrets[0],
+      '--xendit-secret-key',
+      secrets[1],
+      '--callback-token',
+      secrets[2],
+      '--clearing-account-id',
+      'acc-1',
+      ...extra,
     ];
 
     it('adds a merchant, reading the ShortCode from Xero, and prints the two URLs as JSON', async () => {
@@ -117,7 +130,12 @@ for (const engine of ENGINES) {
     it('stores the fee account (default 404 Bank Fees) and the fee posting mode', async () => {
       const custom = JSON.parse((await cli(...addArgs(['--short-code', '!CLF1', '--fee-account-code', '6100', '--json']))).out);
       const off = JSON.parse((await cli(...addArgs(['--short-code', '!CLF2', '--fee-posting', 'off', '--json']))).out);
-      const rows = JSON.parse((await cli('merchants', 'list', '--json')).out) as { id: string; shortCode: string; feeAccountCode: string; feePosting: string }[];
+      const rows = JSON.parse((await cli('merchants', 'list', '--json')).out) as {
+        id: string;
+        shortCode: string;
+        feeAccountCode: string;
+        feePosting: string;
+      }[];
       const pick = (id: string) => rows.find((m) => m.id === id)!;
       assert.deepEqual([pick(custom.id).feeAccountCode, pick(custom.id).feePosting], ['6100', 'bank_transaction']);
       assert.deepEqual([pick(off.id).feeAccountCode, pick(off.id).feePosting], ['404', 'off']);
@@ -128,7 +146,8 @@ for (const engine of ENGINES) {
 
     it('sets the fee posting (manual journals included) and the overpayments opt-in per merchant', async () => {
       const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLJ1', '--fee-posting', 'manual_journal', '--overpayments', '--json']))).out);
-      const view = async () => JSON.parse((await cli('merchants', 'list', '--json')).out).find((m: { id: string }) => m.id === id) as { feePosting: string; overpayments: boolean };
+      const view = async () =>
+        JSON.parse((await cli('merchants', 'list', '--json')).out).find((m: { id: string }) => m.id === id) as { feePosting: string; overpayments: boolean };
       assert.deepEqual(await view().then((v) => [v.feePosting, v.overpayments]), ['manual_journal', true]);
 
       const posting = await cli('merchants', 'fee-posting', id, 'bank_transaction');
@@ -176,8 +195,13 @@ for (const engine of ENGINES) {
       const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLR1', '--json']).map((a) => (a === 'acc-1' ? clearing.accountId : a)))).out);
       sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
       const x = await sims.xenditClient.createInvoice(secrets[1], {
-        externalId: 'cli-report-1', currency: 'IDR', amount: 150000, description: 'Kopi',
-        successRedirectUrl: 'https://gw.example.com/ok', failureRedirectUrl: 'https://gw.example.com/no', invoiceDurationSeconds: 3600,
+        externalId: 'cli-report-1',
+        currency: 'IDR',
+        amount: 150000,
+        description: 'Kopi',
+        successRedirectUrl: 'https://gw.example.com/ok',
+        failureRedirectUrl: 'https://gw.example.com/no',
+        invoiceDurationSeconds: 3600,
       });
       await sims.xendit.pay(x.id, { sendCallback: false });
       const inv = sims.xero.addInvoice({ tenantId: org.tenantId, contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', unitAmount: '150000' }] });
@@ -202,7 +226,12 @@ for (const engine of ENGINES) {
     it('merchants add refuses a Xendit key without "Transactions: Read", naming it, and adds nothing', async () => {
       resetSims();
       const sims = await getSims();
-      sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A', permissions: { invoices: 'write', transactions: 'none' } });
+      sims.xendit.registerAccount({
+        secretKey: secrets[1],
+        callbackToken: secrets[2],
+        businessName: 'Toko A',
+        permissions: { invoices: 'write', transactions: 'none' },
+      });
       const before = JSON.parse((await cli('merchants', 'list', '--json')).out).length;
       const r = await cli(...addArgs(['--short-code', '!PRMC']));
       assert.equal(r.code, 2);
@@ -245,21 +274,39 @@ for (const engine of ENGINES) {
       const key = `xnd_development_cli_${engine}`;
       sims.xendit.registerAccount({ secretKey: key, callbackToken: 'tok', businessName: 'Toko R' });
       const invoice = (n: string) => ({
-        externalId: `cli-${engine}-${n}`, currency: 'IDR' as const, amount: 50000, description: n,
-        successRedirectUrl: 'https://x/ok', failureRedirectUrl: 'https://x/no', invoiceDurationSeconds: 86400,
+        externalId: `cli-${engine}-${n}`,
+        currency: 'IDR' as const,
+        amount: 50000,
+        description: n,
+        successRedirectUrl: 'https://x/ok',
+        failureRedirectUrl: 'https://x/no',
+        invoiceDurationSeconds: 86400,
       });
       const paid = await sims.xenditClient.createInvoice(key, invoice('paid'));
       const pending = await sims.xenditClient.createInvoice(key, invoice('pending'));
       await sims.xendit.pay(paid.id, { sendCallback: false });
       const merchantId = await withStores(async (stores) => {
         const m = await stores.merchants.add({
-          name: 'Toko R', shortCode: `!CLIR${engine[0]}`, xero: { clientId: 'c', clientSecret: 's', tenantId: '' },
-          xenditSecretKey: key, callbackToken: 'tok', clearingAccountId: 'acc',
+          name: 'Toko R',
+          shortCode: `!CLIR${engine[0]}`,
+          xero: { clientId: 'c', clientSecret: 's', tenantId: '' },
+          xenditSecretKey: key,
+          callbackToken: 'tok',
+          clearingAccountId: 'acc',
         });
         const created = new Date('2026-11-20T10:00:00Z');
         for (const [i, x] of [paid, pending].entries()) {
           const c = await stores.checkouts.claim(
-            { id: randomUUID(), merchantId: m.id, xeroInvoiceId: `xi-${i}`, invoiceNumber: `INV-${i}`, currency: 'IDR', amount: 50000, externalId: x.externalId, expiresAt: new Date('2026-12-01') },
+            {
+              id: randomUUID(),
+              merchantId: m.id,
+              xeroInvoiceId: `xi-${i}`,
+              invoiceNumber: `INV-${i}`,
+              currency: 'IDR',
+              amount: 50000,
+              externalId: x.externalId,
+              expiresAt: new Date('2026-12-01'),
+            },
             created,
           );
           await stores.checkouts.open(c!.id, c!.updatedAt, x.id, x.invoiceUrl, created);
@@ -278,7 +325,10 @@ for (const engine of ENGINES) {
       assert.match(text.out, /Checked 1 open checkout\(s\) of Toko R: 0 paid .* 1 still pending/);
 
       const jobs = await withStores((stores) => stores.jobs.list());
-      assert.deepEqual(jobs.map((j) => [j.kind, j.state, j.payload.xenditInvoiceId]), [['record-payment', 'queued', paid.id]]);
+      assert.deepEqual(
+        jobs.map((j) => [j.kind, j.state, j.payload.xenditInvoiceId]),
+        [['record-payment', 'queued', paid.id]],
+      );
 
       assert.equal((await cli('reconcile', '--merchant', merchantId, '--since', 'yesterday-ish')).code, 64);
       assert.equal((await cli('reconcile', '--merchant', randomUUID())).code, 64);
@@ -296,14 +346,21 @@ for (const engine of ENGINES) {
         return { review: a.id, queued: queued.id };
       });
       const listed = JSON.parse((await cli('jobs', 'list', '--state', 'needs_review', '--json')).out);
-      assert.deepEqual(listed.map((j: { id: number }) => j.id), [ids.review]);
+      assert.deepEqual(
+        listed.map((j: { id: number }) => j.id),
+        [ids.review],
+      );
       assert.match(listed[0].lastError, /account archived/);
 
       const r = await cli('jobs', 'replay', String(ids.review));
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /queued again/);
       const job = await withStores((stores) => stores.jobs.byId(ids.review));
-      assert.deepEqual([job?.state, job?.attempts, job?.lastError, job?.payload.retry], ['queued', 0, null, 1], 'fresh attempts and a fresh Xero Idempotency-Key');
+      assert.deepEqual(
+        [job?.state, job?.attempts, job?.lastError, job?.payload.retry],
+        ['queued', 0, null, 1],
+        'fresh attempts and a fresh Xero Idempotency-Key',
+      );
 
       const refused = await cli('jobs', 'replay', String(ids.queued));
       assert.equal(refused.code, 2);

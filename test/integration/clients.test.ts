@@ -77,7 +77,13 @@ describe('gateway clients against the simulators', function () {
         });
       return { creds, org, bank, invoice };
     }
-    const pay = (invoiceId: string, accountId: string, amount: string, reference = 'Xendit inv_1') => ({ invoiceId, accountId, amount, reference, date: '2026-11-25' });
+    const pay = (invoiceId: string, accountId: string, amount: string, reference = 'Xendit inv_1') => ({
+      invoiceId,
+      accountId,
+      amount,
+      reference,
+      date: '2026-11-25',
+    });
     const basic = (creds: XeroCredentials) => `Basic ${Buffer.from(`${creds.clientId}:${creds.clientSecret}`).toString('base64')}`;
     async function tokenRequest(creds: XeroCredentials, body: string) {
       const res = await fetch(`${s.xeroUrl}/connect/token`, {
@@ -91,7 +97,14 @@ describe('gateway clients against the simulators', function () {
     it('reads the organisation', async () => {
       const { creds, org } = seed();
       const o = await s.xeroClient.getOrganisation(creds);
-      assert.deepEqual(o, { organisationId: org.tenantId, name: 'Toko Uji', shortCode: org.shortCode, baseCurrency: 'PHP', timezone: 'SINGAPORESTANDARDTIME', isDemoCompany: false });
+      assert.deepEqual(o, {
+        organisationId: org.tenantId,
+        name: 'Toko Uji',
+        shortCode: org.shortCode,
+        baseCurrency: 'PHP',
+        timezone: 'SINGAPORESTANDARDTIME',
+        isDemoCompany: false,
+      });
     });
 
     it('caches the client_credentials token and renews it 60 s before expiry', async () => {
@@ -170,17 +183,23 @@ describe('gateway clients against the simulators', function () {
     it('lists the active bank accounts only', async () => {
       const { creds } = seed();
       const accounts = await s.xeroClient.listBankAccounts(creds);
-      assert.deepEqual(accounts.map((a) => [a.name, a.code, a.currencyCode]), [
-        ['Xendit', '090', 'PHP'],
-        ['Business Savings Account', '091', 'PHP'],
-      ]);
+      assert.deepEqual(
+        accounts.map((a) => [a.name, a.code, a.currencyCode]),
+        [
+          ['Xendit', '090', 'PHP'],
+          ['Business Savings Account', '091', 'PHP'],
+        ],
+      );
     });
 
     it('creates payments: AmountDue goes down, the invoice becomes PAID at zero', async () => {
       const { creds, bank, invoice } = seed();
       const { invoiceId } = invoice();
       const first = await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '450.25', 'Xendit a'), 'key-a');
-      assert.deepEqual({ ...first, paymentId: 'x' }, { paymentId: 'x', invoiceId, reference: 'Xendit a', amount: '450.25', status: 'AUTHORISED', date: '2026-11-25', accountId: bank.accountId });
+      assert.deepEqual(
+        { ...first, paymentId: 'x' },
+        { paymentId: 'x', invoiceId, reference: 'Xendit a', amount: '450.25', status: 'AUTHORISED', date: '2026-11-25', accountId: bank.accountId },
+      );
       let inv = await s.xeroClient.getInvoice(creds, invoiceId);
       assert.equal(inv?.amountDue, '2000.25');
       assert.equal(inv?.status, 'AUTHORISED');
@@ -239,7 +258,7 @@ describe('gateway clients against the simulators', function () {
       assert.equal(again.bankTransactionId, mine.bankTransactionId, 'Idempotency-Key replayed');
     });
 
-    it('rejects bank transactions Xero refuses, with Xero\'s message', async () => {
+    it("rejects bank transactions Xero refuses, with Xero's message", async () => {
       const { creds, bank, org } = seed();
       const sales = s.xero.bankAccountFor(org.tenantId, '200');
       const cases: [ReturnType<typeof spend>, RegExp][] = [
@@ -255,7 +274,7 @@ describe('gateway clients against the simulators', function () {
       assert.equal(s.xero.bankTransactionsOf(org.tenantId).length, 0);
     });
 
-    it('rejects payments Xero refuses, with Xero\'s message, and records nothing', async () => {
+    it("rejects payments Xero refuses, with Xero's message, and records nothing", async () => {
       const { creds, bank, invoice, org } = seed();
       const open = invoice().invoiceId;
       const paid = invoice({ status: 'PAID' }).invoiceId;
@@ -272,7 +291,10 @@ describe('gateway clients against the simulators', function () {
         [idr, bank.accountId, '1', /must match the invoice currency/],
       ];
       for (const [invoiceId, accountId, amount, message] of cases) {
-        const err = await rejectsWith(s.xeroClient.createPayment(creds, pay(invoiceId, accountId, amount), `k-${amount}-${invoiceId}-${accountId}`), 'rejected');
+        const err = await rejectsWith(
+          s.xeroClient.createPayment(creds, pay(invoiceId, accountId, amount), `k-${amount}-${invoiceId}-${accountId}`),
+          'rejected',
+        );
         assert.equal(err.status, 400);
         assert.match(err.message, message);
         assert.equal(err.retryable, false);
@@ -321,8 +343,13 @@ describe('gateway clients against the simulators', function () {
       assert.equal(res.headers.get('x-minlimit-remaining'), '57');
       assert.ok(res.headers.get('x-daylimit-remaining'));
       assert.ok(res.headers.get('x-appminlimit-remaining'));
-      const connections = await (await fetch(`${s.xeroUrl}/connections`, { headers: { authorization: `Bearer ${token.access_token}` } })).json() as { tenantName: string }[];
-      assert.deepEqual(connections.map((c) => c.tenantName), ['Toko Uji']);
+      const connections = (await (await fetch(`${s.xeroUrl}/connections`, { headers: { authorization: `Bearer ${token.access_token}` } })).json()) as {
+        tenantName: string;
+      }[];
+      assert.deepEqual(
+        connections.map((c) => c.tenantName),
+        ['Toko Uji'],
+      );
     });
 
     it('rotates refresh tokens, the old one staying valid for a grace period', async () => {
@@ -336,13 +363,15 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual([bad.status, bad.json.error], [400, 'invalid_grant']);
     });
 
-    it('creates invoices through PUT /Invoices in Xero\'s JSON', async () => {
+    it("creates invoices through PUT /Invoices in Xero's JSON", async () => {
       const { creds } = seed();
       const { json: token } = await tokenRequest(creds, 'grant_type=client_credentials');
       const res = await fetch(`${s.xeroUrl}/api.xro/2.0/Invoices`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ Invoices: [{ Type: 'ACCREC', Status: 'AUTHORISED', Contact: { Name: 'Jose' }, LineItems: [{ Description: 'x', Quantity: 3, UnitAmount: 0.1 }] }] }),
+        body: JSON.stringify({
+          Invoices: [{ Type: 'ACCREC', Status: 'AUTHORISED', Contact: { Name: 'Jose' }, LineItems: [{ Description: 'x', Quantity: 3, UnitAmount: 0.1 }] }],
+        }),
       });
       const body = (await res.json()) as { Status: string; Invoices: { InvoiceNumber: string; Total: number; Date: string }[] };
       assert.equal(res.status, 200);
@@ -374,8 +403,18 @@ describe('gateway clients against the simulators', function () {
         ],
       );
       assert.deepEqual(Object.keys(body.TaxRates[1]).sort(), [
-        'CanApplyToAssets', 'CanApplyToEquity', 'CanApplyToExpenses', 'CanApplyToLiabilities', 'CanApplyToRevenue',
-        'DisplayTaxRate', 'EffectiveRate', 'Name', 'ReportTaxType', 'Status', 'TaxComponents', 'TaxType',
+        'CanApplyToAssets',
+        'CanApplyToEquity',
+        'CanApplyToExpenses',
+        'CanApplyToLiabilities',
+        'CanApplyToRevenue',
+        'DisplayTaxRate',
+        'EffectiveRate',
+        'Name',
+        'ReportTaxType',
+        'Status',
+        'TaxComponents',
+        'TaxType',
       ]);
     });
 
@@ -384,7 +423,15 @@ describe('gateway clients against the simulators', function () {
         const contact = await s.xeroClient.createContact(creds, { name: `Dewi ${++seq}` }, `c-${seq}`);
         const inv = await s.xeroClient.createInvoice(
           creds,
-          { contactId: contact.contactId, date: '2026-11-25', dueDate: '2026-11-25', reference: `Xendit t${seq}`, currencyCode: 'IDR', lineItems: lines.map(([q, u]) => ({ description: 'x', quantity: q, unitAmount: u, accountCode: '200' })), ...(taxType ? { taxType } : {}) },
+          {
+            contactId: contact.contactId,
+            date: '2026-11-25',
+            dueDate: '2026-11-25',
+            reference: `Xendit t${seq}`,
+            currencyCode: 'IDR',
+            lineItems: lines.map(([q, u]) => ({ description: 'x', quantity: q, unitAmount: u, accountCode: '200' })),
+            ...(taxType ? { taxType } : {}),
+          },
           `i-${seq}`,
         );
         const { json: token } = await tokenRequest(creds, 'grant_type=client_credentials');
@@ -404,10 +451,22 @@ describe('gateway clients against the simulators', function () {
       it('rounds each line to the cent, half away from zero, in exact arithmetic', async () => {
         const { creds, org } = seed('PHP');
         // 0.42 × 12/112 = 0.045 exactly: half away from zero is 0.05 (half to even would say 0.04).
-        const { json, lines } = await created(creds, [['1', '0.42'], ['3', '0.05'], ['1', '99999999.99']], 'OUTPUT');
+        const { json, lines } = await created(
+          creds,
+          [
+            ['1', '0.42'],
+            ['3', '0.05'],
+            ['1', '99999999.99'],
+          ],
+          'OUTPUT',
+        );
         assert.equal(org.taxRates.find((r) => r.taxType === 'OUTPUT')?.name, 'VAT 12%');
         // 0.15 × 12/112 = 0.01607… → 0.02; 99 999 999.99 × 12/112 = 10 714 285.7132… → 10 714 285.71
-        assert.deepEqual(lines, [['OUTPUT', 0.42, 0.05], ['OUTPUT', 0.15, 0.02], ['OUTPUT', 99999999.99, 10714285.71]]);
+        assert.deepEqual(lines, [
+          ['OUTPUT', 0.42, 0.05],
+          ['OUTPUT', 0.15, 0.02],
+          ['OUTPUT', 99999999.99, 10714285.71],
+        ]);
         assert.deepEqual([json.Total, json.TotalTax], [100000000.56, 10714285.78]);
       });
 
@@ -558,17 +617,20 @@ describe('gateway clients against the simulators', function () {
     it('creates an invoice, amounts in minor units both ways', async () => {
       const { secretKey } = seed();
       const inv = await s.xenditClient.createInvoice(secretKey, newInvoice());
-      assert.deepEqual({ ...inv, id: 'x' }, {
-        id: 'x',
-        externalId: 'xero-inv-1',
-        status: 'PENDING',
-        currency: 'PHP',
-        amount: 245050,
-        invoiceUrl: `${s.xenditUrl}/checkout/${inv.id}`,
-        description: 'INV-0042 for Maria',
-        payerEmail: 'maria@example.ph',
-        items: [{ name: 'Barako beans', quantity: 2, price: 122525 }],
-      });
+      assert.deepEqual(
+        { ...inv, id: 'x' },
+        {
+          id: 'x',
+          externalId: 'xero-inv-1',
+          status: 'PENDING',
+          currency: 'PHP',
+          amount: 245050,
+          invoiceUrl: `${s.xenditUrl}/checkout/${inv.id}`,
+          description: 'INV-0042 for Maria',
+          payerEmail: 'maria@example.ph',
+          items: [{ name: 'Barako beans', quantity: 2, price: 122525 }],
+        },
+      );
       const stored = s.xendit.getInvoice(inv.id)!;
       assert.equal(stored.amount, 245050);
       assert.deepEqual(stored.items, [{ name: 'Barako beans', quantity: 2, price: 122525 }]);
@@ -595,7 +657,7 @@ describe('gateway clients against the simulators', function () {
       assert.equal(received[0].body.external_id, 'xero-inv-1');
     });
 
-    it('answers in the full shape xendit-node\'s own models require', async () => {
+    it("answers in the full shape xendit-node's own models require", async () => {
       const { secretKey } = seed();
       const { id } = await s.xenditClient.createInvoice(secretKey, newInvoice());
       await s.xendit.pay(id, { sendCallback: false });
@@ -624,7 +686,12 @@ describe('gateway clients against the simulators', function () {
     });
 
     describe('VAT on the fee (Transactions API)', () => {
-      const query = (inv: { id: string; amount: number }, externalId = 'xero-inv-1') => ({ id: inv.id, externalId, paidAmount: inv.amount, currency: 'PHP' as const });
+      const query = (inv: { id: string; amount: number }, externalId = 'xero-inv-1') => ({
+        id: inv.id,
+        externalId,
+        paidAmount: inv.amount,
+        currency: 'PHP' as const,
+      });
 
       it("finds the payment's transaction by reference_id = the external id; its product_id is the payment, not the invoice", async () => {
         const { secretKey } = seed();
@@ -649,7 +716,10 @@ describe('gateway clients against the simulators', function () {
         const { secretKey } = seed();
         const small = await s.xenditClient.createInvoice(secretKey, newInvoice({ amount: 100050, items: [] }));
         const large = await s.xenditClient.createInvoice(secretKey, newInvoice());
-        for (const [inv, tax] of [[small, 12], [large, 853]] as const) {
+        for (const [inv, tax] of [
+          [small, 12],
+          [large, 853],
+        ] as const) {
           await s.xendit.pay(inv.id, { sendCallback: false });
           s.xendit.getInvoice(inv.id)!.feeTax = tax;
         }
@@ -673,7 +743,14 @@ describe('gateway clients against the simulators', function () {
       });
 
       it('takes a transaction whose product_id is the invoice id; past one page of candidates it does not guess', async () => {
-        const txn = (productId: string, amount: number, vat: number) => ({ product_id: productId, reference_id: 'ext-1', status: 'SUCCESS', currency: 'IDR', amount, fee: { xendit_fee: 4350, value_added_tax: vat } });
+        const txn = (productId: string, amount: number, vat: number) => ({
+          product_id: productId,
+          reference_id: 'ext-1',
+          status: 'SUCCESS',
+          currency: 'IDR',
+          amount,
+          fee: { xendit_fee: 4350, value_added_tax: vat },
+        });
         let answer: unknown;
         const server = express()
           .get('/transactions', (req, res) => {
@@ -732,7 +809,11 @@ describe('gateway clients against the simulators', function () {
       sim.registerAccount({ secretKey: 'k', callbackToken: 't', callbackUrl: receiverUrl, businessName: 'B' });
       const app = express().use(sim.router);
       const auth = `Basic ${Buffer.from('k:').toString('base64')}`;
-      const created = await request(app).post('/v2/invoices/').set('authorization', auth).send({ external_id: 'e', amount: 15000, currency: 'IDR', invoice_duration: 60 }).expect(200);
+      const created = await request(app)
+        .post('/v2/invoices/')
+        .set('authorization', auth)
+        .send({ external_id: 'e', amount: 15000, currency: 'IDR', invoice_duration: 60 })
+        .expect(200);
       clock.advance(60_000);
       const after = await request(app).get(`/v2/invoices/${created.body.id}`).set('authorization', auth).expect(200);
       assert.equal(after.body.status, 'EXPIRED');

@@ -29,50 +29,55 @@ describe('record-payment survives SIGKILL at each crash point [postgres]', funct
   });
 
   async function scenario(point: (typeof CRASH_POINTS)[number]): Promise<void> {
-      const sims = await getSims();
-      const pdb = await processDatabase('postgres', sims, { NODE_ENV: 'test', JOB_LEASE_SECONDS: '1' });
-      const workers: Spawned[] = [];
-      try {
-        const seeded = await pdb.withStores((stores) => seedPaidCheckout(stores, sims, `c${CRASH_POINTS.indexOf(point)}`));
-        const xeroPayments = () => sims.xero.paymentsOf(seeded.xeroInvoiceId).filter((p) => p.status !== 'DELETED');
+    const sims = await getSims();
+    const pdb = await processDatabase('postgres', sims, { NODE_ENV: 'test', JOB_LEASE_SECONDS: '1' });
+    const workers: Spawned[] = [];
+    try {
+      const seeded = await pdb.withStores((stores) => seedPaidCheckout(stores, sims, `c${CRASH_POINTS.indexOf(point)}`));
+      const xeroPayments = () => sims.xero.paymentsOf(seeded.xeroInvoiceId).filter((p) => p.status !== 'DELETED');
 
-        const doomed = spawnTs('app/worker.ts', [], { ...pdb.env, CRASH_AT: point });
-        workers.push(doomed);
-        assert.equal(await exitOf(doomed), 'SIGKILL', `${point}: ${doomed.output()}`);
-        const afterCrash = await pdb.withStores(async (stores) => ({
-          job: (await stores.jobs.byId(seeded.jobId))?.state,
-          payment: (await stores.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId))?.syncState,
-        }));
-        assert.equal(afterCrash.job, 'running', `${point}: died holding the job`);
-        const expected = { 'after-claim': [0, undefined], 'after-xendit-refetch': [0, undefined], 'after-xero-accepted': [1, 'pending'], 'after-store': [1, 'recorded'] }[point];
-        assert.deepEqual([xeroPayments().length, afterCrash.payment], expected, `${point}: state at the moment of death`);
+      const doomed = spawnTs('app/worker.ts', [], { ...pdb.env, CRASH_AT: point });
+      workers.push(doomed);
+      assert.equal(await exitOf(doomed), 'SIGKILL', `${point}: ${doomed.output()}`);
+      const afterCrash = await pdb.withStores(async (stores) => ({
+        job: (await stores.jobs.byId(seeded.jobId))?.state,
+        payment: (await stores.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId))?.syncState,
+      }));
+      assert.equal(afterCrash.job, 'running', `${point}: died holding the job`);
+      const expected = {
+        'after-claim': [0, undefined],
+        'after-xendit-refetch': [0, undefined],
+        'after-xero-accepted': [1, 'pending'],
+        'after-store': [1, 'recorded'],
+      }[point];
+      assert.deepEqual([xeroPayments().length, afterCrash.payment], expected, `${point}: state at the moment of death`);
 
-        const survivor = spawnTs('app/worker.ts', [], pdb.env);
-        workers.push(survivor);
-        const settled = await waitFor(
-          'the restarted worker to finish the job',
-          () =>
-            pdb.withStores(async (stores) => {
-              const job = await stores.jobs.byId(seeded.jobId);
-              return job && ['done', 'needs_review'].includes(job.state) ? job : undefined;
-            }),
-          90_000,
-        ).catch((err: Error) => {
-          throw new Error(`${point}: ${err.message}\n${survivor.output()}`);
-        });
-        assert.equal(settled.state, 'done', `${point}: job ${settled.state}: ${settled.lastError}`);
-        survivor.child.kill('SIGTERM');
-        assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
+      const survivor = spawnTs('app/worker.ts', [], pdb.env);
+      workers.push(survivor);
+      const settled = await waitFor(
+        'the restarted worker to finish the job',
+        () =>
+          pdb.withStores(async (stores) => {
+            const job = await stores.jobs.byId(seeded.jobId);
+            return job && ['done', 'needs_review'].includes(job.state) ? job : undefined;
+          }),
+        90_000,
+      ).catch((err: Error) => {
+        throw new Error(`${point}: ${err.message}\n${survivor.output()}`);
+      });
+      assert.equal(settled.state, 'done', `${point}: job ${settled.state}: ${settled.lastError}`);
+      survivor.child.kill('SIGTERM');
+      assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
 
-        assert.equal(xeroPayments().length, 1, `${point}: exactly one Xero payment`);
-        await pdb.withStores(async (stores) => {
-          const payment = await stores.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId);
-          assert.equal(payment?.syncState, 'recorded');
-          assert.equal(payment?.xeroPaymentId, xeroPayments()[0].paymentId);
-        });
-      } finally {
-        for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-        await pdb.cleanup();
-      }
+      assert.equal(xeroPayments().length, 1, `${point}: exactly one Xero payment`);
+      await pdb.withStores(async (stores) => {
+        const payment = await stores.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId);
+        assert.equal(payment?.syncState, 'recorded');
+        assert.equal(payment?.xeroPaymentId, xeroPayments()[0].paymentId);
+      });
+    } finally {
+      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+      await pdb.cleanup();
+    }
   }
 });

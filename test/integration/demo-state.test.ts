@@ -67,7 +67,11 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     const org2 = orgIdOf(DEMO2.shortCode);
     const clearing = xero.addAccount(org2, { code: '095', name: 'Xendit', type: 'BANK', currencyCode: 'IDR' });
     await run.runtime.stores.merchants.setXenditKeys(m.id, { test: DEMO2.xenditSecretKey, callbackToken: DEMO2.callbackToken }, new Date());
-    await run.runtime.stores.merchants.setAccounts(m.id, { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, new Date());
+    await run.runtime.stores.merchants.setAccounts(
+      m.id,
+      { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+      new Date(),
+    );
     xendit.state.accounts.get(DEMO2.xenditSecretKey)!.callbackUrl = `${run.base}${callbackPathFor(m.id)}`;
     assert.ok(await run.runtime.stores.merchants.activateIfComplete(m.id, new Date()), 'onboarding complete');
 
@@ -75,13 +79,19 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     assert.equal((await merchantOf(DEMO2.shortCode))?.id, m.id, 'the onboarded merchant is kept');
     assert.equal((await merchantOf(DEMO.shortCode))?.id !== undefined, true);
     const inv = DEMO2.invoice;
-    const pay = await request(after.app).get(payLinkFor(after.runtime.config.publicUrl, { ...inv, shortCode: DEMO2.shortCode }).replace(after.runtime.config.publicUrl, '')).expect(303);
+    const pay = await request(after.app)
+      .get(payLinkFor(after.runtime.config.publicUrl, { ...inv, shortCode: DEMO2.shortCode }).replace(after.runtime.config.publicUrl, ''))
+      .expect(303);
     const xid = new URL(pay.headers.location).pathname.split('/').pop()!;
     await after.demo.simulators.xendit.pay(xid);
     await after.worker.drain();
     const invoice = after.demo.simulators.xero.findInvoice(inv.invoiceNumber, org2)!;
     assert.equal(invoice.status, 'PAID');
-    assert.equal(Number((await sql<{ n: string }>`select count(*) as n from payments where merchant_id = ${m.id}`.execute(db())).rows[0].n), 1, 'payment recorded');
+    assert.equal(
+      Number((await sql<{ n: string }>`select count(*) as n from payments where merchant_id = ${m.id}`.execute(db())).rows[0].n),
+      1,
+      'payment recorded',
+    );
   });
 
   it('starts over from the Reset demo button and from the CLI', async () => {
@@ -91,17 +101,27 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     const home = request.agent(run.app);
     const page = await home.get('/').expect(200);
     await home.post('/demo/reset').type('form').send({}).expect(403);
-    await home.post('/demo/reset').type('form').send({ _csrf: csrfOf(page.text) }).expect(303).expect('location', '/');
+    await home
+      .post('/demo/reset')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text) })
+      .expect(303)
+      .expect('location', '/');
     assert.equal(await merchantOf(DEMO2.shortCode), undefined, 'the onboarded merchant is forgotten');
     assert.notEqual((await merchantOf(DEMO.shortCode))?.id, demoId, 'the demo merchant is made anew');
     assert.equal(run.demo.simulators.xero.state.oauth.grants.size, 0, 'simulated Xero starts empty of consents');
-    assert.match(cheerio.load((await home.get('/').expect(200)).text)('body').text(), /INV-0001/);
+    assert.match(
+      cheerio
+        .load((await home.get('/').expect(200)).text)('body')
+        .text(),
+      /INV-0001/,
+    );
 
     await onboardDemo2();
     await run.close();
     run = undefined;
     // What `demo reset` runs once it has booted (the CLI opens its database from DATABASE_URL).
-    const stopped = (await startDemoStopped());
+    const stopped = await startDemoStopped();
     assert.equal(await resetSavedDemo(stopped), 2, 'the demo merchant and the onboarded one');
     assert.equal(existsSync(join(dataDir, 'demo', 'xero.json')), false);
     run = await startDemo(db(), dataDir, port);
@@ -111,7 +131,11 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
 
   it('demo reset on the CLI refuses outside demo mode', async () => {
     const err: string[] = [];
-    const code = await runCli(['demo', 'reset'], { DEMO: 'false', DATA_DIR: dataDir, LOG_LEVEL: 'silent', XERO_CLIENT_ID: 'x', XERO_CLIENT_SECRET: 'y' }, { out: () => undefined, err: (l) => err.push(l) });
+    const code = await runCli(
+      ['demo', 'reset'],
+      { DEMO: 'false', DATA_DIR: dataDir, LOG_LEVEL: 'silent', XERO_CLIENT_ID: 'x', XERO_CLIENT_SECRET: 'y' },
+      { out: () => undefined, err: (l) => err.push(l) },
+    );
     assert.equal(code, 64);
     assert.match(err.join('\n'), /not in demo mode/);
   });

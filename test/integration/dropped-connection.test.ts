@@ -36,7 +36,9 @@ describe('record-payment in a worker process when Xero drops the connection afte
         90_000,
       ).catch(async (err: Error) => {
         const job = await pdb.withStores((stores) => stores.jobs.byId(seeded.jobId));
-        throw new Error(`${err.message}; job ${JSON.stringify(job)}; Xero requests ${JSON.stringify(sims.xero.state.requests.map((r) => `${r.method} ${r.path}`))}\n${worker?.output()}`);
+        throw new Error(
+          `${err.message}; job ${JSON.stringify(job)}; Xero requests ${JSON.stringify(sims.xero.state.requests.map((r) => `${r.method} ${r.path}`))}\n${worker?.output()}`,
+        );
       });
       assert.equal(sims.xero.faults.armed, 0, 'the fault fired');
       assert.equal(xeroPayments().length, 1, 'Xero did save the payment');

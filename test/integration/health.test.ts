@@ -70,7 +70,9 @@ describe('/readyz with PostgreSQL unreachable or silent', () => {
       });
     });
     const unreachable = pgAt(closedPort);
-    const res = await request(createApp({ ...h.deps, stores: createStores(unreachable, box) })).get('/readyz').expect(503);
+    const res = await request(createApp({ ...h.deps, stores: createStores(unreachable, box) }))
+      .get('/readyz')
+      .expect(503);
     assert.deepEqual(res.body, { ok: false, reason: 'database unreachable' });
     await unreachable.destroy().catch(() => undefined);
   });

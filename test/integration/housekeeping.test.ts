@@ -22,7 +22,14 @@ describeEachDatabase('housekeeping', ({ db }) => {
   afterEach(() => h.close());
 
   const rows = async (table: 'sessions' | 'login_attempts' | 'rate_limits' | 'xero_oauth_states') =>
-    Number((await db().selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db()
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   async function runHousekeeping() {
     assert.ok(await scheduleHousekeeping(h, 10));
@@ -37,10 +44,22 @@ describeEachDatabase('housekeeping', ({ db }) => {
     }
     assert.equal(await rows('sessions'), FLOOD);
     for (let i = 0; i < 300; i++) await h.stores.sessions.countAttempt(`guess-${i}`, h.clock(), 15 * 60_000);
-    for (let i = 0; i < 300; i += 50) await h.stores.rateLimits.hit(Array.from({ length: 50 }, (_, j) => ({ key: `pay:ip:203.0.${i}.${j}`, windowStart: h.clock() })));
+    for (let i = 0; i < 300; i += 50)
+      await h.stores.rateLimits.hit(Array.from({ length: 50 }, (_, j) => ({ key: `pay:ip:203.0.${i}.${j}`, windowStart: h.clock() })));
     const user = await h.stores.users.add({ email: 'ops@example.com', passwordHash: 'x', role: 'operator', merchantId: null }, h.clock());
     for (let i = 0; i < 20; i++)
-      await h.stores.xeroConnections.createState({ stateHash: `s${i}`, sessionHash: 'x', userId: user.id, merchantId: null, codeVerifier: 'v', nonce: 'n', expiresAt: new Date(h.clock().getTime() + 10 * 60_000) }, h.clock());
+      await h.stores.xeroConnections.createState(
+        {
+          stateHash: `s${i}`,
+          sessionHash: 'x',
+          userId: user.id,
+          merchantId: null,
+          codeVerifier: 'v',
+          nonce: 'n',
+          expiresAt: new Date(h.clock().getTime() + 10 * 60_000),
+        },
+        h.clock(),
+      );
 
     await runHousekeeping(); // nothing has expired yet
     assert.equal(await rows('sessions'), FLOOD);
@@ -51,7 +70,12 @@ describeEachDatabase('housekeeping', ({ db }) => {
     assert.ok(live.headers['set-cookie']);
     await runHousekeeping();
     assert.deepEqual(
-      { sessions: await rows('sessions'), loginAttempts: await rows('login_attempts'), rateLimits: await rows('rate_limits'), oauthStates: await rows('xero_oauth_states') },
+      {
+        sessions: await rows('sessions'),
+        loginAttempts: await rows('login_attempts'),
+        rateLimits: await rows('rate_limits'),
+        oauthStates: await rows('xero_oauth_states'),
+      },
       { sessions: 1, loginAttempts: 0, rateLimits: 0, oauthStates: 0 },
     );
   });

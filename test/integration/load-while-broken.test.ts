@@ -103,7 +103,10 @@ describeEachDatabase('load while Xero is broken', ({ db }) => {
       // What the worker made of it while Xero hung (the job in its hands, if any, aside).
       const tried = (await h.stores.jobs.list()).filter((j) => j.attempts > 0 && j.state !== 'running');
       assert.ok(tried.length > 0, 'the worker did try Xero while it hung');
-      assert.ok(tried.every((j) => j.state === 'queued' && /timeout/i.test(j.lastError ?? '')), JSON.stringify(tried));
+      assert.ok(
+        tried.every((j) => j.state === 'queued' && /timeout/i.test(j.lastError ?? '')),
+        JSON.stringify(tried),
+      );
     } finally {
       h.sims.xero.faults.reset(); // Xero recovers (held requests are cut off)
       await background.stop();
@@ -134,7 +137,10 @@ describeEachDatabase('load while Xero is broken', ({ db }) => {
     await assertStored(paid);
     assert.equal(h.sims.xero.state.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api.xro/2.0/Payments')).length, 0);
     const jobs = await h.stores.jobs.list();
-    assert.ok(jobs.every((j) => j.state === 'queued' && j.attempts >= 1), 'every job retried through the outage, none given up');
+    assert.ok(
+      jobs.every((j) => j.state === 'queued' && j.attempts >= 1),
+      'every job retried through the outage, none given up',
+    );
     const attempts = jobs.map((j) => j.attempts);
 
     h.sims.xero.faults.reset(); // Xero is back

@@ -1,39 +1,30 @@
-import { strict as assert } from "node:assert";
-import request from "supertest";
-import { describeEachDatabase } from "../helpers/db.js";
-import {
-  createHarness,
-  paidThroughGateway,
-  type Harness,
-} from "../helpers/harness.js";
-import { SIM_CLIENT_TIMEOUT_MS } from "../helpers/sims.js";
-import { createApp } from "../../app/server.js";
-import { createWorker } from "../../app/worker.js";
-import { createMetrics, type Metrics } from "../../app/metrics/index.js";
-import { createXeroClient } from "../../app/clients/xero.js";
-import { createXenditClient } from "../../app/clients/xendit.js";
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { SIM_CLIENT_TIMEOUT_MS } from '../helpers/sims.js';
+import { createApp } from '../../app/server.js';
+import { createWorker } from '../../app/worker.js';
+import { createMetrics, type Metrics } from '../../app/metrics/index.js';
+import { createXeroClient } from '../../app/clients/xero.js';
+import { createXenditClient } from '../../app/clients/xendit.js';
 
-const TOKEN = "metrics-token-0123456789abcdef";
+const TOKEN = 'metrics-token-0123456789abcdef';
 const LIMITS = { perMinute: 60, perDay: 5000 };
 
 /** The value of one sample line (`name{labels} value`), or undefined when it is not exported. */
-function sample(
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split("\n")) {
+  for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const have = (m[2] ?? "").split(",").filter(Boolean);
-    if (want.every((w) => have.includes(w)) && have.length === want.length)
-      return Number(m[3]);
+    const have = (m[2] ?? '').split(',').filter(Boolean);
+    if (want.every((w) => have.includes(w)) && have.length === want.length) return Number(m[3]);
   }
   return undefined;
 }
 
-describeEachDatabase("GET /metrics", ({ db }) => {
+describeEachDatabase('GET /metrics', ({ db }) => {
   let h: Harness;
   let metrics: Metrics;
   let worker: ReturnType<typeof createWorker>;
@@ -81,193 +72,148 @@ describeEachDatabase("GET /metrics", ({ db }) => {
   });
   afterEach(() => h.close());
 
-  const scrape = (token = TOKEN) =>
-    request(h.app).get("/metrics").set("Authorization", `Bearer ${token}`);
+  const scrape = (token = TOKEN) => request(h.app).get('/metrics').set('Authorization', `Bearer ${token}`);
 
-  it("is not found without the token, with a wrong one, or when METRICS_TOKEN is not set", async () => {
-    await request(h.app).get("/metrics").expect(404);
-    await scrape("metrics-token-0123456789abcdeX").expect(404);
+  it('is not found without the token, with a wrong one, or when METRICS_TOKEN is not set', async () => {
+    await request(h.app).get('/metrics').expect(404);
+    await scrape('metrics-token-0123456789abcdeX').expect(404);
     await request(h.app)
-      .get("/metrics")
-      .set(
-        "Authorization",
-        `Basic ${Buffer.from(`x:${TOKEN}`).toString("base64")}`,
-      )
+      .get('/metrics')
+      .set('Authorization', `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`)
       .expect(404);
     const unset = createApp({ ...h.deps, metrics });
-    await request(unset)
-      .get("/metrics")
-      .set("Authorization", `Bearer ${TOKEN}`)
-      .expect(404);
+    await request(unset).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(404);
   });
 
-  it("counts pay clicks, callbacks, queue, needs review, Xero budget, upstream calls and webhook lag", async () => {
-    await request(h.app).get(h.payUrl("NO-SUCH-INVOICE")).expect(404);
+  it('counts pay clicks, callbacks, queue, needs review, Xero budget, upstream calls and webhook lag', async () => {
+    await request(h.app).get(h.payUrl('NO-SUCH-INVOICE')).expect(404);
     const { x } = await paidThroughGateway(h);
-    const body = { id: x.id, external_id: x.external_id, status: "PAID" };
-    await request(h.app)
-      .post(h.callbackPath)
-      .set("x-callback-token", h.merchant.callbackToken)
-      .send(body)
-      .expect(200);
-    await request(h.app)
-      .post(h.callbackPath)
-      .set("x-callback-token", "not-the-token")
-      .send(body)
-      .expect(401);
+    const body = { id: x.id, external_id: x.external_id, status: 'PAID' };
+    await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send(body).expect(200);
+    await request(h.app).post(h.callbackPath).set('x-callback-token', 'not-the-token').send(body).expect(401);
 
     const before = (
       await scrape()
         .expect(200)
-        .expect("content-type", /text\/plain/)
+        .expect('content-type', /text\/plain/)
     ).text;
-    assert.equal(
-      sample(before, "gateway_pay_clicks_total", { outcome: "redirect" }),
-      1,
-    );
-    assert.equal(
-      sample(before, "gateway_pay_clicks_total", { outcome: "not_found" }),
-      1,
-    );
-    assert.equal(
-      sample(before, "gateway_callbacks_total", { outcome: "stored" }),
-      1,
-    );
-    assert.equal(
-      sample(before, "gateway_callbacks_total", { outcome: "duplicate" }),
-      1,
-    );
-    assert.equal(
-      sample(before, "gateway_callbacks_total", { outcome: "unauthorized" }),
-      1,
-    );
+    assert.equal(sample(before, 'gateway_pay_clicks_total', { outcome: 'redirect' }), 1);
+    assert.equal(sample(before, 'gateway_pay_clicks_total', { outcome: 'not_found' }), 1);
+    assert.equal(sample(before, 'gateway_callbacks_total', { outcome: 'stored' }), 1);
+    assert.equal(sample(before, 'gateway_callbacks_total', { outcome: 'duplicate' }), 1);
+    assert.equal(sample(before, 'gateway_callbacks_total', { outcome: 'unauthorized' }), 1);
     // The callback's job waits for the worker; the manual clock has not moved, so it is not late yet.
     assert.equal(
-      sample(before, "gateway_job_queue_depth", {
-        kind: "record-payment",
-        state: "queued",
+      sample(before, 'gateway_job_queue_depth', {
+        kind: 'record-payment',
+        state: 'queued',
       }),
       1,
     );
     assert.equal(
-      sample(before, "gateway_job_queue_oldest_seconds", {
-        kind: "record-payment",
-        state: "queued",
+      sample(before, 'gateway_job_queue_oldest_seconds', {
+        kind: 'record-payment',
+        state: 'queued',
       }),
       0,
     );
-    assert.equal(sample(before, "gateway_payments_needs_review"), 0);
+    assert.equal(sample(before, 'gateway_payments_needs_review'), 0);
     // Two pay clicks read the invoice in Xero (one found nothing); one made a Xendit invoice.
     assert.equal(
-      sample(before, "gateway_xero_call_duration_seconds_count", {
-        operation: "findInvoiceByNumber",
-        result: "ok",
+      sample(before, 'gateway_xero_call_duration_seconds_count', {
+        operation: 'findInvoiceByNumber',
+        result: 'ok',
       }),
       2,
     );
     assert.equal(
-      sample(before, "gateway_xendit_call_duration_seconds_count", {
-        operation: "createInvoice",
-        result: "ok",
+      sample(before, 'gateway_xendit_call_duration_seconds_count', {
+        operation: 'createInvoice',
+        result: 'ok',
       }),
       1,
     );
     const org = h.merchant.xero.tenantId || h.merchant.xero.clientId;
     assert.equal(
-      sample(before, "gateway_xero_budget_calls", {
+      sample(before, 'gateway_xero_budget_calls', {
         organisation: org,
-        window: "minute",
-        kind: "used",
+        window: 'minute',
+        kind: 'used',
       }),
       2,
     );
     assert.equal(
-      sample(before, "gateway_xero_budget_calls", {
+      sample(before, 'gateway_xero_budget_calls', {
         organisation: org,
-        window: "day",
-        kind: "left",
+        window: 'day',
+        kind: 'left',
       }),
       LIMITS.perDay - 2,
     );
-    assert.ok(
-      sample(before, "process_cpu_user_seconds_total") !== undefined,
-      "default Node process metrics are exported",
-    );
+    assert.ok(sample(before, 'process_cpu_user_seconds_total') !== undefined, 'default Node process metrics are exported');
 
     h.clock.advance(5000);
     await worker.drain();
     // As if recording had given up: the gauge reads the payments table at scrape time.
-    await db()
-      .updateTable("payments")
-      .set({ sync_state: "needs_review" })
-      .execute();
+    await db().updateTable('payments').set({ sync_state: 'needs_review' }).execute();
     const after = (await scrape().expect(200)).text;
     assert.equal(
-      sample(after, "gateway_job_queue_depth", {
-        kind: "record-payment",
-        state: "queued",
+      sample(after, 'gateway_job_queue_depth', {
+        kind: 'record-payment',
+        state: 'queued',
       }),
       undefined,
-      "a done job leaves the queue gauges",
+      'a done job leaves the queue gauges',
     );
-    assert.equal(sample(after, "gateway_payments_needs_review"), 1);
+    assert.equal(sample(after, 'gateway_payments_needs_review'), 1);
     // Callback stored at the clock's start, job done 5 s later.
-    assert.equal(sample(after, "gateway_webhook_lag_seconds_count"), 1);
-    assert.equal(sample(after, "gateway_webhook_lag_seconds_sum"), 5);
-    const used = sample(after, "gateway_xero_budget_calls", {
+    assert.equal(sample(after, 'gateway_webhook_lag_seconds_count'), 1);
+    assert.equal(sample(after, 'gateway_webhook_lag_seconds_sum'), 5);
+    const used = sample(after, 'gateway_xero_budget_calls', {
       organisation: org,
-      window: "minute",
-      kind: "used",
+      window: 'minute',
+      kind: 'used',
     })!;
     assert.ok(used > 2, "the worker's Xero calls count against the budget");
     assert.equal(
-      sample(after, "gateway_xero_budget_calls", {
+      sample(after, 'gateway_xero_budget_calls', {
         organisation: org,
-        window: "minute",
-        kind: "left",
+        window: 'minute',
+        kind: 'left',
       }),
       LIMITS.perMinute - used,
     );
 
-    for (const secret of [
-      TOKEN,
-      h.merchant.callbackToken,
-      "not-the-token",
-      h.merchant.xenditSecretKey,
-      h.merchant.xero.clientSecret,
-    ]) {
+    for (const secret of [TOKEN, h.merchant.callbackToken, 'not-the-token', h.merchant.xenditSecretKey, h.merchant.xero.clientSecret]) {
       assert.ok(!after.includes(secret), `metrics contain ${secret}`);
     }
   });
 
-  it("counts a queued job as late from when it was due, and a callback refused for its body", async () => {
+  it('counts a queued job as late from when it was due, and a callback refused for its body', async () => {
     await paidThroughGateway(h);
     h.clock.advance(90_000);
     await request(h.app)
       .post(h.callbackPath)
-      .set("x-callback-token", h.merchant.callbackToken)
-      .set("Content-Type", "application/json")
+      .set('x-callback-token', h.merchant.callbackToken)
+      .set('Content-Type', 'application/json')
       .send('{"id":')
       .expect(400);
     const text = (await scrape().expect(200)).text;
     assert.equal(
-      sample(text, "gateway_job_queue_oldest_seconds", {
-        kind: "record-payment",
-        state: "queued",
+      sample(text, 'gateway_job_queue_oldest_seconds', {
+        kind: 'record-payment',
+        state: 'queued',
       }),
       90,
     );
-    assert.equal(
-      sample(text, "gateway_callbacks_total", { outcome: "bad_request" }),
-      1,
-    );
+    assert.equal(sample(text, 'gateway_callbacks_total', { outcome: 'bad_request' }), 1);
     // The budget's minute has passed: nothing used in this one yet.
     const org = h.merchant.xero.tenantId || h.merchant.xero.clientId;
     assert.equal(
-      sample(text, "gateway_xero_budget_calls", {
+      sample(text, 'gateway_xero_budget_calls', {
         organisation: org,
-        window: "minute",
-        kind: "used",
+        window: 'minute',
+        kind: 'used',
       }),
       0,
     );
@@ -282,29 +228,26 @@ describeEachDatabase("GET /metrics", ({ db }) => {
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
     const text = (await scrape().expect(200)).text;
     assert.equal(
-      sample(text, "gateway_xero_call_errors_total", {
-        operation: "findInvoiceByNumber",
-        kind: "rate_limited",
+      sample(text, 'gateway_xero_call_errors_total', {
+        operation: 'findInvoiceByNumber',
+        kind: 'rate_limited',
       }),
       1,
     );
     assert.equal(
-      sample(text, "gateway_xero_call_duration_seconds_count", {
-        operation: "findInvoiceByNumber",
-        result: "rate_limited",
+      sample(text, 'gateway_xero_call_duration_seconds_count', {
+        operation: 'findInvoiceByNumber',
+        result: 'rate_limited',
       }),
       1,
     );
     assert.equal(
-      sample(text, "gateway_xendit_call_errors_total", {
-        operation: "createInvoice",
-        kind: "unavailable",
+      sample(text, 'gateway_xendit_call_errors_total', {
+        operation: 'createInvoice',
+        kind: 'unavailable',
       }),
       1,
     );
-    assert.equal(
-      sample(text, "gateway_pay_clicks_total", { outcome: "unavailable" }),
-      2,
-    );
+    assert.equal(sample(text, 'gateway_pay_clicks_total', { outcome: 'unavailable' }), 2);
   });
 });

@@ -42,8 +42,22 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ t: fc.constant('partPaymentInXero' as const), inv: fc.nat(1), share: fc.constantFrom(0.1, 0.25, 0.5) }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constant('customerPays' as const), pick: fc.nat(7), callback: fc.boolean() }), weight: 4 },
   { arbitrary: fc.record({ t: fc.constant('xenditExpires' as const), pick: fc.nat(7), callback: fc.boolean() }), weight: 1 },
-  { arbitrary: fc.record({ t: fc.constant('callbackAgain' as const), pick: fc.nat(7), status: fc.constantFrom('PAID' as const, 'SETTLED' as const, 'EXPIRED' as const) }), weight: 2 },
-  { arbitrary: fc.record({ t: fc.constant('xeroFault' as const), kind: fc.constantFrom('503' as const, '429' as const, 'lostResponse' as const), n: fc.integer({ min: 1, max: 3 }) }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      t: fc.constant('callbackAgain' as const),
+      pick: fc.nat(7),
+      status: fc.constantFrom('PAID' as const, 'SETTLED' as const, 'EXPIRED' as const),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      t: fc.constant('xeroFault' as const),
+      kind: fc.constantFrom('503' as const, '429' as const, 'lostResponse' as const),
+      n: fc.integer({ min: 1, max: 3 }),
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ t: fc.constant('workerRuns' as const), jobs: fc.integer({ min: 1, max: 4 }) }), weight: 3 },
   { arbitrary: fc.record({ t: fc.constant('workerCrashes' as const), at: fc.constantFrom(...CRASH_POINTS) }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant('reconcile' as const) }), weight: 1 },
@@ -56,21 +70,59 @@ const step: fc.Arbitrary<Step> = fc.oneof(
  */
 const KNOWN_BAD_DAYS: { steps: Step[]; allRecorded?: true }[] = [
   // EXPIRED after PAID: the PAID callback lost, an out-of-order EXPIRED closes the checkout (found by this test).
-  { steps: [{ t: 'click', inv: 0 }, { t: 'customerPays', pick: 0, callback: false }, { t: 'callbackAgain', pick: 0, status: 'EXPIRED' }], allRecorded: true },
+  {
+    steps: [
+      { t: 'click', inv: 0 },
+      { t: 'customerPays', pick: 0, callback: false },
+      { t: 'callbackAgain', pick: 0, status: 'EXPIRED' },
+    ],
+    allRecorded: true,
+  },
   // Xero saves the payment, the answer is lost, the retry comes after Xero forgot the Idempotency-Key: found by Reference.
   {
-    steps: [{ t: 'click', inv: 0 }, { t: 'customerPays', pick: 0, callback: true }, { t: 'xeroFault', kind: 'lostResponse', n: 1 }, { t: 'workerRuns', jobs: 1 }, { t: 'time', ms: 20 * MINUTE }, { t: 'workerRuns', jobs: 1 }],
+    steps: [
+      { t: 'click', inv: 0 },
+      { t: 'customerPays', pick: 0, callback: true },
+      { t: 'xeroFault', kind: 'lostResponse', n: 1 },
+      { t: 'workerRuns', jobs: 1 },
+      { t: 'time', ms: 20 * MINUTE },
+      { t: 'workerRuns', jobs: 1 },
+    ],
     allRecorded: true,
   },
   // A worker dies after Xero accepted the payment, before storing its id; a customer clicks again meanwhile.
-  { steps: [{ t: 'click', inv: 1 }, { t: 'customerPays', pick: 0, callback: true }, { t: 'workerCrashes', at: 'after-xero-accepted' }, { t: 'click', inv: 1 }, { t: 'time', ms: 20 * MINUTE }], allRecorded: true },
+  {
+    steps: [
+      { t: 'click', inv: 1 },
+      { t: 'customerPays', pick: 0, callback: true },
+      { t: 'workerCrashes', at: 'after-xero-accepted' },
+      { t: 'click', inv: 1 },
+      { t: 'time', ms: 20 * MINUTE },
+    ],
+    allRecorded: true,
+  },
   // A part payment in Xero changes the amount due; the superseded checkout gets a (stale) PAID callback, the new one is paid.
   {
-    steps: [{ t: 'click', inv: 0 }, { t: 'partPaymentInXero', inv: 0, share: 0.25 }, { t: 'click', inv: 0 }, { t: 'callbackAgain', pick: 0, status: 'PAID' }, { t: 'customerPays', pick: 0, callback: true }, { t: 'callbackAgain', pick: 1, status: 'PAID' }],
+    steps: [
+      { t: 'click', inv: 0 },
+      { t: 'partPaymentInXero', inv: 0, share: 0.25 },
+      { t: 'click', inv: 0 },
+      { t: 'callbackAgain', pick: 0, status: 'PAID' },
+      { t: 'customerPays', pick: 0, callback: true },
+      { t: 'callbackAgain', pick: 1, status: 'PAID' },
+    ],
     allRecorded: true,
   },
   // The customer pays the old amount after a part payment in Xero: more than is now due (needs_review for the rest).
-  { steps: [{ t: 'click', inv: 0 }, { t: 'partPaymentInXero', inv: 0, share: 0.5 }, { t: 'customerPays', pick: 0, callback: true }, { t: 'xeroFault', kind: '503', n: 2 }, { t: 'workerRuns', jobs: 2 }] },
+  {
+    steps: [
+      { t: 'click', inv: 0 },
+      { t: 'partPaymentInXero', inv: 0, share: 0.5 },
+      { t: 'customerPays', pick: 0, callback: true },
+      { t: 'xeroFault', kind: '503', n: 2 },
+      { t: 'workerRuns', jobs: 2 },
+    ],
+  },
 ];
 /** For these, "recorded or needs_review" is not enough: every PAID Xendit invoice must end recorded. */
 const MUST_ALL_BE_RECORDED = new Set(KNOWN_BAD_DAYS.filter((d) => d.allRecorded).map((d) => JSON.stringify(d.steps)));
@@ -113,7 +165,8 @@ describeEachDatabase('model: random bad days, then the invariants of the money',
           const inv = h.sims.xero.findInvoice(invoices[s.inv].invoiceId)!;
           const due = inv.total - inv.amountPaid; // hundredths
           const part = (due * BigInt(Math.round(s.share * 100))) / 100n / 100n; // whole rupiah
-          if (inv.status === 'AUTHORISED' && part > 0n) h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, String(part), otherBank.accountId, 'bank transfer');
+          if (inv.status === 'AUTHORISED' && part > 0n)
+            h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, String(part), otherBank.accountId, 'bank transfer');
           break;
         }
         case 'customerPays': {
@@ -175,7 +228,10 @@ describeEachDatabase('model: random bad days, then the invariants of the money',
     }
 
     await settle(reconcileDeps);
-    await checkInvariants(invoices.map((i) => i.invoiceId), MUST_ALL_BE_RECORDED.has(JSON.stringify(steps)));
+    await checkInvariants(
+      invoices.map((i) => i.invoiceId),
+      MUST_ALL_BE_RECORDED.has(JSON.stringify(steps)),
+    );
   }
 
   /** Xero recovers; the worker (and the scheduled reconcile) run until nothing is due, time jumping to the next due job. */
@@ -219,12 +275,19 @@ describeEachDatabase('model: random bad days, then the invariants of the money',
 
     for (const id of xeroInvoiceIds) {
       const inv = h.sims.xero.findInvoice(id)!;
-      const sum = h.sims.xero.paymentsOf(id).filter((p) => p.status !== 'DELETED').reduce((a, p) => a + p.amount, 0n);
+      const sum = h.sims.xero
+        .paymentsOf(id)
+        .filter((p) => p.status !== 'DELETED')
+        .reduce((a, p) => a + p.amount, 0n);
       assert.ok(sum <= inv.total, `Xero invoice ${inv.invoiceNumber}: payments ${sum} exceed the total ${inv.total}`);
     }
 
     const jobs = await h.stores.jobs.list();
-    assert.deepEqual(jobs.filter((j) => j.state === 'running' || j.state === 'queued'), [], 'no job left running or queued');
+    assert.deepEqual(
+      jobs.filter((j) => j.state === 'running' || j.state === 'queued'),
+      [],
+      'no job left running or queued',
+    );
     for (const j of jobs.filter((j) => j.state === 'needs_review')) assert.ok(j.lastError, `job ${j.id} in needs_review without a reason`);
   }
 

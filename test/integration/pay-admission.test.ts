@@ -18,7 +18,9 @@ describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) 
 
   const xeroApiCalls = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length;
   async function budget() {
-    const rows = await sql<{ key: string; minute_used: number; day_used: number }>`select key, minute_used, day_used from xero_calls order by key`.execute(db());
+    const rows = await sql<{ key: string; minute_used: number; day_used: number }>`select key, minute_used, day_used from xero_calls order by key`.execute(
+      db(),
+    );
     const org = rows.rows.find((r) => r.key.startsWith('org:'));
     const app = rows.rows.find((r) => r.key.startsWith('app:'));
     const slots = await sql<{ n: number | string }>`select count(*) as n from xero_slots`.execute(db());
@@ -85,7 +87,9 @@ describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) 
   it('reads the merchant exactly as the merchant store does (every field, clearing accounts, timestamps)', async () => {
     h = await createHarness(db());
     await h.stores.merchants.setXeroDayLimit(h.merchant.id, 900);
-    await sql`update merchants set xero_disconnected_at = ${new Date('2026-11-20T01:02:03.456Z')}, xero_disconnect_reason = 'test', sales_tax_type = 'OUTPUT' where id = ${h.merchant.id}`.execute(db());
+    await sql`update merchants set xero_disconnected_at = ${new Date('2026-11-20T01:02:03.456Z')}, xero_disconnect_reason = 'test', sales_tax_type = 'OUTPUT' where id = ${h.merchant.id}`.execute(
+      db(),
+    );
     const expected = await h.stores.merchants.byId(h.merchant.id);
     const admitted = await h.stores.payClicks.admit({ shortCode: h.merchant.shortCode, counters: [] });
     assert.deepEqual(admitted.merchant, expected);

@@ -44,7 +44,9 @@ describeEachDatabase('/pay: walking invoice numbers', ({ db }) => {
 
   it('a link without currency or amount is refused the same way', async () => {
     const inv = h.addInvoice({});
-    await request(h.app).get(`/pay?${new URLSearchParams({ invoiceNo: inv.invoiceNumber, shortCode: h.merchant.shortCode })}`).expect(409);
+    await request(h.app)
+      .get(`/pay?${new URLSearchParams({ invoiceNo: inv.invoiceNumber, shortCode: h.merchant.shortCode })}`)
+      .expect(409);
     assert.equal(h.sims.xendit.listInvoices().length, 0);
   });
 });

@@ -62,7 +62,13 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
     h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '4' } });
     const inv = h.addInvoice({});
     const second = createApp({
-      config: loadConfig({ PUBLIC_URL: h.baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(h.sims.xenditUrl).host, PAY_RATE_LIMIT_PER_IP: '4', TRUST_PROXY: '1' }),
+      config: loadConfig({
+        PUBLIC_URL: h.baseUrl,
+        DEMO: 'false',
+        XENDIT_CHECKOUT_HOSTS: new URL(h.sims.xenditUrl).host,
+        PAY_RATE_LIMIT_PER_IP: '4',
+        TRUST_PROXY: '1',
+      }),
       stores: h.stores,
       xero: h.sims.xeroClient,
       xendit: h.sims.xenditClient,

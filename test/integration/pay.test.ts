@@ -20,27 +20,43 @@ describeEachDatabase('GET /pay', ({ db }) => {
   it('reads the invoice fresh from Xero and redirects to a new Xendit invoice for the amount due', async () => {
     const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '3', unitAmount: '125000' }] });
     // The link carries the amount as Xero wrote it; the Xendit invoice still takes Xero's figures.
-    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber, { amount: '375,000.00', currency: 'idr' })).expect(303);
+    const res = await request(h.app)
+      .get(h.payUrl(inv.invoiceNumber, { amount: '375,000.00', currency: 'idr' }))
+      .expect(303);
     const created = xenditInvoices();
     assert.equal(created.length, 1);
     assert.equal(res.headers.location, created[0].invoice_url);
     assert.equal(created[0].amount, 375000, 'amount comes from Xero, not from the URL');
     assert.equal(created[0].currency, 'IDR');
     assert.equal(created[0].payer_email, 'budi@example.co.id');
-    assert.deepEqual(created[0].items.map((i: { quantity: number; price: number }) => [i.quantity, i.price]), [[3, 125000]]);
-    assert.match(created[0].success_redirect_url ?? "", /\/pay\/return\?status=paid/);
+    assert.deepEqual(
+      created[0].items.map((i: { quantity: number; price: number }) => [i.quantity, i.price]),
+      [[3, 125000]],
+    );
+    assert.match(created[0].success_redirect_url ?? '', /\/pay\/return\?status=paid/);
     const checkout = await h.stores.checkouts.live(h.merchant.id, inv.invoiceId, 375000);
     assert.equal(checkout?.status, 'open');
     assert.equal(checkout?.xenditInvoiceId, created[0].id);
   });
 
   it('gives Xendit the line items and payer e-mail although Xero lists invoices without them unless paged (issue 14 item 6)', async () => {
-    const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '50000' }, { description: 'Roti', quantity: '1', unitAmount: '25000' }] });
+    const inv = h.addInvoice({
+      lineItems: [
+        { description: 'Kopi', quantity: '2', unitAmount: '50000' },
+        { description: 'Roti', quantity: '1', unitAmount: '25000' },
+      ],
+    });
     // The simulator answers like Xero: an unpaged list has no line items and no contact e-mail.
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const [created] = xenditInvoices();
     assert.equal(created.payer_email, 'budi@example.co.id');
-    assert.deepEqual(created.items.map((i: { name: string; quantity: number; price: number }) => [i.name, i.quantity, i.price]), [['Kopi', 2, 50000], ['Roti', 1, 25000]]);
+    assert.deepEqual(
+      created.items.map((i: { name: string; quantity: number; price: number }) => [i.name, i.quantity, i.price]),
+      [
+        ['Kopi', 2, 50000],
+        ['Roti', 1, 25000],
+      ],
+    );
   });
 
   describe('invoice numbers with &, #, +, spaces and non-ASCII letters (issue 14 item 11)', () => {
@@ -55,7 +71,9 @@ describeEachDatabase('GET /pay', ({ db }) => {
     for (const number of ['INV&1', 'INV#2', 'INV+3', 'INV 4', 'Fäktura №5']) {
       it(`percent-encoded, ${JSON.stringify(number)} is charged for its own invoice`, async () => {
         const inv = h.addInvoice({ invoiceNumber: number, lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
-        await request(h.app).get(link(encodeURIComponent(number))).expect(303);
+        await request(h.app)
+          .get(link(encodeURIComponent(number)))
+          .expect(303);
         const [created] = xenditInvoices();
         assert.equal(created.amount, amountOf(inv));
         assert.equal(created.amount, 77000);
@@ -114,7 +132,11 @@ describeEachDatabase('GET /pay', ({ db }) => {
     const second = await request(h.app).get(h.payUrl(before.invoiceNumber)).expect(303);
     assert.notEqual(second.headers.location, first.headers.location, 'a checkout of its own');
     const [a, b] = xenditInvoices();
-    assert.deepEqual([a.amount, a.status, b.amount, b.status], [150000, 'PENDING', 90000, 'PENDING'], "the first invoice's checkout was not superseded by the other invoice's click");
+    assert.deepEqual(
+      [a.amount, a.status, b.amount, b.status],
+      [150000, 'PENDING', 90000, 'PENDING'],
+      "the first invoice's checkout was not superseded by the other invoice's click",
+    );
     assert.equal((await h.stores.checkouts.live(h.merchant.id, before.invoiceId, 150000))?.status, 'open');
     assert.equal((await h.stores.checkouts.live(h.merchant.id, now.invoiceId, 90000))?.status, 'open');
   });
@@ -141,7 +163,16 @@ describeEachDatabase('GET /pay', ({ db }) => {
     const now = h.clock();
     const claimedLongAgo = new Date(now.getTime() - 60_000);
     await h.stores.checkouts.claim(
-      { id, merchantId: h.merchant.id, xeroInvoiceId: inv.invoiceId, invoiceNumber: inv.invoiceNumber, currency: 'IDR', amount: 150000, externalId, expiresAt: new Date(now.getTime() + 86400_000) },
+      {
+        id,
+        merchantId: h.merchant.id,
+        xeroInvoiceId: inv.invoiceId,
+        invoiceNumber: inv.invoiceNumber,
+        currency: 'IDR',
+        amount: 150000,
+        externalId,
+        expiresAt: new Date(now.getTime() + 86400_000),
+      },
       claimedLongAgo,
     );
     const orphan = await h.sims.xenditClient.createInvoice(h.merchant.xenditSecretKey, {
@@ -173,7 +204,9 @@ describeEachDatabase('GET /pay', ({ db }) => {
   it('answers an unknown ShortCode and an unknown invoice number with the same 404 page', async () => {
     h.addInvoice({ invoiceNumber: 'INV-KNOWN' });
     const unknownShop = await request(h.app).get('/pay?invoiceNo=INV-KNOWN&shortCode=!nope1').expect(404);
-    const unknownInvoice = await request(h.app).get(`/pay?invoiceNo=INV-NOPE&shortCode=${encodeURIComponent(h.merchant.shortCode)}`).expect(404);
+    const unknownInvoice = await request(h.app)
+      .get(`/pay?invoiceNo=INV-NOPE&shortCode=${encodeURIComponent(h.merchant.shortCode)}`)
+      .expect(404);
     const strip = (html: string) => html.replace(/href="[^"]*"/g, '');
     assert.equal(strip(unknownShop.text), strip(unknownInvoice.text));
     assert.equal(xenditInvoices().length, 0);
@@ -273,7 +306,10 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.notEqual(second.headers.location, first.headers.location);
     assert.equal(xenditInvoices().length, 2);
     const checkouts = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
-    assert.deepEqual(checkouts.map((c) => c.status), ['expired', 'open']);
+    assert.deepEqual(
+      checkouts.map((c) => c.status),
+      ['expired', 'open'],
+    );
     assert.equal(xenditInvoices()[0].status, 'EXPIRED', 'the replaced invoice cannot be paid any more');
   });
 
@@ -300,7 +336,10 @@ describeEachDatabase('GET /pay', ({ db }) => {
     const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(200);
     assert.equal(heading(res.text), 'Your payment was received');
     assert.equal(xenditInvoices().length, 1);
-    assert.deepEqual((await h.stores.jobs.list()).map((j) => j.kind), ['record-payment']);
+    assert.deepEqual(
+      (await h.stores.jobs.list()).map((j) => j.kind),
+      ['record-payment'],
+    );
   });
 
   it('speaks Indonesian by default and English on request', async () => {

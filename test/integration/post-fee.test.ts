@@ -39,7 +39,11 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.equal(others.length, 0);
     assert.equal(t.type, 'SPEND');
     assert.equal(t.accountId, h.clearingAccountId);
-    assert.deepEqual(t.lineItems.map((li) => [li.accountCode, li.lineAmount]), [['404', 435000n]], '4350 IDR to 404 Bank Fees');
+    assert.deepEqual(
+      t.lineItems.map((li) => [li.accountCode, li.lineAmount]),
+      [['404', 435000n]],
+      '4350 IDR to 404 Bank Fees',
+    );
     assert.equal(t.total, 435000n);
     assert.equal(t.reference, `Xendit fee ${x.id}`);
     assert.equal(t.contact.name, 'Xendit');
@@ -178,7 +182,10 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
       p = await payment(x.id);
       assert.equal(p?.feeTax, 479);
       assert.equal(p?.feeState, 'posted');
-      assert.deepEqual(txns()[0].lineItems.map((li) => li.lineAmount), [435000n, 47900n]);
+      assert.deepEqual(
+        txns()[0].lineItems.map((li) => li.lineAmount),
+        [435000n, 47900n],
+      );
       assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done']);
     });
 

@@ -135,7 +135,9 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
       xeroTestOrganisation: true,
     });
     const invB = h.sims.xero.addInvoice({ tenantId: orgB.tenantId, contact: { name: 'Sari' }, lineItems: [{ description: 'Teh', unitAmount: '50000' }] });
-    await request(h.app).get(h.payUrl(invB.invoiceNumber, { shortCode: '!Bee', currency: 'IDR', amount: '50000.00' })).expect(303);
+    await request(h.app)
+      .get(h.payUrl(invB.invoiceNumber, { shortCode: '!Bee', currency: 'IDR', amount: '50000.00' }))
+      .expect(303);
     const b = h.sims.xendit.listInvoices().at(-1)!;
     await h.sims.xendit.pay(b.id, { sendCallback: false });
     h.clock.advance(6 * MINUTE);
@@ -199,6 +201,9 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
     assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), true);
     assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'reconcile').length, 2);
     await h.worker.drain();
-    assert.deepEqual((await h.stores.jobs.list()).map((j) => j.state), ['done', 'done']);
+    assert.deepEqual(
+      (await h.stores.jobs.list()).map((j) => j.state),
+      ['done', 'done'],
+    );
   });
 });

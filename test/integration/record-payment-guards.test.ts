@@ -51,7 +51,11 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
     assert.equal(await h.worker.drain(), 0, 'no retry loop');
 
     // An operator replays the job: the part already in Xero is found, nothing is added.
-    await enqueueJob(h.stores.db, { kind: 'record-payment', merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } }, h.clock());
+    await enqueueJob(
+      h.stores.db,
+      { kind: 'record-payment', merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } },
+      h.clock(),
+    );
     await h.worker.drain();
     assert.equal(ours(inv.invoiceId).length, 1);
     const again = await payment(x.id);

@@ -125,7 +125,7 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
     assert.equal(xeroPayments(inv.invoiceId).length, 0);
   });
 
-  it('puts a payment Xero still refuses (400 from createPayment) in needs_review with Xero\'s words', async () => {
+  it("puts a payment Xero still refuses (400 from createPayment) in needs_review with Xero's words", async () => {
     const { inv, x } = await clickPay();
     h.sims.xero.faults.failNext(1, 400, { method: 'POST', path: '/api.xro/2.0/Payments' });
     await h.sims.xendit.pay(x.id);
@@ -193,7 +193,11 @@ describeEachDatabase('worker: record-payment', ({ db }) => {
 
   it('a forged PAID callback (valid token, nothing paid) changes nothing the customer sees: the next click goes to the same open checkout', async () => {
     const { inv, x } = await clickPay();
-    await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send({ id: x.id, external_id: x.external_id, status: 'PAID' }).expect(200);
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
+      .expect(200);
     await h.worker.drain();
     const again = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     assert.equal(again.headers.location, x.invoice_url);

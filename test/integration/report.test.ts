@@ -49,7 +49,11 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     const over = await paid({ callback: false });
     const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
     h.sims.xero.recordPayment(h.tenantId, over.inv.invoiceId, '50000', savings, 'Cash');
-    await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send({ id: over.x.id, external_id: over.x.external_id, status: 'PAID' }).expect(200);
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: over.x.id, external_id: over.x.external_id, status: 'PAID' })
+      .expect(200);
     await h.worker.drain();
 
     await h.stores.db.updateTable('merchants').set({ fee_account_code: '999' }).where('id', '=', h.merchant.id).execute();
@@ -64,12 +68,18 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     const r = await run();
     const row = (id: string) => byInvoice(r.rows, id)!;
     assert.equal(row(ok.x.id).status, 'matched');
-    assert.deepEqual([row(notRecorded.x.id).status, row(notRecorded.x.id).xeroPayment, row(notRecorded.x.id).note], ['missing_in_xero', null, 'no payment in Xero']);
+    assert.deepEqual(
+      [row(notRecorded.x.id).status, row(notRecorded.x.id).xeroPayment, row(notRecorded.x.id).note],
+      ['missing_in_xero', null, 'no payment in Xero'],
+    );
     assert.deepEqual([row(over.x.id).status, row(over.x.id).note], ['amount_differs', 'Xendit 150000.00, Xero 100000.00 (50000.00 unrecorded)']);
     assert.deepEqual([row(noFee.x.id).status, row(noFee.x.id).note], ['fee_missing', 'fee 4350.00 not posted']);
     assert.deepEqual([row('ghost-123').status, row('ghost-123').xeroPayment], ['missing_at_xendit', '1000.00']);
     const other = r.rows.filter((x) => x.status === 'not_from_xendit');
-    assert.deepEqual(other.map((x) => [x.xeroPayment, x.note]), [['2500.50', 'payment "Cash deposit" into the clearing account']]);
+    assert.deepEqual(
+      other.map((x) => [x.xeroPayment, x.note]),
+      [['2500.50', 'payment "Cash deposit" into the clearing account']],
+    );
     assert.equal(r.rows.length, 6);
     assert.equal(r.reconciled, false);
     // Xendit: 4 × (150000 − 4350); Xero: ok 145650 + over (100000 − 4350) + noFee 150000 + ghost 1000.
@@ -78,7 +88,11 @@ describeEachDatabase('reconciliation report', ({ db }) => {
 
     const csv = toCsv(r).split('\r\n');
     assert.equal(csv[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
-    assert.ok(csv.includes(`${row(over.x.id).date},${over.x.id},IDR,150000.00,4350.00,100000.00,4350.00,amount_differs,"Xendit 150000.00, Xero 100000.00 (50000.00 unrecorded)"`));
+    assert.ok(
+      csv.includes(
+        `${row(over.x.id).date},${over.x.id},IDR,150000.00,4350.00,100000.00,4350.00,amount_differs,"Xendit 150000.00, Xero 100000.00 (50000.00 unrecorded)"`,
+      ),
+    );
     assert.equal(csv.length, 1 + 6 + 1, 'header, six rows, final CRLF');
   });
 
@@ -109,18 +123,27 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     const a = await paid();
     await h.worker.drain();
     // The merchant refunds a customer's overpayment and a prepayment from the clearing account in Xero.
-    h.sims.xero.addRefundPayment(h.tenantId, { paymentType: 'AROVERPAYMENTPAYMENT', accountId: h.clearingAccountId, amount: '20000', date: day(0), reference: 'Refund overpayment' });
-    h.sims.xero.addRefundPayment(h.tenantId, { paymentType: 'ARPREPAYMENTPAYMENT', accountId: h.clearingAccountId, amount: '5000.50', date: day(0), reference: 'Refund prepayment' });
+    h.sims.xero.addRefundPayment(h.tenantId, {
+      paymentType: 'AROVERPAYMENTPAYMENT',
+      accountId: h.clearingAccountId,
+      amount: '20000',
+      date: day(0),
+      reference: 'Refund overpayment',
+    });
+    h.sims.xero.addRefundPayment(h.tenantId, {
+      paymentType: 'ARPREPAYMENTPAYMENT',
+      accountId: h.clearingAccountId,
+      amount: '5000.50',
+      date: day(0),
+      reference: 'Refund prepayment',
+    });
     const r = await run();
     assert.equal(byInvoice(r.rows, a.x.id)?.status, 'matched');
     const others = r.rows.filter((row) => row.status === 'not_from_xendit');
-    assert.deepEqual(
-      others.map((row) => [row.currency, row.xeroPayment, row.note]).sort(),
-      [
-        ['IDR', '-20000.00', 'AROVERPAYMENTPAYMENT (no invoice) "Refund overpayment" out of the clearing account'],
-        ['IDR', '-5000.50', 'ARPREPAYMENTPAYMENT (no invoice) "Refund prepayment" out of the clearing account'],
-      ],
-    );
+    assert.deepEqual(others.map((row) => [row.currency, row.xeroPayment, row.note]).sort(), [
+      ['IDR', '-20000.00', 'AROVERPAYMENTPAYMENT (no invoice) "Refund overpayment" out of the clearing account'],
+      ['IDR', '-5000.50', 'ARPREPAYMENTPAYMENT (no invoice) "Refund prepayment" out of the clearing account'],
+    ]);
     assert.equal(r.totals.IDR.otherMovement, '-25000.50');
     assert.equal(r.reconciled, false, 'other movement on the clearing account is flagged, not hidden');
   });

@@ -25,7 +25,15 @@ describe('operator CLI: secrets off the command line, SECRETS_KEY rotation', () 
     resetSims();
     sims.xero.addOrganisation({ clientId: 'rot-client', clientSecret: secrets.xero, name: 'Toko Rotasi', shortCode: '!ROT1', baseCurrency: 'IDR' });
     dataDir = mkdtempSync(join(tmpdir(), 'gw-rot-'));
-    base = { DATA_DIR: dataDir, PUBLIC_URL: 'https://gw.example.com', XERO_API_URL: sims.xeroUrl, XERO_IDENTITY_URL: sims.xeroUrl, XENDIT_API_URL: sims.xenditUrl, DEMO: 'false', LOG_LEVEL: 'silent' };
+    base = {
+      DATA_DIR: dataDir,
+      PUBLIC_URL: 'https://gw.example.com',
+      XERO_API_URL: sims.xeroUrl,
+      XERO_IDENTITY_URL: sims.xeroUrl,
+      XENDIT_API_URL: sims.xenditUrl,
+      DEMO: 'false',
+      LOG_LEVEL: 'silent',
+    };
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -42,23 +50,65 @@ describe('operator CLI: secrets off the command line, SECRETS_KEY rotation', () 
     try {
       const stores = createStores(database.db, createSecretBox(current, previous));
       const [m] = await stores.merchants.list();
-      return { m: await stores.merchants.byId(m.id), callbackToken: await stores.merchants.callbackToken(m.id), raw: await database.db.selectFrom('merchants').selectAll().executeTakeFirstOrThrow() };
+      return {
+        m: await stores.merchants.byId(m.id),
+        callbackToken: await stores.merchants.callbackToken(m.id),
+        raw: await database.db.selectFrom('merchants').selectAll().executeTakeFirstOrThrow(),
+      };
     } finally {
       await database.close();
     }
   }
 
   it('takes secrets from an environment variable and from standard input instead of arguments', async () => {
-    const both = await cli({ SECRETS_KEY: oldKey, XS: secrets.xero }, ['merchants', 'add', '--name', 'Toko Rotasi', '--xero-client-id', 'rot-client', '--xero-client-secret', 'x', '--xero-client-secret-env', 'XS', '--clearing-account-id', 'acc-1', '--secrets-stdin']);
+    const both = await cli({ SECRETS_KEY: oldKey, XS: secrets.xero }, [
+      'merchants',
+      'add',
+      '--name',
+      'Toko Rotasi',
+      '--xero-client-id',
+      'rot-client',
+      '--xero-client-secret',
+      'x',
+      '--xero-client-secret-env',
+      'XS',
+      '--clearing-account-id',
+      'acc-1',
+      '--secrets-stdin',
+    ]);
     assert.equal(both.code, 64);
     assert.match(both.err, /one way only/);
-    const unset = await cli({ SECRETS_KEY: oldKey }, ['merchants', 'add', '--name', 'T', '--xero-client-id', 'rot-client', '--xero-client-secret-env', 'NOPE', '--clearing-account-id', 'acc-1']);
+    const unset = await cli({ SECRETS_KEY: oldKey }, [
+      'merchants',
+      'add',
+      '--name',
+      'T',
+      '--xero-client-id',
+      'rot-client',
+      '--xero-client-secret-env',
+      'NOPE',
+      '--clearing-account-id',
+      'acc-1',
+    ]);
     assert.equal(unset.code, 64);
     assert.match(unset.err, /NOPE: that environment variable is not set/);
 
     const r = await cli(
       { SECRETS_KEY: oldKey, XS: secrets.xero },
-      ['merchants', 'add', '--name', 'Toko Rotasi', '--xero-client-id', 'rot-client', '--xero-client-secret-env', 'XS', '--clearing-account-id', 'acc-1', '--secrets-stdin', '--json'],
+      [
+        'merchants',
+        'add',
+        '--name',
+        'Toko Rotasi',
+        '--xero-client-id',
+        'rot-client',
+        '--xero-client-secret-env',
+        'XS',
+        '--clearing-account-id',
+        'acc-1',
+        '--secrets-stdin',
+        '--json',
+      ],
       `xendit-secret-key=${secrets.xendit}\ncallback-token=${secrets.token}\n`,
     );
     assert.equal(r.code, 0, r.err);
@@ -75,7 +125,13 @@ describe('operator CLI: secrets off the command line, SECRETS_KEY rotation', () 
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', Buffer.from(oldKey, 'base64'), iv);
     const data = Buffer.concat([cipher.update(secrets.token, 'utf8'), cipher.final()]);
-    const legacy = ['v1', keyId(Buffer.from(oldKey, 'base64')), iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.');
+    const legacy = [
+      'v1',
+      keyId(Buffer.from(oldKey, 'base64')),
+      iv.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+      data.toString('base64url'),
+    ].join('.');
     await database.db.updateTable('merchants').set({ callback_token_enc: legacy }).execute();
     await database.close();
 
@@ -92,14 +148,24 @@ describe('operator CLI: secrets off the command line, SECRETS_KEY rotation', () 
     assert.equal(after.m?.xenditSecretKey, secrets.xendit);
     assert.equal(after.callbackToken, secrets.token);
     assert.match(after.raw.callback_token_enc!, /^v2\./, 'the legacy value is now bound to its row and column');
-    assert.equal((await cli({ SECRETS_KEY: newKey }, ['secrets', 'reseal'])).out.split('\n')[0], 'Sealed again with the current SECRETS_KEY: 0; already current: 4.');
+    assert.equal(
+      (await cli({ SECRETS_KEY: newKey }, ['secrets', 'reseal'])).out.split('\n')[0],
+      'Sealed again with the current SECRETS_KEY: 0; already current: 4.',
+    );
   });
 
   it('a sealed value copied into another row does not open there', async () => {
     const database = await openDatabase({ dataDir });
     try {
       const stores = createStores(database.db, createSecretBox(newKey));
-      const other = await stores.merchants.add({ name: 'Lain', shortCode: '!ROT2', xero: { clientId: 'c2', clientSecret: 'other', tenantId: '' }, xenditSecretKey: 'xnd_development_other', callbackToken: 'other-token', clearingAccountId: 'acc-2' });
+      const other = await stores.merchants.add({
+        name: 'Lain',
+        shortCode: '!ROT2',
+        xero: { clientId: 'c2', clientSecret: 'other', tenantId: '' },
+        xenditSecretKey: 'xnd_development_other',
+        callbackToken: 'other-token',
+        clearingAccountId: 'acc-2',
+      });
       const first = await database.db.selectFrom('merchants').select('callback_token_enc').where('id', '!=', other.id).executeTakeFirstOrThrow();
       await database.db.updateTable('merchants').set({ callback_token_enc: first.callback_token_enc }).where('id', '=', other.id).execute();
       await assert.rejects(createStores(database.db, createSecretBox(newKey)).merchants.callbackToken(other.id));

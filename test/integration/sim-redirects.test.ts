@@ -11,11 +11,24 @@ describe('simulators: no redirects or tokens to other hosts', () => {
   });
 
   const post = (url: string, form: Record<string, string>) =>
-    fetch(url, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+    fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
 
   it("Xero's consent page refuses a redirect_uri on another host (no code sent there)", async () => {
     sims.xero.addOAuthApp('sim-app', 'sim-secret');
-    const params = (redirectUri: string) => ({ client_id: 'sim-app', response_type: 'code', redirect_uri: redirectUri, scope: 'offline_access', state: 'st', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+    const params = (redirectUri: string) => ({
+      client_id: 'sim-app',
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      scope: 'offline_access',
+      state: 'st',
+      code_challenge: 'a'.repeat(43),
+      code_challenge_method: 'S256',
+    });
     const evil = await fetch(`${sims.xeroUrl}${SIM_AUTHORIZE_PATH}?${new URLSearchParams(params('https://evil.example/cb'))}`);
     assert.equal(evil.status, 400);
     assert.match(await evil.text(), /redirect_uri must be on this host/);
@@ -42,7 +55,15 @@ describe('simulators: no redirects or tokens to other hosts', () => {
   it("Xendit's checkout does not redirect to another host after paying", async () => {
     sims.xendit.registerAccount({ secretKey: 'xnd_development_redir2', callbackToken: 'tok', businessName: 'Redir' });
     const make = (successRedirectUrl: string) =>
-      sims.xenditClient.createInvoice('xnd_development_redir2', { externalId: `e-${Math.random()}`, currency: 'IDR', amount: 10000, description: 'd', invoiceDurationSeconds: 3600, successRedirectUrl, failureRedirectUrl: successRedirectUrl });
+      sims.xenditClient.createInvoice('xnd_development_redir2', {
+        externalId: `e-${Math.random()}`,
+        currency: 'IDR',
+        amount: 10000,
+        description: 'd',
+        invoiceDurationSeconds: 3600,
+        successRedirectUrl,
+        failureRedirectUrl: successRedirectUrl,
+      });
     const evil = await make('https://evil.example/phish');
     const paid = await post(`${sims.xenditUrl}/checkout/${evil.id}/pay`, {});
     assert.equal(paid.status, 200);

@@ -27,7 +27,10 @@ describeEachDatabase('Xendit test mode', ({ db }) => {
     assert.equal(payment?.syncState, 'test_mode');
     assert.match(payment?.lastError ?? '', /not recorded in Xero/);
     // The job is done, not failing or waiting: nothing for an operator to chase.
-    assert.deepEqual((await h.stores.jobs.list()).map((j) => j.state), ['done']);
+    assert.deepEqual(
+      (await h.stores.jobs.list()).map((j) => j.state),
+      ['done'],
+    );
   });
 
   it('is recorded once the merchant marks the organisation as a test company', async () => {
@@ -38,11 +41,19 @@ describeEachDatabase('Xendit test mode', ({ db }) => {
   });
 
   it('a sale paid in test mode outside Xero (backend flow) creates nothing in Xero', async () => {
-    await h.stores.merchants.setSettings(h.merchant.id, { backendFlow: true, feePosting: 'bank_transaction', xenditFeeBilling: 'deducted', overpayments: false, xeroTestOrganisation: false, salesTaxType: null }, h.clock());
+    await h.stores.merchants.setSettings(
+      h.merchant.id,
+      { backendFlow: true, feePosting: 'bank_transaction', xenditFeeBilling: 'deducted', overpayments: false, xeroTestOrganisation: false, salesTaxType: null },
+      h.clock(),
+    );
     const before = h.sims.xero.invoicesOf(h.tenantId).length;
     const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000, customerName: 'Sari' });
     await h.sims.xendit.pay(x.id, { sendCallback: false });
-    await request(h.app).post(h.callbackPath).set('x-callback-token', h.merchant.callbackToken).send({ id: x.id, external_id: x.externalId, status: 'PAID' }).expect(200);
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: x.id, external_id: x.externalId, status: 'PAID' })
+      .expect(200);
     await h.worker.drain();
     assert.equal(h.sims.xero.invoicesOf(h.tenantId).length, before);
     assert.equal(await h.count('payments'), 0);
@@ -50,7 +61,11 @@ describeEachDatabase('Xendit test mode', ({ db }) => {
 
   it('the admin says test mode on every merchant page and never "live"', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
-    for (const path of [adminMerchantPath(h.merchant.id), adminMerchantPath(h.merchant.id, 'adminMerchantSettings'), adminMerchantPath(h.merchant.id, 'adminMerchantXendit')]) {
+    for (const path of [
+      adminMerchantPath(h.merchant.id),
+      adminMerchantPath(h.merchant.id, 'adminMerchantSettings'),
+      adminMerchantPath(h.merchant.id, 'adminMerchantXendit'),
+    ]) {
       const { $ } = await page(agent, path);
       assert.match($('.banner.test-mode').text(), /Test mode: payments use Xendit test money and are not recorded in your real Xero books/, path);
     }

@@ -20,7 +20,11 @@ describeEachDatabase('client address (TRUST_PROXY)', ({ db }) => {
     const form = await page(agent, paths.adminLogin);
     const statuses: number[] = [];
     for (const xff of xffs) {
-      const res = await agent.post(paths.adminLogin).set('X-Forwarded-For', xff).type('form').send({ _csrf: form.csrf(), email: 'ops@example.com', password: 'a wrong guess' });
+      const res = await agent
+        .post(paths.adminLogin)
+        .set('X-Forwarded-For', xff)
+        .type('form')
+        .send({ _csrf: form.csrf(), email: 'ops@example.com', password: 'a wrong guess' });
       statuses.push(res.status);
     }
     return statuses;

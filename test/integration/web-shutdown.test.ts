@@ -16,12 +16,31 @@ describe('web process: graceful shutdown [postgres]', function () {
     const sims = await getSims();
     resetSims();
     const port = await freePort();
-    pdb = await processDatabase('postgres', sims, { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host });
+    pdb = await processDatabase('postgres', sims, {
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host,
+    });
     const org = sims.xero.addOrganisation({ clientId: 'web-sd', clientSecret: 'web-sd-secret', name: 'Toko Web', shortCode: '!WEBSD', baseCurrency: 'IDR' });
-    sims.xero.addInvoice({ tenantId: org.tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', invoiceNumber: 'INV-SD', contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '50000' }] });
+    sims.xero.addInvoice({
+      tenantId: org.tenantId,
+      type: 'ACCREC',
+      status: 'AUTHORISED',
+      currency: 'IDR',
+      invoiceNumber: 'INV-SD',
+      contact: { name: 'Budi' },
+      lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '50000' }],
+    });
     sims.xendit.registerAccount({ secretKey: 'xnd_development_websd', callbackToken: 'tok', businessName: 'Toko Web' });
     await pdb.withStores((stores) =>
-      stores.merchants.add({ name: 'Toko Web', shortCode: '!WEBSD', xero: { clientId: 'web-sd', clientSecret: 'web-sd-secret', tenantId: '' }, xenditSecretKey: 'xnd_development_websd', callbackToken: 'tok', clearingAccountId: sims.xero.bankAccountFor(org.tenantId, 'Xendit').accountId }),
+      stores.merchants.add({
+        name: 'Toko Web',
+        shortCode: '!WEBSD',
+        xero: { clientId: 'web-sd', clientSecret: 'web-sd-secret', tenantId: '' },
+        xenditSecretKey: 'xnd_development_websd',
+        callbackToken: 'tok',
+        clearingAccountId: sims.xero.bankAccountFor(org.tenantId, 'Xendit').accountId,
+      }),
     );
 
     const web = spawnStart(pdb.env);

@@ -20,7 +20,7 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
   afterEach(() => h.close());
   const logger = pino({ level: 'silent' });
 
-  it('a job refused by the budget waits for the next minute with its attempt given back, and so do its merchant\'s other jobs', async () => {
+  it("a job refused by the budget waits for the next minute with its attempt given back, and so do its merchant's other jobs", async () => {
     h = await createHarness(db(), { xeroLimits: { perMinute: 3 } });
     let runs = 0;
     const runner = createJobRunner({
@@ -109,7 +109,11 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
       const clientId = `conc-${process.pid}-${Date.now()}`;
       sim.addOrganisation({ clientId, clientSecret: 'conc-s', name: 'Toko Ramai', shortCode: '!C1', baseCurrency: 'IDR' });
       const creds = { clientId, clientSecret: 'conc-s', tenantId: '' };
-      const outcome = (p: Promise<unknown>) => p.then(() => 200, (err: unknown) => (err instanceof UpstreamError ? (err.status ?? 0) : -1));
+      const outcome = (p: Promise<unknown>) =>
+        p.then(
+          () => 200,
+          (err: unknown) => (err instanceof UpstreamError ? (err.status ?? 0) : -1),
+        );
       const bare = createXeroClient({ apiUrl: url, identityUrl: url, budget: unlimitedXeroBudget });
       const unguarded = await Promise.all(Array.from({ length: 6 }, () => outcome(bare.getOrganisation(creds))));
       assert.deepEqual([...unguarded].sort(), [200, 200, 200, 200, 200, 429]);

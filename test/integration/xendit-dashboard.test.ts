@@ -14,9 +14,24 @@ describe('simulated Xendit dashboard: create invoice', () => {
 
   it('shows a form with the accounts and currencies', async () => {
     const $ = cheerio.load((await request(sims.xenditUrl).get('/dashboard').expect(200)).text);
-    assert.deepEqual($('select[name=account] option').map((_, o) => $(o).text()).get(), ['Toko Dash']);
-    assert.ok($('select[name=currency] option').map((_, o) => $(o).text()).get().includes('IDR'));
-    assert.deepEqual($('form input').map((_, i) => $(i).attr('name')).get(), ['amount', 'description', 'customer_name', 'payer_email']);
+    assert.deepEqual(
+      $('select[name=account] option')
+        .map((_, o) => $(o).text())
+        .get(),
+      ['Toko Dash'],
+    );
+    assert.ok(
+      $('select[name=currency] option')
+        .map((_, o) => $(o).text())
+        .get()
+        .includes('IDR'),
+    );
+    assert.deepEqual(
+      $('form input')
+        .map((_, i) => $(i).attr('name'))
+        .get(),
+      ['amount', 'description', 'customer_name', 'payer_email'],
+    );
   });
 
   it('creates a PENDING invoice with an external id of its own and opens its checkout', async () => {
@@ -40,7 +55,12 @@ describe('simulated Xendit dashboard: create invoice', () => {
       .send({ account: 'nobody', currency: 'IDR', amount: '10.5', payer_email: 'not-an-email' })
       .expect(400);
     const $ = cheerio.load(res.text);
-    assert.deepEqual($('.problems li').map((_, li) => $(li).text()).get(), ['amount is not a valid IDR amount', 'choose an account', 'payer e-mail is not an e-mail address']);
+    assert.deepEqual(
+      $('.problems li')
+        .map((_, li) => $(li).text())
+        .get(),
+      ['amount is not a valid IDR amount', 'choose an account', 'payer e-mail is not an e-mail address'],
+    );
     assert.equal(sims.xendit.listInvoices().length, 0);
   });
 });

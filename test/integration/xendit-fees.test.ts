@@ -46,7 +46,13 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
       assert.equal(p?.feeTax, 479);
       const [t, ...others] = txns();
       assert.equal(others.length, 0);
-      assert.deepEqual(t.lineItems.map((li) => [li.accountCode, li.lineAmount]), [['404', 435000n], ['404', 47900n]]);
+      assert.deepEqual(
+        t.lineItems.map((li) => [li.accountCode, li.lineAmount]),
+        [
+          ['404', 435000n],
+          ['404', 47900n],
+        ],
+      );
     });
   }
 
@@ -67,7 +73,10 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
     await h.worker.drain();
     p = await payment(x.id);
     assert.equal(p?.feeState, 'posted');
-    assert.deepEqual(txns()[0].lineItems.map((li) => li.lineAmount), [435000n, 47900n]);
+    assert.deepEqual(
+      txns()[0].lineItems.map((li) => li.lineAmount),
+      [435000n, 47900n],
+    );
 
     // Exactly once: a replayed fee job reuses the kept figures and finds the posted transaction.
     await h.worker.drain();
@@ -94,10 +103,30 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
     await agent
       .post(path)
       .type('form')
-      .send({ _csrf: form.csrf(), backendFlow: 'false', feePosting: 'bank_transaction', xenditFeeBilling: 'invoiced', overpayments: 'false', xeroTestOrganisation: 'true', salesTaxType: '' })
+      .send({
+        _csrf: form.csrf(),
+        backendFlow: 'false',
+        feePosting: 'bank_transaction',
+        xenditFeeBilling: 'invoiced',
+        overpayments: 'false',
+        xeroTestOrganisation: 'true',
+        salesTaxType: '',
+      })
       .expect(303);
     assert.equal((await h.stores.merchants.byId(h.merchant.id))?.xenditFeeBilling, 'invoiced');
-    const bad = await agent.post(path).type('form').send({ _csrf: (await page(agent, path)).csrf(), backendFlow: 'false', feePosting: 'off', xenditFeeBilling: 'monthly', overpayments: 'false', xeroTestOrganisation: 'true', salesTaxType: '' }).expect(422);
+    const bad = await agent
+      .post(path)
+      .type('form')
+      .send({
+        _csrf: (await page(agent, path)).csrf(),
+        backendFlow: 'false',
+        feePosting: 'off',
+        xenditFeeBilling: 'monthly',
+        overpayments: 'false',
+        xeroTestOrganisation: 'true',
+        salesTaxType: '',
+      })
+      .expect(422);
     assert.equal(cheerio.load(bad.text)('#e-xenditFeeBilling').text(), 'Choose one of the options.');
     assert.equal((await h.stores.merchants.byId(h.merchant.id))?.feePosting, 'bank_transaction', 'nothing written');
   });

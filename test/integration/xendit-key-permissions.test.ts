@@ -25,7 +25,11 @@ describeEachDatabase('Xendit key permissions at onboarding', ({ db }) => {
     h.sims.xero.addOrganisation({ ...XERO, name: 'Warung Izin', shortCode: '!PRM1', baseCurrency: 'IDR' });
     ops = await signedIn(h.app, 'ops@example.com');
     const form = await page(ops, paths.adminMerchantNew);
-    const res = await ops.post(paths.adminMerchantNew).type('form').send({ _csrf: form.csrf(), ...XERO }).expect(303);
+    const res = await ops
+      .post(paths.adminMerchantNew)
+      .type('form')
+      .send({ _csrf: form.csrf(), ...XERO })
+      .expect(303);
     m = (await h.stores.merchants.byId(/merchants\/([0-9a-f-]{36})\//.exec(res.headers.location)![1]))!;
   });
   afterEach(() => h.close());
@@ -40,7 +44,7 @@ describeEachDatabase('Xendit key permissions at onboarding', ({ db }) => {
     return ops.post(xenditPage()).type('form').send({ _csrf: form.csrf(), testKey, liveKey: '', callbackToken: TOKEN }).expect(status);
   }
 
-  it('the simulator answers a call outside the key\'s permissions as Xendit does: 403 REQUEST_FORBIDDEN_ERROR', async () => {
+  it("the simulator answers a call outside the key's permissions as Xendit does: 403 REQUEST_FORBIDDEN_ERROR", async () => {
     const k = key('xnd_development_NoTxnRead0001', { invoices: 'write', transactions: 'none' });
     const res = await fetch(`${h.sims.xenditUrl}/transactions?limit=1`, { headers: { authorization: `Basic ${Buffer.from(`${k}:`).toString('base64')}` } });
     assert.equal(res.status, 403);
@@ -63,7 +67,10 @@ describeEachDatabase('Xendit key permissions at onboarding', ({ db }) => {
 
   it('a read-only invoices key is refused for creating and expiring invoices', async () => {
     const res = await submit(key('xnd_development_ReadOnly0003', { invoices: 'read', transactions: 'read' }), 422);
-    assert.match(cheerio.load(res.text)('#e-testKey').text(), /^This Xendit key is not allowed to create invoices \(Money-in: Write\), expire invoices \(Money-in: Write\)\./);
+    assert.match(
+      cheerio.load(res.text)('#e-testKey').text(),
+      /^This Xendit key is not allowed to create invoices \(Money-in: Write\), expire invoices \(Money-in: Write\)\./,
+    );
   });
 
   it('a key with every permission is saved, and the checks leave no invoice behind', async () => {

@@ -26,10 +26,17 @@ async function simWithOrg() {
   const o = sim.addOrganisation({ clientId: 'cid', clientSecret: 'secret', name: 'Toko', shortCode: '!Toko', baseCurrency: 'IDR' });
   const token = await request(app).post('/connect/token').auth('cid', 'secret').type('form').send({ grant_type: 'client_credentials' }).expect(200);
   const bank = sim.bankAccountFor(o.tenantId, 'Xendit');
-  const inv = sim.addInvoice({ contact: { name: 'Budi', email: 'budi@example.co.id' }, lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '50000' }] });
+  const inv = sim.addInvoice({
+    contact: { name: 'Budi', email: 'budi@example.co.id' },
+    lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '50000' }],
+  });
   const api = (method: 'get' | 'put', path: string) => request(app)[method](`/api.xro/2.0${path}`).set('Authorization', `Bearer ${token.body.access_token}`);
   const pay = (amount: string, key: string) =>
-    api('put', '/Payments').set('Idempotency-Key', key).send({ Payments: [{ Invoice: { InvoiceID: inv.invoiceId }, Account: { AccountID: bank.accountId }, Amount: amount, Date: '2026-03-01', Reference: 'r' }] });
+    api('put', '/Payments')
+      .set('Idempotency-Key', key)
+      .send({
+        Payments: [{ Invoice: { InvoiceID: inv.invoiceId }, Account: { AccountID: bank.accountId }, Amount: amount, Date: '2026-03-01', Reference: 'r' }],
+      });
   return { sim, clock, api, pay, inv };
 }
 
@@ -52,7 +59,10 @@ describe('Xero simulator fidelity (issue 14)', () => {
     it('never returns an invoice whose number merely starts with or contains the one asked for', async () => {
       const { sim, api } = await simWithOrg();
       sim.addInvoice({ invoiceNumber: 'INV&1', contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', unitAmount: '1000' }] });
-      const listed = (n: string) => api('get', `/Invoices?InvoiceNumbers=${encodeURIComponent(n)}&page=1`).expect(200).then((r) => r.body.Invoices.map((i: { InvoiceNumber: string }) => i.InvoiceNumber));
+      const listed = (n: string) =>
+        api('get', `/Invoices?InvoiceNumbers=${encodeURIComponent(n)}&page=1`)
+          .expect(200)
+          .then((r) => r.body.Invoices.map((i: { InvoiceNumber: string }) => i.InvoiceNumber));
       assert.deepEqual(await listed('INV'), []);
       assert.deepEqual(await listed('NV&1'), []);
       assert.deepEqual(await listed('INV&1'), ['INV&1']);

@@ -135,7 +135,7 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
     assert.deepEqual(s.statuses, [200]);
   });
 
-  it('a holder whose lease lapsed and whose slot was taken over cannot free the new holder\'s slot', async () => {
+  it("a holder whose lease lapsed and whose slot was taken over cannot free the new holder's slot", async () => {
     const budget = createXeroBudget(db(), clock, { maxInFlight: 1, slotLeaseMs: 30_000 });
     const late = await budget.acquire(creds, 'read');
     assert.ok(late.ok);
@@ -171,7 +171,13 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
   });
 
   it("keeps an app's calls across its organisations inside the per-app minute limit", async () => {
-    const second = s.sim.addOrganisation({ clientId: creds.clientId, clientSecret: creds.clientSecret, name: 'Toko Dua', shortCode: `!M${seq}`, baseCurrency: 'IDR' });
+    const second = s.sim.addOrganisation({
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      name: 'Toko Dua',
+      shortCode: `!M${seq}`,
+      baseCurrency: 'IDR',
+    });
     const first = [...s.sim.state.orgs.values()].find((o) => o.clientId === creds.clientId && o.tenantId !== second.tenantId)!;
     s.sim.limits.appPerMinute = 6;
     const orgA = { ...creds, tenantId: first.tenantId };
@@ -240,7 +246,12 @@ describeEachDatabase('Xero daily budget: the share kept for payment writes', ({ 
     const before = sent();
     const outcomes: string[] = [];
     for (let i = 0; i < 5; i++) {
-      outcomes.push(await h.deps.xero.getOrganisation(h.merchant.xero).then(() => 'ok', (err: UpstreamError) => err.kind));
+      outcomes.push(
+        await h.deps.xero.getOrganisation(h.merchant.xero).then(
+          () => 'ok',
+          (err: UpstreamError) => err.kind,
+        ),
+      );
     }
     assert.deepEqual(outcomes, ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
     assert.equal(sent() - before, 3);

@@ -30,7 +30,15 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     assert.match(q.get('code_challenge') ?? '', /^[\w-]{43}$/);
     assert.match(q.get('state') ?? '', /^[\w-]{43}$/);
     assert.equal(q.get('redirect_uri'), `${h.baseUrl}${paths.adminXeroCallback}`);
-    for (const s of ['accounting.invoices', 'accounting.payments', 'accounting.banktransactions', 'accounting.settings', 'accounting.contacts', 'offline_access', 'openid']) {
+    for (const s of [
+      'accounting.invoices',
+      'accounting.payments',
+      'accounting.banktransactions',
+      'accounting.settings',
+      'accounting.contacts',
+      'offline_access',
+      'openid',
+    ]) {
       assert.ok(q.get('scope')?.split(' ').includes(s), `scope ${s}`);
     }
     const res = await ops.get(await consent(h.sims, authorize, { tenants: [orgA] })).expect(303);
@@ -64,7 +72,13 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     const tokens = (await h.stores.xeroTokens.current(m.id))!;
     const text = lines.join('');
     assert.match(text, /admin\/xero\/callback/, 'the callback request is logged');
-    for (const secret of [new URL(back, h.baseUrl).searchParams.get('code')!, authorize.searchParams.get('state')!, tokens.accessToken, tokens.refreshToken, APP.clientSecret]) {
+    for (const secret of [
+      new URL(back, h.baseUrl).searchParams.get('code')!,
+      authorize.searchParams.get('state')!,
+      tokens.accessToken,
+      tokens.refreshToken,
+      APP.clientSecret,
+    ]) {
       assert.ok(!text.includes(secret), `a secret reached the log: ${lines.find((l) => l.includes(secret))}`);
     }
   });
@@ -72,7 +86,9 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
   it('lets the user pick the organisation when several were connected', async () => {
     const res = await connectThroughXero(h, ops, [orgA, orgB], 200);
     const $ = cheerio.load(res.text);
-    const options = $('input[name=tenantId]').map((_i, el) => $(el).attr('value')).get();
+    const options = $('input[name=tenantId]')
+      .map((_i, el) => $(el).attr('value'))
+      .get();
     assert.deepEqual(options.sort(), [orgA, orgB].sort());
     assert.equal(await merchantByShortCode('!WS2'), undefined, 'nothing saved before the choice');
     const picked = await ops
@@ -86,7 +102,11 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     assert.equal(m.xero.tenantId, orgB);
     assert.equal(await merchantByShortCode('!WS1'), undefined);
     // The choice is single use.
-    const again = await ops.post(paths.adminXeroOrganisation).type('form').send({ _csrf: $('input[name=_csrf]').val(), pick: $('input[name=pick]').val(), tenantId: orgA }).expect(400);
+    const again = await ops
+      .post(paths.adminXeroOrganisation)
+      .type('form')
+      .send({ _csrf: $('input[name=_csrf]').val(), pick: $('input[name=pick]').val(), tenantId: orgA })
+      .expect(400);
     assert.match(cheerio.load(again.text)('[data-reason]').text(), /expired or was already made/);
     assert.equal(await merchantByShortCode('!WS1'), undefined);
   });
@@ -98,7 +118,10 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     it('state missing or unknown', async () => {
       const before = await merchantCount();
       assert.match(reasonOf((await ops.get(`${paths.adminXeroCallback}?code=abc`).expect(400)).text), /no state/);
-      assert.match(reasonOf((await ops.get(`${paths.adminXeroCallback}?code=abc&state=${'x'.repeat(43)}`).expect(400)).text), /does not belong to a connection started here/);
+      assert.match(
+        reasonOf((await ops.get(`${paths.adminXeroCallback}?code=abc&state=${'x'.repeat(43)}`).expect(400)).text),
+        /does not belong to a connection started here/,
+      );
       assert.equal(await merchantCount(), before);
     });
 
@@ -207,7 +230,11 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     assert.equal($('[data-xero=connected]').length, 1);
     const grant = [...h.sims.xero.state.oauth.grants.values()][0];
     assert.equal(grant.connections.size, 1);
-    await ops.post(adminMerchantPath(m.id, 'adminMerchantXeroDisconnect')).type('form').send({ _csrf: $('input[name=_csrf]').first().val() }).expect(303);
+    await ops
+      .post(adminMerchantPath(m.id, 'adminMerchantXeroDisconnect'))
+      .type('form')
+      .send({ _csrf: $('input[name=_csrf]').first().val() })
+      .expect(303);
     assert.equal(grant.connections.size, 0, 'connection deleted at Xero');
     assert.equal(h.sims.xero.state.oauth.revocations, 1);
     assert.equal(h.sims.xero.state.oauth.grants.size, 0, 'token revoked at Xero');
@@ -226,4 +253,3 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     assert.equal((await h.oauthClient.getOrganisation(after.xero)).shortCode, '!WS1');
   });
 });
-

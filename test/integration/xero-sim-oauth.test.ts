@@ -22,7 +22,8 @@ describe('Xero simulator: OAuth 2.0 identity endpoints', () => {
     tenantId = sim.addOrganisation({ clientId: 'cc', clientSecret: 'cc-s', name: 'Org', shortCode: '!O1', baseCurrency: 'IDR' }).tenantId;
   });
 
-  const refresh = (token: string) => request(app).post('/connect/token').set('authorization', basic).type('form').send({ grant_type: 'refresh_token', refresh_token: token });
+  const refresh = (token: string) =>
+    request(app).post('/connect/token').set('authorization', basic).type('form').send({ grant_type: 'refresh_token', refresh_token: token });
 
   it('rotates refresh tokens; the old one works for 30 more minutes, then invalid_grant', async () => {
     const first = sim.grantOAuth(APP.clientId, [tenantId]);
@@ -41,12 +42,25 @@ describe('Xero simulator: OAuth 2.0 identity endpoints', () => {
   it('checks the PKCE verifier and redeems a code once', async () => {
     const verifier = 'v'.repeat(43);
     const challenge = createHash('sha256').update(verifier).digest('base64url');
-    const q = new URLSearchParams({ client_id: APP.clientId, response_type: 'code', redirect_uri: 'http://127.0.0.1:9/cb', scope: 'openid offline_access', state: 's1', code_challenge: challenge, code_challenge_method: 'S256' });
+    const q = new URLSearchParams({
+      client_id: APP.clientId,
+      response_type: 'code',
+      redirect_uri: 'http://127.0.0.1:9/cb',
+      scope: 'openid offline_access',
+      state: 's1',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     const page = await request(app).get(`${SIM_AUTHORIZE_PATH}?${q}`).expect(200);
     assert.equal(cheerio.load(page.text)('script').length, 0, 'no scripts on the consent page');
     const back = await request(app).post(SIM_AUTHORIZE_PATH).type('form').send(`${q}&tenant=${tenantId}&decision=allow`).expect(302);
     const code = new URL(back.headers.location).searchParams.get('code')!;
-    const exchange = (v: string) => request(app).post('/connect/token').set('authorization', basic).type('form').send({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:9/cb', code_verifier: v });
+    const exchange = (v: string) =>
+      request(app)
+        .post('/connect/token')
+        .set('authorization', basic)
+        .type('form')
+        .send({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:9/cb', code_verifier: v });
     assert.equal((await exchange('w'.repeat(43)).expect(400)).body.error, 'invalid_grant', 'wrong verifier');
     assert.equal((await exchange(verifier).expect(400)).body.error, 'invalid_grant', 'a refused code is spent');
     // Without PKCE the consent page refuses to start.

@@ -18,7 +18,10 @@ const HALF_HOUR = 31 * 60_000;
 async function oauthMerchant(h: OAuthHarness, stores: OAuthHarness['stores'], tenantId: string, shortCode: string): Promise<Merchant> {
   const set = h.sims.xero.grantOAuth(APP.clientId, [tenantId]);
   const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
-  const id = await stores.xeroConnections.addOAuthMerchant({ name: shortCode, shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true }, h.clock());
+  const id = await stores.xeroConnections.addOAuthMerchant(
+    { name: shortCode, shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true },
+    h.clock(),
+  );
   return (await stores.merchants.byId(id))!;
 }
 
@@ -82,15 +85,33 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
       const now = h.clock();
       await h.stores.merchants.setXendit(m.id, { secretKey: XENDIT_KEY, callbackToken: CB_TOKEN }, now);
       const clearing = h.sims.xero.bankAccountFor(orgA, 'Xendit');
-      await h.stores.merchants.setAccounts(m.id, { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, now);
+      await h.stores.merchants.setAccounts(
+        m.id,
+        { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+        now,
+      );
       await h.stores.merchants.setAccountingOptions(m.id, { xeroTestOrganisation: true }, now); // test-key payments recorded
       assert.ok(await h.stores.merchants.activateIfComplete(m.id, now));
-      h.sims.xendit.registerAccount({ secretKey: XENDIT_KEY, callbackToken: CB_TOKEN, callbackUrl: h.baseUrl + callbackPathFor(m.id), businessName: 'Warung Satu' });
+      h.sims.xendit.registerAccount({
+        secretKey: XENDIT_KEY,
+        callbackToken: CB_TOKEN,
+        callbackUrl: h.baseUrl + callbackPathFor(m.id),
+        businessName: 'Warung Satu',
+      });
     });
 
-    const payUrl = (invoiceNumber: string) => `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '50000.00', shortCode: '!WS1' })}`;
+    const payUrl = (invoiceNumber: string) =>
+      `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '50000.00', shortCode: '!WS1' })}`;
     const addInvoice = (n: string) =>
-      h.sims.xero.addInvoice({ tenantId: orgA, invoiceNumber: n, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', contact: { name: 'Budi' }, lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '50000' }] });
+      h.sims.xero.addInvoice({
+        tenantId: orgA,
+        invoiceNumber: n,
+        type: 'ACCREC',
+        status: 'AUTHORISED',
+        currency: 'IDR',
+        contact: { name: 'Budi' },
+        lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '50000' }],
+      });
 
     it('jobs wait without spending attempts, /pay and the admin say so, and after reconnecting the payment is recorded once', async () => {
       const inv = addInvoice('OA-1');
@@ -157,7 +178,13 @@ describe('Xero OAuth tokens: two PostgreSQL pools (two processes) refresh once',
     try {
       const h = await createOAuthHarness(one.db);
       try {
-        const orgA = h.sims.xero.addOrganisation({ clientId: 'cc-p', clientSecret: 'cc-p-secret', name: 'Warung PG', shortCode: '!WPG', baseCurrency: 'IDR' }).tenantId;
+        const orgA = h.sims.xero.addOrganisation({
+          clientId: 'cc-p',
+          clientSecret: 'cc-p-secret',
+          name: 'Warung PG',
+          shortCode: '!WPG',
+          baseCurrency: 'IDR',
+        }).tenantId;
         const m = await oauthMerchant(h, h.stores, orgA, '!WPG');
         h.clock.advance(HALF_HOUR);
         const secondProcess = oauthXeroClient(h, createStores(two.db, box).xeroTokens);

@@ -42,7 +42,10 @@ describe('admin text (id/en)', () => {
   it('translates the sentences that carry names and figures', () => {
     const id = adminText('id');
     assert.equal(id.msg('Store the live key first: there is no live key to switch to.'), 'Simpan key live terlebih dahulu: belum ada key live untuk dipakai.');
-    assert.equal(id.msg('Choose a PHP account: Xero records PHP payments only in PHP accounts.'), 'Pilih akun PHP: Xero hanya mencatat pembayaran PHP di akun PHP.');
+    assert.equal(
+      id.msg('Choose a PHP account: Xero records PHP payments only in PHP accounts.'),
+      'Pilih akun PHP: Xero hanya mencatat pembayaran PHP di akun PHP.',
+    );
     assert.equal(
       id.msg('Invoices in PHP would be recorded in "Xendit", a IDR account: Xero refuses that. Choose a PHP clearing account.'),
       'Invoice dalam PHP akan dicatat di "Xendit", akun IDR: Xero menolaknya. Pilih akun kliring PHP.',

@@ -34,14 +34,28 @@ describe('config', () => {
       clientId: 'id',
       clientSecret: 's',
       redirectUri: 'https://pay.example.id/admin/xero/callback',
-      scopes: ['accounting.invoices', 'accounting.payments', 'accounting.banktransactions', 'accounting.manualjournals', 'accounting.contacts', 'accounting.settings', 'offline_access', 'openid', 'profile', 'email'],
+      scopes: [
+        'accounting.invoices',
+        'accounting.payments',
+        'accounting.banktransactions',
+        'accounting.manualjournals',
+        'accounting.contacts',
+        'accounting.settings',
+        'offline_access',
+        'openid',
+        'profile',
+        'email',
+      ],
     });
-    assert.deepEqual(loadConfig({ XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's', XERO_SCOPES: 'accounting.transactions, accounting.settings offline_access' }).xero.oauth?.scopes, [
-      'accounting.transactions',
-      'accounting.settings',
-      'offline_access',
-    ]);
-    assert.throws(() => loadConfig({ XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's', XERO_SCOPES: 'accounting.settings' }), /XERO_SCOPES: must include offline_access/);
+    assert.deepEqual(
+      loadConfig({ XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's', XERO_SCOPES: 'accounting.transactions, accounting.settings offline_access' }).xero.oauth
+        ?.scopes,
+      ['accounting.transactions', 'accounting.settings', 'offline_access'],
+    );
+    assert.throws(
+      () => loadConfig({ XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's', XERO_SCOPES: 'accounting.settings' }),
+      /XERO_SCOPES: must include offline_access/,
+    );
     assert.equal(loadConfig({ DEMO: 'false' }).xero.oauth, undefined, 'no app, no demo: Custom Connections only');
     const demo = loadConfig({});
     assert.equal(demo.xero.oauth?.redirectUri, 'http://localhost:3000/admin/xero/callback');
@@ -68,7 +82,10 @@ describe('config', () => {
 
   it('requires SECRETS_KEY and PUBLIC_URL in production and refuses demo there', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', XERO_CLIENT_ID: 'a', XERO_CLIENT_SECRET: 'b' }), /SECRETS_KEY.*\n.*PUBLIC_URL/s);
-    assert.throws(() => loadConfig({ NODE_ENV: 'production', DEMO: 'true', SECRETS_KEY: Buffer.alloc(32).toString('base64'), PUBLIC_URL: 'https://x' }), /DEMO/);
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', DEMO: 'true', SECRETS_KEY: Buffer.alloc(32).toString('base64'), PUBLIC_URL: 'https://x' }),
+      /DEMO/,
+    );
   });
 });
 

@@ -25,20 +25,12 @@ describe('reconciliation CSV: formula injection', () => {
   };
 
   it('prefixes every cell a spreadsheet could evaluate, -1+HYPERLINK(...) included', () => {
-    const dangerous = [
-      '=1+1',
-      '+1+1',
-      '-1+HYPERLINK("http://evil.example","x")',
-      '-2+3',
-      '-1.5e3',
-      '@SUM(A1:A2)',
-      '\t=1+1',
-      '\r=1+1',
-      '-',
-      '\uff1d1+1',
-    ];
+    const dangerous = ['=1+1', '+1+1', '-1+HYPERLINK("http://evil.example","x")', '-2+3', '-1.5e3', '@SUM(A1:A2)', '\t=1+1', '\r=1+1', '-', '\uff1d1+1'];
     const lines = csvOf(dangerous.map((d) => row(d)));
-    assert.deepEqual(lines.map(note), dangerous.map((d) => `'${d}`));
+    assert.deepEqual(
+      lines.map(note),
+      dangerous.map((d) => `'${d}`),
+    );
   });
 
   it('leaves plain text and plain (negative) amounts as they are', () => {

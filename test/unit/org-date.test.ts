@@ -32,7 +32,19 @@ describe("org-date: Xero's Windows time zone names", () => {
   });
 
   it('every mapped zone is one Intl knows', () => {
-    for (const name of ['SEASIASTANDARDTIME', 'SINGAPORESTANDARDTIME', 'UTC+12', 'UTC+13', 'UTC02', 'UTC08', 'UTC09', 'UTC11', 'DATELINESTANDARDTIME', 'NEWZEALANDSTANDARDTIME', 'GMTSTANDARDTIME']) {
+    for (const name of [
+      'SEASIASTANDARDTIME',
+      'SINGAPORESTANDARDTIME',
+      'UTC+12',
+      'UTC+13',
+      'UTC02',
+      'UTC08',
+      'UTC09',
+      'UTC11',
+      'DATELINESTANDARDTIME',
+      'NEWZEALANDSTANDARDTIME',
+      'GMTSTANDARDTIME',
+    ]) {
       assert.doesNotThrow(() => dateIn(at2330, ianaZoneOf(name)!));
     }
   });

@@ -24,7 +24,10 @@ const { value } = fc.letrec((tie) => ({
 
 describe('simulator state serializer', () => {
   it('round-trips Map, Date, bigint, undefined and odd numbers inside nested objects and arrays', () => {
-    fc.assert(fc.property(value, (v) => assert.deepStrictEqual(deserialize(serialize(v)), v)), { numRuns: 300 });
+    fc.assert(
+      fc.property(value, (v) => assert.deepStrictEqual(deserialize(serialize(v)), v)),
+      { numRuns: 300 },
+    );
   });
 
   it('keeps the previous file until the new one is complete (temp + rename)', () => {

@@ -19,8 +19,28 @@ describe('reconciliation report formatting', () => {
       totals: {},
       reconciled: false,
       rows: [
-        { date: '2026-11-25', xenditInvoiceId: null, currency: 'IDR', xenditAmount: null, xenditFee: null, xeroPayment: '-12.50', xeroFee: null, status: 'not_from_xendit', note: 'SPEND "=HYPERLINK(1)", x' },
-        { date: '2026-11-25', xenditInvoiceId: '=cmd', currency: 'IDR', xenditAmount: '1.00', xenditFee: '0.00', xeroPayment: null, xeroFee: null, status: 'missing_in_xero', note: 'no payment in Xero' },
+        {
+          date: '2026-11-25',
+          xenditInvoiceId: null,
+          currency: 'IDR',
+          xenditAmount: null,
+          xenditFee: null,
+          xeroPayment: '-12.50',
+          xeroFee: null,
+          status: 'not_from_xendit',
+          note: 'SPEND "=HYPERLINK(1)", x',
+        },
+        {
+          date: '2026-11-25',
+          xenditInvoiceId: '=cmd',
+          currency: 'IDR',
+          xenditAmount: '1.00',
+          xenditFee: '0.00',
+          xeroPayment: null,
+          xeroFee: null,
+          status: 'missing_in_xero',
+          note: 'no payment in Xero',
+        },
       ],
     };
     assert.deepEqual(toCsv(report).split('\r\n'), [

@@ -23,7 +23,9 @@ export interface StoredAnswer {
 type Store = Map<string, StoredAnswer>;
 
 function requestHash(req: Request): string {
-  return createHash('sha256').update(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`)
+    .digest('hex');
 }
 
 function prune(store: Store, at: number): void {

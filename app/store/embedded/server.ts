@@ -118,7 +118,10 @@ export async function useEmbeddedServer(opts: { dataDir: string; logger?: Embedd
       presence = undefined;
       let others = 1;
       try {
-        const r = await client?.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()', [PRESENCE]);
+        const r = await client?.query<{ n: number }>(
+          'select count(*)::int as n from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
+          [PRESENCE],
+        );
         others = r?.rows[0]?.n ?? 1;
       } catch {
         others = 1; // cannot tell: leave it running rather than cut someone off
@@ -183,16 +186,24 @@ function spawnServer(ctx: Ctx, port: number): ChildProcess {
     const child = spawn(
       ctx.bin.postgres,
       [
-        '-D', ctx.pgDir,
-        '-p', String(port),
+        '-D',
+        ctx.pgDir,
+        '-p',
+        String(port),
         // TCP on loopback only; no unix socket (its path length and directory permissions vary).
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
         // A gateway's working set is small; server defaults are sized for a dedicated machine.
-        '-c', 'shared_buffers=32MB',
-        '-c', 'max_connections=100',
-        '-c', 'log_min_messages=warning',
-        '-c', 'log_connections=off',
+        '-c',
+        'shared_buffers=32MB',
+        '-c',
+        'max_connections=100',
+        '-c',
+        'log_min_messages=warning',
+        '-c',
+        'log_connections=off',
       ],
       { detached: true, stdio: ['ignore', log, log], env: { ...process.env, LC_MESSAGES: 'C' }, ...(ctx.owner ?? {}) },
     );
@@ -215,7 +226,14 @@ async function readyOrExited(ctx: Ctx, child: ChildProcess, port: number, deadli
 }
 
 async function canConnect(ctx: Ctx, port: number): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: ctx.auth.user, password: ctx.auth.password, database: 'postgres', connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: ctx.auth.user,
+    password: ctx.auth.password,
+    database: 'postgres',
+    connectionTimeoutMillis: 2000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -231,9 +249,10 @@ async function ensureDatabase(ctx: Ctx, port: number): Promise<void> {
   await client.connect();
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
-    if (!rowCount) await client.query(`create database ${DATABASE}`).catch((err: { code?: string }) => {
-      if (err.code !== '42P04') throw err; // another process created it first
-    });
+    if (!rowCount)
+      await client.query(`create database ${DATABASE}`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // another process created it first
+      });
   } finally {
     await client.end();
   }
@@ -254,7 +273,18 @@ async function initCluster(ctx: Ctx): Promise<void> {
     chownSync(pwfile, ctx.owner.uid, ctx.owner.gid);
   }
   try {
-    await run(ctx, ctx.bin.initdb, ['-D', tmp, '-U', ctx.auth.user, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-instructions']);
+    await run(ctx, ctx.bin.initdb, [
+      '-D',
+      tmp,
+      '-U',
+      ctx.auth.user,
+      '--auth=scram-sha-256',
+      `--pwfile=${pwfile}`,
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-instructions',
+    ]);
   } finally {
     rmSync(pwfile, { force: true });
   }

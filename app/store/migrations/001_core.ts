@@ -16,7 +16,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('clearing_account_id', 'text', (c) => c.notNull())
     .addColumn('fee_account_code', 'text')
     .addColumn('sales_account_code', 'text')
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('active').check(sql`status in ('active', 'disconnected', 'disabled')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('active')
+        .check(sql`status in ('active', 'disconnected', 'disabled')`),
+    )
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
@@ -33,9 +38,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('xendit_invoice_id', 'text', (c) => c.unique())
     .addColumn('invoice_url', 'text')
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('status', 'text', (c) =>
-      c.notNull().check(sql`status in ('creating', 'open', 'paid', 'expired', 'superseded')`),
-    )
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('creating', 'open', 'paid', 'expired', 'superseded')`))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
     .execute();

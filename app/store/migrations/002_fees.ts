@@ -12,7 +12,12 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .alterTable('merchants')
-    .addColumn('fee_posting', 'text', (c) => c.notNull().defaultTo('bank_transaction').check(sql`fee_posting in ('bank_transaction', 'off')`))
+    .addColumn('fee_posting', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('bank_transaction')
+        .check(sql`fee_posting in ('bank_transaction', 'off')`),
+    )
     .execute();
   await db.schema
     .alterTable('payments')

@@ -12,7 +12,10 @@ import { sql, type Kysely } from 'kysely';
  *   row with checkout_id null, made once the Xero invoice exists.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('merchants').addColumn('backend_flow', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+  await db.schema
+    .alterTable('merchants')
+    .addColumn('backend_flow', 'boolean', (c) => c.notNull().defaultTo(false))
+    .execute();
   await db.schema
     .createTable('backend_sales')
     .addColumn('merchant_id', 'uuid', (c) => c.notNull().references('merchants.id').onDelete('cascade'))

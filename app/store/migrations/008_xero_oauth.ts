@@ -12,7 +12,10 @@ import { sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table merchants drop constraint if exists merchants_xero_connection_check`.execute(db);
-  await db.schema.alterTable('merchants').addCheckConstraint('merchants_xero_connection_check', sql`xero_connection in ('custom', 'oauth')`).execute();
+  await db.schema
+    .alterTable('merchants')
+    .addCheckConstraint('merchants_xero_connection_check', sql`xero_connection in ('custom', 'oauth')`)
+    .execute();
   await db.schema.alterTable('merchants').addColumn('xero_disconnected_at', 'timestamptz').execute();
   await db.schema.alterTable('merchants').addColumn('xero_disconnect_reason', 'text').execute();
 
@@ -48,5 +51,8 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('merchants').dropColumn('xero_disconnect_reason').execute();
   await db.schema.alterTable('merchants').dropColumn('xero_disconnected_at').execute();
   await sql`alter table merchants drop constraint if exists merchants_xero_connection_check`.execute(db);
-  await db.schema.alterTable('merchants').addCheckConstraint('merchants_xero_connection_check', sql`xero_connection in ('custom')`).execute();
+  await db.schema
+    .alterTable('merchants')
+    .addCheckConstraint('merchants_xero_connection_check', sql`xero_connection in ('custom')`)
+    .execute();
 }

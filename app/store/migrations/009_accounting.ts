@@ -19,7 +19,10 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table merchants drop constraint if exists merchants_fee_posting_check`.execute(db);
   await sql`alter table merchants add constraint merchants_fee_posting_check check (fee_posting in ('bank_transaction', 'manual_journal', 'off'))`.execute(db);
-  await db.schema.alterTable('merchants').addColumn('overpayments', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+  await db.schema
+    .alterTable('merchants')
+    .addColumn('overpayments', 'boolean', (c) => c.notNull().defaultTo(false))
+    .execute();
   await db.schema.alterTable('merchants').addColumn('xero_timezone', 'text').execute();
   await db.schema.alterTable('merchants').addColumn('listing_paid_after', 'timestamptz').execute();
   await db.schema.alterTable('merchants').addColumn('listing_window_end', 'timestamptz').execute();

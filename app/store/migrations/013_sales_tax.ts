@@ -7,7 +7,9 @@ import { sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('merchants').addColumn('sales_tax_type', 'text').execute();
-  await sql`alter table merchants add constraint merchants_sales_tax_type_check check (sales_tax_type is null or length(sales_tax_type) between 1 and 50)`.execute(db);
+  await sql`alter table merchants add constraint merchants_sales_tax_type_check check (sales_tax_type is null or length(sales_tax_type) between 1 and 50)`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -9,7 +9,12 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .alterTable('merchants')
-    .addColumn('xendit_fee_billing', 'text', (c) => c.notNull().defaultTo('deducted').check(sql`xendit_fee_billing in ('deducted', 'invoiced')`))
+    .addColumn('xendit_fee_billing', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('deducted')
+        .check(sql`xendit_fee_billing in ('deducted', 'invoiced')`),
+    )
     .execute();
 }
 
