@@ -60,7 +60,9 @@ describeEachDatabase('GET /pay', ({ db }) => {
   });
 
   describe('invoice numbers with &, #, +, spaces and non-ASCII letters (issue 14 item 11)', () => {
-    const link = (rawNumber: string) => `/pay?invoiceNo=${rawNumber}&currency=IDR&amount=1&shortCode=${encodeURIComponent(h.merchant.shortCode)}`;
+    // As Xero fills it: the invoice's currency and amount due (77 000 unless said otherwise).
+    const link = (rawNumber: string, amount = '77000.00') =>
+      `/pay?invoiceNo=${rawNumber}&currency=IDR&amount=${amount}&shortCode=${encodeURIComponent(h.merchant.shortCode)}`;
     const amountOf = (inv: { invoiceId: string }) => Number(h.sims.xero.findInvoice(inv.invoiceId)!.total / 100n);
     let decoy: { invoiceId: string };
     beforeEach(() => {
@@ -98,11 +100,11 @@ describeEachDatabase('GET /pay', ({ db }) => {
 
     it('raw space and UTF-8 as a browser sends them (%20, UTF-8 percent-encoding) find the invoice; Latin-1 %E4 gets the unknown page', async () => {
       const spaced = h.addInvoice({ invoiceNumber: 'INV 4', lineItems: [{ description: 'Kopi', unitAmount: '44000' }] });
-      await request(h.app).get(link('INV%204')).expect(303);
+      await request(h.app).get(link('INV%204', '44000.00')).expect(303);
       assert.equal(xenditInvoices()[0].amount, amountOf(spaced));
       h.addInvoice({ invoiceNumber: 'Fäktura', lineItems: [{ description: 'Kopi', unitAmount: '55000' }] });
-      await request(h.app).get(link('F%C3%A4ktura')).expect(303);
-      await request(h.app).get(link('F%E4ktura')).expect(404);
+      await request(h.app).get(link('F%C3%A4ktura', '55000.00')).expect(303);
+      await request(h.app).get(link('F%E4ktura', '55000.00')).expect(404);
       assert.equal(xenditInvoices().length, 2);
     });
   });

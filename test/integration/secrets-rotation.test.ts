@@ -24,6 +24,8 @@ describe('operator CLI: secrets off the command line, SECRETS_KEY rotation', () 
     const sims = await getSims();
     resetSims();
     sims.xero.addOrganisation({ clientId: 'rot-client', clientSecret: secrets.xero, name: 'Toko Rotasi', shortCode: '!ROT1', baseCurrency: 'IDR' });
+    // merchants add checks the key with Xendit before saving anything.
+    sims.xendit.registerAccount({ secretKey: secrets.xendit, callbackToken: secrets.token, businessName: 'Toko Rotasi' });
     dataDir = mkdtempSync(join(tmpdir(), 'gw-rot-'));
     base = {
       DATA_DIR: dataDir,
