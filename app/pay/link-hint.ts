@@ -10,20 +10,32 @@ export interface LinkHint {
 }
 
 /**
- * An amount as written in a link, in hundredths, whatever the separators: "1500000", "1500000.00",
- * "1,500,000.00" or "1.500.000,00". The last separator is the decimal one when 1 or 2 digits follow
- * it, else a thousands separator. undefined when it is not an amount at all.
+ * What an amount written in a link can mean, in hundredths, whatever the separators: "1500000",
+ * "1500000.00", "1,500,000.00", "1.500.000,00", "400000.0000". Xero's documentation does not fix the
+ * format of [AMOUNTDUE], so a last separator followed by 3 or 4 digits is read both ways (decimal
+ * point, or thousands separator) and either may match; a decimal reading must be exact in
+ * hundredths ("1.505" is not 1.50). Empty when it is not an amount at all.
  */
-export function hintHundredths(text: string): bigint | undefined {
+export function hintReadings(text: string): bigint[] {
   const s = text.trim().replace(/\s/g, '');
-  if (!/^\d(?:[\d.,]*\d)?$/.test(s) || /[.,]{2}/.test(s) || s.length > 30) return undefined;
+  if (!/^\d(?:[\d.,]*\d)?$/.test(s) || /[.,]{2}/.test(s) || s.length > 30) return [];
   const last = Math.max(s.lastIndexOf('.'), s.lastIndexOf(','));
   const decimals = last >= 0 ? s.length - last - 1 : 0;
-  const isDecimal = last >= 0 && decimals >= 1 && decimals <= 2;
-  const whole = (isDecimal ? s.slice(0, last) : s).replace(/[.,]/g, '');
-  const fraction = isDecimal ? s.slice(last + 1).padEnd(2, '0') : '00';
-  if (!/^\d+$/.test(whole) || !/^\d{2}$/.test(fraction)) return undefined;
-  return BigInt(whole) * 100n + BigInt(fraction);
+  const readings: bigint[] = [];
+  if (last >= 0 && decimals <= 4) {
+    const whole = s.slice(0, last).replace(/[.,]/g, '');
+    const fraction = s.slice(last + 1).padEnd(4, '0');
+    if (/^\d+$/.test(whole) && fraction.endsWith('00')) readings.push(BigInt(whole) * 100n + BigInt(fraction.slice(0, 2)));
+  }
+  // All separators as thousands separators: only where 3 digits follow the last one.
+  if (last < 0 || decimals === 3) readings.push(BigInt(s.replace(/[.,]/g, '')) * 100n);
+  return readings;
+}
+
+/** The one reading of an unambiguous amount; undefined when it is not an amount or could be two. */
+export function hintHundredths(text: string): bigint | undefined {
+  const readings = hintReadings(text);
+  return readings.length === 1 ? readings[0] : undefined;
 }
 
 /** The invoice's own decimal strings (Xero: up to 4 decimals for unit amounts, 2 for totals). */
@@ -39,7 +51,6 @@ function decimalHundredths(decimal: string): bigint | undefined {
  */
 export function linkMatches(invoice: { currencyCode: string; amountDue: string; total: string }, hint: LinkHint): boolean {
   if (!hint.currency || hint.currency.trim().toUpperCase() !== invoice.currencyCode.toUpperCase()) return false;
-  const amount = hint.amount === undefined ? undefined : hintHundredths(hint.amount);
-  if (amount === undefined) return false;
-  return amount === decimalHundredths(invoice.amountDue) || amount === decimalHundredths(invoice.total);
+  const wanted = [decimalHundredths(invoice.amountDue), decimalHundredths(invoice.total)];
+  return hint.amount !== undefined && hintReadings(hint.amount).some((amount) => wanted.includes(amount));
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { hintHundredths, linkMatches } from '../../app/pay/link-hint.js';
+import { hintHundredths, hintReadings, linkMatches } from '../../app/pay/link-hint.js';
 
 describe('pay link hints ([CURRENCY], [AMOUNTDUE])', () => {
   const group = (digits: string, sep: string) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
@@ -16,6 +16,16 @@ describe('pay link hints ([CURRENCY], [AMOUNTDUE])', () => {
         if (n % 100n === 0n) assert.equal(hintHundredths(whole), n);
       }),
     );
+  });
+
+  it('reads a last separator followed by 3 or 4 digits both ways, and matches either', () => {
+    assert.deepEqual(hintReadings('400000.0000'), [40000000n]);
+    assert.deepEqual(hintReadings('1.500'), [150n, 150000n]);
+    assert.deepEqual(hintReadings('1.505'), [150500n], 'a decimal reading must be exact in hundredths');
+    const inv = { currencyCode: 'IDR', amountDue: '1500.00', total: '1500.00' };
+    assert.equal(linkMatches(inv, { currency: 'IDR', amount: '1.500' }), true, 'Indonesian thousands separator');
+    assert.equal(linkMatches({ currencyCode: 'PHP', amountDue: '1.50', total: '1.50' }, { currency: 'PHP', amount: '1.500' }), true, 'three decimals');
+    assert.equal(linkMatches(inv, { currency: 'IDR', amount: '1500.0000' }), true, 'four decimals');
   });
 
   it('refuses what is not an amount', () => {
