@@ -1,7 +1,7 @@
 import { boot, createLogger } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { readPostmasterPid, pidState } from './store/embedded/postmaster.js';
-import { createServer } from 'node:net';
+import { portFree } from './net.js';
 import { join, resolve } from 'node:path';
 import { EmbeddedDatabaseError } from './store/db.js';
 import { createApp } from './server.js';
@@ -70,14 +70,6 @@ main().catch((err) => {
 });
 
 class PortInUseError extends Error {}
-
-function portFree(port: number, host: string | undefined): Promise<boolean> {
-  return new Promise((done) => {
-    const probe = createServer();
-    probe.once('error', () => done(false));
-    probe.listen(port, host, () => probe.close(() => done(true)));
-  });
-}
 
 function portInUseMessage(config: Config): string {
   const pgDir = join(resolve(config.dataDir), 'pg');

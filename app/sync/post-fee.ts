@@ -62,7 +62,7 @@ export function postFeeJob(deps: PostFeeDeps) {
       ({ fee, tax } = await feeFromTransactionOrReview(deps, deps.xendit, merchant.xenditSecretKey, payment));
     } else {
       if (payment.feeRaw !== null) {
-        const unit = exponentOf(payment.currency) === 0 ? `whole ${payment.currency}` : `${exponentOf(payment.currency)} decimals`;
+        const unit = unitOf(payment.currency);
         return needsReview(
           deps,
           payment,
@@ -126,7 +126,7 @@ async function feeFromTransactionOrReview(
   }
   if (lookup.kind === 'unfit') {
     await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
-    const unit = exponentOf(payment.currency) === 0 ? `whole ${payment.currency}` : `${exponentOf(payment.currency)} decimals`;
+    const unit = unitOf(payment.currency);
     return needsReview(
       deps,
       payment,
@@ -233,4 +233,9 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
 async function needsReview(deps: PostFeeDeps, payment: Payment, reason: string): Promise<never> {
   await deps.stores.payments.markFeeNeedsReview(payment.id, reason, deps.clock());
   throw new NeedsReview(reason);
+}
+
+/** How a currency's amounts are written, for messages about a figure that does not fit it. */
+function unitOf(currency: Payment['currency']): string {
+  return exponentOf(currency) === 0 ? `whole ${currency}` : `${exponentOf(currency)} decimals`;
 }

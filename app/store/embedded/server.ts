@@ -1,6 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort, portFree } from '../../net.js';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -172,7 +172,7 @@ async function ensureRunning(ctx: Ctx, preferredPort?: number): Promise<{ port: 
       continue;
     }
     // Back on the same port when it is free, so the pools' connection strings stay right.
-    const port = preferredPort && (await portFree(preferredPort)) ? preferredPort : await freePort();
+    const port = preferredPort && (await portFree(preferredPort, '127.0.0.1')) ? preferredPort : await freePort();
     const child = spawnServer(ctx, port);
     if (await readyOrExited(ctx, child, port, deadline)) return { port, started: true };
     if (++failures >= 3) throw new EmbeddedDatabaseError(`embedded PostgreSQL did not start (see ${join(ctx.dataDir, 'pg.log')}):\n${logTail(ctx)}`);
@@ -380,25 +380,6 @@ function logTail(ctx: Ctx): string {
   } catch {
     return '(no log)';
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const srv = createServer();
-    srv.once('error', () => done(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => done(true)));
-  });
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
