@@ -4,9 +4,9 @@ import { DomainError, type MessageKey } from './errors.js';
 import { chooseLang, translator, type MessageId } from './i18n.js';
 import { switchLangUrl } from './pay/controller.js';
 import { paths } from './paths.js';
-import { adminPage } from './onboarding/messages.js';
-import { adminLang } from './onboarding/lang.js';
-import { adminText } from './onboarding/admin-text.js';
+import { adminPage } from './admin/i18n/messages.js';
+import { adminLang } from './admin/i18n/lang.js';
+import { adminText } from './admin/i18n/admin-text.js';
 
 const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string }> = {
   badRequest: { title: 'badRequestTitle', body: 'badRequestBody', tone: 'warn' },

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import type { Config } from '../config/index.js';
 import { chooseLang, translator } from './i18n.js';
 import { customPaymentUrl, paths } from './paths.js';
-import type { Sessions } from './onboarding/session.js';
+import type { Sessions } from './admin/session.js';
 
 export interface DemoInvoiceRow {
   invoiceNumber: string;
