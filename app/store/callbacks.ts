@@ -31,11 +31,11 @@ export function createCallbackStore(db: Db) {
      * queued. duplicate: the same (invoice, status) came before.
      */
     async accept(event: CallbackEvent, rules: { paid: boolean }, now: Date): Promise<{ route: 'checkout' | 'backend' | 'ignored'; duplicate: boolean }> {
-      // callback_accept (migration 015): planned once per connection, not at every callback.
+      // callback_accept (callbacks.sql): planned once per connection, not at every callback.
       const { rows } = await sql<{ o_route: 'checkout' | 'backend' | 'ignored'; o_inserted: boolean }>`
         select * from callback_accept(
           ${event.merchantId}, ${event.xenditInvoiceId}, ${event.externalId}, ${event.status}, ${JSON.stringify(event.raw)}, ${now.toISOString()},
-          ${rules.paid}, ${[] as string[]}, ${null},
+          ${rules.paid},
           ${JSON.stringify({ merchantId: event.merchantId, xenditInvoiceId: event.xenditInvoiceId })},
           'record-payment', ${recordPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)},
           ${RECORD_BACKEND_PAYMENT_JOB}, ${recordBackendPaymentDedupeKey(event.merchantId, event.xenditInvoiceId)}, ${DEFAULT_MAX_ATTEMPTS})`.execute(db);

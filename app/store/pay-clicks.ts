@@ -31,7 +31,7 @@ interface Row {
 
 /**
  * Everything a pay click needs before it calls Xero, in one round trip (the path every customer
- * waits on): pay_click_admit (migration 014) counts the click against its rate-limit windows, reads
+ * waits on): pay_click_admit (pay-clicks.sql) counts the click against its rate-limit windows, reads
  * the active merchant with its clearing accounts and, when both allow it, takes the Xero budget for
  * the invoice read; with a guessed Xero invoice id, it reads that invoice's checkouts too.
  */
