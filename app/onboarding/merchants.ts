@@ -8,16 +8,9 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { User } from '../store/users.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, ShortCodeTakenError, clearingAccountFor, type Merchant, type NewMerchant } from '../store/merchants.js';
-import {
-  UpstreamError,
-  type XenditGateway,
-  type XenditPermission,
-  type XeroBankAccount,
-  type XeroCredentials,
-  type XeroGateway,
-  type XeroLedgerAccount,
-  type XeroOrganisation,
-} from '../clients/types.js';
+import { UpstreamError } from '../clients/types.js';
+import type { XenditGateway, XenditPermission } from '../clients/xendit/types.js';
+import type { XeroBankAccount, XeroCredentials, XeroGateway, XeroLedgerAccount, XeroOrganisation } from '../clients/xero/types.js';
 import { NotFound, ServiceUnavailable } from '../errors.js';
 import { callbackPathFor, customPaymentUrl } from '../paths.js';
 import { FormInvalid } from './service.js';

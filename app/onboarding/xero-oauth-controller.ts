@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { adminMerchantPath, paths } from '../paths.js';
 import { NotFound } from '../errors.js';
-import type { XeroOAuth } from '../clients/types.js';
+import type { XeroOAuth } from '../clients/xero/types.js';
 import type { AdminDeps } from './web.js';
 import { render, signedIn } from './web.js';
 import { currentSession, type Sessions } from './session.js';
