@@ -31,6 +31,16 @@ export class UpstreamError extends Error {
   }
 }
 
+/** null when the upstream answered 404 (no such record); any other failure is thrown. */
+export async function nullWhenNotFound<T>(call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof UpstreamError && err.status === 404) return null;
+    throw err;
+  }
+}
+
 /** Told of every upstream call the clients make (app/metrics): latency and, when it failed, how. */
 export interface CallObserver {
   /** `error` is the UpstreamError kind (or 'unexpected'); undefined when the call succeeded. */

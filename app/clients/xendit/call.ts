@@ -37,7 +37,7 @@ export type XenditApi = RawInvoiceApi & RawTransactionApi;
 
 export type XenditCall = <T>(secretKey: string, op: string, fn: (api: XenditApi) => Promise<T>) => Promise<T>;
 
-export interface XenditCallOptions {
+interface XenditCallOptions {
   apiUrl: string;
   timeoutMs: number;
   now: () => Date;

@@ -1,7 +1,7 @@
 /** Invoices (Xendit's Invoice API): the one a customer pays, and the paid ones reconciliation lists. */
 import { z } from 'zod';
 import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../../money.js';
-import { UpstreamError } from '../types.js';
+import { nullWhenNotFound } from '../types.js';
 import { json, type CreateInvoiceRequest, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import type { NewXenditInvoice, XenditGateway, XenditInvoice } from './types.js';
@@ -38,12 +38,7 @@ export function invoiceCalls(
     },
 
     async getInvoice(secretKey, invoiceId) {
-      try {
-        return await call(secretKey, 'getInvoice', async (api) => parseInvoice(await json(await api.getInvoiceByIdRaw({ invoiceId }))));
-      } catch (err) {
-        if (err instanceof UpstreamError && err.status === 404) return null;
-        throw err;
-      }
+      return nullWhenNotFound(() => call(secretKey, 'getInvoice', async (api) => parseInvoice(await json(await api.getInvoiceByIdRaw({ invoiceId })))));
     },
 
     async findInvoicesByExternalId(secretKey, externalId) {

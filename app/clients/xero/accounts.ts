@@ -1,7 +1,7 @@
 /** The chart of accounts (Accounts) and the sales tax rates (TaxRates): what onboarding offers and the clearing account. */
-import { UpstreamError } from '../types.js';
+import { nullWhenNotFound } from '../types.js';
 import type { XeroCalls } from './call.js';
-import { unexpected } from './errors.js';
+import { firstCreated } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { bankAccountBody, mapAccount, mapAnyAccount, mapTaxRate } from './mappers.js';
 import type { XeroGateway } from './types.js';
@@ -32,20 +32,13 @@ export function accountCalls({
           write: true,
         },
       );
-      const created = res.body.accounts?.[0];
-      if (!created) throw unexpected('createAccount answered without an account');
-      return mapAccount(created);
+      return mapAccount(firstCreated(res.body.accounts, 'createAccount answered without an account'));
     },
 
     async getAccount(creds, accountId) {
-      try {
-        const res = await call(creds, 'getAccount', (api) => api.getAccount(creds.tenantId, accountId));
-        const a = res.body.accounts?.[0];
-        return a ? mapAnyAccount(a) : null;
-      } catch (err) {
-        if (err instanceof UpstreamError && err.status === 404) return null;
-        throw err;
-      }
+      const res = await nullWhenNotFound(() => call(creds, 'getAccount', (api) => api.getAccount(creds.tenantId, accountId)));
+      const a = res?.body.accounts?.[0];
+      return a ? mapAnyAccount(a) : null;
     },
 
     async listSalesTaxRates(creds) {

@@ -1,6 +1,6 @@
 /** Spend and Receive Money (BankTransactions): Xendit's fees, overpayments, and what reconciliation lists. */
 import { allPages, escapeWhere, type XeroCalls } from './call.js';
-import { refusedIfInvalid, unexpected } from './errors.js';
+import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { bankTransactionBody, mapBankTransaction } from './mappers.js';
 import type { XeroGateway } from './types.js';
@@ -27,9 +27,7 @@ export function bankTransactionCalls({
         (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKeyFor(idempotencyKey, 'createBankTransaction', body)),
         { purpose: 'payment-write', write: true },
       );
-      const created = res.body.bankTransactions?.[0];
-      if (!created) throw unexpected('createBankTransactions answered without a bank transaction');
-      return mapBankTransaction(refusedIfInvalid(created));
+      return mapBankTransaction(refusedIfInvalid(firstCreated(res.body.bankTransactions, 'createBankTransactions answered without a bank transaction')));
     },
 
     async listBankTransactionsOfAccount(creds, accountId) {

@@ -13,7 +13,7 @@ import type { XeroBudgetTicket, XeroCallPurpose, XeroCredentials } from './types
 
 const CONNECTION_RESET = /ECONNRESET|socket hang up/i;
 
-export interface CallHow {
+interface CallHow {
   /** Spend the budget as this purpose rather than the gateway's (payment writes). */
   purpose?: XeroCallPurpose;
   /** A write is never repeated here (reads are, once, after a connection reset). */
@@ -22,7 +22,7 @@ export interface CallHow {
   prepaid?: XeroBudgetTicket;
 }
 
-export type XeroCall = <T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, how?: CallHow) => Promise<T>;
+type XeroCall = <T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, how?: CallHow) => Promise<T>;
 
 /** What the resource files (invoices.ts, payments.ts, …) are given. */
 export interface XeroCalls {

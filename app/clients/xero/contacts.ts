@@ -1,6 +1,6 @@
 /** Contacts: who a backend payment's invoice is made out to. */
 import { escapeWhere, type XeroCalls } from './call.js';
-import { refusedIfInvalid, unexpected } from './errors.js';
+import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { mapContact } from './mappers.js';
 import type { XeroGateway } from './types.js';
@@ -26,9 +26,7 @@ export function contactCalls({ call }: XeroCalls): Pick<XeroGateway, 'findContac
         (api) => api.createContacts(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createContact', body)),
         { purpose: 'payment-write', write: true },
       );
-      const created = res.body.contacts?.[0];
-      if (!created) throw unexpected('createContacts answered without a contact');
-      return mapContact(refusedIfInvalid(created));
+      return mapContact(refusedIfInvalid(firstCreated(res.body.contacts, 'createContacts answered without a contact')));
     },
   };
 }

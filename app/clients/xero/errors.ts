@@ -27,7 +27,7 @@ export class OAuthRefused extends Error {
   }
 }
 
-export interface Failure {
+interface Failure {
   status: number; // 0 when no HTTP answer (network error, timeout)
   body: unknown;
   headers: Record<string, unknown>;
@@ -110,6 +110,13 @@ export function asRecord(value: unknown): Record<string, unknown> {
 
 export function unexpected(what: string): UpstreamError {
   return new UpstreamError('xero', 'unavailable', `unexpected response: ${what}`);
+}
+
+/** The record a create answered with; `missing` is the error's words when there is none. */
+export function firstCreated<T>(rows: T[] | undefined, missing: string): T {
+  const created = rows?.[0];
+  if (!created) throw unexpected(missing);
+  return created;
 }
 
 /** A create whose answer carries ValidationErrors was refused (Xero may answer 200 with them). */

@@ -1,7 +1,7 @@
 /** Sales invoices (Invoices): the one a customer pays, those the gateway creates for backend payments. */
-import { UpstreamError } from '../types.js';
+import { nullWhenNotFound } from '../types.js';
 import { escapeWhere, type XeroCalls } from './call.js';
-import { refusedIfInvalid, unexpected } from './errors.js';
+import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { invoiceBody, mapInvoice } from './mappers.js';
 import type { XeroGateway } from './types.js';
@@ -34,14 +34,9 @@ export function invoiceCalls({
     },
 
     async getInvoice(creds, invoiceId) {
-      try {
-        const res = await call(creds, 'getInvoice', (api) => api.getInvoice(creds.tenantId, invoiceId));
-        const inv = res.body.invoices?.[0];
-        return inv ? mapInvoice(inv) : null;
-      } catch (err) {
-        if (err instanceof UpstreamError && err.status === 404) return null;
-        throw err;
-      }
+      const res = await nullWhenNotFound(() => call(creds, 'getInvoice', (api) => api.getInvoice(creds.tenantId, invoiceId)));
+      const inv = res?.body.invoices?.[0];
+      return inv ? mapInvoice(inv) : null;
     },
 
     async findInvoicesByReference(creds, reference) {
@@ -57,9 +52,7 @@ export function invoiceCalls({
         (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKeyFor(idempotencyKey, 'createInvoice', body)),
         { purpose: 'payment-write', write: true },
       );
-      const created = res.body.invoices?.[0];
-      if (!created) throw unexpected('createInvoices answered without an invoice');
-      return mapInvoice(refusedIfInvalid(created));
+      return mapInvoice(refusedIfInvalid(firstCreated(res.body.invoices, 'createInvoices answered without an invoice')));
     },
   };
 }

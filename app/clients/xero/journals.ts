@@ -1,6 +1,6 @@
 /** Manual journals (ManualJournals): posted by the gateway, listed by reconciliation. */
 import { allPages, escapeWhere, type XeroCalls } from './call.js';
-import { refusedIfInvalid, unexpected } from './errors.js';
+import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { manualJournalBody, mapManualJournal } from './mappers.js';
 import type { XeroGateway } from './types.js';
@@ -25,9 +25,7 @@ export function journalCalls({ call }: XeroCalls): Pick<XeroGateway, 'findManual
         (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createManualJournal', body)),
         { purpose: 'payment-write', write: true },
       );
-      const created = res.body.manualJournals?.[0];
-      if (!created) throw unexpected('createManualJournals answered without a manual journal');
-      return mapManualJournal(refusedIfInvalid(created));
+      return mapManualJournal(refusedIfInvalid(firstCreated(res.body.manualJournals, 'createManualJournals answered without a manual journal')));
     },
 
     async listManualJournals(creds) {

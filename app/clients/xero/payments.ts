@@ -1,6 +1,6 @@
 /** Payments: the one the gateway records on an invoice, and those on its clearing account (reconciliation). */
 import { allPages, escapeWhere, type XeroCalls } from './call.js';
-import { unexpected } from './errors.js';
+import { firstCreated } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { mapAccountPayment, mapPayment, paymentBody } from './mappers.js';
 import type { XeroGateway } from './types.js';
@@ -22,9 +22,7 @@ export function paymentCalls({ call }: XeroCalls): Pick<XeroGateway, 'findPaymen
         (api) => api.createPayment(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createPayment', body)),
         { purpose: 'payment-write', write: true },
       );
-      const created = res.body.payments?.[0];
-      if (!created) throw unexpected('createPayment answered without a payment');
-      return mapPayment(created, payment.invoiceId);
+      return mapPayment(firstCreated(res.body.payments, 'createPayment answered without a payment'), payment.invoiceId);
     },
 
     async listPaymentsToAccount(creds, accountId) {

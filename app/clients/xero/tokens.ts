@@ -22,7 +22,7 @@ export interface Session {
   accessToken?: string;
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   route: Route;
   now: () => Date;
   scopes: string[];
