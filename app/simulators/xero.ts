@@ -10,7 +10,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { XeroInvoice } from '../clients/types.js';
+import type { XeroInvoice } from '../clients/xero/types.js';
 import { Faults, escapeHtml, renderPage, sendPage, SIM_CSS } from './faults.js';
 import { demoTaxRates, inclusiveTax, taxRateJson, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './xero-tax-rates.js';
 import {

@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 export type { XenditFeeBilling } from './schema.js';
 import { secretContext, type SecretBox } from '../security/secrets.js';
-import type { XeroCredentials } from '../clients/types.js';
+import type { XeroCredentials } from '../clients/xero/types.js';
 import type { Selectable } from 'kysely';
 
 export interface Merchant {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { SecretBox } from '../security/secrets.js';
-import type { XeroBudgetTicket } from '../clients/types.js';
+import type { XeroBudgetTicket } from '../clients/xero/types.js';
 import { merchantFromJson, type Merchant, type MerchantJson } from './merchants.js';
 import { checkoutFromJson, type Checkout, type CheckoutJson } from './checkouts.js';
 import type { BudgetInStatement } from './xero-budget.js';

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { relaxedCommit } from './relaxed-commit.js';
 import type { Clock } from '../clock.js';
-import type { XeroBudget, XeroBudgetRefusal, XeroBudgetScope, XeroBudgetTicket, XeroCallOutcome, XeroCallPurpose } from '../clients/types.js';
+import type { XeroBudget, XeroBudgetRefusal, XeroBudgetScope, XeroBudgetTicket, XeroCallOutcome, XeroCallPurpose } from '../clients/xero/types.js';
 
 export interface XeroLimits {
   perMinute: number; // per organisation

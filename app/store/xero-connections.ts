@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 import type { SecretBox } from '../security/secrets.js';
-import type { XeroTokenSet } from '../clients/types.js';
+import type { XeroTokenSet } from '../clients/xero/types.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError } from './merchants.js';
 import { openTokens, sealTokens, tokensContext } from './xero-tokens.js';
 import { secretContext } from '../security/secrets.js';

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import type { ListingCursor } from '../store/listing.js';
-import type { XenditGateway } from '../clients/types.js';
+import type { XenditGateway } from '../clients/xendit/types.js';
 
 export const LIST_PAID_JOB = 'list-paid-invoices';
 

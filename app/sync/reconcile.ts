@@ -4,7 +4,8 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
 import type { Merchant } from '../store/merchants.js';
-import { UpstreamError, type XenditGateway } from '../clients/types.js';
+import { UpstreamError } from '../clients/types.js';
+import type { XenditGateway } from '../clients/xendit/types.js';
 
 export interface ReconcileDeps {
   stores: Stores;

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Job, JobStore } from '../store/jobs.js';
-import { UpstreamError, XeroDisconnected } from '../clients/types.js';
+import { UpstreamError } from '../clients/types.js';
+import { XeroDisconnected } from '../clients/xero/errors.js';
 
 /** Throw from a handler to try again later (after afterSeconds, or the runner's back-off). */
 export class RetryLater extends Error {

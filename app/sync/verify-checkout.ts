@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { Job } from '../store/jobs.js';
-import type { XenditGateway } from '../clients/types.js';
+import type { XenditGateway } from '../clients/xendit/types.js';
 import { recordPaymentDedupeKey } from '../store/callbacks.js';
 import { NeedsReview } from './runner.js';
 

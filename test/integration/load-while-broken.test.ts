@@ -3,8 +3,8 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { createXeroClient } from '../../app/clients/xero.js';
-import { unlimitedXeroBudget } from '../../app/clients/types.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
+import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import { createWorker } from '../../app/worker.js';
 
 /**

@@ -11,9 +11,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createXeroSimulator } from '../../app/simulators/xero.js';
-import { createXeroClient } from '../../app/clients/xero.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroBudget } from '../../app/store/xero-budget.js';
-import { UpstreamError, unlimitedXeroBudget } from '../../app/clients/types.js';
+import { UpstreamError } from '../../app/clients/types.js';
+import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 
 describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
   let h: Harness;

@@ -9,10 +9,12 @@ import express from 'express';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, manualClock, type Harness } from '../helpers/harness.js';
-import { createXeroClient } from '../../app/clients/xero.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
-import { UpstreamError, unlimitedXeroBudget, type XeroCredentials, type XeroGateway } from '../../app/clients/types.js';
+import { UpstreamError } from '../../app/clients/types.js';
+import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
+import type { XeroCredentials, XeroGateway } from '../../app/clients/xero/types.js';
 import { classify, RetryLater } from '../../app/sync/runner.js';
 
 interface SimServer {

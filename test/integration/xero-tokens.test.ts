@@ -10,7 +10,8 @@ import { adminMerchantPath, callbackPathFor, paths } from '../../app/paths.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores } from '../../app/store/index.js';
 import type { Merchant } from '../../app/store/merchants.js';
-import { XeroDisconnected, type XeroTokenStore } from '../../app/clients/types.js';
+import { XeroDisconnected } from '../../app/clients/xero/errors.js';
+import type { XeroTokenStore } from '../../app/clients/xero/types.js';
 
 const HALF_HOUR = 31 * 60_000;
 

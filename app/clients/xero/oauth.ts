@@ -7,14 +7,17 @@
  * openid-client instance xero-node loads (required from xero-node's location), so buildConsentUrl()
  * and apiCallback() run unchanged; the subclass only adds PKCE (S256) and the nonce, which the
  * SDK's methods do not pass. /connections, refresh and DELETE /connections go through axios and so
- * through clients/xero.ts's interceptor; revocation through openid-client to the configured URL.
+ * through routing.ts's interceptor; revocation through openid-client to the configured URL.
  */
-import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type * as OpenId from 'openid-client';
 import { XeroClient } from 'xero-node';
-import { OAuthRefused, UpstreamError, type XeroConnection, type XeroOAuth, type XeroTokenSet } from './types.js';
-import { mapOrganisation, readFailure, routedTo, tokenSetOf, toUpstreamError } from './xero.js';
+import { UpstreamError } from '../types.js';
+import { OAuthRefused, readFailure, toUpstreamError } from './errors.js';
+import { mapOrganisation } from './mappers.js';
+import { requireFromXeroNode, routeOf, routedTo } from './routing.js';
+import { tokenSetOf } from './tokens.js';
+import type { XeroConnection, XeroOAuth, XeroTokenSet } from './types.js';
 
 export interface XeroOAuthOptions {
   clientId: string;
@@ -47,10 +50,10 @@ export const DEFAULT_OAUTH_SCOPES = [
   'email',
 ];
 
-export const AUTHORIZE_PATH = '/identity/connect/authorize';
+const AUTHORIZE_PATH = '/identity/connect/authorize';
 
 type OpenIdModule = typeof OpenId;
-const openid = createRequire(createRequire(import.meta.url).resolve('xero-node'))('openid-client') as OpenIdModule;
+const openid = requireFromXeroNode('openid-client') as OpenIdModule;
 
 interface Pkce {
   codeChallenge?: string;
@@ -59,14 +62,13 @@ interface Pkce {
 }
 
 export function createXeroOAuth(opts: XeroOAuthOptions): XeroOAuth {
-  const trim = (u: string) => u.replace(/\/+$/, '');
-  const identity = trim(opts.identityUrl);
-  const urls = { apiUrl: trim(opts.apiUrl), identityUrl: identity, timeoutMs: opts.timeoutMs ?? 10_000 };
+  const urls = routeOf(opts);
+  const identity = urls.identityUrl;
   const now = opts.now ?? (() => new Date());
   openid.custom.setHttpOptionsDefaults({ timeout: urls.timeoutMs });
   const issuer = new openid.Issuer({
     issuer: identity,
-    authorization_endpoint: `${trim(opts.loginUrl)}${AUTHORIZE_PATH}`,
+    authorization_endpoint: `${opts.loginUrl.replace(/\/+$/, '')}${AUTHORIZE_PATH}`,
     token_endpoint: `${identity}/connect/token`,
     revocation_endpoint: `${identity}/connect/revocation`,
     jwks_uri: `${identity}/.well-known/openid-configuration/jwks`,
@@ -104,6 +106,11 @@ export function createXeroOAuth(opts: XeroOAuthOptions): XeroOAuth {
   }
 
   const upstream = (err: unknown, what: string): Error => toUpstreamError(err, 'api', now) ?? networkOrUnexpected(err, what);
+  /** An SDK call with a connected user's tokens, routed to the configured URLs. */
+  const asUser = <T>(tokens: XeroTokenSet, fn: (sdk: XeroClient) => Promise<T>): Promise<T> => {
+    const sdk = sdkFor({ nonce: '' }, undefined, tokens);
+    return routedTo(urls, () => fn(sdk));
+  };
 
   return {
     clientId: opts.clientId,
@@ -126,9 +133,8 @@ export function createXeroOAuth(opts: XeroOAuthOptions): XeroOAuth {
     },
 
     async connections(tokens) {
-      const sdk = sdkFor({ nonce: '' }, undefined, tokens);
       try {
-        const rows = (await routedTo(urls, () => sdk.updateTenants(false))) as Record<string, unknown>[];
+        const rows = (await asUser(tokens, (sdk) => sdk.updateTenants(false))) as Record<string, unknown>[];
         return rows.map((c): XeroConnection => ({
           connectionId: String(c.id ?? ''),
           tenantId: String(c.tenantId ?? ''),
@@ -141,9 +147,8 @@ export function createXeroOAuth(opts: XeroOAuthOptions): XeroOAuth {
     },
 
     async organisation(tokens, tenantId) {
-      const sdk = sdkFor({ nonce: '' }, undefined, tokens);
       try {
-        const res = await routedTo(urls, () => sdk.accountingApi.getOrganisations(tenantId));
+        const res = await asUser(tokens, (sdk) => sdk.accountingApi.getOrganisations(tenantId));
         return mapOrganisation(res.body.organisations?.[0]);
       } catch (err) {
         throw upstream(err, 'organisation');
@@ -151,9 +156,8 @@ export function createXeroOAuth(opts: XeroOAuthOptions): XeroOAuth {
     },
 
     async deleteConnection(tokens, connectionId) {
-      const sdk = sdkFor({ nonce: '' }, undefined, tokens);
       try {
-        await routedTo(urls, () => sdk.disconnect(connectionId));
+        await asUser(tokens, (sdk) => sdk.disconnect(connectionId));
       } catch (err) {
         // Already gone at Xero is what we wanted.
         if (readFailure(err)?.status === 404) return;
@@ -162,9 +166,8 @@ export function createXeroOAuth(opts: XeroOAuthOptions): XeroOAuth {
     },
 
     async revoke(tokens) {
-      const sdk = sdkFor({ nonce: '' }, undefined, tokens);
       try {
-        await routedTo(urls, () => sdk.revokeToken());
+        await asUser(tokens, (sdk) => sdk.revokeToken());
       } catch (err) {
         const e = err as { name?: string; error?: string };
         // Revoking a token Xero no longer knows is not a failure.
