@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { createXenditClient } from '../../app/clients/xendit.js';
 import { createXeroClient } from '../../app/clients/xero.js';
 import { unlimitedXeroBudget, type XenditGateway, type XeroGateway } from '../../app/clients/types.js';
-import { createXenditSimulator, type XenditSimulator } from '../../app/simulators/xendit.js';
-import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
+import { createXenditSimulator, type XenditSimulator } from '../../app/simulators/xendit/index.js';
+import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero/index.js';
 
 export interface Sims {
   xero: XeroSimulator;

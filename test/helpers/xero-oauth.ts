@@ -9,7 +9,7 @@ import { createWorker } from '../../app/worker.js';
 import { createXeroClient } from '../../app/clients/xero.js';
 import { createXeroOAuth } from '../../app/clients/xero-oauth.js';
 import { unlimitedXeroBudget, type XeroTokenStore } from '../../app/clients/types.js';
-import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero-oauth.js';
+import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero/oauth.js';
 import { paths } from '../../app/paths.js';
 import { createHarness, type Harness } from './harness.js';
 import { getSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';

@@ -6,7 +6,7 @@ import { enqueueJob } from '../../app/store/jobs.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/store/callbacks.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { FEE_CONTACT_NAME } from '../../app/sync/post-fee.js';
-import type { OutsideInvoice } from '../../app/simulators/xendit.js';
+import type { OutsideInvoice } from '../../app/simulators/xendit/index.js';
 
 const API = '/api.xro/2.0';
 

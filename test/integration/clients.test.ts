@@ -7,8 +7,8 @@ import { Xendit, XenditSdkError } from 'xendit-node';
 import { createXenditClient } from '../../app/clients/xendit.js';
 import { createXeroClient } from '../../app/clients/xero.js';
 import { UpstreamError, unlimitedXeroBudget, type UpstreamErrorKind, type XeroCredentials } from '../../app/clients/types.js';
-import { createXenditSimulator, paymentProductId } from '../../app/simulators/xendit.js';
-import type { NewSimInvoice } from '../../app/simulators/xero.js';
+import { createXenditSimulator, paymentProductId } from '../../app/simulators/xendit/index.js';
+import type { NewSimInvoice } from '../../app/simulators/xero/index.js';
 import { getSims, resetSims, type Sims } from '../helpers/sims.js';
 
 /** The VAT lookup's verdict without the fee it also reads (the fee has tests of its own). */

@@ -10,7 +10,7 @@ import { createJobRunner } from '../../app/sync/runner.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createXeroSimulator } from '../../app/simulators/xero.js';
+import { createXeroSimulator } from '../../app/simulators/xero/index.js';
 import { createXeroClient } from '../../app/clients/xero.js';
 import { createXeroBudget } from '../../app/store/xero-budget.js';
 import { UpstreamError, unlimitedXeroBudget } from '../../app/clients/types.js';

@@ -9,7 +9,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
-import type { XenditSimAccount } from '../../app/simulators/xendit.js';
+import type { XenditSimAccount } from '../../app/simulators/xendit/index.js';
 
 describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => {
   let h: Harness;

@@ -10,7 +10,7 @@ import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, manualClock, type Harness } from '../helpers/harness.js';
 import { createXeroClient } from '../../app/clients/xero.js';
-import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
+import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero/index.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
 import { UpstreamError, unlimitedXeroBudget, type XeroCredentials, type XeroGateway } from '../../app/clients/types.js';
 import { classify, RetryLater } from '../../app/sync/runner.js';

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
-import { createXeroSimulator } from '../../app/simulators/xero.js';
-import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero-oauth.js';
+import { createXeroSimulator } from '../../app/simulators/xero/index.js';
+import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero/oauth.js';
 import { manualClock } from '../helpers/harness.js';
 
 const APP = { clientId: 'sim-app', clientSecret: 'sim-app-secret' };
