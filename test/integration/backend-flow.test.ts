@@ -47,7 +47,7 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
   const balance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
 
   /** Xero honours an Idempotency-Key for minutes only: after a real crash the retry comes later. */
-  const forgetIdempotencyKeys = () => h.sims.xero.state.orgs.get(h.tenantId)!.idempotency.clear();
+  const forgetIdempotencyKeys = () => h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
 
   /**
    * Xero saves the next write to `path` but its answer is lost; then the worker runs on (idempotency

@@ -21,6 +21,7 @@ import { createInvoiceRoute, createOutsideInvoice, expireRoute, listInvoicesRout
 import { invoiceJson } from './json.js';
 import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './state.js';
 import { listTransactionsRoute } from './transactions.js';
+import { xenditTestApi } from './test-api.js';
 
 export type {
   OutsideInvoice,
@@ -54,6 +55,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     router: express.Router(),
     state: ctx.state,
     faults: ctx.faults,
+    test: xenditTestApi(ctx.state),
     registerAccount: (a) => registerAccount(ctx.state, a),
     getInvoice: (id) => ctx.state.invoices.get(id),
     listInvoices: () => [...ctx.state.invoices.values()].sort((a, b) => a.created.getTime() - b.created.getTime()).map((i) => invoiceJson(ctx, i)),

@@ -5,6 +5,7 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Currency } from '../../money.js';
 import { XenditFaults } from './errors.js';
+import type { XenditSimTestApi } from './test-api.js';
 
 export type SimXenditStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
 
@@ -152,10 +153,13 @@ export interface XenditSimulatorOptions {
   callbackTimeoutMs?: number;
 }
 
+/** `state` is exported for the demo's persistence (app/demo.ts); tests use `test`. */
 export interface XenditSimulator {
   router: Router;
   state: XenditSimState;
   faults: XenditFaults;
+  /** What tests look at and change (test-api.ts); tests never touch `state`. */
+  test: XenditSimTestApi;
   registerAccount(account: NewSimAccount): XenditSimAccount;
   getInvoice(id: string): SimXenditInvoice | undefined;
   /** Every invoice in the API's JSON shape, oldest first. */

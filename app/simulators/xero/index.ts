@@ -25,6 +25,7 @@ import { DEFAULT_LIMITS } from './limits.js';
 import { addOrganisation } from './organisations.js';
 import { recordPayment } from './payments.js';
 import { buildRoutes } from './routes.js';
+import { xeroTestApi } from './test-api.js';
 import { type XeroSimLimits, type XeroSimulator, type XeroSimulatorOptions, allPayments, emptyState, requireOrg } from './state.js';
 
 export type {
@@ -56,6 +57,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     state,
     faults,
     limits,
+    test: xeroTestApi(state),
     addOrganisation: (o) => addOrganisation(state, o, now()),
     addAccount: (tenantId, a) => addAccount(requireOrg(state, tenantId), a),
     bankAccountFor: (tenantId, nameOrCode) => accountFor(requireOrg(state, tenantId), nameOrCode),

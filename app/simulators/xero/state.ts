@@ -9,6 +9,7 @@ import { Faults } from '../faults.js';
 import type { SimTaxRate } from './tax-rates.js';
 import { emptyOAuthState, type SimOAuthState } from './oauth.js';
 import type { StoredAnswer } from './idempotency.js';
+import type { XeroSimTestApi } from './test-api.js';
 import { type RefundPaymentType, type SimRefundPayment } from './refund-payments.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
@@ -195,12 +196,15 @@ export interface XeroSimulatorOptions {
   limits?: Partial<XeroSimLimits>;
 }
 
+/** `state` is exported for the demo's persistence (app/demo.ts); tests use `test`. */
 export interface XeroSimulator {
   router: Router;
   state: XeroSimState;
   faults: Faults;
   /** Mutable; reset() restores the options' values. */
   limits: XeroSimLimits;
+  /** What tests look at and change (test-api.ts); tests never touch `state`. */
+  test: XeroSimTestApi;
   addOrganisation(org: NewSimOrganisation): SimOrganisation;
   addAccount(
     tenantId: string,
