@@ -10,8 +10,8 @@ import { createXeroClient } from '../../app/clients/xero/index.js';
 import type { XenditGateway } from '../../app/clients/xendit/types.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import type { XeroGateway } from '../../app/clients/xero/types.js';
-import { createXenditSimulator, type XenditSimulator } from '../../app/simulators/xendit.js';
-import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
+import { createXenditSimulator, type XenditSimulator } from '../../app/simulators/xendit/index.js';
+import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero/index.js';
 
 export interface Sims {
   xero: XeroSimulator;

@@ -10,7 +10,7 @@ import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroOAuth } from '../../app/clients/xero/oauth.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import type { XeroTokenStore } from '../../app/clients/xero/types.js';
-import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero-oauth.js';
+import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero/oauth.js';
 import { paths } from '../../app/paths.js';
 import { createHarness, type Harness } from './harness.js';
 import { getSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';

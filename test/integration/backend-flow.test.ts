@@ -6,7 +6,7 @@ import { enqueueJob } from '../../app/store/jobs.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/store/callbacks.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { FEE_CONTACT_NAME } from '../../app/sync/post-fee.js';
-import type { OutsideInvoice } from '../../app/simulators/xendit.js';
+import type { OutsideInvoice } from '../../app/simulators/xendit/index.js';
 
 const API = '/api.xro/2.0';
 
@@ -47,7 +47,7 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
   const balance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
 
   /** Xero honours an Idempotency-Key for minutes only: after a real crash the retry comes later. */
-  const forgetIdempotencyKeys = () => h.sims.xero.state.orgs.get(h.tenantId)!.idempotency.clear();
+  const forgetIdempotencyKeys = () => h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
 
   /**
    * Xero saves the next write to `path` but its answer is lost; then the worker runs on (idempotency

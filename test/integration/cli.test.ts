@@ -44,7 +44,7 @@ for (const engine of ENGINES) {
     async function cli(...argv: string[]) {
       // merchants add checks the Xendit key's permissions with Xendit: the key must exist there.
       const xendit = (await getSims()).xendit;
-      if (!xendit.state.accounts.has(secrets[1])) xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
+      if (!xendit.test.account(secrets[1])) xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
       const out: string[] = [];
       const err: string[] = [];
       const code = await runCli(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
@@ -190,7 +190,7 @@ for (const engine of ENGINES) {
 
     it('prints the reconciliation report as CSV, exiting 1 while a row is flagged', async () => {
       const sims = await getSims();
-      const org = [...sims.xero.state.orgs.values()].find((o) => o.clientId === 'cli-client')!;
+      const org = sims.xero.test.findOrganisation((o) => o.clientId === 'cli-client')!;
       const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
       const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLR1', '--json']).map((a) => (a === 'acc-1' ? clearing.accountId : a)))).out);
       sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });

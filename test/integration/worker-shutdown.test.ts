@@ -22,7 +22,7 @@ for (const engine of ENGINES) {
       const worker = spawnTs('app/worker.ts', [], pdb.env);
       try {
         await waitFor('the worker to send createPayment to Xero', async () =>
-          sims.xero.state.requests.some((r) => (r.method === 'PUT' || r.method === 'POST') && r.path.endsWith('/Payments')) ? true : undefined,
+          sims.xero.test.requests().some((r) => (r.method === 'PUT' || r.method === 'POST') && r.path.endsWith('/Payments')) ? true : undefined,
         );
         const signalledAt = Date.now();
         worker.child.kill('SIGTERM');

@@ -10,7 +10,7 @@ import { createJobRunner } from '../../app/sync/runner.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createXeroSimulator } from '../../app/simulators/xero.js';
+import { createXeroSimulator } from '../../app/simulators/xero/index.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroBudget } from '../../app/store/xero-budget.js';
 import { UpstreamError } from '../../app/clients/types.js';
@@ -43,7 +43,7 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
     h.clock.advance(nextMinute.getTime() - h.clock().getTime());
     await runner.drain();
     assert.equal((await h.stores.jobs.list({ state: 'done' })).length, 5);
-    assert.equal(h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length, 5, 'Xero never saw a refused call');
+    assert.equal(h.sims.xero.test.countRequests({ pathPrefix: '/api.xro/' }), 5, 'Xero never saw a refused call');
   });
 
   it('start(poll, 3) runs three jobs at once', async () => {

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import express from 'express';
 import request from 'supertest';
-import { createXeroSimulator } from '../../app/simulators/xero.js';
+import { createXeroSimulator } from '../../app/simulators/xero/index.js';
 import { idempotencyKeyFor } from '../../app/clients/xero/idempotency-key.js';
 import { getSims, resetSims, type Sims } from '../helpers/sims.js';
 

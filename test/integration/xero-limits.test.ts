@@ -10,7 +10,7 @@ import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, manualClock, type Harness } from '../helpers/harness.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
-import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
+import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero/index.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
 import { UpstreamError } from '../../app/clients/types.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
@@ -180,7 +180,7 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
       shortCode: `!M${seq}`,
       baseCurrency: 'IDR',
     });
-    const first = [...s.sim.state.orgs.values()].find((o) => o.clientId === creds.clientId && o.tenantId !== second.tenantId)!;
+    const first = s.sim.test.findOrganisation((o) => o.clientId === creds.clientId && o.tenantId !== second.tenantId)!;
     s.sim.limits.appPerMinute = 6;
     const orgA = { ...creds, tenantId: first.tenantId };
     const orgB = { ...creds, tenantId: second.tenantId };
@@ -244,7 +244,7 @@ describeEachDatabase('Xero daily budget: the share kept for payment writes', ({ 
 
   it("uses a merchant's own daily limit (smaller Xero plan) instead of the default", async () => {
     await h.stores.merchants.setXeroDayLimit(h.merchant.id, 6); // reserve: 3 of them
-    const sent = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length;
+    const sent = () => h.sims.xero.test.countRequests({ pathPrefix: '/api.xro/' });
     const before = sent();
     const outcomes: string[] = [];
     for (let i = 0; i < 5; i++) {

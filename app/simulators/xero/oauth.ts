@@ -7,8 +7,8 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { onThisHost } from './same-host.js';
-import { escapeHtml, renderPage, sendPage } from './faults.js';
+import { onThisHost } from '../same-host.js';
+import { escapeHtml, renderPage, sendPage } from '../html.js';
 
 export const SIM_AUTHORIZE_PATH = '/identity/connect/authorize';
 const ACCESS_SECONDS = 1800;

@@ -4,10 +4,10 @@
  * backend flow recording such a payment in Xero.
  */
 import express, { type Router } from 'express';
-import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, toMinor } from '../money.js';
-import { escapeHtml, renderPage, sendPage } from './faults.js';
-import { onThisHost } from './same-host.js';
-import type { XenditSimulator } from './xendit.js';
+import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, toMinor } from '../../money.js';
+import { escapeHtml, renderPage, sendPage } from '../html.js';
+import { onThisHost } from '../same-host.js';
+import type { XenditSimulator } from './state.js';
 
 export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'state' | 'createInvoice'>): void {
   router.get('/dashboard', (req, res) => sendPage(res, 200, dashboardPage(sim, req.baseUrl)));
