@@ -9,7 +9,7 @@ import { UpstreamError } from './clients/types.js';
 import { addMerchant, verifyXenditKey } from './onboarding/merchants.js';
 import { FormInvalid } from './onboarding/service.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
-import { reconcile } from './sync/reconcile.js';
+import { reconcile } from './jobs/sync/reconcile.js';
 import { resetSavedDemo } from './demo.js';
 import type { JobState } from './store/schema.js';
 import { reconciliationReport, toCsv, toText } from './report/reconcile.js';

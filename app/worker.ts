@@ -2,18 +2,18 @@ import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from './bootstrap.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { EmbeddedDatabaseError } from './store/db.js';
-import { VERIFY_CHECKOUT_JOB, verifyCheckoutJob } from './sync/verify-checkout.js';
-import { createJobRunner, type JobRunner } from './sync/runner.js';
-import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
-import { postFeeJob } from './sync/post-fee.js';
-import { recordBackendPaymentJob } from './sync/record-backend-payment.js';
+import { VERIFY_CHECKOUT_JOB, verifyCheckoutJob } from './jobs/sync/verify-checkout.js';
+import { createJobRunner, type JobRunner } from './jobs/runner.js';
+import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './jobs/sync/record-payment.js';
+import { postFeeJob } from './jobs/sync/post-fee.js';
+import { recordBackendPaymentJob } from './jobs/sync/record-backend-payment.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from './store/callbacks.js';
 import { POST_FEE_JOB } from './store/payments.js';
-import { reconcileJob, scheduleReconcile } from './sync/reconcile.js';
-import { crashHook } from './sync/crash-points.js';
-import { LIST_PAID_JOB, listPaidInvoicesJob, scheduleListing } from './sync/list-paid.js';
+import { reconcileJob, scheduleReconcile } from './jobs/sync/reconcile.js';
+import { crashHook } from './jobs/sync/crash-points.js';
+import { LIST_PAID_JOB, listPaidInvoicesJob, scheduleListing } from './jobs/sync/list-paid.js';
 import type { Metrics } from './metrics/index.js';
-import { HOUSEKEEPING_JOB, housekeepingJob, scheduleHousekeeping } from './sync/housekeeping.js';
+import { HOUSEKEEPING_JOB, housekeepingJob, scheduleHousekeeping } from './jobs/sync/housekeeping.js';
 
 type WorkerRuntime = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   metrics?: Pick<Metrics, 'webhookLag'>;

@@ -2,7 +2,7 @@ import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import type { CallbackTokenCache } from './token-cache.js';
 import { NotFoundJson, Unauthorized } from '../errors.js';
-import { VERIFY_CHECKOUT_JOB, verifyCheckoutDedupeKey } from '../sync/verify-checkout.js';
+import { VERIFY_CHECKOUT_JOB, verifyCheckoutDedupeKey } from '../jobs/sync/verify-checkout.js';
 
 export interface XenditInvoiceCallback {
   id: string;

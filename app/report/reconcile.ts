@@ -6,7 +6,7 @@
 import type { XenditGateway, XenditInvoice, XeroAccountPayment, XeroBankTransaction, XeroGateway } from '../clients/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
-import { dateIn, zoneFor } from '../sync/org-date.js';
+import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 
 /** A fee posted as a manual journal, seen from the clearing account (its credit line there). */
 interface JournalFee {

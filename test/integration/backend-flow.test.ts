@@ -5,7 +5,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { enqueueJob } from '../../app/store/jobs.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/store/callbacks.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
-import { FEE_CONTACT_NAME } from '../../app/sync/post-fee.js';
+import { FEE_CONTACT_NAME } from '../../app/jobs/sync/post-fee.js';
 import type { OutsideInvoice } from '../../app/simulators/xendit.js';
 
 const API = '/api.xro/2.0';

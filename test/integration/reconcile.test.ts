@@ -3,7 +3,7 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { reconcile, scheduleReconcile } from '../../app/sync/reconcile.js';
+import { reconcile, scheduleReconcile } from '../../app/jobs/sync/reconcile.js';
 
 describeEachDatabase('worker: reconcile (payments whose callback never came)', ({ db }) => {
   let h: Harness;

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { createJobRunner } from '../../app/sync/runner.js';
+import { createJobRunner } from '../../app/jobs/runner.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';

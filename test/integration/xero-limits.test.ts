@@ -13,7 +13,7 @@ import { createXeroClient } from '../../app/clients/xero.js';
 import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
 import { UpstreamError, unlimitedXeroBudget, type XeroCredentials, type XeroGateway } from '../../app/clients/types.js';
-import { classify, RetryLater } from '../../app/sync/runner.js';
+import { classify, RetryLater } from '../../app/jobs/runner.js';
 
 interface SimServer {
   sim: XeroSimulator;

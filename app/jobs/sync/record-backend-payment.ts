@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Job } from '../store/jobs.js';
-import { mayRecordInXero, type Merchant } from '../store/merchants.js';
-import type { BackendSale } from '../store/backend-sales.js';
-import { UpstreamError, type NewXeroInvoice, type XenditInvoice } from '../clients/types.js';
-import { toDecimal } from '../money.js';
-import { NeedsReview, RetryLater } from './runner.js';
+import type { Job } from '../../store/jobs.js';
+import { mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import type { BackendSale } from '../../store/backend-sales.js';
+import { UpstreamError, type NewXeroInvoice, type XenditInvoice } from '../../clients/types.js';
+import { toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
 import { paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
 import { organisationDate } from './org-date.js';
 

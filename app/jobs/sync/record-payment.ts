@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import type { Checkout } from '../store/checkouts.js';
-import type { Payment } from '../store/payments.js';
-import { clearingAccountFor, mayRecordInXero, type Merchant } from '../store/merchants.js';
-import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway } from '../clients/types.js';
-import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
-import { NeedsReview, RetryLater } from './runner.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Checkout } from '../../store/checkouts.js';
+import type { Payment } from '../../store/payments.js';
+import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway } from '../../clients/types.js';
+import { AmountError, toDecimal, toMinor, type Currency } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
 import type { CrashHook } from './crash-points.js';
-import { RECORD_BACKEND_PAYMENT_JOB } from '../store/callbacks.js';
+import { RECORD_BACKEND_PAYMENT_JOB } from '../../store/callbacks.js';
 import { organisationDate } from './org-date.js';
 import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
 

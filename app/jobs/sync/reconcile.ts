@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import type { Merchant } from '../store/merchants.js';
-import { UpstreamError, type XenditGateway } from '../clients/types.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Merchant } from '../../store/merchants.js';
+import { UpstreamError, type XenditGateway } from '../../clients/types.js';
 
 export interface ReconcileDeps {
   stores: Stores;

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import { clearingAccountFor, type Merchant } from '../store/merchants.js';
-import type { Payment } from '../store/payments.js';
-import { UpstreamError, type FeeTaxLookup, type XenditGateway, type XeroGateway } from '../clients/types.js';
-import { exponentOf, toDecimal } from '../money.js';
-import { NeedsReview, RetryLater } from './runner.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import type { Payment } from '../../store/payments.js';
+import { UpstreamError, type FeeTaxLookup, type XenditGateway, type XeroGateway } from '../../clients/types.js';
+import { exponentOf, toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
 import { organisationDate } from './org-date.js';
 
 export interface PostFeeDeps {

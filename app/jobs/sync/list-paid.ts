@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import type { ListingCursor } from '../store/listing.js';
-import type { XenditGateway } from '../clients/types.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { ListingCursor } from '../../store/listing.js';
+import type { XenditGateway } from '../../clients/types.js';
 
 export const LIST_PAID_JOB = 'list-paid-invoices';
 

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import type { XenditGateway } from '../clients/types.js';
-import { recordPaymentDedupeKey } from '../store/callbacks.js';
-import { NeedsReview } from './runner.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { XenditGateway } from '../../clients/types.js';
+import { recordPaymentDedupeKey } from '../../store/callbacks.js';
+import { NeedsReview } from '../runner.js';
 
 export const VERIFY_CHECKOUT_JOB = 'verify-checkout';
 
