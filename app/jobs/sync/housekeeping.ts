@@ -3,8 +3,6 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import { LOGIN_WINDOW_MS } from '../../onboarding/service.js';
 
-export const HOUSEKEEPING_JOB = 'housekeeping';
-
 /** Rate-limit windows are at most a day (PAY_RATE_LIMIT_WINDOW_SECONDS), so older ones count nothing. */
 const RATE_LIMIT_KEEP_MS = 24 * 3600_000;
 const JOBS_KEEP_MS = 24 * 3600_000;
@@ -21,16 +19,8 @@ export function housekeepingJob(deps: { stores: Stores; clock: Clock; logger: Lo
       now,
       loginAttemptsBefore: new Date(now.getTime() - LOGIN_WINDOW_MS),
       rateLimitsBefore: new Date(now.getTime() - RATE_LIMIT_KEEP_MS),
-      jobsBefore: new Date(now.getTime() - JOBS_KEEP_MS),
     });
-    deps.logger.info({ pruned }, 'housekeeping run finished');
+    const jobs = await deps.stores.jobs.pruneDone('housekeeping', new Date(now.getTime() - JOBS_KEEP_MS));
+    deps.logger.info({ pruned: { ...pruned, jobs } }, 'housekeeping run finished');
   };
-}
-
-/** Queues this interval's run; the dedupe key makes every worker's tick in one interval one run. */
-export async function scheduleHousekeeping(deps: { stores: Stores; clock: Clock }, intervalMinutes: number): Promise<boolean> {
-  const now = deps.clock();
-  const slotMs = intervalMinutes * 60_000;
-  const slot = new Date(Math.floor(now.getTime() / slotMs) * slotMs);
-  return deps.stores.jobs.enqueue({ kind: HOUSEKEEPING_JOB, payload: {}, dedupeKey: `${HOUSEKEEPING_JOB}:${slot.toISOString()}`, maxAttempts: 3 }, now);
 }

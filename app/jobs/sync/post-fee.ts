@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
@@ -9,6 +8,7 @@ import { UpstreamError, type FeeTaxLookup, type XenditGateway, type XeroGateway 
 import { exponentOf, toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { organisationDate } from './org-date.js';
+import { PostFeePayload } from '../kinds.js';
 
 export interface PostFeeDeps {
   stores: Stores;
@@ -21,8 +21,6 @@ export interface PostFeeDeps {
   clock: Clock;
   logger: Logger;
 }
-
-const Payload = z.object({ paymentId: z.string() });
 
 /** The contact Xero requires on a Spend Money transaction. */
 export const FEE_CONTACT_NAME = 'Xendit';
@@ -41,7 +39,7 @@ export function feeReference(xenditInvoiceId: string): string {
  */
 export function postFeeJob(deps: PostFeeDeps) {
   return async (job: Job): Promise<void> => {
-    const { paymentId } = Payload.parse(job.payload);
+    const { paymentId } = PostFeePayload.parse(job.payload);
     const payment = await deps.stores.payments.byId(paymentId);
     if (!payment) throw new NeedsReview(`payment ${paymentId} no longer exists`);
     if (payment.feeState === 'posted' || payment.feeState === 'not_needed') return;
