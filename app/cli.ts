@@ -10,7 +10,7 @@ import { addMerchant } from './admin/merchants/service.js';
 import { verifyXenditKey } from './admin/merchants/xendit-keys.js';
 import { FormInvalid } from './errors.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
-import { reconcile } from './sync/reconcile.js';
+import { reconcile } from './jobs/sync/reconcile.js';
 import { resetSavedDemo } from './demo.js';
 import type { JobState } from './store/schema.js';
 import { reconciliationReport, toCsv, toText } from './report/reconcile.js';

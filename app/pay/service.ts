@@ -11,6 +11,7 @@ import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../mon
 import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, PaymentLinkOutdated, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
 import { linkMatches, type LinkHint } from './link-hint.js';
 import { paths } from '../paths.js';
+import { jobRow } from '../jobs/enqueue.js';
 import type { InvoiceIdMemo } from './invoice-ids.js';
 import type { PayAdmission } from './admission.js';
 import type { RateCounter } from '../security/rate-limit.js';
@@ -258,7 +259,8 @@ async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c
   if (x?.status === 'EXPIRED') {
     await deps.stores.checkouts.transition(c.id, ['open'], 'expired', deps.clock());
   } else if (x?.status === 'PAID' || x?.status === 'SETTLED') {
-    await deps.stores.checkouts.markPaidAndQueueRecording(c, x.id, deps.clock());
+    const now = deps.clock();
+    await deps.stores.checkouts.markPaid(c, jobRow('record-payment', { merchantId: c.merchantId, xenditInvoiceId: x.id }, now), now);
     deps.onJobEnqueued?.();
     throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
   } else {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runCli } from '../../app/cli.js';
 import { ENGINES, createPostgresDatabase } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
+import { enqueueJob } from '../helpers/jobs.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
@@ -338,8 +339,8 @@ for (const engine of ENGINES) {
     it('jobs replay ID: re-queues a needs_review or done job with fresh attempts, refuses others', async () => {
       const ids = await withStores(async (stores) => {
         const now = new Date();
-        await stores.jobs.enqueue({ kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x1' }, dedupeKey: `replay-${engine}-1` }, now);
-        await stores.jobs.enqueue({ kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x2' }, dedupeKey: `replay-${engine}-2` }, now);
+        await enqueueJob(stores.db, { kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x1' }, dedupeKey: `replay-${engine}-1` }, now);
+        await enqueueJob(stores.db, { kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x2' }, dedupeKey: `replay-${engine}-2` }, now);
         const a = (await stores.jobs.claim(now, 60_000))!;
         await stores.jobs.needsReview(a, 'Xero refused the payment: account archived', now);
         const queued = (await stores.jobs.list({ state: 'queued' })).at(-1)!;

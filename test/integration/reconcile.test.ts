@@ -3,7 +3,8 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { reconcile, scheduleReconcile } from '../../app/sync/reconcile.js';
+import { reconcile } from '../../app/jobs/sync/reconcile.js';
+import { scheduleReconcile } from '../../app/jobs/schedules.js';
 
 describeEachDatabase('worker: reconcile (payments whose callback never came)', ({ db }) => {
   let h: Harness;

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { enqueueJob } from '../../app/store/jobs.js';
+import { enqueueJob } from '../helpers/jobs.js';
 
 /** What Xero would refuse with a 400 is decided before createPayment, with the exact figures. */
 describeEachDatabase('worker: record-payment guards (over-payment, currency)', ({ db }) => {

@@ -15,7 +15,7 @@ import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.j
 import { UpstreamError } from '../../app/clients/types.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import type { XeroCredentials, XeroGateway } from '../../app/clients/xero/types.js';
-import { classify, RetryLater } from '../../app/sync/runner.js';
+import { classify, RetryLater } from '../../app/jobs/runner.js';
 
 interface SimServer {
   sim: XeroSimulator;

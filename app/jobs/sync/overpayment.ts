@@ -1,6 +1,6 @@
-import { clearingAccountFor, type Merchant } from '../store/merchants.js';
-import type { Payment } from '../store/payments.js';
-import { toDecimal } from '../money.js';
+import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import type { Payment } from '../../store/payments.js';
+import { toDecimal } from '../../money.js';
 import type { PaymentTarget, RecordPaymentDeps } from './record-payment.js';
 import { organisationDate } from './org-date.js';
 

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import type { Checkout } from '../store/checkouts.js';
-import type { Payment } from '../store/payments.js';
-import { clearingAccountFor, mayRecordInXero, type Merchant } from '../store/merchants.js';
-import { UpstreamError } from '../clients/types.js';
-import type { XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
-import type { XeroGateway } from '../clients/xero/types.js';
-import { AmountError, toDecimal, toMinor, type Currency } from '../money.js';
-import { NeedsReview, RetryLater } from './runner.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Checkout } from '../../store/checkouts.js';
+import type { Payment } from '../../store/payments.js';
+import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XenditGateway, XenditInvoice } from '../../clients/xendit/types.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { AmountError, toDecimal, toMinor, type Currency } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
 import type { CrashHook } from './crash-points.js';
-import { RECORD_BACKEND_PAYMENT_JOB } from '../store/callbacks.js';
+import { InvoicePayload } from '../kinds.js';
+import { jobRow } from '../enqueue.js';
 import { organisationDate } from './org-date.js';
 import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
 
@@ -50,9 +50,6 @@ export function createBankAccountCache(clock: Clock, ttlMs = 10 * 60_000) {
 }
 export type BankAccountCache = ReturnType<typeof createBankAccountCache>;
 
-/** retry: how many times someone pressed Retry after a refusal (see recordOnce's Idempotency-Key). */
-const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
-
 /** Reference on the Xero payment: how a retry finds what an earlier attempt already created. */
 export function paymentReference(xenditInvoiceId: string): string {
   return `Xendit ${xenditInvoiceId}`;
@@ -66,7 +63,7 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
   const crash = deps.crash ?? (() => undefined);
   return async (job: Job): Promise<void> => {
     crash('after-claim');
-    const { merchantId, xenditInvoiceId, retry = 0 } = Payload.parse(job.payload);
+    const { merchantId, xenditInvoiceId, retry = 0 } = InvoicePayload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
@@ -117,7 +114,10 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
   try {
     const outcome = await withOverpayment(deps, merchant, target, payment, await recordOnce(deps, merchant, target, payment, retry));
     crash('after-xero-accepted');
-    await deps.stores.payments.markInXero(payment, { ...outcome, fee: feeToPost(merchant, payment) }, deps.clock());
+    const fee = feeToPost(merchant, payment);
+    const now = deps.clock();
+    const feeJob = fee === 'pending' ? jobRow('post-fee', { paymentId: payment.id }, now, { merchantId: payment.merchantId }) : undefined;
+    await deps.stores.payments.markInXero(payment, { ...outcome, fee }, now, feeJob);
     crash('after-store');
     if (outcome.reviewReason) {
       deps.logger.warn({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId, reason: outcome.reviewReason }, 'payment partly recorded in Xero');
@@ -289,13 +289,12 @@ async function needsReview(deps: RecordPaymentDeps, payment: Payment, reason: st
 }
 
 /**
- * The runner gave up on (or refused) a record-payment or record-backend-payment job: a payment still 'pending' would wait
+ * The runner gave up on (or refused) a job recording a payment (the registry hooks it to those kinds): a payment still 'pending' would wait
  * forever, hidden from the needs-review list and its Retry button, so it is flagged with the reason.
  */
 export function flagPaymentForReview(deps: Pick<RecordPaymentDeps, 'stores' | 'clock'>) {
   return async (job: Job, reason: string): Promise<void> => {
-    if (job.kind !== 'record-payment' && job.kind !== RECORD_BACKEND_PAYMENT_JOB) return;
-    const parsed = Payload.safeParse(job.payload);
+    const parsed = InvoicePayload.safeParse(job.payload);
     if (!parsed.success) return;
     const payment = await deps.stores.payments.byXenditInvoice(parsed.data.merchantId, parsed.data.xenditInvoiceId);
     if (payment?.syncState === 'pending') await deps.stores.payments.markNeedsReview(payment.id, reason, deps.clock());

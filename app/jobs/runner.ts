@@ -32,7 +32,16 @@ export interface RunnerDeps {
   onNeedsReview?: (job: Job, reason: string) => Promise<void>;
   /** A job finished (metrics: how long after it was queued). */
   onDone?: (job: Job, at: Date) => void;
+  /** Calls `wake` after `ms` unless cancelled (tests drive the idle poll by hand). */
+  pollTimer?: PollTimer;
 }
+
+export type PollTimer = (wake: () => void, ms: number) => () => void;
+
+const realTimer: PollTimer = (wake, ms) => {
+  const t = setTimeout(wake, ms);
+  return () => clearTimeout(t);
+};
 
 export function classify(err: unknown): RetryLater | NeedsReview {
   if (err instanceof RetryLater || err instanceof NeedsReview) return err;
@@ -53,6 +62,7 @@ function heldBack(err: unknown): err is UpstreamError {
 
 export function createJobRunner(deps: RunnerDeps) {
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
+  const pollTimer = deps.pollTimer ?? realTimer;
   let stopping = false;
   const wakers = new Set<() => void>();
   let loops: Promise<void> | undefined;
@@ -140,11 +150,11 @@ export function createJobRunner(deps: RunnerDeps) {
           if (stopping) break; // stop() may have woken everyone while this loop was claiming
           await new Promise<void>((resolve) => {
             const wake = () => {
-              clearTimeout(t);
+              cancel?.();
               wakers.delete(wake);
               resolve();
             };
-            const t = index === 0 ? setTimeout(wake, pollMs) : undefined;
+            const cancel = index === 0 ? pollTimer(wake, pollMs) : undefined;
             wakers.add(wake);
           });
         }

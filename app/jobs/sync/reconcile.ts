@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import type { Merchant } from '../store/merchants.js';
-import { UpstreamError } from '../clients/types.js';
-import type { XenditGateway } from '../clients/xendit/types.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Merchant } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
+import { ReconcilePayload } from '../kinds.js';
+import { jobRow } from '../enqueue.js';
 
 export interface ReconcileDeps {
   stores: Stores;
@@ -83,7 +84,8 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: checkout.xenditInvoiceId }, 'reconcile: Xendit has no such invoice');
     } else if (invoice.status === 'PAID' || invoice.status === 'SETTLED') {
       summary.paid++;
-      if (await deps.stores.checkouts.markPaidAndQueueRecording(checkout, invoice.id, now)) queued = true;
+      const job = jobRow('record-payment', { merchantId: checkout.merchantId, xenditInvoiceId: invoice.id }, now);
+      if (await deps.stores.checkouts.markPaid(checkout, job, now)) queued = true;
       deps.logger.info({ checkoutId: checkout.id, xenditInvoiceId: invoice.id }, 'reconcile: paid without a callback, recording');
       continue;
     } else if (invoice.status === 'EXPIRED') {
@@ -100,30 +102,17 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
   return summary;
 }
 
-const Payload = z.object({ merchantId: z.string().optional(), since: z.iso.datetime().optional() });
-
 /** How long finished reconcile runs and old rate-limit windows are kept. */
 const KEEP_MS = 24 * 3600_000;
 
 /** The scheduled job: one reconciliation run, plus housekeeping of what such runs leave behind. */
 export function reconcileJob(deps: ReconcileDeps, defaults: Omit<ReconcileOptions, 'merchantId' | 'since'>) {
   return async (job: Job): Promise<void> => {
-    const p = Payload.parse(job.payload);
+    const p = ReconcilePayload.parse(job.payload);
     const summary = await reconcile(deps, { ...defaults, merchantId: p.merchantId, since: p.since ? new Date(p.since) : undefined });
     const before = new Date(deps.clock().getTime() - KEEP_MS);
-    await deps.stores.jobs.pruneDone('reconcile', before);
+    await deps.stores.jobs.pruneDone(job.kind, before);
     await deps.stores.rateLimits.prune(before);
     deps.logger.info({ ...summary }, 'reconcile run finished');
   };
-}
-
-/**
- * Queues this interval's reconcile run. The dedupe key is the interval's start, so any number of
- * workers ticking at once queue it once.
- */
-export async function scheduleReconcile(deps: Pick<ReconcileDeps, 'stores' | 'clock'>, intervalMinutes: number): Promise<boolean> {
-  const now = deps.clock();
-  const slotMs = intervalMinutes * 60_000;
-  const slot = new Date(Math.floor(now.getTime() / slotMs) * slotMs);
-  return deps.stores.jobs.enqueue({ kind: 'reconcile', payload: {}, dedupeKey: `reconcile:${slot.toISOString()}`, maxAttempts: 3 }, now);
 }

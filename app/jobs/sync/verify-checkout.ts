@@ -1,19 +1,11 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import type { XenditGateway } from '../clients/xendit/types.js';
-import { recordPaymentDedupeKey } from '../store/callbacks.js';
-import { NeedsReview } from './runner.js';
-
-export const VERIFY_CHECKOUT_JOB = 'verify-checkout';
-
-export function verifyCheckoutDedupeKey(merchantId: string, xenditInvoiceId: string, status: string): string {
-  return `${VERIFY_CHECKOUT_JOB}:${merchantId}:${xenditInvoiceId}:${status}`;
-}
-
-const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string() });
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
+import { VerifyCheckoutPayload } from '../kinds.js';
+import { enqueue } from '../enqueue.js';
+import { NeedsReview } from '../runner.js';
 
 /**
  * A callback other than PAID (EXPIRED) is a claim, not a fact: anyone holding the callback token
@@ -23,7 +15,7 @@ const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string() }
  */
 export function verifyCheckoutJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger }) {
   return async (job: Job): Promise<void> => {
-    const { merchantId, xenditInvoiceId } = Payload.parse(job.payload);
+    const { merchantId, xenditInvoiceId } = VerifyCheckoutPayload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
     const invoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
@@ -36,10 +28,7 @@ export function verifyCheckoutJob(deps: { stores: Stores; xendit: XenditGateway;
       await deps.stores.checkouts.transition(checkout.id, ['open', 'superseded'], 'expired', deps.clock());
     } else if (invoice.status === 'PAID' || invoice.status === 'SETTLED') {
       // Paid after all (the PAID callback may come later or never): recorded by the usual job, once.
-      await deps.stores.jobs.enqueue(
-        { kind: 'record-payment', merchantId, payload: { merchantId, xenditInvoiceId: invoice.id }, dedupeKey: recordPaymentDedupeKey(merchantId, invoice.id) },
-        deps.clock(),
-      );
+      await enqueue(deps.stores.jobs, 'record-payment', { merchantId, xenditInvoiceId: invoice.id }, deps.clock());
     } else {
       deps.logger.warn({ merchantId, xenditInvoiceId, xenditStatus: invoice.status }, 'callback status not confirmed by Xendit: checkout left as it is');
     }

@@ -2,10 +2,10 @@
  * Dates in Xero are the organisation's local dates. Xero names the organisation's time zone the
  * Windows way (Organisation.Timezone, e.g. "SEASIASTANDARDTIME"); Intl needs IANA names.
  */
-import type { XeroGateway } from '../clients/xero/types.js';
-import type { Merchant } from '../store/merchants.js';
-import type { Stores } from '../store/index.js';
-import type { Currency } from '../money.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import type { Merchant } from '../../store/merchants.js';
+import type { Stores } from '../../store/index.js';
+import type { Currency } from '../../money.js';
 
 /** Windows zone (as Xero spells it) → a representative IANA zone (CLDR windowsZones, territory 001). */
 const WINDOWS_TO_IANA: Record<string, string> = {

@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import type { Job } from '../store/jobs.js';
-import { mayRecordInXero, type Merchant } from '../store/merchants.js';
-import type { BackendSale } from '../store/backend-sales.js';
-import { UpstreamError } from '../clients/types.js';
-import type { XenditInvoice } from '../clients/xendit/types.js';
-import type { NewXeroInvoice } from '../clients/xero/types.js';
-import { toDecimal } from '../money.js';
-import { NeedsReview, RetryLater } from './runner.js';
+import type { Job } from '../../store/jobs.js';
+import { mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import type { BackendSale } from '../../store/backend-sales.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { NewXeroInvoice } from '../../clients/xero/types.js';
+import type { XenditInvoice } from '../../clients/xendit/types.js';
+import { toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
 import { paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
 import { organisationDate } from './org-date.js';
-
-/** retry: how many times someone pressed Retry (a fresh Xero Idempotency-Key for the payment, as in record-payment). */
-const Payload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
+import { InvoicePayload } from '../kinds.js';
 
 /** Name of the Xero contact when Xendit knows neither a name nor an e-mail of the payer. */
 export const FALLBACK_CONTACT_NAME = 'Xendit customer';
@@ -31,7 +28,7 @@ export function backendInvoiceReference(xenditInvoiceId: string): string {
  */
 export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
   return async (job: Job): Promise<void> => {
-    const { merchantId, xenditInvoiceId, retry = 0 } = Payload.parse(job.payload);
+    const { merchantId, xenditInvoiceId, retry = 0 } = InvoicePayload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 

@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import type { ListingCursor } from '../store/listing.js';
-import type { XenditGateway } from '../clients/xendit/types.js';
-
-export const LIST_PAID_JOB = 'list-paid-invoices';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { ListingCursor } from '../../store/listing.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
+import { ListPaidPayload } from '../kinds.js';
+import { jobRow } from '../enqueue.js';
 
 export interface ListPaidDeps {
   stores: Stores;
@@ -83,33 +82,24 @@ async function listMerchant(deps: ListPaidDeps, opts: ListPaidOptions, cursor: L
     summary.seen += result.invoices.length;
     if (result.skipped.length)
       deps.logger.warn({ merchantId: merchant.id, skipped: result.skipped }, 'listing: Xendit invoices the gateway cannot read were left out');
-    const unknown: string[] = [];
+    const jobs = [];
     for (const inv of result.invoices) {
-      if (!(await deps.stores.checkouts.forXenditInvoice(merchant.id, inv.id, inv.externalId))) unknown.push(inv.id);
+      if (!(await deps.stores.checkouts.forXenditInvoice(merchant.id, inv.id, inv.externalId)))
+        jobs.push(jobRow('record-backend-payment', { merchantId: merchant.id, xenditInvoiceId: inv.id }, deps.clock()));
     }
     const done = result.pageLength < opts.pageSize || !result.lastInvoiceId;
-    summary.queued += await deps.stores.listing.queuePage({ merchantId: merchant.id, windowEnd }, unknown, result.lastInvoiceId ?? null, done, deps.clock());
+    summary.queued += await deps.stores.listing.queuePage({ merchantId: merchant.id, windowEnd }, jobs, result.lastInvoiceId ?? null, done);
     if (done) return;
     lastInvoiceId = result.lastInvoiceId;
   }
 }
 
-const Payload = z.object({ merchantId: z.string().optional() });
-
 /** The scheduled job: one listing run over every merchant with the backend flow on. */
 export function listPaidInvoicesJob(deps: ListPaidDeps, defaults: Omit<ListPaidOptions, 'merchantId'>) {
   return async (job: Job): Promise<void> => {
-    const p = Payload.parse(job.payload);
+    const p = ListPaidPayload.parse(job.payload);
     const summary = await listPaidInvoices(deps, { ...defaults, merchantId: p.merchantId });
-    await deps.stores.jobs.pruneDone(LIST_PAID_JOB, new Date(deps.clock().getTime() - 24 * 3600_000));
+    await deps.stores.jobs.pruneDone(job.kind, new Date(deps.clock().getTime() - 24 * 3600_000));
     deps.logger.info({ ...summary }, 'listing of paid Xendit invoices finished');
   };
-}
-
-/** Queues this interval's listing run; the interval's start is the dedupe key, so many workers queue it once. */
-export async function scheduleListing(deps: Pick<ListPaidDeps, 'stores' | 'clock'>, intervalMinutes: number): Promise<boolean> {
-  const now = deps.clock();
-  const slotMs = intervalMinutes * 60_000;
-  const slot = new Date(Math.floor(now.getTime() / slotMs) * slotMs);
-  return deps.stores.jobs.enqueue({ kind: LIST_PAID_JOB, payload: {}, dedupeKey: `${LIST_PAID_JOB}:${slot.toISOString()}`, maxAttempts: 3 }, now);
 }

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Job } from '../store/jobs.js';
-import { clearingAccountFor, type Merchant } from '../store/merchants.js';
-import type { Payment } from '../store/payments.js';
-import { UpstreamError } from '../clients/types.js';
-import type { FeeTaxLookup, XenditGateway } from '../clients/xendit/types.js';
-import type { XeroGateway } from '../clients/xero/types.js';
-import { exponentOf, toDecimal } from '../money.js';
-import { NeedsReview, RetryLater } from './runner.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import type { Payment } from '../../store/payments.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { FeeTaxLookup, XenditGateway } from '../../clients/xendit/types.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { exponentOf, toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
 import { organisationDate } from './org-date.js';
+import { PostFeePayload } from '../kinds.js';
 
 export interface PostFeeDeps {
   stores: Stores;
@@ -23,8 +23,6 @@ export interface PostFeeDeps {
   clock: Clock;
   logger: Logger;
 }
-
-const Payload = z.object({ paymentId: z.string() });
 
 /** The contact Xero requires on a Spend Money transaction. */
 export const FEE_CONTACT_NAME = 'Xendit';
@@ -43,7 +41,7 @@ export function feeReference(xenditInvoiceId: string): string {
  */
 export function postFeeJob(deps: PostFeeDeps) {
   return async (job: Job): Promise<void> => {
-    const { paymentId } = Payload.parse(job.payload);
+    const { paymentId } = PostFeePayload.parse(job.payload);
     const payment = await deps.stores.payments.byId(paymentId);
     if (!payment) throw new NeedsReview(`payment ${paymentId} no longer exists`);
     if (payment.feeState === 'posted' || payment.feeState === 'not_needed') return;
