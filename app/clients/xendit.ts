@@ -50,7 +50,8 @@ interface RawInvoiceApi {
   expireInvoiceRaw(p: { invoiceId: string }): Promise<RawResponse>;
 }
 
-const invoiceSchema = z.object({
+/** Exported for the contract test (test/contract): every field read here is in xendit-node's models or documented by Xendit. */
+export const invoiceSchema = z.object({
   id: z.string().min(1),
   external_id: z.string(),
   status: z.enum(['PENDING', 'PAID', 'SETTLED', 'EXPIRED']),
@@ -265,7 +266,7 @@ interface RawTransactionApi {
 /** Xendit's largest page of transactions. */
 const TRANSACTION_LIMIT = 50;
 
-const transactionSchema = z.object({
+export const transactionSchema = z.object({
   product_id: z.string(),
   reference_id: z.string(),
   status: z.string().nullish(),
