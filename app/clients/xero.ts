@@ -374,6 +374,25 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
   function gateway(purpose: XeroCallPurpose): XeroGateway {
     const call = <T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, readOnly = true, prepaid?: XeroBudgetTicket) =>
       callAs(creds, op, purpose, fn, { readOnly, prepaid });
+
+    /** One number read several ways: one call for all readings; the invoice only when exactly one reading names one. */
+    async function readingsOfOneNumber(creds: XeroCredentials, readings: string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null> {
+      // A comma would split a reading into two numbers in InvoiceNumbers (and `where` takes one number per call).
+      if (readings.some((n) => n.includes(','))) return (refund(prepaid), null);
+      const res = await call(
+        creds,
+        'findInvoiceByNumber',
+        (api) => api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, readings, undefined, undefined, 1),
+        true,
+        prepaid,
+      );
+      const rows = res.body.invoices ?? [];
+      const named = readings.map((n) => rows.filter((i) => (i.invoiceNumber ?? '').trim() === n)).filter((exact) => exact.length > 0);
+      if (named.length !== 1) return null;
+      const pick = named[0].find((i) => String(i.type) === 'ACCREC') ?? named[0][0];
+      return mapInvoice(pick);
+    }
+
     return {
       forPurpose: (p) => gateway(p),
 
@@ -383,7 +402,9 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       },
 
       async findInvoiceByNumber(creds, invoiceNumber, prepaid) {
-        const wanted = invoiceNumber.trim();
+        const readings = [...new Set((typeof invoiceNumber === 'string' ? [invoiceNumber] : invoiceNumber).map((n) => n.trim()).filter(Boolean))];
+        if (readings.length > 1) return readingsOfOneNumber(creds, readings, prepaid);
+        const wanted = readings[0];
         if (!wanted) return (refund(prepaid), null);
         // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
         // page=1: without paging Xero lists invoices without line items and with only a summary

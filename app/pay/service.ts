@@ -35,6 +35,8 @@ export interface PayDeps {
 
 export interface PayRequest {
   invoiceNumber: string;
+  /** The link had a raw `+` (raw-query.ts): the number read with `+` kept; Xero is asked for both readings. */
+  plusReading?: string;
   shortCode: string;
   lang: 'id' | 'en';
   /** Rate-limit counters this click counts against; over a limit, it is refused before any upstream call. */
@@ -58,8 +60,11 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
   const { merchant, xeroTicket, checkouts: early } = await deps.admit(req.shortCode, req.counters, guessed);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
 
-  const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber, xeroTicket));
-  if (!invoice || invoice.type !== 'ACCREC') throw new PaymentLinkNotFound(`no sales invoice ${req.invoiceNumber}`);
+  // Both readings in one call: the one that names an invoice is used; both or neither is an unknown number.
+  const numbers = req.plusReading !== undefined && req.plusReading !== req.invoiceNumber ? [req.invoiceNumber, req.plusReading] : req.invoiceNumber;
+  const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, numbers, xeroTicket));
+  if (!invoice || invoice.type !== 'ACCREC')
+    throw new PaymentLinkNotFound(`no sales invoice ${[req.invoiceNumber, req.plusReading].filter(Boolean).join(' or ')}`);
   if (!linkMatches(invoice, req.hint))
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);

@@ -91,6 +91,41 @@ describeEachDatabase('GET /pay', ({ db }) => {
       void decoy;
     });
 
+    // Xero does not document whether it encodes [INVOICENUMBER]: a raw `+` may be a space or the number's own `+`.
+    const invoiceCalls = () => h.sims.xero.state.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api.xro/2.0/Invoices')).length;
+
+    it('raw "+" naming a number with "+": found by asking Xero for both readings in one call', async () => {
+      const inv = h.addInvoice({ invoiceNumber: 'INV+3', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      const before = invoiceCalls();
+      await request(h.app).get(link('INV+3')).expect(303);
+      assert.equal(invoiceCalls() - before, 1, 'one Xero call for both readings');
+      assert.equal(xenditInvoices()[0].amount, amountOf(inv));
+    });
+
+    it('raw "+" standing for a space: the invoice with the space is charged', async () => {
+      const inv = h.addInvoice({ invoiceNumber: 'INV 4', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      await request(h.app).get(link('INV+4')).expect(303);
+      assert.equal(xenditInvoices()[0].amount, amountOf(inv));
+      assert.equal(xenditInvoices().length, 1);
+    });
+
+    it('raw "+" when both readings are invoices, or neither, or a reading has a comma: the unknown-invoice page, no checkout', async () => {
+      h.addInvoice({ invoiceNumber: 'INV+5', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      h.addInvoice({ invoiceNumber: 'INV 5', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      h.addInvoice({ invoiceNumber: 'INV,+6', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      const unknown = heading((await request(h.app).get(link('NO-SUCH')).set('Accept-Language', 'en').expect(404)).text);
+      for (const raw of ['INV+5', 'INV+7', 'INV%2C+6']) {
+        const res = await request(h.app).get(link(raw)).set('Accept-Language', 'en').expect(404);
+        assert.equal(heading(res.text), unknown, raw);
+      }
+      assert.equal(xenditInvoices().length, 0);
+      // Encoded, each number is one reading and is charged as usual.
+      await request(h.app).get(link('INV%2B5')).expect(303);
+      await request(h.app).get(link('INV%205')).expect(303);
+      await request(h.app).get(link('INV%2C%2B6')).expect(303);
+      assert.equal(xenditInvoices().length, 3);
+    });
+
     it('raw "#": the browser drops the rest, so the link is incomplete (400 page), never the invoice before "#"', async () => {
       h.addInvoice({ invoiceNumber: 'INV#2' });
       // What a browser sends for …invoiceNo=INV#2&currency=…: the fragment is not sent.
