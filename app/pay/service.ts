@@ -199,7 +199,12 @@ async function createAtXendit(
     }
     throw err;
   }
-  const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock());
+  // Reuse is decided by the stored expiry, without asking Xendit (whose "Invoice expired" callback a
+  // merchant may not have set): Xendit's own expiry when it grants less than we asked for, counted
+  // from our claim (its expiry_date − created is on Xendit's clock, so clock skew cannot stretch it).
+  const granted = created.validForSeconds === undefined ? undefined : new Date(checkout.createdAt.getTime() + created.validForSeconds * 1000);
+  const expiresAt = granted && granted < checkout.expiresAt ? granted : undefined;
+  const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock(), expiresAt);
   if (!opened) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click; expiring the duplicate');
     await deps.xendit.expireInvoice(merchant.xenditSecretKey, created.id).catch((err) => {

@@ -35,6 +35,11 @@ export interface XenditSimAccount {
    * everything. A call outside them gets 403 REQUEST_FORBIDDEN_ERROR before the request is read.
    */
   permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read' };
+  /**
+   * false: the merchant set only "Invoices paid" in Xendit's dashboard (Settings → Callbacks, where
+   * "Invoice expired" is a URL of its own; docs.xendit.co "Invoice callback"): EXPIRED sends no callback.
+   */
+  expiredCallbacks?: boolean;
 }
 
 type NewSimAccount = {
@@ -44,6 +49,7 @@ type NewSimAccount = {
   businessName: string;
   callbackFees?: XenditSimAccount['callbackFees'];
   permissions?: XenditSimAccount['permissions'];
+  expiredCallbacks?: boolean;
 };
 
 export interface SimXenditInvoice {
@@ -146,11 +152,14 @@ export class XenditFaults extends Faults {
    * so a real API honouring only one of them behaves like this for the other.
    */
   ignoreListCursor = false;
+  /** Test option: new invoices expire after this many seconds whatever invoice_duration asked (expiry_date is Xendit's word). */
+  grantedDurationSeconds?: number;
 
   override reset(): void {
     super.reset();
     this.invoiceUrlOverride = undefined;
     this.ignoreListCursor = false;
+    this.grantedDurationSeconds = undefined;
   }
 }
 
@@ -416,7 +425,7 @@ function createInvoiceRoute(ctx: Ctx, req: Request, res: Response): void {
     status: 'PENDING',
     created: at,
     updated: at,
-    expiryDate: new Date(at.getTime() + read.durationSeconds * 1000),
+    expiryDate: new Date(at.getTime() + (ctx.faults.grantedDurationSeconds ?? read.durationSeconds) * 1000),
   };
   ctx.state.invoices.set(inv.id, inv);
   if (ctx.faults.dropIfArmed(req, res)) return;
@@ -627,7 +636,7 @@ function expireIfDue(ctx: Ctx, inv: SimXenditInvoice): void {
 
 async function sendCallback(ctx: Ctx, inv: SimXenditInvoice, override?: string): Promise<SimCallback | undefined> {
   const account = accountOf(ctx, inv);
-  const url = override ?? account.callbackUrl;
+  const url = inv.status === 'EXPIRED' && account.expiredCallbacks === false ? override : (override ?? account.callbackUrl);
   if (!url) {
     ctx.log?.debug({ invoiceId: inv.id }, 'xendit sim: no callback URL, callback skipped');
     return undefined;

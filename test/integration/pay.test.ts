@@ -350,6 +350,50 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(xenditInvoices()[0].status, 'EXPIRED', 'the replaced invoice cannot be paid any more');
   });
 
+  describe('when the merchant set only the "Invoices paid" callback at Xendit (issue 14 item 9)', () => {
+    const xenditCalls = () => h.sims.xendit.state.requests.filter((r) => r.path.startsWith('/v2/') || r.path.startsWith('/invoices/')).length;
+    beforeEach(() => {
+      const account = [...h.sims.xendit.state.accounts.values()][0];
+      h.sims.xendit.registerAccount({ ...account, expiredCallbacks: false });
+    });
+
+    it('a repeat click before expiry asks Xendit nothing; after expiry (no callback came) it gets a new payable invoice', async () => {
+      const inv = h.addInvoice({});
+      const first = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      const calls = xenditCalls();
+      h.clock.advance(3600_000);
+      const again = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.equal(again.headers.location, first.headers.location);
+      assert.equal(xenditCalls(), calls, 'no Xendit call for a repeat click before expiry');
+
+      // Xendit expires it; no callback is sent (only "Invoices paid" is set).
+      const [old] = xenditInvoices();
+      await h.sims.xendit.expire(old.id);
+      assert.equal(h.sims.xendit.state.callbacks.length, 0);
+      h.clock.advance(86400_000);
+      const later = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.notEqual(later.headers.location, first.headers.location);
+      const statuses = xenditInvoices().map((x: { status: string }) => x.status);
+      assert.deepEqual(statuses, ['EXPIRED', 'PENDING']);
+      assert.equal(later.headers.location, xenditInvoices()[1].invoice_url);
+    });
+
+    it("keeps Xendit's expiry when Xendit grants less time than asked, and replaces the invoice by then", async () => {
+      h.sims.xendit.faults.grantedDurationSeconds = 2 * 3600;
+      const inv = h.addInvoice({});
+      const first = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+      assert.equal(checkout.expiresAt.getTime() - checkout.createdAt.getTime(), 2 * 3600_000);
+      h.clock.advance(2 * 3600_000 - 5 * 60_000); // 5 minutes left by Xendit's word (a day by ours)
+      const second = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.notEqual(second.headers.location, first.headers.location);
+      assert.deepEqual(
+        xenditInvoices().map((x: { status: string }) => x.status),
+        ['EXPIRED', 'PENDING'],
+      );
+    });
+  });
+
   it('makes no second payable Xendit invoice while the old one cannot be expired (503), and replaces it once it can', async () => {
     const inv = h.addInvoice({ lineItems: [{ description: 'x', quantity: '1', unitAmount: '300000' }] });
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
