@@ -172,8 +172,18 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assertStrict((await s.api('get', `/Accounts/${s.bank.accountId}`).expect(200)).body, 'Accounts');
   });
 
-  it('GET /Contacts', async () => {
+  it('GET /Contacts and PUT /Contacts', async () => {
     assertStrict((await s.api('get', `/Contacts?where=${encodeURIComponent('Name=="Budi"')}`).expect(200)).body, 'Contacts');
+    const created = await s
+      .api('put', '/Contacts')
+      .send({ Contacts: [{ Name: 'Siti', EmailAddress: 'siti@example.co.id' }] })
+      .expect(200);
+    assertStrict(created.body, 'Contacts');
+  });
+
+  it('PUT /Accounts (the clearing bank account made at onboarding)', async () => {
+    const created = await s.api('put', '/Accounts').send({ Name: 'Xendit PHP', Type: 'BANK', BankAccountNumber: '0901', CurrencyCode: 'IDR' }).expect(200);
+    assertStrict(created.body, 'Accounts');
   });
 
   it('GET /TaxRates', async () => {
