@@ -71,12 +71,14 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   async function pay(req: Request, res: Response): Promise<void> {
     const perIp = { key: `pay:ip:${clientKey(clientAddress(req))}`, rule: limits.perIp };
     let query: PayQuery;
+    let plusReading: string | undefined;
     try {
       query = parsePayQuery(req.query);
       // The number as the link carries it (see raw-query.ts): never a number the parser altered.
       const raw = rawInvoiceNumber(req.originalUrl);
       if (raw.kind === 'unreadable') throw new PaymentLinkNotFound('the invoice number in the link could not be read intact');
       if (raw.kind === 'read') query = { ...query, invoiceNo: raw.invoiceNumber.trim() };
+      if (raw.kind === 'read' && raw.plusReading !== undefined) plusReading = raw.plusReading.trim();
     } catch (err) {
       await limits.consume(perIp); // garbage counts too
       throw err;
@@ -86,7 +88,14 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
     const counters = [perIp, { key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }];
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
     const hint = { ...(query.currency ? { currency: query.currency } : {}), ...(query.amount ? { amount: query.amount } : {}) };
-    const { redirectUrl } = await startPayment(deps, { invoiceNumber: query.invoiceNo, shortCode: query.shortCode, lang, counters, hint });
+    const { redirectUrl } = await startPayment(deps, {
+      invoiceNumber: query.invoiceNo,
+      ...(plusReading ? { plusReading } : {}),
+      shortCode: query.shortCode,
+      lang,
+      counters,
+      hint,
+    });
     res.set('Cache-Control', 'no-store');
     res.redirect(303, redirectUrl);
   }

@@ -5,14 +5,21 @@
  * `+`, spaces or non-ASCII letters, encoded or not. A raw `&` splits the number into a parameter of
  * its own, which leaves a *shorter* number that could be another customer's invoice; so a number
  * visibly cut (an unknown parameter right after it) or not valid UTF-8 is reported as unreadable and
- * the caller shows the same page as for an unknown invoice. `+` is a space, as in every form-encoded
- * query (URLSearchParams, and our own link builder encodes a literal `+` as %2B). A raw `#` never
+ * the caller shows the same page as for an unknown invoice. A raw `+` is a space in a form-encoded
+ * query (URLSearchParams; our own link builder encodes a literal `+` as %2B), but Xero does not
+ * document whether it encodes [INVOICENUMBER]: a raw `+` may be the number's own `+`. So such a
+ * number has two readings (every raw `+` a space, or every one a `+`) and the caller asks Xero for
+ * both and uses the one that exists (pay/service.ts). A raw `#` never
  * reaches the server (the browser keeps the fragment): the rest of the link is gone, and the link is
  * answered as incomplete.
  */
 const KNOWN = new Set(['invoiceno', 'invoicenumber', 'shortcode', 'currency', 'amount', 'lang']);
 
-export type RawInvoiceNumber = { kind: 'absent' } | { kind: 'unreadable' } | { kind: 'read'; invoiceNumber: string };
+export type RawInvoiceNumber =
+  | { kind: 'absent' }
+  | { kind: 'unreadable' }
+  /** plusReading: present when the link had a raw `+`: the number with each raw `+` kept as `+`. */
+  | { kind: 'read'; invoiceNumber: string; plusReading?: string };
 
 export function rawInvoiceNumber(url: string): RawInvoiceNumber {
   const q = url.indexOf('?');
@@ -25,7 +32,8 @@ export function rawInvoiceNumber(url: string): RawInvoiceNumber {
   if (next !== undefined && !KNOWN.has(nameOf(next))) return { kind: 'unreadable' };
   const raw = parts[at].slice(parts[at].indexOf('=') + 1);
   try {
-    return { kind: 'read', invoiceNumber: decodeURIComponent(raw.replace(/\+/g, ' ')) };
+    const invoiceNumber = decodeURIComponent(raw.replace(/\+/g, ' '));
+    return raw.includes('+') ? { kind: 'read', invoiceNumber, plusReading: decodeURIComponent(raw.replace(/\+/g, '%2B')) } : { kind: 'read', invoiceNumber };
   } catch {
     return { kind: 'unreadable' }; // malformed percent-encoding (e.g. Latin-1 %E9): never guess
   }

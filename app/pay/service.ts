@@ -38,6 +38,8 @@ export interface PayDeps {
 
 export interface PayRequest {
   invoiceNumber: string;
+  /** The link had a raw `+` (raw-query.ts): the number read with `+` kept; Xero is asked for both readings. */
+  plusReading?: string;
   shortCode: string;
   lang: 'id' | 'en';
   /** Rate-limit counters this click counts against; over a limit, it is refused before any upstream call. */
@@ -61,8 +63,11 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
   const { merchant, xeroTicket, checkouts: early } = await deps.admit(req.shortCode, req.counters, guessed);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
 
-  const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, req.invoiceNumber, xeroTicket));
-  if (!invoice || invoice.type !== 'ACCREC') throw new PaymentLinkNotFound(`no sales invoice ${req.invoiceNumber}`);
+  // Both readings in one call: the one that names an invoice is used; both or neither is an unknown number.
+  const numbers = req.plusReading !== undefined && req.plusReading !== req.invoiceNumber ? [req.invoiceNumber, req.plusReading] : req.invoiceNumber;
+  const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, numbers, xeroTicket));
+  if (!invoice || invoice.type !== 'ACCREC')
+    throw new PaymentLinkNotFound(`no sales invoice ${[req.invoiceNumber, req.plusReading].filter(Boolean).join(' or ')}`);
   if (!linkMatches(invoice, req.hint))
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
@@ -197,7 +202,12 @@ async function createAtXendit(
     }
     throw err;
   }
-  const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock());
+  // Reuse is decided by the stored expiry, without asking Xendit (whose "Invoice expired" callback a
+  // merchant may not have set): Xendit's own expiry when it grants less than we asked for, counted
+  // from our claim (its expiry_date − created is on Xendit's clock, so clock skew cannot stretch it).
+  const granted = created.validForSeconds === undefined ? undefined : new Date(checkout.createdAt.getTime() + created.validForSeconds * 1000);
+  const expiresAt = granted && granted < checkout.expiresAt ? granted : undefined;
+  const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock(), expiresAt);
   if (!opened) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click; expiring the duplicate');
     await deps.xendit.expireInvoice(merchant.xenditSecretKey, created.id).catch((err) => {

@@ -109,11 +109,14 @@ export function createCheckoutStore(db: Db) {
       return r.numUpdatedRows > 0n ? now : null;
     },
 
-    /** Opens the checkout if this caller still holds its claim (fence = the claim's updated_at); else null. */
-    async open(id: string, fence: Date, xenditInvoiceId: string, invoiceUrl: string, now: Date): Promise<Checkout | null> {
+    /**
+     * Opens the checkout if this caller still holds its claim (fence = the claim's updated_at); else null.
+     * `expiresAt`: when Xendit said it expires, if sooner than the claim's estimate.
+     */
+    async open(id: string, fence: Date, xenditInvoiceId: string, invoiceUrl: string, now: Date, expiresAt?: Date): Promise<Checkout | null> {
       const r = await db
         .updateTable('checkouts')
-        .set({ status: 'open', xendit_invoice_id: xenditInvoiceId, invoice_url: invoiceUrl, updated_at: now })
+        .set({ status: 'open', xendit_invoice_id: xenditInvoiceId, invoice_url: invoiceUrl, updated_at: now, ...(expiresAt ? { expires_at: expiresAt } : {}) })
         .where('id', '=', id)
         .where('status', '=', 'creating')
         .where('updated_at', '=', fence)

@@ -628,6 +628,7 @@ describe('gateway clients against the simulators', function () {
           currency: 'PHP',
           amount: 245050,
           invoiceUrl: `${s.xenditUrl}/checkout/${inv.id}`,
+          validForSeconds: 3600,
           description: 'INV-0042 for Maria',
           payerEmail: 'maria@example.ph',
           items: [{ name: 'Barako beans', quantity: 2, price: 122525 }],

@@ -91,6 +91,41 @@ describeEachDatabase('GET /pay', ({ db }) => {
       void decoy;
     });
 
+    // Xero does not document whether it encodes [INVOICENUMBER]: a raw `+` may be a space or the number's own `+`.
+    const invoiceCalls = () => h.sims.xero.state.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api.xro/2.0/Invoices')).length;
+
+    it('raw "+" naming a number with "+": found by asking Xero for both readings in one call', async () => {
+      const inv = h.addInvoice({ invoiceNumber: 'INV+3', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      const before = invoiceCalls();
+      await request(h.app).get(link('INV+3')).expect(303);
+      assert.equal(invoiceCalls() - before, 1, 'one Xero call for both readings');
+      assert.equal(xenditInvoices()[0].amount, amountOf(inv));
+    });
+
+    it('raw "+" standing for a space: the invoice with the space is charged', async () => {
+      const inv = h.addInvoice({ invoiceNumber: 'INV 4', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      await request(h.app).get(link('INV+4')).expect(303);
+      assert.equal(xenditInvoices()[0].amount, amountOf(inv));
+      assert.equal(xenditInvoices().length, 1);
+    });
+
+    it('raw "+" when both readings are invoices, or neither, or a reading has a comma: the unknown-invoice page, no checkout', async () => {
+      h.addInvoice({ invoiceNumber: 'INV+5', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      h.addInvoice({ invoiceNumber: 'INV 5', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      h.addInvoice({ invoiceNumber: 'INV,+6', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
+      const unknown = heading((await request(h.app).get(link('NO-SUCH')).set('Accept-Language', 'en').expect(404)).text);
+      for (const raw of ['INV+5', 'INV+7', 'INV%2C+6']) {
+        const res = await request(h.app).get(link(raw)).set('Accept-Language', 'en').expect(404);
+        assert.equal(heading(res.text), unknown, raw);
+      }
+      assert.equal(xenditInvoices().length, 0);
+      // Encoded, each number is one reading and is charged as usual.
+      await request(h.app).get(link('INV%2B5')).expect(303);
+      await request(h.app).get(link('INV%205')).expect(303);
+      await request(h.app).get(link('INV%2C%2B6')).expect(303);
+      assert.equal(xenditInvoices().length, 3);
+    });
+
     it('raw "#": the browser drops the rest, so the link is incomplete (400 page), never the invoice before "#"', async () => {
       h.addInvoice({ invoiceNumber: 'INV#2' });
       // What a browser sends for …invoiceNo=INV#2&currency=…: the fragment is not sent.
@@ -316,6 +351,50 @@ describeEachDatabase('GET /pay', ({ db }) => {
       ['expired', 'open'],
     );
     assert.equal(xenditInvoices()[0].status, 'EXPIRED', 'the replaced invoice cannot be paid any more');
+  });
+
+  describe('when the merchant set only the "Invoices paid" callback at Xendit (issue 14 item 9)', () => {
+    const xenditCalls = () => h.sims.xendit.state.requests.filter((r) => r.path.startsWith('/v2/') || r.path.startsWith('/invoices/')).length;
+    beforeEach(() => {
+      const account = [...h.sims.xendit.state.accounts.values()][0];
+      h.sims.xendit.registerAccount({ ...account, expiredCallbacks: false });
+    });
+
+    it('a repeat click before expiry asks Xendit nothing; after expiry (no callback came) it gets a new payable invoice', async () => {
+      const inv = h.addInvoice({});
+      const first = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      const calls = xenditCalls();
+      h.clock.advance(3600_000);
+      const again = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.equal(again.headers.location, first.headers.location);
+      assert.equal(xenditCalls(), calls, 'no Xendit call for a repeat click before expiry');
+
+      // Xendit expires it; no callback is sent (only "Invoices paid" is set).
+      const [old] = xenditInvoices();
+      await h.sims.xendit.expire(old.id);
+      assert.equal(h.sims.xendit.state.callbacks.length, 0);
+      h.clock.advance(86400_000);
+      const later = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.notEqual(later.headers.location, first.headers.location);
+      const statuses = xenditInvoices().map((x: { status: string }) => x.status);
+      assert.deepEqual(statuses, ['EXPIRED', 'PENDING']);
+      assert.equal(later.headers.location, xenditInvoices()[1].invoice_url);
+    });
+
+    it("keeps Xendit's expiry when Xendit grants less time than asked, and replaces the invoice by then", async () => {
+      h.sims.xendit.faults.grantedDurationSeconds = 2 * 3600;
+      const inv = h.addInvoice({});
+      const first = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+      assert.equal(checkout.expiresAt.getTime() - checkout.createdAt.getTime(), 2 * 3600_000);
+      h.clock.advance(2 * 3600_000 - 5 * 60_000); // 5 minutes left by Xendit's word (a day by ours)
+      const second = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.notEqual(second.headers.location, first.headers.location);
+      assert.deepEqual(
+        xenditInvoices().map((x: { status: string }) => x.status),
+        ['EXPIRED', 'PENDING'],
+      );
+    });
   });
 
   it('makes no second payable Xendit invoice while the old one cannot be expired (503), and replaces it once it can', async () => {

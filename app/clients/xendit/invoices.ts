@@ -6,13 +6,16 @@ import { json, type CreateInvoiceRequest, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import type { NewXenditInvoice, XenditGateway, XenditInvoice } from './types.js';
 
-const invoiceSchema = z.object({
+/** Exported for the contract test (test/contract): every field read here is in xendit-node's models or documented by Xendit. */
+export const invoiceSchema = z.object({
   id: z.string().min(1),
   external_id: z.string(),
   status: z.enum(['PENDING', 'PAID', 'SETTLED', 'EXPIRED']),
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
   invoice_url: z.string(),
+  expiry_date: z.string().nullish(),
+  created: z.string().nullish(),
   paid_amount: z.number().nullish(),
   fees_paid_amount: z.number().nullish(),
   paid_at: z.string().nullish(),
@@ -151,6 +154,7 @@ function parseInvoice(body: unknown): XenditInvoice {
     currency: j.currency,
     amount: minor(j.amount, 'amount'),
     invoiceUrl: j.invoice_url,
+    ...validFor(j.created, j.expiry_date),
     ...(j.paid_amount != null ? { paidAmount: minor(j.paid_amount, 'paid_amount') } : {}),
     ...feesOf(j.fees_paid_amount, j.currency),
     ...(j.paid_at ? { paidAt: j.paid_at } : {}),
@@ -160,6 +164,11 @@ function parseInvoice(body: unknown): XenditInvoice {
     ...customerOf(j.customer),
     ...itemsOf(j.items, j.currency),
   };
+}
+
+function validFor(created: string | null | undefined, expiry: string | null | undefined): { validForSeconds?: number } {
+  const seconds = (Date.parse(expiry ?? '') - Date.parse(created ?? '')) / 1000;
+  return Number.isFinite(seconds) ? { validForSeconds: Math.max(0, Math.floor(seconds)) } : {};
 }
 
 function customerOf(raw: unknown): { customer?: { name?: string; email?: string } } {

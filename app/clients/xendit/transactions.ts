@@ -30,7 +30,7 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
 /** Xendit's largest page of transactions. */
 const TRANSACTION_LIMIT = 50;
 
-const transactionSchema = z.object({
+export const transactionSchema = z.object({
   product_id: z.string(),
   reference_id: z.string(),
   status: z.string().nullish(),

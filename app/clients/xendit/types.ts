@@ -14,6 +14,8 @@ export interface XenditInvoice {
   currency: Currency;
   amount: number; // minor units
   invoiceUrl: string;
+  /** How long Xendit lets it be paid: expiry_date − created, both on Xendit's clock (so no clock skew); absent when not sent. */
+  validForSeconds?: number;
   paidAmount?: number; // minor units
   feesPaidAmount?: number; // minor units
   /** fees_paid_amount exactly as Xendit sent it, when it does not fit the currency's minor unit (feesPaidAmount is then absent). */

@@ -4,15 +4,34 @@ import { escapeWhere, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { invoiceBody, mapInvoice } from './mappers.js';
-import type { XeroGateway } from './types.js';
+import type { XeroBudgetTicket, XeroCredentials, XeroGateway, XeroInvoice } from './types.js';
 
 export function invoiceCalls({
   call,
   refund,
 }: XeroCalls): Pick<XeroGateway, 'findInvoiceByNumber' | 'getInvoice' | 'findInvoicesByReference' | 'createInvoice'> {
+  /** One number read several ways: one call for all readings; the invoice only when exactly one reading names one. */
+  async function readingsOfOneNumber(creds: XeroCredentials, readings: string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null> {
+    // A comma would split a reading into two numbers in InvoiceNumbers (and `where` takes one number per call).
+    if (readings.some((n) => n.includes(','))) return (refund(prepaid), null);
+    const res = await call(
+      creds,
+      'findInvoiceByNumber',
+      (api) => api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, readings, undefined, undefined, 1),
+      { prepaid },
+    );
+    const rows = res.body.invoices ?? [];
+    const named = readings.map((n) => rows.filter((i) => (i.invoiceNumber ?? '').trim() === n)).filter((exact) => exact.length > 0);
+    if (named.length !== 1) return null;
+    const pick = named[0].find((i) => String(i.type) === 'ACCREC') ?? named[0][0];
+    return mapInvoice(pick);
+  }
+
   return {
     async findInvoiceByNumber(creds, invoiceNumber, prepaid) {
-      const wanted = invoiceNumber.trim();
+      const readings = [...new Set((typeof invoiceNumber === 'string' ? [invoiceNumber] : invoiceNumber).map((n) => n.trim()).filter(Boolean))];
+      if (readings.length > 1) return readingsOfOneNumber(creds, readings, prepaid);
+      const wanted = readings[0];
       if (!wanted) return (refund(prepaid), null);
       // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
       // page=1: without paging Xero lists invoices without line items and with only a summary

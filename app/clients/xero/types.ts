@@ -242,7 +242,12 @@ export interface XeroGateway {
   getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
   /** null when no invoice has that number. */
   /** `prepaid`: a budget ticket already taken for this call (the pay click takes it with its admission). */
-  findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string, prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
+  /**
+   * Several readings of one number (a raw `+` in a pay link): asked in one call, and null unless
+   * exactly one of them names an invoice (never a guess between two); readings with a comma are not
+   * asked (InvoiceNumbers is a comma-separated list): null.
+   */
+  findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string | readonly string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
   getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
   /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */
   findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;

@@ -37,7 +37,7 @@ export function expireIfDue(ctx: Ctx, inv: SimXenditInvoice): void {
 
 export async function sendCallback(ctx: Ctx, inv: SimXenditInvoice, override?: string): Promise<SimCallback | undefined> {
   const account = accountOf(ctx, inv);
-  const url = override ?? account.callbackUrl;
+  const url = inv.status === 'EXPIRED' && account.expiredCallbacks === false ? override : (override ?? account.callbackUrl);
   if (!url) {
     ctx.log?.debug({ invoiceId: inv.id }, 'xendit sim: no callback URL, callback skipped');
     return undefined;

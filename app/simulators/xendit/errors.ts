@@ -13,11 +13,14 @@ export class XenditFaults extends Faults {
    * so a real API honouring only one of them behaves like this for the other.
    */
   ignoreListCursor = false;
+  /** Test option: new invoices expire after this many seconds whatever invoice_duration asked (expiry_date is Xendit's word). */
+  grantedDurationSeconds?: number;
 
   override reset(): void {
     super.reset();
     this.invoiceUrlOverride = undefined;
     this.ignoreListCursor = false;
+    this.grantedDurationSeconds = undefined;
   }
 }
 

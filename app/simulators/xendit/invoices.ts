@@ -61,7 +61,7 @@ export function createInvoiceRoute(ctx: Ctx, req: Request, res: Response): void 
     status: 'PENDING',
     created: at,
     updated: at,
-    expiryDate: new Date(at.getTime() + read.durationSeconds * 1000),
+    expiryDate: new Date(at.getTime() + (ctx.faults.grantedDurationSeconds ?? read.durationSeconds) * 1000),
   };
   ctx.state.invoices.set(inv.id, inv);
   if (ctx.faults.dropIfArmed(req, res)) return;

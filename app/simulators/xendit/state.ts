@@ -29,6 +29,11 @@ export interface XenditSimAccount {
    * everything. A call outside them gets 403 REQUEST_FORBIDDEN_ERROR before the request is read.
    */
   permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read' };
+  /**
+   * false: the merchant set only "Invoices paid" in Xendit's dashboard (Settings → Callbacks, where
+   * "Invoice expired" is a URL of its own; docs.xendit.co "Invoice callback"): EXPIRED sends no callback.
+   */
+  expiredCallbacks?: boolean;
 }
 
 export type NewSimAccount = {
@@ -38,6 +43,7 @@ export type NewSimAccount = {
   businessName: string;
   callbackFees?: XenditSimAccount['callbackFees'];
   permissions?: XenditSimAccount['permissions'];
+  expiredCallbacks?: boolean;
 };
 
 export interface SimXenditInvoice {

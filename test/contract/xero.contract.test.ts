@@ -1,0 +1,229 @@
+/**
+ * Contract test (issue 14): every answer of the Xero simulator that the gateway reads, read strictly
+ * by xero-node 20's own models (test/contract/strict.ts). A simulator that drifts into a shape real
+ * Xero never sends fails here, not in production.
+ */
+import { strict as assert } from 'node:assert';
+import express from 'express';
+import request from 'supertest';
+import { createXeroSimulator } from '../../app/simulators/xero/index.js';
+import { strictXero, type Extras } from './strict.js';
+
+/**
+ * What Xero sends around every accounting answer and xero-node's list models do not declare
+ * (developer.xero.com/documentation/api/accounting/overview: responses carry Id, Status,
+ * ProviderName and DateTimeUTC; xero_accounting.yaml examples of every GET).
+ */
+const ENVELOPE: Extras = {
+  Id: 'string',
+  Status: 'string',
+  ProviderName: 'string',
+  DateTimeUTC: 'string',
+  // Xero sends each date twice, the second as "2009-05-27T00:00:00" (developer.xero.com/documentation/api/accounting/invoices
+  // and /banktransactions response examples); xero-node models only Date/DueDate. The gateway reads neither copy.
+  'Invoices.DateString': 'string',
+  'Invoices.DueDateString': 'string',
+  'BankTransactions.DateString': 'string',
+};
+
+/** A simulator with one organisation, a sales invoice with a payment, a refund, a bank transaction and a manual journal. */
+async function simWithData() {
+  const sim = createXeroSimulator();
+  const app = express().use(sim.router);
+  const o = sim.addOrganisation({ clientId: 'cid', clientSecret: 'secret', name: 'Toko', shortCode: '!Toko', baseCurrency: 'IDR' });
+  const token = await request(app).post('/connect/token').auth('cid', 'secret').type('form').send({ grant_type: 'client_credentials' }).expect(200);
+  const bank = sim.bankAccountFor(o.tenantId, 'Xendit');
+  const inv = sim.addInvoice({
+    contact: { name: 'Budi', email: 'budi@example.co.id' },
+    lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '50000' }],
+  });
+  sim.recordPayment(o.tenantId, inv.invoiceId, '10000', bank.accountId, 'part');
+  sim.addRefundPayment(o.tenantId, { paymentType: 'AROVERPAYMENTPAYMENT', accountId: bank.accountId, amount: '500', date: '2026-03-01' });
+  const api = (method: 'get' | 'put', path: string) =>
+    request(app)[method](`/api.xro/2.0${path}`).set('Authorization', `Bearer ${token.body.access_token}`).set('Xero-Tenant-Id', o.tenantId);
+  return { sim, app, o, bank, inv, api, token: token.body as Record<string, unknown> };
+}
+
+function assertStrict(json: unknown, type: string, extras: Extras = ENVELOPE): void {
+  const problems = strictXero(json, type, extras);
+  assert.deepEqual(problems, [], `${type}:\n${problems.join('\n')}`);
+}
+
+describe('contract: Xero simulator answers read strictly by xero-node 20 models', () => {
+  let s: Awaited<ReturnType<typeof simWithData>>;
+  before(async () => {
+    s = await simWithData();
+    // Writes first, so the lists below hold what the gateway writes too.
+    const contact = (await s.api('get', '/Contacts').expect(200)).body.Contacts[0];
+    await s
+      .api('put', '/BankTransactions')
+      .send({
+        BankTransactions: [
+          {
+            Type: 'SPEND',
+            BankAccount: { AccountID: s.bank.accountId },
+            Contact: { ContactID: contact.ContactID },
+            Date: '2026-03-01',
+            Reference: 'fee',
+            CurrencyCode: 'IDR',
+            LineAmountTypes: 'NoTax',
+            LineItems: [{ Description: 'Xendit fee', Quantity: 1, UnitAmount: 2900, AccountCode: '404' }],
+          },
+        ],
+      })
+      .expect(200);
+  });
+
+  it('token endpoint (client_credentials): the OAuth 2.0 token response', () => {
+    // RFC 6749 §5.1 and developer.xero.com/documentation/guides/oauth2/custom-connections: access_token, expires_in, token_type, scope.
+    assert.equal(typeof s.token.access_token, 'string');
+    assert.equal(typeof s.token.expires_in, 'number');
+    assert.equal(s.token.token_type, 'Bearer');
+    assert.deepEqual(Object.keys(s.token).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
+  });
+
+  it('token endpoint (refresh_token, Connect to Xero): the OAuth 2.0 token response', async () => {
+    s.sim.addOAuthApp('app', 'appsecret');
+    const { refresh_token: refreshToken } = s.sim.grantOAuth('app', [s.o.tenantId]);
+    const res = await request(s.app)
+      .post('/connect/token')
+      .auth('app', 'appsecret')
+      .type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: refreshToken })
+      .expect(200);
+    // developer.xero.com/documentation/guides/oauth2/auth-flow "Refreshing access tokens": a new access and refresh token.
+    assert.equal(typeof res.body.access_token, 'string');
+    assert.equal(typeof res.body.refresh_token, 'string');
+    assert.equal(typeof res.body.expires_in, 'number');
+    assert.equal(res.body.token_type, 'Bearer');
+    for (const k of Object.keys(res.body)) assert.ok(['access_token', 'refresh_token', 'expires_in', 'token_type', 'scope', 'id_token'].includes(k), k);
+  });
+
+  it('GET /connections: the tenants of the connection', async () => {
+    // No xero-node model: XeroClient.updateTenants reads tenantId, tenantType, tenantName (developer.xero.com
+    // /documentation/guides/oauth2/auth-flow "Check the tenants you're authorized to access").
+    const rows = (
+      await request(s.app)
+        .get('/connections')
+        .set('Authorization', `Bearer ${s.token.access_token as string}`)
+        .expect(200)
+    ).body;
+    assert.ok(Array.isArray(rows) && rows.length === 1);
+    for (const c of rows) {
+      assert.deepEqual(Object.keys(c).sort(), ['authEventId', 'createdDateUtc', 'id', 'tenantId', 'tenantName', 'tenantType', 'updatedDateUtc']);
+      assert.equal(c.tenantType, 'ORGANISATION');
+      for (const k of ['createdDateUtc', 'updatedDateUtc']) assert.match(c[k], /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$/);
+    }
+  });
+
+  it('GET /Organisation', async () => {
+    assertStrict((await s.api('get', '/Organisation').expect(200)).body, 'Organisations');
+  });
+
+  it('GET /Invoices?InvoiceNumbers=…&page=1 (the pay click), without page (summary), and by InvoiceID', async () => {
+    assertStrict((await s.api('get', `/Invoices?InvoiceNumbers=${s.inv.invoiceNumber}&page=1`).expect(200)).body, 'Invoices');
+    assertStrict((await s.api('get', `/Invoices?InvoiceNumbers=${s.inv.invoiceNumber}`).expect(200)).body, 'Invoices');
+    assertStrict((await s.api('get', `/Invoices/${s.inv.invoiceId}`).expect(200)).body, 'Invoices');
+  });
+
+  it('PUT /Invoices (backend sales) and PUT /Payments (record-payment)', async () => {
+    const contact = (await s.api('get', '/Contacts').expect(200)).body.Contacts[0];
+    const created = await s
+      .api('put', '/Invoices')
+      .send({
+        Invoices: [
+          {
+            Type: 'ACCREC',
+            Status: 'AUTHORISED',
+            Contact: { ContactID: contact.ContactID },
+            Date: '2026-03-01',
+            DueDate: '2026-03-01',
+            Reference: 'xendit-1',
+            CurrencyCode: 'IDR',
+            LineAmountTypes: 'NoTax',
+            LineItems: [{ Description: 'Kopi', Quantity: 1, UnitAmount: 1000, AccountCode: '200', TaxType: 'NONE' }],
+          },
+        ],
+      })
+      .expect(200);
+    assertStrict(created.body, 'Invoices');
+    const payment = await s
+      .api('put', '/Payments')
+      .send({
+        Payments: [{ Invoice: { InvoiceID: s.inv.invoiceId }, Account: { AccountID: s.bank.accountId }, Amount: 1000, Date: '2026-03-01', Reference: 'x1' }],
+      })
+      .expect(200);
+    assertStrict(payment.body, 'Payments');
+  });
+
+  it('GET /Payments (by Reference, by account; refunds without an Invoice)', async () => {
+    assertStrict((await s.api('get', `/Payments?where=${encodeURIComponent('Reference=="part"')}`).expect(200)).body, 'Payments');
+    const all = (await s.api('get', `/Payments?page=1`).expect(200)).body;
+    assert.ok(
+      all.Payments.some((p: { Invoice?: unknown }) => !p.Invoice),
+      'a refund is listed',
+    );
+    assertStrict(all, 'Payments');
+  });
+
+  it('GET /Accounts (bank, by class) and GET /Accounts/{id}', async () => {
+    assertStrict((await s.api('get', `/Accounts?where=${encodeURIComponent('Type=="BANK"')}`).expect(200)).body, 'Accounts');
+    assertStrict((await s.api('get', `/Accounts?where=${encodeURIComponent('Class=="EXPENSE"')}`).expect(200)).body, 'Accounts');
+    assertStrict((await s.api('get', `/Accounts/${s.bank.accountId}`).expect(200)).body, 'Accounts');
+  });
+
+  it('GET /Contacts and PUT /Contacts', async () => {
+    assertStrict((await s.api('get', `/Contacts?where=${encodeURIComponent('Name=="Budi"')}`).expect(200)).body, 'Contacts');
+    const created = await s
+      .api('put', '/Contacts')
+      .send({ Contacts: [{ Name: 'Siti', EmailAddress: 'siti@example.co.id' }] })
+      .expect(200);
+    assertStrict(created.body, 'Contacts');
+  });
+
+  it('PUT /Accounts (the clearing bank account made at onboarding)', async () => {
+    const created = await s.api('put', '/Accounts').send({ Name: 'Xendit PHP', Type: 'BANK', BankAccountNumber: '0901', CurrencyCode: 'IDR' }).expect(200);
+    assertStrict(created.body, 'Accounts');
+  });
+
+  it('GET /TaxRates', async () => {
+    assertStrict((await s.api('get', '/TaxRates').expect(200)).body, 'TaxRates');
+  });
+
+  it('GET /BankTransactions and PUT /BankTransactions', async () => {
+    assertStrict((await s.api('get', '/BankTransactions?page=1').expect(200)).body, 'BankTransactions');
+  });
+
+  it('PUT /ManualJournals and GET /ManualJournals', async () => {
+    const created = await s
+      .api('put', '/ManualJournals')
+      .send({
+        ManualJournals: [
+          {
+            Narration: 'fee',
+            Date: '2026-03-01',
+            Status: 'POSTED',
+            LineAmountTypes: 'NoTax',
+            JournalLines: [
+              { Description: 'fee', AccountCode: '404', LineAmount: 100, TaxType: 'NONE' },
+              { Description: 'fee', AccountCode: '610', LineAmount: -100, TaxType: 'NONE' },
+            ],
+          },
+        ],
+      })
+      .expect(200);
+    assertStrict(created.body, 'ManualJournals');
+    assertStrict((await s.api('get', '/ManualJournals?page=1').expect(200)).body, 'ManualJournals');
+  });
+
+  it('reads what it should: a field xero-node does not model, a wrong type or an unknown enum value fails', () => {
+    // The strict reading itself, so a lenient checker cannot pass everything.
+    const ok = { Invoices: [{ InvoiceID: 'x', Type: 'ACCREC', Total: 1, Date: '/Date(1573755038314+0000)/', UpdatedDateUTC: '/Date(1573755038314+0000)/' }] };
+    assert.deepEqual(strictXero(ok, 'Invoices'), []);
+    assert.match(strictXero({ Invoices: [{ Total: '1' }] }, 'Invoices').join(), /Total: "1" is not a number/);
+    assert.match(strictXero({ Invoices: [{ Type: 'SALE' }] }, 'Invoices').join(), /"SALE" is not in xero-node's Invoice.TypeEnum/);
+    assert.match(strictXero({ Invoices: [{ PayUrl: 'x' }] }, 'Invoices').join(), /PayUrl: not in xero-node's Invoice/);
+    assert.match(strictXero({ Invoices: [{ UpdatedDateUTC: '2026-03-01T00:00:00Z' }] }, 'Invoices').join(), /is not a Xero date/);
+    assert.match(strictXero({ Id: 'x' }, 'Invoices').join(), /Id: not in xero-node's Invoices/);
+  });
+});
