@@ -92,7 +92,7 @@ describeEachDatabase('GET /pay', ({ db }) => {
     });
 
     // Xero does not document whether it encodes [INVOICENUMBER]: a raw `+` may be a space or the number's own `+`.
-    const invoiceCalls = () => h.sims.xero.state.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api.xro/2.0/Invoices')).length;
+    const invoiceCalls = () => h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: '/api.xro/2.0/Invoices' });
 
     it('raw "+" naming a number with "+": found by asking Xero for both readings in one call', async () => {
       const inv = h.addInvoice({ invoiceNumber: 'INV+3', lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
@@ -354,10 +354,9 @@ describeEachDatabase('GET /pay', ({ db }) => {
   });
 
   describe('when the merchant set only the "Invoices paid" callback at Xendit (issue 14 item 9)', () => {
-    const xenditCalls = () => h.sims.xendit.state.requests.filter((r) => r.path.startsWith('/v2/') || r.path.startsWith('/invoices/')).length;
+    const xenditCalls = () => h.sims.xendit.test.countRequests({ pathPrefix: '/v2/' }) + h.sims.xendit.test.countRequests({ pathPrefix: '/invoices/' });
     beforeEach(() => {
-      const account = [...h.sims.xendit.state.accounts.values()][0];
-      h.sims.xendit.registerAccount({ ...account, expiredCallbacks: false });
+      h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { expiredCallbacks: false });
     });
 
     it('a repeat click before expiry asks Xendit nothing; after expiry (no callback came) it gets a new payable invoice', async () => {
@@ -372,7 +371,7 @@ describeEachDatabase('GET /pay', ({ db }) => {
       // Xendit expires it; no callback is sent (only "Invoices paid" is set).
       const [old] = xenditInvoices();
       await h.sims.xendit.expire(old.id);
-      assert.equal(h.sims.xendit.state.callbacks.length, 0);
+      assert.equal(h.sims.xendit.test.callbacks().length, 0);
       h.clock.advance(86400_000);
       const later = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
       assert.notEqual(later.headers.location, first.headers.location);

@@ -20,8 +20,8 @@ export interface XenditSimTestApi {
   clearRequests(): void;
   /** A copy of the account with this secret key, if registered. */
   account(secretKey: string): XenditSimAccount | undefined;
-  /** As when the merchant changes the account's settings in Xendit's dashboard (callback URL, fees on callbacks, key permissions). */
-  updateAccount(secretKey: string, change: Partial<Pick<XenditSimAccount, 'callbackUrl' | 'callbackFees' | 'permissions'>>): void;
+  /** As when the merchant changes the account's settings in Xendit's dashboard (callback URLs, fees on callbacks, key permissions). */
+  updateAccount(secretKey: string, change: Partial<Pick<XenditSimAccount, 'callbackUrl' | 'callbackFees' | 'permissions' | 'expiredCallbacks'>>): void;
   /** Copies of the callbacks sent (and their answers), oldest first. */
   callbacks(): SimCallback[];
   /** How many invoices the simulator holds, every account's. */
