@@ -1,6 +1,6 @@
 /**
  * XenditGateway over the official xendit-node SDK (Invoice API). The same code talks to real
- * Xendit or app/simulators/xendit.ts: only apiUrl differs.
+ * Xendit or app/simulators/xendit/: only apiUrl differs.
  */
 import type { Logger } from 'pino';
 import { Configuration, Invoice as InvoiceApi, Transaction as TransactionApi, XenditSdkError } from 'xendit-node';

@@ -1,6 +1,6 @@
 /**
  * XeroGateway over the official xero-node SDK, for Custom Connections (client_credentials).
- * The same code talks to real Xero, app/simulators/xero.ts or anyone's fake: only the URLs differ.
+ * The same code talks to real Xero, app/simulators/xero/ or anyone's fake: only the URLs differ.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
