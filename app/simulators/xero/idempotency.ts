@@ -19,7 +19,7 @@ export interface StoredAnswer {
   body: unknown;
 }
 
-/** The organisation's keys (SimOrganisation.idempotency, which tests may clear to play "minutes later"). */
+/** The organisation's keys (SimOrganisation.idempotency; tests forget them with sim.test.forgetIdempotencyKeys to play "minutes later"). */
 type Store = Map<string, StoredAnswer>;
 
 function requestHash(req: Request): string {

@@ -144,7 +144,7 @@ export interface XeroSimState {
   appUsage: Map<string, { minute: number; count: number }>;
   requests: SimRequest[];
   tokenRequests: number;
-  /** "Connect to Xero" apps, consents (grants), codes and their counters (xero-oauth.ts). */
+  /** "Connect to Xero" apps, consents (grants), codes and their counters (oauth.ts). */
   oauth: SimOAuthState;
 }
 
