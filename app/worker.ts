@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { boot, createLogger, type Runtime } from './bootstrap.js';
+import { boot, createLogger, type Runtime } from './bin/bootstrap.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { EmbeddedDatabaseError } from './store/db.js';
 import { VERIFY_CHECKOUT_JOB, verifyCheckoutJob } from './sync/verify-checkout.js';

@@ -2,17 +2,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { loadConfig, type Config } from '../config/index.js';
-import { openDatabase, type OpenedDatabase } from './store/db.js';
-import { createStores, type Stores } from './store/index.js';
-import { createXeroBudget, type SharedXeroBudget } from './store/xero-budget.js';
-import { createSecretBox } from './security/secrets.js';
-import { createXeroClient } from './clients/xero.js';
-import { createXenditClient } from './clients/xendit.js';
-import type { XenditGateway, XeroGateway, XeroOAuth } from './clients/types.js';
-import { createXeroOAuth } from './clients/xero-oauth.js';
-import { systemClock, type Clock } from './clock.js';
-import { createMetrics, type Metrics } from './metrics/index.js';
+import { loadConfig, type Config } from '../../config/index.js';
+import { openDatabase, type OpenedDatabase } from '../store/db.js';
+import { createStores, type Stores } from '../store/index.js';
+import { createXeroBudget, type SharedXeroBudget } from '../store/xero-budget.js';
+import { createSecretBox } from '../security/secrets.js';
+import { createXeroClient } from '../clients/xero.js';
+import { createXenditClient } from '../clients/xendit.js';
+import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
+import { createXeroOAuth } from '../clients/xero-oauth.js';
+import { systemClock, type Clock } from '../clock.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
 
 export interface Runtime {
   config: Config;
