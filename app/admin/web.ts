@@ -1,7 +1,7 @@
 /**
- * What every /admin page and form shares: the deps, rendering with the common locals, form parsing
- * re-showing a refused form and keeping out whoever is not signed in. Imports nothing from the
- * admin's feature folders, so they can all import it.
+ * What every /admin page and form shares: the deps, rendering with the common locals, form parsing,
+ * re-showing a refused form, keeping out whoever is not signed in, and the error pages. Imports
+ * nothing from the admin's feature folders, so they can all import it.
  */
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
