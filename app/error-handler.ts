@@ -1,12 +1,8 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, type MessageKey } from './errors.js';
 import { chooseLang, translator, type MessageId } from './i18n.js';
-import { switchLangUrl } from './pay/controller.js';
-import { paths } from './paths.js';
-import { adminPage } from './admin/i18n/messages.js';
-import { adminLang } from './admin/i18n/lang.js';
-import { adminText } from './admin/i18n/admin-text.js';
+import { switchLangUrl } from './lang-switch.js';
 
 const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string }> = {
   badRequest: { title: 'badRequestTitle', body: 'badRequestBody', tone: 'warn' },
@@ -24,6 +20,24 @@ const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string
   conflict: { title: 'conflictTitle', body: 'conflictBody', tone: 'warn' },
 };
 
+/** What an error page shows: the family's message key and the values its text may name. */
+export interface ErrorPageInput {
+  status: number;
+  key: MessageKey;
+  vars: Record<string, string>;
+  /** The customer's money arrived and is being recorded (an "already paid" that is still in progress). */
+  processing: boolean;
+}
+
+/** Renders the page for people; a feature with its own look (the admin) passes its own. */
+export type ErrorPage = (req: Request, res: Response, page: ErrorPageInput) => void;
+
+export interface ErrorHandlerOptions {
+  page?: ErrorPage;
+  /** Requests answered in JSON whatever they accept (machine routes such as callbacks). */
+  json?: (req: Request) => boolean;
+}
+
 /** Body-parser and similar errors carry an HTTP status of their own (400, 413, 415). */
 function clientStatusOf(err: unknown): number | undefined {
   const status = (err as { status?: unknown; statusCode?: unknown })?.status ?? (err as { statusCode?: unknown })?.statusCode;
@@ -35,11 +49,16 @@ export const notFoundHandler: RequestHandler = (req, res) => {
     res.status(404).json({ error: 'not found' });
     return;
   }
-  renderPage(req, res, 404, 'notFound', {});
+  genericPage(req, res, { status: 404, key: 'notFound', vars: {}, processing: false });
 };
 
-/** The one place errors become responses: a page for people, JSON for machines, never a stack trace. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * Where errors become responses: a page for people, JSON for machines, never a stack trace. The
+ * DomainError family says the status and the message; which page shows it is the caller's choice
+ * (server.ts for the app, each admin router for its own pages).
+ */
+export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}): ErrorRequestHandler {
+  const page = options.page ?? genericPage;
   return (err, req, res, _next) => {
     const domain = err instanceof DomainError ? err : undefined;
     const status = domain?.status ?? clientStatusOf(err) ?? 500;
@@ -49,8 +68,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (domain?.retryAfterSeconds) res.set('Retry-After', String(domain.retryAfterSeconds));
     res.set('Cache-Control', 'no-store');
 
-    const wantsJson = req.path.startsWith('/callbacks/') || !req.accepts('html');
-    if (wantsJson) {
+    if (options.json?.(req) || !req.accepts('html')) {
       const reason = domain?.publicReason ?? (status < 500 ? ((err as Error)?.message ?? 'bad request') : 'internal error');
       res.status(status).json({ error: reason });
       return;
@@ -61,23 +79,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       currency: String((domain as { currency?: string } | undefined)?.currency ?? ''),
       seconds: String(domain?.retryAfterSeconds ?? ''),
     };
-    const processing = (domain as { processing?: boolean } | undefined)?.processing;
-    renderPage(req, res, status, key, vars, processing);
+    const processing = Boolean((domain as { processing?: boolean } | undefined)?.processing);
+    page(req, res, { status, key, vars, processing });
   };
 }
 
-function renderPage(
-  req: Parameters<RequestHandler>[0],
-  res: Parameters<RequestHandler>[1],
-  status: number,
-  key: MessageKey,
-  vars: Record<string, string>,
-  processing = false,
-): void {
-  if (req.path === paths.admin || req.path.startsWith(`${paths.admin}/`)) {
-    renderAdminPage(req, res, status, key);
-    return;
-  }
+/** The page in the customer-facing style and language (id/en), with a retry link when trying again may help. */
+const genericPage: ErrorPage = (req, res, { status, key, vars, processing }) => {
   const lang = chooseLang(req.query?.lang, req.get('accept-language'));
   const t = translator(lang);
   const page = processing ? { title: 'processingTitle' as const, body: 'processingBody' as const, tone: 'ok' } : PAGE[key];
@@ -90,23 +98,4 @@ function renderPage(
     retryUrl: key === 'unavailable' || key === 'internal' ? req.originalUrl : undefined,
     langSwitchUrl: switchLangUrl(req.originalUrl, lang),
   });
-}
-
-/** The admin's own error pages (id/en), inside its navigation when someone is signed in. */
-function renderAdminPage(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1], status: number, key: MessageKey): void {
-  const session = res.locals.session as { user?: unknown; csrfToken?: string } | undefined;
-  const lang = adminLang(req);
-  const page = adminPage(lang, key);
-  res.status(status).render('admin/message', {
-    lang,
-    t: translator(lang),
-    a: adminText(lang),
-    langSwitchUrl: req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined,
-    tone: status >= 500 ? 'bad' : 'warn',
-    title: page.title,
-    body: page.body,
-    user: session?.user ?? null,
-    csrfToken: session?.csrfToken ?? '',
-    paths,
-  });
-}
+};

@@ -177,6 +177,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
 
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.logger));
+  // Callbacks are machine routes: JSON whatever they accept.
+  app.use(errorHandler(deps.logger, { json: (req) => req.path.startsWith('/callbacks/') }));
   return app;
 }

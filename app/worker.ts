@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { boot, createLogger } from './bootstrap.js';
+import { boot, createLogger } from './bin/bootstrap.js';
 import { ConfigError } from '../config/index.js';
 import { EmbeddedDatabaseError } from './store/db.js';
 import { createJobRunner } from './jobs/runner.js';

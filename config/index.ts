@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { CRASH_POINTS, type CrashPoint } from '../app/jobs/sync/crash-points.js';
-import { DEFAULT_OAUTH_SCOPES } from '../app/clients/xero/oauth.js';
-import { DEMO_OAUTH_APP } from '../app/simulators/demo-data.js';
+import { CRASH_POINTS, DEFAULT_OAUTH_SCOPES, DEMO_OAUTH_APP, type CrashPoint } from './constants.js';
 import { paths } from '../app/paths.js';
 import { parseTrustProxy, type TrustProxy } from '../app/security/client-address.js';
 

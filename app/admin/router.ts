@@ -3,11 +3,12 @@
  * page's common locals), then each feature's router.
  */
 import express, { Router } from 'express';
+import { NotFound } from '../errors.js';
 import { paths } from '../paths.js';
-import { switchLangUrl } from '../pay/controller.js';
+import { switchLangUrl } from '../lang-switch.js';
 import { adminLang } from './i18n/lang.js';
 import { sessions } from './session.js';
-import type { AdminDeps } from './web.js';
+import { adminErrors, type AdminDeps } from './web.js';
 import { authRouter } from './auth/controller.js';
 import { usersRouter } from './users/controller.js';
 import { paymentsRouter } from './payments/controller.js';
@@ -34,5 +35,10 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(usersRouter(deps, sess));
   router.use(merchantsRouter(deps, sess));
   router.use(reconciliationRouter(deps));
+  // Nothing else answers under /admin: its 404 is an admin page too.
+  router.use(paths.admin, () => {
+    throw new NotFound('no such admin page');
+  });
+  router.use(adminErrors(deps.logger));
   return router;
 }

@@ -1,15 +1,20 @@
 /**
- * What every /admin page and form shares: the deps, rendering with the common locals, form parsing
- * re-showing a refused form and keeping out whoever is not signed in. Imports nothing from the
- * admin's feature folders, so they can all import it.
+ * What every /admin page and form shares: the deps, rendering with the common locals, form parsing,
+ * re-showing a refused form, keeping out whoever is not signed in, and the error pages. Imports
+ * nothing from the admin's feature folders, so they can all import it.
  */
-import type { Request, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { errorHandler, type ErrorPage } from '../error-handler.js';
 import { FormInvalid, NotFound } from '../errors.js';
 import { formatMoney } from '../money.js';
 import { translator, type Lang } from '../i18n.js';
 import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
+import { switchLangUrl } from '../lang-switch.js';
 import { adminText } from './i18n/admin-text.js';
+import { adminLang } from './i18n/lang.js';
+import { adminPage } from './i18n/messages.js';
 import { currentSession, type AdminSession } from './session.js';
 
 export type { AdminDeps } from './deps.js';
@@ -80,4 +85,28 @@ export async function withForm(
     if (!(err instanceof FormInvalid)) throw err;
     render(res, err.status, view, { ...locals, values, errors: err.fields });
   }
+}
+
+/** The admin's own error pages (id/en), inside its navigation when someone is signed in. */
+export const adminErrorPage: ErrorPage = (req, res, { status, key }) => {
+  const session = currentSession(res);
+  const lang = adminLang(req);
+  const page = adminPage(lang, key);
+  res.status(status).render('admin/message', {
+    lang,
+    t: translator(lang),
+    a: adminText(lang),
+    langSwitchUrl: req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined,
+    tone: status >= 500 ? 'bad' : 'warn',
+    title: page.title,
+    body: page.body,
+    user: session?.user ?? null,
+    csrfToken: session?.csrfToken ?? '',
+    paths,
+  });
+};
+
+/** Last in every admin router: its errors answered with the admin's pages (JSON for non-browsers). */
+export function adminErrors(logger: Logger): ErrorRequestHandler {
+  return errorHandler(logger, { page: adminErrorPage });
 }

@@ -1,4 +1,4 @@
-import type { Runtime } from '../bootstrap.js';
+import type { Runtime } from '../bin/bootstrap.js';
 import type { Config } from '../../config/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Job } from '../store/jobs.js';

@@ -1,4 +1,4 @@
-import type { Runtime } from '../bootstrap.js';
+import type { Runtime } from '../bin/bootstrap.js';
 import type { JobKind } from './kinds.js';
 import { enqueue } from './enqueue.js';
 

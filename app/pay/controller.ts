@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BadRequest, PaymentLinkNotFound } from '../errors.js';
 import { rawInvoiceNumber } from './raw-query.js';
 import { chooseLang, translator } from '../i18n.js';
+import { switchLangUrl } from '../lang-switch.js';
 import { paths } from '../paths.js';
 import { paymentReturn, startPayment, type PayDeps } from './service.js';
 import { clientAddress } from '../security/client-address.js';
@@ -118,17 +119,4 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
   });
 
   return router;
-}
-
-/** Same page in the other language. Any request path, however garbled (`//[`), gets an answer. */
-export function switchLangUrl(originalUrl: string, lang: string): string {
-  const other = lang === 'id' ? 'en' : 'id';
-  try {
-    const url = new URL(originalUrl, 'http://x');
-    if (url.origin !== 'http://x') return `/?lang=${other}`; // "//host/..." must not become a link elsewhere
-    url.searchParams.set('lang', other);
-    return url.pathname + url.search;
-  } catch {
-    return `/?lang=${other}`;
-  }
 }

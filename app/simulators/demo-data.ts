@@ -1,3 +1,4 @@
+import { DEMO_OAUTH_APP } from '../../config/constants.js';
 import type { XeroSimulator } from './xero/index.js';
 import type { XenditSimulator } from './xendit/index.js';
 
@@ -23,8 +24,8 @@ export const DEMO2 = {
   invoice: { invoiceNumber: 'INV-0101', currency: 'IDR', amountDue: '180000.00' },
 };
 
-/** The gateway's Xero app in demo mode ("Connect to Xero" against the simulator). */
-export const DEMO_OAUTH_APP = { clientId: 'demo-oauth-app', clientSecret: 'demo-oauth-app-secret' } as const;
+// The gateway's Xero app in demo mode is the configuration's default, hence in config/constants.ts.
+export { DEMO_OAUTH_APP };
 
 interface DemoInvoiceSeed {
   invoiceNumber: string;

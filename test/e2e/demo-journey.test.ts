@@ -217,7 +217,7 @@ describe('demo journey (npm start, no configuration)', function () {
   });
 
   it('runs the operator CLI beside the running gateway, on the same embedded database, and leaves it running', async () => {
-    const cli = spawnTs('app/cli.ts', ['merchants', 'list'], { DATA_DIR: dataDir });
+    const cli = spawnTs('app/bin/cli/index.ts', ['merchants', 'list'], { DATA_DIR: dataDir });
     assert.equal(await cli.exited, 0, cli.output());
     assert.match(cli.output(), /Toko Kopi Nusantara|DEMO/);
     await fetch(`${base}/readyz`).then((r) => assert.equal(r.status, 200));

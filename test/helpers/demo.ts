@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { pino } from 'pino';
 import { loadConfig } from '../../config/index.js';
-import type { Runtime } from '../../app/bootstrap.js';
+import type { Runtime } from '../../app/bin/bootstrap.js';
 import type { Db } from '../../app/store/db.js';
 import { createStores } from '../../app/store/index.js';
 import { createXeroBudget } from '../../app/store/xero-budget.js';
@@ -11,7 +11,7 @@ import { createXeroOAuth } from '../../app/clients/xero/oauth.js';
 import { systemClock } from '../../app/clock.js';
 import { createApp } from '../../app/server.js';
 import { createWorker } from '../../app/worker.js';
-import { setupDemo, type DemoSetup } from '../../app/demo.js';
+import { setupDemo, type DemoSetup } from '../../app/bin/demo.js';
 import { box } from './harness.js';
 import { createMetrics } from '../../app/metrics/index.js';
 

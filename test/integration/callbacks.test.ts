@@ -7,7 +7,7 @@ import { createHttpServer } from '../../app/http.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { Writable } from 'node:stream';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { createLogger } from '../../app/bootstrap.js';
+import { createLogger } from '../../app/bin/bootstrap.js';
 import { createApp } from '../../app/server.js';
 
 describeEachDatabase('POST /callbacks/xendit/:merchantId', ({ db }) => {

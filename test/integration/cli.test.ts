@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../app/cli.js';
+import { runCli } from '../../app/bin/cli/index.js';
 import { ENGINES, createPostgresDatabase } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
 import { enqueueJob } from '../helpers/jobs.js';
@@ -126,6 +126,28 @@ for (const engine of ENGINES) {
       const bad = await cli('merchants', 'xero-day-limit', id, '-3');
       assert.equal(bad.code, 64);
       assert.match(bad.err, /not a number of calls/);
+    });
+
+    it('switches the settings the admin settings page switches, and refuses an unknown or missing merchant', async () => {
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLS1', '--json']))).out);
+      for (const argv of [
+        ['fee-posting', id, 'manual_journal'],
+        ['xendit-fees', id, 'invoiced'],
+        ['overpayments', id, 'on'],
+        ['test-organisation', id, 'on'],
+      ]) {
+        const r = await cli('merchants', ...argv);
+        assert.equal(r.code, 0, r.err);
+      }
+      const row = JSON.parse((await cli('merchants', 'list', '--json')).out).find((m: { id: string }) => m.id === id);
+      assert.deepEqual([row.feePosting, row.xenditFeeBilling, row.overpayments], ['manual_journal', 'invoiced', true]);
+      assert.equal(row.backendFlow, false, 'a switch not named keeps its value');
+      const unknown = await cli('merchants', 'overpayments', randomUUID(), 'on');
+      assert.equal(unknown.code, 64);
+      assert.match(unknown.err, /no merchant/);
+      const missing = await cli('merchants', 'xendit-fees');
+      assert.equal(missing.code, 64);
+      assert.match(missing.err, /merchants xendit-fees needs the merchant id/);
     });
 
     it('stores the fee account (default 404 Bank Fees) and the fee posting mode', async () => {

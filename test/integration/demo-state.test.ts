@@ -12,8 +12,8 @@ import { addUser, clearAdminTables, csrfOf, signedIn } from '../helpers/admin.js
 import { consent, startConnect } from '../helpers/xero-oauth.js';
 import type { Harness } from '../helpers/harness.js';
 import { DEMO, DEMO2 } from '../../app/simulators/demo-data.js';
-import { runCli } from '../../app/cli.js';
-import { resetSavedDemo } from '../../app/demo.js';
+import { runCli } from '../../app/bin/cli/index.js';
+import { resetSavedDemo } from '../../app/bin/demo.js';
 import { loadConfig } from '../../config/index.js';
 import { createStores } from '../../app/store/index.js';
 import { box } from '../helpers/harness.js';

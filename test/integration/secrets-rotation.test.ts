@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { runCli } from '../../app/cli.js';
+import { runCli } from '../../app/bin/cli/index.js';
 import { getSims, resetSims } from '../helpers/sims.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores } from '../../app/store/index.js';

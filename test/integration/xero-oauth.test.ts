@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { sql } from 'kysely';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../app/bootstrap.js';
+import { createLogger } from '../../app/bin/bootstrap.js';
 import { createApp } from '../../app/server.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { addUser, signedIn, type Agent } from '../helpers/admin.js';

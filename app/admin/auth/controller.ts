@@ -5,7 +5,7 @@ import { paths } from '../../paths.js';
 import { clientAddress } from '../../security/client-address.js';
 import { clientKey } from '../../security/rate-limit.js';
 import { currentSession, type Sessions } from '../session.js';
-import { parseForm, render, withForm, type AdminDeps } from '../web.js';
+import { adminErrors, parseForm, render, withForm, type AdminDeps } from '../web.js';
 import { email, newPassword } from './fields.js';
 import * as service from './service.js';
 
@@ -61,5 +61,6 @@ export function authRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
+  router.use(adminErrors(deps.logger));
   return router;
 }

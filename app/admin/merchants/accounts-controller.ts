@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { adminMerchantPath, paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
-import { parseForm, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { adminErrors, parseForm, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { accountsView, createXenditBankAccount, saveAccounts } from './accounts.js';
 import { merchantFor } from './service.js';
 
@@ -89,5 +89,6 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
+  router.use(adminErrors(deps.logger));
   return router;
 }

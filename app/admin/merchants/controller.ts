@@ -4,7 +4,7 @@ import { adminMerchantPath, paths } from '../../paths.js';
 import { NotFound } from '../../errors.js';
 import { goLiveText } from '../i18n/golive-text.js';
 import type { Sessions } from '../session.js';
-import { langOf, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
+import { adminErrors, langOf, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
 import { accountsRouter } from './accounts-controller.js';
 import { goLive } from './go-live.js';
 import { connectXero } from './service.js';
@@ -70,5 +70,6 @@ export function merchantsRouter(deps: AdminDeps, sess: Sessions): Router {
   router.use(xeroConnectRouter(deps, sess));
   router.use(xenditRouter(deps, sess));
   router.use(settingsRouter(deps, sess));
+  router.use(adminErrors(deps.logger));
   return router;
 }

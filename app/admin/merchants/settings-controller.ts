@@ -3,7 +3,7 @@ import { adminMerchantPath, paths } from '../../paths.js';
 import type { Merchant } from '../../store/merchants.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
-import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantFor } from './service.js';
 import { MERCHANT_SETTINGS, currentSettings, saveSettings, salesTaxView } from './settings.js';
 
@@ -40,5 +40,6 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
     }
   });
 
+  router.use(adminErrors(deps.logger));
   return router;
 }

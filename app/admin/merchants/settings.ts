@@ -103,7 +103,29 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   if ('error' in tax) errors.salesTaxType = tax.error;
   else values.salesTaxType = tax.value;
   if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType ? 400 : 422);
-  await deps.stores.merchants.setSettings(merchant.id, values as MerchantSettings, deps.clock());
-  deps.logger.info({ merchantId, settings: values, by: actor.id }, 'merchant settings saved');
+  return applySettings(deps, merchant, values, actor.id);
+}
+
+/**
+ * The one write of a merchant's settings: the settings form (saveSettings, once every field is
+ * checked) and the CLI (merchants fee-posting, overpayments, …) both end here. What is not
+ * given keeps its stored value.
+ */
+export async function applySettings(
+  deps: Pick<MerchantOnboardingDeps, 'stores' | 'clock' | 'logger'>,
+  merchant: Merchant,
+  values: Partial<MerchantSettings>,
+  by: string,
+): Promise<Merchant> {
+  const stored: MerchantSettings = {
+    backendFlow: merchant.backendFlow,
+    feePosting: merchant.feePosting,
+    xenditFeeBilling: merchant.xenditFeeBilling,
+    overpayments: merchant.overpayments,
+    xeroTestOrganisation: merchant.xeroTestOrganisation,
+    salesTaxType: merchant.salesTaxType,
+  };
+  await deps.stores.merchants.setSettings(merchant.id, { ...stored, ...values }, deps.clock());
+  deps.logger.info({ merchantId: merchant.id, settings: values, by }, 'merchant settings saved');
   return (await deps.stores.merchants.byId(merchant.id))!;
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { adminMerchantPath, callbackPathFor, paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
-import { parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
+import { adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
 import { masked, merchantFor } from './service.js';
 import { saveXenditKeys, switchXenditMode } from './xendit-keys.js';
 
@@ -90,5 +90,6 @@ export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
+  router.use(adminErrors(deps.logger));
   return router;
 }

@@ -4,7 +4,7 @@ import { adminMerchantPath, paths } from '../../paths.js';
 import { NotFound } from '../../errors.js';
 import type { XeroOAuth } from '../../clients/xero/types.js';
 import { currentSession, type Sessions } from '../session.js';
-import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-connect.js';
 
 const Connect = z.object({ merchantId: z.union([z.uuid(), z.literal('')]).default('') });
@@ -74,5 +74,6 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
+  router.use(adminErrors(deps.logger));
   return router;
 }

@@ -4,7 +4,7 @@ import { NotFound } from '../../errors.js';
 import { adminPaymentPath, paths } from '../../paths.js';
 import { rangeErrors } from '../dates.js';
 import type { Sessions } from '../session.js';
-import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import * as service from './service.js';
 
 const DashboardQuery = z.object({
@@ -63,5 +63,6 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
     res.redirect(303, `${adminPaymentPath(id.data)}?retried=1`);
   });
 
+  router.use(adminErrors(deps.logger));
   return router;
 }

@@ -4,7 +4,7 @@ import { paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import { toCsv } from '../../report/reconcile.js';
 import { addDays, rangeErrors } from '../dates.js';
-import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantReport } from './report.js';
 
 const MerchantId = z.uuid({ error: 'Choose a merchant from the list.' });
@@ -65,5 +65,6 @@ export function reconciliationRouter(deps: AdminDeps): Router {
     res.type('text/csv; charset=utf-8').attachment(`reconciliation-${p.query.from}-${p.query.to}.csv`).send(toCsv(report));
   });
 
+  router.use(adminErrors(deps.logger));
   return router;
 }

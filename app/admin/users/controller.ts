@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { paths } from '../../paths.js';
 import { email, newPassword } from '../auth/fields.js';
 import type { Sessions } from '../session.js';
-import { parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
+import { adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
 import * as service from './service.js';
 
 const UserForm = z.object({ email, merchantId: z.uuid({ error: 'Choose a merchant from the list.' }), password: newPassword });
@@ -30,5 +30,6 @@ export function usersRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
+  router.use(adminErrors(deps.logger));
   return router;
 }

@@ -36,19 +36,8 @@ export interface XeroOAuthOptions {
   logger?: Logger;
 }
 
-/** The granular scopes (apps created from 2 March 2026) our calls need, plus a refresh token and the id_token. */
-export const DEFAULT_OAUTH_SCOPES = [
-  'accounting.invoices',
-  'accounting.payments',
-  'accounting.banktransactions',
-  'accounting.manualjournals',
-  'accounting.contacts',
-  'accounting.settings',
-  'offline_access',
-  'openid',
-  'profile',
-  'email',
-];
+// The scopes are the configuration's default (XERO_SCOPES), hence listed in config/constants.ts.
+export { DEFAULT_OAUTH_SCOPES } from '../../../config/constants.js';
 
 const AUTHORIZE_PATH = '/identity/connect/authorize';
 

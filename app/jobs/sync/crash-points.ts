@@ -1,9 +1,7 @@
-/**
- * Where record-payment may die between its effects. Tests (and the demo) can make the worker kill
- * itself with SIGKILL at one of them (CRASH_AT) to prove a restart still records exactly once.
- */
-export const CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'after-xero-accepted', 'after-store'] as const;
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+import type { CrashPoint } from '../../../config/constants.js';
+
+// The points are listed in config/constants.ts: CRASH_AT is checked against them.
+export { CRASH_POINTS, type CrashPoint } from '../../../config/constants.js';
 
 export type CrashHook = (point: CrashPoint) => void;
 

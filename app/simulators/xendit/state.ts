@@ -159,7 +159,7 @@ export interface XenditSimulatorOptions {
   callbackTimeoutMs?: number;
 }
 
-/** `state` is exported for the demo's persistence (app/demo.ts); tests use `test`. */
+/** `state` is exported for the demo's persistence (app/bin/demo.ts); tests use `test`. */
 export interface XenditSimulator {
   router: Router;
   state: XenditSimState;

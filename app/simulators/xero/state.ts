@@ -196,7 +196,7 @@ export interface XeroSimulatorOptions {
   limits?: Partial<XeroSimLimits>;
 }
 
-/** `state` is exported for the demo's persistence (app/demo.ts); tests use `test`. */
+/** `state` is exported for the demo's persistence (app/bin/demo.ts); tests use `test`. */
 export interface XeroSimulator {
   router: Router;
   state: XeroSimState;

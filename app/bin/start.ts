@@ -1,15 +1,15 @@
 import { boot, createLogger } from './bootstrap.js';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
-import { readPostmasterPid, pidState } from './store/embedded/postmaster.js';
-import { portFree } from './net.js';
+import { ConfigError, loadConfig, type Config } from '../../config/index.js';
+import { readPostmasterPid, pidState } from '../store/embedded/postmaster.js';
+import { portFree } from '../net.js';
 import { join, resolve } from 'node:path';
-import { EmbeddedDatabaseError } from './store/db.js';
-import { createApp } from './server.js';
-import { createWorker } from './worker.js';
-import { startSchedules } from './jobs/schedules.js';
+import { EmbeddedDatabaseError } from '../store/db.js';
+import { createApp } from '../server.js';
+import { createWorker } from '../worker.js';
+import { startSchedules } from '../jobs/schedules.js';
 import { setupDemo } from './demo.js';
-import { closeGracefully, createHttpServer } from './http.js';
-import { issueSetupLinkIfNeeded } from './admin/auth/service.js';
+import { closeGracefully, createHttpServer } from '../http.js';
+import { issueSetupLinkIfNeeded } from '../admin/auth/service.js';
 
 /** Web entry. With the embedded database (or in demo mode) the worker runs in this process too. */
 async function main(): Promise<void> {

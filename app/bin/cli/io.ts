@@ -1,4 +1,6 @@
 /** The operator CLI's input: usage errors, its I/O, and secrets read without putting them in argv. */
+import type { Runtime } from '../bootstrap.js';
+
 export class UsageError extends Error {}
 
 export interface Io {
@@ -8,6 +10,9 @@ export interface Io {
   /** Standard input, read whole, for --secrets-stdin. */
   stdin?: () => Promise<string>;
 }
+
+/** One command (`merchants add`, `report`, …): its exit code, 0 when it returns nothing. */
+export type Command = (runtime: Runtime, args: string[], io: Io) => Promise<number | void>;
 
 export const SECRET_OPTIONS = ['xero-client-secret', 'xendit-secret-key', 'callback-token'] as const;
 type SecretOption = (typeof SECRET_OPTIONS)[number];

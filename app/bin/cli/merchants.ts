@@ -1,0 +1,193 @@
+/** merchants add | list | disable | xero-day-limit, and the settings the admin's settings page also switches. */
+import { parseArgs } from 'node:util';
+import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, type Merchant } from '../../store/merchants.js';
+import { addMerchant } from '../../admin/merchants/service.js';
+import { applySettings } from '../../admin/merchants/settings.js';
+import { verifyXenditKey } from '../../admin/merchants/xendit-keys.js';
+import { callbackPathFor, customPaymentUrl } from '../../paths.js';
+import type { Runtime } from '../bootstrap.js';
+import { readSecrets, SECRET_OPTIONS, UsageError, type Command, type Io } from './io.js';
+import { merchantArg } from './merchant-arg.js';
+
+/** Who changed a setting, in the log line every settings write leaves. */
+const BY = 'cli';
+
+function publicView(runtime: Runtime, m: Merchant) {
+  return {
+    id: m.id,
+    name: m.name,
+    shortCode: m.shortCode,
+    status: m.status,
+    mode: m.mode,
+    clearingAccountId: m.clearingAccountId,
+    clearingAccounts: m.clearingAccounts,
+    feeAccountCode: m.feeAccountCode,
+    feePosting: m.feePosting,
+    xenditFeeBilling: m.xenditFeeBilling,
+    overpayments: m.overpayments,
+    backendFlow: m.backendFlow,
+    salesAccountCode: m.salesAccountCode,
+    salesTaxType: m.salesTaxType,
+    xeroDayLimit: m.xeroDayLimit ?? runtime.config.xeroLimits.perDay,
+    payUrl: customPaymentUrl(runtime.config.publicUrl),
+    callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
+  };
+}
+
+async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      'xero-client-id': { type: 'string' },
+      'xero-client-secret': { type: 'string' },
+      'xendit-secret-key': { type: 'string' },
+      'callback-token': { type: 'string' },
+      'xero-client-secret-env': { type: 'string' },
+      'xendit-secret-key-env': { type: 'string' },
+      'callback-token-env': { type: 'string' },
+      'secrets-stdin': { type: 'boolean', default: false },
+      'clearing-account-id': { type: 'string' },
+      'clearing-account': { type: 'string', multiple: true },
+      'short-code': { type: 'string' },
+      'fee-account-code': { type: 'string', default: DEFAULT_FEE_ACCOUNT_CODE },
+      'fee-posting': { type: 'string', default: 'bank_transaction' },
+      'backend-flow': { type: 'boolean', default: false },
+      overpayments: { type: 'boolean', default: false },
+      'sales-account-code': { type: 'string', default: DEFAULT_SALES_ACCOUNT_CODE },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const secrets = await readSecrets(values, io);
+  const required = ['name', 'xero-client-id', 'clearing-account-id'] as const;
+  const missing = [...required.filter((k) => !values[k]?.trim()), ...SECRET_OPTIONS.filter((k) => !secrets[k]?.trim())];
+  if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
+  const feePosting = values['fee-posting'];
+  if (!isFeePosting(feePosting)) throw new UsageError('--fee-posting must be bank_transaction, manual_journal or off');
+  const feeAccountCode = values['fee-account-code']!.trim();
+  if (!feeAccountCode) throw new UsageError('--fee-account-code must not be empty');
+  const salesAccountCode = values['sales-account-code']!.trim();
+  if (!salesAccountCode) throw new UsageError('--sales-account-code must not be empty');
+
+  const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
+  // Nothing is saved with a key Xendit refuses or that lacks a permission the gateway uses.
+  await verifyXenditKey(runtime, secrets['xendit-secret-key']!);
+  const xero = { clientId: values['xero-client-id']!, clientSecret: secrets['xero-client-secret']!, tenantId: '' };
+  const merchant = await addMerchant(runtime, {
+    name: values.name!.trim(),
+    shortCode: values['short-code']?.trim() || undefined,
+    xero,
+    xenditSecretKey: secrets['xendit-secret-key']!,
+    callbackToken: secrets['callback-token']!,
+    clearingAccountId: values['clearing-account-id']!,
+    clearingAccounts,
+    feeAccountCode,
+    feePosting,
+    salesAccountCode,
+    backendFlow: values['backend-flow'],
+    overpayments: values.overpayments,
+  });
+  const view = publicView(runtime, merchant);
+  if (values.json) {
+    io.out(JSON.stringify({ id: view.id, shortCode: view.shortCode, payUrl: view.payUrl, callbackUrl: view.callbackUrl }));
+    return;
+  }
+  io.out(`Added ${view.name} (${view.id}), ShortCode ${view.shortCode}, Xendit ${view.mode} mode.`);
+  io.out(`Custom Payment URL for Xero: ${view.payUrl}`);
+  io.out(`Callback URL for Xendit:     ${view.callbackUrl}`);
+}
+
+/** --clearing-account PHP=ACCOUNT_ID, once per extra currency. */
+function parseClearingAccounts(pairs: string[]): Record<string, string> {
+  const byCurrency: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Z]{3})=(\S+)$/.exec(pair.trim());
+    if (!m) throw new UsageError(`--clearing-account expects CURRENCY=ACCOUNT_ID (e.g. PHP=1a2b...), got ${JSON.stringify(pair)}`);
+    byCurrency[m[1]] = m[2];
+  }
+  return byCurrency;
+}
+
+async function merchantsList(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, strict: true });
+  const rows = (await runtime.stores.merchants.list()).map((m) => publicView(runtime, m));
+  if (values.json) return io.out(JSON.stringify(rows));
+  if (!rows.length) return io.out('No merchants yet. Add one with: merchants add --help');
+  for (const r of rows) io.out(`${r.id}  ${r.shortCode.padEnd(10)} ${r.status.padEnd(9)} ${r.mode.padEnd(5)} ${r.name}`);
+}
+
+async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantArg(runtime, args[0], 'merchants disable needs the merchant id');
+  await runtime.stores.merchants.setStatus(merchant.id, 'disabled');
+  io.out(`Disabled ${merchant.name} (${merchant.id}). Its payment links now answer "not found"; callbacks for payments already made are still recorded.`);
+}
+
+async function merchantsXeroDayLimit(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const [id, value] = args;
+  if (!id || !value) throw new UsageError('merchants xero-day-limit needs the merchant id and a number of calls (or default)');
+  const limit = value === 'default' ? null : Number(value);
+  if (limit !== null && (!Number.isSafeInteger(limit) || limit < 1)) throw new UsageError(`not a number of calls: ${JSON.stringify(value)}`);
+  const merchant = await merchantArg(runtime, id, 'merchants xero-day-limit needs the merchant id');
+  await runtime.stores.merchants.setXeroDayLimit(merchant.id, limit);
+  io.out(`${merchant.name}: Xero daily call budget ${limit ?? `${runtime.config.xeroLimits.perDay} (default)`}.`);
+}
+
+const FEE_POSTINGS = ['bank_transaction', 'manual_journal', 'off'] as const;
+function isFeePosting(v: unknown): v is (typeof FEE_POSTINGS)[number] {
+  return (FEE_POSTINGS as readonly unknown[]).includes(v);
+}
+
+async function merchantsFeePosting(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantArg(runtime, args[0], 'merchants fee-posting needs the merchant id');
+  const value = args[1];
+  if (!isFeePosting(value)) throw new UsageError('merchants fee-posting needs bank_transaction, manual_journal or off');
+  await applySettings(runtime, merchant, { feePosting: value }, BY);
+  io.out(
+    `${merchant.name}: fees posted as ${value === 'bank_transaction' ? 'Spend Money' : value === 'manual_journal' ? 'manual journals' : 'nothing (off)'} from now on.`,
+  );
+  if (value === 'manual_journal') {
+    io.out(
+      'Xero refuses manual journals on bank accounts: the clearing account must be a non-bank account with payments enabled, or fees wait in needs review.',
+    );
+  }
+}
+
+async function merchantsXenditFees(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantArg(runtime, args[0], 'merchants xendit-fees needs the merchant id');
+  const value = args[1];
+  if (value !== 'deducted' && value !== 'invoiced') throw new UsageError('merchants xendit-fees needs deducted or invoiced');
+  await applySettings(runtime, merchant, { xenditFeeBilling: value }, BY);
+  io.out(
+    value === 'deducted'
+      ? `${merchant.name}: Xendit's fee kept from each payment is posted per payment from now on.`
+      : `${merchant.name}: Xendit invoices its fees separately: no per-payment fee is posted from now on (book Xendit's fee invoice as a bill).`,
+  );
+}
+
+async function merchantsOverpayments(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantArg(runtime, args[0], 'merchants overpayments needs the merchant id');
+  const value = args[1];
+  if (value !== 'on' && value !== 'off') throw new UsageError('merchants overpayments needs on or off');
+  await applySettings(runtime, merchant, { overpayments: value === 'on' }, BY);
+  io.out(`${merchant.name}: money paid beyond an invoice's amount due ${value === 'on' ? 'becomes a Xero overpayment' : 'waits in needs review'}.`);
+}
+
+async function merchantsTestOrganisation(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantArg(runtime, args[0], 'merchants test-organisation needs the merchant id');
+  const value = args[1];
+  if (value !== 'on' && value !== 'off') throw new UsageError('merchants test-organisation needs on or off');
+  await applySettings(runtime, merchant, { xeroTestOrganisation: value === 'on' }, BY);
+  io.out(`${merchant.name}: payments made in Xendit test mode are ${value === 'on' ? 'recorded in this (test) Xero organisation' : 'kept out of Xero'}.`);
+}
+
+export const merchantCommands: Record<string, Command> = {
+  'merchants add': merchantsAdd,
+  'merchants list': merchantsList,
+  'merchants disable': merchantsDisable,
+  'merchants xero-day-limit': merchantsXeroDayLimit,
+  'merchants fee-posting': merchantsFeePosting,
+  'merchants overpayments': merchantsOverpayments,
+  'merchants test-organisation': merchantsTestOrganisation,
+  'merchants xendit-fees': merchantsXenditFees,
+};

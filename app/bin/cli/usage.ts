@@ -1,0 +1,58 @@
+import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE } from '../../store/merchants.js';
+
+export const USAGE = `Usage: npm run cli -- <command>
+
+  merchants add --name N --xero-client-id ID --xero-client-secret S --xendit-secret-key K
+                --callback-token T --clearing-account-id A [--clearing-account CUR=ID ...]
+      Secrets on the command line show in ps and shell history: instead give
+      --xero-client-secret-env VAR, --xendit-secret-key-env VAR, --callback-token-env VAR
+      (read from that environment variable), or --secrets-stdin with NAME=VALUE lines
+      (xero-client-secret=..., xendit-secret-key=..., callback-token=...) on standard input.
+                [--short-code C] [--fee-account-code CODE]
+                [--fee-posting bank_transaction|manual_journal|off] [--overpayments]
+                [--backend-flow] [--sales-account-code CODE] [--json]
+      Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
+      from the Xero organisation. A Xero bank account has one currency: give one
+      --clearing-account per extra invoice currency (A is used for the rest). Xendit's fee on
+      each payment is posted as Spend Money from the clearing account to the expense account
+      CODE (default ${DEFAULT_FEE_ACCOUNT_CODE}, "Bank Fees" in Xero's default charts); --fee-posting off
+      leaves fees out of Xero; manual_journal posts them as a manual journal, which Xero allows only
+      when the clearing account is not a bank account (an account with payments enabled).
+      --overpayments records money paid beyond an invoice's amount due as a Xero overpayment
+      (default: what fits is recorded and the rest waits in needs review). --backend-flow also records Xendit invoices paid that the gateway
+      did not create (dashboard, payment links): contact + invoice on the revenue account CODE
+      (default ${DEFAULT_SALES_ACCOUNT_CODE}, "Sales") + payment + fee. Prints the Custom Payment URL and the callback URL.
+  merchants list [--json]
+  merchants disable ID
+  merchants fee-posting ID bank_transaction|manual_journal|off
+  merchants xendit-fees ID deducted|invoiced
+      How Xendit bills this merchant's fees. deducted (Xendit's default): kept from each payment,
+      so each payment's fee and its VAT (read from the payment's transaction at Xendit) are posted.
+      invoiced: Xendit bills fees separately (e.g. monthly); no per-payment fee is posted.
+  merchants overpayments ID on|off
+  merchants test-organisation ID on|off
+      on: the merchant's Xero organisation is a test or demo company, so payments made with a
+      Xendit test key (xnd_development_…) are recorded in it. off (default, except for Xero's Demo
+      Company): test-mode payments are kept out of Xero, so test money never reaches real books.
+  merchants xero-day-limit ID N|default
+      Xero's daily call budget for this merchant's organisation (smaller Xero plans allow fewer
+      than XERO_LIMIT_PER_DAY). XERO_PAYMENT_RESERVE_PERCENT of it is kept for recording payments.
+  report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
+      Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
+      matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,
+      fee_tax_unknown (the VAT on Xendit's fee could not be read), not_from_xendit. Exit code 0 when reconciled, 1 when any row is flagged.
+  reconcile --merchant ID [--since DATE] [--limit N] [--json]
+      Asks Xendit now about the merchant's open checkouts (created since DATE, e.g. 2026-11-01):
+      paid ones are queued for recording in Xero (the worker records them), expired ones closed.
+  secrets reseal
+      Seals every stored secret again with SECRETS_KEY (after a rotation: the old key in
+      SECRETS_KEY_PREVIOUS), bound to its row and column. Exit code 1 if a value opens with no key.
+  jobs list [--state queued|running|done|needs_review] [--json]
+  jobs replay ID
+      Runs a needs_review or done job again (after fixing what it needed), with fresh attempts.
+  demo reset
+      Demo mode only, with the gateway stopped (a running demo keeps its simulators in memory and
+      would write them back; use the Reset demo button on its home page instead): forgets the
+      simulators' saved state and every merchant onboarded in the demo; the next start seeds anew.
+
+Uses the same environment as the server (DATABASE_URL, SECRETS_KEY, PUBLIC_URL, XERO_*, XENDIT_*).`;

@@ -1,0 +1,28 @@
+/**
+ * Values the configuration is checked against or falls back to, kept here so config/ depends on
+ * no feature of app/: the features import them from here.
+ */
+
+/**
+ * Where record-payment may die between its effects. Tests (and the demo) can make the worker kill
+ * itself with SIGKILL at one of them (CRASH_AT) to prove a restart still records exactly once.
+ */
+export const CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'after-xero-accepted', 'after-store'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/** The granular scopes (apps created from 2 March 2026) our calls need, plus a refresh token and the id_token. */
+export const DEFAULT_OAUTH_SCOPES = [
+  'accounting.invoices',
+  'accounting.payments',
+  'accounting.banktransactions',
+  'accounting.manualjournals',
+  'accounting.contacts',
+  'accounting.settings',
+  'offline_access',
+  'openid',
+  'profile',
+  'email',
+];
+
+/** The gateway's Xero app in demo mode ("Connect to Xero" against the simulator). */
+export const DEMO_OAUTH_APP = { clientId: 'demo-oauth-app', clientSecret: 'demo-oauth-app-secret' } as const;
