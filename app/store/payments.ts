@@ -66,6 +66,8 @@ export interface InXero {
   overpayment?: { amount: number; xeroOverpaymentId: string };
   /** pending: a 'post-fee' job is queued in the same transaction. */
   fee: 'pending' | 'not_needed';
+  /** An earlier attempt the database lost track of may have posted the fee: it is looked up by Reference first. */
+  feeMayExist?: boolean;
 }
 
 export const POST_FEE_JOB = 'post-fee';
@@ -147,6 +149,7 @@ export function createPaymentStore(db: Db) {
             last_error: x.reviewReason ?? null,
             fee_state: x.fee,
             xero_attempt_at: null,
+            ...(x.feeMayExist ? { fee_attempt_at: now } : {}),
             updated_at: now,
           })
           .where('id', '=', p.id)

@@ -176,14 +176,18 @@ function feeLines(payment: Payment, f: FeeFigures) {
   return lines.filter((l) => l.amount !== toDecimal(0, payment.currency));
 }
 
-/**
- * Looked up by Reference first only when an earlier attempt's outcome is unknown (payments.fee_attempt_at):
- * the normal path is the create alone.
- */
+/** Whether an earlier attempt may have put the fee in Xero: only then is it looked up by Reference first. */
+function feeMayBeInXero(payment: Payment): boolean {
+  // fee_attempt_at: sent, not answered. xero_fee_txn_id: posted once, and the payment was recorded
+  // again since (an operator's replay sets its fee back to pending).
+  return Boolean(payment.feeAttemptAt || payment.xeroFeeTxnId);
+}
+
+/** The normal path is the create alone (see feeMayBeInXero). */
 async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const reference = feeReference(payment.xenditInvoiceId);
   const clearing = clearingAccountFor(merchant, payment.currency);
-  if (payment.feeAttemptAt) {
+  if (feeMayBeInXero(payment)) {
     const existing = await deps.xero.findBankTransactionsByReference(merchant.xero, reference);
     const ours = existing.find((t) => t.bankAccountId === clearing);
     if (ours) return ours.bankTransactionId;
@@ -228,7 +232,7 @@ async function sendOnce<T>(deps: PostFeeDeps, payment: Payment, send: () => Prom
  */
 async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const narration = feeReference(payment.xenditInvoiceId);
-  if (payment.feeAttemptAt) {
+  if (feeMayBeInXero(payment)) {
     const existing = await deps.xero.findManualJournalsByNarration(merchant.xero, narration);
     if (existing[0]) return existing[0].manualJournalId;
   }

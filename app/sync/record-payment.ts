@@ -150,6 +150,8 @@ interface Outcome {
   /** Collected at Xendit beyond what the invoice took. */
   over?: number;
   overpayment?: { amount: number; xeroOverpaymentId: string };
+  /** Found in Xero though the database knew of no attempt: the fee is looked up before it is posted. */
+  feeMayExist?: boolean;
 }
 
 /**
@@ -180,7 +182,8 @@ async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, targ
  * key, so the follow-up create and a manual retry after the merchant fixed the cause get keys of their own.
  */
 async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, retry: number): Promise<Outcome> {
-  if (payment.xeroAttemptAt || payment.xeroPaymentId) {
+  const mayBeInXero = Boolean(payment.xeroAttemptAt || payment.xeroPaymentId);
+  if (mayBeInXero) {
     const found = await foundInXero(deps, merchant, checkout, payment);
     if (found) return found;
   }
@@ -189,8 +192,12 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
   try {
     return { xeroPaymentId: (await createOnce(deps, merchant, checkout, payment, payment.amount, key)).paymentId };
   } catch (err) {
-    if (err instanceof UpstreamError && err.kind === 'rejected') return recordWhatFits(deps, merchant, checkout, payment, err, `${key}-fit`);
-    throw err;
+    if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
+    // What Xero refused may be our own payment, made by an attempt this database lost track of (a
+    // restored backup, rows written before migration 020): then its fee may be in Xero too.
+    const found = mayBeInXero ? null : await foundInXero(deps, merchant, checkout, payment);
+    if (found) return { ...found, feeMayExist: true };
+    return recordWhatFits(deps, merchant, checkout, payment, err, `${key}-fit`);
   }
 }
 
