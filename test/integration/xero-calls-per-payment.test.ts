@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { recordPaymentJob } from '../../app/sync/record-payment.js';
+import { enqueueJob } from '../../app/store/jobs.js';
 
 const PAYMENTS = '/api.xro/2.0/Payments';
 const BANK_TXNS = '/api.xro/2.0/BankTransactions';
@@ -142,6 +143,33 @@ describeEachDatabase('worker: Xero calls per recorded payment', ({ db }) => {
     const keys = [...h.sims.xero.state.orgs.get(h.tenantId)!.idempotency.keys()].filter((k) => k.startsWith(`xendit-payment-${p!.id}`));
     assert.equal(keys.length, 2);
     assert.equal(keys.filter((k) => k.startsWith(`xendit-payment-${p!.id}-fit-`)).length, 1);
+  });
+
+  it("an operator's replays of a payment recorded in part find the payment and its fee by Reference, creating neither again", async () => {
+    await payAndRecord();
+    const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+    const { inv, x } = await paidThroughGateway(h, {
+      afterCheckout: (inv) => void h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '50000', savings, 'Cash at the counter'),
+    });
+    await h.worker.drain();
+    const fees = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit fee ${x.id}`);
+    assert.equal(fees().length, 1);
+    const p = (await payment(x.id))!;
+    h.clock.advance(24 * 3600_000); // Xero's Idempotency-Keys are long gone
+
+    const replay = async (kind: string, payload: Record<string, unknown>) => {
+      await enqueueJob(h.stores.db, { kind, merchantId: h.merchant.id, payload }, h.clock());
+      const from = mark();
+      await h.worker.drain();
+      return apiCalls(from);
+    };
+    assert.deepEqual(await replay('record-payment', { merchantId: h.merchant.id, xenditInvoiceId: x.id }), [`GET ${PAYMENTS}`]);
+    assert.deepEqual(await replay('post-fee', { paymentId: p.id }), [`GET ${BANK_TXNS}`], 'a fee posted once is looked up, not posted again');
+    assert.equal(ours(inv.invoiceId).filter((p) => p.accountId === h.clearingAccountId).length, 1);
+    assert.equal(fees().length, 1);
+    const after = await payment(x.id);
+    assert.equal(after?.feeState, 'posted');
+    assert.equal(after?.xeroFeeTxnId, fees()[0].bankTransactionId);
   });
 
   it('when Xero refuses the payment because the invoice was voided, reads it and puts the payment in needs_review', async () => {
