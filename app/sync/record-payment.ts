@@ -182,8 +182,7 @@ async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, targ
  * key, so the follow-up create and a manual retry after the merchant fixed the cause get keys of their own.
  */
 async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, retry: number): Promise<Outcome> {
-  const mayBeInXero = Boolean(payment.xeroAttemptAt || payment.xeroPaymentId);
-  if (mayBeInXero) {
+  if (payment.xeroAttemptAt || payment.xeroPaymentId) {
     const found = await foundInXero(deps, merchant, checkout, payment);
     if (found) return found;
   }
@@ -193,9 +192,9 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
     return { xeroPaymentId: (await createOnce(deps, merchant, checkout, payment, payment.amount, key)).paymentId };
   } catch (err) {
     if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
-    // What Xero refused may be our own payment, made by an attempt this database lost track of (a
-    // restored backup, rows written before migration 020): then its fee may be in Xero too.
-    const found = mayBeInXero ? null : await foundInXero(deps, merchant, checkout, payment);
+    // What Xero refused may be our own payment: made by an attempt this database lost track of (a
+    // restored backup), or by a concurrent run since the lookup above. Then its fee may be in Xero too.
+    const found = await foundInXero(deps, merchant, checkout, payment);
     if (found) return { ...found, feeMayExist: true };
     return recordWhatFits(deps, merchant, checkout, payment, err, `${key}-fit`);
   }
