@@ -30,7 +30,7 @@ export interface RecordPaymentDeps {
  * A clearing account's currency, once Xero listed it as an active bank account, for `ttlMs`: a
  * backlog of payments then costs one account listing per merchant every few minutes instead of
  * one per payment. Xero fixes a bank account's currency when it is created; an account archived
- * since is refused by Xero itself (400 → needs_review) until the entry lapses and the check runs again.
+ * since is refused by Xero itself, and the refusal runs the check again without the cache.
  */
 export function createBankAccountCache(clock: Clock, ttlMs = 10 * 60_000) {
   const seen = new Map<string, { currency: string; until: number }>();
@@ -150,7 +150,7 @@ interface Outcome {
   /** Collected at Xendit beyond what the invoice took. */
   over?: number;
   overpayment?: { amount: number; xeroOverpaymentId: string };
-  /** Found in Xero though the database knew of no attempt: the fee is looked up before it is posted. */
+  /** Found in Xero only once Xero refused a create: made by a run this database does not know of, so its fee is looked up too. */
   feeMayExist?: boolean;
 }
 
