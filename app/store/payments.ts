@@ -32,6 +32,10 @@ export interface Payment {
   /** The part of the amount recorded as a Xero overpayment (merchant opted in). */
   overpaid: number | null;
   xeroOverpaymentId: string | null;
+  /** Set while a payment create sent to Xero has no answer yet: its outcome is unknown until then. */
+  xeroAttemptAt: Date | null;
+  /** The same for the fee's create. */
+  feeAttemptAt: Date | null;
 }
 
 export type NewPayment = Omit<
@@ -47,6 +51,8 @@ export type NewPayment = Omit<
   | 'feeRaw'
   | 'overpaid'
   | 'xeroOverpaymentId'
+  | 'xeroAttemptAt'
+  | 'feeAttemptAt'
 > & { feeTax?: number | null; feeRaw?: string | null };
 
 export interface InXero {
@@ -60,6 +66,8 @@ export interface InXero {
   overpayment?: { amount: number; xeroOverpaymentId: string };
   /** pending: markInXero queues the fee's job in the same transaction. */
   fee: 'pending' | 'not_needed';
+  /** An earlier attempt the database lost track of may have posted the fee: it is looked up by Reference first. */
+  feeMayExist?: boolean;
 }
 
 const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
@@ -84,6 +92,8 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   feeRaw: r.fee_raw,
   overpaid: r.overpaid === null ? null : int8(r.overpaid),
   xeroOverpaymentId: r.xero_overpayment_id,
+  xeroAttemptAt: r.xero_attempt_at,
+  feeAttemptAt: r.fee_attempt_at,
 });
 
 export function createPaymentStore(db: Db) {
@@ -136,6 +146,8 @@ export function createPaymentStore(db: Db) {
             sync_state: x.reviewReason ? 'needs_review' : 'recorded',
             last_error: x.reviewReason ?? null,
             fee_state: x.fee,
+            xero_attempt_at: null,
+            ...(x.feeMayExist ? { fee_attempt_at: now } : {}),
             updated_at: now,
           })
           .where('id', '=', p.id)
@@ -144,10 +156,22 @@ export function createPaymentStore(db: Db) {
       });
     },
 
+    /**
+     * Committed before a create is sent to Xero (`at`), cleared by `null` once Xero answered: the
+     * next attempt looks the payment (or its fee) up by Reference only while one is set.
+     */
+    async noteXeroAttempt(id: string, at: Date | null): Promise<void> {
+      await db.updateTable('payments').set({ xero_attempt_at: at }).where('id', '=', id).execute();
+    },
+
+    async noteFeeAttempt(id: string, at: Date | null): Promise<void> {
+      await db.updateTable('payments').set({ fee_attempt_at: at }).where('id', '=', id).execute();
+    },
+
     async markFeePosted(id: string, xeroFeeTxnId: string, now: Date): Promise<void> {
       await db
         .updateTable('payments')
-        .set({ fee_state: 'posted', xero_fee_txn_id: xeroFeeTxnId, fee_error: null, updated_at: now })
+        .set({ fee_state: 'posted', xero_fee_txn_id: xeroFeeTxnId, fee_error: null, fee_attempt_at: null, updated_at: now })
         .where('id', '=', id)
         .execute();
     },

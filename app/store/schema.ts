@@ -110,6 +110,9 @@ export interface PaymentsTable {
   fee_raw: string | null;
   overpaid: Int8 | null;
   xero_overpayment_id: string | null;
+  /** Set before a create is sent to Xero, cleared once Xero answered (migration 020). */
+  xero_attempt_at: Timestamp | null;
+  fee_attempt_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -4,7 +4,11 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { enqueueJob } from '../helpers/jobs.js';
 
-/** What Xero would refuse with a 400 is decided before createPayment, with the exact figures. */
+/**
+ * The whole amount goes to Xero unread; what Xero refuses with a 400 (more than is due, a closed
+ * invoice) is then decided with the invoice's exact figures. A clearing account in another currency
+ * is caught before createPayment.
+ */
 describeEachDatabase('worker: record-payment guards (over-payment, currency)', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
@@ -70,7 +74,7 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
     await h.worker.drain();
 
     assert.equal(ours(inv.invoiceId).length, 0);
-    assert.equal(paymentWrites(), 0, 'createPayment never called');
+    assert.equal(paymentWrites(), 1, 'one createPayment with the whole amount, refused by Xero; nothing more is sent');
     const p = await payment(x.id);
     assert.equal(p?.syncState, 'needs_review');
     assert.equal(p?.lastError, `over-payment: paid 150000 IDR at Xendit, due was 0 IDR in Xero (${inv.invoiceNumber}), 150000 IDR unrecorded`);

@@ -176,26 +176,54 @@ function feeLines(payment: Payment, f: FeeFigures) {
   return lines.filter((l) => l.amount !== toDecimal(0, payment.currency));
 }
 
+/** Whether an earlier attempt may have put the fee in Xero: only then is it looked up by Reference first. */
+function feeMayBeInXero(payment: Payment): boolean {
+  // fee_attempt_at: sent, not answered. xero_fee_txn_id: posted once, and the payment was recorded
+  // again since (an operator's replay sets its fee back to pending).
+  return Boolean(payment.feeAttemptAt || payment.xeroFeeTxnId);
+}
+
+/** The normal path is the create alone (see feeMayBeInXero). */
 async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const reference = feeReference(payment.xenditInvoiceId);
   const clearing = clearingAccountFor(merchant, payment.currency);
-  const existing = await deps.xero.findBankTransactionsByReference(merchant.xero, reference);
-  const ours = existing.find((t) => t.bankAccountId === clearing);
-  if (ours) return ours.bankTransactionId;
-  const created = await deps.xero.createBankTransaction(
-    merchant.xero,
-    {
-      type: 'SPEND',
-      bankAccountId: clearing,
-      contactName: FEE_CONTACT_NAME,
-      date: await organisationDate(deps, merchant, payment.paidAt, payment.currency),
-      reference,
-      currencyCode: payment.currency,
-      lineItems: feeLines(payment, f),
-    },
-    `xendit-fee-${payment.id}`,
+  if (feeMayBeInXero(payment)) {
+    const existing = await deps.xero.findBankTransactionsByReference(merchant.xero, reference);
+    const ours = existing.find((t) => t.bankAccountId === clearing);
+    if (ours) return ours.bankTransactionId;
+  }
+  const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
+  const created = await sendOnce(deps, payment, () =>
+    deps.xero.createBankTransaction(
+      merchant.xero,
+      {
+        type: 'SPEND',
+        bankAccountId: clearing,
+        contactName: FEE_CONTACT_NAME,
+        date,
+        reference,
+        currencyCode: payment.currency,
+        lineItems: feeLines(payment, f),
+      },
+      `xendit-fee-${payment.id}`,
+    ),
   );
   return created.bankTransactionId;
+}
+
+/**
+ * The fee's create, with the attempt committed before it is sent and cleared when Xero says it did
+ * not take it (a refusal, a rate limit, bad credentials); markFeePosted clears it after an answer.
+ * No answer at all leaves it set, and the next attempt looks the fee up first.
+ */
+async function sendOnce<T>(deps: PostFeeDeps, payment: Payment, send: () => Promise<T>): Promise<T> {
+  await deps.stores.payments.noteFeeAttempt(payment.id, deps.clock());
+  try {
+    return await send();
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind !== 'unavailable') await deps.stores.payments.noteFeeAttempt(payment.id, null);
+    throw err;
+  }
 }
 
 /**
@@ -204,8 +232,10 @@ async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment
  */
 async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const narration = feeReference(payment.xenditInvoiceId);
-  const existing = await deps.xero.findManualJournalsByNarration(merchant.xero, narration);
-  if (existing[0]) return existing[0].manualJournalId;
+  if (feeMayBeInXero(payment)) {
+    const existing = await deps.xero.findManualJournalsByNarration(merchant.xero, narration);
+    if (existing[0]) return existing[0].manualJournalId;
+  }
   const clearingId = clearingAccountFor(merchant, payment.currency);
   const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
   if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: fee not posted`);
@@ -222,10 +252,9 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
     accountCode: clearing.code,
     amount: `-${toDecimal(f.fee + f.tax, payment.currency)}`,
   });
-  const created = await deps.xero.createManualJournal(
-    merchant.xero,
-    { narration, date: await organisationDate(deps, merchant, payment.paidAt, payment.currency), lines },
-    `xendit-fee-journal-${payment.id}`,
+  const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
+  const created = await sendOnce(deps, payment, () =>
+    deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, `xendit-fee-journal-${payment.id}`),
   );
   return created.manualJournalId;
 }

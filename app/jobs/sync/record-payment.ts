@@ -32,7 +32,7 @@ export interface RecordPaymentDeps {
  * A clearing account's currency, once Xero listed it as an active bank account, for `ttlMs`: a
  * backlog of payments then costs one account listing per merchant every few minutes instead of
  * one per payment. Xero fixes a bank account's currency when it is created; an account archived
- * since is refused by Xero itself (400 → needs_review) until the entry lapses and the check runs again.
+ * since is refused by Xero itself, and the refusal runs the check again without the cache.
  */
 export function createBankAccountCache(clock: Clock, ttlMs = 10 * 60_000) {
   const seen = new Map<string, { currency: string; until: number }>();
@@ -152,6 +152,8 @@ interface Outcome {
   /** Collected at Xendit beyond what the invoice took. */
   over?: number;
   overpayment?: { amount: number; xeroOverpaymentId: string };
+  /** Found in Xero only once Xero refused a create: made by a run this database does not know of, so its fee is looked up too. */
+  feeMayExist?: boolean;
 }
 
 /**
@@ -173,63 +175,131 @@ async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, targ
 }
 
 /**
- * Look before writing: Xero's Idempotency-Key lasts minutes, our Reference lasts forever. Before
- * creating, the invoice is read again: what Xero would refuse with a 400 (currency, closed
- * invoice, more than is due) is decided here with the exact figures instead. Xero replays a stored
- * answer, refusals included, for a repeated key, so a manual retry after the merchant fixed the
- * cause needs a key of its own.
+ * Xero's Idempotency-Key lasts minutes, our Reference lasts forever. The database knows when an
+ * earlier create may have reached Xero (sent and never answered: a crash, a lost response, a
+ * timeout; or a part already recorded): only then is the payment looked up by Reference first.
+ * Otherwise the whole amount goes to Xero at once and Xero judges it; what it refuses (more than
+ * is due, an invoice no longer AUTHORISED, another currency) is then worked out with the invoice's
+ * exact figures (recordWhatFits). Xero replays a stored answer, refusals included, for a repeated
+ * key, so the follow-up create and a manual retry after the merchant fixed the cause get keys of their own.
  */
 async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, retry: number): Promise<Outcome> {
-  const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
-  const existing = await deps.xero.findPaymentsByReference(merchant.xero, checkout.xeroInvoiceId, payment.reference);
-  if (existing.length > 0) {
-    const inXero = existing.reduce((sum, p) => sum + minorOf(p.amount, payment.currency, 'a payment in Xero'), 0);
-    if (inXero >= payment.amount) return { xeroPaymentId: existing[0].paymentId };
-    return {
-      xeroPaymentId: existing[0].paymentId,
-      amountRecorded: inXero,
-      over: payment.amount - inXero,
-      reviewReason: `over-payment: paid ${money(payment.amount)} at Xendit, ${money(inXero)} recorded in Xero (${checkout.invoiceNumber}), ${money(payment.amount - inXero)} unrecorded`,
-    };
+  if (payment.xeroAttemptAt || payment.xeroPaymentId) {
+    const found = await foundInXero(deps, merchant, checkout, payment);
+    if (found) return found;
   }
+  await checkCurrencies(deps, merchant, checkout, payment, payment.currency);
+  const key = retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`;
+  try {
+    return { xeroPaymentId: (await createOnce(deps, merchant, checkout, payment, payment.amount, key)).paymentId };
+  } catch (err) {
+    if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
+    // What Xero refused may be our own payment: made by an attempt this database lost track of (a
+    // restored backup), or by a concurrent run since the lookup above. Then its fee may be in Xero too.
+    const found = await foundInXero(deps, merchant, checkout, payment);
+    if (found) return { ...found, feeMayExist: true };
+    return recordWhatFits(deps, merchant, checkout, payment, err, `${key}-fit`);
+  }
+}
 
+/** What earlier attempts put on the invoice under the payment's Reference, as an outcome; null when nothing. */
+async function foundInXero(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment): Promise<Outcome | null> {
+  const existing = await deps.xero.findPaymentsByReference(merchant.xero, checkout.xeroInvoiceId, payment.reference);
+  if (existing.length === 0) return null;
+  const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
+  const inXero = existing.reduce((sum, p) => sum + minorOf(p.amount, payment.currency, 'a payment in Xero'), 0);
+  if (inXero >= payment.amount) return { xeroPaymentId: existing[0].paymentId };
+  return {
+    xeroPaymentId: existing[0].paymentId,
+    amountRecorded: inXero,
+    over: payment.amount - inXero,
+    reviewReason: `over-payment: paid ${money(payment.amount)} at Xendit, ${money(inXero)} recorded in Xero (${checkout.invoiceNumber}), ${money(payment.amount - inXero)} unrecorded`,
+  };
+}
+
+/**
+ * Xero refused the whole amount: the invoice is read and what Xero would take is decided with the
+ * exact figures (status, currency, amount due). A refusal the figures do not explain goes to a
+ * person in Xero's own words instead of being sent again.
+ */
+async function recordWhatFits(
+  deps: RecordPaymentDeps,
+  merchant: Merchant,
+  checkout: PaymentTarget,
+  payment: Payment,
+  refusal: UpstreamError,
+  key: string,
+): Promise<Outcome> {
+  const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
   const invoice = await deps.xero.getInvoice(merchant.xero, checkout.xeroInvoiceId);
   if (!invoice) throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} no longer exists`);
   if (invoice.status !== 'AUTHORISED' && invoice.status !== 'PAID') {
     throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is ${invoice.status}: ${money(payment.amount)} paid at Xendit is unrecorded`);
   }
-  await checkCurrencies(deps, merchant, checkout, payment, invoice.currencyCode);
+  await checkCurrencies(deps, merchant, checkout, payment, invoice.currencyCode, { fresh: true });
 
   const due = minorOf(invoice.amountDue, payment.currency, `the amount due on ${checkout.invoiceNumber}`);
   const fits = Math.min(payment.amount, Math.max(due, 0));
   const over = payment.amount - fits;
+  if (over === 0) throw refusal;
   const reason = `over-payment: paid ${money(payment.amount)} at Xendit, due was ${money(due)} in Xero (${checkout.invoiceNumber}), ${money(over)} unrecorded`;
   if (fits === 0) {
     if (merchant.overpayments) return { xeroPaymentId: null, amountRecorded: 0, over, reviewReason: reason };
     throw new Unrecordable(reason);
   }
-
-  const created = await deps.xero.createPayment(
-    merchant.xero,
-    {
-      invoiceId: checkout.xeroInvoiceId,
-      accountId: clearingAccountFor(merchant, payment.currency),
-      date: await organisationDate(deps, merchant, payment.paidAt, payment.currency),
-      amount: toDecimal(fits, payment.currency),
-      reference: payment.reference,
-    },
-    retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`,
-  );
-  return over > 0 ? { xeroPaymentId: created.paymentId, amountRecorded: fits, over, reviewReason: reason } : { xeroPaymentId: created.paymentId };
+  const created = await createOnce(deps, merchant, checkout, payment, fits, key);
+  return { xeroPaymentId: created.paymentId, amountRecorded: fits, over, reviewReason: reason };
 }
 
-/** Xero takes a payment only into a bank account of the invoice's currency (without a rate we do not have). */
-async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, invoiceCurrency: string): Promise<void> {
+/**
+ * One createPayment, with the attempt committed before it is sent and cleared when Xero says it
+ * did not take it (a refusal, a rate limit, bad credentials). Accepted, the mark stays until
+ * markInXero stores the answer; no answer at all leaves it for the next attempt to look up.
+ */
+async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, amount: number, key: string) {
+  const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
+  await deps.stores.payments.noteXeroAttempt(payment.id, deps.clock());
+  try {
+    return await deps.xero.createPayment(
+      merchant.xero,
+      {
+        invoiceId: checkout.xeroInvoiceId,
+        accountId: clearingAccountFor(merchant, payment.currency),
+        date,
+        amount: toDecimal(amount, payment.currency),
+        reference: payment.reference,
+      },
+      key,
+    );
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind !== 'unavailable') await deps.stores.payments.noteXeroAttempt(payment.id, null);
+    throw err;
+  }
+}
+
+/** Remembered for a clearing account Xero states no currency for (see checkCurrencies). */
+const UNSTATED = '*';
+
+/**
+ * Xero takes a payment only into a bank account of the invoice's currency (without a rate we do
+ * not have). Before the first create the payment's currency stands in for the invoice's, from the
+ * cache when it can (a cold cache costs one account listing per merchant and clearing account);
+ * `fresh` (after a refusal) asks Xero again.
+ */
+async function checkCurrencies(
+  deps: RecordPaymentDeps,
+  merchant: Merchant,
+  checkout: PaymentTarget,
+  payment: Payment,
+  invoiceCurrency: string,
+  opts: { fresh?: boolean } = {},
+): Promise<void> {
   if (invoiceCurrency !== payment.currency) {
     throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is now in ${invoiceCurrency}, Xendit was paid in ${payment.currency}`);
   }
   const accountId = clearingAccountFor(merchant, payment.currency);
-  if (deps.bankAccounts?.currencyOf(merchant.id, accountId) === invoiceCurrency) return;
+  const remembered = opts.fresh ? undefined : deps.bankAccounts?.currencyOf(merchant.id, accountId);
+  if (remembered === invoiceCurrency || remembered === UNSTATED) return;
   const account =
     (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId) ?? (await paymentsEnabledAccount(deps, merchant, accountId));
   if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero (nor an account with payments enabled)`);
@@ -239,8 +309,9 @@ async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, chec
         `configure a clearing account in ${invoiceCurrency} (merchants add --clearing-account ${invoiceCurrency}=ID) to record ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`,
     );
   }
-  // Xero may leave currencyCode out (the base currency): only a stated currency is remembered.
-  if (account.currencyCode) deps.bankAccounts?.remember(merchant.id, accountId, account.currencyCode);
+  // Xero may leave currencyCode out (the base currency; a non-bank account): remembered as such,
+  // since Xero itself refuses a payment in another currency and the refusal checks again, fresh.
+  deps.bankAccounts?.remember(merchant.id, accountId, account.currencyCode ?? UNSTATED);
 }
 
 /** A non-bank clearing account (needed for manual-journal fees) takes payments when Xero has payments enabled on it. */

@@ -62,6 +62,12 @@ export function validatePayment(
   if (!account) errors.push('Account could not be found');
   if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
   if (!date) errors.push('Payment date is not a valid date');
+  // Xero refuses (400 ValidationException) a payment on an invoice that is not AUTHORISED and one
+  // above what is still due: xero_accounting.yaml Payment.Amount "Must be less than or equal to the
+  // outstanding amount owing on the invoice"; its validation messages, as integrations quote them:
+  // "Payments can only be made against Authorised documents", "Payment amount exceeds the amount
+  // outstanding on this document" (e.g. Chargebee and Workato support articles on Xero sync errors).
+  // record-payment sends the whole amount unread and relies on these refusals.
   if (inv && ['PAID', 'VOIDED', 'DELETED'].includes(inv.status)) errors.push('Invoice not of valid status for modification');
   else if (inv && inv.status !== 'AUTHORISED') errors.push('Payments can only be made against Authorised documents');
   if (account && account.type !== 'BANK' && !account.enablePaymentsToAccount) {
