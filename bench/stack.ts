@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig } from '../config/index.js';
 import { createApp } from '../app/server.js';
-import { createWorker } from '../app/worker.js';
+import { createWorker } from '../app/bin/worker.js';
 import { createStores, type Stores } from '../app/store/index.js';
 import { openDatabase, type OpenedDatabase } from '../app/store/db.js';
 import { createSecretBox } from '../app/security/secrets.js';

@@ -5,7 +5,7 @@ import { portFree } from '../net.js';
 import { join, resolve } from 'node:path';
 import { EmbeddedDatabaseError } from '../store/db.js';
 import { createApp } from '../server.js';
-import { createWorker } from '../worker.js';
+import { createWorker } from './worker.js';
 import { startSchedules } from '../jobs/schedules.js';
 import { setupDemo } from './demo.js';
 import { closeGracefully, createHttpServer } from '../http.js';

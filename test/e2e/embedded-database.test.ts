@@ -90,7 +90,7 @@ describe('embedded PostgreSQL (npm start without DATABASE_URL)', function () {
       );
       assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200, 'the first gateway still serves');
       // A worker beside it works on the same embedded server, as in production.
-      const worker = spawnTs('app/worker.ts', [], { DATA_DIR: dataDir, DEMO: 'true', LOG_LEVEL: 'info' });
+      const worker = spawnTs('app/bin/worker.ts', [], { DATA_DIR: dataDir, DEMO: 'true', LOG_LEVEL: 'info' });
       await waitFor('the worker to start', async () => (worker.output().includes('worker started') ? true : undefined), 30_000);
       worker.child.kill('SIGTERM');
       assert.equal(await worker.exited, 0, worker.output());

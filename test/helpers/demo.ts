@@ -10,7 +10,7 @@ import { createXenditClient } from '../../app/clients/xendit/index.js';
 import { createXeroOAuth } from '../../app/clients/xero/oauth.js';
 import { systemClock } from '../../app/clock.js';
 import { createApp } from '../../app/server.js';
-import { createWorker } from '../../app/worker.js';
+import { createWorker } from '../../app/bin/worker.js';
 import { setupDemo, type DemoSetup } from '../../app/bin/demo.js';
 import { box } from './harness.js';
 import { createMetrics } from '../../app/metrics/index.js';

@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/index.js';
 import { createApp, type AppDeps } from '../../app/server.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
-import { createWorker } from '../../app/worker.js';
+import { createWorker } from '../../app/bin/worker.js';
 import type { Db } from '../../app/store/db.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { callbackPathFor } from '../../app/paths.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { sql } from 'kysely';
 import type { Db } from '../../app/store/db.js';
 import { createApp } from '../../app/server.js';
-import { createWorker } from '../../app/worker.js';
+import { createWorker } from '../../app/bin/worker.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroOAuth } from '../../app/clients/xero/oauth.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';

@@ -36,7 +36,7 @@ describe('record-payment survives SIGKILL at each crash point [postgres]', funct
       const seeded = await pdb.withStores((stores) => seedPaidCheckout(stores, sims, `c${CRASH_POINTS.indexOf(point)}`));
       const xeroPayments = () => sims.xero.paymentsOf(seeded.xeroInvoiceId).filter((p) => p.status !== 'DELETED');
 
-      const doomed = spawnTs('app/worker.ts', [], { ...pdb.env, CRASH_AT: point });
+      const doomed = spawnTs('app/bin/worker.ts', [], { ...pdb.env, CRASH_AT: point });
       workers.push(doomed);
       assert.equal(await exitOf(doomed), 'SIGKILL', `${point}: ${doomed.output()}`);
       const afterCrash = await pdb.withStores(async (stores) => ({
@@ -52,7 +52,7 @@ describe('record-payment survives SIGKILL at each crash point [postgres]', funct
       }[point];
       assert.deepEqual([xeroPayments().length, afterCrash.payment], expected, `${point}: state at the moment of death`);
 
-      const survivor = spawnTs('app/worker.ts', [], pdb.env);
+      const survivor = spawnTs('app/bin/worker.ts', [], pdb.env);
       workers.push(survivor);
       const settled = await waitFor(
         'the restarted worker to finish the job',

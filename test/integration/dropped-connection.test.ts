@@ -25,7 +25,7 @@ describe('record-payment in a worker process when Xero drops the connection afte
       const xeroPayments = () => sims.xero.paymentsOf(seeded.xeroInvoiceId).filter((p) => p.status !== 'DELETED');
       sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/Payments' });
 
-      worker = spawnTs('app/worker.ts', [], pdb.env);
+      worker = spawnTs('app/bin/worker.ts', [], pdb.env);
       const afterDrop = await waitFor(
         'the worker to hear nothing back and re-queue the job',
         () =>

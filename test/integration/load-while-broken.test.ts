@@ -5,7 +5,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
-import { createWorker } from '../../app/worker.js';
+import { createWorker } from '../../app/bin/worker.js';
 
 /**
  * Xero is down while customers keep paying: the PAID callbacks must still be acknowledged (stored

@@ -4,7 +4,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { SIM_CLIENT_TIMEOUT_MS } from '../helpers/sims.js';
 import { createApp } from '../../app/server.js';
-import { createWorker } from '../../app/worker.js';
+import { createWorker } from '../../app/bin/worker.js';
 import { createMetrics, type Metrics } from '../../app/metrics/index.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXenditClient } from '../../app/clients/xendit/index.js';

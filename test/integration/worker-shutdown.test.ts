@@ -20,7 +20,7 @@ for (const engine of ENGINES) {
       sims.xero.faults.hang(1500, { method: 'POST', path: '/api.xro/2.0/Payments' });
 
       // At info level its log says in which order the stop and the job's end came.
-      const worker = spawnTs('app/worker.ts', [], { ...pdb.env, LOG_LEVEL: 'info' });
+      const worker = spawnTs('app/bin/worker.ts', [], { ...pdb.env, LOG_LEVEL: 'info' });
       try {
         await waitFor('the worker to send createPayment to Xero', async () =>
           sims.xero.test.requests().some((r) => (r.method === 'PUT' || r.method === 'POST') && r.path.endsWith('/Payments')) ? true : undefined,

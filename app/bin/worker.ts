@@ -1,10 +1,10 @@
 import { pathToFileURL } from 'node:url';
-import { boot, createLogger } from './bin/bootstrap.js';
-import { ConfigError } from '../config/index.js';
-import { EmbeddedDatabaseError } from './store/db.js';
-import { createJobRunner } from './jobs/runner.js';
-import { jobHandlers, type HandlerDeps } from './jobs/registry.js';
-import { startSchedules } from './jobs/schedules.js';
+import { boot, createLogger } from './bootstrap.js';
+import { ConfigError } from '../../config/index.js';
+import { EmbeddedDatabaseError } from '../store/db.js';
+import { createJobRunner } from '../jobs/runner.js';
+import { jobHandlers, type HandlerDeps } from '../jobs/registry.js';
+import { startSchedules } from '../jobs/schedules.js';
 
 /** The job runner with every job kind in the registry. */
 export function createWorker(runtime: HandlerDeps) {

@@ -1,0 +1,196 @@
+/** A merchant as the gateway uses it, and how a merchants row (secrets sealed) becomes one. */
+import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
+export type { XenditFeeBilling } from './schema.js';
+import { secretContext, type SecretBox } from '../security/secrets.js';
+import type { XeroCredentials } from '../clients/xero/types.js';
+import type { Selectable } from 'kysely';
+
+export interface Merchant {
+  id: string;
+  name: string;
+  shortCode: string;
+  xero: XeroCredentials;
+  /** custom: Custom Connection (client_credentials); oauth: "Connect to Xero" (token set in xero_tokens). */
+  xeroConnection: 'custom' | 'oauth';
+  /** Set while Xero refuses our refresh token (invalid_grant) or after a disconnect; null when connected. */
+  xeroDisconnected: { at: Date; reason: string } | null;
+  /** '' while onboarding, until the key is verified with Xendit (then never ''). */
+  xenditSecretKey: string;
+  /** Both stored keys ('' when absent); xenditSecretKey is the one of the active mode. */
+  xenditKeys: Record<XenditMode, string>;
+  /** '' while onboarding; an empty x-callback-token never authenticates (callbacks/service.ts). */
+  callbackToken: string;
+  /** The active mode: its key is the one /pay, callbacks and jobs use. */
+  mode: XenditMode;
+  /** Default clearing bank account (Xero AccountID); '' while onboarding. */
+  clearingAccountId: string;
+  /** Clearing accounts for other currencies, by ISO code. */
+  clearingAccounts: Record<string, string>;
+  /** Expense account (by code) that Xendit's fees are posted to. */
+  feeAccountCode: string | null;
+  /** Revenue account (by code) for payments made outside Xero; null when not chosen. */
+  salesAccountCode: string | null;
+  /** Xero TaxType code on the lines of backend-flow sales (amounts tax-inclusive); null: no tax. */
+  salesTaxType: string | null;
+  feePosting: FeePosting;
+  /** deducted: Xendit keeps its fee from each payment, which is posted per payment; invoiced: billed separately, nothing posted per payment. */
+  xenditFeeBilling: XenditFeeBilling;
+  /** On: paid Xendit invoices this gateway did not create are recorded in Xero (backend flow). */
+  backendFlow: boolean;
+  /** On: money collected beyond the Xero invoice's AmountDue becomes a Xero overpayment. */
+  overpayments: boolean;
+  /** On: the Xero organisation is a test/demo company, so payments made in Xendit test mode may be recorded in it. */
+  xeroTestOrganisation: boolean;
+  /** The Xero organisation's Timezone (e.g. SEASIASTANDARDTIME), once read; null until then. */
+  xeroTimezone: string | null;
+  /** Xero's daily call budget for this organisation when smaller than the configured default. */
+  xeroDayLimit?: number;
+  status: MerchantStatus;
+  createdAt: Date;
+}
+
+/** The bank account a payment in this currency is recorded into. */
+export function clearingAccountFor(merchant: Merchant, currency: string): string {
+  return merchant.clearingAccounts[currency] ?? merchant.clearingAccountId;
+}
+
+/** Without the Xendit key, callback token and clearing account, the merchant starts 'onboarding'. */
+export interface NewMerchant {
+  name: string;
+  shortCode: string;
+  xero: XeroCredentials;
+  xenditSecretKey?: string;
+  callbackToken?: string;
+  clearingAccountId?: string;
+  clearingAccounts?: Record<string, string>;
+  feeAccountCode?: string;
+  feePosting?: FeePosting;
+  salesAccountCode?: string;
+  backendFlow?: boolean;
+  overpayments?: boolean;
+  xeroTestOrganisation?: boolean;
+}
+
+/** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */
+export const DEFAULT_FEE_ACCOUNT_CODE = '404';
+
+/** "Sales" in Xero's default charts of accounts (and in the simulator). */
+export const DEFAULT_SALES_ACCOUNT_CODE = '200';
+
+export class ShortCodeTakenError extends Error {}
+
+export type XenditMode = 'test' | 'live';
+
+/** What the merchant settings page switches (app/admin/merchants/settings.ts). */
+export interface MerchantSettings {
+  backendFlow: boolean;
+  feePosting: FeePosting;
+  xenditFeeBilling: XenditFeeBilling;
+  overpayments: boolean;
+  xeroTestOrganisation: boolean;
+  salesTaxType: string | null;
+}
+
+/**
+ * Whether a payment this merchant takes now may be recorded in its Xero organisation: always in
+ * live mode; in test mode only into an organisation marked as a test company, so test money never
+ * reaches real books.
+ */
+export function mayRecordInXero(m: Pick<Merchant, 'xenditSecretKey' | 'xeroTestOrganisation'>): boolean {
+  return modeOfXenditKey(m.xenditSecretKey) === 'live' || m.xeroTestOrganisation;
+}
+
+/** Xendit's secret keys say their mode: xnd_development_… or xnd_production_…. */
+export function modeOfXenditKey(key: string): XenditMode {
+  return key.startsWith('xnd_production_') ? 'live' : 'test';
+}
+
+/** Columns of merchants holding sealed secrets, each bound to its row and column. */
+export const MERCHANT_SECRET_COLUMNS = [
+  'xero_client_secret_enc',
+  'xendit_test_key_enc',
+  'xendit_live_key_enc',
+  'xendit_secret_key_enc',
+  'callback_token_enc',
+] as const;
+export type MerchantSecretColumn = (typeof MERCHANT_SECRET_COLUMNS)[number];
+
+/**
+ * xendit_secret_key_enc is a copy of the active mode's sealed key (switching mode copies it in
+ * SQL), so it is bound to that mode's column rather than its own.
+ */
+export function keyColumn(mode: XenditMode): MerchantSecretColumn {
+  return mode === 'live' ? 'xendit_live_key_enc' : 'xendit_test_key_enc';
+}
+
+/** Where a merchant's sealed value lives, as the associated data it is sealed with. */
+export function merchantSecretContext(column: MerchantSecretColumn, row: { id: string; mode: XenditMode }): string {
+  return secretContext('merchants', column === 'xendit_secret_key_enc' ? keyColumn(row.mode) : column, row.id);
+}
+/** The associated data a merchant column is sealed with. */
+export const sealedAt = (column: MerchantSecretColumn, id: string) => secretContext('merchants', column, id);
+
+/** A merchants row (and its clearing_accounts rows, or more) as a Merchant, its secrets opened. */
+export function merchantFromRow(box: SecretBox) {
+  return (row: Selectable<MerchantsTable>, clearing: Pick<Selectable<ClearingAccountsTable>, 'merchant_id' | 'currency' | 'account_id'>[]): Merchant => ({
+    id: row.id,
+    name: row.name,
+    shortCode: row.short_code,
+    xero:
+      row.xero_connection === 'oauth'
+        ? { clientId: row.xero_client_id, clientSecret: '', tenantId: row.xero_tenant_id, oauth: { merchantId: row.id } }
+        : {
+            clientId: row.xero_client_id,
+            clientSecret: box.open(row.xero_client_secret_enc, sealedAt('xero_client_secret_enc', row.id)),
+            tenantId: row.xero_tenant_id,
+          },
+    xeroConnection: row.xero_connection,
+    xeroDisconnected: row.xero_disconnected_at ? { at: row.xero_disconnected_at, reason: row.xero_disconnect_reason ?? '' } : null,
+    xenditSecretKey: row.xendit_secret_key_enc ? box.open(row.xendit_secret_key_enc, sealedAt(keyColumn(row.mode), row.id)) : '',
+    xenditKeys: {
+      test: row.xendit_test_key_enc ? box.open(row.xendit_test_key_enc, sealedAt('xendit_test_key_enc', row.id)) : '',
+      live: row.xendit_live_key_enc ? box.open(row.xendit_live_key_enc, sealedAt('xendit_live_key_enc', row.id)) : '',
+    },
+    callbackToken: row.callback_token_enc ? box.open(row.callback_token_enc, sealedAt('callback_token_enc', row.id)) : '',
+    mode: row.mode,
+    clearingAccountId: row.clearing_account_id ?? '',
+    clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
+    feeAccountCode: row.fee_account_code,
+    salesAccountCode: row.sales_account_code,
+    salesTaxType: row.sales_tax_type ?? null,
+    feePosting: row.fee_posting,
+    xenditFeeBilling: row.xendit_fee_billing,
+    backendFlow: row.backend_flow,
+    overpayments: row.overpayments,
+    xeroTestOrganisation: row.xero_test_organisation ?? false,
+    xeroTimezone: row.xero_timezone,
+    ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
+    status: row.status,
+    createdAt: row.created_at,
+  });
+}
+
+type MerchantTimestamps = 'created_at' | 'updated_at' | 'xero_disconnected_at' | 'listing_paid_after' | 'listing_window_end';
+
+/** A merchants row and its clearing accounts as pay_click_admit (pay-clicks.sql) gives them: json, timestamps as text. */
+export interface MerchantJson {
+  row: Omit<Selectable<MerchantsTable>, MerchantTimestamps> & Record<MerchantTimestamps, string | null>;
+  clearing: Pick<Selectable<ClearingAccountsTable>, 'merchant_id' | 'currency' | 'account_id'>[];
+}
+
+export function merchantFromJson(box: SecretBox) {
+  const toMerchant = merchantFromRow(box);
+  const date = (text: string | null) => (text === null ? null : new Date(text));
+  return ({ row, clearing }: MerchantJson): Merchant =>
+    toMerchant(
+      {
+        ...row,
+        created_at: date(row.created_at)!,
+        updated_at: date(row.updated_at)!,
+        xero_disconnected_at: date(row.xero_disconnected_at),
+        listing_paid_after: date(row.listing_paid_after),
+        listing_window_end: date(row.listing_window_end),
+      },
+      clearing,
+    );
+}
