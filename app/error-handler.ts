@@ -1,28 +1,12 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, type MessageKey } from './errors.js';
-import { chooseLang, translator, type MessageId } from './i18n.js';
+import { chooseLang, type I18n } from './i18n/index.js';
 import { switchLangUrl } from './pay/controller.js';
 import { paths } from './paths.js';
-import { adminPage } from './onboarding/messages.js';
 import { adminLang } from './onboarding/lang.js';
-import { adminText } from './onboarding/admin-text.js';
 
-const PAGE: Record<MessageKey, { title: MessageId; body: MessageId; tone: string }> = {
-  badRequest: { title: 'badRequestTitle', body: 'badRequestBody', tone: 'warn' },
-  notFound: { title: 'notFoundTitle', body: 'notFoundBody', tone: 'warn' },
-  alreadyPaid: { title: 'alreadyPaidTitle', body: 'alreadyPaidBody', tone: 'ok' },
-  notPayable: { title: 'notPayableTitle', body: 'notPayableBody', tone: 'warn' },
-  unsupportedCurrency: { title: 'unsupportedCurrencyTitle', body: 'unsupportedCurrencyBody', tone: 'warn' },
-  unavailable: { title: 'unavailableTitle', body: 'unavailableBody', tone: 'warn' },
-  tooMany: { title: 'tooManyTitle', body: 'tooManyBody', tone: 'warn' },
-  internal: { title: 'internalTitle', body: 'internalBody', tone: 'bad' },
-  forbidden: { title: 'forbiddenTitle', body: 'forbiddenBody', tone: 'warn' },
-  tooManyRequests: { title: 'tooManyRequestsTitle', body: 'tooManyRequestsBody', tone: 'warn' },
-  linkExpired: { title: 'linkExpiredTitle', body: 'linkExpiredBody', tone: 'warn' },
-  linkOutdated: { title: 'linkOutdatedTitle', body: 'linkOutdatedBody', tone: 'warn' },
-  conflict: { title: 'conflictTitle', body: 'conflictBody', tone: 'warn' },
-};
+const TONE: Partial<Record<MessageKey, string>> = { alreadyPaid: 'ok', internal: 'bad' };
 
 /** Body-parser and similar errors carry an HTTP status of their own (400, 413, 415). */
 function clientStatusOf(err: unknown): number | undefined {
@@ -30,16 +14,18 @@ function clientStatusOf(err: unknown): number | undefined {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
-export const notFoundHandler: RequestHandler = (req, res) => {
-  if (!req.accepts('html')) {
-    res.status(404).json({ error: 'not found' });
-    return;
-  }
-  renderPage(req, res, 404, 'notFound', {});
-};
+export function notFoundHandler(i18n: I18n): RequestHandler {
+  return (req, res) => {
+    if (!req.accepts('html')) {
+      res.status(404).json({ error: 'not found' });
+      return;
+    }
+    renderPage(i18n, req, res, 404, 'notFound', {});
+  };
+}
 
 /** The one place errors become responses: a page for people, JSON for machines, never a stack trace. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, i18n: I18n): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const domain = err instanceof DomainError ? err : undefined;
     const status = domain?.status ?? clientStatusOf(err) ?? 500;
@@ -56,55 +42,57 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const key: MessageKey = domain?.messageKey ?? (status < 500 ? 'badRequest' : 'internal');
-    const vars = {
-      invoice: String((domain as { invoiceNumber?: string } | undefined)?.invoiceNumber ?? ''),
-      currency: String((domain as { currency?: string } | undefined)?.currency ?? ''),
-      seconds: String(domain?.retryAfterSeconds ?? ''),
-    };
+    // A page names only what its error carries; the others read as empty rather than as "{invoice}".
+    const params = { invoice: '', currency: '', seconds: '', ...domain?.params };
     const processing = (domain as { processing?: boolean } | undefined)?.processing;
-    renderPage(req, res, status, key, vars, processing);
+    renderPage(i18n, req, res, status, key, params, processing);
   };
 }
 
 function renderPage(
+  i18n: I18n,
   req: Parameters<RequestHandler>[0],
   res: Parameters<RequestHandler>[1],
   status: number,
   key: MessageKey,
-  vars: Record<string, string>,
+  params: Record<string, string>,
   processing = false,
 ): void {
   if (req.path === paths.admin || req.path.startsWith(`${paths.admin}/`)) {
-    renderAdminPage(req, res, status, key);
+    renderAdminPage(i18n, req, res, status, key);
     return;
   }
   const lang = chooseLang(req.query?.lang, req.get('accept-language'));
-  const t = translator(lang);
-  const page = processing ? { title: 'processingTitle' as const, body: 'processingBody' as const, tone: 'ok' } : PAGE[key];
+  const t = i18n.fixed(lang, 'pay');
+  // Each outcome's page is the pair <key>Title / <key>Body in locales/<lang>/pay.json.
+  const page = processing
+    ? { title: 'processingTitle', body: 'processingBody', tone: 'ok' }
+    : { title: `${key}Title`, body: `${key}Body`, tone: TONE[key] ?? 'warn' };
   res.status(status).render('pay/message', {
     lang,
     t,
     tone: page.tone,
     title: t(page.title),
-    body: t(page.body, vars),
+    body: t(page.body, params),
     retryUrl: key === 'unavailable' || key === 'internal' ? req.originalUrl : undefined,
     langSwitchUrl: switchLangUrl(req.originalUrl, lang),
   });
 }
 
 /** The admin's own error pages (id/en), inside its navigation when someone is signed in. */
-function renderAdminPage(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1], status: number, key: MessageKey): void {
+function renderAdminPage(i18n: I18n, req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1], status: number, key: MessageKey): void {
   const session = res.locals.session as { user?: unknown; csrfToken?: string } | undefined;
   const lang = adminLang(req);
-  const page = adminPage(lang, key);
+  const a = i18n.fixed(lang, 'admin');
   res.status(status).render('admin/message', {
     lang,
-    t: translator(lang),
-    a: adminText(lang),
+    t: i18n.fixed(lang, 'pay'),
+    a,
     langSwitchUrl: req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined,
     tone: status >= 500 ? 'bad' : 'warn',
-    title: page.title,
-    body: page.body,
+    // locales/<lang>/adminPages.json: { <key>: { title, body } }
+    title: a(`adminPages:${key}.title`),
+    body: a(`adminPages:${key}.body`),
     user: session?.user ?? null,
     csrfToken: session?.csrfToken ?? '',
     paths,

@@ -23,6 +23,10 @@ export class DomainError extends Error {
   readonly retryAfterSeconds?: number;
   /** Safe to show to the caller (JSON routes); never contains secrets. */
   readonly publicReason: string = 'internal error';
+  /** What the page for messageKey names ({invoice}, {currency}, {seconds}); its words come from the catalogues. */
+  get params(): Record<string, string> {
+    return this.retryAfterSeconds ? { seconds: String(this.retryAfterSeconds) } : {};
+  }
 }
 
 export class BadRequest extends DomainError {
@@ -62,6 +66,9 @@ export class InvoiceAlreadyPaid extends DomainError {
   ) {
     super(`invoice ${invoiceNumber} is already paid${processing ? ' (being recorded)' : ''}`);
   }
+  override get params() {
+    return { invoice: this.invoiceNumber };
+  }
 }
 
 export class InvoiceNotPayable extends DomainError {
@@ -74,6 +81,9 @@ export class InvoiceNotPayable extends DomainError {
   ) {
     super(`invoice ${invoiceNumber} is ${xeroStatus}`);
   }
+  override get params() {
+    return { invoice: this.invoiceNumber };
+  }
 }
 
 export class UnsupportedCurrency extends DomainError {
@@ -85,6 +95,9 @@ export class UnsupportedCurrency extends DomainError {
     detail: string,
   ) {
     super(detail);
+  }
+  override get params() {
+    return { currency: this.currency };
   }
 }
 
