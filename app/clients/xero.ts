@@ -18,6 +18,7 @@ import {
   type TaxRate,
 } from 'xero-node';
 import { numberToDecimal } from '../money.js';
+import { encodeMessage, message } from '../i18n/index.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import {
   UpstreamError,
@@ -255,7 +256,8 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
           const f = readFailure(err);
           if (f && f.status === 400 && oauthError(f.body) === 'invalid_grant') {
             log?.warn({ merchantId }, 'xero: refresh token refused (invalid_grant); merchant disconnected');
-            return { kind: 'revoked', reason: 'Xero refused the refresh token (invalid_grant)', at: now() };
+            // A message key, not words: the admin shows it in its reader's language.
+            return { kind: 'revoked', reason: encodeMessage(message('errors:xeroRefreshRefused', { code: 'invalid_grant' })), at: now() };
           }
           throw toUpstreamError(err, 'token', now) ?? unexpected(`refresh response: ${errorText(err)}`);
         }

@@ -40,8 +40,10 @@ export function decodeMessage(stored: string): Message {
 }
 
 export type T = ((key: string, params?: Params) => string) & {
-  /** A Message from a service, a form or the database, in this language. */
-  msg: (m: Message) => string;
+  /** A Message from a service or a form (a bare string is a key, as zod's error maps give), in this language. */
+  msg: (m: Message | string) => string;
+  /** A message kept in the database (see encodeMessage), in this language. */
+  stored: (text: string) => string;
   /** A key whose value is a list (e.g. the go-live steps). */
   list: (key: string) => string[];
 };
@@ -115,7 +117,8 @@ export function createI18n(resources: Resource = loadCatalogues()): I18n {
     t: (lang, key, params) => t(lang, key, params),
     fixed(lang, ns) {
       const bound = ((key: string, params?: Params) => t(lang, key, params, ns)) as T;
-      bound.msg = (m) => t(lang, m.key, m.params);
+      bound.msg = (m) => (typeof m === 'string' ? t(lang, m) : t(lang, m.key, m.params));
+      bound.stored = (text) => bound.msg(decodeMessage(text));
       bound.list = (key) => {
         const value: unknown = instance.t(key, { lng: lang, ns, returnObjects: true });
         return Array.isArray(value) ? value.map(String) : [String(value)];
