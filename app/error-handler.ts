@@ -4,7 +4,7 @@ import { DomainError, type MessageKey } from './errors.js';
 import { chooseLang, type I18n } from './i18n/index.js';
 import { switchLangUrl } from './pay/controller.js';
 import { paths } from './paths.js';
-import { adminLang } from './onboarding/lang.js';
+import { adminLang } from './admin/i18n/lang.js';
 
 const TONE: Partial<Record<MessageKey, string>> = { alreadyPaid: 'ok', internal: 'bad' };
 

@@ -191,3 +191,20 @@ export class Conflict extends DomainError {
     super(publicReason);
   }
 }
+
+/**
+ * A form the user can correct: the page shows it again with these messages by field. 422 by
+ * default; 400 for a value the form could never have offered (a choice not on its list).
+ */
+export class FormInvalid extends DomainError {
+  override readonly status: number;
+  override readonly messageKey = 'badRequest';
+  override readonly publicReason = 'the form has errors';
+  constructor(
+    readonly fields: Record<string, string>,
+    status: 400 | 422 = 422,
+  ) {
+    super(Object.values(fields).join('; '));
+    this.status = status;
+  }
+}

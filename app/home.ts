@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import type { Config } from '../config/index.js';
 import { chooseLang, type I18n } from './i18n/index.js';
 import { customPaymentUrl, paths } from './paths.js';
-import type { Sessions } from './onboarding/session.js';
+import type { Sessions } from './admin/session.js';
 
 export interface DemoInvoiceRow {
   invoiceNumber: string;

@@ -20,8 +20,8 @@ import { createRateLimiter } from './security/rate-limit.js';
 import { createPayAdmission } from './pay/admission.js';
 import type { SharedXeroBudget } from './store/xero-budget.js';
 import { createInvoiceIdMemo } from './pay/invoice-ids.js';
-import { adminRouter } from './onboarding/controller.js';
-import { sessions } from './onboarding/session.js';
+import { adminRouter } from './admin/router.js';
+import { sessions } from './admin/session.js';
 import type { Metrics } from './metrics/index.js';
 import { metricsRouter } from './metrics/route.js';
 

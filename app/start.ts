@@ -8,7 +8,7 @@ import { createApp } from './server.js';
 import { createWorker, startSchedules } from './worker.js';
 import { setupDemo } from './demo.js';
 import { closeGracefully, createHttpServer } from './http.js';
-import { issueSetupLinkIfNeeded } from './onboarding/service.js';
+import { issueSetupLinkIfNeeded } from './admin/auth/service.js';
 
 /** Web entry. With the embedded database (or in demo mode) the worker runs in this process too. */
 async function main(): Promise<void> {

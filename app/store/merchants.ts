@@ -82,7 +82,7 @@ export class ShortCodeTakenError extends Error {}
 
 export type XenditMode = 'test' | 'live';
 
-/** What the merchant settings page switches (app/onboarding/settings.ts). */
+/** What the merchant settings page switches (app/admin/merchants/settings.ts). */
 export interface MerchantSettings {
   backendFlow: boolean;
   feePosting: FeePosting;
@@ -318,7 +318,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return r.numUpdatedRows > 0n;
     },
 
-    /** The merchant settings page's switches (app/onboarding/settings.ts lists them). */
+    /** The merchant settings page's switches (app/admin/merchants/settings.ts lists them). */
     async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
       await db
         .updateTable('merchants')

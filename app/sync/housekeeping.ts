@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
-import { LOGIN_WINDOW_MS } from '../onboarding/service.js';
+import { LOGIN_WINDOW_MS } from '../admin/auth/service.js';
 
 export const HOUSEKEEPING_JOB = 'housekeeping';
 

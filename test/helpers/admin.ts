@@ -7,7 +7,7 @@ import type { Express } from 'express';
 import type { Stores } from '../../app/store/index.js';
 import type { Db } from '../../app/store/db.js';
 import type { Merchant } from '../../app/store/merchants.js';
-import { hashPassword } from '../../app/onboarding/passwords.js';
+import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { paths } from '../../app/paths.js';
 
 export const PASSWORD = 'correct horse battery';

@@ -7,9 +7,9 @@ import { addUser, clearAdminTables, csrfOf, page, PASSWORD, signedIn } from '../
 import { createApp } from '../../app/server.js';
 import { loadConfig } from '../../config/index.js';
 import { paths } from '../../app/paths.js';
-import { issueSetupLinkIfNeeded, LOGIN_LIMIT } from '../../app/onboarding/service.js';
-import { sessionCookie } from '../../app/onboarding/session.js';
-import { verifyPassword } from '../../app/onboarding/passwords.js';
+import { issueSetupLinkIfNeeded, LOGIN_LIMIT } from '../../app/admin/auth/service.js';
+import { sessionCookie } from '../../app/admin/session.js';
+import { verifyPassword } from '../../app/admin/auth/passwords.js';
 
 describeEachDatabase('admin: accounts and security', ({ db }) => {
   let h: Harness;

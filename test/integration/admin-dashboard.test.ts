@@ -8,7 +8,7 @@ import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
-import { PAGE_SIZE } from '../../app/onboarding/service.js';
+import { PAGE_SIZE } from '../../app/admin/payments/service.js';
 
 describeEachDatabase('admin: dashboard and payments', ({ db }) => {
   let h: Harness;

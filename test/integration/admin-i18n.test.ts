@@ -6,7 +6,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, csrfOf, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath, adminPaymentPath, paths } from '../../app/paths.js';
-import { issueSetupLinkIfNeeded } from '../../app/onboarding/service.js';
+import { issueSetupLinkIfNeeded } from '../../app/admin/auth/service.js';
 import { formatMoney } from '../../app/money.js';
 
 describeEachDatabase('admin in Indonesian and English', ({ db }) => {

@@ -9,8 +9,8 @@ import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminPaymentPath, paths, xeroInvoiceUrl } from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
-import { PAGE_SIZE } from '../../app/onboarding/service.js';
-import { CHART } from '../../app/onboarding/chart.js';
+import { PAGE_SIZE } from '../../app/admin/payments/service.js';
+import { CHART } from '../../app/admin/payments/chart.js';
 
 describeEachDatabase('admin: customer, date filter, Xero links and the paid-per-day chart', ({ db }) => {
   let h: Harness;

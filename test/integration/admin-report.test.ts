@@ -6,7 +6,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
 import { paths } from '../../app/paths.js';
 import { reconciliationReport, toCsv } from '../../app/report/reconcile.js';
-import { NOT_READY } from '../../app/onboarding/report.js';
+import { NOT_READY } from '../../app/admin/reconciliation/report.js';
 import type { Merchant } from '../../app/store/merchants.js';
 
 describeEachDatabase('admin: reconciliation report page', ({ db }) => {

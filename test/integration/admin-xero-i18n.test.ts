@@ -4,7 +4,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import type { Agent } from '../helpers/admin.js';
 import { consent, connectThroughXero, createConnectCast, startConnect, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { adminMerchantPath, paths } from '../../app/paths.js';
-import { adminText } from '../../app/onboarding/admin-text.js';
+import { adminText } from '../../app/admin/i18n/admin-text.js';
 
 /** The Connect to Xero pages (organisation picker, problem page, connection box) in Indonesian. */
 describeEachDatabase('Connect to Xero pages in Indonesian', ({ db }) => {

@@ -4,7 +4,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page } from '../helpers/admin.js';
 import { paths } from '../../app/paths.js';
-import { LOGIN_LIMIT } from '../../app/onboarding/service.js';
+import { LOGIN_LIMIT } from '../../app/admin/auth/service.js';
 
 describeEachDatabase('client address (TRUST_PROXY)', ({ db }) => {
   let h: Harness;

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ADMIN_TEXT, adminText } from '../../app/onboarding/admin-text.js';
-import { adminPage, ADMIN_PAGE } from '../../app/onboarding/messages.js';
+import { basename, join } from 'node:path';
+import { ADMIN_TEXT, adminText } from '../../app/admin/i18n/admin-text.js';
+import { adminPage, ADMIN_PAGE } from '../../app/admin/i18n/messages.js';
 import { ROW_STATUSES } from '../../app/report/reconcile.js';
 
-const dir = join(import.meta.dirname, '../../app/onboarding');
+const dir = join(import.meta.dirname, '../../app/admin');
 
 describe('admin text (id/en)', () => {
   it('has an Indonesian text for every English one, none empty', () => {
@@ -27,10 +27,12 @@ describe('admin text (id/en)', () => {
     }
   });
 
-  it('translates every sentence the admin shows from app/onboarding (form errors, refusals)', () => {
+  it('translates every sentence the admin shows from app/admin (form errors, refusals)', () => {
     const id = adminText('id');
     const sentences = new Set<string>();
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !['admin-text.ts', 'golive-text.ts', 'messages.ts'].includes(f))) {
+    for (const file of (readdirSync(dir, { recursive: true }) as string[]).filter(
+      (f) => f.endsWith('.ts') && !['admin-text.ts', 'golive-text.ts', 'messages.ts'].includes(basename(f)),
+    )) {
       // Single-quoted sentences (a capital, a space, a full stop): user-facing; log lines are lower case.
       for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/'([A-Z][^'$]* [^'$]*[.)])'/g)) sentences.add(m[1]);
     }

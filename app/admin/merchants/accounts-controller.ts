@@ -1,23 +1,11 @@
-import type { Request, Response, Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { adminMerchantPath, paths } from '../paths.js';
-import { NotFound } from '../errors.js';
-import type { Sessions } from './session.js';
-import type { AdminDeps } from './web.js';
-import { langOf, parseForm, render, signedIn, withForm } from './web.js';
-import * as onboarding from './merchants.js';
-import { FormInvalid } from './service.js';
-import { goLiveText } from './golive-text.js';
-
-const XeroForm = z.object({
-  clientId: z
-    .string()
-    .trim()
-    .min(1, { error: 'Enter the client id.' })
-    .max(100, { error: 'This is too long for a client id.' })
-    .regex(/^[\w-]+$/, { error: 'A client id has letters and digits only.' }),
-  clientSecret: z.string().trim().min(1, { error: 'Enter the client secret.' }).max(200, { error: 'This is too long for a client secret.' }),
-});
+import { adminMerchantPath, paths } from '../../paths.js';
+import { FormInvalid } from '../../errors.js';
+import type { Sessions } from '../session.js';
+import { parseForm, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { accountsView, createXenditBankAccount, saveAccounts } from './accounts.js';
+import { merchantFor } from './service.js';
 
 const AccountsForm = z.object({
   clearingAccountId: z.string().trim().min(1, { error: 'Choose the clearing account.' }).max(100),
@@ -42,41 +30,14 @@ function perCurrency(body: Record<string, unknown>): Record<string, string> {
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
-export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+/** Step 3 of a merchant's setup: the accounts form, and "Create a Xendit bank account for me". */
+export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
+  const router = Router();
   const merchantId = (req: Request) => String(req.params.merchantId);
-  const operatorOnly = (res: Response) => {
-    const user = signedIn(res);
-    if (user.role !== 'operator') throw new NotFound('only operators connect new merchants');
-    return user;
-  };
-  const merchantsList = async () =>
-    (await deps.stores.merchants.list()).map((m) => ({
-      id: m.id,
-      name: m.name,
-      shortCode: m.shortCode,
-      status: m.status,
-      mode: m.mode,
-      xeroDisconnected: m.xeroDisconnected !== null,
-    }));
-
-  router.get(paths.adminMerchantNew, requireUser, async (_req, res) => {
-    operatorOnly(res);
-    render(res, 200, 'merchant-new', { merchants: await merchantsList() });
-  });
-
-  router.post(paths.adminMerchantNew, requireUser, sess.verifyCsrf, async (req, res) => {
-    const user = operatorOnly(res);
-    const values = { clientId: str(req.body.clientId) };
-    await withForm(res, 'merchant-new', values, { merchants: await merchantsList() }, async () => {
-      const form = parseForm(XeroForm, { clientId: str(req.body.clientId), clientSecret: str(req.body.clientSecret) });
-      const merchant = await onboarding.connectXero(deps, user, form);
-      res.redirect(303, adminMerchantPath(merchant.id, 'adminMerchantXendit'));
-    });
-  });
 
   const accountsLocals = async (res: Response, id: string) => {
-    const merchant = await onboarding.merchantFor(deps, signedIn(res), id);
-    const view = await onboarding.accountsView(deps, merchant);
+    const merchant = await merchantFor(deps, signedIn(res), id);
+    const view = await accountsView(deps, merchant);
     const values: Record<string, string> = {
       clearingAccountId: merchant.clearingAccountId,
       feeAccountCode: merchant.feeAccountCode ?? '',
@@ -110,26 +71,23 @@ export function merchantRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
     };
     const clearingAccounts = perCurrency(req.body);
     for (const [currency, accountId] of Object.entries(clearingAccounts)) values[`clearing_${currency}`] = accountId;
-    await onboarding.merchantFor(deps, signedIn(res), id);
+    await merchantFor(deps, signedIn(res), id);
     await accountsForm(res, id, values, async () => {
       const form = parseForm(AccountsForm, values);
-      const merchant = await onboarding.saveAccounts(deps, signedIn(res), id, { ...form, clearingAccounts });
+      const merchant = await saveAccounts(deps, signedIn(res), id, { ...form, clearingAccounts });
       res.redirect(303, `${adminMerchantPath(merchant.id, 'adminMerchantAccounts')}?saved=1`);
     });
   });
 
   router.post(paths.adminMerchantXenditBank, requireUser, sess.verifyCsrf, async (req, res) => {
     const id = merchantId(req);
-    await onboarding.merchantFor(deps, signedIn(res), id);
+    await merchantFor(deps, signedIn(res), id);
     await accountsForm(res, id, null, async () => {
       const { currency } = parseForm(Currency, { currency: str(req.body.currency) });
-      const account = await onboarding.createXenditBankAccount(deps, signedIn(res), id, currency);
+      const account = await createXenditBankAccount(deps, signedIn(res), id, currency);
       res.redirect(303, `${adminMerchantPath(id, 'adminMerchantAccounts')}?created=${encodeURIComponent(account.name)}`);
     });
   });
 
-  router.get(paths.adminMerchant, requireUser, async (req, res) => {
-    const view = await onboarding.goLive(deps, signedIn(res), merchantId(req));
-    render(res, 200, 'merchant-golive', { ...view, g: goLiveText(langOf(res)) });
-  });
+  return router;
 }

@@ -1,12 +1,11 @@
-import type { Request, Response, Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { paths } from '../paths.js';
-import { toCsv } from '../report/reconcile.js';
-import type { AdminDeps } from './web.js';
-import { render, signedIn } from './web.js';
-import { addDays, rangeErrors } from './dates.js';
+import { paths } from '../../paths.js';
+import { FormInvalid } from '../../errors.js';
+import { toCsv } from '../../report/reconcile.js';
+import { addDays, rangeErrors } from '../dates.js';
+import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantReport } from './report.js';
-import { FormInvalid } from './service.js';
 
 const MerchantId = z.uuid({ error: 'Choose a merchant from the list.' });
 
@@ -14,7 +13,8 @@ const MerchantId = z.uuid({ error: 'Choose a merchant from the list.' });
  * /admin/report: the form (merchant, from, to) and, once filled in, the report with a CSV link
  * (/admin/report.csv with the same query). Merchant users always get their own merchant.
  */
-export function reportRoutes(router: Router, deps: AdminDeps, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+export function reconciliationRouter(deps: AdminDeps): Router {
+  const router = Router();
   const parse = (req: Request, res: Response) => {
     const user = signedIn(res);
     // A merchant user's own merchant unless the URL names another (which then answers 404).
@@ -64,4 +64,6 @@ export function reportRoutes(router: Router, deps: AdminDeps, requireUser: (req:
     const report = await merchantReport(deps, p.user, p.query);
     res.type('text/csv; charset=utf-8').attachment(`reconciliation-${p.query.from}-${p.query.to}.csv`).send(toCsv(report));
   });
+
+  return router;
 }

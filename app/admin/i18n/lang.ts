@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { chooseLang, type Lang } from '../i18n.js';
-import { paths } from '../paths.js';
+import { chooseLang, type Lang } from '../../i18n.js';
+import { paths } from '../../paths.js';
 
 /** The admin remembers a chosen language in this cookie, so every page and form keeps it. */
 export const ADMIN_LANG_COOKIE = 'admin_lang';

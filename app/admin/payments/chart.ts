@@ -2,7 +2,7 @@
  * Geometry of the dashboard's "paid per day" bar charts, one per currency, drawn by the view as
  * plain SVG (no chart library, no inline style: colours come from CSS classes).
  */
-import type { Currency } from '../money.js';
+import type { Currency } from '../../money.js';
 
 export const CHART = { width: 600, height: 160, top: 8, bottom: 20 } as const;
 

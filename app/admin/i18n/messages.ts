@@ -1,4 +1,4 @@
-import type { MessageKey } from '../errors.js';
+import type { MessageKey } from '../../errors.js';
 
 /** Error pages of /admin, written for merchants and operators rather than paying customers. */
 export const ADMIN_PAGE: Record<MessageKey, { title: string; body: string }> = {

@@ -1,12 +1,11 @@
-import type { Request, Response, Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { adminMerchantPath, paths } from '../paths.js';
-import { NotFound } from '../errors.js';
-import type { XeroOAuth } from '../clients/types.js';
-import type { AdminDeps } from './web.js';
-import { render, signedIn } from './web.js';
-import { currentSession, type Sessions } from './session.js';
-import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-oauth.js';
+import { adminMerchantPath, paths } from '../../paths.js';
+import { NotFound } from '../../errors.js';
+import type { XeroOAuth } from '../../clients/types.js';
+import { currentSession, type Sessions } from '../session.js';
+import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-connect.js';
 
 const Connect = z.object({ merchantId: z.union([z.uuid(), z.literal('')]).default('') });
 const Pick = z.object({ pick: z.string().regex(/^[\w-]{43}$/), tenantId: z.string().min(1).max(100) });
@@ -21,7 +20,9 @@ function callbackQuery(req: Request): Record<string, string> {
   return out;
 }
 
-export function xeroOAuthRoutes(router: Router, deps: AdminDeps, sess: Sessions, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+/** "Connect to Xero" (OAuth 2.0): start, Xero's answer, choosing an organisation, disconnecting. */
+export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
+  const router = Router();
   const oauth = (): XeroOAuth => {
     if (!deps.xeroOAuth) throw new NotFound('Connect to Xero (OAuth) is not configured');
     return deps.xeroOAuth;
@@ -72,4 +73,6 @@ export function xeroOAuthRoutes(router: Router, deps: AdminDeps, sess: Sessions,
       res.redirect(303, `${adminMerchantPath(id)}?xero=disconnected`);
     });
   });
+
+  return router;
 }

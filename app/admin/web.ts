@@ -1,28 +1,18 @@
 /**
  * What every /admin page and form shares: the deps, rendering with the common locals, form parsing
- * and re-showing a refused form. Imports nothing from the admin's feature controllers, so they can
- * all import it.
+ * re-showing a refused form and keeping out whoever is not signed in. Imports nothing from the
+ * admin's feature folders, so they can all import it.
  */
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { NotFound } from '../errors.js';
+import { FormInvalid, NotFound } from '../errors.js';
 import { formatMoney } from '../money.js';
 import { translator, type Lang } from '../i18n.js';
 import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
-import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
-import { adminText } from './admin-text.js';
+import { adminText } from './i18n/admin-text.js';
 import { currentSession, type AdminSession } from './session.js';
-import { FormInvalid, type OnboardingDeps } from './service.js';
 
-export interface AdminDeps extends OnboardingDeps {
-  production: boolean;
-  xero: XeroGateway;
-  xendit: XenditGateway;
-  /** "Connect to Xero" (OAuth 2.0); undefined when the gateway has no Xero app configured. */
-  xeroOAuth?: XeroOAuth;
-  /** Xero's web app (go.xero.com, or the simulator), for links to invoices. */
-  xeroAppUrl: string;
-}
+export type { AdminDeps } from './deps.js';
 
 /** zod issues → one message per form field, for showing next to the field. */
 export function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -62,6 +52,12 @@ export function render(res: Response, status: number, view: string, locals: Reco
     values: {},
     ...locals,
   });
+}
+
+/** Pages for signed-in users only: everyone else is sent to the sign-in page. */
+export function requireUser(_req: Request, res: Response, next: () => void): void {
+  if (currentSession(res)?.user) return next();
+  res.redirect(303, paths.adminLogin);
 }
 
 export function signedIn(res: Response): NonNullable<AdminSession['user']> {

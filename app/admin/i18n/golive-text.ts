@@ -1,4 +1,4 @@
-import type { Lang } from '../i18n.js';
+import type { Lang } from '../../i18n.js';
 
 /** The go-live checklist page in English and Indonesian (the rest of /admin is English). */
 const en = {

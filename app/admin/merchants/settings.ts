@@ -1,15 +1,15 @@
 /**
  * The merchant settings page's switches. Each is a radio group: its options, how it reads from a
- * merchant and what it stores. A new switch is one entry here, its text in admin-text.ts
+ * merchant and what it stores. A new switch is one entry here, its text in i18n/admin-text.ts
  * (setting_<key>, setting_<key>_help, setting_<key>_<option>) and its column in
  * MerchantStore.setSettings. The sales tax of the backend flow is a list read from Xero instead
  * (salesTaxView, and its own check in saveSettings).
  */
-import type { User } from '../store/users.js';
-import type { Merchant, MerchantSettings } from '../store/merchants.js';
-import { UpstreamError, type XeroTaxRate } from '../clients/types.js';
-import { FormInvalid } from './service.js';
-import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './merchants.js';
+import type { User } from '../../store/users.js';
+import type { Merchant, MerchantSettings } from '../../store/merchants.js';
+import { UpstreamError, type XeroTaxRate } from '../../clients/types.js';
+import { FormInvalid } from '../../errors.js';
+import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './service.js';
 
 interface SettingDef<K extends keyof MerchantSettings> {
   key: K;

@@ -1,12 +1,11 @@
-import type { Request, Response, Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { adminMerchantPath, callbackPathFor, paths } from '../paths.js';
-import type { Sessions } from './session.js';
-import type { AdminDeps } from './web.js';
-import { parseForm, render, signedIn, withForm } from './web.js';
-import { masked, merchantFor } from './merchants.js';
+import { adminMerchantPath, callbackPathFor, paths } from '../../paths.js';
+import { FormInvalid } from '../../errors.js';
+import type { Sessions } from '../session.js';
+import { parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
+import { masked, merchantFor } from './service.js';
 import { saveXenditKeys, switchXenditMode } from './xendit-keys.js';
-import { FormInvalid } from './service.js';
 
 const PUBLIC_KEY = 'This is a public key: paste the secret key (xnd_development_… or xnd_production_…).';
 
@@ -40,7 +39,8 @@ const ModeForm = z.object({ mode: z.enum(['test', 'live'], { error: 'Choose test
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /** The Xendit step of a merchant's setup: both secret keys, the callback token, the active mode. */
-export function xenditRoutes(router: Router, deps: AdminDeps, sess: Sessions, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
+  const router = Router();
   const locals = async (res: Response, id: string) => {
     const merchant = await merchantFor(deps, signedIn(res), id);
     const activity = await deps.stores.merchants.activity(merchant.id);
@@ -89,4 +89,6 @@ export function xenditRoutes(router: Router, deps: AdminDeps, sess: Sessions, re
       res.redirect(303, `${page(l.merchant.id)}?switched=1`);
     });
   });
+
+  return router;
 }

@@ -6,14 +6,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { User } from '../store/users.js';
-import { ShortCodeTakenError } from '../store/merchants.js';
-import type { PendingTenant } from '../store/xero-connections.js';
-import { DomainError, NotFound, ServiceUnavailable } from '../errors.js';
-import { OAuthRefused, UpstreamError, type XeroConnection, type XeroOAuth, type XeroTokenSet } from '../clients/types.js';
-import { merchantFor } from './merchants.js';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { User } from '../../store/users.js';
+import { ShortCodeTakenError } from '../../store/merchants.js';
+import type { PendingTenant } from '../../store/xero-connections.js';
+import { DomainError, NotFound, ServiceUnavailable } from '../../errors.js';
+import { OAuthRefused, UpstreamError, type XeroConnection, type XeroOAuth, type XeroTokenSet } from '../../clients/types.js';
+import { merchantFor } from './service.js';
 
 export interface XeroOAuthDeps {
   stores: Stores;

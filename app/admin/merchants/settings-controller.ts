@@ -1,15 +1,15 @@
-import type { Request, Response, Router } from 'express';
-import { adminMerchantPath, paths } from '../paths.js';
-import type { Sessions } from './session.js';
-import type { AdminDeps } from './web.js';
-import { render, signedIn } from './web.js';
-import { merchantFor } from './merchants.js';
-import type { Merchant } from '../store/merchants.js';
-import { FormInvalid } from './service.js';
+import { Router } from 'express';
+import { adminMerchantPath, paths } from '../../paths.js';
+import type { Merchant } from '../../store/merchants.js';
+import { FormInvalid } from '../../errors.js';
+import type { Sessions } from '../session.js';
+import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { merchantFor } from './service.js';
 import { MERCHANT_SETTINGS, currentSettings, saveSettings, salesTaxView } from './settings.js';
 
 /** Per-merchant switches (operators, and the merchant's own users). */
-export function settingsRoutes(router: Router, deps: AdminDeps, sess: Sessions, requireUser: (req: Request, res: Response, next: () => void) => void): void {
+export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
+  const router = Router();
   // The tax rates come from Xero: read for the page, and on a POST only when the form is shown again.
   const locals = async (m: Merchant) => ({
     merchant: { id: m.id, name: m.name, shortCode: m.shortCode, status: m.status },
@@ -39,4 +39,6 @@ export function settingsRoutes(router: Router, deps: AdminDeps, sess: Sessions, 
       render(res, err.status, 'merchant-settings', { ...(await locals(m)), values: { ...sent, salesTaxType: sent.salesTaxType ?? '' }, errors: err.fields });
     }
   });
+
+  return router;
 }

@@ -1,10 +1,9 @@
 /** The dashboard's reconciliation page: the same report as `npm run cli -- report`, for one merchant the actor may see. */
-import type { User } from '../store/users.js';
-import { UpstreamError } from '../clients/types.js';
-import { ServiceUnavailable } from '../errors.js';
-import { reconciliationReport, type Report } from '../report/reconcile.js';
-import { FormInvalid } from './service.js';
-import { merchantFor, type MerchantOnboardingDeps } from './merchants.js';
+import type { User } from '../../store/users.js';
+import { UpstreamError } from '../../clients/types.js';
+import { FormInvalid, ServiceUnavailable } from '../../errors.js';
+import { reconciliationReport, type Report } from '../../report/reconcile.js';
+import { merchantFor, type MerchantOnboardingDeps } from '../merchants/service.js';
 
 export const NOT_READY = 'This merchant has no Xendit key or clearing account yet: finish its setup first.';
 

@@ -2,10 +2,39 @@
  * Xendit test and live keys side by side: each key is checked with Xendit before it is stored
  * (sealed), and one mode is active: its key is what /pay, callbacks and jobs use.
  */
-import type { User } from '../store/users.js';
-import type { Merchant, XenditMode } from '../store/merchants.js';
-import { FormInvalid } from './service.js';
-import { merchantFor, verifyXenditKey, type MerchantOnboardingDeps } from './merchants.js';
+import type { User } from '../../store/users.js';
+import type { Merchant, XenditMode } from '../../store/merchants.js';
+import { UpstreamError, type XenditPermission } from '../../clients/types.js';
+import { FormInvalid } from '../../errors.js';
+import { merchantFor, unavailable, type MerchantOnboardingDeps } from './service.js';
+
+/** What each permission means, in the words of Xendit's dashboard (Settings → API keys). */
+export const XENDIT_PERMISSION_WORDS: Record<XenditPermission, string> = {
+  create_invoices: 'create invoices (Money-in: Write)',
+  read_invoices: 'read invoices (Money-in: Read)',
+  list_invoices: 'list invoices (Money-in: Read)',
+  expire_invoices: 'expire invoices (Money-in: Write)',
+  read_transactions: "read transactions, for Xendit's fee (Transactions: Read)",
+};
+
+/** The key lacks these permissions: one sentence naming each, and where to grant them. */
+export function missingPermissionsText(missing: XenditPermission[]): string {
+  return `This Xendit key is not allowed to ${missing.map((p) => XENDIT_PERMISSION_WORDS[p]).join(', ')}. In Xendit, Settings → API keys, give the key those permissions (or create one that has them) and enter it again.`;
+}
+
+/** Wrong key, or one without every permission the gateway uses → FormInvalid on secretKey; nothing is saved. */
+export async function verifyXenditKey(deps: Pick<MerchantOnboardingDeps, 'xendit'>, secretKey: string): Promise<void> {
+  let missing: XenditPermission[];
+  try {
+    missing = await deps.xendit.checkSecretKey(secretKey);
+  } catch (err) {
+    if (err instanceof UpstreamError && (err.kind === 'unauthorized' || err.kind === 'rejected')) {
+      throw new FormInvalid({ secretKey: 'Xendit did not accept this secret key. Copy it again from Settings → API keys, with "Money-in" write permission.' });
+    }
+    return unavailable(err);
+  }
+  if (missing.length) throw new FormInvalid({ secretKey: missingPermissionsText(missing) });
+}
 
 export interface XenditKeysInput {
   testKey?: string;

@@ -1,4 +1,4 @@
-import type { Lang } from '../i18n.js';
+import type { Lang } from '../../i18n.js';
 
 /** Every string of /admin in English and Indonesian (the go-live page has its own, golive-text.ts). */
 const en = {

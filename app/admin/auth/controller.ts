@@ -1,0 +1,65 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { InvalidCredentials } from '../../errors.js';
+import { paths } from '../../paths.js';
+import { clientAddress } from '../../security/client-address.js';
+import { clientKey } from '../../security/rate-limit.js';
+import { currentSession, type Sessions } from '../session.js';
+import { parseForm, render, withForm, type AdminDeps } from '../web.js';
+import { email, newPassword } from './fields.js';
+import * as service from './service.js';
+
+const LoginForm = z.object({ email, password: z.string().min(1, { error: 'Enter your password.' }).max(200) });
+const SetupForm = z
+  .object({ email, password: newPassword, confirm: z.string() })
+  .refine((f) => f.password === f.confirm, { path: ['confirm'], error: 'The passwords do not match.' });
+
+/** Sign in, sign out, and the first-run setup of the first operator. */
+export function authRouter(deps: AdminDeps, sess: Sessions): Router {
+  const router = Router();
+
+  router.get(paths.adminLogin, async (_req, res) => {
+    if (currentSession(res)?.user) return res.redirect(303, paths.admin);
+    await sess.ensure(res);
+    render(res, 200, 'login', {});
+  });
+
+  router.post(paths.adminLogin, sess.verifyCsrf, async (req, res) => {
+    const values = { email: typeof req.body.email === 'string' ? req.body.email : '' };
+    await withForm(res, 'login', values, {}, async () => {
+      const form = parseForm(LoginForm, req.body);
+      try {
+        const user = await service.login(deps, { email: form.email, password: form.password, ip: clientKey(clientAddress(req)) });
+        await sess.signIn(res, user);
+        res.redirect(303, paths.admin);
+      } catch (err) {
+        if (!(err instanceof InvalidCredentials)) throw err;
+        render(res, 401, 'login', { values, errors: { form: 'Wrong e-mail or password.' } });
+      }
+    });
+  });
+
+  router.post(paths.adminLogout, sess.verifyCsrf, async (_req, res) => {
+    await sess.signOut(res);
+    res.redirect(303, paths.adminLogin);
+  });
+
+  router.get(paths.adminSetup, async (req, res) => {
+    await service.checkSetupLink(deps, String(req.params.token));
+    await sess.ensure(res);
+    render(res, 200, 'setup', { token: req.params.token });
+  });
+
+  router.post(paths.adminSetup, sess.verifyCsrf, async (req, res) => {
+    const token = String(req.params.token);
+    const values = { email: typeof req.body.email === 'string' ? req.body.email : '' };
+    await withForm(res, 'setup', values, { token }, async () => {
+      const form = parseForm(SetupForm, req.body);
+      const user = await service.completeSetup(deps, { token, email: form.email, password: form.password });
+      await sess.signIn(res, user);
+      res.redirect(303, paths.admin);
+    });
+  });
+
+  return router;
+}

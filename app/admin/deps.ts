@@ -1,0 +1,32 @@
+/** What the admin's services and pages are given: collaborators only, passed in by server.ts. */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Stores } from '../store/index.js';
+import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
+
+export interface OnboardingDeps {
+  stores: Stores;
+  clock: Clock;
+  logger: Logger;
+  publicUrl: string;
+  onJobEnqueued?: () => void;
+}
+
+export interface MerchantOnboardingDeps {
+  stores: Stores;
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  publicUrl: string;
+}
+
+export interface AdminDeps extends OnboardingDeps {
+  production: boolean;
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  /** "Connect to Xero" (OAuth 2.0); undefined when the gateway has no Xero app configured. */
+  xeroOAuth?: XeroOAuth;
+  /** Xero's web app (go.xero.com, or the simulator), for links to invoices. */
+  xeroAppUrl: string;
+}

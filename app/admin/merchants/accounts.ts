@@ -1,0 +1,134 @@
+/** Step 3 of a merchant's setup: the clearing, fee and sales accounts in Xero. */
+import type { User } from '../../store/users.js';
+import { DEFAULT_FEE_ACCOUNT_CODE, clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import { UpstreamError, type XeroBankAccount, type XeroLedgerAccount } from '../../clients/types.js';
+import { FormInvalid } from '../../errors.js';
+import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './service.js';
+
+/** What "Create a Xendit bank account for me" creates in Xero. */
+export const XENDIT_BANK = { name: 'Xendit', accountNumber: '1000000000' } as const;
+
+export interface AccountsView {
+  baseCurrency: string;
+  bankAccounts: XeroBankAccount[];
+  expenseAccounts: XeroLedgerAccount[];
+  revenueAccounts: XeroLedgerAccount[];
+  /** Currencies a clearing account can be chosen for: those of the bank accounts, base first. */
+  currencies: string[];
+  warnings: string[];
+}
+
+const currencyOf = (a: XeroBankAccount | undefined, base: string) => a?.currencyCode || base;
+
+/** Payments in a currency whose clearing account has another currency would be refused by Xero. */
+function currencyWarnings(
+  merchant: Pick<Merchant, 'clearingAccountId' | 'clearingAccounts'>,
+  banks: XeroBankAccount[],
+  base: string,
+  invoiced: string[],
+): string[] {
+  if (!merchant.clearingAccountId) return [];
+  const warnings: string[] = [];
+  for (const currency of [...new Set([base, ...invoiced])]) {
+    const accountId = clearingAccountFor(merchant as Merchant, currency);
+    const account = banks.find((b) => b.accountId === accountId);
+    if (!account) warnings.push(`The clearing account for ${currency} no longer exists in Xero: choose another.`);
+    else if (currencyOf(account, base) !== currency) {
+      warnings.push(
+        `Invoices in ${currency} would be recorded in "${account.name}", a ${currencyOf(account, base)} account: Xero refuses that. Choose a ${currency} clearing account.`,
+      );
+    }
+  }
+  return warnings;
+}
+
+export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<AccountsView> {
+  const [org, bankAccounts, expenseAccounts, revenueAccounts, activity] = await Promise.all([
+    xeroCall(() => deps.xero.getOrganisation(merchant.xero)),
+    xeroCall(() => deps.xero.listBankAccounts(merchant.xero)),
+    xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'EXPENSE')),
+    xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'REVENUE')),
+    deps.stores.merchants.activity(merchant.id),
+  ]);
+  const base = org.baseCurrency;
+  const currencies = [...new Set([base, ...bankAccounts.map((b) => currencyOf(b, base)), ...activity.currencies])];
+  return {
+    baseCurrency: base,
+    bankAccounts,
+    expenseAccounts,
+    revenueAccounts,
+    currencies,
+    warnings: currencyWarnings(merchant, bankAccounts, base, activity.currencies),
+  };
+}
+
+/** Step 3: the default clearing account, per-currency ones, the fee expense account and (optional) sales account. */
+export async function saveAccounts(
+  deps: MerchantOnboardingDeps,
+  actor: User,
+  merchantId: string,
+  input: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null },
+): Promise<Merchant> {
+  const merchant = await merchantFor(deps, actor, merchantId);
+  const view = await accountsView(deps, merchant);
+  const errors: Record<string, string> = {};
+  if (!view.bankAccounts.some((b) => b.accountId === input.clearingAccountId)) errors.clearingAccountId = 'Choose a bank account from the list.';
+  for (const [currency, accountId] of Object.entries(input.clearingAccounts)) {
+    const account = view.bankAccounts.find((b) => b.accountId === accountId);
+    // A currency the form did not offer has no field to show its error next to.
+    const field = view.currencies.includes(currency) ? `clearing_${currency}` : 'form';
+    if (!account) errors[field] = 'Choose a bank account from the list.';
+    else if (currencyOf(account, view.baseCurrency) !== currency)
+      errors[field] = `Choose a ${currency} account: Xero records ${currency} payments only in ${currency} accounts.`;
+  }
+  if (!view.expenseAccounts.some((a) => a.code === input.feeAccountCode)) errors.feeAccountCode = 'Choose an expense account from the list.';
+  if (input.salesAccountCode !== null && !view.revenueAccounts.some((a) => a.code === input.salesAccountCode))
+    errors.salesAccountCode = 'Choose a revenue account from the list, or none.';
+  if (Object.keys(errors).length) throw new FormInvalid(errors);
+  const now = deps.clock();
+  await deps.stores.merchants.setAccounts(merchant.id, input, now);
+  await deps.stores.merchants.activateIfComplete(merchant.id, now);
+  deps.logger.info({ merchantId, by: actor.id }, 'merchant accounts saved');
+  return (await deps.stores.merchants.byId(merchant.id))!;
+}
+
+/**
+ * "Create a Xendit bank account for me": a BANK account named Xendit (Xendit <CUR> for other
+ * currencies) in Xero, made the clearing account for that currency. An account of that name and
+ * currency already there is reused, so a second click (or a retry after a lost answer) adds nothing.
+ */
+export async function createXenditBankAccount(deps: MerchantOnboardingDeps, actor: User, merchantId: string, currency: string): Promise<XeroBankAccount> {
+  const merchant = await merchantFor(deps, actor, merchantId);
+  const [org, banks] = await Promise.all([xeroCall(() => deps.xero.getOrganisation(merchant.xero)), xeroCall(() => deps.xero.listBankAccounts(merchant.xero))]);
+  const base = org.baseCurrency;
+  const name = currency === base ? XENDIT_BANK.name : `${XENDIT_BANK.name} ${currency}`;
+  let account = banks.find((b) => b.name.toLowerCase() === name.toLowerCase() && currencyOf(b, base) === currency);
+  if (!account) {
+    if (banks.some((b) => b.name.toLowerCase() === name.toLowerCase()))
+      throw new FormInvalid({ currency: `Xero already has an account named "${name}" in another currency: rename it in Xero or choose it below.` });
+    try {
+      account = await deps.xero.createBankAccount(
+        merchant.xero,
+        { name, accountNumber: XENDIT_BANK.accountNumber, currencyCode: currency },
+        `xendit-bank:${merchant.id}:${currency}`,
+      );
+    } catch (err) {
+      if (err instanceof UpstreamError && err.kind === 'rejected') throw new FormInvalid({ currency: `Xero refused to create the account: ${err.message}` });
+      return xeroCall(() => Promise.reject(err));
+    }
+    deps.logger.info({ merchantId, currency, accountId: account.accountId, by: actor.id }, 'xendit bank account created in xero');
+  }
+  const now = deps.clock();
+  const clearingAccounts = { ...merchant.clearingAccounts };
+  let clearingAccountId = merchant.clearingAccountId;
+  if (!clearingAccountId || currency === base) clearingAccountId = account.accountId;
+  if (clearingAccountId !== account.accountId) clearingAccounts[currency] = account.accountId;
+  else delete clearingAccounts[currency];
+  await deps.stores.merchants.setAccounts(
+    merchant.id,
+    { clearingAccountId, clearingAccounts, feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE, salesAccountCode: merchant.salesAccountCode },
+    now,
+  );
+  await deps.stores.merchants.activateIfComplete(merchant.id, now);
+  return account;
+}

@@ -1,0 +1,74 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { adminMerchantPath, paths } from '../../paths.js';
+import { NotFound } from '../../errors.js';
+import { goLiveText } from '../i18n/golive-text.js';
+import type { Sessions } from '../session.js';
+import { langOf, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
+import { accountsRouter } from './accounts-controller.js';
+import { goLive } from './go-live.js';
+import { connectXero } from './service.js';
+import { settingsRouter } from './settings-controller.js';
+import { xenditRouter } from './xendit-controller.js';
+import { xeroConnectRouter } from './xero-connect-controller.js';
+
+const XeroForm = z.object({
+  clientId: z
+    .string()
+    .trim()
+    .min(1, { error: 'Enter the client id.' })
+    .max(100, { error: 'This is too long for a client id.' })
+    .regex(/^[\w-]+$/, { error: 'A client id has letters and digits only.' }),
+  clientSecret: z.string().trim().min(1, { error: 'Enter the client secret.' }).max(200, { error: 'This is too long for a client secret.' }),
+});
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/**
+ * /admin/merchants: the list and a new merchant from a Xero Custom Connection, the go-live page,
+ * and each setup step's own router (Connect to Xero, Xendit keys, accounts, settings).
+ */
+export function merchantsRouter(deps: AdminDeps, sess: Sessions): Router {
+  const router = Router();
+  const merchantId = (req: Request) => String(req.params.merchantId);
+  const operatorOnly = (res: Response) => {
+    const user = signedIn(res);
+    if (user.role !== 'operator') throw new NotFound('only operators connect new merchants');
+    return user;
+  };
+  const merchantsList = async () =>
+    (await deps.stores.merchants.list()).map((m) => ({
+      id: m.id,
+      name: m.name,
+      shortCode: m.shortCode,
+      status: m.status,
+      mode: m.mode,
+      xeroDisconnected: m.xeroDisconnected !== null,
+    }));
+
+  router.get(paths.adminMerchantNew, requireUser, async (_req, res) => {
+    operatorOnly(res);
+    render(res, 200, 'merchant-new', { merchants: await merchantsList() });
+  });
+
+  router.post(paths.adminMerchantNew, requireUser, sess.verifyCsrf, async (req, res) => {
+    const user = operatorOnly(res);
+    const values = { clientId: str(req.body.clientId) };
+    await withForm(res, 'merchant-new', values, { merchants: await merchantsList() }, async () => {
+      const form = parseForm(XeroForm, { clientId: str(req.body.clientId), clientSecret: str(req.body.clientSecret) });
+      const merchant = await connectXero(deps, user, form);
+      res.redirect(303, adminMerchantPath(merchant.id, 'adminMerchantXendit'));
+    });
+  });
+
+  router.get(paths.adminMerchant, requireUser, async (req, res) => {
+    const view = await goLive(deps, signedIn(res), merchantId(req));
+    render(res, 200, 'merchant-golive', { ...view, g: goLiveText(langOf(res)) });
+  });
+
+  router.use(accountsRouter(deps, sess));
+  router.use(xeroConnectRouter(deps, sess));
+  router.use(xenditRouter(deps, sess));
+  router.use(settingsRouter(deps, sess));
+  return router;
+}

@@ -1,0 +1,93 @@
+/**
+ * A merchant's core, shared by the CLI (merchants add) and the /admin forms: a merchant from a
+ * verified Xero Custom Connection, the merchant an admin user may see, and how Xero's trouble
+ * becomes a page. The setup steps (Xendit keys, accounts, go-live, settings) build on it beside it.
+ * Every credential is checked with a real call before anything is stored.
+ */
+import type { User } from '../../store/users.js';
+import { ShortCodeTakenError, type Merchant, type NewMerchant } from '../../store/merchants.js';
+import { UpstreamError, type XeroCredentials, type XeroOrganisation } from '../../clients/types.js';
+import { FormInvalid, NotFound, ServiceUnavailable } from '../../errors.js';
+import type { MerchantOnboardingDeps } from '../deps.js';
+
+export type { MerchantOnboardingDeps } from '../deps.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Retryable upstream trouble is a 503 page; anything else is the caller's to map. */
+export function unavailable(err: unknown): never {
+  if (err instanceof UpstreamError && err.retryable) throw new ServiceUnavailable(err.message, err.retryAfterSeconds ?? 30);
+  throw err;
+}
+
+/** The organisation behind a Custom Connection; wrong credentials → FormInvalid on clientSecret. */
+export async function verifyXero(deps: Pick<MerchantOnboardingDeps, 'xero'>, creds: XeroCredentials): Promise<XeroOrganisation> {
+  try {
+    return await deps.xero.getOrganisation(creds);
+  } catch (err) {
+    if (err instanceof UpstreamError && (err.kind === 'unauthorized' || err.kind === 'rejected')) {
+      throw new FormInvalid({
+        clientSecret:
+          'Xero did not accept this client id and secret. Copy both again from the Custom Connection in the Xero Developer portal, and check the connection is authorised.',
+      });
+    }
+    return unavailable(err);
+  }
+}
+
+/**
+ * Stores a merchant. Without a name or ShortCode both are read from the Xero organisation (which
+ * also proves the credentials work). Throws ShortCodeTakenError when the organisation is already here.
+ */
+export async function addMerchant(
+  deps: Pick<MerchantOnboardingDeps, 'stores' | 'xero' | 'logger'>,
+  input: Omit<NewMerchant, 'name' | 'shortCode'> & { name?: string; shortCode?: string },
+): Promise<Merchant> {
+  let { name, shortCode, xeroTestOrganisation } = input;
+  if (!name || !shortCode) {
+    const org = await verifyXero(deps, input.xero);
+    name ||= org.name || org.shortCode;
+    shortCode ||= org.shortCode;
+    xeroTestOrganisation ??= org.isDemoCompany;
+  }
+  const merchant = await deps.stores.merchants.add({ ...input, name, shortCode, ...(xeroTestOrganisation === undefined ? {} : { xeroTestOrganisation }) });
+  deps.logger.info({ merchantId: merchant.id, shortCode, status: merchant.status }, 'merchant added');
+  return merchant;
+}
+
+/** A merchant the actor may see: operators any, merchant users only their own (else 404). */
+export async function merchantFor(deps: Pick<MerchantOnboardingDeps, 'stores'>, actor: User, merchantId: string): Promise<Merchant> {
+  if (!UUID.test(merchantId) || (actor.role === 'merchant' && actor.merchantId !== merchantId)) throw new NotFound('merchant not found for this user');
+  const merchant = await deps.stores.merchants.byId(merchantId);
+  if (!merchant) throw new NotFound('merchant not found');
+  return merchant;
+}
+
+/** Step 1 (operators): a new merchant from a verified Xero Custom Connection. */
+export async function connectXero(deps: MerchantOnboardingDeps, actor: User, input: { clientId: string; clientSecret: string }): Promise<Merchant> {
+  if (actor.role !== 'operator') throw new NotFound('only operators connect new merchants');
+  const xero = { clientId: input.clientId, clientSecret: input.clientSecret, tenantId: '' };
+  const org = await verifyXero(deps, xero);
+  try {
+    return await addMerchant(deps, { name: org.name || org.shortCode, shortCode: org.shortCode, xero });
+  } catch (err) {
+    if (err instanceof ShortCodeTakenError)
+      throw new FormInvalid({ clientId: `The Xero organisation ${org.name} (ShortCode ${org.shortCode}) is already connected.` });
+    throw err;
+  }
+}
+
+/** Shows a secret as its last four characters only. */
+export function masked(secret: string): string {
+  return secret ? `…${secret.slice(-4)}` : '';
+}
+
+/** A Xero read for an admin page: trouble at Xero (or a refused connection) is the 503 page. */
+export async function xeroCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind === 'unauthorized') throw new ServiceUnavailable(`Xero refused the stored connection: ${err.message}`, 60);
+    return unavailable(err);
+  }
+}

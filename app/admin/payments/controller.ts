@@ -1,0 +1,67 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { NotFound } from '../../errors.js';
+import { adminPaymentPath, paths } from '../../paths.js';
+import { rangeErrors } from '../dates.js';
+import type { Sessions } from '../session.js';
+import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import * as service from './service.js';
+
+const DashboardQuery = z.object({
+  state: z.enum(['pending', 'recorded', 'needs_review']).optional().catch(undefined),
+  merchant: z.uuid().optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(10_000).catch(1),
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
+});
+const PaymentId = z.uuid();
+
+/** The payments dashboard (/admin), one payment's page, and retrying a payment waiting for review. */
+export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
+  const router = Router();
+
+  router.get(paths.admin, requireUser, async (req, res) => {
+    const user = signedIn(res);
+    const q = DashboardQuery.parse(req.query);
+    // A bad date is shown next to its field (400) and that bound is not applied.
+    const range = rangeErrors({ from: q.from, to: q.to });
+    const from = range.errors.from ? undefined : range.from;
+    const to = range.errors.to ? undefined : range.to;
+    const view = await service.dashboard(deps, user, { state: q.state, merchantId: q.merchant, page: q.page, from, to });
+    const pageUrl = (page: number) => {
+      const p = new URLSearchParams();
+      if (q.state) p.set('state', q.state);
+      if (user.role === 'operator' && q.merchant) p.set('merchant', q.merchant);
+      if (from) p.set('from', from);
+      if (to) p.set('to', to);
+      if (page > 1) p.set('page', String(page));
+      const s = p.toString();
+      return paths.admin + (s ? `?${s}` : '');
+    };
+    render(res, Object.keys(range.errors).length ? 400 : 200, 'dashboard', {
+      ...view,
+      errors: range.errors,
+      values: { from: typeof q.from === 'string' ? q.from : '', to: typeof q.to === 'string' ? q.to : '' },
+      filter: { state: q.state ?? '', merchant: user.role === 'operator' ? (q.merchant ?? '') : '', from: from ?? '', to: to ?? '' },
+      page: q.page,
+      prevUrl: q.page > 1 ? pageUrl(q.page - 1) : null,
+      nextUrl: view.hasMore ? pageUrl(q.page + 1) : null,
+    });
+  });
+
+  router.get(paths.adminPayment, requireUser, async (req, res) => {
+    const id = PaymentId.safeParse(req.params.paymentId);
+    if (!id.success) throw new NotFound('malformed payment id');
+    const detail = await service.paymentDetail(deps, signedIn(res), id.data);
+    render(res, 200, 'payment', { ...detail, retried: req.query.retried === '1' });
+  });
+
+  router.post(paths.adminPaymentRetry, requireUser, sess.verifyCsrf, async (req, res) => {
+    const id = PaymentId.safeParse(req.params.paymentId);
+    if (!id.success) throw new NotFound('malformed payment id');
+    await service.retryPayment(deps, signedIn(res), id.data);
+    res.redirect(303, `${adminPaymentPath(id.data)}?retried=1`);
+  });
+
+  return router;
+}

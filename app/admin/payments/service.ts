@@ -1,0 +1,73 @@
+/** The payments dashboard (list, filters, chart), one payment's timeline, and retrying one. */
+import type { Stores } from '../../store/index.js';
+import type { SyncState } from '../../store/schema.js';
+import type { PaymentRow } from '../../store/dashboard.js';
+import type { User } from '../../store/users.js';
+import { Conflict, NotFound } from '../../errors.js';
+import { callbackPathFor, customPaymentUrl } from '../../paths.js';
+import type { OnboardingDeps } from '../deps.js';
+import { dayCharts } from './chart.js';
+import { addDays, startOf } from '../dates.js';
+
+export const PAGE_SIZE = 25;
+
+/** A merchant user is pinned to their merchant whatever the query says. */
+function scopeOf(actor: User, requestedMerchantId?: string): string | undefined {
+  return actor.role === 'merchant' ? actor.merchantId! : requestedMerchantId;
+}
+
+/** Without a range the chart shows the last 30 days (UTC). */
+export const CHART_DEFAULT_DAYS = 30;
+
+export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: SyncState; merchantId?: string; page: number; from?: string; to?: string }) {
+  const merchantId = scopeOf(actor, q.merchantId);
+  const { rows, hasMore } = await deps.stores.dashboard.payments({
+    merchantId,
+    state: q.state,
+    paidFrom: q.from ? startOf(q.from) : undefined,
+    paidBefore: q.to ? startOf(addDays(q.to, 1)) : undefined,
+    limit: PAGE_SIZE,
+    offset: (q.page - 1) * PAGE_SIZE,
+  });
+  const today = deps.clock().toISOString().slice(0, 10);
+  const chartTo = q.to ?? (q.from && q.from > today ? q.from : today);
+  const chartFrom = q.from ?? addDays(chartTo, 1 - CHART_DEFAULT_DAYS);
+  const perDay = await deps.stores.dashboard.paidPerDay({ merchantId, paidFrom: startOf(chartFrom), paidBefore: startOf(addDays(chartTo, 1)) });
+  const all = actor.role === 'operator' ? await deps.stores.merchants.list() : [];
+  const merchants = all.map((m) => ({ id: m.id, name: m.name }));
+  const merchant = merchantId ? await deps.stores.merchants.byId(merchantId) : null;
+  // "Xero disconnected — reconnect" for every merchant in view whose refresh Xero refused (or who disconnected).
+  const inView = merchantId ? (merchant ? [merchant] : []) : all;
+  const xeroDisconnected = inView.filter((m) => m.xeroDisconnected !== null).map((m) => ({ id: m.id, name: m.name }));
+  return {
+    xeroDisconnected,
+    rows,
+    hasMore,
+    chartRange: { from: chartFrom, to: chartTo },
+    charts: dayCharts({ from: chartFrom, to: chartTo }, perDay),
+    merchants,
+    merchant: merchant ? { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode } : null,
+    urls: merchant ? { customPaymentUrl: customPaymentUrl(deps.publicUrl), callbackUrl: deps.publicUrl + callbackPathFor(merchant.id) } : null,
+  };
+}
+
+export async function paymentDetail(
+  deps: OnboardingDeps,
+  actor: User,
+  paymentId: string,
+): Promise<{ payment: PaymentRow } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
+  const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
+  if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
+  return { payment, ...(await deps.stores.dashboard.timeline(payment)) };
+}
+
+/** The merchant fixed the cause in Xero: run the record-payment job again from a clean slate. */
+export async function retryPayment(deps: OnboardingDeps, actor: User, paymentId: string): Promise<void> {
+  const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
+  if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
+  if (!(await deps.stores.dashboard.requeueRecordPayment(payment.id, deps.clock()))) {
+    throw new Conflict('this payment is not waiting for review');
+  }
+  deps.logger.info({ paymentId, by: actor.id }, 'payment retry queued');
+  deps.onJobEnqueued?.();
+}

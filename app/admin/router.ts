@@ -1,0 +1,38 @@
+/**
+ * /admin: the middleware every admin request passes (form bodies, the session, language and the
+ * page's common locals), then each feature's router.
+ */
+import express, { Router } from 'express';
+import { paths } from '../paths.js';
+import { switchLangUrl } from '../pay/controller.js';
+import { adminLang } from './i18n/lang.js';
+import { sessions } from './session.js';
+import type { AdminDeps } from './web.js';
+import { authRouter } from './auth/controller.js';
+import { usersRouter } from './users/controller.js';
+import { paymentsRouter } from './payments/controller.js';
+import { merchantsRouter } from './merchants/controller.js';
+import { reconciliationRouter } from './reconciliation/controller.js';
+
+export function adminRouter(deps: AdminDeps): Router {
+  const router = Router();
+  const sess = sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.publicUrl, production: deps.production });
+
+  router.use(paths.admin, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), sess.load, (req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    res.locals.xeroOAuthEnabled = Boolean(deps.xeroOAuth);
+    const lang = adminLang(req, res);
+    res.locals.lang = lang;
+    // A form re-shown after a POST has no GET twin at every URL (…/xendit/mode): no switch link there.
+    res.locals.langSwitchUrl = req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined;
+    res.locals.xeroAppUrl = deps.xeroAppUrl;
+    next();
+  });
+
+  router.use(authRouter(deps, sess));
+  router.use(paymentsRouter(deps, sess));
+  router.use(usersRouter(deps, sess));
+  router.use(merchantsRouter(deps, sess));
+  router.use(reconciliationRouter(deps));
+  return router;
+}
