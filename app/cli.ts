@@ -9,6 +9,7 @@ import { UpstreamError } from './clients/types.js';
 import { addMerchant } from './admin/merchants/service.js';
 import { verifyXenditKey } from './admin/merchants/xendit-keys.js';
 import { FormInvalid } from './errors.js';
+import { createI18n } from './i18n/index.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
 import { reconcile } from './sync/reconcile.js';
 import { resetSavedDemo } from './demo.js';
@@ -395,7 +396,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io
       err instanceof FormInvalid ||
       err instanceof JobNotReplayable
     ) {
-      io.err(`Error: ${err.message}`);
+      // A refused form names catalogue keys; the command line speaks English.
+      let text = err.message;
+      if (err instanceof FormInvalid) {
+        const i18n = createI18n();
+        text = Object.values(err.fields)
+          .map((m) => i18n.t('en', m.key, m.params))
+          .join('; ');
+      }
+      io.err(`Error: ${text}`);
       return 2;
     }
     throw err;

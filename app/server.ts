@@ -169,6 +169,7 @@ export function createApp(deps: AppDeps): express.Express {
       xendit: deps.xendit,
       xeroOAuth: deps.xeroOAuth,
       xeroAppUrl: deps.config.xero.appUrl,
+      i18n,
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
+import type { I18n } from '../i18n/index.js';
 
 export interface OnboardingDeps {
   stores: Stores;
@@ -29,4 +30,6 @@ export interface AdminDeps extends OnboardingDeps {
   xeroOAuth?: XeroOAuth;
   /** Xero's web app (go.xero.com, or the simulator), for links to invoices. */
   xeroAppUrl: string;
+  /** The process's translations: every page's words. */
+  i18n: I18n;
 }

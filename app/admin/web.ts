@@ -6,24 +6,23 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { FormInvalid, NotFound } from '../errors.js';
-import { formatMoney } from '../money.js';
-import { translator, type Lang } from '../i18n.js';
+import type { I18n, Lang } from '../i18n/index.js';
 import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
-import { adminText } from './i18n/admin-text.js';
 import { currentSession, type AdminSession } from './session.js';
 
 export type { AdminDeps } from './deps.js';
 
-/** zod issues → one message per form field, for showing next to the field. */
+/**
+ * zod issues → one message per form field, for showing next to the field. The schemas' own errors
+ * are catalogue keys ('errors:…'); zod's built-in English ones become errors:invalidValue.
+ */
 export function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body ?? {});
+  const parsed = schema.safeParse(body ?? {}, { error: () => 'errors:invalidValue' });
   if (parsed.success) return parsed.data;
   const fields: Record<string, string> = {};
   for (const issue of parsed.error.issues) fields[String(issue.path[0] ?? 'form')] ??= issue.message;
   throw new FormInvalid(fields);
 }
-
-const dateTime = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
 /** The page's language (set for every /admin request by adminRouter). */
 export function langOf(res: Response): Lang {
@@ -34,10 +33,13 @@ export function langOf(res: Response): Lang {
 export function render(res: Response, status: number, view: string, locals: Record<string, unknown>): void {
   const session = currentSession(res);
   const lang = langOf(res);
+  const i18n = res.locals.i18n as I18n; // set for every /admin request by adminRouter
+  const formats = i18n.formats(lang);
   res.status(status).render(`admin/${view}`, {
     lang,
-    t: translator(lang),
-    a: adminText(lang),
+    t: i18n.fixed(lang, 'pay'),
+    a: i18n.fixed(lang, 'admin'),
+    g: i18n.fixed(lang, 'golive'),
     langSwitchUrl: res.locals.langSwitchUrl,
     xeroInvoiceUrl: (invoiceId: string) => xeroInvoiceUrl(String(res.locals.xeroAppUrl ?? ''), invoiceId),
     user: session?.user ?? null,
@@ -46,8 +48,8 @@ export function render(res: Response, status: number, view: string, locals: Reco
     adminPaymentPath,
     adminPaymentRetryPath,
     adminMerchantPath,
-    money: (minor: number, currency: Parameters<typeof formatMoney>[1]) => formatMoney(minor, currency, lang === 'id' ? 'id-ID' : 'en-US'),
-    dateTime,
+    money: formats.money,
+    dateTime: formats.dateTime,
     errors: {},
     values: {},
     ...locals,

@@ -76,7 +76,7 @@ export async function salesTaxView(deps: MerchantOnboardingDeps, merchant: Merch
  * other switches can still be changed.
  */
 async function salesTaxChoice(deps: MerchantOnboardingDeps, merchant: Merchant, sent: unknown): Promise<{ value: string | null } | { error: string }> {
-  if (typeof sent !== 'string') return { error: 'Choose a tax rate from the list, or no tax.' };
+  if (typeof sent !== 'string') return { error: 'errors:taxRateChoose' };
   if (sent === '') return { value: null };
   let rates: XeroTaxRate[];
   try {
@@ -85,7 +85,7 @@ async function salesTaxChoice(deps: MerchantOnboardingDeps, merchant: Merchant, 
     if (err instanceof UpstreamError && sent === merchant.salesTaxType) return { value: sent };
     return xeroCall(() => Promise.reject(err));
   }
-  return rates.some((r) => r.taxType === sent) ? { value: sent } : { error: 'Choose a tax rate from the list, or no tax.' };
+  return rates.some((r) => r.taxType === sent) ? { value: sent } : { error: 'errors:taxRateChoose' };
 }
 
 /** Every switch must carry one of its options (a form always sends all of them), and the sales tax one of Xero's rates or none. */
@@ -95,7 +95,7 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   const values: Partial<MerchantSettings> = {};
   for (const s of MERCHANT_SETTINGS) {
     const option = form[s.key];
-    if (typeof option !== 'string' || !s.options.includes(option)) errors[s.key] = 'Choose one of the options.';
+    if (typeof option !== 'string' || !s.options.includes(option)) errors[s.key] = 'errors:optionChoose';
     else Object.assign(values, { [s.key]: s.value(option) });
   }
   const tax = await salesTaxChoice(deps, merchant, form.salesTaxType);
