@@ -7,6 +7,23 @@ import { importX } from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
+const SIM_NAMES = '/^(sims?|xero|xendit|xeroSim|xenditSim|simulators?)$/i';
+const SIM_STATE_FIELDS = '/^(orgs|requests|tokenRequests|accessTokens|refreshTokens|appUsage|oauth|accounts|invoices|callbacks)$/';
+export const SIM_STATE_MESSAGE = "Tests use the simulator's test API (sim.test, app/simulators/*/test-api.ts), not its state.";
+export const SIM_STATE_SELECTORS = [
+  // sim.state, xero.state, xendit['state']
+  `MemberExpression[object.type='Identifier'][object.name=${SIM_NAMES}][property.name='state']`,
+  `MemberExpression[object.type='Identifier'][object.name=${SIM_NAMES}][property.value='state']`,
+  // h.sims.xero.state, s.sim.state, run.demo.simulators.xero.state
+  `MemberExpression[object.type='MemberExpression'][object.property.name=${SIM_NAMES}][property.name='state']`,
+  `MemberExpression[object.type='MemberExpression'][object.property.name=${SIM_NAMES}][property.value='state']`,
+  // anything.state.orgs / .state.requests / ... whatever the simulator is called
+  `MemberExpression[object.type='MemberExpression'][object.property.name='state'][property.name=${SIM_STATE_FIELDS}]`,
+  // const { state } = sim / h.sims.xero
+  `VariableDeclarator[init.name=${SIM_NAMES}] > ObjectPattern > Property[key.name='state']`,
+  `VariableDeclarator[init.property.name=${SIM_NAMES}] > ObjectPattern > Property[key.name='state']`,
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'test-results/**'] },
   js.configs.recommended,
@@ -36,5 +53,11 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'max-lines': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    // Tests see the simulators through `sim.test` (app/simulators/*/test-api.ts), never their state;
+    // test/unit/sim-state-rule.test.ts checks that these selectors still catch it.
+    files: ['test/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...SIM_STATE_SELECTORS.map((selector) => ({ selector, message: SIM_STATE_MESSAGE }))] },
   },
 );

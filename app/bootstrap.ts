@@ -7,10 +7,11 @@ import { openDatabase, type OpenedDatabase } from './store/db.js';
 import { createStores, type Stores } from './store/index.js';
 import { createXeroBudget, type SharedXeroBudget } from './store/xero-budget.js';
 import { createSecretBox } from './security/secrets.js';
-import { createXeroClient } from './clients/xero.js';
-import { createXenditClient } from './clients/xendit.js';
-import type { XenditGateway, XeroGateway, XeroOAuth } from './clients/types.js';
-import { createXeroOAuth } from './clients/xero-oauth.js';
+import { createXeroClient } from './clients/xero/index.js';
+import { createXenditClient } from './clients/xendit/index.js';
+import type { XenditGateway } from './clients/xendit/types.js';
+import type { XeroGateway, XeroOAuth } from './clients/xero/types.js';
+import { createXeroOAuth } from './clients/xero/oauth.js';
 import { systemClock, type Clock } from './clock.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 

@@ -11,7 +11,7 @@ import { verifyXenditKey } from './admin/merchants/xendit-keys.js';
 import { FormInvalid } from './errors.js';
 import { createI18n } from './i18n/index.js';
 import { callbackPathFor, customPaymentUrl } from './paths.js';
-import { reconcile } from './sync/reconcile.js';
+import { reconcile } from './jobs/sync/reconcile.js';
 import { resetSavedDemo } from './demo.js';
 import type { JobState } from './store/schema.js';
 import { reconciliationReport, toCsv, toText } from './report/reconcile.js';

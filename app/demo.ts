@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
 import express, { type Router } from 'express';
 import type { Runtime } from './bootstrap.js';
-import { createXeroSimulator, type XeroSimState, type XeroSimulator } from './simulators/xero.js';
-import { createXenditSimulator, type XenditSimState, type XenditSimulator } from './simulators/xendit.js';
+import { createXeroSimulator, type XeroSimState, type XeroSimulator } from './simulators/xero/index.js';
+import { createXenditSimulator, type XenditSimState, type XenditSimulator } from './simulators/xendit/index.js';
 import { DEMO, DEMO2, seedDemoXendit, seedDemoXero } from './simulators/demo-data.js';
 import { debounced, stateFile, type Timers } from './simulators/persist.js';
 import { callbackPathFor, paths, payLinkFor } from './paths.js';

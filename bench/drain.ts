@@ -9,8 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { startSims, startStack, type Engine, type Latency } from './stack.js';
 import { XERO_LIMITS } from '../app/store/xero-budget.js';
-import { newJobRow } from '../app/store/jobs.js';
-import { recordPaymentDedupeKey } from '../app/store/callbacks.js';
+import { jobRow } from '../app/jobs/enqueue.js';
 
 export interface DrainResult {
   orgs: number;
@@ -147,19 +146,7 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
           .execute();
         await stack.stores.db
           .insertInto('jobs')
-          .values(
-            batch.map((r, j) =>
-              newJobRow(
-                {
-                  kind: 'record-payment',
-                  merchantId: merchant.id,
-                  payload: { merchantId: merchant.id, xenditInvoiceId: r.x.id },
-                  dedupeKey: recordPaymentDedupeKey(merchant.id, r.x.id),
-                },
-                at(i + j),
-              ),
-            ),
-          )
+          .values(batch.map((r, j) => jobRow('record-payment', { merchantId: merchant.id, xenditInvoiceId: r.x.id }, at(i + j))))
           .execute();
       }
     }

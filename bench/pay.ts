@@ -90,12 +90,15 @@ export async function countUpstreamCalls(stack: Stack): Promise<{ first: CallCou
   const { invoiceNumber } = stack.addInvoice(`BENCH-COUNT-${stack.engine}`);
   const url = stack.gatewayUrl + stack.payPath(invoiceNumber);
   const measure = async (): Promise<CallCount> => {
-    stack.sims.xero.state.requests.length = 0;
-    stack.sims.xendit.state.requests.length = 0;
+    stack.sims.xero.test.clearRequests();
+    stack.sims.xendit.test.clearRequests();
     expect303('counted click', await click(url));
     return {
-      xero: stack.sims.xero.state.requests.filter((r) => r.path !== '/connect/token').map((r) => `${r.method} ${r.path}`),
-      xendit: stack.sims.xendit.state.requests.map((r) => `${r.method} ${r.path}`),
+      xero: stack.sims.xero.test
+        .requests()
+        .filter((r) => r.path !== '/connect/token')
+        .map((r) => `${r.method} ${r.path}`),
+      xendit: stack.sims.xendit.test.requests().map((r) => `${r.method} ${r.path}`),
     };
   };
   const first = await measure();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CRASH_POINTS, type CrashPoint } from '../app/sync/crash-points.js';
-import { DEFAULT_OAUTH_SCOPES } from '../app/clients/xero-oauth.js';
+import { CRASH_POINTS, type CrashPoint } from '../app/jobs/sync/crash-points.js';
+import { DEFAULT_OAUTH_SCOPES } from '../app/clients/xero/oauth.js';
 import { DEMO_OAUTH_APP } from '../app/simulators/demo-data.js';
 import { paths } from '../app/paths.js';
 import { parseTrustProxy, type TrustProxy } from '../app/security/client-address.js';

@@ -2,7 +2,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
-import type { XenditGateway, XeroGateway, XeroOAuth } from '../clients/types.js';
+import type { XenditGateway } from '../clients/xendit/types.js';
+import type { XeroGateway, XeroOAuth } from '../clients/xero/types.js';
 import type { I18n } from '../i18n/index.js';
 
 export interface OnboardingDeps {

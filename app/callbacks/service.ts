@@ -2,7 +2,7 @@ import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import type { CallbackTokenCache } from './token-cache.js';
 import { NotFoundJson, Unauthorized } from '../errors.js';
-import { VERIFY_CHECKOUT_JOB, verifyCheckoutDedupeKey } from '../sync/verify-checkout.js';
+import { enqueue, jobRow } from '../jobs/enqueue.js';
 
 export interface XenditInvoiceCallback {
   id: string;
@@ -40,23 +40,17 @@ export async function acceptCallback(deps: { stores: Stores; clock: Clock }, mer
   // Xendit and change the checkout from what Xendit says (record-payment for PAID, verify-checkout
   // for EXPIRED).
   const now = deps.clock();
+  const invoice = { merchantId, xenditInvoiceId: body.id };
   const { route, duplicate } = await deps.stores.callbacks.accept(
     { merchantId, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
     { paid },
+    { checkout: jobRow('record-payment', invoice, now), backend: jobRow('record-backend-payment', invoice, now) },
     now,
   );
   if (route === 'ignored') return { received: true, ignored: 'unknown invoice' };
   if (route === 'checkout' && status === 'EXPIRED') {
     // A second statement: if it fails, the 500 makes Xendit retry; both writes are idempotent.
-    const queued = await deps.stores.jobs.enqueue(
-      {
-        kind: VERIFY_CHECKOUT_JOB,
-        merchantId,
-        payload: { merchantId, xenditInvoiceId: body.id },
-        dedupeKey: verifyCheckoutDedupeKey(merchantId, body.id, status),
-      },
-      now,
-    );
+    const queued = await enqueue(deps.stores.jobs, 'verify-checkout', { ...invoice, status }, now);
     return { received: true, duplicate: duplicate && !queued, status };
   }
   return { received: true, duplicate, status };

@@ -4,11 +4,14 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { Checkout } from '../store/checkouts.js';
 import type { Merchant } from '../store/merchants.js';
-import { UpstreamError, type XenditGateway, type XenditInvoice, type XeroGateway, type XeroInvoice, type NewXenditInvoice } from '../clients/types.js';
+import { UpstreamError } from '../clients/types.js';
+import type { XenditGateway, XenditInvoice, NewXenditInvoice } from '../clients/xendit/types.js';
+import type { XeroGateway, XeroInvoice } from '../clients/xero/types.js';
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
 import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, PaymentLinkOutdated, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
 import { linkMatches, type LinkHint } from './link-hint.js';
 import { paths } from '../paths.js';
+import { jobRow } from '../jobs/enqueue.js';
 import type { InvoiceIdMemo } from './invoice-ids.js';
 import type { PayAdmission } from './admission.js';
 import type { RateCounter } from '../security/rate-limit.js';
@@ -256,7 +259,8 @@ async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c
   if (x?.status === 'EXPIRED') {
     await deps.stores.checkouts.transition(c.id, ['open'], 'expired', deps.clock());
   } else if (x?.status === 'PAID' || x?.status === 'SETTLED') {
-    await deps.stores.checkouts.markPaidAndQueueRecording(c, x.id, deps.clock());
+    const now = deps.clock();
+    await deps.stores.checkouts.markPaid(c, jobRow('record-payment', { merchantId: c.merchantId, xenditInvoiceId: x.id }, now), now);
     deps.onJobEnqueued?.();
     throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
   } else {

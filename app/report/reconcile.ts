@@ -3,10 +3,11 @@
  * clearing accounts in Xero hold, row by row. Amounts are compared in hundredths (Xero's two
  * decimals), never as floats.
  */
-import type { XenditGateway, XenditInvoice, XeroAccountPayment, XeroBankTransaction, XeroGateway } from '../clients/types.js';
+import type { XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
+import type { XeroAccountPayment, XeroBankTransaction, XeroGateway } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
-import { dateIn, zoneFor } from '../sync/org-date.js';
+import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 
 /** A fee posted as a manual journal, seen from the clearing account (its credit line there). */
 interface JournalFee {

@@ -1,5 +1,5 @@
-import type { XeroSimulator } from './xero.js';
-import type { XenditSimulator } from './xendit.js';
+import type { XeroSimulator } from './xero/index.js';
+import type { XenditSimulator } from './xendit/index.js';
 
 /** Fixed demo identities: the simulators are rebuilt from these on every start. */
 export const DEMO = {

@@ -1,7 +1,7 @@
 import express from 'express';
 import { pino } from 'pino';
-import { createXeroSimulator } from './xero.js';
-import { createXenditSimulator } from './xendit.js';
+import { createXeroSimulator } from './xero/index.js';
+import { createXenditSimulator } from './xendit/index.js';
 import { seedDemoXendit, seedDemoXero } from './demo-data.js';
 
 /**

@@ -3,8 +3,7 @@ import type { Db } from './db.js';
 import type { CheckoutsTable, CheckoutStatus } from './schema.js';
 import { int8 } from './int8.js';
 import type { Currency } from '../money.js';
-import { enqueueJob } from './jobs.js';
-import { recordPaymentDedupeKey } from './callbacks.js';
+import { insertJob, type NewJobRow } from './jobs.js';
 
 export interface Checkout {
   id: string;
@@ -190,10 +189,10 @@ export function createCheckoutStore(db: Db) {
 
     /**
      * Xendit says paid but no callback told us: the same move a PAID callback makes (checkout paid,
-     * record-payment queued under the same dedupe key), so callback and reconciliation never double up.
-     * Returns true when this call queued the job.
+     * and `job`, the recording job under the callback's dedupe key, queued in the same transaction),
+     * so callback and reconciliation never double up. Returns true when this call queued the job.
      */
-    async markPaidAndQueueRecording(c: Checkout, xenditInvoiceId: string, now: Date): Promise<boolean> {
+    async markPaid(c: Checkout, job: NewJobRow, now: Date): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         await trx
           .updateTable('checkouts')
@@ -201,16 +200,7 @@ export function createCheckoutStore(db: Db) {
           .where('id', '=', c.id)
           .where('status', 'in', ['creating', 'open', 'expired', 'superseded'])
           .execute();
-        return enqueueJob(
-          trx,
-          {
-            kind: 'record-payment',
-            merchantId: c.merchantId,
-            payload: { merchantId: c.merchantId, xenditInvoiceId },
-            dedupeKey: recordPaymentDedupeKey(c.merchantId, xenditInvoiceId),
-          },
-          now,
-        );
+        return insertJob(trx, job);
       });
     },
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { SyncState } from './schema.js';
 import { int8 } from './int8.js';
-import { recordBackendPaymentDedupeKey, recordPaymentDedupeKey } from './callbacks.js';
+import { requeueJobs } from './jobs.js';
 import type { Currency } from '../money.js';
 
 export interface PaymentRow {
@@ -149,7 +149,10 @@ export function createDashboardStore(db: Db) {
       return r ? toRow(r) : null;
     },
 
-    async timeline(p: PaymentRow): Promise<{ checkout: TimelineCheckout | null; callbacks: { status: string; receivedAt: Date }[]; job: TimelineJob | null }> {
+    async timeline(
+      p: PaymentRow,
+      jobKeys: string[],
+    ): Promise<{ checkout: TimelineCheckout | null; callbacks: { status: string; receivedAt: Date }[]; job: TimelineJob | null }> {
       const c = await db
         .selectFrom('payments')
         .innerJoin('checkouts', 'checkouts.id', 'payments.checkout_id')
@@ -174,7 +177,7 @@ export function createDashboardStore(db: Db) {
       const j = await db
         .selectFrom('jobs')
         .select(['state', 'attempts', 'run_at', 'last_error', 'updated_at'])
-        .where('dedupe_key', 'in', [recordPaymentDedupeKey(p.merchantId, p.xenditInvoiceId), recordBackendPaymentDedupeKey(p.merchantId, p.xenditInvoiceId)])
+        .where('dedupe_key', 'in', jobKeys)
         .executeTakeFirst();
       return {
         checkout: c
@@ -193,10 +196,10 @@ export function createDashboardStore(db: Db) {
     },
 
     /**
-     * Puts a needs-review payment's record-payment job back in the queue, due now, with fresh
+     * Puts a needs-review payment's recording job (queued under one of jobKeys) back in the queue, due now, with fresh
      * attempts. False when the payment is not in needs_review or has no such job.
      */
-    async requeueRecordPayment(paymentId: string, now: Date): Promise<boolean> {
+    async requeueRecordPayment(paymentId: string, jobKeys: string[], now: Date): Promise<boolean> {
       return db
         .transaction()
         .execute(async (trx) => {
@@ -205,27 +208,10 @@ export function createDashboardStore(db: Db) {
             .set({ sync_state: 'pending', updated_at: now })
             .where('id', '=', paymentId)
             .where('sync_state', '=', 'needs_review')
-            .returning(['merchant_id', 'xendit_invoice_id'])
+            .returning('id')
             .executeTakeFirst();
           if (!p) return false;
-          const j = await trx
-            .updateTable('jobs')
-            .set({
-              state: 'queued',
-              run_at: now,
-              attempts: 0,
-              locked_until: null,
-              updated_at: now,
-              // Counts manual retries; the job uses it for a fresh Xero Idempotency-Key.
-              payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
-            })
-            .where('dedupe_key', 'in', [
-              recordPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id),
-              recordBackendPaymentDedupeKey(p.merchant_id, p.xendit_invoice_id),
-            ])
-            .where('state', '=', 'needs_review')
-            .executeTakeFirst();
-          if (j.numUpdatedRows === 0n) throw new NothingToRetry();
+          if (!(await requeueJobs(trx, { dedupeKeys: jobKeys }, ['needs_review'], now, { clearError: false }))) throw new NothingToRetry();
           return true;
         })
         .catch((err) => {

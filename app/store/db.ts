@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { useEmbeddedServer, type EmbeddedLog } from './embedded/server.js';
+import { installSqlFunctions } from './sql-functions.js';
 
 export type Db = Kysely<Database>;
 
@@ -19,7 +20,8 @@ const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 /**
  * Migrations are the files in migrations/ (TypeScript under tsx, JavaScript in dist/). Kysely
- * applies them in name order; the names are recorded in each database, so they never change.
+ * applies them in name order; the names are recorded in each database, so they never change. New
+ * ones are named by UTC timestamp (20261204T2200_what.ts), which sorts after every 0NN_ name.
  */
 export function migrationProvider(only: (name: string) => boolean = () => true): MigrationProvider {
   return {
@@ -37,10 +39,12 @@ export function migrationProvider(only: (name: string) => boolean = () => true):
 }
 const provider = migrationProvider();
 
+/** The migrations, then the plpgsql functions whose .sql text changed (app/store/sql-functions.ts). */
 export async function migrate(db: Db): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  await installSqlFunctions(db);
 }
 
 export function connect(url: string, opts: { poolSize?: number; onPoolError?: (err: Error) => void } = {}): Db {

@@ -7,11 +7,9 @@ export interface PruneCutoffs {
   loginAttemptsBefore: Date;
   /** Rate-limit windows that started before this are over. */
   rateLimitsBefore: Date;
-  /** Finished housekeeping runs older than this. */
-  jobsBefore: Date;
 }
 
-export type PruneCounts = Record<'sessions' | 'loginAttempts' | 'rateLimits' | 'oauthStates' | 'setupTokens' | 'jobs', number>;
+export type PruneCounts = Record<'sessions' | 'loginAttempts' | 'rateLimits' | 'oauthStates' | 'setupTokens', number>;
 
 /** Deletes rows nothing will read again: what anonymous visitors and floods leave behind. */
 export function createHousekeepingStore(db: Db) {
@@ -25,9 +23,6 @@ export function createHousekeepingStore(db: Db) {
         oauthStates: n(await db.deleteFrom('xero_oauth_states').where('expires_at', '<', c.now).executeTakeFirst()),
         // A used setup link is kept: it is what says "this link was already used".
         setupTokens: n(await db.deleteFrom('setup_tokens').where('expires_at', '<', c.now).where('used_at', 'is', null).executeTakeFirst()),
-        jobs: n(
-          await db.deleteFrom('jobs').where('kind', '=', 'housekeeping').where('state', '=', 'done').where('updated_at', '<', c.jobsBefore).executeTakeFirst(),
-        ),
       };
     },
   };

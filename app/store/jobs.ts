@@ -17,16 +17,17 @@ export interface Job {
   createdAt?: Date;
 }
 
-/** With the runner's back-off, 15 attempts span about a day and a half: longer than Xendit retries callbacks. */
-export const DEFAULT_MAX_ATTEMPTS = 15;
-
-export interface NewJob {
+/** A job row as app/jobs/enqueue.ts builds it (the payload already JSON). */
+export interface NewJobRow {
   kind: string;
-  merchantId?: string;
-  payload: Record<string, unknown>;
-  /** At most one job ever exists per key: duplicates of the same work are absorbed here. */
-  dedupeKey?: string;
-  maxAttempts?: number;
+  merchant_id: string | null;
+  payload: string;
+  dedupe_key: string | null;
+  state: 'queued';
+  max_attempts: number;
+  run_at: Date;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const toJob = (r: Selectable<JobsTable>): Job => ({
@@ -42,29 +43,53 @@ const toJob = (r: Selectable<JobsTable>): Job => ({
   createdAt: r.created_at,
 });
 
-/** The row a new job is inserted as; `payloadJson` when the caller already serialised it. */
-export function newJobRow(job: NewJob, now: Date, payloadJson = JSON.stringify(job.payload)) {
-  return {
-    kind: job.kind,
-    merchant_id: job.merchantId ?? null,
-    payload: payloadJson,
-    dedupe_key: job.dedupeKey ?? null,
-    state: 'queued' as const,
-    max_attempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    run_at: now,
-    created_at: now,
-    updated_at: now,
-  };
-}
-
-/** Takes a Db or a transaction, so a job can be enqueued in the same commit as the event behind it. */
-export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolean> {
+/** Takes a Db or a transaction, so a job can be queued in the same commit as the event behind it. False: its dedupe key was taken. */
+export async function insertJob(db: Db, row: NewJobRow): Promise<boolean> {
   const r = await db
     .insertInto('jobs')
-    .values(newJobRow(job, now))
+    .values(row)
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .executeTakeFirst();
   return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+/**
+ * Back in the queue, due now, with fresh attempts: jobs `match` names that are in one of `states`.
+ * The payload's retry count goes up: record-payment uses it for a fresh Xero Idempotency-Key (Xero
+ * would replay its stored refusal for the old key). Takes a transaction too. Returns how many.
+ */
+export async function requeueJobs(
+  db: Db,
+  match: { id: number } | { dedupeKeys: string[] },
+  states: JobState[],
+  now: Date,
+  opts: { clearError: boolean },
+): Promise<number> {
+  let q = db
+    .updateTable('jobs')
+    .set({
+      state: 'queued',
+      attempts: 0,
+      run_at: now,
+      locked_until: null,
+      ...(opts.clearError ? { last_error: null } : {}),
+      updated_at: now,
+      payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
+    })
+    .where('state', 'in', states);
+  q = 'id' in match ? q.where('id', '=', match.id) : q.where('dedupe_key', 'in', match.dedupeKeys);
+  return Number((await q.executeTakeFirst()).numUpdatedRows);
+}
+
+/** The merchant's queued jobs that were put off (while their Xero connection was gone) are due now. */
+export async function bringForward(db: Db, merchantId: string, now: Date): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ run_at: now, updated_at: now })
+    .where('merchant_id', '=', merchantId)
+    .where('state', '=', 'queued')
+    .where('run_at', '>', now)
+    .execute();
 }
 
 export function createJobStore(db: Db) {
@@ -159,8 +184,8 @@ export function createJobStore(db: Db) {
       return held;
     },
 
-    enqueue(job: NewJob, now: Date): Promise<boolean> {
-      return enqueueJob(db, job, now);
+    insert(row: NewJobRow): Promise<boolean> {
+      return insertJob(db, row);
     },
 
     /**
@@ -168,23 +193,8 @@ export function createJobStore(db: Db) {
      * Queued or running jobs are left alone (false).
      */
     async replay(id: number, now: Date): Promise<boolean> {
-      const r = await db
-        .updateTable('jobs')
-        .set({
-          state: 'queued',
-          attempts: 0,
-          run_at: now,
-          locked_until: null,
-          last_error: null,
-          updated_at: now,
-          // As the admin's Retry does: record-payment uses the count for a fresh Xero Idempotency-Key
-          // (Xero would replay its stored refusal for the old key).
-          payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
-        })
-        .where('id', '=', id)
-        .where('state', 'in', ['needs_review', 'done'])
-        .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      // As the admin's Retry does (requeueJobs counts the retry), but from a clean error too.
+      return (await requeueJobs(db, { id }, ['needs_review', 'done'], now, { clearError: true })) > 0;
     },
 
     /** Forgets finished jobs of a kind (e.g. past reconcile runs) last touched before `before`. */

@@ -1,6 +1,5 @@
 import type { Db } from './db.js';
-import { enqueueJob } from './jobs.js';
-import { RECORD_BACKEND_PAYMENT_JOB, recordBackendPaymentDedupeKey } from './callbacks.js';
+import { insertJob, type NewJobRow } from './jobs.js';
 
 /**
  * Where the backend flow's listing of paid Xendit invoices stands for a merchant: invoices paid
@@ -46,33 +45,15 @@ export function createListingStore(db: Db) {
     },
 
     /**
-     * One page seen: its unknown paid invoices are queued for the backend flow (the same job and
-     * dedupe key as a callback's) and the cursor moves past the page, in ONE transaction, so the
+     * One page seen: the jobs for its unknown paid invoices are queued (the backend flow's, with the
+     * same dedupe key as a callback's) and the cursor moves past the page, in ONE transaction, so the
      * cursor never gets ahead of what is durably queued. `windowDone`: the cursor moves to the
      * window's end. Returns how many jobs were new.
      */
-    async queuePage(
-      c: { merchantId: string; windowEnd: Date },
-      xenditInvoiceIds: string[],
-      lastInvoiceId: string | null,
-      windowDone: boolean,
-      now: Date,
-    ): Promise<number> {
+    async queuePage(c: { merchantId: string; windowEnd: Date }, jobs: NewJobRow[], lastInvoiceId: string | null, windowDone: boolean): Promise<number> {
       return db.transaction().execute(async (trx) => {
         let added = 0;
-        for (const xenditInvoiceId of xenditInvoiceIds) {
-          const isNew = await enqueueJob(
-            trx,
-            {
-              kind: RECORD_BACKEND_PAYMENT_JOB,
-              merchantId: c.merchantId,
-              payload: { merchantId: c.merchantId, xenditInvoiceId },
-              dedupeKey: recordBackendPaymentDedupeKey(c.merchantId, xenditInvoiceId),
-            },
-            now,
-          );
-          if (isNew) added++;
-        }
+        for (const job of jobs) if (await insertJob(trx, job)) added++;
         await trx
           .updateTable('merchants')
           .set(

@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 import type { ClearingAccountsTable, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 export type { XenditFeeBilling } from './schema.js';
 import { secretContext, type SecretBox } from '../security/secrets.js';
-import type { XeroCredentials } from '../clients/types.js';
+import type { XeroCredentials } from '../clients/xero/types.js';
 import type { Selectable } from 'kysely';
 
 export interface Merchant {
@@ -172,7 +172,7 @@ export function merchantFromRow(box: SecretBox) {
 
 type MerchantTimestamps = 'created_at' | 'updated_at' | 'xero_disconnected_at' | 'listing_paid_after' | 'listing_window_end';
 
-/** A merchants row and its clearing accounts as pay_click_admit (migration 014) gives them: json, timestamps as text. */
+/** A merchants row and its clearing accounts as pay_click_admit (pay-clicks.sql) gives them: json, timestamps as text. */
 export interface MerchantJson {
   row: Omit<Selectable<MerchantsTable>, MerchantTimestamps> & Record<MerchantTimestamps, string | null>;
   clearing: Pick<Selectable<ClearingAccountsTable>, 'merchant_id' | 'currency' | 'account_id'>[];

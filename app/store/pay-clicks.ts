@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { SecretBox } from '../security/secrets.js';
-import type { XeroBudgetTicket } from '../clients/types.js';
+import type { XeroBudgetTicket } from '../clients/xero/types.js';
 import { merchantFromJson, type Merchant, type MerchantJson } from './merchants.js';
 import { checkoutFromJson, type Checkout, type CheckoutJson } from './checkouts.js';
 import type { BudgetInStatement } from './xero-budget.js';
@@ -31,7 +31,7 @@ interface Row {
 
 /**
  * Everything a pay click needs before it calls Xero, in one round trip (the path every customer
- * waits on): pay_click_admit (migration 014) counts the click against its rate-limit windows, reads
+ * waits on): pay_click_admit (pay-clicks.sql) counts the click against its rate-limit windows, reads
  * the active merchant with its clearing accounts and, when both allow it, takes the Xero budget for
  * the invoice read; with a guessed Xero invoice id, it reads that invoice's checkouts too.
  */

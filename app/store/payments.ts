@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { FeeState, PaymentsTable, SyncState } from './schema.js';
 import { int8 } from './int8.js';
-import { enqueueJob } from './jobs.js';
+import { insertJob, type NewJobRow } from './jobs.js';
 import type { Currency } from '../money.js';
 
 export interface Payment {
@@ -58,11 +58,9 @@ export interface InXero {
   reviewReason?: string;
   /** The rest, recorded as a Xero overpayment. */
   overpayment?: { amount: number; xeroOverpaymentId: string };
-  /** pending: a 'post-fee' job is queued in the same transaction. */
+  /** pending: markInXero queues the fee's job in the same transaction. */
   fee: 'pending' | 'not_needed';
 }
-
-export const POST_FEE_JOB = 'post-fee';
 
 const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   id: r.id,
@@ -123,10 +121,10 @@ export function createPaymentStore(db: Db) {
     },
 
     /**
-     * The payment is in Xero. The fee job is queued in the same transaction, so a crash can never
-     * leave a recorded payment whose fee nobody will post.
+     * The payment is in Xero. The fee job (`feeJob`, when the fee is pending) is queued in the same
+     * transaction, so a crash can never leave a recorded payment whose fee nobody will post.
      */
-    async markInXero(p: Pick<Payment, 'id' | 'merchantId'>, x: InXero, now: Date): Promise<void> {
+    async markInXero(p: Pick<Payment, 'id' | 'merchantId'>, x: InXero, now: Date, feeJob?: NewJobRow): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('payments')
@@ -142,9 +140,7 @@ export function createPaymentStore(db: Db) {
           })
           .where('id', '=', p.id)
           .execute();
-        if (x.fee === 'pending') {
-          await enqueueJob(trx, { kind: POST_FEE_JOB, merchantId: p.merchantId, payload: { paymentId: p.id }, dedupeKey: `${POST_FEE_JOB}:${p.id}` }, now);
-        }
+        if (feeJob) await insertJob(trx, feeJob);
       });
     },
 

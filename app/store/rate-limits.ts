@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { relaxedCommit } from './relaxed-commit.js';
 
-/** One hit for each key in the window starting at its windowStart, as rate_limits_hit (migration 014) takes them. */
+/** One hit for each key in the window starting at its windowStart, as rate_limits_hit (rate-limits.sql) takes them. */
 function hitsJson(hits: { key: string; windowStart: Date }[]): string {
   return JSON.stringify(hits.map((h) => ({ key: h.key, window_start: h.windowStart.toISOString() })));
 }

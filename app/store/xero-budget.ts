@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { relaxedCommit } from './relaxed-commit.js';
 import type { Clock } from '../clock.js';
-import type { XeroBudget, XeroBudgetRefusal, XeroBudgetScope, XeroBudgetTicket, XeroCallOutcome, XeroCallPurpose } from '../clients/types.js';
+import type { XeroBudget, XeroBudgetRefusal, XeroBudgetScope, XeroBudgetTicket, XeroCallOutcome, XeroCallPurpose } from '../clients/xero/types.js';
 
 export interface XeroLimits {
   perMinute: number; // per organisation
@@ -21,13 +21,25 @@ export const XERO_LIMITS: XeroLimits = { perMinute: 60, perDay: 5000, appPerMinu
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 const DEFAULT_BLOCK_SECONDS = 60;
+/** An organisation with all its slots in flight is asked again this much later. */
+const IN_FLIGHT_RETRY_MS = 1000;
 
-// pay_click_admit (migration 014) builds the same keys from a merchants row.
-const orgKey = (s: XeroBudgetScope) => `org:${s.clientId}:${s.tenantId}`;
-const appKey = (s: XeroBudgetScope) => `app:${s.clientId}`;
+/**
+ * The counter keys, as PostgreSQL format() patterns (%s: the Xero client id, then the tenant id):
+ * pay_click_admit (pay-clicks.sql) fills them in for the merchant it reads, this file for a scope.
+ */
+const KEY_FORMAT = { app: 'app:%s', org: 'org:%s:%s' } as const;
+const fill = (format: string, ...values: string[]) => {
+  let i = 0;
+  return format.replace(/%s/g, () => values[i++]);
+};
+const orgKey = (s: XeroBudgetScope) => fill(KEY_FORMAT.org, s.clientId, s.tenantId);
+const appKey = (s: XeroBudgetScope) => fill(KEY_FORMAT.app, s.clientId);
+/** The rule of XeroCallPurpose: only payment writes may spend the reserved share of the day. */
+const maySpendReserve = (purpose: XeroCallPurpose) => purpose === 'payment-write';
 const secondsUntil = (end: number, now: number) => Math.max(1, Math.ceil((end - now) / 1000));
 
-/** What xero_budget_acquire decided (migration 012). */
+/** What xero_budget_acquire (xero-budget.sql) decided. */
 interface Decided {
   reason: XeroBudgetRefusal | null;
   until: Date | string | null;
@@ -35,13 +47,13 @@ interface Decided {
 }
 
 /**
- * An acquire for a statement that is sent anyway (pay_click_admit, migration 014: the pay click's
+ * An acquire for a statement that is sent anyway (pay_click_admit, pay-clicks.sql: the pay click's
  * admission), one round trip less on the path a customer waits on. The statement calls
  * xero_budget_acquire with these arguments for the organisation of the merchant it reads.
  */
 export interface BudgetInStatement {
-  /** xero_budget_acquire's arguments but the organisation's, as json. */
-  args: Record<string, string | number>;
+  /** xero_budget_acquire's arguments as json, with the key formats (app_key_format, org_key_format) in place of the organisation's keys. */
+  args: Record<string, string | number | boolean>;
   /** The ticket from xero_budget_acquire's answer (json) for that organisation. */
   ticket(decided: unknown, scope: XeroBudgetScope): XeroBudgetTicket;
 }
@@ -52,7 +64,7 @@ export interface SharedXeroBudget extends XeroBudget {
 
 /**
  * Xero's limits counted in the database, so any number of web and worker processes stay inside
- * them together. Each acquire is one call of xero_budget_acquire (migration 012), which locks the
+ * them together. Each acquire is one call of xero_budget_acquire (xero-budget.sql), which locks the
  * app and organisation rows (always in that order) for one short transaction: count, check, add,
  * take a slot. Each release is one statement too.
  */
@@ -66,10 +78,14 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
     const slotId = randomUUID();
     // Timestamps as text, converted once (pg would convert a Date at every occurrence).
     const args = {
-      purpose,
+      app_key_format: KEY_FORMAT.app,
+      org_key_format: KEY_FORMAT.org,
+      may_spend_reserve: maySpendReserve(purpose),
       now: now.toISOString(),
       minute: windows.minute.toISOString(),
+      minute_end: new Date(windows.minute.getTime() + MINUTE).toISOString(),
       day: windows.day.toISOString(),
+      day_end: new Date(windows.day.getTime() + DAY).toISOString(),
       per_minute: L.perMinute,
       per_day: L.perDay,
       app_per_minute: L.appPerMinute,
@@ -77,6 +93,7 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       reserve_share: L.reserveShare,
       slot: slotId,
       lease_until: new Date(t + L.slotLeaseMs).toISOString(),
+      in_flight_until: new Date(t + IN_FLIGHT_RETRY_MS).toISOString(),
     };
     const ticket = (decided: Decided, scope: XeroBudgetScope): XeroBudgetTicket => {
       if (decided.reason) return { ok: false, reason: decided.reason, retryAfterSeconds: secondsUntil(new Date(decided.until!).getTime(), t) };
@@ -95,10 +112,10 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       const { args: a, ticket } = prepare(purpose);
       const { rows } = await sql<Decided>`
         select reason, until, per_day, ${relaxedCommit} from xero_budget_acquire(
-          ${appKey(scope)}, ${orgKey(scope)}, ${scope.clientId}, ${scope.tenantId}, ${a.purpose},
-          ${a.now}, ${a.minute}, ${a.day},
+          ${appKey(scope)}, ${orgKey(scope)}, ${scope.clientId}, ${scope.tenantId}, ${a.may_spend_reserve},
+          ${a.now}, ${a.minute}, ${a.minute_end}, ${a.day}, ${a.day_end},
           ${a.per_minute}, ${a.per_day}, ${a.app_per_minute}, ${a.max_in_flight}, ${a.reserve_share}::float8,
-          ${a.slot}::uuid, ${a.lease_until})`.execute(db);
+          ${a.slot}::uuid, ${a.lease_until}, ${a.in_flight_until})`.execute(db);
       return ticket(rows[0], scope);
     },
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 import type { SecretBox } from '../security/secrets.js';
-import type { XeroTokenSet } from '../clients/types.js';
+import type { XeroTokenSet } from '../clients/xero/types.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError } from './merchants.js';
 import { openTokens, sealTokens, tokensContext } from './xero-tokens.js';
+import { bringForward } from './jobs.js';
 import { secretContext } from '../security/secrets.js';
 
 export interface PendingTenant {
@@ -208,13 +209,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
               .doUpdateSet({ token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)), expires_at: c.tokens.expiresAt, updated_at: now }),
           )
           .execute();
-        await trx
-          .updateTable('jobs')
-          .set({ run_at: now, updated_at: now })
-          .where('merchant_id', '=', merchantId)
-          .where('state', '=', 'queued')
-          .where('run_at', '>', now)
-          .execute();
+        await bringForward(trx, merchantId, now);
       });
     },
 

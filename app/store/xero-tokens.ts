@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 import { secretContext, type SecretBox } from '../security/secrets.js';
-import type { XeroRefreshOutcome, XeroTokenSet, XeroTokenStore } from '../clients/types.js';
+import type { XeroRefreshOutcome, XeroTokenSet, XeroTokenStore } from '../clients/xero/types.js';
 
 interface SealedShape {
   accessToken: string;

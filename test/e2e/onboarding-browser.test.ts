@@ -38,7 +38,7 @@ describe('admin onboarding in a real browser (Chromium)', function () {
       shortCode: '!BRW1',
       baseCurrency: 'IDR',
     });
-    h.sims.xero.state.orgs.get(org.tenantId)!.accounts = h.sims.xero.state.orgs.get(org.tenantId)!.accounts.filter((a) => a.name !== 'Xendit');
+    h.sims.xero.test.removeAccount(org.tenantId, 'Xendit');
     h.sims.xendit.registerAccount({ secretKey: 'xnd_development_BrowserKey42', callbackToken: 'tok-browser', businessName: 'Warung Browser' });
     const shots = 'test-results/onboarding';
     mkdirSync(shots, { recursive: true });
@@ -70,7 +70,7 @@ describe('admin onboarding in a real browser (Chromium)', function () {
       await page.click('nav.tabs a:has-text("Accounts")');
       await page.click('button:has-text("Create a Xendit bank account for me")');
       await page.waitForURL(/created=Xendit$/);
-      const created = h.sims.xero.state.orgs.get(org.tenantId)!.accounts.find((a) => a.name === 'Xendit');
+      const created = h.sims.xero.test.organisation(org.tenantId).accounts.find((a) => a.name === 'Xendit');
       assert.equal(created?.bankAccountNumber, '1000000000');
       await page.selectOption('#f-feeAccountCode', '404');
       await page.click('button:has-text("Save accounts")');

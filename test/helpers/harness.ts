@@ -13,7 +13,7 @@ import type { Db } from '../../app/store/db.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { callbackPathFor } from '../../app/paths.js';
 import { getSims, resetSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';
-import { createXeroClient } from '../../app/clients/xero.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
 
 export const box = createSecretBox(randomBytes(32).toString('base64'));

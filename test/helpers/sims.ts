@@ -5,11 +5,13 @@
 import express from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createXenditClient } from '../../app/clients/xendit.js';
-import { createXeroClient } from '../../app/clients/xero.js';
-import { unlimitedXeroBudget, type XenditGateway, type XeroGateway } from '../../app/clients/types.js';
-import { createXenditSimulator, type XenditSimulator } from '../../app/simulators/xendit.js';
-import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
+import { createXenditClient } from '../../app/clients/xendit/index.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
+import type { XenditGateway } from '../../app/clients/xendit/types.js';
+import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
+import type { XeroGateway } from '../../app/clients/xero/types.js';
+import { createXenditSimulator, type XenditSimulator } from '../../app/simulators/xendit/index.js';
+import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero/index.js';
 
 export interface Sims {
   xero: XeroSimulator;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
-import { recordPaymentDedupeKey } from '../../app/store/callbacks.js';
+import { jobRow } from '../../app/jobs/enqueue.js';
 import { createPostgresDatabase, type Engine } from './db.js';
 import type { Sims } from './sims.js';
 
@@ -122,7 +122,8 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
   );
   await stores.checkouts.open(claimed!.id, claimed!.updatedAt, x.id, x.invoiceUrl, now);
   await sims.xendit.pay(x.id, { sendCallback: false });
-  await stores.checkouts.markPaidAndQueueRecording((await stores.checkouts.byId(checkoutId))!, x.id, now);
+  const recording = jobRow('record-payment', { merchantId: merchant.id, xenditInvoiceId: x.id }, now);
+  await stores.checkouts.markPaid((await stores.checkouts.byId(checkoutId))!, recording, now);
   const job = (await stores.jobs.list()).find((j) => j.payload.xenditInvoiceId === x.id)!;
-  return { merchantId: merchant.id, xeroInvoiceId: inv.invoiceId, xenditInvoiceId: x.id, jobId: job.id, dedupeKey: recordPaymentDedupeKey(merchant.id, x.id) };
+  return { merchantId: merchant.id, xeroInvoiceId: inv.invoiceId, xenditInvoiceId: x.id, jobId: job.id, dedupeKey: recording.dedupe_key! };
 }

@@ -313,7 +313,7 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
 
   describe("payment dates in the organisation's time zone", () => {
     const paidAt2330 = (x: { id: string }) => void (h.sims.xendit.getInvoice(x.id)!.paidAt = new Date('2026-11-25T23:30:00Z'));
-    const org = () => h.sims.xero.state.orgs.get(h.tenantId)!;
+    const org = () => h.sims.xero.test.organisation(h.tenantId);
 
     it('dates a payment made at 23:30 UTC the next day in Jakarta (Xero SEASIASTANDARDTIME), fee included', async () => {
       assert.equal(org().timezone, 'SEASIASTANDARDTIME');
@@ -331,7 +331,7 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
     });
 
     it("uses the organisation's zone, not the currency's: an IDR payment in an organisation on UTC keeps the UTC date", async () => {
-      org().timezone = 'UTC';
+      h.sims.xero.test.setTimezone(h.tenantId, 'UTC');
       const { inv } = await paidInvoice({ beforeCallback: paidAt2330 });
       await h.worker.drain();
       assert.deepEqual(
@@ -341,7 +341,7 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
     });
 
     it("falls back to the currency's home zone for a zone name we do not know", async () => {
-      org().timezone = 'MARSSTANDARDTIME';
+      h.sims.xero.test.setTimezone(h.tenantId, 'MARSSTANDARDTIME');
       const { inv } = await paidInvoice({ beforeCallback: paidAt2330 });
       await h.worker.drain();
       assert.deepEqual(

@@ -244,13 +244,16 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.deepEqual(options('#f-clearing_PHP'), ['Use the default clearing account', 'PHP Wallet (PHP)']);
       assert.deepEqual(options('#f-feeAccountCode'), ['Choose…', '404 — Bank Fees'], 'expense accounts only');
       assert.deepEqual(options('#f-salesAccountCode'), ['None', '200 — Sales'], 'revenue accounts only');
-      const before = h.sims.xero.state.requests.length;
+      const before = h.sims.xero.test.requests().length;
       await ops
         .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
         .type('form')
         .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, clearing_PHP: php.accountId, feeAccountCode: '404', salesAccountCode: '200' })
         .expect(303);
-      const calls = h.sims.xero.state.requests.slice(before).filter((r) => r.path.startsWith('/api.xro/'));
+      const calls = h.sims.xero.test
+        .requests()
+        .slice(before)
+        .filter((r) => r.path.startsWith('/api.xro/'));
       assert.deepEqual(
         calls.map((r) => `${r.method} ${r.path}`).sort(),
         ['GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Organisation'],
@@ -314,16 +317,16 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
 
     it('creates a Xendit bank account in Xero in one click, reusing one already there', async () => {
       const m = await connect();
-      const before = h.sims.xero.state.orgs.get(tenantId)!.accounts.length;
+      const before = h.sims.xero.test.organisation(tenantId).accounts.length;
       const form = await page(ops, adminMerchantPath(m.id, 'adminMerchantAccounts'));
       const bank = adminMerchantPath(m.id, 'adminMerchantXenditBank');
       await ops.post(bank).type('form').send({ _csrf: form.csrf(), currency: 'IDR' }).expect(303);
-      assert.equal(h.sims.xero.state.orgs.get(tenantId)!.accounts.length, before, 'the existing IDR "Xendit" account is reused');
+      assert.equal(h.sims.xero.test.organisation(tenantId).accounts.length, before, 'the existing IDR "Xendit" account is reused');
       assert.equal((await h.stores.merchants.byId(m.id))!.clearingAccountId, xenditBankOf().accountId);
 
       const created = await ops.post(bank).type('form').send({ _csrf: form.csrf(), currency: 'USD' }).expect(303);
       assert.match(created.headers.location, /created=Xendit%20USD$/);
-      const usd = h.sims.xero.state.orgs.get(tenantId)!.accounts.find((a) => a.name === 'Xendit USD');
+      const usd = h.sims.xero.test.organisation(tenantId).accounts.find((a) => a.name === 'Xendit USD');
       assert.ok(usd);
       assert.equal(usd.type, 'BANK');
       assert.equal(usd.currencyCode, 'USD');
@@ -331,15 +334,15 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       const saved = (await h.stores.merchants.byId(m.id))!;
       assert.deepEqual(saved.clearingAccounts, { USD: usd.accountId });
       await ops.post(bank).type('form').send({ _csrf: form.csrf(), currency: 'USD' }).expect(303);
-      assert.equal(h.sims.xero.state.orgs.get(tenantId)!.accounts.length, before + 1, 'a second click creates nothing');
+      assert.equal(h.sims.xero.test.organisation(tenantId).accounts.length, before + 1, 'a second click creates nothing');
       const bad = await ops.post(bank).type('form').send({ _csrf: form.csrf(), currency: 'usd' }).expect(422);
       assert.match(cheerio.load(bad.text)('#e-currency').text(), /Choose a currency/);
     });
 
     it('answers 503 when Xero no longer accepts the stored connection', async () => {
       const m = await connect();
-      h.sims.xero.state.orgs.get(tenantId)!.clientSecret = 'rotated-in-xero';
-      h.sims.xero.state.accessTokens.clear();
+      h.sims.xero.test.rotateClientSecret(tenantId, 'rotated-in-xero');
+      h.sims.xero.revokeTokens();
       await ops.get(adminMerchantPath(m.id, 'adminMerchantAccounts')).expect(503);
     });
 

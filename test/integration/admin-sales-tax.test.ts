@@ -32,7 +32,7 @@ describeEachDatabase('admin: tax on sales recorded from Xendit (backend flow)', 
     $('#f-salesTaxType option[selected]')
       .map((_, o) => $(o).val())
       .get();
-  const taxRateCalls = () => h.sims.xero.state.requests.filter((r) => r.path === TAX_RATES).length;
+  const taxRateCalls = () => h.sims.xero.test.requests().filter((r) => r.path === TAX_RATES).length;
 
   it('lists the organisation\'s active sales tax rates, read from Xero, after "No tax" (the default)', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
@@ -93,7 +93,7 @@ describeEachDatabase('admin: tax on sales recorded from Xendit (backend flow)', 
   });
 
   it('speaks Indonesian (a rate with decimals too)', async () => {
-    h.sims.xero.state.orgs.get(h.tenantId)!.taxRates.push({
+    h.sims.xero.test.addTaxRate(h.tenantId, {
       taxType: 'TAX002',
       name: 'PPN khusus',
       rate: 125_000n,

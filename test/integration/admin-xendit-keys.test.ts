@@ -140,7 +140,7 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
       .get(`/pay?invoiceNo=INV-LIVE-1&currency=IDR&amount=50000.00&shortCode=${encodeURIComponent('!TWO2')}`)
       .expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
-    const liveAccount = h.sims.xendit.state.accounts.get(LIVE_KEY)!;
+    const liveAccount = h.sims.xendit.test.account(LIVE_KEY)!;
     assert.equal(x.user_id, liveAccount.userId, 'the Xendit invoice belongs to the live account');
     const cb = await h.sims.xendit.pay(x.id);
     assert.equal(cb?.responseStatus, 200);

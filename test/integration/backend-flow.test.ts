@@ -2,11 +2,11 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { enqueueJob } from '../../app/store/jobs.js';
-import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/store/callbacks.js';
+import { enqueueJob } from '../helpers/jobs.js';
+import { RECORD_BACKEND_PAYMENT_JOB, recordingJobKeys } from '../../app/jobs/kinds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
-import { FEE_CONTACT_NAME } from '../../app/sync/post-fee.js';
-import type { OutsideInvoice } from '../../app/simulators/xendit.js';
+import { FEE_CONTACT_NAME } from '../../app/jobs/sync/post-fee.js';
+import type { OutsideInvoice } from '../../app/simulators/xendit/index.js';
 
 const API = '/api.xro/2.0';
 
@@ -47,7 +47,7 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
   const balance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
 
   /** Xero honours an Idempotency-Key for minutes only: after a real crash the retry comes later. */
-  const forgetIdempotencyKeys = () => h.sims.xero.state.orgs.get(h.tenantId)!.idempotency.clear();
+  const forgetIdempotencyKeys = () => h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
 
   /**
    * Xero saves the next write to `path` but its answer is lost; then the worker runs on (idempotency
@@ -387,7 +387,7 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
 
     // The operator configures a PHP clearing account and presses Retry in the dashboard.
     await h.stores.merchants.setClearingAccount(h.merchant.id, 'PHP', h.clearingPhpAccountId);
-    assert.equal(await h.stores.dashboard.requeueRecordPayment(row!.id, h.clock()), true);
+    assert.equal(await h.stores.dashboard.requeueRecordPayment(row!.id, recordingJobKeys(h.merchant.id, x.id), h.clock()), true);
     await h.worker.drain();
     assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
     assert.equal(xeroPayments(x.id).length, 1);

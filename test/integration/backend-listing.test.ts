@@ -3,8 +3,9 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { listPaidInvoices, scheduleListing, LIST_PAID_JOB, type ListPaidOptions } from '../../app/sync/list-paid.js';
-import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/store/callbacks.js';
+import { listPaidInvoices, type ListPaidOptions } from '../../app/jobs/sync/list-paid.js';
+import { scheduleListing } from '../../app/jobs/schedules.js';
+import { LIST_PAID_JOB, RECORD_BACKEND_PAYMENT_JOB } from '../../app/jobs/kinds.js';
 import { loadConfig } from '../../config/index.js';
 
 describeEachDatabase('backend flow by periodic listing of paid Xendit invoices', ({ db }) => {

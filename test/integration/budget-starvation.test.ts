@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { DEFAULT_MAX_ATTEMPTS } from '../../app/store/jobs.js';
+import { DEFAULT_MAX_ATTEMPTS } from '../../app/jobs/kinds.js';
 
 /**
  * The worker's Xero budget is used up by others (a flood of reads) far longer than a job's

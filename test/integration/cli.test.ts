@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runCli } from '../../app/cli.js';
 import { ENGINES, createPostgresDatabase } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
+import { enqueueJob } from '../helpers/jobs.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
@@ -44,7 +45,7 @@ for (const engine of ENGINES) {
     async function cli(...argv: string[]) {
       // merchants add checks the Xendit key's permissions with Xendit: the key must exist there.
       const xendit = (await getSims()).xendit;
-      if (!xendit.state.accounts.has(secrets[1])) xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
+      if (!xendit.test.account(secrets[1])) xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
       const out: string[] = [];
       const err: string[] = [];
       const code = await runCli(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
@@ -190,7 +191,7 @@ for (const engine of ENGINES) {
 
     it('prints the reconciliation report as CSV, exiting 1 while a row is flagged', async () => {
       const sims = await getSims();
-      const org = [...sims.xero.state.orgs.values()].find((o) => o.clientId === 'cli-client')!;
+      const org = sims.xero.test.findOrganisation((o) => o.clientId === 'cli-client')!;
       const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
       const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLR1', '--json']).map((a) => (a === 'acc-1' ? clearing.accountId : a)))).out);
       sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
@@ -338,8 +339,8 @@ for (const engine of ENGINES) {
     it('jobs replay ID: re-queues a needs_review or done job with fresh attempts, refuses others', async () => {
       const ids = await withStores(async (stores) => {
         const now = new Date();
-        await stores.jobs.enqueue({ kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x1' }, dedupeKey: `replay-${engine}-1` }, now);
-        await stores.jobs.enqueue({ kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x2' }, dedupeKey: `replay-${engine}-2` }, now);
+        await enqueueJob(stores.db, { kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x1' }, dedupeKey: `replay-${engine}-1` }, now);
+        await enqueueJob(stores.db, { kind: 'record-payment', payload: { merchantId: 'm', xenditInvoiceId: 'x2' }, dedupeKey: `replay-${engine}-2` }, now);
         const a = (await stores.jobs.claim(now, 60_000))!;
         await stores.jobs.needsReview(a, 'Xero refused the payment: account archived', now);
         const queued = (await stores.jobs.list({ state: 'queued' })).at(-1)!;

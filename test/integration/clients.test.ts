@@ -4,11 +4,13 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import { Xendit, XenditSdkError } from 'xendit-node';
-import { createXenditClient } from '../../app/clients/xendit.js';
-import { createXeroClient } from '../../app/clients/xero.js';
-import { UpstreamError, unlimitedXeroBudget, type UpstreamErrorKind, type XeroCredentials } from '../../app/clients/types.js';
-import { createXenditSimulator, paymentProductId } from '../../app/simulators/xendit.js';
-import type { NewSimInvoice } from '../../app/simulators/xero.js';
+import { createXenditClient } from '../../app/clients/xendit/index.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
+import { UpstreamError, type UpstreamErrorKind } from '../../app/clients/types.js';
+import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
+import type { XeroCredentials } from '../../app/clients/xero/types.js';
+import { createXenditSimulator, paymentProductId } from '../../app/simulators/xendit/index.js';
+import type { NewSimInvoice } from '../../app/simulators/xero/index.js';
 import { getSims, resetSims, type Sims } from '../helpers/sims.js';
 
 /** The VAT lookup's verdict without the fee it also reads (the fee has tests of its own). */
@@ -113,13 +115,13 @@ describe('gateway clients against the simulators', function () {
       const client = createXeroClient({ apiUrl: s.xeroUrl, identityUrl: s.xeroUrl, now: clock, budget: unlimitedXeroBudget });
       await Promise.all([client.listBankAccounts(creds), client.findInvoiceByNumber(creds, 'INV-0001'), client.getOrganisation(creds)]);
       await client.getOrganisation(creds);
-      assert.equal(s.xero.state.tokenRequests, 1);
+      assert.equal(s.xero.test.tokenRequests(), 1);
       clock.advance(28 * 60_000);
       await client.getOrganisation(creds);
-      assert.equal(s.xero.state.tokenRequests, 1);
+      assert.equal(s.xero.test.tokenRequests(), 1);
       clock.advance(60_000 + 1);
       await client.getOrganisation(creds);
-      assert.equal(s.xero.state.tokenRequests, 2);
+      assert.equal(s.xero.test.tokenRequests(), 2);
     });
 
     it('gets a new token and retries once when the cached one is refused', async () => {
@@ -127,7 +129,7 @@ describe('gateway clients against the simulators', function () {
       await s.xeroClient.getOrganisation(creds);
       s.xero.revokeTokens();
       assert.equal((await s.xeroClient.getOrganisation(creds)).name, 'Toko Uji');
-      assert.equal(s.xero.state.tokenRequests, 2);
+      assert.equal(s.xero.test.tokenRequests(), 2);
     });
 
     it('maps bad credentials to unauthorized without leaking the secret', async () => {
@@ -709,7 +711,7 @@ describe('gateway clients against the simulators', function () {
         assert.equal((await sdk.getAllTransactions({ productId: txn.productId })).data.length, 1);
 
         assert.deepEqual(taxOnly(await s.xenditClient.getFeeTax(secretKey, query(inv))), { kind: 'found', tax: 853 });
-        assert.ok(s.xendit.state.requests.some((r) => r.path === '/transactions'));
+        assert.ok(s.xendit.test.requests().some((r) => r.path === '/transactions'));
       });
 
       it('picks, among payments with the same external id, the one of the paid amount (exact minor units)', async () => {
@@ -820,7 +822,7 @@ describe('gateway clients against the simulators', function () {
       await waitFor('the EXPIRED callback', () => received.length === 1);
       await request(app).get(`/v2/invoices/${created.body.id}`).set('authorization', auth).expect(200);
       await assert.rejects(sim.pay(created.body.id), /EXPIRED/);
-      assert.equal(sim.state.callbacks.length, 1);
+      assert.equal(sim.test.callbacks().length, 1);
     });
 
     it('validates like Xendit: whole rupiah only, amount above zero', async () => {
@@ -853,7 +855,7 @@ describe('gateway clients against the simulators', function () {
       assert.equal((await rejectsWith(s.xenditClient.findInvoicesByExternalId(secretKey, 'x'), 'unavailable')).status, 500);
       s.xendit.faults.failNext(1, 429, { retryAfter: 7 });
       assert.equal((await rejectsWith(s.xenditClient.getInvoice(secretKey, 'x'), 'rate_limited')).retryAfterSeconds, 7);
-      assert.equal(s.xendit.state.invoices.size, 0);
+      assert.equal(s.xendit.test.invoiceCount(), 0);
     });
 
     it('fails as unavailable within the timeout when Xendit hangs, or nothing listens', async () => {
@@ -890,14 +892,14 @@ describe('gateway clients against the simulators', function () {
       const paid = await fetch(`${invoiceUrl}/pay`, { method: 'POST', redirect: 'manual' });
       assert.equal(paid.status, 303);
       assert.equal(paid.headers.get('location'), 'http://localhost:3000/pay/done');
-      assert.equal(s.xendit.state.callbacks.length, 1);
-      assert.equal(s.xendit.state.callbacks[0].token, token);
+      assert.equal(s.xendit.test.callbacks().length, 1);
+      assert.equal(s.xendit.test.callbacks()[0].token, token);
       assert.equal(received.length, 1);
 
       const again = await fetch(`${invoiceUrl}/pay`, { method: 'POST', redirect: 'manual' });
       assert.equal(again.status, 409);
       assert.match(await again.text(), /already been paid/);
-      assert.equal(s.xendit.state.callbacks.length, 1);
+      assert.equal(s.xendit.test.callbacks().length, 1);
     });
 
     it('hosted checkout: letting it expire sends EXPIRED and goes to the failure URL', async () => {

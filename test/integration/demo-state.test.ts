@@ -56,7 +56,7 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     await ops.get(await consent(sims, atSim, { tenants: [org2] })).expect(303);
     return ops;
   }
-  const orgIdOf = (shortCode: string) => [...run!.demo.simulators.xero.state.orgs.values()].find((o) => o.shortCode === shortCode)!.tenantId;
+  const orgIdOf = (shortCode: string) => run!.demo.simulators.xero.test.findOrganisation((o) => o.shortCode === shortCode)!.tenantId;
 
   it('a merchant onboarded with Connect to Xero against the simulated Xero still pays after a restart', async () => {
     run = await startDemo(db(), dataDir, port);
@@ -72,7 +72,7 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
       { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
       new Date(),
     );
-    xendit.state.accounts.get(DEMO2.xenditSecretKey)!.callbackUrl = `${run.base}${callbackPathFor(m.id)}`;
+    xendit.test.updateAccount(DEMO2.xenditSecretKey, { callbackUrl: `${run.base}${callbackPathFor(m.id)}` });
     assert.ok(await run.runtime.stores.merchants.activateIfComplete(m.id, new Date()), 'onboarding complete');
 
     const after = await restart();
@@ -109,7 +109,7 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
       .expect('location', '/');
     assert.equal(await merchantOf(DEMO2.shortCode), undefined, 'the onboarded merchant is forgotten');
     assert.notEqual((await merchantOf(DEMO.shortCode))?.id, demoId, 'the demo merchant is made anew');
-    assert.equal(run.demo.simulators.xero.state.oauth.grants.size, 0, 'simulated Xero starts empty of consents');
+    assert.equal(run.demo.simulators.xero.test.oauth.grants().length, 0, 'simulated Xero starts empty of consents');
     assert.match(
       cheerio
         .load((await home.get('/').expect(200)).text)('body')
@@ -125,7 +125,7 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     assert.equal(await resetSavedDemo(stopped), 2, 'the demo merchant and the onboarded one');
     assert.equal(existsSync(join(dataDir, 'demo', 'xero.json')), false);
     run = await startDemo(db(), dataDir, port);
-    assert.equal(run.demo.simulators.xero.state.oauth.grants.size, 0, 'seeded anew');
+    assert.equal(run.demo.simulators.xero.test.oauth.grants().length, 0, 'seeded anew');
     assert.equal(await merchantOf(DEMO2.shortCode), undefined);
   });
 

@@ -37,7 +37,7 @@ describe('record-payment in a worker process when Xero drops the connection afte
       ).catch(async (err: Error) => {
         const job = await pdb.withStores((stores) => stores.jobs.byId(seeded.jobId));
         throw new Error(
-          `${err.message}; job ${JSON.stringify(job)}; Xero requests ${JSON.stringify(sims.xero.state.requests.map((r) => `${r.method} ${r.path}`))}\n${worker?.output()}`,
+          `${err.message}; job ${JSON.stringify(job)}; Xero requests ${JSON.stringify(sims.xero.test.requests().map((r) => `${r.method} ${r.path}`))}\n${worker?.output()}`,
         );
       });
       assert.equal(sims.xero.faults.armed, 0, 'the fault fired');
@@ -63,7 +63,7 @@ describe('record-payment in a worker process when Xero drops the connection afte
       const payment = await pdb.withStores((s) => s.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId));
       assert.equal(payment?.syncState, 'recorded');
       assert.equal(payment?.xeroPaymentId, xeroPayments()[0].paymentId);
-      const creates = sims.xero.state.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api.xro/2.0/Payments'));
+      const creates = sims.xero.test.requests().filter((r) => r.method !== 'GET' && r.path.startsWith('/api.xro/2.0/Payments'));
       assert.equal(creates.length, 1, 'the retry looked the payment up instead of sending it again');
     } finally {
       if (worker && worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');

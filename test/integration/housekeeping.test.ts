@@ -6,8 +6,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { clearAdminTables } from '../helpers/admin.js';
 import { paths } from '../../app/paths.js';
-import { scheduleHousekeeping } from '../../app/sync/housekeeping.js';
-import { startSchedules } from '../../app/worker.js';
+import { scheduleHousekeeping, startSchedules } from '../../app/jobs/schedules.js';
 import { loadConfig } from '../../config/index.js';
 
 const FLOOD = 10_000;

@@ -3,8 +3,8 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { createXeroClient } from '../../app/clients/xero.js';
-import { unlimitedXeroBudget } from '../../app/clients/types.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
+import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import { createWorker } from '../../app/worker.js';
 
 /**
@@ -135,7 +135,7 @@ describeEachDatabase('load while Xero is broken', ({ db }) => {
       h.clock.advance(30_000);
     }
     await assertStored(paid);
-    assert.equal(h.sims.xero.state.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api.xro/2.0/Payments')).length, 0);
+    assert.equal(h.sims.xero.test.requests().filter((r) => r.method !== 'GET' && r.path.startsWith('/api.xro/2.0/Payments')).length, 0);
     const jobs = await h.stores.jobs.list();
     assert.ok(
       jobs.every((j) => j.state === 'queued' && j.attempts >= 1),

@@ -6,8 +6,8 @@ import { SIM_CLIENT_TIMEOUT_MS } from '../helpers/sims.js';
 import { createApp } from '../../app/server.js';
 import { createWorker } from '../../app/worker.js';
 import { createMetrics, type Metrics } from '../../app/metrics/index.js';
-import { createXeroClient } from '../../app/clients/xero.js';
-import { createXenditClient } from '../../app/clients/xendit.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
+import { createXenditClient } from '../../app/clients/xendit/index.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const LIMITS = { perMinute: 60, perDay: 5000 };

@@ -16,9 +16,9 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { reconcile } from '../../app/sync/reconcile.js';
-import { recordPaymentJob } from '../../app/sync/record-payment.js';
-import { CRASH_POINTS, type CrashPoint } from '../../app/sync/crash-points.js';
+import { reconcile } from '../../app/jobs/sync/reconcile.js';
+import { recordPaymentJob } from '../../app/jobs/sync/record-payment.js';
+import { CRASH_POINTS, type CrashPoint } from '../../app/jobs/sync/crash-points.js';
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 8);
 const MAX_STEPS = Number(process.env.MODEL_STEPS ?? 16);

@@ -16,7 +16,7 @@ describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) 
   let h: Harness;
   afterEach(() => h.close());
 
-  const xeroApiCalls = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length;
+  const xeroApiCalls = () => h.sims.xero.test.countRequests({ pathPrefix: '/api.xro/' });
   async function budget() {
     const rows = await sql<{ key: string; minute_used: number; day_used: number }>`select key, minute_used, day_used from xero_calls order by key`.execute(
       db(),

@@ -13,7 +13,7 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
   let h: Harness;
   afterEach(() => h.close());
 
-  const xeroCalls = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro')).length;
+  const xeroCalls = () => h.sims.xero.test.countRequests({ pathPrefix: '/api.xro' });
   const click = (url: string, ip: string, lang = 'en') => request(h.app).get(url).set('X-Forwarded-For', ip).set('Accept-Language', lang);
 
   it('answers the click after PAY_RATE_LIMIT_PER_IP with a 429 page (id/en) and Retry-After, without calling Xero; the next window opens again', async () => {

@@ -127,7 +127,7 @@ describeEachDatabase('GET /pay', ({ db }) => {
     const before = h.addInvoice({});
     const first = await request(h.app).get(h.payUrl(before.invoiceNumber)).expect(303);
     // Someone edits the number of the first invoice in Xero and gives it to a new one.
-    h.sims.xero.state.orgs.get(h.tenantId)!.invoices.get(before.invoiceId)!.invoiceNumber = `${before.invoiceNumber}-OLD`;
+    h.sims.xero.findInvoice(before.invoiceId, h.tenantId)!.invoiceNumber = `${before.invoiceNumber}-OLD`;
     const now = h.addInvoice({ invoiceNumber: before.invoiceNumber, lineItems: [{ description: 'Teh', quantity: '1', unitAmount: '90000' }] });
     assert.notEqual(now.invoiceId, before.invoiceId);
 
@@ -146,12 +146,15 @@ describeEachDatabase('GET /pay', ({ db }) => {
   it('calls Xero once and Xendit once on a first click, and only Xero on the next', async () => {
     const inv = h.addInvoice({});
     const callsOf = async (url: string) => {
-      h.sims.xero.state.requests.length = 0;
-      h.sims.xendit.state.requests.length = 0;
+      h.sims.xero.test.clearRequests();
+      h.sims.xendit.test.clearRequests();
       await request(h.app).get(url).expect(303);
       return {
-        xero: h.sims.xero.state.requests.filter((r) => r.path !== '/connect/token').map((r) => `${r.method} ${r.path}`),
-        xendit: h.sims.xendit.state.requests.map((r) => `${r.method} ${r.path}`),
+        xero: h.sims.xero.test
+          .requests()
+          .filter((r) => r.path !== '/connect/token')
+          .map((r) => `${r.method} ${r.path}`),
+        xendit: h.sims.xendit.test.requests().map((r) => `${r.method} ${r.path}`),
       };
     };
     assert.deepEqual(await callsOf(h.payUrl(inv.invoiceNumber)), { xero: ['GET /api.xro/2.0/Invoices'], xendit: ['POST /v2/invoices/'] });

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { enqueueJob } from '../../app/store/jobs.js';
-import type { SimXenditInvoice } from '../../app/simulators/xendit.js';
+import { enqueueJob } from '../helpers/jobs.js';
+import type { SimXenditInvoice } from '../../app/simulators/xendit/index.js';
 
 const BANK_TXNS = '/api.xro/2.0/BankTransactions';
 

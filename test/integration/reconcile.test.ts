@@ -3,7 +3,8 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { reconcile, scheduleReconcile } from '../../app/sync/reconcile.js';
+import { reconcile } from '../../app/jobs/sync/reconcile.js';
+import { scheduleReconcile } from '../../app/jobs/schedules.js';
 
 describeEachDatabase('worker: reconcile (payments whose callback never came)', ({ db }) => {
   let h: Harness;
@@ -24,7 +25,7 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
   }
   const xeroPayments = (invoiceId: string) => h.sims.xero.paymentsOf(invoiceId).filter((p) => p.status !== 'DELETED');
   const checkoutOf = (x: { id: string; external_id: string }) => h.stores.checkouts.forXenditInvoice(h.merchant.id, x.id, x.external_id);
-  const xenditGets = () => h.sims.xendit.state.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v2/invoices/')).length;
+  const xenditGets = () => h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: '/v2/invoices/' });
   const postCallback = (x: { id: string; external_id: string }, status: string) =>
     request(h.app)
       .post(h.callbackPath)

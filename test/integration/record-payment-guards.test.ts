@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { enqueueJob } from '../../app/store/jobs.js';
+import { enqueueJob } from '../helpers/jobs.js';
 
 /** What Xero would refuse with a 400 is decided before createPayment, with the exact figures. */
 describeEachDatabase('worker: record-payment guards (over-payment, currency)', ({ db }) => {
@@ -23,7 +23,7 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
   const ours = (invoiceId: string) => h.sims.xero.paymentsOf(invoiceId).filter((p) => p.accountId === h.clearingAccountId);
   const payment = (xenditId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, xenditId);
   const jobs = async () => (await h.stores.jobs.list()).map((j) => `${j.kind}:${j.state}`);
-  const paymentWrites = () => h.sims.xero.state.requests.filter((r) => r.method !== 'GET' && r.path.endsWith('/Payments')).length;
+  const paymentWrites = () => h.sims.xero.test.requests().filter((r) => r.method !== 'GET' && r.path.endsWith('/Payments')).length;
 
   it('records what fits when the merchant took a cash payment meanwhile, and flags the rest with the figures', async () => {
     const { inv, x } = await checkout();
@@ -116,7 +116,7 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
   });
 
   it('lists the bank accounts once for a run of payments into the same clearing account, and again after 10 minutes', async () => {
-    const accountLists = () => h.sims.xero.state.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/Accounts')).length;
+    const accountLists = () => h.sims.xero.test.countRequests({ method: 'GET', pathSuffix: '/Accounts' });
     const payOne = async () => {
       const { x } = await checkout();
       await h.sims.xendit.pay(x.id);

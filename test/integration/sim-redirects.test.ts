@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { getSims, resetSims, type Sims } from '../helpers/sims.js';
-import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero-oauth.js';
+import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero/oauth.js';
 
 /** The demo's simulators hand out codes, tokens and redirects: never to another host. */
 describe('simulators: no redirects or tokens to other hosts', () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describeEachDatabase, truncateAll } from '../helpers/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
-import { enqueueJob } from '../../app/store/jobs.js';
+import { enqueueJob } from '../helpers/jobs.js';
 
 const box = createSecretBox(Buffer.alloc(32, 7).toString('base64'));
 const now = new Date('2026-11-25T10:00:00Z');

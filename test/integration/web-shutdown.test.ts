@@ -50,7 +50,7 @@ describe('web process: graceful shutdown [postgres]', function () {
       // Xero answers the invoice look-up only after 1.5 s: SIGTERM arrives while the request waits.
       sims.xero.faults.hang(1500, { method: 'GET', path: '/api.xro/2.0/Invoices' });
       const inFlight = fetch(`${base}/pay?invoiceNo=INV-SD&currency=IDR&amount=50000.00&shortCode=${encodeURIComponent('!WEBSD')}`, { redirect: 'manual' });
-      await waitFor('the request to reach Xero', async () => (sims.xero.state.requests.some((r) => r.path.endsWith('/Invoices')) ? true : undefined));
+      await waitFor('the request to reach Xero', async () => (sims.xero.test.requests().some((r) => r.path.endsWith('/Invoices')) ? true : undefined));
       web.child.kill('SIGTERM');
       const res = await inFlight;
       assert.equal(res.status, 303, 'the request in flight was answered');

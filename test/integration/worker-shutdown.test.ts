@@ -19,16 +19,18 @@ for (const engine of ENGINES) {
       sims.xero.faults.hang(1500, { method: 'PUT', path: '/api.xro/2.0/Payments' });
       sims.xero.faults.hang(1500, { method: 'POST', path: '/api.xro/2.0/Payments' });
 
-      const worker = spawnTs('app/worker.ts', [], pdb.env);
+      // At info level its log says in which order the stop and the job's end came.
+      const worker = spawnTs('app/worker.ts', [], { ...pdb.env, LOG_LEVEL: 'info' });
       try {
         await waitFor('the worker to send createPayment to Xero', async () =>
-          sims.xero.state.requests.some((r) => (r.method === 'PUT' || r.method === 'POST') && r.path.endsWith('/Payments')) ? true : undefined,
+          sims.xero.test.requests().some((r) => (r.method === 'PUT' || r.method === 'POST') && r.path.endsWith('/Payments')) ? true : undefined,
         );
-        const signalledAt = Date.now();
         worker.child.kill('SIGTERM');
         const code = await Promise.race([worker.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))]);
         assert.equal(code, 0, `exit ${code}; output:\n${worker.output()}`);
-        assert.ok(Date.now() - signalledAt >= 500, 'it waited for the job in flight');
+        const log = worker.output();
+        const stopping = log.indexOf('worker stopping after the job in flight');
+        assert.ok(stopping >= 0 && log.indexOf('"job done"', stopping) > stopping, `it waited for the job in flight; output:\n${log}`);
       } finally {
         if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
       }

@@ -6,14 +6,17 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { createJobRunner } from '../../app/sync/runner.js';
+import { enqueueJob } from '../helpers/jobs.js';
+import { waitFor } from '../helpers/spawn.js';
+import { createJobRunner } from '../../app/jobs/runner.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createXeroSimulator } from '../../app/simulators/xero.js';
-import { createXeroClient } from '../../app/clients/xero.js';
+import { createXeroSimulator } from '../../app/simulators/xero/index.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroBudget } from '../../app/store/xero-budget.js';
-import { UpstreamError, unlimitedXeroBudget } from '../../app/clients/types.js';
+import { UpstreamError } from '../../app/clients/types.js';
+import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 
 describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
   let h: Harness;
@@ -29,7 +32,7 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
       logger,
       handlers: { probe: async () => (runs++, void (await h.deps.xero.getOrganisation(h.merchant.xero))) },
     });
-    for (let i = 0; i < 5; i++) await h.stores.jobs.enqueue({ kind: 'probe', merchantId: h.merchant.id, payload: { i } }, h.clock());
+    for (let i = 0; i < 5; i++) await enqueueJob(h.stores.db, { kind: 'probe', merchantId: h.merchant.id, payload: { i } }, h.clock());
     await runner.drain();
     assert.equal(runs, 4, 'three calls fit the minute; the fourth job is held back and the fifth is never tried');
     const queued = await h.stores.jobs.list({ state: 'queued' });
@@ -42,7 +45,7 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
     h.clock.advance(nextMinute.getTime() - h.clock().getTime());
     await runner.drain();
     assert.equal((await h.stores.jobs.list({ state: 'done' })).length, 5);
-    assert.equal(h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length, 5, 'Xero never saw a refused call');
+    assert.equal(h.sims.xero.test.countRequests({ pathPrefix: '/api.xro/' }), 5, 'Xero never saw a refused call');
   });
 
   it('start(poll, 3) runs three jobs at once', async () => {
@@ -50,6 +53,9 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
     let running = 0;
     let most = 0;
     let done = 0;
+    // The first jobs are held until three run at once: one loop at a time would never get there.
+    let threeRunning!: () => void;
+    const gate = new Promise<void>((resolve) => (threeRunning = resolve));
     const runner = createJobRunner({
       jobs: h.stores.jobs,
       clock: h.clock,
@@ -57,16 +63,21 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
       handlers: {
         slow: async () => {
           most = Math.max(most, ++running);
-          await new Promise((r) => setTimeout(r, 50));
+          if (running === 3) threeRunning();
+          await gate;
           running--;
           done++;
         },
       },
     });
-    for (let i = 0; i < 9; i++) await h.stores.jobs.enqueue({ kind: 'slow', payload: { i } }, h.clock());
+    for (let i = 0; i < 9; i++) await enqueueJob(h.stores.db, { kind: 'slow', payload: { i } }, h.clock());
     runner.start(10, 3);
-    for (let t = 0; done < 9 && t < 200; t++) await new Promise((r) => setTimeout(r, 25));
-    await runner.stop();
+    try {
+      await waitFor('the nine jobs to be done', async () => (done === 9 ? true : undefined), 10_000);
+    } finally {
+      threeRunning();
+      await runner.stop();
+    }
     assert.equal(done, 9);
     assert.equal(most, 3);
   });
@@ -77,24 +88,45 @@ describeEachDatabase('worker throughput under the Xero budget', ({ db }) => {
     let running = 0;
     let most = 0;
     const jobs = { ...h.stores.jobs, claim: (now: Date, leaseMs: number) => (claims++, h.stores.jobs.claim(now, leaseMs)) };
+    // The idle poll's timers, fired by the test: each firing is one poll interval gone by.
+    const timers = new Set<() => void>();
+    const pollTimer = (wake: () => void) => {
+      timers.add(wake);
+      return () => void timers.delete(wake);
+    };
+    const poll = () => [...timers].forEach((wake) => (timers.delete(wake), wake()));
+    let threeRunning!: () => void;
+    const gate = new Promise<void>((resolve) => (threeRunning = resolve));
     const runner = createJobRunner({
       jobs,
       clock: h.clock,
       logger,
+      pollTimer,
       handlers: {
         slow: async () => {
           most = Math.max(most, ++running);
-          await new Promise((r) => setTimeout(r, 100));
+          if (running === 3) threeRunning();
+          await gate;
           running--;
         },
       },
     });
     runner.start(100, 5);
-    await new Promise((r) => setTimeout(r, 550));
-    assert.ok(claims <= 12, `${claims} claims in 550 ms idle: one each at start, then only the first loop polls (all five polling every 100 ms: ~30)`);
-    for (let i = 0; i < 5; i++) await h.stores.jobs.enqueue({ kind: 'slow', payload: { i } }, h.clock());
-    await new Promise((r) => setTimeout(r, 600));
-    await runner.stop();
+    try {
+      const idle = (n: number) => async () => (claims === n && timers.size === 1 ? true : undefined);
+      await waitFor('the five loops to claim once each and go idle', idle(5), 10_000);
+      for (let i = 1; i <= 5; i++) {
+        poll();
+        await waitFor(`poll ${i} to be claimed and the next one set`, idle(5 + i), 10_000);
+      }
+      assert.ok(claims <= 12, `${claims} claims for five idle polls: one each at start, then only the first loop polls (all five polling: 30)`);
+      for (let i = 0; i < 5; i++) await enqueueJob(h.stores.db, { kind: 'slow', payload: { i } }, h.clock());
+      poll();
+      await waitFor('the five jobs to be done', async () => ((await h.stores.jobs.list({ state: 'done' })).length === 5 ? true : undefined), 10_000);
+    } finally {
+      threeRunning();
+      await runner.stop();
+    }
     assert.equal((await h.stores.jobs.list({ state: 'done' })).length, 5);
     assert.ok(most >= 3, `only ${most} ran at once`);
   });

@@ -9,7 +9,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
-import type { XenditSimAccount } from '../../app/simulators/xendit.js';
+import type { XenditSimAccount } from '../../app/simulators/xendit/index.js';
 
 describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => {
   let h: Harness;
@@ -18,14 +18,13 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
   });
   afterEach(() => h.close());
 
-  const account = () => h.sims.xendit.state.accounts.get(h.merchant.xenditSecretKey)!;
   const txns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.status === 'AUTHORISED');
   const payment = (xenditId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, xenditId);
-  const transactionCalls = () => h.sims.xendit.state.requests.filter((r) => r.path === '/transactions').length;
+  const transactionCalls = () => h.sims.xendit.test.requests().filter((r) => r.path === '/transactions').length;
 
   /** 150 000 IDR paid; Xendit keeps 4 350 IDR fee (2.9 %) and 479 IDR VAT on it. */
   async function paid(callbackFees: XenditSimAccount['callbackFees'], more: (x: { id: string }) => void = () => undefined) {
-    account().callbackFees = callbackFees;
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { callbackFees });
     return paidThroughGateway(h, {
       beforeCallback: (x) => {
         h.sims.xendit.getInvoice(x.id)!.feeTax = 479;

@@ -9,7 +9,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath, paths } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
-import type { XenditSimAccount } from '../../app/simulators/xendit.js';
+import type { XenditSimAccount } from '../../app/simulators/xendit/index.js';
 
 const XERO = { clientId: 'perm-client', clientSecret: 'perm-secret' };
 const TOKEN = 'cb-token-perm';

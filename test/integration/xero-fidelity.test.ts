@@ -5,8 +5,8 @@
 import { strict as assert } from 'node:assert';
 import express from 'express';
 import request from 'supertest';
-import { createXeroSimulator } from '../../app/simulators/xero.js';
-import { idempotencyKeyFor } from '../../app/clients/idempotency-key.js';
+import { createXeroSimulator } from '../../app/simulators/xero/index.js';
+import { idempotencyKeyFor } from '../../app/clients/xero/idempotency-key.js';
 import { getSims, resetSims, type Sims } from '../helpers/sims.js';
 
 function manualClock(start = Date.parse('2026-03-01T02:00:00Z')) {

@@ -9,11 +9,13 @@ import express from 'express';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, manualClock, type Harness } from '../helpers/harness.js';
-import { createXeroClient } from '../../app/clients/xero.js';
-import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero.js';
+import { createXeroClient } from '../../app/clients/xero/index.js';
+import { createXeroSimulator, type XeroSimulator } from '../../app/simulators/xero/index.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
-import { UpstreamError, unlimitedXeroBudget, type XeroCredentials, type XeroGateway } from '../../app/clients/types.js';
-import { classify, RetryLater } from '../../app/sync/runner.js';
+import { UpstreamError } from '../../app/clients/types.js';
+import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
+import type { XeroCredentials, XeroGateway } from '../../app/clients/xero/types.js';
+import { classify, RetryLater } from '../../app/jobs/runner.js';
 
 interface SimServer {
   sim: XeroSimulator;
@@ -178,7 +180,7 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
       shortCode: `!M${seq}`,
       baseCurrency: 'IDR',
     });
-    const first = [...s.sim.state.orgs.values()].find((o) => o.clientId === creds.clientId && o.tenantId !== second.tenantId)!;
+    const first = s.sim.test.findOrganisation((o) => o.clientId === creds.clientId && o.tenantId !== second.tenantId)!;
     s.sim.limits.appPerMinute = 6;
     const orgA = { ...creds, tenantId: first.tenantId };
     const orgB = { ...creds, tenantId: second.tenantId };
@@ -242,7 +244,7 @@ describeEachDatabase('Xero daily budget: the share kept for payment writes', ({ 
 
   it("uses a merchant's own daily limit (smaller Xero plan) instead of the default", async () => {
     await h.stores.merchants.setXeroDayLimit(h.merchant.id, 6); // reserve: 3 of them
-    const sent = () => h.sims.xero.state.requests.filter((r) => r.path.startsWith('/api.xro/')).length;
+    const sent = () => h.sims.xero.test.countRequests({ pathPrefix: '/api.xro/' });
     const before = sent();
     const outcomes: string[] = [];
     for (let i = 0; i < 5; i++) {

@@ -49,7 +49,7 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     assert.equal(m.xeroConnection, 'oauth');
     assert.equal(m.xero.tenantId, orgA);
     assert.equal(m.status, 'onboarding');
-    assert.equal(h.sims.xero.state.oauth.tokenCalls.authorization_code, 1);
+    assert.equal(h.sims.xero.test.oauth.tokenCalls('authorization_code'), 1);
     const row = await db().selectFrom('xero_tokens').selectAll().where('merchant_id', '=', m.id).executeTakeFirstOrThrow();
     const tokens = await h.stores.xeroTokens.current(m.id);
     assert.ok(tokens && tokens.accessToken.startsWith('sim_oat_') && tokens.refreshToken.startsWith('sim_ort_'));
@@ -131,7 +131,7 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
       h.clock.advance(10 * 60_000 + 1000);
       assert.match(reasonOf((await ops.get(back).expect(400)).text), /expired/);
       assert.equal(await merchantByShortCode('!WS1'), undefined);
-      assert.equal(h.sims.xero.state.oauth.tokenCalls.authorization_code, 0, 'the code was not even exchanged');
+      assert.equal(h.sims.xero.test.oauth.tokenCalls('authorization_code'), 0, 'the code was not even exchanged');
     });
 
     it('state replayed', async () => {
@@ -228,7 +228,7 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     const before = await ops.get(adminMerchantPath(m.id)).expect(200);
     let $ = cheerio.load(before.text);
     assert.equal($('[data-xero=connected]').length, 1);
-    const grant = [...h.sims.xero.state.oauth.grants.values()][0];
+    const grant = h.sims.xero.test.oauth.grants()[0];
     assert.equal(grant.connections.size, 1);
     await ops
       .post(adminMerchantPath(m.id, 'adminMerchantXeroDisconnect'))
@@ -236,8 +236,8 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
       .send({ _csrf: $('input[name=_csrf]').first().val() })
       .expect(303);
     assert.equal(grant.connections.size, 0, 'connection deleted at Xero');
-    assert.equal(h.sims.xero.state.oauth.revocations, 1);
-    assert.equal(h.sims.xero.state.oauth.grants.size, 0, 'token revoked at Xero');
+    assert.equal(h.sims.xero.test.oauth.revocations(), 1);
+    assert.equal(h.sims.xero.test.oauth.grants().length, 0, 'token revoked at Xero');
     assert.equal(await h.stores.xeroTokens.current(m.id), null);
     assert.ok((await h.stores.merchants.byId(m.id))!.xeroDisconnected);
     $ = cheerio.load((await ops.get(adminMerchantPath(m.id)).expect(200)).text);

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
-import { createXeroSimulator } from '../../app/simulators/xero.js';
-import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero-oauth.js';
+import { createXeroSimulator } from '../../app/simulators/xero/index.js';
+import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero/oauth.js';
 import { manualClock } from '../helpers/harness.js';
 
 const APP = { clientId: 'sim-app', clientSecret: 'sim-app-secret' };
@@ -34,9 +34,9 @@ describe('Xero simulator: OAuth 2.0 identity endpoints', () => {
     clock.advance(2 * 60_000);
     assert.equal((await refresh(first.refresh_token).expect(400)).body.error, 'invalid_grant');
     await refresh(second.refresh_token).expect(200);
-    sim.state.oauth.refuseRefresh = true;
+    sim.test.oauth.refuseRefresh(true);
     assert.equal((await refresh(second.refresh_token).expect(400)).body.error, 'invalid_grant');
-    assert.equal(sim.state.oauth.tokenCalls.refresh_token, 5);
+    assert.equal(sim.test.oauth.tokenCalls('refresh_token'), 5);
   });
 
   it('checks the PKCE verifier and redeems a code once', async () => {

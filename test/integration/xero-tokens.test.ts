@@ -10,7 +10,8 @@ import { adminMerchantPath, callbackPathFor, paths } from '../../app/paths.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores } from '../../app/store/index.js';
 import type { Merchant } from '../../app/store/merchants.js';
-import { XeroDisconnected, type XeroTokenStore } from '../../app/clients/types.js';
+import { XeroDisconnected } from '../../app/clients/xero/errors.js';
+import type { XeroTokenStore } from '../../app/clients/xero/types.js';
 
 const HALF_HOUR = 31 * 60_000;
 
@@ -40,7 +41,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
     h.clock.advance(HALF_HOUR);
     const orgs = await Promise.all(Array.from({ length: 30 }, () => h.oauthClient.getOrganisation(m.xero)));
     assert.deepEqual([...new Set(orgs.map((o) => o.shortCode))], ['!WS1']);
-    assert.equal(h.sims.xero.state.oauth.tokenCalls.refresh_token, 1);
+    assert.equal(h.sims.xero.test.oauth.tokenCalls('refresh_token'), 1);
     const after = (await h.stores.xeroTokens.current(m.id))!;
     assert.notEqual(after.refreshToken, before.refreshToken, 'rotated refresh token stored');
     assert.ok(after.expiresAt.getTime() > h.clock().getTime() + 25 * 60_000);
@@ -60,7 +61,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
     const client = oauthXeroClient(h, counting);
     await Promise.all(Array.from({ length: 30 }, () => client.getOrganisation(m.xero)));
     assert.equal(locked, 1);
-    assert.equal(h.sims.xero.state.oauth.tokenCalls.refresh_token, 1);
+    assert.equal(h.sims.xero.test.oauth.tokenCalls('refresh_token'), 1);
   });
 
   it('two processes (two clients, each coalescing on its own) still refresh once: the row lock and a second look', async () => {
@@ -68,7 +69,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
     h.clock.advance(HALF_HOUR);
     const other = oauthXeroClient(h, createStores(db(), box).xeroTokens);
     await Promise.all(Array.from({ length: 30 }, (_v, i) => (i % 2 ? other : h.oauthClient).getOrganisation(m.xero)));
-    assert.equal(h.sims.xero.state.oauth.tokenCalls.refresh_token, 1);
+    assert.equal(h.sims.xero.test.oauth.tokenCalls('refresh_token'), 1);
   });
 
   describe('invalid_grant → disconnected → reconnect → resumes', () => {
@@ -119,7 +120,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
       const x = h.sims.xendit.listInvoices().at(-1)!;
 
       // The user revoked us in Xero: refreshing answers invalid_grant.
-      h.sims.xero.state.oauth.refuseRefresh = true;
+      h.sims.xero.test.oauth.refuseRefresh(true);
       h.clock.advance(HALF_HOUR);
       await h.sims.xendit.pay(x.id);
       await h.worker.drain();
@@ -133,7 +134,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
       assert.equal((await h.stores.payments.byXenditInvoice(m.id, x.id))?.syncState, 'pending');
       assert.equal(await h.worker.drain(), 0, 'the merchant’s jobs are not taken while disconnected');
       assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 0);
-      assert.equal(h.sims.xero.state.oauth.tokenCalls.refresh_token, 1, 'one refused refresh, not one per try');
+      assert.equal(h.sims.xero.test.oauth.tokenCalls('refresh_token'), 1, 'one refused refresh, not one per try');
 
       // /pay: the friendly can't-pay-now page, not a 500.
       addInvoice('OA-2');
@@ -147,7 +148,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
       assert.equal(list(`a[href="${adminMerchantPath(m.id)}"]:contains("Xero disconnected — reconnect")`).length, 1, 'the merchants list says so too');
 
       // Reconnect (OAuth again) → the job runs now and the payment is recorded exactly once.
-      h.sims.xero.state.oauth.refuseRefresh = false;
+      h.sims.xero.test.oauth.refuseRefresh(false);
       await connectThroughXero(h, ops, [orgA], 303, m.id, adminMerchantPath(m.id));
       assert.equal((await h.stores.merchants.byId(m.id))!.xeroDisconnected, null);
       await h.worker.drain();
@@ -159,12 +160,12 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
     });
 
     it('a direct call after invalid_grant fails fast as XeroDisconnected (no refresh storm)', async () => {
-      h.sims.xero.state.oauth.refuseRefresh = true;
+      h.sims.xero.test.oauth.refuseRefresh(true);
       h.clock.advance(HALF_HOUR);
       const calls = await Promise.allSettled(Array.from({ length: 10 }, () => h.oauthClient.getOrganisation(m.xero)));
       assert.ok(calls.every((c) => c.status === 'rejected' && c.reason instanceof XeroDisconnected));
       await assert.rejects(h.oauthClient.getOrganisation(m.xero), XeroDisconnected);
-      assert.equal(h.sims.xero.state.oauth.tokenCalls.refresh_token, 1);
+      assert.equal(h.sims.xero.test.oauth.tokenCalls('refresh_token'), 1);
     });
   });
 });
@@ -189,7 +190,7 @@ describe('Xero OAuth tokens: two PostgreSQL pools (two processes) refresh once',
         h.clock.advance(HALF_HOUR);
         const secondProcess = oauthXeroClient(h, createStores(two.db, box).xeroTokens);
         await Promise.all(Array.from({ length: 30 }, (_v, i) => (i % 2 ? secondProcess : h.oauthClient).getOrganisation(m.xero)));
-        assert.equal(h.sims.xero.state.oauth.tokenCalls.refresh_token, 1);
+        assert.equal(h.sims.xero.test.oauth.tokenCalls('refresh_token'), 1);
         const rows = await sql<{ n: string }>`select count(*) as n from xero_tokens`.execute(two.db);
         assert.equal(Number(rows.rows[0].n), 1);
       } finally {

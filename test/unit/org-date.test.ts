@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { dateIn, ianaZoneOf, zoneFor } from '../../app/sync/org-date.js';
+import { dateIn, ianaZoneOf, zoneFor } from '../../app/jobs/sync/org-date.js';
 
 describe("org-date: Xero's Windows time zone names", () => {
   const at2330 = new Date('2026-11-25T23:30:00Z');

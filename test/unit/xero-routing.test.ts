@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { routedTo, xeroSdkAxiosForTests } from '../../app/clients/xero.js';
+import { routedTo, xeroSdkAxiosForTests } from '../../app/clients/xero/routing.js';
 
 /**
  * The Xero client patches the axios instance inside xero-node, so the SDK's version is pinned

@@ -1,7 +1,8 @@
 /** Step 3 of a merchant's setup: the clearing, fee and sales accounts in Xero. */
 import type { User } from '../../store/users.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, clearingAccountFor, type Merchant } from '../../store/merchants.js';
-import { UpstreamError, type XeroBankAccount, type XeroLedgerAccount } from '../../clients/types.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XeroBankAccount, XeroLedgerAccount } from '../../clients/xero/types.js';
 import { FormInvalid } from '../../errors.js';
 import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';

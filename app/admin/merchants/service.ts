@@ -6,7 +6,8 @@
  */
 import type { User } from '../../store/users.js';
 import { ShortCodeTakenError, type Merchant, type NewMerchant } from '../../store/merchants.js';
-import { UpstreamError, type XeroCredentials, type XeroOrganisation } from '../../clients/types.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XeroCredentials, XeroOrganisation } from '../../clients/xero/types.js';
 import { FormInvalid, NotFound, ServiceUnavailable } from '../../errors.js';
 import type { MerchantOnboardingDeps } from '../deps.js';
 import { message } from '../../i18n/index.js';

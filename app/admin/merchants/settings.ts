@@ -7,7 +7,8 @@
  */
 import type { User } from '../../store/users.js';
 import type { Merchant, MerchantSettings } from '../../store/merchants.js';
-import { UpstreamError, type XeroTaxRate } from '../../clients/types.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XeroTaxRate } from '../../clients/xero/types.js';
 import { FormInvalid } from '../../errors.js';
 import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './service.js';
 

@@ -4,7 +4,8 @@
  */
 import type { User } from '../../store/users.js';
 import type { Merchant, XenditMode } from '../../store/merchants.js';
-import { UpstreamError, type XenditPermission } from '../../clients/types.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XenditPermission } from '../../clients/xendit/types.js';
 import { FormInvalid } from '../../errors.js';
 import { merchantFor, unavailable, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { adminMerchantPath, paths } from '../../paths.js';
 import { NotFound } from '../../errors.js';
-import type { XeroOAuth } from '../../clients/types.js';
+import type { XeroOAuth } from '../../clients/xero/types.js';
 import { currentSession, type Sessions } from '../session.js';
 import { render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-connect.js';

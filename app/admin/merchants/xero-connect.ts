@@ -12,7 +12,9 @@ import type { User } from '../../store/users.js';
 import { ShortCodeTakenError } from '../../store/merchants.js';
 import type { PendingTenant } from '../../store/xero-connections.js';
 import { DomainError, NotFound, ServiceUnavailable } from '../../errors.js';
-import { OAuthRefused, UpstreamError, type XeroConnection, type XeroOAuth, type XeroTokenSet } from '../../clients/types.js';
+import { OAuthRefused } from '../../clients/xero/errors.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XeroConnection, XeroOAuth, XeroTokenSet } from '../../clients/xero/types.js';
 import { merchantFor } from './service.js';
 import { encodeMessage, message, type Message } from '../../i18n/index.js';
 

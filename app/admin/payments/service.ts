@@ -7,6 +7,7 @@ import { Conflict, NotFound } from '../../errors.js';
 import { callbackPathFor, customPaymentUrl } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
 import { dayCharts } from './chart.js';
+import { recordingJobKeys } from '../../jobs/kinds.js';
 import { addDays, startOf } from '../dates.js';
 
 export const PAGE_SIZE = 25;
@@ -58,14 +59,14 @@ export async function paymentDetail(
 ): Promise<{ payment: PaymentRow } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
-  return { payment, ...(await deps.stores.dashboard.timeline(payment)) };
+  return { payment, ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))) };
 }
 
 /** The merchant fixed the cause in Xero: run the record-payment job again from a clean slate. */
 export async function retryPayment(deps: OnboardingDeps, actor: User, paymentId: string): Promise<void> {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
-  if (!(await deps.stores.dashboard.requeueRecordPayment(payment.id, deps.clock()))) {
+  if (!(await deps.stores.dashboard.requeueRecordPayment(payment.id, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId), deps.clock()))) {
     throw new Conflict('this payment is not waiting for review');
   }
   deps.logger.info({ paymentId, by: actor.id }, 'payment retry queued');

@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
+ * Superseded: xero_budget_acquire is now app/store/xero-budget.sql, installed by migrate() over
+ * what this creates.
+ *
  * xero_budget_acquire: the Xero budget's check-and-take (app/store/xero-budget.ts) as one function,
  * so a Xero call costs one round trip to the database instead of a seven-statement transaction
  * (BEGIN, lock, count slots, two updates, insert slot, COMMIT). Same rules, same row-lock order

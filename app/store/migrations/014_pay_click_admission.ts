@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
+ * Superseded: the functions are now app/store/pay-clicks.sql and app/store/rate-limits.sql,
+ * installed by migrate() over what this creates.
+ *
  * A pay click's admission as plpgsql functions, whose statements are planned once per connection:
  * the same work as one SQL statement cost PostgreSQL about 0.8 ms of planning and executing per
  * click on the bench machine (app/store/pay-clicks.ts says what it does).

@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
+ * Superseded: callback_accept is now app/store/callbacks.sql, installed by migrate() over what
+ * this creates.
+ *
  * callback_accept: a Xendit callback's routing and storage (app/store/callbacks.ts says what it
  * does) as plpgsql, planned once per connection instead of at every callback: the same work as one
  * multi-CTE statement was mostly planning. One call, one transaction, as before.

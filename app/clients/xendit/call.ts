@@ -1,0 +1,110 @@
+/**
+ * One Xendit call, as every resource file makes it: a per-call SDK instance whose fetch carries
+ * our abort signal and remembers Retry-After, bounded by the timeout, timed for /metrics, and
+ * failing with UpstreamError.
+ */
+import type { Logger } from 'pino';
+import { Configuration, Invoice as InvoiceApi, Transaction as TransactionApi } from 'xendit-node';
+import { UpstreamError, type CallObserver } from '../types.js';
+import { toUpstreamError, unexpected } from './errors.js';
+
+export type CreateInvoiceRequest = Parameters<InstanceType<typeof InvoiceApi>['createInvoice']>[0]['data'];
+
+// The SDK's Invoice model (InvoiceFromJSON) drops paid_amount, fees_paid_amount and paid_at, which
+// reconciliation needs. So we call the SDK's *Raw methods (private in its typings, hence this
+// view), which build the request and raise XenditSdkError as usual, and read the JSON ourselves.
+export interface RawResponse {
+  raw: Response;
+}
+interface RawInvoiceApi {
+  createInvoiceRaw(p: { data: CreateInvoiceRequest }): Promise<RawResponse>;
+  getInvoiceByIdRaw(p: { invoiceId: string }): Promise<RawResponse>;
+  getInvoicesRaw(p: {
+    externalId?: string;
+    limit?: number;
+    statuses?: string[];
+    paidAfter?: Date;
+    paidBefore?: Date;
+    lastInvoice?: string;
+  }): Promise<RawResponse>;
+  expireInvoiceRaw(p: { invoiceId: string }): Promise<RawResponse>;
+}
+/** The Transactions API (balance_and_transaction). */
+interface RawTransactionApi {
+  getAllTransactionsRaw(p: { referenceId?: string; productId?: string; types?: string[]; limit?: number }): Promise<RawResponse>;
+}
+export type XenditApi = RawInvoiceApi & RawTransactionApi;
+
+export type XenditCall = <T>(secretKey: string, op: string, fn: (api: XenditApi) => Promise<T>) => Promise<T>;
+
+interface XenditCallOptions {
+  apiUrl: string;
+  timeoutMs: number;
+  now: () => Date;
+  logger?: Logger;
+  observer?: CallObserver;
+}
+
+export function createCaller(opts: XenditCallOptions): XenditCall {
+  const { apiUrl, timeoutMs, now, observer } = opts;
+  const log = opts.logger;
+
+  return async function call<T>(secretKey: string, op: string, fn: (api: XenditApi) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const seen: { retryAfter?: string | null } = {};
+    const api = sdkApis(secretKey, apiUrl, controller.signal, seen);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new UpstreamError('xendit', 'unavailable', `no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      // The race bounds the whole call (headers and body); the abort frees the socket.
+      const result = await Promise.race([fn(api), timeout]);
+      observer?.observe(op, seconds());
+      return result;
+    } catch (err) {
+      const upstream = toUpstreamError(err, seen.retryAfter, now);
+      observer?.observe(op, seconds(), upstream.status === 404 ? 'not_found' : upstream.kind);
+      if (upstream.status !== 404) log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xendit call failed');
+      throw upstream;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/**
+ * Per-call Invoice and Transaction APIs whose fetch carries our abort signal and remembers
+ * Retry-After (the SDK's error keeps only the body). The SDK builds its Configuration
+ * internally, so we replace it.
+ */
+function sdkApis(secretKey: string, apiUrl: string, signal: AbortSignal, seen: { retryAfter?: string | null }): XenditApi {
+  const fetchApi = async (url: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const res = await fetch(url, { ...init, signal });
+    seen.retryAfter = res.headers.get('retry-after');
+    return res;
+  };
+  const withOurFetch = <A>(api: A): A => {
+    (api as unknown as { configuration: Configuration }).configuration = new Configuration({ basePath: apiUrl, fetchApi });
+    return api;
+  };
+  const invoices = withOurFetch(new InvoiceApi({ secretKey, xenditURL: apiUrl })) as unknown as RawInvoiceApi;
+  const transactions = withOurFetch(new TransactionApi({ secretKey, xenditURL: apiUrl })) as unknown as RawTransactionApi;
+  return Object.assign(Object.create(invoices) as RawInvoiceApi, {
+    getAllTransactionsRaw: (p: Parameters<RawTransactionApi['getAllTransactionsRaw']>[0]) => transactions.getAllTransactionsRaw(p),
+  });
+}
+
+export async function json(res: RawResponse): Promise<unknown> {
+  try {
+    return await res.raw.json();
+  } catch (err) {
+    if (err instanceof SyntaxError) throw unexpected('body is not JSON');
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+/** What a merchant's Xendit secret key is allowed to do, probed without creating anything a customer could pay. */
+import { UpstreamError } from '../types.js';
+import { json, type CreateInvoiceRequest, type RawResponse, type XenditApi, type XenditCall } from './call.js';
+import type { XenditGateway, XenditPermission } from './types.js';
+
+export function keyCalls(call: XenditCall): Pick<XenditGateway, 'checkSecretKey'> {
+  return {
+    async checkSecretKey(secretKey) {
+      // Xendit checks a key's permission before it reads the request (docs.xendit.co/apidocs
+      // "Errors": 403 REQUEST_FORBIDDEN_ERROR), so each probe is a call that can change nothing:
+      // a read, an id that cannot exist (404 = allowed), or a create invalid on purpose (400 =
+      // allowed, never an invoice a customer could pay). 403 = this permission is missing; 401 =
+      // unknown key (thrown). Anything else is an upstream problem (thrown).
+      const NO_SUCH_ID = '000000000000000000000000';
+      const probes: [XenditPermission, (api: XenditApi) => Promise<unknown>][] = [
+        ['create_invoices', (api) => api.createInvoiceRaw({ data: { externalId: '', amount: -1 } as CreateInvoiceRequest })],
+        ['read_invoices', (api) => api.getInvoiceByIdRaw({ invoiceId: NO_SUCH_ID })],
+        ['list_invoices', (api) => api.getInvoicesRaw({ limit: 1 })],
+        ['expire_invoices', (api) => api.expireInvoiceRaw({ invoiceId: NO_SUCH_ID })],
+        ['read_transactions', (api) => api.getAllTransactionsRaw({ limit: 1 })],
+      ];
+      const missing: XenditPermission[] = [];
+      for (const [permission, probe] of probes) {
+        try {
+          const res = (await call(secretKey, 'checkSecretKey', probe)) as RawResponse;
+          // An invalid create that Xendit accepted after all: expire it at once so nobody can pay it.
+          if (permission === 'create_invoices') {
+            const created = (await json(res).catch(() => null)) as { id?: unknown } | null;
+            if (typeof created?.id === 'string')
+              await call(secretKey, 'checkSecretKey', async (api) => api.expireInvoiceRaw({ invoiceId: created.id as string })).catch(() => undefined);
+          }
+        } catch (err) {
+          if (!(err instanceof UpstreamError)) throw err;
+          if (err.status === 403) missing.push(permission);
+          else if (err.status === 404 || (err.status === 400 && permission === 'create_invoices')) continue;
+          else throw err;
+        }
+      }
+      return missing;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Transactions (Xendit's Transactions API): the fee and the VAT on it of a paid invoice's payment.
+ */
+import { z } from 'zod';
+import { numberToDecimal, toMinor, type Currency } from '../../money.js';
+import { json, type XenditCall } from './call.js';
+import { unexpected } from './errors.js';
+import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from './types.js';
+
+export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeTax'> {
+  return {
+    async getFeeTax(secretKey, invoice) {
+      return call(secretKey, 'getFeeTax', async (api) => {
+        const body = await json(await api.getAllTransactionsRaw({ referenceId: invoice.externalId, types: ['PAYMENT'], limit: TRANSACTION_LIMIT }));
+        const parsed = transactionsSchema.safeParse(body);
+        if (!parsed.success) throw unexpected('transaction list is not readable');
+        const txn = pickPaymentTransaction(parsed.data, invoice);
+        if (txn.kind !== 'found') return txn;
+        const { xendit_fee: feeWire, value_added_tax: taxWire } = txn.transaction.fee;
+        const fee = minorOrNull(feeWire, invoice.currency);
+        const tax = minorOrNull(taxWire, invoice.currency);
+        if (fee === null) return { kind: 'unfit', field: 'xendit_fee', raw: String(feeWire) };
+        if (tax === null) return { kind: 'unfit', field: 'value_added_tax', raw: String(taxWire) };
+        return { kind: 'found', fee, tax };
+      });
+    },
+  };
+}
+
+/** Xendit's largest page of transactions. */
+const TRANSACTION_LIMIT = 50;
+
+const transactionSchema = z.object({
+  product_id: z.string(),
+  reference_id: z.string(),
+  status: z.string().nullish(),
+  currency: z.string().nullish(),
+  amount: z.number(),
+  fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number() }),
+  // Not in xendit-node's TransactionResponse, but sent by Xendit for invoice (payment link) payments:
+  // the one field that names the invoice itself. Read leniently.
+  product_data: z.object({ payment_link_id: z.string().nullish() }).passthrough().nullish().catch(null),
+});
+type TransactionJson = z.infer<typeof transactionSchema>;
+const transactionsSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(transactionSchema) });
+
+/**
+ * The invoice's payment among the transactions listed for its external id: the one that names the
+ * invoice (product_data.payment_link_id, or product_id), else the only one of the paid amount (exact
+ * minor units). External ids are not unique at Xendit (invoices made outside the gateway), so two
+ * that fit are never guessed between. FAILED, VOIDED and REVERSED transactions moved no money
+ * (docs.xendit.co Transactions API, TransactionStatuses) and never count.
+ */
+function pickPaymentTransaction(
+  list: z.infer<typeof transactionsSchema>,
+  invoice: FeeTaxQuery,
+): { kind: 'found'; transaction: TransactionJson } | Exclude<FeeTaxLookup, { kind: 'found' }> {
+  const candidates = list.data.filter(
+    (t) =>
+      t.reference_id === invoice.externalId &&
+      t.status !== 'FAILED' &&
+      t.status !== 'VOIDED' &&
+      t.status !== 'REVERSED' &&
+      (t.currency == null || t.currency === invoice.currency) &&
+      minorOrNull(t.amount, invoice.currency) === invoice.paidAmount,
+  );
+  const named = candidates.find((t) => t.product_data?.payment_link_id === invoice.id) ?? candidates.find((t) => t.product_id === invoice.id);
+  if (named) return { kind: 'found', transaction: named };
+  const more = list.has_more === true;
+  if (candidates.length === 1 && !more) return { kind: 'found', transaction: candidates[0] };
+  if (!candidates.length && !more) return { kind: 'not_found' };
+  return { kind: 'ambiguous', count: candidates.length, more };
+}
+
+function minorOrNull(value: number, currency: Currency): number | null {
+  try {
+    return toMinor(numberToDecimal(value), currency);
+  } catch {
+    return null;
+  }
+}

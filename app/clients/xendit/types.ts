@@ -1,0 +1,103 @@
+/**
+ * What the gateway needs from Xendit, in our own terms (minor units, never floats). The files of
+ * clients/xendit/ implement XenditGateway over xendit-node; tests and the demo point the SDK at
+ * app/simulators/.
+ */
+import type { Currency } from '../../money.js';
+
+export type XenditInvoiceStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
+
+export interface XenditInvoice {
+  id: string;
+  externalId: string;
+  status: XenditInvoiceStatus;
+  currency: Currency;
+  amount: number; // minor units
+  invoiceUrl: string;
+  paidAmount?: number; // minor units
+  feesPaidAmount?: number; // minor units
+  /** fees_paid_amount exactly as Xendit sent it, when it does not fit the currency's minor unit (feesPaidAmount is then absent). */
+  feesPaidRaw?: string;
+  /** VAT Xendit charged on its fee (minor units), when Xendit reports it. */
+  feeTax?: number;
+  paidAt?: string; // ISO timestamp
+  paymentMethod?: string;
+  description?: string;
+  payerEmail?: string;
+  /** Xendit's customer object: full name and e-mail, when the invoice has one. */
+  customer?: { name?: string; email?: string };
+  /** Present only when every item is readable in the invoice's currency. */
+  items?: { name: string; quantity: number; price: number /* minor units */ }[];
+}
+
+export interface NewXenditInvoice {
+  externalId: string;
+  currency: Currency;
+  amount: number; // minor units
+  description: string;
+  payerEmail?: string;
+  items?: { name: string; quantity: number; price: number /* minor units */ }[];
+  successRedirectUrl: string;
+  failureRedirectUrl: string;
+  invoiceDurationSeconds: number;
+}
+
+/** What picks a paid invoice's payment transaction out of those carrying its external id. */
+export interface FeeTaxQuery {
+  /** The Xendit invoice id. */
+  id: string;
+  externalId: string;
+  /** What was paid, minor units. */
+  paidAmount: number;
+  currency: Currency;
+}
+
+/**
+ * found: Xendit's fee (fee.xendit_fee) and the VAT on it (fee.value_added_tax), minor units, 0 when none. not_found: Xendit lists no payment transaction for the
+ * invoice (its ledger may lag the payment). ambiguous: `count` transactions fit and nothing tells
+ * them apart (external ids are not unique at Xendit); `more`: Xendit had more than one page of them.
+ */
+export type FeeTaxLookup =
+  | { kind: 'found'; fee: number; tax: number }
+  | { kind: 'not_found' }
+  | { kind: 'ambiguous'; count: number; more: boolean }
+  /** Xendit's figure does not fit the currency (e.g. 4350.5 IDR): kept as sent, never rounded. */
+  | { kind: 'unfit'; field: string; raw: string };
+
+export interface XenditGateway {
+  createInvoice(secretKey: string, invoice: NewXenditInvoice): Promise<XenditInvoice>;
+  /** null when Xendit has no invoice with that id. */
+  getInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice | null>;
+  findInvoicesByExternalId(secretKey: string, externalId: string): Promise<XenditInvoice[]>;
+  expireInvoice(secretKey: string, invoiceId: string): Promise<void>;
+  /** Invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore], all pages. */
+  listPaidInvoices(secretKey: string, range: { paidAfter: Date; paidBefore: Date }): Promise<XenditInvoice[]>;
+  /**
+   * One page (newest created first) of invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore],
+   * continuing after `lastInvoiceId`. `pageLength` counts every row Xendit sent (a short page is the
+   * last); `invoices` leaves out rows we cannot read (e.g. an unsupported currency), listed in `skipped`.
+   */
+  listPaidInvoicesPage(
+    secretKey: string,
+    q: { paidAfter: Date; paidBefore: Date; limit: number; lastInvoiceId?: string },
+  ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[] }>;
+  /**
+   * Xendit's fee and the VAT on it for this paid invoice (minor units), from the payment's
+   * transaction (Transactions API, fee.xendit_fee and fee.value_added_tax), looked up by
+   * reference_id = the invoice's external id (a transaction's product_id is the VA deposit,
+   * e-wallet charge, ... not the invoice; product_data.payment_link_id names the invoice when present).
+   * The callback's fees_paid_amount is not used: xendit-node's Invoice model lacks it and Xendit's
+   * own callback example shows 0.
+   */
+  getFeeTax(secretKey: string, invoice: FeeTaxQuery): Promise<FeeTaxLookup>;
+  /**
+   * Every permission the gateway uses, probed without creating anything a customer could pay:
+   * the ones this key lacks (Xendit answered 403), in XENDIT_PERMISSIONS order; [] when it can do
+   * the job. Throws UpstreamError 'unauthorized' (401) for a key Xendit does not know.
+   */
+  checkSecretKey(secretKey: string): Promise<XenditPermission[]>;
+}
+
+/** What the gateway does with a merchant's Xendit key (Xendit grants per product: Money-in invoices, Transactions). */
+export const XENDIT_PERMISSIONS = ['create_invoices', 'read_invoices', 'list_invoices', 'expire_invoices', 'read_transactions'] as const;
+export type XenditPermission = (typeof XENDIT_PERMISSIONS)[number];

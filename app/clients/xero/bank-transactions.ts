@@ -1,0 +1,43 @@
+/** Spend and Receive Money (BankTransactions): Xendit's fees, overpayments, and what reconciliation lists. */
+import { allPages, escapeWhere, type XeroCalls } from './call.js';
+import { firstCreated, refusedIfInvalid } from './errors.js';
+import { idempotencyKeyFor } from './idempotency-key.js';
+import { bankTransactionBody, mapBankTransaction } from './mappers.js';
+import type { XeroGateway } from './types.js';
+
+export function bankTransactionCalls({
+  call,
+}: XeroCalls): Pick<XeroGateway, 'findBankTransactionsByReference' | 'createBankTransaction' | 'listBankTransactionsOfAccount'> {
+  return {
+    async findBankTransactionsByReference(creds, reference) {
+      const res = await call(creds, 'findBankTransactionsByReference', (api) =>
+        api.getBankTransactions(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+      );
+      // Xero's `where` compares case-insensitively: keep exact matches only.
+      return (res.body.bankTransactions ?? [])
+        .filter((t) => t.reference === reference && !['DELETED', 'VOIDED'].includes(String(t.status)))
+        .map(mapBankTransaction);
+    },
+
+    async createBankTransaction(creds, txn, idempotencyKey) {
+      const body = { bankTransactions: [bankTransactionBody(txn)] };
+      const res = await call(
+        creds,
+        'createBankTransaction',
+        (api) => api.createBankTransactions(creds.tenantId, body, undefined, undefined, idempotencyKeyFor(idempotencyKey, 'createBankTransaction', body)),
+        { purpose: 'payment-write', write: true },
+      );
+      return mapBankTransaction(refusedIfInvalid(firstCreated(res.body.bankTransactions, 'createBankTransactions answered without a bank transaction')));
+    },
+
+    async listBankTransactionsOfAccount(creds, accountId) {
+      const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
+      const rows = await allPages((page) =>
+        call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
+          (r) => r.body.bankTransactions ?? [],
+        ),
+      );
+      return rows.filter((t) => t.bankAccount?.accountID === accountId && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
+    },
+  };
+}

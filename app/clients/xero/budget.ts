@@ -1,0 +1,103 @@
+/**
+ * The client's side of Xero's rate limits: every call takes a ticket from the shared budget
+ * (app/store/xero-budget.ts) before it is sent, and gives back what Xero's answer says about the
+ * limits when it is done.
+ */
+import type { Logger } from 'pino';
+import { UpstreamError } from '../types.js';
+import { asRecord, errorText, headerRetryAfter, readFailure } from './errors.js';
+import type { XeroBudget, XeroBudgetScope, XeroBudgetTicket, XeroCallOutcome, XeroCallPurpose, XeroCredentials } from './types.js';
+
+const SLOT_POLL_MS = 25;
+const BUDGET_REASON = {
+  blocked: 'Xero asked us to wait (429)',
+  day: 'daily call budget is used up',
+  reserve: 'daily call budget is down to the share kept for payment writes',
+  minute: 'budget of calls for this minute is used up',
+  app_minute: "app's budget of calls for this minute is used up",
+  in_flight: 'calls in flight are at the limit',
+} as const;
+
+/** For tests and tools that do not care about limits. */
+export const unlimitedXeroBudget: XeroBudget = {
+  acquire: async () => ({ ok: true, release: async () => undefined, refund: async () => undefined }),
+};
+
+export interface BudgetUse {
+  /** Runs fn with a ticket (`prepaid`, or one asked for now) and releases it with what Xero said about the limits. */
+  budgeted<T>(creds: XeroCredentials, purpose: XeroCallPurpose, fn: () => Promise<T>, prepaid?: XeroBudgetTicket): Promise<T>;
+  /** A prepaid call that will not be made gives its budget back (a slot held until its lease would slow every other call). */
+  refund(prepaid: XeroBudgetTicket | undefined): void;
+}
+
+export function useBudget(opts: { budget: XeroBudget; slotWaitMs: number; now: () => Date; logger?: Logger }): BudgetUse {
+  const { budget, slotWaitMs, now } = opts;
+  const log = opts.logger;
+
+  /**
+   * Waits (briefly) for an in-flight slot; any other refusal is a rate_limited error, at once.
+   * `prepaid` is the first answer when the caller already asked the budget (its refusal counts too).
+   */
+  async function acquire(scope: XeroBudgetScope, purpose: XeroCallPurpose, prepaid?: XeroBudgetTicket) {
+    const started = Date.now();
+    for (let first = prepaid; ; first = undefined) {
+      const ticket = first ?? (await budget.acquire(scope, purpose));
+      if (ticket.ok) return ticket;
+      if (ticket.reason === 'in_flight' && Date.now() - started < slotWaitMs) {
+        await new Promise((resolve) => setTimeout(resolve, SLOT_POLL_MS));
+        continue;
+      }
+      log?.info(
+        { clientId: scope.clientId, reason: ticket.reason, purpose, retryAfterSeconds: ticket.retryAfterSeconds },
+        'xero call held back by the rate budget',
+      );
+      throw new UpstreamError('xero', 'rate_limited', `not calling Xero: the ${BUDGET_REASON[ticket.reason]}`, undefined, ticket.retryAfterSeconds);
+    }
+  }
+
+  async function budgeted<T>(creds: XeroCredentials, purpose: XeroCallPurpose, fn: () => Promise<T>, prepaid?: XeroBudgetTicket): Promise<T> {
+    const ticket = await acquire({ clientId: creds.clientId, tenantId: creds.tenantId }, purpose, prepaid);
+    const release = (outcome: XeroCallOutcome) =>
+      ticket.release(outcome).catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not release the rate-budget slot (its lease will)'));
+    try {
+      const result = await fn();
+      const released = release(limitsOf(asRecord((result as { response?: { headers?: unknown } } | undefined)?.response?.headers), now));
+      // A customer waits on a pay click: its slot is freed after the answer (a failed call still
+      // waits, so a 429's block is stored before anyone else calls).
+      if (purpose !== 'pay-click') await released;
+      return result;
+    } catch (err) {
+      const f = readFailure(err);
+      await release(f ? limitsOf(f.headers, now, f.status) : {});
+      throw err;
+    }
+  }
+
+  function refund(prepaid: XeroBudgetTicket | undefined): void {
+    if (prepaid?.ok)
+      prepaid.refund().catch((err: unknown) => log?.warn({ err: errorText(err) }, 'xero: could not give back an unused rate-budget slot (its lease will)'));
+  }
+
+  return { budgeted, refund };
+}
+
+/** Xero's X-*Limit-Remaining headers (and a 429's Retry-After) in our terms. */
+function limitsOf(headers: Record<string, unknown>, now: () => Date, status?: number): XeroCallOutcome {
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const count = (name: string) => {
+    const n = Number(lower[name]);
+    return lower[name] === undefined || lower[name] === '' || !Number.isInteger(n) || n < 0 ? undefined : n;
+  };
+  const outcome: XeroCallOutcome = {};
+  const min = count('x-minlimit-remaining');
+  const day = count('x-daylimit-remaining');
+  const app = count('x-appminlimit-remaining');
+  if (min !== undefined) outcome.minRemaining = min;
+  if (day !== undefined) outcome.dayRemaining = day;
+  if (app !== undefined) outcome.appMinRemaining = app;
+  if (status === 429) {
+    outcome.blockedForSeconds = headerRetryAfter(headers, now) ?? 60;
+    outcome.appWide = /app/i.test(String(lower['x-rate-limit-problem'] ?? ''));
+  }
+  return outcome;
+}

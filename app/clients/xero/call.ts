@@ -1,0 +1,121 @@
+/**
+ * One Xero API call, as every resource file makes it: routed to the configured URLs, with a
+ * valid token, inside the rate budget, timed for /metrics, retried once where that is safe.
+ */
+import type { Logger } from 'pino';
+import type { AccountingApi } from 'xero-node';
+import type { CallObserver } from '../types.js';
+import type { BudgetUse } from './budget.js';
+import { toUpstreamError, unexpected } from './errors.js';
+import { routedTo, type Route } from './routing.js';
+import type { Sessions } from './tokens.js';
+import type { XeroBudgetTicket, XeroCallPurpose, XeroCredentials } from './types.js';
+
+const CONNECTION_RESET = /ECONNRESET|socket hang up/i;
+
+interface CallHow {
+  /** Spend the budget as this purpose rather than the gateway's (payment writes). */
+  purpose?: XeroCallPurpose;
+  /** A write is never repeated here (reads are, once, after a connection reset). */
+  write?: boolean;
+  /** A budget ticket already taken for this call. */
+  prepaid?: XeroBudgetTicket;
+}
+
+type XeroCall = <T>(creds: XeroCredentials, op: string, fn: (api: AccountingApi) => Promise<T>, how?: CallHow) => Promise<T>;
+
+/** What the resource files (invoices.ts, payments.ts, …) are given. */
+export interface XeroCalls {
+  call: XeroCall;
+  refund: BudgetUse['refund'];
+}
+
+export function createCaller(opts: {
+  route: Route;
+  sessions: Sessions;
+  budget: BudgetUse;
+  now: () => Date;
+  logger?: Logger;
+  observer?: CallObserver;
+}): (purpose: XeroCallPurpose) => XeroCall {
+  const { route, sessions, budget, now } = opts;
+  const log = opts.logger;
+
+  /** Times the HTTP call itself: waiting for the budget or a token is not Xero's latency. */
+  async function observed<T>(op: string, call: () => Promise<T>): Promise<T> {
+    if (!opts.observer) return call();
+    const started = performance.now();
+    try {
+      const result = await call();
+      opts.observer.observe(op, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      opts.observer.observe(op, (performance.now() - started) / 1000, toUpstreamError(err, 'api', now)?.kind ?? 'unexpected');
+      throw err;
+    }
+  }
+
+  function callAs<T>(
+    creds: XeroCredentials,
+    op: string,
+    purpose: XeroCallPurpose,
+    fn: (api: AccountingApi) => Promise<T>,
+    how: { readOnly: boolean; prepaid?: XeroBudgetTicket },
+  ): Promise<T> {
+    let prepaid = how.prepaid;
+    return routedTo(route, async () => {
+      const session = sessions.sessionFor(creds);
+      let rejected: string | undefined;
+      for (let attempt = 1; ; attempt++) {
+        let fresh: boolean;
+        try {
+          fresh = await sessions.ensureToken(session, creds, rejected);
+        } catch (err) {
+          budget.refund(prepaid);
+          throw err;
+        }
+        try {
+          const ticket = prepaid;
+          prepaid = undefined; // one call's worth: a retry asks the budget again
+          return await budget.budgeted(creds, purpose, () => observed(op, () => fn(session.sdk.accountingApi)), ticket);
+        } catch (err) {
+          const upstream = toUpstreamError(err, 'api', now);
+          if (!upstream) throw err;
+          // A cached token may have been revoked or expired early: get a new one and retry once.
+          if (upstream.status === 401) {
+            session.refreshAt = undefined;
+            rejected = session.accessToken;
+          }
+          if (upstream.status === 401 && !fresh && attempt === 1) continue;
+          // A pooled keep-alive socket the server just closed fails with a reset; a read is safe to
+          // repeat once (a timeout is not repeated: the customer is waiting). Writes are never
+          // repeated here: the worker looks the payment up by Reference before trying again.
+          if (how.readOnly && attempt === 1 && upstream.status === undefined && CONNECTION_RESET.test(upstream.message)) continue;
+          log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xero call failed');
+          throw upstream;
+        }
+      }
+    });
+  }
+
+  return (gatewayPurpose) =>
+    (creds, op, fn, how = {}) =>
+      callAs(creds, op, how.purpose ?? gatewayPurpose, fn, { readOnly: !how.write, prepaid: how.prepaid });
+}
+
+/** Xero pages lists by 100; a short page is the last. Bounded so a misbehaving server cannot loop us. */
+const XERO_PAGE_SIZE = 100;
+export async function allPages<T>(fetchPage: (page: number) => Promise<T[]>, maxPages = 1000): Promise<T[]> {
+  const all: T[] = [];
+  for (let page = 1; page <= maxPages; page++) {
+    const rows = await fetchPage(page);
+    all.push(...rows);
+    if (rows.length < XERO_PAGE_SIZE) return all;
+  }
+  throw unexpected(`more than ${maxPages} pages`);
+}
+
+/** Escapes a value for a double-quoted string in Xero's `where` syntax. */
+export function escapeWhere(value: string): string {
+  return value.replace(/[\\"]/g, (c) => `\\${c}`);
+}

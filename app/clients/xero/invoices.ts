@@ -1,0 +1,58 @@
+/** Sales invoices (Invoices): the one a customer pays, those the gateway creates for backend payments. */
+import { nullWhenNotFound } from '../types.js';
+import { escapeWhere, type XeroCalls } from './call.js';
+import { firstCreated, refusedIfInvalid } from './errors.js';
+import { idempotencyKeyFor } from './idempotency-key.js';
+import { invoiceBody, mapInvoice } from './mappers.js';
+import type { XeroGateway } from './types.js';
+
+export function invoiceCalls({
+  call,
+  refund,
+}: XeroCalls): Pick<XeroGateway, 'findInvoiceByNumber' | 'getInvoice' | 'findInvoicesByReference' | 'createInvoice'> {
+  return {
+    async findInvoiceByNumber(creds, invoiceNumber, prepaid) {
+      const wanted = invoiceNumber.trim();
+      if (!wanted) return (refund(prepaid), null);
+      // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
+      // page=1: without paging Xero lists invoices without line items and with only a summary
+      // contact (no e-mail), and the Xendit invoice needs both (developer.xero.com/documentation/
+      // api/accounting/invoices "GET Invoices"; xero_accounting.yaml getInvoices `page`).
+      const res = await call(
+        creds,
+        'findInvoiceByNumber',
+        (api) =>
+          wanted.includes(',')
+            ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`, undefined, undefined, undefined, undefined, undefined, 1)
+            : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted], undefined, undefined, 1),
+        { prepaid },
+      );
+      // Xero matches numbers case-insensitively; only an exact match is the invoice we were asked for.
+      const exact = (res.body.invoices ?? []).filter((i) => (i.invoiceNumber ?? '').trim() === wanted);
+      const pick = exact.find((i) => String(i.type) === 'ACCREC') ?? exact[0];
+      return pick ? mapInvoice(pick) : null;
+    },
+
+    async getInvoice(creds, invoiceId) {
+      const res = await nullWhenNotFound(() => call(creds, 'getInvoice', (api) => api.getInvoice(creds.tenantId, invoiceId)));
+      const inv = res?.body.invoices?.[0];
+      return inv ? mapInvoice(inv) : null;
+    },
+
+    async findInvoicesByReference(creds, reference) {
+      const res = await call(creds, 'findInvoicesByReference', (api) => api.getInvoices(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
+      return (res.body.invoices ?? []).filter((i) => i.reference === reference && !['DELETED', 'VOIDED'].includes(String(i.status))).map(mapInvoice);
+    },
+
+    async createInvoice(creds, invoice, idempotencyKey) {
+      const body = { invoices: [invoiceBody(invoice)] };
+      const res = await call(
+        creds,
+        'createInvoice',
+        (api) => api.createInvoices(creds.tenantId, body, undefined, 4, idempotencyKeyFor(idempotencyKey, 'createInvoice', body)),
+        { purpose: 'payment-write', write: true },
+      );
+      return mapInvoice(refusedIfInvalid(firstCreated(res.body.invoices, 'createInvoices answered without an invoice')));
+    },
+  };
+}

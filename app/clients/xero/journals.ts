@@ -1,0 +1,40 @@
+/** Manual journals (ManualJournals): posted by the gateway, listed by reconciliation. */
+import { allPages, escapeWhere, type XeroCalls } from './call.js';
+import { firstCreated, refusedIfInvalid } from './errors.js';
+import { idempotencyKeyFor } from './idempotency-key.js';
+import { manualJournalBody, mapManualJournal } from './mappers.js';
+import type { XeroGateway } from './types.js';
+
+export function journalCalls({ call }: XeroCalls): Pick<XeroGateway, 'findManualJournalsByNarration' | 'createManualJournal' | 'listManualJournals'> {
+  return {
+    async findManualJournalsByNarration(creds, narration) {
+      const res = await call(creds, 'findManualJournalsByNarration', (api) =>
+        api.getManualJournals(creds.tenantId, undefined, `Narration=="${escapeWhere(narration)}"`),
+      );
+      // Xero's `where` compares case-insensitively: keep exact matches only.
+      return (res.body.manualJournals ?? [])
+        .filter((j) => j.narration === narration && !['DELETED', 'VOIDED'].includes(String(j.status)))
+        .map(mapManualJournal);
+    },
+
+    async createManualJournal(creds, journal, idempotencyKey) {
+      const body = { manualJournals: [manualJournalBody(journal)] };
+      const res = await call(
+        creds,
+        'createManualJournal',
+        (api) => api.createManualJournals(creds.tenantId, body, undefined, idempotencyKeyFor(idempotencyKey, 'createManualJournal', body)),
+        { purpose: 'payment-write', write: true },
+      );
+      return mapManualJournal(refusedIfInvalid(firstCreated(res.body.manualJournals, 'createManualJournals answered without a manual journal')));
+    },
+
+    async listManualJournals(creds) {
+      const rows = await allPages((page) =>
+        call(creds, 'listManualJournals', (api) => api.getManualJournals(creds.tenantId, undefined, 'Status=="POSTED"', undefined, page)).then(
+          (r) => r.body.manualJournals ?? [],
+        ),
+      );
+      return rows.filter((j) => String(j.status) === 'POSTED').map(mapManualJournal);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/** Payments: the one the gateway records on an invoice, and those on its clearing account (reconciliation). */
+import { allPages, escapeWhere, type XeroCalls } from './call.js';
+import { firstCreated } from './errors.js';
+import { idempotencyKeyFor } from './idempotency-key.js';
+import { mapAccountPayment, mapPayment, paymentBody } from './mappers.js';
+import type { XeroGateway } from './types.js';
+
+export function paymentCalls({ call }: XeroCalls): Pick<XeroGateway, 'findPaymentsByReference' | 'createPayment' | 'listPaymentsToAccount'> {
+  return {
+    async findPaymentsByReference(creds, invoiceId, reference) {
+      const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
+      return (res.body.payments ?? [])
+        .filter((p) => p.invoice?.invoiceID === invoiceId && p.reference === reference && String(p.status) !== 'DELETED')
+        .map((p) => mapPayment(p));
+    },
+
+    async createPayment(creds, payment, idempotencyKey) {
+      const body = paymentBody(payment);
+      const res = await call(
+        creds,
+        'createPayment',
+        (api) => api.createPayment(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createPayment', body)),
+        { purpose: 'payment-write', write: true },
+      );
+      return mapPayment(firstCreated(res.body.payments, 'createPayment answered without a payment'), payment.invoiceId);
+    },
+
+    async listPaymentsToAccount(creds, accountId) {
+      const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
+      const rows = await allPages((page) =>
+        call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []),
+      );
+      return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map(mapAccountPayment);
+    },
+  };
+}

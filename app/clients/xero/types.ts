@@ -1,0 +1,319 @@
+/**
+ * What the gateway needs from Xero, in our own terms (decimal strings, never floats). The files
+ * of clients/xero/ implement XeroGateway and XeroOAuth over xero-node; tests and the demo point
+ * the SDK at app/simulators/.
+ */
+export type XeroInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
+
+export interface XeroLineItem {
+  description: string;
+  quantity: string; // decimal string, e.g. "1" or "1.5"
+  unitAmount: string; // decimal string
+  lineAmount: string; // decimal string
+}
+
+export interface XeroInvoice {
+  invoiceId: string;
+  invoiceNumber: string;
+  type: 'ACCREC' | 'ACCPAY';
+  status: XeroInvoiceStatus;
+  currencyCode: string; // as Xero says; may be unsupported by Xendit
+  total: string; // decimal string
+  amountDue: string; // decimal string
+  amountPaid: string; // decimal string
+  contactName: string;
+  contactId?: string;
+  contactEmail?: string;
+  lineItems: XeroLineItem[];
+}
+
+export interface XeroPayment {
+  paymentId: string;
+  invoiceId: string;
+  reference: string;
+  amount: string; // decimal string
+  status: string; // AUTHORISED | DELETED
+  date?: string; // YYYY-MM-DD
+  accountId?: string;
+}
+
+/**
+ * A payment on a bank account as GET /Payments lists it. A refund of an overpayment, prepayment or
+ * credit note has no Invoice (PaymentType AROVERPAYMENTPAYMENT, ARPREPAYMENTPAYMENT, ARCREDITPAYMENT,
+ * and the AP ones: xero_accounting.yaml schema Payment), so invoiceId is optional here.
+ */
+export interface XeroAccountPayment extends Omit<XeroPayment, 'invoiceId'> {
+  invoiceId?: string;
+  paymentType: string; // ACCRECPAYMENT, ACCPAYPAYMENT, AROVERPAYMENTPAYMENT, ...
+}
+
+export interface XeroOrganisation {
+  organisationId: string;
+  name: string;
+  shortCode: string;
+  baseCurrency: string;
+  /** Xero's Windows-style zone name, e.g. SEASIASTANDARDTIME. */
+  timezone?: string;
+  /** Organisation.IsDemoCompany: Xero's Demo Company, where test money may be recorded. */
+  isDemoCompany?: boolean;
+}
+
+export interface XeroBankAccount {
+  accountId: string;
+  name: string;
+  code?: string;
+  currencyCode?: string;
+}
+
+/** A chart-of-accounts entry of one class, e.g. EXPENSE (types EXPENSE, OVERHEADS, DIRECTCOSTS…). */
+export interface XeroLedgerAccount {
+  code: string;
+  name: string;
+  type: string;
+}
+
+export interface NewXeroBankAccount {
+  name: string;
+  accountNumber: string;
+  /** Defaults to the organisation's base currency. */
+  currencyCode?: string;
+}
+
+/**
+ * How to reach one organisation. A Custom Connection (client_credentials): tenantId is ''. An OAuth
+ * 2.0 connection (`oauth` set): clientId is the gateway's Xero app, clientSecret is unused (the
+ * client is configured with the app's secret) and the merchant's token set lives in XeroTokenStore.
+ */
+export interface XeroCredentials {
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
+  oauth?: { merchantId: string };
+}
+
+/** An OAuth 2.0 token set as we keep it (sealed at rest). */
+export interface XeroTokenSet {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: Date;
+  idToken?: string;
+  scope?: string;
+}
+
+/** What a refresh under the lock decided: keep the stored set, store a new one, or give up on the connection. */
+export type XeroRefreshOutcome =
+  { kind: 'fresh'; tokens: XeroTokenSet } | { kind: 'refreshed'; tokens: XeroTokenSet } | { kind: 'revoked'; reason: string; at: Date };
+
+/**
+ * Where OAuth token sets live (app/store/xero-tokens.ts): clients never see SQL. `refreshLocked`
+ * holds the merchant's token row locked (across processes) while `decide` runs, and commits what
+ * it returns before resolving; null when the merchant has no token set (disconnected).
+ */
+export interface XeroTokenStore {
+  current(merchantId: string): Promise<XeroTokenSet | null>;
+  refreshLocked(merchantId: string, decide: (stored: XeroTokenSet) => Promise<XeroRefreshOutcome>): Promise<XeroRefreshOutcome | null>;
+}
+
+/** A tenant the user connected to our app (GET /connections). */
+export interface XeroConnection {
+  connectionId: string;
+  tenantId: string;
+  tenantName: string;
+  tenantType: string;
+}
+
+/** The authorization-code flow (clients/xero/oauth.ts). */
+export interface XeroOAuth {
+  readonly clientId: string;
+  readonly scopes: string[];
+  authorizationUrl(p: { state: string; nonce: string; codeChallenge: string }): Promise<string>;
+  /** Exchanges the code (PKCE verifier, state and nonce checked); rejects with OAuthRefused. */
+  exchangeCode(p: { query: Record<string, string>; state: string; nonce: string; codeVerifier: string }): Promise<XeroTokenSet>;
+  connections(tokens: XeroTokenSet): Promise<XeroConnection[]>;
+  organisation(tokens: XeroTokenSet, tenantId: string): Promise<XeroOrganisation>;
+  deleteConnection(tokens: XeroTokenSet, connectionId: string): Promise<void>;
+  revoke(tokens: XeroTokenSet): Promise<void>;
+}
+
+export interface NewXeroPayment {
+  invoiceId: string;
+  accountId: string;
+  date: string; // YYYY-MM-DD
+  amount: string; // decimal string
+  reference: string;
+}
+
+/** A Spend Money (SPEND) or Receive Money (RECEIVE) bank transaction. */
+export interface XeroBankTransaction {
+  bankTransactionId: string;
+  type: string; // SPEND | RECEIVE | ...
+  bankAccountId: string;
+  reference: string;
+  currencyCode: string;
+  total: string; // decimal string
+  status: string; // AUTHORISED | DELETED | VOIDED
+  lineItems: { description: string; accountCode: string; lineAmount: string }[];
+  date?: string; // YYYY-MM-DD
+}
+
+export interface NewXeroBankTransaction {
+  /** RECEIVE-OVERPAYMENT: money received beyond an invoice, held as the contact's credit (no account code on its line). */
+  type: 'SPEND' | 'RECEIVE' | 'RECEIVE-OVERPAYMENT';
+  bankAccountId: string;
+  /** Xero requires a contact on bank transactions: by id, or by name (Xero finds it or creates it). */
+  contactName?: string;
+  contactId?: string;
+  date: string; // YYYY-MM-DD
+  reference: string;
+  currencyCode: string;
+  /** Amounts carry no tax (LineAmountTypes NoTax). */
+  lineItems: { description: string; accountCode?: string; amount: string /* decimal string */ }[];
+}
+
+export interface XeroContact {
+  contactId: string;
+  name: string;
+  email?: string;
+}
+
+export interface NewXeroContact {
+  name: string;
+  email?: string;
+}
+
+/**
+ * An AUTHORISED sales invoice. Without taxType the amounts carry no tax (LineAmountTypes NoTax,
+ * TaxType NONE); with it every line has that TaxType and the amounts include the tax
+ * (LineAmountTypes Inclusive): Xero splits the tax out and the total stays the sum of the lines.
+ */
+export interface NewXeroInvoice {
+  contactId: string;
+  date: string; // YYYY-MM-DD
+  dueDate: string; // YYYY-MM-DD
+  reference: string;
+  currencyCode: string;
+  lineItems: { description: string; quantity: string /* decimal */; unitAmount: string /* decimal */; accountCode: string }[];
+  taxType?: string;
+}
+
+/** A tax rate of the organisation (Xero TaxRates). */
+export interface XeroTaxRate {
+  /** The code lines carry, e.g. OUTPUT, TAX001. */
+  taxType: string;
+  name: string;
+  /** Percent, decimal string as Xero gives it (e.g. "11", "12.5"). */
+  effectiveRate: string;
+}
+
+/** Any chart-of-accounts entry, by id (a clearing account may be BANK, or another type with payments enabled). */
+export interface XeroAccount {
+  accountId: string;
+  code?: string;
+  name: string;
+  type: string; // BANK, CURRENT, ...
+  status: string; // ACTIVE | ARCHIVED
+  enablePaymentsToAccount: boolean;
+  currencyCode?: string; // BANK accounts only
+}
+
+/** A manual journal line: a signed decimal string, positive = debit, negative = credit. */
+export interface XeroJournalLine {
+  description: string;
+  accountCode: string;
+  amount: string;
+}
+
+export interface XeroManualJournal {
+  manualJournalId: string;
+  narration: string;
+  status: string; // DRAFT | POSTED | DELETED | VOIDED
+  date?: string; // YYYY-MM-DD
+  lines: XeroJournalLine[];
+}
+
+/** Posted at once (Status POSTED), amounts without tax (LineAmountTypes NoTax). Lines must balance. */
+export interface NewXeroManualJournal {
+  narration: string;
+  date: string; // YYYY-MM-DD
+  lines: XeroJournalLine[];
+}
+
+export interface XeroGateway {
+  getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
+  /** null when no invoice has that number. */
+  /** `prepaid`: a budget ticket already taken for this call (the pay click takes it with its admission). */
+  findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string, prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
+  getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
+  /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */
+  findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;
+  createPayment(creds: XeroCredentials, payment: NewXeroPayment, idempotencyKey: string): Promise<XeroPayment>;
+  listBankAccounts(creds: XeroCredentials): Promise<XeroBankAccount[]>;
+  /** Active accounts of that class that have a code (fees go to EXPENSE, sales to REVENUE). */
+  listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE'): Promise<XeroLedgerAccount[]>;
+  createBankAccount(creds: XeroCredentials, account: NewXeroBankAccount, idempotencyKey: string): Promise<XeroBankAccount>;
+  /** ACTIVE tax rates that can apply to revenue accounts (CanApplyToRevenue), NONE included. */
+  listSalesTaxRates(creds: XeroCredentials): Promise<XeroTaxRate[]>;
+  /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
+  findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;
+  createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;
+  /** Active contacts whose e-mail address (case-insensitive) or name (case-insensitive) is exactly this. */
+  findContacts(creds: XeroCredentials, by: { email: string } | { name: string }): Promise<XeroContact[]>;
+  createContact(creds: XeroCredentials, contact: NewXeroContact, idempotencyKey: string): Promise<XeroContact>;
+  /** Invoices (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
+  findInvoicesByReference(creds: XeroCredentials, reference: string): Promise<XeroInvoice[]>;
+  createInvoice(creds: XeroCredentials, invoice: NewXeroInvoice, idempotencyKey: string): Promise<XeroInvoice>;
+  /** null when Xero has no account with this id. */
+  getAccount(creds: XeroCredentials, accountId: string): Promise<XeroAccount | null>;
+  /** Manual journals (not DELETED or VOIDED) whose Narration equals `narration` exactly. */
+  findManualJournalsByNarration(creds: XeroCredentials, narration: string): Promise<XeroManualJournal[]>;
+  createManualJournal(creds: XeroCredentials, journal: NewXeroManualJournal, idempotencyKey: string): Promise<XeroManualJournal>;
+  /** Every POSTED manual journal, all pages. */
+  listManualJournals(creds: XeroCredentials): Promise<XeroManualJournal[]>;
+  /** Every payment (not DELETED) into this account, all pages. */
+  listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroAccountPayment[]>;
+  /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
+  listBankTransactionsOfAccount(creds: XeroCredentials, accountId: string): Promise<XeroBankTransaction[]>;
+  /** The same client, spending the rate budget as `purpose` (a client starts as 'read'). */
+  forPurpose(purpose: XeroCallPurpose): XeroGateway;
+}
+
+// ---------- Xero rate budget (shared by every process) ----------
+/**
+ * read: worker and admin reads. pay-click: a customer's /pay. Both stop when only the reserved
+ * share of the daily budget is left. payment-write: record-payment and post-fee (their reads
+ * included), which may spend the reserve.
+ */
+export type XeroCallPurpose = 'read' | 'pay-click' | 'payment-write';
+
+/** Xero counts per organisation (of an app) and per app. */
+export interface XeroBudgetScope {
+  clientId: string;
+  tenantId: string;
+}
+
+/** What Xero said about the limits in its answer (headers), for correcting our counters. */
+export interface XeroCallOutcome {
+  minRemaining?: number;
+  dayRemaining?: number;
+  appMinRemaining?: number;
+  /** Set on a 429: nobody calls this organisation (or app, when `appWide`) for that long. */
+  blockedForSeconds?: number;
+  appWide?: boolean;
+}
+
+export type XeroBudgetRefusal = 'blocked' | 'day' | 'reserve' | 'minute' | 'app_minute' | 'in_flight';
+
+export type XeroBudgetTicket =
+  | {
+      ok: true;
+      /** After the call: frees its in-flight slot and corrects the counts from Xero's answer. */
+      release(outcome: XeroCallOutcome): Promise<void>;
+      /** Instead of release when the call was never made: frees the slot and gives the call back. */
+      refund(): Promise<void>;
+    }
+  | { ok: false; reason: XeroBudgetRefusal; retryAfterSeconds: number };
+
+export interface XeroBudget {
+  /** Takes one call from this minute's and day's budget and one in-flight slot, or says why not. */
+  acquire(scope: XeroBudgetScope, purpose: XeroCallPurpose): Promise<XeroBudgetTicket>;
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/** With the runner's back-off, 15 attempts span about a day and a half: longer than Xendit retries callbacks. */
+export const DEFAULT_MAX_ATTEMPTS = 15;
+
+/** A run that failed 3 times waits for the next interval's run instead. */
+const PERIODIC_MAX_ATTEMPTS = 3;
+
+/**
+ * What a job kind is, apart from how it runs (registry.ts adds the handler): its payload, its
+ * dedupe key and how often it is tried. Kept apart from the handlers so that they, and the
+ * services, can queue jobs without importing each other.
+ */
+export interface JobSpec<P> {
+  kind: string;
+  payload: z.ZodType<P>;
+  /**
+   * At most one job ever exists per key: duplicates of the same work are absorbed. `slot`: the start
+   * of the interval a periodic run belongs to. Undefined: no dedupe.
+   */
+  dedupeKey?: (payload: P, slot: Date | undefined) => string | undefined;
+  /** The merchant the job works for (its jobs wait while the merchant's Xero connection is gone). */
+  merchantId?: (payload: P) => string | undefined;
+  maxAttempts: number;
+}
+
+/** retry: how many times someone pressed Retry after a refusal (a fresh Xero Idempotency-Key). */
+export const InvoicePayload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), retry: z.number().int().min(0).optional() });
+export type InvoicePayload = z.infer<typeof InvoicePayload>;
+
+export const PostFeePayload = z.object({ paymentId: z.string() });
+export const VerifyCheckoutPayload = z.object({ merchantId: z.string(), xenditInvoiceId: z.string(), status: z.string() });
+export const ReconcilePayload = z.object({ merchantId: z.string().optional(), since: z.iso.datetime().optional() });
+export const ListPaidPayload = z.object({ merchantId: z.string().optional() });
+export const HousekeepingPayload = z.object({});
+
+const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);
+
+export const JOB_SPECS = {
+  'record-payment': {
+    kind: 'record-payment',
+    payload: InvoicePayload,
+    dedupeKey: (p: InvoicePayload) => `record-payment:${p.merchantId}:${p.xenditInvoiceId}`,
+    merchantId: (p: InvoicePayload) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'record-backend-payment': {
+    kind: 'record-backend-payment',
+    payload: InvoicePayload,
+    dedupeKey: (p: InvoicePayload) => `record-backend-payment:${p.merchantId}:${p.xenditInvoiceId}`,
+    merchantId: (p: InvoicePayload) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'post-fee': {
+    kind: 'post-fee',
+    payload: PostFeePayload,
+    dedupeKey: (p: z.infer<typeof PostFeePayload>) => `post-fee:${p.paymentId}`,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'verify-checkout': {
+    kind: 'verify-checkout',
+    payload: VerifyCheckoutPayload,
+    dedupeKey: (p: z.infer<typeof VerifyCheckoutPayload>) => `verify-checkout:${p.merchantId}:${p.xenditInvoiceId}:${p.status}`,
+    merchantId: (p: z.infer<typeof VerifyCheckoutPayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  reconcile: { kind: 'reconcile', payload: ReconcilePayload, dedupeKey: periodic('reconcile'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
+  'list-paid-invoices': { kind: 'list-paid-invoices', payload: ListPaidPayload, dedupeKey: periodic('list-paid-invoices'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
+  housekeeping: { kind: 'housekeeping', payload: HousekeepingPayload, dedupeKey: periodic('housekeeping'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
+} as const;
+
+export type JobKind = keyof typeof JOB_SPECS;
+export type JobPayload<K extends JobKind> = z.input<(typeof JOB_SPECS)[K]['payload']>;
+
+export const RECORD_BACKEND_PAYMENT_JOB: JobKind = 'record-backend-payment';
+export const LIST_PAID_JOB: JobKind = 'list-paid-invoices';
+
+/** The keys a payment's recording job may have been queued under (from the checkout or the backend flow). */
+export function recordingJobKeys(merchantId: string, xenditInvoiceId: string): string[] {
+  const p = { merchantId, xenditInvoiceId };
+  return [JOB_SPECS['record-payment'].dedupeKey(p), JOB_SPECS['record-backend-payment'].dedupeKey(p)];
+}

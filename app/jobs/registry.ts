@@ -1,0 +1,93 @@
+import type { Runtime } from '../bootstrap.js';
+import type { Config } from '../../config/index.js';
+import type { Metrics } from '../metrics/index.js';
+import type { Job } from '../store/jobs.js';
+import { JOB_SPECS, type JobKind } from './kinds.js';
+import type { JobHandler, RunnerDeps } from './runner.js';
+import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
+import { postFeeJob } from './sync/post-fee.js';
+import { verifyCheckoutJob } from './sync/verify-checkout.js';
+import { recordBackendPaymentJob } from './sync/record-backend-payment.js';
+import { reconcileJob } from './sync/reconcile.js';
+import { housekeepingJob } from './sync/housekeeping.js';
+import { listPaidInvoicesJob } from './sync/list-paid.js';
+import { crashHook } from './sync/crash-points.js';
+
+export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
+  metrics?: Pick<Metrics, 'webhookLag'>;
+  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing'>>;
+};
+
+/** What the handler factories share: the deps, and those of the kinds that record payments. */
+interface Built {
+  deps: HandlerDeps;
+  /** Recording payments (their reads included) may spend the share of Xero's daily budget kept for them. */
+  payments: HandlerDeps & { bankAccounts: ReturnType<typeof createBankAccountCache> };
+}
+
+interface Entry {
+  handler: (b: Built) => JobHandler;
+  /** The job ended in needs_review: lets its kind flag what it was working on. */
+  onNeedsReview?: (b: Built) => (job: Job, reason: string) => Promise<void>;
+  /** The job finished at `at`. */
+  onDone?: (b: Built) => (job: Job, at: Date) => void;
+}
+
+const RECONCILE_DEFAULTS: Config['reconcile'] = { intervalMinutes: 10, minAgeMinutes: 5, batch: 50 };
+const LISTING_DEFAULTS: Config['backendListing'] = { intervalMinutes: 10, pageSize: 100, maxPages: 5, lookbackMinutes: 60 };
+/** Invoices paid this recently are left to the next listing run. */
+const LISTING_LAG_SECONDS = 60;
+
+const HANDLERS: Record<JobKind, Entry> = {
+  'record-payment': {
+    handler: (b) => recordPaymentJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }),
+    onNeedsReview: (b) => flagPaymentForReview(b.deps),
+    // Queued in the statement that stores its callback: its age when done is the webhook's lag,
+    // callback to payment in Xero.
+    onDone: (b) => (job, at) => {
+      if (job.createdAt) b.deps.metrics?.webhookLag((at.getTime() - job.createdAt.getTime()) / 1000);
+    },
+  },
+  'record-backend-payment': {
+    handler: (b) => recordBackendPaymentJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }),
+    onNeedsReview: (b) => flagPaymentForReview(b.deps),
+  },
+  'post-fee': { handler: (b) => postFeeJob(b.payments) },
+  'verify-checkout': { handler: (b) => verifyCheckoutJob(b.deps) },
+  reconcile: {
+    handler: ({ deps }) => {
+      const { minAgeMinutes, batch } = deps.config?.reconcile ?? RECONCILE_DEFAULTS;
+      return reconcileJob(deps, { minAgeMinutes, batch });
+    },
+  },
+  housekeeping: { handler: (b) => housekeepingJob(b.deps) },
+  'list-paid-invoices': {
+    handler: ({ deps }) => {
+      const { pageSize, maxPages, lookbackMinutes } = deps.config?.backendListing ?? LISTING_DEFAULTS;
+      return listPaidInvoicesJob(deps, { pageSize, maxPages, lookbackMinutes, lagSeconds: LISTING_LAG_SECONDS });
+    },
+  },
+};
+
+/** Every job kind: its spec (payload schema, dedupe key, attempts: kinds.ts) and how it runs. */
+export const JOB_REGISTRY = Object.fromEntries(Object.entries(JOB_SPECS).map(([kind, spec]) => [kind, { ...spec, ...HANDLERS[kind as JobKind] }])) as {
+  [K in JobKind]: (typeof JOB_SPECS)[K] & Entry;
+};
+
+/** The runner's per-kind parts (handlers and hooks) for every kind in the registry. */
+export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'onNeedsReview' | 'onDone'> {
+  const b: Built = { deps, payments: { ...deps, xero: deps.xero.forPurpose('payment-write'), bankAccounts: createBankAccountCache(deps.clock) } };
+  const handlers: Record<string, JobHandler> = {};
+  const onNeedsReview: Record<string, (job: Job, reason: string) => Promise<void>> = {};
+  const onDone: Record<string, (job: Job, at: Date) => void> = {};
+  for (const [kind, entry] of Object.entries(JOB_REGISTRY) as [JobKind, Entry][]) {
+    handlers[kind] = entry.handler(b);
+    if (entry.onNeedsReview) onNeedsReview[kind] = entry.onNeedsReview(b);
+    if (entry.onDone) onDone[kind] = entry.onDone(b);
+  }
+  return {
+    handlers,
+    onNeedsReview: async (job, reason) => onNeedsReview[job.kind]?.(job, reason),
+    onDone: (job, at) => onDone[job.kind]?.(job, at),
+  };
+}

@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Job, JobStore } from '../store/jobs.js';
+import { UpstreamError } from '../clients/types.js';
+import { XeroDisconnected } from '../clients/xero/errors.js';
+
+/** Throw from a handler to try again later (after afterSeconds, or the runner's back-off). */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly afterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Throw from a handler when retrying cannot help: a person must look (Xero said 400, data mismatch). */
+export class NeedsReview extends Error {}
+
+export type JobHandler = (job: Job) => Promise<void>;
+
+/** Seconds before attempt n+1; the last value repeats (see DEFAULT_MAX_ATTEMPTS for the horizon). */
+export const BACKOFF_SECONDS = [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800];
+
+export interface RunnerDeps {
+  jobs: JobStore;
+  handlers: Record<string, JobHandler>;
+  clock: Clock;
+  logger: Logger;
+  leaseMs?: number;
+  /** A job ended in needs_review (refused, or gave up): lets its kind flag what it was working on. */
+  onNeedsReview?: (job: Job, reason: string) => Promise<void>;
+  /** A job finished (metrics: how long after it was queued). */
+  onDone?: (job: Job, at: Date) => void;
+  /** Calls `wake` after `ms` unless cancelled (tests drive the idle poll by hand). */
+  pollTimer?: PollTimer;
+}
+
+export type PollTimer = (wake: () => void, ms: number) => () => void;
+
+const realTimer: PollTimer = (wake, ms) => {
+  const t = setTimeout(wake, ms);
+  return () => clearTimeout(t);
+};
+
+export function classify(err: unknown): RetryLater | NeedsReview {
+  if (err instanceof RetryLater || err instanceof NeedsReview) return err;
+  if (err instanceof UpstreamError) {
+    if (err.kind === 'rejected') return new NeedsReview(err.message);
+    return new RetryLater(err.message, err.retryAfterSeconds);
+  }
+  return new RetryLater(err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Our own Xero budget refused before any call was made (no status: Xero never saw it). Not a
+ * failure: the job waits exactly as long as the budget says, without spending an attempt.
+ */
+function heldBack(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError && err.upstream === 'xero' && err.heldBack;
+}
+
+export function createJobRunner(deps: RunnerDeps) {
+  const leaseMs = deps.leaseMs ?? 5 * 60_000;
+  const pollTimer = deps.pollTimer ?? realTimer;
+  let stopping = false;
+  const wakers = new Set<() => void>();
+  let loops: Promise<void> | undefined;
+
+  async function run(job: Job): Promise<void> {
+    const log = deps.logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
+    const handler = deps.handlers[job.kind];
+    try {
+      if (!handler) throw new NeedsReview(`no handler for job kind ${job.kind}`);
+      await handler(job);
+      const doneAt = deps.clock();
+      if (await deps.jobs.finish(job, doneAt)) {
+        log.info('job done');
+        deps.onDone?.(job, doneAt);
+      } else log.warn('job finished after its lease ran out; another worker had taken it over');
+    } catch (raw) {
+      if (heldBack(raw)) {
+        // The merchant's other queued jobs would meet the same refusal: they wait too, so the
+        // worker spends its time on organisations with budget left instead of re-trying this one.
+        const until = new Date(deps.clock().getTime() + (raw.retryAfterSeconds ?? 1) * 1000);
+        await deps.jobs.holdBack(job, until, raw.message, deps.clock());
+        log.debug({ until, error: raw.message }, 'job held back by the Xero rate budget');
+        return;
+      }
+      const now = deps.clock();
+      if (raw instanceof XeroDisconnected) {
+        // Not the job's fault: it waits for the merchant to reconnect (jobs.claim skips it meanwhile).
+        if (await deps.jobs.park(job, raw.message, now)) log.warn({ merchantId: raw.merchantId }, 'job waits: Xero disconnected');
+        return;
+      }
+      const err = classify(raw);
+      if (err instanceof NeedsReview || job.attempts >= job.maxAttempts) {
+        const reason = err instanceof NeedsReview ? err.message : `gave up after ${job.attempts} attempts: ${err.message}`;
+        if (await deps.jobs.needsReview(job, reason, now)) {
+          await deps.onNeedsReview?.(job, reason);
+          log.warn({ reason }, 'job needs review');
+        }
+        return;
+      }
+      const backoff = BACKOFF_SECONDS[Math.min(job.attempts - 1, BACKOFF_SECONDS.length - 1)];
+      const delay = Math.max(err.afterSeconds ?? 0, backoff);
+      await deps.jobs.retryAt(job, new Date(now.getTime() + delay * 1000), err.message, now);
+      log.info({ delaySeconds: delay, error: err.message }, 'job will retry');
+    }
+  }
+
+  return {
+    /** Claims and runs one due job; false when none is due. */
+    async runOnce(): Promise<boolean> {
+      const job = await deps.jobs.claim(deps.clock(), leaseMs);
+      if (!job) return false;
+      await run(job);
+      return true;
+    },
+
+    /** Runs due jobs until none is left (tests and the CLI); bounded so a bug cannot spin forever. */
+    async drain(max = 10_000): Promise<number> {
+      let n = 0;
+      while (n < max && (await this.runOnce())) n++;
+      return n;
+    },
+
+    /**
+     * `concurrency` loops claim and run jobs side by side (SKIP LOCKED keeps them apart). Idle, only
+     * the first polls the database; a loop that finds a job wakes one more, so a backlog soon has them
+     * all busy while an idle worker costs one claim per poll, whatever the concurrency.
+     */
+    start(pollMs: number, concurrency = 1): void {
+      if (loops) return;
+      stopping = false;
+      const loop = async (_: unknown, index: number) => {
+        while (!stopping) {
+          try {
+            const job = await deps.jobs.claim(deps.clock(), leaseMs);
+            if (job) {
+              // One sleeping loop looks too (and wakes the next if it finds one as well).
+              const next = wakers.values().next();
+              if (!next.done) next.value();
+              await run(job);
+              continue;
+            }
+          } catch (err) {
+            deps.logger.error({ err }, 'worker loop error');
+          }
+          if (stopping) break; // stop() may have woken everyone while this loop was claiming
+          await new Promise<void>((resolve) => {
+            const wake = () => {
+              cancel?.();
+              wakers.delete(wake);
+              resolve();
+            };
+            const cancel = index === 0 ? pollTimer(wake, pollMs) : undefined;
+            wakers.add(wake);
+          });
+        }
+      };
+      loops = Promise.all(Array.from({ length: Math.max(1, concurrency) }, loop)).then(() => undefined);
+    },
+
+    /** New work was enqueued in this process: look now instead of at the next poll. */
+    wake(): void {
+      for (const wake of [...wakers]) wake();
+    },
+
+    /** Stops taking jobs and waits for the one in flight. */
+    async stop(): Promise<void> {
+      stopping = true;
+      this.wake();
+      await loops;
+      loops = undefined;
+    },
+  };
+}
+
+export type JobRunner = ReturnType<typeof createJobRunner>;

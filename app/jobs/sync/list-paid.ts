@@ -1,0 +1,105 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { ListingCursor } from '../../store/listing.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
+import { ListPaidPayload } from '../kinds.js';
+import { jobRow } from '../enqueue.js';
+
+export interface ListPaidDeps {
+  stores: Stores;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  /** Backend-flow jobs were queued: an in-process worker may start at once. */
+  onJobEnqueued?: () => void;
+}
+
+export interface ListPaidOptions {
+  /** Invoices per Xendit page (Xendit allows up to 100). */
+  pageSize: number;
+  /** Pages per merchant per run: a long backlog is walked over several runs. */
+  maxPages: number;
+  /** Where a merchant's first run starts, back from now. */
+  lookbackMinutes: number;
+  /** Invoices paid in the last seconds are left to the next run (Xendit's list may lag its callbacks). */
+  lagSeconds: number;
+  merchantId?: string;
+}
+
+export interface ListPaidSummary {
+  merchants: number;
+  pages: number;
+  /** Paid invoices the gateway did not create, queued for the backend flow (new jobs only). */
+  queued: number;
+  /** Paid invoices seen in the pages (ours included). */
+  seen: number;
+  /** Merchants whose Xendit calls failed this run; their cursor stays where it was. */
+  failed: number;
+}
+
+/**
+ * Backend flow without callbacks: for each merchant with the backend flow on, list the invoices
+ * Xendit has paid since the merchant's cursor and queue the unknown ones for the same
+ * record-backend-payment job a callback queues (same dedupe key: a callback and the listing of one
+ * invoice make one Xero sale). Bounded per run; one merchant's failure does not stop the others.
+ */
+export async function listPaidInvoices(deps: ListPaidDeps, opts: ListPaidOptions): Promise<ListPaidSummary> {
+  const summary: ListPaidSummary = { merchants: 0, pages: 0, queued: 0, seen: 0, failed: 0 };
+  for (const cursor of await deps.stores.listing.due(opts.merchantId)) {
+    summary.merchants++;
+    try {
+      await listMerchant(deps, opts, cursor, summary);
+    } catch (err) {
+      summary.failed++;
+      deps.logger.warn(
+        { merchantId: cursor.merchantId, err: err instanceof Error ? err.message : String(err) },
+        'listing paid Xendit invoices failed for this merchant; next run tries again',
+      );
+    }
+  }
+  if (summary.queued) deps.onJobEnqueued?.();
+  return summary;
+}
+
+async function listMerchant(deps: ListPaidDeps, opts: ListPaidOptions, cursor: ListingCursor, summary: ListPaidSummary): Promise<void> {
+  const merchant = await deps.stores.merchants.byId(cursor.merchantId);
+  if (!merchant?.xenditSecretKey) return;
+  const now = deps.clock();
+  const paidAfter = cursor.paidAfter ?? new Date(now.getTime() - opts.lookbackMinutes * 60_000);
+  let windowEnd = cursor.windowEnd;
+  let lastInvoiceId = cursor.lastInvoiceId ?? undefined;
+  if (!windowEnd) {
+    windowEnd = new Date(now.getTime() - opts.lagSeconds * 1000);
+    if (windowEnd <= paidAfter) return;
+    await deps.stores.listing.openWindow(merchant.id, paidAfter, windowEnd);
+    lastInvoiceId = undefined;
+  }
+  for (let page = 0; page < opts.maxPages; page++) {
+    const result = await deps.xendit.listPaidInvoicesPage(merchant.xenditSecretKey, { paidAfter, paidBefore: windowEnd, limit: opts.pageSize, lastInvoiceId });
+    summary.pages++;
+    summary.seen += result.invoices.length;
+    if (result.skipped.length)
+      deps.logger.warn({ merchantId: merchant.id, skipped: result.skipped }, 'listing: Xendit invoices the gateway cannot read were left out');
+    const jobs = [];
+    for (const inv of result.invoices) {
+      if (!(await deps.stores.checkouts.forXenditInvoice(merchant.id, inv.id, inv.externalId)))
+        jobs.push(jobRow('record-backend-payment', { merchantId: merchant.id, xenditInvoiceId: inv.id }, deps.clock()));
+    }
+    const done = result.pageLength < opts.pageSize || !result.lastInvoiceId;
+    summary.queued += await deps.stores.listing.queuePage({ merchantId: merchant.id, windowEnd }, jobs, result.lastInvoiceId ?? null, done);
+    if (done) return;
+    lastInvoiceId = result.lastInvoiceId;
+  }
+}
+
+/** The scheduled job: one listing run over every merchant with the backend flow on. */
+export function listPaidInvoicesJob(deps: ListPaidDeps, defaults: Omit<ListPaidOptions, 'merchantId'>) {
+  return async (job: Job): Promise<void> => {
+    const p = ListPaidPayload.parse(job.payload);
+    const summary = await listPaidInvoices(deps, { ...defaults, merchantId: p.merchantId });
+    await deps.stores.jobs.pruneDone(job.kind, new Date(deps.clock().getTime() - 24 * 3600_000));
+    deps.logger.info({ ...summary }, 'listing of paid Xendit invoices finished');
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Dates in Xero are the organisation's local dates. Xero names the organisation's time zone the
+ * Windows way (Organisation.Timezone, e.g. "SEASIASTANDARDTIME"); Intl needs IANA names.
+ */
+import type { XeroGateway } from '../../clients/xero/types.js';
+import type { Merchant } from '../../store/merchants.js';
+import type { Stores } from '../../store/index.js';
+import type { Currency } from '../../money.js';
+
+/** Windows zone (as Xero spells it) → a representative IANA zone (CLDR windowsZones, territory 001). */
+const WINDOWS_TO_IANA: Record<string, string> = {
+  // Xendit's markets first: Indonesia (WIB/WITA/WIT), Thailand, Vietnam, the Philippines, Malaysia.
+  SEASIASTANDARDTIME: 'Asia/Bangkok', // UTC+7: Bangkok, Hanoi, Jakarta
+  SINGAPORESTANDARDTIME: 'Asia/Singapore', // UTC+8: Kuala Lumpur, Singapore (and Manila, Makassar in CLDR)
+  TOKYOSTANDARDTIME: 'Asia/Tokyo', // UTC+9 (Jayapura)
+  NORTHASIAEASTSTANDARDTIME: 'Asia/Irkutsk',
+  CHINASTANDARDTIME: 'Asia/Shanghai',
+  TAIPEISTANDARDTIME: 'Asia/Taipei',
+  WAUSTRALIASTANDARDTIME: 'Australia/Perth',
+  KOREASTANDARDTIME: 'Asia/Seoul',
+  MYANMARSTANDARDTIME: 'Asia/Yangon',
+  INDIASTANDARDTIME: 'Asia/Kolkata',
+  SRILANKASTANDARDTIME: 'Asia/Colombo',
+  NEPALSTANDARDTIME: 'Asia/Kathmandu',
+  BANGLADESHSTANDARDTIME: 'Asia/Dhaka',
+  PAKISTANSTANDARDTIME: 'Asia/Karachi',
+  ARABIANSTANDARDTIME: 'Asia/Dubai',
+  AUSEASTERNSTANDARDTIME: 'Australia/Sydney',
+  EAUSTRALIASTANDARDTIME: 'Australia/Brisbane',
+  AUSCENTRALSTANDARDTIME: 'Australia/Darwin',
+  CENAUSTRALIASTANDARDTIME: 'Australia/Adelaide',
+  TASMANIASTANDARDTIME: 'Australia/Hobart',
+  WESTPACIFICSTANDARDTIME: 'Pacific/Port_Moresby',
+  NEWZEALANDSTANDARDTIME: 'Pacific/Auckland',
+  FIJISTANDARDTIME: 'Pacific/Fiji',
+  HAWAIIANSTANDARDTIME: 'Pacific/Honolulu',
+  PACIFICSTANDARDTIME: 'America/Los_Angeles',
+  MOUNTAINSTANDARDTIME: 'America/Denver',
+  CENTRALSTANDARDTIME: 'America/Chicago',
+  EASTERNSTANDARDTIME: 'America/New_York',
+  GMTSTANDARDTIME: 'Europe/London',
+  GREENWICHSTANDARDTIME: 'Atlantic/Reykjavik',
+  WEUROPESTANDARDTIME: 'Europe/Berlin',
+  ROMANCESTANDARDTIME: 'Europe/Paris',
+  CENTRALEUROPESTANDARDTIME: 'Europe/Budapest',
+  CENTRALEUROPEANSTANDARDTIME: 'Europe/Warsaw',
+  // Xero spells the fixed-offset zones as xero-node's TimeZone enum does (xero-node
+  // gen/model/accounting/timeZone.ts; xero_accounting.yaml schema TimeZone): 'UTC+12' and 'UTC+13'
+  // with their sign, the negative ones without it ('UTC02' is Windows' "UTC-02"), and -12 as
+  // DATELINESTANDARDTIME. The sign must survive normalising: 'UTC+12' read as 'UTC12' dated every
+  // payment of a Fiji/Kiribati organisation a day early. Etc/GMT names invert the sign (POSIX):
+  // Etc/GMT-12 is UTC+12.
+  UTC: 'UTC',
+  'UTC+12': 'Etc/GMT-12',
+  'UTC+13': 'Etc/GMT-13',
+  'UTC-12': 'Etc/GMT+12',
+  DATELINESTANDARDTIME: 'Etc/GMT+12',
+  UTC12: 'Etc/GMT+12', // unsigned means minus, like UTC11 below (Windows "UTC-12" where it exists)
+  UTC11: 'Etc/GMT+11',
+  'UTC-11': 'Etc/GMT+11',
+  UTC09: 'Etc/GMT+9',
+  'UTC-09': 'Etc/GMT+9',
+  UTC08: 'Etc/GMT+8',
+  'UTC-08': 'Etc/GMT+8',
+  UTC02: 'Etc/GMT+2',
+  'UTC-02': 'Etc/GMT+2',
+};
+
+/** Where Xero gives no zone we know: the zone of the currency's home market. */
+const HOME_ZONE: Record<Currency, string> = {
+  IDR: 'Asia/Jakarta',
+  PHP: 'Asia/Manila',
+  THB: 'Asia/Bangkok',
+  VND: 'Asia/Ho_Chi_Minh',
+  MYR: 'Asia/Kuala_Lumpur',
+  USD: 'UTC',
+};
+
+/** The IANA zone for Xero's Timezone, or null when we do not know that name. */
+export function ianaZoneOf(xeroTimezone: string | null | undefined): string | null {
+  if (!xeroTimezone) return null;
+  // Spaces and the like go ("SE Asia Standard Time"); + and - stay: they carry the offset's sign.
+  return WINDOWS_TO_IANA[xeroTimezone.replace(/[^A-Za-z0-9+-]/g, '').toUpperCase()] ?? null;
+}
+
+/** Xero's zone when we know it, else the currency's home zone (the safe fallback). */
+export function zoneFor(xeroTimezone: string | null | undefined, currency: Currency): string {
+  return ianaZoneOf(xeroTimezone) ?? HOME_ZONE[currency];
+}
+
+/** YYYY-MM-DD of `at` in `zone`. */
+export function dateIn(at: Date, zone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/**
+ * The organisation's Timezone, read from Xero once per merchant and kept in merchants.xero_timezone.
+ * Returns the IANA zone to date payments in.
+ */
+export async function organisationZone(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant, currency: Currency): Promise<string> {
+  let name = merchant.xeroTimezone;
+  if (!name) {
+    const org = await deps.xero.getOrganisation(merchant.xero);
+    name = org.timezone ?? '';
+    if (name) {
+      await deps.stores.merchants.setXeroTimezone(merchant.id, name);
+      merchant.xeroTimezone = name;
+    }
+  }
+  return zoneFor(name, currency);
+}
+
+/** The date Xero should carry for something that happened at `at` (a payment, its fee). */
+export async function organisationDate(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant, at: Date, currency: Currency): Promise<string> {
+  return dateIn(at, await organisationZone(deps, merchant, currency));
+}

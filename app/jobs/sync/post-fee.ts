@@ -1,0 +1,241 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import type { Payment } from '../../store/payments.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { FeeTaxLookup, XenditGateway } from '../../clients/xendit/types.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { exponentOf, toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
+import { organisationDate } from './org-date.js';
+import { PostFeePayload } from '../kinds.js';
+
+export interface PostFeeDeps {
+  stores: Stores;
+  xero: XeroGateway;
+  /**
+   * Asked for Xendit's fee and its VAT (the payment's transaction). Without it (tools, old tests)
+   * the callback's fees_paid_amount is used and no VAT is posted.
+   */
+  xendit?: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** The contact Xero requires on a Spend Money transaction. */
+export const FEE_CONTACT_NAME = 'Xendit';
+
+/** Reference on the fee's bank transaction (Narration on its manual journal): how a retry finds what an earlier attempt created. */
+export function feeReference(xenditInvoiceId: string): string {
+  return `Xendit fee ${xenditInvoiceId}`;
+}
+
+/**
+ * Xendit keeps its fee plus VAT on that fee and settles the rest: posting both from the clearing
+ * account to the merchant's fee expense account leaves the clearing account at what Xendit pays
+ * out. By default a Spend Money transaction; per merchant a manual journal (as Xendit's own
+ * integration does), which Xero allows only when the clearing account is not a bank account.
+ * Its own job, queued when the payment is recorded, so a fee problem never touches the payment.
+ */
+export function postFeeJob(deps: PostFeeDeps) {
+  return async (job: Job): Promise<void> => {
+    const { paymentId } = PostFeePayload.parse(job.payload);
+    const payment = await deps.stores.payments.byId(paymentId);
+    if (!payment) throw new NeedsReview(`payment ${paymentId} no longer exists`);
+    if (payment.feeState === 'posted' || payment.feeState === 'not_needed') return;
+    const merchant = await deps.stores.merchants.byId(payment.merchantId);
+    if (!merchant) throw new NeedsReview(`merchant ${payment.merchantId} no longer exists`);
+
+    // Fees invoiced separately were never taken from this payment: nothing to post per payment.
+    if (merchant.feePosting === 'off' || merchant.xenditFeeBilling === 'invoiced')
+      return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
+    let fee: number;
+    let tax: number;
+    if (payment.feeTax !== null) {
+      // Read from the transaction by an earlier attempt (and kept): a retry posts the same figures.
+      fee = payment.fee ?? 0;
+      tax = payment.feeTax;
+    } else if (deps.xendit && merchant.xenditSecretKey) {
+      // Never the callback's fees_paid_amount: 0 or absent there does not mean Xendit took no fee.
+      ({ fee, tax } = await feeFromTransactionOrReview(deps, deps.xendit, merchant.xenditSecretKey, payment));
+    } else {
+      if (payment.feeRaw !== null) {
+        const unit = unitOf(payment.currency);
+        return needsReview(
+          deps,
+          payment,
+          `Xendit reported a fee of ${payment.feeRaw} ${payment.currency}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`,
+        );
+      }
+      fee = payment.fee ?? 0;
+      tax = 0;
+    }
+    if (fee + tax <= 0) return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
+    if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
+
+    try {
+      const post = merchant.feePosting === 'manual_journal' ? journalOnce : spendOnce;
+      const txnId = await post(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode });
+      await deps.stores.payments.markFeePosted(payment.id, txnId, deps.clock());
+      deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
+    } catch (err) {
+      if (err instanceof FeeUnpostable) return needsReview(deps, payment, err.message);
+      if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the fee: ${err.message}`);
+      await deps.stores.payments.noteFeeError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
+      throw err;
+    }
+  };
+}
+
+/** How long after the payment Xendit's ledger may still not list its transaction. */
+export const LEDGER_LAG_MS = 60 * 60_000;
+
+/**
+ * Xendit's fee and the VAT on it, read once from the payment's transaction and kept on the payment.
+ * Not listed yet: retried for an hour after the payment, then a person looks; never taken as "no fee".
+ */
+async function feeFromTransactionOrReview(
+  deps: PostFeeDeps,
+  xendit: XenditGateway,
+  secretKey: string,
+  payment: Payment,
+): Promise<{ fee: number; tax: number }> {
+  const feeText = `Xendit's fee for ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`;
+  let lookup: FeeTaxLookup;
+  let externalId: string | null;
+  try {
+    externalId = await externalIdOf(deps, xendit, secretKey, payment);
+    if (externalId === null) return needsReview(deps, payment, `fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}; ${feeText} not posted`);
+    lookup = await xendit.getFeeTax(secretKey, { id: payment.xenditInvoiceId, externalId, paidAmount: payment.amount, currency: payment.currency });
+  } catch (err) {
+    if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
+      return needsReview(deps, payment, `could not read Xendit's fee and its VAT (Transactions API): ${err.message}; ${feeText} not posted`);
+    }
+    throw err;
+  }
+  const which = `invoice ${payment.xenditInvoiceId} (external id ${externalId}, paid ${toDecimal(payment.amount, payment.currency)} ${payment.currency})`;
+  if (lookup.kind === 'ambiguous') {
+    const count = lookup.more ? `more than ${lookup.count}` : String(lookup.count);
+    return needsReview(
+      deps,
+      payment,
+      `fee unknown: Xendit lists ${count} payment transactions that fit ${which} and nothing tells them apart; ${feeText} not posted`,
+    );
+  }
+  if (lookup.kind === 'unfit') {
+    await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
+    const unit = unitOf(payment.currency);
+    return needsReview(
+      deps,
+      payment,
+      `Xendit reported a ${lookup.field} of ${lookup.raw} ${payment.currency} for ${which}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`,
+    );
+  }
+  if (lookup.kind === 'not_found') {
+    if (deps.clock().getTime() - payment.paidAt.getTime() < LEDGER_LAG_MS) {
+      const wait = `waiting for Xendit to list the payment transaction of ${which} (its fee and VAT)`;
+      await deps.stores.payments.noteFeeError(payment.id, wait, deps.clock());
+      throw new RetryLater(wait);
+    }
+    return needsReview(deps, payment, `fee unknown: Xendit lists no payment transaction for ${which}; ${feeText} not posted`);
+  }
+  await deps.stores.payments.setFeeFromTransaction(payment.id, { fee: lookup.fee, tax: lookup.tax }, deps.clock());
+  return { fee: lookup.fee, tax: lookup.tax };
+}
+
+/**
+ * The Xendit invoice's external id, which its transactions carry as reference_id: our checkout's
+ * (we created the invoice with it, no call needed); for an invoice made outside the gateway, Xendit's own.
+ */
+async function externalIdOf(deps: PostFeeDeps, xendit: XenditGateway, secretKey: string, payment: Payment): Promise<string | null> {
+  const checkout = payment.checkoutId ? await deps.stores.checkouts.byId(payment.checkoutId) : null;
+  if (checkout) return checkout.externalId;
+  return (await xendit.getInvoice(secretKey, payment.xenditInvoiceId))?.externalId ?? null;
+}
+
+/** A reason a person must post the fee. */
+class FeeUnpostable extends Error {}
+
+interface FeeFigures {
+  fee: number;
+  tax: number;
+  feeAccountCode: string;
+}
+
+/** The fee line and, when Xendit charged VAT on its fee, a line of its own for that tax. */
+function feeLines(payment: Payment, f: FeeFigures) {
+  const lines = [{ description: `Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: f.feeAccountCode, amount: toDecimal(f.fee, payment.currency) }];
+  if (f.tax > 0)
+    lines.push({
+      description: `VAT on Xendit fee, invoice ${payment.xenditInvoiceId}`,
+      accountCode: f.feeAccountCode,
+      amount: toDecimal(f.tax, payment.currency),
+    });
+  return lines.filter((l) => l.amount !== toDecimal(0, payment.currency));
+}
+
+async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
+  const reference = feeReference(payment.xenditInvoiceId);
+  const clearing = clearingAccountFor(merchant, payment.currency);
+  const existing = await deps.xero.findBankTransactionsByReference(merchant.xero, reference);
+  const ours = existing.find((t) => t.bankAccountId === clearing);
+  if (ours) return ours.bankTransactionId;
+  const created = await deps.xero.createBankTransaction(
+    merchant.xero,
+    {
+      type: 'SPEND',
+      bankAccountId: clearing,
+      contactName: FEE_CONTACT_NAME,
+      date: await organisationDate(deps, merchant, payment.paidAt, payment.currency),
+      reference,
+      currencyCode: payment.currency,
+      lineItems: feeLines(payment, f),
+    },
+    `xendit-fee-${payment.id}`,
+  );
+  return created.bankTransactionId;
+}
+
+/**
+ * Debit the fee account, credit the clearing account. Xero refuses manual-journal lines on BANK
+ * accounts, so the clearing account must be another type with payments enabled.
+ */
+async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
+  const narration = feeReference(payment.xenditInvoiceId);
+  const existing = await deps.xero.findManualJournalsByNarration(merchant.xero, narration);
+  if (existing[0]) return existing[0].manualJournalId;
+  const clearingId = clearingAccountFor(merchant, payment.currency);
+  const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
+  if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: fee not posted`);
+  if (clearing.type === 'BANK') {
+    throw new FeeUnpostable(
+      `fee posting is manual_journal but the clearing account ${clearing.name} is a bank account, and Xero does not allow manual journals on bank accounts: ` +
+        `fee ${toDecimal(f.fee + f.tax, payment.currency)} ${payment.currency} not posted (use fee posting bank_transaction, or a non-bank clearing account with payments enabled)`,
+    );
+  }
+  if (!clearing.code) throw new FeeUnpostable(`the clearing account ${clearing.name} has no account code, which a manual journal line needs: fee not posted`);
+  const lines = feeLines(payment, f);
+  lines.push({
+    description: `Xendit fee and VAT kept from invoice ${payment.xenditInvoiceId}`,
+    accountCode: clearing.code,
+    amount: `-${toDecimal(f.fee + f.tax, payment.currency)}`,
+  });
+  const created = await deps.xero.createManualJournal(
+    merchant.xero,
+    { narration, date: await organisationDate(deps, merchant, payment.paidAt, payment.currency), lines },
+    `xendit-fee-journal-${payment.id}`,
+  );
+  return created.manualJournalId;
+}
+
+async function needsReview(deps: PostFeeDeps, payment: Payment, reason: string): Promise<never> {
+  await deps.stores.payments.markFeeNeedsReview(payment.id, reason, deps.clock());
+  throw new NeedsReview(reason);
+}
+
+/** How a currency's amounts are written, for messages about a figure that does not fit it. */
+function unitOf(currency: Payment['currency']): string {
+  return exponentOf(currency) === 0 ? `whole ${currency}` : `${exponentOf(currency)} decimals`;
+}

@@ -1,0 +1,118 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Merchant } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
+import { ReconcilePayload } from '../kinds.js';
+import { jobRow } from '../enqueue.js';
+
+export interface ReconcileDeps {
+  stores: Stores;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  /** A record-payment job was queued: an in-process worker may start at once. */
+  onJobEnqueued?: () => void;
+}
+
+export interface ReconcileOptions {
+  merchantId?: string;
+  since?: Date;
+  /** Checkouts younger than this are left to their callback. */
+  minAgeMinutes: number;
+  /** At most this many Xendit calls per run. */
+  batch: number;
+}
+
+export interface ReconcileSummary {
+  checked: number;
+  /** Paid at Xendit with no callback: record-payment queued (or already queued by a callback). */
+  paid: number;
+  expired: number;
+  pending: number;
+  /** Xendit has no such invoice, or the merchant is gone: left for a person, not retried forever. */
+  unknown: number;
+  /** Xendit did not answer; these stay first in line for the next run. */
+  failed: number;
+}
+
+/**
+ * Payments whose callback never came (Xendit gave up, our server was down, a proxy ate it): ask
+ * Xendit about checkouts still open after a few minutes, and once about each checkout closed as
+ * expired (an out-of-order EXPIRED callback must not hide a payment). PAID/SETTLED takes exactly
+ * the path a PAID callback takes; EXPIRED closes the checkout. Bounded per run; a merchant whose
+ * calls fail is skipped for the rest of the run, and a network failure ends the run.
+ */
+export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
+  const now = deps.clock();
+  const summary: ReconcileSummary = { checked: 0, paid: 0, expired: 0, pending: 0, unknown: 0, failed: 0 };
+  const query = { createdBefore: new Date(now.getTime() - opts.minAgeMinutes * 60_000), since: opts.since, merchantId: opts.merchantId };
+  const open = await deps.stores.checkouts.toReconcile({ ...query, limit: opts.batch });
+  const checkouts = [...open, ...(await deps.stores.checkouts.expiriesToConfirm({ ...query, limit: opts.batch - open.length }))];
+  const merchants = new Map<string, Merchant | null>();
+  let queued = false;
+
+  const skipped = new Set<string>();
+  for (const checkout of checkouts) {
+    if (skipped.has(checkout.merchantId)) continue;
+    if (!merchants.has(checkout.merchantId)) merchants.set(checkout.merchantId, await deps.stores.merchants.byId(checkout.merchantId));
+    const merchant = merchants.get(checkout.merchantId);
+    summary.checked++;
+    if (!merchant || merchant.status === 'disabled') {
+      summary.unknown++;
+      await deps.stores.checkouts.markReconciled(checkout.id, now);
+      continue;
+    }
+    let invoice;
+    try {
+      invoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId!);
+    } catch (err) {
+      summary.failed++;
+      deps.logger.warn({ err: String(err), checkoutId: checkout.id }, 'reconcile: Xendit did not answer');
+      // Rotate past it and leave this merchant for the next run (its key revoked, its account
+      // limited, or one invoice we cannot read): one stuck checkout must not stop the others'.
+      // An expired one stays unconfirmed (asked again next run) rather than be taken for closed.
+      if (checkout.status !== 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
+      skipped.add(checkout.merchantId);
+      if (err instanceof UpstreamError && err.kind === 'unavailable' && err.status === undefined) break; // Xendit unreachable for everyone
+      continue;
+    }
+    if (!invoice) {
+      summary.unknown++;
+      deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: checkout.xenditInvoiceId }, 'reconcile: Xendit has no such invoice');
+    } else if (invoice.status === 'PAID' || invoice.status === 'SETTLED') {
+      summary.paid++;
+      const job = jobRow('record-payment', { merchantId: checkout.merchantId, xenditInvoiceId: invoice.id }, now);
+      if (await deps.stores.checkouts.markPaid(checkout, job, now)) queued = true;
+      deps.logger.info({ checkoutId: checkout.id, xenditInvoiceId: invoice.id }, 'reconcile: paid without a callback, recording');
+      continue;
+    } else if (invoice.status === 'EXPIRED') {
+      summary.expired++;
+      await deps.stores.checkouts.transition(checkout.id, ['open', 'superseded'], 'expired', now);
+    } else {
+      summary.pending++;
+      // Closed by an EXPIRED callback Xendit does not stand by: payable still, so watched again.
+      await deps.stores.checkouts.transition(checkout.id, ['expired'], 'open', now);
+    }
+    await deps.stores.checkouts.markReconciled(checkout.id, now);
+  }
+  if (queued) deps.onJobEnqueued?.();
+  return summary;
+}
+
+/** How long finished reconcile runs and old rate-limit windows are kept. */
+const KEEP_MS = 24 * 3600_000;
+
+/** The scheduled job: one reconciliation run, plus housekeeping of what such runs leave behind. */
+export function reconcileJob(deps: ReconcileDeps, defaults: Omit<ReconcileOptions, 'merchantId' | 'since'>) {
+  return async (job: Job): Promise<void> => {
+    const p = ReconcilePayload.parse(job.payload);
+    const summary = await reconcile(deps, { ...defaults, merchantId: p.merchantId, since: p.since ? new Date(p.since) : undefined });
+    const before = new Date(deps.clock().getTime() - KEEP_MS);
+    await deps.stores.jobs.pruneDone(job.kind, before);
+    await deps.stores.rateLimits.prune(before);
+    deps.logger.info({ ...summary }, 'reconcile run finished');
+  };
+}

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { Job } from '../../store/jobs.js';
+import { mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import type { BackendSale } from '../../store/backend-sales.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { NewXeroInvoice } from '../../clients/xero/types.js';
+import type { XenditInvoice } from '../../clients/xendit/types.js';
+import { toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
+import { paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
+import { organisationDate } from './org-date.js';
+import { InvoicePayload } from '../kinds.js';
+
+/** Name of the Xero contact when Xendit knows neither a name nor an e-mail of the payer. */
+export const FALLBACK_CONTACT_NAME = 'Xendit customer';
+
+/** Reference on the Xero sales invoice: how a re-run finds what an earlier attempt created. */
+export function backendInvoiceReference(xenditInvoiceId: string): string {
+  return `Xendit ${xenditInvoiceId}`;
+}
+
+/**
+ * Backend flow: a Xendit invoice this gateway did not create (dashboard, payment link, the
+ * merchant's own system) was paid. Xero gets the sale and its payment: contact (found by e-mail,
+ * then name, else created), an AUTHORISED ACCREC invoice, the payment into the clearing account,
+ * then the fee (the 'post-fee' job). Each Xero id is stored as soon as it exists and each step
+ * looks its record up before creating it, so a re-run after a crash anywhere creates nothing twice.
+ */
+export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
+  return async (job: Job): Promise<void> => {
+    const { merchantId, xenditInvoiceId, retry = 0 } = InvoicePayload.parse(job.payload);
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
+
+    // The callback body is only a hint: amounts and status come from Xendit itself.
+    const x = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    if (!x) throw new NeedsReview(`Xendit has no invoice ${xenditInvoiceId}`);
+    if (await deps.stores.checkouts.forXenditInvoice(merchant.id, x.id, x.externalId)) return; // ours: record-payment records it
+    if (x.status === 'PENDING') throw new RetryLater(`Xendit invoice ${x.id} is not paid yet`);
+    if (x.status === 'EXPIRED') throw new NeedsReview(`Xendit invoice ${x.id} is EXPIRED, not paid: nothing was recorded`);
+    // Test money never reaches real books: a sale paid in test mode creates nothing in Xero.
+    if (!mayRecordInXero(merchant)) return void deps.logger.info({ merchantId, xenditInvoiceId: x.id }, 'test-mode sale kept out of Xero');
+    const paid = x.paidAmount ?? x.amount;
+    if (paid !== x.amount) {
+      throw new NeedsReview(
+        `Xendit reports ${toDecimal(paid, x.currency)} ${x.currency} paid on an invoice of ${toDecimal(x.amount, x.currency)} ${x.currency}: nothing was recorded`,
+      );
+    }
+
+    const reference = backendInvoiceReference(x.id);
+    let payment = await deps.stores.payments.byXenditInvoice(merchant.id, x.id);
+    if (!payment) {
+      const xeroInvoiceId = await saleInXero(deps, merchant, x, reference);
+      payment = await deps.stores.payments.getOrCreate(
+        {
+          id: randomUUID(),
+          merchantId: merchant.id,
+          checkoutId: null,
+          xenditInvoiceId: x.id,
+          xeroInvoiceId,
+          currency: x.currency,
+          amount: x.amount,
+          fee: x.feesPaidAmount ?? null,
+          feeTax: x.feeTax ?? null,
+          feeRaw: x.feesPaidRaw ?? null,
+          paidAt: x.paidAt ? new Date(x.paidAt) : deps.clock(),
+          reference: paymentReference(x.id),
+        },
+        deps.clock(),
+      );
+    }
+    if (payment.syncState === 'recorded') return;
+    await recordPaymentInXero(deps, merchant, { xeroInvoiceId: payment.xeroInvoiceId, invoiceNumber: reference }, payment, retry);
+  };
+}
+
+/** Contact and invoice in Xero, each looked up before it is created and stored once it exists. */
+async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: XenditInvoice, reference: string): Promise<string> {
+  const sale = await deps.stores.backendSales.getOrCreate(merchant.id, x.id, deps.clock());
+  if (sale.xeroInvoiceId) return sale.xeroInvoiceId;
+  try {
+    if (!merchant.salesAccountCode) throw new NeedsReview('no sales account is configured for this merchant');
+    const contactId = sale.xeroContactId ?? (await contactFor(deps, merchant, sale, x));
+    const existing = (await deps.xero.findInvoicesByReference(merchant.xero, reference)).find((i) => i.type === 'ACCREC');
+    const invoiceId =
+      existing?.invoiceId ??
+      (
+        await deps.xero.createInvoice(
+          merchant.xero,
+          invoiceFor(
+            x,
+            contactId,
+            reference,
+            { accountCode: merchant.salesAccountCode, taxType: merchant.salesTaxType },
+            await organisationDate(deps, merchant, x.paidAt ? new Date(x.paidAt) : deps.clock(), x.currency),
+          ),
+          `xendit-invoice-${merchant.id}-${x.id}`,
+        )
+      ).invoiceId;
+    await deps.stores.backendSales.setInvoice(sale, invoiceId, deps.clock());
+    deps.logger.info({ xenditInvoiceId: x.id, xeroInvoiceId: invoiceId, found: Boolean(existing) }, 'backend sale in Xero');
+    return invoiceId;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await deps.stores.backendSales.noteError(sale, message, deps.clock());
+    if (err instanceof UpstreamError && err.kind === 'rejected') throw new NeedsReview(`Xero refused the sale for Xendit invoice ${x.id}: ${message}`);
+    throw err;
+  }
+}
+
+/** By e-mail first, then by name (Xero keeps names unique), else a new contact. */
+async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: BackendSale, x: XenditInvoice): Promise<string> {
+  const email = (x.payerEmail ?? x.customer?.email)?.trim() || undefined;
+  const name = x.customer?.name || email || FALLBACK_CONTACT_NAME;
+  const found = (email ? await deps.xero.findContacts(merchant.xero, { email }) : [])[0] ?? (await deps.xero.findContacts(merchant.xero, { name }))[0];
+  const contactId =
+    found?.contactId ??
+    (await deps.xero.createContact(merchant.xero, { name, ...(email ? { email } : {}) }, `xendit-contact-${merchant.id}-${x.id}`)).contactId;
+  await deps.stores.backendSales.setContact(sale, contactId, deps.clock(), { name, email });
+  return contactId;
+}
+
+/**
+ * Xendit's items when they add up to the invoice amount exactly, else one line with the
+ * description: the Xero invoice total must be what the customer paid, to the cent. With the
+ * merchant's sales tax the lines carry its TaxType and include the tax, so the total stays the same.
+ */
+function invoiceFor(
+  x: XenditInvoice,
+  contactId: string,
+  reference: string,
+  sales: { accountCode: string; taxType: string | null },
+  date: string,
+): NewXeroInvoice {
+  const { accountCode, taxType } = sales;
+  const itemsTotal = x.items?.reduce((sum, i) => sum + i.quantity * i.price, 0);
+  const lineItems =
+    x.items && itemsTotal === x.amount
+      ? x.items.map((i) => ({ description: i.name, quantity: String(i.quantity), unitAmount: toDecimal(i.price, x.currency), accountCode }))
+      : [{ description: x.description || `Xendit invoice ${x.externalId}`, quantity: '1', unitAmount: toDecimal(x.amount, x.currency), accountCode }];
+  return { contactId, date, dueDate: date, reference, currencyCode: x.currency, lineItems, ...(taxType ? { taxType } : {}) };
+}

@@ -1,0 +1,302 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Checkout } from '../../store/checkouts.js';
+import type { Payment } from '../../store/payments.js';
+import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XenditGateway, XenditInvoice } from '../../clients/xendit/types.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { AmountError, toDecimal, toMinor, type Currency } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
+import type { CrashHook } from './crash-points.js';
+import { InvoicePayload } from '../kinds.js';
+import { jobRow } from '../enqueue.js';
+import { organisationDate } from './org-date.js';
+import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
+
+export interface RecordPaymentDeps {
+  stores: Stores;
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  crash?: CrashHook;
+  /** Clearing accounts already seen active in Xero, with their currency (createBankAccountCache). */
+  bankAccounts?: BankAccountCache;
+}
+
+/**
+ * A clearing account's currency, once Xero listed it as an active bank account, for `ttlMs`: a
+ * backlog of payments then costs one account listing per merchant every few minutes instead of
+ * one per payment. Xero fixes a bank account's currency when it is created; an account archived
+ * since is refused by Xero itself (400 → needs_review) until the entry lapses and the check runs again.
+ */
+export function createBankAccountCache(clock: Clock, ttlMs = 10 * 60_000) {
+  const seen = new Map<string, { currency: string; until: number }>();
+  const key = (merchantId: string, accountId: string) => `${merchantId}:${accountId}`;
+  return {
+    currencyOf(merchantId: string, accountId: string): string | undefined {
+      const hit = seen.get(key(merchantId, accountId));
+      return hit && hit.until > clock().getTime() ? hit.currency : undefined;
+    },
+    remember(merchantId: string, accountId: string, currency: string): void {
+      if (seen.size >= 10_000) seen.clear();
+      seen.set(key(merchantId, accountId), { currency, until: clock().getTime() + ttlMs });
+    },
+  };
+}
+export type BankAccountCache = ReturnType<typeof createBankAccountCache>;
+
+/** Reference on the Xero payment: how a retry finds what an earlier attempt already created. */
+export function paymentReference(xenditInvoiceId: string): string {
+  return `Xendit ${xenditInvoiceId}`;
+}
+
+/**
+ * Xendit says an invoice was paid: record the payment in Xero exactly once. Amounts come from our
+ * checkout and Xendit's own record of the invoice, never from the callback body.
+ */
+export function recordPaymentJob(deps: RecordPaymentDeps) {
+  const crash = deps.crash ?? (() => undefined);
+  return async (job: Job): Promise<void> => {
+    crash('after-claim');
+    const { merchantId, xenditInvoiceId, retry = 0 } = InvoicePayload.parse(job.payload);
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
+
+    const xInvoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    crash('after-xendit-refetch');
+    if (!xInvoice) throw new NeedsReview(`Xendit has no invoice ${xenditInvoiceId}`);
+    const checkout = await deps.stores.checkouts.forXenditInvoice(merchant.id, xInvoice.id, xInvoice.externalId);
+    if (!checkout) throw new NeedsReview(`Xendit invoice ${xInvoice.id} was not created by this gateway`);
+
+    if (xInvoice.status === 'EXPIRED') {
+      await deps.stores.checkouts.transition(checkout.id, ['open', 'superseded'], 'expired', deps.clock());
+      return;
+    }
+    if (xInvoice.status === 'PENDING') throw new RetryLater(`Xendit invoice ${xInvoice.id} is not paid yet`);
+
+    const payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, deps.clock()), deps.clock());
+    await deps.stores.checkouts.transition(checkout.id, ['creating', 'open', 'expired', 'superseded'], 'paid', deps.clock());
+    if (payment.syncState === 'recorded' || payment.syncState === 'test_mode') return;
+    if (!mayRecordInXero(merchant)) {
+      await deps.stores.payments.markTestMode(payment.id, TEST_MODE_REASON, deps.clock());
+      deps.logger.info({ merchantId, xenditInvoiceId: xInvoice.id }, 'test-mode payment kept out of Xero');
+      return;
+    }
+
+    const mismatch = amountMismatch(checkout, xInvoice);
+    if (mismatch) return needsReview(deps, payment, mismatch);
+
+    await recordPaymentInXero(deps, merchant, checkout, payment, retry);
+  };
+}
+
+export const TEST_MODE_REASON =
+  'Paid with a Xendit test key: not recorded in Xero, because this Xero organisation is not marked as a test or demo company (merchant settings).';
+
+/** The Xero invoice a payment goes on. */
+export interface PaymentTarget {
+  xeroInvoiceId: string;
+  invoiceNumber: string;
+}
+
+/**
+ * Puts `payment` on the Xero invoice exactly once, then marks it recorded and queues its fee in
+ * one transaction. Shared by record-payment (checkouts) and record-backend-payment (invoices the
+ * gateway did not create). Refusals become needs_review; anything else is thrown for a retry.
+ */
+export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Merchant, target: PaymentTarget, payment: Payment, retry = 0): Promise<void> {
+  const crash = deps.crash ?? (() => undefined);
+  try {
+    const outcome = await withOverpayment(deps, merchant, target, payment, await recordOnce(deps, merchant, target, payment, retry));
+    crash('after-xero-accepted');
+    const fee = feeToPost(merchant, payment);
+    const now = deps.clock();
+    const feeJob = fee === 'pending' ? jobRow('post-fee', { paymentId: payment.id }, now, { merchantId: payment.merchantId }) : undefined;
+    await deps.stores.payments.markInXero(payment, { ...outcome, fee }, now, feeJob);
+    crash('after-store');
+    if (outcome.reviewReason) {
+      deps.logger.warn({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId, reason: outcome.reviewReason }, 'payment partly recorded in Xero');
+      throw new NeedsReview(outcome.reviewReason);
+    }
+    deps.logger.info({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId }, 'payment recorded in Xero');
+  } catch (err) {
+    if (err instanceof NeedsReview) throw err;
+    if (err instanceof Unrecordable) return needsReview(deps, payment, err.message);
+    if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the payment: ${err.message}`);
+    await deps.stores.payments.noteError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
+    throw err;
+  }
+}
+
+/** Whether a 'post-fee' job follows the payment. */
+export function feeToPost(merchant: Merchant, payment: Payment): 'pending' | 'not_needed' {
+  // Always post-fee while fees are deducted: the callback's fees_paid_amount (0 in Xendit's own
+  // example, absent from xendit-node's model) cannot tell "no fee"; post-fee asks the transaction.
+  void payment;
+  return merchant.feePosting !== 'off' && merchant.xenditFeeBilling === 'deducted' ? 'pending' : 'not_needed';
+}
+
+/** Nothing can go into Xero without a person: the message says exactly why. */
+class Unrecordable extends Error {}
+
+interface Outcome {
+  /** null only when nothing was due and the whole amount became an overpayment. */
+  xeroPaymentId: string | null;
+  amountRecorded?: number;
+  reviewReason?: string;
+  /** Collected at Xendit beyond what the invoice took. */
+  over?: number;
+  overpayment?: { amount: number; xeroOverpaymentId: string };
+}
+
+/**
+ * The merchant opted in: what Xendit collected beyond the invoice becomes a Xero overpayment into
+ * the clearing account, so the account still reconciles. A refusal keeps the review reason.
+ */
+async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, target: PaymentTarget, payment: Payment, outcome: Outcome): Promise<Outcome> {
+  if (!outcome.over || !merchant.overpayments) return outcome;
+  try {
+    const xeroOverpaymentId = await recordOverpayment(deps, merchant, target, payment, outcome.over);
+    deps.logger.info({ paymentId: payment.id, xeroOverpaymentId, over: outcome.over }, 'over-payment recorded as a Xero overpayment');
+    return { ...outcome, reviewReason: undefined, overpayment: { amount: outcome.over, xeroOverpaymentId } };
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind === 'rejected')
+      return { ...outcome, reviewReason: `${outcome.reviewReason}; Xero refused it as an overpayment: ${err.message}` };
+    if (err instanceof OverpaymentUnrecordable) return { ...outcome, reviewReason: `${outcome.reviewReason}; ${err.message}` };
+    throw err;
+  }
+}
+
+/**
+ * Look before writing: Xero's Idempotency-Key lasts minutes, our Reference lasts forever. Before
+ * creating, the invoice is read again: what Xero would refuse with a 400 (currency, closed
+ * invoice, more than is due) is decided here with the exact figures instead. Xero replays a stored
+ * answer, refusals included, for a repeated key, so a manual retry after the merchant fixed the
+ * cause needs a key of its own.
+ */
+async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, retry: number): Promise<Outcome> {
+  const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
+  const existing = await deps.xero.findPaymentsByReference(merchant.xero, checkout.xeroInvoiceId, payment.reference);
+  if (existing.length > 0) {
+    const inXero = existing.reduce((sum, p) => sum + minorOf(p.amount, payment.currency, 'a payment in Xero'), 0);
+    if (inXero >= payment.amount) return { xeroPaymentId: existing[0].paymentId };
+    return {
+      xeroPaymentId: existing[0].paymentId,
+      amountRecorded: inXero,
+      over: payment.amount - inXero,
+      reviewReason: `over-payment: paid ${money(payment.amount)} at Xendit, ${money(inXero)} recorded in Xero (${checkout.invoiceNumber}), ${money(payment.amount - inXero)} unrecorded`,
+    };
+  }
+
+  const invoice = await deps.xero.getInvoice(merchant.xero, checkout.xeroInvoiceId);
+  if (!invoice) throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} no longer exists`);
+  if (invoice.status !== 'AUTHORISED' && invoice.status !== 'PAID') {
+    throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is ${invoice.status}: ${money(payment.amount)} paid at Xendit is unrecorded`);
+  }
+  await checkCurrencies(deps, merchant, checkout, payment, invoice.currencyCode);
+
+  const due = minorOf(invoice.amountDue, payment.currency, `the amount due on ${checkout.invoiceNumber}`);
+  const fits = Math.min(payment.amount, Math.max(due, 0));
+  const over = payment.amount - fits;
+  const reason = `over-payment: paid ${money(payment.amount)} at Xendit, due was ${money(due)} in Xero (${checkout.invoiceNumber}), ${money(over)} unrecorded`;
+  if (fits === 0) {
+    if (merchant.overpayments) return { xeroPaymentId: null, amountRecorded: 0, over, reviewReason: reason };
+    throw new Unrecordable(reason);
+  }
+
+  const created = await deps.xero.createPayment(
+    merchant.xero,
+    {
+      invoiceId: checkout.xeroInvoiceId,
+      accountId: clearingAccountFor(merchant, payment.currency),
+      date: await organisationDate(deps, merchant, payment.paidAt, payment.currency),
+      amount: toDecimal(fits, payment.currency),
+      reference: payment.reference,
+    },
+    retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`,
+  );
+  return over > 0 ? { xeroPaymentId: created.paymentId, amountRecorded: fits, over, reviewReason: reason } : { xeroPaymentId: created.paymentId };
+}
+
+/** Xero takes a payment only into a bank account of the invoice's currency (without a rate we do not have). */
+async function checkCurrencies(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, invoiceCurrency: string): Promise<void> {
+  if (invoiceCurrency !== payment.currency) {
+    throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is now in ${invoiceCurrency}, Xendit was paid in ${payment.currency}`);
+  }
+  const accountId = clearingAccountFor(merchant, payment.currency);
+  if (deps.bankAccounts?.currencyOf(merchant.id, accountId) === invoiceCurrency) return;
+  const account =
+    (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId) ?? (await paymentsEnabledAccount(deps, merchant, accountId));
+  if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero (nor an account with payments enabled)`);
+  if (account.currencyCode && account.currencyCode !== invoiceCurrency) {
+    throw new Unrecordable(
+      `currency mismatch: the clearing account ${account.name} is in ${account.currencyCode}, invoice ${checkout.invoiceNumber} is in ${invoiceCurrency}; ` +
+        `configure a clearing account in ${invoiceCurrency} (merchants add --clearing-account ${invoiceCurrency}=ID) to record ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`,
+    );
+  }
+  // Xero may leave currencyCode out (the base currency): only a stated currency is remembered.
+  if (account.currencyCode) deps.bankAccounts?.remember(merchant.id, accountId, account.currencyCode);
+}
+
+/** A non-bank clearing account (needed for manual-journal fees) takes payments when Xero has payments enabled on it. */
+async function paymentsEnabledAccount(deps: RecordPaymentDeps, merchant: Merchant, accountId: string) {
+  const account = await deps.xero.getAccount(merchant.xero, accountId);
+  return account && account.status === 'ACTIVE' && account.enablePaymentsToAccount ? { ...account, currencyCode: undefined } : undefined;
+}
+
+function minorOf(decimal: string, currency: Currency, what: string): number {
+  try {
+    return toMinor(decimal, currency);
+  } catch (err) {
+    if (err instanceof AmountError) throw new Unrecordable(`${what} (${decimal} ${currency}) cannot be handled in ${currency}: ${err.message}`);
+    throw err;
+  }
+}
+
+function paymentFrom(merchant: Merchant, checkout: Checkout, x: XenditInvoice, now: Date) {
+  return {
+    id: randomUUID(),
+    merchantId: merchant.id,
+    checkoutId: checkout.id,
+    xenditInvoiceId: x.id,
+    xeroInvoiceId: checkout.xeroInvoiceId,
+    currency: checkout.currency,
+    amount: checkout.amount,
+    fee: x.feesPaidAmount ?? null,
+    feeTax: x.feeTax ?? null,
+    feeRaw: x.feesPaidRaw ?? null,
+    paidAt: x.paidAt ? new Date(x.paidAt) : now,
+    reference: paymentReference(x.id),
+  };
+}
+
+function amountMismatch(checkout: Checkout, x: XenditInvoice): string | null {
+  const paid = x.paidAmount ?? x.amount;
+  if (x.currency !== checkout.currency || paid !== checkout.amount) {
+    return `Xendit reports ${toDecimal(paid, x.currency)} ${x.currency} paid, the checkout was for ${toDecimal(checkout.amount, checkout.currency)} ${checkout.currency}`;
+  }
+  return null;
+}
+
+async function needsReview(deps: RecordPaymentDeps, payment: Payment, reason: string): Promise<never> {
+  await deps.stores.payments.markNeedsReview(payment.id, reason, deps.clock());
+  throw new NeedsReview(reason);
+}
+
+/**
+ * The runner gave up on (or refused) a job recording a payment (the registry hooks it to those kinds): a payment still 'pending' would wait
+ * forever, hidden from the needs-review list and its Retry button, so it is flagged with the reason.
+ */
+export function flagPaymentForReview(deps: Pick<RecordPaymentDeps, 'stores' | 'clock'>) {
+  return async (job: Job, reason: string): Promise<void> => {
+    const parsed = InvoicePayload.safeParse(job.payload);
+    if (!parsed.success) return;
+    const payment = await deps.stores.payments.byXenditInvoice(parsed.data.merchantId, parsed.data.xenditInvoiceId);
+    if (payment?.syncState === 'pending') await deps.stores.payments.markNeedsReview(payment.id, reason, deps.clock());
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Accounts (API keys), the Basic auth check and each key's per-product permissions.
+ */
+import type { Request, Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import { type Ctx, type NewSimAccount, type SimXenditInvoice, type XenditSimAccount, type XenditSimState } from './state.js';
+
+export function registerAccount(state: XenditSimState, a: NewSimAccount): XenditSimAccount {
+  // Re-registering a key updates the account but keeps its invoices.
+  const account: XenditSimAccount = { ...a, userId: state.accounts.get(a.secretKey)?.userId ?? hexId() };
+  state.accounts.set(a.secretKey, account);
+  return account;
+}
+
+export function hexId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+export function accountOf(ctx: Ctx, inv: SimXenditInvoice): XenditSimAccount {
+  const account = [...ctx.state.accounts.values()].find((a) => a.userId === inv.userId);
+  if (!account) throw new Error(`invoice ${inv.id} has no account`);
+  return account;
+}
+
+export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => void): void {
+  const m = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  const user = m ? Buffer.from(m[1], 'base64').toString('utf8').split(':')[0] : '';
+  const account = user ? ctx.state.accounts.get(user) : undefined;
+  if (!account) {
+    res.status(401).json({ error_code: 'INVALID_API_KEY', message: 'API key is not authorized for this API service' });
+    return;
+  }
+  res.locals.account = account;
+  const needed = permissionFor(req);
+  const granted = account.permissions ?? { invoices: 'write', transactions: 'read' };
+  const ok =
+    needed.product === 'transactions'
+      ? granted.transactions === 'read'
+      : granted.invoices === 'write' || (needed.level === 'read' && granted.invoices === 'read');
+  if (!ok) {
+    // docs.xendit.co/apidocs "Errors": 403 REQUEST_FORBIDDEN_ERROR, checked before the body is validated.
+    res.status(403).json({ error_code: 'REQUEST_FORBIDDEN_ERROR', message: 'The API key is forbidden to perform this request' });
+    return;
+  }
+  next();
+}
+
+/** The product and level a call needs: GETs read, POSTs (create, expire) write. */
+export function permissionFor(req: Request): { product: 'invoices' | 'transactions'; level: 'read' | 'write' } {
+  if (req.path === '/transactions') return { product: 'transactions', level: 'read' };
+  return { product: 'invoices', level: req.method === 'GET' ? 'read' : 'write' };
+}

@@ -1,0 +1,61 @@
+/**
+ * Invoice state changes and the callbacks Xendit sends for them.
+ */
+import { accountOf } from './accounts.js';
+import { callbackJson } from './json.js';
+import { type Ctx, type PayOptions, type SimCallback, type SimXenditInvoice, type SimXenditStatus } from './state.js';
+
+export const ALLOWED: Record<SimXenditStatus, SimXenditStatus[]> = { PENDING: ['PAID', 'EXPIRED'], PAID: ['SETTLED'], SETTLED: [], EXPIRED: [] };
+
+export async function transition(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditStatus, opts: PayOptions = {}): Promise<SimCallback | undefined> {
+  expireIfDue(ctx, inv);
+  apply(ctx, inv, to, opts);
+  return opts.sendCallback === false ? undefined : sendCallback(ctx, inv, opts.callbackUrl);
+}
+
+/** The synchronous state change, so concurrent requests never see a half-made transition. */
+export function apply(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditStatus, opts: PayOptions): void {
+  if (!ALLOWED[inv.status].includes(to)) throw new Error(`invoice ${inv.id} is ${inv.status}, cannot become ${to}`);
+  const at = ctx.now();
+  inv.status = to;
+  inv.updated = at;
+  if (to !== 'PAID') return;
+  inv.paidAt = at;
+  inv.paidAmount = inv.amount;
+  inv.feesPaidAmount = ctx.fee(inv.amount, inv.currency);
+  inv.feeTax = ctx.feeTax(inv.feesPaidAmount, inv.currency);
+  inv.paymentMethod = opts.paymentMethod ?? 'BANK_TRANSFER';
+  inv.paymentChannel = opts.paymentChannel ?? 'BCA';
+}
+
+// Invoices past their expiry date expire when next looked at, with their callback sent in the background.
+export function expireIfDue(ctx: Ctx, inv: SimXenditInvoice): void {
+  if (inv.status !== 'PENDING' || ctx.now().getTime() < inv.expiryDate.getTime()) return;
+  apply(ctx, inv, 'EXPIRED', {});
+  void sendCallback(ctx, inv).catch((err) => ctx.log?.warn({ err }, 'xendit sim: callback failed'));
+}
+
+export async function sendCallback(ctx: Ctx, inv: SimXenditInvoice, override?: string): Promise<SimCallback | undefined> {
+  const account = accountOf(ctx, inv);
+  const url = override ?? account.callbackUrl;
+  if (!url) {
+    ctx.log?.debug({ invoiceId: inv.id }, 'xendit sim: no callback URL, callback skipped');
+    return undefined;
+  }
+  const record: SimCallback = { invoiceId: inv.id, status: inv.status, url, token: account.callbackToken, body: callbackJson(inv, account), at: ctx.now() };
+  ctx.state.callbacks.push(record);
+  try {
+    const answer = await ctx.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-callback-token': account.callbackToken },
+      body: JSON.stringify(record.body),
+      signal: AbortSignal.timeout(ctx.callbackTimeoutMs),
+    });
+    record.responseStatus = answer.status;
+    record.responseBody = (await answer.text()).slice(0, 2000);
+  } catch (err) {
+    record.error = err instanceof Error ? err.message : String(err);
+  }
+  ctx.log?.debug({ invoiceId: inv.id, status: inv.status, responseStatus: record.responseStatus, error: record.error }, 'xendit sim: callback sent');
+  return record;
+}

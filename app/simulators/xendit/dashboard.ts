@@ -1,0 +1,143 @@
+/**
+ * The simulated Xendit dashboard's "create invoice" form: an invoice made outside the gateway
+ * (as a merchant does from Xendit's dashboard or a payment link), so the demo can show the
+ * backend flow recording such a payment in Xero.
+ */
+import express, { type Router } from 'express';
+import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, toMinor } from '../../money.js';
+import { escapeHtml, renderPage, sendPage } from '../html.js';
+import { onThisHost } from '../same-host.js';
+import type { XenditSimulator } from './state.js';
+
+export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'state' | 'createInvoice'>): void {
+  router.get('/dashboard', (req, res) => sendPage(res, 200, dashboardPage(sim, req.baseUrl)));
+  router.get('/dashboard/callbacks', (req, res) => sendPage(res, 200, callbacksPage(sim, req.baseUrl)));
+  // Settings → Callbacks → "Invoices paid": where this account's checkout sends its callbacks.
+  router.post('/dashboard/callbacks', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const userId = typeof body.account === 'string' ? body.account : '';
+    const url = typeof body.invoice_paid_url === 'string' ? body.invoice_paid_url.trim() : '';
+    const account = [...sim.state.accounts.values()].find((a) => a.userId === userId);
+    const problems: string[] = [];
+    if (!account) problems.push('choose an account');
+    if (!isHttpUrl(url)) problems.push('the callback URL must be an http(s) URL');
+    // The callback carries the account's verification token: the simulator sends it to no other host.
+    else if (!onThisHost(url, req)) problems.push('the callback URL must be on this host (the simulator sends callbacks nowhere else)');
+    if (problems.length || !account) return sendPage(res, 400, callbacksPage(sim, req.baseUrl, problems));
+    account.callbackUrl = url;
+    res.redirect(303, `${req.baseUrl}/dashboard/callbacks?saved=${encodeURIComponent(account.userId)}`);
+  });
+  router.post('/dashboard/invoices', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
+    const currency = text('currency');
+    const problems: string[] = [];
+    if (!isSupportedCurrency(currency)) problems.push(`currency must be one of ${SUPPORTED_CURRENCIES.join(', ')}`);
+    let amount = 0;
+    if (isSupportedCurrency(currency)) {
+      try {
+        amount = toMinor(text('amount'), currency);
+        if (amount <= 0) problems.push('amount must be greater than 0');
+      } catch (err) {
+        if (!(err instanceof AmountError)) throw err;
+        problems.push(`amount is not a valid ${currency} amount`);
+      }
+    }
+    const account = text('account');
+    if (!sim.state.accounts.size || ![...sim.state.accounts.values()].some((a) => a.userId === account)) problems.push('choose an account');
+    const email = text('payer_email');
+    if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) problems.push('payer e-mail is not an e-mail address');
+    if (problems.length || !isSupportedCurrency(currency)) return sendPage(res, 400, dashboardPage(sim, req.baseUrl, problems));
+    const inv = sim.createInvoice({
+      account,
+      currency,
+      amount,
+      description: text('description') || undefined,
+      payerEmail: email || undefined,
+      customerName: text('customer_name') || undefined,
+    });
+    res.redirect(303, `${req.baseUrl}/checkout/${encodeURIComponent(inv.id)}`);
+  });
+}
+
+function dashboardPage(sim: Pick<XenditSimulator, 'state'>, base: string, problems: string[] = []): string {
+  const accounts = [...sim.state.accounts.values()];
+  const options = accounts.map((a) => `<option value="${escapeHtml(a.userId)}">${escapeHtml(a.businessName)}</option>`).join('');
+  const currencies = SUPPORTED_CURRENCIES.map((c) => `<option>${escapeHtml(c)}</option>`).join('');
+  const recent = [...sim.state.invoices.values()]
+    .sort((a, b) => b.created.getTime() - a.created.getTime())
+    .slice(0, 20)
+    .map(
+      (i) =>
+        `<tr><td><a href="${escapeHtml(`${base}/checkout/${encodeURIComponent(i.id)}`)}">${escapeHtml(i.externalId)}</a></td><td>${escapeHtml(i.description ?? '')}</td>` +
+        `<td class="num">${escapeHtml(i.currency)} ${escapeHtml(toDecimal(i.amount, i.currency))}</td><td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td></tr>`,
+    )
+    .join('\n');
+  return renderPage(
+    'Xendit dashboard (simulated)',
+    `${base}/checkout.css`,
+    `<main>
+<section class="card checkout">
+<p class="banner">Simulated Xendit dashboard. No money moves.</p>
+<p><a href="${escapeHtml(`${base}/dashboard/callbacks`)}">Settings → Callbacks</a></p>
+<h1>Create invoice</h1>
+<p class="muted">An invoice made here is not created by the gateway. With the backend flow on, paying it records a contact, an invoice, the payment and the fee in Xero.</p>
+${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>` : ''}
+<form method="post" action="${escapeHtml(`${base}/dashboard/invoices`)}" class="stack">
+<label for="account">Account</label><select id="account" name="account">${options}</select>
+<label for="currency">Currency</label><select id="currency" name="currency">${currencies}</select>
+<label for="amount">Amount</label><input id="amount" name="amount" inputmode="decimal" required value="250000">
+<label for="description">Description</label><input id="description" name="description" value="Catering order">
+<label for="customer_name">Customer name</label><input id="customer_name" name="customer_name" value="Sari Wulandari">
+<label for="payer_email">Payer e-mail</label><input id="payer_email" name="payer_email" type="email" value="sari@example.co.id">
+<button type="submit">Create invoice and open its payment page</button>
+</form>
+</section>
+<section class="card">
+<h2>Recent invoices</h2>
+<table><thead><tr><th>External id</th><th>Description</th><th class="num">Amount</th><th>Status</th></tr></thead>
+<tbody>
+${recent}
+</tbody></table>
+</section>
+</main>`,
+  );
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function callbacksPage(sim: Pick<XenditSimulator, 'state'>, base: string, problems: string[] = []): string {
+  const forms = [...sim.state.accounts.values()]
+    .map(
+      (a) => `<section class="card" data-account="${escapeHtml(a.businessName)}">
+<h2>${escapeHtml(a.businessName)}</h2>
+<p>Callback verification token: <code class="token">${escapeHtml(a.callbackToken)}</code></p>
+<form method="post" action="${escapeHtml(`${base}/dashboard/callbacks`)}" class="stack">
+<input type="hidden" name="account" value="${escapeHtml(a.userId)}">
+<label for="paid-${escapeHtml(a.userId)}">Invoices paid</label>
+<input id="paid-${escapeHtml(a.userId)}" name="invoice_paid_url" type="url" value="${escapeHtml(a.callbackUrl ?? '')}">
+<button type="submit">Save</button>
+</form>
+</section>`,
+    )
+    .join('\n');
+  return renderPage(
+    'Xendit callbacks (simulated)',
+    `${base}/checkout.css`,
+    `<main>
+<section class="card checkout">
+<p class="banner">Simulated Xendit dashboard. No money moves.</p>
+<h1>Settings → Callbacks</h1>
+<p class="muted">Where Xendit sends the callback when an invoice is paid or expires, with the account's verification token in the x-callback-token header.</p>
+${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>` : ''}
+</section>
+${forms}
+</main>`,
+  );
+}

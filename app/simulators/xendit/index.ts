@@ -1,0 +1,117 @@
+/**
+ * A Xendit simulator: the v2 invoice endpoints exactly as xendit-node calls them, in the full
+ * shape the SDK's InvoiceFromJSON expects, plus a hosted checkout page that pays or expires an
+ * invoice and sends the invoice callback to the merchant's callback URL.
+ *
+ * Amounts are integer minor units internally (app/money.ts) and JSON numbers on the wire.
+ *
+ * By resource: state.ts (the data), accounts.ts (keys and permissions), invoices.ts, transactions.ts
+ * (balance and transactions), callbacks.ts (state changes and callbacks sent), json.ts, checkout.ts,
+ * dashboard.ts; test-api.ts is what tests may look at and change.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type { Currency } from '../../money.js';
+import { SIM_CSS } from '../html.js';
+import { dashboardRoutes } from './dashboard.js';
+import { authenticate, registerAccount } from './accounts.js';
+import { transition } from './callbacks.js';
+import { checkoutAction, showCheckout } from './checkout.js';
+import { XenditFaults, invoiceNotFound, isApi, xenditErrorBody } from './errors.js';
+import { createInvoiceRoute, createOutsideInvoice, expireRoute, listInvoicesRoute, ownInvoice, requireInvoice } from './invoices.js';
+import { invoiceJson } from './json.js';
+import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './state.js';
+import { listTransactionsRoute } from './transactions.js';
+import { xenditTestApi } from './test-api.js';
+
+export type {
+  OutsideInvoice,
+  PayOptions,
+  SimCallback,
+  SimXenditInvoice,
+  SimXenditStatus,
+  XenditInvoiceJson,
+  XenditSimAccount,
+  XenditSimState,
+  XenditSimulator,
+  XenditSimulatorOptions,
+} from './state.js';
+export { paymentProductId } from './transactions.js';
+
+const MAX_LOG = 1000;
+
+export function createXenditSimulator(options: XenditSimulatorOptions): XenditSimulator {
+  const ctx: Ctx = {
+    now: options.now ?? (() => new Date()),
+    fetch: options.fetch ?? globalThis.fetch,
+    log: options.logger,
+    fee: options.fee ?? defaultFee,
+    feeTax: options.feeTax ?? (() => 0),
+    callbackTimeoutMs: options.callbackTimeoutMs ?? 10_000,
+    checkoutBaseUrl: options.checkoutBaseUrl.replace(/\/+$/, ''),
+    state: { accounts: new Map(), invoices: new Map(), callbacks: [], requests: [] },
+    faults: new XenditFaults({ isApi, errorBody: xenditErrorBody }),
+  };
+  const sim: XenditSimulator = {
+    router: express.Router(),
+    state: ctx.state,
+    faults: ctx.faults,
+    test: xenditTestApi(ctx.state),
+    registerAccount: (a) => registerAccount(ctx.state, a),
+    getInvoice: (id) => ctx.state.invoices.get(id),
+    listInvoices: () => [...ctx.state.invoices.values()].sort((a, b) => a.created.getTime() - b.created.getTime()).map((i) => invoiceJson(ctx, i)),
+    pay: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'PAID', opts),
+    expire: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'EXPIRED', opts),
+    settle: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'SETTLED', opts),
+    createInvoice: (input) => createOutsideInvoice(ctx, input),
+    reset: () => {
+      ctx.state.accounts.clear();
+      ctx.state.invoices.clear();
+      ctx.state.callbacks.length = 0;
+      ctx.state.requests.length = 0;
+      ctx.faults.reset();
+    },
+  };
+  dashboardRoutes(sim.router, sim);
+  buildRoutes(sim.router, ctx);
+  return sim;
+}
+
+function defaultFee(amountMinor: number, _currency: Currency): number {
+  return Number((BigInt(amountMinor) * 29n + 500n) / 1000n);
+}
+
+function buildRoutes(router: Router, ctx: Ctx): void {
+  router.use((req, _res, next) => {
+    ctx.state.requests.push({ method: req.method, path: req.path, at: ctx.now() });
+    if (ctx.state.requests.length > MAX_LOG) ctx.state.requests.shift();
+    next();
+  });
+  router.use(ctx.faults.middleware());
+  router.get('/checkout.css', (_req, res) => {
+    res.type('css').set('Cache-Control', 'public, max-age=300').send(SIM_CSS);
+  });
+  router.get('/checkout/:id', (req, res) => showCheckout(ctx, req, res));
+  router.post('/checkout/:id/pay', (req, res) => checkoutAction(ctx, req, res, 'PAID'));
+  router.post('/checkout/:id/expire', (req, res) => checkoutAction(ctx, req, res, 'EXPIRED'));
+
+  router.use(express.json({ limit: '1mb' }));
+  router.use((req, res, next) => (isApi(req) ? authenticate(ctx, req, res, next) : next()));
+  router.post('/v2/invoices', (req, res) => createInvoiceRoute(ctx, req, res));
+  router.get('/v2/invoices', (req, res) => listInvoicesRoute(ctx, req, res));
+  router.get('/transactions', (req, res) => listTransactionsRoute(ctx, req, res));
+  router.get('/v2/invoices/:id', (req, res) => {
+    const inv = ownInvoice(ctx, res, String(req.params.id));
+    if (!inv) return invoiceNotFound(res);
+    res.json(invoiceJson(ctx, inv));
+  });
+  // xendit-node calls POST /invoices/{id}/expire! — `!` is special in Express 5 path syntax.
+  router.post(/^\/invoices\/([^/]+)\/expire!$/, (req, res) => expireRoute(ctx, req, res));
+  router.use((_req, res) => {
+    res.status(404).json({ error_code: 'NOT_FOUND', message: 'Not found' });
+  });
+  router.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+    const status = (err as { status?: number }).status ?? 500;
+    if (status >= 500) ctx.log?.error({ err }, 'xendit sim: request failed');
+    res.status(status).json(status === 400 ? { error_code: 'API_VALIDATION_ERROR', message: 'Invalid JSON body' } : xenditErrorBody(status));
+  });
+}

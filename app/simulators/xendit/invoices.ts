@@ -1,0 +1,181 @@
+/**
+ * Invoices: POST/GET /v2/invoices, expiry, and invoices made outside the gateway.
+ */
+import type { Request, Response } from 'express';
+import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, numberToDecimal, toMinor, type Currency } from '../../money.js';
+import { hexId } from './accounts.js';
+import { expireIfDue, transition } from './callbacks.js';
+import { invoiceNotFound, validation } from './errors.js';
+import { invoiceJson } from './json.js';
+import { type Ctx, type OutsideInvoice, type SimXenditInvoice, type XenditSimAccount } from './state.js';
+
+export const DEFAULT_DURATION_SECONDS = 86400;
+
+export function createOutsideInvoice(ctx: Ctx, input: OutsideInvoice): SimXenditInvoice {
+  const account = ctx.state.accounts.get(input.account) ?? [...ctx.state.accounts.values()].find((a) => a.userId === input.account);
+  if (!account) throw new Error(`no Xendit account ${input.account}`);
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw new Error('amount must be greater than 0');
+  const at = ctx.now();
+  const inv: SimXenditInvoice = {
+    id: hexId(),
+    userId: account.userId,
+    externalId: input.externalId ?? `dashboard-${hexId().slice(0, 12)}`,
+    status: 'PENDING',
+    currency: input.currency,
+    amount: input.amount,
+    items: input.items ?? [],
+    ...(input.description ? { description: input.description } : {}),
+    ...(input.payerEmail ? { payerEmail: input.payerEmail } : {}),
+    ...(input.customerName || input.payerEmail ? { customer: { givenNames: input.customerName, email: input.payerEmail } } : {}),
+    created: at,
+    updated: at,
+    expiryDate: new Date(at.getTime() + DEFAULT_DURATION_SECONDS * 1000),
+  };
+  ctx.state.invoices.set(inv.id, inv);
+  return inv;
+}
+
+export function requireInvoice(ctx: Ctx, id: string): SimXenditInvoice {
+  const inv = ctx.state.invoices.get(id);
+  if (!inv) throw new Error(`no Xendit invoice ${id}`);
+  return inv;
+}
+
+export function ownInvoice(ctx: Ctx, res: Response, id: string): SimXenditInvoice | undefined {
+  const inv = ctx.state.invoices.get(id);
+  if (!inv || inv.userId !== (res.locals.account as XenditSimAccount).userId) return undefined;
+  expireIfDue(ctx, inv);
+  return inv;
+}
+
+export function createInvoiceRoute(ctx: Ctx, req: Request, res: Response): void {
+  const account = res.locals.account as XenditSimAccount;
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const read = readNewInvoice(body);
+  if ('error' in read) return validation(res, read.error, read.code);
+  const at = ctx.now();
+  const inv: SimXenditInvoice = {
+    id: hexId(),
+    userId: account.userId,
+    ...read.value,
+    status: 'PENDING',
+    created: at,
+    updated: at,
+    expiryDate: new Date(at.getTime() + read.durationSeconds * 1000),
+  };
+  ctx.state.invoices.set(inv.id, inv);
+  if (ctx.faults.dropIfArmed(req, res)) return;
+  res.json(invoiceJson(ctx, inv));
+}
+
+export type NewInvoiceFields = Pick<
+  SimXenditInvoice,
+  'externalId' | 'currency' | 'amount' | 'description' | 'payerEmail' | 'customer' | 'items' | 'successRedirectUrl' | 'failureRedirectUrl'
+>;
+
+export function readNewInvoice(body: Record<string, unknown>): { value: NewInvoiceFields; durationSeconds: number } | { error: string; code?: string } {
+  const externalId = body.external_id;
+  if (typeof externalId !== 'string' || !externalId.trim()) return { error: 'external_id is required' };
+  const currency = body.currency ?? 'IDR';
+  if (typeof currency !== 'string' || !isSupportedCurrency(currency)) {
+    return { error: `currency must be one of ${SUPPORTED_CURRENCIES.join(', ')}`, code: 'UNSUPPORTED_CURRENCY' };
+  }
+  const amount = readMinor(body.amount, currency);
+  if (typeof amount === 'string') return { error: `amount ${amount}` };
+  if (amount <= 0) return { error: 'amount must be greater than 0' };
+  const duration = body.invoice_duration ?? DEFAULT_DURATION_SECONDS;
+  if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 31536000) {
+    return { error: 'invoice_duration must be a whole number of seconds between 1 and 31536000' };
+  }
+  const items: SimXenditInvoice['items'] = [];
+  for (const raw of Array.isArray(body.items) ? (body.items as Record<string, unknown>[]) : []) {
+    const price = readMinor(raw.price, currency);
+    if (typeof raw.name !== 'string' || typeof raw.quantity !== 'number' || typeof price === 'string') {
+      return { error: 'items need a name, a numeric quantity and a valid price' };
+    }
+    items.push({ name: raw.name, quantity: raw.quantity, price });
+  }
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const customer = body.customer && typeof body.customer === 'object' ? (body.customer as Record<string, unknown>) : undefined;
+  return {
+    durationSeconds: duration,
+    value: {
+      externalId,
+      currency,
+      amount,
+      items,
+      description: text(body.description),
+      payerEmail: text(body.payer_email),
+      ...(customer ? { customer: { givenNames: text(customer.given_names), email: text(customer.email) } } : {}),
+      successRedirectUrl: text(body.success_redirect_url),
+      failureRedirectUrl: text(body.failure_redirect_url),
+    },
+  };
+}
+
+/** Minor units, or why the amount is not acceptable (e.g. "must be a whole number for IDR"). */
+export function readMinor(value: unknown, currency: Currency): number | string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number';
+  try {
+    return toMinor(numberToDecimal(value), currency);
+  } catch (err) {
+    if (!(err instanceof AmountError)) throw err;
+    return currency === 'IDR' || currency === 'VND' ? `must be a whole number for ${currency}` : `has too many decimals for ${currency}`;
+  }
+}
+
+export function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
+  const account = res.locals.account as XenditSimAccount;
+  const externalId = typeof req.query.external_id === 'string' ? req.query.external_id : undefined;
+  const limit = Math.min(Math.max(Number(req.query.limit ?? 10) || 10, 1), 100);
+  const statuses = queryList(req.query.statuses);
+  const paidAfter = queryDate(req.query.paid_after);
+  const paidBefore = queryDate(req.query.paid_before);
+  // xendit-node sends last_invoice; Xendit's API reference names it last_invoice_id.
+  const lastRaw = req.query.last_invoice ?? req.query.last_invoice_id;
+  const lastInvoice = typeof lastRaw === 'string' && !ctx.faults.ignoreListCursor ? lastRaw : undefined;
+  const mine = [...ctx.state.invoices.values()].filter((i) => i.userId === account.userId);
+  mine.forEach((i) => expireIfDue(ctx, i));
+  const sorted = mine
+    .filter(
+      (i) =>
+        (externalId === undefined || i.externalId === externalId) &&
+        (!statuses.length || statuses.includes(i.status)) &&
+        (!paidAfter || (i.paidAt !== undefined && i.paidAt >= paidAfter)) &&
+        (!paidBefore || (i.paidAt !== undefined && i.paidAt <= paidBefore)),
+    )
+    .sort((a, b) => b.created.getTime() - a.created.getTime() || (a.id < b.id ? 1 : -1));
+  const start = lastInvoice === undefined ? 0 : sorted.findIndex((i) => i.id === lastInvoice) + 1;
+  const list = sorted.slice(start, start + limit);
+  res.json(list.map((i) => invoiceJson(ctx, i)));
+}
+
+// Xendit documents `statuses=["PAID","SETTLED"]`; xendit-node sends `statuses=PAID&statuses=SETTLED`.
+export function queryList(value: unknown): string[] {
+  const parts = (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+  return parts.flatMap((p) => {
+    try {
+      const parsed: unknown = JSON.parse(p);
+      return Array.isArray(parsed) ? parsed.map(String) : [p];
+    } catch {
+      return [p];
+    }
+  });
+}
+
+export function queryDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+export function expireRoute(ctx: Ctx, req: Request, res: Response): void {
+  const inv = ownInvoice(ctx, res, String((req.params as Record<string, string>)[0]));
+  if (!inv) return invoiceNotFound(res);
+  if (inv.status === 'PAID' || inv.status === 'SETTLED') {
+    return validation(res, 'Invoice has already been paid and cannot be expired', 'CANNOT_EXPIRE_PAID_INVOICE');
+  }
+  // Xendit delivers callbacks on its own schedule: do not hold the API answer for it.
+  if (inv.status === 'PENDING') void transition(ctx, inv, 'EXPIRED').catch((err) => ctx.log?.warn({ err }, 'xendit sim: callback failed'));
+  res.json(invoiceJson(ctx, inv));
+}

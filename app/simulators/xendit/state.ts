@@ -1,0 +1,203 @@
+/**
+ * The simulated Xendit's data (accounts, invoices, callbacks sent) and the simulator's interface.
+ */
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { Currency } from '../../money.js';
+import { XenditFaults } from './errors.js';
+import type { XenditSimTestApi } from './test-api.js';
+
+export type SimXenditStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
+
+export interface XenditSimAccount {
+  secretKey: string;
+  userId: string;
+  businessName: string;
+  callbackUrl?: string;
+  callbackToken: string;
+  /**
+   * fees_paid_amount in this account's callbacks and invoices. 'amount' (default): the fee.
+   * 'zero': 0, as in Xendit's own invoice callback example (docs.xendit.co/apidocs invoice
+   * callback), e.g. for accounts whose fees are invoiced monthly. 'absent': not sent at all
+   * (xendit-node's invoice/models/Invoice.ts has no such field). The fee is then only in the
+   * payment's transaction (GET /transactions, fee.xendit_fee).
+   */
+  callbackFees?: 'amount' | 'zero' | 'absent';
+  /**
+   * Per-product permissions of this key, as set in Xendit's dashboard (Settings → API keys:
+   * Money-in invoices None/Read/Write, Transactions None/Read; docs.xendit.co "API keys"). Default:
+   * everything. A call outside them gets 403 REQUEST_FORBIDDEN_ERROR before the request is read.
+   */
+  permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read' };
+}
+
+export type NewSimAccount = {
+  secretKey: string;
+  callbackUrl?: string;
+  callbackToken: string;
+  businessName: string;
+  callbackFees?: XenditSimAccount['callbackFees'];
+  permissions?: XenditSimAccount['permissions'];
+};
+
+export interface SimXenditInvoice {
+  id: string;
+  userId: string;
+  externalId: string;
+  status: SimXenditStatus;
+  currency: Currency;
+  amount: number; // minor units
+  description?: string;
+  payerEmail?: string;
+  customer?: { givenNames?: string; email?: string };
+  items: { name: string; quantity: number; price: number /* minor units */ }[];
+  successRedirectUrl?: string;
+  failureRedirectUrl?: string;
+  created: Date;
+  updated: Date;
+  expiryDate: Date;
+  paidAt?: Date;
+  paidAmount?: number; // minor units
+  feesPaidAmount?: number; // minor units
+  /** VAT on Xendit's fee (minor units), reported on the payment's transaction; deducted on top of the fee. */
+  feeTax?: number;
+  /** Test hook: Xendit's ledger does not list the payment's transaction (yet). */
+  transactionUnlisted?: boolean;
+  /** Test hook: fees_paid_amount exactly as sent on the wire (e.g. 11600.5 IDR, which no IDR amount can be). */
+  feesPaidWire?: number;
+  paymentMethod?: string;
+  paymentChannel?: string;
+}
+
+/** An invoice as the API sends it (amounts as JSON numbers in major units). */
+export interface XenditInvoiceJson {
+  id: string;
+  external_id: string;
+  user_id: string;
+  status: SimXenditStatus;
+  merchant_name: string;
+  merchant_profile_picture_url: string;
+  amount: number;
+  payer_email?: string;
+  description?: string;
+  customer?: { given_names?: string; email?: string };
+  expiry_date: string;
+  invoice_url: string;
+  available_banks: unknown[];
+  available_retail_outlets: unknown[];
+  available_ewallets: unknown[];
+  available_qr_codes: unknown[];
+  available_direct_debits: unknown[];
+  available_paylaters: unknown[];
+  should_exclude_credit_card: boolean;
+  should_send_email: boolean;
+  created: string;
+  updated: string;
+  currency: Currency;
+  items: { name: string; quantity: number; price: number }[];
+  success_redirect_url?: string;
+  failure_redirect_url?: string;
+  paid_amount?: number;
+  fees_paid_amount?: number;
+  adjusted_received_amount?: number;
+  paid_at?: string;
+  payment_method?: string;
+  payment_channel?: string;
+  bank_code?: string;
+}
+
+export interface SimCallback {
+  invoiceId: string;
+  status: SimXenditStatus;
+  url: string;
+  token: string;
+  body: Record<string, unknown>;
+  at: Date;
+  responseStatus?: number;
+  responseBody?: string;
+  error?: string;
+}
+
+export interface SimRequest {
+  method: string;
+  path: string;
+  at: Date;
+}
+
+export interface XenditSimState {
+  accounts: Map<string, XenditSimAccount>; // by secret key
+  invoices: Map<string, SimXenditInvoice>;
+  callbacks: SimCallback[];
+  requests: SimRequest[];
+}
+
+export interface PayOptions {
+  /** Overrides the account's callback URL for this callback only. */
+  callbackUrl?: string;
+  /** false: change the state without sending a callback (a lost callback). */
+  sendCallback?: boolean;
+  paymentMethod?: string;
+  paymentChannel?: string;
+}
+
+export interface XenditSimulatorOptions {
+  /** Public URL where the router is mounted; invoice_url is `${checkoutBaseUrl}/checkout/${id}`. */
+  checkoutBaseUrl: string;
+  now?: () => Date;
+  fetch?: typeof fetch;
+  logger?: Logger;
+  /** Fee in minor units; default 2.9 % rounded half up to the currency's minor unit. */
+  fee?: (amountMinor: number, currency: Currency) => number;
+  /** VAT on the fee in minor units; default none (0). */
+  feeTax?: (feeMinor: number, currency: Currency) => number;
+  callbackTimeoutMs?: number;
+}
+
+/** `state` is exported for the demo's persistence (app/demo.ts); tests use `test`. */
+export interface XenditSimulator {
+  router: Router;
+  state: XenditSimState;
+  faults: XenditFaults;
+  /** What tests look at and change (test-api.ts); tests never touch `state`. */
+  test: XenditSimTestApi;
+  registerAccount(account: NewSimAccount): XenditSimAccount;
+  getInvoice(id: string): SimXenditInvoice | undefined;
+  /** Every invoice in the API's JSON shape, oldest first. */
+  listInvoices(): XenditInvoiceJson[];
+  /** Marks the invoice PAID and awaits the callback; undefined when no callback URL is known. Throws unless PENDING. */
+  pay(invoiceId: string, opts?: PayOptions): Promise<SimCallback | undefined>;
+  /** Marks the invoice EXPIRED and awaits the callback. Throws unless PENDING. */
+  expire(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
+  /**
+   * An invoice made outside the gateway (Xendit dashboard, payment link, the merchant's own
+   * system), with an external id of its own. Throws on an unknown account or a bad amount.
+   */
+  createInvoice(input: OutsideInvoice): SimXenditInvoice;
+  /** PAID → SETTLED, with its callback. */
+  settle(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
+  reset(): void;
+}
+
+export interface OutsideInvoice {
+  /** The account's user id (what the dashboard form sends) or its secret key. */
+  account: string;
+  currency: Currency;
+  amount: number; // minor units
+  description?: string;
+  payerEmail?: string;
+  customerName?: string;
+  items?: SimXenditInvoice['items'];
+  externalId?: string;
+}
+
+export interface Ctx {
+  now: () => Date;
+  fetch: typeof fetch;
+  log?: Logger;
+  fee: (amountMinor: number, currency: Currency) => number;
+  feeTax: (feeMinor: number, currency: Currency) => number;
+  callbackTimeoutMs: number;
+  checkoutBaseUrl: string;
+  state: XenditSimState;
+  faults: XenditFaults;
+}

@@ -1,0 +1,52 @@
+/**
+ * What tests may see of the simulated Xendit beyond its HTTP API, and the few changes they may
+ * make behind the gateway's back: copies of the request log, of accounts and of the callbacks
+ * sent, and named commands. Tests use `sim.test`, never `sim.state` (eslint's
+ * no-restricted-syntax rule on test/ and test/unit/sim-state-rule.test.ts keep it so).
+ */
+import type { SimCallback, SimRequest, XenditSimAccount, XenditSimState } from './state.js';
+
+/** Requests whose method is this (any case) and whose path (relative to the mount) starts with this. */
+export interface XenditRequestFilter {
+  method?: string;
+  pathPrefix?: string;
+}
+
+export interface XenditSimTestApi {
+  /** A copy of the request log (the latest 1000), oldest first, optionally filtered. */
+  requests(filter?: XenditRequestFilter): SimRequest[];
+  countRequests(filter?: XenditRequestFilter): number;
+  /** Empties the request log (to see only what comes next). */
+  clearRequests(): void;
+  /** A copy of the account with this secret key, if registered. */
+  account(secretKey: string): XenditSimAccount | undefined;
+  /** As when the merchant changes the account's settings in Xendit's dashboard (callback URL, fees on callbacks, key permissions). */
+  updateAccount(secretKey: string, change: Partial<Pick<XenditSimAccount, 'callbackUrl' | 'callbackFees' | 'permissions'>>): void;
+  /** Copies of the callbacks sent (and their answers), oldest first. */
+  callbacks(): SimCallback[];
+  /** How many invoices the simulator holds, every account's. */
+  invoiceCount(): number;
+}
+
+export function xenditTestApi(state: XenditSimState): XenditSimTestApi {
+  const requests = (f: XenditRequestFilter = {}) =>
+    state.requests
+      .filter((r) => (!f.method || r.method === f.method.toUpperCase()) && (f.pathPrefix === undefined || r.path.startsWith(f.pathPrefix)))
+      .map((r) => ({ ...r }));
+  return {
+    requests,
+    countRequests: (filter) => requests(filter).length,
+    clearRequests: () => void (state.requests.length = 0),
+    account: (secretKey) => {
+      const a = state.accounts.get(secretKey);
+      return a && structuredClone(a);
+    },
+    updateAccount: (secretKey, change) => {
+      const a = state.accounts.get(secretKey);
+      if (!a) throw new Error(`no Xendit account ${secretKey}`);
+      Object.assign(a, change);
+    },
+    callbacks: () => structuredClone(state.callbacks),
+    invoiceCount: () => state.invoices.size,
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Spend and receive money (BankTransactions), overpayments included.
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { contactFor } from './contacts.js';
+import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
+import { validationBody } from './errors.js';
+import { asArray, envelope, org, remember, replayed } from './http.js';
+import { type SimBankTransaction, type SimOrganisation, type XeroSimulator } from './state.js';
+
+export function createBankTransactionsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  if (replayed(o, req, res, at)) return;
+  const answer = createBankTransactions(o, asArray(req.body, 'BankTransactions'), at);
+  remember(o, req, at, answer.status, answer.body);
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.status(answer.status).json(answer.body);
+}
+
+export function createBankTransactions(o: SimOrganisation, items: Record<string, unknown>[], at: Date): { status: number; body: unknown } {
+  if (!items.length) return { status: 400, body: validationBody(['No bank transactions were supplied']) };
+  const planned: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>[] = [];
+  const contactNames: string[] = [];
+  for (const raw of items) {
+    const errors: string[] = [];
+    const t = validateBankTransaction(o, raw, errors, at);
+    if (errors.length || !t) return { status: 400, body: validationBody(errors, raw) };
+    planned.push(t.txn);
+    contactNames.push(t.contactName);
+  }
+  const saved = planned.map((t, i) => {
+    const txn: SimBankTransaction = { ...t, bankTransactionId: randomUUID(), contact: contactFor(o, contactNames[i]), status: 'AUTHORISED', updatedAt: at };
+    o.bankTransactions.set(txn.bankTransactionId, txn);
+    return txn;
+  });
+  return { status: 200, body: envelope(at, { BankTransactions: saved.map((t) => bankTransactionJson(o, t)) }) };
+}
+
+export function validateBankTransaction(
+  o: SimOrganisation,
+  raw: Record<string, unknown>,
+  errors: string[],
+  at: Date,
+): { txn: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>; contactName: string } | undefined {
+  const type = raw.Type;
+  const overpayment = type === 'RECEIVE-OVERPAYMENT';
+  if (type !== 'SPEND' && type !== 'RECEIVE' && !overpayment)
+    errors.push(`The simulator supports Type SPEND, RECEIVE and RECEIVE-OVERPAYMENT, not ${String(type)}`);
+  const accRef = (raw.BankAccount ?? {}) as Record<string, unknown>;
+  const bank = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
+  if (!bank) errors.push('Bank account could not be found');
+  else if (bank.type !== 'BANK') errors.push(`Account code '${bank.code}' is not a bank account`);
+  else if (bank.status !== 'ACTIVE') errors.push(`Account code '${bank.code}' has been archived`);
+  const contact = (raw.Contact ?? {}) as Record<string, unknown>;
+  const known = typeof contact.ContactID === 'string' ? [...o.contacts.values()].find((c) => c.contactId === contact.ContactID) : undefined;
+  if (typeof contact.ContactID === 'string' && !known) errors.push('The contact could not be found');
+  const contactName = known?.name ?? (typeof contact.Name === 'string' ? contact.Name.trim() : '');
+  if (!contactName) errors.push('A Contact must be specified for this type of transaction');
+  const currency = bank ? (bank.currencyCode ?? o.baseCurrency) : o.baseCurrency;
+  if (typeof raw.CurrencyCode === 'string' && raw.CurrencyCode !== currency) {
+    errors.push(`The currency (${raw.CurrencyCode}) must match the bank account currency (${currency})`);
+  }
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  if (!date) errors.push('Date is not a valid date');
+  const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
+    const quantity = parseScaled(li.Quantity ?? 1, 4);
+    const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
+    const code = String(li.AccountCode ?? '');
+    const account = o.accounts.find((a) => a.code === code);
+    // An overpayment's line carries no account: Xero holds it against Accounts Receivable as the contact's credit.
+    if (overpayment) {
+      if (code) errors.push('Account code cannot be specified on an overpayment line item');
+    } else if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
+    else if (account.type === 'BANK') errors.push(`Account code '${code}' is a bank account and cannot be used on a line item`);
+    if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
+    const lineAmount = roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n);
+    return { lineItemId: randomUUID(), description: String(li.Description ?? ''), accountCode: code, lineAmount };
+  });
+  if (!lineItems.length) errors.push('At least one line item is required');
+  const total = lineItems.reduce((sum, li) => sum + li.lineAmount, 0n);
+  if (lineItems.length && total <= 0n) errors.push('The total of a bank transaction must be positive');
+  if (errors.length || !bank || !date) return undefined;
+  return {
+    txn: {
+      type: type as SimBankTransaction['type'],
+      accountId: bank.accountId,
+      date,
+      reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+      currencyCode: currency,
+      lineItems,
+      total,
+    },
+    contactName,
+  };
+}
+
+export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): Record<string, unknown> {
+  const bank = o.accounts.find((a) => a.accountId === t.accountId)!;
+  return {
+    BankTransactionID: t.bankTransactionId,
+    Type: t.type,
+    Contact: {
+      ContactID: t.contact.contactId,
+      Name: t.contact.name,
+      Addresses: [],
+      Phones: [],
+      ContactGroups: [],
+      ContactPersons: [],
+      HasValidationErrors: false,
+    },
+    LineItems: t.lineItems.map((li) => {
+      const account = o.accounts.find((a) => a.code === li.accountCode);
+      return {
+        LineItemID: li.lineItemId,
+        Description: li.description,
+        Quantity: 1,
+        UnitAmount: money(li.lineAmount),
+        TaxType: 'NONE',
+        TaxAmount: 0,
+        LineAmount: money(li.lineAmount),
+        ...(li.accountCode ? { AccountCode: li.accountCode } : {}),
+        ...(account ? { AccountID: account.accountId } : {}),
+        Tracking: [],
+      };
+    }),
+    BankAccount: { AccountID: bank.accountId, Code: bank.code, Name: bank.name },
+    ...(t.type === 'RECEIVE-OVERPAYMENT' ? { OverpaymentID: t.bankTransactionId } : {}),
+    IsReconciled: false,
+    DateString: `${t.date}T00:00:00`,
+    Date: msDate(dayStart(t.date)),
+    Reference: t.reference,
+    CurrencyCode: t.currencyCode,
+    CurrencyRate: 1,
+    Status: t.status,
+    LineAmountTypes: 'NoTax',
+    SubTotal: money(t.total),
+    TotalTax: 0,
+    Total: money(t.total),
+    UpdatedDateUTC: msDate(t.updatedAt),
+    HasAttachments: false,
+  };
+}

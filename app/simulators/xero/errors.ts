@@ -1,0 +1,32 @@
+/**
+ * Xero's error bodies: 404, the fault statuses (429/500/503) and the ValidationException envelope.
+ */
+import type { Response } from 'express';
+
+export function notFound(res: Response): void {
+  res.status(404).json({ Type: null, Title: 'Resource Not Found', Status: 404, Detail: "The resource you're looking for cannot be found", Extensions: {} });
+}
+
+export function xeroErrorBody(status: number): unknown {
+  if (status === 429) return { Type: null, Title: 'Too Many Requests', Status: 429, Detail: 'Rate limit exceeded', Extensions: {} };
+  return {
+    Type: null,
+    Title: status === 503 ? 'Service Unavailable' : 'Internal Server Error',
+    Status: status,
+    Detail: 'The simulator was told to fail',
+    Extensions: {},
+  };
+}
+
+export function validationError(res: Response, messages: string[], element: unknown = {}): void {
+  res.status(400).json(validationBody(messages, element));
+}
+
+export function validationBody(messages: string[], element: unknown = {}): unknown {
+  return {
+    ErrorNumber: 10,
+    Type: 'ValidationException',
+    Message: 'A validation exception occurred',
+    Elements: [{ ...(element as object), ValidationErrors: messages.map((Message) => ({ Message })) }],
+  };
+}

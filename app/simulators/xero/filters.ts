@@ -1,0 +1,47 @@
+/**
+ * The `where` filters and paging of GET lists, as far as the gateway uses them.
+ */
+import type { Request, Response } from 'express';
+import { validationError } from './errors.js';
+
+export interface Clause {
+  path: string[];
+  op: '==' | '!=';
+  value: string;
+}
+
+export function filtered(res: Response, req: Request, rows: Record<string, unknown>[], wrap: (rows: unknown[]) => unknown): void {
+  const where = typeof req.query.where === 'string' ? req.query.where : '';
+  const clauses = parseWhere(where);
+  if (!clauses) return validationError(res, [`The where clause is not supported by the simulator: ${where}`]);
+  const matching = rows.filter((row) => clauses.every((c) => matchesClause(row, c)));
+  // Like Xero: with ?page=N, 100 rows per page (pageSize up to 1000); without it, everything.
+  const page = Number(req.query.page);
+  if (!Number.isInteger(page) || page < 1) return void res.json(wrap(matching));
+  const size = Math.min(Math.max(Number(req.query.pageSize) || 100, 1), 1000);
+  res.json(wrap(matching.slice((page - 1) * size, page * size)));
+}
+
+// Supports `A.B=="text"`, `A==guid("...")`, `A==true`, `A!=...`, joined by AND / &&.
+export function parseWhere(where: string): Clause[] | undefined {
+  if (!where.trim()) return [];
+  const clauses: Clause[] = [];
+  const re = /^\s*([A-Za-z][\w.]*)\s*(==|!=)\s*(?:"((?:[^"\\]|\\.)*)"|guid\("([^"]*)"\)|([\w.-]+))\s*(?:(?:AND|&&)\s*|$)/i;
+  let rest = where;
+  while (rest.trim()) {
+    const m = re.exec(rest);
+    if (!m) return undefined;
+    const value = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : (m[4] ?? m[5]);
+    clauses.push({ path: m[1].split('.'), op: m[2] as Clause['op'], value });
+    rest = rest.slice(m[0].length);
+  }
+  return clauses;
+}
+
+// Xero compares strings case-insensitively in `where`.
+export function matchesClause(row: Record<string, unknown>, c: Clause): boolean {
+  let v: unknown = row;
+  for (const key of c.path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+  const equal = v !== undefined && v !== null && String(v).toLowerCase() === c.value.toLowerCase();
+  return c.op === '==' ? equal : !equal;
+}

@@ -1,0 +1,293 @@
+/**
+ * Invoices: made by tests (addInvoice) or PUT/POST /Invoices, listed and found like Xero, and their
+ * JSON.
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { XeroInvoice } from '../../clients/xero/types.js';
+import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './tax-rates.js';
+import { contactFor, contactJson } from './contacts.js';
+import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
+import { validationError } from './errors.js';
+import { asArray, envelope, org, remember, replayed } from './http.js';
+import {
+  type NewSimInvoice,
+  type SimInvoice,
+  type SimInvoiceStatus,
+  type SimInvoiceType,
+  type SimOrganisation,
+  type SimPayment,
+  type XeroSimState,
+  type XeroSimulator,
+  requireOrg,
+} from './state.js';
+
+export interface InvoiceInput {
+  invoiceNumber?: string;
+  type: SimInvoiceType;
+  status: SimInvoiceStatus;
+  contact: { name: string; email?: string };
+  currency: string;
+  lineAmountTypes?: SimInvoice['lineAmountTypes'];
+  lineItems: { description: string; quantity: bigint; unitAmount: bigint; accountCode?: string; taxRate?: SimTaxRate }[];
+  reference: string;
+  date: string;
+  dueDate: string;
+}
+
+export function addInvoice(state: XeroSimState, input: NewSimInvoice, at: Date): { invoiceId: string; invoiceNumber: string } {
+  const o = requireOrg(state, input.tenantId);
+  const lineItems = input.lineItems.map((li) => {
+    const quantity = parseScaled(li.quantity ?? '1', 4);
+    const unitAmount = parseScaled(li.unitAmount, 4);
+    if (quantity === undefined || unitAmount === undefined) throw new Error(`bad line item amounts: ${JSON.stringify(li)}`);
+    return { description: li.description, quantity, unitAmount };
+  });
+  const inv = createInvoice(
+    o,
+    {
+      invoiceNumber: input.invoiceNumber,
+      type: input.type ?? 'ACCREC',
+      status: input.status ?? 'AUTHORISED',
+      contact: input.contact,
+      currency: input.currency ?? o.baseCurrency,
+      lineItems,
+      reference: input.reference ?? '',
+      date: input.date ?? isoDate(at),
+      dueDate: input.dueDate ?? input.date ?? isoDate(at),
+    },
+    at,
+  );
+  const paid = input.amountPaid !== undefined ? parseScaled(input.amountPaid, 2) : inv.status === 'PAID' ? inv.total : 0n;
+  if (paid === undefined) throw new Error(`bad amountPaid: ${input.amountPaid}`);
+  if (paid > 0n) recordOpeningPayment(o, inv, paid, at);
+  return { invoiceId: inv.invoiceId, invoiceNumber: inv.invoiceNumber };
+}
+
+export function toGatewayInvoice(inv: SimInvoice): XeroInvoice {
+  return {
+    invoiceId: inv.invoiceId,
+    invoiceNumber: inv.invoiceNumber,
+    type: inv.type,
+    status: inv.status,
+    currencyCode: inv.currencyCode,
+    total: formatScaled(inv.total, 2),
+    amountDue: formatScaled(amountDue(inv), 2),
+    amountPaid: formatScaled(inv.amountPaid, 2),
+    contactName: inv.contact.name,
+    ...(inv.contact.email ? { contactEmail: inv.contact.email } : {}),
+    lineItems: inv.lineItems.map((li) => ({
+      description: li.description,
+      quantity: formatScaled(li.quantity, 4),
+      unitAmount: formatScaled(li.unitAmount, 4),
+      lineAmount: formatScaled(li.lineAmount, 2),
+    })),
+  };
+}
+
+export function recordOpeningPayment(o: SimOrganisation, inv: SimInvoice, amount: bigint, at: Date): void {
+  // Not into the seeded 'Xendit' clearing account, so its balance shows only the gateway's work.
+  const banks = o.accounts.filter((a) => a.type === 'BANK');
+  const bank = banks.find((a) => a.name !== 'Xendit') ?? banks[0];
+  if (!bank) throw new Error('no bank account to record the opening payment');
+  const p: SimPayment = {
+    paymentId: randomUUID(),
+    invoiceId: inv.invoiceId,
+    accountId: bank.accountId,
+    date: inv.date,
+    amount,
+    reference: 'Opening payment',
+    status: 'AUTHORISED',
+    updatedAt: at,
+  };
+  o.payments.set(p.paymentId, p);
+  inv.amountPaid += amount;
+  if (inv.amountPaid >= inv.total && inv.status === 'AUTHORISED') markPaid(inv, p.date);
+}
+
+export function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date): SimInvoice {
+  const lineItems = input.lineItems.map((li) => {
+    const lineAmount = roundDiv(li.quantity * li.unitAmount, 1_000_000n);
+    return {
+      lineItemId: randomUUID(),
+      description: li.description,
+      ...(li.accountCode ? { accountCode: li.accountCode } : {}),
+      quantity: li.quantity,
+      unitAmount: li.unitAmount,
+      lineAmount,
+      taxType: li.taxRate?.taxType ?? 'NONE',
+      taxAmount: li.taxRate ? inclusiveTax(lineAmount, li.taxRate) : 0n,
+    };
+  });
+  const invoiceNumber = input.invoiceNumber ?? (input.type === 'ACCREC' ? `INV-${String(o.nextInvoiceNumber++).padStart(4, '0')}` : '');
+  const inv: SimInvoice = {
+    invoiceId: randomUUID(),
+    invoiceNumber,
+    type: input.type,
+    status: input.status,
+    contact: { ...contactFor(o, input.contact.name, input.contact.email) },
+    currencyCode: input.currency,
+    reference: input.reference,
+    lineAmountTypes: input.lineAmountTypes ?? 'NoTax',
+    lineItems,
+    total: lineItems.reduce((sum, li) => sum + li.lineAmount, 0n),
+    totalTax: lineItems.reduce((sum, li) => sum + li.taxAmount, 0n),
+    amountPaid: 0n,
+    date: input.date,
+    dueDate: input.dueDate,
+    updatedAt: at,
+  };
+  o.invoices.set(inv.invoiceId, inv);
+  return inv;
+}
+
+export function markPaid(inv: SimInvoice, on: string): void {
+  inv.status = 'PAID';
+  inv.fullyPaidOn = on;
+}
+
+export function amountDue(inv: SimInvoice): bigint {
+  return inv.status === 'VOIDED' || inv.status === 'DELETED' ? 0n : inv.total - inv.amountPaid;
+}
+
+export function findInvoice(o: SimOrganisation, idOrNumber: string): SimInvoice | undefined {
+  return o.invoices.get(idOrNumber) ?? [...o.invoices.values()].find((i) => i.invoiceNumber === idOrNumber);
+}
+
+export function findInvoiceAnywhere(state: XeroSimState, idOrNumber: string, tenantId?: string): SimInvoice | undefined {
+  const orgs = tenantId ? [requireOrg(state, tenantId)] : [...state.orgs.values()];
+  for (const o of orgs) {
+    const inv = findInvoice(o, idOrNumber);
+    if (inv) return inv;
+  }
+  return undefined;
+}
+
+// Like Xero, InvoiceNumbers matches case-insensitively: callers must compare exactly themselves.
+export function listInvoices(o: SimOrganisation, query: Request['query']): SimInvoice[] {
+  const list = (name: string) =>
+    String(query[name] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const numbers = list('InvoiceNumbers').map((n) => n.toLowerCase());
+  const ids = list('IDs').map((n) => n.toLowerCase());
+  const statuses = list('Statuses');
+  return [...o.invoices.values()].filter(
+    (i) =>
+      (!numbers.length || numbers.includes(i.invoiceNumber.toLowerCase())) &&
+      (!ids.length || ids.includes(i.invoiceId.toLowerCase())) &&
+      (!statuses.length || statuses.includes(i.status)),
+  );
+}
+
+export function createInvoicesRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  if (replayed(o, req, res, at)) return;
+  const items = asArray(req.body, 'Invoices');
+  const errors: string[] = [];
+  const inputs = items.map((raw) => readInvoiceInput(o, raw, at, errors));
+  if (errors.length) return validationError(res, errors, items[0]);
+  const created = inputs.map((input) => createInvoice(o, input!, at));
+  const body = envelope(at, { Invoices: created.map((i) => invoiceJson(o, i)) });
+  remember(o, req, at, 200, body);
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.json(body);
+}
+
+export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown>, at: Date, errors: string[]): InvoiceInput | undefined {
+  const contact = (raw.Contact ?? {}) as Record<string, unknown>;
+  const known = typeof contact.ContactID === 'string' ? [...o.contacts.values()].find((c) => c.contactId === contact.ContactID) : undefined;
+  if (typeof contact.ContactID === 'string' && !known) errors.push('The contact could not be found');
+  else if (!known && (typeof contact.Name !== 'string' || !contact.Name.trim())) errors.push('A Contact must be specified for this type of transaction');
+  const type = raw.Type === 'ACCPAY' ? 'ACCPAY' : 'ACCREC';
+  const status = (typeof raw.Status === 'string' ? raw.Status : 'DRAFT') as SimInvoiceStatus;
+  if (!['DRAFT', 'SUBMITTED', 'AUTHORISED'].includes(status)) errors.push(`Invalid status for a new invoice: ${status}`);
+  // Xero's default is Exclusive; the simulator computes tax only on tax-inclusive lines.
+  const lineAmountTypes = raw.LineAmountTypes ?? 'Exclusive';
+  if (lineAmountTypes !== 'NoTax' && lineAmountTypes !== 'Inclusive' && lineAmountTypes !== 'Exclusive')
+    errors.push(`LineAmountTypes must be Exclusive, Inclusive or NoTax, not ${String(lineAmountTypes)}`);
+  const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
+    const quantity = parseScaled(li.Quantity ?? 1, 4);
+    const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
+    if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
+    const accountCode = li.AccountCode === undefined ? undefined : String(li.AccountCode);
+    const account = accountCode === undefined ? undefined : o.accounts.find((a) => a.code === accountCode);
+    if (accountCode !== undefined && !account) errors.push(`Account code '${accountCode}' is not a valid code for this document`);
+    else if (account?.type === 'BANK') errors.push(`Account code '${accountCode}' is a bank account and cannot be used on a line item`);
+    const taxType = li.TaxType === undefined ? 'NONE' : String(li.TaxType);
+    const taxRate = taxType === 'NONE' ? undefined : usableTaxRate(o.taxRates, taxType, type);
+    if (taxType !== 'NONE' && !taxRate) errors.push(unusableTaxTypeMessage(taxType));
+    else if (taxRate && lineAmountTypes !== 'Inclusive')
+      errors.push(`The simulator supports tax rates with LineAmountTypes Inclusive only, not ${String(lineAmountTypes)}`);
+    return { description: String(li.Description ?? ''), quantity: quantity ?? 0n, unitAmount: unitAmount ?? 0n, accountCode, ...(taxRate ? { taxRate } : {}) };
+  });
+  if (errors.length) return undefined;
+  return {
+    invoiceNumber: typeof raw.InvoiceNumber === 'string' && raw.InvoiceNumber ? raw.InvoiceNumber : undefined,
+    type,
+    status,
+    contact: known
+      ? { name: known.name, email: known.email }
+      : { name: String(contact.Name), email: typeof contact.EmailAddress === 'string' ? contact.EmailAddress : undefined },
+    currency: typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency,
+    lineAmountTypes: lineAmountTypes as SimInvoice['lineAmountTypes'],
+    lineItems,
+    reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+    date: readDate(raw.Date) ?? isoDate(at),
+    dueDate: readDate(raw.DueDate) ?? readDate(raw.Date) ?? isoDate(at),
+  };
+}
+
+export function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string, unknown> {
+  const payments = [...o.payments.values()].filter((p) => p.invoiceId === inv.invoiceId && p.status !== 'DELETED');
+  return {
+    Type: inv.type,
+    InvoiceID: inv.invoiceId,
+    InvoiceNumber: inv.invoiceNumber,
+    Reference: inv.reference,
+    Payments: payments.map((p) => ({
+      PaymentID: p.paymentId,
+      Date: msDate(dayStart(p.date)),
+      Amount: money(p.amount),
+      Reference: p.reference,
+      CurrencyRate: 1,
+      HasAccount: true,
+      HasValidationErrors: false,
+    })),
+    CreditNotes: [],
+    Prepayments: [],
+    Overpayments: [],
+    AmountDue: money(amountDue(inv)),
+    AmountPaid: money(inv.amountPaid),
+    AmountCredited: 0,
+    CurrencyRate: 1,
+    IsDiscounted: false,
+    HasAttachments: false,
+    HasErrors: false,
+    Contact: contactJson(inv.contact),
+    DateString: `${inv.date}T00:00:00`,
+    Date: msDate(dayStart(inv.date)),
+    DueDateString: `${inv.dueDate}T00:00:00`,
+    DueDate: msDate(dayStart(inv.dueDate)),
+    Status: inv.status,
+    LineAmountTypes: inv.lineAmountTypes,
+    LineItems: inv.lineItems.map((li) => ({
+      LineItemID: li.lineItemId,
+      Description: li.description,
+      Quantity: Number(formatScaled(li.quantity, 4)),
+      UnitAmount: Number(formatScaled(li.unitAmount, 4)),
+      TaxType: li.taxType,
+      TaxAmount: money(li.taxAmount),
+      LineAmount: money(li.lineAmount),
+      AccountCode: li.accountCode ?? '200',
+      Tracking: [],
+    })),
+    SubTotal: money(inv.total - inv.totalTax),
+    TotalTax: money(inv.totalTax),
+    Total: money(inv.total),
+    UpdatedDateUTC: msDate(inv.updatedAt),
+    CurrencyCode: inv.currencyCode,
+    ...(inv.fullyPaidOn ? { FullyPaidOnDate: msDate(dayStart(inv.fullyPaidOn)) } : {}),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * The HTML overview ("the simulated Xero") and the page of one invoice the admin links to.
+ */
+import { escapeHtml, renderPage } from '../html.js';
+import { balanceOf } from './accounts.js';
+import { formatScaled } from './decimals.js';
+import { amountDue } from './invoices.js';
+import { type SimInvoice, type SimOrganisation, type XeroSimState } from './state.js';
+
+export function renderOverview(state: XeroSimState, cssHref: string): string {
+  const orgs = [...state.orgs.values()];
+  const sections = orgs.length ? orgs.map(renderOrg).join('\n') : '<p class="muted">No organisations yet.</p>';
+  return renderPage(
+    'Simulated Xero',
+    cssHref,
+    `<main>
+<h1>Simulated Xero</h1>
+<p class="banner">This is a simulator. Nothing here is real accounting data.</p>
+${sections}
+</main>`,
+  );
+}
+
+export function renderInvoicePage(o: SimOrganisation, i: SimInvoice, cssHref: string): string {
+  const payments = [...o.payments.values()].filter((p) => p.invoiceId === i.invoiceId);
+  const lines = i.lineItems
+    .map(
+      (li) =>
+        `<tr><td>${escapeHtml(li.description)}</td><td class="num">${escapeHtml(formatScaled(li.quantity, 4))}</td><td class="num">${escapeHtml(formatScaled(li.unitAmount, 4))}</td><td>${escapeHtml(li.taxType)}</td><td class="num">${escapeHtml(formatScaled(li.taxAmount, 2))}</td></tr>`,
+    )
+    .join('\n');
+  const paid = payments
+    .map(
+      (p) =>
+        `<tr><td>${escapeHtml(p.date)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))}</td><td>${escapeHtml(p.reference)}</td><td>${escapeHtml(p.status)}</td></tr>`,
+    )
+    .join('\n');
+  return renderPage(
+    `Invoice ${i.invoiceNumber}`,
+    cssHref,
+    `<main>
+<p class="banner">This is a simulator. Nothing here is real accounting data.</p>
+<h1 id="invoice-number">Invoice ${escapeHtml(i.invoiceNumber)}</h1>
+<p>${escapeHtml(o.name)} · <span class="status status-${escapeHtml(i.status)}" id="invoice-status">${escapeHtml(i.status)}</span></p>
+<dl><dt>To</dt><dd id="invoice-contact">${escapeHtml(i.contact.name)}</dd><dt>Reference</dt><dd>${escapeHtml(i.reference)}</dd><dt>Total</dt><dd>${escapeHtml(formatScaled(i.total, 2))} ${escapeHtml(i.currencyCode)}</dd>${i.totalTax ? `<dt>Tax included</dt><dd id="invoice-tax">${escapeHtml(formatScaled(i.totalTax, 2))} ${escapeHtml(i.currencyCode)}</dd>` : ''}<dt>Amount due</dt><dd>${escapeHtml(formatScaled(amountDue(i), 2))} ${escapeHtml(i.currencyCode)}</dd></dl>
+<h2>Lines</h2><table><thead><tr><th>Description</th><th>Qty</th><th>Unit</th><th>Tax rate</th><th>Tax</th></tr></thead><tbody>${lines}</tbody></table>
+<h2>Payments</h2><table id="invoice-payments"><thead><tr><th>Date</th><th>Amount</th><th>Reference</th><th>Status</th></tr></thead><tbody>${paid}</tbody></table>
+<p><a href="${escapeHtml(cssHref.replace(/sim\.css$/, ''))}">All of the simulated Xero</a></p>
+</main>`,
+  );
+}
+
+export function renderOrg(o: SimOrganisation): string {
+  const invoices = [...o.invoices.values()];
+  const invoiceRows = invoices
+    .map(
+      (i) =>
+        `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.reference)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
+        `<td class="num">${escapeHtml(formatScaled(i.total, 2))}</td><td class="num">${escapeHtml(formatScaled(amountDue(i), 2))}</td>` +
+        `<td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td></tr>`,
+    )
+    .join('\n');
+  const paymentRows = [...o.payments.values()]
+    .map((p) => {
+      const inv = o.invoices.get(p.invoiceId);
+      const account = o.accounts.find((a) => a.accountId === p.accountId);
+      return (
+        `<tr><td>${escapeHtml(p.date)}</td><td>${escapeHtml(inv?.invoiceNumber)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))} ${escapeHtml(inv?.currencyCode)}</td>` +
+        `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(p.status)}</td></tr>`
+      );
+    })
+    .join('\n');
+  const journalRows = [...o.manualJournals.values()]
+    .map((j) => {
+      const lines = j.lines.map((l) => `${l.accountCode} ${formatScaled(l.lineAmount, 2)}`).join(', ');
+      return `<tr><td>${escapeHtml(j.date)}</td><td>${escapeHtml(j.narration)}</td><td>${escapeHtml(lines)}</td><td>${escapeHtml(j.status)}</td></tr>`;
+    })
+    .join('\n');
+  const accountRows = o.accounts
+    .filter((a) => a.type === 'BANK' || a.enablePaymentsToAccount)
+    .map(
+      (a) =>
+        `<tr><td>${escapeHtml(a.code)}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.currencyCode ?? o.baseCurrency)}</td>` +
+        `<td class="num" data-balance="${escapeHtml(a.code)}">${escapeHtml(formatScaled(balanceOf(o, a.accountId), 2))}</td></tr>`,
+    )
+    .join('\n');
+  const txnRows = [...o.bankTransactions.values()]
+    .map((t) => {
+      const bank = o.accounts.find((a) => a.accountId === t.accountId);
+      const lines = t.lineItems.map((li) => li.accountCode).join(', ');
+      return (
+        `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : t.type === 'RECEIVE' ? 'Receive money' : 'Overpayment')}</td><td>${escapeHtml(t.contact.name)}</td>` +
+        `<td class="num">${escapeHtml(formatScaled(t.total, 2))} ${escapeHtml(t.currencyCode)}</td><td>${escapeHtml(t.reference)}</td>` +
+        `<td>${escapeHtml(bank ? `${bank.code} ${bank.name}` : t.accountId)} → ${escapeHtml(lines)}</td><td>${escapeHtml(t.status)}</td></tr>`
+      );
+    })
+    .join('\n');
+  return `<section class="card">
+<h2>${escapeHtml(o.name)}</h2>
+<p class="muted">Short code ${escapeHtml(o.shortCode)} · base currency ${escapeHtml(o.baseCurrency)} · tenant ${escapeHtml(o.tenantId)}</p>
+<h2>Invoices</h2>
+<div class="scroll"><table>
+<thead><tr><th>Number</th><th>Type</th><th>Contact</th><th>Reference</th><th>Currency</th><th class="num">Total</th><th class="num">Amount due</th><th>Status</th></tr></thead>
+<tbody>${invoiceRows || '<tr><td colspan="8" class="muted">No invoices.</td></tr>'}</tbody>
+</table></div>
+<h2>Payments</h2>
+<div class="scroll"><table>
+<thead><tr><th>Date</th><th>Invoice</th><th class="num">Amount</th><th>Reference</th><th>Account</th><th>Status</th></tr></thead>
+<tbody>${paymentRows || '<tr><td colspan="6" class="muted">No payments.</td></tr>'}</tbody>
+</table></div>
+<h2>Bank transactions</h2>
+<div class="scroll"><table>
+<thead><tr><th>Date</th><th>Type</th><th>Contact</th><th class="num">Amount</th><th>Reference</th><th>Accounts</th><th>Status</th></tr></thead>
+<tbody>${txnRows || '<tr><td colspan="7" class="muted">No bank transactions.</td></tr>'}</tbody>
+</table></div>
+<h2>Manual journals</h2>
+<div class="scroll"><table>
+<thead><tr><th>Date</th><th>Narration</th><th>Lines (code amount; + debit, − credit)</th><th>Status</th></tr></thead>
+<tbody>${journalRows || '<tr><td colspan="4" class="muted">No manual journals.</td></tr>'}</tbody>
+</table></div>
+<h2>Bank accounts</h2>
+<div class="scroll"><table>
+<thead><tr><th>Code</th><th>Name</th><th>Currency</th><th class="num">Balance</th></tr></thead>
+<tbody>${accountRows}</tbody>
+</table></div>
+</section>`;
+}

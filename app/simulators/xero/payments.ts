@@ -1,0 +1,142 @@
+/**
+ * Payments against invoices: Xero's payment rules (all or nothing per request), and the Payment JSON.
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { refundPaymentJson, type SimRefundPayment } from './refund-payments.js';
+import { contactJson } from './contacts.js';
+import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
+import { validationBody } from './errors.js';
+import { asArray, envelope, org, remember, replayed } from './http.js';
+import { amountDue, findInvoice, markPaid } from './invoices.js';
+import { type SimAccount, type SimInvoice, type SimOrganisation, type SimPayment, type XeroSimulator } from './state.js';
+
+export function createPaymentRoute(sim: XeroSimulator, req: Request, res: Response, at: Date, log?: Logger): void {
+  const o = org(res);
+  if (replayed(o, req, res, at)) return;
+  const answer = createPayments(o, asArray(req.body, 'Payments'), at);
+  remember(o, req, at, answer.status, answer.body);
+  log?.debug({ tenantId: o.tenantId, status: answer.status }, 'xero sim: payment request');
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.status(answer.status).json(answer.body);
+}
+
+export function recordPayment(o: SimOrganisation, p: { invoiceId: string; amount: string; accountId: string; reference: string }, at: Date): SimPayment {
+  const raw = { Invoice: { InvoiceID: p.invoiceId }, Account: { AccountID: p.accountId }, Amount: p.amount, Reference: p.reference };
+  const errors: string[] = [];
+  const planned = validatePayment(o, raw, errors, [], at);
+  if (!planned) throw new Error(errors.join('; '));
+  return savePayment(o, planned, at);
+}
+
+export function createPayments(o: SimOrganisation, items: Record<string, unknown>[], at: Date): { status: number; body: unknown } {
+  if (!items.length) return { status: 400, body: validationBody(['No payments were supplied']) };
+  // All or nothing: validate every payment against the running amounts before saving any.
+  const planned: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string }[] = [];
+  for (const raw of items) {
+    const errors: string[] = [];
+    const p = validatePayment(o, raw, errors, planned, at);
+    if (errors.length || !p) return { status: 400, body: validationBody(errors, raw) };
+    planned.push(p);
+  }
+  const saved = planned.map((p) => savePayment(o, p, at));
+  return { status: 200, body: envelope(at, { Payments: saved.map((p) => paymentJson(o, p)) }) };
+}
+
+export function validatePayment(
+  o: SimOrganisation,
+  raw: Record<string, unknown>,
+  errors: string[],
+  earlier: { inv: SimInvoice; amount: bigint }[],
+  at: Date,
+): { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string } | undefined {
+  const invRef = (raw.Invoice ?? {}) as Record<string, unknown>;
+  const accRef = (raw.Account ?? {}) as Record<string, unknown>;
+  const inv = findInvoice(o, String(invRef.InvoiceID ?? invRef.InvoiceNumber ?? ''));
+  const account = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
+  const amount = parseScaled(raw.Amount, 2);
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+
+  if (!inv) errors.push('Invoice could not be found');
+  if (!account) errors.push('Account could not be found');
+  if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
+  if (!date) errors.push('Payment date is not a valid date');
+  if (inv && ['PAID', 'VOIDED', 'DELETED'].includes(inv.status)) errors.push('Invoice not of valid status for modification');
+  else if (inv && inv.status !== 'AUTHORISED') errors.push('Payments can only be made against Authorised documents');
+  if (account && account.type !== 'BANK' && !account.enablePaymentsToAccount) {
+    errors.push(`Account code '${account.code}' is not a bank account or an account with payments enabled`);
+  }
+  if (account && account.status !== 'ACTIVE') errors.push(`Account code '${account.code}' has been archived`);
+  const accountCurrency = account?.currencyCode ?? o.baseCurrency;
+  if (inv && account && accountCurrency !== inv.currencyCode && raw.CurrencyRate === undefined) {
+    errors.push(`The payment currency (${accountCurrency}) must match the invoice currency (${inv.currencyCode}), or a CurrencyRate must be supplied`);
+  }
+  if (inv && amount !== undefined && inv.status === 'AUTHORISED') {
+    const already = earlier.filter((p) => p.inv === inv).reduce((s, p) => s + p.amount, 0n);
+    if (amount > amountDue(inv) - already) errors.push('Payment amount exceeds the amount outstanding on this document');
+  }
+  if (errors.length || !inv || !account || amount === undefined || !date) return undefined;
+  return { inv, account, amount, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '' };
+}
+
+export function savePayment(
+  o: SimOrganisation,
+  p: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string },
+  at: Date,
+): SimPayment {
+  const payment: SimPayment = {
+    paymentId: randomUUID(),
+    invoiceId: p.inv.invoiceId,
+    accountId: p.account.accountId,
+    date: p.date,
+    amount: p.amount,
+    reference: p.reference,
+    status: 'AUTHORISED',
+    updatedAt: at,
+  };
+  o.payments.set(payment.paymentId, payment);
+  p.inv.amountPaid += p.amount;
+  p.inv.updatedAt = at;
+  if (amountDue(p.inv) === 0n) markPaid(p.inv, p.date);
+  return payment;
+}
+
+export function refundJson(o: SimOrganisation, p: SimRefundPayment): Record<string, unknown> {
+  const account = o.accounts.find((a) => a.accountId === p.accountId)!;
+  return refundPaymentJson(p, account, { msDate, money, currencyCode: account.currencyCode ?? o.baseCurrency });
+}
+
+export function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, unknown> {
+  const inv = o.invoices.get(p.invoiceId)!;
+  const account = o.accounts.find((a) => a.accountId === p.accountId)!;
+  return {
+    PaymentID: p.paymentId,
+    Date: msDate(dayStart(p.date)),
+    BankAmount: money(p.amount),
+    Amount: money(p.amount),
+    Reference: p.reference,
+    CurrencyRate: 1,
+    PaymentType: inv.type === 'ACCREC' ? 'ACCRECPAYMENT' : 'ACCPAYPAYMENT',
+    Status: p.status,
+    UpdatedDateUTC: msDate(p.updatedAt),
+    HasAccount: true,
+    IsReconciled: false,
+    Account: { AccountID: account.accountId, Code: account.code, Name: account.name },
+    Invoice: {
+      Type: inv.type,
+      InvoiceID: inv.invoiceId,
+      InvoiceNumber: inv.invoiceNumber,
+      Payments: [],
+      CreditNotes: [],
+      Prepayments: [],
+      Overpayments: [],
+      IsDiscounted: false,
+      HasErrors: false,
+      Contact: contactJson(inv.contact),
+      CurrencyCode: inv.currencyCode,
+      LineItems: [],
+    },
+    HasValidationErrors: false,
+  };
+}

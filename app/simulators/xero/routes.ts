@@ -1,0 +1,161 @@
+/**
+ * The simulator's routes: pages, identity, then the accounting API behind authentication, rate limits
+ * and idempotency.
+ */
+import express, { type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { renderPage, sendPage, SIM_CSS } from '../html.js';
+import { taxRateJson } from './tax-rates.js';
+import { grantConnections, isOAuthClient, oauthRoutes, oauthTokenEndpoint } from './oauth.js';
+import { isPaged, summaryInvoiceJson } from './invoice-summary.js';
+import { idempotencyMiddleware } from './idempotency.js';
+import { refundPaymentsOf } from './refund-payments.js';
+import { accountJson, createAccountRoute } from './accounts.js';
+import { authenticate, tokenEndpoint } from './auth.js';
+import { bankTransactionJson, createBankTransactionsRoute } from './bank-transactions.js';
+import { contactJson, createContactsRoute } from './contacts.js';
+import { notFound, validationBody, xeroErrorBody } from './errors.js';
+import { filtered } from './filters.js';
+import { API_PREFIX, envelope, isApi, org } from './http.js';
+import { createInvoicesRoute, findInvoice, invoiceJson, listInvoices } from './invoices.js';
+import { createManualJournalsRoute, manualJournalJson } from './journals.js';
+import { connectionJson, organisationJson } from './organisations.js';
+import { renderInvoicePage, renderOverview } from './pages.js';
+import { createPaymentRoute, paymentJson, refundJson } from './payments.js';
+import { type SimOrganisation, type XeroSimulator, orgsOfClient } from './state.js';
+
+const MAX_LOG = 1000;
+
+export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefined, latencyMs: () => number): void {
+  const { router, state } = sim;
+  router.use((req, _res, next) => {
+    state.requests.push({ method: req.method, path: req.path, at: now() });
+    if (state.requests.length > MAX_LOG) state.requests.shift();
+    next();
+  });
+  router.get('/', (req, res) => sendPage(res, 200, renderOverview(state, `${req.baseUrl}/sim.css`)));
+  // Xero's web app page for one invoice (go.xero.com/AccountsReceivable/View.aspx?InvoiceID=…): the admin links here.
+  router.get('/AccountsReceivable/View.aspx', (req, res) => {
+    const id = String(req.query.InvoiceID ?? '');
+    const found = [...state.orgs.values()].map((o) => ({ o, inv: o.invoices.get(id) })).find((x) => x.inv);
+    if (!found?.inv)
+      return sendPage(
+        res,
+        404,
+        renderPage(
+          'Invoice not found',
+          `${req.baseUrl}/sim.css`,
+          '<main><h1>Invoice not found</h1><p class="muted">No invoice with this InvoiceID in the simulated Xero.</p></main>',
+        ),
+      );
+    sendPage(res, 200, renderInvoicePage(found.o, found.inv, `${req.baseUrl}/sim.css`));
+  });
+  router.get('/sim.css', (_req, res) => {
+    res.type('css').set('Cache-Control', 'public, max-age=300').send(SIM_CSS);
+  });
+  oauthRoutes(router, state, now);
+  router.use(sim.faults.middleware());
+  router.post('/connect/token', express.urlencoded({ extended: false }), (req, res) =>
+    isOAuthClient(req, state) ? oauthTokenEndpoint(req, res, state, now()) : tokenEndpoint(state, req, res, now()),
+  );
+  router.use(express.json({ limit: '1mb' }));
+  router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
+  router.use(idempotencyMiddleware((res) => (res.locals.org as SimOrganisation | undefined)?.idempotency, now));
+
+  router.get('/connections', (_req, res) => {
+    if (res.locals.grantId) return void res.json(grantConnections(state, res.locals.grantId));
+    res.json(orgsOfClient(state, res.locals.clientId).map(connectionJson));
+  });
+  const api = (path: string) => `${API_PREFIX}${path}`;
+  router.get(api('/Organisation'), (_req, res) => {
+    res.json(envelope(now(), { Organisations: [organisationJson(org(res))] }));
+  });
+  router.get(api('/Accounts'), (req, res) => {
+    filtered(
+      res,
+      req,
+      org(res).accounts.map((a) => accountJson(a, org(res))),
+      (rows) => envelope(now(), { Accounts: rows }),
+    );
+  });
+  router.put(api('/Accounts'), (req, res) => createAccountRoute(req, res, now()));
+  router.get(api('/Accounts/:id'), (req, res) => {
+    const a = org(res).accounts.find((x) => x.accountId === String(req.params.id));
+    if (!a) return notFound(res);
+    res.json(envelope(now(), { Accounts: [accountJson(a, org(res))] }));
+  });
+  router.get(api('/TaxRates'), (req, res) => {
+    filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
+  });
+  router.get(api('/Invoices'), (req, res) => {
+    // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
+    const paged = isPaged(req.query);
+    const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i) : summaryInvoiceJson(invoiceJson(org(res), i))));
+    filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }));
+  });
+  router.get(api('/Invoices/:id'), (req, res) => {
+    const inv = findInvoice(org(res), String(req.params.id));
+    if (!inv) return notFound(res);
+    res.json(envelope(now(), { Invoices: [invoiceJson(org(res), inv)] }));
+  });
+  for (const method of ['put', 'post'] as const) {
+    router[method](api('/Invoices'), (req, res) => createInvoicesRoute(sim, req, res, now()));
+    router[method](api('/Payments'), (req, res) => createPaymentRoute(sim, req, res, now(), log));
+  }
+  router.get(api('/Contacts'), (req, res) => {
+    filtered(res, req, [...org(res).contacts.values()].map(contactJson), (r) => envelope(now(), { Contacts: r }));
+  });
+  router.get(api('/Contacts/:id'), (req, res) => {
+    const c = [...org(res).contacts.values()].find((x) => x.contactId === String(req.params.id));
+    if (!c) return notFound(res);
+    res.json(envelope(now(), { Contacts: [contactJson(c)] }));
+  });
+  for (const method of ['put', 'post'] as const) {
+    router[method](api('/Contacts'), (req, res) => createContactsRoute(sim, req, res, now()));
+    router[method](api('/BankTransactions'), (req, res) => createBankTransactionsRoute(sim, req, res, now()));
+  }
+  router.get(api('/BankTransactions'), (req, res) => {
+    const o = org(res);
+    const rows = [...o.bankTransactions.values()].map((t) => bankTransactionJson(o, t));
+    filtered(res, req, rows, (r) => envelope(now(), { BankTransactions: r }));
+  });
+  router.get(api('/BankTransactions/:id'), (req, res) => {
+    const t = org(res).bankTransactions.get(String(req.params.id));
+    if (!t) return notFound(res);
+    res.json(envelope(now(), { BankTransactions: [bankTransactionJson(org(res), t)] }));
+  });
+  for (const method of ['put', 'post'] as const) router[method](api('/ManualJournals'), (req, res) => createManualJournalsRoute(sim, req, res, now()));
+  router.get(api('/ManualJournals'), (req, res) => {
+    const o = org(res);
+    filtered(
+      res,
+      req,
+      [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)),
+      (r) => envelope(now(), { ManualJournals: r }),
+    );
+  });
+  router.get(api('/ManualJournals/:id'), (req, res) => {
+    const j = org(res).manualJournals.get(String(req.params.id));
+    if (!j) return notFound(res);
+    res.json(envelope(now(), { ManualJournals: [manualJournalJson(org(res), j)] }));
+  });
+  router.get(api('/Payments'), (req, res) => {
+    const o = org(res);
+    const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p)));
+    filtered(res, req, rows, (r) => envelope(now(), { Payments: r }));
+  });
+  router.get(api('/Payments/:id'), (req, res) => {
+    const p = org(res).payments.get(String(req.params.id));
+    if (!p) return notFound(res);
+    res.json(envelope(now(), { Payments: [paymentJson(org(res), p)] }));
+  });
+  router.use((req, res) => {
+    if (isApi(req)) return notFound(res);
+    res.status(404).type('text').send('Not found');
+  });
+  router.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+    const status = (err as { status?: number }).status ?? 500;
+    if (status >= 500) log?.error({ err }, 'xero sim: request failed');
+    res.status(status).json(status === 400 ? validationBody(['The request body could not be read']) : xeroErrorBody(status));
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * What tests may see of the simulated Xero beyond its HTTP API, and the few changes they may make
+ * to it behind the gateway's back: copies of the request log and of organisations, counters, and
+ * named commands. Tests use `sim.test`, never `sim.state` (eslint's no-restricted-syntax rule on
+ * test/ and test/unit/sim-state-rule.test.ts keep it so), so the state's shape stays the
+ * simulators' own business.
+ */
+import type { SimTaxRate } from './tax-rates.js';
+import type { SimGrant } from './oauth.js';
+import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
+
+/** Requests whose method is this (any case) and whose path (relative to the mount) starts/ends with these. */
+export interface SimRequestFilter {
+  method?: string;
+  pathPrefix?: string;
+  pathSuffix?: string;
+}
+
+/** A consent and its connections, as they are now: `connections` follows the simulator (tenantId → connectionId). */
+export interface SimGrantView {
+  grantId: string;
+  clientId: string;
+  scope: string;
+  connections: ReadonlyMap<string, string>;
+}
+
+export interface XeroSimTestApi {
+  /** A copy of the request log (the latest 1000), oldest first, optionally filtered. */
+  requests(filter?: SimRequestFilter): SimRequest[];
+  countRequests(filter?: SimRequestFilter): number;
+  /** Empties the request log (to see only what comes next). */
+  clearRequests(): void;
+  /** Calls to the token endpoint by Custom Connections (client_credentials and their refresh_token). */
+  tokenRequests(): number;
+  /** A copy of the organisation; changing it changes nothing in the simulator. */
+  organisation(tenantId: string): SimOrganisation;
+  /** A copy of the first organisation that matches. */
+  findOrganisation(match: (o: SimOrganisation) => boolean): SimOrganisation | undefined;
+  /** As when someone changes the organisation's time zone in Xero (Organisation.Timezone). */
+  setTimezone(tenantId: string, timezone: string): void;
+  /** As when the app's client secret is regenerated at developer.xero.com: the old one stops working. */
+  rotateClientSecret(tenantId: string, clientSecret: string): void;
+  /** As when someone deletes an account from the chart of accounts (by name). */
+  removeAccount(tenantId: string, name: string): void;
+  /** A tax rate added in Xero's settings. */
+  addTaxRate(tenantId: string, rate: SimTaxRate): void;
+  /** Forgets every Idempotency-Key answer, as Xero does after some minutes (xero/idempotency.ts). */
+  forgetIdempotencyKeys(tenantId: string): void;
+  oauth: {
+    /** Calls to the token endpoint by OAuth apps, by grant type ("30 jobs → one refresh"). */
+    tokenCalls(grant: 'authorization_code' | 'refresh_token'): number;
+    /** Fault switch: every refresh answers invalid_grant (as after the user revoked us in Xero). */
+    refuseRefresh(on: boolean): void;
+    /** The consents given, oldest first. */
+    grants(): SimGrantView[];
+    /** Calls to /connect/revocation. */
+    revocations(): number;
+  };
+}
+
+function matches(r: SimRequest, f: SimRequestFilter): boolean {
+  return (
+    (!f.method || r.method === f.method.toUpperCase()) &&
+    (f.pathPrefix === undefined || r.path.startsWith(f.pathPrefix)) &&
+    (f.pathSuffix === undefined || r.path.endsWith(f.pathSuffix))
+  );
+}
+
+function grantView(grantId: string, g: SimGrant): SimGrantView {
+  return { grantId, clientId: g.clientId, scope: g.scope, connections: g.connections };
+}
+
+export function xeroTestApi(state: XeroSimState): XeroSimTestApi {
+  const requests = (filter: SimRequestFilter = {}) => state.requests.filter((r) => matches(r, filter)).map((r) => ({ ...r }));
+  return {
+    requests,
+    countRequests: (filter) => requests(filter).length,
+    clearRequests: () => void (state.requests.length = 0),
+    tokenRequests: () => state.tokenRequests,
+    organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
+    findOrganisation: (match) => {
+      const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));
+      return found && structuredClone(found);
+    },
+    setTimezone: (tenantId, timezone) => void (requireOrg(state, tenantId).timezone = timezone),
+    rotateClientSecret: (tenantId, clientSecret) => void (requireOrg(state, tenantId).clientSecret = clientSecret),
+    removeAccount: (tenantId, name) => {
+      const o = requireOrg(state, tenantId);
+      o.accounts = o.accounts.filter((a) => a.name !== name);
+    },
+    addTaxRate: (tenantId, rate) => void requireOrg(state, tenantId).taxRates.push({ ...rate }),
+    forgetIdempotencyKeys: (tenantId) => requireOrg(state, tenantId).idempotency.clear(),
+    oauth: {
+      tokenCalls: (grant) => state.oauth.tokenCalls[grant],
+      refuseRefresh: (on) => void (state.oauth.refuseRefresh = on),
+      grants: () => [...state.oauth.grants].map(([id, g]) => grantView(id, g)),
+      revocations: () => state.oauth.revocations,
+    },
+  };
+}

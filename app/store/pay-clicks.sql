@@ -1,0 +1,41 @@
+-- pay_click_admit: a pay click's admission (app/store/pay-clicks.ts says what it does). plpgsql
+-- because its statements are then planned once per connection: the same work as one SQL statement
+-- cost PostgreSQL about 0.8 ms of planning and executing per click on the bench machine.
+-- Counts the click (rate_limits_hit; p_hits: key, window_start, limit), reads the active merchant
+-- with its clearing accounts and, when found and no counter is over its limit, takes the Xero
+-- budget (xero_budget_acquire with p_budget's arguments; the counter keys are p_budget's
+-- app_key_format and org_key_format filled with the merchant's Xero client and tenant ids), then
+-- reads the checkouts of the guessed invoice. Commits without waiting for the WAL flush: it writes
+-- only counters.
+create or replace function pay_click_admit(
+  p_short_code text, p_hits json, p_budget json, p_guess text,
+  out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json)
+language plpgsql as $$
+declare
+  m merchants%rowtype;
+  refused boolean;
+begin
+  perform set_config('synchronous_commit', 'off', true);
+  select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into o_counted, refused
+    from rate_limits_hit(p_hits) h join json_to_recordset(p_hits) as l(key text, "limit" int) on l.key = h.key;
+  select * into m from merchants where short_code = p_short_code and status = 'active';
+  if not found then return; end if;
+  o_merchant := json_build_object('row', row_to_json(m), 'clearing', (
+    select coalesce(json_agg(json_build_object('merchant_id', c.merchant_id, 'currency', c.currency, 'account_id', c.account_id)), '[]'::json)
+    from clearing_accounts c where c.merchant_id = m.id));
+  if p_budget is not null and not refused then
+    select row_to_json(d) into o_budget from xero_budget_acquire(
+      format(p_budget->>'app_key_format', m.xero_client_id), format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id),
+      m.xero_client_id, m.xero_tenant_id, (p_budget->>'may_spend_reserve')::boolean,
+      (p_budget->>'now')::timestamptz, (p_budget->>'minute')::timestamptz, (p_budget->>'minute_end')::timestamptz,
+      (p_budget->>'day')::timestamptz, (p_budget->>'day_end')::timestamptz,
+      (p_budget->>'per_minute')::int, (p_budget->>'per_day')::int, (p_budget->>'app_per_minute')::int, (p_budget->>'max_in_flight')::int,
+      (p_budget->>'reserve_share')::float8, (p_budget->>'slot')::uuid, (p_budget->>'lease_until')::timestamptz,
+      (p_budget->>'in_flight_until')::timestamptz) d;
+  end if;
+  if p_guess is not null then
+    select coalesce(json_agg(c order by c.created_at), '[]'::json) into o_checkouts
+      from checkouts c where c.merchant_id = m.id and c.xero_invoice_id = p_guess;
+  end if;
+end
+$$;
