@@ -1,6 +1,6 @@
 /**
  * The merchant settings page's switches. Each is a radio group: its options, how it reads from a
- * merchant and what it stores. A new switch is one entry here, its text in i18n/admin-text.ts
+ * merchant and what it stores. A new switch is one entry here, its text in locales/<lang>/admin.json
  * (setting_<key>, setting_<key>_help, setting_<key>_<option>) and its column in
  * MerchantStore.setSettings. The sales tax of the backend flow is a list read from Xero instead
  * (salesTaxView, and its own check in saveSettings).
