@@ -2,6 +2,8 @@
  * Every outcome a customer or caller can see, as one typed family. The error handler maps each to
  * a status and a page (or JSON for machine routes); services throw them without knowing about HTTP.
  */
+import type { Message } from './i18n/index.js';
+
 export type MessageKey =
   | 'badRequest'
   | 'notFound'
@@ -23,6 +25,10 @@ export class DomainError extends Error {
   readonly retryAfterSeconds?: number;
   /** Safe to show to the caller (JSON routes); never contains secrets. */
   readonly publicReason: string = 'internal error';
+  /** What the page for messageKey names ({invoice}, {currency}, {seconds}); its words come from the catalogues. */
+  get params(): Record<string, string> {
+    return this.retryAfterSeconds ? { seconds: String(this.retryAfterSeconds) } : {};
+  }
 }
 
 export class BadRequest extends DomainError {
@@ -62,6 +68,9 @@ export class InvoiceAlreadyPaid extends DomainError {
   ) {
     super(`invoice ${invoiceNumber} is already paid${processing ? ' (being recorded)' : ''}`);
   }
+  override get params() {
+    return { invoice: this.invoiceNumber };
+  }
 }
 
 export class InvoiceNotPayable extends DomainError {
@@ -74,6 +83,9 @@ export class InvoiceNotPayable extends DomainError {
   ) {
     super(`invoice ${invoiceNumber} is ${xeroStatus}`);
   }
+  override get params() {
+    return { invoice: this.invoiceNumber };
+  }
 }
 
 export class UnsupportedCurrency extends DomainError {
@@ -85,6 +97,9 @@ export class UnsupportedCurrency extends DomainError {
     detail: string,
   ) {
     super(detail);
+  }
+  override get params() {
+    return { currency: this.currency };
   }
 }
 
@@ -187,11 +202,17 @@ export class FormInvalid extends DomainError {
   override readonly status: number;
   override readonly messageKey = 'badRequest';
   override readonly publicReason = 'the form has errors';
-  constructor(
-    readonly fields: Record<string, string>,
-    status: 400 | 422 = 422,
-  ) {
-    super(Object.values(fields).join('; '));
+  /** By field: what to show next to it, as a catalogue key and its parameters. */
+  readonly fields: Record<string, Message>;
+  /** A bare string is a catalogue key ('errors:emailTaken'), as zod's errors give them. */
+  constructor(fields: Record<string, Message | string>, status: 400 | 422 = 422) {
+    const byField = Object.fromEntries(Object.entries(fields).map(([name, m]) => [name, typeof m === 'string' ? { key: m } : m]));
+    super(
+      Object.values(byField)
+        .map((m) => m.key)
+        .join('; '),
+    );
+    this.fields = byField;
     this.status = status;
   }
 }

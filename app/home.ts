@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Config } from '../config/index.js';
-import { chooseLang, translator } from './i18n.js';
+import { chooseLang, type I18n } from './i18n/index.js';
 import { customPaymentUrl, paths } from './paths.js';
 import type { Sessions } from './admin/session.js';
 
@@ -30,7 +30,7 @@ export interface DemoHome {
 
 export const DEMO_RESET_PATH = '/demo/reset';
 
-export function homeRouter(config: Config, demo: DemoHome | undefined, sess: Sessions): Router {
+export function homeRouter(config: Config, demo: DemoHome | undefined, sess: Sessions, i18n: I18n): Router {
   const router = Router();
   router.get(paths.home, ...(demo ? [sess.load] : []), async (req, res) => {
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
@@ -39,7 +39,7 @@ export function homeRouter(config: Config, demo: DemoHome | undefined, sess: Ses
     const csrfToken = demo?.reset ? (await sess.ensure(res)).csrfToken : '';
     res.render('home', {
       lang,
-      t: translator(lang),
+      t: i18n.fixed(lang, 'pay'),
       title: 'Xendit ⇄ Xero gateway',
       customPaymentUrl: customPaymentUrl(config.publicUrl),
       demo: demo

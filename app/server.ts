@@ -14,7 +14,8 @@ import type { Clock } from './clock.js';
 import { paths } from './paths.js';
 import { payRouter } from './pay/controller.js';
 import { callbackRouter } from './callbacks/controller.js';
-import { errorHandler, notFoundHandler } from './error-handler.js';
+import { errorHandler, genericPage, notFoundHandler } from './error-handler.js';
+import { createI18n, type I18n } from './i18n/index.js';
 import { homeRouter, type DemoHome } from './home.js';
 import { createRateLimiter } from './security/rate-limit.js';
 import { createPayAdmission } from './pay/admission.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   creationWaitMs?: number;
   /** This app's metrics (its own registry); /metrics is served when config.metricsToken is set too. */
   metrics?: Metrics;
+  /** The process's translations; made here when the caller has none. */
+  i18n?: I18n;
 }
 
 /** How long /readyz waits for the database before saying 503. */
@@ -53,6 +56,7 @@ const projectRoot = root.endsWith(`${join('dist')}`) ? join(root, '..') : root;
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
+  const i18n = deps.i18n ?? createI18n();
   app.disable('x-powered-by');
   // Without a proxy in front, believing X-Forwarded-For would let anyone choose their rate-limit bucket.
   app.set('trust proxy', deps.config.trustProxy);
@@ -150,6 +154,7 @@ export function createApp(deps: AppDeps): express.Express {
         perShortCode: { limit: deps.config.payRateLimit.perShortCode, windowSeconds: deps.config.payRateLimit.windowSeconds },
         metrics: deps.metrics,
       },
+      i18n,
     ),
   );
   app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, metrics: deps.metrics }));
@@ -165,6 +170,7 @@ export function createApp(deps: AppDeps): express.Express {
       xendit: deps.xendit,
       xeroOAuth: deps.xeroOAuth,
       xeroAppUrl: deps.config.xero.appUrl,
+      i18n,
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);
@@ -173,11 +179,12 @@ export function createApp(deps: AppDeps): express.Express {
       deps.config,
       deps.demo,
       sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.config.publicUrl, production: deps.config.env === 'production' }),
+      i18n,
     ),
   );
 
-  app.use(notFoundHandler);
+  app.use(notFoundHandler(i18n));
   // Callbacks are machine routes: JSON whatever they accept.
-  app.use(errorHandler(deps.logger, { json: (req) => req.path.startsWith('/callbacks/') }));
+  app.use(errorHandler(deps.logger, { page: genericPage(i18n), json: (req) => req.path.startsWith('/callbacks/') }));
   return app;
 }

@@ -1,7 +1,7 @@
 /** Date-range fields of the admin's filters and report form: YYYY-MM-DD, real calendar dates. */
-export const BAD_DATE = 'Enter a date as YYYY-MM-DD, for example 2026-11-25.';
-export const END_BEFORE_START = 'This date is before the start date.';
-export const RANGE_TOO_LONG = 'A range covers at most 366 days.';
+export const BAD_DATE = 'errors:dateInvalid';
+export const END_BEFORE_START = 'errors:dateBeforeStart';
+export const RANGE_TOO_LONG = 'errors:rangeTooLong';
 export const MAX_RANGE_DAYS = 366;
 
 const DAY_MS = 86_400_000;
@@ -29,9 +29,9 @@ export function rangeErrors(raw: { from: unknown; to: unknown }, required = fals
   const from = parseDay(raw.from);
   const to = parseDay(raw.to);
   if (from === null) errors.from = BAD_DATE;
-  else if (required && from === undefined) errors.from = 'Enter the start date.';
+  else if (required && from === undefined) errors.from = 'errors:startDateMissing';
   if (to === null) errors.to = BAD_DATE;
-  else if (required && to === undefined) errors.to = 'Enter the end date.';
+  else if (required && to === undefined) errors.to = 'errors:endDateMissing';
   if (from && to && to < from) errors.to = END_BEFORE_START;
   else if (from && to && (Date.parse(to) - Date.parse(from)) / DAY_MS >= MAX_RANGE_DAYS) errors.to = RANGE_TOO_LONG;
   return { from: from ?? undefined, to: to ?? undefined, errors };

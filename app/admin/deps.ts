@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { XenditGateway } from '../clients/xendit/types.js';
 import type { XeroGateway, XeroOAuth } from '../clients/xero/types.js';
+import type { I18n } from '../i18n/index.js';
 
 export interface OnboardingDeps {
   stores: Stores;
@@ -30,4 +31,6 @@ export interface AdminDeps extends OnboardingDeps {
   xeroOAuth?: XeroOAuth;
   /** Xero's web app (go.xero.com, or the simulator), for links to invoices. */
   xeroAppUrl: string;
+  /** The process's translations: every page's words. */
+  i18n: I18n;
 }

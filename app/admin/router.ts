@@ -27,6 +27,7 @@ export function adminRouter(deps: AdminDeps): Router {
     // A form re-shown after a POST has no GET twin at every URL (…/xendit/mode): no switch link there.
     res.locals.langSwitchUrl = req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined;
     res.locals.xeroAppUrl = deps.xeroAppUrl;
+    res.locals.i18n = deps.i18n;
     next();
   });
 

@@ -8,27 +8,25 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { errorHandler, type ErrorPage } from '../error-handler.js';
 import { FormInvalid, NotFound } from '../errors.js';
-import { formatMoney } from '../money.js';
-import { translator, type Lang } from '../i18n.js';
+import type { I18n, Lang } from '../i18n/index.js';
 import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
 import { switchLangUrl } from '../lang-switch.js';
-import { adminText } from './i18n/admin-text.js';
 import { adminLang } from './i18n/lang.js';
-import { adminPage } from './i18n/messages.js';
 import { currentSession, type AdminSession } from './session.js';
 
 export type { AdminDeps } from './deps.js';
 
-/** zod issues → one message per form field, for showing next to the field. */
+/**
+ * zod issues → one message per form field, for showing next to the field. The schemas' own errors
+ * are catalogue keys ('errors:…'); zod's built-in English ones become errors:invalidValue.
+ */
 export function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body ?? {});
+  const parsed = schema.safeParse(body ?? {}, { error: () => 'errors:invalidValue' });
   if (parsed.success) return parsed.data;
   const fields: Record<string, string> = {};
   for (const issue of parsed.error.issues) fields[String(issue.path[0] ?? 'form')] ??= issue.message;
   throw new FormInvalid(fields);
 }
-
-const dateTime = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
 /** The page's language (set for every /admin request by adminRouter). */
 export function langOf(res: Response): Lang {
@@ -39,10 +37,13 @@ export function langOf(res: Response): Lang {
 export function render(res: Response, status: number, view: string, locals: Record<string, unknown>): void {
   const session = currentSession(res);
   const lang = langOf(res);
+  const i18n = res.locals.i18n as I18n; // set for every /admin request by adminRouter
+  const formats = i18n.formats(lang);
   res.status(status).render(`admin/${view}`, {
     lang,
-    t: translator(lang),
-    a: adminText(lang),
+    t: i18n.fixed(lang, 'pay'),
+    a: i18n.fixed(lang, 'admin'),
+    g: i18n.fixed(lang, 'golive'),
     langSwitchUrl: res.locals.langSwitchUrl,
     xeroInvoiceUrl: (invoiceId: string) => xeroInvoiceUrl(String(res.locals.xeroAppUrl ?? ''), invoiceId),
     user: session?.user ?? null,
@@ -51,8 +52,8 @@ export function render(res: Response, status: number, view: string, locals: Reco
     adminPaymentPath,
     adminPaymentRetryPath,
     adminMerchantPath,
-    money: (minor: number, currency: Parameters<typeof formatMoney>[1]) => formatMoney(minor, currency, lang === 'id' ? 'id-ID' : 'en-US'),
-    dateTime,
+    money: formats.money,
+    dateTime: formats.dateTime,
     errors: {},
     values: {},
     ...locals,
@@ -91,15 +92,17 @@ export async function withForm(
 export const adminErrorPage: ErrorPage = (req, res, { status, key }) => {
   const session = currentSession(res);
   const lang = adminLang(req);
-  const page = adminPage(lang, key);
+  const i18n = res.locals.i18n as I18n; // set for every /admin request by adminRouter
+  const a = i18n.fixed(lang, 'admin');
   res.status(status).render('admin/message', {
     lang,
-    t: translator(lang),
-    a: adminText(lang),
+    t: i18n.fixed(lang, 'pay'),
+    a,
     langSwitchUrl: req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined,
     tone: status >= 500 ? 'bad' : 'warn',
-    title: page.title,
-    body: page.body,
+    // locales/<lang>/adminPages.json: { <key>: { title, body } }
+    title: a(`adminPages:${key}.title`),
+    body: a(`adminPages:${key}.body`),
     user: session?.user ?? null,
     csrfToken: session?.csrfToken ?? '',
     paths,

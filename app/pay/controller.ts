@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { BadRequest, PaymentLinkNotFound } from '../errors.js';
 import { rawInvoiceNumber } from './raw-query.js';
-import { chooseLang, translator } from '../i18n.js';
+import { chooseLang, type I18n } from '../i18n/index.js';
 import { switchLangUrl } from '../lang-switch.js';
 import { paths } from '../paths.js';
 import { paymentReturn, startPayment, type PayDeps } from './service.js';
@@ -55,7 +55,7 @@ export function parsePayQuery(query: Request['query']): PayQuery {
 /** How often the return page looks again while the payment is being confirmed. */
 const RETURN_REFRESH_SECONDS = 3;
 
-export function payRouter(deps: PayDeps, limits: PayLimits): Router {
+export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router {
   const router = Router();
 
   // Counted here, where /pay answers: a redirect, or the error the error handler turns into a page.
@@ -103,7 +103,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits): Router {
 
   router.get(paths.payReturn, async (req, res) => {
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
-    const t = translator(lang);
+    const t = i18n.fixed(lang, 'pay');
     const { confirmed, invoiceNumber, awaiting } = await paymentReturn(deps, req.query.ref);
     const invoice = invoiceNumber ?? '';
     res.set('Cache-Control', 'no-store');

@@ -6,7 +6,9 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
 import { paths } from '../../app/paths.js';
 import { reconciliationReport, toCsv } from '../../app/report/reconcile.js';
-import { NOT_READY } from '../../app/admin/reconciliation/report.js';
+import { createI18n } from '../../app/i18n/index.js';
+
+const NOT_READY = createI18n().t('en', 'errors:merchantNotReady');
 import type { Merchant } from '../../app/store/merchants.js';
 
 describeEachDatabase('admin: reconciliation report page', ({ db }) => {

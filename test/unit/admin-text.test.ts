@@ -1,58 +1,59 @@
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { ADMIN_TEXT, adminText } from '../../app/admin/i18n/admin-text.js';
-import { adminPage, ADMIN_PAGE } from '../../app/admin/i18n/messages.js';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createI18n, loadCatalogues, message } from '../../app/i18n/index.js';
 import { ROW_STATUSES } from '../../app/report/reconcile.js';
 
 const dir = join(import.meta.dirname, '../../app/admin');
+const files = (d: string): string[] =>
+  readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? files(join(d, f)) : f.endsWith('.ts') ? [join(d, f)] : []));
+const i18n = createI18n();
+const catalogues = loadCatalogues();
+const ADMIN_TEXT = { en: catalogues.en.admin as Record<string, string>, id: catalogues.id.admin as Record<string, string> };
+const ADMIN_PAGE = catalogues.en.adminPages as Record<string, { title: string }>;
 
 describe('admin text (id/en)', () => {
   it('has an Indonesian text for every English one, none empty', () => {
     for (const [key, en] of Object.entries(ADMIN_TEXT.en)) {
-      const id = ADMIN_TEXT.id[key as keyof typeof ADMIN_TEXT.id];
+      const id = ADMIN_TEXT.id[key];
       assert.ok(id && id.trim(), `no Indonesian for ${key}`);
       assert.ok(en.trim(), `no English for ${key}`);
     }
-    for (const key of Object.keys(ADMIN_PAGE) as (keyof typeof ADMIN_PAGE)[]) {
-      assert.notEqual(adminPage('id', key).title, adminPage('en', key).title, `error page ${key} is not translated`);
+    for (const key of Object.keys(ADMIN_PAGE)) {
+      assert.notEqual(i18n.t('id', `adminPages:${key}.title`), i18n.t('en', `adminPages:${key}.title`), `error page ${key} is not translated`);
     }
   });
 
   it('names every reconciliation row status in both languages', () => {
     for (const status of ROW_STATUSES) {
-      const key = `row_${status}` as keyof typeof ADMIN_TEXT.en;
+      const key = `row_${status}`;
       assert.ok(ADMIN_TEXT.en[key], `no English for ${key}`);
-      assert.ok(ADMIN_TEXT.id[key as keyof typeof ADMIN_TEXT.id], `no Indonesian for ${key}`);
+      assert.ok(ADMIN_TEXT.id[key], `no Indonesian for ${key}`);
     }
   });
 
-  it('translates every sentence the admin shows from app/admin (form errors, refusals)', () => {
-    const id = adminText('id');
-    const sentences = new Set<string>();
-    for (const file of (readdirSync(dir, { recursive: true }) as string[]).filter(
-      (f) => f.endsWith('.ts') && !['admin-text.ts', 'golive-text.ts', 'messages.ts'].includes(basename(f)),
-    )) {
+  it('shows the admin no sentence from app/admin (form errors, refusals): they are keys of the catalogues, in both languages', () => {
+    const keys = new Set<string>();
+    for (const file of files(dir)) {
+      const text = readFileSync(file, 'utf8');
       // Single-quoted sentences (a capital, a space, a full stop): user-facing; log lines are lower case.
-      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/'([A-Z][^'$]* [^'$]*[.)])'/g)) sentences.add(m[1]);
+      for (const m of text.matchAll(/'([A-Z][^'$]* [^'$]*[.)])'/g)) assert.fail(`${file}: an English sentence instead of a key: ${m[1]}`);
+      for (const m of text.matchAll(/'(errors:\w+)'/g)) keys.add(m[1]);
     }
-    assert.ok(sentences.size > 30, `found ${sentences.size} sentences`);
-    for (const s of sentences) assert.notEqual(id.msg(s), s, `not translated: ${s}`);
-    assert.equal(adminText('en').msg('Choose a currency.'), 'Choose a currency.');
+    assert.ok(keys.size > 30, `found ${keys.size} keys`);
+    for (const key of keys) assert.notEqual(i18n.t('id', key), i18n.t('en', key), `not translated: ${key}`);
+    assert.equal(i18n.t('en', 'errors:currencyChoose'), 'Choose a currency.');
   });
 
-  it('translates the sentences that carry names and figures', () => {
-    const id = adminText('id');
-    assert.equal(id.msg('Store the live key first: there is no live key to switch to.'), 'Simpan key live terlebih dahulu: belum ada key live untuk dipakai.');
+  it('translates the messages that carry names and figures', () => {
+    const id = i18n.fixed('id', 'admin');
+    assert.equal(id.msg('errors:modeNoLiveKey'), 'Simpan key live terlebih dahulu: belum ada key live untuk dipakai.');
+    assert.equal(id.msg(message('errors:accountCurrency', { currency: 'PHP' })), 'Pilih akun PHP: Xero hanya mencatat pembayaran PHP di akun PHP.');
     assert.equal(
-      id.msg('Choose a PHP account: Xero records PHP payments only in PHP accounts.'),
-      'Pilih akun PHP: Xero hanya mencatat pembayaran PHP di akun PHP.',
-    );
-    assert.equal(
-      id.msg('Invoices in PHP would be recorded in "Xendit", a IDR account: Xero refuses that. Choose a PHP clearing account.'),
+      id.msg(message('errors:clearingWrongCurrency', { currency: 'PHP', account: 'Xendit', accountCurrency: 'IDR' })),
       'Invoice dalam PHP akan dicatat di "Xendit", akun IDR: Xero menolaknya. Pilih akun kliring PHP.',
     );
-    assert.equal(id.msg('The Xero organisation Toko (ShortCode !AB1) is already connected.'), 'Organisasi Xero Toko (ShortCode !AB1) sudah terhubung.');
+    assert.equal(id.msg(message('errors:orgAlreadyConnected', { name: 'Toko', shortCode: '!AB1' })), 'Organisasi Xero Toko (ShortCode !AB1) sudah terhubung.');
     assert.equal(id('pageN', { n: 3 }), 'Halaman 3');
   });
 });

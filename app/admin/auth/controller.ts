@@ -9,10 +9,10 @@ import { adminErrors, parseForm, render, withForm, type AdminDeps } from '../web
 import { email, newPassword } from './fields.js';
 import * as service from './service.js';
 
-const LoginForm = z.object({ email, password: z.string().min(1, { error: 'Enter your password.' }).max(200) });
+const LoginForm = z.object({ email, password: z.string().min(1, { error: 'errors:passwordMissing' }).max(200) });
 const SetupForm = z
   .object({ email, password: newPassword, confirm: z.string() })
-  .refine((f) => f.password === f.confirm, { path: ['confirm'], error: 'The passwords do not match.' });
+  .refine((f) => f.password === f.confirm, { path: ['confirm'], error: 'errors:passwordsDiffer' });
 
 /** Sign in, sign out, and the first-run setup of the first operator. */
 export function authRouter(deps: AdminDeps, sess: Sessions): Router {
@@ -34,7 +34,7 @@ export function authRouter(deps: AdminDeps, sess: Sessions): Router {
         res.redirect(303, paths.admin);
       } catch (err) {
         if (!(err instanceof InvalidCredentials)) throw err;
-        render(res, 401, 'login', { values, errors: { form: 'Wrong e-mail or password.' } });
+        render(res, 401, 'login', { values, errors: { form: 'errors:signInWrong' } });
       }
     });
   });

@@ -5,6 +5,6 @@ export const email = z
   .string()
   .trim()
   .toLowerCase()
-  .pipe(z.email({ error: 'Enter a valid e-mail address.' }))
+  .pipe(z.email({ error: 'errors:emailInvalid' }))
   .pipe(z.string().max(254));
-export const newPassword = z.string().min(12, { error: 'Use at least 12 characters.' }).max(200, { error: 'Use at most 200 characters.' });
+export const newPassword = z.string().min(12, { error: 'errors:passwordTooShort' }).max(200, { error: 'errors:passwordTooLong' });

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { chooseLang, type Lang } from '../../i18n.js';
+import { chooseLang, type Lang } from '../../i18n/index.js';
 import { paths } from '../../paths.js';
 
 /** The admin remembers a chosen language in this cookie, so every page and form keeps it. */

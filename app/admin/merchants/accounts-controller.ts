@@ -8,15 +8,15 @@ import { accountsView, createXenditBankAccount, saveAccounts } from './accounts.
 import { merchantFor } from './service.js';
 
 const AccountsForm = z.object({
-  clearingAccountId: z.string().trim().min(1, { error: 'Choose the clearing account.' }).max(100),
-  feeAccountCode: z.string().trim().min(1, { error: 'Choose the fee expense account.' }).max(20),
+  clearingAccountId: z.string().trim().min(1, { error: 'errors:clearingChoose' }).max(100),
+  feeAccountCode: z.string().trim().min(1, { error: 'errors:feeAccountChoose' }).max(20),
   salesAccountCode: z
     .string()
     .trim()
     .max(20)
     .transform((v) => v || null),
 });
-const Currency = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { error: 'Choose a currency.' }) });
+const Currency = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { error: 'errors:currencyChoose' }) });
 
 /** clearing_USD=<AccountID> fields; an empty value means "use the default clearing account". */
 function perCurrency(body: Record<string, unknown>): Record<string, string> {

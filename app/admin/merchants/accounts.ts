@@ -5,6 +5,7 @@ import { UpstreamError } from '../../clients/types.js';
 import type { XeroBankAccount, XeroLedgerAccount } from '../../clients/xero/types.js';
 import { FormInvalid } from '../../errors.js';
 import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './service.js';
+import { message, type Message } from '../../i18n/index.js';
 
 /** What "Create a Xendit bank account for me" creates in Xero. */
 export const XENDIT_BANK = { name: 'Xendit', accountNumber: '1000000000' } as const;
@@ -16,7 +17,7 @@ export interface AccountsView {
   revenueAccounts: XeroLedgerAccount[];
   /** Currencies a clearing account can be chosen for: those of the bank accounts, base first. */
   currencies: string[];
-  warnings: string[];
+  warnings: Message[];
 }
 
 const currencyOf = (a: XeroBankAccount | undefined, base: string) => a?.currencyCode || base;
@@ -27,17 +28,15 @@ function currencyWarnings(
   banks: XeroBankAccount[],
   base: string,
   invoiced: string[],
-): string[] {
+): Message[] {
   if (!merchant.clearingAccountId) return [];
-  const warnings: string[] = [];
+  const warnings: Message[] = [];
   for (const currency of [...new Set([base, ...invoiced])]) {
     const accountId = clearingAccountFor(merchant as Merchant, currency);
     const account = banks.find((b) => b.accountId === accountId);
-    if (!account) warnings.push(`The clearing account for ${currency} no longer exists in Xero: choose another.`);
+    if (!account) warnings.push(message('errors:clearingGone', { currency }));
     else if (currencyOf(account, base) !== currency) {
-      warnings.push(
-        `Invoices in ${currency} would be recorded in "${account.name}", a ${currencyOf(account, base)} account: Xero refuses that. Choose a ${currency} clearing account.`,
-      );
+      warnings.push(message('errors:clearingWrongCurrency', { currency, account: account.name, accountCurrency: currencyOf(account, base) }));
     }
   }
   return warnings;
@@ -72,19 +71,18 @@ export async function saveAccounts(
 ): Promise<Merchant> {
   const merchant = await merchantFor(deps, actor, merchantId);
   const view = await accountsView(deps, merchant);
-  const errors: Record<string, string> = {};
-  if (!view.bankAccounts.some((b) => b.accountId === input.clearingAccountId)) errors.clearingAccountId = 'Choose a bank account from the list.';
+  const errors: Record<string, Message | string> = {};
+  if (!view.bankAccounts.some((b) => b.accountId === input.clearingAccountId)) errors.clearingAccountId = 'errors:bankAccountChoose';
   for (const [currency, accountId] of Object.entries(input.clearingAccounts)) {
     const account = view.bankAccounts.find((b) => b.accountId === accountId);
     // A currency the form did not offer has no field to show its error next to.
     const field = view.currencies.includes(currency) ? `clearing_${currency}` : 'form';
-    if (!account) errors[field] = 'Choose a bank account from the list.';
-    else if (currencyOf(account, view.baseCurrency) !== currency)
-      errors[field] = `Choose a ${currency} account: Xero records ${currency} payments only in ${currency} accounts.`;
+    if (!account) errors[field] = 'errors:bankAccountChoose';
+    else if (currencyOf(account, view.baseCurrency) !== currency) errors[field] = message('errors:accountCurrency', { currency });
   }
-  if (!view.expenseAccounts.some((a) => a.code === input.feeAccountCode)) errors.feeAccountCode = 'Choose an expense account from the list.';
+  if (!view.expenseAccounts.some((a) => a.code === input.feeAccountCode)) errors.feeAccountCode = 'errors:expenseAccountChoose';
   if (input.salesAccountCode !== null && !view.revenueAccounts.some((a) => a.code === input.salesAccountCode))
-    errors.salesAccountCode = 'Choose a revenue account from the list, or none.';
+    errors.salesAccountCode = 'errors:revenueAccountChoose';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
   const now = deps.clock();
   await deps.stores.merchants.setAccounts(merchant.id, input, now);
@@ -105,8 +103,7 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
   const name = currency === base ? XENDIT_BANK.name : `${XENDIT_BANK.name} ${currency}`;
   let account = banks.find((b) => b.name.toLowerCase() === name.toLowerCase() && currencyOf(b, base) === currency);
   if (!account) {
-    if (banks.some((b) => b.name.toLowerCase() === name.toLowerCase()))
-      throw new FormInvalid({ currency: `Xero already has an account named "${name}" in another currency: rename it in Xero or choose it below.` });
+    if (banks.some((b) => b.name.toLowerCase() === name.toLowerCase())) throw new FormInvalid({ currency: message('errors:accountNameTaken', { name }) });
     try {
       account = await deps.xero.createBankAccount(
         merchant.xero,
@@ -114,7 +111,8 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
         `xendit-bank:${merchant.id}:${currency}`,
       );
     } catch (err) {
-      if (err instanceof UpstreamError && err.kind === 'rejected') throw new FormInvalid({ currency: `Xero refused to create the account: ${err.message}` });
+      if (err instanceof UpstreamError && err.kind === 'rejected')
+        throw new FormInvalid({ currency: message('errors:accountCreateRefused', { detail: err.message }) });
       return xeroCall(() => Promise.reject(err));
     }
     deps.logger.info({ merchantId, currency, accountId: account.accountId, by: actor.id }, 'xendit bank account created in xero');

@@ -2,9 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { adminMerchantPath, paths } from '../../paths.js';
 import { NotFound } from '../../errors.js';
-import { goLiveText } from '../i18n/golive-text.js';
 import type { Sessions } from '../session.js';
-import { adminErrors, langOf, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
+import { adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
 import { accountsRouter } from './accounts-controller.js';
 import { goLive } from './go-live.js';
 import { connectXero } from './service.js';
@@ -16,10 +15,10 @@ const XeroForm = z.object({
   clientId: z
     .string()
     .trim()
-    .min(1, { error: 'Enter the client id.' })
-    .max(100, { error: 'This is too long for a client id.' })
-    .regex(/^[\w-]+$/, { error: 'A client id has letters and digits only.' }),
-  clientSecret: z.string().trim().min(1, { error: 'Enter the client secret.' }).max(200, { error: 'This is too long for a client secret.' }),
+    .min(1, { error: 'errors:clientIdMissing' })
+    .max(100, { error: 'errors:clientIdTooLong' })
+    .regex(/^[\w-]+$/, { error: 'errors:clientIdChars' }),
+  clientSecret: z.string().trim().min(1, { error: 'errors:clientSecretMissing' }).max(200, { error: 'errors:clientSecretTooLong' }),
 });
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -63,7 +62,7 @@ export function merchantsRouter(deps: AdminDeps, sess: Sessions): Router {
 
   router.get(paths.adminMerchant, requireUser, async (req, res) => {
     const view = await goLive(deps, signedIn(res), merchantId(req));
-    render(res, 200, 'merchant-golive', { ...view, g: goLiveText(langOf(res)) });
+    render(res, 200, 'merchant-golive', view);
   });
 
   router.use(accountsRouter(deps, sess));

@@ -10,6 +10,7 @@ import { UpstreamError } from '../../clients/types.js';
 import type { XeroCredentials, XeroOrganisation } from '../../clients/xero/types.js';
 import { FormInvalid, NotFound, ServiceUnavailable } from '../../errors.js';
 import type { MerchantOnboardingDeps } from '../deps.js';
+import { message } from '../../i18n/index.js';
 
 export type { MerchantOnboardingDeps } from '../deps.js';
 
@@ -28,8 +29,7 @@ export async function verifyXero(deps: Pick<MerchantOnboardingDeps, 'xero'>, cre
   } catch (err) {
     if (err instanceof UpstreamError && (err.kind === 'unauthorized' || err.kind === 'rejected')) {
       throw new FormInvalid({
-        clientSecret:
-          'Xero did not accept this client id and secret. Copy both again from the Custom Connection in the Xero Developer portal, and check the connection is authorised.',
+        clientSecret: 'errors:xeroCredentialsRefused',
       });
     }
     return unavailable(err);
@@ -73,7 +73,7 @@ export async function connectXero(deps: MerchantOnboardingDeps, actor: User, inp
     return await addMerchant(deps, { name: org.name || org.shortCode, shortCode: org.shortCode, xero });
   } catch (err) {
     if (err instanceof ShortCodeTakenError)
-      throw new FormInvalid({ clientId: `The Xero organisation ${org.name} (ShortCode ${org.shortCode}) is already connected.` });
+      throw new FormInvalid({ clientId: message('errors:orgAlreadyConnected', { name: org.name, shortCode: org.shortCode }) });
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The merchant settings page's switches. Each is a radio group: its options, how it reads from a
- * merchant and what it stores. A new switch is one entry here, its text in i18n/admin-text.ts
+ * merchant and what it stores. A new switch is one entry here, its text in locales/<lang>/admin.json
  * (setting_<key>, setting_<key>_help, setting_<key>_<option>) and its column in
  * MerchantStore.setSettings. The sales tax of the backend flow is a list read from Xero instead
  * (salesTaxView, and its own check in saveSettings).
@@ -77,7 +77,7 @@ export async function salesTaxView(deps: MerchantOnboardingDeps, merchant: Merch
  * other switches can still be changed.
  */
 async function salesTaxChoice(deps: MerchantOnboardingDeps, merchant: Merchant, sent: unknown): Promise<{ value: string | null } | { error: string }> {
-  if (typeof sent !== 'string') return { error: 'Choose a tax rate from the list, or no tax.' };
+  if (typeof sent !== 'string') return { error: 'errors:taxRateChoose' };
   if (sent === '') return { value: null };
   let rates: XeroTaxRate[];
   try {
@@ -86,7 +86,7 @@ async function salesTaxChoice(deps: MerchantOnboardingDeps, merchant: Merchant, 
     if (err instanceof UpstreamError && sent === merchant.salesTaxType) return { value: sent };
     return xeroCall(() => Promise.reject(err));
   }
-  return rates.some((r) => r.taxType === sent) ? { value: sent } : { error: 'Choose a tax rate from the list, or no tax.' };
+  return rates.some((r) => r.taxType === sent) ? { value: sent } : { error: 'errors:taxRateChoose' };
 }
 
 /** Every switch must carry one of its options (a form always sends all of them), and the sales tax one of Xero's rates or none. */
@@ -96,7 +96,7 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   const values: Partial<MerchantSettings> = {};
   for (const s of MERCHANT_SETTINGS) {
     const option = form[s.key];
-    if (typeof option !== 'string' || !s.options.includes(option)) errors[s.key] = 'Choose one of the options.';
+    if (typeof option !== 'string' || !s.options.includes(option)) errors[s.key] = 'errors:optionChoose';
     else Object.assign(values, { [s.key]: s.value(option) });
   }
   const tax = await salesTaxChoice(deps, merchant, form.salesTaxType);

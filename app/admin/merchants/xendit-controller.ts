@@ -7,21 +7,21 @@ import { adminErrors, parseForm, render, requireUser, signedIn, withForm, type A
 import { masked, merchantFor } from './service.js';
 import { saveXenditKeys, switchXenditMode } from './xendit-keys.js';
 
-const PUBLIC_KEY = 'This is a public key: paste the secret key (xnd_development_… or xnd_production_…).';
+const PUBLIC_KEY = 'errors:xenditKeyPublic';
 
 /** An optional key field of one mode: the other mode's key gets a message saying where it goes. */
 const keyOf = (mode: 'test' | 'live') =>
   z
     .string()
     .trim()
-    .max(200, { error: 'This is too long for a Xendit key.' })
+    .max(200, { error: 'errors:xenditKeyTooLong' })
     .refine((k) => !k.startsWith('xnd_public_'), { error: PUBLIC_KEY })
-    .refine((k) => !(mode === 'test' && k.startsWith('xnd_production_')), { error: 'This is a live key (xnd_production_…): paste it in the live key field.' })
+    .refine((k) => !(mode === 'test' && k.startsWith('xnd_production_')), { error: 'errors:xenditKeyLiveInTest' })
     .refine((k) => !(mode === 'live' && k.startsWith('xnd_development_')), {
-      error: 'This is a test key (xnd_development_…): paste it in the test key field. Live payments need the xnd_production_ key.',
+      error: 'errors:xenditKeyTestInLive',
     })
     .refine((k) => k === '' || /^xnd_(development|production)_[\w-]+$/.test(k), {
-      error: mode === 'test' ? 'A test secret key starts with xnd_development_.' : 'A live secret key starts with xnd_production_.',
+      error: mode === 'test' ? 'errors:xenditKeyTestPrefix' : 'errors:xenditKeyLivePrefix',
     })
     .transform((k) => k || undefined);
 
@@ -31,10 +31,10 @@ const KeysForm = z.object({
   callbackToken: z
     .string()
     .trim()
-    .max(200, { error: 'This is too long for a verification token.' })
+    .max(200, { error: 'errors:callbackTokenTooLong' })
     .transform((t) => t || undefined),
 });
-const ModeForm = z.object({ mode: z.enum(['test', 'live'], { error: 'Choose test or live.' }) });
+const ModeForm = z.object({ mode: z.enum(['test', 'live'], { error: 'errors:modeChoose' }) });
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -68,7 +68,7 @@ export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
     await withForm(res, 'merchant-xendit', {}, l, async () => {
       const sent = { testKey: str(req.body.testKey), liveKey: str(req.body.liveKey), callbackToken: str(req.body.callbackToken) };
       // The token is required only while none is stored: say so along with any key error.
-      const missingToken: Record<string, string> = !l.hasToken && !sent.callbackToken.trim() ? { callbackToken: 'Enter the callback verification token.' } : {};
+      const missingToken: Record<string, string> = !l.hasToken && !sent.callbackToken.trim() ? { callbackToken: 'errors:callbackTokenMissing' } : {};
       let form: z.infer<typeof KeysForm>;
       try {
         form = parseForm(KeysForm, sent);

@@ -8,19 +8,11 @@ import { UpstreamError } from '../../clients/types.js';
 import type { XenditPermission } from '../../clients/xendit/types.js';
 import { FormInvalid } from '../../errors.js';
 import { merchantFor, unavailable, type MerchantOnboardingDeps } from './service.js';
+import { message, type Message } from '../../i18n/index.js';
 
-/** What each permission means, in the words of Xendit's dashboard (Settings → API keys). */
-export const XENDIT_PERMISSION_WORDS: Record<XenditPermission, string> = {
-  create_invoices: 'create invoices (Money-in: Write)',
-  read_invoices: 'read invoices (Money-in: Read)',
-  list_invoices: 'list invoices (Money-in: Read)',
-  expire_invoices: 'expire invoices (Money-in: Write)',
-  read_transactions: "read transactions, for Xendit's fee (Transactions: Read)",
-};
-
-/** The key lacks these permissions: one sentence naming each, and where to grant them. */
-export function missingPermissionsText(missing: XenditPermission[]): string {
-  return `This Xendit key is not allowed to ${missing.map((p) => XENDIT_PERMISSION_WORDS[p]).join(', ')}. In Xendit, Settings → API keys, give the key those permissions (or create one that has them) and enter it again.`;
+/** The key lacks these permissions: one message naming each (in Xendit's dashboard's words), and where to grant them. */
+export function missingPermissionsText(missing: XenditPermission[]): Message {
+  return message('errors:xenditKeyPermissions', { permissions: missing.map((p) => message(`errors:permission_${p}`)) });
 }
 
 /** Wrong key, or one without every permission the gateway uses → FormInvalid on secretKey; nothing is saved. */
@@ -30,7 +22,7 @@ export async function verifyXenditKey(deps: Pick<MerchantOnboardingDeps, 'xendit
     missing = await deps.xendit.checkSecretKey(secretKey);
   } catch (err) {
     if (err instanceof UpstreamError && (err.kind === 'unauthorized' || err.kind === 'rejected')) {
-      throw new FormInvalid({ secretKey: 'Xendit did not accept this secret key. Copy it again from Settings → API keys, with "Money-in" write permission.' });
+      throw new FormInvalid({ secretKey: 'errors:xenditKeyRefused' });
     }
     return unavailable(err);
   }
@@ -46,9 +38,9 @@ export interface XenditKeysInput {
 /** Checks every key given with Xendit (errors by field), then stores what was given. */
 export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, merchantId: string, input: XenditKeysInput): Promise<Merchant> {
   const merchant = await merchantFor(deps, actor, merchantId);
-  const errors: Record<string, string> = {};
-  if (!input.testKey && !input.liveKey && !merchant.xenditKeys.test && !merchant.xenditKeys.live) errors.testKey = 'Enter at least one secret key.';
-  if (!input.callbackToken && !merchant.callbackToken) errors.callbackToken = 'Enter the callback verification token.';
+  const errors: Record<string, Message | string> = {};
+  if (!input.testKey && !input.liveKey && !merchant.xenditKeys.test && !merchant.xenditKeys.live) errors.testKey = 'errors:xenditKeyMissing';
+  if (!input.callbackToken && !merchant.callbackToken) errors.callbackToken = 'errors:callbackTokenMissing';
   for (const [field, key] of [
     ['testKey', input.testKey],
     ['liveKey', input.liveKey],
@@ -76,7 +68,7 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
 /** Makes the stored key of this mode the one in use. */
 export async function switchXenditMode(deps: MerchantOnboardingDeps, actor: User, merchantId: string, mode: XenditMode): Promise<Merchant> {
   const merchant = await merchantFor(deps, actor, merchantId);
-  const refused = { mode: `Store the ${mode} key first: there is no ${mode} key to switch to.` };
+  const refused = { mode: mode === 'live' ? 'errors:modeNoLiveKey' : 'errors:modeNoTestKey' };
   if (!merchant.xenditKeys[mode]) throw new FormInvalid(refused);
   const now = deps.clock();
   if (!(await deps.stores.merchants.switchXenditMode(merchant.id, mode, now))) throw new FormInvalid(refused);

@@ -61,7 +61,7 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
   router.post(paths.adminXeroOrganisation, requireUser, sess.verifyCsrf, async (req, res) => {
     await friendly(res, async () => {
       const form = Pick.safeParse(req.body ?? {});
-      if (!form.success) throw new XeroConnectProblem('Choose one of the organisations listed.', 422);
+      if (!form.success) throw new XeroConnectProblem('errors:orgChoose', 422);
       after(res, await pickOrganisation(svc(), signedIn(res), sessionHash(res), form.data.pick, form.data.tenantId));
     });
   });

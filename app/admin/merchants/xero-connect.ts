@@ -16,6 +16,7 @@ import { OAuthRefused } from '../../clients/xero/errors.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XeroConnection, XeroOAuth, XeroTokenSet } from '../../clients/xero/types.js';
 import { merchantFor } from './service.js';
+import { encodeMessage, message, type Message } from '../../i18n/index.js';
 
 export interface XeroOAuthDeps {
   stores: Stores;
@@ -26,16 +27,19 @@ export interface XeroOAuthDeps {
 
 export const STATE_TTL_MS = 10 * 60_000;
 
-/** Why connecting did not happen, in words for the admin page; nothing was saved. */
+/** Why connecting did not happen, for the admin page (a catalogue key, or a Message); nothing was saved. */
 export class XeroConnectProblem extends DomainError {
   override readonly messageKey = 'badRequest';
   override readonly publicReason: string;
+  readonly reason: Message;
   constructor(
-    readonly reason: string,
+    reason: Message | string,
     override readonly status: number = 400,
   ) {
-    super(reason);
-    this.publicReason = reason;
+    const m = typeof reason === 'string' ? message(reason) : reason;
+    super(m.key);
+    this.reason = m;
+    this.publicReason = m.key;
   }
 }
 
@@ -44,7 +48,7 @@ const random = () => randomBytes(32).toString('base64url');
 
 function unavailable(err: unknown): never {
   if (err instanceof UpstreamError && err.retryable) throw new ServiceUnavailable(`Xero is not answering: ${err.message}`, err.retryAfterSeconds ?? 30);
-  if (err instanceof UpstreamError) throw new XeroConnectProblem(`Xero refused: ${err.message}`);
+  if (err instanceof UpstreamError) throw new XeroConnectProblem(message('errors:xeroRefused', { detail: err.message }));
   throw err;
 }
 
@@ -66,30 +70,28 @@ export async function startConnect(deps: XeroOAuthDeps, actor: User, sessionHash
 export type CallbackResult = { kind: 'connected'; merchantId: string; reconnected: boolean } | { kind: 'pick'; pickToken: string; tenants: PendingTenant[] };
 
 const STATE_PROBLEMS = {
-  unknown: 'This answer from Xero does not belong to a connection started here (or it is too old). Start again with "Connect to Xero".',
-  replayed: 'This answer from Xero was already used. Start again with "Connect to Xero".',
-  foreign: 'This answer from Xero belongs to a connection started in another browser session. Start again with "Connect to Xero" here.',
+  unknown: 'errors:xeroStateUnknown',
+  replayed: 'errors:xeroStateReplayed',
+  foreign: 'errors:xeroStateForeign',
 } as const;
 
 /** Xero sent the browser back: check the state, exchange the code, find the organisation(s). */
 export async function finishCallback(deps: XeroOAuthDeps, actor: User, sessionHash: string, query: Record<string, string>): Promise<CallbackResult> {
   const now = deps.clock();
-  if (!query.state) throw new XeroConnectProblem('The answer from Xero has no state. Start again with "Connect to Xero".');
+  if (!query.state) throw new XeroConnectProblem('errors:xeroNoState');
   const taken = await deps.stores.xeroConnections.takeState(sha256(query.state), sessionHash, now);
   if (typeof taken === 'string') throw new XeroConnectProblem(STATE_PROBLEMS[taken], taken === 'foreign' ? 403 : 400);
   if (taken.userId !== actor.id) throw new XeroConnectProblem(STATE_PROBLEMS.foreign, 403);
-  if (taken.expiresAt.getTime() <= now.getTime())
-    throw new XeroConnectProblem('The connection took more than ten minutes and expired. Start again with "Connect to Xero".');
-  if (query.error === 'access_denied')
-    throw new XeroConnectProblem('You did not allow access at Xero, so nothing was connected. Start again when you are ready.');
-  if (query.error) throw new XeroConnectProblem(`Xero answered with an error: ${query.error.slice(0, 100)}.`);
-  if (!query.code) throw new XeroConnectProblem('The answer from Xero has no authorisation code. Start again with "Connect to Xero".');
+  if (taken.expiresAt.getTime() <= now.getTime()) throw new XeroConnectProblem('errors:xeroConnectExpired');
+  if (query.error === 'access_denied') throw new XeroConnectProblem('errors:xeroDenied');
+  if (query.error) throw new XeroConnectProblem(message('errors:xeroAnsweredError', { error: query.error.slice(0, 100) }));
+  if (!query.code) throw new XeroConnectProblem('errors:xeroNoCode');
 
   let tokens: XeroTokenSet;
   try {
     tokens = await deps.xeroOAuth.exchangeCode({ query, state: query.state, nonce: taken.nonce, codeVerifier: taken.codeVerifier });
   } catch (err) {
-    if (err instanceof OAuthRefused) throw new XeroConnectProblem(`${err.message}. Start again with "Connect to Xero".`);
+    if (err instanceof OAuthRefused) throw new XeroConnectProblem(message('errors:xeroConnectRefused', { detail: err.message }));
     return unavailable(err);
   }
   const all = await deps.xeroOAuth.connections(tokens).catch(unavailable);
@@ -116,12 +118,11 @@ export async function pendingPick(deps: XeroOAuthDeps, sessionHash: string, pick
 /** The user picked one of several organisations. */
 export async function pickOrganisation(deps: XeroOAuthDeps, actor: User, sessionHash: string, pickToken: string, tenantId: string): Promise<CallbackResult> {
   const held = await deps.stores.xeroConnections.pendingPick(sha256(pickToken), sessionHash, deps.clock());
-  if (!held) throw new XeroConnectProblem('This choice of organisation expired or was already made. Start again with "Connect to Xero".');
+  if (!held) throw new XeroConnectProblem('errors:xeroChoiceExpired');
   const chosen = held.tenants.find((t) => t.tenantId === tenantId);
-  if (!chosen) throw new XeroConnectProblem('Choose one of the organisations listed.', 422);
+  if (!chosen) throw new XeroConnectProblem('errors:orgChoose', 422);
   const taken = await deps.stores.xeroConnections.takePick(sha256(pickToken), sessionHash, deps.clock());
-  if (!taken || taken.userId !== actor.id)
-    throw new XeroConnectProblem('This choice of organisation expired or was already made. Start again with "Connect to Xero".');
+  if (!taken || taken.userId !== actor.id) throw new XeroConnectProblem('errors:xeroChoiceExpired');
   return connected(deps, actor, taken.merchantId, taken.tokens, { ...chosen, tenantType: 'ORGANISATION' });
 }
 
@@ -129,17 +130,13 @@ async function connected(deps: XeroOAuthDeps, actor: User, merchantId: string | 
   const org = await deps.xeroOAuth.organisation(tokens, conn.tenantId).catch(unavailable);
   const now = deps.clock();
   const holder = await deps.stores.xeroConnections.holderOf(conn.tenantId, org.shortCode);
-  const taken = () =>
-    new XeroConnectProblem(
-      `The Xero organisation ${org.name} (ShortCode ${org.shortCode}) is already connected to another merchant here. Nothing was saved.`,
-      409,
-    );
+  const taken = () => new XeroConnectProblem(message('errors:orgConnectedElsewhere', { name: org.name, shortCode: org.shortCode }), 409);
   if (merchantId) {
     const merchant = await merchantFor(deps, actor, merchantId);
     const same = merchant.xeroConnection === 'oauth' ? merchant.xero.tenantId === conn.tenantId : merchant.shortCode === org.shortCode;
     if (!same)
       throw new XeroConnectProblem(
-        `You chose ${org.name} (ShortCode ${org.shortCode}) at Xero, but this merchant is ${merchant.name} (ShortCode ${merchant.shortCode}). Reconnect with that organisation. Nothing was saved.`,
+        message('errors:orgMismatch', { org: org.name, orgShortCode: org.shortCode, merchant: merchant.name, merchantShortCode: merchant.shortCode }),
         409,
       );
     if (holder && holder !== merchant.id) throw taken();
@@ -171,7 +168,7 @@ async function connected(deps: XeroOAuthDeps, actor: User, merchantId: string | 
 /** Revoke at Xero, remove the connection, forget our tokens; the merchant's jobs wait for a reconnect. */
 export async function disconnectXero(deps: XeroOAuthDeps, actor: User, merchantId: string): Promise<void> {
   const merchant = await merchantFor(deps, actor, merchantId);
-  if (merchant.xeroConnection !== 'oauth') throw new XeroConnectProblem('This merchant uses a Custom Connection: remove it in the Xero Developer portal.', 409);
+  if (merchant.xeroConnection !== 'oauth') throw new XeroConnectProblem('errors:customConnectionRemove', 409);
   const tokens = await deps.stores.xeroTokens.current(merchant.id);
   if (tokens) {
     try {
@@ -185,6 +182,6 @@ export async function disconnectXero(deps: XeroOAuthDeps, actor: User, merchantI
       if (!(err instanceof UpstreamError && err.status === 401)) unavailable(err);
     }
   }
-  await deps.stores.xeroConnections.disconnect(merchant.id, `disconnected by ${actor.email}`, deps.clock());
+  await deps.stores.xeroConnections.disconnect(merchant.id, encodeMessage(message('errors:disconnectedBy', { email: actor.email })), deps.clock());
   deps.logger.info({ merchantId: merchant.id, by: actor.id }, 'xero disconnected');
 }

@@ -7,7 +7,7 @@ import { addDays, rangeErrors } from '../dates.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantReport } from './report.js';
 
-const MerchantId = z.uuid({ error: 'Choose a merchant from the list.' });
+const MerchantId = z.uuid({ error: 'errors:merchantChoose' });
 
 /**
  * /admin/report: the form (merchant, from, to) and, once filled in, the report with a CSV link

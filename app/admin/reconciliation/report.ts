@@ -5,7 +5,7 @@ import { FormInvalid, ServiceUnavailable } from '../../errors.js';
 import { reconciliationReport, type Report } from '../../report/reconcile.js';
 import { merchantFor, type MerchantOnboardingDeps } from '../merchants/service.js';
 
-export const NOT_READY = 'This merchant has no Xendit key or clearing account yet: finish its setup first.';
+export const NOT_READY = 'errors:merchantNotReady';
 
 export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, q: { merchantId: string; from: string; to: string }): Promise<Report> {
   const merchant = await merchantFor(deps, actor, q.merchantId);

@@ -6,7 +6,7 @@ import type { Sessions } from '../session.js';
 import { adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
 import * as service from './service.js';
 
-const UserForm = z.object({ email, merchantId: z.uuid({ error: 'Choose a merchant from the list.' }), password: newPassword });
+const UserForm = z.object({ email, merchantId: z.uuid({ error: 'errors:merchantChoose' }), password: newPassword });
 
 /** The operators' user list and the form that adds a merchant user. */
 export function usersRouter(deps: AdminDeps, sess: Sessions): Router {

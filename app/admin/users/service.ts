@@ -6,7 +6,7 @@ import { hashPassword } from '../auth/passwords.js';
 
 export async function createMerchantUser(deps: OnboardingDeps, actor: User, input: { email: string; merchantId: string; password: string }): Promise<User> {
   if (actor.role !== 'operator') throw new NotFound('only operators manage users');
-  if (!(await deps.stores.merchants.byId(input.merchantId))) throw new FormInvalid({ merchantId: 'Choose a merchant from the list.' });
+  if (!(await deps.stores.merchants.byId(input.merchantId))) throw new FormInvalid({ merchantId: 'errors:merchantChoose' });
   try {
     const user = await deps.stores.users.add(
       { email: input.email, passwordHash: await hashPassword(input.password), role: 'merchant', merchantId: input.merchantId },
@@ -15,7 +15,7 @@ export async function createMerchantUser(deps: OnboardingDeps, actor: User, inpu
     deps.logger.info({ userId: user.id, merchantId: input.merchantId, by: actor.id }, 'merchant user created');
     return user;
   } catch (err) {
-    if (err instanceof EmailTakenError) throw new FormInvalid({ email: 'A user with this e-mail already exists.' });
+    if (err instanceof EmailTakenError) throw new FormInvalid({ email: 'errors:emailTaken' });
     throw err;
   }
 }

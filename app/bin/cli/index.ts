@@ -6,6 +6,7 @@ import { EmbeddedDatabaseError } from '../../store/db.js';
 import { ShortCodeTakenError } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import { FormInvalid } from '../../errors.js';
+import { createI18n } from '../../i18n/index.js';
 import { UsageError, type Command, type Io } from './io.js';
 import { USAGE } from './usage.js';
 import { merchantCommands } from './merchants.js';
@@ -47,7 +48,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io
       err instanceof FormInvalid ||
       err instanceof JobNotReplayable
     ) {
-      io.err(`Error: ${err.message}`);
+      // A refused form names catalogue keys; the command line speaks English.
+      let text = err.message;
+      if (err instanceof FormInvalid) {
+        const i18n = createI18n();
+        text = Object.values(err.fields)
+          .map((m) => i18n.t('en', m.key, m.params))
+          .join('; ');
+      }
+      io.err(`Error: ${text}`);
       return 2;
     }
     throw err;

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { XeroClient } from 'xero-node';
 import { UpstreamError } from '../types.js';
+import { encodeMessage, message } from '../../i18n/index.js';
 import { XeroDisconnected, errorText, oauthError, readFailure, toUpstreamError, unexpected } from './errors.js';
 import type { Route } from './routing.js';
 import type { XeroCredentials, XeroTokenSet, XeroTokenStore } from './types.js';
@@ -120,7 +121,8 @@ export function createSessions(opts: SessionOptions): Sessions {
           const f = readFailure(err);
           if (f && f.status === 400 && oauthError(f.body) === 'invalid_grant') {
             log?.warn({ merchantId }, 'xero: refresh token refused (invalid_grant); merchant disconnected');
-            return { kind: 'revoked', reason: 'Xero refused the refresh token (invalid_grant)', at: now() };
+            // A message key, not words: the admin shows it in its reader's language.
+            return { kind: 'revoked', reason: encodeMessage(message('errors:xeroRefreshRefused', { code: 'invalid_grant' })), at: now() };
           }
           throw toUpstreamError(err, 'token', now) ?? unexpected(`refresh response: ${errorText(err)}`);
         }

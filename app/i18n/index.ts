@@ -1,0 +1,145 @@
+/**
+ * The one way text reaches people: i18next over the JSON catalogues in locales/<lang>/<area>.json
+ * (area = namespace). Code and services name a key (and its parameters); the view's language picks
+ * the words. One instance per process, made by whoever composes the app and passed down.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import i18next, { type i18n as I18next, type Resource } from 'i18next';
+import { formatMoney, type Currency } from '../money.js';
+
+export type Lang = 'id' | 'en';
+export const LANGS: Lang[] = ['id', 'en'];
+
+/** A text to show: a catalogue key ("errors:emailInvalid") and its parameters, in no language yet. */
+export interface Message {
+  key: string;
+  params?: Params;
+}
+export type Params = Record<string, string | number | Message | Message[]>;
+
+export const message = (key: string, params?: Params): Message => (params ? { key, params } : { key });
+
+const isMessage = (v: unknown): v is Message => typeof v === 'object' && v !== null && typeof (v as Message).key === 'string';
+
+/** A message kept in the database (e.g. why Xero was disconnected), so it can be shown in any language later. */
+export function encodeMessage(m: Message): string {
+  return JSON.stringify(m);
+}
+
+/** Text stored before messages were keys is shown as it was written. */
+export function decodeMessage(stored: string): Message {
+  try {
+    const m: unknown = JSON.parse(stored);
+    if (isMessage(m)) return m;
+  } catch {
+    // not JSON: plain text
+  }
+  return message('errors:verbatim', { text: stored });
+}
+
+export type T = ((key: string, params?: Params) => string) & {
+  /** A Message from a service or a form (a bare string is a key, as zod's error maps give), in this language. */
+  msg: (m: Message | string) => string;
+  /** A message kept in the database (see encodeMessage), in this language. */
+  stored: (text: string) => string;
+  /** A key whose value is a list (e.g. the go-live steps). */
+  list: (key: string) => string[];
+};
+
+export interface Formats {
+  /** Minor units → "Rp 150.000,00" / "₱12.50", the currency's own number of decimals. */
+  money(minor: number, currency: Currency): string;
+  number(value: number, options?: Intl.NumberFormatOptions): string;
+  /** "2026-11-25 03:04 UTC": the admin's timestamps, the same in both languages. */
+  dateTime(d: Date): string;
+  date(d: Date, options?: Intl.DateTimeFormatOptions): string;
+}
+
+export interface I18n {
+  t(lang: Lang, key: string, params?: Params): string;
+  /** A t bound to the request's language; keys without "ns:" are looked up in ns. */
+  fixed(lang: Lang, ns: string): T;
+  formats(lang: Lang): Formats;
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = join(here, '..', '..');
+/** Works from app/i18n (tsx) and from dist/app/i18n (built): locales sit at the project root. */
+export const LOCALES_DIR = join(/[\\/]dist[\\/]?$/.test(root) ? join(root, '..') : root, 'locales');
+
+/** Every catalogue: { lang: { namespace: entries } }. */
+export function loadCatalogues(dir = LOCALES_DIR): Resource {
+  const resources: Resource = {};
+  for (const lang of LANGS) {
+    resources[lang] = {};
+    for (const file of readdirSync(join(dir, lang)).filter((f) => f.endsWith('.json'))) {
+      resources[lang][file.slice(0, -'.json'.length)] = JSON.parse(readFileSync(join(dir, lang, file), 'utf8')) as Record<string, unknown>;
+    }
+  }
+  return resources;
+}
+
+export const INTL_LOCALE: Record<Lang, string> = { id: 'id-ID', en: 'en-US' };
+
+export function createI18n(resources: Resource = loadCatalogues()): I18n {
+  const instance: I18next = i18next.createInstance();
+  void instance.init({
+    initAsync: false,
+    resources,
+    lng: 'en',
+    supportedLngs: LANGS,
+    fallbackLng: false,
+    ns: Object.keys(resources.en ?? {}),
+    defaultNS: 'pay',
+    // The catalogues write parameters as {name}; the views escape, so i18next must not.
+    interpolation: { prefix: '{', suffix: '}', escapeValue: false },
+    returnNull: false,
+  });
+
+  const t = (lang: Lang, key: string, params: Params = {}, ns?: string): string => {
+    const values: Record<string, string | number> = {};
+    for (const [name, v] of Object.entries(params)) {
+      values[name] = Array.isArray(v) ? v.map((m) => t(lang, m.key, m.params)).join(', ') : isMessage(v) ? t(lang, v.key, v.params) : v;
+    }
+    return instance.t(key, { ...values, lng: lang, ...(ns ? { ns } : {}) });
+  };
+
+  const formats = (lang: Lang): Formats => ({
+    money: (minor, currency) => formatMoney(minor, currency, INTL_LOCALE[lang]),
+    number: (value, options) => new Intl.NumberFormat(INTL_LOCALE[lang], options).format(value),
+    dateTime: (d) => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    date: (d, options) => new Intl.DateTimeFormat(INTL_LOCALE[lang], { timeZone: 'UTC', ...options }).format(d),
+  });
+
+  return {
+    t: (lang, key, params) => t(lang, key, params),
+    fixed(lang, ns) {
+      const bound = ((key: string, params?: Params) => t(lang, key, params, ns)) as T;
+      bound.msg = (m) => (typeof m === 'string' ? t(lang, m) : t(lang, m.key, m.params));
+      bound.stored = (text) => bound.msg(decodeMessage(text));
+      bound.list = (key) => {
+        const value: unknown = instance.t(key, { lng: lang, ns, returnObjects: true });
+        return Array.isArray(value) ? value.map(String) : [String(value)];
+      };
+      return bound;
+    },
+    formats,
+  };
+}
+
+/** ?lang= wins, then the browser's Accept-Language; Indonesian is the default for our customers. */
+export function chooseLang(queryLang: unknown, acceptLanguage: string | undefined, fallback: Lang = 'id'): Lang {
+  if (typeof queryLang === 'string' && (LANGS as string[]).includes(queryLang.toLowerCase())) return queryLang.toLowerCase() as Lang;
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag, ...params] = part.trim().toLowerCase().split(';');
+      const q = params.find((p) => p.trim().startsWith('q='));
+      return { tag: tag.split('-')[0], q: q ? Number(q.trim().slice(2)) || 0 : 1 };
+    })
+    .filter((x) => (LANGS as string[]).includes(x.tag))
+    .sort((a, b) => b.q - a.q);
+  return (ranked[0]?.tag as Lang | undefined) ?? fallback;
+}
