@@ -14,7 +14,8 @@ const { value } = fc.letrec((tie) => ({
     fc.double(),
     fc.bigInt(),
     fc.string(),
-    fc.date({ noInvalidDate: false }),
+    // Invalid dates are checked on their own below: Node 20's deepStrictEqual never finds two of them equal.
+    fc.date({ noInvalidDate: true }),
     fc.array(tie('value')),
     fc.dictionary(fc.string(), tie('value'), { noNullPrototype: true }),
     fc.dictionary(fc.constantFrom('$map', '$date', '$object', '$x', 'a'), tie('value'), { noNullPrototype: true }),
@@ -28,6 +29,8 @@ describe('simulator state serializer', () => {
       fc.property(value, (v) => assert.deepStrictEqual(deserialize(serialize(v)), v)),
       { numRuns: 300 },
     );
+    const invalid = deserialize(serialize({ at: new Date(NaN) })) as { at: Date };
+    assert.ok(invalid.at instanceof Date && Number.isNaN(invalid.at.getTime()), 'an invalid date stays an invalid date');
   });
 
   it('keeps the previous file until the new one is complete (temp + rename)', () => {
