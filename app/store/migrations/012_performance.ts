@@ -1,58 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 
 /**
- * Superseded: xero_budget_acquire is now app/store/xero-budget.sql, installed by migrate() over
- * what this creates.
- *
- * xero_budget_acquire: the Xero budget's check-and-take (app/store/xero-budget.ts) as one function,
- * so a Xero call costs one round trip to the database instead of a seven-statement transaction
- * (BEGIN, lock, count slots, two updates, insert slot, COMMIT). Same rules, same row-lock order
- * ('app:' before 'org:'); returns the refusal (reason, until) or the day limit that applied.
+ * Created xero_budget_acquire (plpgsql) in databases made before functions became files. The function now
+ * lives in app/store/ (xero-budget, .sql) and migrate() installs it after the migrations, replacing
+ * what this once created; so this migration no longer creates anything. Its name stays: it is
+ * recorded in existing databases.
  */
-export async function up(db: Kysely<any>): Promise<void> {
-  await sql`
-create or replace function xero_budget_acquire(
-  p_app text, p_org text, p_client_id text, p_tenant_id text, p_purpose text,
-  p_now timestamptz, p_minute timestamptz, p_day timestamptz,
-  p_per_minute int, p_per_day int, p_app_per_minute int, p_max_in_flight int, p_reserve_share float8,
-  p_slot uuid, p_lease_until timestamptz,
-  out reason text, out until timestamptz, out per_day int)
-language plpgsql as $$
-declare
-  app_row xero_calls%rowtype;
-  org_row xero_calls%rowtype;
-  own int;
-  v_minute_used int;
-  v_day_used int;
-  v_app_used int;
-  v_day_left int;
-  v_in_flight int;
-begin
-  insert into xero_calls (key, minute_start, day_start) values (p_app, p_minute, p_day), (p_org, p_minute, p_day)
-    on conflict (key) do nothing;
-  select * into app_row from xero_calls where key = p_app for update;
-  select * into org_row from xero_calls where key = p_org for update;
-  select min(xero_day_limit) into own from merchants where xero_client_id = p_client_id and xero_tenant_id = p_tenant_id;
-  per_day := case when coalesce(own, 0) > 0 then own else p_per_day end;
-  if app_row.blocked_until > p_now then reason := 'blocked'; until := app_row.blocked_until; return; end if;
-  if org_row.blocked_until > p_now then reason := 'blocked'; until := org_row.blocked_until; return; end if;
-  v_minute_used := case when org_row.minute_start >= p_minute then org_row.minute_used else 0 end;
-  v_day_used := case when org_row.day_start >= p_day then org_row.day_used else 0 end;
-  v_app_used := case when app_row.minute_start >= p_minute then app_row.minute_used else 0 end;
-  v_day_left := per_day - v_day_used;
-  if v_day_left <= 0 then reason := 'day'; until := p_day + interval '86400 seconds'; return; end if;
-  if p_purpose <> 'payment-write' and v_day_left <= ceil(per_day * p_reserve_share) then reason := 'reserve'; until := p_day + interval '86400 seconds'; return; end if;
-  if v_minute_used >= p_per_minute then reason := 'minute'; until := p_minute + interval '60 seconds'; return; end if;
-  if v_app_used >= p_app_per_minute then reason := 'app_minute'; until := p_minute + interval '60 seconds'; return; end if;
-  select count(*) into v_in_flight from xero_slots where key = p_org and lease_until > p_now;
-  if v_in_flight >= p_max_in_flight then reason := 'in_flight'; until := p_now + interval '1 second'; return; end if;
-  update xero_calls set minute_start = p_minute, minute_used = v_minute_used + 1, day_start = p_day, day_used = v_day_used + 1 where key = p_org;
-  update xero_calls set minute_start = p_minute, minute_used = v_app_used + 1 where key = p_app;
-  insert into xero_slots (id, key, lease_until) values (p_slot, p_org, p_lease_until);
-end
-$$`.execute(db);
-}
+export async function up(_db: Kysely<any>): Promise<void> {}
 
-export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop function if exists xero_budget_acquire`.execute(db);
-}
+export async function down(_db: Kysely<any>): Promise<void> {}

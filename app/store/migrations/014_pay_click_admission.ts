@@ -1,69 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 
 /**
- * Superseded: the functions are now app/store/pay-clicks.sql and app/store/rate-limits.sql,
- * installed by migrate() over what this creates.
- *
- * A pay click's admission as plpgsql functions, whose statements are planned once per connection:
- * the same work as one SQL statement cost PostgreSQL about 0.8 ms of planning and executing per
- * click on the bench machine (app/store/pay-clicks.ts says what it does).
- *
- * rate_limits_hit: the rate-limit upsert (app/store/rate-limits.ts), one hit for each
- *   {key, window_start} of a json array; returns each key's count.
- * pay_click_admit: counts the click (rate_limits_hit), reads the active merchant with its clearing
- *   accounts and, when found and no counter is over its `limit`, takes the Xero budget
- *   (xero_budget_acquire, arguments in p_budget) and reads the checkouts of the guessed invoice.
- *   Commits without waiting for the WAL flush: it writes only counters.
+ * Created pay_click_admit and rate_limits_hit (plpgsql) in databases made before functions became files. The function now
+ * lives in app/store/ (pay-clicks and rate-limits, .sql) and migrate() installs it after the migrations, replacing
+ * what this once created; so this migration no longer creates anything. Its name stays: it is
+ * recorded in existing databases.
  */
-export async function up(db: Kysely<any>): Promise<void> {
-  await sql`
-create or replace function rate_limits_hit(p_hits json) returns table (key text, hits int)
-language plpgsql as $$
-#variable_conflict use_column
-begin
-  return query
-    insert into rate_limits as r (key, window_start, hits)
-    select h.key, h.window_start, 1 from json_to_recordset(p_hits) as h(key text, window_start timestamptz)
-    on conflict (key) do update set
-      hits = case when excluded.window_start > r.window_start then 1 else r.hits + 1 end,
-      window_start = greatest(excluded.window_start, r.window_start)
-    returning r.key, r.hits;
-end
-$$`.execute(db);
+export async function up(_db: Kysely<any>): Promise<void> {}
 
-  await sql`
-create or replace function pay_click_admit(
-  p_short_code text, p_hits json, p_budget json, p_guess text,
-  out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json)
-language plpgsql as $$
-declare
-  m merchants%rowtype;
-  refused boolean;
-begin
-  perform set_config('synchronous_commit', 'off', true);
-  select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into o_counted, refused
-    from rate_limits_hit(p_hits) h join json_to_recordset(p_hits) as l(key text, "limit" int) on l.key = h.key;
-  select * into m from merchants where short_code = p_short_code and status = 'active';
-  if not found then return; end if;
-  o_merchant := json_build_object('row', row_to_json(m), 'clearing', (
-    select coalesce(json_agg(json_build_object('merchant_id', c.merchant_id, 'currency', c.currency, 'account_id', c.account_id)), '[]'::json)
-    from clearing_accounts c where c.merchant_id = m.id));
-  if p_budget is not null and not refused then
-    select row_to_json(d) into o_budget from xero_budget_acquire(
-      'app:' || m.xero_client_id, 'org:' || m.xero_client_id || ':' || m.xero_tenant_id, m.xero_client_id, m.xero_tenant_id,
-      p_budget->>'purpose', (p_budget->>'now')::timestamptz, (p_budget->>'minute')::timestamptz, (p_budget->>'day')::timestamptz,
-      (p_budget->>'per_minute')::int, (p_budget->>'per_day')::int, (p_budget->>'app_per_minute')::int, (p_budget->>'max_in_flight')::int,
-      (p_budget->>'reserve_share')::float8, (p_budget->>'slot')::uuid, (p_budget->>'lease_until')::timestamptz) d;
-  end if;
-  if p_guess is not null then
-    select coalesce(json_agg(c order by c.created_at), '[]'::json) into o_checkouts
-      from checkouts c where c.merchant_id = m.id and c.xero_invoice_id = p_guess;
-  end if;
-end
-$$`.execute(db);
-}
-
-export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop function if exists pay_click_admit`.execute(db);
-  await sql`drop function if exists rate_limits_hit`.execute(db);
-}
+export async function down(_db: Kysely<any>): Promise<void> {}
