@@ -80,6 +80,8 @@ const schema = z.object({
   XERO_PAYMENT_RESERVE_PERCENT: z.coerce.number().min(0).max(90).default(10),
   TRUST_PROXY: z.string().optional(),
   HOUSEKEEPING_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  // Xero drops an OAuth refresh token unused for 60 days: refresh those idle this long (0: never).
+  XERO_KEEPALIVE_DAYS: z.coerce.number().int().min(0).max(59).default(30),
   // Bearer token for /metrics; unset, /metrics answers 404 like any unknown path.
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -129,6 +131,8 @@ export type Config = Readonly<{
   logLevel: string;
   /** How often expired sessions, login attempts, rate-limit windows and OAuth states are deleted. */
   housekeepingIntervalMinutes: number;
+  /** OAuth token sets not refreshed for this many days are refreshed by the daily keep-alive; 0: off. */
+  xeroKeepAliveDays: number;
   /** Which X-Forwarded-For hops to believe: false (none), a hop count, or the proxies' addresses. */
   trustProxy: TrustProxy;
   /** /metrics is served only with this bearer token; unset, it is not served at all. */
@@ -232,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     trustProxy: trustProxy as TrustProxy,
     housekeepingIntervalMinutes: c.HOUSEKEEPING_INTERVAL_MINUTES,
+    xeroKeepAliveDays: c.XERO_KEEPALIVE_DAYS,
     ...(c.METRICS_TOKEN ? { metricsToken: c.METRICS_TOKEN } : {}),
   });
 }

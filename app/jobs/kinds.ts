@@ -33,6 +33,7 @@ export const VerifyCheckoutPayload = z.object({ merchantId: z.string(), xenditIn
 export const ReconcilePayload = z.object({ merchantId: z.string().optional(), since: z.iso.datetime().optional() });
 export const ListPaidPayload = z.object({ merchantId: z.string().optional() });
 export const HousekeepingPayload = z.object({});
+export const XeroKeepAlivePayload = z.object({});
 
 const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);
 
@@ -67,6 +68,7 @@ export const JOB_SPECS = {
   reconcile: { kind: 'reconcile', payload: ReconcilePayload, dedupeKey: periodic('reconcile'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
   'list-paid-invoices': { kind: 'list-paid-invoices', payload: ListPaidPayload, dedupeKey: periodic('list-paid-invoices'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
   housekeeping: { kind: 'housekeeping', payload: HousekeepingPayload, dedupeKey: periodic('housekeeping'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
+  'xero-keep-alive': { kind: 'xero-keep-alive', payload: XeroKeepAlivePayload, dedupeKey: periodic('xero-keep-alive'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
 } as const;
 
 export type JobKind = keyof typeof JOB_SPECS;

@@ -12,10 +12,11 @@ import { reconcileJob } from './sync/reconcile.js';
 import { housekeepingJob } from './sync/housekeeping.js';
 import { listPaidInvoicesJob } from './sync/list-paid.js';
 import { crashHook } from './sync/crash-points.js';
+import { DEFAULT_KEEPALIVE_DAYS, xeroKeepAliveJob } from './sync/xero-keep-alive.js';
 
 export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   metrics?: Pick<Metrics, 'webhookLag'>;
-  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing'>>;
+  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing' | 'xeroKeepAliveDays'>>;
 };
 
 /** What the handler factories share: the deps, and those of the kinds that record payments. */
@@ -61,6 +62,7 @@ const HANDLERS: Record<JobKind, Entry> = {
     },
   },
   housekeeping: { handler: (b) => housekeepingJob(b.deps) },
+  'xero-keep-alive': { handler: ({ deps }) => xeroKeepAliveJob(deps, { days: deps.config?.xeroKeepAliveDays ?? DEFAULT_KEEPALIVE_DAYS }) },
   'list-paid-invoices': {
     handler: ({ deps }) => {
       const { pageSize, maxPages, lookbackMinutes } = deps.config?.backendListing ?? LISTING_DEFAULTS;

@@ -1,15 +1,19 @@
 import type { Runtime } from '../bin/bootstrap.js';
 import type { JobKind } from './kinds.js';
 import { enqueue } from './enqueue.js';
+import { DEFAULT_KEEPALIVE_DAYS } from './sync/xero-keep-alive.js';
 
 type ScheduleDeps = Pick<Runtime, 'stores' | 'clock'>;
-type PeriodicKind = Extract<JobKind, 'reconcile' | 'list-paid-invoices' | 'housekeeping'>;
+type PeriodicKind = Extract<JobKind, 'reconcile' | 'list-paid-invoices' | 'housekeeping' | 'xero-keep-alive'>;
+
+const DAY_MINUTES = 24 * 60;
 
 /** The periodic kinds, each on its own interval (minutes; 0 turns it off). */
 const PERIODIC: { kind: PeriodicKind; minutes: (config: Runtime['config']) => number; what: string }[] = [
   { kind: 'reconcile', minutes: (c) => c.reconcile.intervalMinutes, what: 'reconciliation' },
   { kind: 'list-paid-invoices', minutes: (c) => c.backendListing?.intervalMinutes ?? 0, what: 'listing of paid Xendit invoices' },
   { kind: 'housekeeping', minutes: (c) => c.housekeepingIntervalMinutes ?? 10, what: 'housekeeping' },
+  { kind: 'xero-keep-alive', minutes: (c) => ((c.xeroKeepAliveDays ?? DEFAULT_KEEPALIVE_DAYS) > 0 ? DAY_MINUTES : 0), what: 'Xero token keep-alive' },
 ];
 
 /**
@@ -26,6 +30,8 @@ export async function schedule(deps: ScheduleDeps, kind: PeriodicKind, intervalM
 export const scheduleReconcile = (deps: ScheduleDeps, intervalMinutes: number) => schedule(deps, 'reconcile', intervalMinutes);
 export const scheduleListing = (deps: ScheduleDeps, intervalMinutes: number) => schedule(deps, 'list-paid-invoices', intervalMinutes);
 export const scheduleHousekeeping = (deps: ScheduleDeps, intervalMinutes: number) => schedule(deps, 'housekeeping', intervalMinutes);
+/** Daily: one run per UTC day however many workers tick. */
+export const scheduleXeroKeepAlive = (deps: ScheduleDeps) => schedule(deps, 'xero-keep-alive', DAY_MINUTES);
 
 /**
  * Queues the periodic runs, each on its own interval (checked each minute; the dedupe key makes

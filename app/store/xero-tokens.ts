@@ -47,6 +47,7 @@ export function createXeroTokenStore(
 ): XeroTokenStore & {
   save(merchantId: string, tokens: XeroTokenSet, now: Date): Promise<void>;
   remove(merchantId: string): Promise<void>;
+  idleSince(before: Date, limit: number): Promise<string[]>;
 } {
   return {
     async current(merchantId) {
@@ -87,6 +88,24 @@ export function createXeroTokenStore(
             .doUpdateSet({ token_set_enc: sealTokens(box, tokens, tokensContext(merchantId)), expires_at: tokens.expiresAt, updated_at: now }),
         )
         .execute();
+    },
+
+    /**
+     * Connected merchants whose access token expired before `before` (so was last refreshed before
+     * then: access tokens live 30 minutes), the longest idle first. expires_at is written from the
+     * injected clock, unlike updated_at.
+     */
+    async idleSince(before, limit) {
+      const rows = await db
+        .selectFrom('xero_tokens')
+        .innerJoin('merchants', 'merchants.id', 'xero_tokens.merchant_id')
+        .select('xero_tokens.merchant_id')
+        .where('xero_tokens.expires_at', '<', before)
+        .where('merchants.xero_disconnected_at', 'is', null)
+        .orderBy('xero_tokens.expires_at')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.merchant_id);
     },
 
     async remove(merchantId) {

@@ -81,7 +81,13 @@ describeEachDatabase('housekeeping', ({ db }) => {
 
   it('is scheduled by the worker even with reconciliation and the listing turned off', async () => {
     await sql`delete from jobs where kind = 'housekeeping'`.execute(db());
-    const config = loadConfig({ DEMO: 'false', RECONCILE_INTERVAL_MINUTES: '0', BACKEND_LISTING_INTERVAL_MINUTES: '0', HOUSEKEEPING_INTERVAL_MINUTES: '5' });
+    const config = loadConfig({
+      DEMO: 'false',
+      RECONCILE_INTERVAL_MINUTES: '0',
+      BACKEND_LISTING_INTERVAL_MINUTES: '0',
+      HOUSEKEEPING_INTERVAL_MINUTES: '5',
+      XERO_KEEPALIVE_DAYS: '0',
+    });
     let woken!: () => void;
     const wake = new Promise<void>((resolve) => (woken = resolve));
     const stop = startSchedules({ stores: h.stores, clock: h.clock, logger: pino({ level: 'silent' }), config }, { ...h.worker, wake: () => woken() });

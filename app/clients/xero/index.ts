@@ -51,6 +51,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
     const calls: XeroCalls = { call: callerFor(purpose), refund: budget.refund };
     return {
       forPurpose: (p) => gateway(p),
+      keepAliveToken: (merchantId, idleBefore) => sessions.keepAlive(merchantId, idleBefore),
       ...organisationCalls(calls),
       ...invoiceCalls(calls),
       ...paymentCalls(calls),

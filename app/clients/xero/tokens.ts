@@ -7,8 +7,8 @@ import { XeroClient } from 'xero-node';
 import { UpstreamError } from '../types.js';
 import { encodeMessage, message } from '../../i18n/index.js';
 import { XeroDisconnected, errorText, oauthError, readFailure, toUpstreamError, unexpected } from './errors.js';
-import type { Route } from './routing.js';
-import type { XeroCredentials, XeroTokenSet, XeroTokenStore } from './types.js';
+import { routedTo, type Route } from './routing.js';
+import type { XeroCredentials, XeroKeepAliveResult, XeroTokenSet, XeroTokenStore } from './types.js';
 
 const REFRESH_EARLY_MS = 60_000;
 const DEFAULT_TOKEN_SECONDS = 1800;
@@ -36,6 +36,8 @@ export interface Sessions {
   sessionFor(creds: XeroCredentials): Session;
   /** true when this call had to obtain a new token (so a 401 is not a stale-token problem). `rejected`: the access token Xero just refused. */
   ensureToken(session: Session, creds: XeroCredentials, rejected?: string): Promise<boolean>;
+  /** Refreshes an OAuth merchant's token set unless it was refreshed after `idleBefore` (the keep-alive). */
+  keepAlive(merchantId: string, idleBefore: Date): Promise<XeroKeepAliveResult>;
 }
 
 export function createSessions(opts: SessionOptions): Sessions {
@@ -110,33 +112,71 @@ export function createSessions(opts: SessionOptions): Sessions {
     const usable = (t: XeroTokenSet) => t.expiresAt.getTime() - REFRESH_EARLY_MS > now().getTime() && t.accessToken !== rejected;
     let tokens = await app.tokens.current(merchantId);
     if (!tokens) throw new XeroDisconnected(merchantId, 'no token set stored');
-    if (!usable(tokens)) {
-      const outcome = await app.tokens.refreshLocked(merchantId, async (stored) => {
-        if (usable(stored)) return { kind: 'fresh', tokens: stored };
-        try {
-          const set = await session.sdk.refreshWithRefreshToken(app.clientId, app.clientSecret, stored.refreshToken);
-          log?.info({ merchantId }, 'xero: access token refreshed');
-          return { kind: 'refreshed', tokens: tokenSetOf(set, now()) };
-        } catch (err) {
-          const f = readFailure(err);
-          if (f && f.status === 400 && oauthError(f.body) === 'invalid_grant') {
-            log?.warn({ merchantId }, 'xero: refresh token refused (invalid_grant); merchant disconnected');
-            // A message key, not words: the admin shows it in its reader's language.
-            return { kind: 'revoked', reason: encodeMessage(message('errors:xeroRefreshRefused', { code: 'invalid_grant' })), at: now() };
-          }
-          throw toUpstreamError(err, 'token', now) ?? unexpected(`refresh response: ${errorText(err)}`);
+    if (!usable(tokens)) tokens = (await refreshUnless(session, merchantId, usable)).tokens;
+    useTokens(session, tokens);
+  }
+
+  /**
+   * Xero's refresh grant under the token row's lock, unless `keep` says the stored set (maybe
+   * stored by another process while this one waited) will do. invalid_grant disconnects the
+   * merchant (the store drops the set and marks them) and throws XeroDisconnected.
+   */
+  async function refreshUnless(
+    session: Session,
+    merchantId: string,
+    keep: (stored: XeroTokenSet) => boolean,
+  ): Promise<{ tokens: XeroTokenSet; refreshed: boolean }> {
+    const app = oauthApp();
+    const outcome = await app.tokens.refreshLocked(merchantId, async (stored) => {
+      if (keep(stored)) return { kind: 'fresh', tokens: stored };
+      try {
+        const set = await session.sdk.refreshWithRefreshToken(app.clientId, app.clientSecret, stored.refreshToken);
+        log?.info({ merchantId }, 'xero: access token refreshed');
+        return { kind: 'refreshed', tokens: tokenSetOf(set, now()) };
+      } catch (err) {
+        const f = readFailure(err);
+        if (f && f.status === 400 && oauthError(f.body) === 'invalid_grant') {
+          log?.warn({ merchantId }, 'xero: refresh token refused (invalid_grant); merchant disconnected');
+          // A message key, not words: the admin shows it in its reader's language.
+          return { kind: 'revoked', reason: encodeMessage(message('errors:xeroRefreshRefused', { code: 'invalid_grant' })), at: now() };
         }
-      });
-      if (!outcome) throw new XeroDisconnected(merchantId, 'no token set stored');
-      if (outcome.kind === 'revoked') throw new XeroDisconnected(merchantId, outcome.reason);
-      tokens = outcome.tokens;
-    }
+        throw toUpstreamError(err, 'token', now) ?? unexpected(`refresh response: ${errorText(err)}`);
+      }
+    });
+    if (!outcome) throw new XeroDisconnected(merchantId, 'no token set stored');
+    if (outcome.kind === 'revoked') throw new XeroDisconnected(merchantId, outcome.reason);
+    return { tokens: outcome.tokens, refreshed: outcome.kind === 'refreshed' };
+  }
+
+  function useTokens(session: Session, tokens: XeroTokenSet): void {
     session.sdk.setTokenSet({ access_token: tokens.accessToken, refresh_token: tokens.refreshToken, token_type: 'Bearer' });
     session.accessToken = tokens.accessToken;
     session.refreshAt = tokens.expiresAt.getTime() - REFRESH_EARLY_MS;
   }
 
-  return { sessionFor, ensureToken };
+  /**
+   * Xero drops a refresh token unused for 60 days: this uses it. Access tokens live 30 minutes, so
+   * a set whose access token expired before `idleBefore` was last refreshed before then too.
+   */
+  async function keepAlive(merchantId: string, idleBefore: Date): Promise<XeroKeepAliveResult> {
+    const session = oauthSession(merchantId);
+    let result: XeroKeepAliveResult = 'recent';
+    // Queued behind (and coalesced with) this process's own refresh of the organisation, if any.
+    await session.pending;
+    // Like the API calls (call.ts), the refresh goes to the configured identity URL.
+    session.pending = routedTo(route, () => refreshUnless(session, merchantId, (stored) => stored.expiresAt.getTime() >= idleBefore.getTime()))
+      .then(({ tokens, refreshed }) => {
+        if (refreshed) result = 'refreshed';
+        useTokens(session, tokens);
+      })
+      .finally(() => {
+        session.pending = undefined;
+      });
+    await session.pending;
+    return result;
+  }
+
+  return { sessionFor, ensureToken, keepAlive };
 }
 
 /** xero-node's TokenSet (openid-client) → ours; expires_in counts from `at`. */

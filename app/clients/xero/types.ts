@@ -238,7 +238,16 @@ export interface NewXeroManualJournal {
   lines: XeroJournalLine[];
 }
 
+/** refreshed: a new token set is stored; recent: it was refreshed after the cut-off and left alone. */
+export type XeroKeepAliveResult = 'refreshed' | 'recent';
+
 export interface XeroGateway {
+  /**
+   * OAuth merchants: refreshes the token set unless it was refreshed after `idleBefore`, so that an
+   * idle connection's refresh token never reaches Xero's 60 days. XeroDisconnected on invalid_grant.
+   * Optional: test doubles of the gateway need not have it.
+   */
+  keepAliveToken?(merchantId: string, idleBefore: Date): Promise<XeroKeepAliveResult>;
   getOrganisation(creds: XeroCredentials): Promise<XeroOrganisation>;
   /** null when no invoice has that number. */
   /** `prepaid`: a budget ticket already taken for this call (the pay click takes it with its admission). */

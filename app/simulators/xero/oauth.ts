@@ -13,6 +13,7 @@ import { escapeHtml, renderPage, sendPage } from '../html.js';
 export const SIM_AUTHORIZE_PATH = '/identity/connect/authorize';
 const ACCESS_SECONDS = 1800;
 const REFRESH_GRACE_MS = 30 * 60_000;
+// "you must refresh at least every two months" (developer.xero.com, OAuth 2.0 token types): unused for 60 days, invalid_grant.
 const REFRESH_LIFETIME_MS = 60 * 24 * 3600_000;
 const CODE_MS = 5 * 60_000;
 const USER = { id: 'sim-user-1', email: 'owner@example.co.id', givenName: 'Sari', familyName: 'Wijaya' };
