@@ -161,7 +161,7 @@ export function createSessions(opts: SessionOptions): Sessions {
   async function keepAlive(merchantId: string, idleBefore: Date): Promise<XeroKeepAliveResult> {
     const session = oauthSession(merchantId);
     let result: XeroKeepAliveResult = 'recent';
-    // Queued behind (and coalesced with) this process's own refresh of the organisation, if any.
+    // After this process's own refresh of the organisation, if one is under way (it may make this one unneeded).
     await session.pending;
     // Like the API calls (call.ts), the refresh goes to the configured identity URL.
     session.pending = routedTo(route, () => refreshUnless(session, merchantId, (stored) => stored.expiresAt.getTime() >= idleBefore.getTime()))
