@@ -1,5 +1,5 @@
 /**
- * Fault injection shared by the Xero and Xendit simulators (failNext, hang, dropResponseAfterSave,
+ * Fault injection shared by the Xero and Xendit simulators (failNext, hang, gate, dropResponseAfterSave,
  * resetConnection).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -28,9 +28,27 @@ interface Held {
   timer?: NodeJS.Timeout;
 }
 
+/** Requests parked at the upstream until the test lets them through (see Faults.gate). */
+export interface FaultGate {
+  /** Requests parked now (a parked request whose client hung up no longer counts). */
+  readonly parked: number;
+  /** Resolves once `n` requests are parked at the same time: a test waits on this, not on a clock. */
+  untilParked(n: number): Promise<void>;
+  /** Lets every parked request through and stops parking new ones. */
+  open(): void;
+}
+
+interface GateState {
+  scope: FaultScope;
+  open: boolean;
+  parked: Set<{ res: Response; next: NextFunction }>;
+  waiters: { n: number; resolve: () => void }[];
+}
+
 export class Faults {
   private rules: Rule[] = [];
   private readonly held = new Set<Held>();
+  private gates: GateState[] = [];
 
   constructor(private readonly options: FaultsOptions) {}
 
@@ -44,6 +62,28 @@ export class Faults {
   hang(duration: number | 'forever', opts: FaultScope & { times?: number } = {}): void {
     const { times = 1, ...scope } = opts;
     this.rules.push({ kind: 'hang', remaining: times, scope, ms: duration });
+  }
+
+  /**
+   * Every matching request waits, unanswered, until the gate is opened: so a test can see how many
+   * calls are at the upstream at once without racing a timer (a machine under load is slow to send them).
+   */
+  gate(opts: FaultScope = {}): FaultGate {
+    const g: GateState = { scope: opts, open: false, parked: new Set(), waiters: [] };
+    this.gates.push(g);
+    return {
+      get parked() {
+        return g.parked.size;
+      },
+      untilParked: (n) => (g.parked.size >= n ? Promise.resolve() : new Promise<void>((resolve) => g.waiters.push({ n, resolve }))),
+      open: () => {
+        g.open = true;
+        this.gates = this.gates.filter((x) => x !== g);
+        const parked = [...g.parked];
+        g.parked.clear();
+        for (const p of parked) p.next();
+      },
+    };
   }
 
   /** The next n matching writes are performed, then the socket is destroyed instead of answering. */
@@ -64,6 +104,8 @@ export class Faults {
       h.res.socket?.destroy();
     }
     this.held.clear();
+    for (const g of this.gates) for (const p of g.parked) p.res.socket?.destroy();
+    this.gates = [];
   }
 
   /** Faults armed and not yet used up. */
@@ -79,6 +121,8 @@ export class Faults {
       if (fail) return this.sendFailure(res, fail.status, fail.retryAfter);
       const hang = this.take('hang', req);
       if (hang) return this.hold(res, hang.ms, next);
+      const gate = this.gates.find((g) => !g.open && this.matches(g.scope, req));
+      if (gate) return this.park(gate, res, next);
       next();
     };
   }
@@ -107,6 +151,15 @@ export class Faults {
   private sendFailure(res: Response, status: number, retryAfter?: number): void {
     if (status === 429 || retryAfter !== undefined) res.set('Retry-After', String(retryAfter ?? 60));
     res.status(status).json(this.options.errorBody(status));
+  }
+
+  private park(g: GateState, res: Response, next: NextFunction): void {
+    const entry = { res, next };
+    g.parked.add(entry);
+    res.on('close', () => g.parked.delete(entry));
+    const ready = g.waiters.filter((w) => g.parked.size >= w.n);
+    g.waiters = g.waiters.filter((w) => g.parked.size < w.n);
+    for (const w of ready) w.resolve();
   }
 
   // A delayed request is still handled after the delay even if the client gave up meanwhile,

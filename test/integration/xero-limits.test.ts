@@ -110,12 +110,18 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
   });
 
   it('six concurrent calls for one organisation: at most five are in flight at Xero, the sixth waits for a slot', async () => {
-    const a = proc();
-    const b = proc();
+    // The sixth polls for a slot on the real clock: long enough that a loaded machine cannot run it out.
+    const a = proc({}, 120_000);
+    const b = proc({}, 120_000);
     await Promise.all([a.getOrganisation(creds), b.getOrganisation(creds)]); // tokens first
     s.statuses.length = 0;
-    s.sim.faults.hang(150, { times: 6 });
-    const results = await Promise.all([a, a, a, b, b, b].map((g) => g.getOrganisation(creds)));
+    // Calls are parked at Xero until released, so "five at once" does not depend on how fast they are sent.
+    const gate = s.sim.faults.gate();
+    const calls = Promise.all([a, a, a, b, b, b].map((g) => g.getOrganisation(creds)));
+    await gate.untilParked(5);
+    assert.equal(s.maxInFlight, 5);
+    gate.open();
+    const results = await calls;
     assert.equal(results.length, 6);
     assert.equal(s.statuses.length, 6);
     assert.equal(s.maxInFlight, 5);
