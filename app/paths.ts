@@ -28,6 +28,7 @@ export const paths = {
   adminXeroConnect: '/admin/xero/connect',
   adminXeroCallback: '/admin/xero/callback',
   adminXeroOrganisation: '/admin/xero/organisation',
+  adminConnectLink: '/admin/connect/:token',
   adminMerchantXeroDisconnect: '/admin/merchants/:merchantId/xero/disconnect',
 } as const;
 

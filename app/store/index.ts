@@ -13,6 +13,7 @@ import { createDashboardStore } from './dashboard.js';
 import { createBackendSaleStore } from './backend-sales.js';
 import { createXeroTokenStore } from './xero-tokens.js';
 import { createXeroConnectionStore } from './xero-connections.js';
+import { createConnectLinkStore } from './connect-links.js';
 import { createListingStore } from './listing.js';
 import { createSecretsStore } from './secrets-reseal.js';
 import { createHousekeepingStore } from './housekeeping.js';
@@ -35,6 +36,7 @@ export function createStores(db: Db, box: SecretBox) {
     backendSales: createBackendSaleStore(db),
     xeroTokens: createXeroTokenStore(db, box),
     xeroConnections: createXeroConnectionStore(db, box),
+    connectLinks: createConnectLinkStore(db),
     listing: createListingStore(db),
     secrets: createSecretsStore(db, box),
     housekeeping: createHousekeepingStore(db),

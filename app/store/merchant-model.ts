@@ -69,6 +69,25 @@ export interface NewMerchant {
   backendFlow?: boolean;
   overpayments?: boolean;
   xeroTestOrganisation?: boolean;
+  /**
+   * Xero is connected later by the merchant's own Xero user (a connect link): the merchant starts as
+   * an OAuth merchant without organisation, its ShortCode a placeholder until then; `reason` is the
+   * stored (encoded) message the admin shows meanwhile.
+   */
+  connectLater?: { reason: string; now: Date };
+}
+
+/**
+ * The ShortCode of a merchant whose Xero organisation is not known yet: unique, and never a ShortCode
+ * a pay link can carry (the /pay query accepts only `!`, letters, digits, `_` and `-`).
+ */
+export function pendingShortCode(merchantId: string): string {
+  return `~${merchantId}`;
+}
+
+/** Created with a connect link and not connected to Xero yet. */
+export function awaitingXero(m: Pick<Merchant, 'xeroConnection' | 'xero'>): boolean {
+  return m.xeroConnection === 'oauth' && m.xero.tenantId === '';
 }
 
 /** "Bank Fees" in Xero's default charts of accounts (and in the simulator). */

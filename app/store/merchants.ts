@@ -9,6 +9,7 @@ import {
   keyColumn,
   merchantFromRow,
   modeOfXenditKey,
+  pendingShortCode,
   sealedAt,
   ShortCodeTakenError,
   type Merchant,
@@ -47,8 +48,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
         .values({
           id,
           name: m.name,
-          short_code: m.shortCode,
-          xero_connection: 'custom',
+          short_code: m.connectLater ? pendingShortCode(id) : m.shortCode,
+          xero_connection: m.connectLater ? 'oauth' : 'custom',
           xero_tenant_id: m.xero.tenantId,
           xero_client_id: m.xero.clientId,
           xero_client_secret_enc: box.seal(m.xero.clientSecret, sealedAt('xero_client_secret_enc', id)),
@@ -65,6 +66,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           overpayments: m.overpayments ?? false,
           xero_test_organisation: m.xeroTestOrganisation ?? false,
           status: complete ? 'active' : 'onboarding',
+          ...(m.connectLater ? { xero_disconnected_at: m.connectLater.now, xero_disconnect_reason: m.connectLater.reason } : {}),
         })
         .onConflict((oc) => oc.column('short_code').doNothing())
         .returningAll()

@@ -209,7 +209,8 @@ export interface XeroTokensTable {
 export interface XeroOAuthStatesTable {
   state_hash: string;
   session_hash: string;
-  user_id: string;
+  /** Null when the request was started from a connect link (connect_link_hash) instead of an admin user. */
+  user_id: string | null;
   merchant_id: string | null;
   code_verifier_enc: string;
   nonce: string;
@@ -218,7 +219,16 @@ export interface XeroOAuthStatesTable {
   pick_token_hash: string | null;
   pending_token_set_enc: string | null;
   pending_tenants: JSONColumnType<{ tenantId: string; tenantName: string; connectionId: string }[] | null, string | null, string | null>;
+  connect_link_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
+}
+
+export interface XeroConnectLinksTable {
+  token_hash: string;
+  merchant_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
 }
 
 export interface Database {
@@ -238,4 +248,5 @@ export interface Database {
   xero_slots: XeroSlotsTable;
   xero_tokens: XeroTokensTable;
   xero_oauth_states: XeroOAuthStatesTable;
+  xero_connect_links: XeroConnectLinksTable;
 }

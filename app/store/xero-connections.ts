@@ -6,6 +6,7 @@ import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenErr
 import { openTokens, sealTokens, tokensContext } from './xero-tokens.js';
 import { bringForward } from './jobs.js';
 import { secretContext } from '../security/secrets.js';
+import { useConnectLink } from './connect-links.js';
 
 export interface PendingTenant {
   tenantId: string;
@@ -14,7 +15,9 @@ export interface PendingTenant {
 }
 
 export interface OAuthState {
-  userId: string;
+  /** The admin user who started it; null when it was started from a connect link. */
+  userId: string | null;
+  connectLinkHash: string | null;
   merchantId: string | null;
   codeVerifier: string;
   nonce: string;
@@ -33,7 +36,16 @@ export class OrganisationTakenError extends Error {}
 export function createXeroConnectionStore(db: Db, box: SecretBox) {
   return {
     async createState(
-      s: { stateHash: string; sessionHash: string; userId: string; merchantId: string | null; codeVerifier: string; nonce: string; expiresAt: Date },
+      s: {
+        stateHash: string;
+        sessionHash: string;
+        userId: string | null;
+        connectLinkHash?: string;
+        merchantId: string | null;
+        codeVerifier: string;
+        nonce: string;
+        expiresAt: Date;
+      },
       now: Date,
     ): Promise<void> {
       await db.deleteFrom('xero_oauth_states').where('expires_at', '<', now).execute();
@@ -43,6 +55,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           state_hash: s.stateHash,
           session_hash: s.sessionHash,
           user_id: s.userId,
+          connect_link_hash: s.connectLinkHash ?? null,
           merchant_id: s.merchantId,
           code_verifier_enc: box.seal(s.codeVerifier, secretContext('xero_oauth_states', 'code_verifier_enc', s.stateHash)),
           nonce: s.nonce,
@@ -65,6 +78,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
       if (row)
         return {
           userId: row.user_id,
+          connectLinkHash: row.connect_link_hash ?? null,
           merchantId: row.merchant_id,
           codeVerifier: box.open(row.code_verifier_enc, secretContext('xero_oauth_states', 'code_verifier_enc', row.state_hash)),
           nonce: row.nonce,
@@ -105,11 +119,11 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
       pickTokenHash: string,
       sessionHash: string,
       now: Date,
-    ): Promise<{ userId: string; merchantId: string | null; tokens: XeroTokenSet; tenants: PendingTenant[] } | null> {
+    ): Promise<{ userId: string | null; connectLinkHash: string | null; merchantId: string | null; tokens: XeroTokenSet; tenants: PendingTenant[] } | null> {
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .selectFrom('xero_oauth_states')
-          .select(['state_hash', 'user_id', 'merchant_id', 'pending_token_set_enc', 'pending_tenants'])
+          .select(['state_hash', 'user_id', 'connect_link_hash', 'merchant_id', 'pending_token_set_enc', 'pending_tenants'])
           .where('pick_token_hash', '=', pickTokenHash)
           .where('session_hash', '=', sessionHash)
           .where('pending_token_set_enc', 'is not', null)
@@ -124,6 +138,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           .execute();
         return {
           userId: row.user_id,
+          connectLinkHash: row.connect_link_hash ?? null,
           merchantId: row.merchant_id,
           tokens: openTokens(box, row.pending_token_set_enc, secretContext('xero_oauth_states', 'pending_token_set_enc', row.state_hash)),
           tenants: row.pending_tenants ?? [],
@@ -180,8 +195,9 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
      * The merchant is connected again (OAuth): new token set, disconnection cleared, and the jobs
      * that waited meanwhile are due now.
      */
-    async reconnect(merchantId: string, c: { tenantId: string; clientId: string; tokens: XeroTokenSet }, now: Date): Promise<void> {
+    async reconnect(merchantId: string, c: { tenantId: string; clientId: string; tokens: XeroTokenSet }, now: Date, connectLinkHash?: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
+        if (connectLinkHash) await useConnectLink(trx, connectLinkHash, merchantId, now);
         await trx
           .updateTable('merchants')
           .set({
@@ -211,6 +227,54 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           .execute();
         await bringForward(trx, merchantId, now);
       });
+    },
+
+    /**
+     * First connection of a merchant created before its Xero organisation was known (a connect link):
+     * the organisation's ShortCode replaces the placeholder, in one commit with the token set. Throws
+     * ShortCodeTakenError when another merchant holds that ShortCode, OrganisationTakenError when the
+     * merchant got connected meanwhile.
+     */
+    async connectPending(
+      merchantId: string,
+      c: { tenantId: string; shortCode: string; clientId: string; tokens: XeroTokenSet; isDemoCompany: boolean },
+      now: Date,
+      connectLinkHash?: string,
+    ): Promise<void> {
+      try {
+        await db.transaction().execute(async (trx) => {
+          if (connectLinkHash) await useConnectLink(trx, connectLinkHash, merchantId, now);
+          const updated = await trx
+            .updateTable('merchants')
+            .set({
+              short_code: c.shortCode,
+              xero_tenant_id: c.tenantId,
+              xero_client_id: c.clientId,
+              ...(c.isDemoCompany ? { xero_test_organisation: true } : {}),
+              xero_disconnected_at: null,
+              xero_disconnect_reason: null,
+              updated_at: now,
+            })
+            .where('id', '=', merchantId)
+            .where('xero_connection', '=', 'oauth')
+            .where('xero_tenant_id', '=', '')
+            .returning('id')
+            .executeTakeFirst();
+          if (!updated) throw new OrganisationTakenError('merchant was connected meanwhile');
+          await trx
+            .insertInto('xero_tokens')
+            .values({
+              merchant_id: merchantId,
+              token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)),
+              expires_at: c.tokens.expiresAt,
+              updated_at: now,
+            })
+            .execute();
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') throw new ShortCodeTakenError(`ShortCode ${c.shortCode} already belongs to another merchant`);
+        throw err;
+      }
     },
 
     /** Forgets the token set and marks the merchant disconnected; their jobs wait (jobs.claim skips them). */

@@ -16,7 +16,9 @@ import { getSims, resetSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
 
-export const box = createSecretBox(randomBytes(32).toString('base64'));
+/** The harness's SECRETS_KEY, for a CLI run against the same database. */
+export const SECRETS_KEY = randomBytes(32).toString('base64');
+export const box = createSecretBox(SECRETS_KEY);
 
 /** A clock tests move by hand. */
 export function manualClock(start = new Date('2026-11-25T03:00:00Z')) {

@@ -6,6 +6,7 @@ import type { XeroOAuth } from '../../clients/xero/types.js';
 import { currentSession, type Sessions } from '../session.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-connect.js';
+import { openConnectLink, startLinkConnect } from './connect-link.js';
 
 const Connect = z.object({ merchantId: z.union([z.uuid(), z.literal('')]).default('') });
 const Pick = z.object({ pick: z.string().regex(/^[\w-]{43}$/), tenantId: z.string().min(1).max(100) });
@@ -29,6 +30,9 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
   };
   const svc = () => ({ stores: deps.stores, xeroOAuth: oauth(), clock: deps.clock, logger: deps.logger });
   const sessionHash = (res: Response) => currentSession(res)!.idHash;
+  /** Xero's answer and the organisation choice come back to a signed-in user or to a connect link's browser (its anonymous session). */
+  const anySession = (_req: Request, res: Response, next: () => void) => (currentSession(res) ? next() : res.redirect(303, paths.adminLogin));
+  const actor = (res: Response) => currentSession(res)?.user ?? null;
 
   /** A refusal is a page that says why (4xx), never a stack trace; nothing was saved. */
   const friendly = async (res: Response, action: () => Promise<void>) => {
@@ -43,6 +47,7 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
 
   const after = (res: Response, result: CallbackResult) => {
     if (result.kind === 'pick') return render(res, 200, 'xero-pick', { pick: result.pickToken, tenants: result.tenants });
+    if (result.viaLink) return render(res, 200, 'connect-link-done', { organisation: result.organisation });
     const next = result.reconnected ? `${adminMerchantPath(result.merchantId)}?xero=reconnected` : adminMerchantPath(result.merchantId, 'adminMerchantXendit');
     res.redirect(303, next);
   };
@@ -54,16 +59,29 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
     res.redirect(303, url);
   });
 
-  router.get(paths.adminXeroCallback, requireUser, async (req, res) => {
-    await friendly(res, async () => after(res, await finishCallback(svc(), signedIn(res), sessionHash(res), callbackQuery(req))));
+  router.get(paths.adminXeroCallback, anySession, async (req, res) => {
+    await friendly(res, async () => after(res, await finishCallback(svc(), actor(res), sessionHash(res), callbackQuery(req))));
   });
 
-  router.post(paths.adminXeroOrganisation, requireUser, sess.verifyCsrf, async (req, res) => {
+  router.post(paths.adminXeroOrganisation, anySession, sess.verifyCsrf, async (req, res) => {
     await friendly(res, async () => {
       const form = Pick.safeParse(req.body ?? {});
       if (!form.success) throw new XeroConnectProblem('errors:orgChoose', 422);
-      after(res, await pickOrganisation(svc(), signedIn(res), sessionHash(res), form.data.pick, form.data.tenantId));
+      after(res, await pickOrganisation(svc(), actor(res), sessionHash(res), form.data.pick, form.data.tenantId));
     });
+  });
+
+  // A connect link (merchants add without Xero credentials): GET only shows whose link it is.
+  router.get(paths.adminConnectLink, async (req, res) => {
+    await friendly(res, async () => {
+      const merchant = await openConnectLink(svc(), String(req.params.token));
+      await sess.ensure(res);
+      render(res, 200, 'connect-link', { merchantName: merchant.name, token: req.params.token });
+    });
+  });
+
+  router.post(paths.adminConnectLink, sess.verifyCsrf, async (req, res) => {
+    await friendly(res, async () => res.redirect(303, await startLinkConnect(svc(), String(req.params.token), sessionHash(res))));
   });
 
   router.post(paths.adminMerchantXeroDisconnect, requireUser, sess.verifyCsrf, async (req, res) => {

@@ -9,8 +9,9 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { User } from '../../store/users.js';
-import { ShortCodeTakenError } from '../../store/merchants.js';
-import type { PendingTenant } from '../../store/xero-connections.js';
+import { awaitingXero, ShortCodeTakenError } from '../../store/merchants.js';
+import { OrganisationTakenError, type OAuthState, type PendingTenant } from '../../store/xero-connections.js';
+import { ConnectLinkSpent } from '../../store/connect-links.js';
 import { DomainError, NotFound, ServiceUnavailable } from '../../errors.js';
 import { OAuthRefused } from '../../clients/xero/errors.js';
 import { UpstreamError } from '../../clients/types.js';
@@ -43,8 +44,11 @@ export class XeroConnectProblem extends DomainError {
   }
 }
 
-const sha256 = (v: string) => createHash('sha256').update(v).digest('base64url');
-const random = () => randomBytes(32).toString('base64url');
+export const sha256 = (v: string) => createHash('sha256').update(v).digest('base64url');
+export const random = () => randomBytes(32).toString('base64url');
+
+/** Who completes a connection: a signed-in admin user, or whoever opened a connect link. */
+type Completer = { actor: User } | { linkHash: string };
 
 function unavailable(err: unknown): never {
   if (err instanceof UpstreamError && err.retryable) throw new ServiceUnavailable(`Xero is not answering: ${err.message}`, err.retryAfterSeconds ?? 30);
@@ -56,18 +60,34 @@ function unavailable(err: unknown): never {
 export async function startConnect(deps: XeroOAuthDeps, actor: User, sessionHash: string, merchantId: string | null): Promise<string> {
   if (merchantId) await merchantFor(deps, actor, merchantId);
   else if (actor.role !== 'operator') throw new NotFound('only operators connect new merchants');
+  return authorisationUrl(deps, { sessionHash, userId: actor.id, merchantId });
+}
+
+/** A new authorisation request at Xero, bound to the browser's session and to a user or a connect link. */
+export async function authorisationUrl(
+  deps: XeroOAuthDeps,
+  by: { sessionHash: string; userId: string | null; connectLinkHash?: string; merchantId: string | null },
+): Promise<string> {
   const state = random();
   const codeVerifier = random();
   const nonce = random();
   const now = deps.clock();
   await deps.stores.xeroConnections.createState(
-    { stateHash: sha256(state), sessionHash, userId: actor.id, merchantId, codeVerifier, nonce, expiresAt: new Date(now.getTime() + STATE_TTL_MS) },
+    { ...by, stateHash: sha256(state), codeVerifier, nonce, expiresAt: new Date(now.getTime() + STATE_TTL_MS) },
     now,
   );
   return deps.xeroOAuth.authorizationUrl({ state, nonce, codeChallenge: sha256(codeVerifier) });
 }
 
-export type CallbackResult = { kind: 'connected'; merchantId: string; reconnected: boolean } | { kind: 'pick'; pickToken: string; tenants: PendingTenant[] };
+/** A state started from a connect link is completed by its browser alone; any other only by the user who started it. */
+function completer(taken: Pick<OAuthState, 'userId' | 'connectLinkHash'>, actor: User | null): Completer | null {
+  if (taken.connectLinkHash) return { linkHash: taken.connectLinkHash };
+  return actor && taken.userId === actor.id ? { actor } : null;
+}
+
+export type CallbackResult =
+  | { kind: 'connected'; merchantId: string; reconnected: boolean; viaLink: boolean; organisation: string }
+  | { kind: 'pick'; pickToken: string; tenants: PendingTenant[] };
 
 const STATE_PROBLEMS = {
   unknown: 'errors:xeroStateUnknown',
@@ -76,12 +96,13 @@ const STATE_PROBLEMS = {
 } as const;
 
 /** Xero sent the browser back: check the state, exchange the code, find the organisation(s). */
-export async function finishCallback(deps: XeroOAuthDeps, actor: User, sessionHash: string, query: Record<string, string>): Promise<CallbackResult> {
+export async function finishCallback(deps: XeroOAuthDeps, actor: User | null, sessionHash: string, query: Record<string, string>): Promise<CallbackResult> {
   const now = deps.clock();
   if (!query.state) throw new XeroConnectProblem('errors:xeroNoState');
   const taken = await deps.stores.xeroConnections.takeState(sha256(query.state), sessionHash, now);
   if (typeof taken === 'string') throw new XeroConnectProblem(STATE_PROBLEMS[taken], taken === 'foreign' ? 403 : 400);
-  if (taken.userId !== actor.id) throw new XeroConnectProblem(STATE_PROBLEMS.foreign, 403);
+  const who = completer(taken, actor);
+  if (!who) throw new XeroConnectProblem(STATE_PROBLEMS.foreign, 403);
   if (taken.expiresAt.getTime() <= now.getTime()) throw new XeroConnectProblem('errors:xeroConnectExpired');
   if (query.error === 'access_denied') throw new XeroConnectProblem('errors:xeroDenied');
   if (query.error) throw new XeroConnectProblem(message('errors:xeroAnsweredError', { error: query.error.slice(0, 100) }));
@@ -101,9 +122,9 @@ export async function finishCallback(deps: XeroOAuthDeps, actor: User, sessionHa
   if (taken.merchantId) {
     const merchant = await deps.stores.merchants.byId(taken.merchantId);
     const own = merchant?.xeroConnection === 'oauth' ? orgs.find((o) => o.tenantId === merchant.xero.tenantId) : undefined;
-    if (own) return connected(deps, actor, taken.merchantId, tokens, own);
+    if (own) return connected(deps, who, taken.merchantId, tokens, own);
   }
-  if (orgs.length === 1) return connected(deps, actor, taken.merchantId, tokens, orgs[0]);
+  if (orgs.length === 1) return connected(deps, who, taken.merchantId, tokens, orgs[0]);
   const pickToken = random();
   const tenants = orgs.map((o) => ({ tenantId: o.tenantId, tenantName: o.tenantName, connectionId: o.connectionId }));
   await deps.stores.xeroConnections.holdForPick(sha256(query.state), sha256(pickToken), tokens, tenants);
@@ -116,23 +137,59 @@ export async function pendingPick(deps: XeroOAuthDeps, sessionHash: string, pick
 }
 
 /** The user picked one of several organisations. */
-export async function pickOrganisation(deps: XeroOAuthDeps, actor: User, sessionHash: string, pickToken: string, tenantId: string): Promise<CallbackResult> {
+export async function pickOrganisation(
+  deps: XeroOAuthDeps,
+  actor: User | null,
+  sessionHash: string,
+  pickToken: string,
+  tenantId: string,
+): Promise<CallbackResult> {
   const held = await deps.stores.xeroConnections.pendingPick(sha256(pickToken), sessionHash, deps.clock());
   if (!held) throw new XeroConnectProblem('errors:xeroChoiceExpired');
   const chosen = held.tenants.find((t) => t.tenantId === tenantId);
   if (!chosen) throw new XeroConnectProblem('errors:orgChoose', 422);
   const taken = await deps.stores.xeroConnections.takePick(sha256(pickToken), sessionHash, deps.clock());
-  if (!taken || taken.userId !== actor.id) throw new XeroConnectProblem('errors:xeroChoiceExpired');
-  return connected(deps, actor, taken.merchantId, taken.tokens, { ...chosen, tenantType: 'ORGANISATION' });
+  const who = taken && completer(taken, actor);
+  if (!who) throw new XeroConnectProblem('errors:xeroChoiceExpired');
+  return connected(deps, who, taken.merchantId, taken.tokens, { ...chosen, tenantType: 'ORGANISATION' });
 }
 
-async function connected(deps: XeroOAuthDeps, actor: User, merchantId: string | null, tokens: XeroTokenSet, conn: XeroConnection): Promise<CallbackResult> {
+async function connected(deps: XeroOAuthDeps, who: Completer, merchantId: string | null, tokens: XeroTokenSet, conn: XeroConnection): Promise<CallbackResult> {
   const org = await deps.xeroOAuth.organisation(tokens, conn.tenantId).catch(unavailable);
   const now = deps.clock();
   const holder = await deps.stores.xeroConnections.holderOf(conn.tenantId, org.shortCode);
   const taken = () => new XeroConnectProblem(message('errors:orgConnectedElsewhere', { name: org.name, shortCode: org.shortCode }), 409);
+  const link = 'linkHash' in who ? who.linkHash : undefined;
+  const by = 'actor' in who ? who.actor.id : 'connect-link';
+  const done = (id: string, reconnected: boolean): CallbackResult => ({
+    kind: 'connected',
+    merchantId: id,
+    reconnected,
+    viaLink: Boolean(link),
+    organisation: org.name,
+  });
   if (merchantId) {
-    const merchant = await merchantFor(deps, actor, merchantId);
+    const merchant = 'actor' in who ? await merchantFor(deps, who.actor, merchantId) : await deps.stores.merchants.byId(merchantId);
+    if (!merchant) throw new XeroConnectProblem('errors:connectLinkUnknown', 404);
+    if (awaitingXero(merchant)) {
+      if (holder) throw taken();
+      try {
+        const first = {
+          tenantId: conn.tenantId,
+          shortCode: org.shortCode,
+          clientId: deps.xeroOAuth.clientId,
+          tokens,
+          isDemoCompany: org.isDemoCompany ?? false,
+        };
+        await deps.stores.xeroConnections.connectPending(merchant.id, first, now, link);
+      } catch (err) {
+        if (err instanceof ShortCodeTakenError) throw taken();
+        if (err instanceof ConnectLinkSpent || err instanceof OrganisationTakenError) throw new XeroConnectProblem('errors:connectLinkUsed', 410);
+        throw err;
+      }
+      deps.logger.info({ merchantId: merchant.id, shortCode: org.shortCode, by }, 'merchant connected to xero (oauth, first time)');
+      return done(merchant.id, false);
+    }
     const same = merchant.xeroConnection === 'oauth' ? merchant.xero.tenantId === conn.tenantId : merchant.shortCode === org.shortCode;
     if (!same)
       throw new XeroConnectProblem(
@@ -140,9 +197,14 @@ async function connected(deps: XeroOAuthDeps, actor: User, merchantId: string | 
         409,
       );
     if (holder && holder !== merchant.id) throw taken();
-    await deps.stores.xeroConnections.reconnect(merchant.id, { tenantId: conn.tenantId, clientId: deps.xeroOAuth.clientId, tokens }, now);
-    deps.logger.info({ merchantId: merchant.id, by: actor.id }, 'xero reconnected (oauth)');
-    return { kind: 'connected', merchantId: merchant.id, reconnected: true };
+    try {
+      await deps.stores.xeroConnections.reconnect(merchant.id, { tenantId: conn.tenantId, clientId: deps.xeroOAuth.clientId, tokens }, now, link);
+    } catch (err) {
+      if (err instanceof ConnectLinkSpent) throw new XeroConnectProblem('errors:connectLinkUsed', 410);
+      throw err;
+    }
+    deps.logger.info({ merchantId: merchant.id, by }, 'xero reconnected (oauth)');
+    return done(merchant.id, true);
   }
   if (holder) throw taken();
   try {
@@ -157,8 +219,8 @@ async function connected(deps: XeroOAuthDeps, actor: User, merchantId: string | 
       },
       now,
     );
-    deps.logger.info({ merchantId: id, shortCode: org.shortCode, by: actor.id }, 'merchant added (xero oauth)');
-    return { kind: 'connected', merchantId: id, reconnected: false };
+    deps.logger.info({ merchantId: id, shortCode: org.shortCode, by }, 'merchant added (xero oauth)');
+    return done(id, false);
   } catch (err) {
     if (err instanceof ShortCodeTakenError) throw taken();
     throw err;

@@ -1,9 +1,10 @@
 /** merchants add | list | disable | xero-day-limit, and the settings the admin's settings page also switches. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, type Merchant } from '../../store/merchants.js';
+import { awaitingXero, DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, type Merchant } from '../../store/merchants.js';
 import { addMerchant } from '../../admin/merchants/service.js';
 import { applySettings } from '../../admin/merchants/settings.js';
 import { verifyXenditKey } from '../../admin/merchants/xendit-keys.js';
+import { addMerchantAwaitingXero, DEFAULT_CONNECT_LINK_DAYS, issueConnectLink } from '../../admin/merchants/connect-link.js';
 import { callbackPathFor, customPaymentUrl } from '../../paths.js';
 import type { Runtime } from '../bootstrap.js';
 import { readSecrets, SECRET_OPTIONS, UsageError, type Command, type Io } from './io.js';
@@ -16,7 +17,7 @@ function publicView(runtime: Runtime, m: Merchant) {
   return {
     id: m.id,
     name: m.name,
-    shortCode: m.shortCode,
+    shortCode: awaitingXero(m) ? '' : m.shortCode,
     status: m.status,
     mode: m.mode,
     clearingAccountId: m.clearingAccountId,
@@ -55,11 +56,13 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
       'backend-flow': { type: 'boolean', default: false },
       overpayments: { type: 'boolean', default: false },
       'sales-account-code': { type: 'string', default: DEFAULT_SALES_ACCOUNT_CODE },
+      'link-days': { type: 'string', default: String(DEFAULT_CONNECT_LINK_DAYS) },
       json: { type: 'boolean', default: false },
     },
     strict: true,
   });
   const secrets = await readSecrets(values, io);
+  if (!values['xero-client-id']) return addWithConnectLink(runtime, values, secrets, io);
   const required = ['name', 'xero-client-id', 'clearing-account-id'] as const;
   const missing = [...required.filter((k) => !values[k]?.trim()), ...SECRET_OPTIONS.filter((k) => !secrets[k]?.trim())];
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
@@ -96,6 +99,83 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   io.out(`Added ${view.name} (${view.id}), ShortCode ${view.shortCode}, Xendit ${view.mode} mode.`);
   io.out(`Custom Payment URL for Xero: ${view.payUrl}`);
   io.out(`Callback URL for Xendit:     ${view.callbackUrl}`);
+}
+
+type AddValues = Record<string, string | boolean | string[] | undefined>;
+
+/**
+ * Without Xero credentials: the merchant's organisation is outside Custom Connections' countries (AU,
+ * NZ, UK, US only), so its own Xero user connects it through a one-time link (Connect to Xero).
+ * The clearing account is picked in the admin once Xero is connected.
+ */
+async function addWithConnectLink(runtime: Runtime, values: AddValues, secrets: Record<string, string | undefined>, io: Io): Promise<void> {
+  if (!runtime.xeroOAuth)
+    throw new UsageError(
+      "a connect link needs the gateway's Xero app (XERO_CLIENT_ID and XERO_CLIENT_SECRET); or give --xero-client-id for a Custom Connection (AU, NZ, UK, US)",
+    );
+  const name = typeof values.name === 'string' ? values.name.trim() : '';
+  if (!name) throw new UsageError('missing --name');
+  const later = ['xero-client-secret', 'clearing-account-id', 'clearing-account', 'short-code'].filter((k) => values[k] !== undefined || secrets[k]);
+  if (later.length)
+    throw new UsageError(
+      `${later.map((k) => `--${k}`).join(', ')}: not without --xero-client-id (the ShortCode and accounts come from Xero once the link is used)`,
+    );
+  const xenditKey = secrets['xendit-secret-key']?.trim();
+  const callbackToken = secrets['callback-token']?.trim();
+  if (Boolean(xenditKey) !== Boolean(callbackToken))
+    throw new UsageError('give both --xendit-secret-key and --callback-token, or neither (then enter them in the admin)');
+  const days = linkDays(values['link-days']);
+  const feePosting = values['fee-posting'];
+  if (!isFeePosting(feePosting)) throw new UsageError('--fee-posting must be bank_transaction, manual_journal or off');
+  if (xenditKey) await verifyXenditKey(runtime, xenditKey);
+  const { merchant, link } = await addMerchantAwaitingXero(
+    { ...runtime, publicUrl: runtime.config.publicUrl },
+    {
+      name,
+      xenditSecretKey: xenditKey,
+      callbackToken,
+      feeAccountCode: String(values['fee-account-code']).trim() || undefined,
+      feePosting,
+      salesAccountCode: String(values['sales-account-code']).trim() || undefined,
+      backendFlow: values['backend-flow'] === true,
+      overpayments: values.overpayments === true,
+    },
+    days,
+  );
+  if (values.json) {
+    io.out(JSON.stringify({ id: merchant.id, connectLink: link.url, connectLinkExpiresAt: link.expiresAt.toISOString() }));
+    return;
+  }
+  io.out(`Added ${merchant.name} (${merchant.id}), waiting for Xero.`);
+  printConnectLink(io, link);
+}
+
+function linkDays(v: unknown): number {
+  const days = Number(v);
+  if (!Number.isSafeInteger(days) || days < 1 || days > 30) throw new UsageError('--link-days must be a whole number of days from 1 to 30');
+  return days;
+}
+
+function printConnectLink(io: Io, link: { url: string; expiresAt: Date }): void {
+  io.out(`Connect link (works once, until ${link.expiresAt.toISOString()}): ${link.url}`);
+  io.out('Send it to the merchant: one of their Xero users opens it, signs in at Xero and allows access. It is shown only now.');
+  io.out('Then pick the clearing account and, if not given here, the Xendit keys in the admin (Merchants).');
+}
+
+/** A new connect link (earlier unused ones stop working): the first expired, or Xero must be connected again. */
+async function merchantsConnectLink(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { 'link-days': { type: 'string', default: String(DEFAULT_CONNECT_LINK_DAYS) }, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const merchant = await merchantArg(runtime, positionals[0], 'merchants connect-link needs the merchant id');
+  if (!runtime.xeroOAuth) throw new UsageError("a connect link needs the gateway's Xero app (XERO_CLIENT_ID and XERO_CLIENT_SECRET)");
+  if (merchant.xeroConnection !== 'oauth') throw new UsageError(`${merchant.name} uses a Xero Custom Connection: it needs no connect link`);
+  const link = await issueConnectLink({ ...runtime, publicUrl: runtime.config.publicUrl }, merchant, linkDays(values['link-days']));
+  if (values.json) return io.out(JSON.stringify({ id: merchant.id, connectLink: link.url, connectLinkExpiresAt: link.expiresAt.toISOString() }));
+  printConnectLink(io, link);
 }
 
 /** --clearing-account PHP=ACCOUNT_ID, once per extra currency. */
@@ -184,6 +264,7 @@ async function merchantsTestOrganisation(runtime: Runtime, args: string[], io: I
 export const merchantCommands: Record<string, Command> = {
   'merchants add': merchantsAdd,
   'merchants list': merchantsList,
+  'merchants connect-link': merchantsConnectLink,
   'merchants disable': merchantsDisable,
   'merchants xero-day-limit': merchantsXeroDayLimit,
   'merchants fee-posting': merchantsFeePosting,

@@ -11,7 +11,8 @@ export const USAGE = `Usage: npm run cli -- <command>
                 [--short-code C] [--fee-account-code CODE]
                 [--fee-posting bank_transaction|manual_journal|off] [--overpayments]
                 [--backend-flow] [--sales-account-code CODE] [--json]
-      Adds a merchant on a Xero Custom Connection. Without --short-code the ShortCode is read
+      Adds a merchant on a Xero Custom Connection. Xero offers Custom Connections only to
+      organisations in AU, NZ, UK and US; for any other country use the form below. Without --short-code the ShortCode is read
       from the Xero organisation. A Xero bank account has one currency: give one
       --clearing-account per extra invoice currency (A is used for the rest). Xendit's fee on
       each payment is posted as Spend Money from the clearing account to the expense account
@@ -22,6 +23,16 @@ export const USAGE = `Usage: npm run cli -- <command>
       (default: what fits is recorded and the rest waits in needs review). --backend-flow also records Xendit invoices paid that the gateway
       did not create (dashboard, payment links): contact + invoice on the revenue account CODE
       (default ${DEFAULT_SALES_ACCOUNT_CODE}, "Sales") + payment + fee. Prints the Custom Payment URL and the callback URL.
+  merchants add --name N [--xendit-secret-key K --callback-token T] [--link-days D] [--json]
+      (no --xero-client-id) For organisations outside AU, NZ, UK and US (Indonesia, the Philippines,
+      Thailand, Vietnam, Malaysia…), which connect with Connect to Xero (needs XERO_CLIENT_ID and
+      XERO_CLIENT_SECRET, the gateway's Xero app). Adds the merchant and prints a one-time connect
+      link (valid D days, default 7, at most 30): one of the merchant's Xero users opens it, signs in
+      at Xero and allows access. Only the link's hash is stored; it is shown once. The ShortCode comes
+      from Xero; pick the clearing account (and the Xendit keys if not given) in the admin afterwards.
+  merchants connect-link ID [--link-days D] [--json]
+      A new connect link for an OAuth merchant (not connected yet, or to connect Xero again); the
+      merchant's earlier unused links stop working.
   merchants list [--json]
   merchants disable ID
   merchants fee-posting ID bank_transaction|manual_journal|off
