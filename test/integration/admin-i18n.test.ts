@@ -137,7 +137,7 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
 
       const merchants = await page(ops, paths.adminMerchantNew);
       assertPage(merchants.$, 'id');
-      assert.equal(merchants.$('h2').text(), 'Hubungkan ke Xero dengan Custom Connection');
+      assert.equal(merchants.$('h2').text(), 'Hubungkan ke Xero dengan Custom Connection (hanya organisasi AU, NZ, UK dan US)');
       assert.equal(merchants.$('tbody .badge').text(), 'aktif');
       const noId = await ops.post(paths.adminMerchantNew).type('form').send({ _csrf: merchants.csrf(), clientId: '', clientSecret: '' }).expect(422);
       assert.equal(cheerio.load(noId.text)('#e-clientId').text(), 'Masukkan client id.');

@@ -26,7 +26,7 @@ describeEachDatabase('Connect to Xero pages in Indonesian', ({ db }) => {
       merchants('form.xero-connect').prev('p.muted').text(),
       'Masuk ke Xero, izinkan akses, lalu pilih organisasinya: nama dan ShortCode-nya dibaca dari Xero.',
     );
-    assert.equal(merchants('form.xero-connect').next('p.muted').text(), 'Atau, untuk satu organisasi tanpa masuk di Xero:');
+    assert.equal(merchants('form.xero-connect').next('p.muted').text(), 'Atau, untuk satu organisasi di AU, NZ, UK atau US, tanpa masuk di Xero:');
 
     const pick = cheerio.load((await connectThroughXero(h, ops, [orgA, orgB], 200)).text);
     assert.equal(pick('html').attr('lang'), 'id');
