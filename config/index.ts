@@ -61,6 +61,9 @@ const schema = z.object({
   PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
   PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
   PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
+  PAY_UNKNOWN_PER_WINDOW: z.coerce.number().int().min(0).default(20),
+  PAY_UNKNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(20),
+  PAY_MISS_REMEMBER_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20000),
@@ -115,7 +118,12 @@ export type Config = Readonly<{
   /** Jobs one worker process runs at once (Xero calls wait on the network, not on this CPU). */
   workerConcurrency: number;
   /** 0 turns a limit off. */
-  payRateLimit: { perIp: number; perShortCode: number; windowSeconds: number };
+  /**
+   * perShortCode counts clicks on invoice numbers with a checkout here; unknownPerWindow the others
+   * (invented numbers among them), which may also spend only unknownXeroShare of the merchant's daily
+   * Xero budget; a number Xero does not have is answered without asking again for missRememberSeconds.
+   */
+  payRateLimit: { perIp: number; perShortCode: number; windowSeconds: number; unknownPerWindow: number; unknownXeroShare: number; missRememberSeconds: number };
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
   shutdownTimeoutMs: number;
   /** How long a claimed job is reserved for its worker; after that another worker may take it over. */
@@ -214,7 +222,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo,
     workerPollMs: c.WORKER_POLL_MS,
     workerConcurrency: c.WORKER_CONCURRENCY,
-    payRateLimit: { perIp: c.PAY_RATE_LIMIT_PER_IP, perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE, windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS },
+    payRateLimit: {
+      perIp: c.PAY_RATE_LIMIT_PER_IP,
+      perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,
+      windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS,
+      unknownPerWindow: c.PAY_UNKNOWN_PER_WINDOW,
+      unknownXeroShare: c.PAY_UNKNOWN_XERO_PERCENT / 100,
+      missRememberSeconds: c.PAY_MISS_REMEMBER_SECONDS,
+    },
     http: { requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     jobLeaseSeconds: c.JOB_LEASE_SECONDS,

@@ -1,25 +1,59 @@
 import type { Clock } from '../clock.js';
-import type { PayClickAdmission, PayClickStore } from '../store/pay-clicks.js';
+import type { PayClickAdmission, PayClickCounter, PayClickStore } from '../store/pay-clicks.js';
 import type { SharedXeroBudget } from '../store/xero-budget.js';
-import { countedWindows, refuseOverLimit, type RateCounter } from '../security/rate-limit.js';
+import { countedWindows, refuseOverLimit, type CountedWindow, type RateCounter } from '../security/rate-limit.js';
+
+/**
+ * What a click counts against. A ShortCode is printed on every pay link, so anyone can click it with
+ * invented invoice numbers: those are counted apart from clicks on numbers that have a checkout here
+ * (`known`), so they cannot use up the limit real customers' clicks count against, and the Xero
+ * calls they cause are capped at `unknownDayShare` of the merchant's daily Xero budget.
+ */
+export interface ClickCounters {
+  /** Every click (the client's address). */
+  always: RateCounter[];
+  known: RateCounter[];
+  unknown: RateCounter[];
+  /** The day counter of unknown numbers; its limit is this share of the merchant's daily Xero budget. */
+  unknownDay: { key: string; share: number };
+}
+
+const DAY_MS = 86_400_000;
 
 /**
  * Lets a pay click in, or refuses it (TooManyRequests), in one database round trip: its rate-limit
- * counters, the merchant and, with a shared budget, the Xero budget for its invoice read
- * (app/store/pay-clicks.ts). Without one (tests with no limits), the Xero client asks its own.
+ * counters, the merchant, whether Xero said moments ago it has none of these numbers and, with a
+ * shared budget, the Xero budget for its invoice read (app/store/pay-clicks.ts). Without one (tests
+ * with no limits), the Xero client asks its own.
  */
-export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; budget?: SharedXeroBudget }) {
-  return async function admit(shortCode: string, counters: RateCounter[], guessedInvoiceId?: string): Promise<PayClickAdmission> {
+export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; budget?: SharedXeroBudget; perDay: number }) {
+  return async function admit(shortCode: string, numbers: string[], counters: ClickCounters, guessedInvoiceId?: string): Promise<PayClickAdmission> {
     const now = deps.clock().getTime();
-    const windows = countedWindows(counters, now);
+    const always = countedWindows(counters.always, now);
+    const known = countedWindows(counters.known, now);
+    const unknown = countedWindows(counters.unknown, now);
+    const dayStart = new Date(Math.floor(now / DAY_MS) * DAY_MS);
+    const rows = (ws: CountedWindow[]): PayClickCounter[] => ws.map((w) => ({ key: w.key, windowStart: w.windowStart, limit: w.rule.limit }));
     const admitted = await deps.store.admit({
       shortCode,
-      counters: windows.map((w) => ({ key: w.key, windowStart: w.windowStart, limit: w.rule.limit })),
+      counters: rows(always),
+      groups: {
+        numbers,
+        known: rows(known),
+        unknown: rows(unknown),
+        unknownDay: { key: counters.unknownDay.key, windowStart: dayStart, share: counters.unknownDay.share, perDay: deps.perDay },
+        now: new Date(now),
+      },
       budget: deps.budget?.inStatement('pay-click'),
       guessedInvoiceId,
     });
+    const dayLimit = admitted.limits.get(counters.unknownDay.key);
+    const day: CountedWindow[] =
+      dayLimit === undefined
+        ? []
+        : [{ key: counters.unknownDay.key, rule: { limit: dayLimit, windowSeconds: DAY_MS / 1000 }, windowStart: dayStart, windowMs: DAY_MS }];
     try {
-      refuseOverLimit(windows, admitted.hits, now);
+      refuseOverLimit([...always, ...known, ...unknown, ...day], admitted.hits, now);
     } catch (err) {
       // The statement takes no budget for a click over its limit; should the two ever disagree, give it back.
       if (admitted.xeroTicket?.ok) await admitted.xeroTicket.refund();

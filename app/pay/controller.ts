@@ -9,13 +9,19 @@ import { paymentReturn, startPayment, type PayDeps } from './service.js';
 import { clientAddress } from '../security/client-address.js';
 import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
 import { payOutcomeOf, type Metrics } from '../metrics/index.js';
+import type { ClickCounters } from './admission.js';
 
 /** /pay is public and every click costs a Xero call: counted per client and per payment link. */
 export interface PayLimits {
   /** For requests refused before the click is admitted (malformed): they count too. */
   consume: RateLimiter;
   perIp: RateRule;
+  /** Clicks on invoice numbers with a checkout here. */
   perShortCode: RateRule;
+  /** Clicks on any other number (invented ones among them): counted apart, so they cannot block the known ones. */
+  unknownPerShortCode: RateRule;
+  /** Share of the merchant's daily Xero budget that clicks on unknown numbers may spend. */
+  unknownXeroShare: number;
   /** Counts each click by how it was answered. */
   metrics?: Pick<Metrics, 'payClick'>;
 }
@@ -86,7 +92,12 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
     }
     // The ShortCode is counted only once we know it is well-formed (in the statement that reads the
     // merchant); no upstream call is made before the counters allow the click.
-    const counters = [perIp, { key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }];
+    const counters: ClickCounters = {
+      always: [perIp],
+      known: [{ key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }],
+      unknown: [{ key: `pay:unknown:${query.shortCode}`, rule: limits.unknownPerShortCode }],
+      unknownDay: { key: `pay:unknown-day:${query.shortCode}`, share: limits.unknownXeroShare },
+    };
     const lang = chooseLang(req.query.lang, req.get('accept-language'));
     const hint = { ...(query.currency ? { currency: query.currency } : {}), ...(query.amount ? { amount: query.amount } : {}) };
     const { redirectUrl } = await startPayment(deps, {

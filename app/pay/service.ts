@@ -14,7 +14,7 @@ import { paths } from '../paths.js';
 import { jobRow } from '../jobs/enqueue.js';
 import type { InvoiceIdMemo } from './invoice-ids.js';
 import type { PayAdmission } from './admission.js';
-import type { RateCounter } from '../security/rate-limit.js';
+import type { ClickCounters } from './admission.js';
 
 export interface PayDeps {
   stores: Stores;
@@ -34,6 +34,8 @@ export interface PayDeps {
   invoiceIds?: InvoiceIdMemo;
   /** Counts the click, finds the merchant and takes the Xero budget, in one round trip. */
   admit: PayAdmission;
+  /** A number Xero does not have is answered without asking Xero again for this long (0: always ask). */
+  missRememberMs?: number;
 }
 
 export interface PayRequest {
@@ -43,7 +45,7 @@ export interface PayRequest {
   shortCode: string;
   lang: 'id' | 'en';
   /** Rate-limit counters this click counts against; over a limit, it is refused before any upstream call. */
-  counters: RateCounter[];
+  counters: ClickCounters;
   /** The link's [CURRENCY] and [AMOUNTDUE]: must match the invoice (see link-hint.ts). */
   hint: LinkHint;
 }
@@ -60,14 +62,22 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
   // A repeat click reads the checkouts of the invoice this number named last time, in the same
   // statement; used only if Xero names the same invoice.
   const guessed = deps.invoiceIds?.guess(req.shortCode, req.invoiceNumber);
-  const { merchant, xeroTicket, checkouts: early } = await deps.admit(req.shortCode, req.counters, guessed);
-  if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
-
   // Both readings in one call: the one that names an invoice is used; both or neither is an unknown number.
-  const numbers = req.plusReading !== undefined && req.plusReading !== req.invoiceNumber ? [req.invoiceNumber, req.plusReading] : req.invoiceNumber;
-  const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, numbers, xeroTicket));
-  if (!invoice || invoice.type !== 'ACCREC')
-    throw new PaymentLinkNotFound(`no sales invoice ${[req.invoiceNumber, req.plusReading].filter(Boolean).join(' or ')}`);
+  const readings = req.plusReading !== undefined && req.plusReading !== req.invoiceNumber ? [req.invoiceNumber, req.plusReading] : [req.invoiceNumber];
+  const { merchant, xeroTicket, checkouts: early, rememberedMiss } = await deps.admit(req.shortCode, readings, req.counters, guessed);
+  if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
+  const unknownNumber = () => `no sales invoice ${readings.join(' or ')}`;
+  if (rememberedMiss) throw new PaymentLinkNotFound(`${unknownNumber()} (Xero said so moments ago)`);
+
+  const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, readings.length > 1 ? readings : readings[0], xeroTicket));
+  if (!invoice || invoice.type !== 'ACCREC') {
+    // Remembered, so an invented number clicked again costs no Xero call; a real invoice created
+    // meanwhile is found once this expires. Two readings (a raw `+`) may have found two invoices:
+    // not a miss, so not remembered.
+    if (deps.missRememberMs && readings.length === 1)
+      await deps.stores.payClicks.rememberMiss(merchant.id, readings, new Date(deps.clock().getTime() + deps.missRememberMs));
+    throw new PaymentLinkNotFound(unknownNumber());
+  }
   if (!linkMatches(invoice, req.hint))
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);

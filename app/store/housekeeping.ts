@@ -1,7 +1,7 @@
 import type { Db } from './db.js';
 
 export interface PruneCutoffs {
-  /** Sessions, OAuth states and setup links that expired before this. */
+  /** Sessions, OAuth states, setup links and remembered pay-link misses that expired before this. */
   now: Date;
   /** Login-attempt windows that started before this are over. */
   loginAttemptsBefore: Date;
@@ -9,7 +9,7 @@ export interface PruneCutoffs {
   rateLimitsBefore: Date;
 }
 
-export type PruneCounts = Record<'sessions' | 'loginAttempts' | 'rateLimits' | 'oauthStates' | 'setupTokens', number>;
+export type PruneCounts = Record<'sessions' | 'loginAttempts' | 'rateLimits' | 'oauthStates' | 'setupTokens' | 'payMisses', number>;
 
 /** Deletes rows nothing will read again: what anonymous visitors and floods leave behind. */
 export function createHousekeepingStore(db: Db) {
@@ -23,6 +23,7 @@ export function createHousekeepingStore(db: Db) {
         oauthStates: n(await db.deleteFrom('xero_oauth_states').where('expires_at', '<', c.now).executeTakeFirst()),
         // A used setup link is kept: it is what says "this link was already used".
         setupTokens: n(await db.deleteFrom('setup_tokens').where('expires_at', '<', c.now).where('used_at', 'is', null).executeTakeFirst()),
+        payMisses: n(await db.deleteFrom('pay_misses').where('until', '<=', c.now).executeTakeFirst()),
       };
     },
   };

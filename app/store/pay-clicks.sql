@@ -1,19 +1,30 @@
 -- pay_click_admit: a pay click's admission (app/store/pay-clicks.ts says what it does). plpgsql
 -- because its statements are then planned once per connection: the same work as one SQL statement
 -- cost PostgreSQL about 0.8 ms of planning and executing per click on the bench machine.
--- Counts the click (rate_limits_hit; p_hits: key, window_start, limit), reads the active merchant
--- with its clearing accounts and, when found and no counter is over its limit, takes the Xero
--- budget (xero_budget_acquire with p_budget's arguments; the counter keys are p_budget's
--- app_key_format and org_key_format filled with the merchant's Xero client and tenant ids), then
--- reads the checkouts of the guessed invoice. Commits without waiting for the WAL flush: it writes
--- only counters.
+-- Counts the click (rate_limits_hit; p_hits: key, window_start, limit) and reads the active
+-- merchant with its clearing accounts. Then the invoice number(s) p_numbers: a number Xero said it
+-- does not have (pay_misses, until p_now) is answered as such (o_miss) without counting or budget;
+-- a number with a checkout here is "known" and counted against p_known, any other against
+-- p_unknown (its day counter's limit is p_unknown_day_share of the merchant's daily Xero budget,
+-- so invented numbers cannot spend more; o_limits gives the limits applied). When found and no
+-- counter is over its limit, takes the Xero budget (xero_budget_acquire with p_budget's arguments;
+-- the counter keys are p_budget's app_key_format and org_key_format filled with the merchant's Xero
+-- client and tenant ids), then reads the checkouts of the guessed invoice. Commits without waiting
+-- for the WAL flush: it writes only counters.
 create or replace function pay_click_admit(
   p_short_code text, p_hits json, p_budget json, p_guess text,
-  out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json)
+  p_numbers text[], p_known json, p_unknown json, p_unknown_day_key text, p_unknown_day_start timestamptz,
+  p_unknown_day_share float8, p_per_day int, p_now timestamptz,
+  out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json)
 language plpgsql as $$
 declare
   m merchants%rowtype;
   refused boolean;
+  known boolean;
+  more json;
+  more_refused boolean;
+  day_hits json;
+  day_limit int;
 begin
   perform set_config('synchronous_commit', 'off', true);
   select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into o_counted, refused
@@ -23,6 +34,26 @@ begin
   o_merchant := json_build_object('row', row_to_json(m), 'clearing', (
     select coalesce(json_agg(json_build_object('merchant_id', c.merchant_id, 'currency', c.currency, 'account_id', c.account_id)), '[]'::json)
     from clearing_accounts c where c.merchant_id = m.id));
+  known := exists (select 1 from checkouts c where c.merchant_id = m.id and c.invoice_number = any(p_numbers));
+  if not known and cardinality(p_numbers) > 0 and (select count(*) from pay_misses x where x.merchant_id = m.id and x.invoice_number = any(p_numbers) and x.until > p_now)
+      = cardinality(p_numbers) then
+    o_miss := true;
+    return;
+  end if;
+  select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into more, more_refused
+    from rate_limits_hit(case when known then p_known else p_unknown end) h
+    join json_to_recordset(case when known then p_known else p_unknown end) as l(key text, "limit" int) on l.key = h.key;
+  refused := refused or coalesce(more_refused, false);
+  o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(coalesce(more, '{}'::json))) e(k, v));
+  -- The day counter of unknown numbers counts only clicks let through to Xero: refused ones spend nothing.
+  if not known and not refused and p_unknown_day_key is not null then
+    day_limit := greatest(1, floor(coalesce(m.xero_day_limit, p_per_day) * p_unknown_day_share)::int);
+    o_limits := json_build_object(p_unknown_day_key, day_limit);
+    day_hits := json_build_array(json_build_object('key', p_unknown_day_key, 'window_start', p_unknown_day_start));
+    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
+    refused := refused or more_refused;
+    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(more)) e(k, v));
+  end if;
   if p_budget is not null and not refused then
     select row_to_json(d) into o_budget from xero_budget_acquire(
       format(p_budget->>'app_key_format', m.xero_client_id), format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id),

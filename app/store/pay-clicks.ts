@@ -12,9 +12,23 @@ export interface PayClickCounter {
   limit: number;
 }
 
+/** Counters a click counts against only when its invoice number is known here (a checkout exists), or only when not. */
+export interface PayClickGroups {
+  numbers: string[];
+  known: PayClickCounter[];
+  unknown: PayClickCounter[];
+  /** Invented numbers may spend this share of the merchant's daily Xero budget (a day counter). */
+  unknownDay: { key: string; windowStart: Date; share: number; perDay: number };
+  now: Date;
+}
+
 export interface PayClickAdmission {
   /** Each counter's total in its window, this click included. */
   hits: Map<string, number>;
+  /** Limits decided in the statement (the unknown-number day counter's share of the merchant's budget). */
+  limits: Map<string, number>;
+  /** Xero said moments ago that it has none of these numbers: answer so, without asking again. */
+  rememberedMiss: boolean;
   merchant: Merchant | null;
   /** Xero's budget for the click's one Xero call, asked only when the merchant is found and no counter is over its limit. */
   xeroTicket?: XeroBudgetTicket;
@@ -27,6 +41,8 @@ interface Row {
   o_counted: Record<string, number> | null;
   o_budget: unknown;
   o_checkouts: CheckoutJson[] | null;
+  o_miss: boolean | null;
+  o_limits: Record<string, number> | null;
 }
 
 /**
@@ -38,22 +54,41 @@ interface Row {
 export function createPayClickStore(db: Db, box: SecretBox) {
   const toMerchant = merchantFromJson(box);
   return {
-    async admit(q: { shortCode: string; counters: PayClickCounter[]; budget?: BudgetInStatement; guessedInvoiceId?: string }): Promise<PayClickAdmission> {
-      const hits = q.counters.map((c) => ({ key: c.key, window_start: c.windowStart.toISOString(), limit: c.limit }));
+    async admit(q: {
+      shortCode: string;
+      counters: PayClickCounter[];
+      /** Without groups (a merchant lookup): no invoice number, only `counters`. */
+      groups?: PayClickGroups;
+      budget?: BudgetInStatement;
+      guessedInvoiceId?: string;
+    }): Promise<PayClickAdmission> {
+      const json = (cs: PayClickCounter[]) => JSON.stringify(cs.map((c) => ({ key: c.key, window_start: c.windowStart.toISOString(), limit: c.limit })));
       const budget = q.budget ? JSON.stringify(q.budget.args) : null;
-      const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${JSON.stringify(hits)}, ${budget}, ${q.guessedInvoiceId ?? null})`.execute(
-        db,
-      );
+      const g = q.groups;
+      const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${json(q.counters)}, ${budget}, ${q.guessedInvoiceId ?? null},
+        ${g?.numbers ?? []}::text[], ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${g?.unknownDay.key ?? null}, ${g?.unknownDay.windowStart ?? null},
+        ${g?.unknownDay.share ?? 1}::float8, ${g?.unknownDay.perDay ?? 0}, ${g?.now ?? new Date()})`.execute(db);
       const r = rows[0];
       const merchant = r.o_merchant ? toMerchant(r.o_merchant) : null;
       return {
         hits: new Map(Object.entries(r.o_counted ?? {}).map(([k, n]) => [k, Number(n)])),
+        limits: new Map(Object.entries(r.o_limits ?? {}).map(([k, n]) => [k, Number(n)])),
+        rememberedMiss: r.o_miss === true,
         merchant,
         ...(merchant && r.o_budget != null && q.budget
           ? { xeroTicket: q.budget.ticket(r.o_budget, { clientId: merchant.xero.clientId, tenantId: merchant.xero.tenantId }) }
           : {}),
         ...(merchant && r.o_checkouts ? { checkouts: r.o_checkouts.map(checkoutFromJson) } : {}),
       };
+    },
+
+    /** Xero has none of these numbers: the next clicks on them are answered without asking Xero until `until`. */
+    async rememberMiss(merchantId: string, numbers: string[], until: Date): Promise<void> {
+      await db
+        .insertInto('pay_misses')
+        .values(numbers.map((n) => ({ merchant_id: merchantId, invoice_number: n, until })))
+        .onConflict((oc) => oc.columns(['merchant_id', 'invoice_number']).doUpdateSet({ until }))
+        .execute();
     },
   };
 }

@@ -223,6 +223,12 @@ export interface XeroOAuthStatesTable {
   created_at: Timestamp;
 }
 
+export interface PayMissesTable {
+  merchant_id: string;
+  invoice_number: string;
+  until: Timestamp;
+}
+
 export interface XeroConnectLinksTable {
   token_hash: string;
   merchant_id: string;
@@ -249,4 +255,5 @@ export interface Database {
   xero_tokens: XeroTokensTable;
   xero_oauth_states: XeroOAuthStatesTable;
   xero_connect_links: XeroConnectLinksTable;
+  pay_misses: PayMissesTable;
 }

@@ -46,7 +46,9 @@ export type {
 } from './state.js';
 
 export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSimulator {
-  const now = options.now ?? (() => new Date());
+  const own = options.now ?? (() => new Date());
+  let clock = own;
+  const now = () => clock();
   const log = options.logger;
   const state = emptyState();
   const limits: XeroSimLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -57,7 +59,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     state,
     faults,
     limits,
-    test: xeroTestApi(state),
+    test: xeroTestApi(state, (c) => void (clock = c ?? own)),
     addOrganisation: (o) => addOrganisation(state, o, now()),
     addAccount: (tenantId, a) => addAccount(requireOrg(state, tenantId), a),
     bankAccountFor: (tenantId, nameOrCode) => accountFor(requireOrg(state, tenantId), nameOrCode),

@@ -30,6 +30,8 @@ export interface XeroSimTestApi {
   countRequests(filter?: SimRequestFilter): number;
   /** Empties the request log (to see only what comes next). */
   clearRequests(): void;
+  /** Counts time (rate-limit windows, token lifetimes) on this clock from now on, e.g. a test's; none: its own again. */
+  useClock(now?: () => Date): void;
   /** Calls to the token endpoint by Custom Connections (client_credentials and their refresh_token). */
   tokenRequests(): number;
   /** A copy of the organisation; changing it changes nothing in the simulator. */
@@ -70,12 +72,13 @@ function grantView(grantId: string, g: SimGrant): SimGrantView {
   return { grantId, clientId: g.clientId, scope: g.scope, connections: g.connections };
 }
 
-export function xeroTestApi(state: XeroSimState): XeroSimTestApi {
+export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) => void): XeroSimTestApi {
   const requests = (filter: SimRequestFilter = {}) => state.requests.filter((r) => matches(r, filter)).map((r) => ({ ...r }));
   return {
     requests,
     countRequests: (filter) => requests(filter).length,
     clearRequests: () => void (state.requests.length = 0),
+    useClock,
     tokenRequests: () => state.tokenRequests,
     organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
     findOrganisation: (match) => {
