@@ -16,6 +16,8 @@ export type MessageKey =
   | 'forbidden'
   | 'tooManyRequests'
   | 'linkExpired'
+  | 'userLinkExpired'
+  | 'ownersOnly'
   | 'linkOutdated'
   | 'conflict';
 
@@ -171,6 +173,20 @@ export class SetupLinkInvalid extends DomainError {
   override readonly status = 410;
   override readonly messageKey = 'linkExpired';
   override readonly publicReason = 'setup link expired or used';
+}
+
+/** An invite or password-reset link that is unknown, used, expired, or whose user was disabled. */
+export class UserLinkInvalid extends DomainError {
+  override readonly status = 410;
+  override readonly messageKey = 'userLinkExpired';
+  override readonly publicReason = 'link expired or used';
+}
+
+/** A merchant's staff user tried to change what only its owners (or operators) may change. */
+export class OwnersOnly extends DomainError {
+  override readonly status = 403;
+  override readonly messageKey = 'ownersOnly';
+  override readonly publicReason = 'only the merchant owners may change this';
 }
 
 /** Anything the signed-in user may not see answers as if it did not exist. */

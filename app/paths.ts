@@ -29,6 +29,12 @@ export const paths = {
   adminXeroCallback: '/admin/xero/callback',
   adminXeroOrganisation: '/admin/xero/organisation',
   adminConnectLink: '/admin/connect/:token',
+  adminUserLink: '/admin/welcome/:token',
+  adminAccount: '/admin/account',
+  adminReauth: '/admin/reauth',
+  adminUserDisable: '/admin/users/:userId/disable',
+  adminUserPasswordLink: '/admin/users/:userId/password-link',
+  adminMerchantAudit: '/admin/merchants/:merchantId/audit',
   adminMerchantXeroDisconnect: '/admin/merchants/:merchantId/xero/disconnect',
 } as const;
 
@@ -39,6 +45,7 @@ type MerchantPage =
   | 'adminMerchantXenditBank'
   | 'adminMerchantXenditMode'
   | 'adminMerchantSettings'
+  | 'adminMerchantAudit'
   | 'adminMerchantXeroDisconnect';
 
 /** An invoice in Xero's web app (XERO_APP_URL: go.xero.com, or the simulator in demo mode). */

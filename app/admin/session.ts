@@ -14,6 +14,8 @@ export interface AdminSession {
   idHash: string;
   csrfToken: string;
   user: User | null;
+  /** When the user last typed their password in this session (sign-in or step-up). */
+  reauthAt?: Date | null;
 }
 
 export interface SessionDeps {
@@ -56,7 +58,7 @@ export function sessions(deps: SessionDeps) {
   const start = async (res: Response, user: User | null): Promise<AdminSession> => {
     const id = token();
     const now = deps.clock();
-    const session = { idHash: sha256(id), csrfToken: token(), user };
+    const session: AdminSession = { idHash: sha256(id), csrfToken: token(), user, reauthAt: user ? now : null };
     await deps.stores.sessions.create(
       {
         idHash: session.idHash,
@@ -78,8 +80,10 @@ export function sessions(deps: SessionDeps) {
       if (id && /^[\w-]{43}$/.test(id)) {
         const row = await deps.stores.sessions.live(sha256(id), deps.clock());
         if (row) {
-          const user = row.userId ? await deps.stores.users.byId(row.userId) : null;
-          res.locals.session = { idHash: row.idHash, csrfToken: row.csrfToken, user } satisfies AdminSession;
+          const found = row.userId ? await deps.stores.users.byId(row.userId) : null;
+          // A user disabled meanwhile is signed out (their sessions are deleted too; this covers a race).
+          const user = found && !found.disabledAt ? found : null;
+          res.locals.session = { idHash: row.idHash, csrfToken: row.csrfToken, user, reauthAt: row.reauthAt ?? null } satisfies AdminSession;
         }
       }
       next();

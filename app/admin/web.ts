@@ -61,6 +61,33 @@ export function render(res: Response, status: number, view: string, locals: Reco
 }
 
 /** Pages for signed-in users only: everyone else is sent to the sign-in page. */
+/** How long a typed password counts for a change of where money goes (keys, accounts, Xero, users). */
+export const STEP_UP_MS = 5 * 60_000;
+
+/**
+ * The step-up: a change of where money goes needs the password typed in this session within
+ * STEP_UP_MS (a stolen session cookie alone cannot redirect the money). Otherwise a page asks for
+ * it and returns to the page the form came from; the change is then submitted again.
+ */
+export function stepUp(deps: { clock: () => Date; publicUrl: string }) {
+  return (req: Request, res: Response, next: () => void): void => {
+    const at = currentSession(res)?.reauthAt?.getTime() ?? 0;
+    if (deps.clock().getTime() - at <= STEP_UP_MS) return next();
+    render(res, 401, 'reauth', { back: sameSiteAdminPath(req.get('referer'), deps.publicUrl) });
+  };
+}
+
+/** An /admin path of this gateway taken from a URL a browser sent, or the admin's home. */
+export function sameSiteAdminPath(url: unknown, publicUrl: string): string {
+  try {
+    const u = new URL(String(url), publicUrl);
+    if (u.origin === new URL(publicUrl).origin && /^\/admin(\/|$)/.test(u.pathname)) return u.pathname + u.search;
+  } catch {
+    // not a URL: home
+  }
+  return paths.admin;
+}
+
 export function requireUser(_req: Request, res: Response, next: () => void): void {
   if (currentSession(res)?.user) return next();
   res.redirect(303, paths.adminLogin);

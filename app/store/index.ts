@@ -14,6 +14,7 @@ import { createBackendSaleStore } from './backend-sales.js';
 import { createXeroTokenStore } from './xero-tokens.js';
 import { createXeroConnectionStore } from './xero-connections.js';
 import { createConnectLinkStore } from './connect-links.js';
+import { createAuditStore } from './audit.js';
 import { createListingStore } from './listing.js';
 import { createSecretsStore } from './secrets-reseal.js';
 import { createHousekeepingStore } from './housekeeping.js';
@@ -37,6 +38,7 @@ export function createStores(db: Db, box: SecretBox) {
     xeroTokens: createXeroTokenStore(db, box),
     xeroConnections: createXeroConnectionStore(db, box),
     connectLinks: createConnectLinkStore(db),
+    audit: createAuditStore(db),
     listing: createListingStore(db),
     secrets: createSecretsStore(db, box),
     housekeeping: createHousekeepingStore(db),

@@ -159,7 +159,31 @@ export interface UsersTable {
   password_hash: string;
   role: UserRole;
   merchant_id: string | null;
+  /** For merchant users: owner may change keys, accounts, Xero, settings and users; staff only reads. */
+  merchant_role: Generated<MerchantRole>;
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
+}
+
+export type MerchantRole = 'owner' | 'staff';
+
+export interface UserLinksTable {
+  token_hash: string;
+  user_id: string;
+  purpose: 'invite' | 'reset';
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  id: SerialId;
+  merchant_id: string | null;
+  user_id: string | null;
+  user_email: string;
+  action: string;
+  detail: JSONColumnType<Record<string, string | number | boolean | null>, string | undefined, string>;
+  at: Timestamp;
 }
 
 export interface SessionsTable {
@@ -168,6 +192,8 @@ export interface SessionsTable {
   csrf_token: string;
   created_at: Timestamp;
   expires_at: Timestamp;
+  /** When the user last typed their password in this session (sign-in or step-up). */
+  reauth_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SetupTokensTable {
@@ -256,4 +282,6 @@ export interface Database {
   xero_oauth_states: XeroOAuthStatesTable;
   xero_connect_links: XeroConnectLinksTable;
   pay_misses: PayMissesTable;
+  user_links: UserLinksTable;
+  audit_log: AuditLogTable;
 }

@@ -6,6 +6,8 @@ export interface SessionRow {
   userId: string | null;
   csrfToken: string;
   expiresAt: Date;
+  /** When the user last typed their password in this session. */
+  reauthAt?: Date | null;
 }
 
 /** Server-side sessions (keyed by the hash of the cookie) and the login throttle counters. */
@@ -14,13 +16,18 @@ export function createSessionStore(db: Db) {
     async create(s: SessionRow, now: Date): Promise<void> {
       await db
         .insertInto('sessions')
-        .values({ id_hash: s.idHash, user_id: s.userId, csrf_token: s.csrfToken, created_at: now, expires_at: s.expiresAt })
+        .values({ id_hash: s.idHash, user_id: s.userId, csrf_token: s.csrfToken, created_at: now, expires_at: s.expiresAt, reauth_at: s.userId ? now : null })
         .execute();
     },
 
     async live(idHash: string, now: Date): Promise<SessionRow | null> {
       const r = await db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).where('expires_at', '>', now).executeTakeFirst();
-      return r ? { idHash: r.id_hash, userId: r.user_id, csrfToken: r.csrf_token, expiresAt: r.expires_at } : null;
+      return r ? { idHash: r.id_hash, userId: r.user_id, csrfToken: r.csrf_token, expiresAt: r.expires_at, reauthAt: r.reauth_at ?? null } : null;
+    },
+
+    /** The user typed their password again (step-up). */
+    async reauthenticated(idHash: string, now: Date): Promise<void> {
+      await db.updateTable('sessions').set({ reauth_at: now }).where('id_hash', '=', idHash).execute();
     },
 
     async delete(idHash: string): Promise<void> {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
-import type { UserRole, UsersTable } from './schema.js';
+import type { MerchantRole, UserRole, UsersTable } from './schema.js';
+export type { MerchantRole } from './schema.js';
 
 export interface User {
   id: string;
@@ -9,15 +10,26 @@ export interface User {
   passwordHash: string;
   role: UserRole;
   merchantId: string | null;
+  /** Merchant users only: owner, or staff (reads only). */
+  merchantRole: MerchantRole;
+  /** Set: cannot sign in; their sessions were ended. */
+  disabledAt: Date | null;
+  /** False for an invited user who has not set a password yet. */
+  hasPassword: boolean;
   createdAt: Date;
 }
 
 export interface NewUser {
   email: string;
+  /** '' for an invited user: no password signs in until they set one through their link. */
   passwordHash: string;
   role: UserRole;
   merchantId: string | null;
+  merchantRole?: MerchantRole;
 }
+
+/** What a one-time user link (invite or password reset) finds. */
+export type UserLinkState = { userId: string; purpose: 'invite' | 'reset'; state: 'usable' | 'used' | 'expired' } | null;
 
 export class EmailTakenError extends Error {}
 
@@ -27,6 +39,9 @@ const toUser = (r: Selectable<UsersTable>): User => ({
   passwordHash: r.password_hash,
   role: r.role,
   merchantId: r.merchant_id,
+  merchantRole: r.merchant_role,
+  disabledAt: r.disabled_at ?? null,
+  hasPassword: r.password_hash !== '',
   createdAt: r.created_at,
 });
 
@@ -34,7 +49,15 @@ export function createUserStore(db: Db) {
   const insert = async (trx: Db, u: NewUser, now: Date): Promise<User> => {
     const row = await trx
       .insertInto('users')
-      .values({ id: randomUUID(), email: u.email, password_hash: u.passwordHash, role: u.role, merchant_id: u.merchantId, created_at: now })
+      .values({
+        id: randomUUID(),
+        email: u.email,
+        password_hash: u.passwordHash,
+        role: u.role,
+        merchant_id: u.merchantId,
+        merchant_role: u.merchantRole ?? 'owner',
+        created_at: now,
+      })
       .onConflict((oc) => oc.column('email').doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -57,6 +80,68 @@ export function createUserStore(db: Db) {
 
     async list(): Promise<User[]> {
       return (await db.selectFrom('users').selectAll().orderBy('created_at').orderBy('email').execute()).map(toUser);
+    },
+
+    async listForMerchant(merchantId: string): Promise<User[]> {
+      return (await db.selectFrom('users').selectAll().where('merchant_id', '=', merchantId).orderBy('created_at').orderBy('email').execute()).map(toUser);
+    },
+
+    /** Disabled at once: their sessions end in the same commit. */
+    async disable(userId: string, now: Date): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ disabled_at: now }).where('id', '=', userId).execute();
+        await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+        await trx.updateTable('user_links').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+      });
+    },
+
+    /** A new password; every other session of the user ends (a reset may follow a stolen one), `keepSession` excepted. */
+    async setPassword(userId: string, passwordHash: string, keepSession: string | null): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+        let gone = trx.deleteFrom('sessions').where('user_id', '=', userId);
+        if (keepSession) gone = gone.where('id_hash', '!=', keepSession);
+        await gone.execute();
+      });
+    },
+
+    /** A new one-time link; the user's earlier unused links stop working. */
+    async addLink(userId: string, purpose: 'invite' | 'reset', tokenHash: string, now: Date, expiresAt: Date): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('user_links').where('user_id', '=', userId).where('used_at', 'is', null).execute();
+        await trx.insertInto('user_links').values({ token_hash: tokenHash, user_id: userId, purpose, created_at: now, expires_at: expiresAt }).execute();
+      });
+    },
+
+    async findLink(tokenHash: string, now: Date): Promise<UserLinkState> {
+      const r = await db.selectFrom('user_links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      if (!r) return null;
+      return { userId: r.user_id, purpose: r.purpose, state: r.used_at ? 'used' : r.expires_at.getTime() <= now.getTime() ? 'expired' : 'usable' };
+    },
+
+    /** Uses the link and sets the password in one commit; false when it was used or expired meanwhile. Ends the user's sessions. */
+    async setPasswordByLink(tokenHash: string, passwordHash: string, now: Date): Promise<string | null> {
+      return db.transaction().execute(async (trx) => {
+        const link = await trx
+          .updateTable('user_links')
+          .set({ used_at: now })
+          .where('token_hash', '=', tokenHash)
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', now)
+          .returning('user_id')
+          .executeTakeFirst();
+        if (!link) return null;
+        const user = await trx
+          .updateTable('users')
+          .set({ password_hash: passwordHash })
+          .where('id', '=', link.user_id)
+          .where('disabled_at', 'is', null)
+          .returning('id')
+          .executeTakeFirst();
+        if (!user) return null;
+        await trx.deleteFrom('sessions').where('user_id', '=', link.user_id).execute();
+        return user.id;
+      });
     },
 
     async hasOperator(): Promise<boolean> {

@@ -234,7 +234,9 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       await addUser(h.stores, 'ops@example.com', null, h.clock());
     });
 
-    it('an operator adds a merchant user who can then sign in to that merchant', async () => {
+    const inviteLinkOf = (html: string) => new URL(cheerio.load(html)('[data-user-link] code').text()).pathname;
+
+    it('an operator invites a merchant user, who chooses their own password through a one-time link', async () => {
       const ops = await signedIn(h.app, 'ops@example.com');
       const form = await page(ops, paths.adminUsers);
       assert.deepEqual(
@@ -242,74 +244,90 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
           .$('#f-merchantId option')
           .map((_, o) => form.$(o).text())
           .get(),
-        ['Choose…', 'Toko Test'],
+        ['Toko Test'],
       );
-      await ops
+      const invited = await ops
         .post(paths.adminUsers)
         .type('form')
-        .send({ _csrf: form.csrf(), email: 'owner@toko.test', merchantId: h.merchant.id, password: 'a long initial password' })
-        .expect(303);
-      const list = await page(ops, `${paths.adminUsers}?created=1`);
-      assert.match(list.$('.notice').text(), /User created/);
-      const rows = list
-        .$('tbody tr')
-        .map((_, tr) =>
-          list
-            .$(tr)
-            .find('td')
-            .map((__, td) => list.$(td).text())
-            .get()
-            .slice(0, 3)
-            .join('|'),
-        )
-        .get();
-      assert.deepEqual(rows, ['ops@example.com|operator|', 'owner@toko.test|merchant|Toko Test']);
+        .send({ _csrf: form.csrf(), email: 'owner@toko.test', merchantId: h.merchant.id, merchantRole: 'owner' })
+        .expect(200);
+      const link = inviteLinkOf(invited.text);
+      assert.match(link, /^\/admin\/welcome\/[\w-]{43}$/);
+      const stored = await h.stores.users.byEmail('owner@toko.test');
+      assert.equal(stored?.passwordHash, '', 'nobody chose a password for them');
+      // No password signs in before the link is used.
+      const before = request.agent(h.app);
+      const login = await before.get(paths.adminLogin);
+      await before
+        .post(paths.adminLogin)
+        .type('form')
+        .send({ _csrf: csrfOf(login.text), email: 'owner@toko.test', password: '' })
+        .expect(422);
 
-      const owner = await signedIn(h.app, 'owner@toko.test', 'a long initial password');
-      const dash = await page(owner, paths.admin);
+      const browser = request.agent(h.app);
+      const welcome = await browser.get(link).expect(200);
+      await browser
+        .post(link)
+        .type('form')
+        .send({ _csrf: csrfOf(welcome.text), password: 'short', confirm: 'short' })
+        .expect(422);
+      await browser
+        .post(link)
+        .type('form')
+        .send({ _csrf: csrfOf(welcome.text), password: 'a long chosen password', confirm: 'a long chosen password' })
+        .expect(303)
+        .expect('location', paths.admin);
+      const dash = await page(browser, paths.admin);
       assert.match(dash.$('h1').text(), /Toko Test/);
-      assert.equal(dash.$('nav.adminnav a[href="/admin/users"]').length, 0, 'no Users link for merchants');
+      await request(h.app).get(link).expect(410);
+      const owner = await signedIn(h.app, 'owner@toko.test', 'a long chosen password');
+      const mine = await page(owner, paths.adminUsers);
+      assert.deepEqual(
+        mine
+          .$('tbody tr')
+          .map((_, tr) => mine.$(tr).attr('data-user'))
+          .get(),
+        ['owner@toko.test'],
+        "an owner sees only their merchant's users",
+      );
     });
 
-    it('shows field errors (422) for a bad e-mail, short password, unknown merchant, taken e-mail', async () => {
+    it('shows field errors (422) for a bad e-mail, unknown merchant, taken e-mail', async () => {
       const ops = await signedIn(h.app, 'ops@example.com');
       const form = await page(ops, paths.adminUsers);
       const post = (body: Record<string, string>) =>
         ops
           .post(paths.adminUsers)
           .type('form')
-          .send({ _csrf: form.csrf(), ...body });
-      let $ = cheerio.load((await post({ email: 'x', merchantId: 'nope', password: 'short' }).expect(422)).text);
+          .send({ _csrf: form.csrf(), merchantRole: 'staff', ...body });
+      let $ = cheerio.load((await post({ email: 'x', merchantId: 'nope' }).expect(422)).text);
       assert.match($('#e-email').text(), /valid e-mail/);
       assert.match($('#e-merchantId').text(), /Choose a merchant/);
-      assert.match($('#e-password').text(), /12 characters/);
-      $ = cheerio.load(
-        (await post({ email: 'a@b.co', merchantId: '00000000-0000-4000-8000-000000000000', password: 'a long initial password' }).expect(422)).text,
-      );
+      $ = cheerio.load((await post({ email: 'a@b.co', merchantId: '00000000-0000-4000-8000-000000000000' }).expect(422)).text);
       assert.match($('#e-merchantId').text(), /Choose a merchant/);
-      $ = cheerio.load((await post({ email: 'ops@example.com', merchantId: h.merchant.id, password: 'a long initial password' }).expect(422)).text);
+      $ = cheerio.load((await post({ email: 'ops@example.com', merchantId: h.merchant.id }).expect(422)).text);
       assert.match($('#e-email').text(), /already exists/);
       assert.equal($('#f-merchantId option[selected]').val(), h.merchant.id, 'the chosen merchant stays selected');
       assert.equal((await h.stores.users.list()).length, 1);
     });
 
-    it('refuses without CSRF (403), and hides user management from merchant users (404)', async () => {
+    it('refuses without CSRF (403), and hides user management from staff users (404)', async () => {
       const ops = await signedIn(h.app, 'ops@example.com');
-      await ops
+      await ops.post(paths.adminUsers).type('form').send({ email: 'owner@toko.test', merchantId: h.merchant.id, merchantRole: 'owner' }).expect(403);
+      await h.stores.users.add(
+        { ...(await addUser(h.stores, 'tmp@toko.test', h.merchant.id, h.clock())), email: 'staff@toko.test', merchantRole: 'staff' },
+        h.clock(),
+      );
+      const staff = await signedIn(h.app, 'staff@toko.test');
+      const dash = await page(staff, paths.admin);
+      assert.equal(dash.$('nav.adminnav a[href="/admin/users"]').length, 0, 'no Users link for staff');
+      await staff.get(paths.adminUsers).expect(404);
+      await staff
         .post(paths.adminUsers)
         .type('form')
-        .send({ email: 'owner@toko.test', merchantId: h.merchant.id, password: 'a long initial password' })
-        .expect(403);
-      await addUser(h.stores, 'owner@toko.test', h.merchant.id, h.clock());
-      const owner = await signedIn(h.app, 'owner@toko.test');
-      const dash = await page(owner, paths.admin);
-      await owner.get(paths.adminUsers).expect(404);
-      await owner
-        .post(paths.adminUsers)
-        .type('form')
-        .send({ _csrf: dash.csrf(), email: 'mine@toko.test', merchantId: h.merchant.id, password: 'a long initial password' })
+        .send({ _csrf: dash.csrf(), email: 'mine@toko.test', merchantId: h.merchant.id, merchantRole: 'owner' })
         .expect(404);
-      assert.equal((await h.stores.users.list()).length, 2);
+      assert.equal((await h.stores.users.list()).length, 3);
     });
   });
 });

@@ -5,11 +5,16 @@ import { paths } from '../../paths.js';
 import { clientAddress } from '../../security/client-address.js';
 import { clientKey } from '../../security/rate-limit.js';
 import { currentSession, type Sessions } from '../session.js';
-import { adminErrors, parseForm, render, withForm, type AdminDeps } from '../web.js';
 import { email, newPassword } from './fields.js';
 import * as service from './service.js';
+import { passwordConfirmed, openUserLink, setPasswordByLink } from '../users/service.js';
+import { adminErrors, parseForm, render, requireUser, sameSiteAdminPath, signedIn, withForm, type AdminDeps } from '../web.js';
 
 const LoginForm = z.object({ email, password: z.string().min(1, { error: 'errors:passwordMissing' }).max(200) });
+const ReauthForm = z.object({ password: z.string().min(1, { error: 'errors:passwordMissing' }).max(200), back: z.string().max(2000).optional() });
+const LinkForm = z
+  .object({ password: newPassword, confirm: z.string() })
+  .refine((f) => f.password === f.confirm, { path: ['confirm'], error: 'errors:passwordsDiffer' });
 const SetupForm = z
   .object({ email, password: newPassword, confirm: z.string() })
   .refine((f) => f.password === f.confirm, { path: ['confirm'], error: 'errors:passwordsDiffer' });
@@ -58,6 +63,42 @@ export function authRouter(deps: AdminDeps, sess: Sessions): Router {
       const user = await service.completeSetup(deps, { token, email: form.email, password: form.password });
       await sess.signIn(res, user);
       res.redirect(303, paths.admin);
+    });
+  });
+
+  // Invite and password-reset links: GET shows the form (a mail scanner spends nothing), POST sets the password.
+  router.get(paths.adminUserLink, async (req, res) => {
+    const link = await openUserLink(deps, String(req.params.token));
+    await sess.ensure(res);
+    render(res, 200, 'welcome', { token: req.params.token, email: link.email, purpose: link.purpose });
+  });
+
+  router.post(paths.adminUserLink, sess.verifyCsrf, async (req, res) => {
+    const token = String(req.params.token);
+    const link = await openUserLink(deps, token);
+    await withForm(res, 'welcome', {}, { token, email: link.email, purpose: link.purpose }, async () => {
+      const form = parseForm(LinkForm, req.body);
+      const user = await setPasswordByLink(deps, token, form.password);
+      await sess.signIn(res, user);
+      res.redirect(303, paths.admin);
+    });
+  });
+
+  // The step-up: the password again, then back to the page the refused change came from.
+  router.post(paths.adminReauth, requireUser, sess.verifyCsrf, async (req, res) => {
+    const back = sameSiteAdminPath(req.body?.back, deps.publicUrl);
+    await withForm(res, 'reauth', {}, { back }, async () => {
+      const form = parseForm(ReauthForm, req.body);
+      const user = signedIn(res);
+      try {
+        // Counted like sign-in attempts: the step-up is no way around the sign-in throttle.
+        await service.login(deps, { email: user.email, password: form.password, ip: clientKey(clientAddress(req)) });
+        await passwordConfirmed(deps, currentSession(res)!.idHash);
+      } catch (err) {
+        if (!(err instanceof InvalidCredentials)) throw err;
+        return render(res, 401, 'reauth', { back, errors: { password: 'errors:passwordWrong' } });
+      }
+      res.redirect(303, back);
     });
   });
 

@@ -56,7 +56,7 @@ export async function login(deps: OnboardingDeps, input: { email: string; passwo
   }
   const user = await deps.stores.users.byEmail(input.email);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !ok) throw new InvalidCredentials('wrong e-mail or password');
+  if (!user || !ok || user.disabledAt) throw new InvalidCredentials('wrong e-mail or password');
   await deps.stores.sessions.clearAttempts(key);
   return user;
 }

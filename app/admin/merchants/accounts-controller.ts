@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { adminMerchantPath, paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
-import { adminErrors, parseForm, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { stepUp, adminErrors, parseForm, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { accountsView, createXenditBankAccount, saveAccounts } from './accounts.js';
 import { merchantFor } from './service.js';
 
@@ -33,6 +33,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 /** Step 3 of a merchant's setup: the accounts form, and "Create a Xendit bank account for me". */
 export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
+  const fresh = stepUp(deps);
   const merchantId = (req: Request) => String(req.params.merchantId);
 
   const accountsLocals = async (res: Response, id: string) => {
@@ -62,7 +63,7 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
     }
   };
 
-  router.post(paths.adminMerchantAccounts, requireUser, sess.verifyCsrf, async (req, res) => {
+  router.post(paths.adminMerchantAccounts, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
     const id = merchantId(req);
     const values: Record<string, string> = {
       clearingAccountId: str(req.body.clearingAccountId),
@@ -79,7 +80,7 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
-  router.post(paths.adminMerchantXenditBank, requireUser, sess.verifyCsrf, async (req, res) => {
+  router.post(paths.adminMerchantXenditBank, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
     const id = merchantId(req);
     await merchantFor(deps, signedIn(res), id);
     await accountsForm(res, id, null, async () => {

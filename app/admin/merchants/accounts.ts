@@ -4,7 +4,8 @@ import { DEFAULT_FEE_ACCOUNT_CODE, clearingAccountFor, type Merchant } from '../
 import { UpstreamError } from '../../clients/types.js';
 import type { XeroBankAccount, XeroLedgerAccount } from '../../clients/xero/types.js';
 import { FormInvalid } from '../../errors.js';
-import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './service.js';
+import { recordChange } from '../audit.js';
+import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';
 
 /** What "Create a Xendit bank account for me" creates in Xero. */
@@ -69,7 +70,7 @@ export async function saveAccounts(
   merchantId: string,
   input: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null },
 ): Promise<Merchant> {
-  const merchant = await merchantFor(deps, actor, merchantId);
+  const merchant = await merchantToChange(deps, actor, merchantId);
   const view = await accountsView(deps, merchant);
   const errors: Record<string, Message | string> = {};
   if (!view.bankAccounts.some((b) => b.accountId === input.clearingAccountId)) errors.clearingAccountId = 'errors:bankAccountChoose';
@@ -87,6 +88,14 @@ export async function saveAccounts(
   const now = deps.clock();
   await deps.stores.merchants.setAccounts(merchant.id, input, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
+  await recordChange(deps, actor, merchant.id, 'accounts_changed', {
+    clearingAccountId: input.clearingAccountId,
+    otherCurrencies: Object.entries(input.clearingAccounts)
+      .map(([c, a]) => `${c}=${a}`)
+      .join(' '),
+    feeAccountCode: input.feeAccountCode,
+    salesAccountCode: input.salesAccountCode,
+  });
   deps.logger.info({ merchantId, by: actor.id }, 'merchant accounts saved');
   return (await deps.stores.merchants.byId(merchant.id))!;
 }
@@ -97,7 +106,7 @@ export async function saveAccounts(
  * currency already there is reused, so a second click (or a retry after a lost answer) adds nothing.
  */
 export async function createXenditBankAccount(deps: MerchantOnboardingDeps, actor: User, merchantId: string, currency: string): Promise<XeroBankAccount> {
-  const merchant = await merchantFor(deps, actor, merchantId);
+  const merchant = await merchantToChange(deps, actor, merchantId);
   const [org, banks] = await Promise.all([xeroCall(() => deps.xero.getOrganisation(merchant.xero)), xeroCall(() => deps.xero.listBankAccounts(merchant.xero))]);
   const base = org.baseCurrency;
   const name = currency === base ? XENDIT_BANK.name : `${XENDIT_BANK.name} ${currency}`;
@@ -115,6 +124,7 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
         throw new FormInvalid({ currency: message('errors:accountCreateRefused', { detail: err.message }) });
       return xeroCall(() => Promise.reject(err));
     }
+    await recordChange(deps, actor, merchant.id, 'xendit_bank_account_created', { currency, accountId: account.accountId });
     deps.logger.info({ merchantId, currency, accountId: account.accountId, by: actor.id }, 'xendit bank account created in xero');
   }
   const now = deps.clock();

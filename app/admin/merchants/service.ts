@@ -8,7 +8,7 @@ import type { User } from '../../store/users.js';
 import { ShortCodeTakenError, type Merchant, type NewMerchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XeroCredentials, XeroOrganisation } from '../../clients/xero/types.js';
-import { FormInvalid, NotFound, ServiceUnavailable } from '../../errors.js';
+import { FormInvalid, NotFound, OwnersOnly, ServiceUnavailable } from '../../errors.js';
 import type { MerchantOnboardingDeps } from '../deps.js';
 import { message } from '../../i18n/index.js';
 
@@ -61,6 +61,16 @@ export async function merchantFor(deps: Pick<MerchantOnboardingDeps, 'stores'>, 
   if (!UUID.test(merchantId) || (actor.role === 'merchant' && actor.merchantId !== merchantId)) throw new NotFound('merchant not found for this user');
   const merchant = await deps.stores.merchants.byId(merchantId);
   if (!merchant) throw new NotFound('merchant not found');
+  return merchant;
+}
+
+/**
+ * A merchant the actor may change (keys, accounts, Xero connection, settings): operators, and the
+ * merchant's owners; its staff users only read (403 page).
+ */
+export async function merchantToChange(deps: Pick<MerchantOnboardingDeps, 'stores'>, actor: User, merchantId: string): Promise<Merchant> {
+  const merchant = await merchantFor(deps, actor, merchantId);
+  if (actor.role === 'merchant' && actor.merchantRole !== 'owner') throw new OwnersOnly('staff users only read');
   return merchant;
 }
 

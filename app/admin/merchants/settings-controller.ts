@@ -3,13 +3,14 @@ import { adminMerchantPath, paths } from '../../paths.js';
 import type { Merchant } from '../../store/merchants.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
-import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantFor } from './service.js';
 import { MERCHANT_SETTINGS, currentSettings, saveSettings, salesTaxView } from './settings.js';
 
 /** Per-merchant switches (operators, and the merchant's own users). */
 export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
+  const fresh = stepUp(deps);
   // The tax rates come from Xero: read for the page, and on a POST only when the form is shown again.
   const locals = async (m: Merchant) => ({
     merchant: { id: m.id, name: m.name, shortCode: m.shortCode, status: m.status },
@@ -24,7 +25,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
     render(res, 200, 'merchant-settings', { ...(await locals(m)), saved: req.query.saved === '1' });
   });
 
-  router.post(paths.adminMerchantSettings, requireUser, sess.verifyCsrf, async (req, res) => {
+  router.post(paths.adminMerchantSettings, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
     const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
     const field = (key: string) => (typeof req.body[key] === 'string' ? req.body[key] : undefined);
     const sent: Record<string, string | undefined> = {

@@ -10,7 +10,7 @@ import type { Merchant, MerchantSettings } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XeroTaxRate } from '../../clients/xero/types.js';
 import { FormInvalid } from '../../errors.js';
-import { merchantFor, xeroCall, type MerchantOnboardingDeps } from './service.js';
+import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 
 interface SettingDef<K extends keyof MerchantSettings> {
   key: K;
@@ -91,7 +91,7 @@ async function salesTaxChoice(deps: MerchantOnboardingDeps, merchant: Merchant, 
 
 /** Every switch must carry one of its options (a form always sends all of them), and the sales tax one of Xero's rates or none. */
 export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, merchantId: string, form: Record<string, unknown>): Promise<Merchant> {
-  const merchant = await merchantFor(deps, actor, merchantId);
+  const merchant = await merchantToChange(deps, actor, merchantId);
   const errors: Record<string, string> = {};
   const values: Partial<MerchantSettings> = {};
   for (const s of MERCHANT_SETTINGS) {
@@ -103,7 +103,7 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   if ('error' in tax) errors.salesTaxType = tax.error;
   else values.salesTaxType = tax.value;
   if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType ? 400 : 422);
-  return applySettings(deps, merchant, values, actor.id);
+  return applySettings(deps, merchant, values, actor.email);
 }
 
 /**
@@ -126,6 +126,7 @@ export async function applySettings(
     salesTaxType: merchant.salesTaxType,
   };
   await deps.stores.merchants.setSettings(merchant.id, { ...stored, ...values }, deps.clock());
+  await deps.stores.audit.record({ merchantId: merchant.id, userId: null, userEmail: by, action: 'settings_changed', detail: { ...values } }, deps.clock());
   deps.logger.info({ merchantId: merchant.id, settings: values, by }, 'merchant settings saved');
   return (await deps.stores.merchants.byId(merchant.id))!;
 }

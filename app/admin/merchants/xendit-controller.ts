@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { adminMerchantPath, callbackPathFor, paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
-import { adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
+import { stepUp, adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
 import { masked, merchantFor } from './service.js';
 import { saveXenditKeys, switchXenditMode } from './xendit-keys.js';
 
@@ -41,6 +41,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 /** The Xendit step of a merchant's setup: both secret keys, the callback token, the active mode. */
 export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
+  const fresh = stepUp(deps);
   const locals = async (res: Response, id: string) => {
     const merchant = await merchantFor(deps, signedIn(res), id);
     const activity = await deps.stores.merchants.activity(merchant.id);
@@ -63,7 +64,7 @@ export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
     render(res, 200, 'merchant-xendit', { ...l, saved: req.query.saved === '1', switched: req.query.switched === '1' });
   });
 
-  router.post(paths.adminMerchantXendit, requireUser, sess.verifyCsrf, async (req, res) => {
+  router.post(paths.adminMerchantXendit, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
     const l = await locals(res, String(req.params.merchantId));
     await withForm(res, 'merchant-xendit', {}, l, async () => {
       const sent = { testKey: str(req.body.testKey), liveKey: str(req.body.liveKey), callbackToken: str(req.body.callbackToken) };
@@ -81,7 +82,7 @@ export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
-  router.post(paths.adminMerchantXenditMode, requireUser, sess.verifyCsrf, async (req, res) => {
+  router.post(paths.adminMerchantXenditMode, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
     const l = await locals(res, String(req.params.merchantId));
     await withForm(res, 'merchant-xendit', {}, l, async () => {
       const { mode } = parseForm(ModeForm, { mode: str(req.body.mode) });

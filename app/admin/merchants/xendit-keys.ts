@@ -7,7 +7,8 @@ import type { Merchant, XenditMode } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XenditPermission } from '../../clients/xendit/types.js';
 import { FormInvalid } from '../../errors.js';
-import { merchantFor, unavailable, type MerchantOnboardingDeps } from './service.js';
+import { merchantToChange, unavailable, type MerchantOnboardingDeps } from './service.js';
+import { fingerprint, recordChange } from '../audit.js';
 import { message, type Message } from '../../i18n/index.js';
 
 /** The key lacks these permissions: one message naming each (in Xendit's dashboard's words), and where to grant them. */
@@ -37,7 +38,7 @@ export interface XenditKeysInput {
 
 /** Checks every key given with Xendit (errors by field), then stores what was given. */
 export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, merchantId: string, input: XenditKeysInput): Promise<Merchant> {
-  const merchant = await merchantFor(deps, actor, merchantId);
+  const merchant = await merchantToChange(deps, actor, merchantId);
   const errors: Record<string, Message | string> = {};
   if (!input.testKey && !input.liveKey && !merchant.xenditKeys.test && !merchant.xenditKeys.live) errors.testKey = 'errors:xenditKeyMissing';
   if (!input.callbackToken && !merchant.callbackToken) errors.callbackToken = 'errors:callbackTokenMissing';
@@ -58,6 +59,12 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
   await deps.stores.merchants.setXenditKeys(merchant.id, { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken }, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   const saved = (await deps.stores.merchants.byId(merchant.id))!;
+  const changed = (value: string | undefined) => (value ? fingerprint(value) : null);
+  await recordChange(deps, actor, merchant.id, 'xendit_keys_changed', {
+    testKey: changed(input.testKey),
+    liveKey: changed(input.liveKey),
+    callbackToken: changed(input.callbackToken),
+  });
   deps.logger.info(
     { merchantId, stored: { test: Boolean(input.testKey), live: Boolean(input.liveKey), token: Boolean(input.callbackToken) }, mode: saved.mode, by: actor.id },
     'xendit keys saved',
@@ -67,12 +74,13 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
 
 /** Makes the stored key of this mode the one in use. */
 export async function switchXenditMode(deps: MerchantOnboardingDeps, actor: User, merchantId: string, mode: XenditMode): Promise<Merchant> {
-  const merchant = await merchantFor(deps, actor, merchantId);
+  const merchant = await merchantToChange(deps, actor, merchantId);
   const refused = { mode: mode === 'live' ? 'errors:modeNoLiveKey' : 'errors:modeNoTestKey' };
   if (!merchant.xenditKeys[mode]) throw new FormInvalid(refused);
   const now = deps.clock();
   if (!(await deps.stores.merchants.switchXenditMode(merchant.id, mode, now))) throw new FormInvalid(refused);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
+  await recordChange(deps, actor, merchant.id, 'xendit_mode_switched', { mode });
   deps.logger.info({ merchantId, mode, by: actor.id }, 'xendit mode switched');
   return (await deps.stores.merchants.byId(merchant.id))!;
 }

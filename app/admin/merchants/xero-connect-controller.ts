@@ -4,7 +4,7 @@ import { adminMerchantPath, paths } from '../../paths.js';
 import { NotFound } from '../../errors.js';
 import type { XeroOAuth } from '../../clients/xero/types.js';
 import { currentSession, type Sessions } from '../session.js';
-import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-connect.js';
 import { openConnectLink, startLinkConnect } from './connect-link.js';
 
@@ -24,6 +24,7 @@ function callbackQuery(req: Request): Record<string, string> {
 /** "Connect to Xero" (OAuth 2.0): start, Xero's answer, choosing an organisation, disconnecting. */
 export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
+  const fresh = stepUp(deps);
   const oauth = (): XeroOAuth => {
     if (!deps.xeroOAuth) throw new NotFound('Connect to Xero (OAuth) is not configured');
     return deps.xeroOAuth;
@@ -84,7 +85,7 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
     await friendly(res, async () => res.redirect(303, await startLinkConnect(svc(), String(req.params.token), sessionHash(res))));
   });
 
-  router.post(paths.adminMerchantXeroDisconnect, requireUser, sess.verifyCsrf, async (req, res) => {
+  router.post(paths.adminMerchantXeroDisconnect, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
     const id = String(req.params.merchantId);
     await friendly(res, async () => {
       await disconnectXero(svc(), signedIn(res), id);

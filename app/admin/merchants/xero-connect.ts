@@ -16,7 +16,8 @@ import { DomainError, NotFound, ServiceUnavailable } from '../../errors.js';
 import { OAuthRefused } from '../../clients/xero/errors.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XeroConnection, XeroOAuth, XeroTokenSet } from '../../clients/xero/types.js';
-import { merchantFor } from './service.js';
+import { merchantToChange } from './service.js';
+import { recordChange } from '../audit.js';
 import { encodeMessage, message, type Message } from '../../i18n/index.js';
 
 export interface XeroOAuthDeps {
@@ -58,7 +59,7 @@ function unavailable(err: unknown): never {
 
 /** The consent page's URL at Xero, for a new merchant (operators) or to reconnect `merchantId`. */
 export async function startConnect(deps: XeroOAuthDeps, actor: User, sessionHash: string, merchantId: string | null): Promise<string> {
-  if (merchantId) await merchantFor(deps, actor, merchantId);
+  if (merchantId) await merchantToChange(deps, actor, merchantId);
   else if (actor.role !== 'operator') throw new NotFound('only operators connect new merchants');
   return authorisationUrl(deps, { sessionHash, userId: actor.id, merchantId });
 }
@@ -169,7 +170,7 @@ async function connected(deps: XeroOAuthDeps, who: Completer, merchantId: string
     organisation: org.name,
   });
   if (merchantId) {
-    const merchant = 'actor' in who ? await merchantFor(deps, who.actor, merchantId) : await deps.stores.merchants.byId(merchantId);
+    const merchant = 'actor' in who ? await merchantToChange(deps, who.actor, merchantId) : await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new XeroConnectProblem('errors:connectLinkUnknown', 404);
     if (awaitingXero(merchant)) {
       if (holder) throw taken();
@@ -187,6 +188,10 @@ async function connected(deps: XeroOAuthDeps, who: Completer, merchantId: string
         if (err instanceof ConnectLinkSpent || err instanceof OrganisationTakenError) throw new XeroConnectProblem('errors:connectLinkUsed', 410);
         throw err;
       }
+      await recordChange(deps, 'actor' in who ? who.actor : null, merchant.id, 'xero_connected', {
+        organisation: org.name,
+        via: link ? 'connect link' : 'admin',
+      });
       deps.logger.info({ merchantId: merchant.id, shortCode: org.shortCode, by }, 'merchant connected to xero (oauth, first time)');
       return done(merchant.id, false);
     }
@@ -203,6 +208,10 @@ async function connected(deps: XeroOAuthDeps, who: Completer, merchantId: string
       if (err instanceof ConnectLinkSpent) throw new XeroConnectProblem('errors:connectLinkUsed', 410);
       throw err;
     }
+    await recordChange(deps, 'actor' in who ? who.actor : null, merchant.id, 'xero_connected', {
+      organisation: org.name,
+      via: link ? 'connect link' : 'admin',
+    });
     deps.logger.info({ merchantId: merchant.id, by }, 'xero reconnected (oauth)');
     return done(merchant.id, true);
   }
@@ -229,7 +238,7 @@ async function connected(deps: XeroOAuthDeps, who: Completer, merchantId: string
 
 /** Revoke at Xero, remove the connection, forget our tokens; the merchant's jobs wait for a reconnect. */
 export async function disconnectXero(deps: XeroOAuthDeps, actor: User, merchantId: string): Promise<void> {
-  const merchant = await merchantFor(deps, actor, merchantId);
+  const merchant = await merchantToChange(deps, actor, merchantId);
   if (merchant.xeroConnection !== 'oauth') throw new XeroConnectProblem('errors:customConnectionRemove', 409);
   const tokens = await deps.stores.xeroTokens.current(merchant.id);
   if (tokens) {
@@ -245,5 +254,6 @@ export async function disconnectXero(deps: XeroOAuthDeps, actor: User, merchantI
     }
   }
   await deps.stores.xeroConnections.disconnect(merchant.id, encodeMessage(message('errors:disconnectedBy', { email: actor.email })), deps.clock());
+  await recordChange(deps, actor, merchant.id, 'xero_disconnected', {});
   deps.logger.info({ merchantId: merchant.id, by: actor.id }, 'xero disconnected');
 }

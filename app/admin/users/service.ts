@@ -1,31 +1,129 @@
-/** The operators' user list and the merchant users they add. */
-import { EmailTakenError, type User } from '../../store/users.js';
-import { FormInvalid, NotFound } from '../../errors.js';
+/**
+ * Users: operators manage everyone; a merchant's owners manage their merchant's users; staff only
+ * read. Nobody chooses another person's password: a new user gets a one-time invite link and sets
+ * their own, a forgotten password gets a one-time reset link (only the links' hashes are stored).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { EmailTakenError, type MerchantRole, type User } from '../../store/users.js';
+import { FormInvalid, Forbidden, NotFound, UserLinkInvalid } from '../../errors.js';
+import { paths } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { recordChange } from '../audit.js';
 
-export async function createMerchantUser(deps: OnboardingDeps, actor: User, input: { email: string; merchantId: string; password: string }): Promise<User> {
-  if (actor.role !== 'operator') throw new NotFound('only operators manage users');
+export const INVITE_TTL_MS = 7 * 86_400_000;
+export const RESET_TTL_MS = 24 * 3_600_000;
+
+const sha256 = (v: string) => createHash('sha256').update(v).digest('base64url');
+
+/** Operators, and the owners of a merchant (for that merchant). */
+export function managesUsers(actor: User): boolean {
+  return actor.role === 'operator' || (actor.role === 'merchant' && actor.merchantRole === 'owner');
+}
+
+function mayManage(actor: User, target: { role: string; merchantId: string | null }): boolean {
+  if (actor.role === 'operator') return true;
+  return managesUsers(actor) && target.role === 'merchant' && target.merchantId === actor.merchantId;
+}
+
+async function issueLink(deps: OnboardingDeps, user: User, purpose: 'invite' | 'reset'): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  const now = deps.clock();
+  await deps.stores.users.addLink(user.id, purpose, sha256(token), now, new Date(now.getTime() + (purpose === 'invite' ? INVITE_TTL_MS : RESET_TTL_MS)));
+  return deps.publicUrl + paths.adminUserLink.replace(':token', token);
+}
+
+export async function listUsers(deps: OnboardingDeps, actor: User) {
+  if (!managesUsers(actor)) throw new NotFound('only operators and owners manage users');
+  const [users, merchants] =
+    actor.role === 'operator'
+      ? await Promise.all([deps.stores.users.list(), deps.stores.merchants.list()])
+      : await Promise.all([deps.stores.users.listForMerchant(actor.merchantId!), deps.stores.merchants.byId(actor.merchantId!).then((m) => (m ? [m] : []))]);
+  const names = new Map(merchants.map((m) => [m.id, m.name]));
+  return {
+    users: users.map((u) => ({
+      id: u.id,
+      email: u.email,
+      role: u.role,
+      merchantRole: u.role === 'merchant' ? u.merchantRole : null,
+      merchantName: u.merchantId ? (names.get(u.merchantId) ?? '') : '',
+      createdAt: u.createdAt,
+      disabled: Boolean(u.disabledAt),
+      invited: !u.hasPassword,
+      self: u.id === actor.id,
+    })),
+    merchants: merchants.map((m) => ({ id: m.id, name: m.name })),
+  };
+}
+
+/** A merchant user with no password yet, and the one-time link where they choose it (shown once). */
+export async function inviteUser(deps: OnboardingDeps, actor: User, input: { email: string; merchantId: string; merchantRole: MerchantRole }): Promise<string> {
+  if (!mayManage(actor, { role: 'merchant', merchantId: input.merchantId })) throw new NotFound('not allowed to add users to this merchant');
   if (!(await deps.stores.merchants.byId(input.merchantId))) throw new FormInvalid({ merchantId: 'errors:merchantChoose' });
+  let user: User;
   try {
-    const user = await deps.stores.users.add(
-      { email: input.email, passwordHash: await hashPassword(input.password), role: 'merchant', merchantId: input.merchantId },
+    user = await deps.stores.users.add(
+      { email: input.email, passwordHash: '', role: 'merchant', merchantId: input.merchantId, merchantRole: input.merchantRole },
       deps.clock(),
     );
-    deps.logger.info({ userId: user.id, merchantId: input.merchantId, by: actor.id }, 'merchant user created');
-    return user;
   } catch (err) {
     if (err instanceof EmailTakenError) throw new FormInvalid({ email: 'errors:emailTaken' });
     throw err;
   }
+  await recordChange(deps, actor, input.merchantId, 'user_invited', { email: user.email, role: input.merchantRole });
+  deps.logger.info({ userId: user.id, merchantId: input.merchantId, by: actor.id }, 'merchant user invited');
+  return issueLink(deps, user, 'invite');
 }
 
-export async function listUsers(deps: OnboardingDeps, actor: User) {
-  if (actor.role !== 'operator') throw new NotFound('only operators manage users');
-  const [users, merchants] = await Promise.all([deps.stores.users.list(), deps.stores.merchants.list()]);
-  const names = new Map(merchants.map((m) => [m.id, m.name]));
-  return {
-    users: users.map((u) => ({ email: u.email, role: u.role, merchantName: u.merchantId ? (names.get(u.merchantId) ?? '') : '', createdAt: u.createdAt })),
-    merchants: merchants.map((m) => ({ id: m.id, name: m.name })),
-  };
+async function target(deps: OnboardingDeps, actor: User, userId: string): Promise<User> {
+  const user = /^[0-9a-f-]{36}$/i.test(userId) ? await deps.stores.users.byId(userId) : null;
+  if (!user || !mayManage(actor, user)) throw new NotFound('no such user here');
+  return user;
+}
+
+/** Disabled at once: they cannot sign in and their sessions end. Nobody disables themselves. */
+export async function disableUser(deps: OnboardingDeps, actor: User, userId: string): Promise<User> {
+  const user = await target(deps, actor, userId);
+  if (user.id === actor.id) throw new Forbidden('you cannot disable yourself');
+  await deps.stores.users.disable(user.id, deps.clock());
+  await recordChange(deps, actor, user.merchantId, 'user_disabled', { email: user.email });
+  deps.logger.info({ userId: user.id, by: actor.id }, 'user disabled');
+  return user;
+}
+
+/** A one-time link to choose a new password (an invite again for a user who never set one). */
+export async function passwordLink(deps: OnboardingDeps, actor: User | null, userId: string): Promise<{ user: User; url: string }> {
+  const user = actor ? await target(deps, actor, userId) : await deps.stores.users.byId(userId);
+  if (!user || user.disabledAt) throw new NotFound('no such active user');
+  const url = await issueLink(deps, user, user.hasPassword ? 'reset' : 'invite');
+  await recordChange(deps, actor, user.merchantId, 'password_link_issued', { email: user.email });
+  return { user, url };
+}
+
+export async function openUserLink(deps: OnboardingDeps, token: string): Promise<{ email: string; purpose: 'invite' | 'reset' }> {
+  const found = /^[\w-]{43}$/.test(token) ? await deps.stores.users.findLink(sha256(token), deps.clock()) : null;
+  const user = found?.state === 'usable' ? await deps.stores.users.byId(found.userId) : null;
+  if (!found || !user || user.disabledAt) throw new UserLinkInvalid('user link unknown, used or expired');
+  return { email: user.email, purpose: found.purpose };
+}
+
+export async function setPasswordByLink(deps: OnboardingDeps, token: string, password: string): Promise<User> {
+  await openUserLink(deps, token);
+  const userId = await deps.stores.users.setPasswordByLink(sha256(token), await hashPassword(password), deps.clock());
+  const user = userId ? await deps.stores.users.byId(userId) : null;
+  if (!user) throw new UserLinkInvalid('user link spent by a concurrent request');
+  await recordChange(deps, user, user.merchantId, 'password_set', {});
+  return user;
+}
+
+/** Needs the current password; the user's other sessions end. */
+export async function changeOwnPassword(deps: OnboardingDeps, actor: User, sessionHash: string, current: string, next: string): Promise<void> {
+  if (!(await verifyPassword(current, actor.passwordHash))) throw new FormInvalid({ current: 'errors:passwordWrong' });
+  await deps.stores.users.setPassword(actor.id, await hashPassword(next), sessionHash);
+  await recordChange(deps, actor, actor.merchantId, 'password_changed', {});
+}
+
+/** The step-up passed (the password was checked like a sign-in): changes of where money goes are allowed for a few minutes. */
+export async function passwordConfirmed(deps: OnboardingDeps, sessionHash: string): Promise<void> {
+  await deps.stores.sessions.reauthenticated(sessionHash, deps.clock());
 }

@@ -14,13 +14,21 @@ import { reportCommands } from './reports.js';
 import { jobCommands, JobNotReplayable } from './jobs.js';
 import { secretCommands } from './secrets.js';
 import { demoCommands } from './demo.js';
+import { userCommands } from './users.js';
 
 export { UsageError };
 
 /** Runs one CLI command; returns the exit code. Never prints a secret. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io, 'env'> & { err: (line: string) => void }): Promise<number> {
   const [group, command] = argv;
-  const handlers: Record<string, Command | undefined> = { ...merchantCommands, ...reportCommands, ...jobCommands, ...secretCommands, ...demoCommands };
+  const handlers: Record<string, Command | undefined> = {
+    ...merchantCommands,
+    ...reportCommands,
+    ...jobCommands,
+    ...secretCommands,
+    ...demoCommands,
+    ...userCommands,
+  };
   // Two-word commands (merchants add) first, then one-word ones (reconcile --merchant ...).
   const own = (name: string) => (Object.hasOwn(handlers, name) ? handlers[name] : undefined);
   const twoWords = own(`${group} ${command}`);

@@ -48,6 +48,14 @@ export const USAGE = `Usage: npm run cli -- <command>
   merchants xero-day-limit ID N|default
       Xero's daily call budget for this merchant's organisation (smaller Xero plans allow fewer
       than XERO_LIMIT_PER_DAY). XERO_PAYMENT_RESERVE_PERCENT of it is kept for recording payments.
+  users invite --email E --merchant ID [--role owner|staff]
+      A merchant user without a password and a one-time link (7 days) where they choose it. Owners
+      may change keys, accounts, the Xero connection, settings and users; staff only read.
+  users password-link E
+      A one-time link (24 hours) for E to choose a new password (a new invite if they never set
+      one); earlier links stop working, and their sessions end when it is used.
+  users disable E
+      E can no longer sign in; their sessions end now.
   report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
       Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
       matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,

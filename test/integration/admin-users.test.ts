@@ -1,0 +1,182 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, csrfOf, page, PASSWORD, signedIn, type Agent } from '../helpers/admin.js';
+import { adminMerchantPath, paths } from '../../app/paths.js';
+import { STEP_UP_MS } from '../../app/admin/web.js';
+
+/** Issue 15 items 8 and 9: roles, invites, resets, disabling, one's own password, the step-up and the audit log. */
+describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) => {
+  let h: Harness;
+  let ops: Agent;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    await addUser(h.stores, 'ops@example.com', null);
+    await addUser(h.stores, 'owner@toko.test', h.merchant.id);
+    await h.stores.users.add(
+      {
+        email: 'staff@toko.test',
+        passwordHash: (await h.stores.users.byEmail('owner@toko.test'))!.passwordHash,
+        role: 'merchant',
+        merchantId: h.merchant.id,
+        merchantRole: 'staff',
+      },
+      h.clock(),
+    );
+    ops = await signedIn(h.app, 'ops@example.com');
+  });
+  afterEach(() => h.close());
+
+  const xendit = () => adminMerchantPath(h.merchant.id, 'adminMerchantXendit');
+  const userId = async (email: string) => (await h.stores.users.byEmail(email))!.id;
+  const postForm = async (agent: Agent, from: string, url: string, body: Record<string, string>) => {
+    const form = await page(agent, from);
+    return agent
+      .post(url)
+      .type('form')
+      .send({ _csrf: form.csrf(), ...body });
+  };
+
+  it('staff read but cannot change keys, mode, accounts, settings, the Xero connection or users (403 page, nothing written)', async () => {
+    const staff = await signedIn(h.app, 'staff@toko.test');
+    await page(staff, xendit());
+    await page(staff, adminMerchantPath(h.merchant.id, 'adminMerchantSettings'));
+    const before = await h.stores.merchants.byId(h.merchant.id);
+    for (const [url, body] of [
+      [xendit(), { callbackToken: 'stolen-token-0000' }],
+      [adminMerchantPath(h.merchant.id, 'adminMerchantXenditMode'), { mode: 'test' }],
+      [adminMerchantPath(h.merchant.id, 'adminMerchantAccounts'), { clearingAccountId: 'evil', feeAccountCode: '404' }],
+      [adminMerchantPath(h.merchant.id, 'adminMerchantXenditBank'), { currency: 'IDR' }],
+      [adminMerchantPath(h.merchant.id, 'adminMerchantSettings'), { overpayments: 'on' }],
+    ] as const) {
+      const res = await postForm(staff, xendit(), url, body);
+      assert.equal(res.status, 403, url);
+      assert.match(cheerio.load(res.text)('h1').text(), /Only owners/);
+    }
+    assert.equal((await postForm(staff, xendit(), paths.adminUsers, { email: 'x@toko.test', merchantId: h.merchant.id, merchantRole: 'owner' })).status, 404);
+    assert.deepEqual(await h.stores.merchants.byId(h.merchant.id), before);
+    // The owner may.
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    assert.equal((await postForm(owner, xendit(), xendit(), { callbackToken: 'new-token-1234' })).status, 303);
+  });
+
+  it('disabling a user signs them out at once and keeps them out; nobody disables themselves', async () => {
+    const staff = await signedIn(h.app, 'staff@toko.test');
+    await page(staff, paths.admin);
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    await postForm(owner, paths.adminUsers, paths.adminUserDisable.replace(':userId', await userId('staff@toko.test')), { confirm: 'yes' }).then((r) =>
+      assert.equal(r.status, 200),
+    );
+    await staff.get(paths.admin).expect(303).expect('location', paths.adminLogin);
+    const again = request.agent(h.app);
+    const login = await again.get(paths.adminLogin);
+    await again
+      .post(paths.adminLogin)
+      .type('form')
+      .send({ _csrf: csrfOf(login.text), email: 'staff@toko.test', password: PASSWORD })
+      .expect(401);
+    const self = await postForm(owner, paths.adminUsers, paths.adminUserDisable.replace(':userId', await userId('owner@toko.test')), { confirm: 'yes' });
+    assert.equal(self.status, 403);
+    // An owner cannot reach another merchant's users or operators.
+    const opsDisable = await postForm(owner, paths.adminUsers, paths.adminUserDisable.replace(':userId', await userId('ops@example.com')), { confirm: 'yes' });
+    assert.equal(opsDisable.status, 404);
+    const unconfirmed = await postForm(ops, paths.adminUsers, paths.adminUserDisable.replace(':userId', await userId('owner@toko.test')), {});
+    assert.equal(unconfirmed.status, 422, 'disabling needs the confirmation');
+  });
+
+  it('a password-reset link works once, ends the old sessions, and the old password stops working', async () => {
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    const res = await postForm(ops, paths.adminUsers, paths.adminUserPasswordLink.replace(':userId', await userId('owner@toko.test')), {});
+    const link = new URL(cheerio.load(res.text)('[data-user-link] code').text()).pathname;
+    const browser = request.agent(h.app);
+    const form = await browser.get(link).expect(200);
+    await browser
+      .post(link)
+      .type('form')
+      .send({ _csrf: csrfOf(form.text), password: 'another long password', confirm: 'another long password' })
+      .expect(303);
+    await owner.get(paths.admin).expect(303).expect('location', paths.adminLogin);
+    await signedIn(h.app, 'owner@toko.test', 'another long password');
+    await request(h.app).get(link).expect(410);
+    h.clock.advance(25 * 3_600_000);
+    const late = await postForm(
+      await signedIn(h.app, 'ops@example.com'),
+      paths.adminUsers,
+      paths.adminUserPasswordLink.replace(':userId', await userId('staff@toko.test')),
+      {},
+    );
+    const lateLink = new URL(cheerio.load(late.text)('[data-user-link] code').text()).pathname;
+    h.clock.advance(24 * 3_600_000 + 1);
+    await request(h.app).get(lateLink).expect(410);
+  });
+
+  it("changing one's own password needs the current one and signs out the other sessions", async () => {
+    const phone = await signedIn(h.app, 'owner@toko.test');
+    const laptop = await signedIn(h.app, 'owner@toko.test');
+    const wrong = await postForm(laptop, paths.adminAccount, paths.adminAccount, {
+      current: 'nope',
+      password: 'a brand new password',
+      confirm: 'a brand new password',
+    });
+    assert.equal(wrong.status, 422);
+    const ok = await postForm(laptop, paths.adminAccount, paths.adminAccount, {
+      current: PASSWORD,
+      password: 'a brand new password',
+      confirm: 'a brand new password',
+    });
+    assert.equal(cheerio.load(ok.text)('[data-changed]').length, 1);
+    await page(laptop, paths.admin);
+    await phone.get(paths.admin).expect(303).expect('location', paths.adminLogin);
+  });
+
+  it('the step-up: a change of where money goes needs the password again after a few minutes, then goes through', async () => {
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    h.clock.advance(STEP_UP_MS + 1000);
+    const asked = await postForm(owner, xendit(), xendit(), { callbackToken: 'new-token-5678' })
+      .then((r) => r)
+      .catch((e) => e);
+    assert.equal(asked.status, 401);
+    const $ = cheerio.load(asked.text);
+    assert.equal($('form[action="/admin/reauth"] input[name=password]').length, 1);
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))!.callbackToken, h.merchant.callbackToken, 'nothing changed');
+    const bad = await owner
+      .post(paths.adminReauth)
+      .type('form')
+      .send({ _csrf: csrfOf(asked.text), password: 'wrong', back: xendit() });
+    assert.equal(bad.status, 401);
+    await owner
+      .post(paths.adminReauth)
+      .type('form')
+      .send({ _csrf: csrfOf(asked.text), password: PASSWORD, back: 'https://evil.example/admin' })
+      .expect(303)
+      .expect('location', paths.admin);
+    assert.equal((await postForm(owner, xendit(), xendit(), { callbackToken: 'new-token-5678' })).status, 303);
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))!.callbackToken, 'new-token-5678');
+  });
+
+  it("the audit log names who changed what, with key fingerprints only, for the merchant's users", async () => {
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    await postForm(owner, xendit(), xendit(), { callbackToken: 'secret-token-9876' });
+    await postForm(ops, paths.adminUsers, paths.adminUsers, { email: 'new@toko.test', merchantId: h.merchant.id, merchantRole: 'staff' });
+    const staff = await signedIn(h.app, 'staff@toko.test');
+    const log = await page(staff, adminMerchantPath(h.merchant.id, 'adminMerchantAudit'));
+    const rows = log
+      .$('tr[data-action]')
+      .map((_, tr) => `${log.$(tr).attr('data-action')}|${log.$(tr).find('td').eq(1).text()}|${log.$(tr).find('td').eq(3).text()}`)
+      .get();
+    assert.ok(
+      rows.some((r) => r === 'xendit_keys_changed|owner@toko.test|callbackToken: …9876'),
+      rows.join('\n'),
+    );
+    assert.ok(
+      rows.some((r) => r.startsWith('user_invited|ops@example.com|') && r.includes('email: new@toko.test') && r.includes('role: staff')),
+      rows.join('\n'),
+    );
+    assert.ok(!log.res.text.includes('secret-token-9876'), 'no secret in the log');
+    // Operators see it too.
+    await page(ops, adminMerchantPath(h.merchant.id, 'adminMerchantAudit'));
+  });
+});
