@@ -179,4 +179,44 @@ describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) 
     // Operators see it too.
     await page(ops, adminMerchantPath(h.merchant.id, 'adminMerchantAudit'));
   });
+
+  it('warns before a new key of another Xendit business replaces the stored one, and saves it only when confirmed', async () => {
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    const stored = h.merchant.xenditKeys.test;
+    const business = h.sims.xendit.test.account(stored)!.userId;
+    // The business has invoices (its user_id tells whose key it is); a rotated key of the same business and one of another.
+    await request(h.app)
+      .get(h.payUrl(h.addInvoice({}).invoiceNumber))
+      .expect(303);
+    h.sims.xendit.registerAccount({ secretKey: 'xnd_development_SameBusiness0001', callbackToken: 't', businessName: 'Toko Test', userId: business });
+    h.sims.xendit.registerAccount({ secretKey: 'xnd_development_OtherBusiness0002', callbackToken: 't', businessName: 'Someone Else' });
+    const invoiceOf = (secretKey: string) =>
+      h.sims.xenditClient.createInvoice(secretKey, {
+        externalId: `elsewhere-${secretKey.slice(-4)}`,
+        currency: 'IDR',
+        amount: 1000000,
+        description: 'elsewhere',
+        successRedirectUrl: 'https://example.com/ok',
+        failureRedirectUrl: 'https://example.com/no',
+        invoiceDurationSeconds: 3600,
+      });
+    // Without an invoice or transaction, the other account's business is unknown: no warning is possible.
+    const unknown = await postForm(owner, xendit(), xendit(), { testKey: 'xnd_development_OtherBusiness0002' });
+    assert.equal(unknown.status, 303);
+    assert.equal((await postForm(owner, xendit(), xendit(), { testKey: stored })).status, 303, 'back to the first key');
+    await invoiceOf('xnd_development_OtherBusiness0002');
+    const other = await postForm(owner, xendit(), xendit(), { testKey: 'xnd_development_OtherBusiness0002' });
+    assert.equal(other.status, 422);
+    const $ = cheerio.load(other.text);
+    assert.match($('#e-testKey').text(), /different Xendit business/);
+    assert.equal($('[data-other-business]').length, 1);
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))!.xenditKeys.test, stored, 'not saved');
+    assert.equal((await postForm(owner, xendit(), xendit(), { testKey: 'xnd_development_OtherBusiness0002', otherBusiness: 'confirmed' })).status, 303);
+    const audit = await h.stores.audit.forMerchant(h.merchant.id);
+    assert.equal(audit[0].detail.otherBusiness, true, 'the audit log says the key moved to another business');
+    // A rotated key of the first business, replacing the other business's key: warned again; a same-business rotation is not.
+    assert.equal((await postForm(owner, xendit(), xendit(), { testKey: 'xnd_development_SameBusiness0001' })).status, 422);
+    assert.equal((await postForm(owner, xendit(), xendit(), { testKey: stored, otherBusiness: 'confirmed' })).status, 303);
+    assert.equal((await postForm(owner, xendit(), xendit(), { testKey: 'xnd_development_SameBusiness0001' })).status, 303);
+  });
 });

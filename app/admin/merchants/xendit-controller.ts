@@ -77,7 +77,7 @@ export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
         if (err instanceof FormInvalid) throw new FormInvalid({ ...missingToken, ...err.fields });
         throw err;
       }
-      await saveXenditKeys(deps, signedIn(res), l.merchant.id, form);
+      await saveXenditKeys(deps, signedIn(res), l.merchant.id, { ...form, otherBusinessConfirmed: req.body.otherBusiness === 'confirmed' });
       res.redirect(303, `${page(l.merchant.id)}?saved=1`);
     });
   });

@@ -34,6 +34,28 @@ export interface XenditKeysInput {
   testKey?: string;
   liveKey?: string;
   callbackToken?: string;
+  /** The user saw the warning that a new key belongs to another Xendit business and confirmed. */
+  otherBusinessConfirmed?: boolean;
+}
+
+/**
+ * Keys that replace a stored key of the same mode but belong to another Xendit business (its
+ * invoices' user_id differs): money would go to someone else's Xendit account. Unknown (an account
+ * with no invoice or transaction yet) is no warning.
+ */
+async function otherBusiness(deps: Pick<MerchantOnboardingDeps, 'xendit'>, merchant: Merchant, input: XenditKeysInput): Promise<('testKey' | 'liveKey')[]> {
+  const fields: ('testKey' | 'liveKey')[] = [];
+  for (const [field, mode] of [
+    ['testKey', 'test'],
+    ['liveKey', 'live'],
+  ] as const) {
+    const next = input[field];
+    const stored = merchant.xenditKeys[mode];
+    if (!next || !stored || next === stored) continue;
+    const [before, after] = await Promise.all([deps.xendit.businessOf(stored), deps.xendit.businessOf(next)]).catch(unavailable);
+    if (before && after && before !== after) fields.push(field);
+  }
+  return fields;
 }
 
 /** Checks every key given with Xendit (errors by field), then stores what was given. */
@@ -55,6 +77,8 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     }
   }
   if (Object.keys(errors).length) throw new FormInvalid(errors);
+  const foreign = await otherBusiness(deps, merchant, input);
+  if (foreign.length && !input.otherBusinessConfirmed) throw new FormInvalid(Object.fromEntries(foreign.map((f) => [f, 'errors:xenditOtherBusiness'])));
   const now = deps.clock();
   await deps.stores.merchants.setXenditKeys(merchant.id, { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken }, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
@@ -64,6 +88,7 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     testKey: changed(input.testKey),
     liveKey: changed(input.liveKey),
     callbackToken: changed(input.callbackToken),
+    ...(foreign.length ? { otherBusiness: true } : {}),
   });
   deps.logger.info(
     { merchantId, stored: { test: Boolean(input.testKey), live: Boolean(input.liveKey), token: Boolean(input.callbackToken) }, mode: saved.mode, by: actor.id },

@@ -3,8 +3,33 @@ import { UpstreamError } from '../types.js';
 import { json, type CreateInvoiceRequest, type RawResponse, type XenditApi, type XenditCall } from './call.js';
 import type { XenditGateway, XenditPermission } from './types.js';
 
-export function keyCalls(call: XenditCall): Pick<XenditGateway, 'checkSecretKey'> {
+export function keyCalls(call: XenditCall): Pick<XenditGateway, 'checkSecretKey' | 'businessOf'> {
   return {
+    async businessOf(secretKey) {
+      // Xendit returns no business for a key by itself, but every invoice carries `user_id` ("your
+      // Xendit Business ID", docs.xendit.co Invoice object) and every transaction `business_id`
+      // (Transactions API). An account with neither: null, unknown (nothing to compare).
+      const first = async (probe: (api: XenditApi) => Promise<RawResponse>, pick: (body: unknown) => unknown) => {
+        try {
+          const id = pick(await json((await call(secretKey, 'businessOf', probe)) as RawResponse));
+          return typeof id === 'string' && id ? id : null;
+        } catch (err) {
+          if (err instanceof UpstreamError && (err.status === 403 || err.status === 404)) return null;
+          throw err;
+        }
+      };
+      return (
+        (await first(
+          (api) => api.getInvoicesRaw({ limit: 1 }),
+          (b) => (Array.isArray(b) ? (b[0] as { user_id?: unknown } | undefined)?.user_id : undefined),
+        )) ??
+        (await first(
+          (api) => api.getAllTransactionsRaw({ limit: 1 }),
+          (b) => ((b as { data?: { business_id?: unknown }[] } | null)?.data ?? [])[0]?.business_id,
+        ))
+      );
+    },
+
     async checkSecretKey(secretKey) {
       // Xendit checks a key's permission before it reads the request (docs.xendit.co/apidocs
       // "Errors": 403 REQUEST_FORBIDDEN_ERROR), so each probe is a call that can change nothing:

@@ -98,6 +98,8 @@ export interface XenditGateway {
    * the job. Throws UpstreamError 'unauthorized' (401) for a key Xendit does not know.
    */
   checkSecretKey(secretKey: string): Promise<XenditPermission[]>;
+  /** The Xendit business a key belongs to, when its account has an invoice or transaction to tell; else null. */
+  businessOf(secretKey: string): Promise<string | null>;
 }
 
 /** What the gateway does with a merchant's Xendit key (Xendit grants per product: Money-in invoices, Transactions). */

@@ -7,7 +7,7 @@ import { type Ctx, type NewSimAccount, type SimXenditInvoice, type XenditSimAcco
 
 export function registerAccount(state: XenditSimState, a: NewSimAccount): XenditSimAccount {
   // Re-registering a key updates the account but keeps its invoices.
-  const account: XenditSimAccount = { ...a, userId: state.accounts.get(a.secretKey)?.userId ?? hexId() };
+  const account: XenditSimAccount = { ...a, userId: a.userId ?? state.accounts.get(a.secretKey)?.userId ?? hexId() };
   state.accounts.set(a.secretKey, account);
   return account;
 }

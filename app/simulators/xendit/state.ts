@@ -38,6 +38,11 @@ export interface XenditSimAccount {
 
 export type NewSimAccount = {
   secretKey: string;
+  /**
+   * The business this key belongs to (its invoices' user_id): a business may hold several secret
+   * keys (Xendit dashboard → Settings → API keys: "Generate secret key"). Default: a new business.
+   */
+  userId?: string;
   callbackUrl?: string;
   callbackToken: string;
   businessName: string;
