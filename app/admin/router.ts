@@ -9,6 +9,7 @@ import { switchLangUrl } from '../lang-switch.js';
 import { adminLang } from './i18n/lang.js';
 import { sessions } from './session.js';
 import { adminErrors, type AdminDeps } from './web.js';
+import { merchantZone } from './time-zone.js';
 import { authRouter } from './auth/controller.js';
 import { usersRouter } from './users/controller.js';
 import { paymentsRouter } from './payments/controller.js';
@@ -28,6 +29,17 @@ export function adminRouter(deps: AdminDeps): Router {
     res.locals.langSwitchUrl = req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined;
     res.locals.xeroAppUrl = deps.xeroAppUrl;
     res.locals.i18n = deps.i18n;
+    next();
+  });
+
+  // Times are shown in the merchant's Xero organisation's zone on pages about one merchant.
+  router.use(paths.admin, async (req, res, next) => {
+    const user = res.locals.session?.user as { role: string; merchantId: string | null } | null | undefined;
+    const id = user?.role === 'merchant' ? user.merchantId : /^\/merchants\/([0-9a-f-]{36})(\/|$)/i.exec(req.path)?.[1];
+    if (id) {
+      const merchant = await deps.stores.merchants.byId(id);
+      if (merchant) res.locals.timeZone = merchantZone(merchant);
+    }
     next();
   });
 

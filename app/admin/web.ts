@@ -38,7 +38,10 @@ export function render(res: Response, status: number, view: string, locals: Reco
   const session = currentSession(res);
   const lang = langOf(res);
   const i18n = res.locals.i18n as I18n; // set for every /admin request by adminRouter
-  const formats = i18n.formats(lang);
+  // The page's time zone: the merchant's Xero organisation's when the page is about one merchant
+  // (set by the router for merchant users and merchant pages, or by the page), else UTC.
+  const timeZone = String(locals.timeZone ?? res.locals.timeZone ?? 'UTC');
+  const formats = i18n.formats(lang, timeZone);
   res.status(status).render(`admin/${view}`, {
     lang,
     t: i18n.fixed(lang, 'pay'),
@@ -54,6 +57,7 @@ export function render(res: Response, status: number, view: string, locals: Reco
     adminMerchantPath,
     money: formats.money,
     dateTime: formats.dateTime,
+    timeZone,
     errors: {},
     values: {},
     ...locals,

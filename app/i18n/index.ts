@@ -52,7 +52,7 @@ export interface Formats {
   /** Minor units → "Rp 150.000,00" / "₱12.50", the currency's own number of decimals. */
   money(minor: number, currency: Currency): string;
   number(value: number, options?: Intl.NumberFormatOptions): string;
-  /** "2026-11-25 03:04 UTC": the admin's timestamps, the same in both languages. */
+  /** "2026-11-25 10:04": the admin's timestamps in the page's time zone (named once on the page), the same in both languages. */
   dateTime(d: Date): string;
   date(d: Date, options?: Intl.DateTimeFormatOptions): string;
 }
@@ -61,7 +61,8 @@ export interface I18n {
   t(lang: Lang, key: string, params?: Params): string;
   /** A t bound to the request's language; keys without "ns:" are looked up in ns. */
   fixed(lang: Lang, ns: string): T;
-  formats(lang: Lang): Formats;
+  /** Formats for a language, times shown in `timeZone` (IANA; default UTC). */
+  formats(lang: Lang, timeZone?: string): Formats;
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -106,12 +107,24 @@ export function createI18n(resources: Resource = loadCatalogues()): I18n {
     return instance.t(key, { ...values, lng: lang, ...(ns ? { ns } : {}) });
   };
 
-  const formats = (lang: Lang): Formats => ({
-    money: (minor, currency) => formatMoney(minor, currency, INTL_LOCALE[lang]),
-    number: (value, options) => new Intl.NumberFormat(INTL_LOCALE[lang], options).format(value),
-    dateTime: (d) => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-    date: (d, options) => new Intl.DateTimeFormat(INTL_LOCALE[lang], { timeZone: 'UTC', ...options }).format(d),
-  });
+  const formats = (lang: Lang, timeZone = 'UTC'): Formats => {
+    // en-CA with h23 gives "2026-11-25, 10:04" in any zone: one format for both languages.
+    const stamp = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    return {
+      money: (minor, currency) => formatMoney(minor, currency, INTL_LOCALE[lang]),
+      number: (value, options) => new Intl.NumberFormat(INTL_LOCALE[lang], options).format(value),
+      dateTime: (d) => stamp.format(d).replace(', ', ' '),
+      date: (d, options) => new Intl.DateTimeFormat(INTL_LOCALE[lang], { timeZone, ...options }).format(d),
+    };
+  };
 
   return {
     t: (lang, key, params) => t(lang, key, params),

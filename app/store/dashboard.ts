@@ -124,13 +124,17 @@ export function createDashboardStore(db: Db) {
       return { rows: raw.slice(0, f.limit).map(toRow), hasMore: raw.length > f.limit };
     },
 
-    /** Amount paid and number of payments per UTC day and currency (every sync state: the money moved at Xendit). */
+    /** Amount paid and number of payments per day of `timeZone` (default UTC) and currency (every sync state: the money moved at Xendit). */
     async paidPerDay(f: {
       merchantId?: string;
       paidFrom: Date;
       paidBefore: Date;
+      /** An IANA zone name. */
+      timeZone?: string;
     }): Promise<{ day: string; currency: Currency; amount: number; count: number }[]> {
-      const day = sql<string>`to_char(paid_at at time zone 'UTC', 'YYYY-MM-DD')`;
+      // A literal, so select and group by are the same expression; zone names are [A-Za-z0-9_/+-] only.
+      const zone = f.timeZone && /^[A-Za-z0-9_/+-]{1,64}$/.test(f.timeZone) ? f.timeZone : 'UTC';
+      const day = sql<string>`to_char(paid_at at time zone ${sql.lit(zone)}, 'YYYY-MM-DD')`;
       let q = db
         .selectFrom('payments')
         .select((eb) => [day.as('day'), 'currency', eb.fn.sum<number | string>('amount').as('amount'), eb.fn.countAll<number | string>().as('count')])

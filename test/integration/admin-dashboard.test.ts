@@ -50,6 +50,23 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
       .map((_, tr) => $(tr).attr('data-payment-id'))
       .get();
 
+  it("shows times and days in the merchant's Xero time zone: an evening payment in Jakarta is on that day there", async () => {
+    await h.stores.merchants.setXeroTimezone(h.merchant.id, 'SE Asia Standard Time');
+    // Xero's "SE Asia Standard Time" is Asia/Bangkok (UTC+7, as Jakarta): 2026-11-25 18:15 UTC is 2026-11-26 01:15 there; the harness clock is 2026-11-25 03:00 UTC.
+    h.clock.advance((15 * 60 + 15) * 60_000);
+    const late = await payment(h.merchant.id, { state: 'recorded', minutesAgo: 0 });
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { $ } = await page(agent, paths.admin);
+    assert.equal($('[data-time-zone]').text(), 'Times: Asia/Bangkok');
+    assert.equal($(`tr[data-payment-id="${late.id}"] td`).first().text().trim(), '2026-11-26 01:15');
+    const day = await page(agent, `${paths.admin}?from=2026-11-26&to=2026-11-26`);
+    assert.deepEqual(rowsOf(day.$), [late.id], "the Jakarta day's filter finds it");
+    const before = await page(agent, `${paths.admin}?from=2026-11-25&to=2026-11-25`);
+    assert.ok(!rowsOf(before.$).includes(late.id), 'not on the UTC day');
+    const detail = await page(agent, adminPaymentPath(late.id));
+    assert.equal(detail.$('[data-time-zone]').text(), 'Times: Asia/Bangkok');
+  });
+
   it('a merchant user sees only their payments, formatted, with the reason for needs review, and their URLs', async () => {
     const mine = await payment(h.merchant.id, { state: 'recorded', minutesAgo: 5 });
     const php = await payment(h.merchant.id, { currency: 'PHP', amount: 245050, fee: null, state: 'needs_review', minutesAgo: 1 });
@@ -65,7 +82,8 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
         .get();
     const [date, invoice, customer, amount, fee, state] = cells(mine.id);
     assert.equal(customer, '–', 'a payment without a checkout or backend sale has no known customer');
-    assert.equal(date, '2026-11-25 02:55 UTC');
+    assert.equal(date, '2026-11-25 02:55');
+    assert.equal($('[data-time-zone]').text(), 'Times: UTC', "the zone is named once: Xero has not told this organisation's zone yet");
     assert.equal(invoice, mine.xeroInvoiceId, 'no checkout → the Xero invoice id');
     assert.equal(amount, formatMoney(150000, 'IDR', 'en-US'));
     assert.equal(fee, formatMoney(4995, 'IDR', 'en-US'));

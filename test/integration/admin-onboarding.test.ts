@@ -223,7 +223,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       const merchantUser = await signedIn(h.app, 'a@toko.test');
       const { $, res } = await page(merchantUser, adminMerchantPath(h.merchant.id, 'adminMerchantXendit'));
       assert.equal($('#callback-url').val(), h.baseUrl + callbackPathFor(h.merchant.id));
-      assert.match($('p.lastcallback').text(), /Last callback received: 2026-11-25 02:41 UTC/);
+      assert.match($('p.lastcallback').text(), /Last callback received: 2026-11-25 02:41$/);
       assert.equal($('#h-testKey').text(), `Stored: …${h.merchant.xenditSecretKey.slice(-4)}. Leave empty to keep it.`);
       assert.ok(!res.text.includes(h.merchant.xenditSecretKey) && !res.text.includes(h.merchant.callbackToken));
     });
@@ -406,7 +406,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.equal(en.$('#callback-url').val(), h.baseUrl + callbackPathFor(m.id));
       assert.equal(en.$('button[data-copy=custom-url]').length, 1);
       assert.match(en.$('ol.xerosteps').text(), /Payment services → Add payment service → Custom payment URL[\s\S]*"Pay with Xendit"[\s\S]*Manage themes/);
-      assert.match(en.$('p.lastcallback').text(), /Last callback received: 2026-11-25 03:10 UTC/);
+      assert.match(en.$('p.lastcallback').text(), /Last callback received: 2026-11-25 03:10$/);
       // A test key: working links, but never called live.
       assert.match(en.$('p.warning[role=status]').text(), /^Test mode, not live/);
       assert.doesNotMatch(en.res.text, /This merchant is live/);

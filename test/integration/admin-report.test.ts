@@ -110,6 +110,19 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
     await request(h.app).get(`${paths.adminReport}?${query()}`).expect(303).expect('location', paths.adminLogin);
   });
 
+  it("defaults to the last 30 days ending today in the merchant's zone; a range with nothing in it is never called reconciled", async () => {
+    await h.stores.merchants.setXeroTimezone(h.merchant.id, 'SE Asia Standard Time');
+    // 2026-11-25 20:00 in Bangkok/Jakarta (UTC+7) is 13:00 UTC: still the 25th in UTC. At 18:00 UTC it is the 26th there.
+    h.clock.advance(15 * 3_600_000);
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await page(agent, paths.adminReport);
+    assert.equal(form.$('#f-to').val(), '2026-11-26');
+    assert.equal(form.$('#f-from').val(), '2026-10-28');
+    const empty = await page(agent, `${paths.adminReport}?${new URLSearchParams({ merchant: h.merchant.id, from: '2020-01-01', to: '2020-01-02' })}`);
+    assert.equal(empty.$('#verdict').attr('data-verdict'), 'empty');
+    assert.doesNotMatch(empty.$('#report').text(), /Reconciled/);
+  });
+
   it('speaks Indonesian', async () => {
     await paid(false);
     const ops = await signedIn(h.app, 'ops@example.com');

@@ -8,7 +8,8 @@ import { callbackPathFor, customPaymentUrl } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
 import { dayCharts } from './chart.js';
 import { recordingJobKeys } from '../../jobs/kinds.js';
-import { addDays, startOf } from '../dates.js';
+import { addDays } from '../dates.js';
+import { merchantZone, startOfDayIn, todayIn } from '../time-zone.js';
 
 export const PAGE_SIZE = 25;
 
@@ -17,11 +18,15 @@ function scopeOf(actor: User, requestedMerchantId?: string): string | undefined 
   return actor.role === 'merchant' ? actor.merchantId! : requestedMerchantId;
 }
 
-/** Without a range the chart shows the last 30 days (UTC). */
+/** Without a range the chart shows the last 30 days (days of the merchant's zone; UTC across merchants). */
 export const CHART_DEFAULT_DAYS = 30;
 
 export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: SyncState; merchantId?: string; page: number; from?: string; to?: string }) {
   const merchantId = scopeOf(actor, q.merchantId);
+  const merchant = merchantId ? await deps.stores.merchants.byId(merchantId) : null;
+  // Days are the merchant's days: a payment at 20:00 in Jakarta belongs to that day, not to UTC's.
+  const timeZone = merchant ? merchantZone(merchant) : 'UTC';
+  const startOf = (day: string) => startOfDayIn(day, timeZone);
   const { rows, hasMore } = await deps.stores.dashboard.payments({
     merchantId,
     state: q.state,
@@ -30,17 +35,17 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: 
     limit: PAGE_SIZE,
     offset: (q.page - 1) * PAGE_SIZE,
   });
-  const today = deps.clock().toISOString().slice(0, 10);
+  const today = todayIn(deps.clock(), timeZone);
   const chartTo = q.to ?? (q.from && q.from > today ? q.from : today);
   const chartFrom = q.from ?? addDays(chartTo, 1 - CHART_DEFAULT_DAYS);
-  const perDay = await deps.stores.dashboard.paidPerDay({ merchantId, paidFrom: startOf(chartFrom), paidBefore: startOf(addDays(chartTo, 1)) });
+  const perDay = await deps.stores.dashboard.paidPerDay({ merchantId, paidFrom: startOf(chartFrom), paidBefore: startOf(addDays(chartTo, 1)), timeZone });
   const all = actor.role === 'operator' ? await deps.stores.merchants.list() : [];
   const merchants = all.map((m) => ({ id: m.id, name: m.name }));
-  const merchant = merchantId ? await deps.stores.merchants.byId(merchantId) : null;
   // "Xero disconnected — reconnect" for every merchant in view whose refresh Xero refused (or who disconnected).
   const inView = merchantId ? (merchant ? [merchant] : []) : all;
   const xeroDisconnected = inView.filter((m) => m.xeroDisconnected !== null).map((m) => ({ id: m.id, name: m.name }));
   return {
+    timeZone,
     xeroDisconnected,
     rows,
     hasMore,
@@ -56,10 +61,15 @@ export async function paymentDetail(
   deps: OnboardingDeps,
   actor: User,
   paymentId: string,
-): Promise<{ payment: PaymentRow } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
+): Promise<{ payment: PaymentRow; timeZone: string } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
-  return { payment, ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))) };
+  const merchant = await deps.stores.merchants.byId(payment.merchantId);
+  return {
+    payment,
+    timeZone: merchant ? merchantZone(merchant) : 'UTC',
+    ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))),
+  };
 }
 
 /** The merchant fixed the cause in Xero: run the record-payment job again from a clean slate. */

@@ -4,6 +4,7 @@ import { paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import { toCsv } from '../../report/reconcile.js';
 import { addDays, rangeErrors } from '../dates.js';
+import { todayIn } from '../time-zone.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantReport } from './report.js';
 
@@ -38,7 +39,8 @@ export function reconciliationRouter(deps: AdminDeps): Router {
   router.get(paths.adminReport, requireUser, async (req, res) => {
     const p = parse(req, res);
     const submitted = req.query.from !== undefined || req.query.to !== undefined || req.query.merchant !== undefined;
-    const today = deps.clock().toISOString().slice(0, 10);
+    // "Today" is the merchant's (their Xero organisation's zone), so an evening's payments are in the default range.
+    const today = todayIn(deps.clock(), String(res.locals.timeZone ?? 'UTC'));
     const locals = { merchants: await merchantList(res), report: null as unknown, csvUrl: '', values: p.values, errors: {} as Record<string, string> };
     if (!submitted) {
       render(res, 200, 'report', { ...locals, values: { ...p.values, from: addDays(today, -29), to: today } });
