@@ -14,6 +14,7 @@ export const paths = {
   adminLogout: '/admin/logout',
   adminSetup: '/admin/setup/:token',
   adminUsers: '/admin/users',
+  adminPaymentsCsv: '/admin/payments.csv',
   adminPayment: '/admin/payments/:paymentId',
   adminPaymentRetry: '/admin/payments/:paymentId/retry',
   adminMerchantNew: '/admin/merchants/new',

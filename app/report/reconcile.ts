@@ -307,14 +307,20 @@ export function neutralisedCell(v: string | null): string {
   return FORMULA_START.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
 }
 
+/** One RFC 4180 cell, neutralised. */
+export function csvCell(v: string | null): string {
+  const s = neutralisedCell(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** RFC 4180 lines (CRLF), every cell neutralised. */
+export function csvLines(rows: (string | null)[][]): string {
+  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
 /** RFC 4180, every cell neutralised. */
 export function toCsv(report: Report): string {
-  const cell = (v: string | null) => {
-    const s = neutralisedCell(v);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [HEADER.join(','), ...report.rows.map((r) => COLUMNS.map((c) => cell(r[c] as string | null)).join(','))];
-  return `${lines.join('\r\n')}\r\n`;
+  return csvLines([HEADER, ...report.rows.map((r) => COLUMNS.map((c) => r[c] as string | null))]);
 }
 
 export function toText(report: Report): string {

@@ -34,8 +34,23 @@ export interface PaymentFilter {
   /** paid_at >= paidFrom and < paidBefore. */
   paidFrom?: Date;
   paidBefore?: Date;
+  /**
+   * Words the user typed: part of the invoice number, customer name or e-mail; a whole Xendit or
+   * Xero invoice id; or an amount, given here as minor units per currency (a number means
+   * different minor units in IDR and PHP).
+   */
+  search?: { text: string; amounts: { currency: Currency; amount: number }[] };
   limit: number;
   offset: number;
+}
+
+/** Per currency, for the filtered payments: count, gross, Xendit fees and net, in minor units. */
+export interface PaymentTotals {
+  currency: Currency;
+  count: number;
+  gross: number;
+  fees: number;
+  net: number;
 }
 
 export interface TimelineCheckout {
@@ -107,21 +122,65 @@ export function createDashboardStore(db: Db) {
     updatedAt: r.updated_at,
   });
 
+  const filtered = (f: Omit<PaymentFilter, 'limit' | 'offset'>) => {
+    let q = base();
+    if (f.merchantId) q = q.where('p.merchant_id', '=', f.merchantId);
+    if (f.state) q = q.where('p.sync_state', '=', f.state);
+    if (f.paidFrom) q = q.where('p.paid_at', '>=', f.paidFrom);
+    if (f.paidBefore) q = q.where('p.paid_at', '<', f.paidBefore);
+    const search = f.search;
+    if (search) {
+      const like = `%${search.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where((eb) =>
+        eb.or([
+          eb('c.invoice_number', 'ilike', like),
+          eb('c.customer_name', 'ilike', like),
+          eb('c.customer_email', 'ilike', like),
+          eb('bs.customer_name', 'ilike', like),
+          eb('bs.customer_email', 'ilike', like),
+          eb('p.xendit_invoice_id', '=', search.text),
+          eb('p.xero_invoice_id', '=', search.text),
+          ...search.amounts.map((a) => eb.and([eb('p.currency', '=', a.currency), eb('p.amount', '=', a.amount)])),
+        ]),
+      );
+    }
+    return q;
+  };
+
   return {
     /** Newest first; one extra row is read to know whether a next page exists. */
     async payments(f: PaymentFilter): Promise<{ rows: PaymentRow[]; hasMore: boolean }> {
-      let q = base();
-      if (f.merchantId) q = q.where('p.merchant_id', '=', f.merchantId);
-      if (f.state) q = q.where('p.sync_state', '=', f.state);
-      if (f.paidFrom) q = q.where('p.paid_at', '>=', f.paidFrom);
-      if (f.paidBefore) q = q.where('p.paid_at', '<', f.paidBefore);
-      const raw = await q
+      const raw = await filtered(f)
         .orderBy('p.paid_at', 'desc')
         .orderBy('p.id', 'desc')
         .limit(f.limit + 1)
         .offset(f.offset)
         .execute();
       return { rows: raw.slice(0, f.limit).map(toRow), hasMore: raw.length > f.limit };
+    },
+
+    /** Every payment of the filter (newest first), at most `max`: the CSV export. */
+    async allPayments(f: Omit<PaymentFilter, 'limit' | 'offset'>, max: number): Promise<PaymentRow[]> {
+      return (await filtered(f).orderBy('p.paid_at', 'desc').orderBy('p.id', 'desc').limit(max).execute()).map(toRow);
+    },
+
+    async totals(f: Omit<PaymentFilter, 'limit' | 'offset'>): Promise<PaymentTotals[]> {
+      const rows = await db
+        .selectFrom(filtered(f).as('x'))
+        .select((eb) => [
+          'x.currency',
+          eb.fn.countAll<string>().as('count'),
+          eb.fn.sum<string>('x.amount').as('gross'),
+          eb.fn.coalesce(eb.fn.sum<string>('x.fee'), sql<string>`0`).as('fees'),
+        ])
+        .groupBy('x.currency')
+        .orderBy('x.currency')
+        .execute();
+      return rows.map((r) => {
+        const gross = int8(r.gross);
+        const fees = int8(r.fees);
+        return { currency: r.currency as Currency, count: Number(r.count), gross, fees, net: gross - fees };
+      });
     },
 
     /** Amount paid and number of payments per day of `timeZone` (default UTC) and currency (every sync state: the money moved at Xendit). */

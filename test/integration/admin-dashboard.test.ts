@@ -50,6 +50,35 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
       .map((_, tr) => $(tr).attr('data-payment-id'))
       .get();
 
+  it('searches by Xendit id or amount, totals per currency for the filter, and exports the filtered list as CSV', async () => {
+    const a = await payment(h.merchant.id, { amount: 1500000, fee: 4995, state: 'recorded' });
+    const b = await payment(h.merchant.id, { amount: 250000, fee: 2500 });
+    const c = await payment(h.merchant.id, { currency: 'PHP', amount: 125050, fee: 3000 });
+    const agent = await signedIn(h.app, 'a@toko.test');
+    assert.deepEqual(rowsOf((await page(agent, `${paths.admin}?q=${a.xenditInvoiceId}`)).$), [a.id], 'by Xendit id');
+    assert.deepEqual(rowsOf((await page(agent, `${paths.admin}?q=1.500.000`)).$), [a.id], 'by amount, Indonesian separators');
+    assert.deepEqual(rowsOf((await page(agent, `${paths.admin}?q=1,250.50`)).$), [c.id], 'by amount in pesos');
+    assert.deepEqual(rowsOf((await page(agent, `${paths.admin}?q=${encodeURIComponent('%_')}`)).$), [], 'LIKE wildcards are plain text');
+    const all = await page(agent, paths.admin);
+    const total = (cur: string) =>
+      all
+        .$(`#totals tr[data-currency="${cur}"] td`)
+        .map((_, td) => all.$(td).text())
+        .get();
+    assert.deepEqual(total('IDR'), ['IDR', '2', formatMoney(1750000, 'IDR', 'en-US'), formatMoney(7495, 'IDR', 'en-US'), formatMoney(1742505, 'IDR', 'en-US')]);
+    assert.deepEqual(total('PHP'), ['PHP', '1', '₱1,250.50', '₱30.00', '₱1,220.50']);
+    const csv = await agent
+      .get(`${paths.adminPaymentsCsv}?q=${b.xenditInvoiceId}`)
+      .expect(200)
+      .expect('content-type', /text\/csv/);
+    const lines = csv.text.trim().split('\r\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /^paid \(UTC\),merchant,invoice/);
+    assert.match(lines[1], new RegExp(`,IDR,250000,2500,247500,pending,${b.xenditInvoiceId}$`));
+    const others = await agent.get(`${paths.adminPaymentsCsv}?merchant=${randomUUID()}`).expect(200);
+    assert.equal(others.text.trim().split('\r\n').length, 1 + 3, 'a merchant user exports only their own payments');
+  });
+
   it("shows times and days in the merchant's Xero time zone: an evening payment in Jakarta is on that day there", async () => {
     await h.stores.merchants.setXeroTimezone(h.merchant.id, 'SE Asia Standard Time');
     // Xero's "SE Asia Standard Time" is Asia/Bangkok (UTC+7, as Jakarta): 2026-11-25 18:15 UTC is 2026-11-26 01:15 there; the harness clock is 2026-11-25 03:00 UTC.

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { NotFound } from '../../errors.js';
+import { FormInvalid, NotFound } from '../../errors.js';
+import { csvLines } from '../../report/reconcile.js';
 import { adminPaymentPath, paths } from '../../paths.js';
 import { rangeErrors } from '../dates.js';
 import type { Sessions } from '../session.js';
@@ -13,6 +14,7 @@ const DashboardQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).catch(1),
   from: z.unknown().optional(),
   to: z.unknown().optional(),
+  q: z.string().max(100).optional().catch(undefined),
 });
 const PaymentId = z.uuid();
 
@@ -27,26 +29,42 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
     const range = rangeErrors({ from: q.from, to: q.to });
     const from = range.errors.from ? undefined : range.from;
     const to = range.errors.to ? undefined : range.to;
-    const view = await service.dashboard(deps, user, { state: q.state, merchantId: q.merchant, page: q.page, from, to });
-    const pageUrl = (page: number) => {
+    const view = await service.dashboard(deps, user, { state: q.state, merchantId: q.merchant, page: q.page, from, to, search: q.q });
+    const pageUrl = (page: number, base: string = paths.admin) => {
       const p = new URLSearchParams();
+      if (q.q?.trim()) p.set('q', q.q.trim());
       if (q.state) p.set('state', q.state);
       if (user.role === 'operator' && q.merchant) p.set('merchant', q.merchant);
       if (from) p.set('from', from);
       if (to) p.set('to', to);
       if (page > 1) p.set('page', String(page));
       const s = p.toString();
-      return paths.admin + (s ? `?${s}` : '');
+      return base + (s ? `?${s}` : '');
     };
     render(res, Object.keys(range.errors).length ? 400 : 200, 'dashboard', {
       ...view,
       errors: range.errors,
       values: { from: typeof q.from === 'string' ? q.from : '', to: typeof q.to === 'string' ? q.to : '' },
-      filter: { state: q.state ?? '', merchant: user.role === 'operator' ? (q.merchant ?? '') : '', from: from ?? '', to: to ?? '' },
+      filter: { state: q.state ?? '', merchant: user.role === 'operator' ? (q.merchant ?? '') : '', from: from ?? '', to: to ?? '', q: q.q?.trim() ?? '' },
+      csvUrl: pageUrl(1, paths.adminPaymentsCsv),
       page: q.page,
       prevUrl: q.page > 1 ? pageUrl(q.page - 1) : null,
       nextUrl: view.hasMore ? pageUrl(q.page + 1) : null,
     });
+  });
+
+  // The filtered list as CSV (every cell a spreadsheet could evaluate is neutralised).
+  router.get(paths.adminPaymentsCsv, requireUser, async (req, res) => {
+    const q = DashboardQuery.parse(req.query);
+    const range = rangeErrors({ from: q.from, to: q.to });
+    if (Object.keys(range.errors).length) throw new FormInvalid(range.errors);
+    const rows = await service.dashboardCsvRows(
+      deps,
+      signedIn(res),
+      { state: q.state, merchantId: q.merchant, from: range.from, to: range.to, search: q.q },
+      (zone) => deps.i18n.formats('en', zone).dateTime,
+    );
+    res.type('text/csv; charset=utf-8').attachment('payments.csv').send(csvLines(rows));
   });
 
   router.get(paths.adminPayment, requireUser, async (req, res) => {

@@ -10,6 +10,25 @@ import { dayCharts } from './chart.js';
 import { recordingJobKeys } from '../../jobs/kinds.js';
 import { addDays } from '../dates.js';
 import { merchantZone, startOfDayIn, todayIn } from '../time-zone.js';
+import { hintReadings } from '../../pay/link-hint.js';
+import { exponentOf, SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
+import type { PaymentFilter } from '../../store/dashboard.js';
+
+/** At most this many rows in one CSV export. */
+export const CSV_MAX_ROWS = 10_000;
+
+/** What the search box means: text to look for, and the amounts (per currency, minor units) a number may be. */
+export function searchOf(text: string | undefined): PaymentFilter['search'] {
+  const t = text?.trim().slice(0, 100);
+  if (!t) return undefined;
+  const amounts = hintReadings(t).flatMap((hundredths) =>
+    SUPPORTED_CURRENCIES.flatMap((currency) => {
+      const scale = 10n ** BigInt(2 - exponentOf(currency));
+      return hundredths % scale === 0n && hundredths / scale <= BigInt(Number.MAX_SAFE_INTEGER) ? [{ currency, amount: Number(hundredths / scale) }] : [];
+    }),
+  );
+  return { text: t, amounts };
+}
 
 export const PAGE_SIZE = 25;
 
@@ -21,20 +40,56 @@ function scopeOf(actor: User, requestedMerchantId?: string): string | undefined 
 /** Without a range the chart shows the last 30 days (days of the merchant's zone; UTC across merchants). */
 export const CHART_DEFAULT_DAYS = 30;
 
-export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: SyncState; merchantId?: string; page: number; from?: string; to?: string }) {
+type DashboardQuery = { state?: SyncState; merchantId?: string; page: number; from?: string; to?: string; search?: string };
+
+/** The filter a dashboard query means for this user (merchant users pinned to theirs), with the page's time zone. */
+async function filterOf(deps: OnboardingDeps, actor: User, q: Omit<DashboardQuery, 'page'>) {
   const merchantId = scopeOf(actor, q.merchantId);
   const merchant = merchantId ? await deps.stores.merchants.byId(merchantId) : null;
-  // Days are the merchant's days: a payment at 20:00 in Jakarta belongs to that day, not to UTC's.
   const timeZone = merchant ? merchantZone(merchant) : 'UTC';
-  const startOf = (day: string) => startOfDayIn(day, timeZone);
-  const { rows, hasMore } = await deps.stores.dashboard.payments({
+  const filter: Omit<PaymentFilter, 'limit' | 'offset'> = {
     merchantId,
     state: q.state,
-    paidFrom: q.from ? startOf(q.from) : undefined,
-    paidBefore: q.to ? startOf(addDays(q.to, 1)) : undefined,
-    limit: PAGE_SIZE,
-    offset: (q.page - 1) * PAGE_SIZE,
-  });
+    paidFrom: q.from ? startOfDayIn(q.from, timeZone) : undefined,
+    paidBefore: q.to ? startOfDayIn(addDays(q.to, 1), timeZone) : undefined,
+    search: searchOf(q.search),
+  };
+  return { filter, merchant, timeZone };
+}
+
+/** The filtered payments as CSV rows (amounts as decimal strings), newest first. */
+export async function dashboardCsvRows(deps: OnboardingDeps, actor: User, q: Omit<DashboardQuery, 'page'>, stamp: (zone: string) => (d: Date) => string) {
+  const { filter, timeZone } = await filterOf(deps, actor, q);
+  const dateTime = stamp(timeZone);
+  const rows = await deps.stores.dashboard.allPayments(filter, CSV_MAX_ROWS);
+  const header = [`paid (${timeZone})`, 'merchant', 'invoice', 'customer', 'email', 'currency', 'amount', 'xendit_fee', 'net', 'state', 'xendit_invoice_id'];
+  return [
+    header,
+    ...rows.map((p) => [
+      dateTime(p.paidAt),
+      p.merchantName,
+      p.invoiceNumber ?? p.xeroInvoiceId,
+      p.customerName,
+      p.customerEmail,
+      p.currency,
+      toDecimal(p.amount, p.currency),
+      p.fee === null ? '' : toDecimal(p.fee, p.currency),
+      p.fee === null ? '' : toDecimal(p.amount - p.fee, p.currency),
+      p.syncState,
+      p.xenditInvoiceId,
+    ]),
+  ];
+}
+
+export async function dashboard(deps: OnboardingDeps, actor: User, q: DashboardQuery) {
+  // Days are the merchant's days: a payment at 20:00 in Jakarta belongs to that day, not to UTC's.
+  const { filter, merchant, timeZone } = await filterOf(deps, actor, q);
+  const merchantId = filter.merchantId;
+  const startOf = (day: string) => startOfDayIn(day, timeZone);
+  const [{ rows, hasMore }, totals] = await Promise.all([
+    deps.stores.dashboard.payments({ ...filter, limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE }),
+    deps.stores.dashboard.totals(filter),
+  ]);
   const today = todayIn(deps.clock(), timeZone);
   const chartTo = q.to ?? (q.from && q.from > today ? q.from : today);
   const chartFrom = q.from ?? addDays(chartTo, 1 - CHART_DEFAULT_DAYS);
@@ -46,6 +101,7 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: { state?: 
   const xeroDisconnected = inView.filter((m) => m.xeroDisconnected !== null).map((m) => ({ id: m.id, name: m.name }));
   return {
     timeZone,
+    totals,
     xeroDisconnected,
     rows,
     hasMore,
