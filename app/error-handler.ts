@@ -1,3 +1,4 @@
+import { loggablePath } from './log-paths.js';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, type MessageKey } from './errors.js';
@@ -52,8 +53,8 @@ export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}):
   return (err, req, res, _next) => {
     const domain = err instanceof DomainError ? err : undefined;
     const status = domain?.status ?? clientStatusOf(err) ?? 500;
-    if (status >= 500 && !domain) logger.error({ err, path: req.path }, 'unhandled error');
-    else logger.info({ status, reason: domain?.message ?? (err as Error)?.message, path: req.path }, 'request refused');
+    if (status >= 500 && !domain) logger.error({ err, path: loggablePath(req.path) }, 'unhandled error');
+    else logger.info({ status, reason: domain?.message ?? (err as Error)?.message, path: loggablePath(req.path) }, 'request refused');
     if (res.headersSent) return;
     if (domain?.retryAfterSeconds) res.set('Retry-After', String(domain.retryAfterSeconds));
     res.set('Cache-Control', 'no-store');

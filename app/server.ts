@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { hasSecretPath, loggablePath } from './log-paths.js';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -54,6 +55,8 @@ const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 /** Works from app/ (tsx) and from dist/app/ (built): views and public sit at the project root. */
 const projectRoot = root.endsWith(`${join('dist')}`) ? join(root, '..') : root;
 
+const QUIET_PATHS = /^\/(healthz|readyz|public\/)/;
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   const i18n = deps.i18n ?? createI18n();
@@ -74,12 +77,21 @@ export function createApp(deps: AppDeps): express.Express {
         res.setHeader('x-request-id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // Health checks (every few seconds from a load balancer) and static files would bury what
+      // matters: logged at debug unless they fail.
+      customLogLevel: (req, res, err) =>
+        err || res.statusCode >= 500
+          ? 'error'
+          : res.statusCode < 400 && QUIET_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')
+            ? 'debug'
+            : 'info',
       // The state (our redirect to Xero's login) and the authorisation code (Xero's answer) are
       // credentials of a sort: their query strings are never logged.
       serializers: {
-        req: (r: { url?: string; query?: unknown }) => {
+        req: (r: { url?: string; query?: unknown; params?: unknown }) => {
           if (r.url?.startsWith(paths.adminXeroCallback)) Object.assign(r, { url: paths.adminXeroCallback, query: {} });
+          // One-time links carry their secret in the path: never logged.
+          if (hasSecretPath(r.url ?? '')) Object.assign(r, { url: loggablePath(r.url ?? ''), params: {} });
           return r;
         },
         res: (r: { headers?: Record<string, unknown> }) => {

@@ -88,6 +88,7 @@ const schema = z.object({
   // Bearer token for /metrics; unset, /metrics answers 404 like any unknown path.
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
 
 export type Config = Readonly<{
@@ -137,6 +138,8 @@ export type Config = Readonly<{
   /** Xero's limits as the shared rate budget counts them (per organisation unless app). */
   xeroLimits: { perMinute: number; perDay: number; appPerMinute: number; maxInFlight: number; reserveShare: number };
   logLevel: string;
+  /** pretty: one readable line per event (pino-pretty); json: one JSON object per line. Unset: pretty on a terminal outside production. */
+  logFormat?: 'json' | 'pretty';
   /** How often expired sessions, login attempts, rate-limit windows and OAuth states are deleted. */
   housekeepingIntervalMinutes: number;
   /** OAuth token sets not refreshed for this many days are refreshed by the daily keep-alive; 0: off. */
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reserveShare: c.XERO_PAYMENT_RESERVE_PERCENT / 100,
     },
     logLevel: c.LOG_LEVEL,
+    ...(c.LOG_FORMAT ? { logFormat: c.LOG_FORMAT } : {}),
     trustProxy: trustProxy as TrustProxy,
     housekeepingIntervalMinutes: c.HOUSEKEEPING_INTERVAL_MINUTES,
     xeroKeepAliveDays: c.XERO_KEEPALIVE_DAYS,

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import pretty from 'pino-pretty';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
 import { openDatabase, type OpenedDatabase } from '../store/db.js';
@@ -43,8 +44,25 @@ export const REDACT = [
   '*.refresh_token',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } }, destination as pino.DestinationStream);
+/** Readable lines for a person at a terminal; JSON for log collectors (production, pipes, files). */
+export function logFormatFor(config: Pick<Config, 'logFormat' | 'env'>, stdoutIsTty: boolean): 'json' | 'pretty' {
+  return config.logFormat ?? (config.env !== 'production' && stdoutIsTty ? 'pretty' : 'json');
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'logFormat' | 'env'>>, destination?: NodeJS.WritableStream): Logger {
+  const options = { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } };
+  // A destination given (tests, a file) is read by a program: JSON unless pretty was asked for.
+  if (logFormatFor({ logFormat: config.logFormat, env: config.env ?? 'development' }, !destination && Boolean(process.stdout.isTTY)) === 'pretty') {
+    const stream = pretty({
+      colorize: !destination,
+      translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname,req.headers,res.headers',
+      destination: destination ?? 1,
+      sync: true,
+    });
+    return pino(options, stream);
+  }
+  return pino(options, destination as pino.DestinationStream);
 }
 
 /**

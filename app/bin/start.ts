@@ -1,4 +1,4 @@
-import { boot, createLogger } from './bootstrap.js';
+import { boot, createLogger, logFormatFor } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { readPostmasterPid, pidState } from '../store/embedded/postmaster.js';
 import { portFree } from '../net.js';
@@ -38,7 +38,9 @@ async function main(): Promise<void> {
       console.log(
         `\n  Demo gateway ready: ${config.publicUrl}\n  Listening on ${listening}${config.host === '127.0.0.1' ? ' only (this machine); set HOST=0.0.0.0 to open it to the network' : ''}.\n`,
       );
-    if (config.demo && setupUrl) console.log(`  First run: create the operator at ${setupUrl}\n`);
+    // At a terminal the link stands apart from the log lines; in JSON logs it is the warn line above.
+    if (setupUrl && (config.demo || logFormatFor(config, Boolean(process.stdout.isTTY)) === 'pretty'))
+      console.log(`\n  ${'─'.repeat(60)}\n  First run: create the operator at ${setupUrl}\n  (one-time link, valid 24 hours)\n  ${'─'.repeat(60)}\n`);
   });
   worker?.start(config.workerPollMs, config.workerConcurrency);
   const stopSchedules = worker ? startSchedules(runtime, worker) : () => undefined;

@@ -16,7 +16,9 @@ describeEachDatabase('load while Xero is broken', ({ db }) => {
   const MINUTE = 60_000;
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '100000', PAY_RATE_LIMIT_PER_SHORTCODE: '100000' } });
+    h = await createHarness(db(), {
+      env: { PAY_RATE_LIMIT_PER_IP: '100000', PAY_RATE_LIMIT_PER_SHORTCODE: '100000', PAY_UNKNOWN_PER_WINDOW: '100000', PAY_UNKNOWN_XERO_PERCENT: '100' },
+    });
     // The simulator counts Xero's limits in real time; this test is about outages, not limits.
     h.sims.xero.limits.perMinute = 100_000;
     h.sims.xero.limits.appPerMinute = 100_000;

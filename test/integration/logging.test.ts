@@ -1,0 +1,48 @@
+import { strict as assert } from 'node:assert';
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { createLogger, logFormatFor } from '../../app/bin/bootstrap.js';
+import { createApp } from '../../app/server.js';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+
+/** Logs an operator can read: readable at a terminal, JSON for collectors, no noise, no secrets. */
+describeEachDatabase('logs', ({ db }) => {
+  let h: Harness;
+  afterEach(() => h?.close());
+
+  const sink = () => {
+    const lines: string[] = [];
+    return { lines, stream: new Writable({ write: (chunk, _enc, done) => void (lines.push(String(chunk)), done()) }) };
+  };
+
+  it('is readable lines at a terminal in development, JSON in production, in a pipe, or when LOG_FORMAT says so', () => {
+    assert.equal(logFormatFor({ env: 'development' }, true), 'pretty');
+    assert.equal(logFormatFor({ env: 'development' }, false), 'json');
+    assert.equal(logFormatFor({ env: 'production' }, true), 'json');
+    assert.equal(logFormatFor({ env: 'production', logFormat: 'pretty' }, false), 'pretty');
+    assert.equal(logFormatFor({ env: 'development', logFormat: 'json' }, true), 'json');
+    const pretty = sink();
+    createLogger({ logLevel: 'info', logFormat: 'pretty' }, pretty.stream).info({ merchantId: 'm-1' }, 'merchant added');
+    assert.match(pretty.lines.join(''), /INFO.*merchant added/);
+    assert.throws(() => JSON.parse(pretty.lines.join('')));
+    const json = sink();
+    createLogger({ logLevel: 'info' }, json.stream).info('x');
+    assert.equal(JSON.parse(json.lines[0]).msg, 'x');
+  });
+
+  it('keeps health checks and static files out of the info log, and one-time links out of every log', async () => {
+    h = await createHarness(db());
+    const out = sink();
+    const app = createApp({ ...h.deps, logger: createLogger({ logLevel: 'info' }, out.stream) });
+    await request(app).get('/healthz').expect(200);
+    await request(app).get('/public/style.css').expect(200);
+    await request(app).get('/admin/connect/SECRET-connect-token-123').expect(404);
+    await request(app).get('/admin/welcome/SECRET-invite-token-456').expect(410);
+    await request(app).get('/admin/setup/SECRET-setup-token-789');
+    const text = out.lines.join('');
+    assert.doesNotMatch(text, /healthz|style\.css/);
+    assert.doesNotMatch(text, /SECRET-/);
+    assert.match(text, /\/admin\/welcome\/\[redacted\]/);
+  });
+});
