@@ -2,7 +2,7 @@ import { loggablePath } from './log-paths.js';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, type MessageKey } from './errors.js';
-import { chooseLang, type I18n } from './i18n/index.js';
+import { chooseLang, customerFallback, type I18n } from './i18n/index.js';
 import { switchLangUrl } from './lang-switch.js';
 
 const TONE: Partial<Record<MessageKey, string>> = { alreadyPaid: 'ok', internal: 'bad' };
@@ -75,7 +75,7 @@ export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}):
 /** The page in the customer-facing style and language (id/en), with a retry link when trying again may help. */
 export function genericPage(i18n: I18n): ErrorPage {
   return (req, res, { status, key, vars, processing }) => {
-    const lang = chooseLang(req.query?.lang, req.get('accept-language'));
+    const lang = chooseLang(req.query?.lang, req.get('accept-language'), customerFallback(req.query?.currency));
     const t = i18n.fixed(lang, 'pay');
     // Each outcome's page is the pair <key>Title / <key>Body in locales/<lang>/pay.json.
     const page = processing

@@ -142,8 +142,17 @@ export function createI18n(resources: Resource = loadCatalogues()): I18n {
   };
 }
 
-/** ?lang= wins, then the browser's Accept-Language; Indonesian is the default for our customers. */
-export function chooseLang(queryLang: unknown, acceptLanguage: string | undefined, fallback: Lang = 'id'): Lang {
+/**
+ * ?lang= wins, then the browser's Accept-Language, then `fallback`. For customers the fallback is
+ * Indonesian when the invoice is in rupiah, else English (a Thai or Vietnamese browser reads
+ * English better than Indonesian): see customerFallback.
+ */
+/** The customer pages' fallback language: the invoice currency (the link's [CURRENCY]) as a hint. */
+export function customerFallback(currency: unknown): Lang {
+  return typeof currency === 'string' && currency.trim().toUpperCase() === 'IDR' ? 'id' : 'en';
+}
+
+export function chooseLang(queryLang: unknown, acceptLanguage: string | undefined, fallback: Lang = 'en'): Lang {
   if (typeof queryLang === 'string' && (LANGS as string[]).includes(queryLang.toLowerCase())) return queryLang.toLowerCase() as Lang;
   const ranked = (acceptLanguage ?? '')
     .split(',')

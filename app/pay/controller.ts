@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { BadRequest, PaymentLinkNotFound } from '../errors.js';
 import { rawInvoiceNumber } from './raw-query.js';
-import { chooseLang, type I18n } from '../i18n/index.js';
+import { chooseLang, customerFallback, type I18n } from '../i18n/index.js';
 import { switchLangUrl } from '../lang-switch.js';
 import { paths } from '../paths.js';
 import { paymentReturn, startPayment, type PayDeps } from './service.js';
@@ -98,7 +98,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
       unknown: [{ key: `pay:unknown:${query.shortCode}`, rule: limits.unknownPerShortCode }],
       unknownDay: { key: `pay:unknown-day:${query.shortCode}`, share: limits.unknownXeroShare },
     };
-    const lang = chooseLang(req.query.lang, req.get('accept-language'));
+    const lang = chooseLang(req.query.lang, req.get('accept-language'), customerFallback(req.query.currency));
     const hint = { ...(query.currency ? { currency: query.currency } : {}), ...(query.amount ? { amount: query.amount } : {}) };
     const { redirectUrl } = await startPayment(deps, {
       invoiceNumber: query.invoiceNo,

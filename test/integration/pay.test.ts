@@ -425,10 +425,17 @@ describeEachDatabase('GET /pay', ({ db }) => {
     );
   });
 
-  it('speaks Indonesian by default and English on request', async () => {
-    const id = await request(h.app).get('/pay').expect(400);
+  it('speaks Indonesian for a rupiah invoice, English for other browsers and currencies, and either on request', async () => {
+    const id = await request(h.app).get('/pay?currency=IDR').expect(400);
     assert.equal(cheerio.load(id.text)('html').attr('lang'), 'id');
     assert.equal(heading(id.text), 'Tautan pembayaran ini tidak lengkap');
+    // A Thai or Vietnamese browser, or a peso invoice, falls back to English, not Indonesian.
+    const th = await request(h.app).get('/pay?currency=IDR').set('Accept-Language', 'th-TH,th;q=0.9').expect(400);
+    assert.equal(cheerio.load(th.text)('html').attr('lang'), 'id', 'rupiah: Indonesian');
+    const php = await request(h.app).get('/pay?currency=PHP').set('Accept-Language', 'fil-PH').expect(400);
+    assert.equal(cheerio.load(php.text)('html').attr('lang'), 'en');
+    const none = await request(h.app).get('/pay').expect(400);
+    assert.equal(cheerio.load(none.text)('html').attr('lang'), 'en');
     const en = await request(h.app).get('/pay?lang=en').set('Accept-Language', 'id').expect(400);
     assert.equal(cheerio.load(en.text)('html').attr('lang'), 'en');
   });
