@@ -51,7 +51,7 @@ describeEachDatabase('Connect to Xero pages in Indonesian', ({ db }) => {
     await ops
       .post(adminMerchantPath(merchantId, 'adminMerchantXeroDisconnect'))
       .type('form')
-      .send({ _csrf: $('input[name=_csrf]').first().val() })
+      .send({ _csrf: $('input[name=_csrf]').first().val(), confirm: 'yes' })
       .expect(303);
     $ = cheerio.load((await ops.get(adminMerchantPath(merchantId)).expect(200)).text);
     const warning = $('[data-xero=disconnected]').text().replace(/\s+/g, ' ');

@@ -234,6 +234,12 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
       .post(adminMerchantPath(m.id, 'adminMerchantXeroDisconnect'))
       .type('form')
       .send({ _csrf: $('input[name=_csrf]').first().val() })
+      .expect(422); // no confirmation: nothing happens
+    assert.equal(grant.connections.size, 1);
+    await ops
+      .post(adminMerchantPath(m.id, 'adminMerchantXeroDisconnect'))
+      .type('form')
+      .send({ _csrf: $('input[name=_csrf]').first().val(), confirm: 'yes' })
       .expect(303);
     assert.equal(grant.connections.size, 0, 'connection deleted at Xero');
     assert.equal(h.sims.xero.test.oauth.revocations(), 1);

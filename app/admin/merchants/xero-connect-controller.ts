@@ -88,7 +88,7 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
   router.post(paths.adminMerchantXeroDisconnect, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
     const id = String(req.params.merchantId);
     await friendly(res, async () => {
-      await disconnectXero(svc(), signedIn(res), id);
+      await disconnectXero(svc(), signedIn(res), id, req.body?.confirm === 'yes');
       res.redirect(303, `${adminMerchantPath(id)}?xero=disconnected`);
     });
   });

@@ -237,8 +237,10 @@ async function connected(deps: XeroOAuthDeps, who: Completer, merchantId: string
 }
 
 /** Revoke at Xero, remove the connection, forget our tokens; the merchant's jobs wait for a reconnect. */
-export async function disconnectXero(deps: XeroOAuthDeps, actor: User, merchantId: string): Promise<void> {
+export async function disconnectXero(deps: XeroOAuthDeps, actor: User, merchantId: string, confirmed: boolean): Promise<void> {
   const merchant = await merchantToChange(deps, actor, merchantId);
+  // A destructive action: the form's confirmation must come with it.
+  if (!confirmed) throw new XeroConnectProblem('errors:confirmDisconnect', 422);
   if (merchant.xeroConnection !== 'oauth') throw new XeroConnectProblem('errors:customConnectionRemove', 409);
   const tokens = await deps.stores.xeroTokens.current(merchant.id);
   if (tokens) {
