@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import type { Db } from './db.js';
+import type { Database } from './schema.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroTokenSet } from '../clients/xero/types.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, ShortCodeTakenError } from './merchants.js';
@@ -34,6 +36,15 @@ export class OrganisationTakenError extends Error {}
  * reconnecting and disconnecting OAuth merchants, each in one transaction.
  */
 export function createXeroConnectionStore(db: Db, box: SecretBox) {
+  /** The merchant's token set, sealed to its row, in the caller's transaction (replacing any). */
+  const saveTokens = async (trx: Transaction<Database>, merchantId: string, tokens: XeroTokenSet, now: Date) => {
+    const sealed = { token_set_enc: sealTokens(box, tokens, tokensContext(merchantId)), expires_at: tokens.expiresAt, updated_at: now };
+    await trx
+      .insertInto('xero_tokens')
+      .values({ merchant_id: merchantId, ...sealed })
+      .onConflict((oc) => oc.column('merchant_id').doUpdateSet(sealed))
+      .execute();
+  };
   return {
     async createState(
       s: {
@@ -211,20 +222,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
           })
           .where('id', '=', merchantId)
           .execute();
-        await trx
-          .insertInto('xero_tokens')
-          .values({
-            merchant_id: merchantId,
-            token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)),
-            expires_at: c.tokens.expiresAt,
-            updated_at: now,
-          })
-          .onConflict((oc) =>
-            oc
-              .column('merchant_id')
-              .doUpdateSet({ token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)), expires_at: c.tokens.expiresAt, updated_at: now }),
-          )
-          .execute();
+        await saveTokens(trx, merchantId, c.tokens, now);
         await bringForward(trx, merchantId, now);
       });
     },
@@ -261,15 +259,7 @@ export function createXeroConnectionStore(db: Db, box: SecretBox) {
             .returning('id')
             .executeTakeFirst();
           if (!updated) throw new OrganisationTakenError('merchant was connected meanwhile');
-          await trx
-            .insertInto('xero_tokens')
-            .values({
-              merchant_id: merchantId,
-              token_set_enc: sealTokens(box, c.tokens, tokensContext(merchantId)),
-              expires_at: c.tokens.expiresAt,
-              updated_at: now,
-            })
-            .execute();
+          await saveTokens(trx, merchantId, c.tokens, now);
         });
       } catch (err) {
         if ((err as { code?: string }).code === '23505') throw new ShortCodeTakenError(`ShortCode ${c.shortCode} already belongs to another merchant`);

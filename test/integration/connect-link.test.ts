@@ -47,8 +47,8 @@ describe('connect links (merchants outside Custom Connection countries)', functi
   const pathOf = (url: string) => new URL(url).pathname;
   const reload = async (id: string) => (await h.stores.merchants.byId(id))!;
 
-  /** A browser with no admin account opens the link, continues to Xero and consents; returns Xero's callback answer. */
-  async function useLink(link: string, tenants: string[], browser: Agent = request.agent(h.app), status = 200) {
+  /** A browser opens the link and presses "Continue to Xero"; returns Xero's consent page URL. */
+  async function startLink(link: string, browser: Agent): Promise<URL> {
     const page = await browser.get(pathOf(link)).expect(200);
     const started = await browser
       .post(pathOf(link))
@@ -57,7 +57,12 @@ describe('connect links (merchants outside Custom Connection countries)', functi
       .expect(303);
     const authorize = new URL(started.headers.location);
     assert.equal(authorize.origin + authorize.pathname, `${h.sims.xeroUrl}/identity/connect/authorize`);
-    return browser.get(await consent(h.sims, authorize, { tenants })).expect(status);
+    return authorize;
+  }
+
+  /** A browser with no admin account opens the link, continues to Xero and consents; returns Xero's callback answer. */
+  async function useLink(link: string, tenants: string[], browser: Agent = request.agent(h.app), status = 200) {
+    return browser.get(await consent(h.sims, await startLink(link, browser), { tenants })).expect(status);
   }
 
   it('creates a merchant waiting for Xero that no pay link reaches, and the link completes Connect to Xero for it', async () => {
@@ -109,14 +114,9 @@ describe('connect links (merchants outside Custom Connection countries)', functi
     // Started a minute before expiry, back from Xero a minute after: nothing is connected.
     h.clock.advance(7 * 86_400_000 - 60_000);
     const browser = request.agent(h.app);
-    const page = await browser.get(pathOf(link.url)).expect(200);
-    const started = await browser
-      .post(pathOf(link.url))
-      .type('form')
-      .send({ _csrf: csrfOf(page.text) })
-      .expect(303);
+    const authorize = await startLink(link.url, browser);
     h.clock.advance(120_000);
-    const back = await browser.get(await consent(h.sims, new URL(started.headers.location), { tenants: [orgA] })).expect(410);
+    const back = await browser.get(await consent(h.sims, authorize, { tenants: [orgA] })).expect(410);
     assert.ok(cheerio.load(back.text)('[data-reason]').text().length > 0);
     assert.ok(awaitingXero(await reload(merchant.id)), 'nothing connected');
     const late = await request(h.app).get(pathOf(link.url)).expect(410);
@@ -152,13 +152,8 @@ describe('connect links (merchants outside Custom Connection countries)', functi
   it("Xero's answer completes only in the browser that opened the link", async () => {
     const { merchant, link } = await add();
     const browser = request.agent(h.app);
-    const page = await browser.get(pathOf(link.url)).expect(200);
-    const started = await browser
-      .post(pathOf(link.url))
-      .type('form')
-      .send({ _csrf: csrfOf(page.text) })
-      .expect(303);
-    const back = await consent(h.sims, new URL(started.headers.location), { tenants: [orgA] });
+    const authorize = await startLink(link.url, browser);
+    const back = await consent(h.sims, authorize, { tenants: [orgA] });
     const stranger = request.agent(h.app);
     await stranger.get(paths.adminLogin).expect(200); // an anonymous session of its own
     await stranger.get(back).expect(403);
