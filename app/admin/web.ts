@@ -33,6 +33,8 @@ export function langOf(res: Response): Lang {
   return (res.locals.lang as Lang | undefined) ?? 'en';
 }
 
+const XERO_FLASHES = ['connected', 'reconnected', 'disconnected'] as const;
+
 /** The locals every admin page uses: the session (user, CSRF token), language, links and formatters. */
 export function render(res: Response, status: number, view: string, locals: Record<string, unknown>): void {
   const session = currentSession(res);
@@ -58,6 +60,8 @@ export function render(res: Response, status: number, view: string, locals: Reco
     money: formats.money,
     dateTime: formats.dateTime,
     timeZone,
+    // The outcome of the Xero round trip the user just came back from (a redirect's ?xero=…).
+    xeroFlash: XERO_FLASHES.find((f) => f === res.req?.query?.xero) ?? null,
     errors: {},
     values: {},
     ...locals,

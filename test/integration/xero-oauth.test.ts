@@ -44,7 +44,9 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     const res = await ops.get(await consent(h.sims, authorize, { tenants: [orgA] })).expect(303);
     const m = await merchantByShortCode('!WS1');
     assert.ok(m, 'merchant created from the organisation');
-    assert.equal(res.headers.location, adminMerchantPath(m.id, 'adminMerchantXendit'));
+    assert.equal(res.headers.location, `${adminMerchantPath(m.id, 'adminMerchantXendit')}?xero=connected`);
+    const after = cheerio.load((await ops.get(res.headers.location).expect(200)).text);
+    assert.equal(after('[data-flash="xero-connected"]').text(), 'Connected to Xero.');
     assert.equal(m.name, 'Warung Satu');
     assert.equal(m.xeroConnection, 'oauth');
     assert.equal(m.xero.tenantId, orgA);
@@ -98,7 +100,7 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
       .expect(303);
     const m = await merchantByShortCode('!WS2');
     assert.ok(m);
-    assert.equal(picked.headers.location, adminMerchantPath(m.id, 'adminMerchantXendit'));
+    assert.equal(picked.headers.location, `${adminMerchantPath(m.id, 'adminMerchantXendit')}?xero=connected`);
     assert.equal(m.xero.tenantId, orgB);
     assert.equal(await merchantByShortCode('!WS1'), undefined);
     // The choice is single use.

@@ -49,7 +49,9 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
   const after = (res: Response, result: CallbackResult) => {
     if (result.kind === 'pick') return render(res, 200, 'xero-pick', { pick: result.pickToken, tenants: result.tenants });
     if (result.viaLink) return render(res, 200, 'connect-link-done', { organisation: result.organisation });
-    const next = result.reconnected ? `${adminMerchantPath(result.merchantId)}?xero=reconnected` : adminMerchantPath(result.merchantId, 'adminMerchantXendit');
+    const next = result.reconnected
+      ? `${adminMerchantPath(result.merchantId)}?xero=reconnected`
+      : `${adminMerchantPath(result.merchantId, 'adminMerchantXendit')}?xero=connected`;
     res.redirect(303, next);
   };
 
