@@ -87,6 +87,7 @@ const schema = z.object({
   XERO_KEEPALIVE_DAYS: z.coerce.number().int().min(0).max(59).default(30),
   // Bearer token for /metrics; unset, /metrics answers 404 like any unknown path.
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
@@ -148,6 +149,8 @@ export type Config = Readonly<{
   trustProxy: TrustProxy;
   /** /metrics is served only with this bearer token; unset, it is not served at all. */
   metricsToken?: string;
+  /** A separate worker process serves its own /metrics (job runs, Xero/Xendit calls) on this port, with METRICS_TOKEN. */
+  workerMetricsPort?: number;
 }>;
 
 function isHttpsOrLocal(url: string): boolean {
@@ -257,5 +260,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     housekeepingIntervalMinutes: c.HOUSEKEEPING_INTERVAL_MINUTES,
     xeroKeepAliveDays: c.XERO_KEEPALIVE_DAYS,
     ...(c.METRICS_TOKEN ? { metricsToken: c.METRICS_TOKEN } : {}),
+    ...(c.WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: c.WORKER_METRICS_PORT } : {}),
   });
 }

@@ -4,7 +4,8 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { SIM_CLIENT_TIMEOUT_MS } from '../helpers/sims.js';
 import { createApp } from '../../app/server.js';
-import { createWorker } from '../../app/bin/worker.js';
+import { createWorker, serveWorkerMetrics } from '../../app/bin/worker.js';
+import type { AddressInfo } from 'node:net';
 import { createMetrics, type Metrics } from '../../app/metrics/index.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXenditClient } from '../../app/clients/xendit/index.js';
@@ -73,6 +74,22 @@ describeEachDatabase('GET /metrics', ({ db }) => {
   afterEach(() => h.close());
 
   const scrape = (token = TOKEN) => request(h.app).get('/metrics').set('Authorization', `Bearer ${token}`);
+
+  it("a separate worker process serves its own calls' metrics on WORKER_METRICS_PORT, with the same token", async () => {
+    const server = await serveWorkerMetrics({ metrics, token: TOKEN, port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await paidThroughGateway(h);
+      await worker.drain();
+      const ok = await request(url).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+      assert.match(ok.text, /gateway_xero_call_duration_seconds_count\{[^}]*\} [1-9]/, 'the Xero calls the worker made');
+      await request(url).get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789').expect(404);
+      await request(url).get('/metrics').expect(404);
+      await request(url).get('/').expect(404);
+    } finally {
+      server.close();
+    }
+  });
 
   it('is not found without the token, with a wrong one, or when METRICS_TOKEN is not set', async () => {
     await request(h.app).get('/metrics').expect(404);
