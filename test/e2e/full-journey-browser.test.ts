@@ -90,7 +90,7 @@ describe('full merchant journey in a real browser (npm start, Chromium)', functi
     await page.check(`label:has-text("${DEMO2.merchantName}") input[name=tenant]`);
     await shot('xero-consent');
     await page.click('button:has-text("Allow access")');
-    await page.waitForURL(/\/xendit$/);
+    await page.waitForURL(/\/xendit\?xero=connected$/);
     assert.match((await page.textContent('h1')) ?? '', new RegExp(DEMO2.merchantName.replace(/[()]/g, '\\$&')));
     const xenditStep = page.url();
     const callbackUrl = await page.inputValue('#callback-url');
@@ -172,7 +172,7 @@ describe('full merchant journey in a real browser (npm start, Chromium)', functi
     await shot('xero-paid');
 
     // The go-live checklist now has the callback too.
-    await page.goto(xenditStep.replace(/\/xendit$/, ''));
+    await page.goto(xenditStep.replace(/\/xendit(\?.*)?$/, ''));
     assert.equal(await page.locator('li.step.done').count(), 4, 'callback received: all four steps done');
     await shot('go-live-done');
     assert.deepEqual(problems, [], 'no console errors, CSP violations or 4xx/5xx responses');

@@ -163,7 +163,7 @@ describe('Connect to Xero (OAuth) in a real browser (Chromium)', function () {
       await page.screenshot({ path: `${shots}/3-pick-organisation.png`, fullPage: true });
       await page.check(`input[name=tenantId][value="${two.tenantId}"]`);
       await page.click('button:has-text("Use this organisation")');
-      await page.waitForURL(/\/xendit$/);
+      await page.waitForURL(/\/xendit\?xero=connected$/);
       assert.match((await page.textContent('h1')) ?? '', /Warung Dua/);
       await page.screenshot({ path: `${shots}/4-xendit-step.png`, fullPage: true });
       await page.click('nav.tabs a:has-text("Go live")');
