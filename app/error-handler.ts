@@ -2,8 +2,8 @@ import { loggablePath } from './log-paths.js';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, type MessageKey } from './errors.js';
-import { chooseLang, customerFallback, type I18n } from './i18n/index.js';
-import { switchLangUrl } from './lang-switch.js';
+import { choosePayLang, type I18n } from './i18n/index.js';
+import { payLangLinks } from './lang-switch.js';
 
 const TONE: Partial<Record<MessageKey, string>> = { alreadyPaid: 'ok', internal: 'bad' };
 
@@ -72,10 +72,10 @@ export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}):
   };
 }
 
-/** The page in the customer-facing style and language (id/en), with a retry link when trying again may help. */
+/** The page in the customer-facing style and language (pay/ catalogues), with a retry link when trying again may help. */
 export function genericPage(i18n: I18n): ErrorPage {
   return (req, res, { status, key, vars, processing }) => {
-    const lang = chooseLang(req.query?.lang, req.get('accept-language'), customerFallback(req.query?.currency));
+    const lang = choosePayLang(req.query?.lang, req.get('accept-language'), req.query?.currency);
     const t = i18n.fixed(lang, 'pay');
     // Each outcome's page is the pair <key>Title / <key>Body in locales/<lang>/pay.json.
     const page = processing
@@ -88,7 +88,7 @@ export function genericPage(i18n: I18n): ErrorPage {
       title: t(page.title),
       body: t(page.body, vars),
       retryUrl: key === 'unavailable' || key === 'internal' ? req.originalUrl : undefined,
-      langSwitchUrl: switchLangUrl(req.originalUrl, lang),
+      langLinks: payLangLinks(req.originalUrl, lang),
     });
   };
 }

@@ -9,8 +9,12 @@ import { fileURLToPath } from 'node:url';
 import i18next, { type i18n as I18next, type Resource } from 'i18next';
 import { formatMoney, type Currency } from '../money.js';
 
+/** The admin's languages: every catalogue (area) exists in each. */
 export type Lang = 'id' | 'en';
 export const LANGS: Lang[] = ['id', 'en'];
+/** The customers' languages: the pay area (customer pages) exists in each; th, vi and ms have only it. */
+export type PayLang = Lang | 'th' | 'vi' | 'ms';
+export const PAY_LANGS: PayLang[] = ['id', 'en', 'th', 'vi', 'ms'];
 
 /** A text to show: a catalogue key ("errors:emailInvalid") and its parameters, in no language yet. */
 export interface Message {
@@ -58,11 +62,11 @@ export interface Formats {
 }
 
 export interface I18n {
-  t(lang: Lang, key: string, params?: Params): string;
+  t(lang: PayLang, key: string, params?: Params): string;
   /** A t bound to the request's language; keys without "ns:" are looked up in ns. */
-  fixed(lang: Lang, ns: string): T;
+  fixed(lang: PayLang, ns: string): T;
   /** Formats for a language, times shown in `timeZone` (IANA; default UTC). */
-  formats(lang: Lang, timeZone?: string): Formats;
+  formats(lang: PayLang, timeZone?: string): Formats;
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -73,7 +77,7 @@ export const LOCALES_DIR = join(/[\\/]dist[\\/]?$/.test(root) ? join(root, '..')
 /** Every catalogue: { lang: { namespace: entries } }. */
 export function loadCatalogues(dir = LOCALES_DIR): Resource {
   const resources: Resource = {};
-  for (const lang of LANGS) {
+  for (const lang of PAY_LANGS) {
     resources[lang] = {};
     for (const file of readdirSync(join(dir, lang)).filter((f) => f.endsWith('.json'))) {
       resources[lang][file.slice(0, -'.json'.length)] = JSON.parse(readFileSync(join(dir, lang, file), 'utf8')) as Record<string, unknown>;
@@ -82,7 +86,7 @@ export function loadCatalogues(dir = LOCALES_DIR): Resource {
   return resources;
 }
 
-export const INTL_LOCALE: Record<Lang, string> = { id: 'id-ID', en: 'en-US' };
+export const INTL_LOCALE: Record<PayLang, string> = { id: 'id-ID', en: 'en-US', th: 'th-TH', vi: 'vi-VN', ms: 'ms-MY' };
 
 export function createI18n(resources: Resource = loadCatalogues()): I18n {
   const instance: I18next = i18next.createInstance();
@@ -90,7 +94,7 @@ export function createI18n(resources: Resource = loadCatalogues()): I18n {
     initAsync: false,
     resources,
     lng: 'en',
-    supportedLngs: LANGS,
+    supportedLngs: PAY_LANGS,
     fallbackLng: false,
     ns: Object.keys(resources.en ?? {}),
     defaultNS: 'pay',
@@ -99,7 +103,7 @@ export function createI18n(resources: Resource = loadCatalogues()): I18n {
     returnNull: false,
   });
 
-  const t = (lang: Lang, key: string, params: Params = {}, ns?: string): string => {
+  const t = (lang: PayLang, key: string, params: Params = {}, ns?: string): string => {
     const values: Record<string, string | number> = {};
     for (const [name, v] of Object.entries(params)) {
       values[name] = Array.isArray(v) ? v.map((m) => t(lang, m.key, m.params)).join(', ') : isMessage(v) ? t(lang, v.key, v.params) : v;
@@ -107,7 +111,7 @@ export function createI18n(resources: Resource = loadCatalogues()): I18n {
     return instance.t(key, { ...values, lng: lang, ...(ns ? { ns } : {}) });
   };
 
-  const formats = (lang: Lang, timeZone = 'UTC'): Formats => {
+  const formats = (lang: PayLang, timeZone = 'UTC'): Formats => {
     // en-CA with h23 gives "2026-11-25, 10:04" in any zone: one format for both languages.
     const stamp = new Intl.DateTimeFormat('en-CA', {
       timeZone,
@@ -143,25 +147,33 @@ export function createI18n(resources: Resource = loadCatalogues()): I18n {
 }
 
 /**
- * ?lang= wins, then the browser's Accept-Language, then `fallback`. For customers the fallback is
- * Indonesian when the invoice is in rupiah, else English (a Thai or Vietnamese browser reads
- * English better than Indonesian): see customerFallback.
+ * The customer pages' language: ?lang= wins, then the browser's Accept-Language, then the
+ * invoice's currency (the link's [CURRENCY]) as a hint, then English: a Thai or Vietnamese browser
+ * reads English better than Indonesian. Filipino is not among the catalogues: pesos read English.
  */
-/** The customer pages' fallback language: the invoice currency (the link's [CURRENCY]) as a hint. */
-export function customerFallback(currency: unknown): Lang {
-  return typeof currency === 'string' && currency.trim().toUpperCase() === 'IDR' ? 'id' : 'en';
+export function choosePayLang(queryLang: unknown, acceptLanguage: string | undefined, currency: unknown): PayLang {
+  const byCurrency: Record<string, PayLang> = { IDR: 'id', THB: 'th', VND: 'vi', MYR: 'ms' };
+  const hinted = typeof currency === 'string' ? byCurrency[currency.trim().toUpperCase()] : undefined;
+  return pick(PAY_LANGS, queryLang, acceptLanguage, hinted ?? 'en');
 }
 
+/** The admin's and home page's language: ?lang=, then Accept-Language, then `fallback`. */
 export function chooseLang(queryLang: unknown, acceptLanguage: string | undefined, fallback: Lang = 'en'): Lang {
-  if (typeof queryLang === 'string' && (LANGS as string[]).includes(queryLang.toLowerCase())) return queryLang.toLowerCase() as Lang;
+  return pick(LANGS, queryLang, acceptLanguage, fallback);
+}
+
+function pick<L extends string>(allowed: readonly L[], queryLang: unknown, acceptLanguage: string | undefined, fallback: L): L {
+  const ok = (tag: string): tag is L => (allowed as readonly string[]).includes(tag);
+  if (typeof queryLang === 'string' && ok(queryLang.toLowerCase())) return queryLang.toLowerCase() as L;
   const ranked = (acceptLanguage ?? '')
     .split(',')
+    .slice(0, 20)
     .map((part) => {
       const [tag, ...params] = part.trim().toLowerCase().split(';');
       const q = params.find((p) => p.trim().startsWith('q='));
       return { tag: tag.split('-')[0], q: q ? Number(q.trim().slice(2)) || 0 : 1 };
     })
-    .filter((x) => (LANGS as string[]).includes(x.tag))
+    .filter((x) => ok(x.tag) && x.q > 0)
     .sort((a, b) => b.q - a.q);
-  return (ranked[0]?.tag as Lang | undefined) ?? fallback;
+  return (ranked[0]?.tag as L | undefined) ?? fallback;
 }

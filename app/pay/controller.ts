@@ -2,10 +2,12 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { BadRequest, PaymentLinkNotFound } from '../errors.js';
 import { rawInvoiceNumber } from './raw-query.js';
-import { chooseLang, customerFallback, type I18n } from '../i18n/index.js';
-import { switchLangUrl } from '../lang-switch.js';
+import { choosePayLang, type I18n } from '../i18n/index.js';
+import { payLangLinks } from '../lang-switch.js';
 import { paths } from '../paths.js';
-import { paymentReturn, startPayment, type PayDeps } from './service.js';
+import { startPayment, type PayDeps } from './service.js';
+import { paymentReturn } from './receipt.js';
+import { renderReturn } from './return-page.js';
 import { clientAddress } from '../security/client-address.js';
 import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
 import { payOutcomeOf, type Metrics } from '../metrics/index.js';
@@ -58,9 +60,6 @@ export function parsePayQuery(query: Request['query']): PayQuery {
   return parsed.data;
 }
 
-/** How often the return page looks again while the payment is being confirmed. */
-const RETURN_REFRESH_SECONDS = 3;
-
 export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router {
   const router = Router();
 
@@ -98,7 +97,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
       unknown: [{ key: `pay:unknown:${query.shortCode}`, rule: limits.unknownPerShortCode }],
       unknownDay: { key: `pay:unknown-day:${query.shortCode}`, share: limits.unknownXeroShare },
     };
-    const lang = chooseLang(req.query.lang, req.get('accept-language'), customerFallback(req.query.currency));
+    const lang = choosePayLang(req.query.lang, req.get('accept-language'), req.query.currency);
     const hint = { ...(query.currency ? { currency: query.currency } : {}), ...(query.amount ? { amount: query.amount } : {}) };
     const { redirectUrl } = await startPayment(deps, {
       invoiceNumber: query.invoiceNo,
@@ -113,20 +112,11 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
   }
 
   router.get(paths.payReturn, async (req, res) => {
-    const lang = chooseLang(req.query.lang, req.get('accept-language'));
-    const t = i18n.fixed(lang, 'pay');
-    const { confirmed, invoiceNumber, awaiting } = await paymentReturn(deps, req.query.ref);
-    const invoice = invoiceNumber ?? '';
+    const state = await paymentReturn(deps, req.query.ref, req.query.status);
+    const currency = state.kind === 'receipt' ? state.receipt.currency : undefined;
+    const lang = choosePayLang(req.query.lang, req.get('accept-language'), currency);
     res.set('Cache-Control', 'no-store');
-    res.render('pay/message', {
-      lang,
-      t,
-      tone: confirmed ? 'ok' : 'warn',
-      title: t(confirmed ? 'returnPaidTitle' : 'returnPendingTitle'),
-      body: confirmed ? t('returnPaidBody', { invoice }) : t('returnPendingBody', { forInvoice: invoice ? t('returnForInvoice', { invoice }) : '' }),
-      langSwitchUrl: switchLangUrl(req.originalUrl, lang),
-      refreshSeconds: !confirmed && awaiting ? RETURN_REFRESH_SECONDS : 0,
-    });
+    renderReturn(res, state, { lang, i18n, originalUrl: req.originalUrl, tries: req.query.tries, langLinks: payLangLinks(req.originalUrl, lang) });
   });
 
   return router;

@@ -11,6 +11,7 @@ import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../mon
 import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, PaymentLinkOutdated, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
 import { linkMatches, type LinkHint } from './link-hint.js';
 import { paths } from '../paths.js';
+import type { PayLang } from '../i18n/index.js';
 import { jobRow } from '../jobs/enqueue.js';
 import type { InvoiceIdMemo } from './invoice-ids.js';
 import type { PayAdmission } from './admission.js';
@@ -43,7 +44,7 @@ export interface PayRequest {
   /** The link had a raw `+` (raw-query.ts): the number read with `+` kept; Xero is asked for both readings. */
   plusReading?: string;
   shortCode: string;
-  lang: 'id' | 'en';
+  lang: PayLang;
   /** Rate-limit counters this click counts against; over a limit, it is refused before any upstream call. */
   counters: ClickCounters;
   /** The link's [CURRENCY] and [AMOUNTDUE]: must match the invoice (see link-hint.ts). */
@@ -140,7 +141,7 @@ async function liveCheckout(
   invoice: XeroInvoice,
   currency: Currency,
   amount: number,
-  lang: 'id' | 'en',
+  lang: PayLang,
   noneLive: boolean,
 ): Promise<Checkout> {
   const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -196,7 +197,7 @@ async function createAtXendit(
   invoice: XeroInvoice,
   checkout: Checkout,
   fence: Date,
-  lang: 'id' | 'en',
+  lang: PayLang,
   opts: { mayExistAtXendit: boolean },
 ): Promise<Checkout | null> {
   let created: XenditInvoice;
@@ -227,7 +228,7 @@ async function createAtXendit(
   return opened;
 }
 
-function newXenditInvoice(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, lang: 'id' | 'en'): NewXenditInvoice {
+function newXenditInvoice(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, lang: PayLang): NewXenditInvoice {
   // The return page shows what we have stored for this checkout, never what the URL claims.
   const back = (status: string) => `${deps.publicUrl}${paths.payReturn}?${new URLSearchParams({ status, ref: checkout.id, lang })}`;
   return {
@@ -286,23 +287,6 @@ async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c
   } else {
     throw new ServiceUnavailable(`Xendit invoice ${c.xenditInvoiceId} could not be expired before replacing it`);
   }
-}
-
-const CHECKOUT_REF = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * What the customer coming back from Xendit may be told. Only a checkout we have stored as paid
- * says so; anything else (unknown reference, not yet confirmed, a hand-made URL) is unconfirmed.
- * The reference is the checkout's random id, so it names one checkout to its holder only.
- */
-export async function paymentReturn(deps: Pick<PayDeps, 'stores'>, ref: unknown): Promise<{ confirmed: boolean; invoiceNumber?: string; awaiting?: boolean }> {
-  if (typeof ref !== 'string' || !CHECKOUT_REF.test(ref)) return { confirmed: false };
-  const checkout = await deps.stores.checkouts.byId(ref.toLowerCase());
-  if (!checkout) return { confirmed: false };
-  // Xendit sends the customer back as soon as they paid; the worker confirms with Xendit a moment
-  // later. Until then the page refreshes itself (no JavaScript needed).
-  const awaiting = checkout.status === 'open' || checkout.status === 'creating';
-  return { confirmed: checkout.status === 'paid', invoiceNumber: checkout.invoiceNumber, awaiting };
 }
 
 export function externalIdFor(invoiceNumber: string, checkoutId: string): string {

@@ -36,6 +36,9 @@ export interface Payment {
   xeroAttemptAt: Date | null;
   /** The same for the fee's create. */
   feeAttemptAt: Date | null;
+  /** How the customer paid, as Xendit named it (BANK_TRANSFER / BCA, EWALLET / OVO, ...). */
+  paymentMethod: string | null;
+  paymentChannel: string | null;
 }
 
 export type NewPayment = Omit<
@@ -53,7 +56,9 @@ export type NewPayment = Omit<
   | 'xeroOverpaymentId'
   | 'xeroAttemptAt'
   | 'feeAttemptAt'
-> & { feeTax?: number | null; feeRaw?: string | null };
+  | 'paymentMethod'
+  | 'paymentChannel'
+> & { feeTax?: number | null; feeRaw?: string | null; paymentMethod?: string | null; paymentChannel?: string | null };
 
 export interface InXero {
   /** null when nothing was due and the whole amount went into a Xero overpayment. */
@@ -94,6 +99,8 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   xeroOverpaymentId: r.xero_overpayment_id,
   xeroAttemptAt: r.xero_attempt_at,
   feeAttemptAt: r.fee_attempt_at,
+  paymentMethod: r.payment_method,
+  paymentChannel: r.payment_channel,
 });
 
 export function createPaymentStore(db: Db) {
@@ -113,6 +120,8 @@ export function createPaymentStore(db: Db) {
           fee: p.fee,
           fee_tax: p.feeTax ?? null,
           fee_raw: p.feeRaw ?? null,
+          payment_method: p.paymentMethod ?? null,
+          payment_channel: p.paymentChannel ?? null,
           paid_at: p.paidAt,
           reference: p.reference,
           sync_state: 'pending',
@@ -223,6 +232,12 @@ export function createPaymentStore(db: Db) {
 
     async noteError(id: string, error: string, now: Date): Promise<void> {
       await db.updateTable('payments').set({ last_error: error, updated_at: now }).where('id', '=', id).execute();
+    },
+
+    /** The payment a checkout was paid with (one Xendit invoice per checkout, so at most one). */
+    async byCheckout(checkoutId: string): Promise<Payment | null> {
+      const r = await db.selectFrom('payments').selectAll().where('checkout_id', '=', checkoutId).orderBy('created_at').executeTakeFirst();
+      return r ? toPayment(r) : null;
     },
 
     async byXenditInvoice(merchantId: string, xenditInvoiceId: string): Promise<Payment | null> {

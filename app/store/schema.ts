@@ -113,6 +113,9 @@ export interface PaymentsTable {
   /** Set before a create is sent to Xero, cleared once Xero answered (migration 020). */
   xero_attempt_at: Timestamp | null;
   fee_attempt_at: Timestamp | null;
+  /** How the customer paid, as Xendit named it (migration 20261205T0620). */
+  payment_method: ColumnType<string | null, string | null | undefined, string | null>;
+  payment_channel: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

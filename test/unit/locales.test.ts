@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LANGS, LOCALES_DIR, loadCatalogues } from '../../app/i18n/index.js';
+import { LANGS, LOCALES_DIR, PAY_LANGS, loadCatalogues } from '../../app/i18n/index.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -22,6 +22,9 @@ function sources(dir: string): { path: string; text: string }[] {
     return /\.(ts|ejs)$/.test(name) ? [{ path, text: readFileSync(path, 'utf8') }] : [];
   });
 }
+
+/** The {name} parameters a text names. */
+const params = (v: unknown) => [...new Set([...JSON.stringify(v).matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
 
 const catalogues = loadCatalogues();
 const keys = (lang: string) => new Map(Object.entries(catalogues[lang]).map(([ns, entries]) => [ns, flatten(entries as Record<string, unknown>)]));
@@ -54,13 +57,25 @@ describe('locales (i18next catalogues)', () => {
           const translated = other.get(ns)!.get(key);
           assert.ok(translated !== undefined, `${lang}/${ns}.json has no ${key}`);
           assert.ok(String(translated).trim(), `${lang}/${ns}.json: ${key} is empty`);
-          const params = (v: unknown) => [...new Set([...JSON.stringify(v).matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
           assert.deepEqual(params(translated), params(value), `${lang}/${ns}.json: ${key} names other parameters than en`);
         }
         for (const key of other.get(ns)!.keys()) assert.ok(entries.has(key), `${lang}/${ns}.json has ${key}, en does not`);
       }
     }
-    assert.deepEqual(readdirSync(LOCALES_DIR).sort(), [...LANGS].sort(), 'one folder per language');
+    assert.deepEqual(readdirSync(LOCALES_DIR).sort(), [...PAY_LANGS].sort(), 'one folder per language');
+  });
+
+  it('has the customer pages (pay) in every customer language, key for key, and only those', () => {
+    const pay = en.get('pay')!;
+    for (const lang of PAY_LANGS.filter((l) => !(LANGS as string[]).includes(l))) {
+      const other = keys(lang);
+      assert.deepEqual([...other.keys()], ['pay'], `${lang}: only the customer pages`);
+      assert.deepEqual([...other.get('pay')!.keys()].sort(), [...pay.keys()].sort(), `${lang}/pay.json: the same keys as en`);
+      for (const [key, value] of other.get('pay')!) {
+        assert.ok(String(value).trim(), `${lang}/pay.json: ${key} is empty`);
+        assert.deepEqual(params(value), params(pay.get(key)), `${lang}/pay.json: ${key} names other parameters than en`);
+      }
+    }
   });
 
   it('has no key that no code or view uses', () => {

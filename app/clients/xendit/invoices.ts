@@ -20,6 +20,7 @@ export const invoiceSchema = z.object({
   fees_paid_amount: z.number().nullish(),
   paid_at: z.string().nullish(),
   payment_method: z.string().nullish(),
+  payment_channel: z.string().nullish(),
   description: z.string().nullish(),
   payer_email: z.string().nullish(),
   // Informational fields read leniently: a surprise in them must not make a paid invoice unreadable.
@@ -159,6 +160,7 @@ function parseInvoice(body: unknown): XenditInvoice {
     ...feesOf(j.fees_paid_amount, j.currency),
     ...(j.paid_at ? { paidAt: j.paid_at } : {}),
     ...(j.payment_method ? { paymentMethod: j.payment_method } : {}),
+    ...(j.payment_channel ? { paymentChannel: j.payment_channel } : {}),
     ...(j.description ? { description: j.description } : {}),
     ...(j.payer_email ? { payerEmail: j.payer_email } : {}),
     ...customerOf(j.customer),

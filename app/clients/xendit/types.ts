@@ -24,6 +24,8 @@ export interface XenditInvoice {
   feeTax?: number;
   paidAt?: string; // ISO timestamp
   paymentMethod?: string;
+  /** BCA, OVO, ...: which bank or wallet within the method. */
+  paymentChannel?: string;
   description?: string;
   payerEmail?: string;
   /** Xendit's customer object: full name and e-mail, when the invoice has one. */

@@ -80,13 +80,14 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     if (xInvoice.status === 'PENDING') throw new RetryLater(`Xendit invoice ${xInvoice.id} is not paid yet`);
 
     const payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, deps.clock()), deps.clock());
-    await deps.stores.checkouts.transition(checkout.id, ['creating', 'open', 'expired', 'superseded'], 'paid', deps.clock());
-    if (payment.syncState === 'recorded' || payment.syncState === 'test_mode') return;
-    if (!mayRecordInXero(merchant)) {
+    // Marked before the checkout reads as paid, so the customer's receipt never calls a test payment real.
+    const testMode = payment.syncState === 'test_mode' || (payment.syncState !== 'recorded' && !mayRecordInXero(merchant));
+    if (testMode && payment.syncState !== 'test_mode') {
       await deps.stores.payments.markTestMode(payment.id, TEST_MODE_REASON, deps.clock());
       deps.logger.info({ merchantId, xenditInvoiceId: xInvoice.id }, 'test-mode payment kept out of Xero');
-      return;
     }
+    await deps.stores.checkouts.transition(checkout.id, ['creating', 'open', 'expired', 'superseded'], 'paid', deps.clock());
+    if (payment.syncState === 'recorded' || testMode) return;
 
     const mismatch = amountMismatch(checkout, xInvoice);
     if (mismatch) return needsReview(deps, payment, mismatch);
@@ -343,6 +344,8 @@ function paymentFrom(merchant: Merchant, checkout: Checkout, x: XenditInvoice, n
     feeRaw: x.feesPaidRaw ?? null,
     paidAt: x.paidAt ? new Date(x.paidAt) : now,
     reference: paymentReference(x.id),
+    paymentMethod: x.paymentMethod ?? null,
+    paymentChannel: x.paymentChannel ?? null,
   };
 }
 

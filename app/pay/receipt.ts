@@ -1,0 +1,81 @@
+/**
+ * What the customer coming back from Xendit is shown: only what we have stored for the checkout
+ * named by the reference in Xendit's redirect URL, never what the URL claims (its `status` only
+ * picks between "did not go through" and "being confirmed" while nothing is stored yet).
+ */
+import type { Stores } from '../store/index.js';
+import type { Currency } from '../money.js';
+import { toDecimal } from '../money.js';
+import { paths } from '../paths.js';
+import { zoneFor } from '../jobs/sync/org-date.js';
+
+export type ReturnState =
+  /** Unknown or malformed reference: nothing is said about any payment. */
+  | { kind: 'unknown' }
+  /** Xendit sent the customer back; the worker has not confirmed the payment with Xendit yet. */
+  | { kind: 'processing'; invoiceNumber: string }
+  /** Not paid: Xendit's failure redirect, or the checkout expired or was replaced. */
+  | { kind: 'notPaid'; invoiceNumber: string; expired: boolean; retryUrl: string }
+  | { kind: 'receipt'; receipt: Receipt };
+
+export interface Receipt {
+  business: string;
+  invoiceNumber: string;
+  amount: number; // minor units
+  currency: Currency;
+  paidAt: Date;
+  /** IANA zone of the merchant's Xero organisation, in which paidAt is shown. */
+  timeZone: string;
+  /** Xendit's words: BANK_TRANSFER, EWALLET, ... and the bank or wallet. */
+  method: string | null;
+  channel: string | null;
+  /** Xendit's invoice id: what Xendit's own receipt e-mail and support know the payment by. */
+  xenditReference: string;
+  /** Paid with a Xendit test key: no money moved. */
+  test: boolean;
+}
+
+/** The checkout's random id (v4 UUID): it names one checkout to whoever holds the redirect URL. */
+const CHECKOUT_REF = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function paymentReturn(deps: { stores: Stores }, ref: unknown, status: unknown): Promise<ReturnState> {
+  if (typeof ref !== 'string' || !CHECKOUT_REF.test(ref)) return { kind: 'unknown' };
+  const checkout = await deps.stores.checkouts.byId(ref.toLowerCase());
+  if (!checkout) return { kind: 'unknown' };
+  const merchant = await deps.stores.merchants.byId(checkout.merchantId);
+  if (!merchant) return { kind: 'unknown' };
+
+  if (checkout.status === 'paid') {
+    const payment = await deps.stores.payments.byCheckout(checkout.id);
+    if (payment) {
+      return {
+        kind: 'receipt',
+        receipt: {
+          business: merchant.name,
+          invoiceNumber: checkout.invoiceNumber,
+          amount: payment.amount,
+          currency: payment.currency,
+          paidAt: payment.paidAt,
+          // The organisation's zone once the worker has read it, else the currency's home zone.
+          timeZone: zoneFor(merchant.xeroTimezone, payment.currency),
+          method: payment.paymentMethod,
+          channel: payment.paymentChannel,
+          xenditReference: payment.xenditInvoiceId,
+          test: payment.syncState === 'test_mode',
+        },
+      };
+    }
+  }
+  // The pay link as Xero would fill it for this checkout, so "try again" passes the link check.
+  const retryUrl = `${paths.pay}?${new URLSearchParams({
+    invoiceNo: checkout.invoiceNumber,
+    shortCode: merchant.shortCode,
+    currency: checkout.currency,
+    amount: toDecimal(checkout.amount, checkout.currency),
+  })}`;
+  if (checkout.status === 'expired' || checkout.status === 'superseded') {
+    return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: true, retryUrl };
+  }
+  if (checkout.status !== 'paid' && status === 'failed') return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: false, retryUrl };
+  return { kind: 'processing', invoiceNumber: checkout.invoiceNumber };
+}

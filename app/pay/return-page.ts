@@ -1,0 +1,80 @@
+/** Renders what pay/receipt.ts decided, in the customer's language and the merchant's time zone. */
+import type { Response } from 'express';
+import type { I18n, PayLang } from '../i18n/index.js';
+import type { LangLink } from '../lang-switch.js';
+import type { Receipt, ReturnState } from './receipt.js';
+
+/** How often the page looks again while the payment is being confirmed, and for how long. */
+const REFRESH_SECONDS = 3;
+const MAX_TRIES = 40;
+
+/** Xendit's payment_method values (Invoice object) that have words in the catalogues; others are shown as Xendit wrote them. */
+const METHODS = new Set(['BANK_TRANSFER', 'EWALLET', 'CREDIT_CARD', 'RETAIL_OUTLET', 'QR_CODE', 'DIRECT_DEBIT', 'PAYLATER']);
+
+interface PageContext {
+  lang: PayLang;
+  i18n: I18n;
+  originalUrl: string;
+  tries: unknown;
+  langLinks: LangLink[];
+}
+
+export function renderReturn(res: Response, state: ReturnState, ctx: PageContext): void {
+  const t = ctx.i18n.fixed(ctx.lang, 'pay');
+  const common = { lang: ctx.lang, t, langLinks: ctx.langLinks };
+  if (state.kind === 'receipt') {
+    res.render('pay/receipt', { ...common, title: t('returnPaidTitle'), rows: receiptRows(state.receipt, ctx), test: state.receipt.test });
+    return;
+  }
+  if (state.kind === 'notPaid') {
+    const which = state.expired ? 'returnExpired' : 'returnNotPaid';
+    res.render('pay/message', {
+      ...common,
+      tone: 'warn',
+      title: t(`${which}Title`),
+      body: t(`${which}Body`, { invoice: state.invoiceNumber }),
+      retryUrl: state.retryUrl,
+    });
+    return;
+  }
+  if (state.kind === 'processing') {
+    const tries = Number.parseInt(String(ctx.tries ?? '0'), 10);
+    const done = Number.isSafeInteger(tries) && tries >= 0 ? tries : 0;
+    const slow = done >= MAX_TRIES;
+    res.render('pay/message', {
+      ...common,
+      tone: 'ok',
+      title: t('returnProcessingTitle'),
+      body: t(slow ? 'returnSlowBody' : 'returnProcessingBody', { invoice: state.invoiceNumber }),
+      // Without JavaScript: the page reloads itself, counting, and stops after a while.
+      refreshSeconds: slow ? 0 : REFRESH_SECONDS,
+      refreshUrl: slow ? undefined : withTries(ctx.originalUrl, done + 1),
+      checkAgainUrl: slow ? withTries(ctx.originalUrl, 0) : undefined,
+    });
+    return;
+  }
+  res.render('pay/message', { ...common, tone: 'warn', title: t('returnPendingTitle'), body: t('returnPendingBody') });
+}
+
+function receiptRows(r: Receipt, ctx: PageContext): { label: string; value: string; code?: boolean }[] {
+  const t = ctx.i18n.fixed(ctx.lang, 'pay');
+  const f = ctx.i18n.formats(ctx.lang, r.timeZone);
+  const method = r.method ? (METHODS.has(r.method) ? t('method_' + r.method) : r.method) : undefined;
+  const paidOn = f.date(r.paidAt, { dateStyle: 'long', timeStyle: 'short' });
+  return [
+    { label: t('receiptBusiness'), value: r.business },
+    { label: t('receiptInvoice'), value: r.invoiceNumber },
+    { label: t('receiptAmount'), value: f.money(r.amount, r.currency) },
+    { label: t('receiptPaidAt'), value: `${paidOn} (${r.timeZone})` },
+    ...(method ? [{ label: t('receiptMethod'), value: r.channel ? `${method} · ${r.channel}` : method }] : []),
+    { label: t('receiptReference'), value: r.xenditReference, code: true },
+    { label: t('receiptStatus'), value: t(r.test ? 'receiptStatusTest' : 'receiptStatusPaid') },
+  ];
+}
+
+function withTries(originalUrl: string, tries: number): string {
+  const url = new URL(originalUrl, 'http://x');
+  if (url.origin !== 'http://x') return '/'; // "//host/..." must not become a link elsewhere
+  url.searchParams.set('tries', String(tries));
+  return url.pathname + url.search;
+}
