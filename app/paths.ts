@@ -4,6 +4,8 @@ export const paths = {
   pay: '/pay',
   payReturn: '/pay/return',
   xenditCallback: '/callbacks/xendit/:merchantId',
+  /** Xero's webhooks (invoice events) for the gateway's Xero app: one URL for every organisation. */
+  xeroWebhook: '/webhooks/xero',
   healthz: '/healthz',
   readyz: '/readyz',
   metrics: '/metrics',

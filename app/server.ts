@@ -15,6 +15,7 @@ import type { Clock } from './clock.js';
 import { paths } from './paths.js';
 import { payRouter } from './pay/controller.js';
 import { callbackRouter } from './callbacks/controller.js';
+import { xeroWebhookRouter } from './xero-webhooks/controller.js';
 import { errorHandler, genericPage, notFoundHandler } from './error-handler.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { homeRouter, type DemoHome } from './home.js';
@@ -173,6 +174,7 @@ export function createApp(deps: AppDeps): express.Express {
     ),
   );
   app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, metrics: deps.metrics }));
+  app.use(xeroWebhookRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, key: deps.config.xeroWebhookKey }));
   app.use(
     adminRouter({
       stores: deps.stores,

@@ -88,6 +88,10 @@ const schema = z.object({
   // Bearer token for /metrics; unset, /metrics answers 404 like any unknown path.
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // The webhooks key of the gateway's Xero app (developer.xero.com → the app → Webhooks); unset: /webhooks/xero answers 404.
+  XERO_WEBHOOK_KEY: z.string().min(16, 'XERO_WEBHOOK_KEY must be at least 16 characters').optional(),
+  // Open checkouts compared with their Xero invoice, for merchants whose changes no webhook reports (0: off).
+  OPEN_CHECKOUT_CHECK_MINUTES: z.coerce.number().int().min(0).max(1440).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
@@ -151,6 +155,10 @@ export type Config = Readonly<{
   metricsToken?: string;
   /** A separate worker process serves its own /metrics (job runs, Xero/Xendit calls) on this port, with METRICS_TOKEN. */
   workerMetricsPort?: number;
+  /** Verifies Xero's webhooks (x-xero-signature); unset, they are not accepted. */
+  xeroWebhookKey?: string;
+  /** How often open checkouts are compared with their Xero invoice (one Xero call per merchant and run); 0: never. */
+  openCheckoutCheckMinutes: number;
 }>;
 
 function isHttpsOrLocal(url: string): boolean {
@@ -260,6 +268,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     housekeepingIntervalMinutes: c.HOUSEKEEPING_INTERVAL_MINUTES,
     xeroKeepAliveDays: c.XERO_KEEPALIVE_DAYS,
     ...(c.METRICS_TOKEN ? { metricsToken: c.METRICS_TOKEN } : {}),
+    ...(c.XERO_WEBHOOK_KEY ? { xeroWebhookKey: c.XERO_WEBHOOK_KEY } : {}),
+    openCheckoutCheckMinutes: c.OPEN_CHECKOUT_CHECK_MINUTES,
     ...(c.WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: c.WORKER_METRICS_PORT } : {}),
   });
 }

@@ -34,6 +34,9 @@ export const ReconcilePayload = z.object({ merchantId: z.string().optional(), si
 export const ListPaidPayload = z.object({ merchantId: z.string().optional() });
 export const HousekeepingPayload = z.object({});
 export const XeroKeepAlivePayload = z.object({});
+/** `event`: the Xero webhook event's time (one job per event; a redelivery is the same job), or the scheduled run's. */
+export const CheckInvoicePayload = z.object({ merchantId: z.string(), xeroInvoiceId: z.string(), event: z.string().max(40) });
+export const CheckOpenCheckoutsPayload = z.object({});
 
 const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);
 
@@ -69,6 +72,19 @@ export const JOB_SPECS = {
   'list-paid-invoices': { kind: 'list-paid-invoices', payload: ListPaidPayload, dedupeKey: periodic('list-paid-invoices'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
   housekeeping: { kind: 'housekeeping', payload: HousekeepingPayload, dedupeKey: periodic('housekeeping'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
   'xero-keep-alive': { kind: 'xero-keep-alive', payload: XeroKeepAlivePayload, dedupeKey: periodic('xero-keep-alive'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
+  'check-invoice': {
+    kind: 'check-invoice',
+    payload: CheckInvoicePayload,
+    dedupeKey: (p: z.infer<typeof CheckInvoicePayload>) => `check-invoice:${p.merchantId}:${p.xeroInvoiceId}:${p.event}`,
+    merchantId: (p: z.infer<typeof CheckInvoicePayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'check-open-checkouts': {
+    kind: 'check-open-checkouts',
+    payload: CheckOpenCheckoutsPayload,
+    dedupeKey: periodic('check-open-checkouts'),
+    maxAttempts: PERIODIC_MAX_ATTEMPTS,
+  },
 } as const;
 
 export type JobKind = keyof typeof JOB_SPECS;

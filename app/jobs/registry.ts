@@ -13,6 +13,7 @@ import { housekeepingJob } from './sync/housekeeping.js';
 import { listPaidInvoicesJob } from './sync/list-paid.js';
 import { crashHook } from './sync/crash-points.js';
 import { DEFAULT_KEEPALIVE_DAYS, xeroKeepAliveJob } from './sync/xero-keep-alive.js';
+import { checkInvoiceJob, checkOpenCheckoutsJob } from './sync/invoice-changes.js';
 
 export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   metrics?: Pick<Metrics, 'webhookLag'>;
@@ -63,6 +64,8 @@ const HANDLERS: Record<JobKind, Entry> = {
   },
   housekeeping: { handler: (b) => housekeepingJob(b.deps) },
   'xero-keep-alive': { handler: ({ deps }) => xeroKeepAliveJob(deps, { days: deps.config?.xeroKeepAliveDays ?? DEFAULT_KEEPALIVE_DAYS }) },
+  'check-invoice': { handler: (b) => checkInvoiceJob(b.deps) },
+  'check-open-checkouts': { handler: (b) => checkOpenCheckoutsJob(b.deps) },
   'list-paid-invoices': {
     handler: ({ deps }) => {
       const { pageSize, maxPages, lookbackMinutes } = deps.config?.backendListing ?? LISTING_DEFAULTS;

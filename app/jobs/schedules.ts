@@ -4,7 +4,7 @@ import { enqueue } from './enqueue.js';
 import { DEFAULT_KEEPALIVE_DAYS } from './sync/xero-keep-alive.js';
 
 type ScheduleDeps = Pick<Runtime, 'stores' | 'clock'>;
-type PeriodicKind = Extract<JobKind, 'reconcile' | 'list-paid-invoices' | 'housekeeping' | 'xero-keep-alive'>;
+type PeriodicKind = Extract<JobKind, 'reconcile' | 'list-paid-invoices' | 'housekeeping' | 'xero-keep-alive' | 'check-open-checkouts'>;
 
 const DAY_MINUTES = 24 * 60;
 
@@ -14,6 +14,7 @@ const PERIODIC: { kind: PeriodicKind; minutes: (config: Runtime['config']) => nu
   { kind: 'list-paid-invoices', minutes: (c) => c.backendListing?.intervalMinutes ?? 0, what: 'listing of paid Xendit invoices' },
   { kind: 'housekeeping', minutes: (c) => c.housekeepingIntervalMinutes ?? 10, what: 'housekeeping' },
   { kind: 'xero-keep-alive', minutes: (c) => ((c.xeroKeepAliveDays ?? DEFAULT_KEEPALIVE_DAYS) > 0 ? DAY_MINUTES : 0), what: 'Xero token keep-alive' },
+  { kind: 'check-open-checkouts', minutes: (c) => c.openCheckoutCheckMinutes ?? 0, what: 'comparison of open checkouts with Xero' },
 ];
 
 /**

@@ -28,7 +28,7 @@ export type NewCheckout = Pick<Checkout, 'id' | 'merchantId' | 'xeroInvoiceId' |
 
 const LIVE: CheckoutStatus[] = ['creating', 'open'];
 
-function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
+export function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
   return {
     id: r.id,
     merchantId: r.merchant_id,

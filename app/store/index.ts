@@ -19,6 +19,7 @@ import { createListingStore } from './listing.js';
 import { createSecretsStore } from './secrets-reseal.js';
 import { createHousekeepingStore } from './housekeeping.js';
 import { createMetricsStore } from './metrics.js';
+import { createInvoiceWatchStore } from './invoice-watch.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -43,6 +44,7 @@ export function createStores(db: Db, box: SecretBox) {
     secrets: createSecretsStore(db, box),
     housekeeping: createHousekeepingStore(db),
     metrics: createMetricsStore(db),
+    invoiceWatch: createInvoiceWatchStore(db),
   };
 }
 

@@ -74,6 +74,9 @@ export interface CheckoutsTable {
   customer_name: ColumnType<string | null, string | null | undefined, string | null>;
   customer_email: ColumnType<string | null, string | null | undefined, string | null>;
   reconciled_at: Timestamp | null;
+  /** Why the gateway expired it at Xendit (a message key, JSON): its Xero invoice changed (migration 20261205T0630). */
+  closed_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  xero_checked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

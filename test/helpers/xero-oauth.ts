@@ -34,10 +34,11 @@ export function oauthXeroClient(h: Pick<Harness, 'sims' | 'clock'>, tokens: Xero
 }
 
 /** The harness with "Connect to Xero" configured against the simulator (app, worker and client). */
-export async function createOAuthHarness(db: Db): Promise<OAuthHarness> {
+export async function createOAuthHarness(db: Db, env: Record<string, string> = {}): Promise<OAuthHarness> {
   const sims = await getSims();
   const h = await createHarness(db, {
     env: {
+      ...env,
       XERO_CLIENT_ID: APP.clientId,
       XERO_CLIENT_SECRET: APP.clientSecret,
       XERO_API_URL: sims.xeroUrl,

@@ -31,6 +31,8 @@ export function searchOf(text: string | undefined): PaymentFilter['search'] {
 }
 
 export const PAGE_SIZE = 25;
+/** The most recent checkouts closed by Xero changes shown on the dashboard. */
+const CLOSED_SHOWN = 10;
 
 /** A merchant user is pinned to their merchant whatever the query says. */
 function scopeOf(actor: User, requestedMerchantId?: string): string | undefined {
@@ -99,7 +101,11 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: DashboardQ
   // "Xero disconnected — reconnect" for every merchant in view whose refresh Xero refused (or who disconnected).
   const inView = merchantId ? (merchant ? [merchant] : []) : all;
   const xeroDisconnected = inView.filter((m) => m.xeroDisconnected !== null).map((m) => ({ id: m.id, name: m.name }));
+  // Checkouts the gateway expired because their Xero invoice changed, and why (jobs/sync/invoice-changes.ts).
+  const closed = await deps.stores.invoiceWatch.recentlyClosed(merchantId ? [merchantId] : actor.role === 'operator' ? 'all' : [], CLOSED_SHOWN);
+  const names = new Map(all.map((m) => [m.id, m.name]));
   return {
+    closed: closed.map((c) => ({ ...c, merchantName: names.get(c.merchantId) ?? '' })),
     timeZone,
     totals,
     xeroDisconnected,

@@ -9,7 +9,7 @@ import type { XeroBudgetTicket, XeroCredentials, XeroGateway, XeroInvoice } from
 export function invoiceCalls({
   call,
   refund,
-}: XeroCalls): Pick<XeroGateway, 'findInvoiceByNumber' | 'getInvoice' | 'findInvoicesByReference' | 'createInvoice'> {
+}: XeroCalls): Pick<XeroGateway, 'findInvoiceByNumber' | 'getInvoice' | 'getInvoicesByIds' | 'findInvoicesByReference' | 'createInvoice'> {
   /** One number read several ways: one call for all readings; the invoice only when exactly one reading names one. */
   async function readingsOfOneNumber(creds: XeroCredentials, readings: string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null> {
     // A comma would split a reading into two numbers in InvoiceNumbers (and `where` takes one number per call).
@@ -56,6 +56,14 @@ export function invoiceCalls({
       const res = await nullWhenNotFound(() => call(creds, 'getInvoice', (api) => api.getInvoice(creds.tenantId, invoiceId)));
       const inv = res?.body.invoices?.[0];
       return inv ? mapInvoice(inv) : null;
+    },
+
+    async getInvoicesByIds(creds, invoiceIds) {
+      if (invoiceIds.length === 0) return [];
+      // IDs is a comma-separated filter of GET Invoices (xero_accounting.yaml getInvoices `IDs`): one
+      // call for many. Unpaged, Xero leaves out line items, which a status check does not need.
+      const res = await call(creds, 'getInvoicesByIds', (api) => api.getInvoices(creds.tenantId, undefined, undefined, undefined, [...invoiceIds]));
+      return (res.body.invoices ?? []).map(mapInvoice);
     },
 
     async findInvoicesByReference(creds, reference) {

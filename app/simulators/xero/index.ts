@@ -59,7 +59,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     state,
     faults,
     limits,
-    test: xeroTestApi(state, (c) => void (clock = c ?? own)),
+    test: xeroTestApi(state, (c) => void (clock = c ?? own), now),
     addOrganisation: (o) => addOrganisation(state, o, now()),
     addAccount: (tenantId, a) => addAccount(requireOrg(state, tenantId), a),
     bankAccountFor: (tenantId, nameOrCode) => accountFor(requireOrg(state, tenantId), nameOrCode),

@@ -105,8 +105,9 @@ export function recordOpeningPayment(o: SimOrganisation, inv: SimInvoice, amount
   if (inv.amountPaid >= inv.total && inv.status === 'AUTHORISED') markPaid(inv, p.date);
 }
 
-export function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date): SimInvoice {
-  const lineItems = input.lineItems.map((li) => {
+/** Xero's line arithmetic: each line's amount from quantity × unit price (4 decimals), its tax, and the totals. */
+export function computeLines(lines: InvoiceInput['lineItems']): Pick<SimInvoice, 'lineItems' | 'total' | 'totalTax'> {
+  const lineItems = lines.map((li) => {
     const lineAmount = roundDiv(li.quantity * li.unitAmount, 1_000_000n);
     return {
       lineItemId: randomUUID(),
@@ -119,6 +120,11 @@ export function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date)
       taxAmount: li.taxRate ? inclusiveTax(lineAmount, li.taxRate) : 0n,
     };
   });
+  return { lineItems, total: lineItems.reduce((sum, li) => sum + li.lineAmount, 0n), totalTax: lineItems.reduce((sum, li) => sum + li.taxAmount, 0n) };
+}
+
+export function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date): SimInvoice {
+  const { lineItems, total, totalTax } = computeLines(input.lineItems);
   const invoiceNumber = input.invoiceNumber ?? (input.type === 'ACCREC' ? `INV-${String(o.nextInvoiceNumber++).padStart(4, '0')}` : '');
   const inv: SimInvoice = {
     invoiceId: randomUUID(),
@@ -130,8 +136,8 @@ export function createInvoice(o: SimOrganisation, input: InvoiceInput, at: Date)
     reference: input.reference,
     lineAmountTypes: input.lineAmountTypes ?? 'NoTax',
     lineItems,
-    total: lineItems.reduce((sum, li) => sum + li.lineAmount, 0n),
-    totalTax: lineItems.reduce((sum, li) => sum + li.taxAmount, 0n),
+    total,
+    totalTax,
     amountPaid: 0n,
     date: input.date,
     dueDate: input.dueDate,

@@ -146,6 +146,8 @@ export interface XeroSimState {
   tokenRequests: number;
   /** "Connect to Xero" apps, consents (grants), codes and their counters (oauth.ts). */
   oauth: SimOAuthState;
+  /** The app's webhook subscription and the deliveries made (webhooks.ts). */
+  webhooks: SimWebhooks;
 }
 
 export interface XeroSimLimits {
@@ -246,8 +248,30 @@ export interface XeroSimulator {
   reset(): void;
 }
 
+export interface SimWebhookDelivery {
+  url: string;
+  eventCount: number;
+  /** The HTTP status the receiver answered, or 0 when it could not be reached. */
+  status: number;
+}
+
+/** The subscription (set up at developer.xero.com) and what was sent. */
+export interface SimWebhooks {
+  subscription?: { url: string; key: string };
+  deliveries: SimWebhookDelivery[];
+}
+
 export function emptyState(): XeroSimState {
-  return { orgs: new Map(), accessTokens: new Map(), refreshTokens: new Map(), appUsage: new Map(), requests: [], tokenRequests: 0, oauth: emptyOAuthState() };
+  return {
+    orgs: new Map(),
+    accessTokens: new Map(),
+    refreshTokens: new Map(),
+    appUsage: new Map(),
+    requests: [],
+    tokenRequests: 0,
+    oauth: emptyOAuthState(),
+    webhooks: { deliveries: [] },
+  };
 }
 
 export function orgsOfClient(state: XeroSimState, clientId: string): SimOrganisation[] {

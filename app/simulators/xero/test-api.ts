@@ -8,6 +8,7 @@
 import type { SimTaxRate } from './tax-rates.js';
 import type { SimGrant } from './oauth.js';
 import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
+import { editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, sendInvoiceEvent, voidInvoice, type SimWebhookDelivery } from './webhooks.js';
 
 /** Requests whose method is this (any case) and whose path (relative to the mount) starts/ends with these. */
 export interface SimRequestFilter {
@@ -48,6 +49,23 @@ export interface XeroSimTestApi {
   addTaxRate(tenantId: string, rate: SimTaxRate): void;
   /** Forgets every Idempotency-Key answer, as Xero does after some minutes (xero/idempotency.ts). */
   forgetIdempotencyKeys(tenantId: string): void;
+  /**
+   * Changes people make to an invoice in Xero's UI. Each sends the invoice's webhook event when the
+   * app is subscribed, and resolves once the receiver answered it.
+   */
+  invoices: {
+    void(invoiceId: string): Promise<void>;
+    editLines(invoiceId: string, lines: { description: string; quantity?: string; unitAmount: string }[]): Promise<void>;
+    /** A payment entered by hand into a bank account that is not Xendit's. */
+    payElsewhere(invoiceId: string, amount: string): Promise<void>;
+  };
+  webhooks: {
+    /** As when the app's webhook is set up at developer.xero.com (URL and signing key). */
+    subscribe(url: string, key: string): void;
+    /** Xero's check before it enables the subscription. */
+    intentToReceive(): Promise<{ passed: boolean; statuses: number[] }>;
+    deliveries(): SimWebhookDelivery[];
+  };
   oauth: {
     /** Calls to the token endpoint by OAuth apps, by grant type ("30 jobs → one refresh"). */
     tokenCalls(grant: 'authorization_code' | 'refresh_token'): number;
@@ -72,7 +90,13 @@ function grantView(grantId: string, g: SimGrant): SimGrantView {
   return { grantId, clientId: g.clientId, scope: g.scope, connections: g.connections };
 }
 
-export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) => void): XeroSimTestApi {
+export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) => void, now: () => Date): XeroSimTestApi {
+  /** Changes the invoice as Xero's UI does, then sends its webhook event. */
+  const change = async (invoiceId: string, apply: (o: SimOrganisation, inv: ReturnType<typeof orgOfInvoice>['inv']) => void) => {
+    const { o, inv } = orgOfInvoice(state, invoiceId);
+    apply(o, inv);
+    await sendInvoiceEvent(state.webhooks, o, inv, now());
+  };
   const requests = (filter: SimRequestFilter = {}) => state.requests.filter((r) => matches(r, filter)).map((r) => ({ ...r }));
   return {
     requests,
@@ -93,6 +117,16 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     },
     addTaxRate: (tenantId, rate) => void requireOrg(state, tenantId).taxRates.push({ ...rate }),
     forgetIdempotencyKeys: (tenantId) => requireOrg(state, tenantId).idempotency.clear(),
+    invoices: {
+      void: (invoiceId) => change(invoiceId, (_, inv) => voidInvoice(inv, now())),
+      editLines: (invoiceId, lines) => change(invoiceId, (_, inv) => editInvoiceLines(inv, lines, now())),
+      payElsewhere: (invoiceId, amount) => change(invoiceId, (o, inv) => void payElsewhere(o, inv, amount, now())),
+    },
+    webhooks: {
+      subscribe: (url, key) => void (state.webhooks.subscription = { url, key }),
+      intentToReceive: () => intentToReceive(state.webhooks),
+      deliveries: () => state.webhooks.deliveries.map((d) => ({ ...d })),
+    },
     oauth: {
       tokenCalls: (grant) => state.oauth.tokenCalls[grant],
       refuseRefresh: (on) => void (state.oauth.refuseRefresh = on),

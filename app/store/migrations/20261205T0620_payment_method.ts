@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * The customer's receipt names how they paid: Xendit's invoice gives payment_method (BANK_TRANSFER,
@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('payments').addColumn('payment_method', 'text').addColumn('payment_channel', 'text').execute();
-  await db.schema.createIndex('payments_by_checkout').on('payments').column('checkout_id').where('checkout_id', 'is not', null).execute();
+  await sql`create index payments_by_checkout on payments (checkout_id) where checkout_id is not null`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -1,0 +1,97 @@
+/**
+ * Open checkouts follow their Xero invoice: which ones a Xero webhook event concerns, which ones
+ * the scheduled comparison looks at next, and closing one (with why) once Xendit expired it.
+ */
+import { sql } from 'kysely';
+import type { Db } from './db.js';
+import { insertJob, type NewJobRow } from './jobs.js';
+import { toCheckout, type Checkout } from './checkouts.js';
+
+const LIVE = ['creating', 'open'] as const;
+
+export interface WatchedInvoice {
+  merchantId: string;
+  xeroInvoiceId: string;
+}
+
+export function createInvoiceWatchStore(db: Db) {
+  return {
+    /**
+     * Of these (Xero organisation, invoice) pairs, those with a live checkout here, as merchant and
+     * invoice: one statement, so a webhook about invoices we never opened a checkout for costs one read.
+     */
+    async liveAmong(events: { tenantId: string; invoiceId: string }[]): Promise<WatchedInvoice[]> {
+      if (events.length === 0) return [];
+      const pairs = events.map((e) => sql`(${e.tenantId}::text, ${e.invoiceId.toLowerCase()}::text)`);
+      const rows = await sql<{ merchant_id: string; xero_invoice_id: string }>`
+        select distinct c.merchant_id, c.xero_invoice_id
+        from checkouts c join merchants m on m.id = c.merchant_id
+        where c.status in ('creating', 'open')
+          and (m.xero_tenant_id, lower(c.xero_invoice_id)) in (${sql.join(pairs)})`.execute(db);
+      return rows.rows.map((r) => ({ merchantId: r.merchant_id, xeroInvoiceId: r.xero_invoice_id }));
+    },
+
+    /** Queues the jobs in one transaction: the webhook is answered only once all of them are stored. */
+    async queue(jobs: NewJobRow[]): Promise<number> {
+      if (jobs.length === 0) return 0;
+      return db.transaction().execute(async (trx) => {
+        let queued = 0;
+        for (const job of jobs) if (await insertJob(trx, job)) queued++;
+        return queued;
+      });
+    },
+
+    /** Merchants with checkouts open at Xendit. */
+    async merchantsWithOpen(): Promise<string[]> {
+      const rows = await db
+        .selectFrom('checkouts')
+        .select('merchant_id')
+        .distinct()
+        .where('status', 'in', LIVE)
+        .where('xendit_invoice_id', 'is not', null)
+        .execute();
+      return rows.map((r) => r.merchant_id);
+    },
+
+    /** The merchant's open checkouts compared least recently (never first), at most `limit`. */
+    async dueForCheck(merchantId: string, limit: number): Promise<Checkout[]> {
+      const rows = await db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('status', 'in', LIVE)
+        .where('xendit_invoice_id', 'is not', null)
+        .orderBy(sql`xero_checked_at nulls first`)
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+      return rows.map(toCheckout);
+    },
+
+    async noteChecked(ids: string[], now: Date): Promise<void> {
+      if (ids.length) await db.updateTable('checkouts').set({ xero_checked_at: now }).where('id', 'in', ids).execute();
+    },
+
+    /** Xendit expired it: closed, with why. Only a live checkout moves (a PAID that raced us stays paid). */
+    async close(id: string, reason: string, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'expired', closed_reason: reason, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', LIVE)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** Checkouts closed because their Xero invoice changed, newest first (the admin shows them). */
+    async recentlyClosed(merchantIds: string[] | 'all', limit: number): Promise<(Checkout & { closedReason: string })[]> {
+      if (merchantIds !== 'all' && merchantIds.length === 0) return [];
+      let q = db.selectFrom('checkouts').selectAll().where('closed_reason', 'is not', null);
+      if (merchantIds !== 'all') q = q.where('merchant_id', 'in', merchantIds);
+      const rows = await q.orderBy('updated_at', 'desc').limit(limit).execute();
+      return rows.map((r) => ({ ...toCheckout(r), closedReason: r.closed_reason! }));
+    },
+  };
+}
+
+export type InvoiceWatchStore = ReturnType<typeof createInvoiceWatchStore>;

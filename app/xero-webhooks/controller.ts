@@ -1,0 +1,69 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { Stores } from '../store/index.js';
+import { paths } from '../paths.js';
+import { unstorableReason } from '../security/body-bounds.js';
+import { validXeroSignature } from './signature.js';
+import { acceptInvoiceEvents } from './service.js';
+
+/** Xero batches events; far more than this in one delivery is not from Xero. */
+const MAX_EVENTS = 500;
+
+// developer.xero.com/documentation/guides/webhooks/overview: the payload's fields. Unknown fields
+// are allowed (Xero may add some); events of other categories (CONTACT, SUBSCRIPTION) are ignored.
+const Event = z.looseObject({
+  resourceId: z.string().min(1).max(100),
+  eventDateUtc: z.string().min(1).max(40),
+  eventCategory: z.string().max(40),
+  tenantId: z.string().min(1).max(100),
+});
+const Body = z.looseObject({ events: z.array(Event).max(MAX_EVENTS) });
+
+export interface XeroWebhookDeps {
+  stores: Stores;
+  clock: Clock;
+  /** Unset: webhooks are not set up, and the route answers 404 like any unknown path. */
+  key?: string;
+  onJobEnqueued?: () => void;
+}
+
+/**
+ * Xero's webhooks: a signed delivery is stored (as checks of the invoices it names) and answered
+ * 200 with an empty body at once; a wrongly signed one gets 401 and changes nothing. That is also
+ * all Xero's "intent to receive" test asks (developer.xero.com/documentation/guides/webhooks/
+ * configuring-your-server: 200 for a correct signature, 401 otherwise, within 5 seconds).
+ */
+export function xeroWebhookRouter(deps: XeroWebhookDeps): Router {
+  const router = Router();
+  router.post(paths.xeroWebhook, express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    if (!deps.key) {
+      res.status(404).end();
+      return;
+    }
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!validXeroSignature(raw, req.get('x-xero-signature'), deps.key)) {
+      res.status(401).end();
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      res.status(400).end();
+      return;
+    }
+    const parsed = unstorableReason(body) ? undefined : Body.safeParse(body);
+    if (!parsed?.success) {
+      res.status(400).end();
+      return;
+    }
+    const events = parsed.data.events
+      .filter((e) => e.eventCategory === 'INVOICE')
+      .map((e) => ({ tenantId: e.tenantId, invoiceId: e.resourceId, eventDateUtc: e.eventDateUtc }));
+    if ((await acceptInvoiceEvents(deps, events)) > 0) deps.onJobEnqueued?.();
+    res.status(200).end();
+  });
+  return router;
+}

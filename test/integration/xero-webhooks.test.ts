@@ -1,0 +1,245 @@
+import { strict as assert } from 'node:assert';
+import { createHmac } from 'node:crypto';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { APP, createOAuthHarness, type OAuthHarness } from '../helpers/xero-oauth.js';
+import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
+import { callbackPathFor, paths } from '../../app/paths.js';
+import type { Merchant } from '../../app/store/merchants.js';
+import { schedule } from '../../app/jobs/schedules.js';
+
+const KEY = 'xero-webhook-key-for-tests-0123456789abcdef';
+const sign = (body: string, key = KEY) => createHmac('sha256', key).update(body).digest('base64');
+
+/**
+ * Xero invoices that change while a customer holds a payable checkout: Xero's webhooks (and, for
+ * merchants without them, the scheduled comparison) expire that Xendit invoice, and say why.
+ */
+describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout', ({ db }) => {
+  let h: OAuthHarness;
+  let m: Merchant;
+  let tenantId: string;
+  let n = 0;
+  beforeEach(async () => {
+    h = await createOAuthHarness(db(), { XERO_WEBHOOK_KEY: KEY });
+    // An OAuth merchant (the gateway's own Xero app: its webhooks are signed with XERO_WEBHOOK_KEY), ready to sell.
+    const shortCode = `!WH${++n}`;
+    const org = h.sims.xero.addOrganisation({ clientId: `wh-${n}`, clientSecret: `wh-secret-${n}`, name: 'Warung Webhook', shortCode, baseCurrency: 'IDR' });
+    tenantId = org.tenantId;
+    const set = h.sims.xero.grantOAuth(APP.clientId, [tenantId]);
+    const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
+    const id = await h.stores.xeroConnections.addOAuthMerchant(
+      { name: 'Warung Webhook', shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true },
+      h.clock(),
+    );
+    const xenditKey = `xnd_development_wh${n}`;
+    await h.stores.merchants.setXendit(id, { secretKey: xenditKey, callbackToken: `wh-token-${n}` }, h.clock());
+    const clearing = h.sims.xero.bankAccountFor(tenantId, 'Xendit').accountId;
+    await h.stores.merchants.setAccounts(id, { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, h.clock());
+    assert.ok(await h.stores.merchants.activateIfComplete(id, h.clock()));
+    h.sims.xendit.registerAccount({
+      secretKey: xenditKey,
+      callbackToken: `wh-token-${n}`,
+      callbackUrl: h.baseUrl + callbackPathFor(id),
+      businessName: 'Warung Webhook',
+    });
+    m = (await h.stores.merchants.byId(id))!;
+    h.sims.xero.test.webhooks.subscribe(h.baseUrl + paths.xeroWebhook, KEY);
+  });
+  afterEach(() => h.close());
+
+  /** An invoice of the merchant's organisation, and a customer's click that opened a checkout for it. */
+  async function openCheckout(lines = [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }]) {
+    const inv = h.sims.xero.addInvoice({
+      tenantId,
+      type: 'ACCREC',
+      status: 'AUTHORISED',
+      currency: 'IDR',
+      contact: { name: 'Budi', email: 'budi@example.co.id' },
+      lineItems: lines,
+      invoiceNumber: `INV-W${Math.random().toString(36).slice(2, 8)}`,
+    });
+    const url = () => {
+      const x = h.sims.xero.listInvoices(tenantId).find((i) => i.invoiceId === inv.invoiceId)!;
+      return `/pay?${new URLSearchParams({ invoiceNo: inv.invoiceNumber, shortCode: m.shortCode, currency: x.currencyCode, amount: x.amountDue })}`;
+    };
+    const res = await request(h.app).get(url()).expect(303);
+    const x = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
+    return { inv, x, url };
+  }
+  const xenditStatus = (id: string) => h.sims.xendit.listInvoices().find((i) => i.id === id)!.status;
+  const checkoutOf = async (xeroInvoiceId: string) => (await h.stores.checkouts.forInvoice(m.id, xeroInvoiceId)).at(-1)!;
+  const xeroReads = () => h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: '/api.xro/2.0/Invoices' });
+
+  it("passes Xero's intent-to-receive check: 200 for a correct signature, 401 otherwise, empty bodies", async () => {
+    const check = await h.sims.xero.test.webhooks.intentToReceive();
+    assert.deepEqual(check, { passed: true, statuses: [200, 401] });
+  });
+
+  it('refuses a wrongly signed or unsigned delivery with 401 and stores nothing', async () => {
+    const { inv } = await openCheckout();
+    const body = JSON.stringify({
+      events: [{ resourceId: inv.invoiceId, eventDateUtc: '2026-12-05T01:00:00', eventType: 'UPDATE', eventCategory: 'INVOICE', tenantId }],
+    });
+    const jobs = await h.count('jobs');
+    await request(h.app)
+      .post(paths.xeroWebhook)
+      .set('content-type', 'application/json')
+      .set('x-xero-signature', sign(body, 'another-key-entirely-123456'))
+      .send(body)
+      .expect(401);
+    await request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').send(body).expect(401);
+    // Signed, then changed on the way: the signature is over the bytes as they arrived.
+    await request(h.app)
+      .post(paths.xeroWebhook)
+      .set('content-type', 'application/json')
+      .set('x-xero-signature', sign(body))
+      .send(body.replace('UPDATE', 'CREATE'))
+      .expect(401);
+    assert.equal(await h.count('jobs'), jobs);
+  });
+
+  it('voided in Xero: the Xendit invoice is expired, the checkout closed with why, and the admin shows it', async () => {
+    const { inv, x, url } = await openCheckout();
+    await h.sims.xero.test.invoices.void(inv.invoiceId); // Xero's UI, then its signed webhook
+    assert.deepEqual(
+      h.sims.xero.test.webhooks.deliveries().map((d) => d.status),
+      [200],
+    );
+    await h.worker.drain();
+    assert.equal(xenditStatus(x.id), 'EXPIRED', 'the customer can no longer pay it');
+    const c = await checkoutOf(inv.invoiceId);
+    assert.equal(c.status, 'expired');
+    // The customer clicks the Xero link again: the voided invoice's own page, no new checkout.
+    const again = await request(h.app).get(url()).set('Accept-Language', 'en').expect(409);
+    assert.match(cheerio.load(again.text)('h1').text(), /cannot be paid online/);
+    assert.equal(h.sims.xendit.listInvoices().filter((i) => i.external_id.includes(inv.invoiceNumber)).length, 1);
+    const closed = await h.stores.invoiceWatch.recentlyClosed([m.id], 10);
+    assert.deepEqual(
+      closed.map((c) => [c.invoiceNumber, c.closedReason]),
+      [[inv.invoiceNumber, JSON.stringify({ key: 'admin:closedReason_voided' })]],
+    );
+    // The operator's dashboard says which payment page was closed, and why.
+    await seedAdminCast(h, db());
+    const { $ } = await page(await signedIn(h.app, 'ops@example.com'), `${paths.admin}?lang=en`);
+    const row = $('#closed-checkouts tbody tr');
+    assert.equal(row.length, 1);
+    assert.match(row.text(), new RegExp(`${inv.invoiceNumber}[\\s\\S]*The invoice was voided in Xero\\.`));
+  });
+
+  it('amount due lowered below the checkout: expired, and the next click makes a checkout for the new amount', async () => {
+    const { inv, x, url } = await openCheckout();
+    await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]);
+    await h.worker.drain();
+    assert.equal(xenditStatus(x.id), 'EXPIRED');
+    const res = await request(h.app).get(url()).expect(303);
+    const fresh = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
+    assert.notEqual(fresh.id, x.id);
+    assert.equal(fresh.amount, 75000);
+    assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 1))[0].closedReason).key, 'admin:closedReason_amountLowered');
+  });
+
+  it('a higher amount or an unrelated change leaves the checkout payable; paid by other means closes it', async () => {
+    const { inv, x } = await openCheckout();
+    await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '3', unitAmount: '75000' }]);
+    await h.worker.drain();
+    assert.equal(xenditStatus(x.id), 'PENDING');
+    await h.sims.xero.test.invoices.payElsewhere(inv.invoiceId, '225000.00');
+    await h.worker.drain();
+    assert.equal(xenditStatus(x.id), 'EXPIRED');
+    assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 1))[0].closedReason).key, 'admin:closedReason_paidElsewhere');
+  });
+
+  it('paid at Xendit just before the void: not expired; the payment is recorded as usual (to review, as the invoice is void)', async () => {
+    const { inv, x } = await openCheckout();
+    await h.sims.xendit.pay(x.id, { sendCallback: false }); // paid; its callback not here yet
+    await h.sims.xero.test.invoices.void(inv.invoiceId);
+    await h.worker.drain();
+    assert.equal(xenditStatus(x.id), 'PAID');
+    const payment = await h.stores.payments.byXenditInvoice(m.id, x.id);
+    assert.equal(payment?.syncState, 'needs_review', 'money came in for a void invoice: a person decides');
+    assert.equal((await checkoutOf(inv.invoiceId)).status, 'paid');
+  });
+
+  it('events about other organisations or invoices without a checkout cost no Xero call; a redelivery is one job', async () => {
+    const { inv } = await openCheckout();
+    const other = h.sims.xero.addInvoice({
+      tenantId,
+      type: 'ACCREC',
+      status: 'AUTHORISED',
+      currency: 'IDR',
+      contact: { name: 'Ani' },
+      lineItems: [{ description: 'Teh', unitAmount: '1000' }],
+    });
+    h.sims.xero.test.clearRequests();
+    const event = (resourceId: string, t = tenantId) => ({
+      resourceId,
+      eventDateUtc: '2026-12-05T02:00:00.000',
+      eventType: 'UPDATE',
+      eventCategory: 'INVOICE',
+      tenantId: t,
+      tenantType: 'ORGANISATION',
+    });
+    const body = JSON.stringify({
+      events: [event(other.invoiceId), event(inv.invoiceId, '00000000-0000-4000-8000-000000000000'), { ...event(inv.invoiceId), eventCategory: 'CONTACT' }],
+    });
+    const jobs = await h.count('jobs');
+    await request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').set('x-xero-signature', sign(body)).send(body).expect(200, '');
+    assert.equal(await h.count('jobs'), jobs, 'nothing to check');
+    const real = JSON.stringify({ events: [event(inv.invoiceId)] });
+    for (let i = 0; i < 3; i++)
+      await request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').set('x-xero-signature', sign(real)).send(real).expect(200, '');
+    assert.equal(await h.count('jobs'), jobs + 1, 'Xero retried: one check');
+    await h.worker.drain();
+    assert.equal(xeroReads(), 1, 'one read of the one invoice concerned');
+  });
+
+  it('answers 400 to a signed body that is not a webhook, 413 past the size bound, 404 when no key is set', async () => {
+    const deep = JSON.stringify({ events: [] }).replace('[]', '['.repeat(5000) + ']'.repeat(5000));
+    for (const body of ['not json', '{"events": "x"}', deep]) {
+      await request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').set('x-xero-signature', sign(body)).send(body).expect(400);
+    }
+    const big = JSON.stringify({ events: [], pad: 'x'.repeat(300_000) });
+    await request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').set('x-xero-signature', sign(big)).send(big).expect(413);
+    const off = await createOAuthHarness(db());
+    try {
+      const body = JSON.stringify({ events: [] });
+      await request(off.app).post(paths.xeroWebhook).set('x-xero-signature', sign(body)).send(body).expect(404);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('without webhooks, the scheduled comparison finds the change with one Xero call for all open checkouts', async () => {
+    const a = await openCheckout();
+    const b = await openCheckout();
+    const c = await openCheckout();
+    h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // deliveries get lost
+    await h.sims.xero.test.invoices.void(b.inv.invoiceId);
+    await h.worker.drain();
+    assert.equal(xenditStatus(b.x.id), 'PENDING', 'nobody told us');
+    h.sims.xero.test.clearRequests();
+    await schedule(h, 'check-open-checkouts', 30);
+    await h.worker.drain();
+    assert.equal(xenditStatus(b.x.id), 'EXPIRED');
+    assert.equal(xenditStatus(a.x.id), 'PENDING');
+    assert.equal(xenditStatus(c.x.id), 'PENDING');
+    assert.equal(xeroReads(), 2, 'one call for the three, one to confirm the changed one');
+    assert.equal((await h.stores.invoiceWatch.recentlyClosed([m.id], 10)).length, 1);
+  });
+
+  it('a run that crashed after Xendit expired the invoice, before the checkout was closed: the rerun closes it', async () => {
+    const { inv, x } = await openCheckout();
+    await h.sims.xendit.expire(x.id, { sendCallback: false }); // what the crashed run did at Xendit
+    await h.sims.xero.test.invoices.void(inv.invoiceId);
+    await h.worker.drain();
+    const c = await checkoutOf(inv.invoiceId);
+    assert.equal(c.status, 'expired');
+    assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 1))[0].closedReason).key, 'admin:closedReason_voided');
+    assert.deepEqual(
+      (await h.stores.jobs.list()).filter((j) => j.kind === 'check-invoice').map((j) => j.state),
+      ['done'],
+    );
+  });
+});
