@@ -19,6 +19,8 @@ export interface DemoHome {
   xeroSimUrl: string;
   /** The simulated Xendit dashboard, where a payment can be started outside Xero. */
   xenditDashboardUrl?: string;
+  /** The outbox simulator: the alert e-mails the demo sent. */
+  outboxUrl?: string;
   merchantName: string;
   /** A function: "reset demo" makes the demo merchant anew, under a new id. */
   callbackUrl(): string;

@@ -88,6 +88,23 @@ const schema = z.object({
   // Bearer token for /metrics; unset, /metrics answers 404 like any unknown path.
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // Alerts by e-mail: smtp://user:pass@host:587 or smtps://…:465; unset, digests stay in the outbox (admin) unsent.
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^/\s]+/.test(v), 'SMTP_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465')
+    .optional(),
+  ALERT_FROM: z.string().min(3).max(200).optional(),
+  ALERT_OPERATOR_EMAILS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.email('ALERT_OPERATOR_EMAILS must be e-mail addresses, separated by commas'))),
+  ALERT_DIGEST_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
   // The webhooks key of the gateway's Xero app (developer.xero.com → the app → Webhooks); unset: /webhooks/xero answers 404.
   XERO_WEBHOOK_KEY: z.string().min(16, 'XERO_WEBHOOK_KEY must be at least 16 characters').optional(),
   // Open checkouts compared with their Xero invoice, for merchants whose changes no webhook reports (0: off).
@@ -159,6 +176,8 @@ export type Config = Readonly<{
   xeroWebhookKey?: string;
   /** How often open checkouts are compared with their Xero invoice (one Xero call per merchant and run); 0: never. */
   openCheckoutCheckMinutes: number;
+  /** Alert e-mails: sent over smtpUrl (unset: kept in the outbox), one digest per recipient every digestMinutes (0: off). */
+  alerts: { smtpUrl?: string; from: string; operatorEmails: string[]; digestMinutes: number };
 }>;
 
 function isHttpsOrLocal(url: string): boolean {
@@ -270,6 +289,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(c.METRICS_TOKEN ? { metricsToken: c.METRICS_TOKEN } : {}),
     ...(c.XERO_WEBHOOK_KEY ? { xeroWebhookKey: c.XERO_WEBHOOK_KEY } : {}),
     openCheckoutCheckMinutes: c.OPEN_CHECKOUT_CHECK_MINUTES,
+    alerts: {
+      ...(c.SMTP_URL ? { smtpUrl: c.SMTP_URL } : {}),
+      from: c.ALERT_FROM ?? `Xendit-Xero gateway <alerts@${new URL(publicUrl).hostname}>`,
+      operatorEmails: c.ALERT_OPERATOR_EMAILS,
+      digestMinutes: c.ALERT_DIGEST_MINUTES,
+    },
     ...(c.WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: c.WORKER_METRICS_PORT } : {}),
   });
 }

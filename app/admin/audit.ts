@@ -2,6 +2,7 @@
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { User } from '../store/users.js';
+import { raiseAlert, settingsChangedAlert } from '../alerts/raise.js';
 
 export async function recordChange(
   deps: { stores: Stores; clock: Clock },
@@ -11,6 +12,9 @@ export async function recordChange(
   detail: Record<string, string | number | boolean | null> = {},
 ): Promise<void> {
   await deps.stores.audit.record({ merchantId, userId: actor?.id ?? null, userEmail: actor?.email ?? 'cli', action, detail }, deps.clock());
+  // The merchant's other users (and the operators) hear about it by e-mail; the one who did it does not.
+  const alert = merchantId ? settingsChangedAlert(merchantId, actor, action) : null;
+  if (alert) await raiseAlert(deps, alert);
 }
 
 /** A secret's fingerprint for the log: its last four characters. */

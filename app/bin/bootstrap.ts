@@ -1,3 +1,4 @@
+import { createMailer, type Mailer } from '../clients/mail/index.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +30,8 @@ export interface Runtime {
   clock: Clock;
   /** This process's metrics registry (/metrics with METRICS_TOKEN); the clients report their calls to it. */
   metrics: Metrics;
+  /** Sends alert digests (SMTP_URL; in demo mode the outbox simulator). Unset: they stay in the outbox table. */
+  mailer?: Mailer;
 }
 
 /** Logs never carry secrets: these paths are censored wherever they appear. */
@@ -40,6 +43,7 @@ export const REDACT = [
   '*.secretKey',
   '*.clientSecret',
   '*.callbackToken',
+  '*.smtpUrl',
   '*.access_token',
   '*.refresh_token',
 ];
@@ -116,5 +120,6 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
     xendit: createXenditClient({ apiUrl: config.xendit.apiUrl, logger: log, observer: metrics.xendit }),
     clock: systemClock,
     metrics,
+    ...(config.alerts.smtpUrl ? { mailer: createMailer({ smtpUrl: config.alerts.smtpUrl, from: config.alerts.from }) } : {}),
   };
 }

@@ -1,3 +1,5 @@
+import { startOutbox } from '../simulators/outbox/index.js';
+import { createMailer, type Mailer } from '../clients/mail/index.js';
 import { join, resolve } from 'node:path';
 import express, { type Router } from 'express';
 import type { Runtime } from './bootstrap.js';
@@ -14,6 +16,9 @@ export type DemoSetup = NonNullable<AppDeps['demo']> & {
   /** Starts over: saved state cleared, every merchant of a simulated organisation forgotten, re-seeded. */
   reset(): Promise<void>;
   simulators: { xero: XeroSimulator; xendit: XenditSimulator };
+  /** The outbox's SMTP server: alert mails go there unless SMTP_URL says otherwise. */
+  mailer: Mailer;
+  close(): Promise<void>;
 };
 
 /** The simulators' state files in the data directory; undefined when the data directory is in memory. */
@@ -35,6 +40,7 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
   const loopback = `http://127.0.0.1:${config.port}`;
   const xeroSim = createXeroSimulator({ now: runtime.clock, logger: runtime.logger });
   const xenditSim = createXenditSimulator({ checkoutBaseUrl: `${config.publicUrl}${paths.simXendit}`, now: runtime.clock, logger: runtime.logger });
+  const outbox = await startOutbox(runtime.clock);
   const files = demoStateFiles(config.dataDir);
   const save = () => {
     files?.xero.save({ ...xeroSim.state, requests: [] });
@@ -87,7 +93,11 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
     mounts: [
       { path: paths.simXero, router: savingAfterChanges(xeroSim.router, saver.schedule) },
       { path: paths.simXendit, router: savingAfterChanges(xenditSim.router, saver.schedule) },
+      { path: paths.simOutbox, router: outbox.router },
     ],
+    outboxUrl: `${paths.simOutbox}/`,
+    mailer: createMailer({ smtpUrl: outbox.smtpUrl, from: config.alerts.from }),
+    close: () => outbox.close(),
     invoices: async () =>
       xeroSim.listInvoices(current.tenantId).map((inv) => ({
         invoiceNumber: inv.invoiceNumber,

@@ -20,8 +20,8 @@ async function main(): Promise<void> {
   const runtime = await boot();
   const { config, logger } = runtime;
   const inProcessWorker = runtime.database.kind === 'embedded' || config.demo;
-  const worker = inProcessWorker ? createWorker(runtime) : undefined;
   const demoSetup = config.demo ? await setupDemo(runtime) : undefined;
+  const worker = inProcessWorker ? createWorker({ ...runtime, mailer: runtime.mailer ?? demoSetup?.mailer }) : undefined;
   const setupUrl = await issueSetupLinkIfNeeded({ ...runtime, publicUrl: config.publicUrl });
   if (setupUrl) logger.warn({ setupUrl }, 'No operator yet: open this one-time link (valid 24 hours) to create the first one');
   const demo = demoSetup && {
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     await closeGracefully(server);
     await worker?.stop();
     demoSetup?.flush();
+    await demoSetup?.close();
     await runtime.database.close();
     clearTimeout(force);
     process.exit(0);

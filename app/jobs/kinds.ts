@@ -37,6 +37,7 @@ export const XeroKeepAlivePayload = z.object({});
 /** `event`: the Xero webhook event's time (one job per event; a redelivery is the same job), or the scheduled run's. */
 export const CheckInvoicePayload = z.object({ merchantId: z.string(), xeroInvoiceId: z.string(), event: z.string().max(40) });
 export const CheckOpenCheckoutsPayload = z.object({});
+export const SendAlertsPayload = z.object({});
 
 const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);
 
@@ -85,6 +86,7 @@ export const JOB_SPECS = {
     dedupeKey: periodic('check-open-checkouts'),
     maxAttempts: PERIODIC_MAX_ATTEMPTS,
   },
+  'send-alerts': { kind: 'send-alerts', payload: SendAlertsPayload, dedupeKey: periodic('send-alerts'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
 } as const;
 
 export type JobKind = keyof typeof JOB_SPECS;

@@ -14,10 +14,19 @@ import { listPaidInvoicesJob } from './sync/list-paid.js';
 import { crashHook } from './sync/crash-points.js';
 import { DEFAULT_KEEPALIVE_DAYS, xeroKeepAliveJob } from './sync/xero-keep-alive.js';
 import { checkInvoiceJob, checkOpenCheckoutsJob } from './sync/invoice-changes.js';
+import { sendAlertsJob } from './sync/send-alerts.js';
+import { raiseAlert } from '../alerts/raise.js';
+import { createI18n, message } from '../i18n/index.js';
+import type { Mailer } from '../clients/mail/index.js';
+import { XeroDisconnected } from '../clients/xero/errors.js';
+import { UpstreamError } from '../clients/types.js';
+import { paths } from '../paths.js';
 
 export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   metrics?: Pick<Metrics, 'webhookLag'>;
-  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing' | 'xeroKeepAliveDays'>>;
+  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing' | 'xeroKeepAliveDays' | 'alerts' | 'publicUrl'>>;
+  /** Alert digests are sent with it (SMTP_URL); unset, they stay in the outbox. */
+  mailer?: Mailer;
 };
 
 /** What the handler factories share: the deps, and those of the kinds that record payments. */
@@ -66,6 +75,16 @@ const HANDLERS: Record<JobKind, Entry> = {
   'xero-keep-alive': { handler: ({ deps }) => xeroKeepAliveJob(deps, { days: deps.config?.xeroKeepAliveDays ?? DEFAULT_KEEPALIVE_DAYS }) },
   'check-invoice': { handler: (b) => checkInvoiceJob(b.deps) },
   'check-open-checkouts': { handler: (b) => checkOpenCheckoutsJob(b.deps) },
+  'send-alerts': {
+    handler: ({ deps }) =>
+      sendAlertsJob({
+        ...deps,
+        i18n: createI18n(),
+        operatorEmails: deps.config?.alerts?.operatorEmails ?? [],
+        adminUrl: `${deps.config?.publicUrl ?? ''}${paths.admin}`,
+        accountUrl: `${deps.config?.publicUrl ?? ''}${paths.adminAccount}`,
+      }),
+  },
   'list-paid-invoices': {
     handler: ({ deps }) => {
       const { pageSize, maxPages, lookbackMinutes } = deps.config?.backendListing ?? LISTING_DEFAULTS;
@@ -80,7 +99,7 @@ export const JOB_REGISTRY = Object.fromEntries(Object.entries(JOB_SPECS).map(([k
 };
 
 /** The runner's per-kind parts (handlers and hooks) for every kind in the registry. */
-export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'onNeedsReview' | 'onDone'> {
+export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'onNeedsReview' | 'onDone' | 'onFailure'> {
   const b: Built = { deps, payments: { ...deps, xero: deps.xero.forPurpose('payment-write'), bankAccounts: createBankAccountCache(deps.clock) } };
   const handlers: Record<string, JobHandler> = {};
   const onNeedsReview: Record<string, (job: Job, reason: string) => Promise<void>> = {};
@@ -92,7 +111,39 @@ export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'o
   }
   return {
     handlers,
-    onNeedsReview: async (job, reason) => onNeedsReview[job.kind]?.(job, reason),
+    onNeedsReview: async (job, reason) => {
+      await onNeedsReview[job.kind]?.(job, reason);
+      // A person must look: told by e-mail (not about the alert mails themselves: that mail would not go either).
+      if (job.kind !== 'send-alerts') {
+        await raiseAlert(deps, {
+          merchantId: job.merchantId,
+          kind: 'needsReview',
+          message: message('alerts:needsReview', { kind: job.kind, reason: reason.slice(0, 300) }),
+          dedupeKey: `needsReview:${job.id}`,
+        });
+      }
+    },
     onDone: (job, at) => onDone[job.kind]?.(job, at),
+    onFailure: async (job, err) => {
+      const alert = troubleAlert(job.merchantId, err);
+      if (alert) await raiseAlert(deps, alert);
+    },
   };
+}
+
+/** Failures a person must fix, whatever job met them: one alert per merchant until it is mailed. */
+function troubleAlert(merchantId: string | null, err: unknown): Parameters<typeof raiseAlert>[1] | null {
+  if (!merchantId) return null;
+  if (err instanceof XeroDisconnected) {
+    return { merchantId, kind: 'xeroDisconnected', message: message('alerts:xeroDisconnected'), dedupeKey: `xeroDisconnected:${merchantId}` };
+  }
+  if (err instanceof UpstreamError && err.upstream === 'xendit' && err.kind === 'unauthorized') {
+    return {
+      merchantId,
+      kind: 'xenditKeyRejected',
+      message: message('alerts:xenditKeyRejected', { status: err.status ?? '' }),
+      dedupeKey: `xenditKey:${merchantId}`,
+    };
+  }
+  return null;
 }

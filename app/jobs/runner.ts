@@ -32,6 +32,8 @@ export interface RunnerDeps {
   onNeedsReview?: (job: Job, reason: string) => Promise<void>;
   /** A job finished (metrics: how long after it was queued). */
   onDone?: (job: Job, at: Date) => void;
+  /** A run failed (it will wait, retry or need review): lets alerts tell people about failures only they can fix. */
+  onFailure?: (job: Job, err: unknown) => Promise<void>;
   /** Calls `wake` after `ms` unless cancelled (tests drive the idle poll by hand). */
   pollTimer?: PollTimer;
 }
@@ -88,6 +90,7 @@ export function createJobRunner(deps: RunnerDeps) {
         return;
       }
       const now = deps.clock();
+      await deps.onFailure?.(job, raw).catch((err: unknown) => log.warn({ err: String(err) }, 'failure hook failed'));
       if (raw instanceof XeroDisconnected) {
         // Not the job's fault: it waits for the merchant to reconnect (jobs.claim skips it meanwhile).
         if (await deps.jobs.park(job, raw.message, now)) log.warn({ merchantId: raw.merchantId }, 'job waits: Xero disconnected');

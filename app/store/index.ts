@@ -20,6 +20,7 @@ import { createSecretsStore } from './secrets-reseal.js';
 import { createHousekeepingStore } from './housekeeping.js';
 import { createMetricsStore } from './metrics.js';
 import { createInvoiceWatchStore } from './invoice-watch.js';
+import { createAlertStore } from './alerts.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -45,6 +46,7 @@ export function createStores(db: Db, box: SecretBox) {
     housekeeping: createHousekeepingStore(db),
     metrics: createMetricsStore(db),
     invoiceWatch: createInvoiceWatchStore(db),
+    alerts: createAlertStore(db),
   };
 }
 

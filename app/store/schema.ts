@@ -168,7 +168,36 @@ export interface UsersTable {
   /** For merchant users: owner may change keys, accounts, Xero, settings and users; staff only reads. */
   merchant_role: Generated<MerchantRole>;
   disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** No alert e-mails for this user (migration 20261205T0640). */
+  alerts_opt_out: Generated<boolean>;
   created_at: Timestamp;
+}
+
+/** Something a person should know (migration 20261205T0640): mailed in the next digest. */
+export interface AlertsTable {
+  id: SerialId;
+  merchant_id: string | null;
+  kind: string;
+  /** A message key and its parameters (i18n encodeMessage). */
+  message: string;
+  /** The user whose own action raised it: not told about it. */
+  except_user_id: string | null;
+  dedupe_key: string | null;
+  created_at: Timestamp;
+  mailed_at: Timestamp | null;
+}
+
+/** The outbox: one digest per recipient, sent once the SMTP server accepted it. */
+export interface AlertMailsTable {
+  id: SerialId;
+  recipient: string;
+  subject: string;
+  body: string;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+  locked_until: Timestamp | null;
+  attempts: Generated<number>;
+  last_error: string | null;
 }
 
 export type MerchantRole = 'owner' | 'staff';
@@ -279,6 +308,8 @@ export interface Database {
   jobs: JobsTable;
   rate_limits: RateLimitsTable;
   users: UsersTable;
+  alerts: AlertsTable;
+  alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   login_attempts: LoginAttemptsTable;

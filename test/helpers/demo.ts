@@ -60,12 +60,13 @@ export async function startDemo(db: Db, dataDir: string, port: number): Promise<
     runtime,
     demo,
     app,
-    worker: createWorker(runtime),
+    worker: createWorker({ ...runtime, mailer: demo.mailer }),
     base: `http://127.0.0.1:${port}`,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       demo.flush();
+      await demo.close();
     },
   };
 }

@@ -18,6 +18,8 @@ import { loadConfig } from '../../config/index.js';
 import { createStores } from '../../app/store/index.js';
 import { box } from '../helpers/harness.js';
 import { callbackPathFor, paths, payLinkFor } from '../../app/paths.js';
+import { recordChange } from '../../app/admin/audit.js';
+import { schedule } from '../../app/jobs/schedules.js';
 
 describeEachDatabase('demo state across restarts', ({ db }) => {
   let dataDir: string;
@@ -138,5 +140,21 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     );
     assert.equal(code, 64);
     assert.match(err.join('\n'), /not in demo mode/);
+  });
+
+  it('sends alert e-mails over SMTP to the outbox simulator, linked from the home page', async () => {
+    run = await startDemo(db(), dataDir, port);
+    await addUser(run.runtime.stores, 'ops@example.com', null);
+    const merchant = await merchantOf(DEMO.shortCode);
+    await recordChange(run.runtime, null, merchant!.id, 'xendit_keys_changed');
+    await schedule(run.runtime, 'send-alerts', 5);
+    await run.worker.drain();
+    const home = cheerio.load((await request(run.app).get('/').expect(200)).text);
+    const outboxUrl = home('#outbox a').attr('href')!;
+    const $ = cheerio.load((await request(run.app).get(outboxUrl).expect(200)).text);
+    assert.equal($('article.mail').length, 1);
+    assert.match($('article.mail h2').text(), /the command line \(CLI\) made a change: Xendit keys changed/);
+    assert.match($('article.mail .muted').text(), /To ops@example\.com/);
+    assert.equal((await run.runtime.stores.alerts.outbox(5))[0]?.sentAt instanceof Date, true, 'accepted by the SMTP server: sent');
   });
 });

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { paths } from '../../paths.js';
 import { email, newPassword } from '../auth/fields.js';
@@ -58,14 +58,23 @@ export function usersRouter(deps: AdminDeps, sess: Sessions): Router {
     render(res, 200, 'users', { ...(await service.listUsers(deps, user)), shownLink: { url, email: target.email, purpose: 'reset' } });
   });
 
-  router.get(paths.adminAccount, requireUser, (_req, res) => render(res, 200, 'account', {}));
+  const alertsOf = async (res: Response) => ({ alertsOn: !(await deps.stores.alerts.optedOut(signedIn(res).id)) });
+
+  router.get(paths.adminAccount, requireUser, async (_req, res) => render(res, 200, 'account', await alertsOf(res)));
 
   router.post(paths.adminAccount, requireUser, sess.verifyCsrf, async (req, res) => {
-    await withForm(res, 'account', {}, {}, async () => {
+    await withForm(res, 'account', await alertsOf(res), {}, async () => {
       const form = parseForm(PasswordForm, req.body);
       await service.changeOwnPassword(deps, signedIn(res), currentSession(res)!.idHash, form.current, form.password);
-      render(res, 200, 'account', { changed: true });
+      render(res, 200, 'account', { ...(await alertsOf(res)), changed: true });
     });
+  });
+
+  // One's own alert e-mails on or off: a checkbox, so an unticked box sends no field at all.
+  router.post(paths.adminAccountAlerts, requireUser, sess.verifyCsrf, async (req, res) => {
+    const on = (req.body as Record<string, unknown> | undefined)?.alerts === 'on';
+    await deps.stores.alerts.setOptOut(signedIn(res).id, !on);
+    render(res, 200, 'account', { alertsOn: on, alertsSaved: true });
   });
 
   router.get(paths.adminMerchantAudit, requireUser, async (req, res) => {

@@ -7,6 +7,8 @@ import { UpstreamError } from '../../clients/types.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import { ReconcilePayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
+import { raiseAlert } from '../../alerts/raise.js';
+import { message } from '../../i18n/index.js';
 
 export interface ReconcileDeps {
   stores: Stores;
@@ -85,7 +87,16 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     } else if (invoice.status === 'PAID' || invoice.status === 'SETTLED') {
       summary.paid++;
       const job = jobRow('record-payment', { merchantId: checkout.merchantId, xenditInvoiceId: invoice.id }, now);
-      if (await deps.stores.checkouts.markPaid(checkout, job, now)) queued = true;
+      if (await deps.stores.checkouts.markPaid(checkout, job, now)) {
+        queued = true;
+        // Paid, yet no callback told us: the callback URL or token at Xendit is likely wrong.
+        await raiseAlert(deps, {
+          merchantId: checkout.merchantId,
+          kind: 'callbackMissing',
+          message: message('alerts:callbackMissing'),
+          dedupeKey: `callbackMissing:${checkout.merchantId}`,
+        });
+      }
       deps.logger.info({ checkoutId: checkout.id, xenditInvoiceId: invoice.id }, 'reconcile: paid without a callback, recording');
       continue;
     } else if (invoice.status === 'EXPIRED') {

@@ -1,0 +1,50 @@
+/**
+ * Something a person should know about: stored now, mailed in the next digest (send-alerts). Raising
+ * an alert never fails what raised it: at worst the alert is logged and lost, the operation stands.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Stores } from '../store/index.js';
+import { encodeMessage, message, type Message } from '../i18n/index.js';
+
+export type AlertKind = 'needsReview' | 'xeroDisconnected' | 'xenditKeyRejected' | 'callbackMissing' | 'settingsChanged';
+
+export interface Alert {
+  merchantId: string | null;
+  kind: AlertKind;
+  message: Message;
+  /** The user whose own action it was: the others are told, not them. */
+  exceptUserId?: string | null;
+  /** While one with this key waits to be mailed, repeats are absorbed (one line per merchant, not thirty). */
+  dedupeKey?: string;
+}
+
+export async function raiseAlert(deps: { stores: Stores; clock: Clock; logger?: Logger }, a: Alert): Promise<void> {
+  try {
+    await deps.stores.alerts.raise({ ...a, message: encodeMessage(a.message) }, deps.clock());
+  } catch (err) {
+    deps.logger?.warn({ err: String(err), kind: a.kind, merchantId: a.merchantId }, 'could not store an alert');
+  }
+}
+
+/** The admin changes the others of the merchant hear about: where money goes and who may change it. */
+const TOLD_TO_OTHERS = new Set([
+  'xero_connected',
+  'xero_disconnected',
+  'accounts_changed',
+  'xendit_bank_account_created',
+  'xendit_keys_changed',
+  'xendit_mode_switched',
+  'user_invited',
+  'user_disabled',
+]);
+
+export function settingsChangedAlert(merchantId: string, actor: { id: string; email: string } | null, action: string): Alert | null {
+  if (!TOLD_TO_OTHERS.has(action)) return null;
+  return {
+    merchantId,
+    kind: 'settingsChanged',
+    message: message('alerts:settingsChanged', { email: actor?.email ?? 'the command line (CLI)', action: message(`admin:audit_${action}`) }),
+    exceptUserId: actor?.id ?? null,
+  };
+}
