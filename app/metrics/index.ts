@@ -36,6 +36,7 @@ export type { CallObserver };
 
 export type PayOutcome =
   | 'redirect'
+  | 'ask_amount'
   | 'paid'
   | 'not_found'
   | 'out_of_date'

@@ -8,6 +8,7 @@ import { paths } from '../paths.js';
 import { startPayment, type PayDeps } from './service.js';
 import { paymentReturn } from './receipt.js';
 import { renderReturn } from './return-page.js';
+import { renderAskAmount } from './amount-page.js';
 import { clientAddress } from '../security/client-address.js';
 import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
 import { payOutcomeOf, type Metrics } from '../metrics/index.js';
@@ -38,6 +39,8 @@ const PayQuery = z.object({
   // match it (pay/link-hint.ts).
   currency: z.string().max(10).optional(),
   amount: z.string().max(40).optional(),
+  // The amount chosen on the "how much" page (merchants that allow part payments).
+  part: z.string().max(40).optional(),
 });
 
 /** Xero's placeholders arrive in whatever case the merchant typed them; repeated keys are refused. */
@@ -55,6 +58,7 @@ export function parsePayQuery(query: Request['query']): PayQuery {
     shortCode: byName.shortcode,
     currency: byName.currency,
     amount: byName.amount,
+    part: byName.part,
   });
   if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
@@ -66,15 +70,16 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
   // Counted here, where /pay answers: a redirect, or the error the error handler turns into a page.
   router.get(paths.pay, async (req, res) => {
     try {
-      await pay(req, res);
-      limits.metrics?.payClick('redirect');
+      // Not inside `metrics?.payClick(...)`: without metrics, optional chaining would skip the call's argument, the click itself.
+      const outcome = await pay(req, res);
+      limits.metrics?.payClick(outcome);
     } catch (err) {
       limits.metrics?.payClick(payOutcomeOf(err));
       throw err;
     }
   });
 
-  async function pay(req: Request, res: Response): Promise<void> {
+  async function pay(req: Request, res: Response): Promise<'redirect' | 'ask_amount'> {
     const perIp = { key: `pay:ip:${clientKey(clientAddress(req))}`, rule: limits.perIp };
     let query: PayQuery;
     let plusReading: string | undefined;
@@ -99,16 +104,22 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
     };
     const lang = choosePayLang(req.query.lang, req.get('accept-language'), req.query.currency);
     const hint = { ...(query.currency ? { currency: query.currency } : {}), ...(query.amount ? { amount: query.amount } : {}) };
-    const { redirectUrl } = await startPayment(deps, {
+    const outcome = await startPayment(deps, {
       invoiceNumber: query.invoiceNo,
       ...(plusReading ? { plusReading } : {}),
       shortCode: query.shortCode,
       lang,
       counters,
       hint,
+      ...(query.part !== undefined ? { part: query.part } : {}),
     });
     res.set('Cache-Control', 'no-store');
-    res.redirect(303, redirectUrl);
+    if (outcome.kind === 'ask') {
+      renderAskAmount(res, outcome, { i18n, lang, query, langLinks: payLangLinks(req.originalUrl, lang) });
+      return 'ask_amount';
+    }
+    res.redirect(303, outcome.redirectUrl);
+    return 'redirect';
   }
 
   router.get(paths.payReturn, async (req, res) => {

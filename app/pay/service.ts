@@ -10,6 +10,7 @@ import type { XeroGateway, XeroInvoice } from '../clients/xero/types.js';
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
 import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, PaymentLinkOutdated, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
 import { linkMatches, type LinkHint } from './link-hint.js';
+import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
 import { paths } from '../paths.js';
 import type { PayLang } from '../i18n/index.js';
 import { jobRow } from '../jobs/enqueue.js';
@@ -49,7 +50,24 @@ export interface PayRequest {
   counters: ClickCounters;
   /** The link's [CURRENCY] and [AMOUNTDUE]: must match the invoice (see link-hint.ts). */
   hint: LinkHint;
+  /** The amount the customer chose to pay now, as typed (merchants that allow part payments). */
+  part?: string;
 }
+
+/** The merchant allows part payments: the customer is asked how much, before any checkout is made. */
+export interface AskAmount {
+  kind: 'ask';
+  business: string;
+  invoiceNumber: string;
+  currency: Currency;
+  due: number; // minor units
+  minimum: number; // minor units
+  /** What was typed, when it could not be used, and why. */
+  typed?: string;
+  problem?: PartProblem;
+}
+
+export type PayOutcome = { kind: 'redirect'; redirectUrl: string; checkout: Checkout } | AskAmount;
 
 /** An open Xendit invoice this close to expiry is replaced rather than reused. */
 const EXPIRY_MARGIN_MS = 10 * 60_000;
@@ -59,7 +77,7 @@ const POLL_MS = 50;
  * A customer clicked "Pay with Xendit" in a Xero invoice: read the invoice fresh from Xero, decide
  * whether it can be paid, and return the Xendit checkout to send them to.
  */
-export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ redirectUrl: string; checkout: Checkout }> {
+export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayOutcome> {
   // A repeat click reads the checkouts of the invoice this number named last time, in the same
   // statement; used only if Xero names the same invoice.
   const guessed = deps.invoiceIds?.guess(req.shortCode, req.invoiceNumber);
@@ -83,14 +101,25 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
-  const { currency, amount } = payableAmount(invoice);
+  const { currency, amount: due } = payableAmount(invoice);
   const existing = early && guessed === invoice.invoiceId ? early : await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId);
   await refuseWhilePaymentIsBeingRecorded(deps, merchant, invoice, existing);
+
+  let amount = due;
+  if (merchant.partialMinPercent !== null) {
+    const minimum = minimumPart(due, merchant.partialMinPercent);
+    const ask: AskAmount = { kind: 'ask', business: merchant.name, invoiceNumber: invoice.invoiceNumber, currency, due, minimum };
+    if (req.part === undefined) return ask;
+    const part = readPart(req.part, currency);
+    const problem = partProblem(part, minimum, due);
+    if (problem) return { ...ask, typed: req.part, problem };
+    amount = part!;
+  }
 
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from
   // the rows just read, saving two queries on the path every customer waits on.
   const reusable = reusableCheckout(existing, amount, deps.clock());
-  if (reusable) return { redirectUrl: allowedRedirect(reusable.invoiceUrl!, deps.checkoutHosts), checkout: reusable };
+  if (reusable) return { kind: 'redirect', redirectUrl: allowedRedirect(reusable.invoiceUrl!, deps.checkoutHosts), checkout: reusable };
 
   // A new Xendit invoice is made only once every other one for this Xero invoice is dead: two
   // payable invoices for one bill is how customers pay twice.
@@ -98,7 +127,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<{ re
   // None live for this amount when read: claim at once (a claim that loses to a concurrent click reads again).
   const noneLive = !existing.some((c) => (c.status === 'open' || c.status === 'creating') && c.amount === amount);
   const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive);
-  return { redirectUrl: allowedRedirect(checkout.invoiceUrl!, deps.checkoutHosts), checkout };
+  return { kind: 'redirect', redirectUrl: allowedRedirect(checkout.invoiceUrl!, deps.checkoutHosts), checkout };
 }
 
 function payableAmount(invoice: XeroInvoice): { currency: Currency; amount: number } {

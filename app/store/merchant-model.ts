@@ -39,6 +39,8 @@ export interface Merchant {
   backendFlow: boolean;
   /** On: money collected beyond the Xero invoice's AmountDue becomes a Xero overpayment. */
   overpayments: boolean;
+  /** Customers may pay part of an invoice, at least this percent of the amount due; null: only in full. */
+  partialMinPercent: number | null;
   /** On: the Xero organisation is a test/demo company, so payments made in Xendit test mode may be recorded in it. */
   xeroTestOrganisation: boolean;
   /** The Xero organisation's Timezone (e.g. SEASIASTANDARDTIME), once read; null until then. */
@@ -108,6 +110,7 @@ export interface MerchantSettings {
   overpayments: boolean;
   xeroTestOrganisation: boolean;
   salesTaxType: string | null;
+  partialMinPercent: number | null;
 }
 
 /**
@@ -181,6 +184,7 @@ export function merchantFromRow(box: SecretBox) {
     xenditFeeBilling: row.xendit_fee_billing,
     backendFlow: row.backend_flow,
     overpayments: row.overpayments,
+    partialMinPercent: row.partial_min_percent ?? null,
     xeroTestOrganisation: row.xero_test_organisation ?? false,
     xeroTimezone: row.xero_timezone,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),

@@ -154,6 +154,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           overpayments: s.overpayments,
           xero_test_organisation: s.xeroTestOrganisation,
           sales_tax_type: s.salesTaxType,
+          partial_min_percent: s.partialMinPercent,
           updated_at: now,
         })
         .where('id', '=', id)

@@ -43,6 +43,8 @@ export interface MerchantsTable {
   xero_disconnected_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   xero_disconnect_reason: ColumnType<string | null, string | null | undefined, string | null>;
   overpayments: Generated<boolean>;
+  /** Customers may pay part of an invoice, at least this percent of what is due; null: off (migration 20261205T0650). */
+  partial_min_percent: ColumnType<number | null, number | null | undefined, number | null>;
   xero_test_organisation: Generated<boolean>;
   xero_timezone: string | null;
   listing_paid_after: Timestamp | null;

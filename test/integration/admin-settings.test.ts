@@ -22,10 +22,12 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     const form = await page(agent, settingsPath(id));
     // Forms that choose the fee posting also send the Xendit fee billing (default) unless they say otherwise.
     const billing = 'feePosting' in body ? { xenditFeeBilling: 'deducted' } : {};
+    // Like a browser, the other switches send what is checked (the part payments switch, when a test does not choose it).
+    const partial = 'feePosting' in body && !('partialMinPercent' in body) ? { partialMinPercent: String(checked(form.$, 'partialMinPercent') ?? 'off') } : {};
     return agent
       .post(settingsPath(id))
       .type('form')
-      .send({ _csrf: form.csrf(), ...billing, ...body })
+      .send({ _csrf: form.csrf(), ...billing, ...partial, ...body })
       .expect(status);
   }
   const stored = async () => (await h.stores.merchants.byId(h.merchant.id))!;

@@ -43,7 +43,15 @@ describeEachDatabase('Xendit test mode', ({ db }) => {
   it('a sale paid in test mode outside Xero (backend flow) creates nothing in Xero', async () => {
     await h.stores.merchants.setSettings(
       h.merchant.id,
-      { backendFlow: true, feePosting: 'bank_transaction', xenditFeeBilling: 'deducted', overpayments: false, xeroTestOrganisation: false, salesTaxType: null },
+      {
+        backendFlow: true,
+        feePosting: 'bank_transaction',
+        xenditFeeBilling: 'deducted',
+        overpayments: false,
+        xeroTestOrganisation: false,
+        salesTaxType: null,
+        partialMinPercent: null,
+      },
       h.clock(),
     );
     const before = h.sims.xero.invoicesOf(h.tenantId).length;

@@ -37,6 +37,12 @@ export const MERCHANT_SETTINGS = [
   }),
   setting({ key: 'overpayments', options: ['false', 'true'], read: (m) => String(m.overpayments), value: (o) => o === 'true' }),
   setting({ key: 'xeroTestOrganisation', options: ['false', 'true'], read: (m) => String(m.xeroTestOrganisation), value: (o) => o === 'true' }),
+  setting({
+    key: 'partialMinPercent',
+    options: ['off', '10', '25', '50'],
+    read: (m) => (m.partialMinPercent === null ? 'off' : String(m.partialMinPercent)),
+    value: (o) => (o === 'off' ? null : Number(o)),
+  }),
 ];
 
 export function currentSettings(m: Merchant): Record<string, string> {
@@ -124,6 +130,7 @@ export async function applySettings(
     overpayments: merchant.overpayments,
     xeroTestOrganisation: merchant.xeroTestOrganisation,
     salesTaxType: merchant.salesTaxType,
+    partialMinPercent: merchant.partialMinPercent,
   };
   await deps.stores.merchants.setSettings(merchant.id, { ...stored, ...values }, deps.clock());
   await deps.stores.audit.record({ merchantId: merchant.id, userId: null, userEmail: by, action: 'settings_changed', detail: { ...values } }, deps.clock());

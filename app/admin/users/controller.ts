@@ -63,7 +63,7 @@ export function usersRouter(deps: AdminDeps, sess: Sessions): Router {
   router.get(paths.adminAccount, requireUser, async (_req, res) => render(res, 200, 'account', await alertsOf(res)));
 
   router.post(paths.adminAccount, requireUser, sess.verifyCsrf, async (req, res) => {
-    await withForm(res, 'account', await alertsOf(res), {}, async () => {
+    await withForm(res, 'account', {}, await alertsOf(res), async () => {
       const form = parseForm(PasswordForm, req.body);
       await service.changeOwnPassword(deps, signedIn(res), currentSession(res)!.idHash, form.current, form.password);
       render(res, 200, 'account', { ...(await alertsOf(res)), changed: true });

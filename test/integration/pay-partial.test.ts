@@ -1,0 +1,131 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { readPart, minimumPart } from '../../app/pay/part.js';
+
+/** Paying part of an invoice (deposits): off by default; on, the customer chooses how much. */
+describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  const allowPart = (percent: number | null) =>
+    h.stores.merchants.setSettings(h.merchant.id, { ...h.merchant, salesTaxType: null, partialMinPercent: percent }, h.clock());
+  const xenditInvoices = () => h.sims.xendit.listInvoices();
+  /** The form of the "how much" page, submitted as a browser does (its fields, `part` as typed). */
+  async function choose(html: string, part: string, status = 303) {
+    const $ = cheerio.load(html);
+    const fields = new URLSearchParams(
+      $('#amount-form input')
+        .map((_, i) => [[$(i).attr('name')!, $(i).attr('name') === 'part' ? part : ($(i).attr('value') ?? '')]])
+        .get() as [string, string][],
+    );
+    return request(h.app)
+      .get(`${$('#amount-form').attr('action')}?${fields}`)
+      .expect(status);
+  }
+
+  it('off by default: the click goes straight to the full amount', async () => {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(xenditInvoices()[0].amount, 150000);
+  });
+
+  it('on: asks how much (full amount filled in), records the part in Xero with the rest still due, and the next click offers the rest', async () => {
+    await allowPart(25);
+    const inv = h.addInvoice({ lineItems: [{ description: 'Katering', quantity: '1', unitAmount: '400000' }] });
+    const ask = await request(h.app)
+      .get(`${h.payUrl(inv.invoiceNumber)}&lang=en`)
+      .expect(200);
+    assert.equal(xenditInvoices().length, 0, 'no checkout before the customer chose');
+    const $ = cheerio.load(ask.text);
+    assert.equal($('h1').text(), 'How much would you like to pay?');
+    assert.equal($('#part').val(), '400000');
+    assert.match($('main p').first().text(), /IDR\s400,000 is due.*at least IDR\s100,000/);
+
+    const chosen = await choose(ask.text, '150.000');
+    const [x] = xenditInvoices();
+    assert.equal(chosen.headers.location, x.invoice_url);
+    assert.equal(x.amount, 150000);
+    assert.equal(x.items?.length ?? 0, 0, 'no line items that would add up to another total');
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    const after = h.sims.xero.listInvoices(h.tenantId).find((i) => i.invoiceId === inv.invoiceId)!;
+    assert.equal(after.status, 'AUTHORISED');
+    assert.equal(after.amountDue, '250000.00');
+    assert.deepEqual(
+      h.sims.xero.paymentsOf(inv.invoiceId).map((p) => p.amount),
+      [15000000n],
+    );
+
+    // Xero fills the new [AMOUNTDUE] into the link: the page offers the rest.
+    const next = await request(h.app)
+      .get(`${h.payUrl(inv.invoiceNumber)}&lang=en`)
+      .expect(200);
+    assert.equal(cheerio.load(next.text)('#part').val(), '250000');
+    await choose(next.text, '250000');
+    const rest = xenditInvoices()[1];
+    assert.equal(rest.amount, 250000);
+    await h.sims.xendit.pay(rest.id);
+    await h.worker.drain();
+    assert.equal(h.sims.xero.listInvoices(h.tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'PAID');
+  });
+
+  it('refuses less than the minimum, more than is due, and garbage with the page again (422), no checkout', async () => {
+    await allowPart(50);
+    const inv = h.addInvoice({ currency: 'PHP', lineItems: [{ description: 'Tour', quantity: '1', unitAmount: '1250.50' }] });
+    const ask = await request(h.app)
+      .get(`${h.payUrl(inv.invoiceNumber)}&lang=en`)
+      .expect(200);
+    for (const [typed, said] of [
+      ['100', /least you can pay now is ₱625\.25/],
+      ['1300', /more than the ₱1,250\.50 due/],
+      ['12,5,0', /enter an amount/],
+      ['-5', /enter an amount/],
+      ['1.2345', /enter an amount/],
+      ['', /enter an amount/],
+    ] as const) {
+      const res = await choose(ask.text, typed, 422);
+      const $ = cheerio.load(res.text);
+      assert.match($('#part-error').text(), said, typed);
+      assert.equal($('#part').val(), typed, 'what was typed is kept');
+    }
+    assert.equal(xenditInvoices().length, 0);
+    const ok = await choose(ask.text, '625,25');
+    assert.equal(xenditInvoices()[0].amount, 625.25, 'Xendit takes pesos with centavos');
+    assert.ok(ok.headers.location);
+  });
+
+  it('two customers choosing the same part at once get one Xendit invoice; a different part replaces it', async () => {
+    await allowPart(10);
+    const inv = h.addInvoice({});
+    const ask = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(200);
+    const [a, b] = await Promise.all([choose(ask.text, '50000'), choose(ask.text, '50000')]);
+    assert.equal(a.headers.location, b.headers.location);
+    assert.equal(xenditInvoices().length, 1);
+    await choose(ask.text, '60000');
+    const all = xenditInvoices();
+    assert.equal(all.length, 2);
+    assert.equal(all[0].status, 'EXPIRED', 'the first part is no longer payable: never two payable invoices for one bill');
+  });
+
+  it('reads amounts as customers type them', () => {
+    assert.equal(readPart('400000', 'IDR'), 400000);
+    assert.equal(readPart('400.000', 'IDR'), 400000);
+    assert.equal(readPart('1.250.000', 'IDR'), 1250000);
+    assert.equal(readPart('1 250 000', 'IDR'), 1250000);
+    assert.equal(readPart('400000,50', 'IDR'), undefined, 'rupiah has no decimals');
+    assert.equal(readPart('1,250.50', 'PHP'), 125050);
+    assert.equal(readPart('1.250,50', 'PHP'), 125050);
+    assert.equal(readPart('1250.5', 'THB'), 125050);
+    assert.equal(readPart('1,25.50', 'PHP'), undefined);
+    assert.equal(readPart('1.250.50', 'PHP'), undefined);
+    assert.equal(readPart('1e5', 'PHP'), undefined);
+    assert.equal(minimumPart(125050, 50), 62525);
+    assert.equal(minimumPart(101, 50), 51, 'rounded up');
+  });
+});
