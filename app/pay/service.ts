@@ -202,7 +202,7 @@ async function liveCheckout(
         currency,
         amount,
         externalId: externalIdFor(invoice.invoiceNumber, id),
-        expiresAt: new Date(now.getTime() + deps.invoiceDurationSeconds * 1000),
+        expiresAt: new Date(now.getTime() + checkoutSeconds(deps, merchant) * 1000),
         customer: { name: invoice.contactName, email: invoice.contactEmail },
       },
       now,
@@ -269,8 +269,15 @@ function newXenditInvoice(deps: PayDeps, merchant: Merchant, invoice: XeroInvoic
     items: itemsMatching(invoice, checkout),
     successRedirectUrl: back('paid'),
     failureRedirectUrl: back('failed'),
-    invoiceDurationSeconds: deps.invoiceDurationSeconds,
+    invoiceDurationSeconds: checkoutSeconds(deps, merchant),
+    // The merchant's choice; Xendit needs the customer's e-mail to send its receipt to.
+    notifyPaidByEmail: merchant.xenditReceipts && Boolean(invoice.contactEmail),
   };
+}
+
+/** How long a new checkout stays payable: the merchant's setting, else the configured default. */
+function checkoutSeconds(deps: Pick<PayDeps, 'invoiceDurationSeconds'>, merchant: Merchant): number {
+  return merchant.checkoutHours !== null ? merchant.checkoutHours * 3600 : deps.invoiceDurationSeconds;
 }
 
 /**

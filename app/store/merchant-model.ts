@@ -41,6 +41,10 @@ export interface Merchant {
   overpayments: boolean;
   /** Customers may pay part of an invoice, at least this percent of the amount due; null: only in full. */
   partialMinPercent: number | null;
+  /** How long a new checkout stays payable, hours; null: the configured default. */
+  checkoutHours: number | null;
+  /** Xendit e-mails the customer its own receipt when the invoice is paid. */
+  xenditReceipts: boolean;
   /** On: the Xero organisation is a test/demo company, so payments made in Xendit test mode may be recorded in it. */
   xeroTestOrganisation: boolean;
   /** The Xero organisation's Timezone (e.g. SEASIASTANDARDTIME), once read; null until then. */
@@ -111,6 +115,8 @@ export interface MerchantSettings {
   xeroTestOrganisation: boolean;
   salesTaxType: string | null;
   partialMinPercent: number | null;
+  checkoutHours: number | null;
+  xenditReceipts: boolean;
 }
 
 /**
@@ -185,6 +191,8 @@ export function merchantFromRow(box: SecretBox) {
     backendFlow: row.backend_flow,
     overpayments: row.overpayments,
     partialMinPercent: row.partial_min_percent ?? null,
+    checkoutHours: row.checkout_hours ?? null,
+    xenditReceipts: row.xendit_receipts ?? false,
     xeroTestOrganisation: row.xero_test_organisation ?? false,
     xeroTimezone: row.xero_timezone,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),

@@ -155,6 +155,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           xero_test_organisation: s.xeroTestOrganisation,
           sales_tax_type: s.salesTaxType,
           partial_min_percent: s.partialMinPercent,
+          checkout_hours: s.checkoutHours,
+          xendit_receipts: s.xenditReceipts,
           updated_at: now,
         })
         .where('id', '=', id)

@@ -45,6 +45,10 @@ export interface MerchantsTable {
   overpayments: Generated<boolean>;
   /** Customers may pay part of an invoice, at least this percent of what is due; null: off (migration 20261205T0650). */
   partial_min_percent: ColumnType<number | null, number | null | undefined, number | null>;
+  /** How long a checkout stays payable, hours; null: the configured default (migration 20261205T0700). */
+  checkout_hours: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Xendit e-mails the customer its receipt when paid. */
+  xendit_receipts: Generated<boolean>;
   xero_test_organisation: Generated<boolean>;
   xero_timezone: string | null;
   listing_paid_after: Timestamp | null;

@@ -23,7 +23,8 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     // Forms that choose the fee posting also send the Xendit fee billing (default) unless they say otherwise.
     const billing = 'feePosting' in body ? { xenditFeeBilling: 'deducted' } : {};
     // Like a browser, the other switches send what is checked (the part payments switch, when a test does not choose it).
-    const partial = 'feePosting' in body && !('partialMinPercent' in body) ? { partialMinPercent: String(checked(form.$, 'partialMinPercent') ?? 'off') } : {};
+    const others = ['partialMinPercent', 'checkoutHours', 'xenditReceipts'].filter((k) => 'feePosting' in body && !(k in body));
+    const partial = Object.fromEntries(others.map((k) => [k, String(checked(form.$, k))]));
     return agent
       .post(settingsPath(id))
       .type('form')

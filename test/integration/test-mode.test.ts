@@ -51,6 +51,8 @@ describeEachDatabase('Xendit test mode', ({ db }) => {
         xeroTestOrganisation: false,
         salesTaxType: null,
         partialMinPercent: null,
+        checkoutHours: null,
+        xenditReceipts: false,
       },
       h.clock(),
     );

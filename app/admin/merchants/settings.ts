@@ -43,6 +43,13 @@ export const MERCHANT_SETTINGS = [
     read: (m) => (m.partialMinPercent === null ? 'off' : String(m.partialMinPercent)),
     value: (o) => (o === 'off' ? null : Number(o)),
   }),
+  setting({
+    key: 'checkoutHours',
+    options: ['default', '1', '24', '72', '168'],
+    read: (m) => (m.checkoutHours === null ? 'default' : String(m.checkoutHours)),
+    value: (o) => (o === 'default' ? null : Number(o)),
+  }),
+  setting({ key: 'xenditReceipts', options: ['false', 'true'], read: (m) => String(m.xenditReceipts), value: (o) => o === 'true' }),
 ];
 
 export function currentSettings(m: Merchant): Record<string, string> {
@@ -131,6 +138,8 @@ export async function applySettings(
     xeroTestOrganisation: merchant.xeroTestOrganisation,
     salesTaxType: merchant.salesTaxType,
     partialMinPercent: merchant.partialMinPercent,
+    checkoutHours: merchant.checkoutHours,
+    xenditReceipts: merchant.xenditReceipts,
   };
   await deps.stores.merchants.setSettings(merchant.id, { ...stored, ...values }, deps.clock());
   await deps.stores.audit.record({ merchantId: merchant.id, userId: null, userEmail: by, action: 'settings_changed', detail: { ...values } }, deps.clock());

@@ -44,6 +44,8 @@ export interface NewXenditInvoice {
   successRedirectUrl: string;
   failureRedirectUrl: string;
   invoiceDurationSeconds: number;
+  /** Xendit e-mails its receipt to payerEmail when paid (customer_notification_preference.invoice_paid). */
+  notifyPaidByEmail?: boolean;
 }
 
 /** What picks a paid invoice's payment transaction out of those carrying its external id. */

@@ -26,6 +26,9 @@ export function apply(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditStatus, opts
   inv.feeTax = ctx.feeTax(inv.feesPaidAmount, inv.currency);
   inv.paymentMethod = opts.paymentMethod ?? 'BANK_TRANSFER';
   inv.paymentChannel = opts.paymentChannel ?? 'BCA';
+  // Xendit tells the invoice's customer on the channels asked for (docs.xendit.co, Create invoice: customer_notification_preference).
+  const email = inv.customer?.email ?? inv.payerEmail;
+  if (email && inv.notifyPaid?.includes('email')) ctx.state.notifications.push({ invoiceId: inv.id, event: 'invoice_paid', channel: 'email', to: email, at });
 }
 
 // Invoices past their expiry date expire when next looked at, with their callback sent in the background.

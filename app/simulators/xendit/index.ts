@@ -48,7 +48,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     feeTax: options.feeTax ?? (() => 0),
     callbackTimeoutMs: options.callbackTimeoutMs ?? 10_000,
     checkoutBaseUrl: options.checkoutBaseUrl.replace(/\/+$/, ''),
-    state: { accounts: new Map(), invoices: new Map(), callbacks: [], requests: [] },
+    state: { accounts: new Map(), invoices: new Map(), callbacks: [], requests: [], notifications: [] },
     faults: new XenditFaults({ isApi, errorBody: xenditErrorBody }),
   };
   const sim: XenditSimulator = {
@@ -68,6 +68,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       ctx.state.invoices.clear();
       ctx.state.callbacks.length = 0;
       ctx.state.requests.length = 0;
+      ctx.state.notifications.length = 0;
       ctx.faults.reset();
     },
   };

@@ -70,8 +70,11 @@ export function createInvoiceRoute(ctx: Ctx, req: Request, res: Response): void 
 
 export type NewInvoiceFields = Pick<
   SimXenditInvoice,
-  'externalId' | 'currency' | 'amount' | 'description' | 'payerEmail' | 'customer' | 'items' | 'successRedirectUrl' | 'failureRedirectUrl'
+  'externalId' | 'currency' | 'amount' | 'description' | 'payerEmail' | 'customer' | 'items' | 'successRedirectUrl' | 'failureRedirectUrl' | 'notifyPaid'
 >;
+
+/** Xendit's notification channels (xendit-node NotificationChannel). */
+const CHANNELS = ['email', 'sms', 'whatsapp', 'viber'];
 
 export function readNewInvoice(body: Record<string, unknown>): { value: NewInvoiceFields; durationSeconds: number } | { error: string; code?: string } {
   const externalId = body.external_id;
@@ -97,6 +100,11 @@ export function readNewInvoice(body: Record<string, unknown>): { value: NewInvoi
   }
   const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
   const customer = body.customer && typeof body.customer === 'object' ? (body.customer as Record<string, unknown>) : undefined;
+  const prefs = body.customer_notification_preference as Record<string, unknown> | undefined;
+  const notifyPaid = prefs?.invoice_paid;
+  if (notifyPaid !== undefined && (!Array.isArray(notifyPaid) || notifyPaid.some((c) => !CHANNELS.includes(c as string)))) {
+    return { error: `customer_notification_preference.invoice_paid must list channels of ${CHANNELS.join(', ')}` };
+  }
   return {
     durationSeconds: duration,
     value: {
@@ -109,6 +117,7 @@ export function readNewInvoice(body: Record<string, unknown>): { value: NewInvoi
       ...(customer ? { customer: { givenNames: text(customer.given_names), email: text(customer.email) } } : {}),
       successRedirectUrl: text(body.success_redirect_url),
       failureRedirectUrl: text(body.failure_redirect_url),
+      ...(Array.isArray(notifyPaid) && notifyPaid.length ? { notifyPaid: notifyPaid as string[] } : {}),
     },
   };
 }

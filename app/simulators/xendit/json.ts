@@ -39,6 +39,7 @@ export function invoiceJson(ctx: Ctx, inv: SimXenditInvoice): XenditInvoiceJson 
     items: inv.items.map((i) => ({ name: i.name, quantity: i.quantity, price: wire(i.price, inv.currency) })),
     ...(inv.successRedirectUrl ? { success_redirect_url: inv.successRedirectUrl } : {}),
     ...(inv.failureRedirectUrl ? { failure_redirect_url: inv.failureRedirectUrl } : {}),
+    ...(inv.notifyPaid ? { customer_notification_preference: { invoice_created: [], invoice_reminder: [], invoice_paid: inv.notifyPaid } } : {}),
     ...paid,
   };
 }

@@ -78,6 +78,17 @@ export interface SimXenditInvoice {
   feesPaidWire?: number;
   paymentMethod?: string;
   paymentChannel?: string;
+  /** customer_notification_preference.invoice_paid: the channels Xendit tells the customer on when it is paid. */
+  notifyPaid?: string[];
+}
+
+/** A notification Xendit sent the customer (its receipt e-mail when paid). */
+export interface SimNotification {
+  invoiceId: string;
+  event: 'invoice_paid';
+  channel: string;
+  to: string;
+  at: Date;
 }
 
 /** An invoice as the API sends it (amounts as JSON numbers in major units). */
@@ -140,6 +151,7 @@ export interface XenditSimState {
   invoices: Map<string, SimXenditInvoice>;
   callbacks: SimCallback[];
   requests: SimRequest[];
+  notifications: SimNotification[];
 }
 
 export interface PayOptions {

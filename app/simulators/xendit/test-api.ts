@@ -4,7 +4,7 @@
  * sent, and named commands. Tests use `sim.test`, never `sim.state` (eslint's
  * no-restricted-syntax rule on test/ and test/unit/sim-state-rule.test.ts keep it so).
  */
-import type { SimCallback, SimRequest, XenditSimAccount, XenditSimState } from './state.js';
+import type { SimCallback, SimNotification, SimRequest, XenditSimAccount, XenditSimState } from './state.js';
 
 /** Requests whose method is this (any case) and whose path (relative to the mount) starts with this. */
 export interface XenditRequestFilter {
@@ -26,6 +26,8 @@ export interface XenditSimTestApi {
   callbacks(): SimCallback[];
   /** How many invoices the simulator holds, every account's. */
   invoiceCount(): number;
+  /** Copies of the notifications Xendit sent customers (receipt e-mails), oldest first. */
+  notifications(): SimNotification[];
 }
 
 export function xenditTestApi(state: XenditSimState): XenditSimTestApi {
@@ -48,5 +50,6 @@ export function xenditTestApi(state: XenditSimState): XenditSimTestApi {
     },
     callbacks: () => structuredClone(state.callbacks),
     invoiceCount: () => state.invoices.size,
+    notifications: () => state.notifications.map((n) => ({ ...n })),
   };
 }
