@@ -405,7 +405,12 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.equal(en.$('#custom-url').val(), customPaymentUrl(h.baseUrl));
       assert.equal(en.$('#callback-url').val(), h.baseUrl + callbackPathFor(m.id));
       assert.equal(en.$('button[data-copy=custom-url]').length, 1);
-      assert.match(en.$('ol.xerosteps').text(), /Payment services → Add payment service → Custom payment URL[\s\S]*"Pay with Xendit"[\s\S]*Manage themes/);
+      // Xero's current menus (help.xero.com "Set up payment services in Xero"): Business → Online payments, then the invoice templates.
+      assert.match(
+        en.$('ol.xerosteps').text(),
+        /Business menu → Online payments[\s\S]*Custom Payment URL[\s\S]*"Pay with Xendit"[\s\S]*Invoice settings[\s\S]*Payment services \(Credit Card\)/,
+      );
+      assert.match(en.$('ol.xerosteps').text(), /^In Xero/);
       assert.match(en.$('p.lastcallback').text(), /Last callback received: 2026-11-25 03:10$/);
       // A test key: working links, but never called live.
       assert.match(en.$('p.warning[role=status]').text(), /^Test mode, not live/);
@@ -415,6 +420,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.equal(id.$('html').attr('lang'), 'id');
       assert.match(id.$('h1').text(), /Mulai menerima pembayaran/);
       assert.match(id.$('ul.steps').text(), /Xero terhubung/);
+      assert.match(id.$('ol.xerosteps').text(), /Di Xero, buka menu Business → Online payments/);
     });
 
     it("answers 404 to another merchant's user, and lets a merchant user see their own", async () => {

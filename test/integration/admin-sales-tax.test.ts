@@ -16,7 +16,16 @@ describeEachDatabase('admin: tax on sales recorded from Xendit (backend flow)', 
   afterEach(() => h.close());
 
   const settingsPath = () => adminMerchantPath(h.merchant.id, 'adminMerchantSettings');
-  const switches = { backendFlow: 'true', feePosting: 'bank_transaction', xenditFeeBilling: 'deducted', overpayments: 'false', xeroTestOrganisation: 'true' };
+  const switches = {
+    backendFlow: 'true',
+    feePosting: 'bank_transaction',
+    xenditFeeBilling: 'deducted',
+    overpayments: 'false',
+    xeroTestOrganisation: 'true',
+    partialMinPercent: 'off',
+    checkoutHours: 'default',
+    xenditReceipts: 'false',
+  };
   async function save(agent: Agent, salesTaxType: string | undefined, status: number) {
     const form = await page(agent, settingsPath());
     const body: Record<string, string> = { _csrf: form.csrf(), ...switches, ...(salesTaxType === undefined ? {} : { salesTaxType }) };

@@ -109,6 +109,9 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
         xenditFeeBilling: 'invoiced',
         overpayments: 'false',
         xeroTestOrganisation: 'true',
+        partialMinPercent: 'off',
+        checkoutHours: 'default',
+        xenditReceipts: 'false',
         salesTaxType: '',
       })
       .expect(303);
@@ -123,6 +126,9 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
         xenditFeeBilling: 'monthly',
         overpayments: 'false',
         xeroTestOrganisation: 'true',
+        partialMinPercent: 'off',
+        checkoutHours: 'default',
+        xenditReceipts: 'false',
         salesTaxType: '',
       })
       .expect(422);
