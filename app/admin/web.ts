@@ -3,6 +3,7 @@
  * re-showing a refused form, keeping out whoever is not signed in, and the error pages. Imports
  * nothing from the admin's feature folders, so they can all import it.
  */
+import { isSupportedCurrency, toMinor } from '../money.js';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -58,6 +59,16 @@ export function render(res: Response, status: number, view: string, locals: Reco
     adminPaymentRetryPath,
     adminMerchantPath,
     money: formats.money,
+    // The report's decimal strings ("1500000.00") as money in the page's language ("Rp 1.500.000").
+    decimalMoney: (decimal: string | null, currency: string) => {
+      if (decimal === null) return '–';
+      if (!isSupportedCurrency(currency)) return decimal;
+      try {
+        return formats.money(toMinor(decimal.replace(/^-/, ''), currency) * (decimal.startsWith('-') ? -1 : 1), currency);
+      } catch {
+        return decimal;
+      }
+    },
     dateTime: formats.dateTime,
     timeZone,
     // The outcome of the Xero round trip the user just came back from (a redirect's ?xero=…).

@@ -318,9 +318,13 @@ export function csvLines(rows: (string | null)[][]): string {
   return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
+/** The CSV's header, and a row's cells in its order (the admin's CSV adds columns to both). */
+export const REPORT_CSV_HEADER: readonly string[] = HEADER;
+export const reportCsvCells = (r: ReportRow): (string | null)[] => COLUMNS.map((c) => r[c] as string | null);
+
 /** RFC 4180, every cell neutralised. */
 export function toCsv(report: Report): string {
-  return csvLines([HEADER, ...report.rows.map((r) => COLUMNS.map((c) => r[c] as string | null))]);
+  return csvLines([HEADER, ...report.rows.map(reportCsvCells)]);
 }
 
 export function toText(report: Report): string {

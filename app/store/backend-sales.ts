@@ -55,8 +55,10 @@ export function createBackendSaleStore(db: Db) {
         .execute();
     },
 
-    async setInvoice(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, xeroInvoiceId: string, now: Date): Promise<void> {
-      await update(sale.merchantId, sale.xenditInvoiceId).set({ xero_invoice_id: xeroInvoiceId, last_error: null, updated_at: now }).execute();
+    async setInvoice(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, xeroInvoiceId: string, now: Date, invoiceNumber?: string): Promise<void> {
+      await update(sale.merchantId, sale.xenditInvoiceId)
+        .set({ xero_invoice_id: xeroInvoiceId, ...(invoiceNumber ? { xero_invoice_number: invoiceNumber } : {}), last_error: null, updated_at: now })
+        .execute();
     },
 
     async noteError(sale: Pick<BackendSale, 'merchantId' | 'xenditInvoiceId'>, error: string, now: Date): Promise<void> {

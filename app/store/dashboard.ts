@@ -81,12 +81,13 @@ export function createDashboardStore(db: Db) {
       .select((eb) => [
         eb.fn.coalesce('c.customer_name', 'bs.customer_name').as('customer_name'),
         eb.fn.coalesce('c.customer_email', 'bs.customer_email').as('customer_email'),
+        // A sale made outside Xero has the number Xero gave the invoice the gateway created.
+        eb.fn.coalesce('c.invoice_number', 'bs.xero_invoice_number').as('invoice_number'),
       ])
       .select([
         'p.id',
         'p.merchant_id',
         'm.name as merchant_name',
-        'c.invoice_number',
         'p.xero_invoice_id',
         'p.xendit_invoice_id',
         'p.currency',
@@ -134,6 +135,7 @@ export function createDashboardStore(db: Db) {
       q = q.where((eb) =>
         eb.or([
           eb('c.invoice_number', 'ilike', like),
+          eb('bs.xero_invoice_number', 'ilike', like),
           eb('c.customer_name', 'ilike', like),
           eb('c.customer_email', 'ilike', like),
           eb('bs.customer_name', 'ilike', like),
@@ -210,6 +212,30 @@ export function createDashboardStore(db: Db) {
       if (merchantId) q = q.where('p.merchant_id', '=', merchantId);
       const r = await q.executeTakeFirst();
       return r ? toRow(r) : null;
+    },
+
+    /**
+     * The Xero invoice number and customer of each of these Xendit invoices, from the checkouts the
+     * gateway opened and the sales it recorded from outside Xero (the reconciliation report's rows).
+     */
+    async labels(merchantId: string, xenditInvoiceIds: string[]): Promise<Map<string, { invoiceNumber: string | null; customer: string | null }>> {
+      const out = new Map<string, { invoiceNumber: string | null; customer: string | null }>();
+      if (xenditInvoiceIds.length === 0) return out;
+      const sales = await db
+        .selectFrom('backend_sales')
+        .select(['xendit_invoice_id', 'xero_invoice_number', 'customer_name'])
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_invoice_id', 'in', xenditInvoiceIds)
+        .execute();
+      for (const r of sales) out.set(r.xendit_invoice_id, { invoiceNumber: r.xero_invoice_number, customer: r.customer_name });
+      const checkouts = await db
+        .selectFrom('checkouts')
+        .select(['xendit_invoice_id', 'invoice_number', 'customer_name'])
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_invoice_id', 'in', xenditInvoiceIds)
+        .execute();
+      for (const r of checkouts) out.set(r.xendit_invoice_id!, { invoiceNumber: r.invoice_number, customer: r.customer_name });
+      return out;
     },
 
     async timeline(

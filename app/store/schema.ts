@@ -134,6 +134,8 @@ export interface BackendSalesTable {
   xendit_invoice_id: string;
   xero_contact_id: string | null;
   xero_invoice_id: string | null;
+  /** As Xero numbered it (migration 20261205T0710). */
+  xero_invoice_number: ColumnType<string | null, string | null | undefined, string | null>;
   customer_name: ColumnType<string | null, string | null | undefined, string | null>;
   customer_email: ColumnType<string | null, string | null | undefined, string | null>;
   last_error: string | null;

@@ -37,7 +37,7 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
     await h.sims.xendit.pay(x.id, { sendCallback: callback });
-    return x;
+    return { ...x, invoiceNumber: inv.invoiceNumber };
   }
 
   it('shows matched and flagged rows with totals, and the same report as CSV (operator)', async () => {
@@ -64,9 +64,16 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
     assert.equal($(`#report-rows tr[data-xendit-id="${missing.id}"] .badge`).text(), 'missing in Xero');
     assert.match($('#verdict').text(), /Not reconciled: see the flagged rows\.\s+1 matched, 1 flagged/);
     const totals = $('#report-totals tr[data-currency="IDR"] td')
-      .map((_, td) => $(td).text())
+      .map((_, td) => $(td).text().replace(/\s/g, ' '))
       .get();
-    assert.deepEqual(totals, ['291300.00', '145650.00', '145650.00', '0.00']);
+    assert.deepEqual(totals, ['IDR 291,300', 'IDR 145,650', 'IDR 145,650', 'IDR 0'], 'amounts as money, not raw decimals');
+    // What people know the payment by: the Xero invoice number and the customer.
+    const row = $(`#report-rows tr[data-xendit-id="${ok.id}"]`);
+    assert.equal(row.find('td.invoice').text(), ok.invoiceNumber);
+    assert.equal(row.find('td.customer').text(), 'Budi');
+    assert.equal(row.find('td.num').first().text().replace(/\s/g, ' '), 'IDR 150,000');
+    const id = await page(ops, `${paths.adminReport}?${query()}&lang=id`);
+    assert.equal(id.$(`#report-rows tr[data-xendit-id="${ok.id}"] td.num`).first().text().replace(/\s/g, ' '), 'Rp 150.000');
 
     const csvUrl = $('#csv').attr('href')!;
     assert.equal(csvUrl, `${paths.adminReportCsv}?${query()}`);
@@ -75,9 +82,20 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
       .expect(200)
       .expect('content-type', /^text\/csv/)
       .expect('content-disposition', /^attachment; filename="?reconciliation-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv/);
-    const expected = toCsv(await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) }));
-    assert.equal(csv.text, expected);
-    assert.equal(csv.text.split('\r\n').filter(Boolean).length, 3);
+    // The CLI's CSV, with the invoice number and customer after the Xendit invoice id.
+    const cli = toCsv(await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) }));
+    const lines = csv.text.split('\r\n').filter(Boolean);
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0], 'date,xendit_invoice_id,invoice_number,customer,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
+    const withoutLabels = lines.map((l) => {
+      const cells = l.split(',');
+      return [...cells.slice(0, 2), ...cells.slice(4)].join(',');
+    });
+    assert.deepEqual(withoutLabels, cli.split('\r\n').filter(Boolean));
+    assert.ok(
+      lines.some((l) => l.includes(`${ok.id},${ok.invoiceNumber},Budi,IDR,150000.00`)),
+      csv.text,
+    );
   });
 
   it('validates the form: dates required and real, end not before start, a merchant chosen and set up', async () => {

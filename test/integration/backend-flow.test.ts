@@ -108,6 +108,9 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     const feeMinor = h.sims.xendit.getInvoice(x.id)!.feesPaidAmount!;
     assert.equal(fee.total, BigInt(feeMinor) * 100n);
     assert.equal(balance(), 25_000_000n - BigInt(feeMinor) * 100n, 'clearing account at what Xendit settles');
+    // The admin knows the sale by the number Xero gave the invoice, not by raw ids.
+    const { rows } = await h.stores.dashboard.payments({ merchantId: h.merchant.id, limit: 5, offset: 0 });
+    assert.equal(rows.find((r) => r.xenditInvoiceId === x.id)?.invoiceNumber, inv.invoiceNumber);
 
     const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
     assert.equal(row?.checkoutId, null);

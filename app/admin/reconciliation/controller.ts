@@ -2,11 +2,10 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
-import { toCsv } from '../../report/reconcile.js';
 import { addDays, rangeErrors } from '../dates.js';
 import { todayIn } from '../time-zone.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
-import { merchantReport } from './report.js';
+import { labelledCsv, merchantReport } from './report.js';
 
 const MerchantId = z.uuid({ error: 'errors:merchantChoose' });
 
@@ -64,7 +63,7 @@ export function reconciliationRouter(deps: AdminDeps): Router {
     const p = parse(req, res);
     if (!p.query) throw new FormInvalid(p.errors);
     const report = await merchantReport(deps, p.user, p.query);
-    res.type('text/csv; charset=utf-8').attachment(`reconciliation-${p.query.from}-${p.query.to}.csv`).send(toCsv(report));
+    res.type('text/csv; charset=utf-8').attachment(`reconciliation-${p.query.from}-${p.query.to}.csv`).send(labelledCsv(report));
   });
 
   router.use(adminErrors(deps.logger));

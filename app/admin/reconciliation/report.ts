@@ -2,18 +2,40 @@
 import type { User } from '../../store/users.js';
 import { UpstreamError } from '../../clients/types.js';
 import { FormInvalid, ServiceUnavailable } from '../../errors.js';
-import { reconciliationReport, type Report } from '../../report/reconcile.js';
+import { csvLines, reconciliationReport, REPORT_CSV_HEADER, reportCsvCells, type Report } from '../../report/reconcile.js';
 import { merchantFor, type MerchantOnboardingDeps } from '../merchants/service.js';
 
 export const NOT_READY = 'errors:merchantNotReady';
 
-export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, q: { merchantId: string; from: string; to: string }): Promise<Report> {
+/** A report row with what people know the payment by: the Xero invoice number and the customer. */
+export type LabelledRow = Report['rows'][number] & { invoiceNumber: string | null; customer: string | null };
+export type LabelledReport = Omit<Report, 'rows'> & { rows: LabelledRow[] };
+
+export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, q: { merchantId: string; from: string; to: string }): Promise<LabelledReport> {
   const merchant = await merchantFor(deps, actor, q.merchantId);
   if (!merchant.xenditSecretKey || !merchant.clearingAccountId) throw new FormInvalid({ merchant: NOT_READY });
   try {
-    return await reconciliationReport({ xero: deps.xero, xendit: deps.xendit }, merchant, { from: q.from, to: q.to });
+    const report = await reconciliationReport({ xero: deps.xero, xendit: deps.xendit }, merchant, { from: q.from, to: q.to });
+    const ids = report.rows.map((r) => r.xenditInvoiceId).filter((id): id is string => id !== null);
+    const labels = await deps.stores.dashboard.labels(merchant.id, ids);
+    return {
+      ...report,
+      rows: report.rows.map((r) => ({ ...r, invoiceNumber: null, customer: null, ...(r.xenditInvoiceId ? labels.get(r.xenditInvoiceId) : {}) })),
+    };
   } catch (err) {
     if (err instanceof UpstreamError) throw new ServiceUnavailable(`reconciliation report: ${err.message}`, err.retryAfterSeconds ?? 30);
     throw err;
   }
+}
+
+/** The report's CSV with the invoice number and customer after the Xendit invoice id. */
+export function labelledCsv(report: LabelledReport): string {
+  const head = [...REPORT_CSV_HEADER];
+  return csvLines([
+    [...head.slice(0, 2), 'invoice_number', 'customer', ...head.slice(2)],
+    ...report.rows.map((r) => {
+      const cells = reportCsvCells(r);
+      return [...cells.slice(0, 2), r.invoiceNumber, r.customer, ...cells.slice(2)];
+    }),
+  ]);
 }

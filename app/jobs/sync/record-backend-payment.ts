@@ -82,22 +82,20 @@ async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: Xendit
     if (!merchant.salesAccountCode) throw new NeedsReview('no sales account is configured for this merchant');
     const contactId = sale.xeroContactId ?? (await contactFor(deps, merchant, sale, x));
     const existing = (await deps.xero.findInvoicesByReference(merchant.xero, reference)).find((i) => i.type === 'ACCREC');
-    const invoiceId =
-      existing?.invoiceId ??
-      (
-        await deps.xero.createInvoice(
-          merchant.xero,
-          invoiceFor(
-            x,
-            contactId,
-            reference,
-            { accountCode: merchant.salesAccountCode, taxType: merchant.salesTaxType },
-            await organisationDate(deps, merchant, x.paidAt ? new Date(x.paidAt) : deps.clock(), x.currency),
-          ),
-          `xendit-invoice-${merchant.id}-${x.id}`,
-        )
-      ).invoiceId;
-    await deps.stores.backendSales.setInvoice(sale, invoiceId, deps.clock());
+    const { invoiceId, invoiceNumber } =
+      existing ??
+      (await deps.xero.createInvoice(
+        merchant.xero,
+        invoiceFor(
+          x,
+          contactId,
+          reference,
+          { accountCode: merchant.salesAccountCode, taxType: merchant.salesTaxType },
+          await organisationDate(deps, merchant, x.paidAt ? new Date(x.paidAt) : deps.clock(), x.currency),
+        ),
+        `xendit-invoice-${merchant.id}-${x.id}`,
+      ));
+    await deps.stores.backendSales.setInvoice(sale, invoiceId, deps.clock(), invoiceNumber);
     deps.logger.info({ xenditInvoiceId: x.id, xeroInvoiceId: invoiceId, found: Boolean(existing) }, 'backend sale in Xero');
     return invoiceId;
   } catch (err) {
