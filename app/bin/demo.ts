@@ -1,4 +1,4 @@
-import { startOutbox } from '../simulators/outbox/index.js';
+import { createOutbox, type Outbox } from '../simulators/outbox/index.js';
 import { createMailer, type Mailer } from '../clients/mail/index.js';
 import { join, resolve } from 'node:path';
 import express, { type Router } from 'express';
@@ -40,7 +40,7 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
   const loopback = `http://127.0.0.1:${config.port}`;
   const xeroSim = createXeroSimulator({ now: runtime.clock, logger: runtime.logger });
   const xenditSim = createXenditSimulator({ checkoutBaseUrl: `${config.publicUrl}${paths.simXendit}`, now: runtime.clock, logger: runtime.logger });
-  const outbox = await startOutbox(runtime.clock);
+  const outbox = createOutbox(runtime.clock);
   const files = demoStateFiles(config.dataDir);
   const save = () => {
     files?.xero.save({ ...xeroSim.state, requests: [] });
@@ -96,7 +96,7 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
       { path: paths.simOutbox, router: outbox.router },
     ],
     outboxUrl: `${paths.simOutbox}/`,
-    mailer: createMailer({ smtpUrl: outbox.smtpUrl, from: config.alerts.from }),
+    mailer: outboxMailer(outbox, config.alerts.from),
     close: () => outbox.close(),
     invoices: async () =>
       xeroSim.listInvoices(current.tenantId).map((inv) => ({
@@ -183,4 +183,16 @@ export async function resetSavedDemo(runtime: Pick<Runtime, 'stores' | 'config'>
   files?.xero.remove();
   files?.xendit.remove();
   return forgotten;
+}
+
+/** Mails go to the outbox's SMTP server, started on the first one. */
+function outboxMailer(outbox: Outbox, from: string): Mailer {
+  let mailer: Mailer | undefined;
+  return {
+    async send(mail) {
+      mailer ??= createMailer({ smtpUrl: await outbox.start(), from });
+      await mailer.send(mail);
+    },
+    close: () => mailer?.close(),
+  };
 }

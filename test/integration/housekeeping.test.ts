@@ -106,6 +106,8 @@ describeEachDatabase('housekeeping', ({ db }) => {
       BACKEND_LISTING_INTERVAL_MINUTES: '0',
       HOUSEKEEPING_INTERVAL_MINUTES: '5',
       XERO_KEEPALIVE_DAYS: '0',
+      OPEN_CHECKOUT_CHECK_MINUTES: '0',
+      ALERT_DIGEST_MINUTES: '0',
     });
     let woken!: () => void;
     const wake = new Promise<void>((resolve) => (woken = resolve));

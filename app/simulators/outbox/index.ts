@@ -16,8 +16,9 @@ export interface SimMail {
 }
 
 export interface Outbox {
-  smtpUrl: string;
   router: Router;
+  /** Starts the SMTP server (once; later calls get the same) and gives its smtp:// URL. */
+  start(): Promise<string>;
   /** Copies of the mails received, oldest first. */
   mails(): SimMail[];
   close(): Promise<void>;
@@ -26,7 +27,11 @@ export interface Outbox {
 /** Kept in memory; the newest this many. */
 const KEEP = 200;
 
-export async function startOutbox(now: () => Date = () => new Date()): Promise<Outbox> {
+/**
+ * The page exists at once; the SMTP server starts on the first mail, so its port (any free one) is
+ * taken after the gateway's own and never races it.
+ */
+export function createOutbox(now: () => Date = () => new Date()): Outbox {
   const mails: SimMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -43,16 +48,18 @@ export async function startOutbox(now: () => Date = () => new Date()): Promise<O
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
+  let started: Promise<string> | undefined;
   const router = express.Router();
   router.get('/sim.css', (_req, res) => void res.type('text/css').send(SIM_CSS));
   router.get('/', (req, res) => sendPage(res, 200, renderOutbox(mails, `${req.baseUrl}/sim.css`)));
   return {
-    smtpUrl: `smtp://127.0.0.1:${port}`,
     router,
+    start: () =>
+      (started ??= new Promise<string>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve(`smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`)),
+      )),
     mails: () => mails.map((m) => ({ ...m })),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => (started ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()),
   };
 }
 

@@ -85,6 +85,7 @@ export function authenticate(sim: XeroSimulator, req: Request, res: Response, ne
   }
   res.locals.clientId = token.clientId;
   res.locals.grantId = token.grantId;
+  res.locals.scope = token.scope;
   if (req.path === '/connections') return next();
   const tenantHeader = (req.get('xero-tenant-id') ?? '').trim();
   // OAuth tokens reach the organisations their consent connected, named by xero-tenant-id.

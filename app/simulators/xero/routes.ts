@@ -2,6 +2,7 @@
  * The simulator's routes: pages, identity, then the accounting API behind authentication, rate limits
  * and idempotency.
  */
+import { paymentServiceRoutes } from './payment-services.js';
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { renderPage, sendPage, SIM_CSS } from '../html.js';
@@ -84,6 +85,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     if (!a) return notFound(res);
     res.json(envelope(now(), { Accounts: [accountJson(a, org(res))] }));
   });
+  paymentServiceRoutes(router, api, now);
   router.get(api('/TaxRates'), (req, res) => {
     filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
   });

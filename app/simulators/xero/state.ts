@@ -129,6 +129,24 @@ export interface SimOrganisation {
   idempotency: Map<string, StoredAnswer>;
   usage: Usage;
   nextInvoiceNumber: number;
+  /** Payment services and branding themes (payment-services.ts); absent in older saved state. */
+  paymentServices?: SimPaymentService[];
+  brandingThemes?: SimBrandingTheme[];
+}
+
+export interface SimPaymentService {
+  paymentServiceId: string;
+  name: string;
+  url: string;
+  payNowText: string;
+}
+
+export interface SimBrandingTheme {
+  brandingThemeId: string;
+  name: string;
+  sortOrder: number;
+  /** The credit card payment service applied to invoices of this theme, if any. */
+  paymentServiceId?: string;
 }
 
 export interface SimRequest {

@@ -8,6 +8,7 @@
 import type { SimTaxRate } from './tax-rates.js';
 import type { SimGrant } from './oauth.js';
 import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
+import { themesWithServices } from './payment-services.js';
 import { editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, sendInvoiceEvent, voidInvoice, type SimWebhookDelivery } from './webhooks.js';
 
 /** Requests whose method is this (any case) and whose path (relative to the mount) starts/ends with these. */
@@ -39,6 +40,8 @@ export interface XeroSimTestApi {
   organisation(tenantId: string): SimOrganisation;
   /** A copy of the first organisation that matches. */
   findOrganisation(match: (o: SimOrganisation) => boolean): SimOrganisation | undefined;
+  /** The organisation's branding themes and the payment service each applies to its invoices. */
+  brandingThemes(tenantId: string): { name: string; paymentService?: string }[];
   /** As when someone changes the organisation's time zone in Xero (Organisation.Timezone). */
   setTimezone(tenantId: string, timezone: string): void;
   /** As when the app's client secret is regenerated at developer.xero.com: the old one stops working. */
@@ -109,6 +112,7 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
       const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));
       return found && structuredClone(found);
     },
+    brandingThemes: (tenantId) => themesWithServices(requireOrg(state, tenantId)),
     setTimezone: (tenantId, timezone) => void (requireOrg(state, tenantId).timezone = timezone),
     rotateClientSecret: (tenantId, clientSecret) => void (requireOrg(state, tenantId).clientSecret = clientSecret),
     removeAccount: (tenantId, name) => {
