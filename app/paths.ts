@@ -27,6 +27,7 @@ export const paths = {
   adminMerchantXenditBank: '/admin/merchants/:merchantId/accounts/xendit-bank',
   adminMerchantXenditMode: '/admin/merchants/:merchantId/xendit/mode',
   adminMerchantSettings: '/admin/merchants/:merchantId/settings',
+  adminMerchantPaymentService: '/admin/merchants/:merchantId/payment-service',
   adminReport: '/admin/report',
   adminReportCsv: '/admin/report.csv',
   adminXeroConnect: '/admin/xero/connect',
@@ -50,6 +51,7 @@ type MerchantPage =
   | 'adminMerchantXenditBank'
   | 'adminMerchantXenditMode'
   | 'adminMerchantSettings'
+  | 'adminMerchantPaymentService'
   | 'adminMerchantAudit'
   | 'adminMerchantXeroDisconnect';
 

@@ -11,7 +11,8 @@ import { createXeroOAuth } from '../../app/clients/xero/oauth.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import type { XeroTokenStore } from '../../app/clients/xero/types.js';
 import { SIM_AUTHORIZE_PATH } from '../../app/simulators/xero/oauth.js';
-import { paths } from '../../app/paths.js';
+import { callbackPathFor, paths } from '../../app/paths.js';
+import type { Merchant } from '../../app/store/merchants.js';
 import { createHarness, type Harness } from './harness.js';
 import { getSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';
 import { addUser, clearAdminTables, csrfOf, signedIn, type Agent } from './admin.js';
@@ -116,4 +117,37 @@ export async function consent(sims: Harness['sims'], authorize: URL, decision: {
 export async function connectThroughXero(h: Harness, agent: Agent, tenants: string[], status: number, merchantId = '', from?: string) {
   const authorize = await startConnect(agent, merchantId, from);
   return agent.get(await consent(h.sims, authorize, { tenants })).expect(status);
+}
+
+/**
+ * An organisation connected through the gateway's Xero app (no browser: the simulator's consent),
+ * with Xendit key, callback token and clearing account: a merchant ready to sell.
+ */
+export async function oauthMerchantReadyToSell(h: OAuthHarness, n: number, opts: { scope?: string } = {}): Promise<{ merchant: Merchant; tenantId: string }> {
+  const shortCode = `!OA${n}`;
+  const { tenantId } = h.sims.xero.addOrganisation({
+    clientId: `oa-${n}`,
+    clientSecret: `oa-secret-${n}`,
+    name: 'Warung OAuth',
+    shortCode,
+    baseCurrency: 'IDR',
+  });
+  const set = h.sims.xero.grantOAuth(APP.clientId, [tenantId], opts.scope);
+  const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
+  const id = await h.stores.xeroConnections.addOAuthMerchant(
+    { name: 'Warung OAuth', shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true },
+    h.clock(),
+  );
+  const xenditKey = `xnd_development_oa${n}`;
+  await h.stores.merchants.setXendit(id, { secretKey: xenditKey, callbackToken: `oa-token-${n}` }, h.clock());
+  const clearing = h.sims.xero.bankAccountFor(tenantId, 'Xendit').accountId;
+  await h.stores.merchants.setAccounts(id, { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, h.clock());
+  assert.ok(await h.stores.merchants.activateIfComplete(id, h.clock()));
+  h.sims.xendit.registerAccount({
+    secretKey: xenditKey,
+    callbackToken: `oa-token-${n}`,
+    callbackUrl: h.baseUrl + callbackPathFor(id),
+    businessName: 'Warung OAuth',
+  });
+  return { merchant: (await h.stores.merchants.byId(id))!, tenantId };
 }

@@ -3,9 +3,9 @@ import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { APP, createOAuthHarness, type OAuthHarness } from '../helpers/xero-oauth.js';
+import { createOAuthHarness, oauthMerchantReadyToSell, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
-import { callbackPathFor, paths } from '../../app/paths.js';
+import { paths } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { schedule } from '../../app/jobs/schedules.js';
 
@@ -24,27 +24,7 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
   beforeEach(async () => {
     h = await createOAuthHarness(db(), { XERO_WEBHOOK_KEY: KEY });
     // An OAuth merchant (the gateway's own Xero app: its webhooks are signed with XERO_WEBHOOK_KEY), ready to sell.
-    const shortCode = `!WH${++n}`;
-    const org = h.sims.xero.addOrganisation({ clientId: `wh-${n}`, clientSecret: `wh-secret-${n}`, name: 'Warung Webhook', shortCode, baseCurrency: 'IDR' });
-    tenantId = org.tenantId;
-    const set = h.sims.xero.grantOAuth(APP.clientId, [tenantId]);
-    const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
-    const id = await h.stores.xeroConnections.addOAuthMerchant(
-      { name: 'Warung Webhook', shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true },
-      h.clock(),
-    );
-    const xenditKey = `xnd_development_wh${n}`;
-    await h.stores.merchants.setXendit(id, { secretKey: xenditKey, callbackToken: `wh-token-${n}` }, h.clock());
-    const clearing = h.sims.xero.bankAccountFor(tenantId, 'Xendit').accountId;
-    await h.stores.merchants.setAccounts(id, { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, h.clock());
-    assert.ok(await h.stores.merchants.activateIfComplete(id, h.clock()));
-    h.sims.xendit.registerAccount({
-      secretKey: xenditKey,
-      callbackToken: `wh-token-${n}`,
-      callbackUrl: h.baseUrl + callbackPathFor(id),
-      businessName: 'Warung Webhook',
-    });
-    m = (await h.stores.merchants.byId(id))!;
+    ({ merchant: m, tenantId } = await oauthMerchantReadyToSell(h, ++n));
     h.sims.xero.test.webhooks.subscribe(h.baseUrl + paths.xeroWebhook, KEY);
   });
   afterEach(() => h.close());

@@ -1,11 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { adminMerchantPath, paths } from '../../paths.js';
-import { NotFound } from '../../errors.js';
+import { FormInvalid, NotFound } from '../../errors.js';
 import type { Sessions } from '../session.js';
 import { adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
 import { accountsRouter } from './accounts-controller.js';
 import { goLive } from './go-live.js';
+import { addPaymentService } from './payment-service.js';
 import { connectXero } from './service.js';
 import { settingsRouter } from './settings-controller.js';
 import { xenditRouter } from './xendit-controller.js';
@@ -60,9 +61,26 @@ export function merchantsRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
+  // Xero lets only apps with the paymentservices scope add a payment service (payment-service.ts).
+  const goLiveDeps = { ...deps, paymentServicesScope: deps.xeroOAuth?.scopes.includes('paymentservices') ?? false };
+
   router.get(paths.adminMerchant, requireUser, async (req, res) => {
-    const view = await goLive(deps, signedIn(res), merchantId(req));
-    render(res, 200, 'merchant-golive', view);
+    const view = await goLive(goLiveDeps, signedIn(res), merchantId(req));
+    const added = Number.parseInt(String(req.query.added ?? ''), 10);
+    render(res, 200, 'merchant-golive', { ...view, addedTo: Number.isSafeInteger(added) && added > 0 ? added : 0 });
+  });
+
+  router.post(paths.adminMerchantPaymentService, requireUser, sess.verifyCsrf, async (req, res) => {
+    const user = signedIn(res);
+    const raw = (req.body as Record<string, unknown> | undefined)?.themes;
+    const themes = (Array.isArray(raw) ? raw : [raw]).filter((t): t is string => typeof t === 'string' && t.length <= 100);
+    try {
+      const n = await addPaymentService(goLiveDeps, user, merchantId(req), themes);
+      res.redirect(303, `${adminMerchantPath(merchantId(req))}?added=${n}`);
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      render(res, err.status, 'merchant-golive', { ...(await goLive(goLiveDeps, user, merchantId(req))), addedTo: 0, errors: err.fields });
+    }
   });
 
   router.use(accountsRouter(deps, sess));

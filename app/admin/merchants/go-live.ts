@@ -2,6 +2,7 @@
 import type { User } from '../../store/users.js';
 import { callbackPathFor, customPaymentUrl } from '../../paths.js';
 import { masked, merchantFor, type MerchantOnboardingDeps } from './service.js';
+import { paymentServiceView } from './payment-service.js';
 
 export interface GoLiveStep {
   key: 'xero' | 'xendit' | 'clearing' | 'callback';
@@ -9,7 +10,7 @@ export interface GoLiveStep {
 }
 
 /** Step 4: what the merchant pastes where, and which steps are done. */
-export async function goLive(deps: MerchantOnboardingDeps, actor: User, merchantId: string) {
+export async function goLive(deps: MerchantOnboardingDeps & { paymentServicesScope: boolean }, actor: User, merchantId: string) {
   const merchant = await merchantFor(deps, actor, merchantId);
   const activity = await deps.stores.merchants.activity(merchant.id);
   const steps: GoLiveStep[] = [
@@ -32,5 +33,6 @@ export async function goLive(deps: MerchantOnboardingDeps, actor: User, merchant
     lastCallbackAt: activity.lastCallbackAt,
     customPaymentUrl: customPaymentUrl(deps.publicUrl),
     callbackUrl: deps.publicUrl + callbackPathFor(merchant.id),
+    paymentService: await paymentServiceView(deps, merchant),
   };
 }

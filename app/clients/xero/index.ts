@@ -3,6 +3,7 @@
  * merchants connected with OAuth 2.0. The same code talks to real Xero, app/simulators/xero or
  * anyone's fake: only the URLs differ (routing.ts).
  */
+import { paymentServiceCalls } from './payment-services.js';
 import type { Logger } from 'pino';
 import type { CallObserver } from '../types.js';
 import { accountCalls } from './accounts.js';
@@ -59,6 +60,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       ...contactCalls(calls),
       ...bankTransactionCalls(calls),
       ...journalCalls(calls),
+      ...paymentServiceCalls(calls),
     };
   }
 

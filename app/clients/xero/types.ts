@@ -27,6 +27,17 @@ export interface XeroInvoice {
   lineItems: XeroLineItem[];
 }
 
+export interface XeroPaymentService {
+  paymentServiceId: string;
+  name: string;
+  url: string;
+}
+
+export interface XeroBrandingTheme {
+  brandingThemeId: string;
+  name: string;
+}
+
 export interface XeroPayment {
   paymentId: string;
   invoiceId: string;
@@ -289,6 +300,13 @@ export interface XeroGateway {
   listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroAccountPayment[]>;
   /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
   listBankTransactionsOfAccount(creds: XeroCredentials, accountId: string): Promise<XeroBankTransaction[]>;
+  /** The organisation's payment services (PaymentServices; needs the paymentservices scope). */
+  listPaymentServices(creds: XeroCredentials): Promise<XeroPaymentService[]>;
+  createPaymentService(creds: XeroCredentials, service: { name: string; url: string; payNowText: string }, idempotencyKey: string): Promise<XeroPaymentService>;
+  /** Invoice templates (BrandingThemes). */
+  listBrandingThemes(creds: XeroCredentials): Promise<XeroBrandingTheme[]>;
+  /** Makes the payment service the one invoices of this theme offer (POST BrandingThemes/{id}/PaymentServices). */
+  applyPaymentService(creds: XeroCredentials, brandingThemeId: string, paymentServiceId: string, idempotencyKey: string): Promise<void>;
   /** The same client, spending the rate budget as `purpose` (a client starts as 'read'). */
   forPurpose(purpose: XeroCallPurpose): XeroGateway;
 }

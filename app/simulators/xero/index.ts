@@ -77,7 +77,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     balanceOf: (tenantId, accountId) => balanceOf(requireOrg(state, tenantId), accountId),
     issueRefreshToken: (clientId) => issueRefreshToken(state, clientId, now()),
     addOAuthApp: (clientId, clientSecret) => void state.oauth.apps.set(clientId, { clientSecret }),
-    grantOAuth: (clientId, tenantIds) => grantDirectly(state, clientId, tenantIds, now()),
+    grantOAuth: (clientId, tenantIds, scope) => grantDirectly(state, clientId, tenantIds, now(), scope),
     revokeTokens: () => state.accessTokens.clear(),
     reset: () => {
       Object.assign(state, emptyState());

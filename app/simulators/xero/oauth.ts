@@ -285,10 +285,15 @@ function issue(host: SimOAuthHost, clientId: string, grantId: string, scope: str
 }
 
 /** A consent given outside the browser (tests, tools): a grant for these organisations and its first token set. */
-export function grantDirectly(host: SimOAuthHost, clientId: string, tenantIds: string[], at: Date) {
+export function grantDirectly(
+  host: SimOAuthHost,
+  clientId: string,
+  tenantIds: string[],
+  at: Date,
+  scope = 'accounting.invoices accounting.payments accounting.settings accounting.contacts offline_access',
+) {
   if (!host.oauth.apps.has(clientId)) throw new Error(`no OAuth app ${clientId}`);
   const grantId = randomUUID();
-  const scope = 'accounting.invoices accounting.payments accounting.settings accounting.contacts offline_access';
   host.oauth.grants.set(grantId, { clientId, connections: new Map(tenantIds.map((t) => [t, randomUUID()])), scope });
   return issue(host, clientId, grantId, scope, at);
 }

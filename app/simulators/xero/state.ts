@@ -257,7 +257,8 @@ export interface XeroSimulator {
   /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
   addOAuthApp(clientId: string, clientSecret: string): void;
   /** A consent given without the browser (tests): connects these organisations and returns the first token set. */
-  grantOAuth(clientId: string, tenantIds: string[]): { access_token: string; refresh_token: string; expires_in: number };
+  /** A consent given without the browser (`scope`: space-separated; default the accounting scopes). */
+  grantOAuth(clientId: string, tenantIds: string[], scope?: string): { access_token: string; refresh_token: string; expires_in: number };
   /** A refresh token for the refresh_token grant (standard OAuth apps). */
   issueRefreshToken(clientId: string): string;
   /** Invalidates every access token, as when a connection is revoked or tokens expire. */
