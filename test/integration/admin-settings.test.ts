@@ -36,6 +36,13 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
   it('shows each switch with its explanation and current value, and saves it (merchant user, own merchant)', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const { $ } = await page(agent, settingsPath());
+    assert.deepEqual(
+      $('nav.tabs a[aria-current=page]')
+        .map((_, el) => $(el).text())
+        .get(),
+      [$('nav.tabs a').eq(3).text()],
+      'the tabs mark the step shown',
+    );
     assert.equal(checked($, 'backendFlow'), 'false');
     assert.equal(checked($, 'feePosting'), 'bank_transaction');
     assert.equal($('#setting-backendFlow legend').text(), 'Payments made outside Xero (backend flow)');
