@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import { launchChromium, skipWithoutChromium, watchProblems } from '../helpers/browser.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, PASSWORD } from '../helpers/admin.js';
 import { openTestDatabase } from '../helpers/db.js';
 
 /**
@@ -49,6 +50,32 @@ describe('customer pages on a phone (Chromium, 390 px)', function () {
         [],
         'no console errors or CSP violations',
       );
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("the admin's payments read as cards on a phone, nothing wider than the screen", async () => {
+    await clearAdminTables(h.stores.db);
+    await addUser(h.stores, 'ops@example.com', null, h.clock());
+    await paidThroughGateway(h);
+    await h.worker.drain();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      const problems = await watchProblems(page);
+      await page.goto(`${h.baseUrl}/admin/login`);
+      await page.fill('input[name=email]', 'ops@example.com');
+      await page.fill('input[name=password]', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL((u) => u.pathname === '/admin');
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      await page.screenshot({ path: 'test-results/phone/admin-payments.png', fullPage: true });
+      assert.ok(width <= 390, `the payments page is ${width} px wide at 390 px`);
+      const cell = await page.$eval('#payments tbody td', (td) => ({ display: getComputedStyle(td).display, label: getComputedStyle(td, '::before').content }));
+      assert.equal(cell.display, 'flex', 'a card, not a table row');
+      assert.match(cell.label, /Paid/);
+      assert.deepEqual(problems, [], 'no console errors or CSP violations');
     } finally {
       await browser.close();
     }
