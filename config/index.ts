@@ -108,6 +108,8 @@ const schema = z.object({
   // The webhooks key of the gateway's Xero app (developer.xero.com → the app → Webhooks); unset: /webhooks/xero answers 404.
   XERO_WEBHOOK_KEY: z.string().min(16, 'XERO_WEBHOOK_KEY must be at least 16 characters').optional(),
   // Open checkouts compared with their Xero invoice, for merchants whose changes no webhook reports (0: off).
+  // The merchants' open invoice numbers read from Xero, so /pay knows real ones from invented ones (0: off).
+  OPEN_INVOICE_SYNC_MINUTES: z.coerce.number().int().min(0).max(1440).default(60),
   OPEN_CHECKOUT_CHECK_MINUTES: z.coerce.number().int().min(0).max(1440).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
@@ -174,6 +176,8 @@ export type Config = Readonly<{
   workerMetricsPort?: number;
   /** Verifies Xero's webhooks (x-xero-signature); unset, they are not accepted. */
   xeroWebhookKey?: string;
+  /** How often each merchant's open invoice numbers are read from Xero (up to 5 pages of 1 000); 0: never. */
+  openInvoiceSyncMinutes: number;
   /** How often open checkouts are compared with their Xero invoice (one Xero call per merchant and run); 0: never. */
   openCheckoutCheckMinutes: number;
   /** Alert e-mails: sent over smtpUrl (unset: kept in the outbox), one digest per recipient every digestMinutes (0: off). */
@@ -289,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(c.METRICS_TOKEN ? { metricsToken: c.METRICS_TOKEN } : {}),
     ...(c.XERO_WEBHOOK_KEY ? { xeroWebhookKey: c.XERO_WEBHOOK_KEY } : {}),
     openCheckoutCheckMinutes: c.OPEN_CHECKOUT_CHECK_MINUTES,
+    openInvoiceSyncMinutes: c.OPEN_INVOICE_SYNC_MINUTES,
     alerts: {
       ...(c.SMTP_URL ? { smtpUrl: c.SMTP_URL } : {}),
       from: c.ALERT_FROM ?? `Xendit-Xero gateway <alerts@${new URL(publicUrl).hostname}>`,

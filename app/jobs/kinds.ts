@@ -38,6 +38,7 @@ export const XeroKeepAlivePayload = z.object({});
 export const CheckInvoicePayload = z.object({ merchantId: z.string(), xeroInvoiceId: z.string(), event: z.string().max(40) });
 export const CheckOpenCheckoutsPayload = z.object({});
 export const SendAlertsPayload = z.object({});
+export const SyncOpenInvoicesPayload = z.object({});
 
 const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);
 
@@ -84,6 +85,12 @@ export const JOB_SPECS = {
     kind: 'check-open-checkouts',
     payload: CheckOpenCheckoutsPayload,
     dedupeKey: periodic('check-open-checkouts'),
+    maxAttempts: PERIODIC_MAX_ATTEMPTS,
+  },
+  'sync-open-invoices': {
+    kind: 'sync-open-invoices',
+    payload: SyncOpenInvoicesPayload,
+    dedupeKey: periodic('sync-open-invoices'),
     maxAttempts: PERIODIC_MAX_ATTEMPTS,
   },
   'send-alerts': { kind: 'send-alerts', payload: SendAlertsPayload, dedupeKey: periodic('send-alerts'), maxAttempts: PERIODIC_MAX_ATTEMPTS },

@@ -15,6 +15,7 @@ import { crashHook } from './sync/crash-points.js';
 import { DEFAULT_KEEPALIVE_DAYS, xeroKeepAliveJob } from './sync/xero-keep-alive.js';
 import { checkInvoiceJob, checkOpenCheckoutsJob } from './sync/invoice-changes.js';
 import { sendAlertsJob } from './sync/send-alerts.js';
+import { syncOpenInvoicesJob } from './sync/open-invoices.js';
 import { raiseAlert } from '../alerts/raise.js';
 import { createI18n, message } from '../i18n/index.js';
 import type { Mailer } from '../clients/mail/index.js';
@@ -75,6 +76,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'xero-keep-alive': { handler: ({ deps }) => xeroKeepAliveJob(deps, { days: deps.config?.xeroKeepAliveDays ?? DEFAULT_KEEPALIVE_DAYS }) },
   'check-invoice': { handler: (b) => checkInvoiceJob(b.deps) },
   'check-open-checkouts': { handler: (b) => checkOpenCheckoutsJob(b.deps) },
+  'sync-open-invoices': { handler: (b) => syncOpenInvoicesJob(b.deps) },
   'send-alerts': {
     handler: ({ deps }) =>
       sendAlertsJob({

@@ -4,7 +4,10 @@ import { enqueue } from './enqueue.js';
 import { DEFAULT_KEEPALIVE_DAYS } from './sync/xero-keep-alive.js';
 
 type ScheduleDeps = Pick<Runtime, 'stores' | 'clock'>;
-type PeriodicKind = Extract<JobKind, 'reconcile' | 'list-paid-invoices' | 'housekeeping' | 'xero-keep-alive' | 'check-open-checkouts' | 'send-alerts'>;
+type PeriodicKind = Extract<
+  JobKind,
+  'reconcile' | 'list-paid-invoices' | 'housekeeping' | 'xero-keep-alive' | 'check-open-checkouts' | 'send-alerts' | 'sync-open-invoices'
+>;
 
 const DAY_MINUTES = 24 * 60;
 
@@ -15,6 +18,7 @@ const PERIODIC: { kind: PeriodicKind; minutes: (config: Runtime['config']) => nu
   { kind: 'housekeeping', minutes: (c) => c.housekeepingIntervalMinutes ?? 10, what: 'housekeeping' },
   { kind: 'xero-keep-alive', minutes: (c) => ((c.xeroKeepAliveDays ?? DEFAULT_KEEPALIVE_DAYS) > 0 ? DAY_MINUTES : 0), what: 'Xero token keep-alive' },
   { kind: 'check-open-checkouts', minutes: (c) => c.openCheckoutCheckMinutes ?? 0, what: 'comparison of open checkouts with Xero' },
+  { kind: 'sync-open-invoices', minutes: (c) => c.openInvoiceSyncMinutes ?? 0, what: 'reading of open invoice numbers from Xero' },
   { kind: 'send-alerts', minutes: (c) => c.alerts?.digestMinutes ?? 0, what: 'alert e-mails' },
 ];
 

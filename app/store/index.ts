@@ -21,6 +21,7 @@ import { createHousekeepingStore } from './housekeeping.js';
 import { createMetricsStore } from './metrics.js';
 import { createInvoiceWatchStore } from './invoice-watch.js';
 import { createAlertStore } from './alerts.js';
+import { createOpenInvoiceStore } from './open-invoices.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -47,6 +48,7 @@ export function createStores(db: Db, box: SecretBox) {
     metrics: createMetricsStore(db),
     invoiceWatch: createInvoiceWatchStore(db),
     alerts: createAlertStore(db),
+    openInvoices: createOpenInvoiceStore(db),
   };
 }
 

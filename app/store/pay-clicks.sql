@@ -4,7 +4,8 @@
 -- Counts the click (rate_limits_hit; p_hits: key, window_start, limit) and reads the active
 -- merchant with its clearing accounts. Then the invoice number(s) p_numbers: a number Xero said it
 -- does not have (pay_misses, until p_now) is answered as such (o_miss) without counting or budget;
--- a number with a checkout here is "known" and counted against p_known, any other against
+-- a number with a checkout here, or among the merchant's open invoices last read from Xero
+-- (open_invoice_numbers), is "known" and counted against p_known, any other against
 -- p_unknown (its day counter's limit is p_unknown_day_share of the merchant's daily Xero budget,
 -- so invented numbers cannot spend more; o_limits gives the limits applied). When found and no
 -- counter is over its limit, takes the Xero budget (xero_budget_acquire with p_budget's arguments;
@@ -34,7 +35,8 @@ begin
   o_merchant := json_build_object('row', row_to_json(m), 'clearing', (
     select coalesce(json_agg(json_build_object('merchant_id', c.merchant_id, 'currency', c.currency, 'account_id', c.account_id)), '[]'::json)
     from clearing_accounts c where c.merchant_id = m.id));
-  known := exists (select 1 from checkouts c where c.merchant_id = m.id and c.invoice_number = any(p_numbers));
+  known := exists (select 1 from checkouts c where c.merchant_id = m.id and c.invoice_number = any(p_numbers))
+    or exists (select 1 from open_invoice_numbers o where o.merchant_id = m.id and o.invoice_number = any(p_numbers));
   if not known and cardinality(p_numbers) > 0 and (select count(*) from pay_misses x where x.merchant_id = m.id and x.invoice_number = any(p_numbers) and x.until > p_now)
       = cardinality(p_numbers) then
     o_miss := true;

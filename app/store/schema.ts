@@ -181,6 +181,13 @@ export interface UsersTable {
   created_at: Timestamp;
 }
 
+/** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
+export interface OpenInvoiceNumbersTable {
+  merchant_id: string;
+  invoice_number: string;
+  seen_at: Timestamp;
+}
+
 /** Something a person should know (migration 20261205T0640): mailed in the next digest. */
 export interface AlertsTable {
   id: SerialId;
@@ -317,6 +324,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   users: UsersTable;
   alerts: AlertsTable;
+  open_invoice_numbers: OpenInvoiceNumbersTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

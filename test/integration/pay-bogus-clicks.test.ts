@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { schedule } from '../../app/jobs/schedules.js';
 
 /**
  * A ShortCode is printed on every pay link, so anyone can click it with invented invoice numbers.
@@ -83,5 +84,30 @@ describeEachDatabase('pay links under a flood of invented invoice numbers', ({ d
     assert.equal(await click(h.payUrl(inv.invoiceNumber), '10.0.1.1'), 404);
     h.clock.advance(601_000);
     assert.equal(await click(h.payUrl(inv.invoiceNumber), '10.0.1.2'), 303);
+  });
+
+  it("a customer's first click on a real invoice gets through during a flood, once the open invoices were read from Xero", async () => {
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_UNKNOWN_PER_WINDOW: '5' } });
+    const fresh = h.addInvoice({}); // sent this morning, never clicked: no checkout here yet
+    const paidMeanwhile = h.addInvoice({});
+    const flood = async () => {
+      for (let n = 0; n < 6; n++) await click(h.payUrl(`BOGUS-${Math.random()}`), `10.0.${n}.7`);
+    };
+    await flood();
+    assert.equal(await click(h.payUrl(fresh.invoiceNumber), '198.51.100.1'), 429, 'control: a number the gateway does not know waits with the invented ones');
+
+    await schedule(h, 'sync-open-invoices', 60);
+    await h.worker.drain();
+    assert.deepEqual(await h.stores.openInvoices.numbers(h.merchant.id), [fresh.invoiceNumber, paidMeanwhile.invoiceNumber].sort());
+    h.clock.advance(61_000); // a new rate-limit window
+    await flood();
+    assert.equal(await click(h.payUrl(fresh.invoiceNumber), '198.51.100.1'), 303, 'known now: counted apart from the flood');
+
+    // Paid elsewhere meanwhile: the next complete read forgets it.
+    await h.sims.xero.test.invoices.payElsewhere(paidMeanwhile.invoiceId, '150000.00');
+    h.clock.advance(3_600_000);
+    await schedule(h, 'sync-open-invoices', 60);
+    await h.worker.drain();
+    assert.deepEqual(await h.stores.openInvoices.numbers(h.merchant.id), [fresh.invoiceNumber]);
   });
 });

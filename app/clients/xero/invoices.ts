@@ -9,7 +9,10 @@ import type { XeroBudgetTicket, XeroCredentials, XeroGateway, XeroInvoice } from
 export function invoiceCalls({
   call,
   refund,
-}: XeroCalls): Pick<XeroGateway, 'findInvoiceByNumber' | 'getInvoice' | 'getInvoicesByIds' | 'findInvoicesByReference' | 'createInvoice'> {
+}: XeroCalls): Pick<
+  XeroGateway,
+  'findInvoiceByNumber' | 'getInvoice' | 'getInvoicesByIds' | 'listOpenInvoiceNumbers' | 'findInvoicesByReference' | 'createInvoice'
+> {
   /** One number read several ways: one call for all readings; the invoice only when exactly one reading names one. */
   async function readingsOfOneNumber(creds: XeroCredentials, readings: string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null> {
     // A comma would split a reading into two numbers in InvoiceNumbers (and `where` takes one number per call).
@@ -64,6 +67,30 @@ export function invoiceCalls({
       // call for many. Unpaged, Xero leaves out line items, which a status check does not need.
       const res = await call(creds, 'getInvoicesByIds', (api) => api.getInvoices(creds.tenantId, undefined, undefined, undefined, [...invoiceIds]));
       return (res.body.invoices ?? []).map(mapInvoice);
+    },
+
+    async listOpenInvoiceNumbers(creds, page, pageSize) {
+      // Statuses=AUTHORISED, Type ACCREC, one page (xero_accounting.yaml getInvoices: page, pageSize up to 1000).
+      const res = await call(creds, 'listOpenInvoiceNumbers', (api) =>
+        api.getInvoices(
+          creds.tenantId,
+          undefined,
+          'Type=="ACCREC"',
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          ['AUTHORISED'],
+          page,
+          undefined,
+          undefined,
+          undefined,
+          true,
+          pageSize,
+        ),
+      );
+      const rows = res.body.invoices ?? [];
+      return { numbers: rows.map((i) => (i.invoiceNumber ?? '').trim()).filter(Boolean), more: rows.length >= pageSize };
     },
 
     async findInvoicesByReference(creds, reference) {

@@ -269,6 +269,8 @@ export interface XeroGateway {
    */
   findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string | readonly string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
   getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
+  /** One page of the numbers of open (AUTHORISED) sales invoices; `more` when the page was full. */
+  listOpenInvoiceNumbers(creds: XeroCredentials, page: number, pageSize: number): Promise<{ numbers: string[]; more: boolean }>;
   /** The invoices of these ids that Xero returns (at most ~50 per call), in one call; missing ids are simply absent. */
   getInvoicesByIds(creds: XeroCredentials, invoiceIds: readonly string[]): Promise<XeroInvoice[]>;
   /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */
