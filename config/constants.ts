@@ -26,3 +26,6 @@ export const DEFAULT_OAUTH_SCOPES = [
 
 /** The gateway's Xero app in demo mode ("Connect to Xero" against the simulator). */
 export const DEMO_OAUTH_APP = { clientId: 'demo-oauth-app', clientSecret: 'demo-oauth-app-secret' } as const;
+
+/** The demo's Xero webhooks key: the simulated Xero signs its invoice events with it. */
+export const DEMO_WEBHOOK_KEY = 'demo-xero-webhook-key-not-secret';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CRASH_POINTS, DEFAULT_OAUTH_SCOPES, DEMO_OAUTH_APP, type CrashPoint } from './constants.js';
+import { CRASH_POINTS, DEFAULT_OAUTH_SCOPES, DEMO_OAUTH_APP, DEMO_WEBHOOK_KEY, type CrashPoint } from './constants.js';
 import { paths } from '../app/paths.js';
 import { parseTrustProxy, type TrustProxy } from '../app/security/client-address.js';
 
@@ -291,7 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     housekeepingIntervalMinutes: c.HOUSEKEEPING_INTERVAL_MINUTES,
     xeroKeepAliveDays: c.XERO_KEEPALIVE_DAYS,
     ...(c.METRICS_TOKEN ? { metricsToken: c.METRICS_TOKEN } : {}),
-    ...(c.XERO_WEBHOOK_KEY ? { xeroWebhookKey: c.XERO_WEBHOOK_KEY } : {}),
+    ...(c.XERO_WEBHOOK_KEY || demo ? { xeroWebhookKey: c.XERO_WEBHOOK_KEY ?? DEMO_WEBHOOK_KEY } : {}),
     openCheckoutCheckMinutes: c.OPEN_CHECKOUT_CHECK_MINUTES,
     openInvoiceSyncMinutes: c.OPEN_INVOICE_SYNC_MINUTES,
     alerts: {

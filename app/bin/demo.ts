@@ -49,6 +49,11 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
   const saver = debounced(save, SAVE_DELAY_MS, opts.timers);
   const current = { tenantId: '', merchantId: '' };
 
+  // The simulated Xero tells the gateway about invoices changed in its pages (voided, …), as a subscribed Xero app is told.
+  const subscribeWebhooks = () => {
+    if (config.xeroWebhookKey) xeroSim.test.webhooks.subscribe(`${loopback}${paths.xeroWebhook}`, config.xeroWebhookKey);
+  };
+
   const seed = async () => {
     await forgetSimulatedMerchants(runtime, simulatedShortCodes(xeroSim.state));
     xeroSim.reset();
@@ -57,7 +62,8 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
     const merchant = await stores.merchants.add({
       name: DEMO.merchantName,
       shortCode: DEMO.shortCode,
-      xero: { clientId: DEMO.xeroClientId, clientSecret: DEMO.xeroClientSecret, tenantId: '' },
+      // The organisation's id, so the simulated Xero's webhooks (signed with the demo key) name this merchant.
+      xero: { clientId: DEMO.xeroClientId, clientSecret: DEMO.xeroClientSecret, tenantId: org.tenantId },
       xenditSecretKey: DEMO.xenditSecretKey,
       callbackToken: DEMO.callbackToken,
       clearingAccountId: clearing.accountId,
@@ -71,12 +77,14 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
     });
     seedDemoXendit(xenditSim, `${loopback}${callbackPathFor(merchant.id)}`);
     Object.assign(current, { tenantId: org.tenantId, merchantId: merchant.id });
+    subscribeWebhooks();
     save();
   };
 
   const restored = await restore(runtime, xeroSim, xenditSim, files);
   if (restored) {
     Object.assign(current, restored);
+    subscribeWebhooks();
     // The port may differ from the last run's: the demo account's callbacks follow this server.
     const account = xenditSim.state.accounts.get(DEMO.xenditSecretKey);
     if (account) account.callbackUrl = `${loopback}${callbackPathFor(restored.merchantId)}`;

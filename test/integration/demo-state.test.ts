@@ -157,4 +157,26 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     assert.match($('article.mail .muted').text(), /To ops@example\.com/);
     assert.equal((await run.runtime.stores.alerts.outbox(5))[0]?.sentAt instanceof Date, true, 'accepted by the SMTP server: sent');
   });
+
+  it('voiding an invoice in the simulated Xero expires its open checkout through the signed webhook', async () => {
+    run = await startDemo(db(), dataDir, port);
+    const inv = (await run.demo.invoices()).find((i) => i.status === 'AUTHORISED' && i.amountDue === i.total)!;
+    const click = await request(run.app)
+      .get(new URL(inv.payLink).pathname + new URL(inv.payLink).search)
+      .expect(303);
+    const xenditId = new URL(click.headers.location, run.base).pathname.split('/').pop()!;
+    const xeroInvoice = run.demo.simulators.xero.findInvoice(inv.invoiceNumber)!;
+    const page = cheerio.load(
+      (await request(run.app).get(`${paths.simXero}/AccountsReceivable/View.aspx?InvoiceID=${xeroInvoice.invoiceId}`).expect(200)).text,
+    );
+    const form = page('#void-invoice').closest('form');
+    await request(run.app)
+      .post(form.attr('action')!)
+      .type('form')
+      .send({ InvoiceID: form.find('input[name=InvoiceID]').val() })
+      .expect(303);
+    assert.equal(run.demo.simulators.xero.test.webhooks.deliveries().at(-1)?.status, 200, 'the gateway took the signed event');
+    await run.worker.drain();
+    assert.equal(run.demo.simulators.xendit.getInvoice(xenditId)?.status, 'EXPIRED');
+  });
 });

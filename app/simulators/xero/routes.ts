@@ -2,10 +2,11 @@
  * The simulator's routes: pages, identity, then the accounting API behind authentication, rate limits
  * and idempotency.
  */
+import { sendInvoiceEvent, voidInvoice } from './webhooks.js';
 import { paymentServiceRoutes } from './payment-services.js';
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { renderPage, sendPage, SIM_CSS } from '../html.js';
+import { escapeHtml, renderPage, sendPage, SIM_CSS } from '../html.js';
 import { taxRateJson } from './tax-rates.js';
 import { grantConnections, isOAuthClient, oauthRoutes, oauthTokenEndpoint } from './oauth.js';
 import { isPaged, summaryInvoiceJson } from './invoice-summary.js';
@@ -50,6 +51,23 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
         ),
       );
     sendPage(res, 200, renderInvoicePage(found.o, found.inv, `${req.baseUrl}/sim.css`));
+  });
+  // Xero's "Invoice options → Void", as a person does it in the web app; the app's webhook follows.
+  router.post('/AccountsReceivable/Void', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+    const id = String((req.body as Record<string, unknown>)?.InvoiceID ?? '');
+    const found = [...state.orgs.values()].map((o) => ({ o, inv: o.invoices.get(id) })).find((x) => x.inv);
+    if (!found?.inv) return notFound(res);
+    try {
+      voidInvoice(found.inv, now());
+    } catch (err) {
+      return sendPage(
+        res,
+        409,
+        renderPage('Cannot void', `${req.baseUrl}/sim.css`, `<main><h1>Cannot void</h1><p>${escapeHtml((err as Error).message)}</p></main>`),
+      );
+    }
+    await sendInvoiceEvent(state.webhooks, found.o, found.inv, now());
+    res.redirect(303, `${req.baseUrl}/AccountsReceivable/View.aspx?InvoiceID=${encodeURIComponent(id)}`);
   });
   router.get('/sim.css', (_req, res) => {
     res.type('css').set('Cache-Control', 'public, max-age=300').send(SIM_CSS);
