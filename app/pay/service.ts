@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { channelsFor } from '../clients/xendit/channels.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
@@ -272,6 +273,7 @@ function newXenditInvoice(deps: PayDeps, merchant: Merchant, invoice: XeroInvoic
     invoiceDurationSeconds: checkoutSeconds(deps, merchant),
     // The merchant's choice; Xendit needs the customer's e-mail to send its receipt to.
     notifyPaidByEmail: merchant.xenditReceipts && Boolean(invoice.contactEmail),
+    paymentMethods: channelsFor(merchant.paymentMethods, checkout.currency),
   };
 }
 

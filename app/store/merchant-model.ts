@@ -45,6 +45,8 @@ export interface Merchant {
   checkoutHours: number | null;
   /** Xendit e-mails the customer its own receipt when the invoice is paid. */
   xenditReceipts: boolean;
+  /** The Xendit payment channels customers may use (codes); null: every channel. */
+  paymentMethods: string[] | null;
   /** On: the Xero organisation is a test/demo company, so payments made in Xendit test mode may be recorded in it. */
   xeroTestOrganisation: boolean;
   /** The Xero organisation's Timezone (e.g. SEASIASTANDARDTIME), once read; null until then. */
@@ -117,6 +119,7 @@ export interface MerchantSettings {
   partialMinPercent: number | null;
   checkoutHours: number | null;
   xenditReceipts: boolean;
+  paymentMethods: string[] | null;
 }
 
 /**
@@ -193,6 +196,7 @@ export function merchantFromRow(box: SecretBox) {
     partialMinPercent: row.partial_min_percent ?? null,
     checkoutHours: row.checkout_hours ?? null,
     xenditReceipts: row.xendit_receipts ?? false,
+    paymentMethods: row.payment_methods ?? null,
     xeroTestOrganisation: row.xero_test_organisation ?? false,
     xeroTimezone: row.xero_timezone,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),

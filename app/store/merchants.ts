@@ -157,6 +157,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           partial_min_percent: s.partialMinPercent,
           checkout_hours: s.checkoutHours,
           xendit_receipts: s.xenditReceipts,
+          payment_methods: s.paymentMethods,
           updated_at: now,
         })
         .where('id', '=', id)

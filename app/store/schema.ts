@@ -49,6 +49,8 @@ export interface MerchantsTable {
   checkout_hours: ColumnType<number | null, number | null | undefined, number | null>;
   /** Xendit e-mails the customer its receipt when paid. */
   xendit_receipts: Generated<boolean>;
+  /** The Xendit channels offered; null: every channel (migration 20261205T0730). */
+  payment_methods: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
   xero_test_organisation: Generated<boolean>;
   xero_timezone: string | null;
   listing_paid_after: Timestamp | null;

@@ -66,4 +66,39 @@ describeEachDatabase('checkout options per merchant', ({ db }) => {
     assert.ok(res.status === 400 || res.status === 422, String(res.status));
     assert.equal((await h.stores.merchants.byId(h.merchant.id))!.checkoutHours, null);
   });
+
+  it('payment methods: every channel by default; the ticked ones for the invoice currency once chosen', async () => {
+    const a = await pay();
+    assert.equal(h.sims.xendit.getInvoice(a.id)!.paymentMethods, undefined);
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { $, csrf } = await page(agent, settingsPath());
+    assert.ok($('#setting-paymentMethods input[value=QRIS]').length);
+    const form: Record<string, string | string[]> = { _csrf: csrf() };
+    $('form input[type=radio][checked]').each((_, el) => void (form[$(el).attr('name')!] = $(el).val() as string));
+    form.salesTaxType = '';
+    // QRIS and OVO for rupiah, GCASH for pesos: a rupiah invoice offers only the first two.
+    await agent
+      .post(settingsPath())
+      .type('form')
+      .send({ ...form, paymentMethods: ['QRIS', 'OVO', 'GCASH'] })
+      .expect(303);
+    const b = await pay();
+    assert.deepEqual(h.sims.xendit.getInvoice(b.id)!.paymentMethods, ['QRIS', 'OVO']);
+    const again = await page(agent, settingsPath());
+    assert.deepEqual(
+      again
+        .$('#setting-paymentMethods input:checked')
+        .map((_, el) => again.$(el).val())
+        .get()
+        .sort(),
+      ['GCASH', 'OVO', 'QRIS'],
+    );
+    // A code Xendit does not list: refused, nothing saved.
+    await agent
+      .post(settingsPath())
+      .type('form')
+      .send({ ...form, _csrf: again.csrf(), paymentMethods: ['QRIS', 'BITCOIN'] })
+      .expect(422);
+    assert.deepEqual((await h.stores.merchants.byId(h.merchant.id))!.paymentMethods, ['QRIS', 'OVO', 'GCASH']);
+  });
 });

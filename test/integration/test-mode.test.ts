@@ -53,6 +53,7 @@ describeEachDatabase('Xendit test mode', ({ db }) => {
         partialMinPercent: null,
         checkoutHours: null,
         xenditReceipts: false,
+        paymentMethods: null,
       },
       h.clock(),
     );

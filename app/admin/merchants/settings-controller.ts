@@ -5,6 +5,7 @@ import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantFor } from './service.js';
+import { CHANNELS } from '../../clients/xendit/channels.js';
 import { MERCHANT_SETTINGS, currentSettings, saveSettings, salesTaxView } from './settings.js';
 
 /** Per-merchant switches (operators, and the merchant's own users). */
@@ -15,6 +16,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
   const locals = async (m: Merchant) => ({
     merchant: { id: m.id, name: m.name, shortCode: m.shortCode, status: m.status },
     settings: MERCHANT_SETTINGS,
+    channels: CHANNELS,
     values: currentSettings(m),
     salesTax: { ...(await salesTaxView(deps, m)), stored: m.salesTaxType },
     saved: false,
@@ -32,12 +34,21 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
       ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, field(s.key) ?? ''])),
       salesTaxType: field('salesTaxType'),
     };
+    const methods = req.body.paymentMethods as unknown;
     try {
-      await saveSettings(deps, signedIn(res), m.id, sent);
+      await saveSettings(deps, signedIn(res), m.id, { ...sent, paymentMethods: methods });
       res.redirect(303, `${adminMerchantPath(m.id, 'adminMerchantSettings')}?saved=1`);
     } catch (err) {
       if (!(err instanceof FormInvalid)) throw err;
-      render(res, err.status, 'merchant-settings', { ...(await locals(m)), values: { ...sent, salesTaxType: sent.salesTaxType ?? '' }, errors: err.fields });
+      render(res, err.status, 'merchant-settings', {
+        ...(await locals(m)),
+        values: {
+          ...sent,
+          salesTaxType: sent.salesTaxType ?? '',
+          paymentMethods: (Array.isArray(methods) ? methods : [methods]).filter((x) => typeof x === 'string').join(','),
+        },
+        errors: err.fields,
+      });
     }
   });
 

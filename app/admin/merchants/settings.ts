@@ -10,6 +10,7 @@ import type { Merchant, MerchantSettings } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XeroTaxRate } from '../../clients/xero/types.js';
 import { FormInvalid } from '../../errors.js';
+import { ALL_CHANNELS } from '../../clients/xendit/channels.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 
 interface SettingDef<K extends keyof MerchantSettings> {
@@ -53,7 +54,11 @@ export const MERCHANT_SETTINGS = [
 ];
 
 export function currentSettings(m: Merchant): Record<string, string> {
-  return { ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, s.read(m)])), salesTaxType: m.salesTaxType ?? '' };
+  return {
+    ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, s.read(m)])),
+    salesTaxType: m.salesTaxType ?? '',
+    paymentMethods: (m.paymentMethods ?? []).join(','),
+  };
 }
 
 /**
@@ -112,6 +117,10 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
     if (typeof option !== 'string' || !s.options.includes(option)) errors[s.key] = 'errors:optionChoose';
     else Object.assign(values, { [s.key]: s.value(option) });
   }
+  // Checkboxes: none ticked sends nothing, which means every channel.
+  const methods = (Array.isArray(form.paymentMethods) ? form.paymentMethods : form.paymentMethods === undefined ? [] : [form.paymentMethods]) as unknown[];
+  if (methods.some((m) => typeof m !== 'string' || !ALL_CHANNELS.has(m))) errors.paymentMethods = 'errors:optionChoose';
+  else values.paymentMethods = methods.length ? [...new Set(methods as string[])] : null;
   const tax = await salesTaxChoice(deps, merchant, form.salesTaxType);
   if ('error' in tax) errors.salesTaxType = tax.error;
   else values.salesTaxType = tax.value;
@@ -140,9 +149,18 @@ export async function applySettings(
     partialMinPercent: merchant.partialMinPercent,
     checkoutHours: merchant.checkoutHours,
     xenditReceipts: merchant.xenditReceipts,
+    paymentMethods: merchant.paymentMethods,
   };
   await deps.stores.merchants.setSettings(merchant.id, { ...stored, ...values }, deps.clock());
-  await deps.stores.audit.record({ merchantId: merchant.id, userId: null, userEmail: by, action: 'settings_changed', detail: { ...values } }, deps.clock());
+  await deps.stores.audit.record(
+    { merchantId: merchant.id, userId: null, userEmail: by, action: 'settings_changed', detail: auditDetail(values) },
+    deps.clock(),
+  );
   deps.logger.info({ merchantId: merchant.id, settings: values, by }, 'merchant settings saved');
   return (await deps.stores.merchants.byId(merchant.id))!;
+}
+
+/** The audit log keeps scalars: a list of channels is written as one comma-separated value. */
+function auditDetail(values: Partial<MerchantSettings>): Record<string, string | number | boolean | null> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v as string | number | boolean | null)]));
 }

@@ -133,6 +133,7 @@ function createRequest(inv: NewXenditInvoice): CreateInvoiceRequest {
     successRedirectUrl: inv.successRedirectUrl,
     failureRedirectUrl: inv.failureRedirectUrl,
     items: inv.items?.map((i) => ({ name: i.name, quantity: i.quantity, price: Number(toDecimal(i.price, inv.currency)) })),
+    ...(inv.paymentMethods?.length ? { paymentMethods: inv.paymentMethods } : {}),
     // Xendit sends notifications to the invoice's customer (docs.xendit.co, Create invoice:
     // customer_notification_preference; xendit-node NotificationPreference): the e-mail goes there too.
     ...(inv.notifyPaidByEmail && inv.payerEmail

@@ -46,6 +46,8 @@ export interface NewXenditInvoice {
   invoiceDurationSeconds: number;
   /** Xendit e-mails its receipt to payerEmail when paid (customer_notification_preference.invoice_paid). */
   notifyPaidByEmail?: boolean;
+  /** Only these channels (payment_methods); absent: every channel the account has. */
+  paymentMethods?: string[];
 }
 
 /** What picks a paid invoice's payment transaction out of those carrying its external id. */

@@ -70,7 +70,17 @@ export function createInvoiceRoute(ctx: Ctx, req: Request, res: Response): void 
 
 export type NewInvoiceFields = Pick<
   SimXenditInvoice,
-  'externalId' | 'currency' | 'amount' | 'description' | 'payerEmail' | 'customer' | 'items' | 'successRedirectUrl' | 'failureRedirectUrl' | 'notifyPaid'
+  | 'externalId'
+  | 'currency'
+  | 'amount'
+  | 'description'
+  | 'payerEmail'
+  | 'customer'
+  | 'items'
+  | 'successRedirectUrl'
+  | 'failureRedirectUrl'
+  | 'notifyPaid'
+  | 'paymentMethods'
 >;
 
 /** Xendit's notification channels (xendit-node NotificationChannel). */
@@ -105,6 +115,14 @@ export function readNewInvoice(body: Record<string, unknown>): { value: NewInvoi
   if (notifyPaid !== undefined && (!Array.isArray(notifyPaid) || notifyPaid.some((c) => !CHANNELS.includes(c as string)))) {
     return { error: `customer_notification_preference.invoice_paid must list channels of ${CHANNELS.join(', ')}` };
   }
+  // Create invoice: payment_methods is an array of channel codes (docs.xendit.co, Invoices API).
+  const methods = body.payment_methods;
+  if (
+    methods !== undefined &&
+    (!Array.isArray(methods) || methods.length === 0 || methods.some((m) => typeof m !== 'string' || !/^[A-Z0-9_]{2,40}$/.test(m)))
+  ) {
+    return { error: 'payment_methods must be a non-empty array of payment channel codes' };
+  }
   return {
     durationSeconds: duration,
     value: {
@@ -118,6 +136,7 @@ export function readNewInvoice(body: Record<string, unknown>): { value: NewInvoi
       successRedirectUrl: text(body.success_redirect_url),
       failureRedirectUrl: text(body.failure_redirect_url),
       ...(Array.isArray(notifyPaid) && notifyPaid.length ? { notifyPaid: notifyPaid as string[] } : {}),
+      ...(Array.isArray(methods) ? { paymentMethods: methods as string[] } : {}),
     },
   };
 }

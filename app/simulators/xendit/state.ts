@@ -80,6 +80,8 @@ export interface SimXenditInvoice {
   paymentChannel?: string;
   /** customer_notification_preference.invoice_paid: the channels Xendit tells the customer on when it is paid. */
   notifyPaid?: string[];
+  /** payment_methods: the channels the checkout offers; absent: all. */
+  paymentMethods?: string[];
 }
 
 /** A notification Xendit sent the customer (its receipt e-mail when paid). */
