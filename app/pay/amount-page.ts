@@ -27,6 +27,7 @@ export function renderAskAmount(
     t,
     langLinks: ctx.langLinks,
     title: t('amountTitle'),
+    testMode: ask.test,
     intro: t('amountIntro', { invoice: ask.invoiceNumber, business: ask.business, due: money(ask.due), minimum: money(ask.minimum) }),
     label: t('amountLabel', { currency: ask.currency }),
     action: paths.pay,

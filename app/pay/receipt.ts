@@ -8,14 +8,15 @@ import type { Currency } from '../money.js';
 import { toDecimal } from '../money.js';
 import { paths } from '../paths.js';
 import { zoneFor } from '../jobs/sync/org-date.js';
+import { modeOfXenditKey } from '../store/merchant-model.js';
 
 export type ReturnState =
   /** Unknown or malformed reference: nothing is said about any payment. */
   | { kind: 'unknown' }
   /** Xendit sent the customer back; the worker has not confirmed the payment with Xendit yet. */
-  | { kind: 'processing'; invoiceNumber: string }
+  | { kind: 'processing'; invoiceNumber: string; test: boolean }
   /** Not paid: Xendit's failure redirect, or the checkout expired or was replaced. */
-  | { kind: 'notPaid'; invoiceNumber: string; expired: boolean; retryUrl: string }
+  | { kind: 'notPaid'; invoiceNumber: string; expired: boolean; retryUrl: string; test: boolean }
   | { kind: 'receipt'; receipt: Receipt };
 
 export interface Receipt {
@@ -61,11 +62,13 @@ export async function paymentReturn(deps: { stores: Stores }, ref: unknown, stat
           method: payment.paymentMethod,
           channel: payment.paymentChannel,
           xenditReference: payment.xenditInvoiceId,
-          test: payment.syncState === 'test_mode',
+          // A test key's payment is test money, whether or not it was kept out of Xero.
+          test: payment.syncState === 'test_mode' || modeOfXenditKey(merchant.xenditSecretKey) === 'test',
         },
       };
     }
   }
+  const test = modeOfXenditKey(merchant.xenditSecretKey) === 'test';
   // The pay link as Xero would fill it for this checkout, so "try again" passes the link check.
   const retryUrl = `${paths.pay}?${new URLSearchParams({
     invoiceNo: checkout.invoiceNumber,
@@ -74,8 +77,8 @@ export async function paymentReturn(deps: { stores: Stores }, ref: unknown, stat
     amount: toDecimal(checkout.amount, checkout.currency),
   })}`;
   if (checkout.status === 'expired' || checkout.status === 'superseded') {
-    return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: true, retryUrl };
+    return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: true, retryUrl, test };
   }
-  if (checkout.status !== 'paid' && status === 'failed') return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: false, retryUrl };
-  return { kind: 'processing', invoiceNumber: checkout.invoiceNumber };
+  if (checkout.status !== 'paid' && status === 'failed') return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: false, retryUrl, test };
+  return { kind: 'processing', invoiceNumber: checkout.invoiceNumber, test };
 }

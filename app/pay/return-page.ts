@@ -23,13 +23,20 @@ export function renderReturn(res: Response, state: ReturnState, ctx: PageContext
   const t = ctx.i18n.fixed(ctx.lang, 'pay');
   const common = { lang: ctx.lang, t, langLinks: ctx.langLinks };
   if (state.kind === 'receipt') {
-    res.render('pay/receipt', { ...common, title: t('returnPaidTitle'), rows: receiptRows(state.receipt, ctx), test: state.receipt.test });
+    res.render('pay/receipt', {
+      ...common,
+      title: t('returnPaidTitle'),
+      rows: receiptRows(state.receipt, ctx),
+      test: state.receipt.test,
+      testMode: state.receipt.test,
+    });
     return;
   }
   if (state.kind === 'notPaid') {
     const which = state.expired ? 'returnExpired' : 'returnNotPaid';
     res.render('pay/message', {
       ...common,
+      testMode: state.test,
       tone: 'warn',
       title: t(`${which}Title`),
       body: t(`${which}Body`, { invoice: state.invoiceNumber }),
@@ -43,6 +50,7 @@ export function renderReturn(res: Response, state: ReturnState, ctx: PageContext
     const slow = done >= MAX_TRIES;
     res.render('pay/message', {
       ...common,
+      testMode: state.test,
       tone: 'ok',
       title: t('returnProcessingTitle'),
       body: t(slow ? 'returnSlowBody' : 'returnProcessingBody', { invoice: state.invoiceNumber }),

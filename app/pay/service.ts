@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { modeOfXenditKey } from '../store/merchant-model.js';
 import { channelsFor } from '../clients/xendit/channels.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -66,6 +67,8 @@ export interface AskAmount {
   /** What was typed, when it could not be used, and why. */
   typed?: string;
   problem?: PartProblem;
+  /** The merchant takes payments with a Xendit test key: no real money moves. */
+  test: boolean;
 }
 
 export type PayOutcome = { kind: 'redirect'; redirectUrl: string; checkout: Checkout } | AskAmount;
@@ -109,7 +112,15 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   let amount = due;
   if (merchant.partialMinPercent !== null) {
     const minimum = minimumPart(due, merchant.partialMinPercent);
-    const ask: AskAmount = { kind: 'ask', business: merchant.name, invoiceNumber: invoice.invoiceNumber, currency, due, minimum };
+    const ask: AskAmount = {
+      kind: 'ask',
+      business: merchant.name,
+      invoiceNumber: invoice.invoiceNumber,
+      currency,
+      due,
+      minimum,
+      test: modeOfXenditKey(merchant.xenditSecretKey) === 'test',
+    };
     if (req.part === undefined) return ask;
     const part = readPart(req.part, currency);
     const problem = partProblem(part, minimum, due);

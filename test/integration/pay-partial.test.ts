@@ -44,6 +44,7 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     assert.equal(xenditInvoices().length, 0, 'no checkout before the customer chose');
     const $ = cheerio.load(ask.text);
     assert.equal($('h1').text(), 'How much would you like to pay?');
+    assert.match($('#test-mode').text(), /^Test mode/, 'the harness pays with a test key');
     assert.equal($('#part').val(), '400000');
     assert.match($('main p').first().text(), /IDR\s400,000 is due.*at least IDR\s100,000/);
 

@@ -37,6 +37,14 @@ describeEachDatabase('GET /pay/return (receipt)', ({ db }) => {
   }
 
   it('shows a receipt from stored state once the payment is confirmed: business, invoice, amount, time in the zone, method, reference', async () => {
+    // A live key: real money, no test-mode banner.
+    await h.stores.merchants.setXendit(h.merchant.id, { secretKey: 'xnd_production_receipt', callbackToken: h.merchant.callbackToken }, h.clock());
+    h.sims.xendit.registerAccount({
+      secretKey: 'xnd_production_receipt',
+      callbackToken: h.merchant.callbackToken,
+      callbackUrl: h.baseUrl + h.callbackPath,
+      businessName: 'Toko Test',
+    });
     const { inv, x, path } = await checkout({ lineItems: [{ description: 'Kopi', quantity: '3', unitAmount: '125000' }] });
     await h.sims.xendit.pay(x.id, { paymentMethod: 'EWALLET', paymentChannel: 'OVO' });
     await h.worker.drain();
@@ -58,6 +66,7 @@ describeEachDatabase('GET /pay/return (receipt)', ({ db }) => {
     assert.equal(r['Metode pembayaran'], 'Dompet digital · OVO');
     assert.equal(r['Referensi Xendit'], x.id);
     assert.equal(r['Status'], 'Lunas');
+    assert.equal(cheerio.load(res.text)('#test-mode').length, 0, 'live: no test-mode banner');
     assert.equal(cheerio.load(res.text)('meta[http-equiv=refresh]').length, 0, 'done: no more refreshing');
     assert.equal(res.headers['cache-control'], 'no-store');
 
@@ -71,6 +80,7 @@ describeEachDatabase('GET /pay/return (receipt)', ({ db }) => {
     await h.sims.xendit.pay(x.id); // the callback is stored; the worker has not run
     const first = await request(h.app).get(path('success', 'en')).expect(200);
     assert.equal(heading(first.text), 'Confirming your payment');
+    assert.match(cheerio.load(first.text)('#test-mode').text(), /No real money is taken/, 'a test key: said on the page');
     assert.match(cheerio.load(first.text)('main p').first().text(), new RegExp(inv.invoiceNumber));
     const refresh = cheerio.load(first.text)('meta[http-equiv=refresh]').attr('content') ?? '';
     const [seconds, next] = refresh.split(';url=');
@@ -86,7 +96,7 @@ describeEachDatabase('GET /pay/return (receipt)', ({ db }) => {
     await h.worker.drain();
     const done = await request(h.app).get(next).expect(200);
     assert.equal(heading(done.text), 'Thank you for your payment');
-    assert.equal(rows(done.text)['Status'], 'Paid');
+    assert.equal(rows(done.text)['Status'], 'Test payment', 'the harness pays with a test key');
   });
 
   it('after a failed or unfinished payment offers "try again" back to the pay link, which reuses the open checkout', async () => {
@@ -125,6 +135,7 @@ describeEachDatabase('GET /pay/return (receipt)', ({ db }) => {
     const res = await request(h.app).get(path('success', 'en')).expect(200);
     assert.equal(rows(res.text)['Status'], 'Test payment');
     assert.match(cheerio.load(res.text)('p.warn').text(), /no money was moved/);
+    assert.match(cheerio.load(res.text)('#test-mode').text(), /^Test mode/, 'the banner of every customer page in test mode');
   });
 
   it('in Thai, Vietnamese and Malay too: heading, amounts through Intl, the language switch at the top', async () => {
