@@ -121,7 +121,8 @@ export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'o
           merchantId: job.merchantId,
           kind: 'needsReview',
           message: message('alerts:needsReview', { kind: job.kind, reason: reason.slice(0, 300) }),
-          dedupeKey: `needsReview:${job.id}`,
+          // No dedupe key: the runner calls this once per move to needs_review, and a job a person
+          // retried that is refused again must be told again.
         });
       }
     },

@@ -191,4 +191,16 @@ describeEachDatabase('alerts by e-mail', ({ db }) => {
     assert.equal(lines.length, 1);
     assert.match(lines[0], /Toko Test: Xero refused the connection/);
   });
+
+  it('a payment refused again after Retry is told again', async () => {
+    await paidThroughGateway(h, { afterCheckout: (inv) => void h.sims.xero.test.invoices.void(inv.invoiceId) });
+    await worker.drain();
+    await digest();
+    const job = (await h.stores.jobs.list({ state: 'needs_review' }))[0]!;
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock())); // what Retry does
+    await worker.drain();
+    await digest();
+    const told = to('staff@toko.test').filter((m) => /needs a person/.test(m.text));
+    assert.equal(told.length, 2, 'once per refusal');
+  });
 });
