@@ -58,6 +58,8 @@ const schema = z.object({
   DEMO: bool.optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+  // Payments (and fees) of one organisation sent to Xero in one call; 1 sends each alone.
+  XERO_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(50),
   PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
   PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
   PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
@@ -142,6 +144,8 @@ export type Config = Readonly<{
   workerPollMs: number;
   /** Jobs one worker process runs at once (Xero calls wait on the network, not on this CPU). */
   workerConcurrency: number;
+  /** Payments or fees of one organisation per Xero call (XERO_BATCH_SIZE). */
+  xeroBatchSize: number;
   /** 0 turns a limit off. */
   /**
    * perShortCode counts clicks on invoice numbers with a checkout here; unknownPerWindow the others
@@ -259,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo,
     workerPollMs: c.WORKER_POLL_MS,
     workerConcurrency: c.WORKER_CONCURRENCY,
+    xeroBatchSize: c.XERO_BATCH_SIZE,
     payRateLimit: {
       perIp: c.PAY_RATE_LIMIT_PER_IP,
       perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,

@@ -22,10 +22,12 @@ import type { Mailer } from '../clients/mail/index.js';
 import { XeroDisconnected } from '../clients/xero/errors.js';
 import { UpstreamError } from '../clients/types.js';
 import { paths } from '../paths.js';
+import { createXeroBatch } from './xero-batch.js';
 
 export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   metrics?: Pick<Metrics, 'webhookLag'>;
-  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> & Partial<Pick<Config, 'backendListing' | 'xeroKeepAliveDays' | 'alerts' | 'publicUrl'>>;
+  config?: Pick<Config, 'reconcile' | 'jobLeaseSeconds' | 'crashAt'> &
+    Partial<Pick<Config, 'backendListing' | 'xeroKeepAliveDays' | 'alerts' | 'publicUrl' | 'xeroBatchSize'>>;
   /** Alert digests are sent with it (SMTP_URL); unset, they stay in the outbox. */
   mailer?: Mailer;
 };
@@ -43,6 +45,17 @@ interface Entry {
   onNeedsReview?: (b: Built) => (job: Job, reason: string) => Promise<void>;
   /** The job finished at `at`. */
   onDone?: (b: Built) => (job: Job, at: Date) => void;
+  /** A merchant's due jobs of this kind run as a group whose Xero writes go as one batch (xero-batch.ts). */
+  batch?: true;
+}
+
+/** Without XERO_BATCH_SIZE (tools, tests that build their own config). */
+export const DEFAULT_XERO_BATCH_SIZE = 50;
+
+/** A payments handler that, run in a group, makes its Xero calls through the group's batching gateway. */
+function scoped(b: Built, make: (deps: Built['payments']) => JobHandler): JobHandler {
+  const alone = make(b.payments);
+  return (job, scope) => (scope ? make({ ...b.payments, xero: scope.xero })(job) : alone(job));
 }
 
 const RECONCILE_DEFAULTS: Config['reconcile'] = { intervalMinutes: 10, minAgeMinutes: 5, batch: 50 };
@@ -52,7 +65,8 @@ const LISTING_LAG_SECONDS = 60;
 
 const HANDLERS: Record<JobKind, Entry> = {
   'record-payment': {
-    handler: (b) => recordPaymentJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }),
+    handler: (b) => scoped(b, (d) => recordPaymentJob({ ...d, crash: crashHook(b.deps.config?.crashAt) })),
+    batch: true,
     onNeedsReview: (b) => flagPaymentForReview(b.deps),
     // Queued in the statement that stores its callback: its age when done is the webhook's lag,
     // callback to payment in Xero.
@@ -61,10 +75,11 @@ const HANDLERS: Record<JobKind, Entry> = {
     },
   },
   'record-backend-payment': {
-    handler: (b) => recordBackendPaymentJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }),
+    handler: (b) => scoped(b, (d) => recordBackendPaymentJob({ ...d, crash: crashHook(b.deps.config?.crashAt) })),
+    batch: true,
     onNeedsReview: (b) => flagPaymentForReview(b.deps),
   },
-  'post-fee': { handler: (b) => postFeeJob(b.payments) },
+  'post-fee': { handler: (b) => scoped(b, postFeeJob), batch: true },
   'verify-checkout': { handler: (b) => verifyCheckoutJob(b.deps) },
   reconcile: {
     handler: ({ deps }) => {
@@ -101,7 +116,7 @@ export const JOB_REGISTRY = Object.fromEntries(Object.entries(JOB_SPECS).map(([k
 };
 
 /** The runner's per-kind parts (handlers and hooks) for every kind in the registry. */
-export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'onNeedsReview' | 'onDone' | 'onFailure'> {
+export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'onNeedsReview' | 'onDone' | 'onFailure' | 'batch'> {
   const b: Built = { deps, payments: { ...deps, xero: deps.xero.forPurpose('payment-write'), bankAccounts: createBankAccountCache(deps.clock) } };
   const handlers: Record<string, JobHandler> = {};
   const onNeedsReview: Record<string, (job: Job, reason: string) => Promise<void>> = {};
@@ -113,6 +128,11 @@ export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'o
   }
   return {
     handlers,
+    batch: {
+      size: deps.config?.xeroBatchSize ?? DEFAULT_XERO_BATCH_SIZE,
+      kinds: (Object.entries(JOB_REGISTRY) as [JobKind, Entry][]).filter(([, e]) => e.batch).map(([kind]) => kind),
+      open: () => createXeroBatch(b.payments.xero, { logger: deps.logger }),
+    },
     onNeedsReview: async (job, reason) => {
       await onNeedsReview[job.kind]?.(job, reason);
       // A person must look: told by e-mail (not about the alert mails themselves: that mail would not go either).

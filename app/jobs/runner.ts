@@ -3,6 +3,8 @@ import type { Clock } from '../clock.js';
 import type { Job, JobStore } from '../store/jobs.js';
 import { UpstreamError } from '../clients/types.js';
 import { XeroDisconnected } from '../clients/xero/errors.js';
+import type { XeroGateway } from '../clients/xero/types.js';
+import type { JobGroup } from './xero-batch.js';
 
 /** Throw from a handler to try again later (after afterSeconds, or the runner's back-off). */
 export class RetryLater extends Error {
@@ -17,7 +19,12 @@ export class RetryLater extends Error {
 /** Throw from a handler when retrying cannot help: a person must look (Xero said 400, data mismatch). */
 export class NeedsReview extends Error {}
 
-export type JobHandler = (job: Job) => Promise<void>;
+/** What the runner lends a job run as part of a group: the Xero gateway that batches the group's calls. */
+export interface JobScope {
+  xero: XeroGateway;
+}
+
+export type JobHandler = (job: Job, scope?: JobScope) => Promise<void>;
 
 /** Seconds before attempt n+1; the last value repeats (see DEFAULT_MAX_ATTEMPTS for the horizon). */
 export const BACKOFF_SECONDS = [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800];
@@ -34,6 +41,11 @@ export interface RunnerDeps {
   onDone?: (job: Job, at: Date) => void;
   /** A run failed (it will wait, retry or need review): lets alerts tell people about failures only they can fix. */
   onFailure?: (job: Job, err: unknown) => Promise<void>;
+  /**
+   * Jobs of these kinds are claimed up to `size` at a time per merchant and run side by side in a
+   * group (`open`), which sends their Xero writes as one batch call. Size 1 or unset: one at a time.
+   */
+  batch?: { size: number; kinds: readonly string[]; open(): JobGroup };
   /** Calls `wake` after `ms` unless cancelled (tests drive the idle poll by hand). */
   pollTimer?: PollTimer;
 }
@@ -69,12 +81,16 @@ export function createJobRunner(deps: RunnerDeps) {
   const wakers = new Set<() => void>();
   let loops: Promise<void> | undefined;
 
-  async function run(job: Job): Promise<void> {
+  async function run(job: Job, member?: ReturnType<JobGroup['member']>): Promise<void> {
     const log = deps.logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
     const handler = deps.handlers[job.kind];
     try {
       if (!handler) throw new NeedsReview(`no handler for job kind ${job.kind}`);
-      await handler(job);
+      try {
+        await handler(job, member && { xero: member.xero });
+      } finally {
+        member?.leave();
+      }
       const doneAt = deps.clock();
       if (await deps.jobs.finish(job, doneAt)) {
         log.info('job done');
@@ -112,12 +128,29 @@ export function createJobRunner(deps: RunnerDeps) {
     }
   }
 
+  /** `job`, and when its kind batches, the merchant's other due jobs of that kind, run side by side. */
+  async function runClaimed(job: Job): Promise<void> {
+    const batch = deps.batch;
+    if (!batch || batch.size <= 1 || !job.merchantId || !batch.kinds.includes(job.kind)) return run(job);
+    let more: Job[] = [];
+    try {
+      more = await deps.jobs.claimMore(job, batch.size - 1, deps.clock(), leaseMs);
+    } catch (err) {
+      deps.logger.warn({ err, jobId: job.id }, 'could not claim more jobs for a batch; running the one');
+    }
+    if (more.length === 0) return run(job);
+    const group = batch.open();
+    // Every member joins before any runs: the group sends its calls once all of them wait.
+    const members = [job, ...more].map((j) => [j, group.member()] as const);
+    await Promise.all(members.map(([j, m]) => run(j, m)));
+  }
+
   return {
-    /** Claims and runs one due job; false when none is due. */
+    /** Claims and runs one due job (with the jobs batched with it); false when none is due. */
     async runOnce(): Promise<boolean> {
       const job = await deps.jobs.claim(deps.clock(), leaseMs);
       if (!job) return false;
-      await run(job);
+      await runClaimed(job);
       return true;
     },
 
@@ -144,7 +177,7 @@ export function createJobRunner(deps: RunnerDeps) {
               // One sleeping loop looks too (and wakes the next if it finds one as well).
               const next = wakers.values().next();
               if (!next.done) next.value();
-              await run(job);
+              await runClaimed(job);
               continue;
             }
           } catch (err) {

@@ -144,6 +144,39 @@ export function createJobStore(db: Db) {
       return r ? toJob(r) : null;
     },
 
+    /**
+     * Up to `max` more due jobs of the same kind and merchant as `first`, claimed like `claim`
+     * (queued and due only: an expired lease is left to claim, which takes one at a time), so
+     * their Xero calls can go as one batch.
+     */
+    async claimMore(first: Pick<Job, 'id' | 'kind' | 'merchantId'>, max: number, now: Date, leaseMs: number): Promise<Job[]> {
+      if (max <= 0 || !first.merchantId) return [];
+      const rows = await db
+        .updateTable('jobs')
+        .set((eb) => ({
+          state: 'running',
+          attempts: eb('attempts', '+', 1),
+          locked_until: new Date(now.getTime() + leaseMs),
+          updated_at: now,
+        }))
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('jobs')
+            .select('id')
+            .where('kind', '=', first.kind)
+            .where('merchant_id', '=', first.merchantId)
+            .where('state', '=', 'queued')
+            .where('run_at', '<=', now)
+            .where('id', '!=', first.id)
+            .orderBy('run_at')
+            .limit(max)
+            .modifyEnd(sql`for update skip locked`),
+        )
+        .returningAll()
+        .execute();
+      return rows.map(toJob);
+    },
+
     /*
      * finish, retryAt and needsReview are fenced on the claim (running, same attempt): a worker
      * whose lease ran out while it was stuck must not overwrite what the worker that took the job

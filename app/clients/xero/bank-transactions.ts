@@ -1,5 +1,6 @@
 /** Spend and Receive Money (BankTransactions): Xendit's fees, overpayments, and what reconciliation lists. */
 import { allPages, escapeWhere, type XeroCalls } from './call.js';
+import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { bankTransactionBody, mapBankTransaction } from './mappers.js';
@@ -7,7 +8,10 @@ import type { XeroGateway } from './types.js';
 
 export function bankTransactionCalls({
   call,
-}: XeroCalls): Pick<XeroGateway, 'findBankTransactionsByReference' | 'createBankTransaction' | 'listBankTransactionsOfAccount'> {
+}: XeroCalls): Pick<
+  XeroGateway,
+  'findBankTransactionsByReference' | 'createBankTransaction' | 'createBankTransactions' | 'findBankTransactionsByReferences' | 'listBankTransactionsOfAccount'
+> {
   return {
     async findBankTransactionsByReference(creds, reference) {
       const res = await call(creds, 'findBankTransactionsByReference', (api) =>
@@ -28,6 +32,31 @@ export function bankTransactionCalls({
         { purpose: 'payment-write', write: true },
       );
       return mapBankTransaction(refusedIfInvalid(firstCreated(res.body.bankTransactions, 'createBankTransactions answered without a bank transaction')));
+    },
+
+    async createBankTransactions(creds, txns, idempotencyKey) {
+      const body = { bankTransactions: txns.map(bankTransactionBody) };
+      const res = await call(
+        creds,
+        'createBankTransactions',
+        (api) => api.createBankTransactions(creds.tenantId, body, false, undefined, idempotencyKeyFor(idempotencyKey, 'createBankTransactions', body)),
+        { purpose: 'payment-write', write: true },
+      );
+      return itemResults(txns, res.body.bankTransactions, mapBankTransaction);
+    },
+
+    async findBankTransactionsByReferences(creds, references) {
+      const wanted = new Set(references);
+      const found = [];
+      for (const where of referenceWheres(references)) {
+        const res = await call(creds, 'findBankTransactionsByReferences', (api) => api.getBankTransactions(creds.tenantId, undefined, where));
+        found.push(
+          ...(res.body.bankTransactions ?? [])
+            .filter((t) => wanted.has(t.reference ?? '') && !['DELETED', 'VOIDED'].includes(String(t.status)))
+            .map(mapBankTransaction),
+        );
+      }
+      return found;
     },
 
     async listBankTransactionsOfAccount(creds, accountId) {

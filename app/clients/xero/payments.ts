@@ -1,11 +1,14 @@
 /** Payments: the one the gateway records on an invoice, and those on its clearing account (reconciliation). */
 import { allPages, escapeWhere, type XeroCalls } from './call.js';
+import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { mapAccountPayment, mapPayment, paymentBody } from './mappers.js';
 import type { XeroGateway } from './types.js';
 
-export function paymentCalls({ call }: XeroCalls): Pick<XeroGateway, 'findPaymentsByReference' | 'createPayment' | 'listPaymentsToAccount'> {
+export function paymentCalls({
+  call,
+}: XeroCalls): Pick<XeroGateway, 'findPaymentsByReference' | 'createPayment' | 'createPayments' | 'findPaymentsByReferences' | 'listPaymentsToAccount'> {
   return {
     async findPaymentsByReference(creds, invoiceId, reference) {
       const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
@@ -23,6 +26,35 @@ export function paymentCalls({ call }: XeroCalls): Pick<XeroGateway, 'findPaymen
         { purpose: 'payment-write', write: true },
       );
       return mapPayment(firstCreated(res.body.payments, 'createPayment answered without a payment'), payment.invoiceId);
+    },
+
+    async createPayments(creds, payments, idempotencyKey) {
+      const body = { payments: payments.map(paymentBody) };
+      const res = await call(
+        creds,
+        'createPayments',
+        (api) => api.createPayments(creds.tenantId, body, false, idempotencyKeyFor(idempotencyKey, 'createPayments', body)),
+        { purpose: 'payment-write', write: true },
+      );
+      return itemResults(payments, res.body.payments, (p) => {
+        const sent = payments.find((x) => x.reference === p.reference);
+        return mapPayment(p, sent?.invoiceId);
+      });
+    },
+
+    async findPaymentsByReferences(creds, references) {
+      const wanted = new Set(references);
+      const found = [];
+      for (const where of referenceWheres(references)) {
+        const res = await call(creds, 'findPaymentsByReferences', (api) => api.getPayments(creds.tenantId, undefined, where));
+        // Xero's `where` compares case-insensitively: exact matches only.
+        found.push(
+          ...(res.body.payments ?? [])
+            .filter((p) => wanted.has(p.reference ?? '') && p.invoice?.invoiceID && String(p.status) !== 'DELETED')
+            .map((p) => mapPayment(p)),
+        );
+      }
+      return found;
     },
 
     async listPaymentsToAccount(creds, accountId) {

@@ -38,6 +38,9 @@ export interface XeroBrandingTheme {
   name: string;
 }
 
+/** One item of a batch create: what Xero made of it, or its validation messages. */
+export type XeroItemResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
 export interface XeroPayment {
   paymentId: string;
   invoiceId: string;
@@ -276,6 +279,13 @@ export interface XeroGateway {
   /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */
   findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;
   createPayment(creds: XeroCredentials, payment: NewXeroPayment, idempotencyKey: string): Promise<XeroPayment>;
+  /**
+   * Many payments in one call (summarizeErrors=false): one result per item, in the items' order.
+   * A failure of the whole call (429, 5xx, no answer, a request-level 400) is thrown.
+   */
+  createPayments(creds: XeroCredentials, payments: NewXeroPayment[], idempotencyKey: string): Promise<XeroItemResult<XeroPayment>[]>;
+  /** Payments (not DELETED) whose Reference is exactly one of `references`, in as few calls as the query length allows. */
+  findPaymentsByReferences(creds: XeroCredentials, references: string[]): Promise<XeroPayment[]>;
   listBankAccounts(creds: XeroCredentials): Promise<XeroBankAccount[]>;
   /** Active accounts of that class that have a code (fees go to EXPENSE, sales to REVENUE). */
   listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE'): Promise<XeroLedgerAccount[]>;
@@ -285,6 +295,10 @@ export interface XeroGateway {
   /** Bank transactions (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
   findBankTransactionsByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransaction[]>;
   createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;
+  /** Many in one call, one result per item (see createPayments). */
+  createBankTransactions(creds: XeroCredentials, txns: NewXeroBankTransaction[], idempotencyKey: string): Promise<XeroItemResult<XeroBankTransaction>[]>;
+  /** Bank transactions (not DELETED or VOIDED) whose Reference is exactly one of `references`. */
+  findBankTransactionsByReferences(creds: XeroCredentials, references: string[]): Promise<XeroBankTransaction[]>;
   /** Active contacts whose e-mail address (case-insensitive) or name (case-insensitive) is exactly this. */
   findContacts(creds: XeroCredentials, by: { email: string } | { name: string }): Promise<XeroContact[]>;
   createContact(creds: XeroCredentials, contact: NewXeroContact, idempotencyKey: string): Promise<XeroContact>;

@@ -5,36 +5,52 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFor } from './contacts.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
-import { validationBody } from './errors.js';
+import { itemOk, itemRefused, validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import { type SimBankTransaction, type SimOrganisation, type XeroSimulator } from './state.js';
 
 export function createBankTransactionsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
   const o = org(res);
   if (replayed(o, req, res, at)) return;
-  const answer = createBankTransactions(o, asArray(req.body, 'BankTransactions'), at);
+  const answer = createBankTransactions(o, asArray(req.body, 'BankTransactions'), at, { summarizeErrors: req.query.summarizeErrors !== 'false' });
   remember(o, req, at, answer.status, answer.body);
   if (sim.faults.dropIfArmed(req, res)) return;
   res.status(answer.status).json(answer.body);
 }
 
-export function createBankTransactions(o: SimOrganisation, items: Record<string, unknown>[], at: Date): { status: number; body: unknown } {
+/** All or nothing by default; with summarizeErrors=false each one stands alone (see createPayments). */
+export function createBankTransactions(
+  o: SimOrganisation,
+  items: Record<string, unknown>[],
+  at: Date,
+  opts: { summarizeErrors?: boolean } = {},
+): { status: number; body: unknown } {
   if (!items.length) return { status: 400, body: validationBody(['No bank transactions were supplied']) };
-  const planned: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>[] = [];
-  const contactNames: string[] = [];
+  type Planned = { txn: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>; contactName: string };
+  const results: ({ planned: Planned } | { refused: Record<string, unknown> })[] = [];
   for (const raw of items) {
     const errors: string[] = [];
     const t = validateBankTransaction(o, raw, errors, at);
-    if (errors.length || !t) return { status: 400, body: validationBody(errors, raw) };
-    planned.push(t.txn);
-    contactNames.push(t.contactName);
+    if (errors.length || !t) {
+      if (opts.summarizeErrors !== false) return { status: 400, body: validationBody(errors, raw) };
+      results.push({ refused: itemRefused(raw, errors) });
+      continue;
+    }
+    results.push({ planned: t });
   }
-  const saved = planned.map((t, i) => {
-    const txn: SimBankTransaction = { ...t, bankTransactionId: randomUUID(), contact: contactFor(o, contactNames[i]), status: 'AUTHORISED', updatedAt: at };
+  const answered = results.map((r) => {
+    if ('refused' in r) return r.refused;
+    const txn: SimBankTransaction = {
+      ...r.planned.txn,
+      bankTransactionId: randomUUID(),
+      contact: contactFor(o, r.planned.contactName),
+      status: 'AUTHORISED',
+      updatedAt: at,
+    };
     o.bankTransactions.set(txn.bankTransactionId, txn);
-    return txn;
+    return { ...bankTransactionJson(o, txn), ...itemOk(opts) };
   });
-  return { status: 200, body: envelope(at, { BankTransactions: saved.map((t) => bankTransactionJson(o, t)) }) };
+  return { status: 200, body: envelope(at, { BankTransactions: answered }) };
 }
 
 export function validateBankTransaction(

@@ -30,3 +30,12 @@ export function validationBody(messages: string[], element: unknown = {}): unkno
     Elements: [{ ...(element as object), ValidationErrors: messages.map((Message) => ({ Message })) }],
   };
 }
+
+/** An item Xero refused inside a request with summarizeErrors=false: echoed with its errors. */
+export function itemRefused(raw: Record<string, unknown>, errors: string[]): Record<string, unknown> {
+  return { ...raw, StatusAttributeString: 'ERROR', HasValidationErrors: true, ValidationErrors: errors.map((Message) => ({ Message })) };
+}
+
+export function itemOk(opts: { summarizeErrors?: boolean }): Record<string, unknown> {
+  return opts.summarizeErrors === false ? { StatusAttributeString: 'OK' } : {};
+}

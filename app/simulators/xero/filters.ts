@@ -12,9 +12,9 @@ export interface Clause {
 
 export function filtered(res: Response, req: Request, rows: Record<string, unknown>[], wrap: (rows: unknown[]) => unknown): void {
   const where = typeof req.query.where === 'string' ? req.query.where : '';
-  const clauses = parseWhere(where);
-  if (!clauses) return validationError(res, [`The where clause is not supported by the simulator: ${where}`]);
-  const matching = rows.filter((row) => clauses.every((c) => matchesClause(row, c)));
+  const anyOf = parseWhere(where);
+  if (!anyOf) return validationError(res, [`The where clause is not supported by the simulator: ${where}`]);
+  const matching = rows.filter((row) => anyOf.length === 0 || anyOf.some((clauses) => clauses.every((c) => matchesClause(row, c))));
   // Like Xero: with ?page=N, 100 rows per page (pageSize up to 1000); without it, everything.
   const page = Number(req.query.page);
   if (!Number.isInteger(page) || page < 1) return void res.json(wrap(matching));
@@ -22,20 +22,24 @@ export function filtered(res: Response, req: Request, rows: Record<string, unkno
   res.json(wrap(matching.slice((page - 1) * size, page * size)));
 }
 
-// Supports `A.B=="text"`, `A==guid("...")`, `A==true`, `A!=...`, joined by AND / &&.
-export function parseWhere(where: string): Clause[] | undefined {
+/**
+ * Supports `A.B=="text"`, `A==guid("...")`, `A==true`, `A!=...`, joined by AND / && and OR / ||
+ * (AND binding tighter, as in Xero's C#-like `where`). Returns the OR of AND groups; [] for none.
+ */
+export function parseWhere(where: string): Clause[][] | undefined {
   if (!where.trim()) return [];
-  const clauses: Clause[] = [];
-  const re = /^\s*([A-Za-z][\w.]*)\s*(==|!=)\s*(?:"((?:[^"\\]|\\.)*)"|guid\("([^"]*)"\)|([\w.-]+))\s*(?:(?:AND|&&)\s*|$)/i;
+  const groups: Clause[][] = [[]];
+  const re = /^\s*([A-Za-z][\w.]*)\s*(==|!=)\s*(?:"((?:[^"\\]|\\.)*)"|guid\("([^"]*)"\)|([\w.-]+))\s*(?:(AND|&&|OR|\|\|)\s*|$)/i;
   let rest = where;
   while (rest.trim()) {
     const m = re.exec(rest);
     if (!m) return undefined;
     const value = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : (m[4] ?? m[5]);
-    clauses.push({ path: m[1].split('.'), op: m[2] as Clause['op'], value });
+    groups[groups.length - 1].push({ path: m[1].split('.'), op: m[2] as Clause['op'], value });
     rest = rest.slice(m[0].length);
+    if (m[6] && /^(OR|\|\|)$/i.test(m[6])) groups.push([]);
   }
-  return clauses;
+  return groups.some((g) => g.length === 0) ? undefined : groups;
 }
 
 // Xero compares strings case-insensitively in `where`.

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { refundPaymentJson, type SimRefundPayment } from './refund-payments.js';
 import { contactJson } from './contacts.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
-import { validationBody } from './errors.js';
+import { itemOk, itemRefused, validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import { amountDue, findInvoice, markPaid } from './invoices.js';
 import { type SimAccount, type SimInvoice, type SimOrganisation, type SimPayment, type XeroSimulator } from './state.js';
@@ -15,7 +15,7 @@ import { type SimAccount, type SimInvoice, type SimOrganisation, type SimPayment
 export function createPaymentRoute(sim: XeroSimulator, req: Request, res: Response, at: Date, log?: Logger): void {
   const o = org(res);
   if (replayed(o, req, res, at)) return;
-  const answer = createPayments(o, asArray(req.body, 'Payments'), at);
+  const answer = createPayments(o, asArray(req.body, 'Payments'), at, { summarizeErrors: req.query.summarizeErrors !== 'false' });
   remember(o, req, at, answer.status, answer.body);
   log?.debug({ tenantId: o.tenantId, status: answer.status }, 'xero sim: payment request');
   if (sim.faults.dropIfArmed(req, res)) return;
@@ -30,18 +30,35 @@ export function recordPayment(o: SimOrganisation, p: { invoiceId: string; amount
   return savePayment(o, planned, at);
 }
 
-export function createPayments(o: SimOrganisation, items: Record<string, unknown>[], at: Date): { status: number; body: unknown } {
+/**
+ * By default all or nothing: one invalid payment refuses the request (400). With
+ * `summarizeErrors=false` each payment stands alone: 200 with the saved ones and, in their places,
+ * the refused ones carrying ValidationErrors (xero-node createPayments: "If false return 200 OK and
+ * mix of successfully created objects and any with validation errors").
+ */
+export function createPayments(
+  o: SimOrganisation,
+  items: Record<string, unknown>[],
+  at: Date,
+  opts: { summarizeErrors?: boolean } = {},
+): { status: number; body: unknown } {
   if (!items.length) return { status: 400, body: validationBody(['No payments were supplied']) };
-  // All or nothing: validate every payment against the running amounts before saving any.
+  // Validated against the running amounts before any is saved: two on one invoice may not exceed what is due.
   const planned: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string }[] = [];
+  const results: ({ planned: (typeof planned)[number] } | { refused: Record<string, unknown> })[] = [];
   for (const raw of items) {
     const errors: string[] = [];
     const p = validatePayment(o, raw, errors, planned, at);
-    if (errors.length || !p) return { status: 400, body: validationBody(errors, raw) };
+    if (errors.length || !p) {
+      if (opts.summarizeErrors !== false) return { status: 400, body: validationBody(errors, raw) };
+      results.push({ refused: itemRefused(raw, errors) });
+      continue;
+    }
     planned.push(p);
+    results.push({ planned: p });
   }
-  const saved = planned.map((p) => savePayment(o, p, at));
-  return { status: 200, body: envelope(at, { Payments: saved.map((p) => paymentJson(o, p)) }) };
+  const answered = results.map((r) => ('refused' in r ? r.refused : { ...paymentJson(o, savePayment(o, r.planned, at)), ...itemOk(opts) }));
+  return { status: 200, body: envelope(at, { Payments: answered }) };
 }
 
 export function validatePayment(

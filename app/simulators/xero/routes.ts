@@ -31,7 +31,7 @@ const MAX_LOG = 1000;
 export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefined, latencyMs: () => number): void {
   const { router, state } = sim;
   router.use((req, _res, next) => {
-    state.requests.push({ method: req.method, path: req.path, at: now() });
+    state.requests.push({ method: req.method, path: req.path, query: req.url.split('?')[1] ?? '', at: now() });
     if (state.requests.length > MAX_LOG) state.requests.shift();
     next();
   });

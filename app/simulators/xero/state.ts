@@ -152,6 +152,8 @@ export interface SimBrandingTheme {
 export interface SimRequest {
   method: string;
   path: string;
+  /** The query string as sent (where, summarizeErrors…), without the `?`. */
+  query?: string;
   at: Date;
 }
 

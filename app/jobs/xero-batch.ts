@@ -1,0 +1,193 @@
+/**
+ * Jobs of one merchant run side by side as a group (the runner claims them together); their Xero
+ * writes and lookups are gathered here and sent as one call each: PUT /Payments and
+ * /BankTransactions with many items (summarizeErrors=false), GET with `Reference==… OR …`.
+ *
+ * Each job keeps its own exactly-once logic: it commits its attempt before its item is queued (so
+ * a batch whose answer is lost leaves every item marked, and each is looked up by Reference before
+ * it is sent again, those lookups gathered in turn), and it gets back its own item's result, a
+ * refusal as the same UpstreamError a single create would have thrown. A call that fails as a
+ * whole fails every item with its error; a request-level refusal (400 for the whole batch, which
+ * summarizeErrors=false should never give) sends each item alone, so one item cannot sink the rest.
+ *
+ * Queued calls are sent once every job still running is waiting on one of them (nothing more can
+ * join), or after `maxWaitMs` if some job is slow elsewhere.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { UpstreamError } from '../clients/types.js';
+import type {
+  NewXeroBankTransaction,
+  NewXeroPayment,
+  XeroBankTransaction,
+  XeroCredentials,
+  XeroGateway,
+  XeroItemResult,
+  XeroPayment,
+} from '../clients/xero/types.js';
+
+interface Queued<I, R> {
+  creds: XeroCredentials;
+  item: I;
+  key: string;
+  resolve: (r: R) => void;
+  reject: (err: unknown) => void;
+}
+
+type Sender<I, R> = (creds: XeroCredentials, items: Queued<I, R>[]) => Promise<void>;
+
+export interface JobGroup {
+  /** The gateway one job of the group uses; `leave` when the job is done. */
+  member(): { xero: XeroGateway; leave(): void };
+}
+
+export function createXeroBatch(base: XeroGateway, opts: { logger?: Logger; maxWaitMs?: number } = {}): JobGroup {
+  const maxWaitMs = opts.maxWaitMs ?? 2000;
+  let active = 0;
+  let queuedCount = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const queues: { items: Queued<never, never>[]; send: Sender<never, never> }[] = [];
+
+  function queue<I, R>(send: Sender<I, R>) {
+    const q = { items: [] as Queued<I, R>[], send };
+    queues.push(q as unknown as (typeof queues)[number]);
+    return (creds: XeroCredentials, item: I, key: string) =>
+      new Promise<R>((resolve, reject) => {
+        q.items.push({ creds, item, key, resolve, reject });
+        queuedCount++;
+        check();
+      });
+  }
+
+  function check(): void {
+    if (queuedCount === 0) return;
+    if (queuedCount >= active) return flush();
+    timer ??= setTimeout(flush, maxWaitMs);
+    timer.unref?.();
+  }
+
+  function flush(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    queuedCount = 0;
+    for (const q of queues) {
+      const items = q.items.splice(0);
+      for (const [, same] of byCredentials(items)) {
+        q.send(same[0].creds, same).catch((err: unknown) => {
+          for (const it of same) it.reject(err);
+        });
+      }
+    }
+  }
+
+  const createPayment = queue<NewXeroPayment, XeroPayment>(async (creds, items) => {
+    if (items.length === 1) return void (await settle(items[0], () => base.createPayment(creds, items[0].item, items[0].key)));
+    await sendBatch(
+      items,
+      () =>
+        base.createPayments(
+          creds,
+          items.map((i) => i.item),
+          batchKey('xendit-payments', items),
+        ),
+      (it) => base.createPayment(creds, it.item, it.key),
+    );
+  });
+
+  const createBankTransaction = queue<NewXeroBankTransaction, XeroBankTransaction>(async (creds, items) => {
+    if (items.length === 1) return void (await settle(items[0], () => base.createBankTransaction(creds, items[0].item, items[0].key)));
+    await sendBatch(
+      items,
+      () =>
+        base.createBankTransactions(
+          creds,
+          items.map((i) => i.item),
+          batchKey('xendit-fees', items),
+        ),
+      (it) => base.createBankTransaction(creds, it.item, it.key),
+    );
+  });
+
+  const findPayments = queue<{ invoiceId: string; reference: string }, XeroPayment[]>(async (creds, items) => {
+    if (items.length === 1) {
+      const { invoiceId, reference } = items[0].item;
+      return void (await settle(items[0], () => base.findPaymentsByReference(creds, invoiceId, reference)));
+    }
+    const found = await base.findPaymentsByReferences(
+      creds,
+      items.map((i) => i.item.reference),
+    );
+    for (const it of items) it.resolve(found.filter((p) => p.reference === it.item.reference && p.invoiceId === it.item.invoiceId));
+  });
+
+  const findBankTransactions = queue<string, XeroBankTransaction[]>(async (creds, items) => {
+    if (items.length === 1) return void (await settle(items[0], () => base.findBankTransactionsByReference(creds, items[0].item)));
+    const found = await base.findBankTransactionsByReferences(
+      creds,
+      items.map((i) => i.item),
+    );
+    for (const it of items) it.resolve(found.filter((t) => t.reference === it.item));
+  });
+
+  async function sendBatch<I, R>(items: Queued<I, R>[], send: () => Promise<XeroItemResult<R>[]>, alone: (it: Queued<I, R>) => Promise<R>) {
+    let results: XeroItemResult<R>[];
+    try {
+      results = await send();
+    } catch (err) {
+      if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
+      opts.logger?.warn({ items: items.length, err: err.message }, 'xero refused a whole batch: sending its items one by one');
+      for (const it of items) await settle(it, () => alone(it));
+      return;
+    }
+    results.forEach((r, i) => (r.ok ? items[i].resolve(r.value) : items[i].reject(new UpstreamError('xero', 'rejected', r.message, 400))));
+  }
+
+  return {
+    member() {
+      active++;
+      let left = false;
+      const xero: XeroGateway = {
+        ...base,
+        createPayment: (creds, payment, key) => createPayment(creds, payment, key),
+        createBankTransaction: (creds, txn, key) => createBankTransaction(creds, txn, key),
+        findPaymentsByReference: (creds, invoiceId, reference) => findPayments(creds, { invoiceId, reference }, reference),
+        findBankTransactionsByReference: (creds, reference) => findBankTransactions(creds, reference, reference),
+      };
+      return {
+        xero,
+        leave() {
+          if (left) return;
+          left = true;
+          active--;
+          check();
+        },
+      };
+    },
+  };
+}
+
+async function settle<R>(it: { resolve: (r: R) => void; reject: (e: unknown) => void }, fn: () => Promise<R>): Promise<void> {
+  try {
+    it.resolve(await fn());
+  } catch (err) {
+    it.reject(err);
+  }
+}
+
+function byCredentials<T extends { creds: XeroCredentials }>(items: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const it of items) {
+    const k = `${it.creds.clientId}\n${it.creds.tenantId}`;
+    groups.set(k, [...(groups.get(k) ?? []), it]);
+  }
+  return groups;
+}
+
+/** The batch's own key, from its items' keys: the same items again get the same key (and, with the body hash, Xero replays). */
+function batchKey(prefix: string, items: { key: string }[]): string {
+  const digest = createHash('sha256')
+    .update(items.map((i) => i.key).join('\n'))
+    .digest('hex')
+    .slice(0, 32);
+  return `${prefix}-${items.length}-${digest}`;
+}

@@ -1,0 +1,92 @@
+import { strict as assert } from 'node:assert';
+import { createXeroBatch } from '../../app/jobs/xero-batch.js';
+import { itemResults, referenceWheres } from '../../app/clients/xero/batch.js';
+import { UpstreamError } from '../../app/clients/types.js';
+import type { NewXeroPayment, XeroGateway } from '../../app/clients/xero/types.js';
+
+const creds = { clientId: 'c', clientSecret: 's', tenantId: 't' };
+const item = (n: number): NewXeroPayment => ({ invoiceId: `inv-${n}`, accountId: 'acc', date: '2026-12-05', amount: '10.00', reference: `Xendit ${n}` });
+
+/** A gateway that records calls; createPayments answers with `batch`. */
+function fakeXero(batch: (items: NewXeroPayment[]) => Promise<unknown>) {
+  const calls: string[] = [];
+  const xero = {
+    createPayments: async (_c: unknown, items: NewXeroPayment[]) => {
+      calls.push(`batch ${items.length}`);
+      return batch(items);
+    },
+    createPayment: async (_c: unknown, p: NewXeroPayment) => {
+      calls.push(`one ${p.reference}`);
+      return { paymentId: `p-${p.reference}`, invoiceId: p.invoiceId, reference: p.reference, amount: p.amount, status: 'AUTHORISED' };
+    },
+  } as unknown as XeroGateway;
+  return { xero, calls };
+}
+
+describe('xero batch (unit)', () => {
+  it('waits until every member of the group has queued or left, then sends one call', async () => {
+    const { xero, calls } = fakeXero(async (items) => items.map((p) => ({ ok: true, value: { paymentId: `p-${p.reference}`, reference: p.reference } })));
+    const group = createXeroBatch(xero);
+    const [a, b, c] = [group.member(), group.member(), group.member()];
+    const pa = a.xero.createPayment(creds, item(1), 'k1');
+    const pb = b.xero.createPayment(creds, item(2), 'k2');
+    assert.deepEqual(calls, [], 'c is still running: nothing sent yet');
+    c.leave();
+    const [ra, rb] = await Promise.all([pa, pb]);
+    assert.deepEqual(calls, ['batch 2']);
+    assert.equal(ra.paymentId, 'p-Xendit 1');
+    assert.equal(rb.paymentId, 'p-Xendit 2');
+  });
+
+  it('hands each member its own refusal, and sends the items alone when Xero refuses the request as a whole', async () => {
+    let first = true;
+    const { xero, calls } = fakeXero(async (items) => {
+      if (first) {
+        first = false;
+        throw new UpstreamError('xero', 'rejected', 'A validation exception occurred', 400);
+      }
+      return items.map((p, i) => (i === 0 ? { ok: false, message: 'Invoice not of valid status for modification' } : { ok: true, value: { paymentId: 'x' } }));
+    });
+    const whole = createXeroBatch(xero);
+    const [m1, m2] = [whole.member(), whole.member()];
+    const results = await Promise.all([m1.xero.createPayment(creds, item(1), 'k1'), m2.xero.createPayment(creds, item(2), 'k2')]);
+    assert.deepEqual(calls, ['batch 2', 'one Xendit 1', 'one Xendit 2']);
+    assert.equal(results[1].paymentId, 'p-Xendit 2');
+
+    const perItem = createXeroBatch(xero);
+    const [n1, n2] = [perItem.member(), perItem.member()];
+    const settled = await Promise.allSettled([n1.xero.createPayment(creds, item(3), 'k3'), n2.xero.createPayment(creds, item(4), 'k4')]);
+    assert.equal(settled[0].status, 'rejected');
+    assert.ok(settled[0].status === 'rejected' && settled[0].reason instanceof UpstreamError && settled[0].reason.kind === 'rejected');
+    assert.equal(settled[1].status, 'fulfilled');
+  });
+
+  it('maps Xero answers to items by Reference, by position when Xero left it out, and calls an answer with an item missing unknown', () => {
+    const sent = [{ reference: 'a' }, { reference: 'b' }];
+    const byRef = itemResults(
+      sent,
+      [
+        { reference: 'b', id: 2 },
+        { reference: 'a', id: 1 },
+      ],
+      (r) => r.id,
+    );
+    assert.deepEqual(byRef, [
+      { ok: true, value: 1 },
+      { ok: true, value: 2 },
+    ]);
+    const refused = itemResults(sent, [{ id: 1 }, { id: 2, statusAttributeString: 'ERROR', validationErrors: [{ message: 'no' }] }], (r) => r.id);
+    assert.deepEqual(refused[1], { ok: false, message: 'no' });
+    assert.throws(
+      () => itemResults(sent, [{ reference: 'a', id: 1 }], (r) => r.id),
+      (err: unknown) => err instanceof UpstreamError && err.kind === 'unavailable',
+    );
+  });
+
+  it('splits a lookup of many references into OR queries of at most 20', () => {
+    const wheres = referenceWheres(Array.from({ length: 45 }, (_, i) => `Xendit "${i}"`));
+    assert.equal(wheres.length, 3);
+    assert.equal(wheres[0].split(' OR ').length, 20);
+    assert.ok(wheres[0].startsWith('Reference=="Xendit \\"0\\"" OR '));
+  });
+});
