@@ -27,6 +27,10 @@ export interface DrainResult {
   achievedPerSecond: number; // Xero calls answered 2xx per simulated second
   needsReview: number;
   timedOut: boolean;
+  /** Payments recorded per organisation per simulated minute. */
+  perOrgPerMinute: number;
+  /** Payments (or fees) of one organisation per Xero call (XERO_BATCH_SIZE). */
+  batchSize: number;
   /** Xero calls by method, resource and status. */
   calls: Record<string, number>;
 }
@@ -54,6 +58,8 @@ export interface DrainOptions {
   windowMinutes: number;
   /** WORKER_CONCURRENCY of the one worker. */
   concurrency: number;
+  /** XERO_BATCH_SIZE of the worker. */
+  batchSize: number;
 }
 
 export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptions): Promise<DrainResult> {
@@ -62,7 +68,7 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
     now: clock,
     limits: { perMinute: XERO_LIMITS.perMinute, perDay: XERO_LIMITS.perDay, appPerMinute: XERO_LIMITS.appPerMinute, concurrent: XERO_LIMITS.maxInFlight },
   });
-  const stack = await startStack(engine, sims, { clock, xeroLimits: XERO_LIMITS, workerConcurrency: o.concurrency });
+  const stack = await startStack(engine, sims, { clock, xeroLimits: XERO_LIMITS, workerConcurrency: o.concurrency, xeroBatchSize: o.batchSize });
   try {
     const setupStarted = performance.now();
     const setupStart = Date.now();
@@ -223,6 +229,8 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
       achievedPerSecond: ok / simulatedSeconds,
       needsReview,
       timedOut: recorded < events,
+      perOrgPerMinute: recorded / o.orgs / (simulatedSeconds / 60),
+      batchSize: o.batchSize,
       calls: Object.fromEntries([...sims.xeroCalls].sort()),
     };
   } finally {

@@ -11,6 +11,8 @@ import { benchFirstClicks, benchRepeatClicks, countUpstreamCalls, type PayRow } 
 import { benchCallbacks, type CallbackResult } from './callbacks.js';
 import { benchGrowth, type GrowthRow } from './growth.js';
 import { benchDrain, type DrainResult } from './drain.js';
+import { countRecordingCalls, type RecordingCalls } from './recording.js';
+import { DEFAULT_XERO_BATCH_SIZE } from '../app/jobs/registry.js';
 import { benchStartup, type StartupResult } from './startup.js';
 import { peakRss, rssMonitor } from './memory.js';
 import { mb, ms, ratio } from './stats.js';
@@ -38,12 +40,15 @@ const DRAIN_EVENTS_PER_ORG = quick ? 50 : 500;
 const DRAIN_COMPRESSION = Number(process.env.BENCH_DRAIN_COMPRESSION ?? 3);
 const DRAIN_WINDOW_MINUTES = Number(process.env.BENCH_DRAIN_MINUTES ?? (quick ? 1 : 3));
 const DRAIN_CONCURRENCY = 20;
+const DRAIN_BATCH = Number(process.env.BENCH_XERO_BATCH_SIZE ?? DEFAULT_XERO_BATCH_SIZE);
+const RECORDED_ONE_BY_ONE = quick ? 3 : 10;
 // npm start's peak RSS is read after this many seconds of 50 clients clicking a demo pay link.
 const STARTUP_LOAD_SECONDS = quick ? 2 : 5;
 
 interface EngineResult {
   engine: Engine;
   calls: Awaited<ReturnType<typeof countUpstreamCalls>>;
+  recording: RecordingCalls;
   first: Awaited<ReturnType<typeof benchFirstClicks>>;
   pay: PayRow[];
   callbacks: CallbackResult;
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
       let r: Partial<EngineResult> = { engine };
       try {
         r.calls = await countUpstreamCalls(stack);
+        r.recording = await countRecordingCalls(stack, RECORDED_ONE_BY_ONE);
         r.first = await benchFirstClicks(stack, FIRST_CLICKS);
         r.pay = await benchRepeatClicks(stack, CONCURRENCY, PAY_SECONDS);
         log(`[${engine}] callbacks at ${CALLBACK_RATE}/s for ${CALLBACK_SECONDS} s while Xero hangs…`);
@@ -110,6 +116,7 @@ async function main(): Promise<void> {
         compression: DRAIN_COMPRESSION,
         windowMinutes: DRAIN_WINDOW_MINUTES,
         concurrency: DRAIN_CONCURRENCY,
+        batchSize: DRAIN_BATCH,
       });
       results.push(r as EngineResult);
       r = {};
@@ -140,6 +147,9 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     const calls = (c: { xero: string[]; xendit: string[] }) =>
       `${c.xero.length} Xero + ${c.xendit.length} Xendit (${[...c.xero, ...c.xendit].join(', ') || '–'})`;
     log(`upstream calls per click (simulators' request logs): first ${calls(r.calls.first)}; repeat ${calls(r.calls.repeat)}`);
+    log(
+      `Xero calls per recorded payment with its fee, ${r.recording.payments} payments one at a time (normal path): ${r.recording.perPayment.toFixed(2)} (${[...new Set(r.recording.calls)].join(', ')})`,
+    );
     log(
       `first click, sequential (${r.first.clicks}): p50 ${ms(r.first.oursP50)} vs baseline ${ms(r.first.baselineP50)} ` +
         `(Xero read + Xendit create) → added ${ms(r.first.oursP50 - r.first.baselineP50)}, ratio ${ratio(r.first.oursP50 / r.first.baselineP50)}`,
@@ -173,6 +183,9 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     log(
       `backlog drain: ${d.events} PAID events stored over ${d.orgs} organisations (set up in ${d.setupSeconds.toFixed(1)} s); the Xero simulator, the gateway's ` +
         `shared Xero budget and the worker (${DRAIN_CONCURRENCY} jobs at once) on one clock running ×${d.compression}, so Xero's 60/min is 60 per ${(60 / d.compression).toFixed(0)} real seconds:`,
+    );
+    log(
+      `  batches of up to ${d.batchSize} payments (or fees) of one organisation per Xero call: ${d.perOrgPerMinute.toFixed(0)} payments recorded per organisation per simulated minute`,
     );
     log(
       `  ${d.recorded}/${d.events} recorded in ${(d.simulatedSeconds / 60).toFixed(1)} simulated minutes (${d.seconds.toFixed(0)} s real)${d.timedOut ? ', stopped at the end of the window' : ''}; ` +
@@ -228,6 +241,12 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     );
     const d = r.drain;
     log(`  ${mark(d.xero429 === 0)} ${r.engine}: no 429 from Xero while draining (${d.xero429})`);
+    log(
+      `  ${mark(r.recording.perPayment <= 2)} ${r.engine}: ≤ 2 Xero calls per payment with its fee on the normal path (${r.recording.perPayment.toFixed(2)})`,
+    );
+    log(
+      `  ${mark(d.perOrgPerMinute >= 1000)} ${r.engine}: backlog drain ≥ 1 000 payments per organisation per simulated minute (${d.perOrgPerMinute.toFixed(0)})`,
+    );
   }
   const embeddedRss = Math.max(startup.embeddedFirst.rss ?? 0, startup.embeddedAgain.rss ?? 0);
   if (embeddedRss)

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig } from '../config/index.js';
 import { createApp } from '../app/server.js';
+import { DEFAULT_XERO_BATCH_SIZE } from '../app/jobs/registry.js';
 import { createWorker } from '../app/bin/worker.js';
 import { createStores, type Stores } from '../app/store/index.js';
 import { openDatabase, type OpenedDatabase } from '../app/store/db.js';
@@ -154,6 +155,8 @@ export interface StackOptions {
   /** Xero limits of the gateway's shared budget (app/store/xero-budget.ts, as `npm start` wires it). */
   xeroLimits?: Partial<XeroLimits>;
   workerConcurrency?: number;
+  /** XERO_BATCH_SIZE of the worker (default: the configuration's default). */
+  xeroBatchSize?: number;
 }
 
 /** Limits no bench phase but the drain reaches: the budget still counts every call in the database. */
@@ -199,7 +202,12 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
     xendit,
     clock,
     logger,
-    config: { reconcile: { intervalMinutes: 0, minAgeMinutes: 5, batch: 50 }, jobLeaseSeconds: 86_400, crashAt: undefined },
+    config: {
+      reconcile: { intervalMinutes: 0, minAgeMinutes: 5, batch: 50 },
+      jobLeaseSeconds: 86_400,
+      crashAt: undefined,
+      xeroBatchSize: opts.xeroBatchSize ?? DEFAULT_XERO_BATCH_SIZE,
+    },
   });
   const workerConcurrency = opts.workerConcurrency ?? 10;
   const gatewayServer = createServer();

@@ -71,7 +71,7 @@ export function createXeroBatch(base: XeroGateway, opts: { logger?: Logger; maxW
     timer = undefined;
     queuedCount = 0;
     for (const q of queues) {
-      const items = q.items.splice(0);
+      const items = deduplicated(q.items.splice(0));
       for (const [, same] of byCredentials(items)) {
         q.send(same[0].creds, same).catch((err: unknown) => {
           for (const it of same) it.reject(err);
@@ -172,6 +172,28 @@ async function settle<R>(it: { resolve: (r: R) => void; reject: (e: unknown) => 
   } catch (err) {
     it.reject(err);
   }
+}
+
+/**
+ * Copies of one item (the same job replayed while it runs: same key, same body) go to Xero once and
+ * share its answer. Sent apart, Xero's Idempotency-Key would replay one answer to all of them; in
+ * one request it would not, and each copy would be created.
+ */
+function deduplicated<T extends { key: string; item: unknown; resolve: (r: never) => void; reject: (e: unknown) => void }>(items: T[]): T[] {
+  const byKey = new Map<string, T[]>();
+  for (const it of items) {
+    const k = `${it.key}\n${JSON.stringify(it.item)}`;
+    byKey.set(k, [...(byKey.get(k) ?? []), it]);
+  }
+  return [...byKey.values()].map((copies) =>
+    copies.length === 1
+      ? copies[0]
+      : {
+          ...copies[0],
+          resolve: (r: never) => copies.forEach((c) => c.resolve(r)),
+          reject: (e: unknown) => copies.forEach((c) => c.reject(e)),
+        },
+  );
 }
 
 function byCredentials<T extends { creds: XeroCredentials }>(items: T[]): Map<string, T[]> {

@@ -167,7 +167,11 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
 
       for (const x of [a, b]) {
         const p = await payment(x.id);
-        assert.equal(p?.syncState, 'recorded', 'the payments themselves are in Xero');
+        assert.equal(
+          p?.syncState,
+          'recorded',
+          `the payments themselves are in Xero ${JSON.stringify((await h.stores.jobs.list()).map((j) => [j.kind, j.state, j.lastError]))}`,
+        );
         assert.equal(p?.feeState, 'needs_review');
         assert.equal(
           p?.feeError,

@@ -106,14 +106,29 @@ async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: Xendit
   }
 }
 
+/**
+ * Two sales for one new customer recorded side by side (a batch, or two workers) both find no
+ * contact and both create one: Xero refuses the second because contact names are unique across
+ * active contacts (its 400 "The contact name … is already assigned to another contact"). The one
+ * made first is then found by name.
+ */
+async function createContactOrFind(deps: RecordPaymentDeps, merchant: Merchant, c: { name: string; email?: string }, key: string): Promise<string> {
+  try {
+    return (await deps.xero.createContact(merchant.xero, { name: c.name, ...(c.email ? { email: c.email } : {}) }, key)).contactId;
+  } catch (err) {
+    if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
+    const made = (await deps.xero.findContacts(merchant.xero, { name: c.name }))[0];
+    if (!made) throw err;
+    return made.contactId;
+  }
+}
+
 /** By e-mail first, then by name (Xero keeps names unique), else a new contact. */
 async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: BackendSale, x: XenditInvoice): Promise<string> {
   const email = (x.payerEmail ?? x.customer?.email)?.trim() || undefined;
   const name = x.customer?.name || email || FALLBACK_CONTACT_NAME;
   const found = (email ? await deps.xero.findContacts(merchant.xero, { email }) : [])[0] ?? (await deps.xero.findContacts(merchant.xero, { name }))[0];
-  const contactId =
-    found?.contactId ??
-    (await deps.xero.createContact(merchant.xero, { name, ...(email ? { email } : {}) }, `xendit-contact-${merchant.id}-${x.id}`)).contactId;
+  const contactId = found?.contactId ?? (await createContactOrFind(deps, merchant, { name, email }, `xendit-contact-${merchant.id}-${x.id}`));
   await deps.stores.backendSales.setContact(sale, contactId, deps.clock(), { name, email });
   return contactId;
 }
