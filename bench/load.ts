@@ -17,6 +17,8 @@ export interface LoadJob {
   overallRate?: number;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
+  /** Paths (with query) on the url's host, taken in turn by the requests (a load spread over many invoices). */
+  paths?: string[];
   /** POST bodies, each sent once, in order. */
   bodies?: string[];
   /** Warm-up seconds whose responses are not counted in the latencies (with `bodies`: their statuses are, and their latencies are summarised apart). */
@@ -40,6 +42,7 @@ function run(job: LoadJob): Promise<LoadResult> {
   let errors = 0;
   let next = 0;
   const bodies = job.bodies;
+  const paths = job.paths?.length ? job.paths : undefined;
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
@@ -54,6 +57,7 @@ function run(job: LoadJob): Promise<LoadResult> {
             method: job.method ?? 'GET',
             headers: job.headers,
             ...(bodies ? { setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) } : {}),
+            ...(paths ? { setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] }) } : {}),
           },
         ],
       },

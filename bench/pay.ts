@@ -22,22 +22,25 @@ function expect303(what: string, r: { status: number }): void {
 }
 
 /**
- * Repeat clicks on one invoice whose checkout is open, at each concurrency. Ours and the baseline
- * alternate in `rounds` short runs each, so a busy neighbour on the machine hits both alike.
+ * Repeat clicks on invoices whose checkouts are open, one per organisation over `orgs`
+ * organisations (Xero takes 5 calls in flight per organisation: a shop's customers do not click
+ * 10 at once), at each concurrency. Ours and the baseline alternate in `rounds` short runs each,
+ * so a busy neighbour on the machine hits both alike.
  */
-export async function benchRepeatClicks(stack: Stack, concurrencies: number[], durationSeconds: number, rounds = 2): Promise<PayRow[]> {
-  const { invoiceNumber } = stack.addInvoice(`BENCH-REPEAT-${stack.engine}`);
-  const path = stack.payPath(invoiceNumber);
-  expect303('first click (gateway)', await click(stack.gatewayUrl + path));
-  expect303('first click (baseline)', await click(stack.baselineUrl + path.replace('/pay?', '/pay-first?')));
+export async function benchRepeatClicks(stack: Stack, concurrencies: number[], durationSeconds: number, orgs: number, rounds = 2): Promise<PayRow[]> {
+  const paths = await stack.payPathsOver(orgs, `BENCH-REPEAT-${stack.engine}`);
+  for (const path of paths) {
+    expect303('first click (gateway)', await click(stack.gatewayUrl + path));
+    expect303('first click (baseline)', await click(stack.baselineUrl + path.replace('/pay?', '/pay-first?')));
+  }
   const rows: PayRow[] = [];
   for (const connections of concurrencies) {
     const oursRuns: LoadResult[] = [];
     const baseRuns: LoadResult[] = [];
     for (let round = 0; round < rounds; round++) {
-      const common = { connections, durationSeconds: durationSeconds / rounds, warmupSeconds: round === 0 ? 1 : 0, raw: true };
-      oursRuns.push(await runLoad({ ...common, url: stack.gatewayUrl + path }));
-      baseRuns.push(await runLoad({ ...common, url: stack.baselineUrl + path }));
+      const common = { connections, durationSeconds: durationSeconds / rounds, warmupSeconds: round === 0 ? 1 : 0, raw: true, paths };
+      oursRuns.push(await runLoad({ ...common, url: stack.gatewayUrl + paths[0] }));
+      baseRuns.push(await runLoad({ ...common, url: stack.baselineUrl + paths[0] }));
     }
     const ours = merge(oursRuns);
     const baseline = merge(baseRuns);

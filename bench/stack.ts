@@ -143,6 +143,8 @@ export interface Stack {
   xendit: XenditGateway;
   addInvoice(invoiceNumber: string): { invoiceId: string; invoiceNumber: string };
   payPath(invoiceNumber: string): string;
+  /** One new invoice in each of `orgs` organisations (the stack's own and orgs − 1 new merchants): their pay paths. */
+  payPathsOver(orgs: number, tag: string): Promise<string[]>;
   count(table: 'callback_events' | 'jobs' | 'checkouts' | 'payments'): Promise<number>;
   close(): Promise<void>;
 }
@@ -175,25 +177,53 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
   // The baseline is the least a /pay can do: no budget bookkeeping in our database.
   const bareXero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget: unlimitedXeroBudget });
 
-  const n = ++seq;
-  const creds = { clientId: `bench-${n}`, clientSecret: `secret-${n}`, shortCode: `!B${n}x`, xenditKey: `xnd_development_bench${n}`, token: `cb-${n}` };
-  const org = sims.xero.addOrganisation({
-    clientId: creds.clientId,
-    clientSecret: creds.clientSecret,
-    name: `Bench ${n}`,
-    shortCode: creds.shortCode,
-    baseCurrency: 'IDR',
-  });
-  const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
-  const merchant = await stores.merchants.add({
-    name: `Bench ${n}`,
-    shortCode: creds.shortCode,
-    xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
-    xenditSecretKey: creds.xenditKey,
-    callbackToken: creds.token,
-    clearingAccountId: clearing.accountId,
-    xeroTestOrganisation: true, // a simulated test company: test-key payments are recorded
-  });
+  const gatewayServer = createServer();
+  await new Promise<void>((resolve) => gatewayServer.listen(0, '127.0.0.1', resolve));
+  const gatewayUrl = `http://127.0.0.1:${(gatewayServer.address() as AddressInfo).port}`;
+  /** One more organisation in the simulated Xero with its merchant in the gateway (and its Xendit account). */
+  async function addMerchant() {
+    const n = ++seq;
+    const creds = { clientId: `bench-${n}`, clientSecret: `secret-${n}`, shortCode: `!B${n}x`, xenditKey: `xnd_development_bench${n}`, token: `cb-${n}` };
+    const org = sims.xero.addOrganisation({
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      name: `Bench ${n}`,
+      shortCode: creds.shortCode,
+      baseCurrency: 'IDR',
+    });
+    const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+    const merchant = await stores.merchants.add({
+      name: `Bench ${n}`,
+      shortCode: creds.shortCode,
+      xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
+      xenditSecretKey: creds.xenditKey,
+      callbackToken: creds.token,
+      clearingAccountId: clearing.accountId,
+      xeroTestOrganisation: true, // a simulated test company: test-key payments are recorded
+    });
+    baselineMerchants.set(creds.shortCode, { creds: merchant.xero, xenditKey: creds.xenditKey });
+    sims.xendit.registerAccount({
+      secretKey: creds.xenditKey,
+      callbackToken: creds.token,
+      callbackUrl: gatewayUrl + callbackPathFor(merchant.id),
+      businessName: `Bench ${n}`,
+    });
+    return { creds, org, merchant };
+  }
+  const baselineMerchants = new Map<string, BaselineMerchant>();
+  const { creds, org, merchant } = await addMerchant();
+  const addInvoiceTo = (tenantId: string, invoiceNumber: string) =>
+    sims.xero.addInvoice({
+      tenantId,
+      invoiceNumber,
+      type: 'ACCREC',
+      status: 'AUTHORISED',
+      currency: 'IDR',
+      contact: { name: 'Budi', email: 'budi@example.co.id' },
+      lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }],
+    });
+  const payPathOf = (shortCode: string, invoiceNumber: string) =>
+    `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '150000.00', shortCode })}`;
 
   // A long lease: a compressed clock must not make a job look abandoned while it runs.
   const worker = createWorker({
@@ -210,9 +240,6 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
     },
   });
   const workerConcurrency = opts.workerConcurrency ?? 10;
-  const gatewayServer = createServer();
-  await new Promise<void>((resolve) => gatewayServer.listen(0, '127.0.0.1', resolve));
-  const gatewayUrl = `http://127.0.0.1:${(gatewayServer.address() as AddressInfo).port}`;
   const app = createApp({
     // The per-IP and per-ShortCode click counters stay on (their upsert is part of every click), with
     // limits a load generator on one address does not reach.
@@ -238,9 +265,8 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
   });
   gatewayServer.on('request', app);
   const callbackPath = callbackPathFor(merchant.id);
-  sims.xendit.registerAccount({ secretKey: creds.xenditKey, callbackToken: creds.token, callbackUrl: gatewayUrl + callbackPath, businessName: `Bench ${n}` });
 
-  const baseline = await listen(baselineApp({ xero: bareXero, xendit, creds: merchant.xero, xenditKey: creds.xenditKey }));
+  const baseline = await listen(baselineApp({ xero: bareXero, xendit, merchants: baselineMerchants }));
 
   return {
     engine,
@@ -256,19 +282,15 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
     worker,
     workerConcurrency,
     xendit,
-    addInvoice(invoiceNumber) {
-      return sims.xero.addInvoice({
-        tenantId: org.tenantId,
-        invoiceNumber,
-        type: 'ACCREC',
-        status: 'AUTHORISED',
-        currency: 'IDR',
-        contact: { name: 'Budi', email: 'budi@example.co.id' },
-        lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }],
-      });
-    },
-    payPath(invoiceNumber) {
-      return `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, currency: 'IDR', amount: '150000.00', shortCode: creds.shortCode })}`;
+    addInvoice: (invoiceNumber) => addInvoiceTo(org.tenantId, invoiceNumber),
+    payPath: (invoiceNumber) => payPathOf(creds.shortCode, invoiceNumber),
+    async payPathsOver(orgs, tag) {
+      const paths = [payPathOf(creds.shortCode, addInvoiceTo(org.tenantId, `${tag}-0`).invoiceNumber)];
+      for (let i = 1; i < orgs; i++) {
+        const more = await addMerchant();
+        paths.push(payPathOf(more.creds.shortCode, addInvoiceTo(more.org.tenantId, `${tag}-${i}`).invoiceNumber));
+      }
+      return paths;
     },
     async count(table) {
       const r = await database.db
@@ -290,20 +312,30 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
  * /pay = a repeat click (the checkout URL is already known); /pay-first also creates the Xendit
  * invoice, as a first click must.
  */
-function baselineApp(deps: { xero: XeroGateway; xendit: XenditGateway; creds: Merchant['xero']; xenditKey: string }): express.Express {
+interface BaselineMerchant {
+  creds: Merchant['xero'];
+  xenditKey: string;
+}
+
+function baselineApp(deps: { xero: XeroGateway; xendit: XenditGateway; merchants: Map<string, BaselineMerchant> }): express.Express {
   const app = express();
   const known = new Map<string, string>();
+  const merchantOf = (req: express.Request) => deps.merchants.get(String(req.query.shortCode));
   app.get('/pay', async (req, res) => {
     const number = String(req.query.invoiceNo);
-    const invoice = await deps.xero.findInvoiceByNumber(deps.creds, number);
+    const m = merchantOf(req);
+    if (!m) return void res.status(404).end();
+    const invoice = await deps.xero.findInvoiceByNumber(m.creds, number);
     if (!invoice) return void res.status(404).end();
     res.redirect(303, known.get(number) ?? `https://checkout.example/${invoice.invoiceId}`);
   });
   app.get('/pay-first', async (req, res) => {
     const number = String(req.query.invoiceNo);
-    const invoice = await deps.xero.findInvoiceByNumber(deps.creds, number);
+    const m = merchantOf(req);
+    if (!m) return void res.status(404).end();
+    const invoice = await deps.xero.findInvoiceByNumber(m.creds, number);
     if (!invoice) return void res.status(404).end();
-    const created = await deps.xendit.createInvoice(deps.xenditKey, {
+    const created = await deps.xendit.createInvoice(m.xenditKey, {
       externalId: `baseline-${invoice.invoiceId}`,
       currency: 'IDR',
       amount: 150000,

@@ -142,6 +142,19 @@ export function createXeroBatch(base: XeroGateway, opts: { logger?: Logger; maxW
     results.forEach((r, i) => (r.ok ? items[i].resolve(r.value) : items[i].reject(new UpstreamError('xero', 'rejected', r.message, 400))));
   }
 
+  // Reads every job of the group makes first on a cold cache (the clearing account's currency, the
+  // organisation's time zone): one call in flight serves them all, instead of one per job.
+  const inFlight = new Map<string, Promise<unknown>>();
+  function shared<T>(name: string, creds: XeroCredentials, fn: () => Promise<T>): Promise<T> {
+    const k = `${name}\n${creds.clientId}\n${creds.tenantId}`;
+    let p = inFlight.get(k) as Promise<T> | undefined;
+    if (!p) {
+      p = fn().finally(() => inFlight.delete(k));
+      inFlight.set(k, p);
+    }
+    return p;
+  }
+
   return {
     member() {
       active++;
@@ -152,6 +165,8 @@ export function createXeroBatch(base: XeroGateway, opts: { logger?: Logger; maxW
         createBankTransaction: (creds, txn, key) => createBankTransaction(creds, txn, key),
         findPaymentsByReference: (creds, invoiceId, reference) => findPayments(creds, { invoiceId, reference }, reference),
         findBankTransactionsByReference: (creds, reference) => findBankTransactions(creds, reference, reference),
+        getOrganisation: (creds) => shared('organisation', creds, () => base.getOrganisation(creds)),
+        listBankAccounts: (creds) => shared('bank-accounts', creds, () => base.listBankAccounts(creds)),
       };
       return {
         xero,
