@@ -4,6 +4,8 @@ export const paths = {
   pay: '/pay',
   payReturn: '/pay/return',
   xenditCallback: '/callbacks/xendit/:merchantId',
+  /** Xendit's refund webhooks (Settings → Webhooks → Refunds), with the same callback token. */
+  xenditRefundCallback: '/callbacks/xendit/:merchantId/refunds',
   /** Xero's webhooks (invoice events) for the gateway's Xero app: one URL for every organisation. */
   xeroWebhook: '/webhooks/xero',
   healthz: '/healthz',
@@ -75,6 +77,10 @@ export function adminPaymentRetryPath(paymentId: string): string {
 
 export function callbackPathFor(merchantId: string): string {
   return paths.xenditCallback.replace(':merchantId', encodeURIComponent(merchantId));
+}
+
+export function refundCallbackPathFor(merchantId: string): string {
+  return paths.xenditRefundCallback.replace(':merchantId', encodeURIComponent(merchantId));
 }
 
 /** The Custom Payment URL a merchant pastes into Xero; Xero fills the bracketed placeholders. */

@@ -60,6 +60,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   // Payments (and fees) of one organisation sent to Xero in one call; 1 sends each alone.
   XERO_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(50),
+  // Refunds whose webhook never came are found by listing each Xendit account's refunds this often; 0 turns it off.
+  REFUND_LIST_MINUTES: z.coerce.number().int().min(0).default(30),
   PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
   PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
   PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
@@ -146,6 +148,8 @@ export type Config = Readonly<{
   workerConcurrency: number;
   /** Payments or fees of one organisation per Xero call (XERO_BATCH_SIZE). */
   xeroBatchSize: number;
+  /** REFUND_LIST_MINUTES. */
+  refundListMinutes: number;
   /** 0 turns a limit off. */
   /**
    * perShortCode counts clicks on invoice numbers with a checkout here; unknownPerWindow the others
@@ -264,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerPollMs: c.WORKER_POLL_MS,
     workerConcurrency: c.WORKER_CONCURRENCY,
     xeroBatchSize: c.XERO_BATCH_SIZE,
+    refundListMinutes: c.REFUND_LIST_MINUTES,
     payRateLimit: {
       perIp: c.PAY_RATE_LIMIT_PER_IP,
       perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,

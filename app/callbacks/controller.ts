@@ -4,7 +4,7 @@ import { BadRequest, UnsupportedMediaType } from '../errors.js';
 import { paths } from '../paths.js';
 import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
-import { acceptCallback, authenticateCallback } from './service.js';
+import { acceptCallback, acceptRefundWebhook, authenticateCallback } from './service.js';
 import { createCallbackTokenCache } from './token-cache.js';
 import { callbackRefusalOf, type Metrics } from '../metrics/index.js';
 import { unstorableReason } from '../security/body-bounds.js';
@@ -13,6 +13,12 @@ const InvoiceCallback = z.looseObject({
   id: z.string().min(1).max(100),
   external_id: z.string().min(1).max(1000),
   status: z.string().min(1).max(40),
+});
+
+/** xendit-node RefundCallback: event, business_id, created, data (RefundCallbackData). Only data.id is used. */
+const RefundWebhook = z.looseObject({
+  event: z.string().min(1).max(60),
+  data: z.looseObject({ id: z.string().min(1).max(100) }),
 });
 
 export interface CallbackDeps {
@@ -53,5 +59,23 @@ export function callbackRouter(deps: CallbackDeps): Router {
     },
   );
   router.use(paths.xenditCallback, countRefusal);
+  router.post(
+    paths.xenditRefundCallback,
+    async (req, res, next) => {
+      res.locals.merchantId = await authenticateCallback(tokens, String(req.params.merchantId), req.get('x-callback-token'));
+      next();
+    },
+    express.json({ limit: '64kb', type: 'application/json', strict: true }),
+    async (req, res) => {
+      if (!req.is('application/json')) throw new UnsupportedMediaType();
+      const unstorable = unstorableReason(req.body);
+      if (unstorable) throw new BadRequest(unstorable);
+      const parsed = RefundWebhook.safeParse(req.body);
+      if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      const outcome = await acceptRefundWebhook(deps, res.locals.merchantId as string, parsed.data.data.id);
+      if (!outcome.duplicate) deps.onJobEnqueued?.();
+      res.status(200).json(outcome);
+    },
+  );
   return router;
 }

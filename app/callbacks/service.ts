@@ -55,3 +55,17 @@ export async function acceptCallback(deps: { stores: Stores; clock: Clock }, mer
   }
   return { received: true, duplicate, status };
 }
+
+/**
+ * A refund webhook is stored as its job, in one statement: the job reads the refund from Xendit
+ * before anything goes into Xero, so the body's status and amount are never trusted. The listing
+ * job queues the same job (same dedupe key) when the webhook never comes.
+ */
+export async function acceptRefundWebhook(
+  deps: { stores: Stores; clock: Clock },
+  merchantId: string,
+  xenditRefundId: string,
+): Promise<{ received: true; duplicate: boolean }> {
+  const queued = await enqueue(deps.stores.jobs, 'record-refund', { merchantId, xenditRefundId }, deps.clock());
+  return { received: true, duplicate: !queued };
+}

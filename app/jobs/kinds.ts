@@ -39,6 +39,8 @@ export const CheckInvoicePayload = z.object({ merchantId: z.string(), xeroInvoic
 export const CheckOpenCheckoutsPayload = z.object({});
 export const SendAlertsPayload = z.object({});
 export const SyncOpenInvoicesPayload = z.object({});
+export const RefundPayload = z.object({ merchantId: z.string(), xenditRefundId: z.string().min(1).max(100) });
+export const ListRefundsPayload = z.object({});
 
 const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);
 
@@ -93,6 +95,14 @@ export const JOB_SPECS = {
     dedupeKey: periodic('sync-open-invoices'),
     maxAttempts: PERIODIC_MAX_ATTEMPTS,
   },
+  'record-refund': {
+    kind: 'record-refund',
+    payload: RefundPayload,
+    dedupeKey: (p: z.infer<typeof RefundPayload>) => `record-refund:${p.merchantId}:${p.xenditRefundId}`,
+    merchantId: (p: z.infer<typeof RefundPayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'list-refunds': { kind: 'list-refunds', payload: ListRefundsPayload, dedupeKey: periodic('list-refunds'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
   'send-alerts': { kind: 'send-alerts', payload: SendAlertsPayload, dedupeKey: periodic('send-alerts'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
 } as const;
 

@@ -16,6 +16,8 @@ import { DEFAULT_KEEPALIVE_DAYS, xeroKeepAliveJob } from './sync/xero-keep-alive
 import { checkInvoiceJob, checkOpenCheckoutsJob } from './sync/invoice-changes.js';
 import { sendAlertsJob } from './sync/send-alerts.js';
 import { syncOpenInvoicesJob } from './sync/open-invoices.js';
+import { recordRefundJob } from './sync/record-refund.js';
+import { listRefundsJob } from './sync/list-refunds.js';
 import { raiseAlert } from '../alerts/raise.js';
 import { createI18n, message } from '../i18n/index.js';
 import type { Mailer } from '../clients/mail/index.js';
@@ -92,6 +94,8 @@ const HANDLERS: Record<JobKind, Entry> = {
   'check-invoice': { handler: (b) => checkInvoiceJob(b.deps) },
   'check-open-checkouts': { handler: (b) => checkOpenCheckoutsJob(b.deps) },
   'sync-open-invoices': { handler: (b) => syncOpenInvoicesJob(b.deps) },
+  'record-refund': { handler: (b) => recordRefundJob(b.payments) },
+  'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
   'send-alerts': {
     handler: ({ deps }) =>
       sendAlertsJob({

@@ -87,6 +87,7 @@ export function createJobRunner(deps: RunnerDeps) {
     try {
       if (!handler) throw new NeedsReview(`no handler for job kind ${job.kind}`);
       try {
+        await member?.start();
         await handler(job, member && { xero: member.xero });
       } finally {
         member?.leave();

@@ -6,7 +6,7 @@ import { DEFAULT_KEEPALIVE_DAYS } from './sync/xero-keep-alive.js';
 type ScheduleDeps = Pick<Runtime, 'stores' | 'clock'>;
 type PeriodicKind = Extract<
   JobKind,
-  'reconcile' | 'list-paid-invoices' | 'housekeeping' | 'xero-keep-alive' | 'check-open-checkouts' | 'send-alerts' | 'sync-open-invoices'
+  'reconcile' | 'list-paid-invoices' | 'housekeeping' | 'xero-keep-alive' | 'check-open-checkouts' | 'send-alerts' | 'sync-open-invoices' | 'list-refunds'
 >;
 
 const DAY_MINUTES = 24 * 60;
@@ -20,6 +20,7 @@ const PERIODIC: { kind: PeriodicKind; minutes: (config: Runtime['config']) => nu
   { kind: 'check-open-checkouts', minutes: (c) => c.openCheckoutCheckMinutes ?? 0, what: 'comparison of open checkouts with Xero' },
   { kind: 'sync-open-invoices', minutes: (c) => c.openInvoiceSyncMinutes ?? 0, what: 'reading of open invoice numbers from Xero' },
   { kind: 'send-alerts', minutes: (c) => c.alerts?.digestMinutes ?? 0, what: 'alert e-mails' },
+  { kind: 'list-refunds', minutes: (c) => c.refundListMinutes ?? 0, what: 'listing of refunds at Xendit' },
 ];
 
 /**

@@ -22,6 +22,7 @@ import { createMetricsStore } from './metrics.js';
 import { createInvoiceWatchStore } from './invoice-watch.js';
 import { createAlertStore } from './alerts.js';
 import { createOpenInvoiceStore } from './open-invoices.js';
+import { createRefundStore } from './refunds.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -31,6 +32,7 @@ export function createStores(db: Db, box: SecretBox) {
     checkouts: createCheckoutStore(db),
     callbacks: createCallbackStore(db),
     payments: createPaymentStore(db),
+    refunds: createRefundStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),

@@ -183,6 +183,28 @@ export interface UsersTable {
   created_at: Timestamp;
 }
 
+/** A refund made at Xendit and its credit note + cash refund in Xero (migration 20261205T0910). */
+export interface RefundsTable {
+  id: string;
+  merchant_id: string;
+  payment_id: string;
+  xendit_refund_id: string;
+  currency: string;
+  amount: Int8;
+  reason: string | null;
+  state: ColumnType<RefundState, RefundState | undefined, RefundState>;
+  xero_credit_note_id: string | null;
+  xero_refund_payment_id: string | null;
+  credit_attempt_at: Timestamp | null;
+  refund_attempt_at: Timestamp | null;
+  last_error: string | null;
+  refunded_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type RefundState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
+
 /** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
 export interface OpenInvoiceNumbersTable {
   merchant_id: string;
@@ -327,6 +349,7 @@ export interface Database {
   users: UsersTable;
   alerts: AlertsTable;
   open_invoice_numbers: OpenInvoiceNumbersTable;
+  refunds: RefundsTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

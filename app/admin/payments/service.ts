@@ -13,6 +13,7 @@ import { merchantZone, startOfDayIn, todayIn } from '../time-zone.js';
 import { hintReadings } from '../../pay/link-hint.js';
 import { exponentOf, SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
 import type { PaymentFilter } from '../../store/dashboard.js';
+import type { Refund } from '../../store/refunds.js';
 
 /** At most this many rows in one CSV export. */
 export const CSV_MAX_ROWS = 10_000;
@@ -123,13 +124,14 @@ export async function paymentDetail(
   deps: OnboardingDeps,
   actor: User,
   paymentId: string,
-): Promise<{ payment: PaymentRow; timeZone: string } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
+): Promise<{ payment: PaymentRow; timeZone: string; refunds: Refund[] } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
   const merchant = await deps.stores.merchants.byId(payment.merchantId);
   return {
     payment,
     timeZone: merchant ? merchantZone(merchant) : 'UTC',
+    refunds: await deps.stores.refunds.forPayment(payment.id),
     ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))),
   };
 }

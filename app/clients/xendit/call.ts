@@ -4,7 +4,7 @@
  * failing with UpstreamError.
  */
 import type { Logger } from 'pino';
-import { Configuration, Invoice as InvoiceApi, Transaction as TransactionApi } from 'xendit-node';
+import { Configuration, Invoice as InvoiceApi, Refund as RefundApi, Transaction as TransactionApi } from 'xendit-node';
 import { UpstreamError, type CallObserver } from '../types.js';
 import { toUpstreamError, unexpected } from './errors.js';
 
@@ -33,7 +33,12 @@ interface RawInvoiceApi {
 interface RawTransactionApi {
   getAllTransactionsRaw(p: { referenceId?: string; productId?: string; types?: string[]; limit?: number }): Promise<RawResponse>;
 }
-export type XenditApi = RawInvoiceApi & RawTransactionApi;
+/** The Refund API: its Refund model drops status, invoice_id and reason, so it is read raw too. */
+interface RawRefundApi {
+  getRefundRaw(p: { refundID: string }): Promise<RawResponse>;
+  getAllRefundsRaw(p: { invoiceId?: string; limit?: number; afterId?: string }): Promise<RawResponse>;
+}
+export type XenditApi = RawInvoiceApi & RawTransactionApi & RawRefundApi;
 
 export type XenditCall = <T>(secretKey: string, op: string, fn: (api: XenditApi) => Promise<T>) => Promise<T>;
 
@@ -95,8 +100,11 @@ function sdkApis(secretKey: string, apiUrl: string, signal: AbortSignal, seen: {
   };
   const invoices = withOurFetch(new InvoiceApi({ secretKey, xenditURL: apiUrl })) as unknown as RawInvoiceApi;
   const transactions = withOurFetch(new TransactionApi({ secretKey, xenditURL: apiUrl })) as unknown as RawTransactionApi;
+  const refunds = withOurFetch(new RefundApi({ secretKey, xenditURL: apiUrl })) as unknown as RawRefundApi;
   return Object.assign(Object.create(invoices) as RawInvoiceApi, {
     getAllTransactionsRaw: (p: Parameters<RawTransactionApi['getAllTransactionsRaw']>[0]) => transactions.getAllTransactionsRaw(p),
+    getRefundRaw: (p: Parameters<RawRefundApi['getRefundRaw']>[0]) => refunds.getRefundRaw(p),
+    getAllRefundsRaw: (p: Parameters<RawRefundApi['getAllRefundsRaw']>[0]) => refunds.getAllRefundsRaw(p),
   });
 }
 

@@ -72,7 +72,28 @@ export type FeeTaxLookup =
   /** Xendit's figure does not fit the currency (e.g. 4350.5 IDR): kept as sent, never rounded. */
   | { kind: 'unfit'; field: string; raw: string };
 
+/** A refund at Xendit (Refund API), amounts in minor units. */
+export interface XenditRefund {
+  id: string;
+  /** The invoice refunded; absent for a refund of a payment made without an invoice. */
+  invoiceId?: string;
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  currency: Currency;
+  amount: number;
+  reason?: string;
+  /** What Xendit charged for the refund, when it says. */
+  refundFee?: number;
+  created?: string;
+}
+
 export interface XenditGateway {
+  /** null when Xendit has no refund with that id. */
+  getRefund(secretKey: string, refundId: string): Promise<XenditRefund | null>;
+  /** One page of the account's refunds (newest first), or those of one invoice; rows that cannot be read are left out. */
+  listRefunds(
+    secretKey: string,
+    q: { invoiceId?: string; limit: number; afterId?: string },
+  ): Promise<{ refunds: XenditRefund[]; hasMore: boolean; lastId?: string }>;
   createInvoice(secretKey: string, invoice: NewXenditInvoice): Promise<XenditInvoice>;
   /** null when Xendit has no invoice with that id. */
   getInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice | null>;

@@ -11,6 +11,7 @@ import { bankTransactionCalls } from './bank-transactions.js';
 import { useBudget } from './budget.js';
 import { createCaller, type XeroCalls } from './call.js';
 import { contactCalls } from './contacts.js';
+import { creditNoteCalls } from './credit-notes.js';
 import { invoiceCalls } from './invoices.js';
 import { journalCalls } from './journals.js';
 import { organisationCalls } from './organisation.js';
@@ -61,6 +62,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       ...bankTransactionCalls(calls),
       ...journalCalls(calls),
       ...paymentServiceCalls(calls),
+      ...creditNoteCalls(calls),
     };
   }
 

@@ -222,7 +222,7 @@ export function mapOrganisation(
   };
 }
 
-function amount(value: number | undefined, field: string): string {
+export function amount(value: number | undefined, field: string): string {
   if (value === undefined || value === null) throw unexpected(`missing ${field}`);
   try {
     return numberToDecimal(value);
@@ -242,7 +242,7 @@ export function paymentBody(p: NewXeroPayment): Payment {
 }
 
 /** The SDK wants a number: only accept decimals that survive the trip unchanged. */
-function sdkAmount(decimal: string): number {
+export function sdkAmount(decimal: string): number {
   const m = /^(\d+)(?:\.(\d+))?$/.exec(decimal.trim());
   if (!m) throw new RangeError(`not a positive decimal amount: ${JSON.stringify(decimal)}`);
   const canonical = `${BigInt(m[1])}${m[2] && /[1-9]/.test(m[2]) ? `.${m[2].replace(/0+$/, '')}` : ''}`;

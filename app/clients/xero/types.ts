@@ -38,6 +38,22 @@ export interface XeroBrandingTheme {
   name: string;
 }
 
+/** A customer credit note (ACCRECCREDIT) the gateway made for a refund. */
+export interface XeroCreditNote {
+  creditNoteId: string;
+  reference: string;
+  status: string;
+  total: string; // decimal string
+}
+
+export interface NewXeroCreditNote {
+  contactId: string;
+  date: string; // YYYY-MM-DD
+  reference: string;
+  currencyCode: string;
+  lineItems: { description: string; accountCode: string; amount: string }[];
+}
+
 /** One item of a batch create: what Xero made of it, or its validation messages. */
 export type XeroItemResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -323,6 +339,18 @@ export interface XeroGateway {
   listBrandingThemes(creds: XeroCredentials): Promise<XeroBrandingTheme[]>;
   /** Makes the payment service the one invoices of this theme offer (POST BrandingThemes/{id}/PaymentServices). */
   applyPaymentService(creds: XeroCredentials, brandingThemeId: string, paymentServiceId: string, idempotencyKey: string): Promise<void>;
+  /** An AUTHORISED customer credit note (the refund's). */
+  createCreditNote(creds: XeroCredentials, note: NewXeroCreditNote, idempotencyKey: string): Promise<XeroCreditNote>;
+  /** Credit notes (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
+  findCreditNotesByReference(creds: XeroCredentials, reference: string): Promise<XeroCreditNote[]>;
+  /** Pays the credit note out of `accountId` (a cash refund: money leaves the account). */
+  createCreditNoteRefund(
+    creds: XeroCredentials,
+    refund: { creditNoteId: string; accountId: string; date: string; amount: string; reference: string },
+    idempotencyKey: string,
+  ): Promise<{ paymentId: string }>;
+  /** Payments on credit notes whose Reference equals `reference` exactly. */
+  findCreditNoteRefundsByReference(creds: XeroCredentials, reference: string): Promise<{ paymentId: string; creditNoteId: string }[]>;
   /** The same client, spending the rate budget as `purpose` (a client starts as 'read'). */
   forPurpose(purpose: XeroCallPurpose): XeroGateway;
 }

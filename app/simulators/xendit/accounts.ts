@@ -45,7 +45,10 @@ export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => 
   next();
 }
 
-/** The product and level a call needs: GETs read, POSTs (create, expire) write. */
+/**
+ * The product and level a call needs: GETs read, POSTs (create, expire) write. Refunds are a
+ * permission of their own in Xendit's key settings; the simulator lets them go with invoices.
+ */
 export function permissionFor(req: Request): { product: 'invoices' | 'transactions'; level: 'read' | 'write' } {
   if (req.path === '/transactions') return { product: 'transactions', level: 'read' };
   return { product: 'invoices', level: req.method === 'GET' ? 'read' : 'write' };

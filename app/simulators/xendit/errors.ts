@@ -25,7 +25,13 @@ export class XenditFaults extends Faults {
 }
 
 export function isApi(req: Request): boolean {
-  return req.path.startsWith('/v2/') || req.path.startsWith('/invoices/') || req.path === '/transactions';
+  return (
+    req.path.startsWith('/v2/') ||
+    req.path.startsWith('/invoices/') ||
+    req.path === '/transactions' ||
+    req.path === '/refunds' ||
+    req.path.startsWith('/refunds/')
+  );
 }
 
 export function xenditErrorBody(status: number): unknown {

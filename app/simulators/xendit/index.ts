@@ -22,6 +22,7 @@ import { invoiceJson } from './json.js';
 import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './state.js';
 import { listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
+import { completeRefund, createRefund, createRefundRoute, getRefundRoute, listRefundsRoute, refundState } from './refunds.js';
 
 export type {
   OutsideInvoice,
@@ -63,12 +64,20 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     expire: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'EXPIRED', opts),
     settle: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'SETTLED', opts),
     createInvoice: (input) => createOutsideInvoice(ctx, input),
+    refund: async (invoiceId, r = {}) => {
+      const made = await createRefund(ctx, requireInvoice(ctx, invoiceId), r);
+      if ('error' in made) throw new Error(made.error);
+      return { id: made.id };
+    },
+    completeRefund: (refundId, status, opts) => completeRefund(ctx, refundId, status, opts),
     reset: () => {
       ctx.state.accounts.clear();
       ctx.state.invoices.clear();
       ctx.state.callbacks.length = 0;
       ctx.state.requests.length = 0;
       ctx.state.notifications.length = 0;
+      refundState(ctx).refunds.length = 0;
+      refundState(ctx).webhooks.length = 0;
       ctx.faults.reset();
     },
   };
@@ -100,6 +109,9 @@ function buildRoutes(router: Router, ctx: Ctx): void {
   router.post('/v2/invoices', (req, res) => createInvoiceRoute(ctx, req, res));
   router.get('/v2/invoices', (req, res) => listInvoicesRoute(ctx, req, res));
   router.get('/transactions', (req, res) => listTransactionsRoute(ctx, req, res));
+  router.post('/refunds', (req, res) => createRefundRoute(ctx, req, res));
+  router.get('/refunds', (req, res) => listRefundsRoute(ctx, req, res));
+  router.get('/refunds/:id', (req, res) => getRefundRoute(ctx, req, res));
   router.get('/v2/invoices/:id', (req, res) => {
     const inv = ownInvoice(ctx, res, String(req.params.id));
     if (!inv) return invoiceNotFound(res);

@@ -14,6 +14,8 @@ export interface XenditSimAccount {
   userId: string;
   businessName: string;
   callbackUrl?: string;
+  /** Settings → Webhooks → Refunds: where refund.succeeded / refund.failed go (same x-callback-token). */
+  refundCallbackUrl?: string;
   callbackToken: string;
   /**
    * fees_paid_amount in this account's callbacks and invoices. 'amount' (default): the fee.
@@ -38,6 +40,7 @@ export interface XenditSimAccount {
 
 export type NewSimAccount = {
   secretKey: string;
+  refundCallbackUrl?: string;
   /**
    * The business this key belongs to (its invoices' user_id): a business may hold several secret
    * keys (Xendit dashboard → Settings → API keys: "Generate secret key"). Default: a new business.
@@ -198,6 +201,10 @@ export interface XenditSimulator {
    * system), with an external id of its own. Throws on an unknown account or a bad amount.
    */
   createInvoice(input: OutsideInvoice): SimXenditInvoice;
+  /** A refund made at Xendit (dashboard or API) of a paid invoice; the whole rest when no amount. */
+  refund(invoiceId: string, r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean }): Promise<{ id: string }>;
+  /** A pending refund succeeds or fails, and its webhook is sent. */
+  completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean }): Promise<void>;
   /** PAID → SETTLED, with its callback. */
   settle(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
   reset(): void;

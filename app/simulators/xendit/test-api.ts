@@ -21,7 +21,10 @@ export interface XenditSimTestApi {
   /** A copy of the account with this secret key, if registered. */
   account(secretKey: string): XenditSimAccount | undefined;
   /** As when the merchant changes the account's settings in Xendit's dashboard (callback URLs, fees on callbacks, key permissions). */
-  updateAccount(secretKey: string, change: Partial<Pick<XenditSimAccount, 'callbackUrl' | 'callbackFees' | 'permissions' | 'expiredCallbacks'>>): void;
+  updateAccount(
+    secretKey: string,
+    change: Partial<Pick<XenditSimAccount, 'callbackUrl' | 'refundCallbackUrl' | 'callbackFees' | 'permissions' | 'expiredCallbacks'>>,
+  ): void;
   /** Copies of the callbacks sent (and their answers), oldest first. */
   callbacks(): SimCallback[];
   /** How many invoices the simulator holds, every account's. */

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { refundPaymentJson, type SimRefundPayment } from './refund-payments.js';
+import { refundCreditNote } from './credit-notes.js';
 import { contactJson } from './contacts.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
 import { itemOk, itemRefused, validationBody } from './errors.js';
@@ -45,9 +46,17 @@ export function createPayments(
   if (!items.length) return { status: 400, body: validationBody(['No payments were supplied']) };
   // Validated against the running amounts before any is saved: two on one invoice may not exceed what is due.
   const planned: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string }[] = [];
-  const results: ({ planned: (typeof planned)[number] } | { refused: Record<string, unknown> })[] = [];
+  const results: ({ planned: (typeof planned)[number] } | { refused: Record<string, unknown> } | { credit: () => SimRefundPayment })[] = [];
   for (const raw of items) {
     const errors: string[] = [];
+    if (raw.CreditNote !== undefined) {
+      const credit = refundCreditNote(o, raw, errors, at);
+      if (!credit || errors.length) {
+        if (opts.summarizeErrors !== false) return { status: 400, body: validationBody(errors, raw) };
+        results.push({ refused: itemRefused(raw, errors) });
+      } else results.push({ credit: credit.save });
+      continue;
+    }
     const p = validatePayment(o, raw, errors, planned, at);
     if (errors.length || !p) {
       if (opts.summarizeErrors !== false) return { status: 400, body: validationBody(errors, raw) };
@@ -57,7 +66,13 @@ export function createPayments(
     planned.push(p);
     results.push({ planned: p });
   }
-  const answered = results.map((r) => ('refused' in r ? r.refused : { ...paymentJson(o, savePayment(o, r.planned, at)), ...itemOk(opts) }));
+  const answered = results.map((r) =>
+    'refused' in r
+      ? r.refused
+      : 'credit' in r
+        ? { ...refundJson(o, r.credit()), ...itemOk(opts) }
+        : { ...paymentJson(o, savePayment(o, r.planned, at)), ...itemOk(opts) },
+  );
   return { status: 200, body: envelope(at, { Payments: answered }) };
 }
 

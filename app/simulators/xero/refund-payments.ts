@@ -33,7 +33,7 @@ export function refundPaymentsOf(org: object): SimRefundPayment[] {
 
 export function addRefundPayment(
   org: object,
-  p: { paymentType: RefundPaymentType; accountId: string; date: string; amount: bigint; reference?: string },
+  p: { paymentType: RefundPaymentType; accountId: string; date: string; amount: bigint; reference?: string; documentId?: string },
   at: Date,
 ): SimRefundPayment {
   const saved: SimRefundPayment = { paymentId: randomUUID(), documentId: randomUUID(), reference: '', ...p, status: 'AUTHORISED', updatedAt: at };

@@ -23,6 +23,7 @@ import { createInvoicesRoute, findInvoice, invoiceJson, listInvoices } from './i
 import { createManualJournalsRoute, manualJournalJson } from './journals.js';
 import { connectionJson, organisationJson } from './organisations.js';
 import { renderInvoicePage, renderOverview } from './pages.js';
+import { createCreditNotesRoute, creditNoteJson, creditNotesOf } from './credit-notes.js';
 import { createPaymentRoute, paymentJson, refundJson } from './payments.js';
 import { type SimOrganisation, type XeroSimulator, orgsOfClient } from './state.js';
 
@@ -145,6 +146,10 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     res.json(envelope(now(), { BankTransactions: [bankTransactionJson(org(res), t)] }));
   });
   for (const method of ['put', 'post'] as const) router[method](api('/ManualJournals'), (req, res) => createManualJournalsRoute(sim, req, res, now()));
+  for (const method of ['put', 'post'] as const) router[method](api('/CreditNotes'), (req, res) => createCreditNotesRoute(sim, req, res, now()));
+  router.get(api('/CreditNotes'), (req, res) => {
+    filtered(res, req, [...creditNotesOf(org(res)).values()].map(creditNoteJson), (r) => envelope(now(), { CreditNotes: r }));
+  });
   router.get(api('/ManualJournals'), (req, res) => {
     const o = org(res);
     filtered(

@@ -9,6 +9,8 @@ import type { SimTaxRate } from './tax-rates.js';
 import type { SimGrant } from './oauth.js';
 import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
 import { themesWithServices } from './payment-services.js';
+import { creditNotesOf, type SimCreditNote } from './credit-notes.js';
+import { refundPaymentsOf, type SimRefundPayment } from './refund-payments.js';
 import { editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, sendInvoiceEvent, voidInvoice, type SimWebhookDelivery } from './webhooks.js';
 
 /** Requests whose method is this (any case) and whose path (relative to the mount) starts/ends with these. */
@@ -50,6 +52,10 @@ export interface XeroSimTestApi {
   removeAccount(tenantId: string, name: string): void;
   /** A tax rate added in Xero's settings. */
   addTaxRate(tenantId: string, rate: SimTaxRate): void;
+  /** Copies of the payments out of the organisation's bank accounts that refund a credit note, overpayment or prepayment. */
+  refundPayments(tenantId: string): SimRefundPayment[];
+  /** Copies of the organisation's credit notes (amounts in hundredths). */
+  creditNotes(tenantId: string): SimCreditNote[];
   /** Forgets every Idempotency-Key answer, as Xero does after some minutes (xero/idempotency.ts). */
   forgetIdempotencyKeys(tenantId: string): void;
   /**
@@ -108,6 +114,8 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     useClock,
     tokenRequests: () => state.tokenRequests,
     organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
+    refundPayments: (tenantId) => refundPaymentsOf(requireOrg(state, tenantId)).map((p) => ({ ...p })),
+    creditNotes: (tenantId) => [...creditNotesOf(requireOrg(state, tenantId)).values()].map((n) => structuredClone(n)),
     findOrganisation: (match) => {
       const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));
       return found && structuredClone(found);

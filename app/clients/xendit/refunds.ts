@@ -1,0 +1,74 @@
+/**
+ * Refunds (Xendit's Refund API, GET /refunds/{id} and GET /refunds). xendit-node's Refund model
+ * keeps neither status, invoice_id nor reason (refund/models/Refund.ts), although Xendit sends them
+ * (RefundCallbackData carries all three): the JSON is read here.
+ */
+import { z } from 'zod';
+import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toMinor } from '../../money.js';
+import { nullWhenNotFound } from '../types.js';
+import { json, type XenditCall } from './call.js';
+import { unexpected } from './errors.js';
+import type { XenditGateway, XenditRefund } from './types.js';
+
+export const refundSchema = z.object({
+  id: z.string().min(1),
+  invoice_id: z.string().nullish(),
+  status: z.enum(['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
+  currency: z.enum(SUPPORTED_CURRENCIES),
+  amount: z.number(),
+  reason: z.string().nullish(),
+  refund_fee_amount: z.number().nullish(),
+  created: z.string().nullish(),
+});
+
+export function refundCalls(call: XenditCall): Pick<XenditGateway, 'getRefund' | 'listRefunds'> {
+  return {
+    async getRefund(secretKey, refundId) {
+      return nullWhenNotFound(() => call(secretKey, 'getRefund', async (api) => parseRefund(await json(await api.getRefundRaw({ refundID: refundId })))));
+    },
+
+    async listRefunds(secretKey, q) {
+      return call(secretKey, 'listRefunds', async (api) => {
+        const body = (await json(await api.getAllRefundsRaw({ invoiceId: q.invoiceId, limit: q.limit, afterId: q.afterId }))) as {
+          data?: unknown;
+          has_more?: unknown;
+        };
+        if (!Array.isArray(body?.data)) throw unexpected('refund list without data');
+        const rows = body.data as { id?: unknown }[];
+        const refunds = rows.flatMap((r) => {
+          try {
+            return [parseRefund(r)];
+          } catch {
+            return []; // another currency, a field we cannot read: not one of ours to record
+          }
+        });
+        const last = rows.at(-1)?.id;
+        return { refunds, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };
+      });
+    },
+  };
+}
+
+function parseRefund(body: unknown): XenditRefund {
+  const parsed = refundSchema.safeParse(body);
+  if (!parsed.success) throw unexpected(`refund: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  const j = parsed.data;
+  const minor = (value: number, field: string) => {
+    try {
+      return toMinor(numberToDecimal(value), j.currency);
+    } catch (err) {
+      if (err instanceof AmountError) throw unexpected(`${field} ${value} is not a valid ${j.currency} amount`);
+      throw err;
+    }
+  };
+  return {
+    id: j.id,
+    ...(j.invoice_id ? { invoiceId: j.invoice_id } : {}),
+    status: j.status,
+    currency: j.currency,
+    amount: minor(j.amount, 'amount'),
+    ...(j.reason ? { reason: j.reason } : {}),
+    ...(j.refund_fee_amount != null ? { refundFee: minor(j.refund_fee_amount, 'refund_fee_amount') } : {}),
+    ...(j.created ? { created: j.created } : {}),
+  };
+}

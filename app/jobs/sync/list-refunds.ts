@@ -1,0 +1,42 @@
+/**
+ * The scheduled side of refunds: a refund whose webhook never came (not configured at Xendit, lost,
+ * refused) is found here. Each run reads the newest refunds of every active merchant's Xendit
+ * account (up to MAX_PAGES pages of PAGE_SIZE, newest first) and queues a record-refund job for
+ * each succeeded refund of a payment the gateway recorded that is not in Xero yet. The job's dedupe
+ * key makes the webhook and the listing one job, whichever comes first.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
+import { enqueue } from '../enqueue.js';
+
+const PAGE_SIZE = 100;
+const MAX_PAGES = 3;
+
+export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }) {
+  return async (): Promise<void> => {
+    for (const merchant of await deps.stores.merchants.list()) {
+      if (merchant.status !== 'active' || !merchant.xenditSecretKey) continue;
+      try {
+        let afterId: string | undefined;
+        for (let page = 0; page < MAX_PAGES; page++) {
+          const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: PAGE_SIZE, afterId });
+          for (const r of refunds) {
+            if (r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
+            const known = await deps.stores.refunds.byXenditId(merchant.id, r.id);
+            if (known && known.state !== 'pending') continue;
+            if (!(await deps.stores.payments.byXenditInvoice(merchant.id, r.invoiceId))) continue;
+            if (await enqueue(deps.stores.jobs, 'record-refund', { merchantId: merchant.id, xenditRefundId: r.id }, deps.clock())) {
+              deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund found by the listing (no webhook yet)');
+            }
+          }
+          if (!hasMore || !lastId) break;
+          afterId = lastId;
+        }
+      } catch (err) {
+        deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not list refunds at Xendit');
+      }
+    }
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * A refund made at Xendit (dashboard or API) of a payment the gateway recorded goes into Xero as a
+ * customer credit note for the refunded amount and a cash refund of that credit note out of the
+ * clearing account: the invoice stays paid (Xero cannot allocate a credit note to a PAID invoice),
+ * the customer's account shows the credit and its refund, and the clearing account loses what
+ * left Xendit's balance. Exactly once, like a payment: each create is marked before it is sent and
+ * looked up by Reference (`Xendit refund <id>`) only when an earlier attempt's outcome is unknown.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Refund } from '../../store/refunds.js';
+import type { Payment } from '../../store/payments.js';
+import { DEFAULT_SALES_ACCOUNT_CODE } from '../../store/merchant-model.js';
+import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XenditGateway, XenditRefund } from '../../clients/xendit/types.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
+import { RefundPayload } from '../kinds.js';
+import { organisationDate } from './org-date.js';
+
+export interface RecordRefundDeps {
+  stores: Stores;
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Reference on the credit note and on its cash refund. */
+export function refundReference(xenditRefundId: string): string {
+  return `Xendit refund ${xenditRefundId}`;
+}
+
+/** Xendit settles most refunds within minutes; some channels take days. */
+const PENDING_RETRY_SECONDS = 600;
+
+export function recordRefundJob(deps: RecordRefundDeps) {
+  return async (job: Job): Promise<void> => {
+    const { merchantId, xenditRefundId } = RefundPayload.parse(job.payload);
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
+    const known = await deps.stores.refunds.byXenditId(merchantId, xenditRefundId);
+    if (known && (known.state === 'recorded' || known.state === 'test_mode')) return;
+
+    // The webhook's body is only a hint: the refund is read from Xendit.
+    const refund = await deps.xendit.getRefund(merchant.xenditSecretKey, xenditRefundId);
+    if (!refund) throw new NeedsReview(`Xendit has no refund ${xenditRefundId}`);
+    if (refund.status === 'PENDING') throw new RetryLater(`Xendit refund ${refund.id} is still PENDING`, PENDING_RETRY_SECONDS);
+    if (refund.status !== 'SUCCEEDED') {
+      deps.logger.info({ merchantId, xenditRefundId, status: refund.status }, 'refund did not go through at Xendit: nothing to record');
+      return;
+    }
+    const payment = refund.invoiceId ? await deps.stores.payments.byXenditInvoice(merchantId, refund.invoiceId) : null;
+    if (!payment) {
+      deps.logger.info({ merchantId, xenditRefundId, invoiceId: refund.invoiceId }, 'refund of a payment the gateway did not record: ignored');
+      return;
+    }
+    const row = await deps.stores.refunds.getOrCreate(rowFrom(merchant, payment, refund, deps.clock()), deps.clock());
+    if (row.state === 'recorded' || row.state === 'test_mode') return;
+    if (payment.syncState === 'test_mode' || !mayRecordInXero(merchant)) return void (await deps.stores.refunds.testMode(row.id, deps.clock()));
+    if (payment.syncState !== 'recorded') throw new RetryLater(`the payment of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
+
+    try {
+      if (refund.currency !== payment.currency) throw new Unrecordable(`Xendit refunded in ${refund.currency}, the payment was in ${payment.currency}`);
+      const refunded = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.state !== 'test_mode').reduce((s, r) => s + r.amount, 0);
+      if (refunded > payment.amount) {
+        throw new Unrecordable(`refunds at Xendit (${money(refunded, payment)}) exceed the payment (${money(payment.amount, payment)})`);
+      }
+      const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row));
+      const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId);
+      await deps.stores.refunds.recorded(row.id, refundPaymentId, deps.clock());
+      deps.logger.info({ merchantId, xenditRefundId, creditNoteId, refundPaymentId }, 'refund recorded in Xero');
+    } catch (err) {
+      const reason =
+        err instanceof Unrecordable
+          ? err.message
+          : err instanceof UpstreamError && err.kind === 'rejected'
+            ? `Xero refused the refund: ${err.message}`
+            : undefined;
+      if (reason) {
+        await deps.stores.refunds.needsReview(row.id, reason, deps.clock());
+        throw new NeedsReview(reason);
+      }
+      await deps.stores.refunds.noteError(row.id, err instanceof Error ? err.message : String(err), deps.clock());
+      throw err;
+    }
+  };
+}
+
+class Unrecordable extends Error {}
+
+function money(minor: number, p: Pick<Payment, 'currency'>): string {
+  return `${toDecimal(minor, p.currency)} ${p.currency}`;
+}
+
+function rowFrom(merchant: Merchant, payment: Payment, r: XenditRefund, now: Date) {
+  return {
+    id: randomUUID(),
+    merchantId: merchant.id,
+    paymentId: payment.id,
+    xenditRefundId: r.id,
+    currency: r.currency,
+    amount: r.amount,
+    reason: r.reason ?? null,
+    refundedAt: r.created ? new Date(r.created) : now,
+  };
+}
+
+async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, row: Refund): Promise<string> {
+  const reference = refundReference(row.xenditRefundId);
+  if (row.creditAttemptAt) {
+    const found = (await deps.xero.findCreditNotesByReference(merchant.xero, reference))[0];
+    if (found) {
+      await deps.stores.refunds.creditNoted(row.id, found.creditNoteId, deps.clock());
+      return found.creditNoteId;
+    }
+  }
+  const invoice = await deps.xero.getInvoice(merchant.xero, payment.xeroInvoiceId);
+  if (!invoice?.contactId) throw new Unrecordable(`the Xero invoice of this payment (${payment.xeroInvoiceId}) or its contact is gone`);
+  const date = await organisationDate(deps, merchant, row.refundedAt, payment.currency);
+  const created = await sendOnce(
+    (at) => deps.stores.refunds.noteCreditAttempt(row.id, at, deps.clock()),
+    deps.clock(),
+    () =>
+      deps.xero.createCreditNote(
+        merchant.xero,
+        {
+          contactId: invoice.contactId!,
+          date,
+          reference,
+          currencyCode: payment.currency,
+          // The refund reverses the sale: on the merchant's sales account, tax-free (a line per tax
+          // rate of the invoice would be needed to reverse its tax; see docs/money.md).
+          lineItems: [
+            {
+              description: `Refund of ${invoice.invoiceNumber} (Xendit refund ${row.xenditRefundId})`,
+              accountCode: merchant.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
+              amount: toDecimal(row.amount, payment.currency),
+            },
+          ],
+        },
+        `xendit-refund-credit-${row.id}`,
+      ),
+  );
+  await deps.stores.refunds.creditNoted(row.id, created.creditNoteId, deps.clock());
+  return created.creditNoteId;
+}
+
+async function cashRefundOnce(deps: RecordRefundDeps, merchant: Merchant, row: Refund, creditNoteId: string): Promise<string> {
+  const reference = refundReference(row.xenditRefundId);
+  if (row.refundAttemptAt) {
+    const found = (await deps.xero.findCreditNoteRefundsByReference(merchant.xero, reference)).find((p) => p.creditNoteId === creditNoteId);
+    if (found) return found.paymentId;
+  }
+  const date = await organisationDate(deps, merchant, row.refundedAt, row.currency);
+  const created = await sendOnce(
+    (at) => deps.stores.refunds.noteRefundAttempt(row.id, at, deps.clock()),
+    deps.clock(),
+    () =>
+      deps.xero.createCreditNoteRefund(
+        merchant.xero,
+        { creditNoteId, accountId: clearingAccountFor(merchant, row.currency), date, amount: toDecimal(row.amount, row.currency), reference },
+        `xendit-refund-${row.id}`,
+      ),
+  );
+  return created.paymentId;
+}
+
+/** The attempt is committed before the create is sent and cleared when Xero answers that it did not take it. */
+async function sendOnce<T>(note: (at: Date | null) => Promise<void>, now: Date, send: () => Promise<T>): Promise<T> {
+  await note(now);
+  try {
+    return await send();
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind !== 'unavailable') await note(null);
+    throw err;
+  }
+}

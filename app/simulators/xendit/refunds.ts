@@ -1,0 +1,171 @@
+/**
+ * Refunds of paid invoices (Xendit's Refund API: POST /refunds with invoice_id, GET /refunds/{id},
+ * GET /refunds?invoice_id=&limit=&after_id=; docs.xendit.co "Refunds", xendit-node refund/apis),
+ * and the refund webhook (`refund.succeeded` / `refund.failed`, body as xendit-node's
+ * RefundCallback: event, business_id, created, data) sent to the account's refund callback URL
+ * with its x-callback-token. Several partial refunds may be made until the paid amount is used up.
+ */
+import type { Request, Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import { numberToDecimal, toDecimal, toMinor } from '../../money.js';
+import { accountOf } from './accounts.js';
+import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
+
+export type SimRefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+
+export interface SimRefund {
+  id: string;
+  invoiceId: string;
+  userId: string;
+  amount: number; // minor units
+  status: SimRefundStatus;
+  reason: string;
+  created: Date;
+  updated: Date;
+}
+
+export interface SimRefundWebhook {
+  refundId: string;
+  url: string;
+  body: Record<string, unknown>;
+  responseStatus?: number;
+  error?: string;
+}
+
+const byState = new WeakMap<object, { refunds: SimRefund[]; webhooks: SimRefundWebhook[] }>();
+
+export function refundState(ctx: Ctx) {
+  let s = byState.get(ctx.state);
+  if (!s) byState.set(ctx.state, (s = { refunds: [], webhooks: [] }));
+  return s;
+}
+
+/** What is still refundable on the invoice (minor units). */
+export function refundable(ctx: Ctx, inv: SimXenditInvoice): number {
+  const taken = refundState(ctx)
+    .refunds.filter((r) => r.invoiceId === inv.id && r.status !== 'FAILED')
+    .reduce((s, r) => s + r.amount, 0);
+  return (inv.paidAmount ?? inv.amount) - taken;
+}
+
+/** A refund as the merchant makes it (API or dashboard). `pending`: it stays PENDING until `completeRefund`. */
+export async function createRefund(
+  ctx: Ctx,
+  inv: SimXenditInvoice,
+  r: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean },
+): Promise<SimRefund | { error: string }> {
+  if (inv.status !== 'PAID' && inv.status !== 'SETTLED') return { error: 'The invoice is not paid' };
+  const left = refundable(ctx, inv);
+  const amount = r.amount ?? left;
+  if (!Number.isInteger(amount) || amount <= 0) return { error: 'amount must be a positive amount' };
+  if (amount > left) return { error: `amount exceeds the refundable amount (${toDecimal(left, inv.currency)} ${inv.currency})` };
+  const now = ctx.now();
+  const refund: SimRefund = {
+    id: `rfd-${randomBytes(12).toString('hex')}`,
+    invoiceId: inv.id,
+    userId: inv.userId,
+    amount,
+    status: r.pending ? 'PENDING' : 'SUCCEEDED',
+    reason: r.reason ?? 'REQUESTED_BY_CUSTOMER',
+    created: now,
+    updated: now,
+  };
+  refundState(ctx).refunds.push(refund);
+  if (!r.pending && r.sendWebhook !== false) await sendRefundWebhook(ctx, refund);
+  return refund;
+}
+
+/** A PENDING refund completes (SUCCEEDED or FAILED) and its webhook is sent. */
+export async function completeRefund(ctx: Ctx, refundId: string, status: 'SUCCEEDED' | 'FAILED', opts: { sendWebhook?: boolean } = {}): Promise<void> {
+  const refund = refundState(ctx).refunds.find((r) => r.id === refundId);
+  if (!refund || refund.status !== 'PENDING') throw new Error(`no pending refund ${refundId}`);
+  refund.status = status;
+  refund.updated = ctx.now();
+  if (opts.sendWebhook !== false) await sendRefundWebhook(ctx, refund);
+}
+
+export function refundJson(ctx: Ctx, r: SimRefund): Record<string, unknown> {
+  const inv = ctx.state.invoices.get(r.invoiceId)!;
+  return {
+    id: r.id,
+    payment_id: `py-${r.invoiceId}`,
+    invoice_id: r.invoiceId,
+    payment_method_type: 'EWALLET',
+    amount: Number(toDecimal(r.amount, inv.currency)),
+    channel_code: inv.paymentChannel ?? 'OVO',
+    status: r.status,
+    reason: r.reason,
+    country: 'ID',
+    currency: inv.currency,
+    reference_id: inv.externalId,
+    failure_code: r.status === 'FAILED' ? 'INSUFFICIENT_BALANCE' : null,
+    refund_fee_amount: 0,
+    created: r.created.toISOString(),
+    updated: r.updated.toISOString(),
+    metadata: null,
+  };
+}
+
+async function sendRefundWebhook(ctx: Ctx, r: SimRefund): Promise<void> {
+  const inv = ctx.state.invoices.get(r.invoiceId)!;
+  const account = accountOf(ctx, inv);
+  if (!account.refundCallbackUrl) return;
+  const body = {
+    event: r.status === 'SUCCEEDED' ? 'refund.succeeded' : 'refund.failed',
+    business_id: account.userId,
+    created: ctx.now().toISOString(),
+    data: refundJson(ctx, r),
+  };
+  const record: SimRefundWebhook = { refundId: r.id, url: account.refundCallbackUrl, body };
+  refundState(ctx).webhooks.push(record);
+  try {
+    const answer = await ctx.fetch(account.refundCallbackUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-callback-token': account.callbackToken },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(ctx.callbackTimeoutMs),
+    });
+    record.responseStatus = answer.status;
+    await answer.arrayBuffer();
+  } catch (err) {
+    record.error = err instanceof Error ? err.message : String(err);
+  }
+}
+
+const own = (ctx: Ctx, res: Response) => refundState(ctx).refunds.filter((r) => r.userId === (res.locals.account as XenditSimAccount).userId);
+
+export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): Promise<void> {
+  const body = (req.body ?? {}) as { invoice_id?: unknown; amount?: unknown; reason?: unknown };
+  const inv = typeof body.invoice_id === 'string' ? ctx.state.invoices.get(body.invoice_id) : undefined;
+  if (!inv || inv.userId !== (res.locals.account as XenditSimAccount).userId) {
+    return void res.status(404).json({ error_code: 'DATA_NOT_FOUND', message: 'Invoice not found' });
+  }
+  let amount: number | undefined;
+  try {
+    amount = body.amount === undefined ? undefined : toMinor(numberToDecimal(Number(body.amount)), inv.currency);
+  } catch {
+    return void res.status(400).json({ error_code: 'API_VALIDATION_ERROR', message: 'amount is not a valid amount' });
+  }
+  const made = await createRefund(ctx, inv, { amount, reason: typeof body.reason === 'string' ? body.reason : undefined });
+  if ('error' in made) return void res.status(400).json({ error_code: 'API_VALIDATION_ERROR', message: made.error });
+  res.json(refundJson(ctx, made));
+}
+
+export function getRefundRoute(ctx: Ctx, req: Request, res: Response): void {
+  const r = own(ctx, res).find((x) => x.id === req.params.id);
+  if (!r) return void res.status(404).json({ error_code: 'DATA_NOT_FOUND', message: 'Refund not found' });
+  res.json(refundJson(ctx, r));
+}
+
+/** Newest first; `after_id` continues after that refund; `limit` up to 100 (default 10). */
+export function listRefundsRoute(ctx: Ctx, req: Request, res: Response): void {
+  let rows = own(ctx, res)
+    .filter((r) => typeof req.query.invoice_id !== 'string' || r.invoiceId === req.query.invoice_id)
+    .sort((a, b) => b.created.getTime() - a.created.getTime() || (a.id < b.id ? 1 : -1));
+  if (typeof req.query.after_id === 'string') {
+    const at = rows.findIndex((r) => r.id === req.query.after_id);
+    rows = at < 0 ? [] : rows.slice(at + 1);
+  }
+  const limit = Math.min(Math.max(Number(req.query.limit) || 10, 1), 100);
+  res.json({ data: rows.slice(0, limit).map((r) => refundJson(ctx, r)), has_more: rows.length > limit });
+}

@@ -1,0 +1,153 @@
+/**
+ * Customer credit notes (ACCRECCREDIT) and their cash refunds, as far as the gateway uses them:
+ * PUT/POST /CreditNotes (xero_accounting.yaml createCreditNotes: Type, Contact, LineItems with an
+ * AccountCode, Status, Reference), GET /CreditNotes with `where`, and PUT /Payments with a
+ * CreditNote instead of an Invoice, which pays the credit out of a bank account (PaymentType
+ * ARCREDITPAYMENT; no more than the credit note's RemainingCredit; a fully refunded credit note is
+ * PAID). developer.xero.com/documentation/api/accounting/creditnotes and …/payments.
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
+import { validationBody } from './errors.js';
+import { asArray, envelope, org, remember, replayed } from './http.js';
+import { addRefundPayment, type SimRefundPayment } from './refund-payments.js';
+import type { SimContact, SimOrganisation, XeroSimulator } from './state.js';
+
+export interface SimCreditNote {
+  creditNoteId: string;
+  contact: SimContact;
+  date: string;
+  reference: string;
+  currencyCode: string;
+  lineItems: { description: string; accountCode: string; lineAmount: bigint }[];
+  total: bigint; // hundredths
+  remaining: bigint;
+  status: 'AUTHORISED' | 'PAID';
+  updatedAt: Date;
+}
+
+const byOrg = new WeakMap<object, Map<string, SimCreditNote>>();
+
+export function creditNotesOf(o: SimOrganisation): Map<string, SimCreditNote> {
+  let m = byOrg.get(o);
+  if (!m) byOrg.set(o, (m = new Map()));
+  return m;
+}
+
+export function createCreditNotesRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  if (replayed(o, req, res, at)) return;
+  const items = asArray(req.body, 'CreditNotes');
+  const planned: SimCreditNote[] = [];
+  let answer: { status: number; body: unknown } | undefined;
+  for (const raw of items) {
+    const errors: string[] = [];
+    const note = validateCreditNote(o, raw, errors, at);
+    if (errors.length || !note) {
+      answer = { status: 400, body: validationBody(errors, raw) };
+      break;
+    }
+    planned.push(note);
+  }
+  if (!items.length) answer = { status: 400, body: validationBody(['No credit notes were supplied']) };
+  if (!answer) {
+    for (const n of planned) creditNotesOf(o).set(n.creditNoteId, n);
+    answer = { status: 200, body: envelope(at, { CreditNotes: planned.map(creditNoteJson) }) };
+  }
+  remember(o, req, at, answer.status, answer.body);
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.status(answer.status).json(answer.body);
+}
+
+function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, errors: string[], at: Date): SimCreditNote | undefined {
+  if (raw.Type !== 'ACCRECCREDIT') errors.push(`The simulator supports Type ACCRECCREDIT only, not ${String(raw.Type)}`);
+  const contactRef = (raw.Contact ?? {}) as Record<string, unknown>;
+  const contact = [...o.contacts.values()].find((c) => c.contactId === contactRef.ContactID);
+  if (!contact) errors.push('The contact could not be found');
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  if (!date) errors.push('Date is not a valid date');
+  const currencyCode = typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency;
+  const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
+    const code = String(li.AccountCode ?? '');
+    const account = o.accounts.find((a) => a.code === code);
+    if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
+    else if (account.type === 'BANK') errors.push(`Account code '${code}' is a bank account and cannot be used on a line item`);
+    const quantity = parseScaled(li.Quantity ?? 1, 4);
+    const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
+    if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
+    return { description: String(li.Description ?? ''), accountCode: code, lineAmount: roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n) };
+  });
+  if (!lineItems.length) errors.push('At least one line item is required');
+  const total = lineItems.reduce((s, li) => s + li.lineAmount, 0n);
+  if (lineItems.length && total <= 0n) errors.push('The total of a credit note must be positive');
+  const status = raw.Status ?? 'DRAFT';
+  if (status !== 'AUTHORISED') errors.push('The simulator creates AUTHORISED credit notes only');
+  if (errors.length || !contact || !date) return undefined;
+  return {
+    creditNoteId: randomUUID(),
+    contact,
+    date,
+    reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+    currencyCode,
+    lineItems,
+    total,
+    remaining: total,
+    status: 'AUTHORISED',
+    updatedAt: at,
+  };
+}
+
+/** A payment on a credit note (its cash refund); errors say why Xero would refuse it. */
+export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown>, errors: string[], at: Date): { save: () => SimRefundPayment } | undefined {
+  const ref = (raw.CreditNote ?? {}) as Record<string, unknown>;
+  const note = creditNotesOf(o).get(String(ref.CreditNoteID ?? ''));
+  const accRef = (raw.Account ?? {}) as Record<string, unknown>;
+  const account = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
+  const amount = parseScaled(raw.Amount, 2);
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  if (!note) errors.push('Credit note could not be found');
+  else if (note.status !== 'AUTHORISED') errors.push('Credit note not of valid status for modification');
+  if (!account) errors.push('Account could not be found');
+  else if (account.type !== 'BANK' && !account.enablePaymentsToAccount)
+    errors.push(`Account code '${account.code}' is not a bank account or an account with payments enabled`);
+  if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
+  else if (note && amount > note.remaining) errors.push('Payment amount exceeds the amount outstanding on this document');
+  if (!date) errors.push('Payment date is not a valid date');
+  if (errors.length || !note || !account || amount === undefined || !date) return undefined;
+  return {
+    save: () => {
+      note.remaining -= amount;
+      if (note.remaining === 0n) note.status = 'PAID';
+      note.updatedAt = at;
+      const reference = typeof raw.Reference === 'string' ? raw.Reference : '';
+      return addRefundPayment(o, { paymentType: 'ARCREDITPAYMENT', accountId: account.accountId, date, amount, reference, documentId: note.creditNoteId }, at);
+    },
+  };
+}
+
+export function creditNoteJson(n: SimCreditNote): Record<string, unknown> {
+  return {
+    CreditNoteID: n.creditNoteId,
+    Type: 'ACCRECCREDIT',
+    Contact: { ContactID: n.contact.contactId, Name: n.contact.name },
+    Date: msDate(dayStart(n.date)),
+    Status: n.status,
+    LineAmountTypes: 'NoTax',
+    LineItems: n.lineItems.map((li) => ({
+      Description: li.description,
+      Quantity: 1,
+      UnitAmount: money(li.lineAmount),
+      AccountCode: li.accountCode,
+      LineAmount: money(li.lineAmount),
+    })),
+    SubTotal: money(n.total),
+    TotalTax: 0,
+    Total: money(n.total),
+    RemainingCredit: money(n.remaining),
+    UpdatedDateUTC: msDate(n.updatedAt),
+    CurrencyCode: n.currencyCode,
+    Reference: n.reference,
+    HasErrors: false,
+  };
+}

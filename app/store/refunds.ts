@@ -1,0 +1,106 @@
+/** Refunds made at Xendit and their credit note and cash refund in Xero (migration 20261205T0910). */
+import type { Selectable, Updateable } from 'kysely';
+import type { Db } from './db.js';
+import { int8 } from './int8.js';
+import type { RefundState, RefundsTable } from './schema.js';
+import type { Currency } from '../money.js';
+
+export interface Refund {
+  id: string;
+  merchantId: string;
+  paymentId: string;
+  xenditRefundId: string;
+  currency: Currency;
+  amount: number; // minor units
+  reason: string | null;
+  state: RefundState;
+  xeroCreditNoteId: string | null;
+  xeroRefundPaymentId: string | null;
+  creditAttemptAt: Date | null;
+  refundAttemptAt: Date | null;
+  lastError: string | null;
+  refundedAt: Date;
+}
+
+const toRefund = (r: Selectable<RefundsTable>): Refund => ({
+  id: r.id,
+  merchantId: r.merchant_id,
+  paymentId: r.payment_id,
+  xenditRefundId: r.xendit_refund_id,
+  currency: r.currency as Currency,
+  amount: int8(r.amount),
+  reason: r.reason,
+  state: r.state,
+  xeroCreditNoteId: r.xero_credit_note_id,
+  xeroRefundPaymentId: r.xero_refund_payment_id,
+  creditAttemptAt: r.credit_attempt_at,
+  refundAttemptAt: r.refund_attempt_at,
+  lastError: r.last_error,
+  refundedAt: r.refunded_at,
+});
+
+export function createRefundStore(db: Db) {
+  const update = async (id: string, set: Updateable<RefundsTable>, now: Date) => {
+    await db
+      .updateTable('refunds')
+      .set({ ...set, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  };
+  return {
+    /** The refund's row, made on first sight (one per merchant and Xendit refund). */
+    async getOrCreate(
+      r: Pick<Refund, 'id' | 'merchantId' | 'paymentId' | 'xenditRefundId' | 'currency' | 'amount' | 'reason' | 'refundedAt'>,
+      now: Date,
+    ): Promise<Refund> {
+      await db
+        .insertInto('refunds')
+        .values({
+          id: r.id,
+          merchant_id: r.merchantId,
+          payment_id: r.paymentId,
+          xendit_refund_id: r.xenditRefundId,
+          currency: r.currency,
+          amount: r.amount,
+          reason: r.reason,
+          refunded_at: r.refundedAt,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['merchant_id', 'xendit_refund_id']).doNothing())
+        .execute();
+      const row = await db
+        .selectFrom('refunds')
+        .selectAll()
+        .where('merchant_id', '=', r.merchantId)
+        .where('xendit_refund_id', '=', r.xenditRefundId)
+        .executeTakeFirstOrThrow();
+      return toRefund(row);
+    },
+
+    async byXenditId(merchantId: string, xenditRefundId: string): Promise<Refund | null> {
+      const row = await db
+        .selectFrom('refunds')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_refund_id', '=', xenditRefundId)
+        .executeTakeFirst();
+      return row ? toRefund(row) : null;
+    },
+
+    async forPayment(paymentId: string): Promise<Refund[]> {
+      const rows = await db.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).orderBy('refunded_at').execute();
+      return rows.map(toRefund);
+    },
+
+    /** Committed before the create is sent; null once Xero answered that it did not take it. */
+    noteCreditAttempt: (id: string, at: Date | null, now: Date) => update(id, { credit_attempt_at: at }, now),
+    noteRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { refund_attempt_at: at }, now),
+    creditNoted: (id: string, creditNoteId: string, now: Date) => update(id, { xero_credit_note_id: creditNoteId, credit_attempt_at: null }, now),
+    recorded: (id: string, refundPaymentId: string, now: Date) =>
+      update(id, { xero_refund_payment_id: refundPaymentId, refund_attempt_at: null, state: 'recorded', last_error: null }, now),
+    needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
+    testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
+    noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
+  };
+}

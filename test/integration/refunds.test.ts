@@ -1,0 +1,143 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { refundCallbackPathFor } from '../../app/paths.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+
+const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
+
+/**
+ * Refunds made at Xendit (issue 16 §2): a credit note for the refunded amount and its cash refund
+ * out of the clearing account, found by the webhook or the scheduled listing, exactly once.
+ */
+describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refund', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  const webhook = (refundId: string, token = h.merchant.callbackToken) =>
+    request(h.app)
+      .post(refundCallbackPathFor(h.merchant.id))
+      .set('x-callback-token', token)
+      .send({ event: 'refund.succeeded', business_id: 'b', created: new Date().toISOString(), data: { id: refundId, status: 'SUCCEEDED', amount: 1 } });
+  const notes = () => h.sims.xero.test.creditNotes(h.tenantId);
+  const cashRefunds = () => h.sims.xero.test.refundPayments(h.tenantId);
+  const refundRow = (id: string) => h.stores.refunds.byXenditId(h.merchant.id, id);
+
+  async function paidAndRecorded() {
+    const paid = await paidThroughGateway(h);
+    await h.worker.drain();
+    const payment = await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id);
+    assert.equal(payment?.syncState, 'recorded');
+    return paid;
+  }
+
+  it('a refund at Xendit becomes one credit note and one cash refund out of the clearing account; a redelivered webhook changes nothing', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    await webhook(id).expect(200, { received: true, duplicate: false });
+    await h.worker.drain();
+
+    const [note, ...more] = notes();
+    assert.equal(more.length, 0);
+    assert.equal(note.reference, `Xendit refund ${id}`);
+    assert.equal(note.total, 15000000n, '150 000 IDR');
+    assert.equal(note.status, 'PAID', 'its credit paid out in full');
+    const [cash] = cashRefunds();
+    assert.equal(cash.amount, 15000000n);
+    assert.equal(cash.accountId, h.clearingAccountId, 'out of the clearing account');
+    assert.equal(cash.documentId, note.creditNoteId);
+    const row = await refundRow(id);
+    assert.equal(row?.state, 'recorded');
+    assert.equal(row?.xeroCreditNoteId, note.creditNoteId);
+    assert.equal(row?.xeroRefundPaymentId, cash.paymentId);
+
+    await webhook(id).expect(200, { received: true, duplicate: true });
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+  });
+
+  it('partial refunds: each its own credit note for its amount', async () => {
+    const { x } = await paidAndRecorded();
+    const first = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    const second = await h.sims.xendit.refund(x.id, { amount: 25_000, sendWebhook: false });
+    await webhook(first.id).expect(200);
+    await webhook(second.id).expect(200);
+    await h.worker.drain();
+    const byRef = new Map(notes().map((n) => [n.reference, n]));
+    assert.equal(byRef.get(`Xendit refund ${first.id}`)?.total, 5000000n);
+    assert.equal(byRef.get(`Xendit refund ${second.id}`)?.total, 2500000n);
+    assert.deepEqual(
+      cashRefunds()
+        .map((p) => p.amount)
+        .sort(),
+      [2500000n, 5000000n],
+    );
+  });
+
+  it('found by the scheduled listing when no webhook came; a late webhook is then a duplicate', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    await h.worker.drain();
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(notes().length, 1);
+    await webhook(id).expect(200, { received: true, duplicate: true });
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+  });
+
+  it('a lost answer to the credit note: the retry finds it by Reference and creates one of each', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: CREDIT_NOTES });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'Xero saved it');
+    assert.equal(cashRefunds().length, 0);
+    assert.ok((await refundRow(id))?.creditAttemptAt, 'outcome unknown');
+
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId); // later than Xero keeps a key
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'found, not created again');
+    assert.equal(cashRefunds().length, 1);
+    assert.equal((await refundRow(id))?.state, 'recorded');
+  });
+
+  it('a pending refund waits; when Xendit says it failed, nothing goes into Xero', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { pending: true });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 0);
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-refund');
+    assert.equal(job.state, 'queued', 'tried again later');
+
+    await h.sims.xendit.completeRefund(id, 'FAILED', { sendWebhook: false });
+    h.clock.advance(15 * 60_000);
+    await h.worker.drain();
+    assert.equal(notes().length, 0);
+    assert.equal(cashRefunds().length, 0);
+    assert.equal((await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')?.state, 'done');
+  });
+
+  it('refuses a refund webhook with a wrong token (401) or a malformed body (400), writing nothing', async () => {
+    const before = (await h.stores.jobs.list()).length;
+    await webhook('rfd-x', 'wrong').expect(401);
+    await request(h.app)
+      .post(refundCallbackPathFor(h.merchant.id))
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ event: 'refund.succeeded' })
+      .expect(400);
+    await request(h.app).post(refundCallbackPathFor(h.merchant.id)).set('x-callback-token', h.merchant.callbackToken).type('text').send('hello').expect(415);
+    assert.equal((await h.stores.jobs.list()).length, before);
+  });
+});
