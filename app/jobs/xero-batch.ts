@@ -11,7 +11,7 @@
  * summarizeErrors=false should never give) sends each item alone, so one item cannot sink the rest.
  *
  * Queued calls are sent once every job still running is waiting on one of them (nothing more can
- * join), or after `maxWaitMs` if some job is slow elsewhere.
+ * join), or after `maxWaitMs` (5 s) if some job is slow elsewhere.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -46,14 +46,14 @@ export interface JobGroup {
 
 /**
  * Jobs of a group that run at once outside Xero calls. A job waiting on the group's batch gives its
- * slot to the next, so the whole group still reaches one call, while the database and Xendit see
- * no more than this many of its jobs at a time (a group of 50 running at once made a callback's
- * insert wait behind hundreds of the worker's queries: p99 585 ms in the bench).
+ * slot to the next, so the whole group still reaches one call, while the worker as a whole runs no
+ * more jobs at a time than WORKER_CONCURRENCY says. (50 at once per group made a callback's insert
+ * wait behind the worker's queries: p99 585 ms in the bench; 4 at once, 118 ms.)
  */
-export const RUNNING_PER_GROUP = 4;
+export const RUNNING_PER_GROUP = 1;
 
 export function createXeroBatch(base: XeroGateway, opts: { logger?: Logger; maxWaitMs?: number; running?: number } = {}): JobGroup {
-  const maxWaitMs = opts.maxWaitMs ?? 2000;
+  const maxWaitMs = opts.maxWaitMs ?? 5000;
   const slots = semaphore(opts.running ?? RUNNING_PER_GROUP);
   let active = 0;
   let queuedCount = 0;

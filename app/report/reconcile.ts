@@ -25,6 +25,7 @@ export const ROW_STATUSES = [
   'fee_differs',
   'fee_tax_unknown',
   'not_from_xendit',
+  'refunded',
 ] as const;
 /** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
 export type RowStatus = (typeof ROW_STATUSES)[number];
@@ -69,6 +70,7 @@ export interface ReportDeps {
 const PAYMENT_REF = /^Xendit (\S+)$/;
 const FEE_REF = /^Xendit fee (\S+)$/;
 const OVERPAYMENT_REF = /^Xendit overpayment (\S+)$/;
+const REFUND_REF = /^Xendit refund (\S+)$/;
 const DAY_MS = 86_400_000;
 /**
  * Payments that take money out of the bank account: bills, and refunds of a customer's credit
@@ -120,8 +122,15 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   for (const p of payments) {
     // Only an invoice's payment can be the gateway's; a refund without an invoice is a row of its own.
     const m = p.invoiceId && !MONEY_OUT.has(p.paymentType) ? PAYMENT_REF.exec(p.reference) : null;
+    const refund = p.paymentType === 'ARCREDITPAYMENT' ? REFUND_REF.exec(p.reference) : null;
     if (m) entry(m[1]).payments.push(p);
-    else {
+    else if (refund) {
+      // A refund made at Xendit, paid out of the clearing account against its credit note: compared with Xendit's refund.
+      const row = await refundRow(deps, merchant, refund[1], p, currencyOf.get(p.accountId ?? '') ?? '');
+      rows.push(row.row);
+      sum(row.row.currency).xendit += row.xendit;
+      sum(row.row.currency).xero += row.xero;
+    } else {
       const currency = currencyOf.get(p.accountId ?? '') ?? '';
       const out = MONEY_OUT.has(p.paymentType);
       const signed = out ? -hundredths(p.amount) : hundredths(p.amount);
@@ -183,7 +192,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     to: range.to,
     rows,
     totals,
-    reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => r.status === 'matched'),
+    reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => r.status === 'matched' || r.status === 'refunded'),
   };
 }
 
@@ -270,6 +279,20 @@ function overpaymentNote(x: { overpayments: XeroBankTransaction[] }, fee: bigint
         ? `; Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}`
         : '';
   return `${over} of it recorded as a Xero overpayment${feeNote}`;
+}
+
+/** The cash refund of a credit note the gateway made for refund `refundId`, next to what Xendit says of it. */
+async function refundRow(deps: ReportDeps, merchant: Merchant, refundId: string, p: XeroAccountPayment, currency: string) {
+  const xero = -hundredths(p.amount);
+  const refund = await deps.xendit.getRefund(merchant.xenditSecretKey, refundId);
+  const base = { date: p.date ?? '', xenditInvoiceId: refund?.invoiceId ?? null, currency, xenditFee: null, xeroPayment: format(xero), xeroFee: null };
+  if (!refund || refund.status !== 'SUCCEEDED') {
+    const note = refund ? `Xendit refund ${refundId} is ${refund.status}, yet refunded in Xero` : `Xendit has no refund ${refundId}`;
+    return { row: { ...base, xenditAmount: null, status: 'missing_at_xendit' as const, note }, xendit: 0n, xero };
+  }
+  const xendit = -hundredths(toDecimal(refund.amount, refund.currency));
+  const status = xendit === xero ? ('refunded' as const) : ('amount_differs' as const);
+  return { row: { ...base, xenditAmount: format(xendit), status, note: `refund ${refundId}` }, xendit, xero };
 }
 
 function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {

@@ -119,6 +119,14 @@ export function seedDemoXero(xeroSim: XeroSimulator) {
 
 /** The demo Xendit account; callbackUrl is where its simulated checkout sends callbacks. */
 export function seedDemoXendit(xenditSim: XenditSimulator, callbackUrl?: string): void {
-  xenditSim.registerAccount({ secretKey: DEMO.xenditSecretKey, callbackToken: DEMO.callbackToken, callbackUrl, businessName: DEMO.merchantName });
+  // The refund webhook URL is the gateway's callback URL plus /refunds (app/paths.ts).
+  const refundCallbackUrl = callbackUrl ? `${callbackUrl}/refunds` : undefined;
+  xenditSim.registerAccount({
+    secretKey: DEMO.xenditSecretKey,
+    callbackToken: DEMO.callbackToken,
+    callbackUrl,
+    refundCallbackUrl,
+    businessName: DEMO.merchantName,
+  });
   xenditSim.registerAccount({ secretKey: DEMO2.xenditSecretKey, callbackToken: DEMO2.callbackToken, businessName: DEMO2.merchantName });
 }

@@ -81,6 +81,24 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal(again.status, 200, 'clicking the link again says already paid');
   });
 
+  it('carries a part refund made at the simulated Xendit dashboard into the simulated Xero as a credit note and its cash refund', async () => {
+    const home = cheerio.load(await (await get('/')).text());
+    const dashboardUrl = new URL(home('#backend-flow a').attr('href')!, base);
+    const dashboard = cheerio.load(await (await get(dashboardUrl.href)).text());
+    const form = dashboard('form.refund').first();
+    assert.equal(form.length, 1, 'a paid invoice offers a refund');
+    const fields = new URLSearchParams({ invoice_id: String(form.find('input[name=invoice_id]').val()), amount: '50000' });
+    const refunded = await fetch(new URL(form.attr('action')!, dashboardUrl), { method: 'POST', body: fields, redirect: 'manual' });
+    assert.equal(refunded.status, 303);
+    const text = await waitFor('the credit note and its refund in the Xero simulator', async () => {
+      const t = cheerio
+        .load(await (await get('/_sim/xero/')).text())('#credit-notes')
+        .text();
+      return /50000\.00 refunded from 090 Xendit/.test(t) ? t : undefined;
+    });
+    assert.match(text, /50000\.00 IDR\s*Xendit refund rfd-/);
+  });
+
   it('records a payment started at the simulated Xendit dashboard (backend flow) as invoice + payment + fee', async () => {
     const home = cheerio.load(await (await get('/')).text());
     const dashboardUrl = home('#backend-flow a').attr('href')!;

@@ -26,7 +26,7 @@ function fakeXero(batch: (items: NewXeroPayment[]) => Promise<unknown>) {
 describe('xero batch (unit)', () => {
   it('waits until every member of the group has queued or left, then sends one call', async () => {
     const { xero, calls } = fakeXero(async (items) => items.map((p) => ({ ok: true, value: { paymentId: `p-${p.reference}`, reference: p.reference } })));
-    const group = createXeroBatch(xero);
+    const group = createXeroBatch(xero, { running: 3 });
     const [a, b, c] = [group.member(), group.member(), group.member()];
     const pa = a.xero.createPayment(creds, item(1), 'k1');
     const pb = b.xero.createPayment(creds, item(2), 'k2');
@@ -47,18 +47,53 @@ describe('xero batch (unit)', () => {
       }
       return items.map((p, i) => (i === 0 ? { ok: false, message: 'Invoice not of valid status for modification' } : { ok: true, value: { paymentId: 'x' } }));
     });
-    const whole = createXeroBatch(xero);
+    const whole = createXeroBatch(xero, { running: 2 });
     const [m1, m2] = [whole.member(), whole.member()];
     const results = await Promise.all([m1.xero.createPayment(creds, item(1), 'k1'), m2.xero.createPayment(creds, item(2), 'k2')]);
     assert.deepEqual(calls, ['batch 2', 'one Xendit 1', 'one Xendit 2']);
     assert.equal(results[1].paymentId, 'p-Xendit 2');
 
-    const perItem = createXeroBatch(xero);
+    const perItem = createXeroBatch(xero, { running: 2 });
     const [n1, n2] = [perItem.member(), perItem.member()];
     const settled = await Promise.allSettled([n1.xero.createPayment(creds, item(3), 'k3'), n2.xero.createPayment(creds, item(4), 'k4')]);
     assert.equal(settled[0].status, 'rejected');
     assert.ok(settled[0].status === 'rejected' && settled[0].reason instanceof UpstreamError && settled[0].reason.kind === 'rejected');
     assert.equal(settled[1].status, 'fulfilled');
+  });
+
+  it('runs at most `running` jobs of a group at once outside Xero calls, and still sends all of them in one call', async () => {
+    const { xero, calls } = fakeXero(async (items) => items.map((p) => ({ ok: true, value: { paymentId: `p-${p.reference}`, reference: p.reference } })));
+    const group = createXeroBatch(xero, { running: 2 });
+    const members = [1, 2, 3, 4, 5].map(() => group.member());
+    let running = 0;
+    let most = 0;
+    const job = async (m: (typeof members)[number], n: number) => {
+      await m.start();
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setImmediate(r)); // its own work (Xendit, the database)
+      running--;
+      await m.xero.createPayment(creds, item(n), `k${n}`);
+      m.leave();
+    };
+    await Promise.all(members.map((m, i) => job(m, i)));
+    assert.equal(most, 2);
+    assert.deepEqual(calls, ['batch 5']);
+  });
+
+  it('shares one in-flight read of the organisation among the jobs of a group', async () => {
+    let reads = 0;
+    const xero = {
+      getOrganisation: async () => {
+        reads++;
+        await new Promise((r) => setImmediate(r));
+        return { organisationId: 'o', name: 'Toko', baseCurrency: 'IDR', isDemoCompany: false };
+      },
+    } as unknown as XeroGateway;
+    const group = createXeroBatch(xero);
+    const [a, b, c] = [group.member(), group.member(), group.member()];
+    await Promise.all([a.xero.getOrganisation(creds), b.xero.getOrganisation(creds), c.xero.getOrganisation(creds)]);
+    assert.equal(reads, 1);
   });
 
   it('maps Xero answers to items by Reference, by position when Xero left it out, and calls an answer with an item missing unknown', () => {

@@ -59,7 +59,7 @@ export const USAGE = `Usage: npm run cli -- <command>
   report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
       Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
       matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,
-      fee_tax_unknown (the VAT on Xendit's fee could not be read), not_from_xendit. Exit code 0 when reconciled, 1 when any row is flagged.
+      fee_tax_unknown (the VAT on Xendit's fee could not be read), not_from_xendit, refunded (a Xendit refund recorded as credit note and cash refund). Exit code 0 when reconciled, 1 when any row is flagged.
   reconcile --merchant ID [--since DATE] [--limit N] [--json]
       Asks Xendit now about the merchant's open checkouts (created since DATE, e.g. 2026-11-01):
       paid ones are queued for recording in Xero (the worker records them), expired ones closed.

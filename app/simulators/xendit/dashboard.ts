@@ -9,7 +9,7 @@ import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { onThisHost } from '../same-host.js';
 import type { XenditSimulator } from './state.js';
 
-export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'state' | 'createInvoice'>): void {
+export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'state' | 'createInvoice' | 'refund'>): void {
   router.get('/dashboard', (req, res) => sendPage(res, 200, dashboardPage(sim, req.baseUrl)));
   router.get('/dashboard/callbacks', (req, res) => sendPage(res, 200, callbacksPage(sim, req.baseUrl)));
   // Settings → Callbacks → "Invoices paid": where this account's checkout sends its callbacks.
@@ -26,6 +26,33 @@ export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'stat
     if (problems.length || !account) return sendPage(res, 400, callbacksPage(sim, req.baseUrl, problems));
     account.callbackUrl = url;
     res.redirect(303, `${req.baseUrl}/dashboard/callbacks?saved=${encodeURIComponent(account.userId)}`);
+  });
+  // Transactions → a paid invoice → Refund (full, or the amount typed): Xendit sends refund.succeeded
+  // to the account's refund webhook URL.
+  router.post('/dashboard/refunds', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const inv = typeof body.invoice_id === 'string' ? sim.state.invoices.get(body.invoice_id) : undefined;
+    const typed = typeof body.amount === 'string' ? body.amount.trim() : '';
+    const problems: string[] = [];
+    let amount: number | undefined;
+    if (!inv) problems.push('choose a paid invoice');
+    else if (typed) {
+      try {
+        amount = toMinor(typed, inv.currency);
+      } catch (err) {
+        if (!(err instanceof AmountError)) throw err;
+        problems.push(`amount is not a valid ${inv.currency} amount`);
+      }
+    }
+    if (!problems.length && inv) {
+      try {
+        await sim.refund(inv.id, { amount, reason: 'REQUESTED_BY_CUSTOMER' });
+      } catch (err) {
+        problems.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+    if (problems.length) return sendPage(res, 400, dashboardPage(sim, req.baseUrl, problems));
+    res.redirect(303, `${req.baseUrl}/dashboard?refunded=${encodeURIComponent(inv!.id)}`);
   });
   router.post('/dashboard/invoices', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -70,7 +97,8 @@ function dashboardPage(sim: Pick<XenditSimulator, 'state'>, base: string, proble
     .map(
       (i) =>
         `<tr><td><a href="${escapeHtml(`${base}/checkout/${encodeURIComponent(i.id)}`)}">${escapeHtml(i.externalId)}</a></td><td>${escapeHtml(i.description ?? '')}</td>` +
-        `<td class="num">${escapeHtml(i.currency)} ${escapeHtml(toDecimal(i.amount, i.currency))}</td><td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td></tr>`,
+        `<td class="num">${escapeHtml(i.currency)} ${escapeHtml(toDecimal(i.amount, i.currency))}</td><td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td>` +
+        `<td>${i.status === 'PAID' || i.status === 'SETTLED' ? refundForm(base, i.id) : ''}</td></tr>`,
     )
     .join('\n');
   return renderPage(
@@ -95,12 +123,21 @@ ${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtm
 </section>
 <section class="card">
 <h2>Recent invoices</h2>
-<table><thead><tr><th>External id</th><th>Description</th><th class="num">Amount</th><th>Status</th></tr></thead>
+<table><thead><tr><th>External id</th><th>Description</th><th class="num">Amount</th><th>Status</th><th>Refund</th></tr></thead>
 <tbody>
 ${recent}
 </tbody></table>
 </section>
 </main>`,
+  );
+}
+
+/** Empty amount: the whole rest of what was paid. */
+function refundForm(base: string, invoiceId: string): string {
+  return (
+    `<form method="post" action="${escapeHtml(`${base}/dashboard/refunds`)}" class="refund">` +
+    `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +
+    `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> <button type="submit">Refund</button></form>`
   );
 }
 

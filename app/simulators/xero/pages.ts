@@ -1,6 +1,8 @@
 /**
  * The HTML overview ("the simulated Xero") and the page of one invoice the admin links to.
  */
+import { refundPaymentsOf } from './refund-payments.js';
+import { creditNotesOf } from './credit-notes.js';
 import { escapeHtml, renderPage } from '../html.js';
 import { balanceOf } from './accounts.js';
 import { formatScaled } from './decimals.js';
@@ -96,6 +98,22 @@ export function renderOrg(o: SimOrganisation): string {
       );
     })
     .join('\n');
+  const refunds = refundPaymentsOf(o).filter((p) => p.paymentType === 'ARCREDITPAYMENT');
+  const creditRows = [...creditNotesOf(o).values()]
+    .map((n) => {
+      const paidOut = refunds.filter((p) => p.documentId === n.creditNoteId);
+      const out = paidOut
+        .map((p) => {
+          const account = o.accounts.find((a) => a.accountId === p.accountId);
+          return `${formatScaled(p.amount, 2)} refunded from ${account ? `${account.code} ${account.name}` : p.accountId}`;
+        })
+        .join('; ');
+      return (
+        `<tr><td>${escapeHtml(n.date)}</td><td>${escapeHtml(n.contact.name)}</td><td class="num">${escapeHtml(formatScaled(n.total, 2))} ${escapeHtml(n.currencyCode)}</td>` +
+        `<td>${escapeHtml(n.reference)}</td><td>${escapeHtml(out || '–')}</td><td>${escapeHtml(n.status)}</td></tr>`
+      );
+    })
+    .join('\n');
   return `<section class="card">
 <h2>${escapeHtml(o.name)}</h2>
 <p class="muted">Short code ${escapeHtml(o.shortCode)} · base currency ${escapeHtml(o.baseCurrency)} · tenant ${escapeHtml(o.tenantId)}</p>
@@ -113,6 +131,11 @@ export function renderOrg(o: SimOrganisation): string {
 <div class="scroll"><table>
 <thead><tr><th>Date</th><th>Type</th><th>Contact</th><th class="num">Amount</th><th>Reference</th><th>Accounts</th><th>Status</th></tr></thead>
 <tbody>${txnRows || '<tr><td colspan="7" class="muted">No bank transactions.</td></tr>'}</tbody>
+</table></div>
+<h2>Credit notes</h2>
+<div class="scroll"><table id="credit-notes">
+<thead><tr><th>Date</th><th>Contact</th><th class="num">Total</th><th>Reference</th><th>Paid out</th><th>Status</th></tr></thead>
+<tbody>${creditRows || '<tr><td colspan="6" class="muted">No credit notes.</td></tr>'}</tbody>
 </table></div>
 <h2>Manual journals</h2>
 <div class="scroll"><table>
