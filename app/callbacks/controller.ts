@@ -1,4 +1,4 @@
-import express, { Router, type ErrorRequestHandler } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { BadRequest, UnsupportedMediaType } from '../errors.js';
 import { paths } from '../paths.js';
@@ -38,44 +38,35 @@ export function callbackRouter(deps: CallbackDeps): Router {
     deps.metrics?.callback(callbackRefusalOf(err));
     next(err);
   };
-  router.post(
-    paths.xenditCallback,
-    // Who is calling is settled before the body is even read: no token, no parsing, no writes.
-    async (req, res, next) => {
-      res.locals.merchantId = await authenticateCallback(tokens, String(req.params.merchantId), req.get('x-callback-token'));
-      next();
-    },
-    express.json({ limit: '64kb', type: 'application/json', strict: true }),
-    async (req, res) => {
-      if (!req.is('application/json')) throw new UnsupportedMediaType();
-      const unstorable = unstorableReason(req.body);
-      if (unstorable) throw new BadRequest(unstorable);
-      const parsed = InvoiceCallback.safeParse(req.body);
-      if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      const outcome = await acceptCallback(deps, res.locals.merchantId as string, parsed.data);
-      if ('duplicate' in outcome && !outcome.duplicate) deps.onJobEnqueued?.();
-      deps.metrics?.callback('ignored' in outcome ? 'ignored' : outcome.duplicate ? 'duplicate' : 'stored');
-      res.status(200).json(outcome);
-    },
-  );
+  // Who is calling is settled before the body is even read: no token, no parsing, no writes.
+  const authenticated: RequestHandler = async (req, res, next) => {
+    res.locals.merchantId = await authenticateCallback(tokens, String(req.params.merchantId), req.get('x-callback-token'));
+    next();
+  };
+  const json = express.json({ limit: '64kb', type: 'application/json', strict: true });
+  router.post(paths.xenditCallback, authenticated, json, async (req, res) => {
+    const body = checked(InvoiceCallback, req);
+    const outcome = await acceptCallback(deps, res.locals.merchantId as string, body);
+    if ('duplicate' in outcome && !outcome.duplicate) deps.onJobEnqueued?.();
+    deps.metrics?.callback('ignored' in outcome ? 'ignored' : outcome.duplicate ? 'duplicate' : 'stored');
+    res.status(200).json(outcome);
+  });
   router.use(paths.xenditCallback, countRefusal);
-  router.post(
-    paths.xenditRefundCallback,
-    async (req, res, next) => {
-      res.locals.merchantId = await authenticateCallback(tokens, String(req.params.merchantId), req.get('x-callback-token'));
-      next();
-    },
-    express.json({ limit: '64kb', type: 'application/json', strict: true }),
-    async (req, res) => {
-      if (!req.is('application/json')) throw new UnsupportedMediaType();
-      const unstorable = unstorableReason(req.body);
-      if (unstorable) throw new BadRequest(unstorable);
-      const parsed = RefundWebhook.safeParse(req.body);
-      if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      const outcome = await acceptRefundWebhook(deps, res.locals.merchantId as string, parsed.data.data.id);
-      if (!outcome.duplicate) deps.onJobEnqueued?.();
-      res.status(200).json(outcome);
-    },
-  );
+  router.post(paths.xenditRefundCallback, authenticated, json, async (req, res) => {
+    const body = checked(RefundWebhook, req);
+    const outcome = await acceptRefundWebhook(deps, res.locals.merchantId as string, body.data.id);
+    if (!outcome.duplicate) deps.onJobEnqueued?.();
+    res.status(200).json(outcome);
+  });
   return router;
+}
+
+/** A JSON body we can store, in the schema's shape; else 415 / 400 before anything is written. */
+function checked<T>(schema: z.ZodType<T>, req: Request): T {
+  if (!req.is('application/json')) throw new UnsupportedMediaType();
+  const unstorable = unstorableReason(req.body);
+  if (unstorable) throw new BadRequest(unstorable);
+  const parsed = schema.safeParse(req.body);
+  if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
 }
