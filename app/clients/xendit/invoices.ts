@@ -1,8 +1,9 @@
 /** Invoices (Xendit's Invoice API): the one a customer pays, and the paid ones reconciliation lists. */
 import { z } from 'zod';
-import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../../money.js';
+import { SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currency } from '../../money.js';
 import { nullWhenNotFound } from '../types.js';
 import { json, type CreateInvoiceRequest, type XenditCall } from './call.js';
+import { minorReader } from './amounts.js';
 import { unexpected } from './errors.js';
 import type { NewXenditInvoice, XenditGateway, XenditInvoice } from './types.js';
 
@@ -146,14 +147,7 @@ function parseInvoice(body: unknown): XenditInvoice {
   const parsed = invoiceSchema.safeParse(body);
   if (!parsed.success) throw unexpected(`invoice: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   const j: InvoiceJson = parsed.data;
-  const minor = (value: number, field: string) => {
-    try {
-      return toMinor(numberToDecimal(value), j.currency);
-    } catch (err) {
-      if (err instanceof AmountError) throw unexpected(`${field} ${value} is not a valid ${j.currency} amount`);
-      throw err;
-    }
-  };
+  const minor = minorReader(j.currency);
   return {
     id: j.id,
     externalId: j.external_id,

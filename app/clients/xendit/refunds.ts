@@ -4,9 +4,10 @@
  * (RefundCallbackData carries all three): the JSON is read here.
  */
 import { z } from 'zod';
-import { AmountError, SUPPORTED_CURRENCIES, numberToDecimal, toMinor } from '../../money.js';
+import { SUPPORTED_CURRENCIES } from '../../money.js';
 import { nullWhenNotFound } from '../types.js';
 import { json, type XenditCall } from './call.js';
+import { minorReader } from './amounts.js';
 import { unexpected } from './errors.js';
 import type { XenditGateway, XenditRefund } from './types.js';
 
@@ -53,14 +54,7 @@ function parseRefund(body: unknown): XenditRefund {
   const parsed = refundSchema.safeParse(body);
   if (!parsed.success) throw unexpected(`refund: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   const j = parsed.data;
-  const minor = (value: number, field: string) => {
-    try {
-      return toMinor(numberToDecimal(value), j.currency);
-    } catch (err) {
-      if (err instanceof AmountError) throw unexpected(`${field} ${value} is not a valid ${j.currency} amount`);
-      throw err;
-    }
-  };
+  const minor = minorReader(j.currency);
   return {
     id: j.id,
     ...(j.invoice_id ? { invoiceId: j.invoice_id } : {}),

@@ -10,6 +10,7 @@ import type { XeroGateway } from '../../clients/xero/types.js';
 import { exponentOf, toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { organisationDate } from './org-date.js';
+import { sendOnce } from './send-once.js';
 import { PostFeePayload } from '../kinds.js';
 
 export interface PostFeeDeps {
@@ -193,37 +194,25 @@ async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment
     if (ours) return ours.bankTransactionId;
   }
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
-  const created = await sendOnce(deps, payment, () =>
-    deps.xero.createBankTransaction(
-      merchant.xero,
-      {
-        type: 'SPEND',
-        bankAccountId: clearing,
-        contactName: FEE_CONTACT_NAME,
-        date,
-        reference,
-        currencyCode: payment.currency,
-        lineItems: feeLines(payment, f),
-      },
-      `xendit-fee-${payment.id}`,
-    ),
+  const created = await sendOnce(
+    (at) => deps.stores.payments.noteFeeAttempt(payment.id, at),
+    deps.clock(),
+    () =>
+      deps.xero.createBankTransaction(
+        merchant.xero,
+        {
+          type: 'SPEND',
+          bankAccountId: clearing,
+          contactName: FEE_CONTACT_NAME,
+          date,
+          reference,
+          currencyCode: payment.currency,
+          lineItems: feeLines(payment, f),
+        },
+        `xendit-fee-${payment.id}`,
+      ),
   );
   return created.bankTransactionId;
-}
-
-/**
- * The fee's create, with the attempt committed before it is sent and cleared when Xero says it did
- * not take it (a refusal, a rate limit, bad credentials); markFeePosted clears it after an answer.
- * No answer at all leaves it set, and the next attempt looks the fee up first.
- */
-async function sendOnce<T>(deps: PostFeeDeps, payment: Payment, send: () => Promise<T>): Promise<T> {
-  await deps.stores.payments.noteFeeAttempt(payment.id, deps.clock());
-  try {
-    return await send();
-  } catch (err) {
-    if (err instanceof UpstreamError && err.kind !== 'unavailable') await deps.stores.payments.noteFeeAttempt(payment.id, null);
-    throw err;
-  }
 }
 
 /**
@@ -253,8 +242,10 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
     amount: `-${toDecimal(f.fee + f.tax, payment.currency)}`,
   });
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
-  const created = await sendOnce(deps, payment, () =>
-    deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, `xendit-fee-journal-${payment.id}`),
+  const created = await sendOnce(
+    (at) => deps.stores.payments.noteFeeAttempt(payment.id, at),
+    deps.clock(),
+    () => deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, `xendit-fee-journal-${payment.id}`),
   );
   return created.manualJournalId;
 }

@@ -15,6 +15,7 @@ import type { CrashHook } from './crash-points.js';
 import { InvoicePayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
 import { organisationDate } from './org-date.js';
+import { sendOnce } from './send-once.js';
 import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
 
 export interface RecordPaymentDeps {
@@ -252,30 +253,25 @@ async function recordWhatFits(
   return { xeroPaymentId: created.paymentId, amountRecorded: fits, over, reviewReason: reason };
 }
 
-/**
- * One createPayment, with the attempt committed before it is sent and cleared when Xero says it
- * did not take it (a refusal, a rate limit, bad credentials). Accepted, the mark stays until
- * markInXero stores the answer; no answer at all leaves it for the next attempt to look up.
- */
+/** One createPayment, marked before it is sent (see sendOnce). */
 async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, amount: number, key: string) {
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
-  await deps.stores.payments.noteXeroAttempt(payment.id, deps.clock());
-  try {
-    return await deps.xero.createPayment(
-      merchant.xero,
-      {
-        invoiceId: checkout.xeroInvoiceId,
-        accountId: clearingAccountFor(merchant, payment.currency),
-        date,
-        amount: toDecimal(amount, payment.currency),
-        reference: payment.reference,
-      },
-      key,
-    );
-  } catch (err) {
-    if (err instanceof UpstreamError && err.kind !== 'unavailable') await deps.stores.payments.noteXeroAttempt(payment.id, null);
-    throw err;
-  }
+  return sendOnce(
+    (at) => deps.stores.payments.noteXeroAttempt(payment.id, at),
+    deps.clock(),
+    () =>
+      deps.xero.createPayment(
+        merchant.xero,
+        {
+          invoiceId: checkout.xeroInvoiceId,
+          accountId: clearingAccountFor(merchant, payment.currency),
+          date,
+          amount: toDecimal(amount, payment.currency),
+          reference: payment.reference,
+        },
+        key,
+      ),
+  );
 }
 
 /** Remembered for a clearing account Xero states no currency for (see checkCurrencies). */

@@ -22,6 +22,7 @@ import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
 import { organisationDate } from './org-date.js';
+import { sendOnce } from './send-once.js';
 
 export interface RecordRefundDeps {
   stores: Stores;
@@ -169,15 +170,4 @@ async function cashRefundOnce(deps: RecordRefundDeps, merchant: Merchant, row: R
       ),
   );
   return created.paymentId;
-}
-
-/** The attempt is committed before the create is sent and cleared when Xero answers that it did not take it. */
-async function sendOnce<T>(note: (at: Date | null) => Promise<void>, now: Date, send: () => Promise<T>): Promise<T> {
-  await note(now);
-  try {
-    return await send();
-  } catch (err) {
-    if (err instanceof UpstreamError && err.kind !== 'unavailable') await note(null);
-    throw err;
-  }
 }
