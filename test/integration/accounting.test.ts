@@ -182,6 +182,7 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       );
       assert.equal(h.sims.xero.balanceOf(h.tenantId, clearing.accountId), 15000000n - 482900n);
       const p = await payment(x.id);
+      assert.equal(h.sims.xero.paymentsOf(p!.xeroInvoiceId)[0].reconciled, false, 'IsReconciled is never sent for a non-bank account');
       assert.equal(p?.feeState, 'posted');
       assert.equal(p?.xeroFeeTxnId, j.manualJournalId);
 

@@ -48,10 +48,12 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.equal(t.reference, `Xendit fee ${x.id}`);
     assert.equal(t.contact.name, 'Xendit');
     assert.equal(t.currencyCode, 'IDR');
+    assert.equal(t.reconciled, true, 'created reconciled: no bank feed will ever match it');
     assert.equal(balance(), 15000000n - 435000n, 'clearing account at what Xendit settles');
 
     const p = await payment(x.id);
     assert.equal(p?.syncState, 'recorded');
+    assert.equal(h.sims.xero.paymentsOf(p!.xeroInvoiceId)[0].reconciled, true, 'the payment into the BANK clearing account too');
     assert.equal(p?.feeState, 'posted');
     assert.equal(p?.xeroFeeTxnId, t.bankTransactionId);
     assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done']);

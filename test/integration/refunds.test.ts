@@ -51,6 +51,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(cash.amount, 15000000n);
     assert.equal(cash.accountId, h.clearingAccountId, 'out of the clearing account');
     assert.equal(cash.documentId, note.creditNoteId);
+    assert.equal(cash.reconciled, true, 'created reconciled on the BANK clearing account');
     const row = await refundRow(id);
     assert.equal(row?.state, 'recorded');
     assert.equal(row?.xeroCreditNoteId, note.creditNoteId);

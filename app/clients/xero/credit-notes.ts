@@ -59,6 +59,7 @@ export function creditNoteCalls({
         date: refund.date,
         amount: sdkAmount(refund.amount),
         reference: refund.reference,
+        ...(refund.reconciled ? { isReconciled: true } : {}),
       };
       const res = await call(
         creds,

@@ -116,6 +116,7 @@ export function bankTransactionBody(t: NewXeroBankTransaction): BankTransaction 
       unitAmount: sdkAmount(li.amount),
       ...(li.accountCode ? { accountCode: li.accountCode } : {}),
     })),
+    ...(t.reconciled ? { isReconciled: true } : {}),
   };
 }
 
@@ -238,6 +239,7 @@ export function paymentBody(p: NewXeroPayment): Payment {
     date: p.date,
     amount: sdkAmount(p.amount),
     reference: p.reference,
+    ...(p.reconciled ? { isReconciled: true } : {}),
   };
 }
 

@@ -171,6 +171,11 @@ export interface NewXeroPayment {
   date: string; // YYYY-MM-DD
   amount: string; // decimal string
   reference: string;
+  /**
+   * Created as reconciled (Xero's IsReconciled): no bank feed will ever bring a Xendit clearing
+   * account's lines to match. Only for a BANK account: Xero reconciles bank accounts only.
+   */
+  reconciled?: boolean;
 }
 
 /** A Spend Money (SPEND) or Receive Money (RECEIVE) bank transaction. */
@@ -198,6 +203,8 @@ export interface NewXeroBankTransaction {
   currencyCode: string;
   /** Amounts carry no tax (LineAmountTypes NoTax). */
   lineItems: { description: string; accountCode?: string; amount: string /* decimal string */ }[];
+  /** Created as reconciled (IsReconciled): see NewXeroPayment.reconciled. */
+  reconciled?: boolean;
 }
 
 export interface XeroContact {
@@ -346,7 +353,7 @@ export interface XeroGateway {
   /** Pays the credit note out of `accountId` (a cash refund: money leaves the account). */
   createCreditNoteRefund(
     creds: XeroCredentials,
-    refund: { creditNoteId: string; accountId: string; date: string; amount: string; reference: string },
+    refund: { creditNoteId: string; accountId: string; date: string; amount: string; reference: string; reconciled?: boolean },
     idempotencyKey: string,
   ): Promise<{ paymentId: string }>;
   /** Payments on credit notes whose Reference equals `reference` exactly. */

@@ -36,6 +36,8 @@ export async function recordOverpayment(deps: RecordPaymentDeps, merchant: Merch
       date: await organisationDate(deps, merchant, payment.paidAt, payment.currency),
       reference,
       currencyCode: payment.currency,
+      // Bank transactions live on BANK accounts only, and nothing will ever match this one from a feed.
+      reconciled: true,
       lineItems: [
         {
           description: `Paid at Xendit beyond ${target.invoiceNumber} (Xendit invoice ${payment.xenditInvoiceId})`,

@@ -208,6 +208,8 @@ async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment
           reference,
           currencyCode: payment.currency,
           lineItems: feeLines(payment, f),
+          // Bank transactions live on BANK accounts only, and nothing will ever match this one from a feed.
+          reconciled: true,
         },
         `xendit-fee-${payment.id}`,
       ),

@@ -36,20 +36,25 @@ export interface RecordPaymentDeps {
  * since is refused by Xero itself, and the refusal runs the check again without the cache.
  */
 export function createBankAccountCache(clock: Clock, ttlMs = 10 * 60_000) {
-  const seen = new Map<string, { currency: string; until: number }>();
+  const seen = new Map<string, ClearingAccount & { until: number }>();
   const key = (merchantId: string, accountId: string) => `${merchantId}:${accountId}`;
   return {
-    currencyOf(merchantId: string, accountId: string): string | undefined {
+    accountOf(merchantId: string, accountId: string): ClearingAccount | undefined {
       const hit = seen.get(key(merchantId, accountId));
-      return hit && hit.until > clock().getTime() ? hit.currency : undefined;
+      return hit && hit.until > clock().getTime() ? hit : undefined;
     },
-    remember(merchantId: string, accountId: string, currency: string): void {
+    remember(merchantId: string, accountId: string, account: ClearingAccount): void {
       if (seen.size >= 10_000) seen.clear();
-      seen.set(key(merchantId, accountId), { currency, until: clock().getTime() + ttlMs });
+      seen.set(key(merchantId, accountId), { ...account, until: clock().getTime() + ttlMs });
     },
   };
 }
 export type BankAccountCache = ReturnType<typeof createBankAccountCache>;
+/** What a payment needs to know of its clearing account: its currency ('*': unstated) and whether it is a BANK account. */
+interface ClearingAccount {
+  currency: string;
+  bank: boolean;
+}
 
 /** Reference on the Xero payment: how a retry finds what an earlier attempt already created. */
 export function paymentReference(xenditInvoiceId: string): string {
@@ -190,10 +195,10 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
     const found = await foundInXero(deps, merchant, checkout, payment);
     if (found) return found;
   }
-  await checkCurrencies(deps, merchant, checkout, payment, payment.currency);
+  const clearing = await checkCurrencies(deps, merchant, checkout, payment, payment.currency);
   const key = retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`;
   try {
-    return { xeroPaymentId: (await createOnce(deps, merchant, checkout, payment, payment.amount, key)).paymentId };
+    return { xeroPaymentId: (await createOnce(deps, merchant, checkout, payment, payment.amount, key, clearing.bank)).paymentId };
   } catch (err) {
     if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
     // What Xero refused may be our own payment: made by an attempt this database lost track of (a
@@ -238,7 +243,7 @@ async function recordWhatFits(
   if (invoice.status !== 'AUTHORISED' && invoice.status !== 'PAID') {
     throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is ${invoice.status}: ${money(payment.amount)} paid at Xendit is unrecorded`);
   }
-  await checkCurrencies(deps, merchant, checkout, payment, invoice.currencyCode, { fresh: true });
+  const clearing = await checkCurrencies(deps, merchant, checkout, payment, invoice.currencyCode, { fresh: true });
 
   const due = minorOf(invoice.amountDue, payment.currency, `the amount due on ${checkout.invoiceNumber}`);
   const fits = Math.min(payment.amount, Math.max(due, 0));
@@ -249,12 +254,20 @@ async function recordWhatFits(
     if (merchant.overpayments) return { xeroPaymentId: null, amountRecorded: 0, over, reviewReason: reason };
     throw new Unrecordable(reason);
   }
-  const created = await createOnce(deps, merchant, checkout, payment, fits, key);
+  const created = await createOnce(deps, merchant, checkout, payment, fits, key, clearing.bank);
   return { xeroPaymentId: created.paymentId, amountRecorded: fits, over, reviewReason: reason };
 }
 
 /** One createPayment, marked before it is sent (see sendOnce). */
-async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, amount: number, key: string) {
+async function createOnce(
+  deps: RecordPaymentDeps,
+  merchant: Merchant,
+  checkout: PaymentTarget,
+  payment: Payment,
+  amount: number,
+  key: string,
+  reconciled: boolean,
+) {
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   return sendOnce(
     (at) => deps.stores.payments.noteXeroAttempt(payment.id, at),
@@ -268,6 +281,7 @@ async function createOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
           date,
           amount: toDecimal(amount, payment.currency),
           reference: payment.reference,
+          reconciled,
         },
         key,
       ),
@@ -290,15 +304,15 @@ async function checkCurrencies(
   payment: Payment,
   invoiceCurrency: string,
   opts: { fresh?: boolean } = {},
-): Promise<void> {
+): Promise<ClearingAccount> {
   if (invoiceCurrency !== payment.currency) {
     throw new Unrecordable(`Xero invoice ${checkout.invoiceNumber} is now in ${invoiceCurrency}, Xendit was paid in ${payment.currency}`);
   }
   const accountId = clearingAccountFor(merchant, payment.currency);
-  const remembered = opts.fresh ? undefined : deps.bankAccounts?.currencyOf(merchant.id, accountId);
-  if (remembered === invoiceCurrency || remembered === UNSTATED) return;
-  const account =
-    (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId) ?? (await paymentsEnabledAccount(deps, merchant, accountId));
+  const remembered = opts.fresh ? undefined : deps.bankAccounts?.accountOf(merchant.id, accountId);
+  if (remembered && (remembered.currency === invoiceCurrency || remembered.currency === UNSTATED)) return remembered;
+  const bankAccount = (await deps.xero.listBankAccounts(merchant.xero)).find((a) => a.accountId === accountId);
+  const account = bankAccount ?? (await paymentsEnabledAccount(deps, merchant, accountId));
   if (!account) throw new Unrecordable(`the clearing account ${accountId} is not an active bank account in Xero (nor an account with payments enabled)`);
   if (account.currencyCode && account.currencyCode !== invoiceCurrency) {
     throw new Unrecordable(
@@ -308,7 +322,9 @@ async function checkCurrencies(
   }
   // Xero may leave currencyCode out (the base currency; a non-bank account): remembered as such,
   // since Xero itself refuses a payment in another currency and the refusal checks again, fresh.
-  deps.bankAccounts?.remember(merchant.id, accountId, account.currencyCode ?? UNSTATED);
+  const known = { currency: account.currencyCode ?? UNSTATED, bank: bankAccount !== undefined };
+  deps.bankAccounts?.remember(merchant.id, accountId, known);
+  return known;
 }
 
 /** A non-bank clearing account (needed for manual-journal fees) takes payments when Xero has payments enabled on it. */

@@ -159,13 +159,17 @@ async function cashRefundOnce(deps: RecordRefundDeps, merchant: Merchant, row: R
     if (found) return found.paymentId;
   }
   const date = await organisationDate(deps, merchant, row.refundedAt, row.currency);
+  const accountId = clearingAccountFor(merchant, row.currency);
+  // Reconciled on creation only on a BANK account (the only kind Xero reconciles); one account
+  // listing per refund, which is rare next to payments.
+  const reconciled = (await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === accountId);
   const created = await sendOnce(
     (at) => deps.stores.refunds.noteRefundAttempt(row.id, at, deps.clock()),
     deps.clock(),
     () =>
       deps.xero.createCreditNoteRefund(
         merchant.xero,
-        { creditNoteId, accountId: clearingAccountFor(merchant, row.currency), date, amount: toDecimal(row.amount, row.currency), reference },
+        { creditNoteId, accountId, date, amount: toDecimal(row.amount, row.currency), reference, reconciled },
         `xendit-refund-${row.id}`,
       ),
   );

@@ -106,6 +106,8 @@ export function validateBankTransaction(
       currencyCode: currency,
       lineItems,
       total,
+      // IsReconciled on PUT creates the line reconciled (xero_accounting.yaml Payment.IsReconciled, BankTransaction.IsReconciled); only BANK accounts are reconciled in Xero.
+      reconciled: raw.IsReconciled === true,
     },
     contactName,
   };
@@ -142,7 +144,7 @@ export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): 
     }),
     BankAccount: { AccountID: bank.accountId, Code: bank.code, Name: bank.name },
     ...(t.type === 'RECEIVE-OVERPAYMENT' ? { OverpaymentID: t.bankTransactionId } : {}),
-    IsReconciled: false,
+    IsReconciled: t.reconciled === true,
     DateString: `${t.date}T00:00:00`,
     Date: msDate(dayStart(t.date)),
     Reference: t.reference,

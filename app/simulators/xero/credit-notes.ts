@@ -121,7 +121,13 @@ export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown
       if (note.remaining === 0n) note.status = 'PAID';
       note.updatedAt = at;
       const reference = typeof raw.Reference === 'string' ? raw.Reference : '';
-      return addRefundPayment(o, { paymentType: 'ARCREDITPAYMENT', accountId: account.accountId, date, amount, reference, documentId: note.creditNoteId }, at);
+      // IsReconciled as on any payment (xero_accounting.yaml Payment.IsReconciled); only BANK accounts are reconciled.
+      const reconciled = raw.IsReconciled === true && account.type === 'BANK';
+      return addRefundPayment(
+        o,
+        { paymentType: 'ARCREDITPAYMENT', accountId: account.accountId, date, amount, reference, documentId: note.creditNoteId, reconciled },
+        at,
+      );
     },
   };
 }

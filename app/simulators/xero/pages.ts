@@ -69,7 +69,7 @@ export function renderOrg(o: SimOrganisation): string {
       const account = o.accounts.find((a) => a.accountId === p.accountId);
       return (
         `<tr><td>${escapeHtml(p.date)}</td><td>${escapeHtml(inv?.invoiceNumber)}</td><td class="num">${escapeHtml(formatScaled(p.amount, 2))} ${escapeHtml(inv?.currencyCode)}</td>` +
-        `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(p.status)}</td></tr>`
+        `<td>${escapeHtml(p.reference)}</td><td>${escapeHtml(account ? `${account.code} ${account.name}` : p.accountId)}</td><td>${escapeHtml(statusOf(p))}</td></tr>`
       );
     })
     .join('\n');
@@ -94,7 +94,7 @@ export function renderOrg(o: SimOrganisation): string {
       return (
         `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : t.type === 'RECEIVE' ? 'Receive money' : 'Overpayment')}</td><td>${escapeHtml(t.contact.name)}</td>` +
         `<td class="num">${escapeHtml(formatScaled(t.total, 2))} ${escapeHtml(t.currencyCode)}</td><td>${escapeHtml(t.reference)}</td>` +
-        `<td>${escapeHtml(bank ? `${bank.code} ${bank.name}` : t.accountId)} → ${escapeHtml(lines)}</td><td>${escapeHtml(t.status)}</td></tr>`
+        `<td>${escapeHtml(bank ? `${bank.code} ${bank.name}` : t.accountId)} → ${escapeHtml(lines)}</td><td>${escapeHtml(statusOf(t))}</td></tr>`
       );
     })
     .join('\n');
@@ -105,7 +105,7 @@ export function renderOrg(o: SimOrganisation): string {
       const out = paidOut
         .map((p) => {
           const account = o.accounts.find((a) => a.accountId === p.accountId);
-          return `${formatScaled(p.amount, 2)} refunded from ${account ? `${account.code} ${account.name}` : p.accountId}`;
+          return `${formatScaled(p.amount, 2)} refunded from ${account ? `${account.code} ${account.name}` : p.accountId}${p.reconciled ? ' (reconciled)' : ''}`;
         })
         .join('; ');
       return (
@@ -148,4 +148,9 @@ export function renderOrg(o: SimOrganisation): string {
 <tbody>${accountRows}</tbody>
 </table></div>
 </section>`;
+}
+
+/** A line created reconciled says so: it will never wait in the bank account's reconcile tab. */
+function statusOf(line: { status: string; reconciled?: boolean }): string {
+  return line.reconciled ? `${line.status} · reconciled` : line.status;
 }

@@ -45,7 +45,7 @@ export function createPayments(
 ): { status: number; body: unknown } {
   if (!items.length) return { status: 400, body: validationBody(['No payments were supplied']) };
   // Validated against the running amounts before any is saved: two on one invoice may not exceed what is due.
-  const planned: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string }[] = [];
+  const planned: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string; reconciled: boolean }[] = [];
   const results: ({ planned: (typeof planned)[number] } | { refused: Record<string, unknown> } | { credit: () => SimRefundPayment })[] = [];
   for (const raw of items) {
     const errors: string[] = [];
@@ -82,7 +82,7 @@ export function validatePayment(
   errors: string[],
   earlier: { inv: SimInvoice; amount: bigint }[],
   at: Date,
-): { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string } | undefined {
+): { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string; reconciled: boolean } | undefined {
   const invRef = (raw.Invoice ?? {}) as Record<string, unknown>;
   const accRef = (raw.Account ?? {}) as Record<string, unknown>;
   const inv = findInvoice(o, String(invRef.InvoiceID ?? invRef.InvoiceNumber ?? ''));
@@ -115,12 +115,14 @@ export function validatePayment(
     if (amount > amountDue(inv) - already) errors.push('Payment amount exceeds the amount outstanding on this document');
   }
   if (errors.length || !inv || !account || amount === undefined || !date) return undefined;
-  return { inv, account, amount, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '' };
+  // IsReconciled on PUT creates the line reconciled (xero_accounting.yaml Payment.IsReconciled, BankTransaction.IsReconciled); only BANK accounts are reconciled in Xero.
+  const reconciled = raw.IsReconciled === true && account.type === 'BANK';
+  return { inv, account, amount, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '', reconciled };
 }
 
 export function savePayment(
   o: SimOrganisation,
-  p: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string },
+  p: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string; reconciled: boolean },
   at: Date,
 ): SimPayment {
   const payment: SimPayment = {
@@ -131,6 +133,7 @@ export function savePayment(
     amount: p.amount,
     reference: p.reference,
     status: 'AUTHORISED',
+    reconciled: p.reconciled,
     updatedAt: at,
   };
   o.payments.set(payment.paymentId, payment);
@@ -159,7 +162,7 @@ export function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, u
     Status: p.status,
     UpdatedDateUTC: msDate(p.updatedAt),
     HasAccount: true,
-    IsReconciled: false,
+    IsReconciled: p.reconciled === true,
     Account: { AccountID: account.accountId, Code: account.code, Name: account.name },
     Invoice: {
       Type: inv.type,

@@ -22,6 +22,7 @@ export interface SimRefundPayment {
   amount: bigint; // hundredths, positive; the money leaves the account
   reference: string;
   status: 'AUTHORISED';
+  reconciled?: boolean;
   updatedAt: Date;
 }
 
@@ -33,7 +34,7 @@ export function refundPaymentsOf(org: object): SimRefundPayment[] {
 
 export function addRefundPayment(
   org: object,
-  p: { paymentType: RefundPaymentType; accountId: string; date: string; amount: bigint; reference?: string; documentId?: string },
+  p: { paymentType: RefundPaymentType; accountId: string; date: string; amount: bigint; reference?: string; documentId?: string; reconciled?: boolean },
   at: Date,
 ): SimRefundPayment {
   const saved: SimRefundPayment = { paymentId: randomUUID(), documentId: randomUUID(), reference: '', ...p, status: 'AUTHORISED', updatedAt: at };
@@ -71,7 +72,7 @@ export function refundPaymentJson(
     Status: p.status,
     UpdatedDateUTC: f.msDate(p.updatedAt),
     HasAccount: true,
-    IsReconciled: false,
+    IsReconciled: p.reconciled === true,
     Account: { AccountID: account.accountId, Code: account.code, Name: account.name },
     ...document,
     HasValidationErrors: false,

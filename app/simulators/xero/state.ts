@@ -72,6 +72,8 @@ export interface SimPayment {
   amount: bigint; // hundredths
   reference: string;
   status: 'AUTHORISED' | 'DELETED';
+  /** Created with IsReconciled on a BANK account: never offered for bank-statement matching. */
+  reconciled?: boolean;
   updatedAt: Date;
 }
 
@@ -86,6 +88,7 @@ export interface SimBankTransaction {
   lineItems: { lineItemId: string; description: string; accountCode: string; lineAmount: bigint /* hundredths */ }[];
   total: bigint; // hundredths
   status: 'AUTHORISED' | 'DELETED' | 'VOIDED';
+  reconciled?: boolean;
   updatedAt: Date;
 }
 
