@@ -6,6 +6,8 @@ export const paths = {
   xenditCallback: '/callbacks/xendit/:merchantId',
   /** Xendit's refund webhooks (Settings → Webhooks → Refunds), with the same callback token. */
   xenditRefundCallback: '/callbacks/xendit/:merchantId/refunds',
+  /** Xendit's dispute webhooks (Settings → Webhooks → Disputes), with the same callback token. */
+  xenditDisputeCallback: '/callbacks/xendit/:merchantId/disputes',
   /** Xero's webhooks (invoice events) for the gateway's Xero app: one URL for every organisation. */
   xeroWebhook: '/webhooks/xero',
   healthz: '/healthz',
@@ -77,6 +79,10 @@ export function adminPaymentRetryPath(paymentId: string): string {
 
 export function callbackPathFor(merchantId: string): string {
   return paths.xenditCallback.replace(':merchantId', encodeURIComponent(merchantId));
+}
+
+export function disputeCallbackPathFor(merchantId: string): string {
+  return paths.xenditDisputeCallback.replace(':merchantId', encodeURIComponent(merchantId));
 }
 
 export function refundCallbackPathFor(merchantId: string): string {

@@ -4,7 +4,7 @@ import { BadRequest, UnsupportedMediaType } from '../errors.js';
 import { paths } from '../paths.js';
 import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
-import { acceptCallback, acceptRefundWebhook, authenticateCallback } from './service.js';
+import { acceptCallback, acceptDisputeWebhook, acceptRefundWebhook, authenticateCallback } from './service.js';
 import { createCallbackTokenCache } from './token-cache.js';
 import { callbackRefusalOf, type Metrics } from '../metrics/index.js';
 import { unstorableReason } from '../security/body-bounds.js';
@@ -20,6 +20,14 @@ const RefundWebhook = z.looseObject({
   event: z.string().min(1).max(60),
   data: z.looseObject({ id: z.string().min(1).max(100) }),
 });
+
+/** docs.xendit.co "Dispute Webhook Notifications": the event name beside the dispute object; only id and status are used. */
+const DisputeWebhook = z.looseObject({
+  event: z.string().min(1).max(60),
+  id: z.string().min(1).max(100),
+  status: z.string().max(40).optional(),
+});
+const DISPUTE_STATUSES = ['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST'] as const;
 
 export interface CallbackDeps {
   stores: Stores;
@@ -55,6 +63,13 @@ export function callbackRouter(deps: CallbackDeps): Router {
   router.post(paths.xenditRefundCallback, authenticated, json, async (req, res) => {
     const body = checked(RefundWebhook, req);
     const outcome = await acceptRefundWebhook(deps, res.locals.merchantId as string, body.data.id);
+    if (!outcome.duplicate) deps.onJobEnqueued?.();
+    res.status(200).json(outcome);
+  });
+  router.post(paths.xenditDisputeCallback, authenticated, json, async (req, res) => {
+    const body = checked(DisputeWebhook, req);
+    const status = DISPUTE_STATUSES.find((s) => s === body.status) ?? 'OTHER';
+    const outcome = await acceptDisputeWebhook(deps, res.locals.merchantId as string, body.id, status);
     if (!outcome.duplicate) deps.onJobEnqueued?.();
     res.status(200).json(outcome);
   });

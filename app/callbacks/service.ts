@@ -69,3 +69,14 @@ export async function acceptRefundWebhook(
   const queued = await enqueue(deps.stores.jobs, 'record-refund', { merchantId, xenditRefundId }, deps.clock());
   return { received: true, duplicate: !queued };
 }
+
+/** A dispute webhook, stored as its job in one statement: one job per dispute and status change. */
+export async function acceptDisputeWebhook(
+  deps: { stores: Stores; clock: Clock },
+  merchantId: string,
+  xenditDisputeId: string,
+  status: 'ACTION_REQUIRED' | 'UNDER_REVIEW' | 'WON' | 'LOST' | 'OTHER',
+): Promise<{ received: true; duplicate: boolean }> {
+  const queued = await enqueue(deps.stores.jobs, 'record-dispute', { merchantId, xenditDisputeId, status }, deps.clock());
+  return { received: true, duplicate: !queued };
+}

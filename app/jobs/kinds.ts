@@ -41,6 +41,12 @@ export const SendAlertsPayload = z.object({});
 export const SyncOpenInvoicesPayload = z.object({});
 export const RefundPayload = z.object({ merchantId: z.string(), xenditRefundId: z.string().min(1).max(100) });
 export const ListRefundsPayload = z.object({});
+/** `status`: the webhook's event, so that each status change of a dispute is one job (the job reads the dispute itself). */
+export const DisputePayload = z.object({
+  merchantId: z.string(),
+  xenditDisputeId: z.string().min(1).max(100),
+  status: z.enum(['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST', 'OTHER']),
+});
 
 const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);
 
@@ -100,6 +106,13 @@ export const JOB_SPECS = {
     payload: RefundPayload,
     dedupeKey: (p: z.infer<typeof RefundPayload>) => `record-refund:${p.merchantId}:${p.xenditRefundId}`,
     merchantId: (p: z.infer<typeof RefundPayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'record-dispute': {
+    kind: 'record-dispute',
+    payload: DisputePayload,
+    dedupeKey: (p: z.infer<typeof DisputePayload>) => `record-dispute:${p.merchantId}:${p.xenditDisputeId}:${p.status}`,
+    merchantId: (p: z.infer<typeof DisputePayload>) => p.merchantId,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
   },
   'list-refunds': { kind: 'list-refunds', payload: ListRefundsPayload, dedupeKey: periodic('list-refunds'), maxAttempts: PERIODIC_MAX_ATTEMPTS },

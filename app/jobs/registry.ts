@@ -17,6 +17,7 @@ import { checkInvoiceJob, checkOpenCheckoutsJob } from './sync/invoice-changes.j
 import { sendAlertsJob } from './sync/send-alerts.js';
 import { syncOpenInvoicesJob } from './sync/open-invoices.js';
 import { recordRefundJob } from './sync/record-refund.js';
+import { recordDisputeJob } from './sync/record-dispute.js';
 import { listRefundsJob } from './sync/list-refunds.js';
 import { raiseAlert } from '../alerts/raise.js';
 import { createI18n, message } from '../i18n/index.js';
@@ -95,6 +96,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'check-open-checkouts': { handler: (b) => checkOpenCheckoutsJob(b.deps) },
   'sync-open-invoices': { handler: (b) => syncOpenInvoicesJob(b.deps) },
   'record-refund': { handler: (b) => recordRefundJob(b.payments) },
+  'record-dispute': { handler: (b) => recordDisputeJob(b.payments) },
   'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
   'send-alerts': {
     handler: ({ deps }) =>

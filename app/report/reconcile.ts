@@ -70,7 +70,7 @@ export interface ReportDeps {
 const PAYMENT_REF = /^Xendit (\S+)$/;
 const FEE_REF = /^Xendit fee (\S+)$/;
 const OVERPAYMENT_REF = /^Xendit overpayment (\S+)$/;
-const REFUND_REF = /^Xendit refund (\S+)$/;
+const REFUND_REF = /^Xendit (refund|chargeback) (\S+)$/;
 const DAY_MS = 86_400_000;
 /**
  * Payments that take money out of the bank account: bills, and refunds of a customer's credit
@@ -126,7 +126,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     if (m) entry(m[1]).payments.push(p);
     else if (refund) {
       // A refund made at Xendit, paid out of the clearing account against its credit note: compared with Xendit's refund.
-      const row = await refundRow(deps, merchant, refund[1], p, currencyOf.get(p.accountId ?? '') ?? '');
+      const row = await refundRow(deps, merchant, refund[1] as 'refund' | 'chargeback', refund[2], p, currencyOf.get(p.accountId ?? '') ?? '');
       rows.push(row.row);
       sum(row.row.currency).xendit += row.xendit;
       sum(row.row.currency).xero += row.xero;
@@ -281,18 +281,34 @@ function overpaymentNote(x: { overpayments: XeroBankTransaction[] }, fee: bigint
   return `${over} of it recorded as a Xero overpayment${feeNote}`;
 }
 
-/** The cash refund of a credit note the gateway made for refund `refundId`, next to what Xendit says of it. */
-async function refundRow(deps: ReportDeps, merchant: Merchant, refundId: string, p: XeroAccountPayment, currency: string) {
+/**
+ * The cash refund of a credit note the gateway made for refund (or lost dispute) `id`, next to what
+ * Xendit says of it: a SUCCEEDED refund, or a LOST dispute at its final amount.
+ */
+async function refundRow(deps: ReportDeps, merchant: Merchant, kind: 'refund' | 'chargeback', id: string, p: XeroAccountPayment, currency: string) {
   const xero = -hundredths(p.amount);
-  const refund = await deps.xendit.getRefund(merchant.xenditSecretKey, refundId);
-  const base = { date: p.date ?? '', xenditInvoiceId: refund?.invoiceId ?? null, currency, xenditFee: null, xeroPayment: format(xero), xeroFee: null };
-  if (!refund || refund.status !== 'SUCCEEDED') {
-    const note = refund ? `Xendit refund ${refundId} is ${refund.status}, yet refunded in Xero` : `Xendit has no refund ${refundId}`;
-    return { row: { ...base, xenditAmount: null, status: 'missing_at_xendit' as const, note }, xendit: 0n, xero };
-  }
-  const xendit = -hundredths(toDecimal(refund.amount, refund.currency));
+  const taken = await takenBack(deps, merchant, kind, id);
+  const base = { date: p.date ?? '', xenditInvoiceId: taken.invoiceId ?? null, currency, xenditFee: null, xeroPayment: format(xero), xeroFee: null };
+  if (!taken.amount) return { row: { ...base, xenditAmount: null, status: 'missing_at_xendit' as const, note: taken.note }, xendit: 0n, xero };
+  const xendit = -hundredths(toDecimal(taken.amount.minor, taken.amount.currency));
   const status = xendit === xero ? ('refunded' as const) : ('amount_differs' as const);
-  return { row: { ...base, xenditAmount: format(xendit), status, note: `refund ${refundId}` }, xendit, xero };
+  return { row: { ...base, xenditAmount: format(xendit), status, note: `${kind} ${id}` }, xendit, xero };
+}
+
+async function takenBack(
+  deps: ReportDeps,
+  merchant: Merchant,
+  kind: 'refund' | 'chargeback',
+  id: string,
+): Promise<{ amount?: { minor: number; currency: Currency }; invoiceId?: string; note: string }> {
+  if (kind === 'chargeback') {
+    const d = await deps.xendit.getDispute(merchant.xenditSecretKey, id);
+    if (!d || d.status !== 'LOST') return { note: d ? `Xendit dispute ${id} is ${d.status}, yet charged back in Xero` : `Xendit has no dispute ${id}` };
+    return { amount: { minor: d.finalAmount ?? d.amount, currency: d.currency }, note: '' };
+  }
+  const r = await deps.xendit.getRefund(merchant.xenditSecretKey, id);
+  if (!r || r.status !== 'SUCCEEDED') return { note: r ? `Xendit refund ${id} is ${r.status}, yet refunded in Xero` : `Xendit has no refund ${id}` };
+  return { amount: { minor: r.amount, currency: r.currency }, ...(r.invoiceId ? { invoiceId: r.invoiceId } : {}), note: '' };
 }
 
 function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {

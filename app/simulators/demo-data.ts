@@ -119,13 +119,15 @@ export function seedDemoXero(xeroSim: XeroSimulator) {
 
 /** The demo Xendit account; callbackUrl is where its simulated checkout sends callbacks. */
 export function seedDemoXendit(xenditSim: XenditSimulator, callbackUrl?: string): void {
-  // The refund webhook URL is the gateway's callback URL plus /refunds (app/paths.ts).
+  // The refund and dispute webhook URLs are the gateway's callback URL plus /refunds, /disputes (app/paths.ts).
   const refundCallbackUrl = callbackUrl ? `${callbackUrl}/refunds` : undefined;
+  const disputeCallbackUrl = callbackUrl ? `${callbackUrl}/disputes` : undefined;
   xenditSim.registerAccount({
     secretKey: DEMO.xenditSecretKey,
     callbackToken: DEMO.callbackToken,
     callbackUrl,
     refundCallbackUrl,
+    disputeCallbackUrl,
     businessName: DEMO.merchantName,
   });
   xenditSim.registerAccount({ secretKey: DEMO2.xenditSecretKey, callbackToken: DEMO2.callbackToken, businessName: DEMO2.merchantName });

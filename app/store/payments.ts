@@ -250,6 +250,18 @@ export function createPaymentStore(db: Db) {
       return r ? toPayment(r) : null;
     },
 
+    /** The payments of the merchant's checkouts with this external id (Xendit's reference_id of an invoice payment). */
+    async byExternalId(merchantId: string, externalId: string): Promise<Payment[]> {
+      const rows = await db
+        .selectFrom('payments')
+        .innerJoin('checkouts', 'checkouts.id', 'payments.checkout_id')
+        .selectAll('payments')
+        .where('payments.merchant_id', '=', merchantId)
+        .where('checkouts.external_id', '=', externalId)
+        .execute();
+      return rows.map(toPayment);
+    },
+
     async list(merchantId?: string): Promise<Payment[]> {
       let q = db.selectFrom('payments').selectAll().orderBy('created_at', 'desc');
       if (merchantId) q = q.where('merchant_id', '=', merchantId);

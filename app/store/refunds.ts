@@ -2,14 +2,16 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
-import type { RefundState, RefundsTable } from './schema.js';
+import type { RefundKind, RefundState, RefundsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
 export interface Refund {
   id: string;
   merchantId: string;
   paymentId: string;
+  /** The Xendit refund id, or for a chargeback the dispute id. */
   xenditRefundId: string;
+  kind: RefundKind;
   currency: Currency;
   amount: number; // minor units
   reason: string | null;
@@ -27,6 +29,7 @@ const toRefund = (r: Selectable<RefundsTable>): Refund => ({
   merchantId: r.merchant_id,
   paymentId: r.payment_id,
   xenditRefundId: r.xendit_refund_id,
+  kind: r.kind,
   currency: r.currency as Currency,
   amount: int8(r.amount),
   reason: r.reason,
@@ -50,7 +53,7 @@ export function createRefundStore(db: Db) {
   return {
     /** The refund's row, made on first sight (one per merchant and Xendit refund). */
     async getOrCreate(
-      r: Pick<Refund, 'id' | 'merchantId' | 'paymentId' | 'xenditRefundId' | 'currency' | 'amount' | 'reason' | 'refundedAt'>,
+      r: Pick<Refund, 'id' | 'merchantId' | 'paymentId' | 'xenditRefundId' | 'currency' | 'amount' | 'reason' | 'refundedAt'> & { kind?: RefundKind },
       now: Date,
     ): Promise<Refund> {
       await db
@@ -60,6 +63,7 @@ export function createRefundStore(db: Db) {
           merchant_id: r.merchantId,
           payment_id: r.paymentId,
           xendit_refund_id: r.xenditRefundId,
+          kind: r.kind ?? 'refund',
           currency: r.currency,
           amount: r.amount,
           reason: r.reason,

@@ -192,6 +192,8 @@ export interface RefundsTable {
   currency: string;
   amount: Int8;
   reason: string | null;
+  /** 'chargeback': a lost dispute, its dispute id in xendit_refund_id (migration 20261205T1000). */
+  kind: ColumnType<RefundKind, RefundKind | undefined, RefundKind>;
   state: ColumnType<RefundState, RefundState | undefined, RefundState>;
   xero_credit_note_id: string | null;
   xero_refund_payment_id: string | null;
@@ -204,6 +206,7 @@ export interface RefundsTable {
 }
 
 export type RefundState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
+export type RefundKind = 'refund' | 'chargeback';
 
 /** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
 export interface OpenInvoiceNumbersTable {

@@ -7,6 +7,7 @@ import type { CallObserver } from '../types.js';
 import { createCaller } from './call.js';
 import { invoiceCalls } from './invoices.js';
 import { keyCalls } from './keys.js';
+import { disputeCalls } from './disputes.js';
 import { refundCalls } from './refunds.js';
 import { transactionCalls } from './transactions.js';
 import type { XenditGateway } from './types.js';
@@ -30,5 +31,5 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
     logger: opts.logger,
     observer: opts.observer,
   });
-  return { ...invoiceCalls(call), ...transactionCalls(call), ...keyCalls(call), ...refundCalls(call) };
+  return { ...invoiceCalls(call), ...transactionCalls(call), ...keyCalls(call), ...refundCalls(call), ...disputeCalls(call) };
 }

@@ -86,7 +86,25 @@ export interface XenditRefund {
   created?: string;
 }
 
+/** A dispute (chargeback) at Xendit, amounts in minor units. */
+export interface XenditDispute {
+  id: string;
+  /** LOST: the money went back to the payer; WON: it stays with the merchant. */
+  status: 'ACTION_REQUIRED' | 'UNDER_REVIEW' | 'WON' | 'LOST';
+  currency: Currency;
+  /** The amount disputed (amount.initial). */
+  amount: number;
+  /** The amount the dispute ended at (amount.terminal), once Xendit states it. */
+  finalAmount?: number;
+  paymentId?: string;
+  /** The payment's reference: an invoice's external id. */
+  referenceId?: string;
+  updatedAt?: string;
+}
+
 export interface XenditGateway {
+  /** null when Xendit has no dispute with that id. */
+  getDispute(secretKey: string, disputeId: string): Promise<XenditDispute | null>;
   /** null when Xendit has no refund with that id. */
   getRefund(secretKey: string, refundId: string): Promise<XenditRefund | null>;
   /** One page of the account's refunds (newest first), or those of one invoice; rows that cannot be read are left out. */

@@ -37,6 +37,14 @@ export function refundReference(xenditRefundId: string): string {
   return `Xendit refund ${xenditRefundId}`;
 }
 
+/** Reference on a lost dispute's credit note and cash refund. */
+export function chargebackReference(xenditDisputeId: string): string {
+  return `Xendit chargeback ${xenditDisputeId}`;
+}
+
+const referenceOf = (row: Pick<Refund, 'kind' | 'xenditRefundId'>) =>
+  row.kind === 'chargeback' ? chargebackReference(row.xenditRefundId) : refundReference(row.xenditRefundId);
+
 /** Xendit settles most refunds within minutes; some channels take days. */
 const PENDING_RETRY_SECONDS = 600;
 
@@ -61,37 +69,47 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       deps.logger.info({ merchantId, xenditRefundId, invoiceId: refund.invoiceId }, 'refund of a payment the gateway did not record: ignored');
       return;
     }
-    const row = await deps.stores.refunds.getOrCreate(rowFrom(merchant, payment, refund, deps.clock()), deps.clock());
-    if (row.state === 'recorded' || row.state === 'test_mode') return;
-    if (payment.syncState === 'test_mode' || !mayRecordInXero(merchant)) return void (await deps.stores.refunds.testMode(row.id, deps.clock()));
-    if (payment.syncState !== 'recorded') throw new RetryLater(`the payment of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
-
-    try {
-      if (refund.currency !== payment.currency) throw new Unrecordable(`Xendit refunded in ${refund.currency}, the payment was in ${payment.currency}`);
-      const refunded = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.state !== 'test_mode').reduce((s, r) => s + r.amount, 0);
-      if (refunded > payment.amount) {
-        throw new Unrecordable(`refunds at Xendit (${money(refunded, payment)}) exceed the payment (${money(payment.amount, payment)})`);
-      }
-      const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row));
-      const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId);
-      await deps.stores.refunds.recorded(row.id, refundPaymentId, deps.clock());
-      deps.logger.info({ merchantId, xenditRefundId, creditNoteId, refundPaymentId }, 'refund recorded in Xero');
-    } catch (err) {
-      const reason =
-        err instanceof Unrecordable
-          ? err.message
-          : err instanceof UpstreamError && err.kind === 'rejected'
-            ? `Xero refused the refund: ${err.message}`
-            : undefined;
-      if (reason) {
-        await deps.stores.refunds.needsReview(row.id, reason, deps.clock());
-        throw new NeedsReview(reason);
-      }
-      await deps.stores.refunds.noteError(row.id, err instanceof Error ? err.message : String(err), deps.clock());
-      throw err;
-    }
+    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()));
   };
 }
+
+/**
+ * Money that went back to the payer (a refund, a lost dispute) into Xero, once: its row, then the
+ * credit note and its cash refund out of the clearing account, each marked before it is sent.
+ */
+export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, input: NewRefundRow): Promise<void> {
+  const { merchantId, xenditRefundId } = input;
+  const row = await deps.stores.refunds.getOrCreate(input, deps.clock());
+  if (row.state === 'recorded' || row.state === 'test_mode') return;
+  if (payment.syncState === 'test_mode' || !mayRecordInXero(merchant)) return void (await deps.stores.refunds.testMode(row.id, deps.clock()));
+  if (payment.syncState !== 'recorded') throw new RetryLater(`the payment of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
+  try {
+    if (row.currency !== payment.currency) throw new Unrecordable(`Xendit took back ${row.currency}, the payment was in ${payment.currency}`);
+    const refunded = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.state !== 'test_mode').reduce((s, r) => s + r.amount, 0);
+    if (refunded > payment.amount) {
+      throw new Unrecordable(`refunds and chargebacks at Xendit (${money(refunded, payment)}) exceed the payment (${money(payment.amount, payment)})`);
+    }
+    const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row));
+    const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId);
+    await deps.stores.refunds.recorded(row.id, refundPaymentId, deps.clock());
+    deps.logger.info({ merchantId, xenditRefundId, kind: row.kind, creditNoteId, refundPaymentId }, 'refund recorded in Xero');
+  } catch (err) {
+    const reason =
+      err instanceof Unrecordable
+        ? err.message
+        : err instanceof UpstreamError && err.kind === 'rejected'
+          ? `Xero refused the refund: ${err.message}`
+          : undefined;
+    if (reason) {
+      await deps.stores.refunds.needsReview(row.id, reason, deps.clock());
+      throw new NeedsReview(reason);
+    }
+    await deps.stores.refunds.noteError(row.id, err instanceof Error ? err.message : String(err), deps.clock());
+    throw err;
+  }
+}
+
+export type NewRefundRow = Parameters<Stores['refunds']['getOrCreate']>[0];
 
 class Unrecordable extends Error {}
 
@@ -99,8 +117,9 @@ function money(minor: number, p: Pick<Payment, 'currency'>): string {
   return `${toDecimal(minor, p.currency)} ${p.currency}`;
 }
 
-function rowFrom(merchant: Merchant, payment: Payment, r: XenditRefund, now: Date) {
+function rowFrom(merchant: Merchant, payment: Payment, r: XenditRefund, now: Date): NewRefundRow {
   return {
+    kind: 'refund',
     id: randomUUID(),
     merchantId: merchant.id,
     paymentId: payment.id,
@@ -113,7 +132,7 @@ function rowFrom(merchant: Merchant, payment: Payment, r: XenditRefund, now: Dat
 }
 
 async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, row: Refund): Promise<string> {
-  const reference = refundReference(row.xenditRefundId);
+  const reference = referenceOf(row);
   if (row.creditAttemptAt) {
     const found = (await deps.xero.findCreditNotesByReference(merchant.xero, reference))[0];
     if (found) {
@@ -139,7 +158,10 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
           // rate of the invoice would be needed to reverse its tax; see docs/money.md).
           lineItems: [
             {
-              description: `Refund of ${invoice.invoiceNumber} (Xendit refund ${row.xenditRefundId})`,
+              description:
+                row.kind === 'chargeback'
+                  ? `Chargeback of ${invoice.invoiceNumber} (Xendit dispute ${row.xenditRefundId})`
+                  : `Refund of ${invoice.invoiceNumber} (Xendit refund ${row.xenditRefundId})`,
               accountCode: merchant.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
               amount: toDecimal(row.amount, payment.currency),
             },
@@ -153,7 +175,7 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
 }
 
 async function cashRefundOnce(deps: RecordRefundDeps, merchant: Merchant, row: Refund, creditNoteId: string): Promise<string> {
-  const reference = refundReference(row.xenditRefundId);
+  const reference = referenceOf(row);
   if (row.refundAttemptAt) {
     const found = (await deps.xero.findCreditNoteRefundsByReference(merchant.xero, reference)).find((p) => p.creditNoteId === creditNoteId);
     if (found) return found.paymentId;

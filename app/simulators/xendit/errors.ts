@@ -30,7 +30,8 @@ export function isApi(req: Request): boolean {
     req.path.startsWith('/invoices/') ||
     req.path === '/transactions' ||
     req.path === '/refunds' ||
-    req.path.startsWith('/refunds/')
+    req.path.startsWith('/refunds/') ||
+    req.path.startsWith('/v1/disputes/')
   );
 }
 

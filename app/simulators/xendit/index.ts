@@ -22,6 +22,7 @@ import { invoiceJson } from './json.js';
 import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './state.js';
 import { listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
+import { disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
 import { completeRefund, createRefund, createRefundRoute, getRefundRoute, listRefundsRoute, refundState } from './refunds.js';
 
 export type {
@@ -70,6 +71,8 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       return { id: made.id };
     },
     completeRefund: (refundId, status, opts) => completeRefund(ctx, refundId, status, opts),
+    dispute: async (invoiceId, r) => ({ id: (await raiseDispute(ctx, requireInvoice(ctx, invoiceId), r)).id }),
+    resolveDispute: (disputeId, status, opts) => resolveDispute(ctx, disputeId, status, opts),
     reset: () => {
       ctx.state.accounts.clear();
       ctx.state.invoices.clear();
@@ -78,6 +81,8 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       ctx.state.notifications.length = 0;
       refundState(ctx).refunds.length = 0;
       refundState(ctx).webhooks.length = 0;
+      disputeState(ctx).disputes.length = 0;
+      disputeState(ctx).webhooks.length = 0;
       ctx.faults.reset();
     },
   };
@@ -112,6 +117,7 @@ function buildRoutes(router: Router, ctx: Ctx): void {
   router.post('/refunds', (req, res) => createRefundRoute(ctx, req, res));
   router.get('/refunds', (req, res) => listRefundsRoute(ctx, req, res));
   router.get('/refunds/:id', (req, res) => getRefundRoute(ctx, req, res));
+  router.get('/v1/disputes/:id', (req, res) => getDisputeRoute(ctx, req, res));
   router.get('/v2/invoices/:id', (req, res) => {
     const inv = ownInvoice(ctx, res, String(req.params.id));
     if (!inv) return invoiceNotFound(res);

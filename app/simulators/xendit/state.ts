@@ -16,6 +16,8 @@ export interface XenditSimAccount {
   callbackUrl?: string;
   /** Settings → Webhooks → Refunds: where refund.succeeded / refund.failed go (same x-callback-token). */
   refundCallbackUrl?: string;
+  /** Settings → Webhooks → Disputes: where dispute.* events go (same x-callback-token). */
+  disputeCallbackUrl?: string;
   callbackToken: string;
   /**
    * fees_paid_amount in this account's callbacks and invoices. 'amount' (default): the fee.
@@ -41,6 +43,7 @@ export interface XenditSimAccount {
 export type NewSimAccount = {
   secretKey: string;
   refundCallbackUrl?: string;
+  disputeCallbackUrl?: string;
   /**
    * The business this key belongs to (its invoices' user_id): a business may hold several secret
    * keys (Xendit dashboard → Settings → API keys: "Generate secret key"). Default: a new business.
@@ -205,6 +208,10 @@ export interface XenditSimulator {
   refund(invoiceId: string, r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean }): Promise<{ id: string }>;
   /** A pending refund succeeds or fails, and its webhook is sent. */
   completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean }): Promise<void>;
+  /** The payer's bank disputes a paid invoice (a chargeback): ACTION_REQUIRED, webhook sent. */
+  dispute(invoiceId: string, r?: { amount?: number; sendWebhook?: boolean }): Promise<{ id: string }>;
+  /** The dispute ends, and its webhook is sent. */
+  resolveDispute(disputeId: string, status: 'WON' | 'LOST', opts?: { sendWebhook?: boolean }): Promise<void>;
   /** PAID → SETTLED, with its callback. */
   settle(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
   reset(): void;

@@ -1,0 +1,49 @@
+/**
+ * A dispute (chargeback) at Xendit: when it is LOST the money went back to the payer, and it goes
+ * into Xero as a refund does (credit note + cash refund out of the clearing account, Reference
+ * `Xendit chargeback <dispute id>`). Raised, under review or won, it moved nothing we book: the
+ * outcome is recorded, not the money Xendit may hold while it lasts (see docs/money.md).
+ * The webhook is only a hint: the dispute is read from Xendit. It names the payment by reference_id
+ * (an invoice's external id), which must fit exactly one of the merchant's recorded payments.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Job } from '../../store/jobs.js';
+import { toDecimal } from '../../money.js';
+import { NeedsReview } from '../runner.js';
+import { DisputePayload } from '../kinds.js';
+import { bookRefund, type RecordRefundDeps } from './record-refund.js';
+
+export function recordDisputeJob(deps: RecordRefundDeps) {
+  return async (job: Job): Promise<void> => {
+    const { merchantId, xenditDisputeId } = DisputePayload.parse(job.payload);
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
+    const dispute = await deps.xendit.getDispute(merchant.xenditSecretKey, xenditDisputeId);
+    if (!dispute) throw new NeedsReview(`Xendit has no dispute ${xenditDisputeId}`);
+    if (dispute.status !== 'LOST') {
+      deps.logger.info({ merchantId, xenditDisputeId, status: dispute.status }, 'dispute not lost: nothing to record');
+      return;
+    }
+    const candidates = dispute.referenceId ? await deps.stores.payments.byExternalId(merchantId, dispute.referenceId) : [];
+    const taken = dispute.finalAmount ?? dispute.amount;
+    const fits = candidates.filter((p) => p.currency === dispute.currency && p.amount >= taken);
+    if (fits.length !== 1) {
+      throw new NeedsReview(
+        `chargeback ${dispute.id} of ${toDecimal(taken, dispute.currency)} ${dispute.currency} (reference ${dispute.referenceId ?? 'none'}) ` +
+          (fits.length ? `fits ${fits.length} payments: record it by hand` : 'fits no payment the gateway recorded: record it by hand'),
+      );
+    }
+    const [payment] = fits;
+    await bookRefund(deps, merchant, payment, {
+      id: randomUUID(),
+      kind: 'chargeback',
+      merchantId,
+      paymentId: payment.id,
+      xenditRefundId: dispute.id,
+      currency: dispute.currency,
+      amount: taken,
+      reason: 'chargeback',
+      refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
+    });
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Disputes (chargebacks) of paid invoices, as Xendit reports them (docs.xendit.co "Manage Disputes
+ * via API" and "Dispute Webhook Notifications"): raised as ACTION_REQUIRED, then WON or LOST; each
+ * status change is a webhook (`dispute.action_required`, `dispute.won`, `dispute.lost`; body = the
+ * event name and the dispute object, amounts as decimal strings) to the account's dispute webhook
+ * URL with its x-callback-token; GET /v1/disputes/{id} returns the dispute. Disputes have no
+ * listing: they reach the merchant by webhook only (the same page: "not polling").
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { toDecimal } from '../../money.js';
+import { accountOf } from './accounts.js';
+import { paymentProductId } from './transactions.js';
+import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
+
+export type SimDisputeStatus = 'ACTION_REQUIRED' | 'UNDER_REVIEW' | 'WON' | 'LOST';
+
+export interface SimDispute {
+  id: string;
+  invoiceId: string;
+  userId: string;
+  amount: number; // minor units
+  status: SimDisputeStatus;
+  created: Date;
+  updated: Date;
+}
+
+const byState = new WeakMap<object, { disputes: SimDispute[]; webhooks: { disputeId: string; url: string; responseStatus?: number; error?: string }[] }>();
+
+export function disputeState(ctx: Ctx) {
+  let s = byState.get(ctx.state);
+  if (!s) byState.set(ctx.state, (s = { disputes: [], webhooks: [] }));
+  return s;
+}
+
+/** The payer's bank disputes a paid invoice's payment (the whole of it unless `amount`). */
+export async function raiseDispute(ctx: Ctx, inv: SimXenditInvoice, r: { amount?: number; sendWebhook?: boolean } = {}): Promise<SimDispute> {
+  if (inv.status !== 'PAID' && inv.status !== 'SETTLED') throw new Error('only a paid invoice can be disputed');
+  const paid = inv.paidAmount ?? inv.amount;
+  const amount = r.amount ?? paid;
+  if (!Number.isInteger(amount) || amount <= 0 || amount > paid) throw new Error('a dispute is for at most the amount paid');
+  const now = ctx.now();
+  const dispute: SimDispute = {
+    id: `mi-dspt-${randomUUID()}`,
+    invoiceId: inv.id,
+    userId: inv.userId,
+    amount,
+    status: 'ACTION_REQUIRED',
+    created: now,
+    updated: now,
+  };
+  disputeState(ctx).disputes.push(dispute);
+  if (r.sendWebhook !== false) await sendDisputeWebhook(ctx, dispute);
+  return dispute;
+}
+
+/** The dispute ends: LOST (the money goes back to the payer) or WON. */
+export async function resolveDispute(ctx: Ctx, disputeId: string, status: 'WON' | 'LOST', opts: { sendWebhook?: boolean } = {}): Promise<void> {
+  const d = disputeState(ctx).disputes.find((x) => x.id === disputeId);
+  if (!d || d.status === 'WON' || d.status === 'LOST') throw new Error(`no open dispute ${disputeId}`);
+  d.status = status;
+  d.updated = ctx.now();
+  if (opts.sendWebhook !== false) await sendDisputeWebhook(ctx, d);
+}
+
+/** What lost disputes took from the account's balance, minor units. */
+export function lostDisputes(ctx: Ctx, userId: string, currency: string): number {
+  return disputeState(ctx)
+    .disputes.filter((d) => d.userId === userId && d.status === 'LOST' && ctx.state.invoices.get(d.invoiceId)?.currency === currency)
+    .reduce((s, d) => s + d.amount, 0);
+}
+
+export function disputeJson(ctx: Ctx, d: SimDispute): Record<string, unknown> {
+  const inv = ctx.state.invoices.get(d.invoiceId)!;
+  const ended = d.status === 'WON' || d.status === 'LOST';
+  return {
+    id: d.id,
+    channel_code: 'CARDS',
+    card_brands: 'VISA',
+    status: d.status,
+    currency: inv.currency,
+    amount: { initial: toDecimal(d.amount, inv.currency), terminal: ended ? toDecimal(d.amount, inv.currency) : null },
+    created_at: d.created.toISOString(),
+    updated_at: d.updated.toISOString(),
+    payment_id: `py-${paymentProductId(inv.id)}`,
+    reference_id: inv.externalId,
+  };
+}
+
+async function sendDisputeWebhook(ctx: Ctx, d: SimDispute): Promise<void> {
+  const inv = ctx.state.invoices.get(d.invoiceId)!;
+  const account = accountOf(ctx, inv);
+  if (!account.disputeCallbackUrl) return;
+  const record: { disputeId: string; url: string; responseStatus?: number; error?: string } = { disputeId: d.id, url: account.disputeCallbackUrl };
+  disputeState(ctx).webhooks.push(record);
+  try {
+    const answer = await ctx.fetch(account.disputeCallbackUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-callback-token': account.callbackToken },
+      body: JSON.stringify({ event: `dispute.${d.status.toLowerCase()}`, ...disputeJson(ctx, d) }),
+      signal: AbortSignal.timeout(ctx.callbackTimeoutMs),
+    });
+    record.responseStatus = answer.status;
+    await answer.arrayBuffer();
+  } catch (err) {
+    record.error = err instanceof Error ? err.message : String(err);
+  }
+}
+
+export function getDisputeRoute(ctx: Ctx, req: Request, res: Response): void {
+  const userId = (res.locals.account as XenditSimAccount).userId;
+  const d = disputeState(ctx).disputes.find((x) => x.id === req.params.id && x.userId === userId);
+  if (!d) return void res.status(404).json({ error_code: 'DATA_NOT_FOUND', message: 'Dispute not found' });
+  res.json(disputeJson(ctx, d));
+}

@@ -1,0 +1,157 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+
+const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
+
+/**
+ * Chargebacks (issue 16 §2): a dispute Xendit reports as LOST took the money back, and goes into
+ * Xero like a refund (credit note + cash refund out of the clearing account), once; a dispute
+ * raised, under review or won books nothing.
+ */
+describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  const webhook = (disputeId: string, status: string, token = h.merchant.callbackToken) =>
+    request(h.app)
+      .post(disputeCallbackPathFor(h.merchant.id))
+      .set('x-callback-token', token)
+      .send({ event: `dispute.${status.toLowerCase()}`, id: disputeId, status, currency: 'IDR', amount: { initial: '1.00', terminal: null } });
+  const notes = () => h.sims.xero.test.creditNotes(h.tenantId);
+  const cashRefunds = () => h.sims.xero.test.refundPayments(h.tenantId);
+  const row = (id: string) => h.stores.refunds.byXenditId(h.merchant.id, id);
+  const disputeJobs = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-dispute');
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+  async function paidAndRecorded() {
+    const paid = await paidThroughGateway(h);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id))?.syncState, 'recorded');
+    return paid;
+  }
+
+  it('raised: nothing booked; lost: one credit note and one cash refund, Reference "Xendit chargeback <id>"; redelivery changes nothing; the report reconciles', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await webhook(id, 'ACTION_REQUIRED').expect(200, { received: true, duplicate: false });
+    await h.worker.drain();
+    assert.equal(notes().length, 0, 'a raised dispute has not taken the money yet');
+    assert.equal(await row(id), null);
+
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200, { received: true, duplicate: false });
+    await h.worker.drain();
+    const [note, ...more] = notes();
+    assert.equal(more.length, 0);
+    assert.equal(note.reference, `Xendit chargeback ${id}`);
+    assert.equal(note.total, 15000000n);
+    const [cash] = cashRefunds();
+    assert.equal(cash.reference, `Xendit chargeback ${id}`);
+    assert.equal(cash.accountId, h.clearingAccountId);
+    assert.equal(cash.amount, 15000000n);
+    const r = await row(id);
+    assert.equal(r?.kind, 'chargeback');
+    assert.equal(r?.state, 'recorded');
+
+    await webhook(id, 'LOST').expect(200, { received: true, duplicate: true });
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+
+    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+    const back = report.rows.find((x) => x.note === `chargeback ${id}`);
+    assert.equal(back?.status, 'refunded', JSON.stringify(report.rows));
+    assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+  });
+
+  it('won: nothing goes into Xero', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'WON', { sendWebhook: false });
+    await webhook(id, 'WON').expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 0);
+    assert.deepEqual(
+      (await disputeJobs()).map((j) => j.state),
+      ['done'],
+    );
+  });
+
+  it('the body is only a hint: a webhook saying LOST for a dispute Xendit still has open books nothing', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 0);
+    assert.equal(await row(id), null);
+  });
+
+  it('a refund and a lost dispute together above the payment: the chargeback waits in needs_review, nothing more in Xero', async () => {
+    const { x } = await paidAndRecorded();
+    const refund = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await request(h.app)
+      .post(refundCallbackPathFor(h.merchant.id))
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ event: 'refund.succeeded', data: { id: refund.id } })
+      .expect(200);
+    const { id } = await h.sims.xendit.dispute(x.id, { amount: 150_000, sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'the refund only');
+    const r = await row(id);
+    assert.equal(r?.state, 'needs_review');
+    assert.match(r?.lastError ?? '', /exceed the payment/);
+  });
+
+  it('a dispute of a payment the gateway never recorded waits in needs_review with the reason', async () => {
+    const outside = h.sims.xendit.createInvoice({ externalId: 'shop-order-9', amount: 80_000, currency: 'IDR', account: h.merchant.xenditSecretKey });
+    await h.sims.xendit.pay(outside.id, { sendCallback: false });
+    const { id } = await h.sims.xendit.dispute(outside.id, { sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    const [job] = await disputeJobs();
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /fits no payment the gateway recorded/);
+    assert.equal(notes().length, 0);
+  });
+
+  it('a lost answer to the credit note: the retry finds it by Reference and makes one of each', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: CREDIT_NOTES });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.ok((await row(id))?.creditAttemptAt, 'outcome unknown');
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    assert.equal((await row(id))?.state, 'recorded');
+  });
+
+  it('refuses a dispute webhook with a wrong token (401) or without an id (400), writing nothing', async () => {
+    const before = (await h.stores.jobs.list()).length;
+    await webhook('mi-dspt-x', 'LOST', 'wrong').expect(401);
+    await request(h.app)
+      .post(disputeCallbackPathFor(h.merchant.id))
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ event: 'dispute.lost' })
+      .expect(400);
+    assert.equal((await h.stores.jobs.list()).length, before);
+  });
+});
