@@ -113,6 +113,27 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal((await refundRow(id))?.state, 'recorded');
   });
 
+  it('a lost answer to the cash refund: the retry finds it by Reference on the credit note and pays out once', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 30_000, sendWebhook: false });
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/Payments' });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal(cashRefunds().length, 1, 'Xero saved it');
+    const marked = await refundRow(id);
+    assert.ok(marked?.xeroCreditNoteId, 'the credit note was stored before the refund was sent');
+    assert.ok(marked?.refundAttemptAt, 'outcome unknown');
+    assert.equal(marked?.state, 'pending');
+
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1, 'found, not paid out again');
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal((await refundRow(id))?.xeroRefundPaymentId, cashRefunds()[0].paymentId);
+  });
+
   it('a pending refund waits; when Xendit says it failed, nothing goes into Xero', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.refund(x.id, { pending: true });
