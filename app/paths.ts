@@ -24,6 +24,7 @@ export const paths = {
   adminPaymentsCsv: '/admin/payments.csv',
   adminPayment: '/admin/payments/:paymentId',
   adminPaymentRetry: '/admin/payments/:paymentId/retry',
+  adminPaymentRefund: '/admin/payments/:paymentId/refund',
   adminMerchantNew: '/admin/merchants/new',
   adminMerchant: '/admin/merchants/:merchantId',
   adminMerchantXendit: '/admin/merchants/:merchantId/xendit',
@@ -71,6 +72,10 @@ export function adminMerchantPath(merchantId: string, page: MerchantPage = 'admi
 
 export function adminPaymentPath(paymentId: string): string {
   return paths.adminPayment.replace(':paymentId', encodeURIComponent(paymentId));
+}
+
+export function adminPaymentRefundPath(paymentId: string): string {
+  return paths.adminPaymentRefund.replace(':paymentId', encodeURIComponent(paymentId));
 }
 
 export function adminPaymentRetryPath(paymentId: string): string {

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { errorHandler, type ErrorPage } from '../error-handler.js';
 import { FormInvalid, NotFound } from '../errors.js';
 import type { I18n, Lang } from '../i18n/index.js';
-import { adminMerchantPath, adminPaymentPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
+import { adminMerchantPath, adminPaymentPath, adminPaymentRefundPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
 import { switchLangUrl } from '../lang-switch.js';
 import { adminLang } from './i18n/lang.js';
 import { currentSession, type AdminSession } from './session.js';
@@ -57,6 +57,7 @@ export function render(res: Response, status: number, view: string, locals: Reco
     paths,
     adminPaymentPath,
     adminPaymentRetryPath,
+    adminPaymentRefundPath,
     adminMerchantPath,
     money: formats.money,
     // The report's decimal strings ("1500000.00") as money in the page's language ("Rp 1.500.000").

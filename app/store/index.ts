@@ -23,6 +23,7 @@ import { createInvoiceWatchStore } from './invoice-watch.js';
 import { createAlertStore } from './alerts.js';
 import { createOpenInvoiceStore } from './open-invoices.js';
 import { createRefundStore } from './refunds.js';
+import { createRefundRequestStore } from './refund-requests.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -33,6 +34,7 @@ export function createStores(db: Db, box: SecretBox) {
     callbacks: createCallbackStore(db),
     payments: createPaymentStore(db),
     refunds: createRefundStore(db),
+    refundRequests: createRefundRequestStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),

@@ -208,6 +208,25 @@ export interface RefundsTable {
 export type RefundState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
 export type RefundKind = 'refund' | 'chargeback';
 
+/** A refund asked of Xendit from the admin (migration 20261205T1010). */
+export interface RefundRequestsTable {
+  id: string;
+  merchant_id: string;
+  payment_id: string;
+  requested_by: string | null;
+  currency: string;
+  amount: Int8;
+  reason: string;
+  state: ColumnType<RefundRequestState, RefundRequestState | undefined, RefundRequestState>;
+  xendit_refund_id: string | null;
+  attempt_at: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type RefundRequestState = 'sending' | 'sent' | 'refused';
+
 /** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
 export interface OpenInvoiceNumbersTable {
   merchant_id: string;
@@ -353,6 +372,7 @@ export interface Database {
   alerts: AlertsTable;
   open_invoice_numbers: OpenInvoiceNumbersTable;
   refunds: RefundsTable;
+  refund_requests: RefundRequestsTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

@@ -114,7 +114,13 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
       const detail = await page(ops, adminPaymentPath(p.id));
       assertPage(detail.$, 'id');
       assert.equal(detail.$('h1').text(), 'Pembayaran untuk xero-id-1');
-      assert.equal(detail.$('h2').text(), 'Riwayat');
+      assert.deepEqual(
+        detail
+          .$('h2')
+          .map((_, e) => detail.$(e).text())
+          .get(),
+        ['Pengembalian dana', 'Riwayat'],
+      );
       assert.match(detail.$('#timeline').text(), /Dibayar di Xendit/);
       assert.equal(detail.$('section.retry button').text(), 'Coba lagi');
       const missing = await ops.get(adminPaymentPath(randomUUID())).expect(404);

@@ -1,11 +1,15 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
 import { FormInvalid, NotFound } from '../../errors.js';
 import { csvLines } from '../../report/reconcile.js';
 import { adminPaymentPath, paths } from '../../paths.js';
+import { toDecimal } from '../../money.js';
+import { REFUND_REASONS } from '../../clients/xendit/types.js';
 import { rangeErrors } from '../dates.js';
 import type { Sessions } from '../session.js';
-import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { adminErrors, render, requireUser, signedIn, stepUp, type AdminDeps } from '../web.js';
+import { requestRefund } from './refund.js';
 import * as service from './service.js';
 
 const DashboardQuery = z.object({
@@ -17,6 +21,19 @@ const DashboardQuery = z.object({
   q: z.string().max(100).optional().catch(undefined),
 });
 const PaymentId = z.uuid();
+const REFUND_NOTICES = ['sent', 'refused', 'unknown'] as const;
+const RefundBody = z.object({ requestId: z.uuid(), amount: z.string().max(40), reason: z.string().max(40) });
+
+/** The refund form of a payment's page: a fresh one-time id, the whole refundable amount proposed. */
+function refundFormOf(detail: Awaited<ReturnType<typeof service.paymentDetail>>) {
+  const { payment, refundable } = detail;
+  return {
+    shown: refundable > 0,
+    left: refundable,
+    reasons: REFUND_REASONS,
+    values: { requestId: randomUUID(), amount: toDecimal(refundable, payment.currency), reason: 'REQUESTED_BY_CUSTOMER' },
+  };
+}
 
 /** The payments dashboard (/admin), one payment's page, and retrying a payment waiting for review. */
 export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
@@ -71,7 +88,31 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
     const id = PaymentId.safeParse(req.params.paymentId);
     if (!id.success) throw new NotFound('malformed payment id');
     const detail = await service.paymentDetail(deps, signedIn(res), id.data);
-    render(res, 200, 'payment', { ...detail, retried: req.query.retried === '1' });
+    const notice = REFUND_NOTICES.find((n) => n === req.query.refund) ?? null;
+    render(res, 200, 'payment', { ...detail, retried: req.query.retried === '1', refundForm: refundFormOf(detail), refundErrors: {}, refundNotice: notice });
+  });
+
+  // Money leaves: the password typed within the step-up window, like any change of where money goes.
+  router.post(paths.adminPaymentRefund, requireUser, sess.verifyCsrf, stepUp(deps), async (req, res) => {
+    const id = PaymentId.safeParse(req.params.paymentId);
+    if (!id.success) throw new NotFound('malformed payment id');
+    const form = RefundBody.safeParse(req.body);
+    const detail = await service.paymentDetail(deps, signedIn(res), id.data);
+    const values = { requestId: form.data?.requestId ?? randomUUID(), amount: form.data?.amount ?? '', reason: form.data?.reason ?? '' };
+    try {
+      if (!form.success) throw new FormInvalid({ form: 'errors:refundFormStale' }, 400);
+      const request = await requestRefund(deps, signedIn(res), id.data, form.data);
+      res.redirect(303, `${adminPaymentPath(id.data)}?refund=${request.state === 'sending' ? 'unknown' : request.state}`);
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      render(res, err.status, 'payment', {
+        ...detail,
+        retried: false,
+        refundForm: { ...refundFormOf(detail), values },
+        refundErrors: err.fields,
+        refundNotice: null,
+      });
+    }
   });
 
   router.post(paths.adminPaymentRetry, requireUser, sess.verifyCsrf, async (req, res) => {

@@ -14,6 +14,8 @@ import { hintReadings } from '../../pay/link-hint.js';
 import { exponentOf, SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
 import type { PaymentFilter } from '../../store/dashboard.js';
 import type { Refund } from '../../store/refunds.js';
+import type { RefundRequest } from '../../store/refund-requests.js';
+import { refundable } from './refund.js';
 
 /** At most this many rows in one CSV export. */
 export const CSV_MAX_ROWS = 10_000;
@@ -124,7 +126,11 @@ export async function paymentDetail(
   deps: OnboardingDeps,
   actor: User,
   paymentId: string,
-): Promise<{ payment: PaymentRow; timeZone: string; refunds: Refund[] } & Awaited<ReturnType<Stores['dashboard']['timeline']>>> {
+): Promise<
+  { payment: PaymentRow; timeZone: string; refunds: Refund[]; refundRequests: RefundRequest[]; refundable: number } & Awaited<
+    ReturnType<Stores['dashboard']['timeline']>
+  >
+> {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
   const merchant = await deps.stores.merchants.byId(payment.merchantId);
@@ -132,6 +138,8 @@ export async function paymentDetail(
     payment,
     timeZone: merchant ? merchantZone(merchant) : 'UTC',
     refunds: await deps.stores.refunds.forPayment(payment.id),
+    refundRequests: await deps.stores.refundRequests.forPayment(payment.id),
+    refundable: await refundable(deps, payment),
     ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))),
   };
 }

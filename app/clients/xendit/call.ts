@@ -36,6 +36,10 @@ interface RawTransactionApi {
 }
 /** The Refund API: its Refund model drops status, invoice_id and reason, so it is read raw too. */
 interface RawRefundApi {
+  createRefundRaw(p: {
+    idempotencyKey: string;
+    data: { invoiceId: string; referenceId: string; currency: string; amount: number; reason: string };
+  }): Promise<RawResponse>;
   getRefundRaw(p: { refundID: string }): Promise<RawResponse>;
   getAllRefundsRaw(p: { invoiceId?: string; limit?: number; afterId?: string }): Promise<RawResponse>;
 }
@@ -108,6 +112,7 @@ function sdkApis(secretKey: string, apiUrl: string, signal: AbortSignal, seen: {
   const refunds = withOurFetch(new RefundApi({ secretKey, xenditURL: apiUrl })) as unknown as RawRefundApi;
   return Object.assign(Object.create(invoices) as RawInvoiceApi, {
     getAllTransactionsRaw: (p: Parameters<RawTransactionApi['getAllTransactionsRaw']>[0]) => transactions.getAllTransactionsRaw(p),
+    createRefundRaw: (p: Parameters<RawRefundApi['createRefundRaw']>[0]) => refunds.createRefundRaw(p),
     getRefundRaw: (p: Parameters<RawRefundApi['getRefundRaw']>[0]) => refunds.getRefundRaw(p),
     getAllRefundsRaw: (p: Parameters<RawRefundApi['getAllRefundsRaw']>[0]) => refunds.getAllRefundsRaw(p),
     getDisputeRaw: (p: Parameters<RawDisputeApi['getDisputeRaw']>[0]) =>

@@ -4,7 +4,7 @@
  * (RefundCallbackData carries all three): the JSON is read here.
  */
 import { z } from 'zod';
-import { SUPPORTED_CURRENCIES } from '../../money.js';
+import { SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
 import { nullWhenNotFound } from '../types.js';
 import { json, type XenditCall } from './call.js';
 import { minorReader } from './amounts.js';
@@ -18,12 +18,32 @@ export const refundSchema = z.object({
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
   reason: z.string().nullish(),
+  reference_id: z.string().nullish(),
   refund_fee_amount: z.number().nullish(),
   created: z.string().nullish(),
 });
 
-export function refundCalls(call: XenditCall): Pick<XenditGateway, 'getRefund' | 'listRefunds'> {
+export function refundCalls(call: XenditCall): Pick<XenditGateway, 'getRefund' | 'listRefunds' | 'createRefund'> {
   return {
+    async createRefund(secretKey, r, idempotencyKey) {
+      return call(secretKey, 'createRefund', async (api) =>
+        parseRefund(
+          await json(
+            await api.createRefundRaw({
+              idempotencyKey,
+              data: {
+                invoiceId: r.invoiceId,
+                referenceId: r.referenceId,
+                currency: r.currency,
+                amount: Number(toDecimal(r.amount, r.currency)),
+                reason: r.reason,
+              },
+            }),
+          ),
+        ),
+      );
+    },
+
     async getRefund(secretKey, refundId) {
       return nullWhenNotFound(() => call(secretKey, 'getRefund', async (api) => parseRefund(await json(await api.getRefundRaw({ refundID: refundId })))));
     },
@@ -62,6 +82,7 @@ function parseRefund(body: unknown): XenditRefund {
     currency: j.currency,
     amount: minor(j.amount, 'amount'),
     ...(j.reason ? { reason: j.reason } : {}),
+    ...(j.reference_id ? { referenceId: j.reference_id } : {}),
     ...(j.refund_fee_amount != null ? { refundFee: minor(j.refund_fee_amount, 'refund_fee_amount') } : {}),
     ...(j.created ? { created: j.created } : {}),
   };

@@ -72,6 +72,10 @@ export type FeeTaxLookup =
   /** Xendit's figure does not fit the currency (e.g. 4350.5 IDR): kept as sent, never rounded. */
   | { kind: 'unfit'; field: string; raw: string };
 
+/** Why a refund is asked for (xendit-node CreateRefundReasonEnum). */
+export const REFUND_REASONS = ['REQUESTED_BY_CUSTOMER', 'CANCELLATION', 'DUPLICATE', 'FRAUDULENT', 'OTHERS'] as const;
+export type RefundReason = (typeof REFUND_REASONS)[number];
+
 /** A refund at Xendit (Refund API), amounts in minor units. */
 export interface XenditRefund {
   id: string;
@@ -81,6 +85,8 @@ export interface XenditRefund {
   currency: Currency;
   amount: number;
   reason?: string;
+  /** Ours, when the gateway asked for the refund: how it is found again after a lost answer. */
+  referenceId?: string;
   /** What Xendit charged for the refund, when it says. */
   refundFee?: number;
   created?: string;
@@ -105,6 +111,12 @@ export interface XenditDispute {
 export interface XenditGateway {
   /** null when Xendit has no dispute with that id. */
   getDispute(secretKey: string, disputeId: string): Promise<XenditDispute | null>;
+  /** Refunds (part of) a paid invoice; `idempotencyKey` and `referenceId` are the request's own id. */
+  createRefund(
+    secretKey: string,
+    r: { invoiceId: string; referenceId: string; currency: Currency; amount: number /* minor units */; reason: RefundReason },
+    idempotencyKey: string,
+  ): Promise<XenditRefund>;
   /** null when Xendit has no refund with that id. */
   getRefund(secretKey: string, refundId: string): Promise<XenditRefund | null>;
   /** One page of the account's refunds (newest first), or those of one invoice; rows that cannot be read are left out. */

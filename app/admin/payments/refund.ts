@@ -1,0 +1,123 @@
+/**
+ * "Refund" on a payment's page: asks Xendit to refund (all or part of) a paid invoice. The request
+ * is written first (its id is the form's one-time id, so a form sent twice is one request), marked
+ * before Xendit is asked, and looked up at Xendit by reference_id before any second ask: a lost
+ * answer never makes a second refund, whatever Xendit does with a repeated idempotency key. The
+ * refund then goes into Xero like any refund made at Xendit (record-refund).
+ */
+import { FormInvalid, NotFound } from '../../errors.js';
+import { AmountError, toDecimal, toMinor } from '../../money.js';
+import { message } from '../../i18n/index.js';
+import { UpstreamError } from '../../clients/types.js';
+import { REFUND_REASONS, type RefundReason, type XenditGateway, type XenditRefund } from '../../clients/xendit/types.js';
+import { enqueue } from '../../jobs/enqueue.js';
+import type { RefundRequest } from '../../store/refund-requests.js';
+import type { Payment } from '../../store/payments.js';
+import type { User } from '../../store/users.js';
+import type { OnboardingDeps } from '../deps.js';
+import { recordChange } from '../audit.js';
+
+export type RefundDeps = OnboardingDeps & { xendit: XenditGateway };
+
+export interface RefundForm {
+  requestId: string;
+  amount: string;
+  reason: string;
+}
+
+/** What may still be refunded: the payment less what Xendit refunded or took back and what was asked and not refused. */
+export async function refundable(deps: Pick<RefundDeps, 'stores'>, payment: Pick<Payment, 'id' | 'amount'>): Promise<number> {
+  const requests = (await deps.stores.refundRequests.forPayment(payment.id)).filter((r) => r.state !== 'refused');
+  const asked = new Set(requests.map((r) => r.xenditRefundId).filter(Boolean));
+  const elsewhere = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => !asked.has(r.xenditRefundId));
+  return payment.amount - requests.reduce((s, r) => s + r.amount, 0) - elsewhere.reduce((s, r) => s + r.amount, 0);
+}
+
+/** Asks Xendit for the refund; returns the request as it then stands. FormInvalid for what the user can fix. */
+export async function requestRefund(deps: RefundDeps, actor: User, paymentId: string, form: RefundForm): Promise<RefundRequest> {
+  const payment = await deps.stores.payments.byId(paymentId);
+  if (!payment || (actor.role === 'merchant' && actor.merchantId !== payment.merchantId)) throw new NotFound(`payment ${paymentId} not found for this user`);
+  const merchant = await deps.stores.merchants.byId(payment.merchantId);
+  if (!merchant) throw new NotFound(`merchant ${payment.merchantId} not found`);
+  const earlier = (await deps.stores.refundRequests.forPayment(payment.id)).find((r) => r.id === form.requestId);
+  if (earlier) return earlier.state === 'sending' ? send(deps, merchant.xenditSecretKey, payment, earlier, actor) : earlier;
+
+  const reason = REFUND_REASONS.find((r) => r === form.reason);
+  if (!reason) throw new FormInvalid({ reason: 'errors:refundReason' }, 400);
+  const amount = amountOf(form.amount, payment);
+  const left = await refundable(deps, payment);
+  if (amount > left) throw new FormInvalid({ amount: message('errors:refundTooMuch', { left: `${toDecimal(left, payment.currency)} ${payment.currency}` }) });
+  const request = await deps.stores.refundRequests.getOrCreate(
+    { id: form.requestId, merchantId: merchant.id, paymentId: payment.id, requestedBy: actor.id, currency: payment.currency, amount, reason },
+    deps.clock(),
+  );
+  await recordChange(deps, actor, merchant.id, 'refund_requested', {
+    payment: payment.id,
+    amount: `${toDecimal(amount, payment.currency)} ${payment.currency}`,
+    reason,
+  });
+  return send(deps, merchant.xenditSecretKey, payment, request, actor);
+}
+
+function amountOf(text: string, payment: Payment): number {
+  let amount: number;
+  try {
+    amount = toMinor(text.trim().replace(/,/g, ''), payment.currency);
+  } catch (err) {
+    if (err instanceof AmountError) throw new FormInvalid({ amount: message('errors:refundAmount', { currency: payment.currency }) });
+    throw err;
+  }
+  if (amount <= 0) throw new FormInvalid({ amount: message('errors:refundAmount', { currency: payment.currency }) });
+  return amount;
+}
+
+async function send(deps: RefundDeps, secretKey: string, payment: Payment, request: RefundRequest, actor: User): Promise<RefundRequest> {
+  const now = deps.clock;
+  let refund: XenditRefund | undefined;
+  // Asked before without an answer: Xendit may have made it. Found by our reference, it is not asked again.
+  if (request.attemptAt) refund = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request.id);
+  if (!refund) {
+    await deps.stores.refundRequests.noteAttempt(request.id, now(), now());
+    try {
+      refund = await deps.xendit.createRefund(
+        secretKey,
+        {
+          invoiceId: payment.xenditInvoiceId,
+          referenceId: request.id,
+          currency: payment.currency,
+          amount: request.amount,
+          reason: request.reason as RefundReason,
+        },
+        request.id,
+      );
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      // A reused key (409): the first ask got through after all.
+      if (err.status === 409) refund = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request.id);
+      else if (err.kind === 'rejected') {
+        await deps.stores.refundRequests.refused(request.id, err.message, now());
+        return { ...request, state: 'refused', attemptAt: null, lastError: err.message };
+      }
+      if (!refund) {
+        await deps.stores.refundRequests.noteError(request.id, err.message, now());
+        return { ...request, attemptAt: now(), lastError: err.message };
+      }
+    }
+  }
+  await deps.stores.refundRequests.sent(request.id, refund.id, now());
+  if (await enqueue(deps.stores.jobs, 'record-refund', { merchantId: payment.merchantId, xenditRefundId: refund.id }, now())) deps.onJobEnqueued?.();
+  deps.logger.info({ paymentId: payment.id, xenditRefundId: refund.id, by: actor.id }, 'refund made at Xendit');
+  return { ...request, state: 'sent', xenditRefundId: refund.id, attemptAt: null, lastError: null };
+}
+
+async function findAtXendit(xendit: XenditGateway, secretKey: string, invoiceId: string, requestId: string): Promise<XenditRefund | undefined> {
+  let afterId: string | undefined;
+  for (let page = 0; page < 10; page++) {
+    const { refunds, hasMore, lastId } = await xendit.listRefunds(secretKey, { invoiceId, limit: 100, ...(afterId ? { afterId } : {}) });
+    const found = refunds.find((r) => r.referenceId === requestId && r.status !== 'FAILED' && r.status !== 'CANCELLED');
+    if (found) return found;
+    if (!hasMore || !lastId) return undefined;
+    afterId = lastId;
+  }
+  return undefined;
+}

@@ -1,0 +1,134 @@
+import { strict as assert } from 'node:assert';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
+import { STEP_UP_MS } from '../../app/admin/web.js';
+
+/**
+ * The payment page's Refund (issue 16 §2): behind the step-up password, asked of Xendit once
+ * whatever the user or the network does, and then recorded in Xero like any refund.
+ */
+describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await seedAdminCast(h, db());
+  });
+  afterEach(() => h.close());
+
+  async function recordedPayment() {
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    assert.equal(payment.syncState, 'recorded');
+    return { x, payment };
+  }
+  const atXendit = async (invoiceId: string) => (await h.sims.xenditClient.listRefunds(h.merchant.xenditSecretKey, { invoiceId, limit: 100 })).refunds;
+  const requestsOf = (paymentId: string) => h.stores.refundRequests.forPayment(paymentId);
+
+  async function refundForm(agent: Agent, paymentId: string) {
+    const { $, csrf } = await page(agent, adminPaymentPath(paymentId));
+    return { $, csrf: csrf(), requestId: String($('#refund-new input[name=requestId]').val()), amount: String($('#refund-new input[name=amount]').val()) };
+  }
+  const post = (agent: Agent, paymentId: string, body: Record<string, string>) => agent.post(adminPaymentRefundPath(paymentId)).type('form').send(body);
+
+  it('refunds part at Xendit, once for a form sent twice; the refund then goes into Xero and onto the timeline', async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    assert.equal(form.amount, '150000', 'the whole refundable amount is proposed');
+    const body = { _csrf: form.csrf, requestId: form.requestId, amount: '50000', reason: 'CANCELLATION' };
+    await post(agent, payment.id, body)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+    await post(agent, payment.id, body)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+
+    const [refund, ...more] = await atXendit(x.id);
+    assert.equal(more.length, 0, 'a form sent twice is one refund');
+    assert.equal(refund.amount, 50_000);
+    assert.equal(refund.referenceId, form.requestId);
+    assert.equal(refund.reason, 'CANCELLATION');
+    const [request] = await requestsOf(payment.id);
+    assert.equal(request.state, 'sent');
+    assert.equal(request.xenditRefundId, refund.id);
+
+    await h.worker.drain();
+    const [note] = h.sims.xero.test.creditNotes(h.tenantId);
+    assert.equal(note.reference, `Xendit refund ${refund.id}`);
+    assert.equal(note.total, 5000000n);
+    const { $ } = await page(agent, `${adminPaymentPath(payment.id)}?refund=sent`);
+    assert.match($('[role=status]').text(), /Xendit made the refund/);
+    assert.match($('#timeline .refund').text(), /Refunded/);
+    assert.equal($('#refund-new input[name=amount]').val(), '100000', 'what is left is proposed next');
+    const audit = await h.stores.audit.forMerchant(h.merchant.id);
+    assert.ok(audit.some((e) => e.action === 'refund_requested'));
+  });
+
+  it('asks for the password again when the step-up has lapsed, and writes and asks nothing', async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    h.clock.advance(STEP_UP_MS + 1000);
+    const res = await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '1000', reason: 'OTHERS' }).expect(401);
+    assert.ok(cheerio.load(res.text)('input[type=password]').length, 'the password page');
+    assert.deepEqual(await requestsOf(payment.id), []);
+    assert.deepEqual(await atXendit(x.id), []);
+  });
+
+  it('careless input gets the form back with the reason (4xx), writes nothing and asks Xendit nothing', async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    for (const [amount, reason, status, text] of [
+      ['abc', 'OTHERS', 422, /above zero/],
+      ['0', 'OTHERS', 422, /above zero/],
+      ['10.5', 'OTHERS', 422, /above zero/],
+      ['150001', 'OTHERS', 422, /At most/],
+      ['1000', 'PLEASE', 400, /Pick a reason/],
+    ] as const) {
+      const form = await refundForm(agent, payment.id);
+      const res = await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount, reason }).expect(status);
+      assert.match(cheerio.load(res.text)('#refund .error').text(), text, amount);
+    }
+    const form = await refundForm(agent, payment.id);
+    await post(agent, payment.id, { _csrf: form.csrf, requestId: 'not-a-uuid', amount: '1000', reason: 'OTHERS' }).expect(400);
+    assert.deepEqual(await requestsOf(payment.id), []);
+    assert.deepEqual(await atXendit(x.id), []);
+  });
+
+  it("another merchant's user gets 404 and nothing is written", async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'b@lain.test');
+    const { csrf } = await page(agent, '/admin');
+    await post(agent, payment.id, { _csrf: csrf(), requestId: crypto.randomUUID(), amount: '1000', reason: 'OTHERS' }).expect(404);
+    assert.deepEqual(await requestsOf(payment.id), []);
+    assert.deepEqual(await atXendit(x.id), []);
+  });
+
+  it("Xendit's answer lost: the page says so, and checking again finds the refund by reference instead of making a second", async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    h.sims.xendit.faults.dropResponseAfterSave(1, { path: '/refunds' });
+    await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    assert.equal((await atXendit(x.id)).length, 1, 'Xendit made it');
+    const [request] = await requestsOf(payment.id);
+    assert.equal(request.state, 'sending');
+    assert.ok(request.attemptAt);
+
+    const { $, csrf } = await page(agent, `${adminPaymentPath(payment.id)}?refund=unknown`);
+    assert.match($('[role=status]').text(), /did not answer/);
+    assert.equal($('#refund-new input[name=amount]').val(), '130000', 'the unanswered request counts against what is left');
+    await post(agent, payment.id, { _csrf: csrf(), requestId: form.requestId, amount: '', reason: '' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+    const refunds = await atXendit(x.id);
+    assert.equal(refunds.length, 1, 'found, not made again');
+    assert.equal((await requestsOf(payment.id))[0].xenditRefundId, refunds[0].id);
+  });
+});
