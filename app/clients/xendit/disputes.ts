@@ -6,9 +6,10 @@
  * other call. Amounts are decimal strings ("1000.00").
  */
 import { z } from 'zod';
-import { AmountError, SUPPORTED_CURRENCIES, toMinor } from '../../money.js';
+import { SUPPORTED_CURRENCIES } from '../../money.js';
 import { nullWhenNotFound } from '../types.js';
 import { json, type XenditCall } from './call.js';
+import { minorReader } from './amounts.js';
 import { unexpected } from './errors.js';
 import type { XenditDispute, XenditGateway } from './types.js';
 
@@ -37,14 +38,7 @@ function parseDispute(body: unknown): XenditDispute {
   const parsed = disputeSchema.safeParse(body);
   if (!parsed.success) throw unexpected(`dispute: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   const j = parsed.data;
-  const minor = (value: string, field: string) => {
-    try {
-      return toMinor(value, j.currency);
-    } catch (err) {
-      if (err instanceof AmountError) throw unexpected(`${field} ${value} is not a valid ${j.currency} amount`);
-      throw err;
-    }
-  };
+  const minor = minorReader(j.currency);
   return {
     id: j.id,
     status: j.status,
