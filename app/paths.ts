@@ -32,6 +32,7 @@ export const paths = {
   adminMerchantXenditBank: '/admin/merchants/:merchantId/accounts/xendit-bank',
   adminMerchantXenditMode: '/admin/merchants/:merchantId/xendit/mode',
   adminMerchantSettings: '/admin/merchants/:merchantId/settings',
+  adminMerchantSettlement: '/admin/merchants/:merchantId/settings/settlement',
   adminMerchantPaymentService: '/admin/merchants/:merchantId/payment-service',
   adminReport: '/admin/report',
   adminReportCsv: '/admin/report.csv',
@@ -56,6 +57,7 @@ type MerchantPage =
   | 'adminMerchantXenditBank'
   | 'adminMerchantXenditMode'
   | 'adminMerchantSettings'
+  | 'adminMerchantSettlement'
   | 'adminMerchantPaymentService'
   | 'adminMerchantAudit'
   | 'adminMerchantXeroDisconnect';

@@ -41,6 +41,9 @@ export const SendAlertsPayload = z.object({});
 export const SyncOpenInvoicesPayload = z.object({});
 export const RefundPayload = z.object({ merchantId: z.string(), xenditRefundId: z.string().min(1).max(100) });
 export const ListRefundsPayload = z.object({});
+/** live: listed with a live Xendit key (a test key's withdrawals never reach a real organisation). */
+export const WithdrawalPayload = z.object({ merchantId: z.string(), xenditTransactionId: z.string().min(1).max(100), live: z.boolean() });
+export const ListWithdrawalsPayload = z.object({});
 /** `status`: the webhook's event, so that each status change of a dispute is one job (the job reads the dispute itself). */
 export const DisputePayload = z.object({
   merchantId: z.string(),
@@ -114,6 +117,20 @@ export const JOB_SPECS = {
     dedupeKey: (p: z.infer<typeof DisputePayload>) => `record-dispute:${p.merchantId}:${p.xenditDisputeId}:${p.status}`,
     merchantId: (p: z.infer<typeof DisputePayload>) => p.merchantId,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'record-withdrawal': {
+    kind: 'record-withdrawal',
+    payload: WithdrawalPayload,
+    dedupeKey: (p: Pick<z.infer<typeof WithdrawalPayload>, 'merchantId' | 'xenditTransactionId'>) =>
+      `record-withdrawal:${p.merchantId}:${p.xenditTransactionId}`,
+    merchantId: (p: z.infer<typeof WithdrawalPayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'list-withdrawals': {
+    kind: 'list-withdrawals',
+    payload: ListWithdrawalsPayload,
+    dedupeKey: periodic('list-withdrawals'),
+    maxAttempts: PERIODIC_MAX_ATTEMPTS,
   },
   'list-refunds': { kind: 'list-refunds', payload: ListRefundsPayload, dedupeKey: periodic('list-refunds'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
   'send-alerts': { kind: 'send-alerts', payload: SendAlertsPayload, dedupeKey: periodic('send-alerts'), maxAttempts: PERIODIC_MAX_ATTEMPTS },

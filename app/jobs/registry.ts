@@ -19,6 +19,8 @@ import { syncOpenInvoicesJob } from './sync/open-invoices.js';
 import { recordRefundJob } from './sync/record-refund.js';
 import { recordDisputeJob } from './sync/record-dispute.js';
 import { listRefundsJob } from './sync/list-refunds.js';
+import { recordWithdrawalJob } from './sync/record-withdrawal.js';
+import { listWithdrawalsJob } from './sync/list-withdrawals.js';
 import { raiseAlert } from '../alerts/raise.js';
 import { createI18n, message } from '../i18n/index.js';
 import type { Mailer } from '../clients/mail/index.js';
@@ -98,6 +100,8 @@ const HANDLERS: Record<JobKind, Entry> = {
   'record-refund': { handler: (b) => recordRefundJob(b.payments) },
   'record-dispute': { handler: (b) => recordDisputeJob(b.payments) },
   'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
+  'record-withdrawal': { handler: (b) => recordWithdrawalJob(b.payments) },
+  'list-withdrawals': { handler: (b) => listWithdrawalsJob(b.deps) },
   'send-alerts': {
     handler: ({ deps }) =>
       sendAlertsJob({

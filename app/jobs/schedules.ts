@@ -6,7 +6,15 @@ import { DEFAULT_KEEPALIVE_DAYS } from './sync/xero-keep-alive.js';
 type ScheduleDeps = Pick<Runtime, 'stores' | 'clock'>;
 type PeriodicKind = Extract<
   JobKind,
-  'reconcile' | 'list-paid-invoices' | 'housekeeping' | 'xero-keep-alive' | 'check-open-checkouts' | 'send-alerts' | 'sync-open-invoices' | 'list-refunds'
+  | 'reconcile'
+  | 'list-paid-invoices'
+  | 'housekeeping'
+  | 'xero-keep-alive'
+  | 'check-open-checkouts'
+  | 'send-alerts'
+  | 'sync-open-invoices'
+  | 'list-refunds'
+  | 'list-withdrawals'
 >;
 
 const DAY_MINUTES = 24 * 60;
@@ -21,6 +29,7 @@ const PERIODIC: { kind: PeriodicKind; minutes: (config: Runtime['config']) => nu
   { kind: 'sync-open-invoices', minutes: (c) => c.openInvoiceSyncMinutes ?? 0, what: 'reading of open invoice numbers from Xero' },
   { kind: 'send-alerts', minutes: (c) => c.alerts?.digestMinutes ?? 0, what: 'alert e-mails' },
   { kind: 'list-refunds', minutes: (c) => c.refundListMinutes ?? 0, what: 'listing of refunds at Xendit' },
+  { kind: 'list-withdrawals', minutes: (c) => c.withdrawalListMinutes ?? 0, what: 'listing of withdrawals at Xendit' },
 ];
 
 /**

@@ -24,6 +24,7 @@ import { createAlertStore } from './alerts.js';
 import { createOpenInvoiceStore } from './open-invoices.js';
 import { createRefundStore } from './refunds.js';
 import { createRefundRequestStore } from './refund-requests.js';
+import { createSettlementStore } from './settlements.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -35,6 +36,7 @@ export function createStores(db: Db, box: SecretBox) {
     payments: createPaymentStore(db),
     refunds: createRefundStore(db),
     refundRequests: createRefundRequestStore(db),
+    settlements: createSettlementStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),

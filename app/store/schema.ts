@@ -227,6 +227,32 @@ export interface RefundRequestsTable {
 
 export type RefundRequestState = 'sending' | 'sent' | 'refused';
 
+/** The Xero bank account a merchant's withdrawals in one currency go to (migration 20261205T1215). */
+export interface SettlementAccountsTable {
+  merchant_id: string;
+  currency: string;
+  account_id: string;
+}
+
+/** A withdrawal from the merchant's Xendit balance and its Bank Transfer in Xero (migration 20261205T1215). */
+export interface WithdrawalsTable {
+  id: string;
+  merchant_id: string;
+  xendit_transaction_id: string;
+  currency: string;
+  amount: Int8;
+  state: ColumnType<WithdrawalState, WithdrawalState | undefined, WithdrawalState>;
+  xero_bank_transfer_id: string | null;
+  transfer_attempt_at: Timestamp | null;
+  last_error: string | null;
+  withdrawn_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** waiting: no settlement bank account picked for its currency yet (the merchant must pick one). */
+export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode';
+
 /** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
 export interface OpenInvoiceNumbersTable {
   merchant_id: string;
@@ -373,6 +399,8 @@ export interface Database {
   open_invoice_numbers: OpenInvoiceNumbersTable;
   refunds: RefundsTable;
   refund_requests: RefundRequestsTable;
+  settlement_accounts: SettlementAccountsTable;
+  withdrawals: WithdrawalsTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

@@ -7,6 +7,7 @@ import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } fr
 import { merchantFor } from './service.js';
 import { CHANNELS } from '../../clients/xendit/channels.js';
 import { MERCHANT_SETTINGS, currentSettings, saveSettings, salesTaxView } from './settings.js';
+import { saveSettlementAccounts, settlementView } from './settlement.js';
 
 /** Per-merchant switches (operators, and the merchant's own users). */
 export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
@@ -19,6 +20,8 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
     channels: CHANNELS,
     values: currentSettings(m),
     salesTax: { ...(await salesTaxView(deps, m)), stored: m.salesTaxType },
+    settlement: await settlementView(deps, m),
+    settlementValues: null as Record<string, string> | null,
     saved: false,
   });
 
@@ -49,6 +52,23 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
         },
         errors: err.fields,
       });
+    }
+  });
+
+  // The settlement bank accounts: a form of their own on the settings page (a Xero-backed list, like the sales tax).
+  router.post(paths.adminMerchantSettlement, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
+    const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
+    const sent: Record<string, string> = {};
+    for (const [key, value] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
+      const match = /^settlement_([A-Z]{3})$/.exec(key);
+      if (match && typeof value === 'string') sent[match[1]] = value.trim();
+    }
+    try {
+      await saveSettlementAccounts(deps, signedIn(res), m.id, sent);
+      res.redirect(303, `${adminMerchantPath(m.id, 'adminMerchantSettings')}?saved=1`);
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      render(res, err.status, 'merchant-settings', { ...(await locals(m)), settlementValues: sent, errors: err.fields });
     }
   });
 

@@ -4,8 +4,8 @@
  * failing with UpstreamError.
  */
 import type { Logger } from 'pino';
-import { Configuration, Invoice as InvoiceApi, Refund as RefundApi, Transaction as TransactionApi } from 'xendit-node';
 import { BaseAPI } from 'xendit-node/runtime.js';
+import { Balance as BalanceApi, Configuration, Invoice as InvoiceApi, Refund as RefundApi, Transaction as TransactionApi } from 'xendit-node';
 import { UpstreamError, type CallObserver } from '../types.js';
 import { toUpstreamError, unexpected } from './errors.js';
 
@@ -32,7 +32,20 @@ interface RawInvoiceApi {
 }
 /** The Transactions API (balance_and_transaction). */
 interface RawTransactionApi {
-  getAllTransactionsRaw(p: { referenceId?: string; productId?: string; types?: string[]; limit?: number }): Promise<RawResponse>;
+  getAllTransactionsRaw(p: {
+    referenceId?: string;
+    productId?: string;
+    types?: string[];
+    statuses?: string[];
+    currency?: string;
+    created?: { gte?: Date; lte?: Date };
+    limit?: number;
+    afterId?: string;
+  }): Promise<RawResponse>;
+}
+/** GET /balance (balance_and_transaction BalanceApi): read raw like the rest. */
+interface RawBalanceApi {
+  getBalanceRaw(p: { accountType?: 'CASH' | 'HOLDING' | 'TAX'; currency?: string }): Promise<RawResponse>;
 }
 /** The Refund API: its Refund model drops status, invoice_id and reason, so it is read raw too. */
 interface RawRefundApi {
@@ -47,7 +60,7 @@ interface RawRefundApi {
 interface RawDisputeApi {
   getDisputeRaw(p: { disputeId: string }): Promise<RawResponse>;
 }
-export type XenditApi = RawInvoiceApi & RawTransactionApi & RawRefundApi & RawDisputeApi;
+export type XenditApi = RawInvoiceApi & RawTransactionApi & RawRefundApi & RawDisputeApi & RawBalanceApi;
 
 export type XenditCall = <T>(secretKey: string, op: string, fn: (api: XenditApi) => Promise<T>) => Promise<T>;
 
@@ -110,6 +123,7 @@ function sdkApis(secretKey: string, apiUrl: string, signal: AbortSignal, seen: {
   const invoices = withOurFetch(new InvoiceApi({ secretKey, xenditURL: apiUrl })) as unknown as RawInvoiceApi;
   const transactions = withOurFetch(new TransactionApi({ secretKey, xenditURL: apiUrl })) as unknown as RawTransactionApi;
   const refunds = withOurFetch(new RefundApi({ secretKey, xenditURL: apiUrl })) as unknown as RawRefundApi;
+  const balance = withOurFetch(new BalanceApi({ secretKey, xenditURL: apiUrl })) as unknown as RawBalanceApi;
   return Object.assign(Object.create(invoices) as RawInvoiceApi, {
     getAllTransactionsRaw: (p: Parameters<RawTransactionApi['getAllTransactionsRaw']>[0]) => transactions.getAllTransactionsRaw(p),
     createRefundRaw: (p: Parameters<RawRefundApi['createRefundRaw']>[0]) => refunds.createRefundRaw(p),
@@ -117,6 +131,7 @@ function sdkApis(secretKey: string, apiUrl: string, signal: AbortSignal, seen: {
     getAllRefundsRaw: (p: Parameters<RawRefundApi['getAllRefundsRaw']>[0]) => refunds.getAllRefundsRaw(p),
     getDisputeRaw: (p: Parameters<RawDisputeApi['getDisputeRaw']>[0]) =>
       new DisputeApi(secretKey, new Configuration({ basePath: apiUrl, fetchApi })).getDisputeRaw(p),
+    getBalanceRaw: (p: Parameters<RawBalanceApi['getBalanceRaw']>[0]) => balance.getBalanceRaw(p),
   });
 }
 

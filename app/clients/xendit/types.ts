@@ -108,6 +108,20 @@ export interface XenditDispute {
   updatedAt?: string;
 }
 
+/** Money Xendit sent from the balance to the merchant's bank (a WITHDRAWAL transaction), amounts in minor units. */
+export interface XenditWithdrawal {
+  /** The transaction's id (txn_…). */
+  id: string;
+  status: string;
+  currency: Currency;
+  /** What left the balance (positive). */
+  amount: number;
+  created: string;
+  /** The bank (channel code) and account number it went to, when Xendit says. */
+  channelCode?: string;
+  accountIdentifier?: string;
+}
+
 export interface XenditGateway {
   /** null when Xendit has no dispute with that id. */
   getDispute(secretKey: string, disputeId: string): Promise<XenditDispute | null>;
@@ -117,6 +131,16 @@ export interface XenditGateway {
     r: { invoiceId: string; referenceId: string; currency: Currency; amount: number /* minor units */; reason: RefundReason },
     idempotencyKey: string,
   ): Promise<XenditRefund>;
+  /**
+   * One page of the account's SUCCESS withdrawals (manual and automatic), newest first, created at or
+   * after `createdAfter` when given; rows that cannot be read are left out.
+   */
+  listWithdrawals(
+    secretKey: string,
+    q: { limit: number; afterId?: string; createdAfter?: Date },
+  ): Promise<{ withdrawals: XenditWithdrawal[]; hasMore: boolean; lastId?: string }>;
+  /** The CASH balance in this currency (minor units). */
+  getBalance(secretKey: string, currency: Currency): Promise<number>;
   /** null when Xendit has no refund with that id. */
   getRefund(secretKey: string, refundId: string): Promise<XenditRefund | null>;
   /** One page of the account's refunds (newest first), or those of one invoice; rows that cannot be read are left out. */

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { CallObserver } from '../types.js';
 import { accountCalls } from './accounts.js';
 import { bankTransactionCalls } from './bank-transactions.js';
+import { bankTransferCalls } from './bank-transfers.js';
 import { useBudget } from './budget.js';
 import { createCaller, type XeroCalls } from './call.js';
 import { contactCalls } from './contacts.js';
@@ -63,6 +64,7 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       ...journalCalls(calls),
       ...paymentServiceCalls(calls),
       ...creditNoteCalls(calls),
+      ...bankTransferCalls(calls),
     };
   }
 

@@ -88,6 +88,26 @@ export interface XeroOrganisation {
   isDemoCompany?: boolean;
 }
 
+export interface NewXeroBankTransfer {
+  fromAccountId: string;
+  toAccountId: string;
+  /** Decimal string, > 0, in the accounts' currency. */
+  amount: string;
+  date: string; // YYYY-MM-DD
+  reference: string;
+  fromIsReconciled: boolean;
+  toIsReconciled: boolean;
+}
+
+export interface XeroBankTransfer {
+  bankTransferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amount: string;
+  reference: string;
+  fromIsReconciled: boolean;
+}
+
 export interface XeroBankAccount {
   accountId: string;
   name: string;
@@ -358,6 +378,12 @@ export interface XeroGateway {
   ): Promise<{ paymentId: string }>;
   /** Payments on credit notes whose Reference equals `reference` exactly. */
   findCreditNoteRefundsByReference(creds: XeroCredentials, reference: string): Promise<{ paymentId: string; creditNoteId: string }[]>;
+  /** Money from one bank account to another (a withdrawal from Xendit to the merchant's bank). */
+  createBankTransfer(creds: XeroCredentials, transfer: NewXeroBankTransfer, idempotencyKey: string): Promise<XeroBankTransfer>;
+  /** Bank transfers (not DELETED) whose Reference equals `reference` exactly. */
+  findBankTransfersByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransfer[]>;
+  /** Closing balance (decimal string, base currency) of each bank account at the end of `date` (YYYY-MM-DD), by AccountID. */
+  bankSummary(creds: XeroCredentials, date: string): Promise<Record<string, string>>;
   /** The same client, spending the rate budget as `purpose` (a client starts as 'read'). */
   forPurpose(purpose: XeroCallPurpose): XeroGateway;
 }

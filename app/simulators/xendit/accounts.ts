@@ -50,6 +50,7 @@ export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => 
  * permission of their own in Xendit's key settings; the simulator lets them go with invoices.
  */
 export function permissionFor(req: Request): { product: 'invoices' | 'transactions'; level: 'read' | 'write' } {
-  if (req.path === '/transactions') return { product: 'transactions', level: 'read' };
+  // GET /balance and GET /transactions are one product in xendit-node (balance_and_transaction).
+  if (req.path === '/transactions' || req.path === '/balance') return { product: 'transactions', level: 'read' };
   return { product: 'invoices', level: req.method === 'GET' ? 'read' : 'write' };
 }

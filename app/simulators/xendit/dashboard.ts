@@ -9,7 +9,9 @@ import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { onThisHost } from '../same-host.js';
 import type { XenditSimulator } from './state.js';
 
-export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'state' | 'createInvoice' | 'refund'>): void {
+type DashboardSim = Pick<XenditSimulator, 'state' | 'createInvoice' | 'refund' | 'withdraw' | 'test'>;
+
+export function dashboardRoutes(router: Router, sim: DashboardSim): void {
   router.get('/dashboard', (req, res) => sendPage(res, 200, dashboardPage(sim, req.baseUrl)));
   router.get('/dashboard/callbacks', (req, res) => sendPage(res, 200, callbacksPage(sim, req.baseUrl)));
   // Settings → Callbacks → "Invoices paid": where this account's checkout sends its callbacks.
@@ -54,6 +56,30 @@ export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'stat
     if (problems.length) return sendPage(res, 400, dashboardPage(sim, req.baseUrl, problems));
     res.redirect(303, `${req.baseUrl}/dashboard?refunded=${encodeURIComponent(inv!.id)}`);
   });
+  // Balance → Withdraw (docs.xendit.co/withdrawal): the amount typed, or the whole balance, to the
+  // bank account registered at Xendit. It appears in GET /transactions as a WITHDRAWAL.
+  router.post('/dashboard/withdrawals', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
+    const currency = text('currency');
+    const problems: string[] = [];
+    let amount: number | undefined;
+    if (!isSupportedCurrency(currency)) problems.push(`currency must be one of ${SUPPORTED_CURRENCIES.join(', ')}`);
+    else if (text('amount')) {
+      try {
+        amount = toMinor(text('amount'), currency);
+      } catch (err) {
+        if (!(err instanceof AmountError)) throw err;
+        problems.push(`amount is not a valid ${currency} amount`);
+      }
+    }
+    if (!problems.length && isSupportedCurrency(currency)) {
+      const made = sim.withdraw(text('account'), currency, amount);
+      if ('error' in made) problems.push(made.error);
+    }
+    if (problems.length) return sendPage(res, 400, dashboardPage(sim, req.baseUrl, problems));
+    res.redirect(303, `${req.baseUrl}/dashboard?withdrawn=1`);
+  });
   router.post('/dashboard/invoices', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
@@ -87,7 +113,7 @@ export function dashboardRoutes(router: Router, sim: Pick<XenditSimulator, 'stat
   });
 }
 
-function dashboardPage(sim: Pick<XenditSimulator, 'state'>, base: string, problems: string[] = []): string {
+function dashboardPage(sim: Pick<XenditSimulator, 'state' | 'test'>, base: string, problems: string[] = []): string {
   const accounts = [...sim.state.accounts.values()];
   const options = accounts.map((a) => `<option value="${escapeHtml(a.userId)}">${escapeHtml(a.businessName)}</option>`).join('');
   const currencies = SUPPORTED_CURRENCIES.map((c) => `<option>${escapeHtml(c)}</option>`).join('');
@@ -121,6 +147,7 @@ ${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtm
 <button type="submit">Create invoice and open its payment page</button>
 </form>
 </section>
+${balanceSection(sim, base)}
 <section class="card">
 <h2>Recent invoices</h2>
 <table><thead><tr><th>External id</th><th>Description</th><th class="num">Amount</th><th>Status</th><th>Refund</th></tr></thead>
@@ -130,6 +157,29 @@ ${recent}
 </section>
 </main>`,
   );
+}
+
+/** Each account's CASH balance per currency it has money in, with Balance → Withdraw (empty amount: all of it). */
+function balanceSection(sim: Pick<XenditSimulator, 'state' | 'test'>, base: string): string {
+  const rows = [...sim.state.accounts.values()].flatMap((a) =>
+    SUPPORTED_CURRENCIES.map((c) => ({ a, c, balance: sim.test.balance(a.secretKey, c) }))
+      .filter((r) => r.balance !== 0)
+      .map(
+        ({ a, c, balance }) =>
+          `<tr><td>${escapeHtml(a.businessName)}</td><td class="num balance">${escapeHtml(c)} ${escapeHtml(toDecimal(balance, c))}</td><td>` +
+          `<form method="post" action="${escapeHtml(`${base}/dashboard/withdrawals`)}" class="withdraw">` +
+          `<input type="hidden" name="account" value="${escapeHtml(a.userId)}"><input type="hidden" name="currency" value="${escapeHtml(c)}">` +
+          `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> <button type="submit">Withdraw</button></form></td></tr>`,
+      ),
+  );
+  return `<section class="card">
+<h2>Balance</h2>
+<p class="muted">Withdraw sends the money to the bank account registered at Xendit (as a manual or scheduled withdrawal does).</p>
+<table><thead><tr><th>Account</th><th class="num">Balance</th><th>Withdraw</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>
+</section>`;
 }
 
 /** Empty amount: the whole rest of what was paid. */

@@ -23,6 +23,7 @@ import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './s
 import { listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
+import { balanceOf, balanceRoute, withdraw, withdrawalsOf } from './withdrawals.js';
 import { completeRefund, createRefund, createRefundRoute, getRefundRoute, listRefundsRoute, refundState } from './refunds.js';
 
 export type {
@@ -57,7 +58,20 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     router: express.Router(),
     state: ctx.state,
     faults: ctx.faults,
-    test: xenditTestApi(ctx.state),
+    test: xenditTestApi(ctx.state, {
+      withdraw: (secretKey, currency, amount) => {
+        const account = ctx.state.accounts.get(secretKey);
+        if (!account) throw new Error(`no Xendit account ${secretKey}`);
+        const made = withdraw(ctx, account, currency, amount);
+        if ('error' in made) throw new Error(made.error);
+        return { id: made.id, amount: made.amount };
+      },
+      balance: (secretKey, currency) => {
+        const account = ctx.state.accounts.get(secretKey);
+        if (!account) throw new Error(`no Xendit account ${secretKey}`);
+        return balanceOf(ctx, account.userId, currency);
+      },
+    }),
     registerAccount: (a) => registerAccount(ctx.state, a),
     getInvoice: (id) => ctx.state.invoices.get(id),
     listInvoices: () => [...ctx.state.invoices.values()].sort((a, b) => a.created.getTime() - b.created.getTime()).map((i) => invoiceJson(ctx, i)),
@@ -73,6 +87,12 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     completeRefund: (refundId, status, opts) => completeRefund(ctx, refundId, status, opts),
     dispute: async (invoiceId, r) => ({ id: (await raiseDispute(ctx, requireInvoice(ctx, invoiceId), r)).id }),
     resolveDispute: (disputeId, status, opts) => resolveDispute(ctx, disputeId, status, opts),
+    withdraw: (userId, currency, amount) => {
+      const account = [...ctx.state.accounts.values()].find((a) => a.userId === userId);
+      if (!account) return { error: 'choose an account' };
+      const made = withdraw(ctx, account, currency, amount);
+      return 'error' in made ? made : { id: made.id };
+    },
     reset: () => {
       ctx.state.accounts.clear();
       ctx.state.invoices.clear();
@@ -83,6 +103,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       refundState(ctx).webhooks.length = 0;
       disputeState(ctx).disputes.length = 0;
       disputeState(ctx).webhooks.length = 0;
+      withdrawalsOf(ctx).length = 0;
       ctx.faults.reset();
     },
   };
@@ -114,6 +135,7 @@ function buildRoutes(router: Router, ctx: Ctx): void {
   router.post('/v2/invoices', (req, res) => createInvoiceRoute(ctx, req, res));
   router.get('/v2/invoices', (req, res) => listInvoicesRoute(ctx, req, res));
   router.get('/transactions', (req, res) => listTransactionsRoute(ctx, req, res));
+  router.get('/balance', (req, res) => balanceRoute(ctx, req, res));
   router.post('/refunds', (req, res) => createRefundRoute(ctx, req, res));
   router.get('/refunds', (req, res) => listRefundsRoute(ctx, req, res));
   router.get('/refunds/:id', (req, res) => getRefundRoute(ctx, req, res));

@@ -212,6 +212,8 @@ export interface XenditSimulator {
   dispute(invoiceId: string, r?: { amount?: number; sendWebhook?: boolean }): Promise<{ id: string }>;
   /** The dispute ends, and its webhook is sent. */
   resolveDispute(disputeId: string, status: 'WON' | 'LOST', opts?: { sendWebhook?: boolean }): Promise<void>;
+  /** A withdrawal to the business's bank (dashboard Balance → Withdraw); the whole balance when no amount. */
+  withdraw(userId: string, currency: Currency, amount?: number): { id: string } | { error: string };
   /** PAID → SETTLED, with its callback. */
   settle(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
   reset(): void;

@@ -4,6 +4,7 @@
  * sent, and named commands. Tests use `sim.test`, never `sim.state` (eslint's
  * no-restricted-syntax rule on test/ and test/unit/sim-state-rule.test.ts keep it so).
  */
+import type { Currency } from '../../money.js';
 import type { SimCallback, SimNotification, SimRequest, XenditSimAccount, XenditSimState } from './state.js';
 
 /** Requests whose method is this (any case) and whose path (relative to the mount) starts with this. */
@@ -31,9 +32,16 @@ export interface XenditSimTestApi {
   invoiceCount(): number;
   /** Copies of the notifications Xendit sent customers (receipt e-mails), oldest first. */
   notifications(): SimNotification[];
+  /** As the merchant's withdrawal (manual or automatic) to their bank: the whole balance when no amount (minor units). */
+  withdraw(secretKey: string, currency: Currency, amount?: number): { id: string; amount: number };
+  /** The account's CASH balance in this currency (minor units), as GET /balance tells it. */
+  balance(secretKey: string, currency: Currency): number;
 }
 
-export function xenditTestApi(state: XenditSimState): XenditSimTestApi {
+/** The commands that need the simulator's context (index.ts makes them). */
+export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'balance'>;
+
+export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {
   const requests = (f: XenditRequestFilter = {}) =>
     state.requests
       .filter((r) => (!f.method || r.method === f.method.toUpperCase()) && (f.pathPrefix === undefined || r.path.startsWith(f.pathPrefix)))
@@ -54,5 +62,6 @@ export function xenditTestApi(state: XenditSimState): XenditSimTestApi {
     callbacks: () => structuredClone(state.callbacks),
     invoiceCount: () => state.invoices.size,
     notifications: () => state.notifications.map((n) => ({ ...n })),
+    ...commands,
   };
 }

@@ -1,17 +1,20 @@
 /**
- * The Balance and Transaction API: one PAYMENT transaction per paid invoice.
+ * The Balance and Transaction API: one PAYMENT transaction per paid invoice, and the withdrawals.
  */
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { queryList } from './invoices.js';
 import { wire } from './json.js';
 import { type Ctx, type SimXenditInvoice, type XenditSimAccount } from './state.js';
+import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
 
 /**
  * GET /transactions (Balance and Transaction API): one PAYMENT transaction per paid invoice, with
- * Xendit's fee split into xendit_fee and value_added_tax. As at Xendit, its product_id is the
- * underlying payment (here a VA deposit id, see paymentProductId), not the invoice, and its
- * reference_id is the invoice's external_id. Filters: reference_id, product_id, types, limit.
+ * Xendit's fee split into xendit_fee and value_added_tax, and one WITHDRAWAL per withdrawal to the
+ * merchant's bank (withdrawals.ts). As at Xendit, a payment's product_id is the underlying payment
+ * (here a VA deposit id, see paymentProductId), not the invoice, and its reference_id is the
+ * invoice's external_id. Newest first. Filters as xendit-node sends them (GetAllTransactionsRequest):
+ * reference_id, product_id, types, statuses, created[gte]/created[lte], limit, after_id.
  */
 export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
@@ -19,13 +22,36 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   const productId = text(req.query.product_id);
   const referenceId = text(req.query.reference_id);
   const types = queryList(req.query.types);
+  const statuses = queryList(req.query.statuses);
+  const created = (req.query.created ?? {}) as Record<string, unknown>;
+  const gte = dateOrUndefined(req.query['created[gte]'] ?? created.gte);
+  const lte = dateOrUndefined(req.query['created[lte]'] ?? created.lte);
   const limit = Math.min(Math.max(Number(req.query.limit ?? 10) || 10, 1), 50);
-  const rows = [...ctx.state.invoices.values()]
+  const payments = [...ctx.state.invoices.values()]
     .filter((i) => i.userId === account.userId && i.paidAt && !i.transactionUnlisted)
     .filter((i) => (productId === undefined || paymentProductId(i.id) === productId) && (referenceId === undefined || i.externalId === referenceId))
-    .filter(() => !types.length || types.includes('PAYMENT'))
-    .sort((a, b) => b.paidAt!.getTime() - a.paidAt!.getTime());
-  res.json({ has_more: rows.length > limit, data: rows.slice(0, limit).map((i) => transactionJson(i)), links: [] });
+    .map((i) => ({ at: i.paidAt!, json: transactionJson(i) }));
+  const withdrawals = withdrawalsOf(ctx)
+    .filter((w) => w.userId === account.userId)
+    .map((w) => ({ at: w.created, json: withdrawalJson(w) }))
+    .filter((w) => (productId === undefined || w.json.product_id === productId) && (referenceId === undefined || w.json.reference_id === referenceId));
+  let rows = [...payments, ...withdrawals]
+    .filter((r) => !types.length || types.includes(String(r.json.type)))
+    .filter((r) => !statuses.length || statuses.includes(String(r.json.status)))
+    .filter((r) => (!gte || r.at >= gte) && (!lte || r.at <= lte))
+    .sort((a, b) => b.at.getTime() - a.at.getTime() || (String(a.json.id) < String(b.json.id) ? 1 : -1));
+  const afterId = text(req.query.after_id);
+  if (afterId) {
+    const at = rows.findIndex((r) => r.json.id === afterId);
+    rows = at < 0 ? [] : rows.slice(at + 1);
+  }
+  res.json({ has_more: rows.length > limit, data: rows.slice(0, limit).map((r) => r.json), links: [] });
+}
+
+function dateOrUndefined(v: unknown): Date | undefined {
+  if (typeof v !== 'string') return undefined;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 /** The VA deposit behind an invoice's payment: an id of its own, the same every time for that invoice. */

@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { refundedFrom } from './refund-payments.js';
+import { transferredInto } from './bank-transfers.js';
 import { msDate } from './decimals.js';
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
@@ -60,15 +61,18 @@ export function accountFor(o: SimOrganisation, nameOrCode: string): SimAccount {
   return account;
 }
 
-export function balanceOf(o: SimOrganisation, accountId: string): bigint {
+/** The account's balance in hundredths; with `asOf` (YYYY-MM-DD), of what is dated on or before that day. */
+export function balanceOf(o: SimOrganisation, accountId: string, asOf?: string): bigint {
+  const dated = (d: string) => asOf === undefined || d <= asOf;
   let balance = 0n;
-  for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED') balance += p.amount;
-  balance -= refundedFrom(o, accountId);
+  for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED' && dated(p.date)) balance += p.amount;
+  balance -= refundedFrom(o, accountId, asOf);
+  balance += transferredInto(o, accountId, asOf);
   for (const t of o.bankTransactions.values()) {
-    if (t.accountId === accountId && t.status === 'AUTHORISED') balance += t.type === 'SPEND' ? -t.total : t.total;
+    if (t.accountId === accountId && t.status === 'AUTHORISED' && dated(t.date)) balance += t.type === 'SPEND' ? -t.total : t.total;
   }
   for (const j of o.manualJournals.values()) {
-    if (j.status !== 'POSTED') continue;
+    if (j.status !== 'POSTED' || !dated(j.date)) continue;
     for (const line of j.lines) if (o.accounts.find((a) => a.code === line.accountCode)?.accountId === accountId) balance += line.lineAmount;
   }
   return balance;

@@ -3,6 +3,7 @@
  */
 import { refundPaymentsOf } from './refund-payments.js';
 import { creditNotesOf } from './credit-notes.js';
+import { bankTransfersOf } from './bank-transfers.js';
 import { escapeHtml, renderPage } from '../html.js';
 import { balanceOf } from './accounts.js';
 import { formatScaled } from './decimals.js';
@@ -114,6 +115,18 @@ export function renderOrg(o: SimOrganisation): string {
       );
     })
     .join('\n');
+  const name = (id: string) => {
+    const a = o.accounts.find((x) => x.accountId === id);
+    return a ? `${a.code} ${a.name}` : id;
+  };
+  const transferRows = bankTransfersOf(o)
+    .map(
+      (t) =>
+        `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(name(t.fromAccountId))}</td><td>${escapeHtml(name(t.toAccountId))}</td>` +
+        `<td class="num">${escapeHtml(formatScaled(t.amount, 2))} ${escapeHtml(t.currencyCode)}</td><td>${escapeHtml(t.reference)}</td>` +
+        `<td>${t.fromIsReconciled ? 'yes' : 'no'} / ${t.toIsReconciled ? 'yes' : 'no'}</td></tr>`,
+    )
+    .join('\n');
   return `<section class="card">
 <h2>${escapeHtml(o.name)}</h2>
 <p class="muted">Short code ${escapeHtml(o.shortCode)} · base currency ${escapeHtml(o.baseCurrency)} · tenant ${escapeHtml(o.tenantId)}</p>
@@ -136,6 +149,11 @@ export function renderOrg(o: SimOrganisation): string {
 <div class="scroll"><table id="credit-notes">
 <thead><tr><th>Date</th><th>Contact</th><th class="num">Total</th><th>Reference</th><th>Paid out</th><th>Status</th></tr></thead>
 <tbody>${creditRows || '<tr><td colspan="6" class="muted">No credit notes.</td></tr>'}</tbody>
+</table></div>
+<h2>Bank transfers</h2>
+<div class="scroll"><table id="bank-transfers">
+<thead><tr><th>Date</th><th>From</th><th>To</th><th class="num">Amount</th><th>Reference</th><th>Reconciled (from / to)</th></tr></thead>
+<tbody>${transferRows || '<tr><td colspan="6" class="muted">No bank transfers.</td></tr>'}</tbody>
 </table></div>
 <h2>Manual journals</h2>
 <div class="scroll"><table>

@@ -43,9 +43,9 @@ export function addRefundPayment(
 }
 
 /** What the refunds take out of one bank account, in hundredths (positive). */
-export function refundedFrom(org: object, accountId: string): bigint {
+export function refundedFrom(org: object, accountId: string, asOf?: string): bigint {
   return refundPaymentsOf(org)
-    .filter((p) => p.accountId === accountId)
+    .filter((p) => p.accountId === accountId && (asOf === undefined || p.date <= asOf))
     .reduce((s, p) => s + p.amount, 0n);
 }
 

@@ -15,6 +15,8 @@ import { refundPaymentsOf } from './refund-payments.js';
 import { accountJson, createAccountRoute } from './accounts.js';
 import { authenticate, tokenEndpoint } from './auth.js';
 import { bankTransactionJson, createBankTransactionsRoute } from './bank-transactions.js';
+import { bankTransferJson, bankTransfersOf, createBankTransfersRoute } from './bank-transfers.js';
+import { bankSummaryRoute } from './bank-summary.js';
 import { contactJson, createContactsRoute } from './contacts.js';
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
 import { filtered } from './filters.js';
@@ -134,7 +136,18 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   for (const method of ['put', 'post'] as const) {
     router[method](api('/Contacts'), (req, res) => createContactsRoute(sim, req, res, now()));
     router[method](api('/BankTransactions'), (req, res) => createBankTransactionsRoute(sim, req, res, now()));
+    router[method](api('/BankTransfers'), (req, res) => createBankTransfersRoute(sim, req, res, now()));
   }
+  router.get(api('/BankTransfers'), (req, res) => {
+    const o = org(res);
+    filtered(
+      res,
+      req,
+      bankTransfersOf(o).map((t) => bankTransferJson(o, t)),
+      (r) => envelope(now(), { BankTransfers: r }),
+    );
+  });
+  router.get(api('/Reports/BankSummary'), (req, res) => bankSummaryRoute(req, res, now()));
   router.get(api('/BankTransactions'), (req, res) => {
     const o = org(res);
     const rows = [...o.bankTransactions.values()].map((t) => bankTransactionJson(o, t));

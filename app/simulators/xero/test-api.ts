@@ -10,6 +10,7 @@ import type { SimGrant } from './oauth.js';
 import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
 import { themesWithServices } from './payment-services.js';
 import { creditNotesOf, type SimCreditNote } from './credit-notes.js';
+import { bankTransfersOf, type SimBankTransfer } from './bank-transfers.js';
 import { refundPaymentsOf, type SimRefundPayment } from './refund-payments.js';
 import { editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, sendInvoiceEvent, voidInvoice, type SimWebhookDelivery } from './webhooks.js';
 
@@ -56,6 +57,8 @@ export interface XeroSimTestApi {
   refundPayments(tenantId: string): SimRefundPayment[];
   /** Copies of the organisation's credit notes (amounts in hundredths). */
   creditNotes(tenantId: string): SimCreditNote[];
+  /** Copies of the organisation's bank transfers, oldest first. */
+  bankTransfers(tenantId: string): SimBankTransfer[];
   /** Forgets every Idempotency-Key answer, as Xero does after some minutes (xero/idempotency.ts). */
   forgetIdempotencyKeys(tenantId: string): void;
   /**
@@ -115,6 +118,7 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     tokenRequests: () => state.tokenRequests,
     organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
     refundPayments: (tenantId) => refundPaymentsOf(requireOrg(state, tenantId)).map((p) => ({ ...p })),
+    bankTransfers: (tenantId) => bankTransfersOf(requireOrg(state, tenantId)).map((t) => ({ ...t })),
     creditNotes: (tenantId) => [...creditNotesOf(requireOrg(state, tenantId)).values()].map((n) => structuredClone(n)),
     findOrganisation: (match) => {
       const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));

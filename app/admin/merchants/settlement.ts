@@ -1,0 +1,77 @@
+/**
+ * The settlement bank accounts: per currency, the Xero bank account Xendit's withdrawals go to (the
+ * merchant's real bank account), so each withdrawal becomes a Bank Transfer from the clearing account
+ * to it (jobs/sync/record-withdrawal.ts). Only the organisation's BANK accounts of that currency are
+ * offered, never the currency's clearing account.
+ */
+import type { User } from '../../store/users.js';
+import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XeroBankAccount } from '../../clients/xero/types.js';
+import { FormInvalid } from '../../errors.js';
+import { JOB_SPECS } from '../../jobs/kinds.js';
+import { message, type Message } from '../../i18n/index.js';
+import { recordChange } from '../audit.js';
+import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
+
+export interface SettlementView {
+  /** Per currency the merchant has a clearing account for: the bank accounts it may pick, its choice, withdrawals waiting. */
+  currencies: { currency: string; options: XeroBankAccount[]; chosen: string; waiting: number }[];
+  /** Xero could not be asked: the choices are shown without their names, and cannot be changed. */
+  unavailable: boolean;
+}
+
+/** The currencies withdrawals can be recorded in: those with a clearing account (the base one first). */
+async function offered(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<{ currency: string; options: XeroBankAccount[] }[]> {
+  const [org, banks] = await Promise.all([deps.xero.getOrganisation(merchant.xero), deps.xero.listBankAccounts(merchant.xero)]);
+  const base = org.baseCurrency;
+  const currencies = [...new Set([base, ...Object.keys(merchant.clearingAccounts)])];
+  return currencies.map((currency) => {
+    const clearing = clearingAccountFor(merchant, currency);
+    return { currency, options: banks.filter((b) => (b.currencyCode || base) === currency && b.accountId !== clearing) };
+  });
+}
+
+export async function settlementView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<SettlementView> {
+  const [chosen, waiting] = await Promise.all([deps.stores.settlements.accounts(merchant.id), deps.stores.settlements.waitingByCurrency(merchant.id)]);
+  let list: { currency: string; options: XeroBankAccount[] }[];
+  let unavailable = false;
+  try {
+    list = await offered(deps, merchant);
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    deps.logger.warn({ merchantId: merchant.id, err: err.message }, 'xero bank accounts not read for the settlement picker');
+    list = Object.keys(chosen).map((currency) => ({ currency, options: [] }));
+    unavailable = true;
+  }
+  for (const currency of Object.keys(waiting)) if (!list.some((c) => c.currency === currency)) list.push({ currency, options: [] });
+  return { currencies: list.map((c) => ({ ...c, chosen: chosen[c.currency] ?? '', waiting: waiting[c.currency] ?? 0 })), unavailable };
+}
+
+/**
+ * settlement_<CUR>=<AccountID> for each currency; '' means none. Every value must be one the page
+ * offered (a BANK account of that currency other than its clearing account) or the form is
+ * refused with nothing written. Saved, the withdrawals that waited for a currency now chosen run.
+ */
+export async function saveSettlementAccounts(deps: MerchantOnboardingDeps, actor: User, merchantId: string, sent: Record<string, string>): Promise<Merchant> {
+  const merchant = await merchantToChange(deps, actor, merchantId);
+  const list = await xeroCall(() => offered(deps, merchant));
+  const errors: Record<string, Message | string> = {};
+  const accounts: Record<string, string> = {};
+  for (const [currency, accountId] of Object.entries(sent)) {
+    const row = list.find((c) => c.currency === currency);
+    if (!row) errors.form = message('errors:settlementCurrency', { currency });
+    else if (accountId && !row.options.some((o) => o.accountId === accountId))
+      errors[`settlement_${currency}`] = message('errors:settlementAccountChoose', { currency });
+    else if (accountId) accounts[currency] = accountId;
+  }
+  if (Object.keys(errors).length) throw new FormInvalid(errors, 400);
+  const resumed = await deps.stores.settlements.saveAndResume(merchant.id, accounts, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), deps.clock());
+  await recordChange(deps, actor, merchant.id, 'settlement_accounts_changed', {
+    accounts: Object.entries(accounts)
+      .map(([c, a]) => `${c}=${a}`)
+      .join(' '),
+  });
+  deps.logger.info({ merchantId, by: actor.id, resumed }, 'settlement bank accounts saved');
+  return merchant;
+}

@@ -1,0 +1,108 @@
+/**
+ * A withdrawal from the merchant's Xendit balance to their bank (manual or Auto-Withdrawal) goes
+ * into Xero as a Bank Transfer from the clearing account of its currency to the settlement bank
+ * account the merchant picked for that currency, so the clearing account empties as Xendit's
+ * balance does. Exactly once, like a refund: the row is made when the listing finds the
+ * withdrawal, the attempt is marked before the transfer is sent, and the transfer is looked up by
+ * Reference (`Xendit withdrawal <transaction id>`) only when an earlier attempt's outcome is unknown.
+ * No settlement bank account picked: the row waits for the merchant (never a guessed account).
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Withdrawal } from '../../store/settlements.js';
+import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { toDecimal } from '../../money.js';
+import { NeedsReview } from '../runner.js';
+import { WithdrawalPayload } from '../kinds.js';
+import { organisationDate } from './org-date.js';
+import { sendOnce } from './send-once.js';
+
+export interface RecordWithdrawalDeps {
+  stores: Stores;
+  xero: XeroGateway;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Reference on the Bank Transfer. */
+export function withdrawalReference(xenditTransactionId: string): string {
+  return `Xendit withdrawal ${xenditTransactionId}`;
+}
+
+export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
+  return async (job: Job): Promise<void> => {
+    const { merchantId, xenditTransactionId, live } = WithdrawalPayload.parse(job.payload);
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
+    const row = await deps.stores.settlements.byXenditId(merchantId, xenditTransactionId);
+    if (!row) throw new NeedsReview(`no withdrawal ${xenditTransactionId} was recorded for this merchant`);
+    if (row.state === 'recorded' || row.state === 'test_mode') return;
+    // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
+    if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
+    const to = (await deps.stores.settlements.accounts(merchantId))[row.currency];
+    if (!to) {
+      // The admin shows waiting withdrawals per currency next to the picker (settings) and in the report.
+      await deps.stores.settlements.waiting(row.id, `no settlement bank account picked for ${row.currency}`, deps.clock());
+      deps.logger.info({ merchantId, xenditTransactionId, currency: row.currency }, 'withdrawal waits: no settlement bank account picked');
+      return;
+    }
+    try {
+      const from = clearingAccountFor(merchant, row.currency);
+      if (!from || from === to) throw new Unrecordable(`the settlement bank account for ${row.currency} is the clearing account itself`);
+      const transferId = await transferOnce(deps, merchant, row, from, to);
+      await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
+      deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
+    } catch (err) {
+      const reason =
+        err instanceof Unrecordable
+          ? err.message
+          : err instanceof UpstreamError && err.kind === 'rejected'
+            ? `Xero refused the bank transfer: ${err.message}`
+            : undefined;
+      if (reason) {
+        await deps.stores.settlements.needsReview(row.id, reason, deps.clock());
+        throw new NeedsReview(reason);
+      }
+      await deps.stores.settlements.noteError(row.id, err instanceof Error ? err.message : String(err), deps.clock());
+      throw err;
+    }
+  };
+}
+
+class Unrecordable extends Error {}
+
+async function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, from: string, to: string): Promise<string> {
+  const reference = withdrawalReference(row.xenditTransactionId);
+  if (row.transferAttemptAt) {
+    const found = (await deps.xero.findBankTransfersByReference(merchant.xero, reference))[0];
+    if (found) return found.bankTransferId;
+  }
+  const date = await organisationDate(deps, merchant, row.withdrawnAt, row.currency);
+  const created = await sendOnce(
+    (at) => deps.stores.settlements.noteAttempt(row.id, at, deps.clock()),
+    deps.clock(),
+    () =>
+      deps.xero.createBankTransfer(
+        merchant.xero,
+        {
+          fromAccountId: from,
+          toAccountId: to,
+          amount: toDecimal(row.amount, row.currency),
+          date,
+          reference,
+          // No bank feed will ever carry the clearing side (it is no real bank account): created
+          // reconciled, it does not wait in Xero's reconcile screen forever. The settlement bank's
+          // own feed carries the money arriving, and the merchant matches that line to this
+          // transfer, so the To side stays unreconciled.
+          fromIsReconciled: true,
+          toIsReconciled: false,
+        },
+        `xendit-withdrawal-${row.id}`,
+      ),
+  );
+  return created.bankTransferId;
+}

@@ -1,0 +1,106 @@
+/**
+ * The merchant's Xendit balance and the withdrawals out of it to their bank.
+ *
+ * - A withdrawal (the dashboard's Balance → Withdraw, or a scheduled Auto-Withdrawal;
+ *   docs.xendit.co/withdrawal, /auto-withdrawal) moves money from the CASH balance to a bank account
+ *   the merchant registered at Xendit, never more than the balance. The Transactions API lists it
+ *   as type WITHDRAWAL, cashflow MONEY_OUT, status SUCCESS once sent (xendit-node
+ *   balance_and_transaction TransactionTypes, TransactionResponse).
+ * - GET /balance?account_type=CASH&currency= answers { balance } (xendit-node BalanceApi, Balance);
+ *   CASH is the default account type.
+ * - The balance here: what paid invoices brought in net of Xendit's fee and its VAT, less refunds
+ *   not FAILED (Xendit takes a refund from the balance when it is made), less withdrawals.
+ */
+import type { Request, Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import { SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, type Currency } from '../../money.js';
+import { wire } from './json.js';
+import { refundState } from './refunds.js';
+import type { Ctx, XenditSimAccount } from './state.js';
+
+export interface SimWithdrawal {
+  id: string;
+  userId: string;
+  currency: Currency;
+  amount: number; // minor units, positive
+  /** The bank it went to (channel code) and the account number registered at Xendit. */
+  channelCode: string;
+  accountNumber: string;
+  created: Date;
+}
+
+const byState = new WeakMap<object, SimWithdrawal[]>();
+
+export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {
+  let list = byState.get(ctx.state);
+  if (!list) byState.set(ctx.state, (list = []));
+  return list;
+}
+
+/** The CASH balance of a business in one currency (minor units). */
+export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number {
+  let balance = 0;
+  for (const inv of ctx.state.invoices.values()) {
+    if (inv.userId !== userId || inv.currency !== currency || !inv.paidAt) continue;
+    balance += (inv.paidAmount ?? inv.amount) - (inv.feesPaidAmount ?? 0) - (inv.feeTax ?? 0);
+  }
+  for (const r of refundState(ctx).refunds) {
+    const inv = ctx.state.invoices.get(r.invoiceId);
+    if (r.userId === userId && r.status !== 'FAILED' && inv?.currency === currency) balance -= r.amount;
+  }
+  for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency) balance -= w.amount;
+  return balance;
+}
+
+/** A withdrawal of `amount` (minor units; the whole balance when absent) to the merchant's registered bank. */
+export function withdraw(ctx: Ctx, account: XenditSimAccount, currency: Currency, amount?: number): SimWithdrawal | { error: string } {
+  const available = balanceOf(ctx, account.userId, currency);
+  const take = amount ?? available;
+  if (!Number.isInteger(take) || take <= 0) return { error: 'amount must be greater than 0' };
+  if (take > available) return { error: `amount exceeds the balance (${toDecimal(available, currency)} ${currency})` };
+  const w: SimWithdrawal = {
+    id: `txn_${randomBytes(12).toString('hex')}`,
+    userId: account.userId,
+    currency,
+    amount: take,
+    channelCode: 'ID_BCA',
+    accountNumber: '8880001234',
+    created: ctx.now(),
+  };
+  withdrawalsOf(ctx).push(w);
+  return w;
+}
+
+export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
+  return {
+    id: w.id,
+    product_id: `disb-${w.id.slice(4)}`,
+    type: 'WITHDRAWAL',
+    status: 'SUCCESS',
+    channel_category: 'BANK',
+    channel_code: w.channelCode,
+    reference_id: `withdrawal-${w.id.slice(4, 12)}`,
+    account_identifier: w.accountNumber,
+    currency: w.currency,
+    amount: wire(w.amount, w.currency),
+    net_amount: wire(w.amount, w.currency),
+    cashflow: 'MONEY_OUT',
+    settlement_status: 'SETTLED',
+    estimated_settlement_time: w.created.toISOString(),
+    business_id: w.userId,
+    created: w.created.toISOString(),
+    updated: w.created.toISOString(),
+    fee: { xendit_fee: 0, value_added_tax: 0, xendit_withholding_tax: 0, third_party_withholding_tax: 0, status: 'COMPLETED' },
+  };
+}
+
+/** GET /balance: account_type other than CASH holds nothing here; an unknown currency is a 400 as at Xendit. */
+export function balanceRoute(ctx: Ctx, req: Request, res: Response): void {
+  const account = res.locals.account as XenditSimAccount;
+  const type = typeof req.query.account_type === 'string' ? req.query.account_type : 'CASH';
+  const currency = typeof req.query.currency === 'string' ? req.query.currency : 'IDR';
+  if (!['CASH', 'HOLDING', 'TAX'].includes(type) || !isSupportedCurrency(currency)) {
+    return void res.status(400).json({ error_code: 'API_VALIDATION_ERROR', message: `currency must be one of ${SUPPORTED_CURRENCIES.join(', ')}` });
+  }
+  res.json({ balance: type === 'CASH' ? wire(balanceOf(ctx, account.userId, currency), currency) : 0 });
+}

@@ -1,0 +1,144 @@
+/**
+ * Bank Transfers between two of the organisation's bank accounts.
+ *
+ * PUT/POST /BankTransfers (xero_accounting.yaml createBankTransfer, schema BankTransfer;
+ * developer.xero.com/documentation/api/accounting/banktransfers): FromBankAccount and ToBankAccount
+ * by AccountID or Code, both BANK accounts and not the same one, Amount > 0, Date (default today),
+ * Reference, FromIsReconciled / ToIsReconciled (default false). Xero makes a bank transaction on
+ * each side (FromBankTransactionID / ToBankTransactionID) and refuses an invalid one with a 400
+ * ValidationException. Xero can transfer between currencies with a CurrencyRate; the simulator
+ * models same-currency transfers only and says so.
+ * GET /BankTransfers with `where` (Reference=="…").
+ * The Bank Summary report is in bank-summary.ts.
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
+import { validationBody } from './errors.js';
+import { asArray, envelope, org, remember } from './http.js';
+import type { SimAccount, SimOrganisation, XeroSimulator } from './state.js';
+
+export interface SimBankTransfer {
+  bankTransferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  fromBankTransactionId: string;
+  toBankTransactionId: string;
+  amount: bigint; // hundredths
+  currencyCode: string;
+  date: string; // YYYY-MM-DD
+  reference: string;
+  fromIsReconciled: boolean;
+  toIsReconciled: boolean;
+  createdAt: Date;
+}
+
+const byOrg = new WeakMap<object, SimBankTransfer[]>();
+
+export function bankTransfersOf(o: object): SimBankTransfer[] {
+  let list = byOrg.get(o);
+  if (!list) byOrg.set(o, (list = []));
+  return list;
+}
+
+/** What the transfers (dated on or before `asOf`, when given) move in (+) and out (−) of one account, in hundredths. */
+export function transferredInto(o: object, accountId: string, asOf?: string): bigint {
+  let sum = 0n;
+  for (const t of bankTransfersOf(o)) {
+    if (asOf !== undefined && t.date > asOf) continue;
+    if (t.toAccountId === accountId) sum += t.amount;
+    if (t.fromAccountId === accountId) sum -= t.amount;
+  }
+  return sum;
+}
+
+const currencyOf = (a: SimAccount, o: SimOrganisation) => a.currencyCode ?? o.baseCurrency;
+
+function findAccount(o: SimOrganisation, ref: unknown): SimAccount | undefined {
+  const r = (ref ?? {}) as Record<string, unknown>;
+  return o.accounts.find(
+    (a) => (r.AccountID !== undefined && a.accountId === r.AccountID) || (r.AccountID === undefined && r.Code !== undefined && a.code === r.Code),
+  );
+}
+
+function validate(o: SimOrganisation, raw: Record<string, unknown>, at: Date): { errors: string[]; transfer?: SimBankTransfer } {
+  const errors: string[] = [];
+  const from = findAccount(o, raw.FromBankAccount);
+  const to = findAccount(o, raw.ToBankAccount);
+  if (!from) errors.push('From bank account could not be found');
+  else if (from.type !== 'BANK') errors.push('The From account must be a bank account');
+  if (!to) errors.push('To bank account could not be found');
+  else if (to.type !== 'BANK') errors.push('The To account must be a bank account');
+  if (from && to && from.accountId === to.accountId) errors.push('The From and To bank accounts must be different');
+  if (from && to && from.type === 'BANK' && to.type === 'BANK' && currencyOf(from, o) !== currencyOf(to, o))
+    errors.push('The simulator transfers between bank accounts of the same currency only (no CurrencyRate)');
+  const amount = parseScaled(raw.Amount, 2);
+  if (amount === undefined || amount <= 0n) errors.push('Amount must be greater than zero');
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  if (!date) errors.push('Date is not a valid date');
+  if (errors.length || !from || !to || amount === undefined || !date) return { errors };
+  return {
+    errors,
+    transfer: {
+      bankTransferId: randomUUID(),
+      fromAccountId: from.accountId,
+      toAccountId: to.accountId,
+      fromBankTransactionId: randomUUID(),
+      toBankTransactionId: randomUUID(),
+      amount,
+      currencyCode: currencyOf(from, o),
+      date,
+      reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+      fromIsReconciled: raw.FromIsReconciled === true,
+      toIsReconciled: raw.ToIsReconciled === true,
+      createdAt: at,
+    },
+  };
+}
+
+/** One request, all or nothing: the first invalid transfer refuses the lot, as Xero does without summarizeErrors=false. */
+export function createBankTransfersRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  const items = asArray(req.body, 'BankTransfers');
+  const planned: SimBankTransfer[] = [];
+  let answer: { status: number; body: unknown } | undefined;
+  for (const raw of items) {
+    const { errors, transfer } = validate(o, raw, at);
+    if (!transfer) {
+      answer = { status: 400, body: validationBody(errors, raw) };
+      break;
+    }
+    planned.push(transfer);
+  }
+  if (!items.length) answer = { status: 400, body: validationBody(['No bank transfers were supplied']) };
+  if (!answer) {
+    bankTransfersOf(o).push(...planned);
+    answer = { status: 200, body: envelope(at, { BankTransfers: planned.map((t) => bankTransferJson(o, t)) }) };
+  }
+  remember(o, req, at, answer.status, answer.body);
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.status(answer.status).json(answer.body);
+}
+
+export function bankTransferJson(o: SimOrganisation, t: SimBankTransfer): Record<string, unknown> {
+  const side = (id: string) => {
+    const a = o.accounts.find((x) => x.accountId === id);
+    return { AccountID: id, ...(a?.code ? { Code: a.code } : {}), Name: a?.name ?? '' };
+  };
+  return {
+    BankTransferID: t.bankTransferId,
+    FromBankAccount: side(t.fromAccountId),
+    ToBankAccount: side(t.toAccountId),
+    Amount: money(t.amount),
+    Date: msDate(dayStart(t.date)),
+    CurrencyRate: 1,
+    FromBankTransactionID: t.fromBankTransactionId,
+    ToBankTransactionID: t.toBankTransactionId,
+    FromIsReconciled: t.fromIsReconciled,
+    ToIsReconciled: t.toIsReconciled,
+    Reference: t.reference,
+    HasAttachments: false,
+    CreatedDateUTC: msDate(t.createdAt),
+    Status: 'AUTHORISED',
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * Settlements (migration 20261205T1215): the bank account a merchant's withdrawals go to in Xero,
+ * per currency, and each withdrawal from the Xendit balance with its Bank Transfer in Xero.
+ */
+import type { Selectable, Updateable } from 'kysely';
+import type { Db } from './db.js';
+import { requeueJobs } from './jobs.js';
+import { int8 } from './int8.js';
+import type { WithdrawalState, WithdrawalsTable } from './schema.js';
+import type { Currency } from '../money.js';
+
+export interface Withdrawal {
+  id: string;
+  merchantId: string;
+  xenditTransactionId: string;
+  currency: Currency;
+  amount: number; // minor units
+  state: WithdrawalState;
+  xeroBankTransferId: string | null;
+  transferAttemptAt: Date | null;
+  lastError: string | null;
+  withdrawnAt: Date;
+}
+
+const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
+  id: r.id,
+  merchantId: r.merchant_id,
+  xenditTransactionId: r.xendit_transaction_id,
+  currency: r.currency as Currency,
+  amount: int8(r.amount),
+  state: r.state,
+  xeroBankTransferId: r.xero_bank_transfer_id,
+  transferAttemptAt: r.transfer_attempt_at,
+  lastError: r.last_error,
+  withdrawnAt: r.withdrawn_at,
+});
+
+export function createSettlementStore(db: Db) {
+  const update = async (id: string, set: Updateable<WithdrawalsTable>, now: Date) => {
+    await db
+      .updateTable('withdrawals')
+      .set({ ...set, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  };
+  return {
+    /** Currency → Xero AccountID of the bank account withdrawals in that currency go to. */
+    async accounts(merchantId: string): Promise<Record<string, string>> {
+      const rows = await db.selectFrom('settlement_accounts').select(['currency', 'account_id']).where('merchant_id', '=', merchantId).execute();
+      return Object.fromEntries(rows.map((r) => [r.currency, r.account_id]));
+    },
+
+    /** The withdrawal's row, made on first sight (one per merchant and Xendit transaction). */
+    async getOrCreate(
+      w: Pick<Withdrawal, 'id' | 'merchantId' | 'xenditTransactionId' | 'currency' | 'amount' | 'withdrawnAt'>,
+      now: Date,
+    ): Promise<Withdrawal> {
+      await db
+        .insertInto('withdrawals')
+        .values({
+          id: w.id,
+          merchant_id: w.merchantId,
+          xendit_transaction_id: w.xenditTransactionId,
+          currency: w.currency,
+          amount: w.amount,
+          withdrawn_at: w.withdrawnAt,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['merchant_id', 'xendit_transaction_id']).doNothing())
+        .execute();
+      return (await this.byXenditId(w.merchantId, w.xenditTransactionId))!;
+    },
+
+    async byXenditId(merchantId: string, xenditTransactionId: string): Promise<Withdrawal | null> {
+      const row = await db
+        .selectFrom('withdrawals')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_transaction_id', '=', xenditTransactionId)
+        .executeTakeFirst();
+      return row ? toWithdrawal(row) : null;
+    },
+
+    /** The merchant's withdrawals at or after `since`, oldest first (the reconciliation report). */
+    async list(merchantId: string, since: Date): Promise<Withdrawal[]> {
+      const rows = await db
+        .selectFrom('withdrawals')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('withdrawn_at', '>=', since)
+        .orderBy('withdrawn_at')
+        .execute();
+      return rows.map(toWithdrawal);
+    },
+
+    /** The merchant's withdrawals waiting for a settlement bank account, per currency (how many). */
+    async waitingByCurrency(merchantId: string): Promise<Record<string, number>> {
+      const rows = await db
+        .selectFrom('withdrawals')
+        .select(['currency', (eb) => eb.fn.countAll<string>().as('n')])
+        .where('merchant_id', '=', merchantId)
+        .where('state', '=', 'waiting')
+        .groupBy('currency')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.currency, Number(r.n)]));
+    },
+
+    /**
+     * The settlement bank accounts are saved, and the withdrawals in `currencies` that waited for one
+     * go back to pending with their finished jobs queued again (`jobKey`: each one's dedupe key), in
+     * one commit. Returns how many.
+     */
+    async saveAndResume(merchantId: string, accounts: Record<string, string>, jobKey: (w: Withdrawal) => string, now: Date): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('settlement_accounts').where('merchant_id', '=', merchantId).execute();
+        const rows = Object.entries(accounts).map(([currency, accountId]) => ({ merchant_id: merchantId, currency, account_id: accountId }));
+        if (rows.length) await trx.insertInto('settlement_accounts').values(rows).execute();
+        const currencies = Object.keys(accounts);
+        if (!currencies.length) return 0;
+        const waiting = await trx
+          .updateTable('withdrawals')
+          .set({ state: 'pending', last_error: null, updated_at: now })
+          .where('merchant_id', '=', merchantId)
+          .where('state', '=', 'waiting')
+          .where('currency', 'in', currencies)
+          .returningAll()
+          .execute();
+        if (!waiting.length) return 0;
+        return requeueJobs(trx, { dedupeKeys: waiting.map((w) => jobKey(toWithdrawal(w))) }, ['done'], now, { clearError: true });
+      });
+    },
+
+    /** Committed before the transfer is sent; null once Xero answered that it did not take it. */
+    noteAttempt: (id: string, at: Date | null, now: Date) => update(id, { transfer_attempt_at: at }, now),
+    recorded: (id: string, bankTransferId: string, now: Date) =>
+      update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
+    /** No settlement bank account for its currency yet: `reason` is shown to the merchant. */
+    waiting: (id: string, reason: string, now: Date) => update(id, { state: 'waiting', last_error: reason }, now),
+    needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
+    testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
+    noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
+  };
+}

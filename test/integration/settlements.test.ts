@@ -1,0 +1,166 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
+import { adminMerchantPath } from '../../app/paths.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+
+const BANK_TRANSFERS = '/api.xro/2.0/BankTransfers';
+
+/**
+ * Settlements (issue 16 §1): a withdrawal from the Xendit balance to the merchant's bank becomes one
+ * Bank Transfer in Xero, clearing account → the settlement bank account the merchant picked.
+ */
+describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfers', ({ db }) => {
+  let h: Harness;
+  let savings: string;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await seedAdminCast(h, db());
+    savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+  });
+  afterEach(() => h.close());
+
+  const transfers = () => h.sims.xero.test.bankTransfers(h.tenantId);
+  const row = (id: string) => h.stores.settlements.byXenditId(h.merchant.id, id);
+  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+  const settingsPath = () => adminMerchantPath(h.merchant.id, 'adminMerchantSettings');
+  const settlementPath = () => adminMerchantPath(h.merchant.id, 'adminMerchantSettlement');
+
+  async function pick(agent: Agent, body: Record<string, string>, status: number) {
+    const form = await page(agent, settingsPath());
+    return agent
+      .post(settlementPath())
+      .type('form')
+      .send({ _csrf: form.csrf(), ...body })
+      .expect(status);
+  }
+
+  /** A paid invoice recorded in Xero, then part of the balance withdrawn at Xendit. */
+  async function withdrawn(amount = 100_000) {
+    await paidThroughGateway(h);
+    await h.worker.drain();
+    return h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', amount);
+  }
+
+  it('a withdrawal found by the listing becomes one bank transfer, clearing → settlement account; listing again or replaying the job adds nothing', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    const w = await withdrawn();
+    await list();
+    await h.worker.drain();
+
+    const [t, ...more] = transfers();
+    assert.equal(more.length, 0);
+    assert.equal(t.fromAccountId, h.clearingAccountId);
+    assert.equal(t.toAccountId, savings);
+    assert.equal(t.amount, 10000000n, '100 000 IDR');
+    assert.equal(t.reference, `Xendit withdrawal ${w.id}`);
+    assert.equal(t.fromIsReconciled, true, 'no feed will ever match the clearing side');
+    assert.equal(t.toIsReconciled, false, "the bank's own feed matches the other side");
+    const r = await row(w.id);
+    assert.equal(r?.state, 'recorded');
+    assert.equal(r?.xeroBankTransferId, t.bankTransferId);
+
+    await list();
+    await h.worker.drain();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.equal(transfers().length, 1);
+  });
+
+  it('a lost answer from Xero: the retry finds the transfer by Reference and creates no second one', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    const w = await withdrawn();
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TRANSFERS });
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1, 'Xero saved it');
+    assert.ok((await row(w.id))?.transferAttemptAt, 'outcome unknown');
+
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId); // later than Xero keeps a key
+    h.sims.xero.test.clearRequests();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1, 'found, not created again');
+    assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: BANK_TRANSFERS }), 1, 'looked up by Reference');
+    assert.equal((await row(w.id))?.state, 'recorded');
+  });
+
+  it('a crash after the mark, before the send: the rerun looks the transfer up, finds none, and creates it once', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    const w = await withdrawn();
+    await list();
+    // What a worker that died between the commit of its mark and the send leaves behind.
+    const r = (await row(w.id))!;
+    await h.stores.settlements.noteAttempt(r.id, h.clock(), h.clock());
+    h.sims.xero.test.clearRequests();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1);
+    assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: BANK_TRANSFERS }), 1);
+    assert.equal((await row(w.id))?.state, 'recorded');
+  });
+
+  it('with no settlement bank account picked the withdrawal waits (shown on the settings page), and is recorded once one is picked', async () => {
+    const w = await withdrawn(50_000);
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 0, 'never a guessed account');
+    assert.equal((await row(w.id))?.state, 'waiting');
+    assert.equal((await h.stores.jobs.list()).find((j) => j.kind === 'record-withdrawal')?.state, 'done', 'nothing failing meanwhile');
+
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { $ } = await page(agent, settingsPath());
+    assert.match($('#w-settlement_IDR').text(), /waiting for a settlement bank account: 1 \(IDR\)/);
+    assert.deepEqual(
+      $('#f-settlement_IDR option')
+        .map((_, el) => $(el).val())
+        .get(),
+      ['', savings],
+      'only the IDR bank accounts other than the clearing one',
+    );
+
+    await pick(agent, { settlement_IDR: savings }, 303);
+    await h.worker.drain();
+    const [t] = transfers();
+    assert.equal(t?.amount, 5000000n);
+    assert.equal(t?.toAccountId, savings);
+    assert.equal((await row(w.id))?.state, 'recorded');
+  });
+
+  it('a withdrawal made with a test key never reaches an organisation that is not a test company', async () => {
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    await withdrawn();
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 0);
+    const [w] = await h.stores.settlements.list(h.merchant.id, new Date(0));
+    assert.equal(w?.state, 'test_mode');
+  });
+
+  it('the picker refuses a non-bank, wrong-currency, clearing or unknown account id with a 400 and writes nothing', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const sales = h.sims.xero.bankAccountFor(h.tenantId, 'Sales').accountId;
+    for (const [body, field] of [
+      [{ settlement_IDR: sales }, 'settlement_IDR'],
+      [{ settlement_IDR: h.clearingPhpAccountId }, 'settlement_IDR'],
+      [{ settlement_IDR: h.clearingAccountId }, 'settlement_IDR'],
+      [{ settlement_IDR: 'not-an-account' }, 'settlement_IDR'],
+      [{ settlement_USD: savings }, null],
+    ] as const) {
+      const res = await pick(agent, body, 400);
+      if (field) assert.match(res.text, /Choose a IDR bank account from the list/);
+      else assert.match(res.text, /no clearing account for USD/);
+    }
+    assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), {});
+    // Staff of another merchant cannot reach this one's picker at all.
+    const stranger = await signedIn(h.app, 'b@lain.test');
+    await stranger.get(settingsPath()).expect(404);
+  });
+});
