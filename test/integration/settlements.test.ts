@@ -163,4 +163,32 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const stranger = await signedIn(h.app, 'b@lain.test');
     await stranger.get(settingsPath()).expect(404);
   });
+
+  it("the dashboard shows Xendit's balance next to the clearing account's in Xero: Balanced when equal, the difference while a withdrawal waits", async () => {
+    const balances = async (agent: Agent) => {
+      const { $ } = await page(agent, '/admin');
+      const row = $('#balances tr[data-currency=IDR]');
+      // Intl puts a no-break space between the currency and the amount.
+      const text = (cls: string) => row.find(cls).text().trim().replace(/\s/g, ' ');
+      return { xendit: text('.xendit'), xero: text('.xero'), state: text('.state') };
+    };
+    const w = await withdrawn(100_000);
+    await list();
+    await h.worker.drain();
+    // Xero's Bank Summary is read up to the organisation's today; the simulators date things by the real clock.
+    h.clock.advance(Math.max(0, Date.now() - h.clock().getTime()) + 86_400_000);
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const before = await balances(agent);
+    assert.equal(before.state, 'Differs by IDR 100,000', JSON.stringify(before));
+
+    await pick(agent, { settlement_IDR: savings }, 303);
+    await h.worker.drain();
+    assert.equal((await row(w.id))?.state, 'recorded');
+    const after = await balances(agent);
+    assert.equal(after.state, 'Balanced');
+    assert.equal(after.xendit, after.xero);
+    const left = h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');
+    assert.ok(left > 0, 'paid less fee, less the withdrawal');
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(left * 100), 'IDR has no minor unit: hundredths in Xero');
+  });
 });

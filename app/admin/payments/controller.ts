@@ -11,6 +11,7 @@ import type { Sessions } from '../session.js';
 import { adminErrors, render, requireUser, signedIn, stepUp, type AdminDeps } from '../web.js';
 import { requestRefund } from './refund.js';
 import * as service from './service.js';
+import { balances } from './balances.js';
 
 const DashboardQuery = z.object({
   state: z.enum(['pending', 'recorded', 'needs_review']).optional().catch(undefined),
@@ -58,8 +59,11 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
       const s = p.toString();
       return base + (s ? `?${s}` : '');
     };
+    // One merchant in view: its Xendit balance next to its clearing account in Xero, per currency.
+    const merchant = view.merchant ? await deps.stores.merchants.byId(view.merchant.id) : null;
     render(res, Object.keys(range.errors).length ? 400 : 200, 'dashboard', {
       ...view,
+      balances: merchant ? await balances(deps, merchant) : [],
       errors: range.errors,
       values: { from: typeof q.from === 'string' ? q.from : '', to: typeof q.to === 'string' ? q.to : '' },
       filter: { state: q.state ?? '', merchant: user.role === 'operator' ? (q.merchant ?? '') : '', from: from ?? '', to: to ?? '', q: q.q?.trim() ?? '' },

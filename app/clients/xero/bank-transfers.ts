@@ -61,9 +61,10 @@ export function bankTransferCalls({ call }: XeroCalls): Pick<XeroGateway, 'creat
         const id = cells[0]?.attributes?.find((a) => a.id === 'accountID')?.value;
         const closing = cells.at(-1)?.value;
         if (!id || closing === undefined) continue;
-        const n = Number(closing.replace(/,/g, ''));
-        if (!Number.isFinite(n)) throw unexpected(`bank summary closing balance ${closing} is not a number`);
-        out[id] = amount(n, 'Closing Balance');
+        // Report cells are text ("1500000.00", "-25.00"): kept as decimal text, never a float.
+        const text = closing.replace(/,/g, '').trim();
+        if (!/^-?\d+(\.\d+)?$/.test(text)) throw unexpected(`bank summary closing balance ${closing} is not a number`);
+        out[id] = text;
       }
       return out;
     },

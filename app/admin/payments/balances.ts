@@ -1,0 +1,74 @@
+/**
+ * Does the clearing account close? Per currency, Xendit's CASH balance (GET /balance) next to the
+ * clearing account's balance in Xero (the Bank Summary report's closing balance today): equal, the
+ * books agree with Xendit. Xero reports in the organisation's base currency only (help.xero.com
+ * "Foreign currency & reporting"), so another currency's clearing account shows Xendit's side alone.
+ * Either side that cannot be read is shown as not available; the page never fails for it.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Merchant } from '../../store/merchants.js';
+import { clearingAccountFor } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../money.js';
+import { dateIn, zoneFor } from '../../jobs/sync/org-date.js';
+
+export interface BalanceRow {
+  currency: Currency;
+  /** Minor units; null when Xendit could not be asked. */
+  xendit: number | null;
+  /** Minor units; null when Xero could not be asked or reports it in another currency. */
+  xero: number | null;
+  /** The organisation's base currency, when Xero's figure is not in this one. */
+  notBase?: string;
+  balanced: boolean;
+}
+
+interface Deps {
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Upstream trouble is "not available"; anything else is a bug and propagates. */
+async function orNull<T>(deps: Deps, merchant: Merchant, what: string, fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    deps.logger.warn({ merchantId: merchant.id, err: err.message }, `${what} not read for the balances`);
+    return null;
+  }
+}
+
+export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceRow[]> {
+  if (!merchant.xenditSecretKey || !merchant.clearingAccountId) return [];
+  const org = await orNull(deps, merchant, 'xero organisation', () => deps.xero.getOrganisation(merchant.xero));
+  const base = org?.baseCurrency;
+  const currencies = [...new Set([...(base ? [base] : []), ...Object.keys(merchant.clearingAccounts)])].filter(isSupportedCurrency);
+  const today = base && isSupportedCurrency(base) ? dateIn(deps.clock(), zoneFor(merchant.xeroTimezone, base)) : null;
+  const summary = today ? await orNull(deps, merchant, 'xero bank summary', () => deps.xero.bankSummary(merchant.xero, today)) : null;
+  return Promise.all(
+    currencies.map(async (currency) => {
+      const xendit = await orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(merchant.xenditSecretKey, currency));
+      const decimal = currency === base ? summary?.[clearingAccountFor(merchant, currency)] : undefined;
+      const xero = decimal === undefined ? null : minorOrNull(decimal, currency);
+      return { currency, xendit, xero, ...(currency !== base && base ? { notBase: base } : {}), balanced: xendit !== null && xero !== null && xendit === xero };
+    }),
+  );
+}
+
+/** Xero's closing balance may be negative (more left than came in). */
+function minorOrNull(decimal: string, currency: Currency): number | null {
+  try {
+    const negative = decimal.startsWith('-');
+    const minor = toMinor(negative ? decimal.slice(1) : decimal, currency);
+    return negative ? -minor : minor;
+  } catch (err) {
+    if (err instanceof AmountError) return null;
+    throw err;
+  }
+}
