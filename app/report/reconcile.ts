@@ -3,43 +3,21 @@
  * clearing accounts in Xero hold, row by row. Amounts are compared in hundredths (Xero's two
  * decimals), never as floats.
  */
-import type { XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
-import type { XeroAccountPayment, XeroBankTransaction, XeroGateway } from '../clients/xero/types.js';
+import type { XenditInvoice } from '../clients/xendit/types.js';
+import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
+import { format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
+import { transferRows } from './transfers.js';
+
+export { ROW_STATUSES, format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 
 /** A fee posted as a manual journal, seen from the clearing account (its credit line there). */
 interface JournalFee {
   date?: string;
   total: string; // decimal, positive
   currencyCode: string;
-}
-
-export const ROW_STATUSES = [
-  'matched',
-  'missing_in_xero',
-  'missing_at_xendit',
-  'amount_differs',
-  'fee_missing',
-  'fee_differs',
-  'fee_tax_unknown',
-  'not_from_xendit',
-  'refunded',
-] as const;
-/** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
-export type RowStatus = (typeof ROW_STATUSES)[number];
-
-export interface ReportRow {
-  date: string; // YYYY-MM-DD, the merchant's local date (as on the Xero payment)
-  xenditInvoiceId: string | null;
-  currency: string;
-  xenditAmount: string | null; // two-decimal strings
-  xenditFee: string | null;
-  xeroPayment: string | null;
-  xeroFee: string | null;
-  status: RowStatus;
-  note: string;
 }
 
 export interface Report {
@@ -60,11 +38,6 @@ export interface Totals {
   xeroNet: string;
   difference: string;
   otherMovement: string;
-}
-
-export interface ReportDeps {
-  xero: XeroGateway;
-  xendit: XenditGateway;
 }
 
 const PAYMENT_REF = /^Xendit (\S+)$/;
@@ -181,6 +154,15 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
   }
+  // Settlements: withdrawals to the merchant's bank against the bank transfers out of the clearing accounts.
+  const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
+  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts);
+  rows.push(...settled.rows);
+  for (const [currency, t] of settled.sums) {
+    sum(currency).xendit += t.xendit;
+    sum(currency).xero += t.xero;
+    sum(currency).other += t.other;
+  }
   rows.sort((a, b) => (a.date === b.date ? (a.xenditInvoiceId ?? '').localeCompare(b.xenditInvoiceId ?? '') : a.date.localeCompare(b.date)));
   const totals: Record<string, Totals> = {};
   for (const [currency, t] of [...sums].sort(([a], [b]) => a.localeCompare(b))) {
@@ -192,7 +174,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     to: range.to,
     rows,
     totals,
-    reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => r.status === 'matched' || r.status === 'refunded'),
+    reconciled:
+      [...sums.values()].every((t) => t.xendit === t.xero) &&
+      rows.every((r) => r.status === 'matched' || r.status === 'refunded' || r.status === 'transferred'),
   };
 }
 
@@ -313,20 +297,6 @@ async function takenBack(
 
 function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {
   return { date, xenditInvoiceId: null, currency, xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
-}
-
-/** "150000" / "12.5" / "-3.25" → hundredths. */
-export function hundredths(decimal: string): bigint {
-  const m = /^(-)?(\d+)(?:\.(\d{1,2}))?$/.exec(decimal.trim());
-  if (!m) throw new RangeError(`not an amount with at most two decimals: ${decimal}`);
-  const v = BigInt(m[2] + (m[3] ?? '').padEnd(2, '0'));
-  return m[1] ? -v : v;
-}
-
-export function format(h: bigint): string {
-  const sign = h < 0n ? '-' : '';
-  const digits = (h < 0n ? -h : h).toString().padStart(3, '0');
-  return `${sign}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
 const COLUMNS: (keyof ReportRow)[] = ['date', 'xenditInvoiceId', 'currency', 'xenditAmount', 'xenditFee', 'xeroPayment', 'xeroFee', 'status', 'note'];

@@ -5,6 +5,7 @@ import { createHarness, paidThroughGateway, type Harness } from '../helpers/harn
 import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
 
 const BANK_TRANSFERS = '/api.xro/2.0/BankTransfers';
 
@@ -190,5 +191,25 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const left = h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');
     assert.ok(left > 0, 'paid less fee, less the withdrawal');
     assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(left * 100), 'IDR has no minor unit: hundredths in Xero');
+  });
+
+  it('the reconciliation report has a row per withdrawal: missing in Xero while it waits, transferred once recorded, and reconciled', async () => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = () => reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    const w = await withdrawn(100_000);
+    await list();
+    await h.worker.drain();
+    const waiting = await report();
+    const row = (r: Awaited<ReturnType<typeof report>>) => r.rows.find((x) => x.note.includes(w.id));
+    assert.deepEqual([row(waiting)?.status, row(waiting)?.xenditAmount, row(waiting)?.xeroPayment], ['missing_in_xero', '-100000.00', null]);
+    assert.equal(waiting.reconciled, false);
+
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    await h.worker.drain();
+    const done = await report();
+    assert.deepEqual([row(done)?.status, row(done)?.xenditAmount, row(done)?.xeroPayment], ['transferred', '-100000.00', '-100000.00']);
+    assert.equal(done.totals.IDR.difference, '0.00');
+    assert.equal(done.reconciled, true, JSON.stringify(done.rows));
   });
 });

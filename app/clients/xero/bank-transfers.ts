@@ -16,10 +16,12 @@ import type { BankTransfer, ReportRows } from 'xero-node';
 import { escapeWhere, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
-import { amount, sdkAmount } from './mappers.js';
+import { amount, dateOf, sdkAmount } from './mappers.js';
 import type { XeroBankTransfer, XeroGateway } from './types.js';
 
-export function bankTransferCalls({ call }: XeroCalls): Pick<XeroGateway, 'createBankTransfer' | 'findBankTransfersByReference' | 'bankSummary'> {
+export function bankTransferCalls({
+  call,
+}: XeroCalls): Pick<XeroGateway, 'createBankTransfer' | 'findBankTransfersByReference' | 'listBankTransfersFrom' | 'bankSummary'> {
   return {
     async createBankTransfer(creds, t, idempotencyKey) {
       const body = {
@@ -52,6 +54,17 @@ export function bankTransferCalls({ call }: XeroCalls): Pick<XeroGateway, 'creat
       return (res.body.bankTransfers ?? []).filter((t) => t.reference === reference && String(t.status ?? 'AUTHORISED') !== 'DELETED').map(mapTransfer);
     },
 
+    async listBankTransfersFrom(creds, accountId) {
+      // `where` filters on any element, nested ones by a dotted path (developer.xero.com/documentation/
+      // api/accounting/requests-and-responses, "Retrieving a filtered set").
+      const res = await call(creds, 'listBankTransfersFrom', (api) =>
+        api.getBankTransfers(creds.tenantId, undefined, `FromBankAccount.AccountID==guid("${escapeWhere(accountId)}")`),
+      );
+      return (res.body.bankTransfers ?? [])
+        .filter((t) => t.fromBankAccount?.accountID === accountId && String(t.status ?? 'AUTHORISED') !== 'DELETED')
+        .map(mapTransfer);
+    },
+
     async bankSummary(creds, date) {
       const res = await call(creds, 'bankSummary', (api) => api.getReportBankSummary(creds.tenantId, date, date));
       const rows = (res.body.reports?.[0]?.rows ?? []).flatMap((r: ReportRows) => r.rows ?? []);
@@ -80,5 +93,6 @@ function mapTransfer(t: BankTransfer): XeroBankTransfer {
     amount: amount(t.amount, 'Amount'),
     reference: t.reference ?? '',
     fromIsReconciled: t.fromIsReconciled === true,
+    ...(dateOf(t.date) ? { date: dateOf(t.date) } : {}),
   };
 }

@@ -253,7 +253,7 @@ export function sdkAmount(decimal: string): number {
   return n;
 }
 
-function dateOf(value: unknown): string | undefined {
+export function dateOf(value: unknown): string | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString().slice(0, 10);
   if (typeof value === 'string') return /^\d{4}-\d{2}-\d{2}/.exec(value)?.[0];
   return undefined;

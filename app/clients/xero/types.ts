@@ -106,6 +106,7 @@ export interface XeroBankTransfer {
   amount: string;
   reference: string;
   fromIsReconciled: boolean;
+  date?: string; // YYYY-MM-DD
 }
 
 export interface XeroBankAccount {
@@ -382,6 +383,8 @@ export interface XeroGateway {
   createBankTransfer(creds: XeroCredentials, transfer: NewXeroBankTransfer, idempotencyKey: string): Promise<XeroBankTransfer>;
   /** Bank transfers (not DELETED) whose Reference equals `reference` exactly. */
   findBankTransfersByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransfer[]>;
+  /** Every bank transfer (not DELETED) out of this bank account. */
+  listBankTransfersFrom(creds: XeroCredentials, accountId: string): Promise<XeroBankTransfer[]>;
   /** Closing balance (decimal string, base currency) of each bank account at the end of `date` (YYYY-MM-DD), by AccountID. */
   bankSummary(creds: XeroCredentials, date: string): Promise<Record<string, string>>;
   /** The same client, spending the rate budget as `purpose` (a client starts as 'read'). */

@@ -1,0 +1,52 @@
+/**
+ * The reconciliation report's rows and amounts, shared by its parts (reconcile.ts: payments, fees,
+ * refunds; transfers.ts: settlements). Amounts are compared in hundredths (Xero's two decimals).
+ */
+import type { XenditGateway } from '../clients/xendit/types.js';
+import type { XeroGateway } from '../clients/xero/types.js';
+
+export const ROW_STATUSES = [
+  'matched',
+  'missing_in_xero',
+  'missing_at_xendit',
+  'amount_differs',
+  'fee_missing',
+  'fee_differs',
+  'fee_tax_unknown',
+  'not_from_xendit',
+  'refunded',
+  'transferred',
+] as const;
+/** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
+export type RowStatus = (typeof ROW_STATUSES)[number];
+
+export interface ReportRow {
+  date: string; // YYYY-MM-DD, the merchant's local date (as on the Xero payment)
+  xenditInvoiceId: string | null;
+  currency: string;
+  xenditAmount: string | null; // two-decimal strings
+  xenditFee: string | null;
+  xeroPayment: string | null;
+  xeroFee: string | null;
+  status: RowStatus;
+  note: string;
+}
+
+export interface ReportDeps {
+  xero: XeroGateway;
+  xendit: XenditGateway;
+}
+
+/** "150000" / "12.5" / "-3.25" → hundredths. */
+export function hundredths(decimal: string): bigint {
+  const m = /^(-)?(\d+)(?:\.(\d{1,2}))?$/.exec(decimal.trim());
+  if (!m) throw new RangeError(`not an amount with at most two decimals: ${decimal}`);
+  const v = BigInt(m[2] + (m[3] ?? '').padEnd(2, '0'));
+  return m[1] ? -v : v;
+}
+
+export function format(h: bigint): string {
+  const sign = h < 0n ? '-' : '';
+  const digits = (h < 0n ? -h : h).toString().padStart(3, '0');
+  return `${sign}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}

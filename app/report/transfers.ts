@@ -1,0 +1,92 @@
+/**
+ * The reconciliation report's settlement rows: each withdrawal Xendit made from the merchant's
+ * balance to their bank in the range, next to the Bank Transfer out of the clearing account that
+ * the gateway recorded for it (Reference `Xendit withdrawal <transaction id>`): transferred when
+ * both agree, missing on the side that lacks it. Other transfers out of a clearing account are the
+ * merchant's own (not from Xendit).
+ */
+import type { XenditWithdrawal } from '../clients/xendit/types.js';
+import type { XeroBankTransfer } from '../clients/xero/types.js';
+import type { Merchant } from '../store/merchants.js';
+import { toDecimal } from '../money.js';
+import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
+import { format, hundredths, type ReportDeps, type ReportRow } from './rows.js';
+
+const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
+const DAY_MS = 86_400_000;
+/** Bounds one report's reading of Xendit's withdrawals (50 a page). */
+const MAX_PAGES = 20;
+
+export interface TransferRows {
+  rows: ReportRow[];
+  /** Per currency, hundredths (negative: money out of the clearing account). */
+  sums: Map<string, { xendit: bigint; xero: bigint; other: bigint }>;
+}
+
+export async function transferRows(
+  deps: ReportDeps,
+  merchant: Merchant,
+  range: { from: string; to: string },
+  timezone: string | null | undefined,
+  /** The clearing accounts, each with its currency. */
+  clearing: Map<string, string>,
+): Promise<TransferRows> {
+  const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
+  const withdrawals = new Map<string, XenditWithdrawal>();
+  // Local dates run up to a day ahead of UTC: ask from a day earlier, keep the range's local dates.
+  let afterId: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
+      limit: 50,
+      afterId,
+      createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY_MS),
+    });
+    for (const w of got.withdrawals) if (inRange(dateIn(new Date(w.created), zoneFor(timezone, w.currency)))) withdrawals.set(w.id, w);
+    if (!got.hasMore || !got.lastId) break;
+    afterId = got.lastId;
+  }
+  const transfers = new Map<string, XeroBankTransfer[]>();
+  const rows: ReportRow[] = [];
+  const sums: TransferRows['sums'] = new Map();
+  const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
+  for (const [accountId, currency] of clearing) {
+    for (const t of await deps.xero.listBankTransfersFrom(merchant.xero, accountId)) {
+      if (!inRange(t.date)) continue;
+      const m = WITHDRAWAL_REF.exec(t.reference);
+      if (m) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), t]);
+      else {
+        sum(currency).other -= hundredths(t.amount);
+        rows.push(
+          row(t.date ?? '', currency, null, format(-hundredths(t.amount)), 'not_from_xendit', `bank transfer "${t.reference}" out of the clearing account`),
+        );
+      }
+    }
+  }
+  for (const id of new Set([...withdrawals.keys(), ...transfers.keys()])) {
+    const w = withdrawals.get(id);
+    const found = transfers.get(id) ?? [];
+    const xero = found.length ? -found.reduce((s, t) => s + hundredths(t.amount), 0n) : null;
+    const xendit = w ? -hundredths(toDecimal(w.amount, w.currency)) : null;
+    const currency = w?.currency ?? clearing.get(found[0]?.fromAccountId ?? '') ?? '';
+    const date = w ? dateIn(new Date(w.created), zoneFor(timezone, w.currency)) : (found[0]?.date ?? '');
+    sum(currency).xendit += xendit ?? 0n;
+    sum(currency).xero += xero ?? 0n;
+    const status = xendit === null ? 'missing_at_xendit' : xero === null ? 'missing_in_xero' : xendit === xero ? 'transferred' : 'amount_differs';
+    const note =
+      xendit === null
+        ? `Xendit lists no withdrawal ${id} in this range`
+        : xero === null
+          ? `withdrawal ${id}: no bank transfer in Xero yet`
+          : found.length > 1
+            ? `withdrawal ${id}: ${found.length} bank transfers in Xero`
+            : `withdrawal ${id}`;
+    rows.push(
+      row(date, currency, xendit === null ? null : format(xendit), xero === null ? null : format(xero), found.length > 1 ? 'amount_differs' : status, note),
+    );
+  }
+  return { rows, sums };
+}
+
+function row(date: string, currency: string, xendit: string | null, xero: string | null, status: ReportRow['status'], note: string): ReportRow {
+  return { date, xenditInvoiceId: null, currency, xenditAmount: xendit, xenditFee: null, xeroPayment: xero, xeroFee: null, status, note };
+}
