@@ -205,7 +205,8 @@ export interface NewSimInvoice {
   status?: SimInvoiceStatus; // default AUTHORISED
   contact: { name: string; email?: string };
   currency?: string; // default: the org's base currency
-  lineItems: { description: string; quantity?: string; unitAmount: string }[];
+  /** A line's TaxType (one of the organisation's sales rates) makes the invoice tax-inclusive, as invoices with tax are here. */
+  lineItems: { description: string; quantity?: string; unitAmount: string; accountCode?: string; taxType?: string }[];
   /** Already paid (decimal string); recorded as one payment into a bank account other than "Xendit". */
   amountPaid?: string;
   reference?: string;
