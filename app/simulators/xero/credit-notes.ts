@@ -33,12 +33,9 @@ export interface SimCreditNote {
   updatedAt: Date;
 }
 
-const byOrg = new WeakMap<object, Map<string, SimCreditNote>>();
-
+/** Kept on the organisation, so the demo's saved state keeps them across a restart. */
 export function creditNotesOf(o: SimOrganisation): Map<string, SimCreditNote> {
-  let m = byOrg.get(o);
-  if (!m) byOrg.set(o, (m = new Map()));
-  return m;
+  return (o.creditNotes ??= new Map());
 }
 
 export function createCreditNotesRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {

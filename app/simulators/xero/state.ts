@@ -11,6 +11,7 @@ import { emptyOAuthState, type SimOAuthState } from './oauth.js';
 import type { StoredAnswer } from './idempotency.js';
 import type { XeroSimTestApi } from './test-api.js';
 import { type RefundPaymentType, type SimRefundPayment } from './refund-payments.js';
+import type { SimCreditNote } from './credit-notes.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
 export type SimInvoiceType = 'ACCREC' | 'ACCPAY';
@@ -135,6 +136,9 @@ export interface SimOrganisation {
   /** Payment services and branding themes (payment-services.ts); absent in older saved state. */
   paymentServices?: SimPaymentService[];
   brandingThemes?: SimBrandingTheme[];
+  /** Credit notes (credit-notes.ts) and payments refunding documents (refund-payments.ts); absent in older saved state. */
+  creditNotes?: Map<string, SimCreditNote>;
+  refundPayments?: SimRefundPayment[];
 }
 
 export interface SimPaymentService {
