@@ -174,6 +174,23 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     );
   });
 
+  it('a credit note that never reached Xero (connection reset, as a crash before sending): the retry looks it up, finds none, creates one', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    h.sims.xero.faults.resetConnection(1, { path: CREDIT_NOTES });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 0);
+    assert.ok((await refundRow(id))?.creditAttemptAt, 'marked: whether it reached Xero is unknown');
+    h.sims.xero.test.clearRequests();
+    h.clock.advance(60_000);
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: CREDIT_NOTES }), 1, 'looked up once before creating');
+    assert.equal((await refundRow(id))?.state, 'recorded');
+  });
+
   it('a pending refund waits; when Xendit says it failed, nothing goes into Xero', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.refund(x.id, { pending: true });
