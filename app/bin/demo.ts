@@ -144,7 +144,8 @@ async function restore(runtime: Runtime, xeroSim: XeroSimulator, xenditSim: Xend
     return undefined;
   }
   Object.assign(xeroSim.state, xero, { requests: [] });
-  Object.assign(xenditSim.state, { accounts: xendit.accounts, invoices: xendit.invoices, callbacks: xendit.callbacks ?? [], requests: [] });
+  const { accounts, invoices, callbacks = [], refunds = [], refundWebhooks = [], disputes = [], disputeWebhooks = [] } = xendit;
+  Object.assign(xenditSim.state, { accounts, invoices, callbacks, refunds, refundWebhooks, disputes, disputeWebhooks, requests: [] });
   // Requests in flight when the last run stopped never finished.
   for (const org of xeroSim.state.orgs.values()) org.usage.inFlight = 0;
   const org = [...xeroSim.state.orgs.values()].find((o) => o.shortCode === DEMO.shortCode);

@@ -177,9 +177,13 @@ export async function createHarness(
  */
 export async function paidThroughGateway(
   h: Harness,
-  opts: { afterCheckout?: (inv: { invoiceId: string }) => void; beforeCallback?: (x: { id: string; external_id: string }) => void } = {},
+  opts: {
+    invoice?: Parameters<Harness['addInvoice']>[0];
+    afterCheckout?: (inv: { invoiceId: string }) => void;
+    beforeCallback?: (x: { id: string; external_id: string }) => void;
+  } = {},
 ) {
-  const inv = h.addInvoice({});
+  const inv = h.addInvoice(opts.invoice ?? {});
   await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
   opts.afterCheckout?.(inv);
   const x = h.sims.xendit.listInvoices().at(-1)!;

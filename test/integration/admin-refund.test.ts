@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
 
@@ -95,6 +96,20 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     }
     const form = await refundForm(agent, payment.id);
     await post(agent, payment.id, { _csrf: form.csrf, requestId: 'not-a-uuid', amount: '1000', reason: 'OTHERS' }).expect(400);
+    assert.deepEqual(await requestsOf(payment.id), []);
+    assert.deepEqual(await atXendit(x.id), []);
+  });
+
+  it('a staff user sees no Refund form and is refused (403), nothing written', async () => {
+    const { x, payment } = await recordedPayment();
+    await h.stores.users.add(
+      { email: 'staff@toko.test', passwordHash: await hashPassword(PASSWORD), role: 'merchant', merchantId: h.merchant.id, merchantRole: 'staff' },
+      h.clock(),
+    );
+    const agent = await signedIn(h.app, 'staff@toko.test');
+    const { $, csrf } = await page(agent, adminPaymentPath(payment.id));
+    assert.equal($('#refund-new').length, 0);
+    await post(agent, payment.id, { _csrf: csrf(), requestId: crypto.randomUUID(), amount: '1000', reason: 'OTHERS' }).expect(403);
     assert.deepEqual(await requestsOf(payment.id), []);
     assert.deepEqual(await atXendit(x.id), []);
   });

@@ -4,7 +4,7 @@ import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
-import { adminMerchantPath, paths } from '../../app/paths.js';
+import { adminMerchantPath, disputeCallbackPathFor, paths, refundCallbackPathFor } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 
 const TEST_KEY = 'xnd_development_BothKeysTest9911';
@@ -156,6 +156,8 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal((await stored()).mode, 'test');
     const merchantUser = await signedIn(h.app, 'a@toko.test');
     const own = await page(merchantUser, adminMerchantPath(h.merchant.id, 'adminMerchantXendit'));
+    assert.equal(own.$('#refund-webhook-url').val(), h.baseUrl + refundCallbackPathFor(h.merchant.id), 'the URLs to paste at Xendit');
+    assert.equal(own.$('#dispute-webhook-url').val(), h.baseUrl + disputeCallbackPathFor(h.merchant.id));
     await merchantUser.post(modePath()).type('form').send({ _csrf: own.csrf(), mode: 'live' }).expect(404);
     await merchantUser.post(xenditPage()).type('form').send({ _csrf: own.csrf(), testKey: TEST_KEY }).expect(404);
     assert.equal((await stored()).mode, 'test');

@@ -144,6 +144,20 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     assert.equal((await row(id))?.state, 'recorded');
   });
 
+  it("the simulated dashboard's lost chargeback reaches the gateway by its two webhooks and is booked once", async () => {
+    const { x } = await paidAndRecorded();
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { disputeCallbackUrl: h.baseUrl + disputeCallbackPathFor(h.merchant.id) });
+    await request(h.sims.xenditUrl).post('/dashboard/chargebacks').type('form').send({ invoice_id: x.id }).expect(303);
+    await h.worker.drain();
+    assert.deepEqual((await disputeJobs()).map((j) => [j.payload.status, j.state]).sort(), [
+      ['ACTION_REQUIRED', 'done'],
+      ['LOST', 'done'],
+    ]);
+    const [note, ...more] = notes();
+    assert.equal(more.length, 0);
+    assert.match(note.reference, /^Xendit chargeback mi-dspt-/);
+  });
+
   it('refuses a dispute webhook with a wrong token (401) or without an id (400), writing nothing', async () => {
     const before = (await h.stores.jobs.list()).length;
     await webhook('mi-dspt-x', 'LOST', 'wrong').expect(401);

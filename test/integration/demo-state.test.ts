@@ -158,6 +158,33 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     assert.equal((await run.runtime.stores.alerts.outbox(5))[0]?.sentAt instanceof Date, true, 'accepted by the SMTP server: sent');
   });
 
+  it('refunds, credit notes and an open dispute made in the demo are still there after a restart', async () => {
+    run = await startDemo(db(), dataDir, port);
+    const inv = (await run.demo.invoices()).find((i) => i.status === 'AUTHORISED' && i.amountDue === i.total)!;
+    const click = await request(run.app)
+      .get(new URL(inv.payLink).pathname + new URL(inv.payLink).search)
+      .expect(303);
+    const xenditId = new URL(click.headers.location, run.base).pathname.split('/').pop()!;
+    await run.demo.simulators.xendit.pay(xenditId);
+    await run.worker.drain();
+    await run.demo.simulators.xendit.refund(xenditId, { amount: 10_000 });
+    const dispute = await run.demo.simulators.xendit.dispute(xenditId, { amount: 5_000 });
+    await run.worker.drain();
+    const tenant = orgIdOf(DEMO.shortCode);
+    assert.equal(run.demo.simulators.xero.test.creditNotes(tenant).length, 1, 'the refund reached Xero through its webhook');
+
+    const after = await restart();
+    assert.equal(after.demo.simulators.xero.test.creditNotes(tenant).length, 1, 'credit note kept');
+    assert.equal(after.demo.simulators.xero.test.refundPayments(tenant).length, 1, 'its cash refund kept');
+    await after.demo.simulators.xendit.resolveDispute(dispute.id, 'LOST');
+    await after.worker.drain();
+    const notes = after.demo.simulators.xero.test.creditNotes(tenant);
+    assert.deepEqual(
+      notes.map((n) => n.reference).sort(),
+      [`Xendit chargeback ${dispute.id}`, notes.find((n) => n.reference.startsWith('Xendit refund'))!.reference].sort(),
+    );
+  });
+
   it('voiding an invoice in the simulated Xero expires its open checkout through the signed webhook', async () => {
     run = await startDemo(db(), dataDir, port);
     const inv = (await run.demo.invoices()).find((i) => i.status === 'AUTHORISED' && i.amountDue === i.total)!;

@@ -28,8 +28,8 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
   const cashRefunds = () => h.sims.xero.test.refundPayments(h.tenantId);
   const refundRow = (id: string) => h.stores.refunds.byXenditId(h.merchant.id, id);
 
-  async function paidAndRecorded() {
-    const paid = await paidThroughGateway(h);
+  async function paidAndRecorded(invoice?: Parameters<typeof h.addInvoice>[0]) {
+    const paid = await paidThroughGateway(h, { invoice });
     await h.worker.drain();
     const payment = await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id);
     assert.equal(payment?.syncState, 'recorded');
@@ -132,6 +132,63 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(cashRefunds().length, 1, 'found, not paid out again');
     assert.equal((await refundRow(id))?.state, 'recorded');
     assert.equal((await refundRow(id))?.xeroRefundPaymentId, cashRefunds()[0].paymentId);
+  });
+
+  it("reverses the sale's tax: a full refund of a PPN invoice credits its tax, a part refund its share", async () => {
+    // 2 × 55 500 incl. PPN 11% on 200 Sales + 39 000 untaxed on 260 Other revenue = 150 000.
+    h.sims.xero.addAccount(h.tenantId, { code: '260', name: 'Other Revenue', type: 'REVENUE' });
+    const { x } = await paidAndRecorded({
+      lineItems: [
+        { description: 'Kopi', quantity: '2', unitAmount: '55500', accountCode: '200', taxType: 'OUTPUT' },
+        { description: 'Ongkir', quantity: '1', unitAmount: '39000', accountCode: '260' },
+      ],
+    });
+    const part = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await webhook(part.id).expect(200);
+    await h.worker.drain();
+    const [note] = notes();
+    assert.equal(note.lineAmountTypes, 'Inclusive');
+    assert.deepEqual(
+      note.lineItems.map((li) => [li.accountCode, li.taxType, li.lineAmount, li.taxAmount]),
+      [
+        ['200', 'OUTPUT', 3700000n, 366667n],
+        ['260', 'NONE', 1300000n, 0n],
+      ],
+      '50 000 shared 111 000 : 39 000; PPN taken out of the taxed share',
+    );
+    assert.equal(note.total, 5000000n, 'the credit note is exactly the refund');
+
+    const rest = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    await webhook(rest.id).expect(200);
+    await h.worker.drain();
+    const all = notes();
+    assert.equal(all.length, 2);
+    assert.equal(
+      all.reduce((s, n) => s + n.totalTax, 0n),
+      1100000n,
+      "both refunds together give back the invoice's 11 000 PPN",
+    );
+    assert.equal(
+      cashRefunds().reduce((s, p) => s + p.amount, 0n),
+      15000000n,
+    );
+  });
+
+  it('a credit note that never reached Xero (connection reset, as a crash before sending): the retry looks it up, finds none, creates one', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    h.sims.xero.faults.resetConnection(1, { path: CREDIT_NOTES });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 0);
+    assert.ok((await refundRow(id))?.creditAttemptAt, 'marked: whether it reached Xero is unknown');
+    h.sims.xero.test.clearRequests();
+    h.clock.advance(60_000);
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: CREDIT_NOTES }), 1, 'looked up once before creating');
+    assert.equal((await refundRow(id))?.state, 'recorded');
   });
 
   it('a pending refund waits; when Xendit says it failed, nothing goes into Xero', async () => {

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { adminMerchantPath, callbackPathFor, paths } from '../../paths.js';
+import { adminMerchantPath, callbackPathFor, disputeCallbackPathFor, refundCallbackPathFor, paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
@@ -52,6 +52,8 @@ export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
       inUse: merchant.xenditSecretKey !== '',
       hasToken: merchant.callbackToken !== '',
       callbackUrl: deps.publicUrl + callbackPathFor(merchant.id),
+      refundWebhookUrl: deps.publicUrl + refundCallbackPathFor(merchant.id),
+      disputeWebhookUrl: deps.publicUrl + disputeCallbackPathFor(merchant.id),
       lastCallbackAt: activity.lastCallbackAt,
       saved: false,
       switched: false,

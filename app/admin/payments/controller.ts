@@ -9,7 +9,8 @@ import { REFUND_REASONS } from '../../clients/xendit/types.js';
 import { rangeErrors } from '../dates.js';
 import type { Sessions } from '../session.js';
 import { adminErrors, render, requireUser, signedIn, stepUp, type AdminDeps } from '../web.js';
-import { requestRefund } from './refund.js';
+import { mayRefund, requestRefund } from './refund.js';
+import type { User } from '../../store/users.js';
 import * as service from './service.js';
 import { balances } from './balances.js';
 
@@ -26,10 +27,11 @@ const REFUND_NOTICES = ['sent', 'refused', 'unknown'] as const;
 const RefundBody = z.object({ requestId: z.uuid(), amount: z.string().max(40), reason: z.string().max(40) });
 
 /** The refund form of a payment's page: a fresh one-time id, the whole refundable amount proposed. */
-function refundFormOf(detail: Awaited<ReturnType<typeof service.paymentDetail>>) {
+function refundFormOf(detail: Awaited<ReturnType<typeof service.paymentDetail>>, actor: User) {
   const { payment, refundable } = detail;
   return {
-    shown: refundable > 0,
+    allowed: mayRefund(actor),
+    shown: refundable > 0 && mayRefund(actor),
     left: refundable,
     reasons: REFUND_REASONS,
     values: { requestId: randomUUID(), amount: toDecimal(refundable, payment.currency), reason: 'REQUESTED_BY_CUSTOMER' },
@@ -93,7 +95,13 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
     if (!id.success) throw new NotFound('malformed payment id');
     const detail = await service.paymentDetail(deps, signedIn(res), id.data);
     const notice = REFUND_NOTICES.find((n) => n === req.query.refund) ?? null;
-    render(res, 200, 'payment', { ...detail, retried: req.query.retried === '1', refundForm: refundFormOf(detail), refundErrors: {}, refundNotice: notice });
+    render(res, 200, 'payment', {
+      ...detail,
+      retried: req.query.retried === '1',
+      refundForm: refundFormOf(detail, signedIn(res)),
+      refundErrors: {},
+      refundNotice: notice,
+    });
   });
 
   // Money leaves: the password typed within the step-up window, like any change of where money goes.
@@ -112,7 +120,7 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
       render(res, err.status, 'payment', {
         ...detail,
         retried: false,
-        refundForm: { ...refundFormOf(detail), values },
+        refundForm: { ...refundFormOf(detail, signedIn(res)), values },
         refundErrors: err.fields,
         refundNotice: null,
       });

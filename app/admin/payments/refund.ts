@@ -16,6 +16,7 @@ import type { Payment } from '../../store/payments.js';
 import type { User } from '../../store/users.js';
 import type { OnboardingDeps } from '../deps.js';
 import { recordChange } from '../audit.js';
+import { merchantToChange } from '../merchants/service.js';
 
 export type RefundDeps = OnboardingDeps & { xendit: XenditGateway };
 
@@ -23,6 +24,11 @@ export interface RefundForm {
   requestId: string;
   amount: string;
   reason: string;
+}
+
+/** Whether the user may ask for refunds of this merchant's payments (the form is shown only to them). */
+export function mayRefund(actor: User): boolean {
+  return actor.role === 'operator' || actor.merchantRole === 'owner';
 }
 
 /** What may still be refunded: the payment less what Xendit refunded or took back and what was asked and not refused. */
@@ -37,8 +43,8 @@ export async function refundable(deps: Pick<RefundDeps, 'stores'>, payment: Pick
 export async function requestRefund(deps: RefundDeps, actor: User, paymentId: string, form: RefundForm): Promise<RefundRequest> {
   const payment = await deps.stores.payments.byId(paymentId);
   if (!payment || (actor.role === 'merchant' && actor.merchantId !== payment.merchantId)) throw new NotFound(`payment ${paymentId} not found for this user`);
-  const merchant = await deps.stores.merchants.byId(payment.merchantId);
-  if (!merchant) throw new NotFound(`merchant ${payment.merchantId} not found`);
+  // Operators and the merchant's owners: staff users only read.
+  const merchant = await merchantToChange(deps, actor, payment.merchantId);
   const earlier = (await deps.stores.refundRequests.forPayment(payment.id)).find((r) => r.id === form.requestId);
   if (earlier) return earlier.state === 'sending' ? send(deps, merchant.xenditSecretKey, payment, earlier, actor) : earlier;
 

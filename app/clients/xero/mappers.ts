@@ -47,6 +47,7 @@ export function mapInvoice(inv: Invoice): XeroInvoice {
     contactName: inv.contact?.name ?? '',
     ...(inv.contact?.contactID ? { contactId: inv.contact.contactID } : {}),
     ...(email ? { contactEmail: email } : {}),
+    ...(inv.lineAmountTypes !== undefined ? { lineAmountTypes: String(inv.lineAmountTypes) } : {}),
     lineItems: (inv.lineItems ?? []).map(mapLineItem),
   };
 }
@@ -57,6 +58,9 @@ function mapLineItem(li: LineItem): XeroLineItem {
     quantity: amount(li.quantity ?? 0, 'Quantity'),
     unitAmount: amount(li.unitAmount ?? 0, 'UnitAmount'),
     lineAmount: amount(li.lineAmount ?? 0, 'LineAmount'),
+    ...(li.accountCode ? { accountCode: li.accountCode } : {}),
+    ...(li.taxType ? { taxType: String(li.taxType) } : {}),
+    ...(li.taxAmount !== undefined && li.taxAmount !== null ? { taxAmount: amount(li.taxAmount, 'TaxAmount') } : {}),
   };
 }
 

@@ -10,6 +10,10 @@ export interface XeroLineItem {
   quantity: string; // decimal string, e.g. "1" or "1.5"
   unitAmount: string; // decimal string
   lineAmount: string; // decimal string
+  accountCode?: string;
+  /** Xero's TaxType code ('NONE' or absent: no tax). */
+  taxType?: string;
+  taxAmount?: string; // decimal string
 }
 
 export interface XeroInvoice {
@@ -24,6 +28,8 @@ export interface XeroInvoice {
   contactName: string;
   contactId?: string;
   contactEmail?: string;
+  /** Exclusive (tax on top of the line amounts), Inclusive or NoTax; absent when Xero does not say. */
+  lineAmountTypes?: string;
   lineItems: XeroLineItem[];
 }
 
@@ -51,7 +57,9 @@ export interface NewXeroCreditNote {
   date: string; // YYYY-MM-DD
   reference: string;
   currencyCode: string;
-  lineItems: { description: string; accountCode: string; amount: string }[];
+  /** NoTax, or Inclusive: each line's amount includes its TaxType's tax, so the total is the sum of the lines. */
+  lineAmountTypes: 'NoTax' | 'Inclusive';
+  lineItems: { description: string; accountCode: string; amount: string; taxType?: string }[];
 }
 
 /** One item of a batch create: what Xero made of it, or its validation messages. */

@@ -24,8 +24,12 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
       deps.logger.info({ merchantId, xenditDisputeId, status: dispute.status }, 'dispute not lost: nothing to record');
       return;
     }
-    const candidates = dispute.referenceId ? await deps.stores.payments.byExternalId(merchantId, dispute.referenceId) : [];
     const taken = dispute.finalAmount ?? dispute.amount;
+    if (taken <= 0) {
+      deps.logger.info({ merchantId, xenditDisputeId }, 'dispute lost for nothing: nothing to record');
+      return;
+    }
+    const candidates = dispute.referenceId ? await deps.stores.payments.byExternalId(merchantId, dispute.referenceId) : [];
     const fits = candidates.filter((p) => p.currency === dispute.currency && p.amount >= taken);
     if (fits.length !== 1) {
       throw new NeedsReview(

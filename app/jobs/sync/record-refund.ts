@@ -23,6 +23,7 @@ import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
+import { refundLines } from './refund-lines.js';
 
 export interface RecordRefundDeps {
   stores: Stores;
@@ -154,18 +155,13 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
           date,
           reference,
           currencyCode: payment.currency,
-          // The refund reverses the sale: on the merchant's sales account, tax-free (a line per tax
-          // rate of the invoice would be needed to reverse its tax; see docs/money.md).
-          lineItems: [
-            {
-              description:
-                row.kind === 'chargeback'
-                  ? `Chargeback of ${invoice.invoiceNumber} (Xendit dispute ${row.xenditRefundId})`
-                  : `Refund of ${invoice.invoiceNumber} (Xendit refund ${row.xenditRefundId})`,
-              accountCode: merchant.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
-              amount: toDecimal(row.amount, payment.currency),
-            },
-          ],
+          ...refundLines(invoice, row.amount, payment.currency, {
+            description:
+              row.kind === 'chargeback'
+                ? `Chargeback of ${invoice.invoiceNumber} (Xendit dispute ${row.xenditRefundId})`
+                : `Refund of ${invoice.invoiceNumber} (Xendit refund ${row.xenditRefundId})`,
+            salesAccountCode: merchant.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
+          }),
         },
         `xendit-refund-credit-${row.id}`,
       ),

@@ -9,7 +9,7 @@ import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { onThisHost } from '../same-host.js';
 import type { XenditSimulator } from './state.js';
 
-type DashboardSim = Pick<XenditSimulator, 'state' | 'createInvoice' | 'refund' | 'withdraw' | 'test'>;
+type DashboardSim = Pick<XenditSimulator, 'state' | 'createInvoice' | 'refund' | 'dispute' | 'resolveDispute' | 'withdraw' | 'test'>;
 
 export function dashboardRoutes(router: Router, sim: DashboardSim): void {
   router.get('/dashboard', (req, res) => sendPage(res, 200, dashboardPage(sim, req.baseUrl)));
@@ -79,6 +79,20 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
     }
     if (problems.length) return sendPage(res, 400, dashboardPage(sim, req.baseUrl, problems));
     res.redirect(303, `${req.baseUrl}/dashboard?withdrawn=1`);
+  });
+  // Not a dashboard action at Xendit: the payer's bank raises a dispute. The demo plays the bank: a
+  // dispute of the whole payment is raised and lost at once (two webhooks, as Xendit sends them).
+  router.post('/dashboard/chargebacks', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const inv = typeof body.invoice_id === 'string' ? sim.state.invoices.get(body.invoice_id) : undefined;
+    if (!inv) return sendPage(res, 400, dashboardPage(sim, req.baseUrl, ['choose a paid invoice']));
+    try {
+      const { id } = await sim.dispute(inv.id);
+      await sim.resolveDispute(id, 'LOST');
+    } catch (err) {
+      return sendPage(res, 400, dashboardPage(sim, req.baseUrl, [err instanceof Error ? err.message : String(err)]));
+    }
+    res.redirect(303, `${req.baseUrl}/dashboard?charged_back=${encodeURIComponent(inv.id)}`);
   });
   router.post('/dashboard/invoices', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -187,7 +201,10 @@ function refundForm(base: string, invoiceId: string): string {
   return (
     `<form method="post" action="${escapeHtml(`${base}/dashboard/refunds`)}" class="refund">` +
     `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +
-    `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> <button type="submit">Refund</button></form>`
+    `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> <button type="submit">Refund</button></form>` +
+    `<form method="post" action="${escapeHtml(`${base}/dashboard/chargebacks`)}" class="chargeback">` +
+    `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +
+    `<button type="submit" title="The payer's bank disputes the payment and wins">Simulate a lost chargeback</button></form>`
   );
 }
 

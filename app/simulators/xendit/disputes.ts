@@ -25,12 +25,16 @@ export interface SimDispute {
   updated: Date;
 }
 
-const byState = new WeakMap<object, { disputes: SimDispute[]; webhooks: { disputeId: string; url: string; responseStatus?: number; error?: string }[] }>();
+export interface SimDisputeWebhook {
+  disputeId: string;
+  url: string;
+  responseStatus?: number;
+  error?: string;
+}
 
-export function disputeState(ctx: Ctx) {
-  let s = byState.get(ctx.state);
-  if (!s) byState.set(ctx.state, (s = { disputes: [], webhooks: [] }));
-  return s;
+/** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
+export function disputeState(ctx: Ctx): { disputes: SimDispute[]; webhooks: SimDisputeWebhook[] } {
+  return { disputes: (ctx.state.disputes ??= []), webhooks: (ctx.state.disputeWebhooks ??= []) };
 }
 
 /** The payer's bank disputes a paid invoice's payment (the whole of it unless `amount`). */
@@ -91,7 +95,7 @@ async function sendDisputeWebhook(ctx: Ctx, d: SimDispute): Promise<void> {
   const inv = ctx.state.invoices.get(d.invoiceId)!;
   const account = accountOf(ctx, inv);
   if (!account.disputeCallbackUrl) return;
-  const record: { disputeId: string; url: string; responseStatus?: number; error?: string } = { disputeId: d.id, url: account.disputeCallbackUrl };
+  const record: SimDisputeWebhook = { disputeId: d.id, url: account.disputeCallbackUrl };
   disputeState(ctx).webhooks.push(record);
   try {
     const answer = await ctx.fetch(account.disputeCallbackUrl, {

@@ -36,12 +36,9 @@ export interface SimRefundWebhook {
   error?: string;
 }
 
-const byState = new WeakMap<object, { refunds: SimRefund[]; webhooks: SimRefundWebhook[] }>();
-
-export function refundState(ctx: Ctx) {
-  let s = byState.get(ctx.state);
-  if (!s) byState.set(ctx.state, (s = { refunds: [], webhooks: [] }));
-  return s;
+/** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
+export function refundState(ctx: Ctx): { refunds: SimRefund[]; webhooks: SimRefundWebhook[] } {
+  return { refunds: (ctx.state.refunds ??= []), webhooks: (ctx.state.refundWebhooks ??= []) };
 }
 
 /** What is still refundable on the invoice (minor units). */

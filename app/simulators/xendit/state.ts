@@ -1,6 +1,9 @@
 /**
  * The simulated Xendit's data (accounts, invoices, callbacks sent) and the simulator's interface.
  */
+import type { SimRefund, SimRefundWebhook } from './refunds.js';
+import type { SimDispute, SimDisputeWebhook } from './disputes.js';
+import type { SimWithdrawal } from './withdrawals.js';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Currency } from '../../money.js';
@@ -160,6 +163,13 @@ export interface XenditSimState {
   callbacks: SimCallback[];
   requests: SimRequest[];
   notifications: SimNotification[];
+  /** Refunds and disputes with the webhooks sent for them (refunds.ts, disputes.ts); absent in older saved state. */
+  refunds?: SimRefund[];
+  refundWebhooks?: SimRefundWebhook[];
+  disputes?: SimDispute[];
+  disputeWebhooks?: SimDisputeWebhook[];
+  /** Withdrawals to the merchants' banks (withdrawals.ts); absent in older saved state. */
+  withdrawals?: SimWithdrawal[];
 }
 
 export interface PayOptions {

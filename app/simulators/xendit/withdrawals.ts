@@ -29,12 +29,9 @@ export interface SimWithdrawal {
   created: Date;
 }
 
-const byState = new WeakMap<object, SimWithdrawal[]>();
-
+/** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {
-  let list = byState.get(ctx.state);
-  if (!list) byState.set(ctx.state, (list = []));
-  return list;
+  return (ctx.state.withdrawals ??= []);
 }
 
 /** The CASH balance of a business in one currency (minor units). */

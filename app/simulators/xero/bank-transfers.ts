@@ -33,16 +33,13 @@ export interface SimBankTransfer {
   createdAt: Date;
 }
 
-const byOrg = new WeakMap<object, SimBankTransfer[]>();
-
-export function bankTransfersOf(o: object): SimBankTransfer[] {
-  let list = byOrg.get(o);
-  if (!list) byOrg.set(o, (list = []));
-  return list;
+/** Kept in the organisation's state, so the demo's saved state keeps them across a restart. */
+export function bankTransfersOf(o: Pick<SimOrganisation, 'bankTransfers'>): SimBankTransfer[] {
+  return (o.bankTransfers ??= []);
 }
 
 /** What the transfers (dated on or before `asOf`, when given) move in (+) and out (−) of one account, in hundredths. */
-export function transferredInto(o: object, accountId: string, asOf?: string): bigint {
+export function transferredInto(o: Pick<SimOrganisation, 'bankTransfers'>, accountId: string, asOf?: string): bigint {
   let sum = 0n;
   for (const t of bankTransfersOf(o)) {
     if (asOf !== undefined && t.date > asOf) continue;

@@ -5,6 +5,9 @@
  * CreditNote instead of an Invoice, which pays the credit out of a bank account (PaymentType
  * ARCREDITPAYMENT; no more than the credit note's RemainingCredit; a fully refunded credit note is
  * PAID). developer.xero.com/documentation/api/accounting/creditnotes and …/payments.
+ * Lines carry a TaxType as on invoices; like the simulated invoices, tax is computed on
+ * tax-inclusive lines (LineAmountTypes Inclusive: the line amount includes its tax, so the total
+ * is the sum of the lines).
  */
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +16,7 @@ import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import { addRefundPayment, type SimRefundPayment } from './refund-payments.js';
 import type { SimContact, SimOrganisation, XeroSimulator } from './state.js';
+import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate } from './tax-rates.js';
 
 export interface SimCreditNote {
   creditNoteId: string;
@@ -20,19 +24,18 @@ export interface SimCreditNote {
   date: string;
   reference: string;
   currencyCode: string;
-  lineItems: { description: string; accountCode: string; lineAmount: bigint }[];
+  lineAmountTypes: 'NoTax' | 'Inclusive';
+  lineItems: { description: string; accountCode: string; lineAmount: bigint; taxType: string; taxAmount: bigint }[];
   total: bigint; // hundredths
+  totalTax: bigint;
   remaining: bigint;
   status: 'AUTHORISED' | 'PAID';
   updatedAt: Date;
 }
 
-const byOrg = new WeakMap<object, Map<string, SimCreditNote>>();
-
+/** Kept on the organisation, so the demo's saved state keeps them across a restart. */
 export function creditNotesOf(o: SimOrganisation): Map<string, SimCreditNote> {
-  let m = byOrg.get(o);
-  if (!m) byOrg.set(o, (m = new Map()));
-  return m;
+  return (o.creditNotes ??= new Map());
 }
 
 export function createCreditNotesRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
@@ -68,6 +71,9 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
   const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
   if (!date) errors.push('Date is not a valid date');
   const currencyCode = typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency;
+  const lineAmountTypes = raw.LineAmountTypes ?? 'Exclusive';
+  if (lineAmountTypes !== 'NoTax' && lineAmountTypes !== 'Inclusive')
+    errors.push(`The simulator supports LineAmountTypes NoTax and Inclusive only, not ${String(lineAmountTypes)}`);
   const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
     const code = String(li.AccountCode ?? '');
     const account = o.accounts.find((a) => a.code === code);
@@ -76,7 +82,11 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
     const quantity = parseScaled(li.Quantity ?? 1, 4);
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
-    return { description: String(li.Description ?? ''), accountCode: code, lineAmount: roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n) };
+    const lineAmount = roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n);
+    const taxType = li.TaxType === undefined || lineAmountTypes === 'NoTax' ? 'NONE' : String(li.TaxType);
+    const taxRate = taxType === 'NONE' ? undefined : usableTaxRate(o.taxRates, taxType, 'ACCREC');
+    if (taxType !== 'NONE' && !taxRate) errors.push(unusableTaxTypeMessage(taxType));
+    return { description: String(li.Description ?? ''), accountCode: code, lineAmount, taxType, taxAmount: taxRate ? inclusiveTax(lineAmount, taxRate) : 0n };
   });
   if (!lineItems.length) errors.push('At least one line item is required');
   const total = lineItems.reduce((s, li) => s + li.lineAmount, 0n);
@@ -90,8 +100,10 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
     date,
     reference: typeof raw.Reference === 'string' ? raw.Reference : '',
     currencyCode,
+    lineAmountTypes: lineAmountTypes === 'Inclusive' ? 'Inclusive' : 'NoTax',
     lineItems,
     total,
+    totalTax: lineItems.reduce((s, li) => s + li.taxAmount, 0n),
     remaining: total,
     status: 'AUTHORISED',
     updatedAt: at,
@@ -139,16 +151,18 @@ export function creditNoteJson(n: SimCreditNote): Record<string, unknown> {
     Contact: { ContactID: n.contact.contactId, Name: n.contact.name },
     Date: msDate(dayStart(n.date)),
     Status: n.status,
-    LineAmountTypes: 'NoTax',
+    LineAmountTypes: n.lineAmountTypes,
     LineItems: n.lineItems.map((li) => ({
       Description: li.description,
       Quantity: 1,
       UnitAmount: money(li.lineAmount),
       AccountCode: li.accountCode,
+      TaxType: li.taxType,
+      TaxAmount: money(li.taxAmount),
       LineAmount: money(li.lineAmount),
     })),
-    SubTotal: money(n.total),
-    TotalTax: 0,
+    SubTotal: money(n.total - n.totalTax),
+    TotalTax: money(n.totalTax),
     Total: money(n.total),
     RemainingCredit: money(n.remaining),
     UpdatedDateUTC: msDate(n.updatedAt),

@@ -41,7 +41,9 @@ export function addInvoice(state: XeroSimState, input: NewSimInvoice, at: Date):
     const quantity = parseScaled(li.quantity ?? '1', 4);
     const unitAmount = parseScaled(li.unitAmount, 4);
     if (quantity === undefined || unitAmount === undefined) throw new Error(`bad line item amounts: ${JSON.stringify(li)}`);
-    return { description: li.description, quantity, unitAmount };
+    const taxRate = li.taxType ? usableTaxRate(o.taxRates, li.taxType, input.type ?? 'ACCREC') : undefined;
+    if (li.taxType && !taxRate) throw new Error(unusableTaxTypeMessage(li.taxType));
+    return { description: li.description, quantity, unitAmount, ...(li.accountCode ? { accountCode: li.accountCode } : {}), ...(taxRate ? { taxRate } : {}) };
   });
   const inv = createInvoice(
     o,
@@ -52,6 +54,7 @@ export function addInvoice(state: XeroSimState, input: NewSimInvoice, at: Date):
       contact: input.contact,
       currency: input.currency ?? o.baseCurrency,
       lineItems,
+      ...(lineItems.some((li) => li.taxRate) ? { lineAmountTypes: 'Inclusive' as const } : {}),
       reference: input.reference ?? '',
       date: input.date ?? isoDate(at),
       dueDate: input.dueDate ?? input.date ?? isoDate(at),

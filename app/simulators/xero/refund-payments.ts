@@ -9,6 +9,7 @@
  * with no Invoice. An AR refund is money leaving the bank account.
  */
 import { randomUUID } from 'node:crypto';
+import type { SimOrganisation } from './state.js';
 
 export type RefundPaymentType = 'AROVERPAYMENTPAYMENT' | 'ARPREPAYMENTPAYMENT' | 'ARCREDITPAYMENT';
 
@@ -26,24 +27,23 @@ export interface SimRefundPayment {
   updatedAt: Date;
 }
 
-const byOrg = new WeakMap<object, SimRefundPayment[]>();
-
-export function refundPaymentsOf(org: object): SimRefundPayment[] {
-  return byOrg.get(org) ?? [];
+/** Kept on the organisation, so the demo's saved state keeps them across a restart. */
+export function refundPaymentsOf(org: Pick<SimOrganisation, 'refundPayments'>): SimRefundPayment[] {
+  return org.refundPayments ?? [];
 }
 
 export function addRefundPayment(
-  org: object,
+  org: Pick<SimOrganisation, 'refundPayments'>,
   p: { paymentType: RefundPaymentType; accountId: string; date: string; amount: bigint; reference?: string; documentId?: string; reconciled?: boolean },
   at: Date,
 ): SimRefundPayment {
   const saved: SimRefundPayment = { paymentId: randomUUID(), documentId: randomUUID(), reference: '', ...p, status: 'AUTHORISED', updatedAt: at };
-  byOrg.set(org, [...refundPaymentsOf(org), saved]);
+  org.refundPayments = [...refundPaymentsOf(org), saved];
   return saved;
 }
 
 /** What the refunds take out of one bank account, in hundredths (positive). */
-export function refundedFrom(org: object, accountId: string, asOf?: string): bigint {
+export function refundedFrom(org: Pick<SimOrganisation, 'refundPayments'>, accountId: string, asOf?: string): bigint {
   return refundPaymentsOf(org)
     .filter((p) => p.accountId === accountId && (asOf === undefined || p.date <= asOf))
     .reduce((s, p) => s + p.amount, 0n);

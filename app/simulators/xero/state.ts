@@ -11,6 +11,8 @@ import { emptyOAuthState, type SimOAuthState } from './oauth.js';
 import type { StoredAnswer } from './idempotency.js';
 import type { XeroSimTestApi } from './test-api.js';
 import { type RefundPaymentType, type SimRefundPayment } from './refund-payments.js';
+import type { SimCreditNote } from './credit-notes.js';
+import type { SimBankTransfer } from './bank-transfers.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
 export type SimInvoiceType = 'ACCREC' | 'ACCPAY';
@@ -135,6 +137,11 @@ export interface SimOrganisation {
   /** Payment services and branding themes (payment-services.ts); absent in older saved state. */
   paymentServices?: SimPaymentService[];
   brandingThemes?: SimBrandingTheme[];
+  /** Credit notes (credit-notes.ts) and payments refunding documents (refund-payments.ts); absent in older saved state. */
+  creditNotes?: Map<string, SimCreditNote>;
+  refundPayments?: SimRefundPayment[];
+  /** Bank transfers (bank-transfers.ts); absent in older saved state. */
+  bankTransfers?: SimBankTransfer[];
 }
 
 export interface SimPaymentService {
@@ -205,7 +212,8 @@ export interface NewSimInvoice {
   status?: SimInvoiceStatus; // default AUTHORISED
   contact: { name: string; email?: string };
   currency?: string; // default: the org's base currency
-  lineItems: { description: string; quantity?: string; unitAmount: string }[];
+  /** A line's TaxType (one of the organisation's sales rates) makes the invoice tax-inclusive, as invoices with tax are here. */
+  lineItems: { description: string; quantity?: string; unitAmount: string; accountCode?: string; taxType?: string }[];
   /** Already paid (decimal string); recorded as one payment into a bank account other than "Xendit". */
   amountPaid?: string;
   reference?: string;
