@@ -1,0 +1,128 @@
+/**
+ * The simulators' side of settlements, through the gateway's own clients: Xendit's balance and
+ * withdrawals (GET /balance, GET /transactions?types=WITHDRAWAL, the dashboard's Withdraw), and
+ * Xero's Bank Transfers (PUT/GET /BankTransfers and their validation) and Bank Summary.
+ */
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import * as cheerio from 'cheerio';
+import { getSims, resetSims, type Sims } from '../helpers/sims.js';
+import { UpstreamError } from '../../app/clients/types.js';
+
+describe('simulators: balance, withdrawals, bank transfers', () => {
+  let sims: Sims;
+  beforeEach(async () => {
+    sims = await getSims();
+    resetSims();
+  });
+
+  describe('Xendit', () => {
+    const key = 'xnd_development_settle';
+    let userId: string;
+    beforeEach(async () => {
+      userId = sims.xendit.registerAccount({ secretKey: key, callbackToken: 'tok', businessName: 'Toko Saldo' }).userId;
+      const inv = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 200_000 });
+      await sims.xendit.pay(inv.id, { sendCallback: false });
+    });
+
+    it('the CASH balance is what was paid less the fee; a withdrawal takes from it and is listed as a SUCCESS WITHDRAWAL', async () => {
+      const fee = Math.round(200_000 * 0.029);
+      assert.equal(await sims.xenditClient.getBalance(key, 'IDR'), 200_000 - fee);
+      assert.equal(await sims.xenditClient.getBalance(key, 'PHP'), 0);
+      const w = sims.xendit.test.withdraw(key, 'IDR', 150_000);
+      assert.equal(await sims.xenditClient.getBalance(key, 'IDR'), 50_000 - fee);
+      const page = await sims.xenditClient.listWithdrawals(key, { limit: 50 });
+      assert.deepEqual(
+        page.withdrawals.map((x) => [x.id, x.status, x.currency, x.amount]),
+        [[w.id, 'SUCCESS', 'IDR', 150_000]],
+      );
+      assert.equal(page.hasMore, false);
+      // Created before the range asked: not listed.
+      assert.equal((await sims.xenditClient.listWithdrawals(key, { limit: 50, createdAfter: new Date(Date.now() + 60_000) })).withdrawals.length, 0);
+    });
+
+    it('pages newest first with after_id, and types=PAYMENT lists no withdrawal', async () => {
+      const a = sims.xendit.test.withdraw(key, 'IDR', 1_000);
+      const b = sims.xendit.test.withdraw(key, 'IDR', 2_000);
+      const first = await sims.xenditClient.listWithdrawals(key, { limit: 1 });
+      assert.equal(first.hasMore, true);
+      const second = await sims.xenditClient.listWithdrawals(key, { limit: 1, afterId: first.lastId });
+      assert.deepEqual([...first.withdrawals, ...second.withdrawals].map((x) => x.id).sort(), [a.id, b.id].sort());
+      const payments = await request(sims.xenditUrl).get('/transactions?types=PAYMENT').auth(key, '').expect(200);
+      assert.deepEqual(
+        payments.body.data.map((t: { type: string }) => t.type),
+        ['PAYMENT'],
+      );
+    });
+
+    it('the dashboard shows the balance with a Withdraw form; more than the balance is a 400 and nothing moves', async () => {
+      const $ = cheerio.load((await request(sims.xenditUrl).get('/dashboard').expect(200)).text);
+      assert.equal($('form.withdraw').length, 1);
+      await request(sims.xenditUrl).post('/dashboard/withdrawals').type('form').send({ account: userId, currency: 'IDR', amount: '10000' }).expect(303);
+      const left = sims.xendit.test.balance(key, 'IDR');
+      const refused = await request(sims.xenditUrl)
+        .post('/dashboard/withdrawals')
+        .type('form')
+        .send({ account: userId, currency: 'IDR', amount: String(left + 1) })
+        .expect(400);
+      assert.match(cheerio.load(refused.text)('.problems').text(), /amount exceeds the balance/);
+      assert.equal(sims.xendit.test.balance(key, 'IDR'), left);
+      // Empty amount: the whole balance.
+      await request(sims.xenditUrl).post('/dashboard/withdrawals').type('form').send({ account: userId, currency: 'IDR', amount: '' }).expect(303);
+      assert.equal(sims.xendit.test.balance(key, 'IDR'), 0);
+      assert.equal((await sims.xenditClient.listWithdrawals(key, { limit: 50 })).withdrawals.length, 2);
+    });
+  });
+
+  describe('Xero', () => {
+    const creds = { clientId: 'cid-settle', clientSecret: 'secret', tenantId: '' };
+    let tenantId: string;
+    let clearing: string;
+    let savings: string;
+    beforeEach(() => {
+      tenantId = sims.xero.addOrganisation({ ...creds, name: 'Toko', shortCode: '!Settle', baseCurrency: 'IDR' }).tenantId;
+      clearing = sims.xero.bankAccountFor(tenantId, 'Xendit').accountId;
+      savings = sims.xero.bankAccountFor(tenantId, 'Business Savings Account').accountId;
+    });
+    const transfer = (from: string, to: string, amount = '1000', reference = 'Xendit withdrawal txn_1') =>
+      sims.xeroClient.createBankTransfer(
+        creds,
+        { fromAccountId: from, toAccountId: to, amount, date: '2026-12-01', reference, fromIsReconciled: true, toIsReconciled: false },
+        `k-${from}-${to}-${amount}`,
+      );
+
+    it('refuses what Xero refuses with a ValidationException: a non-bank account, the same account twice, another currency, no amount', async () => {
+      const sales = sims.xero.bankAccountFor(tenantId, 'Sales').accountId;
+      const usd = sims.xero.addAccount(tenantId, { code: '095', name: 'Bank USD', type: 'BANK', currencyCode: 'USD' }).accountId;
+      for (const [from, to, amount, why] of [
+        [clearing, sales, '1000', /must be a bank account/],
+        [clearing, clearing, '1000', /must be different/],
+        [clearing, usd, '1000', /same currency/],
+        [clearing, savings, '0', /greater than zero/],
+      ] as const) {
+        await assert.rejects(transfer(from, to, amount), (err: unknown) => err instanceof UpstreamError && err.kind === 'rejected' && why.test(err.message));
+      }
+      assert.equal(sims.xero.test.bankTransfers(tenantId).length, 0);
+    });
+
+    it('creates a transfer with its reconciled flags, finds it by Reference, and the Bank Summary moves both balances', async () => {
+      const made = await transfer(clearing, savings, '2500.50');
+      assert.deepEqual([made.fromAccountId, made.toAccountId, made.amount, made.fromIsReconciled], [clearing, savings, '2500.5', true]);
+      const [t] = sims.xero.test.bankTransfers(tenantId);
+      assert.deepEqual([t.fromIsReconciled, t.toIsReconciled], [true, false]);
+      assert.deepEqual(
+        (await sims.xeroClient.findBankTransfersByReference(creds, 'Xendit withdrawal txn_1')).map((x) => x.bankTransferId),
+        [made.bankTransferId],
+      );
+      assert.deepEqual(await sims.xeroClient.findBankTransfersByReference(creds, 'Xendit withdrawal txn_2'), []);
+      assert.deepEqual(
+        (await sims.xeroClient.listBankTransfersFrom(creds, clearing)).map((x) => [x.bankTransferId, x.date]),
+        [[made.bankTransferId, '2026-12-01']],
+      );
+      const summary = await sims.xeroClient.bankSummary(creds, '2026-12-01');
+      assert.equal(summary[clearing], '-2500.50');
+      assert.equal(summary[savings], '2500.50');
+      assert.equal((await sims.xeroClient.bankSummary(creds, '2026-11-30'))[clearing], '0.00', 'dated after the report');
+    });
+  });
+});
