@@ -62,8 +62,9 @@ const schema = z.object({
   XERO_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(50),
   // Refunds whose webhook never came are found by listing each Xendit account's refunds this often; 0 turns it off.
   REFUND_LIST_MINUTES: z.coerce.number().int().min(0).default(30),
-  // Withdrawals from Xendit to the merchant's bank are found by listing each Xendit account's transactions this often; 0 turns it off.
-  WITHDRAWAL_LIST_MINUTES: z.coerce.number().int().min(0).default(60),
+  // Withdrawals from Xendit to the merchant's bank are found by listing each Xendit account's transactions this often
+  // (default 60, 1 in the demo so a withdrawal shows in the simulated Xero within a minute); 0 turns it off.
+  WITHDRAWAL_LIST_MINUTES: z.coerce.number().int().min(0).optional(),
   PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
   PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
   PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
@@ -273,7 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: c.WORKER_CONCURRENCY,
     xeroBatchSize: c.XERO_BATCH_SIZE,
     refundListMinutes: c.REFUND_LIST_MINUTES,
-    withdrawalListMinutes: c.WITHDRAWAL_LIST_MINUTES,
+    withdrawalListMinutes: c.WITHDRAWAL_LIST_MINUTES ?? (demo ? 1 : 60),
     payRateLimit: {
       perIp: c.PAY_RATE_LIMIT_PER_IP,
       perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,

@@ -9,6 +9,7 @@ import { DEMO, DEMO2, seedDemoXendit, seedDemoXero } from '../simulators/demo-da
 import { debounced, stateFile, type Timers } from '../simulators/persist.js';
 import { callbackPathFor, paths, payLinkFor } from '../paths.js';
 import type { AppDeps } from '../server.js';
+import { JOB_SPECS } from '../jobs/kinds.js';
 
 export type DemoSetup = NonNullable<AppDeps['demo']> & {
   /** Writes pending simulator state now (clean shutdown, tests). */
@@ -75,6 +76,9 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
       // The simulated Xero is a demo company: the demo's test-key payments are recorded in it.
       xeroTestOrganisation: true,
     });
+    // Xendit's withdrawals go to the organisation's savings account (the settings page's Settlement bank account).
+    const savings = xeroSim.bankAccountFor(org.tenantId, 'Business Savings Account').accountId;
+    await stores.settlements.saveAndResume(merchant.id, { IDR: savings }, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), runtime.clock());
     seedDemoXendit(xenditSim, `${loopback}${callbackPathFor(merchant.id)}`);
     Object.assign(current, { tenantId: org.tenantId, merchantId: merchant.id });
     subscribeWebhooks();
@@ -144,8 +148,8 @@ async function restore(runtime: Runtime, xeroSim: XeroSimulator, xenditSim: Xend
     return undefined;
   }
   Object.assign(xeroSim.state, xero, { requests: [] });
-  const { accounts, invoices, callbacks = [], refunds = [], refundWebhooks = [], disputes = [], disputeWebhooks = [] } = xendit;
-  Object.assign(xenditSim.state, { accounts, invoices, callbacks, refunds, refundWebhooks, disputes, disputeWebhooks, requests: [] });
+  const { accounts, invoices, callbacks = [], refunds = [], refundWebhooks = [], disputes = [], disputeWebhooks = [], withdrawals = [] } = xendit;
+  Object.assign(xenditSim.state, { accounts, invoices, callbacks, refunds, refundWebhooks, disputes, disputeWebhooks, withdrawals, requests: [] });
   // Requests in flight when the last run stopped never finished.
   for (const org of xeroSim.state.orgs.values()) org.usage.inFlight = 0;
   const org = [...xeroSim.state.orgs.values()].find((o) => o.shortCode === DEMO.shortCode);

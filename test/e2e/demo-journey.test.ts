@@ -165,6 +165,33 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal((await get(link)).status, 410);
   });
 
+  it('carries a withdrawal made at the simulated Xendit dashboard into the simulated Xero as a bank transfer to the savings account', async () => {
+    const home = cheerio.load(await (await get('/')).text());
+    const dashboardUrl = new URL(home('#backend-flow a').attr('href')!, base);
+    const dashboard = cheerio.load(await (await get(dashboardUrl.href)).text());
+    const form = dashboard('form.withdraw').first();
+    assert.equal(form.length, 1, 'the balance offers a withdrawal');
+    const fields = new URLSearchParams({
+      account: String(form.find('input[name=account]').val()),
+      currency: String(form.find('input[name=currency]').val()),
+      amount: '10000',
+    });
+    const withdrawn = await fetch(new URL(form.attr('action')!, dashboardUrl), { method: 'POST', body: fields, redirect: 'manual' });
+    assert.equal(withdrawn.status, 303);
+    // Found by the listing of withdrawals, every minute in the demo (WITHDRAWAL_LIST_MINUTES).
+    const text = await waitFor(
+      'the bank transfer in the Xero simulator',
+      async () => {
+        const t = cheerio
+          .load(await (await get('/_sim/xero/')).text())('#bank-transfers')
+          .text();
+        return /Xendit withdrawal txn_/.test(t) ? t : undefined;
+      },
+      80_000,
+    );
+    assert.match(text, /090 Xendit\s*091 Business Savings Account\s*10000\.00 IDR\s*Xendit withdrawal txn_\w+\s*yes \/ no/);
+  });
+
   it("shows the demo merchant's clearing account reconciled in the report: the Xero-started and the dashboard-started payment", async () => {
     assert.ok(operatorCookie, 'the operator made by the setup link above');
     const page = async (url: string) => {
@@ -183,8 +210,8 @@ describe('demo journey (npm start, no configuration)', function () {
       .map((_, tr) => $(tr).attr('data-status'))
       .get();
     assert.ok(statuses.length >= 2, `both payments are in the report: ${statuses.join(', ')}`);
-    // The part refund made earlier at the simulated Xendit dashboard is a row of its own, compared with Xendit's refund.
-    assert.deepEqual([...new Set(statuses)].sort(), ['matched', 'refunded']);
+    // The part refund and the withdrawal made earlier at the simulated Xendit dashboard are rows of their own, compared with Xendit's.
+    assert.deepEqual([...new Set(statuses)].sort(), ['matched', 'refunded', 'transferred']);
     assert.match($('#verdict').text(), /^\s*Reconciled: every Xendit payment and fee is in Xero\./);
     const idr = $('#report-totals tr[data-currency="IDR"] td')
       .map((_, td) => $(td).text())
