@@ -41,6 +41,12 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       assert.equal((await sims.xenditClient.listWithdrawals(key, { limit: 50, createdAfter: new Date(Date.now() + 60_000) })).withdrawals.length, 0);
     });
 
+    it('a key without the Balance permission gets 403 on GET /balance', async () => {
+      sims.xendit.test.updateAccount(key, { permissions: { invoices: 'write', transactions: 'read', balance: 'none' } });
+      await assert.rejects(sims.xenditClient.getBalance(key, 'IDR'), (err: unknown) => err instanceof UpstreamError && err.status === 403);
+      assert.equal((await sims.xenditClient.listWithdrawals(key, { limit: 1 })).withdrawals.length, 0, 'transactions still readable');
+    });
+
     it('pages newest first with after_id, and types=PAYMENT lists no withdrawal', async () => {
       const a = sims.xendit.test.withdraw(key, 'IDR', 1_000);
       const b = sims.xendit.test.withdraw(key, 'IDR', 2_000);

@@ -34,9 +34,11 @@ export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => 
   const needed = permissionFor(req);
   const granted = account.permissions ?? { invoices: 'write', transactions: 'read' };
   const ok =
-    needed.product === 'transactions'
-      ? granted.transactions === 'read'
-      : granted.invoices === 'write' || (needed.level === 'read' && granted.invoices === 'read');
+    needed.product === 'balance'
+      ? (granted.balance ?? 'read') === 'read'
+      : needed.product === 'transactions'
+        ? granted.transactions === 'read'
+        : granted.invoices === 'write' || (needed.level === 'read' && granted.invoices === 'read');
   if (!ok) {
     // docs.xendit.co/apidocs "Errors": 403 REQUEST_FORBIDDEN_ERROR, checked before the body is validated.
     res.status(403).json({ error_code: 'REQUEST_FORBIDDEN_ERROR', message: 'The API key is forbidden to perform this request' });
@@ -49,8 +51,9 @@ export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => 
  * The product and level a call needs: GETs read, POSTs (create, expire) write. Refunds are a
  * permission of their own in Xendit's key settings; the simulator lets them go with invoices.
  */
-export function permissionFor(req: Request): { product: 'invoices' | 'transactions'; level: 'read' | 'write' } {
-  // GET /balance and GET /transactions are one product in xendit-node (balance_and_transaction).
-  if (req.path === '/transactions' || req.path === '/balance') return { product: 'transactions', level: 'read' };
+export function permissionFor(req: Request): { product: 'invoices' | 'transactions' | 'balance'; level: 'read' | 'write' } {
+  if (req.path === '/transactions') return { product: 'transactions', level: 'read' };
+  // Balance is a permission of its own in the key settings (Balance: None/Read).
+  if (req.path === '/balance') return { product: 'balance', level: 'read' };
   return { product: 'invoices', level: req.method === 'GET' ? 'read' : 'write' };
 }

@@ -32,10 +32,10 @@ export interface XenditSimAccount {
   callbackFees?: 'amount' | 'zero' | 'absent';
   /**
    * Per-product permissions of this key, as set in Xendit's dashboard (Settings → API keys:
-   * Money-in invoices None/Read/Write, Transactions None/Read; docs.xendit.co "API keys"). Default:
+   * Money-in invoices None/Read/Write, Transactions None/Read, Balance None/Read; docs.xendit.co "API keys"). Default:
    * everything. A call outside them gets 403 REQUEST_FORBIDDEN_ERROR before the request is read.
    */
-  permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read' };
+  permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read'; balance?: 'none' | 'read' };
   /**
    * false: the merchant set only "Invoices paid" in Xendit's dashboard (Settings → Callbacks, where
    * "Invoice expired" is a URL of its own; docs.xendit.co "Invoice callback"): EXPIRED sends no callback.
