@@ -133,6 +133,26 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal((await row(w.id))?.state, 'recorded');
   });
 
+  it('a settlement account that has since become the clearing account is not transferred to itself: needs review, with the reason', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    // Later, on the Accounts step, the merchant made the savings account the clearing account.
+    const m = (await h.stores.merchants.byId(h.merchant.id))!;
+    await h.stores.merchants.setAccounts(
+      h.merchant.id,
+      { clearingAccountId: savings, clearingAccounts: m.clearingAccounts, feeAccountCode: m.feeAccountCode ?? '404', salesAccountCode: m.salesAccountCode },
+      h.clock(),
+    );
+    const w = await withdrawn();
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 0);
+    const r = await row(w.id);
+    assert.equal(r?.state, 'needs_review');
+    assert.match(r?.lastError ?? '', /settlement bank account for IDR is the clearing account itself/);
+    assert.equal((await h.stores.jobs.list()).find((j) => j.kind === 'record-withdrawal')?.state, 'needs_review');
+  });
+
   it('a withdrawal made with a test key never reaches an organisation that is not a test company', async () => {
     await h.stores.merchants.setAccountingOptions(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
     const agent = await signedIn(h.app, 'a@toko.test');

@@ -15,7 +15,6 @@ import type { Refund } from '../../store/refunds.js';
 import type { Payment } from '../../store/payments.js';
 import { DEFAULT_SALES_ACCOUNT_CODE } from '../../store/merchant-model.js';
 import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
-import { UpstreamError } from '../../clients/types.js';
 import type { XenditGateway, XenditRefund } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
@@ -23,6 +22,7 @@ import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
+import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
 
 export interface RecordRefundDeps {
@@ -95,24 +95,14 @@ export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, pay
     await deps.stores.refunds.recorded(row.id, refundPaymentId, deps.clock());
     deps.logger.info({ merchantId, xenditRefundId, kind: row.kind, creditNoteId, refundPaymentId }, 'refund recorded in Xero');
   } catch (err) {
-    const reason =
-      err instanceof Unrecordable
-        ? err.message
-        : err instanceof UpstreamError && err.kind === 'rejected'
-          ? `Xero refused the refund: ${err.message}`
-          : undefined;
-    if (reason) {
-      await deps.stores.refunds.needsReview(row.id, reason, deps.clock());
-      throw new NeedsReview(reason);
-    }
-    await deps.stores.refunds.noteError(row.id, err instanceof Error ? err.message : String(err), deps.clock());
-    throw err;
+    await recordFailure(err, 'refund', {
+      needsReview: (reason) => deps.stores.refunds.needsReview(row.id, reason, deps.clock()),
+      noteError: (message) => deps.stores.refunds.noteError(row.id, message, deps.clock()),
+    });
   }
 }
 
 export type NewRefundRow = Parameters<Stores['refunds']['getOrCreate']>[0];
-
-class Unrecordable extends Error {}
 
 function money(minor: number, p: Pick<Payment, 'currency'>): string {
   return `${toDecimal(minor, p.currency)} ${p.currency}`;

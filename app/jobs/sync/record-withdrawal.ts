@@ -13,13 +13,13 @@ import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import type { Withdrawal } from '../../store/settlements.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
-import { UpstreamError } from '../../clients/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview } from '../runner.js';
 import { WithdrawalPayload } from '../kinds.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
+import { recordFailure, Unrecordable } from './record-failure.js';
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -57,23 +57,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
     } catch (err) {
-      const reason =
-        err instanceof Unrecordable
-          ? err.message
-          : err instanceof UpstreamError && err.kind === 'rejected'
-            ? `Xero refused the bank transfer: ${err.message}`
-            : undefined;
-      if (reason) {
-        await deps.stores.settlements.needsReview(row.id, reason, deps.clock());
-        throw new NeedsReview(reason);
-      }
-      await deps.stores.settlements.noteError(row.id, err instanceof Error ? err.message : String(err), deps.clock());
-      throw err;
+      await recordFailure(err, 'bank transfer', {
+        needsReview: (reason) => deps.stores.settlements.needsReview(row.id, reason, deps.clock()),
+        noteError: (message) => deps.stores.settlements.noteError(row.id, message, deps.clock()),
+      });
     }
   };
 }
-
-class Unrecordable extends Error {}
 
 async function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, from: string, to: string): Promise<string> {
   const reference = withdrawalReference(row.xenditTransactionId);
