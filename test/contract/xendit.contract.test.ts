@@ -8,6 +8,7 @@ import request from 'supertest';
 import { createXenditSimulator } from '../../app/simulators/xendit/index.js';
 import { invoiceSchema } from '../../app/clients/xendit/invoices.js';
 import { transactionSchema } from '../../app/clients/xendit/transactions.js';
+import { withdrawalSchema } from '../../app/clients/xendit/balance.js';
 import { strictXendit, xenditFieldsOf, type Extras } from './strict.js';
 
 /**
@@ -103,6 +104,17 @@ describe('contract: Xendit simulator answers read strictly by xendit-node 7 mode
     assertStrict(body, 'balance_and_transaction', 'TransactionsResponse', { extras: TRANSACTION_EXTRAS });
   });
 
+  it('GET /transactions?types=WITHDRAWAL&statuses=SUCCESS (settlements) and GET /balance', async () => {
+    const { sim, api, create } = await simWithInvoices();
+    const created = (await create('xero-INV-5-a')).body;
+    await sim.pay(created.id, { sendCallback: false });
+    sim.test.withdraw(SECRET, 'IDR', 50_000);
+    const body = (await api('get', '/transactions?types=WITHDRAWAL&statuses=SUCCESS&limit=50').expect(200)).body;
+    assert.equal(body.data.length, 1);
+    assertStrict(body, 'balance_and_transaction', 'TransactionsResponse', { extras: TRANSACTION_EXTRAS });
+    assertStrict((await api('get', '/balance?account_type=CASH&currency=IDR').expect(200)).body, 'balance_and_transaction', 'Balance', {});
+  });
+
   it("every field the gateway reads is in xendit-node's models or a documented extra", () => {
     const invoiceFields = [...xenditFieldsOf('invoice', 'Invoice'), ...xenditFieldsOf('invoice', 'InvoiceCallback'), ...Object.keys(INVOICE_EXTRAS)];
     assert.deepEqual(
@@ -115,6 +127,10 @@ describe('contract: Xendit simulator answers read strictly by xendit-node 7 mode
     ];
     assert.deepEqual(
       Object.keys(transactionSchema.shape).filter((k) => !txFields.includes(k)),
+      [],
+    );
+    assert.deepEqual(
+      Object.keys(withdrawalSchema.shape).filter((k) => !txFields.includes(k)),
       [],
     );
   });

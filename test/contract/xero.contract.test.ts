@@ -216,6 +216,32 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assertStrict((await s.api('get', '/ManualJournals?page=1').expect(200)).body, 'ManualJournals');
   });
 
+  it('PUT /BankTransfers (a withdrawal to the bank) and GET /BankTransfers by Reference', async () => {
+    const savings = s.sim.bankAccountFor(s.o.tenantId, 'Business Savings Account');
+    const created = await s
+      .api('put', '/BankTransfers')
+      .send({
+        BankTransfers: [
+          {
+            FromBankAccount: { AccountID: s.bank.accountId },
+            ToBankAccount: { AccountID: savings.accountId },
+            Amount: 2500,
+            Date: '2026-03-01',
+            Reference: 'Xendit withdrawal txn_1',
+            FromIsReconciled: true,
+            ToIsReconciled: false,
+          },
+        ],
+      })
+      .expect(200);
+    assertStrict(created.body, 'BankTransfers');
+    assertStrict((await s.api('get', `/BankTransfers?where=${encodeURIComponent('Reference=="Xendit withdrawal txn_1"')}`).expect(200)).body, 'BankTransfers');
+  });
+
+  it('GET /Reports/BankSummary', async () => {
+    assertStrict((await s.api('get', '/Reports/BankSummary?fromDate=2026-03-01&toDate=2026-03-31').expect(200)).body, 'ReportWithRows');
+  });
+
   it('reads what it should: a field xero-node does not model, a wrong type or an unknown enum value fails', () => {
     // The strict reading itself, so a lenient checker cannot pass everything.
     const ok = { Invoices: [{ InvoiceID: 'x', Type: 'ACCREC', Total: 1, Date: '/Date(1573755038314+0000)/', UpdatedDateUTC: '/Date(1573755038314+0000)/' }] };

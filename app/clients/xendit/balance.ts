@@ -15,7 +15,8 @@ import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import type { XenditGateway, XenditWithdrawal } from './types.js';
 
-const withdrawalSchema = z.object({
+/** The fields of a transaction a withdrawal is read from (all in xendit-node's TransactionResponse). */
+export const withdrawalSchema = z.object({
   id: z.string().min(1),
   type: z.literal('WITHDRAWAL'),
   status: z.string(),
