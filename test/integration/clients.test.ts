@@ -156,7 +156,10 @@ describe('gateway clients against the simulators', function () {
         contactName: 'Maria Santos',
         contactId: s.xero.findInvoice(invoiceId)!.contact.contactId,
         contactEmail: 'maria@example.ph',
-        lineItems: [{ description: 'Barako beans 1 kg', quantity: '2', unitAmount: '1225.25', lineAmount: '2450.5' }],
+        lineAmountTypes: 'NoTax',
+        lineItems: [
+          { description: 'Barako beans 1 kg', quantity: '2', unitAmount: '1225.25', lineAmount: '2450.5', accountCode: '200', taxType: 'NONE', taxAmount: '0' },
+        ],
       });
     });
 

@@ -109,6 +109,7 @@ describeEachDatabase('housekeeping', ({ db }) => {
       OPEN_CHECKOUT_CHECK_MINUTES: '0',
       ALERT_DIGEST_MINUTES: '0',
       OPEN_INVOICE_SYNC_MINUTES: '0',
+      REFUND_LIST_MINUTES: '0',
     });
     let woken!: () => void;
     const wake = new Promise<void>((resolve) => (woken = resolve));
