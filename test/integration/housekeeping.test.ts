@@ -110,6 +110,7 @@ describeEachDatabase('housekeeping', ({ db }) => {
       ALERT_DIGEST_MINUTES: '0',
       OPEN_INVOICE_SYNC_MINUTES: '0',
       REFUND_LIST_MINUTES: '0',
+      WITHDRAWAL_LIST_MINUTES: '0',
     });
     let woken!: () => void;
     const wake = new Promise<void>((resolve) => (woken = resolve));
