@@ -32,6 +32,7 @@ const TOLD_TO_OTHERS = new Set([
   'xero_connected',
   'xero_disconnected',
   'accounts_changed',
+  'settlement_accounts_changed',
   'xendit_bank_account_created',
   'xendit_keys_changed',
   'xendit_mode_switched',

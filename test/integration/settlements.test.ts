@@ -48,6 +48,8 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
   it('a withdrawal found by the listing becomes one bank transfer, clearing → settlement account; listing again or replaying the job adds nothing', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     await pick(agent, { settlement_IDR: savings }, 303);
+    const [audited] = await h.stores.audit.forMerchant(h.merchant.id);
+    assert.deepEqual([audited.action, audited.userEmail, audited.detail], ['settlement_accounts_changed', 'a@toko.test', { accounts: `IDR=${savings}` }]);
     const w = await withdrawn();
     await list();
     await h.worker.drain();
