@@ -175,7 +175,14 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
 
       const settings = await page(ops, adminMerchantPath(h.merchant.id, 'adminMerchantSettings'));
       assertPage(settings.$, 'id');
-      assert.equal(settings.$('form:not(.inline) button').text(), 'Simpan setelan');
+      assert.deepEqual(
+        settings
+          .$('form:not(.inline) button')
+          .map((_, b) => settings.$(b).text())
+          .get(),
+        ['Simpan setelan', 'Simpan rekening penyelesaian'],
+        'the switches, then the settlement bank accounts',
+      );
 
       const report = await page(ops, paths.adminReport);
       assertPage(report.$, 'id');
