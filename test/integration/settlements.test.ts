@@ -210,6 +210,8 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const after = await balances(agent);
     assert.equal(after.state, 'Balanced');
     assert.equal(after.xendit, after.xero);
+    const php = (await page(agent, '/admin')).$('#balances tr[data-currency=PHP]');
+    assert.equal(php.find('.xero').text().trim(), 'Xero reports balances in IDR only', 'a Bank Summary is in the base currency');
     const left = h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');
     assert.ok(left > 0, 'paid less fee, less the withdrawal');
     assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(left * 100), 'IDR has no minor unit: hundredths in Xero');
