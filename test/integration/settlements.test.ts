@@ -182,7 +182,15 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
       else assert.match(res.text, /no clearing account for USD/);
     }
     assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), {});
-    // Staff of another merchant cannot reach this one's picker at all.
+    // The merchant's staff read the settings but do not change where money goes.
+    const owner = (await h.stores.users.byEmail('a@toko.test'))!;
+    await h.stores.users.add(
+      { email: 'staff@toko.test', passwordHash: owner.passwordHash, role: 'merchant', merchantId: h.merchant.id, merchantRole: 'staff' },
+      h.clock(),
+    );
+    await pick(await signedIn(h.app, 'staff@toko.test'), { settlement_IDR: savings }, 403);
+    assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), {});
+    // Users of another merchant cannot reach this one's picker at all.
     const stranger = await signedIn(h.app, 'b@lain.test');
     await stranger.get(settingsPath()).expect(404);
   });
