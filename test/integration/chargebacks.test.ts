@@ -59,6 +59,12 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     const r = await row(id);
     assert.equal(r?.kind, 'chargeback');
     assert.equal(r?.state, 'recorded');
+    const atXendit = await h.sims.xenditClient.getBalance(h.merchant.xenditSecretKey, 'IDR');
+    assert.equal(
+      h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId),
+      BigInt(atXendit * 100),
+      'the clearing account holds what Xendit holds after the chargeback',
+    );
 
     await webhook(id, 'LOST').expect(200, { received: true, duplicate: true });
     await h.worker.drain();

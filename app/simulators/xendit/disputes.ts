@@ -10,7 +10,6 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { toDecimal } from '../../money.js';
 import { accountOf } from './accounts.js';
-import { paymentProductId } from './transactions.js';
 import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
 
 export type SimDisputeStatus = 'ACTION_REQUIRED' | 'UNDER_REVIEW' | 'WON' | 'LOST';
@@ -86,7 +85,7 @@ export function disputeJson(ctx: Ctx, d: SimDispute): Record<string, unknown> {
     amount: { initial: toDecimal(d.amount, inv.currency), terminal: ended ? toDecimal(d.amount, inv.currency) : null },
     created_at: d.created.toISOString(),
     updated_at: d.updated.toISOString(),
-    payment_id: `py-${paymentProductId(inv.id)}`,
+    payment_id: `py-${inv.id}`,
     reference_id: inv.externalId,
   };
 }

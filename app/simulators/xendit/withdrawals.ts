@@ -9,13 +9,15 @@
  * - GET /balance?account_type=CASH&currency= answers { balance } (xendit-node BalanceApi, Balance);
  *   CASH is the default account type.
  * - The balance here: what paid invoices brought in net of Xendit's fee and its VAT, less refunds
- *   not FAILED (Xendit takes a refund from the balance when it is made), less withdrawals.
+ *   not FAILED (Xendit takes a refund from the balance when it is made), less lost disputes, less
+ *   withdrawals.
  */
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, type Currency } from '../../money.js';
 import { wire } from './json.js';
 import { refundState } from './refunds.js';
+import { lostDisputes } from './disputes.js';
 import type { Ctx, XenditSimAccount } from './state.js';
 
 export interface SimWithdrawal {
@@ -45,6 +47,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
     const inv = ctx.state.invoices.get(r.invoiceId);
     if (r.userId === userId && r.status !== 'FAILED' && inv?.currency === currency) balance -= r.amount;
   }
+  balance -= lostDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency) balance -= w.amount;
   return balance;
 }
