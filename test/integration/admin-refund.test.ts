@@ -69,6 +69,19 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.ok(audit.some((e) => e.action === 'refund_requested'));
   });
 
+  it("a form's one-time id already used for another payment is refused, and that payment's request is left alone", async () => {
+    const first = await recordedPayment();
+    const second = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, first.payment.id);
+    await post(agent, first.payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '1000', reason: 'OTHERS' }).expect(303);
+    const other = await refundForm(agent, second.payment.id);
+    await post(agent, second.payment.id, { _csrf: other.csrf, requestId: form.requestId, amount: '2000', reason: 'OTHERS' }).expect(400);
+    assert.deepEqual(await requestsOf(second.payment.id), []);
+    assert.deepEqual(await atXendit(second.x.id), []);
+    assert.equal((await atXendit(first.x.id)).length, 1);
+  });
+
   it('asks for the password again when the step-up has lapsed, and writes and asks nothing', async () => {
     const { x, payment } = await recordedPayment();
     const agent = await signedIn(h.app, 'a@toko.test');
@@ -87,6 +100,8 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
       ['abc', 'OTHERS', 422, /above zero/],
       ['0', 'OTHERS', 422, /above zero/],
       ['10.5', 'OTHERS', 422, /above zero/],
+      ['100.000', 'OTHERS', 422, /no thousands separators/],
+      ['100,000', 'OTHERS', 422, /no thousands separators/],
       ['150001', 'OTHERS', 422, /At most/],
       ['1000', 'PLEASE', 400, /Pick a reason/],
     ] as const) {

@@ -80,6 +80,27 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     assert.equal(report.reconciled, true, JSON.stringify(report.rows));
   });
 
+  it('an earlier event read after the dispute was lost hands it to the LOST job: both webhooks at once book once', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { amount: 100_000, sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'ACTION_REQUIRED').expect(200);
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    assert.deepEqual((await disputeJobs()).map((j) => [j.payload.status, j.state]).sort(), [
+      ['ACTION_REQUIRED', 'done'],
+      ['LOST', 'done'],
+    ]);
+
+    const late = await h.sims.xendit.dispute(x.id, { amount: 1_000, sendWebhook: false });
+    await h.sims.xendit.resolveDispute(late.id, 'LOST', { sendWebhook: false });
+    await webhook(late.id, 'ACTION_REQUIRED').expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 2, 'its LOST webhook lost: the earlier event queued the LOST job, which booked it');
+  });
+
   it('won: nothing goes into Xero', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
@@ -100,6 +121,11 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     await h.worker.drain();
     assert.equal(notes().length, 0);
     assert.equal(await row(id), null);
+    assert.deepEqual(
+      (await disputeJobs()).map((j) => j.state),
+      ['done'],
+      'the job ran and read the dispute as still open',
+    );
   });
 
   it('a refund and a lost dispute together above the payment: the chargeback waits in needs_review, nothing more in Xero', async () => {

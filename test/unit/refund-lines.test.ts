@@ -40,6 +40,16 @@ describe('refund credit-note lines (the sale’s tax reversed)', () => {
     assert.equal(refundLines(inv, 61, 'IDR', o).lineAmountTypes, 'NoTax');
   });
 
+  it('what was paid beyond the invoice (an overpayment) gets no tax back; an unreadable figure gives no split', () => {
+    const inv = { lineAmountTypes: 'Inclusive', lineItems: [line('111000', '11000')] };
+    assert.deepEqual(refundLines(inv, 150000, 'IDR', o).lineItems, [
+      { description: o.description, accountCode: '200', taxType: 'OUTPUT', amount: '111000' },
+      { description: o.description, accountCode: '200', taxType: 'NONE', amount: '39000' },
+    ]);
+    const odd = { lineAmountTypes: 'Inclusive', lineItems: [line('111000', '11000'), line('1e21', '0', '260', 'NONE')] };
+    assert.equal(refundLines(odd, 1000, 'IDR', o).lineAmountTypes, 'NoTax');
+  });
+
   it('the lines always add up to the amount exactly, in the currency’s units', () => {
     fc.assert(
       fc.property(

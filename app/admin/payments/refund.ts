@@ -6,7 +6,7 @@
  * refund then goes into Xero like any refund made at Xendit (record-refund).
  */
 import { FormInvalid, NotFound } from '../../errors.js';
-import { AmountError, toDecimal, toMinor } from '../../money.js';
+import { AmountError, exponentOf, toDecimal, toMinor } from '../../money.js';
 import { message } from '../../i18n/index.js';
 import { UpstreamError } from '../../clients/types.js';
 import { REFUND_REASONS, type RefundReason, type XenditGateway, type XenditRefund } from '../../clients/xendit/types.js';
@@ -57,6 +57,8 @@ export async function requestRefund(deps: RefundDeps, actor: User, paymentId: st
     { id: form.requestId, merchantId: merchant.id, paymentId: payment.id, requestedBy: actor.id, currency: payment.currency, amount, reason },
     deps.clock(),
   );
+  // A one-time id already used for another payment (a form posted to the wrong page, or forged).
+  if (request.paymentId !== payment.id || request.merchantId !== merchant.id) throw new FormInvalid({ form: 'errors:refundFormStale' }, 400);
   await recordChange(deps, actor, merchant.id, 'refund_requested', {
     payment: payment.id,
     amount: `${toDecimal(amount, payment.currency)} ${payment.currency}`,
@@ -65,10 +67,17 @@ export async function requestRefund(deps: RefundDeps, actor: User, paymentId: st
   return send(deps, merchant.xenditSecretKey, payment, request, actor);
 }
 
+/**
+ * Digits, and a decimal point only where the currency has cents: "100.000" or "10,50" are how
+ * Indonesian pages write 100 000 and 10.50, so any separator that could be read two ways is refused
+ * rather than guessed (a refund cannot be taken back).
+ */
 function amountOf(text: string, payment: Payment): number {
+  const plain = exponentOf(payment.currency) === 0 ? /^\d+$/ : new RegExp(`^\\d+(\\.\\d{1,${exponentOf(payment.currency)}})?$`);
+  if (!plain.test(text.trim())) throw new FormInvalid({ amount: message('errors:refundAmount', { currency: payment.currency }) });
   let amount: number;
   try {
-    amount = toMinor(text.trim().replace(/,/g, ''), payment.currency);
+    amount = toMinor(text.trim(), payment.currency);
   } catch (err) {
     if (err instanceof AmountError) throw new FormInvalid({ amount: message('errors:refundAmount', { currency: payment.currency }) });
     throw err;
@@ -109,6 +118,12 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
         return { ...request, attemptAt: now(), lastError: err.message };
       }
     }
+  }
+  // Xendit took the request but the refund failed there: nothing left the balance.
+  if (refund.status === 'FAILED' || refund.status === 'CANCELLED') {
+    const reason = `Xendit refund ${refund.id} is ${refund.status}`;
+    await deps.stores.refundRequests.refused(request.id, reason, now());
+    return { ...request, state: 'refused', xenditRefundId: refund.id, attemptAt: null, lastError: reason };
   }
   await deps.stores.refundRequests.sent(request.id, refund.id, now());
   if (await enqueue(deps.stores.jobs, 'record-refund', { merchantId: payment.merchantId, xenditRefundId: refund.id }, now())) deps.onJobEnqueued?.();

@@ -11,17 +11,24 @@ import type { Job } from '../../store/jobs.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview } from '../runner.js';
 import { DisputePayload } from '../kinds.js';
+import { enqueue } from '../enqueue.js';
 import { bookRefund, type RecordRefundDeps } from './record-refund.js';
 
 export function recordDisputeJob(deps: RecordRefundDeps) {
   return async (job: Job): Promise<void> => {
-    const { merchantId, xenditDisputeId } = DisputePayload.parse(job.payload);
+    const { merchantId, xenditDisputeId, status } = DisputePayload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
     const dispute = await deps.xendit.getDispute(merchant.xenditSecretKey, xenditDisputeId);
     if (!dispute) throw new NeedsReview(`Xendit has no dispute ${xenditDisputeId}`);
     if (dispute.status !== 'LOST') {
       deps.logger.info({ merchantId, xenditDisputeId, status: dispute.status }, 'dispute not lost: nothing to record');
+      return;
+    }
+    // Only the LOST job books, so two events of one dispute never book side by side; an earlier
+    // event that finds the dispute lost already (its LOST webhook late or lost) queues that job.
+    if (status !== 'LOST') {
+      await enqueue(deps.stores.jobs, 'record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock());
       return;
     }
     const taken = dispute.finalAmount ?? dispute.amount;

@@ -8,7 +8,7 @@
  * lines add up to the amount exactly (the last takes the remainder of the rounding).
  */
 import type { XeroInvoice } from '../../clients/xero/types.js';
-import { toDecimal, type Currency } from '../../money.js';
+import { exponentOf, toDecimal, type Currency } from '../../money.js';
 
 export interface CreditNoteLines {
   lineAmountTypes: 'NoTax' | 'Inclusive';
@@ -28,13 +28,18 @@ export function refundLines(
   const groups = taxGroups(invoice);
   if (!groups) return untaxed;
   const whole = groups.reduce((s, g) => s + g.charged, 0n);
+  // Never more tax back than the invoice charged: what was paid beyond it (an overpayment) carries none.
+  const wholeMinor = whole / 10n ** BigInt(2 - exponentOf(currency));
+  const taxed = BigInt(amount) < wholeMinor ? BigInt(amount) : wholeMinor;
   const lines: CreditNoteLines['lineItems'] = [];
-  let left = BigInt(amount);
+  let left = taxed;
   groups.forEach((g, i) => {
-    const share = i === groups.length - 1 ? left : (BigInt(amount) * g.charged) / whole;
+    const share = i === groups.length - 1 ? left : (taxed * g.charged) / whole;
     left -= share;
     if (share > 0n) lines.push({ description: o.description, accountCode: g.accountCode, taxType: g.taxType, amount: toDecimal(Number(share), currency) });
   });
+  const beyond = BigInt(amount) - taxed;
+  if (beyond > 0n) lines.push({ description: o.description, accountCode: o.salesAccountCode, taxType: 'NONE', amount: toDecimal(Number(beyond), currency) });
   return { lineAmountTypes: 'Inclusive', lineItems: lines };
 }
 
@@ -42,24 +47,31 @@ export function refundLines(
 function taxGroups(invoice: Pick<XeroInvoice, 'lineAmountTypes' | 'lineItems'>) {
   const exclusive = invoice.lineAmountTypes === 'Exclusive';
   if (!exclusive && invoice.lineAmountTypes !== 'Inclusive') return undefined;
-  if (!invoice.lineItems.length || invoice.lineItems.some((li) => !li.accountCode || li.taxAmount === undefined)) return undefined;
-  if (!invoice.lineItems.some((li) => hundredths(li.taxAmount!) !== 0n)) return undefined;
+  if (!invoice.lineItems.length) return undefined;
+  const read = invoice.lineItems.map((li) => ({
+    li,
+    amount: hundredths(li.lineAmount),
+    tax: li.taxAmount === undefined ? undefined : hundredths(li.taxAmount),
+  }));
+  // A line without its account, or a figure that cannot be read exactly: no split is trusted.
+  if (read.some((r) => !r.li.accountCode || r.amount === undefined || r.tax === undefined)) return undefined;
+  if (!read.some((r) => r.tax !== 0n)) return undefined;
   const byKey = new Map<string, { accountCode: string; taxType: string; charged: bigint }>();
-  for (const li of invoice.lineItems) {
+  for (const { li, amount, tax } of read) {
     const taxType = li.taxType || 'NONE';
     const key = `${li.accountCode}\u0000${taxType}`;
     const g = byKey.get(key) ?? byKey.set(key, { accountCode: li.accountCode!, taxType, charged: 0n }).get(key)!;
-    g.charged += hundredths(li.lineAmount) + (exclusive ? hundredths(li.taxAmount!) : 0n);
+    g.charged += amount! + (exclusive ? tax! : 0n);
   }
   const groups = [...byKey.values()];
   // Discount lines can leave a group at or below zero: no proportion to share by, so no tax detail.
   return groups.every((g) => g.charged > 0n) ? groups : undefined;
 }
 
-/** "1234.5" → 123450n; a figure with more than two decimals is cut, never seen from Xero. */
-function hundredths(decimal: string): bigint {
-  const m = /^(-)?(\d+)(?:\.(\d{1,4}))?$/.exec(decimal.trim());
-  if (!m) return 0n;
-  const v = BigInt(m[2] + (m[3] ?? '').padEnd(2, '0').slice(0, 2));
+/** "1234.5" → 123450n; undefined for anything but a plain decimal of at most two places (Xero's amounts). */
+function hundredths(decimal: string): bigint | undefined {
+  const m = /^(-)?(\d+)(?:\.(\d{1,2}))?$/.exec(decimal.trim());
+  if (!m) return undefined;
+  const v = BigInt(m[2] + (m[3] ?? '').padEnd(2, '0'));
   return m[1] ? -v : v;
 }

@@ -133,8 +133,8 @@ export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown
       if (note.remaining === 0n) note.status = 'PAID';
       note.updatedAt = at;
       const reference = typeof raw.Reference === 'string' ? raw.Reference : '';
-      // IsReconciled as on any payment (xero_accounting.yaml Payment.IsReconciled); only BANK accounts are reconciled.
-      const reconciled = raw.IsReconciled === true && account.type === 'BANK';
+      // IsReconciled as on any payment (xero_accounting.yaml Payment.IsReconciled); kept as asked (see payments.ts).
+      const reconciled = raw.IsReconciled === true;
       return addRefundPayment(
         o,
         { paymentType: 'ARCREDITPAYMENT', accountId: account.accountId, date, amount, reference, documentId: note.creditNoteId, reconciled },

@@ -116,7 +116,8 @@ export function validatePayment(
   }
   if (errors.length || !inv || !account || amount === undefined || !date) return undefined;
   // IsReconciled on PUT creates the line reconciled (xero_accounting.yaml Payment.IsReconciled, BankTransaction.IsReconciled); only BANK accounts are reconciled in Xero.
-  const reconciled = raw.IsReconciled === true && account.type === 'BANK';
+  // What Xero does with the flag on a non-bank account is not documented: the simulator keeps what was asked.
+  const reconciled = raw.IsReconciled === true;
   return { inv, account, amount, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '', reconciled };
 }
 
