@@ -3,7 +3,7 @@
  */
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
-import { queryList } from './invoices.js';
+import { invoicesWithExternalId, queryList } from './invoices.js';
 import { wire } from './json.js';
 import { type Ctx, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 
@@ -20,11 +20,19 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   const referenceId = text(req.query.reference_id);
   const types = queryList(req.query.types);
   const limit = Math.min(Math.max(Number(req.query.limit ?? 10) || 10, 1), 50);
-  const rows = [...ctx.state.invoices.values()]
-    .filter((i) => i.userId === account.userId && i.paidAt && !i.transactionUnlisted)
-    .filter((i) => (productId === undefined || paymentProductId(i.id) === productId) && (referenceId === undefined || i.externalId === referenceId))
-    .filter(() => !types.length || types.includes('PAYMENT'))
-    .sort((a, b) => b.paidAt!.getTime() - a.paidAt!.getTime());
+  const rows: SimXenditInvoice[] = [];
+  if (!types.length || types.includes('PAYMENT')) {
+    // By reference_id, only that external id's invoices are looked at (the bench's drain asks once
+    // per fee over 10 000 invoices); the product id is a hash, worked out only for those that passed the rest.
+    const candidates = referenceId !== undefined ? invoicesWithExternalId(ctx.state.invoices, referenceId) : ctx.state.invoices.values();
+    for (const i of candidates) {
+      if (i.userId !== account.userId || !i.paidAt || i.transactionUnlisted) continue;
+      if (referenceId !== undefined && i.externalId !== referenceId) continue;
+      if (productId !== undefined && paymentProductId(i.id) !== productId) continue;
+      rows.push(i);
+    }
+  }
+  rows.sort((a, b) => b.paidAt!.getTime() - a.paidAt!.getTime());
   res.json({ has_more: rows.length > limit, data: rows.slice(0, limit).map((i) => transactionJson(i)), links: [] });
 }
 
