@@ -59,8 +59,9 @@ export const DEFAULT_XERO_BATCH_SIZE = 50;
 
 /**
  * A payments handler that, run in a group, makes its Xero calls through the group's batching
- * gateway, waits on Xendit without holding the group's running slot (50 Xendit reads of 30 ms in
- * turn made a group's first Xero call wait seconds), and reads the merchant once for the group.
+ * gateway, calls Xendit without holding the group's running slot (50 Xendit reads of 30 ms in turn
+ * made a group's first Xero call wait seconds), gathers its statements with the group's and reads
+ * the merchant once for the group.
  */
 function scoped(b: Built, make: (deps: Built['payments']) => JobHandler): JobHandler {
   const alone = make(b.payments);
@@ -71,7 +72,7 @@ function scoped(b: Built, make: (deps: Built['payments']) => JobHandler): JobHan
 export function inGroup<D extends { stores: Stores; xero: XeroGateway; xendit: XenditGateway }>(deps: D, scope: JobScope): D {
   const { stores, xendit } = deps;
   const merchants = { ...stores.merchants, byId: (id: string) => scope.remembered(`merchant:${id}`, () => stores.merchants.byId(id)) };
-  return { ...deps, xero: scope.xero, xendit: parkedCalls(xendit, scope.parked), stores: { ...stores, merchants, ...gathered(stores, scope) } };
+  return { ...deps, xero: scope.xero, xendit: upstreamCalls(xendit, scope.upstream), stores: { ...stores, merchants, ...gathered(stores, scope) } };
 }
 
 /**
@@ -83,6 +84,7 @@ function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'c
   const payments: Stores['payments'] = {
     ...p,
     byId: (id) => scope.together('payments.byId', id, (ids) => p.byIds(ids)),
+    getOrCreate: (np, now) => scope.together('payments.getOrCreate', np, (all) => p.getOrCreateAll(all, now)),
     noteXeroAttempt: (id, at) => scope.together('payments.noteXeroAttempt', { id, at }, async (rows) => (await p.noteXeroAttempts(rows), [])),
     noteFeeAttempt: (id, at) => scope.together('payments.noteFeeAttempt', { id, at }, async (rows) => (await p.noteFeeAttempts(rows), [])),
     markFeePosted: (id, xeroFeeTxnId, now) =>
@@ -97,7 +99,6 @@ function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'c
       return scope.together('payments.markInXero', row, async (rows) => (await p.markAllInXero(rows), []));
     },
   };
-  payments.getOrCreate = (np, now) => scope.together('payments.getOrCreate', np, (all) => p.getOrCreateAll(all, now));
   const c = stores.checkouts;
   const checkouts: Stores['checkouts'] = {
     ...c,
@@ -113,12 +114,12 @@ function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'c
   return { payments, checkouts };
 }
 
-/** Every method of `api`, run through `parked`. */
-function parkedCalls<T extends object>(api: T, parked: JobScope['parked']): T {
+/** Every method of `api`, run through `upstream`. */
+function upstreamCalls<T extends object>(api: T, upstream: JobScope['upstream']): T {
   return Object.fromEntries(
     Object.entries(api).map(([name, value]) => [
       name,
-      typeof value === 'function' ? (...args: unknown[]) => parked(() => (value as (...a: unknown[]) => Promise<unknown>).apply(api, args)) : value,
+      typeof value === 'function' ? (...args: unknown[]) => upstream(() => (value as (...a: unknown[]) => Promise<unknown>).apply(api, args)) : value,
     ]),
   ) as T;
 }

@@ -23,7 +23,7 @@ export class NeedsReview extends Error {}
  * calls, a way to wait on Xendit without holding the group's running slot, and reads shared by
  * the group (xero-batch.ts GroupMember).
  */
-export type JobScope = Pick<GroupMember, 'xero' | 'parked' | 'remembered' | 'together'>;
+export type JobScope = Pick<GroupMember, 'xero' | 'upstream' | 'remembered' | 'together'>;
 
 export type JobHandler = (job: Job, scope?: JobScope) => Promise<void>;
 
