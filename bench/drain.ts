@@ -60,6 +60,8 @@ export interface DrainOptions {
   concurrency: number;
   /** XERO_BATCH_SIZE of the worker. */
   batchSize: number;
+  /** Called as the worker starts on the backlog (bench/profile.ts starts its profiler there). */
+  onStart?: () => void;
 }
 
 export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptions): Promise<DrainResult> {
@@ -183,6 +185,7 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
     clock.toNextMinute();
     const t0 = performance.now();
     const c0 = clock().getTime();
+    o.onStart?.();
     stack.worker.start(50, o.concurrency);
     let recorded = 0;
     let lastProgress = { at: t0, recorded: 0 };

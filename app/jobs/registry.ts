@@ -2,8 +2,11 @@ import type { Runtime } from '../bin/bootstrap.js';
 import type { Config } from '../../config/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Job } from '../store/jobs.js';
+import type { Stores } from '../store/index.js';
+import type { XeroGateway } from '../clients/xero/types.js';
+import type { XenditGateway } from '../clients/xendit/types.js';
 import { JOB_SPECS, type JobKind } from './kinds.js';
-import type { JobHandler, RunnerDeps } from './runner.js';
+import type { JobHandler, JobScope, RunnerDeps } from './runner.js';
 import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
 import { postFeeJob } from './sync/post-fee.js';
 import { verifyCheckoutJob } from './sync/verify-checkout.js';
@@ -57,10 +60,71 @@ interface Entry {
 /** Without XERO_BATCH_SIZE (tools, tests that build their own config). */
 export const DEFAULT_XERO_BATCH_SIZE = 50;
 
-/** A payments handler that, run in a group, makes its Xero calls through the group's batching gateway. */
+/**
+ * A payments handler that, run in a group, makes its Xero calls through the group's batching
+ * gateway, calls Xendit without holding the group's running slot (50 Xendit reads of 30 ms in turn
+ * made a group's first Xero call wait seconds), gathers its statements with the group's and reads
+ * the merchant once for the group.
+ */
 function scoped(b: Built, make: (deps: Built['payments']) => JobHandler): JobHandler {
   const alone = make(b.payments);
-  return (job, scope) => (scope ? make({ ...b.payments, xero: scope.xero })(job) : alone(job));
+  return (job, scope) => (scope ? make(inGroup(b.payments, scope))(job) : alone(job));
+}
+
+/** A payments job's deps when it runs in a group (see scoped). */
+export function inGroup<D extends { stores: Stores; xero: XeroGateway; xendit: XenditGateway }>(deps: D, scope: JobScope): D {
+  const { stores, xendit } = deps;
+  const merchants = { ...stores.merchants, byId: (id: string) => scope.remembered(`merchant:${id}`, () => stores.merchants.byId(id)) };
+  return { ...deps, xero: scope.xero, xendit: upstreamCalls(xendit, scope.upstream), stores: { ...stores, merchants, ...gathered(stores, scope) } };
+}
+
+/**
+ * The statements every job of a group makes on the normal path, gathered into one per group
+ * (xero-batch.ts `together`). Each job still awaits its own: a mark is committed before its create.
+ */
+function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'checkouts'> {
+  const p = stores.payments;
+  const payments: Stores['payments'] = {
+    ...p,
+    byId: (id) => scope.together('payments.byId', id, (ids) => p.byIds(ids)),
+    getOrCreate: (np, now) => scope.together('payments.getOrCreate', np, (all) => p.getOrCreateAll(all, now)),
+    noteXeroAttempt: (id, at) => scope.together('payments.noteXeroAttempt', { id, at }, async (rows) => (await p.noteXeroAttempts(rows), [])),
+    noteFeeAttempt: (id, at) => scope.together('payments.noteFeeAttempt', { id, at }, async (rows) => (await p.noteFeeAttempts(rows), [])),
+    markFeePosted: (id, xeroFeeTxnId, now) =>
+      scope.together('payments.markFeePosted', { id, xeroFeeTxnId, now }, async (rows) => (await p.markFeesPosted(rows), [])),
+    setFeeFromTransaction: (id, f, now) =>
+      scope.together('payments.setFeeFromTransaction', { id, ...f, now }, async (rows) => (await p.setFeesFromTransactions(rows), [])),
+    markInXero: (payment, x, now, feeJob) => {
+      // Recorded whole, the common case; the rest (review, overpayment) keep their own statement.
+      const whole = x.xeroPaymentId !== null && !x.reviewReason && !x.overpayment && x.amountRecorded === undefined && !x.feeMayExist;
+      if (!whole) return p.markInXero(payment, x, now, feeJob);
+      const row = { id: payment.id, xeroPaymentId: x.xeroPaymentId!, fee: x.fee, now, ...(feeJob ? { feeJob } : {}) };
+      return scope.together('payments.markInXero', row, async (rows) => (await p.markAllInXero(rows), []));
+    },
+  };
+  const c = stores.checkouts;
+  const checkouts: Stores['checkouts'] = {
+    ...c,
+    byId: (id) => scope.together('checkouts.byId', id, (ids) => c.byIds(ids)),
+    forXenditInvoice: (merchantId, xenditInvoiceId, externalId) =>
+      scope.together(`checkouts.forXenditInvoice ${merchantId}`, { xenditInvoiceId, externalId }, (all) => c.forXenditInvoices(merchantId, all)),
+    transition: (id, from, to, now) =>
+      scope.together(`checkouts.transition ${from.join(',')}>${to}`, id, async (ids) => {
+        const moved = await c.transitionAll(ids, from, to, now);
+        return ids.map((i) => moved.has(i));
+      }),
+  };
+  return { payments, checkouts };
+}
+
+/** Every method of `api`, run through `upstream`. */
+function upstreamCalls<T extends object>(api: T, upstream: JobScope['upstream']): T {
+  return Object.fromEntries(
+    Object.entries(api).map(([name, value]) => [
+      name,
+      typeof value === 'function' ? (...args: unknown[]) => upstream(() => (value as (...a: unknown[]) => Promise<unknown>).apply(api, args)) : value,
+    ]),
+  ) as T;
 }
 
 const RECONCILE_DEFAULTS: Config['reconcile'] = { intervalMinutes: 10, minAgeMinutes: 5, batch: 50 };

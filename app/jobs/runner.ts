@@ -3,8 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Job, JobStore } from '../store/jobs.js';
 import { UpstreamError } from '../clients/types.js';
 import { XeroDisconnected } from '../clients/xero/errors.js';
-import type { XeroGateway } from '../clients/xero/types.js';
-import type { JobGroup } from './xero-batch.js';
+import type { GroupMember, JobGroup } from './xero-batch.js';
 
 /** Throw from a handler to try again later (after afterSeconds, or the runner's back-off). */
 export class RetryLater extends Error {
@@ -19,10 +18,12 @@ export class RetryLater extends Error {
 /** Throw from a handler when retrying cannot help: a person must look (Xero said 400, data mismatch). */
 export class NeedsReview extends Error {}
 
-/** What the runner lends a job run as part of a group: the Xero gateway that batches the group's calls. */
-export interface JobScope {
-  xero: XeroGateway;
-}
+/**
+ * What the runner lends a job run as part of a group: the Xero gateway that batches the group's
+ * calls, a way to wait on Xendit without holding the group's running slot, and reads shared by
+ * the group (xero-batch.ts GroupMember).
+ */
+export type JobScope = Pick<GroupMember, 'xero' | 'upstream' | 'remembered' | 'together'>;
 
 export type JobHandler = (job: Job, scope?: JobScope) => Promise<void>;
 
@@ -81,22 +82,34 @@ export function createJobRunner(deps: RunnerDeps) {
   const wakers = new Set<() => void>();
   let loops: Promise<void> | undefined;
 
-  async function run(job: Job, member?: ReturnType<JobGroup['member']>): Promise<void> {
-    const log = deps.logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
+  const logFor = (job: Job) => deps.logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
+
+  function finished(job: Job, ok: boolean, doneAt: Date): void {
+    const log = logFor(job);
+    if (ok) {
+      log.info('job done');
+      deps.onDone?.(job, doneAt);
+    } else log.warn('job finished after its lease ran out; another worker had taken it over');
+  }
+
+  /**
+   * Runs one job. In a group, a job whose handler succeeded is handed to `succeeded` instead of
+   * being finished here: the group finishes its jobs in one statement (runClaimed).
+   */
+  async function run(job: Job, member?: GroupMember, succeeded?: (job: Job) => void): Promise<void> {
+    const log = logFor(job);
     const handler = deps.handlers[job.kind];
     try {
       if (!handler) throw new NeedsReview(`no handler for job kind ${job.kind}`);
       try {
         await member?.start();
-        await handler(job, member && { xero: member.xero });
+        await handler(job, member);
       } finally {
         member?.leave();
       }
+      if (succeeded) return succeeded(job);
       const doneAt = deps.clock();
-      if (await deps.jobs.finish(job, doneAt)) {
-        log.info('job done');
-        deps.onDone?.(job, doneAt);
-      } else log.warn('job finished after its lease ran out; another worker had taken it over');
+      finished(job, await deps.jobs.finish(job, doneAt), doneAt);
     } catch (raw) {
       if (heldBack(raw)) {
         // The merchant's other queued jobs would meet the same refusal: they wait too, so the
@@ -143,7 +156,19 @@ export function createJobRunner(deps: RunnerDeps) {
     const group = batch.open();
     // Every member joins before any runs: the group sends its calls once all of them wait.
     const members = [job, ...more].map((j) => [j, group.member()] as const);
-    await Promise.all(members.map(([j, m]) => run(j, m)));
+    const done: Job[] = [];
+    await Promise.all(members.map(([j, m]) => run(j, m, (d) => void done.push(d))));
+    // One statement for the group's finished jobs instead of one each. Should it fail, they stay
+    // running until their lease runs out and run again: each job's own state makes that a no-op.
+    const doneAt = deps.clock();
+    let ids: Set<number>;
+    try {
+      ids = await deps.jobs.finishAll(done, doneAt);
+    } catch (err) {
+      deps.logger.warn({ err, jobs: done.length }, 'could not mark a group of jobs done; their leases will bring them back');
+      return;
+    }
+    for (const d of done) finished(d, ids.has(d.id), doneAt);
   }
 
   return {

@@ -136,6 +136,46 @@ export function createCheckoutStore(db: Db) {
       return r.numUpdatedRows > 0n;
     },
 
+    /** transition for many checkouts (a group of jobs) with the same from and to: which ids moved. */
+    async transitionAll(ids: string[], from: CheckoutStatus[], to: CheckoutStatus, now: Date): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db
+        .updateTable('checkouts')
+        .set({ status: to, updated_at: now })
+        .where('id', 'in', ids)
+        .where('status', 'in', from)
+        .returning('id')
+        .execute();
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /** forXenditInvoice for many invoices of one merchant (a group of jobs), in the order asked. */
+    async forXenditInvoices(merchantId: string, invoices: { xenditInvoiceId: string; externalId: string }[]): Promise<(Checkout | null)[]> {
+      if (invoices.length === 0) return [];
+      const rows = (
+        await db
+          .selectFrom('checkouts')
+          .selectAll()
+          .where('merchant_id', '=', merchantId)
+          .where((eb) =>
+            eb.or([
+              eb(
+                'xendit_invoice_id',
+                'in',
+                invoices.map((i) => i.xenditInvoiceId),
+              ),
+              eb(
+                'external_id',
+                'in',
+                invoices.map((i) => i.externalId),
+              ),
+            ]),
+          )
+          .execute()
+      ).map(toCheckout);
+      return invoices.map((i) => rows.find((r) => r.xenditInvoiceId === i.xenditInvoiceId || r.externalId === i.externalId) ?? null);
+    },
+
     async forXenditInvoice(merchantId: string, xenditInvoiceId: string, externalId: string): Promise<Checkout | null> {
       const r = await db
         .selectFrom('checkouts')
@@ -210,6 +250,14 @@ export function createCheckoutStore(db: Db) {
     async byId(id: string): Promise<Checkout | null> {
       const r = await db.selectFrom('checkouts').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toCheckout(r) : null;
+    },
+
+    /** byId for many checkouts (a group of jobs), in the order asked. */
+    async byIds(ids: string[]): Promise<(Checkout | null)[]> {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('checkouts').selectAll().where('id', 'in', ids).execute();
+      const byId = new Map(rows.map((r) => [r.id, toCheckout(r)]));
+      return ids.map((id) => byId.get(id) ?? null);
     },
 
     async forInvoice(merchantId: string, xeroInvoiceId: string): Promise<Checkout[]> {

@@ -70,6 +70,7 @@ export interface SharedXeroBudget extends XeroBudget {
  */
 export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimits> = {}): SharedXeroBudget {
   const L = { ...XERO_LIMITS, ...limits };
+  const release = releaser(db);
 
   function prepare(purpose: XeroCallPurpose) {
     const now = clock();
@@ -100,7 +101,7 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       const ctx = { ...windows, perDay: Number(decided.per_day), limits: L };
       return {
         ok: true,
-        release: (outcome) => releaseSlot(db, scope, slotId, outcome, { ...ctx, now: clock() }),
+        release: (outcome) => release({ scope, slotId, outcome, ctx: { ...ctx, now: clock() } }),
         refund: () => refundSlot(db, scope, slotId, windows),
       };
     };
@@ -139,6 +140,101 @@ async function refundSlot(db: Db, scope: XeroBudgetScope, slotId: string, window
       day_used = case when key = ${orgKey(scope)} and day_start = ${windows.day} then greatest(day_used - 1, 0) else day_used end
     where key in (${appKey(scope)}, ${orgKey(scope)}) and exists (select 1 from freed)
     returning ${relaxedCommit}`.execute(db);
+}
+
+interface Release {
+  scope: XeroBudgetScope;
+  slotId: string;
+  outcome: XeroCallOutcome;
+  ctx: { minute: Date; day: Date; perDay: number; limits: XeroLimits; now: Date };
+}
+
+/**
+ * Releases as they come, one statement at a time: the first is sent at once, those that come while
+ * a statement is in flight go together in the next (releaseSlots), so a busy process (ten pay
+ * clicks at once) makes fewer round trips and adds no wait to a quiet one. Each caller still learns
+ * when its own slot is free.
+ */
+function releaser(db: Db) {
+  let pending: (Release & { done: (err?: unknown) => void })[] = [];
+  let sending = false;
+  async function pump(): Promise<void> {
+    sending = true;
+    while (pending.length) {
+      const batch = pending;
+      pending = [];
+      try {
+        await releaseSlots(db, batch);
+        for (const r of batch) r.done();
+      } catch (err) {
+        for (const r of batch) r.done(err);
+      }
+    }
+    sending = false;
+  }
+  return (r: Release) =>
+    new Promise<void>((resolve, reject) => {
+      pending.push({ ...r, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!sending) void pump();
+    });
+}
+
+/** One release alone (releaseSlot); several, one statement per minute and day window they were counted in. */
+async function releaseSlots(db: Db, batch: Release[]): Promise<void> {
+  if (batch.length === 1) return releaseSlot(db, batch[0].scope, batch[0].slotId, batch[0].outcome, batch[0].ctx);
+  const windows = new Map<string, Release[]>();
+  for (const r of batch) {
+    const k = `${r.ctx.minute.toISOString()} ${r.ctx.day.toISOString()}`;
+    windows.set(k, [...(windows.get(k) ?? []), r]);
+  }
+  for (const same of windows.values()) await releaseManySlots(db, same);
+}
+
+/**
+ * releaseSlot for several slots counted in one minute and day window, in one statement: every slot
+ * freed, and each organisation's (and app's) counters raised to the highest figure Xero gave among
+ * its answers, as releasing them one after another would leave them.
+ */
+async function releaseManySlots(db: Db, batch: Release[]): Promise<void> {
+  const { minute, day } = batch[0].ctx;
+  const now = new Date(Math.max(...batch.map((r) => r.ctx.now.getTime())));
+  const rows = batch.map((r) => {
+    const o = r.outcome;
+    const L = r.ctx.limits;
+    const blockedUntil = o.blockedForSeconds === undefined ? null : new Date(r.ctx.now.getTime() + (o.blockedForSeconds || DEFAULT_BLOCK_SECONDS) * 1000);
+    return sql`(${r.slotId}::uuid, ${orgKey(r.scope)}, ${appKey(r.scope)},
+      ${o.minRemaining === undefined ? null : L.perMinute - o.minRemaining}::int,
+      ${o.dayRemaining === undefined ? null : r.ctx.perDay - o.dayRemaining}::int,
+      ${o.appMinRemaining === undefined ? null : L.appPerMinute - o.appMinRemaining}::int,
+      ${o.appWide ? null : blockedUntil?.toISOString()}::timestamptz, ${o.appWide ? blockedUntil?.toISOString() : null}::timestamptz)`;
+  });
+  const [m, d, n] = [minute.toISOString(), day.toISOString(), now.toISOString()];
+  await sql`
+    with v(slot, org_key, app_key, org_minute, org_day, app_minute, org_blocked, app_blocked) as (values ${sql.join(rows)}),
+    freed as (
+      delete from xero_slots s using v where s.id = v.slot or (s.key = v.org_key and s.lease_until <= ${n})
+    ), o as (
+      select org_key as key, max(org_minute) as used_minute, max(org_day) as used_day, max(org_blocked) as blocked from v group by org_key
+    ), org as (
+      update xero_calls c set
+        minute_used = case when c.minute_start = ${m} and o.used_minute is not null then greatest(c.minute_used, o.used_minute) else c.minute_used end,
+        day_used = case when c.day_start = ${d} and o.used_day is not null then greatest(c.day_used, o.used_day) else c.day_used end,
+        blocked_until = case when o.blocked is not null then greatest(coalesce(c.blocked_until, o.blocked), o.blocked) else c.blocked_until end
+      from o where c.key = o.key and (
+        (c.minute_start = ${m} and c.minute_used < o.used_minute) or
+        (c.day_start = ${d} and c.day_used < o.used_day) or
+        coalesce(c.blocked_until, '-infinity') < o.blocked)
+    ), a as (
+      select app_key as key, max(app_minute) as used_minute, max(app_blocked) as blocked from v group by app_key
+    ), app as (
+      update xero_calls c set
+        minute_used = case when c.minute_start = ${m} and a.used_minute is not null then greatest(c.minute_used, a.used_minute) else c.minute_used end,
+        blocked_until = case when a.blocked is not null then greatest(coalesce(c.blocked_until, a.blocked), a.blocked) else c.blocked_until end
+      from a where c.key = a.key and (
+        (c.minute_start = ${m} and c.minute_used < a.used_minute) or
+        coalesce(c.blocked_until, '-infinity') < a.blocked)
+    )
+    select ${relaxedCommit}`.execute(db);
 }
 
 /**

@@ -5,6 +5,7 @@ import { createHarness, paidThroughGateway, type Harness } from '../helpers/harn
 import { recordPaymentJob } from '../../app/jobs/sync/record-payment.js';
 import { createJobRunner } from '../../app/jobs/runner.js';
 import { createXeroBatch } from '../../app/jobs/xero-batch.js';
+import { inGroup } from '../../app/jobs/registry.js';
 import type { CrashPoint } from '../../app/jobs/sync/crash-points.js';
 
 const PAYMENTS = '/api.xro/2.0/Payments';
@@ -58,17 +59,18 @@ describeEachDatabase('worker: payments of one organisation batched into one Xero
       clock: h.clock,
       logger,
       handlers: {
-        'record-payment': (job, scope) =>
-          recordPaymentJob({
-            stores: h.stores,
-            xero: scope?.xero ?? base,
-            xendit: h.sims.xenditClient,
+        'record-payment': (job, scope) => {
+          // As the registry runs it in a group: batched Xero calls, gathered statements.
+          const deps = { stores: h.stores, xero: base, xendit: h.sims.xenditClient };
+          return recordPaymentJob({
+            ...(scope ? inGroup(deps, scope) : deps),
             clock: h.clock,
             logger,
             crash: (p) => {
               if (p === point) throw new Error(`killed at ${p}`);
             },
-          })(job),
+          })(job);
+        },
       },
       batch: { size: 50, kinds: ['record-payment'], open: () => createXeroBatch(base) },
     });

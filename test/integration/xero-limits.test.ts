@@ -16,6 +16,7 @@ import { UpstreamError } from '../../app/clients/types.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import type { XeroCredentials, XeroGateway } from '../../app/clients/xero/types.js';
 import { classify, RetryLater } from '../../app/jobs/runner.js';
+import { sql } from 'kysely';
 
 interface SimServer {
   sim: XeroSimulator;
@@ -197,6 +198,34 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
     assert.match(err.message, /app's budget/);
     assert.equal(s.statuses.length, 6);
     assert.deepEqual([...new Set(s.statuses)], [200]);
+  });
+
+  it('slots released while another release is in flight go in one statement: all freed, each counter raised to the highest figure Xero gave', async () => {
+    const budget = createXeroBudget(db(), clock);
+    const other = { clientId: creds.clientId, tenantId: `${creds.tenantId}-other` };
+    const scopes = [creds, creds, creds, other, other].map((c) => ({ clientId: c.clientId, tenantId: c.tenantId }));
+    const tickets = [];
+    for (const scope of scopes) {
+      const t = await budget.acquire(scope, 'read');
+      assert.ok(t.ok);
+      tickets.push(t);
+    }
+    const slots = async () =>
+      Number((await sql<{ n: string }>`select count(*) as n from xero_slots where key like ${`org:${creds.clientId}:%`}`.execute(db())).rows[0].n);
+    assert.equal(await slots(), 5);
+    // The first organisation: Xero said 50, 40 and 55 left this minute (20 used at most); the other: 50 once.
+    const remaining = [50, 40, 55, undefined, 50];
+    await Promise.all(tickets.map((t, i) => t.release(remaining[i] === undefined ? {} : { minRemaining: remaining[i] })));
+    assert.equal(await slots(), 0);
+    const used = await sql<{
+      key: string;
+      minute_used: number;
+    }>`select key, minute_used from xero_calls where key like ${`org:${creds.clientId}:%`} order by key`.execute(db());
+    assert.deepEqual(
+      used.rows.map((r) => Number(r.minute_used)),
+      [20, 10],
+      'the first organisation: Xero counted 20 (more than our 3); the other: 10 from its one answer',
+    );
   });
 
   it("corrects its counters from Xero's X-MinLimit-Remaining (calls it did not count itself)", async () => {

@@ -96,6 +96,42 @@ describe('xero batch (unit)', () => {
     assert.equal(reads, 1);
   });
 
+  it('gathers the statements of a group into one, each job getting its own result, none holding a slot while it waits', async () => {
+    const group = createXeroBatch({} as XeroGateway, { running: 1 });
+    const members = [1, 2, 3].map(() => group.member());
+    const statements: number[][] = [];
+    const job = async (m: (typeof members)[number], n: number) => {
+      await m.start();
+      const doubled = await m.together('double', n, async (all: number[]) => {
+        statements.push(all);
+        return all.map((x) => x * 2);
+      });
+      m.leave();
+      return doubled;
+    };
+    const results = await Promise.all(members.map((m, i) => job(m, i + 1)));
+    assert.deepEqual(statements, [[1, 2, 3]], 'one statement for the three, though only one job runs at a time');
+    assert.deepEqual(results, [2, 4, 6]);
+  });
+
+  it('remembers a read for the group, but not a failed one', async () => {
+    const group = createXeroBatch({} as XeroGateway);
+    const m = group.member();
+    let reads = 0;
+    const read = () => m.remembered('merchant:1', async () => ++reads);
+    assert.equal(await read(), 1);
+    assert.equal(await read(), 1);
+    let fail = true;
+    const flaky = () =>
+      m.remembered('merchant:2', async () => {
+        if (fail) throw new Error('database gone');
+        return 'row';
+      });
+    await assert.rejects(flaky());
+    fail = false;
+    assert.equal(await flaky(), 'row');
+  });
+
   it('maps Xero answers to items by Reference, by position when Xero left it out, and calls an answer with an item missing unknown', () => {
     const sent = [{ reference: 'a' }, { reference: 'b' }];
     const byRef = itemResults(
