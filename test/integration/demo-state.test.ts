@@ -58,6 +58,14 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     await ops.get(await consent(sims, atSim, { tenants: [org2] })).expect(303);
     return ops;
   }
+  /** Clicks the pay link of an unpaid demo invoice: the invoice and its Xendit invoice id. */
+  async function openCheckout(demo: DemoRun) {
+    const inv = (await demo.demo.invoices()).find((i) => i.status === 'AUTHORISED' && i.amountDue === i.total)!;
+    const click = await request(demo.app)
+      .get(new URL(inv.payLink).pathname + new URL(inv.payLink).search)
+      .expect(303);
+    return { inv, xenditId: new URL(click.headers.location, demo.base).pathname.split('/').pop()! };
+  }
   const orgIdOf = (shortCode: string) => run!.demo.simulators.xero.test.findOrganisation((o) => o.shortCode === shortCode)!.tenantId;
 
   it('a merchant onboarded with Connect to Xero against the simulated Xero still pays after a restart', async () => {
@@ -160,11 +168,7 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
 
   it('refunds, credit notes and an open dispute made in the demo are still there after a restart', async () => {
     run = await startDemo(db(), dataDir, port);
-    const inv = (await run.demo.invoices()).find((i) => i.status === 'AUTHORISED' && i.amountDue === i.total)!;
-    const click = await request(run.app)
-      .get(new URL(inv.payLink).pathname + new URL(inv.payLink).search)
-      .expect(303);
-    const xenditId = new URL(click.headers.location, run.base).pathname.split('/').pop()!;
+    const { xenditId } = await openCheckout(run);
     await run.demo.simulators.xendit.pay(xenditId);
     await run.worker.drain();
     await run.demo.simulators.xendit.refund(xenditId, { amount: 10_000 });
@@ -187,11 +191,7 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
 
   it('voiding an invoice in the simulated Xero expires its open checkout through the signed webhook', async () => {
     run = await startDemo(db(), dataDir, port);
-    const inv = (await run.demo.invoices()).find((i) => i.status === 'AUTHORISED' && i.amountDue === i.total)!;
-    const click = await request(run.app)
-      .get(new URL(inv.payLink).pathname + new URL(inv.payLink).search)
-      .expect(303);
-    const xenditId = new URL(click.headers.location, run.base).pathname.split('/').pop()!;
+    const { inv, xenditId } = await openCheckout(run);
     const xeroInvoice = run.demo.simulators.xero.findInvoice(inv.invoiceNumber)!;
     const page = cheerio.load(
       (await request(run.app).get(`${paths.simXero}/AccountsReceivable/View.aspx?InvoiceID=${xeroInvoice.invoiceId}`).expect(200)).text,
