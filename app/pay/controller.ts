@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { unstorableReason } from '../security/body-bounds.js';
 import { BadRequest, PaymentLinkNotFound } from '../errors.js';
 import { rawInvoiceNumber } from './raw-query.js';
 import { choosePayLang, type I18n } from '../i18n/index.js';
@@ -29,18 +30,21 @@ export interface PayLimits {
   metrics?: Pick<Metrics, 'payClick'>;
 }
 
+// A NUL or a lone surrogate is in no Xero invoice number and cannot be stored or sent to PostgreSQL.
+const storable = (s: string) => unstorableReason(s) === null;
+
 const PayQuery = z.object({
-  invoiceNo: z.string().trim().min(1).max(255),
+  invoiceNo: z.string().trim().min(1).max(255).refine(storable),
   shortCode: z
     .string()
     .trim()
     .regex(/^[!A-Za-z0-9_-]{1,40}$/),
   // Hints only: Xero's URL is unsigned, so the invoice is always read fresh from Xero; they must
   // match it (pay/link-hint.ts).
-  currency: z.string().max(10).optional(),
-  amount: z.string().max(40).optional(),
+  currency: z.string().max(10).refine(storable).optional(),
+  amount: z.string().max(40).refine(storable).optional(),
   // The amount chosen on the "how much" page (merchants that allow part payments).
-  part: z.string().max(40).optional(),
+  part: z.string().max(40).refine(storable).optional(),
 });
 
 /** Xero's placeholders arrive in whatever case the merchant typed them; repeated keys are refused. */

@@ -17,6 +17,13 @@ describeEachDatabase('GET /pay', ({ db }) => {
 
   const xenditInvoices = () => h.sims.xendit.listInvoices();
 
+  it('answers a NUL or a lone surrogate in any parameter with a 4xx, never a 500 from PostgreSQL', async () => {
+    for (const q of ['invoiceNo=%00', 'invoiceNo=INV-1&currency=%00', 'invoiceNo=INV-1&amount=%00', 'invoiceNo=INV-1&part=%00', 'invoiceNo=%ED%A0%80']) {
+      const res = await request(h.app).get(`/pay?shortCode=${encodeURIComponent(h.merchant.shortCode)}&${q}`);
+      assert.ok(res.status >= 400 && res.status < 500, `${q} → ${res.status}`);
+    }
+  });
+
   it('reads the invoice fresh from Xero and redirects to a new Xendit invoice for the amount due', async () => {
     const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '3', unitAmount: '125000' }] });
     // The link carries the amount as Xero wrote it; the Xendit invoice still takes Xero's figures.
