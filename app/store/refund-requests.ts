@@ -45,24 +45,46 @@ export function createRefundRequestStore(db: Db) {
       .execute();
   };
   return {
-    /** The request with this id, made now unless the same form was sent before (then the first one). */
-    async getOrCreate(r: Pick<RefundRequest, 'id' | 'merchantId' | 'paymentId' | 'requestedBy' | 'currency' | 'amount' | 'reason'>, now: Date) {
-      await db
-        .insertInto('refund_requests')
-        .values({
-          id: r.id,
-          merchant_id: r.merchantId,
-          payment_id: r.paymentId,
-          requested_by: r.requestedBy,
-          currency: r.currency,
-          amount: r.amount,
-          reason: r.reason,
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
-      return toRequest(await db.selectFrom('refund_requests').selectAll().where('id', '=', r.id).executeTakeFirstOrThrow());
+    /**
+     * The request with this id, made now unless the same form was sent before (then the first
+     * one), and only while the payment has room for it: `room` is told what the payment's other
+     * requests ask (refused ones aside) and says whether this one still fits. Requests of one
+     * payment are made one at a time (the payment row is locked), so two forms sent at once cannot
+     * both take what is left. Undefined when it does not fit; `made` false for the earlier one.
+     */
+    async createIfRoom(
+      r: Pick<RefundRequest, 'id' | 'merchantId' | 'paymentId' | 'requestedBy' | 'currency' | 'amount' | 'reason'>,
+      room: (asked: { amount: number; xenditRefundId: string | null }[]) => boolean,
+      now: Date,
+    ): Promise<{ request: RefundRequest; made: boolean } | undefined> {
+      return db.transaction().execute(async (trx) => {
+        await trx.selectFrom('payments').select('id').where('id', '=', r.paymentId).forUpdate().execute();
+        const same = await trx.selectFrom('refund_requests').selectAll().where('id', '=', r.id).executeTakeFirst();
+        if (same) return { request: toRequest(same), made: false };
+        const asked = await trx
+          .selectFrom('refund_requests')
+          .select(['amount', 'xendit_refund_id'])
+          .where('payment_id', '=', r.paymentId)
+          .where('state', '!=', 'refused')
+          .execute();
+        if (!room(asked.map((a) => ({ amount: int8(a.amount), xenditRefundId: a.xendit_refund_id })))) return undefined;
+        const row = await trx
+          .insertInto('refund_requests')
+          .values({
+            id: r.id,
+            merchant_id: r.merchantId,
+            payment_id: r.paymentId,
+            requested_by: r.requestedBy,
+            currency: r.currency,
+            amount: r.amount,
+            reason: r.reason,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { request: toRequest(row), made: true };
+      });
     },
 
     async forPayment(paymentId: string): Promise<RefundRequest[]> {
@@ -70,8 +92,21 @@ export function createRefundRequestStore(db: Db) {
       return rows.map(toRequest);
     },
 
-    /** Committed before Xendit is asked; null once Xendit answered. */
-    noteAttempt: (id: string, at: Date | null, now: Date) => update(id, { attempt_at: at }, now),
+    /**
+     * Committed before Xendit is asked, and only by whoever still sees the request as it was
+     * (`seen`: its attempt mark when read); false when another sender got there first, which then
+     * owns the ask.
+     */
+    async claimAttempt(id: string, seen: Date | null, now: Date): Promise<boolean> {
+      const res = await db
+        .updateTable('refund_requests')
+        .set({ attempt_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'sending')
+        .where((eb) => (seen ? eb('attempt_at', '=', seen) : eb('attempt_at', 'is', null)))
+        .executeTakeFirst();
+      return res.numUpdatedRows > 0n;
+    },
     sent: (id: string, xenditRefundId: string, now: Date) =>
       update(id, { state: 'sent', xendit_refund_id: xenditRefundId, attempt_at: null, last_error: null }, now),
     refused: (id: string, reason: string, now: Date) => update(id, { state: 'refused', attempt_at: null, last_error: reason.slice(0, 1000) }, now),

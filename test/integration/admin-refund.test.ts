@@ -161,4 +161,41 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal(refunds.length, 1, 'found, not made again');
     assert.equal((await requestsOf(payment.id))[0].xenditRefundId, refunds[0].id);
   });
+  it('the same form sent twice at the same moment asks Xendit once and logs one request', async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    const body = { _csrf: form.csrf, requestId: form.requestId, amount: '40000', reason: 'DUPLICATE' };
+    const answers = await Promise.all([post(agent, payment.id, body), post(agent, payment.id, body), post(agent, payment.id, body)]);
+    for (const res of answers) {
+      assert.equal(res.status, 303);
+      assert.match(res.headers.location, /\?refund=(sent|unknown)$/, 'the twin that did not ask says to check again');
+    }
+    assert.equal((await atXendit(x.id)).length, 1);
+    assert.equal((await requestsOf(payment.id)).length, 1);
+    const audit = await h.stores.audit.forMerchant(h.merchant.id);
+    assert.equal(audit.filter((e) => e.action === 'refund_requested').length, 1);
+    await h.worker.drain();
+    assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 1);
+  });
+
+  it('forms each asking for all that is left, sent at the same moment: one refund, the others told what is left', async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const forms = [];
+    for (let i = 0; i < 6; i++) forms.push(await refundForm(agent, payment.id));
+    assert.equal(new Set(forms.map((f) => f.requestId)).size, forms.length);
+    const answers = await Promise.all(forms.map((f) => post(agent, payment.id, { _csrf: f.csrf, requestId: f.requestId, amount: '150000', reason: 'OTHERS' })));
+    assert.deepEqual(answers.map((r) => r.status).sort(), [303, 422, 422, 422, 422, 422]);
+    for (const refused of answers.filter((r) => r.status === 422))
+      assert.match(
+        cheerio.load(refused.text)('#refund .error').text(),
+        /At most 0 IDR/,
+        cheerio.load(refused.text)('body').text().replace(/\s+/g, ' ').slice(0, 600),
+      );
+    const refunds = await atXendit(x.id);
+    assert.equal(refunds.length, 1, 'the payment is refunded once, not twice');
+    assert.equal(refunds[0].amount, 150_000);
+    assert.equal((await requestsOf(payment.id)).length, 1);
+  });
 });

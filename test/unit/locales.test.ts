@@ -65,6 +65,14 @@ describe('locales (i18next catalogues)', () => {
     assert.deepEqual(readdirSync(LOCALES_DIR).sort(), [...PAY_LANGS].sort(), 'one folder per language');
   });
 
+  it("writes parameters as {name}, never i18next's default {{name}} (with our prefix it would be printed as typed)", () => {
+    for (const [lang, namespaces] of Object.entries(catalogues)) {
+      for (const [ns, entries] of Object.entries(namespaces as Record<string, Record<string, unknown>>)) {
+        for (const [key, value] of flatten(entries)) assert.doesNotMatch(JSON.stringify(value), /\{\{/, `${lang}/${ns}.json: ${key}`);
+      }
+    }
+  });
+
   it('has the customer pages (pay) in every customer language, key for key, and only those', () => {
     const pay = en.get('pay')!;
     for (const lang of PAY_LANGS.filter((l) => !(LANGS as string[]).includes(l))) {

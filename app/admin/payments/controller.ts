@@ -109,7 +109,6 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
     const id = PaymentId.safeParse(req.params.paymentId);
     if (!id.success) throw new NotFound('malformed payment id');
     const form = RefundBody.safeParse(req.body);
-    const detail = await service.paymentDetail(deps, signedIn(res), id.data);
     const values = { requestId: form.data?.requestId ?? randomUUID(), amount: form.data?.amount ?? '', reason: form.data?.reason ?? '' };
     try {
       if (!form.success) throw new FormInvalid({ form: 'errors:refundFormStale' }, 400);
@@ -117,6 +116,8 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
       res.redirect(303, `${adminPaymentPath(id.data)}?refund=${request.state === 'sending' ? 'unknown' : request.state}`);
     } catch (err) {
       if (!(err instanceof FormInvalid)) throw err;
+      // Read after the refusal: a request another form made meanwhile is on the page.
+      const detail = await service.paymentDetail(deps, signedIn(res), id.data);
       render(res, err.status, 'payment', {
         ...detail,
         retried: false,

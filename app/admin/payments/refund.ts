@@ -34,9 +34,17 @@ export function mayRefund(actor: User): boolean {
 /** What may still be refunded: the payment less what Xendit refunded or took back and what was asked and not refused. */
 export async function refundable(deps: Pick<RefundDeps, 'stores'>, payment: Pick<Payment, 'id' | 'amount'>): Promise<number> {
   const requests = (await deps.stores.refundRequests.forPayment(payment.id)).filter((r) => r.state !== 'refused');
-  const asked = new Set(requests.map((r) => r.xenditRefundId).filter(Boolean));
-  const elsewhere = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => !asked.has(r.xenditRefundId));
-  return payment.amount - requests.reduce((s, r) => s + r.amount, 0) - elsewhere.reduce((s, r) => s + r.amount, 0);
+  return leftAfter(payment, requests, await deps.stores.refunds.forPayment(payment.id));
+}
+
+function leftAfter(
+  payment: Pick<Payment, 'amount'>,
+  asked: { amount: number; xenditRefundId: string | null }[],
+  atXendit: { amount: number; xenditRefundId: string }[],
+): number {
+  const ours = new Set(asked.map((r) => r.xenditRefundId).filter(Boolean));
+  const elsewhere = atXendit.filter((r) => !ours.has(r.xenditRefundId));
+  return payment.amount - asked.reduce((s, r) => s + r.amount, 0) - elsewhere.reduce((s, r) => s + r.amount, 0);
 }
 
 /** Asks Xendit for the refund; returns the request as it then stands. FormInvalid for what the user can fix. */
@@ -51,19 +59,30 @@ export async function requestRefund(deps: RefundDeps, actor: User, paymentId: st
   const reason = REFUND_REASONS.find((r) => r === form.reason);
   if (!reason) throw new FormInvalid({ reason: 'errors:refundReason' }, 400);
   const amount = amountOf(form.amount, payment);
+  const tooMuch = (left: number) =>
+    new FormInvalid({ amount: message('errors:refundTooMuch', { left: `${toDecimal(Math.max(left, 0), payment.currency)} ${payment.currency}` }) });
   const left = await refundable(deps, payment);
-  if (amount > left) throw new FormInvalid({ amount: message('errors:refundTooMuch', { left: `${toDecimal(left, payment.currency)} ${payment.currency}` }) });
-  const request = await deps.stores.refundRequests.getOrCreate(
+  if (amount > left) throw tooMuch(left);
+  // Checked again under the payment's lock: a second form sent at the same moment cannot take
+  // what this one is taking.
+  const atXendit = await deps.stores.refunds.forPayment(payment.id);
+  let leftNow = left;
+  const made = await deps.stores.refundRequests.createIfRoom(
     { id: form.requestId, merchantId: merchant.id, paymentId: payment.id, requestedBy: actor.id, currency: payment.currency, amount, reason },
+    (asked) => amount <= (leftNow = leftAfter(payment, asked, atXendit)),
     deps.clock(),
   );
+  if (!made) throw tooMuch(leftNow);
+  const { request } = made;
   // A one-time id already used for another payment (a form posted to the wrong page, or forged).
   if (request.paymentId !== payment.id || request.merchantId !== merchant.id) throw new FormInvalid({ form: 'errors:refundFormStale' }, 400);
-  await recordChange(deps, actor, merchant.id, 'refund_requested', {
-    payment: payment.id,
-    amount: `${toDecimal(amount, payment.currency)} ${payment.currency}`,
-    reason,
-  });
+  // The same form sent twice at once: the twin that made the request logs it.
+  if (made.made)
+    await recordChange(deps, actor, merchant.id, 'refund_requested', {
+      payment: payment.id,
+      amount: `${toDecimal(amount, payment.currency)} ${payment.currency}`,
+      reason,
+    });
   return send(deps, merchant.xenditSecretKey, payment, request, actor);
 }
 
@@ -92,7 +111,9 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
   // Asked before without an answer: Xendit may have made it. Found by our reference, it is not asked again.
   if (request.attemptAt) refund = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request.id);
   if (!refund) {
-    await deps.stores.refundRequests.noteAttempt(request.id, now(), now());
+    // Another sender (the same form sent twice at once) already holds the ask: it answers.
+    const at = now();
+    if (!(await deps.stores.refundRequests.claimAttempt(request.id, request.attemptAt, at))) return { ...request, attemptAt: request.attemptAt ?? at };
     try {
       refund = await deps.xendit.createRefund(
         secretKey,
