@@ -161,6 +161,23 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal(refunds.length, 1, 'found, not made again');
     assert.equal((await requestsOf(payment.id))[0].xenditRefundId, refunds[0].id);
   });
+  it('a key that may read refunds but not make them: the request is refused with the reason (403 made nothing), not left "no answer"', async () => {
+    const { x, payment } = await recordedPayment();
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { permissions: { invoices: 'write', transactions: 'read', refunds: 'read' } });
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '1000', reason: 'OTHERS' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+    const [request] = await requestsOf(payment.id);
+    assert.equal(request.state, 'refused');
+    assert.equal(request.attemptAt, null);
+    assert.deepEqual(await atXendit(x.id), []);
+    const { $ } = await page(agent, `${adminPaymentPath(payment.id)}?refund=refused`);
+    assert.match($('.refund-requests').text(), /forbidden/i);
+    assert.equal($('#refund-new input[name=amount]').val(), '150000', 'a refused request leaves the whole amount');
+  });
+
   it('the same form sent twice at the same moment asks Xendit once and logs one request', async () => {
     const { x, payment } = await recordedPayment();
     const agent = await signedIn(h.app, 'a@toko.test');

@@ -73,6 +73,16 @@ describeEachDatabase('Xendit key permissions at onboarding', ({ db }) => {
     );
   });
 
+  it('a key without "Refunds: Read" is refused (refunds made at Xendit could not reach Xero); one with read only may be saved', async () => {
+    const res = await submit(key('xnd_development_NoRefunds0005', { invoices: 'write', transactions: 'read', refunds: 'none' }), 422);
+    assert.match(
+      cheerio.load(res.text)('#e-testKey').text(),
+      /^This Xendit key is not allowed to read refunds, to record refunds made at Xendit \(Refunds: Read\)\./,
+    );
+    assert.equal((await h.stores.merchants.byId(m.id))!.xenditKeys.test, '', 'nothing saved');
+    await submit(key('xnd_development_ReadRefund0006', { invoices: 'write', transactions: 'read', refunds: 'read' }), 303);
+  });
+
   it('a key with every permission is saved, and the checks leave no invoice behind', async () => {
     const k = key('xnd_development_Everything0004');
     const before = h.sims.xendit.listInvoices().length;

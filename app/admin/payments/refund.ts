@@ -130,7 +130,8 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
       if (!(err instanceof UpstreamError)) throw err;
       // A reused key (409): the first ask got through after all.
       if (err.status === 409) refund = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request.id);
-      else if (err.kind === 'rejected') {
+      // Refused before anything was made: invalid (400), or a key without the Refunds permission (403).
+      else if (err.kind === 'rejected' || err.kind === 'unauthorized') {
         await deps.stores.refundRequests.refused(request.id, err.message, now());
         return { ...request, state: 'refused', attemptAt: null, lastError: err.message };
       }

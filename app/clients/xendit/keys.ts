@@ -43,6 +43,7 @@ export function keyCalls(call: XenditCall): Pick<XenditGateway, 'checkSecretKey'
         ['list_invoices', (api) => api.getInvoicesRaw({ limit: 1 })],
         ['expire_invoices', (api) => api.expireInvoiceRaw({ invoiceId: NO_SUCH_ID })],
         ['read_transactions', (api) => api.getAllTransactionsRaw({ limit: 1 })],
+        ['read_refunds', (api) => api.getAllRefundsRaw({ limit: 1 })],
       ];
       const missing: XenditPermission[] = [];
       for (const [permission, probe] of probes) {

@@ -183,6 +183,11 @@ export interface XenditGateway {
   businessOf(secretKey: string): Promise<string | null>;
 }
 
-/** What the gateway does with a merchant's Xendit key (Xendit grants per product: Money-in invoices, Transactions). */
-export const XENDIT_PERMISSIONS = ['create_invoices', 'read_invoices', 'list_invoices', 'expire_invoices', 'read_transactions'] as const;
+/**
+ * What the gateway does with a merchant's Xendit key (Xendit grants per product: Money-in invoices,
+ * Transactions, Refunds). Reading refunds is what carries refunds made at Xendit into Xero; making
+ * them (the admin's Refund button) and reading the balance (the dashboard) are extras whose refusal
+ * the pages show when it happens.
+ */
+export const XENDIT_PERMISSIONS = ['create_invoices', 'read_invoices', 'list_invoices', 'expire_invoices', 'read_transactions', 'read_refunds'] as const;
 export type XenditPermission = (typeof XENDIT_PERMISSIONS)[number];

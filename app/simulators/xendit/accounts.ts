@@ -33,12 +33,15 @@ export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => 
   res.locals.account = account;
   const needed = permissionFor(req);
   const granted = account.permissions ?? { invoices: 'write', transactions: 'read' };
+  const level = (has: 'none' | 'read' | 'write') => has === 'write' || (needed.level === 'read' && has === 'read');
   const ok =
     needed.product === 'balance'
       ? (granted.balance ?? 'read') === 'read'
       : needed.product === 'transactions'
         ? granted.transactions === 'read'
-        : granted.invoices === 'write' || (needed.level === 'read' && granted.invoices === 'read');
+        : needed.product === 'refunds'
+          ? level(granted.refunds ?? granted.invoices)
+          : level(granted.invoices);
   if (!ok) {
     // docs.xendit.co/apidocs "Errors": 403 REQUEST_FORBIDDEN_ERROR, checked before the body is validated.
     res.status(403).json({ error_code: 'REQUEST_FORBIDDEN_ERROR', message: 'The API key is forbidden to perform this request' });
@@ -49,10 +52,12 @@ export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => 
 
 /**
  * The product and level a call needs: GETs read, POSTs (create, expire) write. Refunds are a
- * permission of their own in Xendit's key settings; the simulator lets them go with invoices.
+ * product of their own in Xendit's key settings (Money-in: Refunds); an account set up without
+ * saying otherwise gets the level it has for invoices.
  */
-export function permissionFor(req: Request): { product: 'invoices' | 'transactions' | 'balance'; level: 'read' | 'write' } {
+export function permissionFor(req: Request): { product: 'invoices' | 'transactions' | 'balance' | 'refunds'; level: 'read' | 'write' } {
   if (req.path === '/transactions') return { product: 'transactions', level: 'read' };
+  if (req.path === '/refunds' || req.path.startsWith('/refunds/')) return { product: 'refunds', level: req.method === 'GET' ? 'read' : 'write' };
   // Balance is a permission of its own in the key settings (Balance: None/Read).
   if (req.path === '/balance') return { product: 'balance', level: 'read' };
   return { product: 'invoices', level: req.method === 'GET' ? 'read' : 'write' };

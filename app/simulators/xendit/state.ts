@@ -35,7 +35,7 @@ export interface XenditSimAccount {
    * Money-in invoices None/Read/Write, Transactions None/Read, Balance None/Read; docs.xendit.co "API keys"). Default:
    * everything. A call outside them gets 403 REQUEST_FORBIDDEN_ERROR before the request is read.
    */
-  permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read'; balance?: 'none' | 'read' };
+  permissions?: { invoices: 'none' | 'read' | 'write'; transactions: 'none' | 'read'; balance?: 'none' | 'read'; refunds?: 'none' | 'read' | 'write' };
   /**
    * false: the merchant set only "Invoices paid" in Xendit's dashboard (Settings → Callbacks, where
    * "Invoice expired" is a URL of its own; docs.xendit.co "Invoice callback"): EXPIRED sends no callback.
