@@ -7,7 +7,14 @@
  * Where record-payment may die between its effects. Tests (and the demo) can make the worker kill
  * itself with SIGKILL at one of them (CRASH_AT) to prove a restart still records exactly once.
  */
-export const CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'after-xero-accepted', 'after-store'] as const;
+export const PAYMENT_CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'after-xero-accepted', 'after-store'] as const;
+/**
+ * The same for the books after the payment: a refund's (or lost chargeback's) credit note taken by
+ * Xero and not yet stored, stored and its cash refund not yet sent, the cash refund taken and not
+ * yet stored; a withdrawal's bank transfer taken and not yet stored.
+ */
+export const BOOKING_CRASH_POINTS = ['refund-credit-accepted', 'refund-credit-stored', 'refund-cash-accepted', 'withdrawal-transfer-accepted'] as const;
+export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /** The granular scopes (apps created from 2 March 2026) our calls need, plus a refresh token and the id_token. */

@@ -161,10 +161,10 @@ const HANDLERS: Record<JobKind, Entry> = {
   'check-invoice': { handler: (b) => checkInvoiceJob(b.deps) },
   'check-open-checkouts': { handler: (b) => checkOpenCheckoutsJob(b.deps) },
   'sync-open-invoices': { handler: (b) => syncOpenInvoicesJob(b.deps) },
-  'record-refund': { handler: (b) => recordRefundJob(b.payments) },
-  'record-dispute': { handler: (b) => recordDisputeJob(b.payments) },
+  'record-refund': { handler: (b) => recordRefundJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
+  'record-dispute': { handler: (b) => recordDisputeJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
-  'record-withdrawal': { handler: (b) => recordWithdrawalJob(b.payments) },
+  'record-withdrawal': { handler: (b) => recordWithdrawalJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'list-withdrawals': { handler: (b) => listWithdrawalsJob(b.deps) },
   'send-alerts': {
     handler: ({ deps }) =>

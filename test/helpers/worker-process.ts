@@ -125,5 +125,13 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
   const recording = jobRow('record-payment', { merchantId: merchant.id, xenditInvoiceId: x.id }, now);
   await stores.checkouts.markPaid((await stores.checkouts.byId(checkoutId))!, recording, now);
   const job = (await stores.jobs.list()).find((j) => j.payload.xenditInvoiceId === x.id)!;
-  return { merchantId: merchant.id, xeroInvoiceId: inv.invoiceId, xenditInvoiceId: x.id, jobId: job.id, dedupeKey: recording.dedupe_key! };
+  return {
+    merchantId: merchant.id,
+    tenantId: org.tenantId,
+    xenditKey: creds.xenditKey,
+    xeroInvoiceId: inv.invoiceId,
+    xenditInvoiceId: x.id,
+    jobId: job.id,
+    dedupeKey: recording.dedupe_key!,
+  };
 }

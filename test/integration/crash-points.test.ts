@@ -3,7 +3,7 @@ import { requirePostgres } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
 import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
 import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
-import { CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
+import { PAYMENT_CRASH_POINTS as CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
 
 /**
  * A worker process on PostgreSQL dies by SIGKILL at each named point of record-payment; a fresh

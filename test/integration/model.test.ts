@@ -18,7 +18,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { reconcile } from '../../app/jobs/sync/reconcile.js';
 import { recordPaymentJob } from '../../app/jobs/sync/record-payment.js';
-import { CRASH_POINTS, type CrashPoint } from '../../app/jobs/sync/crash-points.js';
+import { PAYMENT_CRASH_POINTS as CRASH_POINTS, type CrashPoint } from '../../app/jobs/sync/crash-points.js';
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 8);
 const MAX_STEPS = Number(process.env.MODEL_STEPS ?? 16);

@@ -22,6 +22,7 @@ import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
+import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
 
@@ -31,6 +32,8 @@ export interface RecordRefundDeps {
   xendit: XenditGateway;
   clock: Clock;
   logger: Logger;
+  /** Tests only: dies at a named point (CRASH_AT). */
+  crash?: CrashHook;
 }
 
 /** Reference on the credit note and on its cash refund. */
@@ -91,7 +94,9 @@ export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, pay
       throw new Unrecordable(`refunds and chargebacks at Xendit (${money(refunded, payment)}) exceed the payment (${money(payment.amount, payment)})`);
     }
     const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row));
+    deps.crash?.('refund-credit-stored');
     const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId);
+    deps.crash?.('refund-cash-accepted');
     await deps.stores.refunds.recorded(row.id, refundPaymentId, deps.clock());
     deps.logger.info({ merchantId, xenditRefundId, kind: row.kind, creditNoteId, refundPaymentId }, 'refund recorded in Xero');
   } catch (err) {
@@ -156,6 +161,7 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
         `xendit-refund-credit-${row.id}`,
       ),
   );
+  deps.crash?.('refund-credit-accepted');
   await deps.stores.refunds.creditNoted(row.id, created.creditNoteId, deps.clock());
   return created.creditNoteId;
 }

@@ -19,6 +19,7 @@ import { NeedsReview } from '../runner.js';
 import { WithdrawalPayload } from '../kinds.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
+import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 
 export interface RecordWithdrawalDeps {
@@ -26,6 +27,8 @@ export interface RecordWithdrawalDeps {
   xero: XeroGateway;
   clock: Clock;
   logger: Logger;
+  /** Tests only: dies at a named point (CRASH_AT). */
+  crash?: CrashHook;
 }
 
 /** Reference on the Bank Transfer. */
@@ -54,6 +57,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       const from = clearingAccountFor(merchant, row.currency);
       if (!from || from === to) throw new Unrecordable(`the settlement bank account for ${row.currency} is the clearing account itself`);
       const transferId = await transferOnce(deps, merchant, row, from, to);
+      deps.crash?.('withdrawal-transfer-accepted');
       await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
     } catch (err) {

@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { requirePostgres } from '../helpers/db.js';
+import { getSims, resetSims } from '../helpers/sims.js';
+import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
+import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
+import { BOOKING_CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
+import { enqueue } from '../../app/jobs/enqueue.js';
+import { JOB_SPECS } from '../../app/jobs/kinds.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import type { Stores } from '../../app/store/index.js';
+
+type Point = (typeof BOOKING_CRASH_POINTS)[number];
+
+/**
+ * Issue 16: the books after the payment survive a worker killed (SIGKILL, no cleanup) between each
+ * of their effects. A refund's credit note and cash refund, and a withdrawal's bank transfer, are
+ * each in Xero exactly once after a fresh worker takes the job over.
+ */
+describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]', function () {
+  this.timeout(300_000);
+  const GUARD_MS = 240_000;
+  before(async function () {
+    await requirePostgres(this, 'crash points');
+    await getSims();
+    resetSims();
+  });
+
+  const exitOf = (w: Spawned) =>
+    Promise.race([
+      new Promise<string>((resolve) => {
+        if (w.child.exitCode !== null || w.child.signalCode !== null) resolve(w.child.signalCode ?? `code ${w.child.exitCode}`);
+        w.child.on('exit', (code, signal) => resolve(signal ?? `code ${code}`));
+      }),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still running'), GUARD_MS).unref()),
+    ]);
+
+  for (const point of BOOKING_CRASH_POINTS) {
+    it(`killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point));
+  }
+
+  async function scenario(point: Point): Promise<void> {
+    const sims = await getSims();
+    const pdb = await processDatabase('postgres', sims, { NODE_ENV: 'test', JOB_LEASE_SECONDS: '1' });
+    const workers: Spawned[] = [];
+    const withStores = <T>(fn: (s: Stores) => Promise<T>) => pdb.withStores(fn);
+    try {
+      const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, `b${BOOKING_CRASH_POINTS.indexOf(point)}`));
+      const refunding = point.startsWith('refund-');
+      const savings = sims.xero.bankAccountFor(seeded.tenantId, 'Business Savings Account').accountId;
+      if (!refunding) {
+        await withStores((s) =>
+          s.settlements.saveAndResume(seeded.merchantId, { IDR: savings }, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), new Date()),
+        );
+      }
+
+      // The doomed worker records the payment first (no crash point on that path), then meets the booking.
+      const doomed = spawnWorker({ ...pdb.env, CRASH_AT: point });
+      workers.push(doomed);
+      await waitFor(
+        'the payment recorded',
+        () =>
+          withStores(async (s) => ((await s.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId))?.syncState === 'recorded' ? true : undefined)),
+        GUARD_MS,
+      ).catch((err: Error) => {
+        throw new Error(`${point}: ${err.message}\n${doomed.output()}`);
+      });
+
+      let jobId: number;
+      let effects: () => number[];
+      let settledRow: () => Promise<{ state: string } | null>;
+      if (refunding) {
+        const { id } = await sims.xendit.refund(seeded.xenditInvoiceId, { amount: 60_000, sendWebhook: false });
+        await withStores((s) => enqueue(s.jobs, 'record-refund', { merchantId: seeded.merchantId, xenditRefundId: id }, new Date()));
+        jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-refund')!.id;
+        effects = () => [sims.xero.test.creditNotes(seeded.tenantId).length, sims.xero.test.refundPayments(seeded.tenantId).length];
+        settledRow = () => withStores((s) => s.refunds.byXenditId(seeded.merchantId, id));
+      } else {
+        const w = sims.xendit.test.withdraw(seeded.xenditKey, 'IDR', 100_000);
+        // What the scheduled listing does: a row and a job per withdrawal.
+        await withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
+        jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-withdrawal')!.id;
+        effects = () => [sims.xero.test.bankTransfers(seeded.tenantId).length];
+        settledRow = () => withStores((s) => s.settlements.byXenditId(seeded.merchantId, w.id));
+      }
+
+      assert.equal(await exitOf(doomed), 'SIGKILL', `${point}: ${doomed.output()}`);
+      const expected: Record<Point, number[]> = {
+        'refund-credit-accepted': [1, 0],
+        'refund-credit-stored': [1, 0],
+        'refund-cash-accepted': [1, 1],
+        'withdrawal-transfer-accepted': [1],
+      };
+      assert.deepEqual(effects(), expected[point], `${point}: Xero at the moment of death`);
+      assert.notEqual((await settledRow())?.state, 'recorded', `${point}: died before storing the outcome`);
+      assert.equal((await withStores((s) => s.jobs.byId(jobId)))?.state, 'running', `${point}: died holding the job`);
+
+      // Taken over later than Xero keeps an Idempotency-Key: only the gateway's own marks and the
+      // Reference lookups can keep the second worker from booking again.
+      sims.xero.test.forgetIdempotencyKeys(seeded.tenantId);
+      const survivor = spawnWorker(pdb.env);
+      workers.push(survivor);
+      const settled = await waitFor(
+        'the restarted worker to finish the job',
+        () =>
+          withStores(async (s) => {
+            const job = await s.jobs.byId(jobId);
+            return job && ['done', 'needs_review'].includes(job.state) ? job : undefined;
+          }),
+        GUARD_MS,
+      ).catch((err: Error) => {
+        throw new Error(`${point}: ${err.message}\n${survivor.output()}`);
+      });
+      assert.equal(settled.state, 'done', `${point}: job ${settled.state}: ${settled.lastError}`);
+      survivor.child.kill('SIGTERM');
+      assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
+
+      assert.deepEqual(effects(), refunding ? [1, 1] : [1], `${point}: exactly one of each`);
+      assert.equal((await settledRow())?.state, 'recorded');
+    } finally {
+      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+      await pdb.cleanup();
+    }
+  }
+});
