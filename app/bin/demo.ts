@@ -30,6 +30,7 @@ export function demoStateFiles(dataDir: string) {
 }
 
 const SAVE_DELAY_MS = 250;
+const DEMO_SETTLE_MS = 5_000;
 
 /**
  * Demo mode: Xero and Xendit simulators mounted on the gateway's own server, one demo merchant
@@ -40,7 +41,13 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
   const { config, stores } = runtime;
   const loopback = `http://127.0.0.1:${config.port}`;
   const xeroSim = createXeroSimulator({ now: runtime.clock, logger: runtime.logger });
-  const xenditSim = createXenditSimulator({ checkoutBaseUrl: `${config.publicUrl}${paths.simXendit}`, now: runtime.clock, logger: runtime.logger });
+  const xenditSim = createXenditSimulator({
+    checkoutBaseUrl: `${config.publicUrl}${paths.simXendit}`,
+    now: runtime.clock,
+    logger: runtime.logger,
+    // Xendit settles a day or more after payment; the demo a few seconds after, so a withdrawal can follow.
+    settleAfterMs: DEMO_SETTLE_MS,
+  });
   const outbox = createOutbox(runtime.clock);
   const files = demoStateFiles(config.dataDir);
   const save = () => {

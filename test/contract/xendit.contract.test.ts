@@ -108,6 +108,7 @@ describe('contract: Xendit simulator answers read strictly by xendit-node 7 mode
     const { sim, api, create } = await simWithInvoices();
     const created = (await create('xero-INV-5-a')).body;
     await sim.pay(created.id, { sendCallback: false });
+    await sim.settle(created.id, { sendCallback: false });
     sim.test.withdraw(SECRET, 'IDR', 50_000);
     const body = (await api('get', '/transactions?types=WITHDRAWAL&statuses=SUCCESS&limit=50').expect(200)).body;
     assert.equal(body.data.length, 1);

@@ -40,7 +40,10 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
 
   /** A paid invoice recorded in Xero, then part of the balance withdrawn at Xendit. */
   async function withdrawn(amount = 100_000) {
-    await paidThroughGateway(h);
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    // Only settled money can be withdrawn; Xendit tells the gateway with a SETTLED callback.
+    await h.sims.xendit.settle(x.id);
     await h.worker.drain();
     return h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', amount);
   }
@@ -218,6 +221,17 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const after = await balances(agent);
     assert.equal(after.state, 'Balanced');
     assert.equal(after.xendit, after.xero);
+
+    // Paid and in Xero, not settled by Xendit yet: not in Xendit's balance, counted as on its way.
+    const { x: next } = await paidThroughGateway(h);
+    await h.worker.drain();
+    const unsettled = await balances(agent);
+    assert.equal(unsettled.state, 'Balanced', JSON.stringify(unsettled));
+    assert.equal(unsettled.xendit, `${after.xendit}+ IDR 145,650 paid, not settled by Xendit yet`, '150 000 less the 4 350 fee Xendit keeps at settlement');
+    await h.sims.xendit.settle(next.id);
+    const settled = await balances(agent);
+    assert.equal(settled.state, 'Balanced');
+    assert.equal(settled.xendit, settled.xero);
     const php = (await page(agent, '/admin')).$('#balances tr[data-currency=PHP]');
     assert.equal(php.find('.xero').text().trim(), 'Xero reports balances in IDR only', 'a Bank Summary is in the base currency');
     const left = h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');

@@ -21,8 +21,25 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
     let userId: string;
     beforeEach(async () => {
       userId = sims.xendit.registerAccount({ secretKey: key, callbackToken: 'tok', businessName: 'Toko Saldo' }).userId;
-      const inv = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 200_000 });
-      await sims.xendit.pay(inv.id, { sendCallback: false });
+      invoiceId = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 200_000 }).id;
+      await sims.xendit.pay(invoiceId, { sendCallback: false });
+      await sims.xendit.settle(invoiceId, { sendCallback: false });
+    });
+    let invoiceId: string;
+
+    it('a paid invoice is not in the CASH balance until Xendit settles it: listed as PAYMENT with settlement_status PENDING meanwhile', async () => {
+      const other = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000 });
+      await sims.xendit.pay(other.id, { sendCallback: false });
+      const fee = Math.round(200_000 * 0.029);
+      const otherFee = Math.round(100_000 * 0.029);
+      assert.equal(await sims.xenditClient.getBalance(key, 'IDR'), 200_000 - fee, 'only the settled one');
+      assert.equal(sims.xendit.test.pendingSettlement(key, 'IDR'), 100_000 - otherFee);
+      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'IDR', new Date(Date.now() - 86_400_000)), { gross: 100_000, fees: otherFee });
+      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'PHP', new Date(Date.now() - 86_400_000)), { gross: 0, fees: 0 });
+      assert.throws(() => sims.xendit.test.withdraw(key, 'IDR', 200_000 - fee + 1), /exceeds the balance/, 'unsettled money cannot be withdrawn');
+      await sims.xendit.settle(other.id, { sendCallback: false });
+      assert.equal(await sims.xenditClient.getBalance(key, 'IDR'), 300_000 - fee - otherFee);
+      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'IDR', new Date(Date.now() - 86_400_000)), { gross: 0, fees: 0 });
     });
 
     it('the CASH balance is what was paid less the fee; a withdrawal takes from it and is listed as a SUCCESS WITHDRAWAL', async () => {

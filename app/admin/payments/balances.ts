@@ -1,7 +1,10 @@
 /**
- * Does the clearing account close? Per currency, Xendit's CASH balance (GET /balance) next to the
- * clearing account's balance in Xero (the Bank Summary report's closing balance today): equal, the
- * books agree with Xendit. Xero reports in the organisation's base currency only (help.xero.com
+ * Does the clearing account close? Per currency, Xendit's CASH balance (GET /balance) plus what
+ * customers paid that Xendit has not settled into it yet, next to the clearing account's balance in
+ * Xero (the Bank Summary report's closing balance today): equal, the books agree with Xendit. The
+ * gateway records a payment in Xero when it is paid, while Xendit's balance takes it only when it
+ * settles (a day or more later by channel: Transactions API settlement_status PENDING until then),
+ * so the balance alone would differ from Xero after every sale. Xero reports in the organisation's base currency only (help.xero.com
  * "Foreign currency & reporting"), so another currency's clearing account shows Xendit's side alone.
  * Either side that cannot be read is shown as not available; the page never fails for it.
  */
@@ -17,7 +20,11 @@ import { dateIn, zoneFor } from '../../jobs/sync/org-date.js';
 
 export interface BalanceRow {
   currency: Currency;
-  /** Minor units; null when Xendit could not be asked. */
+  /** Xendit's CASH balance, minor units; null when Xendit could not be asked. */
+  cash: number | null;
+  /** Paid and not settled yet, net of the fee Xendit will take at settlement; null when not known. */
+  unsettled: number | null;
+  /** What Xero should hold: cash + unsettled; null unless both are known. */
   xendit: number | null;
   /** Minor units; null when Xero could not be asked or reports it in another currency. */
   xero: number | null;
@@ -25,6 +32,9 @@ export interface BalanceRow {
   notBase?: string;
   balanced: boolean;
 }
+
+/** Xendit settles within days; payments older than this are settled or not coming. */
+const UNSETTLED_DAYS = 30;
 
 interface Deps {
   xero: XeroGateway;
@@ -53,10 +63,23 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
   const summary = today ? await orNull(deps, merchant, 'xero bank summary', () => deps.xero.bankSummary(merchant.xero, today)) : null;
   return Promise.all(
     currencies.map(async (currency) => {
-      const xendit = await orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(merchant.xenditSecretKey, currency));
+      const cash = await orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(merchant.xenditSecretKey, currency));
+      const since = new Date(deps.clock().getTime() - UNSETTLED_DAYS * 86_400_000);
+      const pending = await orNull(deps, merchant, 'xendit unsettled payments', () => deps.xendit.unsettledPayments(merchant.xenditSecretKey, currency, since));
+      // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at settlement.
+      const unsettled = pending ? pending.gross - (merchant.xenditFeeBilling === 'invoiced' ? 0 : pending.fees) : null;
+      const xendit = cash !== null && unsettled !== null ? cash + unsettled : null;
       const decimal = currency === base ? summary?.[clearingAccountFor(merchant, currency)] : undefined;
       const xero = decimal === undefined ? null : minorOrNull(decimal, currency);
-      return { currency, xendit, xero, ...(currency !== base && base ? { notBase: base } : {}), balanced: xendit !== null && xero !== null && xendit === xero };
+      return {
+        currency,
+        cash,
+        unsettled,
+        xendit,
+        xero,
+        ...(currency !== base && base ? { notBase: base } : {}),
+        balanced: xendit !== null && xero !== null && xendit === xero,
+      };
     }),
   );
 }

@@ -179,6 +179,12 @@ export interface XenditGateway {
    * the job. Throws UpstreamError 'unauthorized' (401) for a key Xendit does not know.
    */
   checkSecretKey(secretKey: string): Promise<XenditPermission[]>;
+  /**
+   * Payments in this currency made since `since` that Xendit has not settled into the balance yet
+   * (Transactions API settlement_status PENDING): their amounts and Xendit's fees with VAT, minor
+   * units. Null when there are more than the gateway reads.
+   */
+  unsettledPayments(secretKey: string, currency: Currency, since: Date): Promise<{ gross: number; fees: number } | null>;
   /** The Xendit business a key belongs to, when its account has an invoice or transaction to tell; else null. */
   businessOf(secretKey: string): Promise<string | null>;
 }

@@ -31,6 +31,17 @@ export function apply(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditStatus, opts
   if (email && inv.notifyPaid?.includes('email')) ctx.state.notifications.push({ invoiceId: inv.id, event: 'invoice_paid', channel: 'email', to: email, at });
 }
 
+/** Paid invoices due to settle (settleAfterMs) settle now, each with its SETTLED callback sent in the background. */
+export function settleDue(ctx: Ctx): void {
+  if (ctx.settleAfterMs === undefined) return;
+  const due = ctx.now().getTime() - ctx.settleAfterMs;
+  for (const inv of ctx.state.invoices.values()) {
+    if (inv.status !== 'PAID' || !inv.paidAt || inv.paidAt.getTime() > due) continue;
+    apply(ctx, inv, 'SETTLED', {});
+    void sendCallback(ctx, inv).catch((err) => ctx.log?.warn({ err }, 'xendit sim: callback failed'));
+  }
+}
+
 // Invoices past their expiry date expire when next looked at, with their callback sent in the background.
 export function expireIfDue(ctx: Ctx, inv: SimXenditInvoice): void {
   if (inv.status !== 'PENDING' || ctx.now().getTime() < inv.expiryDate.getTime()) return;

@@ -173,14 +173,18 @@ ${recent}
   );
 }
 
-/** Each account's CASH balance per currency it has money in, with Balance → Withdraw (empty amount: all of it). */
+/**
+ * Each account's CASH balance per currency it has money in, what is paid and not settled yet, and
+ * Balance → Withdraw (empty amount: all of it; only settled money can go).
+ */
 function balanceSection(sim: Pick<XenditSimulator, 'state' | 'test'>, base: string): string {
   const rows = [...sim.state.accounts.values()].flatMap((a) =>
-    SUPPORTED_CURRENCIES.map((c) => ({ a, c, balance: sim.test.balance(a.secretKey, c) }))
-      .filter((r) => r.balance !== 0)
+    SUPPORTED_CURRENCIES.map((c) => ({ a, c, balance: sim.test.balance(a.secretKey, c), pending: sim.test.pendingSettlement(a.secretKey, c) }))
+      .filter((r) => r.balance !== 0 || r.pending !== 0)
       .map(
-        ({ a, c, balance }) =>
-          `<tr><td>${escapeHtml(a.businessName)}</td><td class="num balance">${escapeHtml(c)} ${escapeHtml(toDecimal(balance, c))}</td><td>` +
+        ({ a, c, balance, pending }) =>
+          `<tr><td>${escapeHtml(a.businessName)}</td><td class="num balance">${escapeHtml(c)} ${escapeHtml(toDecimal(balance, c))}</td>` +
+          `<td class="num pending">${escapeHtml(c)} ${escapeHtml(toDecimal(pending, c))}</td><td>` +
           `<form method="post" action="${escapeHtml(`${base}/dashboard/withdrawals`)}" class="withdraw">` +
           `<input type="hidden" name="account" value="${escapeHtml(a.userId)}"><input type="hidden" name="currency" value="${escapeHtml(c)}">` +
           `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> <button type="submit">Withdraw</button></form></td></tr>`,
@@ -188,8 +192,8 @@ function balanceSection(sim: Pick<XenditSimulator, 'state' | 'test'>, base: stri
   );
   return `<section class="card">
 <h2>Balance</h2>
-<p class="muted">Withdraw sends the money to the bank account registered at Xendit (as a manual or scheduled withdrawal does).</p>
-<table><thead><tr><th>Account</th><th class="num">Balance</th><th>Withdraw</th></tr></thead>
+<p class="muted">Withdraw sends the money to the bank account registered at Xendit (as a manual or scheduled withdrawal does). A paid invoice is in the balance once Xendit settles it.</p>
+<table><thead><tr><th>Account</th><th class="num">Balance</th><th class="num">Pending settlement</th><th>Withdraw</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table>

@@ -14,7 +14,7 @@ import type { Currency } from '../../money.js';
 import { SIM_CSS } from '../html.js';
 import { dashboardRoutes } from './dashboard.js';
 import { authenticate, registerAccount } from './accounts.js';
-import { transition } from './callbacks.js';
+import { settleDue, transition } from './callbacks.js';
 import { checkoutAction, showCheckout } from './checkout.js';
 import { XenditFaults, invoiceNotFound, isApi, xenditErrorBody } from './errors.js';
 import { createInvoiceRoute, createOutsideInvoice, expireRoute, listInvoicesRoute, ownInvoice, requireInvoice } from './invoices.js';
@@ -23,7 +23,7 @@ import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './s
 import { listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
-import { balanceOf, balanceRoute, withdraw, withdrawalsOf } from './withdrawals.js';
+import { balanceOf, balanceRoute, pendingSettlementOf, withdraw, withdrawalsOf } from './withdrawals.js';
 import { completeRefund, createRefund, createRefundRoute, getRefundRoute, listRefundsRoute, refundState } from './refunds.js';
 
 export type {
@@ -50,6 +50,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     fee: options.fee ?? defaultFee,
     feeTax: options.feeTax ?? (() => 0),
     callbackTimeoutMs: options.callbackTimeoutMs ?? 10_000,
+    ...(options.settleAfterMs !== undefined ? { settleAfterMs: options.settleAfterMs } : {}),
     checkoutBaseUrl: options.checkoutBaseUrl.replace(/\/+$/, ''),
     state: { accounts: new Map(), invoices: new Map(), callbacks: [], requests: [], notifications: [] },
     faults: new XenditFaults({ isApi, errorBody: xenditErrorBody }),
@@ -70,6 +71,11 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);
         return balanceOf(ctx, account.userId, currency);
+      },
+      pendingSettlement: (secretKey, currency) => {
+        const account = ctx.state.accounts.get(secretKey);
+        if (!account) throw new Error(`no Xendit account ${secretKey}`);
+        return pendingSettlementOf(ctx, account.userId, currency);
       },
     }),
     registerAccount: (a) => registerAccount(ctx.state, a),
@@ -107,6 +113,11 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       ctx.faults.reset();
     },
   };
+  // Settlement happens when next looked at, on every page and API call alike.
+  sim.router.use((_req, _res, next) => {
+    settleDue(ctx);
+    next();
+  });
   dashboardRoutes(sim.router, sim);
   buildRoutes(sim.router, ctx);
   return sim;

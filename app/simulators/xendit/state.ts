@@ -192,6 +192,11 @@ export interface XenditSimulatorOptions {
   /** VAT on the fee in minor units; default none (0). */
   feeTax?: (feeMinor: number, currency: Currency) => number;
   callbackTimeoutMs?: number;
+  /**
+   * Xendit settles a paid invoice into the balance later (next day or more, by channel): the demo
+   * settles after this many ms, when next looked at. Unset (tests): only `settle()` settles.
+   */
+  settleAfterMs?: number;
 }
 
 /** `state` is exported for the demo's persistence (app/bin/demo.ts); tests use `test`. */
@@ -248,6 +253,8 @@ export interface Ctx {
   fee: (amountMinor: number, currency: Currency) => number;
   feeTax: (feeMinor: number, currency: Currency) => number;
   callbackTimeoutMs: number;
+  /** Paid invoices settle this long after payment (when next looked at); undefined: only when told. */
+  settleAfterMs?: number;
   checkoutBaseUrl: string;
   state: XenditSimState;
   faults: XenditFaults;

@@ -36,10 +36,12 @@ export interface XenditSimTestApi {
   withdraw(secretKey: string, currency: Currency, amount?: number): { id: string; amount: number };
   /** The account's CASH balance in this currency (minor units), as GET /balance tells it. */
   balance(secretKey: string, currency: Currency): number;
+  /** Paid and not yet settled into that balance (minor units, net of fee). */
+  pendingSettlement(secretKey: string, currency: Currency): number;
 }
 
 /** The commands that need the simulator's context (index.ts makes them). */
-export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'balance'>;
+export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'balance' | 'pendingSettlement'>;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {
   const requests = (f: XenditRequestFilter = {}) =>

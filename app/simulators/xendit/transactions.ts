@@ -14,7 +14,7 @@ import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
  * merchant's bank (withdrawals.ts). As at Xendit, a payment's product_id is the underlying payment
  * (here a VA deposit id, see paymentProductId), not the invoice, and its reference_id is the
  * invoice's external_id. Newest first. Filters as xendit-node sends them (GetAllTransactionsRequest):
- * reference_id, product_id, types, statuses, created[gte]/created[lte], limit, after_id.
+ * reference_id, product_id, types, statuses, currency, created[gte]/created[lte], limit, after_id.
  */
 export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
@@ -23,6 +23,7 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   const referenceId = text(req.query.reference_id);
   const types = queryList(req.query.types);
   const statuses = queryList(req.query.statuses);
+  const currency = text(req.query.currency);
   const created = (req.query.created ?? {}) as Record<string, unknown>;
   const gte = dateOrUndefined(req.query['created[gte]'] ?? created.gte);
   const lte = dateOrUndefined(req.query['created[lte]'] ?? created.lte);
@@ -45,6 +46,7 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   let rows = [...payments, ...withdrawals]
     .filter((r) => !types.length || types.includes(String(r.json.type)))
     .filter((r) => !statuses.length || statuses.includes(String(r.json.status)))
+    .filter((r) => currency === undefined || r.json.currency === currency)
     .filter((r) => (!gte || r.at >= gte) && (!lte || r.at <= lte))
     .sort((a, b) => b.at.getTime() - a.at.getTime() || (String(a.json.id) < String(b.json.id) ? 1 : -1));
   const afterId = text(req.query.after_id);

@@ -8,9 +8,12 @@
  *   balance_and_transaction TransactionTypes, TransactionResponse).
  * - GET /balance?account_type=CASH&currency= answers { balance } (xendit-node BalanceApi, Balance);
  *   CASH is the default account type.
- * - The balance here: what paid invoices brought in net of Xendit's fee and its VAT, less refunds
- *   not FAILED (Xendit takes a refund from the balance when it is made), less lost disputes, less
- *   withdrawals.
+ * - The balance here: what SETTLED invoices brought in net of Xendit's fee and its VAT, less
+ *   refunds not FAILED (Xendit takes a refund from the balance when it is made), less lost disputes,
+ *   less withdrawals. A PAID invoice is not in it until Xendit settles it: the Transactions API
+ *   shows such a payment with settlement_status PENDING and an estimated_settlement_time (xendit-node
+ *   TransactionResponse), the invoice turns SETTLED with a callback of its own (docs.xendit.co
+ *   invoice callback statuses PAID / SETTLED), and only settled money can be withdrawn.
  */
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +21,7 @@ import { SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, type Currency } f
 import { wire } from './json.js';
 import { refundState } from './refunds.js';
 import { lostDisputes } from './disputes.js';
-import type { Ctx, XenditSimAccount } from './state.js';
+import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
 
 export interface SimWithdrawal {
   id: string;
@@ -36,12 +39,15 @@ export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {
   return (ctx.state.withdrawals ??= []);
 }
 
+/** What an invoice's payment brings into the balance once settled (minor units). */
+const netOf = (inv: SimXenditInvoice) => (inv.paidAmount ?? inv.amount) - (inv.feesPaidAmount ?? 0) - (inv.feeTax ?? 0);
+
 /** The CASH balance of a business in one currency (minor units). */
 export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number {
   let balance = 0;
   for (const inv of ctx.state.invoices.values()) {
-    if (inv.userId !== userId || inv.currency !== currency || !inv.paidAt) continue;
-    balance += (inv.paidAmount ?? inv.amount) - (inv.feesPaidAmount ?? 0) - (inv.feeTax ?? 0);
+    if (inv.userId !== userId || inv.currency !== currency || inv.status !== 'SETTLED') continue;
+    balance += netOf(inv);
   }
   for (const r of refundState(ctx).refunds) {
     const inv = ctx.state.invoices.get(r.invoiceId);
@@ -50,6 +56,13 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   balance -= lostDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency) balance -= w.amount;
   return balance;
+}
+
+/** Paid and not settled yet: on its way into the balance (minor units). */
+export function pendingSettlementOf(ctx: Ctx, userId: string, currency: Currency): number {
+  let pending = 0;
+  for (const inv of ctx.state.invoices.values()) if (inv.userId === userId && inv.currency === currency && inv.status === 'PAID') pending += netOf(inv);
+  return pending;
 }
 
 /** A withdrawal of `amount` (minor units; the whole balance when absent) to the merchant's registered bank. */
