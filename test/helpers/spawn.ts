@@ -77,3 +77,14 @@ function withoutDatabase(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { DATABASE_URL: _a, TEST_DATABASE_URL: _b, ...rest } = env;
   return rest;
 }
+
+/** How a spawned process ended: its signal, or `code N`; 'still running' after `guardMs` (a hang, not a wait). */
+export function exitOf(w: Spawned, guardMs: number): Promise<string> {
+  return Promise.race([
+    new Promise<string>((resolve) => {
+      if (w.child.exitCode !== null || w.child.signalCode !== null) resolve(w.child.signalCode ?? `code ${w.child.exitCode}`);
+      w.child.on('exit', (code, signal) => resolve(signal ?? `code ${code}`));
+    }),
+    new Promise<string>((resolve) => setTimeout(() => resolve('still running'), guardMs).unref()),
+  ]);
+}

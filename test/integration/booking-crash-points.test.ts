@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { requirePostgres } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
-import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
+import { exitOf as exitOfSpawned, spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
 import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
 import { BOOKING_CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
@@ -26,14 +26,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
     resetSims();
   });
 
-  const exitOf = (w: Spawned) =>
-    Promise.race([
-      new Promise<string>((resolve) => {
-        if (w.child.exitCode !== null || w.child.signalCode !== null) resolve(w.child.signalCode ?? `code ${w.child.exitCode}`);
-        w.child.on('exit', (code, signal) => resolve(signal ?? `code ${code}`));
-      }),
-      new Promise<string>((resolve) => setTimeout(() => resolve('still running'), GUARD_MS).unref()),
-    ]);
+  const exitOf = (w: Spawned) => exitOfSpawned(w, GUARD_MS);
 
   for (const point of BOOKING_CRASH_POINTS) {
     it(`killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point));

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { requirePostgres } from '../helpers/db.js';
 import { getSims, resetSims } from '../helpers/sims.js';
-import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
+import { exitOf as exitOfSpawned, spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
 import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
 import { PAYMENT_CRASH_POINTS as CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
 
@@ -20,14 +20,7 @@ describe('record-payment survives SIGKILL at each crash point [postgres]', funct
     resetSims();
   });
 
-  const exitOf = (w: Spawned) =>
-    Promise.race([
-      new Promise<string>((resolve) => {
-        if (w.child.exitCode !== null || w.child.signalCode !== null) resolve(w.child.signalCode ?? `code ${w.child.exitCode}`);
-        w.child.on('exit', (code, signal) => resolve(signal ?? `code ${code}`));
-      }),
-      new Promise<string>((resolve) => setTimeout(() => resolve('still running'), GUARD_MS).unref()),
-    ]);
+  const exitOf = (w: Spawned) => exitOfSpawned(w, GUARD_MS);
 
   // One after another (own database, own merchant each): four side by side started eight processes
   // at once, and on a loaded machine their start-up outran the guards.
