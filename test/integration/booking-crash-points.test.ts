@@ -69,6 +69,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         effects = () => [sims.xero.test.creditNotes(seeded.tenantId).length, sims.xero.test.refundPayments(seeded.tenantId).length];
         settledRow = () => withStores((s) => s.refunds.byXenditId(seeded.merchantId, id));
       } else {
+        await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false }); // only settled money can be withdrawn
         const w = sims.xendit.test.withdraw(seeded.xenditKey, 'IDR', 100_000);
         // What the scheduled listing does: a row and a job per withdrawal.
         await withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
