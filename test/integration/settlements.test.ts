@@ -214,6 +214,15 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const agent = await signedIn(h.app, 'a@toko.test');
     const before = await balances(agent);
     assert.equal(before.state, 'Differs by IDR 100,000', JSON.stringify(before));
+    const reportPage = async () => {
+      const day = (offset: number) => new Date(h.clock().getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+      const { $ } = await page(agent, `/admin/report?${new URLSearchParams({ merchant: h.merchant.id, from: day(-3), to: day(0) })}`);
+      return { verdict: $('#verdict').attr('data-verdict'), text: $('#verdict').text(), idr: $('#report-balances tr[data-currency=IDR] .state').text().trim() };
+    };
+    const flagged = await reportPage();
+    assert.equal(flagged.verdict, 'flagged', 'the report does not say reconciled while Xendit and Xero hold different amounts');
+    assert.match(flagged.text, /The balances today differ/);
+    assert.match(flagged.idr, /Differs by IDR/);
 
     await pick(agent, { settlement_IDR: savings }, 303);
     await h.worker.drain();
@@ -232,6 +241,9 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const settled = await balances(agent);
     assert.equal(settled.state, 'Balanced');
     assert.equal(settled.xendit, settled.xero);
+    const report = await reportPage();
+    assert.equal(report.idr, 'Balanced');
+    assert.doesNotMatch(report.text, /The balances today differ/);
     const php = (await page(agent, '/admin')).$('#balances tr[data-currency=PHP]');
     assert.equal(php.find('.xero').text().trim(), 'Xero reports balances in IDR only', 'a Bank Summary is in the base currency');
     const left = h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');

@@ -4,12 +4,19 @@ import { UpstreamError } from '../../clients/types.js';
 import { FormInvalid, ServiceUnavailable } from '../../errors.js';
 import { csvLines, reconciliationReport, REPORT_CSV_HEADER, reportCsvCells, type Report } from '../../report/reconcile.js';
 import { merchantFor, type MerchantOnboardingDeps } from '../merchants/service.js';
+import { balances, type BalanceRow } from '../payments/balances.js';
 
 export const NOT_READY = 'errors:merchantNotReady';
 
 /** A report row with what people know the payment by: the Xero invoice number and the customer. */
 export type LabelledRow = Report['rows'][number] & { invoiceNumber: string | null; customer: string | null };
-export type LabelledReport = Omit<Report, 'rows'> & { rows: LabelledRow[] };
+export type LabelledReport = Omit<Report, 'rows'> & {
+  rows: LabelledRow[];
+  /** Today's balances, Xendit's next to the clearing account's, when the range reaches today; else []. */
+  balances: BalanceRow[];
+  /** Some currency's balances, both known, differ: what Xendit holds is not what Xero says. */
+  balancesDiffer: boolean;
+};
 
 export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, q: { merchantId: string; from: string; to: string }): Promise<LabelledReport> {
   const merchant = await merchantFor(deps, actor, q.merchantId);
@@ -18,8 +25,15 @@ export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, 
     const report = await reconciliationReport({ xero: deps.xero, xendit: deps.xendit }, merchant, { from: q.from, to: q.to });
     const ids = report.rows.map((r) => r.xenditInvoiceId).filter((id): id is string => id !== null);
     const labels = await deps.stores.dashboard.labels(merchant.id, ids);
+    // Balances are today's: they speak for a range that reaches today (a day's slack for time zones).
+    const reachesToday = q.to >= new Date(deps.clock().getTime() - 86_400_000).toISOString().slice(0, 10);
+    const now = reachesToday ? await balances(deps, merchant) : [];
+    const balancesDiffer = now.some((b) => b.xendit !== null && b.xero !== null && !b.balanced);
     return {
       ...report,
+      reconciled: report.reconciled && !balancesDiffer,
+      balances: now,
+      balancesDiffer,
       rows: report.rows.map((r) => ({ ...r, invoiceNumber: null, customer: null, ...(r.xenditInvoiceId ? labels.get(r.xenditInvoiceId) : {}) })),
     };
   } catch (err) {
