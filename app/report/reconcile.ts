@@ -10,6 +10,7 @@ import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 import { transferRows } from './transfers.js';
+import { missingRefundRows } from './refunds.js';
 
 export { ROW_STATUSES, format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 
@@ -90,6 +91,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const byId = new Map<string, { payments: XeroAccountPayment[]; fees: (XeroBankTransaction | JournalFee)[]; overpayments: XeroBankTransaction[] }>();
   const entry = (id: string) => byId.get(id) ?? byId.set(id, { payments: [], fees: [], overpayments: [] }).get(id)!;
   const rows: ReportRow[] = [];
+  const bookedRefunds = new Set<string>();
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   for (const p of payments) {
@@ -99,6 +101,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     if (m) entry(m[1]).payments.push(p);
     else if (refund) {
       // A refund made at Xendit, paid out of the clearing account against its credit note: compared with Xendit's refund.
+      if (refund[1] === 'refund') bookedRefunds.add(refund[2]);
       const row = await refundRow(deps, merchant, refund[1] as 'refund' | 'chargeback', refund[2], p, currencyOf.get(p.accountId ?? '') ?? '');
       rows.push(row.row);
       sum(row.row.currency).xendit += row.xendit;
@@ -158,6 +161,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
   const settled = await transferRows(deps, merchant, range, timezone, bankAccounts);
   rows.push(...settled.rows);
+  const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds);
+  rows.push(...unbooked.rows);
+  for (const [currency, amount] of unbooked.sums) sum(currency).xendit += amount;
   for (const [currency, t] of settled.sums) {
     sum(currency).xendit += t.xendit;
     sum(currency).xero += t.xero;

@@ -5,6 +5,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
 
 const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
 
@@ -61,6 +62,34 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     await h.worker.drain();
     assert.equal(notes().length, 1);
     assert.equal(cashRefunds().length, 1);
+  });
+
+  it('a refund Xendit made that is not in Xero yet is a missing_in_xero row of the report, not reconciled; once booked, refunded and reconciled', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = async () =>
+      reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+        from: day(-1),
+        to: day(1),
+      });
+    const before = await report();
+    const [stuck, ...more] = before.rows.filter((r) => r.note.includes(id));
+    assert.equal(more.length, 0);
+    assert.equal(stuck.status, 'missing_in_xero');
+    assert.equal(stuck.xenditAmount, '-40000.00');
+    assert.equal(stuck.xenditInvoiceId, x.id);
+    assert.equal(before.reconciled, false, 'Xendit gave money back that Xero does not show');
+    assert.equal(before.totals.IDR.difference, '-40000.00');
+
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    const after = await report();
+    assert.deepEqual(
+      after.rows.filter((r) => r.note.includes(id)).map((r) => r.status),
+      ['refunded'],
+    );
+    assert.equal(after.reconciled, true, JSON.stringify(after.rows));
   });
 
   it('partial refunds: each its own credit note for its amount', async () => {

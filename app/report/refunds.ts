@@ -1,0 +1,57 @@
+/**
+ * Refunds Xendit made that are not in Xero: the report's rows come from the clearing account, so a
+ * refund stuck before its cash refund (needs review, Xero unreachable, a job not run yet) would
+ * otherwise be invisible there while Xendit's balance already lost it. Xendit's refunds of the
+ * range (GET /refunds, newest first, every invoice of the account) that succeeded and whose cash
+ * refund (Reference `Xendit refund <id>`) the report did not meet become `missing_in_xero` rows.
+ * Lost chargebacks have no listing at Xendit (webhook only): the balances show them instead.
+ */
+import type { Merchant } from '../store/merchants.js';
+import { toDecimal } from '../money.js';
+import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
+import { format, hundredths, type ReportDeps, type ReportRow } from './rows.js';
+
+/** Bounds one report's reading of Xendit's refunds (100 a page). */
+const MAX_PAGES = 20;
+
+export async function missingRefundRows(
+  deps: ReportDeps,
+  merchant: Merchant,
+  range: { from: string; to: string },
+  timezone: string | null | undefined,
+  /** Refund ids whose cash refund the report found in Xero. */
+  booked: Set<string>,
+): Promise<{ rows: ReportRow[]; sums: Map<string, bigint> }> {
+  const rows: ReportRow[] = [];
+  const sums = new Map<string, bigint>();
+  const earliest = Date.parse(`${range.from}T00:00:00Z`) - 86_400_000;
+  let afterId: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const got = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: 100, ...(afterId ? { afterId } : {}) });
+    let older = false;
+    for (const r of got.refunds) {
+      if (!r.created) continue;
+      const created = new Date(r.created);
+      if (created.getTime() < earliest) older = true;
+      const date = dateIn(created, zoneFor(timezone, r.currency));
+      if (date < range.from || date > range.to || r.status !== 'SUCCEEDED' || !r.invoiceId || booked.has(r.id)) continue;
+      const amount = -hundredths(toDecimal(r.amount, r.currency));
+      sums.set(r.currency, (sums.get(r.currency) ?? 0n) + amount);
+      rows.push({
+        date,
+        xenditInvoiceId: r.invoiceId,
+        currency: r.currency,
+        xenditAmount: format(amount),
+        xenditFee: null,
+        xeroPayment: null,
+        xeroFee: null,
+        status: 'missing_in_xero',
+        note: `Xendit refund ${r.id}: no credit note and cash refund in Xero yet`,
+      });
+    }
+    // Newest first: once a page reaches before the range, later pages are older still.
+    if (older || !got.hasMore || !got.lastId) break;
+    afterId = got.lastId;
+  }
+  return { rows, sums };
+}
