@@ -33,6 +33,9 @@ export const paths = {
   adminMerchantXenditMode: '/admin/merchants/:merchantId/xendit/mode',
   adminMerchantSettings: '/admin/merchants/:merchantId/settings',
   adminMerchantSettlement: '/admin/merchants/:merchantId/settings/settlement',
+  adminMerchantFeeBills: '/admin/merchants/:merchantId/fee-bills',
+  adminMerchantFeeBillsPreview: '/admin/merchants/:merchantId/fee-bills/preview',
+  adminMerchantFeeBillsBook: '/admin/merchants/:merchantId/fee-bills/book',
   adminMerchantPaymentService: '/admin/merchants/:merchantId/payment-service',
   adminReport: '/admin/report',
   adminReportCsv: '/admin/report.csv',
@@ -58,6 +61,9 @@ type MerchantPage =
   | 'adminMerchantXenditMode'
   | 'adminMerchantSettings'
   | 'adminMerchantSettlement'
+  | 'adminMerchantFeeBills'
+  | 'adminMerchantFeeBillsPreview'
+  | 'adminMerchantFeeBillsBook'
   | 'adminMerchantPaymentService'
   | 'adminMerchantAudit'
   | 'adminMerchantXeroDisconnect';

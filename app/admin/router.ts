@@ -15,12 +15,16 @@ import { usersRouter } from './users/controller.js';
 import { paymentsRouter } from './payments/controller.js';
 import { merchantsRouter } from './merchants/controller.js';
 import { reconciliationRouter } from './reconciliation/controller.js';
+import { FEE_REPORT_URL, feeBillsRouter } from './fee-bills/controller.js';
 
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
   const sess = sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.publicUrl, production: deps.production });
 
-  router.use(paths.admin, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), sess.load, (req, res, next) => {
+  // Form bodies up to 16 kB, except a Xendit billing report's upload (its route parses its own).
+  const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  const forms: express.RequestHandler = (req, res, next) => (FEE_REPORT_URL.test(req.originalUrl.split('?')[0]) ? next() : smallForm(req, res, next));
+  router.use(paths.admin, forms, sess.load, (req, res, next) => {
     res.set('Cache-Control', 'no-store');
     res.locals.xeroOAuthEnabled = Boolean(deps.xeroOAuth);
     const lang = adminLang(req, res);
@@ -47,6 +51,7 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(paymentsRouter(deps, sess));
   router.use(usersRouter(deps, sess));
   router.use(merchantsRouter(deps, sess));
+  router.use(feeBillsRouter(deps, sess));
   router.use(reconciliationRouter(deps));
   // Nothing else answers under /admin: its 404 is an admin page too.
   router.use(paths.admin, () => {

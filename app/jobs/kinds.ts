@@ -44,6 +44,7 @@ export const ListRefundsPayload = z.object({});
 /** live: listed with a live Xendit key (a test key's withdrawals never reach a real organisation). */
 export const WithdrawalPayload = z.object({ merchantId: z.string(), xenditTransactionId: z.string().min(1).max(100), live: z.boolean() });
 export const ListWithdrawalsPayload = z.object({});
+export const FeeBillPayload = z.object({ merchantId: z.string(), feeBillId: z.string() });
 /** `status`: the webhook's event, so that each status change of a dispute is one job (the job reads the dispute itself). */
 export const DisputePayload = z.object({
   merchantId: z.string(),
@@ -124,6 +125,13 @@ export const JOB_SPECS = {
     dedupeKey: (p: Pick<z.infer<typeof WithdrawalPayload>, 'merchantId' | 'xenditTransactionId'>) =>
       `record-withdrawal:${p.merchantId}:${p.xenditTransactionId}`,
     merchantId: (p: z.infer<typeof WithdrawalPayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'record-fee-bill': {
+    kind: 'record-fee-bill',
+    payload: FeeBillPayload,
+    dedupeKey: (p: z.infer<typeof FeeBillPayload>) => `record-fee-bill:${p.feeBillId}`,
+    merchantId: (p: z.infer<typeof FeeBillPayload>) => p.merchantId,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
   },
   'list-withdrawals': {

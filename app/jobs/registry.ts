@@ -22,6 +22,7 @@ import { syncOpenInvoicesJob } from './sync/open-invoices.js';
 import { recordRefundJob } from './sync/record-refund.js';
 import { recordDisputeJob } from './sync/record-dispute.js';
 import { listRefundsJob } from './sync/list-refunds.js';
+import { recordFeeBillJob } from './sync/record-fee-bill.js';
 import { recordWithdrawalJob } from './sync/record-withdrawal.js';
 import { listWithdrawalsJob } from './sync/list-withdrawals.js';
 import { raiseAlert } from '../alerts/raise.js';
@@ -166,6 +167,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
   'record-withdrawal': { handler: (b) => recordWithdrawalJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'list-withdrawals': { handler: (b) => listWithdrawalsJob(b.deps) },
+  'record-fee-bill': { handler: (b) => recordFeeBillJob(b.payments) },
   'send-alerts': {
     handler: ({ deps }) =>
       sendAlertsJob({

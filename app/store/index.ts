@@ -25,6 +25,7 @@ import { createOpenInvoiceStore } from './open-invoices.js';
 import { createRefundStore } from './refunds.js';
 import { createRefundRequestStore } from './refund-requests.js';
 import { createSettlementStore } from './settlements.js';
+import { createFeeBillStore } from './fee-bills.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -37,6 +38,7 @@ export function createStores(db: Db, box: SecretBox) {
     refunds: createRefundStore(db),
     refundRequests: createRefundRequestStore(db),
     settlements: createSettlementStore(db),
+    feeBills: createFeeBillStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),

@@ -253,6 +253,27 @@ export interface WithdrawalsTable {
 /** waiting: no settlement bank account picked for its currency yet (the merchant must pick one). */
 export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode';
 
+/** Xendit's monthly fee invoice and its bill in Xero (migration 20261205T1600). */
+export interface FeeBillsTable {
+  id: string;
+  merchant_id: string;
+  period: string; // YYYY-MM
+  currency: string;
+  fees: Int8;
+  vat: Int8;
+  transactions: number;
+  xendit_invoice_number: string | null;
+  state: ColumnType<FeeBillState, FeeBillState | undefined, FeeBillState>;
+  xero_invoice_id: string | null;
+  attempt_at: Timestamp | null;
+  last_error: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
+
 /** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
 export interface OpenInvoiceNumbersTable {
   merchant_id: string;
@@ -401,6 +422,7 @@ export interface Database {
   refund_requests: RefundRequestsTable;
   settlement_accounts: SettlementAccountsTable;
   withdrawals: WithdrawalsTable;
+  fee_bills: FeeBillsTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

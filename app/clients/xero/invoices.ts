@@ -11,7 +11,7 @@ export function invoiceCalls({
   refund,
 }: XeroCalls): Pick<
   XeroGateway,
-  'findInvoiceByNumber' | 'getInvoice' | 'getInvoicesByIds' | 'listOpenInvoiceNumbers' | 'findInvoicesByReference' | 'createInvoice'
+  'findInvoiceByNumber' | 'getInvoice' | 'getInvoicesByIds' | 'listOpenInvoiceNumbers' | 'findInvoicesByReference' | 'findBillsByNumber' | 'createInvoice'
 > {
   /** One number read several ways: one call for all readings; the invoice only when exactly one reading names one. */
   async function readingsOfOneNumber(creds: XeroCredentials, readings: string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null> {
@@ -91,6 +91,15 @@ export function invoiceCalls({
       );
       const rows = res.body.invoices ?? [];
       return { numbers: rows.map((i) => (i.invoiceNumber ?? '').trim()).filter(Boolean), more: rows.length >= pageSize };
+    },
+
+    async findBillsByNumber(creds, invoiceNumber) {
+      const res = await call(creds, 'findBillsByNumber', (api) =>
+        api.getInvoices(creds.tenantId, undefined, `Type=="ACCPAY" AND InvoiceNumber=="${escapeWhere(invoiceNumber)}"`),
+      );
+      return (res.body.invoices ?? [])
+        .filter((i) => String(i.type) === 'ACCPAY' && i.invoiceNumber === invoiceNumber && !['DELETED', 'VOIDED'].includes(String(i.status)))
+        .map(mapInvoice);
     },
 
     async findInvoicesByReference(creds, reference) {

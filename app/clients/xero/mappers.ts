@@ -175,12 +175,13 @@ export function mapContact(c: Contact): XeroContact {
 
 export function invoiceBody(i: NewXeroInvoice): Invoice {
   return {
-    type: 'ACCREC' as unknown as Invoice.TypeEnum,
+    type: (i.type ?? 'ACCREC') as unknown as Invoice.TypeEnum,
     status: 'AUTHORISED' as unknown as Invoice.StatusEnum,
-    contact: { contactID: i.contactId },
+    contact: i.contactId ? { contactID: i.contactId } : { name: i.contactName },
     date: i.date,
     dueDate: i.dueDate,
     reference: i.reference,
+    ...(i.invoiceNumber ? { invoiceNumber: i.invoiceNumber } : {}),
     currencyCode: i.currencyCode as unknown as Invoice['currencyCode'],
     // Inclusive: the lines are what the customer paid and Xero takes the tax out of them.
     lineAmountTypes: (i.taxType ? 'Inclusive' : 'NoTax') as unknown as Invoice['lineAmountTypes'],

@@ -253,7 +253,13 @@ export interface NewXeroContact {
  * (LineAmountTypes Inclusive): Xero splits the tax out and the total stays the sum of the lines.
  */
 export interface NewXeroInvoice {
-  contactId: string;
+  /** ACCREC (a sale, the default) or ACCPAY (a bill from a supplier). */
+  type?: 'ACCREC' | 'ACCPAY';
+  /** The contact by id, or by name (Xero uses the contact of that name, or makes one). */
+  contactId?: string;
+  contactName?: string;
+  /** A bill's (ACCPAY) own number: Xero keeps no Reference on bills. A sale's is Xero's to give. */
+  invoiceNumber?: string;
   date: string; // YYYY-MM-DD
   dueDate: string; // YYYY-MM-DD
   reference: string;
@@ -355,6 +361,8 @@ export interface XeroGateway {
   findContacts(creds: XeroCredentials, by: { email: string } | { name: string }): Promise<XeroContact[]>;
   createContact(creds: XeroCredentials, contact: NewXeroContact, idempotencyKey: string): Promise<XeroContact>;
   /** Invoices (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
+  /** Bills (ACCPAY) with exactly this number, not deleted or voided. */
+  findBillsByNumber(creds: XeroCredentials, invoiceNumber: string): Promise<XeroInvoice[]>;
   findInvoicesByReference(creds: XeroCredentials, reference: string): Promise<XeroInvoice[]>;
   createInvoice(creds: XeroCredentials, invoice: NewXeroInvoice, idempotencyKey: string): Promise<XeroInvoice>;
   /** null when Xero has no account with this id. */

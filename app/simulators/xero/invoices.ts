@@ -242,7 +242,9 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
     currency: typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency,
     lineAmountTypes: lineAmountTypes as SimInvoice['lineAmountTypes'],
     lineItems,
-    reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+    // xero_accounting.yaml, Invoice.Reference: "ACCREC only – additional reference number": a bill
+    // keeps none (its supplier's number is its InvoiceNumber, shown as "Reference" in Xero's UI).
+    reference: type === 'ACCREC' && typeof raw.Reference === 'string' ? raw.Reference : '',
     date: readDate(raw.Date) ?? isoDate(at),
     dueDate: readDate(raw.DueDate) ?? readDate(raw.Date) ?? isoDate(at),
   };

@@ -1,0 +1,118 @@
+/**
+ * Xendit's Billing Report (docs.xendit.co "Billing report"): the CSV behind the monthly Xendit
+ * invoice of a merchant whose fees are billed, not deducted. One row per billed transaction, with
+ * billed_at (the merchant's country time), the fee (fees_paid_amount) and the VAT on it
+ * (vat_paid_amount) in the settlement currency (net_currency; transaction_currency when absent).
+ * Read as a careless upload may come: a BOM, CRLF, quoted cells, columns in any order or case, extra
+ * columns. Amounts are decimal strings and are summed exactly in minor units; a refund's fee given
+ * back may be negative. Anything unreadable is named with its line, and nothing is summed then.
+ */
+import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../money.js';
+
+export interface BillTotal {
+  /** YYYY-MM, the billing month. */
+  period: string;
+  currency: Currency;
+  rows: number;
+  fees: number; // minor units
+  vat: number; // minor units
+}
+
+export type ParsedReport = { totals: BillTotal[] } | { problems: string[] };
+
+const MAX_PROBLEMS = 10;
+
+export function parseBillingReport(text: string): ParsedReport {
+  const lines = csvRows(text.replace(/^\uFEFF/, ''));
+  if ('problem' in lines) return { problems: [lines.problem] };
+  const [head, ...body] = lines.rows.filter((r) => r.some((c) => c.trim() !== ''));
+  if (!head) return { problems: ['The file is empty.'] };
+  const names = head.map((h) => h.trim().toLowerCase());
+  const col = (name: string) => names.indexOf(name);
+  const billedAt = col('billed_at');
+  const fees = col('fees_paid_amount');
+  const vat = col('vat_paid_amount');
+  const currencyCol = col('net_currency') >= 0 ? col('net_currency') : col('transaction_currency');
+  const missing = [
+    ['billed_at', billedAt],
+    ['fees_paid_amount', fees],
+    ['vat_paid_amount', vat],
+    ['net_currency', currencyCol],
+  ].filter(([, i]) => i === -1);
+  if (missing.length) return { problems: [`This is not a Xendit billing report: it has no ${missing.map(([n]) => n).join(', ')} column.`] };
+  if (!body.length) return { problems: ['The report has no transactions.'] };
+
+  const problems: string[] = [];
+  const totals = new Map<string, BillTotal>();
+  body.forEach((cells, i) => {
+    const line = i + 2;
+    const at = (cells[billedAt] ?? '').trim();
+    const currency = (cells[currencyCol] ?? '').trim().toUpperCase();
+    const period = /^(\d{4})-(0[1-9]|1[0-2])-\d{2}/.exec(at);
+    if (!period) return void problems.push(`Line ${line}: billed_at "${at.slice(0, 40)}" is not a date.`);
+    if (!isSupportedCurrency(currency)) return void problems.push(`Line ${line}: currency "${currency.slice(0, 10)}" is not one the gateway handles.`);
+    const fee = amount(cells[fees], currency);
+    const tax = amount(cells[vat], currency);
+    if (fee === undefined || tax === undefined) return void problems.push(`Line ${line}: a fee or VAT amount that is not a number in ${currency}.`);
+    const key = `${period[1]}-${period[2]} ${currency}`;
+    const t = totals.get(key) ?? totals.set(key, { period: `${period[1]}-${period[2]}`, currency, rows: 0, fees: 0, vat: 0 }).get(key)!;
+    t.rows += 1;
+    t.fees += fee;
+    t.vat += tax;
+  });
+  for (const t of totals.values())
+    if (!Number.isSafeInteger(t.fees) || !Number.isSafeInteger(t.vat)) problems.push(`The totals of ${t.period} ${t.currency} are too large.`);
+  if (problems.length)
+    return { problems: problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more.`] : problems };
+  return { totals: [...totals.values()].sort((a, b) => (a.period + a.currency).localeCompare(b.period + b.currency)) };
+}
+
+/** A decimal string in the currency's minor units; empty is 0; a leading minus allowed. */
+function amount(cell: string | undefined, currency: Currency): number | undefined {
+  const text = (cell ?? '').trim();
+  if (text === '') return 0;
+  const negative = text.startsWith('-');
+  const digits = negative ? text.slice(1) : text;
+  if (!/^\d+(\.\d+)?$/.test(digits)) return undefined;
+  try {
+    const minor = toMinor(digits, currency);
+    return negative ? -minor : minor;
+  } catch (err) {
+    if (err instanceof AmountError) return undefined;
+    throw err;
+  }
+}
+
+/** RFC 4180: quoted cells with "" for a quote, commas and line breaks inside quotes. */
+function csvRows(text: string): { rows: string[][] } | { problem: string } {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell === '') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += c;
+  }
+  if (quoted) return { problem: 'The file ends inside a quoted cell: it is not a complete CSV file.' };
+  if (cell !== '' || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return { rows };
+}

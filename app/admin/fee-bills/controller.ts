@@ -1,0 +1,76 @@
+/** The "Xendit fee bills" page of a merchant: upload Xendit's Billing Report, check, book. */
+import express, { Router, type Request } from 'express';
+import { adminMerchantPath, paths } from '../../paths.js';
+import { FormInvalid } from '../../errors.js';
+import type { Sessions } from '../session.js';
+import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { merchantFor } from '../merchants/service.js';
+import { bookManual, bookReport, feeBillsOf, previewReport, type ManualBill, type PreviewRow } from './service.js';
+
+/** A month's Billing Report of a busy merchant runs to a few MB; the admin's other forms to 16 kB. */
+export const FEE_REPORT_LIMIT = '8mb';
+/** The two URLs that take a report (paths.adminMerchantFeeBillsPreview, …Book). */
+export const FEE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/fee-bills\/(preview|book)$/;
+
+export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
+  const router = Router();
+  const fresh = stepUp(deps);
+  const body = express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10 });
+  const text = (req: Request, key: string) => (typeof req.body?.[key] === 'string' ? (req.body[key] as string) : '');
+
+  const show = async (
+    req: Request,
+    res: express.Response,
+    status: number,
+    extra: { preview?: PreviewRow[]; csv?: string; errors?: Record<string, unknown>; manual?: ManualBill },
+  ) => {
+    const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
+    render(res, status, 'fee-bills', {
+      merchant: { id: m.id, name: m.name, mode: m.mode, invoiced: m.xenditFeeBilling === 'invoiced' },
+      bills: await feeBillsOf(deps, signedIn(res), m.id),
+      preview: extra.preview ?? null,
+      csv: extra.csv ?? '',
+      manual: extra.manual ?? { period: '', currency: '', fees: '', vat: '', xenditInvoiceNumber: '' },
+      errors: extra.errors ?? {},
+      booked: req.query.booked === undefined ? null : Number(req.query.booked) || 0,
+    });
+  };
+
+  router.get(paths.adminMerchantFeeBills, requireUser, (req, res) => show(req, res, 200, {}));
+
+  router.post(paths.adminMerchantFeeBillsPreview, body, requireUser, sess.verifyCsrf, async (req, res) => {
+    const csv = text(req, 'report');
+    try {
+      const preview = await previewReport(deps, signedIn(res), String(req.params.merchantId), csv);
+      await show(req, res, 200, { preview, csv });
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      await show(req, res, err.status, { errors: err.fields });
+    }
+  });
+
+  // Booking is where the books change: the password typed within the step-up window, as for keys and accounts.
+  router.post(paths.adminMerchantFeeBillsBook, body, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
+    const merchantId = String(req.params.merchantId);
+    const manual: ManualBill = {
+      period: text(req, 'period'),
+      currency: text(req, 'currency'),
+      fees: text(req, 'fees'),
+      vat: text(req, 'vat'),
+      xenditInvoiceNumber: text(req, 'xenditInvoiceNumber'),
+    };
+    try {
+      const made =
+        text(req, 'mode') === 'manual'
+          ? await bookManual(deps, signedIn(res), merchantId, manual)
+          : await bookReport(deps, signedIn(res), merchantId, text(req, 'report'));
+      res.redirect(303, `${adminMerchantPath(merchantId, 'adminMerchantFeeBills')}?booked=${made}`);
+    } catch (err) {
+      if (!(err instanceof FormInvalid)) throw err;
+      await show(req, res, err.status, { errors: err.fields, manual });
+    }
+  });
+
+  router.use(adminErrors(deps.logger));
+  return router;
+}

@@ -1,0 +1,102 @@
+/** Xendit's monthly fee invoices and their bills in Xero (migration 20261205T1600). */
+import type { Selectable, Updateable } from 'kysely';
+import type { Db } from './db.js';
+import { int8 } from './int8.js';
+import type { FeeBillState, FeeBillsTable } from './schema.js';
+import type { Currency } from '../money.js';
+
+export interface FeeBill {
+  id: string;
+  merchantId: string;
+  period: string; // YYYY-MM
+  currency: Currency;
+  fees: number; // minor units
+  vat: number; // minor units
+  transactions: number;
+  xenditInvoiceNumber: string | null;
+  state: FeeBillState;
+  xeroInvoiceId: string | null;
+  /** Set while the bill may have reached Xero without an answer. */
+  attemptAt: Date | null;
+  lastError: string | null;
+  createdAt: Date;
+}
+
+const toBill = (r: Selectable<FeeBillsTable>): FeeBill => ({
+  id: r.id,
+  merchantId: r.merchant_id,
+  period: r.period,
+  currency: r.currency as Currency,
+  fees: int8(r.fees),
+  vat: int8(r.vat),
+  transactions: r.transactions,
+  xenditInvoiceNumber: r.xendit_invoice_number,
+  state: r.state,
+  xeroInvoiceId: r.xero_invoice_id,
+  attemptAt: r.attempt_at,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+});
+
+export function createFeeBillStore(db: Db) {
+  const update = async (id: string, set: Updateable<FeeBillsTable>, now: Date) => {
+    await db
+      .updateTable('fee_bills')
+      .set({ ...set, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  };
+  return {
+    /** The bill of that month and currency: made now, or the one already there (`made` false). */
+    async getOrCreate(
+      b: Pick<FeeBill, 'id' | 'merchantId' | 'period' | 'currency' | 'fees' | 'vat' | 'transactions' | 'xenditInvoiceNumber'> & { createdBy: string | null },
+      now: Date,
+    ): Promise<{ bill: FeeBill; made: boolean }> {
+      const made = await db
+        .insertInto('fee_bills')
+        .values({
+          id: b.id,
+          merchant_id: b.merchantId,
+          period: b.period,
+          currency: b.currency,
+          fees: b.fees,
+          vat: b.vat,
+          transactions: b.transactions,
+          xendit_invoice_number: b.xenditInvoiceNumber,
+          created_by: b.createdBy,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['merchant_id', 'period', 'currency']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (made) return { bill: toBill(made), made: true };
+      const row = await db
+        .selectFrom('fee_bills')
+        .selectAll()
+        .where('merchant_id', '=', b.merchantId)
+        .where('period', '=', b.period)
+        .where('currency', '=', b.currency)
+        .executeTakeFirstOrThrow();
+      return { bill: toBill(row), made: false };
+    },
+
+    async byId(id: string): Promise<FeeBill | null> {
+      const row = await db.selectFrom('fee_bills').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toBill(row) : null;
+    },
+
+    async forMerchant(merchantId: string): Promise<FeeBill[]> {
+      const rows = await db.selectFrom('fee_bills').selectAll().where('merchant_id', '=', merchantId).orderBy('period', 'desc').orderBy('currency').execute();
+      return rows.map(toBill);
+    },
+
+    /** Committed before the bill is sent; null once Xero answered that it did not take it. */
+    noteAttempt: (id: string, at: Date | null, now: Date) => update(id, { attempt_at: at }, now),
+    recorded: (id: string, xeroInvoiceId: string, now: Date) =>
+      update(id, { state: 'recorded', xero_invoice_id: xeroInvoiceId, attempt_at: null, last_error: null }, now),
+    needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason.slice(0, 1000) }, now),
+    testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
+    noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
+  };
+}

@@ -1,0 +1,215 @@
+import { strict as assert } from 'node:assert';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { hashPassword } from '../../app/admin/auth/passwords.js';
+import { adminMerchantPath } from '../../app/paths.js';
+import { STEP_UP_MS } from '../../app/admin/web.js';
+
+const INVOICES = '/api.xro/2.0/Invoices';
+
+/** A Billing Report as Xendit's docs describe it (docs.xendit.co "Billing report"): two months, one VA payment refunded in part. */
+function billingReport(rows: [string, string, string, string][], opts: { bom?: boolean; crlf?: boolean } = {}): string {
+  const head =
+    'transaction_id,reference,transaction_type,transaction_channel,calculation_method,business_id,billed_at,net_currency,gross_amount,fees_paid_amount,vat_paid_amount';
+  const lines = rows.map(([id, billedAt, fee, vat], i) => `${id},"ref, ${i}",VA_PAYMENT,BCA,DEFAULT,biz_1,${billedAt},IDR,150000,${fee},${vat}`);
+  const text = [head, ...lines].join(opts.crlf ? '\r\n' : '\n');
+  return opts.bom ? `\uFEFF${text}` : text;
+}
+
+const NOVEMBER = billingReport(
+  [
+    ['txn_1', '2026-11-03 10:00:00', '4500', '495'],
+    ['txn_2', '2026-11-29 23:59:59', '4500', '495'],
+    ['txn_3', '2026-11-30 08:00:00', '-1200', '-132'],
+  ],
+  { bom: true, crlf: true },
+);
+
+/**
+ * Issue 16 §1: fees Xendit bills monthly (not taken from each payment) go into Xero as one bill per
+ * month and currency, from the Billing Report the merchant uploads, once.
+ */
+describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await seedAdminCast(h, db());
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, h.clock());
+  });
+  afterEach(() => h.close());
+
+  const pagePath = () => adminMerchantPath(h.merchant.id, 'adminMerchantFeeBills');
+  const bills = (number: string) => h.sims.xeroClient.findBillsByNumber(h.merchant.xero, number);
+  async function upload(agent: Agent, report: string, status = 200) {
+    const { csrf } = await page(agent, pagePath());
+    const res = await agent.post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsPreview')).type('form').send({ _csrf: csrf(), report }).expect(status);
+    return cheerio.load(res.text);
+  }
+  function confirm(agent: Agent, $: cheerio.CheerioAPI, status = 303) {
+    const form = $('#fee-book');
+    assert.equal(form.length, 1, 'a confirm button');
+    return agent
+      .post(form.attr('action')!)
+      .type('form')
+      .send({ _csrf: String(form.find('input[name=_csrf]').val()), mode: 'report', report: form.find('textarea[name=report]').text() })
+      .expect(status);
+  }
+
+  it('upload → preview per month → confirm: one bill from Xendit per month in Xero, fees and VAT on the fee account; the same report again books nothing', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const $ = await upload(agent, NOVEMBER);
+    const row = $('#fee-preview tr[data-period="2026-11"][data-currency=IDR]');
+    assert.equal(row.attr('data-status'), 'new');
+    assert.deepEqual(
+      row
+        .find('td')
+        .map((_, td) => $(td).text().replace(/\s/g, ' '))
+        .get()
+        .slice(2, 5),
+      ['3', 'IDR 7,800', 'IDR 858'],
+      'refunded fees given back are subtracted',
+    );
+    assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id)).length, 0, 'a preview writes nothing');
+    await confirm(agent, $).expect('location', `${pagePath()}?booked=1`);
+    await h.worker.drain();
+
+    const [bill, ...more] = await bills('Xendit fees 2026-11 IDR');
+    assert.equal(more.length, 0);
+    assert.equal(bill.type, 'ACCPAY');
+    assert.equal(bill.status, 'AUTHORISED');
+    assert.equal(bill.contactName, 'Xendit');
+    assert.equal(Number(bill.total), 8658);
+    assert.deepEqual(
+      (await h.sims.xeroClient.getInvoice(h.merchant.xero, bill.invoiceId))!.lineItems.map((l) => [l.description, Number(l.unitAmount), l.accountCode]),
+      [
+        ['Xendit fees 2026-11', 7800, '404'],
+        ['VAT on Xendit fees 2026-11', 858, '404'],
+      ],
+    );
+    const [stored] = await h.stores.feeBills.forMerchant(h.merchant.id);
+    assert.equal(stored.state, 'recorded');
+    assert.equal(stored.xeroInvoiceId, bill.invoiceId);
+    const audit = await h.stores.audit.forMerchant(h.merchant.id);
+    assert.ok(audit.some((e) => e.action === 'xendit_fee_bill_booked'));
+
+    const again = await upload(agent, NOVEMBER);
+    assert.equal(again('#fee-preview tr[data-period="2026-11"]').attr('data-status'), 'same');
+    assert.equal(again('#fee-book').length, 0, 'nothing new to book');
+    await h.worker.drain();
+    assert.equal((await bills('Xendit fees 2026-11 IDR')).length, 1);
+    const shown = await page(agent, pagePath());
+    assert.equal(shown.$('#fee-bills tr[data-period="2026-11"]').attr('data-state'), 'recorded');
+  });
+
+  it('a corrected report for a month already booked is refused with the reason, and nothing is booked', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await confirm(agent, await upload(agent, NOVEMBER));
+    await h.worker.drain();
+    const corrected = billingReport([
+      ['txn_1', '2026-11-03 10:00:00', '4500', '495'],
+      ['txn_4', '2026-12-01 09:00:00', '3000', '330'],
+    ]);
+    const $ = await upload(agent, corrected);
+    assert.equal($('#fee-preview tr[data-period="2026-11"]').attr('data-status'), 'differs');
+    assert.equal($('#fee-book').length, 0, 'no confirm while a month differs');
+    // The confirm sent anyway (an old tab, a forged form): refused, all or nothing.
+    const { csrf } = await page(agent, pagePath());
+    const res = await agent
+      .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+      .type('form')
+      .send({ _csrf: csrf(), mode: 'report', report: corrected })
+      .expect(422);
+    assert.match(cheerio.load(res.text)('#e-report').text(), /Already booked with other totals: 2026-11 IDR/);
+    await h.worker.drain();
+    assert.deepEqual(
+      (await h.stores.feeBills.forMerchant(h.merchant.id)).map((b) => b.period),
+      ['2026-11'],
+      'December was not booked either',
+    );
+  });
+
+  it('careless uploads get a 400 page naming the problem, and write nothing', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    for (const [report, text] of [
+      ['', /empty/],
+      ['id,amount\n1,2', /not a Xendit billing report: it has no billed_at, fees_paid_amount, vat_paid_amount, net_currency column/],
+      [billingReport([['t', 'yesterday', '1', '0']]), /Line 2: billed_at "yesterday" is not a date/],
+      [billingReport([['t', '2026-11-01', '1.5', '0']]), /Line 2: a fee or VAT amount that is not a number in IDR/],
+      [billingReport([['t', '2026-11-01', '"1,000"', '0']]), /Line 2: a fee or VAT amount/],
+      ['billed_at,fees_paid_amount,vat_paid_amount,net_currency\n"2026-11-01,1,0,IDR', /ends inside a quoted cell/],
+    ] as const) {
+      const $ = await upload(agent, report, 400);
+      assert.match($('#e-report').text(), text, report.slice(0, 60));
+    }
+    assert.deepEqual(await h.stores.feeBills.forMerchant(h.merchant.id), []);
+  });
+
+  it('the typed totals of a PDF invoice book the same way; bad fields get the form back', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const post = (fields: Record<string, string>, status: number) =>
+      agent
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+        .type('form')
+        .send({ _csrf: csrf(), mode: 'manual', ...fields })
+        .expect(status);
+    const bad = await post({ period: '2026-13', currency: 'EUR', fees: '1.000', vat: '', xenditInvoiceNumber: '' }, 422);
+    const $ = cheerio.load(bad.text);
+    assert.ok($('#e-period').text() && $('#e-currency').text());
+    await post({ period: '2026-10', currency: 'idr', fees: '120000', vat: '13200', xenditInvoiceNumber: 'INV/XND/2026/10/77' }, 303);
+    await h.worker.drain();
+    const [bill] = await bills('Xendit fees 2026-10 IDR');
+    assert.equal(Number(bill.total), 133200);
+    assert.match((await h.sims.xeroClient.getInvoice(h.merchant.xero, bill.invoiceId))!.lineItems[0].description, /Xendit invoice INV\/XND\/2026\/10\/77/);
+  });
+
+  it("Xero's answer lost: the retry finds the bill by its number and makes no second one", async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: INVOICES });
+    await confirm(agent, await upload(agent, NOVEMBER));
+    await h.worker.drain();
+    assert.equal((await bills('Xendit fees 2026-11 IDR')).length, 1, 'Xero saved it');
+    const [pending] = await h.stores.feeBills.forMerchant(h.merchant.id);
+    assert.ok(pending.attemptAt, 'outcome unknown');
+
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId); // later than Xero keeps a key
+    await h.worker.drain();
+    assert.equal((await bills('Xendit fees 2026-11 IDR')).length, 1, 'found, not made again');
+    assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id))[0].state, 'recorded');
+  });
+
+  it('test-mode keys never book into an organisation that is not a test company', async () => {
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await confirm(agent, await upload(agent, NOVEMBER));
+    await h.worker.drain();
+    assert.deepEqual(await bills('Xendit fees 2026-11 IDR'), []);
+    assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id))[0].state, 'test_mode');
+  });
+
+  it('staff only read (403 on booking), another merchant gets 404, booking needs the step-up password; nothing written', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const $ = await upload(agent, NOVEMBER);
+    h.clock.advance(STEP_UP_MS + 1000);
+    await confirm(agent, $, 401);
+    const stranger = await signedIn(h.app, 'b@lain.test');
+    await stranger.get(pagePath()).expect(404);
+    await h.stores.users.add(
+      { email: 'staff@toko.test', passwordHash: await hashPassword(PASSWORD), role: 'merchant', merchantId: h.merchant.id, merchantRole: 'staff' },
+      h.clock(),
+    );
+    const staff = await signedIn(h.app, 'staff@toko.test');
+    const seen = await page(staff, pagePath());
+    assert.equal(seen.$('h1').length, 1, 'staff may read the page');
+    await staff.post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsPreview')).type('form').send({ _csrf: seen.csrf(), report: NOVEMBER }).expect(403);
+    await staff
+      .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+      .type('form')
+      .send({ _csrf: seen.csrf(), mode: 'report', report: NOVEMBER })
+      .expect(403);
+    assert.deepEqual(await h.stores.feeBills.forMerchant(h.merchant.id), []);
+  });
+});

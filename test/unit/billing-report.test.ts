@@ -1,0 +1,66 @@
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { parseBillingReport } from '../../app/admin/fee-bills/billing-report.js';
+
+const HEAD = 'Transaction_ID,Billed_At,Net_Currency,Fees_Paid_Amount,VAT_Paid_Amount,extra';
+
+describe('Xendit billing report (CSV)', () => {
+  it('sums each month and currency exactly in minor units, whatever the column order, case, quoting and line ends', () => {
+    const csv = [
+      'extra,vat_paid_amount,NET_CURRENCY,billed_at,fees_paid_amount',
+      'a,"0.11",PHP,2026-10-31T23:59:59+08:00,"1.01"',
+      'b,0.10,PHP,2026-10-01 00:00:00,1.00',
+      '"c, with comma ""quoted""",0,PHP,2026-11-01 00:00:00,0.01',
+      'd,,IDR,2026-11-15,4500',
+    ].join('\r\n');
+    assert.deepEqual(parseBillingReport(`\uFEFF${csv}\r\n`), {
+      totals: [
+        { period: '2026-10', currency: 'PHP', rows: 2, fees: 201, vat: 21 },
+        { period: '2026-11', currency: 'IDR', rows: 1, fees: 4500, vat: 0 },
+        { period: '2026-11', currency: 'PHP', rows: 1, fees: 1, vat: 0 },
+      ],
+    });
+  });
+
+  it('names what is wrong, by line, and sums nothing then', () => {
+    const result = parseBillingReport([HEAD, 't1,2026-11-01,IDR,10.5,0,x', 't2,2026-11-01,EUR,1,0,x', 't3,soon,IDR,1,0,x'].join('\n'));
+    assert.deepEqual(result, {
+      problems: [
+        'Line 2: a fee or VAT amount that is not a number in IDR.',
+        'Line 3: currency "EUR" is not one the gateway handles.',
+        'Line 4: billed_at "soon" is not a date.',
+      ],
+    });
+    assert.deepEqual(parseBillingReport(HEAD), { problems: ['The report has no transactions.'] });
+  });
+
+  it('never throws, whatever the upload; every total it gives is a whole number of minor units', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (junk) => {
+        const r = parseBillingReport(junk);
+        if ('totals' in r) for (const t of r.totals) assert.ok(Number.isSafeInteger(t.fees) && Number.isSafeInteger(t.vat));
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -10_000_000, max: 10_000_000 }), fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 1, max: 28 })), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        (rows) => {
+          const csv = [
+            HEAD,
+            ...rows.map(([fee, vat, day], i) => `t${i},2026-11-${String(day).padStart(2, '0')},PHP,${(fee / 100).toFixed(2)},${(vat / 100).toFixed(2)},`),
+          ].join('\n');
+          const r = parseBillingReport(csv);
+          assert.ok('totals' in r);
+          assert.deepEqual(r.totals, [
+            { period: '2026-11', currency: 'PHP', rows: rows.length, fees: rows.reduce((s, [f]) => s + f, 0), vat: rows.reduce((s, [, v]) => s + v, 0) },
+          ]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
