@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import request from 'supertest';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { adminMerchantPath } from '../../app/paths.js';
@@ -101,6 +102,38 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     assert.equal((await bills('Xendit fees 2026-11 IDR')).length, 1);
     const shown = await page(agent, pagePath());
     assert.equal(shown.$('#fee-bills tr[data-period="2026-11"]').attr('data-state'), 'recorded');
+  });
+
+  it("end to end with the simulated Xendit: its Billing Report of settled payments books their fees; the clearing account then holds Xendit's balance", async () => {
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { feeBilling: 'invoiced' });
+    const paid = [await paidThroughGateway(h), await paidThroughGateway(h)];
+    await h.worker.drain();
+    for (const { x } of paid) await h.sims.xendit.settle(x.id);
+    await h.worker.drain();
+    const dashboard = cheerio.load((await request(h.sims.xenditUrl).get('/dashboard').expect(200)).text);
+    const link = dashboard('a.billing-report').first().attr('href')!;
+    const csv = (
+      await request(h.sims.xenditUrl)
+        .get(new URL(link, 'http://sim').pathname + new URL(link, 'http://sim').search)
+        .expect(200)
+    ).text;
+
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const $ = await upload(agent, csv);
+    const row = $('#fee-preview tr[data-status=new]');
+    assert.equal(row.length, 1);
+    const period = row.attr('data-period')!;
+    await confirm(agent, $);
+    await h.worker.drain();
+    const [bill] = await bills(`Xendit fees ${period} IDR`);
+    assert.equal(Number(bill.total), 2 * 4350, "two payments' 2.9 % fees");
+    const atXendit = h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');
+    assert.equal(atXendit, 2 * 150_000, 'fees billed are not taken from the balance');
+    assert.equal(
+      h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId),
+      BigInt(atXendit * 100),
+      'no fee posted per payment: the clearing account holds what Xendit holds',
+    );
   });
 
   it('a corrected report for a month already booked is refused with the reason, and nothing is booked', async () => {

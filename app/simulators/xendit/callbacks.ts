@@ -19,6 +19,7 @@ export function apply(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditStatus, opts
   const at = ctx.now();
   inv.status = to;
   inv.updated = at;
+  if (to === 'SETTLED') inv.settledAt = at;
   if (to !== 'PAID') return;
   inv.paidAt = at;
   inv.paidAmount = inv.amount;

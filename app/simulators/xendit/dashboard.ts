@@ -9,11 +9,21 @@ import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { onThisHost } from '../same-host.js';
 import type { XenditSimulator } from './state.js';
 
-type DashboardSim = Pick<XenditSimulator, 'state' | 'createInvoice' | 'refund' | 'dispute' | 'resolveDispute' | 'withdraw' | 'test'>;
+type DashboardSim = Pick<
+  XenditSimulator,
+  'state' | 'createInvoice' | 'refund' | 'dispute' | 'resolveDispute' | 'withdraw' | 'test' | 'billingReport' | 'billedMonths'
+>;
 
 export function dashboardRoutes(router: Router, sim: DashboardSim): void {
   router.get('/dashboard', (req, res) => sendPage(res, 200, dashboardPage(sim, req.baseUrl)));
   router.get('/dashboard/callbacks', (req, res) => sendPage(res, 200, callbacksPage(sim, req.baseUrl)));
+  // Settings → Billing Statements → Download Billing Report (docs.xendit.co "Billing report").
+  router.get('/dashboard/billing-report', (req, res) => {
+    const account = [...sim.state.accounts.values()].find((a) => a.userId === req.query.account);
+    const month = typeof req.query.month === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(req.query.month) ? req.query.month : undefined;
+    if (!account || !month) return void res.status(404).type('text').send('no such billing statement');
+    res.type('text/csv').attachment(`billing-report-${month}.csv`).send(sim.billingReport(account.userId, month));
+  });
   // Settings → Callbacks → "Invoices paid": where this account's checkout sends its callbacks.
   router.post('/dashboard/callbacks', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -127,7 +137,7 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
   });
 }
 
-function dashboardPage(sim: Pick<XenditSimulator, 'state' | 'test'>, base: string, problems: string[] = []): string {
+function dashboardPage(sim: Pick<XenditSimulator, 'state' | 'test' | 'billedMonths'>, base: string, problems: string[] = []): string {
   const accounts = [...sim.state.accounts.values()];
   const options = accounts.map((a) => `<option value="${escapeHtml(a.userId)}">${escapeHtml(a.businessName)}</option>`).join('');
   const currencies = SUPPORTED_CURRENCIES.map((c) => `<option>${escapeHtml(c)}</option>`).join('');
@@ -162,6 +172,7 @@ ${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtm
 </form>
 </section>
 ${balanceSection(sim, base)}
+${billingSection(sim, base)}
 <section class="card">
 <h2>Recent invoices</h2>
 <table><thead><tr><th>External id</th><th>Description</th><th class="num">Amount</th><th>Status</th><th>Refund</th></tr></thead>
@@ -197,6 +208,26 @@ function balanceSection(sim: Pick<XenditSimulator, 'state' | 'test'>, base: stri
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
+</section>`;
+}
+
+/** Accounts whose fees are billed monthly: their billing statements, each month's report to download. */
+function billingSection(sim: Pick<DashboardSim, 'state' | 'billedMonths'>, base: string): string {
+  const items = [...sim.state.accounts.values()]
+    .filter((a) => a.feeBilling === 'invoiced')
+    .flatMap((a) =>
+      sim
+        .billedMonths(a.userId)
+        .map(
+          (m) =>
+            `<li>${escapeHtml(a.businessName)} ${escapeHtml(m)}: <a class="billing-report" href="${escapeHtml(`${base}/dashboard/billing-report?account=${encodeURIComponent(a.userId)}&month=${m}`)}">Download Billing Report</a></li>`,
+        ),
+    );
+  if (!items.length) return '';
+  return `<section class="card">
+<h2>Billing statements</h2>
+<p class="muted">Fees of accounts billed monthly: one statement per month, with the report of every fee in it.</p>
+<ul>${items.join('')}</ul>
 </section>`;
 }
 

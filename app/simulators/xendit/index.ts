@@ -15,6 +15,7 @@ import { SIM_CSS } from '../html.js';
 import { dashboardRoutes } from './dashboard.js';
 import { authenticate, registerAccount } from './accounts.js';
 import { settleDue, transition } from './callbacks.js';
+import { billedMonths, billingReportCsv } from './billing.js';
 import { checkoutAction, showCheckout } from './checkout.js';
 import { XenditFaults, invoiceNotFound, isApi, xenditErrorBody } from './errors.js';
 import { createInvoiceRoute, createOutsideInvoice, expireRoute, listInvoicesRoute, ownInvoice, requireInvoice } from './invoices.js';
@@ -84,6 +85,8 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     pay: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'PAID', opts),
     expire: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'EXPIRED', opts),
     settle: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'SETTLED', opts),
+    billingReport: (userId, month) => billingReportCsv(ctx, userId, month),
+    billedMonths: (userId) => billedMonths(ctx, userId),
     createInvoice: (input) => createOutsideInvoice(ctx, input),
     refund: async (invoiceId, r = {}) => {
       const made = await createRefund(ctx, requireInvoice(ctx, invoiceId), r);

@@ -31,6 +31,13 @@ export interface XenditSimAccount {
    */
   callbackFees?: 'amount' | 'zero' | 'absent';
   /**
+   * How Xendit bills this account's fees (docs.xendit.co "Billing statement": direct or indirect
+   * deduction). 'deducted' (default): each payment's fee leaves the balance when it settles.
+   * 'invoiced': the balance keeps the whole payment and the month's fees are billed, listed in the
+   * Billing Report (dashboard → Billing statements).
+   */
+  feeBilling?: 'deducted' | 'invoiced';
+  /**
    * Per-product permissions of this key, as set in Xendit's dashboard (Settings → API keys:
    * Money-in invoices None/Read/Write, Transactions None/Read, Balance None/Read; docs.xendit.co "API keys"). Default:
    * everything. A call outside them gets 403 REQUEST_FORBIDDEN_ERROR before the request is read.
@@ -91,6 +98,8 @@ export interface SimXenditInvoice {
   notifyPaid?: string[];
   /** payment_methods: the channels the checkout offers; absent: all. */
   paymentMethods?: string[];
+  /** When Xendit settled it into the balance (the fee's billing time too). */
+  settledAt?: Date;
 }
 
 /** A notification Xendit sent the customer (its receipt e-mail when paid). */
@@ -229,6 +238,10 @@ export interface XenditSimulator {
   resolveDispute(disputeId: string, status: 'WON' | 'LOST', opts?: { sendWebhook?: boolean }): Promise<void>;
   /** A withdrawal to the business's bank (dashboard Balance → Withdraw); the whole balance when no amount. */
   withdraw(userId: string, currency: Currency, amount?: number): { id: string } | { error: string };
+  /** The Billing Report CSV of an account (by business id) for a month (YYYY-MM), as the dashboard offers it. */
+  billingReport(userId: string, month: string): string;
+  /** The months an account has fees billed in, newest first. */
+  billedMonths(userId: string): string[];
   /** PAID → SETTLED, with its callback. */
   settle(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
   reset(): void;

@@ -24,7 +24,9 @@ export interface XenditSimTestApi {
   /** As when the merchant changes the account's settings in Xendit's dashboard (callback URLs, fees on callbacks, key permissions). */
   updateAccount(
     secretKey: string,
-    change: Partial<Pick<XenditSimAccount, 'callbackUrl' | 'refundCallbackUrl' | 'disputeCallbackUrl' | 'callbackFees' | 'permissions' | 'expiredCallbacks'>>,
+    change: Partial<
+      Pick<XenditSimAccount, 'callbackUrl' | 'refundCallbackUrl' | 'disputeCallbackUrl' | 'callbackFees' | 'permissions' | 'expiredCallbacks' | 'feeBilling'>
+    >,
   ): void;
   /** Copies of the callbacks sent (and their answers), oldest first. */
   callbacks(): SimCallback[];

@@ -39,15 +39,18 @@ export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {
   return (ctx.state.withdrawals ??= []);
 }
 
-/** What an invoice's payment brings into the balance once settled (minor units). */
-const netOf = (inv: SimXenditInvoice) => (inv.paidAmount ?? inv.amount) - (inv.feesPaidAmount ?? 0) - (inv.feeTax ?? 0);
+/** What an invoice's payment brings into the balance once settled (minor units): all of it when fees are billed monthly. */
+function netOf(ctx: Ctx, inv: SimXenditInvoice): number {
+  const billed = [...ctx.state.accounts.values()].find((a) => a.userId === inv.userId)?.feeBilling === 'invoiced';
+  return (inv.paidAmount ?? inv.amount) - (billed ? 0 : (inv.feesPaidAmount ?? 0) + (inv.feeTax ?? 0));
+}
 
 /** The CASH balance of a business in one currency (minor units). */
 export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number {
   let balance = 0;
   for (const inv of ctx.state.invoices.values()) {
     if (inv.userId !== userId || inv.currency !== currency || inv.status !== 'SETTLED') continue;
-    balance += netOf(inv);
+    balance += netOf(ctx, inv);
   }
   for (const r of refundState(ctx).refunds) {
     const inv = ctx.state.invoices.get(r.invoiceId);
@@ -61,7 +64,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
 /** Paid and not settled yet: on its way into the balance (minor units). */
 export function pendingSettlementOf(ctx: Ctx, userId: string, currency: Currency): number {
   let pending = 0;
-  for (const inv of ctx.state.invoices.values()) if (inv.userId === userId && inv.currency === currency && inv.status === 'PAID') pending += netOf(inv);
+  for (const inv of ctx.state.invoices.values()) if (inv.userId === userId && inv.currency === currency && inv.status === 'PAID') pending += netOf(ctx, inv);
   return pending;
 }
 
