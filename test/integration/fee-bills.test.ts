@@ -167,10 +167,13 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     const agent = await signedIn(h.app, 'a@toko.test');
     for (const [report, text] of [
       ['', /empty/],
-      ['id,amount\n1,2', /not a Xendit billing report: it has no billed_at, fees_paid_amount, vat_paid_amount, net_currency column/],
-      [billingReport([['t', 'yesterday', '1', '0']]), /Line 2: billed_at "yesterday" is not a date/],
-      [billingReport([['t', '2026-11-01', '1.5', '0']]), /Line 2: a fee or VAT amount that is not a number in IDR/],
-      [billingReport([['t', '2026-11-01', '"1,000"', '0']]), /Line 2: a fee or VAT amount/],
+      [
+        'id,amount\n1,2',
+        /This file cannot be booked: it is not a Xendit billing report: it has no billed_at, fees_paid_amount, vat_paid_amount, net_currency column/,
+      ],
+      [billingReport([['t', 'yesterday', '1', '0']]), /line 2: billed_at "yesterday" is not a date/],
+      [billingReport([['t', '2026-11-01', '1.5', '0']]), /line 2: a fee or VAT amount that is not a number in IDR/],
+      [billingReport([['t', '2026-11-01', '"1,000"', '0']]), /line 2: a fee or VAT amount/],
       ['billed_at,fees_paid_amount,vat_paid_amount,net_currency\n"2026-11-01,1,0,IDR', /ends inside a quoted cell/],
     ] as const) {
       const $ = await upload(agent, report, 400);

@@ -26,12 +26,12 @@ describe('Xendit billing report (CSV)', () => {
     const result = parseBillingReport([HEAD, 't1,2026-11-01,IDR,10.5,0,x', 't2,2026-11-01,EUR,1,0,x', 't3,soon,IDR,1,0,x'].join('\n'));
     assert.deepEqual(result, {
       problems: [
-        'Line 2: a fee or VAT amount that is not a number in IDR.',
-        'Line 3: currency "EUR" is not one the gateway handles.',
-        'Line 4: billed_at "soon" is not a date.',
+        { key: 'errors:feeReportAmount', params: { line: 2, currency: 'IDR' } },
+        { key: 'errors:feeReportCurrency', params: { line: 3, value: 'EUR' } },
+        { key: 'errors:feeReportDate', params: { line: 4, value: 'soon' } },
       ],
     });
-    assert.deepEqual(parseBillingReport(HEAD), { problems: ['The report has no transactions.'] });
+    assert.deepEqual(parseBillingReport(HEAD), { problems: [{ key: 'errors:feeReportNoRows' }] });
   });
 
   it('never throws, whatever the upload; every total it gives is a whole number of minor units', () => {

@@ -8,6 +8,7 @@
  * back may be negative. Anything unreadable is named with its line, and nothing is summed then.
  */
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../money.js';
+import { message, type Message } from '../../i18n/index.js';
 
 export interface BillTotal {
   /** YYYY-MM, the billing month. */
@@ -18,15 +19,15 @@ export interface BillTotal {
   vat: number; // minor units
 }
 
-export type ParsedReport = { totals: BillTotal[] } | { problems: string[] };
+export type ParsedReport = { totals: BillTotal[] } | { problems: Message[] };
 
 const MAX_PROBLEMS = 10;
 
 export function parseBillingReport(text: string): ParsedReport {
   const lines = csvRows(text.replace(/^\uFEFF/, ''));
-  if ('problem' in lines) return { problems: [lines.problem] };
+  if ('problem' in lines) return { problems: [message(lines.problem)] };
   const [head, ...body] = lines.rows.filter((r) => r.some((c) => c.trim() !== ''));
-  if (!head) return { problems: ['The file is empty.'] };
+  if (!head) return { problems: [message('errors:feeReportEmpty')] };
   const names = head.map((h) => h.trim().toLowerCase());
   const col = (name: string) => names.indexOf(name);
   const billedAt = col('billed_at');
@@ -39,21 +40,21 @@ export function parseBillingReport(text: string): ParsedReport {
     ['vat_paid_amount', vat],
     ['net_currency', currencyCol],
   ].filter(([, i]) => i === -1);
-  if (missing.length) return { problems: [`This is not a Xendit billing report: it has no ${missing.map(([n]) => n).join(', ')} column.`] };
-  if (!body.length) return { problems: ['The report has no transactions.'] };
+  if (missing.length) return { problems: [message('errors:feeReportColumns', { columns: missing.map(([n]) => n).join(', ') })] };
+  if (!body.length) return { problems: [message('errors:feeReportNoRows')] };
 
-  const problems: string[] = [];
+  const problems: Message[] = [];
   const totals = new Map<string, BillTotal>();
   body.forEach((cells, i) => {
     const line = i + 2;
     const at = (cells[billedAt] ?? '').trim();
     const currency = (cells[currencyCol] ?? '').trim().toUpperCase();
     const period = /^(\d{4})-(0[1-9]|1[0-2])-\d{2}/.exec(at);
-    if (!period) return void problems.push(`Line ${line}: billed_at "${at.slice(0, 40)}" is not a date.`);
-    if (!isSupportedCurrency(currency)) return void problems.push(`Line ${line}: currency "${currency.slice(0, 10)}" is not one the gateway handles.`);
+    if (!period) return void problems.push(message('errors:feeReportDate', { line, value: at.slice(0, 40) }));
+    if (!isSupportedCurrency(currency)) return void problems.push(message('errors:feeReportCurrency', { line, value: currency.slice(0, 10) }));
     const fee = amount(cells[fees], currency);
     const tax = amount(cells[vat], currency);
-    if (fee === undefined || tax === undefined) return void problems.push(`Line ${line}: a fee or VAT amount that is not a number in ${currency}.`);
+    if (fee === undefined || tax === undefined) return void problems.push(message('errors:feeReportAmount', { line, currency }));
     const key = `${period[1]}-${period[2]} ${currency}`;
     const t = totals.get(key) ?? totals.set(key, { period: `${period[1]}-${period[2]}`, currency, rows: 0, fees: 0, vat: 0 }).get(key)!;
     t.rows += 1;
@@ -61,9 +62,15 @@ export function parseBillingReport(text: string): ParsedReport {
     t.vat += tax;
   });
   for (const t of totals.values())
-    if (!Number.isSafeInteger(t.fees) || !Number.isSafeInteger(t.vat)) problems.push(`The totals of ${t.period} ${t.currency} are too large.`);
+    if (!Number.isSafeInteger(t.fees) || !Number.isSafeInteger(t.vat))
+      problems.push(message('errors:feeReportTooLarge', { month: `${t.period} ${t.currency}` }));
   if (problems.length)
-    return { problems: problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more.`] : problems };
+    return {
+      problems:
+        problems.length > MAX_PROBLEMS
+          ? [...problems.slice(0, MAX_PROBLEMS), message('errors:feeReportMore', { count: problems.length - MAX_PROBLEMS })]
+          : problems,
+    };
   return { totals: [...totals.values()].sort((a, b) => (a.period + a.currency).localeCompare(b.period + b.currency)) };
 }
 
@@ -109,7 +116,7 @@ function csvRows(text: string): { rows: string[][] } | { problem: string } {
       cell = '';
     } else cell += c;
   }
-  if (quoted) return { problem: 'The file ends inside a quoted cell: it is not a complete CSV file.' };
+  if (quoted) return { problem: 'errors:feeReportQuote' };
   if (cell !== '' || row.length) {
     row.push(cell);
     rows.push(row);

@@ -31,7 +31,7 @@ export async function feeBillsOf(deps: FeeBillDeps, actor: User, merchantId: str
 export async function previewReport(deps: FeeBillDeps, actor: User, merchantId: string, csv: string): Promise<PreviewRow[]> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   const parsed = parseBillingReport(csv);
-  if ('problems' in parsed) throw new FormInvalid({ report: message('errors:feeReportUnreadable', { problems: parsed.problems.join(' ') }) }, 400);
+  if ('problems' in parsed) throw new FormInvalid({ report: message('errors:feeReportUnreadable', { problems: parsed.problems }) }, 400);
   const booked = await deps.stores.feeBills.forMerchant(merchant.id);
   return parsed.totals.map((t) => {
     const same = booked.find((b) => b.period === t.period && b.currency === t.currency);
