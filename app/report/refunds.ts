@@ -50,8 +50,20 @@ export async function missingRefundRows(
       });
     }
     // Newest first: once a page reaches before the range, later pages are older still.
-    if (older || !got.hasMore || !got.lastId) break;
+    if (older || !got.hasMore || !got.lastId) return { rows, sums };
     afterId = got.lastId;
   }
+  // Pages left unread: a refund missing in Xero could be among them, so the range is not called reconciled.
+  rows.push({
+    date: range.to,
+    xenditInvoiceId: null,
+    currency: '',
+    xenditAmount: null,
+    xenditFee: null,
+    xeroPayment: null,
+    xeroFee: null,
+    status: 'incomplete',
+    note: `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`,
+  });
   return { rows, sums };
 }

@@ -16,7 +16,9 @@ export const ROW_STATUSES = [
   'not_from_xendit',
   'refunded',
   'transferred',
+  'incomplete',
 ] as const;
+/** incomplete: Xendit had more to list than one report reads: the range is not known to be reconciled. */
 /** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
 export type RowStatus = (typeof ROW_STATUSES)[number];
 

@@ -94,16 +94,19 @@ export function createRefundRequestStore(db: Db) {
 
     /**
      * Committed before Xendit is asked, and only by whoever still sees the request as it was
-     * (`seen`: its attempt mark when read); false when another sender got there first, which then
-     * owns the ask.
+     * (`seen`: its attempt mark when read, taken over only once older than `staleBefore`); false
+     * when another sender got there first, which then owns the ask.
      */
-    async claimAttempt(id: string, seen: Date | null, now: Date): Promise<boolean> {
+    async claimAttempt(id: string, seen: Date | null, now: Date, staleBefore: Date): Promise<boolean> {
+      // A mark younger than `staleBefore` may be an ask still waiting for Xendit's answer: its
+      // sender owns it, and a second sender now would ask twice.
+      if (seen && seen >= staleBefore) return false;
       const res = await db
         .updateTable('refund_requests')
         .set({ attempt_at: now, updated_at: now })
         .where('id', '=', id)
         .where('state', '=', 'sending')
-        .where((eb) => (seen ? eb('attempt_at', '=', seen) : eb('attempt_at', 'is', null)))
+        .where((eb) => (seen ? eb.and([eb('attempt_at', '=', seen), eb('attempt_at', '<', staleBefore)]) : eb('attempt_at', 'is', null)))
         .executeTakeFirst();
       return res.numUpdatedRows > 0n;
     },

@@ -178,6 +178,29 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal($('#refund-new input[name=amount]').val(), '150000', 'a refused request leaves the whole amount');
   });
 
+  it('an ask still waiting for Xendit belongs to its sender: "Check again" right away asks nothing; a minute on, it asks once', async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    h.sims.xendit.faults.failNext(1, 503, { path: '/refunds' }); // no answer, nothing made
+    await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    const asks = () => h.sims.xendit.test.countRequests({ method: 'POST', pathPrefix: '/refunds' });
+    assert.equal(asks(), 1);
+    const again = { _csrf: form.csrf, requestId: form.requestId, amount: '', reason: '' };
+    await post(agent, payment.id, again)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    assert.equal(asks(), 1, 'not asked a second time while the first may still be answered');
+    h.clock.advance(61_000);
+    await post(agent, payment.id, again)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+    assert.equal(asks(), 2);
+    assert.equal((await atXendit(x.id)).length, 1);
+  });
+
   it('the same form sent twice at the same moment asks Xendit once and logs one request', async () => {
     const { x, payment } = await recordedPayment();
     const agent = await signedIn(h.app, 'a@toko.test');

@@ -226,6 +226,20 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id))[0].state, 'test_mode');
   });
 
+  it('a merchant whose fees are taken from each payment cannot book a monthly bill (the fees are in Xero already)', async () => {
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'deducted' }, h.clock());
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const $ = await upload(agent, NOVEMBER, 422);
+    assert.match($('#e-report').text(), /would count them twice/);
+    const { csrf } = await page(agent, pagePath());
+    await agent
+      .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+      .type('form')
+      .send({ _csrf: csrf(), mode: 'manual', period: '2026-10', currency: 'IDR', fees: '1000', vat: '', xenditInvoiceNumber: '' })
+      .expect(422);
+    assert.deepEqual(await h.stores.feeBills.forMerchant(h.merchant.id), []);
+  });
+
   it('staff only read (403 on booking), another merchant gets 404, booking needs the step-up password; nothing written', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const $ = await upload(agent, NOVEMBER);

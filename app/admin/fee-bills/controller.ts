@@ -38,7 +38,8 @@ export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
 
   router.get(paths.adminMerchantFeeBills, requireUser, (req, res) => show(req, res, 200, {}));
 
-  router.post(paths.adminMerchantFeeBillsPreview, body, requireUser, sess.verifyCsrf, async (req, res) => {
+  // Signed in before the body is read: nobody else gets a large body parsed.
+  router.post(paths.adminMerchantFeeBillsPreview, requireUser, body, sess.verifyCsrf, async (req, res) => {
     const csv = text(req, 'report');
     try {
       const preview = await previewReport(deps, signedIn(res), String(req.params.merchantId), csv);
@@ -50,7 +51,7 @@ export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   });
 
   // Booking is where the books change: the password typed within the step-up window, as for keys and accounts.
-  router.post(paths.adminMerchantFeeBillsBook, body, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
+  router.post(paths.adminMerchantFeeBillsBook, requireUser, body, sess.verifyCsrf, fresh, async (req, res) => {
     const merchantId = String(req.params.merchantId);
     const manual: ManualBill = {
       period: text(req, 'period'),

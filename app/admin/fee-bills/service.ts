@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { User } from '../../store/users.js';
 import type { FeeBill } from '../../store/fee-bills.js';
+import type { Merchant } from '../../store/merchants.js';
 import { FormInvalid } from '../../errors.js';
 import { enqueue } from '../../jobs/enqueue.js';
 import { message } from '../../i18n/index.js';
@@ -30,6 +31,7 @@ export async function feeBillsOf(deps: FeeBillDeps, actor: User, merchantId: str
 /** The report read and set against what is booked; FormInvalid (400) naming what is wrong with it. */
 export async function previewReport(deps: FeeBillDeps, actor: User, merchantId: string, csv: string): Promise<PreviewRow[]> {
   const merchant = await merchantToChange(deps, actor, merchantId);
+  billedMonthly(merchant);
   const parsed = parseBillingReport(csv);
   if ('problems' in parsed) throw new FormInvalid({ report: message('errors:feeReportUnreadable', { problems: parsed.problems }) }, 400);
   const booked = await deps.stores.feeBills.forMerchant(merchant.id);
@@ -41,8 +43,14 @@ export async function previewReport(deps: FeeBillDeps, actor: User, merchantId: 
 
 /** Books the report's months (all or none): the rows, then one job each. Returns how many were new. */
 export async function bookReport(deps: FeeBillDeps, actor: User, merchantId: string, csv: string): Promise<number> {
-  const rows = await previewReport(deps, actor, merchantId, csv);
-  return book(deps, actor, merchantId, rows, null);
+  const merchant = await merchantToChange(deps, actor, merchantId);
+  const rows = await previewReport(deps, actor, merchant.id, csv);
+  return book(deps, actor, merchant.id, rows, null);
+}
+
+/** Fees Xendit takes from each payment are in Xero already (post-fee): a bill for them would count them twice. */
+function billedMonthly(merchant: Merchant): void {
+  if (merchant.xenditFeeBilling !== 'invoiced') throw new FormInvalid({ report: 'errors:feeBillDeducted' });
 }
 
 export interface ManualBill {
@@ -56,6 +64,7 @@ export interface ManualBill {
 /** The totals of Xendit's PDF invoice typed in: the same checks and booking as a report's month. */
 export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: string, form: ManualBill): Promise<number> {
   const merchant = await merchantToChange(deps, actor, merchantId);
+  billedMonthly(merchant);
   const errors: Record<string, ReturnType<typeof message> | string> = {};
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(form.period.trim())) errors.period = 'errors:feeBillPeriod';
   const currency = form.currency.trim().toUpperCase();

@@ -20,6 +20,12 @@ import { merchantToChange } from '../merchants/service.js';
 
 export type RefundDeps = OnboardingDeps & { xendit: XenditGateway };
 
+/**
+ * How long an unanswered ask belongs to whoever sent it: past the Xendit client's timeout (10 s)
+ * with room to spare, it has failed or been answered, and "Check with Xendit again" may take over.
+ */
+const ASK_OWNED_MS = 60_000;
+
 export interface RefundForm {
   requestId: string;
   amount: string;
@@ -113,7 +119,9 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
   if (!refund) {
     // Another sender (the same form sent twice at once) already holds the ask: it answers.
     const at = now();
-    if (!(await deps.stores.refundRequests.claimAttempt(request.id, request.attemptAt, at))) return { ...request, attemptAt: request.attemptAt ?? at };
+    const staleBefore = new Date(at.getTime() - ASK_OWNED_MS);
+    if (!(await deps.stores.refundRequests.claimAttempt(request.id, request.attemptAt, at, staleBefore)))
+      return { ...request, attemptAt: request.attemptAt ?? at };
     try {
       refund = await deps.xendit.createRefund(
         secretKey,

@@ -47,6 +47,9 @@ export function recordFeeBillJob(deps: RecordFeeBillDeps) {
     const bill = await deps.stores.feeBills.byId(feeBillId);
     if (!bill || bill.merchantId !== merchantId) throw new NeedsReview(`no Xendit fee bill ${feeBillId} for this merchant`);
     if (bill.state === 'recorded' || bill.state === 'test_mode') return;
+    // Switched to fees taken per payment since the upload: those fees are posted per payment.
+    if (merchant.xenditFeeBilling !== 'invoiced')
+      throw new NeedsReview(`the merchant's Xendit fees are no longer billed monthly: bill ${bill.period} ${bill.currency} not booked`);
     // Fees of a test account are no money: they reach only an organisation marked as a test company.
     if (!mayRecordInXero(merchant)) return void (await deps.stores.feeBills.testMode(bill.id, deps.clock()));
     try {
