@@ -11,6 +11,7 @@ import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 import { transferRows } from './transfers.js';
 import { missingRefundRows } from './refunds.js';
+import { otherMovementRows } from './movements.js';
 
 export { ROW_STATUSES, format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 
@@ -164,6 +165,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds);
   rows.push(...unbooked.rows);
   for (const [currency, amount] of unbooked.sums) sum(currency).xendit += amount;
+  rows.push(...(await otherMovementRows(deps, merchant, range, timezone)));
   for (const [currency, t] of settled.sums) {
     sum(currency).xendit += t.xendit;
     sum(currency).xero += t.xero;
@@ -182,7 +184,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     totals,
     reconciled:
       [...sums.values()].every((t) => t.xendit === t.xero) &&
-      rows.every((r) => r.status === 'matched' || r.status === 'refunded' || r.status === 'transferred'),
+      rows.every((r) => r.status === 'matched' || r.status === 'refunded' || r.status === 'transferred' || r.status === 'xendit_only'),
   };
 }
 

@@ -17,7 +17,9 @@ export const ROW_STATUSES = [
   'refunded',
   'transferred',
   'incomplete',
+  'xendit_only',
 ] as const;
+/** xendit_only: a movement of Xendit's balance the gateway does not book (shown, not held against the report). */
 /** incomplete: Xendit had more to list than one report reads: the range is not known to be reconciled. */
 /** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
 export type RowStatus = (typeof ROW_STATUSES)[number];

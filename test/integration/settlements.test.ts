@@ -251,6 +251,21 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(left * 100), 'IDR has no minor unit: hundredths in Xero');
   });
 
+  it('a payout from the Xendit balance the gateway does not book is a xendit_only row of the report, the reason its balances differ', async () => {
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id, { sendCallback: false });
+    const payout = h.sims.xendit.test.movement(h.merchant.xenditSecretKey, { type: 'DISBURSEMENT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    const [row, ...more] = report.rows.filter((r) => r.status === 'xendit_only');
+    assert.equal(more.length, 0);
+    assert.equal(row.xenditAmount, '-20000.00');
+    assert.match(row.note, new RegExp(`DISBURSEMENT ${payout.id} out of the Xendit balance`));
+    assert.equal(report.reconciled, true, 'the payment itself is matched; the payout is shown, not held against it');
+    assert.equal(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR'), 145_650 - 20_000, 'it left the balance');
+  });
+
   it('the reconciliation report has a row per withdrawal: missing in Xero while it waits, transferred once recorded, and reconciled', async () => {
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     const report = () => reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });

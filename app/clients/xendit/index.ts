@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { CallObserver } from '../types.js';
 import { balanceCalls } from './balance.js';
+import { movementCalls } from './movements.js';
 import { createCaller } from './call.js';
 import { invoiceCalls } from './invoices.js';
 import { keyCalls } from './keys.js';
@@ -32,5 +33,13 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
     logger: opts.logger,
     observer: opts.observer,
   });
-  return { ...invoiceCalls(call), ...transactionCalls(call), ...keyCalls(call), ...refundCalls(call), ...disputeCalls(call), ...balanceCalls(call) };
+  return {
+    ...invoiceCalls(call),
+    ...transactionCalls(call),
+    ...keyCalls(call),
+    ...refundCalls(call),
+    ...disputeCalls(call),
+    ...balanceCalls(call),
+    ...movementCalls(call),
+  };
 }

@@ -109,6 +109,17 @@ export interface XenditDispute {
 }
 
 /** Money Xendit sent from the balance to the merchant's bank (a WITHDRAWAL transaction), amounts in minor units. */
+/** A movement of the balance the gateway does not book (movements.ts). */
+export interface XenditMovement {
+  id: string;
+  /** The Transactions API type: DISBURSEMENT, TRANSFER, TOPUP, … */
+  type: string;
+  currency: Currency;
+  /** Minor units: positive into the balance, negative out of it. */
+  amount: number;
+  created: string;
+}
+
 export interface XenditWithdrawal {
   /** The transaction's id (txn_…). */
   id: string;
@@ -139,6 +150,11 @@ export interface XenditGateway {
     secretKey: string,
     q: { limit: number; afterId?: string; createdAfter?: Date },
   ): Promise<{ withdrawals: XenditWithdrawal[]; hasMore: boolean; lastId?: string }>;
+  /** One page (newest first) of the balance's movements other than payments, refunds and withdrawals, since `createdAfter`. */
+  listOtherMovements(
+    secretKey: string,
+    q: { limit: number; afterId?: string; createdAfter: Date },
+  ): Promise<{ movements: XenditMovement[]; hasMore: boolean; lastId?: string }>;
   /** The CASH balance in this currency (minor units). */
   getBalance(secretKey: string, currency: Currency): Promise<number>;
   /** null when Xendit has no refund with that id. */

@@ -9,6 +9,7 @@
  * (balance and transactions), callbacks.ts (state changes and callbacks sent), json.ts, checkout.ts,
  * dashboard.ts; test-api.ts is what tests may look at and change.
  */
+import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Currency } from '../../money.js';
 import { SIM_CSS } from '../html.js';
@@ -72,6 +73,13 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);
         return balanceOf(ctx, account.userId, currency);
+      },
+      movement: (secretKey, m) => {
+        const account = ctx.state.accounts.get(secretKey);
+        if (!account) throw new Error(`no Xendit account ${secretKey}`);
+        const id = `txn_${randomBytes(12).toString('hex')}`;
+        (ctx.state.otherMovements ??= []).push({ id, userId: account.userId, ...m, created: ctx.now() });
+        return { id };
       },
       pendingSettlement: (secretKey, currency) => {
         const account = ctx.state.accounts.get(secretKey);

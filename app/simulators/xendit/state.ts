@@ -179,6 +179,19 @@ export interface XenditSimState {
   disputeWebhooks?: SimDisputeWebhook[];
   /** Withdrawals to the merchants' banks (withdrawals.ts); absent in older saved state. */
   withdrawals?: SimWithdrawal[];
+  /** Other movements of the balance (payouts to third parties, top-ups, …; withdrawals.ts). */
+  otherMovements?: SimMovement[];
+}
+
+/** A balance movement of a type the gateway does not book (Transactions API: DISBURSEMENT, TOPUP, …). */
+export interface SimMovement {
+  id: string;
+  userId: string;
+  type: string;
+  currency: Currency;
+  amount: number; // minor units, positive
+  cashflow: 'MONEY_IN' | 'MONEY_OUT';
+  created: Date;
 }
 
 export interface PayOptions {

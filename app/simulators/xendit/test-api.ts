@@ -38,12 +38,14 @@ export interface XenditSimTestApi {
   withdraw(secretKey: string, currency: Currency, amount?: number): { id: string; amount: number };
   /** The account's CASH balance in this currency (minor units), as GET /balance tells it. */
   balance(secretKey: string, currency: Currency): number;
+  /** A movement of the balance the gateway does not book (a payout to a supplier: DISBURSEMENT, MONEY_OUT), as made in Xendit's dashboard. */
+  movement(secretKey: string, m: { type: string; currency: Currency; amount: number; cashflow: 'MONEY_IN' | 'MONEY_OUT' }): { id: string };
   /** Paid and not yet settled into that balance (minor units, net of fee). */
   pendingSettlement(secretKey: string, currency: Currency): number;
 }
 
 /** The commands that need the simulator's context (index.ts makes them). */
-export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'balance' | 'pendingSettlement'>;
+export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'balance' | 'pendingSettlement' | 'movement'>;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {
   const requests = (f: XenditRequestFilter = {}) =>

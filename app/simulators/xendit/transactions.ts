@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { invoicesWithExternalId, queryList } from './invoices.js';
 import { wire } from './json.js';
-import { type Ctx, type SimXenditInvoice, type XenditSimAccount } from './state.js';
+import { type Ctx, type SimMovement, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
 
 /**
@@ -43,7 +43,11 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
     .filter((w) => w.userId === account.userId)
     .map((w) => ({ at: w.created, json: withdrawalJson(w) }))
     .filter((w) => (productId === undefined || w.json.product_id === productId) && (referenceId === undefined || w.json.reference_id === referenceId));
-  let rows = [...payments, ...withdrawals]
+  const others = (ctx.state.otherMovements ?? [])
+    .filter((m) => m.userId === account.userId)
+    .map((m) => ({ at: m.created, json: movementJson(m) }))
+    .filter((m) => (productId === undefined || m.json.product_id === productId) && (referenceId === undefined || m.json.reference_id === referenceId));
+  let rows = [...payments, ...withdrawals, ...others]
     .filter((r) => !types.length || types.includes(String(r.json.type)))
     .filter((r) => !statuses.length || statuses.includes(String(r.json.status)))
     .filter((r) => currency === undefined || r.json.currency === currency)
@@ -97,5 +101,28 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
       third_party_withholding_tax: 0,
       status: 'COMPLETED',
     },
+  };
+}
+
+/** A movement as the Transactions API lists it (xendit-node TransactionResponse). */
+function movementJson(m: SimMovement): Record<string, unknown> {
+  return {
+    id: m.id,
+    product_id: m.id.replace(/^txn_/, 'prd_'),
+    type: m.type,
+    status: 'SUCCESS',
+    channel_category: 'OTHER',
+    channel_code: null,
+    reference_id: m.id,
+    account_identifier: null,
+    currency: m.currency,
+    amount: wire(m.amount, m.currency),
+    cashflow: m.cashflow,
+    settlement_status: 'SETTLED',
+    estimated_settlement_time: m.created.toISOString(),
+    business_id: m.userId,
+    created: m.created.toISOString(),
+    updated: m.created.toISOString(),
+    fee: { xendit_fee: 0, value_added_tax: 0, xendit_withholding_tax: 0, third_party_withholding_tax: 0, status: 'NOT_APPLICABLE' },
   };
 }

@@ -10,7 +10,7 @@
  *   CASH is the default account type.
  * - The balance here: what SETTLED invoices brought in net of Xendit's fee and its VAT, less
  *   refunds not FAILED (Xendit takes a refund from the balance when it is made), less lost disputes,
- *   less withdrawals. A PAID invoice is not in it until Xendit settles it: the Transactions API
+ *   less withdrawals, plus or minus other movements (a payout to a supplier, a top-up). A PAID invoice is not in it until Xendit settles it: the Transactions API
  *   shows such a payment with settlement_status PENDING and an estimated_settlement_time (xendit-node
  *   TransactionResponse), the invoice turns SETTLED with a callback of its own (docs.xendit.co
  *   invoice callback statuses PAID / SETTLED), and only settled money can be withdrawn.
@@ -58,6 +58,8 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   }
   balance -= lostDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency) balance -= w.amount;
+  for (const m of ctx.state.otherMovements ?? [])
+    if (m.userId === userId && m.currency === currency) balance += m.cashflow === 'MONEY_IN' ? m.amount : -m.amount;
   return balance;
 }
 
