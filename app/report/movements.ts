@@ -8,7 +8,7 @@
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading (50 a page). */
 const MAX_PAGES = 10;
@@ -26,6 +26,7 @@ export async function otherMovementRows(
       limit: 50,
       afterId,
       createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - 86_400_000),
+      createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * 86_400_000),
     });
     for (const m of got.movements) {
       const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));
@@ -45,5 +46,5 @@ export async function otherMovementRows(
     if (!got.hasMore || !got.lastId) return rows;
     afterId = got.lastId;
   }
-  return rows;
+  return [...rows, incompleteRow(range, `Xendit lists more balance movements than one report reads (${MAX_PAGES * 50}): choose a shorter range`)];
 }

@@ -9,7 +9,7 @@
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading of Xendit's refunds (100 a page). */
 const MAX_PAGES = 20;
@@ -54,16 +54,6 @@ export async function missingRefundRows(
     afterId = got.lastId;
   }
   // Pages left unread: a refund missing in Xero could be among them, so the range is not called reconciled.
-  rows.push({
-    date: range.to,
-    xenditInvoiceId: null,
-    currency: '',
-    xenditAmount: null,
-    xenditFee: null,
-    xeroPayment: null,
-    xeroFee: null,
-    status: 'incomplete',
-    note: `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`,
-  });
+  rows.push(incompleteRow(range, `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`));
   return { rows, sums };
 }

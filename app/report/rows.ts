@@ -54,3 +54,18 @@ export function format(h: bigint): string {
   const digits = (h < 0n ? -h : h).toString().padStart(3, '0');
   return `${sign}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
+
+/** The range could not be read to the end: whatever was left unread may hold a difference. */
+export function incompleteRow(range: { to: string }, note: string): ReportRow {
+  return {
+    date: range.to,
+    xenditInvoiceId: null,
+    currency: '',
+    xenditAmount: null,
+    xenditFee: null,
+    xeroPayment: null,
+    xeroFee: null,
+    status: 'incomplete',
+    note,
+  };
+}

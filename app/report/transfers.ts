@@ -10,7 +10,7 @@ import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const DAY_MS = 86_400_000;
@@ -35,14 +35,16 @@ export async function transferRows(
   const withdrawals = new Map<string, XenditWithdrawal>();
   // Local dates run up to a day ahead of UTC: ask from a day earlier, keep the range's local dates.
   let afterId: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  let complete = false;
+  for (let page = 0; page < MAX_PAGES && !complete; page++) {
     const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
       limit: 50,
       afterId,
       createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY_MS),
+      createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * DAY_MS),
     });
     for (const w of got.withdrawals) if (inRange(dateIn(new Date(w.created), zoneFor(timezone, w.currency)))) withdrawals.set(w.id, w);
-    if (!got.hasMore || !got.lastId) break;
+    complete = !got.hasMore || !got.lastId;
     afterId = got.lastId;
   }
   const transfers = new Map<string, XeroBankTransfer[]>();
@@ -84,6 +86,8 @@ export async function transferRows(
       row(date, currency, xendit === null ? null : format(xendit), xero === null ? null : format(xero), found.length > 1 ? 'amount_differs' : status, note),
     );
   }
+  // Pages left unread: a withdrawal among them would be missing on both sides and go unseen.
+  if (!complete) rows.push(incompleteRow(range, `Xendit lists more withdrawals than one report reads (${MAX_PAGES * 50}): choose a shorter range`));
   return { rows, sums };
 }
 

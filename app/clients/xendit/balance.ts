@@ -88,7 +88,9 @@ export function balanceCalls(call: XenditCall): Pick<XenditGateway, 'listWithdra
           await api.getAllTransactionsRaw({
             types: ['WITHDRAWAL'],
             statuses: ['SUCCESS'],
-            ...(q.createdAfter ? { created: { gte: q.createdAfter } } : {}),
+            ...(q.createdAfter || q.createdBefore
+              ? { created: { ...(q.createdAfter ? { gte: q.createdAfter } : {}), ...(q.createdBefore ? { lte: q.createdBefore } : {}) } }
+              : {}),
             limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
             ...(q.afterId ? { afterId: q.afterId } : {}),
           }),

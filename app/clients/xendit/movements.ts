@@ -43,7 +43,7 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
           await api.getAllTransactionsRaw({
             types: [...OTHER_TYPES],
             statuses: ['SUCCESS'],
-            created: { gte: q.createdAfter },
+            created: { gte: q.createdAfter, lte: q.createdBefore },
             limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
             ...(q.afterId ? { afterId: q.afterId } : {}),
           }),
@@ -54,7 +54,8 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
           const t = movementSchema.safeParse(r);
           if (!t.success) return []; // another currency or a shape not understood: not listed
           try {
-            const minor = minorReader(t.data.currency)(t.data.amount, 'amount');
+            // The direction is the cashflow's; the amount is taken as a size whatever its sign.
+            const minor = minorReader(t.data.currency)(Math.abs(t.data.amount), 'amount');
             return [
               {
                 id: t.data.id,

@@ -148,12 +148,12 @@ export interface XenditGateway {
    */
   listWithdrawals(
     secretKey: string,
-    q: { limit: number; afterId?: string; createdAfter?: Date },
+    q: { limit: number; afterId?: string; createdAfter?: Date; createdBefore?: Date },
   ): Promise<{ withdrawals: XenditWithdrawal[]; hasMore: boolean; lastId?: string }>;
-  /** One page (newest first) of the balance's movements other than payments, refunds and withdrawals, since `createdAfter`. */
+  /** One page (newest first) of the balance's movements other than payments, refunds and withdrawals, made between the two dates. */
   listOtherMovements(
     secretKey: string,
-    q: { limit: number; afterId?: string; createdAfter: Date },
+    q: { limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
   ): Promise<{ movements: XenditMovement[]; hasMore: boolean; lastId?: string }>;
   /** The CASH balance in this currency (minor units). */
   getBalance(secretKey: string, currency: Currency): Promise<number>;
