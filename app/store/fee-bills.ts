@@ -1,6 +1,7 @@
 /** Xendit's monthly fee invoices and their bills in Xero (migration 20261205T1600). */
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
+import { insertJob, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
 import type { FeeBillState, FeeBillsTable } from './schema.js';
 import type { Currency } from '../money.js';
@@ -47,38 +48,47 @@ export function createFeeBillStore(db: Db) {
       .execute();
   };
   return {
-    /** The bill of that month and currency: made now, or the one already there (`made` false). */
+    /**
+     * The bill of that month and currency: made now with its job in one transaction (a bill is never
+     * left without the job that books it), or the one already there (`made` false).
+     */
     async getOrCreate(
       b: Pick<FeeBill, 'id' | 'merchantId' | 'period' | 'currency' | 'fees' | 'vat' | 'transactions' | 'xenditInvoiceNumber'> & { createdBy: string | null },
+      job: (billId: string) => NewJobRow,
       now: Date,
     ): Promise<{ bill: FeeBill; made: boolean }> {
-      const made = await db
-        .insertInto('fee_bills')
-        .values({
-          id: b.id,
-          merchant_id: b.merchantId,
-          period: b.period,
-          currency: b.currency,
-          fees: b.fees,
-          vat: b.vat,
-          transactions: b.transactions,
-          xendit_invoice_number: b.xenditInvoiceNumber,
-          created_by: b.createdBy,
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.columns(['merchant_id', 'period', 'currency']).doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (made) return { bill: toBill(made), made: true };
-      const row = await db
-        .selectFrom('fee_bills')
-        .selectAll()
-        .where('merchant_id', '=', b.merchantId)
-        .where('period', '=', b.period)
-        .where('currency', '=', b.currency)
-        .executeTakeFirstOrThrow();
-      return { bill: toBill(row), made: false };
+      return db.transaction().execute(async (trx) => {
+        const made = await trx
+          .insertInto('fee_bills')
+          .values({
+            id: b.id,
+            merchant_id: b.merchantId,
+            period: b.period,
+            currency: b.currency,
+            fees: b.fees,
+            vat: b.vat,
+            transactions: b.transactions,
+            xendit_invoice_number: b.xenditInvoiceNumber,
+            created_by: b.createdBy,
+            created_at: now,
+            updated_at: now,
+          })
+          .onConflict((oc) => oc.columns(['merchant_id', 'period', 'currency']).doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (made) {
+          await insertJob(trx, job(made.id));
+          return { bill: toBill(made), made: true };
+        }
+        const row = await trx
+          .selectFrom('fee_bills')
+          .selectAll()
+          .where('merchant_id', '=', b.merchantId)
+          .where('period', '=', b.period)
+          .where('currency', '=', b.currency)
+          .executeTakeFirstOrThrow();
+        return { bill: toBill(row), made: false };
+      });
     },
 
     async byId(id: string): Promise<FeeBill | null> {

@@ -10,7 +10,7 @@ import type { User } from '../../store/users.js';
 import type { FeeBill } from '../../store/fee-bills.js';
 import type { Merchant } from '../../store/merchants.js';
 import { FormInvalid } from '../../errors.js';
-import { enqueue } from '../../jobs/enqueue.js';
+import { jobRow } from '../../jobs/enqueue.js';
 import { message } from '../../i18n/index.js';
 import { AmountError, isSupportedCurrency, toDecimal, toMinor } from '../../money.js';
 import { recordChange } from '../audit.js';
@@ -120,11 +120,13 @@ async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: Pr
         xenditInvoiceNumber,
         createdBy: actor.id,
       },
+      (feeBillId) => jobRow('record-fee-bill', { merchantId, feeBillId }, deps.clock()),
       deps.clock(),
     );
     if (!isNew) continue; // booked a moment ago by the same upload sent twice
     made++;
-    if (await enqueue(deps.stores.jobs, 'record-fee-bill', { merchantId, feeBillId: bill.id }, deps.clock())) deps.onJobEnqueued?.();
+    deps.onJobEnqueued?.();
+    deps.logger.info({ merchantId, feeBillId: bill.id, period: r.period, currency: r.currency }, 'Xendit fee bill queued for Xero');
     await recordChange(deps, actor, merchantId, 'xendit_fee_bill_booked', {
       period: r.period,
       total: `${toDecimal(r.fees + r.vat, r.currency)} ${r.currency}`,
