@@ -106,7 +106,7 @@ export function createRefundRequestStore(db: Db) {
         .set({ attempt_at: now, updated_at: now })
         .where('id', '=', id)
         .where('state', '=', 'sending')
-        .where((eb) => (seen ? eb.and([eb('attempt_at', '=', seen), eb('attempt_at', '<', staleBefore)]) : eb('attempt_at', 'is', null)))
+        .where((eb) => (seen ? eb('attempt_at', '=', seen) : eb('attempt_at', 'is', null)))
         .executeTakeFirst();
       return res.numUpdatedRows > 0n;
     },

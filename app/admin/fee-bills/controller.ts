@@ -4,7 +4,6 @@ import { adminMerchantPath, paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
-import { merchantFor } from '../merchants/service.js';
 import { bookManual, bookReport, feeBillsOf, previewReport, type ManualBill, type PreviewRow } from './service.js';
 
 /** A month's Billing Report of a busy merchant runs to a few MB; the admin's other forms to 16 kB. */
@@ -24,10 +23,10 @@ export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
     status: number,
     extra: { preview?: PreviewRow[]; csv?: string; errors?: Record<string, unknown>; manual?: ManualBill },
   ) => {
-    const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
+    const { merchant: m, bills } = await feeBillsOf(deps, signedIn(res), String(req.params.merchantId));
     render(res, status, 'fee-bills', {
       merchant: { id: m.id, name: m.name, mode: m.mode, invoiced: m.xenditFeeBilling === 'invoiced' },
-      bills: await feeBillsOf(deps, signedIn(res), m.id),
+      bills,
       preview: extra.preview ?? null,
       csv: extra.csv ?? '',
       manual: extra.manual ?? { period: '', currency: '', fees: '', vat: '', xenditInvoiceNumber: '' },

@@ -23,14 +23,18 @@ export type FeeBillDeps = MerchantOnboardingDeps & { onJobEnqueued?: () => void 
 /** What an upload would book: each month and currency, new, already booked alike, or booked otherwise. */
 export type PreviewRow = BillTotal & { status: 'new' | 'same' | 'differs' };
 
-export async function feeBillsOf(deps: FeeBillDeps, actor: User, merchantId: string): Promise<FeeBill[]> {
+/** The merchant the actor may see, with its booked bills. */
+export async function feeBillsOf(deps: FeeBillDeps, actor: User, merchantId: string): Promise<{ merchant: Merchant; bills: FeeBill[] }> {
   const merchant = await merchantFor(deps, actor, merchantId);
-  return deps.stores.feeBills.forMerchant(merchant.id);
+  return { merchant, bills: await deps.stores.feeBills.forMerchant(merchant.id) };
 }
 
 /** The report read and set against what is booked; FormInvalid (400) naming what is wrong with it. */
 export async function previewReport(deps: FeeBillDeps, actor: User, merchantId: string, csv: string): Promise<PreviewRow[]> {
-  const merchant = await merchantToChange(deps, actor, merchantId);
+  return previewFor(deps, await merchantToChange(deps, actor, merchantId), csv);
+}
+
+async function previewFor(deps: FeeBillDeps, merchant: Merchant, csv: string): Promise<PreviewRow[]> {
   billedMonthly(merchant);
   const parsed = parseBillingReport(csv);
   if ('problems' in parsed) throw new FormInvalid({ report: message('errors:feeReportUnreadable', { problems: parsed.problems }) }, 400);
@@ -44,8 +48,7 @@ export async function previewReport(deps: FeeBillDeps, actor: User, merchantId: 
 /** Books the report's months (all or none): the rows, then one job each. Returns how many were new. */
 export async function bookReport(deps: FeeBillDeps, actor: User, merchantId: string, csv: string): Promise<number> {
   const merchant = await merchantToChange(deps, actor, merchantId);
-  const rows = await previewReport(deps, actor, merchant.id, csv);
-  return book(deps, actor, merchant.id, rows, null);
+  return book(deps, actor, merchant.id, await previewFor(deps, merchant, csv), null);
 }
 
 /** Fees Xendit takes from each payment are in Xero already (post-fee): a bill for them would count them twice. */
