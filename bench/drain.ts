@@ -33,6 +33,9 @@ export interface DrainResult {
   batchSize: number;
   /** Xero calls by method, resource and status. */
   calls: Record<string, number>;
+  /** Xendit calls (the drain's, setup left out) per payment recorded. */
+  xenditCallsPerPayment: number;
+  xenditCalls: Record<string, number>;
 }
 
 /** A clock `factor` times faster than the wall clock, starting at the next whole minute. */
@@ -73,7 +76,6 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
   const stack = await startStack(engine, sims, { clock, xeroLimits: XERO_LIMITS, workerConcurrency: o.concurrency, xeroBatchSize: o.batchSize });
   try {
     const setupStarted = performance.now();
-    const setupStart = Date.now();
     const merchantIds: string[] = [];
     for (let n = 0; n < o.orgs; n++) {
       const tag = `${engine}-${n}-${randomUUID().slice(0, 8)}`;
@@ -100,8 +102,6 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
       // Each organisation's events: Xero invoices, paid Xendit invoices, our checkouts, the stored
       // callback events and their queued jobs, as the callback endpoint leaves them (in bulk, for speed).
       // Interleaved across organisations, as callbacks from many shops arrive.
-      const at = (i: number) => new Date(setupStart - (o.eventsPerOrg - i) * o.orgs - (o.orgs - n));
-      const now = new Date();
       const rows = [];
       for (let i = 0; i < o.eventsPerOrg; i++) {
         const inv = sims.xero.addInvoice({
@@ -117,6 +117,10 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
         await sims.xendit.pay(x.id, { sendCallback: false });
         rows.push({ inv, x, externalId, checkoutId: randomUUID() });
       }
+      // Queued as their callbacks arrive, after the payments, on the clock Xendit's paid_at is on.
+      const queued = clock().getTime();
+      const at = (i: number) => new Date(queued - (o.eventsPerOrg - i) * o.orgs - (o.orgs - n));
+      const now = new Date(queued);
       for (let i = 0; i < rows.length; i += 500) {
         const batch = rows.slice(i, i + 500);
         await stack.stores.db
@@ -161,6 +165,7 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const events = o.orgs * o.eventsPerOrg;
     const before = new Map(sims.xeroStatuses);
+    const xenditBefore = new Map(sims.xenditCalls);
     const recordedCount = async () =>
       Number(
         (
@@ -235,6 +240,8 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
       perOrgPerMinute: recorded / o.orgs / (simulatedSeconds / 60),
       batchSize: o.batchSize,
       calls: Object.fromEntries([...sims.xeroCalls].sort()),
+      xenditCallsPerPayment: [...sims.xenditCalls].reduce((sum, [k, n]) => sum + n - (xenditBefore.get(k) ?? 0), 0) / Math.max(1, recorded),
+      xenditCalls: Object.fromEntries([...sims.xenditCalls].map(([k, n]) => [k, n - (xenditBefore.get(k) ?? 0)]).filter(([, n]) => Number(n) > 0)),
     };
   } finally {
     await stack.close();

@@ -68,7 +68,7 @@ if (phases.has('drain')) {
   const d = await benchDrain(engine, latency, {
     orgs: 20,
     eventsPerOrg: Number(process.env.BENCH_DRAIN_EVENTS ?? 500),
-    compression: 3,
+    compression: Number(process.env.BENCH_DRAIN_COMPRESSION ?? 1),
     windowMinutes: 3,
     concurrency: 20,
     batchSize: DEFAULT_XERO_BATCH_SIZE,
@@ -81,6 +81,7 @@ if (phases.has('drain')) {
     `drain, ${engine}: ${d.recorded}/${d.events} recorded in ${d.seconds.toFixed(1)} s real, ${d.perOrgPerMinute.toFixed(0)} per organisation per simulated minute, ` +
       `${d.xeroCalls} Xero calls, ${d.xero429} × 429, ${d.needsReview} needs_review → /tmp/gw-prof-drain.cpuprofile`,
   );
+  console.log(`  Xendit calls per payment ${d.xenditCallsPerPayment.toFixed(2)}: ${JSON.stringify(d.xenditCalls)}; Xero: ${JSON.stringify(d.calls)}`);
 }
 
 session.disconnect();

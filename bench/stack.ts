@@ -80,6 +80,13 @@ export async function startSims(latency: Latency, opts: { now?: () => Date; limi
   const xeroSrv = await listen(xeroApp);
 
   const xenditApp = express();
+  // Xendit's API calls by "METHOD /resource": what each drained payment costs at Xendit.
+  const xenditCalls = new Map<string, number>();
+  xenditApp.use((req, _res, next) => {
+    const key = `${req.method} /${req.path.split('/')[1] === 'v2' ? `v2/${req.path.split('/')[2]}${req.path.split('/').length > 3 ? '/:id' : ''}` : req.path.split('/')[1]}`;
+    xenditCalls.set(key, (xenditCalls.get(key) ?? 0) + 1);
+    next();
+  });
   // The checkout base URL is only known once listening: mount the router lazily.
   // eslint-disable-next-line prefer-const -- set once listening; the handler above reads it later
   let xenditRouter: express.Router | undefined;
@@ -96,6 +103,7 @@ export async function startSims(latency: Latency, opts: { now?: () => Date; limi
     xendit,
     xeroStatuses,
     xeroCalls,
+    xenditCalls,
     xeroUrl: xeroSrv.url,
     xenditUrl: xenditSrv.url,
     close: () => closeAll([xeroSrv.server, xenditSrv.server]),

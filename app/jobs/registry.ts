@@ -32,6 +32,7 @@ import { XeroDisconnected } from '../clients/xero/errors.js';
 import { UpstreamError } from '../clients/types.js';
 import { paths } from '../paths.js';
 import { createXeroBatch } from './xero-batch.js';
+import { createXenditReads, keyTag, type Settled, type XenditReads } from './xendit-reads.js';
 
 export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   metrics?: Pick<Metrics, 'webhookLag'>;
@@ -45,7 +46,7 @@ export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' |
 interface Built {
   deps: HandlerDeps;
   /** Recording payments (their reads included) may spend the share of Xero's daily budget kept for them. */
-  payments: HandlerDeps & { bankAccounts: ReturnType<typeof createBankAccountCache> };
+  payments: HandlerDeps & { bankAccounts: ReturnType<typeof createBankAccountCache>; xenditReads: XenditReads };
 }
 
 interface Entry {
@@ -69,14 +70,38 @@ export const DEFAULT_XERO_BATCH_SIZE = 50;
  */
 function scoped(b: Built, make: (deps: Built['payments']) => JobHandler): JobHandler {
   const alone = make(b.payments);
-  return (job, scope) => (scope ? make(inGroup(b.payments, scope))(job) : alone(job));
+  return (job, scope) => (scope ? make(inGroup(b.payments, scope, job))(job) : alone(job));
 }
 
 /** A payments job's deps when it runs in a group (see scoped). */
-export function inGroup<D extends { stores: Stores; xero: XeroGateway; xendit: XenditGateway }>(deps: D, scope: JobScope): D {
+export function inGroup<D extends { stores: Stores; xero: XeroGateway; xendit: XenditGateway; xenditReads?: XenditReads }>(
+  deps: D,
+  scope: JobScope,
+  job?: Pick<Job, 'createdAt'>,
+): D {
   const { stores, xendit } = deps;
   const merchants = { ...stores.merchants, byId: (id: string) => scope.remembered(`merchant:${id}`, () => stores.merchants.byId(id)) };
-  return { ...deps, xero: scope.xero, xendit: upstreamCalls(xendit, scope.upstream), stores: { ...stores, merchants, ...gathered(stores, scope) } };
+  const upstream = upstreamCalls(xendit, scope.upstream);
+  return {
+    ...deps,
+    xero: scope.xero,
+    xendit: deps.xenditReads ? { ...upstream, ...listedReads(deps.xenditReads, scope, job?.createdAt) } : upstream,
+    stores: { ...stores, merchants, ...gathered(stores, scope) },
+  };
+}
+
+/** The group's invoice and fee reads, gathered and made as listings when there are enough (xendit-reads.ts). */
+function listedReads(reads: XenditReads, scope: JobScope, queuedAt: Date | undefined): Pick<XenditGateway, 'getInvoice' | 'getFeeTax'> {
+  const settled = async <T>(p: Promise<Settled<T>>): Promise<T> => {
+    const r = await p;
+    if (r.ok) return r.value;
+    throw r.error;
+  };
+  return {
+    getInvoice: (secretKey, id) =>
+      settled(scope.together(`xendit.getInvoice ${keyTag(secretKey)}`, { id, queuedAt }, (items) => reads.getInvoices(secretKey, items))),
+    getFeeTax: (secretKey, query) => settled(scope.together(`xendit.getFeeTax ${keyTag(secretKey)}`, query, (items) => reads.getFeeTaxes(secretKey, items))),
+  };
 }
 
 /**
@@ -193,7 +218,15 @@ export const JOB_REGISTRY = Object.fromEntries(Object.entries(JOB_SPECS).map(([k
 
 /** The runner's per-kind parts (handlers and hooks) for every kind in the registry. */
 export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'onNeedsReview' | 'onDone' | 'onFailure' | 'batch'> {
-  const b: Built = { deps, payments: { ...deps, xero: deps.xero.forPurpose('payment-write'), bankAccounts: createBankAccountCache(deps.clock) } };
+  const b: Built = {
+    deps,
+    payments: {
+      ...deps,
+      xero: deps.xero.forPurpose('payment-write'),
+      bankAccounts: createBankAccountCache(deps.clock),
+      xenditReads: createXenditReads(deps.xendit, deps.clock),
+    },
+  };
   const handlers: Record<string, JobHandler> = {};
   const onNeedsReview: Record<string, (job: Job, reason: string) => Promise<void>> = {};
   const onDone: Record<string, (job: Job, at: Date) => void> = {};

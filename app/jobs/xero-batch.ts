@@ -113,10 +113,7 @@ export function createXeroBatch(base: XeroGateway, opts: { logger?: Logger; maxW
   function check(): void {
     if (queuedCount === 0) return;
     if (queuedCount >= active) return flush();
-    timer ??= setTimeout(() => {
-      (globalThis as any).__timerFlush = ((globalThis as any).__timerFlush ?? 0) + 1;
-      flush();
-    }, maxWaitMs);
+    timer ??= setTimeout(flush, maxWaitMs);
     timer.unref?.();
   }
 
@@ -344,7 +341,9 @@ function deduplicated<T extends { key: string; item: unknown; resolve: (r: never
   const byKey = new Map<string, T[]>();
   for (const it of items) {
     const k = `${it.key}\n${JSON.stringify(it.item)}`;
-    byKey.set(k, [...(byKey.get(k) ?? []), it]);
+    const copies = byKey.get(k);
+    if (copies) copies.push(it);
+    else byKey.set(k, [it]);
   }
   return [...byKey.values()].map((copies) =>
     copies.length === 1
@@ -361,7 +360,9 @@ function byCredentials<T extends { creds: XeroCredentials }>(items: T[]): Map<st
   const groups = new Map<string, T[]>();
   for (const it of items) {
     const k = `${it.creds.clientId}\n${it.creds.tenantId}`;
-    groups.set(k, [...(groups.get(k) ?? []), it]);
+    const group = groups.get(k);
+    if (group) group.push(it);
+    else groups.set(k, [it]);
   }
   return groups;
 }

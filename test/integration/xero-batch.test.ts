@@ -193,4 +193,28 @@ describeEachDatabase('worker: payments of one organisation batched into one Xero
       assert.equal((await payment(x.id))?.syncState, 'recorded');
     }
   });
+
+  it("a backlog's paid invoices and fees are read from Xendit in one listing each, not one read per payment, with the same figures", async () => {
+    // Xendit's paid_at is on the wall clock; the jobs are queued on the harness's: the two agree, as in production.
+    h.clock.advance(Date.now() - h.clock().getTime());
+    const paid = await paidMany(8);
+    h.sims.xendit.test.clearRequests();
+    await h.worker.drain();
+    const xendit = (path: string) => h.sims.xendit.test.requests({ method: 'GET', pathPrefix: path }).map((r) => r.path);
+    assert.deepEqual(xendit('/v2/invoices'), ['/v2/invoices'], 'one listing of paid invoices, no invoice read alone');
+    assert.equal(xendit('/transactions').length, 1, 'one listing of payment transactions, no lookup per fee');
+    for (const { x } of paid) {
+      const p = await payment(x.id);
+      assert.equal(p?.syncState, 'recorded');
+      assert.equal(p?.feeState, 'posted');
+      const single = await h.sims.xenditClient.getFeeTax(h.merchant.xenditSecretKey, {
+        id: x.id,
+        externalId: x.external_id,
+        paidAmount: p!.amount,
+        currency: p!.currency,
+      });
+      assert.deepEqual({ kind: 'found', fee: p?.fee, tax: p?.feeTax }, single, 'the fee and VAT a lookup of its own would give');
+      assert.equal(feesOf(x.id).length, 1);
+    }
+  });
 });

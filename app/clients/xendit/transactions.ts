@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { numberToDecimal, toMinor, type Currency } from '../../money.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
-import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from './types.js';
+import type { FeeTaxLookup, FeeTaxQuery, PaymentTransactionPage, XenditGateway, XenditPaymentTransaction } from './types.js';
 
-export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeTax'> {
+export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeTax' | 'listPaymentTransactions'> {
   return {
     async getFeeTax(secretKey, invoice) {
       return call(secretKey, 'getFeeTax', async (api) => {
@@ -15,16 +15,62 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
         const parsed = transactionsSchema.safeParse(body);
         if (!parsed.success) throw unexpected('transaction list is not readable');
         const txn = pickPaymentTransaction(parsed.data, invoice);
-        if (txn.kind !== 'found') return txn;
-        const { xendit_fee: feeWire, value_added_tax: taxWire } = txn.transaction.fee;
-        const fee = minorOrNull(feeWire, invoice.currency);
-        const tax = minorOrNull(taxWire, invoice.currency);
-        if (fee === null) return { kind: 'unfit', field: 'xendit_fee', raw: String(feeWire) };
-        if (tax === null) return { kind: 'unfit', field: 'value_added_tax', raw: String(taxWire) };
-        return { kind: 'found', fee, tax };
+        return txn.kind === 'found' ? feeTaxOf(txn.transaction, invoice.currency) : txn;
+      });
+    },
+
+    async listPaymentTransactions(secretKey, q) {
+      return call(secretKey, 'listPaymentTransactions', async (api) => {
+        const body = await json(
+          await api.getAllTransactionsRaw({
+            types: ['PAYMENT'],
+            created: { gte: q.createdAfter, lte: q.createdBefore },
+            limit: TRANSACTION_LIMIT,
+            ...(q.afterId ? { afterId: q.afterId } : {}),
+          }),
+        );
+        const page = z.object({ has_more: z.boolean().nullish(), data: z.array(z.unknown()) }).safeParse(body);
+        if (!page.success) throw unexpected('transaction list is not readable');
+        const rows = page.data.data;
+        // A row not read (another shape) is left out; the page still counts it, so the listing is not taken for complete.
+        const transactions = rows.flatMap((r) => {
+          const t = listedTransactionSchema.safeParse(r);
+          return t.success ? [t.data] : [];
+        });
+        const last = (rows.at(-1) as { id?: unknown } | undefined)?.id;
+        const result: PaymentTransactionPage = {
+          transactions,
+          complete: page.data.has_more !== true && transactions.length === rows.length,
+          ...(typeof last === 'string' ? { lastId: last } : {}),
+        };
+        return result;
       });
     },
   };
+}
+
+/** The fee and VAT of the invoice's payment transaction, or why they cannot be read. */
+function feeTaxOf(t: Pick<TransactionJson, 'fee'>, currency: Currency): FeeTaxLookup {
+  const { xendit_fee: feeWire, value_added_tax: taxWire } = t.fee;
+  const fee = minorOrNull(feeWire, currency);
+  const tax = minorOrNull(taxWire, currency);
+  if (fee === null) return { kind: 'unfit', field: 'xendit_fee', raw: String(feeWire) };
+  if (tax === null) return { kind: 'unfit', field: 'value_added_tax', raw: String(taxWire) };
+  return { kind: 'found', fee, tax };
+}
+
+/**
+ * The invoice's fee from a time window's listing of payment transactions, when the listing settles
+ * it as surely as getFeeTax's own lookup would: the transaction that names the invoice, or, when
+ * `complete` (every payment of the window read), the only one of its external id and amount created
+ * within the window. Anything else (not listed, two that fit, a figure that does not fit) is null:
+ * the caller asks getFeeTax, whose answer covers every case.
+ */
+export function feeTaxFromListing(rows: readonly XenditPaymentTransaction[], invoice: FeeTaxQuery, complete: boolean): FeeTaxLookup | null {
+  const picked = pickPaymentTransaction({ has_more: !complete, data: rows as unknown as TransactionJson[] }, invoice);
+  if (picked.kind !== 'found') return null;
+  const found = feeTaxOf(picked.transaction, invoice.currency);
+  return found.kind === 'found' ? found : null;
 }
 
 /** Xendit's largest page of transactions. */
@@ -42,6 +88,7 @@ export const transactionSchema = z.object({
   product_data: z.object({ payment_link_id: z.string().nullish() }).passthrough().nullish().catch(null),
 });
 type TransactionJson = z.infer<typeof transactionSchema>;
+const listedTransactionSchema = transactionSchema.extend({ id: z.string(), created: z.string() });
 const transactionsSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(transactionSchema) });
 
 /**

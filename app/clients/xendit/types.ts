@@ -58,6 +58,8 @@ export interface FeeTaxQuery {
   /** What was paid, minor units. */
   paidAmount: number;
   currency: Currency;
+  /** When the invoice was paid: lets a backlog's fees be read from one listing (jobs/xendit-reads.ts). */
+  paidAt?: Date;
 }
 
 /**
@@ -65,6 +67,26 @@ export interface FeeTaxQuery {
  * invoice (its ledger may lag the payment). ambiguous: `count` transactions fit and nothing tells
  * them apart (external ids are not unique at Xendit); `more`: Xendit had more than one page of them.
  */
+/** A PAYMENT transaction as the Transactions API lists it (fields as sent; transactions.ts reads them). */
+export interface XenditPaymentTransaction {
+  id: string;
+  created: string;
+  product_id: string;
+  reference_id: string;
+  status?: string | null;
+  currency?: string | null;
+  amount: number;
+  fee: { xendit_fee: number; value_added_tax: number };
+  product_data?: { payment_link_id?: string | null } | null;
+}
+
+/** One page of payment transactions, newest first; `complete` when it is the listing's last and every row was read. */
+export interface PaymentTransactionPage {
+  transactions: XenditPaymentTransaction[];
+  complete: boolean;
+  lastId?: string;
+}
+
 export type FeeTaxLookup =
   | { kind: 'found'; fee: number; tax: number }
   | { kind: 'not_found' }
@@ -189,6 +211,8 @@ export interface XenditGateway {
    * own callback example shows 0.
    */
   getFeeTax(secretKey: string, invoice: FeeTaxQuery): Promise<FeeTaxLookup>;
+  /** One page of PAYMENT transactions created in [createdAfter, createdBefore] (both inclusive), continuing after `afterId`. */
+  listPaymentTransactions(secretKey: string, q: { createdAfter: Date; createdBefore: Date; afterId?: string }): Promise<PaymentTransactionPage>;
   /**
    * Every permission the gateway uses, probed without creating anything a customer could pay:
    * the ones this key lacks (Xendit answered 403), in XENDIT_PERMISSIONS order; [] when it can do

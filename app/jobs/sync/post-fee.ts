@@ -109,7 +109,13 @@ async function feeFromTransactionOrReview(
   try {
     externalId = await externalIdOf(deps, xendit, secretKey, payment);
     if (externalId === null) return needsReview(deps, payment, `fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}; ${feeText} not posted`);
-    lookup = await xendit.getFeeTax(secretKey, { id: payment.xenditInvoiceId, externalId, paidAmount: payment.amount, currency: payment.currency });
+    lookup = await xendit.getFeeTax(secretKey, {
+      id: payment.xenditInvoiceId,
+      externalId,
+      paidAmount: payment.amount,
+      currency: payment.currency,
+      paidAt: payment.paidAt,
+    });
   } catch (err) {
     if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
       return needsReview(deps, payment, `could not read Xendit's fee and its VAT (Transactions API): ${err.message}; ${feeText} not posted`);

@@ -36,6 +36,7 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   for (const i of candidates) {
     if (i.userId !== account.userId || !i.paidAt || i.transactionUnlisted) continue;
     if (referenceId !== undefined && i.externalId !== referenceId) continue;
+    if ((gte && i.paidAt < gte) || (lte && i.paidAt > lte)) continue;
     if (productId !== undefined && paymentProductId(i.id) !== productId) continue;
     payments.push({ at: i.paidAt, json: transactionJson(i) });
   }
