@@ -13,7 +13,13 @@ export const PAYMENT_CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'aft
  * Xero and not yet stored, stored and its cash refund not yet sent, the cash refund taken and not
  * yet stored; a withdrawal's bank transfer taken and not yet stored.
  */
-export const BOOKING_CRASH_POINTS = ['refund-credit-accepted', 'refund-credit-stored', 'refund-cash-accepted', 'withdrawal-transfer-accepted'] as const;
+export const BOOKING_CRASH_POINTS = [
+  'refund-credit-accepted',
+  'refund-credit-stored',
+  'refund-cash-accepted',
+  'withdrawal-transfer-accepted',
+  'withdrawal-reversal-accepted',
+] as const;
 export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

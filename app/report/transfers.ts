@@ -13,6 +13,7 @@ import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { format, hundredths, incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
+const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
 const DAY_MS = 86_400_000;
 /** Bounds one report's reading of Xendit's withdrawals (50 a page). */
 const MAX_PAGES = 20;
@@ -56,7 +57,7 @@ export async function transferRows(
       if (!inRange(t.date)) continue;
       const m = WITHDRAWAL_REF.exec(t.reference);
       if (m) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), t]);
-      else {
+      else if (!REVERSAL_REF.test(t.reference)) {
         sum(currency).other -= hundredths(t.amount);
         rows.push(
           row(t.date ?? '', currency, null, format(-hundredths(t.amount)), 'not_from_xendit', `bank transfer "${t.reference}" out of the clearing account`),
@@ -64,11 +65,23 @@ export async function transferRows(
       }
     }
   }
-  for (const id of new Set([...withdrawals.keys(), ...transfers.keys()])) {
+  // A withdrawal the bank sent back comes into the clearing account by a transfer of its own.
+  const backs = new Map<string, XeroBankTransfer[]>();
+  for (const [accountId] of clearing) {
+    for (const t of await deps.xero.listBankTransfersTo(merchant.xero, accountId)) {
+      const m = REVERSAL_REF.exec(t.reference);
+      if (m && inRange(t.date)) backs.set(m[1], [...(backs.get(m[1]) ?? []), t]);
+    }
+  }
+  const total = (ts: XeroBankTransfer[]) => ts.reduce((s, t) => s + hundredths(t.amount), 0n);
+  for (const id of new Set([...withdrawals.keys(), ...transfers.keys(), ...backs.keys()])) {
     const w = withdrawals.get(id);
     const found = transfers.get(id) ?? [];
-    const xero = found.length ? -found.reduce((s, t) => s + hundredths(t.amount), 0n) : null;
-    const xendit = w ? -hundredths(toDecimal(w.amount, w.currency)) : null;
+    const back = backs.get(id) ?? [];
+    const reversed = w?.status === 'REVERSED';
+    // Sent back: out of the balance and in again at Xendit, so both sides net to nothing.
+    const xero = found.length || back.length ? total(back) - total(found) : reversed ? 0n : null;
+    const xendit = w ? (reversed ? 0n : -hundredths(toDecimal(w.amount, w.currency))) : null;
     const currency = w?.currency ?? clearing.get(found[0]?.fromAccountId ?? '') ?? '';
     const date = w ? dateIn(new Date(w.created), zoneFor(timezone, w.currency)) : (found[0]?.date ?? '');
     sum(currency).xendit += xendit ?? 0n;
@@ -77,11 +90,15 @@ export async function transferRows(
     const note =
       xendit === null
         ? `Xendit lists no withdrawal ${id} in this range`
-        : xero === null
-          ? `withdrawal ${id}: no bank transfer in Xero yet`
-          : found.length > 1
-            ? `withdrawal ${id}: ${found.length} bank transfers in Xero`
-            : `withdrawal ${id}`;
+        : reversed
+          ? `withdrawal ${id} sent back by the bank (REVERSED at Xendit): ${
+              found.length ? (back.length ? 'transferred out and back in Xero' : 'the transfer back is not in Xero yet') : 'nothing in Xero'
+            }`
+          : xero === null
+            ? `withdrawal ${id}: no bank transfer in Xero yet`
+            : found.length > 1
+              ? `withdrawal ${id}: ${found.length} bank transfers in Xero`
+              : `withdrawal ${id}`;
     rows.push(
       row(date, currency, xendit === null ? null : format(xendit), xero === null ? null : format(xero), found.length > 1 ? 'amount_differs' : status, note),
     );

@@ -248,10 +248,17 @@ export interface WithdrawalsTable {
   withdrawn_at: Timestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Migration 20261205T1900: when the bank sent it back (Xendit: REVERSED; the transaction's updated time). */
+  reversed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  reversal_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  xero_reversal_transfer_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-/** waiting: no settlement bank account picked for its currency yet (the merchant must pick one). */
-export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode';
+/**
+ * waiting: no settlement bank account picked for its currency yet (the merchant must pick one);
+ * reversed: sent back by the bank, and both transfers in Xero (or neither): nothing left to do.
+ */
+export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode' | 'reversed';
 
 /** Xendit's monthly fee invoice and its bill in Xero (migration 20261205T1600). */
 export interface FeeBillsTable {

@@ -4,7 +4,7 @@
  */
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { requeueJobs } from './jobs.js';
+import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
 import type { WithdrawalState, WithdrawalsTable } from './schema.js';
 import type { Currency } from '../money.js';
@@ -20,6 +20,10 @@ export interface Withdrawal {
   transferAttemptAt: Date | null;
   lastError: string | null;
   withdrawnAt: Date;
+  /** When the gateway saw Xendit report it REVERSED (the bank sent it back). */
+  reversedAt: Date | null;
+  reversalAttemptAt: Date | null;
+  xeroReversalTransferId: string | null;
 }
 
 const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
@@ -33,6 +37,9 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   transferAttemptAt: r.transfer_attempt_at,
   lastError: r.last_error,
   withdrawnAt: r.withdrawn_at,
+  reversedAt: r.reversed_at,
+  reversalAttemptAt: r.reversal_attempt_at,
+  xeroReversalTransferId: r.xero_reversal_transfer_id,
 });
 
 export function createSettlementStore(db: Db) {
@@ -130,6 +137,30 @@ export function createSettlementStore(db: Db) {
         return requeueJobs(trx, { dedupeKeys: waiting.map((w) => jobKey(toWithdrawal(w))) }, ['done'], now, { clearError: true });
       });
     },
+
+    /**
+     * Xendit reports the withdrawal REVERSED (at `reversedAt`, Xendit's time): noted once, and its job (`job`, or the finished one
+     * with that dedupe key) queued again in the same commit, so the money coming back is booked.
+     * Also when noted before and not finished: the job that ran meanwhile may have missed it.
+     */
+    async noteReversed(w: Withdrawal, reversedAt: Date, job: NewJobRow, now: Date): Promise<boolean> {
+      if (w.state === 'reversed' || w.state === 'test_mode') return false;
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('withdrawals')
+          .set({ reversed_at: reversedAt, updated_at: now })
+          .where('id', '=', w.id)
+          .where('reversed_at', 'is', null)
+          .execute();
+        if (await insertJob(trx, job)) return true;
+        return (await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false })) > 0;
+      });
+    },
+    /** Committed before the transfer back is sent; null once Xero answered that it did not take it. */
+    noteReversalAttempt: (id: string, at: Date | null, now: Date) => update(id, { reversal_attempt_at: at }, now),
+    /** Nothing left to do: the transfer back is in Xero (`bankTransferId`), or nothing ever was (null). */
+    reversed: (id: string, bankTransferId: string | null, now: Date) =>
+      update(id, { xero_reversal_transfer_id: bankTransferId, reversal_attempt_at: null, state: 'reversed', last_error: null }, now),
 
     /** Committed before the transfer is sent; null once Xero answered that it did not take it. */
     noteAttempt: (id: string, at: Date | null, now: Date) => update(id, { transfer_attempt_at: at }, now),

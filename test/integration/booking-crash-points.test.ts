@@ -40,6 +40,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
     try {
       const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, `b${BOOKING_CRASH_POINTS.indexOf(point)}`));
       const refunding = point.startsWith('refund-');
+      const reversing = point === 'withdrawal-reversal-accepted';
+      const final = reversing ? 'reversed' : 'recorded';
       const savings = sims.xero.bankAccountFor(seeded.tenantId, 'Business Savings Account').accountId;
       if (!refunding) {
         await withStores((s) =>
@@ -72,8 +74,20 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false }); // only settled money can be withdrawn
         const w = sims.xendit.test.withdraw(seeded.xenditKey, 'IDR', 100_000);
         // What the scheduled listing does: a row and a job per withdrawal.
-        await withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
+        const list = () =>
+          withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
+        await list();
         jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-withdrawal')!.id;
+        if (reversing) {
+          // The transfer is booked; then the bank sends the money back and the next listing sees it REVERSED.
+          await waitFor(
+            'the withdrawal recorded',
+            () => withStores(async (s) => ((await s.settlements.byXenditId(seeded.merchantId, w.id))?.state === 'recorded' ? true : undefined)),
+            GUARD_MS,
+          );
+          sims.xendit.test.reverseWithdrawal(seeded.xenditKey, w.id);
+          await list();
+        }
         effects = () => [sims.xero.test.bankTransfers(seeded.tenantId).length];
         settledRow = () => withStores((s) => s.settlements.byXenditId(seeded.merchantId, w.id));
       }
@@ -84,9 +98,10 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         'refund-credit-stored': [1, 0],
         'refund-cash-accepted': [1, 1],
         'withdrawal-transfer-accepted': [1],
+        'withdrawal-reversal-accepted': [2], // the transfer out, and the one back
       };
       assert.deepEqual(effects(), expected[point], `${point}: Xero at the moment of death`);
-      assert.notEqual((await settledRow())?.state, 'recorded', `${point}: died before storing the outcome`);
+      assert.notEqual((await settledRow())?.state, final, `${point}: died before storing the outcome`);
       assert.equal((await withStores((s) => s.jobs.byId(jobId)))?.state, 'running', `${point}: died holding the job`);
 
       // Taken over later than Xero keeps an Idempotency-Key: only the gateway's own marks and the
@@ -109,8 +124,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       survivor.child.kill('SIGTERM');
       assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
 
-      assert.deepEqual(effects(), refunding ? [1, 1] : [1], `${point}: exactly one of each`);
-      assert.equal((await settledRow())?.state, 'recorded');
+      assert.deepEqual(effects(), refunding ? [1, 1] : reversing ? [2] : [1], `${point}: exactly one of each`);
+      assert.equal((await settledRow())?.state, final);
     } finally {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
       await pdb.cleanup();

@@ -285,4 +285,80 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal(done.totals.IDR.difference, '0.00');
     assert.equal(done.reconciled, true, JSON.stringify(done.rows));
   });
+
+  it('a withdrawal the bank sends back: the next listing books one transfer back into the clearing account; the report nets it to nothing and the balances agree', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    const w = await withdrawn(100_000);
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1);
+    const before = h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');
+
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
+    assert.equal(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR'), before + 100_000, 'the money is back in the balance');
+    await list();
+    await h.worker.drain();
+    const [out, back, ...more] = transfers();
+    assert.equal(more.length, 0);
+    assert.equal(out.reference, `Xendit withdrawal ${w.id}`);
+    assert.deepEqual(
+      [back.fromAccountId, back.toAccountId, back.amount, back.reference, back.fromIsReconciled, back.toIsReconciled],
+      [savings, h.clearingAccountId, 10000000n, `Xendit withdrawal reversed ${w.id}`, false, true],
+      'from the settlement bank (its feed carries the bounce-back) into the clearing account (no feed: reconciled)',
+    );
+    const r = await row(w.id);
+    assert.equal(r?.state, 'reversed');
+    assert.equal(r?.xeroReversalTransferId, back.bankTransferId);
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100));
+
+    // Listed again, or its job replayed: nothing more.
+    await list();
+    await h.worker.drain();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.equal(transfers().length, 2);
+
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    const line = report.rows.find((x) => x.note.includes(w.id));
+    assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00']);
+    assert.match(line?.note ?? '', /sent back by the bank .*transferred out and back in Xero/);
+    assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+  });
+
+  it('a withdrawal sent back before anything went to Xero (no settlement account yet, or before the worker got to it) books nothing, now or later', async () => {
+    const waiting = await withdrawn(40_000);
+    await list();
+    await h.worker.drain();
+    assert.equal((await row(waiting.id))?.state, 'waiting');
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, waiting.id);
+    await list();
+    await h.worker.drain();
+    assert.equal((await row(waiting.id))?.state, 'reversed');
+
+    // Listed while its job is still queued, sent back before the worker runs it.
+    const queued = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 30_000);
+    await list();
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, queued.id);
+    await list();
+    // And one first seen already sent back.
+    const unseen = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 20_000);
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, unseen.id);
+    await list();
+
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    await h.worker.drain();
+    for (const w of [waiting, queued, unseen]) assert.equal((await row(w.id))?.state, 'reversed', w.id);
+    assert.equal(transfers().length, 0, 'nothing left the clearing account, so nothing comes back');
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    for (const w of [waiting, queued, unseen]) {
+      const line = report.rows.find((x) => x.note.includes(w.id));
+      assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00'], w.id);
+    }
+    assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+  });
 });

@@ -19,13 +19,14 @@ import type { XenditGateway, XenditWithdrawal } from './types.js';
 export const withdrawalSchema = z.object({
   id: z.string().min(1),
   type: z.literal('WITHDRAWAL'),
-  status: z.string(),
+  status: z.enum(['SUCCESS', 'REVERSED']),
   cashflow: z.string().nullish(),
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
   channel_code: z.string().nullish(),
   account_identifier: z.string().nullish(),
   created: z.string(),
+  updated: z.string().nullish(),
 });
 
 /** Xendit's largest page of transactions (docs.xendit.co Transactions API: limit 1–50). */
@@ -87,7 +88,8 @@ export function balanceCalls(call: XenditCall): Pick<XenditGateway, 'listWithdra
         const body = (await json(
           await api.getAllTransactionsRaw({
             types: ['WITHDRAWAL'],
-            statuses: ['SUCCESS'],
+            // REVERSED: sent, then sent back by the bank into the balance (xendit-node TransactionStatuses).
+            statuses: ['SUCCESS', 'REVERSED'],
             ...(q.createdAfter || q.createdBefore
               ? { created: { ...(q.createdAfter ? { gte: q.createdAfter } : {}), ...(q.createdBefore ? { lte: q.createdBefore } : {}) } }
               : {}),
@@ -132,6 +134,7 @@ function readWithdrawal(row: unknown): XenditWithdrawal | null {
     currency: t.currency,
     amount: minorReader(t.currency)(Math.abs(t.amount), 'amount'),
     created: t.created,
+    ...(t.updated ? { updated: t.updated } : {}),
     ...(t.channel_code ? { channelCode: t.channel_code } : {}),
     ...(t.account_identifier ? { accountIdentifier: t.account_identifier } : {}),
   };

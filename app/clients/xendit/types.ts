@@ -145,11 +145,14 @@ export interface XenditMovement {
 export interface XenditWithdrawal {
   /** The transaction's id (txn_…). */
   id: string;
-  status: string;
+  /** REVERSED: the bank sent it back and Xendit put it back in the balance. */
+  status: 'SUCCESS' | 'REVERSED';
   currency: Currency;
   /** What left the balance (positive). */
   amount: number;
   created: string;
+  /** Its last change: for a REVERSED one, when it came back. */
+  updated?: string;
   /** The bank (channel code) and account number it went to, when Xendit says. */
   channelCode?: string;
   accountIdentifier?: string;

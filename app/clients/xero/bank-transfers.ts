@@ -17,11 +17,22 @@ import { escapeWhere, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { amount, dateOf, sdkAmount } from './mappers.js';
-import type { XeroBankTransfer, XeroGateway } from './types.js';
+import type { XeroBankTransfer, XeroCredentials, XeroGateway } from './types.js';
 
 export function bankTransferCalls({
   call,
-}: XeroCalls): Pick<XeroGateway, 'createBankTransfer' | 'findBankTransfersByReference' | 'listBankTransfersFrom' | 'bankSummary'> {
+}: XeroCalls): Pick<XeroGateway, 'createBankTransfer' | 'findBankTransfersByReference' | 'listBankTransfersFrom' | 'listBankTransfersTo' | 'bankSummary'> {
+  /** The transfers out of (From) or into (To) one account, deleted ones left out. */
+  async function transfersOn(creds: XeroCredentials, accountId: string, side: 'From' | 'To'): Promise<XeroBankTransfer[]> {
+    // `where` filters on any element, nested ones by a dotted path (developer.xero.com/documentation/
+    // api/accounting/requests-and-responses, "Retrieving a filtered set").
+    const res = await call(creds, `listBankTransfers${side}`, (api) =>
+      api.getBankTransfers(creds.tenantId, undefined, `${side}BankAccount.AccountID==guid("${escapeWhere(accountId)}")`),
+    );
+    return (res.body.bankTransfers ?? [])
+      .filter((t) => (side === 'From' ? t.fromBankAccount : t.toBankAccount)?.accountID === accountId && String(t.status ?? 'AUTHORISED') !== 'DELETED')
+      .map(mapTransfer);
+  }
   return {
     async createBankTransfer(creds, t, idempotencyKey) {
       const body = {
@@ -54,16 +65,8 @@ export function bankTransferCalls({
       return (res.body.bankTransfers ?? []).filter((t) => t.reference === reference && String(t.status ?? 'AUTHORISED') !== 'DELETED').map(mapTransfer);
     },
 
-    async listBankTransfersFrom(creds, accountId) {
-      // `where` filters on any element, nested ones by a dotted path (developer.xero.com/documentation/
-      // api/accounting/requests-and-responses, "Retrieving a filtered set").
-      const res = await call(creds, 'listBankTransfersFrom', (api) =>
-        api.getBankTransfers(creds.tenantId, undefined, `FromBankAccount.AccountID==guid("${escapeWhere(accountId)}")`),
-      );
-      return (res.body.bankTransfers ?? [])
-        .filter((t) => t.fromBankAccount?.accountID === accountId && String(t.status ?? 'AUTHORISED') !== 'DELETED')
-        .map(mapTransfer);
-    },
+    listBankTransfersFrom: (creds, accountId) => transfersOn(creds, accountId, 'From'),
+    listBankTransfersTo: (creds, accountId) => transfersOn(creds, accountId, 'To'),
 
     async bankSummary(creds, date) {
       const res = await call(creds, 'bankSummary', (api) => api.getReportBankSummary(creds.tenantId, date, date));

@@ -401,6 +401,8 @@ export interface XeroGateway {
   findBankTransfersByReference(creds: XeroCredentials, reference: string): Promise<XeroBankTransfer[]>;
   /** Every bank transfer (not DELETED) out of this bank account. */
   listBankTransfersFrom(creds: XeroCredentials, accountId: string): Promise<XeroBankTransfer[]>;
+  /** Bank transfers into the account (a reversed withdrawal coming back into the clearing account). */
+  listBankTransfersTo(creds: XeroCredentials, accountId: string): Promise<XeroBankTransfer[]>;
   /** Closing balance (decimal string, base currency) of each bank account at the end of `date` (YYYY-MM-DD), by AccountID. */
   bankSummary(creds: XeroCredentials, date: string): Promise<Record<string, string>>;
   /** The same client, spending the rate budget as `purpose` (a client starts as 'read'). */

@@ -36,6 +36,11 @@ export function withdrawalReference(xenditTransactionId: string): string {
   return `Xendit withdrawal ${xenditTransactionId}`;
 }
 
+/** Reference on the Bank Transfer that brings a reversed withdrawal back. */
+export function reversalReference(xenditTransactionId: string): string {
+  return `Xendit withdrawal reversed ${xenditTransactionId}`;
+}
+
 export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
   return async (job: Job): Promise<void> => {
     const { merchantId, xenditTransactionId, live } = WithdrawalPayload.parse(job.payload);
@@ -43,9 +48,15 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
     const row = await deps.stores.settlements.byXenditId(merchantId, xenditTransactionId);
     if (!row) throw new NeedsReview(`no withdrawal ${xenditTransactionId} was recorded for this merchant`);
-    if (row.state === 'recorded' || row.state === 'test_mode') return;
+    if (row.state === 'reversed' || row.state === 'test_mode' || (row.state === 'recorded' && !row.reversedAt)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
+    // Sent back before anything went to Xero: nothing to book, either way.
+    if (row.reversedAt && !row.xeroBankTransferId && !row.transferAttemptAt) {
+      await deps.stores.settlements.reversed(row.id, null, deps.clock());
+      deps.logger.info({ merchantId, xenditTransactionId }, 'withdrawal reversed before it was booked: nothing in Xero');
+      return;
+    }
     const to = (await deps.stores.settlements.accounts(merchantId))[row.currency];
     if (!to) {
       // The admin shows waiting withdrawals per currency next to the picker (settings) and in the report.
@@ -56,10 +67,18 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     try {
       const from = clearingAccountFor(merchant, row.currency);
       if (!from || from === to) throw new Unrecordable(`the settlement bank account for ${row.currency} is the clearing account itself`);
-      const transferId = await transferOnce(deps, merchant, row, from, to);
-      deps.crash?.('withdrawal-transfer-accepted');
-      await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
-      deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
+      if (row.state !== 'recorded') {
+        const transferId = await transferOnce(deps, merchant, row, from, to);
+        deps.crash?.('withdrawal-transfer-accepted');
+        await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
+        deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
+      }
+      if (row.reversedAt) {
+        const backId = await transferBackOnce(deps, merchant, row, to, from);
+        deps.crash?.('withdrawal-reversal-accepted');
+        await deps.stores.settlements.reversed(row.id, backId, deps.clock());
+        deps.logger.info({ merchantId, xenditTransactionId, transferId: backId }, 'reversed withdrawal: bank transfer back into the clearing account');
+      }
     } catch (err) {
       await recordFailure(err, 'bank transfer', {
         needsReview: (reason) => deps.stores.settlements.needsReview(row.id, reason, deps.clock()),
@@ -96,6 +115,40 @@ async function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row:
           toIsReconciled: false,
         },
         `xendit-withdrawal-${row.id}`,
+      ),
+  );
+  return created.bankTransferId;
+}
+
+/**
+ * The bank sent the withdrawal back and Xendit put it back in the balance: a Bank Transfer from the
+ * settlement bank account into the clearing account, once (marked before it is sent, looked up by
+ * Reference after an unknown outcome). The bank's feed carries the bounce-back on its side, so only
+ * the clearing side is created reconciled.
+ */
+async function transferBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, bank: string, clearing: string): Promise<string> {
+  const reference = reversalReference(row.xenditTransactionId);
+  if (row.reversalAttemptAt) {
+    const found = (await deps.xero.findBankTransfersByReference(merchant.xero, reference))[0];
+    if (found) return found.bankTransferId;
+  }
+  const date = await organisationDate(deps, merchant, row.reversedAt ?? deps.clock(), row.currency);
+  const created = await sendOnce(
+    (at) => deps.stores.settlements.noteReversalAttempt(row.id, at, deps.clock()),
+    deps.clock(),
+    () =>
+      deps.xero.createBankTransfer(
+        merchant.xero,
+        {
+          fromAccountId: bank,
+          toAccountId: clearing,
+          amount: toDecimal(row.amount, row.currency),
+          date,
+          reference,
+          fromIsReconciled: false,
+          toIsReconciled: true,
+        },
+        `xendit-withdrawal-reversal-${row.id}`,
       ),
   );
   return created.bankTransferId;

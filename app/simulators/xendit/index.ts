@@ -25,7 +25,7 @@ import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './s
 import { listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
-import { balanceOf, balanceRoute, pendingSettlementOf, withdraw, withdrawalsOf } from './withdrawals.js';
+import { balanceOf, balanceRoute, pendingSettlementOf, reverseWithdrawal, withdraw, withdrawalsOf } from './withdrawals.js';
 import { completeRefund, createRefund, createRefundRoute, getRefundRoute, listRefundsRoute, refundState } from './refunds.js';
 
 export type {
@@ -68,6 +68,12 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         const made = withdraw(ctx, account, currency, amount);
         if ('error' in made) throw new Error(made.error);
         return { id: made.id, amount: made.amount };
+      },
+      reverseWithdrawal: (secretKey, id) => {
+        const account = ctx.state.accounts.get(secretKey);
+        if (!account) throw new Error(`no Xendit account ${secretKey}`);
+        const made = reverseWithdrawal(ctx, account.userId, id);
+        if ('error' in made) throw new Error(made.error);
       },
       balance: (secretKey, currency) => {
         const account = ctx.state.accounts.get(secretKey);

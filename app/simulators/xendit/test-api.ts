@@ -36,6 +36,8 @@ export interface XenditSimTestApi {
   notifications(): SimNotification[];
   /** As the merchant's withdrawal (manual or automatic) to their bank: the whole balance when no amount (minor units). */
   withdraw(secretKey: string, currency: Currency, amount?: number): { id: string; amount: number };
+  /** The receiving bank sends a withdrawal back (invalid or dormant account): REVERSED, its money back in the balance. */
+  reverseWithdrawal(secretKey: string, id: string): void;
   /** The account's CASH balance in this currency (minor units), as GET /balance tells it. */
   balance(secretKey: string, currency: Currency): number;
   /** A movement of the balance the gateway does not book (a payout to a supplier: DISBURSEMENT, MONEY_OUT), as made in Xendit's dashboard. */
@@ -45,7 +47,7 @@ export interface XenditSimTestApi {
 }
 
 /** The commands that need the simulator's context (index.ts makes them). */
-export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'balance' | 'pendingSettlement' | 'movement'>;
+export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'reverseWithdrawal' | 'balance' | 'pendingSettlement' | 'movement'>;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {
   const requests = (f: XenditRequestFilter = {}) =>

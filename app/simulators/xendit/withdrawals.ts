@@ -32,6 +32,13 @@ export interface SimWithdrawal {
   channelCode: string;
   accountNumber: string;
   created: Date;
+  /**
+   * The receiving bank sent it back after it succeeded (an invalid or dormant account): Xendit
+   * lists the transaction as REVERSED ("The transaction is reversed by Xendit", docs.xendit.co
+   * Transactions API statuses) and the money is back in the balance (payout.reversed webhook:
+   * "Funds have been refunded back to the merchant's available balance").
+   */
+  reversedAt?: Date;
 }
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
@@ -57,7 +64,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
     if (r.userId === userId && r.status !== 'FAILED' && inv?.currency === currency) balance -= r.amount;
   }
   balance -= lostDisputes(ctx, userId, currency);
-  for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency) balance -= w.amount;
+  for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount;
   for (const m of ctx.state.otherMovements ?? [])
     if (m.userId === userId && m.currency === currency) balance += m.cashflow === 'MONEY_IN' ? m.amount : -m.amount;
   return balance;
@@ -89,12 +96,20 @@ export function withdraw(ctx: Ctx, account: XenditSimAccount, currency: Currency
   return w;
 }
 
+/** The bank sends a withdrawal back: its money returns to the balance. */
+export function reverseWithdrawal(ctx: Ctx, userId: string, id: string): SimWithdrawal | { error: string } {
+  const w = withdrawalsOf(ctx).find((x) => x.id === id && x.userId === userId);
+  if (!w) return { error: `no withdrawal ${id}` };
+  w.reversedAt ??= ctx.now();
+  return w;
+}
+
 export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
   return {
     id: w.id,
     product_id: `disb-${w.id.slice(4)}`,
     type: 'WITHDRAWAL',
-    status: 'SUCCESS',
+    status: w.reversedAt ? 'REVERSED' : 'SUCCESS',
     channel_category: 'BANK',
     channel_code: w.channelCode,
     reference_id: `withdrawal-${w.id.slice(4, 12)}`,
@@ -107,8 +122,8 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
     estimated_settlement_time: w.created.toISOString(),
     business_id: w.userId,
     created: w.created.toISOString(),
-    updated: w.created.toISOString(),
-    fee: { xendit_fee: 0, value_added_tax: 0, xendit_withholding_tax: 0, third_party_withholding_tax: 0, status: 'COMPLETED' },
+    updated: (w.reversedAt ?? w.created).toISOString(),
+    fee: { xendit_fee: 0, value_added_tax: 0, xendit_withholding_tax: 0, third_party_withholding_tax: 0, status: w.reversedAt ? 'REVERSED' : 'COMPLETED' },
   };
 }
 
