@@ -95,6 +95,22 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       assert.equal(sims.xendit.test.balance(key, 'IDR'), 0);
       assert.equal((await sims.xenditClient.listWithdrawals(key, { limit: 50 })).withdrawals.length, 2);
     });
+
+    it("the dashboard's 'Bank sends it back': the withdrawal is listed REVERSED and its money is back in the balance", async () => {
+      const before = sims.xendit.test.balance(key, 'IDR');
+      const w = sims.xendit.test.withdraw(key, 'IDR', 50_000);
+      const $ = cheerio.load((await request(sims.xenditUrl).get('/dashboard').expect(200)).text);
+      const form = $(`tr[data-withdrawal="${w.id}"] form`);
+      assert.equal(form.find('button').text(), 'Bank sends it back');
+      await request(sims.xenditUrl).post(form.attr('action')!).expect(303);
+      assert.equal(sims.xendit.test.balance(key, 'IDR'), before);
+      const [listed] = (await sims.xenditClient.listWithdrawals(key, { limit: 50 })).withdrawals;
+      assert.deepEqual([listed.id, listed.status], [w.id, 'REVERSED']);
+      assert.ok(listed.updated && listed.updated >= listed.created);
+      const again = cheerio.load((await request(sims.xenditUrl).get('/dashboard').expect(200)).text);
+      assert.equal(again(`tr[data-withdrawal="${w.id}"] form`).length, 0, 'sent back once');
+      await request(sims.xenditUrl).post('/dashboard/withdrawals/txn_nope/reverse').expect(400);
+    });
   });
 
   describe('Xero', () => {

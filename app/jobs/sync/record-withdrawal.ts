@@ -88,68 +88,71 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
   };
 }
 
-async function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, from: string, to: string): Promise<string> {
-  const reference = withdrawalReference(row.xenditTransactionId);
-  if (row.transferAttemptAt) {
-    const found = (await deps.xero.findBankTransfersByReference(merchant.xero, reference))[0];
-    if (found) return found.bankTransferId;
-  }
-  const date = await organisationDate(deps, merchant, row.withdrawnAt, row.currency);
-  const created = await sendOnce(
-    (at) => deps.stores.settlements.noteAttempt(row.id, at, deps.clock()),
-    deps.clock(),
-    () =>
-      deps.xero.createBankTransfer(
-        merchant.xero,
-        {
-          fromAccountId: from,
-          toAccountId: to,
-          amount: toDecimal(row.amount, row.currency),
-          date,
-          reference,
-          // No bank feed will ever carry the clearing side (it is no real bank account): created
-          // reconciled, it does not wait in Xero's reconcile screen forever. The settlement bank's
-          // own feed carries the money arriving, and the merchant matches that line to this
-          // transfer, so the To side stays unreconciled.
-          fromIsReconciled: true,
-          toIsReconciled: false,
-        },
-        `xendit-withdrawal-${row.id}`,
-      ),
-  );
-  return created.bankTransferId;
+/**
+ * The withdrawal's transfer out of the clearing account. No bank feed will ever carry the clearing
+ * side (it is no real bank account): created reconciled, it does not wait in Xero's reconcile screen
+ * forever. The settlement bank's own feed carries the money arriving, and the merchant matches that
+ * line to this transfer, so the To side stays unreconciled.
+ */
+function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, from: string, to: string): Promise<string> {
+  return bankTransferOnce(deps, merchant, row, {
+    from,
+    to,
+    reference: withdrawalReference(row.xenditTransactionId),
+    key: `xendit-withdrawal-${row.id}`,
+    at: row.withdrawnAt,
+    attempted: row.transferAttemptAt !== null,
+    mark: (at) => deps.stores.settlements.noteAttempt(row.id, at, deps.clock()),
+  });
 }
 
 /**
- * The bank sent the withdrawal back and Xendit put it back in the balance: a Bank Transfer from the
- * settlement bank account into the clearing account, once (marked before it is sent, looked up by
- * Reference after an unknown outcome). The bank's feed carries the bounce-back on its side, so only
- * the clearing side is created reconciled.
+ * The bank sent the withdrawal back and Xendit put it back in the balance: the transfer from the
+ * settlement bank account into the clearing account. The bank's feed carries the bounce-back on its
+ * side, so only the clearing side is created reconciled.
  */
-async function transferBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, bank: string, clearing: string): Promise<string> {
-  const reference = reversalReference(row.xenditTransactionId);
-  if (row.reversalAttemptAt) {
-    const found = (await deps.xero.findBankTransfersByReference(merchant.xero, reference))[0];
+function transferBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, bank: string, clearing: string): Promise<string> {
+  return bankTransferOnce(deps, merchant, row, {
+    from: bank,
+    to: clearing,
+    reference: reversalReference(row.xenditTransactionId),
+    key: `xendit-withdrawal-reversal-${row.id}`,
+    at: row.reversedAt ?? deps.clock(),
+    attempted: row.reversalAttemptAt !== null,
+    mark: (at) => deps.stores.settlements.noteReversalAttempt(row.id, at, deps.clock()),
+  });
+}
+
+/**
+ * One Bank Transfer of the withdrawal's amount, once: marked before it is sent, and looked up by
+ * Reference first only when an earlier attempt's outcome is unknown (`attempted`).
+ */
+async function bankTransferOnce(
+  deps: RecordWithdrawalDeps,
+  merchant: Merchant,
+  row: Withdrawal,
+  t: { from: string; to: string; reference: string; key: string; at: Date; attempted: boolean; mark: (at: Date | null) => Promise<void> },
+): Promise<string> {
+  if (t.attempted) {
+    const found = (await deps.xero.findBankTransfersByReference(merchant.xero, t.reference))[0];
     if (found) return found.bankTransferId;
   }
-  const date = await organisationDate(deps, merchant, row.reversedAt ?? deps.clock(), row.currency);
-  const created = await sendOnce(
-    (at) => deps.stores.settlements.noteReversalAttempt(row.id, at, deps.clock()),
-    deps.clock(),
-    () =>
-      deps.xero.createBankTransfer(
-        merchant.xero,
-        {
-          fromAccountId: bank,
-          toAccountId: clearing,
-          amount: toDecimal(row.amount, row.currency),
-          date,
-          reference,
-          fromIsReconciled: false,
-          toIsReconciled: true,
-        },
-        `xendit-withdrawal-reversal-${row.id}`,
-      ),
+  const clearing = clearingAccountFor(merchant, row.currency);
+  const date = await organisationDate(deps, merchant, t.at, row.currency);
+  const created = await sendOnce(t.mark, deps.clock(), () =>
+    deps.xero.createBankTransfer(
+      merchant.xero,
+      {
+        fromAccountId: t.from,
+        toAccountId: t.to,
+        amount: toDecimal(row.amount, row.currency),
+        date,
+        reference: t.reference,
+        fromIsReconciled: t.from === clearing,
+        toIsReconciled: t.to === clearing,
+      },
+      t.key,
+    ),
   );
   return created.bankTransferId;
 }

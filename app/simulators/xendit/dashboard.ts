@@ -90,6 +90,15 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
     if (problems.length) return sendPage(res, 400, dashboardPage(sim, req.baseUrl, problems));
     res.redirect(303, `${req.baseUrl}/dashboard?withdrawn=1`);
   });
+  // Not a dashboard action at Xendit: the receiving bank returns a withdrawal (a closed or dormant
+  // account) and Xendit puts the money back in the balance, listing the withdrawal as REVERSED.
+  router.post('/dashboard/withdrawals/:id/reverse', (req, res) => {
+    const w = (sim.state.withdrawals ?? []).find((x) => x.id === req.params.id);
+    const account = w && [...sim.state.accounts.values()].find((a) => a.userId === w.userId);
+    if (!w || !account) return sendPage(res, 400, dashboardPage(sim, req.baseUrl, ['no such withdrawal']));
+    sim.test.reverseWithdrawal(account.secretKey, w.id);
+    res.redirect(303, `${req.baseUrl}/dashboard?reversed=1`);
+  });
   // Not a dashboard action at Xendit: the payer's bank raises a dispute. The demo plays the bank: a
   // dispute of the whole payment is raised and lost at once (two webhooks, as Xendit sends them).
   router.post('/dashboard/chargebacks', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
@@ -172,6 +181,7 @@ ${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtm
 </form>
 </section>
 ${balanceSection(sim, base)}
+${withdrawalsSection(sim, base)}
 ${billingSection(sim, base)}
 <section class="card">
 <h2>Recent invoices</h2>
@@ -205,6 +215,31 @@ function balanceSection(sim: Pick<XenditSimulator, 'state' | 'test'>, base: stri
 <h2>Balance</h2>
 <p class="muted">Withdraw sends the money to the bank account registered at Xendit (as a manual or scheduled withdrawal does). A paid invoice is in the balance once Xendit settles it.</p>
 <table><thead><tr><th>Account</th><th class="num">Balance</th><th class="num">Pending settlement</th><th>Withdraw</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>
+</section>`;
+}
+
+/** The latest withdrawals, each one sent yet to be returned by its bank. */
+function withdrawalsSection(sim: Pick<XenditSimulator, 'state'>, base: string): string {
+  const rows = [...(sim.state.withdrawals ?? [])]
+    .reverse()
+    .slice(0, 10)
+    .map(
+      (w) =>
+        `<tr data-withdrawal="${escapeHtml(w.id)}"><td>${escapeHtml(w.id)}</td><td class="num">${escapeHtml(w.currency)} ${escapeHtml(toDecimal(w.amount, w.currency))}</td>` +
+        `<td><span class="status">${w.reversedAt ? 'REVERSED' : 'SUCCESS'}</span></td><td>` +
+        (w.reversedAt
+          ? ''
+          : `<form method="post" action="${escapeHtml(`${base}/dashboard/withdrawals/${encodeURIComponent(w.id)}/reverse`)}"><button type="submit">Bank sends it back</button></form>`) +
+        `</td></tr>`,
+    );
+  if (!rows.length) return '';
+  return `<section class="card">
+<h2>Withdrawals</h2>
+<p class="muted">Bank sends it back plays the receiving bank returning the money (a closed or dormant account): the withdrawal is listed as REVERSED and its amount is back in the balance.</p>
+<table><thead><tr><th>Transaction</th><th class="num">Amount</th><th>Status</th><th></th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
