@@ -4,10 +4,11 @@
  * otherwise be invisible there while Xendit's balance already lost it. Xendit's refunds of the
  * range (GET /refunds, newest first, every invoice of the account) that succeeded and whose cash
  * refund (Reference `Xendit refund <id>`) the report did not meet become `missing_in_xero` rows.
- * Lost chargebacks have no listing at Xendit (webhook only): the balances show them instead.
+ * Lost chargebacks have no listing at Xendit (webhook only): the balances show them instead. A
+ * refund for which Xendit states a refund fee has an `xendit_only` row for it (refundFeeRow).
  */
 import type { Merchant } from '../store/merchants.js';
-import { toDecimal } from '../money.js';
+import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { format, hundredths, incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
 
@@ -34,7 +35,9 @@ export async function missingRefundRows(
       const created = new Date(r.created);
       if (created.getTime() < earliest) older = true;
       const date = dateIn(created, zoneFor(timezone, r.currency));
-      if (date < range.from || date > range.to || r.status !== 'SUCCEEDED' || !r.invoiceId || booked.has(r.id)) continue;
+      if (date < range.from || date > range.to || r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
+      if (r.refundFee) rows.push(refundFeeRow(date, r.invoiceId, r.id, r.currency, r.refundFee));
+      if (booked.has(r.id)) continue;
       const amount = -hundredths(toDecimal(r.amount, r.currency));
       sums.set(r.currency, (sums.get(r.currency) ?? 0n) + amount);
       rows.push({
@@ -56,4 +59,24 @@ export async function missingRefundRows(
   // Pages left unread: a refund missing in Xero could be among them, so the range is not called reconciled.
   rows.push(incompleteRow(range, `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`));
   return { rows, sums };
+}
+
+/**
+ * Xendit's refund_fee_amount ("Fee for processing the refund", Refund object; null in every
+ * example) is not booked: whether it is taken from the balance on top of the refund, or is the fee
+ * given back, the docs do not say. Shown, like a movement the gateway does not book, as a reason
+ * the balances may differ, not held against the report.
+ */
+function refundFeeRow(date: string, invoiceId: string, refundId: string, currency: Currency, fee: number): ReportRow {
+  return {
+    date,
+    xenditInvoiceId: invoiceId,
+    currency,
+    xenditAmount: null,
+    xenditFee: format(hundredths(toDecimal(fee, currency))),
+    xeroPayment: null,
+    xeroFee: null,
+    status: 'xendit_only',
+    note: `Xendit refund ${refundId}: a refund fee of ${toDecimal(fee, currency)} ${currency} (refund_fee_amount) is not booked by the gateway`,
+  };
 }

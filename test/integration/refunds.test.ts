@@ -92,6 +92,37 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(after.reconciled, true, JSON.stringify(after.rows));
   });
 
+  it('a refund fee Xendit states (refund_fee_amount) is not booked: the report shows it as an xendit_only row, the reason the balances differ by it', async () => {
+    const { x } = await paidAndRecorded();
+    await h.sims.xendit.settle(x.id);
+    await h.worker.drain();
+    const clearing = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
+    const xendit = () => BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+    assert.equal(clearing(), xendit());
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, refundFee: 2_500, sendWebhook: false });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds()[0].amount, 4000000n, 'the refund itself, 40 000 IDR');
+    assert.equal(xendit() - clearing(), -250000n, 'Xendit took 2 500 IDR more than the refund');
+
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+    const rows = report.rows.filter((r) => r.note.includes(id));
+    assert.deepEqual(
+      rows.map((r) => [r.status, r.xenditFee]),
+      [
+        ['refunded', null],
+        ['xendit_only', '2500.00'],
+      ],
+    );
+    assert.match(rows[1].note, /refund fee of 2500 IDR \(refund_fee_amount\) is not booked/);
+    assert.equal(report.reconciled, true, 'shown as the reason, not held against the report');
+  });
+
   it('partial refunds: each its own credit note for its amount', async () => {
     const { x } = await paidAndRecorded();
     const first = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });

@@ -241,8 +241,11 @@ export interface XenditSimulator {
    * system), with an external id of its own. Throws on an unknown account or a bad amount.
    */
   createInvoice(input: OutsideInvoice): SimXenditInvoice;
-  /** A refund made at Xendit (dashboard or API) of a paid invoice; the whole rest when no amount. */
-  refund(invoiceId: string, r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean }): Promise<{ id: string }>;
+  /**
+   * A refund made at Xendit (dashboard or API) of a paid invoice; the whole rest when no amount.
+   * `refundFee` (minor units): a refund_fee_amount Xendit states on it, taken from the balance.
+   */
+  refund(invoiceId: string, r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean; refundFee?: number }): Promise<{ id: string }>;
   /** A pending refund succeeds or fails, and its webhook is sent. */
   completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean }): Promise<void>;
   /** The payer's bank disputes a paid invoice (a chargeback): ACTION_REQUIRED, webhook sent. */

@@ -61,7 +61,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   }
   for (const r of refundState(ctx).refunds) {
     const inv = ctx.state.invoices.get(r.invoiceId);
-    if (r.userId === userId && r.status !== 'FAILED' && inv?.currency === currency) balance -= r.amount;
+    if (r.userId === userId && r.status !== 'FAILED' && inv?.currency === currency) balance -= r.amount + (r.refundFee ?? 0);
   }
   balance -= lostDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount;
