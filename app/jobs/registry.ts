@@ -224,7 +224,7 @@ export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'o
       ...deps,
       xero: deps.xero.forPurpose('payment-write'),
       bankAccounts: createBankAccountCache(deps.clock),
-      xenditReads: createXenditReads(deps.xendit, deps.clock),
+      xenditReads: createXenditReads(deps.xendit, deps.clock, deps.logger),
     },
   };
   const handlers: Record<string, JobHandler> = {};

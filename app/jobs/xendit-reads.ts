@@ -12,6 +12,7 @@
  * stays paid (SETTLED reads the same to the gateway), and a fee is fixed when the payment is made.
  */
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { feeTaxFromListing } from '../clients/xendit/transactions.js';
 import type { FeeTaxLookup, FeeTaxQuery, XenditGateway, XenditInvoice, XenditPaymentTransaction } from '../clients/xendit/types.js';
@@ -33,6 +34,8 @@ const SKEW_MS = 15 * 60_000;
 /** A payment's transaction is created when it is paid; within this of the invoice's paid_at. */
 const TRANSACTION_SPREAD_MS = 15 * 60_000;
 const KEEP_MS = 2 * 60_000;
+/** Xendit's clock and ours may differ by this much: a payment this close to a listing may not be in it. */
+const LISTED_AFTER_MS = 5_000;
 const MAX_KEPT = 50_000;
 /** Single reads of one gathering at once (as UPSTREAM_PER_GROUP). */
 const SINGLE_READS = 5;
@@ -51,7 +54,11 @@ export interface FeeRead extends FeeTaxQuery {
 
 export type XenditReads = ReturnType<typeof createXenditReads>;
 
-export function createXenditReads(xendit: Pick<XenditGateway, 'getInvoice' | 'getFeeTax' | 'listPaidInvoicesPage' | 'listPaymentTransactions'>, clock: Clock) {
+export function createXenditReads(
+  xendit: Pick<XenditGateway, 'getInvoice' | 'getFeeTax' | 'listPaidInvoicesPage' | 'listPaymentTransactions'>,
+  clock: Clock,
+  logger?: Pick<Logger, 'warn'>,
+) {
   const paid = new Map<string, { invoice: XenditInvoice; until: number }>();
   const segments = new Map<string, Segment>();
   const listing = new Map<string, Promise<void>>();
@@ -119,8 +126,12 @@ export function createXenditReads(xendit: Pick<XenditGateway, 'getInvoice' | 'ge
       const from = Math.min(...times) - TRANSACTION_SPREAD_MS;
       const to = Math.max(...times) + TRANSACTION_SPREAD_MS;
       await listing.get(`transactions ${tag}`);
-      const fits = (s: Segment | undefined): s is Segment => !!s && s.until > clock().getTime() && s.from <= from && s.to >= to;
-      if (!fits(segments.get(tag))) {
+      const latest = Math.max(...times);
+      const covers = (s: Segment | undefined): s is Segment => !!s && s.until > clock().getTime() && s.from <= from && s.to >= to;
+      // Kept from an earlier group only for payments made before it was listed: it cannot hold a
+      // payment made since, which a lookup of the invoice now would see.
+      const kept = segments.get(tag);
+      if (!(covers(kept) && latest < kept.listedAt - LISTED_AFTER_MS)) {
         // Listed wider than this group needs, so the merchant's next groups (paid just after) fit in it.
         await once(`transactions ${tag}`, async () => {
           const segment = await listTransactions(secretKey, from - TRANSACTION_SPREAD_MS, to + TRANSACTION_SPREAD_MS);
@@ -130,7 +141,7 @@ export function createXenditReads(xendit: Pick<XenditGateway, 'getInvoice' | 'ge
       }
       const segment = segments.get(tag);
       for (const r of hinted) {
-        const lookup = fits(segment) ? feeTaxFromListing(segment.rows, r, segment.complete) : null;
+        const lookup = covers(segment) && r.paidAt.getTime() < segment.listedAt ? feeTaxFromListing(segment.rows, r, segment.complete) : null;
         if (lookup) found.set(r, lookup);
       }
     }
@@ -140,28 +151,34 @@ export function createXenditReads(xendit: Pick<XenditGateway, 'getInvoice' | 'ge
   /** One listing of a kind per merchant at a time; a failed one leaves the reads to be made alone. */
   async function once(name: string, list: () => Promise<void>): Promise<void> {
     const p = list()
-      .catch(() => undefined)
+      .catch((err: unknown) =>
+        logger?.warn({ listing: name.split(' ')[0], err: err instanceof Error ? err.message : String(err) }, 'Xendit listing failed: reads made one by one'),
+      )
       .finally(() => listing.delete(name));
     listing.set(name, p);
     await p;
   }
 
   async function listTransactions(secretKey: string, from: number, to: number): Promise<Segment> {
+    const listedAt = clock().getTime();
     const rows = new Map<string, XenditPaymentTransaction>();
     let complete = false;
+    let allRead = true;
     let afterId: string | undefined;
     for (let page = 0; page < TRANSACTION_PAGES; page++) {
       const p = await xendit.listPaymentTransactions(secretKey, { createdAfter: new Date(from), createdBefore: new Date(to), afterId });
       const before = rows.size;
       for (const t of p.transactions) rows.set(t.id, t);
-      if (p.complete) {
-        complete = true;
+      allRead &&= p.allRead;
+      if (!p.hasMore) {
+        // Complete only if no page left a row out: a row not read could be the second one that fits.
+        complete = allRead;
         break;
       }
       if (rows.size === before || !p.lastId) break;
       afterId = p.lastId;
     }
-    return { from, to, rows: [...rows.values()], complete, until: clock().getTime() + KEEP_MS };
+    return { from, to, rows: [...rows.values()], complete, listedAt, until: listedAt + KEEP_MS };
   }
 
   return { getInvoices, getFeeTaxes };
@@ -173,6 +190,8 @@ interface Segment {
   to: number;
   rows: XenditPaymentTransaction[];
   complete: boolean;
+  /** When it was listed (our clock). */
+  listedAt: number;
   until: number;
 }
 

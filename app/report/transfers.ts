@@ -17,6 +17,8 @@ const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
 const DAY_MS = 86_400_000;
 /** Bounds one report's reading of Xendit's withdrawals (50 a page). */
 const MAX_PAGES = 20;
+/** How long before a report's range a withdrawal that came back within it may have left. */
+const REVERSAL_LOOKBACK_DAYS = 31;
 
 export interface TransferRows {
   rows: ReportRow[];
@@ -33,18 +35,25 @@ export async function transferRows(
   clearing: Map<string, string>,
 ): Promise<TransferRows> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
-  const withdrawals = new Map<string, XenditWithdrawal>();
+  // Each withdrawal with the local dates it left the balance and, sent back by the bank, came back.
+  const withdrawals = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
   // Local dates run up to a day ahead of UTC: ask from a day earlier, keep the range's local dates.
+  // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
   let afterId: string | undefined;
   let complete = false;
   for (let page = 0; page < MAX_PAGES && !complete; page++) {
     const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
       limit: 50,
       afterId,
-      createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY_MS),
+      createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - (1 + REVERSAL_LOOKBACK_DAYS) * DAY_MS),
       createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * DAY_MS),
     });
-    for (const w of got.withdrawals) if (inRange(dateIn(new Date(w.created), zoneFor(timezone, w.currency)))) withdrawals.set(w.id, w);
+    for (const w of got.withdrawals) {
+      const zone = zoneFor(timezone, w.currency);
+      const out = dateIn(new Date(w.created), zone);
+      const back = w.status === 'REVERSED' ? dateIn(new Date(w.updated ?? w.created), zone) : undefined;
+      if (inRange(out) || inRange(back)) withdrawals.set(w.id, { w, out, ...(back ? { back } : {}) });
+    }
     complete = !got.hasMore || !got.lastId;
     afterId = got.lastId;
   }
@@ -75,24 +84,24 @@ export async function transferRows(
   }
   const total = (ts: XeroBankTransfer[]) => ts.reduce((s, t) => s + hundredths(t.amount), 0n);
   for (const id of new Set([...withdrawals.keys(), ...transfers.keys(), ...backs.keys()])) {
-    const w = withdrawals.get(id);
+    const listed = withdrawals.get(id);
     const found = transfers.get(id) ?? [];
     const back = backs.get(id) ?? [];
-    const reversed = w?.status === 'REVERSED';
-    // Sent back: out of the balance and in again at Xendit, so both sides net to nothing.
-    const xero = found.length || back.length ? total(back) - total(found) : reversed ? 0n : null;
-    const xendit = w ? (reversed ? 0n : -hundredths(toDecimal(w.amount, w.currency))) : null;
-    const currency = w?.currency ?? clearing.get(found[0]?.fromAccountId ?? '') ?? '';
-    const date = w ? dateIn(new Date(w.created), zoneFor(timezone, w.currency)) : (found[0]?.date ?? '');
+    // Xendit's side in this range: out on the day it left, back in on the day the bank returned it.
+    const size = listed ? hundredths(toDecimal(listed.w.amount, listed.w.currency)) : 0n;
+    const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size : 0n) : null;
+    const xero = found.length || back.length ? total(back) - total(found) : xendit === 0n ? 0n : null;
+    const currency = listed?.w.currency ?? clearing.get(found[0]?.fromAccountId ?? '') ?? clearing.get(back[0]?.toAccountId ?? '') ?? '';
+    const date = listed ? (inRange(listed.out) ? listed.out : listed.back!) : (found[0]?.date ?? back[0]?.date ?? '');
     sum(currency).xendit += xendit ?? 0n;
     sum(currency).xero += xero ?? 0n;
     const status = xendit === null ? 'missing_at_xendit' : xero === null ? 'missing_in_xero' : xendit === xero ? 'transferred' : 'amount_differs';
     const note =
       xendit === null
         ? `Xendit lists no withdrawal ${id} in this range`
-        : reversed
-          ? `withdrawal ${id} sent back by the bank (REVERSED at Xendit): ${
-              found.length ? (back.length ? 'transferred out and back in Xero' : 'the transfer back is not in Xero yet') : 'nothing in Xero'
+        : listed?.back
+          ? `withdrawal ${id} sent back by the bank on ${listed.back} (REVERSED at Xendit); in Xero in this range: ${
+              [found.length ? 'the transfer out' : '', back.length ? 'the transfer back' : ''].filter(Boolean).join(' and ') || 'nothing'
             }`
           : xero === null
             ? `withdrawal ${id}: no bank transfer in Xero yet`

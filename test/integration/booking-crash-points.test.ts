@@ -80,9 +80,15 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-withdrawal')!.id;
         if (reversing) {
           // The transfer is booked; then the bank sends the money back and the next listing sees it REVERSED.
+          // Its job done too: the listing below queues the finished job again.
           await waitFor(
             'the withdrawal recorded',
-            () => withStores(async (s) => ((await s.settlements.byXenditId(seeded.merchantId, w.id))?.state === 'recorded' ? true : undefined)),
+            () =>
+              withStores(async (s) =>
+                (await s.settlements.byXenditId(seeded.merchantId, w.id))?.state === 'recorded' && (await s.jobs.byId(jobId))?.state === 'done'
+                  ? true
+                  : undefined,
+              ),
             GUARD_MS,
           );
           sims.xendit.test.reverseWithdrawal(seeded.xenditKey, w.id);

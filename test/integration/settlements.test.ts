@@ -324,7 +324,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
     const line = report.rows.find((x) => x.note.includes(w.id));
     assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00']);
-    assert.match(line?.note ?? '', /sent back by the bank .*transferred out and back in Xero/);
+    assert.match(line?.note ?? '', /sent back by the bank .*in Xero in this range: the transfer out and the transfer back$/);
     assert.equal(report.reconciled, true, JSON.stringify(report.rows));
   });
 
@@ -360,5 +360,33 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
       assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00'], w.id);
     }
     assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+  });
+
+  it('sent back after the settlement account was changed: the transfer back leaves the account the money went to, and a refused one never sends a second transfer out', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    const w = await withdrawn(100_000);
+    await list();
+    await h.worker.drain();
+    const other = h.sims.xero.addAccount(h.tenantId, { code: '092', name: 'Business Current Account', type: 'BANK' }).accountId;
+    await pick(agent, { settlement_IDR: other }, 303);
+
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
+    h.sims.xero.faults.failNext(1, 400, { path: BANK_TRANSFERS });
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1, 'the transfer back refused');
+    assert.equal((await row(w.id))?.state, 'needs_review');
+
+    // The operator retries it, and later the settlement account is removed altogether: still one transfer out.
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    await pick(agent, {}, 303);
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    const [out, back, ...more] = transfers();
+    assert.equal(more.length, 0, 'no second transfer out');
+    assert.equal(out.toAccountId, savings);
+    assert.deepEqual([back.fromAccountId, back.toAccountId], [savings, h.clearingAccountId], "back from where the money went, not from today's choice");
+    assert.equal((await row(w.id))?.state, 'reversed');
   });
 });

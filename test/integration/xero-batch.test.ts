@@ -198,6 +198,7 @@ describeEachDatabase('worker: payments of one organisation batched into one Xero
     // Xendit's paid_at is on the wall clock; the jobs are queued on the harness's: the two agree, as in production.
     h.clock.advance(Date.now() - h.clock().getTime());
     const paid = await paidMany(8);
+    h.clock.advance(Date.now() - h.clock().getTime() + 1_000); // the worker runs after the payments
     h.sims.xendit.test.clearRequests();
     await h.worker.drain();
     const xendit = (path: string) => h.sims.xendit.test.requests({ method: 'GET', pathPrefix: path }).map((r) => r.path);

@@ -162,7 +162,7 @@ describe('Xendit reads made as listings', () => {
 
   it("a complete listing settles each fee; two payments that fit one invoice, or a listing cut short, leave it to the invoice's own lookup", async () => {
     const rows = [...range(0, 6).map((n) => txn(n)), txn(99, { reference_id: 'ext-1', product_id: 'va-x', amount: 100_001 })];
-    const complete = fakeXendit({ transactionPages: () => ({ transactions: rows, complete: true }) });
+    const complete = fakeXendit({ transactionPages: () => ({ transactions: rows, hasMore: false, allRead: true }) });
     const got = values(await createXenditReads(complete.gateway, manualClock()).getFeeTaxes('k', range(0, 6).map(feeRead)));
     assert.deepEqual(got[0], { kind: 'found', fee: 4000, tax: 440 });
     assert.deepEqual(got[2], { kind: 'found', fee: 4002, tax: 440 });
@@ -172,7 +172,7 @@ describe('Xendit reads made as listings', () => {
     const named = txn(3, { product_data: { payment_link_id: 'inv-3' } });
     let page = 0;
     const cut = fakeXendit({
-      transactionPages: () => ({ transactions: [page++ ? txn(1000 + page) : named, txn(2000 + page)], complete: false, lastId: `p${page}` }),
+      transactionPages: () => ({ transactions: [page++ ? txn(1000 + page) : named, txn(2000 + page)], hasMore: true, allRead: true, lastId: `p${page}` }),
     });
     const partial = values(await createXenditReads(cut.gateway, manualClock()).getFeeTaxes('k', range(0, 6).map(feeRead)));
     assert.deepEqual(partial[3], { kind: 'found', fee: 4003, tax: 440 });
@@ -186,10 +186,55 @@ describe('Xendit reads made as listings', () => {
     const { gateway, calls } = fakeXendit({
       transactionPages: () => ({
         transactions: range(0, 6).map((n) => txn(n, n === 2 ? { fee: { xendit_fee: 4000.5, value_added_tax: 440 } } : {})),
-        complete: true,
+        hasMore: false,
+        allRead: true,
       }),
     });
     values(await createXenditReads(gateway, manualClock()).getFeeTaxes('k', range(0, 6).map(feeRead)));
     assert.deepEqual(calls, ['list transactions', 'fee inv-2']);
+  });
+
+  it('a row a page could not read keeps the whole listing from counting as complete, even when a later page is the last', async () => {
+    let page = 0;
+    const { gateway, calls } = fakeXendit({
+      transactionPages: () =>
+        page++ === 0
+          ? { transactions: range(0, 3).map((n) => txn(n)), hasMore: true, allRead: false, lastId: 'txn-2' }
+          : { transactions: range(3, 6).map((n) => txn(n)), hasMore: false, allRead: true },
+    });
+    values(await createXenditReads(gateway, manualClock()).getFeeTaxes('k', range(0, 6).map(feeRead)));
+    assert.equal(calls.filter((c) => c.startsWith('fee ')).length, 6, 'the row left out could be a second payment that fits any of them');
+  });
+
+  it('a transaction that names another invoice is never taken for this one', async () => {
+    const { gateway, calls } = fakeXendit({
+      transactionPages: () => ({
+        transactions: range(0, 6).map((n) => txn(n, n === 4 ? { product_data: { payment_link_id: 'inv-elsewhere' } } : {})),
+        hasMore: false,
+        allRead: true,
+      }),
+    });
+    values(await createXenditReads(gateway, manualClock()).getFeeTaxes('k', range(0, 6).map(feeRead)));
+    assert.deepEqual(calls, ['list transactions', 'fee inv-4']);
+  });
+
+  it('what was listed answers no payment made after the listing: a second payment of the same external id and amount made since is seen', async () => {
+    const clock = manualClock();
+    const listed = range(0, 6).map((n) => txn(n));
+    const { gateway, calls } = fakeXendit({ transactionPages: () => ({ transactions: [...listed], hasMore: false, allRead: true }) });
+    const reads = createXenditReads(gateway, clock);
+    values(await reads.getFeeTaxes('k', range(0, 6).map(feeRead)));
+    assert.deepEqual(calls, ['list transactions']);
+
+    // A minute later, inv-10 (another Xendit invoice of the same checkout: external id ext-0, same amount) is paid.
+    clock.advance(60_000);
+    const later = new Date(clock().getTime() - 1_000);
+    listed.push(txn(10, { reference_id: 'ext-0', amount: 100_000, created: later.toISOString() }));
+    calls.length = 0;
+    const reread = range(1, 6).map(feeRead);
+    const got = values(await reads.getFeeTaxes('k', [{ id: 'inv-10', externalId: 'ext-0', paidAmount: 100_000, currency: 'IDR', paidAt: later }, ...reread]));
+    assert.equal(calls[0], 'list transactions', 'listed again: the kept listing is older than the payment');
+    assert.ok(calls.includes('fee inv-10'), 'two payments fit ext-0 now: the lookup decides');
+    assert.deepEqual(got[1], { kind: 'found', fee: 4001, tax: 440 });
   });
 });

@@ -40,7 +40,8 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
         const last = (rows.at(-1) as { id?: unknown } | undefined)?.id;
         const result: PaymentTransactionPage = {
           transactions,
-          complete: page.data.has_more !== true && transactions.length === rows.length,
+          hasMore: page.data.has_more === true,
+          allRead: transactions.length === rows.length,
           ...(typeof last === 'string' ? { lastId: last } : {}),
         };
         return result;
@@ -105,6 +106,8 @@ function pickPaymentTransaction(
   const candidates = list.data.filter(
     (t) =>
       t.reference_id === invoice.externalId &&
+      // One that names another invoice is that invoice's payment, whatever else fits.
+      (t.product_data?.payment_link_id == null || t.product_data.payment_link_id === invoice.id) &&
       t.status !== 'FAILED' &&
       t.status !== 'VOIDED' &&
       t.status !== 'REVERSED' &&

@@ -80,10 +80,13 @@ export interface XenditPaymentTransaction {
   product_data?: { payment_link_id?: string | null } | null;
 }
 
-/** One page of payment transactions, newest first; `complete` when it is the listing's last and every row was read. */
+/** One page of payment transactions, newest first. */
 export interface PaymentTransactionPage {
   transactions: XenditPaymentTransaction[];
-  complete: boolean;
+  /** Xendit has more pages after this one. */
+  hasMore: boolean;
+  /** Every row of the page was read (none left out for a shape not understood). */
+  allRead: boolean;
   lastId?: string;
 }
 

@@ -48,7 +48,9 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
     const row = await deps.stores.settlements.byXenditId(merchantId, xenditTransactionId);
     if (!row) throw new NeedsReview(`no withdrawal ${xenditTransactionId} was recorded for this merchant`);
-    if (row.state === 'reversed' || row.state === 'test_mode' || (row.state === 'recorded' && !row.reversedAt)) return;
+    // Done: nothing left, or the transfer out in Xero and not sent back. Keyed on the transfer, not
+    // the state, so a row in needs review or waiting again never sends a second transfer out.
+    if (row.state === 'reversed' || row.state === 'test_mode' || (row.xeroBankTransferId && !row.reversedAt)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
     // Sent back before anything went to Xero: nothing to book, either way.
@@ -57,24 +59,28 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       deps.logger.info({ merchantId, xenditTransactionId }, 'withdrawal reversed before it was booked: nothing in Xero');
       return;
     }
-    const to = (await deps.stores.settlements.accounts(merchantId))[row.currency];
-    if (!to) {
+    const to = row.xeroBankTransferId ? undefined : (await deps.stores.settlements.accounts(merchantId))[row.currency];
+    if (!row.xeroBankTransferId && !to) {
       // The admin shows waiting withdrawals per currency next to the picker (settings) and in the report.
       await deps.stores.settlements.waiting(row.id, `no settlement bank account picked for ${row.currency}`, deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId, currency: row.currency }, 'withdrawal waits: no settlement bank account picked');
       return;
     }
     try {
-      const from = clearingAccountFor(merchant, row.currency);
-      if (!from || from === to) throw new Unrecordable(`the settlement bank account for ${row.currency} is the clearing account itself`);
-      if (row.state !== 'recorded') {
+      let out: { clearing: string; bank: string } | undefined;
+      if (to) {
+        const from = clearingAccountFor(merchant, row.currency);
+        if (!from || from === to) throw new Unrecordable(`the settlement bank account for ${row.currency} is the clearing account itself`);
         const transferId = await transferOnce(deps, merchant, row, from, to);
         deps.crash?.('withdrawal-transfer-accepted');
         await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
         deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
+        out = { clearing: from, bank: to };
       }
       if (row.reversedAt) {
-        const backId = await transferBackOnce(deps, merchant, row, to, from);
+        // Back between the two accounts the money went between, whatever the settings say today.
+        const { clearing, bank } = out ?? (await transferOut(deps, merchant, row));
+        const backId = await transferBackOnce(deps, merchant, row, bank, clearing);
         deps.crash?.('withdrawal-reversal-accepted');
         await deps.stores.settlements.reversed(row.id, backId, deps.clock());
         deps.logger.info({ merchantId, xenditTransactionId, transferId: backId }, 'reversed withdrawal: bank transfer back into the clearing account');
@@ -88,6 +94,14 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
   };
 }
 
+/** The accounts of the transfer out recorded earlier, as Xero holds it. */
+async function transferOut(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal): Promise<{ clearing: string; bank: string }> {
+  const found = await deps.xero.findBankTransfersByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
+  const t = found.find((x) => x.bankTransferId === row.xeroBankTransferId);
+  if (!t) throw new Unrecordable(`the bank transfer out (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
+  return { clearing: t.fromAccountId, bank: t.toAccountId };
+}
+
 /**
  * The withdrawal's transfer out of the clearing account. No bank feed will ever carry the clearing
  * side (it is no real bank account): created reconciled, it does not wait in Xero's reconcile screen
@@ -98,6 +112,7 @@ function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withd
   return bankTransferOnce(deps, merchant, row, {
     from,
     to,
+    clearingSide: 'from',
     reference: withdrawalReference(row.xenditTransactionId),
     key: `xendit-withdrawal-${row.id}`,
     at: row.withdrawnAt,
@@ -115,6 +130,7 @@ function transferBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: W
   return bankTransferOnce(deps, merchant, row, {
     from: bank,
     to: clearing,
+    clearingSide: 'to',
     reference: reversalReference(row.xenditTransactionId),
     key: `xendit-withdrawal-reversal-${row.id}`,
     at: row.reversedAt ?? deps.clock(),
@@ -131,13 +147,21 @@ async function bankTransferOnce(
   deps: RecordWithdrawalDeps,
   merchant: Merchant,
   row: Withdrawal,
-  t: { from: string; to: string; reference: string; key: string; at: Date; attempted: boolean; mark: (at: Date | null) => Promise<void> },
+  t: {
+    from: string;
+    to: string;
+    clearingSide: 'from' | 'to';
+    reference: string;
+    key: string;
+    at: Date;
+    attempted: boolean;
+    mark: (at: Date | null) => Promise<void>;
+  },
 ): Promise<string> {
   if (t.attempted) {
     const found = (await deps.xero.findBankTransfersByReference(merchant.xero, t.reference))[0];
     if (found) return found.bankTransferId;
   }
-  const clearing = clearingAccountFor(merchant, row.currency);
   const date = await organisationDate(deps, merchant, t.at, row.currency);
   const created = await sendOnce(t.mark, deps.clock(), () =>
     deps.xero.createBankTransfer(
@@ -148,8 +172,9 @@ async function bankTransferOnce(
         amount: toDecimal(row.amount, row.currency),
         date,
         reference: t.reference,
-        fromIsReconciled: t.from === clearing,
-        toIsReconciled: t.to === clearing,
+        // Only the clearing side: no feed will ever carry it.
+        fromIsReconciled: t.clearingSide === 'from',
+        toIsReconciled: t.clearingSide === 'to',
       },
       t.key,
     ),

@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import { transferRows } from '../../app/report/transfers.js';
+import type { ReportDeps } from '../../app/report/rows.js';
+import type { XenditWithdrawal } from '../../app/clients/xendit/types.js';
+import type { XeroBankTransfer } from '../../app/clients/xero/types.js';
+import type { Merchant } from '../../app/store/merchants.js';
+
+/**
+ * A withdrawal that left in one report's range and came back (sent back by the bank) in the next:
+ * each range shows its own half on both sides, so neither is flagged for good.
+ */
+describe('report: a withdrawal sent back in a later period', () => {
+  const withdrawal: XenditWithdrawal = {
+    id: 'txn_w1',
+    status: 'REVERSED',
+    currency: 'IDR',
+    amount: 100_000,
+    created: '2026-01-31T03:00:00.000Z',
+    updated: '2026-02-03T03:00:00.000Z',
+  };
+  const transfer = (over: Partial<XeroBankTransfer>): XeroBankTransfer => ({
+    bankTransferId: 'bt',
+    fromAccountId: 'clearing',
+    toAccountId: 'bank',
+    amount: '100000.00',
+    reference: 'Xendit withdrawal txn_w1',
+    fromIsReconciled: true,
+    ...over,
+  });
+  const out = transfer({ bankTransferId: 'bt-out', date: '2026-01-31' });
+  const back = transfer({
+    bankTransferId: 'bt-back',
+    fromAccountId: 'bank',
+    toAccountId: 'clearing',
+    reference: 'Xendit withdrawal reversed txn_w1',
+    date: '2026-02-03',
+  });
+  const deps = {
+    xendit: { listWithdrawals: async () => ({ withdrawals: [withdrawal], hasMore: false }) },
+    xero: {
+      listBankTransfersFrom: async (_c: unknown, id: string) => [out, back].filter((t) => t.fromAccountId === id),
+      listBankTransfersTo: async (_c: unknown, id: string) => [out, back].filter((t) => t.toAccountId === id),
+    },
+  } as unknown as ReportDeps;
+  const merchant = { xenditSecretKey: 'k', xero: {} } as unknown as Merchant;
+  const rowsFor = async (from: string, to: string) =>
+    (await transferRows(deps, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]))).rows;
+
+  it('January: out on both sides; February: back in on both sides; the two months together: nothing', async () => {
+    const pick = (rows: Awaited<ReturnType<typeof rowsFor>>) => rows.map((r) => [r.date, r.currency, r.xenditAmount, r.xeroPayment, r.status]);
+    assert.deepEqual(pick(await rowsFor('2026-01-01', '2026-01-31')), [['2026-01-31', 'IDR', '-100000.00', '-100000.00', 'transferred']]);
+    assert.deepEqual(pick(await rowsFor('2026-02-01', '2026-02-28')), [['2026-02-03', 'IDR', '100000.00', '100000.00', 'transferred']]);
+    assert.deepEqual(pick(await rowsFor('2026-01-01', '2026-02-28')), [['2026-01-31', 'IDR', '0.00', '0.00', 'transferred']]);
+  });
+
+  it('the transfer back not in Xero yet: the month it came back in flags it', async () => {
+    const noBack = {
+      ...deps,
+      xero: { listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
+    } as unknown as ReportDeps;
+    const [row] = (await transferRows(noBack, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]))).rows;
+    assert.deepEqual([row.xenditAmount, row.xeroPayment, row.status], ['100000.00', null, 'missing_in_xero']);
+    assert.match(row.note, /sent back by the bank on 2026-02-03 .*; in Xero in this range: nothing$/);
+  });
+});
