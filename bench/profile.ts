@@ -5,7 +5,7 @@
  *     → /tmp/gw-prof-{pay,callback,drain}.cpuprofile
  *   npx tsx bench/top.ts /tmp/gw-prof-pay.cpuprofile
  * The pay profile clicks spread over 20 organisations, as the bench does; the drain is the bench's
- * (20 organisations × 500 PAID events, time ×3).
+ * (20 organisations × 500 PAID events, real time unless BENCH_DRAIN_COMPRESSION says otherwise).
  */
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
