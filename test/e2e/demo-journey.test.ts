@@ -165,7 +165,8 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal((await get(link)).status, 410);
   });
 
-  it('carries a withdrawal made at the simulated Xendit dashboard into the simulated Xero as a bank transfer to the savings account', async () => {
+  it('carries a withdrawal made at the simulated Xendit dashboard into the simulated Xero as a bank transfer to the savings account, and back when the bank returns it', async function () {
+    this.timeout(200_000); // two runs of the minute listing at most, one for each transfer
     const home = cheerio.load(await (await get('/')).text());
     const dashboardUrl = new URL(home('#backend-flow a').attr('href')!, base);
     const dashboard = cheerio.load(await (await get(dashboardUrl.href)).text());
@@ -205,6 +206,23 @@ describe('demo journey (npm start, no configuration)', function () {
       80_000,
     );
     assert.match(text, /090 Xendit\s*091 Business Savings Account\s*10000\.00 IDR\s*Xendit withdrawal txn_\w+\s*yes \/ no/);
+
+    // The receiving bank sends it back: the next listing books the transfer back, 091 → 090.
+    const withdrawals = cheerio.load(await (await get(dashboardUrl.href)).text());
+    const sendBack = withdrawals('tr[data-withdrawal] form').first();
+    assert.equal(sendBack.find('button').text(), 'Bank sends it back');
+    assert.equal((await fetch(new URL(sendBack.attr('action')!, dashboardUrl), { method: 'POST', redirect: 'manual' })).status, 303);
+    const back = await waitFor(
+      'the transfer back in the Xero simulator',
+      async () => {
+        const t = cheerio
+          .load(await (await get('/_sim/xero/')).text())('#bank-transfers')
+          .text();
+        return /Xendit withdrawal reversed txn_/.test(t) ? t : undefined;
+      },
+      80_000,
+    );
+    assert.match(back, /091 Business Savings Account\s*090 Xendit\s*10000\.00 IDR\s*Xendit withdrawal reversed txn_\w+\s*no \/ yes/);
   });
 
   it("shows the demo merchant's clearing account reconciled in the report: the Xero-started and the dashboard-started payment", async () => {
