@@ -28,6 +28,11 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
   const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
   const settingsPath = () => adminMerchantPath(h.merchant.id, 'adminMerchantSettings');
   const settlementPath = () => adminMerchantPath(h.merchant.id, 'adminMerchantSettlement');
+  /** The reconciliation report from yesterday to tomorrow (the simulators date by the wall clock). */
+  const reportAroundToday = () => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+  };
 
   async function pick(agent: Agent, body: Record<string, string>, status: number) {
     const form = await page(agent, settingsPath());
@@ -256,8 +261,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     await h.worker.drain();
     await h.sims.xendit.settle(x.id, { sendCallback: false });
     const payout = h.sims.xendit.test.movement(h.merchant.xenditSecretKey, { type: 'DISBURSEMENT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    const report = await reportAroundToday();
     const [row, ...more] = report.rows.filter((r) => r.status === 'xendit_only');
     assert.equal(more.length, 0);
     assert.equal(row.xenditAmount, '-20000.00');
@@ -267,8 +271,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
   });
 
   it('the reconciliation report has a row per withdrawal: missing in Xero while it waits, transferred once recorded, and reconciled', async () => {
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const report = () => reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    const report = reportAroundToday;
     const w = await withdrawn(100_000);
     await list();
     await h.worker.drain();
@@ -320,8 +323,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     await h.worker.drain();
     assert.equal(transfers().length, 2);
 
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    const report = await reportAroundToday();
     const line = report.rows.find((x) => x.note.includes(w.id));
     assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00']);
     assert.match(line?.note ?? '', /sent back by the bank .*in Xero in this range: the transfer out and the transfer back$/);
@@ -353,8 +355,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     await h.worker.drain();
     for (const w of [waiting, queued, unseen]) assert.equal((await row(w.id))?.state, 'reversed', w.id);
     assert.equal(transfers().length, 0, 'nothing left the clearing account, so nothing comes back');
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) });
+    const report = await reportAroundToday();
     for (const w of [waiting, queued, unseen]) {
       const line = report.rows.find((x) => x.note.includes(w.id));
       assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00'], w.id);
