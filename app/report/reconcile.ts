@@ -12,6 +12,7 @@ import { format, hundredths, type ReportDeps, type ReportRow, type RowStatus } f
 import { transferRows } from './transfers.js';
 import { missingRefundRows } from './refunds.js';
 import { otherMovementRows } from './movements.js';
+import { FEE_RETURN_REF, feeReturnRow, type BookedFeeReturn } from './fee-returns.js';
 
 export { ROW_STATUSES, format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 
@@ -47,6 +48,8 @@ const FEE_REF = /^Xendit fee (\S+)$/;
 const OVERPAYMENT_REF = /^Xendit overpayment (\S+)$/;
 const REFUND_REF = /^Xendit (refund|chargeback) (\S+)$/;
 const DAY_MS = 86_400_000;
+/** Rows that leave a report reconciled (xendit_only: shown as a reason the balances may differ, not held against it). */
+const RECONCILED_ROWS = new Set<RowStatus>(['matched', 'refunded', 'transferred', 'fee_returned', 'xendit_only']);
 /**
  * Payments that take money out of the bank account: bills, and refunds of a customer's credit
  * note, overpayment or prepayment (these have no Invoice). xero_accounting.yaml schema Payment,
@@ -93,6 +96,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const entry = (id: string) => byId.get(id) ?? byId.set(id, { payments: [], fees: [], overpayments: [] }).get(id)!;
   const rows: ReportRow[] = [];
   const bookedRefunds = new Set<string>();
+  const feeReturns: BookedFeeReturn[] = [];
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   for (const p of payments) {
@@ -119,7 +123,10 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   for (const t of txns) {
     const fee = FEE_REF.exec(t.reference);
     const over = OVERPAYMENT_REF.exec(t.reference);
+    const returned = FEE_RETURN_REF.exec(t.reference);
     if (fee && t.type === 'SPEND') entry(fee[1]).fees.push(t);
+    else if (returned && t.type === 'RECEIVE')
+      feeReturns.push({ xenditInvoiceId: returned[1], date: t.date ?? '', currency: t.currencyCode, amount: hundredths(t.total) });
     else if (over && t.type === 'RECEIVE-OVERPAYMENT') entry(over[1]).overpayments.push(t);
     else {
       const signed = t.type === 'SPEND' ? -hundredths(t.total) : hundredths(t.total);
@@ -134,7 +141,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       const currency = journalCodes.get(onClearing[0].accountCode)!;
       const movement = onClearing.reduce((total, l) => total + hundredths(l.amount), 0n);
       const fee = FEE_REF.exec(j.narration);
+      const returned = FEE_RETURN_REF.exec(j.narration);
       if (fee && movement < 0n) entry(fee[1]).fees.push({ date: j.date, total: format(-movement), currencyCode: currency });
+      else if (returned && movement > 0n) feeReturns.push({ xenditInvoiceId: returned[1], date: j.date ?? '', currency, amount: movement });
       else {
         sum(currency).other += movement;
         rows.push(otherRow(j.date ?? '', currency, format(movement), `manual journal "${j.narration}" on the clearing account`));
@@ -157,6 +166,12 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
+  }
+  for (const booked of feeReturns) {
+    const r = await feeReturnRow(deps, merchant, booked, xendit.get(booked.xenditInvoiceId));
+    rows.push(r.row);
+    sum(r.row.currency).xendit += r.xendit;
+    sum(r.row.currency).xero += r.xero;
   }
   // Settlements: withdrawals to the merchant's bank against the bank transfers out of the clearing accounts.
   const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
@@ -182,9 +197,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     to: range.to,
     rows,
     totals,
-    reconciled:
-      [...sums.values()].every((t) => t.xendit === t.xero) &&
-      rows.every((r) => r.status === 'matched' || r.status === 'refunded' || r.status === 'transferred' || r.status === 'xendit_only'),
+    reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => RECONCILED_ROWS.has(r.status)),
   };
 }
 

@@ -16,6 +16,7 @@ export const ROW_STATUSES = [
   'not_from_xendit',
   'refunded',
   'transferred',
+  'fee_returned',
   'incomplete',
   'xendit_only',
 ] as const;

@@ -26,6 +26,7 @@ import { createRefundStore } from './refunds.js';
 import { createRefundRequestStore } from './refund-requests.js';
 import { createSettlementStore } from './settlements.js';
 import { createFeeBillStore } from './fee-bills.js';
+import { createFeeReturnStore } from './fee-returns.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -39,6 +40,7 @@ export function createStores(db: Db, box: SecretBox) {
     refundRequests: createRefundRequestStore(db),
     settlements: createSettlementStore(db),
     feeBills: createFeeBillStore(db),
+    feeReturns: createFeeReturnStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),

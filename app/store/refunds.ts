@@ -101,6 +101,8 @@ export function createRefundStore(db: Db) {
     noteCreditAttempt: (id: string, at: Date | null, now: Date) => update(id, { credit_attempt_at: at }, now),
     noteRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { refund_attempt_at: at }, now),
     creditNoted: (id: string, creditNoteId: string, now: Date) => update(id, { xero_credit_note_id: creditNoteId, credit_attempt_at: null }, now),
+    /** The cash refund is in Xero; the refund is not recorded until what follows it is done too. */
+    cashRefunded: (id: string, refundPaymentId: string, now: Date) => update(id, { xero_refund_payment_id: refundPaymentId, refund_attempt_at: null }, now),
     recorded: (id: string, refundPaymentId: string, now: Date) =>
       update(id, { xero_refund_payment_id: refundPaymentId, refund_attempt_at: null, state: 'recorded', last_error: null }, now),
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),

@@ -281,6 +281,20 @@ export interface FeeBillsTable {
 
 export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
 
+/** A payment's fee Xendit gave back, and its entry in Xero (migration 20261205T2100). */
+export interface FeeReturnsTable {
+  payment_id: string;
+  merchant_id: string;
+  refund_id: string;
+  returned_at: Timestamp;
+  fee: Int8;
+  tax: Int8;
+  attempt_at: Timestamp | null;
+  xero_entry_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
 export interface OpenInvoiceNumbersTable {
   merchant_id: string;
@@ -430,6 +444,7 @@ export interface Database {
   settlement_accounts: SettlementAccountsTable;
   withdrawals: WithdrawalsTable;
   fee_bills: FeeBillsTable;
+  fee_returns: FeeReturnsTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

@@ -39,7 +39,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
     const withStores = <T>(fn: (s: Stores) => Promise<T>) => pdb.withStores(fn);
     try {
       const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, `b${BOOKING_CRASH_POINTS.indexOf(point)}`));
-      const refunding = point.startsWith('refund-');
+      const returningFee = point === 'fee-return-accepted';
+      const refunding = point.startsWith('refund-') || returningFee;
       const reversing = point === 'withdrawal-reversal-accepted';
       const final = reversing ? 'reversed' : 'recorded';
       const savings = sims.xero.bankAccountFor(seeded.tenantId, 'Business Savings Account').accountId;
@@ -65,10 +66,18 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       let effects: () => number[];
       let settledRow: () => Promise<{ state: string } | null>;
       if (refunding) {
-        const { id } = await sims.xendit.refund(seeded.xenditInvoiceId, { amount: 60_000, sendWebhook: false });
+        // The fee is given back only once it is in Xero: the refund waits for it.
+        await waitFor(
+          'the fee posted',
+          () =>
+            withStores(async (s) => ((await s.payments.byXenditInvoice(seeded.merchantId, seeded.xenditInvoiceId))?.feeState === 'posted' ? true : undefined)),
+          GUARD_MS,
+        );
+        const { id } = await sims.xendit.refund(seeded.xenditInvoiceId, { amount: 60_000, sendWebhook: false, feeReturned: returningFee });
         await withStores((s) => enqueue(s.jobs, 'record-refund', { merchantId: seeded.merchantId, xenditRefundId: id }, new Date()));
         jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-refund')!.id;
-        effects = () => [sims.xero.test.creditNotes(seeded.tenantId).length, sims.xero.test.refundPayments(seeded.tenantId).length];
+        const feeReturns = () => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference.startsWith('Xendit fee returned')).length;
+        effects = () => [sims.xero.test.creditNotes(seeded.tenantId).length, sims.xero.test.refundPayments(seeded.tenantId).length, feeReturns()];
         settledRow = () => withStores((s) => s.refunds.byXenditId(seeded.merchantId, id));
       } else {
         await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false }); // only settled money can be withdrawn
@@ -100,9 +109,10 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
 
       assert.equal(await exitOf(doomed), 'SIGKILL', `${point}: ${doomed.output()}`);
       const expected: Record<Point, number[]> = {
-        'refund-credit-accepted': [1, 0],
-        'refund-credit-stored': [1, 0],
-        'refund-cash-accepted': [1, 1],
+        'refund-credit-accepted': [1, 0, 0],
+        'refund-credit-stored': [1, 0, 0],
+        'refund-cash-accepted': [1, 1, 0],
+        'fee-return-accepted': [1, 1, 1],
         'withdrawal-transfer-accepted': [1],
         'withdrawal-reversal-accepted': [2], // the transfer out, and the one back
       };
@@ -130,7 +140,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       survivor.child.kill('SIGTERM');
       assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
 
-      assert.deepEqual(effects(), refunding ? [1, 1] : reversing ? [2] : [1], `${point}: exactly one of each`);
+      assert.deepEqual(effects(), refunding ? [1, 1, returningFee ? 1 : 0] : reversing ? [2] : [1], `${point}: exactly one of each`);
       assert.equal((await settledRow())?.state, final);
     } finally {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');

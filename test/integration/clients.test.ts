@@ -776,6 +776,20 @@ describe('gateway clients against the simulators', function () {
           assert.deepEqual(taxOnly(await client.getFeeTax('k', q)), { kind: 'found', tax: 479 }, 'a failed one and another amount do not count');
           answer = { has_more: true, data: [txn('va-1', 150000, 479)] };
           assert.deepEqual(await client.getFeeTax('k', q), { kind: 'ambiguous', count: 1, more: true });
+          // fee.status (FeeResponse): REVERSED and CANCELED say Xendit no longer keeps the fee; any other value, or none, that it does.
+          for (const [status, returned] of [
+            ['REVERSED', true],
+            ['CANCELED', true],
+            ['COMPLETED', false],
+            ['PENDING', false],
+            ['NOT_APPLICABLE', false],
+            [undefined, false],
+          ] as const) {
+            const t = txn('inv-1', 150000, 479);
+            answer = { has_more: false, data: [{ ...t, fee: { ...t.fee, ...(status ? { status } : {}) } }] };
+            const found = await client.getFeeTax('k', q);
+            assert.deepEqual(found, { kind: 'found', fee: 4350, tax: 479, ...(returned ? { feeReturned: true } : {}) }, String(status));
+          }
         } finally {
           await new Promise((resolve) => server.close(resolve));
         }

@@ -57,7 +57,7 @@ function feeTaxOf(t: Pick<TransactionJson, 'fee'>, currency: Currency): FeeTaxLo
   const tax = minorOrNull(taxWire, currency);
   if (fee === null) return { kind: 'unfit', field: 'xendit_fee', raw: String(feeWire) };
   if (tax === null) return { kind: 'unfit', field: 'value_added_tax', raw: String(taxWire) };
-  return { kind: 'found', fee, tax };
+  return { kind: 'found', fee, tax, ...(FEE_RETURNED.has(t.fee.status ?? '') ? { feeReturned: true } : {}) };
 }
 
 /**
@@ -74,6 +74,9 @@ export function feeTaxFromListing(rows: readonly XenditPaymentTransaction[], inv
   return found.kind === 'found' ? found : null;
 }
 
+/** fee.status values that say Xendit does not keep the fee (FeeResponse status; the docs define neither further). */
+const FEE_RETURNED = new Set(['REVERSED', 'CANCELED']);
+
 /** Xendit's largest page of transactions. */
 const TRANSACTION_LIMIT = 50;
 
@@ -83,7 +86,7 @@ export const transactionSchema = z.object({
   status: z.string().nullish(),
   currency: z.string().nullish(),
   amount: z.number(),
-  fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number() }),
+  fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number(), status: z.string().nullish() }),
   // Not in xendit-node's TransactionResponse, but sent by Xendit for invoice (payment link) payments:
   // the one field that names the invoice itself. Read leniently.
   product_data: z.object({ payment_link_id: z.string().nullish() }).passthrough().nullish().catch(null),

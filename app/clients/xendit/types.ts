@@ -76,7 +76,7 @@ export interface XenditPaymentTransaction {
   status?: string | null;
   currency?: string | null;
   amount: number;
-  fee: { xendit_fee: number; value_added_tax: number };
+  fee: { xendit_fee: number; value_added_tax: number; status?: string | null };
   product_data?: { payment_link_id?: string | null } | null;
 }
 
@@ -91,7 +91,12 @@ export interface PaymentTransactionPage {
 }
 
 export type FeeTaxLookup =
-  | { kind: 'found'; fee: number; tax: number }
+  /**
+   * feeReturned: the transaction's fee.status is REVERSED or CANCELED (xendit-node FeeResponse
+   * status; docs.xendit.co Transactions API lists PENDING, COMPLETED, CANCELED, REVERSED,
+   * NOT_APPLICABLE): Xendit no longer keeps the fee, e.g. given back with a refund.
+   */
+  | { kind: 'found'; fee: number; tax: number; feeReturned?: boolean }
   | { kind: 'not_found' }
   | { kind: 'ambiguous'; count: number; more: boolean }
   /** Xendit's figure does not fit the currency (e.g. 4350.5 IDR): kept as sent, never rounded. */

@@ -156,23 +156,23 @@ async function feeFromTransactionOrReview(
  * The Xendit invoice's external id, which its transactions carry as reference_id: our checkout's
  * (we created the invoice with it, no call needed); for an invoice made outside the gateway, Xendit's own.
  */
-async function externalIdOf(deps: PostFeeDeps, xendit: XenditGateway, secretKey: string, payment: Payment): Promise<string | null> {
+export async function externalIdOf(deps: Pick<PostFeeDeps, 'stores'>, xendit: XenditGateway, secretKey: string, payment: Payment): Promise<string | null> {
   const checkout = payment.checkoutId ? await deps.stores.checkouts.byId(payment.checkoutId) : null;
   if (checkout) return checkout.externalId;
   return (await xendit.getInvoice(secretKey, payment.xenditInvoiceId))?.externalId ?? null;
 }
 
 /** A reason a person must post the fee. */
-class FeeUnpostable extends Error {}
+export class FeeUnpostable extends Error {}
 
-interface FeeFigures {
+export interface FeeFigures {
   fee: number;
   tax: number;
   feeAccountCode: string;
 }
 
 /** The fee line and, when Xendit charged VAT on its fee, a line of its own for that tax. */
-function feeLines(payment: Payment, f: FeeFigures) {
+export function feeLines(payment: Payment, f: FeeFigures) {
   const lines = [{ description: `Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: f.feeAccountCode, amount: toDecimal(f.fee, payment.currency) }];
   if (f.tax > 0)
     lines.push({
@@ -233,20 +233,10 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
     const existing = await deps.xero.findManualJournalsByNarration(merchant.xero, narration);
     if (existing[0]) return existing[0].manualJournalId;
   }
-  const clearingId = clearingAccountFor(merchant, payment.currency);
-  const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
-  if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: fee not posted`);
-  if (clearing.type === 'BANK') {
-    throw new FeeUnpostable(
-      `fee posting is manual_journal but the clearing account ${clearing.name} is a bank account, and Xero does not allow manual journals on bank accounts: ` +
-        `fee ${toDecimal(f.fee + f.tax, payment.currency)} ${payment.currency} not posted (use fee posting bank_transaction, or a non-bank clearing account with payments enabled)`,
-    );
-  }
-  if (!clearing.code) throw new FeeUnpostable(`the clearing account ${clearing.name} has no account code, which a manual journal line needs: fee not posted`);
   const lines = feeLines(payment, f);
   lines.push({
     description: `Xendit fee and VAT kept from invoice ${payment.xenditInvoiceId}`,
-    accountCode: clearing.code,
+    accountCode: await journalClearingCode(deps, merchant, payment, f.fee + f.tax, 'fee'),
     amount: `-${toDecimal(f.fee + f.tax, payment.currency)}`,
   });
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
@@ -256,6 +246,22 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
     () => deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, `xendit-fee-journal-${payment.id}`),
   );
   return created.manualJournalId;
+}
+
+/** The clearing account's code for a manual journal line, or why Xero would refuse the journal (`what`: the entry, for the message). */
+export async function journalClearingCode(deps: Pick<PostFeeDeps, 'xero'>, merchant: Merchant, payment: Payment, total: number, what: string): Promise<string> {
+  const clearingId = clearingAccountFor(merchant, payment.currency);
+  const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
+  if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: ${what} not posted`);
+  if (clearing.type === 'BANK') {
+    throw new FeeUnpostable(
+      `fee posting is manual_journal but the clearing account ${clearing.name} is a bank account, and Xero does not allow manual journals on bank accounts: ` +
+        `${what} ${toDecimal(total, payment.currency)} ${payment.currency} not posted (use fee posting bank_transaction, or a non-bank clearing account with payments enabled)`,
+    );
+  }
+  if (!clearing.code)
+    throw new FeeUnpostable(`the clearing account ${clearing.name} has no account code, which a manual journal line needs: ${what} not posted`);
+  return clearing.code;
 }
 
 async function needsReview(deps: PostFeeDeps, payment: Payment, reason: string): Promise<never> {

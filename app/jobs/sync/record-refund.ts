@@ -25,6 +25,7 @@ import { sendOnce } from './send-once.js';
 import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
+import { returnFeeOnce } from './fee-return.js';
 
 export interface RecordRefundDeps {
   stores: Stores;
@@ -95,8 +96,12 @@ export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, pay
     }
     const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row));
     deps.crash?.('refund-credit-stored');
-    const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId);
+    const refundPaymentId = row.xeroRefundPaymentId ?? (await cashRefundOnce(deps, merchant, row, creditNoteId));
     deps.crash?.('refund-cash-accepted');
+    // Before the refund counts as recorded: a failure here retries the job, which finds the credit
+    // note and cash refund stored and tries the fee again.
+    if (row.kind === 'refund' && !row.xeroRefundPaymentId) await deps.stores.refunds.cashRefunded(row.id, refundPaymentId, deps.clock());
+    if (row.kind === 'refund') await returnFeeOnce(deps, merchant, payment, row);
     await deps.stores.refunds.recorded(row.id, refundPaymentId, deps.clock());
     deps.logger.info({ merchantId, xenditRefundId, kind: row.kind, creditNoteId, refundPaymentId }, 'refund recorded in Xero');
   } catch (err) {

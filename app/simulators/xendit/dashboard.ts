@@ -58,7 +58,7 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
     }
     if (!problems.length && inv) {
       try {
-        await sim.refund(inv.id, { amount, reason: 'REQUESTED_BY_CUSTOMER' });
+        await sim.refund(inv.id, { amount, reason: 'REQUESTED_BY_CUSTOMER', feeReturned: body.fee_returned === 'on' });
       } catch (err) {
         problems.push(err instanceof Error ? err.message : String(err));
       }
@@ -271,7 +271,9 @@ function refundForm(base: string, invoiceId: string): string {
   return (
     `<form method="post" action="${escapeHtml(`${base}/dashboard/refunds`)}" class="refund">` +
     `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +
-    `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> <button type="submit">Refund</button></form>` +
+    `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> ` +
+    `<label title="Some channels give the payment's fee back on a refund"><input type="checkbox" name="fee_returned"> fee given back</label> ` +
+    `<button type="submit">Refund</button></form>` +
     `<form method="post" action="${escapeHtml(`${base}/dashboard/chargebacks`)}" class="chargeback">` +
     `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +
     `<button type="submit" title="The payer's bank disputes the payment and wins">Simulate a lost chargeback</button></form>`

@@ -100,6 +100,11 @@ export interface SimXenditInvoice {
   paymentMethods?: string[];
   /** When Xendit settled it into the balance (the fee's billing time too). */
   settledAt?: Date;
+  /**
+   * When Xendit gave the fee and its VAT back (a refund with feeReturned): the payment's transaction
+   * then says fee.status REVERSED and the fee is back in the balance.
+   */
+  feeReturnedAt?: Date;
 }
 
 /** A notification Xendit sent the customer (its receipt e-mail when paid). */
@@ -244,8 +249,12 @@ export interface XenditSimulator {
   /**
    * A refund made at Xendit (dashboard or API) of a paid invoice; the whole rest when no amount.
    * `refundFee` (minor units): a refund_fee_amount Xendit states on it, taken from the balance.
+   * `feeReturned`: once it succeeds, Xendit gives the payment's fee and VAT back (see SimRefund).
    */
-  refund(invoiceId: string, r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean; refundFee?: number }): Promise<{ id: string }>;
+  refund(
+    invoiceId: string,
+    r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean; refundFee?: number; feeReturned?: boolean },
+  ): Promise<{ id: string }>;
   /** A pending refund succeeds or fails, and its webhook is sent. */
   completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean }): Promise<void>;
   /** The payer's bank disputes a paid invoice (a chargeback): ACTION_REQUIRED, webhook sent. */

@@ -93,14 +93,14 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
     estimated_settlement_time: new Date(inv.paidAt!.getTime() + 86_400_000).toISOString(),
     business_id: inv.userId,
     created: inv.paidAt!.toISOString(),
-    updated: inv.updated.toISOString(),
+    updated: (inv.feeReturnedAt && inv.feeReturnedAt > inv.updated ? inv.feeReturnedAt : inv.updated).toISOString(),
     // feesPaidWire: a figure as Xendit sends it on the wire, odd ones included (tests of fees that do not fit the currency).
     fee: {
       xendit_fee: inv.feesPaidWire ?? wire(fee, inv.currency),
       value_added_tax: wire(vat, inv.currency),
       xendit_withholding_tax: 0,
       third_party_withholding_tax: 0,
-      status: 'COMPLETED',
+      status: inv.feeReturnedAt ? 'REVERSED' : 'COMPLETED',
     },
   };
 }

@@ -46,10 +46,10 @@ export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {
   return (ctx.state.withdrawals ??= []);
 }
 
-/** What an invoice's payment brings into the balance once settled (minor units): all of it when fees are billed monthly. */
+/** What an invoice's payment brings into the balance once settled (minor units): all of it when fees are billed monthly or were given back. */
 function netOf(ctx: Ctx, inv: SimXenditInvoice): number {
   const billed = [...ctx.state.accounts.values()].find((a) => a.userId === inv.userId)?.feeBilling === 'invoiced';
-  return (inv.paidAmount ?? inv.amount) - (billed ? 0 : (inv.feesPaidAmount ?? 0) + (inv.feeTax ?? 0));
+  return (inv.paidAmount ?? inv.amount) - (billed || inv.feeReturnedAt ? 0 : (inv.feesPaidAmount ?? 0) + (inv.feeTax ?? 0));
 }
 
 /** The CASH balance of a business in one currency (minor units). */

@@ -1,0 +1,145 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { refundCallbackPathFor } from '../../app/paths.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+
+/**
+ * Issue 16 §2: the fee Xendit gives back with a refund is reversed in Xero, once, on the webhook
+ * path and the scheduled listing alike; a refund that gives nothing back books nothing more.
+ */
+describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  const webhook = (refundId: string) =>
+    request(h.app)
+      .post(refundCallbackPathFor(h.merchant.id))
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ event: 'refund.succeeded', business_id: 'b', created: new Date().toISOString(), data: { id: refundId, status: 'SUCCEEDED', amount: 1 } });
+  const returns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.startsWith('Xendit fee returned'));
+  const clearing = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
+  const xendit = () => BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+  const list = () => listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const report = async () =>
+    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+
+  /** Paid with a fee and VAT on it, recorded, fee posted and settled: both balances equal. */
+  async function settledPayment() {
+    const paid = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    await h.sims.xendit.settle(paid.x.id);
+    await h.worker.drain();
+    const payment = await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id);
+    assert.equal(payment?.feeState, 'posted');
+    assert.equal(clearing(), xendit());
+    return { ...paid, payment: payment! };
+  }
+
+  it('a part refund that gives nothing back books no fee; the refund of the rest that gives the fee back brings fee and VAT back once, and the report reconciles', async () => {
+    const { x, payment } = await settledPayment();
+    const first = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await webhook(first.id).expect(200);
+    await h.worker.drain();
+    assert.equal(returns().length, 0, 'Xendit kept the fee');
+    assert.equal(clearing(), xendit());
+
+    const rest = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+    await webhook(rest.id).expect(200);
+    await h.worker.drain();
+    const [back, ...more] = returns();
+    assert.equal(more.length, 0);
+    assert.equal(back.reference, `Xendit fee returned ${x.id}`);
+    assert.equal(back.type, 'RECEIVE');
+    assert.equal(back.accountId, h.clearingAccountId);
+    assert.equal(back.reconciled, true);
+    assert.deepEqual(
+      back.lineItems.map((l) => [l.accountCode, l.lineAmount]),
+      [
+        ['404', BigInt(payment.fee!) * 100n],
+        ['404', 47900n],
+      ],
+      'the fee and its VAT as they were posted',
+    );
+    assert.equal(clearing(), xendit(), 'the clearing account follows the balance');
+    assert.equal(clearing(), 0n, 'everything paid went back');
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, rest.id))?.state, 'recorded');
+
+    const r = await report();
+    const row = r.rows.find((x) => x.status === 'fee_returned');
+    assert.ok(row, JSON.stringify(r.rows));
+    assert.equal(row.xenditFee, row.xeroFee);
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    assert.equal(r.totals.IDR.difference, '0.00');
+
+    // Redelivered webhooks and the scheduled listing add nothing.
+    await webhook(rest.id).expect(200, { received: true, duplicate: true });
+    await list();
+    await h.worker.drain();
+    assert.equal(returns().length, 1);
+  });
+
+  it('found by the scheduled listing when no webhook came: the same single entry', async () => {
+    const { x } = await settledPayment();
+    await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+    await list();
+    await h.worker.drain();
+    assert.equal(returns().length, 1);
+    assert.equal(clearing(), xendit());
+    await list();
+    await h.worker.drain();
+    assert.equal(returns().length, 1);
+  });
+
+  it('a lost answer to the fee given back: the retry finds it by Reference and books it once', async () => {
+    const { x } = await settledPayment();
+    const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/BankTransactions' });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal(returns().length, 1, 'Xero did save it');
+    assert.notEqual((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+    h.clock.advance(60_000);
+    await h.worker.drain();
+    assert.equal(returns().length, 1, 'not booked twice');
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+    assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 1);
+    assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 1);
+    assert.equal(clearing(), xendit());
+  });
+
+  it('merchants who post fees as manual journals get the journal the other way round', async () => {
+    const account = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true });
+    await h.stores.db.updateTable('merchants').set({ clearing_account_id: account.accountId }).where('id', '=', h.merchant.id).execute();
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+    const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    await h.worker.drain();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 20_000, feeReturned: true, sendWebhook: false });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    const journals = h.sims.xero.manualJournalsOf(h.tenantId);
+    const back = journals.find((j) => j.narration === `Xendit fee returned ${x.id}`);
+    assert.ok(back, JSON.stringify(journals.map((j) => j.narration)));
+    assert.deepEqual(
+      back.lines.map((l) => [l.accountCode, l.lineAmount]),
+      [
+        ['404', -435000n],
+        ['404', -47900n],
+        ['095', 482900n],
+      ],
+    );
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, account.accountId), 15000000n - 2000000n, 'paid, less the refund; the fee is back');
+    const r = await report();
+    assert.equal(r.rows.filter((x) => x.status === 'fee_returned').length, 1, JSON.stringify(r.rows));
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+  });
+});
