@@ -58,13 +58,16 @@ export async function transferRows(
     afterId = got.lastId;
   }
   const transfers = new Map<string, XeroBankTransfer[]>();
+  // Withdrawals with any transfer in Xero, whatever its date.
+  const everBooked = new Set<string>();
   const rows: ReportRow[] = [];
   const sums: TransferRows['sums'] = new Map();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   for (const [accountId, currency] of clearing) {
     for (const t of await deps.xero.listBankTransfersFrom(merchant.xero, accountId)) {
-      if (!inRange(t.date)) continue;
       const m = WITHDRAWAL_REF.exec(t.reference);
+      if (m) everBooked.add(m[1]);
+      if (!inRange(t.date)) continue;
       if (m) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), t]);
       else if (!REVERSAL_REF.test(t.reference)) {
         sum(currency).other -= hundredths(t.amount);
@@ -79,6 +82,7 @@ export async function transferRows(
   for (const [accountId] of clearing) {
     for (const t of await deps.xero.listBankTransfersTo(merchant.xero, accountId)) {
       const m = REVERSAL_REF.exec(t.reference);
+      if (m) everBooked.add(m[1]);
       if (m && inRange(t.date)) backs.set(m[1], [...(backs.get(m[1]) ?? []), t]);
     }
   }
@@ -90,6 +94,21 @@ export async function transferRows(
     // Xendit's side in this range: out on the day it left, back in on the day the bank returned it.
     const size = listed ? hundredths(toDecimal(listed.w.amount, listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size : 0n) : null;
+    if (listed?.back && xendit !== 0n && !everBooked.has(id)) {
+      // Sent back before the gateway booked it (record-withdrawal then books nothing, in any month):
+      // the range holds only one of its two halves. Shown, not counted: over both it nets to nothing.
+      rows.push(
+        row(
+          inRange(listed.out) ? listed.out : listed.back,
+          listed.w.currency,
+          format(xendit!),
+          null,
+          'xendit_only',
+          `withdrawal ${id} left on ${listed.out} and was sent back by the bank on ${listed.back}, before anything was booked: nothing is booked for it`,
+        ),
+      );
+      continue;
+    }
     const xero = found.length || back.length ? total(back) - total(found) : xendit === 0n ? 0n : null;
     const currency = listed?.w.currency ?? clearing.get(found[0]?.fromAccountId ?? '') ?? clearing.get(back[0]?.toAccountId ?? '') ?? '';
     const date = listed ? (inRange(listed.out) ? listed.out : listed.back!) : (found[0]?.date ?? back[0]?.date ?? '');

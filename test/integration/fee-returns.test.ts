@@ -6,6 +6,8 @@ import { createHarness, paidThroughGateway, type Harness } from '../helpers/harn
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
+import { adminPaymentPath } from '../../app/paths.js';
+import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
 
 /**
  * Issue 16 §2: the fee Xendit gives back with a refund is reversed in Xero, once, on the webhook
@@ -80,6 +82,16 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(row.xenditFee, row.xeroFee);
     assert.equal(r.reconciled, true, JSON.stringify(r.rows));
     assert.equal(r.totals.IDR.difference, '0.00');
+
+    // The payment's page in the admin shows it on the timeline, after the refunds.
+    await clearAdminTables(h.stores.db);
+    await addUser(h.stores, 'a@toko.test', h.merchant.id, h.clock());
+    const { $ } = await page(await signedIn(h.app, 'a@toko.test'), adminPaymentPath(payment.id));
+    const timeline = $('li.refund')
+      .map((_, li) => $(li).text().replace(/\s+/g, ' ').trim())
+      .get();
+    assert.equal(timeline.length, 3, timeline.join(' | '));
+    assert.match(timeline[2], new RegExp(`Xendit gave its fee back: .* into the clearing account \\(${back.bankTransactionId}\\)`));
 
     // Redelivered webhooks and the scheduled listing add nothing.
     await webhook(rest.id).expect(200, { received: true, duplicate: true });

@@ -7,7 +7,8 @@ import type { Merchant } from '../../app/store/merchants.js';
 
 /**
  * A withdrawal that left in one report's range and came back (sent back by the bank) in the next:
- * each range shows its own half on both sides, so neither is flagged for good.
+ * each range shows its own half on both sides, so neither is flagged for good; sent back before
+ * anything was booked, each range shows its half as a movement the gateway does not book.
  */
 describe('report: a withdrawal sent back in a later period', () => {
   const withdrawal: XenditWithdrawal = {
@@ -61,5 +62,25 @@ describe('report: a withdrawal sent back in a later period', () => {
     const [row] = (await transferRows(noBack, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]))).rows;
     assert.deepEqual([row.xenditAmount, row.xeroPayment, row.status], ['100000.00', null, 'missing_in_xero']);
     assert.match(row.note, /sent back by the bank on 2026-02-03 .*; in Xero in this range: nothing$/);
+  });
+
+  it('sent back before anything was booked: each month shows its half as xendit_only, counted in neither total', async () => {
+    const nothing = { ...deps, xero: { listBankTransfersFrom: async () => [], listBankTransfersTo: async () => [] } } as unknown as ReportDeps;
+    for (const [from, to, date, amount] of [
+      ['2026-01-01', '2026-01-31', '2026-01-31', '-100000.00'],
+      ['2026-02-01', '2026-02-28', '2026-02-03', '100000.00'],
+    ]) {
+      const got = await transferRows(nothing, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]));
+      assert.deepEqual(
+        got.rows.map((r) => [r.date, r.xenditAmount, r.xeroPayment, r.status]),
+        [[date, amount, null, 'xendit_only']],
+      );
+      assert.match(got.rows[0].note, /left on 2026-01-31 and was sent back by the bank on 2026-02-03, before anything was booked/);
+      assert.equal(got.sums.get('IDR')?.xendit ?? 0n, 0n);
+    }
+    // Booked out (in January), not yet back: February still flags it.
+    const outOnly = { ...deps, xero: { listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] } } as unknown as ReportDeps;
+    const [feb] = (await transferRows(outOnly, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]))).rows;
+    assert.equal(feb.status, 'missing_in_xero');
   });
 });

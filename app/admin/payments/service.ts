@@ -13,6 +13,7 @@ import { merchantZone, startOfDayIn, todayIn } from '../time-zone.js';
 import { hintReadings } from '../../pay/link-hint.js';
 import { exponentOf, SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
 import type { PaymentFilter } from '../../store/dashboard.js';
+import type { FeeReturn } from '../../store/fee-returns.js';
 import type { Refund } from '../../store/refunds.js';
 import type { RefundRequest } from '../../store/refund-requests.js';
 import { refundable } from './refund.js';
@@ -127,7 +128,7 @@ export async function paymentDetail(
   actor: User,
   paymentId: string,
 ): Promise<
-  { payment: PaymentRow; timeZone: string; refunds: Refund[]; refundRequests: RefundRequest[]; refundable: number } & Awaited<
+  { payment: PaymentRow; timeZone: string; refunds: Refund[]; feeReturn: FeeReturn | null; refundRequests: RefundRequest[]; refundable: number } & Awaited<
     ReturnType<Stores['dashboard']['timeline']>
   >
 > {
@@ -138,6 +139,7 @@ export async function paymentDetail(
     payment,
     timeZone: merchant ? merchantZone(merchant) : 'UTC',
     refunds: await deps.stores.refunds.forPayment(payment.id),
+    feeReturn: await deps.stores.feeReturns.byPayment(payment.id),
     refundRequests: await deps.stores.refundRequests.forPayment(payment.id),
     refundable: await refundable(deps, payment),
     ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))),
