@@ -41,6 +41,8 @@ export const SendAlertsPayload = z.object({});
 export const SyncOpenInvoicesPayload = z.object({});
 export const RefundPayload = z.object({ merchantId: z.string(), xenditRefundId: z.string().min(1).max(100) });
 export const ListRefundsPayload = z.object({});
+/** A refund was recorded: whether Xendit gave the payment's fee back with it (jobs/sync/fee-return.ts). */
+export const ReturnFeePayload = z.object({ merchantId: z.string(), paymentId: z.string(), refundId: z.string() });
 /** live: listed with a live Xendit key (a test key's withdrawals never reach a real organisation). */
 export const WithdrawalPayload = z.object({ merchantId: z.string(), xenditTransactionId: z.string().min(1).max(100), live: z.boolean() });
 export const ListWithdrawalsPayload = z.object({});
@@ -110,6 +112,13 @@ export const JOB_SPECS = {
     payload: RefundPayload,
     dedupeKey: (p: z.infer<typeof RefundPayload>) => `record-refund:${p.merchantId}:${p.xenditRefundId}`,
     merchantId: (p: z.infer<typeof RefundPayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'return-fee': {
+    kind: 'return-fee',
+    payload: ReturnFeePayload,
+    dedupeKey: (p: z.infer<typeof ReturnFeePayload>) => `return-fee:${p.paymentId}:${p.refundId}`,
+    merchantId: (p: z.infer<typeof ReturnFeePayload>) => p.merchantId,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
   },
   'record-dispute': {

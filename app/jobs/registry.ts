@@ -20,6 +20,7 @@ import { checkInvoiceJob, checkOpenCheckoutsJob } from './sync/invoice-changes.j
 import { sendAlertsJob } from './sync/send-alerts.js';
 import { syncOpenInvoicesJob } from './sync/open-invoices.js';
 import { recordRefundJob } from './sync/record-refund.js';
+import { returnFeeJob } from './sync/fee-return.js';
 import { recordDisputeJob } from './sync/record-dispute.js';
 import { listRefundsJob } from './sync/list-refunds.js';
 import { recordFeeBillJob } from './sync/record-fee-bill.js';
@@ -188,6 +189,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'check-open-checkouts': { handler: (b) => checkOpenCheckoutsJob(b.deps) },
   'sync-open-invoices': { handler: (b) => syncOpenInvoicesJob(b.deps) },
   'record-refund': { handler: (b) => recordRefundJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
+  'return-fee': { handler: (b) => returnFeeJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'record-dispute': { handler: (b) => recordDisputeJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
   'record-withdrawal': { handler: (b) => recordWithdrawalJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },

@@ -8,7 +8,7 @@
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, readPages, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading (50 a page). */
 const MAX_PAGES = 10;
@@ -19,32 +19,31 @@ export async function otherMovementRows(
   range: { from: string; to: string },
   timezone: string | null | undefined,
 ): Promise<ReportRow[]> {
-  const rows: ReportRow[] = [];
-  let afterId: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  const listed = await readPages(async (afterId) => {
     const got = await deps.xendit.listOtherMovements(merchant.xenditSecretKey, {
       limit: 50,
       afterId,
       createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - 86_400_000),
       createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * 86_400_000),
     });
-    for (const m of got.movements) {
-      const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));
-      if (date < range.from || date > range.to) continue;
-      rows.push({
-        date,
-        xenditInvoiceId: null,
-        currency: m.currency,
-        xenditAmount: format(hundredths(toDecimal(m.amount, m.currency))),
-        xenditFee: null,
-        xeroPayment: null,
-        xeroFee: null,
-        status: 'xendit_only',
-        note: `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance: not booked by the gateway`,
-      });
-    }
-    if (!got.hasMore || !got.lastId) return rows;
-    afterId = got.lastId;
+    return { ...got, items: got.movements };
+  }, MAX_PAGES);
+  const rows: ReportRow[] = [];
+  for (const m of listed.items) {
+    const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));
+    if (date < range.from || date > range.to) continue;
+    rows.push({
+      date,
+      xenditInvoiceId: null,
+      currency: m.currency,
+      xenditAmount: format(hundredths(toDecimal(m.amount, m.currency))),
+      xenditFee: null,
+      xeroPayment: null,
+      xeroFee: null,
+      status: 'xendit_only',
+      note: `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance: not booked by the gateway`,
+    });
   }
+  if (listed.complete) return rows;
   return [...rows, incompleteRow(range, `Xendit lists more balance movements than one report reads (${MAX_PAGES * 50}): choose a shorter range`)];
 }

@@ -10,7 +10,7 @@
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, readPages, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading of Xendit's refunds (100 a page). */
 const MAX_PAGES = 20;
@@ -23,41 +23,40 @@ export async function missingRefundRows(
   /** Refund ids whose cash refund the report found in Xero. */
   booked: Set<string>,
 ): Promise<{ rows: ReportRow[]; sums: Map<string, bigint> }> {
+  const earliest = Date.parse(`${range.from}T00:00:00Z`) - 86_400_000;
+  const listed = await readPages(
+    async (afterId) => {
+      const got = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: 100, ...(afterId ? { afterId } : {}) });
+      return { ...got, items: got.refunds };
+    },
+    MAX_PAGES,
+    // Newest first: once a page reaches before the range, later pages are older still.
+    (page) => page.some((r) => r.created !== undefined && new Date(r.created).getTime() < earliest),
+  );
   const rows: ReportRow[] = [];
   const sums = new Map<string, bigint>();
-  const earliest = Date.parse(`${range.from}T00:00:00Z`) - 86_400_000;
-  let afterId: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const got = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: 100, ...(afterId ? { afterId } : {}) });
-    let older = false;
-    for (const r of got.refunds) {
-      if (!r.created) continue;
-      const created = new Date(r.created);
-      if (created.getTime() < earliest) older = true;
-      const date = dateIn(created, zoneFor(timezone, r.currency));
-      if (date < range.from || date > range.to || r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
-      if (r.refundFee) rows.push(refundFeeRow(date, r.invoiceId, r.id, r.currency, r.refundFee));
-      if (booked.has(r.id)) continue;
-      const amount = -hundredths(toDecimal(r.amount, r.currency));
-      sums.set(r.currency, (sums.get(r.currency) ?? 0n) + amount);
-      rows.push({
-        date,
-        xenditInvoiceId: r.invoiceId,
-        currency: r.currency,
-        xenditAmount: format(amount),
-        xenditFee: null,
-        xeroPayment: null,
-        xeroFee: null,
-        status: 'missing_in_xero',
-        note: `Xendit refund ${r.id}: no credit note and cash refund in Xero yet`,
-      });
-    }
-    // Newest first: once a page reaches before the range, later pages are older still.
-    if (older || !got.hasMore || !got.lastId) return { rows, sums };
-    afterId = got.lastId;
+  for (const r of listed.items) {
+    if (!r.created) continue;
+    const date = dateIn(new Date(r.created), zoneFor(timezone, r.currency));
+    if (date < range.from || date > range.to || r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
+    if (r.refundFee) rows.push(refundFeeRow(date, r.invoiceId, r.id, r.currency, r.refundFee));
+    if (booked.has(r.id)) continue;
+    const amount = -hundredths(toDecimal(r.amount, r.currency));
+    sums.set(r.currency, (sums.get(r.currency) ?? 0n) + amount);
+    rows.push({
+      date,
+      xenditInvoiceId: r.invoiceId,
+      currency: r.currency,
+      xenditAmount: format(amount),
+      xenditFee: null,
+      xeroPayment: null,
+      xeroFee: null,
+      status: 'missing_in_xero',
+      note: `Xendit refund ${r.id}: no credit note and cash refund in Xero yet`,
+    });
   }
   // Pages left unread: a refund missing in Xero could be among them, so the range is not called reconciled.
-  rows.push(incompleteRow(range, `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`));
+  if (!listed.complete) rows.push(incompleteRow(range, `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`));
   return { rows, sums };
 }
 

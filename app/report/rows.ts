@@ -70,3 +70,33 @@ export function incompleteRow(range: { to: string }, note: string): ReportRow {
     note,
   };
 }
+
+/** One page of a Xendit listing, newest first, continued by `after_id`. */
+export interface XenditPage<T> {
+  items: T[];
+  hasMore: boolean;
+  lastId?: string;
+}
+
+/**
+ * A listing's pages, at most `maxPages` (one report's bound), or until `enough` says a page reached
+ * past what the report needs (newest first: the rest is older still). `complete`: nothing the
+ * report could need was left unread.
+ */
+export async function readPages<T>(
+  page: (afterId: string | undefined) => Promise<XenditPage<T>>,
+  maxPages: number,
+  enough: (items: T[]) => boolean = () => false,
+): Promise<{ items: T[]; complete: boolean }> {
+  const items: T[] = [];
+  let afterId: string | undefined;
+  for (let n = 0; n < maxPages; n++) {
+    const got = await page(afterId);
+    items.push(...got.items);
+    if (enough(got.items) || !got.hasMore) return { items, complete: true };
+    // More, but nothing to continue after: what is left cannot be read.
+    if (!got.lastId) return { items, complete: false };
+    afterId = got.lastId;
+  }
+  return { items, complete: false };
+}

@@ -10,7 +10,7 @@ import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, readPages, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
@@ -39,23 +39,21 @@ export async function transferRows(
   const withdrawals = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
   // Local dates run up to a day ahead of UTC: ask from a day earlier, keep the range's local dates.
   // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
-  let afterId: string | undefined;
-  let complete = false;
-  for (let page = 0; page < MAX_PAGES && !complete; page++) {
+  const listed = await readPages(async (afterId) => {
     const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
       limit: 50,
       afterId,
       createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - (1 + REVERSAL_LOOKBACK_DAYS) * DAY_MS),
       createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * DAY_MS),
     });
-    for (const w of got.withdrawals) {
-      const zone = zoneFor(timezone, w.currency);
-      const out = dateIn(new Date(w.created), zone);
-      const back = w.status === 'REVERSED' ? dateIn(new Date(w.updated ?? w.created), zone) : undefined;
-      if (inRange(out) || inRange(back)) withdrawals.set(w.id, { w, out, ...(back ? { back } : {}) });
-    }
-    complete = !got.hasMore || !got.lastId;
-    afterId = got.lastId;
+    return { ...got, items: got.withdrawals };
+  }, MAX_PAGES);
+  const complete = listed.complete;
+  for (const w of listed.items) {
+    const zone = zoneFor(timezone, w.currency);
+    const out = dateIn(new Date(w.created), zone);
+    const back = w.status === 'REVERSED' ? dateIn(new Date(w.updated ?? w.created), zone) : undefined;
+    if (inRange(out) || inRange(back)) withdrawals.set(w.id, { w, out, ...(back ? { back } : {}) });
   }
   const transfers = new Map<string, XeroBankTransfer[]>();
   // Withdrawals with any transfer in Xero, whatever its date.

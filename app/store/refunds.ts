@@ -2,6 +2,7 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
+import { insertJob, type NewJobRow } from './jobs.js';
 import type { RefundKind, RefundState, RefundsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -101,10 +102,14 @@ export function createRefundStore(db: Db) {
     noteCreditAttempt: (id: string, at: Date | null, now: Date) => update(id, { credit_attempt_at: at }, now),
     noteRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { refund_attempt_at: at }, now),
     creditNoted: (id: string, creditNoteId: string, now: Date) => update(id, { xero_credit_note_id: creditNoteId, credit_attempt_at: null }, now),
-    /** The cash refund is in Xero; the refund is not recorded until what follows it is done too. */
-    cashRefunded: (id: string, refundPaymentId: string, now: Date) => update(id, { xero_refund_payment_id: refundPaymentId, refund_attempt_at: null }, now),
-    recorded: (id: string, refundPaymentId: string, now: Date) =>
-      update(id, { xero_refund_payment_id: refundPaymentId, refund_attempt_at: null, state: 'recorded', last_error: null }, now),
+    /** Credit note and cash refund in Xero; `then`, a job queued in the same commit (the fee Xendit may have given back). */
+    async recorded(id: string, refundPaymentId: string, now: Date, then?: NewJobRow): Promise<void> {
+      const set = { xero_refund_payment_id: refundPaymentId, refund_attempt_at: null, state: 'recorded' as const, last_error: null, updated_at: now };
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('refunds').set(set).where('id', '=', id).execute();
+        if (then) await insertJob(trx, then);
+      });
+    },
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),

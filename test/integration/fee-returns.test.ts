@@ -113,20 +113,65 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
   });
 
   it('a lost answer to the fee given back: the retry finds it by Reference and books it once', async () => {
-    const { x } = await settledPayment();
+    const { x, payment } = await settledPayment();
     const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
     h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/BankTransactions' });
     await webhook(id).expect(200);
     await h.worker.drain();
     assert.equal(returns().length, 1, 'Xero did save it');
-    assert.notEqual((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded', 'the refund does not wait for its fee');
+    const pending = await h.stores.feeReturns.byPayment(payment.id);
+    assert.ok(pending?.attemptAt, 'sent, no answer: the outcome is unknown');
+    assert.equal(pending.xeroEntryId, null);
     h.clock.advance(60_000);
     await h.worker.drain();
     assert.equal(returns().length, 1, 'not booked twice');
-    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+    assert.equal((await h.stores.feeReturns.byPayment(payment.id))?.xeroEntryId, returns()[0].bankTransactionId);
     assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 1);
     assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 1);
     assert.equal(clearing(), xendit());
+  });
+
+  it('a fee still in review does not hold the refund up; once it is posted, replaying the job books its return once', async () => {
+    await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
+    const { x } = await paidThroughGateway(h);
+    await h.sims.xendit.settle(x.id);
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    assert.equal(payment.feeState, 'needs_review');
+    const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+    const job = (await h.stores.jobs.list()).find((j) => j.kind === 'return-fee')!;
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /fee of Xendit invoice .* needs review itself: once it is posted, replay this job/);
+    assert.equal(returns().length, 0);
+
+    // The merchant sets a fee account; the operator replays the fee, then the return.
+    await h.stores.db.updateTable('merchants').set({ fee_account_code: '404' }).where('id', '=', h.merchant.id).execute();
+    const postFee = (await h.stores.jobs.list()).find((j) => j.kind === 'post-fee')!;
+    assert.ok(await h.stores.jobs.replay(postFee.id, h.clock()));
+    await h.worker.drain();
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.equal(returns().length, 1);
+    assert.equal(clearing(), xendit());
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.equal(returns().length, 1, 'a replay after it is booked adds nothing');
+  });
+
+  it('Xendit saying it gave back more than was posted books nothing and asks a person', async () => {
+    const { x } = await settledPayment();
+    h.sims.xendit.getInvoice(x.id)!.feeTax = 900; // the transaction's VAT now above the 479 posted
+    const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    const job = (await h.stores.jobs.list()).find((j) => j.kind === 'return-fee')!;
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /gave back a fee of .* more than the .* posted: not booked/);
+    assert.equal(returns().length, 0);
   });
 
   it('merchants who post fees as manual journals get the journal the other way round', async () => {
@@ -135,7 +180,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
     const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
     await h.worker.drain();
-    const { id } = await h.sims.xendit.refund(x.id, { amount: 20_000, feeReturned: true, sendWebhook: false });
+    const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
     await webhook(id).expect(200);
     await h.worker.drain();
     const journals = h.sims.xero.manualJournalsOf(h.tenantId);
@@ -149,7 +194,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
         ['095', 482900n],
       ],
     );
-    assert.equal(h.sims.xero.balanceOf(h.tenantId, account.accountId), 15000000n - 2000000n, 'paid, less the refund; the fee is back');
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, account.accountId), 0n, 'paid, less the refund, the fee back');
     const r = await report();
     assert.equal(r.rows.filter((x) => x.status === 'fee_returned').length, 1, JSON.stringify(r.rows));
     assert.equal(r.reconciled, true, JSON.stringify(r.rows));

@@ -4,30 +4,31 @@
  *
  * Where Xendit shows a fee given back is not documented beyond one field: the payment's transaction
  * has a fee.status whose values include REVERSED and CANCELED (xendit-node FeeResponse; docs.xendit.co
- * Transactions API). So, when a refund of a payment whose fee the gateway posted is booked, the
- * payment's transaction is read again; only when its fee.status says Xendit no longer keeps the fee
- * is the fee (and its VAT) as posted brought back: a Receive Money into the clearing account from the
- * fee account (a manual journal for merchants who post fees that way), Reference
- * `Xendit fee returned <invoice id>`, once per payment. A fee given back any other way (a partial
- * give-back, another ledger line) is not booked; it shows as a difference of the balances.
+ * Transactions API). So, once a refund of a payment whose fee the gateway posted is recorded, this
+ * job reads the payment's transaction again; only when its fee.status says Xendit no longer keeps
+ * the fee is the fee and VAT it shows brought back, once per payment: a Receive Money into the
+ * clearing account from the fee account, or on a clearing account that is not a bank account (fees
+ * posted as manual journals) a journal the other way round; Reference `Xendit fee returned <invoice id>`.
+ * A fee given back any other way (a part of it, another ledger line) is not booked; the balances
+ * show the difference.
  */
-import type { Merchant } from '../../store/merchants.js';
-import { clearingAccountFor } from '../../store/merchants.js';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import type { Payment } from '../../store/payments.js';
-import type { Refund } from '../../store/refunds.js';
 import type { FeeReturn } from '../../store/fee-returns.js';
 import { UpstreamError } from '../../clients/types.js';
-import { toDecimal } from '../../money.js';
-import { RetryLater } from '../runner.js';
-import { organisationDate } from './org-date.js';
-import { sendOnce } from './send-once.js';
-import { FEE_CONTACT_NAME, externalIdOf, feeLines, journalClearingCode } from './post-fee.js';
-import type { Stores } from '../../store/index.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
-import type { Clock } from '../../clock.js';
-import type { Logger } from 'pino';
+import { toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
+import { ReturnFeePayload } from '../kinds.js';
+import { organisationDate } from './org-date.js';
+import { sendOnce } from './send-once.js';
 import type { CrashHook } from './crash-points.js';
+import { FEE_CONTACT_NAME, FeeUnpostable, externalIdOf, feeLines, journalClearingCode } from './post-fee.js';
 
 export interface FeeReturnDeps {
   stores: Stores;
@@ -35,6 +36,7 @@ export interface FeeReturnDeps {
   xendit: XenditGateway;
   clock: Clock;
   logger: Logger;
+  /** Tests only: dies at a named point (CRASH_AT). */
   crash?: CrashHook;
 }
 
@@ -43,110 +45,112 @@ export function feeReturnReference(xenditInvoiceId: string): string {
   return `Xendit fee returned ${xenditInvoiceId}`;
 }
 
-/** Called while a refund of `payment` is booked, before the refund is marked recorded (a failure here retries the job). */
-export async function returnFeeOnce(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, refund: Refund): Promise<void> {
-  // Fees billed monthly were never taken from the payment; fees not posted have nothing to reverse.
-  if (merchant.feePosting === 'off' || merchant.xenditFeeBilling === 'invoiced' || !merchant.feeAccountCode) return;
-  if (payment.feeState === 'pending') throw new RetryLater(`the fee of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
-  if (payment.feeState !== 'posted') return;
-  const known = await deps.stores.feeReturns.byPayment(payment.id);
-  if (known?.xeroEntryId) return;
-  const row = known ?? (await foundReturn(deps, merchant, payment, refund));
-  if (!row) return;
-  const post = merchant.feePosting === 'manual_journal' ? journalBack : receiveBack;
-  const entryId = await post(deps, merchant, payment, row, merchant.feeAccountCode);
-  await deps.stores.feeReturns.booked(payment.id, entryId, deps.clock());
-  deps.logger.info({ paymentId: payment.id, xeroEntryId: entryId, refundId: refund.id }, 'fee Xendit gave back recorded in Xero');
+export function returnFeeJob(deps: FeeReturnDeps) {
+  return async (job: Job): Promise<void> => {
+    const { merchantId, paymentId, refundId } = ReturnFeePayload.parse(job.payload);
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    const payment = await deps.stores.payments.byId(paymentId);
+    if (!merchant || !payment) throw new NeedsReview(`merchant ${merchantId} or payment ${paymentId} no longer exists`);
+    if (payment.syncState === 'test_mode' || !mayRecordInXero(merchant)) return;
+    // Only a fee the gateway posted is given back in Xero, however fees are set up today.
+    if (payment.feeState === 'needs_review')
+      throw new NeedsReview(`the fee of Xendit invoice ${payment.xenditInvoiceId} needs review itself: once it is posted, replay this job`);
+    if (payment.feeState !== 'posted') {
+      if (payment.feeState === 'not_needed') return;
+      throw new RetryLater(`the fee of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
+    }
+    const known = await deps.stores.feeReturns.byPayment(payment.id);
+    if (known?.xeroEntryId) return;
+    const refund = (await deps.stores.refunds.forPayment(payment.id)).find((r) => r.id === refundId);
+    const row = known ?? (await foundReturn(deps, merchant, payment, refund?.refundedAt ?? deps.clock(), refundId));
+    if (!row) return;
+    if (!merchant.feeAccountCode) throw new NeedsReview('Xendit gave the fee back, but no fee account is configured for this merchant');
+    let entryId: string;
+    try {
+      entryId = await bookOnce(deps, merchant, payment, row, merchant.feeAccountCode);
+    } catch (err) {
+      if (err instanceof FeeUnpostable) throw new NeedsReview(err.message);
+      if (err instanceof UpstreamError && err.kind === 'rejected') throw new NeedsReview(`Xero refused the fee given back: ${err.message}`);
+      throw err;
+    }
+    await deps.stores.feeReturns.booked(payment.id, entryId, deps.clock());
+    deps.logger.info({ paymentId: payment.id, xeroEntryId: entryId, refundId }, 'fee Xendit gave back recorded in Xero');
+  };
 }
 
-/** The row of a fee Xendit says it gave back, written before anything is sent; null when it keeps it. */
-async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, refund: Refund): Promise<FeeReturn | null> {
-  const fee = payment.fee ?? 0;
-  const tax = payment.feeTax ?? 0;
-  if (fee + tax <= 0) return null;
-  let returned: boolean;
+/** The row of a fee Xendit says it gave back, written before anything is sent; null when Xendit keeps the fee. */
+async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, returnedAt: Date, refundId: string): Promise<FeeReturn | null> {
+  let lookup;
   try {
     const externalId = await externalIdOf(deps, deps.xendit, merchant.xenditSecretKey, payment);
     if (externalId === null) return null;
-    const lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, {
+    lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, {
       id: payment.xenditInvoiceId,
       externalId,
       paidAmount: payment.amount,
       currency: payment.currency,
       paidAt: payment.paidAt,
     });
-    returned = lookup.kind === 'found' && lookup.feeReturned === true;
   } catch (err) {
-    // A key without Transactions read: the refund is booked all the same; the balances show the rest.
+    // A key without Transactions read: the refund is in Xero all the same; the balances show the rest.
     if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
       deps.logger.warn({ paymentId: payment.id, err: err.message }, 'could not read whether Xendit gave the fee back');
       return null;
     }
     throw err;
   }
-  if (!returned) return null;
+  if (lookup.kind !== 'found' || !lookup.feeReturned || lookup.fee + lookup.tax <= 0) return null;
+  // What Xendit says it gave back; never more than the gateway took out of the clearing account for it.
+  const posted = { fee: payment.fee ?? 0, tax: payment.feeTax ?? 0 };
+  if (lookup.fee > posted.fee || lookup.tax > posted.tax) {
+    const money = (f: { fee: number; tax: number }) => `${toDecimal(f.fee, payment.currency)} + VAT ${toDecimal(f.tax, payment.currency)} ${payment.currency}`;
+    throw new NeedsReview(`Xendit says it gave back a fee of ${money(lookup)}, more than the ${money(posted)} posted: not booked`);
+  }
   return deps.stores.feeReturns.getOrCreate(
-    { paymentId: payment.id, merchantId: merchant.id, refundId: refund.id, returnedAt: refund.refundedAt, fee, tax },
+    { paymentId: payment.id, merchantId: merchant.id, refundId, returnedAt, fee: lookup.fee, tax: lookup.tax },
     deps.clock(),
   );
 }
 
-/** Receive Money into the clearing account, the fee account's lines as the fee's Spend Money had them. */
-async function receiveBack(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, row: FeeReturn, feeAccountCode: string): Promise<string> {
+/**
+ * Into the clearing account, once: a Receive Money when it is a bank account, otherwise (Xero takes
+ * no bank transactions there) a manual journal; looked up by Reference only after an unknown outcome.
+ */
+async function bookOnce(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, row: FeeReturn, feeAccountCode: string): Promise<string> {
   const reference = feeReturnReference(payment.xenditInvoiceId);
   const clearing = clearingAccountFor(merchant, payment.currency);
+  const bank = (await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === clearing);
   if (row.attemptAt) {
-    const found = (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.bankAccountId === clearing);
-    if (found) return found.bankTransactionId;
+    const found = bank
+      ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.bankAccountId === clearing)?.bankTransactionId
+      : (await deps.xero.findManualJournalsByNarration(merchant.xero, reference))[0]?.manualJournalId;
+    if (found) return found;
   }
+  const lines = feeLines(payment, { fee: row.fee, tax: row.tax, feeAccountCode }).map((l) => ({ ...l, description: `Returned: ${l.description}` }));
   const date = await organisationDate(deps, merchant, row.returnedAt, payment.currency);
-  const created = await sendOnce(
-    (at) => deps.stores.feeReturns.noteAttempt(payment.id, at, deps.clock()),
-    deps.clock(),
-    () =>
-      deps.xero.createBankTransaction(
-        merchant.xero,
-        {
-          type: 'RECEIVE',
-          bankAccountId: clearing,
-          contactName: FEE_CONTACT_NAME,
-          date,
-          reference,
-          currencyCode: payment.currency,
-          lineItems: feeLines(payment, { fee: row.fee, tax: row.tax, feeAccountCode }).map((l) => ({ ...l, description: `Returned: ${l.description}` })),
-          reconciled: true,
-        },
-        `xendit-fee-return-${payment.id}`,
-      ),
-  );
-  deps.crash?.('fee-return-accepted');
-  return created.bankTransactionId;
-}
-
-/** Debit the clearing account, credit the fee account: the fee's manual journal the other way round. */
-async function journalBack(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, row: FeeReturn, feeAccountCode: string): Promise<string> {
-  const narration = feeReturnReference(payment.xenditInvoiceId);
-  if (row.attemptAt) {
-    const found = (await deps.xero.findManualJournalsByNarration(merchant.xero, narration))[0];
-    if (found) return found.manualJournalId;
+  const mark = (at: Date | null) => deps.stores.feeReturns.noteAttempt(payment.id, at, deps.clock());
+  let id: string;
+  if (bank) {
+    const txn = { type: 'RECEIVE' as const, bankAccountId: clearing, contactName: FEE_CONTACT_NAME, date, reference, currencyCode: payment.currency };
+    const created = await sendOnce(mark, deps.clock(), () =>
+      deps.xero.createBankTransaction(merchant.xero, { ...txn, lineItems: lines, reconciled: true }, `xendit-fee-return-${payment.id}`),
+    );
+    id = created.bankTransactionId;
+  } else {
+    const total = row.fee + row.tax;
+    const journal = [
+      ...lines.map((l) => ({ ...l, amount: `-${l.amount}` })),
+      {
+        description: `Xendit fee and VAT given back for invoice ${payment.xenditInvoiceId}`,
+        accountCode: await journalClearingCode(deps, merchant, payment, total, 'fee given back'),
+        amount: toDecimal(total, payment.currency),
+      },
+    ];
+    const created = await sendOnce(mark, deps.clock(), () =>
+      deps.xero.createManualJournal(merchant.xero, { narration: reference, date, lines: journal }, `xendit-fee-return-journal-${payment.id}`),
+    );
+    id = created.manualJournalId;
   }
-  const total = row.fee + row.tax;
-  const lines = feeLines(payment, { fee: row.fee, tax: row.tax, feeAccountCode }).map((l) => ({
-    description: `Returned: ${l.description}`,
-    accountCode: l.accountCode,
-    amount: `-${l.amount}`,
-  }));
-  lines.push({
-    description: `Xendit fee and VAT given back for invoice ${payment.xenditInvoiceId}`,
-    accountCode: await journalClearingCode(deps, merchant, payment, total, 'fee given back'),
-    amount: toDecimal(total, payment.currency),
-  });
-  const date = await organisationDate(deps, merchant, row.returnedAt, payment.currency);
-  const created = await sendOnce(
-    (at) => deps.stores.feeReturns.noteAttempt(payment.id, at, deps.clock()),
-    deps.clock(),
-    () => deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, `xendit-fee-return-journal-${payment.id}`),
-  );
   deps.crash?.('fee-return-accepted');
-  return created.manualJournalId;
+  return id;
 }

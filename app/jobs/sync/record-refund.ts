@@ -7,35 +7,25 @@
  * looked up by Reference (`Xendit refund <id>`) only when an earlier attempt's outcome is unknown.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import type { Refund } from '../../store/refunds.js';
 import type { Payment } from '../../store/payments.js';
 import { DEFAULT_SALES_ACCOUNT_CODE } from '../../store/merchant-model.js';
 import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
-import type { XenditGateway, XenditRefund } from '../../clients/xendit/types.js';
-import type { XeroGateway } from '../../clients/xero/types.js';
+import type { XenditRefund } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
-import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
-import { returnFeeOnce } from './fee-return.js';
+import type { FeeReturnDeps } from './fee-return.js';
+import { jobRow } from '../enqueue.js';
 
-export interface RecordRefundDeps {
-  stores: Stores;
-  xero: XeroGateway;
-  xendit: XenditGateway;
-  clock: Clock;
-  logger: Logger;
-  /** Tests only: dies at a named point (CRASH_AT). */
-  crash?: CrashHook;
-}
+/** What booking a refund takes: what the fee it may give back takes (fee-return.ts). */
+export type RecordRefundDeps = FeeReturnDeps;
 
 /** Reference on the credit note and on its cash refund. */
 export function refundReference(xenditRefundId: string): string {
@@ -96,13 +86,13 @@ export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, pay
     }
     const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row));
     deps.crash?.('refund-credit-stored');
-    const refundPaymentId = row.xeroRefundPaymentId ?? (await cashRefundOnce(deps, merchant, row, creditNoteId));
+    const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId);
     deps.crash?.('refund-cash-accepted');
-    // Before the refund counts as recorded: a failure here retries the job, which finds the credit
-    // note and cash refund stored and tries the fee again.
-    if (row.kind === 'refund' && !row.xeroRefundPaymentId) await deps.stores.refunds.cashRefunded(row.id, refundPaymentId, deps.clock());
-    if (row.kind === 'refund') await returnFeeOnce(deps, merchant, payment, row);
-    await deps.stores.refunds.recorded(row.id, refundPaymentId, deps.clock());
+    // A refund may come with the payment's fee given back: looked at by a job of its own, queued in
+    // the commit that records the refund, so that nothing about the fee holds the refund up.
+    const now = deps.clock();
+    const feeCheck = row.kind === 'refund' ? jobRow('return-fee', { merchantId, paymentId: payment.id, refundId: row.id }, now) : undefined;
+    await deps.stores.refunds.recorded(row.id, refundPaymentId, now, feeCheck);
     deps.logger.info({ merchantId, xenditRefundId, kind: row.kind, creditNoteId, refundPaymentId }, 'refund recorded in Xero');
   } catch (err) {
     await recordFailure(err, 'refund', {

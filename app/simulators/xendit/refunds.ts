@@ -31,8 +31,8 @@ export interface SimRefund {
    */
   refundFee?: number;
   /**
-   * Xendit gives the payment's fee and its VAT back when this refund succeeds. Which refunds do
-   * depends on the channel (docs.xendit.co "Creating Refunds": cards' variable fee, e-wallets' full
+   * Xendit gives the payment's fee and its VAT back when this refund (of all that was left)
+   * succeeds. Which refunds do depends on the channel (docs.xendit.co "Creating Refunds": cards' variable fee, e-wallets' full
    * refunds, QR voids); where the Transactions API shows it is not documented. Modelled as the one
    * field it defines for it: the payment transaction's fee.status becomes REVERSED (FeeResponse
    * status), its figures left as they were, and the fee is back in the balance.
@@ -83,6 +83,9 @@ export async function createRefund(
   const amount = r.amount ?? left;
   if (!Number.isInteger(amount) || amount <= 0) return { error: 'amount must be a positive amount' };
   if (amount > left) return { error: `amount exceeds the refundable amount (${toDecimal(left, inv.currency)} ${inv.currency})` };
+  // The documented give-backs of the whole fee come with a full refund (e-wallets, QR voids, cards'
+  // fixed part); a part of it on some partial refunds is not modelled.
+  if (r.feeReturned && amount !== left) return { error: 'the fee is given back only with a refund of all that is left' };
   const now = ctx.now();
   const refund: SimRefund = {
     id: `rfd-${randomBytes(12).toString('hex')}`,
