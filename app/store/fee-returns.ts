@@ -2,7 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
-import type { FeeReturnsTable } from './schema.js';
+import type { FeeReturnEntryKind, FeeReturnsTable } from './schema.js';
 
 export interface FeeReturn {
   paymentId: string;
@@ -13,6 +13,8 @@ export interface FeeReturn {
   returnedAt: Date;
   fee: number; // minor units
   tax: number; // minor units
+  /** Decided once, before the first attempt: what a retry looks for. */
+  entryKind: FeeReturnEntryKind | null;
   /** Set while the entry may have reached Xero without an answer. */
   attemptAt: Date | null;
   xeroEntryId: string | null;
@@ -26,6 +28,7 @@ const toFeeReturn = (r: Selectable<FeeReturnsTable>): FeeReturn => ({
   returnedAt: r.returned_at,
   fee: int8(r.fee),
   tax: int8(r.tax),
+  entryKind: r.entry_kind,
   attemptAt: r.attempt_at,
   xeroEntryId: r.xero_entry_id,
   createdAt: r.created_at,
@@ -57,8 +60,9 @@ export function createFeeReturnStore(db: Db) {
       return (await this.byPayment(r.paymentId))!;
     },
 
-    async noteAttempt(paymentId: string, at: Date | null, now: Date): Promise<void> {
-      await db.updateTable('fee_returns').set({ attempt_at: at, updated_at: now }).where('payment_id', '=', paymentId).execute();
+    /** Committed before the entry is sent (with its kind, kept from then on); null once Xero answered that it did not take it. */
+    async noteAttempt(paymentId: string, kind: FeeReturnEntryKind, at: Date | null, now: Date): Promise<void> {
+      await db.updateTable('fee_returns').set({ entry_kind: kind, attempt_at: at, updated_at: now }).where('payment_id', '=', paymentId).execute();
     },
 
     async booked(paymentId: string, xeroEntryId: string, now: Date): Promise<void> {

@@ -281,6 +281,9 @@ export interface FeeBillsTable {
 
 export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
 
+/** Receive Money into a bank clearing account, or a manual journal on any other. */
+export type FeeReturnEntryKind = 'receive' | 'journal';
+
 /** A payment's fee Xendit gave back, and its entry in Xero (migration 20261205T2100). */
 export interface FeeReturnsTable {
   payment_id: string;
@@ -289,6 +292,7 @@ export interface FeeReturnsTable {
   returned_at: Timestamp;
   fee: Int8;
   tax: Int8;
+  entry_kind: FeeReturnEntryKind | null;
   attempt_at: Timestamp | null;
   xero_entry_id: string | null;
   created_at: Timestamp;

@@ -132,6 +132,36 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(clearing(), xendit());
   });
 
+  it('Xendit marking the fee given back after the refund: a full refund is looked at again, a part refund is not', async () => {
+    const { x } = await settledPayment();
+    const part = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await webhook(part.id).expect(200);
+    await h.worker.drain();
+    const jobOf = async (refundId: string) => {
+      const row = await h.stores.refunds.byXenditId(h.merchant.id, refundId);
+      return (await h.stores.jobs.list()).find((j) => j.kind === 'return-fee' && (j.payload as { refundId: string }).refundId === row!.id)!;
+    };
+    assert.equal((await jobOf(part.id)).state, 'done', 'a part refund: Xendit keeps the fee, nothing to wait for');
+
+    const rest = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    await webhook(rest.id).expect(200);
+    await h.worker.drain();
+    const waiting = await jobOf(rest.id);
+    assert.equal(waiting.state, 'queued', 'refunded in full: looked at again later');
+    assert.match(waiting.lastError ?? '', /does not say yet whether it gave the fee/);
+    assert.equal(returns().length, 0);
+
+    // Xendit gives the fee back some time after the refund.
+    h.sims.xendit.getInvoice(x.id)!.feeReturnedAt = new Date();
+    h.clock.advance(2 * 3600_000 + 1000);
+    await h.worker.drain();
+    assert.equal((await jobOf(rest.id)).state, 'done');
+    const [back, ...more] = returns();
+    assert.equal(more.length, 0);
+    assert.equal(back.reference, `Xendit fee returned ${x.id}`);
+    assert.equal(clearing(), xendit());
+  });
+
   it('a fee still in review does not hold the refund up; once it is posted, replaying the job books its return once', async () => {
     await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
     const { x } = await paidThroughGateway(h);

@@ -45,6 +45,10 @@ export function feeReturnReference(xenditInvoiceId: string): string {
   return `Xendit fee returned ${xenditInvoiceId}`;
 }
 
+/** How long after a full refund Xendit's transaction is read again, and how often (a few attempts of the job's 15). */
+const RECHECK_FOR_MS = 12 * 3600_000;
+const RECHECK_EVERY_SECONDS = 2 * 3600;
+
 export function returnFeeJob(deps: FeeReturnDeps) {
   return async (job: Job): Promise<void> => {
     const { merchantId, paymentId, refundId } = ReturnFeePayload.parse(job.payload);
@@ -52,6 +56,8 @@ export function returnFeeJob(deps: FeeReturnDeps) {
     const payment = await deps.stores.payments.byId(paymentId);
     if (!merchant || !payment) throw new NeedsReview(`merchant ${merchantId} or payment ${paymentId} no longer exists`);
     if (payment.syncState === 'test_mode' || !mayRecordInXero(merchant)) return;
+    const known = await deps.stores.feeReturns.byPayment(payment.id);
+    if (known?.xeroEntryId) return;
     // Only a fee the gateway posted is given back in Xero, however fees are set up today.
     if (payment.feeState === 'needs_review')
       throw new NeedsReview(`the fee of Xendit invoice ${payment.xenditInvoiceId} needs review itself: once it is posted, replay this job`);
@@ -59,11 +65,20 @@ export function returnFeeJob(deps: FeeReturnDeps) {
       if (payment.feeState === 'not_needed') return;
       throw new RetryLater(`the fee of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
     }
-    const known = await deps.stores.feeReturns.byPayment(payment.id);
-    if (known?.xeroEntryId) return;
-    const refund = (await deps.stores.refunds.forPayment(payment.id)).find((r) => r.id === refundId);
-    const row = known ?? (await foundReturn(deps, merchant, payment, refund?.refundedAt ?? deps.clock(), refundId));
-    if (!row) return;
+    // Dated by the payment's latest refund, whichever refund's job finds it: when Xendit gives the
+    // fee back with the refund of the rest, an earlier part refund's job may be the one to see it.
+    const refunds = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.kind === 'refund' && r.state === 'recorded');
+    const latest = refunds.at(-1) ?? refunds.find((r) => r.id === refundId);
+    if (!latest) throw new NeedsReview(`refund ${refundId} of payment ${payment.id} is not recorded`);
+    const row = known ?? (await foundReturn(deps, merchant, payment, latest.refundedAt, latest.id));
+    if (!row) {
+      // Xendit may mark the fee given back after the refund (when is not documented): a payment
+      // refunded in full, the case that gives the whole fee back, is looked at again for a while.
+      const refunded = refunds.reduce((sum, r) => sum + r.amount, 0);
+      if (refunded >= payment.amount && deps.clock().getTime() - latest.refundedAt.getTime() < RECHECK_FOR_MS)
+        throw new RetryLater(`Xendit does not say yet whether it gave the fee of ${payment.xenditInvoiceId} back`, RECHECK_EVERY_SECONDS);
+      return;
+    }
     if (!merchant.feeAccountCode) throw new NeedsReview('Xendit gave the fee back, but no fee account is configured for this merchant');
     let entryId: string;
     try {
@@ -119,16 +134,18 @@ async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Pay
 async function bookOnce(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, row: FeeReturn, feeAccountCode: string): Promise<string> {
   const reference = feeReturnReference(payment.xenditInvoiceId);
   const clearing = clearingAccountFor(merchant, payment.currency);
-  const bank = (await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === clearing);
+  // Kept from the first attempt: a retry after a lost answer looks where that attempt sent it.
+  const kind = row.entryKind ?? ((await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === clearing) ? 'receive' : 'journal');
+  const bank = kind === 'receive';
   if (row.attemptAt) {
     const found = bank
-      ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.bankAccountId === clearing)?.bankTransactionId
+      ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.type === 'RECEIVE')?.bankTransactionId
       : (await deps.xero.findManualJournalsByNarration(merchant.xero, reference))[0]?.manualJournalId;
     if (found) return found;
   }
   const lines = feeLines(payment, { fee: row.fee, tax: row.tax, feeAccountCode }).map((l) => ({ ...l, description: `Returned: ${l.description}` }));
   const date = await organisationDate(deps, merchant, row.returnedAt, payment.currency);
-  const mark = (at: Date | null) => deps.stores.feeReturns.noteAttempt(payment.id, at, deps.clock());
+  const mark = (at: Date | null) => deps.stores.feeReturns.noteAttempt(payment.id, kind, at, deps.clock());
   let id: string;
   if (bank) {
     const txn = { type: 'RECEIVE' as const, bankAccountId: clearing, contactName: FEE_CONTACT_NAME, date, reference, currencyCode: payment.currency };

@@ -1,10 +1,11 @@
-import { type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * fee_returns: a payment's fee (and its VAT) that Xendit gave back, found when one of its refunds
  * is booked, and the entry that brings it back into the clearing account in Xero. One per payment
- * (Xendit gives a fee back once), dated by the refund that gave it back; the row is written before anything is sent, attempt_at is
- * committed before the entry is sent, so a retry after an unknown outcome looks it up by Reference.
+ * (Xendit gives a fee back once), dated by its latest refund. The row is written before anything
+ * is sent; entry_kind (Receive Money or manual journal) and attempt_at are committed before the
+ * entry is sent, so a retry after an unknown outcome looks for that kind by Reference.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -15,6 +16,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('returned_at', 'timestamptz', (c) => c.notNull())
     .addColumn('fee', 'bigint', (c) => c.notNull())
     .addColumn('tax', 'bigint', (c) => c.notNull())
+    .addColumn('entry_kind', 'text', (c) => c.check(sql`entry_kind in ('receive', 'journal')`))
     .addColumn('attempt_at', 'timestamptz')
     .addColumn('xero_entry_id', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
