@@ -12,33 +12,21 @@
  * A fee given back any other way (a part of it, another ledger line) is not booked; the balances
  * show the difference.
  */
-import type { Logger } from 'pino';
-import type { Clock } from '../../clock.js';
-import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import type { Payment } from '../../store/payments.js';
 import type { FeeReturn } from '../../store/fee-returns.js';
 import { UpstreamError } from '../../clients/types.js';
-import type { XenditGateway } from '../../clients/xendit/types.js';
-import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { ReturnFeePayload } from '../kinds.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
-import type { CrashHook } from './crash-points.js';
-import { FEE_CONTACT_NAME, FeeUnpostable, externalIdOf, feeLines, journalClearingCode } from './post-fee.js';
+import type { RecordPaymentDeps } from './record-payment.js';
+import { FEE_CONTACT_NAME, FeeUnpostable, externalIdOf, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
 
-export interface FeeReturnDeps {
-  stores: Stores;
-  xero: XeroGateway;
-  xendit: XenditGateway;
-  clock: Clock;
-  logger: Logger;
-  /** Tests only: dies at a named point (CRASH_AT). */
-  crash?: CrashHook;
-}
+/** What booking after a payment takes (record-refund.ts takes the same). */
+export type FeeReturnDeps = Omit<RecordPaymentDeps, 'bankAccounts'>;
 
 /** Reference of the Receive Money (Narration of the manual journal): how a retry and the report find it. */
 export function feeReturnReference(xenditInvoiceId: string): string {
@@ -99,13 +87,7 @@ async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Pay
   try {
     const externalId = await externalIdOf(deps, deps.xendit, merchant.xenditSecretKey, payment);
     if (externalId === null) return null;
-    lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, {
-      id: payment.xenditInvoiceId,
-      externalId,
-      paidAmount: payment.amount,
-      currency: payment.currency,
-      paidAt: payment.paidAt,
-    });
+    lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, feeTaxQueryOf(payment, externalId));
   } catch (err) {
     // A key without Transactions read: the refund is in Xero all the same; the balances show the rest.
     if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {

@@ -5,7 +5,7 @@ import type { Job } from '../../store/jobs.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import type { Payment } from '../../store/payments.js';
 import { UpstreamError } from '../../clients/types.js';
-import type { FeeTaxLookup, XenditGateway } from '../../clients/xendit/types.js';
+import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { exponentOf, toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
@@ -109,13 +109,7 @@ async function feeFromTransactionOrReview(
   try {
     externalId = await externalIdOf(deps, xendit, secretKey, payment);
     if (externalId === null) return needsReview(deps, payment, `fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}; ${feeText} not posted`);
-    lookup = await xendit.getFeeTax(secretKey, {
-      id: payment.xenditInvoiceId,
-      externalId,
-      paidAmount: payment.amount,
-      currency: payment.currency,
-      paidAt: payment.paidAt,
-    });
+    lookup = await xendit.getFeeTax(secretKey, feeTaxQueryOf(payment, externalId));
   } catch (err) {
     if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
       return needsReview(deps, payment, `could not read Xendit's fee and its VAT (Transactions API): ${err.message}; ${feeText} not posted`);
@@ -150,6 +144,11 @@ async function feeFromTransactionOrReview(
   }
   await deps.stores.payments.setFeeFromTransaction(payment.id, { fee: lookup.fee, tax: lookup.tax }, deps.clock());
   return { fee: lookup.fee, tax: lookup.tax };
+}
+
+/** What picks the payment's transaction out of those of its external id. */
+export function feeTaxQueryOf(payment: Payment, externalId: string): FeeTaxQuery {
+  return { id: payment.xenditInvoiceId, externalId, paidAmount: payment.amount, currency: payment.currency, paidAt: payment.paidAt };
 }
 
 /**
