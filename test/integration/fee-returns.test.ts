@@ -162,6 +162,20 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(clearing(), xendit());
   });
 
+  it('the simulated dashboard\'s refund with "fee given back" ticked gives it back; refused on a part refund', async () => {
+    const { x } = await settledPayment();
+    const refundForm = (fields: Record<string, string>) =>
+      fetch(`${h.sims.xenditUrl}/dashboard/refunds`, { method: 'POST', body: new URLSearchParams({ invoice_id: x.id, ...fields }), redirect: 'manual' });
+    const part = await refundForm({ amount: '50000', fee_returned: 'on' });
+    assert.equal(part.status, 400);
+    assert.match(await part.text(), /the fee is given back only with a refund of all that is left/);
+    assert.equal((await refundForm({ fee_returned: 'on' })).status, 303);
+    await list();
+    await h.worker.drain();
+    assert.equal(returns().length, 1);
+    assert.equal(clearing(), xendit());
+  });
+
   it('a fee still in review does not hold the refund up; once it is posted, replaying the job books its return once', async () => {
     await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
     const { x } = await paidThroughGateway(h);
