@@ -6,7 +6,7 @@
 import type { XenditInvoice } from '../clients/xendit/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
-import { format, hundredths, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, type ReportDeps, type ReportRow, type TransactionOf } from './rows.js';
 
 export const FEE_RETURN_REF = /^Xendit fee returned (\S+)$/;
 
@@ -22,19 +22,13 @@ export interface BookedFeeReturn {
 export async function feeReturnRow(
   deps: ReportDeps,
   merchant: Merchant,
+  transactionOf: TransactionOf,
   booked: BookedFeeReturn,
   /** The invoice when the report already read it. */
   known: XenditInvoice | undefined,
 ): Promise<{ row: ReportRow; xendit: bigint; xero: bigint }> {
   const inv = known ?? (await deps.xendit.getInvoice(merchant.xenditSecretKey, booked.xenditInvoiceId)) ?? undefined;
-  const lookup = inv
-    ? await deps.xendit.getFeeTax(merchant.xenditSecretKey, {
-        id: inv.id,
-        externalId: inv.externalId,
-        paidAmount: inv.paidAmount ?? inv.amount,
-        currency: inv.currency,
-      })
-    : undefined;
+  const lookup = inv ? await transactionOf(inv) : undefined;
   const returned = lookup?.kind === 'found' && lookup.feeReturned ? hundredths(toDecimal(lookup.fee + lookup.tax, inv!.currency)) : null;
   const base = {
     date: booked.date,

@@ -8,7 +8,7 @@ import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/ty
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
+import { format, hundredths, transactionReader, type ReportDeps, type ReportRow, type RowStatus, type TransactionOf } from './rows.js';
 import { transferRows } from './transfers.js';
 import { missingRefundRows } from './refunds.js';
 import { otherMovementRows } from './movements.js';
@@ -97,6 +97,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const rows: ReportRow[] = [];
   const bookedRefunds = new Set<string>();
   const feeReturns: BookedFeeReturn[] = [];
+  const transactionOf = transactionReader(deps, merchant);
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   for (const p of payments) {
@@ -162,13 +163,13 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const found = byId.get(id) ?? { payments: [], fees: [], overpayments: [] };
     const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? found.overpayments[0]?.currencyCode ?? '';
     const inv = xendit.get(id);
-    const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(deps, merchant, inv) : { known: 0n }, xenditDate);
+    const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(transactionOf, inv) : { known: 0n }, xenditDate);
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
   }
   for (const booked of feeReturns) {
-    const r = await feeReturnRow(deps, merchant, booked, xendit.get(booked.xenditInvoiceId));
+    const r = await feeReturnRow(deps, merchant, transactionOf, booked, xendit.get(booked.xenditInvoiceId));
     rows.push(r.row);
     sum(r.row.currency).xendit += r.xendit;
     sum(r.row.currency).xero += r.xero;
@@ -208,10 +209,9 @@ type FeeTax = { known: bigint } | { unknown: string };
  * VAT on Xendit's fee is reported on the payment's transaction, not on the invoice: one more
  * Xendit call per paid invoice with a fee (a VAT line deleted in Xero would otherwise go unseen).
  */
-async function feeTaxFor(deps: ReportDeps, merchant: Merchant, inv: XenditInvoice): Promise<FeeTax> {
+async function feeTaxFor(transactionOf: TransactionOf, inv: XenditInvoice): Promise<FeeTax> {
   if (!inv.feesPaidAmount) return { known: 0n };
-  const paidAmount = inv.paidAmount ?? inv.amount;
-  const lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, { id: inv.id, externalId: inv.externalId, paidAmount, currency: inv.currency });
+  const lookup = await transactionOf(inv);
   if (lookup.kind === 'found') return { known: hundredths(toDecimal(lookup.tax, inv.currency)) };
   const why =
     lookup.kind === 'not_found'

@@ -2,7 +2,8 @@
  * The reconciliation report's rows and amounts, shared by its parts (reconcile.ts: payments, fees,
  * refunds; transfers.ts: settlements). Amounts are compared in hundredths (Xero's two decimals).
  */
-import type { XenditGateway } from '../clients/xendit/types.js';
+import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
+import type { Merchant } from '../store/merchants.js';
 import type { XeroGateway } from '../clients/xero/types.js';
 
 export const ROW_STATUSES = [
@@ -68,6 +69,17 @@ export function incompleteRow(range: { to: string }, note: string): ReportRow {
     xeroFee: null,
     status: 'incomplete',
     note,
+  };
+}
+
+/** The payment transaction of a paid invoice (its fee, VAT and fee.status), read once per report. */
+export type TransactionOf = (inv: XenditInvoice) => Promise<FeeTaxLookup>;
+
+export function transactionReader(deps: ReportDeps, merchant: Merchant): TransactionOf {
+  const read = new Map<string, Promise<FeeTaxLookup>>();
+  return (inv) => {
+    const query = { id: inv.id, externalId: inv.externalId, paidAmount: inv.paidAmount ?? inv.amount, currency: inv.currency };
+    return read.get(inv.id) ?? read.set(inv.id, deps.xendit.getFeeTax(merchant.xenditSecretKey, query)).get(inv.id)!;
   };
 }
 

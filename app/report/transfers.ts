@@ -48,7 +48,6 @@ export async function transferRows(
     });
     return { ...got, items: got.withdrawals };
   }, MAX_PAGES);
-  const complete = listed.complete;
   for (const w of listed.items) {
     const zone = zoneFor(timezone, w.currency);
     const out = dateIn(new Date(w.created), zone);
@@ -130,7 +129,7 @@ export async function transferRows(
     );
   }
   // Pages left unread: a withdrawal among them would be missing on both sides and go unseen.
-  if (!complete) rows.push(incompleteRow(range, `Xendit lists more withdrawals than one report reads (${MAX_PAGES * 50}): choose a shorter range`));
+  if (!listed.complete) rows.push(incompleteRow(range, `Xendit lists more withdrawals than one report reads (${MAX_PAGES * 50}): choose a shorter range`));
   return { rows, sums };
 }
 

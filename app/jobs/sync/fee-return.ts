@@ -56,7 +56,7 @@ export function returnFeeJob(deps: FeeReturnDeps) {
     // Dated by the payment's latest refund, whichever refund's job finds it: when Xendit gives the
     // fee back with the refund of the rest, an earlier part refund's job may be the one to see it.
     const refunds = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.kind === 'refund' && r.state === 'recorded');
-    const latest = refunds.at(-1) ?? refunds.find((r) => r.id === refundId);
+    const latest = refunds.at(-1);
     if (!latest) throw new NeedsReview(`refund ${refundId} of payment ${payment.id} is not recorded`);
     const row = known ?? (await foundReturn(deps, merchant, payment, latest.refundedAt, latest.id));
     if (!row) {
