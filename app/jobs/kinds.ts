@@ -41,8 +41,19 @@ export const SendAlertsPayload = z.object({});
 export const SyncOpenInvoicesPayload = z.object({});
 export const RefundPayload = z.object({ merchantId: z.string(), xenditRefundId: z.string().min(1).max(100) });
 export const ListRefundsPayload = z.object({});
-/** A refund was recorded: whether Xendit gave the payment's fee back with it (jobs/sync/fee-return.ts). */
-export const ReturnFeePayload = z.object({ merchantId: z.string(), paymentId: z.string(), refundId: z.string() });
+/**
+ * A refund was recorded: whether Xendit gave the payment's fee back with it (jobs/sync/fee-return.ts).
+ * `look`: a later day's look at a payment refunded in full (queued by list-refunds), one job a day.
+ */
+export const ReturnFeePayload = z.object({
+  merchantId: z.string(),
+  paymentId: z.string(),
+  refundId: z.string(),
+  look: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
+});
 /** live: listed with a live Xendit key (a test key's withdrawals never reach a real organisation). */
 export const WithdrawalPayload = z.object({ merchantId: z.string(), xenditTransactionId: z.string().min(1).max(100), live: z.boolean() });
 export const ListWithdrawalsPayload = z.object({});
@@ -117,7 +128,7 @@ export const JOB_SPECS = {
   'return-fee': {
     kind: 'return-fee',
     payload: ReturnFeePayload,
-    dedupeKey: (p: z.infer<typeof ReturnFeePayload>) => `return-fee:${p.paymentId}:${p.refundId}`,
+    dedupeKey: (p: z.infer<typeof ReturnFeePayload>) => `return-fee:${p.paymentId}:${p.refundId}${p.look ? `:${p.look}` : ''}`,
     merchantId: (p: z.infer<typeof ReturnFeePayload>) => p.merchantId,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
   },

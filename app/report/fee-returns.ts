@@ -4,6 +4,7 @@
  * payment transaction says: its fee and VAT when its fee.status says Xendit no longer keeps them.
  */
 import type { XenditInvoice } from '../clients/xendit/types.js';
+import type { ListedRefund } from './refunds.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { format, hundredths, type ReportDeps, type ReportRow, type TransactionOf } from './rows.js';
@@ -51,4 +52,51 @@ export async function feeReturnRow(
     };
   }
   return { row: { ...base, status: 'fee_returned', note: 'Xendit gave the fee back with a refund' }, xendit: returned, xero: booked.amount };
+}
+
+/**
+ * A fee Xendit gave back that is not in Xero (the job that books it waits, is in review, or Xendit
+ * marked it after the gateway last looked): for each invoice whose latest refund falls in the range,
+ * its transaction is read (once per report); when it says the fee came back and the clearing
+ * accounts hold no `Xendit fee returned <invoice>` entry at any date, a `missing_in_xero` row on the
+ * refund's date, counted in Xendit's total (the balance got it back).
+ */
+export async function unbookedFeeReturnRows(
+  deps: ReportDeps,
+  merchant: Merchant,
+  transactionOf: TransactionOf,
+  /** The invoice when the report already read it. */
+  known: (id: string) => XenditInvoice | undefined,
+  range: { from: string; to: string },
+  /** Succeeded refunds as listed, newest first. */
+  refunds: ListedRefund[],
+  /** Invoice ids with a fee given back on the clearing accounts, at any date. */
+  booked: Set<string>,
+): Promise<{ rows: ReportRow[]; sums: Map<string, bigint> }> {
+  const rows: ReportRow[] = [];
+  const sums = new Map<string, bigint>();
+  const seen = new Set<string>();
+  for (const { refund, date } of refunds) {
+    if (seen.has(refund.invoiceId)) continue; // an earlier refund of the same invoice
+    seen.add(refund.invoiceId);
+    if (date < range.from || date > range.to || booked.has(refund.invoiceId)) continue;
+    const inv = known(refund.invoiceId) ?? (await deps.xendit.getInvoice(merchant.xenditSecretKey, refund.invoiceId)) ?? undefined;
+    if (!inv) continue;
+    const lookup = await transactionOf(inv);
+    if (lookup.kind !== 'found' || !lookup.feeReturned || lookup.fee + lookup.tax <= 0) continue;
+    const returned = hundredths(toDecimal(lookup.fee + lookup.tax, inv.currency));
+    sums.set(inv.currency, (sums.get(inv.currency) ?? 0n) + returned);
+    rows.push({
+      date,
+      xenditInvoiceId: inv.id,
+      currency: inv.currency,
+      xenditAmount: null,
+      xenditFee: format(-returned),
+      xeroPayment: null,
+      xeroFee: null,
+      status: 'missing_in_xero',
+      note: `Xendit gave the fee back (refund ${refund.id}): not in Xero yet`,
+    });
+  }
+  return { rows, sums };
 }

@@ -12,7 +12,7 @@ import { format, hundredths, transactionReader, type ReportDeps, type ReportRow,
 import { transferRows } from './transfers.js';
 import { missingRefundRows } from './refunds.js';
 import { otherMovementRows } from './movements.js';
-import { FEE_RETURN_REF, feeReturnRow, type BookedFeeReturn } from './fee-returns.js';
+import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
 
 export { ROW_STATUSES, format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 
@@ -86,10 +86,16 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   }
   const payments: XeroAccountPayment[] = [];
   const txns: XeroBankTransaction[] = [];
+  // Fees given back as Xero holds them at any date: one booked outside the range is not missing.
+  const feeReturnedAnywhere = new Set<string>();
   for (const accountId of accounts) {
     payments.push(...(await deps.xero.listPaymentsToAccount(merchant.xero, accountId)).filter((p) => inRange(p.date)));
     if (nonBank.includes(accountId)) continue; // bank transactions live on bank accounts only
-    txns.push(...(await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)).filter((t) => inRange(t.date)));
+    for (const t of await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)) {
+      const returned = t.type === 'RECEIVE' ? FEE_RETURN_REF.exec(t.reference) : null;
+      if (returned) feeReturnedAnywhere.add(returned[1]);
+      if (inRange(t.date)) txns.push(t);
+    }
   }
 
   const byId = new Map<string, { payments: XeroAccountPayment[]; fees: (XeroBankTransaction | JournalFee)[]; overpayments: XeroBankTransaction[] }>();
@@ -136,9 +142,12 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     }
   }
   if (journalCodes.size) {
-    for (const j of (await deps.xero.listManualJournals(merchant.xero)).filter((x) => inRange(x.date))) {
+    for (const j of await deps.xero.listManualJournals(merchant.xero)) {
       const onClearing = j.lines.filter((l) => journalCodes.has(l.accountCode));
       if (!onClearing.length) continue;
+      const returnedAt = FEE_RETURN_REF.exec(j.narration);
+      if (returnedAt) feeReturnedAnywhere.add(returnedAt[1]);
+      if (!inRange(j.date)) continue;
       const currency = journalCodes.get(onClearing[0].accountCode)!;
       const movement = onClearing.reduce((total, l) => total + hundredths(l.amount), 0n);
       const fee = FEE_REF.exec(j.narration);
@@ -181,6 +190,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds);
   rows.push(...unbooked.rows);
   for (const [currency, amount] of unbooked.sums) sum(currency).xendit += amount;
+  const feesBack = await unbookedFeeReturnRows(deps, merchant, transactionOf, (id) => xendit.get(id), range, unbooked.succeeded, feeReturnedAnywhere);
+  rows.push(...feesBack.rows);
+  for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;
   rows.push(...(await otherMovementRows(deps, merchant, range, timezone)));
   for (const [currency, t] of settled.sums) {
     sum(currency).xendit += t.xendit;

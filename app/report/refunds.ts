@@ -8,6 +8,7 @@
  * refund for which Xendit states a refund fee has an `xendit_only` row for it (refundFeeRow).
  */
 import type { Merchant } from '../store/merchants.js';
+import type { XenditRefund } from '../clients/xendit/types.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { format, hundredths, incompleteRow, readPages, type ReportDeps, type ReportRow } from './rows.js';
@@ -22,7 +23,7 @@ export async function missingRefundRows(
   timezone: string | null | undefined,
   /** Refund ids whose cash refund the report found in Xero. */
   booked: Set<string>,
-): Promise<{ rows: ReportRow[]; sums: Map<string, bigint> }> {
+): Promise<{ rows: ReportRow[]; sums: Map<string, bigint>; succeeded: ListedRefund[] }> {
   const earliest = Date.parse(`${range.from}T00:00:00Z`) - 86_400_000;
   const listed = await readPages(
     async (afterId) => {
@@ -35,10 +36,12 @@ export async function missingRefundRows(
   );
   const rows: ReportRow[] = [];
   const sums = new Map<string, bigint>();
+  const succeeded: ListedRefund[] = [];
   for (const r of listed.items) {
-    if (!r.created) continue;
+    if (!r.created || r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
     const date = dateIn(new Date(r.created), zoneFor(timezone, r.currency));
-    if (date < range.from || date > range.to || r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
+    succeeded.push({ refund: { ...r, invoiceId: r.invoiceId }, date });
+    if (date < range.from || date > range.to) continue;
     if (r.refundFee) rows.push(refundFeeRow(date, r.invoiceId, r.id, r.currency, r.refundFee));
     if (booked.has(r.id)) continue;
     const amount = -hundredths(toDecimal(r.amount, r.currency));
@@ -57,7 +60,13 @@ export async function missingRefundRows(
   }
   // Pages left unread: a refund missing in Xero could be among them, so the range is not called reconciled.
   if (!listed.complete) rows.push(incompleteRow(range, `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`));
-  return { rows, sums };
+  return { rows, sums, succeeded };
+}
+
+/** A succeeded refund of an invoice as listed (newest first, up to and past the range's end), with its local date. */
+export interface ListedRefund {
+  refund: XenditRefund & { invoiceId: string };
+  date: string;
 }
 
 /**

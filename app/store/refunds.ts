@@ -1,5 +1,5 @@
 /** Refunds made at Xendit and their credit note and cash refund in Xero (migration 20261205T0910). */
-import type { Selectable, Updateable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { insertJob, type NewJobRow } from './jobs.js';
@@ -96,6 +96,30 @@ export function createRefundStore(db: Db) {
     async forPayment(paymentId: string): Promise<Refund[]> {
       const rows = await db.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).orderBy('refunded_at').execute();
       return rows.map(toRefund);
+    },
+
+    /**
+     * Payments refunded in full (refunds recorded, chargebacks aside) whose fee the gateway posted and
+     * for which no fee given back was found yet, their latest refund recorded in [from, to): the ones
+     * whose fee Xendit may still mark given back (jobs/sync/list-refunds.ts looks again once a day).
+     */
+    async refundedInFullWithoutFeeReturn(q: { from: Date; to: Date; limit: number }): Promise<{ merchantId: string; paymentId: string; refundId: string }[]> {
+      const rows = await db
+        .selectFrom('refunds as r')
+        .innerJoin('payments as p', 'p.id', 'r.payment_id')
+        .where('r.kind', '=', 'refund')
+        .where('r.state', '=', 'recorded')
+        .where('p.fee_state', '=', 'posted')
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('fee_returns as f').select('f.payment_id').whereRef('f.payment_id', '=', 'p.id'))))
+        .groupBy(['p.id', 'p.merchant_id', 'p.amount'])
+        .having((eb) => eb.fn.sum<string>('r.amount'), '>=', sql<string>`p.amount`)
+        .having((eb) => eb.fn.max('r.refunded_at'), '>=', q.from)
+        .having((eb) => eb.fn.max('r.refunded_at'), '<', q.to)
+        .select(['p.merchant_id', 'p.id as payment_id', sql<string>`(array_agg(r.id order by r.refunded_at desc))[1]`.as('refund_id')])
+        .orderBy('p.id')
+        .limit(q.limit)
+        .execute();
+      return rows.map((r) => ({ merchantId: r.merchant_id, paymentId: r.payment_id, refundId: r.refund_id }));
     },
 
     /** Committed before the create is sent; null once Xero answered that it did not take it. */

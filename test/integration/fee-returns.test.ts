@@ -152,7 +152,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(returns().length, 0);
 
     // Xendit gives the fee back some time after the refund.
-    h.sims.xendit.getInvoice(x.id)!.feeReturnedAt = new Date();
+    h.sims.xendit.test.giveFeeBackLater(x.id);
     h.clock.advance(2 * 3600_000 + 1000);
     await h.worker.drain();
     assert.equal((await jobOf(rest.id)).state, 'done');
@@ -160,6 +160,65 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(more.length, 0);
     assert.equal(back.reference, `Xendit fee returned ${x.id}`);
     assert.equal(clearing(), xendit());
+  });
+
+  it('a fee Xendit marks given back days after a full refund: the refunds listing looks once a day and books it once; after 30 days it stops looking', async () => {
+    const a = await settledPayment();
+    const b = await settledPayment();
+    for (const { x } of [a, b]) await webhook((await h.sims.xendit.refund(x.id, { sendWebhook: false })).id).expect(200);
+    await h.worker.drain();
+    const looks = async (paymentId: string) =>
+      (await h.stores.jobs.list()).filter((j) => j.kind === 'return-fee' && (j.payload as { paymentId: string }).paymentId === paymentId);
+    // The refund's own job gives up after its hours of looking (refunds are dated by the simulated Xendit's clock).
+    const refundedAt = (await h.stores.refunds.forPayment(b.payment.id))[0].refundedAt;
+    h.clock.advance(refundedAt.getTime() - h.clock().getTime() + 13 * 3600_000);
+    await h.worker.drain();
+    assert.deepEqual(
+      (await looks(a.payment.id)).map((j) => j.state),
+      ['done'],
+    );
+
+    await list();
+    await list();
+    await h.worker.drain();
+    assert.equal((await looks(a.payment.id)).length, 2, 'one look a day, however often the listing runs');
+    assert.equal(returns().length, 0, 'Xendit has not given it back yet');
+
+    assert.equal((await report()).reconciled, true);
+    h.clock.advance(86_400_000);
+    h.sims.xendit.test.giveFeeBackLater(a.x.id);
+    // Until the next look, the report shows the fee Xendit gave back that Xero does not have.
+    const before = await report();
+    const missing = before.rows.filter((r) => r.xenditInvoiceId === a.x.id && r.status === 'missing_in_xero');
+    assert.equal(missing.length, 1, JSON.stringify(before.rows));
+    assert.match(missing[0].note, /Xendit gave the fee back \(refund rfd-.*\): not in Xero yet/);
+    assert.equal(before.reconciled, false);
+    assert.notEqual(before.totals.IDR.difference, '0.00');
+
+    await list();
+    await h.worker.drain();
+    const [back, ...more] = returns();
+    assert.equal(more.length, 0);
+    assert.equal(back.reference, `Xendit fee returned ${a.x.id}`);
+    assert.ok((await looks(a.payment.id)).every((j) => j.state === 'done'));
+    assert.equal(clearing(), xendit());
+    const after = await report();
+    assert.deepEqual(
+      after.rows.filter((r) => r.xenditInvoiceId === a.x.id && r.status !== 'matched' && r.status !== 'refunded').map((r) => r.status),
+      ['fee_returned'],
+    );
+    assert.equal(after.reconciled, true, JSON.stringify(after.rows));
+
+    h.clock.advance(86_400_000);
+    await list();
+    assert.equal((await looks(a.payment.id)).length, 3, 'booked: not looked at again');
+    const bLooks = (await looks(b.payment.id)).length;
+    assert.equal(bLooks, 4, 'never given back: looked at each day');
+    h.clock.advance(30 * 86_400_000);
+    await list();
+    assert.equal((await looks(b.payment.id)).length, bLooks, 'no longer looked at after 30 days');
+    await h.worker.drain();
+    assert.equal(returns().length, 1);
   });
 
   it('the simulated dashboard\'s refund with "fee given back" ticked gives it back; refused on a part refund', async () => {

@@ -33,8 +33,11 @@ export function feeReturnReference(xenditInvoiceId: string): string {
   return `Xendit fee returned ${xenditInvoiceId}`;
 }
 
-/** How long after a full refund Xendit's transaction is read again, and how often (a few attempts of the job's 15). */
-const RECHECK_FOR_MS = 12 * 3600_000;
+/**
+ * How long after a full refund the refund's job reads Xendit's transaction again, and how often (a
+ * few attempts of the job's 15); later, list-refunds.ts looks once a day.
+ */
+export const RECHECK_FOR_MS = 12 * 3600_000;
 const RECHECK_EVERY_SECONDS = 2 * 3600;
 
 export function returnFeeJob(deps: FeeReturnDeps) {

@@ -4,20 +4,28 @@
  * account (up to MAX_PAGES pages of PAGE_SIZE, newest first) and queues a record-refund job for
  * each succeeded refund of a payment the gateway recorded that is not in Xero yet. The job's dedupe
  * key makes the webhook and the listing one job, whichever comes first.
+ *
+ * It also looks again, once a day, at payments refunded in full whose fee Xendit has not said it
+ * gave back: when Xendit marks that is not documented, and the refund's own job looks only for the
+ * first hours (fee-return.ts). Each look is a return-fee job of that day, for LATE_LOOK_DAYS.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import { enqueue } from '../enqueue.js';
+import { RECHECK_FOR_MS } from './fee-return.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 3;
+/** How long after a full refund a fee given back is still looked for, and how many payments one run looks at. */
+export const LATE_LOOK_DAYS = 30;
+const LATE_LOOKS_PER_RUN = 5000;
 
 export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }) {
   return async (): Promise<void> => {
-    for (const merchant of await deps.stores.merchants.list()) {
-      if (merchant.status !== 'active' || !merchant.xenditSecretKey) continue;
+    const active = (await deps.stores.merchants.list()).filter((m) => m.status === 'active' && m.xenditSecretKey);
+    for (const merchant of active) {
       try {
         let afterId: string | undefined;
         for (let page = 0; page < MAX_PAGES; page++) {
@@ -38,5 +46,23 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
         deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not list refunds at Xendit');
       }
     }
+    await lookAgainAtFees(deps, new Set(active.map((m) => m.id)));
   };
+}
+
+async function lookAgainAtFees(deps: { stores: Stores; clock: Clock; logger: Logger }, active: Set<string>): Promise<void> {
+  const now = deps.clock();
+  const look = now.toISOString().slice(0, 10);
+  const due = await deps.stores.refunds.refundedInFullWithoutFeeReturn({
+    from: new Date(now.getTime() - LATE_LOOK_DAYS * 86_400_000),
+    to: new Date(now.getTime() - RECHECK_FOR_MS),
+    limit: LATE_LOOKS_PER_RUN,
+  });
+  let queued = 0;
+  for (const d of due.filter((d) => active.has(d.merchantId))) {
+    if (await enqueue(deps.stores.jobs, 'return-fee', { ...d, look }, now)) queued++;
+  }
+  if (queued) deps.logger.info({ queued, look }, 'fees of payments refunded in full looked at again');
+  if (due.length === LATE_LOOKS_PER_RUN)
+    deps.logger.warn({ limit: LATE_LOOKS_PER_RUN }, 'more payments refunded in full wait for their fee than one run looks at');
 }

@@ -26,7 +26,7 @@ import { listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
 import { balanceOf, balanceRoute, pendingSettlementOf, reverseWithdrawal, withdraw, withdrawalsOf } from './withdrawals.js';
-import { completeRefund, createRefund, createRefundRoute, getRefundRoute, listRefundsRoute, refundState } from './refunds.js';
+import { completeRefund, createRefund, createRefundRoute, getRefundRoute, giveFeeBackLater, listRefundsRoute, refundState } from './refunds.js';
 
 export type {
   OutsideInvoice,
@@ -86,6 +86,10 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         const id = `txn_${randomBytes(12).toString('hex')}`;
         (ctx.state.otherMovements ??= []).push({ id, userId: account.userId, ...m, created: ctx.now() });
         return { id };
+      },
+      giveFeeBackLater: (invoiceId) => {
+        const made = giveFeeBackLater(ctx, requireInvoice(ctx, invoiceId));
+        if (made) throw new Error(made.error);
       },
       pendingSettlement: (secretKey, currency) => {
         const account = ctx.state.accounts.get(secretKey);

@@ -117,6 +117,14 @@ export async function completeRefund(ctx: Ctx, refundId: string, status: 'SUCCEE
   if (opts.sendWebhook !== false) await sendRefundWebhook(ctx, refund);
 }
 
+/** The fee of an invoice refunded in full marked given back after the refund (test API). */
+export function giveFeeBackLater(ctx: Ctx, inv: SimXenditInvoice): { error: string } | undefined {
+  if (refundable(ctx, inv) > 0) return { error: 'the fee is given back only once the payment is refunded in full' };
+  if (inv.feeReturnedAt) return { error: 'the fee was given back already' };
+  inv.feeReturnedAt = ctx.now();
+  return undefined;
+}
+
 /** A payment's fee comes back once, with the first refund that gives it back. */
 function returnFee(ctx: Ctx, r: SimRefund): void {
   const inv = ctx.state.invoices.get(r.invoiceId);

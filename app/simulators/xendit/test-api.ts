@@ -38,6 +38,11 @@ export interface XenditSimTestApi {
   withdraw(secretKey: string, currency: Currency, amount?: number): { id: string; amount: number };
   /** The receiving bank sends a withdrawal back (invalid or dormant account): REVERSED, its money back in the balance. */
   reverseWithdrawal(secretKey: string, id: string): void;
+  /**
+   * Xendit marks the fee of a payment refunded in full as given back some time after the refund (when
+   * is not documented): its transaction's fee.status REVERSED, the fee back in the balance.
+   */
+  giveFeeBackLater(invoiceId: string): void;
   /** The account's CASH balance in this currency (minor units), as GET /balance tells it. */
   balance(secretKey: string, currency: Currency): number;
   /** A movement of the balance the gateway does not book (a payout to a supplier: DISBURSEMENT, MONEY_OUT), as made in Xendit's dashboard. */
@@ -47,7 +52,7 @@ export interface XenditSimTestApi {
 }
 
 /** The commands that need the simulator's context (index.ts makes them). */
-export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'reverseWithdrawal' | 'balance' | 'pendingSettlement' | 'movement'>;
+export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'reverseWithdrawal' | 'balance' | 'pendingSettlement' | 'movement' | 'giveFeeBackLater'>;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {
   const requests = (f: XenditRequestFilter = {}) =>
