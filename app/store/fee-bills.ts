@@ -3,7 +3,7 @@ import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
-import type { FeeBillState, FeeBillsTable } from './schema.js';
+import type { FeeBillState, FeeBillsTable, XenditFeeBilling } from './schema.js';
 import type { Currency } from '../money.js';
 
 export interface FeeBill {
@@ -89,6 +89,35 @@ export function createFeeBillStore(db: Db) {
           .executeTakeFirstOrThrow();
         return { bill: toBill(row), made: false };
       });
+    },
+
+    /**
+     * The fee billing settings in force at any time in [from, to): the one at `from` (the latest change
+     * before it, or the first change's earlier setting, or with no change the current one) and every
+     * one changed to within the span.
+     */
+    async billingDuring(merchantId: string, current: XenditFeeBilling, from: Date, to: Date): Promise<Set<XenditFeeBilling>> {
+      const changes = await db
+        .selectFrom('fee_billing_changes')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .orderBy('changed_at')
+        .orderBy('id')
+        .execute();
+      const before = changes.filter((c) => c.changed_at <= from).at(-1);
+      const atStart = before ? before.billing_after : (changes[0]?.billing_before ?? current);
+      return new Set([atStart, ...changes.filter((c) => c.changed_at > from && c.changed_at < to).map((c) => c.billing_after)]);
+    },
+
+    /**
+     * Whether the merchant's fees were billed monthly at any time in the billing month `period`
+     * (YYYY-MM), a day wider on each side for the organisation's local dates.
+     */
+    async billedMonthlyIn(merchant: { id: string; xenditFeeBilling: XenditFeeBilling }, period: string): Promise<boolean> {
+      const [year, month] = period.split('-').map(Number);
+      const from = new Date(Date.UTC(year, month - 1, 1) - 86_400_000);
+      const to = new Date(Date.UTC(year, month, 1) + 86_400_000);
+      return (await this.billingDuring(merchant.id, merchant.xenditFeeBilling, from, to)).has('invoiced');
     },
 
     async byId(id: string): Promise<FeeBill | null> {

@@ -239,18 +239,29 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       o: { feePosting?: FeePosting; xenditFeeBilling?: XenditFeeBilling; overpayments?: boolean; xeroTestOrganisation?: boolean },
       now: Date,
     ): Promise<boolean> {
-      const r = await db
-        .updateTable('merchants')
-        .set({
-          ...(o.feePosting ? { fee_posting: o.feePosting } : {}),
-          ...(o.xenditFeeBilling ? { xendit_fee_billing: o.xenditFeeBilling } : {}),
-          ...(o.overpayments === undefined ? {} : { overpayments: o.overpayments }),
-          ...(o.xeroTestOrganisation === undefined ? {} : { xero_test_organisation: o.xeroTestOrganisation }),
-          updated_at: now,
-        })
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      // A change of fee billing is kept with its time: a month's fee bill is judged by the setting of that month.
+      return db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('merchants').select('xendit_fee_billing').where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!before) return false;
+        await trx
+          .updateTable('merchants')
+          .set({
+            ...(o.feePosting ? { fee_posting: o.feePosting } : {}),
+            ...(o.xenditFeeBilling ? { xendit_fee_billing: o.xenditFeeBilling } : {}),
+            ...(o.overpayments === undefined ? {} : { overpayments: o.overpayments }),
+            ...(o.xeroTestOrganisation === undefined ? {} : { xero_test_organisation: o.xeroTestOrganisation }),
+            updated_at: now,
+          })
+          .where('id', '=', id)
+          .execute();
+        if (o.xenditFeeBilling && o.xenditFeeBilling !== before.xendit_fee_billing) {
+          await trx
+            .insertInto('fee_billing_changes')
+            .values({ merchant_id: id, changed_at: now, billing_before: before.xendit_fee_billing, billing_after: o.xenditFeeBilling })
+            .execute();
+        }
+        return true;
+      });
     },
 
     async setXeroTimezone(id: string, timezone: string): Promise<void> {

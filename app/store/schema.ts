@@ -281,6 +281,15 @@ export interface FeeBillsTable {
 
 export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
 
+/** A change of a merchant's Xendit fee billing (migration 20261205T2300). */
+export interface FeeBillingChangesTable {
+  id: Generated<string>;
+  merchant_id: string;
+  changed_at: Timestamp;
+  billing_before: XenditFeeBilling;
+  billing_after: XenditFeeBilling;
+}
+
 /** Receive Money into a bank clearing account, or a manual journal on any other. */
 export type FeeReturnEntryKind = 'receive' | 'journal';
 
@@ -449,6 +458,7 @@ export interface Database {
   withdrawals: WithdrawalsTable;
   fee_bills: FeeBillsTable;
   fee_returns: FeeReturnsTable;
+  fee_billing_changes: FeeBillingChangesTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

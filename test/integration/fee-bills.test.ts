@@ -37,7 +37,8 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
   beforeEach(async () => {
     h = await createHarness(db());
     await seedAdminCast(h, db());
-    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, h.clock());
+    // Billed monthly since January: a month's bill is judged by the setting of that month.
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z'));
   });
   afterEach(() => h.close());
 
@@ -226,18 +227,44 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id))[0].state, 'test_mode');
   });
 
-  it('a merchant whose fees are taken from each payment cannot book a monthly bill (the fees are in Xero already)', async () => {
+  it('fees taken from each payment since a change of the setting: the months billed before it are booked, months without billing are refused (their fees are in Xero already)', async () => {
+    // The setting changes on 2026-11-25 (the harness's clock): November was billed in part.
     await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'deducted' }, h.clock());
     const agent = await signedIn(h.app, 'a@toko.test');
-    const $ = await upload(agent, NOVEMBER, 422);
-    assert.match($('#e-report').text(), /would count them twice/);
     const { csrf } = await page(agent, pagePath());
-    await agent
-      .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
-      .type('form')
-      .send({ _csrf: csrf(), mode: 'manual', period: '2026-10', currency: 'IDR', fees: '1000', vat: '', xenditInvoiceNumber: '' })
-      .expect(422);
+    assert.match((await page(agent, pagePath())).$('.warning').text(), /only for months when Xendit billed/);
+    const manual = (period: string, status: number) =>
+      agent
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+        .type('form')
+        .send({ _csrf: csrf(), mode: 'manual', period, currency: 'IDR', fees: '1000', vat: '', xenditInvoiceNumber: '' })
+        .expect(status);
+    for (const period of ['2026-12', '2025-11']) {
+      const $ = cheerio.load((await manual(period, 422)).text);
+      assert.match($('#e-period').text(), new RegExp(`In ${period} .*would count them twice`));
+    }
+    const december = billingReport([['txn_9', '2026-12-02 10:00:00', '4500', '495']]);
+    assert.match((await upload(agent, december, 422))('#e-report').text(), /In 2026-12 .*would count them twice/);
     assert.deepEqual(await h.stores.feeBills.forMerchant(h.merchant.id), []);
+
+    // November's bill, uploaded after the change, is booked all the same.
+    await confirm(agent, await upload(agent, NOVEMBER));
+    await h.worker.drain();
+    assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id))[0].state, 'recorded');
+    assert.equal((await bills('Xendit fees 2026-11 IDR')).length, 1);
+  });
+
+  it('a bill queued while billed monthly, whose month the setting no longer covers, is not booked: it waits for review', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const december = billingReport([['txn_9', '2026-12-02 10:00:00', '4500', '495']]);
+    await confirm(agent, await upload(agent, december));
+    // Changed back to fees taken from each payment before December, and before the job ran.
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'deducted' }, h.clock());
+    await h.worker.drain();
+    const [bill] = await h.stores.feeBills.forMerchant(h.merchant.id);
+    assert.equal(bill.state, 'needs_review');
+    assert.match(bill.lastError ?? '', /taken from each payment in 2026-12/);
+    assert.deepEqual(await bills('Xendit fees 2026-12 IDR'), []);
   });
 
   it('staff only read (403 on booking), another merchant gets 404, booking needs the step-up password; nothing written', async () => {

@@ -35,9 +35,14 @@ export async function previewReport(deps: FeeBillDeps, actor: User, merchantId: 
 }
 
 async function previewFor(deps: FeeBillDeps, merchant: Merchant, csv: string): Promise<PreviewRow[]> {
-  billedMonthly(merchant);
   const parsed = parseBillingReport(csv);
   if ('problems' in parsed) throw new FormInvalid({ report: message('errors:feeReportUnreadable', { problems: parsed.problems }) }, 400);
+  await billedMonthly(
+    deps,
+    merchant,
+    'report',
+    parsed.totals.map((t) => t.period),
+  );
   const booked = await deps.stores.feeBills.forMerchant(merchant.id);
   return parsed.totals.map((t) => {
     const same = booked.find((b) => b.period === t.period && b.currency === t.currency);
@@ -51,9 +56,16 @@ export async function bookReport(deps: FeeBillDeps, actor: User, merchantId: str
   return book(deps, actor, merchant.id, await previewFor(deps, merchant, csv), null);
 }
 
-/** Fees Xendit takes from each payment are in Xero already (post-fee): a bill for them would count them twice. */
-function billedMonthly(merchant: Merchant): void {
-  if (merchant.xenditFeeBilling !== 'invoiced') throw new FormInvalid({ report: 'errors:feeBillDeducted' });
+/**
+ * Fees Xendit takes from each payment are in Xero already (post-fee): a bill for a month in which
+ * they were all taken so would count them twice. Judged by the setting in force in that month, so a
+ * merchant who changed it since can still book the months billed before.
+ */
+async function billedMonthly(deps: FeeBillDeps, merchant: Merchant, field: string, periods: string[]): Promise<void> {
+  const deducted: string[] = [];
+  for (const period of [...new Set(periods)].sort()) if (!(await deps.stores.feeBills.billedMonthlyIn(merchant, period))) deducted.push(period);
+  if (!deducted.length) return;
+  throw new FormInvalid({ [field]: message('errors:feeBillDeducted', { months: deducted.join(', ') }) });
 }
 
 export interface ManualBill {
@@ -67,7 +79,6 @@ export interface ManualBill {
 /** The totals of Xendit's PDF invoice typed in: the same checks and booking as a report's month. */
 export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: string, form: ManualBill): Promise<number> {
   const merchant = await merchantToChange(deps, actor, merchantId);
-  billedMonthly(merchant);
   const errors: Record<string, ReturnType<typeof message> | string> = {};
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(form.period.trim())) errors.period = 'errors:feeBillPeriod';
   const currency = form.currency.trim().toUpperCase();
@@ -89,6 +100,7 @@ export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: str
   if (number.length > 100 || /[\r\n\t]/.test(number) || unstorableReason(number) !== null) errors.xenditInvoiceNumber = 'errors:feeBillNumber';
   if (!Object.keys(errors).length && fees + vat <= 0) errors.fees = message('errors:feeBillAmount', { currency });
   if (Object.keys(errors).length) throw new FormInvalid(errors);
+  await billedMonthly(deps, merchant, 'period', [form.period.trim()]);
   const booked = (await deps.stores.feeBills.forMerchant(merchant.id)).find((b) => b.period === form.period.trim() && b.currency === currency);
   const row: PreviewRow = {
     period: form.period.trim(),

@@ -47,9 +47,12 @@ export function recordFeeBillJob(deps: RecordFeeBillDeps) {
     const bill = await deps.stores.feeBills.byId(feeBillId);
     if (!bill || bill.merchantId !== merchantId) throw new NeedsReview(`no Xendit fee bill ${feeBillId} for this merchant`);
     if (bill.state === 'recorded' || bill.state === 'test_mode') return;
-    // Switched to fees taken per payment since the upload: those fees are posted per payment.
-    if (merchant.xenditFeeBilling !== 'invoiced')
-      throw new NeedsReview(`the merchant's Xendit fees are no longer billed monthly: bill ${bill.period} ${bill.currency} not booked`);
+    // Judged by the setting of the billing month (changed since the upload: those fees were posted per payment).
+    if (!(await deps.stores.feeBills.billedMonthlyIn(merchant, bill.period))) {
+      const reason = `the merchant's Xendit fees were taken from each payment in ${bill.period}: bill ${bill.period} ${bill.currency} not booked`;
+      await deps.stores.feeBills.needsReview(bill.id, reason, deps.clock());
+      throw new NeedsReview(reason);
+    }
     // Fees of a test account are no money: they reach only an organisation marked as a test company.
     if (!mayRecordInXero(merchant)) return void (await deps.stores.feeBills.testMode(bill.id, deps.clock()));
     try {
