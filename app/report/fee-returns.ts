@@ -56,7 +56,7 @@ export async function feeReturnRow(
 
 /**
  * A fee Xendit gave back that is not in Xero (the job that books it waits, is in review, or Xendit
- * marked it after the gateway last looked): for each invoice whose latest refund falls in the range,
+ * marked it after the gateway last looked), for a merchant whose fees the gateway posts: for each invoice whose latest refund falls in the range,
  * its transaction is read (once per report); when it says the fee came back and the clearing
  * accounts hold no `Xendit fee returned <invoice>` entry at any date, a `missing_in_xero` row on the
  * refund's date, counted in Xendit's total (the balance got it back).
@@ -75,6 +75,8 @@ export async function unbookedFeeReturnRows(
 ): Promise<{ rows: ReportRow[]; sums: Map<string, bigint> }> {
   const rows: ReportRow[] = [];
   const sums = new Map<string, bigint>();
+  // The gateway books a fee given back only where it posts fees (return-fee finds them not_needed otherwise).
+  if (merchant.xenditFeeBilling === 'invoiced' || merchant.feePosting === 'off') return { rows, sums };
   const seen = new Set<string>();
   for (const { refund, date } of refunds) {
     if (seen.has(refund.invoiceId)) continue; // an earlier refund of the same invoice

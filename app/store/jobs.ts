@@ -247,8 +247,11 @@ export function createJobStore(db: Db) {
     },
 
     /** Forgets finished jobs of a kind (e.g. past reconcile runs) last touched before `before`. */
-    async pruneDone(kind: string, before: Date): Promise<number> {
-      const r = await db.deleteFrom('jobs').where('kind', '=', kind).where('state', '=', 'done').where('updated_at', '<', before).executeTakeFirst();
+    /** Done jobs of a kind last touched before `before`; with `payloadKey`, only those whose payload has it. */
+    async pruneDone(kind: string, before: Date, payloadKey?: string): Promise<number> {
+      let q = db.deleteFrom('jobs').where('kind', '=', kind).where('state', '=', 'done').where('updated_at', '<', before);
+      if (payloadKey) q = q.where(sql<boolean>`payload ? ${payloadKey}`);
+      const r = await q.executeTakeFirst();
       return Number(r.numDeletedRows);
     },
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import type { Selectable } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { SecretBox } from '../security/secrets.js';
-import type { FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
+import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
   DEFAULT_FEE_ACCOUNT_CODE,
   DEFAULT_SALES_ACCOUNT_CODE,
@@ -145,23 +145,26 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 
     /** The merchant settings page's switches (app/admin/merchants/settings.ts lists them). */
     async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
-      await db
-        .updateTable('merchants')
-        .set({
-          backend_flow: s.backendFlow,
-          fee_posting: s.feePosting,
-          xendit_fee_billing: s.xenditFeeBilling,
-          overpayments: s.overpayments,
-          xero_test_organisation: s.xeroTestOrganisation,
-          sales_tax_type: s.salesTaxType,
-          partial_min_percent: s.partialMinPercent,
-          checkout_hours: s.checkoutHours,
-          xendit_receipts: s.xenditReceipts,
-          payment_methods: s.paymentMethods,
-          updated_at: now,
-        })
-        .where('id', '=', id)
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        await noteFeeBillingChange(trx, id, s.xenditFeeBilling, now);
+        await trx
+          .updateTable('merchants')
+          .set({
+            backend_flow: s.backendFlow,
+            fee_posting: s.feePosting,
+            xendit_fee_billing: s.xenditFeeBilling,
+            overpayments: s.overpayments,
+            xero_test_organisation: s.xeroTestOrganisation,
+            sales_tax_type: s.salesTaxType,
+            partial_min_percent: s.partialMinPercent,
+            checkout_hours: s.checkoutHours,
+            xendit_receipts: s.xenditReceipts,
+            payment_methods: s.paymentMethods,
+            updated_at: now,
+          })
+          .where('id', '=', id)
+          .execute();
+      });
     },
 
     /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */
@@ -239,10 +242,9 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       o: { feePosting?: FeePosting; xenditFeeBilling?: XenditFeeBilling; overpayments?: boolean; xeroTestOrganisation?: boolean },
       now: Date,
     ): Promise<boolean> {
-      // A change of fee billing is kept with its time: a month's fee bill is judged by the setting of that month.
       return db.transaction().execute(async (trx) => {
-        const before = await trx.selectFrom('merchants').select('xendit_fee_billing').where('id', '=', id).forUpdate().executeTakeFirst();
-        if (!before) return false;
+        if (!(await trx.selectFrom('merchants').select('id').where('id', '=', id).executeTakeFirst())) return false;
+        if (o.xenditFeeBilling) await noteFeeBillingChange(trx, id, o.xenditFeeBilling, now);
         await trx
           .updateTable('merchants')
           .set({
@@ -254,12 +256,6 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           })
           .where('id', '=', id)
           .execute();
-        if (o.xenditFeeBilling && o.xenditFeeBilling !== before.xendit_fee_billing) {
-          await trx
-            .insertInto('fee_billing_changes')
-            .values({ merchant_id: id, changed_at: now, billing_before: before.xendit_fee_billing, billing_after: o.xenditFeeBilling })
-            .execute();
-        }
         return true;
       });
     },
@@ -276,3 +272,16 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 }
 
 export type MerchantStore = ReturnType<typeof createMerchantStore>;
+
+/**
+ * A change of fee billing is kept with its time, in the transaction that makes it: a month's fee
+ * bill is judged by the setting of that month (fee-bills.ts billedMonthlyIn). Locks the merchant's row.
+ */
+async function noteFeeBillingChange(trx: Transaction<Database>, id: string, next: XenditFeeBilling, now: Date): Promise<void> {
+  const row = await trx.selectFrom('merchants').select('xendit_fee_billing').where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!row || row.xendit_fee_billing === next) return;
+  await trx
+    .insertInto('fee_billing_changes')
+    .values({ merchant_id: id, changed_at: now, billing_before: row.xendit_fee_billing, billing_after: next })
+    .execute();
+}

@@ -99,24 +99,44 @@ export function createRefundStore(db: Db) {
     },
 
     /**
-     * Payments refunded in full (refunds recorded, chargebacks aside) whose fee the gateway posted and
-     * for which no fee given back was found yet, their latest refund recorded in [from, to): the ones
-     * whose fee Xendit may still mark given back (jobs/sync/list-refunds.ts looks again once a day).
+     * Payments of active merchants refunded in full (refunds recorded, chargebacks aside) whose fee
+     * the gateway posted and for which no fee given back was found yet, their latest refund recorded
+     * in [from, to), latest first: the ones whose fee Xendit may still mark given back
+     * (jobs/sync/list-refunds.ts looks again once a day). Left out: a payment with a return-fee job
+     * not done (waiting, running or in review: one look at a time, and a review is a person's), and
+     * one already looked at on `look` (the job's dedupe key, jobs/kinds.ts), so that a run that
+     * reaches its limit leaves the rest to the next run, not to the same payments again.
      */
-    async refundedInFullWithoutFeeReturn(q: { from: Date; to: Date; limit: number }): Promise<{ merchantId: string; paymentId: string; refundId: string }[]> {
+    async refundedInFullWithoutFeeReturn(q: {
+      from: Date;
+      to: Date;
+      look: string;
+      limit: number;
+    }): Promise<{ merchantId: string; paymentId: string; refundId: string }[]> {
+      const latestRefund = sql<string>`(array_agg(r.id order by r.refunded_at desc))[1]`;
       const rows = await db
         .selectFrom('refunds as r')
         .innerJoin('payments as p', 'p.id', 'r.payment_id')
+        .innerJoin('merchants as m', 'm.id', 'p.merchant_id')
+        .where('m.status', '=', 'active')
         .where('r.kind', '=', 'refund')
         .where('r.state', '=', 'recorded')
         .where('p.fee_state', '=', 'posted')
+        .where('p.sync_state', '<>', 'test_mode')
+        .where('r.payment_id', 'in', (eb) =>
+          eb.selectFrom('refunds').select('payment_id').where('kind', '=', 'refund').where('state', '=', 'recorded').where('refunded_at', '>=', q.from),
+        )
         .where((eb) => eb.not(eb.exists(eb.selectFrom('fee_returns as f').select('f.payment_id').whereRef('f.payment_id', '=', 'p.id'))))
+        .where(
+          sql<boolean>`p.id::text not in (select j.payload->>'paymentId' from jobs j where j.kind = 'return-fee' and j.state <> 'done' and j.payload->>'paymentId' is not null)`,
+        )
         .groupBy(['p.id', 'p.merchant_id', 'p.amount'])
         .having((eb) => eb.fn.sum<string>('r.amount'), '>=', sql<string>`p.amount`)
         .having((eb) => eb.fn.max('r.refunded_at'), '>=', q.from)
         .having((eb) => eb.fn.max('r.refunded_at'), '<', q.to)
-        .select(['p.merchant_id', 'p.id as payment_id', sql<string>`(array_agg(r.id order by r.refunded_at desc))[1]`.as('refund_id')])
-        .orderBy('p.id')
+        .having(sql<boolean>`not exists (select 1 from jobs j where j.dedupe_key = 'return-fee:' || p.id || ':' || ${latestRefund} || ':' || ${q.look})`)
+        .select(['p.merchant_id', 'p.id as payment_id', latestRefund.as('refund_id')])
+        .orderBy(sql`max(r.refunded_at)`, 'desc')
         .limit(q.limit)
         .execute();
       return rows.map((r) => ({ merchantId: r.merchant_id, paymentId: r.payment_id, refundId: r.refund_id }));

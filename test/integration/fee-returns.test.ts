@@ -5,6 +5,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { housekeepingJob } from '../../app/jobs/sync/housekeeping.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { adminPaymentPath } from '../../app/paths.js';
 import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
@@ -214,9 +215,17 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal((await looks(a.payment.id)).length, 3, 'booked: not looked at again');
     const bLooks = (await looks(b.payment.id)).length;
     assert.equal(bLooks, 4, 'never given back: looked at each day');
+    // Housekeeping drops the looks once done (a day on), not the refund's own job.
+    await h.worker.drain();
+    h.clock.advance(86_400_000 + 1000);
+    await housekeepingJob({ stores: h.stores, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    assert.deepEqual(
+      (await looks(b.payment.id)).map((j) => j.payload.look ?? 'own'),
+      ['own'],
+    );
     h.clock.advance(30 * 86_400_000);
     await list();
-    assert.equal((await looks(b.payment.id)).length, bLooks, 'no longer looked at after 30 days');
+    assert.equal((await looks(b.payment.id)).length, 1, 'no longer looked at after 30 days');
     await h.worker.drain();
     assert.equal(returns().length, 1);
   });
@@ -275,6 +284,14 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(job.state, 'needs_review');
     assert.match(job.lastError ?? '', /gave back a fee of .* more than the .* posted: not booked/);
     assert.equal(returns().length, 0);
+    // The daily look leaves a payment in review to the person: no second job asking the same.
+    const refundedAt = (await h.stores.refunds.forPayment(job.payload.paymentId as string))[0].refundedAt;
+    h.clock.advance(refundedAt.getTime() - h.clock().getTime() + 13 * 3600_000);
+    await list();
+    assert.deepEqual(
+      (await h.stores.jobs.list()).filter((j) => j.kind === 'return-fee').map((j) => j.id),
+      [job.id],
+    );
   });
 
   it('merchants who post fees as manual journals get the journal the other way round', async () => {

@@ -70,6 +70,7 @@ export function returnFeeJob(deps: FeeReturnDeps) {
         throw new RetryLater(`Xendit does not say yet whether it gave the fee of ${payment.xenditInvoiceId} back`, RECHECK_EVERY_SECONDS);
       return;
     }
+    if (row.xeroEntryId) return; // booked by another look at the same payment meanwhile
     if (!merchant.feeAccountCode) throw new NeedsReview('Xendit gave the fee back, but no fee account is configured for this merchant');
     let entryId: string;
     try {

@@ -20,7 +20,10 @@ export function housekeepingJob(deps: { stores: Stores; clock: Clock; logger: Lo
       loginAttemptsBefore: new Date(now.getTime() - LOGIN_WINDOW_MS),
       rateLimitsBefore: new Date(now.getTime() - RATE_LIMIT_KEEP_MS),
     });
-    const jobs = await deps.stores.jobs.pruneDone('housekeeping', new Date(now.getTime() - JOBS_KEEP_MS));
+    const jobs =
+      (await deps.stores.jobs.pruneDone('housekeeping', new Date(now.getTime() - JOBS_KEEP_MS))) +
+      // The daily looks at a fee Xendit may still give back (list-refunds.ts): up to 30 a payment, nothing to keep once done.
+      (await deps.stores.jobs.pruneDone('return-fee', new Date(now.getTime() - JOBS_KEEP_MS), 'look'));
     deps.logger.info({ pruned: { ...pruned, jobs } }, 'housekeeping run finished');
   };
 }

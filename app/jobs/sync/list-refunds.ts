@@ -20,12 +20,12 @@ const PAGE_SIZE = 100;
 const MAX_PAGES = 3;
 /** How long after a full refund a fee given back is still looked for, and how many payments one run looks at. */
 export const LATE_LOOK_DAYS = 30;
-const LATE_LOOKS_PER_RUN = 5000;
+const LATE_LOOKS_PER_RUN = 1000;
 
 export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }) {
   return async (): Promise<void> => {
-    const active = (await deps.stores.merchants.list()).filter((m) => m.status === 'active' && m.xenditSecretKey);
-    for (const merchant of active) {
+    for (const merchant of await deps.stores.merchants.list()) {
+      if (merchant.status !== 'active' || !merchant.xenditSecretKey) continue;
       try {
         let afterId: string | undefined;
         for (let page = 0; page < MAX_PAGES; page++) {
@@ -46,23 +46,24 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
         deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not list refunds at Xendit');
       }
     }
-    await lookAgainAtFees(deps, new Set(active.map((m) => m.id)));
+    await lookAgainAtFees(deps);
   };
 }
 
-async function lookAgainAtFees(deps: { stores: Stores; clock: Clock; logger: Logger }, active: Set<string>): Promise<void> {
+async function lookAgainAtFees(deps: { stores: Stores; clock: Clock; logger: Logger }): Promise<void> {
   const now = deps.clock();
-  const look = now.toISOString().slice(0, 10);
-  const due = await deps.stores.refunds.refundedInFullWithoutFeeReturn({
-    from: new Date(now.getTime() - LATE_LOOK_DAYS * 86_400_000),
-    to: new Date(now.getTime() - RECHECK_FOR_MS),
-    limit: LATE_LOOKS_PER_RUN,
-  });
-  let queued = 0;
-  for (const d of due.filter((d) => active.has(d.merchantId))) {
-    if (await enqueue(deps.stores.jobs, 'return-fee', { ...d, look }, now)) queued++;
+  const look = now.toISOString().slice(0, 10); // a UTC day
+  try {
+    const due = await deps.stores.refunds.refundedInFullWithoutFeeReturn({
+      from: new Date(now.getTime() - LATE_LOOK_DAYS * 86_400_000),
+      to: new Date(now.getTime() - RECHECK_FOR_MS),
+      look,
+      limit: LATE_LOOKS_PER_RUN,
+    });
+    let queued = 0;
+    for (const d of due) if (await enqueue(deps.stores.jobs, 'return-fee', { ...d, look }, now)) queued++;
+    if (queued) deps.logger.info({ queued, look }, 'fees of payments refunded in full looked at again');
+  } catch (err) {
+    deps.logger.warn({ err: String(err) }, 'could not look again at fees Xendit may have given back');
   }
-  if (queued) deps.logger.info({ queued, look }, 'fees of payments refunded in full looked at again');
-  if (due.length === LATE_LOOKS_PER_RUN)
-    deps.logger.warn({ limit: LATE_LOOKS_PER_RUN }, 'more payments refunded in full wait for their fee than one run looks at');
 }
