@@ -8,7 +8,7 @@ import type { Stores } from '../../app/store/index.js';
 import type { Db } from '../../app/store/db.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
-import { paths } from '../../app/paths.js';
+import { adminMerchantPath, paths } from '../../app/paths.js';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -45,6 +45,30 @@ export async function signedIn(app: Express, email: string, password = PASSWORD)
 export async function page(agent: Agent, url: string, status = 200) {
   const res = await agent.get(url).expect(status);
   return { res, $: cheerio.load(res.text), csrf: () => csrfOf(res.text) };
+}
+
+/** The merchant settings page's switches as a merchant who changed nothing would send them. */
+const SETTINGS_FORM: Record<string, string> = {
+  backendFlow: 'false',
+  feePosting: 'bank_transaction',
+  xenditFeeBilling: 'deducted',
+  overpayments: 'false',
+  xeroTestOrganisation: 'true',
+  partialMinPercent: 'off',
+  checkoutHours: 'default',
+  xenditReceipts: 'false',
+};
+
+/** Sends the merchant settings form with these fields changed (undefined: left out of the form). */
+export async function saveSettings(agent: Agent, merchantId: string, fields: Record<string, string | undefined>, status = 303) {
+  const path = adminMerchantPath(merchantId, 'adminMerchantSettings');
+  const form = await page(agent, path);
+  const body = Object.fromEntries(Object.entries({ ...SETTINGS_FORM, ...fields }).filter((e): e is [string, string] => e[1] !== undefined));
+  return agent
+    .post(path)
+    .type('form')
+    .send({ _csrf: form.csrf(), ...body })
+    .expect(status);
 }
 
 /**

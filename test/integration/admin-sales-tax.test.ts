@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
+import { seedAdminCast, page, saveSettings, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 
 const TAX_RATES = '/api.xro/2.0/TaxRates';
@@ -16,21 +16,8 @@ describeEachDatabase('admin: tax on sales recorded from Xendit (backend flow)', 
   afterEach(() => h.close());
 
   const settingsPath = () => adminMerchantPath(h.merchant.id, 'adminMerchantSettings');
-  const switches = {
-    backendFlow: 'true',
-    feePosting: 'bank_transaction',
-    xenditFeeBilling: 'deducted',
-    overpayments: 'false',
-    xeroTestOrganisation: 'true',
-    partialMinPercent: 'off',
-    checkoutHours: 'default',
-    xenditReceipts: 'false',
-  };
-  async function save(agent: Agent, salesTaxType: string | undefined, status: number) {
-    const form = await page(agent, settingsPath());
-    const body: Record<string, string> = { _csrf: form.csrf(), ...switches, ...(salesTaxType === undefined ? {} : { salesTaxType }) };
-    return agent.post(settingsPath()).type('form').send(body).expect(status);
-  }
+  const save = (agent: Agent, salesTaxType: string | undefined, status: number) =>
+    saveSettings(agent, h.merchant.id, { backendFlow: 'true', salesTaxType }, status);
   const stored = async () => (await h.stores.merchants.byId(h.merchant.id))!;
   const setStored = (taxType: string | null) => h.stores.db.updateTable('merchants').set({ sales_tax_type: taxType }).where('id', '=', h.merchant.id).execute();
   const options = ($: cheerio.CheerioAPI) =>
