@@ -4,8 +4,9 @@
  * otherwise be invisible there while Xendit's balance already lost it. Xendit's refunds of the
  * range (GET /refunds, newest first, every invoice of the account) that succeeded and whose cash
  * refund (Reference `Xendit refund <id>`) the report did not meet become `missing_in_xero` rows.
- * Lost chargebacks have no listing at Xendit (webhook only): the balances show them instead. A
- * refund for which Xendit states a refund fee has an `xendit_only` row for it (refundFeeRow).
+ * Xendit lists no disputes (the gateway learns of them by webhook): a lost chargeback not in Xero
+ * shows in the balances instead. A refund for which Xendit states a refund fee has an `xendit_only`
+ * row for it (refundFeeRow).
  */
 import type { Merchant } from '../store/merchants.js';
 import type { XenditRefund } from '../clients/xendit/types.js';

@@ -27,6 +27,7 @@ import { createRefundRequestStore } from './refund-requests.js';
 import { createSettlementStore } from './settlements.js';
 import { createFeeBillStore } from './fee-bills.js';
 import { createFeeReturnStore } from './fee-returns.js';
+import { createOpenDisputeStore } from './open-disputes.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -41,6 +42,7 @@ export function createStores(db: Db, box: SecretBox) {
     settlements: createSettlementStore(db),
     feeBills: createFeeBillStore(db),
     feeReturns: createFeeReturnStore(db),
+    openDisputes: createOpenDisputeStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),

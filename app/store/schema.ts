@@ -281,6 +281,16 @@ export interface FeeBillsTable {
 
 export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
 
+/** A dispute still open when last read (migration 20261205T2320). */
+export interface OpenDisputesTable {
+  merchant_id: string;
+  xendit_dispute_id: string;
+  status: string;
+  next_look_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** A change of a merchant's Xendit fee billing (migration 20261205T2300). */
 export interface FeeBillingChangesTable {
   id: Generated<string>;
@@ -459,6 +469,7 @@ export interface Database {
   fee_bills: FeeBillsTable;
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;
+  open_disputes: OpenDisputesTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

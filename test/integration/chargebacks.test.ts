@@ -3,7 +3,9 @@ import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
+import { pino } from 'pino';
 import { reconciliationReport } from '../../app/report/reconcile.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 
 const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
 
@@ -29,6 +31,9 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
   const row = (id: string) => h.stores.refunds.byXenditId(h.merchant.id, id);
   const disputeJobs = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-dispute');
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const list = () => listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+  const watched = () => h.stores.openDisputes.due(new Date('9999-01-01T00:00:00Z'), 100);
+  const disputeReads = () => h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: '/v1/disputes' });
 
   async function paidAndRecorded() {
     const paid = await paidThroughGateway(h);
@@ -100,6 +105,61 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     await webhook(late.id, 'ACTION_REQUIRED').expect(200);
     await h.worker.drain();
     assert.equal(notes().length, 2, 'its LOST webhook lost: the earlier event queued the LOST job, which booked it');
+  });
+
+  it('a LOST webhook that never comes: the dispute read open at its first webhook is read again once a day by the refunds listing and booked once', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await webhook(id, 'ACTION_REQUIRED').expect(200);
+    await h.worker.drain();
+    assert.deepEqual(
+      (await watched()).map((d) => [d.xenditDisputeId, d.status]),
+      [[id, 'ACTION_REQUIRED']],
+    );
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+
+    const reads = disputeReads();
+    await list(); // the same day: not due yet
+    assert.equal(disputeReads(), reads);
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    await h.worker.drain();
+    const [note, ...more] = notes();
+    assert.equal(more.length, 0);
+    assert.equal(note.reference, `Xendit chargeback ${id}`);
+    assert.equal(cashRefunds().length, 1);
+    assert.deepEqual(await watched(), []);
+
+    // The LOST webhook arriving late, and later listings, add nothing.
+    await webhook(id, 'LOST').expect(200);
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    assert.equal((await row(id))?.state, 'recorded');
+  });
+
+  it('a dispute read open and later won without a webhook: the daily look stops looking and books nothing', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await webhook(id, 'ACTION_REQUIRED').expect(200);
+    await h.worker.drain();
+    h.clock.advance(86_400_000 + 1000);
+    const before = disputeReads();
+    await list();
+    assert.equal(disputeReads(), before + 1, 'read once by the daily look');
+    assert.equal((await watched())[0]?.status, 'ACTION_REQUIRED', 'still open: looked at again tomorrow');
+    await h.sims.xendit.resolveDispute(id, 'WON', { sendWebhook: false });
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    assert.deepEqual(await watched(), []);
+    const reads = disputeReads();
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    await h.worker.drain();
+    assert.equal(disputeReads(), reads, 'not read again');
+    assert.equal(notes().length, 0);
   });
 
   it('won: nothing goes into Xero', async () => {

@@ -8,6 +8,10 @@
  * It also looks again, once a day, at payments refunded in full whose fee Xendit has not said it
  * gave back: when Xendit marks that is not documented, and the refund's own job looks only for the
  * first hours (fee-return.ts). Each look is a return-fee job of that day, for LATE_LOOK_DAYS.
+ *
+ * And it reads again, once a day, each dispute that was open when last read (open_disputes): Xendit
+ * lists no disputes, so a lost chargeback whose LOST webhook never came is found this way, as long
+ * as an earlier webhook of it came.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -15,12 +19,14 @@ import type { Stores } from '../../store/index.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import { enqueue } from '../enqueue.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
+import { nextDisputeLook, queueLost } from './record-dispute.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 3;
 /** How long after a full refund a fee given back is still looked for, and how many payments one run looks at. */
 export const LATE_LOOK_DAYS = 30;
 const LATE_LOOKS_PER_RUN = 1000;
+const DISPUTE_LOOKS_PER_RUN = 200;
 
 export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }) {
   return async (): Promise<void> => {
@@ -47,7 +53,33 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
       }
     }
     await lookAgainAtFees(deps);
+    await lookAgainAtDisputes(deps);
   };
+}
+
+async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }): Promise<void> {
+  for (const d of await deps.stores.openDisputes.due(deps.clock(), DISPUTE_LOOKS_PER_RUN)) {
+    try {
+      const merchant = await deps.stores.merchants.byId(d.merchantId);
+      if (!merchant?.xenditSecretKey) continue;
+      const dispute = await deps.xendit.getDispute(merchant.xenditSecretKey, d.xenditDisputeId);
+      if (!dispute) {
+        deps.logger.warn({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'Xendit no longer has this dispute: not looked at again');
+        await deps.stores.openDisputes.settled(d.merchantId, d.xenditDisputeId);
+      } else if (dispute.status === 'LOST') {
+        if (await queueLost(deps, d.merchantId, d.xenditDisputeId)) {
+          deps.logger.info({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'lost dispute found by the daily look (no LOST webhook yet)');
+          deps.onJobEnqueued?.();
+        }
+      } else if (dispute.status === 'WON') await deps.stores.openDisputes.settled(d.merchantId, d.xenditDisputeId);
+      else await deps.stores.openDisputes.watch(d.merchantId, d.xenditDisputeId, dispute.status, nextDisputeLook(deps.clock()), deps.clock());
+    } catch (err) {
+      // Looked at again in an hour, not at every run.
+      const later = new Date(deps.clock().getTime() + 3600_000);
+      await deps.stores.openDisputes.watch(d.merchantId, d.xenditDisputeId, d.status, later, deps.clock()).catch(() => undefined);
+      deps.logger.warn({ err: String(err), merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'could not read a dispute at Xendit');
+    }
+  }
 }
 
 async function lookAgainAtFees(deps: { stores: Stores; clock: Clock; logger: Logger }): Promise<void> {

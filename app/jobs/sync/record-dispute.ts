@@ -22,15 +22,19 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
     const dispute = await deps.xendit.getDispute(merchant.xenditSecretKey, xenditDisputeId);
     if (!dispute) throw new NeedsReview(`Xendit has no dispute ${xenditDisputeId}`);
     if (dispute.status !== 'LOST') {
+      // Still open: looked at again daily (list-refunds.ts), in case its LOST webhook never comes.
+      if (dispute.status === 'WON') await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
+      else await deps.stores.openDisputes.watch(merchantId, xenditDisputeId, dispute.status, nextDisputeLook(deps.clock()), deps.clock());
       deps.logger.info({ merchantId, xenditDisputeId, status: dispute.status }, 'dispute not lost: nothing to record');
       return;
     }
     // Only the LOST job books, so two events of one dispute never book side by side; an earlier
     // event that finds the dispute lost already (its LOST webhook late or lost) queues that job.
     if (status !== 'LOST') {
-      await enqueue(deps.stores.jobs, 'record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock());
+      await queueLost(deps, merchantId, xenditDisputeId);
       return;
     }
+    await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
     const taken = dispute.finalAmount ?? dispute.amount;
     if (taken <= 0) {
       deps.logger.info({ merchantId, xenditDisputeId }, 'dispute lost for nothing: nothing to record');
@@ -57,4 +61,14 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
       refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
     });
   };
+}
+
+/** A dispute read open is read again a day later. */
+export const nextDisputeLook = (now: Date) => new Date(now.getTime() + 86_400_000);
+
+/** The job that books a lost dispute (one per dispute, whoever finds it lost first); then no more looks. */
+export async function queueLost(deps: Pick<RecordRefundDeps, 'stores' | 'clock'>, merchantId: string, xenditDisputeId: string): Promise<boolean> {
+  const queued = await enqueue(deps.stores.jobs, 'record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock());
+  await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
+  return queued;
 }
