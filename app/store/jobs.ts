@@ -246,13 +246,18 @@ export function createJobStore(db: Db) {
       return (await requeueJobs(db, { id }, ['needs_review', 'done'], now, { clearError: true })) > 0;
     },
 
-    /** Forgets finished jobs of a kind (e.g. past reconcile runs) last touched before `before`. */
-    /** Done jobs of a kind last touched before `before`; with `payloadKey`, only those whose payload has it. */
+    /** Forgets done jobs of a kind (e.g. past reconcile runs) last touched before `before`; with `payloadKey`, only those whose payload has it. */
     async pruneDone(kind: string, before: Date, payloadKey?: string): Promise<number> {
       let q = db.deleteFrom('jobs').where('kind', '=', kind).where('state', '=', 'done').where('updated_at', '<', before);
       if (payloadKey) q = q.where(sql<boolean>`payload ? ${payloadKey}`);
       const r = await q.executeTakeFirst();
       return Number(r.numDeletedRows);
+    },
+
+    /** The one job that holds this dedupe key, if any. */
+    async byDedupeKey(key: string): Promise<Job | null> {
+      const r = await db.selectFrom('jobs').selectAll().where('dedupe_key', '=', key).executeTakeFirst();
+      return r ? toJob(r) : null;
     },
 
     async byId(id: number): Promise<Job | null> {

@@ -140,6 +140,45 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     assert.equal((await row(id))?.state, 'recorded');
   });
 
+  it('a LOST webhook that came while Xendit still showed the dispute open books nothing then; the daily look finds it lost and runs that job again: booked once', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200); // ahead of Xendit's own state
+    await h.worker.drain();
+    assert.deepEqual(
+      (await disputeJobs()).map((j) => [j.payload.status, j.state]),
+      [['LOST', 'done']],
+    );
+    assert.equal(notes().length, 0);
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    assert.equal((await row(id))?.state, 'recorded');
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'booked: not run again');
+    assert.equal((await disputeJobs()).length, 1);
+  });
+
+  it('a dispute Xendit no longer has when looked at again: a job in review says so', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await webhook(id, 'ACTION_REQUIRED').expect(200);
+    await h.worker.drain();
+    h.sims.xendit.faults.failNext(10, 404, { path: `/v1/disputes/${id}` });
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    await h.worker.drain();
+    assert.deepEqual(await watched(), []);
+    const review = (await disputeJobs()).find((j) => j.payload.status === 'OTHER');
+    assert.equal(review?.state, 'needs_review');
+    assert.match(review?.lastError ?? '', /Xendit has no dispute/);
+  });
+
   it('a dispute read open and later won without a webhook: the daily look stops looking and books nothing', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });

@@ -61,11 +61,16 @@ async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway
   for (const d of await deps.stores.openDisputes.due(deps.clock(), DISPUTE_LOOKS_PER_RUN)) {
     try {
       const merchant = await deps.stores.merchants.byId(d.merchantId);
-      if (!merchant?.xenditSecretKey) continue;
+      if (!merchant?.xenditSecretKey) {
+        await deps.stores.openDisputes.watch(d.merchantId, d.xenditDisputeId, d.status, nextDisputeLook(deps.clock()), deps.clock());
+        continue;
+      }
       const dispute = await deps.xendit.getDispute(merchant.xenditSecretKey, d.xenditDisputeId);
       if (!dispute) {
-        deps.logger.warn({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'Xendit no longer has this dispute: not looked at again');
+        // Xendit no longer has it with this key (another key since?): a job that says so in needs review, for a person.
+        await enqueue(deps.stores.jobs, 'record-dispute', { merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId, status: 'OTHER' }, deps.clock());
         await deps.stores.openDisputes.settled(d.merchantId, d.xenditDisputeId);
+        deps.logger.warn({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'Xendit no longer has this dispute');
       } else if (dispute.status === 'LOST') {
         if (await queueLost(deps, d.merchantId, d.xenditDisputeId)) {
           deps.logger.info({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'lost dispute found by the daily look (no LOST webhook yet)');

@@ -11,7 +11,7 @@ import type { Job } from '../../store/jobs.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview } from '../runner.js';
 import { DisputePayload } from '../kinds.js';
-import { enqueue } from '../enqueue.js';
+import { jobRow } from '../enqueue.js';
 import { bookRefund, type RecordRefundDeps } from './record-refund.js';
 
 export function recordDisputeJob(deps: RecordRefundDeps) {
@@ -66,9 +66,18 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
 /** A dispute read open is read again a day later. */
 export const nextDisputeLook = (now: Date) => new Date(now.getTime() + 86_400_000);
 
-/** The job that books a lost dispute (one per dispute, whoever finds it lost first); then no more looks. */
+/**
+ * The job that books a lost dispute (one per dispute, whoever finds it lost first); then no more
+ * looks. That job may exist and be done without booking: its LOST webhook came while Xendit still
+ * showed the dispute open (the body is only a hint). Then it is run again.
+ */
 export async function queueLost(deps: Pick<RecordRefundDeps, 'stores' | 'clock'>, merchantId: string, xenditDisputeId: string): Promise<boolean> {
-  const queued = await enqueue(deps.stores.jobs, 'record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock());
+  const row = jobRow('record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock());
+  let queued = await deps.stores.jobs.insert(row);
+  if (!queued && !(await deps.stores.refunds.byXenditId(merchantId, xenditDisputeId))) {
+    const earlier = row.dedupe_key ? await deps.stores.jobs.byDedupeKey(row.dedupe_key) : null;
+    if (earlier?.state === 'done') queued = await deps.stores.jobs.replay(earlier.id, deps.clock());
+  }
   await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
   return queued;
 }

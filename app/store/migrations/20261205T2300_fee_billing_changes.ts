@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * fee_billing_changes: each change of a merchant's Xendit fee billing (taken from each payment or
@@ -12,8 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('merchant_id', 'uuid', (c) => c.notNull().references('merchants.id').onDelete('cascade'))
     .addColumn('changed_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('billing_before', 'text', (c) => c.notNull())
-    .addColumn('billing_after', 'text', (c) => c.notNull())
+    .addColumn('billing_before', 'text', (c) => c.notNull().check(sql`billing_before in ('deducted', 'invoiced')`))
+    .addColumn('billing_after', 'text', (c) => c.notNull().check(sql`billing_after in ('deducted', 'invoiced')`))
     .execute();
   await db.schema.createIndex('fee_billing_changes_merchant').on('fee_billing_changes').columns(['merchant_id', 'changed_at']).execute();
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * open_disputes: disputes Xendit told the gateway of (a webhook) that were still open when read,
@@ -12,7 +12,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('open_disputes')
     .addColumn('merchant_id', 'uuid', (c) => c.notNull().references('merchants.id').onDelete('cascade'))
     .addColumn('xendit_dispute_id', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('ACTION_REQUIRED', 'UNDER_REVIEW')`))
     .addColumn('next_look_at', 'timestamptz', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
