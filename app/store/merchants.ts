@@ -143,23 +143,28 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return r.numUpdatedRows > 0n;
     },
 
-    /** The merchant settings page's switches (app/admin/merchants/settings.ts lists them). */
-    async setSettings(id: string, s: MerchantSettings, now: Date): Promise<void> {
+    /**
+     * The merchant settings page's switches (app/admin/merchants/settings.ts lists them). Only those
+     * given are written, so two changes made at once (the form and the CLI) do not undo each other.
+     */
+    async setSettings(id: string, s: Partial<MerchantSettings>, now: Date): Promise<void> {
+      const given = <K extends keyof MerchantSettings, C extends string>(key: K, column: C) =>
+        (s[key] === undefined ? {} : { [column]: s[key] }) as { [P in C]?: MerchantSettings[K] };
       await db.transaction().execute(async (trx) => {
-        await noteFeeBillingChange(trx, id, s.xenditFeeBilling, now);
+        if (s.xenditFeeBilling !== undefined) await noteFeeBillingChange(trx, id, s.xenditFeeBilling, now);
         await trx
           .updateTable('merchants')
           .set({
-            backend_flow: s.backendFlow,
-            fee_posting: s.feePosting,
-            xendit_fee_billing: s.xenditFeeBilling,
-            overpayments: s.overpayments,
-            xero_test_organisation: s.xeroTestOrganisation,
-            sales_tax_type: s.salesTaxType,
-            partial_min_percent: s.partialMinPercent,
-            checkout_hours: s.checkoutHours,
-            xendit_receipts: s.xenditReceipts,
-            payment_methods: s.paymentMethods,
+            ...given('backendFlow', 'backend_flow'),
+            ...given('feePosting', 'fee_posting'),
+            ...given('xenditFeeBilling', 'xendit_fee_billing'),
+            ...given('overpayments', 'overpayments'),
+            ...given('xeroTestOrganisation', 'xero_test_organisation'),
+            ...given('salesTaxType', 'sales_tax_type'),
+            ...given('partialMinPercent', 'partial_min_percent'),
+            ...given('checkoutHours', 'checkout_hours'),
+            ...given('xenditReceipts', 'xendit_receipts'),
+            ...given('paymentMethods', 'payment_methods'),
             updated_at: now,
           })
           .where('id', '=', id)

@@ -9,6 +9,8 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { seedAdminCast, page, saveSettings, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
+import { pino } from 'pino';
+import { applySettings } from '../../app/admin/merchants/settings.js';
 import type { XenditSimAccount } from '../../app/simulators/xendit/index.js';
 
 describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => {
@@ -90,6 +92,15 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
     assert.equal((await payment(x.id))?.feeState, 'not_needed');
     assert.equal(txns().length, 0);
     assert.equal(transactionCalls(), before);
+  });
+
+  it('two setting changes made from the same reading (the CLI and the form at once) do not undo each other', async () => {
+    const deps = { stores: h.stores, clock: h.clock, logger: pino({ level: 'silent' }) };
+    const read = (await h.stores.merchants.byId(h.merchant.id))!;
+    await applySettings(deps, read, { xenditFeeBilling: 'invoiced' }, 'ops@example.com');
+    await applySettings(deps, read, { feePosting: 'manual_journal' }, 'ops@example.com');
+    const now = (await h.stores.merchants.byId(h.merchant.id))!;
+    assert.deepEqual([now.xenditFeeBilling, now.feePosting], ['invoiced', 'manual_journal']);
   });
 
   it('admin settings: "deducted from each payment" by default, "invoiced separately" saved', async () => {

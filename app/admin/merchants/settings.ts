@@ -139,19 +139,7 @@ export async function applySettings(
   values: Partial<MerchantSettings>,
   by: string,
 ): Promise<Merchant> {
-  const stored: MerchantSettings = {
-    backendFlow: merchant.backendFlow,
-    feePosting: merchant.feePosting,
-    xenditFeeBilling: merchant.xenditFeeBilling,
-    overpayments: merchant.overpayments,
-    xeroTestOrganisation: merchant.xeroTestOrganisation,
-    salesTaxType: merchant.salesTaxType,
-    partialMinPercent: merchant.partialMinPercent,
-    checkoutHours: merchant.checkoutHours,
-    xenditReceipts: merchant.xenditReceipts,
-    paymentMethods: merchant.paymentMethods,
-  };
-  await deps.stores.merchants.setSettings(merchant.id, { ...stored, ...values }, deps.clock());
+  await deps.stores.merchants.setSettings(merchant.id, values, deps.clock());
   await deps.stores.audit.record(
     { merchantId: merchant.id, userId: null, userEmail: by, action: 'settings_changed', detail: auditDetail(values) },
     deps.clock(),
