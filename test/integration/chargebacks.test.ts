@@ -35,6 +35,13 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
   const watched = () => h.stores.openDisputes.due(new Date('9999-01-01T00:00:00Z'), 100);
   const disputeReads = () => h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: '/v1/disputes' });
 
+  /** One credit note and one cash refund in Xero, the chargeback's row recorded. */
+  async function bookedOnce(id: string) {
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    assert.equal((await row(id))?.state, 'recorded');
+  }
+
   async function paidAndRecorded() {
     const paid = await paidThroughGateway(h);
     await h.worker.drain();
@@ -135,9 +142,7 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     h.clock.advance(86_400_000 + 1000);
     await list();
     await h.worker.drain();
-    assert.equal(notes().length, 1);
-    assert.equal(cashRefunds().length, 1);
-    assert.equal((await row(id))?.state, 'recorded');
+    await bookedOnce(id);
   });
 
   it('a LOST webhook that came while Xendit still showed the dispute open books nothing then; the daily look finds it lost and runs that job again: booked once', async () => {
@@ -154,9 +159,7 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     h.clock.advance(86_400_000 + 1000);
     await list();
     await h.worker.drain();
-    assert.equal(notes().length, 1);
-    assert.equal(cashRefunds().length, 1);
-    assert.equal((await row(id))?.state, 'recorded');
+    await bookedOnce(id);
     h.clock.advance(86_400_000 + 1000);
     await list();
     await h.worker.drain();
@@ -271,9 +274,7 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     h.clock.advance(60_000);
     h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
     await h.worker.drain();
-    assert.equal(notes().length, 1);
-    assert.equal(cashRefunds().length, 1);
-    assert.equal((await row(id))?.state, 'recorded');
+    await bookedOnce(id);
   });
 
   it("the simulated dashboard's lost chargeback reaches the gateway by its two webhooks and is booked once", async () => {
