@@ -147,12 +147,12 @@ export function createMerchantStore(db: Db, box: SecretBox) {
      * The merchant settings page's switches (app/admin/merchants/settings.ts lists them). Only those
      * given are written, so two changes made at once (the form and the CLI) do not undo each other.
      */
-    async setSettings(id: string, s: Partial<MerchantSettings>, now: Date): Promise<void> {
+    async setSettings(id: string, s: Partial<MerchantSettings>, now: Date): Promise<boolean> {
       const given = <K extends keyof MerchantSettings, C extends string>(key: K, column: C) =>
         (s[key] === undefined ? {} : { [column]: s[key] }) as { [P in C]?: MerchantSettings[K] };
-      await db.transaction().execute(async (trx) => {
+      return db.transaction().execute(async (trx) => {
         if (s.xenditFeeBilling !== undefined) await noteFeeBillingChange(trx, id, s.xenditFeeBilling, now);
-        await trx
+        const r = await trx
           .updateTable('merchants')
           .set({
             ...given('backendFlow', 'backend_flow'),
@@ -168,7 +168,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
             updated_at: now,
           })
           .where('id', '=', id)
-          .execute();
+          .executeTakeFirst();
+        return r.numUpdatedRows > 0n;
       });
     },
 
@@ -241,28 +242,13 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return r.numUpdatedRows > 0n;
     },
 
-    /** How fees reach Xero and whether over-payments become Xero overpayments (only what is given changes). */
+    /** How fees reach Xero and whether over-payments become Xero overpayments (only what is given changes; false: no such merchant). */
     async setAccountingOptions(
       id: string,
       o: { feePosting?: FeePosting; xenditFeeBilling?: XenditFeeBilling; overpayments?: boolean; xeroTestOrganisation?: boolean },
       now: Date,
     ): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
-        if (!(await trx.selectFrom('merchants').select('id').where('id', '=', id).executeTakeFirst())) return false;
-        if (o.xenditFeeBilling) await noteFeeBillingChange(trx, id, o.xenditFeeBilling, now);
-        await trx
-          .updateTable('merchants')
-          .set({
-            ...(o.feePosting ? { fee_posting: o.feePosting } : {}),
-            ...(o.xenditFeeBilling ? { xendit_fee_billing: o.xenditFeeBilling } : {}),
-            ...(o.overpayments === undefined ? {} : { overpayments: o.overpayments }),
-            ...(o.xeroTestOrganisation === undefined ? {} : { xero_test_organisation: o.xeroTestOrganisation }),
-            updated_at: now,
-          })
-          .where('id', '=', id)
-          .execute();
-        return true;
-      });
+      return this.setSettings(id, o, now);
     },
 
     async setXeroTimezone(id: string, timezone: string): Promise<void> {
