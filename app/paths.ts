@@ -36,6 +36,8 @@ export const paths = {
   adminMerchantFeeBills: '/admin/merchants/:merchantId/fee-bills',
   adminMerchantFeeBillsPreview: '/admin/merchants/:merchantId/fee-bills/preview',
   adminMerchantFeeBillsBook: '/admin/merchants/:merchantId/fee-bills/book',
+  adminMerchantDisputes: '/admin/merchants/:merchantId/disputes',
+  adminMerchantDisputesReport: '/admin/merchants/:merchantId/disputes/report',
   adminMerchantPaymentService: '/admin/merchants/:merchantId/payment-service',
   adminReport: '/admin/report',
   adminReportCsv: '/admin/report.csv',
@@ -64,6 +66,8 @@ type MerchantPage =
   | 'adminMerchantFeeBills'
   | 'adminMerchantFeeBillsPreview'
   | 'adminMerchantFeeBillsBook'
+  | 'adminMerchantDisputes'
+  | 'adminMerchantDisputesReport'
   | 'adminMerchantPaymentService'
   | 'adminMerchantAudit'
   | 'adminMerchantXeroDisconnect';

@@ -16,14 +16,19 @@ import { paymentsRouter } from './payments/controller.js';
 import { merchantsRouter } from './merchants/controller.js';
 import { reconciliationRouter } from './reconciliation/controller.js';
 import { FEE_REPORT_URL, feeBillsRouter } from './fee-bills/controller.js';
+import { DISPUTE_REPORT_URL, disputesRouter } from './disputes/controller.js';
 
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
   const sess = sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.publicUrl, production: deps.production });
 
-  // Form bodies up to 16 kB, except a Xendit billing report's upload (its route parses its own).
+  // Form bodies up to 16 kB, except Xendit reports' uploads (their routes parse their own).
   const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
-  const forms: express.RequestHandler = (req, res, next) => (FEE_REPORT_URL.test(req.originalUrl.split('?')[0]) ? next() : smallForm(req, res, next));
+  const uploads = [FEE_REPORT_URL, DISPUTE_REPORT_URL];
+  const forms: express.RequestHandler = (req, res, next) => {
+    const path = req.originalUrl.split('?')[0];
+    return uploads.some((u) => u.test(path)) ? next() : smallForm(req, res, next);
+  };
   router.use(paths.admin, forms, sess.load, (req, res, next) => {
     res.set('Cache-Control', 'no-store');
     res.locals.xeroOAuthEnabled = Boolean(deps.xeroOAuth);
@@ -52,6 +57,7 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(usersRouter(deps, sess));
   router.use(merchantsRouter(deps, sess));
   router.use(feeBillsRouter(deps, sess));
+  router.use(disputesRouter(deps, sess));
   router.use(reconciliationRouter(deps));
   // Nothing else answers under /admin: its 404 is an admin page too.
   router.use(paths.admin, () => {

@@ -1,5 +1,7 @@
 /** Disputes still open when last read, looked at again until Xendit says WON or LOST (migration 20261205T2320). */
+import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
+import type { OpenDisputesTable } from './schema.js';
 
 export interface OpenDispute {
   merchantId: string;
@@ -8,6 +10,14 @@ export interface OpenDispute {
   nextLookAt: Date;
   createdAt: Date;
 }
+
+const toOpenDispute = (r: Selectable<OpenDisputesTable>): OpenDispute => ({
+  merchantId: r.merchant_id,
+  xenditDisputeId: r.xendit_dispute_id,
+  status: r.status,
+  nextLookAt: r.next_look_at,
+  createdAt: r.created_at,
+});
 
 export function createOpenDisputeStore(db: Db) {
   return {
@@ -25,6 +35,12 @@ export function createOpenDisputeStore(db: Db) {
       await db.deleteFrom('open_disputes').where('merchant_id', '=', merchantId).where('xendit_dispute_id', '=', xenditDisputeId).execute();
     },
 
+    /** A merchant's, the longest open first (the admin's Disputes page). */
+    async forMerchant(merchantId: string, limit: number): Promise<OpenDispute[]> {
+      const rows = await db.selectFrom('open_disputes').selectAll().where('merchant_id', '=', merchantId).orderBy('created_at').limit(limit).execute();
+      return rows.map(toOpenDispute);
+    },
+
     /** Those due a look, of active merchants, the longest waiting first. */
     async due(now: Date, limit: number): Promise<OpenDispute[]> {
       const rows = await db
@@ -36,13 +52,7 @@ export function createOpenDisputeStore(db: Db) {
         .orderBy('d.next_look_at')
         .limit(limit)
         .execute();
-      return rows.map((r) => ({
-        merchantId: r.merchant_id,
-        xenditDisputeId: r.xendit_dispute_id,
-        status: r.status,
-        nextLookAt: r.next_look_at,
-        createdAt: r.created_at,
-      }));
+      return rows.map(toOpenDispute);
     },
   };
 }

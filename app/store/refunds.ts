@@ -93,6 +93,19 @@ export function createRefundStore(db: Db) {
       return row ? toRefund(row) : null;
     },
 
+    /** A merchant's chargebacks (lost disputes), the latest first. */
+    async chargebacksOf(merchantId: string, limit: number): Promise<Refund[]> {
+      const rows = await db
+        .selectFrom('refunds')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('kind', '=', 'chargeback')
+        .orderBy('refunded_at', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map(toRefund);
+    },
+
     async forPayment(paymentId: string): Promise<Refund[]> {
       const rows = await db.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).orderBy('refunded_at').execute();
       return rows.map(toRefund);

@@ -9,6 +9,7 @@
  */
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../money.js';
 import { message, type Message } from '../../i18n/index.js';
+import { csvTable, fewProblems } from '../csv.js';
 
 export interface BillTotal {
   /** YYYY-MM, the billing month. */
@@ -21,15 +22,10 @@ export interface BillTotal {
 
 export type ParsedReport = { totals: BillTotal[] } | { problems: Message[] };
 
-const MAX_PROBLEMS = 10;
-
 export function parseBillingReport(text: string): ParsedReport {
-  const lines = csvRows(text.replace(/^\uFEFF/, ''));
-  if ('problem' in lines) return { problems: [message(lines.problem)] };
-  const [head, ...body] = lines.rows.filter((r) => r.some((c) => c.trim() !== ''));
-  if (!head) return { problems: [message('errors:feeReportEmpty')] };
-  const names = head.map((h) => h.trim().toLowerCase());
-  const col = (name: string) => names.indexOf(name);
+  const table = csvTable(text);
+  if ('problem' in table) return { problems: [message(table.problem)] };
+  const { col, body } = table;
   const billedAt = col('billed_at');
   const fees = col('fees_paid_amount');
   const vat = col('vat_paid_amount');
@@ -45,8 +41,7 @@ export function parseBillingReport(text: string): ParsedReport {
 
   const problems: Message[] = [];
   const totals = new Map<string, BillTotal>();
-  body.forEach((cells, i) => {
-    const line = i + 2;
+  body.forEach(({ cells, line }) => {
     const at = (cells[billedAt] ?? '').trim();
     const currency = (cells[currencyCol] ?? '').trim().toUpperCase();
     const period = /^(\d{4})-(0[1-9]|1[0-2])-\d{2}/.exec(at);
@@ -64,13 +59,7 @@ export function parseBillingReport(text: string): ParsedReport {
   for (const t of totals.values())
     if (!Number.isSafeInteger(t.fees) || !Number.isSafeInteger(t.vat))
       problems.push(message('errors:feeReportTooLarge', { month: `${t.period} ${t.currency}` }));
-  if (problems.length)
-    return {
-      problems:
-        problems.length > MAX_PROBLEMS
-          ? [...problems.slice(0, MAX_PROBLEMS), message('errors:feeReportMore', { count: problems.length - MAX_PROBLEMS })]
-          : problems,
-    };
+  if (problems.length) return { problems: fewProblems(problems) };
   return { totals: [...totals.values()].sort((a, b) => (a.period + a.currency).localeCompare(b.period + b.currency)) };
 }
 
@@ -88,38 +77,4 @@ function amount(cell: string | undefined, currency: Currency): number | undefine
     if (err instanceof AmountError) return undefined;
     throw err;
   }
-}
-
-/** RFC 4180: quoted cells with "" for a quote, commas and line breaks inside quotes. */
-function csvRows(text: string): { rows: string[][] } | { problem: string } {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"' && cell === '') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  if (quoted) return { problem: 'errors:feeReportQuote' };
-  if (cell !== '' || row.length) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return { rows };
 }

@@ -11,7 +11,7 @@ import type { XenditSimulator } from './state.js';
 
 type DashboardSim = Pick<
   XenditSimulator,
-  'state' | 'createInvoice' | 'refund' | 'dispute' | 'resolveDispute' | 'withdraw' | 'test' | 'billingReport' | 'billedMonths'
+  'state' | 'createInvoice' | 'refund' | 'dispute' | 'resolveDispute' | 'withdraw' | 'test' | 'billingReport' | 'billedMonths' | 'disputeReport'
 >;
 
 export function dashboardRoutes(router: Router, sim: DashboardSim): void {
@@ -23,6 +23,12 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
     const month = typeof req.query.month === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(req.query.month) ? req.query.month : undefined;
     if (!account || !month) return void res.status(404).type('text').send('no such billing statement');
     res.type('text/csv').attachment(`billing-report-${month}.csv`).send(sim.billingReport(account.userId, month));
+  });
+  // Disputes → Export (docs.xendit.co "Dispute Report"): an account's disputes, each with its status now.
+  router.get('/dashboard/dispute-report', (req, res) => {
+    const account = [...sim.state.accounts.values()].find((a) => a.userId === req.query.account);
+    if (!account) return void res.status(404).type('text').send('no such account');
+    res.type('text/csv').attachment('dispute-report.csv').send(sim.disputeReport(account.userId));
   });
   // Settings → Callbacks → "Invoices paid": where this account's checkout sends its callbacks.
   router.post('/dashboard/callbacks', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
@@ -146,7 +152,7 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
   });
 }
 
-function dashboardPage(sim: Pick<XenditSimulator, 'state' | 'test' | 'billedMonths'>, base: string, problems: string[] = []): string {
+function dashboardPage(sim: Pick<XenditSimulator, 'state' | 'test' | 'billedMonths' | 'disputeReport'>, base: string, problems: string[] = []): string {
   const accounts = [...sim.state.accounts.values()];
   const options = accounts.map((a) => `<option value="${escapeHtml(a.userId)}">${escapeHtml(a.businessName)}</option>`).join('');
   const currencies = SUPPORTED_CURRENCIES.map((c) => `<option>${escapeHtml(c)}</option>`).join('');
@@ -183,6 +189,7 @@ ${problems.length ? `<ul class="problems">${problems.map((p) => `<li>${escapeHtm
 ${balanceSection(sim, base)}
 ${withdrawalsSection(sim, base)}
 ${billingSection(sim, base)}
+${disputesSection(sim, base)}
 <section class="card">
 <h2>Recent invoices</h2>
 <table><thead><tr><th>External id</th><th>Description</th><th class="num">Amount</th><th>Status</th><th>Refund</th></tr></thead>
@@ -262,6 +269,22 @@ function billingSection(sim: Pick<DashboardSim, 'state' | 'billedMonths'>, base:
   return `<section class="card">
 <h2>Billing statements</h2>
 <p class="muted">Fees of accounts billed monthly: one statement per month, with the report of every fee in it.</p>
+<ul>${items.join('')}</ul>
+</section>`;
+}
+
+/** Accounts with disputes: the Disputes page's export of each. */
+function disputesSection(sim: Pick<DashboardSim, 'state' | 'disputeReport'>, base: string): string {
+  const items = [...sim.state.accounts.values()]
+    .filter((a) => sim.disputeReport(a.userId).split('\r\n').length > 2)
+    .map(
+      (a) =>
+        `<li>${escapeHtml(a.businessName)}: <a class="dispute-report" href="${escapeHtml(`${base}/dashboard/dispute-report?account=${encodeURIComponent(a.userId)}`)}">Export dispute report</a></li>`,
+    );
+  if (!items.length) return '';
+  return `<section class="card">
+<h2>Disputes</h2>
+<p class="muted">Every dispute of the account with its status now (CSV).</p>
 <ul>${items.join('')}</ul>
 </section>`;
 }

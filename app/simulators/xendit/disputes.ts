@@ -66,6 +66,19 @@ export async function resolveDispute(ctx: Ctx, disputeId: string, status: 'WON' 
   if (opts.sendWebhook !== false) await sendDisputeWebhook(ctx, d);
 }
 
+/**
+ * The Dispute Report of an account, as the dashboard's Disputes page exports it (docs.xendit.co
+ * "Dispute Report": CSV, on demand only, no API; one row per dispute with its current status; the
+ * headers the page documents, in its order). The only listing of disputes Xendit offers.
+ */
+export function disputeReportCsv(ctx: Ctx, userId: string): string {
+  const head = 'dispute_id,payment_id,status,reason,payment_method_type,payment_channel,card_brands';
+  const rows = disputeState(ctx)
+    .disputes.filter((d) => d.userId === userId)
+    .map((d) => [d.id, `py-${d.invoiceId}`, d.status, 'FRAUDULENT', 'CARDS', 'CARDS', 'VISA'].join(','));
+  return [head, ...rows].join('\r\n') + '\r\n';
+}
+
 /** What lost disputes took from the account's balance, minor units. */
 export function lostDisputes(ctx: Ctx, userId: string, currency: string): number {
   return disputeState(ctx)

@@ -24,7 +24,7 @@ import { invoiceJson } from './json.js';
 import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './state.js';
 import { listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
-import { disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
+import { disputeReportCsv, disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
 import { balanceOf, balanceRoute, pendingSettlementOf, reverseWithdrawal, withdraw, withdrawalsOf } from './withdrawals.js';
 import { completeRefund, createRefund, createRefundRoute, getRefundRoute, giveFeeBackLater, listRefundsRoute, refundState } from './refunds.js';
 
@@ -105,6 +105,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     settle: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'SETTLED', opts),
     billingReport: (userId, month) => billingReportCsv(ctx, userId, month),
     billedMonths: (userId) => billedMonths(ctx, userId),
+    disputeReport: (userId) => disputeReportCsv(ctx, userId),
     createInvoice: (input) => createOutsideInvoice(ctx, input),
     refund: async (invoiceId, r = {}) => {
       const made = await createRefund(ctx, requireInvoice(ctx, invoiceId), r);

@@ -265,6 +265,8 @@ export interface XenditSimulator {
   withdraw(userId: string, currency: Currency, amount?: number): { id: string } | { error: string };
   /** The Billing Report CSV of an account (by business id) for a month (YYYY-MM), as the dashboard offers it. */
   billingReport(userId: string, month: string): string;
+  /** The Dispute Report CSV of an account (by business id): every dispute with its status now. */
+  disputeReport(userId: string): string;
   /** The months an account has fees billed in, newest first. */
   billedMonths(userId: string): string[];
   /** PAID → SETTLED, with its callback. */
