@@ -58,11 +58,14 @@ export const ReturnFeePayload = z.object({
 export const WithdrawalPayload = z.object({ merchantId: z.string(), xenditTransactionId: z.string().min(1).max(100), live: z.boolean() });
 export const ListWithdrawalsPayload = z.object({});
 export const FeeBillPayload = z.object({ merchantId: z.string(), feeBillId: z.string() });
-/** `status`: the webhook's event, so that each status change of a dispute is one job (the job reads the dispute itself). */
+/**
+ * `status`: the webhook's event (or a Dispute Report's status), so that each status change of a
+ * dispute is one job (the job reads the dispute itself); GONE: the daily look found it no more.
+ */
 export const DisputePayload = z.object({
   merchantId: z.string(),
   xenditDisputeId: z.string().min(1).max(100),
-  status: z.enum(['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST', 'OTHER']),
+  status: z.enum(['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST', 'OTHER', 'GONE']),
 });
 
 const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);

@@ -255,6 +255,18 @@ export function createJobStore(db: Db) {
     },
 
     /** The one job that holds this dedupe key, if any. */
+    /** How many of a merchant's jobs of a kind are waiting or running. */
+    async unfinished(merchantId: string, kind: string): Promise<number> {
+      const row = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('merchant_id', '=', merchantId)
+        .where('kind', '=', kind)
+        .where('state', 'in', ['queued', 'running'])
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
     async byDedupeKey(key: string): Promise<Job | null> {
       const r = await db.selectFrom('jobs').selectAll().where('dedupe_key', '=', key).executeTakeFirst();
       return r ? toJob(r) : null;

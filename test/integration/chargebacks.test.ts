@@ -177,7 +177,7 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     await list();
     await h.worker.drain();
     assert.deepEqual(await watched(), []);
-    const review = (await disputeJobs()).find((j) => j.payload.status === 'OTHER');
+    const review = (await disputeJobs()).find((j) => j.payload.status === 'GONE');
     assert.equal(review?.state, 'needs_review');
     assert.match(review?.lastError ?? '', /Xendit has no dispute/);
   });

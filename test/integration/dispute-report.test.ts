@@ -5,8 +5,11 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
-import { adminMerchantPath, disputeCallbackPathFor } from '../../app/paths.js';
+import { adminMerchantPath, disputeCallbackPathFor, paths } from '../../app/paths.js';
 import { MAX_REPORTED_DISPUTES } from '../../app/admin/disputes/dispute-report.js';
+import { MAX_WAITING_READS } from '../../app/admin/disputes/service.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { pino } from 'pino';
 
 /**
  * Issue 16 §2: a dispute none of whose webhooks arrived. Xendit lists no disputes by API; its
@@ -55,6 +58,12 @@ describeEachDatabase('Xendit dispute report: disputes whose webhooks never came'
     assert.equal(res.headers.location, `${pagePath()}?read=${read}&queued=${queued}`);
   }
 
+  /** The upload's reads fall due five a second: a minute later they all have. */
+  async function readAtXendit() {
+    h.clock.advance(60_000);
+    await h.worker.drain();
+  }
+
   async function paidAndRecorded() {
     const paid = await paidThroughGateway(h);
     await h.worker.drain();
@@ -81,8 +90,15 @@ describeEachDatabase('Xendit dispute report: disputes whose webhooks never came'
 
     const agent = await signedIn(h.app, 'a@toko.test');
     const report = await exportedReport();
+    const before = (await disputeJobs()).length;
     await uploaded(agent, report, 4, 4);
-    await h.worker.drain();
+    const spread = (await disputeJobs()).slice(before).map((j) => j.runAt.getTime() - h.clock().getTime());
+    assert.deepEqual(
+      spread.sort((a, b) => a - b),
+      [0, 200, 400],
+      "the reads are spread out, not all due at once ahead of other merchants' jobs (the fourth is the early LOST job, run again)",
+    );
+    await readAtXendit();
 
     assert.deepEqual(
       notes()
@@ -105,27 +121,41 @@ describeEachDatabase('Xendit dispute report: disputes whose webhooks never came'
 
     const jobs = (await disputeJobs()).length;
     await uploaded(agent, report, 4, 0);
-    await h.worker.drain();
+    await readAtXendit();
     assert.equal((await disputeJobs()).length, jobs, 'the same report again queues nothing');
     assert.equal(notes().length, 2);
 
     await h.sims.xendit.resolveDispute(open.id, 'LOST', { sendWebhook: false });
     await uploaded(agent, await exportedReport(), 4, 1);
-    await h.worker.drain();
+    await readAtXendit();
     assert.equal(notes().length, 3);
     assert.equal(notes().find((n) => n.reference === `Xendit chargeback ${open.id}`)?.total, 5_000_000n, 'the part disputed, IDR 50,000');
     assert.deepEqual(await watched(), []);
   });
 
-  it('a report is only a hint: a status it gets wrong books nothing Xendit does not confirm, and a dispute of another Xendit account goes to review', async () => {
+  it("a report is only a hint: a LOST it gets wrong books nothing and keeps the dispute watched; another account's dispute goes to review; a dispute gone later is reviewed too", async () => {
     const { x } = await paidAndRecorded();
     const open = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    // A dispute of another Xendit account (another business's report pasted by mistake).
+    h.sims.xendit.registerAccount({ secretKey: 'xnd_development_someone_else', callbackToken: 'tok-else', businessName: 'Someone Else' });
+    const theirInvoice = h.sims.xendit.createInvoice({ account: 'xnd_development_someone_else', currency: 'IDR', amount: 100_000 });
+    await h.sims.xendit.pay(theirInvoice.id, { sendCallback: false });
+    const theirs = await h.sims.xendit.dispute(theirInvoice.id, { sendWebhook: false });
+    await h.sims.xendit.resolveDispute(theirs.id, 'LOST', { sendWebhook: false });
+
     const agent = await signedIn(h.app, 'a@toko.test');
     // Columns in another order and case, no status column, quoted cells, CRLF and a BOM.
     await uploaded(agent, `\uFEFFReason,"DISPUTE_ID"\r\n"fraud, stolen card",${open.id}\r\n`, 1, 1);
-    await uploaded(agent, `dispute_id,status\n${open.id},LOST\nmi-dspt-not-ours,LOST\n`, 2, 2);
-    await h.worker.drain();
-    assert.equal(notes().length, 0, 'Xendit says the dispute is open: nothing booked');
+    await readAtXendit();
+    assert.deepEqual(
+      (await watched()).map((d) => d.xenditDisputeId),
+      [open.id],
+      'read open at Xendit: watched daily',
+    );
+    await uploaded(agent, `dispute_id,status\n${open.id},LOST\n${theirs.id},LOST\n`, 2, 2);
+    assert.equal((await watched()).length, 1, 'a LOST in a file does not stop the daily looks: only Xendit saying so does');
+    await readAtXendit();
+    assert.equal(notes().length, 0, 'nothing booked: Xendit says ours is open, and does not know theirs with our key');
     assert.deepEqual(
       (await watched()).map((d) => d.xenditDisputeId),
       [open.id],
@@ -133,9 +163,43 @@ describeEachDatabase('Xendit dispute report: disputes whose webhooks never came'
     const review = (await disputeJobs()).filter((j) => j.state === 'needs_review');
     assert.deepEqual(
       review.map((j) => j.payload.xenditDisputeId),
-      ['mi-dspt-not-ours'],
+      [theirs.id],
     );
-    assert.match(String(review[0].lastError), /Xendit has no dispute mi-dspt-not-ours/);
+    assert.match(String(review[0].lastError), /Xendit has no dispute/);
+
+    // Later Xendit no longer has ours (the key changed to another account, say): the daily look's
+    // job says so in review, although the report's job of that dispute is done already.
+    h.sims.xendit.faults.failNext(10, 404, { path: `/v1/disputes/${open.id}` });
+    h.clock.advance(86_400_000 + 1000);
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    await h.worker.drain();
+    const gone = (await disputeJobs()).find((j) => j.payload.xenditDisputeId === open.id && j.state === 'needs_review');
+    assert.equal(gone?.payload.status, 'GONE');
+    assert.deepEqual(await watched(), []);
+  });
+
+  it('a merchant without a Xendit key, or with an earlier upload still being read, gets the form back; nothing queued', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const rows = (n: number, from = 0) => ['dispute_id', ...Array.from({ length: n }, (_, i) => `mi-dspt-${from + i}`)].join('\n');
+    await uploaded(agent, rows(MAX_WAITING_READS + 1), MAX_WAITING_READS + 1, MAX_WAITING_READS + 1);
+    const busy = cheerio.load((await upload(agent, rows(1, 10_000), 422)).text);
+    assert.match(busy('#e-report').text(), new RegExp(`still being asked about ${MAX_WAITING_READS + 1} disputes`));
+    assert.equal((await disputeJobs()).length, MAX_WAITING_READS + 1);
+
+    const keyless = await h.stores.merchants.add({
+      name: 'Tanpa Kunci',
+      shortCode: '!NOKEY1',
+      xero: { clientId: 'k', clientSecret: 'k-secret', tenantId: '' },
+    });
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const form = await page(ops, adminMerchantPath(keyless.id, 'adminMerchantDisputes'));
+    const noKey = await ops
+      .post(adminMerchantPath(keyless.id, 'adminMerchantDisputesReport'))
+      .type('form')
+      .send({ _csrf: form.csrf(), report: rows(1, 20_000) })
+      .expect(400);
+    assert.match(cheerio.load(noKey.text)('#e-report').text(), /Xendit key first/);
+    assert.equal((await disputeJobs()).length, MAX_WAITING_READS + 1);
   });
 
   it('careless uploads get a 400 page naming the problem, and queue nothing', async () => {
@@ -177,10 +241,17 @@ describeEachDatabase('Xendit dispute report: disputes whose webhooks never came'
     await page(other, pagePath(), 404);
     const { csrf } = await page(other, adminMerchantPath((await h.stores.users.byEmail('b@lain.test'))!.merchantId!, 'adminMerchantDisputes'));
     await other.post(adminMerchantPath(h.merchant.id, 'adminMerchantDisputesReport')).type('form').send({ _csrf: csrf(), report }).expect(404);
-    const anonymous = await request(h.app).post(adminMerchantPath(h.merchant.id, 'adminMerchantDisputesReport')).type('form').send({ report });
-    assert.ok([302, 303, 403].includes(anonymous.status), `anonymous: ${anonymous.status}`);
+    await request(h.app)
+      .post(adminMerchantPath(h.merchant.id, 'adminMerchantDisputesReport'))
+      .type('form')
+      .send({ report })
+      .expect(303)
+      .expect('location', paths.adminLogin);
     const owner = await signedIn(h.app, 'a@toko.test');
     await owner.post(adminMerchantPath(h.merchant.id, 'adminMerchantDisputesReport')).type('form').send({ report }).expect(403);
     assert.deepEqual(await disputeJobs(), []);
+    // Operators may upload for any merchant.
+    const ops = await signedIn(h.app, 'ops@example.com');
+    await uploaded(ops, report, 1, 1);
   });
 });

@@ -6,7 +6,7 @@ import type { Sessions } from '../session.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { disputesOf, readDisputeReport } from './service.js';
 
-/** 5 000 rows of the report's seven short columns stay well under this; the admin's other forms take 16 kB. */
+/** 2 000 rows of the report's seven short columns stay well under this; the admin's other forms take 16 kB. */
 export const DISPUTE_REPORT_LIMIT = '2mb';
 /** The URL that takes a report (paths.adminMerchantDisputesReport). */
 export const DISPUTE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/disputes\/report$/;

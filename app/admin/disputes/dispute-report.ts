@@ -16,8 +16,8 @@ export interface ReportedDispute {
   status: ReportedStatus;
 }
 
-/** A busy merchant's year of disputes; more is split in two uploads. */
-export const MAX_REPORTED_DISPUTES = 5000;
+/** Years of a small business's disputes; more is split into several uploads. */
+export const MAX_REPORTED_DISPUTES = 2000;
 
 /** Xendit's ids are letters, digits, '-' and '_' (e.g. "mi-dspt-…"); what may not be one is refused. */
 const DISPUTE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;

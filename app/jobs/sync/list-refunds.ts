@@ -67,12 +67,13 @@ async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway
       }
       const dispute = await deps.xendit.getDispute(merchant.xenditSecretKey, d.xenditDisputeId);
       if (!dispute) {
-        // Xendit no longer has it with this key (another key since?): a job that says so in needs review, for a person.
-        await enqueue(deps.stores.jobs, 'record-dispute', { merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId, status: 'OTHER' }, deps.clock());
+        // Xendit no longer has it with this key (another key since?): a job that says so in needs review,
+        // for a person (a status of its own: an OTHER job of the same dispute may be done already).
+        await enqueue(deps.stores.jobs, 'record-dispute', { merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId, status: 'GONE' }, deps.clock());
         await deps.stores.openDisputes.settled(d.merchantId, d.xenditDisputeId);
         deps.logger.warn({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'Xendit no longer has this dispute');
       } else if (dispute.status === 'LOST') {
-        if (await queueLost(deps, d.merchantId, d.xenditDisputeId)) {
+        if (await queueLost(deps, d.merchantId, d.xenditDisputeId, { readLost: true })) {
           deps.logger.info({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'lost dispute found by the daily look (no LOST webhook yet)');
           deps.onJobEnqueued?.();
         }

@@ -31,7 +31,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
     // Only the LOST job books, so two events of one dispute never book side by side; an earlier
     // event that finds the dispute lost already (its LOST webhook late or lost) queues that job.
     if (status !== 'LOST') {
-      await queueLost(deps, merchantId, xenditDisputeId);
+      await queueLost(deps, merchantId, xenditDisputeId, { readLost: true });
       return;
     }
     await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
@@ -67,17 +67,24 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
 export const nextDisputeLook = (now: Date) => new Date(now.getTime() + 86_400_000);
 
 /**
- * The job that books a lost dispute (one per dispute, whoever finds it lost first); then no more
- * looks. That job may exist and be done without booking: its LOST webhook came while Xendit still
- * showed the dispute open (the body is only a hint). Then it is run again.
+ * The job that books a lost dispute (one per dispute, whoever finds it lost first). That job may
+ * exist and be done without booking: its LOST webhook came while Xendit still showed the dispute
+ * open (the body is only a hint). Then it is run again. `readLost`: the caller read the dispute LOST
+ * at Xendit just now, so the daily looks stop here; on a mere hint (a Dispute Report's status) they
+ * go on until the job itself reads it lost.
  */
-export async function queueLost(deps: Pick<RecordRefundDeps, 'stores' | 'clock'>, merchantId: string, xenditDisputeId: string): Promise<boolean> {
-  const row = jobRow('record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock());
+export async function queueLost(
+  deps: Pick<RecordRefundDeps, 'stores' | 'clock'>,
+  merchantId: string,
+  xenditDisputeId: string,
+  opts: { readLost: boolean; runAt?: Date },
+): Promise<boolean> {
+  const row = { ...jobRow('record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock()), ...(opts.runAt ? { run_at: opts.runAt } : {}) };
   let queued = await deps.stores.jobs.insert(row);
   if (!queued && !(await deps.stores.refunds.byXenditId(merchantId, xenditDisputeId))) {
     const earlier = row.dedupe_key ? await deps.stores.jobs.byDedupeKey(row.dedupe_key) : null;
     if (earlier?.state === 'done') queued = await deps.stores.jobs.replay(earlier.id, deps.clock());
   }
-  await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
+  if (opts.readLost) await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
   return queued;
 }
