@@ -254,7 +254,6 @@ export function createJobStore(db: Db) {
       return Number(r.numDeletedRows);
     },
 
-    /** The one job that holds this dedupe key, if any. */
     /** How many of a merchant's jobs of a kind are waiting or running. */
     async unfinished(merchantId: string, kind: string): Promise<number> {
       const row = await db
@@ -267,6 +266,7 @@ export function createJobStore(db: Db) {
       return Number(row.n);
     },
 
+    /** The one job that holds this dedupe key, if any. */
     async byDedupeKey(key: string): Promise<Job | null> {
       const r = await db.selectFrom('jobs').selectAll().where('dedupe_key', '=', key).executeTakeFirst();
       return r ? toJob(r) : null;

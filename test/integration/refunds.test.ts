@@ -155,6 +155,61 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(cashRefunds().length, 1);
   });
 
+  const list = () => listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+
+  it('a refund whose webhook came before its payment was recorded (the paid callback late): the listing runs its finished job again once the payment is in Xero, booked once', async () => {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal(
+      (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')?.state,
+      'done',
+      'a payment the gateway has not recorded: nothing to book yet',
+    );
+    await list();
+    await h.worker.drain();
+    assert.equal(notes().length, 0, 'the payment is still not recorded: the listing waits too');
+
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
+      .expect(200);
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    await list();
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'booked once however often it is listed');
+  });
+
+  it('a refund PENDING so long its job gave up, then SUCCEEDED with no webhook: the listing runs that job again and books it once', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, pending: true });
+    await webhook(id).expect(200);
+    const job = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
+    for (let i = 0; i < 40 && (await job()).state !== 'needs_review'; i++) {
+      h.clock.advance(3600_000);
+      await h.worker.drain();
+    }
+    assert.equal((await job()).state, 'needs_review', 'gave up waiting');
+    await h.sims.xendit.completeRefund(id, 'SUCCEEDED', { sendWebhook: false });
+    await list();
+    await h.worker.drain();
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(notes().length, 1);
+    await list();
+    await h.worker.drain();
+    assert.equal(cashRefunds().length, 1);
+  });
+
   it('a lost answer to the credit note: the retry finds it by Reference and creates one of each', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });

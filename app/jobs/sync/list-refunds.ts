@@ -3,7 +3,8 @@
  * refused) is found here. Each run reads the newest refunds of every active merchant's Xendit
  * account (up to MAX_PAGES pages of PAGE_SIZE, newest first) and queues a record-refund job for
  * each succeeded refund of a payment the gateway recorded that is not in Xero yet. The job's dedupe
- * key makes the webhook and the listing one job, whichever comes first.
+ * key makes the webhook and the listing one job, whichever comes first; a job that ended before it
+ * could book (runAgain) is run again.
  *
  * It also looks again, once a day, at payments refunded in full whose fee Xendit has not said it
  * gave back: when Xendit marks that is not documented, and the refund's own job looks only for the
@@ -17,7 +18,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
-import { enqueue } from '../enqueue.js';
+import { enqueue, jobRow } from '../enqueue.js';
+import type { Refund } from '../../store/refunds.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
 
@@ -40,9 +42,13 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
             if (r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
             const known = await deps.stores.refunds.byXenditId(merchant.id, r.id);
             if (known && known.state !== 'pending') continue;
-            if (!(await deps.stores.payments.byXenditInvoice(merchant.id, r.invoiceId))) continue;
-            if (await enqueue(deps.stores.jobs, 'record-refund', { merchantId: merchant.id, xenditRefundId: r.id }, deps.clock())) {
+            const payment = await deps.stores.payments.byXenditInvoice(merchant.id, r.invoiceId);
+            if (!payment) continue;
+            const row = jobRow('record-refund', { merchantId: merchant.id, xenditRefundId: r.id }, deps.clock());
+            if (await deps.stores.jobs.insert(row)) {
               deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund found by the listing (no webhook yet)');
+            } else if (payment.syncState === 'recorded' && (await runAgain(deps, row.dedupe_key!, known))) {
+              deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund whose job ended before it could book: run again');
             }
           }
           if (!hasMore || !lastId) break;
@@ -55,6 +61,18 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
     await lookAgainAtFees(deps);
     await lookAgainAtDisputes(deps);
   };
+}
+
+/**
+ * The refund's job exists (the dedupe key outlives it) but ended without booking: it ran before the
+ * payment was recorded ("not ours": done), or gave up while Xendit still said PENDING (in review,
+ * before it made the refund's row). Xendit now lists the refund SUCCEEDED and its payment is in
+ * Xero, so it runs again. A job in review after it made the row stays a person's.
+ */
+async function runAgain(deps: { stores: Stores; clock: Clock }, dedupeKey: string, known: Refund | null): Promise<boolean> {
+  const earlier = await deps.stores.jobs.byDedupeKey(dedupeKey);
+  if (!earlier || !(earlier.state === 'done' || (earlier.state === 'needs_review' && !known))) return false;
+  return deps.stores.jobs.replay(earlier.id, deps.clock());
 }
 
 async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }): Promise<void> {
