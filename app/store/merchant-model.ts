@@ -51,6 +51,8 @@ export interface Merchant {
   xeroTestOrganisation: boolean;
   /** The Xero organisation's Timezone (e.g. SEASIASTANDARDTIME), once read; null until then. */
   xeroTimezone: string | null;
+  /** The organisation's later lock date (YYYY-MM-DD) as last read; nothing is dated on or before it. */
+  xeroLockDate: string | null;
   /** Xero's daily call budget for this organisation when smaller than the configured default. */
   xeroDayLimit?: number;
   status: MerchantStatus;
@@ -199,6 +201,7 @@ export function merchantFromRow(box: SecretBox) {
     paymentMethods: row.payment_methods ?? null,
     xeroTestOrganisation: row.xero_test_organisation ?? false,
     xeroTimezone: row.xero_timezone,
+    xeroLockDate: row.xero_lock_date,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
     createdAt: row.created_at,

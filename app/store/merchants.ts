@@ -251,6 +251,10 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return this.setSettings(id, o, now);
     },
 
+    async setXeroLockDate(id: string, lockDate: string | null): Promise<void> {
+      await db.updateTable('merchants').set({ xero_lock_date: lockDate }).where('id', '=', id).execute();
+    },
+
     async setXeroTimezone(id: string, timezone: string): Promise<void> {
       await db.updateTable('merchants').set({ xero_timezone: timezone }).where('id', '=', id).execute();
     },

@@ -53,6 +53,7 @@ export interface MerchantsTable {
   payment_methods: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
   xero_test_organisation: Generated<boolean>;
   xero_timezone: string | null;
+  xero_lock_date: string | null;
   listing_paid_after: Timestamp | null;
   listing_window_end: Timestamp | null;
   listing_last_invoice_id: string | null;

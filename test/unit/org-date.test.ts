@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { dateIn, ianaZoneOf, zoneFor } from '../../app/jobs/sync/org-date.js';
+import { bookableDate, dateIn, ianaZoneOf, zoneFor } from '../../app/jobs/sync/org-date.js';
+import { mapOrganisation } from '../../app/clients/xero/mappers.js';
 
 describe("org-date: Xero's Windows time zone names", () => {
   const at2330 = new Date('2026-11-25T23:30:00Z');
@@ -47,5 +48,27 @@ describe("org-date: Xero's Windows time zone names", () => {
     ]) {
       assert.doesNotThrow(() => dateIn(at2330, ianaZoneOf(name)!));
     }
+  });
+});
+
+describe('org-date: Xero lock dates', () => {
+  const org = { organisationID: 'o', shortCode: '!A', name: 'A', baseCurrency: 'IDR' };
+
+  it('reads the later of the two lock dates however xero-node hands them over (Date, MS date string, ISO)', () => {
+    assert.equal(mapOrganisation(org).lockDate, undefined);
+    assert.equal(mapOrganisation({ ...org, periodLockDate: new Date('2026-10-31T00:00:00Z') }).lockDate, '2026-10-31');
+    assert.equal(mapOrganisation({ ...org, periodLockDate: '/Date(1793404800000+0000)/' }).lockDate, '2026-10-31');
+    assert.equal(mapOrganisation({ ...org, periodLockDate: '2026-09-30T00:00:00', endOfYearLockDate: '2026-10-31' }).lockDate, '2026-10-31');
+    assert.equal(mapOrganisation({ ...org, periodLockDate: '2026-11-30', endOfYearLockDate: new Date('2025-12-31T00:00:00Z') }).lockDate, '2026-11-30');
+    assert.equal(mapOrganisation({ ...org, periodLockDate: 'not a date', endOfYearLockDate: null }).lockDate, undefined);
+  });
+
+  it('dates on or before the lock date move to the day after it; later dates stay', () => {
+    const locked = { xeroLockDate: '2026-12-31' };
+    assert.equal(bookableDate(locked, '2026-12-31'), '2027-01-01');
+    assert.equal(bookableDate(locked, '2026-02-28'), '2027-01-01');
+    assert.equal(bookableDate(locked, '2027-01-02'), '2027-01-02');
+    assert.equal(bookableDate({ xeroLockDate: '2028-02-28' }, '2028-01-15'), '2028-02-29', 'a leap day');
+    assert.equal(bookableDate({ xeroLockDate: null }, '2020-01-01'), '2020-01-01');
   });
 });

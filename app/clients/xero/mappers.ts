@@ -214,10 +214,22 @@ export function mapAccount(a: Account): XeroBankAccount {
 }
 
 export function mapOrganisation(
-  o: { organisationID?: string; name?: string; shortCode?: string; baseCurrency?: unknown; timezone?: unknown; isDemoCompany?: boolean } | undefined,
+  o:
+    | {
+        organisationID?: string;
+        name?: string;
+        shortCode?: string;
+        baseCurrency?: unknown;
+        timezone?: unknown;
+        isDemoCompany?: boolean;
+        periodLockDate?: unknown;
+        endOfYearLockDate?: unknown;
+      }
+    | undefined,
 ): XeroOrganisation {
   if (!o?.organisationID || !o.shortCode) throw unexpected('organisation without OrganisationID or ShortCode');
   const timezone = o.timezone === undefined || o.timezone === null ? '' : String(o.timezone);
+  const locks = [lockDay(o.periodLockDate), lockDay(o.endOfYearLockDate)].filter((d): d is string => d !== undefined).sort();
   return {
     organisationId: o.organisationID,
     name: o.name ?? '',
@@ -225,7 +237,20 @@ export function mapOrganisation(
     baseCurrency: String(o.baseCurrency ?? ''),
     ...(timezone ? { timezone } : {}),
     isDemoCompany: o.isDemoCompany === true,
+    ...(locks.length ? { lockDate: locks[locks.length - 1] } : {}),
   };
+}
+
+/**
+ * A lock date as xero-node hands it over: typed string, but Xero sends "/Date(ms+0000)/", which the
+ * SDK turns into a Date (models.js deserialize); an ISO string is read as well.
+ */
+function lockDay(v: unknown): string | undefined {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v.toISOString().slice(0, 10);
+  if (typeof v !== 'string') return undefined;
+  const ms = /^\/Date\((-?\d+)/.exec(v);
+  if (ms) return new Date(Number(ms[1])).toISOString().slice(0, 10);
+  return /^\d{4}-\d{2}-\d{2}/.exec(v)?.[0];
 }
 
 export function amount(value: number | undefined, field: string): string {

@@ -94,6 +94,8 @@ export interface XeroOrganisation {
   timezone?: string;
   /** Organisation.IsDemoCompany: Xero's Demo Company, where test money may be recorded. */
   isDemoCompany?: boolean;
+  /** The later of PeriodLockDate and EndOfYearLockDate (YYYY-MM-DD); absent when neither is set. */
+  lockDate?: string;
 }
 
 export interface NewXeroBankTransfer {

@@ -117,11 +117,37 @@ export async function organisationZone(deps: { stores: Stores; xero: XeroGateway
       await deps.stores.merchants.setXeroTimezone(merchant.id, name);
       merchant.xeroTimezone = name;
     }
+    await noteLockDate(deps, merchant, org.lockDate ?? null);
   }
   return zoneFor(name, currency);
 }
 
-/** The date Xero should carry for something that happened at `at` (a payment, its fee). */
+/**
+ * The date Xero should carry for something that happened at `at` (a payment, its fee, a refund):
+ * that day in the organisation's zone, or the first day after its lock date.
+ */
 export async function organisationDate(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant, at: Date, currency: Currency): Promise<string> {
-  return dateIn(at, await organisationZone(deps, merchant, currency));
+  return bookableDate(merchant, dateIn(at, await organisationZone(deps, merchant, currency)));
+}
+
+/**
+ * Xero refuses anything dated on or before a lock date (Organisation.PeriodLockDate,
+ * EndOfYearLockDate), and the accountant who locked a month has closed it: what happened in it
+ * is booked on the first open day instead, its Reference unchanged.
+ */
+export function bookableDate(merchant: Pick<Merchant, 'xeroLockDate'>, date: string): string {
+  const lock = merchant.xeroLockDate;
+  if (!lock || date > lock) return date;
+  return new Date(Date.parse(`${lock}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Xero refused a date in a locked period: its lock dates are read again, for the next try. */
+export async function refreshLockDate(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant): Promise<void> {
+  await noteLockDate(deps, merchant, (await deps.xero.getOrganisation(merchant.xero)).lockDate ?? null);
+}
+
+async function noteLockDate(deps: { stores: Stores }, merchant: Merchant, lockDate: string | null): Promise<void> {
+  if (merchant.xeroLockDate === lockDate) return;
+  await deps.stores.merchants.setXeroLockDate(merchant.id, lockDate);
+  merchant.xeroLockDate = lockDate;
 }

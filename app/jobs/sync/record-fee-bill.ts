@@ -9,6 +9,7 @@
  * the report is confirmed, the attempt is marked before the bill is sent, and the bill is looked up
  * by its number (`Xendit fees <YYYY-MM> <currency>`) only after an unknown outcome.
  */
+import { bookableDate, refreshLockDate } from './org-date.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
@@ -63,6 +64,7 @@ export function recordFeeBillJob(deps: RecordFeeBillDeps) {
       await recordFailure(err, 'Xendit fee bill', {
         needsReview: (reason) => deps.stores.feeBills.needsReview(bill.id, reason, deps.clock()),
         noteError: (message) => deps.stores.feeBills.noteError(bill.id, message, deps.clock()),
+        periodLocked: () => refreshLockDate(deps, merchant),
       });
     }
   };
@@ -74,7 +76,10 @@ async function billOnce(deps: RecordFeeBillDeps, merchant: Merchant, bill: FeeBi
     const found = (await deps.xero.findBillsByNumber(merchant.xero, reference))[0];
     if (found) return found.invoiceId;
   }
-  const { date, dueDate } = billDates(bill.period);
+  // Dated the billing month's last day, or the first open day when that month is locked.
+  const billed = billDates(bill.period);
+  const date = bookableDate(merchant, billed.date);
+  const dueDate = billed.dueDate > date ? billed.dueDate : date;
   const account = merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE;
   const line = (description: string, minor: number) => ({ description, quantity: '1', unitAmount: toDecimal(minor, bill.currency), accountCode: account });
   const created = await sendOnce(

@@ -17,7 +17,7 @@ import type { XenditRefund } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
-import { organisationDate } from './org-date.js';
+import { organisationDate, refreshLockDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
@@ -98,6 +98,7 @@ export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, pay
     await recordFailure(err, 'refund', {
       needsReview: (reason) => deps.stores.refunds.needsReview(row.id, reason, deps.clock()),
       noteError: (message) => deps.stores.refunds.noteError(row.id, message, deps.clock()),
+      periodLocked: () => refreshLockDate(deps, merchant),
     });
   }
 }

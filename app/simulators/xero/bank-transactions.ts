@@ -1,6 +1,7 @@
 /**
  * Spend and receive money (BankTransactions), overpayments included.
  */
+import { lockDateError } from './organisations.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFor } from './contacts.js';
@@ -79,6 +80,8 @@ export function validateBankTransaction(
   }
   const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
   if (!date) errors.push('Date is not a valid date');
+  const locked = lockDateError(o, date);
+  if (locked) errors.push(locked);
   const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
     const quantity = parseScaled(li.Quantity ?? 1, 4);
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);

@@ -11,6 +11,7 @@
  * GET /BankTransfers with `where` (Reference=="…").
  * The Bank Summary report is in bank-summary.ts.
  */
+import { lockDateError } from './organisations.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
@@ -73,6 +74,8 @@ function validate(o: SimOrganisation, raw: Record<string, unknown>, at: Date): {
   if (amount === undefined || amount <= 0n) errors.push('Amount must be greater than zero');
   const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
   if (!date) errors.push('Date is not a valid date');
+  const locked = lockDateError(o, date);
+  if (locked) errors.push(locked);
   if (errors.length || !from || !to || amount === undefined || !date) return { errors };
   return {
     errors,

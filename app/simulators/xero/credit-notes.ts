@@ -9,6 +9,7 @@
  * tax-inclusive lines (LineAmountTypes Inclusive: the line amount includes its tax, so the total
  * is the sum of the lines).
  */
+import { lockDateError } from './organisations.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
@@ -70,6 +71,8 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
   if (!contact) errors.push('The contact could not be found');
   const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
   if (!date) errors.push('Date is not a valid date');
+  const locked = lockDateError(o, date);
+  if (locked) errors.push(locked);
   const currencyCode = typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency;
   const lineAmountTypes = raw.LineAmountTypes ?? 'Exclusive';
   if (lineAmountTypes !== 'NoTax' && lineAmountTypes !== 'Inclusive')
@@ -118,6 +121,8 @@ export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown
   const account = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
   const amount = parseScaled(raw.Amount, 2);
   const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  const locked = lockDateError(o, date);
+  if (locked) errors.push(locked);
   if (!note) errors.push('Credit note could not be found');
   else if (note.status !== 'AUTHORISED') errors.push('Credit note not of valid status for modification');
   if (!account) errors.push('Account could not be found');

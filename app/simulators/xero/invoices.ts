@@ -2,6 +2,7 @@
  * Invoices: made by tests (addInvoice) or PUT/POST /Invoices, listed and found like Xero, and their
  * JSON.
  */
+import { lockDateError } from './organisations.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { XeroInvoice } from '../../clients/xero/types.js';
@@ -245,7 +246,7 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
     // xero_accounting.yaml, Invoice.Reference: "ACCREC only – additional reference number": a bill
     // keeps none (its supplier's number is its InvoiceNumber, shown as "Reference" in Xero's UI).
     reference: type === 'ACCREC' && typeof raw.Reference === 'string' ? raw.Reference : '',
-    date: readDate(raw.Date) ?? isoDate(at),
+    date: lockedOr(o, readDate(raw.Date) ?? isoDate(at), errors),
     dueDate: readDate(raw.DueDate) ?? readDate(raw.Date) ?? isoDate(at),
   };
 }
@@ -301,4 +302,10 @@ export function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string,
     CurrencyCode: inv.currencyCode,
     ...(inv.fullyPaidOn ? { FullyPaidOnDate: msDate(dayStart(inv.fullyPaidOn)) } : {}),
   };
+}
+
+function lockedOr(o: SimOrganisation, date: string, errors: string[]): string {
+  const locked = lockDateError(o, date);
+  if (locked) errors.push(locked);
+  return date;
 }

@@ -1,6 +1,7 @@
 /**
  * Manual journals: balanced lines, never to a bank account, as Xero requires.
  */
+import { lockDateError } from './organisations.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
@@ -40,6 +41,8 @@ export function validateManualJournal(o: SimOrganisation, raw: Record<string, un
   if (status !== 'DRAFT' && status !== 'POSTED') errors.push(`Invalid status for a new manual journal: ${String(status)}`);
   const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
   if (!date) errors.push('Date is not a valid date');
+  const locked = lockDateError(o, date);
+  if (locked) errors.push(locked);
   const rawLines = Array.isArray(raw.JournalLines) ? (raw.JournalLines as Record<string, unknown>[]) : [];
   if (rawLines.length < 2) errors.push('Journal must have at least two lines');
   const lines = rawLines.map((li) => {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { demoTaxRates } from './tax-rates.js';
 import { addAccount } from './accounts.js';
-import { msDate } from './decimals.js';
+import { dayStart, msDate } from './decimals.js';
 import { type NewSimOrganisation, type SimOrganisation, type XeroSimState, orgsOfClient } from './state.js';
 
 export function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: Date): SimOrganisation {
@@ -76,6 +76,8 @@ export function organisationJson(o: SimOrganisation) {
     FinancialYearEndDay: 31,
     FinancialYearEndMonth: 12,
     Timezone: o.timezone,
+    ...(o.periodLockDate ? { PeriodLockDate: msDate(dayStart(o.periodLockDate)) } : {}),
+    ...(o.endOfYearLockDate ? { EndOfYearLockDate: msDate(dayStart(o.endOfYearLockDate)) } : {}),
     OrganisationEntityType: 'COMPANY',
     ShortCode: o.shortCode,
     Edition: 'BUSINESS',
@@ -90,4 +92,26 @@ export function organisationJson(o: SimOrganisation) {
 
 export function countryOf(currency: string): string {
   return { IDR: 'ID', PHP: 'PH', THB: 'TH', VND: 'VN', MYR: 'MY', USD: 'US', NZD: 'NZ', AUD: 'AU', GBP: 'GB' }[currency] ?? 'US';
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * Xero refuses a document dated on or before a lock date, with a ValidationError such as "The
+ * document date cannot be before the end of year lock date, currently set at 31-Jul-2013"
+ * (xeroizer#92, quoting Xero's answer). Who the period lock binds (all users but advisers) is not
+ * the simulator's to know: it binds here, the stricter reading.
+ */
+export function lockDateError(o: SimOrganisation, date: string | undefined): string | undefined {
+  if (!date) return undefined;
+  for (const [lock, name] of [
+    [o.endOfYearLockDate, 'end of year lock date'],
+    [o.periodLockDate, 'period lock date'],
+  ] as const) {
+    if (lock && date <= lock) {
+      const [y, m, d] = lock.split('-');
+      return `The document date cannot be before the ${name}, currently set at ${d}-${MONTHS[Number(m) - 1]}-${y}`;
+    }
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * Payments against invoices: Xero's payment rules (all or nothing per request), and the Payment JSON.
  */
+import { lockDateError } from './organisations.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -94,6 +95,8 @@ export function validatePayment(
   if (!account) errors.push('Account could not be found');
   if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
   if (!date) errors.push('Payment date is not a valid date');
+  const locked = lockDateError(o, date);
+  if (locked) errors.push(locked);
   // Xero refuses (400 ValidationException) a payment on an invoice that is not AUTHORISED and one
   // above what is still due: xero_accounting.yaml Payment.Amount "Must be less than or equal to the
   // outstanding amount owing on the invoice"; its validation messages, as integrations quote them:

@@ -142,6 +142,9 @@ export interface SimOrganisation {
   refundPayments?: SimRefundPayment[];
   /** Bank transfers (bank-transfers.ts); absent in older saved state. */
   bankTransfers?: SimBankTransfer[];
+  /** Lock dates (YYYY-MM-DD, Organisation.PeriodLockDate / EndOfYearLockDate): nothing dated on or before them is accepted. */
+  periodLockDate?: string;
+  endOfYearLockDate?: string;
 }
 
 export interface SimPaymentService {

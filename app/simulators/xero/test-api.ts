@@ -47,6 +47,8 @@ export interface XeroSimTestApi {
   brandingThemes(tenantId: string): { name: string; paymentService?: string }[];
   /** As when someone changes the organisation's time zone in Xero (Organisation.Timezone). */
   setTimezone(tenantId: string, timezone: string): void;
+  /** The accountant sets (or clears, with undefined) the organisation's lock dates (YYYY-MM-DD). */
+  setLockDates(tenantId: string, locks: { period?: string; endOfYear?: string }): void;
   /** As when the app's client secret is regenerated at developer.xero.com: the old one stops working. */
   rotateClientSecret(tenantId: string, clientSecret: string): void;
   /** As when someone deletes an account from the chart of accounts (by name). */
@@ -126,6 +128,11 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     },
     brandingThemes: (tenantId) => themesWithServices(requireOrg(state, tenantId)),
     setTimezone: (tenantId, timezone) => void (requireOrg(state, tenantId).timezone = timezone),
+    setLockDates: (tenantId, locks) => {
+      const o = requireOrg(state, tenantId);
+      o.periodLockDate = locks.period;
+      o.endOfYearLockDate = locks.endOfYear;
+    },
     rotateClientSecret: (tenantId, clientSecret) => void (requireOrg(state, tenantId).clientSecret = clientSecret),
     removeAccount: (tenantId, name) => {
       const o = requireOrg(state, tenantId);
