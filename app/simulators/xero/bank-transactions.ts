@@ -1,7 +1,7 @@
 /**
  * Spend and receive money (BankTransactions), overpayments included.
  */
-import { lockDateError } from './organisations.js';
+import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFor } from './contacts.js';

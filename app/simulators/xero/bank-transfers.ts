@@ -11,7 +11,7 @@
  * GET /BankTransfers with `where` (Reference=="…").
  * The Bank Summary report is in bank-summary.ts.
  */
-import { lockDateError } from './organisations.js';
+import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';

@@ -9,7 +9,7 @@
  * tax-inclusive lines (LineAmountTypes Inclusive: the line amount includes its tax, so the total
  * is the sum of the lines).
  */
-import { lockDateError } from './organisations.js';
+import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';

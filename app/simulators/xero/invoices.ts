@@ -2,7 +2,7 @@
  * Invoices: made by tests (addInvoice) or PUT/POST /Invoices, listed and found like Xero, and their
  * JSON.
  */
-import { lockDateError } from './organisations.js';
+import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { XeroInvoice } from '../../clients/xero/types.js';

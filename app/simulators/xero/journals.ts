@@ -1,7 +1,7 @@
 /**
  * Manual journals: balanced lines, never to a bank account, as Xero requires.
  */
-import { lockDateError } from './organisations.js';
+import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';

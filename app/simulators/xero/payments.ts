@@ -1,7 +1,7 @@
 /**
  * Payments against invoices: Xero's payment rules (all or nothing per request), and the Payment JSON.
  */
-import { lockDateError } from './organisations.js';
+import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
