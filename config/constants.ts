@@ -12,7 +12,7 @@ export const PAYMENT_CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'aft
  * The same for the books after the payment: a refund's (or lost chargeback's) credit note taken by
  * Xero and not yet stored, stored and its cash refund not yet sent, the cash refund taken and not
  * yet stored; a withdrawal's bank transfer taken and not yet stored; a fee given back taken and not
- * yet stored.
+ * yet stored; a month's Xendit fee bill taken and not yet stored.
  */
 export const BOOKING_CRASH_POINTS = [
   'refund-credit-accepted',
@@ -21,6 +21,7 @@ export const BOOKING_CRASH_POINTS = [
   'withdrawal-transfer-accepted',
   'withdrawal-reversal-accepted',
   'fee-return-accepted',
+  'fee-bill-accepted',
 ] as const;
 export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];

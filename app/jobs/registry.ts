@@ -194,7 +194,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
   'record-withdrawal': { handler: (b) => recordWithdrawalJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'list-withdrawals': { handler: (b) => listWithdrawalsJob(b.deps) },
-  'record-fee-bill': { handler: (b) => recordFeeBillJob(b.payments) },
+  'record-fee-bill': { handler: (b) => recordFeeBillJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'send-alerts': {
     handler: ({ deps }) =>
       sendAlertsJob({

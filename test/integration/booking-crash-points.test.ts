@@ -5,7 +5,8 @@ import { getSims, resetSims } from '../helpers/sims.js';
 import { exitOf as exitOfSpawned, spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
 import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
 import { BOOKING_CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
-import { enqueue } from '../../app/jobs/enqueue.js';
+import { randomUUID } from 'node:crypto';
+import { enqueue, jobRow } from '../../app/jobs/enqueue.js';
 import { JOB_SPECS } from '../../app/jobs/kinds.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import type { Stores } from '../../app/store/index.js';
@@ -31,20 +32,28 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
   for (const point of BOOKING_CRASH_POINTS) {
     it(`killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point));
   }
+  // A lost chargeback is booked by the refund's steps, from the dispute's own job.
+  for (const point of ['refund-credit-accepted', 'refund-cash-accepted'] as const) {
+    it(`a lost chargeback killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point, 'chargeback'));
+  }
 
-  async function scenario(point: Point): Promise<void> {
+  async function scenario(point: Point, via: 'refund' | 'chargeback' = 'refund'): Promise<void> {
     const sims = await getSims();
     const pdb = await processDatabase('postgres', sims, { NODE_ENV: 'test', JOB_LEASE_SECONDS: '1' });
     const workers: Spawned[] = [];
     const withStores = <T>(fn: (s: Stores) => Promise<T>) => pdb.withStores(fn);
     try {
-      const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, `b${BOOKING_CRASH_POINTS.indexOf(point)}`));
+      const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, `b${BOOKING_CRASH_POINTS.indexOf(point)}${via[0]}`));
       const returningFee = point === 'fee-return-accepted';
+      const billing = point === 'fee-bill-accepted';
       const refunding = point.startsWith('refund-') || returningFee;
       const reversing = point === 'withdrawal-reversal-accepted';
       const final = reversing ? 'reversed' : 'recorded';
       const savings = sims.xero.bankAccountFor(seeded.tenantId, 'Business Savings Account').accountId;
-      if (!refunding) {
+      if (billing) {
+        // Fees billed monthly since January: October's bill is the merchant's to book.
+        await withStores((s) => s.merchants.setAccountingOptions(seeded.merchantId, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z')));
+      } else if (!refunding) {
         await withStores((s) =>
           s.settlements.saveAndResume(seeded.merchantId, { IDR: savings }, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), new Date()),
         );
@@ -65,12 +74,42 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       let jobId: number;
       let effects: () => number[];
       let settledRow: () => Promise<{ state: string } | null>;
-      if (refunding) {
+      if (billing) {
+        const billId = randomUUID();
+        await withStores((s) =>
+          s.feeBills.getOrCreate(
+            {
+              id: billId,
+              merchantId: seeded.merchantId,
+              period: '2026-10',
+              currency: 'IDR',
+              fees: 4500,
+              vat: 495,
+              transactions: 1,
+              xenditInvoiceNumber: null,
+              createdBy: null,
+            },
+            (feeBillId) => jobRow('record-fee-bill', { merchantId: seeded.merchantId, feeBillId }, new Date()),
+            new Date(),
+          ),
+        );
+        jobId = await waitFor('the job', async () => (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-fee-bill')?.id, GUARD_MS);
+        effects = () => [[...sims.xero.test.organisation(seeded.tenantId).invoices.values()].filter((i) => i.type === 'ACCPAY').length];
+        settledRow = async () => (await withStores((s) => s.feeBills.byId(billId))) ?? null;
+      } else if (refunding) {
         // A fee given back: the whole rest refunded (the simulator's rule), the fee posted first.
-        const { id } = await sims.xendit.refund(seeded.xenditInvoiceId, { ...(returningFee ? { feeReturned: true } : { amount: 60_000 }), sendWebhook: false });
-        await withStores((s) => enqueue(s.jobs, 'record-refund', { merchantId: seeded.merchantId, xenditRefundId: id }, new Date()));
+        let id: string;
+        if (via === 'chargeback') {
+          // Lost without a webhook; its job queued as the daily look or a Dispute Report would.
+          id = (await sims.xendit.dispute(seeded.xenditInvoiceId, { amount: 60_000, sendWebhook: false })).id;
+          await sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+          await withStores((s) => enqueue(s.jobs, 'record-dispute', { merchantId: seeded.merchantId, xenditDisputeId: id, status: 'LOST' }, new Date()));
+        } else {
+          id = (await sims.xendit.refund(seeded.xenditInvoiceId, { ...(returningFee ? { feeReturned: true } : { amount: 60_000 }), sendWebhook: false })).id;
+          await withStores((s) => enqueue(s.jobs, 'record-refund', { merchantId: seeded.merchantId, xenditRefundId: id }, new Date()));
+        }
         // The fee's return is a job of its own, queued when the refund is recorded.
-        const kind = returningFee ? 'return-fee' : 'record-refund';
+        const kind = returningFee ? 'return-fee' : via === 'chargeback' ? 'record-dispute' : 'record-refund';
         jobId = await waitFor('the job', async () => (await withStores((s) => s.jobs.list())).find((j) => j.kind === kind)?.id, GUARD_MS);
         const feeReturns = () => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference.startsWith('Xendit fee returned')).length;
         effects = () => [sims.xero.test.creditNotes(seeded.tenantId).length, sims.xero.test.refundPayments(seeded.tenantId).length, feeReturns()];
@@ -116,6 +155,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         'refund-credit-stored': [1, 0, 0],
         'refund-cash-accepted': [1, 1, 0],
         'fee-return-accepted': [1, 1, 1],
+        'fee-bill-accepted': [1],
         'withdrawal-transfer-accepted': [1],
         'withdrawal-reversal-accepted': [2], // the transfer out, and the one back
       };

@@ -24,12 +24,14 @@ import { FeeBillPayload } from '../kinds.js';
 import { FEE_CONTACT_NAME } from './post-fee.js';
 import { sendOnce } from './send-once.js';
 import { recordFailure } from './record-failure.js';
+import type { CrashHook } from './crash-points.js';
 
 export interface RecordFeeBillDeps {
   stores: Stores;
   xero: XeroGateway;
   clock: Clock;
   logger: Logger;
+  crash?: CrashHook;
 }
 
 /** The bill's number (shown as its Reference in Xero), by which it is found again. */
@@ -58,6 +60,7 @@ export function recordFeeBillJob(deps: RecordFeeBillDeps) {
     if (!mayRecordInXero(merchant)) return void (await deps.stores.feeBills.testMode(bill.id, deps.clock()));
     try {
       const invoiceId = await billOnce(deps, merchant, bill);
+      deps.crash?.('fee-bill-accepted');
       await deps.stores.feeBills.recorded(bill.id, invoiceId, deps.clock());
       deps.logger.info({ merchantId, feeBillId, period: bill.period, currency: bill.currency, invoiceId }, 'Xendit fee bill recorded in Xero');
     } catch (err) {
