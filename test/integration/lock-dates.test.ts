@@ -72,6 +72,19 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
     assert.equal(h.sims.xero.test.requests({ method: 'PUT', pathPrefix: '/api.xro/2.0/CreditNotes' }).length, 2, 'refused once, then booked once');
   });
 
+  it('a lock set after the organisation was read, then a payment: refused once, the lock date read, the payment and its fee booked the next day', async () => {
+    await paidThroughGateway(h);
+    await h.worker.drain();
+    h.sims.xero.test.setLockDates(h.tenantId, { endOfYear: day() });
+    const { x } = await paidThroughGateway(h);
+    await settle();
+    const recorded = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.equal(recorded?.syncState, 'recorded', recorded?.lastError ?? '');
+    const second = [...org().payments.values()].find((p) => p.paymentId === recorded?.xeroPaymentId);
+    assert.equal(second?.date, day(1));
+    assert.equal([...org().payments.values()].length, 2, 'one Xero payment each');
+  });
+
   it("a month's Xendit fee bill uploaded after the accountant locked that month: booked once, dated the first day after the lock, due no earlier", async () => {
     await seedAdminCast(h, db());
     await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z'));

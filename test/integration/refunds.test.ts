@@ -190,6 +190,62 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(notes().length, 1, 'booked once however often it is listed');
   });
 
+  it("a job that ends the same way when run again is a person's: the listing runs it again once, not at every run", async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    // Xendit lists the refund but its own GET answers 404 (the two disagree): the job goes to review.
+    h.sims.xendit.faults.failNext(100, 404, { path: `/refunds/${id}` });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    const job = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
+    assert.equal((await job()).state, 'needs_review');
+    const reads = () => h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: `/refunds/${id}` });
+    const before = reads();
+    for (let i = 0; i < 3; i++) {
+      await list();
+      await h.worker.drain();
+    }
+    assert.equal(reads(), before + 1, 'run again once by the listing, then left to a person');
+    assert.equal((await job()).state, 'needs_review');
+    assert.equal(notes().length, 0);
+  });
+
+  it('a refund booked by hand (same Reference) while its job waited is found, not booked again, when the listing runs the job again', async () => {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    await webhook(id).expect(200);
+    await h.worker.drain(); // payment unknown: done, nothing booked
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
+      .expect(200);
+    await h.worker.drain();
+    // The accountant, told by the report, books the refund by hand with the Reference it names.
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    const contactId = (await h.sims.xeroClient.getInvoice(h.merchant.xero, payment.xeroInvoiceId))!.contactId!;
+    const note = await h.sims.xeroClient.createCreditNote(
+      h.merchant.xero,
+      {
+        contactId,
+        date: '2026-12-01',
+        reference: `Xendit refund ${id}`,
+        currencyCode: 'IDR',
+        lineAmountTypes: 'NoTax',
+        lineItems: [{ description: 'by hand', accountCode: '200', amount: '40000' }],
+      },
+      'by-hand',
+    );
+    await list();
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'the credit note made by hand, no second one');
+    assert.equal((await refundRow(id))?.xeroCreditNoteId, note.creditNoteId);
+    assert.equal(cashRefunds().length, 1);
+  });
+
   it('a refund PENDING so long its job gave up, then SUCCEEDED with no webhook: the listing runs that job again and books it once', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, pending: true });

@@ -67,11 +67,15 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
  * The refund's job exists (the dedupe key outlives it) but ended without booking: it ran before the
  * payment was recorded ("not ours": done), or gave up while Xendit still said PENDING (in review,
  * before it made the refund's row). Xendit now lists the refund SUCCEEDED and its payment is in
- * Xero, so it runs again. A job in review after it made the row stays a person's.
+ * Xero, so it runs again, once: a job that ends the same way again (or that a person already ran
+ * again: the payload counts retries) is a person's, not re-run at every listing. A job in review
+ * after it made the row stays a person's. A job run again looks for the credit note by Reference
+ * before making one (record-refund.ts), in case the refund was booked by hand meanwhile.
  */
 async function runAgain(deps: { stores: Stores; clock: Clock }, dedupeKey: string, known: Refund | null): Promise<boolean> {
   const earlier = await deps.stores.jobs.byDedupeKey(dedupeKey);
-  if (!earlier || !(earlier.state === 'done' || (earlier.state === 'needs_review' && !known))) return false;
+  if (!earlier || Number(earlier.payload.retry ?? 0) > 0) return false;
+  if (!(earlier.state === 'done' || (earlier.state === 'needs_review' && !known))) return false;
   return deps.stores.jobs.replay(earlier.id, deps.clock());
 }
 

@@ -3,6 +3,7 @@
  * Windows way (Organisation.Timezone, e.g. "SEASIASTANDARDTIME"); Intl needs IANA names.
  */
 import type { XeroGateway } from '../../clients/xero/types.js';
+import { UpstreamError } from '../../clients/types.js';
 import type { Merchant } from '../../store/merchants.js';
 import type { Stores } from '../../store/index.js';
 import type { Currency } from '../../money.js';
@@ -141,9 +142,23 @@ export function bookableDate(merchant: Pick<Merchant, 'xeroLockDate'>, date: str
   return new Date(Date.parse(`${lock}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Xero refused a date in a locked period: its lock dates are read again, for the next try. */
-export async function refreshLockDate(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant): Promise<void> {
+/** Xero's answer to a date on or before a lock date ("The document date cannot be before the period lock date, …"); worded loosely on purpose: a match only makes the lock date be read again. */
+export const LOCKED_PERIOD = /lock date|(accounts|period)s? (are|is) locked/i;
+
+/**
+ * Xero refused a date for a lock date: the lock dates are read again. True when the lock date
+ * moved later than the one the refused date was checked against, so the next try dates after it;
+ * false (nothing new: the refusal was for something else) leaves the refusal to a person.
+ */
+export async function refreshLockDate(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant): Promise<boolean> {
+  const before = merchant.xeroLockDate;
   await noteLockDate(deps, merchant, (await deps.xero.getOrganisation(merchant.xero)).lockDate ?? null);
+  return merchant.xeroLockDate !== null && (before === null || merchant.xeroLockDate > before);
+}
+
+/** A refusal of a create that names a lock date newer than the one known: worth another try. */
+export async function refusedForNewLock(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant, err: unknown): Promise<boolean> {
+  return err instanceof UpstreamError && err.kind === 'rejected' && LOCKED_PERIOD.test(err.message) && (await refreshLockDate(deps, merchant));
 }
 
 async function noteLockDate(deps: { stores: Stores }, merchant: Merchant, lockDate: string | null): Promise<void> {

@@ -9,7 +9,7 @@ import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from '../../clients/xen
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { exponentOf, toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
-import { organisationDate } from './org-date.js';
+import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { PostFeePayload } from '../kinds.js';
 
@@ -83,6 +83,8 @@ export function postFeeJob(deps: PostFeeDeps) {
       deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
     } catch (err) {
       if (err instanceof FeeUnpostable) return needsReview(deps, payment, err.message);
+      if (await refusedForNewLock(deps, merchant, err))
+        throw new RetryLater(`Xero refused a date in a locked period: tried again dated after the lock date`, 1);
       if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the fee: ${err.message}`);
       await deps.stores.payments.noteFeeError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
       throw err;

@@ -10,19 +10,18 @@ import { NeedsReview, RetryLater } from '../runner.js';
 /** The row's data cannot go into Xero as it is: retrying cannot help. */
 export class Unrecordable extends Error {}
 
-/** Xero's answer to a date on or before a lock date ("The document date cannot be before the period lock date, …"). */
-export const LOCKED_PERIOD = /cannot be before the (period|end of year) lock date/i;
-
 export async function recordFailure(
   err: unknown,
   what: string,
-  row: { needsReview(reason: string): Promise<void>; noteError(message: string): Promise<void>; periodLocked?: () => Promise<void> },
+  row: { needsReview(reason: string): Promise<void>; noteError(message: string): Promise<void>; newLockDate?: (err: unknown) => Promise<boolean> },
 ): Promise<never> {
-  // A lock date set since it was last read: read it, and the next try dates the entry after it.
-  if (row.periodLocked && err instanceof UpstreamError && err.kind === 'rejected' && LOCKED_PERIOD.test(err.message)) {
-    await row.periodLocked();
-    await row.noteError(err.message);
-    throw new RetryLater(`Xero refused a date in a locked period (${err.message}): tried again dated after the lock date`, 1);
+  // A lock date set since it was last read: read, and the next try dates the entry after it.
+  if (row.newLockDate && (await row.newLockDate(err))) {
+    await row.noteError(err instanceof Error ? err.message : String(err));
+    throw new RetryLater(
+      `Xero refused a date in a locked period (${err instanceof Error ? err.message : String(err)}): tried again dated after the lock date`,
+      1,
+    );
   }
   const reason =
     err instanceof Unrecordable

@@ -9,7 +9,7 @@
  * the report is confirmed, the attempt is marked before the bill is sent, and the bill is looked up
  * by its number (`Xendit fees <YYYY-MM> <currency>`) only after an unknown outcome.
  */
-import { bookableDate, refreshLockDate } from './org-date.js';
+import { bookableDate, refusedForNewLock } from './org-date.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
@@ -67,7 +67,7 @@ export function recordFeeBillJob(deps: RecordFeeBillDeps) {
       await recordFailure(err, 'Xendit fee bill', {
         needsReview: (reason) => deps.stores.feeBills.needsReview(bill.id, reason, deps.clock()),
         noteError: (message) => deps.stores.feeBills.noteError(bill.id, message, deps.clock()),
-        periodLocked: () => refreshLockDate(deps, merchant),
+        newLockDate: (e) => refusedForNewLock(deps, merchant, e),
       });
     }
   };

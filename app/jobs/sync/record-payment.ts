@@ -14,7 +14,7 @@ import { NeedsReview, RetryLater } from '../runner.js';
 import type { CrashHook } from './crash-points.js';
 import { InvoicePayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
-import { organisationDate } from './org-date.js';
+import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
 
@@ -134,6 +134,7 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
   } catch (err) {
     if (err instanceof NeedsReview) throw err;
     if (err instanceof Unrecordable) return needsReview(deps, payment, err.message);
+    if (await refusedForNewLock(deps, merchant, err)) throw new RetryLater(`Xero refused a date in a locked period: tried again dated after the lock date`, 1);
     if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the payment: ${err.message}`);
     await deps.stores.payments.noteError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
     throw err;

@@ -17,7 +17,7 @@ import type { XenditRefund } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
-import { organisationDate, refreshLockDate } from './org-date.js';
+import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
@@ -64,7 +64,10 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       deps.logger.info({ merchantId, xenditRefundId, invoiceId: refund.invoiceId }, 'refund of a payment the gateway did not record: ignored');
       return;
     }
-    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()));
+    // A job run again (by a person, or by the listing after it ended without booking) may find the
+    // refund booked by hand meanwhile: it looks before it makes anything.
+    const lookFirst = Number(job.payload.retry ?? 0) > 0;
+    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()), { lookFirst });
   };
 }
 
@@ -72,7 +75,13 @@ export function recordRefundJob(deps: RecordRefundDeps) {
  * Money that went back to the payer (a refund, a lost dispute) into Xero, once: its row, then the
  * credit note and its cash refund out of the clearing account, each marked before it is sent.
  */
-export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, input: NewRefundRow): Promise<void> {
+export async function bookRefund(
+  deps: RecordRefundDeps,
+  merchant: Merchant,
+  payment: Payment,
+  input: NewRefundRow,
+  opts: { lookFirst?: boolean } = {},
+): Promise<void> {
   const { merchantId, xenditRefundId } = input;
   const row = await deps.stores.refunds.getOrCreate(input, deps.clock());
   if (row.state === 'recorded' || row.state === 'test_mode') return;
@@ -84,9 +93,9 @@ export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, pay
     if (refunded > payment.amount) {
       throw new Unrecordable(`refunds and chargebacks at Xendit (${money(refunded, payment)}) exceed the payment (${money(payment.amount, payment)})`);
     }
-    const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row));
+    const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row, opts.lookFirst === true));
     deps.crash?.('refund-credit-stored');
-    const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId);
+    const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId, opts.lookFirst === true);
     deps.crash?.('refund-cash-accepted');
     // A refund may come with the payment's fee given back: looked at by a job of its own, queued in
     // the commit that records the refund, so that nothing about the fee holds the refund up.
@@ -98,7 +107,7 @@ export async function bookRefund(deps: RecordRefundDeps, merchant: Merchant, pay
     await recordFailure(err, 'refund', {
       needsReview: (reason) => deps.stores.refunds.needsReview(row.id, reason, deps.clock()),
       noteError: (message) => deps.stores.refunds.noteError(row.id, message, deps.clock()),
-      periodLocked: () => refreshLockDate(deps, merchant),
+      newLockDate: (e) => refusedForNewLock(deps, merchant, e),
     });
   }
 }
@@ -123,9 +132,9 @@ function rowFrom(merchant: Merchant, payment: Payment, r: XenditRefund, now: Dat
   };
 }
 
-async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, row: Refund): Promise<string> {
+async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, row: Refund, lookFirst: boolean): Promise<string> {
   const reference = referenceOf(row);
-  if (row.creditAttemptAt) {
+  if (row.creditAttemptAt || lookFirst) {
     const found = (await deps.xero.findCreditNotesByReference(merchant.xero, reference))[0];
     if (found) {
       await deps.stores.refunds.creditNoted(row.id, found.creditNoteId, deps.clock());
@@ -162,9 +171,9 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
   return created.creditNoteId;
 }
 
-async function cashRefundOnce(deps: RecordRefundDeps, merchant: Merchant, row: Refund, creditNoteId: string): Promise<string> {
+async function cashRefundOnce(deps: RecordRefundDeps, merchant: Merchant, row: Refund, creditNoteId: string, lookFirst: boolean): Promise<string> {
   const reference = referenceOf(row);
-  if (row.refundAttemptAt) {
+  if (row.refundAttemptAt || lookFirst) {
     const found = (await deps.xero.findCreditNoteRefundsByReference(merchant.xero, reference)).find((p) => p.creditNoteId === creditNoteId);
     if (found) return found.paymentId;
   }

@@ -17,7 +17,7 @@ import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview } from '../runner.js';
 import { WithdrawalPayload } from '../kinds.js';
-import { organisationDate, refreshLockDate } from './org-date.js';
+import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
@@ -89,7 +89,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       await recordFailure(err, 'bank transfer', {
         needsReview: (reason) => deps.stores.settlements.needsReview(row.id, reason, deps.clock()),
         noteError: (message) => deps.stores.settlements.noteError(row.id, message, deps.clock()),
-        periodLocked: () => refreshLockDate(deps, merchant),
+        newLockDate: (e) => refusedForNewLock(deps, merchant, e),
       });
     }
   };
