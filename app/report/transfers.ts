@@ -48,15 +48,19 @@ export async function transferRows(
     });
     return { ...got, items: got.withdrawals };
   }, MAX_PAGES);
+  // Also those read but outside the range: one whose transfer was dated later (its day was locked).
+  const seen = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
   for (const w of listed.items) {
     const zone = zoneFor(timezone, w.currency);
     const out = dateIn(new Date(w.created), zone);
     const back = w.status === 'REVERSED' ? dateIn(new Date(w.updated ?? w.created), zone) : undefined;
+    seen.set(w.id, { w, out, ...(back ? { back } : {}) });
     if (inRange(out) || inRange(back)) withdrawals.set(w.id, { w, out, ...(back ? { back } : {}) });
   }
   const transfers = new Map<string, XeroBankTransfer[]>();
-  // Withdrawals with any transfer in Xero, whatever its date.
+  // Withdrawals with any transfer in Xero, whatever its date, and the latest date booked.
   const everBooked = new Set<string>();
+  const bookedOn = new Map<string, string>();
   const rows: ReportRow[] = [];
   const sums: TransferRows['sums'] = new Map();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
@@ -64,6 +68,7 @@ export async function transferRows(
     for (const t of await deps.xero.listBankTransfersFrom(merchant.xero, accountId)) {
       const m = WITHDRAWAL_REF.exec(t.reference);
       if (m) everBooked.add(m[1]);
+      if (m && t.date && t.date > (bookedOn.get(m[1]) ?? '')) bookedOn.set(m[1], t.date);
       if (!inRange(t.date)) continue;
       if (m) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), t]);
       else if (!REVERSAL_REF.test(t.reference)) {
@@ -85,9 +90,27 @@ export async function transferRows(
   }
   const total = (ts: XeroBankTransfer[]) => ts.reduce((s, t) => s + hundredths(t.amount), 0n);
   for (const id of new Set([...withdrawals.keys(), ...transfers.keys(), ...backs.keys()])) {
-    const listed = withdrawals.get(id);
     const found = transfers.get(id) ?? [];
     const back = backs.get(id) ?? [];
+    // Booked on a later day than it left (that day was in a locked period, org-date.ts bookableDate):
+    // both sides count on the day it was booked; the month it left shows it, uncounted.
+    const early = seen.get(id);
+    const movedIn = !withdrawals.has(id) && early && !early.back && found.length === 1 && found[0].date && early.out < found[0].date;
+    const listed = movedIn ? { ...early, out: found[0].date! } : withdrawals.get(id);
+    const later = bookedOn.get(id);
+    if (listed && !listed.back && !found.length && later && later > range.to) {
+      rows.push(
+        row(
+          listed.out,
+          listed.w.currency,
+          format(-hundredths(toDecimal(listed.w.amount, listed.w.currency))),
+          null,
+          'xendit_only',
+          `withdrawal ${id} left on ${listed.out}; its bank transfer is dated ${later} in Xero (this period was locked): counted there`,
+        ),
+      );
+      continue;
+    }
     // Xendit's side in this range: out on the day it left, back in on the day the bank returned it.
     const size = listed ? hundredths(toDecimal(listed.w.amount, listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size : 0n) : null;
@@ -123,7 +146,9 @@ export async function transferRows(
             ? `withdrawal ${id}: no bank transfer in Xero yet`
             : found.length > 1
               ? `withdrawal ${id}: ${found.length} bank transfers in Xero`
-              : `withdrawal ${id}`;
+              : movedIn
+                ? `withdrawal ${id}, left on ${early!.out}: booked on the first day after Xero's lock date`
+                : `withdrawal ${id}`;
     rows.push(
       row(date, currency, xendit === null ? null : format(xendit), xero === null ? null : format(xero), found.length > 1 ? 'amount_differs' : status, note),
     );

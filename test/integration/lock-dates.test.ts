@@ -6,6 +6,10 @@ import { createHarness, paidThroughGateway, type Harness } from '../helpers/harn
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath, refundCallbackPathFor } from '../../app/paths.js';
 import { dateIn } from '../../app/jobs/sync/org-date.js';
+import { JOB_SPECS } from '../../app/jobs/kinds.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+import { pino } from 'pino';
 
 /**
  * Xero refuses documents dated on or before the organisation's lock date ("The document date
@@ -83,6 +87,37 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
     const second = [...org().payments.values()].find((p) => p.paymentId === recorded?.xeroPaymentId);
     assert.equal(second?.date, day(1));
     assert.equal([...org().payments.values()].length, 2, 'one Xero payment each');
+  });
+
+  it("a withdrawal of a day locked since: its transfer is booked the next day, once; each day's report reconciles, the locked day showing it uncounted", async () => {
+    const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+    await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: savings }, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), h.clock());
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id);
+    await h.worker.drain();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000);
+    h.sims.xero.test.setLockDates(h.tenantId, { period: day() });
+    await listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    await settle();
+    const transfers = h.sims.xero.test.bankTransfers(h.tenantId);
+    assert.deepEqual(
+      transfers.map((t) => [t.reference, t.date]),
+      [[`Xendit withdrawal ${w.id}`, day(1)]],
+    );
+    const report = (from: string, to: string) => reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from, to });
+    const locked = await report(day(), day());
+    const left = locked.rows.find((r) => r.note.includes(w.id));
+    assert.equal(left?.status, 'xendit_only', JSON.stringify(locked.rows));
+    assert.equal(locked.reconciled, true, JSON.stringify(locked.rows));
+    const open = await report(day(1), day(1));
+    const booked = open.rows.find((r) => r.note.includes(w.id));
+    assert.equal(booked?.status, 'transferred', JSON.stringify(open.rows));
+    assert.equal(booked?.xenditAmount, booked?.xeroPayment);
+    assert.equal(open.reconciled, true, JSON.stringify(open.rows));
+    const both = await report(day(), day(1));
+    assert.equal(both.rows.find((r) => r.note.includes(w.id))?.status, 'transferred');
+    assert.equal(both.reconciled, true, JSON.stringify(both.rows));
   });
 
   it("a month's Xendit fee bill uploaded after the accountant locked that month: booked once, dated the first day after the lock, due no earlier", async () => {
