@@ -53,6 +53,8 @@ export interface Merchant {
   xeroTimezone: string | null;
   /** The organisation's later lock date (YYYY-MM-DD) as last read; nothing is dated on or before it. */
   xeroLockDate: string | null;
+  /** When the time zone and lock dates were last read from Xero. */
+  xeroLockReadAt: Date | null;
   /** Xero's daily call budget for this organisation when smaller than the configured default. */
   xeroDayLimit?: number;
   status: MerchantStatus;
@@ -202,6 +204,7 @@ export function merchantFromRow(box: SecretBox) {
     xeroTestOrganisation: row.xero_test_organisation ?? false,
     xeroTimezone: row.xero_timezone,
     xeroLockDate: row.xero_lock_date,
+    xeroLockReadAt: row.xero_lock_read_at,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
     createdAt: row.created_at,

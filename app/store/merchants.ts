@@ -251,8 +251,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return this.setSettings(id, o, now);
     },
 
-    async setXeroLockDate(id: string, lockDate: string | null): Promise<void> {
-      await db.updateTable('merchants').set({ xero_lock_date: lockDate }).where('id', '=', id).execute();
+    async setXeroLockDate(id: string, lockDate: string | null, readAt: Date): Promise<void> {
+      await db.updateTable('merchants').set({ xero_lock_date: lockDate, xero_lock_read_at: readAt }).where('id', '=', id).execute();
     },
 
     async setXeroTimezone(id: string, timezone: string): Promise<void> {

@@ -54,6 +54,7 @@ export interface MerchantsTable {
   xero_test_organisation: Generated<boolean>;
   xero_timezone: string | null;
   xero_lock_date: string | null;
+  xero_lock_read_at: Date | null;
   listing_paid_after: Timestamp | null;
   listing_window_end: Timestamp | null;
   listing_last_invoice_id: string | null;

@@ -48,6 +48,15 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
     assert.equal(fees.length, 1);
     assert.equal(fees[0].date, day(1), 'the fee too');
     assert.equal(h.sims.xero.test.requests({ method: 'GET', pathPrefix: '/api.xro/2.0/Organisation' }).length, 1, 'read once, with the time zone');
+
+    // The accountant opens the period again: followed once the lock date is a day old.
+    h.sims.xero.test.setLockDates(h.tenantId, {});
+    h.clock.advance(25 * 3600_000);
+    const { x: later } = await paidThroughGateway(h);
+    await h.worker.drain();
+    const again = await h.stores.payments.byXenditInvoice(h.merchant.id, later.id);
+    assert.equal([...org().payments.values()].find((p) => p.paymentId === again?.xeroPaymentId)?.date, day(), 'dated its own day again');
+    assert.equal(h.sims.xero.test.requests({ method: 'GET', pathPrefix: '/api.xro/2.0/Organisation' }).length, 2, 'read again after a day');
   });
 
   it('a lock set after the organisation was read: Xero refuses the refund, the gateway reads the lock date and books it the next day, one credit note and one cash refund', async () => {
@@ -87,6 +96,21 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
     const second = [...org().payments.values()].find((p) => p.paymentId === recorded?.xeroPaymentId);
     assert.equal(second?.date, day(1));
     assert.equal([...org().payments.values()].length, 2, 'one Xero payment each');
+  });
+
+  it('a lock set after the organisation was read, then several payments recorded side by side: every one is dated after it, none left for review', async () => {
+    await paidThroughGateway(h);
+    await h.worker.drain();
+    h.sims.xero.test.setLockDates(h.tenantId, { period: day() });
+    const paid = [await paidThroughGateway(h), await paidThroughGateway(h), await paidThroughGateway(h)];
+    await settle();
+    for (const { x } of paid) {
+      const p = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+      assert.equal(p?.syncState, 'recorded', p?.lastError ?? '');
+    }
+    const dates = [...org().payments.values()].map((p) => p.date).sort();
+    assert.deepEqual(dates, [day(), day(1), day(1), day(1)]);
+    assert.equal((await h.stores.jobs.list({ state: 'needs_review' })).length, 0);
   });
 
   it("a withdrawal of a day locked since: its transfer is booked the next day, once; each day's report reconciles, the locked day showing it uncounted", async () => {

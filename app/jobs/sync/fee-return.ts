@@ -20,7 +20,7 @@ import { UpstreamError } from '../../clients/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { ReturnFeePayload } from '../kinds.js';
-import { organisationDate } from './org-date.js';
+import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import type { RecordPaymentDeps } from './record-payment.js';
 import { FEE_CONTACT_NAME, FeeUnpostable, externalIdOf, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
@@ -77,6 +77,7 @@ export function returnFeeJob(deps: FeeReturnDeps) {
       entryId = await bookOnce(deps, merchant, payment, row, merchant.feeAccountCode);
     } catch (err) {
       if (err instanceof FeeUnpostable) throw new NeedsReview(err.message);
+      if (await refusedForNewLock(deps, merchant, err)) throw new RetryLater('Xero refused a date in a locked period: tried again dated after the lock date', 1);
       if (err instanceof UpstreamError && err.kind === 'rejected') throw new NeedsReview(`Xero refused the fee given back: ${err.message}`);
       throw err;
     }

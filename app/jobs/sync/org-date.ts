@@ -106,15 +106,21 @@ export function dateIn(at: Date, zone: string): string {
 }
 
 /**
- * The organisation's Timezone, read from Xero once per merchant and kept in merchants.xero_timezone.
- * Returns the IANA zone to date payments in.
+ * The organisation's Timezone, read from Xero once per merchant and kept in merchants.xero_timezone,
+ * with its lock dates (read again a day later). Returns the IANA zone to date payments in.
  */
-export async function organisationZone(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant, currency: Currency): Promise<string> {
+export async function organisationZone(
+  deps: { stores: Stores; xero: XeroGateway; clock?: () => Date },
+  merchant: Merchant,
+  currency: Currency,
+): Promise<string> {
   let name = merchant.xeroTimezone;
-  if (!name) {
+  const readAt = merchant.xeroLockReadAt?.getTime();
+  // The zone is read once; the lock dates with it, and again a day later (the accountant moves them).
+  if (!name || readAt === undefined || (deps.clock && deps.clock().getTime() - readAt >= LOCK_REREAD_MS)) {
     const org = await deps.xero.getOrganisation(merchant.xero);
     name = org.timezone ?? '';
-    if (name) {
+    if (name && name !== merchant.xeroTimezone) {
       await deps.stores.merchants.setXeroTimezone(merchant.id, name);
       merchant.xeroTimezone = name;
     }
@@ -123,11 +129,19 @@ export async function organisationZone(deps: { stores: Stores; xero: XeroGateway
   return zoneFor(name, currency);
 }
 
+/** How long a lock date read from Xero is trusted before it is read again. */
+const LOCK_REREAD_MS = 86_400_000;
+
 /**
  * The date Xero should carry for something that happened at `at` (a payment, its fee, a refund):
  * that day in the organisation's zone, or the first day after its lock date.
  */
-export async function organisationDate(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant, at: Date, currency: Currency): Promise<string> {
+export async function organisationDate(
+  deps: { stores: Stores; xero: XeroGateway; clock?: () => Date },
+  merchant: Merchant,
+  at: Date,
+  currency: Currency,
+): Promise<string> {
   return bookableDate(merchant, dateIn(at, await organisationZone(deps, merchant, currency)));
 }
 
@@ -150,19 +164,35 @@ export const LOCKED_PERIOD = /lock date|(accounts|period)s? (are|is) locked/i;
  * moved later than the one the refused date was checked against, so the next try dates after it;
  * false (nothing new: the refusal was for something else) leaves the refusal to a person.
  */
-export async function refreshLockDate(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant): Promise<boolean> {
+export async function refreshLockDate(deps: { stores: Stores; xero: XeroGateway; clock?: () => Date }, merchant: Merchant): Promise<boolean> {
   const before = merchant.xeroLockDate;
   await noteLockDate(deps, merchant, (await deps.xero.getOrganisation(merchant.xero)).lockDate ?? null);
   return merchant.xeroLockDate !== null && (before === null || merchant.xeroLockDate > before);
 }
 
-/** A refusal of a create that names a lock date newer than the one known: worth another try. */
-export async function refusedForNewLock(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant, err: unknown): Promise<boolean> {
-  return err instanceof UpstreamError && err.kind === 'rejected' && LOCKED_PERIOD.test(err.message) && (await refreshLockDate(deps, merchant));
+/** When each merchant object last had its lock date read: jobs run as a group share one (registry.ts inGroup). */
+const lockReads = new WeakMap<Merchant, number>();
+/** A lock date read this recently answers the group's other refusals without reading it again. */
+const LOCK_READ_FRESH_MS = 60_000;
+
+/**
+ * A refusal of a create that names a lock date newer than the one known: worth another try. Of a
+ * group's entries refused together, the first reads the lock date; the others, refused against the
+ * same old one, are retried on what it read (a refusal for another reason still ends in review,
+ * after the job's attempts).
+ */
+export async function refusedForNewLock(deps: { stores: Stores; xero: XeroGateway; clock: () => Date }, merchant: Merchant, err: unknown): Promise<boolean> {
+  if (!(err instanceof UpstreamError && err.kind === 'rejected' && LOCKED_PERIOD.test(err.message))) return false;
+  const readAt = lockReads.get(merchant);
+  if (readAt !== undefined && deps.clock().getTime() - readAt < LOCK_READ_FRESH_MS) return merchant.xeroLockDate !== null;
+  const moved = await refreshLockDate(deps, merchant);
+  lockReads.set(merchant, deps.clock().getTime());
+  return moved;
 }
 
-async function noteLockDate(deps: { stores: Stores }, merchant: Merchant, lockDate: string | null): Promise<void> {
-  if (merchant.xeroLockDate === lockDate) return;
-  await deps.stores.merchants.setXeroLockDate(merchant.id, lockDate);
+async function noteLockDate(deps: { stores: Stores; clock?: () => Date }, merchant: Merchant, lockDate: string | null): Promise<void> {
+  const now = deps.clock ? deps.clock() : new Date();
+  await deps.stores.merchants.setXeroLockDate(merchant.id, lockDate, now);
   merchant.xeroLockDate = lockDate;
+  merchant.xeroLockReadAt = now;
 }

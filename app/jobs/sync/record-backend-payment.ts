@@ -8,7 +8,7 @@ import type { XenditInvoice } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
-import { organisationDate } from './org-date.js';
+import { organisationDate, refusedForNewLock } from './org-date.js';
 import { InvoicePayload } from '../kinds.js';
 
 /** Name of the Xero contact when Xendit knows neither a name nor an e-mail of the payer. */
@@ -101,6 +101,7 @@ async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: Xendit
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     await deps.stores.backendSales.noteError(sale, message, deps.clock());
+    if (await refusedForNewLock(deps, merchant, err)) throw new RetryLater('Xero refused a date in a locked period: tried again dated after the lock date', 1);
     if (err instanceof UpstreamError && err.kind === 'rejected') throw new NeedsReview(`Xero refused the sale for Xendit invoice ${x.id}: ${message}`);
     throw err;
   }

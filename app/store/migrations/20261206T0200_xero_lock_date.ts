@@ -7,8 +7,6 @@ import type { Kysely } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('merchants').addColumn('xero_lock_date', 'text').execute();
-  // The lock date is read with the time zone: forgetting the zone has both read on next use.
-  await db.updateTable('merchants').set({ xero_timezone: null }).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
