@@ -8,7 +8,7 @@ import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/ty
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, transactionReader, type ReportDeps, type ReportRow, type RowStatus, type TransactionOf } from './rows.js';
+import { format, hundredths, lockedOutRow, transactionReader, type ReportDeps, type ReportRow, type RowStatus, type TransactionOf } from './rows.js';
 import { transferRows } from './transfers.js';
 import { missingRefundRows } from './refunds.js';
 import { otherMovementRows } from './movements.js';
@@ -88,8 +88,22 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const txns: XeroBankTransaction[] = [];
   // Fees given back as Xero holds them at any date: one booked outside the range is not missing.
   const feeReturnedAnywhere = new Set<string>();
+  // Entries the gateway dated after the range (the range's days were locked in Xero when they were
+  // booked: org-date.ts bookableDate), by the Xendit id their Reference names: counted there.
+  const bookedLater = new Map<string, string>();
   for (const accountId of accounts) {
-    payments.push(...(await deps.xero.listPaymentsToAccount(merchant.xero, accountId)).filter((p) => inRange(p.date)));
+    const all = await deps.xero.listPaymentsToAccount(merchant.xero, accountId);
+    for (const p of all) {
+      if (!p.date || p.date <= range.to) continue;
+      const named =
+        p.paymentType === 'ARCREDITPAYMENT'
+          ? REFUND_REF.exec(p.reference)?.[2]
+          : p.invoiceId && !MONEY_OUT.has(p.paymentType)
+            ? PAYMENT_REF.exec(p.reference)?.[1]
+            : undefined;
+      if (named && !bookedLater.has(named)) bookedLater.set(named, p.date);
+    }
+    payments.push(...all.filter((p) => inRange(p.date)));
     if (nonBank.includes(accountId)) continue; // bank transactions live on bank accounts only
     for (const t of await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)) {
       const returned = t.type === 'RECEIVE' ? FEE_RETURN_REF.exec(t.reference) : null;
@@ -170,6 +184,21 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
 
   for (const id of new Set([...xendit.keys(), ...byId.keys()])) {
     const found = byId.get(id) ?? { payments: [], fees: [], overpayments: [] };
+    const later = bookedLater.get(id);
+    const paidHere = xendit.get(id);
+    if (paidHere && later && !found.payments.length && !found.fees.length && !found.overpayments.length) {
+      rows.push(
+        lockedOutRow(
+          xenditDate(paidHere) ?? range.from,
+          id,
+          paidHere.currency,
+          hundredths(toDecimal(paidHere.paidAmount ?? paidHere.amount, paidHere.currency)),
+          `payment of Xendit invoice ${id}`,
+          later,
+        ),
+      );
+      continue;
+    }
     const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? found.overpayments[0]?.currencyCode ?? '';
     const inv = xendit.get(id);
     const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(transactionOf, inv) : { known: 0n }, xenditDate);
@@ -187,7 +216,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
   const settled = await transferRows(deps, merchant, range, timezone, bankAccounts);
   rows.push(...settled.rows);
-  const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds);
+  const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater);
   rows.push(...unbooked.rows);
   for (const [currency, amount] of unbooked.sums) sum(currency).xendit += amount;
   const feesBack = await unbookedFeeReturnRows(deps, merchant, transactionOf, (id) => xendit.get(id), range, unbooked.succeeded, feeReturnedAnywhere);

@@ -112,3 +112,22 @@ export async function readPages<T>(
   }
   return { items, complete: false };
 }
+
+/**
+ * Paid or refunded at Xendit in the range, booked in Xero on a later day (the range's days were
+ * locked in Xero when it was booked: jobs/sync/org-date.ts bookableDate): shown, not counted; the
+ * range that holds its Xero entry counts it on both sides.
+ */
+export function lockedOutRow(date: string, xenditInvoiceId: string | null, currency: string, xendit: bigint, what: string, bookedOn: string): ReportRow {
+  return {
+    date,
+    xenditInvoiceId,
+    currency,
+    xenditAmount: format(xendit),
+    xenditFee: null,
+    xeroPayment: null,
+    xeroFee: null,
+    status: 'xendit_only',
+    note: `${what}: booked in Xero on ${bookedOn}, after this period was locked; counted there`,
+  };
+}

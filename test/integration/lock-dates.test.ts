@@ -28,6 +28,10 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
   // Xendit's simulated payments and refunds carry the real time: the organisation's (Jakarta) day.
   const day = (offset = 0) => dateIn(new Date(Date.now() + offset * 86_400_000), 'Asia/Jakarta');
 
+  // The merchant as stored now (its time zone read by the first job): the report reads no organisation.
+  const reportOf = async (from: string, to: string) =>
+    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, { from, to });
+
   /** Retries come a second after a refusal: let the clock and the worker run them. */
   async function settle() {
     for (let i = 0; i < 5; i++) {
@@ -47,6 +51,13 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
     const fees = [...org().bankTransactions.values()];
     assert.equal(fees.length, 1);
     assert.equal(fees[0].date, day(1), 'the fee too');
+    // Its day's report shows it uncounted; the next day's counts it on both sides.
+    const today = await reportOf(day(), day());
+    assert.equal(today.rows.find((r) => r.xenditInvoiceId === x.id)?.status, 'xendit_only', JSON.stringify(today.rows));
+    assert.equal(today.reconciled, true, JSON.stringify(today.rows));
+    const tomorrow = await reportOf(day(1), day(1));
+    assert.equal(tomorrow.rows.find((r) => r.xenditInvoiceId === x.id)?.status, 'matched', JSON.stringify(tomorrow.rows));
+    assert.equal(tomorrow.reconciled, true, JSON.stringify(tomorrow.rows));
     assert.equal(h.sims.xero.test.requests({ method: 'GET', pathPrefix: '/api.xro/2.0/Organisation' }).length, 1, 'read once, with the time zone');
 
     // The accountant opens the period again: followed once the lock date is a day old.
@@ -83,6 +94,13 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
     assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
     assert.equal((await h.stores.merchants.byId(h.merchant.id))?.xeroLockDate, day());
     assert.equal(h.sims.xero.test.requests({ method: 'PUT', pathPrefix: '/api.xro/2.0/CreditNotes' }).length, 2, 'refused once, then booked once');
+    const today = await reportOf(day(), day());
+    assert.equal(today.rows.find((r) => r.note.includes(id))?.status, 'xendit_only', JSON.stringify(today.rows));
+    assert.equal(today.reconciled, true, JSON.stringify(today.rows));
+    const tomorrow = await reportOf(day(1), day(1));
+    assert.equal(tomorrow.rows.find((r) => r.note.includes(id))?.status, 'refunded', JSON.stringify(tomorrow.rows));
+    assert.equal(tomorrow.reconciled, true, JSON.stringify(tomorrow.rows));
+    assert.equal((await reportOf(day(), day(1))).reconciled, true);
   });
 
   it('a lock set after the organisation was read, then a payment: refused once, the lock date read, the payment and its fee booked the next day', async () => {
