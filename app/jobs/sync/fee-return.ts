@@ -77,7 +77,8 @@ export function returnFeeJob(deps: FeeReturnDeps) {
       entryId = await bookOnce(deps, merchant, payment, row, merchant.feeAccountCode);
     } catch (err) {
       if (err instanceof FeeUnpostable) throw new NeedsReview(err.message);
-      if (await refusedForNewLock(deps, merchant, err)) throw new RetryLater('Xero refused a date in a locked period: tried again dated after the lock date', 1);
+      if (await refusedForNewLock(deps, merchant, err))
+        throw new RetryLater('Xero refused a date in a locked period: tried again dated after the lock date', 1);
       if (err instanceof UpstreamError && err.kind === 'rejected') throw new NeedsReview(`Xero refused the fee given back: ${err.message}`);
       throw err;
     }
