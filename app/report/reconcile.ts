@@ -8,7 +8,17 @@ import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/ty
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, lockedOutRow, transactionReader, type ReportDeps, type ReportRow, type RowStatus, type TransactionOf } from './rows.js';
+import {
+  format,
+  hundredths,
+  lockedOutRow,
+  movedByLock,
+  transactionReader,
+  type ReportDeps,
+  type ReportRow,
+  type RowStatus,
+  type TransactionOf,
+} from './rows.js';
 import { transferRows } from './transfers.js';
 import { missingRefundRows } from './refunds.js';
 import { otherMovementRows } from './movements.js';
@@ -186,7 +196,16 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const found = byId.get(id) ?? { payments: [], fees: [], overpayments: [] };
     const later = bookedLater.get(id);
     const paidHere = xendit.get(id);
-    if (paidHere && later && !found.payments.length && !found.fees.length && !found.overpayments.length) {
+    const paidOn = paidHere ? xenditDate(paidHere) : undefined;
+    if (
+      paidHere &&
+      paidOn &&
+      later &&
+      movedByLock(merchant.xeroLockDate, paidOn, later) &&
+      !found.payments.length &&
+      !found.fees.length &&
+      !found.overpayments.length
+    ) {
       rows.push(
         lockedOutRow(
           xenditDate(paidHere) ?? range.from,
@@ -216,7 +235,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
   const settled = await transferRows(deps, merchant, range, timezone, bankAccounts);
   rows.push(...settled.rows);
-  const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater);
+  const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
   rows.push(...unbooked.rows);
   for (const [currency, amount] of unbooked.sums) sum(currency).xendit += amount;
   const feesBack = await unbookedFeeReturnRows(deps, merchant, transactionOf, (id) => xendit.get(id), range, unbooked.succeeded, feeReturnedAnywhere);

@@ -12,7 +12,7 @@ import type { Merchant } from '../store/merchants.js';
 import type { XenditRefund } from '../clients/xendit/types.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, lockedOutRow, readPages, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, lockedOutRow, movedByLock, readPages, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading of Xendit's refunds (100 a page). */
 const MAX_PAGES = 20;
@@ -26,6 +26,8 @@ export async function missingRefundRows(
   booked: Set<string>,
   /** Refund ids whose cash refund Xero holds dated after the range (locked when booked), with that date. */
   bookedLater: Map<string, string> = new Map(),
+  /** The organisation's lock date as last read: only a later date it explains is not flagged. */
+  lockDate: string | null = null,
 ): Promise<{ rows: ReportRow[]; sums: Map<string, bigint>; succeeded: ListedRefund[] }> {
   const earliest = Date.parse(`${range.from}T00:00:00Z`) - 86_400_000;
   const listed = await readPages(
@@ -48,7 +50,7 @@ export async function missingRefundRows(
     if (r.refundFee) rows.push(refundFeeRow(date, r.invoiceId, r.id, r.currency, r.refundFee));
     if (booked.has(r.id)) continue;
     const later = bookedLater.get(r.id);
-    if (later) {
+    if (later && movedByLock(lockDate, date, later)) {
       rows.push(lockedOutRow(date, r.invoiceId, r.currency, -hundredths(toDecimal(r.amount, r.currency)), `Xendit refund ${r.id}`, later));
       continue;
     }

@@ -114,6 +114,15 @@ export async function readPages<T>(
 }
 
 /**
+ * Whether the lock date explains an entry dated `booked` for something that happened on `happened`:
+ * it happened on or before the organisation's lock date and was booked after it (bookableDate). An
+ * entry dated later for any other reason (booked by hand late) is not explained, and stays flagged.
+ */
+export function movedByLock(lockDate: string | null, happened: string, booked: string): boolean {
+  return lockDate !== null && happened <= lockDate && booked > lockDate && booked > happened;
+}
+
+/**
  * Paid or refunded at Xendit in the range, booked in Xero on a later day (the range's days were
  * locked in Xero when it was booked: jobs/sync/org-date.ts bookableDate): shown, not counted; the
  * range that holds its Xero entry counts it on both sides.

@@ -10,7 +10,7 @@ import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, readPages, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, movedByLock, readPages, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
@@ -95,10 +95,11 @@ export async function transferRows(
     // Booked on a later day than it left (that day was in a locked period, org-date.ts bookableDate):
     // both sides count on the day it was booked; the month it left shows it, uncounted.
     const early = seen.get(id);
-    const movedIn = !withdrawals.has(id) && early && !early.back && found.length === 1 && found[0].date && early.out < found[0].date;
+    const movedIn =
+      !withdrawals.has(id) && early && !early.back && found.length === 1 && found[0].date && movedByLock(merchant.xeroLockDate, early.out, found[0].date);
     const listed = movedIn ? { ...early, out: found[0].date! } : withdrawals.get(id);
     const later = bookedOn.get(id);
-    if (listed && !listed.back && !found.length && later && later > range.to) {
+    if (listed && !listed.back && !found.length && later && later > range.to && movedByLock(merchant.xeroLockDate, listed.out, later)) {
       rows.push(
         row(
           listed.out,

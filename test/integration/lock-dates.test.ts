@@ -147,7 +147,7 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
       transfers.map((t) => [t.reference, t.date]),
       [[`Xendit withdrawal ${w.id}`, day(1)]],
     );
-    const report = (from: string, to: string) => reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from, to });
+    const report = reportOf;
     const locked = await report(day(), day());
     const left = locked.rows.find((r) => r.note.includes(w.id));
     assert.equal(left?.status, 'xendit_only', JSON.stringify(locked.rows));

@@ -118,7 +118,14 @@ export async function organisationZone(
   const readAt = merchant.xeroLockReadAt?.getTime();
   // The zone is read once; the lock dates with it, and again a day later (the accountant moves them).
   if (!name || readAt === undefined || (deps.clock && deps.clock().getTime() - readAt >= LOCK_REREAD_MS)) {
-    const org = await deps.xero.getOrganisation(merchant.xero);
+    let org;
+    try {
+      org = await deps.xero.getOrganisation(merchant.xero);
+    } catch (err) {
+      // Only the day's re-read failed: the zone and lock date known stand; the next entry reads again.
+      if (name && readAt !== undefined) return zoneFor(name, currency);
+      throw err;
+    }
     name = org.timezone ?? '';
     if (name && name !== merchant.xeroTimezone) {
       await deps.stores.merchants.setXeroTimezone(merchant.id, name);
