@@ -189,10 +189,15 @@ export async function paidThroughGateway(
   const x = h.sims.xendit.listInvoices().at(-1)!;
   await h.sims.xendit.pay(x.id, { sendCallback: false });
   opts.beforeCallback?.(x);
+  await paidCallback(h, x);
+  return { inv, x };
+}
+
+/** Xendit's PAID callback of an invoice paid at the simulator, delivered to the gateway (200). */
+export async function paidCallback(h: Harness, x: { id: string; external_id: string }) {
   await request(h.app)
     .post(h.callbackPath)
     .set('x-callback-token', h.merchant.callbackToken)
     .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
     .expect(200);
-  return { inv, x };
 }

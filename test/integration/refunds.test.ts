@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, paidCallback, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -157,13 +157,19 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
 
   const list = () => listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
 
-  it('a refund whose webhook came before its payment was recorded (the paid callback late): the listing runs its finished job again once the payment is in Xero, booked once', async () => {
+  /** Paid at Xendit, its PAID callback not delivered yet, and refunded in part: the refund's webhook comes first. */
+  async function refundedBeforeRecorded() {
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
     await h.sims.xendit.pay(x.id, { sendCallback: false });
     const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
     await webhook(id).expect(200);
+    return { x, id };
+  }
+
+  it('a refund whose webhook came before its payment was recorded (the paid callback late): the listing runs its finished job again once the payment is in Xero, booked once', async () => {
+    const { x, id } = await refundedBeforeRecorded();
     await h.worker.drain();
     assert.equal(
       (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')?.state,
@@ -174,11 +180,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     await h.worker.drain();
     assert.equal(notes().length, 0, 'the payment is still not recorded: the listing waits too');
 
-    await request(h.app)
-      .post(h.callbackPath)
-      .set('x-callback-token', h.merchant.callbackToken)
-      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
-      .expect(200);
+    await paidCallback(h, x);
     await h.worker.drain();
     await list();
     await h.worker.drain();
@@ -211,18 +213,9 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
   });
 
   it('a refund booked by hand (same Reference) while its job waited is found, not booked again, when the listing runs the job again', async () => {
-    const inv = h.addInvoice({});
-    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
-    const x = h.sims.xendit.listInvoices().at(-1)!;
-    await h.sims.xendit.pay(x.id, { sendCallback: false });
-    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
-    await webhook(id).expect(200);
+    const { x, id } = await refundedBeforeRecorded();
     await h.worker.drain(); // payment unknown: done, nothing booked
-    await request(h.app)
-      .post(h.callbackPath)
-      .set('x-callback-token', h.merchant.callbackToken)
-      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
-      .expect(200);
+    await paidCallback(h, x);
     await h.worker.drain();
     // The accountant, told by the report, books the refund by hand with the Reference it names.
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
