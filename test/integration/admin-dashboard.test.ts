@@ -5,7 +5,7 @@ import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
-import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
+import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths, refundCallbackPathFor } from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { PAGE_SIZE } from '../../app/admin/payments/service.js';
@@ -272,6 +272,36 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
 
       const again = await agent.post(adminPaymentRetryPath(p.id)).type('form').send({ _csrf: done.csrf() }).expect(409);
       assert.match(cheerio.load(again.text)('h1').text(), /Nothing to retry/);
+    });
+
+    it('a refund that gave up waiting for the payment to reach Xero is booked once after Retry records the payment', async () => {
+      const { x, p, clearing } = await refusedPayment();
+      const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+      await request(h.app)
+        .post(refundCallbackPathFor(h.merchant.id))
+        .set('x-callback-token', h.merchant.callbackToken)
+        .send({ event: 'refund.succeeded', business_id: 'b', created: new Date().toISOString(), data: { id, status: 'SUCCEEDED', amount: 1 } })
+        .expect(200);
+      const refundJob = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
+      for (let i = 0; i < 40 && (await refundJob()).state !== 'needs_review'; i++) {
+        h.clock.advance(6 * 3600_000);
+        await h.worker.drain();
+      }
+      assert.equal((await refundJob()).state, 'needs_review', 'gave up waiting for the payment');
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'pending');
+
+      clearing.status = 'ACTIVE';
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const detail = await page(agent, adminPaymentPath(p.id));
+      await agent.post(adminPaymentRetryPath(p.id)).type('form').send({ _csrf: detail.csrf() }).expect(303);
+      for (let i = 0; i < 5; i++) {
+        h.clock.advance(3600_000);
+        await h.worker.drain();
+      }
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+      assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 1);
+      assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 1);
     });
 
     it('goes back to needs review with the new reason when the cause was not fixed', async () => {

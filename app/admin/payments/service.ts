@@ -1,4 +1,5 @@
 /** The payments dashboard (list, filters, chart), one payment's timeline, and retrying one. */
+import { jobRow } from '../../jobs/enqueue.js';
 import type { Stores } from '../../store/index.js';
 import type { SyncState } from '../../store/schema.js';
 import type { PaymentRow } from '../../store/dashboard.js';
@@ -155,4 +156,18 @@ export async function retryPayment(deps: OnboardingDeps, actor: User, paymentId:
   }
   deps.logger.info({ paymentId, by: actor.id }, 'payment retry queued');
   deps.onJobEnqueued?.();
+  // Its refunds and chargebacks that gave up waiting for it to reach Xero (their rows made, still
+  // pending) wait for it again: run again, each looks for what it may have made first.
+  const now = deps.clock();
+  for (const r of await deps.stores.refunds.forPayment(payment.id)) {
+    if (r.state !== 'pending') continue;
+    const row =
+      r.kind === 'chargeback'
+        ? jobRow('record-dispute', { merchantId: r.merchantId, xenditDisputeId: r.xenditRefundId, status: 'LOST' }, now)
+        : jobRow('record-refund', { merchantId: r.merchantId, xenditRefundId: r.xenditRefundId }, now);
+    const job = row.dedupe_key ? await deps.stores.jobs.byDedupeKey(row.dedupe_key) : null;
+    if (job?.state === 'needs_review' && (await deps.stores.jobs.replay(job.id, now))) {
+      deps.logger.info({ paymentId, xenditRefundId: r.xenditRefundId }, 'refund waiting for this payment queued again');
+    }
+  }
 }
