@@ -11,7 +11,7 @@ import { createSecretBox } from '../../app/security/secrets.js';
 import { createWorker } from '../../app/bin/worker.js';
 import type { Db } from '../../app/store/db.js';
 import type { Merchant } from '../../app/store/merchants.js';
-import { callbackPathFor } from '../../app/paths.js';
+import { callbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
 import { getSims, resetSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
@@ -191,6 +191,14 @@ export async function paidThroughGateway(
   opts.beforeCallback?.(x);
   await paidCallback(h, x);
   return { inv, x };
+}
+
+/** Xendit's refund.succeeded webhook for a refund (only a hint: the job reads the refund). */
+export function refundWebhook(h: Harness, refundId: string, token = h.merchant.callbackToken) {
+  return request(h.app)
+    .post(refundCallbackPathFor(h.merchant.id))
+    .set('x-callback-token', token)
+    .send({ event: 'refund.succeeded', business_id: 'b', created: new Date().toISOString(), data: { id: refundId, status: 'SUCCEEDED', amount: 1 } });
 }
 
 /** Xendit's PAID callback of an invoice paid at the simulator, delivered to the gateway (200). */

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, refundWebhook, type Harness } from '../helpers/harness.js';
 import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
-import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths, refundCallbackPathFor } from '../../app/paths.js';
+import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { PAGE_SIZE } from '../../app/admin/payments/service.js';
@@ -277,11 +277,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
     it('a refund that gave up waiting for the payment to reach Xero is booked once after Retry records the payment', async () => {
       const { x, p, clearing } = await refusedPayment();
       const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
-      await request(h.app)
-        .post(refundCallbackPathFor(h.merchant.id))
-        .set('x-callback-token', h.merchant.callbackToken)
-        .send({ event: 'refund.succeeded', business_id: 'b', created: new Date().toISOString(), data: { id, status: 'SUCCEEDED', amount: 1 } })
-        .expect(200);
+      await refundWebhook(h, id).expect(200);
       const refundJob = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
       for (let i = 0; i < 40 && (await refundJob()).state !== 'needs_review'; i++) {
         h.clock.advance(6 * 3600_000);

@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
-import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
-import { adminMerchantPath, refundCallbackPathFor } from '../../app/paths.js';
+import { adminMerchantPath } from '../../app/paths.js';
 import { dateIn } from '../../app/jobs/sync/org-date.js';
 import { JOB_SPECS } from '../../app/jobs/kinds.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
@@ -75,11 +74,7 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
     await h.worker.drain();
     h.sims.xero.test.setLockDates(h.tenantId, { period: day() });
     const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
-    await request(h.app)
-      .post(refundCallbackPathFor(h.merchant.id))
-      .set('x-callback-token', h.merchant.callbackToken)
-      .send({ event: 'refund.succeeded', business_id: 'b', created: new Date().toISOString(), data: { id, status: 'SUCCEEDED', amount: 1 } })
-      .expect(200);
+    await refundWebhook(h, id).expect(200);
     await settle();
     const notes = h.sims.xero.test.creditNotes(h.tenantId);
     const cash = h.sims.xero.test.refundPayments(h.tenantId);

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidCallback, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, paidCallback, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -20,11 +20,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
   });
   afterEach(() => h.close());
 
-  const webhook = (refundId: string, token = h.merchant.callbackToken) =>
-    request(h.app)
-      .post(refundCallbackPathFor(h.merchant.id))
-      .set('x-callback-token', token)
-      .send({ event: 'refund.succeeded', business_id: 'b', created: new Date().toISOString(), data: { id: refundId, status: 'SUCCEEDED', amount: 1 } });
+  const webhook = (refundId: string, token?: string) => refundWebhook(h, refundId, token);
   const notes = () => h.sims.xero.test.creditNotes(h.tenantId);
   const cashRefunds = () => h.sims.xero.test.refundPayments(h.tenantId);
   const refundRow = (id: string) => h.stores.refunds.byXenditId(h.merchant.id, id);

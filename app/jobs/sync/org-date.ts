@@ -110,14 +110,14 @@ export function dateIn(at: Date, zone: string): string {
  * with its lock dates (read again a day later). Returns the IANA zone to date payments in.
  */
 export async function organisationZone(
-  deps: { stores: Stores; xero: XeroGateway; clock?: () => Date },
+  deps: { stores: Stores; xero: XeroGateway; clock: () => Date },
   merchant: Merchant,
   currency: Currency,
 ): Promise<string> {
   let name = merchant.xeroTimezone;
   const readAt = merchant.xeroLockReadAt?.getTime();
   // The zone is read once; the lock dates with it, and again a day later (the accountant moves them).
-  if (!name || readAt === undefined || (deps.clock && deps.clock().getTime() - readAt >= LOCK_REREAD_MS)) {
+  if (!name || readAt === undefined || deps.clock().getTime() - readAt >= LOCK_REREAD_MS) {
     let org;
     try {
       org = await deps.xero.getOrganisation(merchant.xero);
@@ -144,7 +144,7 @@ const LOCK_REREAD_MS = 86_400_000;
  * that day in the organisation's zone, or the first day after its lock date.
  */
 export async function organisationDate(
-  deps: { stores: Stores; xero: XeroGateway; clock?: () => Date },
+  deps: { stores: Stores; xero: XeroGateway; clock: () => Date },
   merchant: Merchant,
   at: Date,
   currency: Currency,
@@ -171,7 +171,7 @@ export const LOCKED_PERIOD = /lock date|(accounts|period)s? (are|is) locked/i;
  * moved later than the one the refused date was checked against, so the next try dates after it;
  * false (nothing new: the refusal was for something else) leaves the refusal to a person.
  */
-export async function refreshLockDate(deps: { stores: Stores; xero: XeroGateway; clock?: () => Date }, merchant: Merchant): Promise<boolean> {
+export async function refreshLockDate(deps: { stores: Stores; xero: XeroGateway; clock: () => Date }, merchant: Merchant): Promise<boolean> {
   const before = merchant.xeroLockDate;
   await noteLockDate(deps, merchant, (await deps.xero.getOrganisation(merchant.xero)).lockDate ?? null);
   return merchant.xeroLockDate !== null && (before === null || merchant.xeroLockDate > before);
@@ -197,8 +197,8 @@ export async function refusedForNewLock(deps: { stores: Stores; xero: XeroGatewa
   return moved;
 }
 
-async function noteLockDate(deps: { stores: Stores; clock?: () => Date }, merchant: Merchant, lockDate: string | null): Promise<void> {
-  const now = deps.clock ? deps.clock() : new Date();
+async function noteLockDate(deps: { stores: Stores; clock: () => Date }, merchant: Merchant, lockDate: string | null): Promise<void> {
+  const now = deps.clock();
   await deps.stores.merchants.setXeroLockDate(merchant.id, lockDate, now);
   merchant.xeroLockDate = lockDate;
   merchant.xeroLockReadAt = now;
