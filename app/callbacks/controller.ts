@@ -27,7 +27,6 @@ const DisputeWebhook = z.looseObject({
   id: z.string().min(1).max(100),
   status: z.string().max(40).optional(),
 });
-const DISPUTE_STATUSES = ['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST'] as const;
 
 export interface CallbackDeps {
   stores: Stores;
@@ -68,8 +67,7 @@ export function callbackRouter(deps: CallbackDeps): Router {
   });
   router.post(paths.xenditDisputeCallback, authenticated, json, async (req, res) => {
     const body = checked(DisputeWebhook, req);
-    const status = DISPUTE_STATUSES.find((s) => s === body.status) ?? 'OTHER';
-    const outcome = await acceptDisputeWebhook(deps, res.locals.merchantId as string, body.id, status);
+    const outcome = await acceptDisputeWebhook(deps, res.locals.merchantId as string, body.id, body.status);
     if (!outcome.duplicate) deps.onJobEnqueued?.();
     res.status(200).json(outcome);
   });

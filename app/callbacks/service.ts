@@ -1,4 +1,5 @@
 import type { Stores } from '../store/index.js';
+import { disputeHint } from '../jobs/kinds.js';
 import type { Clock } from '../clock.js';
 import type { CallbackTokenCache } from './token-cache.js';
 import { NotFoundJson, Unauthorized } from '../errors.js';
@@ -75,8 +76,9 @@ export async function acceptDisputeWebhook(
   deps: { stores: Stores; clock: Clock },
   merchantId: string,
   xenditDisputeId: string,
-  status: 'ACTION_REQUIRED' | 'UNDER_REVIEW' | 'WON' | 'LOST' | 'OTHER',
+  /** The webhook's status, a hint only: one the job knows, else OTHER. */
+  status: string | undefined,
 ): Promise<{ received: true; duplicate: boolean }> {
-  const queued = await enqueue(deps.stores.jobs, 'record-dispute', { merchantId, xenditDisputeId, status }, deps.clock());
+  const queued = await enqueue(deps.stores.jobs, 'record-dispute', { merchantId, xenditDisputeId, status: disputeHint(status) }, deps.clock());
   return { received: true, duplicate: !queued };
 }

@@ -6,6 +6,8 @@ export interface JobOptions {
   merchantId?: string;
   /** The interval a periodic run belongs to (its dedupe key). */
   slot?: Date;
+  /** When it falls due, if not now (a Dispute Report's reads, spread out). */
+  runAt?: Date;
 }
 
 /**
@@ -27,7 +29,7 @@ export function specRow<P>(spec: JobSpec<P>, payload: unknown, now: Date, opts: 
     dedupe_key: spec.dedupeKey?.(p, opts.slot) ?? null,
     state: 'queued',
     max_attempts: spec.maxAttempts,
-    run_at: now,
+    run_at: opts.runAt ?? now,
     created_at: now,
     updated_at: now,
   };

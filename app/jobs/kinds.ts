@@ -68,6 +68,15 @@ export const DisputePayload = z.object({
   status: z.enum(['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST', 'OTHER', 'GONE']),
 });
 
+/** Xendit's dispute statuses (docs.xendit.co "Manage Disputes via API"). */
+export const DISPUTE_STATUSES = ['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST'] as const;
+export type DisputeHint = (typeof DISPUTE_STATUSES)[number] | 'OTHER';
+
+/** A status a webhook or a Dispute Report states (only a hint: the job reads the dispute), as the job's status. */
+export function disputeHint(said: string | undefined): DisputeHint {
+  return DISPUTE_STATUSES.find((s) => s === said) ?? 'OTHER';
+}
+
 const periodic = (kind: string) => (_: unknown, slot: Date | undefined) => (slot ? `${kind}:${slot.toISOString()}` : undefined);
 
 export const JOB_SPECS = {

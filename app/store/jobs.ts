@@ -246,6 +246,11 @@ export function createJobStore(db: Db) {
       return (await requeueJobs(db, { id }, ['needs_review', 'done'], now, { clearError: true })) > 0;
     },
 
+    /** replay, of the job holding this dedupe key, only from one of these states. */
+    async replayKey(dedupeKey: string, from: ('needs_review' | 'done')[], now: Date): Promise<boolean> {
+      return (await requeueJobs(db, { dedupeKeys: [dedupeKey] }, from, now, { clearError: true })) > 0;
+    },
+
     /** Forgets done jobs of a kind (e.g. past reconcile runs) last touched before `before`; with `payloadKey`, only those whose payload has it. */
     async pruneDone(kind: string, before: Date, payloadKey?: string): Promise<number> {
       let q = db.deleteFrom('jobs').where('kind', '=', kind).where('state', '=', 'done').where('updated_at', '<', before);

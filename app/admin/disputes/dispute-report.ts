@@ -6,14 +6,12 @@
  * from Xendit before anything is booked; the status is a hint that picks the job.
  */
 import { message, type Message } from '../../i18n/index.js';
+import { disputeHint, type DisputeHint } from '../../jobs/kinds.js';
 import { csvTable, fewProblems } from '../csv.js';
-
-export const DISPUTE_STATUSES = ['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST'] as const;
-export type ReportedStatus = (typeof DISPUTE_STATUSES)[number] | 'OTHER';
 
 export interface ReportedDispute {
   id: string;
-  status: ReportedStatus;
+  status: DisputeHint;
 }
 
 /** Years of a small business's disputes; more is split into several uploads. */
@@ -41,7 +39,7 @@ export function parseDisputeReport(text: string): { disputes: ReportedDispute[] 
     }
     const said = statusCol === -1 ? '' : (cells[statusCol] ?? '').trim().toUpperCase();
     // An id listed twice (two exports pasted together) is one dispute; the last status listed wins.
-    seen.set(id, { id, status: DISPUTE_STATUSES.find((s) => s === said) ?? 'OTHER' });
+    seen.set(id, { id, status: disputeHint(said) });
   }
   if (problems.length) return { problems: fewProblems(problems) };
   return { disputes: [...seen.values()] };

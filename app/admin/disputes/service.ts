@@ -12,7 +12,7 @@ import type { Merchant } from '../../store/merchants.js';
 import type { OpenDispute } from '../../store/open-disputes.js';
 import type { Refund } from '../../store/refunds.js';
 import { FormInvalid } from '../../errors.js';
-import { jobRow } from '../../jobs/enqueue.js';
+import { enqueue } from '../../jobs/enqueue.js';
 import { queueLost } from '../../jobs/sync/record-dispute.js';
 import { message } from '../../i18n/index.js';
 import { recordChange } from '../audit.js';
@@ -60,10 +60,7 @@ export async function readDisputeReport(deps: DisputeDeps, actor: User, merchant
     const made =
       d.status === 'LOST'
         ? await queueLost(deps, merchant.id, d.id, { readLost: false, runAt })
-        : await deps.stores.jobs.insert({
-            ...jobRow('record-dispute', { merchantId: merchant.id, xenditDisputeId: d.id, status: d.status }, deps.clock()),
-            run_at: runAt,
-          });
+        : await enqueue(deps.stores.jobs, 'record-dispute', { merchantId: merchant.id, xenditDisputeId: d.id, status: d.status }, deps.clock(), { runAt });
     if (!made) continue;
     queued++;
     deps.onJobEnqueued?.();

@@ -165,8 +165,7 @@ export async function retryPayment(deps: OnboardingDeps, actor: User, paymentId:
       r.kind === 'chargeback'
         ? jobRow('record-dispute', { merchantId: r.merchantId, xenditDisputeId: r.xenditRefundId, status: 'LOST' }, now)
         : jobRow('record-refund', { merchantId: r.merchantId, xenditRefundId: r.xenditRefundId }, now);
-    const job = row.dedupe_key ? await deps.stores.jobs.byDedupeKey(row.dedupe_key) : null;
-    if (job?.state === 'needs_review' && (await deps.stores.jobs.replay(job.id, now))) {
+    if (row.dedupe_key && (await deps.stores.jobs.replayKey(row.dedupe_key, ['needs_review'], now))) {
       deps.logger.info({ paymentId, xenditRefundId: r.xenditRefundId }, 'refund waiting for this payment queued again');
     }
   }

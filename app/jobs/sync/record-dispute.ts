@@ -79,11 +79,10 @@ export async function queueLost(
   xenditDisputeId: string,
   opts: { readLost: boolean; runAt?: Date },
 ): Promise<boolean> {
-  const row = { ...jobRow('record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock()), ...(opts.runAt ? { run_at: opts.runAt } : {}) };
+  const row = jobRow('record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock(), { runAt: opts.runAt });
   let queued = await deps.stores.jobs.insert(row);
   if (!queued && !(await deps.stores.refunds.byXenditId(merchantId, xenditDisputeId))) {
-    const earlier = row.dedupe_key ? await deps.stores.jobs.byDedupeKey(row.dedupe_key) : null;
-    if (earlier?.state === 'done') queued = await deps.stores.jobs.replay(earlier.id, deps.clock());
+    if (row.dedupe_key) queued = await deps.stores.jobs.replayKey(row.dedupe_key, ['done'], deps.clock());
   }
   if (opts.readLost) await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
   return queued;
