@@ -17,6 +17,7 @@ export const PAYMENT_CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'aft
 export const BOOKING_CRASH_POINTS = [
   'refund-credit-accepted',
   'refund-credit-stored',
+  'refund-overpayment-accepted',
   'refund-cash-accepted',
   'withdrawal-transfer-accepted',
   'withdrawal-reversal-accepted',

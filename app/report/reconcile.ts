@@ -60,6 +60,8 @@ const REFUND_REF = /^Xendit (refund|chargeback) (\S+)$/;
 const DAY_MS = 86_400_000;
 /** Rows that leave a report reconciled (xendit_only: shown as a reason the balances may differ, not held against it). */
 const RECONCILED_ROWS = new Set<RowStatus>(['matched', 'refunded', 'transferred', 'fee_returned', 'xendit_only']);
+/** How the gateway pays a refund out: the cash refund of its credit note, the refund of an overpayment. */
+const REFUND_PAID_AS = new Set(['ARCREDITPAYMENT', 'AROVERPAYMENTPAYMENT']);
 /**
  * Payments that take money out of the bank account: bills, and refunds of a customer's credit
  * note, overpayment or prepayment (these have no Invoice). xero_accounting.yaml schema Payment,
@@ -105,12 +107,11 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const all = await deps.xero.listPaymentsToAccount(merchant.xero, accountId);
     for (const p of all) {
       if (!p.date || p.date <= range.to) continue;
-      const named =
-        p.paymentType === 'ARCREDITPAYMENT'
-          ? REFUND_REF.exec(p.reference)?.[2]
-          : p.invoiceId && !MONEY_OUT.has(p.paymentType)
-            ? PAYMENT_REF.exec(p.reference)?.[1]
-            : undefined;
+      const named = REFUND_PAID_AS.has(p.paymentType)
+        ? REFUND_REF.exec(p.reference)?.[2]
+        : p.invoiceId && !MONEY_OUT.has(p.paymentType)
+          ? PAYMENT_REF.exec(p.reference)?.[1]
+          : undefined;
       if (named && !bookedLater.has(named)) bookedLater.set(named, p.date);
     }
     payments.push(...all.filter((p) => inRange(p.date)));
@@ -126,6 +127,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const entry = (id: string) => byId.get(id) ?? byId.set(id, { payments: [], fees: [], overpayments: [] }).get(id)!;
   const rows: ReportRow[] = [];
   const bookedRefunds = new Set<string>();
+  const refundParts = new Map<string, XeroAccountPayment[]>();
   const feeReturns: BookedFeeReturn[] = [];
   const transactionOf = transactionReader(deps, merchant);
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
@@ -133,15 +135,14 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   for (const p of payments) {
     // Only an invoice's payment can be the gateway's; a refund without an invoice is a row of its own.
     const m = p.invoiceId && !MONEY_OUT.has(p.paymentType) ? PAYMENT_REF.exec(p.reference) : null;
-    const refund = p.paymentType === 'ARCREDITPAYMENT' ? REFUND_REF.exec(p.reference) : null;
+    const refund = REFUND_PAID_AS.has(p.paymentType) ? REFUND_REF.exec(p.reference) : null;
     if (m) entry(m[1]).payments.push(p);
     else if (refund) {
-      // A refund made at Xendit, paid out of the clearing account against its credit note: compared with Xendit's refund.
+      // A refund made at Xendit, paid out of the clearing account against its credit note (and the
+      // payment's overpayment): compared with Xendit's refund once all its parts are met.
       if (refund[1] === 'refund') bookedRefunds.add(refund[2]);
-      const row = await refundRow(deps, merchant, refund[1] as 'refund' | 'chargeback', refund[2], p, currencyOf.get(p.accountId ?? '') ?? '');
-      rows.push(row.row);
-      sum(row.row.currency).xendit += row.xendit;
-      sum(row.row.currency).xero += row.xero;
+      const key = `${refund[1]} ${refund[2]}`;
+      refundParts.set(key, [...(refundParts.get(key) ?? []), p]);
     } else {
       const currency = currencyOf.get(p.accountId ?? '') ?? '';
       const out = MONEY_OUT.has(p.paymentType);
@@ -150,6 +151,13 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       const what = p.invoiceId ? 'payment' : `${p.paymentType || 'payment'} (no invoice)`;
       rows.push(otherRow(p.date ?? '', currency, format(signed), `${what} "${p.reference}" ${out ? 'out of' : 'into'} the clearing account`));
     }
+  }
+  for (const [key, parts] of refundParts) {
+    const [kind, id] = key.split(' ') as ['refund' | 'chargeback', string];
+    const row = await refundRow(deps, merchant, kind, id, parts, currencyOf.get(parts[0].accountId ?? '') ?? '');
+    rows.push(row.row);
+    sum(row.row.currency).xendit += row.xendit;
+    sum(row.row.currency).xero += row.xero;
   }
   for (const t of txns) {
     const fee = FEE_REF.exec(t.reference);
@@ -347,11 +355,13 @@ function overpaymentNote(x: { overpayments: XeroBankTransaction[] }, fee: bigint
 }
 
 /**
- * The cash refund of a credit note the gateway made for refund (or lost dispute) `id`, next to what
- * Xendit says of it: a SUCCEEDED refund, or a LOST dispute at its final amount.
+ * What the gateway paid out for refund (or lost dispute) `id` (the cash refund of its credit note,
+ * and the refund of the payment's overpayment), next to what Xendit says of it: a SUCCEEDED refund,
+ * or a LOST dispute at its final amount.
  */
-async function refundRow(deps: ReportDeps, merchant: Merchant, kind: 'refund' | 'chargeback', id: string, p: XeroAccountPayment, currency: string) {
-  const xero = -hundredths(p.amount);
+async function refundRow(deps: ReportDeps, merchant: Merchant, kind: 'refund' | 'chargeback', id: string, parts: XeroAccountPayment[], currency: string) {
+  const xero = -parts.reduce((s, p) => s + hundredths(p.amount), 0n);
+  const p = parts.reduce((first, q) => ((q.date ?? '') < (first.date ?? '') ? q : first));
   const taken = await takenBack(deps, merchant, kind, id);
   const base = { date: p.date ?? '', xenditInvoiceId: taken.invoiceId ?? null, currency, xenditFee: null, xeroPayment: format(xero), xeroFee: null };
   if (!taken.amount) return { row: { ...base, xenditAmount: null, status: 'missing_at_xendit' as const, note: taken.note }, xendit: 0n, xero };

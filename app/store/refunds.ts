@@ -21,6 +21,10 @@ export interface Refund {
   xeroRefundPaymentId: string | null;
   creditAttemptAt: Date | null;
   refundAttemptAt: Date | null;
+  /** The part refunded on the payment's Xero overpayment: null until decided, then fixed. */
+  overpaymentPart: number | null;
+  xeroOverpaymentRefundId: string | null;
+  overpaymentRefundAttemptAt: Date | null;
   lastError: string | null;
   refundedAt: Date;
 }
@@ -39,6 +43,9 @@ const toRefund = (r: Selectable<RefundsTable>): Refund => ({
   xeroRefundPaymentId: r.xero_refund_payment_id,
   creditAttemptAt: r.credit_attempt_at,
   refundAttemptAt: r.refund_attempt_at,
+  overpaymentPart: r.overpayment_part === null ? null : int8(r.overpayment_part),
+  xeroOverpaymentRefundId: r.xero_overpayment_refund_id,
+  overpaymentRefundAttemptAt: r.overpayment_refund_attempt_at,
   lastError: r.last_error,
   refundedAt: r.refunded_at,
 });
@@ -158,6 +165,15 @@ export function createRefundStore(db: Db) {
     /** Committed before the create is sent; null once Xero answered that it did not take it. */
     noteCreditAttempt: (id: string, at: Date | null, now: Date) => update(id, { credit_attempt_at: at }, now),
     noteRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { refund_attempt_at: at }, now),
+    /** Once per row: a later call keeps the first split (a retry must send what the first attempt sent). */
+    async decideOverpaymentPart(id: string, part: number, now: Date): Promise<number> {
+      await db.updateTable('refunds').set({ overpayment_part: part, updated_at: now }).where('id', '=', id).where('overpayment_part', 'is', null).execute();
+      const row = await db.selectFrom('refunds').select('overpayment_part').where('id', '=', id).executeTakeFirstOrThrow();
+      return int8(row.overpayment_part!);
+    },
+    noteOverpaymentRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { overpayment_refund_attempt_at: at }, now),
+    overpaymentRefunded: (id: string, paymentId: string, now: Date) =>
+      update(id, { xero_overpayment_refund_id: paymentId, overpayment_refund_attempt_at: null }, now),
     creditNoted: (id: string, creditNoteId: string, now: Date) => update(id, { xero_credit_note_id: creditNoteId, credit_attempt_at: null }, now),
     /** Credit note and cash refund in Xero; `then`, a job queued in the same commit (the fee Xendit may have given back). */
     async recorded(id: string, refundPaymentId: string, now: Date, then?: NewJobRow): Promise<void> {

@@ -201,6 +201,10 @@ export interface RefundsTable {
   xero_refund_payment_id: string | null;
   credit_attempt_at: Timestamp | null;
   refund_attempt_at: Timestamp | null;
+  /** Migration 20261206T1000: the part refunded on the payment's Xero overpayment. */
+  overpayment_part: Int8 | null;
+  xero_overpayment_refund_id: string | null;
+  overpayment_refund_attempt_at: Timestamp | null;
   last_error: string | null;
   refunded_at: Timestamp;
   created_at: Timestamp;

@@ -48,8 +48,15 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       const billing = point === 'fee-bill-accepted';
       const refunding = point.startsWith('refund-') || returningFee;
       const reversing = point === 'withdrawal-reversal-accepted';
+      // 50 000 of the 150 000 paid beyond the invoice (paid in cash meanwhile): a Xero overpayment,
+      // refunded on first; the rest of the 60 000 refund on a credit note.
+      const overpaid = point === 'refund-overpayment-accepted';
       const final = reversing ? 'reversed' : 'recorded';
       const savings = sims.xero.bankAccountFor(seeded.tenantId, 'Business Savings Account').accountId;
+      if (overpaid) {
+        await withStores((s) => s.merchants.setAccountingOptions(seeded.merchantId, { overpayments: true }, new Date()));
+        sims.xero.recordPayment(seeded.tenantId, seeded.xeroInvoiceId, '50000', savings, 'Cash');
+      }
       if (billing) {
         // Fees billed monthly since January: October's bill is the merchant's to book.
         await withStores((s) => s.merchants.setAccountingOptions(seeded.merchantId, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z')));
@@ -153,6 +160,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       const expected: Record<Point, number[]> = {
         'refund-credit-accepted': [1, 0, 0],
         'refund-credit-stored': [1, 0, 0],
+        'refund-overpayment-accepted': [0, 1, 0],
         'refund-cash-accepted': [1, 1, 0],
         'fee-return-accepted': [1, 1, 1],
         'fee-bill-accepted': [1],
@@ -183,7 +191,18 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       survivor.child.kill('SIGTERM');
       assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
 
-      assert.deepEqual(effects(), refunding ? [1, 1, returningFee ? 1 : 0] : reversing ? [2] : [1], `${point}: exactly one of each`);
+      assert.deepEqual(effects(), refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : reversing ? [2] : [1], `${point}: exactly one of each`);
+      if (overpaid) {
+        const refunds = sims.xero.test.refundPayments(seeded.tenantId);
+        assert.deepEqual(
+          refunds.map((r) => [r.paymentType, r.amount]).sort(),
+          [
+            ['ARCREDITPAYMENT', 1000000n],
+            ['AROVERPAYMENTPAYMENT', 5000000n],
+          ],
+          'the overpayment refunded whole, the rest on the credit note',
+        );
+      }
       assert.equal((await settledRow())?.state, final);
     } finally {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');

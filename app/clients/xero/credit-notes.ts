@@ -1,9 +1,7 @@
 /**
  * A refund made at Xendit goes into Xero as a credit note for the customer (ACCRECCREDIT,
- * AUTHORISED) and a cash refund of it: a payment on the credit note out of the clearing account
- * (PUT /Payments with CreditNote instead of Invoice; developer.xero.com/documentation/api/
- * accounting/payments "Refunding credit notes", xero_accounting.yaml Payment.CreditNote). An
- * invoice already PAID cannot take a credit-note allocation, so the credit is paid out instead.
+ * AUTHORISED) and a cash refund of it out of the clearing account (refund-payments.ts). An invoice
+ * already PAID cannot take a credit-note allocation, so the credit is paid out instead.
  */
 import type { CreditNote, LineAmountTypes } from 'xero-node';
 import { escapeWhere, type XeroCalls } from './call.js';
@@ -12,9 +10,7 @@ import { idempotencyKeyFor } from './idempotency-key.js';
 import { amount, sdkAmount } from './mappers.js';
 import type { XeroCreditNote, XeroGateway } from './types.js';
 
-export function creditNoteCalls({
-  call,
-}: XeroCalls): Pick<XeroGateway, 'createCreditNote' | 'findCreditNotesByReference' | 'createCreditNoteRefund' | 'findCreditNoteRefundsByReference'> {
+export function creditNoteCalls({ call }: XeroCalls): Pick<XeroGateway, 'createCreditNote' | 'findCreditNotesByReference'> {
   return {
     async createCreditNote(creds, note, idempotencyKey) {
       const body = {
@@ -51,35 +47,6 @@ export function creditNoteCalls({
         api.getCreditNotes(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
       );
       return (res.body.creditNotes ?? []).filter((c) => c.reference === reference && !['DELETED', 'VOIDED'].includes(String(c.status))).map(mapCreditNote);
-    },
-
-    async createCreditNoteRefund(creds, refund, idempotencyKey) {
-      const body = {
-        creditNote: { creditNoteID: refund.creditNoteId },
-        account: { accountID: refund.accountId },
-        date: refund.date,
-        amount: sdkAmount(refund.amount),
-        reference: refund.reference,
-        ...(refund.reconciled ? { isReconciled: true } : {}),
-      };
-      const res = await call(
-        creds,
-        'createCreditNoteRefund',
-        (api) => api.createPayment(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, 'createCreditNoteRefund', body)),
-        { purpose: 'payment-write', write: true },
-      );
-      const p = refusedIfInvalid(firstCreated(res.body.payments, 'createPayment answered without a payment'));
-      if (!p.paymentID) throw unexpected('refund payment without PaymentID');
-      return { paymentId: p.paymentID };
-    },
-
-    async findCreditNoteRefundsByReference(creds, reference) {
-      const res = await call(creds, 'findCreditNoteRefundsByReference', (api) =>
-        api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
-      );
-      return (res.body.payments ?? [])
-        .filter((p) => p.reference === reference && p.paymentID && p.creditNote?.creditNoteID && String(p.status) !== 'DELETED')
-        .map((p) => ({ paymentId: p.paymentID!, creditNoteId: p.creditNote!.creditNoteID! }));
     },
   };
 }

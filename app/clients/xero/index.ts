@@ -13,6 +13,8 @@ import { useBudget } from './budget.js';
 import { createCaller, type XeroCalls } from './call.js';
 import { contactCalls } from './contacts.js';
 import { creditNoteCalls } from './credit-notes.js';
+import { overpaymentCalls } from './overpayments.js';
+import { refundPaymentCalls } from './refund-payments.js';
 import { invoiceCalls } from './invoices.js';
 import { journalCalls } from './journals.js';
 import { organisationCalls } from './organisation.js';
@@ -64,6 +66,8 @@ export function createXeroClient(opts: XeroClientOptions): XeroGateway {
       ...journalCalls(calls),
       ...paymentServiceCalls(calls),
       ...creditNoteCalls(calls),
+      ...overpaymentCalls(calls),
+      ...refundPaymentCalls(calls),
       ...bankTransferCalls(calls),
     };
   }

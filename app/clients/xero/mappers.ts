@@ -102,6 +102,7 @@ export function mapBankTransaction(t: BankTransaction): XeroBankTransaction {
       lineAmount: amount(li.lineAmount, 'LineAmount'),
     })),
     ...optional('date', dateOf(t.date)),
+    ...optional('overpaymentId', t.overpaymentID),
   };
 }
 

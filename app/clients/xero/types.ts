@@ -220,6 +220,22 @@ export interface XeroBankTransaction {
   status: string; // AUTHORISED | DELETED | VOIDED
   lineItems: { description: string; accountCode: string; lineAmount: string }[];
   date?: string; // YYYY-MM-DD
+  /** RECEIVE-OVERPAYMENT: the overpayment's own id (BankTransaction.OverpaymentID), which refunds name. */
+  overpaymentId?: string;
+}
+
+/** A payment that refunds a credit note or an overpayment: the one it refunds is named. */
+export interface XeroRefundPayment {
+  paymentId: string;
+  creditNoteId?: string;
+  overpaymentId?: string;
+}
+
+export interface XeroOverpayment {
+  overpaymentId: string;
+  status: string; // AUTHORISED | PAID | VOIDED
+  remainingCredit: string; // decimal string
+  currencyCode: string;
 }
 
 export interface NewXeroBankTransaction {
@@ -395,8 +411,16 @@ export interface XeroGateway {
     refund: { creditNoteId: string; accountId: string; date: string; amount: string; reference: string; reconciled?: boolean },
     idempotencyKey: string,
   ): Promise<{ paymentId: string }>;
-  /** Payments on credit notes whose Reference equals `reference` exactly. */
-  findCreditNoteRefundsByReference(creds: XeroCredentials, reference: string): Promise<{ paymentId: string; creditNoteId: string }[]>;
+  /** Refunds of credit notes and of overpayments (not DELETED) whose Reference equals `reference` exactly. */
+  findRefundPaymentsByReference(creds: XeroCredentials, reference: string): Promise<XeroRefundPayment[]>;
+  /** The overpayment's remaining credit and status (GET Overpayments/{id}); null when Xero has no such overpayment. */
+  getOverpayment(creds: XeroCredentials, overpaymentId: string): Promise<XeroOverpayment | null>;
+  /** Pays part of the overpayment's credit back out of `accountId` (PUT Payments with Overpayment). */
+  createOverpaymentRefund(
+    creds: XeroCredentials,
+    refund: { overpaymentId: string; accountId: string; date: string; amount: string; reference: string; reconciled?: boolean },
+    idempotencyKey: string,
+  ): Promise<{ paymentId: string }>;
   /** Money from one bank account to another (a withdrawal from Xendit to the merchant's bank). */
   createBankTransfer(creds: XeroCredentials, transfer: NewXeroBankTransfer, idempotencyKey: string): Promise<XeroBankTransfer>;
   /** Bank transfers (not DELETED) whose Reference equals `reference` exactly. */

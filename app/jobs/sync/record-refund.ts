@@ -5,6 +5,8 @@
  * the customer's account shows the credit and its refund, and the clearing account loses what
  * left Xendit's balance. Exactly once, like a payment: each create is marked before it is sent and
  * looked up by Reference (`Xendit refund <id>`) only when an earlier attempt's outcome is unknown.
+ * Of a payment the gateway booked partly as a Xero overpayment, what the overpayment still holds is
+ * refunded on it first (refund-overpayment.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Stores } from '../../store/index.js';
@@ -23,6 +25,7 @@ import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
 import type { FeeReturnDeps } from './fee-return.js';
 import { jobRow } from '../enqueue.js';
+import { refundOnOverpayment, type RefundOut } from './refund-overpayment.js';
 
 /** What booking a refund takes: what the fee it may give back takes (fee-return.ts). */
 export type RecordRefundDeps = FeeReturnDeps;
@@ -93,16 +96,38 @@ export async function bookRefund(
     if (refunded > payment.amount) {
       throw new Unrecordable(`refunds and chargebacks at Xendit (${money(refunded, payment)}) exceed the payment (${money(payment.amount, payment)})`);
     }
-    const creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row, opts.lookFirst === true));
-    deps.crash?.('refund-credit-stored');
-    const refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId, opts.lookFirst === true);
+    const lookFirst = opts.lookFirst === true;
+    const out = refundOut(deps, merchant, row.currency);
+    const reference = referenceOf(row);
+    // Money paid beyond the invoice goes back on its Xero overpayment first; the rest on a credit note.
+    const overpayment = await refundOnOverpayment(deps, merchant, payment, row, { reference, lookFirst, out });
+    const rest = row.amount - overpayment.part;
+    let creditNoteId: string | null = null;
+    let refundPaymentId = overpayment.paymentId;
+    if (rest > 0) {
+      creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row, rest, lookFirst));
+      deps.crash?.('refund-credit-stored');
+      refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId, rest, { lookFirst, out });
+    }
+    if (!refundPaymentId) throw new Error(`refund ${xenditRefundId}: nothing refunded in Xero`);
     deps.crash?.('refund-cash-accepted');
     // A refund may come with the payment's fee given back: looked at by a job of its own, queued in
     // the commit that records the refund, so that nothing about the fee holds the refund up.
     const now = deps.clock();
     const feeCheck = row.kind === 'refund' ? jobRow('return-fee', { merchantId, paymentId: payment.id, refundId: row.id }, now) : undefined;
     await deps.stores.refunds.recorded(row.id, refundPaymentId, now, feeCheck);
-    deps.logger.info({ merchantId, xenditRefundId, kind: row.kind, creditNoteId, refundPaymentId }, 'refund recorded in Xero');
+    deps.logger.info(
+      {
+        merchantId,
+        xenditRefundId,
+        kind: row.kind,
+        creditNoteId,
+        refundPaymentId,
+        overpaymentRefundId: overpayment.paymentId,
+        onOverpayment: overpayment.part,
+      },
+      'refund recorded in Xero',
+    );
   } catch (err) {
     await recordFailure(err, 'refund', {
       needsReview: (reason) => deps.stores.refunds.needsReview(row.id, reason, deps.clock()),
@@ -132,7 +157,7 @@ function rowFrom(merchant: Merchant, payment: Payment, r: XenditRefund, now: Dat
   };
 }
 
-async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, row: Refund, lookFirst: boolean): Promise<string> {
+async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, row: Refund, amount: number, lookFirst: boolean): Promise<string> {
   const reference = referenceOf(row);
   if (row.creditAttemptAt || lookFirst) {
     const found = (await deps.xero.findCreditNotesByReference(merchant.xero, reference))[0];
@@ -155,7 +180,7 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
           date,
           reference,
           currencyCode: payment.currency,
-          ...refundLines(invoice, row.amount, payment.currency, {
+          ...refundLines(invoice, amount, payment.currency, {
             description:
               row.kind === 'chargeback'
                 ? `Chargeback of ${invoice.invoiceNumber} (Xendit dispute ${row.xenditRefundId})`
@@ -171,26 +196,43 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
   return created.creditNoteId;
 }
 
-async function cashRefundOnce(deps: RecordRefundDeps, merchant: Merchant, row: Refund, creditNoteId: string, lookFirst: boolean): Promise<string> {
+async function cashRefundOnce(
+  deps: RecordRefundDeps,
+  merchant: Merchant,
+  row: Refund,
+  creditNoteId: string,
+  amount: number,
+  o: { lookFirst: boolean; out: RefundOut },
+): Promise<string> {
   const reference = referenceOf(row);
-  if (row.refundAttemptAt || lookFirst) {
-    const found = (await deps.xero.findCreditNoteRefundsByReference(merchant.xero, reference)).find((p) => p.creditNoteId === creditNoteId);
+  if (row.refundAttemptAt || o.lookFirst) {
+    const found = (await deps.xero.findRefundPaymentsByReference(merchant.xero, reference)).find((p) => p.creditNoteId === creditNoteId);
     if (found) return found.paymentId;
   }
   const date = await organisationDate(deps, merchant, row.refundedAt, row.currency);
-  const accountId = clearingAccountFor(merchant, row.currency);
-  // Reconciled on creation only on a BANK account (the only kind Xero reconciles); one account
-  // listing per refund, which is rare next to payments.
-  const reconciled = (await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === accountId);
+  const { accountId, reconciled } = await o.out();
   const created = await sendOnce(
     (at) => deps.stores.refunds.noteRefundAttempt(row.id, at, deps.clock()),
     deps.clock(),
     () =>
       deps.xero.createCreditNoteRefund(
         merchant.xero,
-        { creditNoteId, accountId, date, amount: toDecimal(row.amount, row.currency), reference, reconciled },
+        { creditNoteId, accountId, date, amount: toDecimal(amount, row.currency), reference, reconciled },
         `xendit-refund-${row.id}`,
       ),
   );
   return created.paymentId;
+}
+
+/**
+ * Refunded money leaves the clearing account, created reconciled only on a BANK account (the only
+ * kind Xero reconciles); one account listing per refund, which is rare next to payments.
+ */
+function refundOut(deps: RecordRefundDeps, merchant: Merchant, currency: Refund['currency']): RefundOut {
+  let known: { accountId: string; reconciled: boolean } | undefined;
+  return async () => {
+    const accountId = clearingAccountFor(merchant, currency);
+    known ??= { accountId, reconciled: (await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === accountId) };
+    return known;
+  };
 }

@@ -2,6 +2,7 @@
  * Spend and receive money (BankTransactions), overpayments included.
  */
 import { lockDateError } from './lock-dates.js';
+import { overpaymentIdOf } from './overpayments.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFor } from './contacts.js';
@@ -44,6 +45,7 @@ export function createBankTransactions(
     const txn: SimBankTransaction = {
       ...r.planned.txn,
       bankTransactionId: randomUUID(),
+      ...(r.planned.txn.type === 'RECEIVE-OVERPAYMENT' ? { overpaymentId: randomUUID() } : {}),
       contact: contactFor(o, r.planned.contactName),
       status: 'AUTHORISED',
       updatedAt: at,
@@ -146,7 +148,7 @@ export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): 
       };
     }),
     BankAccount: { AccountID: bank.accountId, Code: bank.code, Name: bank.name },
-    ...(t.type === 'RECEIVE-OVERPAYMENT' ? { OverpaymentID: t.bankTransactionId } : {}),
+    ...(t.type === 'RECEIVE-OVERPAYMENT' ? { OverpaymentID: overpaymentIdOf(t) } : {}),
     IsReconciled: t.reconciled === true,
     DateString: `${t.date}T00:00:00`,
     Date: msDate(dayStart(t.date)),

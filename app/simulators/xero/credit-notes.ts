@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
-import { addRefundPayment, type SimRefundPayment } from './refund-payments.js';
+import { addRefundPayment, refundPaymentTerms, type SimRefundPayment } from './refund-payments.js';
 import type { SimContact, SimOrganisation, XeroSimulator } from './state.js';
 import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate } from './tax-rates.js';
 
@@ -117,34 +117,16 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
 export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown>, errors: string[], at: Date): { save: () => SimRefundPayment } | undefined {
   const ref = (raw.CreditNote ?? {}) as Record<string, unknown>;
   const note = creditNotesOf(o).get(String(ref.CreditNoteID ?? ''));
-  const accRef = (raw.Account ?? {}) as Record<string, unknown>;
-  const account = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
-  const amount = parseScaled(raw.Amount, 2);
-  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
-  const locked = lockDateError(o, date);
-  if (locked) errors.push(locked);
   if (!note) errors.push('Credit note could not be found');
   else if (note.status !== 'AUTHORISED') errors.push('Credit note not of valid status for modification');
-  if (!account) errors.push('Account could not be found');
-  else if (account.type !== 'BANK' && !account.enablePaymentsToAccount)
-    errors.push(`Account code '${account.code}' is not a bank account or an account with payments enabled`);
-  if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
-  else if (note && amount > note.remaining) errors.push('Payment amount exceeds the amount outstanding on this document');
-  if (!date) errors.push('Payment date is not a valid date');
-  if (errors.length || !note || !account || amount === undefined || !date) return undefined;
+  const terms = refundPaymentTerms(o, raw, errors, at, note?.remaining);
+  if (errors.length || !note || !terms) return undefined;
   return {
     save: () => {
-      note.remaining -= amount;
+      note.remaining -= terms.amount;
       if (note.remaining === 0n) note.status = 'PAID';
       note.updatedAt = at;
-      const reference = typeof raw.Reference === 'string' ? raw.Reference : '';
-      // IsReconciled as on any payment (xero_accounting.yaml Payment.IsReconciled); kept as asked (see payments.ts).
-      const reconciled = raw.IsReconciled === true;
-      return addRefundPayment(
-        o,
-        { paymentType: 'ARCREDITPAYMENT', accountId: account.accountId, date, amount, reference, documentId: note.creditNoteId, reconciled },
-        at,
-      );
+      return addRefundPayment(o, { paymentType: 'ARCREDITPAYMENT', documentId: note.creditNoteId, ...terms }, at);
     },
   };
 }

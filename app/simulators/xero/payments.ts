@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { refundPaymentJson, type SimRefundPayment } from './refund-payments.js';
 import { refundCreditNote } from './credit-notes.js';
+import { refundOverpayment } from './overpayments.js';
 import { contactJson } from './contacts.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
 import { itemOk, itemRefused, validationBody } from './errors.js';
@@ -50,8 +51,8 @@ export function createPayments(
   const results: ({ planned: (typeof planned)[number] } | { refused: Record<string, unknown> } | { credit: () => SimRefundPayment })[] = [];
   for (const raw of items) {
     const errors: string[] = [];
-    if (raw.CreditNote !== undefined) {
-      const credit = refundCreditNote(o, raw, errors, at);
+    if (raw.CreditNote !== undefined || raw.Overpayment !== undefined) {
+      const credit = raw.CreditNote !== undefined ? refundCreditNote(o, raw, errors, at) : refundOverpayment(o, raw, errors, at);
       if (!credit || errors.length) {
         if (opts.summarizeErrors !== false) return { status: 400, body: validationBody(errors, raw) };
         results.push({ refused: itemRefused(raw, errors) });

@@ -9,6 +9,8 @@
  * with no Invoice. An AR refund is money leaving the bank account.
  */
 import { randomUUID } from 'node:crypto';
+import { isoDate, parseScaled, readDate } from './decimals.js';
+import { lockDateError } from './lock-dates.js';
 import type { SimOrganisation } from './state.js';
 
 export type RefundPaymentType = 'AROVERPAYMENTPAYMENT' | 'ARPREPAYMENTPAYMENT' | 'ARCREDITPAYMENT';
@@ -25,6 +27,41 @@ export interface SimRefundPayment {
   status: 'AUTHORISED';
   reconciled?: boolean;
   updatedAt: Date;
+}
+
+/**
+ * What Xero checks of any payment that refunds a document (a credit note, an overpayment): an
+ * account that takes payments, a positive amount no more than the document still holds
+ * (`remaining`; undefined when the document itself was refused), a date outside the lock.
+ */
+export function refundPaymentTerms(
+  o: SimOrganisation,
+  raw: Record<string, unknown>,
+  errors: string[],
+  at: Date,
+  remaining: bigint | undefined,
+): { accountId: string; amount: bigint; date: string; reference: string; reconciled: boolean } | undefined {
+  const accRef = (raw.Account ?? {}) as Record<string, unknown>;
+  const account = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
+  const amount = parseScaled(raw.Amount, 2);
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  const locked = lockDateError(o, date);
+  if (locked) errors.push(locked);
+  if (!account) errors.push('Account could not be found');
+  else if (account.type !== 'BANK' && !account.enablePaymentsToAccount)
+    errors.push(`Account code '${account.code}' is not a bank account or an account with payments enabled`);
+  if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
+  else if (remaining !== undefined && amount > remaining) errors.push('Payment amount exceeds the amount outstanding on this document');
+  if (!date) errors.push('Payment date is not a valid date');
+  if (errors.length || !account || amount === undefined || !date) return undefined;
+  // IsReconciled as on any payment (xero_accounting.yaml Payment.IsReconciled); kept as asked (see payments.ts).
+  return {
+    accountId: account.accountId,
+    amount,
+    date,
+    reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+    reconciled: raw.IsReconciled === true,
+  };
 }
 
 /** Kept on the organisation, so the demo's saved state keeps them across a restart. */

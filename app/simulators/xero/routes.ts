@@ -12,6 +12,7 @@ import { grantConnections, isOAuthClient, oauthRoutes, oauthTokenEndpoint } from
 import { isPaged, summaryInvoiceJson } from './invoice-summary.js';
 import { idempotencyMiddleware } from './idempotency.js';
 import { refundPaymentsOf } from './refund-payments.js';
+import { findOverpayment, overpaymentJson } from './overpayments.js';
 import { accountJson, createAccountRoute } from './accounts.js';
 import { authenticate, tokenEndpoint } from './auth.js';
 import { bankTransactionJson, createBankTransactionsRoute } from './bank-transactions.js';
@@ -181,6 +182,11 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     const o = org(res);
     const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p)));
     filtered(res, req, rows, (r) => envelope(now(), { Payments: r }));
+  });
+  router.get(api('/Overpayments/:id'), (req, res) => {
+    const t = findOverpayment(org(res), String(req.params.id));
+    if (!t) return notFound(res);
+    res.json(envelope(now(), { Overpayments: [overpaymentJson(org(res), t)] }));
   });
   router.get(api('/Payments/:id'), (req, res) => {
     const p = org(res).payments.get(String(req.params.id));

@@ -82,6 +82,9 @@ export interface SimPayment {
 export interface SimBankTransaction {
   bankTransactionId: string;
   type: 'SPEND' | 'RECEIVE' | 'RECEIVE-OVERPAYMENT';
+  /** RECEIVE-OVERPAYMENT only: the overpayment's own id, and what was allocated to invoices (overpayments.ts). */
+  overpaymentId?: string;
+  allocated?: bigint;
   accountId: string; // the BANK account
   contact: { contactId: string; name: string };
   date: string;

@@ -12,6 +12,7 @@ import { themesWithServices } from './payment-services.js';
 import { creditNotesOf, type SimCreditNote } from './credit-notes.js';
 import { bankTransfersOf, type SimBankTransfer } from './bank-transfers.js';
 import { refundPaymentsOf, type SimRefundPayment } from './refund-payments.js';
+import { allocateOverpayment } from './overpayments.js';
 import { editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, sendInvoiceEvent, voidInvoice, type SimWebhookDelivery } from './webhooks.js';
 
 /** Requests whose method is this (any case) and whose path (relative to the mount) starts/ends with these. */
@@ -57,6 +58,8 @@ export interface XeroSimTestApi {
   addTaxRate(tenantId: string, rate: SimTaxRate): void;
   /** Copies of the payments out of the organisation's bank accounts that refund a credit note, overpayment or prepayment. */
   refundPayments(tenantId: string): SimRefundPayment[];
+  /** As when the merchant allocates part of an overpayment's credit to another invoice in Xero (amount in hundredths). */
+  allocateOverpayment(tenantId: string, overpaymentId: string, amount: bigint): void;
   /** Copies of the organisation's credit notes (amounts in hundredths). */
   creditNotes(tenantId: string): SimCreditNote[];
   /** Copies of the organisation's bank transfers, oldest first. */
@@ -121,6 +124,7 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
     refundPayments: (tenantId) => refundPaymentsOf(requireOrg(state, tenantId)).map((p) => ({ ...p })),
     bankTransfers: (tenantId) => bankTransfersOf(requireOrg(state, tenantId)).map((t) => ({ ...t })),
+    allocateOverpayment: (tenantId, overpaymentId, amount) => allocateOverpayment(requireOrg(state, tenantId), overpaymentId, amount, now()),
     creditNotes: (tenantId) => [...creditNotesOf(requireOrg(state, tenantId)).values()].map((n) => structuredClone(n)),
     findOrganisation: (match) => {
       const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));

@@ -1,0 +1,56 @@
+/**
+ * Payments that refund a document rather than pay an invoice: the cash refund of a credit note and
+ * the refund of an overpayment, both PUT /Payments with `CreditNote` or `Overpayment` instead of
+ * `Invoice` (developer.xero.com/documentation/api/accounting/payments "Refunding credit notes";
+ * xero_accounting.yaml Payment.CreditNote / Payment.Overpayment; Xero API release notes 2.91:
+ * refunds of overpayments are created through the Payments endpoint).
+ */
+import type { Payment } from 'xero-node';
+import { escapeWhere, type XeroCalls } from './call.js';
+import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
+import { idempotencyKeyFor } from './idempotency-key.js';
+import { sdkAmount } from './mappers.js';
+import type { XeroCredentials, XeroGateway } from './types.js';
+
+type RefundTerms = { accountId: string; date: string; amount: string; reference: string; reconciled?: boolean };
+
+export function refundPaymentCalls({
+  call,
+}: XeroCalls): Pick<XeroGateway, 'createCreditNoteRefund' | 'createOverpaymentRefund' | 'findRefundPaymentsByReference'> {
+  const refund = async (creds: XeroCredentials, name: string, document: Payment, terms: RefundTerms, idempotencyKey: string) => {
+    const body: Payment = {
+      ...document,
+      account: { accountID: terms.accountId },
+      date: terms.date,
+      amount: sdkAmount(terms.amount),
+      reference: terms.reference,
+      ...(terms.reconciled ? { isReconciled: true } : {}),
+    };
+    const res = await call(creds, name, (api) => api.createPayment(creds.tenantId, body, idempotencyKeyFor(idempotencyKey, name, body)), {
+      purpose: 'payment-write',
+      write: true,
+    });
+    const p = refusedIfInvalid(firstCreated(res.body.payments, 'createPayment answered without a payment'));
+    if (!p.paymentID) throw unexpected('refund payment without PaymentID');
+    return { paymentId: p.paymentID };
+  };
+  return {
+    createCreditNoteRefund: (creds, r, key) => refund(creds, 'createCreditNoteRefund', { creditNote: { creditNoteID: r.creditNoteId } }, r, key),
+    createOverpaymentRefund: (creds, r, key) => refund(creds, 'createOverpaymentRefund', { overpayment: { overpaymentID: r.overpaymentId } }, r, key),
+
+    async findRefundPaymentsByReference(creds, reference) {
+      const res = await call(creds, 'findRefundPaymentsByReference', (api) =>
+        api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+      );
+      return (res.body.payments ?? [])
+        .filter(
+          (p) => p.reference === reference && p.paymentID && (p.creditNote?.creditNoteID || p.overpayment?.overpaymentID) && String(p.status) !== 'DELETED',
+        )
+        .map((p) => ({
+          paymentId: p.paymentID!,
+          ...(p.creditNote?.creditNoteID ? { creditNoteId: p.creditNote.creditNoteID } : {}),
+          ...(p.overpayment?.overpaymentID ? { overpaymentId: p.overpayment.overpaymentID } : {}),
+        }));
+    },
+  };
+}

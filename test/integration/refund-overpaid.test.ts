@@ -1,0 +1,191 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
+import { adminPaymentPath } from '../../app/paths.js';
+
+/**
+ * A payment the gateway booked partly as a Xero overpayment (the customer paid 150 000 at Xendit
+ * after 50 000 of the invoice was paid in cash) and then refunded at Xendit: what was paid beyond
+ * the invoice goes back on the overpayment (a refund payment of it, AROVERPAYMENTPAYMENT), not on a
+ * credit note against sales; only the rest takes a credit note. Found by webhook or listing, once.
+ */
+describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is refunded first', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+  });
+  afterEach(() => h.close());
+
+  const notes = () => h.sims.xero.test.creditNotes(h.tenantId);
+  const refundsOut = (type: string) => h.sims.xero.test.refundPayments(h.tenantId).filter((p) => p.paymentType === type);
+  const overpaymentOf = async (bankTransactionId: string) => {
+    const t = h.sims.xero.bankTransactionsOf(h.tenantId).find((b) => b.bankTransactionId === bankTransactionId)!;
+    const id = (await h.sims.xeroClient.findBankTransactionsByReference(h.merchant.xero, t.reference))[0].overpaymentId!;
+    return (await h.sims.xeroClient.getOverpayment(h.merchant.xero, id))!;
+  };
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const report = async () =>
+    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+  const list = () => listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+
+  /** 150 000 paid at Xendit for an invoice of which only 100 000 was still due: 50 000 overpaid. */
+  async function overpaid() {
+    const paid = await paidThroughGateway(h, {
+      afterCheckout: (inv) => {
+        const other = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account');
+        h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '50000', other.accountId, 'Cash');
+      },
+    });
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id))!;
+    assert.equal(payment.syncState, 'recorded');
+    assert.equal(payment.overpaid, 50000);
+    return { ...paid, payment };
+  }
+
+  it('a refund of what was paid beyond the invoice is paid out of the overpayment: no credit note, the overpayment spent, the report reconciled', async () => {
+    const { x, payment } = await overpaid();
+    const before = h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    await h.worker.drain();
+
+    assert.equal(notes().length, 0, 'nothing taken off sales');
+    const [out, ...more] = refundsOut('AROVERPAYMENTPAYMENT');
+    assert.equal(more.length, 0);
+    assert.equal(out.amount, 5000000n);
+    assert.equal(out.accountId, h.clearingAccountId);
+    assert.equal(out.reference, `Xendit refund ${id}`);
+    assert.equal(out.reconciled, true);
+    const over = await overpaymentOf(payment.xeroOverpaymentId!);
+    assert.equal(out.documentId, over.overpaymentId);
+    assert.notEqual(over.overpaymentId, payment.xeroOverpaymentId, "the overpayment's own id, not its bank transaction's");
+    assert.equal(over.remainingCredit, '0');
+    assert.equal(over.status, 'PAID');
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), before - 5000000n);
+    const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(row?.state, 'recorded');
+    assert.equal(row?.overpaymentPart, 50000);
+    assert.equal(row?.xeroOverpaymentRefundId, out.paymentId);
+    assert.equal(row?.xeroCreditNoteId, null);
+
+    const r = await report();
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    const [refunded] = r.rows.filter((x) => x.note.includes(id));
+    assert.equal(refunded.status, 'refunded');
+    assert.equal(refunded.xeroPayment, '-50000.00');
+
+    // The payment's page says where the refund went, though it has no credit note.
+    await seedAdminCast(h, db());
+    const { $ } = await page(await signedIn(h.app, 'a@toko.test'), adminPaymentPath(payment.id));
+    const line = $('li.refund').text().replace(/\s+/g, ' ');
+    assert.match(line, new RegExp(`${id}.*paid back on the Xero overpayment`));
+    assert.doesNotMatch(line, /credit note/);
+  });
+
+  it('a refund in full found by the listing: 50 000 on the overpayment, 100 000 on a credit note; the report counts both parts as one refund', async () => {
+    const { x } = await overpaid();
+    const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    await list();
+    await h.worker.drain();
+
+    assert.deepEqual(
+      refundsOut('AROVERPAYMENTPAYMENT').map((p) => p.amount),
+      [5000000n],
+    );
+    const [note, ...moreNotes] = notes();
+    assert.equal(moreNotes.length, 0);
+    assert.equal(note.total, 10000000n, 'the sale itself');
+    assert.deepEqual(
+      refundsOut('ARCREDITPAYMENT').map((p) => [p.amount, p.documentId]),
+      [[10000000n, note.creditNoteId]],
+    );
+    const r = await report();
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    const rows = r.rows.filter((x) => x.note.includes(id));
+    assert.deepEqual(
+      rows.map((x) => [x.status, x.xenditAmount, x.xeroPayment]),
+      [['refunded', '-150000.00', '-150000.00']],
+    );
+  });
+
+  it('credit the merchant allocated elsewhere in Xero is not refunded again: the overpayment gives what it holds, a credit note the rest', async () => {
+    const { x, payment } = await overpaid();
+    const over = await overpaymentOf(payment.xeroOverpaymentId!);
+    h.sims.xero.test.allocateOverpayment(h.tenantId, over.overpaymentId, 3000000n);
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    await h.worker.drain();
+
+    assert.deepEqual(
+      refundsOut('AROVERPAYMENTPAYMENT').map((p) => p.amount),
+      [2000000n],
+    );
+    assert.deepEqual(
+      notes().map((n) => n.total),
+      [3000000n],
+    );
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+    assert.equal((await report()).reconciled, true);
+  });
+
+  it('two partial refunds: the first takes from the overpayment, the second what is left of it and the rest on a credit note', async () => {
+    const { x } = await overpaid();
+    const first = await h.sims.xendit.refund(x.id, { amount: 30_000, sendWebhook: false });
+    await refundWebhook(h, first.id).expect(200);
+    await h.worker.drain();
+    const second = await h.sims.xendit.refund(x.id, { amount: 30_000, sendWebhook: false });
+    await refundWebhook(h, second.id).expect(200);
+    await h.worker.drain();
+
+    assert.deepEqual(
+      refundsOut('AROVERPAYMENTPAYMENT').map((p) => [p.reference, p.amount]),
+      [
+        [`Xendit refund ${first.id}`, 3000000n],
+        [`Xendit refund ${second.id}`, 2000000n],
+      ],
+    );
+    assert.deepEqual(
+      notes().map((n) => [n.reference, n.total]),
+      [[`Xendit refund ${second.id}`, 1000000n]],
+    );
+    assert.equal((await report()).reconciled, true);
+  });
+
+  it('a lost answer to the overpayment refund: the retry finds it by Reference, pays out once, and keeps the split it decided', async () => {
+    const { x, payment } = await overpaid();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 60_000, sendWebhook: false });
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/Payments' });
+    await refundWebhook(h, id).expect(200);
+    await h.worker.drain();
+    assert.equal(refundsOut('AROVERPAYMENTPAYMENT').length, 1, 'Xero saved it');
+    const marked = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.ok(marked?.overpaymentRefundAttemptAt, 'outcome unknown');
+    assert.equal(marked?.overpaymentPart, 50000);
+    assert.equal(notes().length, 0, 'nothing further sent before the outcome is known');
+
+    // Meanwhile the overpayment reads as spent: a split decided again would send it all to a credit note.
+    assert.equal((await overpaymentOf(payment.xeroOverpaymentId!)).remainingCredit, '0');
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    await h.worker.drain();
+    assert.equal(refundsOut('AROVERPAYMENTPAYMENT').length, 1, 'found, not paid out again');
+    assert.deepEqual(
+      notes().map((n) => n.total),
+      [1000000n],
+    );
+    assert.equal(refundsOut('ARCREDITPAYMENT').length, 1);
+    const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(row?.state, 'recorded');
+    assert.equal(row?.xeroOverpaymentRefundId, refundsOut('AROVERPAYMENTPAYMENT')[0].paymentId);
+    assert.equal((await report()).reconciled, true);
+  });
+});
