@@ -103,6 +103,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // Entries the gateway dated after the range (the range's days were locked in Xero when they were
   // booked: org-date.ts bookableDate), by the Xendit id their Reference names: counted there.
   const bookedLater = new Map<string, string>();
+  // The gateway's payments in Xero dated outside the range, by Xendit invoice: one there and one in
+  // the range is the same money booked twice, whichever month's report is read.
+  const paidOutsideRange = new Map<string, string[]>();
   for (const accountId of accounts) {
     const all = await deps.xero.listPaymentsToAccount(merchant.xero, accountId);
     for (const p of all) {
@@ -113,6 +116,10 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
           ? PAYMENT_REF.exec(p.reference)?.[1]
           : undefined;
       if (named && !bookedLater.has(named)) bookedLater.set(named, p.date);
+    }
+    for (const p of all) {
+      const id = p.invoiceId && !MONEY_OUT.has(p.paymentType) && !inRange(p.date) ? PAYMENT_REF.exec(p.reference)?.[1] : undefined;
+      if (id) paidOutsideRange.set(id, [...(paidOutsideRange.get(id) ?? []), p.date ?? '']);
     }
     payments.push(...all.filter((p) => inRange(p.date)));
     if (nonBank.includes(accountId)) continue; // bank transactions live on bank accounts only
@@ -193,6 +200,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     }
   }
 
+  const paidInRange = new Set(xendit.keys());
   // A Xero entry for an invoice Xendit paid outside the range is not "missing at Xendit": look it up.
   for (const id of byId.keys()) {
     if (xendit.has(id)) continue;
@@ -228,7 +236,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     }
     const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? found.overpayments[0]?.currencyCode ?? '';
     const inv = xendit.get(id);
-    const row = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(transactionOf, inv) : { known: 0n }, xenditDate);
+    const compared = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(transactionOf, inv) : { known: 0n }, xenditDate);
+    const row = found.payments.length ? bookedTwice(compared, paidOutsideRange.get(id), paidInRange.has(id)) : compared;
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
@@ -341,6 +350,26 @@ function compare(
   if (fee > 0n && xeroFee === null) return result('fee_missing', `fee ${format(fee)} not posted`);
   if ((xeroFee ?? 0n) !== fee) return result('fee_differs', `Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}`);
   return result('matched', '');
+}
+
+/**
+ * The payment is in Xero in the range and again on another date: not matched, whatever the
+ * amounts say. When Xendit was paid outside the range, the entry here is the extra one, so
+ * Xendit's side does not count the payment again.
+ */
+function bookedTwice(
+  c: { xenditNet: bigint; xeroNet: bigint; row: ReportRow },
+  elsewhere: string[] | undefined,
+  paidInRange: boolean,
+): { xenditNet: bigint; xeroNet: bigint; row: ReportRow } {
+  if (!elsewhere?.length) return c;
+  const note = `the payment is in Xero twice: also on ${[...new Set(elsewhere)].sort().join(', ')}`;
+  return {
+    xenditNet: paidInRange ? c.xenditNet : 0n,
+    xeroNet: c.xeroNet,
+    // Xendit's payment belongs to the other month: what else compare() said of it is said there.
+    row: { ...c.row, status: 'amount_differs' as const, note: paidInRange ? [note, c.row.note].filter(Boolean).join('; ') : note },
+  };
 }
 
 function overpaymentNote(x: { overpayments: XeroBankTransaction[] }, fee: bigint, xeroFee: bigint | null): string {

@@ -40,6 +40,31 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), 29130000n, 'the clearing balance is the reported net');
   });
 
+  it('a payment booked in Xero again in a later month is flagged in both months, and the later month does not count Xendit twice', async () => {
+    const { inv, x } = await paid();
+    await h.worker.drain();
+    const [booked] = h.sims.xero.paymentsOf(inv.invoiceId);
+    // Someone books the same Xendit payment again, on another invoice, 40 days later.
+    const again = h.addInvoice({});
+    await h.sims.xeroClient.createPayment(
+      h.merchant.xero,
+      { invoiceId: again.invoiceId, accountId: h.clearingAccountId, date: day(40), amount: '150000', reference: `Xendit ${x.id}` },
+      'twice',
+    );
+
+    const first = await run();
+    const there = byInvoice(first.rows, x.id)!;
+    assert.deepEqual([there.status, there.note], ['amount_differs', `the payment is in Xero twice: also on ${day(40)}`]);
+    assert.equal(first.reconciled, false);
+
+    const later = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(39), to: day(41) });
+    const here = byInvoice(later.rows, x.id)!;
+    assert.deepEqual([here.status, here.xeroPayment], ['amount_differs', '150000.00']);
+    assert.equal(here.note, `the payment is in Xero twice: also on ${booked.date}`);
+    assert.equal(later.reconciled, false);
+    assert.equal(later.totals.IDR.difference, '-150000.00', 'Xendit paid nothing that month');
+  });
+
   it('flags each kind of difference: missing in Xero, missing at Xendit, amount and fee differences, other movement', async () => {
     const ok = await paid();
     await h.worker.drain();
