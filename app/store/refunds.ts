@@ -165,12 +165,28 @@ export function createRefundStore(db: Db) {
     /** Committed before the create is sent; null once Xero answered that it did not take it. */
     noteCreditAttempt: (id: string, at: Date | null, now: Date) => update(id, { credit_attempt_at: at }, now),
     noteRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { refund_attempt_at: at }, now),
-    /** Once per row: a later call keeps the first split (a retry must send what the first attempt sent). */
-    async decideOverpaymentPart(id: string, part: number, now: Date): Promise<number> {
-      await db.updateTable('refunds').set({ overpayment_part: part, updated_at: now }).where('id', '=', id).where('overpayment_part', 'is', null).execute();
-      const row = await db.selectFrom('refunds').select('overpayment_part').where('id', '=', id).executeTakeFirstOrThrow();
-      return int8(row.overpayment_part!);
+    /**
+     * The row's overpayment part, decided once with the payment's row held (FOR UPDATE), so two
+     * refunds of one payment decide one after the other; `choose` sees the payment's other refunds
+     * as they then stand and may throw (nothing is written). A part already decided stands.
+     */
+    async decideOverpaymentPart(id: string, paymentId: string, choose: (others: Refund[]) => number, now: Date): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        await trx.selectFrom('payments').select('id').where('id', '=', paymentId).forUpdate().execute();
+        const rows = (await trx.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).execute()).map(toRefund);
+        const self = rows.find((r) => r.id === id);
+        if (!self) throw new Error(`refund ${id} is not of payment ${paymentId}`);
+        if (self.overpaymentPart !== null) return self.overpaymentPart;
+        const part = choose(rows.filter((r) => r.id !== id));
+        await trx.updateTable('refunds').set({ overpayment_part: part, updated_at: now }).where('id', '=', id).execute();
+        return part;
+      });
     },
+    /** What was found booked under the refund's Reference is its split (a person's booking included). */
+    overpaymentFound: (id: string, part: number, paymentId: string | null, now: Date) =>
+      update(id, { overpayment_part: part, xero_overpayment_refund_id: paymentId, overpayment_refund_attempt_at: null }, now),
+    /** Nothing was made on the overpayment: the part is decided again next time. */
+    overpaymentRefundRefused: (id: string, now: Date) => update(id, { overpayment_part: null, overpayment_refund_attempt_at: null }, now),
     noteOverpaymentRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { overpayment_refund_attempt_at: at }, now),
     overpaymentRefunded: (id: string, paymentId: string, now: Date) =>
       update(id, { xero_overpayment_refund_id: paymentId, overpayment_refund_attempt_at: null }, now),

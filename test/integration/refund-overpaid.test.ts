@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import request from 'supertest';
+import { createHarness, paidCallback, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
@@ -187,5 +188,143 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     assert.equal(row?.state, 'recorded');
     assert.equal(row?.xeroOverpaymentRefundId, refundsOut('AROVERPAYMENTPAYMENT')[0].paymentId);
     assert.equal((await report()).reconciled, true);
+  });
+
+  const PAYMENTS = '/api.xro/2.0/Payments';
+  /** A refund of 50 000 a person books in Xero under the Reference the gateway would use. */
+  const byHand = (refundId: string) => ({
+    accountId: h.clearingAccountId,
+    date: new Date().toISOString().slice(0, 10),
+    amount: '50000',
+    reference: `Xendit refund ${refundId}`,
+  });
+  const job = async (refundId: string) => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund' && j.payload.xenditRefundId === refundId)!;
+
+  it('a job run again after the merchant refunded the overpayment by hand (same Reference) takes that as the split: nothing refunded twice', async () => {
+    // Paid beyond the invoice at Xendit, its PAID callback late: the refund's webhook comes first.
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '50000', h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId, 'Cash');
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 60_000, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    await h.worker.drain(); // the payment is not recorded yet: nothing to book
+    await paidCallback(h, x);
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    assert.equal(payment.overpaid, 50000);
+    // The accountant, told by the report, pays the overpayment back by hand under the refund's Reference.
+    const over = await overpaymentOf(payment.xeroOverpaymentId!);
+    await h.sims.xeroClient.createOverpaymentRefund(h.merchant.xero, { overpaymentId: over.overpaymentId, ...byHand(id) }, 'by-hand');
+    await list(); // runs the finished job again
+    await h.worker.drain();
+
+    assert.equal(refundsOut('AROVERPAYMENTPAYMENT').length, 1, 'the one made by hand');
+    assert.deepEqual(
+      notes().map((n) => n.total),
+      [1000000n],
+      'only the rest on a credit note',
+    );
+    const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(row?.state, 'recorded');
+    assert.equal(row?.overpaymentPart, 50000);
+    assert.equal((await report()).reconciled, true);
+  });
+
+  it('credit allocated while the refund was on its way: Xero refuses, and the Retry decides the split again on what the overpayment then holds', async () => {
+    const { x, payment } = await overpaid();
+    const over = await overpaymentOf(payment.xeroOverpaymentId!);
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    const gate = h.sims.xero.faults.gate({ path: PAYMENTS, method: 'POST' }); // xero-node's createPayment POSTs
+    const draining = h.worker.drain();
+    await gate.untilParked(1);
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.overpaymentPart, 50000, 'decided');
+    h.sims.xero.test.allocateOverpayment(h.tenantId, over.overpaymentId, 3000000n);
+    gate.open();
+    await draining;
+    const refused = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(refused?.state, 'needs_review');
+    assert.match(refused?.lastError ?? '', /exceeds the amount outstanding/);
+    assert.equal(refused?.overpaymentPart, null, 'nothing was made: the split is open again');
+    assert.equal(refundsOut('AROVERPAYMENTPAYMENT').length, 0);
+
+    assert.ok(await h.stores.jobs.replay((await job(id)).id, h.clock())); // what Retry does
+    await h.worker.drain();
+    assert.deepEqual(
+      refundsOut('AROVERPAYMENTPAYMENT').map((p) => p.amount),
+      [2000000n],
+    );
+    assert.deepEqual(
+      notes().map((n) => n.total),
+      [3000000n],
+    );
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+  });
+
+  it('two refunds of the payment booked at the same moment share the overpayment, never claiming the same credit twice', async () => {
+    const { x } = await overpaid();
+    const a = await h.sims.xendit.refund(x.id, { amount: 30_000, sendWebhook: false });
+    const b = await h.sims.xendit.refund(x.id, { amount: 30_000, sendWebhook: false });
+    await refundWebhook(h, a.id).expect(200);
+    await refundWebhook(h, b.id).expect(200);
+    // Both jobs read the overpayment (50 000 left) before either decides.
+    const gate = h.sims.xero.faults.gate({ path: '/api.xro/2.0/Overpayments/', method: 'GET' });
+    const both = Promise.all([h.worker.runOnce(), h.worker.runOnce()]);
+    await gate.untilParked(2);
+    gate.open();
+    await both;
+    h.clock.advance(120_000); // one may have waited for the other's answer
+    await h.worker.drain();
+
+    assert.deepEqual(
+      refundsOut('AROVERPAYMENTPAYMENT')
+        .map((p) => p.amount)
+        .sort(),
+      [2000000n, 3000000n],
+    );
+    assert.deepEqual(
+      notes().map((n) => n.total),
+      [1000000n],
+    );
+    for (const r of [a, b]) assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, r.id))?.state, 'recorded');
+    assert.equal((await report()).reconciled, true);
+  });
+
+  it('an overpayment voided in Xero: the refund waits for a person, who books it by hand; the Retry then finds it and books nothing more', async () => {
+    const { x, payment } = await overpaid();
+    h.sims.xero.test.voidOverpayment(h.tenantId, (await overpaymentOf(payment.xeroOverpaymentId!)).overpaymentId);
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    await h.worker.drain();
+    const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(row?.state, 'needs_review');
+    assert.match(row?.lastError ?? '', new RegExp(`could not be found in Xero .*book the refund in Xero by hand with Reference "Xendit refund ${id}"`));
+    assert.equal(notes().length + h.sims.xero.test.refundPayments(h.tenantId).length, 0, 'nothing guessed');
+
+    // The accountant books it as a credit note and its cash refund, under the Reference named.
+    const contactId = (await h.sims.xeroClient.getInvoice(h.merchant.xero, payment.xeroInvoiceId))!.contactId!;
+    const note = await h.sims.xeroClient.createCreditNote(
+      h.merchant.xero,
+      {
+        contactId,
+        date: new Date().toISOString().slice(0, 10),
+        reference: `Xendit refund ${id}`,
+        currencyCode: 'IDR',
+        lineAmountTypes: 'NoTax',
+        lineItems: [{ description: 'by hand', accountCode: '200', amount: '50000' }],
+      },
+      'by-hand-note',
+    );
+    await h.sims.xeroClient.createCreditNoteRefund(h.merchant.xero, { creditNoteId: note.creditNoteId, ...byHand(id) }, 'by-hand-cash');
+    assert.ok(await h.stores.jobs.replay((await job(id)).id, h.clock()));
+    await h.worker.drain();
+    assert.equal(notes().length, 1);
+    assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 1);
+    const done = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(done?.state, 'recorded');
+    assert.equal(done?.overpaymentPart, 0);
+    assert.equal(done?.xeroCreditNoteId, note.creditNoteId);
   });
 });

@@ -19,7 +19,7 @@ export function overpaymentCalls({ call }: XeroCalls): Pick<XeroGateway, 'getOve
       return {
         overpaymentId: o.overpaymentID,
         status: String(o.status ?? ''),
-        remainingCredit: amount(o.remainingCredit, 'RemainingCredit'),
+        ...(o.remainingCredit === undefined || o.remainingCredit === null ? {} : { remainingCredit: amount(o.remainingCredit, 'RemainingCredit') }),
         currencyCode: String(o.currencyCode ?? ''),
       };
     },

@@ -9,7 +9,7 @@ import type { Payment } from 'xero-node';
 import { escapeWhere, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
-import { sdkAmount } from './mappers.js';
+import { amount, sdkAmount } from './mappers.js';
 import type { XeroCredentials, XeroGateway } from './types.js';
 
 type RefundTerms = { accountId: string; date: string; amount: string; reference: string; reconciled?: boolean };
@@ -48,6 +48,7 @@ export function refundPaymentCalls({
         )
         .map((p) => ({
           paymentId: p.paymentID!,
+          amount: amount(p.amount, 'Amount'),
           ...(p.creditNote?.creditNoteID ? { creditNoteId: p.creditNote.creditNoteID } : {}),
           ...(p.overpayment?.overpaymentID ? { overpaymentId: p.overpayment.overpaymentID } : {}),
         }));

@@ -227,6 +227,7 @@ export interface XeroBankTransaction {
 /** A payment that refunds a credit note or an overpayment: the one it refunds is named. */
 export interface XeroRefundPayment {
   paymentId: string;
+  amount: string; // decimal string
   creditNoteId?: string;
   overpaymentId?: string;
 }
@@ -234,7 +235,8 @@ export interface XeroRefundPayment {
 export interface XeroOverpayment {
   overpaymentId: string;
   status: string; // AUTHORISED | PAID | VOIDED
-  remainingCredit: string; // decimal string
+  /** Decimal string; Xero may leave it out of an overpayment that holds nothing. */
+  remainingCredit?: string;
   currencyCode: string;
 }
 

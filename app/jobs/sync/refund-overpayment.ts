@@ -20,6 +20,7 @@ import { overpaymentReference } from './overpayment.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { Unrecordable } from './record-failure.js';
+import { RetryLater } from '../runner.js';
 
 /** Where refunded money leaves: the clearing account, and whether Xero can create the line reconciled. */
 export type RefundOut = () => Promise<{ accountId: string; reconciled: boolean }>;
@@ -38,24 +39,25 @@ export async function refundOnOverpayment(
   if (row.overpaymentPart !== null && (row.overpaymentPart === 0 || row.xeroOverpaymentRefundId))
     return { part: row.overpaymentPart, paymentId: row.xeroOverpaymentRefundId };
   if (row.overpaymentPart === null && (!payment.overpaid || !payment.xeroOverpaymentId)) return { part: 0, paymentId: null };
+  const booked = await bookedAlready(deps, merchant, payment, row, o);
+  if (booked) return booked;
+
   const over = await overpaymentOf(deps, merchant, payment);
+  if (!over || over.status === 'VOIDED' || over.currencyCode !== payment.currency) {
+    await deps.stores.refunds.overpaymentRefundRefused(row.id, deps.clock());
+    const why = !over ? 'could not be found in Xero (voided or deleted?)' : over.status === 'VOIDED' ? 'was voided in Xero' : `is in ${over.currencyCode}`;
+    throw new Unrecordable(
+      `the Xero overpayment of this payment (Reference "${overpaymentReference(payment.xenditInvoiceId)}") ${why}: book the refund in Xero by hand with Reference "${o.reference}", then Retry`,
+    );
+  }
   const part = row.overpaymentPart ?? (await decidePart(deps, payment, row, over));
   if (part === 0) return { part, paymentId: null };
-  if (!over)
-    throw new Unrecordable(
-      `the Xero overpayment of Xendit invoice ${payment.xenditInvoiceId} is gone, so ${toDecimal(part, payment.currency)} could not be refunded on it`,
-    );
-  if (row.overpaymentRefundAttemptAt || o.lookFirst) {
-    const found = (await deps.xero.findRefundPaymentsByReference(merchant.xero, o.reference)).find((p) => p.overpaymentId === over.overpaymentId);
-    if (found) {
-      await deps.stores.refunds.overpaymentRefunded(row.id, found.paymentId, deps.clock());
-      return { part, paymentId: found.paymentId };
-    }
-  }
   const date = await organisationDate(deps, merchant, row.refundedAt, payment.currency);
   const { accountId, reconciled } = await o.out();
   const created = await sendOnce(
-    (at) => deps.stores.refunds.noteOverpaymentRefundAttempt(row.id, at, deps.clock()),
+    // Refused (nothing made): the split is decided again next time, on what the overpayment then holds.
+    (at) =>
+      at ? deps.stores.refunds.noteOverpaymentRefundAttempt(row.id, at, deps.clock()) : deps.stores.refunds.overpaymentRefundRefused(row.id, deps.clock()),
     deps.clock(),
     () =>
       deps.xero.createOverpaymentRefund(
@@ -70,24 +72,62 @@ export async function refundOnOverpayment(
 }
 
 /**
- * What the overpayment still holds, less what other refunds of the payment decided to take from it
- * and have not yet taken; never more than the refund, nor than was overpaid.
+ * After an attempt whose outcome is unknown, the refund on the overpayment may be in Xero; a job
+ * run again (by a person, or by the listing) takes what was booked meanwhile under the Reference,
+ * by hand or not, as the split: what sits on an overpayment is the part, the rest is on a credit
+ * note. Undefined when nothing is there.
  */
-async function decidePart(deps: FeeReturnDeps, payment: Payment, row: Refund, over: XeroOverpayment | null): Promise<number> {
-  let held = 0;
-  if (over && over.status === 'AUTHORISED' && over.currencyCode === payment.currency) {
-    try {
-      held = toMinor(over.remainingCredit, payment.currency);
-    } catch (err) {
-      if (!(err instanceof AmountError)) throw err;
-      throw new Unrecordable(`the Xero overpayment's remaining credit (${over.remainingCredit}) is not an amount in ${payment.currency}`);
-    }
+async function bookedAlready(
+  deps: FeeReturnDeps,
+  merchant: Merchant,
+  payment: Payment,
+  row: Refund,
+  o: { reference: string; lookFirst: boolean },
+): Promise<{ part: number; paymentId: string | null } | undefined> {
+  if (!row.overpaymentRefundAttemptAt && !o.lookFirst) return undefined;
+  const found = await deps.xero.findRefundPaymentsByReference(merchant.xero, o.reference);
+  const onOverpayment = found.filter((p) => p.overpaymentId);
+  if (!onOverpayment.length && !(o.lookFirst && found.length)) return undefined;
+  let part = 0;
+  for (const p of onOverpayment) part += minorOf(p.amount, payment.currency, 'a refund payment of the overpayment');
+  const paymentId = onOverpayment[0]?.paymentId ?? null;
+  await deps.stores.refunds.overpaymentFound(row.id, part, paymentId, deps.clock());
+  return { part, paymentId };
+}
+
+/**
+ * What the overpayment still holds, less what other refunds of the payment decided to take from it
+ * and have not yet taken; never more than the refund, nor than was overpaid. Decided with the
+ * payment's row held, so two refunds of one payment decide one after the other.
+ */
+async function decidePart(deps: FeeReturnDeps, payment: Payment, row: Refund, over: XeroOverpayment): Promise<number> {
+  const held =
+    over.status === 'AUTHORISED' && over.remainingCredit !== undefined
+      ? minorOf(over.remainingCredit, payment.currency, "the overpayment's remaining credit")
+      : 0;
+  return deps.stores.refunds.decideOverpaymentPart(
+    row.id,
+    payment.id,
+    (others) => {
+      const live = others.filter((r) => r.state !== 'test_mode');
+      // Sent with no answer yet: Xero's RemainingCredit may or may not count it, so wait for it to settle.
+      const unknown = live.find((r) => r.overpaymentRefundAttemptAt && !r.xeroOverpaymentRefundId);
+      if (unknown) throw new RetryLater(`refund ${unknown.xenditRefundId} of the same payment is being paid out of the overpayment`, 60);
+      const pending = live.filter((r) => !r.xeroOverpaymentRefundId).reduce((s, r) => s + (r.overpaymentPart ?? 0), 0);
+      const taken = live.reduce((s, r) => s + (r.overpaymentPart ?? 0), 0);
+      return Math.max(0, Math.min(row.amount, held - pending, (payment.overpaid ?? 0) - taken));
+    },
+    deps.clock(),
+  );
+}
+
+function minorOf(decimal: string, currency: Payment['currency'], what: string): number {
+  try {
+    return toMinor(decimal, currency);
+  } catch (err) {
+    if (!(err instanceof AmountError)) throw err;
+    throw new Unrecordable(`${what} (${decimal}) is not an amount in ${currency}`);
   }
-  const others = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.id !== row.id && r.state !== 'test_mode');
-  const pending = others.filter((r) => !r.xeroOverpaymentRefundId).reduce((s, r) => s + (r.overpaymentPart ?? 0), 0);
-  const taken = others.reduce((s, r) => s + (r.overpaymentPart ?? 0), 0);
-  const part = Math.max(0, Math.min(row.amount, held - pending, (payment.overpaid ?? 0) - taken));
-  return deps.stores.refunds.decideOverpaymentPart(row.id, part, deps.clock());
 }
 
 /**

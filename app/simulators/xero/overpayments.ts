@@ -69,6 +69,14 @@ export function refundOverpayment(o: SimOrganisation, raw: Record<string, unknow
   };
 }
 
+/** As when the merchant voids the overpayment in Xero: its bank transaction is VOIDED with it. */
+export function voidOverpayment(o: SimOrganisation, overpaymentId: string, at: Date): void {
+  const over = findOverpayment(o, overpaymentId);
+  if (!over) throw new Error(`no overpayment ${overpaymentId}`);
+  over.status = 'VOIDED';
+  over.updatedAt = at;
+}
+
 /**
  * As when the merchant allocates part of the credit to another of the contact's invoices in Xero
  * (PUT /Overpayments/{id}/Allocations): less is left to refund.

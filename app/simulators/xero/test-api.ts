@@ -12,7 +12,7 @@ import { themesWithServices } from './payment-services.js';
 import { creditNotesOf, type SimCreditNote } from './credit-notes.js';
 import { bankTransfersOf, type SimBankTransfer } from './bank-transfers.js';
 import { refundPaymentsOf, type SimRefundPayment } from './refund-payments.js';
-import { allocateOverpayment } from './overpayments.js';
+import { allocateOverpayment, voidOverpayment } from './overpayments.js';
 import { editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, sendInvoiceEvent, voidInvoice, type SimWebhookDelivery } from './webhooks.js';
 
 /** Requests whose method is this (any case) and whose path (relative to the mount) starts/ends with these. */
@@ -60,6 +60,8 @@ export interface XeroSimTestApi {
   refundPayments(tenantId: string): SimRefundPayment[];
   /** As when the merchant allocates part of an overpayment's credit to another invoice in Xero (amount in hundredths). */
   allocateOverpayment(tenantId: string, overpaymentId: string, amount: bigint): void;
+  /** As when the merchant voids an overpayment in Xero. */
+  voidOverpayment(tenantId: string, overpaymentId: string): void;
   /** Copies of the organisation's credit notes (amounts in hundredths). */
   creditNotes(tenantId: string): SimCreditNote[];
   /** Copies of the organisation's bank transfers, oldest first. */
@@ -125,6 +127,7 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     refundPayments: (tenantId) => refundPaymentsOf(requireOrg(state, tenantId)).map((p) => ({ ...p })),
     bankTransfers: (tenantId) => bankTransfersOf(requireOrg(state, tenantId)).map((t) => ({ ...t })),
     allocateOverpayment: (tenantId, overpaymentId, amount) => allocateOverpayment(requireOrg(state, tenantId), overpaymentId, amount, now()),
+    voidOverpayment: (tenantId, overpaymentId) => voidOverpayment(requireOrg(state, tenantId), overpaymentId, now()),
     creditNotes: (tenantId) => [...creditNotesOf(requireOrg(state, tenantId)).values()].map((n) => structuredClone(n)),
     findOrganisation: (match) => {
       const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));
