@@ -73,7 +73,14 @@ export function mapPayment(p: Payment, fallbackInvoiceId?: string): XeroPayment 
 /** Any payment Xero allows on an account, with or without an invoice (refunds have none). */
 export function mapAccountPayment(p: Payment): XeroAccountPayment {
   if (!p.paymentID) throw unexpected('payment without PaymentID');
-  return { paymentId: p.paymentID, ...optional('invoiceId', p.invoice?.invoiceID), paymentType: String(p.paymentType ?? ''), ...paymentFields(p) };
+  // GET /Payments lists a credit note's refund under `Invoice` (Type ACCRECCREDIT): not an invoice.
+  const credit = ['ACCRECCREDIT', 'ACCPAYCREDIT'].includes(String(p.invoice?.type ?? ''));
+  return {
+    paymentId: p.paymentID,
+    ...optional('invoiceId', credit ? undefined : p.invoice?.invoiceID),
+    paymentType: String(p.paymentType ?? ''),
+    ...paymentFields(p),
+  };
 }
 
 function paymentFields(p: Payment): Omit<XeroPayment, 'paymentId' | 'invoiceId'> {
@@ -200,7 +207,7 @@ export function mapTaxRate(r: TaxRate): XeroTaxRate {
   return { taxType: r.taxType!, name: r.name ?? r.taxType!, effectiveRate: amount(r.effectiveRate ?? 0, 'EffectiveRate') };
 }
 
-function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+export function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 

@@ -9,8 +9,8 @@ import type { Payment } from 'xero-node';
 import { escapeWhere, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
-import { amount, sdkAmount } from './mappers.js';
-import type { XeroCredentials, XeroGateway } from './types.js';
+import { amount, optional, sdkAmount } from './mappers.js';
+import type { XeroCredentials, XeroGateway, XeroRefundPayment } from './types.js';
 
 type RefundTerms = { accountId: string; date: string; amount: string; reference: string; reconciled?: boolean };
 
@@ -42,16 +42,25 @@ export function refundPaymentCalls({
       const res = await call(creds, 'findRefundPaymentsByReference', (api) =>
         api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
       );
-      return (res.body.payments ?? [])
-        .filter(
-          (p) => p.reference === reference && p.paymentID && (p.creditNote?.creditNoteID || p.overpayment?.overpaymentID) && String(p.status) !== 'DELETED',
-        )
-        .map((p) => ({
-          paymentId: p.paymentID!,
-          amount: amount(p.amount, 'Amount'),
-          ...(p.creditNote?.creditNoteID ? { creditNoteId: p.creditNote.creditNoteID } : {}),
-          ...(p.overpayment?.overpaymentID ? { overpaymentId: p.overpayment.overpaymentID } : {}),
-        }));
+      return (res.body.payments ?? []).flatMap((p): XeroRefundPayment[] => {
+        const kind = REFUND_KINDS[String(p.paymentType)];
+        if (!kind || p.reference !== reference || !p.paymentID || String(p.status) === 'DELETED') return [];
+        return [{ paymentId: p.paymentID, kind, amount: amount(p.amount, 'Amount'), ...optional('documentId', documentOf(p)) }];
+      });
     },
   };
+}
+
+const REFUND_KINDS: Record<string, XeroRefundPayment['kind']> = { ARCREDITPAYMENT: 'credit note', AROVERPAYMENTPAYMENT: 'overpayment' };
+
+/**
+ * The credit note or overpayment a refund pays out, where Xero names it: under its own key in a
+ * create's answer, under `Invoice` (Type ACCRECCREDIT, the InvoiceID holding the CreditNoteID) in
+ * GET /Payments (XeroAPI/xero-ruby#48), or nowhere (the getPayments example in xero_accounting.yaml).
+ */
+function documentOf(p: Payment): string | undefined {
+  if (p.creditNote?.creditNoteID) return p.creditNote.creditNoteID;
+  if (p.overpayment?.overpaymentID) return p.overpayment.overpaymentID;
+  const listedAs = String(p.invoice?.type ?? '');
+  return listedAs === 'ACCRECCREDIT' || listedAs === 'ACCPAYCREDIT' ? p.invoice?.invoiceID : undefined;
 }

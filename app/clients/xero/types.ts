@@ -224,12 +224,13 @@ export interface XeroBankTransaction {
   overpaymentId?: string;
 }
 
-/** A payment that refunds a credit note or an overpayment: the one it refunds is named. */
+/** A payment that refunds a credit note or an overpayment (PaymentType ARCREDITPAYMENT / AROVERPAYMENTPAYMENT). */
 export interface XeroRefundPayment {
   paymentId: string;
+  kind: 'credit note' | 'overpayment';
   amount: string; // decimal string
-  creditNoteId?: string;
-  overpaymentId?: string;
+  /** The credit note or overpayment refunded, when Xero names it (GET /Payments may not). */
+  documentId?: string;
 }
 
 export interface XeroOverpayment {

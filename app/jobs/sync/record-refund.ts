@@ -206,7 +206,11 @@ async function cashRefundOnce(
 ): Promise<string> {
   const reference = referenceOf(row);
   if (row.refundAttemptAt || o.lookFirst) {
-    const found = (await deps.xero.findRefundPaymentsByReference(merchant.xero, reference)).find((p) => p.creditNoteId === creditNoteId);
+    // GET /Payments may not name the credit note: under this refund's Reference, any cash refund of
+    // one that is not another credit note's is this one's.
+    const found = (await deps.xero.findRefundPaymentsByReference(merchant.xero, reference)).find(
+      (p) => p.kind === 'credit note' && (p.documentId === undefined || p.documentId === creditNoteId),
+    );
     if (found) return found.paymentId;
   }
   const date = await organisationDate(deps, merchant, row.refundedAt, row.currency);

@@ -86,7 +86,7 @@ async function bookedAlready(
 ): Promise<{ part: number; paymentId: string | null } | undefined> {
   if (!row.overpaymentRefundAttemptAt && !o.lookFirst) return undefined;
   const found = await deps.xero.findRefundPaymentsByReference(merchant.xero, o.reference);
-  const onOverpayment = found.filter((p) => p.overpaymentId);
+  const onOverpayment = found.filter((p) => p.kind === 'overpayment');
   if (!onOverpayment.length && !(o.lookFirst && found.length)) return undefined;
   let part = 0;
   for (const p of onOverpayment) part += minorOf(p.amount, payment.currency, 'a refund payment of the overpayment');

@@ -72,7 +72,7 @@ export function createPayments(
     'refused' in r
       ? r.refused
       : 'credit' in r
-        ? { ...refundJson(o, r.credit()), ...itemOk(opts) }
+        ? { ...refundJson(o, r.credit(), false), ...itemOk(opts) }
         : { ...paymentJson(o, savePayment(o, r.planned, at)), ...itemOk(opts) },
   );
   return { status: 200, body: envelope(at, { Payments: answered }) };
@@ -148,9 +148,10 @@ export function savePayment(
   return payment;
 }
 
-export function refundJson(o: SimOrganisation, p: SimRefundPayment): Record<string, unknown> {
+/** `listed`: as GET /Payments lists it, else as the create answers (refund-payments.ts refundPaymentJson). */
+export function refundJson(o: SimOrganisation, p: SimRefundPayment, listed: boolean): Record<string, unknown> {
   const account = o.accounts.find((a) => a.accountId === p.accountId)!;
-  return refundPaymentJson(p, account, { msDate, money, currencyCode: account.currencyCode ?? o.baseCurrency });
+  return refundPaymentJson(p, account, { msDate, money, currencyCode: account.currencyCode ?? o.baseCurrency, listed });
 }
 
 export function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, unknown> {

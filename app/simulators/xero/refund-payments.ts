@@ -86,18 +86,25 @@ export function refundedFrom(org: Pick<SimOrganisation, 'refundPayments'>, accou
     .reduce((s, p) => s + p.amount, 0n);
 }
 
-/** As GET /Payments answers it: no Invoice, the refunded document under its own key. */
+/**
+ * A refund payment as Xero answers it. The create (PUT /Payments) answers with the document under
+ * its own key. GET /Payments lists a credit note's cash refund under `Invoice`, Type ACCRECCREDIT,
+ * its InvoiceID the CreditNoteID, and no `CreditNote` (XeroAPI/xero-ruby#48; the getPayments example
+ * in xero_accounting.yaml lists an ARCREDITPAYMENT with neither); what it lists of an overpayment
+ * refund is not documented, so the listing names no document: the gateway goes by PaymentType.
+ */
 export function refundPaymentJson(
   p: SimRefundPayment,
   account: { accountId: string; code?: string; name: string },
-  f: { msDate: (d: Date) => string; money: (h: bigint) => number; currencyCode: string },
+  f: { msDate: (d: Date) => string; money: (h: bigint) => number; currencyCode: string; listed: boolean },
 ): Record<string, unknown> {
-  const document =
+  const created =
     p.paymentType === 'AROVERPAYMENTPAYMENT'
       ? { Overpayment: { OverpaymentID: p.documentId, Type: 'RECEIVE-OVERPAYMENT', CurrencyCode: f.currencyCode } }
       : p.paymentType === 'ARPREPAYMENTPAYMENT'
         ? { Prepayment: { PrepaymentID: p.documentId, Type: 'RECEIVE-PREPAYMENT', CurrencyCode: f.currencyCode } }
         : { CreditNote: { CreditNoteID: p.documentId, Type: 'ACCRECCREDIT', CurrencyCode: f.currencyCode } };
+  const listed = p.paymentType === 'ARCREDITPAYMENT' ? { Invoice: { Type: 'ACCRECCREDIT', InvoiceID: p.documentId, CurrencyCode: f.currencyCode } } : {};
   return {
     PaymentID: p.paymentId,
     Date: f.msDate(new Date(`${p.date}T00:00:00Z`)),
@@ -111,7 +118,7 @@ export function refundPaymentJson(
     HasAccount: true,
     IsReconciled: p.reconciled === true,
     Account: { AccountID: account.accountId, Code: account.code, Name: account.name },
-    ...document,
+    ...(f.listed ? listed : created),
     HasValidationErrors: false,
   };
 }

@@ -180,7 +180,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   });
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
-    const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p)));
+    const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p, true)));
     filtered(res, req, rows, (r) => envelope(now(), { Payments: r }));
   });
   router.get(api('/Overpayments/:id'), (req, res) => {
