@@ -60,6 +60,8 @@ const REFUND_REF = /^Xendit (refund|chargeback) (\S+)$/;
 const DAY_MS = 86_400_000;
 /** Rows that leave a report reconciled (xendit_only: shown as a reason the balances may differ, not held against it). */
 const RECONCILED_ROWS = new Set<RowStatus>(['matched', 'refunded', 'transferred', 'fee_returned', 'xendit_only']);
+/** GET /BankTransactions lists each bank transfer's two sides among the others (xero_accounting.yaml BankTransaction.Type). */
+const TRANSFER_SIDES = new Set(['SPEND-TRANSFER', 'RECEIVE-TRANSFER']);
 /** How the gateway pays a refund out: the cash refund of its credit note, the refund of an overpayment. */
 const REFUND_PAID_AS = new Set(['ARCREDITPAYMENT', 'AROVERPAYMENTPAYMENT']);
 /**
@@ -174,8 +176,10 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     else if (returned && t.type === 'RECEIVE')
       feeReturns.push({ xenditInvoiceId: returned[1], date: t.date ?? '', currency: t.currencyCode, amount: hundredths(t.total) });
     else if (over && t.type === 'RECEIVE-OVERPAYMENT') entry(over[1]).overpayments.push(t);
+    else if (TRANSFER_SIDES.has(t.type))
+      continue; // a transfer's own side: the transfers are compared below (transfers.ts)
     else {
-      const signed = t.type === 'SPEND' ? -hundredths(t.total) : hundredths(t.total);
+      const signed = t.type.startsWith('SPEND') ? -hundredths(t.total) : hundredths(t.total);
       sum(t.currencyCode).other += signed;
       rows.push(otherRow(t.date!, t.currencyCode, format(signed), `${t.type} "${t.reference}" on the clearing account`));
     }

@@ -61,10 +61,12 @@ export function bankTransactionCalls({
 
     async listBankTransactionsOfAccount(creds, accountId) {
       const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
-      const rows = await allPages((page) =>
-        call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
-          (r) => r.body.bankTransactions ?? [],
-        ),
+      const rows = await allPages(
+        (page) =>
+          call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
+            (r) => r.body.bankTransactions ?? [],
+          ),
+        (t) => t.bankTransactionID,
       );
       return rows.filter((t) => t.bankAccount?.accountID === accountId && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
     },

@@ -105,12 +105,18 @@ export function createCaller(opts: {
 
 /** Xero pages lists by 100; a short page is the last. Bounded so a misbehaving server cannot loop us. */
 const XERO_PAGE_SIZE = 100;
-export async function allPages<T>(fetchPage: (page: number) => Promise<T[]>, maxPages = 1000): Promise<T[]> {
-  const all: T[] = [];
+/**
+ * Every page of a listing. Xero pages in its default order (UpdatedDateUTC, then the id: developer.
+ * xero.com Payments "order"), so a row updated while the pages are read moves to a later page and
+ * is read twice: `idOf` keeps one of each, the later read.
+ */
+export async function allPages<T>(fetchPage: (page: number) => Promise<T[]>, idOf: (row: T) => string | undefined, maxPages = 1000): Promise<T[]> {
+  const all = new Map<string, T>();
+  let unnamed = 0;
   for (let page = 1; page <= maxPages; page++) {
     const rows = await fetchPage(page);
-    all.push(...rows);
-    if (rows.length < XERO_PAGE_SIZE) return all;
+    for (const row of rows) all.set(idOf(row) ?? `\u0000${unnamed++}`, row);
+    if (rows.length < XERO_PAGE_SIZE) return [...all.values()];
   }
   throw unexpected(`more than ${maxPages} pages`);
 }

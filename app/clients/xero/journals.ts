@@ -29,10 +29,12 @@ export function journalCalls({ call }: XeroCalls): Pick<XeroGateway, 'findManual
     },
 
     async listManualJournals(creds) {
-      const rows = await allPages((page) =>
-        call(creds, 'listManualJournals', (api) => api.getManualJournals(creds.tenantId, undefined, 'Status=="POSTED"', undefined, page)).then(
-          (r) => r.body.manualJournals ?? [],
-        ),
+      const rows = await allPages(
+        (page) =>
+          call(creds, 'listManualJournals', (api) => api.getManualJournals(creds.tenantId, undefined, 'Status=="POSTED"', undefined, page)).then(
+            (r) => r.body.manualJournals ?? [],
+          ),
+        (j) => j.manualJournalID,
       );
       return rows.filter((j) => String(j.status) === 'POSTED').map(mapManualJournal);
     },

@@ -59,8 +59,10 @@ export function paymentCalls({
 
     async listPaymentsToAccount(creds, accountId) {
       const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
-      const rows = await allPages((page) =>
-        call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []),
+      const rows = await allPages(
+        (page) =>
+          call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []),
+        (p) => p.paymentID,
       );
       return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map(mapAccountPayment);
     },

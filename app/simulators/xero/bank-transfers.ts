@@ -142,3 +142,37 @@ export function bankTransferJson(o: SimOrganisation, t: SimBankTransfer): Record
     Status: 'AUTHORISED',
   };
 }
+
+/**
+ * The two bank transactions Xero makes for a transfer, as GET /BankTransactions lists them among
+ * the others: SPEND-TRANSFER on the account it leaves, RECEIVE-TRANSFER on the one it reaches
+ * (xero_accounting.yaml BankTransaction.Type; they carry no contact, which is why Contact is
+ * optional there). Made through BankTransfers only, never through BankTransactions.
+ */
+export function transferSidesJson(o: SimOrganisation, t: SimBankTransfer): Record<string, unknown>[] {
+  const side = (type: 'SPEND-TRANSFER' | 'RECEIVE-TRANSFER', id: string, accountId: string, reconciled: boolean) => {
+    const a = o.accounts.find((x) => x.accountId === accountId);
+    return {
+      BankTransactionID: id,
+      Type: type,
+      BankAccount: { AccountID: accountId, ...(a?.code ? { Code: a.code } : {}), Name: a?.name ?? '' },
+      LineItems: [],
+      IsReconciled: reconciled,
+      Date: msDate(dayStart(t.date)),
+      Reference: t.reference,
+      CurrencyCode: t.currencyCode,
+      CurrencyRate: 1,
+      Status: 'AUTHORISED',
+      LineAmountTypes: 'NoTax',
+      SubTotal: money(t.amount),
+      TotalTax: 0,
+      Total: money(t.amount),
+      UpdatedDateUTC: msDate(t.createdAt),
+      HasAttachments: false,
+    };
+  };
+  return [
+    side('SPEND-TRANSFER', t.fromBankTransactionId, t.fromAccountId, t.fromIsReconciled),
+    side('RECEIVE-TRANSFER', t.toBankTransactionId, t.toAccountId, t.toIsReconciled),
+  ];
+}

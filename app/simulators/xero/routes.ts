@@ -16,7 +16,7 @@ import { findOverpayment, overpaymentJson } from './overpayments.js';
 import { accountJson, createAccountRoute } from './accounts.js';
 import { authenticate, tokenEndpoint } from './auth.js';
 import { bankTransactionJson, createBankTransactionsRoute } from './bank-transactions.js';
-import { bankTransferJson, bankTransfersOf, createBankTransfersRoute } from './bank-transfers.js';
+import { bankTransferJson, bankTransfersOf, createBankTransfersRoute, transferSidesJson } from './bank-transfers.js';
 import { bankSummaryRoute } from './bank-summary.js';
 import { contactJson, createContactsRoute } from './contacts.js';
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
@@ -151,7 +151,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/Reports/BankSummary'), (req, res) => bankSummaryRoute(req, res, now()));
   router.get(api('/BankTransactions'), (req, res) => {
     const o = org(res);
-    const rows = [...o.bankTransactions.values()].map((t) => bankTransactionJson(o, t));
+    const rows = [...o.bankTransactions.values()].map((t) => bankTransactionJson(o, t)).concat(bankTransfersOf(o).flatMap((t) => transferSidesJson(o, t)));
     filtered(res, req, rows, (r) => envelope(now(), { BankTransactions: r }));
   });
   router.get(api('/BankTransactions/:id'), (req, res) => {
