@@ -108,6 +108,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // The gateway's payments in Xero dated outside the range, by Xendit invoice: one there and one in
   // the range is the same money booked twice, whichever month's report is read.
   const paidOutsideRange = new Map<string, string[]>();
+  // Every payment out for a refund, at any date: its parts (on the overpayment, on the credit note)
+  // may be dated apart when a lock date was set between the two.
+  const refundPartsAnyDate = new Map<string, XeroAccountPayment[]>();
   for (const accountId of accounts) {
     const all = await deps.xero.listPaymentsToAccount(merchant.xero, accountId);
     for (const p of all) {
@@ -122,6 +125,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     for (const p of all) {
       const id = p.invoiceId && !MONEY_OUT.has(p.paymentType) && !inRange(p.date) ? PAYMENT_REF.exec(p.reference)?.[1] : undefined;
       if (id) paidOutsideRange.set(id, [...(paidOutsideRange.get(id) ?? []), p.date ?? '']);
+      const refund = REFUND_PAID_AS.has(p.paymentType) ? REFUND_REF.exec(p.reference) : null;
+      if (refund) refundPartsAnyDate.set(`${refund[1]} ${refund[2]}`, [...(refundPartsAnyDate.get(`${refund[1]} ${refund[2]}`) ?? []), p]);
     }
     payments.push(...all.filter((p) => inRange(p.date)));
     if (nonBank.includes(accountId)) continue; // bank transactions live on bank accounts only
@@ -161,9 +166,35 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       rows.push(otherRow(p.date ?? '', currency, format(signed), `${what} "${p.reference}" ${out ? 'out of' : 'into'} the clearing account`));
     }
   }
-  for (const [key, parts] of refundParts) {
+  for (const [key, inRangeParts] of refundParts) {
     const [kind, id] = key.split(' ') as ['refund' | 'chargeback', string];
-    const row = await refundRow(deps, merchant, kind, id, parts, currencyOf.get(parts[0].accountId ?? '') ?? '');
+    // A refund is counted whole on the date of its first part; a later part only points there.
+    const parts = refundPartsAnyDate.get(key) ?? inRangeParts;
+    const first = parts.reduce((d, p) => ((p.date ?? '') < d ? (p.date ?? '') : d), inRangeParts[0].date ?? '');
+    const currency = currencyOf.get(parts[0].accountId ?? '') ?? '';
+    const row = await refundRow(deps, merchant, kind, id, parts, currency);
+    if (first < range.from) {
+      const here = -inRangeParts.reduce((s, p) => s + hundredths(p.amount), 0n);
+      const date = inRangeParts[0].date ?? '';
+      if (row.row.status === 'refunded') {
+        rows.push({
+          ...otherRow(date, currency, format(here), `${kind} ${id}: the rest of it, counted with its first part on ${first}`),
+          status: 'xendit_only',
+        });
+      } else {
+        // Its parts do not add up to what Xendit took back: what is here is held against this period.
+        sum(currency).xero += here;
+        rows.push({
+          ...row.row,
+          date,
+          xenditAmount: null,
+          xeroPayment: format(here),
+          status: 'amount_differs',
+          note: `${row.row.note}; first part on ${first}, all parts ${row.row.xeroPayment}`,
+        });
+      }
+      continue;
+    }
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xendit;
     sum(row.row.currency).xero += row.xero;

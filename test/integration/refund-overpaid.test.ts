@@ -327,4 +327,38 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     assert.equal(done?.overpaymentPart, 0);
     assert.equal(done?.xeroCreditNoteId, note.creditNoteId);
   });
+
+  it("a lock date set between a refund's two parts dates them apart: each period's report reconciles, the refund counted whole with its first part", async () => {
+    const { x } = await overpaid();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 60_000, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    // The accountant locks the day between the refund on the overpayment and the credit note.
+    const gate = h.sims.xero.faults.gate({ path: '/api.xro/2.0/CreditNotes' });
+    const draining = h.worker.drain();
+    await gate.untilParked(1);
+    const [onOverpayment] = refundsOut('AROVERPAYMENTPAYMENT');
+    const day = onOverpayment.date;
+    h.sims.xero.test.setLockDates(h.tenantId, { period: day });
+    gate.open();
+    await draining;
+    h.clock.advance(5_000);
+    await h.worker.drain();
+    const [cash] = refundsOut('ARCREDITPAYMENT');
+    assert.ok(cash.date > day, 'the credit note and its refund dated after the lock');
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+
+    const next = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+    const reportOf = async (from: string, to: string) =>
+      reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, { from, to });
+    const locked = await reportOf(next(day, -1), day);
+    const [whole] = locked.rows.filter((r) => r.note.includes(id));
+    assert.deepEqual([whole.status, whole.xenditAmount, whole.xeroPayment], ['refunded', '-60000.00', '-60000.00']);
+    assert.equal(locked.reconciled, true, JSON.stringify(locked.rows));
+
+    const after = await reportOf(next(day, 1), next(day, 2));
+    const [rest] = after.rows.filter((r) => r.note.includes(id));
+    assert.deepEqual([rest.status, rest.xeroPayment], ['xendit_only', '-10000.00']);
+    assert.match(rest.note, new RegExp(`counted with its first part on ${day}`));
+    assert.equal(after.reconciled, true, JSON.stringify(after.rows));
+  });
 });
