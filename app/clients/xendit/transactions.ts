@@ -11,7 +11,9 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
   return {
     async getFeeTax(secretKey, invoice) {
       return call(secretKey, 'getFeeTax', async (api) => {
-        const body = await json(await api.getAllTransactionsRaw({ referenceId: invoice.externalId, types: ['PAYMENT'], limit: TRANSACTION_LIMIT }));
+        const body = await json(
+          await api.getAllTransactionsRaw({ referenceId: invoice.externalId, types: ['PAYMENT'], currency: invoice.currency, limit: TRANSACTION_LIMIT }),
+        );
         const parsed = transactionsSchema.safeParse(body);
         if (!parsed.success) throw unexpected('transaction list is not readable');
         const txn = pickPaymentTransaction(parsed.data, invoice);
@@ -24,6 +26,7 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
         const body = await json(
           await api.getAllTransactionsRaw({
             types: ['PAYMENT'],
+            currency: q.currency,
             created: { gte: q.createdAfter, lte: q.createdBefore },
             limit: TRANSACTION_LIMIT,
             ...(q.afterId ? { afterId: q.afterId } : {}),

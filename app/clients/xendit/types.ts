@@ -176,17 +176,20 @@ export interface XenditGateway {
     idempotencyKey: string,
   ): Promise<XenditRefund>;
   /**
-   * One page of the account's SUCCESS withdrawals (manual and automatic), newest first, created at or
-   * after `createdAfter` when given; rows that cannot be read are left out.
+   * One page of the account's SUCCESS withdrawals (manual and automatic) in this currency, newest
+   * first, created at or after `createdAfter` when given; rows that cannot be read are left out.
+   * Every Transactions API call names its currency: an account with more than one may not be
+   * listed without it (docs.xendit.co/apidocs/list-transactions), and `after_id` continues that
+   * currency's listing only.
    */
   listWithdrawals(
     secretKey: string,
-    q: { limit: number; afterId?: string; createdAfter?: Date; createdBefore?: Date },
+    q: { currency: Currency; limit: number; afterId?: string; createdAfter?: Date; createdBefore?: Date },
   ): Promise<{ withdrawals: XenditWithdrawal[]; hasMore: boolean; lastId?: string }>;
-  /** One page (newest first) of the balance's movements other than payments, refunds and withdrawals, made between the two dates. */
+  /** One page (newest first) of the balance's movements in this currency other than payments, refunds and withdrawals, made between the two dates. */
   listOtherMovements(
     secretKey: string,
-    q: { limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
+    q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
   ): Promise<{ movements: XenditMovement[]; hasMore: boolean; lastId?: string }>;
   /** The CASH balance in this currency (minor units). */
   getBalance(secretKey: string, currency: Currency): Promise<number>;
@@ -222,8 +225,11 @@ export interface XenditGateway {
    * own callback example shows 0.
    */
   getFeeTax(secretKey: string, invoice: FeeTaxQuery): Promise<FeeTaxLookup>;
-  /** One page of PAYMENT transactions created in [createdAfter, createdBefore] (both inclusive), continuing after `afterId`. */
-  listPaymentTransactions(secretKey: string, q: { createdAfter: Date; createdBefore: Date; afterId?: string }): Promise<PaymentTransactionPage>;
+  /** One page of PAYMENT transactions in this currency created in [createdAfter, createdBefore] (both inclusive), continuing after `afterId`. */
+  listPaymentTransactions(
+    secretKey: string,
+    q: { currency: Currency; createdAfter: Date; createdBefore: Date; afterId?: string },
+  ): Promise<PaymentTransactionPage>;
   /**
    * Every permission the gateway uses, probed without creating anything a customer could pay:
    * the ones this key lacks (Xendit answered 403), in XENDIT_PERMISSIONS order; [] when it can do

@@ -4,6 +4,7 @@
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { invoicesWithExternalId, queryList } from './invoices.js';
+import { validation } from './errors.js';
 import { wire } from './json.js';
 import { type Ctx, type SimMovement, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
@@ -15,6 +16,12 @@ import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
  * (here a VA deposit id, see paymentProductId), not the invoice, and its reference_id is the
  * invoice's external_id. Newest first. Filters as xendit-node sends them (GetAllTransactionsRequest):
  * reference_id, product_id, types, statuses, currency, created[gte]/created[lte], limit, after_id.
+ *
+ * `currency`: "only optional if you have only 1 currency. If you have more than 1 currency, please
+ * specify your desired currency" (docs.xendit.co/apidocs/list-transactions, as stored before its
+ * 2025-11 revision; later copies say "if omitted, all currencies", the older API reference
+ * "Default: IDR"). What Xendit answers when it is left out anyway is not documented: an account
+ * holding more than one currency gets the strict answer, 400 API_VALIDATION_ERROR.
  */
 export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
@@ -24,6 +31,9 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   const types = queryList(req.query.types);
   const statuses = queryList(req.query.statuses);
   const currency = text(req.query.currency);
+  if (currency === undefined && currenciesOf(ctx, account.userId).size > 1) {
+    return validation(res, 'currency is required: this account holds more than one currency');
+  }
   const created = (req.query.created ?? {}) as Record<string, unknown>;
   const gte = dateOrUndefined(req.query['created[gte]'] ?? created.gte);
   const lte = dateOrUndefined(req.query['created[lte]'] ?? created.lte);
@@ -60,6 +70,15 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
     rows = at < 0 ? [] : rows.slice(at + 1);
   }
   res.json({ has_more: rows.length > limit, data: rows.slice(0, limit).map((r) => r.json), links: [] });
+}
+
+/** The currencies an account holds money in: those it was paid, withdrew or moved money in. */
+function currenciesOf(ctx: Ctx, userId: string): Set<string> {
+  const held = new Set<string>();
+  for (const i of ctx.state.invoices.values()) if (i.userId === userId && i.paidAt) held.add(i.currency);
+  for (const w of withdrawalsOf(ctx)) if (w.userId === userId) held.add(w.currency);
+  for (const m of ctx.state.otherMovements ?? []) if (m.userId === userId) held.add(m.currency);
+  return held;
 }
 
 function dateOrUndefined(v: unknown): Date | undefined {
