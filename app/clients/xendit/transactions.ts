@@ -10,15 +10,41 @@ import type { FeeTaxLookup, FeeTaxQuery, PaymentTransactionPage, XenditGateway, 
 export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeTax' | 'listPaymentTransactions'> {
   return {
     async getFeeTax(secretKey, invoice) {
-      return call(secretKey, 'getFeeTax', async (api) => {
-        const body = await json(
-          await api.getAllTransactionsRaw({ referenceId: invoice.externalId, types: ['PAYMENT'], currency: invoice.currency, limit: TRANSACTION_LIMIT }),
+      // reference_id "can be partial match" (docs.xendit.co/apidocs/list-transactions; an option of
+      // the account in its later revision): pages of other external ids that contain this one are
+      // read past, up to FEE_LOOKUP_PAGES, before anything is called ambiguous.
+      const rows = new Map<string, TransactionJson>();
+      let afterId: string | undefined;
+      let picked: ReturnType<typeof pickPaymentTransaction> = { kind: 'not_found' };
+      for (let page = 0; page < FEE_LOOKUP_PAGES; page++) {
+        const body = await call(secretKey, 'getFeeTax', async (api) =>
+          json(
+            await api.getAllTransactionsRaw({
+              referenceId: invoice.externalId,
+              types: ['PAYMENT'],
+              currency: invoice.currency,
+              limit: TRANSACTION_LIMIT,
+              ...(afterId ? { afterId } : {}),
+            }),
+          ),
         );
-        const parsed = transactionsSchema.safeParse(body);
-        if (!parsed.success) throw unexpected('transaction list is not readable');
-        const txn = pickPaymentTransaction(parsed.data, invoice);
-        return txn.kind === 'found' ? feeTaxOf(txn.transaction, invoice.currency) : txn;
-      });
+        const listed = pageSchema.safeParse(body);
+        if (!listed.success) throw unexpected('transaction list is not readable');
+        listed.data.data.forEach((r, i) => {
+          // Only this external id's own rows are read: a partial match may be of any shape.
+          if ((r as { reference_id?: unknown } | null)?.reference_id !== invoice.externalId) return;
+          const t = ownRowSchema.safeParse(r);
+          if (!t.success) throw unexpected('transaction list is not readable');
+          rows.set(t.data.id ?? `${page}:${i}`, t.data);
+        });
+        const more = listed.data.has_more === true;
+        picked = pickPaymentTransaction({ has_more: more, data: [...rows.values()] }, invoice);
+        const last = (listed.data.data.at(-1) as { id?: unknown } | undefined)?.id;
+        // No cursor to go on with, or the same page again (a cursor not honoured): what is left stays unread.
+        if (picked.kind === 'found' || !more || typeof last !== 'string' || last === afterId) break;
+        afterId = last;
+      }
+      return picked.kind === 'found' ? feeTaxOf(picked.transaction, invoice.currency) : picked;
     },
 
     async listPaymentTransactions(secretKey, q) {
@@ -32,7 +58,7 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
             ...(q.afterId ? { afterId: q.afterId } : {}),
           }),
         );
-        const page = z.object({ has_more: z.boolean().nullish(), data: z.array(z.unknown()) }).safeParse(body);
+        const page = pageSchema.safeParse(body);
         if (!page.success) throw unexpected('transaction list is not readable');
         const rows = page.data.data;
         // A row not read (another shape) is left out; the page still counts it, so the listing is not taken for complete.
@@ -82,6 +108,8 @@ const FEE_RETURNED = new Set(['REVERSED', 'CANCELED']);
 
 /** Xendit's largest page of transactions. */
 const TRANSACTION_LIMIT = 50;
+/** Pages of partial matches read for one invoice's payment: 250 transactions of look-alike external ids. */
+const FEE_LOOKUP_PAGES = 5;
 
 export const transactionSchema = z.object({
   product_id: z.string(),
@@ -96,7 +124,10 @@ export const transactionSchema = z.object({
 });
 type TransactionJson = z.infer<typeof transactionSchema>;
 const listedTransactionSchema = transactionSchema.extend({ id: z.string(), created: z.string() });
-const transactionsSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(transactionSchema) });
+type TransactionList = { has_more?: boolean | null; data: TransactionJson[] };
+/** A row of the lookup: its id (the cursor) when sent. */
+const ownRowSchema = transactionSchema.extend({ id: z.string().optional() });
+const pageSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(z.unknown()) });
 
 /**
  * The invoice's payment among the transactions listed for its external id: the one that names the
@@ -106,7 +137,7 @@ const transactionsSchema = z.object({ has_more: z.boolean().nullish(), data: z.a
  * (docs.xendit.co Transactions API, TransactionStatuses) and never count.
  */
 function pickPaymentTransaction(
-  list: z.infer<typeof transactionsSchema>,
+  list: TransactionList,
   invoice: FeeTaxQuery,
 ): { kind: 'found'; transaction: TransactionJson } | Exclude<FeeTaxLookup, { kind: 'found' }> {
   const candidates = list.data.filter(
