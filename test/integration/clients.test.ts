@@ -850,6 +850,26 @@ describe('gateway clients against the simulators', function () {
             const found = await client.getFeeTax('k', q);
             assert.deepEqual(found, { kind: 'found', fee: 4350, tax: 479, ...(returned ? { feeReturned: true } : {}) }, String(status));
           }
+          // A VOIDED payment was cancelled before settlement, fee and VAT given back whatever fee.status says;
+          // a FAILED one never counts, and a voided one is never guessed against another that fits.
+          answer = {
+            has_more: false,
+            data: [
+              { ...txn('va-1', 150000, 400), status: 'FAILED' },
+              { ...txn('va-2', 150000, 479), status: 'VOIDED' },
+            ],
+          };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'found', fee: 4350, tax: 479, feeReturned: true, voided: true });
+          answer = {
+            has_more: false,
+            data: [
+              { ...txn('va-1', 150000, 400), status: 'SUCCESS' },
+              { ...txn('va-2', 150000, 479), status: 'VOIDED' },
+            ],
+          };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'ambiguous', count: 2, more: false });
+          answer = { has_more: false, data: [{ ...txn('va-1', 150000, 400), status: 'FAILED' }] };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'not_found' });
         } finally {
           await new Promise((resolve) => server.close(resolve));
         }

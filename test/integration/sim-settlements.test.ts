@@ -75,6 +75,28 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       assert.deepEqual(await listed('IDR'), ['IDR']);
     });
 
+    it('a void (the whole payment, before it settles): listed VOIDED with settlement_status null and its fee as it was; it never settles nor reaches the balance', async () => {
+      const other = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000, externalId: 'void-me' });
+      await sims.xendit.pay(other.id, { sendCallback: false });
+      const balance = sims.xendit.test.balance(key, 'IDR');
+      await assert.rejects(sims.xendit.refund(other.id, { void: true, amount: 50_000 }), /a void cancels the whole payment/);
+      await assert.rejects(sims.xendit.refund(invoiceId, { void: true }), /only a payment not settled yet can be voided/);
+      await sims.xendit.refund(other.id, { void: true, sendWebhook: false });
+      const [t, ...more] = (await request(sims.xenditUrl).get('/transactions?reference_id=void-me&currency=IDR').auth(key, '').expect(200)).body.data;
+      assert.equal(more.length, 0);
+      assert.deepEqual([t.status, t.settlement_status, t.fee.xendit_fee, t.fee.status], ['VOIDED', null, 2900, 'COMPLETED']);
+      assert.equal(sims.xendit.test.balance(key, 'IDR'), balance, 'its money never reached the balance, so none leaves it');
+      assert.equal(sims.xendit.test.pendingSettlement(key, 'IDR'), 0);
+      await assert.rejects(sims.xendit.settle(other.id, { sendCallback: false }), /voided/);
+
+      // The dashboard's refund form voids too.
+      const third = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000, externalId: 'void-me-too' });
+      await sims.xendit.pay(third.id, { sendCallback: false });
+      await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: third.id, void: 'on' }).expect(303);
+      const listed = await request(sims.xenditUrl).get('/transactions?reference_id=void-me-too&currency=IDR').auth(key, '').expect(200);
+      assert.equal(listed.body.data[0].status, 'VOIDED');
+    });
+
     it('a key without the Balance permission gets 403 on GET /balance', async () => {
       sims.xendit.test.updateAccount(key, { permissions: { invoices: 'write', transactions: 'read', balance: 'none' } });
       await assert.rejects(sims.xenditClient.getBalance(key, 'IDR'), (err: unknown) => err instanceof UpstreamError && err.status === 403);

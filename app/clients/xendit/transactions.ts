@@ -79,14 +79,19 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
   };
 }
 
-/** The fee and VAT of the invoice's payment transaction, or why they cannot be read. */
-function feeTaxOf(t: Pick<TransactionJson, 'fee'>, currency: Currency): FeeTaxLookup {
+/**
+ * The fee and VAT of the invoice's payment transaction, or why they cannot be read. A VOIDED payment
+ * was cancelled before settlement, and a void gives fee and VAT back whatever fee.status says
+ * (docs.xendit.co "Transaction and Settlement statuses"; help.xendit.co on e-wallet and QR voids).
+ */
+function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status'>, currency: Currency): FeeTaxLookup {
   const { xendit_fee: feeWire, value_added_tax: taxWire } = t.fee;
   const fee = minorOrNull(feeWire, currency);
   const tax = minorOrNull(taxWire, currency);
   if (fee === null) return { kind: 'unfit', field: 'xendit_fee', raw: String(feeWire) };
   if (tax === null) return { kind: 'unfit', field: 'value_added_tax', raw: String(taxWire) };
-  return { kind: 'found', fee, tax, ...(FEE_RETURNED.has(t.fee.status ?? '') ? { feeReturned: true } : {}) };
+  const voided = t.status === 'VOIDED';
+  return { kind: 'found', fee, tax, ...(voided || FEE_RETURNED.has(t.fee.status ?? '') ? { feeReturned: true } : {}), ...(voided ? { voided } : {}) };
 }
 
 /**
@@ -133,8 +138,10 @@ const pageSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(z.u
  * The invoice's payment among the transactions listed for its external id: the one that names the
  * invoice (product_data.payment_link_id, or product_id), else the only one of the paid amount (exact
  * minor units). External ids are not unique at Xendit (invoices made outside the gateway), so two
- * that fit are never guessed between. FAILED, VOIDED and REVERSED transactions moved no money
- * (docs.xendit.co Transactions API, TransactionStatuses) and never count.
+ * that fit are never guessed between. FAILED (no money moved) and REVERSED (taken back after
+ * settlement, what of the fee undocumented) transactions never count; a VOIDED one is the payment,
+ * cancelled before settlement with its fee given back (docs.xendit.co "Transaction and Settlement
+ * statuses"), and counts like a SUCCESS one.
  */
 function pickPaymentTransaction(
   list: TransactionList,
@@ -146,7 +153,6 @@ function pickPaymentTransaction(
       // One that names another invoice is that invoice's payment, whatever else fits.
       (t.product_data?.payment_link_id == null || t.product_data.payment_link_id === invoice.id) &&
       t.status !== 'FAILED' &&
-      t.status !== 'VOIDED' &&
       t.status !== 'REVERSED' &&
       (t.currency == null || t.currency === invoice.currency) &&
       minorOrNull(t.amount, invoice.currency) === invoice.paidAmount,

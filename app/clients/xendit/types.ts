@@ -94,9 +94,11 @@ export type FeeTaxLookup =
   /**
    * feeReturned: the transaction's fee.status is REVERSED or CANCELED (xendit-node FeeResponse
    * status; docs.xendit.co Transactions API lists PENDING, COMPLETED, CANCELED, REVERSED,
-   * NOT_APPLICABLE): Xendit no longer keeps the fee, e.g. given back with a refund.
+   * NOT_APPLICABLE): Xendit no longer keeps the fee, e.g. given back with a refund. Also when
+   * `voided`: the payment transaction is VOIDED, cancelled before settlement, which gives the whole
+   * fee and VAT back; the figures are those it shows (what a voided one shows is not documented).
    */
-  | { kind: 'found'; fee: number; tax: number; feeReturned?: boolean }
+  | { kind: 'found'; fee: number; tax: number; feeReturned?: boolean; voided?: boolean }
   | { kind: 'not_found' }
   | { kind: 'ambiguous'; count: number; more: boolean }
   /** Xendit's figure does not fit the currency (e.g. 4350.5 IDR): kept as sent, never rounded. */

@@ -100,14 +100,20 @@ export function paymentProductId(invoiceId: string): string {
   return createHash('sha256').update(`va-deposit:${invoiceId}`).digest('hex').slice(0, 24);
 }
 
+/**
+ * A voided payment (SimXenditInvoice.voidedAt) is listed VOIDED, settlement_status null. What its
+ * fee fields then say is not documented: left as they were, fee.status included, so the gateway
+ * reads a void from the transaction's status alone.
+ */
 export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> {
   const fee = inv.feesPaidAmount ?? 0;
   const vat = inv.feeTax ?? 0;
+  const updated = [inv.updated, inv.feeReturnedAt, inv.voidedAt].reduce<Date>((a, b) => (b && b > a ? b : a), inv.updated);
   return {
     id: `txn_${inv.id}`,
     product_id: paymentProductId(inv.id),
     type: 'PAYMENT',
-    status: 'SUCCESS',
+    status: inv.voidedAt ? 'VOIDED' : 'SUCCESS',
     channel_category: 'VIRTUAL_ACCOUNT',
     channel_code: inv.paymentChannel ?? 'BCA',
     reference_id: inv.externalId,
@@ -116,11 +122,11 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
     amount: wire(inv.paidAmount!, inv.currency),
     net_amount: wire(inv.paidAmount! - fee - vat, inv.currency),
     cashflow: 'MONEY_IN',
-    settlement_status: inv.status === 'SETTLED' ? 'SETTLED' : 'PENDING',
+    settlement_status: inv.voidedAt ? null : inv.status === 'SETTLED' ? 'SETTLED' : 'PENDING',
     estimated_settlement_time: new Date(inv.paidAt!.getTime() + 86_400_000).toISOString(),
     business_id: inv.userId,
     created: inv.paidAt!.toISOString(),
-    updated: (inv.feeReturnedAt && inv.feeReturnedAt > inv.updated ? inv.feeReturnedAt : inv.updated).toISOString(),
+    updated: updated.toISOString(),
     // feesPaidWire: a figure as Xendit sends it on the wire, odd ones included (tests of fees that do not fit the currency).
     fee: {
       xendit_fee: inv.feesPaidWire ?? wire(fee, inv.currency),
