@@ -8,9 +8,9 @@
 import type { XenditWithdrawal } from '../clients/xendit/types.js';
 import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
-import { SUPPORTED_CURRENCIES, toDecimal } from '../money.js';
+import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, movedByLock, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
+import { clearingCurrencies, format, hundredths, incompleteRow, movedByLock, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
@@ -39,7 +39,7 @@ export async function transferRows(
   const withdrawals = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
   // Local dates run up to a day ahead of UTC: ask from a day earlier, keep the range's local dates.
   // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
-  const currencies = SUPPORTED_CURRENCIES.filter((c) => [...clearing.values()].includes(c));
+  const currencies = await clearingCurrencies(deps, merchant);
   const listed = await readPagesPerCurrency(
     currencies,
     async (currency, afterId) => {
