@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { Currency } from '../money.js';
 import { feeTaxFromListing } from '../clients/xendit/transactions.js';
 import type { FeeTaxLookup, FeeTaxQuery, XenditGateway, XenditInvoice, XenditPaymentTransaction } from '../clients/xendit/types.js';
 
@@ -118,34 +119,46 @@ export function createXenditReads(
 
   /** Xendit's fee and VAT of each paid invoice, in the order asked. */
   async function getFeeTaxes(secretKey: string, reads: FeeRead[]): Promise<Settled<FeeTaxLookup>[]> {
-    const tag = keyTag(secretKey);
     const hinted = reads.filter((r): r is FeeRead & { paidAt: Date } => r.paidAt instanceof Date);
     const found = new Map<FeeRead, FeeTaxLookup>();
-    if (hinted.length >= LISTING_MIN) {
-      const times = hinted.map((r) => r.paidAt.getTime());
-      const from = Math.min(...times) - TRANSACTION_SPREAD_MS;
-      const to = Math.max(...times) + TRANSACTION_SPREAD_MS;
-      await listing.get(`transactions ${tag}`);
-      const latest = Math.max(...times);
-      const covers = (s: Segment | undefined): s is Segment => !!s && s.until > clock().getTime() && s.from <= from && s.to >= to;
-      // Kept from an earlier group only for payments made before it was listed: it cannot hold a
-      // payment made since, which a lookup of the invoice now would see.
-      const kept = segments.get(tag);
-      if (!(covers(kept) && latest < kept.listedAt - LISTED_AFTER_MS)) {
-        // Listed wider than this group needs, so the merchant's next groups (paid just after) fit in it.
-        await once(`transactions ${tag}`, async () => {
-          const segment = await listTransactions(secretKey, from - TRANSACTION_SPREAD_MS, to + TRANSACTION_SPREAD_MS);
-          if (segments.size >= 1000) segments.clear();
-          segments.set(tag, segment);
-        });
-      }
-      const segment = segments.get(tag);
-      for (const r of hinted) {
-        const lookup = covers(segment) && r.paidAt.getTime() < segment.listedAt ? feeTaxFromListing(segment.rows, r, segment.complete) : null;
-        if (lookup) found.set(r, lookup);
-      }
+    // Transactions are listed one currency at a time (an account with several may not be listed without one).
+    for (const currency of new Set(hinted.map((r) => r.currency))) {
+      const group = hinted.filter((r) => r.currency === currency);
+      if (group.length >= LISTING_MIN) await feesFromListing(secretKey, currency, group, found);
     }
     return oneByOne(reads, (r) => (found.has(r) ? Promise.resolve(found.get(r)!) : xendit.getFeeTax(secretKey, r)));
+  }
+
+  /** The fees of one currency's reads that a listing of its payment transactions settles, into `found`. */
+  async function feesFromListing(
+    secretKey: string,
+    currency: Currency,
+    hinted: (FeeRead & { paidAt: Date })[],
+    found: Map<FeeRead, FeeTaxLookup>,
+  ): Promise<void> {
+    const tag = `${keyTag(secretKey)} ${currency}`;
+    const times = hinted.map((r) => r.paidAt.getTime());
+    const from = Math.min(...times) - TRANSACTION_SPREAD_MS;
+    const to = Math.max(...times) + TRANSACTION_SPREAD_MS;
+    await listing.get(`transactions ${tag}`);
+    const latest = Math.max(...times);
+    const covers = (s: Segment | undefined): s is Segment => !!s && s.until > clock().getTime() && s.from <= from && s.to >= to;
+    // Kept from an earlier group only for payments made before it was listed: it cannot hold a
+    // payment made since, which a lookup of the invoice now would see.
+    const kept = segments.get(tag);
+    if (!(covers(kept) && latest < kept.listedAt - LISTED_AFTER_MS)) {
+      // Listed wider than this group needs, so the merchant's next groups (paid just after) fit in it.
+      await once(`transactions ${tag}`, async () => {
+        const segment = await listTransactions(secretKey, currency, from - TRANSACTION_SPREAD_MS, to + TRANSACTION_SPREAD_MS);
+        if (segments.size >= 1000) segments.clear();
+        segments.set(tag, segment);
+      });
+    }
+    const segment = segments.get(tag);
+    for (const r of hinted) {
+      const lookup = covers(segment) && r.paidAt.getTime() < segment.listedAt ? feeTaxFromListing(segment.rows, r, segment.complete) : null;
+      if (lookup) found.set(r, lookup);
+    }
   }
 
   /** One listing of a kind per merchant at a time; a failed one leaves the reads to be made alone. */
@@ -159,14 +172,14 @@ export function createXenditReads(
     await p;
   }
 
-  async function listTransactions(secretKey: string, from: number, to: number): Promise<Segment> {
+  async function listTransactions(secretKey: string, currency: Currency, from: number, to: number): Promise<Segment> {
     const listedAt = clock().getTime();
     const rows = new Map<string, XenditPaymentTransaction>();
     let complete = false;
     let allRead = true;
     let afterId: string | undefined;
     for (let page = 0; page < TRANSACTION_PAGES; page++) {
-      const p = await xendit.listPaymentTransactions(secretKey, { createdAfter: new Date(from), createdBefore: new Date(to), afterId });
+      const p = await xendit.listPaymentTransactions(secretKey, { currency, createdAfter: new Date(from), createdBefore: new Date(to), afterId });
       const before = rows.size;
       for (const t of p.transactions) rows.set(t.id, t);
       allRead &&= p.allRead;
@@ -184,7 +197,7 @@ export function createXenditReads(
   return { getInvoices, getFeeTaxes };
 }
 
-/** A merchant's payment transactions created in [from, to]; `complete` when every one was read. */
+/** A merchant's payment transactions of one currency created in [from, to]; `complete` when every one was read. */
 interface Segment {
   from: number;
   to: number;

@@ -1,7 +1,8 @@
 /**
  * Fees Xendit gave back with a refund (jobs/sync/fee-return.ts): the gateway's Receive Money (or
  * manual journal) `Xendit fee returned <invoice id>` on the clearing account, next to what Xendit's
- * payment transaction says: its fee and VAT when its fee.status says Xendit no longer keeps them.
+ * payment transaction says: its fee and VAT when its fee.status says Xendit no longer keeps them, or
+ * when it is VOIDED (cancelled before settlement, which gives them back; the lookup's feeReturned).
  */
 import type { XenditInvoice } from '../clients/xendit/types.js';
 import type { ListedRefund } from './refunds.js';

@@ -8,9 +8,9 @@
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, readPages, type ReportDeps, type ReportRow } from './rows.js';
+import { clearingCurrencies, format, hundredths, incompleteRow, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
 
-/** Bounds one report's reading (50 a page). */
+/** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
 
 export async function otherMovementRows(
@@ -19,15 +19,21 @@ export async function otherMovementRows(
   range: { from: string; to: string },
   timezone: string | null | undefined,
 ): Promise<ReportRow[]> {
-  const listed = await readPages(async (afterId) => {
-    const got = await deps.xendit.listOtherMovements(merchant.xenditSecretKey, {
-      limit: 50,
-      afterId,
-      createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - 86_400_000),
-      createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * 86_400_000),
-    });
-    return { ...got, items: got.movements };
-  }, MAX_PAGES);
+  const currencies = await clearingCurrencies(deps, merchant);
+  const listed = await readPagesPerCurrency(
+    currencies,
+    async (currency, afterId) => {
+      const got = await deps.xendit.listOtherMovements(merchant.xenditSecretKey, {
+        currency,
+        limit: 50,
+        afterId,
+        createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - 86_400_000),
+        createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * 86_400_000),
+      });
+      return { ...got, items: got.movements };
+    },
+    MAX_PAGES,
+  );
   const rows: ReportRow[] = [];
   for (const m of listed.items) {
     const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));

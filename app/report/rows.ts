@@ -5,6 +5,7 @@
 import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
 import type { Merchant } from '../store/merchants.js';
 import type { XeroGateway } from '../clients/xero/types.js';
+import { SUPPORTED_CURRENCIES, type Currency } from '../money.js';
 
 export const ROW_STATUSES = [
   'matched',
@@ -111,6 +112,38 @@ export async function readPages<T>(
     afterId = got.lastId;
   }
   return { items, complete: false };
+}
+
+/**
+ * readPages for each currency, each with its own cursor: Xendit's Transactions API lists one
+ * currency at a time for an account that holds several (docs.xendit.co/apidocs/list-transactions).
+ */
+export async function readPagesPerCurrency<T>(
+  currencies: readonly Currency[],
+  page: (currency: Currency, afterId: string | undefined) => Promise<XenditPage<T>>,
+  maxPages: number,
+): Promise<{ items: T[]; complete: boolean }> {
+  const items: T[] = [];
+  let complete = true;
+  for (const currency of currencies) {
+    const got = await readPages((afterId) => page(currency, afterId), maxPages);
+    items.push(...got.items);
+    complete &&= got.complete;
+  }
+  return { items, complete };
+}
+
+/**
+ * The currencies of the merchant's clearing accounts, what the report compares: each per-currency
+ * one's, and the default one's (Xero's bank account currency; one that is not a bank account is in
+ * the organisation's base currency).
+ */
+export async function clearingCurrencies(deps: ReportDeps, merchant: Merchant): Promise<Currency[]> {
+  const banks = await deps.xero.listBankAccounts(merchant.xero);
+  const held = new Set<string>(Object.keys(merchant.clearingAccounts));
+  const bank = banks.find((a) => a.accountId === merchant.clearingAccountId);
+  held.add(bank ? (bank.currencyCode ?? '') : (await deps.xero.getOrganisation(merchant.xero)).baseCurrency);
+  return SUPPORTED_CURRENCIES.filter((c) => held.has(c));
 }
 
 /**

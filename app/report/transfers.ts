@@ -10,12 +10,12 @@ import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, movedByLock, readPages, type ReportDeps, type ReportRow } from './rows.js';
+import { clearingCurrencies, format, hundredths, incompleteRow, movedByLock, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
 const DAY_MS = 86_400_000;
-/** Bounds one report's reading of Xendit's withdrawals (50 a page). */
+/** Bounds one report's reading of Xendit's withdrawals per currency (50 a page). */
 const MAX_PAGES = 20;
 /** How long before a report's range a withdrawal that came back within it may have left. */
 const REVERSAL_LOOKBACK_DAYS = 31;
@@ -39,15 +39,21 @@ export async function transferRows(
   const withdrawals = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
   // Local dates run up to a day ahead of UTC: ask from a day earlier, keep the range's local dates.
   // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
-  const listed = await readPages(async (afterId) => {
-    const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
-      limit: 50,
-      afterId,
-      createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - (1 + REVERSAL_LOOKBACK_DAYS) * DAY_MS),
-      createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * DAY_MS),
-    });
-    return { ...got, items: got.withdrawals };
-  }, MAX_PAGES);
+  const currencies = await clearingCurrencies(deps, merchant);
+  const listed = await readPagesPerCurrency(
+    currencies,
+    async (currency, afterId) => {
+      const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
+        currency,
+        limit: 50,
+        afterId,
+        createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - (1 + REVERSAL_LOOKBACK_DAYS) * DAY_MS),
+        createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * DAY_MS),
+      });
+      return { ...got, items: got.withdrawals };
+    },
+    MAX_PAGES,
+  );
   // Also those read but outside the range: one whose transfer was dated later (its day was locked).
   const seen = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
   for (const w of listed.items) {

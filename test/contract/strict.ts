@@ -19,8 +19,11 @@ import ts from 'typescript';
 
 const require = createRequire(import.meta.url);
 
-/** A JSON type a documented extra field has: the SDK has no model for it, so we say what it is. */
-export type ExtraType = 'string' | 'number' | 'boolean' | 'date' | 'object' | 'array' | 'null-or-string';
+/**
+ * A JSON type a documented extra field has: the SDK has no model for it, so we say what it is.
+ * 'null' is for a field the SDK models: a null the docs allow where its type has none.
+ */
+export type ExtraType = 'string' | 'number' | 'boolean' | 'date' | 'object' | 'array' | 'null-or-string' | 'null';
 
 /** By JSON path without indices (e.g. `Invoices.Payments.Date`, or `fee.status`): field → type. */
 export type Extras = Record<string, ExtraType>;
@@ -29,17 +32,19 @@ function checkExtra(value: unknown, type: ExtraType, path: string, problems: str
   const ok =
     type === 'string'
       ? typeof value === 'string'
-      : type === 'null-or-string'
-        ? value === null || typeof value === 'string'
-        : type === 'number'
-          ? typeof value === 'number'
-          : type === 'boolean'
-            ? typeof value === 'boolean'
-            : type === 'date'
-              ? typeof value === 'string' && ISO_DATE_TIME.test(value)
-              : type === 'array'
-                ? Array.isArray(value)
-                : value !== null && typeof value === 'object' && !Array.isArray(value);
+      : type === 'null'
+        ? value === null
+        : type === 'null-or-string'
+          ? value === null || typeof value === 'string'
+          : type === 'number'
+            ? typeof value === 'number'
+            : type === 'boolean'
+              ? typeof value === 'boolean'
+              : type === 'date'
+                ? typeof value === 'string' && ISO_DATE_TIME.test(value)
+                : type === 'array'
+                  ? Array.isArray(value)
+                  : value !== null && typeof value === 'object' && !Array.isArray(value);
   if (!ok) problems.push(`${path}: ${JSON.stringify(value)} is not ${type} (documented extra)`);
 }
 
@@ -266,6 +271,7 @@ function checkXenditType(
   host: string,
 ): void {
   if (value === undefined && optional) return;
+  if (value === null && extras[extraPath] === 'null') return;
   if (ts.isUnionTypeNode(type)) {
     // string | null, Date | null, Array<X> | null: null is one of the members.
     const nullable = type.types.some((t) => ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword);

@@ -22,9 +22,11 @@ const CALLBACK_EXTRAS: Extras = { ...INVOICE_EXTRAS, is_high: 'boolean' };
 /**
  * Fields of a transaction that xendit-node's TransactionResponse lacks: net_amount (docs.xendit.co
  * "List transactions" response) and product_data (payment_link_id for invoice payments, read
- * leniently by clients/xendit.ts getFeeTax).
+ * leniently by clients/xendit.ts getFeeTax). settlement_status may be null ("not applicable or not
+ * yet determined", the same response; a payment voided before settlement, docs.xendit.co
+ * "Transaction and Settlement statuses"), which xendit-node's enum lacks.
  */
-const TRANSACTION_EXTRAS: Extras = { 'data.net_amount': 'number', 'data.product_data': 'object' };
+const TRANSACTION_EXTRAS: Extras = { 'data.net_amount': 'number', 'data.product_data': 'object', 'data.settlement_status': 'null' };
 
 const SECRET = 'xnd_development_contract';
 
@@ -102,6 +104,11 @@ describe('contract: Xendit simulator answers read strictly by xendit-node 7 mode
     const body = (await api('get', '/transactions?reference_id=xero-INV-4-a&types=PAYMENT&limit=50').expect(200)).body;
     assert.equal(body.data.length, 1);
     assertStrict(body, 'balance_and_transaction', 'TransactionsResponse', { extras: TRANSACTION_EXTRAS });
+    // Voided before it settled: status VOIDED, settlement_status null.
+    await sim.refund(created.id, { void: true, sendWebhook: false });
+    const voided = (await api('get', '/transactions?reference_id=xero-INV-4-a&types=PAYMENT&limit=50').expect(200)).body;
+    assert.equal(voided.data[0].status, 'VOIDED');
+    assertStrict(voided, 'balance_and_transaction', 'TransactionsResponse', { extras: TRANSACTION_EXTRAS });
   });
 
   it('GET /transactions?types=WITHDRAWAL&statuses=SUCCESS (settlements) and GET /balance', async () => {

@@ -750,6 +750,66 @@ describe('gateway clients against the simulators', function () {
         assert.deepEqual(await s.xenditClient.getFeeTax(secretKey, query(a, 'nobody-uses-this')), { kind: 'not_found' });
       });
 
+      it("reference_id matches in part, as Xendit documents: the lookup reads past pages of look-alike external ids to the invoice's own", async () => {
+        const { secretKey } = seed();
+        const paid = async (externalId: string) => {
+          const inv = s.xendit.createInvoice({ account: secretKey, currency: 'PHP', amount: 245050, externalId });
+          await s.xendit.pay(inv.id, { sendCallback: false });
+          return inv;
+        };
+        const own = await paid('ord-7');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        for (let n = 0; n < 55; n++) await paid(`ord-7${n}`); // newer: listed first
+        const raw = await request(s.xenditUrl).get('/transactions?reference_id=ord-7&currency=PHP&limit=50').auth(secretKey, '').expect(200);
+        assert.equal(raw.body.has_more, true);
+        assert.ok(
+          raw.body.data.every((t: { reference_id: string }) => t.reference_id.startsWith('ord-7')),
+          'the look-alikes are listed too',
+        );
+        assert.deepEqual(taxOnly(await s.xenditClient.getFeeTax(secretKey, { ...query(own, 'ord-7'), paidAmount: 245050 })), { kind: 'found', tax: 0 });
+      });
+
+      it('reads at most 5 pages of look-alikes (after_id), then calls it ambiguous rather than guess', async () => {
+        const row = (n: number, referenceId: string) => ({
+          id: `txn-${n}`,
+          product_id: `va-${n}`,
+          reference_id: referenceId,
+          status: 'SUCCESS',
+          currency: 'IDR',
+          amount: 150000,
+          fee: { xendit_fee: 4350, value_added_tax: 479 },
+        });
+        let ownAt = 0;
+        let lastPage = 0;
+        const asked: unknown[] = [];
+        const server = express()
+          .get('/transactions', (req, res) => {
+            asked.push(req.query.after_id);
+            const page = req.query.after_id ? Number(String(req.query.after_id).split('-')[1]) / 50 : 0;
+            const data = Array.from({ length: 50 }, (_, i) => row(page * 50 + i + 1, page === ownAt && i === 49 ? 'ext-1' : `ext-1${i}`));
+            res.json({ has_more: page < lastPage, data });
+          })
+          .listen(0, '127.0.0.1');
+        await new Promise((resolve) => server.once('listening', resolve));
+        try {
+          const client = createXenditClient({ apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+          const q = { id: 'inv-1', externalId: 'ext-1', paidAmount: 150000, currency: 'IDR' as const };
+          [ownAt, lastPage] = [2, 3];
+          assert.deepEqual(taxOnly(await client.getFeeTax('k', q)), { kind: 'found', tax: 479 }, 'the only one, on the third of four pages');
+          assert.deepEqual(asked, [undefined, 'txn-50', 'txn-100', 'txn-150']);
+          for (const [own, expected] of [
+            [1, { kind: 'ambiguous', count: 1, more: true }],
+            [7, { kind: 'ambiguous', count: 0, more: true }],
+          ] as const) {
+            [ownAt, lastPage, asked.length] = [own, 9, 0];
+            assert.deepEqual(await client.getFeeTax('k', q), expected, 'ten pages: five read, the rest may hold another');
+            assert.equal(asked.length, 5);
+          }
+        } finally {
+          await new Promise((resolve) => server.close(resolve));
+        }
+      });
+
       it('takes a transaction whose product_id is the invoice id; past one page of candidates it does not guess', async () => {
         const txn = (productId: string, amount: number, vat: number) => ({
           product_id: productId,
@@ -790,6 +850,26 @@ describe('gateway clients against the simulators', function () {
             const found = await client.getFeeTax('k', q);
             assert.deepEqual(found, { kind: 'found', fee: 4350, tax: 479, ...(returned ? { feeReturned: true } : {}) }, String(status));
           }
+          // A VOIDED payment was cancelled before settlement, fee and VAT given back whatever fee.status says;
+          // a FAILED one never counts, and a voided one is never guessed against another that fits.
+          answer = {
+            has_more: false,
+            data: [
+              { ...txn('va-1', 150000, 400), status: 'FAILED' },
+              { ...txn('va-2', 150000, 479), status: 'VOIDED' },
+            ],
+          };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'found', fee: 4350, tax: 479, feeReturned: true, voided: true });
+          answer = {
+            has_more: false,
+            data: [
+              { ...txn('va-1', 150000, 400), status: 'SUCCESS' },
+              { ...txn('va-2', 150000, 479), status: 'VOIDED' },
+            ],
+          };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'ambiguous', count: 2, more: false });
+          answer = { has_more: false, data: [{ ...txn('va-1', 150000, 400), status: 'FAILED' }] };
+          assert.deepEqual(await client.getFeeTax('k', q), { kind: 'not_found' });
         } finally {
           await new Promise((resolve) => server.close(resolve));
         }

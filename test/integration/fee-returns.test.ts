@@ -101,6 +101,52 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(returns().length, 1);
   });
 
+  it('a payment voided before it settled (VOIDED at Xendit, fee.status unchanged): fee and VAT come back once; the report flags it until then and reconciles after', async () => {
+    const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    assert.equal(payment.feeState, 'posted', 'not settled yet: fee posted all the same');
+    const { id } = await h.sims.xendit.refund(x.id, { void: true, sendWebhook: false });
+
+    const before = await report();
+    const flagged = before.rows.filter((r) => r.xenditInvoiceId === x.id && r.status === 'missing_in_xero' && /gave the fee back/.test(r.note));
+    assert.equal(flagged.length, 1, JSON.stringify(before.rows));
+
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    const [back, ...more] = returns();
+    assert.equal(more.length, 0);
+    assert.equal(back.reference, `Xendit fee returned ${x.id}`);
+    assert.deepEqual(
+      back.lineItems.map((l) => [l.accountCode, l.lineAmount]),
+      [
+        ['404', BigInt(payment.fee!) * 100n],
+        ['404', 47900n],
+      ],
+    );
+    assert.equal(xendit(), 0n, 'nothing of it ever reached the balance');
+    assert.equal(h.sims.xendit.test.pendingSettlement(h.merchant.xenditSecretKey, 'IDR'), 0, 'and nothing is on its way');
+    assert.equal(clearing(), 0n, 'paid, less the fee, less the refund, plus the fee back');
+    const after = await report();
+    assert.equal(after.rows.filter((r) => r.status === 'fee_returned').length, 1, JSON.stringify(after.rows));
+    assert.equal(after.reconciled, true, JSON.stringify(after.rows));
+  });
+
+  it('a voided transaction that shows no fee figures (not documented either way): the fee and VAT posted come back', async () => {
+    const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    const { id } = await h.sims.xendit.refund(x.id, { void: true, sendWebhook: false });
+    Object.assign(h.sims.xendit.getInvoice(x.id)!, { feesPaidAmount: 0, feeTax: 0 });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.deepEqual(
+      returns().map((t) => t.lineItems.map((l) => l.lineAmount)),
+      [[BigInt(payment.fee!) * 100n, 47900n]],
+    );
+    assert.equal(clearing(), 0n);
+  });
+
   it('found by the scheduled listing when no webhook came: the same single entry', async () => {
     const { x } = await settledPayment();
     await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });

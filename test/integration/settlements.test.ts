@@ -143,6 +143,34 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal((await row(w.id))?.state, 'recorded');
   });
 
+  it('a merchant paid in IDR and PHP: Xendit is asked one currency at a time, so the PHP fee is posted, the PHP withdrawal found and the PHP payout on the report', async () => {
+    // The simulated Xendit, like the real one's docs, refuses a transactions listing without a
+    // currency for an account that holds more than one.
+    const savingsPhp = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Savings PHP', type: 'BANK', currencyCode: 'PHP' }).accountId;
+    await pick(await signedIn(h.app, 'a@toko.test'), { settlement_IDR: savings, settlement_PHP: savingsPhp }, 303);
+    const idr = await paidThroughGateway(h);
+    const php = await paidThroughGateway(h, { invoice: { currency: 'PHP', lineItems: [{ description: 'Tour', quantity: '1', unitAmount: '1250.50' }] } });
+    await h.worker.drain();
+    for (const { x } of [idr, php]) await h.sims.xendit.settle(x.id);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, php.x.id))?.feeState, 'posted');
+
+    const key = h.merchant.xenditSecretKey;
+    const w = h.sims.xendit.test.withdraw(key, 'PHP', 50_000);
+    const payout = h.sims.xendit.test.movement(key, { type: 'DISBURSEMENT', currency: 'PHP', amount: 10_000, cashflow: 'MONEY_OUT' });
+    await list();
+    await h.worker.drain();
+    const [t, ...more] = transfers();
+    assert.equal(more.length, 0);
+    assert.deepEqual([t.reference, t.fromAccountId, t.toAccountId, t.amount], [`Xendit withdrawal ${w.id}`, h.clearingPhpAccountId, savingsPhp, 50_000n]);
+
+    const report = await reportAroundToday();
+    const about = (id: string) => report.rows.filter((r) => r.note.includes(id)).map((r) => [r.currency, r.status, r.xenditAmount]);
+    assert.deepEqual(about(w.id), [['PHP', 'transferred', '-500.00']]);
+    assert.deepEqual(about(payout.id), [['PHP', 'xendit_only', '-100.00']]);
+    assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+  });
+
   it('a settlement account that has since become the clearing account is not transferred to itself: needs review, with the reason', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     await pick(agent, { settlement_IDR: savings }, 303);

@@ -48,28 +48,67 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       assert.equal(await sims.xenditClient.getBalance(key, 'PHP'), 0);
       const w = sims.xendit.test.withdraw(key, 'IDR', 150_000);
       assert.equal(await sims.xenditClient.getBalance(key, 'IDR'), 50_000 - fee);
-      const page = await sims.xenditClient.listWithdrawals(key, { limit: 50 });
+      const page = await sims.xenditClient.listWithdrawals(key, { currency: 'IDR', limit: 50 });
       assert.deepEqual(
         page.withdrawals.map((x) => [x.id, x.status, x.currency, x.amount]),
         [[w.id, 'SUCCESS', 'IDR', 150_000]],
       );
       assert.equal(page.hasMore, false);
       // Created before the range asked: not listed.
-      assert.equal((await sims.xenditClient.listWithdrawals(key, { limit: 50, createdAfter: new Date(Date.now() + 60_000) })).withdrawals.length, 0);
+      assert.equal(
+        (await sims.xenditClient.listWithdrawals(key, { currency: 'IDR', limit: 50, createdAfter: new Date(Date.now() + 60_000) })).withdrawals.length,
+        0,
+      );
+    });
+
+    it('GET /transactions without currency: answered for an account holding one currency, refused (400) once it holds two', async () => {
+      const all = () => request(sims.xenditUrl).get('/transactions').auth(key, '');
+      assert.equal((await all().expect(200)).body.data.length, 1);
+      const php = sims.xendit.createInvoice({ account: key, currency: 'PHP', amount: 10_000 });
+      await sims.xendit.pay(php.id, { sendCallback: false });
+      assert.equal((await all().expect(400)).body.error_code, 'API_VALIDATION_ERROR');
+      const listed = async (currency: string) =>
+        (await request(sims.xenditUrl).get(`/transactions?currency=${currency}`).auth(key, '').expect(200)).body.data.map(
+          (t: { currency: string }) => t.currency,
+        );
+      assert.deepEqual(await listed('PHP'), ['PHP']);
+      assert.deepEqual(await listed('IDR'), ['IDR']);
+    });
+
+    it('a void (the whole payment, before it settles): listed VOIDED with settlement_status null and its fee as it was; it never settles nor reaches the balance', async () => {
+      const other = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000, externalId: 'void-me' });
+      await sims.xendit.pay(other.id, { sendCallback: false });
+      const balance = sims.xendit.test.balance(key, 'IDR');
+      await assert.rejects(sims.xendit.refund(other.id, { void: true, amount: 50_000 }), /a void cancels the whole payment/);
+      await assert.rejects(sims.xendit.refund(invoiceId, { void: true }), /only a payment not settled yet can be voided/);
+      await sims.xendit.refund(other.id, { void: true, sendWebhook: false });
+      const [t, ...more] = (await request(sims.xenditUrl).get('/transactions?reference_id=void-me&currency=IDR').auth(key, '').expect(200)).body.data;
+      assert.equal(more.length, 0);
+      assert.deepEqual([t.status, t.settlement_status, t.fee.xendit_fee, t.fee.status], ['VOIDED', null, 2900, 'COMPLETED']);
+      assert.equal(sims.xendit.test.balance(key, 'IDR'), balance, 'its money never reached the balance, so none leaves it');
+      assert.equal(sims.xendit.test.pendingSettlement(key, 'IDR'), 0);
+      await assert.rejects(sims.xendit.settle(other.id, { sendCallback: false }), /voided/);
+
+      // The dashboard's refund form voids too.
+      const third = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000, externalId: 'void-me-too' });
+      await sims.xendit.pay(third.id, { sendCallback: false });
+      await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: third.id, void: 'on' }).expect(303);
+      const listed = await request(sims.xenditUrl).get('/transactions?reference_id=void-me-too&currency=IDR').auth(key, '').expect(200);
+      assert.equal(listed.body.data[0].status, 'VOIDED');
     });
 
     it('a key without the Balance permission gets 403 on GET /balance', async () => {
       sims.xendit.test.updateAccount(key, { permissions: { invoices: 'write', transactions: 'read', balance: 'none' } });
       await assert.rejects(sims.xenditClient.getBalance(key, 'IDR'), (err: unknown) => err instanceof UpstreamError && err.status === 403);
-      assert.equal((await sims.xenditClient.listWithdrawals(key, { limit: 1 })).withdrawals.length, 0, 'transactions still readable');
+      assert.equal((await sims.xenditClient.listWithdrawals(key, { currency: 'IDR', limit: 1 })).withdrawals.length, 0, 'transactions still readable');
     });
 
     it('pages newest first with after_id, and types=PAYMENT lists no withdrawal', async () => {
       const a = sims.xendit.test.withdraw(key, 'IDR', 1_000);
       const b = sims.xendit.test.withdraw(key, 'IDR', 2_000);
-      const first = await sims.xenditClient.listWithdrawals(key, { limit: 1 });
+      const first = await sims.xenditClient.listWithdrawals(key, { currency: 'IDR', limit: 1 });
       assert.equal(first.hasMore, true);
-      const second = await sims.xenditClient.listWithdrawals(key, { limit: 1, afterId: first.lastId });
+      const second = await sims.xenditClient.listWithdrawals(key, { currency: 'IDR', limit: 1, afterId: first.lastId });
       assert.deepEqual([...first.withdrawals, ...second.withdrawals].map((x) => x.id).sort(), [a.id, b.id].sort());
       const payments = await request(sims.xenditUrl).get('/transactions?types=PAYMENT').auth(key, '').expect(200);
       assert.deepEqual(
@@ -93,7 +132,7 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       // Empty amount: the whole balance.
       await request(sims.xenditUrl).post('/dashboard/withdrawals').type('form').send({ account: userId, currency: 'IDR', amount: '' }).expect(303);
       assert.equal(sims.xendit.test.balance(key, 'IDR'), 0);
-      assert.equal((await sims.xenditClient.listWithdrawals(key, { limit: 50 })).withdrawals.length, 2);
+      assert.equal((await sims.xenditClient.listWithdrawals(key, { currency: 'IDR', limit: 50 })).withdrawals.length, 2);
     });
 
     it("the dashboard's 'Bank sends it back': the withdrawal is listed REVERSED and its money is back in the balance", async () => {
@@ -104,7 +143,7 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       assert.equal(form.find('button').text(), 'Bank sends it back');
       await request(sims.xenditUrl).post(form.attr('action')!).expect(303);
       assert.equal(sims.xendit.test.balance(key, 'IDR'), before);
-      const [listed] = (await sims.xenditClient.listWithdrawals(key, { limit: 50 })).withdrawals;
+      const [listed] = (await sims.xenditClient.listWithdrawals(key, { currency: 'IDR', limit: 50 })).withdrawals;
       assert.deepEqual([listed.id, listed.status], [w.id, 'REVERSED']);
       assert.ok(listed.updated && listed.updated >= listed.created);
       const again = cheerio.load((await request(sims.xenditUrl).get('/dashboard').expect(200)).text);

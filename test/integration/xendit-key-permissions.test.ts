@@ -91,4 +91,11 @@ describeEachDatabase('Xendit key permissions at onboarding', ({ db }) => {
     assert.equal((await h.stores.merchants.byId(m.id))!.xenditKeys.test, k);
     assert.equal(h.sims.xendit.listInvoices().length, before);
   });
+
+  it('a key of an account holding two currencies passes the checks (its transactions are listed a currency at a time) and tells its business', async () => {
+    const k = key('xnd_development_TwoCurrency0007');
+    for (const currency of ['IDR', 'PHP'] as const) h.sims.xendit.test.movement(k, { type: 'TOPUP', currency, amount: 10_000, cashflow: 'MONEY_IN' });
+    assert.deepEqual(await h.sims.xenditClient.checkSecretKey(k), []);
+    assert.equal(await h.sims.xenditClient.businessOf(k), h.sims.xendit.test.account(k)?.userId, 'no invoice: told by a transaction');
+  });
 });

@@ -36,14 +36,17 @@ describe('report: a withdrawal sent back in a later period', () => {
     reference: 'Xendit withdrawal reversed txn_w1',
     date: '2026-02-03',
   });
+  /** The clearing account, an IDR bank account: the currency Xendit is asked for. */
+  const listBankAccounts = async () => [{ accountId: 'clearing', name: 'Xendit', currencyCode: 'IDR' }];
   const deps = {
     xendit: { listWithdrawals: async () => ({ withdrawals: [withdrawal], hasMore: false }) },
     xero: {
+      listBankAccounts,
       listBankTransfersFrom: async (_c: unknown, id: string) => [out, back].filter((t) => t.fromAccountId === id),
       listBankTransfersTo: async (_c: unknown, id: string) => [out, back].filter((t) => t.toAccountId === id),
     },
   } as unknown as ReportDeps;
-  const merchant = { xenditSecretKey: 'k', xero: {} } as unknown as Merchant;
+  const merchant = { xenditSecretKey: 'k', xero: {}, clearingAccountId: 'clearing', clearingAccounts: {} } as unknown as Merchant;
   const rowsFor = async (from: string, to: string) =>
     (await transferRows(deps, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]))).rows;
 
@@ -57,7 +60,7 @@ describe('report: a withdrawal sent back in a later period', () => {
   it('the transfer back not in Xero yet: the month it came back in flags it', async () => {
     const noBack = {
       ...deps,
-      xero: { listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
+      xero: { listBankAccounts, listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
     } as unknown as ReportDeps;
     const [row] = (await transferRows(noBack, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]))).rows;
     assert.deepEqual([row.xenditAmount, row.xeroPayment, row.status], ['100000.00', null, 'missing_in_xero']);
@@ -65,7 +68,10 @@ describe('report: a withdrawal sent back in a later period', () => {
   });
 
   it('sent back before anything was booked: each month shows its half as xendit_only, counted in neither total', async () => {
-    const nothing = { ...deps, xero: { listBankTransfersFrom: async () => [], listBankTransfersTo: async () => [] } } as unknown as ReportDeps;
+    const nothing = {
+      ...deps,
+      xero: { listBankAccounts, listBankTransfersFrom: async () => [], listBankTransfersTo: async () => [] },
+    } as unknown as ReportDeps;
     for (const [from, to, date, amount] of [
       ['2026-01-01', '2026-01-31', '2026-01-31', '-100000.00'],
       ['2026-02-01', '2026-02-28', '2026-02-03', '100000.00'],
@@ -79,7 +85,10 @@ describe('report: a withdrawal sent back in a later period', () => {
       assert.equal(got.sums.get('IDR')?.xendit ?? 0n, 0n);
     }
     // Booked out (in January), not yet back: February still flags it.
-    const outOnly = { ...deps, xero: { listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] } } as unknown as ReportDeps;
+    const outOnly = {
+      ...deps,
+      xero: { listBankAccounts, listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
+    } as unknown as ReportDeps;
     const [feb] = (await transferRows(outOnly, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]))).rows;
     assert.equal(feb.status, 'missing_in_xero');
   });

@@ -237,4 +237,27 @@ describe('Xendit reads made as listings', () => {
     assert.ok(calls.includes('fee inv-10'), 'two payments fit ext-0 now: the lookup decides');
     assert.deepEqual(got[1], { kind: 'found', fee: 4001, tax: 440 });
   });
+
+  it('a backlog in two currencies is listed one currency at a time, each read answered from its own currency', async () => {
+    // Xendit may refuse a transactions listing without a currency (an account with several).
+    const php = (n: number) => txn(n, { currency: 'PHP', amount: (100_000 + n) / 100, fee: { xendit_fee: 40.07, value_added_tax: 4.4 } });
+    const asked: (string | undefined)[] = [];
+    const { gateway, calls } = fakeXendit({});
+    gateway.listPaymentTransactions = async (_key, q) => {
+      asked.push(q.currency);
+      if (!q.currency) throw new Error('400 API_VALIDATION_ERROR: currency is required');
+      return {
+        transactions: range(0, 12)
+          .map((n) => (n < 6 ? txn(n) : php(n)))
+          .filter((t) => t.currency === q.currency),
+        hasMore: false,
+        allRead: true,
+      };
+    };
+    const reads = range(0, 12).map((n) => ({ ...feeRead(n), currency: n < 6 ? ('IDR' as const) : ('PHP' as const) }));
+    const got = values(await createXenditReads(gateway, manualClock()).getFeeTaxes('k', reads));
+    assert.deepEqual(asked, ['IDR', 'PHP']);
+    assert.deepEqual(calls, [], 'no read left to be made alone');
+    assert.deepEqual(got[7], { kind: 'found', fee: 4007, tax: 440 }, 'PHP figures in centavos');
+  });
 });

@@ -90,6 +90,7 @@ export function balanceCalls(call: XenditCall): Pick<XenditGateway, 'listWithdra
             types: ['WITHDRAWAL'],
             // REVERSED: sent, then sent back by the bank into the balance (xendit-node TransactionStatuses).
             statuses: ['SUCCESS', 'REVERSED'],
+            currency: q.currency,
             ...(q.createdAfter || q.createdBefore
               ? { created: { ...(q.createdAfter ? { gte: q.createdAfter } : {}), ...(q.createdBefore ? { lte: q.createdBefore } : {}) } }
               : {}),

@@ -1,4 +1,5 @@
 /** What a merchant's Xendit secret key is allowed to do, probed without creating anything a customer could pay. */
+import { SUPPORTED_CURRENCIES } from '../../money.js';
 import { UpstreamError } from '../types.js';
 import { json, type CreateInvoiceRequest, type RawResponse, type XenditApi, type XenditCall } from './call.js';
 import type { XenditGateway, XenditPermission } from './types.js';
@@ -18,24 +19,31 @@ export function keyCalls(call: XenditCall): Pick<XenditGateway, 'checkSecretKey'
           throw err;
         }
       };
-      return (
-        (await first(
-          (api) => api.getInvoicesRaw({ limit: 1 }),
-          (b) => (Array.isArray(b) ? (b[0] as { user_id?: unknown } | undefined)?.user_id : undefined),
-        )) ??
-        (await first(
-          (api) => api.getAllTransactionsRaw({ limit: 1 }),
-          (b) => ((b as { data?: { business_id?: unknown }[] } | null)?.data ?? [])[0]?.business_id,
-        ))
+      const invoiced = await first(
+        (api) => api.getInvoicesRaw({ limit: 1 }),
+        (b) => (Array.isArray(b) ? (b[0] as { user_id?: unknown } | undefined)?.user_id : undefined),
       );
+      if (invoiced) return invoiced;
+      // Transactions are listed one currency at a time (list-transactions: an account with more
+      // than one currency must name it).
+      for (const currency of SUPPORTED_CURRENCIES) {
+        const id = await first(
+          (api) => api.getAllTransactionsRaw({ currency, limit: 1 }),
+          (b) => ((b as { data?: { business_id?: unknown }[] } | null)?.data ?? [])[0]?.business_id,
+        );
+        if (id) return id;
+      }
+      return null;
     },
 
     async checkSecretKey(secretKey) {
       // Xendit checks a key's permission before it reads the request (docs.xendit.co/apidocs
       // "Errors": 403 REQUEST_FORBIDDEN_ERROR), so each probe is a call that can change nothing:
       // a read, an id that cannot exist (404 = allowed), or a create invalid on purpose (400 =
-      // allowed, never an invoice a customer could pay). 403 = this permission is missing; 401 =
-      // unknown key (thrown). Anything else is an upstream problem (thrown).
+      // allowed, never an invoice a customer could pay). The transactions read names no currency,
+      // which an account with several may be refused (400) for: past the permission check, so
+      // allowed too. 403 = this permission is missing; 401 = unknown key (thrown). Anything else
+      // is an upstream problem (thrown).
       const NO_SUCH_ID = '000000000000000000000000';
       const probes: [XenditPermission, (api: XenditApi) => Promise<unknown>][] = [
         ['create_invoices', (api) => api.createInvoiceRaw({ data: { externalId: '', amount: -1 } as CreateInvoiceRequest })],
@@ -58,7 +66,7 @@ export function keyCalls(call: XenditCall): Pick<XenditGateway, 'checkSecretKey'
         } catch (err) {
           if (!(err instanceof UpstreamError)) throw err;
           if (err.status === 403) missing.push(permission);
-          else if (err.status === 404 || (err.status === 400 && permission === 'create_invoices')) continue;
+          else if (err.status === 404 || (err.status === 400 && (permission === 'create_invoices' || permission === 'read_transactions'))) continue;
           else throw err;
         }
       }

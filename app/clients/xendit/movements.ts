@@ -43,6 +43,7 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
           await api.getAllTransactionsRaw({
             types: [...OTHER_TYPES],
             statuses: ['SUCCESS'],
+            currency: q.currency,
             created: { gte: q.createdAfter, lte: q.createdBefore },
             limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
             ...(q.afterId ? { afterId: q.afterId } : {}),

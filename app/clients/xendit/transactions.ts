@@ -10,13 +10,41 @@ import type { FeeTaxLookup, FeeTaxQuery, PaymentTransactionPage, XenditGateway, 
 export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeTax' | 'listPaymentTransactions'> {
   return {
     async getFeeTax(secretKey, invoice) {
-      return call(secretKey, 'getFeeTax', async (api) => {
-        const body = await json(await api.getAllTransactionsRaw({ referenceId: invoice.externalId, types: ['PAYMENT'], limit: TRANSACTION_LIMIT }));
-        const parsed = transactionsSchema.safeParse(body);
-        if (!parsed.success) throw unexpected('transaction list is not readable');
-        const txn = pickPaymentTransaction(parsed.data, invoice);
-        return txn.kind === 'found' ? feeTaxOf(txn.transaction, invoice.currency) : txn;
-      });
+      // reference_id "can be partial match" (docs.xendit.co/apidocs/list-transactions; an option of
+      // the account in its later revision): pages of other external ids that contain this one are
+      // read past, up to FEE_LOOKUP_PAGES, before anything is called ambiguous.
+      const rows = new Map<string, TransactionJson>();
+      let afterId: string | undefined;
+      let picked: ReturnType<typeof pickPaymentTransaction> = { kind: 'not_found' };
+      for (let page = 0; page < FEE_LOOKUP_PAGES; page++) {
+        const body = await call(secretKey, 'getFeeTax', async (api) =>
+          json(
+            await api.getAllTransactionsRaw({
+              referenceId: invoice.externalId,
+              types: ['PAYMENT'],
+              currency: invoice.currency,
+              limit: TRANSACTION_LIMIT,
+              ...(afterId ? { afterId } : {}),
+            }),
+          ),
+        );
+        const listed = pageSchema.safeParse(body);
+        if (!listed.success) throw unexpected('transaction list is not readable');
+        listed.data.data.forEach((r, i) => {
+          // Only this external id's own rows are read: a partial match may be of any shape.
+          if ((r as { reference_id?: unknown } | null)?.reference_id !== invoice.externalId) return;
+          const t = ownRowSchema.safeParse(r);
+          if (!t.success) throw unexpected('transaction list is not readable');
+          rows.set(t.data.id ?? `${page}:${i}`, t.data);
+        });
+        const more = listed.data.has_more === true;
+        picked = pickPaymentTransaction({ has_more: more, data: [...rows.values()] }, invoice);
+        const last = (listed.data.data.at(-1) as { id?: unknown } | undefined)?.id;
+        // No cursor to go on with, or the same page again (a cursor not honoured): what is left stays unread.
+        if (picked.kind === 'found' || !more || typeof last !== 'string' || last === afterId) break;
+        afterId = last;
+      }
+      return picked.kind === 'found' ? feeTaxOf(picked.transaction, invoice.currency) : picked;
     },
 
     async listPaymentTransactions(secretKey, q) {
@@ -24,12 +52,13 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
         const body = await json(
           await api.getAllTransactionsRaw({
             types: ['PAYMENT'],
+            currency: q.currency,
             created: { gte: q.createdAfter, lte: q.createdBefore },
             limit: TRANSACTION_LIMIT,
             ...(q.afterId ? { afterId: q.afterId } : {}),
           }),
         );
-        const page = z.object({ has_more: z.boolean().nullish(), data: z.array(z.unknown()) }).safeParse(body);
+        const page = pageSchema.safeParse(body);
         if (!page.success) throw unexpected('transaction list is not readable');
         const rows = page.data.data;
         // A row not read (another shape) is left out; the page still counts it, so the listing is not taken for complete.
@@ -50,14 +79,19 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
   };
 }
 
-/** The fee and VAT of the invoice's payment transaction, or why they cannot be read. */
-function feeTaxOf(t: Pick<TransactionJson, 'fee'>, currency: Currency): FeeTaxLookup {
+/**
+ * The fee and VAT of the invoice's payment transaction, or why they cannot be read. A VOIDED payment
+ * was cancelled before settlement, and a void gives fee and VAT back whatever fee.status says
+ * (docs.xendit.co "Transaction and Settlement statuses"; help.xendit.co on e-wallet and QR voids).
+ */
+function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status'>, currency: Currency): FeeTaxLookup {
   const { xendit_fee: feeWire, value_added_tax: taxWire } = t.fee;
   const fee = minorOrNull(feeWire, currency);
   const tax = minorOrNull(taxWire, currency);
   if (fee === null) return { kind: 'unfit', field: 'xendit_fee', raw: String(feeWire) };
   if (tax === null) return { kind: 'unfit', field: 'value_added_tax', raw: String(taxWire) };
-  return { kind: 'found', fee, tax, ...(FEE_RETURNED.has(t.fee.status ?? '') ? { feeReturned: true } : {}) };
+  const voided = t.status === 'VOIDED';
+  return { kind: 'found', fee, tax, ...(voided || FEE_RETURNED.has(t.fee.status ?? '') ? { feeReturned: true } : {}), ...(voided ? { voided } : {}) };
 }
 
 /**
@@ -79,6 +113,8 @@ const FEE_RETURNED = new Set(['REVERSED', 'CANCELED']);
 
 /** Xendit's largest page of transactions. */
 const TRANSACTION_LIMIT = 50;
+/** Pages of partial matches read for one invoice's payment: 250 transactions of look-alike external ids. */
+const FEE_LOOKUP_PAGES = 5;
 
 export const transactionSchema = z.object({
   product_id: z.string(),
@@ -93,17 +129,22 @@ export const transactionSchema = z.object({
 });
 type TransactionJson = z.infer<typeof transactionSchema>;
 const listedTransactionSchema = transactionSchema.extend({ id: z.string(), created: z.string() });
-const transactionsSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(transactionSchema) });
+type TransactionList = { has_more?: boolean | null; data: TransactionJson[] };
+/** A row of the lookup: its id (the cursor) when sent. */
+const ownRowSchema = transactionSchema.extend({ id: z.string().optional() });
+const pageSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(z.unknown()) });
 
 /**
  * The invoice's payment among the transactions listed for its external id: the one that names the
  * invoice (product_data.payment_link_id, or product_id), else the only one of the paid amount (exact
  * minor units). External ids are not unique at Xendit (invoices made outside the gateway), so two
- * that fit are never guessed between. FAILED, VOIDED and REVERSED transactions moved no money
- * (docs.xendit.co Transactions API, TransactionStatuses) and never count.
+ * that fit are never guessed between. FAILED (no money moved) and REVERSED (taken back after
+ * settlement, what of the fee undocumented) transactions never count; a VOIDED one is the payment,
+ * cancelled before settlement with its fee given back (docs.xendit.co "Transaction and Settlement
+ * statuses"), and counts like a SUCCESS one.
  */
 function pickPaymentTransaction(
-  list: z.infer<typeof transactionsSchema>,
+  list: TransactionList,
   invoice: FeeTaxQuery,
 ): { kind: 'found'; transaction: TransactionJson } | Exclude<FeeTaxLookup, { kind: 'found' }> {
   const candidates = list.data.filter(
@@ -112,7 +153,6 @@ function pickPaymentTransaction(
       // One that names another invoice is that invoice's payment, whatever else fits.
       (t.product_data?.payment_link_id == null || t.product_data.payment_link_id === invoice.id) &&
       t.status !== 'FAILED' &&
-      t.status !== 'VOIDED' &&
       t.status !== 'REVERSED' &&
       (t.currency == null || t.currency === invoice.currency) &&
       minorOrNull(t.amount, invoice.currency) === invoice.paidAmount,

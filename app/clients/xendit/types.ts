@@ -94,9 +94,11 @@ export type FeeTaxLookup =
   /**
    * feeReturned: the transaction's fee.status is REVERSED or CANCELED (xendit-node FeeResponse
    * status; docs.xendit.co Transactions API lists PENDING, COMPLETED, CANCELED, REVERSED,
-   * NOT_APPLICABLE): Xendit no longer keeps the fee, e.g. given back with a refund.
+   * NOT_APPLICABLE): Xendit no longer keeps the fee, e.g. given back with a refund. Also when
+   * `voided`: the payment transaction is VOIDED, cancelled before settlement, which gives the whole
+   * fee and VAT back; the figures are those it shows (what a voided one shows is not documented).
    */
-  | { kind: 'found'; fee: number; tax: number; feeReturned?: boolean }
+  | { kind: 'found'; fee: number; tax: number; feeReturned?: boolean; voided?: boolean }
   | { kind: 'not_found' }
   | { kind: 'ambiguous'; count: number; more: boolean }
   /** Xendit's figure does not fit the currency (e.g. 4350.5 IDR): kept as sent, never rounded. */
@@ -176,17 +178,20 @@ export interface XenditGateway {
     idempotencyKey: string,
   ): Promise<XenditRefund>;
   /**
-   * One page of the account's SUCCESS withdrawals (manual and automatic), newest first, created at or
-   * after `createdAfter` when given; rows that cannot be read are left out.
+   * One page of the account's SUCCESS withdrawals (manual and automatic) in this currency, newest
+   * first, created at or after `createdAfter` when given; rows that cannot be read are left out.
+   * Every Transactions API call names its currency: an account with more than one may not be
+   * listed without it (docs.xendit.co/apidocs/list-transactions), and `after_id` continues that
+   * currency's listing only.
    */
   listWithdrawals(
     secretKey: string,
-    q: { limit: number; afterId?: string; createdAfter?: Date; createdBefore?: Date },
+    q: { currency: Currency; limit: number; afterId?: string; createdAfter?: Date; createdBefore?: Date },
   ): Promise<{ withdrawals: XenditWithdrawal[]; hasMore: boolean; lastId?: string }>;
-  /** One page (newest first) of the balance's movements other than payments, refunds and withdrawals, made between the two dates. */
+  /** One page (newest first) of the balance's movements in this currency other than payments, refunds and withdrawals, made between the two dates. */
   listOtherMovements(
     secretKey: string,
-    q: { limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
+    q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
   ): Promise<{ movements: XenditMovement[]; hasMore: boolean; lastId?: string }>;
   /** The CASH balance in this currency (minor units). */
   getBalance(secretKey: string, currency: Currency): Promise<number>;
@@ -222,8 +227,11 @@ export interface XenditGateway {
    * own callback example shows 0.
    */
   getFeeTax(secretKey: string, invoice: FeeTaxQuery): Promise<FeeTaxLookup>;
-  /** One page of PAYMENT transactions created in [createdAfter, createdBefore] (both inclusive), continuing after `afterId`. */
-  listPaymentTransactions(secretKey: string, q: { createdAfter: Date; createdBefore: Date; afterId?: string }): Promise<PaymentTransactionPage>;
+  /** One page of PAYMENT transactions in this currency created in [createdAfter, createdBefore] (both inclusive), continuing after `afterId`. */
+  listPaymentTransactions(
+    secretKey: string,
+    q: { currency: Currency; createdAfter: Date; createdBefore: Date; afterId?: string },
+  ): Promise<PaymentTransactionPage>;
   /**
    * Every permission the gateway uses, probed without creating anything a customer could pay:
    * the ones this key lacks (Xendit answered 403), in XENDIT_PERMISSIONS order; [] when it can do

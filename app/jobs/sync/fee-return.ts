@@ -4,9 +4,11 @@
  *
  * Where Xendit shows a fee given back is not documented beyond one field: the payment's transaction
  * has a fee.status whose values include REVERSED and CANCELED (xendit-node FeeResponse; docs.xendit.co
- * Transactions API). So, once a refund of a payment whose fee the gateway posted is recorded, this
- * job reads the payment's transaction again; only when its fee.status says Xendit no longer keeps
- * the fee is the fee and VAT it shows brought back, once per payment: a Receive Money into the
+ * Transactions API). A void (a payment cancelled before settlement: its transaction VOIDED) gives
+ * fee and VAT back whatever fee.status says (help.xendit.co on e-wallet and QR voids). So, once a
+ * refund of a payment whose fee the gateway posted is recorded, this job reads the payment's
+ * transaction again; only when its fee.status says Xendit no longer keeps the fee, or it is
+ * VOIDED, is the fee and VAT it shows (for a void showing none, what was posted) brought back, once per payment: a Receive Money into the
  * clearing account from the fee account, or on a clearing account that is not a bank account (fees
  * posted as manual journals) a journal the other way round; Reference `Xendit fee returned <invoice id>`.
  * A fee given back any other way (a part of it, another ledger line) is not booked; the balances
@@ -102,15 +104,19 @@ async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Pay
     }
     throw err;
   }
-  if (lookup.kind !== 'found' || !lookup.feeReturned || lookup.fee + lookup.tax <= 0) return null;
-  // What Xendit says it gave back; never more than the gateway took out of the clearing account for it.
+  if (lookup.kind !== 'found' || !lookup.feeReturned) return null;
   const posted = { fee: payment.fee ?? 0, tax: payment.feeTax ?? 0 };
-  if (lookup.fee > posted.fee || lookup.tax > posted.tax) {
+  // A void gives the whole fee and VAT back; a voided transaction that shows no figures (not
+  // documented either way) still gave back what was posted.
+  const back = lookup.voided && lookup.fee + lookup.tax === 0 ? posted : lookup;
+  if (back.fee + back.tax <= 0) return null;
+  // What Xendit says it gave back; never more than the gateway took out of the clearing account for it.
+  if (back.fee > posted.fee || back.tax > posted.tax) {
     const money = (f: { fee: number; tax: number }) => `${toDecimal(f.fee, payment.currency)} + VAT ${toDecimal(f.tax, payment.currency)} ${payment.currency}`;
-    throw new NeedsReview(`Xendit says it gave back a fee of ${money(lookup)}, more than the ${money(posted)} posted: not booked`);
+    throw new NeedsReview(`Xendit says it gave back a fee of ${money(back)}, more than the ${money(posted)} posted: not booked`);
   }
   return deps.stores.feeReturns.getOrCreate(
-    { paymentId: payment.id, merchantId: merchant.id, refundId, returnedAt, fee: lookup.fee, tax: lookup.tax },
+    { paymentId: payment.id, merchantId: merchant.id, refundId, returnedAt, fee: back.fee, tax: back.tax },
     deps.clock(),
   );
 }

@@ -16,6 +16,7 @@ export async function transition(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditS
 /** The synchronous state change, so concurrent requests never see a half-made transition. */
 export function apply(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditStatus, opts: PayOptions): void {
   if (!ALLOWED[inv.status].includes(to)) throw new Error(`invoice ${inv.id} is ${inv.status}, cannot become ${to}`);
+  if (inv.voidedAt && to === 'SETTLED') throw new Error(`invoice ${inv.id} was voided: it never settles`);
   const at = ctx.now();
   inv.status = to;
   inv.updated = at;
@@ -37,7 +38,7 @@ export function settleDue(ctx: Ctx): void {
   if (ctx.settleAfterMs === undefined) return;
   const due = ctx.now().getTime() - ctx.settleAfterMs;
   for (const inv of ctx.state.invoices.values()) {
-    if (inv.status !== 'PAID' || !inv.paidAt || inv.paidAt.getTime() > due) continue;
+    if (inv.status !== 'PAID' || !inv.paidAt || inv.voidedAt || inv.paidAt.getTime() > due) continue;
     apply(ctx, inv, 'SETTLED', {});
     void sendCallback(ctx, inv).catch((err) => ctx.log?.warn({ err }, 'xendit sim: callback failed'));
   }

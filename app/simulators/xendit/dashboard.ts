@@ -45,8 +45,8 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
     account.callbackUrl = url;
     res.redirect(303, `${req.baseUrl}/dashboard/callbacks?saved=${encodeURIComponent(account.userId)}`);
   });
-  // Transactions → a paid invoice → Refund (full, or the amount typed): Xendit sends refund.succeeded
-  // to the account's refund webhook URL.
+  // Transactions → a paid invoice → Refund (full, or the amount typed; or Void, before it settles):
+  // Xendit sends refund.succeeded to the account's refund webhook URL.
   router.post('/dashboard/refunds', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const inv = typeof body.invoice_id === 'string' ? sim.state.invoices.get(body.invoice_id) : undefined;
@@ -64,7 +64,7 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
     }
     if (!problems.length && inv) {
       try {
-        await sim.refund(inv.id, { amount, reason: 'REQUESTED_BY_CUSTOMER', feeReturned: body.fee_returned === 'on' });
+        await sim.refund(inv.id, { amount, reason: 'REQUESTED_BY_CUSTOMER', feeReturned: body.fee_returned === 'on', void: body.void === 'on' });
       } catch (err) {
         problems.push(err instanceof Error ? err.message : String(err));
       }
@@ -296,6 +296,7 @@ function refundForm(base: string, invoiceId: string): string {
     `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +
     `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> ` +
     `<label title="Some channels give the payment's fee back on a refund"><input type="checkbox" name="fee_returned"> fee given back</label> ` +
+    `<label title="The whole payment cancelled before it settles (e-wallet void, QR refund within 24 hours): fee and VAT given back"><input type="checkbox" name="void"> void</label> ` +
     `<button type="submit">Refund</button></form>` +
     `<form method="post" action="${escapeHtml(`${base}/dashboard/chargebacks`)}" class="chargeback">` +
     `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +

@@ -212,28 +212,43 @@ export function expireRoute(ctx: Ctx, req: Request, res: Response): void {
  * Invoices by external id, kept beside each invoices map (the demo swaps the map for its saved one:
  * a map without an index gets one built on first use). Every invoice the simulator makes goes in
  * through storeInvoice, so the index holds every live invoice; entries a clear() left behind are
- * dropped on reading. The transactions listing asks by reference_id (= external id) once per fee:
- * scanning every invoice each time made the bench's drain spend its time in the simulator.
+ * dropped on reading. The transactions listing asks by reference_id (a part of the external id)
+ * once per fee: scanning every invoice each time made the bench's drain spend its time in the
+ * simulator. Only a longer external id can hold another one in part, so the external ids are kept
+ * by length too, and only the longer ones are looked through.
  */
-const byExternalId = new WeakMap<Map<string, SimXenditInvoice>, Map<string, SimXenditInvoice[]>>();
+interface ExternalIdIndex {
+  byId: Map<string, SimXenditInvoice[]>;
+  byLength: Map<number, Set<string>>;
+}
+const byExternalId = new WeakMap<Map<string, SimXenditInvoice>, ExternalIdIndex>();
 
-function indexOf(invoices: Map<string, SimXenditInvoice>): Map<string, SimXenditInvoice[]> {
+function indexOf(invoices: Map<string, SimXenditInvoice>): ExternalIdIndex {
   let index = byExternalId.get(invoices);
   if (!index) {
-    index = new Map();
-    for (const inv of invoices.values()) index.set(inv.externalId, [...(index.get(inv.externalId) ?? []), inv]);
+    index = { byId: new Map(), byLength: new Map() };
+    for (const inv of invoices.values()) add(index, inv, [...(index.byId.get(inv.externalId) ?? []), inv]);
     byExternalId.set(invoices, index);
   }
   return index;
 }
 
+function add(index: ExternalIdIndex, inv: SimXenditInvoice, list: SimXenditInvoice[]): void {
+  index.byId.set(inv.externalId, list);
+  const sameLength = index.byLength.get(inv.externalId.length) ?? index.byLength.set(inv.externalId.length, new Set()).get(inv.externalId.length)!;
+  sameLength.add(inv.externalId);
+}
+
 export function storeInvoice(invoices: Map<string, SimXenditInvoice>, inv: SimXenditInvoice): void {
   const index = indexOf(invoices);
   invoices.set(inv.id, inv);
-  index.set(inv.externalId, [...(index.get(inv.externalId) ?? []).filter((i) => invoices.get(i.id) === i), inv]);
+  add(index, inv, [...(index.byId.get(inv.externalId) ?? []).filter((i) => invoices.get(i.id) === i), inv]);
 }
 
-/** The live invoices with this external id. */
-export function invoicesWithExternalId(invoices: Map<string, SimXenditInvoice>, externalId: string): SimXenditInvoice[] {
-  return (indexOf(invoices).get(externalId) ?? []).filter((i) => invoices.get(i.id) === i);
+/** The live invoices whose external id contains `part` (case-sensitive). */
+export function invoicesWithExternalIdContaining(invoices: Map<string, SimXenditInvoice>, part: string): SimXenditInvoice[] {
+  const { byId, byLength } = indexOf(invoices);
+  const ids = [part];
+  for (const [length, same] of byLength) if (length > part.length) for (const id of same) if (id.includes(part)) ids.push(id);
+  return ids.flatMap((id) => (byId.get(id) ?? []).filter((i) => invoices.get(i.id) === i));
 }

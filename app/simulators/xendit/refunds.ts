@@ -33,11 +33,16 @@ export interface SimRefund {
   /**
    * Xendit gives the payment's fee and its VAT back when this refund (of all that was left)
    * succeeds. Which refunds do depends on the channel (docs.xendit.co "Creating Refunds": cards' variable fee, e-wallets' full
-   * refunds, QR voids); where the Transactions API shows it is not documented. Modelled as the one
+   * refunds; a void gives it back too, see `voids`); where the Transactions API shows it is not documented. Modelled as the one
    * field it defines for it: the payment transaction's fee.status becomes REVERSED (FeeResponse
    * status), its figures left as they were, and the fee is back in the balance.
    */
   feeReturned?: boolean;
+  /**
+   * A void: the payment, not settled yet, cancelled whole, fee and VAT given back with it
+   * (SimXenditInvoice.voidedAt); its money never reached the balance, so none leaves it.
+   */
+  voids?: boolean;
   created: Date;
   updated: Date;
 }
@@ -76,11 +81,15 @@ export async function createRefund(
     idempotencyKey?: string;
     refundFee?: number;
     feeReturned?: boolean;
+    void?: boolean;
   },
 ): Promise<SimRefund | { error: string }> {
   if (inv.status !== 'PAID' && inv.status !== 'SETTLED') return { error: 'The invoice is not paid' };
   const left = refundable(ctx, inv);
   const amount = r.amount ?? left;
+  // Voids happen before settlement and only for the whole amount (docs.xendit.co e-wallet "Void and Refund").
+  if (r.void && inv.status !== 'PAID') return { error: 'only a payment not settled yet can be voided' };
+  if (r.void && (amount !== left || left !== inv.paidAmount)) return { error: 'a void cancels the whole payment' };
   if (!Number.isInteger(amount) || amount <= 0) return { error: 'amount must be a positive amount' };
   if (amount > left) return { error: `amount exceeds the refundable amount (${toDecimal(left, inv.currency)} ${inv.currency})` };
   // The documented give-backs of the whole fee come with a full refund (e-wallets, QR voids, cards'
@@ -98,11 +107,12 @@ export async function createRefund(
     ...(r.idempotencyKey ? { idempotencyKey: r.idempotencyKey } : {}),
     ...(r.refundFee ? { refundFee: r.refundFee } : {}),
     ...(r.feeReturned ? { feeReturned: true } : {}),
+    ...(r.void ? { voids: true } : {}),
     created: now,
     updated: now,
   };
   refundState(ctx).refunds.push(refund);
-  if (refund.status === 'SUCCEEDED') returnFee(ctx, refund);
+  if (refund.status === 'SUCCEEDED') succeeded(ctx, refund);
   if (!r.pending && r.sendWebhook !== false) await sendRefundWebhook(ctx, refund);
   return refund;
 }
@@ -113,7 +123,7 @@ export async function completeRefund(ctx: Ctx, refundId: string, status: 'SUCCEE
   if (!refund || refund.status !== 'PENDING') throw new Error(`no pending refund ${refundId}`);
   refund.status = status;
   refund.updated = ctx.now();
-  if (status === 'SUCCEEDED') returnFee(ctx, refund);
+  if (status === 'SUCCEEDED') succeeded(ctx, refund);
   if (opts.sendWebhook !== false) await sendRefundWebhook(ctx, refund);
 }
 
@@ -125,10 +135,11 @@ export function giveFeeBackLater(ctx: Ctx, inv: SimXenditInvoice): { error: stri
   return undefined;
 }
 
-/** A payment's fee comes back once, with the first refund that gives it back. */
-function returnFee(ctx: Ctx, r: SimRefund): void {
+/** A payment's fee comes back once, with the first refund that gives it back; a void cancels the payment. */
+function succeeded(ctx: Ctx, r: SimRefund): void {
   const inv = ctx.state.invoices.get(r.invoiceId);
   if (r.feeReturned && inv && !inv.feeReturnedAt) inv.feeReturnedAt = ctx.now();
+  if (r.voids && inv) inv.voidedAt ??= ctx.now();
 }
 
 export function refundJson(ctx: Ctx, r: SimRefund): Record<string, unknown> {

@@ -105,6 +105,13 @@ export interface SimXenditInvoice {
    * then says fee.status REVERSED and the fee is back in the balance.
    */
   feeReturnedAt?: Date;
+  /**
+   * Cancelled before settlement (a void: an e-wallet void, a QR refund in full within 24 hours):
+   * the Transactions API lists its payment VOIDED with settlement_status null ("Payment voided
+   * before any ledger posting", docs.xendit.co "Transaction and Settlement statuses"), it never
+   * settles, and fee and VAT are given back with it (help.xendit.co on e-wallet and QR voids).
+   */
+  voidedAt?: Date;
 }
 
 /** A notification Xendit sent the customer (its receipt e-mail when paid). */
@@ -250,10 +257,11 @@ export interface XenditSimulator {
    * A refund made at Xendit (dashboard or API) of a paid invoice; the whole rest when no amount.
    * `refundFee` (minor units): a refund_fee_amount Xendit states on it, taken from the balance.
    * `feeReturned`: once it succeeds, Xendit gives the payment's fee and VAT back (see SimRefund).
+   * `void`: the whole payment, before it settles, cancelled (SimXenditInvoice.voidedAt).
    */
   refund(
     invoiceId: string,
-    r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean; refundFee?: number; feeReturned?: boolean },
+    r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean; refundFee?: number; feeReturned?: boolean; void?: boolean },
   ): Promise<{ id: string }>;
   /** A pending refund succeeds or fails, and its webhook is sent. */
   completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean }): Promise<void>;

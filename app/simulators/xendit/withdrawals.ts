@@ -61,7 +61,8 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   }
   for (const r of refundState(ctx).refunds) {
     const inv = ctx.state.invoices.get(r.invoiceId);
-    if (r.userId === userId && r.status !== 'FAILED' && inv?.currency === currency) balance -= r.amount + (r.refundFee ?? 0);
+    // A void's money never reached the balance: nothing to take back.
+    if (r.userId === userId && r.status !== 'FAILED' && !r.voids && inv?.currency === currency) balance -= r.amount + (r.refundFee ?? 0);
   }
   balance -= lostDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount;
@@ -73,7 +74,8 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
 /** Paid and not settled yet: on its way into the balance (minor units). */
 export function pendingSettlementOf(ctx: Ctx, userId: string, currency: Currency): number {
   let pending = 0;
-  for (const inv of ctx.state.invoices.values()) if (inv.userId === userId && inv.currency === currency && inv.status === 'PAID') pending += netOf(ctx, inv);
+  for (const inv of ctx.state.invoices.values())
+    if (inv.userId === userId && inv.currency === currency && inv.status === 'PAID' && !inv.voidedAt) pending += netOf(ctx, inv);
   return pending;
 }
 
