@@ -1,9 +1,9 @@
 /**
  * The scheduled side of settlements: Xendit sends no webhook the gateway can rely on for
  * withdrawals, so each run reads every active merchant's newest SUCCESS withdrawals (Transactions
- * API, per currency the merchant books, up to MAX_PAGES pages each, newest first) made since the
- * merchant was added to the gateway
- * (older ones left Xendit before the gateway recorded anything into the clearing account), makes
+ * API, per currency the merchant books, up to MAX_PAGES pages each) made in the last LOOK_BACK_DAYS
+ * and since the merchant was added to the gateway (older ones left Xendit before the gateway
+ * recorded anything into the clearing account), makes
  * the row of each one not seen before and queues a record-withdrawal job for it. The dedupe key
  * makes any number of runs one job per withdrawal. A withdrawal Xendit lists as REVERSED (the bank
  * sent it back into the balance) has its job queued again, to bring the money back in Xero too.
@@ -19,6 +19,12 @@ import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 
 const PAGE_SIZE = 50;
 const MAX_PAGES = 4;
+/**
+ * Xendit says its listing is ordered by creation date, not which way. Reading only the last weeks
+ * finds every withdrawal either way while a currency has fewer than MAX_PAGES pages of them in that
+ * time; an older one never booked still shows on the reconciliation report, read by its own dates.
+ */
+const LOOK_BACK_DAYS = 45;
 
 /**
  * The currencies the merchant books (Xendit's Transactions API may refuse an account with several
@@ -36,16 +42,19 @@ export function listWithdrawalsJob(deps: Deps) {
   return async (): Promise<void> => {
     for (const merchant of await deps.stores.merchants.list()) {
       if (merchant.status !== 'active' || !merchant.xenditSecretKey) continue;
-      try {
-        for (const currency of await currenciesOf(deps.stores, merchant.id)) await listCurrency(deps, merchant, currency);
-      } catch (err) {
-        deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not list withdrawals at Xendit');
+      // One currency Xendit will not list (one the account never held, say) holds up no other.
+      for (const currency of await currenciesOf(deps.stores, merchant.id)) {
+        try {
+          await listCurrency(deps, merchant, currency);
+        } catch (err) {
+          deps.logger.warn({ err: String(err), merchantId: merchant.id, currency }, 'could not list withdrawals at Xendit');
+        }
       }
     }
   };
 }
 
-/** One currency's withdrawals, newest first: its after_id continues that currency's listing only. */
+/** One currency's withdrawals: its after_id continues that currency's listing only. */
 async function listCurrency(deps: Deps, merchant: Merchant, currency: Currency): Promise<void> {
   const live = modeOfXenditKey(merchant.xenditSecretKey) === 'live';
   let afterId: string | undefined;
@@ -54,7 +63,7 @@ async function listCurrency(deps: Deps, merchant: Merchant, currency: Currency):
       currency,
       limit: PAGE_SIZE,
       afterId,
-      createdAfter: merchant.createdAt,
+      createdAfter: new Date(Math.max(merchant.createdAt.getTime(), deps.clock().getTime() - LOOK_BACK_DAYS * 86_400_000)),
     });
     for (const w of withdrawals) {
       const known = await deps.stores.settlements.byXenditId(merchant.id, w.id);
