@@ -217,23 +217,6 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return { lastCallbackAt: at ? new Date(at) : null, currencies: currencies.map((c) => c.currency).sort() };
     },
 
-    /**
-     * The currencies the merchant books: those of its payments, per-currency clearing accounts,
-     * settlement accounts and withdrawals. What Xendit's Transactions API is asked for, one
-     * currency at a time.
-     */
-    async bookedCurrencies(id: string): Promise<string[]> {
-      const rows = await db
-        .selectFrom('payments')
-        .select('currency')
-        .where('merchant_id', '=', id)
-        .union(db.selectFrom('clearing_accounts').select('currency').where('merchant_id', '=', id))
-        .union(db.selectFrom('settlement_accounts').select('currency').where('merchant_id', '=', id))
-        .union(db.selectFrom('withdrawals').select('currency').where('merchant_id', '=', id))
-        .execute();
-      return rows.map((r) => r.currency).sort();
-    },
-
     async byId(id: string): Promise<Merchant | null> {
       return one(await db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst());
     },

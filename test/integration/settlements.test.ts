@@ -317,6 +317,43 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal(done.reconciled, true, JSON.stringify(done.rows));
   });
 
+  it('a withdrawal made before the weeks the listing reads, sent back now, is found by its reversal and booked back once', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await pick(agent, { settlement_IDR: savings }, 303);
+    const w = await withdrawn(100_000);
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1);
+    // Weeks later: a listing of withdrawals made in the last weeks no longer returns it (the
+    // simulators keep the wall clock, so its creation date is moved out of that listing here).
+    const calls: { currency: string; createdAfter?: Date; reversedAfter?: Date }[] = [];
+    const later = listWithdrawalsJob({
+      stores: h.stores,
+      xendit: {
+        ...h.sims.xenditClient,
+        listWithdrawals: async (key, q) => {
+          calls.push(q);
+          const r = await h.sims.xenditClient.listWithdrawals(key, q);
+          return q.createdAfter ? { ...r, withdrawals: r.withdrawals.filter((x) => x.id !== w.id) } : r;
+        },
+      },
+      clock: h.clock,
+      logger: pino({ level: 'silent' }),
+    });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await later();
+    await h.worker.drain();
+    assert.equal((await row(w.id))?.state, 'reversed');
+    assert.deepEqual(
+      transfers().map((t) => t.reference),
+      [`Xendit withdrawal ${w.id}`, `Xendit withdrawal reversed ${w.id}`],
+    );
+    assert.deepEqual([...new Set(calls.map((c) => c.currency))].sort(), ['IDR', 'MYR', 'PHP', 'THB', 'USD', 'VND'], 'each currency named');
+    await later();
+    await h.worker.drain();
+    assert.equal(transfers().length, 2, 'booked back once');
+  });
+
   it('a withdrawal the bank sends back: the next listing books one transfer back into the clearing account; the report nets it to nothing and the balances agree', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     await pick(agent, { settlement_IDR: savings }, 303);

@@ -89,8 +89,10 @@ export function balanceCalls(call: XenditCall): Pick<XenditGateway, 'listWithdra
           await api.getAllTransactionsRaw({
             types: ['WITHDRAWAL'],
             // REVERSED: sent, then sent back by the bank into the balance (xendit-node TransactionStatuses).
-            statuses: ['SUCCESS', 'REVERSED'],
+            statuses: q.reversedAfter ? ['REVERSED'] : ['SUCCESS', 'REVERSED'],
             currency: q.currency,
+            // A REVERSED transaction's `updated` is when it was reversed (xendit-node GetAllTransactionsRequest `updated`).
+            ...(q.reversedAfter ? { updated: { gte: q.reversedAfter } } : {}),
             ...(q.createdAfter || q.createdBefore
               ? { created: { ...(q.createdAfter ? { gte: q.createdAfter } : {}), ...(q.createdBefore ? { lte: q.createdBefore } : {}) } }
               : {}),

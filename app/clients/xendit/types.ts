@@ -186,7 +186,8 @@ export interface XenditGateway {
    */
   listWithdrawals(
     secretKey: string,
-    q: { currency: Currency; limit: number; afterId?: string; createdAfter?: Date; createdBefore?: Date },
+    /** reversedAfter: only those the bank sent back (REVERSED) since then, whenever they were made. */
+    q: { currency: Currency; limit: number; afterId?: string; createdAfter?: Date; createdBefore?: Date; reversedAfter?: Date },
   ): Promise<{ withdrawals: XenditWithdrawal[]; hasMore: boolean; lastId?: string }>;
   /** One page (newest first) of the balance's movements in this currency other than payments, refunds and withdrawals, made between the two dates. */
   listOtherMovements(

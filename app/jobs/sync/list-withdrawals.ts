@@ -1,7 +1,7 @@
 /**
  * The scheduled side of settlements: Xendit sends no webhook the gateway can rely on for
  * withdrawals, so each run reads every active merchant's newest SUCCESS withdrawals (Transactions
- * API, per currency the merchant books, up to MAX_PAGES pages each) made in the last LOOK_BACK_DAYS
+ * API, per currency, up to MAX_PAGES pages each) made, or sent back, in the last LOOK_BACK_DAYS
  * and since the merchant was added to the gateway (older ones left Xendit before the gateway
  * recorded anything into the clearing account), makes
  * the row of each one not seen before and queues a record-withdrawal job for it. The dedupe key
@@ -16,25 +16,17 @@ import { modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
+import { UpstreamError } from '../../clients/types.js';
 
 const PAGE_SIZE = 50;
 const MAX_PAGES = 4;
 /**
  * Xendit says its listing is ordered by creation date, not which way. Reading only the last weeks
- * finds every withdrawal either way while a currency has fewer than MAX_PAGES pages of them in that
- * time; an older one never booked still shows on the reconciliation report, read by its own dates.
+ * (made, or sent back, in them) finds every withdrawal either way while a currency has fewer than
+ * MAX_PAGES pages of them in that time; an older one never booked still shows on the reconciliation
+ * report of its own month.
  */
 const LOOK_BACK_DAYS = 45;
-
-/**
- * The currencies the merchant books (Xendit's Transactions API may refuse an account with several
- * currencies a listing that names none); before anything is booked, every currency the gateway
- * books, so a withdrawal of money Xendit held before the first payment is still found.
- */
-async function currenciesOf(stores: Stores, merchantId: string): Promise<Currency[]> {
-  const booked = new Set(await stores.merchants.bookedCurrencies(merchantId));
-  return booked.size ? SUPPORTED_CURRENCIES.filter((c) => booked.has(c)) : [...SUPPORTED_CURRENCIES];
-}
 
 type Deps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger };
 
@@ -42,20 +34,28 @@ export function listWithdrawalsJob(deps: Deps) {
   return async (): Promise<void> => {
     for (const merchant of await deps.stores.merchants.list()) {
       if (merchant.status !== 'active' || !merchant.xenditSecretKey) continue;
-      // One currency Xendit will not list (one the account never held, say) holds up no other.
-      for (const currency of await currenciesOf(deps.stores, merchant.id)) {
-        try {
-          await listCurrency(deps, merchant, currency);
-        } catch (err) {
-          deps.logger.warn({ err: String(err), merchantId: merchant.id, currency }, 'could not list withdrawals at Xendit');
+      const since = new Date(Math.max(merchant.createdAt.getTime(), deps.clock().getTime() - LOOK_BACK_DAYS * 86_400_000));
+      // Every currency the gateway books, one at a time (an account holding several must name one);
+      // one Xendit will not list (one the account never held, say) holds up no other.
+      for (const currency of SUPPORTED_CURRENCIES) {
+        for (const window of [{ createdAfter: since }, { reversedAfter: since }]) {
+          try {
+            await listCurrency(deps, merchant, currency, window);
+          } catch (err) {
+            const refused = err instanceof UpstreamError && err.kind === 'rejected';
+            deps.logger[refused ? 'debug' : 'warn']({ err: String(err), merchantId: merchant.id, currency }, 'could not list withdrawals at Xendit');
+          }
         }
       }
     }
   };
 }
 
-/** One currency's withdrawals: its after_id continues that currency's listing only. */
-async function listCurrency(deps: Deps, merchant: Merchant, currency: Currency): Promise<void> {
+/**
+ * One currency's withdrawals made since `createdAfter`, or sent back since `reversedAfter` (one
+ * made long ago may come back late): its after_id continues that listing only.
+ */
+async function listCurrency(deps: Deps, merchant: Merchant, currency: Currency, window: { createdAfter?: Date; reversedAfter?: Date }): Promise<void> {
   const live = modeOfXenditKey(merchant.xenditSecretKey) === 'live';
   let afterId: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
@@ -63,7 +63,7 @@ async function listCurrency(deps: Deps, merchant: Merchant, currency: Currency):
       currency,
       limit: PAGE_SIZE,
       afterId,
-      createdAfter: new Date(Math.max(merchant.createdAt.getTime(), deps.clock().getTime() - LOOK_BACK_DAYS * 86_400_000)),
+      ...window,
     });
     for (const w of withdrawals) {
       const known = await deps.stores.settlements.byXenditId(merchant.id, w.id);
