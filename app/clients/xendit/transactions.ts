@@ -139,15 +139,17 @@ const pageSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(z.u
  * invoice (product_data.payment_link_id, or product_id), else the only one of the paid amount (exact
  * minor units). External ids are not unique at Xendit (invoices made outside the gateway), so two
  * that fit are never guessed between. FAILED (no money moved) and REVERSED (taken back after
- * settlement, what of the fee undocumented) transactions never count; a VOIDED one is the payment,
- * cancelled before settlement with its fee given back (docs.xendit.co "Transaction and Settlement
- * statuses"), and counts like a SUCCESS one.
+ * settlement, what of the fee undocumented) transactions never count. A VOIDED one (cancelled
+ * before settlement, fee given back: docs.xendit.co "Transaction and Settlement statuses") counts
+ * only when it names the invoice: an unnamed one may be an older payment of a reused external id,
+ * picked while this payment's own transaction is not listed yet, and it must not make the one
+ * SUCCESS payment of the invoice ambiguous.
  */
 function pickPaymentTransaction(
   list: TransactionList,
   invoice: FeeTaxQuery,
 ): { kind: 'found'; transaction: TransactionJson } | Exclude<FeeTaxLookup, { kind: 'found' }> {
-  const candidates = list.data.filter(
+  const fits = list.data.filter(
     (t) =>
       t.reference_id === invoice.externalId &&
       // One that names another invoice is that invoice's payment, whatever else fits.
@@ -157,8 +159,10 @@ function pickPaymentTransaction(
       (t.currency == null || t.currency === invoice.currency) &&
       minorOrNull(t.amount, invoice.currency) === invoice.paidAmount,
   );
-  const named = candidates.find((t) => t.product_data?.payment_link_id === invoice.id) ?? candidates.find((t) => t.product_id === invoice.id);
+  const named = fits.find((t) => t.product_data?.payment_link_id === invoice.id) ?? fits.find((t) => t.product_id === invoice.id);
   if (named) return { kind: 'found', transaction: named };
+  // Nothing here names the invoice, so a VOIDED one cannot be told apart from an older payment of the same external id.
+  const candidates = fits.filter((t) => t.status !== 'VOIDED');
   const more = list.has_more === true;
   if (candidates.length === 1 && !more) return { kind: 'found', transaction: candidates[0] };
   if (!candidates.length && !more) return { kind: 'not_found' };

@@ -112,6 +112,7 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
   return {
     id: `txn_${inv.id}`,
     product_id: paymentProductId(inv.id),
+    ...(inv.transactionNamesInvoice ? { product_data: { payment_link_id: inv.id } } : {}),
     type: 'PAYMENT',
     status: inv.voidedAt ? 'VOIDED' : 'SUCCESS',
     channel_category: 'VIRTUAL_ACCOUNT',
