@@ -141,6 +141,14 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
     const { id } = await h.sims.xendit.refund(x.id, { void: true, sendWebhook: false });
     Object.assign(h.sims.xendit.getInvoice(x.id)!, { feesPaidAmount: 0, feeTax: 0 });
+    // The report expects what the job will book: the fee and VAT posted.
+    const posted = `-${payment.fee! + 479}.00`;
+    const before = (await report()).rows.filter((r) => r.xenditInvoiceId === x.id && r.status === 'missing_in_xero' && /gave the fee back/.test(r.note));
+    assert.deepEqual(
+      before.map((r) => r.xenditFee),
+      [posted],
+      'flagged as not booked yet',
+    );
     await webhook(id).expect(200);
     await h.worker.drain();
     assert.deepEqual(
@@ -148,6 +156,14 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
       [[BigInt(payment.fee!) * 100n, 47900n]],
     );
     assert.equal(clearing(), 0n);
+    const after = await report();
+    assert.deepEqual(
+      after.rows
+        .filter((r) => r.xenditInvoiceId === x.id && /fee/.test(r.note) && r.xeroFee !== null && r.xenditAmount === null)
+        .map((r) => [r.status, r.xenditFee]),
+      [['fee_returned', posted]],
+      JSON.stringify(after.rows),
+    );
   });
 
   it('found by the scheduled listing when no webhook came: the same single entry', async () => {

@@ -95,6 +95,19 @@ function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status'>, currency: Currency
 }
 
 /**
+ * What Xendit gave back of a payment's fee and VAT (minor units), as its lookup says, or null when
+ * it keeps them. A void gives the whole fee and VAT back (help.xendit.co on e-wallet and QR voids);
+ * a voided transaction that shows no figures (not documented either way) gave back what was posted.
+ * The job that books it (jobs/sync/fee-return.ts) and the report that checks it (report/fee-returns.ts)
+ * both ask here, so what one books the other expects.
+ */
+export function feeGivenBack(lookup: FeeTaxLookup, posted: { fee: number; tax: number }): { fee: number; tax: number } | null {
+  if (lookup.kind !== 'found' || !lookup.feeReturned) return null;
+  const back = lookup.voided && lookup.fee + lookup.tax === 0 ? posted : { fee: lookup.fee, tax: lookup.tax };
+  return back.fee + back.tax > 0 ? back : null;
+}
+
+/**
  * The invoice's fee from a time window's listing of payment transactions, when the listing settles
  * it as surely as getFeeTax's own lookup would: the transaction that names the invoice, or, when
  * `complete` (every payment of the window read), the only one of its external id and amount created
