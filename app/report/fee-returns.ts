@@ -4,13 +4,34 @@
  * payment transaction says: its fee and VAT when its fee.status says Xendit no longer keeps them, or
  * when it is VOIDED (cancelled before settlement, which gives them back; the lookup's feeReturned).
  */
-import type { XenditInvoice } from '../clients/xendit/types.js';
+import type { FeeTaxLookup, XenditInvoice } from '../clients/xendit/types.js';
+import { feeGivenBack } from '../clients/xendit/transactions.js';
 import type { ListedRefund } from './refunds.js';
 import type { Merchant } from '../store/merchants.js';
-import { toDecimal } from '../money.js';
+import { toDecimal, toMinor, type Currency } from '../money.js';
 import { format, hundredths, type ReportDeps, type ReportRow, type TransactionOf } from './rows.js';
 
 export const FEE_RETURN_REF = /^Xendit fee returned (\S+)$/;
+
+/** Fee and VAT the gateway posted for an invoice, at any date, as the clearing accounts show them (hundredths). */
+export type PostedFee = (xenditInvoiceId: string) => bigint;
+
+/**
+ * What Xendit gave back of the invoice's fee (hundredths), or null: the job's own reckoning
+ * (feeGivenBack), so a void showing no figures is expected to give back what was posted.
+ */
+function givenBack(lookup: FeeTaxLookup, inv: XenditInvoice, posted: bigint): bigint | null {
+  const back = feeGivenBack(lookup, { fee: minorOrZero(posted, inv.currency), tax: 0 });
+  return back ? hundredths(toDecimal(back.fee + back.tax, inv.currency)) : null;
+}
+
+function minorOrZero(h: bigint, currency: Currency): number {
+  try {
+    return toMinor(format(h), currency);
+  } catch {
+    return 0; // not an amount of the currency: nothing the gateway posted
+  }
+}
 
 /** One such entry as the clearing account shows it. */
 export interface BookedFeeReturn {
@@ -28,10 +49,11 @@ export async function feeReturnRow(
   booked: BookedFeeReturn,
   /** The invoice when the report already read it. */
   known: XenditInvoice | undefined,
+  posted: PostedFee,
 ): Promise<{ row: ReportRow; xendit: bigint; xero: bigint }> {
   const inv = known ?? (await deps.xendit.getInvoice(merchant.xenditSecretKey, booked.xenditInvoiceId)) ?? undefined;
   const lookup = inv ? await transactionOf(inv) : undefined;
-  const returned = lookup?.kind === 'found' && lookup.feeReturned ? hundredths(toDecimal(lookup.fee + lookup.tax, inv!.currency)) : null;
+  const returned = inv && lookup ? givenBack(lookup, inv, posted(inv.id)) : null;
   const base = {
     date: booked.date,
     xenditInvoiceId: booked.xenditInvoiceId,
@@ -73,6 +95,7 @@ export async function unbookedFeeReturnRows(
   refunds: ListedRefund[],
   /** Invoice ids with a fee given back on the clearing accounts, at any date. */
   booked: Set<string>,
+  posted: PostedFee,
 ): Promise<{ rows: ReportRow[]; sums: Map<string, bigint> }> {
   const rows: ReportRow[] = [];
   const sums = new Map<string, bigint>();
@@ -86,8 +109,8 @@ export async function unbookedFeeReturnRows(
     const inv = known(refund.invoiceId) ?? (await deps.xendit.getInvoice(merchant.xenditSecretKey, refund.invoiceId)) ?? undefined;
     if (!inv) continue;
     const lookup = await transactionOf(inv);
-    if (lookup.kind !== 'found' || !lookup.feeReturned || lookup.fee + lookup.tax <= 0) continue;
-    const returned = hundredths(toDecimal(lookup.fee + lookup.tax, inv.currency));
+    const returned = givenBack(lookup, inv, posted(inv.id));
+    if (returned === null) continue;
     sums.set(inv.currency, (sums.get(inv.currency) ?? 0n) + returned);
     rows.push({
       date,

@@ -102,6 +102,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const txns: XeroBankTransaction[] = [];
   // Fees given back as Xero holds them at any date: one booked outside the range is not missing.
   const feeReturnedAnywhere = new Set<string>();
+  // Fees the gateway posted at any date, by invoice: what a void showing no figures gave back (fee-returns.ts).
+  const feePostedAnywhere = new Map<string, bigint>();
+  const feePosted = (id: string, amount: bigint) => feePostedAnywhere.set(id, (feePostedAnywhere.get(id) ?? 0n) + amount);
   // Entries the gateway dated after the range (the range's days were locked in Xero when they were
   // booked: org-date.ts bookableDate), by the Xendit id their Reference names: counted there.
   const bookedLater = new Map<string, string>();
@@ -133,6 +136,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     for (const t of await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)) {
       const returned = t.type === 'RECEIVE' ? FEE_RETURN_REF.exec(t.reference) : null;
       if (returned) feeReturnedAnywhere.add(returned[1]);
+      const posted = t.type === 'SPEND' ? FEE_REF.exec(t.reference) : null;
+      if (posted) feePosted(posted[1], hundredths(t.total));
       if (inRange(t.date)) txns.push(t);
     }
   }
@@ -221,10 +226,11 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       if (!onClearing.length) continue;
       const returnedAt = FEE_RETURN_REF.exec(j.narration);
       if (returnedAt) feeReturnedAnywhere.add(returnedAt[1]);
-      if (!inRange(j.date)) continue;
-      const currency = journalCodes.get(onClearing[0].accountCode)!;
       const movement = onClearing.reduce((total, l) => total + hundredths(l.amount), 0n);
       const fee = FEE_REF.exec(j.narration);
+      if (fee && movement < 0n) feePosted(fee[1], -movement);
+      if (!inRange(j.date)) continue;
+      const currency = journalCodes.get(onClearing[0].accountCode)!;
       const returned = FEE_RETURN_REF.exec(j.narration);
       if (fee && movement < 0n) entry(fee[1]).fees.push({ date: j.date, total: format(-movement), currencyCode: currency });
       else if (returned && movement > 0n) feeReturns.push({ xenditInvoiceId: returned[1], date: j.date ?? '', currency, amount: movement });
@@ -277,8 +283,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
   }
+  const postedFee = (id: string) => feePostedAnywhere.get(id) ?? 0n;
   for (const booked of feeReturns) {
-    const r = await feeReturnRow(deps, merchant, transactionOf, booked, xendit.get(booked.xenditInvoiceId));
+    const r = await feeReturnRow(deps, merchant, transactionOf, booked, xendit.get(booked.xenditInvoiceId), postedFee);
     rows.push(r.row);
     sum(r.row.currency).xendit += r.xendit;
     sum(r.row.currency).xero += r.xero;
@@ -290,7 +297,16 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
   rows.push(...unbooked.rows);
   for (const [currency, amount] of unbooked.sums) sum(currency).xendit += amount;
-  const feesBack = await unbookedFeeReturnRows(deps, merchant, transactionOf, (id) => xendit.get(id), range, unbooked.succeeded, feeReturnedAnywhere);
+  const feesBack = await unbookedFeeReturnRows(
+    deps,
+    merchant,
+    transactionOf,
+    (id) => xendit.get(id),
+    range,
+    unbooked.succeeded,
+    feeReturnedAnywhere,
+    postedFee,
+  );
   rows.push(...feesBack.rows);
   for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;
   rows.push(...(await otherMovementRows(deps, merchant, range, timezone)));

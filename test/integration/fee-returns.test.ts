@@ -37,6 +37,9 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
       to: day(1),
     });
 
+  /** A VOIDED transaction counts only when it names the invoice (clients/xendit/transactions.ts): these do. */
+  const voidable = (x: { id: string }) => void Object.assign(h.sims.xendit.getInvoice(x.id)!, { feeTax: 479, transactionNamesInvoice: true });
+
   /** Paid with a fee and VAT on it, recorded, fee posted and settled: both balances equal. */
   async function settledPayment() {
     const paid = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
@@ -102,7 +105,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
   });
 
   it('a payment voided before it settled (VOIDED at Xendit, fee.status unchanged): fee and VAT come back once; the report flags it until then and reconciles after', async () => {
-    const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    const { x } = await paidThroughGateway(h, { beforeCallback: voidable });
     await h.worker.drain();
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
     assert.equal(payment.feeState, 'posted', 'not settled yet: fee posted all the same');
@@ -133,11 +136,19 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
   });
 
   it('a voided transaction that shows no fee figures (not documented either way): the fee and VAT posted come back', async () => {
-    const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    const { x } = await paidThroughGateway(h, { beforeCallback: voidable });
     await h.worker.drain();
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
     const { id } = await h.sims.xendit.refund(x.id, { void: true, sendWebhook: false });
     Object.assign(h.sims.xendit.getInvoice(x.id)!, { feesPaidAmount: 0, feeTax: 0 });
+    // The report expects what the job will book: the fee and VAT posted.
+    const posted = `-${payment.fee! + 479}.00`;
+    const before = (await report()).rows.filter((r) => r.xenditInvoiceId === x.id && r.status === 'missing_in_xero' && /gave the fee back/.test(r.note));
+    assert.deepEqual(
+      before.map((r) => r.xenditFee),
+      [posted],
+      'flagged as not booked yet',
+    );
     await webhook(id).expect(200);
     await h.worker.drain();
     assert.deepEqual(
@@ -145,6 +156,14 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
       [[BigInt(payment.fee!) * 100n, 47900n]],
     );
     assert.equal(clearing(), 0n);
+    const after = await report();
+    assert.deepEqual(
+      after.rows
+        .filter((r) => r.xenditInvoiceId === x.id && /fee/.test(r.note) && r.xeroFee !== null && r.xenditAmount === null)
+        .map((r) => [r.status, r.xenditFee]),
+      [['fee_returned', posted]],
+      JSON.stringify(after.rows),
+    );
   });
 
   it('found by the scheduled listing when no webhook came: the same single entry', async () => {

@@ -98,4 +98,53 @@ describeEachDatabase('Xendit key permissions at onboarding', ({ db }) => {
     assert.deepEqual(await h.sims.xenditClient.checkSecretKey(k), []);
     assert.equal(await h.sims.xenditClient.businessOf(k), h.sims.xendit.test.account(k)?.userId, 'no invoice: told by a transaction');
   });
+
+  it('the simulator answers GET /transactions/{id}: the transaction, 404 for an id it does not hold, 403 without "Transactions: Read"', async () => {
+    const k = key('xnd_development_TxnById0008');
+    const { id } = h.sims.xendit.test.movement(k, { type: 'TOPUP', currency: 'PHP', amount: 10_000, cashflow: 'MONEY_IN' });
+    const get = (secret: string, txn: string) =>
+      fetch(`${h.sims.xenditUrl}/transactions/${txn}`, { headers: { authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}` } });
+    const found = await get(k, id);
+    assert.equal(found.status, 200);
+    assert.equal(((await found.json()) as { id: string }).id, id);
+    const missing = await get(k, 'txn_00000000-0000-0000-0000-000000000000');
+    assert.equal(missing.status, 404);
+    const other = key('xnd_development_TxnById0009');
+    assert.equal((await get(other, id)).status, 404, "another account's transaction");
+    const forbidden = await get(key('xnd_development_TxnById0010', { invoices: 'write', transactions: 'none' }), id);
+    assert.equal(forbidden.status, 403);
+    assert.equal(((await forbidden.json()) as { error_code: string }).error_code, 'REQUEST_FORBIDDEN_ERROR');
+  });
+
+  it('Transactions: Read is probed by an id that cannot exist, never by a listing a currency could be refused for', async () => {
+    const k = key('xnd_development_NoTxnMulti0011', { invoices: 'write', transactions: 'none' });
+    for (const currency of ['IDR', 'PHP'] as const) h.sims.xendit.test.movement(k, { type: 'TOPUP', currency, amount: 10_000, cashflow: 'MONEY_IN' });
+    const from = h.sims.xendit.test.requests().length;
+    assert.deepEqual(await h.sims.xenditClient.checkSecretKey(k), ['read_transactions']);
+    const asked = h.sims.xendit.test
+      .requests()
+      .slice(from)
+      .filter((r) => r.path.startsWith('/transactions'))
+      .map((r) => r.path);
+    assert.deepEqual(asked, ['/transactions/txn_00000000-0000-0000-0000-000000000000']);
+  });
+
+  it('the business is read from transactions without a currency first, and a currency refused (400) is passed for the next', async () => {
+    const k = key('xnd_development_OneCurrency0012');
+    h.sims.xendit.test.movement(k, { type: 'TOPUP', currency: 'PHP', amount: 10_000, cashflow: 'MONEY_IN' });
+    const userId = h.sims.xendit.test.account(k)?.userId;
+    const transactionCalls = (from: number) =>
+      h.sims.xendit.test
+        .requests()
+        .slice(from)
+        .filter((r) => r.path === '/transactions').length;
+    let from = h.sims.xendit.test.requests().length;
+    assert.equal(await h.sims.xenditClient.businessOf(k), userId);
+    assert.equal(transactionCalls(from), 1, 'one listing, no currency named');
+    // Refused twice (standing for a listing Xendit will not answer as asked): the next currencies still tell it.
+    h.sims.xendit.faults.failNext(2, 400, { method: 'GET', path: '/transactions' });
+    from = h.sims.xendit.test.requests().length;
+    assert.equal(await h.sims.xenditClient.businessOf(k), userId);
+    assert.equal(transactionCalls(from), 3);
+  });
 });

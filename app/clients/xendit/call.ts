@@ -42,6 +42,8 @@ interface RawTransactionApi {
     limit?: number;
     afterId?: string;
   }): Promise<RawResponse>;
+  /** GET /transactions/{id}. */
+  getTransactionByIDRaw(p: { id: string }): Promise<RawResponse>;
 }
 /** GET /balance (balance_and_transaction BalanceApi): read raw like the rest. */
 interface RawBalanceApi {
@@ -126,6 +128,7 @@ function sdkApis(secretKey: string, apiUrl: string, signal: AbortSignal, seen: {
   const balance = withOurFetch(new BalanceApi({ secretKey, xenditURL: apiUrl })) as unknown as RawBalanceApi;
   return Object.assign(Object.create(invoices) as RawInvoiceApi, {
     getAllTransactionsRaw: (p: Parameters<RawTransactionApi['getAllTransactionsRaw']>[0]) => transactions.getAllTransactionsRaw(p),
+    getTransactionByIDRaw: (p: Parameters<RawTransactionApi['getTransactionByIDRaw']>[0]) => transactions.getTransactionByIDRaw(p),
     createRefundRaw: (p: Parameters<RawRefundApi['createRefundRaw']>[0]) => refunds.createRefundRaw(p),
     getRefundRaw: (p: Parameters<RawRefundApi['getRefundRaw']>[0]) => refunds.getRefundRaw(p),
     getAllRefundsRaw: (p: Parameters<RawRefundApi['getAllRefundsRaw']>[0]) => refunds.getAllRefundsRaw(p),

@@ -95,6 +95,19 @@ function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status'>, currency: Currency
 }
 
 /**
+ * What Xendit gave back of a payment's fee and VAT (minor units), as its lookup says, or null when
+ * it keeps them. A void gives the whole fee and VAT back (help.xendit.co on e-wallet and QR voids);
+ * a voided transaction that shows no figures (not documented either way) gave back what was posted.
+ * The job that books it (jobs/sync/fee-return.ts) and the report that checks it (report/fee-returns.ts)
+ * both ask here, so what one books the other expects.
+ */
+export function feeGivenBack(lookup: FeeTaxLookup, posted: { fee: number; tax: number }): { fee: number; tax: number } | null {
+  if (lookup.kind !== 'found' || !lookup.feeReturned) return null;
+  const back = lookup.voided && lookup.fee + lookup.tax === 0 ? posted : { fee: lookup.fee, tax: lookup.tax };
+  return back.fee + back.tax > 0 ? back : null;
+}
+
+/**
  * The invoice's fee from a time window's listing of payment transactions, when the listing settles
  * it as surely as getFeeTax's own lookup would: the transaction that names the invoice, or, when
  * `complete` (every payment of the window read), the only one of its external id and amount created
@@ -139,15 +152,17 @@ const pageSchema = z.object({ has_more: z.boolean().nullish(), data: z.array(z.u
  * invoice (product_data.payment_link_id, or product_id), else the only one of the paid amount (exact
  * minor units). External ids are not unique at Xendit (invoices made outside the gateway), so two
  * that fit are never guessed between. FAILED (no money moved) and REVERSED (taken back after
- * settlement, what of the fee undocumented) transactions never count; a VOIDED one is the payment,
- * cancelled before settlement with its fee given back (docs.xendit.co "Transaction and Settlement
- * statuses"), and counts like a SUCCESS one.
+ * settlement, what of the fee undocumented) transactions never count. A VOIDED one (cancelled
+ * before settlement, fee given back: docs.xendit.co "Transaction and Settlement statuses") counts
+ * only when it names the invoice: an unnamed one may be an older payment of a reused external id,
+ * picked while this payment's own transaction is not listed yet, and it must not make the one
+ * SUCCESS payment of the invoice ambiguous.
  */
 function pickPaymentTransaction(
   list: TransactionList,
   invoice: FeeTaxQuery,
 ): { kind: 'found'; transaction: TransactionJson } | Exclude<FeeTaxLookup, { kind: 'found' }> {
-  const candidates = list.data.filter(
+  const fits = list.data.filter(
     (t) =>
       t.reference_id === invoice.externalId &&
       // One that names another invoice is that invoice's payment, whatever else fits.
@@ -157,8 +172,10 @@ function pickPaymentTransaction(
       (t.currency == null || t.currency === invoice.currency) &&
       minorOrNull(t.amount, invoice.currency) === invoice.paidAmount,
   );
-  const named = candidates.find((t) => t.product_data?.payment_link_id === invoice.id) ?? candidates.find((t) => t.product_id === invoice.id);
+  const named = fits.find((t) => t.product_data?.payment_link_id === invoice.id) ?? fits.find((t) => t.product_id === invoice.id);
   if (named) return { kind: 'found', transaction: named };
+  // Nothing here names the invoice, so a VOIDED one cannot be told apart from an older payment of the same external id.
+  const candidates = fits.filter((t) => t.status !== 'VOIDED');
   const more = list.has_more === true;
   if (candidates.length === 1 && !more) return { kind: 'found', transaction: candidates[0] };
   if (!candidates.length && !more) return { kind: 'not_found' };

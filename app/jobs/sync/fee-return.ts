@@ -19,6 +19,7 @@ import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/
 import type { Payment } from '../../store/payments.js';
 import type { FeeReturn } from '../../store/fee-returns.js';
 import { UpstreamError } from '../../clients/types.js';
+import { feeGivenBack } from '../../clients/xendit/transactions.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { ReturnFeePayload } from '../kinds.js';
@@ -104,12 +105,9 @@ async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Pay
     }
     throw err;
   }
-  if (lookup.kind !== 'found' || !lookup.feeReturned) return null;
   const posted = { fee: payment.fee ?? 0, tax: payment.feeTax ?? 0 };
-  // A void gives the whole fee and VAT back; a voided transaction that shows no figures (not
-  // documented either way) still gave back what was posted.
-  const back = lookup.voided && lookup.fee + lookup.tax === 0 ? posted : lookup;
-  if (back.fee + back.tax <= 0) return null;
+  const back = feeGivenBack(lookup, posted);
+  if (!back) return null;
   // What Xendit says it gave back; never more than the gateway took out of the clearing account for it.
   if (back.fee > posted.fee || back.tax > posted.tax) {
     const money = (f: { fee: number; tax: number }) => `${toDecimal(f.fee, payment.currency)} + VAT ${toDecimal(f.tax, payment.currency)} ${payment.currency}`;

@@ -56,7 +56,7 @@ export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => 
  * saying otherwise gets the level it has for invoices.
  */
 export function permissionFor(req: Request): { product: 'invoices' | 'transactions' | 'balance' | 'refunds'; level: 'read' | 'write' } {
-  if (req.path === '/transactions') return { product: 'transactions', level: 'read' };
+  if (req.path === '/transactions' || req.path.startsWith('/transactions/')) return { product: 'transactions', level: 'read' };
   if (req.path === '/refunds' || req.path.startsWith('/refunds/')) return { product: 'refunds', level: req.method === 'GET' ? 'read' : 'write' };
   // Balance is a permission of its own in the key settings (Balance: None/Read).
   if (req.path === '/balance') return { product: 'balance', level: 'read' };

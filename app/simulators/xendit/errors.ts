@@ -29,6 +29,7 @@ export function isApi(req: Request): boolean {
     req.path.startsWith('/v2/') ||
     req.path.startsWith('/invoices/') ||
     req.path === '/transactions' ||
+    req.path.startsWith('/transactions/') ||
     req.path === '/balance' ||
     req.path === '/refunds' ||
     req.path.startsWith('/refunds/') ||

@@ -22,7 +22,7 @@ import { XenditFaults, invoiceNotFound, isApi, xenditErrorBody } from './errors.
 import { createInvoiceRoute, createOutsideInvoice, expireRoute, listInvoicesRoute, ownInvoice, requireInvoice } from './invoices.js';
 import { invoiceJson } from './json.js';
 import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './state.js';
-import { listTransactionsRoute } from './transactions.js';
+import { getTransactionRoute, listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeReportCsv, disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
 import { balanceOf, balanceRoute, pendingSettlementOf, reverseWithdrawal, withdraw, withdrawalsOf } from './withdrawals.js';
@@ -168,6 +168,7 @@ function buildRoutes(router: Router, ctx: Ctx): void {
   router.post('/v2/invoices', (req, res) => createInvoiceRoute(ctx, req, res));
   router.get('/v2/invoices', (req, res) => listInvoicesRoute(ctx, req, res));
   router.get('/transactions', (req, res) => listTransactionsRoute(ctx, req, res));
+  router.get('/transactions/:id', (req, res) => getTransactionRoute(ctx, req, res));
   router.get('/balance', (req, res) => balanceRoute(ctx, req, res));
   router.post('/refunds', (req, res) => createRefundRoute(ctx, req, res));
   router.get('/refunds', (req, res) => listRefundsRoute(ctx, req, res));

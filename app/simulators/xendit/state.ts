@@ -90,6 +90,12 @@ export interface SimXenditInvoice {
   feeTax?: number;
   /** Test hook: Xendit's ledger does not list the payment's transaction (yet). */
   transactionUnlisted?: boolean;
+  /**
+   * Test hook: the payment's transaction names the invoice in product_data.payment_link_id. Not in
+   * xendit-node's TransactionResponse nor docs.xendit.co "List transactions", so by default it is left
+   * out (the strict case); set, the case where Xendit sends it (test/contract TRANSACTION_EXTRAS).
+   */
+  transactionNamesInvoice?: boolean;
   /** Test hook: fees_paid_amount exactly as sent on the wire (e.g. 11600.5 IDR, which no IDR amount can be). */
   feesPaidWire?: number;
   paymentMethod?: string;

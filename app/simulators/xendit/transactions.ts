@@ -89,6 +89,27 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   res.json({ has_more: rows.length > limit, data: rows.slice(0, limit).map((r) => r.json), links: [] });
 }
 
+/**
+ * GET /transactions/{id} (xendit-node balance_and_transaction TransactionApi getTransactionByID; the
+ * key's Transactions permission is checked first, 403, as on every route: accounts.ts). One of the
+ * account's own transactions, in any currency (an id names one; no currency asked). An id it does
+ * not hold: 404 DATA_NOT_FOUND (the error code is not documented for this call; Xendit's generic one).
+ */
+export function getTransactionRoute(ctx: Ctx, req: Request, res: Response): void {
+  const account = res.locals.account as XenditSimAccount;
+  const id = String(req.params.id);
+  const inv = id.startsWith('txn_') ? ctx.state.invoices.get(id.slice(4)) : undefined;
+  const found =
+    inv && inv.userId === account.userId && inv.paidAt && !inv.transactionUnlisted
+      ? transactionJson(inv)
+      : (withdrawalsOf(ctx)
+          .filter((w) => w.userId === account.userId)
+          .map(withdrawalJson)
+          .find((w) => w.id === id) ?? (ctx.state.otherMovements ?? []).filter((m) => m.userId === account.userId && m.id === id).map(movementJson)[0]);
+  if (!found) return void res.status(404).json({ error_code: 'DATA_NOT_FOUND', message: 'Transaction not found' });
+  res.json(found);
+}
+
 /** The currencies an account holds money in: those it was paid, withdrew or moved money in. */
 function currenciesOf(ctx: Ctx, userId: string): Set<string> {
   const held = new Set<string>();
@@ -121,6 +142,7 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
   return {
     id: `txn_${inv.id}`,
     product_id: paymentProductId(inv.id),
+    ...(inv.transactionNamesInvoice ? { product_data: { payment_link_id: inv.id } } : {}),
     type: 'PAYMENT',
     status: inv.voidedAt ? 'VOIDED' : 'SUCCESS',
     channel_category: 'VIRTUAL_ACCOUNT',
