@@ -6,9 +6,9 @@
  * themselves make the report unreconciled, and they are not in the period's payment totals.
  */
 import type { Merchant } from '../store/merchants.js';
-import { toDecimal } from '../money.js';
+import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { clearingCurrencies, format, hundredths, incompleteRow, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
@@ -18,8 +18,9 @@ export async function otherMovementRows(
   merchant: Merchant,
   range: { from: string; to: string },
   timezone: string | null | undefined,
+  /** The currencies of every clearing account, the ones Xendit is asked for. */
+  currencies: Currency[],
 ): Promise<ReportRow[]> {
-  const currencies = await clearingCurrencies(deps, merchant);
   const listed = await readPagesPerCurrency(
     currencies,
     async (currency, afterId) => {

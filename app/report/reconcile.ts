@@ -6,7 +6,7 @@
 import type { XenditInvoice } from '../clients/xendit/types.js';
 import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
-import { toDecimal, type Currency } from '../money.js';
+import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import {
   format,
@@ -292,7 +292,11 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   }
   // Settlements: withdrawals to the merchant's bank against the bank transfers out of the clearing accounts.
   const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
-  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts);
+  // What Xendit is asked for, per currency: every clearing account's (the default one's, when Xero
+  // could not say, the organisation's base currency).
+  const held = new Set([...Object.keys(merchant.clearingAccounts), currencyOf.get(merchant.clearingAccountId) ?? (await baseCurrency(deps, merchant))]);
+  const currencies = SUPPORTED_CURRENCIES.filter((c) => held.has(c));
+  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies);
   rows.push(...settled.rows);
   const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
   rows.push(...unbooked.rows);
@@ -309,7 +313,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   );
   rows.push(...feesBack.rows);
   for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;
-  rows.push(...(await otherMovementRows(deps, merchant, range, timezone)));
+  rows.push(...(await otherMovementRows(deps, merchant, range, timezone, currencies)));
   for (const [currency, t] of settled.sums) {
     sum(currency).xendit += t.xendit;
     sum(currency).xero += t.xero;

@@ -5,7 +5,7 @@
 import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
 import type { Merchant } from '../store/merchants.js';
 import type { XeroGateway } from '../clients/xero/types.js';
-import { SUPPORTED_CURRENCIES, type Currency } from '../money.js';
+import { type Currency } from '../money.js';
 
 export const ROW_STATUSES = [
   'matched',
@@ -131,19 +131,6 @@ export async function readPagesPerCurrency<T>(
     complete &&= got.complete;
   }
   return { items, complete };
-}
-
-/**
- * The currencies of the merchant's clearing accounts, what the report compares: each per-currency
- * one's, and the default one's (Xero's bank account currency; one that is not a bank account is in
- * the organisation's base currency).
- */
-export async function clearingCurrencies(deps: ReportDeps, merchant: Merchant): Promise<Currency[]> {
-  const banks = await deps.xero.listBankAccounts(merchant.xero);
-  const held = new Set<string>(Object.keys(merchant.clearingAccounts));
-  const bank = banks.find((a) => a.accountId === merchant.clearingAccountId);
-  held.add(bank ? (bank.currencyCode ?? '') : (await deps.xero.getOrganisation(merchant.xero)).baseCurrency);
-  return SUPPORTED_CURRENCIES.filter((c) => held.has(c));
 }
 
 /**

@@ -8,9 +8,9 @@
 import type { XenditWithdrawal } from '../clients/xendit/types.js';
 import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
-import { toDecimal } from '../money.js';
+import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { clearingCurrencies, format, hundredths, incompleteRow, movedByLock, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, incompleteRow, movedByLock, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
@@ -33,13 +33,14 @@ export async function transferRows(
   timezone: string | null | undefined,
   /** The clearing accounts, each with its currency. */
   clearing: Map<string, string>,
+  /** The currencies of every clearing account (bank or not), the ones Xendit is asked for. */
+  currencies: Currency[],
 ): Promise<TransferRows> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
   // Each withdrawal with the local dates it left the balance and, sent back by the bank, came back.
   const withdrawals = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
   // Local dates run up to a day ahead of UTC: ask from a day earlier, keep the range's local dates.
   // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
-  const currencies = await clearingCurrencies(deps, merchant);
   const listed = await readPagesPerCurrency(
     currencies,
     async (currency, afterId) => {

@@ -48,7 +48,7 @@ describe('report: a withdrawal sent back in a later period', () => {
   } as unknown as ReportDeps;
   const merchant = { xenditSecretKey: 'k', xero: {}, clearingAccountId: 'clearing', clearingAccounts: {} } as unknown as Merchant;
   const rowsFor = async (from: string, to: string) =>
-    (await transferRows(deps, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]))).rows;
+    (await transferRows(deps, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]), ['IDR'])).rows;
 
   it('January: out on both sides; February: back in on both sides; the two months together: nothing', async () => {
     const pick = (rows: Awaited<ReturnType<typeof rowsFor>>) => rows.map((r) => [r.date, r.currency, r.xenditAmount, r.xeroPayment, r.status]);
@@ -62,7 +62,7 @@ describe('report: a withdrawal sent back in a later period', () => {
       ...deps,
       xero: { listBankAccounts, listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
     } as unknown as ReportDeps;
-    const [row] = (await transferRows(noBack, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]))).rows;
+    const [row] = (await transferRows(noBack, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]), ['IDR'])).rows;
     assert.deepEqual([row.xenditAmount, row.xeroPayment, row.status], ['100000.00', null, 'missing_in_xero']);
     assert.match(row.note, /sent back by the bank on 2026-02-03 .*; in Xero in this range: nothing$/);
   });
@@ -76,7 +76,7 @@ describe('report: a withdrawal sent back in a later period', () => {
       ['2026-01-01', '2026-01-31', '2026-01-31', '-100000.00'],
       ['2026-02-01', '2026-02-28', '2026-02-03', '100000.00'],
     ]) {
-      const got = await transferRows(nothing, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]));
+      const got = await transferRows(nothing, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]), ['IDR']);
       assert.deepEqual(
         got.rows.map((r) => [r.date, r.xenditAmount, r.xeroPayment, r.status]),
         [[date, amount, null, 'xendit_only']],
@@ -89,7 +89,7 @@ describe('report: a withdrawal sent back in a later period', () => {
       ...deps,
       xero: { listBankAccounts, listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
     } as unknown as ReportDeps;
-    const [feb] = (await transferRows(outOnly, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]))).rows;
+    const [feb] = (await transferRows(outOnly, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]), ['IDR'])).rows;
     assert.equal(feb.status, 'missing_in_xero');
   });
 });
