@@ -8,7 +8,7 @@
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, readPagesPerCurrency, unreadRows, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
@@ -51,6 +51,5 @@ export async function otherMovementRows(
       note: `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance: not booked by the gateway`,
     });
   }
-  if (listed.complete) return rows;
-  return [...rows, incompleteRow(range, `Xendit lists more balance movements than one report reads (${MAX_PAGES * 50}): choose a shorter range`)];
+  return [...rows, ...unreadRows(range, listed, 'balance movements', MAX_PAGES * 50)];
 }

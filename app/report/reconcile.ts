@@ -11,6 +11,7 @@ import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import {
   format,
   hundredths,
+  incompleteRow,
   lockedOutRow,
   movedByLock,
   transactionReader,
@@ -296,6 +297,13 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // could not say, the organisation's base currency).
   const held = new Set([...Object.keys(merchant.clearingAccounts), currencyOf.get(merchant.clearingAccountId) ?? (await baseCurrency(deps, merchant))]);
   const currencies = SUPPORTED_CURRENCIES.filter((c) => held.has(c));
+  // A clearing account in a currency Xendit has no balance in: nothing to list, nothing compared.
+  const unlisted = [...held].filter((c) => !currencies.includes(c as Currency));
+  if (unlisted.length) {
+    rows.push(
+      incompleteRow(range, `clearing account in ${unlisted.join(', ')}, a currency Xendit does not list: its withdrawals and movements are not compared`),
+    );
+  }
   const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies);
   rows.push(...settled.rows);
   const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);

@@ -6,6 +6,7 @@ import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xend
 import type { Merchant } from '../store/merchants.js';
 import type { XeroGateway } from '../clients/xero/types.js';
 import { type Currency } from '../money.js';
+import { UpstreamError } from '../clients/types.js';
 
 export const ROW_STATUSES = [
   'matched',
@@ -117,20 +118,46 @@ export async function readPages<T>(
 /**
  * readPages for each currency, each with its own cursor: Xendit's Transactions API lists one
  * currency at a time for an account that holds several (docs.xendit.co/apidocs/list-transactions).
+ * A currency Xendit refuses to list (a 4xx: one the account was never opened for, say) is left
+ * out and named in `refused`; the others are still read. Anything else (Xendit down) fails the report.
  */
 export async function readPagesPerCurrency<T>(
   currencies: readonly Currency[],
   page: (currency: Currency, afterId: string | undefined) => Promise<XenditPage<T>>,
   maxPages: number,
-): Promise<{ items: T[]; complete: boolean }> {
+): Promise<{ items: T[]; complete: boolean; refused: { currency: Currency; reason: string }[] }> {
   const items: T[] = [];
+  const refused: { currency: Currency; reason: string }[] = [];
   let complete = true;
   for (const currency of currencies) {
-    const got = await readPages((afterId) => page(currency, afterId), maxPages);
-    items.push(...got.items);
-    complete &&= got.complete;
+    try {
+      const got = await readPages((afterId) => page(currency, afterId), maxPages);
+      items.push(...got.items);
+      complete &&= got.complete;
+    } catch (err) {
+      if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
+      refused.push({ currency, reason: err.message });
+    }
   }
-  return { items, complete };
+  return { items, complete, refused };
+}
+
+/**
+ * What a per-currency listing left unknown, as incomplete rows: each currency Xendit refused, and
+ * pages past one report's bound.
+ */
+export function unreadRows(
+  range: { to: string },
+  listed: { complete: boolean; refused: { currency: Currency; reason: string }[] },
+  what: string,
+  bound: number,
+): ReportRow[] {
+  const rows: ReportRow[] = listed.refused.map(({ currency, reason }) => ({
+    ...incompleteRow(range, `Xendit would not list the ${currency} ${what} (${reason}): they are not compared`),
+    currency,
+  }));
+  if (!listed.complete) rows.push(incompleteRow(range, `Xendit lists more ${what} than one report reads (${bound}): choose a shorter range`));
+  return rows;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, movedByLock, readPagesPerCurrency, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, movedByLock, readPagesPerCurrency, unreadRows, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
@@ -162,7 +162,7 @@ export async function transferRows(
     );
   }
   // Pages left unread: a withdrawal among them would be missing on both sides and go unseen.
-  if (!listed.complete) rows.push(incompleteRow(range, `Xendit lists more withdrawals than one report reads (${MAX_PAGES * 50}): choose a shorter range`));
+  rows.push(...unreadRows(range, listed, 'withdrawals', MAX_PAGES * 50));
   return { rows, sums };
 }
 

@@ -3,6 +3,8 @@ import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { reconciliationReport, toCsv, type ReportRow } from '../../app/report/reconcile.js';
+import { UpstreamError } from '../../app/clients/types.js';
+import type { XenditGateway } from '../../app/clients/xendit/types.js';
 
 describeEachDatabase('reconciliation report', ({ db }) => {
   let h: Harness;
@@ -179,5 +181,46 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: '2020-01-01', to: '2020-01-31' });
     assert.deepEqual(r.rows, []);
     assert.equal(r.reconciled, true);
+  });
+  it('a currency Xendit will not list is marked incomplete, and the others are still reported', async () => {
+    const a = await paid();
+    await h.worker.drain();
+    const refusing = (kind: 'rejected' | 'unavailable'): XenditGateway => {
+      const refuse = (currency: string) => {
+        if (currency === 'PHP') throw new UpstreamError('xendit', kind, 'currency not enabled', kind === 'rejected' ? 400 : 503);
+      };
+      return {
+        ...h.sims.xenditClient,
+        listWithdrawals: async (key, q) => (refuse(q.currency), h.sims.xenditClient.listWithdrawals(key, q)),
+        listOtherMovements: async (key, q) => (refuse(q.currency), h.sims.xenditClient.listOtherMovements(key, q)),
+      };
+    };
+    const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: refusing('rejected') }, h.merchant, range());
+    assert.deepEqual(
+      r.rows.map((row) => [row.xenditInvoiceId, row.currency, row.status]),
+      [
+        [a.x.id, 'IDR', 'matched'],
+        [null, 'PHP', 'incomplete'],
+        [null, 'PHP', 'incomplete'],
+      ],
+    );
+    assert.match(r.rows[1].note + r.rows[2].note, /PHP withdrawals.*not compared|PHP balance movements.*not compared/);
+    assert.equal(r.reconciled, false, 'what was not read may hold a difference');
+    // Xendit down is not a refusal: the report fails rather than say less than it knows.
+    await assert.rejects(reconciliationReport({ xero: h.sims.xeroClient, xendit: refusing('unavailable') }, h.merchant, range()), /unavailable/);
+  });
+
+  it('a clearing account in a currency Xendit does not list is marked incomplete', async () => {
+    const nzd = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Xendit NZD', type: 'BANK', currencyCode: 'NZD' });
+    const r = await reconciliationReport(
+      { xero: h.sims.xeroClient, xendit: h.sims.xenditClient },
+      { ...h.merchant, clearingAccountId: nzd.accountId },
+      range(),
+    );
+    assert.deepEqual(
+      r.rows.map((row) => [row.status, row.note]),
+      [['incomplete', 'clearing account in NZD, a currency Xendit does not list: its withdrawals and movements are not compared']],
+    );
+    assert.equal(r.reconciled, false);
   });
 });
