@@ -8,7 +8,7 @@
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, readPagesPerCurrency, unreadRows, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, readPagesPerCurrency, unreadRows, utcWindow, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
@@ -25,11 +25,10 @@ export async function otherMovementRows(
     currencies,
     async (currency, afterId) => {
       const got = await deps.xendit.listOtherMovements(merchant.xenditSecretKey, {
+        ...utcWindow(range, 0),
         currency,
         limit: 50,
         afterId,
-        createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - 86_400_000),
-        createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * 86_400_000),
       });
       return { ...got, items: got.movements };
     },

@@ -116,6 +116,19 @@ export async function readPages<T>(
 }
 
 /**
+ * The UTC times to ask Xendit for a range of local dates: local dates run up to a day ahead of
+ * UTC (and behind, by a day at most), so ask from a day earlier (`daysBefore` more) to two days
+ * after its start of `to`; the caller keeps what falls on the range's local dates.
+ */
+export function utcWindow(range: { from: string; to: string }, daysBefore: number): { createdAfter: Date; createdBefore: Date } {
+  const day = 86_400_000;
+  return {
+    createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - (1 + daysBefore) * day),
+    createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * day),
+  };
+}
+
+/**
  * readPages for each currency, each with its own cursor: Xendit's Transactions API lists one
  * currency at a time for an account that holds several (docs.xendit.co/apidocs/list-transactions).
  * A currency Xendit refuses to list (a 4xx: one the account was never opened for, say) is left

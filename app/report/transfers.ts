@@ -10,11 +10,10 @@ import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, movedByLock, readPagesPerCurrency, unreadRows, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, movedByLock, readPagesPerCurrency, unreadRows, utcWindow, type ReportDeps, type ReportRow } from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
-const DAY_MS = 86_400_000;
 /** Bounds one report's reading of Xendit's withdrawals per currency (50 a page). */
 const MAX_PAGES = 20;
 /** How long before a report's range a withdrawal that came back within it may have left. */
@@ -39,17 +38,15 @@ export async function transferRows(
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
   // Each withdrawal with the local dates it left the balance and, sent back by the bank, came back.
   const withdrawals = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
-  // Local dates run up to a day ahead of UTC: ask from a day earlier, keep the range's local dates.
   // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
   const listed = await readPagesPerCurrency(
     currencies,
     async (currency, afterId) => {
       const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
+        ...utcWindow(range, REVERSAL_LOOKBACK_DAYS),
         currency,
         limit: 50,
         afterId,
-        createdAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - (1 + REVERSAL_LOOKBACK_DAYS) * DAY_MS),
-        createdBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * DAY_MS),
       });
       return { ...got, items: got.withdrawals };
     },

@@ -24,6 +24,9 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
 
   const notes = () => h.sims.xero.test.creditNotes(h.tenantId);
   const refundsOut = (type: string) => h.sims.xero.test.refundPayments(h.tenantId).filter((p) => p.paymentType === type);
+  /** What the refunds took off the overpayment and what they put on credit notes, in hundredths. */
+  const assertSplit = (want: { onOverpayment: bigint[]; creditNotes: bigint[] }) =>
+    assert.deepEqual({ onOverpayment: refundsOut('AROVERPAYMENTPAYMENT').map((p) => p.amount), creditNotes: notes().map((n) => n.total) }, want);
   const overpaymentOf = async (bankTransactionId: string) => {
     const t = h.sims.xero.bankTransactionsOf(h.tenantId).find((b) => b.bankTransactionId === bankTransactionId)!;
     const id = (await h.sims.xeroClient.findBankTransactionsByReference(h.merchant.xero, t.reference))[0].overpaymentId!;
@@ -126,14 +129,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     await refundWebhook(h, id).expect(200);
     await h.worker.drain();
 
-    assert.deepEqual(
-      refundsOut('AROVERPAYMENTPAYMENT').map((p) => p.amount),
-      [2000000n],
-    );
-    assert.deepEqual(
-      notes().map((n) => n.total),
-      [3000000n],
-    );
+    assertSplit({ onOverpayment: [2000000n], creditNotes: [3000000n] });
     assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
     assert.equal((await report()).reconciled, true);
   });
@@ -252,14 +248,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
 
     assert.ok(await h.stores.jobs.replay((await job(id)).id, h.clock())); // what Retry does
     await h.worker.drain();
-    assert.deepEqual(
-      refundsOut('AROVERPAYMENTPAYMENT').map((p) => p.amount),
-      [2000000n],
-    );
-    assert.deepEqual(
-      notes().map((n) => n.total),
-      [3000000n],
-    );
+    assertSplit({ onOverpayment: [2000000n], creditNotes: [3000000n] });
     assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
   });
 

@@ -53,6 +53,16 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     return h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', amount);
   }
 
+  /** A withdrawal to the savings account picked in settings, listed and booked as one transfer. */
+  async function transferredToSavings(amount: number) {
+    await pick(await signedIn(h.app, 'a@toko.test'), { settlement_IDR: savings }, 303);
+    const w = await withdrawn(amount);
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1);
+    return w;
+  }
+
   it('a withdrawal found by the listing becomes one bank transfer, clearing → settlement account; listing again or replaying the job adds nothing', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     await pick(agent, { settlement_IDR: savings }, 303);
@@ -318,12 +328,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
   });
 
   it('a withdrawal made before the weeks the listing reads, sent back now, is found by its reversal and booked back once', async () => {
-    const agent = await signedIn(h.app, 'a@toko.test');
-    await pick(agent, { settlement_IDR: savings }, 303);
-    const w = await withdrawn(100_000);
-    await list();
-    await h.worker.drain();
-    assert.equal(transfers().length, 1);
+    const w = await transferredToSavings(100_000);
     // Weeks later: a listing of withdrawals made in the last weeks no longer returns it (the
     // simulators keep the wall clock, so its creation date is moved out of that listing here).
     const calls: { currency: string; createdAfter?: Date; reversedAfter?: Date }[] = [];
@@ -355,12 +360,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
   });
 
   it('a withdrawal the bank sends back: the next listing books one transfer back into the clearing account; the report nets it to nothing and the balances agree', async () => {
-    const agent = await signedIn(h.app, 'a@toko.test');
-    await pick(agent, { settlement_IDR: savings }, 303);
-    const w = await withdrawn(100_000);
-    await list();
-    await h.worker.drain();
-    assert.equal(transfers().length, 1);
+    const w = await transferredToSavings(100_000);
     const before = h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');
 
     h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
