@@ -61,6 +61,15 @@ export interface Merchant {
   createdAt: Date;
 }
 
+/**
+ * Whether the scheduled listings look for money that moved at Xendit (refunds, withdrawals): an
+ * active merchant, and a disabled one too. Disabling stops new payment links; the money its
+ * customers already paid still leaves Xendit, and its callbacks are still booked (callbacks/service.ts).
+ */
+export function listsMovements(m: Pick<Merchant, 'status' | 'xenditSecretKey'>): boolean {
+  return (m.status === 'active' || m.status === 'disabled') && !!m.xenditSecretKey;
+}
+
 /** The bank account a payment in this currency is recorded into. */
 export function clearingAccountFor(merchant: Merchant, currency: string): string {
   return merchant.clearingAccounts[currency] ?? merchant.clearingAccountId;

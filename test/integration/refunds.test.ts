@@ -153,6 +153,16 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
 
   const list = () => listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
 
+  it('a merchant disabled after the payment: the listing still finds its refund and books it (the money left Xendit all the same)', async () => {
+    const { x } = await paidAndRecorded();
+    await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    await list();
+    await h.worker.drain();
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(cashRefunds().length, 1);
+  });
+
   /** Paid at Xendit, its PAID callback not delivered yet, and refunded in part: the refund's webhook comes first. */
   async function refundedBeforeRecorded() {
     const inv = h.addInvoice({});

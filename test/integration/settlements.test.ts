@@ -92,6 +92,18 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal(transfers().length, 1);
   });
 
+  it('a merchant disabled after its sales: the listing still finds its withdrawal and books the transfer', async () => {
+    await pick(await signedIn(h.app, 'a@toko.test'), { settlement_IDR: savings }, 303);
+    const w = await withdrawn();
+    await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
+    await list();
+    await h.worker.drain();
+    assert.deepEqual(
+      transfers().map((t) => t.reference),
+      [`Xendit withdrawal ${w.id}`],
+    );
+  });
+
   it('a lost answer from Xero: the retry finds the transfer by Reference and creates no second one', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     await pick(agent, { settlement_IDR: savings }, 303);

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
+import { listsMovements } from '../../store/merchant-model.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import type { Refund } from '../../store/refunds.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
@@ -33,7 +34,7 @@ const DISPUTE_LOOKS_PER_RUN = 200;
 export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }) {
   return async (): Promise<void> => {
     for (const merchant of await deps.stores.merchants.list()) {
-      if (merchant.status !== 'active' || !merchant.xenditSecretKey) continue;
+      if (!listsMovements(merchant)) continue;
       try {
         let afterId: string | undefined;
         for (let page = 0; page < MAX_PAGES; page++) {

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
-import { modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
+import { listsMovements, modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
@@ -33,7 +33,7 @@ type Deps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logge
 export function listWithdrawalsJob(deps: Deps) {
   return async (): Promise<void> => {
     for (const merchant of await deps.stores.merchants.list()) {
-      if (merchant.status !== 'active' || !merchant.xenditSecretKey) continue;
+      if (!listsMovements(merchant)) continue;
       const since = new Date(Math.max(merchant.createdAt.getTime(), deps.clock().getTime() - LOOK_BACK_DAYS * 86_400_000));
       // Every currency the gateway books, one at a time (an account holding several must name one);
       // one Xendit will not list (one the account never held, say) holds up no other.
