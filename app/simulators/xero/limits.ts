@@ -6,44 +6,62 @@ import type { Response } from 'express';
 import { xeroErrorBody } from './errors.js';
 import { type SimOrganisation, type XeroSimLimits, type XeroSimulator } from './state.js';
 
-export const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10000, concurrent: Number.POSITIVE_INFINITY };
+/**
+ * Five calls in flight per organisation ("Concurrent Limit: 5 calls in progress at one time",
+ * developer.xero.com/documentation/guides/oauth2/limits). The minute and day limits count the
+ * calls of the last 60 seconds and 24 hours ("Too many requests in the last day"; a day limit's
+ * Retry-After may be hours, not the time to midnight UTC): a client that resets its own count on
+ * the clock's boundaries still meets a 429 right after one.
+ */
+export const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10000, concurrent: 5 };
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** Drops the calls that left the window; returns when the oldest one still in it leaves. */
+function roll(calls: number[], t: number, window: number): number {
+  while (calls.length && calls[0] <= t - window) calls.shift();
+  return (calls[0] ?? t) + window;
+}
 
 export function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: Date): boolean {
   const t = at.getTime();
-  const minute = Math.floor(t / 60_000);
-  const day = Math.floor(t / 86_400_000);
   const u = o.usage;
-  if (u.minute !== minute) Object.assign(u, { minute, minuteCount: 0 });
-  if (u.day !== day) Object.assign(u, { day, dayCount: 0 });
-  const app = sim.state.appUsage.get(o.clientId) ?? { minute, count: 0 };
-  if (app.minute !== minute) Object.assign(app, { minute, count: 0 });
-  sim.state.appUsage.set(o.clientId, app);
+  // State saved by an older simulator counted fixed windows: start the rolling ones empty.
+  const minuteCalls = (u.minuteCalls ??= []);
+  const dayCalls = (u.dayCalls ??= []);
+  const saved: unknown = sim.state.appUsage.get(o.clientId);
+  const appCalls = Array.isArray(saved) ? (saved as number[]) : [];
+  sim.state.appUsage.set(o.clientId, appCalls);
+  const minuteFree = roll(minuteCalls, t, MINUTE);
+  const dayFree = roll(dayCalls, t, DAY);
+  const appFree = roll(appCalls, t, MINUTE);
 
   const problem =
     u.inFlight >= sim.limits.concurrent
       ? 'concurrent'
-      : u.dayCount >= sim.limits.perDay
+      : dayCalls.length >= sim.limits.perDay
         ? 'day'
-        : u.minuteCount >= sim.limits.perMinute
+        : minuteCalls.length >= sim.limits.perMinute
           ? 'minute'
-          : app.count >= sim.limits.appPerMinute
+          : appCalls.length >= sim.limits.appPerMinute
             ? 'appminute'
             : undefined;
   if (!problem) {
-    u.minuteCount += 1;
-    u.dayCount += 1;
-    app.count += 1;
+    minuteCalls.push(t);
+    dayCalls.push(t);
+    appCalls.push(t);
     u.inFlight += 1;
     res.once('close', () => (u.inFlight -= 1));
   }
   res.set({
-    'X-MinLimit-Remaining': String(Math.max(0, sim.limits.perMinute - u.minuteCount)),
-    'X-DayLimit-Remaining': String(Math.max(0, sim.limits.perDay - u.dayCount)),
-    'X-AppMinLimit-Remaining': String(Math.max(0, sim.limits.appPerMinute - app.count)),
+    'X-MinLimit-Remaining': String(Math.max(0, sim.limits.perMinute - minuteCalls.length)),
+    'X-DayLimit-Remaining': String(Math.max(0, sim.limits.perDay - dayCalls.length)),
+    'X-AppMinLimit-Remaining': String(Math.max(0, sim.limits.appPerMinute - appCalls.length)),
   });
   if (!problem) return false;
-  const windowEnd = problem === 'day' ? (day + 1) * 86_400_000 : problem === 'concurrent' ? t + 1000 : (minute + 1) * 60_000;
-  res.status(429).set({ 'Retry-After': String(Math.max(1, Math.ceil((windowEnd - t) / 1000))), 'X-Rate-Limit-Problem': problem });
+  const freeAt = problem === 'day' ? dayFree : problem === 'concurrent' ? t + 1000 : problem === 'minute' ? minuteFree : appFree;
+  res.status(429).set({ 'Retry-After': String(Math.max(1, Math.ceil((freeAt - t) / 1000))), 'X-Rate-Limit-Problem': problem });
   res.json(xeroErrorBody(429));
   return true;
 }

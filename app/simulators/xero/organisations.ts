@@ -31,7 +31,7 @@ export function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: 
     contacts: new Map(),
     taxRates: demoTaxRates(o.baseCurrency),
     idempotency: new Map(),
-    usage: { minute: 0, minuteCount: 0, day: 0, dayCount: 0, inFlight: 0 },
+    usage: { minuteCalls: [], dayCalls: [], inFlight: 0 },
     nextInvoiceNumber: 1,
   };
   addAccount(created, { code: '090', name: 'Xendit', type: 'BANK' });

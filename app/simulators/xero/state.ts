@@ -108,10 +108,9 @@ export interface SimManualJournal {
 }
 
 export interface Usage {
-  minute: number;
-  minuteCount: number;
-  day: number;
-  dayCount: number;
+  /** When each call in the last minute / day was let through (ms, oldest first): Xero's windows roll. */
+  minuteCalls?: number[];
+  dayCalls?: number[];
   inFlight: number;
 }
 
@@ -177,7 +176,7 @@ export interface XeroSimState {
   orgs: Map<string, SimOrganisation>;
   accessTokens: Map<string, { clientId: string; expiresAt: number; scope: string; grantId?: string }>;
   refreshTokens: Map<string, { clientId: string; validUntil: number }>;
-  appUsage: Map<string, { minute: number; count: number }>;
+  appUsage: Map<string, number[]>;
   requests: SimRequest[];
   tokenRequests: number;
   /** "Connect to Xero" apps, consents (grants), codes and their counters (oauth.ts). */
