@@ -121,6 +121,18 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     );
   });
 
+  it('the clearing account archived in Xero meanwhile: Xero refuses the refund out of it, and the refund waits for review with its reason, nothing booked', async () => {
+    const { x } = await overpaid();
+    h.sims.xero.bankAccountFor(h.tenantId, 'Xendit').status = 'ARCHIVED'; // archived by the merchant in Xero
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    await h.worker.drain();
+    const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(row?.state, 'needs_review');
+    assert.match(row?.lastError ?? '', /has been archived/);
+    assertSplit({ onOverpayment: [], creditNotes: [] });
+  });
+
   it('credit the merchant allocated elsewhere in Xero is not refunded again: the overpayment gives what it holds, a credit note the rest', async () => {
     const { x, payment } = await overpaid();
     const over = await overpaymentOf(payment.xeroOverpaymentId!);

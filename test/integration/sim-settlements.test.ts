@@ -169,14 +169,18 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
         `k-${from}-${to}-${amount}`,
       );
 
-    it('refuses what Xero refuses with a ValidationException: a non-bank account, the same account twice, another currency, no amount', async () => {
+    it('refuses what Xero refuses with a ValidationException: a non-bank account, the same account twice, another currency, no amount, an archived account', async () => {
       const sales = sims.xero.bankAccountFor(tenantId, 'Sales').accountId;
       const usd = sims.xero.addAccount(tenantId, { code: '095', name: 'Bank USD', type: 'BANK', currencyCode: 'USD' }).accountId;
+      const old = sims.xero.addAccount(tenantId, { code: '096', name: 'Old savings', type: 'BANK' });
+      old.status = 'ARCHIVED'; // archived by the merchant in Xero
+      const archived = old.accountId;
       for (const [from, to, amount, why] of [
         [clearing, sales, '1000', /must be a bank account/],
         [clearing, clearing, '1000', /must be different/],
         [clearing, usd, '1000', /same currency/],
         [clearing, savings, '0', /greater than zero/],
+        [clearing, archived, '1000', /has been archived/],
       ] as const) {
         await assert.rejects(transfer(from, to, amount), (err: unknown) => err instanceof UpstreamError && err.kind === 'rejected' && why.test(err.message));
       }

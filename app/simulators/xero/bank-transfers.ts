@@ -67,6 +67,8 @@ function validate(o: SimOrganisation, raw: Record<string, unknown>, at: Date): {
   else if (from.type !== 'BANK') errors.push('The From account must be a bank account');
   if (!to) errors.push('To bank account could not be found');
   else if (to.type !== 'BANK') errors.push('The To account must be a bank account');
+  // An archived bank account takes no new entries, as on payments and bank transactions.
+  for (const a of [from, to]) if (a?.type === 'BANK' && a.status !== 'ACTIVE') errors.push(`Account code '${a.code}' has been archived`);
   if (from && to && from.accountId === to.accountId) errors.push('The From and To bank accounts must be different');
   if (from && to && from.type === 'BANK' && to.type === 'BANK' && currencyOf(from, o) !== currencyOf(to, o))
     errors.push('The simulator transfers between bank accounts of the same currency only (no CurrencyRate)');

@@ -50,6 +50,8 @@ export function refundPaymentTerms(
   if (!account) errors.push('Account could not be found');
   else if (account.type !== 'BANK' && !account.enablePaymentsToAccount)
     errors.push(`Account code '${account.code}' is not a bank account or an account with payments enabled`);
+  // As on any payment (payments.ts): an archived account takes no new entries.
+  else if (account.status !== 'ACTIVE') errors.push(`Account code '${account.code}' has been archived`);
   if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
   else if (remaining !== undefined && amount > remaining) errors.push('Payment amount exceeds the amount outstanding on this document');
   if (!date) errors.push('Payment date is not a valid date');
