@@ -1,17 +1,27 @@
 /**
  * Movements of Xendit's balance in the range that the gateway does not book (a payout to a
- * supplier, a transfer, a top-up, …; clients/xendit/movements.ts): one `xendit_only` row each, so
- * a difference between Xendit's balance and the clearing account points at its reason. They are
- * the merchant's to book (or not: money that never passed the clearing account), so they do not by
- * themselves make the report unreconciled, and they are not in the period's payment totals.
+ * supplier, a transfer, a top-up, …; clients/xendit/movements.ts). The clearing account follows
+ * Xendit's balance only when each is booked there too: the merchant books it by hand (what it is
+ * only they know: a supplier's bill, an owner's top-up), with the Xendit transaction id in its
+ * Reference (or a journal's narration). Such an entry is `matched` to its movement; a movement
+ * with none is `not_in_xero` and holds the report unreconciled, counted on Xendit's side so the
+ * totals show by how much the clearing account is off.
  */
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, readPagesPerCurrency, unreadRows, utcWindow, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, readPagesPerCurrency, unreadRows, utcWindow, type ClearingEntry, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
+
+export interface MovementRows {
+  rows: ReportRow[];
+  /** The clearing entries that are the merchant's bookings of a movement (no rows of their own). */
+  claimed: Set<ClearingEntry>;
+  /** Per currency, hundredths. */
+  sums: Map<string, { xendit: bigint; xero: bigint }>;
+}
 
 export async function otherMovementRows(
   deps: ReportDeps,
@@ -20,7 +30,9 @@ export async function otherMovementRows(
   timezone: string | null | undefined,
   /** The currencies of every clearing account, the ones Xendit is asked for. */
   currencies: Currency[],
-): Promise<ReportRow[]> {
+  /** Entries on the clearing accounts that are none of the gateway's: a booking of a movement is among them. */
+  entries: ClearingEntry[],
+): Promise<MovementRows> {
   const listed = await readPagesPerCurrency(
     currencies,
     async (currency, afterId) => {
@@ -35,20 +47,35 @@ export async function otherMovementRows(
     MAX_PAGES,
   );
   const rows: ReportRow[] = [];
+  const claimed = new Set<ClearingEntry>();
+  const sums: MovementRows['sums'] = new Map();
   for (const m of listed.items) {
     const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));
     if (date < range.from || date > range.to) continue;
+    const xendit = hundredths(toDecimal(m.amount, m.currency));
+    const way = m.amount < 0 ? 'out of' : 'into';
+    // The merchant's booking names the id; the same currency and way, first the one of the same amount.
+    const named = entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && e.reference.includes(m.id) && e.signed < 0n === xendit < 0n);
+    const booked = named.find((e) => e.signed === xendit) ?? named[0];
+    const sum = sums.get(m.currency) ?? sums.set(m.currency, { xendit: 0n, xero: 0n }).get(m.currency)!;
+    sum.xendit += xendit;
+    if (booked) {
+      claimed.add(booked);
+      sum.xero += booked.signed;
+    }
     rows.push({
       date,
       xenditInvoiceId: null,
       currency: m.currency,
-      xenditAmount: format(hundredths(toDecimal(m.amount, m.currency))),
+      xenditAmount: format(xendit),
       xenditFee: null,
-      xeroPayment: null,
+      xeroPayment: booked ? format(booked.signed) : null,
       xeroFee: null,
-      status: 'xendit_only',
-      note: `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance: not booked by the gateway`,
+      status: !booked ? 'not_in_xero' : booked.signed === xendit ? 'matched' : 'amount_differs',
+      note: booked
+        ? `${m.type} ${m.id} ${way} the Xendit balance, booked by hand: ${booked.row.note}`
+        : `${m.type} ${m.id} ${way} the Xendit balance is not in Xero: book it on the clearing account with ${m.id} in its Reference`,
     });
   }
-  return [...rows, ...unreadRows(range, listed, 'balance movements', MAX_PAGES * 50)];
+  return { rows: [...rows, ...unreadRows(range, listed, 'balance movements', MAX_PAGES * 50)], claimed, sums };
 }

@@ -10,8 +10,10 @@ import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import {
   format,
+  clearingEntry,
   hundredths,
   incompleteRow,
+  type ClearingEntry,
   lockedOutRow,
   movedByLock,
   transactionReader,
@@ -152,6 +154,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const transactionOf = transactionReader(deps, merchant);
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
+  // Entries on the clearing accounts that are none of the gateway's: counted once the merchant's
+  // bookings of Xendit movements are told apart from them (below).
+  const others: ClearingEntry[] = [];
   for (const p of payments) {
     // Only an invoice's payment can be the gateway's; a refund without an invoice is a row of its own.
     const m = p.invoiceId && !MONEY_OUT.has(p.paymentType) ? PAYMENT_REF.exec(p.reference) : null;
@@ -167,9 +172,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       const currency = currencyOf.get(p.accountId ?? '') ?? '';
       const out = MONEY_OUT.has(p.paymentType);
       const signed = out ? -hundredths(p.amount) : hundredths(p.amount);
-      sum(currency).other += signed;
       const what = p.invoiceId ? 'payment' : `${p.paymentType || 'payment'} (no invoice)`;
-      rows.push(otherRow(p.date ?? '', currency, format(signed), `${what} "${p.reference}" ${out ? 'out of' : 'into'} the clearing account`));
+      others.push(clearingEntry(p.date ?? '', currency, signed, `${what} "${p.reference}" ${out ? 'out of' : 'into'} the clearing account`, p.reference));
     }
   }
   for (const [key, inRangeParts] of refundParts) {
@@ -217,8 +221,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       continue; // a transfer's own side: the transfers are compared below (transfers.ts)
     else {
       const signed = t.type.startsWith('SPEND') ? -hundredths(t.total) : hundredths(t.total);
-      sum(t.currencyCode).other += signed;
-      rows.push(otherRow(t.date!, t.currencyCode, format(signed), `${t.type} "${t.reference}" on the clearing account`));
+      others.push(clearingEntry(t.date!, t.currencyCode, signed, `${t.type} "${t.reference}" on the clearing account`, t.reference));
     }
   }
   if (journalCodes.size) {
@@ -235,10 +238,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       const returned = FEE_RETURN_REF.exec(j.narration);
       if (fee && movement < 0n) entry(fee[1]).fees.push({ date: j.date, total: format(-movement), currencyCode: currency });
       else if (returned && movement > 0n) feeReturns.push({ xenditInvoiceId: returned[1], date: j.date ?? '', currency, amount: movement });
-      else {
-        sum(currency).other += movement;
-        rows.push(otherRow(j.date ?? '', currency, format(movement), `manual journal "${j.narration}" on the clearing account`));
-      }
+      else others.push(clearingEntry(j.date ?? '', currency, movement, `manual journal "${j.narration}" on the clearing account`, j.narration));
     }
   }
 
@@ -321,7 +321,17 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   );
   rows.push(...feesBack.rows);
   for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;
-  rows.push(...(await otherMovementRows(deps, merchant, range, timezone, currencies)));
+  const movements = await otherMovementRows(deps, merchant, range, timezone, currencies, [...others, ...settled.others]);
+  rows.push(...movements.rows);
+  for (const [currency, t] of movements.sums) {
+    sum(currency).xendit += t.xendit;
+    sum(currency).xero += t.xero;
+  }
+  for (const e of [...others, ...settled.others]) {
+    if (movements.claimed.has(e)) continue;
+    sum(e.row.currency).other += e.signed;
+    rows.push(e.row);
+  }
   for (const [currency, t] of settled.sums) {
     sum(currency).xendit += t.xendit;
     sum(currency).xero += t.xero;

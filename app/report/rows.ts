@@ -22,8 +22,10 @@ export const ROW_STATUSES = [
   'fee_returned',
   'incomplete',
   'xendit_only',
+  'not_in_xero',
 ] as const;
-/** xendit_only: a movement of Xendit's balance the gateway does not book (shown, not held against the report). */
+/** xendit_only: shown for a reason, counted in another period or not known to move money (not held against the report). */
+/** not_in_xero: money moved in or out of the Xendit balance that the clearing account does not show (movements.ts). */
 /** incomplete: Xendit had more to list than one report reads: the range is not known to be reconciled. */
 /** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
 export type RowStatus = (typeof ROW_STATUSES)[number];
@@ -57,6 +59,32 @@ export function format(h: bigint): string {
   const sign = h < 0n ? '-' : '';
   const digits = (h < 0n ? -h : h).toString().padStart(3, '0');
   return `${sign}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}
+
+/**
+ * An entry on a clearing account that is none of the gateway's: a row of its own (not_from_xendit)
+ * unless it is the merchant's booking of a Xendit balance movement (movements.ts claims it).
+ */
+export interface ClearingEntry {
+  row: ReportRow;
+  /** Hundredths: positive into the clearing account. */
+  signed: bigint;
+  reference: string;
+}
+
+export function clearingEntry(date: string, currency: string, signed: bigint, note: string, reference: string): ClearingEntry {
+  const row: ReportRow = {
+    date,
+    xenditInvoiceId: null,
+    currency,
+    xenditAmount: null,
+    xenditFee: null,
+    xeroPayment: format(signed),
+    xeroFee: null,
+    status: 'not_from_xendit',
+    note,
+  };
+  return { row, signed, reference };
 }
 
 /** The range could not be read to the end: whatever was left unread may hold a difference. */

@@ -10,7 +10,18 @@ import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, movedByLock, readPagesPerCurrency, unreadRows, utcWindow, type ReportDeps, type ReportRow } from './rows.js';
+import {
+  clearingEntry,
+  format,
+  hundredths,
+  movedByLock,
+  type ClearingEntry,
+  readPagesPerCurrency,
+  unreadRows,
+  utcWindow,
+  type ReportDeps,
+  type ReportRow,
+} from './rows.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
@@ -21,6 +32,8 @@ const REVERSAL_LOOKBACK_DAYS = 31;
 
 export interface TransferRows {
   rows: ReportRow[];
+  /** Transfers out of or into a clearing account that are none of the gateway's (counted by the caller). */
+  others: ClearingEntry[];
   /** Per currency, hundredths (negative: money out of the clearing account). */
   sums: Map<string, { xendit: bigint; xero: bigint; other: bigint }>;
 }
@@ -66,6 +79,7 @@ export async function transferRows(
   const everBooked = new Set<string>();
   const bookedOn = new Map<string, string>();
   const rows: ReportRow[] = [];
+  const others: ClearingEntry[] = [];
   const sums: TransferRows['sums'] = new Map();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   for (const [accountId, currency] of clearing) {
@@ -76,20 +90,21 @@ export async function transferRows(
       if (!inRange(t.date)) continue;
       if (m) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), t]);
       else if (!REVERSAL_REF.test(t.reference)) {
-        sum(currency).other -= hundredths(t.amount);
-        rows.push(
-          row(t.date ?? '', currency, null, format(-hundredths(t.amount)), 'not_from_xendit', `bank transfer "${t.reference}" out of the clearing account`),
-        );
+        others.push(clearingEntry(t.date ?? '', currency, -hundredths(t.amount), `bank transfer "${t.reference}" out of the clearing account`, t.reference));
       }
     }
   }
   // A withdrawal the bank sent back comes into the clearing account by a transfer of its own.
   const backs = new Map<string, XeroBankTransfer[]>();
-  for (const [accountId] of clearing) {
+  for (const [accountId, currency] of clearing) {
     for (const t of await deps.xero.listBankTransfersTo(merchant.xero, accountId)) {
       const m = REVERSAL_REF.exec(t.reference);
       if (m) everBooked.add(m[1]);
       if (m && inRange(t.date)) backs.set(m[1], [...(backs.get(m[1]) ?? []), t]);
+      // Money the merchant moved in (a top-up at Xendit booked by hand, say); one out of another
+      // clearing account is already its other side.
+      else if (!m && inRange(t.date) && !clearing.has(t.fromAccountId))
+        others.push(clearingEntry(t.date ?? '', currency, hundredths(t.amount), `bank transfer "${t.reference}" into the clearing account`, t.reference));
     }
   }
   const total = (ts: XeroBankTransfer[]) => ts.reduce((s, t) => s + hundredths(t.amount), 0n);
@@ -160,7 +175,7 @@ export async function transferRows(
   }
   // Pages left unread: a withdrawal among them would be missing on both sides and go unseen.
   rows.push(...unreadRows(range, listed, 'withdrawals', MAX_PAGES * 50));
-  return { rows, sums };
+  return { rows, others, sums };
 }
 
 function row(date: string, currency: string, xendit: string | null, xero: string | null, status: ReportRow['status'], note: string): ReportRow {

@@ -189,8 +189,8 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const report = await reportAroundToday();
     const about = (id: string) => report.rows.filter((r) => r.note.includes(id)).map((r) => [r.currency, r.status, r.xenditAmount]);
     assert.deepEqual(about(w.id), [['PHP', 'transferred', '-500.00']]);
-    assert.deepEqual(about(payout.id), [['PHP', 'xendit_only', '-100.00']]);
-    assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+    assert.deepEqual(about(payout.id), [['PHP', 'not_in_xero', '-100.00']]);
+    assert.equal(report.reconciled, false, 'the payout left the PHP balance and not the PHP clearing account');
   });
 
   it('a settlement account that has since become the clearing account is not transferred to itself: needs review, with the reason', async () => {
@@ -306,18 +306,78 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(left * 100), 'IDR has no minor unit: hundredths in Xero');
   });
 
-  it('a payout from the Xendit balance the gateway does not book is a xendit_only row of the report, the reason its balances differ', async () => {
+  it('a payout from the Xendit balance the gateway does not book: not in Xero (the report unreconciled, off by its amount) until the merchant books it with its id, then matched', async () => {
     const { x } = await paidThroughGateway(h);
     await h.worker.drain();
     await h.sims.xendit.settle(x.id, { sendCallback: false });
     const payout = h.sims.xendit.test.movement(h.merchant.xenditSecretKey, { type: 'DISBURSEMENT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
-    const report = await reportAroundToday();
-    const [row, ...more] = report.rows.filter((r) => r.status === 'xendit_only');
-    assert.equal(more.length, 0);
-    assert.equal(row.xenditAmount, '-20000.00');
-    assert.match(row.note, new RegExp(`DISBURSEMENT ${payout.id} out of the Xendit balance`));
-    assert.equal(report.reconciled, true, 'the payment itself is matched; the payout is shown, not held against it');
     assert.equal(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR'), 145_650 - 20_000, 'it left the balance');
+    const before = await reportAroundToday();
+    const [row, ...more] = before.rows.filter((r) => r.note.includes(payout.id));
+    assert.equal(more.length, 0);
+    assert.deepEqual([row.status, row.xenditAmount, row.xeroPayment], ['not_in_xero', '-20000.00', null]);
+    assert.match(row.note, new RegExp(`DISBURSEMENT ${payout.id} out of the Xendit balance is not in Xero`));
+    assert.equal(before.reconciled, false);
+    assert.equal(before.totals.IDR.difference, '-20000.00', 'Xendit holds 20 000 less than the clearing account');
+
+    // The merchant books it by hand (a supplier paid out of the Xendit balance), naming the payout.
+    await h.sims.xeroClient.createBankTransaction(
+      h.merchant.xero,
+      {
+        type: 'SPEND',
+        bankAccountId: h.clearingAccountId,
+        contactName: 'Supplier',
+        date: new Date().toISOString().slice(0, 10),
+        reference: `Supplier payout ${payout.id}`,
+        currencyCode: 'IDR',
+        lineItems: [{ description: 'Stock', accountCode: '404', amount: '20000' }],
+      },
+      'hand-booked-payout',
+    );
+    const after = await reportAroundToday();
+    const booked = after.rows.filter((r) => r.note.includes(payout.id));
+    assert.deepEqual(
+      booked.map((r) => [r.status, r.xenditAmount, r.xeroPayment]),
+      [['matched', '-20000.00', '-20000.00']],
+      'one row: the booking is not also an unexplained movement',
+    );
+    assert.equal(after.totals.IDR.difference, '0.00');
+    assert.equal(after.totals.IDR.otherMovement, '0.00');
+    assert.equal(after.reconciled, true, JSON.stringify(after.rows));
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt((145_650 - 20_000) * 100), 'the clearing account is the balance');
+  });
+
+  it('a top-up into the Xendit balance, booked by the merchant as a bank transfer into the clearing account naming it, is matched; a transfer in that names nothing is not from Xendit', async () => {
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id, { sendCallback: false });
+    const topUp = h.sims.xendit.test.movement(h.merchant.xenditSecretKey, { type: 'TOPUP', currency: 'IDR', amount: 50_000, cashflow: 'MONEY_IN' });
+    const into = (reference: string, amount: string) =>
+      h.sims.xeroClient.createBankTransfer(
+        h.merchant.xero,
+        {
+          fromAccountId: savings,
+          toAccountId: h.clearingAccountId,
+          amount,
+          date: new Date().toISOString().slice(0, 10),
+          reference,
+          fromIsReconciled: false,
+          toIsReconciled: true,
+        },
+        `in-${reference}`,
+      );
+    await into(`Top-up ${topUp.id}`, '50000');
+    await into('Owner float', '1000');
+    const r = await reportAroundToday();
+    assert.deepEqual(
+      r.rows.filter((row) => row.note.includes(topUp.id) || row.note.includes('Owner float')).map((row) => [row.status, row.xenditAmount, row.xeroPayment]),
+      [
+        ['matched', '50000.00', '50000.00'],
+        ['not_from_xendit', null, '1000.00'],
+      ],
+    );
+    assert.deepEqual([r.totals.IDR.difference, r.totals.IDR.otherMovement], ['0.00', '1000.00']);
+    assert.equal(r.reconciled, false, 'the float is on the clearing account and not at Xendit');
   });
 
   it('the reconciliation report has a row per withdrawal: missing in Xero while it waits, transferred once recorded, and reconciled', async () => {
