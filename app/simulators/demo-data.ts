@@ -76,6 +76,14 @@ const INVOICES: DemoInvoiceSeed[] = [
     status: 'VOIDED',
     lineItems: [{ description: 'Cancelled order', quantity: '1', unitAmount: '1000' }],
   },
+  {
+    // Open, to void in the simulated Xero while its Xendit checkout is open.
+    invoiceNumber: 'INV-0006',
+    contact: { name: 'Dewi Lestari', email: 'dewi@example.co.id' },
+    currency: 'IDR',
+    status: 'AUTHORISED',
+    lineItems: [{ description: 'Kopi Toraja 500 g', quantity: '2', unitAmount: '160000' }],
+  },
 ];
 
 /** The demo organisation, its clearing accounts (IDR default, PHP) and invoices. */

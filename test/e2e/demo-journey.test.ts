@@ -9,7 +9,10 @@ import { freePort, spawnStart, spawnTs, waitFor, type Spawned } from '../helpers
 /**
  * `npm start` on a fresh data directory with no configuration, driven over HTTP the way a person
  * clicks through the demo: home page → Pay with Xendit → simulated Xendit checkout → Pay →
- * callback → worker → the simulated Xero shows the invoice PAID with one payment.
+ * callback → worker → the simulated Xero shows the invoice PAID with one payment; then the rest of
+ * the demo path: a part refund and a withdrawal at the simulated Xendit dashboard, an invoice voided
+ * in the simulated Xero while its checkout is open (its signed webhook expires the checkout), and
+ * the admin's report reconciled with Xendit's balance equal to the clearing account's per currency.
  */
 
 describe('demo journey (npm start, no configuration)', function () {
@@ -225,7 +228,68 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.match(back, /091 Business Savings Account\s*090 Xendit\s*10000\.00 IDR\s*Xendit withdrawal reversed txn_\w+\s*no \/ yes/);
   });
 
-  it("shows the demo merchant's clearing account reconciled in the report: the Xero-started and the dashboard-started payment", async () => {
+  it('voids an invoice in the simulated Xero while its Xendit checkout is open: the signed webhook expires the checkout and the customer can no longer pay', async () => {
+    assert.ok(operatorCookie, 'the operator made by the setup link above');
+    // The customer clicks Pay with Xendit on INV-0006 and leaves the checkout open.
+    const home = cheerio.load(await (await get('/')).text());
+    const payLink = home('tr')
+      .filter((_, tr) => home(tr).text().includes('INV-0006'))
+      .find('a[href*="/pay?"]')
+      .attr('href')!;
+    const pay = await get(payLink);
+    assert.equal(pay.status, 303);
+    const checkoutUrl = pay.headers.get('location')!;
+    const payFormOf = async () => {
+      const checkout = cheerio.load(await (await get(checkoutUrl)).text());
+      return checkout('form').filter((_, f) => /\/pay$/.test(checkout(f).attr('action') ?? ''));
+    };
+    const payAction = (await payFormOf()).attr('action');
+    assert.ok(payAction, 'the checkout is open and offers Pay');
+
+    // Meanwhile the merchant opens INV-0006 in the simulated Xero and presses Void this invoice.
+    const xero = cheerio.load(await (await get('/_sim/xero/')).text());
+    const invoicePage = xero('a')
+      .filter((_, a) => xero(a).text() === 'INV-0006')
+      .first()
+      .attr('href')!;
+    assert.ok(invoicePage, 'the simulated Xero links INV-0006 to its page');
+    const page = cheerio.load(await (await get(invoicePage)).text());
+    const voidForm = page('#void-invoice').closest('form');
+    assert.equal(voidForm.length, 1, 'an open invoice without payments offers Void');
+    const voided = await fetch(new URL(voidForm.attr('action')!, base), {
+      method: 'POST',
+      body: new URLSearchParams({ InvoiceID: String(voidForm.find('input[name=InvoiceID]').val()) }),
+      redirect: 'manual',
+    });
+    assert.equal(voided.status, 303);
+    const after = cheerio.load(await (await get(voided.headers.get('location')!)).text());
+    assert.equal(after('#invoice-status').text(), 'VOIDED');
+
+    // The signed webhook reached the gateway (it answers only correctly signed ones); its job expires the Xendit invoice.
+    await waitFor('the Xendit checkout to be expired', async () => ((await payFormOf()).length === 0 ? true : undefined));
+    const expired = await (await get(checkoutUrl)).text();
+    assert.match(cheerio.load(expired)('body').text(), /EXPIRED/, 'the checkout says EXPIRED');
+    const late = await fetch(new URL(payAction, checkoutUrl), { method: 'POST', redirect: 'manual' });
+    assert.equal(late.status, 409, 'the old Pay button is refused');
+    assert.match(await late.text(), /expired and can no longer be paid/);
+    // Clicking the Xero link again: the invoice cannot be paid online (voided), and no new checkout is made.
+    const again = await get(payLink);
+    assert.equal(again.status, 409);
+    assert.match(
+      cheerio
+        .load(await again.text())('h1')
+        .text(),
+      /tidak dapat dibayar secara online|cannot be paid online/,
+    );
+
+    // The admin lists it with the reason.
+    const admin = cheerio.load(await (await fetch(new URL('/admin', base), { headers: { cookie: operatorCookie! } })).text());
+    const closed = admin('#closed-checkouts tr').filter((_, tr) => admin(tr).text().includes('INV-0006'));
+    assert.equal(closed.length, 1, 'listed under the payment pages closed because the Xero invoice changed');
+    assert.match(closed.find('.reason').text(), /void/i);
+  });
+
+  it("shows the demo merchant's clearing account reconciled in the report (the Xero-started and the dashboard-started payment, the refund, the withdrawal), with Xendit's balance equal to the clearing account's per currency", async () => {
     assert.ok(operatorCookie, 'the operator made by the setup link above');
     const page = async (url: string) => {
       const res = await fetch(new URL(url, base), { headers: { cookie: operatorCookie! }, redirect: 'manual' });
@@ -252,6 +316,49 @@ describe('demo journey (npm start, no configuration)', function () {
     const [xenditNet, xeroNet, difference] = idr;
     assert.equal(xeroNet, xenditNet, 'what Xendit settles = what the clearing account holds');
     assert.equal(difference.replace(/\s/g, ' '), 'IDR 0');
+    assert.equal($('#verdict').attr('data-verdict'), 'reconciled');
+
+    // "Reconciled" means the balances agree: per currency, Xendit's balance next to the clearing account's.
+    const simXero = cheerio.load(await (await get('/_sim/xero/')).text());
+    const clearingCode = { IDR: '090', PHP: '092' } as const;
+    const decimals = { IDR: 0, PHP: 2 } as const;
+    /** An amount as shown ("IDR 318,400", "PHP 0.00", "318400.00"), in units of its last digit. */
+    const digits = (text: string) => Number(text.replace(/[^\d]/g, ''));
+    for (const [where, admin, table] of [
+      ['the dashboard', await page(`/admin?${new URLSearchParams({ merchant })}`), '#balances'],
+      ['the report', $, '#report-balances'],
+    ] as const) {
+      const rows = admin(`${table} tr[data-currency]`);
+      assert.deepEqual(
+        rows
+          .map((_, tr) => admin(tr).attr('data-currency'))
+          .get()
+          .sort(),
+        ['IDR', 'PHP'],
+        `${where} shows both currencies`,
+      );
+      for (const currency of ['IDR', 'PHP'] as const) {
+        const row = admin(`${table} tr[data-currency=${currency}]`);
+        const xendit = row.find('.xendit').clone().children().remove().end().text().trim();
+        assert.equal(row.find('.unsettled').length, 0, `${where}: everything paid has settled at Xendit (${currency})`);
+        const inXero = simXero('[data-balance]')
+          .filter((_, td) => simXero(td).attr('data-balance') === clearingCode[currency])
+          .first()
+          .text();
+        // The admin shows the currency's minor unit (none for IDR); the simulated Xero always two decimals.
+        const xenditMinor = digits(xendit);
+        const xeroMinor = digits(inXero) / 10 ** (2 - decimals[currency]);
+        assert.equal(xenditMinor, xeroMinor, `${where}: Xendit's ${currency} balance (${xendit}) = the clearing account's in Xero (${inXero})`);
+        if (currency === 'IDR') {
+          assert.ok(xenditMinor > 0, 'money is left after the refund and the withdrawal');
+          assert.equal(row.find('.xero').text().trim(), xendit, `${where}: the clearing account's balance in Xero, next to Xendit's`);
+          assert.equal(row.find('.state').text().trim(), 'Balanced', where);
+        } else {
+          // Xero's Bank Summary is in the base currency only: the admin shows Xendit's side, compared above with the simulated Xero's account.
+          assert.match(row.find('.xero').text(), /IDR/, where);
+        }
+      }
+    }
   });
 
   it('shows the other demo cases: part-paid, paid, voided', async () => {

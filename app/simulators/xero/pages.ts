@@ -12,7 +12,9 @@ import { type SimInvoice, type SimOrganisation, type XeroSimState } from './stat
 
 export function renderOverview(state: XeroSimState, cssHref: string): string {
   const orgs = [...state.orgs.values()];
-  const sections = orgs.length ? orgs.map(renderOrg).join('\n') : '<p class="muted">No organisations yet.</p>';
+  // Each invoice number opens the invoice's page (Void this invoice, …), as Xero's invoice list does.
+  const base = cssHref.replace(/sim\.css$/, '');
+  const sections = orgs.length ? orgs.map((o) => renderOrg(o, base)).join('\n') : '<p class="muted">No organisations yet.</p>';
   return renderPage(
     'Simulated Xero',
     cssHref,
@@ -54,12 +56,12 @@ ${i.status === 'AUTHORISED' && i.amountPaid === 0n ? `<form method="post" action
   );
 }
 
-export function renderOrg(o: SimOrganisation): string {
+export function renderOrg(o: SimOrganisation, base?: string): string {
   const invoices = [...o.invoices.values()];
   const invoiceRows = invoices
     .map(
       (i) =>
-        `<tr><td>${escapeHtml(i.invoiceNumber)}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.reference)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
+        `<tr><td>${base === undefined ? escapeHtml(i.invoiceNumber) : `<a href="${escapeHtml(`${base}AccountsReceivable/View.aspx?InvoiceID=${encodeURIComponent(i.invoiceId)}`)}">${escapeHtml(i.invoiceNumber)}</a>`}</td><td>${escapeHtml(i.type)}</td><td>${escapeHtml(i.contact.name)}</td><td>${escapeHtml(i.reference)}</td><td>${escapeHtml(i.currencyCode)}</td>` +
         `<td class="num">${escapeHtml(formatScaled(i.total, 2))}</td><td class="num">${escapeHtml(formatScaled(amountDue(i), 2))}</td>` +
         `<td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td></tr>`,
     )
