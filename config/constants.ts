@@ -11,8 +11,9 @@ export const PAYMENT_CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'aft
 /**
  * The same for the books after the payment: a refund's (or lost chargeback's) credit note taken by
  * Xero and not yet stored, stored and its cash refund not yet sent, the cash refund taken and not
- * yet stored; a withdrawal's bank transfer taken and not yet stored; a fee given back taken and not
- * yet stored; a month's Xendit fee bill taken and not yet stored.
+ * yet stored; a withdrawal's bank transfer (or, from a non-bank clearing account, its Receive Money
+ * and the Spend Money of its reversal) taken and not yet stored; a fee given back taken and not yet
+ * stored; a month's Xendit fee bill taken and not yet stored.
  */
 export const BOOKING_CRASH_POINTS = [
   'refund-credit-accepted',
@@ -21,6 +22,8 @@ export const BOOKING_CRASH_POINTS = [
   'refund-cash-accepted',
   'withdrawal-transfer-accepted',
   'withdrawal-reversal-accepted',
+  'withdrawal-receive-accepted',
+  'withdrawal-spend-back-accepted',
   'fee-return-accepted',
   'fee-bill-accepted',
 ] as const;

@@ -92,6 +92,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const currencyOf = new Map((await deps.xero.listBankAccounts(merchant.xero)).map((a) => [a.accountId, a.currencyCode ?? '']));
   // A clearing account that is not a bank account (manual-journal fees) is in the organisation's base currency.
   const journalCodes = new Map<string, string>(); // account code → currency
+  // The same by code: a withdrawal out of one is Receive Money coded to it (transfers.ts).
+  const nonBankByCode = new Map<string, { accountId: string; currency: string }>();
   const nonBank = accounts.filter((id) => !currencyOf.has(id));
   for (const accountId of nonBank) {
     const account = await deps.xero.getAccount(merchant.xero, accountId);
@@ -99,7 +101,10 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const currency =
       account.currencyCode ?? Object.entries(merchant.clearingAccounts).find(([, id]) => id === accountId)?.[0] ?? (await baseCurrency(deps, merchant));
     currencyOf.set(accountId, currency);
-    if (account.code) journalCodes.set(account.code, currency);
+    if (account.code) {
+      journalCodes.set(account.code, currency);
+      nonBankByCode.set(account.code, { accountId, currency });
+    }
   }
   const payments: XeroAccountPayment[] = [];
   const txns: XeroBankTransaction[] = [];
@@ -291,7 +296,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     sum(r.row.currency).xendit += r.xendit;
     sum(r.row.currency).xero += r.xero;
   }
-  // Settlements: withdrawals to the merchant's bank against the bank transfers out of the clearing accounts.
+  // Settlements: withdrawals to the merchant's bank against the bank transfers out of the clearing
+  // accounts (Receive Money coded to a non-bank one: transfers.ts).
   const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
   // What Xendit is asked for, per currency: every clearing account's (the default one's, when Xero
   // could not say, the organisation's base currency).
@@ -304,7 +310,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       incompleteRow(range, `clearing account in ${unlisted.join(', ')}, a currency Xendit does not list: its withdrawals and movements are not compared`),
     );
   }
-  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies);
+  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies, nonBankByCode);
   rows.push(...settled.rows);
   const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
   rows.push(...unbooked.rows);

@@ -1,15 +1,17 @@
 /**
  * The reconciliation report's settlement rows: each withdrawal Xendit made from the merchant's
  * balance to their bank in the range, next to the Bank Transfer out of the clearing account that
- * the gateway recorded for it (Reference `Xendit withdrawal <transaction id>`): transferred when
- * both agree, missing on the side that lacks it. Other transfers out of a clearing account are the
- * merchant's own (not from Xendit).
+ * the gateway recorded for it (Reference `Xendit withdrawal <transaction id>`) or, out of a
+ * clearing account that is not a bank account, the Receive Money into the settlement bank account
+ * coded to it: transferred when both agree, missing on the side that lacks it. Other transfers out
+ * of a clearing account are the merchant's own (not from Xendit).
  */
 import type { XenditWithdrawal } from '../clients/xendit/types.js';
 import type { XeroBankTransfer } from '../clients/xero/types.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
+import { reversalReference, withdrawalReference } from '../jobs/sync/record-withdrawal.js';
 import {
   clearingEntry,
   format,
@@ -47,6 +49,8 @@ export async function transferRows(
   clearing: Map<string, string>,
   /** The currencies of every clearing account (bank or not), the ones Xendit is asked for. */
   currencies: Currency[],
+  /** The clearing accounts that are not bank accounts, by account code. */
+  nonBank: Map<string, { accountId: string; currency: string }> = new Map(),
 ): Promise<TransferRows> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
   // Each withdrawal with the local dates it left the balance and, sent back by the bank, came back.
@@ -107,6 +111,27 @@ export async function transferRows(
         others.push(clearingEntry(t.date ?? '', currency, hundredths(t.amount), `bank transfer "${t.reference}" into the clearing account`, t.reference));
     }
   }
+  // Out of a non-bank clearing account: Receive Money into the settlement bank account, and Spend
+  // Money back, each with a line coded to the clearing account. They are on the settlement bank
+  // account, not the clearing one: looked up by the References of the withdrawals Xendit listed.
+  if (nonBank.size && seen.size) {
+    const references = [...seen.keys()].flatMap((id) => [withdrawalReference(id), reversalReference(id)]);
+    for (const t of await deps.xero.findBankTransactionsByReferences(merchant.xero, references)) {
+      const lines = t.lineItems.filter((l) => nonBank.has(l.accountCode));
+      const m = t.type === 'RECEIVE' ? WITHDRAWAL_REF.exec(t.reference) : t.type === 'SPEND' ? REVERSAL_REF.exec(t.reference) : null;
+      if (!m || !lines.length) continue;
+      const clearingId = nonBank.get(lines[0].accountCode)!.accountId;
+      const amount = format(lines.reduce((sum, l) => sum + hundredths(l.lineAmount), 0n));
+      const side = { bankTransferId: t.bankTransactionId, amount, reference: t.reference, fromIsReconciled: false, ...(t.date ? { date: t.date } : {}) };
+      everBooked.add(m[1]);
+      if (t.type === 'RECEIVE') {
+        if (t.date && t.date > (bookedOn.get(m[1]) ?? '')) bookedOn.set(m[1], t.date);
+        if (inRange(t.date)) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), { ...side, fromAccountId: clearingId, toAccountId: t.bankAccountId }]);
+      } else if (inRange(t.date)) backs.set(m[1], [...(backs.get(m[1]) ?? []), { ...side, fromAccountId: t.bankAccountId, toAccountId: clearingId }]);
+    }
+  }
+  const nonBankCurrency = new Map([...nonBank.values()].map((a) => [a.accountId, a.currency]));
+  const currencyOf = (accountId: string | undefined) => clearing.get(accountId ?? '') ?? nonBankCurrency.get(accountId ?? '');
   const total = (ts: XeroBankTransfer[]) => ts.reduce((s, t) => s + hundredths(t.amount), 0n);
   for (const id of new Set([...withdrawals.keys(), ...transfers.keys(), ...backs.keys()])) {
     const found = transfers.get(id) ?? [];
@@ -150,7 +175,7 @@ export async function transferRows(
       continue;
     }
     const xero = found.length || back.length ? total(back) - total(found) : xendit === 0n ? 0n : null;
-    const currency = listed?.w.currency ?? clearing.get(found[0]?.fromAccountId ?? '') ?? clearing.get(back[0]?.toAccountId ?? '') ?? '';
+    const currency = listed?.w.currency ?? currencyOf(found[0]?.fromAccountId) ?? currencyOf(back[0]?.toAccountId) ?? '';
     const date = listed ? (inRange(listed.out) ? listed.out : listed.back!) : (found[0]?.date ?? back[0]?.date ?? '');
     sum(currency).xendit += xendit ?? 0n;
     sum(currency).xero += xero ?? 0n;

@@ -258,12 +258,17 @@ export interface WithdrawalsTable {
   reversed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   reversal_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   xero_reversal_transfer_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261206T1200: how the money left the clearing account in Xero (null: nothing sent yet). */
+  entry_kind: ColumnType<WithdrawalEntryKind | null, WithdrawalEntryKind | null | undefined, WithdrawalEntryKind | null>;
 }
 
 /**
  * waiting: no settlement bank account picked for its currency yet (the merchant must pick one);
  * reversed: sent back by the bank, and both transfers in Xero (or neither): nothing left to do.
  */
+/** A Bank Transfer out of a BANK clearing account; a Receive Money into the settlement bank coded to any other. */
+export type WithdrawalEntryKind = 'transfer' | 'receive';
+
 export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode' | 'reversed';
 
 /** Xendit's monthly fee invoice and its bill in Xero (migration 20261205T1600). */

@@ -6,7 +6,7 @@ import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
-import type { WithdrawalState, WithdrawalsTable } from './schema.js';
+import type { WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
 export interface Withdrawal {
@@ -16,6 +16,7 @@ export interface Withdrawal {
   currency: Currency;
   amount: number; // minor units
   state: WithdrawalState;
+  /** The Bank Transfer out, or (entryKind 'receive') the Receive Money into the settlement bank account. */
   xeroBankTransferId: string | null;
   transferAttemptAt: Date | null;
   lastError: string | null;
@@ -23,7 +24,10 @@ export interface Withdrawal {
   /** When the gateway saw Xendit report it REVERSED (the bank sent it back). */
   reversedAt: Date | null;
   reversalAttemptAt: Date | null;
+  /** The Bank Transfer back, or (entryKind 'receive') the Spend Money out of the settlement bank account. */
   xeroReversalTransferId: string | null;
+  /** What the last attempt sent, kept from then on: where a retry looks, and how a reversal goes back. */
+  entryKind: WithdrawalEntryKind | null;
 }
 
 const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
@@ -40,6 +44,7 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   reversedAt: r.reversed_at,
   reversalAttemptAt: r.reversal_attempt_at,
   xeroReversalTransferId: r.xero_reversal_transfer_id,
+  entryKind: r.entry_kind,
 });
 
 export function createSettlementStore(db: Db) {
@@ -162,8 +167,8 @@ export function createSettlementStore(db: Db) {
     reversed: (id: string, bankTransferId: string | null, now: Date) =>
       update(id, { xero_reversal_transfer_id: bankTransferId, reversal_attempt_at: null, state: 'reversed', last_error: null }, now),
 
-    /** Committed before the transfer is sent; null once Xero answered that it did not take it. */
-    noteAttempt: (id: string, at: Date | null, now: Date) => update(id, { transfer_attempt_at: at }, now),
+    /** Committed before the entry out is sent, with its kind; null once Xero answered that it did not take it. */
+    noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date) => update(id, { entry_kind: kind, transfer_attempt_at: at }, now),
     recorded: (id: string, bankTransferId: string, now: Date) =>
       update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
     /** No settlement bank account for its currency yet: `reason` is shown to the merchant. */

@@ -15,8 +15,9 @@ type Point = (typeof BOOKING_CRASH_POINTS)[number];
 
 /**
  * Issue 16: the books after the payment survive a worker killed (SIGKILL, no cleanup) between each
- * of their effects. A refund's credit note and cash refund, and a withdrawal's bank transfer, are
- * each in Xero exactly once after a fresh worker takes the job over.
+ * of their effects. A refund's credit note and cash refund, and a withdrawal's bank transfer (its
+ * Receive Money, from a non-bank clearing account), are each in Xero exactly once after a fresh
+ * worker takes the job over.
  */
 describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]', function () {
   this.timeout(300_000);
@@ -47,7 +48,9 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       const returningFee = point === 'fee-return-accepted';
       const billing = point === 'fee-bill-accepted';
       const refunding = point.startsWith('refund-') || returningFee;
-      const reversing = point === 'withdrawal-reversal-accepted';
+      const reversing = point === 'withdrawal-reversal-accepted' || point === 'withdrawal-spend-back-accepted';
+      // A clearing account that is not a bank account: the withdrawal is Receive Money into savings, its reversal Spend Money.
+      const nonBank = point === 'withdrawal-receive-accepted' || point === 'withdrawal-spend-back-accepted';
       // 50 000 of the 150 000 paid beyond the invoice (paid in cash meanwhile): a Xero overpayment,
       // refunded on first; the rest of the 60 000 refund on a credit note.
       const overpaid = point === 'refund-overpayment-accepted';
@@ -61,6 +64,17 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         // Fees billed monthly since January: October's bill is the merchant's to book.
         await withStores((s) => s.merchants.setAccountingOptions(seeded.merchantId, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z')));
       } else if (!refunding) {
+        if (nonBank) {
+          const clearing = sims.xero.addAccount(seeded.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true });
+          await withStores(async (s) => {
+            await s.merchants.setAccounts(
+              seeded.merchantId,
+              { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+              new Date(),
+            );
+            await s.merchants.setAccountingOptions(seeded.merchantId, { feePosting: 'manual_journal' }, new Date());
+          });
+        }
         await withStores((s) =>
           s.settlements.saveAndResume(seeded.merchantId, { IDR: savings }, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), new Date()),
         );
@@ -152,7 +166,9 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
           sims.xendit.test.reverseWithdrawal(seeded.xenditKey, w.id);
           await list();
         }
-        effects = () => [sims.xero.test.bankTransfers(seeded.tenantId).length];
+        const withdrawalTxns = () => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference.startsWith('Xendit withdrawal')).length;
+        effects = () =>
+          nonBank ? [sims.xero.test.bankTransfers(seeded.tenantId).length, withdrawalTxns()] : [sims.xero.test.bankTransfers(seeded.tenantId).length];
         settledRow = () => withStores((s) => s.settlements.byXenditId(seeded.merchantId, w.id));
       }
 
@@ -166,6 +182,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         'fee-bill-accepted': [1],
         'withdrawal-transfer-accepted': [1],
         'withdrawal-reversal-accepted': [2], // the transfer out, and the one back
+        'withdrawal-receive-accepted': [0, 1], // no transfer: the Receive Money into savings
+        'withdrawal-spend-back-accepted': [0, 2], // the Receive Money, and the Spend Money back
       };
       assert.deepEqual(effects(), expected[point], `${point}: Xero at the moment of death`);
       assert.notEqual((await settledRow())?.state, final, `${point}: died before storing the outcome`);
@@ -191,7 +209,11 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       survivor.child.kill('SIGTERM');
       assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
 
-      assert.deepEqual(effects(), refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : reversing ? [2] : [1], `${point}: exactly one of each`);
+      assert.deepEqual(
+        effects(),
+        refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : nonBank ? expected[point] : reversing ? [2] : [1],
+        `${point}: exactly one of each`,
+      );
       if (overpaid) {
         const refunds = sims.xero.test.refundPayments(seeded.tenantId);
         assert.deepEqual(

@@ -8,6 +8,7 @@ import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 
 const BANK_TRANSFERS = '/api.xro/2.0/BankTransfers';
+const BANK_TRANSACTIONS = '/api.xro/2.0/BankTransactions';
 
 /**
  * Settlements (issue 16 §1): a withdrawal from the Xendit balance to the merchant's bank becomes one
@@ -130,7 +131,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     await list();
     // What a worker that died between the commit of its mark and the send leaves behind.
     const r = (await row(w.id))!;
-    await h.stores.settlements.noteAttempt(r.id, h.clock(), h.clock());
+    await h.stores.settlements.noteAttempt(r.id, 'transfer', h.clock(), h.clock());
     h.sims.xero.test.clearRequests();
     await h.worker.drain();
     assert.equal(transfers().length, 1);
@@ -526,5 +527,125 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal(out.toAccountId, savings);
     assert.deepEqual([back.fromAccountId, back.toAccountId], [savings, h.clearingAccountId], "back from where the money went, not from today's choice");
     assert.equal((await row(w.id))?.state, 'reversed');
+  });
+  describe('a clearing account that is not a bank account (fees as manual journals)', () => {
+    let clearing: string;
+    beforeEach(async () => {
+      // A current asset with payments enabled: Xero takes payments and journals on it, but no bank transfer.
+      clearing = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true }).accountId;
+      await h.stores.merchants.setAccounts(
+        h.merchant.id,
+        { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+        h.clock(),
+      );
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      h.merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+      await pick(await signedIn(h.app, 'a@toko.test'), { settlement_IDR: savings }, 303);
+    });
+    const withdrawalTxns = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.endsWith(` ${id}`));
+    const xenditBalance = () => h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR');
+
+    it('a withdrawal is one Receive Money into the settlement bank account coded to the clearing account; the report shows it transferred; listing again adds nothing', async () => {
+      const w = await withdrawn(100_000);
+      const before = h.sims.xero.balanceOf(h.tenantId, clearing);
+      await list();
+      await h.worker.drain();
+
+      assert.equal(transfers().length, 0, 'Xero transfers between bank accounts only');
+      const [t, ...more] = withdrawalTxns(w.id);
+      assert.equal(more.length, 0);
+      assert.deepEqual(
+        [t.type, t.accountId, t.reference, t.total, t.reconciled],
+        ['RECEIVE', savings, `Xendit withdrawal ${w.id}`, 10000000n, false],
+        "into the settlement bank, not reconciled: the bank's feed line of the deposit matches it",
+      );
+      assert.deepEqual(
+        t.lineItems.map((l) => [l.accountCode, l.lineAmount]),
+        [['095', 10000000n]],
+      );
+      const r = await row(w.id);
+      assert.deepEqual([r?.state, r?.xeroBankTransferId, r?.entryKind], ['recorded', t.bankTransactionId, 'receive']);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, clearing), before - 10000000n, 'the clearing account down by the withdrawal');
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, clearing), BigInt(xenditBalance() * 100), "at Xendit's balance");
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, savings), 10000000n);
+
+      const report = await reportAroundToday();
+      const line = report.rows.filter((x) => x.note.includes(w.id));
+      assert.deepEqual(
+        line.map((x) => [x.status, x.xenditAmount, x.xeroPayment]),
+        [['transferred', '-100000.00', '-100000.00']],
+      );
+      assert.equal(report.totals.IDR.difference, '0.00');
+      assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+
+      await list();
+      await h.worker.drain();
+      const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+      assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+      await h.worker.drain();
+      assert.equal(withdrawalTxns(w.id).length, 1);
+    });
+
+    it("the dashboard says Xero's Bank Summary has no figure for a non-bank clearing account, never 'not available' nor a difference", async () => {
+      const w = await withdrawn(100_000);
+      await list();
+      await h.worker.drain();
+      assert.equal((await row(w.id))?.state, 'recorded');
+      const { $ } = await page(await signedIn(h.app, 'a@toko.test'), '/admin');
+      const idr = $('#balances tr[data-currency=IDR]');
+      assert.equal(idr.find('.xero').text().trim(), "Xero's Bank Summary lists bank accounts only: see this account in Xero's Balance Sheet");
+      assert.equal(idr.find('.state').text().trim(), '–');
+    });
+
+    it('a lost answer from Xero: the retry finds the Receive Money by Reference and creates no second one', async () => {
+      const w = await withdrawn();
+      h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TRANSACTIONS });
+      await list();
+      await h.worker.drain();
+      assert.equal(withdrawalTxns(w.id).length, 1, 'Xero saved it');
+      assert.ok((await row(w.id))?.transferAttemptAt, 'outcome unknown');
+
+      h.clock.advance(60_000);
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      h.sims.xero.test.clearRequests();
+      await h.worker.drain();
+      assert.equal(withdrawalTxns(w.id).length, 1, 'found, not created again');
+      assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: BANK_TRANSACTIONS }), 1, 'looked up by Reference');
+      assert.equal((await row(w.id))?.state, 'recorded');
+    });
+
+    it('sent back by the bank: one Spend Money out of the settlement bank coded to the clearing account; the report nets it to nothing', async () => {
+      const w = await withdrawn(100_000);
+      await list();
+      await h.worker.drain();
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
+      await list();
+      await h.worker.drain();
+
+      const [out, back, ...more] = withdrawalTxns(w.id);
+      assert.equal(more.length, 0);
+      assert.equal(out.type, 'RECEIVE');
+      assert.deepEqual(
+        [back.type, back.accountId, back.reference, back.total, back.reconciled, back.lineItems.map((l) => l.accountCode)],
+        ['SPEND', savings, `Xendit withdrawal reversed ${w.id}`, 10000000n, false, ['095']],
+      );
+      const r = await row(w.id);
+      assert.deepEqual([r?.state, r?.xeroReversalTransferId], ['reversed', back.bankTransactionId]);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, clearing), BigInt(xenditBalance() * 100), 'the money is back in both');
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, savings), 0n);
+      assert.equal(transfers().length, 0);
+
+      await list();
+      await h.worker.drain();
+      const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+      assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+      await h.worker.drain();
+      assert.equal(withdrawalTxns(w.id).length, 2, 'booked back once');
+
+      const report = await reportAroundToday();
+      const line = report.rows.find((x) => x.note.includes(w.id));
+      assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00']);
+      assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+    });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The simulators' side of settlements, through the gateway's own clients: Xendit's balance and
  * withdrawals (GET /balance, GET /transactions?types=WITHDRAWAL, the dashboard's Withdraw), and
- * Xero's Bank Transfers (PUT/GET /BankTransfers and their validation) and Bank Summary.
+ * Xero's Bank Transfers (PUT/GET /BankTransfers and their validation) and Bank Summary, and the
+ * Receive and Spend Money a withdrawal from a non-bank clearing account becomes.
  */
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
@@ -205,6 +206,46 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       assert.equal(summary[clearing], '-2500.50');
       assert.equal(summary[savings], '2500.50');
       assert.equal((await sims.xeroClient.bankSummary(creds, '2026-11-30'))[clearing], '0.00', 'dated after the report');
+    });
+    it('Receive Money into a bank account with a line coded to a current asset with payments enabled moves both balances; a bank or archived account on the line is refused', async () => {
+      const nonBank = sims.xero.addAccount(tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true });
+      const txn = (type: 'RECEIVE' | 'SPEND', accountCode: string, reference: string) =>
+        sims.xeroClient.createBankTransaction(
+          creds,
+          {
+            type,
+            bankAccountId: savings,
+            contactName: 'Xendit',
+            date: '2026-12-01',
+            reference,
+            currencyCode: 'IDR',
+            lineItems: [{ description: 'withdrawal', accountCode, amount: '2500.50' }],
+            reconciled: false,
+          },
+          `k-${type}-${accountCode}-${reference}`,
+        );
+      const made = await txn('RECEIVE', '095', 'Xendit withdrawal txn_1');
+      assert.deepEqual([made.type, made.bankAccountId, made.lineItems.map((l) => l.accountCode)], ['RECEIVE', savings, ['095']]);
+      assert.deepEqual(
+        (await sims.xeroClient.findBankTransactionsByReference(creds, 'Xendit withdrawal txn_1')).map((t) => t.bankTransactionId),
+        [made.bankTransactionId],
+      );
+      assert.equal(sims.xero.balanceOf(tenantId, savings), 250050n);
+      assert.equal(sims.xero.balanceOf(tenantId, nonBank.accountId), -250050n, 'the line credits the account it is coded to');
+      await txn('SPEND', '095', 'Xendit withdrawal reversed txn_1');
+      assert.deepEqual([sims.xero.balanceOf(tenantId, savings), sims.xero.balanceOf(tenantId, nonBank.accountId)], [0n, 0n]);
+
+      const bankCode = sims.xero.test.organisation(tenantId).accounts.find((a) => a.accountId === clearing)!.code;
+      await assert.rejects(
+        txn('RECEIVE', bankCode, 'Xendit withdrawal txn_2'),
+        (err: unknown) => err instanceof UpstreamError && err.kind === 'rejected' && /is a bank account/.test(err.message),
+      );
+      nonBank.status = 'ARCHIVED';
+      await assert.rejects(
+        txn('RECEIVE', '095', 'Xendit withdrawal txn_3'),
+        (err: unknown) => err instanceof UpstreamError && err.kind === 'rejected' && /has been archived/.test(err.message),
+      );
+      assert.equal(sims.xero.bankTransactionsOf(tenantId).length, 2);
     });
   });
 });

@@ -6,6 +6,9 @@
  * settles (a day or more later by channel: Transactions API settlement_status PENDING until then),
  * so the balance alone would differ from Xero after every sale. Xero reports in the organisation's base currency only (help.xero.com
  * "Foreign currency & reporting"), so another currency's clearing account shows Xendit's side alone.
+ * The Bank Summary lists bank accounts only (xero_accounting.yaml getReportBankSummary), so a
+ * clearing account of another type (payments enabled, manual-journal fees) shows Xendit's side
+ * alone too, and says why rather than "not available".
  * Either side that cannot be read is shown as not available; the page never fails for it.
  */
 import type { Logger } from 'pino';
@@ -30,6 +33,8 @@ export interface BalanceRow {
   xero: number | null;
   /** The organisation's base currency, when Xero's figure is not in this one. */
   notBase?: string;
+  /** The clearing account is not a bank account: the Bank Summary has no figure for it. */
+  notBank?: boolean;
   balanced: boolean;
 }
 
@@ -69,8 +74,17 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
       // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at settlement.
       const unsettled = pending ? pending.gross - (merchant.xenditFeeBilling === 'invoiced' ? 0 : pending.fees) : null;
       const xendit = cash !== null && unsettled !== null ? cash + unsettled : null;
-      const decimal = currency === base ? summary?.[clearingAccountFor(merchant, currency)] : undefined;
+      const clearingId = clearingAccountFor(merchant, currency);
+      const decimal = currency === base ? summary?.[clearingId] : undefined;
       const xero = decimal === undefined ? null : minorOrNull(decimal, currency);
+      // Asked only when the summary was read and has no row for the clearing account.
+      const notBank =
+        summary && decimal === undefined && currency === base
+          ? await orNull(deps, merchant, 'xero clearing account', async () => {
+              const account = await deps.xero.getAccount(merchant.xero, clearingId);
+              return account !== null && account.type !== 'BANK';
+            })
+          : null;
       return {
         currency,
         cash,
@@ -78,6 +92,7 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
         xendit,
         xero,
         ...(currency !== base && base ? { notBase: base } : {}),
+        ...(notBank ? { notBank: true } : {}),
         balanced: xendit !== null && xero !== null && xendit === xero,
       };
     }),

@@ -2,9 +2,12 @@
  * A withdrawal from the merchant's Xendit balance to their bank (manual or Auto-Withdrawal) goes
  * into Xero as a Bank Transfer from the clearing account of its currency to the settlement bank
  * account the merchant picked for that currency, so the clearing account empties as Xendit's
- * balance does. Exactly once, like a refund: the row is made when the listing finds the
- * withdrawal, the attempt is marked before the transfer is sent, and the transfer is looked up by
- * Reference (`Xendit withdrawal <transaction id>`) only when an earlier attempt's outcome is unknown.
+ * balance does. Xero transfers only between BANK accounts, so out of a clearing account of another
+ * type (payments enabled, manual-journal fees) it is a Receive Money into the settlement bank
+ * account coded to the clearing account instead. Exactly once, like a refund: the row is made when
+ * the listing finds the withdrawal, the attempt (and its kind) is marked before the entry is sent,
+ * and the entry is looked up by Reference (`Xendit withdrawal <transaction id>`) only when an
+ * earlier attempt's outcome is unknown.
  * No settlement bank account picked: the row waits for the merchant (never a guessed account).
  */
 import type { Logger } from 'pino';
@@ -12,6 +15,7 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import type { Withdrawal } from '../../store/settlements.js';
+import type { WithdrawalEntryKind } from '../../store/schema.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
@@ -21,6 +25,7 @@ import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
+import { FEE_CONTACT_NAME } from './post-fee.js';
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -31,12 +36,12 @@ export interface RecordWithdrawalDeps {
   crash?: CrashHook;
 }
 
-/** Reference on the Bank Transfer. */
+/** Reference on the Bank Transfer (or the Receive Money). */
 export function withdrawalReference(xenditTransactionId: string): string {
   return `Xendit withdrawal ${xenditTransactionId}`;
 }
 
-/** Reference on the Bank Transfer that brings a reversed withdrawal back. */
+/** Reference on the Bank Transfer (or the Spend Money) that brings a reversed withdrawal back. */
 export function reversalReference(xenditTransactionId: string): string {
   return `Xendit withdrawal reversed ${xenditTransactionId}`;
 }
@@ -67,23 +72,41 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       return;
     }
     try {
-      let out: { clearing: string; bank: string } | undefined;
+      let out: Out | undefined;
       if (to) {
         const from = clearingAccountFor(merchant, row.currency);
         if (!from || from === to) throw new Unrecordable(`the settlement bank account for ${row.currency} is the clearing account itself`);
-        const transferId = await transferOnce(deps, merchant, row, from, to);
-        deps.crash?.('withdrawal-transfer-accepted');
-        await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
-        deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
-        out = { clearing: from, bank: to };
+        const clearing = await clearingSide(deps, merchant, row, from);
+        if (clearing.kind === 'transfer') {
+          const transferId = await transferOnce(deps, merchant, row, from, to);
+          deps.crash?.('withdrawal-transfer-accepted');
+          await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
+          deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
+        } else {
+          const transactionId = await receiveOnce(deps, merchant, row, clearing.code, to);
+          deps.crash?.('withdrawal-receive-accepted');
+          await deps.stores.settlements.recorded(row.id, transactionId, deps.clock());
+          deps.logger.info({ merchantId, xenditTransactionId, transactionId }, 'withdrawal recorded in Xero as receive money into the settlement bank');
+        }
+        out = clearing.kind === 'transfer' ? { kind: 'transfer', clearing: from, bank: to } : { kind: 'receive', code: clearing.code, bank: to };
       }
       if (row.reversedAt) {
         // Back between the two accounts the money went between, whatever the settings say today.
-        const { clearing, bank } = out ?? (await transferOut(deps, merchant, row));
-        const backId = await transferBackOnce(deps, merchant, row, bank, clearing);
-        deps.crash?.('withdrawal-reversal-accepted');
-        await deps.stores.settlements.reversed(row.id, backId, deps.clock());
-        deps.logger.info({ merchantId, xenditTransactionId, transferId: backId }, 'reversed withdrawal: bank transfer back into the clearing account');
+        const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
+        if (way.kind === 'transfer') {
+          const backId = await transferBackOnce(deps, merchant, row, way.bank, way.clearing);
+          deps.crash?.('withdrawal-reversal-accepted');
+          await deps.stores.settlements.reversed(row.id, backId, deps.clock());
+          deps.logger.info({ merchantId, xenditTransactionId, transferId: backId }, 'reversed withdrawal: bank transfer back into the clearing account');
+        } else {
+          const backId = await spendBackOnce(deps, merchant, row, way.bank, way.code);
+          deps.crash?.('withdrawal-spend-back-accepted');
+          await deps.stores.settlements.reversed(row.id, backId, deps.clock());
+          deps.logger.info(
+            { merchantId, xenditTransactionId, transactionId: backId },
+            'reversed withdrawal: spend money out of the settlement bank, coded to the clearing account',
+          );
+        }
       }
     } catch (err) {
       await recordFailure(err, 'bank transfer', {
@@ -95,12 +118,44 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
   };
 }
 
+/** How the money left the clearing account, and between which accounts. */
+type Out = { kind: 'transfer'; clearing: string; bank: string } | { kind: 'receive'; code: string; bank: string };
+
+/**
+ * How this attempt books the withdrawal. An attempt whose outcome is unknown pins it (the retry
+ * looks where that attempt sent it); otherwise the clearing account's type decides, as it is now.
+ */
+async function clearingSide(
+  deps: RecordWithdrawalDeps,
+  merchant: Merchant,
+  row: Withdrawal,
+  clearingId: string,
+): Promise<{ kind: 'transfer' } | { kind: 'receive'; code: string }> {
+  const pinned: WithdrawalEntryKind | null = row.transferAttemptAt ? (row.entryKind ?? 'transfer') : null;
+  if (pinned === 'transfer') return { kind: 'transfer' };
+  const account = await deps.xero.getAccount(merchant.xero, clearingId);
+  if (!account) throw new Unrecordable(`the clearing account ${clearingId} for ${row.currency} does not exist in Xero`);
+  if (account.type === 'BANK' && pinned === null) return { kind: 'transfer' };
+  // A line is coded by AccountCode (xero_accounting.yaml LineItem.AccountCode): an account without one cannot be named there.
+  if (!account.code) throw new Unrecordable(`the clearing account ${account.name} has no account code, which a receive money line needs`);
+  return { kind: 'receive', code: account.code };
+}
+
 /** The accounts of the transfer out recorded earlier, as Xero holds it. */
-async function transferOut(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal): Promise<{ clearing: string; bank: string }> {
+async function transferOut(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal): Promise<Out> {
   const found = await deps.xero.findBankTransfersByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
   const t = found.find((x) => x.bankTransferId === row.xeroBankTransferId);
   if (!t) throw new Unrecordable(`the bank transfer out (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
-  return { clearing: t.fromAccountId, bank: t.toAccountId };
+  return { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId };
+}
+
+/** The bank account and clearing account code of the Receive Money recorded earlier, as Xero holds it. */
+async function receivedOut(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal): Promise<Out> {
+  const found = await deps.xero.findBankTransactionsByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
+  const t = found.find((x) => x.bankTransactionId === row.xeroBankTransferId);
+  const code = t?.lineItems[0]?.accountCode;
+  if (!t || !code) throw new Unrecordable(`the receive money (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
+  return { kind: 'receive', code, bank: t.bankAccountId };
 }
 
 /**
@@ -118,7 +173,7 @@ function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withd
     key: `xendit-withdrawal-${row.id}`,
     at: row.withdrawnAt,
     attempted: row.transferAttemptAt !== null,
-    mark: (at) => deps.stores.settlements.noteAttempt(row.id, at, deps.clock()),
+    mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'transfer', at, deps.clock()),
   });
 }
 
@@ -181,4 +236,83 @@ async function bankTransferOnce(
     ),
   );
   return created.bankTransferId;
+}
+
+/**
+ * The withdrawal from a non-bank clearing account: Receive Money into the settlement bank account,
+ * its one line coded to the clearing account (which it credits). Not reconciled: the settlement
+ * bank's feed carries the deposit, and the merchant matches that line to this transaction.
+ */
+function receiveOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, clearingCode: string, bank: string): Promise<string> {
+  return bankTransactionOnce(deps, merchant, row, {
+    type: 'RECEIVE',
+    bank,
+    clearingCode,
+    description: `Xendit withdrawal ${row.xenditTransactionId} from the Xendit balance`,
+    reference: withdrawalReference(row.xenditTransactionId),
+    key: `xendit-withdrawal-receive-${row.id}`,
+    at: row.withdrawnAt,
+    attempted: row.transferAttemptAt !== null,
+    mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'receive', at, deps.clock()),
+  });
+}
+
+/**
+ * The bank sent back a withdrawal booked as Receive Money: Spend Money out of that settlement bank
+ * account coded to the clearing account (which it debits). Not reconciled: the bank's feed carries
+ * the bounce-back.
+ */
+function spendBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, bank: string, clearingCode: string): Promise<string> {
+  return bankTransactionOnce(deps, merchant, row, {
+    type: 'SPEND',
+    bank,
+    clearingCode,
+    description: `Xendit withdrawal ${row.xenditTransactionId} sent back by the bank to the Xendit balance`,
+    reference: reversalReference(row.xenditTransactionId),
+    key: `xendit-withdrawal-spend-back-${row.id}`,
+    at: row.reversedAt ?? deps.clock(),
+    attempted: row.reversalAttemptAt !== null,
+    mark: (at) => deps.stores.settlements.noteReversalAttempt(row.id, at, deps.clock()),
+  });
+}
+
+/** One bank transaction of the withdrawal's amount, once (see bankTransferOnce). */
+async function bankTransactionOnce(
+  deps: RecordWithdrawalDeps,
+  merchant: Merchant,
+  row: Withdrawal,
+  t: {
+    type: 'RECEIVE' | 'SPEND';
+    bank: string;
+    clearingCode: string;
+    description: string;
+    reference: string;
+    key: string;
+    at: Date;
+    attempted: boolean;
+    mark: (at: Date | null) => Promise<void>;
+  },
+): Promise<string> {
+  if (t.attempted) {
+    const found = (await deps.xero.findBankTransactionsByReference(merchant.xero, t.reference)).find((x) => x.type === t.type);
+    if (found) return found.bankTransactionId;
+  }
+  const date = await organisationDate(deps, merchant, t.at, row.currency);
+  const created = await sendOnce(t.mark, deps.clock(), () =>
+    deps.xero.createBankTransaction(
+      merchant.xero,
+      {
+        type: t.type,
+        bankAccountId: t.bank,
+        contactName: FEE_CONTACT_NAME,
+        date,
+        reference: t.reference,
+        currencyCode: row.currency,
+        lineItems: [{ description: t.description, accountCode: t.clearingCode, amount: toDecimal(row.amount, row.currency) }],
+        reconciled: false,
+      },
+      t.key,
+    ),
+  );
+  return created.bankTransactionId;
 }

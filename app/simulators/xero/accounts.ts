@@ -68,8 +68,12 @@ export function balanceOf(o: SimOrganisation, accountId: string, asOf?: string):
   for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED' && dated(p.date)) balance += p.amount;
   balance -= refundedFrom(o, accountId, asOf);
   balance += transferredInto(o, accountId, asOf);
+  const code = o.accounts.find((a) => a.accountId === accountId)?.code;
   for (const t of o.bankTransactions.values()) {
-    if (t.accountId === accountId && t.status === 'AUTHORISED' && dated(t.date)) balance += t.type === 'SPEND' ? -t.total : t.total;
+    if (t.status !== 'AUTHORISED' || !dated(t.date)) continue;
+    if (t.accountId === accountId) balance += t.type === 'SPEND' ? -t.total : t.total;
+    // The other side of the double entry: a Receive Money line credits the account it is coded to, a Spend Money line debits it.
+    if (code) for (const li of t.lineItems) if (li.accountCode === code) balance += t.type === 'SPEND' ? li.lineAmount : -li.lineAmount;
   }
   for (const j of o.manualJournals.values()) {
     if (j.status !== 'POSTED' || !dated(j.date)) continue;

@@ -93,7 +93,13 @@ export function validateBankTransaction(
     if (overpayment) {
       if (code) errors.push('Account code cannot be specified on an overpayment line item');
     } else if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
+    // A line's AccountCode is any account of the chart (xero_accounting.yaml LineItem.AccountCode: "See Accounts"),
+    // a current asset with payments enabled included; money between two bank accounts is a BankTransfer
+    // (developer.xero.com/documentation/api/accounting/banktransfers), so a bank account is refused here, and an
+    // archived account as on journals and payments (Account.Status: ARCHIVED accounts take no new entries).
     else if (account.type === 'BANK') errors.push(`Account code '${code}' is a bank account and cannot be used on a line item`);
+    else if (account.status !== 'ACTIVE')
+      errors.push(`Account code '${code}' has been archived, or has been deleted. Each line item must reference a valid account.`);
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
     const lineAmount = roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n);
     return { lineItemId: randomUUID(), description: String(li.Description ?? ''), accountCode: code, lineAmount };
