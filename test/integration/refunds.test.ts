@@ -368,6 +368,36 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal((await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')?.state, 'done');
   });
 
+  it("takes the refund's id from either documented webhook shape (docs.xendit.co's envelope inside data, xendit-node's refund in data), and refuses garbage (400) writing nothing", async () => {
+    const { x } = await paidAndRecorded();
+    const send = (body: object) => request(h.app).post(refundCallbackPathFor(h.merchant.id)).set('x-callback-token', h.merchant.callbackToken).send(body);
+    const before = (await h.stores.jobs.list()).length;
+    for (const garbage of [
+      { event: 'refund.succeeded', data: { data: {} } },
+      { event: 'refund.succeeded', data: { data: { id: 7 } } },
+      { event: 'refund.succeeded', data: { event: 'refund.succeeded' } },
+      { event: 'refund.succeeded', data: [] },
+    ])
+      await send(garbage).expect(400);
+    assert.equal((await h.stores.jobs.list()).length, before, 'nothing written for garbage');
+
+    const nested = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    const envelope = { event: 'refund.succeeded', business_id: 'b', created: '2026-12-01T00:00:00Z' };
+    await send({ ...envelope, data: { ...envelope, data: { id: nested.id, status: 'SUCCEEDED', invoice_id: null } } }).expect(200, {
+      received: true,
+      duplicate: false,
+    });
+    const flat = await h.sims.xendit.refund(x.id, { amount: 10_000, sendWebhook: false });
+    await send({ ...envelope, data: { id: flat.id, status: 'SUCCEEDED' } }).expect(200, { received: true, duplicate: false });
+    await h.worker.drain();
+    assert.deepEqual(
+      notes()
+        .map((n) => n.reference)
+        .sort(),
+      [`Xendit refund ${nested.id}`, `Xendit refund ${flat.id}`].sort(),
+    );
+  });
+
   it('refuses a refund webhook with a wrong token (401) or a malformed body (400), writing nothing', async () => {
     const before = (await h.stores.jobs.list()).length;
     await webhook('rfd-x', 'wrong').expect(401);
