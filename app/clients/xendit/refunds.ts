@@ -19,6 +19,7 @@ export const refundSchema = z.object({
   amount: z.number(),
   reason: z.string().nullish(),
   reference_id: z.string().nullish(),
+  failure_code: z.string().nullish(),
   refund_fee_amount: z.number().nullish(),
   created: z.string().nullish(),
 });
@@ -83,6 +84,7 @@ function parseRefund(body: unknown): XenditRefund {
     amount: minor(j.amount, 'amount'),
     ...(j.reason ? { reason: j.reason } : {}),
     ...(j.reference_id ? { referenceId: j.reference_id } : {}),
+    ...(j.failure_code ? { failureCode: j.failure_code } : {}),
     ...(j.refund_fee_amount != null ? { refundFee: minor(j.refund_fee_amount, 'refund_fee_amount') } : {}),
     ...(j.created ? { created: j.created } : {}),
   };

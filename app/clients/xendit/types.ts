@@ -119,6 +119,8 @@ export interface XenditRefund {
   reason?: string;
   /** Ours, when the gateway asked for the refund: how it is found again after a lost answer. */
   referenceId?: string;
+  /** Why Xendit could not make a FAILED refund (INSUFFICIENT_BALANCE, REFUND_TEMPORARILY_UNAVAILABLE, ...). */
+  failureCode?: string;
   /** What Xendit charged for the refund, when it says. */
   refundFee?: number;
   created?: string;

@@ -35,6 +35,11 @@ export function refundReference(xenditRefundId: string): string {
   return `Xendit refund ${xenditRefundId}`;
 }
 
+/** What the payment page shows for a refund Xendit did not make. */
+export function refundFailedReason(r: Pick<XenditRefund, 'id' | 'status' | 'failureCode'>): string {
+  return `Xendit refund ${r.id} ${r.status}${r.failureCode ? ` (${r.failureCode})` : ''}: nothing was refunded`;
+}
+
 /** Reference on a lost dispute's credit note and cash refund. */
 export function chargebackReference(xenditDisputeId: string): string {
   return `Xendit chargeback ${xenditDisputeId}`;
@@ -59,7 +64,14 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     if (!refund) throw new NeedsReview(`Xendit has no refund ${xenditRefundId}`);
     if (refund.status === 'PENDING') throw new RetryLater(`Xendit refund ${refund.id} is still PENDING`, PENDING_RETRY_SECONDS);
     if (refund.status !== 'SUCCEEDED') {
-      deps.logger.info({ merchantId, xenditRefundId, status: refund.status }, 'refund did not go through at Xendit: nothing to record');
+      // Nothing left the balance. A refund asked from the admin no longer holds its amount, and its
+      // page says why (docs.xendit.co: POST /refunds answers PENDING; the end comes by webhook).
+      const reason = refundFailedReason(refund);
+      const request = await deps.stores.refundRequests.failedAtXendit(merchantId, { xenditRefundId, referenceId: refund.referenceId }, reason, deps.clock());
+      deps.logger.info(
+        { merchantId, xenditRefundId, status: refund.status, failureCode: refund.failureCode, refundRequest: request?.id },
+        'refund did not go through at Xendit: nothing to record',
+      );
       return;
     }
     const payment = refund.invoiceId ? await deps.stores.payments.byXenditInvoice(merchantId, refund.invoiceId) : null;
