@@ -110,6 +110,30 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal((await requestsOf(payment.id)).find((r) => r.id === again.requestId)?.state, 'sent');
   });
 
+  it('refunds that name no invoice: a lost answer is still found by our reference (not made twice), and the refund is tied to the payment by it and booked once', async () => {
+    const { x, payment } = await recordedPayment();
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsNameInvoice: false });
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    h.sims.xendit.faults.dropResponseAfterSave(1, { path: '/refunds' });
+    const body = { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' };
+    await post(agent, payment.id, body)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    assert.deepEqual(await atXendit(x.id), [], 'Xendit lists none under the invoice');
+    await post(agent, payment.id, { ...body, amount: '', reason: '' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+    const all = (await h.sims.xenditClient.listRefunds(h.merchant.xenditSecretKey, { limit: 100 })).refunds;
+    assert.equal(all.length, 1, 'found, not made again');
+    assert.equal(all[0].invoiceId, undefined);
+    await h.worker.drain();
+    const [note, ...more] = h.sims.xero.test.creditNotes(h.tenantId);
+    assert.equal(more.length, 0);
+    assert.equal(note.reference, `Xendit refund ${all[0].id}`);
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, all[0].id))?.paymentId, payment.id);
+  });
+
   it("a form's one-time id already used for another payment is refused, and that payment's request is left alone", async () => {
     const first = await recordedPayment();
     const second = await recordedPayment();

@@ -164,10 +164,19 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
   return { ...request, state: 'sent', xenditRefundId: refund.id, attemptAt: null, lastError: null };
 }
 
+/**
+ * Listed by invoice first, then (newest first) all the account's refunds: a refund that does not
+ * name its invoice (invoice_id is "To be deprecated", docs.xendit.co "Refund a payment request")
+ * may not be listed under it.
+ */
 async function findAtXendit(xendit: XenditGateway, secretKey: string, invoiceId: string, requestId: string): Promise<XenditRefund | undefined> {
+  return (await findListed(xendit, secretKey, { invoiceId }, requestId)) ?? findListed(xendit, secretKey, {}, requestId);
+}
+
+async function findListed(xendit: XenditGateway, secretKey: string, q: { invoiceId?: string }, requestId: string): Promise<XenditRefund | undefined> {
   let afterId: string | undefined;
   for (let page = 0; page < 10; page++) {
-    const { refunds, hasMore, lastId } = await xendit.listRefunds(secretKey, { invoiceId, limit: 100, ...(afterId ? { afterId } : {}) });
+    const { refunds, hasMore, lastId } = await xendit.listRefunds(secretKey, { ...q, limit: 100, ...(afterId ? { afterId } : {}) });
     const found = refunds.find((r) => r.referenceId === requestId && r.status !== 'FAILED' && r.status !== 'CANCELLED');
     if (found) return found;
     if (!hasMore || !lastId) return undefined;

@@ -1,7 +1,7 @@
 /**
  * Refunds (Xendit's Refund API, GET /refunds/{id} and GET /refunds). xendit-node's Refund model
- * keeps neither status, invoice_id nor reason (refund/models/Refund.ts), although Xendit sends them
- * (RefundCallbackData carries all three): the JSON is read here.
+ * keeps neither status, invoice_id, payment_id nor reason (refund/models/Refund.ts), although Xendit
+ * sends them (RefundCallbackData carries all four): the JSON is read here.
  */
 import { z } from 'zod';
 import { SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
@@ -14,6 +14,8 @@ import type { XenditGateway, XenditRefund } from './types.js';
 export const refundSchema = z.object({
   id: z.string().min(1),
   invoice_id: z.string().nullish(),
+  payment_id: z.string().nullish(),
+  payment_request_id: z.string().nullish(),
   status: z.enum(['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
@@ -79,6 +81,8 @@ function parseRefund(body: unknown): XenditRefund {
   return {
     id: j.id,
     ...(j.invoice_id ? { invoiceId: j.invoice_id } : {}),
+    ...(j.payment_id ? { paymentId: j.payment_id } : {}),
+    ...(j.payment_request_id ? { paymentRequestId: j.payment_request_id } : {}),
     status: j.status,
     currency: j.currency,
     amount: minor(j.amount, 'amount'),

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { numberToDecimal, toDecimal, toMinor } from '../../money.js';
 import { accountOf } from './accounts.js';
 import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
+import { paymentIdOf } from './json.js';
 
 export type SimRefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 
@@ -170,8 +171,8 @@ export function refundJson(ctx: Ctx, r: SimRefund): Record<string, unknown> {
   const inv = ctx.state.invoices.get(r.invoiceId)!;
   return {
     id: r.id,
-    payment_id: `py-${r.invoiceId}`,
-    invoice_id: r.invoiceId,
+    payment_id: paymentIdOf(r.invoiceId),
+    invoice_id: namesInvoice(ctx, inv) ? r.invoiceId : null,
     payment_method_type: 'EWALLET',
     amount: Number(toDecimal(r.amount, inv.currency)),
     channel_code: inv.paymentChannel ?? 'OVO',
@@ -213,6 +214,8 @@ async function sendRefundWebhook(ctx: Ctx, r: SimRefund): Promise<void> {
     record.error = err instanceof Error ? err.message : String(err);
   }
 }
+
+const namesInvoice = (ctx: Ctx, inv: SimXenditInvoice) => accountOf(ctx, inv).refundsNameInvoice !== false;
 
 const own = (ctx: Ctx, res: Response) => refundState(ctx).refunds.filter((r) => r.userId === (res.locals.account as XenditSimAccount).userId);
 
@@ -262,7 +265,9 @@ export function getRefundRoute(ctx: Ctx, req: Request, res: Response): void {
 /** Newest first; `after_id` continues after that refund; `limit` up to 100 (default 10). */
 export function listRefundsRoute(ctx: Ctx, req: Request, res: Response): void {
   let rows = own(ctx, res)
-    .filter((r) => typeof req.query.invoice_id !== 'string' || r.invoiceId === req.query.invoice_id)
+    .filter(
+      (r) => typeof req.query.invoice_id !== 'string' || (r.invoiceId === req.query.invoice_id && namesInvoice(ctx, ctx.state.invoices.get(r.invoiceId)!)),
+    )
     .sort((a, b) => b.created.getTime() - a.created.getTime() || (a.id < b.id ? 1 : -1));
   if (typeof req.query.after_id === 'string') {
     const at = rows.findIndex((r) => r.id === req.query.after_id);

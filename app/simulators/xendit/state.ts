@@ -49,6 +49,14 @@ export interface XenditSimAccount {
    */
   expiredCallbacks?: boolean;
   /**
+   * false: this account's refunds name no invoice (invoice_id null, payment_id only), as in
+   * docs.xendit.co's "Refund webhook notification" examples; invoice_id is "To be deprecated"
+   * ("Refund a payment request") and xendit-node's Refund model has none. Whether GET
+   * /refunds?invoice_id= still finds such refunds is not documented: here it does not (the less
+   * helpful way). Default: invoice_id is sent.
+   */
+  refundsNameInvoice?: boolean;
+  /**
    * How refunds made through POST /refunds end. Xendit answers them PENDING ("Refund is pending.
    * Check the final status of the refund via webhook", docs.xendit.co "Refund a payment request")
    * and ends them later, SUCCEEDED or FAILED with a failure_code sent by the `refund.failed` webhook

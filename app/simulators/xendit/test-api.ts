@@ -27,7 +27,15 @@ export interface XenditSimTestApi {
     change: Partial<
       Pick<
         XenditSimAccount,
-        'callbackUrl' | 'refundCallbackUrl' | 'disputeCallbackUrl' | 'callbackFees' | 'permissions' | 'expiredCallbacks' | 'feeBilling' | 'refundOutcome'
+        | 'callbackUrl'
+        | 'refundCallbackUrl'
+        | 'disputeCallbackUrl'
+        | 'callbackFees'
+        | 'permissions'
+        | 'expiredCallbacks'
+        | 'feeBilling'
+        | 'refundOutcome'
+        | 'refundsNameInvoice'
       >
     >,
   ): void;
