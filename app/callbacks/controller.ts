@@ -15,11 +15,16 @@ const InvoiceCallback = z.looseObject({
   status: z.string().min(1).max(40),
 });
 
-/** xendit-node RefundCallback: event, business_id, created, data (RefundCallbackData). Only data.id is used. */
-const RefundWebhook = z.looseObject({
-  event: z.string().min(1).max(60),
-  data: z.looseObject({ id: z.string().min(1).max(100) }),
-});
+const RefundInBody = z.looseObject({ id: z.string().min(1).max(100) });
+/**
+ * Two shapes are documented: xendit-node's RefundCallback puts the refund in `data`; docs.xendit.co
+ * "Refund webhook notification" wraps a whole {event, business_id, created, data} envelope in
+ * `data`. Either is only a hint (the job reads the refund from Xendit), so only the id is taken.
+ */
+const RefundWebhook = z.union([
+  z.looseObject({ event: z.string().min(1).max(60), data: RefundInBody }).transform((b) => b.data.id),
+  z.looseObject({ event: z.string().min(1).max(60), data: z.looseObject({ data: RefundInBody }) }).transform((b) => b.data.data.id),
+]);
 
 /** docs.xendit.co "Dispute Webhook Notifications": the event name beside the dispute object; only id and status are used. */
 const DisputeWebhook = z.looseObject({
@@ -60,8 +65,8 @@ export function callbackRouter(deps: CallbackDeps): Router {
   });
   router.use(paths.xenditCallback, countRefusal);
   router.post(paths.xenditRefundCallback, authenticated, json, async (req, res) => {
-    const body = checked(RefundWebhook, req);
-    const outcome = await acceptRefundWebhook(deps, res.locals.merchantId as string, body.data.id);
+    const refundId = checked(RefundWebhook, req);
+    const outcome = await acceptRefundWebhook(deps, res.locals.merchantId as string, refundId);
     if (!outcome.duplicate) deps.onJobEnqueued?.();
     res.status(200).json(outcome);
   });

@@ -43,22 +43,25 @@ export async function missingRefundRows(
   const sums = new Map<string, bigint>();
   const succeeded: ListedRefund[] = [];
   for (const r of listed.items) {
-    if (!r.created || r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
+    if (!r.created || r.status !== 'SUCCEEDED') continue;
     const date = dateIn(new Date(r.created), zoneFor(timezone, r.currency));
-    succeeded.push({ refund: { ...r, invoiceId: r.invoiceId }, date });
+    // A refund that names no invoice (invoice_id is "To be deprecated", docs.xendit.co "Refund a
+    // payment request") left the balance all the same: it is compared, without an invoice.
+    const invoiceId = r.invoiceId ?? null;
+    if (r.invoiceId) succeeded.push({ refund: { ...r, invoiceId: r.invoiceId }, date });
     if (date < range.from || date > range.to) continue;
-    if (r.refundFee) rows.push(refundFeeRow(date, r.invoiceId, r.id, r.currency, r.refundFee));
+    if (r.refundFee) rows.push(refundFeeRow(date, invoiceId, r.id, r.currency, r.refundFee));
     if (booked.has(r.id)) continue;
     const later = bookedLater.get(r.id);
     if (later && movedByLock(lockDate, date, later)) {
-      rows.push(lockedOutRow(date, r.invoiceId, r.currency, -hundredths(toDecimal(r.amount, r.currency)), `Xendit refund ${r.id}`, later));
+      rows.push(lockedOutRow(date, invoiceId, r.currency, -hundredths(toDecimal(r.amount, r.currency)), `Xendit refund ${r.id}`, later));
       continue;
     }
     const amount = -hundredths(toDecimal(r.amount, r.currency));
     sums.set(r.currency, (sums.get(r.currency) ?? 0n) + amount);
     rows.push({
       date,
-      xenditInvoiceId: r.invoiceId,
+      xenditInvoiceId: invoiceId,
       currency: r.currency,
       xenditAmount: format(amount),
       xenditFee: null,
@@ -85,7 +88,7 @@ export interface ListedRefund {
  * given back, the docs do not say. Shown, like a movement the gateway does not book, as a reason
  * the balances may differ, not held against the report.
  */
-function refundFeeRow(date: string, invoiceId: string, refundId: string, currency: Currency, fee: number): ReportRow {
+function refundFeeRow(date: string, invoiceId: string | null, refundId: string, currency: Currency, fee: number): ReportRow {
   return {
     date,
     xenditInvoiceId: invoiceId,

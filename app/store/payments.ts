@@ -39,6 +39,8 @@ export interface Payment {
   /** How the customer paid, as Xendit named it (BANK_TRANSFER / BCA, EWALLET / OVO, ...). */
   paymentMethod: string | null;
   paymentChannel: string | null;
+  /** Xendit's payment_id of the invoice's payment: how a refund that names no invoice is tied to it. */
+  xenditPaymentId: string | null;
 }
 
 export type NewPayment = Omit<
@@ -58,7 +60,8 @@ export type NewPayment = Omit<
   | 'feeAttemptAt'
   | 'paymentMethod'
   | 'paymentChannel'
-> & { feeTax?: number | null; feeRaw?: string | null; paymentMethod?: string | null; paymentChannel?: string | null };
+  | 'xenditPaymentId'
+> & { feeTax?: number | null; feeRaw?: string | null; paymentMethod?: string | null; paymentChannel?: string | null; xenditPaymentId?: string | null };
 
 export interface InXero {
   /** null when nothing was due and the whole amount went into a Xero overpayment. */
@@ -101,6 +104,7 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   feeAttemptAt: r.fee_attempt_at,
   paymentMethod: r.payment_method,
   paymentChannel: r.payment_channel,
+  xenditPaymentId: r.xendit_payment_id,
 });
 
 /** The row a new payment is inserted as. */
@@ -117,6 +121,7 @@ const newRow = (p: NewPayment, now: Date) => ({
   fee_raw: p.feeRaw ?? null,
   payment_method: p.paymentMethod ?? null,
   payment_channel: p.paymentChannel ?? null,
+  xendit_payment_id: p.xenditPaymentId ?? null,
   paid_at: p.paidAt,
   reference: p.reference,
   sync_state: 'pending' as const,
@@ -340,6 +345,13 @@ export function createPaymentStore(db: Db) {
     /** The payment a checkout was paid with (one Xendit invoice per checkout, so at most one). */
     async byCheckout(checkoutId: string): Promise<Payment | null> {
       const r = await db.selectFrom('payments').selectAll().where('checkout_id', '=', checkoutId).orderBy('created_at').executeTakeFirst();
+      return r ? toPayment(r) : null;
+    },
+
+    /** The payment whose Xendit payment_id is one of these (a refund's payment_id or payment_request_id). */
+    async byXenditPaymentId(merchantId: string, ids: string[]): Promise<Payment | null> {
+      if (!ids.length) return null;
+      const r = await db.selectFrom('payments').selectAll().where('merchant_id', '=', merchantId).where('xendit_payment_id', 'in', ids).executeTakeFirst();
       return r ? toPayment(r) : null;
     },
 

@@ -21,6 +21,9 @@ export interface RefundRequest {
   createdAt: Date;
 }
 
+/** Request ids are uuids (the column's type): any other reference_id is not one of ours. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const toRequest = (r: Selectable<RefundRequestsTable>): RefundRequest => ({
   id: r.id,
   merchantId: r.merchant_id,
@@ -113,6 +116,34 @@ export function createRefundRequestStore(db: Db) {
     sent: (id: string, xenditRefundId: string, now: Date) =>
       update(id, { state: 'sent', xendit_refund_id: xenditRefundId, attempt_at: null, last_error: null }, now),
     refused: (id: string, reason: string, now: Date) => update(id, { state: 'refused', attempt_at: null, last_error: reason.slice(0, 1000) }, now),
+    /**
+     * Xendit ended the refund FAILED (or it was cancelled): the request asked for it, found by the
+     * refund's id or, when Xendit's answer was lost, by its reference_id (the request's own id), is
+     * refused, so its amount may be refunded again. Only a request still counted is changed.
+     */
+    async failedAtXendit(merchantId: string, r: { xenditRefundId: string; referenceId?: string }, reason: string, now: Date): Promise<RefundRequest | null> {
+      const row = await db
+        .updateTable('refund_requests')
+        .set({ state: 'refused', xendit_refund_id: r.xenditRefundId, attempt_at: null, last_error: reason.slice(0, 1000), updated_at: now })
+        .where('merchant_id', '=', merchantId)
+        .where('state', 'in', ['sending', 'sent'])
+        .where((eb) =>
+          eb.or([
+            eb('xendit_refund_id', '=', r.xenditRefundId),
+            ...(r.referenceId && UUID.test(r.referenceId) ? [eb.and([eb('id', '=', r.referenceId), eb('xendit_refund_id', 'is', null)])] : []),
+          ]),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toRequest(row) : null;
+    },
+
+    /** The request with this id (a refund's reference_id when the gateway asked for it), of this merchant. */
+    async byId(merchantId: string, id: string): Promise<RefundRequest | null> {
+      if (!UUID.test(id)) return null;
+      const row = await db.selectFrom('refund_requests').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId).executeTakeFirst();
+      return row ? toRequest(row) : null;
+    },
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
   };
 }

@@ -129,6 +129,8 @@ export interface PaymentsTable {
   /** How the customer paid, as Xendit named it (migration 20261205T0620). */
   payment_method: ColumnType<string | null, string | null | undefined, string | null>;
   payment_channel: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Xendit's payment_id of the invoice's payment, when it gave one (migration 20261206T1100). */
+  xendit_payment_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -62,11 +62,76 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal(note.reference, `Xendit refund ${refund.id}`);
     assert.equal(note.total, 5000000n);
     const { $ } = await page(agent, `${adminPaymentPath(payment.id)}?refund=sent`);
-    assert.match($('[role=status]').text(), /Xendit made the refund/);
+    assert.match($('[role=status]').text(), /Xendit accepted the refund/);
     assert.match($('#timeline .refund').text(), /Refunded/);
     assert.equal($('#refund-new input[name=amount]').val(), '100000', 'what is left is proposed next');
     const audit = await h.stores.audit.forMerchant(h.merchant.id);
     assert.ok(audit.some((e) => e.action === 'refund_requested'));
+  });
+
+  it('Xendit answers PENDING, refuses a second refund meanwhile, then fails the first: the page shows why, its amount may be refunded again, nothing goes into Xero; the next refund is booked once', async () => {
+    const { x, payment } = await recordedPayment();
+    const key = h.merchant.xenditSecretKey;
+    h.sims.xendit.test.updateAccount(key, { refundOutcome: { status: 'PENDING' } });
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '50000', reason: 'OTHERS' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+    const [pending] = await atXendit(x.id);
+    assert.equal(pending.status, 'PENDING', "Xendit's answer to POST /refunds");
+    assert.equal((await refundForm(agent, payment.id)).amount, '100000', 'a pending refund still counts');
+
+    const second = await refundForm(agent, payment.id);
+    await post(agent, payment.id, { _csrf: second.csrf, requestId: second.requestId, amount: '10000', reason: 'OTHERS' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+
+    h.sims.xendit.test.updateAccount(key, { refundOutcome: { status: 'FAILED', failureCode: 'REFUND_TEMPORARILY_UNAVAILABLE' } });
+    await h.worker.drain();
+    const first = (await requestsOf(payment.id)).find((r) => r.id === form.requestId)!;
+    assert.equal(first.state, 'refused');
+    assert.match(first.lastError ?? '', /REFUND_TEMPORARILY_UNAVAILABLE/);
+    const { $ } = await page(agent, adminPaymentPath(payment.id));
+    assert.match($('.refund-requests').text(), new RegExp(`${pending.id} FAILED \\(REFUND_TEMPORARILY_UNAVAILABLE\\)`));
+    assert.equal($('#refund-new input[name=amount]').val(), '150000', 'nothing was refunded: all of it may be refunded again');
+    assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 0);
+    assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 0);
+
+    h.sims.xendit.test.updateAccount(key, { refundOutcome: { status: 'SUCCEEDED' } });
+    const again = await refundForm(agent, payment.id);
+    await post(agent, payment.id, { _csrf: again.csrf, requestId: again.requestId, amount: '150000', reason: 'OTHERS' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+    await h.worker.drain();
+    const [note, ...more] = h.sims.xero.test.creditNotes(h.tenantId);
+    assert.equal(more.length, 0, 'booked once');
+    assert.equal(note.total, 15000000n);
+    assert.equal((await requestsOf(payment.id)).find((r) => r.id === again.requestId)?.state, 'sent');
+  });
+
+  it('refunds that name no invoice: a lost answer is still found by our reference (not made twice), and the refund is tied to the payment by it and booked once', async () => {
+    const { x, payment } = await recordedPayment();
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsNameInvoice: false });
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    h.sims.xendit.faults.dropResponseAfterSave(1, { path: '/refunds' });
+    const body = { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' };
+    await post(agent, payment.id, body)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    assert.deepEqual(await atXendit(x.id), [], 'Xendit lists none under the invoice');
+    await post(agent, payment.id, { ...body, amount: '', reason: '' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+    const all = (await h.sims.xenditClient.listRefunds(h.merchant.xenditSecretKey, { limit: 100 })).refunds;
+    assert.equal(all.length, 1, 'found, not made again');
+    assert.equal(all[0].invoiceId, undefined);
+    await h.worker.drain();
+    const [note, ...more] = h.sims.xero.test.creditNotes(h.tenantId);
+    assert.equal(more.length, 0);
+    assert.equal(note.reference, `Xendit refund ${all[0].id}`);
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, all[0].id))?.paymentId, payment.id);
   });
 
   it("a form's one-time id already used for another payment is refused, and that payment's request is left alone", async () => {

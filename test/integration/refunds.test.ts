@@ -163,6 +163,67 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(cashRefunds().length, 1);
   });
 
+  /** Xendit's refunds of this account name no invoice (invoice_id null, payment_id only). */
+  const noInvoiceIds = () => h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsNameInvoice: false });
+
+  it('a refund that names no invoice is tied to the payment by its payment_id and booked once, by its webhook or by the listing', async () => {
+    noInvoiceIds();
+    const byWebhook = (await paidAndRecorded()).x;
+    const byListing = (await paidAndRecorded()).x;
+    const a = await h.sims.xendit.refund(byWebhook.id, { amount: 40_000, sendWebhook: false });
+    const b = await h.sims.xendit.refund(byListing.id, { amount: 30_000, sendWebhook: false });
+    const read = await h.sims.xenditClient.getRefund(h.merchant.xenditSecretKey, a.id);
+    assert.equal(read?.invoiceId, undefined, 'Xendit named no invoice');
+    await webhook(a.id).expect(200);
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+    const paymentOf = async (invoiceId: string) => (await h.stores.payments.byXenditInvoice(h.merchant.id, invoiceId))!.id;
+    assert.equal((await refundRow(a.id))?.paymentId, await paymentOf(byWebhook.id));
+    assert.equal((await refundRow(b.id))?.paymentId, await paymentOf(byListing.id));
+    assert.equal((await refundRow(a.id))?.state, 'recorded');
+    assert.equal((await refundRow(b.id))?.state, 'recorded');
+    assert.deepEqual(
+      notes()
+        .map((n) => [n.reference, n.total])
+        .sort(),
+      [
+        [`Xendit refund ${a.id}`, 4000000n],
+        [`Xendit refund ${b.id}`, 3000000n],
+      ].sort(),
+    );
+    assert.equal(cashRefunds().length, 2);
+  });
+
+  it('a refund that names no invoice and matches no payment we recorded is not dropped: its job goes to review (once, however often listed) and the report lists it missing in Xero', async () => {
+    noInvoiceIds();
+    await paidAndRecorded();
+    const outside = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 90_000 });
+    await h.sims.xendit.pay(outside.id, { sendCallback: false });
+    const { id } = await h.sims.xendit.refund(outside.id, { amount: 20_000, sendWebhook: false });
+    await list();
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+    await webhook(id).expect(200, { received: true, duplicate: true });
+    const jobs = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-refund');
+    assert.equal(jobs.length, 1);
+    assert.equal(jobs[0].state, 'needs_review');
+    assert.match(jobs[0].lastError ?? '', new RegExp(`Xendit refund ${id} of 20000 IDR names no invoice and matches no payment`));
+    assert.equal(notes().length, 0, 'nothing guessed into Xero');
+
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+    const [row, ...more] = report.rows.filter((r) => r.note.includes(id));
+    assert.equal(more.length, 0);
+    assert.deepEqual([row.status, row.xenditAmount, row.xenditInvoiceId], ['missing_in_xero', '-20000.00', null]);
+  });
+
   /** Paid at Xendit, its PAID callback not delivered yet, and refunded in part: the refund's webhook comes first. */
   async function refundedBeforeRecorded() {
     const inv = h.addInvoice({});
@@ -376,6 +437,36 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(notes().length, 0);
     assert.equal(cashRefunds().length, 0);
     assert.equal((await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')?.state, 'done');
+  });
+
+  it("takes the refund's id from either documented webhook shape (docs.xendit.co's envelope inside data, xendit-node's refund in data), and refuses garbage (400) writing nothing", async () => {
+    const { x } = await paidAndRecorded();
+    const send = (body: object) => request(h.app).post(refundCallbackPathFor(h.merchant.id)).set('x-callback-token', h.merchant.callbackToken).send(body);
+    const before = (await h.stores.jobs.list()).length;
+    for (const garbage of [
+      { event: 'refund.succeeded', data: { data: {} } },
+      { event: 'refund.succeeded', data: { data: { id: 7 } } },
+      { event: 'refund.succeeded', data: { event: 'refund.succeeded' } },
+      { event: 'refund.succeeded', data: [] },
+    ])
+      await send(garbage).expect(400);
+    assert.equal((await h.stores.jobs.list()).length, before, 'nothing written for garbage');
+
+    const nested = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    const envelope = { event: 'refund.succeeded', business_id: 'b', created: '2026-12-01T00:00:00Z' };
+    await send({ ...envelope, data: { ...envelope, data: { id: nested.id, status: 'SUCCEEDED', invoice_id: null } } }).expect(200, {
+      received: true,
+      duplicate: false,
+    });
+    const flat = await h.sims.xendit.refund(x.id, { amount: 10_000, sendWebhook: false });
+    await send({ ...envelope, data: { id: flat.id, status: 'SUCCEEDED' } }).expect(200, { received: true, duplicate: false });
+    await h.worker.drain();
+    assert.deepEqual(
+      notes()
+        .map((n) => n.reference)
+        .sort(),
+      [`Xendit refund ${nested.id}`, `Xendit refund ${flat.id}`].sort(),
+    );
   });
 
   it('refuses a refund webhook with a wrong token (401) or a malformed body (400), writing nothing', async () => {

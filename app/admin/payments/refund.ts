@@ -2,8 +2,10 @@
  * "Refund" on a payment's page: asks Xendit to refund (all or part of) a paid invoice. The request
  * is written first (its id is the form's one-time id, so a form sent twice is one request), marked
  * before Xendit is asked, and looked up at Xendit by reference_id before any second ask: a lost
- * answer never makes a second refund, whatever Xendit does with a repeated idempotency key. The
- * refund then goes into Xero like any refund made at Xendit (record-refund).
+ * answer never makes a second refund, whatever Xendit does with a repeated idempotency key. Xendit
+ * answers PENDING and ends the refund later (docs.xendit.co "Refund a payment request"): a `sent`
+ * request keeps its amount until then; once SUCCEEDED the refund goes into Xero like any refund made
+ * at Xendit, and if FAILED record-refund refuses the request with Xendit's failure code.
  */
 import { FormInvalid, NotFound } from '../../errors.js';
 import { AmountError, exponentOf, toDecimal, toMinor } from '../../money.js';
@@ -16,6 +18,7 @@ import type { Payment } from '../../store/payments.js';
 import type { User } from '../../store/users.js';
 import type { OnboardingDeps } from '../deps.js';
 import { recordChange } from '../audit.js';
+import { refundFailedReason } from '../../jobs/sync/record-refund.js';
 import { merchantToChange } from '../merchants/service.js';
 
 export type RefundDeps = OnboardingDeps & { xendit: XenditGateway };
@@ -151,7 +154,7 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
   }
   // Xendit took the request but the refund failed there: nothing left the balance.
   if (refund.status === 'FAILED' || refund.status === 'CANCELLED') {
-    const reason = `Xendit refund ${refund.id} is ${refund.status}`;
+    const reason = refundFailedReason(refund);
     await deps.stores.refundRequests.refused(request.id, reason, now());
     return { ...request, state: 'refused', xenditRefundId: refund.id, attemptAt: null, lastError: reason };
   }
@@ -161,10 +164,19 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
   return { ...request, state: 'sent', xenditRefundId: refund.id, attemptAt: null, lastError: null };
 }
 
+/**
+ * Listed by invoice first, then (newest first) all the account's refunds: a refund that does not
+ * name its invoice (invoice_id is "To be deprecated", docs.xendit.co "Refund a payment request")
+ * may not be listed under it.
+ */
 async function findAtXendit(xendit: XenditGateway, secretKey: string, invoiceId: string, requestId: string): Promise<XenditRefund | undefined> {
+  return (await findListed(xendit, secretKey, { invoiceId }, requestId)) ?? findListed(xendit, secretKey, {}, requestId);
+}
+
+async function findListed(xendit: XenditGateway, secretKey: string, q: { invoiceId?: string }, requestId: string): Promise<XenditRefund | undefined> {
   let afterId: string | undefined;
   for (let page = 0; page < 10; page++) {
-    const { refunds, hasMore, lastId } = await xendit.listRefunds(secretKey, { invoiceId, limit: 100, ...(afterId ? { afterId } : {}) });
+    const { refunds, hasMore, lastId } = await xendit.listRefunds(secretKey, { ...q, limit: 100, ...(afterId ? { afterId } : {}) });
     const found = refunds.find((r) => r.referenceId === requestId && r.status !== 'FAILED' && r.status !== 'CANCELLED');
     if (found) return found;
     if (!hasMore || !lastId) return undefined;

@@ -22,6 +22,7 @@ export const invoiceSchema = z.object({
   paid_at: z.string().nullish(),
   payment_method: z.string().nullish(),
   payment_channel: z.string().nullish(),
+  payment_id: z.string().nullish(),
   description: z.string().nullish(),
   payer_email: z.string().nullish(),
   // Informational fields read leniently: a surprise in them must not make a paid invoice unreadable.
@@ -161,6 +162,7 @@ function parseInvoice(body: unknown): XenditInvoice {
     ...(j.paid_at ? { paidAt: j.paid_at } : {}),
     ...(j.payment_method ? { paymentMethod: j.payment_method } : {}),
     ...(j.payment_channel ? { paymentChannel: j.payment_channel } : {}),
+    ...(j.payment_id ? { paymentId: j.payment_id } : {}),
     ...(j.description ? { description: j.description } : {}),
     ...(j.payer_email ? { payerEmail: j.payer_email } : {}),
     ...customerOf(j.customer),

@@ -1,7 +1,7 @@
 /**
  * Refunds (Xendit's Refund API, GET /refunds/{id} and GET /refunds). xendit-node's Refund model
- * keeps neither status, invoice_id nor reason (refund/models/Refund.ts), although Xendit sends them
- * (RefundCallbackData carries all three): the JSON is read here.
+ * keeps neither status, invoice_id, payment_id nor reason (refund/models/Refund.ts), although Xendit
+ * sends them (RefundCallbackData carries all four): the JSON is read here.
  */
 import { z } from 'zod';
 import { SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
@@ -14,11 +14,14 @@ import type { XenditGateway, XenditRefund } from './types.js';
 export const refundSchema = z.object({
   id: z.string().min(1),
   invoice_id: z.string().nullish(),
+  payment_id: z.string().nullish(),
+  payment_request_id: z.string().nullish(),
   status: z.enum(['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
   reason: z.string().nullish(),
   reference_id: z.string().nullish(),
+  failure_code: z.string().nullish(),
   refund_fee_amount: z.number().nullish(),
   created: z.string().nullish(),
 });
@@ -78,11 +81,14 @@ function parseRefund(body: unknown): XenditRefund {
   return {
     id: j.id,
     ...(j.invoice_id ? { invoiceId: j.invoice_id } : {}),
+    ...(j.payment_id ? { paymentId: j.payment_id } : {}),
+    ...(j.payment_request_id ? { paymentRequestId: j.payment_request_id } : {}),
     status: j.status,
     currency: j.currency,
     amount: minor(j.amount, 'amount'),
     ...(j.reason ? { reason: j.reason } : {}),
     ...(j.reference_id ? { referenceId: j.reference_id } : {}),
+    ...(j.failure_code ? { failureCode: j.failure_code } : {}),
     ...(j.refund_fee_amount != null ? { refundFee: minor(j.refund_fee_amount, 'refund_fee_amount') } : {}),
     ...(j.created ? { created: j.created } : {}),
   };

@@ -26,6 +26,8 @@ export interface XenditInvoice {
   paymentMethod?: string;
   /** BCA, OVO, ...: which bank or wallet within the method. */
   paymentChannel?: string;
+  /** Xendit's id of the payment once paid (payment_id, xendit-node Invoice model): refunds carry it too. */
+  paymentId?: string;
   description?: string;
   payerEmail?: string;
   /** Xendit's customer object: full name and e-mail, when the invoice has one. */
@@ -111,14 +113,24 @@ export type RefundReason = (typeof REFUND_REASONS)[number];
 /** A refund at Xendit (Refund API), amounts in minor units. */
 export interface XenditRefund {
   id: string;
-  /** The invoice refunded; absent for a refund of a payment made without an invoice. */
+  /**
+   * The invoice refunded, when Xendit names it: invoice_id is "To be deprecated" (docs.xendit.co
+   * "Refund a payment request") and xendit-node's Refund model has none, so it may be absent even
+   * for a refund of one of our invoices.
+   */
   invoiceId?: string;
+  /** The payment refunded (payment_id, RefundCallbackData; "To be deprecated" too). */
+  paymentId?: string;
+  /** The payment request refunded (payment_request_id, xendit-node Refund model). */
+  paymentRequestId?: string;
   status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
   currency: Currency;
   amount: number;
   reason?: string;
   /** Ours, when the gateway asked for the refund: how it is found again after a lost answer. */
   referenceId?: string;
+  /** Why Xendit could not make a FAILED refund (INSUFFICIENT_BALANCE, REFUND_TEMPORARILY_UNAVAILABLE, ...). */
+  failureCode?: string;
   /** What Xendit charged for the refund, when it says. */
   refundFee?: number;
   created?: string;

@@ -2,9 +2,10 @@
  * The scheduled side of refunds: a refund whose webhook never came (not configured at Xendit, lost,
  * refused) is found here. Each run reads the newest refunds of every active merchant's Xendit
  * account (up to MAX_PAGES pages of PAGE_SIZE, newest first) and queues a record-refund job for
- * each succeeded refund of a payment the gateway recorded that is not in Xero yet. The job's dedupe
- * key makes the webhook and the listing one job, whichever comes first; a job that ended before it
- * could book (runAgain) is run again.
+ * each succeeded refund of a payment the gateway recorded that is not in Xero yet, and of each
+ * that names no invoice and matches no payment (refund-payment.ts), which its job puts in review.
+ * The job's dedupe key makes the webhook and the listing one job, whichever comes first; a job that
+ * ended before it could book (runAgain) is run again.
  *
  * It also looks again, once a day, at payments refunded in full whose fee Xendit has not said it
  * gave back: when Xendit marks that is not documented, and the refund's own job looks only for the
@@ -23,6 +24,7 @@ import { enqueue, jobRow } from '../enqueue.js';
 import type { Refund } from '../../store/refunds.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
+import { paymentOfRefund } from './refund-payment.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 3;
@@ -40,15 +42,18 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
         for (let page = 0; page < MAX_PAGES; page++) {
           const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: PAGE_SIZE, afterId });
           for (const r of refunds) {
-            if (r.status !== 'SUCCEEDED' || !r.invoiceId) continue;
+            if (r.status !== 'SUCCEEDED') continue;
             const known = await deps.stores.refunds.byXenditId(merchant.id, r.id);
             if (known && known.state !== 'pending') continue;
-            const payment = await deps.stores.payments.byXenditInvoice(merchant.id, r.invoiceId);
-            if (!payment) continue;
+            const tie = await paymentOfRefund(deps.stores, merchant.id, r);
+            if (tie.payment === null && tie.notOurs) continue;
+            // One that names no invoice and matches nothing still gets its job, once (the dedupe
+            // key): the job puts it in review, where a person sees it.
+            const { payment } = tie;
             const row = jobRow('record-refund', { merchantId: merchant.id, xenditRefundId: r.id }, deps.clock());
             if (await deps.stores.jobs.insert(row)) {
               deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund found by the listing (no webhook yet)');
-            } else if (payment.syncState === 'recorded' && (await runAgain(deps, row.dedupe_key!, known))) {
+            } else if (payment?.syncState === 'recorded' && (await runAgain(deps, row.dedupe_key!, known))) {
               deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund whose job ended before it could book: run again');
             }
           }

@@ -65,6 +65,7 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
           feeRaw: x.feesPaidRaw ?? null,
           paidAt: x.paidAt ? new Date(x.paidAt) : deps.clock(),
           reference: paymentReference(x.id),
+          xenditPaymentId: x.paymentId ?? null,
         },
         deps.clock(),
       );

@@ -359,6 +359,7 @@ function paymentFrom(merchant: Merchant, checkout: Checkout, x: XenditInvoice, n
     reference: paymentReference(x.id),
     paymentMethod: x.paymentMethod ?? null,
     paymentChannel: x.paymentChannel ?? null,
+    xenditPaymentId: x.paymentId ?? null,
   };
 }
 

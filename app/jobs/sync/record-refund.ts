@@ -26,6 +26,7 @@ import { refundLines } from './refund-lines.js';
 import type { FeeReturnDeps } from './fee-return.js';
 import { jobRow } from '../enqueue.js';
 import { refundOnOverpayment, type RefundOut } from './refund-overpayment.js';
+import { paymentOfRefund } from './refund-payment.js';
 
 /** What booking a refund takes: what the fee it may give back takes (fee-return.ts). */
 export type RecordRefundDeps = FeeReturnDeps;
@@ -33,6 +34,11 @@ export type RecordRefundDeps = FeeReturnDeps;
 /** Reference on the credit note and on its cash refund. */
 export function refundReference(xenditRefundId: string): string {
   return `Xendit refund ${xenditRefundId}`;
+}
+
+/** What the payment page shows for a refund Xendit did not make. */
+export function refundFailedReason(r: Pick<XenditRefund, 'id' | 'status' | 'failureCode'>): string {
+  return `Xendit refund ${r.id} ${r.status}${r.failureCode ? ` (${r.failureCode})` : ''}: nothing was refunded`;
 }
 
 /** Reference on a lost dispute's credit note and cash refund. */
@@ -59,14 +65,35 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     if (!refund) throw new NeedsReview(`Xendit has no refund ${xenditRefundId}`);
     if (refund.status === 'PENDING') throw new RetryLater(`Xendit refund ${refund.id} is still PENDING`, PENDING_RETRY_SECONDS);
     if (refund.status !== 'SUCCEEDED') {
-      deps.logger.info({ merchantId, xenditRefundId, status: refund.status }, 'refund did not go through at Xendit: nothing to record');
+      // Nothing left the balance. A refund asked from the admin no longer holds its amount, and its
+      // page says why (docs.xendit.co: POST /refunds answers PENDING; the end comes by webhook).
+      const reason = refundFailedReason(refund);
+      const request = await deps.stores.refundRequests.failedAtXendit(merchantId, { xenditRefundId, referenceId: refund.referenceId }, reason, deps.clock());
+      deps.logger.info(
+        { merchantId, xenditRefundId, status: refund.status, failureCode: refund.failureCode, refundRequest: request?.id },
+        'refund did not go through at Xendit: nothing to record',
+      );
       return;
     }
-    const payment = refund.invoiceId ? await deps.stores.payments.byXenditInvoice(merchantId, refund.invoiceId) : null;
-    if (!payment) {
+    const tie = await paymentOfRefund(deps.stores, merchantId, refund);
+    if (!tie.payment && tie.notOurs) {
       deps.logger.info({ merchantId, xenditRefundId, invoiceId: refund.invoiceId }, 'refund of a payment the gateway did not record: ignored');
       return;
     }
+    if (!tie.payment) {
+      // Money left the merchant's balance and may have gone back on a payment that is in Xero (one
+      // recorded before payment ids were kept, say): a person decides, rather than Xero silently
+      // keeping a sale the customer got back. The report lists it missing in Xero meanwhile.
+      deps.logger.warn(
+        { merchantId, xenditRefundId, paymentId: refund.paymentId, paymentRequestId: refund.paymentRequestId, referenceId: refund.referenceId },
+        'succeeded refund names no invoice and matches no payment the gateway recorded',
+      );
+      throw new NeedsReview(
+        `Xendit refund ${refund.id} of ${toDecimal(refund.amount, refund.currency)} ${refund.currency} names no invoice and matches no payment the gateway recorded` +
+          ` (payment_id ${refund.paymentId ?? refund.paymentRequestId ?? 'none'}): if it refunds a payment in Xero, book it there by hand with Reference "${refundReference(refund.id)}"`,
+      );
+    }
+    const payment = tie.payment;
     // A job run again (by a person, or by the listing after it ended without booking) may find the
     // refund booked by hand meanwhile: it looks before it makes anything.
     const lookFirst = Number(job.payload.retry ?? 0) > 0;

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { toDecimal } from '../../money.js';
 import { accountOf } from './accounts.js';
 import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
+import { paymentIdOf } from './json.js';
 
 export type SimDisputeStatus = 'ACTION_REQUIRED' | 'UNDER_REVIEW' | 'WON' | 'LOST';
 
@@ -98,7 +99,7 @@ export function disputeJson(ctx: Ctx, d: SimDispute): Record<string, unknown> {
     amount: { initial: toDecimal(d.amount, inv.currency), terminal: ended ? toDecimal(d.amount, inv.currency) : null },
     created_at: d.created.toISOString(),
     updated_at: d.updated.toISOString(),
-    payment_id: `py-${inv.id}`,
+    payment_id: paymentIdOf(inv.id),
     reference_id: inv.externalId,
   };
 }

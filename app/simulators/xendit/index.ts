@@ -26,7 +26,16 @@ import { getTransactionRoute, listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeReportCsv, disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
 import { balanceOf, balanceRoute, pendingSettlementOf, reverseWithdrawal, withdraw, withdrawalsOf } from './withdrawals.js';
-import { completeRefund, createRefund, createRefundRoute, getRefundRoute, giveFeeBackLater, listRefundsRoute, refundState } from './refunds.js';
+import {
+  completeApiRefunds,
+  completeRefund,
+  createRefund,
+  createRefundRoute,
+  getRefundRoute,
+  giveFeeBackLater,
+  listRefundsRoute,
+  refundState,
+} from './refunds.js';
 
 export type {
   OutsideInvoice,
@@ -135,10 +144,10 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       ctx.faults.reset();
     },
   };
-  // Settlement happens when next looked at, on every page and API call alike.
+  // Settlement, and the end of refunds answered PENDING, happen when next looked at, on every page and API call alike.
   sim.router.use((_req, _res, next) => {
     settleDue(ctx);
-    next();
+    completeApiRefunds(ctx).then(() => next(), next);
   });
   dashboardRoutes(sim.router, sim);
   buildRoutes(sim.router, ctx);

@@ -63,6 +63,11 @@ export function callbackJson(inv: SimXenditInvoice, account: XenditSimAccount): 
   return { ...base, ...paidFields(inv, account), payment_destination: '8808999912345678' };
 }
 
+/** Xendit's id of an invoice's payment: the invoice's payment_id, and the payment_id of its refunds and disputes. */
+export function paymentIdOf(invoiceId: string): string {
+  return `py-${invoiceId}`;
+}
+
 /** What Xendit adds to an invoice, in the API and in callbacks, once it is paid. */
 export function paidFields(inv: SimXenditInvoice, account: XenditSimAccount): Record<string, unknown> {
   if (!inv.paidAt) return {};
@@ -74,6 +79,8 @@ export function paidFields(inv: SimXenditInvoice, account: XenditSimAccount): Re
     paid_at: inv.paidAt.toISOString(),
     payment_method: inv.paymentMethod,
     payment_channel: inv.paymentChannel,
+    // xendit-node invoice/models/Invoice.ts paymentId; docs.xendit.co's invoice callback example.
+    payment_id: paymentIdOf(inv.id),
     bank_code: inv.paymentMethod === 'BANK_TRANSFER' ? inv.paymentChannel : undefined,
   };
 }

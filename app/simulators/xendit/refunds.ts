@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { numberToDecimal, toDecimal, toMinor } from '../../money.js';
 import { accountOf } from './accounts.js';
 import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
+import { paymentIdOf } from './json.js';
 
 export type SimRefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 
@@ -43,6 +44,10 @@ export interface SimRefund {
    * (SimXenditInvoice.voidedAt); its money never reached the balance, so none leaves it.
    */
   voids?: boolean;
+  /** Why Xendit could not make it (failure_code of a FAILED refund). */
+  failureCode?: string;
+  /** Made through POST /refunds: answered PENDING, ended by `completeApiRefunds` as its account says. */
+  viaApi?: boolean;
   created: Date;
   updated: Date;
 }
@@ -118,13 +123,33 @@ export async function createRefund(
 }
 
 /** A PENDING refund completes (SUCCEEDED or FAILED) and its webhook is sent. */
-export async function completeRefund(ctx: Ctx, refundId: string, status: 'SUCCEEDED' | 'FAILED', opts: { sendWebhook?: boolean } = {}): Promise<void> {
+export async function completeRefund(
+  ctx: Ctx,
+  refundId: string,
+  status: 'SUCCEEDED' | 'FAILED',
+  opts: { sendWebhook?: boolean; failureCode?: string } = {},
+): Promise<void> {
   const refund = refundState(ctx).refunds.find((r) => r.id === refundId);
   if (!refund || refund.status !== 'PENDING') throw new Error(`no pending refund ${refundId}`);
   refund.status = status;
+  if (status === 'FAILED') refund.failureCode = opts.failureCode ?? 'INSUFFICIENT_BALANCE';
   refund.updated = ctx.now();
   if (status === 'SUCCEEDED') succeeded(ctx, refund);
   if (opts.sendWebhook !== false) await sendRefundWebhook(ctx, refund);
+}
+
+/**
+ * Refunds made through POST /refunds end the next time the simulator is called after their
+ * PENDING answer, as their account's `refundOutcome` says, each with its webhook.
+ */
+export async function completeApiRefunds(ctx: Ctx): Promise<void> {
+  for (const r of refundState(ctx).refunds) {
+    if (!r.viaApi || r.status !== 'PENDING') continue;
+    const inv = ctx.state.invoices.get(r.invoiceId);
+    const outcome = (inv && accountOf(ctx, inv).refundOutcome) ?? { status: 'SUCCEEDED' };
+    if (outcome.status === 'PENDING') continue;
+    await completeRefund(ctx, r.id, outcome.status, outcome.status === 'FAILED' ? { failureCode: outcome.failureCode } : {});
+  }
 }
 
 /** The fee of an invoice refunded in full marked given back after the refund (test API). */
@@ -146,8 +171,8 @@ export function refundJson(ctx: Ctx, r: SimRefund): Record<string, unknown> {
   const inv = ctx.state.invoices.get(r.invoiceId)!;
   return {
     id: r.id,
-    payment_id: `py-${r.invoiceId}`,
-    invoice_id: r.invoiceId,
+    payment_id: paymentIdOf(r.invoiceId),
+    invoice_id: namesInvoice(ctx, inv) ? r.invoiceId : null,
     payment_method_type: 'EWALLET',
     amount: Number(toDecimal(r.amount, inv.currency)),
     channel_code: inv.paymentChannel ?? 'OVO',
@@ -156,7 +181,7 @@ export function refundJson(ctx: Ctx, r: SimRefund): Record<string, unknown> {
     country: 'ID',
     currency: inv.currency,
     reference_id: r.referenceId ?? inv.externalId,
-    failure_code: r.status === 'FAILED' ? 'INSUFFICIENT_BALANCE' : null,
+    failure_code: r.status === 'FAILED' ? (r.failureCode ?? 'INSUFFICIENT_BALANCE') : null,
     refund_fee_amount: r.refundFee ? Number(toDecimal(r.refundFee, inv.currency)) : 0,
     created: r.created.toISOString(),
     updated: r.updated.toISOString(),
@@ -190,6 +215,8 @@ async function sendRefundWebhook(ctx: Ctx, r: SimRefund): Promise<void> {
   }
 }
 
+const namesInvoice = (ctx: Ctx, inv: SimXenditInvoice) => accountOf(ctx, inv).refundsNameInvoice !== false;
+
 const own = (ctx: Ctx, res: Response) => refundState(ctx).refunds.filter((r) => r.userId === (res.locals.account as XenditSimAccount).userId);
 
 export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): Promise<void> {
@@ -205,6 +232,11 @@ export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): 
   if (!inv || inv.userId !== (res.locals.account as XenditSimAccount).userId) {
     return void res.status(404).json({ error_code: 'DATA_NOT_FOUND', message: 'Invoice not found' });
   }
+  // docs.xendit.co QR codes "Test scenarios": REFUND_IN_PROGRESS (400) while a refund of the
+  // payment is pending; xendit-node's CreateRefund400Response lists the code for every channel.
+  if (refundState(ctx).refunds.some((r) => r.invoiceId === inv.id && r.status === 'PENDING')) {
+    return void res.status(400).json({ error_code: 'REFUND_IN_PROGRESS', message: 'A refund of this payment is still pending' });
+  }
   let amount: number | undefined;
   try {
     amount = body.amount === undefined ? undefined : toMinor(numberToDecimal(Number(body.amount)), inv.currency);
@@ -216,8 +248,10 @@ export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): 
     reason: typeof body.reason === 'string' ? body.reason : undefined,
     referenceId: typeof body.reference_id === 'string' ? body.reference_id : undefined,
     idempotencyKey: key,
+    pending: true,
   });
   if ('error' in made) return void res.status(400).json({ error_code: 'API_VALIDATION_ERROR', message: made.error });
+  made.viaApi = true;
   if (ctx.faults.dropIfArmed(req, res)) return;
   res.json(refundJson(ctx, made));
 }
@@ -231,7 +265,9 @@ export function getRefundRoute(ctx: Ctx, req: Request, res: Response): void {
 /** Newest first; `after_id` continues after that refund; `limit` up to 100 (default 10). */
 export function listRefundsRoute(ctx: Ctx, req: Request, res: Response): void {
   let rows = own(ctx, res)
-    .filter((r) => typeof req.query.invoice_id !== 'string' || r.invoiceId === req.query.invoice_id)
+    .filter(
+      (r) => typeof req.query.invoice_id !== 'string' || (r.invoiceId === req.query.invoice_id && namesInvoice(ctx, ctx.state.invoices.get(r.invoiceId)!)),
+    )
     .sort((a, b) => b.created.getTime() - a.created.getTime() || (a.id < b.id ? 1 : -1));
   if (typeof req.query.after_id === 'string') {
     const at = rows.findIndex((r) => r.id === req.query.after_id);

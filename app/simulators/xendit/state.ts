@@ -48,6 +48,23 @@ export interface XenditSimAccount {
    * "Invoice expired" is a URL of its own; docs.xendit.co "Invoice callback"): EXPIRED sends no callback.
    */
   expiredCallbacks?: boolean;
+  /**
+   * false: this account's refunds name no invoice (invoice_id null, payment_id only), as in
+   * docs.xendit.co's "Refund webhook notification" examples; invoice_id is "To be deprecated"
+   * ("Refund a payment request") and xendit-node's Refund model has none. Whether GET
+   * /refunds?invoice_id= still finds such refunds is not documented: here it does not (the less
+   * helpful way). Default: invoice_id is sent.
+   */
+  refundsNameInvoice?: boolean;
+  /**
+   * How refunds made through POST /refunds end. Xendit answers them PENDING ("Refund is pending.
+   * Check the final status of the refund via webhook", docs.xendit.co "Refund a payment request")
+   * and ends them later, SUCCEEDED or FAILED with a failure_code sent by the `refund.failed` webhook
+   * (INSUFFICIENT_BALANCE, REFUND_TEMPORARILY_UNAVAILABLE, ...: docs.xendit.co QR codes "Test
+   * scenarios"). Here they end the next time the simulator is called after the answer: SUCCEEDED
+   * (default), FAILED with this code, or PENDING: left pending until `completeRefund`.
+   */
+  refundOutcome?: { status: 'SUCCEEDED' } | { status: 'FAILED'; failureCode: string } | { status: 'PENDING' };
 }
 
 export type NewSimAccount = {
@@ -270,7 +287,7 @@ export interface XenditSimulator {
     r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean; refundFee?: number; feeReturned?: boolean; void?: boolean },
   ): Promise<{ id: string }>;
   /** A pending refund succeeds or fails, and its webhook is sent. */
-  completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean }): Promise<void>;
+  completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean; failureCode?: string }): Promise<void>;
   /** The payer's bank disputes a paid invoice (a chargeback): ACTION_REQUIRED, webhook sent. */
   dispute(invoiceId: string, r?: { amount?: number; sendWebhook?: boolean }): Promise<{ id: string }>;
   /** The dispute ends, and its webhook is sent. */

@@ -25,7 +25,18 @@ export interface XenditSimTestApi {
   updateAccount(
     secretKey: string,
     change: Partial<
-      Pick<XenditSimAccount, 'callbackUrl' | 'refundCallbackUrl' | 'disputeCallbackUrl' | 'callbackFees' | 'permissions' | 'expiredCallbacks' | 'feeBilling'>
+      Pick<
+        XenditSimAccount,
+        | 'callbackUrl'
+        | 'refundCallbackUrl'
+        | 'disputeCallbackUrl'
+        | 'callbackFees'
+        | 'permissions'
+        | 'expiredCallbacks'
+        | 'feeBilling'
+        | 'refundOutcome'
+        | 'refundsNameInvoice'
+      >
     >,
   ): void;
   /** Copies of the callbacks sent (and their answers), oldest first. */
