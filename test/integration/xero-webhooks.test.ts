@@ -209,6 +209,88 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     assert.equal((await h.stores.invoiceWatch.recentlyClosed([m.id], 10)).length, 1);
   });
 
+  /** Each change a person (or Xero) makes to the invoice, and the reason the checkout is closed with. */
+  const CHANGES = {
+    voided: (id: string) => h.sims.xero.test.invoices.void(id),
+    deleted: (id: string) => h.sims.xero.test.invoices.force(id, { status: 'DELETED' }),
+    notOpen: (id: string) => h.sims.xero.test.invoices.force(id, { status: 'SUBMITTED' }),
+    paidElsewhere: (id: string) => h.sims.xero.test.invoices.payElsewhere(id, '150000.00'),
+    amountLowered: (id: string) => h.sims.xero.test.invoices.editLines(id, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]),
+    currencyChanged: (id: string) => h.sims.xero.test.invoices.force(id, { currency: 'USD' }),
+    // No event comes for an invoice the organisation no longer has: only the comparison finds it.
+    notFound: (id: string) => h.sims.xero.test.invoices.forget(id),
+  } as const;
+  const reasonOf = async (xenditInvoiceId: string) => {
+    const c = (await h.stores.invoiceWatch.recentlyClosed([m.id], 50)).find((r) => r.xenditInvoiceId === xenditInvoiceId);
+    return c && [c.status, JSON.parse(c.closedReason).key];
+  };
+
+  for (const [why, change] of Object.entries(CHANGES)) {
+    if (why !== 'notFound')
+      it(`webhook: ${why} closes the checkout with that reason, and only that checkout`, async () => {
+        const other = await openCheckout();
+        const { inv, x } = await openCheckout();
+        await change(inv.invoiceId);
+        await h.worker.drain();
+        assert.equal(xenditStatus(x.id), 'EXPIRED');
+        assert.deepEqual(await reasonOf(x.id), ['expired', `admin:closedReason_${why}`]);
+        assert.equal(xenditStatus(other.x.id), 'PENDING');
+        assert.equal((await checkoutOf(other.inv.invoiceId)).status, 'open');
+      });
+
+    it(`scheduled, no webhook: ${why} closes the checkout with that reason, and only that checkout`, async () => {
+      const other = await openCheckout();
+      const { inv, x } = await openCheckout();
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // deliveries get lost
+      await change(inv.invoiceId);
+      await h.worker.drain();
+      assert.equal(xenditStatus(x.id), 'PENDING', 'nobody told us');
+      await schedule(h, 'check-open-checkouts', 30);
+      await h.worker.drain();
+      assert.equal(xenditStatus(x.id), 'EXPIRED');
+      assert.deepEqual(await reasonOf(x.id), ['expired', `admin:closedReason_${why}`]);
+      assert.equal(xenditStatus(other.x.id), 'PENDING');
+      assert.equal((await checkoutOf(other.inv.invoiceId)).status, 'open');
+    });
+  }
+
+  describe('the customer clicks the Xero link again after a scheduled close', () => {
+    async function closedBySchedule(why: 'voided' | 'paidElsewhere' | 'amountLowered') {
+      const opened = await openCheckout();
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY);
+      await CHANGES[why](opened.inv.invoiceId);
+      await schedule(h, 'check-open-checkouts', 30);
+      await h.worker.drain();
+      assert.equal(xenditStatus(opened.x.id), 'EXPIRED');
+      return opened;
+    }
+    const checkoutsAtXendit = (invoiceNumber: string) => h.sims.xendit.listInvoices().filter((i) => i.external_id.includes(invoiceNumber));
+
+    it('amount lowered: a new checkout for the new amount', async () => {
+      const { inv, x, url } = await closedBySchedule('amountLowered');
+      const res = await request(h.app).get(url()).expect(303);
+      const fresh = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
+      assert.notEqual(fresh.id, x.id);
+      assert.equal(fresh.amount, 75000);
+      assert.equal(fresh.status, 'PENDING');
+      assert.equal(checkoutsAtXendit(inv.invoiceNumber).length, 2);
+    });
+
+    it('voided: the page saying it cannot be paid online, and no new checkout', async () => {
+      const { inv, url } = await closedBySchedule('voided');
+      const again = await request(h.app).get(url()).set('Accept-Language', 'en').expect(409);
+      assert.match(cheerio.load(again.text)('h1').text(), /cannot be paid online/);
+      assert.equal(checkoutsAtXendit(inv.invoiceNumber).length, 1);
+    });
+
+    it('paid by other means: the page saying it is already paid, and no new checkout', async () => {
+      const { inv, url } = await closedBySchedule('paidElsewhere');
+      const again = await request(h.app).get(url()).set('Accept-Language', 'en');
+      assert.match(cheerio.load(again.text)('h1').text(), /already paid/);
+      assert.equal(checkoutsAtXendit(inv.invoiceNumber).length, 1);
+    });
+  });
+
   it('a run that crashed after Xendit expired the invoice, before the checkout was closed: the rerun closes it', async () => {
     const { inv, x } = await openCheckout();
     await h.sims.xendit.expire(x.id, { sendCallback: false }); // what the crashed run did at Xendit
