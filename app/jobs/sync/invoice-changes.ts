@@ -19,8 +19,9 @@ import { encodeMessage, message } from '../../i18n/index.js';
 import { CheckInvoicePayload } from '../kinds.js';
 import { enqueue } from '../enqueue.js';
 import { RetryLater } from '../runner.js';
+import type { CrashHook } from './crash-points.js';
 
-type Deps = { stores: Stores; xero: XeroGateway; xendit: XenditGateway; clock: Clock; logger: Logger };
+type Deps = { stores: Stores; xero: XeroGateway; xendit: XenditGateway; clock: Clock; logger: Logger; crash?: CrashHook };
 
 /** Invoices read per merchant in one scheduled call (Xero's IDs filter). */
 export const CHECK_BATCH = 50;
@@ -68,11 +69,14 @@ export function checkInvoiceJob(deps: Deps) {
 }
 
 /**
- * Expires the Xendit invoice, then closes the checkout: only once Xendit confirmed it cannot be paid
- * any more. Xendit refusing to expire (already expired, or paid a moment ago) is settled by asking it.
+ * Notes why, expires the Xendit invoice, then closes the checkout: only once Xendit confirmed it
+ * cannot be paid any more. Xendit refusing to expire (already expired, or paid a moment ago) is
+ * settled by asking it.
  */
 async function closeAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout, why: CloseReason): Promise<void> {
   if (!checkout.xenditInvoiceId) throw new RetryLater(`checkout ${checkout.id} is still being created at Xendit`, 30);
+  const reason = encodeMessage(message(`admin:closedReason_${why}`));
+  await deps.stores.invoiceWatch.noteClosing(checkout.id, reason);
   try {
     await deps.xendit.expireInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId);
   } catch (err) {
@@ -85,7 +89,8 @@ async function closeAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout,
     }
     if (x?.status !== 'EXPIRED') throw err;
   }
-  await deps.stores.invoiceWatch.close(checkout.id, encodeMessage(message(`admin:closedReason_${why}`)), deps.clock());
+  deps.crash?.('checkout-expired-at-xendit');
+  await deps.stores.invoiceWatch.close(checkout.id, reason, deps.clock());
   deps.logger.info({ merchantId: merchant.id, checkoutId: checkout.id, why }, 'checkout expired at Xendit: its Xero invoice changed');
 }
 
