@@ -93,6 +93,20 @@ export function createInvoiceWatchStore(db: Db) {
       return r.numUpdatedRows > 0n;
     },
 
+    /** The invoice's checkouts closed because it changed in Xero, oldest first (a payment's page shows them). */
+    async closedForInvoice(merchantId: string, xeroInvoiceId: string): Promise<(Checkout & { closedReason: string })[]> {
+      const rows = await db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xero_invoice_id', '=', xeroInvoiceId)
+        .where('status', '=', 'expired')
+        .where('closed_reason', 'is not', null)
+        .orderBy('updated_at')
+        .execute();
+      return rows.map((r) => ({ ...toCheckout(r), closedReason: r.closed_reason! }));
+    },
+
     /** Checkouts closed because their Xero invoice changed, newest first (the admin shows them). */
     async recentlyClosed(merchantIds: string[] | 'all', limit: number): Promise<(Checkout & { closedReason: string })[]> {
       if (merchantIds !== 'all' && merchantIds.length === 0) return [];

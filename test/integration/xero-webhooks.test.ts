@@ -5,7 +5,7 @@ import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createOAuthHarness, oauthMerchantReadyToSell, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
-import { paths } from '../../app/paths.js';
+import { adminPaymentPath, paths } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { schedule } from '../../app/jobs/schedules.js';
 
@@ -118,6 +118,29 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     assert.notEqual(fresh.id, x.id);
     assert.equal(fresh.amount, 75000);
     assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 1))[0].closedReason).key, 'admin:closedReason_amountLowered');
+  });
+
+  it("the payment's admin page says why the invoice's earlier payment page was closed", async () => {
+    const { inv, x, url } = await openCheckout();
+    await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]);
+    await h.worker.drain();
+    const res = await request(h.app).get(url()).expect(303);
+    const fresh = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
+    await h.sims.xendit.pay(fresh.id);
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(m.id, fresh.id))!;
+    await seedAdminCast(h, db());
+    for (const [lang, why] of [
+      ['en', "The amount due in Xero fell below this payment page's amount."],
+      ['id', 'Jumlah terutang di Xero menjadi lebih kecil dari jumlah halaman pembayaran ini.'],
+    ]) {
+      const { $ } = await page(await signedIn(h.app, 'ops@example.com'), `${adminPaymentPath(payment.id)}?lang=${lang}`);
+      const closed = $('#timeline li.closed');
+      assert.equal(closed.length, 1, lang);
+      assert.equal(closed.find('code').text(), x.id);
+      assert.equal(closed.find('.reason').text(), why);
+      assert.match(closed.text(), /150[.,]000/);
+    }
   });
 
   it('a higher amount or an unrelated change leaves the checkout payable; paid by other means closes it', async () => {
