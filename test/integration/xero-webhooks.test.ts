@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
@@ -312,6 +312,67 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
       assert.match(cheerio.load(again.text)('h1').text(), /already paid/);
       assert.equal(checkoutsAtXendit(inv.invoiceNumber).length, 1);
     });
+  });
+
+  it('the scheduled comparison reads 250 open checkouts in 5 Xero calls of 50 invoices, and expires the voided one among them', async () => {
+    h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // no webhooks
+    // Opened directly (250 pay clicks would spend a minute's Xero budget several times over).
+    const opened: { invoiceId: string; xenditId: string }[] = [];
+    for (let i = 0; i < 250; i++) {
+      const inv = h.sims.xero.addInvoice({
+        tenantId,
+        type: 'ACCREC',
+        status: 'AUTHORISED',
+        currency: 'IDR',
+        contact: { name: 'Budi' },
+        lineItems: [{ description: 'Kopi', unitAmount: '10000' }],
+        invoiceNumber: `INV-B${n}-${i}`,
+      });
+      const id = randomUUID();
+      const externalId = `xero-${inv.invoiceNumber}-${id}`;
+      const x = await h.sims.xenditClient.createInvoice(m.xenditSecretKey, {
+        externalId,
+        currency: 'IDR',
+        amount: 10000,
+        description: inv.invoiceNumber,
+        successRedirectUrl: 'https://gw.example.com/ok',
+        failureRedirectUrl: 'https://gw.example.com/no',
+        invoiceDurationSeconds: 86400,
+      });
+      const now = h.clock();
+      const claimed = await h.stores.checkouts.claim(
+        {
+          id,
+          merchantId: m.id,
+          xeroInvoiceId: inv.invoiceId,
+          invoiceNumber: inv.invoiceNumber,
+          currency: 'IDR',
+          amount: 10000,
+          externalId,
+          expiresAt: new Date(now.getTime() + 86400_000),
+        },
+        now,
+      );
+      await h.stores.checkouts.open(claimed!.id, claimed!.updatedAt, x.id, x.invoiceUrl, now);
+      opened.push({ invoiceId: inv.invoiceId, xenditId: x.id });
+    }
+    const voided = opened[237];
+    await h.sims.xero.test.invoices.void(voided.invoiceId);
+    h.sims.xero.test.clearRequests();
+    await schedule(h, 'check-open-checkouts', 30);
+    await h.worker.drain();
+    const lists = h.sims.xero.test.requests({ method: 'GET' }).filter((r) => r.path === '/api.xro/2.0/Invoices');
+    assert.deepEqual(
+      lists.map((r) => new URLSearchParams(r.query).get('IDs')!.split(',').length),
+      [50, 50, 50, 50, 50],
+      'every open checkout compared, at most 50 invoices a call',
+    );
+    assert.equal(xeroReads(), 6, 'and one read to confirm the voided one');
+    assert.deepEqual(
+      opened.filter((o) => xenditStatus(o.xenditId) !== 'PENDING').map((o) => [o.invoiceId, xenditStatus(o.xenditId)]),
+      [[voided.invoiceId, 'EXPIRED']],
+    );
+    assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 10))[0].closedReason).key, 'admin:closedReason_voided');
   });
 
   it('a run that crashed after Xendit expired the invoice, before the checkout was closed: the rerun closes it', async () => {
