@@ -27,7 +27,12 @@ export const BOOKING_CRASH_POINTS = [
   'fee-return-accepted',
   'fee-bill-accepted',
 ] as const;
-export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS] as const;
+/**
+ * And for closing a checkout whose Xero invoice changed: Xendit expired its invoice, and the
+ * checkout is not yet closed here.
+ */
+export const CHECKOUT_CLOSE_CRASH_POINTS = ['checkout-expired-at-xendit'] as const;
+export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS, ...CHECKOUT_CLOSE_CRASH_POINTS] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /** The granular scopes (apps created from 2 March 2026) our calls need, plus a refresh token and the id_token. */

@@ -185,7 +185,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   },
   housekeeping: { handler: (b) => housekeepingJob(b.deps) },
   'xero-keep-alive': { handler: ({ deps }) => xeroKeepAliveJob(deps, { days: deps.config?.xeroKeepAliveDays ?? DEFAULT_KEEPALIVE_DAYS }) },
-  'check-invoice': { handler: (b) => checkInvoiceJob(b.deps) },
+  'check-invoice': { handler: (b) => checkInvoiceJob({ ...b.deps, crash: crashHook(b.deps.config?.crashAt) }) },
   'check-open-checkouts': { handler: (b) => checkOpenCheckoutsJob(b.deps) },
   'sync-open-invoices': { handler: (b) => syncOpenInvoicesJob(b.deps) },
   'record-refund': { handler: (b) => recordRefundJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },

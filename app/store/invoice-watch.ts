@@ -72,6 +72,16 @@ export function createInvoiceWatchStore(db: Db) {
       if (ids.length) await db.updateTable('checkouts').set({ xero_checked_at: now }).where('id', 'in', ids).execute();
     },
 
+    /**
+     * Why it is about to be expired at Xendit, stored before Xendit is asked: Xendit's EXPIRED
+     * callback (verify-checkout) may close it first, or the worker die before close, and why must
+     * not be lost either way. Shown only once the checkout is expired. updated_at is left alone: it
+     * is the fence of the pay path's writes to a live checkout.
+     */
+    async noteClosing(id: string, reason: string): Promise<void> {
+      await db.updateTable('checkouts').set({ closed_reason: reason }).where('id', '=', id).where('status', 'in', LIVE).execute();
+    },
+
     /** Xendit expired it: closed, with why. Only a live checkout moves (a PAID that raced us stays paid). */
     async close(id: string, reason: string, now: Date): Promise<boolean> {
       const r = await db
@@ -83,10 +93,25 @@ export function createInvoiceWatchStore(db: Db) {
       return r.numUpdatedRows > 0n;
     },
 
+    /** The invoice's checkouts closed because it changed in Xero, oldest first (a payment's page shows them). */
+    async closedForInvoice(merchantId: string, xeroInvoiceId: string): Promise<(Checkout & { closedReason: string })[]> {
+      const rows = await db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xero_invoice_id', '=', xeroInvoiceId)
+        .where('status', '=', 'expired')
+        .where('closed_reason', 'is not', null)
+        .orderBy('updated_at')
+        .execute();
+      return rows.map((r) => ({ ...toCheckout(r), closedReason: r.closed_reason! }));
+    },
+
     /** Checkouts closed because their Xero invoice changed, newest first (the admin shows them). */
     async recentlyClosed(merchantIds: string[] | 'all', limit: number): Promise<(Checkout & { closedReason: string })[]> {
       if (merchantIds !== 'all' && merchantIds.length === 0) return [];
-      let q = db.selectFrom('checkouts').selectAll().where('closed_reason', 'is not', null);
+      // A reason on a checkout that is not expired was noted for a close that did not happen (paid first).
+      let q = db.selectFrom('checkouts').selectAll().where('closed_reason', 'is not', null).where('status', '=', 'expired');
       if (merchantIds !== 'all') q = q.where('merchant_id', 'in', merchantIds);
       const rows = await q.orderBy('updated_at', 'desc').limit(limit).execute();
       return rows.map((r) => ({ ...toCheckout(r), closedReason: r.closed_reason! }));

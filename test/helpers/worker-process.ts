@@ -55,11 +55,8 @@ export async function processDatabase(_engine: Engine, sims: Sims, extraEnv: Rec
   };
 }
 
-/**
- * A merchant whose customer paid at Xendit, with the record-payment job queued exactly as the PAID
- * callback queues it: what a worker process picks up first.
- */
-export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) {
+/** A merchant whose customer opened a checkout: its Xendit invoice is PENDING, the checkout open. */
+export async function seedOpenCheckout(stores: Stores, sims: Sims, tag: string) {
   const creds = { clientId: `proc-${tag}`, clientSecret: `secret-${tag}`, xenditKey: `xnd_development_${tag}` };
   const org = sims.xero.addOrganisation({
     clientId: creds.clientId,
@@ -121,16 +118,23 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
     now,
   );
   await stores.checkouts.open(claimed!.id, claimed!.updatedAt, x.id, x.invoiceUrl, now);
+  return { merchantId: merchant.id, tenantId: org.tenantId, xenditKey: creds.xenditKey, xeroInvoiceId: inv.invoiceId, xenditInvoiceId: x.id, checkoutId };
+}
+
+/**
+ * A merchant whose customer paid at Xendit, with the record-payment job queued exactly as the PAID
+ * callback queues it: what a worker process picks up first.
+ */
+export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) {
+  const { checkoutId, ...seeded } = await seedOpenCheckout(stores, sims, tag);
+  const x = { id: seeded.xenditInvoiceId };
+  const now = new Date();
   await sims.xendit.pay(x.id, { sendCallback: false });
-  const recording = jobRow('record-payment', { merchantId: merchant.id, xenditInvoiceId: x.id }, now);
+  const recording = jobRow('record-payment', { merchantId: seeded.merchantId, xenditInvoiceId: x.id }, now);
   await stores.checkouts.markPaid((await stores.checkouts.byId(checkoutId))!, recording, now);
   const job = (await stores.jobs.list()).find((j) => j.payload.xenditInvoiceId === x.id)!;
   return {
-    merchantId: merchant.id,
-    tenantId: org.tenantId,
-    xenditKey: creds.xenditKey,
-    xeroInvoiceId: inv.invoiceId,
-    xenditInvoiceId: x.id,
+    ...seeded,
     jobId: job.id,
     dedupeKey: recording.dedupe_key!,
   };

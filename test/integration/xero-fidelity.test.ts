@@ -55,6 +55,19 @@ describe('Xero simulator fidelity (issue 14)', () => {
     });
   });
 
+  describe('issue 16: GET /Invoices takes at most 52 IDs', () => {
+    it('answers 52 IDs, and 404 to 53 as Xero does (its query-string limit)', async () => {
+      const { api, inv, sim } = await simWithOrg();
+      const others = Array.from(
+        { length: 52 },
+        () => sim.addInvoice({ contact: { name: 'Ani' }, lineItems: [{ description: 'Teh', unitAmount: '1000' }] }).invoiceId,
+      );
+      const ids = (n: number) => [inv.invoiceId, ...others].slice(0, n).join(',');
+      assert.equal((await api('get', `/Invoices?IDs=${ids(52)}`).expect(200)).body.Invoices.length, 52);
+      await api('get', `/Invoices?IDs=${ids(53)}`).expect(404);
+    });
+  });
+
   describe('item 11: InvoiceNumbers matches whole numbers', () => {
     it('never returns an invoice whose number merely starts with or contains the one asked for', async () => {
       const { sim, api } = await simWithOrg();

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createOAuthHarness, oauthMerchantReadyToSell, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
-import { paths } from '../../app/paths.js';
+import { adminPaymentPath, paths } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { schedule } from '../../app/jobs/schedules.js';
 
@@ -120,6 +120,29 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 1))[0].closedReason).key, 'admin:closedReason_amountLowered');
   });
 
+  it("the payment's admin page says why the invoice's earlier payment page was closed", async () => {
+    const { inv, x, url } = await openCheckout();
+    await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]);
+    await h.worker.drain();
+    const res = await request(h.app).get(url()).expect(303);
+    const fresh = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
+    await h.sims.xendit.pay(fresh.id);
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(m.id, fresh.id))!;
+    await seedAdminCast(h, db());
+    for (const [lang, why] of [
+      ['en', "The amount due in Xero fell below this payment page's amount."],
+      ['id', 'Jumlah terutang di Xero menjadi lebih kecil dari jumlah halaman pembayaran ini.'],
+    ]) {
+      const { $ } = await page(await signedIn(h.app, 'ops@example.com'), `${adminPaymentPath(payment.id)}?lang=${lang}`);
+      const closed = $('#timeline li.closed');
+      assert.equal(closed.length, 1, lang);
+      assert.equal(closed.find('code').text(), x.id);
+      assert.equal(closed.find('.reason').text(), why);
+      assert.match(closed.text(), /150[.,]000/);
+    }
+  });
+
   it('a higher amount or an unrelated change leaves the checkout payable; paid by other means closes it', async () => {
     const { inv, x } = await openCheckout();
     await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '3', unitAmount: '75000' }]);
@@ -207,6 +230,149 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     assert.equal(xenditStatus(c.x.id), 'PENDING');
     assert.equal(xeroReads(), 2, 'one call for the three, one to confirm the changed one');
     assert.equal((await h.stores.invoiceWatch.recentlyClosed([m.id], 10)).length, 1);
+  });
+
+  /** Each change a person (or Xero) makes to the invoice, and the reason the checkout is closed with. */
+  const CHANGES = {
+    voided: (id: string) => h.sims.xero.test.invoices.void(id),
+    deleted: (id: string) => h.sims.xero.test.invoices.force(id, { status: 'DELETED' }),
+    notOpen: (id: string) => h.sims.xero.test.invoices.force(id, { status: 'SUBMITTED' }),
+    paidElsewhere: (id: string) => h.sims.xero.test.invoices.payElsewhere(id, '150000.00'),
+    amountLowered: (id: string) => h.sims.xero.test.invoices.editLines(id, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]),
+    currencyChanged: (id: string) => h.sims.xero.test.invoices.force(id, { currency: 'USD' }),
+    // No event comes for an invoice the organisation no longer has: only the comparison finds it.
+    notFound: (id: string) => h.sims.xero.test.invoices.forget(id),
+  } as const;
+  const reasonOf = async (xenditInvoiceId: string) => {
+    const c = (await h.stores.invoiceWatch.recentlyClosed([m.id], 50)).find((r) => r.xenditInvoiceId === xenditInvoiceId);
+    return c && [c.status, JSON.parse(c.closedReason).key];
+  };
+
+  for (const [why, change] of Object.entries(CHANGES)) {
+    if (why !== 'notFound')
+      it(`webhook: ${why} closes the checkout with that reason, and only that checkout`, async () => {
+        const other = await openCheckout();
+        const { inv, x } = await openCheckout();
+        await change(inv.invoiceId);
+        await h.worker.drain();
+        assert.equal(xenditStatus(x.id), 'EXPIRED');
+        assert.deepEqual(await reasonOf(x.id), ['expired', `admin:closedReason_${why}`]);
+        assert.equal(xenditStatus(other.x.id), 'PENDING');
+        assert.equal((await checkoutOf(other.inv.invoiceId)).status, 'open');
+      });
+
+    it(`scheduled, no webhook: ${why} closes the checkout with that reason, and only that checkout`, async () => {
+      const other = await openCheckout();
+      const { inv, x } = await openCheckout();
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // deliveries get lost
+      await change(inv.invoiceId);
+      await h.worker.drain();
+      assert.equal(xenditStatus(x.id), 'PENDING', 'nobody told us');
+      await schedule(h, 'check-open-checkouts', 30);
+      await h.worker.drain();
+      assert.equal(xenditStatus(x.id), 'EXPIRED');
+      assert.deepEqual(await reasonOf(x.id), ['expired', `admin:closedReason_${why}`]);
+      assert.equal(xenditStatus(other.x.id), 'PENDING');
+      assert.equal((await checkoutOf(other.inv.invoiceId)).status, 'open');
+    });
+  }
+
+  describe('the customer clicks the Xero link again after a scheduled close', () => {
+    async function closedBySchedule(why: 'voided' | 'paidElsewhere' | 'amountLowered') {
+      const opened = await openCheckout();
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY);
+      await CHANGES[why](opened.inv.invoiceId);
+      await schedule(h, 'check-open-checkouts', 30);
+      await h.worker.drain();
+      assert.equal(xenditStatus(opened.x.id), 'EXPIRED');
+      return opened;
+    }
+    const checkoutsAtXendit = (invoiceNumber: string) => h.sims.xendit.listInvoices().filter((i) => i.external_id.includes(invoiceNumber));
+
+    it('amount lowered: a new checkout for the new amount', async () => {
+      const { inv, x, url } = await closedBySchedule('amountLowered');
+      const res = await request(h.app).get(url()).expect(303);
+      const fresh = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
+      assert.notEqual(fresh.id, x.id);
+      assert.equal(fresh.amount, 75000);
+      assert.equal(fresh.status, 'PENDING');
+      assert.equal(checkoutsAtXendit(inv.invoiceNumber).length, 2);
+    });
+
+    it('voided: the page saying it cannot be paid online, and no new checkout', async () => {
+      const { inv, url } = await closedBySchedule('voided');
+      const again = await request(h.app).get(url()).set('Accept-Language', 'en').expect(409);
+      assert.match(cheerio.load(again.text)('h1').text(), /cannot be paid online/);
+      assert.equal(checkoutsAtXendit(inv.invoiceNumber).length, 1);
+    });
+
+    it('paid by other means: the page saying it is already paid, and no new checkout', async () => {
+      const { inv, url } = await closedBySchedule('paidElsewhere');
+      const again = await request(h.app).get(url()).set('Accept-Language', 'en');
+      assert.match(cheerio.load(again.text)('h1').text(), /already paid/);
+      assert.equal(checkoutsAtXendit(inv.invoiceNumber).length, 1);
+    });
+  });
+
+  it('the scheduled comparison reads 250 open checkouts in 5 Xero calls of 50 invoices, and expires the voided one among them', async () => {
+    h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // no webhooks
+    // Opened directly (250 pay clicks would spend a minute's Xero budget several times over).
+    const opened: { invoiceId: string; xenditId: string }[] = [];
+    for (let i = 0; i < 250; i++) {
+      const inv = h.sims.xero.addInvoice({
+        tenantId,
+        type: 'ACCREC',
+        status: 'AUTHORISED',
+        currency: 'IDR',
+        contact: { name: 'Budi' },
+        lineItems: [{ description: 'Kopi', unitAmount: '10000' }],
+        invoiceNumber: `INV-B${n}-${i}`,
+      });
+      const id = randomUUID();
+      const externalId = `xero-${inv.invoiceNumber}-${id}`;
+      const x = await h.sims.xenditClient.createInvoice(m.xenditSecretKey, {
+        externalId,
+        currency: 'IDR',
+        amount: 10000,
+        description: inv.invoiceNumber,
+        successRedirectUrl: 'https://gw.example.com/ok',
+        failureRedirectUrl: 'https://gw.example.com/no',
+        invoiceDurationSeconds: 86400,
+      });
+      const now = h.clock();
+      const claimed = await h.stores.checkouts.claim(
+        {
+          id,
+          merchantId: m.id,
+          xeroInvoiceId: inv.invoiceId,
+          invoiceNumber: inv.invoiceNumber,
+          currency: 'IDR',
+          amount: 10000,
+          externalId,
+          expiresAt: new Date(now.getTime() + 86400_000),
+        },
+        now,
+      );
+      await h.stores.checkouts.open(claimed!.id, claimed!.updatedAt, x.id, x.invoiceUrl, now);
+      opened.push({ invoiceId: inv.invoiceId, xenditId: x.id });
+    }
+    const voided = opened[237];
+    await h.sims.xero.test.invoices.void(voided.invoiceId);
+    h.sims.xero.test.clearRequests();
+    await schedule(h, 'check-open-checkouts', 30);
+    await h.worker.drain();
+    const lists = h.sims.xero.test.requests({ method: 'GET' }).filter((r) => r.path === '/api.xro/2.0/Invoices');
+    assert.deepEqual(
+      lists.map((r) => new URLSearchParams(r.query).get('IDs')!.split(',').length),
+      [50, 50, 50, 50, 50],
+      'every open checkout compared, at most 50 invoices a call',
+    );
+    assert.equal(xeroReads(), 6, 'and one read to confirm the voided one');
+    assert.deepEqual(
+      opened.filter((o) => xenditStatus(o.xenditId) !== 'PENDING').map((o) => [o.invoiceId, xenditStatus(o.xenditId)]),
+      [[voided.invoiceId, 'EXPIRED']],
+    );
+    assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 10))[0].closedReason).key, 'admin:closedReason_voided');
   });
 
   it('a run that crashed after Xendit expired the invoice, before the checkout was closed: the rerun closes it', async () => {

@@ -129,9 +129,15 @@ export async function paymentDetail(
   actor: User,
   paymentId: string,
 ): Promise<
-  { payment: PaymentRow; timeZone: string; refunds: Refund[]; feeReturn: FeeReturn | null; refundRequests: RefundRequest[]; refundable: number } & Awaited<
-    ReturnType<Stores['dashboard']['timeline']>
-  >
+  {
+    payment: PaymentRow;
+    timeZone: string;
+    refunds: Refund[];
+    feeReturn: FeeReturn | null;
+    refundRequests: RefundRequest[];
+    refundable: number;
+    closedCheckouts: Awaited<ReturnType<Stores['invoiceWatch']['closedForInvoice']>>;
+  } & Awaited<ReturnType<Stores['dashboard']['timeline']>>
 > {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
@@ -143,6 +149,8 @@ export async function paymentDetail(
     feeReturn: await deps.stores.feeReturns.byPayment(payment.id),
     refundRequests: await deps.stores.refundRequests.forPayment(payment.id),
     refundable: await refundable(deps, payment),
+    // Why the customer was sent to a new payment page for this invoice (jobs/sync/invoice-changes.ts).
+    closedCheckouts: await deps.stores.invoiceWatch.closedForInvoice(payment.merchantId, payment.xeroInvoiceId),
     ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))),
   };
 }

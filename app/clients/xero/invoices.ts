@@ -4,7 +4,7 @@ import { escapeWhere, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { invoiceBody, mapInvoice } from './mappers.js';
-import type { XeroBudgetTicket, XeroCredentials, XeroGateway, XeroInvoice } from './types.js';
+import { INVOICE_IDS_PER_CALL, type XeroBudgetTicket, type XeroCredentials, type XeroGateway, type XeroInvoice } from './types.js';
 
 export function invoiceCalls({
   call,
@@ -65,6 +65,7 @@ export function invoiceCalls({
       if (invoiceIds.length === 0) return [];
       // IDs is a comma-separated filter of GET Invoices (xero_accounting.yaml getInvoices `IDs`): one
       // call for many. Unpaged, Xero leaves out line items, which a status check does not need.
+      if (invoiceIds.length > INVOICE_IDS_PER_CALL) throw new RangeError(`at most ${INVOICE_IDS_PER_CALL} InvoiceIDs per call, not ${invoiceIds.length}`);
       const res = await call(creds, 'getInvoicesByIds', (api) => api.getInvoices(creds.tenantId, undefined, undefined, undefined, [...invoiceIds]));
       return (res.body.invoices ?? []).map(mapInvoice);
     },

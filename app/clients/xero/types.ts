@@ -334,6 +334,12 @@ export interface NewXeroManualJournal {
 /** refreshed: a new token set is stored; recent: it was refreshed after the cut-off and left alone. */
 export type XeroKeepAliveResult = 'refreshed' | 'recent';
 
+/**
+ * InvoiceIDs per GET Invoices: Xero answers 404 past 52, a limit on the query string's length
+ * (XeroAPI/Xero-OpenAPI#534, XeroAPI/xero-node#404), well before a page's 100 invoices.
+ */
+export const INVOICE_IDS_PER_CALL = 50;
+
 export interface XeroGateway {
   /**
    * OAuth merchants: refreshes the token set unless it was refreshed after `idleBefore`, so that an
@@ -353,7 +359,7 @@ export interface XeroGateway {
   getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
   /** One page of the numbers of open (AUTHORISED) sales invoices; `more` when the page was full. */
   listOpenInvoiceNumbers(creds: XeroCredentials, page: number, pageSize: number): Promise<{ numbers: string[]; more: boolean }>;
-  /** The invoices of these ids that Xero returns (at most ~50 per call), in one call; missing ids are simply absent. */
+  /** The invoices of these ids (at most INVOICE_IDS_PER_CALL) that Xero returns, in one call; missing ids are simply absent. */
   getInvoicesByIds(creds: XeroCredentials, invoiceIds: readonly string[]): Promise<XeroInvoice[]>;
   /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */
   findPaymentsByReference(creds: XeroCredentials, invoiceId: string, reference: string): Promise<XeroPayment[]>;

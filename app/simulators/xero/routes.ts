@@ -31,6 +31,8 @@ import { createPaymentRoute, paymentJson, refundJson } from './payments.js';
 import { type SimOrganisation, type XeroSimulator, orgsOfClient } from './state.js';
 
 const MAX_LOG = 1000;
+/** The most InvoiceIDs Xero takes in one IDs filter (see the Invoices route). */
+const MAX_IDS_IN_QUERY = 52;
 
 export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefined, latencyMs: () => number): void {
   const { router, state } = sim;
@@ -112,6 +114,14 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
   });
   router.get(api('/Invoices'), (req, res) => {
+    // Xero answers 404 "The resource you're looking for cannot be found" to more than 52 IDs, its
+    // limit on a query string's length (XeroAPI/Xero-OpenAPI#534 for Invoices, XeroAPI/xero-node#404).
+    if (
+      String(req.query.IDs ?? '')
+        .split(',')
+        .filter((id) => id.trim()).length > MAX_IDS_IN_QUERY
+    )
+      return notFound(res);
     // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
     const paged = isPaged(req.query);
     const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i) : summaryInvoiceJson(invoiceJson(org(res), i))));

@@ -7,7 +7,7 @@
  */
 import type { SimTaxRate } from './tax-rates.js';
 import type { SimGrant } from './oauth.js';
-import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
+import { requireOrg, type SimInvoiceStatus, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
 import { themesWithServices } from './payment-services.js';
 import { creditNotesOf, type SimCreditNote } from './credit-notes.js';
 import { bankTransfersOf, type SimBankTransfer } from './bank-transfers.js';
@@ -77,6 +77,15 @@ export interface XeroSimTestApi {
     editLines(invoiceId: string, lines: { description: string; quantity?: string; unitAmount: string }[]): Promise<void>;
     /** A payment entered by hand into a bank account that is not Xendit's. */
     payElsewhere(invoiceId: string, amount: string): Promise<void>;
+    /**
+     * Fixture, not one click of Xero's UI: there DELETED is "a draft invoice that is deleted" and an
+     * approved one is VOIDED (developer.xero.com/documentation/api/accounting/types#invoices, Invoice
+     * Status Codes). Puts the invoice in a status or currency the gateway must still refuse to take
+     * money for, and sends the invoice's event as Xero does for any change.
+     */
+    force(invoiceId: string, change: { status?: SimInvoiceStatus; currency?: string }): Promise<void>;
+    /** As seen from an organisation that does not have it (GET Invoices/{id} answers 404); no event. */
+    forget(invoiceId: string): void;
   };
   webhooks: {
     /** As when the app's webhook is set up at developer.xero.com (URL and signing key). */
@@ -151,6 +160,13 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
       void: (invoiceId) => change(invoiceId, (_, inv) => voidInvoice(inv, now())),
       editLines: (invoiceId, lines) => change(invoiceId, (_, inv) => editInvoiceLines(inv, lines, now())),
       payElsewhere: (invoiceId, amount) => change(invoiceId, (o, inv) => void payElsewhere(o, inv, amount, now())),
+      force: (invoiceId, to) =>
+        change(invoiceId, (_, inv) => {
+          if (to.status) inv.status = to.status;
+          if (to.currency) inv.currencyCode = to.currency;
+          inv.updatedAt = now();
+        }),
+      forget: (invoiceId) => void orgOfInvoice(state, invoiceId).o.invoices.delete(invoiceId),
     },
     webhooks: {
       subscribe: (url, key) => void (state.webhooks.subscription = { url, key }),
