@@ -14,13 +14,17 @@ export function bankTransactionCalls({
 > {
   return {
     async findBankTransactionsByReference(creds, reference) {
-      const res = await call(creds, 'findBankTransactionsByReference', (api) =>
-        api.getBankTransactions(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+      // Paged: only then does Xero include line items (xero_accounting.yaml getBankTransactions `page`).
+      const where = `Reference=="${escapeWhere(reference)}"`;
+      const rows = await allPages(
+        (page) =>
+          call(creds, 'findBankTransactionsByReference', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
+            (r) => r.body.bankTransactions ?? [],
+          ),
+        (t) => t.bankTransactionID,
       );
       // Xero's `where` compares case-insensitively: keep exact matches only.
-      return (res.body.bankTransactions ?? [])
-        .filter((t) => t.reference === reference && !['DELETED', 'VOIDED'].includes(String(t.status)))
-        .map(mapBankTransaction);
+      return rows.filter((t) => t.reference === reference && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
     },
 
     async createBankTransaction(creds, txn, idempotencyKey) {
@@ -49,12 +53,14 @@ export function bankTransactionCalls({
       const wanted = new Set(references);
       const found = [];
       for (const where of referenceWheres(references)) {
-        const res = await call(creds, 'findBankTransactionsByReferences', (api) => api.getBankTransactions(creds.tenantId, undefined, where));
-        found.push(
-          ...(res.body.bankTransactions ?? [])
-            .filter((t) => wanted.has(t.reference ?? '') && !['DELETED', 'VOIDED'].includes(String(t.status)))
-            .map(mapBankTransaction),
+        const rows = await allPages(
+          (page) =>
+            call(creds, 'findBankTransactionsByReferences', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
+              (r) => r.body.bankTransactions ?? [],
+            ),
+          (t) => t.bankTransactionID,
         );
+        found.push(...rows.filter((t) => wanted.has(t.reference ?? '') && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction));
       }
       return found;
     },

@@ -88,16 +88,21 @@ function limitsOf(headers: Record<string, unknown>, now: () => Date, status?: nu
     const n = Number(lower[name]);
     return lower[name] === undefined || lower[name] === '' || !Number.isInteger(n) || n < 0 ? undefined : n;
   };
+  // A 429's Retry-After says when Xero takes calls again, whichever way it counts: it alone is
+  // taken. Its remaining counts (0) would pin our calendar minute or day as spent, and Xero's windows
+  // may roll (developer.xero.com/faq/limits: "in a given 24 hour period"): after midnight UTC that
+  // held an organisation back for up to a day after Xero would take its calls again.
+  if (status === 429) {
+    return { blockedForSeconds: headerRetryAfter(headers, now) ?? 60, appWide: /app/i.test(String(lower['x-rate-limit-problem'] ?? '')) };
+  }
   const outcome: XeroCallOutcome = {};
   const min = count('x-minlimit-remaining');
   const day = count('x-daylimit-remaining');
   const app = count('x-appminlimit-remaining');
   if (min !== undefined) outcome.minRemaining = min;
-  if (day !== undefined) outcome.dayRemaining = day;
+  // None left today, as Xero counts: our count is not pinned for the calendar day (see above); the
+  // next call meets Xero's 429 and its Retry-After.
+  if (day !== undefined && day > 0) outcome.dayRemaining = day;
   if (app !== undefined) outcome.appMinRemaining = app;
-  if (status === 429) {
-    outcome.blockedForSeconds = headerRetryAfter(headers, now) ?? 60;
-    outcome.appWide = /app/i.test(String(lower['x-rate-limit-problem'] ?? ''));
-  }
   return outcome;
 }

@@ -8,10 +8,11 @@ import { type SimOrganisation, type XeroSimLimits, type XeroSimulator } from './
 
 /**
  * Five calls in flight per organisation ("Concurrent Limit: 5 calls in progress at one time",
- * developer.xero.com/documentation/guides/oauth2/limits). The minute and day limits count the
- * calls of the last 60 seconds and 24 hours ("Too many requests in the last day"; a day limit's
- * Retry-After may be hours, not the time to midnight UTC): a client that resets its own count on
- * the clock's boundaries still meets a 429 right after one.
+ * developer.xero.com/faq/limits). The minute and day limits count the calls of the last 60 seconds
+ * and 24 hours: "60 calls in a rolling 60 second window", "5000 calls in a rolling 24 hour window"
+ * (Xero's limits page as quoted in XeroAPI/xero-node#262; today's FAQ: "in a given 24 hour
+ * period"). A client that resets its own count on the clock's boundaries still meets a 429 right
+ * after one.
  */
 export const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10000, concurrent: 5 };
 

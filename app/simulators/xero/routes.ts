@@ -162,7 +162,10 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/BankTransactions'), (req, res) => {
     const o = org(res);
     const rows = [...o.bankTransactions.values()].map((t) => bankTransactionJson(o, t)).concat(bankTransfersOf(o).flatMap((t) => transferSidesJson(o, t)));
-    filtered(res, req, rows, (r) => envelope(now(), { BankTransactions: r }));
+    // Line items only with `page` (xero_accounting.yaml getBankTransactions `page`: "Up to 100 bank
+    // transactions will be returned in a single API call with line items details"), as for invoices.
+    const paged = isPaged(req.query);
+    filtered(res, req, paged ? rows : rows.map(({ LineItems: _, ...summary }) => summary), (r) => envelope(now(), { BankTransactions: r }));
   });
   router.get(api('/BankTransactions/:id'), (req, res) => {
     const t = org(res).bankTransactions.get(String(req.params.id));
