@@ -113,29 +113,55 @@ export function createRefundRequestStore(db: Db) {
         .executeTakeFirst();
       return res.numUpdatedRows > 0n;
     },
-    sent: (id: string, xenditRefundId: string, now: Date) =>
-      update(id, { state: 'sent', xendit_refund_id: xenditRefundId, attempt_at: null, last_error: null }, now),
+    /** Only from `sending`: a FAILED refund's job may have refused the request meanwhile. */
+    async sent(id: string, xenditRefundId: string, now: Date): Promise<void> {
+      await db
+        .updateTable('refund_requests')
+        .set({ state: 'sent', xendit_refund_id: xenditRefundId, attempt_at: null, last_error: null, updated_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'sending')
+        .execute();
+    },
     refused: (id: string, reason: string, now: Date) => update(id, { state: 'refused', attempt_at: null, last_error: reason.slice(0, 1000) }, now),
     /**
-     * Xendit ended the refund FAILED (or it was cancelled): the request asked for it, found by the
-     * refund's id or, when Xendit's answer was lost, by its reference_id (the request's own id), is
-     * refused, so its amount may be refunded again. Only a request still counted is changed.
+     * Xendit ended the refund FAILED (or it was cancelled). Only the request whose own refund it is
+     * (its refund id stored from Xendit's answer) is refused, so its amount may be refunded again.
+     * One found only by its reference_id (Xendit's answer was lost) or refused as a DUPLICATE_ERROR
+     * may have a live twin, another refund of the same request still PENDING or SUCCEEDED (Xendit's
+     * refund.failed example is such a duplicate): it keeps its amount counted and shows the reason;
+     * the payment page's next look finds the live one or asks again (admin/payments/refund.ts).
      */
-    async failedAtXendit(merchantId: string, r: { xenditRefundId: string; referenceId?: string }, reason: string, now: Date): Promise<RefundRequest | null> {
+    async failedAtXendit(
+      merchantId: string,
+      r: { xenditRefundId: string; referenceId?: string; failureCode?: string },
+      reason: string,
+      now: Date,
+    ): Promise<RefundRequest | null> {
+      const own = r.failureCode !== 'DUPLICATE_ERROR';
       const row = await db
         .updateTable('refund_requests')
-        .set({ state: 'refused', xendit_refund_id: r.xenditRefundId, attempt_at: null, last_error: reason.slice(0, 1000), updated_at: now })
+        .set(
+          own
+            ? { state: 'refused', attempt_at: null, last_error: reason.slice(0, 1000), updated_at: now }
+            : { last_error: reason.slice(0, 1000), updated_at: now },
+        )
         .where('merchant_id', '=', merchantId)
         .where('state', 'in', ['sending', 'sent'])
-        .where((eb) =>
-          eb.or([
-            eb('xendit_refund_id', '=', r.xenditRefundId),
-            ...(r.referenceId && UUID.test(r.referenceId) ? [eb.and([eb('id', '=', r.referenceId), eb('xendit_refund_id', 'is', null)])] : []),
-          ]),
-        )
+        .where('xendit_refund_id', '=', r.xenditRefundId)
         .returningAll()
         .executeTakeFirst();
-      return row ? toRequest(row) : null;
+      if (row) return toRequest(row);
+      if (!r.referenceId || !UUID.test(r.referenceId)) return null;
+      const noted = await db
+        .updateTable('refund_requests')
+        .set({ last_error: reason.slice(0, 1000), updated_at: now })
+        .where('merchant_id', '=', merchantId)
+        .where('id', '=', r.referenceId)
+        .where('state', '=', 'sending')
+        .where('xendit_refund_id', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      return noted ? toRequest(noted) : null;
     },
 
     /** The request with this id (a refund's reference_id when the gateway asked for it), of this merchant. */

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
+import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
@@ -108,6 +110,31 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal(more.length, 0, 'booked once');
     assert.equal(note.total, 15000000n);
     assert.equal((await requestsOf(payment.id)).find((r) => r.id === again.requestId)?.state, 'sent');
+  });
+
+  it('a refund that failed at Xendit whose webhook never came: the scheduled listing frees its amount; one refused as a DUPLICATE_ERROR keeps it counted (a live twin may exist)', async () => {
+    const key = h.merchant.xenditSecretKey;
+    h.sims.xendit.test.updateAccount(key, { refundOutcome: { status: 'PENDING' } });
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const ask = async (failureCode: string) => {
+      const { x, payment } = await recordedPayment();
+      const form = await refundForm(agent, payment.id);
+      await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '50000', reason: 'OTHERS' }).expect(303);
+      await h.worker.drain(); // the job finds it PENDING and waits
+      const [refund] = await atXendit(x.id);
+      await h.sims.xendit.completeRefund(refund.id, 'FAILED', { sendWebhook: false, failureCode });
+      return { payment, requestId: form.requestId };
+    };
+    const failed = await ask('INSUFFICIENT_BALANCE');
+    const duplicate = await ask('DUPLICATE_ERROR');
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    const request = async (r: { payment: { id: string }; requestId: string }) => (await requestsOf(r.payment.id)).find((q) => q.id === r.requestId)!;
+    assert.equal((await request(failed)).state, 'refused');
+    assert.equal((await refundForm(agent, failed.payment.id)).amount, '150000', 'nothing was refunded: all of it may be refunded again');
+    const twin = await request(duplicate);
+    assert.equal(twin.state, 'sent');
+    assert.match(twin.lastError ?? '', /DUPLICATE_ERROR/);
+    assert.equal((await refundForm(agent, duplicate.payment.id)).amount, '100000', 'the duplicate still counts');
   });
 
   it('refunds that name no invoice: a lost answer is still found by our reference (not made twice), and the refund is tied to the payment by it and booked once', async () => {

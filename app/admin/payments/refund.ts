@@ -153,6 +153,11 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
     }
   }
   // Xendit took the request but the refund failed there: nothing left the balance.
+  if ((refund.status === 'FAILED' || refund.status === 'CANCELLED') && refund.failureCode === 'DUPLICATE_ERROR') {
+    // Refused as a twin of an earlier refund of this request, which may be live: the amount stays counted.
+    await deps.stores.refundRequests.noteError(request.id, refundFailedReason(refund), now());
+    return { ...request, attemptAt: now(), lastError: refundFailedReason(refund) };
+  }
   if (refund.status === 'FAILED' || refund.status === 'CANCELLED') {
     const reason = refundFailedReason(refund);
     await deps.stores.refundRequests.refused(request.id, reason, now());
@@ -167,20 +172,33 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
 /**
  * Listed by invoice first, then (newest first) all the account's refunds: a refund that does not
  * name its invoice (invoice_id is "To be deprecated", docs.xendit.co "Refund a payment request")
- * may not be listed under it.
+ * may not be listed under it. A live one (PENDING or SUCCEEDED) of the request wins; one that
+ * FAILED is answered only once every refund of the account was read and none of the request lives
+ * (a failed duplicate may have a live twin: then the amount must stay counted).
  */
 async function findAtXendit(xendit: XenditGateway, secretKey: string, invoiceId: string, requestId: string): Promise<XenditRefund | undefined> {
-  return (await findListed(xendit, secretKey, { invoiceId }, requestId)) ?? findListed(xendit, secretKey, {}, requestId);
+  const byInvoice = await findListed(xendit, secretKey, { invoiceId }, requestId);
+  if (byInvoice.live) return byInvoice.live;
+  const all = await findListed(xendit, secretKey, {}, requestId);
+  return all.live ?? (all.complete ? (all.failed ?? byInvoice.failed) : undefined);
 }
 
-async function findListed(xendit: XenditGateway, secretKey: string, q: { invoiceId?: string }, requestId: string): Promise<XenditRefund | undefined> {
+async function findListed(
+  xendit: XenditGateway,
+  secretKey: string,
+  q: { invoiceId?: string },
+  requestId: string,
+): Promise<{ live?: XenditRefund; failed?: XenditRefund; complete: boolean }> {
   let afterId: string | undefined;
+  let failed: XenditRefund | undefined;
   for (let page = 0; page < 10; page++) {
     const { refunds, hasMore, lastId } = await xendit.listRefunds(secretKey, { ...q, limit: 100, ...(afterId ? { afterId } : {}) });
-    const found = refunds.find((r) => r.referenceId === requestId && r.status !== 'FAILED' && r.status !== 'CANCELLED');
-    if (found) return found;
-    if (!hasMore || !lastId) return undefined;
+    const mine = refunds.filter((r) => r.referenceId === requestId);
+    const live = mine.find((r) => r.status !== 'FAILED' && r.status !== 'CANCELLED');
+    if (live) return { live, complete: false };
+    failed ??= mine[0];
+    if (!hasMore || !lastId) return { failed, complete: true };
     afterId = lastId;
   }
-  return undefined;
+  return { failed, complete: false };
 }

@@ -24,6 +24,7 @@ import { enqueue, jobRow } from '../enqueue.js';
 import type { Refund } from '../../store/refunds.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
+import { refundFailedReason } from './record-refund.js';
 import { paymentOfRefund } from './refund-payment.js';
 
 const PAGE_SIZE = 100;
@@ -42,6 +43,12 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
         for (let page = 0; page < MAX_PAGES; page++) {
           const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: PAGE_SIZE, afterId });
           for (const r of refunds) {
+            // A refund asked from the admin that failed whose webhook was lost (or came after its job
+            // gave up waiting): its request no longer holds the amount.
+            if (r.status === 'FAILED' || r.status === 'CANCELLED') {
+              const failure = { xenditRefundId: r.id, referenceId: r.referenceId, failureCode: r.failureCode };
+              await deps.stores.refundRequests.failedAtXendit(merchant.id, failure, refundFailedReason(r), deps.clock());
+            }
             if (r.status !== 'SUCCEEDED') continue;
             const known = await deps.stores.refunds.byXenditId(merchant.id, r.id);
             if (known && known.state !== 'pending') continue;

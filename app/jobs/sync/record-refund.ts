@@ -68,7 +68,12 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       // Nothing left the balance. A refund asked from the admin no longer holds its amount, and its
       // page says why (docs.xendit.co: POST /refunds answers PENDING; the end comes by webhook).
       const reason = refundFailedReason(refund);
-      const request = await deps.stores.refundRequests.failedAtXendit(merchantId, { xenditRefundId, referenceId: refund.referenceId }, reason, deps.clock());
+      const request = await deps.stores.refundRequests.failedAtXendit(
+        merchantId,
+        { xenditRefundId, referenceId: refund.referenceId, failureCode: refund.failureCode },
+        reason,
+        deps.clock(),
+      );
       deps.logger.info(
         { merchantId, xenditRefundId, status: refund.status, failureCode: refund.failureCode, refundRequest: request?.id },
         'refund did not go through at Xendit: nothing to record',
