@@ -204,7 +204,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
       await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
       const x = h.sims.xendit.listInvoices().at(-1)!;
       const clearing = h.sims.xero.bankAccountFor(h.tenantId, 'Xendit');
-      clearing.status = 'ARCHIVED'; // the merchant archived the clearing account in Xero
+      h.sims.xero.test.archiveAccount(h.tenantId, clearing.accountId); // the merchant archived the clearing account in Xero
       await h.sims.xendit.pay(x.id);
       await h.worker.drain();
       const p = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;

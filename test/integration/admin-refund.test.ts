@@ -88,6 +88,8 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     await post(agent, payment.id, { _csrf: second.csrf, requestId: second.requestId, amount: '10000', reason: 'OTHERS' })
       .expect(303)
       .expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+    assert.match((await requestsOf(payment.id)).find((r) => r.id === second.requestId)?.lastError ?? '', /REFUND_IN_PROGRESS/);
+    assert.equal((await atXendit(x.id)).length, 1, 'Xendit made no second refund');
 
     h.sims.xendit.test.updateAccount(key, { refundOutcome: { status: 'FAILED', failureCode: 'REFUND_TEMPORARILY_UNAVAILABLE' } });
     await h.worker.drain();

@@ -111,7 +111,7 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
   });
 
   it('puts the payment in needs_review when the clearing account is gone from Xero', async () => {
-    h.sims.xero.bankAccountFor(h.tenantId, 'Xendit').status = 'ARCHIVED';
+    h.sims.xero.test.archiveAccount(h.tenantId, h.sims.xero.bankAccountFor(h.tenantId, 'Xendit').accountId);
     const { x } = await checkout();
     await h.sims.xendit.pay(x.id);
     await h.worker.drain();
@@ -132,7 +132,7 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
     assert.equal(accountLists(), 1, 'the second payment reused the account seen active in IDR');
 
     // Archived meanwhile: once the remembered answer lapses, the check runs again and catches it.
-    h.sims.xero.bankAccountFor(h.tenantId, 'Xendit').status = 'ARCHIVED';
+    h.sims.xero.test.archiveAccount(h.tenantId, h.sims.xero.bankAccountFor(h.tenantId, 'Xendit').accountId);
     h.clock.advance(10 * 60_000 + 1);
     assert.equal(await payOne(), 'needs_review');
     assert.equal(accountLists(), 2);

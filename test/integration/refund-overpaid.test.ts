@@ -123,7 +123,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
 
   it('the clearing account archived in Xero meanwhile: Xero refuses the refund out of it, and the refund waits for review with its reason, nothing booked', async () => {
     const { x } = await overpaid();
-    h.sims.xero.bankAccountFor(h.tenantId, 'Xendit').status = 'ARCHIVED'; // archived by the merchant in Xero
+    h.sims.xero.test.archiveAccount(h.tenantId, h.clearingAccountId); // archived by the merchant in Xero
     const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
     await refundWebhook(h, id).expect(200);
     await h.worker.drain();

@@ -176,6 +176,8 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(read?.invoiceId, undefined, 'Xendit named no invoice');
     await webhook(a.id).expect(200);
     await h.worker.drain();
+    assert.equal((await refundRow(a.id))?.state, 'recorded', 'by its webhook, before any listing');
+    assert.equal(await refundRow(b.id), null);
     await list();
     await h.worker.drain();
     await list();

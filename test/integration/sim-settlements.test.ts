@@ -173,9 +173,8 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
     it('refuses what Xero refuses with a ValidationException: a non-bank account, the same account twice, another currency, no amount, an archived account', async () => {
       const sales = sims.xero.bankAccountFor(tenantId, 'Sales').accountId;
       const usd = sims.xero.addAccount(tenantId, { code: '095', name: 'Bank USD', type: 'BANK', currencyCode: 'USD' }).accountId;
-      const old = sims.xero.addAccount(tenantId, { code: '096', name: 'Old savings', type: 'BANK' });
-      old.status = 'ARCHIVED'; // archived by the merchant in Xero
-      const archived = old.accountId;
+      const archived = sims.xero.addAccount(tenantId, { code: '096', name: 'Old savings', type: 'BANK' }).accountId;
+      sims.xero.test.archiveAccount(tenantId, archived);
       for (const [from, to, amount, why] of [
         [clearing, sales, '1000', /must be a bank account/],
         [clearing, clearing, '1000', /must be different/],
@@ -240,7 +239,7 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
         txn('RECEIVE', bankCode, 'Xendit withdrawal txn_2'),
         (err: unknown) => err instanceof UpstreamError && err.kind === 'rejected' && /is a bank account/.test(err.message),
       );
-      nonBank.status = 'ARCHIVED';
+      sims.xero.test.archiveAccount(tenantId, nonBank.accountId);
       await assert.rejects(
         txn('RECEIVE', '095', 'Xendit withdrawal txn_3'),
         (err: unknown) => err instanceof UpstreamError && err.kind === 'rejected' && /has been archived/.test(err.message),

@@ -1,6 +1,6 @@
 /**
  * The scheduled side of refunds: a refund whose webhook never came (not configured at Xendit, lost,
- * refused) is found here. Each run reads the newest refunds of every active merchant's Xendit
+ * refused) is found here. Each run reads the newest refunds of every active or disabled merchant's Xendit
  * account (up to MAX_PAGES pages of PAGE_SIZE, newest first) and queues a record-refund job for
  * each succeeded refund of a payment the gateway recorded that is not in Xero yet, and of each
  * that names no invoice and matches no payment (refund-payment.ts), which its job puts in review.

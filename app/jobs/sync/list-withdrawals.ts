@@ -1,6 +1,6 @@
 /**
  * The scheduled side of settlements: Xendit sends no webhook the gateway can rely on for
- * withdrawals, so each run reads every active merchant's newest SUCCESS withdrawals (Transactions
+ * withdrawals, so each run reads every active or disabled merchant's newest SUCCESS withdrawals (Transactions
  * API, per currency, up to MAX_PAGES pages each) made, or sent back, in the last LOOK_BACK_DAYS
  * and since the merchant was added to the gateway (older ones left Xendit before the gateway
  * recorded anything into the clearing account), makes

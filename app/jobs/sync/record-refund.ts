@@ -95,7 +95,7 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       );
       throw new NeedsReview(
         `Xendit refund ${refund.id} of ${toDecimal(refund.amount, refund.currency)} ${refund.currency} names no invoice and matches no payment the gateway recorded` +
-          ` (payment_id ${refund.paymentId ?? refund.paymentRequestId ?? 'none'}): if it refunds a payment in Xero, book it there by hand with Reference "${refundReference(refund.id)}"`,
+          ` (payment_id ${refund.paymentId ?? refund.paymentRequestId ?? 'none'}). It may refund a payment taken outside this gateway (another integration on the same Xendit account): then there is nothing to book here. If it refunds a payment in this Xero organisation, book it by hand with Reference "${refundReference(refund.id)}"`,
       );
     }
     const payment = tie.payment;

@@ -54,6 +54,8 @@ export interface XeroSimTestApi {
   rotateClientSecret(tenantId: string, clientSecret: string): void;
   /** As when someone deletes an account from the chart of accounts (by name). */
   removeAccount(tenantId: string, name: string): void;
+  /** As when the merchant archives an account in Xero (Settings → Chart of accounts → Archive): it takes no new entries. */
+  archiveAccount(tenantId: string, accountId: string): void;
   /** A tax rate added in Xero's settings. */
   addTaxRate(tenantId: string, rate: SimTaxRate): void;
   /** Copies of the payments out of the organisation's bank accounts that refund a credit note, overpayment or prepayment. */
@@ -153,6 +155,11 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     removeAccount: (tenantId, name) => {
       const o = requireOrg(state, tenantId);
       o.accounts = o.accounts.filter((a) => a.name !== name);
+    },
+    archiveAccount: (tenantId, accountId) => {
+      const account = requireOrg(state, tenantId).accounts.find((a) => a.accountId === accountId);
+      if (!account) throw new Error(`no account ${accountId}`);
+      account.status = 'ARCHIVED';
     },
     addTaxRate: (tenantId, rate) => void requireOrg(state, tenantId).taxRates.push({ ...rate }),
     forgetIdempotencyKeys: (tenantId) => requireOrg(state, tenantId).idempotency.clear(),
