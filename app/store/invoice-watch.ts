@@ -82,6 +82,21 @@ export function createInvoiceWatchStore(db: Db) {
       await db.updateTable('checkouts').set({ closed_reason: reason }).where('id', '=', id).where('status', 'in', LIVE).execute();
     },
 
+    /**
+     * The invoice no longer calls for closing (a close given up: Xendit refused, then the invoice
+     * was put right): a reason noted for it is dropped, so a later natural expiry shows none.
+     */
+    async dropClosing(ids: string[]): Promise<void> {
+      if (!ids.length) return;
+      await db
+        .updateTable('checkouts')
+        .set({ closed_reason: null })
+        .where('id', 'in', ids)
+        .where('status', 'in', LIVE)
+        .where('closed_reason', 'is not', null)
+        .execute();
+    },
+
     /** Xendit expired it: closed, with why. Only a live checkout moves (a PAID that raced us stays paid). */
     async close(id: string, reason: string, now: Date): Promise<boolean> {
       const r = await db

@@ -120,6 +120,21 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 1))[0].closedReason).key, 'admin:closedReason_amountLowered');
   });
 
+  it('a close given up (Xendit would not expire it, then the invoice was put right): the reason noted for it is dropped, so a later natural expiry shows none', async () => {
+    const { inv, x } = await openCheckout();
+    h.sims.xendit.faults.failNext(1, 503, { path: `/invoices/${x.id}/expire` });
+    await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]);
+    await h.worker.drain();
+    assert.equal(xenditStatus(x.id), 'PENDING', 'Xendit did not expire it');
+    await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }]);
+    h.clock.advance(3600_000);
+    await h.worker.drain();
+    assert.equal(xenditStatus(x.id), 'PENDING', 'the invoice is right again: the checkout stays payable');
+    await h.sims.xendit.expire(x.id); // its own time ran out
+    await h.worker.drain();
+    assert.deepEqual(await h.stores.invoiceWatch.recentlyClosed([m.id], 10), [], 'no reason shown for a close that did not happen');
+  });
+
   it("the payment's admin page says why the invoice's earlier payment page was closed", async () => {
     const { inv, x, url } = await openCheckout();
     await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]);

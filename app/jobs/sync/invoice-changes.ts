@@ -61,6 +61,7 @@ export function checkInvoiceJob(deps: Deps) {
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant || awaitingXero(merchant)) return;
     const invoice = await deps.xero.getInvoice(merchant.xero, xeroInvoiceId);
+    await deps.stores.invoiceWatch.dropClosing(live.filter((c) => !whyClose(invoice, c)).map((c) => c.id));
     for (const checkout of live) {
       const why = whyClose(invoice, checkout);
       if (why) await closeAtXendit(deps, merchant, checkout, why);
