@@ -194,6 +194,24 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(cashRefunds().length, 2, 'each booked once');
   });
 
+  it('Xendit listing refunds oldest first: the report reads past the older refunds to a refund of its range missing in Xero', async () => {
+    oldestFirst();
+    await refundHistory(150, 30 * 86_400_000);
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+    assert.deepEqual(
+      report.rows.filter((r) => r.note.includes(id)).map((r) => [r.status, r.xenditAmount]),
+      [['missing_in_xero', '-40000.00']],
+    );
+    assert.equal(report.rows.filter((r) => r.status === 'incomplete').length, 0, JSON.stringify(report.rows.filter((r) => r.status === 'incomplete')));
+    assert.equal(report.reconciled, false);
+  });
+
   it('a merchant disabled after the payment: the listing still finds its refund and books it (the money left Xendit all the same)', async () => {
     const { x } = await paidAndRecorded();
     await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
