@@ -2,7 +2,8 @@
  * Refunds Xendit made that are not in Xero: the report's rows come from the clearing account, so a
  * refund stuck before its cash refund (needs review, Xero unreachable, a job not run yet) would
  * otherwise be invisible there while Xendit's balance already lost it. Xendit's refunds of the
- * range (GET /refunds, newest first, every invoice of the account) that succeeded and whose cash
+ * range (GET /refunds, every invoice of the account, in an order Xendit does not document: judged
+ * from the pages read, list-order.ts) that succeeded and whose cash
  * refund (Reference `Xendit refund <id>`) the report did not meet become `missing_in_xero` rows.
  * Xendit lists no disputes (the gateway learns of them by webhook): a lost chargeback not in Xero
  * shows in the balances instead. A refund for which Xendit states a refund fee has an `xendit_only`
@@ -12,7 +13,8 @@ import type { Merchant } from '../store/merchants.js';
 import type { XenditRefund } from '../clients/xendit/types.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, incompleteRow, lockedOutRow, movedByLock, readPages, type ReportDeps, type ReportRow } from './rows.js';
+import { listOrder } from '../jobs/sync/list-order.js';
+import { format, hundredths, incompleteRow, lockedOutRow, movedByLock, readPages, utcWindow, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Bounds one report's reading of Xendit's refunds (100 a page). */
 const MAX_PAGES = 20;
@@ -29,15 +31,23 @@ export async function missingRefundRows(
   /** The organisation's lock date as last read: only a later date it explains is not flagged. */
   lockDate: string | null = null,
 ): Promise<{ rows: ReportRow[]; sums: Map<string, bigint>; succeeded: ListedRefund[] }> {
-  const earliest = Date.parse(`${range.from}T00:00:00Z`) - 86_400_000;
+  const { createdAfter: earliest, createdBefore: latest } = utcWindow(range, 0);
+  const read: XenditRefund[] = [];
   const listed = await readPages(
     async (afterId) => {
       const got = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: 100, ...(afterId ? { afterId } : {}) });
       return { ...got, items: got.refunds };
     },
     MAX_PAGES,
-    // Newest first: once a page reaches before the range, later pages are older still.
-    (page) => page.some((r) => r.created !== undefined && new Date(r.created).getTime() < earliest),
+    (page) => {
+      read.push(...page);
+      const order = listOrder(read);
+      // Newest first: once a page reaches before the range, later pages are older still. Oldest
+      // first: once one reaches past the range, later pages are newer still. Not known yet: read on.
+      if (order === 'newest_first') return page.some((r) => r.created !== undefined && new Date(r.created) < earliest);
+      if (order === 'oldest_first') return page.some((r) => r.created !== undefined && new Date(r.created) >= latest);
+      return false;
+    },
   );
   const rows: ReportRow[] = [];
   const sums = new Map<string, bigint>();
@@ -71,12 +81,14 @@ export async function missingRefundRows(
       note: `Xendit refund ${r.id}: no credit note and cash refund in Xero yet`,
     });
   }
+  // Newest first whatever Xendit's order: unbookedFeeReturnRows takes an invoice's first as its latest.
+  succeeded.sort((a, b) => Date.parse(b.refund.created!) - Date.parse(a.refund.created!));
   // Pages left unread: a refund missing in Xero could be among them, so the range is not called reconciled.
   if (!listed.complete) rows.push(incompleteRow(range, `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`));
   return { rows, sums, succeeded };
 }
 
-/** A succeeded refund of an invoice as listed (newest first, up to and past the range's end), with its local date. */
+/** A succeeded refund of an invoice as listed (sorted newest first, reaching past the range), with its local date. */
 export interface ListedRefund {
   refund: XenditRefund & { invoiceId: string };
   date: string;

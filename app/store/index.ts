@@ -16,6 +16,7 @@ import { createXeroConnectionStore } from './xero-connections.js';
 import { createConnectLinkStore } from './connect-links.js';
 import { createAuditStore } from './audit.js';
 import { createListingStore } from './listing.js';
+import { createRefundListingStore } from './refund-listing.js';
 import { createSecretsStore } from './secrets-reseal.js';
 import { createHousekeepingStore } from './housekeeping.js';
 import { createMetricsStore } from './metrics.js';
@@ -55,6 +56,7 @@ export function createStores(db: Db, box: SecretBox) {
     connectLinks: createConnectLinkStore(db),
     audit: createAuditStore(db),
     listing: createListingStore(db),
+    refundListing: createRefundListingStore(db),
     secrets: createSecretsStore(db, box),
     housekeeping: createHousekeepingStore(db),
     metrics: createMetricsStore(db),

@@ -58,6 +58,8 @@ export interface MerchantsTable {
   listing_paid_after: Timestamp | null;
   listing_window_end: Timestamp | null;
   listing_last_invoice_id: string | null;
+  /** Migration 20261206T1300: the refund listing's cursor when Xendit lists refunds oldest first (null: none). */
+  refund_list_after_id: ColumnType<string | null, string | null | undefined, string | null>;
   status: MerchantStatus;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;

@@ -255,6 +255,36 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal(refunds.length, 1, 'found, not made again');
     assert.equal((await requestsOf(payment.id))[0].xenditRefundId, refunds[0].id);
   });
+  it("Xendit's answer lost, refunds listed oldest first past what one lookup reads: not asked again (a second refund if Xendit ignored the key), the page says it cannot tell", async () => {
+    const key = h.merchant.xenditSecretKey;
+    h.sims.xendit.test.updateAccount(key, { refundsListOrder: 'oldest_first', refundsNameInvoice: false });
+    // The account's history: 1 000 older refunds (of a payment made outside the gateway), one a minute.
+    const other = h.sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 1_000_000 });
+    await h.sims.xendit.pay(other.id, { sendCallback: false });
+    for (let i = 0; i < 1000; i++) {
+      await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: new Date(Date.now() - 86_400_000 - (1000 - i) * 60_000) });
+    }
+    const { payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = await refundForm(agent, payment.id);
+    h.sims.xendit.faults.dropResponseAfterSave(1, { path: '/refunds' });
+    const body = { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' };
+    await post(agent, payment.id, body)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    const asks = () => h.sims.xendit.test.countRequests({ method: 'POST', pathPrefix: '/refunds' });
+    assert.equal(asks(), 1);
+
+    h.clock.advance(61_000); // past the time an unanswered ask belongs to its sender
+    await post(agent, payment.id, { ...body, amount: '', reason: '' })
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    assert.equal(asks(), 1, 'not asked again');
+    const [request] = await requestsOf(payment.id);
+    assert.equal(request.state, 'sending');
+    assert.match(request.lastError ?? '', /more refunds than one lookup reads/);
+  });
+
   it('a key that may read refunds but not make them: the request is refused with the reason (403 made nothing), not left "no answer"', async () => {
     const { x, payment } = await recordedPayment();
     h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { permissions: { invoices: 'write', transactions: 'read', refunds: 'read' } });

@@ -228,6 +228,21 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(clearing(), xendit());
   });
 
+  it("Xendit listing refunds oldest first: the report's fee given back and not in Xero is still the invoice's latest refund's", async () => {
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsListOrder: 'oldest_first' });
+    const { x } = await settledPayment();
+    const part = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false, createdAt: new Date(Date.now() - 2 * 3600_000) });
+    const rest = await h.sims.xendit.refund(x.id, { sendWebhook: false, createdAt: new Date(Date.now() - 3600_000) });
+    for (const { id } of [part, rest]) await webhook(id).expect(200);
+    await h.worker.drain();
+    h.sims.xendit.test.giveFeeBackLater(x.id);
+    const rows = (await report()).rows.filter((r) => r.xenditInvoiceId === x.id && /gave the fee back/.test(r.note));
+    assert.deepEqual(
+      rows.map((r) => r.note),
+      [`Xendit gave the fee back (refund ${rest.id}): not in Xero yet`],
+    );
+  });
+
   it('a fee Xendit marks given back days after a full refund: the refunds listing looks once a day and books it once; after 30 days it stops looking', async () => {
     const a = await settledPayment();
     const b = await settledPayment();

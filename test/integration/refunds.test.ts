@@ -153,6 +153,65 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
 
   const list = () => listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
 
+  /**
+   * `n` succeeded refunds of a payment made outside the gateway (not ours: no job), one a minute,
+   * the last `endingMsAgo` before now: an account's history of refunds, made through the simulator's test API.
+   */
+  async function refundHistory(n: number, endingMsAgo = 3600_000) {
+    const other = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 1000 * n });
+    await h.sims.xendit.pay(other.id, { sendCallback: false });
+    const end = Date.now() - endingMsAgo;
+    for (let i = 0; i < n; i++) {
+      await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: new Date(end - (n - 1 - i) * 60_000) });
+    }
+  }
+  const oldestFirst = () => h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsListOrder: 'oldest_first' });
+
+  it('Xendit listing refunds oldest first, past 300 of them: the listing continues after its cursor, so a refund whose webhook was lost is booked once, and one PENDING when read that succeeds with no webhook too', async () => {
+    oldestFirst();
+    await refundHistory(301);
+    await list(); // the oldest 300: three pages, as many as one run reads
+    await list();
+    const lost = await h.sims.xendit.refund((await paidAndRecorded()).x.id, { amount: 40_000, sendWebhook: false });
+    const pending = await h.sims.xendit.refund((await paidAndRecorded()).x.id, { amount: 30_000, pending: true });
+    await list();
+    await h.worker.drain();
+    assert.equal((await refundRow(lost.id))?.state, 'recorded', 'found after the 301 older refunds');
+    assert.equal(notes().length, 1);
+
+    await h.sims.xendit.completeRefund(pending.id, 'SUCCEEDED', { sendWebhook: false });
+    await list();
+    await h.worker.drain();
+    assert.equal((await refundRow(pending.id))?.state, 'recorded', 'the cursor waited before the PENDING refund');
+    await list();
+    await h.worker.drain();
+    assert.deepEqual(
+      notes()
+        .map((n) => n.reference)
+        .sort(),
+      [`Xendit refund ${lost.id}`, `Xendit refund ${pending.id}`].sort(),
+    );
+    assert.equal(cashRefunds().length, 2, 'each booked once');
+  });
+
+  it('Xendit listing refunds oldest first: the report reads past the older refunds to a refund of its range missing in Xero', async () => {
+    oldestFirst();
+    await refundHistory(150, 30 * 86_400_000);
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const report = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+    assert.deepEqual(
+      report.rows.filter((r) => r.note.includes(id)).map((r) => [r.status, r.xenditAmount]),
+      [['missing_in_xero', '-40000.00']],
+    );
+    assert.equal(report.rows.filter((r) => r.status === 'incomplete').length, 0, JSON.stringify(report.rows.filter((r) => r.status === 'incomplete')));
+    assert.equal(report.reconciled, false);
+  });
+
   it('a merchant disabled after the payment: the listing still finds its refund and books it (the money left Xendit all the same)', async () => {
     const { x } = await paidAndRecorded();
     await h.stores.merchants.setStatus(h.merchant.id, 'disabled');

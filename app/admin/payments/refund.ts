@@ -20,6 +20,7 @@ import type { OnboardingDeps } from '../deps.js';
 import { recordChange } from '../audit.js';
 import { refundFailedReason } from '../../jobs/sync/record-refund.js';
 import { merchantToChange } from '../merchants/service.js';
+import { listOrder } from '../../jobs/sync/list-order.js';
 
 export type RefundDeps = OnboardingDeps & { xendit: XenditGateway };
 
@@ -28,6 +29,9 @@ export type RefundDeps = OnboardingDeps & { xendit: XenditGateway };
  * with room to spare, it has failed or been answered, and "Check with Xendit again" may take over.
  */
 const ASK_OWNED_MS = 60_000;
+
+const UNKNOWN_AT_XENDIT =
+  "Xendit lists more refunds than one lookup reads, and this request's refund was not among them: not asked again (it may have been made); see Xendit's dashboard";
 
 export interface RefundForm {
   requestId: string;
@@ -118,7 +122,15 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
   const now = deps.clock;
   let refund: XenditRefund | undefined;
   // Asked before without an answer: Xendit may have made it. Found by our reference, it is not asked again.
-  if (request.attemptAt) refund = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request.id);
+  if (request.attemptAt) {
+    const looked = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request);
+    // Not seen in what could be read: asking again could make a second refund if Xendit ignores the repeated key.
+    if (looked === 'unknown') {
+      await deps.stores.refundRequests.noteError(request.id, UNKNOWN_AT_XENDIT, now());
+      return { ...request, lastError: UNKNOWN_AT_XENDIT };
+    }
+    if (looked !== 'absent') refund = looked;
+  }
   if (!refund) {
     // Another sender (the same form sent twice at once) already holds the ask: it answers.
     const at = now();
@@ -140,7 +152,10 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       // A reused key (409): the first ask got through after all.
-      if (err.status === 409) refund = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request.id);
+      if (err.status === 409) {
+        const looked = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request);
+        if (typeof looked === 'object') refund = looked;
+      }
       // Refused before anything was made: invalid (400), or a key without the Refunds permission (403).
       else if (err.kind === 'rejected' || err.kind === 'unauthorized') {
         await deps.stores.refundRequests.refused(request.id, err.message, now());
@@ -170,35 +185,56 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
 }
 
 /**
- * Listed by invoice first, then (newest first) all the account's refunds: a refund that does not
- * name its invoice (invoice_id is "To be deprecated", docs.xendit.co "Refund a payment request")
- * may not be listed under it. A live one (PENDING or SUCCEEDED) of the request wins; one that
- * FAILED is answered only once every refund of the account was read and none of the request lives
- * (a failed duplicate may have a live twin: then the amount must stay counted).
+/**
+ * Listed by invoice first, then all the account's refunds: a refund that does not name its invoice
+ * (invoice_id is "To be deprecated", docs.xendit.co "Refund a payment request") may not be listed
+ * under it. A live one (PENDING or SUCCEEDED) of the request wins; one that FAILED is answered only
+ * once the listing surely holds no live one (a failed duplicate may have a live twin: then the
+ * amount must stay counted). 'unknown': the pages one lookup reads could not tell (see findListed).
  */
-async function findAtXendit(xendit: XenditGateway, secretKey: string, invoiceId: string, requestId: string): Promise<XenditRefund | undefined> {
-  const byInvoice = await findListed(xendit, secretKey, { invoiceId }, requestId);
+async function findAtXendit(xendit: XenditGateway, secretKey: string, invoiceId: string, request: RefundRequest): Promise<XenditRefund | 'absent' | 'unknown'> {
+  const byInvoice = await findListed(xendit, secretKey, { invoiceId }, request);
   if (byInvoice.live) return byInvoice.live;
-  const all = await findListed(xendit, secretKey, {}, requestId);
-  return all.live ?? (all.complete ? (all.failed ?? byInvoice.failed) : undefined);
+  const all = await findListed(xendit, secretKey, {}, request);
+  if (all.live) return all.live;
+  if (all.end === 'unknown') return 'unknown';
+  return all.failed ?? byInvoice.failed ?? 'absent';
 }
 
+/** Pages one lookup reads, 100 refunds each. */
+const LOOKUP_PAGES = 10;
+/** Xendit's clock and ours may differ: a refund created this long before the request is still looked for. */
+const CLOCK_MARGIN_MS = 86_400_000;
+
+/**
+ * The refunds made for this request: a live one, else one that failed, and whether the rest is
+ * surely not listed. GET /refunds does not document its order (jobs/sync/list-order.ts judges it
+ * from the pages read): listed newest first, a page reaching before the request was made ends the
+ * search; otherwise only the listing's end does. A search cut short by LOOKUP_PAGES is 'unknown',
+ * never 'absent': oldest first, the newest refunds, ours among them, are the last pages.
+ */
 async function findListed(
   xendit: XenditGateway,
   secretKey: string,
   q: { invoiceId?: string },
-  requestId: string,
-): Promise<{ live?: XenditRefund; failed?: XenditRefund; complete: boolean }> {
-  let afterId: string | undefined;
+  request: RefundRequest,
+): Promise<{ live?: XenditRefund; failed?: XenditRefund; end: 'absent' | 'unknown' }> {
+  const earliest = request.createdAt.getTime() - CLOCK_MARGIN_MS;
+  const read: XenditRefund[] = [];
   let failed: XenditRefund | undefined;
-  for (let page = 0; page < 10; page++) {
+  let afterId: string | undefined;
+  for (let page = 0; page < LOOKUP_PAGES; page++) {
     const { refunds, hasMore, lastId } = await xendit.listRefunds(secretKey, { ...q, limit: 100, ...(afterId ? { afterId } : {}) });
-    const mine = refunds.filter((r) => r.referenceId === requestId);
+    const mine = refunds.filter((r) => r.referenceId === request.id);
     const live = mine.find((r) => r.status !== 'FAILED' && r.status !== 'CANCELLED');
-    if (live) return { live, complete: false };
+    if (live) return { live, end: 'absent' };
     failed ??= mine[0];
-    if (!hasMore || !lastId) return { failed, complete: true };
+    if (!hasMore) return { failed, end: 'absent' };
+    read.push(...refunds);
+    if (listOrder(read) === 'newest_first' && refunds.some((r) => r.created !== undefined && Date.parse(r.created) < earliest))
+      return { failed, end: 'absent' };
+    if (!lastId) return { failed, end: 'unknown' };
     afterId = lastId;
   }
-  return { failed, complete: false };
+  return { failed, end: 'unknown' };
 }

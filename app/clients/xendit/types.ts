@@ -210,7 +210,10 @@ export interface XenditGateway {
   getBalance(secretKey: string, currency: Currency): Promise<number>;
   /** null when Xendit has no refund with that id. */
   getRefund(secretKey: string, refundId: string): Promise<XenditRefund | null>;
-  /** One page of the account's refunds (newest first), or those of one invoice; rows that cannot be read are left out. */
+  /**
+   * One page of the account's refunds, or those of one invoice; rows that cannot be read are left out. In
+   * which order Xendit lists them is not documented (newest or oldest first): callers judge it (jobs/sync/list-order.ts).
+   */
   listRefunds(
     secretKey: string,
     q: { invoiceId?: string; limit: number; afterId?: string },

@@ -1,7 +1,7 @@
 /**
  * The scheduled side of refunds: a refund whose webhook never came (not configured at Xendit, lost,
- * refused) is found here. Each run reads the newest refunds of every active or disabled merchant's Xendit
- * account (up to MAX_PAGES pages of PAGE_SIZE, newest first) and queues a record-refund job for
+ * refused) is found here. Each run reads up to MAX_PAGES pages of PAGE_SIZE of every active or
+ * disabled merchant's Xendit refunds (see listMerchantRefunds for where it starts) and queues a record-refund job for
  * each succeeded refund of a payment the gateway recorded that is not in Xero yet, and of each
  * that names no invoice and matches no payment (refund-payment.ts), which its job puts in review.
  * The job's dedupe key makes the webhook and the listing one job, whichever comes first; a job that
@@ -22,6 +22,9 @@ import type { XenditGateway } from '../../clients/xendit/types.js';
 import { listsMovements } from '../../store/merchant-model.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import type { Refund } from '../../store/refunds.js';
+import type { Merchant } from '../../store/merchants.js';
+import type { XenditRefund } from '../../clients/xendit/types.js';
+import { listOrder } from './list-order.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
 import { refundFailedReason } from './record-refund.js';
@@ -39,34 +42,7 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
     for (const merchant of await deps.stores.merchants.list()) {
       if (!listsMovements(merchant)) continue;
       try {
-        let afterId: string | undefined;
-        for (let page = 0; page < MAX_PAGES; page++) {
-          const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: PAGE_SIZE, afterId });
-          for (const r of refunds) {
-            // A refund asked from the admin that failed whose webhook was lost (or came after its job
-            // gave up waiting): its request no longer holds the amount.
-            if (r.status === 'FAILED' || r.status === 'CANCELLED') {
-              const failure = { xenditRefundId: r.id, referenceId: r.referenceId, failureCode: r.failureCode };
-              await deps.stores.refundRequests.failedAtXendit(merchant.id, failure, refundFailedReason(r), deps.clock());
-            }
-            if (r.status !== 'SUCCEEDED') continue;
-            const known = await deps.stores.refunds.byXenditId(merchant.id, r.id);
-            if (known && known.state !== 'pending') continue;
-            const tie = await paymentOfRefund(deps.stores, merchant.id, r);
-            if (tie.payment === null && tie.notOurs) continue;
-            // One that names no invoice and matches nothing still gets its job, once (the dedupe
-            // key): the job puts it in review, where a person sees it.
-            const { payment } = tie;
-            const row = jobRow('record-refund', { merchantId: merchant.id, xenditRefundId: r.id }, deps.clock());
-            if (await deps.stores.jobs.insert(row)) {
-              deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund found by the listing (no webhook yet)');
-            } else if (payment?.syncState === 'recorded' && (await runAgain(deps, row.dedupe_key!, known))) {
-              deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund whose job ended before it could book: run again');
-            }
-          }
-          if (!hasMore || !lastId) break;
-          afterId = lastId;
-        }
+        await listMerchantRefunds(deps, merchant);
       } catch (err) {
         deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not list refunds at Xendit');
       }
@@ -74,6 +50,90 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
     await lookAgainAtFees(deps);
     await lookAgainAtDisputes(deps);
   };
+}
+
+type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger };
+
+/**
+ * GET /refunds does not document its order (list-order.ts), so it is judged from the pages read.
+ * Newest first: every run reads from the start, which holds the newest refunds. Oldest first, the
+ * start holds the oldest: past MAX_PAGES x PAGE_SIZE refunds a run from the start would never reach
+ * a new one, so the run continues after the merchant's cursor (after_id, kept in our DB), moved past
+ * each page once its jobs are queued. A refund still PENDING holds the cursor before it (its
+ * SUCCEEDED may come with no webhook, and the listing would not pass it again), for up to
+ * PENDING_HOLD_MS after it was created. Until the order is known, no cursor is kept.
+ */
+async function listMerchantRefunds(deps: ListDeps, merchant: Merchant): Promise<void> {
+  const cursor = await deps.stores.refundListing.cursor(merchant.id);
+  const read: XenditRefund[] = [];
+  let afterId = cursor ?? undefined;
+  /** The last row read before the first PENDING refund that holds the cursor (undefined: none held). */
+  let heldAt: string | null | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) });
+    read.push(...refunds);
+    const judged = listOrder(read);
+    if (cursor && judged === 'newest_first') {
+      // Read after a cursor kept because Xendit listed oldest first, it now lists newest first: from
+      // the start again, next run.
+      await deps.stores.refundListing.setCursor(merchant.id, null);
+      deps.logger.warn({ merchantId: merchant.id }, 'Xendit now lists refunds newest first: the refund listing reads from the start again');
+      return;
+    }
+    let before = afterId ?? null;
+    const passed: string[] = [];
+    for (const r of refunds) {
+      if (heldAt === undefined && holdsCursor(deps, r)) heldAt = before;
+      else if (heldAt === undefined && r.status === 'PENDING') passed.push(r.id);
+      before = r.id;
+      await queueRefund(deps, merchant, r);
+    }
+    // A cursor already kept means Xendit listed oldest first; a page of one refund (or none) does not say otherwise.
+    if (judged === 'oldest_first' || (cursor && judged === 'undecided')) {
+      await deps.stores.refundListing.setCursor(merchant.id, heldAt !== undefined ? heldAt : (lastId ?? before));
+      if (passed.length) {
+        deps.logger.warn(
+          { merchantId: merchant.id, xenditRefundIds: passed },
+          'refunds PENDING at Xendit for days: the refund listing moves past them (their webhook must book them)',
+        );
+      }
+    }
+    if (!hasMore || !lastId) break;
+    afterId = lastId;
+  }
+}
+
+/** How long a PENDING refund holds the cursor before it (oldest-first listing); then it is passed, with a warning. */
+const PENDING_HOLD_MS = 7 * 86_400_000;
+
+/** PENDING and younger than PENDING_HOLD_MS (one whose created time is unknown cannot be waited for). */
+function holdsCursor(deps: ListDeps, r: XenditRefund): boolean {
+  const created = r.created ? Date.parse(r.created) : NaN;
+  return r.status === 'PENDING' && !Number.isNaN(created) && deps.clock().getTime() - created < PENDING_HOLD_MS;
+}
+
+/** A succeeded refund of ours not booked yet: its record-refund job, once (or run again, runAgain). */
+async function queueRefund(deps: ListDeps, merchant: Merchant, r: XenditRefund): Promise<void> {
+  // A refund asked from the admin that failed whose webhook was lost (or came after its job gave up
+  // waiting): its request no longer holds the amount.
+  if (r.status === 'FAILED' || r.status === 'CANCELLED') {
+    const failure = { xenditRefundId: r.id, referenceId: r.referenceId, failureCode: r.failureCode };
+    await deps.stores.refundRequests.failedAtXendit(merchant.id, failure, refundFailedReason(r), deps.clock());
+  }
+  if (r.status !== 'SUCCEEDED') return;
+  const known = await deps.stores.refunds.byXenditId(merchant.id, r.id);
+  if (known && known.state !== 'pending') return;
+  const tie = await paymentOfRefund(deps.stores, merchant.id, r);
+  if (tie.payment === null && tie.notOurs) return;
+  // One that names no invoice and matches nothing still gets its job, once (the dedupe
+  // key): the job puts it in review, where a person sees it.
+  const { payment } = tie;
+  const row = jobRow('record-refund', { merchantId: merchant.id, xenditRefundId: r.id }, deps.clock());
+  if (await deps.stores.jobs.insert(row)) {
+    deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund found by the listing (no webhook yet)');
+  } else if (payment?.syncState === 'recorded' && (await runAgain(deps, row.dedupe_key!, known))) {
+    deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund whose job ended before it could book: run again');
+  }
 }
 
 /**

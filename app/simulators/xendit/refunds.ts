@@ -87,6 +87,7 @@ export async function createRefund(
     refundFee?: number;
     feeReturned?: boolean;
     void?: boolean;
+    createdAt?: Date;
   },
 ): Promise<SimRefund | { error: string }> {
   if (inv.status !== 'PAID' && inv.status !== 'SETTLED') return { error: 'The invoice is not paid' };
@@ -100,7 +101,7 @@ export async function createRefund(
   // The documented give-backs of the whole fee come with a full refund (e-wallets, QR voids, cards'
   // fixed part); a part of it on some partial refunds is not modelled.
   if (r.feeReturned && amount !== left) return { error: 'the fee is given back only with a refund of all that is left' };
-  const now = ctx.now();
+  const now = r.createdAt ?? ctx.now();
   const refund: SimRefund = {
     id: `rfd-${randomBytes(12).toString('hex')}`,
     invoiceId: inv.id,
@@ -262,13 +263,20 @@ export function getRefundRoute(ctx: Ctx, req: Request, res: Response): void {
   res.json(refundJson(ctx, r));
 }
 
-/** Newest first; `after_id` continues after that refund; `limit` up to 100 (default 10). */
+/**
+ * Newest first, or oldest first as the account's refundsListOrder says (docs.xendit.co "List
+ * refunds" and xendit-node RefundApi getAllRefunds are silent on the order: both may be the real
+ * one); `after_id` continues after that refund; `limit` up to 100 (default 10).
+ */
 export function listRefundsRoute(ctx: Ctx, req: Request, res: Response): void {
+  const account = res.locals.account as XenditSimAccount;
+  const newestFirst = account.refundsListOrder !== 'oldest_first';
   let rows = own(ctx, res)
     .filter(
       (r) => typeof req.query.invoice_id !== 'string' || (r.invoiceId === req.query.invoice_id && namesInvoice(ctx, ctx.state.invoices.get(r.invoiceId)!)),
     )
-    .sort((a, b) => b.created.getTime() - a.created.getTime() || (a.id < b.id ? 1 : -1));
+    .sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : 1));
+  if (newestFirst) rows.reverse();
   if (typeof req.query.after_id === 'string') {
     const at = rows.findIndex((r) => r.id === req.query.after_id);
     rows = at < 0 ? [] : rows.slice(at + 1);

@@ -57,6 +57,13 @@ export interface XenditSimAccount {
    */
   refundsNameInvoice?: boolean;
   /**
+   * The order of GET /refunds. docs.xendit.co "List refunds" and xendit-node's RefundApi
+   * getAllRefunds (limit, after_id, before_id; no date filter) do not say in which order refunds
+   * are listed, so either may be the real one: 'newest_first' (default, as before) or
+   * 'oldest_first'. after_id continues after that refund in the same order.
+   */
+  refundsListOrder?: 'newest_first' | 'oldest_first';
+  /**
    * How refunds made through POST /refunds end. Xendit answers them PENDING ("Refund is pending.
    * Check the final status of the refund via webhook", docs.xendit.co "Refund a payment request")
    * and ends them later, SUCCEEDED or FAILED with a failure_code sent by the `refund.failed` webhook
@@ -284,7 +291,17 @@ export interface XenditSimulator {
    */
   refund(
     invoiceId: string,
-    r?: { amount?: number; reason?: string; pending?: boolean; sendWebhook?: boolean; refundFee?: number; feeReturned?: boolean; void?: boolean },
+    r?: {
+      amount?: number;
+      reason?: string;
+      pending?: boolean;
+      sendWebhook?: boolean;
+      refundFee?: number;
+      feeReturned?: boolean;
+      void?: boolean;
+      /** Made at that time rather than now (a test filling an account's history of refunds). */
+      createdAt?: Date;
+    },
   ): Promise<{ id: string }>;
   /** A pending refund succeeds or fails, and its webhook is sent. */
   completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean; failureCode?: string }): Promise<void>;

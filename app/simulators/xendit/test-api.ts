@@ -36,6 +36,7 @@ export interface XenditSimTestApi {
         | 'feeBilling'
         | 'refundOutcome'
         | 'refundsNameInvoice'
+        | 'refundsListOrder'
       >
     >,
   ): void;
