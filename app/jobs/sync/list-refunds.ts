@@ -112,7 +112,10 @@ function holdsCursor(deps: ListDeps, r: XenditRefund): boolean {
   return r.status === 'PENDING' && !Number.isNaN(created) && deps.clock().getTime() - created < PENDING_HOLD_MS;
 }
 
-/** A succeeded refund of ours not booked yet: its record-refund job, once (or run again, runAgain). */
+/**
+ * One listed refund: a failed one frees the admin request it was asked by; a succeeded one of ours
+ * not booked yet gets its record-refund job, once (or run again, runAgain).
+ */
 async function queueRefund(deps: ListDeps, merchant: Merchant, r: XenditRefund): Promise<void> {
   // A refund asked from the admin that failed whose webhook was lost (or came after its job gave up
   // waiting): its request no longer holds the amount.
