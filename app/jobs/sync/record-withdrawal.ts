@@ -71,6 +71,8 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       deps.logger.info({ merchantId, xenditTransactionId, currency: row.currency }, 'withdrawal waits: no settlement bank account picked');
       return;
     }
+    // What a refusal names: the entry being made when it came.
+    let what = 'bank transfer';
     try {
       let out: Out | undefined;
       if (to) {
@@ -83,6 +85,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
         } else {
+          what = 'receive money';
           const transactionId = await receiveOnce(deps, merchant, row, clearing.code, to);
           deps.crash?.('withdrawal-receive-accepted');
           await deps.stores.settlements.recorded(row.id, transactionId, deps.clock());
@@ -94,11 +97,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         // Back between the two accounts the money went between, whatever the settings say today.
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
         if (way.kind === 'transfer') {
+          what = 'bank transfer';
           const backId = await transferBackOnce(deps, merchant, row, way.bank, way.clearing);
           deps.crash?.('withdrawal-reversal-accepted');
           await deps.stores.settlements.reversed(row.id, backId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, transferId: backId }, 'reversed withdrawal: bank transfer back into the clearing account');
         } else {
+          what = 'spend money';
           const backId = await spendBackOnce(deps, merchant, row, way.bank, way.code);
           deps.crash?.('withdrawal-spend-back-accepted');
           await deps.stores.settlements.reversed(row.id, backId, deps.clock());
@@ -109,7 +114,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         }
       }
     } catch (err) {
-      await recordFailure(err, 'bank transfer', {
+      await recordFailure(err, what, {
         needsReview: (reason) => deps.stores.settlements.needsReview(row.id, reason, deps.clock()),
         noteError: (message) => deps.stores.settlements.noteError(row.id, message, deps.clock()),
         newLockDate: (e) => refusedForNewLock(deps, merchant, e),
