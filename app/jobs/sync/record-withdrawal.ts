@@ -200,47 +200,61 @@ function transferBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: W
   });
 }
 
+/** How every entry of a withdrawal is made: when it is dated, its attempt mark, whether one was sent before. */
+interface Attempt {
+  reference: string;
+  key: string;
+  at: Date;
+  attempted: boolean;
+  mark: (at: Date | null) => Promise<void>;
+}
+
 /**
- * One Bank Transfer of the withdrawal's amount, once: marked before it is sent, and looked up by
- * Reference first only when an earlier attempt's outcome is unknown (`attempted`).
+ * One entry of the withdrawal in Xero, once: marked before it is sent, and looked up by its
+ * Reference first only when an earlier attempt's outcome is unknown (`attempted`). Returns its id.
  */
-async function bankTransferOnce(
+async function entryOnce(
   deps: RecordWithdrawalDeps,
   merchant: Merchant,
   row: Withdrawal,
-  t: {
-    from: string;
-    to: string;
-    clearingSide: 'from' | 'to';
-    reference: string;
-    key: string;
-    at: Date;
-    attempted: boolean;
-    mark: (at: Date | null) => Promise<void>;
-  },
+  t: Attempt & { find: () => Promise<string | undefined>; create: (date: string) => Promise<string> },
 ): Promise<string> {
   if (t.attempted) {
-    const found = (await deps.xero.findBankTransfersByReference(merchant.xero, t.reference))[0];
-    if (found) return found.bankTransferId;
+    const found = await t.find();
+    if (found) return found;
   }
   const date = await organisationDate(deps, merchant, t.at, row.currency);
-  const created = await sendOnce(t.mark, deps.clock(), () =>
-    deps.xero.createBankTransfer(
-      merchant.xero,
-      {
-        fromAccountId: t.from,
-        toAccountId: t.to,
-        amount: toDecimal(row.amount, row.currency),
-        date,
-        reference: t.reference,
-        // Only the clearing side: no feed will ever carry it.
-        fromIsReconciled: t.clearingSide === 'from',
-        toIsReconciled: t.clearingSide === 'to',
-      },
-      t.key,
-    ),
-  );
-  return created.bankTransferId;
+  return sendOnce(t.mark, deps.clock(), () => t.create(date));
+}
+
+/** One Bank Transfer of the withdrawal's amount, once (entryOnce). */
+function bankTransferOnce(
+  deps: RecordWithdrawalDeps,
+  merchant: Merchant,
+  row: Withdrawal,
+  t: Attempt & { from: string; to: string; clearingSide: 'from' | 'to' },
+): Promise<string> {
+  return entryOnce(deps, merchant, row, {
+    ...t,
+    find: async () => (await deps.xero.findBankTransfersByReference(merchant.xero, t.reference))[0]?.bankTransferId,
+    create: async (date) =>
+      (
+        await deps.xero.createBankTransfer(
+          merchant.xero,
+          {
+            fromAccountId: t.from,
+            toAccountId: t.to,
+            amount: toDecimal(row.amount, row.currency),
+            date,
+            reference: t.reference,
+            // Only the clearing side: no feed will ever carry it.
+            fromIsReconciled: t.clearingSide === 'from',
+            toIsReconciled: t.clearingSide === 'to',
+          },
+          t.key,
+        )
+      ).bankTransferId,
+  });
 }
 
 /**
@@ -281,43 +295,32 @@ function spendBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: With
   });
 }
 
-/** One bank transaction of the withdrawal's amount, once (see bankTransferOnce). */
-async function bankTransactionOnce(
+/** One bank transaction of the withdrawal's amount, once (entryOnce). */
+function bankTransactionOnce(
   deps: RecordWithdrawalDeps,
   merchant: Merchant,
   row: Withdrawal,
-  t: {
-    type: 'RECEIVE' | 'SPEND';
-    bank: string;
-    clearingCode: string;
-    description: string;
-    reference: string;
-    key: string;
-    at: Date;
-    attempted: boolean;
-    mark: (at: Date | null) => Promise<void>;
-  },
+  t: Attempt & { type: 'RECEIVE' | 'SPEND'; bank: string; clearingCode: string; description: string },
 ): Promise<string> {
-  if (t.attempted) {
-    const found = (await deps.xero.findBankTransactionsByReference(merchant.xero, t.reference)).find((x) => x.type === t.type);
-    if (found) return found.bankTransactionId;
-  }
-  const date = await organisationDate(deps, merchant, t.at, row.currency);
-  const created = await sendOnce(t.mark, deps.clock(), () =>
-    deps.xero.createBankTransaction(
-      merchant.xero,
-      {
-        type: t.type,
-        bankAccountId: t.bank,
-        contactName: FEE_CONTACT_NAME,
-        date,
-        reference: t.reference,
-        currencyCode: row.currency,
-        lineItems: [{ description: t.description, accountCode: t.clearingCode, amount: toDecimal(row.amount, row.currency) }],
-        reconciled: false,
-      },
-      t.key,
-    ),
-  );
-  return created.bankTransactionId;
+  return entryOnce(deps, merchant, row, {
+    ...t,
+    find: async () => (await deps.xero.findBankTransactionsByReference(merchant.xero, t.reference)).find((x) => x.type === t.type)?.bankTransactionId,
+    create: async (date) =>
+      (
+        await deps.xero.createBankTransaction(
+          merchant.xero,
+          {
+            type: t.type,
+            bankAccountId: t.bank,
+            contactName: FEE_CONTACT_NAME,
+            date,
+            reference: t.reference,
+            currencyCode: row.currency,
+            lineItems: [{ description: t.description, accountCode: t.clearingCode, amount: toDecimal(row.amount, row.currency) }],
+            reconciled: false,
+          },
+          t.key,
+        )
+      ).bankTransactionId,
+  });
 }
