@@ -6,8 +6,9 @@ import { openDatabase } from '../../app/store/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
 import { jobRow } from '../../app/jobs/enqueue.js';
-import { createPostgresDatabase, type Engine } from './db.js';
-import type { Sims } from './sims.js';
+import { createPostgresDatabase, requirePostgres, type Engine } from './db.js';
+import { getSims, resetSims, type Sims } from './sims.js';
+import { exitOf, type Spawned } from './spawn.js';
 
 export interface ProcessDb {
   /** Environment for a spawned gateway process (worker, web, CLI) on this database and the simulators. */
@@ -138,4 +139,20 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
     jobId: job.id,
     dedupeKey: recording.dedupe_key!,
   };
+}
+
+/**
+ * The frame of a suite that kills worker processes (SIGKILL at crash points): each scenario spawns
+ * two workers (~1 s each to start when idle, many times that on a loaded 2-core CI), so the waits
+ * are on events and these bounds only stop a hang; PostgreSQL required; the shared simulators reset.
+ */
+export function crashSuite(suite: Mocha.Suite): { guardMs: number; exitOf: (w: Spawned) => Promise<string> } {
+  const guardMs = 240_000;
+  suite.timeout(300_000);
+  before(async function () {
+    await requirePostgres(this, 'crash points');
+    await getSims();
+    resetSims();
+  });
+  return { guardMs, exitOf: (w) => exitOf(w, guardMs) };
 }

@@ -36,6 +36,16 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     return { $, csrf: csrf(), requestId: String($('#refund-new input[name=requestId]').val()), amount: String($('#refund-new input[name=amount]').val()) };
   }
   const post = (agent: Agent, paymentId: string, body: Record<string, string>) => agent.post(adminPaymentRefundPath(paymentId)).type('form').send(body);
+  /** A refund of 20 000 asked with the form; Xendit makes it and its answer is lost: the page says so. Returns the form sent. */
+  async function askAnswerLost(agent: Agent, paymentId: string) {
+    const form = await refundForm(agent, paymentId);
+    h.sims.xendit.faults.dropResponseAfterSave(1, { path: '/refunds' });
+    const body = { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' };
+    await post(agent, paymentId, body)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(paymentId)}?refund=unknown`);
+    return body;
+  }
 
   it('refunds part at Xendit, once for a form sent twice; the refund then goes into Xero and onto the timeline', async () => {
     const { x, payment } = await recordedPayment();
@@ -143,12 +153,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     const { x, payment } = await recordedPayment();
     h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsNameInvoice: false });
     const agent = await signedIn(h.app, 'a@toko.test');
-    const form = await refundForm(agent, payment.id);
-    h.sims.xendit.faults.dropResponseAfterSave(1, { path: '/refunds' });
-    const body = { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' };
-    await post(agent, payment.id, body)
-      .expect(303)
-      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    const body = await askAnswerLost(agent, payment.id);
     assert.deepEqual(await atXendit(x.id), [], 'Xendit lists none under the invoice');
     await post(agent, payment.id, { ...body, amount: '', reason: '' })
       .expect(303)
@@ -235,11 +240,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
   it("Xendit's answer lost: the page says so, and checking again finds the refund by reference instead of making a second", async () => {
     const { x, payment } = await recordedPayment();
     const agent = await signedIn(h.app, 'a@toko.test');
-    const form = await refundForm(agent, payment.id);
-    h.sims.xendit.faults.dropResponseAfterSave(1, { path: '/refunds' });
-    await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' })
-      .expect(303)
-      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    const form = await askAnswerLost(agent, payment.id);
     assert.equal((await atXendit(x.id)).length, 1, 'Xendit made it');
     const [request] = await requestsOf(payment.id);
     assert.equal(request.state, 'sending');
@@ -266,12 +267,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     }
     const { payment } = await recordedPayment();
     const agent = await signedIn(h.app, 'a@toko.test');
-    const form = await refundForm(agent, payment.id);
-    h.sims.xendit.faults.dropResponseAfterSave(1, { path: '/refunds' });
-    const body = { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' };
-    await post(agent, payment.id, body)
-      .expect(303)
-      .expect('location', `${adminPaymentPath(payment.id)}?refund=unknown`);
+    const body = await askAnswerLost(agent, payment.id);
     const asks = () => h.sims.xendit.test.countRequests({ method: 'POST', pathPrefix: '/refunds' });
     assert.equal(asks(), 1);
 

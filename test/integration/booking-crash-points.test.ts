@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
-import { requirePostgres } from '../helpers/db.js';
-import { getSims, resetSims } from '../helpers/sims.js';
-import { exitOf as exitOfSpawned, spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
-import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
+import { getSims } from '../helpers/sims.js';
+import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
+import { crashSuite, processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
 import { BOOKING_CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
 import { randomUUID } from 'node:crypto';
 import { enqueue, jobRow } from '../../app/jobs/enqueue.js';
@@ -20,15 +19,7 @@ type Point = (typeof BOOKING_CRASH_POINTS)[number];
  * worker takes the job over.
  */
 describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]', function () {
-  this.timeout(300_000);
-  const GUARD_MS = 240_000;
-  before(async function () {
-    await requirePostgres(this, 'crash points');
-    await getSims();
-    resetSims();
-  });
-
-  const exitOf = (w: Spawned) => exitOfSpawned(w, GUARD_MS);
+  const { guardMs: GUARD_MS, exitOf } = crashSuite(this);
 
   for (const point of BOOKING_CRASH_POINTS) {
     it(`killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point));

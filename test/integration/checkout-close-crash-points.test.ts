@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
-import { requirePostgres } from '../helpers/db.js';
-import { getSims, resetSims } from '../helpers/sims.js';
-import { exitOf as exitOfSpawned, spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
-import { processDatabase, seedOpenCheckout } from '../helpers/worker-process.js';
+import { getSims } from '../helpers/sims.js';
+import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
+import { crashSuite, processDatabase, seedOpenCheckout } from '../helpers/worker-process.js';
 import { CHECKOUT_CLOSE_CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
 import { verifyCheckoutJob } from '../../app/jobs/sync/verify-checkout.js';
@@ -16,15 +15,7 @@ import type { Job } from '../../app/store/jobs.js';
  * callback (the expiry's own notification) was handled first and closed the checkout itself.
  */
 describe('closing a checkout whose Xero invoice changed survives SIGKILL [postgres]', function () {
-  this.timeout(300_000);
-  const GUARD_MS = 240_000;
-  before(async function () {
-    await requirePostgres(this, 'crash points');
-    await getSims();
-    resetSims();
-  });
-
-  const exitOf = (w: Spawned) => exitOfSpawned(w, GUARD_MS);
+  const { guardMs: GUARD_MS, exitOf } = crashSuite(this);
 
   for (const point of CHECKOUT_CLOSE_CRASH_POINTS) {
     it(`killed at ${point}: the restarted worker closes the checkout once, with why`, () => scenario(point, false));

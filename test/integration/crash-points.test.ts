@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { requirePostgres } from '../helpers/db.js';
-import { getSims, resetSims } from '../helpers/sims.js';
-import { exitOf as exitOfSpawned, spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
-import { processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
+import { getSims } from '../helpers/sims.js';
+import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
+import { crashSuite, processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
 import { PAYMENT_CRASH_POINTS as CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
 
 /**
@@ -10,17 +9,7 @@ import { PAYMENT_CRASH_POINTS as CRASH_POINTS } from '../../app/jobs/sync/crash-
  * worker takes the job over once its lease expires. Exactly one Xero payment, recorded, every time.
  */
 describe('record-payment survives SIGKILL at each crash point [postgres]', function () {
-  // Each scenario spawns two worker processes (~1 s each to start when idle, many times that on a
-  // loaded 2-core CI): the waits below are on events (exit, job state), and these bounds only stop a hang.
-  this.timeout(300_000);
-  const GUARD_MS = 240_000;
-  before(async function () {
-    await requirePostgres(this, 'crash points');
-    await getSims();
-    resetSims();
-  });
-
-  const exitOf = (w: Spawned) => exitOfSpawned(w, GUARD_MS);
+  const { guardMs: GUARD_MS, exitOf } = crashSuite(this);
 
   // One after another (own database, own merchant each): four side by side started eight processes
   // at once, and on a loaded machine their start-up outran the guards.
