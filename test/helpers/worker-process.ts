@@ -1,3 +1,4 @@
+import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,8 @@ import { createSecretBox } from '../../app/security/secrets.js';
 import { jobRow } from '../../app/jobs/enqueue.js';
 import { createPostgresDatabase, requirePostgres, type Engine } from './db.js';
 import { getSims, resetSims, type Sims } from './sims.js';
-import { exitOf, type Spawned } from './spawn.js';
+import { exitOf, waitFor, type Spawned } from './spawn.js';
+import type { Job } from '../../app/store/jobs.js';
 
 export interface ProcessDb {
   /** Environment for a spawned gateway process (worker, web, CLI) on this database and the simulators. */
@@ -146,7 +148,12 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
  * two workers (~1 s each to start when idle, many times that on a loaded 2-core CI), so the waits
  * are on events and these bounds only stop a hang; PostgreSQL required; the shared simulators reset.
  */
-export function crashSuite(suite: Mocha.Suite): { guardMs: number; exitOf: (w: Spawned) => Promise<string> } {
+export function crashSuite(suite: Mocha.Suite): {
+  guardMs: number;
+  exitOf: (w: Spawned) => Promise<string>;
+  /** The restarted worker ends the job done (not in review), then stops cleanly on SIGTERM. */
+  survivorFinishes: (point: string, survivor: Spawned, job: () => Promise<Job | null>) => Promise<void>;
+} {
   const guardMs = 240_000;
   suite.timeout(300_000);
   before(async function () {
@@ -154,5 +161,21 @@ export function crashSuite(suite: Mocha.Suite): { guardMs: number; exitOf: (w: S
     await getSims();
     resetSims();
   });
-  return { guardMs, exitOf: (w) => exitOf(w, guardMs) };
+  const exitOfSuite = (w: Spawned) => exitOf(w, guardMs);
+  async function survivorFinishes(point: string, survivor: Spawned, job: () => Promise<Job | null>): Promise<void> {
+    const settled = await waitFor(
+      'the restarted worker to finish the job',
+      async () => {
+        const j = await job();
+        return j && ['done', 'needs_review'].includes(j.state) ? j : undefined;
+      },
+      guardMs,
+    ).catch((err: Error) => {
+      throw new Error(`${point}: ${err.message}\n${survivor.output()}`);
+    });
+    assert.equal(settled.state, 'done', `${point}: job ${settled.state}: ${settled.lastError}`);
+    survivor.child.kill('SIGTERM');
+    assert.equal(await exitOfSuite(survivor), 'code 0', `${point}: clean exit`);
+  }
+  return { guardMs, exitOf: exitOfSuite, survivorFinishes };
 }

@@ -19,7 +19,7 @@ type Point = (typeof BOOKING_CRASH_POINTS)[number];
  * worker takes the job over.
  */
 describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]', function () {
-  const { guardMs: GUARD_MS, exitOf } = crashSuite(this);
+  const { guardMs: GUARD_MS, exitOf, survivorFinishes } = crashSuite(this);
 
   for (const point of BOOKING_CRASH_POINTS) {
     it(`killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point));
@@ -185,20 +185,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       sims.xero.test.forgetIdempotencyKeys(seeded.tenantId);
       const survivor = spawnWorker(pdb.env);
       workers.push(survivor);
-      const settled = await waitFor(
-        'the restarted worker to finish the job',
-        () =>
-          withStores(async (s) => {
-            const job = await s.jobs.byId(jobId);
-            return job && ['done', 'needs_review'].includes(job.state) ? job : undefined;
-          }),
-        GUARD_MS,
-      ).catch((err: Error) => {
-        throw new Error(`${point}: ${err.message}\n${survivor.output()}`);
-      });
-      assert.equal(settled.state, 'done', `${point}: job ${settled.state}: ${settled.lastError}`);
-      survivor.child.kill('SIGTERM');
-      assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
+      await survivorFinishes(point, survivor, () => withStores((s) => s.jobs.byId(jobId)));
 
       assert.deepEqual(
         effects(),

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { getSims } from '../helpers/sims.js';
-import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
+import { spawnWorker, type Spawned } from '../helpers/spawn.js';
 import { crashSuite, processDatabase, seedOpenCheckout } from '../helpers/worker-process.js';
 import { CHECKOUT_CLOSE_CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
@@ -15,7 +15,7 @@ import type { Job } from '../../app/store/jobs.js';
  * callback (the expiry's own notification) was handled first and closed the checkout itself.
  */
 describe('closing a checkout whose Xero invoice changed survives SIGKILL [postgres]', function () {
-  const { guardMs: GUARD_MS, exitOf } = crashSuite(this);
+  const { exitOf, survivorFinishes } = crashSuite(this);
 
   for (const point of CHECKOUT_CLOSE_CRASH_POINTS) {
     it(`killed at ${point}: the restarted worker closes the checkout once, with why`, () => scenario(point, false));
@@ -61,20 +61,7 @@ describe('closing a checkout whose Xero invoice changed survives SIGKILL [postgr
 
       const survivor = spawnWorker(pdb.env);
       workers.push(survivor);
-      const settled = await waitFor(
-        'the restarted worker to finish the job',
-        () =>
-          pdb.withStores(async (s) => {
-            const job = await s.jobs.byId(jobId);
-            return job && ['done', 'needs_review'].includes(job.state) ? job : undefined;
-          }),
-        GUARD_MS,
-      ).catch((err: Error) => {
-        throw new Error(`${point}: ${err.message}\n${survivor.output()}`);
-      });
-      assert.equal(settled.state, 'done', `${point}: job ${settled.state}: ${settled.lastError}`);
-      survivor.child.kill('SIGTERM');
-      assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
+      await survivorFinishes(point, survivor, () => pdb.withStores((s) => s.jobs.byId(jobId)));
 
       assert.deepEqual(
         (await closed()).map((c) => [c.id, c.status, JSON.parse(c.closedReason).key]),

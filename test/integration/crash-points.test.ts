@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { getSims } from '../helpers/sims.js';
-import { spawnWorker, waitFor, type Spawned } from '../helpers/spawn.js';
+import { spawnWorker, type Spawned } from '../helpers/spawn.js';
 import { crashSuite, processDatabase, seedPaidCheckout } from '../helpers/worker-process.js';
 import { PAYMENT_CRASH_POINTS as CRASH_POINTS } from '../../app/jobs/sync/crash-points.js';
 
@@ -9,7 +9,7 @@ import { PAYMENT_CRASH_POINTS as CRASH_POINTS } from '../../app/jobs/sync/crash-
  * worker takes the job over once its lease expires. Exactly one Xero payment, recorded, every time.
  */
 describe('record-payment survives SIGKILL at each crash point [postgres]', function () {
-  const { guardMs: GUARD_MS, exitOf } = crashSuite(this);
+  const { exitOf, survivorFinishes } = crashSuite(this);
 
   // One after another (own database, own merchant each): four side by side started eight processes
   // at once, and on a loaded machine their start-up outran the guards.
@@ -43,20 +43,7 @@ describe('record-payment survives SIGKILL at each crash point [postgres]', funct
 
       const survivor = spawnWorker(pdb.env);
       workers.push(survivor);
-      const settled = await waitFor(
-        'the restarted worker to finish the job',
-        () =>
-          pdb.withStores(async (stores) => {
-            const job = await stores.jobs.byId(seeded.jobId);
-            return job && ['done', 'needs_review'].includes(job.state) ? job : undefined;
-          }),
-        GUARD_MS,
-      ).catch((err: Error) => {
-        throw new Error(`${point}: ${err.message}\n${survivor.output()}`);
-      });
-      assert.equal(settled.state, 'done', `${point}: job ${settled.state}: ${settled.lastError}`);
-      survivor.child.kill('SIGTERM');
-      assert.equal(await exitOf(survivor), 'code 0', `${point}: clean exit`);
+      await survivorFinishes(point, survivor, () => pdb.withStores((s) => s.jobs.byId(seeded.jobId)));
 
       assert.equal(xeroPayments().length, 1, `${point}: exactly one Xero payment`);
       await pdb.withStores(async (stores) => {
