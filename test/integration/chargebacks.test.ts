@@ -249,6 +249,15 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     assert.match(r?.lastError ?? '', /exceed the payment/);
   });
 
+  it("a dispute whose reference_id is not the checkout's external id is tied by its payment_id: booked once", async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { referenceId: 'order-4711', sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    await bookedOnce(id);
+  });
+
   it('a dispute of a payment the gateway never recorded waits in needs_review with the reason', async () => {
     const outside = h.sims.xendit.createInvoice({ externalId: 'shop-order-9', amount: 80_000, currency: 'IDR', account: h.merchant.xenditSecretKey });
     await h.sims.xendit.pay(outside.id, { sendCallback: false });

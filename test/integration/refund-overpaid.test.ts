@@ -6,7 +6,7 @@ import { createHarness, paidCallback, paidThroughGateway, refundWebhook, type Ha
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
-import { adminPaymentPath } from '../../app/paths.js';
+import { adminPaymentPath, disputeCallbackPathFor } from '../../app/paths.js';
 
 /**
  * A payment the gateway booked partly as a Xero overpayment (the customer paid 150 000 at Xendit
@@ -326,6 +326,46 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     const done = await h.stores.refunds.byXenditId(h.merchant.id, id);
     assert.equal(done?.state, 'recorded');
     assert.equal(done?.overpaymentPart, 0);
+    assert.equal(done?.xeroCreditNoteId, note.creditNoteId);
+  });
+
+  it('a chargeback of an overpayment voided in Xero: in review naming its Reference; booked there by hand, the Retry finds it and books nothing more', async () => {
+    const { x, payment } = await overpaid();
+    h.sims.xero.test.voidOverpayment(h.tenantId, (await overpaymentOf(payment.xeroOverpaymentId!)).overpaymentId);
+    const { id } = await h.sims.xendit.dispute(x.id, { amount: 50_000, sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await request(h.app)
+      .post(disputeCallbackPathFor(h.merchant.id))
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ event: 'dispute.lost', id, status: 'LOST' })
+      .expect(200);
+    await h.worker.drain();
+    const reference = `Xendit chargeback ${id}`;
+    const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(row?.state, 'needs_review');
+    assert.match(row?.lastError ?? '', new RegExp(`book the refund in Xero by hand with Reference "${reference}"`));
+
+    const contactId = (await h.sims.xeroClient.getInvoice(h.merchant.xero, payment.xeroInvoiceId))!.contactId!;
+    const note = await h.sims.xeroClient.createCreditNote(
+      h.merchant.xero,
+      {
+        contactId,
+        date: new Date().toISOString().slice(0, 10),
+        reference,
+        currencyCode: 'IDR',
+        lineAmountTypes: 'NoTax',
+        lineItems: [{ description: 'by hand', accountCode: '200', amount: '50000' }],
+      },
+      'by-hand-chargeback-note',
+    );
+    await h.sims.xeroClient.createCreditNoteRefund(h.merchant.xero, { creditNoteId: note.creditNoteId, ...byHand(id), reference }, 'by-hand-chargeback-cash');
+    const dispute = (await h.stores.jobs.list()).find((j) => j.kind === 'record-dispute' && j.payload.xenditDisputeId === id)!;
+    assert.ok(await h.stores.jobs.replay(dispute.id, h.clock())); // what Retry does
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'no second credit note');
+    assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 1, 'no second cash refund');
+    const done = await h.stores.refunds.byXenditId(h.merchant.id, id);
+    assert.equal(done?.state, 'recorded');
     assert.equal(done?.xeroCreditNoteId, note.creditNoteId);
   });
 

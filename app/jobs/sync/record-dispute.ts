@@ -3,11 +3,15 @@
  * into Xero as a refund does (credit note + cash refund out of the clearing account, Reference
  * `Xendit chargeback <dispute id>`). Raised, under review or won, it moved nothing we book: the
  * outcome is recorded, not the money Xendit may hold while it lasts (see docs/money.md).
- * The webhook is only a hint: the dispute is read from Xendit. It names the payment by reference_id
- * (an invoice's external id), which must fit exactly one of the merchant's recorded payments.
+ * The webhook is only a hint: the dispute is read from Xendit. It names the payment by payment_id
+ * and reference_id ("to match the dispute to your own order records", docs.xendit.co "Manage
+ * Disputes via API"): the payment whose invoice gave that payment_id, else the one payment of the
+ * checkout whose external id is the reference_id.
  */
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../store/jobs.js';
+import type { Payment } from '../../store/payments.js';
+import type { XenditDispute } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview } from '../runner.js';
 import { DisputePayload } from '../kinds.js';
@@ -40,8 +44,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
       deps.logger.info({ merchantId, xenditDisputeId }, 'dispute lost for nothing: nothing to record');
       return;
     }
-    const candidates = dispute.referenceId ? await deps.stores.payments.byExternalId(merchantId, dispute.referenceId) : [];
-    const fits = candidates.filter((p) => p.currency === dispute.currency && p.amount >= taken);
+    const fits = (await candidatesOf(deps, merchantId, dispute)).filter((p) => p.currency === dispute.currency && p.amount >= taken);
     if (fits.length !== 1) {
       throw new NeedsReview(
         `chargeback ${dispute.id} of ${toDecimal(taken, dispute.currency)} ${dispute.currency} (reference ${dispute.referenceId ?? 'none'}) ` +
@@ -49,18 +52,36 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
       );
     }
     const [payment] = fits;
-    await bookRefund(deps, merchant, payment, {
-      id: randomUUID(),
-      kind: 'chargeback',
-      merchantId,
-      paymentId: payment.id,
-      xenditRefundId: dispute.id,
-      currency: dispute.currency,
-      amount: taken,
-      reason: 'chargeback',
-      refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
-    });
+    // A job run again (a Retry after booking by hand, say) looks under the Reference before it makes anything.
+    await bookRefund(
+      deps,
+      merchant,
+      payment,
+      {
+        id: randomUUID(),
+        kind: 'chargeback',
+        merchantId,
+        paymentId: payment.id,
+        xenditRefundId: dispute.id,
+        currency: dispute.currency,
+        amount: taken,
+        reason: 'chargeback',
+        refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
+      },
+      { lookFirst: Number(job.payload.retry ?? 0) > 0 },
+    );
   };
+}
+
+/**
+ * The payments a dispute may take back: by payment_id when a recorded payment has it (which
+ * reference_id holds is not documented: the external id, or the merchant's own order id), else
+ * those of the checkouts with the reference_id as external id.
+ */
+async function candidatesOf(deps: RecordRefundDeps, merchantId: string, dispute: XenditDispute): Promise<Payment[]> {
+  const byPaymentId = dispute.paymentId ? await deps.stores.payments.byXenditPaymentId(merchantId, [dispute.paymentId]) : null;
+  if (byPaymentId) return [byPaymentId];
+  return dispute.referenceId ? deps.stores.payments.byExternalId(merchantId, dispute.referenceId) : [];
 }
 
 /** A dispute read open is read again a day later. */

@@ -20,6 +20,8 @@ export interface SimDispute {
   invoiceId: string;
   userId: string;
   amount: number; // minor units
+  /** Which reference_id a dispute carries is not documented; the invoice's external id unless set. */
+  referenceId?: string;
   status: SimDisputeStatus;
   created: Date;
   updated: Date;
@@ -38,7 +40,11 @@ export function disputeState(ctx: Ctx): { disputes: SimDispute[]; webhooks: SimD
 }
 
 /** The payer's bank disputes a paid invoice's payment (the whole of it unless `amount`). */
-export async function raiseDispute(ctx: Ctx, inv: SimXenditInvoice, r: { amount?: number; sendWebhook?: boolean } = {}): Promise<SimDispute> {
+export async function raiseDispute(
+  ctx: Ctx,
+  inv: SimXenditInvoice,
+  r: { amount?: number; referenceId?: string; sendWebhook?: boolean } = {},
+): Promise<SimDispute> {
   if (inv.status !== 'PAID' && inv.status !== 'SETTLED') throw new Error('only a paid invoice can be disputed');
   const paid = inv.paidAmount ?? inv.amount;
   const amount = r.amount ?? paid;
@@ -49,6 +55,7 @@ export async function raiseDispute(ctx: Ctx, inv: SimXenditInvoice, r: { amount?
     invoiceId: inv.id,
     userId: inv.userId,
     amount,
+    ...(r.referenceId ? { referenceId: r.referenceId } : {}),
     status: 'ACTION_REQUIRED',
     created: now,
     updated: now,
@@ -100,7 +107,7 @@ export function disputeJson(ctx: Ctx, d: SimDispute): Record<string, unknown> {
     created_at: d.created.toISOString(),
     updated_at: d.updated.toISOString(),
     payment_id: paymentIdOf(inv.id),
-    reference_id: inv.externalId,
+    reference_id: d.referenceId ?? inv.externalId,
   };
 }
 

@@ -306,7 +306,7 @@ export interface XenditSimulator {
   /** A pending refund succeeds or fails, and its webhook is sent. */
   completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean; failureCode?: string }): Promise<void>;
   /** The payer's bank disputes a paid invoice (a chargeback): ACTION_REQUIRED, webhook sent. */
-  dispute(invoiceId: string, r?: { amount?: number; sendWebhook?: boolean }): Promise<{ id: string }>;
+  dispute(invoiceId: string, r?: { amount?: number; referenceId?: string; sendWebhook?: boolean }): Promise<{ id: string }>;
   /** The dispute ends, and its webhook is sent. */
   resolveDispute(disputeId: string, status: 'WON' | 'LOST', opts?: { sendWebhook?: boolean }): Promise<void>;
   /** A withdrawal to the business's bank (dashboard Balance → Withdraw); the whole balance when no amount. */
