@@ -67,8 +67,10 @@ export interface Merchant {
  * customers already paid still leaves Xendit, and its callbacks are still booked (callbacks/service.ts).
  */
 export function listsMovements(m: Pick<Merchant, 'status' | 'xenditSecretKey'>): boolean {
-  return (m.status === 'active' || m.status === 'disabled') && !!m.xenditSecretKey;
+  return MOVEMENT_STATUSES.includes(m.status) && !!m.xenditSecretKey;
 }
+/** listsMovements' statuses, for the scheduled looks that pick merchants in SQL. */
+export const MOVEMENT_STATUSES: readonly MerchantStatus[] = ['active', 'disabled'];
 
 /** The bank account a payment in this currency is recorded into. */
 export function clearingAccountFor(merchant: Merchant, currency: string): string {

@@ -1,6 +1,7 @@
 /** Disputes still open when last read, looked at again until Xendit says WON or LOST (migration 20261205T2320). */
 import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
+import { MOVEMENT_STATUSES } from './merchant-model.js';
 import type { OpenDisputesTable } from './schema.js';
 
 export interface OpenDispute {
@@ -41,12 +42,12 @@ export function createOpenDisputeStore(db: Db) {
       return rows.map(toOpenDispute);
     },
 
-    /** Those due a look, of active merchants, the longest waiting first. */
+    /** Those due a look, of merchants whose money is still listed (listsMovements), the longest waiting first. */
     async due(now: Date, limit: number): Promise<OpenDispute[]> {
       const rows = await db
         .selectFrom('open_disputes as d')
         .innerJoin('merchants as m', 'm.id', 'd.merchant_id')
-        .where('m.status', '=', 'active')
+        .where('m.status', 'in', [...MOVEMENT_STATUSES])
         .where('d.next_look_at', '<=', now)
         .selectAll('d')
         .orderBy('d.next_look_at')

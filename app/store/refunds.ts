@@ -1,6 +1,7 @@
 /** Refunds made at Xendit and their credit note and cash refund in Xero (migration 20261205T0910). */
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
+import { MOVEMENT_STATUSES } from './merchant-model.js';
 import { int8 } from './int8.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import type { RefundKind, RefundState, RefundsTable } from './schema.js';
@@ -119,7 +120,7 @@ export function createRefundStore(db: Db) {
     },
 
     /**
-     * Payments of active merchants refunded in full (refunds recorded, chargebacks aside) whose fee
+     * Payments of merchants whose money is still listed (active or disabled) refunded in full (refunds recorded, chargebacks aside) whose fee
      * the gateway posted and for which no fee given back was found yet, their latest refund recorded
      * in [from, to), latest first: the ones whose fee Xendit may still mark given back
      * (jobs/sync/list-refunds.ts looks again once a day). Left out: a payment with a return-fee job
@@ -138,7 +139,7 @@ export function createRefundStore(db: Db) {
         .selectFrom('refunds as r')
         .innerJoin('payments as p', 'p.id', 'r.payment_id')
         .innerJoin('merchants as m', 'm.id', 'p.merchant_id')
-        .where('m.status', '=', 'active')
+        .where('m.status', 'in', [...MOVEMENT_STATUSES])
         .where('r.kind', '=', 'refund')
         .where('r.state', '=', 'recorded')
         .where('p.fee_state', '=', 'posted')

@@ -145,6 +145,19 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     await bookedOnce(id);
   });
 
+  it('a merchant disabled while its dispute is open: the daily look still finds it lost and books it once (the money left Xendit all the same)', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await webhook(id, 'ACTION_REQUIRED').expect(200);
+    await h.worker.drain();
+    await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    await h.worker.drain();
+    await bookedOnce(id);
+  });
+
   it('a LOST webhook that came while Xendit still showed the dispute open books nothing then; the daily look finds it lost and runs that job again: booked once', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });

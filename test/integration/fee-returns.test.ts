@@ -310,6 +310,23 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(returns().length, 1);
   });
 
+  it('a merchant disabled after a full refund: the daily look still finds the fee Xendit gave back later and books it once', async () => {
+    const { x } = await settledPayment();
+    await webhook((await h.sims.xendit.refund(x.id, { sendWebhook: false })).id).expect(200);
+    await h.worker.drain();
+    h.clock.advance(13 * 3600_000); // past the refund's own looks
+    await h.worker.drain();
+    await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
+    h.clock.advance(86_400_000);
+    h.sims.xendit.test.giveFeeBackLater(x.id);
+    await list();
+    await h.worker.drain();
+    const [back, ...more] = returns();
+    assert.equal(more.length, 0);
+    assert.equal(back.reference, `Xendit fee returned ${x.id}`);
+    assert.equal(clearing(), xendit());
+  });
+
   it('the simulated dashboard\'s refund with "fee given back" ticked gives it back; refused on a part refund', async () => {
     const { x } = await settledPayment();
     const refundForm = (fields: Record<string, string>) =>
