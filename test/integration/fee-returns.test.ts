@@ -311,11 +311,17 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
   });
 
   it('a merchant disabled after a full refund: the daily look still finds the fee Xendit gave back later and books it once', async () => {
-    const { x } = await settledPayment();
+    const { x, payment } = await settledPayment();
     await webhook((await h.sims.xendit.refund(x.id, { sendWebhook: false })).id).expect(200);
     await h.worker.drain();
-    h.clock.advance(13 * 3600_000); // past the refund's own looks
+    const refundedAt = (await h.stores.refunds.forPayment(payment.id))[0].refundedAt;
+    h.clock.advance(refundedAt.getTime() - h.clock().getTime() + 13 * 3600_000); // past the refund's own looks
     await h.worker.drain();
+    const feeJobs = (await h.stores.jobs.list()).filter((j) => j.kind === 'return-fee');
+    assert.deepEqual(
+      feeJobs.map((j) => j.state),
+      ['done'],
+    );
     await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
     h.clock.advance(86_400_000);
     h.sims.xendit.test.giveFeeBackLater(x.id);
