@@ -176,6 +176,17 @@ export function createCheckoutStore(db: Db) {
       return invoices.map((i) => rows.find((r) => r.xenditInvoiceId === i.xenditInvoiceId || r.externalId === i.externalId) ?? null);
     },
 
+    /** Whether one of the merchant's checkouts made this Xendit invoice. */
+    async madeXenditInvoice(merchantId: string, xenditInvoiceId: string): Promise<boolean> {
+      const r = await db
+        .selectFrom('checkouts')
+        .select('id')
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_invoice_id', '=', xenditInvoiceId)
+        .executeTakeFirst();
+      return !!r;
+    },
+
     async forXenditInvoice(merchantId: string, xenditInvoiceId: string, externalId: string): Promise<Checkout | null> {
       const r = await db
         .selectFrom('checkouts')

@@ -208,7 +208,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
   });
   const job = async (refundId: string) => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund' && j.payload.xenditRefundId === refundId)!;
 
-  it('a job run again after the merchant refunded the overpayment by hand (same Reference) takes that as the split: nothing refunded twice', async () => {
+  it('a job that waited for its payment, the overpayment refunded by hand meanwhile (same Reference), takes that as the split: nothing refunded twice', async () => {
     // Paid beyond the invoice at Xendit, its PAID callback late: the refund's webhook comes first.
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
@@ -217,7 +217,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     await h.sims.xendit.pay(x.id, { sendCallback: false });
     const { id } = await h.sims.xendit.refund(x.id, { amount: 60_000, sendWebhook: false });
     await refundWebhook(h, id).expect(200);
-    await h.worker.drain(); // the payment is not recorded yet: nothing to book
+    await h.worker.drain(); // the payment is not recorded yet: the job waits
     await paidCallback(h, x);
     await h.worker.drain();
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
@@ -225,7 +225,8 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     // The accountant, told by the report, pays the overpayment back by hand under the refund's Reference.
     const over = await overpaymentOf(payment.xeroOverpaymentId!);
     await h.sims.xeroClient.createOverpaymentRefund(h.merchant.xero, { overpaymentId: over.overpaymentId, ...byHand(id) }, 'by-hand');
-    await list(); // runs the finished job again
+    await list();
+    h.clock.advance(3600_000); // the job's next attempt
     await h.worker.drain();
 
     assert.equal(refundsOut('AROVERPAYMENTPAYMENT').length, 1, 'the one made by hand');

@@ -296,21 +296,19 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     return { x, id };
   }
 
-  it('a refund whose webhook came before its payment was recorded (the paid callback late): the listing runs its finished job again once the payment is in Xero, booked once', async () => {
+  it('a refund whose webhook came before its payment was recorded (the paid callback late): its job waits for the payment, then books it once; the listing adds nothing', async () => {
     const { x, id } = await refundedBeforeRecorded();
     await h.worker.drain();
-    assert.equal(
-      (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')?.state,
-      'done',
-      'a payment the gateway has not recorded: nothing to book yet',
-    );
+    const job = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
+    assert.equal((await job()).state, 'queued', 'an invoice of our checkout: its payment is coming, the refund is not "not ours"');
+    assert.match((await job()).lastError ?? '', /payment is not recorded yet/);
     await list();
     await h.worker.drain();
-    assert.equal(notes().length, 0, 'the payment is still not recorded: the listing waits too');
+    assert.equal(notes().length, 0, 'the payment is still not recorded: nothing booked');
 
     await paidCallback(h, x);
     await h.worker.drain();
-    await list();
+    h.clock.advance(3600_000);
     await h.worker.drain();
     assert.equal((await refundRow(id))?.state, 'recorded');
     assert.equal(notes().length, 1);
@@ -318,6 +316,23 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     await list();
     await h.worker.drain();
     assert.equal(notes().length, 1, 'booked once however often it is listed');
+  });
+
+  it('the same, found only by the listing (no webhook): its job waits for the payment and books it once', async () => {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    await list();
+    await h.worker.drain();
+    assert.equal(notes().length, 0);
+    await paidCallback(h, x);
+    await h.worker.drain();
+    h.clock.advance(3600_000);
+    await h.worker.drain();
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(cashRefunds().length, 1);
   });
 
   it("a job that ends the same way when run again is a person's: the listing runs it again once, not at every run", async () => {
@@ -340,9 +355,9 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(notes().length, 0);
   });
 
-  it('a refund booked by hand (same Reference) while its job waited is found, not booked again, when the listing runs the job again', async () => {
+  it('a refund booked by hand (same Reference) while its job waited for the payment is found by its next attempt, not booked again', async () => {
     const { x, id } = await refundedBeforeRecorded();
-    await h.worker.drain(); // payment unknown: done, nothing booked
+    await h.worker.drain(); // payment not recorded yet: the job waits, nothing booked
     await paidCallback(h, x);
     await h.worker.drain();
     // The accountant, told by the report, books the refund by hand with the Reference it names.
@@ -361,6 +376,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
       'by-hand',
     );
     await list();
+    h.clock.advance(3600_000);
     await h.worker.drain();
     assert.equal(notes().length, 1, 'the credit note made by hand, no second one');
     assert.equal((await refundRow(id))?.xeroCreditNoteId, note.creditNoteId);

@@ -16,7 +16,7 @@ import { toDecimal } from '../../money.js';
 import { NeedsReview } from '../runner.js';
 import { DisputePayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
-import { bookRefund, type RecordRefundDeps } from './record-refund.js';
+import { bookRefund, ranBefore, type RecordRefundDeps } from './record-refund.js';
 
 export function recordDisputeJob(deps: RecordRefundDeps) {
   return async (job: Job): Promise<void> => {
@@ -68,7 +68,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
         reason: 'chargeback',
         refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
       },
-      { lookFirst: Number(job.payload.retry ?? 0) > 0 },
+      { lookFirst: ranBefore(job) },
     );
   };
 }

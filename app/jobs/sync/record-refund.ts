@@ -81,6 +81,10 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       return;
     }
     const tie = await paymentOfRefund(deps.stores, merchantId, refund);
+    if (!tie.payment && 'paymentPending' in tie) {
+      // Refunded before its PAID callback was booked (the callback late, or found by the reconcile job later).
+      throw new RetryLater(`Xendit invoice ${refund.invoiceId} was paid through the gateway; its payment is not recorded yet`);
+    }
     if (!tie.payment && tie.notOurs) {
       deps.logger.info({ merchantId, xenditRefundId, invoiceId: refund.invoiceId }, 'refund of a payment the gateway did not record: ignored');
       return;
@@ -99,9 +103,9 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       );
     }
     const payment = tie.payment;
-    // A job run again (by a person, or by the listing after it ended without booking) may find the
-    // refund booked by hand meanwhile: it looks before it makes anything.
-    const lookFirst = Number(job.payload.retry ?? 0) > 0;
+    // A job run again (by a person, by the listing after it ended without booking, or its own retry
+    // after waiting for the payment) may find the refund booked by hand meanwhile: it looks first.
+    const lookFirst = ranBefore(job);
     await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()), { lookFirst });
   };
 }
@@ -272,3 +276,6 @@ function refundOut(deps: RecordRefundDeps, merchant: Merchant, currency: Refund[
     return known;
   };
 }
+
+/** Whether this job ran before (a retry, a replay, or run again by the listing): then it looks under the Reference before it books. */
+export const ranBefore = (job: Job): boolean => Number(job.payload.retry ?? 0) > 0 || job.attempts > 1;

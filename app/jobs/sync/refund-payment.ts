@@ -12,19 +12,24 @@ import type { XenditRefund } from '../../clients/xendit/types.js';
 
 export type RefundTie =
   | { payment: Payment }
+  /** It names an invoice of one of our checkouts whose payment is not recorded yet (its PAID callback late or lost). */
+  | { payment: null; notOurs: false; paymentPending: true }
   /** It names an invoice the gateway did not make: a payment of some other integration. */
   | { payment: null; notOurs: true }
   /** It names no invoice and matches nothing we hold: it may still refund one of ours. */
   | { payment: null; notOurs: false };
 
 export async function paymentOfRefund(
-  stores: Pick<Stores, 'payments' | 'refundRequests'>,
+  stores: Pick<Stores, 'payments' | 'refundRequests' | 'checkouts'>,
   merchantId: string,
   r: Pick<XenditRefund, 'invoiceId' | 'referenceId' | 'paymentId' | 'paymentRequestId'>,
 ): Promise<RefundTie> {
   if (r.invoiceId) {
     const payment = await stores.payments.byXenditInvoice(merchantId, r.invoiceId);
-    return payment ? { payment } : { payment: null, notOurs: true };
+    if (payment) return { payment };
+    return (await stores.checkouts.madeXenditInvoice(merchantId, r.invoiceId))
+      ? { payment: null, notOurs: false, paymentPending: true }
+      : { payment: null, notOurs: true };
   }
   if (r.referenceId) {
     const request = await stores.refundRequests.byId(merchantId, r.referenceId);
