@@ -164,6 +164,24 @@ export function createRefundRequestStore(db: Db) {
       return noted ? toRequest(noted) : null;
     },
 
+    /**
+     * A live refund at Xendit (PENDING or SUCCEEDED) whose reference_id is a request still `sending`
+     * without a refund id: Xendit made it though our ask's answer was lost. The request is `sent`
+     * with that refund's id, so the refund and the request count once in what is left to refund.
+     */
+    async madeAtXendit(merchantId: string, requestId: string, xenditRefundId: string, now: Date): Promise<boolean> {
+      if (!UUID.test(requestId)) return false;
+      const res = await db
+        .updateTable('refund_requests')
+        .set({ state: 'sent', xendit_refund_id: xenditRefundId, attempt_at: null, last_error: null, updated_at: now })
+        .where('id', '=', requestId)
+        .where('merchant_id', '=', merchantId)
+        .where('state', '=', 'sending')
+        .where('xendit_refund_id', 'is', null)
+        .executeTakeFirst();
+      return res.numUpdatedRows > 0n;
+    },
+
     /** The request with this id (a refund's reference_id when the gateway asked for it), of this merchant. */
     async byId(merchantId: string, id: string): Promise<RefundRequest | null> {
       if (!UUID.test(id)) return null;

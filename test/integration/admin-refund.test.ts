@@ -3,7 +3,7 @@ import * as cheerio from 'cheerio';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
@@ -256,6 +256,20 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal(refunds.length, 1, 'found, not made again');
     assert.equal((await requestsOf(payment.id))[0].xenditRefundId, refunds[0].id);
   });
+  it("Xendit's answer lost and its refund then booked by webhook: the request takes that refund's id, so the amount counts once in what is left", async () => {
+    const { x, payment } = await recordedPayment();
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await askAnswerLost(agent, payment.id);
+    const [made] = await atXendit(x.id);
+    await refundWebhook(h, made.id).expect(200);
+    await h.worker.drain();
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, made.id))?.state, 'recorded');
+    const [request] = await requestsOf(payment.id);
+    assert.deepEqual([request.state, request.xenditRefundId], ['sent', made.id]);
+    const { $ } = await page(agent, adminPaymentPath(payment.id));
+    assert.equal($('#refund-new input[name=amount]').val(), '130000', '150 000 less the one refund of 20 000');
+  });
+
   it("Xendit's answer lost, refunds listed oldest first past what one lookup reads: not asked again (a second refund if Xendit ignored the key), the page says it cannot tell", async () => {
     const key = h.merchant.xenditSecretKey;
     h.sims.xendit.test.updateAccount(key, { refundsListOrder: 'oldest_first', refundsNameInvoice: false });
