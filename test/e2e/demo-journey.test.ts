@@ -289,7 +289,7 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.match(closed.find('.reason').text(), /void/i);
   });
 
-  it("shows the demo merchant's clearing account reconciled in the report (the Xero-started and the dashboard-started payment, the refund, the withdrawal), with Xendit's balance equal to the clearing account's per currency", async () => {
+  it("shows every entry of the demo merchant's clearing account matched in the report (the Xero-started and the dashboard-started payment, the refund, the withdrawal), with Xendit's balance equal to the clearing account's per currency", async () => {
     assert.ok(operatorCookie, 'the operator made by the setup link above');
     const page = async (url: string) => {
       const res = await fetch(new URL(url, base), { headers: { cookie: operatorCookie! }, redirect: 'manual' });
@@ -309,14 +309,16 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.ok(statuses.length >= 2, `both payments are in the report: ${statuses.join(', ')}`);
     // The part refund and the withdrawal made earlier at the simulated Xendit dashboard are rows of their own, compared with Xendit's.
     assert.deepEqual([...new Set(statuses)].sort(), ['matched', 'refunded', 'transferred']);
-    assert.match($('#verdict').text(), /^\s*Reconciled: every Xendit payment and fee is in Xero\./);
+    // Every entry matches; IDR's balances agree, PHP's cannot be compared through Xero's API (its
+    // Bank Summary is in the base currency only), so the report does not call it reconciled.
+    assert.match($('#verdict').text(), /^\s*Every Xendit payment and fee is in Xero, but today's balances of PHP could not be compared/);
     const idr = $('#report-totals tr[data-currency="IDR"] td')
       .map((_, td) => $(td).text())
       .get();
     const [xenditNet, xeroNet, difference] = idr;
     assert.equal(xeroNet, xenditNet, 'what Xendit settles = what the clearing account holds');
     assert.equal(difference.replace(/\s/g, ' '), 'IDR 0');
-    assert.equal($('#verdict').attr('data-verdict'), 'reconciled');
+    assert.equal($('#verdict').attr('data-verdict'), 'uncompared');
 
     // "Reconciled" means the balances agree: per currency, Xendit's balance next to the clearing account's.
     const simXero = cheerio.load(await (await get('/_sim/xero/')).text());

@@ -16,6 +16,14 @@ export type LabelledReport = Omit<Report, 'rows'> & {
   balances: BalanceRow[];
   /** Some currency's balances, both known, differ: what Xendit holds is not what Xero says. */
   balancesDiffer: boolean;
+  /**
+   * Currencies whose balances today could not be compared (a side not read, Xero's figure in the
+   * base currency only, a clearing account that is not a bank account). "Reconciled" means the
+   * balances agree, so it is not said while one is unknown.
+   */
+  balancesUncompared: string[];
+  /** The report's own verdict on the rows and totals, before the balances. */
+  entriesReconciled: boolean;
 };
 
 export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, q: { merchantId: string; from: string; to: string }): Promise<LabelledReport> {
@@ -29,11 +37,14 @@ export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, 
     const reachesToday = q.to >= new Date(deps.clock().getTime() - 86_400_000).toISOString().slice(0, 10);
     const now = reachesToday ? await balances(deps, merchant) : [];
     const balancesDiffer = now.some((b) => b.xendit !== null && b.xero !== null && !b.balanced);
+    const balancesUncompared = now.filter((b) => b.xendit === null || b.xero === null).map((b) => b.currency);
     return {
       ...report,
-      reconciled: report.reconciled && !balancesDiffer,
+      reconciled: report.reconciled && !balancesDiffer && !balancesUncompared.length,
+      entriesReconciled: report.reconciled,
       balances: now,
       balancesDiffer,
+      balancesUncompared,
       rows: report.rows.map((r) => ({ ...r, invoiceNumber: null, customer: null, ...(r.xenditInvoiceId ? labels.get(r.xenditInvoiceId) : {}) })),
     };
   } catch (err) {
