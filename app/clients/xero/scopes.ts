@@ -5,14 +5,14 @@
  * reconnect with the default scopes asks for.
  */
 const BY_OPERATION: [RegExp, string][] = [
-  [/BankSummary/, 'accounting.reports.banksummary.read'],
-  [/PaymentService/, 'paymentservices'],
-  [/BankTransaction|BankTransfer/, 'accounting.banktransactions'],
-  [/ManualJournal/, 'accounting.manualjournals'],
-  [/Payment|Overpayment/, 'accounting.payments'],
-  [/Invoice|CreditNote|Bill/, 'accounting.invoices'],
-  [/Contact/, 'accounting.contacts'],
-  [/Account|Organisation|TaxRate|BrandingTheme/, 'accounting.settings'],
+  [/BankSummary/i, 'accounting.reports.banksummary.read'],
+  [/PaymentService/i, 'paymentservices'],
+  [/BankTransaction|BankTransfer/i, 'accounting.banktransactions'],
+  [/ManualJournal/i, 'accounting.manualjournals'],
+  [/Payment|Overpayment/i, 'accounting.payments'],
+  [/Invoice|CreditNote|Bill/i, 'accounting.invoices'],
+  [/Contact/i, 'accounting.contacts'],
+  [/Account|Organisation|TaxRate|BrandingTheme/i, 'accounting.settings'],
 ];
 
 export function scopeFor(op: string): string {
