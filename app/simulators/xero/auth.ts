@@ -29,7 +29,8 @@ export function tokenEndpoint(state: XeroSimState, req: Request, res: Response, 
   // A Custom Connection's token carries the scopes it was authorised with; asking for one it was not
   // given is invalid_scope (XeroAPI/xero-mcp-server#139, #175), asking for none gets them all.
   const given = scopesOf(known.scopes ?? DEFAULT_CONNECTION_SCOPE);
-  // xero-node posts the scope list as `scopes=a,b` (comma-joined array); OAuth says `scope=a b`.
+  // xero-node posts the scope list as `scopes=a,b` (comma-joined array); OAuth says `scope=a b`. Whether
+  // Xero reads `scopes` is not documented: read here, the stricter case, which the gateway handles (tokens.ts).
   const requested = scopesOf(body.scope ?? body.scopes);
   if (requested.some((s) => !given.includes(s))) {
     res.status(400).json({ error: 'invalid_scope' });
