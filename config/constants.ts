@@ -35,19 +35,23 @@ export const CHECKOUT_CLOSE_CRASH_POINTS = ['checkout-expired-at-xendit'] as con
 export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS, ...CHECKOUT_CLOSE_CRASH_POINTS] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-/** The granular scopes (apps created from 2 March 2026) our calls need, plus a refresh token and the id_token. */
-export const DEFAULT_OAUTH_SCOPES = [
+/**
+ * The granular scopes (apps created from 2 March 2026) our calls need: the admin's balances read
+ * the Bank Summary report, which needs its own report scope (developer.xero.com/documentation/
+ * guides/oauth2/scopes: accounting.reports.read split into one scope per report).
+ */
+export const DEFAULT_XERO_API_SCOPES = [
   'accounting.invoices',
   'accounting.payments',
   'accounting.banktransactions',
   'accounting.manualjournals',
   'accounting.contacts',
   'accounting.settings',
-  'offline_access',
-  'openid',
-  'profile',
-  'email',
+  'accounting.reports.banksummary.read',
 ];
+
+/** The API scopes, plus a refresh token and the id_token. */
+export const DEFAULT_OAUTH_SCOPES = [...DEFAULT_XERO_API_SCOPES, 'offline_access', 'openid', 'profile', 'email'];
 
 /** The gateway's Xero app in demo mode ("Connect to Xero" against the simulator). */
 export const DEMO_OAUTH_APP = { clientId: 'demo-oauth-app', clientSecret: 'demo-oauth-app-secret' } as const;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Job, JobStore } from '../store/jobs.js';
 import { UpstreamError } from '../clients/types.js';
-import { XeroDisconnected } from '../clients/xero/errors.js';
+import { XeroDisconnected, XeroScopeMissing } from '../clients/xero/errors.js';
 import type { GroupMember, JobGroup } from './xero-batch.js';
 
 /** Throw from a handler to try again later (after afterSeconds, or the runner's back-off). */
@@ -61,7 +61,8 @@ const realTimer: PollTimer = (wake, ms) => {
 export function classify(err: unknown): RetryLater | NeedsReview {
   if (err instanceof RetryLater || err instanceof NeedsReview) return err;
   if (err instanceof UpstreamError) {
-    if (err.kind === 'rejected') return new NeedsReview(err.message);
+    // A scope the connection lacks stays lacking until the merchant reconnects: trying again only refreshes tokens.
+    if (err.kind === 'rejected' || err instanceof XeroScopeMissing) return new NeedsReview(err.message);
     return new RetryLater(err.message, err.retryAfterSeconds);
   }
   return new RetryLater(err instanceof Error ? err.message : String(err));

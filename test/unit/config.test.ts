@@ -41,6 +41,7 @@ describe('config', () => {
         'accounting.manualjournals',
         'accounting.contacts',
         'accounting.settings',
+        'accounting.reports.banksummary.read',
         'offline_access',
         'openid',
         'profile',

@@ -9,13 +9,16 @@
  * The Bank Summary lists bank accounts only (xero_accounting.yaml getReportBankSummary), so a
  * clearing account of another type (payments enabled, manual-journal fees) shows Xendit's side
  * alone too, and says why rather than "not available".
- * Either side that cannot be read is shown as not available; the page never fails for it.
+ * Either side that cannot be read is shown as not available; the page never fails for it. A scope
+ * the connection lacks (the Bank Summary's own report scope, for apps created from March 2026) is
+ * named instead, with "reconnect": it stays unreadable until then.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Merchant } from '../../store/merchants.js';
 import { clearingAccountFor } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
+import { XeroScopeMissing } from '../../clients/xero/errors.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../money.js';
@@ -35,6 +38,8 @@ export interface BalanceRow {
   notBase?: string;
   /** The clearing account is not a bank account: the Bank Summary has no figure for it. */
   notBank?: boolean;
+  /** Xero refused the Bank Summary for want of this scope: reconnect to grant it. */
+  scopeMissing?: string;
   balanced: boolean;
 }
 
@@ -65,7 +70,17 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
   const base = org?.baseCurrency;
   const currencies = [...new Set([...(base ? [base] : []), ...Object.keys(merchant.clearingAccounts)])].filter(isSupportedCurrency);
   const today = base && isSupportedCurrency(base) ? dateIn(deps.clock(), zoneFor(merchant.xeroTimezone, base)) : null;
-  const summary = today ? await orNull(deps, merchant, 'xero bank summary', () => deps.xero.bankSummary(merchant.xero, today)) : null;
+  let scopeMissing: string | undefined;
+  const summary = today
+    ? await orNull(deps, merchant, 'xero bank summary', async () => {
+        try {
+          return await deps.xero.bankSummary(merchant.xero, today);
+        } catch (err) {
+          if (err instanceof XeroScopeMissing) scopeMissing = err.scope;
+          throw err;
+        }
+      })
+    : null;
   return Promise.all(
     currencies.map(async (currency) => {
       const cash = await orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(merchant.xenditSecretKey, currency));
@@ -93,6 +108,7 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
         xero,
         ...(currency !== base && base ? { notBase: base } : {}),
         ...(notBank ? { notBank: true } : {}),
+        ...(scopeMissing && currency === base ? { scopeMissing } : {}),
         balanced: xendit !== null && xero !== null && xendit === xero,
       };
     }),

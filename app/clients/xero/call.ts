@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { AccountingApi } from 'xero-node';
 import type { CallObserver } from '../types.js';
 import type { BudgetUse } from './budget.js';
-import { toUpstreamError, unexpected } from './errors.js';
+import { XeroScopeMissing, toUpstreamError, unexpected } from './errors.js';
+import { scopeFor } from './scopes.js';
 import { routedTo, type Route } from './routing.js';
 import type { Sessions } from './tokens.js';
 import type { XeroBudgetTicket, XeroCallPurpose, XeroCredentials } from './types.js';
@@ -66,10 +67,12 @@ export function createCaller(opts: {
     return routedTo(route, async () => {
       const session = sessions.sessionFor(creds);
       let rejected: string | undefined;
+      let tokenRetried = false;
+      let tookStored = false;
       for (let attempt = 1; ; attempt++) {
         let fresh: boolean;
         try {
-          fresh = await sessions.ensureToken(session, creds, rejected);
+          fresh = (await sessions.ensureToken(session, creds, rejected)) || tookStored;
         } catch (err) {
           budget.refund(prepaid);
           throw err;
@@ -81,12 +84,30 @@ export function createCaller(opts: {
         } catch (err) {
           const upstream = toUpstreamError(err, 'api', now);
           if (!upstream) throw err;
-          // A cached token may have been revoked or expired early: get a new one and retry once.
           if (upstream.status === 401) {
-            session.refreshAt = undefined;
-            rejected = session.accessToken;
+            const token = session.accessToken;
+            const refusedBefore = token !== undefined && session.refused.get(op) === token;
+            if (!fresh && !tokenRetried) {
+              tokenRetried = true;
+              // A cached token may have been revoked or expired early: get a new one and retry once.
+              if (!refusedBefore) {
+                session.refreshAt = undefined;
+                rejected = token;
+                continue;
+              }
+              // This token was refused this call after a refresh already: refreshing again will not
+              // help, a set stored by a reconnect may.
+              if (await sessions.takeStored(session, creds)) {
+                tookStored = true;
+                continue;
+              }
+            }
+            // A token just issued or refreshed, refused: a scope the connection lacks, whatever Xero's body says.
+            if (token !== undefined) session.refused.set(op, token);
+            const missing = new XeroScopeMissing(scopeFor(op), upstream.message);
+            log?.warn({ op, scope: missing.scope, detail: upstream.message }, 'xero refused a fresh token: scope not granted');
+            throw missing;
           }
-          if (upstream.status === 401 && !fresh && attempt === 1) continue;
           // A pooled keep-alive socket the server just closed fails with a reset; a read is safe to
           // repeat once (a timeout is not repeated: the customer is waiting). Writes are never
           // repeated here: the worker looks the payment up by Reference before trying again.

@@ -19,6 +19,24 @@ export class XeroDisconnected extends UpstreamError {
   }
 }
 
+/**
+ * Xero refused a call with 401 though the token was just issued or refreshed: not an expired token
+ * but a scope the connection was not granted. Another token will not help; reconnecting with the
+ * scope will. Xero's body for it ("AuthorizationUnsuccessful" or another) is not relied on.
+ */
+export class XeroScopeMissing extends UpstreamError {
+  constructor(
+    readonly scope: string,
+    readonly detail: string,
+  ) {
+    super('xero', 'unauthorized', `Xero did not grant ${scope}: reconnect to Xero`, 401);
+    this.name = 'XeroScopeMissing';
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+}
+
 /** The authorisation server refused the code (or the answer failed its checks). */
 export class OAuthRefused extends Error {
   constructor(message: string) {

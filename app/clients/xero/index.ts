@@ -21,6 +21,7 @@ import { organisationCalls } from './organisation.js';
 import { paymentCalls } from './payments.js';
 import { routeOf } from './routing.js';
 import { createSessions } from './tokens.js';
+import { DEFAULT_XERO_API_SCOPES } from '../../../config/constants.js';
 import type { XeroBudget, XeroCallPurpose, XeroGateway, XeroTokenStore } from './types.js';
 
 export interface XeroClientOptions {
@@ -31,6 +32,7 @@ export interface XeroClientOptions {
   timeoutMs?: number;
   now?: () => Date;
   logger?: Logger;
+  /** Custom Connections: the scopes asked for in the client_credentials grant (default DEFAULT_XERO_API_SCOPES). */
   scopes?: string[];
   /** Xero's rate limits, shared by every process (app/store/xero-budget.ts); unlimitedXeroBudget (budget.ts) in tests that do not care. */
   budget: XeroBudget;
@@ -42,13 +44,11 @@ export interface XeroClientOptions {
   observer?: CallObserver;
 }
 
-const DEFAULT_XERO_SCOPES = ['accounting.invoices', 'accounting.payments', 'accounting.banktransactions', 'accounting.settings', 'accounting.contacts'];
-
 export function createXeroClient(opts: XeroClientOptions): XeroGateway {
   const route = routeOf(opts);
   const now = opts.now ?? (() => new Date());
   const logger = opts.logger;
-  const sessions = createSessions({ route, now, scopes: opts.scopes ?? DEFAULT_XERO_SCOPES, logger, oauth: opts.oauth });
+  const sessions = createSessions({ route, now, scopes: opts.scopes ?? DEFAULT_XERO_API_SCOPES, logger, oauth: opts.oauth });
   const budget = useBudget({ budget: opts.budget, slotWaitMs: opts.slotWaitMs ?? 3000, now, logger });
   const callerFor = createCaller({ route, sessions, budget, now, logger, observer: opts.observer });
 

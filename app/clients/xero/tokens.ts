@@ -18,9 +18,14 @@ export interface Session {
   sdk: XeroClient;
   clientSecret: string;
   refreshAt?: number; // epoch ms (injected clock) when the cached token must be replaced
-  pending?: Promise<void>;
-  /** OAuth sessions: the access token in use, so a 401 for it can ask for a refresh. */
+  /** A token fetch under way; true when it issued or refreshed a token (not merely loaded the stored one). */
+  pending?: Promise<boolean>;
+  /** The access token in use, so a 401 for it can ask for a refresh. */
   accessToken?: string;
+  /** Operations Xero refused with 401 for a just-issued token, and that token: a scope, not expiry. */
+  refused: Map<string, string>;
+  /** Custom Connections: the connection refused our scope list (invalid_scope); ask for none, so for all it was given. */
+  noScopes?: boolean;
 }
 
 interface SessionOptions {
@@ -34,8 +39,10 @@ interface SessionOptions {
 
 export interface Sessions {
   sessionFor(creds: XeroCredentials): Session;
-  /** true when this call had to obtain a new token (so a 401 is not a stale-token problem). `rejected`: the access token Xero just refused. */
+  /** true when this call had a token issued or refreshed (so a 401 is not a stale-token problem). `rejected`: the access token Xero just refused. */
   ensureToken(session: Session, creds: XeroCredentials, rejected?: string): Promise<boolean>;
+  /** OAuth: takes the stored token set when it is not the one in use (a reconnect stored another); true when it did. */
+  takeStored(session: Session, creds: XeroCredentials): Promise<boolean>;
   /** Refreshes an OAuth merchant's token set unless it was refreshed after `idleBefore` (the keep-alive). */
   keepAlive(merchantId: string, idleBefore: Date): Promise<XeroKeepAliveResult>;
 }
@@ -55,18 +62,37 @@ export function createSessions(opts: SessionOptions): Sessions {
   }
 
   function newSession(clientId: string, clientSecret: string, grantType: 'client_credentials' | 'authorization_code'): Session {
-    const sdk = new XeroClient({ clientId, clientSecret, grantType, scopes });
-    sdk.accountingApi.basePath = `${route.apiUrl}/api.xro/2.0`;
-    return { sdk, clientSecret };
+    const sdk = sdkFor(clientId, clientSecret, grantType, scopes);
+    return { sdk, clientSecret, refused: new Map() };
   }
 
-  async function fetchToken(session: Session, clientId: string): Promise<void> {
+  function sdkFor(clientId: string, clientSecret: string, grantType: 'client_credentials' | 'authorization_code', withScopes: string[]): XeroClient {
+    const sdk = new XeroClient({ clientId, clientSecret, grantType, scopes: withScopes });
+    sdk.accountingApi.basePath = `${route.apiUrl}/api.xro/2.0`;
+    return sdk;
+  }
+
+  async function fetchToken(session: Session, clientId: string): Promise<boolean> {
     session.refreshAt = undefined;
     try {
-      const tokenSet = await session.sdk.getClientCredentialsToken();
+      let tokenSet;
+      try {
+        tokenSet = await session.sdk.getClientCredentialsToken();
+      } catch (err) {
+        const f = readFailure(err);
+        if (session.noScopes || !f || f.status !== 400 || oauthError(f.body) !== 'invalid_scope') throw err;
+        // A connection authorised without one of our scopes refuses the whole list (XeroAPI/xero-mcp-server#139);
+        // asking for none gets what it was given, and a call needing the missing one fails alone (XeroScopeMissing).
+        log?.warn({ clientId, scopes }, 'xero: the custom connection lacks some of the scopes asked for (invalid_scope); asking for those it was given');
+        session.noScopes = true;
+        session.sdk = sdkFor(clientId, session.clientSecret, 'client_credentials', []);
+        tokenSet = await session.sdk.getClientCredentialsToken();
+      }
       const seconds = typeof tokenSet.expires_in === 'number' ? tokenSet.expires_in : DEFAULT_TOKEN_SECONDS;
       session.refreshAt = now().getTime() + seconds * 1000 - REFRESH_EARLY_MS;
+      session.accessToken = tokenSet.access_token;
       log?.debug({ clientId, expiresIn: seconds }, 'xero: new access token');
+      return true;
     } catch (err) {
       throw toUpstreamError(err, 'token', now) ?? unexpected(`token response: ${errorText(err)}`);
     }
@@ -78,7 +104,15 @@ export function createSessions(opts: SessionOptions): Sessions {
     session.pending ??= (creds.oauth ? loadOAuthToken(session, creds.oauth.merchantId, rejected) : fetchToken(session, creds.clientId)).finally(() => {
       session.pending = undefined;
     });
+    return await session.pending;
+  }
+
+  async function takeStored(session: Session, creds: XeroCredentials): Promise<boolean> {
+    if (!creds.oauth) return false;
     await session.pending;
+    const stored = await oauthApp().tokens.current(creds.oauth.merchantId);
+    if (!stored || stored.accessToken === session.accessToken || stored.expiresAt.getTime() - REFRESH_EARLY_MS <= now().getTime()) return false;
+    useTokens(session, stored);
     return true;
   }
 
@@ -106,14 +140,17 @@ export function createSessions(opts: SessionOptions): Sessions {
    * the lock finds the set another one stored and does not refresh again. The rotated refresh
    * token is committed before the new access token is used.
    */
-  async function loadOAuthToken(session: Session, merchantId: string, rejected?: string): Promise<void> {
+  async function loadOAuthToken(session: Session, merchantId: string, rejected?: string): Promise<boolean> {
     const app = oauthApp();
     session.refreshAt = undefined;
     const usable = (t: XeroTokenSet) => t.expiresAt.getTime() - REFRESH_EARLY_MS > now().getTime() && t.accessToken !== rejected;
-    let tokens = await app.tokens.current(merchantId);
-    if (!tokens) throw new XeroDisconnected(merchantId, 'no token set stored');
-    if (!usable(tokens)) tokens = (await refreshUnless(session, merchantId, usable)).tokens;
+    const stored = await app.tokens.current(merchantId);
+    if (!stored) throw new XeroDisconnected(merchantId, 'no token set stored');
+    // A stored set may be as old as its expiry allows: only one refreshed here, or by another
+    // process after Xero refused ours, is known to be new.
+    const tokens = usable(stored) ? stored : (await refreshUnless(session, merchantId, usable)).tokens;
     useTokens(session, tokens);
+    return tokens !== stored || rejected !== undefined;
   }
 
   /**
@@ -168,6 +205,7 @@ export function createSessions(opts: SessionOptions): Sessions {
       .then(({ tokens, refreshed }) => {
         if (refreshed) result = 'refreshed';
         useTokens(session, tokens);
+        return refreshed;
       })
       .finally(() => {
         session.pending = undefined;
@@ -176,7 +214,7 @@ export function createSessions(opts: SessionOptions): Sessions {
     return result;
   }
 
-  return { sessionFor, ensureToken, keepAlive };
+  return { sessionFor, ensureToken, takeStored, keepAlive };
 }
 
 /** xero-node's TokenSet (openid-client) → ours; expires_in counts from `at`. */

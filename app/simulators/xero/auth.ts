@@ -6,12 +6,15 @@ import type { Request, Response } from 'express';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { grantTenants } from './oauth.js';
 import { rateLimited } from './limits.js';
+import { scopesOf } from './scopes.js';
+import { DEFAULT_XERO_API_SCOPES } from '../../../config/constants.js';
 import { type XeroSimState, type XeroSimulator, orgsOfClient } from './state.js';
 
 export const TOKEN_SECONDS = 1800;
 export const REFRESH_GRACE_MS = 30 * 60_000;
 export const REFRESH_LIFETIME_MS = 60 * 24 * 3600_000;
-export const DEFAULT_SCOPE = 'accounting.invoices accounting.payments accounting.settings accounting.contacts';
+/** What a Custom Connection is authorised for unless told otherwise: what the gateway asks for. */
+export const DEFAULT_CONNECTION_SCOPE = DEFAULT_XERO_API_SCOPES.join(' ');
 
 export function tokenEndpoint(state: XeroSimState, req: Request, res: Response, at: Date): void {
   state.tokenRequests += 1;
@@ -23,7 +26,17 @@ export function tokenEndpoint(state: XeroSimState, req: Request, res: Response, 
     res.status(400).json({ error: 'invalid_client' });
     return;
   }
-  const scope = normaliseScope(body.scope ?? body.scopes);
+  // A Custom Connection's token carries the scopes it was authorised with; asking for one it was not
+  // given is invalid_scope (XeroAPI/xero-mcp-server#139, #175), asking for none gets them all.
+  const given = scopesOf(known.scopes ?? DEFAULT_CONNECTION_SCOPE);
+  // xero-node posts the scope list as `scopes=a,b` (comma-joined array); OAuth says `scope=a b`. Whether
+  // Xero reads `scopes` is not documented: read here, the stricter case, which the gateway handles (tokens.ts).
+  const requested = scopesOf(body.scope ?? body.scopes);
+  if (requested.some((s) => !given.includes(s))) {
+    res.status(400).json({ error: 'invalid_scope' });
+    return;
+  }
+  const scope = (requested.length ? requested : given).join(' ');
   if (body.grant_type === 'client_credentials') {
     res.json(issueAccessToken(state, client.id, scope, at));
     return;
@@ -54,12 +67,6 @@ export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-// xero-node posts the scope list as `scopes=a,b` (comma-joined array); OAuth says `scope=a b`.
-export function normaliseScope(raw: string | undefined): string {
-  const parts = (raw ?? '').split(/[\s,]+/).filter(Boolean);
-  return parts.length ? parts.join(' ') : DEFAULT_SCOPE;
 }
 
 export function issueAccessToken(state: XeroSimState, clientId: string, scope: string, at: Date) {

@@ -9,6 +9,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { onThisHost } from '../same-host.js';
 import { escapeHtml, renderPage, sendPage } from '../html.js';
+import { DEFAULT_OAUTH_SCOPES } from '../../../config/constants.js';
 
 export const SIM_AUTHORIZE_PATH = '/identity/connect/authorize';
 const ACCESS_SECONDS = 1800;
@@ -285,13 +286,7 @@ function issue(host: SimOAuthHost, clientId: string, grantId: string, scope: str
 }
 
 /** A consent given outside the browser (tests, tools): a grant for these organisations and its first token set. */
-export function grantDirectly(
-  host: SimOAuthHost,
-  clientId: string,
-  tenantIds: string[],
-  at: Date,
-  scope = 'accounting.invoices accounting.payments accounting.settings accounting.contacts offline_access',
-) {
+export function grantDirectly(host: SimOAuthHost, clientId: string, tenantIds: string[], at: Date, scope = DEFAULT_OAUTH_SCOPES.join(' ')) {
   if (!host.oauth.apps.has(clientId)) throw new Error(`no OAuth app ${clientId}`);
   const grantId = randomUUID();
   host.oauth.grants.set(grantId, { clientId, connections: new Map(tenantIds.map((t) => [t, randomUUID()])), scope });

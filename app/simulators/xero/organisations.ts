@@ -22,6 +22,7 @@ export function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: 
     baseCurrency: o.baseCurrency,
     timezone: o.timezone ?? defaultTimezone(o.baseCurrency),
     isDemoCompany: o.isDemoCompany ?? false,
+    ...(o.scopes !== undefined ? { scopes: o.scopes } : {}),
     createdAt: at,
     accounts: [],
     invoices: new Map(),

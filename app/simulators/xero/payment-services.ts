@@ -2,7 +2,7 @@
  * Payment services and branding themes (xero_accounting.yaml: PaymentServices, BrandingThemes,
  * /BrandingThemes/{BrandingThemeID}/PaymentServices). Xero lets only apps with the
  * `paymentservices` scope (granted to Xero partners, developer.xero.com/documentation/guides/oauth2/
- * scopes) use these endpoints; without it the call is refused with 401, as here.
+ * scopes) use the payment service endpoints; scopes.ts refuses the others with 401.
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
@@ -34,20 +34,11 @@ const serviceJson = (s: SimPaymentService) => ({
   PaymentServiceType: 'Custom',
 });
 
-function scoped(res: Response): boolean {
-  const scopes = String(res.locals.scope ?? '').split(/[\s,]+/);
-  if (scopes.includes('paymentservices')) return true;
-  res.status(401).json({ Type: null, Title: 'Unauthorized', Status: 401, Detail: 'AuthorizationUnsuccessful', Extensions: {} });
-  return false;
-}
-
 export function paymentServiceRoutes(router: Router, api: (path: string) => string, now: () => Date): void {
   router.get(api('/PaymentServices'), (_req, res) => {
-    if (!scoped(res)) return;
     res.json(envelope(now(), { PaymentServices: servicesOf(org(res)).map(serviceJson) }));
   });
   router.put(api('/PaymentServices'), (req: Request, res: Response) => {
-    if (!scoped(res)) return;
     const created: SimPaymentService[] = [];
     for (const raw of asArray(req.body, 'PaymentServices')) {
       const name = typeof raw.PaymentServiceName === 'string' ? raw.PaymentServiceName.trim() : '';
@@ -59,13 +50,11 @@ export function paymentServiceRoutes(router: Router, api: (path: string) => stri
     res.json(envelope(now(), { PaymentServices: created.map(serviceJson) }));
   });
   router.get(api('/BrandingThemes'), (_req, res) => {
-    if (!scoped(res)) return;
     const themes = themesOf(org(res)).map((t) => ({ BrandingThemeID: t.brandingThemeId, Name: t.name, Type: 'INVOICE', SortOrder: t.sortOrder }));
     res.json(envelope(now(), { BrandingThemes: themes }));
   });
   for (const method of ['put', 'post'] as const) {
     router[method](api('/BrandingThemes/:id/PaymentServices'), (req: Request, res: Response) => {
-      if (!scoped(res)) return;
       const o = org(res);
       const theme = themesOf(o).find((t) => t.brandingThemeId === String(req.params.id));
       if (!theme) return notFound(res);

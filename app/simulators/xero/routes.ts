@@ -15,6 +15,7 @@ import { refundPaymentsOf } from './refund-payments.js';
 import { findOverpayment, overpaymentJson } from './overpayments.js';
 import { accountJson, createAccountRoute } from './accounts.js';
 import { authenticate, tokenEndpoint } from './auth.js';
+import { scopeCheck } from './scopes.js';
 import { bankTransactionJson, createBankTransactionsRoute } from './bank-transactions.js';
 import { bankTransferJson, bankTransfersOf, createBankTransfersRoute, transferSidesJson } from './bank-transfers.js';
 import { bankSummaryRoute } from './bank-summary.js';
@@ -85,6 +86,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   );
   router.use(express.json({ limit: '1mb' }));
   router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
+  router.use((req, res, next) => (isApi(req) ? scopeCheck(req, res, next) : next()));
   router.use(idempotencyMiddleware((res) => (res.locals.org as SimOrganisation | undefined)?.idempotency, now));
 
   router.get('/connections', (_req, res) => {

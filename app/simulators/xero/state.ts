@@ -125,6 +125,8 @@ export interface SimOrganisation {
   timezone: string;
   /** Organisation.IsDemoCompany (xero_accounting.yaml, Organisation): true only for Xero's Demo Company. */
   isDemoCompany: boolean;
+  /** The scopes its Custom Connection was authorised with (space-separated); absent in older saved state: the default. */
+  scopes?: string;
   createdAt: Date;
   accounts: SimAccount[];
   invoices: Map<string, SimInvoice>;
@@ -207,6 +209,8 @@ export interface NewSimOrganisation {
    */
   timezone?: string;
   isDemoCompany?: boolean;
+  /** The scopes its Custom Connection is authorised with (space-separated); default: what the gateway asks for. */
+  scopes?: string;
 }
 
 export interface NewSimInvoice {
@@ -274,8 +278,7 @@ export interface XeroSimulator {
   ): SimRefundPayment;
   /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
   addOAuthApp(clientId: string, clientSecret: string): void;
-  /** A consent given without the browser (tests): connects these organisations and returns the first token set. */
-  /** A consent given without the browser (`scope`: space-separated; default the accounting scopes). */
+  /** A consent given without the browser (tests): connects these organisations and returns the first token set (`scope`: space-separated; default the gateway's DEFAULT_OAUTH_SCOPES). */
   grantOAuth(clientId: string, tenantIds: string[], scope?: string): { access_token: string; refresh_token: string; expires_in: number };
   /** A refresh token for the refresh_token grant (standard OAuth apps). */
   issueRefreshToken(clientId: string): string;
