@@ -19,7 +19,8 @@ export type MessageKey =
   | 'userLinkExpired'
   | 'ownersOnly'
   | 'linkOutdated'
-  | 'conflict';
+  | 'conflict'
+  | 'cannotPayOnline';
 
 export class DomainError extends Error {
   readonly status: number = 500;
@@ -102,6 +103,27 @@ export class UnsupportedCurrency extends DomainError {
   }
   override get params() {
     return { currency: this.currency };
+  }
+}
+
+/**
+ * Xendit refused to make the checkout for a reason of the merchant's setup (a payment channel or
+ * currency not activated on their Xendit account, an amount no channel takes). 502: the customer's
+ * request is sound and the gateway's upstream refused it, so it is no 4xx; not 503, since trying
+ * again soon does not help (no Retry-After) until the merchant, who has been alerted, fixes it.
+ */
+export class CheckoutRefused extends DomainError {
+  override readonly status = 502;
+  override readonly messageKey = 'cannotPayOnline';
+  override readonly publicReason = 'the payment service refused this invoice; contact the business';
+  constructor(
+    readonly invoiceNumber: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override get params() {
+    return { invoice: this.invoiceNumber };
   }
 }
 

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import { encodeMessage, message, type Message } from '../i18n/index.js';
 
-export type AlertKind = 'needsReview' | 'xeroDisconnected' | 'xenditKeyRejected' | 'callbackMissing' | 'settingsChanged';
+export type AlertKind = 'needsReview' | 'xeroDisconnected' | 'xenditKeyRejected' | 'callbackMissing' | 'settingsChanged' | 'checkoutRefused';
 
 export interface Alert {
   merchantId: string | null;

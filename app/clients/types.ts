@@ -18,6 +18,8 @@ export class UpstreamError extends Error {
     message: string,
     readonly status?: number,
     readonly retryAfterSeconds?: number,
+    /** The upstream's own name for the failure (Xendit's error_code, e.g. UNAVAILABLE_PAYMENT_METHOD_ERROR). */
+    readonly code?: string,
   ) {
     super(`${upstream} ${kind}${status ? ` (${status})` : ''}: ${message}`);
     this.name = 'UpstreamError';

@@ -43,6 +43,7 @@ export type PayOutcome =
   | 'link_expired'
   | 'not_payable'
   | 'unsupported_currency'
+  | 'refused'
   | 'bad_request'
   | 'rate_limited'
   | 'unavailable'
@@ -82,6 +83,7 @@ const PAY_OUTCOME: Record<string, PayOutcome> = {
   linkExpired: 'link_expired',
   notPayable: 'not_payable',
   unsupportedCurrency: 'unsupported_currency',
+  cannotPayOnline: 'refused',
   badRequest: 'bad_request',
   tooMany: 'rate_limited',
   tooManyRequests: 'rate_limited',

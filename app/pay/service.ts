@@ -10,11 +10,20 @@ import { UpstreamError } from '../clients/types.js';
 import type { XenditGateway, XenditInvoice, NewXenditInvoice } from '../clients/xendit/types.js';
 import type { XeroGateway, XeroInvoice } from '../clients/xero/types.js';
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
-import { InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, PaymentLinkOutdated, ServiceUnavailable, UnsupportedCurrency } from '../errors.js';
+import {
+  CheckoutRefused,
+  InvoiceAlreadyPaid,
+  InvoiceNotPayable,
+  PaymentLinkNotFound,
+  PaymentLinkOutdated,
+  ServiceUnavailable,
+  UnsupportedCurrency,
+} from '../errors.js';
 import { linkMatches, type LinkHint } from './link-hint.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
 import { paths } from '../paths.js';
-import type { PayLang } from '../i18n/index.js';
+import { message, type Message, type PayLang } from '../i18n/index.js';
+import { raiseAlert } from '../alerts/raise.js';
 import { jobRow } from '../jobs/enqueue.js';
 import type { InvoiceIdMemo } from './invoice-ids.js';
 import type { PayAdmission } from './admission.js';
@@ -245,9 +254,25 @@ async function createAtXendit(
   try {
     const earlier = opts.mayExistAtXendit ? await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId) : [];
     const adopt = earlier.find((x) => x.status === 'PENDING' && x.amount === checkout.amount && x.currency === checkout.currency);
-    created = adopt ?? (await deps.xendit.createInvoice(merchant.xenditSecretKey, newXenditInvoice(deps, merchant, invoice, checkout, lang)));
+    created = adopt ?? (await createInvoice(deps, merchant, checkout, newXenditInvoice(deps, merchant, invoice, checkout, lang)));
   } catch (err) {
+    // Deleted, not kept: Xendit made no invoice, so the next click starts afresh with whatever
+    // the merchant has fixed meanwhile.
     await deps.stores.checkouts.abandon(checkout.id, fence);
+    if (err instanceof UpstreamError && err.kind === 'rejected') {
+      // Xendit's 400s on creation are about this merchant's account or this invoice, not the moment:
+      // retrying in 30 s cannot help, the merchant has to change something.
+      const code = err.code ?? `HTTP ${err.status ?? '?'}`;
+      deps.logger.warn({ err: err.message, code, checkoutId: checkout.id }, 'xendit refused to create the checkout');
+      await raiseAlert(deps, {
+        merchantId: merchant.id,
+        kind: 'checkoutRefused',
+        message: message('alerts:checkoutRefused', { invoice: invoice.invoiceNumber, code, fix: fixFor(code, checkout.currency) }),
+        // Every click meets the same refusal until it is fixed: one alert per merchant and code.
+        dedupeKey: `checkoutRefused:${merchant.id}:${code}`,
+      });
+      throw new CheckoutRefused(invoice.invoiceNumber, err.message);
+    }
     if (err instanceof UpstreamError) {
       deps.logger.warn({ err: err.message, checkoutId: checkout.id }, 'xendit invoice creation failed');
       throw new ServiceUnavailable(err.message, err.retryAfterSeconds ?? 30);
@@ -267,6 +292,34 @@ async function createAtXendit(
     });
   }
   return opened;
+}
+
+/**
+ * Xendit refuses the whole invoice for a payer_email it finds malformed (EMAIL_FORMAT_ERROR), and the
+ * e-mail is optional (xendit-node CreateInvoiceRequest): the customer can pay without it. Asked
+ * again with the same external id for the same claimed row, and only after a 400, so Xendit holds
+ * no first invoice that this one could duplicate.
+ */
+async function createInvoice(deps: PayDeps, merchant: Merchant, checkout: Checkout, inv: NewXenditInvoice): Promise<XenditInvoice> {
+  try {
+    return await deps.xendit.createInvoice(merchant.xenditSecretKey, inv);
+  } catch (err) {
+    if (!(err instanceof UpstreamError && err.kind === 'rejected' && err.code === 'EMAIL_FORMAT_ERROR' && inv.payerEmail)) throw err;
+    deps.logger.info({ checkoutId: checkout.id }, "xendit refused the Xero contact's e-mail; creating the checkout without it");
+    return deps.xendit.createInvoice(merchant.xenditSecretKey, { ...inv, payerEmail: undefined, notifyPaidByEmail: false });
+  }
+}
+
+/** What the merchant has to change, by Xendit's error_code (xendit-node invoice BadRequestError). */
+function fixFor(code: string, currency: Currency): Message {
+  const known = [
+    'UNAVAILABLE_PAYMENT_METHOD_ERROR',
+    'NO_COLLECTION_METHODS_ERROR',
+    'UNSUPPORTED_CURRENCY',
+    'MISMATCH_CURRENCY_ERROR',
+    'MAXIMUM_TRANSFER_AMOUNT_ERROR',
+  ];
+  return message(known.includes(code) ? `alerts:checkoutFix_${code}` : 'alerts:checkoutFix_other', { currency });
 }
 
 function newXenditInvoice(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, lang: PayLang): NewXenditInvoice {

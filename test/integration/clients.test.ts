@@ -678,6 +678,32 @@ describe('gateway clients against the simulators', function () {
       assert.equal(received.length, 0);
     });
 
+    it("refuses an invoice its account cannot take with Xendit's documented 400 error_codes, creating nothing", async () => {
+      const { secretKey } = seed();
+      const sdk = new Xendit({ secretKey, xenditURL: s.xenditUrl }).Invoice;
+      const refused = async (over: Parameters<typeof newInvoice>[0], code: string) => {
+        const before = s.xendit.test.invoiceCount();
+        const err = await rejectsWith(s.xenditClient.createInvoice(secretKey, newInvoice(over)), 'rejected');
+        assert.equal(err.status, 400);
+        assert.equal(err.code, code, err.message);
+        // xendit-node itself reads the body as its BadRequestError: error_code and message.
+        const { amount, payerEmail, paymentMethods, currency } = newInvoice(over);
+        await assert.rejects(
+          sdk.createInvoice({ data: { externalId: 'sdk', amount: amount / 100, currency, payerEmail, paymentMethods } }),
+          (e: unknown) => e instanceof XenditSdkError && e.errorCode === code && e.errorMessage !== '',
+        );
+        assert.equal(s.xendit.test.invoiceCount(), before);
+      };
+      await refused({ payerEmail: 'maria at example' }, 'EMAIL_FORMAT_ERROR');
+      s.xendit.test.updateAccount(secretKey, { activatedChannels: ['GCASH', 'PAYMAYA'], activatedCurrencies: ['PHP', 'IDR'] });
+      await refused({ paymentMethods: ['GCASH', 'GRABPAY'] }, 'UNAVAILABLE_PAYMENT_METHOD_ERROR');
+      await refused({ currency: 'IDR', amount: 100000, items: undefined }, 'NO_COLLECTION_METHODS_ERROR');
+      await refused({ currency: 'THB', amount: 100000, items: undefined }, 'UNSUPPORTED_CURRENCY');
+      // What the account has goes through.
+      assert.equal((await s.xenditClient.createInvoice(secretKey, newInvoice({ paymentMethods: ['GCASH'] }))).status, 'PENDING');
+      assert.equal((await s.xenditClient.createInvoice(secretKey, newInvoice())).status, 'PENDING');
+    });
+
     it('returns null for an unknown invoice id', async () => {
       const { secretKey } = seed();
       assert.equal(await s.xenditClient.getInvoice(secretKey, 'ffffffffffffffffffffffff'), null);

@@ -20,7 +20,7 @@ function fromSdkError(err: XenditSdkError, retryAfter: string | null | undefined
   if (status === 401 || status === 403) return new UpstreamError('xendit', 'unauthorized', message, status);
   if (status === 429) return new UpstreamError('xendit', 'rate_limited', message, status, retryAfterSeconds(retryAfter, now));
   if (status >= 500 || status === 408) return new UpstreamError('xendit', 'unavailable', message, status);
-  return new UpstreamError('xendit', 'rejected', message, status);
+  return new UpstreamError('xendit', 'rejected', message, status, undefined, err.errorCode || undefined);
 }
 
 export function unexpected(what: string): UpstreamError {

@@ -72,6 +72,17 @@ export interface XenditSimAccount {
    * (default), FAILED with this code, or PENDING: left pending until `completeRefund`.
    */
   refundOutcome?: { status: 'SUCCEEDED' } | { status: 'FAILED'; failureCode: string } | { status: 'PENDING' };
+  /**
+   * The payment channels activated on this account (dashboard → Settings → Payment channels; a
+   * channel must be activated before invoices can offer it: docs.xendit.co "Available payment
+   * channels", xendit-kb "How to set banks and payment methods on my invoices"). Default: every
+   * channel. Create invoice answers 400 UNAVAILABLE_PAYMENT_METHOD_ERROR when payment_methods
+   * names another, NO_COLLECTION_METHODS_ERROR when none is activated for the invoice's currency
+   * (xendit-node invoice/models/BadRequestError).
+   */
+  activatedChannels?: string[];
+  /** The currencies this account may invoice in; default: all. Others: 400 UNSUPPORTED_CURRENCY (same source). */
+  activatedCurrencies?: Currency[];
 }
 
 export type NewSimAccount = {

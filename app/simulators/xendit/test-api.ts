@@ -21,7 +21,7 @@ export interface XenditSimTestApi {
   clearRequests(): void;
   /** A copy of the account with this secret key, if registered. */
   account(secretKey: string): XenditSimAccount | undefined;
-  /** As when the merchant changes the account's settings in Xendit's dashboard (callback URLs, fees on callbacks, key permissions). */
+  /** As when the merchant changes the account's settings in Xendit's dashboard (callback URLs, fees on callbacks, key permissions, activated channels and currencies). */
   updateAccount(
     secretKey: string,
     change: Partial<
@@ -37,6 +37,8 @@ export interface XenditSimTestApi {
         | 'refundOutcome'
         | 'refundsNameInvoice'
         | 'refundsListOrder'
+        | 'activatedChannels'
+        | 'activatedCurrencies'
       >
     >,
   ): void;
