@@ -3,7 +3,7 @@ import * as cheerio from 'cheerio';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
@@ -22,7 +22,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
   afterEach(() => h.close());
 
   async function recordedPayment() {
-    const { x } = await paidThroughGateway(h);
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
     await h.worker.drain();
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
     assert.equal(payment.syncState, 'recorded');
@@ -261,7 +261,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     h.sims.xendit.test.updateAccount(key, { refundsListOrder: 'oldest_first', refundsNameInvoice: false });
     // The account's history: 1 000 older refunds (of a payment made outside the gateway), one a minute.
     const other = h.sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 1_000_000 });
-    await h.sims.xendit.pay(other.id, { sendCallback: false });
+    await h.sims.xendit.pay(other.id, { sendCallback: false, ...REFUNDABLE });
     for (let i = 0; i < 1000; i++) {
       await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: new Date(Date.now() - 86_400_000 - (1000 - i) * 60_000) });
     }

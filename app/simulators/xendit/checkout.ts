@@ -25,7 +25,9 @@ const CHOICES: readonly { method: string; channel: string; label: string; curren
 
 /** The choices this invoice offers (its currency, and its payment_methods when it names some). */
 function choicesFor(inv: SimXenditInvoice) {
-  return CHOICES.filter((c) => (!c.currencies || c.currencies.includes(inv.currency)) && (!inv.paymentMethods?.length || inv.paymentMethods.includes(c.channel)));
+  return CHOICES.filter(
+    (c) => (!c.currencies || c.currencies.includes(inv.currency)) && (!inv.paymentMethods?.length || inv.paymentMethods.includes(c.channel)),
+  );
 }
 
 /** How the payer chose to pay (the form's `channel`); none chosen or none offered: the simulator's default. */

@@ -123,7 +123,10 @@ export async function createRefund(
   if (!Number.isInteger(amount) || amount <= 0) return { code: 'API_VALIDATION_ERROR', error: 'amount must be a positive amount' };
   const refused = channelRefusal(inv, amount);
   if (refused) return refused;
-  // Voids happen before settlement and only for the whole amount (docs.xendit.co e-wallet "Void and Refund").
+  // Voids happen before settlement and only for the whole amount (docs.xendit.co e-wallet "Void and
+  // Refund"); documented for e-wallets and QR codes only (a QRIS refund in full within 24 hours).
+  if (r.void && inv.paymentMethod !== 'EWALLET' && inv.paymentMethod !== 'QR_CODE' && inv.paymentMethod !== 'QRIS')
+    return { code: 'REFUND_NOT_SUPPORTED', error: `Void is not supported for payments made by ${inv.paymentMethod ?? 'this channel'}` };
   if (r.void && inv.status !== 'PAID') return { code: 'INELIGIBLE_TRANSACTION', error: 'only a payment not settled yet can be voided' };
   if (r.void && (amount !== left || left !== inv.paidAmount)) return { code: 'API_VALIDATION_ERROR', error: 'a void cancels the whole payment' };
   // docs.xendit.co QR codes "Test scenarios": more than the unrefunded rest is MAXIMUM_REFUND_AMOUNT_REACHED.
