@@ -23,6 +23,9 @@ export interface PaymentRow {
   lastError: string | null;
   xeroPaymentId: string | null;
   reference: string;
+  /** How the customer paid (Xendit's payment_method and payment_channel); null on older rows. */
+  paymentMethod: string | null;
+  paymentChannel: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -98,6 +101,8 @@ export function createDashboardStore(db: Db) {
         'p.last_error',
         'p.xero_payment_id',
         'p.reference',
+        'p.payment_method',
+        'p.payment_channel',
         'p.created_at',
         'p.updated_at',
       ]);
@@ -119,6 +124,8 @@ export function createDashboardStore(db: Db) {
     lastError: r.last_error,
     xeroPaymentId: r.xero_payment_id,
     reference: r.reference,
+    paymentMethod: r.payment_method,
+    paymentChannel: r.payment_channel,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });

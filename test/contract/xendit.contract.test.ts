@@ -100,7 +100,8 @@ describe('contract: Xendit simulator answers read strictly by xendit-node 7 mode
   it('GET /transactions?reference_id=… (the fee of a payment)', async () => {
     const { sim, api, create } = await simWithInvoices();
     const created = (await create('xero-INV-4-a')).body;
-    await sim.pay(created.id, { sendCallback: false });
+    // An e-wallet payment: Xendit voids those (docs.xendit.co e-wallet "Void and Refund"), never a virtual account's.
+    await sim.pay(created.id, { sendCallback: false, paymentMethod: 'EWALLET', paymentChannel: 'SHOPEEPAY' });
     const body = (await api('get', '/transactions?reference_id=xero-INV-4-a&types=PAYMENT&limit=50').expect(200)).body;
     assert.equal(body.data.length, 1);
     assertStrict(body, 'balance_and_transaction', 'TransactionsResponse', { extras: TRANSACTION_EXTRAS });

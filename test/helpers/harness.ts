@@ -12,7 +12,9 @@ import { createWorker } from '../../app/bin/worker.js';
 import type { Db } from '../../app/store/db.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { callbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
-import { getSims, resetSims, SIM_CLIENT_TIMEOUT_MS } from './sims.js';
+import { getSims, REFUNDABLE, resetSims, SIM_CLIENT_TIMEOUT_MS, type PaidBy } from './sims.js';
+
+export { REFUNDABLE };
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXeroBudget, type XeroLimits } from '../../app/store/xero-budget.js';
 
@@ -181,13 +183,15 @@ export async function paidThroughGateway(
     invoice?: Parameters<Harness['addInvoice']>[0];
     afterCheckout?: (inv: { invoiceId: string }) => void;
     beforeCallback?: (x: { id: string; external_id: string }) => void;
+    /** How the customer pays at Xendit; a BCA virtual account (never refundable) unless given. */
+    paidBy?: PaidBy;
   } = {},
 ) {
   const inv = h.addInvoice(opts.invoice ?? {});
   await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
   opts.afterCheckout?.(inv);
   const x = h.sims.xendit.listInvoices().at(-1)!;
-  await h.sims.xendit.pay(x.id, { sendCallback: false });
+  await h.sims.xendit.pay(x.id, { sendCallback: false, ...opts.paidBy });
   opts.beforeCallback?.(x);
   await paidCallback(h, x);
   return { inv, x };

@@ -87,3 +87,15 @@ async function listen(app: express.Express): Promise<string> {
   servers.push(server);
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
+
+export interface PaidBy {
+  paymentMethod: string;
+  paymentChannel: string;
+}
+
+/**
+ * How tests that refund have their customers pay: ShopeePay, which Xendit refunds whole or in part
+ * and voids (app/clients/xendit/refund-support.ts); a virtual account, the simulator's default, is
+ * never refunded.
+ */
+export const REFUNDABLE: PaidBy = { paymentMethod: 'EWALLET', paymentChannel: 'SHOPEEPAY' };

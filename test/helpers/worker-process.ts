@@ -8,7 +8,7 @@ import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
 import { jobRow } from '../../app/jobs/enqueue.js';
 import { createPostgresDatabase, requirePostgres, type Engine } from './db.js';
-import { getSims, resetSims, type Sims } from './sims.js';
+import { getSims, REFUNDABLE, resetSims, type Sims } from './sims.js';
 import { exitOf, waitFor, type Spawned } from './spawn.js';
 import type { Job } from '../../app/store/jobs.js';
 
@@ -132,7 +132,7 @@ export async function seedPaidCheckout(stores: Stores, sims: Sims, tag: string) 
   const { checkoutId, ...seeded } = await seedOpenCheckout(stores, sims, tag);
   const x = { id: seeded.xenditInvoiceId };
   const now = new Date();
-  await sims.xendit.pay(x.id, { sendCallback: false });
+  await sims.xendit.pay(x.id, { sendCallback: false, ...REFUNDABLE });
   const recording = jobRow('record-payment', { merchantId: seeded.merchantId, xenditInvoiceId: x.id }, now);
   await stores.checkouts.markPaid((await stores.checkouts.byId(checkoutId))!, recording, now);
   const job = (await stores.jobs.list()).find((j) => j.payload.xenditInvoiceId === x.id)!;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, refundWebhook, type Harness } from '../helpers/harness.js';
+import { createHarness, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
 import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
@@ -205,7 +205,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
       const x = h.sims.xendit.listInvoices().at(-1)!;
       const clearing = h.sims.xero.bankAccountFor(h.tenantId, 'Xendit');
       h.sims.xero.test.archiveAccount(h.tenantId, clearing.accountId); // the merchant archived the clearing account in Xero
-      await h.sims.xendit.pay(x.id);
+      await h.sims.xendit.pay(x.id, REFUNDABLE);
       await h.worker.drain();
       const p = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
       assert.equal(p.syncState, 'needs_review');

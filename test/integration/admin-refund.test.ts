@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
-import { createHarness, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import { createHarness, REFUNDABLE, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import type { PaidBy } from '../helpers/sims.js';
 import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
@@ -22,7 +24,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
   afterEach(() => h.close());
 
   async function recordedPayment() {
-    const { x } = await paidThroughGateway(h);
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
     await h.worker.drain();
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
     assert.equal(payment.syncState, 'recorded');
@@ -46,6 +48,71 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
       .expect('location', `${adminPaymentPath(paymentId)}?refund=unknown`);
     return body;
   }
+
+  describe("by the payment's channel, as Xendit refunds it", () => {
+    async function recordedPaidBy(paidBy?: PaidBy) {
+      const { x } = await paidThroughGateway(h, { paidBy });
+      await h.worker.drain();
+      return { x, payment: (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))! };
+    }
+
+    it('a virtual account payment: no form, the page says why; a form sent anyway is refused by Xendit (REFUND_NOT_SUPPORTED) with its words, nothing made or booked in Xero', async () => {
+      const { x, payment } = await recordedPaidBy(); // a BCA virtual account, the simulator's default
+      assert.deepEqual([payment.paymentMethod, payment.paymentChannel], ['BANK_TRANSFER', 'BCA']);
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const { $, csrf } = await page(agent, adminPaymentPath(payment.id));
+      assert.equal($('#refund-new').length, 0, 'no Refund form');
+      assert.match($('#refund .refund-channel').text(), /Xendit does not refund payments made by BCA/);
+
+      // A page opened before, or a forged post: Xendit decides, and refuses.
+      await post(agent, payment.id, { _csrf: csrf(), requestId: randomUUID(), amount: '50000', reason: 'OTHERS' })
+        .expect(303)
+        .expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+      const [request] = await requestsOf(payment.id);
+      assert.equal(request.state, 'refused');
+      assert.match(request.lastError ?? '', /REFUND_NOT_SUPPORTED: Refund is not supported/);
+      assert.equal((await atXendit(x.id)).length, 0, 'Xendit made nothing');
+      await h.worker.drain();
+      assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 0, 'nothing booked in Xero');
+      const after = await page(agent, `${adminPaymentPath(payment.id)}?refund=refused`);
+      assert.match(after.$('.refund-requests').text(), /REFUND_NOT_SUPPORTED/);
+    });
+
+    it('QRIS, refunded only whole: the form asks for the whole payment with no amount to type; a part sent anyway is refused PARTIAL_REFUND_NOT_SUPPORTED; the whole is refunded and booked', async () => {
+      const { x, payment } = await recordedPaidBy({ paymentMethod: 'QR_CODE', paymentChannel: 'QRIS' });
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const form = await refundForm(agent, payment.id);
+      assert.match(form.$('#refund .refund-channel').text(), /only whole/);
+      assert.equal(form.$('#refund-new input[name=amount]').attr('type'), 'hidden');
+      assert.equal(form.amount, '150000');
+
+      await post(agent, payment.id, { _csrf: form.csrf, requestId: randomUUID(), amount: '50000', reason: 'OTHERS' })
+        .expect(303)
+        .expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+      assert.match((await requestsOf(payment.id))[0].lastError ?? '', /PARTIAL_REFUND_NOT_SUPPORTED: Partial refund is not supported/);
+
+      await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: form.amount, reason: 'OTHERS' })
+        .expect(303)
+        .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+      const [refund] = await atXendit(x.id);
+      assert.equal(refund.amount, 150_000);
+      await h.worker.drain();
+      assert.equal(h.sims.xero.test.creditNotes(h.tenantId)[0].total, 15000000n);
+    });
+
+    it('a payment recorded before the gateway kept its channel gets the form, and Xendit decides', async () => {
+      const { payment } = await recordedPaidBy();
+      await db().updateTable('payments').set({ payment_method: null, payment_channel: null }).where('id', '=', payment.id).execute();
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const form = await refundForm(agent, payment.id);
+      assert.equal(form.amount, '150000');
+      assert.equal(form.$('#refund .refund-channel').length, 0);
+      await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '50000', reason: 'OTHERS' })
+        .expect(303)
+        .expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+      assert.match((await requestsOf(payment.id))[0].lastError ?? '', /REFUND_NOT_SUPPORTED/);
+    });
+  });
 
   it('refunds part at Xendit, once for a form sent twice; the refund then goes into Xero and onto the timeline', async () => {
     const { x, payment } = await recordedPayment();
@@ -275,7 +342,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     h.sims.xendit.test.updateAccount(key, { refundsListOrder: 'oldest_first', refundsNameInvoice: false });
     // The account's history: 1 000 older refunds (of a payment made outside the gateway), one a minute.
     const other = h.sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 1_000_000 });
-    await h.sims.xendit.pay(other.id, { sendCallback: false });
+    await h.sims.xendit.pay(other.id, { sendCallback: false, ...REFUNDABLE });
     for (let i = 0; i < 1000; i++) {
       await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: new Date(Date.now() - 86_400_000 - (1000 - i) * 60_000) });
     }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
 import { pino } from 'pino';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -43,7 +43,7 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
   }
 
   async function paidAndRecorded() {
-    const paid = await paidThroughGateway(h);
+    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE });
     await h.worker.drain();
     assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id))?.syncState, 'recorded');
     return paid;

@@ -11,7 +11,7 @@ import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import type { XeroCredentials } from '../../app/clients/xero/types.js';
 import { createXenditSimulator, paymentProductId } from '../../app/simulators/xendit/index.js';
 import type { NewSimInvoice } from '../../app/simulators/xero/index.js';
-import { getSims, resetSims, type Sims } from '../helpers/sims.js';
+import { getSims, REFUNDABLE, resetSims, type Sims } from '../helpers/sims.js';
 
 /** The VAT lookup's verdict without the fee it also reads (the fee has tests of its own). */
 const taxOnly = (r: { kind: string; tax?: number }) => (r.kind === 'found' ? { kind: r.kind, tax: r.tax } : r);
@@ -780,7 +780,7 @@ describe('gateway clients against the simulators', function () {
         const { secretKey } = seed();
         // Made outside the gateway with the same external id and amount, paid, then voided.
         const old = s.xendit.createInvoice({ account: secretKey, currency: 'PHP', amount: 245050, externalId: 'reused-1' });
-        await s.xendit.pay(old.id, { sendCallback: false });
+        await s.xendit.pay(old.id, { sendCallback: false, ...REFUNDABLE });
         await s.xendit.refund(old.id, { void: true, sendWebhook: false });
         const inv = s.xendit.createInvoice({ account: secretKey, currency: 'PHP', amount: 245050, externalId: 'reused-1' });
         await s.xendit.pay(inv.id, { sendCallback: false });

@@ -16,7 +16,7 @@ import { runCli } from '../../app/bin/cli/index.js';
 import { resetSavedDemo } from '../../app/bin/demo.js';
 import { loadConfig } from '../../config/index.js';
 import { createStores } from '../../app/store/index.js';
-import { box } from '../helpers/harness.js';
+import { box, REFUNDABLE } from '../helpers/harness.js';
 import { callbackPathFor, paths, payLinkFor } from '../../app/paths.js';
 import { recordChange } from '../../app/admin/audit.js';
 import { schedule } from '../../app/jobs/schedules.js';
@@ -169,7 +169,7 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
   it('refunds, credit notes and an open dispute made in the demo are still there after a restart', async () => {
     run = await startDemo(db(), dataDir, port);
     const { xenditId } = await openCheckout(run);
-    await run.demo.simulators.xendit.pay(xenditId);
+    await run.demo.simulators.xendit.pay(xenditId, REFUNDABLE);
     await run.worker.drain();
     await run.demo.simulators.xendit.refund(xenditId, { amount: 10_000 });
     const dispute = await run.demo.simulators.xendit.dispute(xenditId, { amount: 5_000 });

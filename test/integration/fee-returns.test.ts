@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { housekeepingJob } from '../../app/jobs/sync/housekeeping.js';
@@ -42,7 +42,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
 
   /** Paid with a fee and VAT on it, recorded, fee posted and settled: both balances equal. */
   async function settledPayment() {
-    const paid = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE, beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
     await h.sims.xendit.settle(paid.x.id);
     await h.worker.drain();
     const payment = await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id);
@@ -105,7 +105,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
   });
 
   it('a payment voided before it settled (VOIDED at Xendit, fee.status unchanged): fee and VAT come back once; the report flags it until then and reconciles after', async () => {
-    const { x } = await paidThroughGateway(h, { beforeCallback: voidable });
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE, beforeCallback: voidable });
     await h.worker.drain();
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
     assert.equal(payment.feeState, 'posted', 'not settled yet: fee posted all the same');
@@ -136,7 +136,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
   });
 
   it('a voided transaction that shows no fee figures (not documented either way): the fee and VAT posted come back', async () => {
-    const { x } = await paidThroughGateway(h, { beforeCallback: voidable });
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE, beforeCallback: voidable });
     await h.worker.drain();
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
     const { id } = await h.sims.xendit.refund(x.id, { void: true, sendWebhook: false });
@@ -349,7 +349,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
 
   it('a fee still in review does not hold the refund up; once it is posted, replaying the job books its return once', async () => {
     await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
-    const { x } = await paidThroughGateway(h);
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
     await h.sims.xendit.settle(x.id);
     await h.worker.drain();
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
@@ -401,7 +401,7 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     const account = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true });
     await h.stores.db.updateTable('merchants').set({ clearing_account_id: account.accountId }).where('id', '=', h.merchant.id).execute();
     await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
-    const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE, beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
     await h.worker.drain();
     const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
     await webhook(id).expect(200);

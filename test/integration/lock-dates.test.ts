@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import { createHarness, REFUNDABLE, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { dateIn } from '../../app/jobs/sync/org-date.js';
@@ -70,7 +70,7 @@ describeEachDatabase('Xero lock dates: entries of a closed period on the first o
   });
 
   it('a lock set after the organisation was read: Xero refuses the refund, the gateway reads the lock date and books it the next day, one credit note and one cash refund', async () => {
-    const { x } = await paidThroughGateway(h);
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
     await h.worker.drain();
     h.sims.xero.test.setLockDates(h.tenantId, { period: day() });
     const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });

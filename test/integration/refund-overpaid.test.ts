@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import request from 'supertest';
-import { createHarness, paidCallback, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import { createHarness, REFUNDABLE, paidCallback, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
@@ -43,6 +43,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
   /** 150 000 paid at Xendit for an invoice of which only 100 000 was still due: 50 000 overpaid. */
   async function overpaid() {
     const paid = await paidThroughGateway(h, {
+      paidBy: REFUNDABLE,
       afterCheckout: (inv) => {
         const other = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account');
         h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '50000', other.accountId, 'Cash');
@@ -214,7 +215,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '50000', h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId, 'Cash');
     const x = h.sims.xendit.listInvoices().at(-1)!;
-    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    await h.sims.xendit.pay(x.id, { sendCallback: false, ...REFUNDABLE });
     const { id } = await h.sims.xendit.refund(x.id, { amount: 60_000, sendWebhook: false });
     await refundWebhook(h, id).expect(200);
     await h.worker.drain(); // the payment is not recorded yet: the job waits

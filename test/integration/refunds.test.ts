@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidCallback, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import { createHarness, REFUNDABLE, paidCallback, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -26,7 +26,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
   const refundRow = (id: string) => h.stores.refunds.byXenditId(h.merchant.id, id);
 
   async function paidAndRecorded(invoice?: Parameters<typeof h.addInvoice>[0]) {
-    const paid = await paidThroughGateway(h, { invoice });
+    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE, invoice });
     await h.worker.drain();
     const payment = await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id);
     assert.equal(payment?.syncState, 'recorded');
@@ -159,7 +159,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
    */
   async function refundHistory(n: number, endingMsAgo = 3600_000) {
     const other = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 1000 * n });
-    await h.sims.xendit.pay(other.id, { sendCallback: false });
+    await h.sims.xendit.pay(other.id, { sendCallback: false, ...REFUNDABLE });
     const end = Date.now() - endingMsAgo;
     for (let i = 0; i < n; i++) {
       await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: new Date(end - (n - 1 - i) * 60_000) });
@@ -262,7 +262,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     noInvoiceIds();
     await paidAndRecorded();
     const outside = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 90_000 });
-    await h.sims.xendit.pay(outside.id, { sendCallback: false });
+    await h.sims.xendit.pay(outside.id, { sendCallback: false, ...REFUNDABLE });
     const { id } = await h.sims.xendit.refund(outside.id, { amount: 20_000, sendWebhook: false });
     await list();
     await h.worker.drain();
@@ -290,7 +290,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
-    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    await h.sims.xendit.pay(x.id, { sendCallback: false, ...REFUNDABLE });
     const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
     await webhook(id).expect(200);
     return { x, id };

@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
-import { getSims, resetSims, type Sims } from '../helpers/sims.js';
+import { getSims, REFUNDABLE, resetSims, type Sims } from '../helpers/sims.js';
 import { UpstreamError } from '../../app/clients/types.js';
 
 describe('simulators: balance, withdrawals, bank transfers', () => {
@@ -23,7 +23,7 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
     beforeEach(async () => {
       userId = sims.xendit.registerAccount({ secretKey: key, callbackToken: 'tok', businessName: 'Toko Saldo' }).userId;
       invoiceId = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 200_000 }).id;
-      await sims.xendit.pay(invoiceId, { sendCallback: false });
+      await sims.xendit.pay(invoiceId, { sendCallback: false, ...REFUNDABLE });
       await sims.xendit.settle(invoiceId, { sendCallback: false });
     });
     let invoiceId: string;
@@ -78,7 +78,7 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
 
     it('a void (the whole payment, before it settles): listed VOIDED with settlement_status null and its fee as it was; it never settles nor reaches the balance', async () => {
       const other = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000, externalId: 'void-me' });
-      await sims.xendit.pay(other.id, { sendCallback: false });
+      await sims.xendit.pay(other.id, { sendCallback: false, ...REFUNDABLE });
       const balance = sims.xendit.test.balance(key, 'IDR');
       await assert.rejects(sims.xendit.refund(other.id, { void: true, amount: 50_000 }), /a void cancels the whole payment/);
       await assert.rejects(sims.xendit.refund(invoiceId, { void: true }), /only a payment not settled yet can be voided/);
@@ -92,7 +92,7 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
 
       // The dashboard's refund form voids too.
       const third = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000, externalId: 'void-me-too' });
-      await sims.xendit.pay(third.id, { sendCallback: false });
+      await sims.xendit.pay(third.id, { sendCallback: false, ...REFUNDABLE });
       await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: third.id, void: 'on' }).expect(303);
       const listed = await request(sims.xenditUrl).get('/transactions?reference_id=void-me-too&currency=IDR').auth(key, '').expect(200);
       assert.equal(listed.body.data[0].status, 'VOIDED');

@@ -6,6 +6,7 @@ import { csvLines } from '../../report/reconcile.js';
 import { adminPaymentPath, paths } from '../../paths.js';
 import { toDecimal } from '../../money.js';
 import { REFUND_REASONS } from '../../clients/xendit/types.js';
+import { refundSupport } from '../../clients/xendit/refund-support.js';
 import { rangeErrors } from '../dates.js';
 import type { Sessions } from '../session.js';
 import { adminErrors, render, requireUser, signedIn, stepUp, type AdminDeps } from '../web.js';
@@ -26,12 +27,24 @@ const PaymentId = z.uuid();
 const REFUND_NOTICES = ['sent', 'refused', 'unknown'] as const;
 const RefundBody = z.object({ requestId: z.uuid(), amount: z.string().max(40), reason: z.string().max(40) });
 
-/** The refund form of a payment's page: a fresh one-time id, the whole refundable amount proposed. */
+/**
+ * The refund form of a payment's page: a fresh one-time id, the whole refundable amount proposed.
+ * Offered only as Xendit would take it by how the payment was paid (refund-support.ts): not at all
+ * for a channel it never refunds, for the whole payment only where it refuses partial refunds, with
+ * the reason shown instead. A payment whose channel was not recorded (older rows) or is not in the
+ * table is offered the form, and Xendit decides.
+ */
 function refundFormOf(detail: Awaited<ReturnType<typeof service.paymentDetail>>, actor: User) {
   const { payment, refundable } = detail;
+  const support = refundSupport({ method: payment.paymentMethod, channel: payment.paymentChannel, currency: payment.currency });
+  const why = support === 'none' ? 'none' : support === 'full' ? (refundable === payment.amount ? 'fullOnly' : 'fullOnlyTaken') : null;
+  const allowed = mayRefund(actor);
   return {
-    allowed: mayRefund(actor),
-    shown: refundable > 0 && mayRefund(actor),
+    allowed,
+    shown: refundable > 0 && allowed && why !== 'none' && why !== 'fullOnlyTaken',
+    /** Why the form is not offered, or offered for the whole payment only: a refundChannel_ key. */
+    why: refundable > 0 && allowed ? why : null,
+    channel: payment.paymentChannel ?? payment.paymentMethod ?? '',
     left: refundable,
     reasons: REFUND_REASONS,
     values: { requestId: randomUUID(), amount: toDecimal(refundable, payment.currency), reason: 'REQUESTED_BY_CUSTOMER' },

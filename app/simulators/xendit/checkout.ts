@@ -7,7 +7,35 @@ import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { onThisHost } from '../same-host.js';
 import { accountOf } from './accounts.js';
 import { expireIfDue, transition } from './callbacks.js';
-import { type Ctx, type SimXenditInvoice } from './state.js';
+import { type Ctx, type PayOptions, type SimXenditInvoice } from './state.js';
+
+/**
+ * The ways the simulated checkout pays: one of each kind whose refunds differ (a virtual account
+ * is never refunded, ShopeePay partly, OVO not at all, QRIS only whole, a card partly; see
+ * clients/xendit/refund-support.ts), as Xendit's checkout lists the invoice's channels for the
+ * payer to choose (docs.xendit.co Invoices, `payment_methods`).
+ */
+const CHOICES: readonly { method: string; channel: string; label: string; currencies?: readonly string[] }[] = [
+  { method: 'BANK_TRANSFER', channel: 'BCA', label: 'BCA virtual account', currencies: ['IDR'] },
+  { method: 'EWALLET', channel: 'SHOPEEPAY', label: 'ShopeePay', currencies: ['IDR', 'PHP'] },
+  { method: 'EWALLET', channel: 'OVO', label: 'OVO', currencies: ['IDR'] },
+  { method: 'QR_CODE', channel: 'QRIS', label: 'QRIS', currencies: ['IDR'] },
+  { method: 'CREDIT_CARD', channel: 'CREDIT_CARD', label: 'Card' },
+];
+
+/** The choices this invoice offers (its currency, and its payment_methods when it names some). */
+function choicesFor(inv: SimXenditInvoice) {
+  return CHOICES.filter(
+    (c) => (!c.currencies || c.currencies.includes(inv.currency)) && (!inv.paymentMethods?.length || inv.paymentMethods.includes(c.channel)),
+  );
+}
+
+/** How the payer chose to pay (the form's `channel`); none chosen or none offered: the simulator's default. */
+function paidBy(inv: SimXenditInvoice, body: unknown): PayOptions | undefined {
+  const channel = (body as { channel?: unknown } | undefined)?.channel;
+  const chosen = choicesFor(inv).find((c) => c.channel === channel);
+  return chosen ? { paymentMethod: chosen.method, paymentChannel: chosen.channel } : undefined;
+}
 
 export function showCheckout(ctx: Ctx, req: Request, res: Response): void {
   const inv = ctx.state.invoices.get(String(req.params.id));
@@ -26,7 +54,7 @@ export async function checkoutAction(ctx: Ctx, req: Request, res: Response, to: 
     const why = inv.status === 'EXPIRED' ? 'This invoice has expired and can no longer be paid.' : 'This invoice has already been paid.';
     return sendPage(res, 409, messagePage(css, 'Nothing to do', why));
   }
-  await transition(ctx, inv, to);
+  await transition(ctx, inv, to, to === 'PAID' ? paidBy(inv, req.body) : {});
   const target = to === 'PAID' ? inv.successRedirectUrl : inv.failureRedirectUrl;
   // Whoever holds a demo key chooses these URLs: the simulator is no open redirect to other hosts.
   if (target && !onThisHost(target, req)) {
@@ -46,9 +74,18 @@ export async function checkoutAction(ctx: Ctx, req: Request, res: Response, to: 
 export function checkoutPage(ctx: Ctx, inv: SimXenditInvoice, base: string): string {
   const account = accountOf(ctx, inv);
   const action = (what: string) => `${base}/checkout/${encodeURIComponent(inv.id)}/${what}`;
+  const choices = choicesFor(inv);
+  const pay = choices.length
+    ? choices
+        .map(
+          (c) =>
+            `<form method="post" action="${escapeHtml(action('pay'))}"><input type="hidden" name="channel" value="${escapeHtml(c.channel)}"><button type="submit">Pay with ${escapeHtml(c.label)}</button></form>`,
+        )
+        .join('\n')
+    : `<form method="post" action="${escapeHtml(action('pay'))}"><button type="submit">Pay</button></form>`;
   const buttons =
     inv.status === 'PENDING'
-      ? `<form method="post" action="${escapeHtml(action('pay'))}"><button type="submit">Pay</button></form>
+      ? `${pay}
 <form method="post" action="${escapeHtml(action('expire'))}"><button type="submit" class="secondary">Let it expire</button></form>`
       : '';
   return renderPage(

@@ -46,7 +46,9 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
     res.redirect(303, `${req.baseUrl}/dashboard/callbacks?saved=${encodeURIComponent(account.userId)}`);
   });
   // Transactions → a paid invoice → Refund (full, or the amount typed; or Void, before it settles):
-  // Xendit sends refund.succeeded to the account's refund webhook URL.
+  // Xendit sends refund.succeeded to the account's refund webhook URL. Refused as the API refuses
+  // (refunds.ts): the dashboard offers refunds of refundable channels only (docs.xendit.co e-wallet
+  // "Void and Refund": Refund on a successfully paid e-wallet transaction).
   router.post('/dashboard/refunds', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const inv = typeof body.invoice_id === 'string' ? sim.state.invoices.get(body.invoice_id) : undefined;
@@ -162,7 +164,7 @@ function dashboardPage(sim: Pick<XenditSimulator, 'state' | 'test' | 'billedMont
     .map(
       (i) =>
         `<tr><td><a href="${escapeHtml(`${base}/checkout/${encodeURIComponent(i.id)}`)}">${escapeHtml(i.externalId)}</a></td><td>${escapeHtml(i.description ?? '')}</td>` +
-        `<td class="num">${escapeHtml(i.currency)} ${escapeHtml(toDecimal(i.amount, i.currency))}</td><td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span></td>` +
+        `<td class="num">${escapeHtml(i.currency)} ${escapeHtml(toDecimal(i.amount, i.currency))}</td><td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span>${i.paymentChannel ? ` <span class="muted">${escapeHtml(i.paymentChannel)}</span>` : ''}</td>` +
         `<td>${i.status === 'PAID' || i.status === 'SETTLED' ? refundForm(base, i.id) : ''}</td></tr>`,
     )
     .join('\n');

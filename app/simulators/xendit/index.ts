@@ -118,7 +118,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     createInvoice: (input) => createOutsideInvoice(ctx, input),
     refund: async (invoiceId, r = {}) => {
       const made = await createRefund(ctx, requireInvoice(ctx, invoiceId), r);
-      if ('error' in made) throw new Error(made.error);
+      if ('error' in made) throw new Error(`${made.code}: ${made.error}`);
       return { id: made.id };
     },
     completeRefund: (refundId, status, opts) => completeRefund(ctx, refundId, status, opts),
@@ -169,7 +169,7 @@ function buildRoutes(router: Router, ctx: Ctx): void {
     res.type('css').set('Cache-Control', 'public, max-age=300').send(SIM_CSS);
   });
   router.get('/checkout/:id', (req, res) => showCheckout(ctx, req, res));
-  router.post('/checkout/:id/pay', (req, res) => checkoutAction(ctx, req, res, 'PAID'));
+  router.post('/checkout/:id/pay', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => checkoutAction(ctx, req, res, 'PAID'));
   router.post('/checkout/:id/expire', (req, res) => checkoutAction(ctx, req, res, 'EXPIRED'));
 
   router.use(express.json({ limit: '1mb' }));

@@ -11,6 +11,7 @@ import { numberToDecimal, toDecimal, toMinor } from '../../money.js';
 import { accountOf } from './accounts.js';
 import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
 import { paymentIdOf } from './json.js';
+import { refundSupport } from '../../clients/xendit/refund-support.js';
 
 export type SimRefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 
@@ -73,6 +74,28 @@ export function refundable(ctx: Ctx, inv: SimXenditInvoice): number {
   return (inv.paidAmount ?? inv.amount) - taken;
 }
 
+/** Why Xendit refuses a refund: its error_code (xendit-node CreateRefund400Response) and words. */
+export interface RefundRefusal {
+  error: string;
+  code: string;
+}
+
+/**
+ * Whether Xendit takes a refund of `amount` of this paid invoice by its payment channel
+ * (clients/xendit/refund-support.ts): a channel the docs do not name is refused, the stricter
+ * reading. The messages are ours; the codes are Xendit's (docs.xendit.co QR codes "Test scenarios"
+ * describe them: refund "not available as the method is not provided", partial refund "not
+ * supported for this specific issuer").
+ */
+function channelRefusal(inv: SimXenditInvoice, amount: number): RefundRefusal | undefined {
+  const support = refundSupport({ method: inv.paymentMethod, channel: inv.paymentChannel, currency: inv.currency });
+  const how = [inv.paymentMethod, inv.paymentChannel].filter(Boolean).join(' ');
+  if (support === 'none' || support === 'unlisted') return { code: 'REFUND_NOT_SUPPORTED', error: `Refund is not supported for payments made by ${how}` };
+  if (support === 'full' && amount !== inv.paidAmount)
+    return { code: 'PARTIAL_REFUND_NOT_SUPPORTED', error: `Partial refund is not supported for payments made by ${how}: only the whole paid amount` };
+  return undefined;
+}
+
 /** A refund as the merchant makes it (API or dashboard). `pending`: it stays PENDING until `completeRefund`. */
 export async function createRefund(
   ctx: Ctx,
@@ -89,18 +112,29 @@ export async function createRefund(
     void?: boolean;
     createdAt?: Date;
   },
-): Promise<SimRefund | { error: string }> {
-  if (inv.status !== 'PAID' && inv.status !== 'SETTLED') return { error: 'The invoice is not paid' };
+): Promise<SimRefund | RefundRefusal> {
+  // A payment not paid, or voided, is no refundable transaction (xendit-node lists
+  // INELIGIBLE_TRANSACTION among CreateRefund's 400 answers; docs.xendit.co QR codes "Test
+  // scenarios": a transaction "in FAILED, PENDING, or VOIDED status").
+  if ((inv.status !== 'PAID' && inv.status !== 'SETTLED') || inv.voidedAt)
+    return { code: 'INELIGIBLE_TRANSACTION', error: 'The payment is not paid, or was voided: it cannot be refunded' };
   const left = refundable(ctx, inv);
   const amount = r.amount ?? left;
-  // Voids happen before settlement and only for the whole amount (docs.xendit.co e-wallet "Void and Refund").
-  if (r.void && inv.status !== 'PAID') return { error: 'only a payment not settled yet can be voided' };
-  if (r.void && (amount !== left || left !== inv.paidAmount)) return { error: 'a void cancels the whole payment' };
-  if (!Number.isInteger(amount) || amount <= 0) return { error: 'amount must be a positive amount' };
-  if (amount > left) return { error: `amount exceeds the refundable amount (${toDecimal(left, inv.currency)} ${inv.currency})` };
+  if (!Number.isInteger(amount) || amount <= 0) return { code: 'API_VALIDATION_ERROR', error: 'amount must be a positive amount' };
+  const refused = channelRefusal(inv, amount);
+  if (refused) return refused;
+  // Voids happen before settlement and only for the whole amount (docs.xendit.co e-wallet "Void and
+  // Refund"); documented for e-wallets and QR codes only (a QRIS refund in full within 24 hours).
+  if (r.void && inv.paymentMethod !== 'EWALLET' && inv.paymentMethod !== 'QR_CODE' && inv.paymentMethod !== 'QRIS')
+    return { code: 'REFUND_NOT_SUPPORTED', error: `Void is not supported for payments made by ${inv.paymentMethod ?? 'this channel'}` };
+  if (r.void && inv.status !== 'PAID') return { code: 'INELIGIBLE_TRANSACTION', error: 'only a payment not settled yet can be voided' };
+  if (r.void && (amount !== left || left !== inv.paidAmount)) return { code: 'API_VALIDATION_ERROR', error: 'a void cancels the whole payment' };
+  // docs.xendit.co QR codes "Test scenarios": more than the unrefunded rest is MAXIMUM_REFUND_AMOUNT_REACHED.
+  if (amount > left)
+    return { code: 'MAXIMUM_REFUND_AMOUNT_REACHED', error: `amount exceeds the refundable amount (${toDecimal(left, inv.currency)} ${inv.currency})` };
   // The documented give-backs of the whole fee come with a full refund (e-wallets, QR voids, cards'
   // fixed part); a part of it on some partial refunds is not modelled.
-  if (r.feeReturned && amount !== left) return { error: 'the fee is given back only with a refund of all that is left' };
+  if (r.feeReturned && amount !== left) return { code: 'API_VALIDATION_ERROR', error: 'the fee is given back only with a refund of all that is left' };
   const now = r.createdAt ?? ctx.now();
   const refund: SimRefund = {
     id: `rfd-${randomBytes(12).toString('hex')}`,
@@ -168,15 +202,25 @@ function succeeded(ctx: Ctx, r: SimRefund): void {
   if (r.voids && inv) inv.voidedAt ??= ctx.now();
 }
 
+/**
+ * The refunded payment's kind as the Refund object names it: CARD for a card (docs.xendit.co
+ * "Refund a card payment" example), QR_CODE for QRIS, the invoice's payment_method otherwise.
+ */
+function methodTypeOf(inv: SimXenditInvoice): string | null {
+  if (inv.paymentMethod === 'CREDIT_CARD') return 'CARD';
+  if (inv.paymentMethod === 'QRIS') return 'QR_CODE';
+  return inv.paymentMethod ?? null;
+}
+
 export function refundJson(ctx: Ctx, r: SimRefund): Record<string, unknown> {
   const inv = ctx.state.invoices.get(r.invoiceId)!;
   return {
     id: r.id,
     payment_id: paymentIdOf(r.invoiceId),
     invoice_id: namesInvoice(ctx, inv) ? r.invoiceId : null,
-    payment_method_type: 'EWALLET',
+    payment_method_type: methodTypeOf(inv),
     amount: Number(toDecimal(r.amount, inv.currency)),
-    channel_code: inv.paymentChannel ?? 'OVO',
+    channel_code: inv.paymentChannel ?? null,
     status: r.status,
     reason: r.reason,
     country: 'ID',
@@ -251,7 +295,7 @@ export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): 
     idempotencyKey: key,
     pending: true,
   });
-  if ('error' in made) return void res.status(400).json({ error_code: 'API_VALIDATION_ERROR', message: made.error });
+  if ('error' in made) return void res.status(400).json({ error_code: made.code, message: made.error });
   made.viaApi = true;
   if (ctx.faults.dropIfArmed(req, res)) return;
   res.json(refundJson(ctx, made));
