@@ -322,7 +322,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
-    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    await h.sims.xendit.pay(x.id, { sendCallback: false, ...REFUNDABLE });
     const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
     await list();
     await h.worker.drain();
