@@ -17,6 +17,7 @@ import { merchantsRouter } from './merchants/controller.js';
 import { reconciliationRouter } from './reconciliation/controller.js';
 import { FEE_REPORT_URL, feeBillsRouter } from './fee-bills/controller.js';
 import { DISPUTE_REPORT_URL, disputesRouter } from './disputes/controller.js';
+import { isUuid } from '../security/uuid.js';
 
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
@@ -44,8 +45,8 @@ export function adminRouter(deps: AdminDeps): Router {
   // Times are shown in the merchant's Xero organisation's zone on pages about one merchant.
   router.use(paths.admin, async (req, res, next) => {
     const user = res.locals.session?.user as { role: string; merchantId: string | null } | null | undefined;
-    const id = user?.role === 'merchant' ? user.merchantId : /^\/merchants\/([0-9a-f-]{36})(\/|$)/i.exec(req.path)?.[1];
-    if (id) {
+    const id = user?.role === 'merchant' ? user.merchantId : /^\/merchants\/([^/]+)(\/|$)/.exec(req.path)?.[1];
+    if (isUuid(id)) {
       const merchant = await deps.stores.merchants.byId(id);
       if (merchant) res.locals.timeZone = merchantZone(merchant);
     }
