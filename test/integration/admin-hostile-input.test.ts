@@ -1,8 +1,10 @@
+import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
 import { paths } from '../../app/paths.js';
+import { MAX_RANGE_DAYS } from '../../app/admin/dates.js';
 
 /** What an attacker or a careless user types into admin URLs and forms: a 4xx or the form again, never a 500. */
 describeEachDatabase('admin: hostile and careless input', ({ db }) => {
@@ -36,5 +38,32 @@ describeEachDatabase('admin: hostile and careless input', ({ db }) => {
     // A merchant user is pinned to their own merchant whatever the URL says.
     const merchantUser = await signedIn(h.app, 'a@toko.test');
     await merchantUser.get(`/admin/merchants/${NOT_UUIDS[0]}`).expect(404);
+  });
+
+  it('dates outside 2000–2099 are a field error on the dashboard, its CSV and the report, never a 500; the chart spans at most a year', async () => {
+    for (const [query, field] of [
+      ['from=0999-06-01', 'from'],
+      ['from=0500-01-01&to=2026-01-01', 'from'],
+      ['to=9999-12-31', 'to'],
+      ['from=1999-12-31', 'from'],
+      ['to=2100-01-01', 'to'],
+    ] as const) {
+      const shown = await page(ops, `${paths.admin}?${query}`, 400);
+      assert.equal(shown.$(`#e-${field}`).text(), 'Enter a date from 2000-01-01 to 2099-12-31.', query);
+      await ops.get(`${paths.adminPaymentsCsv}?${query}`).expect(422);
+      const filled = new URLSearchParams({ merchant: h.merchant.id, from: '2026-01-01', to: '2026-01-31', ...Object.fromEntries(new URLSearchParams(query)) });
+      const report = await page(ops, `${paths.adminReport}?${filled}`, 400);
+      assert.equal(report.$(`#e-${field}`).text(), 'Enter a date from 2000-01-01 to 2099-12-31.', query);
+    }
+    await page(ops, `${paths.admin}?from=2000-01-01&to=2000-01-31`);
+    await page(ops, `${paths.admin}?from=2099-12-01&to=2099-12-31`);
+    await ops.get(`${paths.adminPaymentsCsv}?from=2099-12-31`).expect(200);
+
+    // One bound far back: the list is filtered from it, the chart shows the last MAX_RANGE_DAYS days.
+    const { $ } = await page(ops, `${paths.admin}?from=2000-01-01`);
+    const chart = $('#chart-empty, .chart figcaption').first().text();
+    const [from, to] = chart.match(/\d{4}-\d{2}-\d{2}/g)!;
+    assert.equal(to, '2026-11-25');
+    assert.equal((Date.parse(to) - Date.parse(from)) / 86_400_000 + 1, MAX_RANGE_DAYS, chart);
   });
 });
