@@ -66,4 +66,12 @@ describeEachDatabase('admin: hostile and careless input', ({ db }) => {
     assert.equal(to, '2026-11-25');
     assert.equal((Date.parse(to) - Date.parse(from)) / 86_400_000 + 1, MAX_RANGE_DAYS, chart);
   });
+
+  it('search text no query could hold (a NUL) is dropped from the dashboard and its CSV, not a 500', async () => {
+    for (const q of ['%00', 'a%00', 'INV%00-1']) {
+      const { $ } = await page(ops, `${paths.admin}?q=${q}`);
+      assert.equal($('input[name=q]').val(), '', 'the unusable search is not kept');
+      await ops.get(`${paths.adminPaymentsCsv}?q=${q}`).expect(200);
+    }
+  });
 });

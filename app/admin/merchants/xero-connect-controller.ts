@@ -7,9 +7,10 @@ import { currentSession, type Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-connect.js';
 import { openConnectLink, startLinkConnect } from './connect-link.js';
+import { storableText } from '../fields.js';
 
 const Connect = z.object({ merchantId: z.union([z.uuid(), z.literal('')]).default('') });
-const Pick = z.object({ pick: z.string().regex(/^[\w-]{43}$/), tenantId: z.string().min(1).max(100) });
+const Pick = z.object({ pick: z.string().regex(/^[\w-]{43}$/), tenantId: storableText(100).min(1) });
 
 /** Only single string values of the callback's query (Xero sends code, scope, state, or error). */
 function callbackQuery(req: Request): Record<string, string> {

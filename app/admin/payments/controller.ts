@@ -13,6 +13,7 @@ import { mayRefund, requestRefund } from './refund.js';
 import type { User } from '../../store/users.js';
 import * as service from './service.js';
 import { balances } from './balances.js';
+import { storableText } from '../fields.js';
 
 const DashboardQuery = z.object({
   state: z.enum(['pending', 'recorded', 'needs_review']).optional().catch(undefined),
@@ -20,11 +21,12 @@ const DashboardQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).catch(1),
   from: z.unknown().optional(),
   to: z.unknown().optional(),
-  q: z.string().max(100).optional().catch(undefined),
+  // Text no search could match (a NUL) is dropped, as other unusable filters are.
+  q: storableText(100).optional().catch(undefined),
 });
 const PaymentId = z.uuid();
 const REFUND_NOTICES = ['sent', 'refused', 'unknown'] as const;
-const RefundBody = z.object({ requestId: z.uuid(), amount: z.string().max(40), reason: z.string().max(40) });
+const RefundBody = z.object({ requestId: z.uuid(), amount: storableText(40), reason: storableText(40) });
 
 /** The refund form of a payment's page: a fresh one-time id, the whole refundable amount proposed. */
 function refundFormOf(detail: Awaited<ReturnType<typeof service.paymentDetail>>, actor: User) {
