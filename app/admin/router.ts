@@ -23,8 +23,10 @@ export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
   const sess = sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.publicUrl, production: deps.production });
 
-  // Form bodies up to 16 kB, except Xendit reports' uploads (their routes parse their own).
-  const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  // Form bodies up to 16 kB, except Xendit reports' uploads (their routes parse their own). The byte
+  // cap bounds the work; the field count allows the settings form with all 80 payment channels
+  // ticked and a payment service offered to every branding theme of an organisation.
+  const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
   const uploads = [FEE_REPORT_URL, DISPUTE_REPORT_URL];
   const forms: express.RequestHandler = (req, res, next) => {
     const path = req.originalUrl.split('?')[0];
