@@ -32,7 +32,12 @@ export function adminRouter(deps: AdminDeps): Router {
     const path = req.originalUrl.split('?')[0];
     return uploads.some((u) => u.test(path)) ? next() : smallForm(req, res, next);
   };
-  router.use(paths.admin, forms, sess.load, (req, res, next) => {
+  // The error pages need the translations, also for a body the parser refused (too large, too many fields).
+  const translations: express.RequestHandler = (_req, res, next) => {
+    res.locals.i18n = deps.i18n;
+    next();
+  };
+  router.use(paths.admin, translations, forms, sess.load, (req, res, next) => {
     res.set('Cache-Control', 'no-store');
     res.locals.xeroOAuthEnabled = Boolean(deps.xeroOAuth);
     const lang = adminLang(req, res);
@@ -40,7 +45,6 @@ export function adminRouter(deps: AdminDeps): Router {
     // A form re-shown after a POST has no GET twin at every URL (…/xendit/mode): no switch link there.
     res.locals.langSwitchUrl = req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined;
     res.locals.xeroAppUrl = deps.xeroAppUrl;
-    res.locals.i18n = deps.i18n;
     next();
   });
 

@@ -74,4 +74,16 @@ describeEachDatabase('admin: hostile and careless input', ({ db }) => {
       await ops.get(`${paths.adminPaymentsCsv}?q=${q}`).expect(200);
     }
   });
+
+  it('a form body too large or with too many fields is a 413 page, not a 500', async () => {
+    const big = await request(h.app)
+      .post(paths.adminLogin)
+      .type('form')
+      .send(`email=${'x'.repeat(20_000)}`)
+      .expect(413);
+    assert.match(big.text, /<html/);
+    const form = await page(ops, paths.adminUsers);
+    const many = [`_csrf=${form.csrf()}`, ...Array.from({ length: 300 }, (_, i) => `f${i}=1`)].join('&');
+    await ops.post(paths.adminUsers).type('form').send(many).expect(413);
+  });
 });
