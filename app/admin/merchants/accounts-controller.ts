@@ -79,15 +79,21 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
-  router.post(paths.adminMerchantXenditBank, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
-    const id = merchantId(req);
-    await merchantFor(deps, signedIn(res), id);
-    await accountsForm(res, id, null, async () => {
-      const { currency } = parseForm(Currency, { currency: str(req.body.currency) });
-      const account = await createXenditBankAccount(deps, signedIn(res), id, currency);
-      res.redirect(303, `${adminMerchantPath(id, 'adminMerchantAccounts')}?created=${encodeURIComponent(account.name)}`);
-    });
-  });
+  router.post(
+    paths.adminMerchantXenditBank,
+    requireUser,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => adminMerchantPath(String(req.params.merchantId), 'adminMerchantAccounts')),
+    async (req, res) => {
+      const id = merchantId(req);
+      await merchantFor(deps, signedIn(res), id);
+      await accountsForm(res, id, null, async () => {
+        const { currency } = parseForm(Currency, { currency: str(req.body.currency) });
+        const account = await createXenditBankAccount(deps, signedIn(res), id, currency);
+        res.redirect(303, `${adminMerchantPath(id, 'adminMerchantAccounts')}?created=${encodeURIComponent(account.name)}`);
+      });
+    },
+  );
 
   router.use(adminErrors(deps.logger));
   return router;

@@ -87,14 +87,20 @@ export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
-  router.post(paths.adminMerchantXenditMode, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
-    const l = await locals(res, String(req.params.merchantId));
-    await withForm(res, 'merchant-xendit', {}, l, async () => {
-      const { mode } = parseForm(ModeForm, { mode: str(req.body.mode) });
-      await switchXenditMode(deps, signedIn(res), l.merchant.id, mode);
-      res.redirect(303, `${page(l.merchant.id)}?switched=1`);
-    });
-  });
+  router.post(
+    paths.adminMerchantXenditMode,
+    requireUser,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => page(String(req.params.merchantId))),
+    async (req, res) => {
+      const l = await locals(res, String(req.params.merchantId));
+      await withForm(res, 'merchant-xendit', {}, l, async () => {
+        const { mode } = parseForm(ModeForm, { mode: str(req.body.mode) });
+        await switchXenditMode(deps, signedIn(res), l.merchant.id, mode);
+        res.redirect(303, `${page(l.merchant.id)}?switched=1`);
+      });
+    },
+  );
 
   router.use(adminErrors(deps.logger));
   return router;

@@ -107,28 +107,34 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
   });
 
   // Money leaves: the password typed within the step-up window, like any change of where money goes.
-  router.post(paths.adminPaymentRefund, requireUser, sess.verifyCsrf, stepUp(deps), async (req, res) => {
-    const id = PaymentId.safeParse(req.params.paymentId);
-    if (!id.success) throw new NotFound('malformed payment id');
-    const form = RefundBody.safeParse(req.body);
-    const values = { requestId: form.data?.requestId ?? randomUUID(), amount: form.data?.amount ?? '', reason: form.data?.reason ?? '' };
-    try {
-      if (!form.success) throw new FormInvalid({ form: 'errors:refundFormStale' }, 400);
-      const request = await requestRefund(deps, signedIn(res), id.data, form.data);
-      res.redirect(303, `${adminPaymentPath(id.data)}?refund=${request.state === 'sending' ? 'unknown' : request.state}`);
-    } catch (err) {
-      if (!(err instanceof FormInvalid)) throw err;
-      // Read after the refusal: a request another form made meanwhile is on the page.
-      const detail = await service.paymentDetail(deps, signedIn(res), id.data);
-      render(res, err.status, 'payment', {
-        ...detail,
-        retried: false,
-        refundForm: { ...refundFormOf(detail, signedIn(res)), values },
-        refundErrors: err.fields,
-        refundNotice: null,
-      });
-    }
-  });
+  router.post(
+    paths.adminPaymentRefund,
+    requireUser,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => adminPaymentPath(String(req.params.paymentId))),
+    async (req, res) => {
+      const id = PaymentId.safeParse(req.params.paymentId);
+      if (!id.success) throw new NotFound('malformed payment id');
+      const form = RefundBody.safeParse(req.body);
+      const values = { requestId: form.data?.requestId ?? randomUUID(), amount: form.data?.amount ?? '', reason: form.data?.reason ?? '' };
+      try {
+        if (!form.success) throw new FormInvalid({ form: 'errors:refundFormStale' }, 400);
+        const request = await requestRefund(deps, signedIn(res), id.data, form.data);
+        res.redirect(303, `${adminPaymentPath(id.data)}?refund=${request.state === 'sending' ? 'unknown' : request.state}`);
+      } catch (err) {
+        if (!(err instanceof FormInvalid)) throw err;
+        // Read after the refusal: a request another form made meanwhile is on the page.
+        const detail = await service.paymentDetail(deps, signedIn(res), id.data);
+        render(res, err.status, 'payment', {
+          ...detail,
+          retried: false,
+          refundForm: { ...refundFormOf(detail, signedIn(res)), values },
+          refundErrors: err.fields,
+          refundNotice: null,
+        });
+      }
+    },
+  );
 
   router.post(paths.adminPaymentRetry, requireUser, sess.verifyCsrf, async (req, res) => {
     const id = PaymentId.safeParse(req.params.paymentId);
