@@ -138,7 +138,7 @@ export async function withForm(
 }
 
 /** The admin's own error pages (id/en), inside its navigation when someone is signed in. */
-export const adminErrorPage: ErrorPage = (req, res, { status, key }) => {
+export const adminErrorPage: ErrorPage = (req, res, { status, key, vars }) => {
   const session = currentSession(res);
   const lang = adminLang(req);
   const i18n = res.locals.i18n as I18n; // set for every /admin request by adminRouter
@@ -151,7 +151,7 @@ export const adminErrorPage: ErrorPage = (req, res, { status, key }) => {
     tone: status >= 500 ? 'bad' : 'warn',
     // locales/<lang>/adminPages.json: { <key>: { title, body } }
     title: a(`adminPages:${key}.title`),
-    body: a(`adminPages:${key}.body`),
+    body: a(`adminPages:${key}.body`, vars),
     user: session?.user ?? null,
     csrfToken: session?.csrfToken ?? '',
     paths,
