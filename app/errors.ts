@@ -188,6 +188,9 @@ export class TooManyAttempts extends DomainError {
   constructor(override readonly retryAfterSeconds: number) {
     super(`too many attempts; retry after ${retryAfterSeconds} s`);
   }
+  override get params() {
+    return { minutes: String(Math.max(1, Math.ceil(this.retryAfterSeconds / 60))) };
+  }
 }
 
 /** First-run setup link unknown, expired or already used: one answer for all three. */

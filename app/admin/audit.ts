@@ -2,6 +2,7 @@
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { User } from '../store/users.js';
+import type { AuditEntry } from '../store/audit.js';
 import { raiseAlert, settingsChangedAlert } from '../alerts/raise.js';
 
 export async function recordChange(
@@ -11,8 +12,22 @@ export async function recordChange(
   action: string,
   detail: Record<string, string | number | boolean | null> = {},
 ): Promise<void> {
-  await deps.stores.audit.record({ merchantId, userId: actor?.id ?? null, userEmail: actor?.email ?? 'cli', action, detail }, deps.clock());
-  // The merchant's other users (and the operators) hear about it by e-mail; the one who did it does not.
+  await deps.stores.audit.record(auditEntry(actor, merchantId, action, detail), deps.clock());
+  await alertChange(deps, actor, merchantId, action);
+}
+
+/** The entry recordChange writes, for a store that writes it in the change's own transaction. */
+export function auditEntry(
+  actor: Pick<User, 'id' | 'email'> | null,
+  merchantId: string | null,
+  action: string,
+  detail: Record<string, string | number | boolean | null> = {},
+): AuditEntry {
+  return { merchantId, userId: actor?.id ?? null, userEmail: actor?.email ?? 'cli', action, detail };
+}
+
+/** The merchant's other users (and the operators) hear about it by e-mail; the one who did it does not. */
+export async function alertChange(deps: { stores: Stores; clock: Clock }, actor: Pick<User, 'id' | 'email'> | null, merchantId: string | null, action: string) {
   const alert = merchantId ? settingsChangedAlert(merchantId, actor, action) : null;
   if (alert) await raiseAlert(deps, alert);
 }

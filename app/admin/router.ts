@@ -17,19 +17,27 @@ import { merchantsRouter } from './merchants/controller.js';
 import { reconciliationRouter } from './reconciliation/controller.js';
 import { FEE_REPORT_URL, feeBillsRouter } from './fee-bills/controller.js';
 import { DISPUTE_REPORT_URL, disputesRouter } from './disputes/controller.js';
+import { isUuid } from '../security/uuid.js';
 
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
   const sess = sessions({ stores: deps.stores, clock: deps.clock, publicUrl: deps.publicUrl, production: deps.production });
 
-  // Form bodies up to 16 kB, except Xendit reports' uploads (their routes parse their own).
-  const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  // Form bodies up to 16 kB, except Xendit reports' uploads (their routes parse their own). The byte
+  // cap bounds the work; the field count allows the settings form with all 80 payment channels
+  // ticked and a payment service offered to every branding theme of an organisation.
+  const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
   const uploads = [FEE_REPORT_URL, DISPUTE_REPORT_URL];
   const forms: express.RequestHandler = (req, res, next) => {
     const path = req.originalUrl.split('?')[0];
     return uploads.some((u) => u.test(path)) ? next() : smallForm(req, res, next);
   };
-  router.use(paths.admin, forms, sess.load, (req, res, next) => {
+  // The error pages need the translations, also for a body the parser refused (too large, too many fields).
+  const translations: express.RequestHandler = (_req, res, next) => {
+    res.locals.i18n = deps.i18n;
+    next();
+  };
+  router.use(paths.admin, translations, forms, sess.load, (req, res, next) => {
     res.set('Cache-Control', 'no-store');
     res.locals.xeroOAuthEnabled = Boolean(deps.xeroOAuth);
     const lang = adminLang(req, res);
@@ -37,15 +45,14 @@ export function adminRouter(deps: AdminDeps): Router {
     // A form re-shown after a POST has no GET twin at every URL (…/xendit/mode): no switch link there.
     res.locals.langSwitchUrl = req.method === 'GET' ? switchLangUrl(req.originalUrl, lang) : undefined;
     res.locals.xeroAppUrl = deps.xeroAppUrl;
-    res.locals.i18n = deps.i18n;
     next();
   });
 
   // Times are shown in the merchant's Xero organisation's zone on pages about one merchant.
   router.use(paths.admin, async (req, res, next) => {
     const user = res.locals.session?.user as { role: string; merchantId: string | null } | null | undefined;
-    const id = user?.role === 'merchant' ? user.merchantId : /^\/merchants\/([0-9a-f-]{36})(\/|$)/i.exec(req.path)?.[1];
-    if (id) {
+    const id = user?.role === 'merchant' ? user.merchantId : /^\/merchants\/([^/]+)(\/|$)/.exec(req.path)?.[1];
+    if (isUuid(id)) {
       const merchant = await deps.stores.merchants.byId(id);
       if (merchant) res.locals.timeZone = merchantZone(merchant);
     }

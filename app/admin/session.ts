@@ -8,7 +8,9 @@ import { Forbidden } from '../errors.js';
 /**
  * Tiny server-side sessions: the cookie holds 32 random bytes, the database holds their sha-256,
  * the user and the CSRF token (synchronizer pattern). Anonymous sessions exist only to carry a
- * CSRF token for the login and setup forms; signing in always starts a new session.
+ * CSRF token for the login and setup forms: they have no row (anyone can open the login page, so
+ * a row per visit would let anyone fill the table); their token is derived from the cookie's
+ * bytes, which only that browser holds. Signing in always starts a new session with a row.
  */
 export interface AdminSession {
   idHash: string;
@@ -25,11 +27,11 @@ export interface SessionDeps {
   production: boolean;
 }
 
-const ANONYMOUS_TTL_MS = 60 * 60_000;
 export const SIGNED_IN_TTL_MS = 12 * 60 * 60_000;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 const token = () => randomBytes(32).toString('base64url');
+const anonymous = (id: string): AdminSession => ({ idHash: sha256(id), csrfToken: sha256(`anonymous csrf\n${id}`), user: null, reauthAt: null });
 
 export function sessionCookie(deps: Pick<SessionDeps, 'publicUrl' | 'production'>) {
   const https = deps.publicUrl.startsWith('https:');
@@ -55,17 +57,12 @@ export function currentSession(res: Response): AdminSession | null {
 export function sessions(deps: SessionDeps) {
   const cookie = sessionCookie(deps);
 
-  const start = async (res: Response, user: User | null): Promise<AdminSession> => {
+  const start = async (res: Response, user: User): Promise<AdminSession> => {
     const id = token();
     const now = deps.clock();
-    const session: AdminSession = { idHash: sha256(id), csrfToken: token(), user, reauthAt: user ? now : null };
+    const session: AdminSession = { idHash: sha256(id), csrfToken: token(), user, reauthAt: now };
     await deps.stores.sessions.create(
-      {
-        idHash: session.idHash,
-        userId: user?.id ?? null,
-        csrfToken: session.csrfToken,
-        expiresAt: new Date(now.getTime() + (user ? SIGNED_IN_TTL_MS : ANONYMOUS_TTL_MS)),
-      },
+      { idHash: session.idHash, userId: user.id, csrfToken: session.csrfToken, expiresAt: new Date(now.getTime() + SIGNED_IN_TTL_MS) },
       now,
     );
     res.cookie(cookie.name, id, cookie.options);
@@ -84,14 +81,22 @@ export function sessions(deps: SessionDeps) {
           // A user disabled meanwhile is signed out (their sessions are deleted too; this covers a race).
           const user = found && !found.disabledAt ? found : null;
           res.locals.session = { idHash: row.idHash, csrfToken: row.csrfToken, user, reauthAt: row.reauthAt ?? null } satisfies AdminSession;
+        } else {
+          // No row (anonymous, or ended): the browser may still post the sign-in and setup forms.
+          res.locals.session = anonymous(id);
         }
       }
       next();
     }) as RequestHandler,
 
-    /** A session to carry the CSRF token of a form shown before signing in. */
+    /** A session to carry the CSRF token of a form shown before signing in: a cookie, no row. */
     async ensure(res: Response): Promise<AdminSession> {
-      return currentSession(res) ?? start(res, null);
+      const current = currentSession(res);
+      if (current) return current;
+      const id = token();
+      res.cookie(cookie.name, id, cookie.options);
+      res.locals.session = anonymous(id);
+      return res.locals.session as AdminSession;
     },
 
     /** New session id on every sign-in, so a session fixed before login is worthless after it. */

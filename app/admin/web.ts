@@ -87,13 +87,15 @@ export const STEP_UP_MS = 5 * 60_000;
 /**
  * The step-up: a change of where money goes needs the password typed in this session within
  * STEP_UP_MS (a stolen session cookie alone cannot redirect the money). Otherwise a page asks for
- * it and returns to the page the form came from; the change is then submitted again.
+ * it and returns to the page the form is on; the change is then submitted again. That page is the
+ * form's own URL, or `page` for a form posted elsewhere (browsers send no Referer: helmet's
+ * Referrer-Policy is no-referrer).
  */
-export function stepUp(deps: { clock: () => Date; publicUrl: string }) {
+export function stepUp(deps: { clock: () => Date; publicUrl: string }, page?: (req: Request) => string) {
   return (req: Request, res: Response, next: () => void): void => {
     const at = currentSession(res)?.reauthAt?.getTime() ?? 0;
     if (deps.clock().getTime() - at <= STEP_UP_MS) return next();
-    render(res, 401, 'reauth', { back: sameSiteAdminPath(req.get('referer'), deps.publicUrl) });
+    render(res, 401, 'reauth', { back: sameSiteAdminPath(page ? page(req) : req.originalUrl, deps.publicUrl) });
   };
 }
 
@@ -136,7 +138,7 @@ export async function withForm(
 }
 
 /** The admin's own error pages (id/en), inside its navigation when someone is signed in. */
-export const adminErrorPage: ErrorPage = (req, res, { status, key }) => {
+export const adminErrorPage: ErrorPage = (req, res, { status, key, vars }) => {
   const session = currentSession(res);
   const lang = adminLang(req);
   const i18n = res.locals.i18n as I18n; // set for every /admin request by adminRouter
@@ -149,7 +151,7 @@ export const adminErrorPage: ErrorPage = (req, res, { status, key }) => {
     tone: status >= 500 ? 'bad' : 'warn',
     // locales/<lang>/adminPages.json: { <key>: { title, body } }
     title: a(`adminPages:${key}.title`),
-    body: a(`adminPages:${key}.body`),
+    body: a(`adminPages:${key}.body`, vars),
     user: session?.user ?? null,
     csrfToken: session?.csrfToken ?? '',
     paths,

@@ -63,7 +63,6 @@ export function callbackRouter(deps: CallbackDeps): Router {
     deps.metrics?.callback('ignored' in outcome ? 'ignored' : outcome.duplicate ? 'duplicate' : 'stored');
     res.status(200).json(outcome);
   });
-  router.use(paths.xenditCallback, countRefusal);
   router.post(paths.xenditRefundCallback, authenticated, json, async (req, res) => {
     const refundId = checked(RefundWebhook, req);
     const outcome = await acceptRefundWebhook(deps, res.locals.merchantId as string, refundId);
@@ -76,6 +75,8 @@ export function callbackRouter(deps: CallbackDeps): Router {
     if (!outcome.duplicate) deps.onJobEnqueued?.();
     res.status(200).json(outcome);
   });
+  // After every route: an error handler only sees the errors of the routes mounted before it.
+  router.use(paths.xenditCallback, countRefusal);
   return router;
 }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { CallbackTokenCache } from './token-cache.js';
 import { NotFoundJson, Unauthorized } from '../errors.js';
 import { enqueue, jobRow } from '../jobs/enqueue.js';
+import { isUuid } from '../security/uuid.js';
 
 export interface XenditInvoiceCallback {
   id: string;
@@ -14,15 +15,13 @@ export interface XenditInvoiceCallback {
 
 export type CallbackOutcome = { received: true; duplicate: boolean; status: string } | { received: true; ignored: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The callback URL names the merchant; its static token is the only proof Xendit sent it.
  * A disabled merchant still gets its callbacks stored: disabling stops new payment links, it must
  * not lose the record of money a customer already paid. Returns the merchant's id.
  */
 export async function authenticateCallback(tokens: CallbackTokenCache, merchantId: string, token: string | undefined): Promise<string> {
-  const verdict = UUID.test(merchantId) ? await tokens.check(merchantId, token) : 'unknown';
+  const verdict = isUuid(merchantId) ? await tokens.check(merchantId, token) : 'unknown';
   if (verdict === 'unknown') throw new NotFoundJson('unknown merchant');
   if (!verdict) throw new Unauthorized('invalid x-callback-token');
   return merchantId;

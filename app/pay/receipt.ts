@@ -9,6 +9,7 @@ import { toDecimal } from '../money.js';
 import { paths } from '../paths.js';
 import { zoneFor } from '../jobs/sync/org-date.js';
 import { modeOfXenditKey } from '../store/merchant-model.js';
+import { isUuid } from '../security/uuid.js';
 
 export type ReturnState =
   /** Unknown or malformed reference: nothing is said about any payment. */
@@ -36,11 +37,9 @@ export interface Receipt {
   test: boolean;
 }
 
-/** The checkout's random id (v4 UUID): it names one checkout to whoever holds the redirect URL. */
-const CHECKOUT_REF = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function paymentReturn(deps: { stores: Stores }, ref: unknown, status: unknown): Promise<ReturnState> {
-  if (typeof ref !== 'string' || !CHECKOUT_REF.test(ref)) return { kind: 'unknown' };
+  // The checkout's random id (v4 UUID): it names one checkout to whoever holds the redirect URL.
+  if (!isUuid(ref)) return { kind: 'unknown' };
   const checkout = await deps.stores.checkouts.byId(ref.toLowerCase());
   if (!checkout) return { kind: 'unknown' };
   const merchant = await deps.stores.merchants.byId(checkout.merchantId);

@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely';
 import type { Db } from './db.js';
+import type { Database } from './schema.js';
 
 /** One change to where a merchant's money goes or who may change it; never a secret value. */
 export interface AuditEntry {
@@ -14,13 +16,18 @@ export interface AuditRow extends Required<AuditEntry> {
   at: Date;
 }
 
+/** Writes one entry with `db`, or inside a caller's transaction so the entry stands or falls with the change. */
+export async function insertAudit(db: Db | Transaction<Database>, e: AuditEntry, now: Date): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({ merchant_id: e.merchantId, user_id: e.userId, user_email: e.userEmail, action: e.action, detail: JSON.stringify(e.detail ?? {}), at: now })
+    .execute();
+}
+
 export function createAuditStore(db: Db) {
   return {
     async record(e: AuditEntry, now: Date): Promise<void> {
-      await db
-        .insertInto('audit_log')
-        .values({ merchant_id: e.merchantId, user_id: e.userId, user_email: e.userEmail, action: e.action, detail: JSON.stringify(e.detail ?? {}), at: now })
-        .execute();
+      await insertAudit(db, e, now);
     },
 
     /** The merchant's entries, newest first. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 import type { Selectable, Transaction } from 'kysely';
 import type { SecretBox } from '../security/secrets.js';
+import { insertAudit, type AuditEntry } from './audit.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
   DEFAULT_FEE_ACCOUNT_CODE,
@@ -108,10 +109,12 @@ export function createMerchantStore(db: Db, box: SecretBox) {
      * the active mode replaces the key in use; with no key in use yet, the first key stored (test
      * before live) becomes active.
      */
-    async setXenditKeys(id: string, x: { test?: string; live?: string; callbackToken?: string }, now: Date): Promise<void> {
+    /** Stores the keys given; `audit` is written in the same transaction, so no key changes unrecorded. */
+    async setXenditKeys(id: string, x: { test?: string; live?: string; callbackToken?: string }, now: Date, audit?: AuditEntry): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('merchants').select(['mode', 'xendit_secret_key_enc']).where('id', '=', id).forUpdate().executeTakeFirst();
         if (!row) return;
+        if (audit) await insertAudit(trx, audit, now);
         const sealed = {
           test: x.test ? box.seal(x.test, sealedAt('xendit_test_key_enc', id)) : undefined,
           live: x.live ? box.seal(x.live, sealedAt('xendit_live_key_enc', id)) : undefined,

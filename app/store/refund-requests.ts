@@ -4,6 +4,7 @@ import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import type { RefundRequestState, RefundRequestsTable } from './schema.js';
 import type { Currency } from '../money.js';
+import { isUuid } from '../security/uuid.js';
 
 export interface RefundRequest {
   id: string;
@@ -20,9 +21,6 @@ export interface RefundRequest {
   lastError: string | null;
   createdAt: Date;
 }
-
-/** Request ids are uuids (the column's type): any other reference_id is not one of ours. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const toRequest = (r: Selectable<RefundRequestsTable>): RefundRequest => ({
   id: r.id,
@@ -151,7 +149,8 @@ export function createRefundRequestStore(db: Db) {
         .returningAll()
         .executeTakeFirst();
       if (row) return toRequest(row);
-      if (!r.referenceId || !UUID.test(r.referenceId)) return null;
+      // Request ids are uuids (the column's type): any other reference_id is not one of ours.
+      if (!isUuid(r.referenceId)) return null;
       const noted = await db
         .updateTable('refund_requests')
         .set({ last_error: reason.slice(0, 1000), updated_at: now })
@@ -184,7 +183,7 @@ export function createRefundRequestStore(db: Db) {
 
     /** The request with this id (a refund's reference_id when the gateway asked for it), of this merchant. */
     async byId(merchantId: string, id: string): Promise<RefundRequest | null> {
-      if (!UUID.test(id)) return null;
+      if (!isUuid(id)) return null;
       const row = await db.selectFrom('refund_requests').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId).executeTakeFirst();
       return row ? toRequest(row) : null;
     },

@@ -7,7 +7,7 @@ import { addUser, clearAdminTables, csrfOf, page, PASSWORD, signedIn } from '../
 import { createApp } from '../../app/server.js';
 import { loadConfig } from '../../config/index.js';
 import { paths } from '../../app/paths.js';
-import { issueSetupLinkIfNeeded, LOGIN_LIMIT } from '../../app/admin/auth/service.js';
+import { issueSetupLinkIfNeeded, LOGIN_ACCOUNT_LIMIT, LOGIN_IP_LIMIT, LOGIN_LIMIT } from '../../app/admin/auth/service.js';
 import { sessionCookie } from '../../app/admin/session.js';
 import { verifyPassword } from '../../app/admin/auth/passwords.js';
 
@@ -197,6 +197,46 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
 
       h.clock.advance(15 * 60_000 + 1000);
       await agents[1].post(paths.adminLogin).type('form').send({ _csrf: csrfs[1], email: 'ops@example.com', password: PASSWORD }).expect(303);
+    });
+
+    it(`throttles one client (IPv6 by /64) guessing across e-mails after ${LOGIN_IP_LIMIT} attempts, and one account guessed from many clients after ${LOGIN_ACCOUNT_LIMIT}`, async () => {
+      const agent = request.agent(h.app);
+      const csrf = (await page(agent, paths.adminLogin)).csrf();
+      const attempt = (xff: string, email: string, password = 'a wrong guess') =>
+        agent.post(paths.adminLogin).set('X-Forwarded-For', xff).type('form').send({ _csrf: csrf, email, password });
+      // One /64, a new address and a new e-mail each time: under every per-(IP, e-mail) limit.
+      for (let i = 0; i < LOGIN_IP_LIMIT; i++) await attempt(`2001:db8:1:2::${(i + 1).toString(16)}`, `guess${i}@example.com`).expect(401);
+      const blocked = await attempt('2001:db8:1:2::ffff', 'ops@example.com', PASSWORD).expect(429);
+      assert.ok(Number(blocked.headers['retry-after']) > 0 && Number(blocked.headers['retry-after']) <= 900);
+      assert.match(cheerio.load(blocked.text)('p').first().text(), /Try again in \d+ min\./);
+      await attempt('2001:db8:1:3::1', 'ops@example.com', PASSWORD).expect(303);
+
+      // Many clients, one account: the account is paused for everyone until the window ends.
+      await clearAdminTables(db());
+      await addUser(h.stores, 'ops@example.com', null, h.clock());
+      h.clock.advance(15 * 60_000);
+      const fresh = request.agent(h.app);
+      const token = (await page(fresh, paths.adminLogin)).csrf();
+      const guess = (xff: string, password = 'a wrong guess') =>
+        fresh.post(paths.adminLogin).set('X-Forwarded-For', xff).type('form').send({ _csrf: token, email: 'ops@example.com', password });
+      for (let i = 0; i < LOGIN_ACCOUNT_LIMIT; i++) await guess(`198.51.100.${i + 1}`).expect(401);
+      await guess('203.0.113.200', PASSWORD).expect(429);
+      h.clock.advance(15 * 60_000);
+      await guess('203.0.113.200', PASSWORD).expect(303);
+    });
+
+    it('shows the sign-in page to strangers without writing a session row per visit', async () => {
+      for (let i = 0; i < 5; i++) await request(h.app).get(paths.adminLogin).expect(200);
+      const browser = request.agent(h.app);
+      const first = await page(browser, paths.adminLogin);
+      const again = await page(browser, paths.adminLogin);
+      assert.equal(again.csrf(), first.csrf(), 'the form token is stable for this browser');
+      assert.equal((await db().selectFrom('sessions').selectAll().execute()).length, 0);
+      // Another browser's token is refused; the browser's own signs in.
+      const other = (await page(request.agent(h.app), paths.adminLogin)).csrf();
+      await browser.post(paths.adminLogin).type('form').send({ _csrf: other, email: 'ops@example.com', password: PASSWORD }).expect(403);
+      await browser.post(paths.adminLogin).type('form').send({ _csrf: first.csrf(), email: 'ops@example.com', password: PASSWORD }).expect(303);
+      assert.equal((await db().selectFrom('sessions').selectAll().execute()).length, 1);
     });
 
     it('signs out (POST with CSRF): the session is gone server side', async () => {

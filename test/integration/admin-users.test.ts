@@ -157,6 +157,30 @@ describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) 
     assert.equal((await h.stores.merchants.byId(h.merchant.id))!.callbackToken, 'new-token-5678');
   });
 
+  it('after the step-up the user is back on the page of the form, without any Referer (helmet sends no-referrer)', async () => {
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    h.clock.advance(STEP_UP_MS + 1000);
+    const cases: [from: string, url: string, body: Record<string, string>][] = [
+      [xendit(), xendit(), { callbackToken: 'new-token-5678' }],
+      [xendit(), adminMerchantPath(h.merchant.id, 'adminMerchantXenditMode'), { mode: 'test' }],
+      [adminMerchantPath(h.merchant.id, 'adminMerchantSettings'), adminMerchantPath(h.merchant.id, 'adminMerchantSettlement'), {}],
+      [paths.adminUsers, paths.adminUserDisable.replace(':userId', await userId('staff@toko.test')), { confirm: 'yes' }],
+    ];
+    for (const [from, url, body] of cases) {
+      const asked = await postForm(owner, from, url, body);
+      assert.equal(asked.status, 401, url);
+      const back = cheerio.load(asked.text)('form[action="/admin/reauth"] input[name=back]').val();
+      assert.equal(back, from, url);
+    }
+    const asked = await postForm(owner, paths.adminUsers, paths.adminUserDisable.replace(':userId', await userId('staff@toko.test')), { confirm: 'yes' });
+    await owner
+      .post(paths.adminReauth)
+      .type('form')
+      .send({ _csrf: csrfOf(asked.text), password: PASSWORD, back: cheerio.load(asked.text)('input[name=back]').val() as string })
+      .expect(303)
+      .expect('location', paths.adminUsers);
+  });
+
   it("the audit log names who changed what, with key fingerprints only, for the merchant's users", async () => {
     const owner = await signedIn(h.app, 'owner@toko.test');
     await postForm(owner, xendit(), xendit(), { callbackToken: 'secret-token-9876' });

@@ -101,6 +101,25 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal(s.callbackToken, '');
   });
 
+  it('refuses a token or key with a NUL, space or control character as a field error, storing nothing; a good save is audited', async () => {
+    for (const callbackToken of [`${TOKEN}\u0000`, 'cb token', 'cb\u0007token', 'tokén']) {
+      const res = await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: '', callbackToken }, 422);
+      assert.match(cheerio.load(res.text)('#e-callbackToken').text(), /letters, digits and punctuation only/);
+    }
+    for (const testKey of [`${TEST_KEY}\u0000`, 'xnd_development_a b', 'xnd_development_a\u0001']) {
+      const res = await post(ops, xenditPage(), { testKey, liveKey: '', callbackToken: TOKEN }, 422);
+      assert.equal(cheerio.load(res.text)('#e-testKey').text(), 'A test secret key starts with xnd_development_.');
+    }
+    const s = await stored();
+    assert.deepEqual([s.xenditKeys, s.callbackToken], [{ test: '', live: '' }, '']);
+    assert.equal((await h.stores.audit.forMerchant(m.id)).length, 0);
+
+    await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: '', callbackToken: TOKEN }, 303);
+    const [entry] = await h.stores.audit.forMerchant(m.id);
+    assert.equal(entry.action, 'xendit_keys_changed');
+    assert.deepEqual(entry.detail, { testKey: '…9911', liveKey: null, callbackToken: '…keys' });
+  });
+
   it('switches the active mode: /pay, the callback and the recording job then use the live key', async () => {
     await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: '', callbackToken: TOKEN }, 303);
     const noLive = await post(ops, modePath(), { mode: 'live' }, 422);

@@ -91,6 +91,17 @@ describeEachDatabase('GET /metrics', ({ db }) => {
     }
   });
 
+  it("counts refusals on the refund and dispute webhooks' routes too", async () => {
+    for (const path of [`${h.callbackPath}/refunds`, `${h.callbackPath}/disputes`]) {
+      await request(h.app).post(path).set('x-callback-token', 'not-the-token').send({ event: 'x', id: 'y' }).expect(401);
+      await request(h.app).post(path).set('x-callback-token', h.merchant.callbackToken).set('Content-Type', 'application/json').send('{"id":').expect(400);
+      await request(h.app).post(path).set('x-callback-token', h.merchant.callbackToken).send({ event: 'x' }).expect(400);
+    }
+    const text = (await scrape().expect(200)).text;
+    assert.equal(sample(text, 'gateway_callbacks_total', { outcome: 'unauthorized' }), 2);
+    assert.equal(sample(text, 'gateway_callbacks_total', { outcome: 'bad_request' }), 4);
+  });
+
   it('is not found without the token, with a wrong one, or when METRICS_TOKEN is not set', async () => {
     await request(h.app).get('/metrics').expect(404);
     await scrape('metrics-token-0123456789abcdeX').expect(404);

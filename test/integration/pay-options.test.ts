@@ -4,6 +4,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
+import { CHANNELS } from '../../app/clients/xendit/channels.js';
 
 /** Checkout options per merchant, passed to each new Xendit invoice. */
 describeEachDatabase('checkout options per merchant', ({ db }) => {
@@ -100,5 +101,29 @@ describeEachDatabase('checkout options per merchant', ({ db }) => {
       .send({ ...form, _csrf: again.csrf(), paymentMethods: ['QRIS', 'BITCOIN'] })
       .expect(422);
     assert.deepEqual((await h.stores.merchants.byId(h.merchant.id))!.paymentMethods, ['QRIS', 'OVO', 'GCASH']);
+  });
+
+  it('saves the form with every channel ticked: all rupiah ones, then all 80 boxes of every currency', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { $, csrf } = await page(agent, settingsPath());
+    const form: Record<string, string | string[]> = { _csrf: csrf() };
+    $('form input[type=radio][checked]').each((_, el) => void (form[$(el).attr('name')!] = $(el).val() as string));
+    form.salesTaxType = '';
+    const boxes = $('#setting-paymentMethods input[type=checkbox]')
+      .map((_, el) => $(el).val() as string)
+      .get();
+    assert.equal(boxes.length, 80);
+    await agent
+      .post(settingsPath())
+      .type('form')
+      .send({ ...form, paymentMethods: [...CHANNELS.IDR] })
+      .expect(303);
+    assert.deepEqual((await h.stores.merchants.byId(h.merchant.id))!.paymentMethods, [...CHANNELS.IDR]);
+    await agent
+      .post(settingsPath())
+      .type('form')
+      .send({ ...form, paymentMethods: boxes })
+      .expect(303);
+    assert.deepEqual((await h.stores.merchants.byId(h.merchant.id))!.paymentMethods, [...new Set(boxes)]);
   });
 });

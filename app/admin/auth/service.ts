@@ -1,7 +1,8 @@
-/** Signing in: the first-run setup link, and login with its per-(IP, e-mail) limit. */
+/** Signing in: the first-run setup link, and login with its limits per (IP, e-mail), per IP and per account. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { User } from '../../store/users.js';
-import { InvalidCredentials, SetupLinkInvalid, TooManyAttempts } from '../../errors.js';
+import { InvalidCredentials, SetupLinkInvalid, TooManyAttempts, TooManyRequests } from '../../errors.js';
+import { createRateLimiter } from '../../security/rate-limit.js';
 import { paths } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -9,6 +10,10 @@ import { hashPassword, verifyPassword } from './passwords.js';
 export const SETUP_LINK_TTL_MS = 24 * 60 * 60_000;
 export const LOGIN_LIMIT = 5;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
+/** Attempts per client (an IPv4 address, an IPv6 /64) across all e-mails: one client guessing many accounts. */
+export const LOGIN_IP_LIMIT = 30;
+/** Attempts per e-mail across all clients: many clients guessing one account's password. */
+export const LOGIN_ACCOUNT_LIMIT = 30;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -43,8 +48,10 @@ export async function completeSetup(deps: OnboardingDeps, input: { token: string
 }
 
 /**
- * Every attempt for (IP, e-mail) counts in the database, so all web processes share the limit;
- * a success clears it. Unknown e-mails cost the same scrypt work as known ones.
+ * Every attempt counts in the database, so all web processes share the limits: per (IP, e-mail),
+ * which a success clears, and per IP and per e-mail in fixed windows, which a success does not (a
+ * guesser who also holds one account must not reset them). `ip` is the client's rate-limit key
+ * (clientKey: IPv6 by /64). Unknown e-mails cost the same scrypt work as known ones.
  */
 export async function login(deps: OnboardingDeps, input: { email: string; password: string; ip: string }): Promise<User> {
   const key = sha256(`${input.ip}\n${input.email}`);
@@ -53,6 +60,17 @@ export async function login(deps: OnboardingDeps, input: { email: string; passwo
   if (count > LOGIN_LIMIT) {
     deps.logger.warn({ attempts: count }, 'login throttled');
     throw new TooManyAttempts(Math.max(1, Math.ceil((windowStart.getTime() + LOGIN_WINDOW_MS - now.getTime()) / 1000)));
+  }
+  const windowSeconds = LOGIN_WINDOW_MS / 1000;
+  try {
+    await createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock })(
+      { key: `login-ip:${input.ip}`, rule: { limit: LOGIN_IP_LIMIT, windowSeconds } },
+      { key: `login-account:${sha256(input.email)}`, rule: { limit: LOGIN_ACCOUNT_LIMIT, windowSeconds } },
+    );
+  } catch (err) {
+    if (!(err instanceof TooManyRequests)) throw err;
+    deps.logger.warn({ reason: err.message }, 'login throttled');
+    throw new TooManyAttempts(err.retryAfterSeconds);
   }
   const user = await deps.stores.users.byEmail(input.email);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);

@@ -13,7 +13,6 @@ export const FEE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/fee-bills\/(preview|b
 
 export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
-  const fresh = stepUp(deps);
   const body = express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10 });
   const text = (req: Request, key: string) => (typeof req.body?.[key] === 'string' ? (req.body[key] as string) : '');
 
@@ -50,26 +49,33 @@ export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   });
 
   // Booking is where the books change: the password typed within the step-up window, as for keys and accounts.
-  router.post(paths.adminMerchantFeeBillsBook, requireUser, body, sess.verifyCsrf, fresh, async (req, res) => {
-    const merchantId = String(req.params.merchantId);
-    const manual: ManualBill = {
-      period: text(req, 'period'),
-      currency: text(req, 'currency'),
-      fees: text(req, 'fees'),
-      vat: text(req, 'vat'),
-      xenditInvoiceNumber: text(req, 'xenditInvoiceNumber'),
-    };
-    try {
-      const made =
-        text(req, 'mode') === 'manual'
-          ? await bookManual(deps, signedIn(res), merchantId, manual)
-          : await bookReport(deps, signedIn(res), merchantId, text(req, 'report'));
-      res.redirect(303, `${adminMerchantPath(merchantId, 'adminMerchantFeeBills')}?booked=${made}`);
-    } catch (err) {
-      if (!(err instanceof FormInvalid)) throw err;
-      await show(req, res, err.status, { errors: err.fields, manual });
-    }
-  });
+  router.post(
+    paths.adminMerchantFeeBillsBook,
+    requireUser,
+    body,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => adminMerchantPath(String(req.params.merchantId), 'adminMerchantFeeBills')),
+    async (req, res) => {
+      const merchantId = String(req.params.merchantId);
+      const manual: ManualBill = {
+        period: text(req, 'period'),
+        currency: text(req, 'currency'),
+        fees: text(req, 'fees'),
+        vat: text(req, 'vat'),
+        xenditInvoiceNumber: text(req, 'xenditInvoiceNumber'),
+      };
+      try {
+        const made =
+          text(req, 'mode') === 'manual'
+            ? await bookManual(deps, signedIn(res), merchantId, manual)
+            : await bookReport(deps, signedIn(res), merchantId, text(req, 'report'));
+        res.redirect(303, `${adminMerchantPath(merchantId, 'adminMerchantFeeBills')}?booked=${made}`);
+      } catch (err) {
+        if (!(err instanceof FormInvalid)) throw err;
+        await show(req, res, err.status, { errors: err.fields, manual });
+      }
+    },
+  );
 
   router.use(adminErrors(deps.logger));
   return router;

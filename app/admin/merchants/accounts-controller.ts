@@ -6,14 +6,13 @@ import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, parseForm, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { accountsView, createXenditBankAccount, saveAccounts } from './accounts.js';
 import { merchantFor } from './service.js';
+import { storableText } from '../fields.js';
 
 const AccountsForm = z.object({
-  clearingAccountId: z.string().trim().min(1, { error: 'errors:clearingChoose' }).max(100),
-  feeAccountCode: z.string().trim().min(1, { error: 'errors:feeAccountChoose' }).max(20),
-  salesAccountCode: z
-    .string()
+  clearingAccountId: storableText(200).trim().min(1, { error: 'errors:clearingChoose' }).max(100),
+  feeAccountCode: storableText(200).trim().min(1, { error: 'errors:feeAccountChoose' }).max(20),
+  salesAccountCode: storableText(20)
     .trim()
-    .max(20)
     .transform((v) => v || null),
 });
 const Currency = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { error: 'errors:currencyChoose' }) });
@@ -80,15 +79,21 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
-  router.post(paths.adminMerchantXenditBank, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
-    const id = merchantId(req);
-    await merchantFor(deps, signedIn(res), id);
-    await accountsForm(res, id, null, async () => {
-      const { currency } = parseForm(Currency, { currency: str(req.body.currency) });
-      const account = await createXenditBankAccount(deps, signedIn(res), id, currency);
-      res.redirect(303, `${adminMerchantPath(id, 'adminMerchantAccounts')}?created=${encodeURIComponent(account.name)}`);
-    });
-  });
+  router.post(
+    paths.adminMerchantXenditBank,
+    requireUser,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => adminMerchantPath(String(req.params.merchantId), 'adminMerchantAccounts')),
+    async (req, res) => {
+      const id = merchantId(req);
+      await merchantFor(deps, signedIn(res), id);
+      await accountsForm(res, id, null, async () => {
+        const { currency } = parseForm(Currency, { currency: str(req.body.currency) });
+        const account = await createXenditBankAccount(deps, signedIn(res), id, currency);
+        res.redirect(303, `${adminMerchantPath(id, 'adminMerchantAccounts')}?created=${encodeURIComponent(account.name)}`);
+      });
+    },
+  );
 
   router.use(adminErrors(deps.logger));
   return router;

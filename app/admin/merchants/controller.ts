@@ -11,6 +11,7 @@ import { connectXero } from './service.js';
 import { settingsRouter } from './settings-controller.js';
 import { xenditRouter } from './xendit-controller.js';
 import { xeroConnectRouter } from './xero-connect-controller.js';
+import { storableText } from '../fields.js';
 
 const XeroForm = z.object({
   clientId: z
@@ -19,7 +20,7 @@ const XeroForm = z.object({
     .min(1, { error: 'errors:clientIdMissing' })
     .max(100, { error: 'errors:clientIdTooLong' })
     .regex(/^[\w-]+$/, { error: 'errors:clientIdChars' }),
-  clientSecret: z.string().trim().min(1, { error: 'errors:clientSecretMissing' }).max(200, { error: 'errors:clientSecretTooLong' }),
+  clientSecret: storableText(1000).trim().min(1, { error: 'errors:clientSecretMissing' }).max(200, { error: 'errors:clientSecretTooLong' }),
 });
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');

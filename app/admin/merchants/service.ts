@@ -11,10 +11,9 @@ import type { XeroCredentials, XeroOrganisation } from '../../clients/xero/types
 import { FormInvalid, NotFound, OwnersOnly, ServiceUnavailable } from '../../errors.js';
 import type { MerchantOnboardingDeps } from '../deps.js';
 import { message } from '../../i18n/index.js';
+import { isUuid } from '../../security/uuid.js';
 
 export type { MerchantOnboardingDeps } from '../deps.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Retryable upstream trouble is a 503 page; anything else is the caller's to map. */
 export function unavailable(err: unknown): never {
@@ -58,7 +57,7 @@ export async function addMerchant(
 
 /** A merchant the actor may see: operators any, merchant users only their own (else 404). */
 export async function merchantFor(deps: Pick<MerchantOnboardingDeps, 'stores'>, actor: User, merchantId: string): Promise<Merchant> {
-  if (!UUID.test(merchantId) || (actor.role === 'merchant' && actor.merchantId !== merchantId)) throw new NotFound('merchant not found for this user');
+  if (!isUuid(merchantId) || (actor.role === 'merchant' && actor.merchantId !== merchantId)) throw new NotFound('merchant not found for this user');
   const merchant = await deps.stores.merchants.byId(merchantId);
   if (!merchant) throw new NotFound('merchant not found');
   return merchant;

@@ -56,21 +56,27 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
   });
 
   // The settlement bank accounts: a form of their own on the settings page (a Xero-backed list, like the sales tax).
-  router.post(paths.adminMerchantSettlement, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
-    const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
-    const sent: Record<string, string> = {};
-    for (const [key, value] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
-      const match = /^settlement_([A-Z]{3})$/.exec(key);
-      if (match && typeof value === 'string') sent[match[1]] = value.trim();
-    }
-    try {
-      await saveSettlementAccounts(deps, signedIn(res), m.id, sent);
-      res.redirect(303, `${adminMerchantPath(m.id, 'adminMerchantSettings')}?saved=1`);
-    } catch (err) {
-      if (!(err instanceof FormInvalid)) throw err;
-      render(res, err.status, 'merchant-settings', { ...(await locals(m)), settlementValues: sent, errors: err.fields });
-    }
-  });
+  router.post(
+    paths.adminMerchantSettlement,
+    requireUser,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => adminMerchantPath(String(req.params.merchantId), 'adminMerchantSettings')),
+    async (req, res) => {
+      const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
+      const sent: Record<string, string> = {};
+      for (const [key, value] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
+        const match = /^settlement_([A-Z]{3})$/.exec(key);
+        if (match && typeof value === 'string') sent[match[1]] = value.trim();
+      }
+      try {
+        await saveSettlementAccounts(deps, signedIn(res), m.id, sent);
+        res.redirect(303, `${adminMerchantPath(m.id, 'adminMerchantSettings')}?saved=1`);
+      } catch (err) {
+        if (!(err instanceof FormInvalid)) throw err;
+        render(res, err.status, 'merchant-settings', { ...(await locals(m)), settlementValues: sent, errors: err.fields });
+      }
+    },
+  );
 
   router.use(adminErrors(deps.logger));
   return router;

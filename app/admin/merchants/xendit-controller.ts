@@ -8,6 +8,8 @@ import { masked, merchantFor } from './service.js';
 import { saveXenditKeys, switchXenditMode } from './xendit-keys.js';
 
 const PUBLIC_KEY = 'errors:xenditKeyPublic';
+/** What Xendit issues as a verification token: visible ASCII only, nothing a header or the database would mangle. */
+const TOKEN_CHARS = /^[\x21-\x7e]*$/;
 
 /** An optional key field of one mode: the other mode's key gets a message saying where it goes. */
 const keyOf = (mode: 'test' | 'live') =>
@@ -32,6 +34,7 @@ const KeysForm = z.object({
     .string()
     .trim()
     .max(200, { error: 'errors:callbackTokenTooLong' })
+    .refine((t) => TOKEN_CHARS.test(t), { error: 'errors:callbackTokenChars' })
     .transform((t) => t || undefined),
 });
 const ModeForm = z.object({ mode: z.enum(['test', 'live'], { error: 'errors:modeChoose' }) });
@@ -84,14 +87,20 @@ export function xenditRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
-  router.post(paths.adminMerchantXenditMode, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
-    const l = await locals(res, String(req.params.merchantId));
-    await withForm(res, 'merchant-xendit', {}, l, async () => {
-      const { mode } = parseForm(ModeForm, { mode: str(req.body.mode) });
-      await switchXenditMode(deps, signedIn(res), l.merchant.id, mode);
-      res.redirect(303, `${page(l.merchant.id)}?switched=1`);
-    });
-  });
+  router.post(
+    paths.adminMerchantXenditMode,
+    requireUser,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => page(String(req.params.merchantId))),
+    async (req, res) => {
+      const l = await locals(res, String(req.params.merchantId));
+      await withForm(res, 'merchant-xendit', {}, l, async () => {
+        const { mode } = parseForm(ModeForm, { mode: str(req.body.mode) });
+        await switchXenditMode(deps, signedIn(res), l.merchant.id, mode);
+        res.redirect(303, `${page(l.merchant.id)}?switched=1`);
+      });
+    },
+  );
 
   router.use(adminErrors(deps.logger));
   return router;

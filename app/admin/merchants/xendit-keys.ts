@@ -8,7 +8,7 @@ import { UpstreamError } from '../../clients/types.js';
 import type { XenditPermission } from '../../clients/xendit/types.js';
 import { FormInvalid } from '../../errors.js';
 import { merchantToChange, unavailable, type MerchantOnboardingDeps } from './service.js';
-import { fingerprint, recordChange } from '../audit.js';
+import { alertChange, auditEntry, fingerprint, recordChange } from '../audit.js';
 import { message, type Message } from '../../i18n/index.js';
 
 /** The key lacks these permissions: one message naming each (in Xendit's dashboard's words), and where to grant them. */
@@ -80,16 +80,17 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
   const foreign = await otherBusiness(deps, merchant, input);
   if (foreign.length && !input.otherBusinessConfirmed) throw new FormInvalid(Object.fromEntries(foreign.map((f) => [f, 'errors:xenditOtherBusiness'])));
   const now = deps.clock();
-  await deps.stores.merchants.setXenditKeys(merchant.id, { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken }, now);
-  await deps.stores.merchants.activateIfComplete(merchant.id, now);
-  const saved = (await deps.stores.merchants.byId(merchant.id))!;
   const changed = (value: string | undefined) => (value ? fingerprint(value) : null);
-  await recordChange(deps, actor, merchant.id, 'xendit_keys_changed', {
+  const entry = auditEntry(actor, merchant.id, 'xendit_keys_changed', {
     testKey: changed(input.testKey),
     liveKey: changed(input.liveKey),
     callbackToken: changed(input.callbackToken),
     ...(foreign.length ? { otherBusiness: true } : {}),
   });
+  await deps.stores.merchants.setXenditKeys(merchant.id, { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken }, now, entry);
+  await deps.stores.merchants.activateIfComplete(merchant.id, now);
+  const saved = (await deps.stores.merchants.byId(merchant.id))!;
+  await alertChange(deps, actor, merchant.id, 'xendit_keys_changed');
   deps.logger.info(
     { merchantId, stored: { test: Boolean(input.testKey), live: Boolean(input.liveKey), token: Boolean(input.callbackToken) }, mode: saved.mode, by: actor.id },
     'xendit keys saved',

@@ -7,9 +7,10 @@ import { currentSession, type Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { disconnectXero, finishCallback, pickOrganisation, startConnect, XeroConnectProblem, type CallbackResult } from './xero-connect.js';
 import { openConnectLink, startLinkConnect } from './connect-link.js';
+import { storableText } from '../fields.js';
 
 const Connect = z.object({ merchantId: z.union([z.uuid(), z.literal('')]).default('') });
-const Pick = z.object({ pick: z.string().regex(/^[\w-]{43}$/), tenantId: z.string().min(1).max(100) });
+const Pick = z.object({ pick: z.string().regex(/^[\w-]{43}$/), tenantId: storableText(100).min(1) });
 
 /** Only single string values of the callback's query (Xero sends code, scope, state, or error). */
 function callbackQuery(req: Request): Record<string, string> {
@@ -24,7 +25,6 @@ function callbackQuery(req: Request): Record<string, string> {
 /** "Connect to Xero" (OAuth 2.0): start, Xero's answer, choosing an organisation, disconnecting. */
 export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
-  const fresh = stepUp(deps);
   const oauth = (): XeroOAuth => {
     if (!deps.xeroOAuth) throw new NotFound('Connect to Xero (OAuth) is not configured');
     return deps.xeroOAuth;
@@ -87,13 +87,19 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
     await friendly(res, async () => res.redirect(303, await startLinkConnect(svc(), String(req.params.token), sessionHash(res))));
   });
 
-  router.post(paths.adminMerchantXeroDisconnect, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
-    const id = String(req.params.merchantId);
-    await friendly(res, async () => {
-      await disconnectXero(svc(), signedIn(res), id, req.body?.confirm === 'yes');
-      res.redirect(303, `${adminMerchantPath(id)}?xero=disconnected`);
-    });
-  });
+  router.post(
+    paths.adminMerchantXeroDisconnect,
+    requireUser,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => adminMerchantPath(String(req.params.merchantId))),
+    async (req, res) => {
+      const id = String(req.params.merchantId);
+      await friendly(res, async () => {
+        await disconnectXero(svc(), signedIn(res), id, req.body?.confirm === 'yes');
+        res.redirect(303, `${adminMerchantPath(id)}?xero=disconnected`);
+      });
+    },
+  );
 
   router.use(adminErrors(deps.logger));
   return router;

@@ -14,6 +14,7 @@ import { mayRefund, requestRefund } from './refund.js';
 import type { User } from '../../store/users.js';
 import * as service from './service.js';
 import { balances } from './balances.js';
+import { storableText } from '../fields.js';
 
 const DashboardQuery = z.object({
   state: z.enum(['pending', 'recorded', 'needs_review']).optional().catch(undefined),
@@ -21,11 +22,12 @@ const DashboardQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).catch(1),
   from: z.unknown().optional(),
   to: z.unknown().optional(),
-  q: z.string().max(100).optional().catch(undefined),
+  // Text no search could match (a NUL) is dropped, as other unusable filters are.
+  q: storableText(100).optional().catch(undefined),
 });
 const PaymentId = z.uuid();
 const REFUND_NOTICES = ['sent', 'refused', 'unknown'] as const;
-const RefundBody = z.object({ requestId: z.uuid(), amount: z.string().max(40), reason: z.string().max(40) });
+const RefundBody = z.object({ requestId: z.uuid(), amount: storableText(40), reason: storableText(40) });
 
 /**
  * The refund form of a payment's page: a fresh one-time id, the whole refundable amount proposed.
@@ -118,28 +120,34 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
   });
 
   // Money leaves: the password typed within the step-up window, like any change of where money goes.
-  router.post(paths.adminPaymentRefund, requireUser, sess.verifyCsrf, stepUp(deps), async (req, res) => {
-    const id = PaymentId.safeParse(req.params.paymentId);
-    if (!id.success) throw new NotFound('malformed payment id');
-    const form = RefundBody.safeParse(req.body);
-    const values = { requestId: form.data?.requestId ?? randomUUID(), amount: form.data?.amount ?? '', reason: form.data?.reason ?? '' };
-    try {
-      if (!form.success) throw new FormInvalid({ form: 'errors:refundFormStale' }, 400);
-      const request = await requestRefund(deps, signedIn(res), id.data, form.data);
-      res.redirect(303, `${adminPaymentPath(id.data)}?refund=${request.state === 'sending' ? 'unknown' : request.state}`);
-    } catch (err) {
-      if (!(err instanceof FormInvalid)) throw err;
-      // Read after the refusal: a request another form made meanwhile is on the page.
-      const detail = await service.paymentDetail(deps, signedIn(res), id.data);
-      render(res, err.status, 'payment', {
-        ...detail,
-        retried: false,
-        refundForm: { ...refundFormOf(detail, signedIn(res)), values },
-        refundErrors: err.fields,
-        refundNotice: null,
-      });
-    }
-  });
+  router.post(
+    paths.adminPaymentRefund,
+    requireUser,
+    sess.verifyCsrf,
+    stepUp(deps, (req) => adminPaymentPath(String(req.params.paymentId))),
+    async (req, res) => {
+      const id = PaymentId.safeParse(req.params.paymentId);
+      if (!id.success) throw new NotFound('malformed payment id');
+      const form = RefundBody.safeParse(req.body);
+      const values = { requestId: form.data?.requestId ?? randomUUID(), amount: form.data?.amount ?? '', reason: form.data?.reason ?? '' };
+      try {
+        if (!form.success) throw new FormInvalid({ form: 'errors:refundFormStale' }, 400);
+        const request = await requestRefund(deps, signedIn(res), id.data, form.data);
+        res.redirect(303, `${adminPaymentPath(id.data)}?refund=${request.state === 'sending' ? 'unknown' : request.state}`);
+      } catch (err) {
+        if (!(err instanceof FormInvalid)) throw err;
+        // Read after the refusal: a request another form made meanwhile is on the page.
+        const detail = await service.paymentDetail(deps, signedIn(res), id.data);
+        render(res, err.status, 'payment', {
+          ...detail,
+          retried: false,
+          refundForm: { ...refundFormOf(detail, signedIn(res)), values },
+          refundErrors: err.fields,
+          refundNotice: null,
+        });
+      }
+    },
+  );
 
   router.post(paths.adminPaymentRetry, requireUser, sess.verifyCsrf, async (req, res) => {
     const id = PaymentId.safeParse(req.params.paymentId);

@@ -9,7 +9,7 @@ import { callbackPathFor, customPaymentUrl } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
 import { dayCharts } from './chart.js';
 import { recordingJobKeys } from '../../jobs/kinds.js';
-import { addDays } from '../dates.js';
+import { addDays, MAX_RANGE_DAYS } from '../dates.js';
 import { merchantZone, startOfDayIn, todayIn } from '../time-zone.js';
 import { hintReadings } from '../../pay/link-hint.js';
 import { exponentOf, SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
@@ -99,7 +99,9 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: DashboardQ
   ]);
   const today = todayIn(deps.clock(), timeZone);
   const chartTo = q.to ?? (q.from && q.from > today ? q.from : today);
-  const chartFrom = q.from ?? addDays(chartTo, 1 - CHART_DEFAULT_DAYS);
+  // With one bound (or a range the filter refused) the chart still shows at most MAX_RANGE_DAYS, the latest of them.
+  const earliest = addDays(chartTo, 1 - MAX_RANGE_DAYS);
+  const chartFrom = q.from ? (q.from < earliest ? earliest : q.from) : addDays(chartTo, 1 - CHART_DEFAULT_DAYS);
   const perDay = await deps.stores.dashboard.paidPerDay({ merchantId, paidFrom: startOf(chartFrom), paidBefore: startOf(addDays(chartTo, 1)), timeZone });
   const all = actor.role === 'operator' ? await deps.stores.merchants.list() : [];
   const merchants = all.map((m) => ({ id: m.id, name: m.name }));

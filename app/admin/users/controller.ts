@@ -21,6 +21,8 @@ const Disable = z.object({ confirm: z.literal('yes', { error: 'errors:confirmDis
 export function usersRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
   const fresh = stepUp(deps);
+  // The list's row buttons post to each user's URL; the step-up returns to the list.
+  const fromUsers = stepUp(deps, () => paths.adminUsers);
 
   router.get(paths.adminUsers, requireUser, async (_req, res) => {
     render(res, 200, 'users', await service.listUsers(deps, signedIn(res)));
@@ -42,7 +44,7 @@ export function usersRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
-  router.post(paths.adminUserDisable, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
+  router.post(paths.adminUserDisable, requireUser, sess.verifyCsrf, fromUsers, async (req, res) => {
     const user = signedIn(res);
     const listing = await service.listUsers(deps, user);
     await withForm(res, 'users', {}, listing, async () => {
@@ -52,7 +54,7 @@ export function usersRouter(deps: AdminDeps, sess: Sessions): Router {
     });
   });
 
-  router.post(paths.adminUserPasswordLink, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
+  router.post(paths.adminUserPasswordLink, requireUser, sess.verifyCsrf, fromUsers, async (req, res) => {
     const user = signedIn(res);
     const { user: target, url } = await service.passwordLink(deps, user, String(req.params.userId));
     render(res, 200, 'users', { ...(await service.listUsers(deps, user)), shownLink: { url, email: target.email, purpose: 'reset' } });

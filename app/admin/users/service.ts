@@ -10,6 +10,7 @@ import { paths } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { recordChange } from '../audit.js';
+import { isUuid } from '../../security/uuid.js';
 
 export const INVITE_TTL_MS = 7 * 86_400_000;
 export const RESET_TTL_MS = 24 * 3_600_000;
@@ -76,7 +77,7 @@ export async function inviteUser(deps: OnboardingDeps, actor: User, input: { ema
 }
 
 async function target(deps: OnboardingDeps, actor: User, userId: string): Promise<User> {
-  const user = /^[0-9a-f-]{36}$/i.test(userId) ? await deps.stores.users.byId(userId) : null;
+  const user = isUuid(userId) ? await deps.stores.users.byId(userId) : null;
   if (!user || !mayManage(actor, user)) throw new NotFound('no such user here');
   return user;
 }
