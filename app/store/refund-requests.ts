@@ -169,7 +169,7 @@ export function createRefundRequestStore(db: Db) {
      * with that refund's id, so the refund and the request count once in what is left to refund.
      */
     async madeAtXendit(merchantId: string, requestId: string, xenditRefundId: string, now: Date): Promise<boolean> {
-      if (!UUID.test(requestId)) return false;
+      if (!isUuid(requestId)) return false;
       const res = await db
         .updateTable('refund_requests')
         .set({ state: 'sent', xendit_refund_id: xenditRefundId, attempt_at: null, last_error: null, updated_at: now })
