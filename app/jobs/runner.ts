@@ -27,6 +27,10 @@ export type JobScope = Pick<GroupMember, 'xero' | 'upstream' | 'remembered' | 't
 
 export type JobHandler = (job: Job, scope?: JobScope) => Promise<void>;
 
+/** Attempts a job makes while Xero refuses a fresh token (XeroScopeMissing) before it goes to review, and the wait between them. */
+const SCOPE_MISSING_ATTEMPTS = 3;
+const SCOPE_MISSING_RETRY_SECONDS = 15 * 60;
+
 /** Seconds before attempt n+1; the last value repeats (see DEFAULT_MAX_ATTEMPTS for the horizon). */
 export const BACKOFF_SECONDS = [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800];
 
@@ -61,7 +65,7 @@ const realTimer: PollTimer = (wake, ms) => {
 export function classify(err: unknown): RetryLater | NeedsReview {
   if (err instanceof RetryLater || err instanceof NeedsReview) return err;
   if (err instanceof UpstreamError) {
-    // A scope the connection lacks stays lacking until the merchant reconnects: trying again only refreshes tokens.
+    // A scope the connection lacks stays lacking until the merchant reconnects (the runner tries a few times first).
     if (err.kind === 'rejected' || err instanceof XeroScopeMissing) return new NeedsReview(err.message);
     return new RetryLater(err.message, err.retryAfterSeconds);
   }
@@ -125,6 +129,13 @@ export function createJobRunner(deps: RunnerDeps) {
       if (raw instanceof XeroDisconnected) {
         // Not the job's fault: it waits for the merchant to reconnect (jobs.claim skips it meanwhile).
         if (await deps.jobs.park(job, raw.message, now)) log.warn({ merchantId: raw.merchantId }, 'job waits: Xero disconnected');
+        return;
+      }
+      if (raw instanceof XeroScopeMissing && job.attempts < SCOPE_MISSING_ATTEMPTS) {
+        // Told apart from an expired token only by timing (a fresh token refused), not by Xero's
+        // body: tried again a little later before a person is asked, in case it was passing.
+        await deps.jobs.retryAt(job, new Date(now.getTime() + SCOPE_MISSING_RETRY_SECONDS * 1000), raw.message, now);
+        log.warn({ error: raw.message }, 'job will retry: Xero refused a fresh token');
         return;
       }
       const err = classify(raw);

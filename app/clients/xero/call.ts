@@ -80,13 +80,18 @@ export function createCaller(opts: {
         try {
           const ticket = prepaid;
           prepaid = undefined; // one call's worth: a retry asks the budget again
-          return await budget.budgeted(creds, purpose, () => observed(op, () => fn(session.sdk.accountingApi)), ticket);
+          const result = await budget.budgeted(creds, purpose, () => observed(op, () => fn(session.sdk.accountingApi)), ticket);
+          session.refused.delete(op);
+          return result;
         } catch (err) {
           const upstream = toUpstreamError(err, 'api', now);
           if (!upstream) throw err;
           if (upstream.status === 401) {
             const token = session.accessToken;
-            const refusedBefore = token !== undefined && session.refused.get(op) === token;
+            // Remembered by operation, not by token: a refresh for one refused operation gives every
+            // other a new token, and keying by token would have each refresh again in turn.
+            const refusedAt = session.refused.get(op);
+            const refusedBefore = refusedAt !== undefined && now().getTime() - refusedAt < REFUSED_MEMORY_MS;
             if (!fresh && !tokenRetried) {
               tokenRetried = true;
               // A cached token may have been revoked or expired early: get a new one and retry once.
@@ -103,7 +108,8 @@ export function createCaller(opts: {
               }
             }
             // A token just issued or refreshed, refused: a scope the connection lacks, whatever Xero's body says.
-            if (token !== undefined) session.refused.set(op, token);
+            // The first refusal's time is kept, so a misread 401 is tried with a new token again within REFUSED_MEMORY_MS.
+            if (!refusedBefore) session.refused.set(op, now().getTime());
             const missing = new XeroScopeMissing(scopeFor(op), upstream.message);
             log?.warn({ op, scope: missing.scope, detail: upstream.message }, 'xero refused a fresh token: scope not granted');
             throw missing;
@@ -123,6 +129,12 @@ export function createCaller(opts: {
     (creds, op, fn, how = {}) =>
       callAs(creds, op, how.purpose ?? gatewayPurpose, fn, { readOnly: !how.write, prepaid: how.prepaid });
 }
+
+/**
+ * How long an operation refused for a fresh token is taken as lacking its scope without asking for
+ * another token (a reconnect's stored set is still taken at once); after it, one refresh tries again.
+ */
+const REFUSED_MEMORY_MS = 10 * 60_000;
 
 /** Xero pages lists by 100; a short page is the last. Bounded so a misbehaving server cannot loop us. */
 const XERO_PAGE_SIZE = 100;

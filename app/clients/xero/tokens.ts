@@ -22,8 +22,8 @@ export interface Session {
   pending?: Promise<boolean>;
   /** The access token in use, so a 401 for it can ask for a refresh. */
   accessToken?: string;
-  /** Operations Xero refused with 401 for a just-issued token, and that token: a scope, not expiry. */
-  refused: Map<string, string>;
+  /** Operations Xero refused with 401 for a just-issued token (a scope, not expiry), and when (epoch ms, injected clock). */
+  refused: Map<string, number>;
   /** Custom Connections: the connection refused our scope list (invalid_scope); ask for none, so for all it was given. */
   noScopes?: boolean;
 }
