@@ -5,6 +5,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidCallback, type Harness } from '../helpers/harness.js';
 import { decodeMessage } from '../../app/i18n/index.js';
 import type { StoredAlert } from '../../app/store/alerts.js';
+import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
 
 const heading = (html: string) => cheerio.load(html)('h1').text().trim();
 
@@ -61,6 +62,26 @@ describeEachDatabase('GET /pay when Xendit refuses the checkout', ({ db }) => {
     assert.equal(res.headers.location, created.invoice_url);
     assert.equal(h.sims.xendit.getInvoice(created.id)!.paymentMethods?.join(), 'QRIS,OVO');
     assert.equal((await h.stores.checkouts.live(h.merchant.id, inv.invoiceId, created.amount * 1))?.status, 'open');
+  });
+
+  it("the refusal shows on the dashboard of the merchant's users and the operators for a day, naming Xendit's code; not on another merchant's", async () => {
+    const other = await seedAdminCast(h, db());
+    await h.stores.merchants.setSettings(h.merchant.id, { paymentMethods: ['OVO'] }, h.clock());
+    h.sims.xendit.test.updateAccount(key(), { activatedChannels: ['BCA'] });
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(502);
+    const banner = async (email: string, query = '') => (await page(await signedIn(h.app, email), `/admin?lang=en${query}`)).$('[data-checkout-refused]');
+    for (const email of ['a@toko.test', 'ops@example.com']) {
+      const shown = await banner(email);
+      assert.equal(shown.length, 1, email);
+      assert.equal(shown.attr('data-checkout-refused'), h.merchant.id);
+      assert.match(shown.text(), /Xendit refused to make a checkout/);
+      assert.match(shown.text(), /UNAVAILABLE_PAYMENT_METHOD_ERROR/);
+    }
+    assert.equal((await banner('b@lain.test')).length, 0, "another merchant's users do not see it");
+    assert.equal((await banner('ops@example.com', `&merchant=${other.id}`)).length, 0, 'nor the operator looking at another merchant');
+    h.clock.advance(86_400_000 + 1000);
+    assert.equal((await banner('a@toko.test')).length, 0, 'gone a day after the latest refusal');
   });
 
   it("a currency the Xendit account does not have: the same page and an alert naming Xendit's code", async () => {

@@ -38,6 +38,8 @@ export function searchOf(text: string | undefined): PaymentFilter['search'] {
 export const PAGE_SIZE = 25;
 /** The most recent checkouts closed by Xero changes shown on the dashboard. */
 const CLOSED_SHOWN = 10;
+/** A checkout Xendit refused is shown on the dashboard for a day after the latest refusal (with its time), so one fixed drops off. */
+const REFUSALS_SHOWN_MS = 86_400_000;
 
 /** A merchant user is pinned to their merchant whatever the query says. */
 function scopeOf(actor: User, requestedMerchantId?: string): string | undefined {
@@ -111,8 +113,17 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: DashboardQ
   // Checkouts the gateway expired because their Xero invoice changed, and why (jobs/sync/invoice-changes.ts).
   const closed = await deps.stores.invoiceWatch.recentlyClosed(merchantId ? [merchantId] : actor.role === 'operator' ? 'all' : [], CLOSED_SHOWN);
   const names = new Map(all.map((m) => [m.id, m.name]));
+  // Xendit refusing to make checkouts (a channel or currency not activated): customers cannot pay until it is fixed.
+  const scope = merchantId ? [merchantId] : actor.role === 'operator' ? 'all' : [];
+  const refusals = await deps.stores.alerts.recent('checkoutRefused', scope, new Date(deps.clock().getTime() - REFUSALS_SHOWN_MS), CLOSED_SHOWN);
   return {
     closed: closed.map((c) => ({ ...c, merchantName: names.get(c.merchantId) ?? '' })),
+    checkoutRefusals: refusals.map((r) => ({
+      merchantId: r.merchantId!,
+      merchantName: names.get(r.merchantId!) ?? merchant?.name ?? '',
+      at: r.createdAt,
+      message: r.message,
+    })),
     timeZone,
     totals,
     xeroDisconnected,
