@@ -100,6 +100,22 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
       assert.equal(h.sims.xero.test.creditNotes(h.tenantId)[0].total, 15000000n);
     });
 
+    it('direct debit, which no source says Xendit refunds only whole: the form is offered with an amount to type and no note, and the simulated Xendit refunds a part', async () => {
+      const { x, payment } = await recordedPaidBy({ paymentMethod: 'DIRECT_DEBIT', paymentChannel: 'DD_BRI' });
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const form = await refundForm(agent, payment.id);
+      assert.equal(form.$('#refund .refund-channel').length, 0);
+      assert.equal(form.$('#refund-new input[name=amount]').attr('type'), 'text');
+      assert.equal(form.amount, '150000');
+      await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '50000', reason: 'OTHERS' })
+        .expect(303)
+        .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+      const [refund] = await atXendit(x.id);
+      assert.equal(refund.amount, 50_000);
+      await h.worker.drain();
+      assert.equal(h.sims.xero.test.creditNotes(h.tenantId)[0].total, 5000000n);
+    });
+
     it('a payment recorded before the gateway kept its channel gets the form, and Xendit decides', async () => {
       const { payment } = await recordedPaidBy();
       await db().updateTable('payments').set({ payment_method: null, payment_channel: null }).where('id', '=', payment.id).execute();

@@ -70,6 +70,36 @@ describe('simulated Xendit: refunds by payment channel', () => {
     assert.equal((await refund({ invoice_id: unpaid }).expect(400)).body.error_code, 'INELIGIBLE_TRANSACTION');
   });
 
+  it('a channel no source names (direct debit, an unlisted e-wallet) is refunded, in part too, through POST /refunds and the dashboard: Xendit decides, so the simulator does not refuse', async () => {
+    for (const paidBy of [
+      { paymentMethod: 'DIRECT_DEBIT', paymentChannel: 'DD_BRI' },
+      { paymentMethod: 'EWALLET', paymentChannel: 'JENIUSPAY' },
+    ]) {
+      const id = await paid(paidBy);
+      const made = (await refund({ invoice_id: id, amount: 40_000 }).expect(200)).body;
+      assert.deepEqual([made.amount, made.payment_method_type, made.channel_code], [40_000, paidBy.paymentMethod, paidBy.paymentChannel]);
+      await refundsOf(id); // the pending refund ends
+      await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: id, amount: '10000' }).expect(303);
+      assert.deepEqual((await refundsOf(id)).map((r: { amount: number }) => r.amount).sort(), [10_000, 40_000], paidBy.paymentChannel);
+    }
+  });
+
+  it('Void is offered on e-wallet and QR payments only (where Xendit documents it); a void of a card sent anyway is refused with words, no made-up error code', async () => {
+    const wallet = await paid(REFUNDABLE);
+    const card = await paid({ paymentMethod: 'CREDIT_CARD', paymentChannel: 'CREDIT_CARD' });
+    const $ = cheerio.load((await request(sims.xenditUrl).get('/dashboard').expect(200)).text);
+    const voidOffered = (id: string) => $(`form.refund:has(input[name=invoice_id][value="${id}"]) input[name=void]`).length;
+    assert.equal(voidOffered(wallet), 1);
+    assert.equal(voidOffered(card), 0);
+    const page = await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: card, void: 'on' }).expect(400);
+    const text = cheerio.load(page.text)('body').text();
+    assert.match(text, /Void is offered for e-wallet and QR payments only/);
+    assert.doesNotMatch(text, /[A-Z]+_[A-Z_]+: Void/);
+    assert.equal((await refundsOf(card)).length, 0);
+    await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: wallet, void: 'on' }).expect(303);
+    assert.ok(sims.xendit.getInvoice(wallet)?.voidedAt);
+  });
+
   it('the checkout lets the payer choose the channel, and the invoice records it', async () => {
     const { id } = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000 });
     const $ = cheerio.load((await request(sims.xenditUrl).get(`/checkout/${id}`).expect(200)).text);

@@ -6,12 +6,17 @@
  * (docs.xendit.co API reference "Create a refund"). Xendit refuses the others with
  * REFUND_NOT_SUPPORTED or PARTIAL_REFUND_NOT_SUPPORTED (xendit-node CreateRefund400Response).
  *
- * The simulated Xendit refuses by this table and the admin's Refund form follows it. Where the
- * docs leave a channel open, the stricter reading is taken (see each entry); a channel the table
- * does not name is `unlisted`: the simulator refuses it, the gateway lets Xendit decide.
+ * The simulated Xendit refuses by this table and the admin's Refund form follows it. Only what a
+ * source says is refused: "Not all payment channels support refunds" does not say which others
+ * are, so a channel the table does not name is `unlisted` and right either way: the simulator
+ * refunds it (whole or in part) and the gateway offers the form, Xendit deciding and the gateway
+ * recording a refusal as it does any other.
  */
 
-/** `partial`: full and partial refunds; `full`: only the whole paid amount; `none`: no refund. */
+/**
+ * `partial`: full and partial refunds; `full`: only the whole paid amount; `none`: no refund;
+ * `unlisted`: no source says (taken by the simulator, offered by the admin).
+ */
 export type RefundSupport = 'partial' | 'full' | 'none' | 'unlisted';
 
 /**
@@ -51,8 +56,8 @@ export function refundSupport(paid: { method: string | null | undefined; channel
   // QRIS: whether a partial refund is taken depends on the payer's issuer (docs.xendit.co "QRIS",
   // Limitations), which the invoice does not tell: the stricter reading, whole refunds only.
   if (method === 'QR_CODE' || method === 'QRIS') return 'full';
-  // Direct debit is refundable ("Create a refund"); partial refunds are documented nowhere for it.
-  if (method === 'DIRECT_DEBIT') return 'full';
+  // Direct debit is refundable ("Create a refund"), but no source says whether in part: unlisted,
+  // not `full`, so the admin does not forbid a partial refund Xendit may take.
   if (method === 'EWALLET') return EWALLETS[`${paid.currency}:${paid.channel?.toUpperCase() ?? ''}`] ?? 'unlisted';
   return 'unlisted';
 }

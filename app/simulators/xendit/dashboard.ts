@@ -8,6 +8,7 @@ import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, toMi
 import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { onThisHost } from '../same-host.js';
 import type { XenditSimulator } from './state.js';
+import { voidable } from './refunds.js';
 
 type DashboardSim = Pick<
   XenditSimulator,
@@ -47,8 +48,9 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
   });
   // Transactions → a paid invoice → Refund (full, or the amount typed; or Void, before it settles):
   // Xendit sends refund.succeeded to the account's refund webhook URL. Refused as the API refuses
-  // (refunds.ts): the dashboard offers refunds of refundable channels only (docs.xendit.co e-wallet
-  // "Void and Refund": Refund on a successfully paid e-wallet transaction).
+  // (refunds.ts): only where a source says the channel is not refunded (docs.xendit.co e-wallet
+  // "Void and Refund": Refund on a successfully paid e-wallet transaction); Void on e-wallet and QR
+  // payments only, where it is documented.
   router.post('/dashboard/refunds', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const inv = typeof body.invoice_id === 'string' ? sim.state.invoices.get(body.invoice_id) : undefined;
@@ -165,7 +167,7 @@ function dashboardPage(sim: Pick<XenditSimulator, 'state' | 'test' | 'billedMont
       (i) =>
         `<tr><td><a href="${escapeHtml(`${base}/checkout/${encodeURIComponent(i.id)}`)}">${escapeHtml(i.externalId)}</a></td><td>${escapeHtml(i.description ?? '')}</td>` +
         `<td class="num">${escapeHtml(i.currency)} ${escapeHtml(toDecimal(i.amount, i.currency))}</td><td><span class="status status-${escapeHtml(i.status)}">${escapeHtml(i.status)}</span>${i.paymentChannel ? ` <span class="muted">${escapeHtml(i.paymentChannel)}</span>` : ''}</td>` +
-        `<td>${i.status === 'PAID' || i.status === 'SETTLED' ? refundForm(base, i.id) : ''}</td></tr>`,
+        `<td>${i.status === 'PAID' || i.status === 'SETTLED' ? refundForm(base, i.id, voidable(i)) : ''}</td></tr>`,
     )
     .join('\n');
   return renderPage(
@@ -291,14 +293,16 @@ function disputesSection(sim: Pick<DashboardSim, 'state' | 'disputeReport'>, bas
 </section>`;
 }
 
-/** Empty amount: the whole rest of what was paid. */
-function refundForm(base: string, invoiceId: string): string {
+/** Empty amount: the whole rest of what was paid. Void only where Xendit documents it (refunds.ts `voidable`). */
+function refundForm(base: string, invoiceId: string, canVoid: boolean): string {
   return (
     `<form method="post" action="${escapeHtml(`${base}/dashboard/refunds`)}" class="refund">` +
     `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +
     `<label>Amount <input name="amount" inputmode="decimal" size="9" placeholder="all"></label> ` +
     `<label title="Some channels give the payment's fee back on a refund"><input type="checkbox" name="fee_returned"> fee given back</label> ` +
-    `<label title="The whole payment cancelled before it settles (e-wallet void, QR refund within 24 hours): fee and VAT given back"><input type="checkbox" name="void"> void</label> ` +
+    (canVoid
+      ? `<label title="The whole payment cancelled before it settles (e-wallet void, QR refund within 24 hours): fee and VAT given back"><input type="checkbox" name="void"> void</label> `
+      : '') +
     `<button type="submit">Refund</button></form>` +
     `<form method="post" action="${escapeHtml(`${base}/dashboard/chargebacks`)}" class="chargeback">` +
     `<input type="hidden" name="invoice_id" value="${escapeHtml(invoiceId)}">` +

@@ -118,7 +118,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     createInvoice: (input) => createOutsideInvoice(ctx, input),
     refund: async (invoiceId, r = {}) => {
       const made = await createRefund(ctx, requireInvoice(ctx, invoiceId), r);
-      if ('error' in made) throw new Error(`${made.code}: ${made.error}`);
+      if ('error' in made) throw new Error(made.code ? `${made.code}: ${made.error}` : made.error);
       return { id: made.id };
     },
     completeRefund: (refundId, status, opts) => completeRefund(ctx, refundId, status, opts),

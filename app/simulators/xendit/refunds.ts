@@ -74,26 +74,36 @@ export function refundable(ctx: Ctx, inv: SimXenditInvoice): number {
   return (inv.paidAmount ?? inv.amount) - taken;
 }
 
-/** Why Xendit refuses a refund: its error_code (xendit-node CreateRefund400Response) and words. */
+/**
+ * Why Xendit refuses a refund: its words and, where one is documented, its error_code (xendit-node
+ * CreateRefund400Response). A void is a dashboard action with no documented code (xendit-node has
+ * no void API), so its refusal has none.
+ */
 export interface RefundRefusal {
   error: string;
-  code: string;
+  code?: string;
 }
 
 /**
  * Whether Xendit takes a refund of `amount` of this paid invoice by its payment channel
- * (clients/xendit/refund-support.ts): a channel the docs do not name is refused, the stricter
- * reading. The messages are ours; the codes are Xendit's (docs.xendit.co QR codes "Test scenarios"
- * describe them: refund "not available as the method is not provided", partial refund "not
- * supported for this specific issuer").
+ * (clients/xendit/refund-support.ts). Refused only where a source says so: a channel the docs do
+ * not name (`unlisted`) is refunded, whole or in part, since "Not all payment channels support
+ * refunds" names none. The messages are ours; the codes are Xendit's (docs.xendit.co QR codes
+ * "Test scenarios" describe them: refund "not available as the method is not provided", partial
+ * refund "not supported for this specific issuer").
  */
 function channelRefusal(inv: SimXenditInvoice, amount: number): RefundRefusal | undefined {
   const support = refundSupport({ method: inv.paymentMethod, channel: inv.paymentChannel, currency: inv.currency });
   const how = [inv.paymentMethod, inv.paymentChannel].filter(Boolean).join(' ');
-  if (support === 'none' || support === 'unlisted') return { code: 'REFUND_NOT_SUPPORTED', error: `Refund is not supported for payments made by ${how}` };
+  if (support === 'none') return { code: 'REFUND_NOT_SUPPORTED', error: `Refund is not supported for payments made by ${how}` };
   if (support === 'full' && amount !== inv.paidAmount)
     return { code: 'PARTIAL_REFUND_NOT_SUPPORTED', error: `Partial refund is not supported for payments made by ${how}: only the whole paid amount` };
   return undefined;
+}
+
+/** Whether the dashboard offers Void on this payment (documented for e-wallets and QR codes). */
+export function voidable(inv: SimXenditInvoice): boolean {
+  return inv.paymentMethod === 'EWALLET' || inv.paymentMethod === 'QR_CODE' || inv.paymentMethod === 'QRIS';
 }
 
 /** A refund as the merchant makes it (API or dashboard). `pending`: it stays PENDING until `completeRefund`. */
@@ -124,9 +134,10 @@ export async function createRefund(
   const refused = channelRefusal(inv, amount);
   if (refused) return refused;
   // Voids happen before settlement and only for the whole amount (docs.xendit.co e-wallet "Void and
-  // Refund"); documented for e-wallets and QR codes only (a QRIS refund in full within 24 hours).
-  if (r.void && inv.paymentMethod !== 'EWALLET' && inv.paymentMethod !== 'QR_CODE' && inv.paymentMethod !== 'QRIS')
-    return { code: 'REFUND_NOT_SUPPORTED', error: `Void is not supported for payments made by ${inv.paymentMethod ?? 'this channel'}` };
+  // Refund"); documented for e-wallets and QR codes only (a QRIS refund in full within 24 hours), so
+  // the simulated dashboard offers no void of another channel. No error code: Xendit documents none
+  // for a void (xendit-node has no void API), and none is made up.
+  if (r.void && !voidable(inv)) return { error: `Void is offered for e-wallet and QR payments only, not ${inv.paymentMethod ?? 'this payment'}` };
   if (r.void && inv.status !== 'PAID') return { code: 'INELIGIBLE_TRANSACTION', error: 'only a payment not settled yet can be voided' };
   if (r.void && (amount !== left || left !== inv.paidAmount)) return { code: 'API_VALIDATION_ERROR', error: 'a void cancels the whole payment' };
   // docs.xendit.co QR codes "Test scenarios": more than the unrefunded rest is MAXIMUM_REFUND_AMOUNT_REACHED.
@@ -295,6 +306,7 @@ export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): 
     idempotencyKey: key,
     pending: true,
   });
+  // Every refusal here has Xendit's code: POST /refunds never voids.
   if ('error' in made) return void res.status(400).json({ error_code: made.code, message: made.error });
   made.viaApi = true;
   if (ctx.faults.dropIfArmed(req, res)) return;
