@@ -21,6 +21,28 @@ export function createRateLimitStore(db: Db) {
       return new Map(rows.map((r) => [r.key, r.hits]));
     },
 
+    /**
+     * Takes back one hit that hit() counted in these windows, for a request that turned out not to
+     * count (a sign-in that succeeded). A counter whose window has moved on since is left alone: at
+     * worst the hit stays counted, never one that was not ours is taken back.
+     */
+    async unhit(hits: { key: string; windowStart: Date }[]): Promise<void> {
+      if (!hits.length) return;
+      await db
+        .updateTable('rate_limits')
+        .set((eb) => ({ hits: eb('hits', '-', 1) }))
+        .where('hits', '>', 0)
+        .where((eb) => eb.or(hits.map((h) => eb.and([eb('key', '=', h.key), eb('window_start', '=', h.windowStart)]))))
+        .execute();
+    },
+
+    /** When each key's current window started (or its last hit, for a key hit with windowStart = now), counting nothing. */
+    async windowStarts(keys: string[]): Promise<Map<string, Date>> {
+      if (!keys.length) return new Map();
+      const rows = await db.selectFrom('rate_limits').select(['key', 'window_start']).where('key', 'in', keys).execute();
+      return new Map(rows.map((r) => [r.key, new Date(r.window_start)]));
+    },
+
     /** Forgets counters whose window started before `before`; returns how many. */
     async prune(before: Date): Promise<number> {
       const r = await db.deleteFrom('rate_limits').where('window_start', '<', before).executeTakeFirst();

@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/index.js';
 import { paths } from '../../app/paths.js';
 import { issueSetupLinkIfNeeded, LOGIN_ACCOUNT_LIMIT, LOGIN_IP_LIMIT, LOGIN_LIMIT } from '../../app/admin/auth/service.js';
 import { sessionCookie } from '../../app/admin/session.js';
+import { STEP_UP_MS } from '../../app/admin/web.js';
 import { verifyPassword } from '../../app/admin/auth/passwords.js';
 
 describeEachDatabase('admin: accounts and security', ({ db }) => {
@@ -223,6 +224,81 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       await guess('203.0.113.200', PASSWORD).expect(429);
       h.clock.advance(15 * 60_000);
       await guess('203.0.113.200', PASSWORD).expect(303);
+    });
+
+    /** A new browser at this forwarded address: the sign-in form, then the e-mail and password. */
+    const signInFrom = async (xff: string, email: string, password: string) => {
+      const agent = request.agent(h.app);
+      const csrf = (await page(agent, paths.adminLogin)).csrf();
+      const res = await agent.post(paths.adminLogin).set('X-Forwarded-For', xff).type('form').send({ _csrf: csrf, email, password });
+      return { agent, status: res.status };
+    };
+
+    it(`lets a signed-in operator step up while their e-mail is paused by ${LOGIN_ACCOUNT_LIMIT + 1} failed sign-ins from many clients`, async () => {
+      const operator = await signedIn(h.app, 'ops@example.com');
+      for (let i = 0; i <= LOGIN_ACCOUNT_LIMIT; i++) {
+        const { status } = await signInFrom(`198.51.100.${i + 1}`, 'ops@example.com', 'a wrong guess');
+        assert.equal(status, i < LOGIN_ACCOUNT_LIMIT ? 401 : 429, `guess ${i + 1}`);
+      }
+      assert.equal((await signInFrom('203.0.113.77', 'ops@example.com', PASSWORD)).status, 429, 'the e-mail is paused for a client without a session');
+
+      // Their session proves who they are: the step-up is held only to its own (IP, e-mail) limit,
+      // even from an address that never signed in (a phone on another network).
+      h.clock.advance(STEP_UP_MS + 1000);
+      const csrf = (await page(operator, paths.admin)).csrf();
+      await operator
+        .post(paths.adminReauth)
+        .set('X-Forwarded-For', '203.0.113.77')
+        .type('form')
+        .send({ _csrf: csrf, password: PASSWORD, back: paths.adminUsers })
+        .expect(303)
+        .expect('location', paths.adminUsers);
+    });
+
+    it(`counts only failed sign-ins against a client's ${LOGIN_IP_LIMIT}, and a client that signed in as an e-mail is not paused by others' failures`, async () => {
+      // An office behind one address: its operator signs in many times a day.
+      for (let i = 0; i <= LOGIN_IP_LIMIT; i++) assert.equal((await signInFrom('203.0.113.5', 'ops@example.com', PASSWORD)).status, 303, `sign-in ${i + 1}`);
+      // Someone else there guesses across e-mails until the address is paused...
+      for (let i = 0; i < LOGIN_IP_LIMIT; i++)
+        assert.equal((await signInFrom('203.0.113.5', `guess${i}@example.com`, 'a wrong guess')).status, 401, `guess ${i + 1}`);
+      assert.equal((await signInFrom('203.0.113.5', 'someone@example.com', 'a wrong guess')).status, 429);
+      // ...which does not pause the operator, who signed in from there within the day.
+      assert.equal((await signInFrom('203.0.113.5', 'ops@example.com', PASSWORD)).status, 303);
+    });
+
+    it(`pauses an e-mail after ${LOGIN_ACCOUNT_LIMIT} failed sign-ins from many clients, even concurrent ones, for clients without a session, except where it signed in`, async () => {
+      const laptop = await signInFrom('192.0.2.44', 'ops@example.com', PASSWORD);
+      assert.equal(laptop.status, 303);
+      const dash = await page(laptop.agent, paths.admin);
+      await laptop.agent.post(paths.adminLogout).set('X-Forwarded-For', '192.0.2.44').type('form').send({ _csrf: dash.csrf() }).expect(303);
+
+      // A burst: every guess is counted before its password is checked, so none slips past the limit.
+      const fresh = request.agent(h.app);
+      const token = (await page(fresh, paths.adminLogin)).csrf();
+      const statuses = await Promise.all(
+        Array.from({ length: LOGIN_ACCOUNT_LIMIT + 5 }, (_, i) =>
+          fresh
+            .post(paths.adminLogin)
+            .set('X-Forwarded-For', `198.51.100.${i + 1}`)
+            .type('form')
+            .send({ _csrf: token, email: 'ops@example.com', password: 'a wrong guess' })
+            .then((r) => r.status),
+        ),
+      );
+      assert.equal(statuses.filter((s) => s === 401).length, LOGIN_ACCOUNT_LIMIT, statuses.join(' '));
+      assert.equal(statuses.filter((s) => s === 429).length, 5, statuses.join(' '));
+
+      assert.equal((await signInFrom('203.0.113.200', 'ops@example.com', PASSWORD)).status, 429, 'a new client waits for the window to end');
+      // The laptop, signed out, signed in from its address within the day: a guesser elsewhere cannot pause it.
+      const form = await page(laptop.agent, paths.adminLogin);
+      await laptop.agent
+        .post(paths.adminLogin)
+        .set('X-Forwarded-For', '192.0.2.44')
+        .type('form')
+        .send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD })
+        .expect(303);
+      h.clock.advance(15 * 60_000);
+      assert.equal((await signInFrom('203.0.113.200', 'ops@example.com', PASSWORD)).status, 303);
     });
 
     it('shows the sign-in page to strangers without writing a session row per visit', async () => {

@@ -91,8 +91,8 @@ export function authRouter(deps: AdminDeps, sess: Sessions): Router {
       const form = parseForm(ReauthForm, req.body);
       const user = signedIn(res);
       try {
-        // Counted like sign-in attempts: the step-up is no way around the sign-in throttle.
-        await service.login(deps, { email: user.email, password: form.password, ip: clientKey(clientAddress(req)) });
+        // Shares the per-(IP, e-mail) count with sign-in, so the step-up is no way around it.
+        await service.confirmPassword(deps, { email: user.email, password: form.password, ip: clientKey(clientAddress(req)) });
         await passwordConfirmed(deps, currentSession(res)!.idHash);
       } catch (err) {
         if (!(err instanceof InvalidCredentials)) throw err;

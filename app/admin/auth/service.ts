@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { User } from '../../store/users.js';
 import { InvalidCredentials, SetupLinkInvalid, TooManyAttempts, TooManyRequests } from '../../errors.js';
-import { createRateLimiter } from '../../security/rate-limit.js';
+import { countedWindows, refuseOverLimit } from '../../security/rate-limit.js';
 import { paths } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -10,10 +10,12 @@ import { hashPassword, verifyPassword } from './passwords.js';
 export const SETUP_LINK_TTL_MS = 24 * 60 * 60_000;
 export const LOGIN_LIMIT = 5;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
-/** Attempts per client (an IPv4 address, an IPv6 /64) across all e-mails: one client guessing many accounts. */
+/** Failed attempts per client (an IPv4 address, an IPv6 /64) across all e-mails: one client guessing many accounts. */
 export const LOGIN_IP_LIMIT = 30;
-/** Attempts per e-mail across all clients: many clients guessing one account's password. */
+/** Failed attempts per e-mail across all clients: many clients guessing one account's password. */
 export const LOGIN_ACCOUNT_LIMIT = 30;
+/** How long a client that signed in as an e-mail is exempt from the per-IP and per-e-mail limits; rate_limits rows are kept a day (housekeeping). */
+export const LOGIN_KNOWN_CLIENT_MS = 24 * 3600_000;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -48,34 +50,91 @@ export async function completeSetup(deps: OnboardingDeps, input: { token: string
 }
 
 /**
- * Every attempt counts in the database, so all web processes share the limits: per (IP, e-mail),
- * which a success clears, and per IP and per e-mail in fixed windows, which a success does not (a
- * guesser who also holds one account must not reset them). `ip` is the client's rate-limit key
- * (clientKey: IPv6 by /64). Unknown e-mails cost the same scrypt work as known ones.
+ * Per (IP, e-mail): every attempt counts (a success clears it), for sign-in and step-up alike.
+ * Counted in the database, so all web processes share the limit.
  */
-export async function login(deps: OnboardingDeps, input: { email: string; password: string; ip: string }): Promise<User> {
-  const key = sha256(`${input.ip}\n${input.email}`);
+async function countPairAttempt(deps: OnboardingDeps, pair: string): Promise<void> {
   const now = deps.clock();
-  const { count, windowStart } = await deps.stores.sessions.countAttempt(key, now, LOGIN_WINDOW_MS);
+  const { count, windowStart } = await deps.stores.sessions.countAttempt(pair, now, LOGIN_WINDOW_MS);
   if (count > LOGIN_LIMIT) {
     deps.logger.warn({ attempts: count }, 'login throttled');
     throw new TooManyAttempts(Math.max(1, Math.ceil((windowStart.getTime() + LOGIN_WINDOW_MS - now.getTime()) / 1000)));
   }
-  const windowSeconds = LOGIN_WINDOW_MS / 1000;
-  try {
-    await createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock })(
-      { key: `login-ip:${input.ip}`, rule: { limit: LOGIN_IP_LIMIT, windowSeconds } },
-      { key: `login-account:${sha256(input.email)}`, rule: { limit: LOGIN_ACCOUNT_LIMIT, windowSeconds } },
-    );
-  } catch (err) {
-    if (!(err instanceof TooManyRequests)) throw err;
-    deps.logger.warn({ reason: err.message }, 'login throttled');
-    throw new TooManyAttempts(err.retryAfterSeconds);
-  }
+}
+
+/** Unknown e-mails cost the same scrypt work as known ones. */
+async function checkPassword(deps: OnboardingDeps, input: { email: string; password: string }): Promise<User> {
   const user = await deps.stores.users.byEmail(input.email);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !ok || user.disabledAt) throw new InvalidCredentials('wrong e-mail or password');
-  await deps.stores.sessions.clearAttempts(key);
+  return user;
+}
+
+/** The password was right from this client for this e-mail: it is a known client (see login) for a day. */
+async function succeeded(deps: OnboardingDeps, pair: string): Promise<void> {
+  await deps.stores.sessions.clearAttempts(pair);
+  await deps.stores.rateLimits.hit([{ key: `login-ok:${pair}`, windowStart: deps.clock() }]);
+}
+
+/**
+ * Sign-in, under three limits: per (IP, e-mail) on every attempt (countPairAttempt), and per IP
+ * and per e-mail on failed attempts only, in fixed windows, so that guessers cannot lock out
+ * whoever knows the password by signing in wrongly as them. `ip` is the client's rate-limit key
+ * (clientKey: IPv6 by /64).
+ *
+ * The per-IP and per-e-mail counters are counted before the password is checked and taken back
+ * when it was right (or the attempt was refused): checking first and counting after a failure
+ * would let a burst of concurrent guesses all pass the check before any of them counted.
+ *
+ * A known client, one that signed in (or stepped up) as this e-mail from this IP within
+ * LOGIN_KNOWN_CLIENT_MS, is held to its per-(IP, e-mail) limit only. An attacker spread over many
+ * addresses can then still pause the account for a new device or network, but not for the
+ * addresses its user signs in from, which is what the lockout would cost. Little is given away:
+ * someone sharing such an address (an office NAT) gets that pair's 5 guesses per window for that
+ * one e-mail, and their failures still count against the e-mail for everyone else. The browser's
+ * session is no signal here (signing in again means it has none); the step-up has one, see
+ * confirmPassword.
+ */
+export async function login(deps: OnboardingDeps, input: { email: string; password: string; ip: string }): Promise<User> {
+  const pair = sha256(`${input.ip}\n${input.email}`);
+  await countPairAttempt(deps, pair);
+  const now = deps.clock();
+  const windowSeconds = LOGIN_WINDOW_MS / 1000;
+  const counted = countedWindows(
+    [
+      { key: `login-ip:${input.ip}`, rule: { limit: LOGIN_IP_LIMIT, windowSeconds } },
+      { key: `login-account:${sha256(input.email)}`, rule: { limit: LOGIN_ACCOUNT_LIMIT, windowSeconds } },
+    ],
+    now.getTime(),
+  );
+  const hits = await deps.stores.rateLimits.hit(counted);
+  try {
+    refuseOverLimit(counted, hits, now.getTime());
+  } catch (err) {
+    if (!(err instanceof TooManyRequests)) throw err;
+    const known = (await deps.stores.rateLimits.windowStarts([`login-ok:${pair}`])).get(`login-ok:${pair}`);
+    if (!known || known.getTime() <= now.getTime() - LOGIN_KNOWN_CLIENT_MS) {
+      await deps.stores.rateLimits.unhit(counted);
+      deps.logger.warn({ reason: err.message }, 'login throttled');
+      throw new TooManyAttempts(err.retryAfterSeconds);
+    }
+  }
+  const user = await checkPassword(deps, input);
+  await deps.stores.rateLimits.unhit(counted);
+  await succeeded(deps, pair);
+  return user;
+}
+
+/**
+ * The step-up of a signed-in user: their session already proves who they are, so only the
+ * per-(IP, e-mail) limit applies. Under the per-e-mail one, anyone could keep a signed-in operator
+ * from every money-moving form by failing to sign in as them from a few addresses.
+ */
+export async function confirmPassword(deps: OnboardingDeps, input: { email: string; password: string; ip: string }): Promise<User> {
+  const pair = sha256(`${input.ip}\n${input.email}`);
+  await countPairAttempt(deps, pair);
+  const user = await checkPassword(deps, input);
+  await succeeded(deps, pair);
   return user;
 }
 

@@ -3,7 +3,10 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import { LOGIN_WINDOW_MS } from '../../admin/auth/service.js';
 
-/** Rate-limit windows are at most a day (PAY_RATE_LIMIT_WINDOW_SECONDS), so older ones count nothing. */
+/**
+ * Rate-limit windows are at most a day (PAY_RATE_LIMIT_WINDOW_SECONDS), so older ones count nothing;
+ * a day is also how long sign-in remembers a client that signed in (LOGIN_KNOWN_CLIENT_MS, a login-ok row).
+ */
 const RATE_LIMIT_KEEP_MS = 24 * 3600_000;
 const JOBS_KEEP_MS = 24 * 3600_000;
 
