@@ -3,7 +3,7 @@ import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
-import type { FeeBillState, FeeBillsTable, XenditFeeBilling } from './schema.js';
+import type { FeeBillState, FeeBillingChangesTable, FeeBillsTable, XenditFeeBilling } from './schema.js';
 import type { Currency } from '../money.js';
 
 export interface FeeBill {
@@ -39,6 +39,15 @@ const toBill = (r: Selectable<FeeBillsTable>): FeeBill => ({
   createdAt: r.created_at,
 });
 
+/**
+ * The setting at `at`: the latest change made by then, or before the first change the setting it
+ * replaced, or with no change kept the current one.
+ */
+function settingAt(changes: Selectable<FeeBillingChangesTable>[], current: XenditFeeBilling, at: Date): XenditFeeBilling {
+  const before = changes.filter((c) => c.changed_at <= at).at(-1);
+  return before ? before.billing_after : (changes[0]?.billing_before ?? current);
+}
+
 export function createFeeBillStore(db: Db) {
   const update = async (id: string, set: Updateable<FeeBillsTable>, now: Date) => {
     await db
@@ -47,6 +56,8 @@ export function createFeeBillStore(db: Db) {
       .where('id', '=', id)
       .execute();
   };
+  const billingChanges = (merchantId: string) =>
+    db.selectFrom('fee_billing_changes').selectAll().where('merchant_id', '=', merchantId).orderBy('changed_at').orderBy('id').execute();
   return {
     /**
      * The bill of that month and currency: made now with its job in one transaction (a bill is never
@@ -97,16 +108,17 @@ export function createFeeBillStore(db: Db) {
      * one changed to within the span.
      */
     async billingDuring(merchantId: string, current: XenditFeeBilling, from: Date, to: Date): Promise<Set<XenditFeeBilling>> {
-      const changes = await db
-        .selectFrom('fee_billing_changes')
-        .selectAll()
-        .where('merchant_id', '=', merchantId)
-        .orderBy('changed_at')
-        .orderBy('id')
-        .execute();
-      const before = changes.filter((c) => c.changed_at <= from).at(-1);
-      const atStart = before ? before.billing_after : (changes[0]?.billing_before ?? current);
-      return new Set([atStart, ...changes.filter((c) => c.changed_at > from && c.changed_at < to).map((c) => c.billing_after)]);
+      const changes = await billingChanges(merchantId);
+      return new Set([settingAt(changes, current, from), ...changes.filter((c) => c.changed_at > from && c.changed_at < to).map((c) => c.billing_after)]);
+    },
+
+    /**
+     * The fee billing in force at any instant, read once (a report asks it for every payment): as
+     * billingDuring judges the start of a span.
+     */
+    async billingAt(merchant: { id: string; xenditFeeBilling: XenditFeeBilling }): Promise<(at: Date) => XenditFeeBilling> {
+      const changes = await billingChanges(merchant.id);
+      return (at) => settingAt(changes, merchant.xenditFeeBilling, at);
     },
 
     /**
@@ -139,3 +151,5 @@ export function createFeeBillStore(db: Db) {
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
   };
 }
+
+export type FeeBillStore = ReturnType<typeof createFeeBillStore>;
