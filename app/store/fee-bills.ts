@@ -1,7 +1,8 @@
 /** Xendit's monthly fee invoices and their bills in Xero (migration 20261205T1600). */
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { insertJob, type NewJobRow } from './jobs.js';
+import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
+import { insertAudit, type AuditEntry } from './audit.js';
 import { int8 } from './int8.js';
 import type { FeeBillState, FeeBillingChangesTable, FeeBillsTable, XenditFeeBilling } from './schema.js';
 import type { Currency } from '../money.js';
@@ -38,6 +39,14 @@ const toBill = (r: Selectable<FeeBillsTable>): FeeBill => ({
   lastError: r.last_error,
   createdAt: r.created_at,
 });
+
+/**
+ * A bill nothing of which can be in Xero: Xero refused it or it was kept out (test mode), with no
+ * Xero id and no attempt mark (a send whose answer was lost keeps the mark, and may have made it).
+ */
+export function replaceable(b: Pick<FeeBill, 'state' | 'xeroInvoiceId' | 'attemptAt'>): boolean {
+  return (b.state === 'needs_review' || b.state === 'test_mode') && b.xeroInvoiceId === null && b.attemptAt === null;
+}
 
 /**
  * The setting at `at`: the latest change made by then, or before the first change the setting it
@@ -99,6 +108,51 @@ export function createFeeBillStore(db: Db) {
           .where('currency', '=', b.currency)
           .executeTakeFirstOrThrow();
         return { bill: toBill(row), made: false };
+      });
+    },
+
+    /**
+     * New totals for a bill that never reached Xero (replaceable), and its job queued again, in one
+     * transaction with the audit entry. The job's row is locked first: one running may have read the
+     * old totals and be about to send them ('busy'); one queued reads the new ones. 'changed': the
+     * bill is no longer the one judged replaceable (sent, or replaced, meanwhile).
+     */
+    async replace(
+      bill: FeeBill,
+      next: Pick<FeeBill, 'fees' | 'vat' | 'transactions' | 'xenditInvoiceNumber'> & { createdBy: string | null },
+      job: NewJobRow,
+      audit: AuditEntry,
+      now: Date,
+    ): Promise<'replaced' | 'busy' | 'changed'> {
+      return db.transaction().execute(async (trx) => {
+        const current = job.dedupe_key
+          ? await trx.selectFrom('jobs').select('state').where('dedupe_key', '=', job.dedupe_key).forUpdate().executeTakeFirst()
+          : undefined;
+        if (current?.state === 'running') return 'busy';
+        const updated = await trx
+          .updateTable('fee_bills')
+          .set({
+            fees: next.fees,
+            vat: next.vat,
+            transactions: next.transactions,
+            xendit_invoice_number: next.xenditInvoiceNumber,
+            created_by: next.createdBy,
+            state: 'pending',
+            last_error: null,
+            updated_at: now,
+          })
+          .where('id', '=', bill.id)
+          .where('state', 'in', ['needs_review', 'test_mode'])
+          .where('xero_invoice_id', 'is', null)
+          .where('attempt_at', 'is', null)
+          .where('fees', '=', bill.fees)
+          .where('vat', '=', bill.vat)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) return 'changed';
+        if (!current) await insertJob(trx, job);
+        else if (current.state !== 'queued') await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done', 'needs_review'], now, { clearError: true });
+        await insertAudit(trx, audit, now);
+        return 'replaced';
       });
     },
 
