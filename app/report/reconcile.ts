@@ -42,7 +42,8 @@ export interface Report {
   to: string;
   rows: ReportRow[];
   /**
-   * Per currency. Xendit: paid minus fees. Xero: net movement of the clearing accounts from
+   * Per currency. Xendit: paid minus the fees it kept (none of a payment whose fee it billed
+   * monthly). Xero: net movement of the clearing accounts from
    * Xendit-referenced entries; otherMovement: everything else on them.
    */
   totals: Record<string, Totals>;
@@ -79,6 +80,10 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // Dates are the organisation's local dates, as on the Xero entries.
   const timezone = merchant.xeroTimezone ?? (await deps.xero.getOrganisation(merchant.xero)).timezone;
   const xenditDate = (inv: XenditInvoice) => (inv.paidAt ? dateIn(new Date(inv.paidAt), zoneFor(timezone, inv.currency)) : undefined);
+  // Fees billed monthly are never taken from a payment (post-fee posts none; Xendit settles it
+  // gross), judged by the setting when it was paid: a merchant who switched keeps both kinds of row.
+  const billingAt = deps.stores ? await deps.stores.feeBills.billingAt(merchant) : () => merchant.xenditFeeBilling;
+  const feeBilledMonthly = (inv: XenditInvoice) => billingAt(inv.paidAt ? new Date(inv.paidAt) : new Date()) === 'invoiced';
   // Local dates in Xendit's markets run up to a day ahead of UTC: ask a day wider, filter by local date.
   const paid = await deps.xendit.listPaidInvoices(merchant.xenditSecretKey, {
     paidAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY_MS),
@@ -283,7 +288,10 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     }
     const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? found.overpayments[0]?.currencyCode ?? '';
     const inv = xendit.get(id);
-    const compared = compare(id, inv, found, accountCurrency, inv ? await feeTaxFor(transactionOf, inv) : { known: 0n }, xenditDate);
+    const billed = inv !== undefined && feeBilledMonthly(inv);
+    // A billed fee's VAT is on Xendit's monthly invoice, not kept from the payment: nothing to read.
+    const feeTax = inv && !billed ? await feeTaxFor(transactionOf, inv) : { known: 0n };
+    const compared = compare(id, inv, found, accountCurrency, feeTax, xenditDate, billed);
     const row = found.payments.length ? bookedTwice(compared, paidOutsideRange.get(id), paidInRange.has(id)) : compared;
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xenditNet;
@@ -389,6 +397,8 @@ function compare(
   accountCurrency: string,
   feeTax: FeeTax,
   xenditDate: (inv: XenditInvoice) => string | undefined,
+  /** Xendit bills the fee monthly: it keeps none of the payment, and Xero should hold no fee for it. */
+  billedMonthly: boolean,
 ) {
   const received = [...x.payments.map((p) => p.amount), ...x.overpayments.map((t) => t.total)];
   const xeroPaid = received.length ? received.reduce((s, a) => s + hundredths(a), 0n) : null;
@@ -411,12 +421,17 @@ function compare(
     };
   }
   const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
-  // What Xendit keeps: its fee plus the VAT on it (without the VAT when it is unknown, and flagged).
-  const fee = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency)) + ('known' in feeTax ? feeTax.known : 0n);
+  const charged = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency));
+  // What Xendit keeps: its fee plus the VAT on it (without the VAT when it is unknown, and flagged);
+  // nothing when the fee is billed monthly (the invoice still shows fees_paid_amount then).
+  const fee = billedMonthly ? 0n : charged + ('known' in feeTax ? feeTax.known : 0n);
   const row = { ...base, currency: inv.currency, xenditAmount: format(amount), xenditFee: format(fee) };
   const unknownTax = 'unknown' in feeTax ? feeTax.unknown : null;
+  const billedNote = billedMonthly
+    ? `Xendit's fee${charged > 0n ? ` (${format(charged)} before VAT)` : ''} is billed monthly (Xendit fee bill), not taken from the payment: compared gross`
+    : '';
   const result = (status: RowStatus, note: string) => {
-    if (unknownTax === null) return { xenditNet: amount - fee, xeroNet, row: { ...row, status, note } };
+    if (unknownTax === null) return { xenditNet: amount - fee, xeroNet, row: { ...row, status, note: [note, billedNote].filter(Boolean).join('; ') } };
     // The row cannot say matched (nor that the fee differs: Xero's fee was compared with the fee alone).
     const flagged = status === 'matched' || status === 'fee_differs' ? 'fee_tax_unknown' : status;
     const figures = status === 'matched' ? `; Xendit fee without VAT ${format(fee)}, Xero ${format(xeroFee ?? 0n)}` : '';

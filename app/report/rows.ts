@@ -4,6 +4,7 @@
  */
 import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
 import type { Merchant } from '../store/merchants.js';
+import type { FeeBillStore } from '../store/fee-bills.js';
 import type { XeroGateway } from '../clients/xero/types.js';
 import { type Currency } from '../money.js';
 import { UpstreamError } from '../clients/types.js';
@@ -45,6 +46,11 @@ export interface ReportRow {
 export interface ReportDeps {
   xero: XeroGateway;
   xendit: XenditGateway;
+  /**
+   * The merchant's kept changes of fee billing, so each payment is judged by the setting when it was
+   * paid. Without it (tools, tests of other things) today's setting stands for every payment.
+   */
+  stores?: { feeBills: Pick<FeeBillStore, 'billingAt'> };
 }
 
 /** "150000" / "12.5" / "-3.25" → hundredths. */

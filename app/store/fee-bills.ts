@@ -1,9 +1,10 @@
 /** Xendit's monthly fee invoices and their bills in Xero (migration 20261205T1600). */
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { insertJob, type NewJobRow } from './jobs.js';
+import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
+import { insertAudit, type AuditEntry } from './audit.js';
 import { int8 } from './int8.js';
-import type { FeeBillState, FeeBillsTable, XenditFeeBilling } from './schema.js';
+import type { FeeBillState, FeeBillingChangesTable, FeeBillsTable, XenditFeeBilling } from './schema.js';
 import type { Currency } from '../money.js';
 
 export interface FeeBill {
@@ -39,6 +40,23 @@ const toBill = (r: Selectable<FeeBillsTable>): FeeBill => ({
   createdAt: r.created_at,
 });
 
+/**
+ * A bill nothing of which can be in Xero: Xero refused it or it was kept out (test mode), with no
+ * Xero id and no attempt mark (a send whose answer was lost keeps the mark, and may have made it).
+ */
+export function replaceable(b: Pick<FeeBill, 'state' | 'xeroInvoiceId' | 'attemptAt'>): boolean {
+  return (b.state === 'needs_review' || b.state === 'test_mode') && b.xeroInvoiceId === null && b.attemptAt === null;
+}
+
+/**
+ * The setting at `at`: the latest change made by then, or before the first change the setting it
+ * replaced, or with no change kept the current one.
+ */
+function settingAt(changes: Selectable<FeeBillingChangesTable>[], current: XenditFeeBilling, at: Date): XenditFeeBilling {
+  const before = changes.filter((c) => c.changed_at <= at).at(-1);
+  return before ? before.billing_after : (changes[0]?.billing_before ?? current);
+}
+
 export function createFeeBillStore(db: Db) {
   const update = async (id: string, set: Updateable<FeeBillsTable>, now: Date) => {
     await db
@@ -47,6 +65,8 @@ export function createFeeBillStore(db: Db) {
       .where('id', '=', id)
       .execute();
   };
+  const billingChanges = (merchantId: string) =>
+    db.selectFrom('fee_billing_changes').selectAll().where('merchant_id', '=', merchantId).orderBy('changed_at').orderBy('id').execute();
   return {
     /**
      * The bill of that month and currency: made now with its job in one transaction (a bill is never
@@ -92,21 +112,67 @@ export function createFeeBillStore(db: Db) {
     },
 
     /**
+     * New totals for a bill that never reached Xero (replaceable), and its job queued again, in one
+     * transaction with the audit entry. The job's row is locked first: one running may have read the
+     * old totals and be about to send them ('busy'); one queued reads the new ones. 'changed': the
+     * bill is no longer the one judged replaceable (sent, or replaced, meanwhile).
+     */
+    async replace(
+      bill: FeeBill,
+      next: Pick<FeeBill, 'fees' | 'vat' | 'transactions' | 'xenditInvoiceNumber'> & { createdBy: string | null },
+      job: NewJobRow,
+      audit: AuditEntry,
+      now: Date,
+    ): Promise<'replaced' | 'busy' | 'changed'> {
+      return db.transaction().execute(async (trx) => {
+        const current = job.dedupe_key
+          ? await trx.selectFrom('jobs').select('state').where('dedupe_key', '=', job.dedupe_key).forUpdate().executeTakeFirst()
+          : undefined;
+        if (current?.state === 'running') return 'busy';
+        const updated = await trx
+          .updateTable('fee_bills')
+          .set({
+            fees: next.fees,
+            vat: next.vat,
+            transactions: next.transactions,
+            xendit_invoice_number: next.xenditInvoiceNumber,
+            created_by: next.createdBy,
+            state: 'pending',
+            last_error: null,
+            updated_at: now,
+          })
+          .where('id', '=', bill.id)
+          .where('state', 'in', ['needs_review', 'test_mode'])
+          .where('xero_invoice_id', 'is', null)
+          .where('attempt_at', 'is', null)
+          .where('fees', '=', bill.fees)
+          .where('vat', '=', bill.vat)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) return 'changed';
+        if (!current) await insertJob(trx, job);
+        else if (current.state !== 'queued') await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done', 'needs_review'], now, { clearError: true });
+        await insertAudit(trx, audit, now);
+        return 'replaced';
+      });
+    },
+
+    /**
      * The fee billing settings in force at any time in [from, to): the one at `from` (the latest change
      * before it, or the first change's earlier setting, or with no change the current one) and every
      * one changed to within the span.
      */
     async billingDuring(merchantId: string, current: XenditFeeBilling, from: Date, to: Date): Promise<Set<XenditFeeBilling>> {
-      const changes = await db
-        .selectFrom('fee_billing_changes')
-        .selectAll()
-        .where('merchant_id', '=', merchantId)
-        .orderBy('changed_at')
-        .orderBy('id')
-        .execute();
-      const before = changes.filter((c) => c.changed_at <= from).at(-1);
-      const atStart = before ? before.billing_after : (changes[0]?.billing_before ?? current);
-      return new Set([atStart, ...changes.filter((c) => c.changed_at > from && c.changed_at < to).map((c) => c.billing_after)]);
+      const changes = await billingChanges(merchantId);
+      return new Set([settingAt(changes, current, from), ...changes.filter((c) => c.changed_at > from && c.changed_at < to).map((c) => c.billing_after)]);
+    },
+
+    /**
+     * The fee billing in force at any instant, read once (a report asks it for every payment): as
+     * billingDuring judges the start of a span.
+     */
+    async billingAt(merchant: { id: string; xenditFeeBilling: XenditFeeBilling }): Promise<(at: Date) => XenditFeeBilling> {
+      const changes = await billingChanges(merchant.id);
+      return (at) => settingAt(changes, merchant.xenditFeeBilling, at);
     },
 
     /**
@@ -139,3 +205,5 @@ export function createFeeBillStore(db: Db) {
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
   };
 }
+
+export type FeeBillStore = ReturnType<typeof createFeeBillStore>;

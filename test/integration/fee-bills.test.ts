@@ -164,6 +164,69 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     );
   });
 
+  describe('a bill that never reached Xero', () => {
+    const OCTOBER = billingReport([['txn_10', '2026-10-15 10:00:00', '4500', '0']]);
+    const CORRECTED = billingReport([['txn_10', '2026-10-15 10:00:00', '4800', '0']]);
+    const feeAccount = (code: string) =>
+      h.stores.merchants.setAccounts(
+        h.merchant.id,
+        {
+          clearingAccountId: h.merchant.clearingAccountId,
+          clearingAccounts: h.merchant.clearingAccounts,
+          feeAccountCode: code,
+          salesAccountCode: h.merchant.salesAccountCode,
+        },
+        h.clock(),
+      );
+    const october = async () => (await h.stores.feeBills.forMerchant(h.merchant.id)).find((b) => b.period === '2026-10')!;
+
+    it('refused by Xero (a bad fee account): a corrected report replaces its totals and is booked, the audit keeps the old total', async () => {
+      await feeAccount('999');
+      const agent = await signedIn(h.app, 'a@toko.test');
+      await confirm(agent, await upload(agent, OCTOBER));
+      await h.worker.drain();
+      const refused = await october();
+      assert.deepEqual([refused.state, refused.xeroInvoiceId, refused.attemptAt], ['needs_review', null, null]);
+      assert.match(refused.lastError ?? '', /Xero refused/);
+
+      await feeAccount('404');
+      const $ = await upload(agent, CORRECTED);
+      assert.equal($('#fee-preview tr[data-period="2026-10"]').attr('data-status'), 'replaces');
+      await confirm(agent, $).expect('location', `${pagePath()}?booked=1`);
+      await h.worker.drain();
+      const [bill, ...more] = await bills('Xendit fees 2026-10 IDR');
+      assert.equal(more.length, 0);
+      assert.equal(Number(bill.total), 4800, 'the corrected totals, not the refused ones');
+      const stored = await october();
+      assert.deepEqual([stored.id, stored.state, stored.fees, stored.xeroInvoiceId], [refused.id, 'recorded', 4800, bill.invoiceId]);
+      const replaced = (await h.stores.audit.forMerchant(h.merchant.id)).find((e) => e.action === 'xendit_fee_bill_replaced');
+      assert.deepEqual(replaced?.detail, { period: '2026-10', previous: '4500 IDR', total: '4800 IDR' });
+      // Now in Xero: other totals again are refused.
+      const again = await upload(agent, billingReport([['txn_10', '2026-10-15 10:00:00', '4900', '0']]));
+      assert.equal(again('#fee-preview tr[data-period="2026-10"]').attr('data-status'), 'differs');
+    });
+
+    it('sent without an answer (attempt mark set), even when left for review: other totals are still refused, it may be in Xero', async () => {
+      const agent = await signedIn(h.app, 'a@toko.test');
+      h.sims.xero.faults.dropResponseAfterSave(1, { path: INVOICES });
+      await confirm(agent, await upload(agent, OCTOBER));
+      await h.worker.drain();
+      const sent = await october();
+      assert.ok(sent.attemptAt, 'outcome unknown');
+      await h.stores.feeBills.needsReview(sent.id, 'looked at by a person', h.clock());
+      const $ = await upload(agent, CORRECTED);
+      assert.equal($('#fee-preview tr[data-period="2026-10"]').attr('data-status'), 'differs');
+      const { csrf } = await page(agent, pagePath());
+      const res = await agent
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+        .type('form')
+        .send({ _csrf: csrf(), mode: 'report', report: CORRECTED })
+        .expect(422);
+      assert.match(cheerio.load(res.text)('#e-report').text(), /Already booked with other totals: 2026-10 IDR/);
+      assert.equal((await october()).fees, 4500);
+    });
+  });
+
   it('careless uploads get a 400 page naming the problem, and write nothing', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     for (const [report, text] of [

@@ -175,6 +175,66 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     assert.equal(r.reconciled, false, 'other movement on the clearing account is flagged, not hidden');
   });
 
+  describe('fees Xendit bills monthly (fee bills), not taken from each payment', () => {
+    const withHistory = async () =>
+      reconciliationReport(
+        { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores },
+        (await h.stores.merchants.byId(h.merchant.id))!,
+        range(),
+      );
+    const billMonthly = async (since: Date) => {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, since);
+      h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { feeBilling: 'invoiced' });
+    };
+    const figures = (row: ReportRow | undefined) => row && [row.xenditAmount, row.xenditFee, row.xeroPayment, row.xeroFee, row.status];
+
+    it("compares the gross: the invoice's fees_paid_amount is billed, not kept from the payment, and no fee is expected in Xero", async () => {
+      await billMonthly(new Date('2026-01-01T00:00:00Z'));
+      const a = await paid();
+      const b = await paid();
+      await h.worker.drain();
+      assert.ok(h.sims.xendit.getInvoice(a.x.id)!.feesPaidAmount! > 0, 'the invoice still carries the fee Xendit charges');
+      const r = await withHistory();
+      for (const { x } of [a, b]) {
+        const row = byInvoice(r.rows, x.id);
+        assert.deepEqual(figures(row), ['150000.00', '0.00', '150000.00', null, 'matched']);
+        assert.equal(row!.note, "Xendit's fee (4350.00 before VAT) is billed monthly (Xendit fee bill), not taken from the payment: compared gross");
+      }
+      assert.deepEqual(r.totals, { IDR: { xenditNet: '300000.00', xeroNet: '300000.00', difference: '0.00', otherMovement: '0.00' } });
+      assert.equal(r.reconciled, true);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), 30000000n, 'the clearing account holds the gross, as Xendit does');
+    });
+
+    it('a merchant who switched to monthly bills mid-range: each payment by the setting when it was paid', async () => {
+      const before = await paid();
+      await h.worker.drain();
+      const paidAt = h.sims.xendit.getInvoice(before.x.id)!.paidAt!;
+      await billMonthly(new Date(paidAt.getTime() + 1));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const after = await paid();
+      await h.worker.drain();
+      const r = await withHistory();
+      assert.deepEqual(figures(byInvoice(r.rows, before.x.id)), ['150000.00', '4350.00', '150000.00', '4350.00', 'matched']);
+      assert.equal(byInvoice(r.rows, before.x.id)!.note, '');
+      assert.deepEqual(figures(byInvoice(r.rows, after.x.id)), ['150000.00', '0.00', '150000.00', null, 'matched']);
+      assert.match(byInvoice(r.rows, after.x.id)!.note, /billed monthly/);
+      assert.deepEqual(r.totals.IDR, { xenditNet: '295650.00', xeroNet: '295650.00', difference: '0.00', otherMovement: '0.00' });
+      assert.equal(r.reconciled, true);
+    });
+
+    it('a fee posted in Xero for a payment whose fee Xendit billed is flagged: it would be counted twice', async () => {
+      const before = await paid();
+      await h.worker.drain();
+      // Billed monthly from before that payment on (the change entered late): its posted fee is one too many.
+      await billMonthly(new Date(h.sims.xendit.getInvoice(before.x.id)!.paidAt!.getTime() - 1));
+      const r = await withHistory();
+      const row = byInvoice(r.rows, before.x.id);
+      assert.deepEqual(figures(row), ['150000.00', '0.00', '150000.00', '4350.00', 'fee_differs']);
+      assert.match(row!.note, /^Xendit fee 0\.00, Xero 4350\.00; Xendit's fee .* billed monthly/);
+      assert.equal(r.reconciled, false);
+    });
+  });
+
   it('leaves out what falls outside the range', async () => {
     await paid();
     await h.worker.drain();

@@ -3,25 +3,36 @@
  * payment), the merchant uploads Xendit's Billing Report (or types the invoice's totals) and the
  * gateway books one Xero bill per billing month and currency (jobs/sync/record-fee-bill.ts). A
  * month already booked with the same totals is left as it is; with other totals it is refused (the
- * bill in Xero is then the merchant's to correct), so nothing is ever booked twice.
+ * bill in Xero is then the merchant's to correct), so nothing is ever booked twice. A bill nothing
+ * of which can be in Xero (refused by Xero or kept out in test mode, never sent without an answer)
+ * takes the new totals instead: otherwise its only retry would resend the totals known wrong.
  */
 import { randomUUID } from 'node:crypto';
 import type { User } from '../../store/users.js';
-import type { FeeBill } from '../../store/fee-bills.js';
+import { replaceable, type FeeBill } from '../../store/fee-bills.js';
 import type { Merchant } from '../../store/merchants.js';
 import { FormInvalid } from '../../errors.js';
 import { jobRow } from '../../jobs/enqueue.js';
 import { message } from '../../i18n/index.js';
 import { AmountError, isSupportedCurrency, toDecimal, toMinor } from '../../money.js';
-import { recordChange } from '../audit.js';
+import { alertChange, auditEntry, recordChange } from '../audit.js';
 import { merchantFor, merchantToChange, type MerchantOnboardingDeps } from '../merchants/service.js';
 import { parseBillingReport, type BillTotal } from './billing-report.js';
 import { unstorableReason } from '../../security/body-bounds.js';
 
 export type FeeBillDeps = MerchantOnboardingDeps & { onJobEnqueued?: () => void };
 
-/** What an upload would book: each month and currency, new, already booked alike, or booked otherwise. */
-export type PreviewRow = BillTotal & { status: 'new' | 'same' | 'differs' };
+/**
+ * What an upload would book: each month and currency, new, already booked alike, replacing the
+ * totals of a bill that never reached Xero, or booked otherwise (refused).
+ */
+export type PreviewRow = BillTotal & { status: 'new' | 'same' | 'replaces' | 'differs' };
+
+function statusAgainst(booked: FeeBill | undefined, t: Pick<BillTotal, 'fees' | 'vat'>): PreviewRow['status'] {
+  if (!booked) return 'new';
+  if (booked.fees === t.fees && booked.vat === t.vat) return 'same';
+  return replaceable(booked) ? 'replaces' : 'differs';
+}
 
 /** The merchant the actor may see, with its booked bills. */
 export async function feeBillsOf(deps: FeeBillDeps, actor: User, merchantId: string): Promise<{ merchant: Merchant; bills: FeeBill[] }> {
@@ -44,13 +55,16 @@ async function previewFor(deps: FeeBillDeps, merchant: Merchant, csv: string): P
     parsed.totals.map((t) => t.period),
   );
   const booked = await deps.stores.feeBills.forMerchant(merchant.id);
-  return parsed.totals.map((t) => {
-    const same = booked.find((b) => b.period === t.period && b.currency === t.currency);
-    return { ...t, status: !same ? 'new' : same.fees === t.fees && same.vat === t.vat ? 'same' : 'differs' };
-  });
+  return parsed.totals.map((t) => ({
+    ...t,
+    status: statusAgainst(
+      booked.find((b) => b.period === t.period && b.currency === t.currency),
+      t,
+    ),
+  }));
 }
 
-/** Books the report's months (all or none): the rows, then one job each. Returns how many were new. */
+/** Books the report's months (all or none): the rows, then one job each. Returns how many were queued (new or replaced). */
 export async function bookReport(deps: FeeBillDeps, actor: User, merchantId: string, csv: string): Promise<number> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   return book(deps, actor, merchant.id, await previewFor(deps, merchant, csv), null);
@@ -108,7 +122,7 @@ export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: str
     rows: 0,
     fees,
     vat,
-    status: !booked ? 'new' : booked.fees === fees && booked.vat === vat ? 'same' : 'differs',
+    status: statusAgainst(booked, { fees, vat }),
   };
   return book(deps, actor, merchant.id, [row], number || null);
 }
@@ -118,10 +132,11 @@ async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: Pr
   if (differs.length) {
     throw new FormInvalid({ report: message('errors:feeBillDiffers', { months: differs.map((r) => `${r.period} ${r.currency}`).join(', ') }) });
   }
-  const fresh = rows.filter((r) => r.status === 'new');
-  if (!fresh.length) return 0;
   let made = 0;
-  for (const r of fresh) {
+  for (const r of rows.filter((r) => r.status === 'replaces')) {
+    if (await replace(deps, actor, merchantId, r, xenditInvoiceNumber)) made++;
+  }
+  for (const r of rows.filter((r) => r.status === 'new')) {
     if (r.fees + r.vat <= 0) continue; // fees given back outweigh fees charged: no bill to book
     const { bill, made: isNew } = await deps.stores.feeBills.getOrCreate(
       {
@@ -148,4 +163,32 @@ async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: Pr
     });
   }
   return made;
+}
+
+/** A bill that never reached Xero takes the upload's totals; its job is queued again. False: already so. */
+async function replace(deps: FeeBillDeps, actor: User, merchantId: string, r: PreviewRow, xenditInvoiceNumber: string | null): Promise<boolean> {
+  const month = `${r.period} ${r.currency}`;
+  const bill = (await deps.stores.feeBills.forMerchant(merchantId)).find((b) => b.period === r.period && b.currency === r.currency);
+  if (bill && bill.fees === r.fees && bill.vat === r.vat) return false; // the same upload sent twice
+  // No fees left to bill (given back on refunds) cannot stand as a bill, nor be booked in Xero.
+  if (!bill || r.fees + r.vat <= 0 || !replaceable(bill)) throw new FormInvalid({ report: message('errors:feeBillDiffers', { months: month }) });
+  const now = deps.clock();
+  const detail = {
+    period: r.period,
+    previous: `${toDecimal(bill.fees + bill.vat, r.currency)} ${r.currency}`,
+    total: `${toDecimal(r.fees + r.vat, r.currency)} ${r.currency}`,
+  };
+  const outcome = await deps.stores.feeBills.replace(
+    bill,
+    { fees: r.fees, vat: r.vat, transactions: r.rows, xenditInvoiceNumber, createdBy: actor.id },
+    jobRow('record-fee-bill', { merchantId, feeBillId: bill.id }, now),
+    auditEntry(actor, merchantId, 'xendit_fee_bill_replaced', detail),
+    now,
+  );
+  if (outcome === 'busy') throw new FormInvalid({ report: message('errors:feeBillBusy', { months: month }) });
+  if (outcome === 'changed') throw new FormInvalid({ report: message('errors:feeBillDiffers', { months: month }) });
+  deps.onJobEnqueued?.();
+  deps.logger.info({ merchantId, feeBillId: bill.id, currency: r.currency, ...detail }, 'Xendit fee bill replaced, queued for Xero');
+  await alertChange(deps, actor, merchantId, 'xendit_fee_bill_replaced');
+  return true;
 }
