@@ -8,6 +8,12 @@ const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']).trans
 
 const url = z.url().transform((u) => u.replace(/\/+$/, ''));
 
+/**
+ * The scheduled comparison's floor: each run may spend 5 Xero reads per merchant (plus one per
+ * changed invoice), so every 15 minutes is at most 480 of the organisation's 5 000 calls a day.
+ */
+export const OPEN_CHECKOUT_CHECK_MIN_MINUTES = 15;
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -117,7 +123,16 @@ const schema = z.object({
   // Open checkouts compared with their Xero invoice, for merchants whose changes no webhook reports (0: off).
   // The merchants' open invoice numbers read from Xero, so /pay knows real ones from invented ones (0: off).
   OPEN_INVOICE_SYNC_MINUTES: z.coerce.number().int().min(0).max(1440).default(60),
-  OPEN_CHECKOUT_CHECK_MINUTES: z.coerce.number().int().min(0).max(1440).default(30),
+  OPEN_CHECKOUT_CHECK_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1440)
+    .refine(
+      (v) => v === 0 || v >= OPEN_CHECKOUT_CHECK_MIN_MINUTES,
+      `OPEN_CHECKOUT_CHECK_MINUTES must be 0 (off) or at least ${OPEN_CHECKOUT_CHECK_MIN_MINUTES}`,
+    )
+    .default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });

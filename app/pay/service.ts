@@ -4,7 +4,7 @@ import { channelsFor } from '../clients/xendit/channels.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
-import type { Checkout } from '../store/checkouts.js';
+import { CREATION_WAIT_MS, type Checkout } from '../store/checkouts.js';
 import type { Merchant } from '../store/merchants.js';
 import { UpstreamError } from '../clients/types.js';
 import type { XenditGateway, XenditInvoice, NewXenditInvoice } from '../clients/xendit/types.js';
@@ -195,7 +195,7 @@ async function liveCheckout(
   noneLive: boolean,
 ): Promise<Checkout> {
   const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  const deadline = deps.clock().getTime() + (deps.creationWaitMs ?? 15_000);
+  const deadline = deps.clock().getTime() + (deps.creationWaitMs ?? CREATION_WAIT_MS);
   for (let first = true; deps.clock().getTime() <= deadline; first = false) {
     const now = deps.clock();
     const existing = first && noneLive ? null : await deps.stores.checkouts.live(merchant.id, invoice.invoiceId, amount);
@@ -206,7 +206,7 @@ async function liveCheckout(
     }
     if (existing) {
       // Another click is creating it. If that click died, one of us takes over.
-      const staleBefore = new Date(now.getTime() - (deps.creationWaitMs ?? 15_000));
+      const staleBefore = new Date(now.getTime() - (deps.creationWaitMs ?? CREATION_WAIT_MS));
       const fence = await deps.stores.checkouts.takeOver(existing.id, staleBefore, now);
       const opened = fence && (await createAtXendit(deps, merchant, invoice, existing, fence, lang, { mayExistAtXendit: true }));
       if (opened) return opened;

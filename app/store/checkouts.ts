@@ -28,6 +28,12 @@ export type NewCheckout = Pick<Checkout, 'id' | 'merchantId' | 'xeroInvoiceId' |
 
 const LIVE: CheckoutStatus[] = ['creating', 'open'];
 
+/**
+ * How long a click waits for a concurrent click creating the same checkout; a 'creating' row not
+ * touched for this long has lost its creator (crash, timeout) and may be taken over or cleaned up.
+ */
+export const CREATION_WAIT_MS = 15_000;
+
 export function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
   return {
     id: r.id,

@@ -41,6 +41,25 @@ export function createInvoiceWatchStore(db: Db) {
       });
     },
 
+    /**
+     * Queues a check of the invoice unless one is already queued or running for it (from a webhook
+     * or an earlier run): each attempt of a check reads the invoice from Xero, so a run that queued
+     * a fresh check beside a still-retrying one would spend the organisation's budget once per run.
+     * One statement, so the check and the insert see the same jobs.
+     */
+    async queueCheck(job: NewJobRow, merchantId: string, xeroInvoiceId: string): Promise<boolean> {
+      const r = await sql`
+        insert into jobs (kind, merchant_id, payload, dedupe_key, state, max_attempts, run_at, created_at, updated_at)
+        select ${job.kind}, ${job.merchant_id}, ${job.payload}::jsonb, ${job.dedupe_key}, ${job.state}, ${job.max_attempts},
+               ${job.run_at}, ${job.created_at}, ${job.updated_at}
+        where not exists (
+          select 1 from jobs
+          where kind = ${job.kind} and merchant_id = ${merchantId} and state in ('queued', 'running')
+            and lower(payload->>'xeroInvoiceId') = ${xeroInvoiceId.toLowerCase()})
+        on conflict (dedupe_key) do nothing`.execute(db);
+      return (r.numAffectedRows ?? 0n) > 0n;
+    },
+
     /** Merchants with checkouts open at Xendit. */
     async merchantsWithOpen(): Promise<string[]> {
       const rows = await db
@@ -80,6 +99,39 @@ export function createInvoiceWatchStore(db: Db) {
      */
     async noteClosing(id: string, reason: string): Promise<void> {
       await db.updateTable('checkouts').set({ closed_reason: reason }).where('id', '=', id).where('status', 'in', LIVE).execute();
+    },
+
+    /** Of these checkouts, the live ones with a reason noted for a close (id → reason). */
+    async notedReasons(ids: string[]): Promise<Map<string, string>> {
+      if (!ids.length) return new Map();
+      const rows = await db
+        .selectFrom('checkouts')
+        .select(['id', 'closed_reason'])
+        .where('id', 'in', ids)
+        .where('status', 'in', LIVE)
+        .where('closed_reason', 'is not', null)
+        .execute();
+      return new Map(rows.map((r) => [r.id, r.closed_reason!]));
+    },
+
+    /**
+     * A 'creating' checkout whose creator died, held by this caller (fence = its updated_at after
+     * takeOver), closed: expired with why and the Xendit invoice the dead click had made (already
+     * expired there), or deleted when it made none (nothing a customer could pay, nothing to show).
+     */
+    async closeCreating(id: string, fence: Date, made: { xenditInvoiceId: string; invoiceUrl: string } | null, reason: string, now: Date): Promise<boolean> {
+      if (!made) {
+        const r = await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'creating').where('updated_at', '=', fence).executeTakeFirst();
+        return r.numDeletedRows > 0n;
+      }
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'expired', xendit_invoice_id: made.xenditInvoiceId, invoice_url: made.invoiceUrl, closed_reason: reason, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'creating')
+        .where('updated_at', '=', fence)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     /**

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import { paths } from '../paths.js';
@@ -7,8 +8,11 @@ import { unstorableReason } from '../security/body-bounds.js';
 import { validXeroSignature } from './signature.js';
 import { acceptInvoiceEvents } from './service.js';
 
-/** Xero batches events; far more than this in one delivery is not from Xero. */
-const MAX_EVENTS = 500;
+/**
+ * INVOICE events handled from one delivery. Xero retries a delivery until it gets 200, so a signed
+ * batch past a bound must not be refused: what is past it is left to the scheduled comparison.
+ */
+export const MAX_EVENTS = 500;
 
 // developer.xero.com/documentation/guides/webhooks/overview: the payload's fields. Unknown fields
 // are allowed (Xero may add some); events of other categories (CONTACT, SUBSCRIPTION) are ignored.
@@ -18,11 +22,13 @@ const Event = z.looseObject({
   eventCategory: z.string().max(40),
   tenantId: z.string().min(1).max(100),
 });
-const Body = z.looseObject({ events: z.array(Event).max(MAX_EVENTS) });
+const Body = z.looseObject({ events: z.array(z.unknown()) });
+const isInvoiceEvent = (e: unknown) => !!e && typeof e === 'object' && (e as { eventCategory?: unknown }).eventCategory === 'INVOICE';
 
 export interface XeroWebhookDeps {
   stores: Stores;
   clock: Clock;
+  logger?: Pick<Logger, 'warn'>;
   /** Unset: webhooks are not set up, and the route answers 404 like any unknown path. */
   key?: string;
   onJobEnqueued?: () => void;
@@ -54,14 +60,25 @@ export function xeroWebhookRouter(deps: XeroWebhookDeps): Router {
       res.status(400).end();
       return;
     }
-    const parsed = unstorableReason(body) ? undefined : Body.safeParse(body);
-    if (!parsed?.success) {
+    // The signature is Xero's: the bounds apply to the events handled, not to the whole batch
+    // (which the 256 kB body limit already bounds), so a large batch is not refused at every retry.
+    const parsed = Body.safeParse(body);
+    if (!parsed.success || parsed.data.events.some((e) => !e || typeof e !== 'object' || Array.isArray(e))) {
       res.status(400).end();
       return;
     }
-    const events = parsed.data.events
-      .filter((e) => e.eventCategory === 'INVOICE')
-      .map((e) => ({ tenantId: e.tenantId, invoiceId: e.resourceId, eventDateUtc: e.eventDateUtc }));
+    const invoiceEvents = parsed.data.events.filter(isInvoiceEvent);
+    const kept = invoiceEvents.slice(0, MAX_EVENTS).map((e) => (unstorableReason(e) ? undefined : Event.safeParse(e)));
+    if (kept.some((e) => !e?.success)) {
+      res.status(400).end();
+      return;
+    }
+    if (invoiceEvents.length > kept.length)
+      deps.logger?.warn(
+        { events: parsed.data.events.length, invoiceEvents: invoiceEvents.length, handled: kept.length },
+        'Xero webhook batch past the bound: the invoices past it are left to the scheduled comparison',
+      );
+    const events = kept.map((e) => e!.data!).map((e) => ({ tenantId: e.tenantId, invoiceId: e.resourceId, eventDateUtc: e.eventDateUtc }));
     if ((await acceptInvoiceEvents(deps, events)) > 0) deps.onJobEnqueued?.();
     res.status(200).end();
   });

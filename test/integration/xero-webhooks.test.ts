@@ -8,6 +8,10 @@ import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminPaymentPath, paths } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { schedule } from '../../app/jobs/schedules.js';
+import { pino } from 'pino';
+import { checkInvoiceJob } from '../../app/jobs/sync/invoice-changes.js';
+import { crashHook } from '../../app/jobs/sync/crash-points.js';
+import type { Job } from '../../app/store/jobs.js';
 
 const KEY = 'xero-webhook-key-for-tests-0123456789abcdef';
 const sign = (body: string, key = KEY) => createHmac('sha256', key).update(body).digest('base64');
@@ -402,5 +406,160 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
       (await h.stores.jobs.list()).filter((j) => j.kind === 'check-invoice').map((j) => j.state),
       ['done'],
     );
+  });
+
+  describe('a checkout the reviewer found left payable', () => {
+    /** A click that died creating a checkout for the invoice's full 150 000: its row stays 'creating'. */
+    async function deadClick(invoice: { invoiceId: string; invoiceNumber: string }, madeAtXendit: boolean) {
+      const id = randomUUID();
+      const externalId = `xero-${invoice.invoiceNumber}-${id}`;
+      const now = h.clock();
+      const row = (await h.stores.checkouts.claim(
+        {
+          id,
+          merchantId: m.id,
+          xeroInvoiceId: invoice.invoiceId,
+          invoiceNumber: invoice.invoiceNumber,
+          currency: 'IDR',
+          amount: 150000,
+          externalId,
+          expiresAt: new Date(now.getTime() + 86400_000),
+        },
+        now,
+      ))!;
+      const x = madeAtXendit
+        ? await h.sims.xenditClient.createInvoice(m.xenditSecretKey, {
+            externalId,
+            currency: 'IDR',
+            amount: 150000,
+            description: invoice.invoiceNumber,
+            successRedirectUrl: 'https://gw.example.com/ok',
+            failureRedirectUrl: 'https://gw.example.com/no',
+            invoiceDurationSeconds: 86400,
+          })
+        : undefined;
+      return { row, x };
+    }
+
+    for (const madeAtXendit of [true, false])
+      it(`a leftover 'creating' checkout (${madeAtXendit ? 'its click died after Xendit made the invoice' : 'Xendit made nothing'}) does not keep a payable checkout on the same invoice open; once stale it is cleaned up`, async () => {
+        const inv = h.sims.xero.addInvoice({
+          tenantId,
+          type: 'ACCREC',
+          status: 'AUTHORISED',
+          currency: 'IDR',
+          contact: { name: 'Budi' },
+          lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }],
+          invoiceNumber: `INV-C${n}${madeAtXendit ? 'x' : 'n'}`,
+        });
+        const dead = await deadClick(inv, madeAtXendit);
+        await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]);
+        await h.worker.drain();
+        const url = `/pay?${new URLSearchParams({ invoiceNo: inv.invoiceNumber, shortCode: m.shortCode, currency: 'IDR', amount: '75000.00' })}`;
+        const res = await request(h.app).get(url).expect(303);
+        const b = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
+        assert.equal(b.amount, 75000);
+        await h.sims.xero.test.invoices.void(inv.invoiceId);
+        await h.worker.drain();
+        assert.equal(xenditStatus(b.id), 'EXPIRED', 'the payable checkout is closed at once');
+        assert.deepEqual(await reasonOf(b.id), ['expired', 'admin:closedReason_voided']);
+        assert.equal((await h.stores.checkouts.byId(dead.row.id))?.status, 'creating', 'a click may still be creating it: looked at again later');
+        h.clock.advance(60_000);
+        await h.worker.drain();
+        if (dead.x) {
+          assert.equal(xenditStatus(dead.x.id), 'EXPIRED', 'what the dead click made can no longer be paid');
+          const a = (await h.stores.checkouts.byId(dead.row.id))!;
+          assert.deepEqual([a.status, a.xenditInvoiceId], ['expired', dead.x.id]);
+          assert.deepEqual(await reasonOf(dead.x.id), ['expired', 'admin:closedReason_voided']);
+        } else {
+          assert.equal(await h.stores.checkouts.byId(dead.row.id), null, 'nothing at Xendit: the row is removed');
+        }
+        assert.deepEqual(
+          (await h.stores.jobs.list()).filter((j) => j.kind === 'check-invoice').map((j) => j.state),
+          ['done', 'done'],
+        );
+      });
+
+    it('the scheduled comparison queues no second check of an invoice while one is still retrying', async () => {
+      const { inv, x } = await openCheckout();
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // no webhooks
+      await h.sims.xero.test.invoices.void(inv.invoiceId);
+      h.sims.xendit.faults.failNext(1000, 503, { path: `/invoices/${x.id}/expire` }); // Xendit down for hours
+      const checks = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'check-invoice').map((j) => j.state);
+      for (let run = 0; run < 4; run++) {
+        await schedule(h, 'check-open-checkouts', 15);
+        await h.worker.drain();
+        assert.equal(xenditStatus(x.id), 'PENDING', 'Xendit would not expire it: the check retries later');
+        assert.deepEqual(await checks(), ['queued'], `run ${run}: one check of the invoice, however many runs found it changed`);
+        h.clock.advance(15 * 60_000);
+      }
+      h.sims.xendit.faults.reset();
+      h.clock.advance(24 * 3600_000);
+      await h.worker.drain();
+      assert.equal(xenditStatus(x.id), 'EXPIRED');
+      assert.deepEqual(await checks(), ['done']);
+    });
+
+    it('a close that got as far as Xendit before the worker died, then the invoice was put right: closed (Xendit expired it), not left open', async () => {
+      const { inv, x, url } = await openCheckout();
+      h.sims.xendit.test.updateAccount(m.xenditSecretKey, { expiredCallbacks: false }); // no EXPIRED callback closes it for us
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY);
+      await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]);
+      const deps = { stores: h.stores, xero: h.deps.xero, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+      const job = { payload: { merchantId: m.id, xeroInvoiceId: inv.invoiceId, event: 'lowered' } } as unknown as Job;
+      const kill = () => {
+        throw new Error('killed');
+      };
+      await assert.rejects(checkInvoiceJob({ ...deps, crash: crashHook('checkout-expired-at-xendit', kill) })(job), /killed/);
+      assert.equal(xenditStatus(x.id), 'EXPIRED');
+      assert.equal((await checkoutOf(inv.invoiceId)).status, 'open', 'died before closing it');
+      await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }]);
+      await checkInvoiceJob(deps)(job);
+      assert.equal((await checkoutOf(inv.invoiceId)).status, 'expired');
+      assert.deepEqual(await reasonOf(x.id), ['expired', 'admin:closedReason_amountLowered']);
+      // The customer clicks again: a fresh, payable checkout rather than Xendit's expired page.
+      const res = await request(h.app).get(url()).expect(303);
+      const fresh = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
+      assert.notEqual(fresh.id, x.id);
+      assert.equal(fresh.status, 'PENDING');
+    });
+
+    it('a signed batch past the bounds is answered 200: the first 500 invoice events handled, the rest left to the scheduled comparison', async () => {
+      const { inv, x } = await openCheckout();
+      const event = (resourceId: string, eventCategory = 'INVOICE') => ({
+        resourceId,
+        eventDateUtc: '2026-12-05T03:00:00.000',
+        eventType: 'UPDATE',
+        eventCategory,
+        tenantId,
+        tenantType: 'ORGANISATION',
+        resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${resourceId}`,
+      });
+      const contacts = Array.from({ length: 200 }, () => event(randomUUID(), 'CONTACT'));
+      const others = Array.from({ length: 499 }, () => event(randomUUID()));
+      const late = await openCheckout();
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // the batch below is the only delivery
+      await h.sims.xero.test.invoices.void(inv.invoiceId);
+      await h.sims.xero.test.invoices.void(late.inv.invoiceId);
+      const body = JSON.stringify({
+        events: [...contacts, ...others, event(inv.invoiceId), event(late.inv.invoiceId)],
+        firstEventSequence: 1,
+        lastEventSequence: 701,
+      });
+      assert.ok(body.length < 256 * 1024);
+      await request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').set('x-xero-signature', sign(body)).send(body).expect(200, '');
+      await request(h.app)
+        .post(paths.xeroWebhook)
+        .set('content-type', 'application/json')
+        .set('x-xero-signature', sign(body, 'another-key-entirely-123456'))
+        .send(body)
+        .expect(401);
+      await h.worker.drain();
+      assert.equal(xenditStatus(x.id), 'EXPIRED');
+      assert.equal(xenditStatus(late.x.id), 'PENDING', 'past the bound: left to the comparison');
+      await schedule(h, 'check-open-checkouts', 30);
+      await h.worker.drain();
+      assert.equal(xenditStatus(late.x.id), 'EXPIRED');
+    });
   });
 });

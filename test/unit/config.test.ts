@@ -99,6 +99,16 @@ describe('config: reliability settings', () => {
   });
 });
 
+describe('config: the scheduled comparison of open checkouts', () => {
+  it("is off at 0, and never more often than every 15 minutes (5 Xero reads per merchant and run stay under 10% of Xero's 5 000 a day)", () => {
+    assert.equal(loadConfig({}).openCheckoutCheckMinutes, 30);
+    assert.equal(loadConfig({ OPEN_CHECKOUT_CHECK_MINUTES: '0' }).openCheckoutCheckMinutes, 0);
+    assert.equal(loadConfig({ OPEN_CHECKOUT_CHECK_MINUTES: '15' }).openCheckoutCheckMinutes, 15);
+    for (const v of ['1', '5', '14'])
+      assert.throws(() => loadConfig({ OPEN_CHECKOUT_CHECK_MINUTES: v }), /OPEN_CHECKOUT_CHECK_MINUTES must be 0 \(off\) or at least 15/);
+  });
+});
+
 describe('config: crash points', () => {
   it('honours CRASH_AT only in test or demo mode', () => {
     assert.equal(loadConfig({ NODE_ENV: 'test', DEMO: 'false', CRASH_AT: 'after-store' }).crashAt, 'after-store');

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
-import type { Checkout } from '../../store/checkouts.js';
+import { CREATION_WAIT_MS, type Checkout } from '../../store/checkouts.js';
 import type { Merchant } from '../../store/merchants.js';
 import { awaitingXero } from '../../store/merchant-model.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
@@ -17,11 +17,20 @@ import { INVOICE_IDS_PER_CALL, type XeroGateway, type XeroInvoice } from '../../
 import { AmountError, toMinor } from '../../money.js';
 import { encodeMessage, message } from '../../i18n/index.js';
 import { CheckInvoicePayload } from '../kinds.js';
-import { enqueue } from '../enqueue.js';
+import { enqueue, jobRow } from '../enqueue.js';
 import { RetryLater } from '../runner.js';
 import type { CrashHook } from './crash-points.js';
 
-type Deps = { stores: Stores; xero: XeroGateway; xendit: XenditGateway; clock: Clock; logger: Logger; crash?: CrashHook };
+type Deps = {
+  stores: Stores;
+  xero: XeroGateway;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  crash?: CrashHook;
+  /** After this long a 'creating' checkout has lost its click (default CREATION_WAIT_MS, as the pay path's). */
+  creationWaitMs?: number;
+};
 
 /**
  * Xero calls per merchant in one scheduled run, each reading INVOICE_IDS_PER_CALL invoices: 250
@@ -61,11 +70,25 @@ export function checkInvoiceJob(deps: Deps) {
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant || awaitingXero(merchant)) return;
     const invoice = await deps.xero.getInvoice(merchant.xero, xeroInvoiceId);
-    await deps.stores.invoiceWatch.dropClosing(live.filter((c) => !whyClose(invoice, c)).map((c) => c.id));
-    for (const checkout of live) {
-      const why = whyClose(invoice, checkout);
-      if (why) await closeAtXendit(deps, merchant, checkout, why);
+    await settleNotedCloses(
+      deps,
+      merchant,
+      live.filter((c) => !whyClose(invoice, c)),
+    );
+    // Payable checkouts first, and each on its own: one that cannot be closed yet (a click still
+    // creating it, Xendit refusing) must not leave a later one payable until the job gives up.
+    const toClose = live.filter((c) => whyClose(invoice, c)).sort((a, b) => Number(!a.xenditInvoiceId) - Number(!b.xenditInvoiceId));
+    let failed: unknown;
+    for (const checkout of toClose) {
+      const why = whyClose(invoice, checkout)!;
+      try {
+        if (checkout.xenditInvoiceId) await closeAtXendit(deps, merchant, checkout, checkout.xenditInvoiceId, why);
+        else await closeCreating(deps, merchant, checkout, why);
+      } catch (err) {
+        failed ??= err;
+      }
     }
+    if (failed) throw failed;
     await deps.stores.invoiceWatch.noteChecked(
       live.map((c) => c.id),
       deps.clock(),
@@ -74,29 +97,107 @@ export function checkInvoiceJob(deps: Deps) {
 }
 
 /**
+ * Checkouts the invoice no longer calls for closing, but with a reason noted by an earlier attempt:
+ * that attempt may have got as far as Xendit (the worker died after the expiry, or its answer was
+ * lost) before the merchant put the invoice right. Xendit says which: still payable, the reason is
+ * dropped (a later natural expiry shows none); expired (or unknown to it), the checkout is closed
+ * with the noted reason, else re-clicks would be sent to a dead Xendit page; paid, recorded as usual.
+ */
+async function settleNotedCloses(deps: Deps, merchant: Merchant, kept: Checkout[]): Promise<void> {
+  const noted = await deps.stores.invoiceWatch.notedReasons(kept.map((c) => c.id));
+  const drop: string[] = [];
+  for (const checkout of kept) {
+    const reason = noted.get(checkout.id);
+    if (!reason) continue;
+    if (!checkout.xenditInvoiceId) {
+      drop.push(checkout.id);
+      continue;
+    }
+    const x = await deps.xendit.getInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId);
+    if (x?.status === 'PENDING') drop.push(checkout.id);
+    else if (x?.status === 'PAID' || x?.status === 'SETTLED') await recordPaid(deps, merchant, checkout, x.id);
+    else if (await deps.stores.invoiceWatch.close(checkout.id, reason, deps.clock()))
+      deps.logger.info({ merchantId: merchant.id, checkoutId: checkout.id }, 'checkout closed: Xendit expired it before its Xero invoice was put right');
+  }
+  await deps.stores.invoiceWatch.dropClosing(drop);
+}
+
+/** The customer paid first: recorded like any payment (on a changed invoice it goes to review). */
+async function recordPaid(deps: Deps, merchant: Merchant, checkout: Checkout, xenditInvoiceId: string): Promise<void> {
+  await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId }, deps.clock());
+  deps.logger.warn({ merchantId: merchant.id, checkoutId: checkout.id }, 'Xero invoice changed, but its checkout was paid already');
+}
+
+/**
  * Notes why, expires the Xendit invoice, then closes the checkout: only once Xendit confirmed it
  * cannot be paid any more. Xendit refusing to expire (already expired, or paid a moment ago) is
  * settled by asking it.
  */
-async function closeAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout, why: CloseReason): Promise<void> {
-  if (!checkout.xenditInvoiceId) throw new RetryLater(`checkout ${checkout.id} is still being created at Xendit`, 30);
+async function closeAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout, xenditInvoiceId: string, why: CloseReason): Promise<void> {
   const reason = encodeMessage(message(`admin:closedReason_${why}`));
   await deps.stores.invoiceWatch.noteClosing(checkout.id, reason);
-  try {
-    await deps.xendit.expireInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId);
-  } catch (err) {
-    const x = await deps.xendit.getInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId);
-    if (x?.status === 'PAID' || x?.status === 'SETTLED') {
-      // The customer paid first: recorded like any payment (on a changed invoice it goes to review).
-      await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId: x.id }, deps.clock());
-      deps.logger.warn({ merchantId: merchant.id, checkoutId: checkout.id, why }, 'Xero invoice changed, but its checkout was paid already');
-      return;
-    }
-    if (x?.status !== 'EXPIRED') throw err;
-  }
+  if (!(await expireAtXendit(deps, merchant, checkout, xenditInvoiceId))) return;
   deps.crash?.('checkout-expired-at-xendit');
   await deps.stores.invoiceWatch.close(checkout.id, reason, deps.clock());
   deps.logger.info({ merchantId: merchant.id, checkoutId: checkout.id, why }, 'checkout expired at Xendit: its Xero invoice changed');
+}
+
+/** Expires the Xendit invoice: true once Xendit says it is expired, false if it was paid first (recorded). */
+async function expireAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout, xenditInvoiceId: string): Promise<boolean> {
+  try {
+    await deps.xendit.expireInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    return true;
+  } catch (err) {
+    const x = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    if (x?.status === 'PAID' || x?.status === 'SETTLED') {
+      await recordPaid(deps, merchant, checkout, x.id);
+      return false;
+    }
+    if (x?.status !== 'EXPIRED') throw err;
+    return true;
+  }
+}
+
+/**
+ * A checkout still 'creating': nothing a customer holds yet, unless its click died after Xendit made
+ * the invoice (nothing else cleans such a row up). Younger than the creation wait, its click may
+ * still open it: looked at again later. Older, it is taken over (so no click can open it meanwhile)
+ * and what Xendit holds under its external id is expired; the row is then closed with why, or
+ * deleted when Xendit made nothing.
+ */
+async function closeCreating(deps: Deps, merchant: Merchant, checkout: Checkout, why: CloseReason): Promise<void> {
+  const now = deps.clock();
+  const wait = deps.creationWaitMs ?? CREATION_WAIT_MS;
+  const fence = await deps.stores.checkouts.takeOver(checkout.id, new Date(now.getTime() - wait), now);
+  if (!fence) throw new RetryLater(`checkout ${checkout.id} is still being created at Xendit`, Math.max(30, Math.ceil(wait / 1000)));
+  const made = await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId);
+  const paid = made.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
+  if (paid) {
+    // Opened with what was paid, so the payment is recorded against it like any other.
+    await deps.stores.checkouts.open(checkout.id, fence, paid.id, paid.invoiceUrl, now);
+    await recordPaid(deps, merchant, checkout, paid.id);
+    return;
+  }
+  for (const x of made.filter((i) => i.status === 'PENDING')) {
+    if (!(await expireAtXendit(deps, merchant, checkout, x.id))) {
+      await deps.stores.checkouts.open(checkout.id, fence, x.id, x.invoiceUrl, now);
+      return;
+    }
+  }
+  const shown = made.at(-1);
+  const reason = encodeMessage(message(`admin:closedReason_${why}`));
+  const closed = await deps.stores.invoiceWatch.closeCreating(
+    checkout.id,
+    fence,
+    shown ? { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl } : null,
+    reason,
+    deps.clock(),
+  );
+  if (closed)
+    deps.logger.info(
+      { merchantId: merchant.id, checkoutId: checkout.id, why, madeAtXendit: made.map((x) => x.id) },
+      shown ? 'stale checkout expired at Xendit: its Xero invoice changed' : 'stale checkout removed (Xendit made nothing): its Xero invoice changed',
+    );
 }
 
 /**
@@ -135,8 +236,13 @@ async function compareMerchant(deps: Deps, merchantId: string): Promise<void> {
     const now = deps.clock();
     const compared = batch.flatMap((id) => byInvoice.get(id)!);
     const changed = new Set(compared.filter((c) => whyClose(byId.get(c.xeroInvoiceId.toLowerCase()) ?? null, c)).map((c) => c.xeroInvoiceId));
+    // One check per invoice at a time: a check still retrying (Xero or Xendit down) reads the invoice again itself.
     for (const xeroInvoiceId of changed)
-      await enqueue(deps.stores.jobs, 'check-invoice', { merchantId, xeroInvoiceId, event: `scheduled ${now.toISOString()}` }, now);
+      await deps.stores.invoiceWatch.queueCheck(
+        jobRow('check-invoice', { merchantId, xeroInvoiceId, event: `scheduled ${now.toISOString()}` }, now),
+        merchantId,
+        xeroInvoiceId,
+      );
     // Per call: when a later call fails (budget, Xero down), what was read counts and the rest comes first next run.
     await deps.stores.invoiceWatch.noteChecked(
       compared.map((c) => c.id),
