@@ -4,6 +4,7 @@
  */
 import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
 import type { Merchant } from '../store/merchants.js';
+import type { Stores } from '../store/index.js';
 import type { XeroGateway } from '../clients/xero/types.js';
 import { type Currency } from '../money.js';
 import { UpstreamError } from '../clients/types.js';
@@ -45,6 +46,8 @@ export interface ReportRow {
 export interface ReportDeps {
   xero: XeroGateway;
   xendit: XenditGateway;
+  /** The day the gateway dated each withdrawal's return by (transfers.ts); without it, Xendit's `updated`. */
+  stores?: Pick<Stores, 'settlements'>;
 }
 
 /** "150000" / "12.5" / "-3.25" → hundredths. */

@@ -30,7 +30,7 @@ export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, 
   const merchant = await merchantFor(deps, actor, q.merchantId);
   if (!merchant.xenditSecretKey || !merchant.clearingAccountId) throw new FormInvalid({ merchant: NOT_READY });
   try {
-    const report = await reconciliationReport({ xero: deps.xero, xendit: deps.xendit }, merchant, { from: q.from, to: q.to });
+    const report = await reconciliationReport({ xero: deps.xero, xendit: deps.xendit, stores: deps.stores }, merchant, { from: q.from, to: q.to });
     const ids = report.rows.map((r) => r.xenditInvoiceId).filter((id): id is string => id !== null);
     const labels = await deps.stores.dashboard.labels(merchant.id, ids);
     // Balances are today's: they speak for a range that reaches today (a day's slack for time zones).
