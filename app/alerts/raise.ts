@@ -7,7 +7,8 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import { encodeMessage, message, type Message } from '../i18n/index.js';
 
-export type AlertKind = 'needsReview' | 'xeroDisconnected' | 'xenditKeyRejected' | 'callbackMissing' | 'settingsChanged' | 'checkoutRefused';
+export type AlertKind =
+  'needsReview' | 'xeroDisconnected' | 'xenditKeyRejected' | 'callbackMissing' | 'settingsChanged' | 'checkoutRefused' | 'withdrawalsBehind';
 
 export interface Alert {
   merchantId: string | null;

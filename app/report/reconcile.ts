@@ -82,7 +82,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const xenditDate = (inv: XenditInvoice) => (inv.paidAt ? dateIn(new Date(inv.paidAt), zoneFor(timezone, inv.currency)) : undefined);
   // Fees billed monthly are never taken from a payment (post-fee posts none; Xendit settles it
   // gross), judged by the setting when it was paid: a merchant who switched keeps both kinds of row.
-  const billingAt = deps.stores ? await deps.stores.feeBills.billingAt(merchant) : () => merchant.xenditFeeBilling;
+  const billingAt = deps.stores?.feeBills ? await deps.stores.feeBills.billingAt(merchant) : () => merchant.xenditFeeBilling;
   const feeBilledMonthly = (inv: XenditInvoice) => billingAt(inv.paidAt ? new Date(inv.paidAt) : new Date()) === 'invoiced';
   // Local dates in Xendit's markets run up to a day ahead of UTC: ask a day wider, filter by local date.
   const paid = await deps.xendit.listPaidInvoices(merchant.xenditSecretKey, {

@@ -5,6 +5,7 @@
 import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
 import type { Merchant } from '../store/merchants.js';
 import type { FeeBillStore } from '../store/fee-bills.js';
+import type { Stores } from '../store/index.js';
 import type { XeroGateway } from '../clients/xero/types.js';
 import { type Currency } from '../money.js';
 import { UpstreamError } from '../clients/types.js';
@@ -47,10 +48,12 @@ export interface ReportDeps {
   xero: XeroGateway;
   xendit: XenditGateway;
   /**
-   * The merchant's kept changes of fee billing, so each payment is judged by the setting when it was
-   * paid. Without it (tools, tests of other things) today's setting stands for every payment.
+   * What the gateway kept: the merchant's changes of fee billing, so each payment is judged by the
+   * setting when it was paid, and the day it dated each withdrawal's return by (transfers.ts).
+   * Without them (tools, tests of other things) today's setting stands for every payment, and
+   * Xendit's `updated` for a return's day.
    */
-  stores?: { feeBills: Pick<FeeBillStore, 'billingAt'> };
+  stores?: { feeBills?: Pick<FeeBillStore, 'billingAt'>; settlements?: Pick<Stores['settlements'], 'reversedAtOf'> };
 }
 
 /** "150000" / "12.5" / "-3.25" → hundredths. */

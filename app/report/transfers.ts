@@ -53,10 +53,8 @@ export async function transferRows(
   nonBank: Map<string, { accountId: string; currency: string }> = new Map(),
 ): Promise<TransferRows> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
-  // Each withdrawal with the local dates it left the balance and, sent back by the bank, came back.
-  const withdrawals = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
   // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
-  const listed = await readPagesPerCurrency(
+  const made = await readPagesPerCurrency(
     currencies,
     async (currency, afterId) => {
       const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
@@ -69,19 +67,47 @@ export async function transferRows(
     },
     MAX_PAGES,
   );
-  // Also those read but outside the range: one whose transfer was dated later (its day was locked).
+  // And one made longer ago still, sent back since the range began: asked by when it came back, as
+  // the listing job does (list-withdrawals.ts), whenever it was made.
+  const sentBack = await readPagesPerCurrency(
+    currencies,
+    async (currency, afterId) => {
+      const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
+        currency,
+        limit: 50,
+        afterId,
+        reversedAfter: utcWindow(range, 0).createdAfter,
+      });
+      return { ...got, items: got.withdrawals };
+    },
+    MAX_PAGES,
+  );
+  const listed = {
+    items: [...made.items, ...sentBack.items],
+    complete: made.complete && sentBack.complete,
+    refused: [...made.refused, ...sentBack.refused.filter((r) => !made.refused.some((m) => m.currency === r.currency))],
+  };
+  // The day the gateway dated each return by (reversed_at), so that the report dates it the same way.
+  const reversedIds = [...new Set(listed.items.filter((w) => w.status === 'REVERSED').map((w) => w.id))];
+  const storedBack = deps.stores?.settlements ? await deps.stores.settlements.reversedAtOf(merchant.id, reversedIds) : new Map<string, Date>();
+  // Every withdrawal read, with the local dates it left the balance and, sent back by the bank, came
+  // back; also those outside the range: one whose transfer was dated later (its day was locked).
   const seen = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
-  for (const w of listed.items) {
+  const see = (w: XenditWithdrawal) => {
     const zone = zoneFor(timezone, w.currency);
     const out = dateIn(new Date(w.created), zone);
-    const back = w.status === 'REVERSED' ? dateIn(new Date(w.updated ?? w.created), zone) : undefined;
+    const back = w.status === 'REVERSED' ? dateIn(returnedAt(w, storedBack.get(w.id)), zone) : undefined;
     seen.set(w.id, { w, out, ...(back ? { back } : {}) });
-    if (inRange(out) || inRange(back)) withdrawals.set(w.id, { w, out, ...(back ? { back } : {}) });
-  }
+  };
+  for (const w of listed.items) see(w);
   const transfers = new Map<string, XeroBankTransfer[]>();
-  // Withdrawals with any transfer in Xero, whatever its date, and the latest date booked.
+  // Withdrawals with any transfer in Xero, whatever its date, and the first day each side was booked on.
   const everBooked = new Set<string>();
   const bookedOn = new Map<string, string>();
+  const backOn = new Map<string, string>();
+  const first = (on: Map<string, string>, id: string, date: string | undefined) => {
+    if (date && date < (on.get(id) ?? '9999')) on.set(id, date);
+  };
   const rows: ReportRow[] = [];
   const others: ClearingEntry[] = [];
   const sums: TransferRows['sums'] = new Map();
@@ -90,7 +116,7 @@ export async function transferRows(
     for (const t of await deps.xero.listBankTransfersFrom(merchant.xero, accountId)) {
       const m = WITHDRAWAL_REF.exec(t.reference);
       if (m) everBooked.add(m[1]);
-      if (m && t.date && t.date > (bookedOn.get(m[1]) ?? '')) bookedOn.set(m[1], t.date);
+      if (m) first(bookedOn, m[1], t.date);
       if (!inRange(t.date)) continue;
       if (m) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), t]);
       else if (!REVERSAL_REF.test(t.reference)) {
@@ -104,12 +130,21 @@ export async function transferRows(
     for (const t of await deps.xero.listBankTransfersTo(merchant.xero, accountId)) {
       const m = REVERSAL_REF.exec(t.reference);
       if (m) everBooked.add(m[1]);
+      if (m) first(backOn, m[1], t.date);
       if (m && inRange(t.date)) backs.set(m[1], [...(backs.get(m[1]) ?? []), t]);
       // Money the merchant moved in (a top-up at Xendit booked by hand, say); one out of another
       // clearing account is already its other side.
       else if (!m && inRange(t.date) && !clearing.has(t.fromAccountId))
         others.push(clearingEntry(t.date ?? '', currency, hundredths(t.amount), `bank transfer "${t.reference}" into the clearing account`, t.reference));
     }
+  }
+  // A transfer in the range of a withdrawal no listing returned: made before the weeks read and
+  // booked later (its days were locked, or it waited for a settlement account). Read by the id in
+  // its Reference, one at a time (there are few).
+  for (const id of new Set([...transfers.keys(), ...backs.keys()])) {
+    if (seen.has(id)) continue;
+    const w = await deps.xendit.getWithdrawal(merchant.xenditSecretKey, id);
+    if (w && currencies.includes(w.currency)) see(w);
   }
   // Out of a non-bank clearing account: Receive Money into the settlement bank account, and Spend
   // Money back, each with a line coded to the clearing account. They are on the settlement bank
@@ -125,37 +160,53 @@ export async function transferRows(
       const side = { bankTransferId: t.bankTransactionId, amount, reference: t.reference, fromIsReconciled: false, ...(t.date ? { date: t.date } : {}) };
       everBooked.add(m[1]);
       if (t.type === 'RECEIVE') {
-        if (t.date && t.date > (bookedOn.get(m[1]) ?? '')) bookedOn.set(m[1], t.date);
+        first(bookedOn, m[1], t.date);
         if (inRange(t.date)) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), { ...side, fromAccountId: clearingId, toAccountId: t.bankAccountId }]);
-      } else if (inRange(t.date)) backs.set(m[1], [...(backs.get(m[1]) ?? []), { ...side, fromAccountId: t.bankAccountId, toAccountId: clearingId }]);
+      } else first(backOn, m[1], t.date);
+      if (t.type === 'SPEND' && inRange(t.date))
+        backs.set(m[1], [...(backs.get(m[1]) ?? []), { ...side, fromAccountId: t.bankAccountId, toAccountId: clearingId }]);
     }
   }
   const nonBankCurrency = new Map([...nonBank.values()].map((a) => [a.accountId, a.currency]));
   const currencyOf = (accountId: string | undefined) => clearing.get(accountId ?? '') ?? nonBankCurrency.get(accountId ?? '');
   const total = (ts: XeroBankTransfer[]) => ts.reduce((s, t) => s + hundredths(t.amount), 0n);
-  for (const id of new Set([...withdrawals.keys(), ...transfers.keys(), ...backs.keys()])) {
+  const lock = merchant.xeroLockDate;
+  // A side booked on a later day than it happened (that day was in a locked period, org-date.ts
+  // bookableDate) counts on the day it was booked; the range it happened in shows it, uncounted.
+  const movedTo = (happened: string, booked: string | undefined) => (booked && movedByLock(lock, happened, booked) ? booked : happened);
+  const ids = new Set([...transfers.keys(), ...backs.keys()]);
+  for (const [id, x] of seen) if (inRange(x.out) || inRange(x.back)) ids.add(id);
+  for (const id of ids) {
     const found = transfers.get(id) ?? [];
     const back = backs.get(id) ?? [];
-    // Booked on a later day than it left (that day was in a locked period, org-date.ts bookableDate):
-    // both sides count on the day it was booked; the month it left shows it, uncounted.
-    const early = seen.get(id);
-    const movedIn =
-      !withdrawals.has(id) && early && !early.back && found.length === 1 && found[0].date && movedByLock(merchant.xeroLockDate, early.out, found[0].date);
-    const listed = movedIn ? { ...early, out: found[0].date! } : withdrawals.get(id);
-    const later = bookedOn.get(id);
-    if (listed && !listed.back && !found.length && later && later > range.to && movedByLock(merchant.xeroLockDate, listed.out, later)) {
+    const x = seen.get(id);
+    const out = x && movedTo(x.out, bookedOn.get(id));
+    const returned = x?.back && movedTo(x.back, backOn.get(id));
+    const listed = x && (inRange(out) || inRange(returned)) ? { w: x.w, out: out!, ...(returned ? { back: returned } : {}) } : undefined;
+    // What happened in the range and is counted on another range's day it was booked on.
+    const elsewhere = [
+      x && inRange(x.out) && !inRange(out) ? `left on ${x.out}; its bank transfer is dated ${out} in Xero` : '',
+      x?.back && inRange(x.back) && !inRange(returned) ? `came back on ${x.back}; its transfer back is dated ${returned} in Xero` : '',
+    ].filter(Boolean);
+    if (x && !listed && elsewhere.length) {
+      const size = hundredths(toDecimal(x.w.amount, x.w.currency));
+      const amount = (inRange(x.out) ? -size : 0n) + (x.back && inRange(x.back) ? size : 0n);
       rows.push(
         row(
-          listed.out,
-          listed.w.currency,
-          format(-hundredths(toDecimal(listed.w.amount, listed.w.currency))),
+          inRange(x.out) ? x.out : x.back!,
+          x.w.currency,
+          format(amount),
           null,
           'xendit_only',
-          `withdrawal ${id} left on ${listed.out}; its bank transfer is dated ${later} in Xero (this period was locked): counted there`,
+          `withdrawal ${id} ${elsewhere.join(' and ')} (this period was locked): counted there`,
         ),
       );
       continue;
     }
+    const moved = [
+      listed && out !== x!.out && inRange(out) ? `left on ${x!.out}, booked on ${out}` : '',
+      listed && returned !== x!.back && inRange(returned) ? `came back on ${x!.back}, booked on ${returned}` : '',
+    ].filter(Boolean);
     // Xendit's side in this range: out on the day it left, back in on the day the bank returned it.
     const size = listed ? hundredths(toDecimal(listed.w.amount, listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size : 0n) : null;
@@ -169,7 +220,7 @@ export async function transferRows(
           format(xendit!),
           null,
           'xendit_only',
-          `withdrawal ${id} left on ${listed.out} and was sent back by the bank on ${listed.back}, before anything was booked: nothing is booked for it`,
+          `withdrawal ${id} left on ${x!.out} and was sent back by the bank on ${x!.back}, before anything was booked: nothing is booked for it`,
         ),
       );
       continue;
@@ -184,15 +235,15 @@ export async function transferRows(
       xendit === null
         ? `Xendit lists no withdrawal ${id} in this range`
         : listed?.back
-          ? `withdrawal ${id} sent back by the bank on ${listed.back} (REVERSED at Xendit); in Xero in this range: ${
+          ? `withdrawal ${id} sent back by the bank on ${x!.back} (REVERSED at Xendit); in Xero in this range: ${
               [found.length ? 'the transfer out' : '', back.length ? 'the transfer back' : ''].filter(Boolean).join(' and ') || 'nothing'
-            }`
+            }${lockNote(moved, elsewhere)}`
           : xero === null
             ? `withdrawal ${id}: no bank transfer in Xero yet`
             : found.length > 1
               ? `withdrawal ${id}: ${found.length} bank transfers in Xero`
-              : movedIn
-                ? `withdrawal ${id}, left on ${early!.out}: booked on the first day after Xero's lock date`
+              : moved.length
+                ? `withdrawal ${id}, ${moved.join(', ')}: on the first day after Xero's lock date`
                 : `withdrawal ${id}`;
     rows.push(
       row(date, currency, xendit === null ? null : format(xendit), xero === null ? null : format(xero), found.length > 1 ? 'amount_differs' : status, note),
@@ -201,6 +252,25 @@ export async function transferRows(
   // Pages left unread: a withdrawal among them would be missing on both sides and go unseen.
   rows.push(...unreadRows(range, listed, 'withdrawals', MAX_PAGES * 50));
   return { rows, others, sums };
+}
+
+/** The sides of a withdrawal booked after a lock date: where each counts. */
+function lockNote(moved: string[], elsewhere: string[]): string {
+  return [
+    moved.length ? `; ${moved.join(', ')} (the first day after Xero's lock date)` : '',
+    elsewhere.length ? `; ${elsewhere.join(' and ')} (this period was locked): counted there` : '',
+  ].join('');
+}
+
+/**
+ * When the bank sent it back: the day the gateway dated its return by (reversed_at, once the listing
+ * saw it REVERSED), else Xendit's `updated` as the listing would, else (Xendit sent neither yet)
+ * when it was made.
+ */
+function returnedAt(w: XenditWithdrawal, stored: Date | undefined): Date {
+  if (stored) return stored;
+  if (w.updated && !Number.isNaN(Date.parse(w.updated))) return new Date(w.updated);
+  return new Date(w.created);
 }
 
 function row(date: string, currency: string, xendit: string | null, xero: string | null, status: ReportRow['status'], note: string): ReportRow {

@@ -266,6 +266,16 @@ export interface WithdrawalsTable {
   entry_kind: ColumnType<WithdrawalEntryKind | null, WithdrawalEntryKind | null | undefined, WithdrawalEntryKind | null>;
 }
 
+/** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
+export interface WithdrawalListCursorsTable {
+  merchant_id: string;
+  currency: string;
+  listing: 'created' | 'reversed';
+  since: Timestamp;
+  after_id: string;
+  started_at: Timestamp;
+}
+
 /**
  * waiting: no settlement bank account picked for its currency yet (the merchant must pick one);
  * reversed: sent back by the bank, and both transfers in Xero (or neither): nothing left to do.
@@ -481,6 +491,7 @@ export interface Database {
   refund_requests: RefundRequestsTable;
   settlement_accounts: SettlementAccountsTable;
   withdrawals: WithdrawalsTable;
+  withdrawal_list_cursors: WithdrawalListCursorsTable;
   fee_bills: FeeBillsTable;
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;

@@ -30,6 +30,17 @@ export interface Withdrawal {
   entryKind: WithdrawalEntryKind | null;
 }
 
+/** The two listings of withdrawals: made since a time, and sent back since a time. */
+export type ListingKind = 'created' | 'reversed';
+
+/** An unfinished listing: the same question (`since`) asked again, continued after `afterId`. */
+export interface ListCursor {
+  since: Date;
+  afterId: string;
+  /** When that listing began. */
+  startedAt: Date;
+}
+
 const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   id: r.id,
   merchantId: r.merchant_id,
@@ -104,6 +115,54 @@ export function createSettlementStore(db: Db) {
         .orderBy('withdrawn_at')
         .execute();
       return rows.map(toWithdrawal);
+    },
+
+    /**
+     * The day each of these withdrawals came back, as the gateway dated its return (reversed_at: Xendit's
+     * `updated`, or when the listing first saw it REVERSED if Xendit sent none): the report dates the
+     * return as the booking did.
+     */
+    async reversedAtOf(merchantId: string, xenditTransactionIds: string[]): Promise<Map<string, Date>> {
+      if (!xenditTransactionIds.length) return new Map();
+      const rows = await db
+        .selectFrom('withdrawals')
+        .select(['xendit_transaction_id', 'reversed_at'])
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_transaction_id', 'in', xenditTransactionIds)
+        .where('reversed_at', 'is not', null)
+        .execute();
+      return new Map(rows.map((r) => [r.xendit_transaction_id, r.reversed_at!]));
+    },
+
+    /** Where an unfinished listing of this merchant's withdrawals continues (list-withdrawals.ts), or null. */
+    async listCursor(merchantId: string, currency: string, listing: ListingKind): Promise<ListCursor | null> {
+      const r = await db
+        .selectFrom('withdrawal_list_cursors')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('currency', '=', currency)
+        .where('listing', '=', listing)
+        .executeTakeFirst();
+      return r ? { since: new Date(r.since), afterId: r.after_id, startedAt: new Date(r.started_at) } : null;
+    },
+
+    /** Set once the rows it moves past are recorded and their jobs queued; null: the listing reached its end. */
+    async setListCursor(merchantId: string, currency: string, listing: ListingKind, cursor: ListCursor | null): Promise<void> {
+      if (!cursor) {
+        await db
+          .deleteFrom('withdrawal_list_cursors')
+          .where('merchant_id', '=', merchantId)
+          .where('currency', '=', currency)
+          .where('listing', '=', listing)
+          .execute();
+        return;
+      }
+      const values = { since: cursor.since, after_id: cursor.afterId, started_at: cursor.startedAt };
+      await db
+        .insertInto('withdrawal_list_cursors')
+        .values({ merchant_id: merchantId, currency, listing, ...values })
+        .onConflict((oc) => oc.columns(['merchant_id', 'currency', 'listing']).doUpdateSet(values))
+        .execute();
     },
 
     /** The merchant's withdrawals waiting for a settlement bank account, per currency (how many). */

@@ -6,6 +6,8 @@ import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
+import { JOB_SPECS } from '../../app/jobs/kinds.js';
+import type { XenditGateway } from '../../app/clients/xendit/types.js';
 
 const BANK_TRANSFERS = '/api.xro/2.0/BankTransfers';
 const BANK_TRANSACTIONS = '/api.xro/2.0/BankTransactions';
@@ -532,6 +534,155 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.deepEqual([back.fromAccountId, back.toAccountId], [savings, h.clearingAccountId], "back from where the money went, not from today's choice");
     assert.equal((await row(w.id))?.state, 'reversed');
   });
+  describe('withdrawals of other months, lock dates and busy accounts', () => {
+    const at = (day: string) => new Date(`${day}T03:00:00Z`); // 10:00 in Jakarta: the same local day
+    /** The clock moved to that day; the listing run then, its jobs run (a lock refusal's retry included). */
+    async function listOn(day: string, xendit: XenditGateway = h.sims.xenditClient) {
+      h.clock.advance(at(day).getTime() - h.clock().getTime());
+      await listWithdrawalsJob({ stores: h.stores, xendit, clock: h.clock, logger: pino({ level: 'silent' }) })();
+      for (let i = 0; i < 4; i++) {
+        await h.worker.drain();
+        h.clock.advance(5_000);
+      }
+    }
+    const pickSavings = () =>
+      h.stores.settlements.saveAndResume(h.merchant.id, { IDR: savings }, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), h.clock());
+    /** Money in the balance to withdraw: a paid invoice, settled. */
+    async function funded() {
+      const { x } = await paidThroughGateway(h);
+      await h.worker.drain();
+      await h.sims.xendit.settle(x.id);
+      await h.worker.drain();
+    }
+    const reportOf = async (from: string, to: string, xendit: XenditGateway = h.sims.xenditClient) =>
+      reconciliationReport({ xero: h.sims.xeroClient, xendit, stores: h.stores }, (await h.stores.merchants.byId(h.merchant.id))!, { from, to });
+    const lineOf = (r: Awaited<ReturnType<typeof reportOf>>, id: string) => {
+      const lines = r.rows.filter((x) => x.note.includes(id));
+      assert.equal(lines.length, 1, JSON.stringify(r.rows));
+      return [lines[0].status, lines[0].xenditAmount, lines[0].xeroPayment];
+    };
+    const dated = () => transfers().map((t) => [t.reference.replace(/ txn_\w+$/, ''), t.date]);
+
+    it('sent back in a month locked before the listing saw it: the return is dated the first open day, and each month reconciles its own half', async () => {
+      await pickSavings();
+      await funded();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { at: at('2027-01-20') });
+      await listOn('2027-01-21');
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, at('2027-01-30'));
+      h.sims.xero.test.setLockDates(h.tenantId, { period: '2027-01-31' });
+      await listOn('2027-02-02');
+      assert.deepEqual(dated(), [
+        ['Xendit withdrawal', '2027-01-20'],
+        ['Xendit withdrawal reversed', '2027-02-01'],
+      ]);
+      const january = await reportOf('2027-01-01', '2027-01-31');
+      assert.deepEqual(lineOf(january, w.id), ['transferred', '-100000.00', '-100000.00'], 'the return counts in February');
+      assert.match(january.rows.find((r) => r.note.includes(w.id))!.note, /came back on 2027-01-30; its transfer back is dated 2027-02-01 in Xero/);
+      const february = await reportOf('2027-02-01', '2027-02-28');
+      assert.deepEqual(lineOf(february, w.id), ['transferred', '100000.00', '100000.00']);
+      assert.equal(february.totals.IDR.difference, '0.00', JSON.stringify(february.rows));
+    });
+
+    it("a withdrawal made weeks before the month it came back in, or booked in after a lock, is found by the month's report", async () => {
+      await pickSavings();
+      await funded();
+      const back = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 40_000, { at: at('2026-12-10') });
+      await listOn('2026-12-11');
+      // Not listed until 1 February (the gateway was down), January locked by then: booked that day.
+      const late = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 30_000, { at: at('2026-12-20') });
+      h.sims.xero.test.setLockDates(h.tenantId, { period: '2027-01-31' });
+      await listOn('2027-02-01');
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, back.id, at('2027-02-10'));
+      await listOn('2027-02-11');
+      assert.deepEqual(dated(), [
+        ['Xendit withdrawal', '2026-12-10'],
+        ['Xendit withdrawal', '2027-02-01'],
+        ['Xendit withdrawal reversed', '2027-02-10'],
+      ]);
+      // Both were made more than the report's look-back before February.
+      const february = await reportOf('2027-02-01', '2027-02-28');
+      assert.deepEqual(lineOf(february, late.id), ['transferred', '-30000.00', '-30000.00']);
+      assert.deepEqual(lineOf(february, back.id), ['transferred', '40000.00', '40000.00']);
+      assert.equal(february.totals.IDR.difference, '0.00', JSON.stringify(february.rows));
+      const december = await reportOf('2026-12-01', '2026-12-31');
+      assert.deepEqual(lineOf(december, late.id), ['xendit_only', '-30000.00', null], 'left in December, counted in February');
+      assert.deepEqual(lineOf(december, back.id), ['transferred', '-40000.00', '-40000.00']);
+    });
+
+    it('Xendit sends no `updated` for a reversed withdrawal: the report dates its return by the day the gateway booked it', async () => {
+      const noUpdated: XenditGateway = {
+        ...h.sims.xenditClient,
+        listWithdrawals: async (key, q) => {
+          const r = await h.sims.xenditClient.listWithdrawals(key, q);
+          return { ...r, withdrawals: r.withdrawals.map(({ updated: _, ...w }) => w) };
+        },
+      };
+      await pickSavings();
+      await funded();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { at: at('2027-01-05') });
+      await listOn('2027-01-06', noUpdated);
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, at('2027-01-10'));
+      await listOn('2027-01-15', noUpdated);
+      assert.deepEqual(dated(), [
+        ['Xendit withdrawal', '2027-01-05'],
+        ['Xendit withdrawal reversed', '2027-01-15'],
+      ]);
+      const r = await reportOf('2027-01-11', '2027-01-20', noUpdated);
+      assert.deepEqual(lineOf(r, w.id), ['transferred', '100000.00', '100000.00']);
+    });
+
+    it('more withdrawals in the weeks read than one run reads: each run continues where the last stopped, every one is found once, and a listing behind for a day raises an alert', async () => {
+      await funded();
+      const made = Array.from({ length: 210 }, () => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100).id);
+      // Two pages (100) a run: the listing's end is three runs away.
+      const run = () =>
+        listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }), pageBudget: 2 })();
+      const queued = async () =>
+        new Set((await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal').map((j) => String(j.payload.xenditTransactionId)));
+      await run();
+      assert.equal((await queued()).size, 100);
+      h.clock.advance(86_400_000);
+      await run();
+      assert.equal((await queued()).size, 200);
+      await run();
+      const all = await queued();
+      assert.equal(all.size, 210);
+      for (const id of made) assert.ok(all.has(id) && (await row(id)), id);
+      await run();
+      await run();
+      assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal').length, 210, 'one job each');
+      const alerts = await h.stores.alerts.recent('withdrawalsBehind', [h.merchant.id], new Date(0), 10);
+      assert.equal(alerts.length, 1, 'a listing begun a day ago and still not at its end');
+    });
+
+    it('a withdrawal PENDING at Xendit: the balances are shown balanced with it as money in transit, and plainly once it is sent and booked', async () => {
+      const balances = async (agent: Agent) => {
+        const { $ } = await page(agent, '/admin');
+        const line = $('#balances tr[data-currency=IDR]');
+        const text = (cls: string) => line.find(cls).text().trim().replace(/\s/g, ' ');
+        return { xendit: text('.xendit'), state: text('.state') };
+      };
+      await pickSavings();
+      await funded();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { pending: true });
+      await list();
+      await h.worker.drain();
+      assert.equal(transfers().length, 0, 'only a sent withdrawal is booked');
+      h.clock.advance(Math.max(0, Date.now() - h.clock().getTime()) + 86_400_000);
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const pending = await balances(agent);
+      assert.equal(pending.state, 'Balanced, counting the pending withdrawals as money in transit', JSON.stringify(pending));
+      assert.match(pending.xendit, /IDR 100,000 withdrawn, pending at Xendit/);
+      h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+      await list();
+      await h.worker.drain();
+      assert.equal(transfers().length, 1);
+      const sent = await balances(agent);
+      assert.equal(sent.state, 'Balanced', JSON.stringify(sent));
+      assert.doesNotMatch(sent.xendit, /pending at Xendit/);
+    });
+  });
+
   describe('a clearing account that is not a bank account (fees as manual journals)', () => {
     let clearing: string;
     beforeEach(async () => {

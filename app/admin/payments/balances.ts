@@ -4,7 +4,8 @@
  * Xero (the Bank Summary report's closing balance today): equal, the books agree with Xendit. The
  * gateway records a payment in Xero when it is paid, while Xendit's balance takes it only when it
  * settles (a day or more later by channel: Transactions API settlement_status PENDING until then),
- * so the balance alone would differ from Xero after every sale. Xero reports in the organisation's base currency only (help.xero.com
+ * so the balance alone would differ from Xero after every sale. A withdrawal requested and not sent
+ * yet (PENDING) is shown beside Xendit's balance as money in transit (see `inTransit`). Xero reports in the organisation's base currency only (help.xero.com
  * "Foreign currency & reporting"), so another currency's clearing account shows Xendit's side alone.
  * The Bank Summary lists bank accounts only (xero_accounting.yaml getReportBankSummary), so a
  * clearing account of another type (payments enabled, manual-journal fees) shows Xendit's side
@@ -32,6 +33,14 @@ export interface BalanceRow {
   unsettled: number | null;
   /** What Xero should hold: cash + unsettled; null unless both are known. */
   xendit: number | null;
+  /**
+   * Withdrawals requested at Xendit and not sent yet (status PENDING), minor units; null when not
+   * known. Money on its way to the bank: not in Xero yet (the gateway books SUCCESS), and perhaps
+   * already out of the CASH balance (when Xendit takes it is not documented).
+   */
+  pendingWithdrawals: number | null;
+  /** Balanced only once the pending withdrawals are counted as still at Xendit. */
+  inTransit?: boolean;
   /** Minor units; null when Xero could not be asked or reports it in another currency. */
   xero: number | null;
   /** The organisation's base currency, when Xero's figure is not in this one. */
@@ -89,6 +98,8 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
       // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at settlement.
       const unsettled = pending ? pending.gross - (merchant.xenditFeeBilling === 'invoiced' ? 0 : pending.fees) : null;
       const xendit = cash !== null && unsettled !== null ? cash + unsettled : null;
+      const inFlight = await orNull(deps, merchant, 'xendit pending withdrawals', () => deps.xendit.pendingWithdrawals(merchant.xenditSecretKey, currency));
+      const pendingWithdrawals = inFlight ? inFlight.amount : null;
       const clearingId = clearingAccountFor(merchant, currency);
       const decimal = currency === base ? summary?.[clearingId] : undefined;
       const xero = decimal === undefined ? null : minorOrNull(decimal, currency);
@@ -100,16 +111,24 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
               return account !== null && account.type !== 'BANK';
             })
           : null;
+      // Xendit documents that a money-out transaction debits the balance (docs.xendit.co/apidocs/get-balance),
+      // not whether a withdrawal still PENDING already has. Either way the books agree: the clearing
+      // account holds it until the gateway books it as sent, so it balances with the pending
+      // withdrawals counted as still Xendit's (in transit), or with the balance alone.
+      const balanced = xendit !== null && xero !== null && xendit === xero;
+      const inTransit = !balanced && xendit !== null && xero !== null && !!pendingWithdrawals && xendit + pendingWithdrawals === xero;
       return {
         currency,
         cash,
         unsettled,
         xendit,
+        pendingWithdrawals,
+        ...(inTransit ? { inTransit } : {}),
         xero,
         ...(currency !== base && base ? { notBase: base } : {}),
         ...(notBank ? { notBank: true } : {}),
         ...(scopeMissing && currency === base ? { scopeMissing } : {}),
-        balanced: xendit !== null && xero !== null && xendit === xero,
+        balanced: balanced || inTransit,
       };
     }),
   );

@@ -13,6 +13,7 @@ import { SUPPORTED_CURRENCIES } from '../../money.js';
 import { minorReader } from './amounts.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
+import { nullWhenNotFound } from '../types.js';
 import type { XenditGateway, XenditWithdrawal } from './types.js';
 
 /** The fields of a transaction a withdrawal is read from (all in xendit-node's TransactionResponse). */
@@ -41,11 +42,63 @@ const unsettledSchema = z.object({
   fee: z.object({ xendit_fee: z.number().nullish(), value_added_tax: z.number().nullish() }).nullish(),
 });
 
+/** A withdrawal requested and not sent yet (xendit-node TransactionResponse). */
+const pendingSchema = z.object({
+  id: z.string().min(1),
+  status: z.literal('PENDING'),
+  cashflow: z.string().nullish(),
+  currency: z.string(),
+  amount: z.number(),
+});
+
 /** Pages of payments read for what is not settled yet: 50 × 10, far more than a few days of a small merchant's sales. */
 const UNSETTLED_MAX_PAGES = 10;
 
-export function balanceCalls(call: XenditCall): Pick<XenditGateway, 'listWithdrawals' | 'getBalance' | 'unsettledPayments'> {
+/** Pages of PENDING withdrawals read: a merchant has a few at a time (each waits hours, not weeks). */
+const PENDING_MAX_PAGES = 4;
+
+export function balanceCalls(
+  call: XenditCall,
+): Pick<XenditGateway, 'listWithdrawals' | 'getBalance' | 'unsettledPayments' | 'getWithdrawal' | 'pendingWithdrawals'> {
   return {
+    async getWithdrawal(secretKey, id) {
+      // 404 DATA_NOT_FOUND: no transaction of this account with that id.
+      const row = await nullWhenNotFound(() => call(secretKey, 'getWithdrawal', async (api) => json(await api.getTransactionByIDRaw({ id }))));
+      return row === null ? null : readWithdrawal(row);
+    },
+
+    async pendingWithdrawals(secretKey, currency) {
+      let count = 0;
+      let amount = 0;
+      let afterId: string | undefined;
+      for (let page = 0; page < PENDING_MAX_PAGES; page++) {
+        const body = (await call(secretKey, 'pendingWithdrawals', async (api) =>
+          json(
+            await api.getAllTransactionsRaw({
+              types: ['WITHDRAWAL'],
+              // Requested, not sent yet (xendit-node TransactionStatuses PENDING).
+              statuses: ['PENDING'],
+              currency,
+              limit: WITHDRAWAL_PAGE_LIMIT,
+              ...(afterId ? { afterId } : {}),
+            }),
+          ),
+        )) as { data?: unknown; has_more?: unknown };
+        if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
+        for (const row of body.data) {
+          const t = pendingSchema.safeParse(row);
+          if (!t.success || t.data.currency !== currency || (t.data.cashflow && t.data.cashflow !== 'MONEY_OUT')) continue;
+          count++;
+          amount += minorReader(currency)(Math.abs(t.data.amount), 'amount');
+        }
+        const last = (body.data.at(-1) as { id?: unknown } | undefined)?.id;
+        if (body.has_more !== true) return { count, amount };
+        if (typeof last !== 'string') throw unexpected('transaction page without a last id');
+        afterId = last;
+      }
+      return null;
+    },
+
     async unsettledPayments(secretKey, currency, since) {
       // The Transactions API cannot filter on settlement_status: the recent payments are read and
       // those still PENDING settlement summed. More pages than the bound: unknown (null), never a

@@ -201,6 +201,16 @@ export interface XenditGateway {
     /** reversedAfter: only those the bank sent back (REVERSED) since then, whenever they were made. */
     q: { currency: Currency; limit: number; afterId?: string; createdAfter?: Date; createdBefore?: Date; reversedAfter?: Date },
   ): Promise<{ withdrawals: XenditWithdrawal[]; hasMore: boolean; lastId?: string }>;
+  /**
+   * One withdrawal by its transaction id (GET /transactions/{id}); null when Xendit has none with
+   * that id, or it is no SUCCESS or REVERSED withdrawal the gateway can read.
+   */
+  getWithdrawal(secretKey: string, id: string): Promise<XenditWithdrawal | null>;
+  /**
+   * The withdrawals in this currency requested and not sent yet (status PENDING): how many and their
+   * sum (minor units); null when there are more than a few pages of them.
+   */
+  pendingWithdrawals(secretKey: string, currency: Currency): Promise<{ count: number; amount: number } | null>;
   /** One page (newest first) of the balance's movements in this currency other than payments, refunds and withdrawals, made between the two dates. */
   listOtherMovements(
     secretKey: string,

@@ -1,7 +1,7 @@
 /**
  * The scheduled side of settlements: Xendit sends no webhook the gateway can rely on for
- * withdrawals, so each run reads every active or disabled merchant's newest SUCCESS withdrawals (Transactions
- * API, per currency, up to MAX_PAGES pages each) made, or sent back, in the last LOOK_BACK_DAYS
+ * withdrawals, so each run reads every active or disabled merchant's SUCCESS withdrawals (Transactions
+ * API, per currency, to the end of the listing within a page budget, continued by the next run) made, or sent back, in the last LOOK_BACK_DAYS
  * and since the merchant was added to the gateway (older ones left Xendit before the gateway
  * recorded anything into the clearing account), makes
  * the row of each one not seen before and queues a record-withdrawal job for it. The dedupe key
@@ -13,22 +13,39 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import { listsMovements, modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
-import type { XenditGateway } from '../../clients/xendit/types.js';
+import type { XenditGateway, XenditWithdrawal } from '../../clients/xendit/types.js';
+import type { ListingKind } from '../../store/settlements.js';
+import { raiseAlert } from '../../alerts/raise.js';
+import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
 
 const PAGE_SIZE = 50;
-const MAX_PAGES = 4;
 /**
- * Xendit says its listing is ordered by creation date, not which way. Reading only the last weeks
- * (made, or sent back, in them) finds every withdrawal either way while a currency has fewer than
- * MAX_PAGES pages of them in that time; an older one never booked still shows on the reconciliation
- * report of its own month.
+ * Pages one run reads per currency and listing. Xendit lists newest first (balance.ts): a run that
+ * stopped at a fixed count and started again from the newest next time would never reach the
+ * oldest of a busy account, which would age out of LOOK_BACK_DAYS unbooked. A run that spends its
+ * budget keeps where it stopped (withdrawal_list_cursors) and the next continues from there.
+ */
+const PAGE_BUDGET = 20;
+/**
+ * Xendit says its listing is ordered by creation date (newest first). Reading only the last weeks
+ * (made, or sent back, in them) finds every withdrawal while each listing is read to its end
+ * within them; an older one never booked still shows on the reconciliation report of its own month.
  */
 const LOOK_BACK_DAYS = 45;
+/** A listing begun this long ago and still not read to its end: a person is told (the oldest may age out). */
+const BEHIND_ALERT_MS = 86_400_000;
 
-type Deps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger };
+type Deps = {
+  stores: Stores;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  /** Tests only: fewer pages a run (PAGE_BUDGET). */
+  pageBudget?: number;
+};
 
 export function listWithdrawalsJob(deps: Deps) {
   return async (): Promise<void> => {
@@ -38,9 +55,9 @@ export function listWithdrawalsJob(deps: Deps) {
       // Every currency the gateway books, one at a time (an account holding several must name one);
       // one Xendit will not list (one the account never held, say) holds up no other.
       for (const currency of SUPPORTED_CURRENCIES) {
-        for (const window of [{ createdAfter: since }, { reversedAfter: since }]) {
+        for (const listing of ['created', 'reversed'] as const) {
           try {
-            await listCurrency(deps, merchant, currency, window);
+            await listCurrency(deps, merchant, currency, listing, since);
           } catch (err) {
             const refused = err instanceof UpstreamError && err.kind === 'rejected';
             deps.logger[refused ? 'debug' : 'warn']({ err: String(err), merchantId: merchant.id, currency }, 'could not list withdrawals at Xendit');
@@ -52,49 +69,116 @@ export function listWithdrawalsJob(deps: Deps) {
 }
 
 /**
- * One currency's withdrawals made since `createdAfter`, or sent back since `reversedAfter` (one
- * made long ago may come back late): its after_id continues that listing only.
+ * One currency's withdrawals made since `since` ('created'), or sent back since then ('reversed':
+ * one made long ago may come back late), within the run's page budget: first the rest of a listing
+ * an earlier run left unfinished (the same question, after_id where it stopped), then, budget
+ * left, a new one from the newest. Every run reads each listing to its end or leaves a cursor.
  */
-async function listCurrency(deps: Deps, merchant: Merchant, currency: Currency, window: { createdAfter?: Date; reversedAfter?: Date }): Promise<void> {
+async function listCurrency(deps: Deps, merchant: Merchant, currency: Currency, listing: ListingKind, since: Date): Promise<void> {
+  let budget = deps.pageBudget ?? PAGE_BUDGET;
+  const cursor = await deps.stores.settlements.listCursor(merchant.id, currency, listing);
+  if (cursor) {
+    let walked: Walked;
+    try {
+      walked = await walk(deps, merchant, currency, listing, cursor, budget);
+    } catch (err) {
+      // An after_id Xendit no longer takes would hold the listing forever: it starts again from the newest.
+      if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
+      await deps.stores.settlements.setListCursor(merchant.id, currency, listing, null);
+      deps.logger.warn({ err: String(err), merchantId: merchant.id, currency, listing }, 'Xendit refused to continue the withdrawal listing: it starts again');
+      return;
+    }
+    budget -= walked.pages;
+    if (!walked.done) return behind(deps, merchant, currency, listing, cursor.startedAt);
+  }
+  if (budget <= 0) return;
+  const now = deps.clock();
+  const walked = await walk(deps, merchant, currency, listing, { since, startedAt: now }, budget);
+  if (!walked.done) await behind(deps, merchant, currency, listing, now);
+}
+
+type Walked = { pages: number; done: boolean };
+
+/**
+ * Pages of one listing from `afterId` (none: the newest), at most `budget`: each row recorded (and
+ * its job queued) before the cursor moves past its page, so a run that dies loses nothing.
+ */
+async function walk(
+  deps: Deps,
+  merchant: Merchant,
+  currency: Currency,
+  listing: ListingKind,
+  from: { since: Date; afterId?: string; startedAt: Date },
+  budget: number,
+): Promise<Walked> {
   const live = modeOfXenditKey(merchant.xenditSecretKey) === 'live';
-  let afterId: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  let afterId = from.afterId;
+  for (let page = 0; page < budget; page++) {
     const { withdrawals, hasMore, lastId } = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
       currency,
       limit: PAGE_SIZE,
       afterId,
-      ...window,
+      ...(listing === 'created' ? { createdAfter: from.since } : { reversedAfter: from.since }),
     });
-    for (const w of withdrawals) {
-      const known = await deps.stores.settlements.byXenditId(merchant.id, w.id);
-      if (known && (w.status === 'REVERSED' ? known.state === 'reversed' || known.state === 'test_mode' : known.state !== 'pending')) continue;
-      const now = deps.clock();
-      const row =
-        known ??
-        (await deps.stores.settlements.getOrCreate(
-          {
-            id: randomUUID(),
-            merchantId: merchant.id,
-            xenditTransactionId: w.id,
-            currency: w.currency,
-            amount: w.amount,
-            withdrawnAt: new Date(w.created),
-          },
-          now,
-        ));
-      const payload = { merchantId: merchant.id, xenditTransactionId: row.xenditTransactionId, live };
-      if (w.status === 'REVERSED') {
-        // Its job (queued again if it finished) books the money coming back, or marks it done when nothing went to Xero.
-        const back = w.updated && !Number.isNaN(Date.parse(w.updated)) ? new Date(w.updated) : now;
-        if (await deps.stores.settlements.noteReversed(row, back, jobRow('record-withdrawal', payload, now), now))
-          deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal reversed at Xendit');
-        continue;
-      }
-      if (await enqueue(deps.stores.jobs, 'record-withdrawal', payload, now)) {
-        deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal found at Xendit');
-      }
-    }
-    if (!hasMore || !lastId) return;
+    for (const w of withdrawals) await seen(deps, merchant, live, w);
+    const done = !hasMore || !lastId;
+    await deps.stores.settlements.setListCursor(
+      merchant.id,
+      currency,
+      listing,
+      done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt },
+    );
+    if (done) return { pages: page + 1, done: true };
     afterId = lastId;
+  }
+  return { pages: budget, done: false };
+}
+
+/** The budget ran out before the listing's end: said each time; a person is told once it has been behind a day. */
+async function behind(deps: Deps, merchant: Merchant, currency: Currency, listing: ListingKind, startedAt: Date): Promise<void> {
+  const since = deps.clock().getTime() - startedAt.getTime();
+  deps.logger.warn(
+    { merchantId: merchant.id, currency, listing, behindMs: since },
+    'withdrawal listing not read to its end this run: the next run continues where it stopped',
+  );
+  if (since < BEHIND_ALERT_MS) return;
+  await raiseAlert(deps, {
+    merchantId: merchant.id,
+    kind: 'withdrawalsBehind',
+    message: message('alerts:withdrawalsBehind', { currency, since: startedAt.toISOString().slice(0, 16).replace('T', ' ') }),
+    dedupeKey: `withdrawalsBehind:${merchant.id}:${currency}`,
+  });
+}
+
+/** One withdrawal listed: its row made on first sight, its job queued (again, when Xendit now says REVERSED). */
+async function seen(deps: Deps, merchant: Merchant, live: boolean, w: XenditWithdrawal): Promise<void> {
+  const known = await deps.stores.settlements.byXenditId(merchant.id, w.id);
+  if (known && (w.status === 'REVERSED' ? known.state === 'reversed' || known.state === 'test_mode' : known.state !== 'pending')) return;
+  const now = deps.clock();
+  const row =
+    known ??
+    (await deps.stores.settlements.getOrCreate(
+      {
+        id: randomUUID(),
+        merchantId: merchant.id,
+        xenditTransactionId: w.id,
+        currency: w.currency,
+        amount: w.amount,
+        withdrawnAt: new Date(w.created),
+      },
+      now,
+    ));
+  const payload = { merchantId: merchant.id, xenditTransactionId: row.xenditTransactionId, live };
+  if (w.status === 'REVERSED') {
+    // Its job (queued again if it finished) books the money coming back, or marks it done when nothing went to Xero.
+    // The day it came back is kept (reversed_at), and the report dates the return by it: Xendit's
+    // `updated`, or, when Xendit sends none, when the listing first saw it REVERSED.
+    const back = w.updated && !Number.isNaN(Date.parse(w.updated)) ? new Date(w.updated) : now;
+    if (await deps.stores.settlements.noteReversed(row, back, jobRow('record-withdrawal', payload, now), now))
+      deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal reversed at Xendit');
+    return;
+  }
+  if (await enqueue(deps.stores.jobs, 'record-withdrawal', payload, now)) {
+    deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal found at Xendit');
   }
 }

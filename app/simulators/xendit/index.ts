@@ -71,18 +71,24 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     state: ctx.state,
     faults: ctx.faults,
     test: xenditTestApi(ctx.state, {
-      withdraw: (secretKey, currency, amount) => {
+      withdraw: (secretKey, currency, amount, opts) => {
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);
-        const made = withdraw(ctx, account, currency, amount);
+        const made = withdraw(ctx, account, currency, amount, opts);
         if ('error' in made) throw new Error(made.error);
         return { id: made.id, amount: made.amount };
       },
-      reverseWithdrawal: (secretKey, id) => {
+      reverseWithdrawal: (secretKey, id, at) => {
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);
-        const made = reverseWithdrawal(ctx, account.userId, id);
+        const made = reverseWithdrawal(ctx, account.userId, id, at);
         if ('error' in made) throw new Error(made.error);
+      },
+      completeWithdrawal: (secretKey, id) => {
+        const account = ctx.state.accounts.get(secretKey);
+        const w = withdrawalsOf(ctx).find((x) => x.id === id && x.userId === account?.userId);
+        if (!w) throw new Error(`no withdrawal ${id}`);
+        delete w.pending;
       },
       balance: (secretKey, currency) => {
         const account = ctx.state.accounts.get(secretKey);

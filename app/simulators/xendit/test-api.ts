@@ -49,9 +49,11 @@ export interface XenditSimTestApi {
   /** Copies of the notifications Xendit sent customers (receipt e-mails), oldest first. */
   notifications(): SimNotification[];
   /** As the merchant's withdrawal (manual or automatic) to their bank: the whole balance when no amount (minor units). */
-  withdraw(secretKey: string, currency: Currency, amount?: number): { id: string; amount: number };
-  /** The receiving bank sends a withdrawal back (invalid or dormant account): REVERSED, its money back in the balance. */
-  reverseWithdrawal(secretKey: string, id: string): void;
+  withdraw(secretKey: string, currency: Currency, amount?: number, opts?: WithdrawOptions): { id: string; amount: number };
+  /** The receiving bank sends a withdrawal back (invalid or dormant account): REVERSED, its money back in the balance; `at`: when (default now). */
+  reverseWithdrawal(secretKey: string, id: string, at?: Date): void;
+  /** A PENDING withdrawal is sent (SUCCESS). */
+  completeWithdrawal(secretKey: string, id: string): void;
   /**
    * Xendit marks the fee of a payment refunded in full as given back some time after the refund (when
    * is not documented): its transaction's fee.status REVERSED, the fee back in the balance.
@@ -66,7 +68,19 @@ export interface XenditSimTestApi {
 }
 
 /** The commands that need the simulator's context (index.ts makes them). */
-export type XenditSimCommands = Pick<XenditSimTestApi, 'withdraw' | 'reverseWithdrawal' | 'balance' | 'pendingSettlement' | 'movement' | 'giveFeeBackLater'>;
+/**
+ * at: when it was made (a test's past day; default now). pending: requested and not sent yet
+ * (Transactions API status PENDING), already taken from the CASH balance (withdrawals.ts).
+ */
+export interface WithdrawOptions {
+  at?: Date;
+  pending?: boolean;
+}
+
+export type XenditSimCommands = Pick<
+  XenditSimTestApi,
+  'withdraw' | 'reverseWithdrawal' | 'completeWithdrawal' | 'balance' | 'pendingSettlement' | 'movement' | 'giveFeeBackLater'
+>;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {
   const requests = (f: XenditRequestFilter = {}) =>

@@ -39,6 +39,15 @@ export interface SimWithdrawal {
    * "Funds have been refunded back to the merchant's available balance").
    */
   reversedAt?: Date;
+  /**
+   * Requested, not sent to the bank yet: the Transactions API lists it with status PENDING
+   * (xendit-node TransactionStatuses PENDING). Taken from the CASH balance already: Xendit debits
+   * the balance "on any money out transaction" (docs.xendit.co/apidocs/get-balance), and the
+   * dashboard checks a withdrawal against the balance when it is requested. Whether the debit comes
+   * at the request or only once sent is not documented; the gateway's balance check holds either way
+   * (admin/payments/balances.ts).
+   */
+  pending?: boolean;
 }
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
@@ -80,7 +89,13 @@ export function pendingSettlementOf(ctx: Ctx, userId: string, currency: Currency
 }
 
 /** A withdrawal of `amount` (minor units; the whole balance when absent) to the merchant's registered bank. */
-export function withdraw(ctx: Ctx, account: XenditSimAccount, currency: Currency, amount?: number): SimWithdrawal | { error: string } {
+export function withdraw(
+  ctx: Ctx,
+  account: XenditSimAccount,
+  currency: Currency,
+  amount?: number,
+  opts: { at?: Date; pending?: boolean } = {},
+): SimWithdrawal | { error: string } {
   const available = balanceOf(ctx, account.userId, currency);
   const take = amount ?? available;
   if (!Number.isInteger(take) || take <= 0) return { error: 'amount must be greater than 0' };
@@ -92,17 +107,20 @@ export function withdraw(ctx: Ctx, account: XenditSimAccount, currency: Currency
     amount: take,
     channelCode: 'ID_BCA',
     accountNumber: '8880001234',
-    created: ctx.now(),
+    created: opts.at ?? ctx.now(),
+    ...(opts.pending ? { pending: true } : {}),
   };
   withdrawalsOf(ctx).push(w);
   return w;
 }
 
 /** The bank sends a withdrawal back: its money returns to the balance. */
-export function reverseWithdrawal(ctx: Ctx, userId: string, id: string): SimWithdrawal | { error: string } {
+export function reverseWithdrawal(ctx: Ctx, userId: string, id: string, at?: Date): SimWithdrawal | { error: string } {
   const w = withdrawalsOf(ctx).find((x) => x.id === id && x.userId === userId);
   if (!w) return { error: `no withdrawal ${id}` };
-  w.reversedAt ??= ctx.now();
+  // Only one the bank received can come back from it.
+  if (w.pending) return { error: `withdrawal ${id} is still PENDING` };
+  w.reversedAt ??= at ?? ctx.now();
   return w;
 }
 
@@ -111,7 +129,7 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
     id: w.id,
     product_id: `disb-${w.id.slice(4)}`,
     type: 'WITHDRAWAL',
-    status: w.reversedAt ? 'REVERSED' : 'SUCCESS',
+    status: w.reversedAt ? 'REVERSED' : w.pending ? 'PENDING' : 'SUCCESS',
     channel_category: 'BANK',
     channel_code: w.channelCode,
     reference_id: `withdrawal-${w.id.slice(4, 12)}`,
@@ -125,7 +143,13 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
     business_id: w.userId,
     created: w.created.toISOString(),
     updated: (w.reversedAt ?? w.created).toISOString(),
-    fee: { xendit_fee: 0, value_added_tax: 0, xendit_withholding_tax: 0, third_party_withholding_tax: 0, status: w.reversedAt ? 'REVERSED' : 'COMPLETED' },
+    fee: {
+      xendit_fee: 0,
+      value_added_tax: 0,
+      xendit_withholding_tax: 0,
+      third_party_withholding_tax: 0,
+      status: w.reversedAt ? 'REVERSED' : w.pending ? 'PENDING' : 'COMPLETED',
+    },
   };
 }
 
