@@ -20,8 +20,8 @@ import {
   type ReportDeps,
   type ReportRow,
   type RowStatus,
-  type TransactionOf,
 } from './rows.js';
+import { bookedTwice, compare, feeTaxFor } from './payment-row.js';
 import { transferRows } from './transfers.js';
 import { missingRefundRows } from './refunds.js';
 import { otherMovementRows } from './movements.js';
@@ -366,115 +366,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   };
 }
 
-/** The VAT on Xendit's fee in hundredths, or why it cannot be read. */
-type FeeTax = { known: bigint } | { unknown: string };
-
-/**
- * VAT on Xendit's fee is reported on the payment's transaction, not on the invoice: one more
- * Xendit call per paid invoice with a fee (a VAT line deleted in Xero would otherwise go unseen).
- */
-async function feeTaxFor(transactionOf: TransactionOf, inv: XenditInvoice): Promise<FeeTax> {
-  if (!inv.feesPaidAmount) return { known: 0n };
-  const lookup = await transactionOf(inv);
-  if (lookup.kind === 'found') return { known: hundredths(toDecimal(lookup.tax, inv.currency)) };
-  const why =
-    lookup.kind === 'not_found'
-      ? 'Xendit lists no payment transaction for it'
-      : lookup.kind === 'unfit'
-        ? `Xendit's ${lookup.field} ${lookup.raw} does not fit ${inv.currency}`
-        : `${lookup.more ? `more than ${lookup.count}` : lookup.count} Xendit payment transactions fit it`;
-  return { unknown: `VAT on the fee unknown (${why}, external id ${inv.externalId})` };
-}
-
 async function baseCurrency(deps: ReportDeps, merchant: Merchant): Promise<Currency> {
   return (await deps.xero.getOrganisation(merchant.xero)).baseCurrency as Currency;
-}
-
-function compare(
-  id: string,
-  inv: XenditInvoice | undefined,
-  x: { payments: XeroAccountPayment[]; fees: { total: string; date?: string }[]; overpayments: XeroBankTransaction[] },
-  accountCurrency: string,
-  feeTax: FeeTax,
-  xenditDate: (inv: XenditInvoice) => string | undefined,
-  /** Xendit bills the fee monthly: it keeps none of the payment, and Xero should hold no fee for it. */
-  billedMonthly: boolean,
-) {
-  const received = [...x.payments.map((p) => p.amount), ...x.overpayments.map((t) => t.total)];
-  const xeroPaid = received.length ? received.reduce((s, a) => s + hundredths(a), 0n) : null;
-  const xeroFee = x.fees.length ? x.fees.reduce((s, t) => s + hundredths(t.total), 0n) : null;
-  const xeroNet = (xeroPaid ?? 0n) - (xeroFee ?? 0n);
-  const date = (inv ? xenditDate(inv) : undefined) ?? x.payments[0]?.date ?? x.fees[0]?.date ?? x.overpayments[0]?.date ?? '';
-  const base = { date, xenditInvoiceId: id, xeroPayment: xeroPaid === null ? null : format(xeroPaid), xeroFee: xeroFee === null ? null : format(xeroFee) };
-  if (!inv) {
-    return {
-      xenditNet: 0n,
-      xeroNet,
-      row: {
-        ...base,
-        currency: accountCurrency,
-        xenditAmount: null,
-        xenditFee: null,
-        status: 'missing_at_xendit' as const,
-        note: 'no paid Xendit invoice with this id',
-      },
-    };
-  }
-  const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
-  const charged = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency));
-  // What Xendit keeps: its fee plus the VAT on it (without the VAT when it is unknown, and flagged);
-  // nothing when the fee is billed monthly (the invoice still shows fees_paid_amount then).
-  const fee = billedMonthly ? 0n : charged + ('known' in feeTax ? feeTax.known : 0n);
-  const row = { ...base, currency: inv.currency, xenditAmount: format(amount), xenditFee: format(fee) };
-  const unknownTax = 'unknown' in feeTax ? feeTax.unknown : null;
-  const billedNote = billedMonthly
-    ? `Xendit's fee${charged > 0n ? ` (${format(charged)} before VAT)` : ''} is billed monthly (Xendit fee bill), not taken from the payment: compared gross`
-    : '';
-  const result = (status: RowStatus, note: string) => {
-    if (unknownTax === null) return { xenditNet: amount - fee, xeroNet, row: { ...row, status, note: [note, billedNote].filter(Boolean).join('; ') } };
-    // The row cannot say matched (nor that the fee differs: Xero's fee was compared with the fee alone).
-    const flagged = status === 'matched' || status === 'fee_differs' ? 'fee_tax_unknown' : status;
-    const figures = status === 'matched' ? `; Xendit fee without VAT ${format(fee)}, Xero ${format(xeroFee ?? 0n)}` : '';
-    return { xenditNet: amount - fee, xeroNet, row: { ...row, status: flagged, note: [note, unknownTax + figures].filter(Boolean).join('; ') } };
-  };
-  if (xeroPaid === null) return result('missing_in_xero', fee > 0n && xeroFee !== null ? 'fee posted but no payment' : 'no payment in Xero');
-  if (xeroPaid !== amount) return result('amount_differs', `Xendit ${format(amount)}, Xero ${format(xeroPaid)} (${format(amount - xeroPaid)} unrecorded)`);
-  if (x.overpayments.length)
-    return result(fee > 0n && xeroFee === null ? 'fee_missing' : (xeroFee ?? 0n) !== fee ? 'fee_differs' : 'matched', overpaymentNote(x, fee, xeroFee));
-  if (fee > 0n && xeroFee === null) return result('fee_missing', `fee ${format(fee)} not posted`);
-  if ((xeroFee ?? 0n) !== fee) return result('fee_differs', `Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}`);
-  return result('matched', '');
-}
-
-/**
- * The payment is in Xero in the range and again on another date: not matched, whatever the
- * amounts say. When Xendit was paid outside the range, the entry here is the extra one, so
- * Xendit's side does not count the payment again.
- */
-function bookedTwice(
-  c: { xenditNet: bigint; xeroNet: bigint; row: ReportRow },
-  elsewhere: string[] | undefined,
-  paidInRange: boolean,
-): { xenditNet: bigint; xeroNet: bigint; row: ReportRow } {
-  if (!elsewhere?.length) return c;
-  const note = `the payment is in Xero twice: also on ${[...new Set(elsewhere)].sort().join(', ')}`;
-  return {
-    xenditNet: paidInRange ? c.xenditNet : 0n,
-    xeroNet: c.xeroNet,
-    // Xendit's payment belongs to the other month: what else compare() said of it is said there.
-    row: { ...c.row, status: 'amount_differs' as const, note: paidInRange ? [note, c.row.note].filter(Boolean).join('; ') : note },
-  };
-}
-
-function overpaymentNote(x: { overpayments: XeroBankTransaction[] }, fee: bigint, xeroFee: bigint | null): string {
-  const over = format(x.overpayments.reduce((s, t) => s + hundredths(t.total), 0n));
-  const feeNote =
-    fee > 0n && xeroFee === null
-      ? `; fee ${format(fee)} not posted`
-      : (xeroFee ?? 0n) !== fee
-        ? `; Xendit fee ${format(fee)}, Xero ${format(xeroFee ?? 0n)}`
-        : '';
-  return `${over} of it recorded as a Xero overpayment${feeNote}`;
 }
 
 /**
@@ -511,63 +404,4 @@ async function takenBack(
 
 function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {
   return { date, xenditInvoiceId: null, currency, xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
-}
-
-const COLUMNS: (keyof ReportRow)[] = ['date', 'xenditInvoiceId', 'currency', 'xenditAmount', 'xenditFee', 'xeroPayment', 'xeroFee', 'status', 'note'];
-const HEADER = ['date', 'xendit_invoice_id', 'currency', 'xendit_amount', 'xendit_fee', 'xero_payment', 'xero_fee', 'status', 'note'];
-
-/**
- * What a spreadsheet may evaluate: a leading = + - @ (their full-width forms too), tab or CR.
- * Only a cell that is a plain number is left alone, so a negative amount stays a number while
- * `-1+HYPERLINK(...)` does not pass for one.
- */
-const FORMULA_START = /^[=+\-@\t\r\n\uff1d\uff0b\uff0d\uff20]/;
-const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
-
-/** A cell's text as a spreadsheet will take it: anything it could run is prefixed with a quote. */
-export function neutralisedCell(v: string | null): string {
-  const s = v ?? '';
-  return FORMULA_START.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
-}
-
-/** One RFC 4180 cell, neutralised. */
-export function csvCell(v: string | null): string {
-  const s = neutralisedCell(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** RFC 4180 lines (CRLF), every cell neutralised. */
-export function csvLines(rows: (string | null)[][]): string {
-  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
-
-/** The CSV's header, and a row's cells in its order (the admin's CSV adds columns to both). */
-export const REPORT_CSV_HEADER: readonly string[] = HEADER;
-export const reportCsvCells = (r: ReportRow): (string | null)[] => COLUMNS.map((c) => r[c] as string | null);
-
-/** RFC 4180, every cell neutralised. */
-export function toCsv(report: Report): string {
-  return csvLines([HEADER, ...report.rows.map(reportCsvCells)]);
-}
-
-export function toText(report: Report): string {
-  const table = [HEADER, ...report.rows.map((r) => COLUMNS.map((c) => (r[c] as string | null) ?? '-'))];
-  const widths = HEADER.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  const lines = table.map((row) =>
-    row
-      .map((v, i) => (i === row.length - 1 ? v : v.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd(),
-  );
-  const totals = Object.entries(report.totals).map(
-    ([currency, t]) =>
-      `${currency || '(no currency)'}: Xendit net (paid - fees) ${t.xenditNet}, Xero clearing Xendit entries ${t.xeroNet}, difference ${t.difference}` +
-      (t.otherMovement !== '0.00' ? `, other clearing movement ${t.otherMovement}` : ''),
-  );
-  return [
-    `Reconciliation for ${report.merchant.name}, ${report.from} to ${report.to}`,
-    ...(report.rows.length ? lines : ['No Xendit payments and no clearing account activity in this range.']),
-    ...totals,
-    report.reconciled ? 'RECONCILED' : 'NOT RECONCILED: see the flagged rows',
-  ].join('\n');
 }

@@ -5,7 +5,8 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
 import { paths } from '../../app/paths.js';
-import { reconciliationReport, toCsv } from '../../app/report/reconcile.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+import { toCsv } from '../../app/report/output.js';
 import { createI18n } from '../../app/i18n/index.js';
 
 const NOT_READY = createI18n().t('en', 'errors:merchantNotReady');

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { reconciliationReport, toCsv, type ReportRow } from '../../app/report/reconcile.js';
+import { reconciliationReport, type ReportRow } from '../../app/report/reconcile.js';
+import { toCsv } from '../../app/report/output.js';
 import { UpstreamError } from '../../app/clients/types.js';
 import type { XenditGateway } from '../../app/clients/xendit/types.js';
 

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { toCsv, type Report, type ReportRow } from '../../app/report/reconcile.js';
+import type { Report, ReportRow } from '../../app/report/reconcile.js';
+import { toCsv } from '../../app/report/output.js';
 
 describe('reconciliation CSV: formula injection', () => {
   const row = (note: string, over: Partial<ReportRow> = {}): ReportRow => ({

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { format, hundredths, toCsv, type Report } from '../../app/report/reconcile.js';
+import { format, hundredths, type Report } from '../../app/report/reconcile.js';
+import { toCsv } from '../../app/report/output.js';
 
 describe('reconciliation report formatting', () => {
   it('reads and writes amounts in exact hundredths', () => {

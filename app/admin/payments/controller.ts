@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { FormInvalid, NotFound } from '../../errors.js';
-import { csvLines } from '../../report/reconcile.js';
+import { csvLines } from '../../report/output.js';
 import { adminPaymentPath, paths } from '../../paths.js';
 import { toDecimal } from '../../money.js';
 import { REFUND_REASONS } from '../../clients/xendit/types.js';

@@ -2,7 +2,8 @@
 import type { User } from '../../store/users.js';
 import { UpstreamError } from '../../clients/types.js';
 import { FormInvalid, ServiceUnavailable } from '../../errors.js';
-import { csvLines, reconciliationReport, REPORT_CSV_HEADER, reportCsvCells, type Report } from '../../report/reconcile.js';
+import { reconciliationReport, type Report } from '../../report/reconcile.js';
+import { csvLines, REPORT_CSV_HEADER, reportCsvCells } from '../../report/output.js';
 import { merchantFor, type MerchantOnboardingDeps } from '../merchants/service.js';
 import { balances, type BalanceRow } from '../payments/balances.js';
 

@@ -1,7 +1,8 @@
 /** report (Xendit's paid invoices against the clearing account) and reconcile (ask Xendit now about open checkouts). */
 import { parseArgs } from 'node:util';
 import { reconcile } from '../../jobs/sync/reconcile.js';
-import { reconciliationReport, toCsv, toText } from '../../report/reconcile.js';
+import { reconciliationReport } from '../../report/reconcile.js';
+import { toCsv, toText } from '../../report/output.js';
 import type { Runtime } from '../bootstrap.js';
 import { UsageError, type Command, type Io } from './io.js';
 import { merchantArg } from './merchant-arg.js';
