@@ -65,28 +65,28 @@ export function createAlertStore(db: Db) {
       return Number(r.numAffectedRows ?? 0) > 0;
     },
 
-    /** The latest alert of this kind per merchant raised since `since` ('all' merchants, or these), newest first. */
+    /** The latest alert of this kind per merchant raised since `since` ('all' merchants, or these), the newest `limit` of them, newest first. */
     async recent(kind: string, merchantIds: string[] | 'all', since: Date, limit: number): Promise<StoredAlert[]> {
       if (merchantIds !== 'all' && !merchantIds.length) return [];
-      let q = db
+      let latest = db
         .selectFrom('alerts')
         .select(['id', 'merchant_id', 'kind', 'message', 'except_user_id', 'created_at'])
         .distinctOn('merchant_id')
         .where('kind', '=', kind)
         .where('created_at', '>', since)
-        .where('merchant_id', 'is not', null);
-      if (merchantIds !== 'all') q = q.where('merchant_id', 'in', merchantIds);
-      const rows = await q.orderBy('merchant_id').orderBy('created_at', 'desc').limit(limit).execute();
-      return rows
-        .map((r) => ({
-          id: Number(r.id),
-          merchantId: r.merchant_id,
-          kind: r.kind,
-          message: r.message,
-          exceptUserId: r.except_user_id,
-          createdAt: r.created_at,
-        }))
-        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+        .where('merchant_id', 'is not', null)
+        .orderBy('merchant_id')
+        .orderBy('created_at', 'desc');
+      if (merchantIds !== 'all') latest = latest.where('merchant_id', 'in', merchantIds);
+      const rows = await db.selectFrom(latest.as('a')).selectAll().orderBy('created_at', 'desc').limit(limit).execute();
+      return rows.map((r) => ({
+        id: Number(r.id),
+        merchantId: r.merchant_id,
+        kind: r.kind,
+        message: r.message,
+        exceptUserId: r.except_user_id,
+        createdAt: r.created_at,
+      }));
     },
 
     /**

@@ -8,12 +8,6 @@ import { unstorableReason } from '../security/body-bounds.js';
 import { validXeroSignature } from './signature.js';
 import { acceptInvoiceEvents } from './service.js';
 
-/**
- * INVOICE events handled from one delivery. Xero retries a delivery until it gets 200, so a signed
- * batch past a bound must not be refused: what is past it is left to the scheduled comparison.
- */
-export const MAX_EVENTS = 500;
-
 // developer.xero.com/documentation/guides/webhooks/overview: the payload's fields. Unknown fields
 // are allowed (Xero may add some); events of other categories (CONTACT, SUBSCRIPTION) are ignored.
 const Event = z.looseObject({
@@ -68,16 +62,13 @@ export function xeroWebhookRouter(deps: XeroWebhookDeps): Router {
       return;
     }
     const invoiceEvents = parsed.data.events.filter(isInvoiceEvent);
-    const kept = invoiceEvents.slice(0, MAX_EVENTS).map((e) => (unstorableReason(e) ? undefined : Event.safeParse(e)));
+    // Every invoice event is handled, however many: the scheduled comparison may be off
+    // (OPEN_CHECKOUT_CHECK_MINUTES=0), so one left out could leave a checkout payable.
+    const kept = invoiceEvents.map((e) => (unstorableReason(e) ? undefined : Event.safeParse(e)));
     if (kept.some((e) => !e?.success)) {
       res.status(400).end();
       return;
     }
-    if (invoiceEvents.length > kept.length)
-      deps.logger?.warn(
-        { events: parsed.data.events.length, invoiceEvents: invoiceEvents.length, handled: kept.length },
-        'Xero webhook batch past the bound: the invoices past it are left to the scheduled comparison',
-      );
     const events = kept.map((e) => e!.data!).map((e) => ({ tenantId: e.tenantId, invoiceId: e.resourceId, eventDateUtc: e.eventDateUtc }));
     if ((await acceptInvoiceEvents(deps, events)) > 0) deps.onJobEnqueued?.();
     res.status(200).end();

@@ -7,7 +7,7 @@ import { addUser, clearAdminTables, csrfOf, page, PASSWORD, signedIn } from '../
 import { createApp } from '../../app/server.js';
 import { loadConfig } from '../../config/index.js';
 import { paths } from '../../app/paths.js';
-import { issueSetupLinkIfNeeded, LOGIN_ACCOUNT_LIMIT, LOGIN_IP_LIMIT, LOGIN_LIMIT } from '../../app/admin/auth/service.js';
+import { issueSetupLinkIfNeeded, LOGIN_ACCOUNT_LIMIT, LOGIN_IP_LIMIT, LOGIN_LIMIT, STEP_UP_ACCOUNT_LIMIT } from '../../app/admin/auth/service.js';
 import { sessionCookie } from '../../app/admin/session.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
 import { verifyPassword } from '../../app/admin/auth/passwords.js';
@@ -253,6 +253,24 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
         .send({ _csrf: csrf, password: PASSWORD, back: paths.adminUsers })
         .expect(303)
         .expect('location', paths.adminUsers);
+    });
+
+    it(`caps what a stolen session may guess at the step-up: ${STEP_UP_ACCOUNT_LIMIT} failures from any addresses, then 429 even with the password, until the window ends`, async () => {
+      const thief = await signedIn(h.app, 'ops@example.com');
+      h.clock.advance(STEP_UP_MS + 1000);
+      const csrf = (await page(thief, paths.admin)).csrf();
+      const stepUp = (xff: string, password: string) =>
+        thief.post(paths.adminReauth).set('X-Forwarded-For', xff).type('form').send({ _csrf: csrf, password, back: paths.adminUsers });
+      for (let i = 0; i < STEP_UP_ACCOUNT_LIMIT; i++) {
+        const res = await stepUp(`2001:db8:${i + 1}::1`, 'a wrong guess');
+        assert.notEqual(res.status, 429, `guess ${i + 1}`);
+        assert.notEqual(res.headers.location, paths.adminUsers, `guess ${i + 1} did not step up`);
+      }
+      await stepUp('2001:db8:ff::1', PASSWORD).expect(429);
+      // Sign-in guessers do not fill it: the step-up counter is the session's alone.
+      assert.equal((await signInFrom('198.51.100.9', 'ops@example.com', PASSWORD)).status, 303, 'signing in is not paused by failed step-ups');
+      h.clock.advance(15 * 60_000);
+      await stepUp('2001:db8:ff::1', PASSWORD).expect(303).expect('location', paths.adminUsers);
     });
 
     it(`counts only failed sign-ins against a client's ${LOGIN_IP_LIMIT}, and a client that signed in as an e-mail is not paused by others' failures`, async () => {

@@ -16,6 +16,8 @@ export const LOGIN_IP_LIMIT = 30;
 export const LOGIN_ACCOUNT_LIMIT = 30;
 /** How long a client that signed in as an e-mail is exempt from the per-IP and per-e-mail limits; rate_limits rows are kept a day (housekeeping). */
 export const LOGIN_KNOWN_CLIENT_MS = 24 * 3600_000;
+/** Failed step-ups per e-mail per window, from any address: what a stolen session may guess. */
+export const STEP_UP_ACCOUNT_LIMIT = 10;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -59,6 +61,29 @@ async function countPairAttempt(deps: OnboardingDeps, pair: string): Promise<voi
   if (count > LOGIN_LIMIT) {
     deps.logger.warn({ attempts: count }, 'login throttled');
     throw new TooManyAttempts(Math.max(1, Math.ceil((windowStart.getTime() + LOGIN_WINDOW_MS - now.getTime()) / 1000)));
+  }
+}
+
+/**
+ * Counts this attempt in the `counted` windows; over a limit it is taken back and refused, unless
+ * `exempt` says this client may go on.
+ */
+async function hitOrRefuse(
+  deps: OnboardingDeps,
+  counted: ReturnType<typeof countedWindows>,
+  now: Date,
+  what: string,
+  exempt?: () => Promise<boolean>,
+): Promise<void> {
+  const hits = await deps.stores.rateLimits.hit(counted);
+  try {
+    refuseOverLimit(counted, hits, now.getTime());
+  } catch (err) {
+    if (!(err instanceof TooManyRequests)) throw err;
+    if (exempt && (await exempt())) return;
+    await deps.stores.rateLimits.unhit(counted);
+    deps.logger.warn({ reason: err.message }, `${what} throttled`);
+    throw new TooManyAttempts(err.retryAfterSeconds);
   }
 }
 
@@ -107,18 +132,10 @@ export async function login(deps: OnboardingDeps, input: { email: string; passwo
     ],
     now.getTime(),
   );
-  const hits = await deps.stores.rateLimits.hit(counted);
-  try {
-    refuseOverLimit(counted, hits, now.getTime());
-  } catch (err) {
-    if (!(err instanceof TooManyRequests)) throw err;
+  await hitOrRefuse(deps, counted, now, 'login', async () => {
     const known = (await deps.stores.rateLimits.windowStarts([`login-ok:${pair}`])).get(`login-ok:${pair}`);
-    if (!known || known.getTime() <= now.getTime() - LOGIN_KNOWN_CLIENT_MS) {
-      await deps.stores.rateLimits.unhit(counted);
-      deps.logger.warn({ reason: err.message }, 'login throttled');
-      throw new TooManyAttempts(err.retryAfterSeconds);
-    }
-  }
+    return known !== undefined && known.getTime() > now.getTime() - LOGIN_KNOWN_CLIENT_MS;
+  });
   const user = await checkPassword(deps, input);
   await deps.stores.rateLimits.unhit(counted);
   await succeeded(deps, pair);
@@ -126,14 +143,23 @@ export async function login(deps: OnboardingDeps, input: { email: string; passwo
 }
 
 /**
- * The step-up of a signed-in user: their session already proves who they are, so only the
- * per-(IP, e-mail) limit applies. Under the per-e-mail one, anyone could keep a signed-in operator
- * from every money-moving form by failing to sign in as them from a few addresses.
+ * The step-up of a signed-in user: the per-(IP, e-mail) limit, and failed step-ups per e-mail on a
+ * counter of their own (STEP_UP_ACCOUNT_LIMIT). Not the sign-in's per-e-mail counter: under it,
+ * anyone could keep a signed-in operator from every money-moving form by failing to sign in as them
+ * from a few addresses. Its own counter still caps what a stolen session may guess, whatever
+ * addresses it guesses from; only a session can fill it.
  */
 export async function confirmPassword(deps: OnboardingDeps, input: { email: string; password: string; ip: string }): Promise<User> {
   const pair = sha256(`${input.ip}\n${input.email}`);
   await countPairAttempt(deps, pair);
+  const now = deps.clock();
+  const counted = countedWindows(
+    [{ key: `stepup-account:${sha256(input.email)}`, rule: { limit: STEP_UP_ACCOUNT_LIMIT, windowSeconds: LOGIN_WINDOW_MS / 1000 } }],
+    now.getTime(),
+  );
+  await hitOrRefuse(deps, counted, now, 'step-up');
   const user = await checkPassword(deps, input);
+  await deps.stores.rateLimits.unhit(counted);
   await succeeded(deps, pair);
   return user;
 }

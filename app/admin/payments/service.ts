@@ -38,7 +38,10 @@ export function searchOf(text: string | undefined): PaymentFilter['search'] {
 export const PAGE_SIZE = 25;
 /** The most recent checkouts closed by Xero changes shown on the dashboard. */
 const CLOSED_SHOWN = 10;
-/** A checkout Xendit refused is shown on the dashboard for a day after the latest refusal (with its time), so one fixed drops off. */
+/**
+ * A checkout Xendit refused is shown on the dashboard for a day after its latest alert (with its
+ * time; a refusal repeated is stored at most every 6 hours), so one fixed drops off.
+ */
 const REFUSALS_SHOWN_MS = 86_400_000;
 
 /** A merchant user is pinned to their merchant whatever the query says. */

@@ -28,7 +28,7 @@ type Deps = {
   clock: Clock;
   logger: Logger;
   crash?: CrashHook;
-  /** After this long a 'creating' checkout has lost its click (default CREATION_WAIT_MS, as the pay path's). */
+  /** The pay path's creation wait (default CREATION_WAIT_MS); a 'creating' checkout twice as old has lost its click. */
   creationWaitMs?: number;
 };
 
@@ -161,13 +161,15 @@ async function expireAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout
 /**
  * A checkout still 'creating': nothing a customer holds yet, unless its click died after Xendit made
  * the invoice (nothing else cleans such a row up). Younger than the creation wait, its click may
- * still open it: looked at again later. Older, it is taken over (so no click can open it meanwhile)
+ * still open it: looked at again later. Twice as old, it is taken over (so no click can open it meanwhile)
  * and what Xendit holds under its external id is expired; the row is then closed with why, or
  * deleted when Xendit made nothing.
  */
 async function closeCreating(deps: Deps, merchant: Merchant, checkout: Checkout, why: CloseReason): Promise<void> {
   const now = deps.clock();
-  const wait = deps.creationWaitMs ?? CREATION_WAIT_MS;
+  // Twice the click's own wait: past the Xendit client's timeout (10 s) with room to spare, so a
+  // slow click is not taken for a dead one while its create is still on its way.
+  const wait = 2 * (deps.creationWaitMs ?? CREATION_WAIT_MS);
   const fence = await deps.stores.checkouts.takeOver(checkout.id, new Date(now.getTime() - wait), now);
   if (!fence) throw new RetryLater(`checkout ${checkout.id} is still being created at Xendit`, Math.max(30, Math.ceil(wait / 1000)));
   const made = await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId);
