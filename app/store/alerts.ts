@@ -50,6 +50,24 @@ const QUIET_MS = 6 * 3600_000;
 /** At most this many alerts per digest run; the rest wait for the next. */
 const DIGEST_MAX = 1000;
 
+interface AlertRow {
+  id: number | string | bigint;
+  merchant_id: string | null;
+  kind: string;
+  message: string;
+  except_user_id: string | null;
+  created_at: Date;
+}
+
+const toAlert = (r: AlertRow): StoredAlert => ({
+  id: Number(r.id),
+  merchantId: r.merchant_id,
+  kind: r.kind,
+  message: r.message,
+  exceptUserId: r.except_user_id,
+  createdAt: r.created_at,
+});
+
 export function createAlertStore(db: Db) {
   return {
     /**
@@ -79,14 +97,7 @@ export function createAlertStore(db: Db) {
         .orderBy('created_at', 'desc');
       if (merchantIds !== 'all') latest = latest.where('merchant_id', 'in', merchantIds);
       const rows = await db.selectFrom(latest.as('a')).selectAll().orderBy('created_at', 'desc').limit(limit).execute();
-      return rows.map((r) => ({
-        id: Number(r.id),
-        merchantId: r.merchant_id,
-        kind: r.kind,
-        message: r.message,
-        exceptUserId: r.except_user_id,
-        createdAt: r.created_at,
-      }));
+      return rows.map(toAlert);
     },
 
     /**
@@ -114,14 +125,7 @@ export function createAlertStore(db: Db) {
           .where('alerts_opt_out', '=', false)
           .where((eb) => eb.or([eb('role', '=', 'operator'), ...(merchants.length ? [eb('merchant_id', 'in', merchants)] : [])]))
           .execute();
-        const alerts = rows.map((r) => ({
-          id: Number(r.id),
-          merchantId: r.merchant_id,
-          kind: r.kind,
-          message: r.message,
-          exceptUserId: r.except_user_id,
-          createdAt: r.created_at,
-        }));
+        const alerts = rows.map(toAlert);
         const mails = plan(
           alerts,
           people.map((p) => ({ id: p.id, email: p.email, role: p.role, merchantId: p.merchant_id })),
