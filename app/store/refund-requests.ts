@@ -168,8 +168,10 @@ export function createRefundRequestStore(db: Db) {
      * without a refund id: Xendit made it though our ask's answer was lost. The request is `sent`
      * with that refund's id, so the refund and the request count once in what is left to refund.
      */
-    async madeAtXendit(merchantId: string, requestId: string, xenditRefundId: string, now: Date): Promise<boolean> {
-      if (!isUuid(requestId)) return false;
+    async madeAtXendit(merchantId: string, refund: { id: string; status: string; referenceId?: string | null }, now: Date): Promise<boolean> {
+      const requestId = refund.referenceId;
+      if ((refund.status !== 'PENDING' && refund.status !== 'SUCCEEDED') || !requestId || !isUuid(requestId)) return false;
+      const xenditRefundId = refund.id;
       const res = await db
         .updateTable('refund_requests')
         .set({ state: 'sent', xendit_refund_id: xenditRefundId, attempt_at: null, last_error: null, updated_at: now })

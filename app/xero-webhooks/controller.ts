@@ -1,6 +1,5 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import { paths } from '../paths.js';
@@ -22,7 +21,6 @@ const isInvoiceEvent = (e: unknown) => !!e && typeof e === 'object' && (e as { e
 export interface XeroWebhookDeps {
   stores: Stores;
   clock: Clock;
-  logger?: Pick<Logger, 'warn'>;
   /** Unset: webhooks are not set up, and the route answers 404 like any unknown path. */
   key?: string;
   onJobEnqueued?: () => void;

@@ -120,26 +120,21 @@ async function succeeded(deps: OnboardingDeps, pair: string): Promise<void> {
  * session is no signal here (signing in again means it has none); the step-up has one, see
  * confirmPassword.
  */
-export async function login(deps: OnboardingDeps, input: { email: string; password: string; ip: string }): Promise<User> {
-  const pair = sha256(`${input.ip}\n${input.email}`);
-  await countPairAttempt(deps, pair);
-  const now = deps.clock();
+export async function login(deps: OnboardingDeps, input: Credentials): Promise<User> {
   const windowSeconds = LOGIN_WINDOW_MS / 1000;
-  const counted = countedWindows(
+  return attempt(
+    deps,
+    input,
+    'login',
     [
       { key: `login-ip:${input.ip}`, rule: { limit: LOGIN_IP_LIMIT, windowSeconds } },
       { key: `login-account:${sha256(input.email)}`, rule: { limit: LOGIN_ACCOUNT_LIMIT, windowSeconds } },
     ],
-    now.getTime(),
+    async (pair, now) => {
+      const known = (await deps.stores.rateLimits.windowStarts([`login-ok:${pair}`])).get(`login-ok:${pair}`);
+      return known !== undefined && known.getTime() > now.getTime() - LOGIN_KNOWN_CLIENT_MS;
+    },
   );
-  await hitOrRefuse(deps, counted, now, 'login', async () => {
-    const known = (await deps.stores.rateLimits.windowStarts([`login-ok:${pair}`])).get(`login-ok:${pair}`);
-    return known !== undefined && known.getTime() > now.getTime() - LOGIN_KNOWN_CLIENT_MS;
-  });
-  const user = await checkPassword(deps, input);
-  await deps.stores.rateLimits.unhit(counted);
-  await succeeded(deps, pair);
-  return user;
 }
 
 /**
@@ -149,15 +144,30 @@ export async function login(deps: OnboardingDeps, input: { email: string; passwo
  * from a few addresses. Its own counter still caps what a stolen session may guess, whatever
  * addresses it guesses from; only a session can fill it.
  */
-export async function confirmPassword(deps: OnboardingDeps, input: { email: string; password: string; ip: string }): Promise<User> {
+export async function confirmPassword(deps: OnboardingDeps, input: Credentials): Promise<User> {
+  return attempt(deps, input, 'step-up', [
+    { key: `stepup-account:${sha256(input.email)}`, rule: { limit: STEP_UP_ACCOUNT_LIMIT, windowSeconds: LOGIN_WINDOW_MS / 1000 } },
+  ]);
+}
+
+type Credentials = { email: string; password: string; ip: string };
+
+/**
+ * One password check under the per-(IP, e-mail) limit and the `failures` windows (failed attempts
+ * only: counted first, taken back when the password was right); `exempt` may let a client past them.
+ */
+async function attempt(
+  deps: OnboardingDeps,
+  input: Credentials,
+  what: string,
+  failures: Parameters<typeof countedWindows>[0],
+  exempt?: (pair: string, now: Date) => Promise<boolean>,
+): Promise<User> {
   const pair = sha256(`${input.ip}\n${input.email}`);
   await countPairAttempt(deps, pair);
   const now = deps.clock();
-  const counted = countedWindows(
-    [{ key: `stepup-account:${sha256(input.email)}`, rule: { limit: STEP_UP_ACCOUNT_LIMIT, windowSeconds: LOGIN_WINDOW_MS / 1000 } }],
-    now.getTime(),
-  );
-  await hitOrRefuse(deps, counted, now, 'step-up');
+  const counted = countedWindows(failures, now.getTime());
+  await hitOrRefuse(deps, counted, now, what, exempt && (() => exempt(pair, now)));
   const user = await checkPassword(deps, input);
   await deps.stores.rateLimits.unhit(counted);
   await succeeded(deps, pair);

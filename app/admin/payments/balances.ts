@@ -92,13 +92,16 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
     : null;
   return Promise.all(
     currencies.map(async (currency) => {
-      const cash = await orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(merchant.xenditSecretKey, currency));
       const since = new Date(deps.clock().getTime() - UNSETTLED_DAYS * 86_400_000);
-      const pending = await orNull(deps, merchant, 'xendit unsettled payments', () => deps.xendit.unsettledPayments(merchant.xenditSecretKey, currency, since));
+      const key = merchant.xenditSecretKey;
+      const [cash, pending, inFlight] = await Promise.all([
+        orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(key, currency)),
+        orNull(deps, merchant, 'xendit unsettled payments', () => deps.xendit.unsettledPayments(key, currency, since)),
+        orNull(deps, merchant, 'xendit pending withdrawals', () => deps.xendit.pendingWithdrawals(key, currency)),
+      ]);
       // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at settlement.
       const unsettled = pending ? pending.gross - (merchant.xenditFeeBilling === 'invoiced' ? 0 : pending.fees) : null;
       const xendit = cash !== null && unsettled !== null ? cash + unsettled : null;
-      const inFlight = await orNull(deps, merchant, 'xendit pending withdrawals', () => deps.xendit.pendingWithdrawals(merchant.xenditSecretKey, currency));
       const pendingWithdrawals = inFlight ? inFlight.amount : null;
       const clearingId = clearingAccountFor(merchant, currency);
       const decimal = currency === base ? summary?.[clearingId] : undefined;

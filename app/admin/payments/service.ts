@@ -113,12 +113,14 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: DashboardQ
   // "Xero disconnected — reconnect" for every merchant in view whose refresh Xero refused (or who disconnected).
   const inView = merchantId ? (merchant ? [merchant] : []) : all;
   const xeroDisconnected = inView.filter((m) => m.xeroDisconnected !== null).map((m) => ({ id: m.id, name: m.name }));
-  // Checkouts the gateway expired because their Xero invoice changed, and why (jobs/sync/invoice-changes.ts).
-  const closed = await deps.stores.invoiceWatch.recentlyClosed(merchantId ? [merchantId] : actor.role === 'operator' ? 'all' : [], CLOSED_SHOWN);
-  const names = new Map(all.map((m) => [m.id, m.name]));
-  // Xendit refusing to make checkouts (a channel or currency not activated): customers cannot pay until it is fixed.
+  // Checkouts the gateway expired because their Xero invoice changed, and why (jobs/sync/invoice-changes.ts),
+  // and Xendit refusing to make checkouts (a channel or currency not activated): customers cannot pay until it is fixed.
   const scope = merchantId ? [merchantId] : actor.role === 'operator' ? 'all' : [];
-  const refusals = await deps.stores.alerts.recent('checkoutRefused', scope, new Date(deps.clock().getTime() - REFUSALS_SHOWN_MS), CLOSED_SHOWN);
+  const [closed, refusals] = await Promise.all([
+    deps.stores.invoiceWatch.recentlyClosed(scope, CLOSED_SHOWN),
+    deps.stores.alerts.recent('checkoutRefused', scope, new Date(deps.clock().getTime() - REFUSALS_SHOWN_MS), CLOSED_SHOWN),
+  ]);
+  const names = new Map(all.map((m) => [m.id, m.name]));
   return {
     closed: closed.map((c) => ({ ...c, merchantName: names.get(c.merchantId) ?? '' })),
     checkoutRefusals: refusals.map((r) => ({

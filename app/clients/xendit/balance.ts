@@ -70,33 +70,15 @@ export function balanceCalls(
     async pendingWithdrawals(secretKey, currency) {
       let count = 0;
       let amount = 0;
-      let afterId: string | undefined;
-      for (let page = 0; page < PENDING_MAX_PAGES; page++) {
-        const body = (await call(secretKey, 'pendingWithdrawals', async (api) =>
-          json(
-            await api.getAllTransactionsRaw({
-              types: ['WITHDRAWAL'],
-              // Requested, not sent yet (xendit-node TransactionStatuses PENDING).
-              statuses: ['PENDING'],
-              currency,
-              limit: WITHDRAWAL_PAGE_LIMIT,
-              ...(afterId ? { afterId } : {}),
-            }),
-          ),
-        )) as { data?: unknown; has_more?: unknown };
-        if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
-        for (const row of body.data) {
-          const t = pendingSchema.safeParse(row);
-          if (!t.success || t.data.currency !== currency || (t.data.cashflow && t.data.cashflow !== 'MONEY_OUT')) continue;
-          count++;
-          amount += minorReader(currency)(Math.abs(t.data.amount), 'amount');
-        }
-        const last = (body.data.at(-1) as { id?: unknown } | undefined)?.id;
-        if (body.has_more !== true) return { count, amount };
-        if (typeof last !== 'string') throw unexpected('transaction page without a last id');
-        afterId = last;
-      }
-      return null;
+      // Requested, not sent yet (xendit-node TransactionStatuses PENDING).
+      const query = { types: ['WITHDRAWAL'], statuses: ['PENDING'], currency };
+      const complete = await everyPage(call, secretKey, 'pendingWithdrawals', query, PENDING_MAX_PAGES, (row) => {
+        const t = pendingSchema.safeParse(row);
+        if (!t.success || t.data.currency !== currency || (t.data.cashflow && t.data.cashflow !== 'MONEY_OUT')) return;
+        count++;
+        amount += minorReader(currency)(Math.abs(t.data.amount), 'amount');
+      });
+      return complete ? { count, amount } : null;
     },
 
     async unsettledPayments(secretKey, currency, since) {
@@ -106,34 +88,15 @@ export function balanceCalls(
       const minor = minorReader(currency);
       let gross = 0;
       let fees = 0;
-      let afterId: string | undefined;
-      for (let page = 0; page < UNSETTLED_MAX_PAGES; page++) {
-        const body = (await call(secretKey, 'unsettledPayments', async (api) =>
-          json(
-            await api.getAllTransactionsRaw({
-              types: ['PAYMENT'],
-              statuses: ['SUCCESS'],
-              currency,
-              created: { gte: since },
-              limit: WITHDRAWAL_PAGE_LIMIT,
-              ...(afterId ? { afterId } : {}),
-            }),
-          ),
-        )) as { data?: unknown; has_more?: unknown };
-        if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
-        for (const row of body.data) {
-          const t = unsettledSchema.safeParse(row);
-          if (!t.success) throw unexpected(`transaction: ${t.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-          if (t.data.settlement_status !== 'PENDING' || (t.data.cashflow && t.data.cashflow !== 'MONEY_IN')) continue;
-          gross += minor(t.data.amount, 'amount');
-          fees += minor(t.data.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.data.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
-        }
-        const last = (body.data.at(-1) as { id?: unknown } | undefined)?.id;
-        if (body.has_more !== true) return { gross, fees };
-        if (typeof last !== 'string') throw unexpected('transaction page without a last id');
-        afterId = last;
-      }
-      return null;
+      const query = { types: ['PAYMENT'], statuses: ['SUCCESS'], currency, created: { gte: since } };
+      const complete = await everyPage(call, secretKey, 'unsettledPayments', query, UNSETTLED_MAX_PAGES, (row) => {
+        const t = unsettledSchema.safeParse(row);
+        if (!t.success) throw unexpected(`transaction: ${t.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+        if (t.data.settlement_status !== 'PENDING' || (t.data.cashflow && t.data.cashflow !== 'MONEY_IN')) return;
+        gross += minor(t.data.amount, 'amount');
+        fees += minor(t.data.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.data.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
+      });
+      return complete ? { gross, fees } : null;
     },
 
     async listWithdrawals(secretKey, q) {
@@ -194,4 +157,35 @@ function readWithdrawal(row: unknown): XenditWithdrawal | null {
     ...(t.channel_code ? { channelCode: t.channel_code } : {}),
     ...(t.account_identifier ? { accountIdentifier: t.account_identifier } : {}),
   };
+}
+
+/**
+ * Every page of a transactions listing (`after_id` continues after the last row), each row to
+ * `onRow`; false when `maxPages` were read and Xendit had more.
+ */
+async function everyPage(
+  call: XenditCall,
+  secretKey: string,
+  op: string,
+  query: Record<string, unknown>,
+  maxPages: number,
+  onRow: (row: unknown) => void,
+): Promise<boolean> {
+  let afterId: string | undefined;
+  for (let page = 0; page < maxPages; page++) {
+    const body = (await call(secretKey, op, async (api) =>
+      json(
+        await api.getAllTransactionsRaw({ ...query, limit: WITHDRAWAL_PAGE_LIMIT, ...(afterId ? { afterId } : {}) } as Parameters<
+          typeof api.getAllTransactionsRaw
+        >[0]),
+      ),
+    )) as { data?: unknown; has_more?: unknown };
+    if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
+    for (const row of body.data) onRow(row);
+    const last = (body.data.at(-1) as { id?: unknown } | undefined)?.id;
+    if (body.has_more !== true) return true;
+    if (typeof last !== 'string') throw unexpected('transaction page without a last id');
+    afterId = last;
+  }
+  return false;
 }

@@ -70,17 +70,19 @@ export function checkInvoiceJob(deps: Deps) {
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant || awaitingXero(merchant)) return;
     const invoice = await deps.xero.getInvoice(merchant.xero, xeroInvoiceId);
+    const judged = live.map((checkout) => ({ checkout, why: whyClose(invoice, checkout) }));
     await settleNotedCloses(
       deps,
       merchant,
-      live.filter((c) => !whyClose(invoice, c)),
+      judged.filter((j) => !j.why).map((j) => j.checkout),
     );
     // Payable checkouts first, and each on its own: one that cannot be closed yet (a click still
     // creating it, Xendit refusing) must not leave a later one payable until the job gives up.
-    const toClose = live.filter((c) => whyClose(invoice, c)).sort((a, b) => Number(!a.xenditInvoiceId) - Number(!b.xenditInvoiceId));
+    const toClose = judged
+      .flatMap(({ checkout, why }) => (why ? [{ checkout, why }] : []))
+      .sort((a, b) => Number(!a.checkout.xenditInvoiceId) - Number(!b.checkout.xenditInvoiceId));
     let failed: unknown;
-    for (const checkout of toClose) {
-      const why = whyClose(invoice, checkout)!;
+    for (const { checkout, why } of toClose) {
       try {
         if (checkout.xenditInvoiceId) await closeAtXendit(deps, merchant, checkout, checkout.xenditInvoiceId, why);
         else await closeCreating(deps, merchant, checkout, why);

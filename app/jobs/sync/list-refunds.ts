@@ -123,9 +123,7 @@ async function queueRefund(deps: ListDeps, merchant: Merchant, r: XenditRefund):
     const failure = { xenditRefundId: r.id, referenceId: r.referenceId, failureCode: r.failureCode };
     await deps.stores.refundRequests.failedAtXendit(merchant.id, failure, refundFailedReason(r), deps.clock());
   }
-  if ((r.status === 'PENDING' || r.status === 'SUCCEEDED') && r.referenceId) {
-    await deps.stores.refundRequests.madeAtXendit(merchant.id, r.referenceId, r.id, deps.clock());
-  }
+  await deps.stores.refundRequests.madeAtXendit(merchant.id, r, deps.clock());
   if (r.status !== 'SUCCEEDED') return;
   const known = await deps.stores.refunds.byXenditId(merchant.id, r.id);
   if (known && known.state !== 'pending') return;

@@ -63,9 +63,7 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     // The webhook's body is only a hint: the refund is read from Xendit.
     const refund = await deps.xendit.getRefund(merchant.xenditSecretKey, xenditRefundId);
     if (!refund) throw new NeedsReview(`Xendit has no refund ${xenditRefundId}`);
-    if ((refund.status === 'PENDING' || refund.status === 'SUCCEEDED') && refund.referenceId) {
-      await deps.stores.refundRequests.madeAtXendit(merchantId, refund.referenceId, refund.id, deps.clock());
-    }
+    await deps.stores.refundRequests.madeAtXendit(merchantId, refund, deps.clock());
     if (refund.status === 'PENDING') throw new RetryLater(`Xendit refund ${refund.id} is still PENDING`, PENDING_RETRY_SECONDS);
     if (refund.status !== 'SUCCEEDED') {
       // Nothing left the balance. A refund asked from the admin no longer holds its amount, and its
