@@ -34,12 +34,15 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
   afterEach(() => h.close());
 
   /** An invoice of the merchant's organisation, and a customer's click that opened a checkout for it. */
+  /** An AUTHORISED IDR sales invoice of this organisation, for Budi unless `contact` says otherwise. */
+  const authorisedInvoice = (
+    o: Omit<Parameters<typeof h.sims.xero.addInvoice>[0], 'tenantId' | 'type' | 'status' | 'currency' | 'contact'> & {
+      contact?: { name: string; email?: string };
+    },
+  ) => h.sims.xero.addInvoice({ tenantId, type: 'ACCREC', status: 'AUTHORISED', currency: 'IDR', contact: { name: 'Budi' }, ...o });
+
   async function openCheckout(lines = [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }]) {
-    const inv = h.sims.xero.addInvoice({
-      tenantId,
-      type: 'ACCREC',
-      status: 'AUTHORISED',
-      currency: 'IDR',
+    const inv = authorisedInvoice({
       contact: { name: 'Budi', email: 'budi@example.co.id' },
       lineItems: lines,
       invoiceNumber: `INV-W${Math.random().toString(36).slice(2, 8)}`,
@@ -186,11 +189,7 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
 
   it('events about other organisations or invoices without a checkout cost no Xero call; a redelivery is one job', async () => {
     const { inv } = await openCheckout();
-    const other = h.sims.xero.addInvoice({
-      tenantId,
-      type: 'ACCREC',
-      status: 'AUTHORISED',
-      currency: 'IDR',
+    const other = authorisedInvoice({
       contact: { name: 'Ani' },
       lineItems: [{ description: 'Teh', unitAmount: '1000' }],
     });
@@ -338,11 +337,7 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     // Opened directly (250 pay clicks would spend a minute's Xero budget several times over).
     const opened: { invoiceId: string; xenditId: string }[] = [];
     for (let i = 0; i < 250; i++) {
-      const inv = h.sims.xero.addInvoice({
-        tenantId,
-        type: 'ACCREC',
-        status: 'AUTHORISED',
-        currency: 'IDR',
+      const inv = authorisedInvoice({
         contact: { name: 'Budi' },
         lineItems: [{ description: 'Kopi', unitAmount: '10000' }],
         invoiceNumber: `INV-B${n}-${i}`,
@@ -443,11 +438,7 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
 
     for (const madeAtXendit of [true, false])
       it(`a leftover 'creating' checkout (${madeAtXendit ? 'its click died after Xendit made the invoice' : 'Xendit made nothing'}) does not keep a payable checkout on the same invoice open; once stale it is cleaned up`, async () => {
-        const inv = h.sims.xero.addInvoice({
-          tenantId,
-          type: 'ACCREC',
-          status: 'AUTHORISED',
-          currency: 'IDR',
+        const inv = authorisedInvoice({
           contact: { name: 'Budi' },
           lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }],
           invoiceNumber: `INV-C${n}${madeAtXendit ? 'x' : 'n'}`,
