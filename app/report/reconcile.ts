@@ -48,7 +48,15 @@ export interface Report {
    */
   totals: Record<string, Totals>;
   reconciled: boolean;
+  /**
+   * Every entry Xero lists on each clearing bank account, at any date, with the account's currency:
+   * what its balance in another currency than the base is added up from (summed-balance.ts), so
+   * the balances next to the report need not read them again.
+   */
+  clearingEntries?: ClearingEntries;
 }
+
+export type ClearingEntries = Map<string, { currency: string; payments: XeroAccountPayment[]; transactions: XeroBankTransaction[] }>;
 
 export interface Totals {
   xenditNet: string;
@@ -127,6 +135,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // Every payment out for a refund, at any date: its parts (on the overpayment, on the credit note)
   // may be dated apart when a lock date was set between the two.
   const refundPartsAnyDate = new Map<string, XeroAccountPayment[]>();
+  const clearingEntries: ClearingEntries = new Map();
   for (const accountId of accounts) {
     const all = await deps.xero.listPaymentsToAccount(merchant.xero, accountId);
     for (const p of all) {
@@ -146,7 +155,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     }
     payments.push(...all.filter((p) => inRange(p.date)));
     if (nonBank.includes(accountId)) continue; // bank transactions live on bank accounts only
-    for (const t of await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId)) {
+    const transactions = await deps.xero.listBankTransactionsOfAccount(merchant.xero, accountId);
+    clearingEntries.set(accountId, { currency: currencyOf.get(accountId) ?? '', payments: all, transactions });
+    for (const t of transactions) {
       const returned = t.type === 'RECEIVE' ? FEE_RETURN_REF.exec(t.reference) : null;
       if (returned) feeReturnedAnywhere.add(returned[1]);
       const posted = t.type === 'SPEND' ? FEE_REF.exec(t.reference) : null;
@@ -363,6 +374,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     rows,
     totals,
     reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => RECONCILED_ROWS.has(r.status)),
+    clearingEntries,
   };
 }
 

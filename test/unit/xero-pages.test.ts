@@ -30,4 +30,41 @@ describe('reading every page of a Xero listing', () => {
     assert.equal(asked, 1);
     assert.equal(all.length, 2);
   });
+
+  it('asks for pages of 1000 and reads to the end whether the server honours pageSize or pages by 100', async () => {
+    const table = rows(0, 2345);
+    for (const honoured of [true, false]) {
+      const asked: number[] = [];
+      const size = honoured ? 1000 : 100;
+      const all = await allPages(
+        async (page) => {
+          asked.push(page);
+          return table.slice((page - 1) * size, page * size);
+        },
+        (r) => r.id,
+        { pageSize: 1000 },
+      );
+      assert.equal(all.length, 2345, `honoured: ${honoured}`);
+      assert.deepEqual(
+        asked,
+        Array.from({ length: honoured ? 3 : 24 }, (_, i) => i + 1),
+        `honoured: ${honoured}`,
+      );
+    }
+  });
+
+  it('with pageSize 1000, a page of exactly 100 is not taken as the last (it may be a server paging by 100)', async () => {
+    const table = rows(0, 100);
+    const asked: number[] = [];
+    const all = await allPages(
+      async (page) => {
+        asked.push(page);
+        return page === 1 ? table : [];
+      },
+      (r) => r.id,
+      { pageSize: 1000 },
+    );
+    assert.equal(all.length, 100);
+    assert.deepEqual(asked, [1, 2]);
+  });
 });

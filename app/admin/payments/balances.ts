@@ -5,8 +5,12 @@
  * gateway records a payment in Xero when it is paid, while Xendit's balance takes it only when it
  * settles (a day or more later by channel: Transactions API settlement_status PENDING until then),
  * so the balance alone would differ from Xero after every sale. A withdrawal requested and not sent
- * yet (PENDING) is shown beside Xendit's balance as money in transit (see `inTransit`). Xero reports in the organisation's base currency only (help.xero.com
- * "Foreign currency & reporting"), so another currency's clearing account shows Xendit's side alone.
+ * yet (PENDING) is shown beside Xendit's balance as money in transit (see `inTransit`). Xero reports
+ * in the organisation's base currency only (help.xero.com "Foreign currency & reporting"), so
+ * another currency's clearing account, a bank account, has its balance added up from the entries
+ * Xero lists on it (report/summed-balance.ts) where the report has just read them all; the
+ * dashboard, which would pay for those reads on every load out of the minute's Xero calls the
+ * payments need, shows Xendit's side alone and points to the report.
  * The Bank Summary lists bank accounts only (xero_accounting.yaml getReportBankSummary), so a
  * clearing account of another type (payments enabled, manual-journal fees) shows Xendit's side
  * alone too, and says why rather than "not available".
@@ -24,6 +28,8 @@ import type { XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../money.js';
 import { dateIn, zoneFor } from '../../jobs/sync/org-date.js';
+import { summedBalance } from '../../report/summed-balance.js';
+import type { ClearingEntries } from '../../report/reconcile.js';
 
 export interface BalanceRow {
   currency: Currency;
@@ -45,6 +51,8 @@ export interface BalanceRow {
   xero: number | null;
   /** The organisation's base currency, when Xero's figure is not in this one. */
   notBase?: string;
+  /** Xero's figure is the sum of the entries Xero lists on the account (another currency than the base). */
+  summed?: boolean;
   /** The clearing account is not a bank account: the Bank Summary has no figure for it. */
   notBank?: boolean;
   /** Xero refused the Bank Summary for want of this scope: reconnect to grant it. */
@@ -73,7 +81,8 @@ async function orNull<T>(deps: Deps, merchant: Merchant, what: string, fn: () =>
   }
 }
 
-export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceRow[]> {
+/** `known`: the clearing accounts' entries as the report has just read them; without them, no other currency is summed. */
+export async function balances(deps: Deps, merchant: Merchant, known?: ClearingEntries): Promise<BalanceRow[]> {
   if (!merchant.xenditSecretKey || !merchant.clearingAccountId) return [];
   const org = await orNull(deps, merchant, 'xero organisation', () => deps.xero.getOrganisation(merchant.xero));
   const base = org?.baseCurrency;
@@ -104,7 +113,9 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
       const xendit = cash !== null && unsettled !== null ? cash + unsettled : null;
       const pendingWithdrawals = inFlight ? inFlight.amount : null;
       const clearingId = clearingAccountFor(merchant, currency);
-      const decimal = currency === base ? summary?.[clearingId] : undefined;
+      const read = currency !== base ? known?.get(clearingId) : undefined;
+      const summed = read?.currency === currency && today ? summedBalance({ ...read, currency, asOf: today }) : null;
+      const decimal = currency === base ? summary?.[clearingId] : (summed ?? undefined);
       const xero = decimal === undefined ? null : minorOrNull(decimal, currency);
       // Asked only when the summary was read and has no row for the clearing account.
       const notBank =
@@ -128,7 +139,8 @@ export async function balances(deps: Deps, merchant: Merchant): Promise<BalanceR
         pendingWithdrawals,
         ...(inTransit ? { inTransit } : {}),
         xero,
-        ...(currency !== base && base ? { notBase: base } : {}),
+        ...(currency !== base && base && xero === null ? { notBase: base } : {}),
+        ...(currency !== base && xero !== null ? { summed: true } : {}),
         ...(notBank ? { notBank: true } : {}),
         ...(scopeMissing && currency === base ? { scopeMissing } : {}),
         balanced: balanced || inTransit,

@@ -1,5 +1,5 @@
 /** Spend and Receive Money (BankTransactions): Xendit's fees, overpayments, and what reconciliation lists. */
-import { allPages, escapeWhere, type XeroCalls } from './call.js';
+import { allPages, escapeWhere, LONG_LIST_PAGE_SIZE, type XeroCalls } from './call.js';
 import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -69,10 +69,11 @@ export function bankTransactionCalls({
       const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
       const rows = await allPages(
         (page) =>
-          call(creds, 'listBankTransactionsOfAccount', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
-            (r) => r.body.bankTransactions ?? [],
-          ),
+          call(creds, 'listBankTransactionsOfAccount', (api) =>
+            api.getBankTransactions(creds.tenantId, undefined, where, undefined, page, undefined, LONG_LIST_PAGE_SIZE),
+          ).then((r) => r.body.bankTransactions ?? []),
         (t) => t.bankTransactionID,
+        { pageSize: LONG_LIST_PAGE_SIZE },
       );
       return rows.filter((t) => t.bankAccount?.accountID === accountId && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction);
     },

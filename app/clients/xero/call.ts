@@ -136,23 +136,34 @@ export function createCaller(opts: {
  */
 const REFUSED_MEMORY_MS = 10 * 60_000;
 
-/** Xero pages lists by 100; a short page is the last. Bounded so a misbehaving server cannot loop us. */
+/** Xero pages lists by 100 unless asked for more; a short page is the last. Bounded so a misbehaving server cannot loop us. */
 const XERO_PAGE_SIZE = 100;
 /**
  * Every page of a listing. Xero pages in its default order (UpdatedDateUTC, then the id: developer.
  * xero.com Payments "order"), so a row updated while the pages are read moves to a later page and
  * is read twice: `idOf` keeps one of each, the later read.
+ *
+ * `pageSize` (up to 1000: xero_accounting.yaml parameters/pageSize) is what the caller asked each
+ * page for. A page of exactly 100 is taken as full either way, so a server that ignores pageSize
+ * and pages by 100 is read to its end too; one that honours it ends on a page short of it.
  */
-export async function allPages<T>(fetchPage: (page: number) => Promise<T[]>, idOf: (row: T) => string | undefined, maxPages = 1000): Promise<T[]> {
+export async function allPages<T>(
+  fetchPage: (page: number) => Promise<T[]>,
+  idOf: (row: T) => string | undefined,
+  { pageSize = XERO_PAGE_SIZE, maxPages = 1000 }: { pageSize?: number; maxPages?: number } = {},
+): Promise<T[]> {
   const all = new Map<string, T>();
   let unnamed = 0;
   for (let page = 1; page <= maxPages; page++) {
     const rows = await fetchPage(page);
     for (const row of rows) all.set(idOf(row) ?? `\u0000${unnamed++}`, row);
-    if (rows.length < XERO_PAGE_SIZE) return [...all.values()];
+    if (rows.length < pageSize && rows.length !== XERO_PAGE_SIZE) return [...all.values()];
   }
   throw unexpected(`more than ${maxPages} pages`);
 }
+
+/** The page size asked for listings that may run long (a clearing account's every entry). */
+export const LONG_LIST_PAGE_SIZE = 1000;
 
 /** Escapes a value for a double-quoted string in Xero's `where` syntax. */
 export function escapeWhere(value: string): string {

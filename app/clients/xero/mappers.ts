@@ -80,6 +80,7 @@ export function mapAccountPayment(p: Payment): XeroAccountPayment {
     ...optional('invoiceId', credit ? undefined : p.invoice?.invoiceID),
     paymentType: String(p.paymentType ?? ''),
     ...paymentFields(p),
+    ...(p.bankAmount !== undefined && p.bankAmount !== null ? { bankAmount: amount(p.bankAmount, 'BankAmount') } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 /** Payments: the one the gateway records on an invoice, and those on its clearing account (reconciliation). */
-import { allPages, escapeWhere, type XeroCalls } from './call.js';
+import { allPages, escapeWhere, LONG_LIST_PAGE_SIZE, type XeroCalls } from './call.js';
 import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -61,8 +61,11 @@ export function paymentCalls({
       const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
       const rows = await allPages(
         (page) =>
-          call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) => r.body.payments ?? []),
+          call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page, LONG_LIST_PAGE_SIZE)).then(
+            (r) => r.body.payments ?? [],
+          ),
         (p) => p.paymentID,
+        { pageSize: LONG_LIST_PAGE_SIZE },
       );
       return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map(mapAccountPayment);
     },

@@ -83,6 +83,8 @@ export interface XeroPayment {
 export interface XeroAccountPayment extends Omit<XeroPayment, 'invoiceId'> {
   invoiceId?: string;
   paymentType: string; // ACCRECPAYMENT, ACCPAYPAYMENT, AROVERPAYMENTPAYMENT, ...
+  /** Payment.BankAmount: the amount in the bank account's currency (decimal string), when Xero gives it. */
+  bankAmount?: string;
 }
 
 export interface XeroOrganisation {
