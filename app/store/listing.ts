@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import { insertJob, type NewJobRow } from './jobs.js';
+import { MOVEMENT_STATUSES } from './merchant-model.js';
 
 /**
  * Where the backend flow's listing of paid Xendit invoices stands for a merchant: invoices paid
@@ -15,13 +16,17 @@ export interface ListingCursor {
 
 export function createListingStore(db: Db) {
   return {
-    /** Merchants whose listing runs: backend flow on, not disabled, a Xendit key set. */
+    /**
+     * Merchants whose listing runs: backend flow on, a Xendit key set, and onboarding, active or
+     * disabled. A disabled merchant's backend-flow callbacks are still recorded (callback_accept),
+     * so the listing that stands in for a lost one runs for it too.
+     */
     async due(merchantId?: string): Promise<ListingCursor[]> {
       let q = db
         .selectFrom('merchants')
         .select(['id', 'listing_paid_after', 'listing_window_end', 'listing_last_invoice_id'])
         .where('backend_flow', '=', true)
-        .where('status', 'in', ['active', 'onboarding'])
+        .where('status', 'in', ['onboarding', ...MOVEMENT_STATUSES])
         .where('xendit_secret_key_enc', 'is not', null)
         .orderBy('listing_paid_after', (ob) => ob.asc().nullsFirst())
         .orderBy('id');

@@ -150,6 +150,15 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
     assert.equal(sales(x.id).length, 1);
   });
 
+  it("still finds a disabled merchant's sales whose callback was lost, as its callbacks are still recorded", async () => {
+    const x = await paidOutside(10);
+    await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
+    assert.equal((await run()).queued, 1);
+    await h.worker.drain();
+    assert.equal(sales(x.id).length, 1);
+    assert.equal(sales(x.id)[0].status, 'PAID');
+  });
+
   it('leaves merchants without the backend flow alone', async () => {
     await h.stores.db.updateTable('merchants').set({ backend_flow: false }).where('id', '=', h.merchant.id).execute();
     await paidOutside(10);

@@ -5,6 +5,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { reconcile } from '../../app/jobs/sync/reconcile.js';
 import { scheduleReconcile } from '../../app/jobs/schedules.js';
+import * as disabledExpiries from '../../app/store/migrations/20261207T0100_disabled_expiries_to_confirm.js';
 
 describeEachDatabase('worker: reconcile (payments whose callback never came)', ({ db }) => {
   let h: Harness;
@@ -193,6 +194,53 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
     await h.sims.xendit.pay(x.id, { sendCallback: false });
     h.clock.advance(MINUTE);
     assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).paid, 1);
+  });
+
+  it("records a disabled merchant's payments whose callback was lost, and opens nothing new", async () => {
+    // Payable when the operator disabled the merchant; the customer paid anyway, the callback lost.
+    const open = await clickPay();
+    // Closed here as expired (an out-of-order EXPIRED), yet paid at Xendit.
+    const closed = await clickPay();
+    await h.stores.checkouts.transition((await checkoutOf(closed.x))!.id, ['open'], 'expired', h.clock());
+    await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
+    await h.sims.xendit.pay(open.x.id, { sendCallback: false });
+    await h.sims.xendit.pay(closed.x.id, { sendCallback: false });
+    h.clock.advance(6 * MINUTE);
+    const invoicesBefore = h.sims.xendit.listInvoices().length;
+
+    assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), true);
+    await h.worker.drain(); // reconcile → record-payment, twice
+    const jobs = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-payment');
+    assert.deepEqual(
+      jobs.map((j) => [j.payload.xenditInvoiceId, j.state]).sort(),
+      [
+        [open.x.id, 'done'],
+        [closed.x.id, 'done'],
+      ].sort(),
+    );
+    for (const { inv, x } of [open, closed]) {
+      assert.equal(xeroPayments(inv.invoiceId).length, 1);
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+      assert.equal((await checkoutOf(x))?.status, 'paid');
+    }
+    assert.equal(h.sims.xendit.listInvoices().length, invoicesBefore, 'no Xendit invoice made');
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))?.status, 'disabled');
+  });
+
+  it("after the upgrade, asks once about a disabled merchant's expired checkouts an older run passed over", async () => {
+    const { inv, x } = await clickPay();
+    await h.stores.checkouts.transition((await checkoutOf(x))!.id, ['open'], 'expired', h.clock());
+    await h.stores.merchants.setStatus(h.merchant.id, 'disabled');
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    h.clock.advance(6 * MINUTE);
+    // What an older release's run did: no question to Xendit, the expiry taken as confirmed.
+    await h.stores.checkouts.markReconciled((await checkoutOf(x))!.id, h.clock());
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).checked, 0);
+
+    await disabledExpiries.up(h.stores.db);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).paid, 1);
+    await h.worker.drain();
+    assert.equal(xeroPayments(inv.invoiceId).length, 1);
   });
 
   it('schedules one run per interval however many workers tick', async () => {

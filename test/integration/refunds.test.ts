@@ -6,6 +6,7 @@ import { createHarness, REFUNDABLE, paidCallback, paidThroughGateway, refundWebh
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
+import { JOB_SPECS } from '../../app/jobs/kinds.js';
 
 const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
 
@@ -401,6 +402,92 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     await list();
     await h.worker.drain();
     assert.equal(cashRefunds().length, 1);
+  });
+
+  describe('of a backend-flow sale not in Xero yet (its job in review: no sales account)', () => {
+    const setSalesAccount = (code: string | null) =>
+      h.stores.db.updateTable('merchants').set({ sales_account_code: code }).where('id', '=', h.merchant.id).execute();
+    const saleKey = (xenditInvoiceId: string) => JOB_SPECS['record-backend-payment'].dedupeKey({ merchantId: h.merchant.id, xenditInvoiceId });
+    const jobOf = async (kind: string) => (await h.stores.jobs.list()).find((j) => j.kind === kind)!;
+
+    /** Paid at the Xendit dashboard (its callback delivered), its sale in review, then refunded with the webhook delivered. */
+    async function refundedSaleInReview() {
+      await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
+      await setSalesAccount(null);
+      const x = h.sims.xendit.createInvoice({
+        account: h.merchant.xenditSecretKey,
+        currency: 'IDR',
+        amount: 150_000,
+        description: 'Catering',
+        customerName: 'Sari',
+      });
+      assert.equal((await h.sims.xendit.pay(x.id, REFUNDABLE))?.responseStatus, 200);
+      await h.worker.drain();
+      assert.equal((await jobOf('record-backend-payment')).state, 'needs_review');
+      const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+      await webhook(id).expect(200);
+      await h.worker.drain();
+      return { x, id };
+    }
+
+    /** The operator sets a sales account and runs the sale's job again (`jobs replay`). */
+    async function saleFixed(xenditInvoiceId: string) {
+      await setSalesAccount('200');
+      assert.equal(await h.stores.jobs.replayKey(saleKey(xenditInvoiceId), ['needs_review'], h.clock()), true);
+      await h.worker.drain();
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, xenditInvoiceId))?.syncState, 'recorded');
+    }
+
+    function bookedOnce(id: string) {
+      const booked = notes().filter((n) => n.reference === `Xendit refund ${id}`);
+      assert.equal(booked.length, 1, 'one credit note');
+      assert.equal(booked[0].total, 4_000_000n, '40 000 IDR');
+      assert.equal(notes().length, 1);
+      const cash = cashRefunds();
+      assert.equal(cash.length, 1, 'one cash refund');
+      assert.equal(cash[0].documentId, booked[0].creditNoteId);
+    }
+
+    it('its refund waits for the sale instead of being dropped as not ours, then is booked once', async () => {
+      const { x, id } = await refundedSaleInReview();
+      const refundJob = await jobOf('record-refund');
+      assert.equal(refundJob.state, 'queued', 'waiting, not ended as "not ours"');
+      assert.match(refundJob.lastError ?? '', /backend-flow sale not in Xero yet \(its record-backend-payment job is needs_review\)/);
+      assert.equal(notes().length, 0);
+
+      await saleFixed(x.id);
+      h.clock.advance(3600_000);
+      await h.worker.drain();
+      assert.equal((await refundRow(id))?.state, 'recorded');
+      bookedOnce(id);
+
+      await list();
+      await h.worker.drain();
+      await webhook(id).expect(200, { received: true, duplicate: true });
+      await h.worker.drain();
+      bookedOnce(id);
+    });
+
+    it('a sale left in review puts its refund in review too; once the sale is recorded the listing runs the refund again, booked once', async () => {
+      const { x, id } = await refundedSaleInReview();
+      for (let i = 0; i < 40 && (await jobOf('record-refund')).state !== 'needs_review'; i++) {
+        h.clock.advance(9 * 3600_000);
+        await h.worker.drain();
+      }
+      const refundJob = await jobOf('record-refund');
+      assert.equal(refundJob.state, 'needs_review', 'gave up waiting: a person sees it');
+      assert.match(refundJob.lastError ?? '', /^gave up after \d+ attempts: .*backend-flow sale not in Xero yet/);
+      assert.equal(notes().length, 0);
+
+      await saleFixed(x.id);
+      await list();
+      await h.worker.drain();
+      assert.equal((await refundRow(id))?.state, 'recorded');
+      bookedOnce(id);
+      await list();
+      await h.worker.drain();
+      bookedOnce(id);
+    });
   });
 
   it('a lost answer to the credit note: the retry finds it by Reference and creates one of each', async () => {

@@ -62,7 +62,10 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     if (!merchants.has(checkout.merchantId)) merchants.set(checkout.merchantId, await deps.stores.merchants.byId(checkout.merchantId));
     const merchant = merchants.get(checkout.merchantId);
     summary.checked++;
-    if (!merchant || merchant.status === 'disabled') {
+    // A disabled merchant's checkouts are asked about too: disabling stops new payment links, not
+    // the recording of what its customers paid (their callbacks are still stored), and a lost
+    // callback is found only here. Reconcile only records and closes; it never opens a checkout.
+    if (!merchant) {
       summary.unknown++;
       await deps.stores.checkouts.markReconciled(checkout.id, now);
       continue;

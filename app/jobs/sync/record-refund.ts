@@ -83,7 +83,14 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     }
     const tie = await paymentOfRefund(deps.stores, merchantId, refund);
     if (!tie.payment && 'paymentPending' in tie) {
-      // Refunded before its PAID callback was booked (the callback late, or found by the reconcile job later).
+      // Refunded before its PAID callback was booked (the callback late, or found by the reconcile job
+      // later), or before its backend-flow sale reached Xero. Retried like any job: a sale left in
+      // review outlasts the attempts and puts this job in review too, for a person, never ignored.
+      if (tie.saleJob) {
+        throw new RetryLater(
+          `Xendit invoice ${refund.invoiceId} is a backend-flow sale not in Xero yet (its record-backend-payment job is ${tie.saleJob}); this refund waits for it`,
+        );
+      }
       throw new RetryLater(`Xendit invoice ${refund.invoiceId} was paid through the gateway; its payment is not recorded yet`);
     }
     if (!tie.payment && tie.notOurs) {
