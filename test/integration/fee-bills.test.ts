@@ -265,6 +265,31 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     assert.match((await h.sims.xeroClient.getInvoice(h.merchant.xero, bill.invoiceId))!.lineItems[0].description, /Xendit invoice INV\/XND\/2026\/10\/77/);
   });
 
+  it('fees and VAT whose total passes the exact range of amounts: the form again (422) or the report refused (400); no bill, no job', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const book = (fields: Record<string, string>, status: number) =>
+      agent
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+        .type('form')
+        .send({ _csrf: csrf(), ...fields })
+        .expect(status);
+    const jobs = await h.count('jobs');
+    // Each amount is exact (2^53 - 1 and 1); their total is not.
+    const manual = await book({ mode: 'manual', period: '2026-10', currency: 'IDR', fees: '9007199254740991', vat: '1', xenditInvoiceNumber: '' }, 422);
+    assert.equal(cheerio.load(manual.text)('#e-fees').text().trim(), 'Fees and VAT together are too large to book.');
+    const report = billingReport([['t1', '2026-10-05 10:00:00', '9007199254740991', '1']]);
+    assert.match((await upload(agent, report, 400))('#e-report').text(), /the totals of 2026-10 IDR are too large/);
+    assert.match(
+      cheerio
+        .load((await book({ mode: 'report', report }, 400)).text)('#e-report')
+        .text(),
+      /the totals of 2026-10 IDR are too large/,
+    );
+    assert.deepEqual(await h.stores.feeBills.forMerchant(h.merchant.id), []);
+    assert.equal(await h.count('jobs'), jobs);
+  });
+
   it("Xero's answer lost: the retry finds the bill by its number and makes no second one", async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     h.sims.xero.faults.dropResponseAfterSave(1, { path: INVOICES });

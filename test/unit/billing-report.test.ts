@@ -34,6 +34,25 @@ describe('Xendit billing report (CSV)', () => {
     assert.deepEqual(parseBillingReport(HEAD), { problems: [{ key: 'errors:feeReportNoRows' }] });
   });
 
+  it("sums exactly past Number's exact range on the way; refuses a month whose fees, VAT or their total is past it", () => {
+    const max = String(Number.MAX_SAFE_INTEGER);
+    // max + 2 is not a Number: summed so, the month would come out 1 or 3, not 2.
+    const back = parseBillingReport([HEAD, `t1,2026-11-01,IDR,${max},0,x`, 't2,2026-11-02,IDR,2,0,x', `t3,2026-11-03,IDR,-${max},0,x`].join('\n'));
+    assert.deepEqual(back, { totals: [{ period: '2026-11', currency: 'IDR', rows: 3, fees: 2, vat: 0 }] });
+    for (const rows of [
+      [`t1,2026-11-01,IDR,${max},1,x`],
+      [`t1,2026-11-01,IDR,${max},0,x`, 't2,2026-11-01,IDR,1,0,x'],
+      [`t1,2026-11-01,IDR,0,${max},x`, 't2,2026-11-01,IDR,0,1,x'],
+    ])
+      assert.deepEqual(
+        parseBillingReport([HEAD, ...rows].join('\n')),
+        {
+          problems: [{ key: 'errors:feeReportTooLarge', params: { month: '2026-11 IDR' } }],
+        },
+        rows.join(' | '),
+      );
+  });
+
   it('never throws, whatever the upload; every total it gives is a whole number of minor units', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 400 }), (junk) => {

@@ -94,7 +94,8 @@ export interface ManualBill {
 export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: string, form: ManualBill): Promise<number> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   const errors: Record<string, ReturnType<typeof message> | string> = {};
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(form.period.trim())) errors.period = 'errors:feeBillPeriod';
+  const period = form.period.trim();
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) errors.period = 'errors:feeBillPeriod';
   const currency = form.currency.trim().toUpperCase();
   if (!isSupportedCurrency(currency)) errors.currency = 'errors:feeBillCurrency';
   const amount = (text: string, field: 'fees' | 'vat') => {
@@ -112,12 +113,16 @@ export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: str
   const vat = form.vat.trim() === '' ? 0 : amount(form.vat, 'vat');
   const number = form.xenditInvoiceNumber.trim();
   if (number.length > 100 || /[\r\n\t]/.test(number) || unstorableReason(number) !== null) errors.xenditInvoiceNumber = 'errors:feeBillNumber';
-  if (!Object.keys(errors).length && fees + vat <= 0) errors.fees = message('errors:feeBillAmount', { currency });
+  if (!Object.keys(errors).length) {
+    if (fees + vat <= 0) errors.fees = message('errors:feeBillAmount', { currency });
+    // Each amount is exact; their total (booked and audited) must be too, checked before anything is written.
+    else if (!Number.isSafeInteger(fees + vat)) errors.fees = 'errors:feeBillTooLarge';
+  }
   if (Object.keys(errors).length) throw new FormInvalid(errors);
-  await billedMonthly(deps, merchant, 'period', [form.period.trim()]);
-  const booked = (await deps.stores.feeBills.forMerchant(merchant.id)).find((b) => b.period === form.period.trim() && b.currency === currency);
+  await billedMonthly(deps, merchant, 'period', [period]);
+  const booked = (await deps.stores.feeBills.forMerchant(merchant.id)).find((b) => b.period === period && b.currency === currency);
   const row: PreviewRow = {
-    period: form.period.trim(),
+    period,
     currency: currency as BillTotal['currency'],
     rows: 0,
     fees,
