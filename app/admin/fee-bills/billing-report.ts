@@ -10,6 +10,7 @@
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../money.js';
 import { message, type Message } from '../../i18n/index.js';
 import { csvTable, fewProblems } from '../csv.js';
+import { DATE_OUT_OF_RANGE, dayRefusal, parseDay } from '../dates.js';
 
 export interface BillTotal {
   /** YYYY-MM, the billing month. */
@@ -45,13 +46,18 @@ export function parseBillingReport(text: string): ParsedReport {
   body.forEach(({ cells, line }) => {
     const at = (cells[billedAt] ?? '').trim();
     const currency = (cells[currencyCol] ?? '').trim().toUpperCase();
-    const month = /^(\d{4})-(0[1-9]|1[0-2])-\d{2}/.exec(at);
-    if (!month) return void problems.push(message('errors:feeReportDate', { line, value: at.slice(0, 40) }));
+    // The admin's date rule, a real day from 2000 to 2099: far-off years are nobody's fees, and the bill's
+    // dates are made with Date.UTC, which reads years 0-99 as 1900-1999.
+    const day = /^\d{4}-\d{2}-\d{2}/.exec(at)?.[0];
+    if (!day || !parseDay(day)) {
+      const key = day && dayRefusal(day) === DATE_OUT_OF_RANGE ? 'errors:feeReportDateRange' : 'errors:feeReportDate';
+      return void problems.push(message(key, { line, value: at.slice(0, 40) }));
+    }
     if (!isSupportedCurrency(currency)) return void problems.push(message('errors:feeReportCurrency', { line, value: currency.slice(0, 10) }));
     const fee = amount(cells[fees], currency);
     const tax = amount(cells[vat], currency);
     if (fee === undefined || tax === undefined) return void problems.push(message('errors:feeReportAmount', { line, currency }));
-    const period = `${month[1]}-${month[2]}`;
+    const period = day.slice(0, 7);
     const key = `${period} ${currency}`;
     const t = sums.get(key) ?? sums.set(key, { period, currency, rows: 0, fees: 0n, vat: 0n }).get(key)!;
     t.rows += 1;
