@@ -58,6 +58,18 @@ const projectRoot = root.endsWith(`${join('dist')}`) ? join(root, '..') : root;
 
 const QUIET_PATHS = /^\/(healthz|readyz|public\/)/;
 
+/**
+ * Browsers hold a form's redirects to form-action too (CSP3; Chromium does), so every origin one of
+ * our forms is answered with a 303 to must be listed: Xero's login ("Connect to Xero" and connect
+ * links, with OAuth on) and the Xendit checkout (the part-payment page's form to /pay). The checkout
+ * hosts are the ones the /pay 303 is checked against; their scheme is the gateway's own (https in
+ * production; over http, CSP lets an http source match https too, for a local simulator).
+ */
+function formActionSources(config: Pick<Config, 'publicUrl' | 'xero' | 'xendit'>, xeroOAuth: boolean): string[] {
+  const scheme = new URL(config.publicUrl).protocol;
+  return ["'self'", ...(xeroOAuth ? [new URL(config.xero.loginUrl).origin] : []), ...config.xendit.checkoutHosts.map((host) => `${scheme}//${host}`)];
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   const i18n = deps.i18n ?? createI18n();
@@ -112,8 +124,7 @@ export function createApp(deps: AppDeps): express.Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
-          // "Connect to Xero" posts to us and we redirect to Xero's login: form-action covers that redirect.
-          formAction: deps.xeroOAuth ? ["'self'", new URL(deps.config.xero.loginUrl).origin] : ["'self'"],
+          formAction: formActionSources(deps.config, Boolean(deps.xeroOAuth)),
           // Over plain http (the local demo) upgrading would break every stylesheet and form.
           upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
         },

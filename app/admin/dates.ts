@@ -32,7 +32,13 @@ export function parseDay(value: unknown): string | undefined | null {
 }
 
 /** Why parseDay refused this value: a real date outside the window, or no date at all. */
-const refusal = (value: unknown) => (readDay(value) ? DATE_OUT_OF_RANGE : BAD_DATE);
+export const dayRefusal = (value: unknown) => (readDay(value) ? DATE_OUT_OF_RANGE : BAD_DATE);
+
+/** A month, YYYY-MM, whose days parseDay takes (a billing month of the same window) → itself; anything else → null. */
+export function parseMonth(value: string): string | null {
+  const v = value.trim();
+  return /^\d{4}-\d{2}$/.test(v) && parseDay(`${v}-01`) ? v : null;
+}
 
 export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
@@ -45,9 +51,9 @@ export function rangeErrors(raw: { from: unknown; to: unknown }, required = fals
   const errors: Record<string, string> = {};
   const from = parseDay(raw.from);
   const to = parseDay(raw.to);
-  if (from === null) errors.from = refusal(raw.from);
+  if (from === null) errors.from = dayRefusal(raw.from);
   else if (required && from === undefined) errors.from = 'errors:startDateMissing';
-  if (to === null) errors.to = refusal(raw.to);
+  if (to === null) errors.to = dayRefusal(raw.to);
   else if (required && to === undefined) errors.to = 'errors:endDateMissing';
   if (from && to && to < from) errors.to = END_BEFORE_START;
   else if (from && to && (Date.parse(to) - Date.parse(from)) / DAY_MS >= MAX_RANGE_DAYS) errors.to = RANGE_TOO_LONG;

@@ -265,6 +265,62 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     assert.match((await h.sims.xeroClient.getInvoice(h.merchant.xero, bill.invoiceId))!.lineItems[0].description, /Xendit invoice INV\/XND\/2026\/10\/77/);
   });
 
+  it('fees and VAT whose total passes the exact range of amounts: the form again (422) or the report refused (400); no bill, no job', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const book = (fields: Record<string, string>, status: number) =>
+      agent
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+        .type('form')
+        .send({ _csrf: csrf(), ...fields })
+        .expect(status);
+    const jobs = await h.count('jobs');
+    // Each amount is exact (2^53 - 1 and 1); their total is not.
+    const manual = await book({ mode: 'manual', period: '2026-10', currency: 'IDR', fees: '9007199254740991', vat: '1', xenditInvoiceNumber: '' }, 422);
+    assert.equal(cheerio.load(manual.text)('#e-fees').text().trim(), 'Fees and VAT together are too large to book.');
+    const report = billingReport([['t1', '2026-10-05 10:00:00', '9007199254740991', '1']]);
+    assert.match((await upload(agent, report, 400))('#e-report').text(), /the totals of 2026-10 IDR are too large/);
+    assert.match(
+      cheerio
+        .load((await book({ mode: 'report', report }, 400)).text)('#e-report')
+        .text(),
+      /the totals of 2026-10 IDR are too large/,
+    );
+    assert.deepEqual(await h.stores.feeBills.forMerchant(h.merchant.id), []);
+    assert.equal(await h.count('jobs'), jobs);
+  });
+
+  it('months outside 2000–2099 (the rule of the date fields) are refused: the form again (422), the report line named (400); nothing written', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const book = (fields: Record<string, string>, status: number) =>
+      agent
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+        .type('form')
+        .send({ _csrf: csrf(), ...fields })
+        .expect(status);
+    const jobs = await h.count('jobs');
+    // A year 0226 would be read as 1926 when the bill's dates are made.
+    for (const period of ['0226-02', '1999-12', '2100-01']) {
+      const res = await book({ mode: 'manual', period, currency: 'IDR', fees: '120000', vat: '', xenditInvoiceNumber: '' }, 422);
+      assert.equal(cheerio.load(res.text)('#e-period').text().trim(), 'Type the billing month as YYYY-MM, from 2000-01 to 2099-12, e.g. 2026-11.', period);
+    }
+    const report = billingReport([
+      ['t1', '2026-10-05 10:00:00', '4500', '495'],
+      ['t2', '0042-05-31 10:00:00', '4500', '495'],
+    ]);
+    const said = /line 3: billed_at "0042-05-31 10:00:00" is not a date from 2000 to 2099/;
+    assert.match((await upload(agent, report, 400))('#e-report').text(), said);
+    assert.match(
+      cheerio
+        .load((await book({ mode: 'report', report }, 400)).text)('#e-report')
+        .text(),
+      said,
+    );
+    assert.deepEqual(await h.stores.feeBills.forMerchant(h.merchant.id), []);
+    assert.equal(await h.count('jobs'), jobs);
+  });
+
   it("Xero's answer lost: the retry finds the bill by its number and makes no second one", async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     h.sims.xero.faults.dropResponseAfterSave(1, { path: INVOICES });

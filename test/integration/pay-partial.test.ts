@@ -4,6 +4,8 @@ import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { readPart, minimumPart } from '../../app/pay/part.js';
+import { createApp } from '../../app/server.js';
+import { loadConfig } from '../../config/index.js';
 
 /** Paying part of an invoice (deposits): off by default; on, the customer chooses how much. */
 describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
@@ -112,6 +114,22 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     const all = xenditInvoices();
     assert.equal(all.length, 2);
     assert.equal(all[0].status, 'EXPIRED', 'the first part is no longer payable: never two payable invoices for one bill');
+  });
+
+  it("the page's form may end at the Xendit checkout: form-action lists each checkout host (a browser holds the 303 to it)", async () => {
+    await allowPart(25);
+    const inv = h.addInvoice({});
+    const formAction = (res: request.Response) => /form-action ([^;]*)/.exec(String(res.headers['content-security-policy']))?.[1]?.split(' ');
+    const env = { PUBLIC_URL: 'https://pay.example.com', DEMO: 'false', LOG_LEVEL: 'silent' };
+    const production = createApp({ ...h.deps, config: loadConfig({ ...env, XENDIT_CHECKOUT_HOSTS: 'checkout.xendit.co, checkout-staging.xendit.co' }) });
+    const ask = await request(production).get(h.payUrl(inv.invoiceNumber)).expect(200);
+    assert.equal(cheerio.load(ask.text)('#amount-form').length, 1);
+    assert.deepEqual(formAction(ask), ["'self'", 'https://checkout.xendit.co', 'https://checkout-staging.xendit.co']);
+    // The default hosts are Xendit's checkout too.
+    const byDefault = await request(createApp({ ...h.deps, config: loadConfig(env) }))
+      .get(h.payUrl(inv.invoiceNumber))
+      .expect(200);
+    assert.deepEqual(formAction(byDefault), ["'self'", 'https://checkout.xendit.co']);
   });
 
   it('reads amounts as customers type them', () => {

@@ -212,15 +212,16 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     });
   });
 
-  it('CSP form-action allows exactly the configured login origin (and only with OAuth on)', async () => {
+  it('CSP form-action allows exactly the configured login origin (and only with OAuth on), besides the Xendit checkout', async () => {
     const res = await ops.get(paths.adminMerchantNew).expect(200);
     const formAction = /form-action ([^;]*)/.exec(res.headers['content-security-policy'])?.[1];
-    assert.equal(formAction, `'self' ${new URL(h.sims.xeroUrl).origin}`);
+    const checkout = new URL(h.sims.xenditUrl).origin; // where /pay's part-payment form is sent on to
+    assert.equal(formAction, `'self' ${new URL(h.sims.xeroUrl).origin} ${checkout}`);
     assert.equal(cheerio.load(res.text)(`form[action="${paths.adminXeroConnect}"]`).length, 1, 'Connect to Xero button');
     const { createApp } = await import('../../app/server.js');
     const plain = createApp({ ...h.deps, xeroOAuth: undefined });
     const off = await (await signedIn(plain, 'ops@example.com')).get(paths.adminMerchantNew).expect(200);
-    assert.equal(/form-action ([^;]*)/.exec(off.headers['content-security-policy'])?.[1], "'self'");
+    assert.equal(/form-action ([^;]*)/.exec(off.headers['content-security-policy'])?.[1], `'self' ${checkout}`);
     assert.equal(cheerio.load(off.text)(`form[action="${paths.adminXeroConnect}"]`).length, 0);
   });
 

@@ -34,6 +34,43 @@ describe('Xendit billing report (CSV)', () => {
     assert.deepEqual(parseBillingReport(HEAD), { problems: [{ key: 'errors:feeReportNoRows' }] });
   });
 
+  it('takes real days from 2000 to 2099 only, as the date fields do (a year 0042 would be booked as 1942)', () => {
+    const rows = ['t1,0042-05-31 10:00:00,IDR,1,0,x', 't2,2100-01-01,IDR,1,0,x', 't3,2026-02-30,IDR,1,0,x', 't4,1999-12-31T23:59:59+07:00,IDR,1,0,x'];
+    assert.deepEqual(parseBillingReport([HEAD, ...rows].join('\n')), {
+      problems: [
+        { key: 'errors:feeReportDateRange', params: { line: 2, value: '0042-05-31 10:00:00' } },
+        { key: 'errors:feeReportDateRange', params: { line: 3, value: '2100-01-01' } },
+        { key: 'errors:feeReportDate', params: { line: 4, value: '2026-02-30' } },
+        { key: 'errors:feeReportDateRange', params: { line: 5, value: '1999-12-31T23:59:59+07:00' } },
+      ],
+    });
+    assert.deepEqual(parseBillingReport([HEAD, 't1,2000-01-01,IDR,1,0,x', 't2,2099-12-31T23:59:59Z,IDR,2,0,x'].join('\n')), {
+      totals: [
+        { period: '2000-01', currency: 'IDR', rows: 1, fees: 1, vat: 0 },
+        { period: '2099-12', currency: 'IDR', rows: 1, fees: 2, vat: 0 },
+      ],
+    });
+  });
+
+  it("sums exactly past Number's exact range on the way; refuses a month whose fees, VAT or their total is past it", () => {
+    const max = String(Number.MAX_SAFE_INTEGER);
+    // max + 2 is not a Number: summed so, the month would come out 1 or 3, not 2.
+    const back = parseBillingReport([HEAD, `t1,2026-11-01,IDR,${max},0,x`, 't2,2026-11-02,IDR,2,0,x', `t3,2026-11-03,IDR,-${max},0,x`].join('\n'));
+    assert.deepEqual(back, { totals: [{ period: '2026-11', currency: 'IDR', rows: 3, fees: 2, vat: 0 }] });
+    for (const rows of [
+      [`t1,2026-11-01,IDR,${max},1,x`],
+      [`t1,2026-11-01,IDR,${max},0,x`, 't2,2026-11-01,IDR,1,0,x'],
+      [`t1,2026-11-01,IDR,0,${max},x`, 't2,2026-11-01,IDR,0,1,x'],
+    ])
+      assert.deepEqual(
+        parseBillingReport([HEAD, ...rows].join('\n')),
+        {
+          problems: [{ key: 'errors:feeReportTooLarge', params: { month: '2026-11 IDR' } }],
+        },
+        rows.join(' | '),
+      );
+  });
+
   it('never throws, whatever the upload; every total it gives is a whole number of minor units', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 400 }), (junk) => {

@@ -10,6 +10,7 @@
 import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../money.js';
 import { message, type Message } from '../../i18n/index.js';
 import { csvTable, fewProblems } from '../csv.js';
+import { DATE_OUT_OF_RANGE, dayRefusal, parseDay } from '../dates.js';
 
 export interface BillTotal {
   /** YYYY-MM, the billing month. */
@@ -40,28 +41,40 @@ export function parseBillingReport(text: string): ParsedReport {
   if (!body.length) return { problems: [message('errors:feeReportNoRows')] };
 
   const problems: Message[] = [];
-  const totals = new Map<string, BillTotal>();
+  // Summed in bigint: a month's running sum may pass Number's exact range and come back (fees given back).
+  const sums = new Map<string, Omit<BillTotal, 'fees' | 'vat'> & { fees: bigint; vat: bigint }>();
   body.forEach(({ cells, line }) => {
     const at = (cells[billedAt] ?? '').trim();
     const currency = (cells[currencyCol] ?? '').trim().toUpperCase();
-    const period = /^(\d{4})-(0[1-9]|1[0-2])-\d{2}/.exec(at);
-    if (!period) return void problems.push(message('errors:feeReportDate', { line, value: at.slice(0, 40) }));
+    // The admin's date rule, a real day from 2000 to 2099: far-off years are nobody's fees, and the bill's
+    // dates are made with Date.UTC, which reads years 0-99 as 1900-1999.
+    const day = /^\d{4}-\d{2}-\d{2}/.exec(at)?.[0];
+    if (!day || !parseDay(day)) {
+      const key = day && dayRefusal(day) === DATE_OUT_OF_RANGE ? 'errors:feeReportDateRange' : 'errors:feeReportDate';
+      return void problems.push(message(key, { line, value: at.slice(0, 40) }));
+    }
     if (!isSupportedCurrency(currency)) return void problems.push(message('errors:feeReportCurrency', { line, value: currency.slice(0, 10) }));
     const fee = amount(cells[fees], currency);
     const tax = amount(cells[vat], currency);
     if (fee === undefined || tax === undefined) return void problems.push(message('errors:feeReportAmount', { line, currency }));
-    const key = `${period[1]}-${period[2]} ${currency}`;
-    const t = totals.get(key) ?? totals.set(key, { period: `${period[1]}-${period[2]}`, currency, rows: 0, fees: 0, vat: 0 }).get(key)!;
+    const period = day.slice(0, 7);
+    const key = `${period} ${currency}`;
+    const t = sums.get(key) ?? sums.set(key, { period, currency, rows: 0, fees: 0n, vat: 0n }).get(key)!;
     t.rows += 1;
-    t.fees += fee;
-    t.vat += tax;
+    t.fees += BigInt(fee);
+    t.vat += BigInt(tax);
   });
-  for (const t of totals.values())
-    if (!Number.isSafeInteger(t.fees) || !Number.isSafeInteger(t.vat))
-      problems.push(message('errors:feeReportTooLarge', { month: `${t.period} ${t.currency}` }));
+  const totals: BillTotal[] = [];
+  for (const t of sums.values()) {
+    // The bill's total (fees + VAT) is booked and audited as well: it must be exact too.
+    if (![t.fees, t.vat, t.fees + t.vat].every(exact)) problems.push(message('errors:feeReportTooLarge', { month: `${t.period} ${t.currency}` }));
+    else totals.push({ ...t, fees: Number(t.fees), vat: Number(t.vat) });
+  }
   if (problems.length) return { problems: fewProblems(problems) };
-  return { totals: [...totals.values()].sort((a, b) => (a.period + a.currency).localeCompare(b.period + b.currency)) };
+  return { totals: totals.sort((a, b) => (a.period + a.currency).localeCompare(b.period + b.currency)) };
 }
+
+const exact = (minor: bigint) => minor >= -BigInt(Number.MAX_SAFE_INTEGER) && minor <= BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A decimal string in the currency's minor units; empty is 0; a leading minus allowed. */
 function amount(cell: string | undefined, currency: Currency): number | undefined {

@@ -19,6 +19,7 @@ import { alertChange, auditEntry, recordChange } from '../audit.js';
 import { merchantFor, merchantToChange, type MerchantOnboardingDeps } from '../merchants/service.js';
 import { parseBillingReport, type BillTotal } from './billing-report.js';
 import { unstorableReason } from '../../security/body-bounds.js';
+import { parseMonth } from '../dates.js';
 
 export type FeeBillDeps = MerchantOnboardingDeps & { onJobEnqueued?: () => void };
 
@@ -94,7 +95,10 @@ export interface ManualBill {
 export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: string, form: ManualBill): Promise<number> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   const errors: Record<string, ReturnType<typeof message> | string> = {};
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(form.period.trim())) errors.period = 'errors:feeBillPeriod';
+  // The admin's date window, as for a report's billed_at: far-off years are nobody's fees (and Date.UTC,
+  // which makes the bill's dates, reads years 0-99 as 1900-1999).
+  const period = parseMonth(form.period);
+  if (!period) errors.period = 'errors:feeBillPeriod';
   const currency = form.currency.trim().toUpperCase();
   if (!isSupportedCurrency(currency)) errors.currency = 'errors:feeBillCurrency';
   const amount = (text: string, field: 'fees' | 'vat') => {
@@ -112,12 +116,16 @@ export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: str
   const vat = form.vat.trim() === '' ? 0 : amount(form.vat, 'vat');
   const number = form.xenditInvoiceNumber.trim();
   if (number.length > 100 || /[\r\n\t]/.test(number) || unstorableReason(number) !== null) errors.xenditInvoiceNumber = 'errors:feeBillNumber';
-  if (!Object.keys(errors).length && fees + vat <= 0) errors.fees = message('errors:feeBillAmount', { currency });
-  if (Object.keys(errors).length) throw new FormInvalid(errors);
-  await billedMonthly(deps, merchant, 'period', [form.period.trim()]);
-  const booked = (await deps.stores.feeBills.forMerchant(merchant.id)).find((b) => b.period === form.period.trim() && b.currency === currency);
+  if (!Object.keys(errors).length) {
+    if (fees + vat <= 0) errors.fees = message('errors:feeBillAmount', { currency });
+    // Each amount is exact; their total (booked and audited) must be too, checked before anything is written.
+    else if (!Number.isSafeInteger(fees + vat)) errors.fees = 'errors:feeBillTooLarge';
+  }
+  if (Object.keys(errors).length || !period) throw new FormInvalid(errors);
+  await billedMonthly(deps, merchant, 'period', [period]);
+  const booked = (await deps.stores.feeBills.forMerchant(merchant.id)).find((b) => b.period === period && b.currency === currency);
   const row: PreviewRow = {
-    period: form.period.trim(),
+    period,
     currency: currency as BillTotal['currency'],
     rows: 0,
     fees,
