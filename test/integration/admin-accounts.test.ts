@@ -273,6 +273,31 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       await stepUp('2001:db8:ff::1', PASSWORD).expect(303).expect('location', paths.adminUsers);
     });
 
+    it(`counts wrong current passwords on My account against the step-up's ${STEP_UP_ACCOUNT_LIMIT}: a stolen session cannot guess there without end`, async () => {
+      const thief = await signedIn(h.app, 'ops@example.com');
+      const csrf = (await page(thief, paths.adminAccount)).csrf();
+      const NEW = 'a brand new passphrase';
+      const change = (xff: string, current: string) =>
+        thief.post(paths.adminAccount).set('X-Forwarded-For', xff).type('form').send({ _csrf: csrf, current, password: NEW, confirm: NEW });
+      // A new /64 each time: under every per-(IP, e-mail) limit.
+      for (let i = 0; i < STEP_UP_ACCOUNT_LIMIT; i++) await change(`2001:db8:${i + 1}::1`, 'a wrong guess').expect(422);
+      const refused = await change('2001:db8:ff::1', 'a wrong guess').expect(429);
+      assert.match(cheerio.load(refused.text)('h1').text(), /Too many sign-in attempts/);
+      // The same cap as the step-up's: it is full there too.
+      await thief
+        .post(paths.adminReauth)
+        .set('X-Forwarded-For', '2001:db8:fe::1')
+        .type('form')
+        .send({ _csrf: csrf, password: 'a wrong guess', back: paths.adminUsers })
+        .expect(429);
+      assert.ok(await verifyPassword(PASSWORD, (await h.stores.users.byEmail('ops@example.com'))!.passwordHash), 'unchanged');
+
+      h.clock.advance(15 * 60_000);
+      const ok = await change('2001:db8:ff::1', PASSWORD).expect(200);
+      assert.equal(cheerio.load(ok.text)('[data-changed]').length, 1);
+      assert.ok(await verifyPassword(NEW, (await h.stores.users.byEmail('ops@example.com'))!.passwordHash));
+    });
+
     it(`counts only failed sign-ins against a client's ${LOGIN_IP_LIMIT}, and a client that signed in as an e-mail is not paused by others' failures`, async () => {
       // An office behind one address: its operator signs in many times a day.
       for (let i = 0; i <= LOGIN_IP_LIMIT; i++) assert.equal((await signInFrom('203.0.113.5', 'ops@example.com', PASSWORD)).status, 303, `sign-in ${i + 1}`);
