@@ -226,6 +226,30 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       await guess('203.0.113.200', PASSWORD).expect(303);
     });
 
+    it(`writes no row for a sign-in refused by its client's ${LOGIN_IP_LIMIT}: one client trying ever new e-mails adds about that many rows, not one per e-mail`, async () => {
+      const rows = async () => ({
+        pairs: (await db().selectFrom('login_attempts').select('key').execute()).length,
+        accounts: (await db().selectFrom('rate_limits').select('key').where('key', 'like', 'login-account:%').execute()).length,
+      });
+      const before = await rows();
+      const agent = request.agent(h.app);
+      const csrf = (await page(agent, paths.adminLogin)).csrf();
+      const statuses: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const res = await agent
+          .post(paths.adminLogin)
+          .set('X-Forwarded-For', '203.0.113.66')
+          .type('form')
+          .send({ _csrf: csrf, email: `guess${i}@example.com`, password: 'a wrong guess' });
+        statuses.push(res.status);
+      }
+      assert.equal(statuses.filter((s) => s === 401).length, LOGIN_IP_LIMIT, statuses.join(' '));
+      assert.equal(statuses.filter((s) => s === 429).length, 200 - LOGIN_IP_LIMIT);
+      const after = await rows();
+      assert.ok(after.pairs - before.pairs <= LOGIN_IP_LIMIT + 1, `login_attempts rows: ${after.pairs - before.pairs}`);
+      assert.ok(after.accounts - before.accounts <= LOGIN_IP_LIMIT + 1, `login-account rows: ${after.accounts - before.accounts}`);
+    });
+
     /** A new browser at this forwarded address: the sign-in form, then the e-mail and password. */
     const signInFrom = async (xff: string, email: string, password: string) => {
       const agent = request.agent(h.app);
