@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
@@ -11,6 +13,25 @@ import { issueSetupLinkIfNeeded, LOGIN_ACCOUNT_LIMIT, LOGIN_IP_LIMIT, LOGIN_LIMI
 import { sessionCookie } from '../../app/admin/session.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
 import { verifyPassword } from '../../app/admin/auth/passwords.js';
+
+/** How many times `action` runs crypto.scrypt: the module's named export is swapped for a counting one meanwhile. */
+async function scryptRuns(action: () => PromiseLike<unknown>): Promise<number> {
+  const mutable = crypto as unknown as { scrypt: (...args: unknown[]) => void };
+  const original = mutable.scrypt;
+  let runs = 0;
+  mutable.scrypt = (...args: unknown[]) => {
+    runs++;
+    original(...args);
+  };
+  syncBuiltinESMExports(); // so `import { scrypt } from 'node:crypto'` sees it too
+  try {
+    await action();
+  } finally {
+    mutable.scrypt = original;
+    syncBuiltinESMExports();
+  }
+  return runs;
+}
 
 describeEachDatabase('admin: accounts and security', ({ db }) => {
   let h: Harness;
@@ -162,6 +183,18 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       const bad = await agent.post(paths.adminLogin).type('form').send({ _csrf: form.csrf(), email: 'nope', password: '' }).expect(422);
       assert.match(cheerio.load(bad.text)('#e-password').text(), /Enter your password/);
       await agent.get(paths.admin).expect(303);
+    });
+
+    it('spends the same scrypt work on an invited user (no password yet) as on a wrong password or an unknown e-mail', async () => {
+      await h.stores.users.add({ email: 'invited@toko.test', passwordHash: '', role: 'merchant', merchantId: h.merchant.id, merchantRole: 'staff' }, h.clock());
+      const agent = request.agent(h.app);
+      const csrf = (await page(agent, paths.adminLogin)).csrf();
+      // Counted, not timed: how many scrypt derivations one sign-in runs.
+      const runs: Record<string, number> = {};
+      for (const email of ['invited@toko.test', 'ops@example.com', 'nobody@example.com']) {
+        runs[email] = await scryptRuns(() => agent.post(paths.adminLogin).type('form').send({ _csrf: csrf, email, password: 'a wrong guess' }).expect(401));
+      }
+      assert.deepEqual(runs, { 'invited@toko.test': 1, 'ops@example.com': 1, 'nobody@example.com': 1 });
     });
 
     it('refuses a sign-in without the CSRF token (403)', async () => {

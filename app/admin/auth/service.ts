@@ -87,10 +87,10 @@ async function hitOrRefuse(
   }
 }
 
-/** Unknown e-mails cost the same scrypt work as known ones. */
+/** Unknown e-mails and invited users (no password yet) cost the same scrypt work as known ones (verifyPassword). */
 async function checkPassword(deps: OnboardingDeps, input: { email: string; password: string }): Promise<User> {
   const user = await deps.stores.users.byEmail(input.email);
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
+  const ok = await verifyPassword(input.password, user?.passwordHash);
   if (!user || !ok || user.disabledAt) throw new InvalidCredentials('wrong e-mail or password');
   return user;
 }
@@ -193,6 +193,3 @@ async function attempt(
   await succeeded(deps, pair);
   return user;
 }
-
-/** The hash of a random password nobody knows, checked for unknown e-mails to spend the same time. */
-const DUMMY_HASH = 'scrypt$32768$8$1$AnsMW32Vh+UmjMRlpe+zCg==$L/bVUKYro82Ht/lJ7G0lsPSv02AIRggP0ymRFiHqfx/oDR9tws/BrUXEgir1IxG0fNBUHMru9+6IoGo5/ARHmA==';
