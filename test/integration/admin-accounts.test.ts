@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
@@ -11,6 +13,25 @@ import { issueSetupLinkIfNeeded, LOGIN_ACCOUNT_LIMIT, LOGIN_IP_LIMIT, LOGIN_LIMI
 import { sessionCookie } from '../../app/admin/session.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
 import { verifyPassword } from '../../app/admin/auth/passwords.js';
+
+/** How many times `action` runs crypto.scrypt: the module's named export is swapped for a counting one meanwhile. */
+async function scryptRuns(action: () => PromiseLike<unknown>): Promise<number> {
+  const mutable = crypto as unknown as { scrypt: (...args: unknown[]) => void };
+  const original = mutable.scrypt;
+  let runs = 0;
+  mutable.scrypt = (...args: unknown[]) => {
+    runs++;
+    original(...args);
+  };
+  syncBuiltinESMExports(); // so `import { scrypt } from 'node:crypto'` sees it too
+  try {
+    await action();
+  } finally {
+    mutable.scrypt = original;
+    syncBuiltinESMExports();
+  }
+  return runs;
+}
 
 describeEachDatabase('admin: accounts and security', ({ db }) => {
   let h: Harness;
@@ -164,6 +185,18 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       await agent.get(paths.admin).expect(303);
     });
 
+    it('spends the same scrypt work on an invited user (no password yet) as on a wrong password or an unknown e-mail', async () => {
+      await h.stores.users.add({ email: 'invited@toko.test', passwordHash: '', role: 'merchant', merchantId: h.merchant.id, merchantRole: 'staff' }, h.clock());
+      const agent = request.agent(h.app);
+      const csrf = (await page(agent, paths.adminLogin)).csrf();
+      // Counted, not timed: how many scrypt derivations one sign-in runs.
+      const runs: Record<string, number> = {};
+      for (const email of ['invited@toko.test', 'ops@example.com', 'nobody@example.com']) {
+        runs[email] = await scryptRuns(() => agent.post(paths.adminLogin).type('form').send({ _csrf: csrf, email, password: 'a wrong guess' }).expect(401));
+      }
+      assert.deepEqual(runs, { 'invited@toko.test': 1, 'ops@example.com': 1, 'nobody@example.com': 1 });
+    });
+
     it('refuses a sign-in without the CSRF token (403)', async () => {
       const agent = request.agent(h.app);
       await agent.get(paths.adminLogin).expect(200);
@@ -226,6 +259,30 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       await guess('203.0.113.200', PASSWORD).expect(303);
     });
 
+    it(`writes no row for a sign-in refused by its client's ${LOGIN_IP_LIMIT}: one client trying ever new e-mails adds about that many rows, not one per e-mail`, async () => {
+      const rows = async () => ({
+        pairs: (await db().selectFrom('login_attempts').select('key').execute()).length,
+        accounts: (await db().selectFrom('rate_limits').select('key').where('key', 'like', 'login-account:%').execute()).length,
+      });
+      const before = await rows();
+      const agent = request.agent(h.app);
+      const csrf = (await page(agent, paths.adminLogin)).csrf();
+      const statuses: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const res = await agent
+          .post(paths.adminLogin)
+          .set('X-Forwarded-For', '203.0.113.66')
+          .type('form')
+          .send({ _csrf: csrf, email: `guess${i}@example.com`, password: 'a wrong guess' });
+        statuses.push(res.status);
+      }
+      assert.equal(statuses.filter((s) => s === 401).length, LOGIN_IP_LIMIT, statuses.join(' '));
+      assert.equal(statuses.filter((s) => s === 429).length, 200 - LOGIN_IP_LIMIT);
+      const after = await rows();
+      assert.ok(after.pairs - before.pairs <= LOGIN_IP_LIMIT + 1, `login_attempts rows: ${after.pairs - before.pairs}`);
+      assert.ok(after.accounts - before.accounts <= LOGIN_IP_LIMIT + 1, `login-account rows: ${after.accounts - before.accounts}`);
+    });
+
     /** A new browser at this forwarded address: the sign-in form, then the e-mail and password. */
     const signInFrom = async (xff: string, email: string, password: string) => {
       const agent = request.agent(h.app);
@@ -271,6 +328,31 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
       assert.equal((await signInFrom('198.51.100.9', 'ops@example.com', PASSWORD)).status, 303, 'signing in is not paused by failed step-ups');
       h.clock.advance(15 * 60_000);
       await stepUp('2001:db8:ff::1', PASSWORD).expect(303).expect('location', paths.adminUsers);
+    });
+
+    it(`counts wrong current passwords on My account against the step-up's ${STEP_UP_ACCOUNT_LIMIT}: a stolen session cannot guess there without end`, async () => {
+      const thief = await signedIn(h.app, 'ops@example.com');
+      const csrf = (await page(thief, paths.adminAccount)).csrf();
+      const NEW = 'a brand new passphrase';
+      const change = (xff: string, current: string) =>
+        thief.post(paths.adminAccount).set('X-Forwarded-For', xff).type('form').send({ _csrf: csrf, current, password: NEW, confirm: NEW });
+      // A new /64 each time: under every per-(IP, e-mail) limit.
+      for (let i = 0; i < STEP_UP_ACCOUNT_LIMIT; i++) await change(`2001:db8:${i + 1}::1`, 'a wrong guess').expect(422);
+      const refused = await change('2001:db8:ff::1', 'a wrong guess').expect(429);
+      assert.match(cheerio.load(refused.text)('h1').text(), /Too many sign-in attempts/);
+      // The same cap as the step-up's: it is full there too.
+      await thief
+        .post(paths.adminReauth)
+        .set('X-Forwarded-For', '2001:db8:fe::1')
+        .type('form')
+        .send({ _csrf: csrf, password: 'a wrong guess', back: paths.adminUsers })
+        .expect(429);
+      assert.ok(await verifyPassword(PASSWORD, (await h.stores.users.byEmail('ops@example.com'))!.passwordHash), 'unchanged');
+
+      h.clock.advance(15 * 60_000);
+      const ok = await change('2001:db8:ff::1', PASSWORD).expect(200);
+      assert.equal(cheerio.load(ok.text)('[data-changed]').length, 1);
+      assert.ok(await verifyPassword(NEW, (await h.stores.users.byEmail('ops@example.com'))!.passwordHash));
     });
 
     it(`counts only failed sign-ins against a client's ${LOGIN_IP_LIMIT}, and a client that signed in as an e-mail is not paused by others' failures`, async () => {

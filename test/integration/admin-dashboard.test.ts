@@ -4,8 +4,9 @@ import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
-import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
-import { adminPaymentPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
+import { seedAdminCast, page, PASSWORD, signedIn, type Agent } from '../helpers/admin.js';
+import { hashPassword } from '../../app/admin/auth/passwords.js';
+import { adminPaymentPath, adminPaymentRefundPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { PAGE_SIZE } from '../../app/admin/payments/service.js';
@@ -298,6 +299,33 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
       assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
       assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 1);
       assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 1);
+    });
+
+    it('refuses Retry (and Refund) to staff users with 403, shows them no Retry button, and leaves the job as it was', async () => {
+      const { p } = await refusedPayment();
+      await h.stores.users.add(
+        { email: 'staff@toko.test', passwordHash: await hashPassword(PASSWORD), role: 'merchant', merchantId: h.merchant.id, merchantRole: 'staff' },
+        h.clock(),
+      );
+      const staff = await signedIn(h.app, 'staff@toko.test');
+      const detail = await page(staff, adminPaymentPath(p.id));
+      assert.match(detail.$('#state').text(), /needs review/i);
+      assert.equal(detail.$(`form[action="${adminPaymentRetryPath(p.id)}"]`).length, 0, 'no Retry button');
+      assert.equal(detail.$(`form[action="${adminPaymentRefundPath(p.id)}"]`).length, 0, 'no Refund form');
+
+      const jobsBefore = await h.stores.jobs.list();
+      const res = await staff.post(adminPaymentRetryPath(p.id)).type('form').send({ _csrf: detail.csrf() }).expect(403);
+      assert.match(cheerio.load(res.text)('h1').text(), /owners/i);
+      assert.deepEqual(await h.stores.jobs.list(), jobsBefore, 'nothing re-queued');
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, p.xenditInvoiceId))?.syncState, 'needs_review');
+
+      // The page's other change, a refund (the sign-in counts as the step-up), is refused the same way.
+      await staff
+        .post(adminPaymentRefundPath(p.id))
+        .type('form')
+        .send({ _csrf: detail.csrf(), requestId: randomUUID(), amount: '1000', reason: 'REQUESTED_BY_CUSTOMER' })
+        .expect(403);
+      assert.equal((await h.stores.refundRequests.forPayment(p.id)).length, 0);
     });
 
     it('goes back to needs review with the new reason when the cause was not fixed', async () => {

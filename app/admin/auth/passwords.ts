@@ -19,10 +19,23 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', N, R, P, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+function parse(stored: string): { salt: Buffer; hash: Buffer; opts: ScryptOptions } | null {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (scheme !== 'scrypt' || !salt || !hash) return null;
+  return { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64'), opts: { N: Number(n), r: Number(r), p: Number(p) } };
+}
+
+/** The hash of a random password nobody knows, checked in place of a missing or unusable one. */
+const DUMMY_HASH = parse('scrypt$32768$8$1$AnsMW32Vh+UmjMRlpe+zCg==$L/bVUKYro82Ht/lJ7G0lsPSv02AIRggP0ymRFiHqfx/oDR9tws/BrUXEgir1IxG0fNBUHMru9+6IoGo5/ARHmA==')!;
+
+/**
+ * Whether the password matches the stored hash. No hash (an unknown e-mail) or an unusable one (an
+ * invited user who has not chosen a password yet: '') fails after the same scrypt work against
+ * DUMMY_HASH, so the time a sign-in takes does not tell which e-mails exist or were invited.
+ */
+export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+  const own = stored === undefined ? null : parse(stored);
+  const { salt, hash, opts } = own ?? DUMMY_HASH;
+  const key = await derive(password, salt, opts);
+  return own !== null && key.length === hash.length && timingSafeEqual(key, hash);
 }

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { User } from '../../store/users.js';
 import { InvalidCredentials, SetupLinkInvalid, TooManyAttempts, TooManyRequests } from '../../errors.js';
-import { countedWindows, refuseOverLimit } from '../../security/rate-limit.js';
+import { countedWindows, refuseOverLimit, type RateCounter } from '../../security/rate-limit.js';
 import { paths } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -87,10 +87,10 @@ async function hitOrRefuse(
   }
 }
 
-/** Unknown e-mails cost the same scrypt work as known ones. */
+/** Unknown e-mails and invited users (no password yet) cost the same scrypt work as known ones (verifyPassword). */
 async function checkPassword(deps: OnboardingDeps, input: { email: string; password: string }): Promise<User> {
   const user = await deps.stores.users.byEmail(input.email);
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
+  const ok = await verifyPassword(input.password, user?.passwordHash);
   if (!user || !ok || user.disabledAt) throw new InvalidCredentials('wrong e-mail or password');
   return user;
 }
@@ -109,7 +109,9 @@ async function succeeded(deps: OnboardingDeps, pair: string): Promise<void> {
  *
  * The per-IP and per-e-mail counters are counted before the password is checked and taken back
  * when it was right (or the attempt was refused): checking first and counting after a failure
- * would let a burst of concurrent guesses all pass the check before any of them counted.
+ * would let a burst of concurrent guesses all pass the check before any of them counted. The
+ * per-IP counter comes first: a client over it writes no (IP, e-mail) or per-e-mail row for the
+ * e-mails it goes on trying.
  *
  * A known client, one that signed in (or stepped up) as this e-mail from this IP within
  * LOGIN_KNOWN_CLIENT_MS, is held to its per-(IP, e-mail) limit only. An attacker spread over many
@@ -126,10 +128,10 @@ export async function login(deps: OnboardingDeps, input: Credentials): Promise<U
     deps,
     input,
     'login',
-    [
-      { key: `login-ip:${input.ip}`, rule: { limit: LOGIN_IP_LIMIT, windowSeconds } },
-      { key: `login-account:${sha256(input.email)}`, rule: { limit: LOGIN_ACCOUNT_LIMIT, windowSeconds } },
-    ],
+    {
+      first: [{ key: `login-ip:${input.ip}`, rule: { limit: LOGIN_IP_LIMIT, windowSeconds } }],
+      then: [{ key: `login-account:${sha256(input.email)}`, rule: { limit: LOGIN_ACCOUNT_LIMIT, windowSeconds } }],
+    },
     async (pair, now) => {
       const known = (await deps.stores.rateLimits.windowStarts([`login-ok:${pair}`])).get(`login-ok:${pair}`);
       return known !== undefined && known.getTime() > now.getTime() - LOGIN_KNOWN_CLIENT_MS;
@@ -145,34 +147,49 @@ export async function login(deps: OnboardingDeps, input: Credentials): Promise<U
  * addresses it guesses from; only a session can fill it.
  */
 export async function confirmPassword(deps: OnboardingDeps, input: Credentials): Promise<User> {
-  return attempt(deps, input, 'step-up', [
-    { key: `stepup-account:${sha256(input.email)}`, rule: { limit: STEP_UP_ACCOUNT_LIMIT, windowSeconds: LOGIN_WINDOW_MS / 1000 } },
-  ]);
+  return attempt(deps, input, 'step-up', {
+    first: [{ key: `stepup-account:${sha256(input.email)}`, rule: { limit: STEP_UP_ACCOUNT_LIMIT, windowSeconds: LOGIN_WINDOW_MS / 1000 } }],
+    then: [],
+  });
 }
 
 type Credentials = { email: string; password: string; ip: string };
 
 /**
- * One password check under the per-(IP, e-mail) limit and the `failures` windows (failed attempts
- * only: counted first, taken back when the password was right); `exempt` may let a client past them.
+ * Windows of failed attempts (counted first, taken back when the password was right). `first` is
+ * counted before anything is written for the e-mail or the (IP, e-mail) pair: a request it refuses
+ * adds no row, so one client trying ever new e-mails adds at most its limit's worth of rows per
+ * window. `then` comes after the pair's count.
+ */
+type Failures = { first: RateCounter[]; then: RateCounter[] };
+
+/**
+ * One password check under the `failures` windows and the per-(IP, e-mail) limit; `exempt` may let
+ * a client past the windows. A refused attempt is taken back from every window it was counted in.
  */
 async function attempt(
   deps: OnboardingDeps,
   input: Credentials,
   what: string,
-  failures: Parameters<typeof countedWindows>[0],
+  failures: Failures,
   exempt?: (pair: string, now: Date) => Promise<boolean>,
 ): Promise<User> {
   const pair = sha256(`${input.ip}\n${input.email}`);
-  await countPairAttempt(deps, pair);
   const now = deps.clock();
-  const counted = countedWindows(failures, now.getTime());
-  await hitOrRefuse(deps, counted, now, what, exempt && (() => exempt(pair, now)));
-  const user = await checkPassword(deps, input);
-  await deps.stores.rateLimits.unhit(counted);
+  const isExempt = exempt && (() => exempt(pair, now));
+  const first = countedWindows(failures.first, now.getTime());
+  const then = countedWindows(failures.then, now.getTime());
+  await hitOrRefuse(deps, first, now, what, isExempt);
+  let user: User;
+  try {
+    await countPairAttempt(deps, pair);
+    await hitOrRefuse(deps, then, now, what, isExempt);
+    user = await checkPassword(deps, input);
+  } catch (err) {
+    if (err instanceof TooManyAttempts) await deps.stores.rateLimits.unhit(first);
+    throw err;
+  }
+  await deps.stores.rateLimits.unhit([...first, ...then]);
   await succeeded(deps, pair);
   return user;
 }
-
-/** The hash of a random password nobody knows, checked for unknown e-mails to spend the same time. */
-const DUMMY_HASH = 'scrypt$32768$8$1$AnsMW32Vh+UmjMRlpe+zCg==$L/bVUKYro82Ht/lJ7G0lsPSv02AIRggP0ymRFiHqfx/oDR9tws/BrUXEgir1IxG0fNBUHMru9+6IoGo5/ARHmA==';

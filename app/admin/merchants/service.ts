@@ -69,8 +69,13 @@ export async function merchantFor(deps: Pick<MerchantOnboardingDeps, 'stores'>, 
  */
 export async function merchantToChange(deps: Pick<MerchantOnboardingDeps, 'stores'>, actor: User, merchantId: string): Promise<Merchant> {
   const merchant = await merchantFor(deps, actor, merchantId);
-  if (actor.role === 'merchant' && actor.merchantRole !== 'owner') throw new OwnersOnly('staff users only read');
+  if (!changesMerchants(actor)) throw new OwnersOnly('staff users only read');
   return merchant;
+}
+
+/** Whom merchantToChange lets change their merchants, for pages to offer their forms to them only. */
+export function changesMerchants(actor: User): boolean {
+  return actor.role !== 'merchant' || actor.merchantRole === 'owner';
 }
 
 /** Step 1 (operators): a new merchant from a verified Xero Custom Connection. */

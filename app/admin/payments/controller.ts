@@ -15,6 +15,7 @@ import type { User } from '../../store/users.js';
 import * as service from './service.js';
 import { balances } from './balances.js';
 import { storableText } from '../fields.js';
+import { changesMerchants } from '../merchants/service.js';
 
 const DashboardQuery = z.object({
   state: z.enum(['pending', 'recorded', 'needs_review']).optional().catch(undefined),
@@ -113,6 +114,7 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
     render(res, 200, 'payment', {
       ...detail,
       retried: req.query.retried === '1',
+      retryAllowed: changesMerchants(signedIn(res)),
       refundForm: refundFormOf(detail, signedIn(res)),
       refundErrors: {},
       refundNotice: notice,
@@ -141,6 +143,7 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
         render(res, err.status, 'payment', {
           ...detail,
           retried: false,
+          retryAllowed: changesMerchants(signedIn(res)),
           refundForm: { ...refundFormOf(detail, signedIn(res)), values },
           refundErrors: err.fields,
           refundNotice: null,

@@ -18,6 +18,7 @@ import type { FeeReturn } from '../../store/fee-returns.js';
 import type { Refund } from '../../store/refunds.js';
 import type { RefundRequest } from '../../store/refund-requests.js';
 import { refundable } from './refund.js';
+import { merchantToChange } from '../merchants/service.js';
 
 /** At most this many rows in one CSV export. */
 export const CSV_MAX_ROWS = 10_000;
@@ -173,10 +174,14 @@ export async function paymentDetail(
   };
 }
 
-/** The merchant fixed the cause in Xero: run the record-payment job again from a clean slate. */
+/**
+ * The merchant fixed the cause in Xero: run the record-payment job again from a clean slate. A
+ * change like any other: operators and the merchant's owners; staff users only read (403).
+ */
 export async function retryPayment(deps: OnboardingDeps, actor: User, paymentId: string): Promise<void> {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
+  await merchantToChange(deps, actor, payment.merchantId);
   if (!(await deps.stores.dashboard.requeueRecordPayment(payment.id, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId), deps.clock()))) {
     throw new Conflict('this payment is not waiting for review');
   }

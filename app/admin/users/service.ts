@@ -5,10 +5,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EmailTakenError, type MerchantRole, type User } from '../../store/users.js';
-import { FormInvalid, Forbidden, NotFound, UserLinkInvalid } from '../../errors.js';
+import { FormInvalid, Forbidden, InvalidCredentials, NotFound, UserLinkInvalid } from '../../errors.js';
 import { paths } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
-import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { hashPassword } from '../auth/passwords.js';
+import { confirmPassword } from '../auth/service.js';
 import { recordChange } from '../audit.js';
 import { isUuid } from '../../security/uuid.js';
 
@@ -117,10 +118,24 @@ export async function setPasswordByLink(deps: OnboardingDeps, token: string, pas
   return user;
 }
 
-/** Needs the current password; the user's other sessions end. */
-export async function changeOwnPassword(deps: OnboardingDeps, actor: User, sessionHash: string, current: string, next: string): Promise<void> {
-  if (!(await verifyPassword(current, actor.passwordHash))) throw new FormInvalid({ current: 'errors:passwordWrong' });
-  await deps.stores.users.setPassword(actor.id, await hashPassword(next), sessionHash);
+/**
+ * Needs the current password, checked as the step-up checks it: a wrong one counts against the same
+ * per-e-mail cap, so a stolen session cannot guess here without end (over the cap: 429 here and at
+ * the step-up). The user's other sessions end.
+ */
+export async function changeOwnPassword(
+  deps: OnboardingDeps,
+  actor: User,
+  sessionHash: string,
+  input: { current: string; next: string; ip: string },
+): Promise<void> {
+  try {
+    await confirmPassword(deps, { email: actor.email, password: input.current, ip: input.ip });
+  } catch (err) {
+    if (err instanceof InvalidCredentials) throw new FormInvalid({ current: 'errors:passwordWrong' });
+    throw err;
+  }
+  await deps.stores.users.setPassword(actor.id, await hashPassword(input.next), sessionHash);
   await recordChange(deps, actor, actor.merchantId, 'password_changed', {});
 }
 
