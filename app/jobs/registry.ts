@@ -8,7 +8,7 @@ import type { XenditGateway } from '../clients/xendit/types.js';
 import { JOB_SPECS, type JobKind } from './kinds.js';
 import type { JobHandler, JobScope, RunnerDeps } from './runner.js';
 import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
-import { postFeeJob } from './sync/post-fee.js';
+import { flagFeeForReview, postFeeJob } from './sync/post-fee.js';
 import { verifyCheckoutJob } from './sync/verify-checkout.js';
 import { recordBackendPaymentJob } from './sync/record-backend-payment.js';
 import { reconcileJob } from './sync/reconcile.js';
@@ -175,7 +175,7 @@ const HANDLERS: Record<JobKind, Entry> = {
     batch: true,
     onNeedsReview: (b) => flagPaymentForReview(b.deps),
   },
-  'post-fee': { handler: (b) => scoped(b, postFeeJob), batch: true },
+  'post-fee': { handler: (b) => scoped(b, postFeeJob), batch: true, onNeedsReview: (b) => flagFeeForReview(b.deps) },
   'verify-checkout': { handler: (b) => verifyCheckoutJob(b.deps) },
   reconcile: {
     handler: ({ deps }) => {

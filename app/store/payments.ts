@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Expression, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { FeeState, PaymentsTable, SyncState } from './schema.js';
 import { int8 } from './int8.js';
@@ -129,6 +129,15 @@ const newRow = (p: NewPayment, now: Date) => ({
   updated_at: now,
 });
 
+/**
+ * A payment is recorded again when a person presses Retry after part of it went into Xero (an
+ * over-payment): its fee was decided, and may have been posted, on the first recording, and its
+ * post-fee job's dedupe key outlives the job, so no new job would come to move a fee set back to
+ * 'pending'. So only a payment with no fee state yet takes the one given: 'posted' and
+ * 'not_needed' stay, and 'needs_review' stays in the review list for its own job's replay.
+ */
+const feeStateOnce = (current: Expression<unknown>, given: Expression<unknown> | FeeState) => sql<FeeState>`coalesce(${current}, ${given})`;
+
 export function createPaymentStore(db: Db) {
   return {
     /** One row per Xendit invoice: the first writer wins and everyone gets that row back. */
@@ -154,6 +163,7 @@ export function createPaymentStore(db: Db) {
     /**
      * The payment is in Xero. The fee job (`feeJob`, when the fee is pending) is queued in the same
      * transaction, so a crash can never leave a recorded payment whose fee nobody will post.
+     * The fee's state is set only the first time (feeStateOnce).
      */
     async markInXero(p: Pick<Payment, 'id' | 'merchantId'>, x: InXero, now: Date, feeJob?: NewJobRow): Promise<void> {
       const marked = (qb: Db) =>
@@ -166,7 +176,7 @@ export function createPaymentStore(db: Db) {
             xero_overpayment_id: x.overpayment?.xeroOverpaymentId ?? null,
             sync_state: x.reviewReason ? 'needs_review' : 'recorded',
             last_error: x.reviewReason ?? null,
-            fee_state: x.fee,
+            fee_state: feeStateOnce(sql.ref('fee_state'), x.fee),
             xero_attempt_at: null,
             ...(x.feeMayExist ? { fee_attempt_at: now } : {}),
             updated_at: now,
@@ -194,7 +204,8 @@ export function createPaymentStore(db: Db) {
       const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.xeroPaymentId}::text, ${r.fee}::text, ${r.now}::timestamptz)`));
       const update = (q: Db) =>
         sql`update payments set xero_payment_id = v.xid, amount_recorded = null, overpaid = null, xero_overpayment_id = null,
-              sync_state = 'recorded', last_error = null, fee_state = v.fee, xero_attempt_at = null, updated_at = v.now
+              sync_state = 'recorded', last_error = null, fee_state = ${feeStateOnce(sql.ref('payments.fee_state'), sql.ref('v.fee'))},
+              xero_attempt_at = null, updated_at = v.now
             from (values ${values}) as v(id, xid, fee, now) where payments.id = v.id`.execute(q);
       const feeJobs = rows.flatMap((r) => (r.feeJob ? [r.feeJob] : []));
       if (feeJobs.length === 0) return void (await update(db));

@@ -113,6 +113,22 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1, 'the payment was made once');
   });
 
+  it('a fee whose job gives up (Xero answering 503 all along) is in needs_review with the reason, not left pending', async () => {
+    const { x } = await paidInvoice();
+    h.sims.xero.faults.failNext(100, 503, { path: BANK_TXNS });
+    await h.worker.drain();
+    for (let i = 0; i < 20 && (await jobs()).includes('post-fee:queued'); i++) {
+      h.clock.advance(9 * 3600_000);
+      await h.worker.drain();
+    }
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:needs_review']);
+    const p = await payment(x.id);
+    assert.equal(p?.feeState, 'needs_review', 'counted and shown for the replay');
+    assert.match(p?.feeError ?? '', /gave up after 15 attempts: .*503/);
+    assert.equal(await h.stores.metrics.needsReview(), 1);
+    assert.equal(txns().length, 0);
+  });
+
   it('puts a fee Xero refuses (400) in needs_review; the payment stays recorded', async () => {
     await h.stores.db.updateTable('merchants').set({ fee_account_code: '999' }).where('id', '=', h.merchant.id).execute();
     const { inv, x } = await paidInvoice();

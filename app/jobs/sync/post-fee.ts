@@ -92,6 +92,20 @@ export function postFeeJob(deps: PostFeeDeps) {
   };
 }
 
+/**
+ * The runner gave up on (or refused) a fee's job (the registry hooks it to post-fee): a fee still
+ * 'pending' would read as on its way, kept out of the needs-review count and making the fee
+ * Xendit gives back wait for it; so it is flagged with the reason, for the job's replay.
+ */
+export function flagFeeForReview(deps: Pick<PostFeeDeps, 'stores' | 'clock'>) {
+  return async (job: Job, reason: string): Promise<void> => {
+    const parsed = PostFeePayload.safeParse(job.payload);
+    if (!parsed.success) return;
+    const payment = await deps.stores.payments.byId(parsed.data.paymentId);
+    if (payment?.feeState === 'pending') await deps.stores.payments.markFeeNeedsReview(payment.id, reason, deps.clock());
+  };
+}
+
 /** How long after the payment Xendit's ledger may still not list its transaction. */
 export const LEDGER_LAG_MS = 60 * 60_000;
 
@@ -186,8 +200,8 @@ export function feeLines(payment: Payment, f: FeeFigures) {
 
 /** Whether an earlier attempt may have put the fee in Xero: only then is it looked up by Reference first. */
 function feeMayBeInXero(payment: Payment): boolean {
-  // fee_attempt_at: sent, not answered. xero_fee_txn_id: posted once, and the payment was recorded
-  // again since (an operator's replay sets its fee back to pending).
+  // fee_attempt_at: sent, not answered. xero_fee_txn_id: posted once, yet run again (a fee an older
+  // release set back to pending when its payment was recorded again).
   return Boolean(payment.feeAttemptAt || payment.xeroFeeTxnId);
 }
 
