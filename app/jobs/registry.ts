@@ -82,12 +82,17 @@ export function inGroup<D extends { stores: Stores; xero: XeroGateway; xendit: X
 ): D {
   const { stores, xendit } = deps;
   const merchants = { ...stores.merchants, byId: (id: string) => scope.remembered(`merchant:${id}`, () => stores.merchants.byId(id)) };
+  // The merchant's fee billing history, read once for the group (each payment is judged by its paid time).
+  const feeBills: Stores['feeBills'] = {
+    ...stores.feeBills,
+    billingAt: (m) => scope.remembered(`fee-billing:${m.id}`, () => stores.feeBills.billingAt(m)),
+  };
   const upstream = upstreamCalls(xendit, scope.upstream);
   return {
     ...deps,
     xero: scope.xero,
     xendit: deps.xenditReads ? { ...upstream, ...listedReads(deps.xenditReads, scope, job?.createdAt) } : upstream,
-    stores: { ...stores, merchants, ...gathered(stores, scope) },
+    stores: { ...stores, merchants, feeBills, ...gathered(stores, scope) },
   };
 }
 

@@ -169,6 +169,65 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done', 'post-fee:done', 'post-fee:done', 'post-fee:done']);
   });
 
+  describe('fee billing: each payment by the setting in force when the customer paid', () => {
+    const minuteAfter = (at: Date) => new Date(at.getTime() + 60_000);
+    const billing = (xenditFeeBilling: 'deducted' | 'invoiced', at: Date) => h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling }, at);
+
+    it('a fee waiting in review when the merchant switched to monthly bills is still posted once fixed (the monthly bill does not hold it)', async () => {
+      await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
+      const { x } = await paidInvoice();
+      await h.worker.drain();
+      const p = (await payment(x.id))!;
+      assert.equal(p.feeState, 'needs_review');
+
+      await billing('invoiced', minuteAfter(p.paidAt));
+      await h.stores.db.updateTable('merchants').set({ fee_account_code: '404' }).where('id', '=', h.merchant.id).execute();
+      assert.equal(await h.stores.jobs.replayKey(`post-fee:${p.id}`, ['needs_review'], h.clock()), true);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted', 'not "not needed": Xendit took it from this payment');
+      assert.deepEqual(
+        txns().map((t) => [t.reference, t.total]),
+        [[`Xendit fee ${x.id}`, 435000n]],
+      );
+    });
+
+    it('a fee waiting for Xendit to list its transaction when the merchant switched to monthly bills is posted when listed', async () => {
+      const { x } = await paidInvoice({
+        atXendit: (i) => {
+          i.paidAt = h.clock();
+          i.transactionUnlisted = true;
+        },
+      });
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'pending');
+      h.clock.advance(60_000);
+      await billing('invoiced', h.clock());
+      h.sims.xendit.getInvoice(x.id)!.transactionUnlisted = false;
+      h.clock.advance(20 * 60_000);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+      assert.equal(txns().length, 1);
+    });
+
+    it('paid while fees were billed monthly, recorded after the switch back to per payment: no fee posted (the monthly bill holds it)', async () => {
+      await billing('invoiced', new Date('2026-01-01T00:00:00Z'));
+      const { x } = await paidInvoice();
+      await billing('deducted', minuteAfter(h.sims.xendit.getInvoice(x.id)!.paidAt!));
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'not_needed');
+      assert.deepEqual(await jobs(), ['record-payment:done'], 'no fee job queued');
+      assert.equal(txns().length, 0);
+    });
+
+    it('paid while fees were taken per payment, recorded after the switch to monthly: the fee is posted', async () => {
+      const { x } = await paidInvoice();
+      await billing('invoiced', minuteAfter(h.sims.xendit.getInvoice(x.id)!.paidAt!));
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+      assert.equal(txns().length, 1);
+    });
+  });
+
   describe('VAT on the fee not (yet) listed at Xendit', () => {
     /** Paid now (by the test clock), with 479 IDR VAT on the fee, its transaction not in Xendit's ledger yet. */
     const lagging = (x: SimXenditInvoice) => {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
-import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import { clearingAccountFor, type Merchant, type XenditFeeBilling } from '../../store/merchants.js';
 import type { Payment } from '../../store/payments.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from '../../clients/xendit/types.js';
@@ -50,7 +50,7 @@ export function postFeeJob(deps: PostFeeDeps) {
     if (!merchant) throw new NeedsReview(`merchant ${payment.merchantId} no longer exists`);
 
     // Fees invoiced separately were never taken from this payment: nothing to post per payment.
-    if (merchant.feePosting === 'off' || merchant.xenditFeeBilling === 'invoiced')
+    if (merchant.feePosting === 'off' || (await feeBillingWhenPaid(deps, merchant, payment)) === 'invoiced')
       return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     let fee: number;
     let tax: number;
@@ -104,6 +104,16 @@ export function flagFeeForReview(deps: Pick<PostFeeDeps, 'stores' | 'clock'>) {
     const payment = await deps.stores.payments.byId(parsed.data.paymentId);
     if (payment?.feeState === 'pending') await deps.stores.payments.markFeeNeedsReview(payment.id, reason, deps.clock());
   };
+}
+
+/**
+ * How Xendit charged its fee on this payment: by the setting in force when the customer paid
+ * (fee_billing_changes), as the report and the monthly fee bills judge it. Today's setting would
+ * drop a fee taken from the payment (waiting here, then the merchant switched to monthly bills,
+ * which do not include it) or post one the monthly bill also holds.
+ */
+export async function feeBillingWhenPaid(deps: Pick<PostFeeDeps, 'stores'>, merchant: Merchant, payment: Pick<Payment, 'paidAt'>): Promise<XenditFeeBilling> {
+  return (await deps.stores.feeBills.billingAt(merchant))(payment.paidAt);
 }
 
 /** How long after the payment Xendit's ledger may still not list its transaction. */
