@@ -121,7 +121,7 @@ function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'c
     byId: (id) => scope.together('payments.byId', id, (ids) => p.byIds(ids)),
     getOrCreate: (np, now) => scope.together('payments.getOrCreate', np, (all) => p.getOrCreateAll(all, now)),
     noteXeroAttempt: (id, at) => scope.together('payments.noteXeroAttempt', { id, at }, async (rows) => (await p.noteXeroAttempts(rows), [])),
-    noteFeeAttempt: (id, at) => scope.together('payments.noteFeeAttempt', { id, at }, async (rows) => (await p.noteFeeAttempts(rows), [])),
+    noteFeeAttempt: (id, entry, at) => scope.together('payments.noteFeeAttempt', { id, entry, at }, async (rows) => (await p.noteFeeAttempts(rows), [])),
     markFeePosted: (id, xeroFeeTxnId, now) =>
       scope.together('payments.markFeePosted', { id, xeroFeeTxnId, now }, async (rows) => (await p.markFeesPosted(rows), [])),
     setFeeFromTransaction: (id, f, now) =>

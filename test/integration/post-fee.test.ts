@@ -169,6 +169,58 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done', 'post-fee:done', 'post-fee:done', 'post-fee:done']);
   });
 
+  describe('a fee whose answer was lost, then the settings changed: the retry looks where it was sent', () => {
+    const journals = () => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.status === 'POSTED');
+    /** Paid, recorded, the fee's Spend Money saved by Xero but its answer lost: the job waits to retry. */
+    async function spendAnswerLost() {
+      const { x } = await paidInvoice();
+      h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TXNS });
+      await h.worker.drain();
+      assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:queued']);
+      assert.equal(txns().length, 1, 'Xero did save it');
+      const p = (await payment(x.id))!;
+      assert.deepEqual(p.feeEntry, { kind: 'spend', accountId: h.clearingAccountId }, 'kept with the attempt mark');
+      return { x, spend: txns()[0] };
+    }
+    /** Fees as manual journals from now on, on a non-bank clearing account (the only kind Xero takes journals on). */
+    async function switchToJournals() {
+      const clearing = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true });
+      await h.stores.db.updateTable('merchants').set({ clearing_account_id: clearing.accountId }).where('id', '=', h.merchant.id).execute();
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+    }
+    async function retried(x: { id: string }, spend: { bankTransactionId: string }) {
+      h.clock.advance(60_000);
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.feeState, 'posted');
+      assert.equal(p?.xeroFeeTxnId, spend.bankTransactionId, 'the Spend Money Xero saved');
+      assert.equal(txns().length, 1, 'no second Spend Money');
+      assert.equal(journals().length, 0, 'and no journal');
+    }
+
+    it('switched to manual journals: the Spend Money is found, no journal is posted', async () => {
+      const { x, spend } = await spendAnswerLost();
+      await switchToJournals();
+      await retried(x, spend);
+    });
+
+    it('switched to another clearing bank account: the Spend Money is found on the account it was sent from', async () => {
+      const { x, spend } = await spendAnswerLost();
+      const other = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Xendit new', type: 'BANK', currencyCode: 'IDR' });
+      await h.stores.db.updateTable('merchants').set({ clearing_account_id: other.accountId }).where('id', '=', h.merchant.id).execute();
+      await retried(x, spend);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, other.accountId), 0n);
+    });
+
+    it('an attempt sent before the entry was kept (none stored): looked for both ways before anything is made', async () => {
+      const { x, spend } = await spendAnswerLost();
+      await h.stores.db.updateTable('payments').set({ fee_entry_kind: null, fee_entry_account: null }).where('xendit_invoice_id', '=', x.id).execute();
+      // Fee posting switched (the clearing account kept): the journal way is looked at first, then the Spend Money's.
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      await retried(x, spend);
+    });
+  });
+
   describe('fee billing: each payment by the setting in force when the customer paid', () => {
     const minuteAfter = (at: Date) => new Date(at.getTime() + 60_000);
     const billing = (xenditFeeBilling: 'deducted' | 'invoiced', at: Date) => h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling }, at);

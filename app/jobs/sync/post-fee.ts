@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import { clearingAccountFor, type Merchant, type XenditFeeBilling } from '../../store/merchants.js';
-import type { Payment } from '../../store/payments.js';
+import type { FeeEntry, Payment } from '../../store/payments.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
@@ -77,8 +77,7 @@ export function postFeeJob(deps: PostFeeDeps) {
     if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
 
     try {
-      const post = merchant.feePosting === 'manual_journal' ? journalOnce : spendOnce;
-      const txnId = await post(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode });
+      const txnId = await postOnce(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode });
       await deps.stores.payments.markFeePosted(payment.id, txnId, deps.clock());
       deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
     } catch (err) {
@@ -215,18 +214,46 @@ function feeMayBeInXero(payment: Payment): boolean {
   return Boolean(payment.feeAttemptAt || payment.xeroFeeTxnId);
 }
 
-/** The normal path is the create alone (see feeMayBeInXero). */
+/** The fee in Xero once: found where an earlier attempt may have sent it, else made as the settings say now. The normal path is the create alone (see feeMayBeInXero). */
+async function postOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
+  if (feeMayBeInXero(payment)) {
+    const found = await feeFoundInXero(deps, merchant, payment);
+    if (found) return found;
+  }
+  return merchant.feePosting === 'manual_journal' ? journalOnce(deps, merchant, payment, f) : spendOnce(deps, merchant, payment, f);
+}
+
+/**
+ * The fee an earlier attempt put in Xero, looked for where that attempt sent it (payments.feeEntry,
+ * committed with its attempt mark), whatever fee posting and the clearing account are now: looking
+ * only where today's settings point made a second entry after a switch of either. An attempt made
+ * before the entry was kept is looked for both ways, on today's clearing account.
+ */
+async function feeFoundInXero(deps: PostFeeDeps, merchant: Merchant, payment: Payment): Promise<string | null> {
+  const reference = feeReference(payment.xenditInvoiceId);
+  const clearing = clearingAccountFor(merchant, payment.currency);
+  const kinds: FeeEntry['kind'][] = merchant.feePosting === 'manual_journal' ? ['journal', 'spend'] : ['spend', 'journal'];
+  const places: FeeEntry[] = payment.feeEntry ? [payment.feeEntry] : kinds.map((kind) => ({ kind, accountId: clearing }));
+  for (const place of places) {
+    if (place.kind === 'spend') {
+      const ours = (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.bankAccountId === place.accountId);
+      if (ours) return ours.bankTransactionId;
+    } else {
+      const [journal] = await deps.xero.findManualJournalsByNarration(merchant.xero, reference);
+      if (journal) return journal.manualJournalId;
+    }
+  }
+  return null;
+}
+
+/** Spend Money out of the clearing bank account. */
 async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const reference = feeReference(payment.xenditInvoiceId);
   const clearing = clearingAccountFor(merchant, payment.currency);
-  if (feeMayBeInXero(payment)) {
-    const existing = await deps.xero.findBankTransactionsByReference(merchant.xero, reference);
-    const ours = existing.find((t) => t.bankAccountId === clearing);
-    if (ours) return ours.bankTransactionId;
-  }
+  const entry: FeeEntry = { kind: 'spend', accountId: clearing };
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   const created = await sendOnce(
-    (at) => deps.stores.payments.noteFeeAttempt(payment.id, at),
+    (at) => deps.stores.payments.noteFeeAttempt(payment.id, entry, at),
     deps.clock(),
     () =>
       deps.xero.createBankTransaction(
@@ -254,10 +281,7 @@ async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment
  */
 async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const narration = feeReference(payment.xenditInvoiceId);
-  if (feeMayBeInXero(payment)) {
-    const existing = await deps.xero.findManualJournalsByNarration(merchant.xero, narration);
-    if (existing[0]) return existing[0].manualJournalId;
-  }
+  const entry: FeeEntry = { kind: 'journal', accountId: clearingAccountFor(merchant, payment.currency) };
   const lines = feeLines(payment, f);
   lines.push({
     description: `Xendit fee and VAT kept from invoice ${payment.xenditInvoiceId}`,
@@ -266,7 +290,7 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
   });
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   const created = await sendOnce(
-    (at) => deps.stores.payments.noteFeeAttempt(payment.id, at),
+    (at) => deps.stores.payments.noteFeeAttempt(payment.id, entry, at),
     deps.clock(),
     () => deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, `xendit-fee-journal-${payment.id}`),
   );
