@@ -8,7 +8,7 @@ import type { XenditGateway } from '../clients/xendit/types.js';
 import { JOB_SPECS, type JobKind } from './kinds.js';
 import type { JobHandler, JobScope, RunnerDeps } from './runner.js';
 import { createBankAccountCache, flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
-import { postFeeJob } from './sync/post-fee.js';
+import { flagFeeForReview, postFeeJob } from './sync/post-fee.js';
 import { verifyCheckoutJob } from './sync/verify-checkout.js';
 import { recordBackendPaymentJob } from './sync/record-backend-payment.js';
 import { reconcileJob } from './sync/reconcile.js';
@@ -82,12 +82,17 @@ export function inGroup<D extends { stores: Stores; xero: XeroGateway; xendit: X
 ): D {
   const { stores, xendit } = deps;
   const merchants = { ...stores.merchants, byId: (id: string) => scope.remembered(`merchant:${id}`, () => stores.merchants.byId(id)) };
+  // The merchant's fee billing history, read once for the group (each payment is judged by its paid time).
+  const feeBills: Stores['feeBills'] = {
+    ...stores.feeBills,
+    billingAt: (m) => scope.remembered(`fee-billing:${m.id}`, () => stores.feeBills.billingAt(m)),
+  };
   const upstream = upstreamCalls(xendit, scope.upstream);
   return {
     ...deps,
     xero: scope.xero,
     xendit: deps.xenditReads ? { ...upstream, ...listedReads(deps.xenditReads, scope, job?.createdAt) } : upstream,
-    stores: { ...stores, merchants, ...gathered(stores, scope) },
+    stores: { ...stores, merchants, feeBills, ...gathered(stores, scope) },
   };
 }
 
@@ -116,7 +121,7 @@ function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'c
     byId: (id) => scope.together('payments.byId', id, (ids) => p.byIds(ids)),
     getOrCreate: (np, now) => scope.together('payments.getOrCreate', np, (all) => p.getOrCreateAll(all, now)),
     noteXeroAttempt: (id, at) => scope.together('payments.noteXeroAttempt', { id, at }, async (rows) => (await p.noteXeroAttempts(rows), [])),
-    noteFeeAttempt: (id, at) => scope.together('payments.noteFeeAttempt', { id, at }, async (rows) => (await p.noteFeeAttempts(rows), [])),
+    noteFeeAttempt: (id, entry, at) => scope.together('payments.noteFeeAttempt', { id, entry, at }, async (rows) => (await p.noteFeeAttempts(rows), [])),
     markFeePosted: (id, xeroFeeTxnId, now) =>
       scope.together('payments.markFeePosted', { id, xeroFeeTxnId, now }, async (rows) => (await p.markFeesPosted(rows), [])),
     setFeeFromTransaction: (id, f, now) =>
@@ -175,7 +180,7 @@ const HANDLERS: Record<JobKind, Entry> = {
     batch: true,
     onNeedsReview: (b) => flagPaymentForReview(b.deps),
   },
-  'post-fee': { handler: (b) => scoped(b, postFeeJob), batch: true },
+  'post-fee': { handler: (b) => scoped(b, postFeeJob), batch: true, onNeedsReview: (b) => flagFeeForReview(b.deps) },
   'verify-checkout': { handler: (b) => verifyCheckoutJob(b.deps) },
   reconcile: {
     handler: ({ deps }) => {

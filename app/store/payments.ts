@@ -1,6 +1,6 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Expression, type Selectable } from 'kysely';
 import type { Db } from './db.js';
-import type { FeeState, PaymentsTable, SyncState } from './schema.js';
+import type { FeeEntryKind, FeeState, PaymentsTable, SyncState } from './schema.js';
 import { int8 } from './int8.js';
 import type { NewJobRow } from './jobs.js';
 import type { Currency } from '../money.js';
@@ -36,11 +36,19 @@ export interface Payment {
   xeroAttemptAt: Date | null;
   /** The same for the fee's create. */
   feeAttemptAt: Date | null;
+  /** How the fee's last attempt was sent (null: never, or before this was kept): where a retry looks. */
+  feeEntry: FeeEntry | null;
   /** How the customer paid, as Xendit named it (BANK_TRANSFER / BCA, EWALLET / OVO, ...). */
   paymentMethod: string | null;
   paymentChannel: string | null;
   /** Xendit's payment_id of the invoice's payment: how a refund that names no invoice is tied to it. */
   xenditPaymentId: string | null;
+}
+
+/** A fee's entry in Xero as an attempt sent it: its kind, and the clearing account it was made against. */
+export interface FeeEntry {
+  kind: FeeEntryKind;
+  accountId: string;
 }
 
 export type NewPayment = Omit<
@@ -58,6 +66,7 @@ export type NewPayment = Omit<
   | 'xeroOverpaymentId'
   | 'xeroAttemptAt'
   | 'feeAttemptAt'
+  | 'feeEntry'
   | 'paymentMethod'
   | 'paymentChannel'
   | 'xenditPaymentId'
@@ -102,6 +111,7 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   xeroOverpaymentId: r.xero_overpayment_id,
   xeroAttemptAt: r.xero_attempt_at,
   feeAttemptAt: r.fee_attempt_at,
+  feeEntry: r.fee_entry_kind && r.fee_entry_account ? { kind: r.fee_entry_kind, accountId: r.fee_entry_account } : null,
   paymentMethod: r.payment_method,
   paymentChannel: r.payment_channel,
   xenditPaymentId: r.xendit_payment_id,
@@ -129,6 +139,15 @@ const newRow = (p: NewPayment, now: Date) => ({
   updated_at: now,
 });
 
+/**
+ * A payment is recorded again when a person presses Retry after part of it went into Xero (an
+ * over-payment): its fee was decided, and may have been posted, on the first recording, and its
+ * post-fee job's dedupe key outlives the job, so no new job would come to move a fee set back to
+ * 'pending'. So only a payment with no fee state yet takes the one given: 'posted' and
+ * 'not_needed' stay, and 'needs_review' stays in the review list for its own job's replay.
+ */
+const feeStateOnce = (current: Expression<unknown>, given: Expression<unknown> | FeeState) => sql<FeeState>`coalesce(${current}, ${given})`;
+
 export function createPaymentStore(db: Db) {
   return {
     /** One row per Xendit invoice: the first writer wins and everyone gets that row back. */
@@ -154,6 +173,7 @@ export function createPaymentStore(db: Db) {
     /**
      * The payment is in Xero. The fee job (`feeJob`, when the fee is pending) is queued in the same
      * transaction, so a crash can never leave a recorded payment whose fee nobody will post.
+     * The fee's state is set only the first time (feeStateOnce).
      */
     async markInXero(p: Pick<Payment, 'id' | 'merchantId'>, x: InXero, now: Date, feeJob?: NewJobRow): Promise<void> {
       const marked = (qb: Db) =>
@@ -166,7 +186,7 @@ export function createPaymentStore(db: Db) {
             xero_overpayment_id: x.overpayment?.xeroOverpaymentId ?? null,
             sync_state: x.reviewReason ? 'needs_review' : 'recorded',
             last_error: x.reviewReason ?? null,
-            fee_state: x.fee,
+            fee_state: feeStateOnce(sql.ref('fee_state'), x.fee),
             xero_attempt_at: null,
             ...(x.feeMayExist ? { fee_attempt_at: now } : {}),
             updated_at: now,
@@ -194,7 +214,8 @@ export function createPaymentStore(db: Db) {
       const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.xeroPaymentId}::text, ${r.fee}::text, ${r.now}::timestamptz)`));
       const update = (q: Db) =>
         sql`update payments set xero_payment_id = v.xid, amount_recorded = null, overpaid = null, xero_overpayment_id = null,
-              sync_state = 'recorded', last_error = null, fee_state = v.fee, xero_attempt_at = null, updated_at = v.now
+              sync_state = 'recorded', last_error = null, fee_state = ${feeStateOnce(sql.ref('payments.fee_state'), sql.ref('v.fee'))},
+              xero_attempt_at = null, updated_at = v.now
             from (values ${values}) as v(id, xid, fee, now) where payments.id = v.id`.execute(q);
       const feeJobs = rows.flatMap((r) => (r.feeJob ? [r.feeJob] : []));
       if (feeJobs.length === 0) return void (await update(db));
@@ -216,10 +237,11 @@ export function createPaymentStore(db: Db) {
     },
 
     /** noteFeeAttempt for many payments. */
-    async noteFeeAttempts(rows: { id: string; at: Date | null }[]): Promise<void> {
+    async noteFeeAttempts(rows: { id: string; entry: FeeEntry; at: Date | null }[]): Promise<void> {
       if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.at}::timestamptz)`));
-      await sql`update payments set fee_attempt_at = v.at from (values ${values}) as v(id, at) where payments.id = v.id`.execute(db);
+      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.entry.kind}::text, ${r.entry.accountId}::text, ${r.at}::timestamptz)`));
+      await sql`update payments set fee_entry_kind = v.kind, fee_entry_account = v.account, fee_attempt_at = v.at
+                from (values ${values}) as v(id, kind, account, at) where payments.id = v.id`.execute(db);
     },
 
     /** markFeePosted for many payments. */
@@ -281,8 +303,13 @@ export function createPaymentStore(db: Db) {
       await db.updateTable('payments').set({ xero_attempt_at: at }).where('id', '=', id).execute();
     },
 
-    async noteFeeAttempt(id: string, at: Date | null): Promise<void> {
-      await db.updateTable('payments').set({ fee_attempt_at: at }).where('id', '=', id).execute();
+    /** The fee's attempt mark, with how that attempt sends it (kept from then on: where the next attempt looks). */
+    async noteFeeAttempt(id: string, entry: FeeEntry, at: Date | null): Promise<void> {
+      await db
+        .updateTable('payments')
+        .set({ fee_entry_kind: entry.kind, fee_entry_account: entry.accountId, fee_attempt_at: at })
+        .where('id', '=', id)
+        .execute();
     },
 
     async markFeePosted(id: string, xeroFeeTxnId: string, now: Date): Promise<void> {

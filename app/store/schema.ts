@@ -11,6 +11,8 @@ export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superse
 /** test_mode: paid with a Xendit test key into an organisation not marked as a test company: never sent to Xero. */
 export type SyncState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
 export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review';
+/** A fee's entry in Xero: Spend Money out of a clearing bank account, or a manual journal. */
+export type FeeEntryKind = 'spend' | 'journal';
 export type FeePosting = 'bank_transaction' | 'manual_journal' | 'off';
 /** How Xendit bills its fees: kept from each payment (its default) or invoiced separately. */
 export type XenditFeeBilling = 'deducted' | 'invoiced';
@@ -128,6 +130,9 @@ export interface PaymentsTable {
   /** Set before a create is sent to Xero, cleared once Xero answered (migration 020). */
   xero_attempt_at: Timestamp | null;
   fee_attempt_at: Timestamp | null;
+  /** How the last attempt sent the fee, and against which clearing account (migration 20261206T1510). */
+  fee_entry_kind: ColumnType<FeeEntryKind | null, FeeEntryKind | null | undefined, FeeEntryKind | null>;
+  fee_entry_account: ColumnType<string | null, string | null | undefined, string | null>;
   /** How the customer paid, as Xendit named it (migration 20261205T0620). */
   payment_method: ColumnType<string | null, string | null | undefined, string | null>;
   payment_channel: ColumnType<string | null, string | null | undefined, string | null>;

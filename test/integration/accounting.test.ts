@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 
 const BANK_TXNS = '/api.xro/2.0/BankTransactions';
@@ -279,6 +279,61 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       assert.match(p?.lastError ?? '', /paid 150000 IDR at Xendit, due was 100000 IDR .* 50000 IDR unrecorded/);
       assert.equal(overpayments().length, 0);
       assert.equal((await report()).rows[0].status, 'amount_differs');
+    });
+
+    describe('Retry after turning overpayments on (the fee was decided on the first recording)', () => {
+      /** Not opted in: 100 000 recorded, the payment in review; then opted in and Retry pressed, as docs/money.md says. */
+      async function partlyRecordedThenRetried() {
+        const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE, afterCheckout: cashMeanwhile });
+        await h.worker.drain();
+        const first = (await payment(paid.x.id))!;
+        assert.equal(first.syncState, 'needs_review');
+        const feeBefore = first.feeState;
+        await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+        assert.equal(await h.stores.dashboard.requeueRecordPayment(first.id, [`record-payment:${h.merchant.id}:${paid.x.id}`], h.clock()), true);
+        await h.worker.drain();
+        const p = (await payment(paid.x.id))!;
+        assert.equal(p.syncState, 'recorded');
+        assert.equal(overpayments().length, 1);
+        return { ...paid, feeBefore, p };
+      }
+
+      it('a posted fee stays posted, and the fee Xendit gives back with the full refund comes back into the clearing account', async () => {
+        const { x, feeBefore, p } = await partlyRecordedThenRetried();
+        assert.equal(feeBefore, 'posted');
+        assert.equal(p.feeState, 'posted', 'not set back to pending with no job left to post it');
+        assert.equal(txns().filter((t) => t.reference === `Xendit fee ${x.id}`).length, 1);
+
+        await h.sims.xendit.settle(x.id);
+        const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+        await refundWebhook(h, id).expect(200);
+        await h.worker.drain();
+        const back = txns().filter((t) => t.reference === `Xendit fee returned ${x.id}`);
+        assert.deepEqual(
+          back.map((t) => [t.type, t.accountId, t.total]),
+          [['RECEIVE', h.clearingAccountId, 435000n]],
+        );
+        assert.deepEqual(
+          (await h.stores.jobs.list()).filter((j) => j.kind === 'return-fee').map((j) => j.state),
+          ['done'],
+        );
+      });
+
+      it('a fee in review stays in review (and in the needs-review count) until its own job is replayed', async () => {
+        await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
+        const { x, feeBefore, p } = await partlyRecordedThenRetried();
+        assert.equal(feeBefore, 'needs_review');
+        assert.equal(p.feeState, 'needs_review');
+        assert.equal(p.feeError, 'no fee account is configured for this merchant');
+        assert.equal(await h.stores.metrics.needsReview(), 1, 'the fee is still counted');
+
+        await h.stores.db.updateTable('merchants').set({ fee_account_code: '404' }).where('id', '=', h.merchant.id).execute();
+        assert.equal(await h.stores.jobs.replayKey(`post-fee:${p.id}`, ['needs_review'], h.clock()), true);
+        await h.worker.drain();
+        assert.equal((await payment(x.id))?.feeState, 'posted');
+        assert.equal(txns().filter((t) => t.reference === `Xendit fee ${x.id}`).length, 1);
+        assert.equal(await h.stores.metrics.needsReview(), 0);
+      });
     });
 
     it('opted in, nothing due any more: the whole amount becomes the overpayment', async () => {

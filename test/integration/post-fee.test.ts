@@ -113,6 +113,22 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1, 'the payment was made once');
   });
 
+  it('a fee whose job gives up (Xero answering 503 all along) is in needs_review with the reason, not left pending', async () => {
+    const { x } = await paidInvoice();
+    h.sims.xero.faults.failNext(100, 503, { path: BANK_TXNS });
+    await h.worker.drain();
+    for (let i = 0; i < 20 && (await jobs()).includes('post-fee:queued'); i++) {
+      h.clock.advance(9 * 3600_000);
+      await h.worker.drain();
+    }
+    assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:needs_review']);
+    const p = await payment(x.id);
+    assert.equal(p?.feeState, 'needs_review', 'counted and shown for the replay');
+    assert.match(p?.feeError ?? '', /gave up after 15 attempts: .*503/);
+    assert.equal(await h.stores.metrics.needsReview(), 1);
+    assert.equal(txns().length, 0);
+  });
+
   it('puts a fee Xero refuses (400) in needs_review; the payment stays recorded', async () => {
     await h.stores.db.updateTable('merchants').set({ fee_account_code: '999' }).where('id', '=', h.merchant.id).execute();
     const { inv, x } = await paidInvoice();
@@ -151,6 +167,117 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     assert.equal(txns().length, 1, 'one transaction for four concurrent jobs');
     assert.equal((await payment(x.id))?.feeState, 'posted');
     assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:done', 'post-fee:done', 'post-fee:done', 'post-fee:done']);
+  });
+
+  describe('a fee whose answer was lost, then the settings changed: the retry looks where it was sent', () => {
+    const journals = () => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.status === 'POSTED');
+    /** Paid, recorded, the fee's Spend Money saved by Xero but its answer lost: the job waits to retry. */
+    async function spendAnswerLost() {
+      const { x } = await paidInvoice();
+      h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TXNS });
+      await h.worker.drain();
+      assert.deepEqual(await jobs(), ['record-payment:done', 'post-fee:queued']);
+      assert.equal(txns().length, 1, 'Xero did save it');
+      const p = (await payment(x.id))!;
+      assert.deepEqual(p.feeEntry, { kind: 'spend', accountId: h.clearingAccountId }, 'kept with the attempt mark');
+      return { x, spend: txns()[0] };
+    }
+    /** Fees as manual journals from now on, on a non-bank clearing account (the only kind Xero takes journals on). */
+    async function switchToJournals() {
+      const clearing = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true });
+      await h.stores.db.updateTable('merchants').set({ clearing_account_id: clearing.accountId }).where('id', '=', h.merchant.id).execute();
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+    }
+    async function retried(x: { id: string }, spend: { bankTransactionId: string }) {
+      h.clock.advance(60_000);
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.feeState, 'posted');
+      assert.equal(p?.xeroFeeTxnId, spend.bankTransactionId, 'the Spend Money Xero saved');
+      assert.equal(txns().length, 1, 'no second Spend Money');
+      assert.equal(journals().length, 0, 'and no journal');
+    }
+
+    it('switched to manual journals: the Spend Money is found, no journal is posted', async () => {
+      const { x, spend } = await spendAnswerLost();
+      await switchToJournals();
+      await retried(x, spend);
+    });
+
+    it('switched to another clearing bank account: the Spend Money is found on the account it was sent from', async () => {
+      const { x, spend } = await spendAnswerLost();
+      const other = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Xendit new', type: 'BANK', currencyCode: 'IDR' });
+      await h.stores.db.updateTable('merchants').set({ clearing_account_id: other.accountId }).where('id', '=', h.merchant.id).execute();
+      await retried(x, spend);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, other.accountId), 0n);
+    });
+
+    it('an attempt sent before the entry was kept (none stored): looked for both ways before anything is made', async () => {
+      const { x, spend } = await spendAnswerLost();
+      await h.stores.db.updateTable('payments').set({ fee_entry_kind: null, fee_entry_account: null }).where('xendit_invoice_id', '=', x.id).execute();
+      // Fee posting switched (the clearing account kept): the journal way is looked at first, then the Spend Money's.
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      await retried(x, spend);
+    });
+  });
+
+  describe('fee billing: each payment by the setting in force when the customer paid', () => {
+    const minuteAfter = (at: Date) => new Date(at.getTime() + 60_000);
+    const billing = (xenditFeeBilling: 'deducted' | 'invoiced', at: Date) => h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling }, at);
+
+    it('a fee waiting in review when the merchant switched to monthly bills is still posted once fixed (the monthly bill does not hold it)', async () => {
+      await h.stores.db.updateTable('merchants').set({ fee_account_code: null }).where('id', '=', h.merchant.id).execute();
+      const { x } = await paidInvoice();
+      await h.worker.drain();
+      const p = (await payment(x.id))!;
+      assert.equal(p.feeState, 'needs_review');
+
+      await billing('invoiced', minuteAfter(p.paidAt));
+      await h.stores.db.updateTable('merchants').set({ fee_account_code: '404' }).where('id', '=', h.merchant.id).execute();
+      assert.equal(await h.stores.jobs.replayKey(`post-fee:${p.id}`, ['needs_review'], h.clock()), true);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted', 'not "not needed": Xendit took it from this payment');
+      assert.deepEqual(
+        txns().map((t) => [t.reference, t.total]),
+        [[`Xendit fee ${x.id}`, 435000n]],
+      );
+    });
+
+    it('a fee waiting for Xendit to list its transaction when the merchant switched to monthly bills is posted when listed', async () => {
+      const { x } = await paidInvoice({
+        atXendit: (i) => {
+          i.paidAt = h.clock();
+          i.transactionUnlisted = true;
+        },
+      });
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'pending');
+      h.clock.advance(60_000);
+      await billing('invoiced', h.clock());
+      h.sims.xendit.getInvoice(x.id)!.transactionUnlisted = false;
+      h.clock.advance(20 * 60_000);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+      assert.equal(txns().length, 1);
+    });
+
+    it('paid while fees were billed monthly, recorded after the switch back to per payment: no fee posted (the monthly bill holds it)', async () => {
+      await billing('invoiced', new Date('2026-01-01T00:00:00Z'));
+      const { x } = await paidInvoice();
+      await billing('deducted', minuteAfter(h.sims.xendit.getInvoice(x.id)!.paidAt!));
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'not_needed');
+      assert.deepEqual(await jobs(), ['record-payment:done'], 'no fee job queued');
+      assert.equal(txns().length, 0);
+    });
+
+    it('paid while fees were taken per payment, recorded after the switch to monthly: the fee is posted', async () => {
+      const { x } = await paidInvoice();
+      await billing('invoiced', minuteAfter(h.sims.xendit.getInvoice(x.id)!.paidAt!));
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+      assert.equal(txns().length, 1);
+    });
   });
 
   describe('VAT on the fee not (yet) listed at Xendit', () => {

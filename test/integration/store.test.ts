@@ -95,6 +95,39 @@ describeEachDatabase('store', ({ db }) => {
     assert.equal((await stores.jobs.byId(first.id))?.state, 'done');
   });
 
+  it("recording a payment again (Retry) never moves its fee's state back: alone or in a group, only a payment with none takes the one given", async () => {
+    const newPayment = (n: number) =>
+      stores.payments.getOrCreate(
+        {
+          id: randomUUID(),
+          merchantId,
+          checkoutId: null,
+          xenditInvoiceId: `x-${n}`,
+          xeroInvoiceId: `inv-${n}`,
+          currency: 'IDR',
+          amount: 150000,
+          fee: 4350,
+          paidAt: now,
+          reference: `Xendit x-${n}`,
+        },
+        now,
+      );
+    const [posted, review, notNeeded, fresh] = await Promise.all([1, 2, 3, 4].map(newPayment));
+    for (const p of [posted, review, notNeeded]) await stores.payments.markInXero(p, { xeroPaymentId: `pay-${p.id}`, fee: 'pending' }, now);
+    await stores.payments.markFeePosted(posted.id, 'fee-txn', now);
+    await stores.payments.markFeeNeedsReview(review.id, 'no fee account is configured for this merchant', now);
+    await stores.payments.markFeeNotNeeded(notNeeded.id, now);
+
+    await stores.payments.markInXero(posted, { xeroPaymentId: `pay-${posted.id}`, fee: 'pending' }, now);
+    await stores.payments.markInXero(review, { xeroPaymentId: `pay-${review.id}`, fee: 'pending' }, now);
+    await stores.payments.markAllInXero([notNeeded, fresh].map((p) => ({ id: p.id, xeroPaymentId: `pay-${p.id}`, fee: 'pending' as const, now })));
+    const states = async () => (await stores.payments.byIds([posted.id, review.id, notNeeded.id, fresh.id])).map((p) => p?.feeState);
+    assert.deepEqual(await states(), ['posted', 'needs_review', 'not_needed', 'pending']);
+    await stores.payments.markAllInXero([posted, review].map((p) => ({ id: p.id, xeroPaymentId: `pay-${p.id}`, fee: 'not_needed' as const, now })));
+    assert.deepEqual(await states(), ['posted', 'needs_review', 'not_needed', 'pending']);
+    assert.equal((await stores.payments.byId(review.id))?.feeError, 'no fee account is configured for this merchant');
+  });
+
   it('absorbs duplicate jobs by dedupe key', async () => {
     assert.equal(await enqueueJob(db(), { kind: 'k', payload: {}, dedupeKey: 'x' }, now), true);
     assert.equal(await enqueueJob(db(), { kind: 'k', payload: {}, dedupeKey: 'x' }, now), false);

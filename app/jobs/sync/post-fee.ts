@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
-import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
-import type { Payment } from '../../store/payments.js';
+import { clearingAccountFor, type Merchant, type XenditFeeBilling } from '../../store/merchants.js';
+import type { FeeEntry, Payment } from '../../store/payments.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
@@ -50,7 +50,7 @@ export function postFeeJob(deps: PostFeeDeps) {
     if (!merchant) throw new NeedsReview(`merchant ${payment.merchantId} no longer exists`);
 
     // Fees invoiced separately were never taken from this payment: nothing to post per payment.
-    if (merchant.feePosting === 'off' || merchant.xenditFeeBilling === 'invoiced')
+    if (merchant.feePosting === 'off' || (await feeBillingWhenPaid(deps, merchant, payment)) === 'invoiced')
       return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     let fee: number;
     let tax: number;
@@ -77,8 +77,7 @@ export function postFeeJob(deps: PostFeeDeps) {
     if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
 
     try {
-      const post = merchant.feePosting === 'manual_journal' ? journalOnce : spendOnce;
-      const txnId = await post(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode });
+      const txnId = await postOnce(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode });
       await deps.stores.payments.markFeePosted(payment.id, txnId, deps.clock());
       deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
     } catch (err) {
@@ -90,6 +89,30 @@ export function postFeeJob(deps: PostFeeDeps) {
       throw err;
     }
   };
+}
+
+/**
+ * The runner gave up on (or refused) a fee's job (the registry hooks it to post-fee): a fee still
+ * 'pending' would read as on its way, kept out of the needs-review count and making the fee
+ * Xendit gives back wait for it; so it is flagged with the reason, for the job's replay.
+ */
+export function flagFeeForReview(deps: Pick<PostFeeDeps, 'stores' | 'clock'>) {
+  return async (job: Job, reason: string): Promise<void> => {
+    const parsed = PostFeePayload.safeParse(job.payload);
+    if (!parsed.success) return;
+    const payment = await deps.stores.payments.byId(parsed.data.paymentId);
+    if (payment?.feeState === 'pending') await deps.stores.payments.markFeeNeedsReview(payment.id, reason, deps.clock());
+  };
+}
+
+/**
+ * How Xendit charged its fee on this payment: by the setting in force when the customer paid
+ * (fee_billing_changes), as the report and the monthly fee bills judge it. Today's setting would
+ * drop a fee taken from the payment (waiting here, then the merchant switched to monthly bills,
+ * which do not include it) or post one the monthly bill also holds.
+ */
+export async function feeBillingWhenPaid(deps: Pick<PostFeeDeps, 'stores'>, merchant: Merchant, payment: Pick<Payment, 'paidAt'>): Promise<XenditFeeBilling> {
+  return (await deps.stores.feeBills.billingAt(merchant))(payment.paidAt);
 }
 
 /** How long after the payment Xendit's ledger may still not list its transaction. */
@@ -186,23 +209,51 @@ export function feeLines(payment: Payment, f: FeeFigures) {
 
 /** Whether an earlier attempt may have put the fee in Xero: only then is it looked up by Reference first. */
 function feeMayBeInXero(payment: Payment): boolean {
-  // fee_attempt_at: sent, not answered. xero_fee_txn_id: posted once, and the payment was recorded
-  // again since (an operator's replay sets its fee back to pending).
+  // fee_attempt_at: sent, not answered. xero_fee_txn_id: posted once, yet run again (a fee an older
+  // release set back to pending when its payment was recorded again).
   return Boolean(payment.feeAttemptAt || payment.xeroFeeTxnId);
 }
 
-/** The normal path is the create alone (see feeMayBeInXero). */
+/** The fee in Xero once: found where an earlier attempt may have sent it, else made as the settings say now. The normal path is the create alone (see feeMayBeInXero). */
+async function postOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
+  if (feeMayBeInXero(payment)) {
+    const found = await feeFoundInXero(deps, merchant, payment);
+    if (found) return found;
+  }
+  return merchant.feePosting === 'manual_journal' ? journalOnce(deps, merchant, payment, f) : spendOnce(deps, merchant, payment, f);
+}
+
+/**
+ * The fee an earlier attempt put in Xero, looked for where that attempt sent it (payments.feeEntry,
+ * committed with its attempt mark), whatever fee posting and the clearing account are now: looking
+ * only where today's settings point made a second entry after a switch of either. An attempt made
+ * before the entry was kept is looked for both ways, on today's clearing account.
+ */
+async function feeFoundInXero(deps: PostFeeDeps, merchant: Merchant, payment: Payment): Promise<string | null> {
+  const reference = feeReference(payment.xenditInvoiceId);
+  const clearing = clearingAccountFor(merchant, payment.currency);
+  const kinds: FeeEntry['kind'][] = merchant.feePosting === 'manual_journal' ? ['journal', 'spend'] : ['spend', 'journal'];
+  const places: FeeEntry[] = payment.feeEntry ? [payment.feeEntry] : kinds.map((kind) => ({ kind, accountId: clearing }));
+  for (const place of places) {
+    if (place.kind === 'spend') {
+      const ours = (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.bankAccountId === place.accountId);
+      if (ours) return ours.bankTransactionId;
+    } else {
+      const [journal] = await deps.xero.findManualJournalsByNarration(merchant.xero, reference);
+      if (journal) return journal.manualJournalId;
+    }
+  }
+  return null;
+}
+
+/** Spend Money out of the clearing bank account. */
 async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const reference = feeReference(payment.xenditInvoiceId);
   const clearing = clearingAccountFor(merchant, payment.currency);
-  if (feeMayBeInXero(payment)) {
-    const existing = await deps.xero.findBankTransactionsByReference(merchant.xero, reference);
-    const ours = existing.find((t) => t.bankAccountId === clearing);
-    if (ours) return ours.bankTransactionId;
-  }
+  const entry: FeeEntry = { kind: 'spend', accountId: clearing };
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   const created = await sendOnce(
-    (at) => deps.stores.payments.noteFeeAttempt(payment.id, at),
+    (at) => deps.stores.payments.noteFeeAttempt(payment.id, entry, at),
     deps.clock(),
     () =>
       deps.xero.createBankTransaction(
@@ -230,10 +281,7 @@ async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment
  */
 async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const narration = feeReference(payment.xenditInvoiceId);
-  if (feeMayBeInXero(payment)) {
-    const existing = await deps.xero.findManualJournalsByNarration(merchant.xero, narration);
-    if (existing[0]) return existing[0].manualJournalId;
-  }
+  const entry: FeeEntry = { kind: 'journal', accountId: clearingAccountFor(merchant, payment.currency) };
   const lines = feeLines(payment, f);
   lines.push({
     description: `Xendit fee and VAT kept from invoice ${payment.xenditInvoiceId}`,
@@ -242,7 +290,7 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
   });
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   const created = await sendOnce(
-    (at) => deps.stores.payments.noteFeeAttempt(payment.id, at),
+    (at) => deps.stores.payments.noteFeeAttempt(payment.id, entry, at),
     deps.clock(),
     () => deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, `xendit-fee-journal-${payment.id}`),
   );

@@ -17,6 +17,7 @@ import { jobRow } from '../enqueue.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
+import { feeBillingWhenPaid } from './post-fee.js';
 
 export interface RecordPaymentDeps {
   stores: Stores;
@@ -119,9 +120,9 @@ export interface PaymentTarget {
 export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Merchant, target: PaymentTarget, payment: Payment, retry = 0): Promise<void> {
   const crash = deps.crash ?? (() => undefined);
   try {
+    const fee = await feeToPost(deps, merchant, payment);
     const outcome = await withOverpayment(deps, merchant, target, payment, await recordOnce(deps, merchant, target, payment, retry));
     crash('after-xero-accepted');
-    const fee = feeToPost(merchant, payment);
     const now = deps.clock();
     const feeJob = fee === 'pending' ? jobRow('post-fee', { paymentId: payment.id }, now, { merchantId: payment.merchantId }) : undefined;
     await deps.stores.payments.markInXero(payment, { ...outcome, fee }, now, feeJob);
@@ -141,12 +142,12 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
   }
 }
 
-/** Whether a 'post-fee' job follows the payment. */
-export function feeToPost(merchant: Merchant, payment: Payment): 'pending' | 'not_needed' {
+/** Whether a 'post-fee' job follows the payment: by how Xendit charged its fee when the customer paid (feeBillingWhenPaid), not today. */
+async function feeToPost(deps: RecordPaymentDeps, merchant: Merchant, payment: Payment): Promise<'pending' | 'not_needed'> {
+  if (merchant.feePosting === 'off') return 'not_needed';
   // Always post-fee while fees are deducted: the callback's fees_paid_amount (0 in Xendit's own
   // example, absent from xendit-node's model) cannot tell "no fee"; post-fee asks the transaction.
-  void payment;
-  return merchant.feePosting !== 'off' && merchant.xenditFeeBilling === 'deducted' ? 'pending' : 'not_needed';
+  return (await feeBillingWhenPaid(deps, merchant, payment)) === 'deducted' ? 'pending' : 'not_needed';
 }
 
 /** Nothing can go into Xero without a person: the message says exactly why. */
