@@ -239,11 +239,14 @@ export interface XenditGateway {
    * One page (newest created first) of invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore],
    * continuing after `lastInvoiceId`. `pageLength` counts every row Xendit sent (a short page is the
    * last); `invoices` leaves out rows we cannot read (e.g. an unsupported currency), listed in `skipped`.
+   * `cursorIgnored`: asked after `lastInvoiceId`, Xendit answered a page holding that invoice, i.e.
+   * the first page again (the cursor's name, see clients/xendit/invoices.ts): narrow the window
+   * (halvePaidWindow) rather than ask again.
    */
   listPaidInvoicesPage(
     secretKey: string,
     q: { paidAfter: Date; paidBefore: Date; limit: number; lastInvoiceId?: string },
-  ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[] }>;
+  ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[]; cursorIgnored: boolean }>;
   /**
    * Xendit's fee and the VAT on it for this paid invoice (minor units), from the payment's
    * transaction (Transactions API, fee.xendit_fee and fee.value_added_tax), looked up by
