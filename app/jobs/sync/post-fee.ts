@@ -128,7 +128,8 @@ async function feeFromTransactionOrReview(
     );
   }
   if (lookup.kind === 'unfit') {
-    await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
+    // fee_raw keeps the fee (or its VAT) as sent; another figure that does not fit is in the message only.
+    if (lookup.field === 'xendit_fee' || lookup.field === 'value_added_tax') await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
     const unit = unitOf(payment.currency);
     return needsReview(
       deps,
@@ -144,9 +145,43 @@ async function feeFromTransactionOrReview(
     }
     return needsReview(deps, payment, `fee unknown: Xendit lists no payment transaction for ${which}; ${feeText} not posted`);
   }
+  const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
+  const withheld = (lookup.withholding?.xendit ?? 0) + (lookup.withholding?.thirdParty ?? 0);
+  if (lookup.feePending && lookup.fee + lookup.tax + withheld === 0) {
+    // An unknown fee is never taken as zero: fee.status PENDING (xendit-node FeeResponse) with no
+    // figures may be a fee Xendit has not worked out yet. Nothing is kept, so the next try reads again.
+    const wait = `Xendit's fee for ${which} is still PENDING (fee.status) and shows no figures`;
+    if (deps.clock().getTime() - payment.paidAt.getTime() < FEE_PENDING_WAIT_MS) {
+      await deps.stores.payments.noteFeeError(payment.id, `${wait}: waiting until it is known`, deps.clock());
+      throw new RetryLater(wait);
+    }
+    return needsReview(deps, payment, `fee unknown: ${wait} a day after the payment; ${feeText} not posted`);
+  }
+  const kept = `fee ${money(lookup.fee)} + VAT ${money(lookup.tax)}` + (withheld ? ` + withholding tax ${money(withheld)}` : '');
+  if (lookup.netAmount !== undefined && payment.amount - lookup.fee - lookup.tax - withheld !== lookup.netAmount) {
+    // Posting fee and VAT would leave the clearing account off what Xendit settles.
+    return needsReview(
+      deps,
+      payment,
+      `Xendit settles ${money(lookup.netAmount)} (net_amount) of ${which}, but paid less ${kept} is ${money(payment.amount - lookup.fee - lookup.tax - withheld)}: ` +
+        `Xendit kept something the gateway does not know of; ${feeText} not posted: check the transaction at Xendit and post what it kept by hand`,
+    );
+  }
+  if (withheld > 0) {
+    const parts = `xendit_withholding_tax ${money(lookup.withholding?.xendit ?? 0)}, third_party_withholding_tax ${money(lookup.withholding?.thirdParty ?? 0)}`;
+    return needsReview(
+      deps,
+      payment,
+      `Xendit withheld tax from ${which} (${parts}) besides its fee and VAT, and no account to book withholding tax to is configured: ` +
+        `${kept} not posted; post them by hand so the clearing account ends at ${money(payment.amount - lookup.fee - lookup.tax - withheld)}`,
+    );
+  }
   await deps.stores.payments.setFeeFromTransaction(payment.id, { fee: lookup.fee, tax: lookup.tax }, deps.clock());
   return { fee: lookup.fee, tax: lookup.tax };
 }
+
+/** How long after the payment a fee Xendit shows PENDING with no figures is waited for, before a person looks. */
+export const FEE_PENDING_WAIT_MS = 24 * 3600_000;
 
 /** What picks the payment's transaction out of those of its external id. */
 export function feeTaxQueryOf(payment: Payment, externalId: string): FeeTaxQuery {
