@@ -9,7 +9,7 @@ import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from '../../clients/xen
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { exponentOf, toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
-import { organisationDate, refusedForNewLock } from './org-date.js';
+import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { PostFeePayload } from '../kinds.js';
 
@@ -285,7 +285,13 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
 }
 
 /** The clearing account's code for a manual journal line, or why Xero would refuse the journal (`what`: the entry, for the message). */
-export async function journalClearingCode(deps: Pick<PostFeeDeps, 'xero'>, merchant: Merchant, payment: Payment, total: number, what: string): Promise<string> {
+export async function journalClearingCode(
+  deps: Pick<PostFeeDeps, 'xero' | 'stores'>,
+  merchant: Merchant,
+  payment: Payment,
+  total: number,
+  what: string,
+): Promise<string> {
   const clearingId = clearingAccountFor(merchant, payment.currency);
   const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
   if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: ${what} not posted`);
@@ -297,6 +303,15 @@ export async function journalClearingCode(deps: Pick<PostFeeDeps, 'xero'>, merch
   }
   if (!clearing.code)
     throw new FeeUnpostable(`the clearing account ${clearing.name} has no account code, which a manual journal line needs: ${what} not posted`);
+  // A ManualJournal has no CurrencyCode (xero_accounting.yaml ManualJournal): its lines are in the
+  // organisation's base currency, so another currency's figures would be booked as base-currency amounts.
+  const base = await organisationBaseCurrency(deps, merchant);
+  if (base !== payment.currency) {
+    throw new FeeUnpostable(
+      `manual journals are in the organisation's base currency (${base}; Xero's ManualJournal has no currency) and this payment is in ${payment.currency}: ` +
+        `${what} ${toDecimal(total, payment.currency)} ${payment.currency} not posted; post it by hand in ${base}`,
+    );
+  }
   return clearing.code;
 }
 
