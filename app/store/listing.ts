@@ -51,20 +51,23 @@ export function createListingStore(db: Db) {
 
     /**
      * One page seen: the jobs for its unknown paid invoices are queued (the backend flow's, with the
-     * same dedupe key as a callback's) and the cursor moves past the page, in ONE transaction, so the
-     * cursor never gets ahead of what is durably queued. `windowDone`: the cursor moves to the
-     * window's end. Returns how many jobs were new.
+     * same dedupe key as a callback's) and the cursor moves on, in ONE transaction, so the cursor
+     * never gets ahead of what is durably queued. `next`: continue after this invoice; `narrowed`:
+     * the window now ends here and is walked again from its first page (the rest is the next
+     * window's); `done`: the cursor moves to the window's end. Returns how many jobs were new.
      */
-    async queuePage(c: { merchantId: string; windowEnd: Date }, jobs: NewJobRow[], lastInvoiceId: string | null, windowDone: boolean): Promise<number> {
+    async queuePage(c: { merchantId: string; windowEnd: Date }, jobs: NewJobRow[], move: { next: string } | { narrowed: Date } | 'done'): Promise<number> {
       return db.transaction().execute(async (trx) => {
         let added = 0;
         for (const job of jobs) if (await insertJob(trx, job)) added++;
         await trx
           .updateTable('merchants')
           .set(
-            windowDone
+            move === 'done'
               ? { listing_paid_after: c.windowEnd, listing_window_end: null, listing_last_invoice_id: null }
-              : { listing_last_invoice_id: lastInvoiceId },
+              : 'narrowed' in move
+                ? { listing_window_end: move.narrowed, listing_last_invoice_id: null }
+                : { listing_last_invoice_id: move.next },
           )
           .where('id', '=', c.merchantId)
           .execute();

@@ -55,6 +55,8 @@ export interface Merchant {
   xeroLockDate: string | null;
   /** When the time zone and lock dates were last read from Xero. */
   xeroLockReadAt: Date | null;
+  /** The organisation's BaseCurrency, once read; null until then. Xero does not change it once set. */
+  xeroBaseCurrency: string | null;
   /** Xero's daily call budget for this organisation when smaller than the configured default. */
   xeroDayLimit?: number;
   status: MerchantStatus;
@@ -216,6 +218,7 @@ export function merchantFromRow(box: SecretBox) {
     xeroTimezone: row.xero_timezone,
     xeroLockDate: row.xero_lock_date,
     xeroLockReadAt: row.xero_lock_read_at,
+    xeroBaseCurrency: row.xero_base_currency ?? null,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
     createdAt: row.created_at,

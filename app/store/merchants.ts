@@ -262,6 +262,10 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       await db.updateTable('merchants').set({ xero_timezone: timezone }).where('id', '=', id).execute();
     },
 
+    async setXeroBaseCurrency(id: string, currency: string): Promise<void> {
+      await db.updateTable('merchants').set({ xero_base_currency: currency }).where('id', '=', id).execute();
+    },
+
     async setStatus(id: string, status: MerchantStatus): Promise<boolean> {
       const r = await db.updateTable('merchants').set({ status, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
       return r.numUpdatedRows > 0n;

@@ -57,6 +57,8 @@ export interface MerchantsTable {
   xero_timezone: string | null;
   xero_lock_date: string | null;
   xero_lock_read_at: Date | null;
+  /** Migration 20261206T1530: the organisation's BaseCurrency, once read (null until then). */
+  xero_base_currency: ColumnType<string | null, string | null | undefined, string | null>;
   listing_paid_after: Timestamp | null;
   listing_window_end: Timestamp | null;
   listing_last_invoice_id: string | null;

@@ -214,6 +214,33 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       assert.equal(txns().length, 0);
     });
 
+    it("a payment in another currency than the organisation's: the fee goes to needs_review (a manual journal is in the base currency), nothing journalled", async () => {
+      // PHP taken into a non-bank PHP clearing account of an IDR organisation. Xero wants a rate for
+      // that, which the gateway does not send: a person booked the payment by hand and it was adopted.
+      const clearing = h.sims.xero.addAccount(h.tenantId, { code: '096', name: 'Xendit clearing PHP', type: 'CURRENT', enablePaymentsToAccount: true });
+      await h.stores.merchants.setClearingAccount(h.merchant.id, 'PHP', clearing.accountId);
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      const { x } = await paidInvoice({
+        invoice: { currency: 'PHP', lineItems: [{ description: 'Kape', quantity: '2', unitAmount: '750.00' }] },
+        afterCheckout: (inv) =>
+          void h.sims.xero.recordPayment(
+            h.tenantId,
+            inv.invoiceId,
+            '1500.00',
+            clearing.accountId,
+            `Xendit ${h.sims.xendit.listInvoices().at(-1)!.id}`,
+            '0.0036',
+          ),
+      });
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.currency, 'PHP');
+      assert.equal(p?.syncState, 'recorded', 'the payment booked by hand was adopted');
+      assert.equal(p?.feeState, 'needs_review');
+      assert.match(p?.feeError ?? '', /manual journals are in the organisation's base currency \(IDR.*this payment is in PHP/);
+      assert.equal(journals().length, 0);
+    });
+
     it('the simulated Xero refuses a manual journal on a bank account, as Xero does', async () => {
       await assert.rejects(
         h.sims.xeroClient.createManualJournal(

@@ -107,6 +107,39 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
     assert.deepEqual(await queuedIds(), paid.map((x) => x.id).sort());
   });
 
+  it("lists an invoice paid exactly on the edge between two windows, though Xendit's paid_after/paid_before are strict", async () => {
+    const edge = await paidOutside(1); // paid at the first window's end (now less the 60 s lag)
+    assert.equal(h.sims.xendit.faults.inclusivePaidBounds, false);
+    await run();
+    h.clock.advance(10 * 60_000);
+    await run(); // the next window starts where the first ended
+    assert.deepEqual(await queuedIds(), [edge.id]);
+  });
+
+  for (const bounds of ['strict', 'inclusive'] as const) {
+    it(`Xendit ignoring the page cursor (paid_after/paid_before ${bounds}): narrowed windows queue every invoice once and the window closes`, async () => {
+      h.sims.xendit.faults.ignoreListCursor = true;
+      h.sims.xendit.faults.inclusivePaidBounds = bounds === 'inclusive';
+      const paid = [];
+      for (let i = 0; i < 7; i++) paid.push(await paidOutside(2 + i * 7));
+      // On the first window's edges: its start (the look-back) and its end (now less the lag).
+      paid.push(await paidOutside(60));
+      paid.push(await paidOutside(1));
+      const windowEnd = h.clock().getTime() - 60_000;
+      let runs = 0;
+      for (; runs < 30; runs++) {
+        const s = await run({ pageSize: 2, maxPages: 3 });
+        assert.equal(s.failed, 0);
+        const c = await cursor();
+        if (c.windowEnd === null && c.paidAfter?.getTime() === windowEnd) break;
+      }
+      assert.ok(runs < 30, 'the window closed');
+      assert.deepEqual(await queuedIds(), paid.map((x) => x.id).sort(), 'every invoice queued, each once');
+      const again = await run({ pageSize: 2, maxPages: 3 });
+      assert.equal(again.queued, 0, 'nothing new later');
+    });
+  }
+
   it('keeps the cursor where it was when Xendit fails mid-walk, and goes on from there next run', async () => {
     for (let i = 0; i < 3; i++) await paidOutside(10 + i);
     await run({ pageSize: 2, maxPages: 1 });

@@ -5,7 +5,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { reconcile } from '../../app/jobs/sync/reconcile.js';
 import { scheduleReconcile } from '../../app/jobs/schedules.js';
-import * as disabledExpiries from '../../app/store/migrations/20261207T0100_disabled_expiries_to_confirm.js';
+import * as disabledExpiries from '../../app/store/migrations/20261206T1520_disabled_expiries_to_confirm.js';
 
 describeEachDatabase('worker: reconcile (payments whose callback never came)', ({ db }) => {
   let h: Harness;

@@ -84,6 +84,81 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
     assert.equal(txns().length, 1);
   });
 
+  it('fee.status PENDING with no figures: retried, never taken as "no fee"; posted once Xendit shows the fee', async () => {
+    const { x } = await paid('zero', (inv) => {
+      const atXendit = h.sims.xendit.getInvoice(inv.id)!;
+      atXendit.paidAt = h.clock();
+      atXendit.feesPaidAmount = 0;
+      atXendit.feeTax = 0;
+      h.sims.xendit.test.transactionFee(inv.id, { pending: true });
+    });
+    await h.worker.drain();
+    let p = await payment(x.id);
+    assert.equal(p?.feeState, 'pending', 'not marked "no fee"');
+    assert.equal(p?.feeTax, null, 'nothing kept: the next try reads again');
+    assert.match(p?.feeError ?? '', /still PENDING \(fee\.status\)/);
+    assert.equal(txns().length, 0);
+
+    const atXendit = h.sims.xendit.getInvoice(x.id)!;
+    atXendit.feesPaidAmount = 4350;
+    atXendit.feeTax = 479;
+    h.sims.xendit.test.transactionFee(x.id, { pending: false });
+    h.clock.advance(20 * 60_000);
+    await h.worker.drain();
+    p = await payment(x.id);
+    assert.equal(p?.feeState, 'posted');
+    assert.deepEqual(
+      txns()[0].lineItems.map((li) => li.lineAmount),
+      [435000n, 47900n],
+    );
+  });
+
+  it('fee.status PENDING with no figures a day after the payment: needs_review, nothing posted', async () => {
+    const { x } = await paid('zero', (inv) => {
+      const atXendit = h.sims.xendit.getInvoice(inv.id)!;
+      atXendit.paidAt = h.clock();
+      atXendit.feesPaidAmount = 0;
+      atXendit.feeTax = 0;
+      h.sims.xendit.test.transactionFee(inv.id, { pending: true });
+    });
+    await h.worker.drain();
+    for (let i = 0; i < 30 && (await payment(x.id))?.feeState === 'pending'; i++) {
+      h.clock.advance(2 * 3600_000);
+      await h.worker.drain();
+    }
+    const p = await payment(x.id);
+    assert.equal(p?.feeState, 'needs_review');
+    assert.match(p?.feeError ?? '', /^fee unknown: Xendit's fee for invoice .* is still PENDING \(fee\.status\) and shows no figures a day after the payment/);
+    assert.equal(txns().length, 0);
+  });
+
+  for (const who of ['xendit', 'third party'] as const) {
+    it(`tax withheld (${who === 'xendit' ? 'xendit_withholding_tax' : 'third_party_withholding_tax'}): the fee goes to needs_review naming it, nothing posted`, async () => {
+      const { x } = await paid('amount', (inv) =>
+        h.sims.xendit.test.transactionFee(inv.id, who === 'xendit' ? { xenditWithholding: 3000 } : { thirdPartyWithholding: 3000 }),
+      );
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.syncState, 'recorded', 'the payment itself is in Xero');
+      assert.equal(p?.feeState, 'needs_review');
+      assert.match(p?.feeError ?? '', /withheld tax .*no account to book withholding tax to is configured/);
+      assert.match(p?.feeError ?? '', /clearing account ends at 142171 IDR/, '150 000 − 4 350 − 479 − 3 000: what Xendit settles');
+      assert.equal(p?.feeTax, null, 'not kept: a Retry reads the transaction again');
+      assert.equal(txns().length, 0, 'fee and VAT alone would leave the clearing account 3 000 above what Xendit settles');
+    });
+  }
+
+  it('net_amount below paid less fee and VAT, the withholding fields left out: the fee goes to needs_review, nothing posted', async () => {
+    // FeeResponse's withholding fields are optional ("if applicable"): a transaction may leave them out while net_amount shows the tax taken.
+    const { x } = await paid('amount', (inv) => h.sims.xendit.test.transactionFee(inv.id, { xenditWithholding: 3000, withholdingShown: false }));
+    await h.worker.drain();
+    const p = await payment(x.id);
+    assert.equal(p?.feeState, 'needs_review');
+    assert.match(p?.feeError ?? '', /Xendit settles 142171 IDR \(net_amount\) of invoice .*, but paid less fee 4350 IDR \+ VAT 479 IDR is 145171 IDR/);
+    assert.equal(p?.feeTax, null);
+    assert.equal(txns().length, 0);
+  });
+
   it('fees invoiced separately: no per-payment fee is posted and the Transactions API is not asked', async () => {
     await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, h.clock());
     const { x } = await paid('amount');

@@ -55,7 +55,13 @@ function fakeXendit(opts: {
       calls.push('list invoices');
       if (!opts.invoicePages) throw new Error('listing refused');
       const invoices = opts.invoicePages(q.lastInvoiceId);
-      return { invoices, pageLength: invoices.length, skipped: [], ...(invoices.length ? { lastInvoiceId: invoices.at(-1)!.id } : {}) };
+      return {
+        invoices,
+        pageLength: invoices.length,
+        skipped: [],
+        cursorIgnored: invoices.some((i) => i.id === q.lastInvoiceId),
+        ...(invoices.length ? { lastInvoiceId: invoices.at(-1)!.id } : {}),
+      };
     },
     async listPaymentTransactions(_key, q) {
       calls.push('list transactions');

@@ -38,6 +38,7 @@ const LIST_LIMIT = 100;
 export function invoiceCalls(
   call: XenditCall,
 ): Pick<XenditGateway, 'createInvoice' | 'getInvoice' | 'findInvoicesByExternalId' | 'listPaidInvoices' | 'listPaidInvoicesPage' | 'expireInvoice'> {
+  const listPage = listPageWith(call);
   return {
     async createInvoice(secretKey, invoice) {
       return call(secretKey, 'createInvoice', async (api) => parseInvoice(await json(await api.createInvoiceRaw({ data: createRequest(invoice) }))));
@@ -56,72 +57,122 @@ export function invoiceCalls(
     },
 
     async listPaidInvoices(secretKey, range) {
-      // xendit-node sends the cursor as last_invoice; Xendit's API reference names last_invoice_id.
-      // Whichever the real API honours, the result must be complete and the loop must end: rows are
-      // de-duplicated by id, and a full page that brings nothing new means the cursor was ignored,
-      // so the paid_at window is halved and each half listed on its own (a window under LIST_LIMIT
-      // rows needs no cursor at all).
+      // Whichever cursor name the real API honours (see cursorIgnored), the result must be complete
+      // and the loop must end: rows are de-duplicated by id, and a page that shows the cursor was
+      // not honoured (or brings nothing new) has its paid_at window halved, each half listed on its
+      // own (a window under LIST_LIMIT rows needs no cursor at all).
       const seen = new Map<string, XenditInvoice>();
       let pages = 0;
-      const listWindow = async (paidAfter: Date, paidBefore: Date): Promise<void> => {
-        let lastInvoice: string | undefined;
+      const listWindow = async (window: PaidWindow): Promise<void> => {
+        let lastInvoiceId: string | undefined;
         for (;;) {
           if (++pages > 1000) throw unexpected('more than 1000 pages of paid invoices');
-          const list = await call(secretKey, 'listPaidInvoices', async (api) =>
-            json(await api.getInvoicesRaw({ statuses: ['PAID', 'SETTLED'], paidAfter, paidBefore, limit: LIST_LIMIT, lastInvoice })),
-          );
-          if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
-          const invoices = list.map(parseInvoice);
-          const fresh = invoices.filter((i) => !seen.has(i.id));
-          for (const i of fresh) if (i.status === 'PAID' || i.status === 'SETTLED') seen.set(i.id, i);
-          if (invoices.length < LIST_LIMIT) return;
-          if (!fresh.length) {
-            const span = paidBefore.getTime() - paidAfter.getTime();
-            if (span < 2) throw unexpected(`more than ${LIST_LIMIT} paid invoices within one millisecond and the page cursor is not honoured`);
-            // paid_after and paid_before are both inclusive: halves meet at mid and mid + 1 ms.
-            const mid = paidAfter.getTime() + Math.floor(span / 2);
-            await listWindow(paidAfter, new Date(mid));
-            await listWindow(new Date(mid + 1), paidBefore);
+          const page = await listPage(secretKey, 'listPaidInvoices', { ...window, limit: LIST_LIMIT, lastInvoiceId });
+          // The report must not leave out an invoice it cannot read: it fails instead.
+          if (page.skipped.length) throw unexpected(`invoice ${page.skipped[0]}`);
+          const fresh = page.invoices.filter((i) => !seen.has(i.id));
+          for (const i of fresh) seen.set(i.id, i);
+          if (page.pageLength < LIST_LIMIT || !page.lastInvoiceId) return;
+          if (page.cursorIgnored || !fresh.length) {
+            const halves = halvePaidWindow(window);
+            if (!halves) throw unexpected(`more than ${LIST_LIMIT} paid invoices within ${HALVE_MIN_MS} ms and the page cursor is not honoured`);
+            for (const half of halves) await listWindow(half);
             return;
           }
-          lastInvoice = invoices[invoices.length - 1].id;
+          lastInvoiceId = page.lastInvoiceId;
         }
       };
-      await listWindow(range.paidAfter, range.paidBefore);
+      await listWindow(range);
       return [...seen.values()];
     },
 
     async listPaidInvoicesPage(secretKey, q) {
-      const list = await call(secretKey, 'listPaidInvoicesPage', async (api) =>
-        json(
-          await api.getInvoicesRaw({
-            statuses: ['PAID', 'SETTLED'],
-            paidAfter: q.paidAfter,
-            paidBefore: q.paidBefore,
-            limit: q.limit,
-            lastInvoice: q.lastInvoiceId,
-          }),
-        ),
-      );
-      if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
-      const invoices: XenditInvoice[] = [];
-      const skipped: string[] = [];
-      for (const row of list) {
-        try {
-          const inv = parseInvoice(row);
-          if (inv.status === 'PAID' || inv.status === 'SETTLED') invoices.push(inv);
-        } catch (err) {
-          skipped.push(`${String((row as { id?: unknown })?.id ?? '?')}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-      const last = list.at(-1) as { id?: unknown } | undefined;
-      return { invoices, pageLength: list.length, skipped, ...(typeof last?.id === 'string' ? { lastInvoiceId: last.id } : {}) };
+      return listPage(secretKey, 'listPaidInvoicesPage', q);
     },
 
     async expireInvoice(secretKey, invoiceId) {
       await call(secretKey, 'expireInvoice', async (api) => parseInvoice(await json(await api.expireInvoiceRaw({ invoiceId }))));
     },
   };
+}
+
+/** A paid_at window, both ends inclusive (what every caller means; see listPage for how it is asked). */
+export interface PaidWindow {
+  paidAfter: Date;
+  paidBefore: Date;
+}
+
+/** The shortest window halvePaidWindow still halves. */
+const HALVE_MIN_MS = 2;
+
+/**
+ * The two halves a paid_at window is listed in when Xendit does not honour the page cursor: a
+ * window with fewer invoices than a page needs no cursor. They share their middle millisecond
+ * (each is inclusive), so no payment falls between them whatever Xendit's precision; one paid in
+ * it is listed twice, which callers absorb (rows by id, jobs by dedupe key). Undefined when the
+ * window is too short to halve. Used by listPaidInvoices here and by the backend flow's listing
+ * (jobs/sync/list-paid.ts), which walks the first half now and leaves the rest to its next window.
+ */
+export function halvePaidWindow(w: PaidWindow): [PaidWindow, PaidWindow] | undefined {
+  const span = w.paidBefore.getTime() - w.paidAfter.getTime();
+  if (span < HALVE_MIN_MS) return undefined;
+  const mid = new Date(w.paidAfter.getTime() + Math.floor(span / 2));
+  return [
+    { paidAfter: w.paidAfter, paidBefore: mid },
+    { paidAfter: mid, paidBefore: w.paidBefore },
+  ];
+}
+
+type PaidPage = Awaited<ReturnType<XenditGateway['listPaidInvoicesPage']>>;
+
+/** One page of paid invoices (see XenditGateway.listPaidInvoicesPage). */
+function listPageWith(call: XenditCall) {
+  return async (secretKey: string, op: string, q: PaidWindow & { limit: number; lastInvoiceId?: string }): Promise<PaidPage> => {
+    const list = await call(secretKey, op, async (api) =>
+      json(
+        await api.getInvoicesRaw({
+          statuses: ['PAID', 'SETTLED'],
+          // Xendit's List All Invoices reference describes paid_after as "greater than" and
+          // paid_before as "less than"; whether the API compares strictly is not shown anywhere
+          // else. Asked a millisecond wider on each side, the page holds every invoice paid within
+          // [paidAfter, paidBefore] either way (and perhaps one paid on the extra millisecond,
+          // which callers absorb as they absorb adjacent windows' shared edge).
+          paidAfter: new Date(q.paidAfter.getTime() - 1),
+          paidBefore: new Date(q.paidBefore.getTime() + 1),
+          limit: q.limit,
+          lastInvoice: q.lastInvoiceId,
+        }),
+      ),
+    );
+    if (!Array.isArray(list)) throw unexpected('invoice list is not an array');
+    const invoices: XenditInvoice[] = [];
+    const skipped: string[] = [];
+    for (const row of list) {
+      try {
+        const inv = parseInvoice(row);
+        if (inv.status === 'PAID' || inv.status === 'SETTLED') invoices.push(inv);
+      } catch (err) {
+        skipped.push(`${String((row as { id?: unknown })?.id ?? '?')}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const last = list.at(-1) as { id?: unknown } | undefined;
+    return {
+      invoices,
+      pageLength: list.length,
+      skipped,
+      cursorIgnored: cursorIgnored(list, q.lastInvoiceId),
+      ...(typeof last?.id === 'string' ? { lastInvoiceId: last.id } : {}),
+    };
+  };
+}
+
+/**
+ * xendit-node sends the page cursor as last_invoice (invoice/apis/Invoice.js getInvoicesRaw);
+ * Xendit's List All Invoices reference names it last_invoice_id. A real API honouring only the
+ * other name answers the first page again: a page asked for after invoice X that holds X.
+ */
+function cursorIgnored(list: unknown[], lastInvoiceId: string | undefined): boolean {
+  return lastInvoiceId !== undefined && list.some((row) => (row as { id?: unknown } | null)?.id === lastInvoiceId);
 }
 
 function createRequest(inv: NewXenditInvoice): CreateInvoiceRequest {

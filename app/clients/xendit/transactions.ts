@@ -84,14 +84,41 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
  * was cancelled before settlement, and a void gives fee and VAT back whatever fee.status says
  * (docs.xendit.co "Transaction and Settlement statuses"; help.xendit.co on e-wallet and QR voids).
  */
-function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status'>, currency: Currency): FeeTaxLookup {
-  const { xendit_fee: feeWire, value_added_tax: taxWire } = t.fee;
-  const fee = minorOrNull(feeWire, currency);
-  const tax = minorOrNull(taxWire, currency);
-  if (fee === null) return { kind: 'unfit', field: 'xendit_fee', raw: String(feeWire) };
-  if (tax === null) return { kind: 'unfit', field: 'value_added_tax', raw: String(taxWire) };
+function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status' | 'net_amount'>, currency: Currency): FeeTaxLookup {
+  // Every figure of what Xendit keeps (xendit-node FeeResponse: xendit_fee, value_added_tax,
+  // xendit_withholding_tax, third_party_withholding_tax; the last two optional, "if applicable")
+  // and what it settles (net_amount, docs.xendit.co "List transactions"), each kept as sent when it
+  // does not fit the currency.
+  const figures: [string, number | null | undefined][] = [
+    ['xendit_fee', t.fee.xendit_fee],
+    ['value_added_tax', t.fee.value_added_tax],
+    ['xendit_withholding_tax', t.fee.xendit_withholding_tax],
+    ['third_party_withholding_tax', t.fee.third_party_withholding_tax],
+    ['net_amount', t.net_amount],
+  ];
+  const minor = new Map<string, number>();
+  for (const [field, wire] of figures) {
+    if (wire == null) continue;
+    const value = minorOrNull(wire, currency);
+    if (value === null) return { kind: 'unfit', field, raw: String(wire) };
+    minor.set(field, value);
+  }
+  const fee = minor.get('xendit_fee') ?? 0;
+  const tax = minor.get('value_added_tax') ?? 0;
+  const xendit = minor.get('xendit_withholding_tax') ?? 0;
+  const thirdParty = minor.get('third_party_withholding_tax') ?? 0;
+  const netAmount = minor.get('net_amount');
   const voided = t.status === 'VOIDED';
-  return { kind: 'found', fee, tax, ...(voided || FEE_RETURNED.has(t.fee.status ?? '') ? { feeReturned: true } : {}), ...(voided ? { voided } : {}) };
+  return {
+    kind: 'found',
+    fee,
+    tax,
+    ...(voided || FEE_RETURNED.has(t.fee.status ?? '') ? { feeReturned: true } : {}),
+    ...(voided ? { voided } : {}),
+    ...(xendit || thirdParty ? { withholding: { xendit, thirdParty } } : {}),
+    ...(netAmount !== undefined ? { netAmount } : {}),
+    ...(t.fee.status === 'PENDING' ? { feePending: true } : {}),
+  };
 }
 
 /**
@@ -135,7 +162,15 @@ export const transactionSchema = z.object({
   status: z.string().nullish(),
   currency: z.string().nullish(),
   amount: z.number(),
-  fee: z.object({ xendit_fee: z.number(), value_added_tax: z.number(), status: z.string().nullish() }),
+  // net_amount: not in xendit-node's TransactionResponse; docs.xendit.co "List transactions" response.
+  net_amount: z.number().nullish(),
+  fee: z.object({
+    xendit_fee: z.number(),
+    value_added_tax: z.number(),
+    xendit_withholding_tax: z.number().nullish(),
+    third_party_withholding_tax: z.number().nullish(),
+    status: z.string().nullish(),
+  }),
   // Not in xendit-node's TransactionResponse, but sent by Xendit for invoice (payment link) payments:
   // the one field that names the invoice itself. Read leniently.
   product_data: z.object({ payment_link_id: z.string().nullish() }).passthrough().nullish().catch(null),

@@ -78,7 +78,14 @@ export interface XenditPaymentTransaction {
   status?: string | null;
   currency?: string | null;
   amount: number;
-  fee: { xendit_fee: number; value_added_tax: number; status?: string | null };
+  net_amount?: number | null;
+  fee: {
+    xendit_fee: number;
+    value_added_tax: number;
+    xendit_withholding_tax?: number | null;
+    third_party_withholding_tax?: number | null;
+    status?: string | null;
+  };
   product_data?: { payment_link_id?: string | null } | null;
 }
 
@@ -100,7 +107,23 @@ export type FeeTaxLookup =
    * `voided`: the payment transaction is VOIDED, cancelled before settlement, which gives the whole
    * fee and VAT back; the figures are those it shows (what a voided one shows is not documented).
    */
-  | { kind: 'found'; fee: number; tax: number; feeReturned?: boolean; voided?: boolean }
+  | {
+      kind: 'found';
+      fee: number;
+      tax: number;
+      feeReturned?: boolean;
+      voided?: boolean;
+      /**
+       * Tax Xendit withheld from the payment besides its fee and VAT (fee.xendit_withholding_tax
+       * plus fee.third_party_withholding_tax, xendit-node FeeResponse: "if applicable", e.g. on
+       * Philippine merchants' settlements), minor units; left out when none.
+       */
+      withholding?: { xendit: number; thirdParty: number };
+      /** What Xendit settles of the payment (the transaction's net_amount, docs.xendit.co "List transactions"), when it says. */
+      netAmount?: number;
+      /** fee.status PENDING: Xendit has not finished working out the fee; figures of 0 do not yet mean "no fee". */
+      feePending?: boolean;
+    }
   | { kind: 'not_found' }
   | { kind: 'ambiguous'; count: number; more: boolean }
   /** Xendit's figure does not fit the currency (e.g. 4350.5 IDR): kept as sent, never rounded. */
@@ -239,11 +262,14 @@ export interface XenditGateway {
    * One page (newest created first) of invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore],
    * continuing after `lastInvoiceId`. `pageLength` counts every row Xendit sent (a short page is the
    * last); `invoices` leaves out rows we cannot read (e.g. an unsupported currency), listed in `skipped`.
+   * `cursorIgnored`: asked after `lastInvoiceId`, Xendit answered a page holding that invoice, i.e.
+   * the first page again (the cursor's name, see clients/xendit/invoices.ts): narrow the window
+   * (halvePaidWindow) rather than ask again.
    */
   listPaidInvoicesPage(
     secretKey: string,
     q: { paidAfter: Date; paidBefore: Date; limit: number; lastInvoiceId?: string },
-  ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[] }>;
+  ): Promise<{ invoices: XenditInvoice[]; pageLength: number; lastInvoiceId?: string; skipped: string[]; cursorIgnored: boolean }>;
   /**
    * Xendit's fee and the VAT on it for this paid invoice (minor units), from the payment's
    * transaction (Transactions API, fee.xendit_fee and fee.value_added_tax), looked up by

@@ -4,6 +4,7 @@ import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import type { ListingCursor } from '../../store/listing.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
+import { halvePaidWindow } from '../../clients/xendit/invoices.js';
 import { ListPaidPayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
 
@@ -87,9 +88,26 @@ async function listMerchant(deps: ListPaidDeps, opts: ListPaidOptions, cursor: L
       if (!(await deps.stores.checkouts.forXenditInvoice(merchant.id, inv.id, inv.externalId)))
         jobs.push(jobRow('record-backend-payment', { merchantId: merchant.id, xenditInvoiceId: inv.id }, deps.clock()));
     }
-    const done = result.pageLength < opts.pageSize || !result.lastInvoiceId;
-    summary.queued += await deps.stores.listing.queuePage({ merchantId: merchant.id, windowEnd }, jobs, result.lastInvoiceId ?? null, done);
-    if (done) return;
+    const key = { merchantId: merchant.id, windowEnd };
+    if (result.pageLength < opts.pageSize || !result.lastInvoiceId) {
+      summary.queued += await deps.stores.listing.queuePage(key, jobs, 'done');
+      return;
+    }
+    if (result.cursorIgnored) {
+      // Xendit answered the window's first page again (the cursor's name, see the client): asking
+      // on would re-read it for good. The window is narrowed to its first half and walked from its
+      // first page; the rest comes in the next window, which starts where this one ends.
+      const halves = halvePaidWindow({ paidAfter, paidBefore: windowEnd });
+      if (!halves)
+        throw new Error(
+          `Xendit ignores the page cursor and ${opts.pageSize} or more invoices were paid within ${windowEnd.getTime() - paidAfter.getTime()} ms`,
+        );
+      windowEnd = halves[0].paidBefore;
+      summary.queued += await deps.stores.listing.queuePage(key, jobs, { narrowed: windowEnd });
+      lastInvoiceId = undefined;
+      continue;
+    }
+    summary.queued += await deps.stores.listing.queuePage(key, jobs, { next: result.lastInvoiceId });
     lastInvoiceId = result.lastInvoiceId;
   }
 }

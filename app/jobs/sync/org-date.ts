@@ -131,9 +131,27 @@ export async function organisationZone(
       await deps.stores.merchants.setXeroTimezone(merchant.id, name);
       merchant.xeroTimezone = name;
     }
+    await noteBaseCurrency(deps, merchant, org.baseCurrency);
     await noteLockDate(deps, merchant, org.lockDate ?? null);
   }
   return zoneFor(name, currency);
+}
+
+/**
+ * The organisation's BaseCurrency: noted whenever the organisation is read (organisationZone), read
+ * only when not known yet. Xero does not let it change once set, so it is never read again.
+ */
+export async function organisationBaseCurrency(deps: { stores: Stores; xero: XeroGateway }, merchant: Merchant): Promise<string> {
+  if (merchant.xeroBaseCurrency) return merchant.xeroBaseCurrency;
+  const org = await deps.xero.getOrganisation(merchant.xero);
+  await noteBaseCurrency(deps, merchant, org.baseCurrency);
+  return org.baseCurrency;
+}
+
+async function noteBaseCurrency(deps: { stores: Stores }, merchant: Merchant, currency: string | undefined): Promise<void> {
+  if (!currency || currency === merchant.xeroBaseCurrency) return;
+  await deps.stores.merchants.setXeroBaseCurrency(merchant.id, currency);
+  merchant.xeroBaseCurrency = currency;
 }
 
 /** How long a lock date read from Xero is trusted before it is read again. */

@@ -9,7 +9,7 @@ import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from '../../clients/xen
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { exponentOf, toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
-import { organisationDate, refusedForNewLock } from './org-date.js';
+import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { PostFeePayload } from '../kinds.js';
 
@@ -151,7 +151,8 @@ async function feeFromTransactionOrReview(
     );
   }
   if (lookup.kind === 'unfit') {
-    await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
+    // fee_raw keeps the fee (or its VAT) as sent; another figure that does not fit is in the message only.
+    if (lookup.field === 'xendit_fee' || lookup.field === 'value_added_tax') await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
     const unit = unitOf(payment.currency);
     return needsReview(
       deps,
@@ -167,9 +168,43 @@ async function feeFromTransactionOrReview(
     }
     return needsReview(deps, payment, `fee unknown: Xendit lists no payment transaction for ${which}; ${feeText} not posted`);
   }
+  const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
+  const withheld = (lookup.withholding?.xendit ?? 0) + (lookup.withholding?.thirdParty ?? 0);
+  if (lookup.feePending && lookup.fee + lookup.tax + withheld === 0) {
+    // An unknown fee is never taken as zero: fee.status PENDING (xendit-node FeeResponse) with no
+    // figures may be a fee Xendit has not worked out yet. Nothing is kept, so the next try reads again.
+    const wait = `Xendit's fee for ${which} is still PENDING (fee.status) and shows no figures`;
+    if (deps.clock().getTime() - payment.paidAt.getTime() < FEE_PENDING_WAIT_MS) {
+      await deps.stores.payments.noteFeeError(payment.id, `${wait}: waiting until it is known`, deps.clock());
+      throw new RetryLater(wait);
+    }
+    return needsReview(deps, payment, `fee unknown: ${wait} a day after the payment; ${feeText} not posted`);
+  }
+  const kept = `fee ${money(lookup.fee)} + VAT ${money(lookup.tax)}` + (withheld ? ` + withholding tax ${money(withheld)}` : '');
+  if (lookup.netAmount !== undefined && payment.amount - lookup.fee - lookup.tax - withheld !== lookup.netAmount) {
+    // Posting fee and VAT would leave the clearing account off what Xendit settles.
+    return needsReview(
+      deps,
+      payment,
+      `Xendit settles ${money(lookup.netAmount)} (net_amount) of ${which}, but paid less ${kept} is ${money(payment.amount - lookup.fee - lookup.tax - withheld)}: ` +
+        `Xendit kept something the gateway does not know of; ${feeText} not posted: check the transaction at Xendit and post what it kept by hand`,
+    );
+  }
+  if (withheld > 0) {
+    const parts = `xendit_withholding_tax ${money(lookup.withholding?.xendit ?? 0)}, third_party_withholding_tax ${money(lookup.withholding?.thirdParty ?? 0)}`;
+    return needsReview(
+      deps,
+      payment,
+      `Xendit withheld tax from ${which} (${parts}) besides its fee and VAT, and no account to book withholding tax to is configured: ` +
+        `${kept} not posted; post them by hand so the clearing account ends at ${money(payment.amount - lookup.fee - lookup.tax - withheld)}`,
+    );
+  }
   await deps.stores.payments.setFeeFromTransaction(payment.id, { fee: lookup.fee, tax: lookup.tax }, deps.clock());
   return { fee: lookup.fee, tax: lookup.tax };
 }
+
+/** How long after the payment a fee Xendit shows PENDING with no figures is waited for, before a person looks. */
+export const FEE_PENDING_WAIT_MS = 24 * 3600_000;
 
 /** What picks the payment's transaction out of those of its external id. */
 export function feeTaxQueryOf(payment: Payment, externalId: string): FeeTaxQuery {
@@ -298,7 +333,13 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
 }
 
 /** The clearing account's code for a manual journal line, or why Xero would refuse the journal (`what`: the entry, for the message). */
-export async function journalClearingCode(deps: Pick<PostFeeDeps, 'xero'>, merchant: Merchant, payment: Payment, total: number, what: string): Promise<string> {
+export async function journalClearingCode(
+  deps: Pick<PostFeeDeps, 'xero' | 'stores'>,
+  merchant: Merchant,
+  payment: Payment,
+  total: number,
+  what: string,
+): Promise<string> {
   const clearingId = clearingAccountFor(merchant, payment.currency);
   const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
   if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: ${what} not posted`);
@@ -310,6 +351,15 @@ export async function journalClearingCode(deps: Pick<PostFeeDeps, 'xero'>, merch
   }
   if (!clearing.code)
     throw new FeeUnpostable(`the clearing account ${clearing.name} has no account code, which a manual journal line needs: ${what} not posted`);
+  // A ManualJournal has no CurrencyCode (xero_accounting.yaml ManualJournal): its lines are in the
+  // organisation's base currency, so another currency's figures would be booked as base-currency amounts.
+  const base = await organisationBaseCurrency(deps, merchant);
+  if (base !== payment.currency) {
+    throw new FeeUnpostable(
+      `manual journals are in the organisation's base currency (${base}; Xero's ManualJournal has no currency) and this payment is in ${payment.currency}: ` +
+        `${what} ${toDecimal(total, payment.currency)} ${payment.currency} not posted; post it by hand in ${base}`,
+    );
+  }
   return clearing.code;
 }
 

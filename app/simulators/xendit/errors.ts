@@ -13,6 +13,12 @@ export class XenditFaults extends Faults {
    * so a real API honouring only one of them behaves like this for the other.
    */
   ignoreListCursor = false;
+  /**
+   * Test option: GET /v2/invoices takes paid_after and paid_before as inclusive bounds. By default
+   * they are strict, as Xendit's List All Invoices reference describes them ("greater than", "less
+   * than"); which the real API does is not shown elsewhere, so the gateway must be right with both.
+   */
+  inclusivePaidBounds = false;
   /** Test option: new invoices expire after this many seconds whatever invoice_duration asked (expiry_date is Xendit's word). */
   grantedDurationSeconds?: number;
 
@@ -20,6 +26,7 @@ export class XenditFaults extends Faults {
     super.reset();
     this.invoiceUrlOverride = undefined;
     this.ignoreListCursor = false;
+    this.inclusivePaidBounds = false;
     this.grantedDurationSeconds = undefined;
   }
 }

@@ -106,6 +106,15 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         const made = giveFeeBackLater(ctx, requireInvoice(ctx, invoiceId));
         if (made) throw new Error(made.error);
       },
+      transactionFee: (invoiceId, change) => {
+        const inv = requireInvoice(ctx, invoiceId);
+        const was = inv.withholdingTax ?? { xendit: 0, thirdParty: 0 };
+        const xendit = change.xenditWithholding ?? was.xendit;
+        const thirdParty = change.thirdPartyWithholding ?? was.thirdParty;
+        inv.withholdingTax = xendit || thirdParty ? { xendit, thirdParty } : undefined;
+        if (change.pending !== undefined) inv.feePending = change.pending;
+        if (change.withholdingShown !== undefined) inv.withholdingHidden = !change.withholdingShown;
+      },
       pendingSettlement: (secretKey, currency) => {
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);

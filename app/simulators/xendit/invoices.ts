@@ -195,6 +195,9 @@ export function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
   const statuses = queryList(req.query.statuses);
   const paidAfter = queryDate(req.query.paid_after);
   const paidBefore = queryDate(req.query.paid_before);
+  // Xendit's List All Invoices reference: paid_after "greater than", paid_before "less than" the
+  // time given. faults.inclusivePaidBounds compares inclusively (what the API may do instead).
+  const inclusive = ctx.faults.inclusivePaidBounds;
   // xendit-node sends last_invoice; Xendit's API reference names it last_invoice_id.
   const lastRaw = req.query.last_invoice ?? req.query.last_invoice_id;
   const lastInvoice = typeof lastRaw === 'string' && !ctx.faults.ignoreListCursor ? lastRaw : undefined;
@@ -205,8 +208,8 @@ export function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
       (i) =>
         (externalId === undefined || i.externalId === externalId) &&
         (!statuses.length || statuses.includes(i.status)) &&
-        (!paidAfter || (i.paidAt !== undefined && i.paidAt >= paidAfter)) &&
-        (!paidBefore || (i.paidAt !== undefined && i.paidAt <= paidBefore)),
+        (!paidAfter || (i.paidAt !== undefined && (inclusive ? i.paidAt >= paidAfter : i.paidAt > paidAfter))) &&
+        (!paidBefore || (i.paidAt !== undefined && (inclusive ? i.paidAt <= paidBefore : i.paidAt < paidBefore))),
     )
     .sort((a, b) => b.created.getTime() - a.created.getTime() || (a.id < b.id ? 1 : -1));
   const start = lastInvoice === undefined ? 0 : sorted.findIndex((i) => i.id === lastInvoice) + 1;

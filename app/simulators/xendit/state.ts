@@ -133,6 +133,17 @@ export interface SimXenditInvoice {
   transactionNamesInvoice?: boolean;
   /** Test hook: fees_paid_amount exactly as sent on the wire (e.g. 11600.5 IDR, which no IDR amount can be). */
   feesPaidWire?: number;
+  /**
+   * Tax Xendit withheld from the payment (minor units), shown on its transaction as
+   * fee.xendit_withholding_tax and fee.third_party_withholding_tax (xendit-node FeeResponse: "if
+   * applicable"; a bank, say, for the third party) and taken from net_amount and from what settles.
+   * Set through the test API's transactionFee.
+   */
+  withholdingTax?: { xendit: number; thirdParty: number };
+  /** The transaction leaves fee.xendit_withholding_tax and fee.third_party_withholding_tax out (optional in FeeResponse); net_amount still shows them. */
+  withholdingHidden?: boolean;
+  /** The transaction's fee.status is PENDING (xendit-node FeeResponseStatusEnum): set through the test API's transactionFee. */
+  feePending?: boolean;
   paymentMethod?: string;
   paymentChannel?: string;
   /** customer_notification_preference.invoice_paid: the channels Xendit tells the customer on when it is paid. */

@@ -59,6 +59,17 @@ export interface XenditSimTestApi {
    * is not documented): its transaction's fee.status REVERSED, the fee back in the balance.
    */
   giveFeeBackLater(invoiceId: string): void;
+  /**
+   * What the payment's transaction says of the fee beyond xendit_fee and value_added_tax
+   * (xendit-node balance_and_transaction FeeResponse): tax withheld (xendit_withholding_tax,
+   * third_party_withholding_tax; minor units), which lowers net_amount and what settles; `pending`:
+   * fee.status PENDING; `withholdingShown: false`: the two withholding fields are left out (the
+   * model has them optional) while net_amount still shows the tax taken. Only what is given changes.
+   */
+  transactionFee(
+    invoiceId: string,
+    change: { xenditWithholding?: number; thirdPartyWithholding?: number; pending?: boolean; withholdingShown?: boolean },
+  ): void;
   /** The account's CASH balance in this currency (minor units), as GET /balance tells it. */
   balance(secretKey: string, currency: Currency): number;
   /** A movement of the balance the gateway does not book (a payout to a supplier: DISBURSEMENT, MONEY_OUT), as made in Xendit's dashboard. */
@@ -79,7 +90,7 @@ export interface WithdrawOptions {
 
 export type XenditSimCommands = Pick<
   XenditSimTestApi,
-  'withdraw' | 'reverseWithdrawal' | 'completeWithdrawal' | 'balance' | 'pendingSettlement' | 'movement' | 'giveFeeBackLater'
+  'withdraw' | 'reverseWithdrawal' | 'completeWithdrawal' | 'balance' | 'pendingSettlement' | 'movement' | 'giveFeeBackLater' | 'transactionFee'
 >;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {

@@ -138,6 +138,7 @@ export function paymentProductId(invoiceId: string): string {
 export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> {
   const fee = inv.feesPaidAmount ?? 0;
   const vat = inv.feeTax ?? 0;
+  const withheld = inv.withholdingTax ?? { xendit: 0, thirdParty: 0 };
   const updated = [inv.updated, inv.feeReturnedAt, inv.voidedAt].reduce<Date>((a, b) => (b && b > a ? b : a), inv.updated);
   return {
     id: `txn_${inv.id}`,
@@ -151,7 +152,7 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
     account_identifier: null,
     currency: inv.currency,
     amount: wire(inv.paidAmount!, inv.currency),
-    net_amount: wire(inv.paidAmount! - fee - vat, inv.currency),
+    net_amount: wire(inv.paidAmount! - fee - vat - withheld.xendit - withheld.thirdParty, inv.currency),
     cashflow: 'MONEY_IN',
     settlement_status: inv.voidedAt ? null : inv.status === 'SETTLED' ? 'SETTLED' : 'PENDING',
     estimated_settlement_time: new Date(inv.paidAt!.getTime() + 86_400_000).toISOString(),
@@ -162,9 +163,11 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
     fee: {
       xendit_fee: inv.feesPaidWire ?? wire(fee, inv.currency),
       value_added_tax: wire(vat, inv.currency),
-      xendit_withholding_tax: 0,
-      third_party_withholding_tax: 0,
-      status: inv.feeReturnedAt ? 'REVERSED' : 'COMPLETED',
+      ...(inv.withholdingHidden
+        ? {}
+        : { xendit_withholding_tax: wire(withheld.xendit, inv.currency), third_party_withholding_tax: wire(withheld.thirdParty, inv.currency) }),
+      // xendit-node FeeResponseStatusEnum: PENDING, COMPLETED, CANCELED, REVERSED, NOT_APPLICABLE.
+      status: inv.feeReturnedAt ? 'REVERSED' : inv.feePending ? 'PENDING' : 'COMPLETED',
     },
   };
 }

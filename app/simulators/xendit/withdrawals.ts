@@ -55,10 +55,11 @@ export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {
   return (ctx.state.withdrawals ??= []);
 }
 
-/** What an invoice's payment brings into the balance once settled (minor units): all of it when fees are billed monthly or were given back. */
+/** What an invoice's payment brings into the balance once settled (minor units): all but tax withheld when fees are billed monthly or were given back. */
 function netOf(ctx: Ctx, inv: SimXenditInvoice): number {
   const billed = [...ctx.state.accounts.values()].find((a) => a.userId === inv.userId)?.feeBilling === 'invoiced';
-  return (inv.paidAmount ?? inv.amount) - (billed || inv.feeReturnedAt ? 0 : (inv.feesPaidAmount ?? 0) + (inv.feeTax ?? 0));
+  const withheld = (inv.withholdingTax?.xendit ?? 0) + (inv.withholdingTax?.thirdParty ?? 0);
+  return (inv.paidAmount ?? inv.amount) - withheld - (billed || inv.feeReturnedAt ? 0 : (inv.feesPaidAmount ?? 0) + (inv.feeTax ?? 0));
 }
 
 /** The CASH balance of a business in one currency (minor units). */

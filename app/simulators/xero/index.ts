@@ -66,8 +66,8 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
     addInvoice: (i) => addInvoice(state, i, now()),
     findInvoice: (idOrNumber, tenantId) => findInvoiceAnywhere(state, idOrNumber, tenantId),
     listInvoices: (tenantId) => [...requireOrg(state, tenantId).invoices.values()].map(toGatewayInvoice),
-    recordPayment: (tenantId, invoiceId, amount, accountId, reference = 'Manual payment') =>
-      recordPayment(requireOrg(state, tenantId), { invoiceId, amount, accountId, reference }, now()),
+    recordPayment: (tenantId, invoiceId, amount, accountId, reference = 'Manual payment', currencyRate) =>
+      recordPayment(requireOrg(state, tenantId), { invoiceId, amount, accountId, reference, currencyRate }, now()),
     addRefundPayment: (tenantId, p) => addRefundPayment(requireOrg(state, tenantId), { ...p, amount: parseScaled(p.amount, 2)! }, now()),
     paymentsOf: (invoiceId) => allPayments(state).filter((p) => p.invoiceId === invoiceId),
     contactsOf: (tenantId) => [...requireOrg(state, tenantId).contacts.values()],

@@ -25,8 +25,19 @@ export function createPaymentRoute(sim: XeroSimulator, req: Request, res: Respon
   res.status(answer.status).json(answer.body);
 }
 
-export function recordPayment(o: SimOrganisation, p: { invoiceId: string; amount: string; accountId: string; reference: string }, at: Date): SimPayment {
-  const raw = { Invoice: { InvoiceID: p.invoiceId }, Account: { AccountID: p.accountId }, Amount: p.amount, Reference: p.reference };
+export function recordPayment(
+  o: SimOrganisation,
+  p: { invoiceId: string; amount: string; accountId: string; reference: string; currencyRate?: string },
+  at: Date,
+): SimPayment {
+  // currencyRate: what a person enters for a payment in another currency than the account's (xero_accounting.yaml Payment.CurrencyRate).
+  const raw = {
+    Invoice: { InvoiceID: p.invoiceId },
+    Account: { AccountID: p.accountId },
+    Amount: p.amount,
+    Reference: p.reference,
+    ...(p.currencyRate ? { CurrencyRate: p.currencyRate } : {}),
+  };
   const errors: string[] = [];
   const planned = validatePayment(o, raw, errors, [], at);
   if (!planned) throw new Error(errors.join('; '));

@@ -270,7 +270,8 @@ export interface XeroSimulator {
   /** A bank account's balance in hundredths: payments and receive money in, spend money out. */
   balanceOf(tenantId: string, accountId: string): bigint;
   /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
-  recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string): SimPayment;
+  /** As a person records a payment in Xero; `currencyRate` for one in another currency than the account's (Payment.CurrencyRate). */
+  recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string, currencyRate?: string): SimPayment;
   /** A refund of an overpayment, prepayment or credit note paid from a bank account: a Payment without an Invoice. */
   addRefundPayment(
     tenantId: string,
