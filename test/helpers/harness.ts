@@ -57,6 +57,22 @@ export interface Harness {
 let seq = 0;
 
 /**
+ * Empties the tables a harness starts from. A delivery the simulators had in flight to the previous
+ * test's app (a callback, a signed Xero webhook) may still be writing: TRUNCATE's locks can then
+ * deadlock with it, and PostgreSQL aborts one of the two (40P01); the truncate is simply tried again.
+ */
+async function truncateAll(db: Db): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql`truncate jobs, payments, callback_events, checkouts, merchants, rate_limits restart identity cascade`.execute(db);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt === 5) throw err;
+    }
+  }
+}
+
+/**
  * The gateway as it runs in production (createApp + worker), wired to the simulators and a real
  * database, listening on an ephemeral port so the Xendit simulator can call back.
  */
@@ -70,7 +86,7 @@ export async function createHarness(
 ): Promise<Harness> {
   const sims = await getSims();
   resetSims();
-  await sql`truncate jobs, payments, callback_events, checkouts, merchants, rate_limits restart identity cascade`.execute(db);
+  await truncateAll(db);
   const clock = manualClock();
   const logger = pino({ level: 'silent' });
   const stores = createStores(db, box);
