@@ -63,6 +63,8 @@ export interface PayRequest {
   hint: LinkHint;
   /** The amount the customer chose to pay now, as typed (merchants that allow part payments). */
   part?: string;
+  /** "Try again" from the return page: the checkout it follows, which stands in for the amount hint. */
+  retryOf?: string;
 }
 
 /** The merchant allows part payments: the customer is asked how much, before any checkout is made. */
@@ -110,12 +112,16 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
       await deps.stores.payClicks.rememberMiss(merchant.id, readings, new Date(deps.clock().getTime() + deps.missRememberMs));
     throw new PaymentLinkNotFound(unknownNumber());
   }
-  if (!linkMatches(invoice, req.hint))
+  let read = early && guessed === invoice.invoiceId ? early : undefined;
+  const checkoutsOfInvoice = async () => (read ??= await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId));
+  // "Try again" names a checkout of this invoice (its random id, known only from Xendit's redirect):
+  // as good a sign as Xero's hints that the link was made for this invoice.
+  if (!linkMatches(invoice, req.hint) && !(req.retryOf && (await checkoutsOfInvoice()).some((c) => c.id === req.retryOf)))
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
   const { currency, amount: due } = payableAmount(invoice);
-  const existing = early && guessed === invoice.invoiceId ? early : await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId);
+  const existing = await checkoutsOfInvoice();
   await refuseWhilePaymentIsBeingRecorded(deps, merchant, invoice, existing);
 
   let amount = due;
