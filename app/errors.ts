@@ -20,7 +20,8 @@ export type MessageKey =
   | 'ownersOnly'
   | 'linkOutdated'
   | 'conflict'
-  | 'cannotPayOnline';
+  | 'cannotPayOnline'
+  | 'amountNotWhole';
 
 export class DomainError extends Error {
   readonly status: number = 500;
@@ -103,6 +104,29 @@ export class UnsupportedCurrency extends DomainError {
   }
   override get params() {
     return { currency: this.currency };
+  }
+}
+
+/**
+ * The amount due has fractions of a unit its currency is charged in whole units of (sen on a rupiah
+ * invoice: 11% PPN on an odd price, as Xero keeps 2 decimals). Xendit would drop them (its Create
+ * Invoice truncates IDR decimals) and the gateway never rounds money, so only the merchant can make
+ * the invoice payable: by rounding it in Xero.
+ */
+export class AmountNotWhole extends DomainError {
+  override readonly status = 422;
+  override readonly messageKey = 'amountNotWhole';
+  override readonly publicReason = 'the amount due has decimals its currency is not charged in';
+  constructor(
+    readonly invoiceNumber: string,
+    /** As Xero states it, e.g. "10091.01". */
+    readonly amount: string,
+    readonly currency: string,
+  ) {
+    super(`invoice ${invoiceNumber}: ${amount} ${currency} is not a whole amount of ${currency}`);
+  }
+  override get params() {
+    return { invoice: this.invoiceNumber, amount: this.amount, currency: this.currency };
   }
 }
 

@@ -9,8 +9,9 @@ import type { Merchant } from '../store/merchants.js';
 import { UpstreamError } from '../clients/types.js';
 import type { XenditGateway, XenditInvoice, NewXenditInvoice } from '../clients/xendit/types.js';
 import type { XeroGateway, XeroInvoice } from '../clients/xero/types.js';
-import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
+import { AmountError, FractionalAmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
 import {
+  AmountNotWhole,
   CheckoutRefused,
   InvoiceAlreadyPaid,
   InvoiceNotPayable,
@@ -120,7 +121,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
-  const { currency, amount: due } = payableAmount(invoice);
+  const { currency, amount: due } = await payableAmount(deps, merchant, invoice);
   const existing = await checkoutsOfInvoice();
   await refuseWhilePaymentIsBeingRecorded(deps, merchant, invoice, existing);
 
@@ -157,7 +158,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   return { kind: 'redirect', redirectUrl: allowedRedirect(checkout.invoiceUrl!, deps.checkoutHosts), checkout };
 }
 
-function payableAmount(invoice: XeroInvoice): { currency: Currency; amount: number } {
+async function payableAmount(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice): Promise<{ currency: Currency; amount: number }> {
   if (invoice.status === 'PAID') throw new InvoiceAlreadyPaid(invoice.invoiceNumber);
   if (invoice.status !== 'AUTHORISED') throw new InvoiceNotPayable(invoice.invoiceNumber, invoice.status);
   const currency = invoice.currencyCode;
@@ -166,6 +167,17 @@ function payableAmount(invoice: XeroInvoice): { currency: Currency; amount: numb
   try {
     amount = toMinor(invoice.amountDue, currency);
   } catch (err) {
+    if (err instanceof FractionalAmountError) {
+      // Xendit would charge the amount truncated, and the customer cannot fix it: the merchant must
+      // round the invoice. Every click meets it until then: one alert per invoice.
+      await raiseAlert(deps, {
+        merchantId: merchant.id,
+        kind: 'amountNotWhole',
+        message: message('alerts:amountNotWhole', { invoice: invoice.invoiceNumber, amount: invoice.amountDue, currency }),
+        dedupeKey: `amountNotWhole:${merchant.id}:${invoice.invoiceId}`,
+      });
+      throw new AmountNotWhole(invoice.invoiceNumber, invoice.amountDue, currency);
+    }
     if (err instanceof AmountError) throw new UnsupportedCurrency(currency, err.message);
     throw err;
   }
