@@ -151,6 +151,27 @@ export class CheckoutRefused extends DomainError {
   }
 }
 
+/**
+ * The invoice's currency has no clearing account: Xero records a payment only into an account of the
+ * invoice's currency, so what the customer paid could not be recorded. Refused before anything is
+ * made at Xendit, with the same page as a checkout Xendit refused (the business's payment settings;
+ * they have been told); 422, as the invoice cannot be paid here until the merchant adds one.
+ */
+export class NoClearingAccount extends DomainError {
+  override readonly status = 422;
+  override readonly messageKey = 'cannotPayOnline';
+  override readonly publicReason = 'this invoice cannot be paid online; contact the business';
+  constructor(
+    readonly invoiceNumber: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override get params() {
+    return { invoice: this.invoiceNumber };
+  }
+}
+
 export class ServiceUnavailable extends DomainError {
   override readonly status = 503;
   override readonly messageKey = 'unavailable';

@@ -21,6 +21,7 @@ import {
   UnsupportedCurrency,
 } from '../errors.js';
 import { linkMatches, type LinkHint } from './link-hint.js';
+import { refuseWithoutClearingAccount } from './clearing.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
 import { paths } from '../paths.js';
 import { message, type Message, type PayLang } from '../i18n/index.js';
@@ -124,6 +125,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   const { currency, amount: due } = await payableAmount(deps, merchant, invoice);
   const existing = await checkoutsOfInvoice();
   await refuseWhilePaymentIsBeingRecorded(deps, merchant, invoice, existing);
+  await refuseWithoutClearingAccount(deps, merchant, invoice, currency);
 
   let amount = due;
   if (merchant.partialMinPercent !== null) {
