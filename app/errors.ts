@@ -20,7 +20,8 @@ export type MessageKey =
   | 'ownersOnly'
   | 'linkOutdated'
   | 'conflict'
-  | 'cannotPayOnline';
+  | 'cannotPayOnline'
+  | 'amountNotWhole';
 
 export class DomainError extends Error {
   readonly status: number = 500;
@@ -107,6 +108,29 @@ export class UnsupportedCurrency extends DomainError {
 }
 
 /**
+ * The amount due has fractions of a unit its currency is charged in whole units of (sen on a rupiah
+ * invoice: 11% PPN on an odd price, as Xero keeps 2 decimals). Xendit would drop them (its Create
+ * Invoice truncates IDR decimals) and the gateway never rounds money, so only the merchant can make
+ * the invoice payable: by rounding it in Xero.
+ */
+export class AmountNotWhole extends DomainError {
+  override readonly status = 422;
+  override readonly messageKey = 'amountNotWhole';
+  override readonly publicReason = 'the amount due has decimals its currency is not charged in';
+  constructor(
+    readonly invoiceNumber: string,
+    /** As Xero states it, e.g. "10091.01". */
+    readonly amount: string,
+    readonly currency: string,
+  ) {
+    super(`invoice ${invoiceNumber}: ${amount} ${currency} is not a whole amount of ${currency}`);
+  }
+  override get params() {
+    return { invoice: this.invoiceNumber, amount: this.amount, currency: this.currency };
+  }
+}
+
+/**
  * Xendit refused to make the checkout for a reason of the merchant's setup (a payment channel or
  * currency not activated on their Xendit account, an amount no channel takes). 502: the customer's
  * request is sound and the gateway's upstream refused it, so it is no 4xx; not 503, since trying
@@ -116,6 +140,27 @@ export class CheckoutRefused extends DomainError {
   override readonly status = 502;
   override readonly messageKey = 'cannotPayOnline';
   override readonly publicReason = 'the payment service refused this invoice; contact the business';
+  constructor(
+    readonly invoiceNumber: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override get params() {
+    return { invoice: this.invoiceNumber };
+  }
+}
+
+/**
+ * The invoice's currency has no clearing account: Xero records a payment only into an account of the
+ * invoice's currency, so what the customer paid could not be recorded. Refused before anything is
+ * made at Xendit, with the same page as a checkout Xendit refused (the business's payment settings;
+ * they have been told); 422, as the invoice cannot be paid here until the merchant adds one.
+ */
+export class NoClearingAccount extends DomainError {
+  override readonly status = 422;
+  override readonly messageKey = 'cannotPayOnline';
+  override readonly publicReason = 'this invoice cannot be paid online; contact the business';
   constructor(
     readonly invoiceNumber: string,
     detail: string,

@@ -17,6 +17,9 @@ export function exponentOf(currency: Currency): number {
 
 export class AmountError extends Error {}
 
+/** An amount with fractions of the currency's smallest unit (sen on a rupiah amount): exact, but not chargeable as it stands. */
+export class FractionalAmountError extends AmountError {}
+
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
 /**
@@ -29,7 +32,7 @@ export function toMinor(decimal: string, currency: Currency): number {
   const [, sign, whole, frac = ''] = m;
   const exp = EXPONENT[currency];
   const significant = frac.replace(/0+$/, '');
-  if (significant.length > exp) throw new AmountError(`${decimal} ${currency} has more decimals than ${currency} allows (${exp})`);
+  if (significant.length > exp) throw new FractionalAmountError(`${decimal} ${currency} has more decimals than ${currency} allows (${exp})`);
   const minor = BigInt(whole + significant.padEnd(exp, '0'));
   if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new AmountError(`amount too large: ${decimal}`);
   return Number(sign ? -minor : minor);

@@ -8,7 +8,15 @@ import type { Stores } from '../store/index.js';
 import { encodeMessage, message, type Message } from '../i18n/index.js';
 
 export type AlertKind =
-  'needsReview' | 'xeroDisconnected' | 'xenditKeyRejected' | 'callbackMissing' | 'settingsChanged' | 'checkoutRefused' | 'withdrawalsBehind';
+  | 'needsReview'
+  | 'xeroDisconnected'
+  | 'xenditKeyRejected'
+  | 'callbackMissing'
+  | 'settingsChanged'
+  | 'checkoutRefused'
+  | 'withdrawalsBehind'
+  | 'amountNotWhole'
+  | 'clearingAccountMissing';
 
 export interface Alert {
   merchantId: string | null;

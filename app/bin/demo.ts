@@ -75,6 +75,7 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
       xenditSecretKey: DEMO.xenditSecretKey,
       callbackToken: DEMO.callbackToken,
       clearingAccountId: clearing.accountId,
+      clearingCurrency: clearing.currencyCode ?? org.baseCurrency,
       clearingAccounts: { PHP: clearingPhp.accountId },
       feeAccountCode: xeroSim.bankAccountFor(org.tenantId, 'Bank Fees').code,
       feePosting: 'bank_transaction',

@@ -83,6 +83,7 @@ const PAY_OUTCOME: Record<string, PayOutcome> = {
   linkExpired: 'link_expired',
   notPayable: 'not_payable',
   unsupportedCurrency: 'unsupported_currency',
+  amountNotWhole: 'not_payable',
   cannotPayOnline: 'refused',
   badRequest: 'bad_request',
   tooMany: 'rate_limited',

@@ -9,7 +9,12 @@ import type { AskAmount } from './service.js';
 export function renderAskAmount(
   res: Response,
   ask: AskAmount,
-  ctx: { i18n: I18n; lang: PayLang; query: { invoiceNo: string; shortCode: string; currency?: string; amount?: string }; langLinks: LangLink[] },
+  ctx: {
+    i18n: I18n;
+    lang: PayLang;
+    query: { invoiceNo: string; shortCode: string; currency?: string; amount?: string; retry?: string };
+    langLinks: LangLink[];
+  },
 ): void {
   const t = ctx.i18n.fixed(ctx.lang, 'pay');
   const f = ctx.i18n.formats(ctx.lang);
@@ -20,6 +25,7 @@ export function renderAskAmount(
     shortCode: ctx.query.shortCode,
     currency: ctx.query.currency,
     amount: ctx.query.amount,
+    retry: ctx.query.retry,
     lang: ctx.lang,
   }).filter((e): e is [string, string] => typeof e[1] === 'string');
   res.status(ask.problem ? 422 : 200).render('pay/amount', {

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { unstorableReason } from '../security/body-bounds.js';
+import { isUuid } from '../security/uuid.js';
 import { BadRequest, PaymentLinkNotFound } from '../errors.js';
 import { rawInvoiceNumber } from './raw-query.js';
 import { choosePayLang, type I18n } from '../i18n/index.js';
@@ -45,6 +46,12 @@ const PayQuery = z.object({
   amount: z.string().max(40).refine(storable).optional(),
   // The amount chosen on the "how much" page (merchants that allow part payments).
   part: z.string().max(40).refine(storable).optional(),
+  // "Try again" on the return page: the checkout it follows (receipt.ts), which stands in for the amount hint.
+  retry: z
+    .string()
+    .refine(isUuid)
+    .transform((id) => id.toLowerCase())
+    .optional(),
 });
 
 /** Xero's placeholders arrive in whatever case the merchant typed them; repeated keys are refused. */
@@ -63,6 +70,7 @@ export function parsePayQuery(query: Request['query']): PayQuery {
     currency: byName.currency,
     amount: byName.amount,
     part: byName.part,
+    retry: byName.retry,
   });
   if (!parsed.success) throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
@@ -116,6 +124,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
       counters,
       hint,
       ...(query.part !== undefined ? { part: query.part } : {}),
+      ...(query.retry !== undefined ? { retryOf: query.retry } : {}),
     });
     res.set('Cache-Control', 'no-store');
     if (outcome.kind === 'ask') {

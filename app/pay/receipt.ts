@@ -5,7 +5,6 @@
  */
 import type { Stores } from '../store/index.js';
 import type { Currency } from '../money.js';
-import { toDecimal } from '../money.js';
 import { paths } from '../paths.js';
 import { zoneFor } from '../jobs/sync/org-date.js';
 import { modeOfXenditKey } from '../store/merchant-model.js';
@@ -68,12 +67,14 @@ export async function paymentReturn(deps: { stores: Stores }, ref: unknown, stat
     }
   }
   const test = modeOfXenditKey(merchant.xenditSecretKey) === 'test';
-  // The pay link as Xero would fill it for this checkout, so "try again" passes the link check.
+  // The pay link, naming this checkout where Xero's link had the amount due: a part payment's
+  // checkout holds the part chosen, not what Xero's link said was due (which is not stored), and
+  // the link check takes only the latter. No part either: the customer chooses again, as any click.
   const retryUrl = `${paths.pay}?${new URLSearchParams({
     invoiceNo: checkout.invoiceNumber,
     shortCode: merchant.shortCode,
     currency: checkout.currency,
-    amount: toDecimal(checkout.amount, checkout.currency),
+    retry: checkout.id,
   })}`;
   if (checkout.status === 'expired' || checkout.status === 'superseded') {
     return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: true, retryUrl, test };

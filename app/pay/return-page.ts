@@ -40,7 +40,8 @@ export function renderReturn(res: Response, state: ReturnState, ctx: PageContext
       tone: 'warn',
       title: t(`${which}Title`),
       body: t(`${which}Body`, { invoice: state.invoiceNumber }),
-      retryUrl: state.retryUrl,
+      // In the language of this page, which the customer may have switched.
+      retryUrl: `${state.retryUrl}&${new URLSearchParams({ lang: ctx.lang })}`,
     });
     return;
   }

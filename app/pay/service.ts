@@ -9,8 +9,9 @@ import type { Merchant } from '../store/merchants.js';
 import { UpstreamError } from '../clients/types.js';
 import type { XenditGateway, XenditInvoice, NewXenditInvoice } from '../clients/xendit/types.js';
 import type { XeroGateway, XeroInvoice } from '../clients/xero/types.js';
-import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
+import { AmountError, FractionalAmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
 import {
+  AmountNotWhole,
   CheckoutRefused,
   InvoiceAlreadyPaid,
   InvoiceNotPayable,
@@ -20,6 +21,7 @@ import {
   UnsupportedCurrency,
 } from '../errors.js';
 import { linkMatches, type LinkHint } from './link-hint.js';
+import { refuseWithoutClearingAccount } from './clearing.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
 import { paths } from '../paths.js';
 import { message, type Message, type PayLang } from '../i18n/index.js';
@@ -63,6 +65,8 @@ export interface PayRequest {
   hint: LinkHint;
   /** The amount the customer chose to pay now, as typed (merchants that allow part payments). */
   part?: string;
+  /** "Try again" from the return page: the checkout it follows, which stands in for the amount hint. */
+  retryOf?: string;
 }
 
 /** The merchant allows part payments: the customer is asked how much, before any checkout is made. */
@@ -110,13 +114,18 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
       await deps.stores.payClicks.rememberMiss(merchant.id, readings, new Date(deps.clock().getTime() + deps.missRememberMs));
     throw new PaymentLinkNotFound(unknownNumber());
   }
-  if (!linkMatches(invoice, req.hint))
+  let read = early && guessed === invoice.invoiceId ? early : undefined;
+  const checkoutsOfInvoice = async () => (read ??= await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId));
+  // "Try again" names a checkout of this invoice (its random id, known only from Xendit's redirect):
+  // as good a sign as Xero's hints that the link was made for this invoice.
+  if (!linkMatches(invoice, req.hint) && !(req.retryOf && (await checkoutsOfInvoice()).some((c) => c.id === req.retryOf)))
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
-  const { currency, amount: due } = payableAmount(invoice);
-  const existing = early && guessed === invoice.invoiceId ? early : await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId);
+  const { currency, amount: due } = await payableAmount(deps, merchant, invoice);
+  const existing = await checkoutsOfInvoice();
   await refuseWhilePaymentIsBeingRecorded(deps, merchant, invoice, existing);
+  await refuseWithoutClearingAccount(deps, merchant, invoice, currency);
 
   let amount = due;
   if (merchant.partialMinPercent !== null) {
@@ -151,7 +160,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   return { kind: 'redirect', redirectUrl: allowedRedirect(checkout.invoiceUrl!, deps.checkoutHosts), checkout };
 }
 
-function payableAmount(invoice: XeroInvoice): { currency: Currency; amount: number } {
+async function payableAmount(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice): Promise<{ currency: Currency; amount: number }> {
   if (invoice.status === 'PAID') throw new InvoiceAlreadyPaid(invoice.invoiceNumber);
   if (invoice.status !== 'AUTHORISED') throw new InvoiceNotPayable(invoice.invoiceNumber, invoice.status);
   const currency = invoice.currencyCode;
@@ -160,6 +169,17 @@ function payableAmount(invoice: XeroInvoice): { currency: Currency; amount: numb
   try {
     amount = toMinor(invoice.amountDue, currency);
   } catch (err) {
+    if (err instanceof FractionalAmountError) {
+      // Xendit would charge the amount truncated, and the customer cannot fix it: the merchant must
+      // round the invoice. Every click meets it until then: one alert per invoice.
+      await raiseAlert(deps, {
+        merchantId: merchant.id,
+        kind: 'amountNotWhole',
+        message: message('alerts:amountNotWhole', { invoice: invoice.invoiceNumber, amount: invoice.amountDue, currency }),
+        dedupeKey: `amountNotWhole:${merchant.id}:${invoice.invoiceId}`,
+      });
+      throw new AmountNotWhole(invoice.invoiceNumber, invoice.amountDue, currency);
+    }
     if (err instanceof AmountError) throw new UnsupportedCurrency(currency, err.message);
     throw err;
   }
@@ -169,11 +189,14 @@ function payableAmount(invoice: XeroInvoice): { currency: Currency; amount: numb
 
 /**
  * Xendit said PAID but Xero does not show it yet: a new checkout now could charge the customer twice,
- * so the page says the payment is on its way instead.
+ * so the page says the payment is on its way instead. A test-key payment kept out of Xero
+ * ('test_mode') is not on its way: it stays so for good and moved no money, so it neither counts as
+ * paid nor holds up the real payment once the merchant goes live.
  */
 async function refuseWhilePaymentIsBeingRecorded(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkouts: Checkout[]): Promise<void> {
   for (const c of checkouts.filter((c) => c.status === 'paid' && c.xenditInvoiceId)) {
     const payment = await deps.stores.payments.byXenditInvoice(merchant.id, c.xenditInvoiceId!);
+    if (payment?.syncState === 'test_mode') continue;
     if (!payment || payment.syncState !== 'recorded') throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
   }
 }

@@ -24,6 +24,8 @@ export interface Merchant {
   mode: XenditMode;
   /** Default clearing bank account (Xero AccountID); '' while onboarding. */
   clearingAccountId: string;
+  /** The default clearing account's currency; null until known (pay/clearing.ts learns it from Xero). */
+  clearingCurrency: string | null;
   /** Clearing accounts for other currencies, by ISO code. */
   clearingAccounts: Record<string, string>;
   /** Expense account (by code) that Xendit's fees are posted to. */
@@ -87,6 +89,8 @@ export interface NewMerchant {
   xenditSecretKey?: string;
   callbackToken?: string;
   clearingAccountId?: string;
+  /** clearingAccountId's currency, when the caller knows it. */
+  clearingCurrency?: string;
   clearingAccounts?: Record<string, string>;
   feeAccountCode?: string;
   feePosting?: FeePosting;
@@ -202,6 +206,7 @@ export function merchantFromRow(box: SecretBox) {
     callbackToken: row.callback_token_enc ? box.open(row.callback_token_enc, sealedAt('callback_token_enc', row.id)) : '',
     mode: row.mode,
     clearingAccountId: row.clearing_account_id ?? '',
+    clearingCurrency: row.clearing_currency ?? null,
     clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
     feeAccountCode: row.fee_account_code,
     salesAccountCode: row.sales_account_code,

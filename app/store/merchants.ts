@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import type { Selectable, Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { SecretBox } from '../security/secrets.js';
 import { insertAudit, type AuditEntry } from './audit.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
@@ -60,6 +60,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           callback_token_enc: m.callbackToken ? box.seal(m.callbackToken, sealedAt('callback_token_enc', id)) : null,
           mode: keyMode,
           clearing_account_id: m.clearingAccountId || null,
+          clearing_currency: (m.clearingAccountId && m.clearingCurrency) || null,
           fee_account_code: m.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
           fee_posting: m.feePosting ?? 'bank_transaction',
           sales_account_code: m.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
@@ -176,22 +177,46 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       });
     },
 
-    /** The default clearing account, the per-currency ones (replacing all before), the fee and sales accounts. */
+    /**
+     * The default clearing account, the per-currency ones (replacing all before), the fee and sales
+     * accounts. `clearingCurrency` is the default account's currency when the caller knows it; a
+     * currency known for the account kept stays, one for an account replaced is forgotten.
+     */
     async setAccounts(
       id: string,
-      a: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null },
+      a: {
+        clearingAccountId: string;
+        clearingCurrency?: string;
+        clearingAccounts: Record<string, string>;
+        feeAccountCode: string;
+        salesAccountCode: string | null;
+      },
       now: Date,
     ): Promise<void> {
       await db.transaction().execute(async (trx) => {
+        const given = a.clearingCurrency ?? null;
         await trx
           .updateTable('merchants')
-          .set({ clearing_account_id: a.clearingAccountId, fee_account_code: a.feeAccountCode, sales_account_code: a.salesAccountCode, updated_at: now })
+          .set({
+            clearing_account_id: a.clearingAccountId,
+            clearing_currency: sql<
+              string | null
+            >`case when clearing_account_id = ${a.clearingAccountId} then coalesce(${given}::text, clearing_currency) else ${given}::text end`,
+            fee_account_code: a.feeAccountCode,
+            sales_account_code: a.salesAccountCode,
+            updated_at: now,
+          })
           .where('id', '=', id)
           .execute();
         await trx.deleteFrom('clearing_accounts').where('merchant_id', '=', id).execute();
         const rows = Object.entries(a.clearingAccounts).map(([currency, accountId]) => ({ merchant_id: id, currency, account_id: accountId }));
         if (rows.length) await trx.insertInto('clearing_accounts').values(rows).execute();
       });
+    },
+
+    /** The currency Xero states for the default clearing account: kept only while that account is still the default. */
+    async noteClearingCurrency(id: string, accountId: string, currency: string): Promise<void> {
+      await db.updateTable('merchants').set({ clearing_currency: currency }).where('id', '=', id).where('clearing_account_id', '=', accountId).execute();
     },
 
     /** onboarding → active once the Xendit key, callback token and clearing account are all set. */

@@ -108,6 +108,7 @@ export async function createHarness(
     xenditSecretKey: creds.xenditKey,
     callbackToken: creds.token,
     clearingAccountId: clearing.accountId,
+    clearingCurrency: clearing.currencyCode ?? org.baseCurrency,
     clearingAccounts: { PHP: clearingPhp.accountId },
     // The simulated organisation is a test company: the harness's test-key payments are recorded in it.
     xeroTestOrganisation: true,

@@ -141,7 +141,11 @@ export async function oauthMerchantReadyToSell(h: OAuthHarness, n: number, opts:
   const xenditKey = `xnd_development_oa${n}`;
   await h.stores.merchants.setXendit(id, { secretKey: xenditKey, callbackToken: `oa-token-${n}` }, h.clock());
   const clearing = h.sims.xero.bankAccountFor(tenantId, 'Xendit').accountId;
-  await h.stores.merchants.setAccounts(id, { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null }, h.clock());
+  await h.stores.merchants.setAccounts(
+    id,
+    { clearingAccountId: clearing, clearingCurrency: 'IDR', clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+    h.clock(),
+  );
   assert.ok(await h.stores.merchants.activateIfComplete(id, h.clock()));
   h.sims.xendit.registerAccount({
     secretKey: xenditKey,

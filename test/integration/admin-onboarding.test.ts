@@ -261,6 +261,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       );
       const saved = (await h.stores.merchants.byId(m.id))!;
       assert.equal(saved.clearingAccountId, xenditBankOf().accountId);
+      assert.equal(saved.clearingCurrency, 'IDR', 'kept as Xero stated it: /pay refuses invoices of a currency no clearing account holds');
       assert.deepEqual(saved.clearingAccounts, { PHP: php.accountId });
       assert.equal(saved.feeAccountCode, '404');
       assert.equal(saved.salesAccountCode, '200');
@@ -323,6 +324,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       await ops.post(bank).type('form').send({ _csrf: form.csrf(), currency: 'IDR' }).expect(303);
       assert.equal(h.sims.xero.test.organisation(tenantId).accounts.length, before, 'the existing IDR "Xendit" account is reused');
       assert.equal((await h.stores.merchants.byId(m.id))!.clearingAccountId, xenditBankOf().accountId);
+      assert.equal((await h.stores.merchants.byId(m.id))!.clearingCurrency, 'IDR');
 
       const created = await ops.post(bank).type('form').send({ _csrf: form.csrf(), currency: 'USD' }).expect(303);
       assert.match(created.headers.location, /created=Xendit%20USD$/);

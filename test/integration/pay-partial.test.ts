@@ -78,6 +78,59 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     assert.equal(h.sims.xero.listInvoices(h.tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'PAID');
   });
 
+  it('"try again" after a part payment failed or its page expired leads back to the amount page, not to "out of date"', async () => {
+    await allowPart(25);
+    const inv = h.addInvoice({ lineItems: [{ description: 'Katering', quantity: '1', unitAmount: '100000' }] });
+    const ask = await request(h.app)
+      .get(`${h.payUrl(inv.invoiceNumber)}&lang=en`)
+      .expect(200);
+    await choose(ask.text, '40000');
+    const [x] = xenditInvoices();
+    assert.equal(x.amount, 40000);
+    const back = (url: string) => {
+      const u = new URL(url);
+      return `${u.pathname}${u.search}&lang=en`;
+    };
+    const tryAgain = (html: string) => cheerio.load(html)('a.button').attr('href')!;
+
+    // The customer gave up at Xendit: its failure redirect, the checkout still open.
+    const failed = await request(h.app).get(back(x.failure_redirect_url!)).expect(200);
+    assert.equal(cheerio.load(failed.text)('h1').text(), 'The payment was not completed');
+    const again = await request(h.app).get(tryAgain(failed.text)).expect(200);
+    assert.equal(cheerio.load(again.text)('h1').text(), 'How much would you like to pay?');
+    assert.equal(cheerio.load(again.text)('#part').val(), '100000', 'the amount due, as on the first visit');
+    // The page's form goes on as the first one did: the same part reuses the open checkout.
+    const reused = await choose(again.text, '40000');
+    assert.equal(reused.headers.location, x.invoice_url);
+    assert.equal(xenditInvoices().length, 1);
+
+    // Its page expired at Xendit: "try again" asks again, and a part chosen makes a new checkout.
+    await h.sims.xendit.expire(x.id);
+    await h.worker.drain();
+    const closed = await request(h.app).get(back(x.success_redirect_url!)).expect(200);
+    assert.equal(cheerio.load(closed.text)('h1').text(), 'This payment page has closed');
+    const later = await request(h.app).get(tryAgain(closed.text)).expect(200);
+    assert.equal(cheerio.load(later.text)('h1').text(), 'How much would you like to pay?');
+    const fresh = await choose(later.text, '50000');
+    assert.equal(xenditInvoices().length, 2);
+    assert.equal(fresh.headers.location, xenditInvoices()[1].invoice_url);
+    assert.equal(xenditInvoices()[1].amount, 50000);
+  });
+
+  it('"try again" names a checkout of this invoice only: another invoice\'s checkout, or none, is still "out of date"', async () => {
+    await allowPart(25);
+    const inv = h.addInvoice({ lineItems: [{ description: 'Katering', quantity: '1', unitAmount: '100000' }] });
+    const other = h.addInvoice({ lineItems: [{ description: 'Sewa', quantity: '1', unitAmount: '300000' }] });
+    await choose((await request(h.app).get(h.payUrl(other.invoiceNumber)).expect(200)).text, '100000');
+    const [x] = xenditInvoices();
+    const ref = new URL(x.failure_redirect_url!).searchParams.get('ref')!;
+    const link = (retry: string) => `/pay?${new URLSearchParams({ invoiceNo: inv.invoiceNumber, shortCode: h.merchant.shortCode, currency: 'IDR', retry })}`;
+    await request(h.app).get(link(ref)).expect(409);
+    await request(h.app).get(link('5f0c7a5e-8d3b-4a51-9c52-0b7e2f6d1a10')).expect(409);
+    await request(h.app).get(link('not-a-checkout')).expect(400);
+    assert.equal(xenditInvoices().length, 1);
+  });
+
   it('refuses less than the minimum, more than is due, and garbage with the page again (422), no checkout', async () => {
     await allowPart(50);
     const inv = h.addInvoice({ currency: 'PHP', lineItems: [{ description: 'Tour', quantity: '1', unitAmount: '1250.50' }] });

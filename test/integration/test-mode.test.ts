@@ -40,6 +40,29 @@ describeEachDatabase('Xendit test mode', ({ db }) => {
     assert.equal(xeroPayments(inv.invoiceId).length, 1);
   });
 
+  it('a test payment kept out of Xero does not hold up the real payment once the merchant goes live', async () => {
+    const { inv, x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'test_mode');
+    // Going live: a live key saved and made the active one (the admin's Xendit page).
+    const live = 'xnd_production_GoLive7788';
+    h.sims.xendit.registerAccount({
+      secretKey: live,
+      callbackToken: h.merchant.callbackToken,
+      callbackUrl: h.baseUrl + h.callbackPath,
+      businessName: 'Toko Test',
+    });
+    await h.stores.merchants.setXenditKeys(h.merchant.id, { live }, h.clock());
+    assert.ok(await h.stores.merchants.switchXenditMode(h.merchant.id, 'live', h.clock()));
+
+    // The invoice is still due in Xero: the customer's click gets a real checkout, not "being recorded".
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const fresh = h.sims.xendit.listInvoices().at(-1)!;
+    assert.notEqual(fresh.id, x.id);
+    assert.equal(res.headers.location, fresh.invoice_url);
+    assert.equal(fresh.amount, 150000);
+  });
+
   it('a sale paid in test mode outside Xero (backend flow) creates nothing in Xero', async () => {
     await h.stores.merchants.setSettings(
       h.merchant.id,

@@ -73,7 +73,8 @@ export async function saveAccounts(
   const merchant = await merchantToChange(deps, actor, merchantId);
   const view = await accountsView(deps, merchant);
   const errors: Record<string, Message | string> = {};
-  if (!view.bankAccounts.some((b) => b.accountId === input.clearingAccountId)) errors.clearingAccountId = 'errors:bankAccountChoose';
+  const clearing = view.bankAccounts.find((b) => b.accountId === input.clearingAccountId);
+  if (!clearing) errors.clearingAccountId = 'errors:bankAccountChoose';
   for (const [currency, accountId] of Object.entries(input.clearingAccounts)) {
     const account = view.bankAccounts.find((b) => b.accountId === accountId);
     // A currency the form did not offer has no field to show its error next to.
@@ -86,7 +87,8 @@ export async function saveAccounts(
     errors.salesAccountCode = 'errors:revenueAccountChoose';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
   const now = deps.clock();
-  await deps.stores.merchants.setAccounts(merchant.id, input, now);
+  // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
+  await deps.stores.merchants.setAccounts(merchant.id, { ...input, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'accounts_changed', {
     clearingAccountId: input.clearingAccountId,
@@ -135,7 +137,13 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
   else delete clearingAccounts[currency];
   await deps.stores.merchants.setAccounts(
     merchant.id,
-    { clearingAccountId, clearingAccounts, feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE, salesAccountCode: merchant.salesAccountCode },
+    {
+      clearingAccountId,
+      ...(clearingAccountId === account.accountId ? { clearingCurrency: currency } : {}),
+      clearingAccounts,
+      feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
+      salesAccountCode: merchant.salesAccountCode,
+    },
     now,
   );
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
