@@ -33,7 +33,7 @@ export interface MerchantsTable {
   callback_token_enc: string | null;
   mode: 'test' | 'live';
   clearing_account_id: string | null;
-  /** clearing_account_id's currency; null until known (migration 20261207T0300). */
+  /** clearing_account_id's currency; null until known (migration 20261206T1540). */
   clearing_currency: ColumnType<string | null, string | null | undefined, string | null>;
   fee_account_code: string | null;
   sales_account_code: string | null;
