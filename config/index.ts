@@ -282,7 +282,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     xendit: {
       apiUrl: c.XENDIT_API_URL ?? demoOr(`${sim}/_sim/xendit`, 'https://api.xendit.co'),
-      checkoutHosts: c.XENDIT_CHECKOUT_HOSTS ?? [demoOr(new URL(publicUrl).host, 'checkout.xendit.co')],
+      // Xendit gives a test key's invoices (xnd_development_) an invoice_url on checkout-staging.xendit.co,
+      // a live key's one on checkout.xendit.co: a merchant trying the gateway with a test key must not get 503.
+      checkoutHosts: c.XENDIT_CHECKOUT_HOSTS ?? (demo ? [new URL(publicUrl).host] : ['checkout.xendit.co', 'checkout-staging.xendit.co']),
       invoiceDurationSeconds: c.XENDIT_INVOICE_DURATION_SECONDS,
     },
     demo,

@@ -5,6 +5,8 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { randomUUID } from 'node:crypto';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { externalIdFor } from '../../app/pay/service.js';
+import { createApp } from '../../app/server.js';
+import { loadConfig } from '../../config/index.js';
 
 const heading = (html: string) => cheerio.load(html)('h1').text().trim();
 
@@ -322,6 +324,18 @@ describeEachDatabase('GET /pay', ({ db }) => {
     h.sims.xendit.faults.reset();
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     assert.equal(xenditInvoices().length, 1);
+  });
+
+  it("by default redirects to a test key's checkout on checkout-staging.xendit.co, and still to nowhere else", async () => {
+    // Without XENDIT_CHECKOUT_HOSTS, as in production: Xendit gives a test key's invoices a checkout-staging URL.
+    const production = createApp({ ...h.deps, config: loadConfig({ PUBLIC_URL: 'https://pay.example.com', DEMO: 'false', LOG_LEVEL: 'silent' }) });
+    const inv = h.addInvoice({});
+    h.sims.xendit.faults.invoiceUrlOverride = 'https://checkout-staging.xendit.co/web/6142bcde651ce324d0507759';
+    const res = await request(production).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(res.headers.location, 'https://checkout-staging.xendit.co/web/6142bcde651ce324d0507759');
+    const other = h.addInvoice({});
+    h.sims.xendit.faults.invoiceUrlOverride = 'https://checkout-staging.evil.example/web/1';
+    await request(production).get(h.payUrl(other.invoiceNumber)).expect(503);
   });
 
   it('never redirects to a host outside XENDIT_CHECKOUT_HOSTS', async () => {

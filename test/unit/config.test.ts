@@ -25,7 +25,8 @@ describe('config', () => {
     assert.equal(c.xero.identityUrl, 'https://identity.xero.com');
     assert.equal(c.xero.loginUrl, 'https://login.xero.com');
     assert.equal(c.xendit.apiUrl, 'https://api.xendit.co');
-    assert.deepEqual(c.xendit.checkoutHosts, ['checkout.xendit.co']);
+    // A test key's invoices are on checkout-staging.xendit.co, a live key's on checkout.xendit.co.
+    assert.deepEqual(c.xendit.checkoutHosts, ['checkout.xendit.co', 'checkout-staging.xendit.co']);
   });
 
   it('configures Connect to Xero from the Xero app: redirect URI from PUBLIC_URL, granular scopes by default', () => {
