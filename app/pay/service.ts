@@ -154,6 +154,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // A new Xendit invoice is made only once every other one for this Xero invoice is dead: two
   // payable invoices for one bill is how customers pay twice.
   for (const other of existing.filter((c) => c.status === 'open' && c.amount !== amount)) await retire(deps, merchant, invoice, other, 'superseded');
+  for (const other of existing.filter((c) => c.status === 'creating' && c.amount !== amount)) await retireCreating(deps, merchant, invoice, other);
   // None live for this amount when read: claim at once (a claim that loses to a concurrent click reads again).
   const noneLive = !existing.some((c) => (c.status === 'open' || c.status === 'creating') && c.amount === amount);
   const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive);
@@ -258,11 +259,12 @@ async function liveCheckout(
 }
 
 /**
- * Xendit has no idempotency header: our external id lets a click that takes over a stale checkout
- * adopt what the crashed attempt created. A checkout we just claimed has a new external id that
- * Xendit cannot know yet, so a first click skips that lookup (one Xendit call, not two).
- * `fence` is our claim on the row: if another click took it over meanwhile, what we made at Xendit
- * is expired again and null tells the caller to wait for the new owner.
+ * Xendit has no idempotency header (xendit-node InvoiceApi createInvoice sends none; docs.xendit.co
+ * Create Invoice): our external id lets a click that takes over a stale checkout adopt what an
+ * earlier attempt created (its click crashed, or its answer was lost). A checkout we just claimed
+ * has a new external id that Xendit cannot know yet, so a first click skips that lookup (one Xendit
+ * call, not two). `fence` is our claim on the row: if another click took it over meanwhile, what we
+ * made at Xendit is expired again and null tells the caller to wait for the new owner.
  */
 async function createAtXendit(
   deps: PayDeps,
@@ -273,12 +275,23 @@ async function createAtXendit(
   lang: PayLang,
   opts: { mayExistAtXendit: boolean },
 ): Promise<Checkout | null> {
+  let earlier: XenditInvoice[] = [];
+  try {
+    if (opts.mayExistAtXendit) earlier = await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId);
+  } catch (err) {
+    // What an earlier attempt made is unknown still: the row is kept for the next click to look again.
+    throw keptForLater(deps, checkout, err);
+  }
+  await refuseWhenPaidMeanwhile(deps, merchant, invoice, checkout, earlier);
+  const adopted = earlier.find((x) => x.status === 'PENDING' && x.amount === checkout.amount && x.currency === checkout.currency);
   let created: XenditInvoice;
   try {
-    const earlier = opts.mayExistAtXendit ? await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId) : [];
-    const adopt = earlier.find((x) => x.status === 'PENDING' && x.amount === checkout.amount && x.currency === checkout.currency);
-    created = adopt ?? (await createInvoice(deps, merchant, checkout, newXenditInvoice(deps, merchant, invoice, checkout, lang)));
+    created = adopted ?? (await createInvoice(deps, merchant, checkout, newXenditInvoice(deps, merchant, invoice, checkout, lang)));
   } catch (err) {
+    // No answer, a 5xx, a dropped connection: Xendit may have made the invoice (and e-mailed it to
+    // the payer). The row keeps its external id, so the next click looks it up and adopts it, and
+    // a payment of it is still found as this checkout's.
+    if (!refusedOutright(err)) throw keptForLater(deps, checkout, err);
     // Deleted, not kept: Xendit made no invoice, so the next click starts afresh with whatever
     // the merchant has fixed meanwhile.
     await deps.stores.checkouts.abandon(checkout.id, fence);
@@ -308,13 +321,54 @@ async function createAtXendit(
   const granted = created.validForSeconds === undefined ? undefined : new Date(checkout.createdAt.getTime() + created.validForSeconds * 1000);
   const expiresAt = granted && granted < checkout.expiresAt ? granted : undefined;
   const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock(), expiresAt);
-  if (!opened) {
-    deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click; expiring the duplicate');
-    await deps.xendit.expireInvoice(merchant.xenditSecretKey, created.id).catch((err) => {
-      deps.logger.error({ err: String(err), xenditInvoiceId: created.id }, 'could not expire a duplicate Xendit invoice');
+  // Opened: any other payable invoice under its external id (two attempts both got through) is a
+  // duplicate. Lost to a concurrent click: the one we made is; one we adopted is the new owner's to adopt.
+  const duplicates = opened ? earlier.filter((x) => x.status === 'PENDING' && x.id !== created.id) : adopted ? [] : [created];
+  if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
+  for (const x of duplicates) {
+    deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'expiring a duplicate Xendit invoice');
+    await deps.xendit.expireInvoice(merchant.xenditSecretKey, x.id).catch((err) => {
+      deps.logger.error({ err: String(err), xenditInvoiceId: x.id }, 'could not expire a duplicate Xendit invoice');
     });
   }
   return opened;
+}
+
+/**
+ * Xendit answered the create with a 4xx (xendit-node: 400 validation, 401/403 key, 404, 429 rate
+ * limit), or our own budget held it back: it made nothing. A 408, a 5xx or no answer at all leave
+ * it unknown.
+ */
+function refusedOutright(err: unknown): boolean {
+  if (!(err instanceof UpstreamError)) return false;
+  if (err.heldBack) return true;
+  return err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408;
+}
+
+/** The click fails with "try again" (503); the checkout stays 'creating', with its external id, for the next click. */
+function keptForLater(deps: PayDeps, checkout: Checkout, err: unknown): unknown {
+  if (!(err instanceof UpstreamError)) return err;
+  deps.logger.warn(
+    { err: err.message, checkoutId: checkout.id, externalId: checkout.externalId },
+    'xendit invoice creation failed; checkout kept until Xendit is asked again',
+  );
+  return new ServiceUnavailable(err.message, err.retryAfterSeconds ?? 30);
+}
+
+/**
+ * An earlier attempt's invoice was paid (Xendit e-mails the payer each invoice it makes, so a
+ * customer can pay one whose create answer we lost): recorded like a callback, and the customer
+ * sees "payment received" instead of being charged again.
+ */
+async function refuseWhenPaidMeanwhile(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, earlier: XenditInvoice[]): Promise<void> {
+  const paid = earlier.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
+  if (!paid) return;
+  const now = deps.clock();
+  // Unfenced: the payment is real whoever holds the row; a holder then finds it no longer 'creating'.
+  const job = jobRow('record-payment', { merchantId: merchant.id, xenditInvoiceId: paid.id }, now);
+  await deps.stores.checkouts.markPaid(checkout, job, now, { xenditInvoiceId: paid.id, invoiceUrl: paid.invoiceUrl });
+  deps.onJobEnqueued?.();
+  throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
 }
 
 /**
@@ -412,6 +466,33 @@ async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c
   } else {
     throw new ServiceUnavailable(`Xendit invoice ${c.xenditInvoiceId} could not be expired before replacing it`);
   }
+}
+
+/**
+ * A checkout of another amount still 'creating': its click may still be creating it (left to it,
+ * as any concurrent click), or that click's create got no answer and Xendit may hold a payable
+ * invoice under its external id. Once stale, it is taken over and ended as an open one is: what
+ * Xendit holds is expired (paid → recorded, "payment received"; still payable → 503), then the row
+ * is closed with that invoice, or deleted when Xendit made nothing.
+ */
+async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c: Checkout): Promise<void> {
+  const now = deps.clock();
+  const fence = await deps.stores.checkouts.takeOver(c.id, new Date(now.getTime() - (deps.creationWaitMs ?? CREATION_WAIT_MS)), now);
+  if (!fence) return;
+  const made = await upstream(() => deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, c.externalId));
+  await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, made);
+  for (const x of made.filter((x) => x.status === 'PENDING')) {
+    try {
+      await deps.xendit.expireInvoice(merchant.xenditSecretKey, x.id);
+    } catch (err) {
+      deps.logger.warn({ err: String(err), checkoutId: c.id, xenditInvoiceId: x.id }, 'Xendit did not expire the invoice of the checkout being replaced');
+      const seen = await upstream(() => deps.xendit.getInvoice(merchant.xenditSecretKey, x.id));
+      if (seen) await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, [seen]);
+      if (seen?.status !== 'EXPIRED') throw new ServiceUnavailable(`Xendit invoice ${x.id} could not be expired before replacing it`);
+    }
+  }
+  const shown = made.at(-1);
+  await deps.stores.invoiceWatch.closeCreating(c.id, fence, shown ? { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl } : null, null, deps.clock());
 }
 
 export function externalIdFor(invoiceNumber: string, checkoutId: string): string {

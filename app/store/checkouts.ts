@@ -27,6 +27,23 @@ export type NewCheckout = Pick<Checkout, 'id' | 'merchantId' | 'xeroInvoiceId' |
 };
 
 const LIVE: CheckoutStatus[] = ['creating', 'open'];
+/** What a payment may still move to paid: a late PAID wins over an expiry we or Xendit made. */
+const PAYABLE: CheckoutStatus[] = ['creating', 'open', 'expired', 'superseded'];
+
+/** The Xendit invoice behind a checkout. */
+export interface MadeAtXendit {
+  xenditInvoiceId: string;
+  invoiceUrl: string;
+}
+
+/** Stores the invoice on a checkout that has none yet; never replaces one it has. */
+function madeAtXendit(made: MadeAtXendit | undefined) {
+  if (!made) return {};
+  return {
+    xendit_invoice_id: sql<string>`coalesce(xendit_invoice_id, ${made.xenditInvoiceId})`,
+    invoice_url: sql<string>`coalesce(invoice_url, ${made.invoiceUrl})`,
+  };
+}
 
 /**
  * How long a click waits for a concurrent click creating the same checkout; a 'creating' row not
@@ -131,7 +148,7 @@ export function createCheckoutStore(db: Db) {
       return r ? toCheckout(r) : null;
     },
 
-    /** Creation failed before Xendit had anything: remove the row (if still ours) so nothing is half-written. */
+    /** Xendit refused the create outright (it made nothing): remove the row (if still ours) so nothing is half-written. */
     async abandon(id: string, fence: Date): Promise<void> {
       await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'creating').where('updated_at', '=', fence).execute();
     },
@@ -204,6 +221,28 @@ export function createCheckoutStore(db: Db) {
     },
 
     /**
+     * 'creating' checkouts no click holds (not touched since updatedBefore), created before
+     * createdBefore: a create whose answer was lost keeps its row, and Xendit may hold the invoice
+     * under its external id. Least recently reconciled first, as toReconcile.
+     */
+    async staleCreating(q: { createdBefore: Date; updatedBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
+      if (q.limit <= 0) return [];
+      let query = db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('status', '=', 'creating')
+        .where('updated_at', '<', q.updatedBefore)
+        .where('created_at', '<', q.createdBefore);
+      if (q.since) query = query.where('created_at', '>=', q.since);
+      if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
+      const rows = await query
+        .orderBy(sql`coalesce(reconciled_at, created_at)`)
+        .limit(q.limit)
+        .execute();
+      return rows.map(toCheckout);
+    },
+
+    /**
      * Checkouts still waiting for a payment (open, or superseded but maybe paid anyway), created
      * before createdBefore: least recently reconciled first, so bounded batches rotate through all.
      */
@@ -251,17 +290,33 @@ export function createCheckoutStore(db: Db) {
      * Xendit says paid but no callback told us: the same move a PAID callback makes (checkout paid,
      * and `job`, the recording job under the callback's dedupe key, queued in the same transaction),
      * so callback and reconciliation never double up. Returns true when this call queued the job.
+     * `paidWith`: the invoice Xendit says was paid, stored on a checkout that has none yet.
      */
-    async markPaid(c: Checkout, job: NewJobRow, now: Date): Promise<boolean> {
+    async markPaid(c: Checkout, job: NewJobRow, now: Date, paidWith?: MadeAtXendit): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         await trx
           .updateTable('checkouts')
-          .set({ status: 'paid', reconciled_at: now, updated_at: now })
+          .set({ status: 'paid', reconciled_at: now, updated_at: now, ...madeAtXendit(paidWith) })
           .where('id', '=', c.id)
-          .where('status', 'in', ['creating', 'open', 'expired', 'superseded'])
+          .where('status', 'in', PAYABLE)
           .execute();
         return insertJob(trx, job);
       });
+    },
+
+    /**
+     * Paid, as Xendit says (record-payment). A checkout kept 'creating' after a create whose answer
+     * was lost has no Xendit invoice yet: the one paid is stored on it, so the pay path sees that
+     * this invoice's payment is on its way and charges nobody again.
+     */
+    async markPaidWith(id: string, paidWith: MadeAtXendit, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'paid', updated_at: now, ...madeAtXendit(paidWith) })
+        .where('id', '=', id)
+        .where('status', 'in', PAYABLE)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     async byId(id: string): Promise<Checkout | null> {

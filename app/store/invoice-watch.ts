@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, type NewJobRow } from './jobs.js';
-import { toCheckout, type Checkout } from './checkouts.js';
+import { toCheckout, type Checkout, type MadeAtXendit } from './checkouts.js';
 
 const LIVE = ['creating', 'open'] as const;
 
@@ -60,26 +60,22 @@ export function createInvoiceWatchStore(db: Db) {
       return (r.numAffectedRows ?? 0n) > 0n;
     },
 
-    /** Merchants with checkouts open at Xendit. */
+    /**
+     * Merchants with live checkouts: open at Xendit, or still 'creating' (a create whose answer was
+     * lost keeps its row, and Xendit may hold a payable invoice under its external id).
+     */
     async merchantsWithOpen(): Promise<string[]> {
-      const rows = await db
-        .selectFrom('checkouts')
-        .select('merchant_id')
-        .distinct()
-        .where('status', 'in', LIVE)
-        .where('xendit_invoice_id', 'is not', null)
-        .execute();
+      const rows = await db.selectFrom('checkouts').select('merchant_id').distinct().where('status', 'in', LIVE).execute();
       return rows.map((r) => r.merchant_id);
     },
 
-    /** The merchant's open checkouts compared least recently (never first), at most `limit`. */
+    /** The merchant's live checkouts compared least recently (never first), at most `limit`. */
     async dueForCheck(merchantId: string, limit: number): Promise<Checkout[]> {
       const rows = await db
         .selectFrom('checkouts')
         .selectAll()
         .where('merchant_id', '=', merchantId)
         .where('status', 'in', LIVE)
-        .where('xendit_invoice_id', 'is not', null)
         .orderBy(sql`xero_checked_at nulls first`)
         .orderBy('created_at')
         .limit(limit)
@@ -116,10 +112,11 @@ export function createInvoiceWatchStore(db: Db) {
 
     /**
      * A 'creating' checkout whose creator died, held by this caller (fence = its updated_at after
-     * takeOver), closed: expired with why and the Xendit invoice the dead click had made (already
-     * expired there), or deleted when it made none (nothing a customer could pay, nothing to show).
+     * takeOver, or as read when no click touched it since), closed: expired with why (null: its Xero
+     * invoice did not change) and the Xendit invoice the dead click had made (already expired there),
+     * or deleted when it made none (nothing a customer could pay, nothing to show).
      */
-    async closeCreating(id: string, fence: Date, made: { xenditInvoiceId: string; invoiceUrl: string } | null, reason: string, now: Date): Promise<boolean> {
+    async closeCreating(id: string, fence: Date, made: MadeAtXendit | null, reason: string | null, now: Date): Promise<boolean> {
       if (!made) {
         const r = await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'creating').where('updated_at', '=', fence).executeTakeFirst();
         return r.numDeletedRows > 0n;

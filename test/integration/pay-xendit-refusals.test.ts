@@ -134,12 +134,20 @@ describeEachDatabase('GET /pay when Xendit refuses the checkout', ({ db }) => {
     const down = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(503);
     assert.equal(heading(down.text), 'Payments are briefly unavailable');
     assert.ok(down.headers['retry-after']);
+    // Kept, not deleted: a 5xx or no answer does not say Xendit made nothing. The page says "try
+    // again in a minute"; a click sooner waits out the creation wait (5 s here).
+    h.clock.advance(5001);
     h.sims.xendit.faults.hang('forever', { method: 'POST', path: '/v2/invoices' });
     const hung = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(503);
     assert.equal(heading(hung.text), 'Payments are briefly unavailable');
     h.sims.xendit.faults.reset();
-    assert.equal(await h.count('checkouts'), 0);
+    assert.deepEqual(
+      (await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId)).map((c) => c.status),
+      ['creating'],
+    );
     assert.equal((await alerts()).filter((a) => a.kind === 'checkoutRefused').length, 0);
+    h.clock.advance(5001);
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(h.sims.xendit.listInvoices().length, 1);
   });
 });

@@ -316,14 +316,111 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(await h.count('checkouts'), 0);
   });
 
-  it('answers 503 when Xendit is down and leaves no half-made checkout; the next click works', async () => {
+  it('answers 503 when Xendit is down; the next click works', async () => {
     const inv = h.addInvoice({});
     h.sims.xendit.faults.failNext(5, 503);
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
-    assert.equal(await h.count('checkouts'), 0);
     h.sims.xendit.faults.reset();
+    h.clock.advance(5001); // the page says "try again in a minute"
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     assert.equal(xenditInvoices().length, 1);
+  });
+
+  describe('a create whose answer never came (Xendit has no idempotency key: it may have made the invoice)', () => {
+    const WAIT = 5000; // the harness's creation wait
+    const checkouts = (inv: { invoiceId: string }) => h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+
+    it('made at Xendit, answer dropped: 503, the checkout kept with its external id; the next click adopts that invoice, never a second', async () => {
+      const inv = h.addInvoice({});
+      h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+      const lost = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(503);
+      assert.equal(heading(lost.text), 'Payments are briefly unavailable');
+      const [made] = xenditInvoices();
+      const [kept] = await checkouts(inv);
+      assert.equal(kept?.status, 'creating', 'kept: Xendit may hold its invoice');
+      assert.equal(kept.externalId, made.external_id);
+      h.clock.advance(WAIT + 1);
+      const again = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.deepEqual(
+        xenditInvoices().map((x: { status: string }) => x.status),
+        ['PENDING'],
+        'one payable invoice for one bill',
+      );
+      assert.equal(again.headers.location, made.invoice_url);
+      const [opened] = await checkouts(inv);
+      assert.equal(opened.status, 'open');
+      assert.equal(opened.xenditInvoiceId, made.id);
+    });
+
+    it('a 5xx before anything was made: the next click creates exactly one, under the kept external id', async () => {
+      const inv = h.addInvoice({});
+      h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: '/v2/invoices' });
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      assert.equal(xenditInvoices().length, 0);
+      const [kept] = await checkouts(inv);
+      assert.equal(kept?.status, 'creating');
+      h.clock.advance(WAIT + 1);
+      const again = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      const all = xenditInvoices();
+      assert.equal(all.length, 1);
+      assert.equal(all[0].external_id, kept.externalId);
+      assert.equal(again.headers.location, all[0].invoice_url);
+      assert.equal((await checkouts(inv)).length, 1);
+    });
+
+    it('the invoice Xendit e-mailed the payer is paid: its callback finds the kept checkout and the payment is recorded once', async () => {
+      const inv = h.addInvoice({});
+      h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      const [made] = xenditInvoices();
+      await h.sims.xendit.pay(made.id); // its PAID callback reaches the gateway
+      await h.worker.drain();
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, made.id))?.syncState, 'recorded');
+      assert.equal(h.sims.xero.findInvoice(inv.invoiceId)!.status, 'PAID');
+      const [paid] = await checkouts(inv);
+      assert.equal(paid.status, 'paid');
+      assert.equal(paid.xenditInvoiceId, made.id, 'the checkout learns which invoice was paid');
+    });
+
+    it('paid with its callback lost: the next click records it and says "payment received" instead of charging again', async () => {
+      const inv = h.addInvoice({});
+      h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      const [made] = xenditInvoices();
+      await h.sims.xendit.pay(made.id, { sendCallback: false });
+      h.clock.advance(WAIT + 1);
+      const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(200);
+      assert.equal(heading(res.text), 'Your payment was received');
+      assert.equal(xenditInvoices().length, 1, 'nothing new to pay');
+      await h.worker.drain();
+      assert.equal(h.sims.xero.findInvoice(inv.invoiceId)!.status, 'PAID');
+      assert.equal(await h.count('payments'), 1);
+    });
+
+    it("the amount due changed meanwhile: the kept checkout's invoice is expired before the new amount is charged", async () => {
+      const inv = h.addInvoice({ lineItems: [{ description: 'x', quantity: '1', unitAmount: '300000' }] });
+      h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      const [made] = xenditInvoices();
+      h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, '100000', h.clearingAccountId); // a cash part payment
+      h.clock.advance(WAIT + 1);
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.deepEqual(
+        xenditInvoices().map((x: { amount: number; status: string }) => `${x.amount} ${x.status}`),
+        ['300000 EXPIRED', '200000 PENDING'],
+      );
+      const statuses = (await checkouts(inv)).map((c) => `${c.amount} ${c.status} ${c.xenditInvoiceId === made.id}`);
+      assert.deepEqual(statuses, ['300000 expired true', '200000 open false']);
+    });
+
+    it('a 4xx is a refusal: Xendit made nothing, so the checkout is not kept', async () => {
+      const inv = h.addInvoice({});
+      h.sims.xendit.faults.failNext(1, 429, { method: 'POST', path: '/v2/invoices', retryAfter: 5 });
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      assert.equal(await h.count('checkouts'), 0);
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.equal(xenditInvoices().length, 1);
+    });
   });
 
   it("by default redirects to a test key's checkout on checkout-staging.xendit.co, and still to nowhere else", async () => {

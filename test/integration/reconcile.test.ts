@@ -73,6 +73,36 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
     assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-payment').length, 2);
   });
 
+  it("settles checkouts kept 'creating' after a create whose answer was lost, by their external id: paid → recorded, payable → left for the next click, expired or never made → closed", async () => {
+    const lostAnswer = async (made: boolean) => {
+      const inv = h.addInvoice({});
+      if (made) h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+      else h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: '/v2/invoices' });
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+      assert.equal(checkout.status, 'creating');
+      return { inv, checkout, x: made ? h.sims.xendit.listInvoices().at(-1)! : undefined };
+    };
+    const paid = await lostAnswer(true);
+    await h.sims.xendit.pay(paid.x!.id, { sendCallback: false }); // paid from Xendit's e-mail; its callback lost
+    const payable = await lostAnswer(true);
+    const expired = await lostAnswer(true);
+    await h.sims.xendit.expire(expired.x!.id, { sendCallback: false });
+    const never = await lostAnswer(false);
+    h.clock.advance(6 * MINUTE);
+
+    const summary = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.deepEqual(summary, { checked: 4, paid: 1, expired: 2, pending: 1, unknown: 0, failed: 0 });
+    const row = (c: { checkout: { id: string } }) => h.stores.checkouts.byId(c.checkout.id);
+    assert.deepEqual([(await row(paid))?.status, (await row(paid))?.xenditInvoiceId], ['paid', paid.x!.id]);
+    assert.equal((await row(payable))?.status, 'creating', 'the next click adopts it');
+    assert.deepEqual([(await row(expired))?.status, (await row(expired))?.xenditInvoiceId], ['expired', expired.x!.id]);
+    assert.equal(await row(never), null, 'Xendit made nothing: removed');
+    await h.worker.drain();
+    assert.equal(xeroPayments(paid.inv.invoiceId).length, 1);
+    assert.equal((await h.stores.alerts.recent('callbackMissing', 'all', new Date(0), 10)).length, 1, 'paid, yet no callback told us');
+  });
+
   it('closes checkouts Xendit expired, leaves pending ones open, and does not ask about young ones', async () => {
     const expired = await clickPay();
     const pending = await clickPay();

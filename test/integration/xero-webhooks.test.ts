@@ -471,6 +471,25 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
         );
       });
 
+    it("scheduled, no webhook: a checkout kept 'creating' after its create's answer was lost is compared too; once stale, what Xendit made is expired and the checkout closed with why", async () => {
+      const inv = authorisedInvoice({
+        contact: { name: 'Budi' },
+        lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }],
+        invoiceNumber: `INV-L${n}`,
+      });
+      const url = `/pay?${new URLSearchParams({ invoiceNo: inv.invoiceNumber, shortCode: m.shortCode, currency: 'IDR', amount: '150000.00' })}`;
+      h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+      await request(h.app).get(url).expect(503);
+      const [made] = h.sims.xendit.listInvoices();
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // deliveries get lost
+      await h.sims.xero.test.invoices.void(inv.invoiceId);
+      h.clock.advance(60_000);
+      await schedule(h, 'check-open-checkouts', 30);
+      await h.worker.drain();
+      assert.equal(xenditStatus(made.id), 'EXPIRED', 'the invoice Xendit e-mailed the payer can no longer be paid');
+      assert.deepEqual(await reasonOf(made.id), ['expired', 'admin:closedReason_voided']);
+    });
+
     it('the scheduled comparison queues no second check of an invoice while one is still retrying', async () => {
       const { inv, x } = await openCheckout();
       h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // no webhooks

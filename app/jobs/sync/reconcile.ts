@@ -4,7 +4,8 @@ import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import type { Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
-import type { XenditGateway } from '../../clients/xendit/types.js';
+import type { XenditGateway, XenditInvoice } from '../../clients/xendit/types.js';
+import { CREATION_WAIT_MS, type Checkout } from '../../store/checkouts.js';
 import { ReconcilePayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
 import { raiseAlert } from '../../alerts/raise.js';
@@ -42,8 +43,9 @@ export interface ReconcileSummary {
 
 /**
  * Payments whose callback never came (Xendit gave up, our server was down, a proxy ate it): ask
- * Xendit about checkouts still open after a few minutes, and once about each checkout closed as
- * expired (an out-of-order EXPIRED callback must not hide a payment). PAID/SETTLED takes exactly
+ * Xendit about checkouts still open after a few minutes, about those still 'creating' whose create
+ * got no answer (by their external id), and once about each checkout closed as expired (an
+ * out-of-order EXPIRED callback must not hide a payment). PAID/SETTLED takes exactly
  * the path a PAID callback takes; EXPIRED closes the checkout. Bounded per run; a merchant whose
  * calls fail is skipped for the rest of the run, and a network failure ends the run.
  */
@@ -52,7 +54,11 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
   const summary: ReconcileSummary = { checked: 0, paid: 0, expired: 0, pending: 0, unknown: 0, failed: 0 };
   const query = { createdBefore: new Date(now.getTime() - opts.minAgeMinutes * 60_000), since: opts.since, merchantId: opts.merchantId };
   const open = await deps.stores.checkouts.toReconcile({ ...query, limit: opts.batch });
-  const checkouts = [...open, ...(await deps.stores.checkouts.expiriesToConfirm({ ...query, limit: opts.batch - open.length }))];
+  // Twice the pay path's creation wait, as invoice-changes.ts: a click still creating it is left alone.
+  const updatedBefore = new Date(now.getTime() - 2 * CREATION_WAIT_MS);
+  const creating = await deps.stores.checkouts.staleCreating({ ...query, updatedBefore, limit: opts.batch - open.length });
+  const expiries = await deps.stores.checkouts.expiriesToConfirm({ ...query, limit: opts.batch - open.length - creating.length });
+  const checkouts = [...open, ...creating, ...expiries];
   const merchants = new Map<string, Merchant | null>();
   let queued = false;
 
@@ -64,15 +70,18 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     summary.checked++;
     // A disabled merchant's checkouts are asked about too: disabling stops new payment links, not
     // the recording of what its customers paid (their callbacks are still stored), and a lost
-    // callback is found only here. Reconcile only records and closes; it never opens a checkout.
+    // callback is found only here. Reconcile only records and closes; it never opens a checkout
+    // (a 'creating' one whose invoice Xendit holds is left for the next click to adopt).
     if (!merchant) {
       summary.unknown++;
       await deps.stores.checkouts.markReconciled(checkout.id, now);
       continue;
     }
     let invoice;
+    let made: XenditInvoice[] | undefined;
     try {
-      invoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId!);
+      if (checkout.status === 'creating') made = await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId);
+      else invoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId!);
     } catch (err) {
       summary.failed++;
       deps.logger.warn({ err: String(err), checkoutId: checkout.id }, 'reconcile: Xendit did not answer');
@@ -84,23 +93,19 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       if (err instanceof UpstreamError && err.kind === 'unavailable' && err.status === undefined) break; // Xendit unreachable for everyone
       continue;
     }
-    if (!invoice) {
+    if (made) {
+      const outcome = await settleCreating(deps, checkout, made, now);
+      summary[outcome === 'queued' ? 'paid' : outcome]++;
+      if (outcome === 'paid' || outcome === 'queued') {
+        queued = outcome === 'queued' || queued;
+        continue;
+      }
+    } else if (!invoice) {
       summary.unknown++;
       deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: checkout.xenditInvoiceId }, 'reconcile: Xendit has no such invoice');
     } else if (invoice.status === 'PAID' || invoice.status === 'SETTLED') {
       summary.paid++;
-      const job = jobRow('record-payment', { merchantId: checkout.merchantId, xenditInvoiceId: invoice.id }, now);
-      if (await deps.stores.checkouts.markPaid(checkout, job, now)) {
-        queued = true;
-        // Paid, yet no callback told us: the callback URL or token at Xendit is likely wrong.
-        await raiseAlert(deps, {
-          merchantId: checkout.merchantId,
-          kind: 'callbackMissing',
-          message: message('alerts:callbackMissing'),
-          dedupeKey: `callbackMissing:${checkout.merchantId}`,
-        });
-      }
-      deps.logger.info({ checkoutId: checkout.id, xenditInvoiceId: invoice.id }, 'reconcile: paid without a callback, recording');
+      queued = (await recordPaid(deps, checkout, invoice, now)) || queued;
       continue;
     } else if (invoice.status === 'EXPIRED') {
       summary.expired++;
@@ -114,6 +119,48 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
   }
   if (queued) deps.onJobEnqueued?.();
   return summary;
+}
+
+/**
+ * Paid, yet no callback told us: the same move the PAID callback makes, and an alert (the callback
+ * URL or token at Xendit is likely wrong). True when this call queued the recording job.
+ */
+async function recordPaid(deps: ReconcileDeps, checkout: Checkout, invoice: XenditInvoice, now: Date): Promise<boolean> {
+  const job = jobRow('record-payment', { merchantId: checkout.merchantId, xenditInvoiceId: invoice.id }, now);
+  const queued = await deps.stores.checkouts.markPaid(checkout, job, now, { xenditInvoiceId: invoice.id, invoiceUrl: invoice.invoiceUrl });
+  if (queued)
+    await raiseAlert(deps, {
+      merchantId: checkout.merchantId,
+      kind: 'callbackMissing',
+      message: message('alerts:callbackMissing'),
+      dedupeKey: `callbackMissing:${checkout.merchantId}`,
+    });
+  deps.logger.info({ checkoutId: checkout.id, xenditInvoiceId: invoice.id }, 'reconcile: paid without a callback, recording');
+  return queued;
+}
+
+/**
+ * A checkout still 'creating' that no click holds: its create got no answer (the click said "try
+ * again"), and what Xendit made under its external id, if anything, was never stored. Paid → the
+ * payment is recorded like any other; still payable → left for the next click to adopt (and asked
+ * about again next run); expired or never made → closed, unless a click took it over meanwhile
+ * (fenced on updated_at as read).
+ */
+async function settleCreating(deps: ReconcileDeps, checkout: Checkout, made: XenditInvoice[], now: Date): Promise<'queued' | 'paid' | 'pending' | 'expired'> {
+  const paid = made.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
+  // 'queued': this run queued its recording ('paid': a callback's job had already).
+  if (paid) return (await recordPaid(deps, checkout, paid, now)) ? 'queued' : 'paid';
+  if (made.some((x) => x.status === 'PENDING')) return 'pending';
+  const shown = made.at(-1);
+  const closed = await deps.stores.invoiceWatch.closeCreating(
+    checkout.id,
+    checkout.updatedAt,
+    shown ? { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl } : null,
+    null,
+    now,
+  );
+  if (closed) deps.logger.info({ checkoutId: checkout.id, madeAtXendit: made.map((x) => x.id) }, 'reconcile: checkout whose create got no answer closed');
+  return 'expired';
 }
 
 /** How long finished reconcile runs and old rate-limit windows are kept. */

@@ -4,6 +4,7 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import type { Checkout } from '../../store/checkouts.js';
+import type { CheckoutStatus } from '../../store/schema.js';
 import type { Payment } from '../../store/payments.js';
 import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
@@ -93,7 +94,10 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
       await deps.stores.payments.markTestMode(payment.id, TEST_MODE_REASON, deps.clock());
       deps.logger.info({ merchantId, xenditInvoiceId: xInvoice.id }, 'test-mode payment kept out of Xero');
     }
-    await deps.stores.checkouts.transition(checkout.id, ['creating', 'open', 'expired', 'superseded'], 'paid', deps.clock());
+    const from: CheckoutStatus[] = ['creating', 'open', 'expired', 'superseded'];
+    if (checkout.xenditInvoiceId) await deps.stores.checkouts.transition(checkout.id, from, 'paid', deps.clock());
+    // Kept 'creating' after its create's answer was lost, found by its external id: it learns which invoice was paid.
+    else await deps.stores.checkouts.markPaidWith(checkout.id, { xenditInvoiceId: xInvoice.id, invoiceUrl: xInvoice.invoiceUrl }, deps.clock());
     if (payment.syncState === 'recorded' || testMode) return;
 
     const mismatch = amountMismatch(checkout, xInvoice);
