@@ -224,29 +224,71 @@ export class ConfigError extends Error {
   }
 }
 
+type Parsed = z.output<typeof schema>;
+
+/**
+ * Each variable on its own, so one bad value does not hide the rest: the values that parsed, and a
+ * problem for each that did not. The schema has no checks across fields (those are in
+ * crossFieldProblems), so this is what parsing the whole object would give.
+ */
+function parseFields(raw: Record<string, unknown>): { values: Partial<Parsed>; problems: string[]; failed: Set<string> } {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const failed = new Set<string>();
+  for (const [name, field] of Object.entries(schema.shape)) {
+    const r = (field as z.ZodType).safeParse(raw[name]);
+    if (r.success) {
+      if (r.data !== undefined) values[name] = r.data;
+    } else {
+      failed.add(name);
+      for (const i of r.error.issues) problems.push(`${[name, ...i.path].join('.')}: ${i.message}`);
+    }
+  }
+  return { values: values as Partial<Parsed>, problems, failed };
+}
+
+/**
+ * Rules between variables. A rule that reads a variable which did not parse is left out: its
+ * problem is already listed, and a guess at its value could only add a wrong one.
+ */
+function crossFieldProblems(c: Partial<Parsed>, failed: Set<string>): string[] {
+  const problems: string[] = [];
+  const ok = (...names: (keyof Parsed)[]) => names.every((n) => !failed.has(n));
+  const production = c.NODE_ENV === 'production';
+  if (ok('NODE_ENV', 'SECRETS_KEY') && production && !c.SECRETS_KEY) problems.push('SECRETS_KEY: required when NODE_ENV=production');
+  if (ok('NODE_ENV', 'PUBLIC_URL') && production && !c.PUBLIC_URL) problems.push('PUBLIC_URL: required when NODE_ENV=production');
+  // Session cookies, callback tokens in transit and the customers' redirects need TLS on the open internet.
+  if (ok('NODE_ENV', 'PUBLIC_URL') && production && c.PUBLIC_URL && !isHttpsOrLocal(c.PUBLIC_URL))
+    problems.push('PUBLIC_URL: must be https:// when NODE_ENV=production (http only for localhost or 127.0.0.1)');
+  if (ok('SECRETS_KEY_PREVIOUS', 'SECRETS_KEY') && c.SECRETS_KEY_PREVIOUS?.length && !c.SECRETS_KEY)
+    problems.push('SECRETS_KEY_PREVIOUS: only with SECRETS_KEY (the key that seals from now on)');
+  if (ok('XERO_CLIENT_ID', 'XERO_CLIENT_SECRET') && Boolean(c.XERO_CLIENT_ID) !== Boolean(c.XERO_CLIENT_SECRET))
+    problems.push('XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither');
+  if (ok('DEMO', 'XERO_CLIENT_ID', 'NODE_ENV')) {
+    const demo = c.DEMO ?? !c.XERO_CLIENT_ID;
+    if (demo && production) problems.push('DEMO: demo mode cannot run with NODE_ENV=production');
+    if (ok('CRASH_AT') && c.CRASH_AT && c.NODE_ENV !== 'test' && !demo) problems.push('CRASH_AT: only honoured with NODE_ENV=test or in demo mode');
+  }
+  if (ok('HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS') && c.HTTP_HEADERS_TIMEOUT_MS! > c.HTTP_REQUEST_TIMEOUT_MS!)
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  if (ok('TRUST_PROXY')) {
+    const trustProxy = parseTrustProxy(c.TRUST_PROXY);
+    if (trustProxy && typeof trustProxy === 'object' && 'problem' in trustProxy)
+      problems.push(`TRUST_PROXY: ${trustProxy.problem} (off, a hop count, or a comma list of proxy addresses/CIDRs)`);
+  }
+  return problems;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
-  const c = parsed.data;
-  const problems: string[] = [];
-  if (c.NODE_ENV === 'production' && !c.SECRETS_KEY) problems.push('SECRETS_KEY: required when NODE_ENV=production');
-  if (c.NODE_ENV === 'production' && !c.PUBLIC_URL) problems.push('PUBLIC_URL: required when NODE_ENV=production');
-  // Session cookies, callback tokens in transit and the customers' redirects need TLS on the open internet.
-  if (c.NODE_ENV === 'production' && c.PUBLIC_URL && !isHttpsOrLocal(c.PUBLIC_URL))
-    problems.push('PUBLIC_URL: must be https:// when NODE_ENV=production (http only for localhost or 127.0.0.1)');
-  if (c.SECRETS_KEY_PREVIOUS.length && !c.SECRETS_KEY) problems.push('SECRETS_KEY_PREVIOUS: only with SECRETS_KEY (the key that seals from now on)');
-  if (Boolean(c.XERO_CLIENT_ID) !== Boolean(c.XERO_CLIENT_SECRET)) problems.push('XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither');
-  const demo = c.DEMO ?? !c.XERO_CLIENT_ID;
-  if (demo && c.NODE_ENV === 'production') problems.push('DEMO: demo mode cannot run with NODE_ENV=production');
-  if (c.CRASH_AT && c.NODE_ENV !== 'test' && !demo) problems.push('CRASH_AT: only honoured with NODE_ENV=test or in demo mode');
-  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
-  const trustProxy = parseTrustProxy(c.TRUST_PROXY);
-  if (trustProxy && typeof trustProxy === 'object' && 'problem' in trustProxy)
-    problems.push(`TRUST_PROXY: ${trustProxy.problem} (off, a hop count, or a comma list of proxy addresses/CIDRs)`);
+  // One message lists every problem, the rules between variables included, so a fix is not followed
+  // by a second round of errors.
+  const fields = parseFields(raw);
+  const problems = [...fields.problems, ...crossFieldProblems(fields.values, fields.failed)];
   if (problems.length) throw new ConfigError(problems);
+  const c = fields.values as Parsed;
+  const demo = c.DEMO ?? !c.XERO_CLIENT_ID;
+  const trustProxy = parseTrustProxy(c.TRUST_PROXY);
 
   const publicUrl = c.PUBLIC_URL ?? `http://localhost:${c.PORT}`;
   // Demo mode mounts the simulators on this same server; the server reaches them over loopback.

@@ -28,12 +28,20 @@ export interface Alert {
   dedupeKey?: string;
 }
 
-export async function raiseAlert(deps: { stores: Stores; clock: Clock; logger?: Logger }, a: Alert): Promise<void> {
+export async function raiseAlert(deps: { stores: Pick<Stores, 'alerts'>; clock: Clock; logger?: Logger }, a: Alert): Promise<void> {
   try {
     await deps.stores.alerts.raise({ ...a, message: encodeMessage(a.message) }, deps.clock());
   } catch (err) {
     deps.logger?.warn({ err: String(err), kind: a.kind, merchantId: a.merchantId }, 'could not store an alert');
   }
+}
+
+/**
+ * Xero refused the merchant's connection: one alert per merchant until it is mailed, whoever met it
+ * (a payment's job, or the daily keep-alive of an idle merchant's refresh token).
+ */
+export function xeroDisconnectedAlert(merchantId: string): Alert {
+  return { merchantId, kind: 'xeroDisconnected', message: message('alerts:xeroDisconnected'), dedupeKey: `xeroDisconnected:${merchantId}` };
 }
 
 /** The admin changes the others of the merchant hear about: where money goes and who may change it. */

@@ -69,6 +69,21 @@ export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Pick<Con
   return pino(options, destination as pino.DestinationStream);
 }
 
+/** How an operator gets the first-run setup link outside demo mode (the gateway does not log it there). */
+export const SETUP_LINK_COMMAND = 'npm run cli -- users setup-link';
+
+/**
+ * Said once at start when alerts would never reach anyone: without SMTP_URL the digests are stored
+ * and never sent, which nobody notices until an alert mattered. The demo has its own outbox.
+ */
+export function alertMailWarning(config: Pick<Config, 'demo' | 'alerts'>): string | undefined {
+  if (config.demo || config.alerts.smtpUrl) return undefined;
+  return (
+    'SMTP_URL is not set: alerts (payments needing review, Xero disconnected, refused Xendit keys) are stored but never e-mailed. ' +
+    'Set SMTP_URL, and ALERT_OPERATOR_EMAILS for the operators who are not users of the admin.'
+  );
+}
+
 /**
  * SECRETS_KEY seals every stored secret. Outside production a missing key is generated into the
  * data directory (with a warning) so `npm start` works on a fresh clone.

@@ -1,4 +1,4 @@
-import { boot, createLogger, logFormatFor } from './bootstrap.js';
+import { alertMailWarning, boot, createLogger, SETUP_LINK_COMMAND } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { readPostmasterPid, pidState } from '../store/embedded/postmaster.js';
 import { portFree } from '../net.js';
@@ -22,8 +22,14 @@ async function main(): Promise<void> {
   const inProcessWorker = runtime.database.kind === 'embedded' || config.demo;
   const demoSetup = config.demo ? await setupDemo(runtime) : undefined;
   const worker = inProcessWorker ? createWorker({ ...runtime, mailer: runtime.mailer ?? demoSetup?.mailer }) : undefined;
-  const setupUrl = await issueSetupLinkIfNeeded({ ...runtime, publicUrl: config.publicUrl });
+  const mailWarning = alertMailWarning(config);
+  if (mailWarning) logger.warn(mailWarning);
+  // The demo shows its setup link on the home page and in the log. Elsewhere a working link to create
+  // an operator has no place in logs that collectors keep: the operator asks the CLI for one.
+  const setupUrl = config.demo ? await issueSetupLinkIfNeeded({ ...runtime, publicUrl: config.publicUrl }) : null;
   if (setupUrl) logger.warn({ setupUrl }, 'No operator yet: open this one-time link (valid 24 hours) to create the first one');
+  else if (!config.demo && !(await runtime.stores.users.hasOperator()))
+    logger.warn(`No operator yet: run \`${SETUP_LINK_COMMAND}\` for a one-time link (valid 24 hours) that creates the first one`);
   const demo = demoSetup && {
     ...demoSetup,
     setupLink: async () => (setupUrl && !(await runtime.stores.users.hasOperator()) ? setupUrl : undefined),
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
         `\n  Demo gateway ready: ${config.publicUrl}\n  Listening on ${listening}${config.host === '127.0.0.1' ? ' only (this machine); set HOST=0.0.0.0 to open it to the network' : ''}.\n`,
       );
     // At a terminal the link stands apart from the log lines; in JSON logs it is the warn line above.
-    if (setupUrl && (config.demo || logFormatFor(config, Boolean(process.stdout.isTTY)) === 'pretty'))
+    if (setupUrl)
       console.log(`\n  ${'─'.repeat(60)}\n  First run: create the operator at ${setupUrl}\n  (one-time link, valid 24 hours)\n  ${'─'.repeat(60)}\n`);
   });
   worker?.start(config.workerPollMs, config.workerConcurrency);

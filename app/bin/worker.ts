@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { boot, createLogger } from './bootstrap.js';
+import { alertMailWarning, boot, createLogger } from './bootstrap.js';
 import { ConfigError } from '../../config/index.js';
 import { EmbeddedDatabaseError } from '../store/db.js';
 import { createJobRunner } from '../jobs/runner.js';
@@ -38,6 +38,8 @@ export async function serveWorkerMetrics(opts: { metrics: Metrics; token: string
 
 async function main(): Promise<void> {
   const runtime = await boot();
+  const mailWarning = alertMailWarning(runtime.config);
+  if (mailWarning) runtime.logger.warn(mailWarning);
   const worker = createWorker(runtime);
   worker.start(runtime.config.workerPollMs, runtime.config.workerConcurrency);
   const stopSchedules = startSchedules(runtime, worker);

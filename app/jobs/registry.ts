@@ -26,7 +26,7 @@ import { listRefundsJob } from './sync/list-refunds.js';
 import { recordFeeBillJob } from './sync/record-fee-bill.js';
 import { recordWithdrawalJob } from './sync/record-withdrawal.js';
 import { listWithdrawalsJob } from './sync/list-withdrawals.js';
-import { raiseAlert } from '../alerts/raise.js';
+import { raiseAlert, xeroDisconnectedAlert } from '../alerts/raise.js';
 import { createI18n, message } from '../i18n/index.js';
 import type { Mailer } from '../clients/mail/index.js';
 import { XeroDisconnected } from '../clients/xero/errors.js';
@@ -273,9 +273,7 @@ export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'o
 /** Failures a person must fix, whatever job met them: one alert per merchant until it is mailed. */
 function troubleAlert(merchantId: string | null, err: unknown): Parameters<typeof raiseAlert>[1] | null {
   if (!merchantId) return null;
-  if (err instanceof XeroDisconnected) {
-    return { merchantId, kind: 'xeroDisconnected', message: message('alerts:xeroDisconnected'), dedupeKey: `xeroDisconnected:${merchantId}` };
-  }
+  if (err instanceof XeroDisconnected) return xeroDisconnectedAlert(merchantId);
   if (err instanceof UpstreamError && err.upstream === 'xendit' && err.kind === 'unauthorized') {
     return {
       merchantId,

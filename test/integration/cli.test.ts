@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { sql } from 'kysely';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../app/bin/cli/index.js';
@@ -10,6 +11,7 @@ import { enqueueJob } from '../helpers/jobs.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
+import { projectRoot, spawnTs } from '../helpers/spawn.js';
 
 for (const engine of ENGINES) {
   describe(`operator CLI [${engine}]`, function () {
@@ -71,16 +73,18 @@ for (const engine of ENGINES) {
       ...extra,
     ];
 
-    it('adds a merchant, reading the ShortCode from Xero, and prints the two URLs as JSON', async () => {
+    it('adds a merchant, reading the ShortCode from Xero, and prints its URLs as JSON', async () => {
       resetSims();
       (await getSims()).xero.addOrganisation({ clientId: 'cli-client', clientSecret: secrets[0], name: 'Toko A', shortCode: '!CLI9', baseCurrency: 'IDR' });
       const r = await cli(...addArgs(['--json']));
       assert.equal(r.code, 0, r.err);
       const printed = JSON.parse(r.out);
-      assert.deepEqual(Object.keys(printed).sort(), ['callbackUrl', 'id', 'payUrl', 'shortCode']);
+      assert.deepEqual(Object.keys(printed).sort(), ['callbackUrl', 'disputeWebhookUrl', 'id', 'payUrl', 'refundWebhookUrl', 'shortCode']);
       assert.equal(printed.shortCode, '!CLI9');
       assert.equal(printed.payUrl, 'https://gw.example.com/pay?invoiceNo=[INVOICENUMBER]&currency=[CURRENCY]&amount=[AMOUNTDUE]&shortCode=[SHORTCODE]');
       assert.equal(printed.callbackUrl, `https://gw.example.com/callbacks/xendit/${printed.id}`);
+      assert.equal(printed.refundWebhookUrl, `https://gw.example.com/callbacks/xendit/${printed.id}/refunds`);
+      assert.equal(printed.disputeWebhookUrl, `https://gw.example.com/callbacks/xendit/${printed.id}/disputes`);
       for (const s of secrets) assert.ok(!r.out.includes(s) && !r.err.includes(s), 'no secret printed');
     });
 
@@ -112,6 +116,65 @@ for (const engine of ENGINES) {
       assert.equal((await cli('merchants', 'disable', id)).code, 0);
       const after = JSON.parse((await cli('merchants', 'list', '--json')).out);
       assert.equal(after.find((m: { id: string }) => m.id === id).status, 'disabled');
+    });
+
+    it('prints every URL to set in Xendit: invoice callbacks, refund and dispute webhooks', async () => {
+      const r = await cli(...addArgs(['--short-code', '!CLU1']));
+      assert.equal(r.code, 0, r.err);
+      const id = /\(([0-9a-f-]{36})\)/.exec(r.out)![1];
+      assert.match(r.out, new RegExp(`Callbacks → Invoices paid and Invoice expired: +https://gw.example.com/callbacks/xendit/${id}\n`));
+      assert.match(r.out, new RegExp(`Webhooks → Refunds: +https://gw.example.com/callbacks/xendit/${id}/refunds\n`));
+      assert.match(r.out, new RegExp(`Webhooks → Disputes: +https://gw.example.com/callbacks/xendit/${id}/disputes$`));
+    });
+
+    it('merchants enable undoes disable: active again when its setup is complete, else onboarding', async () => {
+      const statusOf = async (id: string) => JSON.parse((await cli('merchants', 'list', '--json')).out).find((m: { id: string }) => m.id === id).status;
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLE1', '--json']))).out);
+      const disabled = await cli('merchants', 'disable', id);
+      assert.match(disabled.out, new RegExp(`Undo with: merchants enable ${id}`));
+      assert.doesNotMatch(disabled.out, /now answer/);
+      const enabled = await cli('merchants', 'enable', id);
+      assert.equal(enabled.code, 0, enabled.err);
+      assert.match(enabled.out, /active, its payment links work again/);
+      assert.equal(await statusOf(id), 'active');
+      assert.match((await cli('merchants', 'enable', id)).out, /is active, not disabled/);
+
+      // Its setup not complete (a disabled merchant cannot be: the schema refuses it, so this is the
+      // state an interrupted enable leaves): it stays onboarding, not taking payments.
+      const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+      try {
+        await sql`update merchants set clearing_account_id = null, status = 'onboarding' where id = ${id}`.execute(opened.db);
+      } finally {
+        await opened.close();
+      }
+      assert.match((await cli('merchants', 'enable', id)).out, /onboarding\. Finish its setup/);
+      assert.equal(await statusOf(id), 'onboarding');
+    });
+
+    it("users setup-link prints the first operator's one-time link, and refuses once an operator exists", async () => {
+      const r = await cli('users', 'setup-link');
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^https:\/\/gw\.example\.com\/admin\/setup\/[\w-]{43}$/m);
+      await withStores((stores) => stores.users.add({ email: 'op@gw.test', passwordHash: '', role: 'operator', merchantId: null }, new Date()));
+      const again = await cli('users', 'setup-link');
+      assert.equal(again.code, 1);
+      assert.match(again.out, /An operator exists already/);
+      assert.doesNotMatch(again.out, /admin\/setup/);
+    });
+
+    it('runs as the xx-gateway bin through the symlink npm installs', async function () {
+      this.timeout(60_000);
+      const dir = mkdtempSync(join(tmpdir(), 'gw-bin-'));
+      try {
+        // npm links node_modules/.bin/xx-gateway to the package's file; node keeps the link's path in argv[1].
+        const bin = join(dir, 'xx-gateway');
+        symlinkSync(join(projectRoot, 'app/bin/cli/index.ts'), bin);
+        const run = spawnTs(bin, ['merchants', 'list', '--json'], env);
+        assert.equal(await run.exited, 0, run.output());
+        assert.ok(Array.isArray(JSON.parse(run.output())), `the command ran: ${JSON.stringify(run.output())}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("sets a merchant's Xero daily call budget, or back to the default", async () => {

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import pino from 'pino';
+import { sql } from 'kysely';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { SIM_CLIENT_TIMEOUT_MS } from '../helpers/sims.js';
@@ -122,7 +123,7 @@ describeEachDatabase('Xero OAuth keep-alive: idle refresh tokens are used before
     assert.equal(refreshes(), 2, 'day 35: only B (idle 35 days), not A (idle 15)');
   });
 
-  it('a revoked grant: the merchant is marked for reconnection once, and the job does not fail or retry it', async () => {
+  it('a revoked grant: the merchant is marked for reconnection and alerted once, and the job does not fail or retry it', async () => {
     const m = await oauthMerchant(orgA, '!KA1');
     sim.test.oauth.refuseRefresh(true);
     h.clock.advance(31 * DAY);
@@ -132,9 +133,15 @@ describeEachDatabase('Xero OAuth keep-alive: idle refresh tokens are used before
     assert.equal(await h.stores.xeroTokens.current(m.id), null);
     assert.equal(refreshes(), 1);
 
+    // Nobody else would hear: an idle merchant has no payment job to meet the refusal.
+    const alerts = async () =>
+      (await sql<{ n: number }>`select count(*)::int as n from alerts where kind = 'xeroDisconnected' and merchant_id = ${m.id}`.execute(db())).rows[0].n;
+    assert.equal(await alerts(), 1, 'the merchant and the operators are told');
+
     h.clock.advance(DAY);
     await runKeepAlive();
     assert.equal(refreshes(), 1, 'not tried again');
+    assert.equal(await alerts(), 1, 'told once');
     const jobs = await keepAliveJobs();
     assert.deepEqual(
       jobs.map((j) => [j.state, j.attempts]),

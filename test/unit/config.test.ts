@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { ConfigError, loadConfig } from '../../config/index.js';
+import { alertMailWarning } from '../../app/bin/bootstrap.js';
 
 describe('config', () => {
   it('serves /metrics only with a METRICS_TOKEN of 16 characters or more', () => {
@@ -79,7 +80,18 @@ describe('config', () => {
       assert.ok(err instanceof ConfigError);
       const text = err.message;
       for (const name of ['PORT', 'SECRETS_KEY', 'DATABASE_URL']) assert.match(text, new RegExp(name));
+      // The rules between variables are in the same message, not in a second round after the fix.
+      assert.match(text, /XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both or neither/);
     }
+    // A rule whose variable did not parse is left out: its own problem says enough.
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'prod', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '1000' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.length === 2 &&
+        /^NODE_ENV: /.test(err.problems[0]) &&
+        /HTTP_HEADERS_TIMEOUT_MS: must not exceed/.test(err.problems[1]),
+    );
   });
 
   it('requires SECRETS_KEY and PUBLIC_URL in production and refuses demo there', () => {
@@ -116,5 +128,16 @@ describe('config: crash points', () => {
     assert.equal(loadConfig({ CRASH_AT: 'after-claim' }).crashAt, 'after-claim'); // demo
     assert.throws(() => loadConfig({ DEMO: 'false', CRASH_AT: 'after-store' }), /CRASH_AT: only honoured/);
     assert.throws(() => loadConfig({ NODE_ENV: 'test', CRASH_AT: 'somewhere' }), /CRASH_AT/);
+  });
+});
+
+describe('config: alert e-mails', () => {
+  it('warns at start when alerts would never be sent (no SMTP_URL outside the demo), naming what to set', () => {
+    const real = { XERO_CLIENT_ID: 'id', XERO_CLIENT_SECRET: 's' };
+    const warning = alertMailWarning(loadConfig(real));
+    assert.match(warning ?? '', /SMTP_URL is not set: alerts .* are stored but never e-mailed/);
+    assert.match(warning ?? '', /ALERT_OPERATOR_EMAILS/);
+    assert.equal(alertMailWarning(loadConfig({ ...real, SMTP_URL: 'smtps://u:p@smtp.example.com:465' })), undefined);
+    assert.equal(alertMailWarning(loadConfig({})), undefined, 'the demo mails to its own outbox');
   });
 });

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { boot, createLogger, type Runtime } from '../bootstrap.js';
 import { ConfigError } from '../../../config/index.js';
@@ -73,7 +74,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/**
+ * Run as a program, not imported (the tests import runCli). npm installs the `xx-gateway` bin as a
+ * symlink and node keeps the link's path in argv[1] while import.meta.url is the resolved file, so
+ * the link is resolved before comparing. No argv[1] (node -e, a REPL): imported.
+ */
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
   const stdin = async () => {
     let text = '';
     for await (const chunk of process.stdin) text += chunk;

@@ -1,11 +1,11 @@
-/** merchants add | list | disable | xero-day-limit, and the settings the admin's settings page also switches. */
+/** merchants add | list | disable | enable | xero-day-limit, and the settings the admin's settings page also switches. */
 import { parseArgs } from 'node:util';
 import { awaitingXero, DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, type Merchant } from '../../store/merchants.js';
 import { addMerchant } from '../../admin/merchants/service.js';
 import { applySettings } from '../../admin/merchants/settings.js';
 import { verifyXenditKey } from '../../admin/merchants/xendit-keys.js';
 import { addMerchantAwaitingXero, DEFAULT_CONNECT_LINK_DAYS, issueConnectLink } from '../../admin/merchants/connect-link.js';
-import { callbackPathFor, customPaymentUrl } from '../../paths.js';
+import { callbackPathFor, customPaymentUrl, disputeCallbackPathFor, refundCallbackPathFor } from '../../paths.js';
 import type { Runtime } from '../bootstrap.js';
 import { readSecrets, SECRET_OPTIONS, UsageError, type Command, type Io } from './io.js';
 import { merchantArg } from './merchant-arg.js';
@@ -32,6 +32,8 @@ function publicView(runtime: Runtime, m: Merchant) {
     xeroDayLimit: m.xeroDayLimit ?? runtime.config.xeroLimits.perDay,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
+    refundWebhookUrl: runtime.config.publicUrl + refundCallbackPathFor(m.id),
+    disputeWebhookUrl: runtime.config.publicUrl + disputeCallbackPathFor(m.id),
   };
 }
 
@@ -93,12 +95,24 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   });
   const view = publicView(runtime, merchant);
   if (values.json) {
-    io.out(JSON.stringify({ id: view.id, shortCode: view.shortCode, payUrl: view.payUrl, callbackUrl: view.callbackUrl }));
+    const { id, shortCode, payUrl, callbackUrl, refundWebhookUrl, disputeWebhookUrl } = view;
+    io.out(JSON.stringify({ id, shortCode, payUrl, callbackUrl, refundWebhookUrl, disputeWebhookUrl }));
     return;
   }
   io.out(`Added ${view.name} (${view.id}), ShortCode ${view.shortCode}, Xendit ${view.mode} mode.`);
   io.out(`Custom Payment URL for Xero: ${view.payUrl}`);
-  io.out(`Callback URL for Xendit:     ${view.callbackUrl}`);
+  printXenditUrls(io, view);
+}
+
+/**
+ * Where Xendit must send what it tells the gateway, all with the merchant's verification token.
+ * Refunds and disputes are separate webhook settings at Xendit: without them a refund waits for the
+ * scheduled listing, and a dispute (Xendit lists none) reaches the gateway only from its report.
+ */
+function printXenditUrls(io: Io, view: { callbackUrl: string; refundWebhookUrl: string; disputeWebhookUrl: string }): void {
+  io.out(`Xendit, Settings → Callbacks → Invoices paid and Invoice expired: ${view.callbackUrl}`);
+  io.out(`Xendit, Settings → Webhooks → Refunds:                           ${view.refundWebhookUrl}`);
+  io.out(`Xendit, Settings → Webhooks → Disputes:                          ${view.disputeWebhookUrl}`);
 }
 
 type AddValues = Record<string, string | boolean | string[] | undefined>;
@@ -200,7 +214,30 @@ async function merchantsList(runtime: Runtime, args: string[], io: Io): Promise<
 async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promise<void> {
   const merchant = await merchantArg(runtime, args[0], 'merchants disable needs the merchant id');
   await runtime.stores.merchants.setStatus(merchant.id, 'disabled');
-  io.out(`Disabled ${merchant.name} (${merchant.id}). Its payment links now answer "not found"; callbacks for payments already made are still recorded.`);
+  io.out(
+    `Disabled ${merchant.name} (${merchant.id}). Its payment links make no new payments (customers see "We could not find this invoice"); ` +
+      'callbacks, refunds and withdrawals of payments already made are still recorded. Undo with: merchants enable ' +
+      merchant.id,
+  );
+}
+
+/**
+ * Undoes merchants disable. The merchant goes back to onboarding first, and on to active only when
+ * its setup is complete, by the same rule the admin's setup steps use, so a merchant disabled
+ * half-way through onboarding does not take payments without a clearing account.
+ */
+async function merchantsEnable(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantArg(runtime, args[0], 'merchants enable needs the merchant id');
+  if (merchant.status !== 'disabled' && merchant.status !== 'onboarding')
+    return io.out(`${merchant.name} (${merchant.id}) is ${merchant.status}, not disabled.`);
+  // From onboarding too: a run stopped between the two steps is finished by running it again.
+  if (merchant.status === 'disabled') await runtime.stores.merchants.setStatus(merchant.id, 'onboarding');
+  const active = await runtime.stores.merchants.activateIfComplete(merchant.id, runtime.clock());
+  io.out(
+    active
+      ? `Enabled ${merchant.name} (${merchant.id}): active, its payment links work again.`
+      : `Enabled ${merchant.name} (${merchant.id}): onboarding. Finish its setup in the admin (Xendit key, callback token, clearing account); it becomes active then.`,
+  );
 }
 
 async function merchantsXeroDayLimit(runtime: Runtime, args: string[], io: Io): Promise<void> {
@@ -266,6 +303,7 @@ export const merchantCommands: Record<string, Command> = {
   'merchants list': merchantsList,
   'merchants connect-link': merchantsConnectLink,
   'merchants disable': merchantsDisable,
+  'merchants enable': merchantsEnable,
   'merchants xero-day-limit': merchantsXeroDayLimit,
   'merchants fee-posting': merchantsFeePosting,
   'merchants overpayments': merchantsOverpayments,

@@ -22,7 +22,8 @@ export const USAGE = `Usage: npm run cli -- <command>
       --overpayments records money paid beyond an invoice's amount due as a Xero overpayment
       (default: what fits is recorded and the rest waits in needs review). --backend-flow also records Xendit invoices paid that the gateway
       did not create (dashboard, payment links): contact + invoice on the revenue account CODE
-      (default ${DEFAULT_SALES_ACCOUNT_CODE}, "Sales") + payment + fee. Prints the Custom Payment URL and the callback URL.
+      (default ${DEFAULT_SALES_ACCOUNT_CODE}, "Sales") + payment + fee. Prints the Custom Payment URL, the callback URL
+      and the refund and dispute webhook URLs to set in Xendit's dashboard.
   merchants add --name N [--xendit-secret-key K --callback-token T] [--link-days D] [--json]
       (no --xero-client-id) For organisations outside AU, NZ, UK and US (Indonesia, the Philippines,
       Thailand, Vietnam, Malaysia…), which connect with Connect to Xero (needs XERO_CLIENT_ID and
@@ -35,6 +36,10 @@ export const USAGE = `Usage: npm run cli -- <command>
       merchant's earlier unused links stop working.
   merchants list [--json]
   merchants disable ID
+      Its payment links make no new payments; callbacks, refunds and withdrawals of payments
+      already made are still recorded.
+  merchants enable ID
+      Undoes disable: active again when its setup is complete, else onboarding until it is.
   merchants fee-posting ID bank_transaction|manual_journal|off
   merchants xendit-fees ID deducted|invoiced
       How Xendit bills this merchant's fees. deducted (Xendit's default): kept from each payment,
@@ -56,6 +61,9 @@ export const USAGE = `Usage: npm run cli -- <command>
       one); earlier links stop working, and their sessions end when it is used.
   users disable E
       E can no longer sign in; their sessions end now.
+  users setup-link
+      While no operator exists: a one-time link (24 hours) that creates the first one. Outside demo
+      mode the gateway does not log one.
   report --merchant ID --from YYYY-MM-DD --to YYYY-MM-DD [--csv]
       Xendit's paid invoices against the merchant's clearing account in Xero, row by row:
       matched, missing_in_xero, missing_at_xendit, amount_differs, fee_missing, fee_differs,

@@ -1,8 +1,9 @@
-/** users invite | password-link | disable: the operator's side of the admin's Users page, without passwords typed by anyone but the user. */
+/** users invite | password-link | disable | setup-link: the operator's side of the admin's Users page, without passwords typed by anyone but the user. */
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../bootstrap.js';
 import { EmailTakenError } from '../../store/users.js';
 import { INVITE_TTL_MS, passwordLink } from '../../admin/users/service.js';
+import { issueSetupLinkIfNeeded, SETUP_LINK_TTL_MS } from '../../admin/auth/service.js';
 import { recordChange } from '../../admin/audit.js';
 import { UsageError, type Command, type Io } from './io.js';
 import { merchantArg } from './merchant-arg.js';
@@ -56,8 +57,26 @@ async function usersDisable(runtime: Runtime, args: string[], io: Io): Promise<v
   io.out(`Disabled ${user.email}: signed out everywhere, cannot sign in.`);
 }
 
+/**
+ * The first operator's setup link, printed only here: outside demo mode the gateway does not put it
+ * in its log, where log collectors would keep a working link to create an operator.
+ */
+async function usersSetupLink(runtime: Runtime, _args: string[], io: Io): Promise<number> {
+  const url = await issueSetupLinkIfNeeded(deps(runtime));
+  if (!url) {
+    io.out(
+      'An operator exists already: no setup link. Operators invite users (Users in the admin, or users invite); users password-link E sends a new password link.',
+    );
+    return 1;
+  }
+  io.out(`One-time link to create the first operator (valid ${SETUP_LINK_TTL_MS / 3_600_000} hours, shown only now):`);
+  io.out(url);
+  return 0;
+}
+
 export const userCommands: Record<string, Command> = {
   'users invite': usersInvite,
   'users password-link': usersPasswordLink,
   'users disable': usersDisable,
+  'users setup-link': usersSetupLink,
 };

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { XeroDisconnected } from '../../clients/xero/errors.js';
+import { raiseAlert, xeroDisconnectedAlert } from '../../alerts/raise.js';
 
 /**
  * Xero drops a refresh token unused for 60 days ("you must refresh at least every two months":
@@ -20,7 +21,7 @@ export const KEEPALIVE_BATCH = 200;
 const DAY_MS = 24 * 3600_000;
 
 export interface KeepAliveDeps {
-  stores: Pick<Stores, 'xeroTokens'>;
+  stores: Pick<Stores, 'xeroTokens' | 'alerts'>;
   xero: Pick<XeroGateway, 'keepAliveToken'>;
   clock: Clock;
   logger: Logger;
@@ -29,7 +30,8 @@ export interface KeepAliveDeps {
 /**
  * Refreshes, through the token store's locked refresh (the one payments use), every OAuth token set
  * not refreshed for `days`. invalid_grant disconnects the merchant there, as a payment's refresh
- * would (the admin shows "reconnect"), and drops the set, so it is not tried again. Other failures
+ * would (the admin shows "reconnect"), and drops the set, so it is not tried again; the merchant's
+ * users and the operators get the xeroDisconnected alert a payment's job would raise. Other failures
  * are left to the next daily run: one merchant's trouble does not fail the others'.
  */
 export function xeroKeepAliveJob(deps: KeepAliveDeps, opts: { days: number; batch?: number }) {
@@ -47,6 +49,9 @@ export function xeroKeepAliveJob(deps: KeepAliveDeps, opts: { days: number; batc
         if (err instanceof XeroDisconnected) {
           counts.disconnected += 1;
           deps.logger.warn({ merchantId }, 'xero keep-alive: refresh refused; the merchant must reconnect to Xero');
+          // An idle merchant has no payment job to meet the refusal and raise it: without this nobody
+          // hears until a customer's click finds the merchant disconnected.
+          await raiseAlert(deps, xeroDisconnectedAlert(merchantId));
         } else {
           counts.failed += 1;
           deps.logger.warn({ merchantId, err: String(err) }, 'xero keep-alive: refresh failed; next run tries again');
