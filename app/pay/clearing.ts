@@ -10,8 +10,8 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { Merchant } from '../store/merchants.js';
 import type { XeroGateway } from '../clients/xero/types.js';
-import { UpstreamError } from '../clients/types.js';
-import { NoClearingAccount, ServiceUnavailable } from '../errors.js';
+import { NoClearingAccount } from '../errors.js';
+import { upstream } from './upstream.js';
 import { message } from '../i18n/index.js';
 import { raiseAlert } from '../alerts/raise.js';
 
@@ -47,22 +47,13 @@ export async function refuseWithoutClearingAccount(
  * The default clearing account's currency, read from Xero once and stored: merchants whose account
  * was chosen before the gateway kept it. Xero leaves the currency out for the base currency, and
  * an account with payments enabled that is no bank account (manual-journal fees) is in the base
- * currency too.
+ * currency too. Xero not answering now is no reason to let a payment through that might not be
+ * recordable: the customer is asked to try again.
  */
 async function learnClearingCurrency(deps: ClearingDeps, merchant: Merchant): Promise<string> {
   const accountId = merchant.clearingAccountId;
-  const bank = (await fromXero(() => deps.xero.listBankAccounts(merchant.xero))).find((a) => a.accountId === accountId);
-  const currency = bank?.currencyCode || (await fromXero(() => deps.xero.getOrganisation(merchant.xero))).baseCurrency;
+  const bank = (await upstream(() => deps.xero.listBankAccounts(merchant.xero))).find((a) => a.accountId === accountId);
+  const currency = bank?.currencyCode || (await upstream(() => deps.xero.getOrganisation(merchant.xero))).baseCurrency;
   await deps.stores.merchants.noteClearingCurrency(merchant.id, accountId, currency);
   return currency;
-}
-
-/** Xero not answering now is no reason to let a payment through that might not be recordable: try again. */
-async function fromXero<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof UpstreamError) throw new ServiceUnavailable(err.message, err.retryAfterSeconds ?? 30);
-    throw err;
-  }
 }

@@ -22,6 +22,7 @@ import {
 } from '../errors.js';
 import { linkMatches, type LinkHint } from './link-hint.js';
 import { refuseWithoutClearingAccount } from './clearing.js';
+import { upstream } from './upstream.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
 import { paths } from '../paths.js';
 import { message, type Message, type PayLang } from '../i18n/index.js';
@@ -512,13 +513,4 @@ function allowedRedirect(url: string, allowedHosts: string[]): string {
     (parsed.protocol === 'https:' || parsed.protocol === 'http:') && (allowedHosts.includes(host) || allowedHosts.includes(parsed.hostname.toLowerCase()));
   if (!ok) throw new ServiceUnavailable(`refusing to redirect to ${parsed.origin}: not in XENDIT_CHECKOUT_HOSTS`);
   return parsed.toString();
-}
-
-async function upstream<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof UpstreamError) throw new ServiceUnavailable(err.message, err.retryAfterSeconds ?? 30);
-    throw err;
-  }
 }

@@ -44,6 +44,22 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     return { verdict: $('#verdict').attr('data-verdict'), text: $('#verdict').text(), idr: $('#report-balances tr[data-currency=IDR] .state').text().trim() };
   };
 
+  /** The merchant books a payout out of the Xendit balance by hand: Spend Money naming it, out of a clearing account. */
+  const bookPayoutByHand = (payoutId: string, on: { accountId: string; currency: string; amount: string }) =>
+    h.sims.xeroClient.createBankTransaction(
+      h.merchant.xero,
+      {
+        type: 'SPEND',
+        bankAccountId: on.accountId,
+        contactName: 'Supplier',
+        date: new Date().toISOString().slice(0, 10),
+        reference: `Supplier payout ${payoutId}`,
+        currencyCode: on.currency,
+        lineItems: [{ description: 'Stock', accountCode: '404', amount: on.amount }],
+      },
+      `hand-booked-payout-${payoutId}`,
+    );
+
   async function pick(agent: Agent, body: Record<string, string>, status: number) {
     const form = await page(agent, settingsPath());
     return agent
@@ -223,19 +239,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const before = await phpRow();
     assert.deepEqual(before, { xendit: `₱${(left / 100).toFixed(2)}`, xero: `₱${((left + 10_000) / 100).toFixed(2)}`, summed: 1, state: 'Differs by ₱100.00' });
     // The merchant books the payout by hand on the PHP clearing account: both sides agree.
-    await h.sims.xeroClient.createBankTransaction(
-      h.merchant.xero,
-      {
-        type: 'SPEND',
-        bankAccountId: h.clearingPhpAccountId,
-        contactName: 'Supplier',
-        date: new Date().toISOString().slice(0, 10),
-        reference: `Supplier payout ${payout.id}`,
-        currencyCode: 'PHP',
-        lineItems: [{ description: 'Stock', accountCode: '404', amount: '100.00' }],
-      },
-      'hand-booked-php-payout',
-    );
+    await bookPayoutByHand(payout.id, { accountId: h.clearingPhpAccountId, currency: 'PHP', amount: '100.00' });
     const after = await phpRow();
     assert.deepEqual(after, { ...before, xero: before.xendit, state: 'Balanced' });
     const reconciled = await reportPage(agent);
@@ -368,19 +372,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal(before.totals.IDR.difference, '-20000.00', 'Xendit holds 20 000 less than the clearing account');
 
     // The merchant books it by hand (a supplier paid out of the Xendit balance), naming the payout.
-    await h.sims.xeroClient.createBankTransaction(
-      h.merchant.xero,
-      {
-        type: 'SPEND',
-        bankAccountId: h.clearingAccountId,
-        contactName: 'Supplier',
-        date: new Date().toISOString().slice(0, 10),
-        reference: `Supplier payout ${payout.id}`,
-        currencyCode: 'IDR',
-        lineItems: [{ description: 'Stock', accountCode: '404', amount: '20000' }],
-      },
-      'hand-booked-payout',
-    );
+    await bookPayoutByHand(payout.id, { accountId: h.clearingAccountId, currency: 'IDR', amount: '20000' });
     const after = await reportAroundToday();
     const booked = after.rows.filter((r) => r.note.includes(payout.id));
     assert.deepEqual(
