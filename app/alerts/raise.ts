@@ -16,7 +16,8 @@ export type AlertKind =
   | 'checkoutRefused'
   | 'withdrawalsBehind'
   | 'amountNotWhole'
-  | 'clearingAccountMissing';
+  | 'clearingAccountMissing'
+  | 'xenditKeyRetired';
 
 export interface Alert {
   merchantId: string | null;

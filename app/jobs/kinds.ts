@@ -68,6 +68,20 @@ export const DisputePayload = z.object({
   status: z.enum(['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST', 'OTHER', 'GONE']),
 });
 
+/**
+ * The merchant's Xendit key went out of use (mode switched, or replaced): its checkouts still live
+ * then (superseded in that transaction) are expired in its account. `sealedKey`: that key, sealed
+ * (store/merchants.ts RetiredXenditKey); `keyHint` names it to people.
+ */
+export const RetireXenditKeyPayload = z.object({
+  merchantId: z.string(),
+  mode: z.enum(['test', 'live']),
+  keyHint: z.string().max(8),
+  sealedKey: z.string().min(1),
+  checkoutIds: z.array(z.string()).min(1),
+});
+export type RetireXenditKeyPayload = z.infer<typeof RetireXenditKeyPayload>;
+
 /** Xendit's dispute statuses (docs.xendit.co "Manage Disputes via API"). */
 export const DISPUTE_STATUSES = ['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST'] as const;
 export type DisputeHint = (typeof DISPUTE_STATUSES)[number] | 'OTHER';
@@ -174,6 +188,9 @@ export const JOB_SPECS = {
   },
   'list-refunds': { kind: 'list-refunds', payload: ListRefundsPayload, dedupeKey: periodic('list-refunds'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
   'send-alerts': { kind: 'send-alerts', payload: SendAlertsPayload, dedupeKey: periodic('send-alerts'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
+  // No merchantId: it calls only Xendit, so it must not wait while the merchant's Xero connection is
+  // gone (the old invoices would stay payable meanwhile). No dedupe key: each change is its own job.
+  'retire-xendit-key': { kind: 'retire-xendit-key', payload: RetireXenditKeyPayload, maxAttempts: DEFAULT_MAX_ATTEMPTS },
 } as const;
 
 export type JobKind = keyof typeof JOB_SPECS;

@@ -20,6 +20,7 @@ import { checkInvoiceJob, checkOpenCheckoutsJob } from './sync/invoice-changes.j
 import { sendAlertsJob } from './sync/send-alerts.js';
 import { syncOpenInvoicesJob } from './sync/open-invoices.js';
 import { recordRefundJob } from './sync/record-refund.js';
+import { retireXenditKeyJob } from './sync/retire-xendit-key.js';
 import { returnFeeJob } from './sync/fee-return.js';
 import { recordDisputeJob } from './sync/record-dispute.js';
 import { listRefundsJob } from './sync/list-refunds.js';
@@ -199,6 +200,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
   'record-withdrawal': { handler: (b) => recordWithdrawalJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'list-withdrawals': { handler: (b) => listWithdrawalsJob(b.deps) },
+  'retire-xendit-key': { handler: (b) => retireXenditKeyJob(b.deps) },
   'record-fee-bill': { handler: (b) => recordFeeBillJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'send-alerts': {
     handler: ({ deps }) =>

@@ -43,6 +43,9 @@ export async function paymentReturn(deps: { stores: Stores }, ref: unknown, stat
   if (!checkout) return { kind: 'unknown' };
   const merchant = await deps.stores.merchants.byId(checkout.merchantId);
   if (!merchant) return { kind: 'unknown' };
+  // By the key that made the checkout: the merchant may have switched mode since. Checkouts made
+  // before the mode was stored on them are judged by the key in use.
+  const test = (checkout.xenditMode ?? modeOfXenditKey(merchant.xenditSecretKey)) === 'test';
 
   if (checkout.status === 'paid') {
     const payment = await deps.stores.payments.byCheckout(checkout.id);
@@ -61,12 +64,11 @@ export async function paymentReturn(deps: { stores: Stores }, ref: unknown, stat
           channel: payment.paymentChannel,
           xenditReference: payment.xenditInvoiceId,
           // A test key's payment is test money, whether or not it was kept out of Xero.
-          test: payment.syncState === 'test_mode' || modeOfXenditKey(merchant.xenditSecretKey) === 'test',
+          test: payment.syncState === 'test_mode' || test,
         },
       };
     }
   }
-  const test = modeOfXenditKey(merchant.xenditSecretKey) === 'test';
   // The pay link, naming this checkout where Xero's link had the amount due: a part payment's
   // checkout holds the part chosen, not what Xero's link said was due (which is not stored), and
   // the link check takes only the latter. No part either: the customer chooses again, as any click.

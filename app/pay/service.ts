@@ -4,7 +4,7 @@ import { channelsFor } from '../clients/xendit/channels.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
-import { CREATION_WAIT_MS, type Checkout } from '../store/checkouts.js';
+import { CREATION_WAIT_MS, madeWithKey, type Checkout } from '../store/checkouts.js';
 import type { Merchant } from '../store/merchants.js';
 import { UpstreamError } from '../clients/types.js';
 import type { XenditGateway, XenditInvoice, NewXenditInvoice } from '../clients/xendit/types.js';
@@ -250,6 +250,8 @@ async function liveCheckout(
         externalId: externalIdFor(invoice.invoiceNumber, id),
         expiresAt: new Date(now.getTime() + checkoutSeconds(deps, merchant) * 1000),
         customer: { name: invoice.contactName, email: invoice.contactEmail },
+        // Which key makes it: the receipt and record-payment judge it by that, not by the key in use later.
+        ...madeWithKey(merchant.xenditSecretKey),
       },
       now,
     );

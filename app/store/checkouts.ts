@@ -1,6 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from './db.js';
-import type { CheckoutsTable, CheckoutStatus } from './schema.js';
+import type { CheckoutsTable, CheckoutStatus, Database } from './schema.js';
+import { modeOfXenditKey, xenditKeyHint, type XenditMode } from './merchant-model.js';
 import { int8 } from './int8.js';
 import type { Currency } from '../money.js';
 import { insertJob, type NewJobRow } from './jobs.js';
@@ -17,6 +18,10 @@ export interface Checkout {
   invoiceUrl: string | null;
   status: CheckoutStatus;
   expiresAt: Date;
+  /** The mode of the Xendit key that made it; null: made before this was stored (migration 20261206T1600) and not known. */
+  xenditMode: XenditMode | null;
+  /** That key's last 4 characters (`…abcd`), to name the Xendit account it is in once the key is replaced; null: not known. */
+  xenditKeyHint: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -24,7 +29,12 @@ export interface Checkout {
 export type NewCheckout = Pick<Checkout, 'id' | 'merchantId' | 'xeroInvoiceId' | 'invoiceNumber' | 'currency' | 'amount' | 'externalId' | 'expiresAt'> & {
   /** The Xero invoice's contact, shown as the customer in the admin's payments list. */
   customer?: { name: string; email?: string };
-};
+} & Partial<Pick<Checkout, 'xenditMode' | 'xenditKeyHint'>>;
+
+/** What a checkout made with this Xendit key stores of it (never the key). */
+export function madeWithKey(secretKey: string): Pick<Checkout, 'xenditMode' | 'xenditKeyHint'> {
+  return { xenditMode: modeOfXenditKey(secretKey), xenditKeyHint: xenditKeyHint(secretKey) };
+}
 
 const LIVE: CheckoutStatus[] = ['creating', 'open'];
 /** What a payment may still move to paid: a late PAID wins over an expiry we or Xendit made. */
@@ -64,6 +74,8 @@ export function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
     invoiceUrl: r.invoice_url,
     status: r.status,
     expiresAt: r.expires_at,
+    xenditMode: r.xendit_mode ?? null,
+    xenditKeyHint: r.xendit_key_hint ?? null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -106,6 +118,8 @@ export function createCheckoutStore(db: Db) {
           expires_at: c.expiresAt,
           customer_name: c.customer?.name || null,
           customer_email: c.customer?.email || null,
+          xendit_mode: c.xenditMode ?? null,
+          xendit_key_hint: c.xenditKeyHint ?? null,
           status: 'creating',
           created_at: now,
           updated_at: now,
@@ -332,6 +346,31 @@ export function createCheckoutStore(db: Db) {
       return ids.map((id) => byId.get(id) ?? null);
     },
 
+    /**
+     * A checkout superseded when its Xendit key went out of use, now confirmed expired in that key's
+     * account (or found there as `made`, from its external id): closed, and reconciled, as reconcile
+     * would have after asking Xendit (which the key now in use cannot).
+     */
+    async closeRetired(id: string, now: Date, made?: MadeAtXendit): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'expired', reconciled_at: now, updated_at: now, ...madeAtXendit(made) })
+        .where('id', '=', id)
+        .where('status', '=', 'superseded')
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** A checkout superseded while 'creating' for which the old key's account holds nothing: nothing to pay or show. */
+    async dropRetired(id: string): Promise<void> {
+      await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'superseded').where('xendit_invoice_id', 'is', null).execute();
+    },
+
+    /** Why a superseded checkout may still be payable in its old key's account (a message, encoded). */
+    async noteRetireUnconfirmed(id: string, reason: string): Promise<void> {
+      await db.updateTable('checkouts').set({ closed_reason: reason }).where('id', '=', id).where('status', '=', 'superseded').execute();
+    },
+
     async forInvoice(merchantId: string, xeroInvoiceId: string): Promise<Checkout[]> {
       const rows = await db
         .selectFrom('checkouts')
@@ -346,3 +385,20 @@ export function createCheckoutStore(db: Db) {
 }
 
 export type CheckoutStore = ReturnType<typeof createCheckoutStore>;
+
+/**
+ * The merchant's Xendit key goes out of use (in `trx`, which holds the merchant row): its live
+ * checkouts are superseded at once, so no click reuses one (its invoice is in the old key's
+ * account, which the new key cannot read or expire) nor waits for one being created with it, and
+ * the next click makes a new one. Their ids, for the job that expires them with the old key.
+ */
+export async function supersedeLive(trx: Transaction<Database>, merchantId: string, now: Date): Promise<string[]> {
+  const rows = await trx
+    .updateTable('checkouts')
+    .set({ status: 'superseded', updated_at: now })
+    .where('merchant_id', '=', merchantId)
+    .where('status', 'in', LIVE)
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}

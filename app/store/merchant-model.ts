@@ -157,6 +157,11 @@ export function modeOfXenditKey(key: string): XenditMode {
   return key.startsWith('xnd_production_') ? 'live' : 'test';
 }
 
+/** A key's last 4 characters, as the admin and the audit log name a key without showing it. */
+export function xenditKeyHint(key: string): string {
+  return key ? `…${key.slice(-4)}` : '';
+}
+
 /** Columns of merchants holding sealed secrets, each bound to its row and column. */
 export const MERCHANT_SECRET_COLUMNS = [
   'xero_client_secret_enc',

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 import { sql, type Selectable, type Transaction } from 'kysely';
-import type { SecretBox } from '../security/secrets.js';
+import { secretContext, type SecretBox } from '../security/secrets.js';
 import { insertAudit, type AuditEntry } from './audit.js';
+import { insertJob, type NewJobRow } from './jobs.js';
+import { supersedeLive } from './checkouts.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
   DEFAULT_FEE_ACCOUNT_CODE,
@@ -13,12 +15,31 @@ import {
   pendingShortCode,
   sealedAt,
   ShortCodeTakenError,
+  xenditKeyHint,
   type Merchant,
   type MerchantSettings,
   type NewMerchant,
   type XenditMode,
 } from './merchant-model.js';
 export * from './merchant-model.js';
+
+/**
+ * A Xendit key that went out of use while checkouts made with it were live: what the job that
+ * expires them in its account is given. The key is sealed for that job (bound to the merchant as a
+ * retired key), never in clear in a payload.
+ */
+export interface RetiredXenditKey {
+  mode: XenditMode;
+  /** The key's last 4 characters, to name its account to people. */
+  keyHint: string;
+  sealedKey: string;
+  checkoutIds: string[];
+}
+
+/** Builds the job that retires a key (the caller names its kind: stores never do). */
+export type RetireXenditKey = (old: RetiredXenditKey) => NewJobRow;
+
+const retiredKeyContext = (merchantId: string) => secretContext('jobs', 'retired_xendit_key', merchantId);
 
 export function createMerchantStore(db: Db, box: SecretBox) {
   const toMerchant = merchantFromRow(box);
@@ -37,6 +58,26 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     return rows.map((r) => toMerchant(r, clearing));
   };
   const one = async (row: Selectable<MerchantsTable> | undefined) => (row ? (await withClearing([row]))[0] : null);
+
+  /**
+   * The key in use (`old`, sealed as stored) gives way to `next`: when they differ, the checkouts it
+   * made that are still live are superseded and the job that expires them in its account is queued,
+   * in the caller's transaction, so no checkout is left to a key that cannot reach it.
+   */
+  const retireKey = async (
+    trx: Transaction<Database>,
+    id: string,
+    old: { mode: XenditMode; sealed: string },
+    next: string,
+    now: Date,
+    retire: RetireXenditKey,
+  ) => {
+    const key = box.open(old.sealed, sealedAt(keyColumn(old.mode), id));
+    if (key === next) return;
+    const checkoutIds = await supersedeLive(trx, id, now);
+    if (!checkoutIds.length) return;
+    await insertJob(trx, retire({ mode: old.mode, keyHint: xenditKeyHint(key), sealedKey: box.seal(key, retiredKeyContext(id)), checkoutIds }));
+  };
 
   return {
     async add(m: NewMerchant): Promise<Merchant> {
@@ -108,10 +149,16 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     /**
      * Stores verified keys by mode (absent: kept) and the callback token (absent: kept). A key for
      * the active mode replaces the key in use; with no key in use yet, the first key stored (test
-     * before live) becomes active.
+     * before live) becomes active. `audit` is written in the same transaction, so no key changes
+     * unrecorded. A new key for the active mode retires the one in use (retireKey).
      */
-    /** Stores the keys given; `audit` is written in the same transaction, so no key changes unrecorded. */
-    async setXenditKeys(id: string, x: { test?: string; live?: string; callbackToken?: string }, now: Date, audit?: AuditEntry): Promise<void> {
+    async setXenditKeys(
+      id: string,
+      x: { test?: string; live?: string; callbackToken?: string },
+      now: Date,
+      audit?: AuditEntry,
+      retire?: RetireXenditKey,
+    ): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('merchants').select(['mode', 'xendit_secret_key_enc']).where('id', '=', id).forUpdate().executeTakeFirst();
         if (!row) return;
@@ -132,19 +179,28 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           })
           .where('id', '=', id)
           .execute();
+        const next = x[mode];
+        if (retire && next && row.xendit_secret_key_enc) await retireKey(trx, id, { mode: row.mode, sealed: row.xendit_secret_key_enc }, next, now, retire);
       });
     },
 
-    /** Makes the stored key of this mode the one in use; false when no key of that mode is stored. */
-    async switchXenditMode(id: string, mode: XenditMode, now: Date): Promise<boolean> {
-      const column = mode === 'live' ? 'xendit_live_key_enc' : 'xendit_test_key_enc';
-      const r = await db
-        .updateTable('merchants')
-        .set((eb) => ({ mode, xendit_secret_key_enc: eb.ref(column), updated_at: now }))
-        .where('id', '=', id)
-        .where(column, 'is not', null)
-        .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+    /** Makes the stored key of this mode the one in use (retiring the one in use: retireKey); false when no key of that mode is stored. */
+    async switchXenditMode(id: string, mode: XenditMode, now: Date, retire?: RetireXenditKey): Promise<boolean> {
+      const column = keyColumn(mode);
+      return db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('merchants').select(['mode', 'xendit_secret_key_enc', column]).where('id', '=', id).forUpdate().executeTakeFirst();
+        const sealed = row?.[column];
+        if (!row || !sealed) return false;
+        await trx.updateTable('merchants').set({ mode, xendit_secret_key_enc: sealed, updated_at: now }).where('id', '=', id).execute();
+        if (retire && row.xendit_secret_key_enc)
+          await retireKey(trx, id, { mode: row.mode, sealed: row.xendit_secret_key_enc }, box.open(sealed, sealedAt(column, id)), now, retire);
+        return true;
+      });
+    },
+
+    /** The key a retire job was given (RetiredXenditKey.sealedKey), in clear. */
+    openRetiredKey(merchantId: string, sealedKey: string): string {
+      return box.open(sealedKey, retiredKeyContext(merchantId));
     },
 
     /**

@@ -95,6 +95,9 @@ export interface CheckoutsTable {
   /** Why the gateway expired it at Xendit (a message key, JSON): its Xero invoice changed (migration 20261205T0630). */
   closed_reason: ColumnType<string | null, string | null | undefined, string | null>;
   xero_checked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The mode of the Xendit key that made it, and that key's last 4 characters (migration 20261206T1600); null: not known. */
+  xendit_mode: ColumnType<'test' | 'live' | null, 'test' | 'live' | null | undefined, 'test' | 'live' | null>;
+  xendit_key_hint: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -169,6 +169,180 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal(h.sims.xero.invoicesOf(tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'PAID');
   });
 
+  /** Both keys stored (the test key active), a clearing account: /pay works for the merchant. */
+  async function payable() {
+    await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: LIVE_KEY, callbackToken: TOKEN }, 303);
+    const clearing = h.sims.xero.bankAccountFor(tenantId, 'Xendit');
+    await h.stores.merchants.setAccounts(
+      m.id,
+      { clearingAccountId: clearing.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+      h.clock(),
+    );
+    await h.stores.merchants.activateIfComplete(m.id, h.clock());
+  }
+  let invoices = 0;
+  function invoice() {
+    const invoiceNumber = `INV-KEY-${++invoices}`;
+    const inv = h.sims.xero.addInvoice({
+      tenantId,
+      type: 'ACCREC',
+      status: 'AUTHORISED',
+      currency: 'IDR',
+      invoiceNumber,
+      contact: { name: 'Ani' },
+      lineItems: [{ description: 'Teh', quantity: '1', unitAmount: '50000' }],
+    });
+    return { ...inv, invoiceNumber };
+  }
+  const click = (invoiceNumber: string, status = 303) =>
+    request(h.app)
+      .get(`/pay?invoiceNo=${invoiceNumber}&currency=IDR&amount=50000.00&shortCode=${encodeURIComponent('!TWO2')}`)
+      .expect(status);
+  const receipt = async (x: { success_redirect_url?: string }) => {
+    const url = new URL(x.success_redirect_url!);
+    return cheerio.load(
+      (
+        await request(h.app)
+          .get(url.pathname + url.search)
+          .expect(200)
+      ).text,
+    );
+  };
+
+  it('switching test → live expires the open checkouts with the test key: the next click gets a new checkout in the live account', async () => {
+    await payable();
+    const inv = invoice();
+    const first = await click(inv.invoiceNumber);
+    const old = h.sims.xendit.listInvoices().at(-1)!;
+    assert.equal(first.headers.location, old.invoice_url);
+    assert.equal(old.user_id, h.sims.xendit.test.account(TEST_KEY)!.userId);
+
+    await post(ops, modePath(), { mode: 'live' }, 303);
+    await h.worker.drain();
+    assert.equal(h.sims.xendit.getInvoice(old.id)!.status, 'EXPIRED', 'expired at Xendit with the test key');
+    const stale = await db().selectFrom('checkouts').selectAll().where('xendit_invoice_id', '=', old.id).executeTakeFirstOrThrow();
+    assert.equal(stale.status, 'expired');
+
+    // Within ten minutes of the old checkout's expiry, too: it was closed, not left open for the new key to retire.
+    h.clock.advance(23 * 3600_000 + 55 * 60_000);
+    const next = await click(inv.invoiceNumber);
+    const made = h.sims.xendit.listInvoices().at(-1)!;
+    assert.notEqual(made.id, old.id);
+    assert.equal(next.headers.location, made.invoice_url);
+    assert.equal(made.user_id, h.sims.xendit.test.account(LIVE_KEY)!.userId, 'made with the live key');
+    await h.sims.xendit.pay(made.id);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(m.id, made.id))!.syncState, 'recorded');
+  });
+
+  it('live → test: a live checkout paid before it could be expired is recorded in Xero with the live key, and its receipt is not a test one', async () => {
+    await payable();
+    await post(ops, modePath(), { mode: 'live' }, 303);
+    const inv = invoice();
+    await click(inv.invoiceNumber);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    assert.equal(x.user_id, h.sims.xendit.test.account(LIVE_KEY)!.userId);
+    // Paid at Xendit as the mode is switched back; its callback comes afterwards.
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    await post(ops, modePath(), { mode: 'test' }, 303);
+    await request(h.app)
+      .post(`/callbacks/xendit/${m.id}`)
+      .set('x-callback-token', TOKEN)
+      .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
+      .expect(200);
+    await h.worker.drain();
+
+    const p = (await h.stores.payments.byXenditInvoice(m.id, x.id))!;
+    assert.equal(p.syncState, 'recorded', 'read with the live key, which can see it');
+    assert.equal(h.sims.xero.invoicesOf(tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'PAID');
+    const $ = await receipt(x);
+    assert.equal($('#test-mode').length, 0, 'a live payment: no test-mode banner, whatever key is active now');
+    assert.equal((await db().selectFrom('jobs').select('state').where('state', '=', 'needs_review').execute()).length, 0, 'nothing left for a person');
+  });
+
+  it('test → live: a test checkout paid before it could be expired stays a test payment (kept out of Xero), with the test banner', async () => {
+    await payable();
+    const inv = invoice();
+    await click(inv.invoiceNumber);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    await post(ops, modePath(), { mode: 'live' }, 303);
+    await h.worker.drain();
+    const p = (await h.stores.payments.byXenditInvoice(m.id, x.id))!;
+    assert.equal(p.syncState, 'test_mode', 'found paid with the test key when expiring it: test money, not booked');
+    assert.equal(h.sims.xero.invoicesOf(tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'AUTHORISED');
+    assert.equal((await receipt(x))('#test-mode').length, 1);
+  });
+
+  it("a checkout kept 'creating' (Xendit's answer lost) when the mode switches: once its click is surely done, what the old key made is expired", async () => {
+    await payable();
+    const inv = invoice();
+    h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+    await click(inv.invoiceNumber, 503);
+    const made = h.sims.xendit.listInvoices().at(-1)!;
+    await post(ops, modePath(), { mode: 'live' }, 303);
+    await h.worker.drain();
+    assert.equal(h.sims.xendit.getInvoice(made.id)!.status, 'PENDING', 'its click may still be creating it: left for now');
+    h.clock.advance(31_000);
+    await h.worker.drain();
+    assert.equal(h.sims.xendit.getInvoice(made.id)!.status, 'EXPIRED', 'looked up by its external id with the test key, and expired');
+    const row = await db().selectFrom('checkouts').selectAll().where('external_id', '=', made.external_id).executeTakeFirstOrThrow();
+    assert.deepEqual([row.status, row.xendit_invoice_id], ['expired', made.id]);
+    await click(inv.invoiceNumber);
+    assert.equal(h.sims.xendit.listInvoices().at(-1)!.user_id, h.sims.xendit.test.account(LIVE_KEY)!.userId);
+  });
+
+  it("another business's key: a checkout the old key can no longer expire is superseded with why, an alert names the key, and the next click makes a new one", async () => {
+    await payable();
+    const inv = invoice();
+    await click(inv.invoiceNumber);
+    const old = h.sims.xendit.listInvoices().at(-1)!;
+    const other = 'xnd_development_OtherBiz7788';
+    h.sims.xendit.registerAccount({ secretKey: other, callbackToken: TOKEN, businessName: 'Another business' });
+    // Both accounts must have an invoice for Xendit to tell which business a key is.
+    h.sims.xendit.createInvoice({ account: other, amount: 1000, currency: 'IDR' });
+    const warned = await post(ops, xenditPage(), { testKey: other, liveKey: '', callbackToken: '' }, 422);
+    assert.match(cheerio.load(warned.text)('#e-testKey').text(), /different Xendit business/, 'warned first');
+    await post(ops, xenditPage(), { testKey: other, liveKey: '', callbackToken: '', otherBusiness: 'confirmed' }, 303);
+    // The old key lost its invoice permissions before the worker used it (403, as a revoked key's 401).
+    h.sims.xendit.test.updateAccount(TEST_KEY, { permissions: { invoices: 'none', transactions: 'none' } });
+    await h.worker.drain();
+
+    const stale = await db().selectFrom('checkouts').selectAll().where('xendit_invoice_id', '=', old.id).executeTakeFirstOrThrow();
+    assert.equal(stale.status, 'superseded');
+    assert.match(String(stale.closed_reason), /keyRetiredUnconfirmed/);
+    const alerts = await db().selectFrom('alerts').selectAll().where('merchant_id', '=', m.id).execute();
+    assert.ok(
+      alerts.some((a) => /…9911/.test(JSON.stringify(a.message))),
+      'the merchant is told which key left an invoice payable',
+    );
+    await click(inv.invoiceNumber);
+    const made = h.sims.xendit.listInvoices().at(-1)!;
+    assert.notEqual(made.id, old.id);
+    assert.equal(made.user_id, h.sims.xendit.test.account(other)!.userId);
+  });
+
+  it("another business's key: a checkout paid in the old key's account before it could be expired goes to review naming that key", async () => {
+    await payable();
+    const inv = invoice();
+    await click(inv.invoiceNumber);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    const other = 'xnd_development_OtherBiz7788';
+    h.sims.xendit.registerAccount({ secretKey: other, callbackToken: TOKEN, businessName: 'Another business' });
+    h.sims.xendit.createInvoice({ account: other, amount: 1000, currency: 'IDR' });
+    await post(ops, xenditPage(), { testKey: other, liveKey: '', callbackToken: '', otherBusiness: 'confirmed' }, 303);
+    await h.worker.drain();
+
+    const job = (await db().selectFrom('jobs').selectAll().where('kind', '=', 'record-payment').executeTakeFirstOrThrow())!;
+    assert.equal(job.state, 'needs_review');
+    assert.match(
+      String(job.last_error),
+      new RegExp(`Xendit has no invoice ${x.id} under this merchant's keys: .*made with the test key …9911, since replaced`),
+    );
+    assert.equal((await db().selectFrom('checkouts').select('status').where('xendit_invoice_id', '=', x.id).executeTakeFirstOrThrow()).status, 'paid');
+  });
+
   it("answers 403 without the CSRF token and 404 to another merchant's user", async () => {
     await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: LIVE_KEY, callbackToken: TOKEN }, 303);
     await ops.post(modePath()).type('form').send({ mode: 'live' }).expect(403);

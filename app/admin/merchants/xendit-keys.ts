@@ -3,13 +3,14 @@
  * (sealed), and one mode is active: its key is what /pay, callbacks and jobs use.
  */
 import type { User } from '../../store/users.js';
-import type { Merchant, XenditMode } from '../../store/merchants.js';
+import type { Merchant, RetireXenditKey, XenditMode } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XenditPermission } from '../../clients/xendit/types.js';
 import { FormInvalid } from '../../errors.js';
 import { merchantToChange, unavailable, type MerchantOnboardingDeps } from './service.js';
 import { alertChange, auditEntry, fingerprint, recordChange } from '../audit.js';
 import { message, type Message } from '../../i18n/index.js';
+import { jobRow } from '../../jobs/enqueue.js';
 
 /** The key lacks these permissions: one message naming each (in Xendit's dashboard's words), and where to grant them. */
 export function missingPermissionsText(missing: XenditPermission[]): Message {
@@ -87,7 +88,13 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     callbackToken: changed(input.callbackToken),
     ...(foreign.length ? { otherBusiness: true } : {}),
   });
-  await deps.stores.merchants.setXenditKeys(merchant.id, { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken }, now, entry);
+  await deps.stores.merchants.setXenditKeys(
+    merchant.id,
+    { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken },
+    now,
+    entry,
+    retireJob(merchant.id, now),
+  );
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   const saved = (await deps.stores.merchants.byId(merchant.id))!;
   await alertChange(deps, actor, merchant.id, 'xendit_keys_changed');
@@ -98,13 +105,22 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
   return saved;
 }
 
+/**
+ * The key in use is about to give way: its live checkouts are in its Xendit account, which the new
+ * key cannot read or expire, so the store supersedes them and queues this job to expire them there
+ * (jobs/sync/retire-xendit-key.ts), in the same transaction as the change.
+ */
+function retireJob(merchantId: string, now: Date): RetireXenditKey {
+  return (old) => jobRow('retire-xendit-key', { merchantId, ...old }, now);
+}
+
 /** Makes the stored key of this mode the one in use. */
 export async function switchXenditMode(deps: MerchantOnboardingDeps, actor: User, merchantId: string, mode: XenditMode): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   const refused = { mode: mode === 'live' ? 'errors:modeNoLiveKey' : 'errors:modeNoTestKey' };
   if (!merchant.xenditKeys[mode]) throw new FormInvalid(refused);
   const now = deps.clock();
-  if (!(await deps.stores.merchants.switchXenditMode(merchant.id, mode, now))) throw new FormInvalid(refused);
+  if (!(await deps.stores.merchants.switchXenditMode(merchant.id, mode, now, retireJob(merchant.id, now)))) throw new FormInvalid(refused);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'xendit_mode_switched', { mode });
   deps.logger.info({ merchantId, mode, by: actor.id }, 'xendit mode switched');

@@ -26,7 +26,9 @@ export function housekeepingJob(deps: { stores: Stores; clock: Clock; logger: Lo
     const jobs =
       (await deps.stores.jobs.pruneDone('housekeeping', new Date(now.getTime() - JOBS_KEEP_MS))) +
       // The daily looks at a fee Xendit may still give back (list-refunds.ts): up to 30 a payment, nothing to keep once done.
-      (await deps.stores.jobs.pruneDone('return-fee', new Date(now.getTime() - JOBS_KEEP_MS), 'look'));
+      (await deps.stores.jobs.pruneDone('return-fee', new Date(now.getTime() - JOBS_KEEP_MS), 'look')) +
+      // A retired Xendit key, sealed in its payload: not kept once its checkouts are dealt with.
+      (await deps.stores.jobs.pruneDone('retire-xendit-key', new Date(now.getTime() - JOBS_KEEP_MS)));
     deps.logger.info({ pruned: { ...pruned, jobs } }, 'housekeeping run finished');
   };
 }

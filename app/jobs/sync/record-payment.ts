@@ -6,7 +6,7 @@ import type { Job } from '../../store/jobs.js';
 import type { Checkout } from '../../store/checkouts.js';
 import type { CheckoutStatus } from '../../store/schema.js';
 import type { Payment } from '../../store/payments.js';
-import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import { clearingAccountFor, mayRecordInXero, xenditKeyHint, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XenditGateway, XenditInvoice } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
@@ -75,9 +75,9 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
-    const xInvoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    const { invoice: xInvoice, key } = await readInvoice(deps, merchant, xenditInvoiceId);
     crash('after-xendit-refetch');
-    if (!xInvoice) throw new NeedsReview(`Xendit has no invoice ${xenditInvoiceId}`);
+    if (!xInvoice) throw new NeedsReview(await notFoundReason(deps, merchant, xenditInvoiceId));
     const checkout = await deps.stores.checkouts.forXenditInvoice(merchant.id, xInvoice.id, xInvoice.externalId);
     if (!checkout) throw new NeedsReview(`Xendit invoice ${xInvoice.id} was not created by this gateway`);
 
@@ -89,7 +89,8 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
 
     const payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, deps.clock()), deps.clock());
     // Marked before the checkout reads as paid, so the customer's receipt never calls a test payment real.
-    const testMode = payment.syncState === 'test_mode' || (payment.syncState !== 'recorded' && !mayRecordInXero(merchant));
+    // Test or live by the key whose account holds the invoice, not the mode in use now.
+    const testMode = payment.syncState === 'test_mode' || (payment.syncState !== 'recorded' && !mayRecordInXero({ ...merchant, xenditSecretKey: key }));
     if (testMode && payment.syncState !== 'test_mode') {
       await deps.stores.payments.markTestMode(payment.id, TEST_MODE_REASON, deps.clock());
       deps.logger.info({ merchantId, xenditInvoiceId: xInvoice.id }, 'test-mode payment kept out of Xero');
@@ -105,6 +106,41 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
 
     await recordPaymentInXero(deps, merchant, checkout, payment, retry);
   };
+}
+
+/**
+ * The invoice as Xendit holds it: with the key in use, else with the merchant's other stored key. A
+ * checkout made before the merchant switched between test and live is in the other mode's account
+ * (paid before it could be expired there: jobs/sync/retire-xendit-key.ts). `key`: the one that read it.
+ */
+async function readInvoice(deps: RecordPaymentDeps, merchant: Merchant, id: string): Promise<{ invoice: XenditInvoice | null; key: string }> {
+  const key = merchant.xenditSecretKey;
+  const invoice = await deps.xendit.getInvoice(key, id);
+  const other = merchant.xenditKeys[merchant.mode === 'live' ? 'test' : 'live'];
+  if (invoice || !other || other === key) return { invoice, key };
+  try {
+    return { invoice: await deps.xendit.getInvoice(other, id), key: other };
+  } catch (err) {
+    // The other key refused (revoked): it cannot say, and the review must not wait on it.
+    if (err instanceof UpstreamError && err.kind === 'unauthorized') return { invoice: null, key };
+    throw err;
+  }
+}
+
+/**
+ * Neither stored key sees the invoice. When one of our checkouts holds it and was made with a key the
+ * merchant has since replaced, the payment is in that key's account, which the gateway can no longer
+ * read: a person records it, told which key (its last 4 characters, as the admin and audit log show).
+ */
+async function notFoundReason(deps: RecordPaymentDeps, merchant: Merchant, id: string): Promise<string> {
+  const checkout = await deps.stores.checkouts.forXenditInvoice(merchant.id, id, '');
+  const mode = checkout?.xenditMode;
+  const hint = checkout?.xenditKeyHint;
+  if (!mode || !hint || hint === xenditKeyHint(merchant.xenditKeys[mode])) return `Xendit has no invoice ${id}`;
+  return (
+    `Xendit has no invoice ${id} under this merchant's keys: its checkout (invoice ${checkout.invoiceNumber}) was made with the ${mode} key ${hint}, ` +
+    `since replaced, so the payment is in that key's Xendit account; check it there and record it in Xero by hand`
+  );
 }
 
 export const TEST_MODE_REASON =
