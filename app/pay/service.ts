@@ -481,7 +481,9 @@ async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c
 async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c: Checkout): Promise<void> {
   const now = deps.clock();
   const fence = await deps.stores.checkouts.takeOver(c.id, new Date(now.getTime() - (deps.creationWaitMs ?? CREATION_WAIT_MS)), now);
-  if (!fence) return;
+  // Not stale yet: Xendit may hold a payable invoice for that other amount, and nothing would end
+  // it once a checkout of this amount is open (later clicks reuse that one): try again shortly.
+  if (!fence) throw new ServiceUnavailable(`a checkout of another amount is still being created for ${invoice.invoiceNumber}`, 15);
   const made = await upstream(() => deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, c.externalId));
   await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, made);
   for (const x of made.filter((x) => x.status === 'PENDING')) {

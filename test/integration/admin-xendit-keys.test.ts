@@ -292,6 +292,22 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal(h.sims.xendit.listInvoices().at(-1)!.user_id, h.sims.xendit.test.account(LIVE_KEY)!.userId);
   });
 
+  it('a key rotated within the same Xendit business leaves open checkouts open: the new key reaches the same invoices', async () => {
+    await payable();
+    const inv = invoice();
+    await click(inv.invoiceNumber);
+    const open = h.sims.xendit.listInvoices().at(-1)!;
+    const rotated = 'xnd_development_Rotated5566';
+    h.sims.xendit.registerAccount({ secretKey: rotated, callbackToken: TOKEN, businessName: 'x', userId: h.sims.xendit.test.account(TEST_KEY)!.userId });
+    await post(ops, xenditPage(), { testKey: rotated, liveKey: '', callbackToken: '' }, 303);
+    await h.worker.drain();
+    const row = await db().selectFrom('checkouts').selectAll().where('xendit_invoice_id', '=', open.id).executeTakeFirstOrThrow();
+    assert.equal(row.status, 'open');
+    assert.equal(h.sims.xendit.listInvoices().find((x) => x.id === open.id)!.status, 'PENDING');
+    await click(inv.invoiceNumber);
+    assert.equal(h.sims.xendit.listInvoices().length, 1, 'the next click reuses it');
+  });
+
   it("another business's key: a checkout the old key can no longer expire is superseded with why, an alert names the key, and the next click makes a new one", async () => {
     await payable();
     const inv = invoice();

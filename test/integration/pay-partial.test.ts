@@ -1,3 +1,4 @@
+import { CREATION_WAIT_MS } from '../../app/store/checkouts.js';
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
@@ -167,6 +168,27 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     const all = xenditInvoices();
     assert.equal(all.length, 2);
     assert.equal(all[0].status, 'EXPIRED', 'the first part is no longer payable: never two payable invoices for one bill');
+  });
+
+  it('a part whose create got no answer is not left payable beside another part chosen at once: "try again" until it can be ended', async () => {
+    await allowPart(10);
+    const inv = h.addInvoice({});
+    const ask = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(200);
+    h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+    await choose(ask.text, '40000', 503);
+    // At once another part: the first one's invoice may be payable at Xendit, and could not be ended yet.
+    await choose(ask.text, '50000', 503);
+    assert.deepEqual(
+      xenditInvoices().map((x: { amount: number; status: string }) => `${x.amount} ${x.status}`),
+      ['40000 PENDING'],
+    );
+    h.clock.advance(CREATION_WAIT_MS + 1);
+    await choose(ask.text, '50000');
+    assert.deepEqual(
+      xenditInvoices().map((x: { amount: number; status: string }) => `${x.amount} ${x.status}`),
+      ['40000 EXPIRED', '50000 PENDING'],
+      'never two payable invoices for one bill',
+    );
   });
 
   it("the page's form may end at the Xendit checkout: form-action lists each checkout host (a browser holds the 303 to it)", async () => {

@@ -42,10 +42,16 @@ export interface XenditKeysInput {
 /**
  * Keys that replace a stored key of the same mode but belong to another Xendit business (its
  * invoices' user_id differs): money would go to someone else's Xendit account. Unknown (an account
- * with no invoice or transaction yet) is no warning.
+ * with no invoice or transaction yet) is no warning. `sameAccount`: modes whose new key is known to
+ * be the same business's (a rotation): its checkouts are as reachable with the new key.
  */
-async function otherBusiness(deps: Pick<MerchantOnboardingDeps, 'xendit'>, merchant: Merchant, input: XenditKeysInput): Promise<('testKey' | 'liveKey')[]> {
-  const fields: ('testKey' | 'liveKey')[] = [];
+async function otherBusiness(
+  deps: Pick<MerchantOnboardingDeps, 'xendit'>,
+  merchant: Merchant,
+  input: XenditKeysInput,
+): Promise<{ foreign: ('testKey' | 'liveKey')[]; sameAccount: XenditMode[] }> {
+  const foreign: ('testKey' | 'liveKey')[] = [];
+  const sameAccount: XenditMode[] = [];
   for (const [field, mode] of [
     ['testKey', 'test'],
     ['liveKey', 'live'],
@@ -54,9 +60,10 @@ async function otherBusiness(deps: Pick<MerchantOnboardingDeps, 'xendit'>, merch
     const stored = merchant.xenditKeys[mode];
     if (!next || !stored || next === stored) continue;
     const [before, after] = await Promise.all([deps.xendit.businessOf(stored), deps.xendit.businessOf(next)]).catch(unavailable);
-    if (before && after && before !== after) fields.push(field);
+    if (before && after && before !== after) foreign.push(field);
+    if (before && after && before === after) sameAccount.push(mode);
   }
-  return fields;
+  return { foreign, sameAccount };
 }
 
 /** Checks every key given with Xendit (errors by field), then stores what was given. */
@@ -78,7 +85,7 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     }
   }
   if (Object.keys(errors).length) throw new FormInvalid(errors);
-  const foreign = await otherBusiness(deps, merchant, input);
+  const { foreign, sameAccount } = await otherBusiness(deps, merchant, input);
   if (foreign.length && !input.otherBusinessConfirmed) throw new FormInvalid(Object.fromEntries(foreign.map((f) => [f, 'errors:xenditOtherBusiness'])));
   const now = deps.clock();
   const changed = (value: string | undefined) => (value ? fingerprint(value) : null);
@@ -93,7 +100,8 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken },
     now,
     entry,
-    retireJob(merchant.id, now),
+    // A key rotated within the same Xendit business reaches the same invoices: nothing to retire.
+    sameAccount.includes(merchant.mode) ? undefined : retireJob(merchant.id, now),
   );
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   const saved = (await deps.stores.merchants.byId(merchant.id))!;
