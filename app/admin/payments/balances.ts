@@ -87,18 +87,23 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
   const org = await orNull(deps, merchant, 'xero organisation', () => deps.xero.getOrganisation(merchant.xero));
   const base = org?.baseCurrency;
   const currencies = [...new Set([...(base ? [base] : []), ...Object.keys(merchant.clearingAccounts)])].filter(isSupportedCurrency);
-  const today = base && isSupportedCurrency(base) ? dateIn(deps.clock(), zoneFor(merchant.xeroTimezone, base)) : null;
+  // The organisation's today; its zone falls back to the base currency's market, else (a base such
+  // as SGD that Xendit does not charge in, every clearing account foreign) the first clearing currency's.
+  const zoneCurrency = base && isSupportedCurrency(base) ? base : currencies[0];
+  const today = org && zoneCurrency ? dateIn(deps.clock(), zoneFor(merchant.xeroTimezone ?? org.timezone, zoneCurrency)) : null;
   let scopeMissing: string | undefined;
-  const summary = today
-    ? await orNull(deps, merchant, 'xero bank summary', async () => {
-        try {
-          return await deps.xero.bankSummary(merchant.xero, today);
-        } catch (err) {
-          if (err instanceof XeroScopeMissing) scopeMissing = err.scope;
-          throw err;
-        }
-      })
-    : null;
+  // Only a base-currency clearing account has its own figure in the Bank Summary.
+  const summary =
+    today && base && isSupportedCurrency(base)
+      ? await orNull(deps, merchant, 'xero bank summary', async () => {
+          try {
+            return await deps.xero.bankSummary(merchant.xero, today);
+          } catch (err) {
+            if (err instanceof XeroScopeMissing) scopeMissing = err.scope;
+            throw err;
+          }
+        })
+      : null;
   return Promise.all(
     currencies.map(async (currency) => {
       const since = new Date(deps.clock().getTime() - UNSETTLED_DAYS * 86_400_000);
