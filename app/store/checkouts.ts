@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.js';
 import type { CheckoutsTable, CheckoutStatus, Database } from './schema.js';
 import { modeOfXenditKey, xenditKeyHint, type XenditMode } from './merchant-model.js';
@@ -90,6 +90,25 @@ export function checkoutFromJson(r: CheckoutJson): Checkout {
 }
 
 export function createCheckoutStore(db: Db) {
+  /**
+   * Checkouts created before createdBefore (and since `since`), of one merchant if given, least
+   * recently reconciled first: bounded batches rotate through all of them.
+   */
+  const inRotation = async (
+    query: SelectQueryBuilder<Database, 'checkouts', Selectable<CheckoutsTable>>,
+    q: { createdBefore: Date; since?: Date; merchantId?: string; limit: number },
+  ): Promise<Checkout[]> => {
+    let rows = query.where('created_at', '<', q.createdBefore);
+    if (q.since) rows = rows.where('created_at', '>=', q.since);
+    if (q.merchantId) rows = rows.where('merchant_id', '=', q.merchantId);
+    return (
+      await rows
+        .orderBy(sql`coalesce(reconciled_at, created_at)`)
+        .limit(q.limit)
+        .execute()
+    ).map(toCheckout);
+  };
+
   return {
     async live(merchantId: string, xeroInvoiceId: string, amount: number): Promise<Checkout | null> {
       const r = await db
@@ -241,19 +260,7 @@ export function createCheckoutStore(db: Db) {
      */
     async staleCreating(q: { createdBefore: Date; updatedBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
       if (q.limit <= 0) return [];
-      let query = db
-        .selectFrom('checkouts')
-        .selectAll()
-        .where('status', '=', 'creating')
-        .where('updated_at', '<', q.updatedBefore)
-        .where('created_at', '<', q.createdBefore);
-      if (q.since) query = query.where('created_at', '>=', q.since);
-      if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
-      const rows = await query
-        .orderBy(sql`coalesce(reconciled_at, created_at)`)
-        .limit(q.limit)
-        .execute();
-      return rows.map(toCheckout);
+      return inRotation(db.selectFrom('checkouts').selectAll().where('status', '=', 'creating').where('updated_at', '<', q.updatedBefore), q);
     },
 
     /**
@@ -261,19 +268,7 @@ export function createCheckoutStore(db: Db) {
      * before createdBefore: least recently reconciled first, so bounded batches rotate through all.
      */
     async toReconcile(q: { createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
-      let query = db
-        .selectFrom('checkouts')
-        .selectAll()
-        .where('status', 'in', ['open', 'superseded'])
-        .where('xendit_invoice_id', 'is not', null)
-        .where('created_at', '<', q.createdBefore);
-      if (q.since) query = query.where('created_at', '>=', q.since);
-      if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
-      const rows = await query
-        .orderBy(sql`coalesce(reconciled_at, created_at)`)
-        .limit(q.limit)
-        .execute();
-      return rows.map(toCheckout);
+      return inRotation(db.selectFrom('checkouts').selectAll().where('status', 'in', ['open', 'superseded']).where('xendit_invoice_id', 'is not', null), q);
     },
 
     /**
