@@ -96,6 +96,7 @@ export async function benchDrain(engine: Engine, latency: Latency, o: DrainOptio
         xenditSecretKey: creds.key,
         callbackToken: `t-${tag}`,
         clearingAccountId: clearing.accountId,
+        clearingCurrency: 'IDR', // as the admin's account picker stores it: the click does not read it from Xero
         xeroTestOrganisation: true, // a simulated test company: test-key payments are recorded
       });
       merchantIds.push(merchant.id);

@@ -207,6 +207,7 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
       xenditSecretKey: creds.xenditKey,
       callbackToken: creds.token,
       clearingAccountId: clearing.accountId,
+      clearingCurrency: 'IDR', // as the admin's account picker stores it: the click does not read it from Xero
       xeroTestOrganisation: true, // a simulated test company: test-key payments are recorded
     });
     baselineMerchants.set(creds.shortCode, { creds: merchant.xero, xenditKey: creds.xenditKey });
