@@ -6,6 +6,8 @@ import { disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.j
 import { pino } from 'pino';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { balances } from '../../app/admin/payments/balances.js';
+import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
 
 const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
 
@@ -91,6 +93,42 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     const back = report.rows.find((x) => x.note === `chargeback ${id}`);
     assert.equal(back?.status, 'refunded', JSON.stringify(report.rows));
     assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+  });
+
+  it("an open dispute's amount, held by Xendit, is out of its CASH balance and still the merchant's: the balances count it and agree while open, lost (booked) and won", async () => {
+    const { x } = await paidAndRecorded();
+    await h.sims.xendit.settle(x.id, { sendCallback: false }); // held money comes out of the settled balance
+    // Xero's Bank Summary is read up to the organisation's today; the simulators date things by the real clock.
+    h.clock.advance(Math.max(0, Date.now() - h.clock().getTime()) + 86_400_000);
+    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+    const idr = async () => (await balances(deps, (await h.stores.merchants.byId(h.merchant.id))!)).find((b) => b.currency === 'IDR')!;
+    const before = await idr();
+    assert.equal(before.balanced, true, JSON.stringify(before));
+    assert.equal(before.held, 0);
+
+    const open = await h.sims.xendit.dispute(x.id, { amount: 100_000, sendWebhook: false });
+    const held = await idr();
+    assert.equal(held.cash, before.cash! - 100_000, 'the disputed amount left the CASH balance');
+    assert.equal(held.held, 100_000, 'and is in the HOLDING balance');
+    assert.equal(held.balanced, true, JSON.stringify(held));
+    await seedAdminCast(h, db());
+    const { $ } = await page(await signedIn(h.app, 'a@toko.test'), '/admin');
+    const line = $('#balances tr[data-currency=IDR]');
+    assert.match(line.find('.xendit').text().replace(/\s/g, ' '), /IDR 100,000 held back by Xendit/);
+    assert.equal(line.find('.state').text().trim(), 'Balanced');
+
+    await h.sims.xendit.resolveDispute(open.id, 'WON', { sendWebhook: false });
+    const won = await idr();
+    assert.deepEqual([won.cash, won.held, won.balanced], [before.cash, 0, true], 'a won dispute gives the money back');
+
+    const lost = await h.sims.xendit.dispute(x.id, { amount: 50_000, sendWebhook: false });
+    await h.sims.xendit.resolveDispute(lost.id, 'LOST', { sendWebhook: false });
+    const unbooked = await idr();
+    assert.deepEqual([unbooked.cash, unbooked.held, unbooked.balanced], [before.cash! - 50_000, 0, false], 'lost: gone until the chargeback is booked');
+    await webhook(lost.id, 'LOST').expect(200);
+    await h.worker.drain();
+    assert.equal((await row(lost.id))?.state, 'recorded');
+    assert.equal((await idr()).balanced, true);
   });
 
   it('an earlier event read after the dispute was lost hands it to the LOST job: both webhooks at once book once', async () => {

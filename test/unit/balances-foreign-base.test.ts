@@ -27,7 +27,7 @@ describe('balances of an organisation with a base currency Xendit does not charg
     },
   } as unknown as XeroGateway;
   const xendit = {
-    getBalance: async () => 245050,
+    getBalance: async (_key: string, _currency: string, type = 'CASH') => (type === 'CASH' ? 245050 : 0),
     unsettledPayments: async () => ({ gross: 0, fees: 0 }),
     pendingWithdrawals: async () => ({ amount: 0 }),
   } as unknown as XenditGateway;

@@ -5,7 +5,11 @@
  * gateway records a payment in Xero when it is paid, while Xendit's balance takes it only when it
  * settles (a day or more later by channel: Transactions API settlement_status PENDING until then),
  * so the balance alone would differ from Xero after every sale. A withdrawal requested and not sent
- * yet (PENDING) is shown beside Xendit's balance as money in transit (see `inTransit`). Xero reports
+ * yet (PENDING) is shown beside Xendit's balance as money in transit (see `inTransit`). Money Xendit
+ * holds back (the HOLDING balance: an open dispute's amount "will be held while the investigation
+ * is ongoing", docs.xendit.co "Handling disputes and chargeback"; reserves are "moved from Available
+ * Balance to Reserve Balance", docs.xendit.co/reserves) is still the merchant's and still in the
+ * clearing account until a lost dispute is booked, so it counts on Xendit's side. Xero reports
  * in the organisation's base currency only (help.xero.com "Foreign currency & reporting"), so
  * another currency's clearing account, a bank account, has its balance added up from the entries
  * Xero lists on it (report/summed-balance.ts) where the report has just read them all; the
@@ -35,9 +39,14 @@ export interface BalanceRow {
   currency: Currency;
   /** Xendit's CASH balance, minor units; null when Xendit could not be asked. */
   cash: number | null;
+  /**
+   * Held back by Xendit (HOLDING balance: open disputes, reserves), minor units; null when Xendit
+   * could not be asked (then left out of `xendit`, and said so).
+   */
+  held: number | null;
   /** Paid and not settled yet, net of the fee Xendit will take at settlement; null when not known. */
   unsettled: number | null;
-  /** What Xero should hold: cash + unsettled; null unless both are known. */
+  /** What Xero should hold: cash + held + unsettled; null unless cash and unsettled are known. */
   xendit: number | null;
   /**
    * Withdrawals requested at Xendit and not sent yet (status PENDING), minor units; null when not
@@ -108,14 +117,15 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
     currencies.map(async (currency) => {
       const since = new Date(deps.clock().getTime() - UNSETTLED_DAYS * 86_400_000);
       const key = merchant.xenditSecretKey;
-      const [cash, pending, inFlight] = await Promise.all([
+      const [cash, held, pending, inFlight] = await Promise.all([
         orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(key, currency)),
+        orNull(deps, merchant, 'xendit held balance', () => deps.xendit.getBalance(key, currency, 'HOLDING')),
         orNull(deps, merchant, 'xendit unsettled payments', () => deps.xendit.unsettledPayments(key, currency, since)),
         orNull(deps, merchant, 'xendit pending withdrawals', () => deps.xendit.pendingWithdrawals(key, currency)),
       ]);
       // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at settlement.
       const unsettled = pending ? pending.gross - (merchant.xenditFeeBilling === 'invoiced' ? 0 : pending.fees) : null;
-      const xendit = cash !== null && unsettled !== null ? cash + unsettled : null;
+      const xendit = cash !== null && unsettled !== null ? cash + (held ?? 0) + unsettled : null;
       const pendingWithdrawals = inFlight ? inFlight.amount : null;
       const clearingId = clearingAccountFor(merchant, currency);
       const read = currency !== base ? known?.get(clearingId) : undefined;
@@ -139,6 +149,7 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
       return {
         currency,
         cash,
+        held,
         unsettled,
         xendit,
         pendingWithdrawals,

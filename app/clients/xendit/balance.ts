@@ -131,9 +131,9 @@ export function balanceCalls(
       });
     },
 
-    async getBalance(secretKey, currency) {
+    async getBalance(secretKey, currency, accountType = 'CASH') {
       return call(secretKey, 'getBalance', async (api) => {
-        const body = (await json(await api.getBalanceRaw({ accountType: 'CASH', currency }))) as { balance?: unknown };
+        const body = (await json(await api.getBalanceRaw({ accountType, currency }))) as { balance?: unknown };
         if (typeof body?.balance !== 'number') throw unexpected('balance without a number');
         return minorReader(currency)(body.balance, 'balance');
       });

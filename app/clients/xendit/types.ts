@@ -239,8 +239,11 @@ export interface XenditGateway {
     secretKey: string,
     q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
   ): Promise<{ movements: XenditMovement[]; hasMore: boolean; lastId?: string }>;
-  /** The CASH balance in this currency (minor units). */
-  getBalance(secretKey: string, currency: Currency): Promise<number>;
+  /**
+   * A balance in this currency (minor units): CASH, the available one (the default), or HOLDING,
+   * money Xendit holds back from it (GET /balance account_type, docs.xendit.co/apidocs/get-balance).
+   */
+  getBalance(secretKey: string, currency: Currency, accountType?: 'CASH' | 'HOLDING'): Promise<number>;
   /** null when Xendit has no refund with that id. */
   getRefund(secretKey: string, refundId: string): Promise<XenditRefund | null>;
   /**

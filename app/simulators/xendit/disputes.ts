@@ -89,8 +89,22 @@ export function disputeReportCsv(ctx: Ctx, userId: string): string {
 
 /** What lost disputes took from the account's balance, minor units. */
 export function lostDisputes(ctx: Ctx, userId: string, currency: string): number {
+  return sumOf(ctx, userId, currency, (d) => d.status === 'LOST');
+}
+
+/**
+ * What open disputes hold, minor units: "The disputed transaction amount will be held while the
+ * investigation is ongoing" (docs.xendit.co "Handling disputes and chargeback"). Held money is out
+ * of the CASH balance and in the HOLDING one (GET /balance account_type HOLDING); a WON dispute
+ * gives it back to CASH, a LOST one pays the chargeback out of it.
+ */
+export function heldByDisputes(ctx: Ctx, userId: string, currency: string): number {
+  return sumOf(ctx, userId, currency, (d) => d.status === 'ACTION_REQUIRED' || d.status === 'UNDER_REVIEW');
+}
+
+function sumOf(ctx: Ctx, userId: string, currency: string, which: (d: SimDispute) => boolean): number {
   return disputeState(ctx)
-    .disputes.filter((d) => d.userId === userId && d.status === 'LOST' && ctx.state.invoices.get(d.invoiceId)?.currency === currency)
+    .disputes.filter((d) => d.userId === userId && which(d) && ctx.state.invoices.get(d.invoiceId)?.currency === currency)
     .reduce((s, d) => s + d.amount, 0);
 }
 

@@ -9,8 +9,8 @@
  * - GET /balance?account_type=CASH&currency= answers { balance } (xendit-node BalanceApi, Balance);
  *   CASH is the default account type.
  * - The balance here: what SETTLED invoices brought in net of Xendit's fee and its VAT, less
- *   refunds not FAILED (Xendit takes a refund from the balance when it is made), less lost disputes,
- *   less withdrawals, plus or minus other movements (a payout to a supplier, a top-up). A PAID invoice is not in it until Xendit settles it: the Transactions API
+ *   refunds not FAILED (Xendit takes a refund from the balance when it is made), less disputes lost
+ *   or still open (an open one's amount is held: in the HOLDING balance, not CASH; disputes.ts), less withdrawals, plus or minus other movements (a payout to a supplier, a top-up). A PAID invoice is not in it until Xendit settles it: the Transactions API
  *   shows such a payment with settlement_status PENDING and an estimated_settlement_time (xendit-node
  *   TransactionResponse), the invoice turns SETTLED with a callback of its own (docs.xendit.co
  *   invoice callback statuses PAID / SETTLED), and only settled money can be withdrawn.
@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, type Currency } from '../../money.js';
 import { wire } from './json.js';
 import { refundState } from './refunds.js';
-import { lostDisputes } from './disputes.js';
+import { heldByDisputes, lostDisputes } from './disputes.js';
 import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
 
 export interface SimWithdrawal {
@@ -74,7 +74,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
     // A void's money never reached the balance: nothing to take back.
     if (r.userId === userId && r.status !== 'FAILED' && !r.voids && inv?.currency === currency) balance -= r.amount + (r.refundFee ?? 0);
   }
-  balance -= lostDisputes(ctx, userId, currency);
+  balance -= lostDisputes(ctx, userId, currency) + heldByDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount;
   for (const m of ctx.state.otherMovements ?? [])
     if (m.userId === userId && m.currency === currency) balance += m.cashflow === 'MONEY_IN' ? m.amount : -m.amount;
@@ -154,7 +154,7 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
   };
 }
 
-/** GET /balance: account_type other than CASH holds nothing here; an unknown currency is a 400 as at Xendit. */
+/** GET /balance: HOLDING is what open disputes hold, TAX nothing here; an unknown currency is a 400 as at Xendit. */
 export function balanceRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
   const type = typeof req.query.account_type === 'string' ? req.query.account_type : 'CASH';
@@ -162,5 +162,6 @@ export function balanceRoute(ctx: Ctx, req: Request, res: Response): void {
   if (!['CASH', 'HOLDING', 'TAX'].includes(type) || !isSupportedCurrency(currency)) {
     return void res.status(400).json({ error_code: 'API_VALIDATION_ERROR', message: `currency must be one of ${SUPPORTED_CURRENCIES.join(', ')}` });
   }
-  res.json({ balance: type === 'CASH' ? wire(balanceOf(ctx, account.userId, currency), currency) : 0 });
+  const balance = type === 'CASH' ? balanceOf(ctx, account.userId, currency) : type === 'HOLDING' ? heldByDisputes(ctx, account.userId, currency) : 0;
+  res.json({ balance: wire(balance, currency) });
 }
