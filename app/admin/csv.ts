@@ -11,25 +11,48 @@ export interface CsvRow {
   line: number;
 }
 
-export type CsvTable = { col: (name: string) => number; body: CsvRow[] } | { problem: 'errors:feeReportEmpty' | 'errors:feeReportQuote' };
+export type CsvTable = { col: (name: string) => number; body: CsvRow[] } | { problem: Message };
+
+/**
+ * What a file may hold, checked while it is read: a hostile upload (millions of blank lines, one
+ * line of millions of commas) is refused before it costs more than the rows allowed, instead of
+ * holding the event loop (every merchant's /pay and callbacks) and the heap for seconds.
+ */
+export interface CsvLimits {
+  /** Non-blank rows under the header. */
+  maxRows: number;
+  /** The answer when there are more. */
+  tooMany: Message;
+}
+
+/** Xendit's reports have a few dozen columns. */
+const MAX_COLUMNS = 200;
 
 /** The header's columns (by lower-case name, -1 when absent) and the non-blank rows under it. */
-export function csvTable(text: string): CsvTable {
-  const read = csvRows(text.replace(/^\uFEFF/, ''));
+export function csvTable(text: string, limits: CsvLimits): CsvTable {
+  const read = csvRows(text.replace(/^\uFEFF/, ''), limits);
   if ('problem' in read) return read;
-  const [head, ...body] = read.rows.filter((r) => r.cells.some((c) => c.trim() !== ''));
-  if (!head) return { problem: 'errors:feeReportEmpty' };
+  const [head, ...body] = read.rows;
+  if (!head) return { problem: message('errors:feeReportEmpty') };
   const names = head.cells.map((h) => h.trim().toLowerCase());
   return { col: (name) => names.indexOf(name), body };
 }
 
-function csvRows(text: string): { rows: CsvRow[] } | { problem: 'errors:feeReportQuote' } {
+function csvRows(text: string, limits: CsvLimits): { rows: CsvRow[] } | { problem: Message } {
   const rows: CsvRow[] = [];
   let row: string[] = [];
   let cell = '';
   let quoted = false;
   let line = 1;
   let startedOn = 1;
+  /** Blank rows are dropped as they end, so only rows that count are ever held. */
+  const endRow = (): Message | null => {
+    row.push(cell);
+    if (row.some((c) => c.trim() !== '')) rows.push({ cells: row, line: startedOn });
+    row = [];
+    cell = '';
+    return rows.length > limits.maxRows + 1 ? limits.tooMany : null;
+  };
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
@@ -43,22 +66,21 @@ function csvRows(text: string): { rows: CsvRow[] } | { problem: 'errors:feeRepor
     else if (c === ',') {
       row.push(cell);
       cell = '';
+      if (row.length >= MAX_COLUMNS) return { problem: message('errors:csvTooManyColumns', { line: startedOn, max: MAX_COLUMNS }) };
     } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') {
         i++;
         line++;
       }
-      row.push(cell);
-      rows.push({ cells: row, line: startedOn });
-      row = [];
-      cell = '';
+      const tooMany = endRow();
+      if (tooMany) return { problem: tooMany };
       startedOn = line;
     } else cell += c;
   }
-  if (quoted) return { problem: 'errors:feeReportQuote' };
+  if (quoted) return { problem: message('errors:feeReportQuote') };
   if (cell !== '' || row.length) {
-    row.push(cell);
-    rows.push({ cells: row, line: startedOn });
+    const tooMany = endRow();
+    if (tooMany) return { problem: tooMany };
   }
   return { rows };
 }

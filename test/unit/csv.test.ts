@@ -1,10 +1,14 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { csvTable } from '../../app/admin/csv.js';
-import { parseDisputeReport } from '../../app/admin/disputes/dispute-report.js';
+import { csvTable, type CsvLimits } from '../../app/admin/csv.js';
+import { message } from '../../app/i18n/index.js';
+import { MAX_BILLING_ROWS, parseBillingReport } from '../../app/admin/fee-bills/billing-report.js';
+import { MAX_REPORTED_DISPUTES, parseDisputeReport } from '../../app/admin/disputes/dispute-report.js';
+
+const ROOMY: CsvLimits = { maxRows: 1000, tooMany: message('errors:feeReportEmpty') };
 
 const rowsOf = (text: string) => {
-  const t = csvTable(text);
+  const t = csvTable(text, ROOMY);
   assert.ok(!('problem' in t), JSON.stringify(t));
   return t.body.map((r) => [r.line, ...r.cells]);
 };
@@ -18,7 +22,7 @@ describe('CSV uploads: rows and the lines they start on', () => {
       [6, 'd3', 'a "quoted", comma'],
       [9, 'd4', 'last'],
     ]);
-    const t = csvTable(text);
+    const t = csvTable(text, ROOMY);
     assert.ok(!('problem' in t));
     assert.equal(t.col('REASON'.toLowerCase()), 1);
     assert.equal(t.col('status'), -1);
@@ -46,5 +50,28 @@ describe('CSV uploads: rows and the lines they start on', () => {
         },
       ),
     );
+  });
+
+  describe('a hostile or oversized upload is refused while it is read', () => {
+    it('millions of blank lines hold no rows: read as a file with no rows, not millions of row objects', () => {
+      const parsed = parseBillingReport('billed_at,fees_paid_amount,vat_paid_amount,net_currency\n' + '\n'.repeat(3_000_000));
+      assert.deepEqual(parsed, { problems: [{ key: 'errors:feeReportNoRows' }] });
+    });
+
+    it('more rows than allowed: refused when the limit is passed, before the rest is read (an unfinished quote after it is never reached)', () => {
+      const rows = Array.from({ length: MAX_REPORTED_DISPUTES + 1 }, (_, i) => `d${i},LOST`).join('\n');
+      const parsed = parseDisputeReport(`dispute_id,status\n${rows}\n"never closed`);
+      assert.deepEqual(parsed, { problems: [{ key: 'errors:disputeReportTooLong', params: { max: MAX_REPORTED_DISPUTES } }] });
+      const exactly = Array.from({ length: MAX_REPORTED_DISPUTES }, (_, i) => `d${i},LOST`).join('\n');
+      const ok = parseDisputeReport(`dispute_id,status\n${exactly}\n\n\n`);
+      assert.ok('disputes' in ok && ok.disputes.length === MAX_REPORTED_DISPUTES, 'the limit itself is allowed; blank lines do not count');
+      const bills = parseBillingReport('billed_at,fees_paid_amount,vat_paid_amount,net_currency\n' + '2026-11-02,1,0,IDR\n'.repeat(MAX_BILLING_ROWS + 1) + '"');
+      assert.deepEqual(bills, { problems: [{ key: 'errors:feeReportTooLong', params: { max: MAX_BILLING_ROWS } }] });
+    });
+
+    it('a line of millions of commas is refused at the 200th column', () => {
+      const parsed = parseDisputeReport('dispute_id,status\nd1' + ','.repeat(5_000_000));
+      assert.deepEqual(parsed, { problems: [{ key: 'errors:csvTooManyColumns', params: { line: 2, max: 200 } }] });
+    });
   });
 });

@@ -21,13 +21,12 @@ export const MAX_REPORTED_DISPUTES = 2000;
 const DISPUTE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
 export function parseDisputeReport(text: string): { disputes: ReportedDispute[] } | { problems: Message[] } {
-  const table = csvTable(text);
-  if ('problem' in table) return { problems: [message(table.problem)] };
+  const table = csvTable(text, { maxRows: MAX_REPORTED_DISPUTES, tooMany: message('errors:disputeReportTooLong', { max: MAX_REPORTED_DISPUTES }) });
+  if ('problem' in table) return { problems: [table.problem] };
   const idCol = table.col('dispute_id');
   const statusCol = table.col('status');
   if (idCol === -1) return { problems: [message('errors:disputeReportColumns')] };
   if (!table.body.length) return { problems: [message('errors:disputeReportNoRows')] };
-  if (table.body.length > MAX_REPORTED_DISPUTES) return { problems: [message('errors:disputeReportTooLong', { max: MAX_REPORTED_DISPUTES })] };
 
   const problems: Message[] = [];
   const seen = new Map<string, ReportedDispute>();

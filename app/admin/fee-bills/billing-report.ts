@@ -23,9 +23,15 @@ export interface BillTotal {
 
 export type ParsedReport = { totals: BillTotal[] } | { problems: Message[] };
 
+/**
+ * A busy merchant's month of transactions (a real 8 MB report, the upload limit, holds about 440 000);
+ * more is split into several uploads.
+ */
+export const MAX_BILLING_ROWS = 500_000;
+
 export function parseBillingReport(text: string): ParsedReport {
-  const table = csvTable(text);
-  if ('problem' in table) return { problems: [message(table.problem)] };
+  const table = csvTable(text, { maxRows: MAX_BILLING_ROWS, tooMany: message('errors:feeReportTooLong', { max: MAX_BILLING_ROWS }) });
+  if ('problem' in table) return { problems: [table.problem] };
   const { col, body } = table;
   const billedAt = col('billed_at');
   const fees = col('fees_paid_amount');
