@@ -2,10 +2,16 @@
  * Which stored Xendit key reaches what a checkout or payment left at Xendit (checkoutKey, in
  * store/merchant-model.ts, says which), and what the jobs do when none does.
  */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Payment } from '../../store/payments.js';
+import type { Checkout } from '../../store/checkouts.js';
 import { checkoutKey, type CheckoutKey, type Merchant } from '../../store/merchants.js';
+import { UpstreamError } from '../../clients/types.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
+import { encodeMessage, message } from '../../i18n/index.js';
+import { raiseAlert } from '../../alerts/raise.js';
 
 export interface PaymentAtXendit {
   key: CheckoutKey;
@@ -39,4 +45,42 @@ export function keyGone(key: CheckoutKey): string {
 /** For a message: the key read with is not the one that made the checkout (it may be another business's). */
 export function replacedNote(key: CheckoutKey): string {
   return key.replaced ? ` (read with the ${key.mode} key that replaced ${key.hint}, which made the checkout: check that key's Xendit account)` : '';
+}
+
+/**
+ * Whether what Xendit answered the checkout's key means that key cannot reach the checkout: no key
+ * of its mode is stored, or the key that made it was replaced and its replacement finds nothing or
+ * is refused (another business's account). With the key that made it, "not found" is Xendit's word.
+ */
+export function unreachable(key: CheckoutKey, found: 'found' | 'nothing' | unknown): boolean {
+  if (!key.key) return true;
+  if (!key.replaced) return false;
+  return found === 'nothing' || (found instanceof UpstreamError && found.kind === 'unauthorized');
+}
+
+/**
+ * No stored key reaches a live checkout's invoice: done as the retire-xendit-key job does for a key
+ * it cannot reach, and no other key is tried (another account's "not found" says nothing of this
+ * one). The checkout is superseded with why (no click reuses it; the next makes one with the key in
+ * use), and the merchant is told once which key's account may still take its payment. True when it
+ * was still live.
+ */
+export async function supersedeUnreachable(
+  deps: { stores: Pick<Stores, 'checkouts' | 'alerts'>; clock: Clock; logger: Logger },
+  checkout: Checkout,
+  key: CheckoutKey,
+): Promise<boolean> {
+  const reason = encodeMessage(message('admin:closedReason_keyRetiredUnconfirmed', { key: key.hint }));
+  if (!(await deps.stores.checkouts.supersedeUnreachable(checkout.id, reason, deps.clock()))) return false;
+  deps.logger.warn(
+    { merchantId: checkout.merchantId, checkoutId: checkout.id, mode: key.mode, key: key.hint },
+    'no stored Xendit key reaches this checkout: superseded, merchant alerted',
+  );
+  await raiseAlert(deps, {
+    merchantId: checkout.merchantId,
+    kind: 'xenditKeyRetired',
+    message: message('alerts:xenditKeyRetired', { key: key.hint, count: 1, invoices: checkout.invoiceNumber }),
+    dedupeKey: `xenditKeyRetired:${checkout.merchantId}:${key.hint}`,
+  });
+  return true;
 }
