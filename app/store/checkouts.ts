@@ -362,6 +362,20 @@ export function createCheckoutStore(db: Db) {
     },
 
     /** Why a superseded checkout may still be payable in its old key's account (a message, encoded). */
+    /**
+     * A live checkout no stored Xendit key reaches (jobs/sync/checkout-key.ts): superseded with why,
+     * so no click reuses it. False when it was no longer live.
+     */
+    async supersedeUnreachable(id: string, reason: string, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'superseded', closed_reason: reason, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', LIVE)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
     async noteRetireUnconfirmed(id: string, reason: string): Promise<void> {
       await db.updateTable('checkouts').set({ closed_reason: reason }).where('id', '=', id).where('status', '=', 'superseded').execute();
     },

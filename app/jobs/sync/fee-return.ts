@@ -26,7 +26,8 @@ import { ReturnFeePayload } from '../kinds.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import type { RecordPaymentDeps } from './record-payment.js';
-import { FEE_CONTACT_NAME, FeeUnpostable, externalIdOf, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
+import { FEE_CONTACT_NAME, FeeUnpostable, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
+import { paymentAtXendit, type PaymentAtXendit } from './checkout-key.js';
 
 /** What booking after a payment takes (record-refund.ts takes the same). */
 export type FeeReturnDeps = Omit<RecordPaymentDeps, 'bankAccounts'>;
@@ -49,7 +50,9 @@ export function returnFeeJob(deps: FeeReturnDeps) {
     const merchant = await deps.stores.merchants.byId(merchantId);
     const payment = await deps.stores.payments.byId(paymentId);
     if (!merchant || !payment) throw new NeedsReview(`merchant ${merchantId} or payment ${paymentId} no longer exists`);
-    if (payment.syncState === 'test_mode' || !mayRecordInXero(merchant)) return;
+    // Test or live by the key whose account holds the payment, not the mode in use now (as record-payment judges).
+    const at = await paymentAtXendit(deps, deps.xendit, merchant, payment);
+    if (payment.syncState === 'test_mode' || !mayRecordInXero({ ...merchant, xenditSecretKey: at.key.key || merchant.xenditSecretKey })) return;
     const known = await deps.stores.feeReturns.byPayment(payment.id);
     if (known?.xeroEntryId) return;
     // Only a fee the gateway posted is given back in Xero, however fees are set up today.
@@ -64,7 +67,7 @@ export function returnFeeJob(deps: FeeReturnDeps) {
     const refunds = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.kind === 'refund' && r.state === 'recorded');
     const latest = refunds.at(-1);
     if (!latest) throw new NeedsReview(`refund ${refundId} of payment ${payment.id} is not recorded`);
-    const row = known ?? (await foundReturn(deps, merchant, payment, latest.refundedAt, latest.id));
+    const row = known ?? (await foundReturn(deps, merchant, payment, at, latest.refundedAt, latest.id));
     if (!row) {
       // Xendit may mark the fee given back after the refund (when is not documented): a payment
       // refunded in full, the case that gives the whole fee back, is looked at again for a while.
@@ -91,12 +94,21 @@ export function returnFeeJob(deps: FeeReturnDeps) {
 }
 
 /** The row of a fee Xendit says it gave back, written before anything is sent; null when Xendit keeps the fee. */
-async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, returnedAt: Date, refundId: string): Promise<FeeReturn | null> {
+async function foundReturn(
+  deps: FeeReturnDeps,
+  merchant: Merchant,
+  payment: Payment,
+  at: PaymentAtXendit,
+  returnedAt: Date,
+  refundId: string,
+): Promise<FeeReturn | null> {
   let lookup;
   try {
-    const externalId = await externalIdOf(deps, deps.xendit, merchant.xenditSecretKey, payment);
+    // Read where the payment is (its checkout's mode's key), whichever mode is in use now.
+    if (!at.key.key) return null;
+    const externalId = await at.externalId();
     if (externalId === null) return null;
-    lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, feeTaxQueryOf(payment, externalId));
+    lookup = await deps.xendit.getFeeTax(at.key.key, feeTaxQueryOf(payment, externalId));
   } catch (err) {
     // A key without Transactions read: the refund is in Xero all the same; the balances show the rest.
     if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
