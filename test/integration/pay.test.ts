@@ -250,7 +250,7 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(await h.count('checkouts'), 1);
   });
 
-  it('answers an unknown ShortCode and an unknown invoice number with the same 404 page', async () => {
+  it('answers an unknown ShortCode and an unknown invoice number with the same 404 page (pay-enumeration.test.ts: every other miss too)', async () => {
     h.addInvoice({ invoiceNumber: 'INV-KNOWN' });
     const unknownShop = await request(h.app).get('/pay?invoiceNo=INV-KNOWN&shortCode=!nope1').expect(404);
     const unknownInvoice = await request(h.app)
