@@ -39,7 +39,10 @@ export interface PayDeps {
   clock: Clock;
   logger: Logger;
   publicUrl: string;
+  /** Hosts a checkout may be redirected to (XENDIT_CHECKOUT_HOSTS)... */
   checkoutHosts: string[];
+  /** ...of which these only a test-key checkout (XENDIT_TEST_CHECKOUT_HOSTS: Xendit's staging checkout). */
+  testCheckoutHosts?: string[];
   invoiceDurationSeconds: number;
   /** How long a click waits for a concurrent click that is creating the same checkout. */
   creationWaitMs?: number;
@@ -150,7 +153,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from
   // the rows just read, saving two queries on the path every customer waits on.
   const reusable = reusableCheckout(existing, amount, deps.clock());
-  if (reusable) return { kind: 'redirect', redirectUrl: allowedRedirect(reusable.invoiceUrl!, deps.checkoutHosts), checkout: reusable };
+  if (reusable) return { kind: 'redirect', redirectUrl: allowedRedirect(reusable, merchant, deps), checkout: reusable };
 
   // A new Xendit invoice is made only once every other one for this Xero invoice is dead: two
   // payable invoices for one bill is how customers pay twice.
@@ -159,7 +162,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // None live for this amount when read: claim at once (a claim that loses to a concurrent click reads again).
   const noneLive = !existing.some((c) => (c.status === 'open' || c.status === 'creating') && c.amount === amount);
   const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive);
-  return { kind: 'redirect', redirectUrl: allowedRedirect(checkout.invoiceUrl!, deps.checkoutHosts), checkout };
+  return { kind: 'redirect', redirectUrl: allowedRedirect(checkout, merchant, deps), checkout };
 }
 
 async function payableAmount(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice): Promise<{ currency: Currency; amount: number }> {
@@ -505,16 +508,24 @@ export function externalIdFor(invoiceNumber: string, checkoutId: string): string
   return `xero-${safe}-${checkoutId}`;
 }
 
-function allowedRedirect(url: string, allowedHosts: string[]): string {
+/**
+ * The checkout's invoice_url, if its host is one a checkout made with its key's mode may be on:
+ * Xendit puts a test key's invoices on its staging checkout, a live key's on the live one. The mode
+ * is the one stored with the checkout (the key that made it); one made before that was stored is
+ * judged by the merchant's key now.
+ */
+function allowedRedirect(checkout: Checkout, merchant: Merchant, deps: Pick<PayDeps, 'checkoutHosts' | 'testCheckoutHosts'>): string {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(checkout.invoiceUrl!);
   } catch {
     throw new ServiceUnavailable(`Xendit returned an invalid invoice_url`);
   }
-  const host = parsed.host.toLowerCase();
+  const mode = checkout.xenditMode ?? modeOfXenditKey(merchant.xenditSecretKey);
+  const names = [parsed.host.toLowerCase(), parsed.hostname.toLowerCase()];
+  const listed = (hosts: string[]) => names.some((n) => hosts.includes(n));
   const ok =
-    (parsed.protocol === 'https:' || parsed.protocol === 'http:') && (allowedHosts.includes(host) || allowedHosts.includes(parsed.hostname.toLowerCase()));
-  if (!ok) throw new ServiceUnavailable(`refusing to redirect to ${parsed.origin}: not in XENDIT_CHECKOUT_HOSTS`);
+    (parsed.protocol === 'https:' || parsed.protocol === 'http:') && listed(deps.checkoutHosts) && (mode === 'test' || !listed(deps.testCheckoutHosts ?? []));
+  if (!ok) throw new ServiceUnavailable(`refusing to redirect a ${mode}-key checkout to ${parsed.origin}: not among its XENDIT_CHECKOUT_HOSTS`);
   return parsed.toString();
 }
