@@ -56,3 +56,12 @@ export function linkMatches(invoice: { currencyCode: string; amountDue: string; 
   const wanted = [decimalHundredths(invoice.amountDue), decimalHundredths(invoice.total)];
   return hint.amount !== undefined && hintReadings(hint.amount).some((amount) => amount > 0n && wanted.includes(amount));
 }
+
+/**
+ * The link as asked, for remembering a miss (store/pay-clicks.ts): its hints and its "try again"
+ * checkout, as typed. Another spelling is another link (asked of Xero again, within the budget
+ * invented numbers may spend); the invoice's own link is never answered from another's miss.
+ */
+export function linkKey(hint: LinkHint, retryOf?: string): string {
+  return JSON.stringify([hint.currency ?? null, hint.amount ?? null, retryOf ?? null]);
+}

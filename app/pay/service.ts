@@ -20,7 +20,7 @@ import {
   ServiceUnavailable,
   UnsupportedCurrency,
 } from '../errors.js';
-import { linkMatches, type LinkHint } from './link-hint.js';
+import { linkKey, linkMatches, type LinkHint } from './link-hint.js';
 import { refuseWithoutClearingAccount } from './clearing.js';
 import { upstream } from './upstream.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
@@ -104,26 +104,34 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   const guessed = deps.invoiceIds?.guess(req.shortCode, req.invoiceNumber);
   // Both readings in one call: the one that names an invoice is used; both or neither is an unknown number.
   const readings = req.plusReading !== undefined && req.plusReading !== req.invoiceNumber ? [req.invoiceNumber, req.plusReading] : [req.invoiceNumber];
-  const { merchant, xeroTicket, checkouts: early, rememberedMiss } = await deps.admit(req.shortCode, readings, req.counters, guessed);
+  const link = linkKey(req.hint, req.retryOf);
+  const { merchant, xeroTicket, checkouts: early, rememberedMiss } = await deps.admit(req.shortCode, readings, link, req.counters, guessed);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
   const unknownNumber = () => `no sales invoice ${readings.join(' or ')}`;
-  if (rememberedMiss) throw new PaymentLinkNotFound(`${unknownNumber()} (Xero said so moments ago)`);
+  if (rememberedMiss) throw new PaymentLinkNotFound(`${unknownNumber()} or a link not its own (this link was answered so moments ago)`);
+  // Remembered with the link as asked, so the same link clicked again costs no Xero call, whether
+  // Xero has no such invoice or the link is not the invoice's: both are answered as fast, and the
+  // time taken tells no more than the page. A real invoice created meanwhile is found once this
+  // expires; its own link is not answered from another link's miss. Two readings (a raw `+`) may
+  // have found two invoices: not a miss, so not remembered (and so never answered from memory).
+  const remember = async () => {
+    if (deps.missRememberMs && readings.length === 1)
+      await deps.stores.payClicks.rememberMiss(merchant.id, readings, link, new Date(deps.clock().getTime() + deps.missRememberMs));
+  };
 
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, readings.length > 1 ? readings : readings[0], xeroTicket));
   if (!invoice || invoice.type !== 'ACCREC') {
-    // Remembered, so an invented number clicked again costs no Xero call; a real invoice created
-    // meanwhile is found once this expires. Two readings (a raw `+`) may have found two invoices:
-    // not a miss, so not remembered.
-    if (deps.missRememberMs && readings.length === 1)
-      await deps.stores.payClicks.rememberMiss(merchant.id, readings, new Date(deps.clock().getTime() + deps.missRememberMs));
+    await remember();
     throw new PaymentLinkNotFound(unknownNumber());
   }
   let read = early && guessed === invoice.invoiceId ? early : undefined;
   const checkoutsOfInvoice = async () => (read ??= await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId));
   // "Try again" names a checkout of this invoice (its random id, known only from Xendit's redirect):
   // as good a sign as Xero's hints that the link was made for this invoice.
-  if (!linkMatches(invoice, req.hint) && !(req.retryOf && (await checkoutsOfInvoice()).some((c) => c.id === req.retryOf)))
+  if (!linkMatches(invoice, req.hint) && !(req.retryOf && (await checkoutsOfInvoice()).some((c) => c.id === req.retryOf))) {
+    await remember();
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
+  }
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
   const { currency, amount: due } = await payableAmount(deps, merchant, invoice);

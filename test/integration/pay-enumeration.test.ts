@@ -90,6 +90,27 @@ describeEachDatabase('/pay: walking invoice numbers', ({ db }) => {
     assert.equal(h.sims.xendit.listInvoices().length, 1);
   });
 
+  it('clicked again, a wrong link costs what an unknown number costs (no Xero call: as fast), and the right link still pays at once', async () => {
+    const reads = () => h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: '/api.xro/2.0/Invoices' });
+    const open = h.addInvoice({});
+    const paid = h.addInvoice({ status: 'PAID' });
+    // One with a checkout here ("known": counted apart from invented numbers).
+    const known = h.addInvoice({});
+    await get(h.payUrl(known.invoiceNumber)).expect(303);
+    const costs: Record<string, number[]> = {};
+    for (const n of ['NO-SUCH-3', open.invoiceNumber, paid.invoiceNumber, known.invoiceNumber]) {
+      for (let i = 0; i < 2; i++) {
+        const before = reads();
+        await get(guess(n)).expect(404);
+        (costs[n] ??= []).push(reads() - before);
+      }
+    }
+    assert.deepEqual(Object.values(costs), Array(4).fill([1, 0]), `Xero reads per click: ${JSON.stringify(costs)}`);
+    // What is remembered is the link as asked: the invoice's own link is not answered from it.
+    await get(h.payUrl(open.invoiceNumber)).expect(303);
+    await get(h.payUrl(known.invoiceNumber)).expect(303);
+  });
+
   it('the link Xero made (its currency and amount due) still pays, and an old link of a paid invoice says paid', async () => {
     const inv = h.addInvoice({});
     const link = h.payUrl(inv.invoiceNumber);
