@@ -476,6 +476,8 @@ export interface XeroOAuthStatesTable {
 export interface PayMissesTable {
   merchant_id: string;
   invoice_number: string;
+  /** The link's hints as asked (pay/link-hint.ts linkKey); migration 20261206T1750. */
+  link: string;
   until: Timestamp;
 }
 

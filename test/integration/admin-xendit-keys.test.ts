@@ -338,6 +338,31 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal(made.user_id, h.sims.xendit.test.account(other)!.userId);
   });
 
+  it('a new key saved after the stored one was revoked at Xendit: saved, and open checkouts retired as for another business (the business cannot be compared)', async () => {
+    await payable();
+    const inv = invoice();
+    await click(inv.invoiceNumber);
+    const old = h.sims.xendit.listInvoices().at(-1)!;
+    // The merchant deleted the old key in Xendit's dashboard first, then made a new one.
+    h.sims.xendit.test.revokeKey(TEST_KEY);
+    const fresh = 'xnd_development_AfterRevoke3344';
+    h.sims.xendit.registerAccount({ secretKey: fresh, callbackToken: TOKEN, businessName: 'x', userId: h.sims.xendit.test.account(TEST_KEY)!.userId });
+    await post(ops, xenditPage(), { testKey: fresh, liveKey: '', callbackToken: '' }, 303);
+    assert.equal((await stored()).xenditSecretKey, fresh);
+    const row = await db().selectFrom('checkouts').selectAll().where('xendit_invoice_id', '=', old.id).executeTakeFirstOrThrow();
+    assert.equal(row.status, 'superseded', 'not reused: which business the new key is of is unknown');
+    assert.equal(await h.count('jobs'), 1, 'its retire-xendit-key job queued');
+    await h.worker.drain();
+    // The revoked key cannot expire it: kept superseded with why, and the merchant told which key's account holds it.
+    const after = await db().selectFrom('checkouts').selectAll().where('xendit_invoice_id', '=', old.id).executeTakeFirstOrThrow();
+    assert.match(String(after.closed_reason), /keyRetiredUnconfirmed/);
+    const alerts = await db().selectFrom('alerts').selectAll().where('merchant_id', '=', m.id).execute();
+    assert.ok(alerts.some((a) => /…9911/.test(JSON.stringify(a.message))));
+    await click(inv.invoiceNumber);
+    const made = h.sims.xendit.listInvoices().at(-1)!;
+    assert.notEqual(made.id, old.id, 'the next click makes a new checkout with the new key');
+  });
+
   it("another business's key: a checkout paid in the old key's account before it could be expired goes to review naming that key", async () => {
     await payable();
     const inv = invoice();

@@ -79,7 +79,7 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     assert.equal(h.sims.xero.listInvoices(h.tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'PAID');
   });
 
-  it('"try again" after a part payment failed or its page expired leads back to the amount page, not to "out of date"', async () => {
+  it('"try again" after a part payment failed or its page expired leads back to the amount page, not to "link does not match"', async () => {
     await allowPart(25);
     const inv = h.addInvoice({ lineItems: [{ description: 'Katering', quantity: '1', unitAmount: '100000' }] });
     const ask = await request(h.app)
@@ -118,7 +118,7 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     assert.equal(xenditInvoices()[1].amount, 50000);
   });
 
-  it('"try again" names a checkout of this invoice only: another invoice\'s checkout, or none, is still "out of date"', async () => {
+  it('"try again" names a checkout of this invoice only: another invoice\'s checkout, or none, is still "link does not match" (404)', async () => {
     await allowPart(25);
     const inv = h.addInvoice({ lineItems: [{ description: 'Katering', quantity: '1', unitAmount: '100000' }] });
     const other = h.addInvoice({ lineItems: [{ description: 'Sewa', quantity: '1', unitAmount: '300000' }] });
@@ -126,8 +126,8 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     const [x] = xenditInvoices();
     const ref = new URL(x.failure_redirect_url!).searchParams.get('ref')!;
     const link = (retry: string) => `/pay?${new URLSearchParams({ invoiceNo: inv.invoiceNumber, shortCode: h.merchant.shortCode, currency: 'IDR', retry })}`;
-    await request(h.app).get(link(ref)).expect(409);
-    await request(h.app).get(link('5f0c7a5e-8d3b-4a51-9c52-0b7e2f6d1a10')).expect(409);
+    await request(h.app).get(link(ref)).expect(404);
+    await request(h.app).get(link('5f0c7a5e-8d3b-4a51-9c52-0b7e2f6d1a10')).expect(404);
     await request(h.app).get(link('not-a-checkout')).expect(400);
     assert.equal(xenditInvoices().length, 1);
   });
