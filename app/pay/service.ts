@@ -167,7 +167,8 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // payable invoices for one bill is how customers pay twice.
   for (const other of existing.filter((c) => c.status === 'open' && c.amount !== amount)) await retire(deps, merchant, invoice, other, 'superseded');
   for (const other of existing.filter((c) => c.status === 'creating' && c.amount !== amount)) await retireCreating(deps, merchant, invoice, other);
-  // None live for this amount when read: claim at once (a claim that loses to a concurrent click reads again).
+  // None live for this amount when read: claim at once (a claim that loses to a concurrent click, of
+  // this amount or another, reads again).
   const noneLive = !existing.some((c) => (c.status === 'open' || c.status === 'creating') && c.amount === amount);
   const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive);
   return { kind: 'redirect', redirectUrl: allowedRedirect(checkout, merchant, deps), checkout };
@@ -234,7 +235,15 @@ async function liveCheckout(
   const deadline = deps.clock().getTime() + (deps.creationWaitMs ?? CREATION_WAIT_MS);
   for (let first = true; deps.clock().getTime() <= deadline; first = false) {
     const now = deps.clock();
-    const existing = first && noneLive ? null : await deps.stores.checkouts.live(merchant.id, invoice.invoiceId, amount);
+    const live = first && noneLive ? [] : await deps.stores.checkouts.liveOfInvoice(merchant.id, invoice.invoiceId);
+    // A concurrent click (another tab, or the invoice edited in Xero between the two) claimed another
+    // amount after ours read: ended as startPayment ends one, so "try again" (503) while it is being created.
+    const other = live.find((c) => c.amount !== amount);
+    if (other) {
+      await (other.status === 'open' ? retire(deps, merchant, invoice, other, 'superseded') : retireCreating(deps, merchant, invoice, other));
+      continue;
+    }
+    const existing = live.find((c) => c.amount === amount);
     if (existing?.status === 'open') {
       if (existing.expiresAt.getTime() - now.getTime() > EXPIRY_MARGIN_MS) return existing;
       await retire(deps, merchant, invoice, existing, 'expired');
