@@ -101,6 +101,28 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal(s.callbackToken, '');
   });
 
+  it('a key pasted with a line break, space or invisible character inside is refused saying so; spaces and line breaks at its ends are trimmed', async () => {
+    const half = TEST_KEY.slice(0, 20);
+    const rest = TEST_KEY.slice(20);
+    const inside = [`${half}\n${rest}`, `${half}\r\n${rest}`, `${half} ${rest}`, `${half}\u00a0${rest}`, `${half}\u200b${rest}`, `${half}\u00ad${rest}`];
+    for (const testKey of inside) {
+      const res = await post(ops, xenditPage(), { testKey, liveKey: '', callbackToken: TOKEN }, 422);
+      assert.equal(
+        cheerio.load(res.text)('#e-testKey').text(),
+        'This key has a space, a line break or an invisible character inside it (often added when a key is copied from an e-mail or a chat). Copy it again from Xendit (Settings → API keys) in one piece, or remove them.',
+        JSON.stringify(testKey),
+      );
+    }
+    const live = await post(ops, xenditPage(), { testKey: '', liveKey: `${LIVE_KEY.slice(0, 20)}\n${LIVE_KEY.slice(20)}`, callbackToken: TOKEN }, 422);
+    assert.match(cheerio.load(live.text)('#e-liveKey').text(), /line break/);
+    const id = await post(ops, `${xenditPage()}?lang=id`, { testKey: `${half}\n${rest}`, liveKey: '', callbackToken: TOKEN }, 422);
+    assert.match(cheerio.load(id.text)('#e-testKey').text(), /pindah baris/);
+    assert.deepEqual((await stored()).xenditKeys, { test: '', live: '' }, 'nothing stored');
+
+    await post(ops, xenditPage(), { testKey: `  ${TEST_KEY}\r\n`, liveKey: '', callbackToken: TOKEN }, 303);
+    assert.equal((await stored()).xenditKeys.test, TEST_KEY);
+  });
+
   it('refuses a token or key with a NUL, space or control character as a field error, storing nothing; a good save is audited', async () => {
     for (const callbackToken of [`${TOKEN}\u0000`, 'cb token', 'cb\u0007token', 'tokén']) {
       const res = await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: '', callbackToken }, 422);
@@ -108,7 +130,7 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     }
     for (const testKey of [`${TEST_KEY}\u0000`, 'xnd_development_a b', 'xnd_development_a\u0001']) {
       const res = await post(ops, xenditPage(), { testKey, liveKey: '', callbackToken: TOKEN }, 422);
-      assert.equal(cheerio.load(res.text)('#e-testKey').text(), 'A test secret key starts with xnd_development_.');
+      assert.match(cheerio.load(res.text)('#e-testKey').text(), /^This key has a space, a line break or an invisible character inside it/);
     }
     const s = await stored();
     assert.deepEqual([s.xenditKeys, s.callbackToken], [{ test: '', live: '' }, '']);
