@@ -148,10 +148,11 @@ async function bookOnce(deps: FeeReturnDeps, merchant: Merchant, payment: Paymen
   const bank = place.kind === 'receive';
   if (row.attemptAt) {
     // A journal is found by its Narration alone (one per payment): its lines name an account code,
-    // which may have changed since, and one found on another account is ours all the same.
+    // which may have changed since, and one found on another account is ours all the same. An
+    // attempt from before its account was kept is looked for on any account, as it was then.
+    const sentTo = (t: { bankAccountId: string }) => t.bankAccountId === place.accountId || (row.entryKind !== null && row.entryAccount === null);
     const found = bank
-      ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.type === 'RECEIVE' && t.bankAccountId === place.accountId)
-          ?.bankTransactionId
+      ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.type === 'RECEIVE' && sentTo(t))?.bankTransactionId
       : (await deps.xero.findManualJournalsByNarration(merchant.xero, reference))[0]?.manualJournalId;
     if (found) return found;
   }
