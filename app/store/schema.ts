@@ -349,6 +349,7 @@ export interface FeeReturnsTable {
   fee: Int8;
   tax: Int8;
   entry_kind: FeeReturnEntryKind | null;
+  entry_account: string | null;
   attempt_at: Timestamp | null;
   xero_entry_id: string | null;
   created_at: Timestamp;

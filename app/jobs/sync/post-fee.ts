@@ -327,15 +327,19 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
   return created.manualJournalId;
 }
 
-/** The clearing account's code for a manual journal line, or why Xero would refuse the journal (`what`: the entry, for the message). */
+/**
+ * The clearing account's code for a manual journal line, or why Xero would refuse the journal
+ * (`what`: the entry, for the message). `clearingId`: today's clearing account for the currency
+ * unless given (a fee given back goes to the account its fee was posted against).
+ */
 export async function journalClearingCode(
   deps: Pick<PostFeeDeps, 'xero' | 'stores'>,
   merchant: Merchant,
   payment: Payment,
   total: number,
   what: string,
+  clearingId = clearingAccountFor(merchant, payment.currency),
 ): Promise<string> {
-  const clearingId = clearingAccountFor(merchant, payment.currency);
   const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
   if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: ${what} not posted`);
   if (clearing.type === 'BANK') {
