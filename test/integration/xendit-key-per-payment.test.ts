@@ -6,6 +6,8 @@ import { enqueue } from '../../app/jobs/enqueue.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
+import { page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
 
 /**
  * A merchant switches between its test and live Xendit keys: what a checkout or payment made with
@@ -138,5 +140,48 @@ describeEachDatabase('Xendit keys: each payment and checkout read with its own k
     const row = r.rows.find((row) => row.xenditInvoiceId === x.id);
     assert.equal(row?.status, 'missing_at_xendit', JSON.stringify(r.rows));
     assert.equal(r.reconciled, false);
+  });
+
+  describe("the admin's Refund button", () => {
+    beforeEach(() => seedAdminCast(h, db()));
+    /** Sends the payment page's Refund form for all that is left. */
+    async function refundAll(agent: Agent, paymentId: string) {
+      const { $, csrf } = await page(agent, adminPaymentPath(paymentId));
+      const form = { requestId: String($('#refund-new input[name=requestId]').val()), amount: String($('#refund-new input[name=amount]').val()) };
+      return agent
+        .post(adminPaymentRefundPath(paymentId))
+        .type('form')
+        .send({ _csrf: csrf(), ...form, reason: 'OTHERS' });
+    }
+    const refundsAt = async (key: string, invoiceId: string) => (await h.sims.xenditClient.listRefunds(key, { invoiceId, limit: 100 })).refunds;
+
+    it('a live payment refunded while test is in use: asked with the live key, made in the live account (was: Xendit "not found", refused)', async () => {
+      await switchTo('live');
+      const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+      await h.worker.drain();
+      const p = await payment(x);
+      assert.equal(p.syncState, 'recorded');
+      await switchTo('test');
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const res = await refundAll(agent, p.id);
+      assert.deepEqual([res.status, res.headers.location], [303, `${adminPaymentPath(p.id)}?refund=sent`]);
+      const [request] = await h.stores.refundRequests.forPayment(p.id);
+      assert.equal(request.state, 'sent', request.lastError ?? '');
+      assert.equal((await refundsAt(LIVE_KEY, x.id)).length, 1, 'made where the payment is');
+    });
+
+    it("no stored key reaches the payment (its test key replaced by another business's): the form says which key's account holds it, nothing asked or written", async () => {
+      const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+      await h.worker.drain();
+      const p = await payment(x);
+      assert.equal(p.syncState, 'recorded');
+      await testKeyReplaced();
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const res = await refundAll(agent, p.id);
+      assert.equal(res.status, 422);
+      assert.ok(res.text.includes(`the Xendit account of the test key ${oldHint()}`), res.text);
+      assert.deepEqual(await h.stores.refundRequests.forPayment(p.id), [], 'no request written');
+      assert.deepEqual(await refundsAt(h.merchant.xenditSecretKey, x.id), [], 'nothing made');
+    });
   });
 });
