@@ -7,7 +7,7 @@ import { reconciliationReport } from '../../app/report/reconcile.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
 import { page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
-import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
+import { adminPaymentPath, adminPaymentRefundPath, disputeCallbackPathFor } from '../../app/paths.js';
 
 /**
  * A merchant switches between its test and live Xendit keys: what a checkout or payment made with
@@ -167,7 +167,10 @@ describeEachDatabase('Xendit keys: each payment and checkout read with its own k
       assert.deepEqual([res.status, res.headers.location], [303, `${adminPaymentPath(p.id)}?refund=sent`]);
       const [request] = await h.stores.refundRequests.forPayment(p.id);
       assert.equal(request.state, 'sent', request.lastError ?? '');
-      assert.equal((await refundsAt(LIVE_KEY, x.id)).length, 1, 'made where the payment is');
+      const [made] = await refundsAt(LIVE_KEY, x.id);
+      assert.ok(made, 'made where the payment is');
+      await h.worker.drain();
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, made.id))?.state, 'recorded', 'read with the live key and booked');
     });
 
     it("no stored key reaches the payment (its test key replaced by another business's): the form says which key's account holds it, nothing asked or written", async () => {
@@ -182,6 +185,45 @@ describeEachDatabase('Xendit keys: each payment and checkout read with its own k
       assert.ok(res.text.includes(`the Xendit account of the test key ${oldHint()}`), res.text);
       assert.deepEqual(await h.stores.refundRequests.forPayment(p.id), [], 'no request written');
       assert.deepEqual(await refundsAt(h.merchant.xenditSecretKey, x.id), [], 'nothing made');
+    });
+  });
+
+  describe('refunds and chargebacks made at Xendit, read where their payment is', () => {
+    /** A live payment booked in a real organisation, then the merchant switches to test. */
+    async function livePaymentThenTest() {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
+      await switchTo('live');
+      const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+      await h.worker.drain();
+      assert.equal((await payment(x)).syncState, 'recorded');
+      await switchTo('test');
+      return x;
+    }
+    const notesOf = (reference: string) => h.sims.xero.test.creditNotes(h.tenantId).filter((n) => n.reference === reference);
+
+    it('a live refund made in the dashboard while test is in use: read with the live key and booked as live money (was: review "Xendit has no refund")', async () => {
+      const x = await livePaymentThenTest();
+      const refund = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+      await refundWebhook(h, refund.id).expect(200);
+      await h.worker.drain();
+      const row = await h.stores.refunds.byXenditId(h.merchant.id, refund.id);
+      assert.equal(row?.state, 'recorded', `${row?.state}: ${row?.lastError ?? ''} ${(await h.stores.jobs.list()).map((j) => j.lastError).join('; ')}`);
+      assert.equal(notesOf(`Xendit refund ${refund.id}`).length, 1);
+    });
+
+    it('a live chargeback lost while test is in use: read with the live key and booked as live money (was: review "Xendit has no dispute")', async () => {
+      const x = await livePaymentThenTest();
+      const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+      await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+      await request(h.app)
+        .post(disputeCallbackPathFor(h.merchant.id))
+        .set('x-callback-token', h.merchant.callbackToken)
+        .send({ event: 'dispute.lost', id, status: 'LOST', currency: 'IDR', amount: { initial: '1.00', terminal: null } })
+        .expect(200);
+      await h.worker.drain();
+      const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
+      assert.equal(row?.state, 'recorded', `${row?.state}: ${row?.lastError ?? ''} ${(await h.stores.jobs.list()).map((j) => j.lastError).join('; ')}`);
+      assert.equal(notesOf(`Xendit chargeback ${id}`).length, 1);
     });
   });
 });
