@@ -5,6 +5,7 @@ import { reconcile } from '../../app/jobs/sync/reconcile.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { describeEachDatabase } from '../helpers/db.js';
+import { CREATION_WAIT_MS } from '../../app/store/checkouts.js';
 import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
 import { page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { adminPaymentPath, adminPaymentRefundPath, disputeCallbackPathFor } from '../../app/paths.js';
@@ -100,6 +101,30 @@ describeEachDatabase('Xendit keys: each payment and checkout read with its own k
     assert.equal(h.sims.xendit.getInvoice(x.id)!.status, 'EXPIRED');
     assert.equal((await checkout()).status, 'expired');
     assert.equal((await h.stores.jobs.list()).find((j) => j.kind === 'check-invoice')!.state, 'done');
+  });
+
+  it('a click for another amount while live is in use: the test checkout it replaces is expired with the test key, and a live one opened (was: 503)', async () => {
+    const { inv, x, checkout } = await openCheckout();
+    await switchTo('live');
+    await h.sims.xero.test.invoices.payElsewhere(inv.invoiceId, '50000.00');
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(h.sims.xendit.getInvoice(x.id)!.status, 'EXPIRED', 'never two payable invoices for one bill');
+    assert.equal((await checkout()).status, 'superseded');
+    const made = h.sims.xendit.listInvoices().at(-1)!;
+    assert.deepEqual([made.id !== x.id, made.amount, made.status], [true, 100_000, 'PENDING']);
+  });
+
+  it("a click for another amount while live is in use, a test checkout's create unanswered: its invoice is found and expired with the test key (was: left payable)", async () => {
+    const inv = h.addInvoice({});
+    h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    const first = h.sims.xendit.listInvoices().at(-1)!;
+    await switchTo('live');
+    await h.sims.xero.test.invoices.payElsewhere(inv.invoiceId, '50000.00');
+    h.clock.advance(CREATION_WAIT_MS + 1);
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(h.sims.xendit.getInvoice(first.id)!.status, 'EXPIRED', 'never two payable invoices for one bill');
+    assert.equal(h.sims.xendit.listInvoices().at(-1)!.amount, 100_000);
   });
 
   it("its key replaced by another business's: reconcile supersedes the open checkout with why and alerts naming the key, guessing nothing", async () => {
