@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { modeOfXenditKey } from '../store/merchant-model.js';
+import { checkoutKey, modeOfXenditKey } from '../store/merchant-model.js';
 import { channelsFor } from '../clients/xendit/channels.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -471,14 +471,16 @@ function itemsMatching(invoice: XeroInvoice, checkout: Checkout): NewXenditInvoi
  * callback (the customer sees "payment received"); still payable means no new invoice now (503).
  */
 async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c: Checkout, to: 'superseded' | 'expired'): Promise<void> {
+  // In the account it was made in: the merchant may have switched between test and live since.
+  const key = checkoutKey(merchant, c).key;
   try {
-    await deps.xendit.expireInvoice(merchant.xenditSecretKey, c.xenditInvoiceId!);
+    await deps.xendit.expireInvoice(key, c.xenditInvoiceId!);
     await deps.stores.checkouts.transition(c.id, ['open'], to, deps.clock());
     return;
   } catch (err) {
     deps.logger.warn({ err: String(err), checkoutId: c.id }, 'Xendit did not expire the checkout being replaced');
   }
-  const x = await upstream(() => deps.xendit.getInvoice(merchant.xenditSecretKey, c.xenditInvoiceId!));
+  const x = await upstream(() => deps.xendit.getInvoice(key, c.xenditInvoiceId!));
   if (x?.status === 'EXPIRED') {
     await deps.stores.checkouts.transition(c.id, ['open'], 'expired', deps.clock());
   } else if (x?.status === 'PAID' || x?.status === 'SETTLED') {
@@ -504,14 +506,15 @@ async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroIn
   // Not stale yet: Xendit may hold a payable invoice for that other amount, and nothing would end
   // it once a checkout of this amount is open (later clicks reuse that one): try again shortly.
   if (!fence) throw new ServiceUnavailable(`a checkout of another amount is still being created for ${invoice.invoiceNumber}`, 15);
-  const made = await upstream(() => deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, c.externalId));
+  const key = checkoutKey(merchant, c).key; // the account it was made in, as retire
+  const made = await upstream(() => deps.xendit.findInvoicesByExternalId(key, c.externalId));
   await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, made);
   for (const x of made.filter((x) => x.status === 'PENDING')) {
     try {
-      await deps.xendit.expireInvoice(merchant.xenditSecretKey, x.id);
+      await deps.xendit.expireInvoice(key, x.id);
     } catch (err) {
       deps.logger.warn({ err: String(err), checkoutId: c.id, xenditInvoiceId: x.id }, 'Xendit did not expire the invoice of the checkout being replaced');
-      const seen = await upstream(() => deps.xendit.getInvoice(merchant.xenditSecretKey, x.id));
+      const seen = await upstream(() => deps.xendit.getInvoice(key, x.id));
       if (seen) await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, [seen]);
       if (seen?.status !== 'EXPIRED') throw new ServiceUnavailable(`Xendit invoice ${x.id} could not be expired before replacing it`);
     }

@@ -5,7 +5,10 @@ import { reconcile } from '../../app/jobs/sync/reconcile.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { describeEachDatabase } from '../helpers/db.js';
+import { CREATION_WAIT_MS } from '../../app/store/checkouts.js';
 import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
+import { page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { adminPaymentPath, adminPaymentRefundPath, disputeCallbackPathFor } from '../../app/paths.js';
 
 /**
  * A merchant switches between its test and live Xendit keys: what a checkout or payment made with
@@ -100,6 +103,30 @@ describeEachDatabase('Xendit keys: each payment and checkout read with its own k
     assert.equal((await h.stores.jobs.list()).find((j) => j.kind === 'check-invoice')!.state, 'done');
   });
 
+  it('a click for another amount while live is in use: the test checkout it replaces is expired with the test key, and a live one opened (was: 503)', async () => {
+    const { inv, x, checkout } = await openCheckout();
+    await switchTo('live');
+    await h.sims.xero.test.invoices.payElsewhere(inv.invoiceId, '50000.00');
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(h.sims.xendit.getInvoice(x.id)!.status, 'EXPIRED', 'never two payable invoices for one bill');
+    assert.equal((await checkout()).status, 'superseded');
+    const made = h.sims.xendit.listInvoices().at(-1)!;
+    assert.deepEqual([made.id !== x.id, made.amount, made.status], [true, 100_000, 'PENDING']);
+  });
+
+  it("a click for another amount while live is in use, a test checkout's create unanswered: its invoice is found and expired with the test key (was: left payable)", async () => {
+    const inv = h.addInvoice({});
+    h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    const first = h.sims.xendit.listInvoices().at(-1)!;
+    await switchTo('live');
+    await h.sims.xero.test.invoices.payElsewhere(inv.invoiceId, '50000.00');
+    h.clock.advance(CREATION_WAIT_MS + 1);
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(h.sims.xendit.getInvoice(first.id)!.status, 'EXPIRED', 'never two payable invoices for one bill');
+    assert.equal(h.sims.xendit.listInvoices().at(-1)!.amount, 100_000);
+  });
+
   it("its key replaced by another business's: reconcile supersedes the open checkout with why and alerts naming the key, guessing nothing", async () => {
     const { checkout } = await openCheckout();
     await testKeyReplaced();
@@ -138,5 +165,90 @@ describeEachDatabase('Xendit keys: each payment and checkout read with its own k
     const row = r.rows.find((row) => row.xenditInvoiceId === x.id);
     assert.equal(row?.status, 'missing_at_xendit', JSON.stringify(r.rows));
     assert.equal(r.reconciled, false);
+  });
+
+  describe("the admin's Refund button", () => {
+    beforeEach(() => seedAdminCast(h, db()));
+    /** Sends the payment page's Refund form for all that is left. */
+    async function refundAll(agent: Agent, paymentId: string) {
+      const { $, csrf } = await page(agent, adminPaymentPath(paymentId));
+      const form = { requestId: String($('#refund-new input[name=requestId]').val()), amount: String($('#refund-new input[name=amount]').val()) };
+      return agent
+        .post(adminPaymentRefundPath(paymentId))
+        .type('form')
+        .send({ _csrf: csrf(), ...form, reason: 'OTHERS' });
+    }
+    const refundsAt = async (key: string, invoiceId: string) => (await h.sims.xenditClient.listRefunds(key, { invoiceId, limit: 100 })).refunds;
+
+    it('a live payment refunded while test is in use: asked with the live key, made in the live account (was: Xendit "not found", refused)', async () => {
+      await switchTo('live');
+      const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+      await h.worker.drain();
+      const p = await payment(x);
+      assert.equal(p.syncState, 'recorded');
+      await switchTo('test');
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const res = await refundAll(agent, p.id);
+      assert.deepEqual([res.status, res.headers.location], [303, `${adminPaymentPath(p.id)}?refund=sent`]);
+      const [request] = await h.stores.refundRequests.forPayment(p.id);
+      assert.equal(request.state, 'sent', request.lastError ?? '');
+      const [made] = await refundsAt(LIVE_KEY, x.id);
+      assert.ok(made, 'made where the payment is');
+      await h.worker.drain();
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, made.id))?.state, 'recorded', 'read with the live key and booked');
+    });
+
+    it("no stored key reaches the payment (its test key replaced by another business's): the form says which key's account holds it, nothing asked or written", async () => {
+      const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+      await h.worker.drain();
+      const p = await payment(x);
+      assert.equal(p.syncState, 'recorded');
+      await testKeyReplaced();
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const res = await refundAll(agent, p.id);
+      assert.equal(res.status, 422);
+      assert.ok(res.text.includes(`the Xendit account of the test key ${oldHint()}`), res.text);
+      assert.deepEqual(await h.stores.refundRequests.forPayment(p.id), [], 'no request written');
+      assert.deepEqual(await refundsAt(h.merchant.xenditSecretKey, x.id), [], 'nothing made');
+    });
+  });
+
+  describe('refunds and chargebacks made at Xendit, read where their payment is', () => {
+    /** A live payment booked in a real organisation, then the merchant switches to test. */
+    async function livePaymentThenTest() {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
+      await switchTo('live');
+      const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+      await h.worker.drain();
+      assert.equal((await payment(x)).syncState, 'recorded');
+      await switchTo('test');
+      return x;
+    }
+    const notesOf = (reference: string) => h.sims.xero.test.creditNotes(h.tenantId).filter((n) => n.reference === reference);
+
+    it('a live refund made in the dashboard while test is in use: read with the live key and booked as live money (was: review "Xendit has no refund")', async () => {
+      const x = await livePaymentThenTest();
+      const refund = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+      await refundWebhook(h, refund.id).expect(200);
+      await h.worker.drain();
+      const row = await h.stores.refunds.byXenditId(h.merchant.id, refund.id);
+      assert.equal(row?.state, 'recorded', `${row?.state}: ${row?.lastError ?? ''} ${(await h.stores.jobs.list()).map((j) => j.lastError).join('; ')}`);
+      assert.equal(notesOf(`Xendit refund ${refund.id}`).length, 1);
+    });
+
+    it('a live chargeback lost while test is in use: read with the live key and booked as live money (was: review "Xendit has no dispute")', async () => {
+      const x = await livePaymentThenTest();
+      const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+      await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+      await request(h.app)
+        .post(disputeCallbackPathFor(h.merchant.id))
+        .set('x-callback-token', h.merchant.callbackToken)
+        .send({ event: 'dispute.lost', id, status: 'LOST', currency: 'IDR', amount: { initial: '1.00', terminal: null } })
+        .expect(200);
+      await h.worker.drain();
+      const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
+      assert.equal(row?.state, 'recorded', `${row?.state}: ${row?.lastError ?? ''} ${(await h.stores.jobs.list()).map((j) => j.lastError).join('; ')}`);
+      assert.equal(notesOf(`Xendit chargeback ${id}`).length, 1);
+    });
   });
 });

@@ -37,6 +37,35 @@ export async function paymentAtXendit(
   return { key, externalId: async () => (await xendit.getInvoice(key.key, payment.xenditInvoiceId))?.externalId ?? null };
 }
 
+/**
+ * Reads a refund or dispute at Xendit: with the key of its payment's checkout when the payment is
+ * already known (paymentAtXendit), else with the key in use; finding nothing, with the merchant's
+ * other stored key, as record-payment reads an invoice. A payment made before the merchant switched
+ * between test and live is refunded (or disputed) in that mode's account, and the key in use finds
+ * nothing there. `key`: the one that found it, whose mode says whether its money is test or live.
+ */
+export async function readWithPaymentKey<T>(
+  deps: { stores: Pick<Stores, 'checkouts' | 'payments'> },
+  xendit: XenditGateway,
+  merchant: Merchant,
+  paymentId: string | null | undefined,
+  read: (key: string) => Promise<T | null>,
+): Promise<{ found: T | null; key: string }> {
+  const payment = paymentId ? await deps.stores.payments.byId(paymentId) : null;
+  const key = (payment && (await paymentAtXendit(deps, xendit, merchant, payment)).key.key) || merchant.xenditSecretKey;
+  const found = await read(key);
+  const other = [merchant.xenditKeys.test, merchant.xenditKeys.live, merchant.xenditSecretKey].find((k) => k && k !== key);
+  if (found || !other) return { found, key };
+  try {
+    const there = await read(other);
+    return { found: there, key: there ? other : key };
+  } catch (err) {
+    // The other key refused (revoked): it cannot say, and the review must not wait on it.
+    if (err instanceof UpstreamError && err.kind === 'unauthorized') return { found: null, key };
+    throw err;
+  }
+}
+
 /** Why a payment's transaction cannot be read: no key of its mode is stored. */
 export function keyGone(key: CheckoutKey): string {
   return `the payment is in the Xendit account of the ${key.mode} key ${key.hint}, and no ${key.mode} key is stored any more`;
