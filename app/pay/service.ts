@@ -259,7 +259,7 @@ async function liveCheckout(
       continue;
     }
     const id = randomUUID();
-    const claimed = await deps.stores.checkouts.claim(
+    const claimed = await deps.stores.checkouts.claimWithKey(
       {
         id,
         merchantId: merchant.id,
@@ -274,7 +274,10 @@ async function liveCheckout(
         ...madeWithKey(merchant.xenditSecretKey),
       },
       now,
+      merchant.xenditSecretKey,
     );
+    // The merchant's key changed since this click read it: the next click reads the new one.
+    if (claimed === 'key-changed') throw new ServiceUnavailable(`the Xendit key of merchant ${merchant.id} changed during the click`, 1);
     const opened = claimed && (await createAtXendit(deps, merchant, invoice, claimed, now, lang, { mayExistAtXendit: false }));
     if (opened) return opened;
   }

@@ -1,7 +1,8 @@
 import { sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.js';
 import type { CheckoutsTable, CheckoutStatus, Database } from './schema.js';
-import { modeOfXenditKey, xenditKeyHint, type XenditMode } from './merchant-model.js';
+import { keyColumn, modeOfXenditKey, sealedAt, xenditKeyHint, type XenditMode } from './merchant-model.js';
+import type { SecretBox } from '../security/secrets.js';
 import { int8 } from './int8.js';
 import type { Currency } from '../money.js';
 import { insertJob, type NewJobRow } from './jobs.js';
@@ -89,7 +90,7 @@ export function checkoutFromJson(r: CheckoutJson): Checkout {
   return toCheckout({ ...r, expires_at: new Date(r.expires_at), created_at: new Date(r.created_at), updated_at: new Date(r.updated_at) });
 }
 
-export function createCheckoutStore(db: Db) {
+export function createCheckoutStore(db: Db, box?: SecretBox) {
   /**
    * Checkouts created before createdBefore (and since `since`), of one merchant if given, least
    * recently reconciled first: bounded batches rotate through all of them.
@@ -108,6 +109,37 @@ export function createCheckoutStore(db: Db) {
         .execute()
     ).map(toCheckout);
   };
+
+  /**
+   * claim, for a click about to create the invoice with `key`: 'key-changed' when the merchant's
+   * Xendit key in use is no longer that key. A key change supersedes every live checkout in its
+   * own transaction (supersedeLive); a click that read the merchant before it and claims after it
+   * would open a checkout in the retired account that nothing retires. The merchant row is read
+   * FOR SHARE, so a key change still in flight is waited for, and one committed is seen.
+   */
+  const claimWithKey = async (c: NewCheckout, now: Date, key?: string): Promise<Checkout | null | 'key-changed'> =>
+    db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(CLAIM_LOCK_CLASS)}::int4, hashtext(${`${c.merchantId}:${c.xeroInvoiceId}`}))`.execute(trx);
+      if (key !== undefined && box) {
+        const m = await trx
+          .selectFrom('merchants')
+          .select(['id', 'mode', 'xendit_secret_key_enc'])
+          .where('id', '=', c.merchantId)
+          .forShare()
+          .executeTakeFirst();
+        const inUse = m?.xendit_secret_key_enc ? box.open(m.xendit_secret_key_enc, sealedAt(keyColumn(m.mode), m.id)) : '';
+        if (inUse !== key) return 'key-changed';
+      }
+      const other = await trx
+        .selectFrom('checkouts')
+        .select('id')
+        .where('merchant_id', '=', c.merchantId)
+        .where('xero_invoice_id', '=', c.xeroInvoiceId)
+        .where('status', 'in', LIVE)
+        .where('amount', '!=', c.amount)
+        .executeTakeFirst();
+      return other ? null : insertClaim(trx, c, now);
+    });
 
   return {
     /** The invoice's live checkouts, whatever their amount: one, unless rows from before claims were serialised (see claim). */
@@ -143,19 +175,11 @@ export function createCheckoutStore(db: Db) {
      * each sees the rows the one before it committed. Only a claim makes a row live.
      */
     async claim(c: NewCheckout, now: Date): Promise<Checkout | null> {
-      return db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(${sql.lit(CLAIM_LOCK_CLASS)}::int4, hashtext(${`${c.merchantId}:${c.xeroInvoiceId}`}))`.execute(trx);
-        const other = await trx
-          .selectFrom('checkouts')
-          .select('id')
-          .where('merchant_id', '=', c.merchantId)
-          .where('xero_invoice_id', '=', c.xeroInvoiceId)
-          .where('status', 'in', LIVE)
-          .where('amount', '!=', c.amount)
-          .executeTakeFirst();
-        return other ? null : insertClaim(trx, c, now);
-      });
+      const r = await claimWithKey(c, now);
+      return r === 'key-changed' ? null : r;
     },
+
+    claimWithKey,
 
     /**
      * A 'creating' row whose creator went quiet (crash, timeout) may be taken over, by one clicker

@@ -35,7 +35,7 @@ export function createStores(db: Db, box: SecretBox) {
   return {
     db,
     merchants: createMerchantStore(db, box),
-    checkouts: createCheckoutStore(db),
+    checkouts: createCheckoutStore(db, box),
     callbacks: createCallbackStore(db),
     payments: createPaymentStore(db),
     refunds: createRefundStore(db),

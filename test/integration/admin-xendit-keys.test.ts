@@ -257,6 +257,25 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal((await h.stores.payments.byXenditInvoice(m.id, made.id))!.syncState, 'recorded');
   });
 
+  it('a click in flight when the mode switches opens no checkout in the old account: it asks to try again, and the next click uses the live key', async () => {
+    await payable();
+    const inv = invoice();
+    // The click has read the merchant (test key) and waits on Xero while the mode is switched.
+    const gate = h.sims.xero.faults.gate({ path: '/api.xro/2.0/Invoices', method: 'GET' });
+    const inFlight = click(inv.invoiceNumber, 503).then((r) => r); // supertest sends on then()
+    await gate.untilParked(1);
+    await post(ops, modePath(), { mode: 'live' }, 303);
+    gate.open();
+    await inFlight;
+    assert.deepEqual(h.sims.xendit.listInvoices(), [], 'nothing made with the retired test key');
+    assert.equal((await db().selectFrom('checkouts').selectAll().where('merchant_id', '=', m.id).execute()).length, 0);
+
+    const next = await click(inv.invoiceNumber);
+    const made = h.sims.xendit.listInvoices().at(-1)!;
+    assert.equal(next.headers.location, made.invoice_url);
+    assert.equal(made.user_id, h.sims.xendit.test.account(LIVE_KEY)!.userId, 'made with the live key');
+  });
+
   it('live → test: a live checkout paid before it could be expired is recorded in Xero with the live key, and its receipt is not a test one', async () => {
     await payable();
     await post(ops, modePath(), { mode: 'live' }, 303);
