@@ -18,7 +18,7 @@ export type MessageKey =
   | 'linkExpired'
   | 'userLinkExpired'
   | 'ownersOnly'
-  | 'linkOutdated'
+  | 'linkNoMatch'
   | 'conflict'
   | 'cannotPayOnline'
   | 'amountNotWhole';
@@ -43,23 +43,21 @@ export class BadRequest extends DomainError {
   }
 }
 
-/** One answer for unknown ShortCode and unknown invoice number, so neither can be probed. */
+/**
+ * The link names no invoice we can open: an unknown ShortCode or invoice number, or a link whose
+ * currency and amount (filled by Xero when the customer opened the invoice; the URL is unsigned) do
+ * not match the invoice now. One answer for all (status, page, no invoice number), whatever the
+ * invoice's state: walking numbers or ShortCodes with made-up hints learns nothing (not even that a
+ * number exists) and creates nothing, while a customer with an out-of-date link is told what to do.
+ */
 export class PaymentLinkNotFound extends DomainError {
   override readonly status = 404;
-  override readonly messageKey = 'notFound';
-  override readonly publicReason = 'not found';
+  override readonly messageKey = 'linkNoMatch';
+  override readonly publicReason = 'payment link does not match an invoice';
 }
 
-/**
- * The link's currency and amount (filled by Xero when the customer opened the invoice) do not match
- * the invoice now. Said the same way whatever the invoice's state, and before any Xendit invoice is
- * made: walking invoice numbers with made-up amounts learns nothing and creates nothing.
- */
-export class PaymentLinkOutdated extends DomainError {
-  override readonly status = 409;
-  override readonly messageKey = 'linkOutdated';
-  override readonly publicReason = 'payment link does not match the invoice';
-}
+/** A PaymentLinkNotFound answered alike; apart only for the metrics (out-of-date links vs unknown numbers). */
+export class PaymentLinkOutdated extends PaymentLinkNotFound {}
 
 export class InvoiceAlreadyPaid extends DomainError {
   override readonly status = 200;

@@ -166,6 +166,7 @@ export function createApp(deps: AppDeps): express.Express {
         logger: deps.logger,
         publicUrl: deps.config.publicUrl,
         checkoutHosts: deps.config.xendit.checkoutHosts,
+        testCheckoutHosts: deps.config.xendit.testCheckoutHosts,
         invoiceDurationSeconds: deps.config.xendit.invoiceDurationSeconds,
         onJobEnqueued: deps.onJobEnqueued,
         creationWaitMs: deps.creationWaitMs,

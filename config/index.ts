@@ -60,6 +60,16 @@ const schema = z.object({
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
     ),
+  // Which of XENDIT_CHECKOUT_HOSTS serve only test-key checkouts: a live-key checkout is never sent there.
+  XENDIT_TEST_CHECKOUT_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ?.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   XENDIT_INVOICE_DURATION_SECONDS: z.coerce.number().int().min(300).max(31536000).default(86400),
   DEMO: bool.optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),
@@ -160,7 +170,8 @@ export type Config = Readonly<{
     /** "Connect to Xero" (OAuth 2.0): set when the gateway has a Xero app (XERO_CLIENT_ID) or in demo mode. */
     oauth?: { clientId: string; clientSecret: string; redirectUri: string; scopes: string[] };
   };
-  xendit: { apiUrl: string; checkoutHosts: string[]; invoiceDurationSeconds: number };
+  /** checkoutHosts: every host /pay may redirect to (and the CSP form-action lists); testCheckoutHosts: those of them only test-key checkouts may. */
+  xendit: { apiUrl: string; checkoutHosts: string[]; testCheckoutHosts: string[]; invoiceDurationSeconds: number };
   demo: boolean;
   workerPollMs: number;
   /** Jobs one worker process runs at once (Xero calls wait on the network, not on this CPU). */
@@ -327,6 +338,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Xendit gives a test key's invoices (xnd_development_) an invoice_url on checkout-staging.xendit.co,
       // a live key's one on checkout.xendit.co: a merchant trying the gateway with a test key must not get 503.
       checkoutHosts: c.XENDIT_CHECKOUT_HOSTS ?? (demo ? [new URL(publicUrl).host] : ['checkout.xendit.co', 'checkout-staging.xendit.co']),
+      // Staging takes no real money: a live checkout sent there (a compromised or misread answer) would
+      // show the customer a page that cannot pay, or one made to look like Xendit's.
+      testCheckoutHosts: c.XENDIT_TEST_CHECKOUT_HOSTS ?? ['checkout-staging.xendit.co'],
       invoiceDurationSeconds: c.XENDIT_INVOICE_DURATION_SECONDS,
     },
     demo,

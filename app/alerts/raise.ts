@@ -17,7 +17,8 @@ export type AlertKind =
   | 'withdrawalsBehind'
   | 'amountNotWhole'
   | 'clearingAccountMissing'
-  | 'xenditKeyRetired';
+  | 'xenditKeyRetired'
+  | 'inviteElsewhere';
 
 export interface Alert {
   merchantId: string | null;

@@ -129,7 +129,9 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
         payLink: payLinkFor(config.publicUrl, {
           invoiceNumber: inv.invoiceNumber,
           currency: inv.currencyCode,
-          amountDue: inv.amountDue,
+          // Nothing due (paid, voided): the link a customer kept from while it was due, as a zero
+          // amount proves nothing (pay/link-hint.ts) and would get the "link does not match" page.
+          amountDue: Number(inv.amountDue) > 0 ? inv.amountDue : inv.total,
           shortCode: DEMO.shortCode,
         }),
       })),

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../clock.js';
-import { DomainError } from '../errors.js';
+import { DomainError, PaymentLinkOutdated } from '../errors.js';
 import type { CallObserver } from '../clients/types.js';
 
 export interface QueueRow {
@@ -79,7 +79,7 @@ const LAG_BUCKETS = [0.5, 1, 2, 5, 15, 60, 300, 900, 3600];
 const PAY_OUTCOME: Record<string, PayOutcome> = {
   alreadyPaid: 'paid',
   notFound: 'not_found',
-  linkOutdated: 'out_of_date',
+  linkNoMatch: 'not_found',
   linkExpired: 'link_expired',
   notPayable: 'not_payable',
   unsupportedCurrency: 'unsupported_currency',
@@ -93,6 +93,8 @@ const PAY_OUTCOME: Record<string, PayOutcome> = {
 
 /** How a /pay answer that is not a redirect is counted: by the page the error handler will show. */
 export function payOutcomeOf(err: unknown): PayOutcome {
+  // The customer sees one page for both; operators still tell links gone stale from invented numbers.
+  if (err instanceof PaymentLinkOutdated) return 'out_of_date';
   if (err instanceof DomainError) return PAY_OUTCOME[err.messageKey] ?? 'error';
   const status = (err as { status?: unknown })?.status;
   return typeof status === 'number' && status >= 400 && status < 500 ? 'bad_request' : 'error';

@@ -27,7 +27,13 @@ const DAY_MS = 86_400_000;
  * with no limits), the Xero client asks its own.
  */
 export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; budget?: SharedXeroBudget; perDay: number }) {
-  return async function admit(shortCode: string, numbers: string[], counters: ClickCounters, guessedInvoiceId?: string): Promise<PayClickAdmission> {
+  return async function admit(
+    shortCode: string,
+    numbers: string[],
+    link: string,
+    counters: ClickCounters,
+    guessedInvoiceId?: string,
+  ): Promise<PayClickAdmission> {
     const now = deps.clock().getTime();
     const always = countedWindows(counters.always, now);
     const known = countedWindows(counters.known, now);
@@ -39,6 +45,7 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
       counters: rows(always),
       groups: {
         numbers,
+        link,
         known: rows(known),
         unknown: rows(unknown),
         unknownDay: { key: counters.unknownDay.key, windowStart: dayStart, share: counters.unknownDay.share, perDay: deps.perDay },

@@ -47,10 +47,21 @@ function decimalHundredths(decimal: string): bigint | undefined {
 
 /**
  * True when the link was made for this invoice: same currency, and the amount is what is due now
- * or the invoice total (a paid invoice's old link still gets its "already paid" page).
+ * or the invoice total (a paid invoice's old link still gets its "already paid" page). Zero is no
+ * proof: it is what anyone would guess, and what a paid or voided invoice has due (Xero: AmountDue
+ * 0), so it would tell a stranger which numbers are paid or voided.
  */
 export function linkMatches(invoice: { currencyCode: string; amountDue: string; total: string }, hint: LinkHint): boolean {
   if (!hint.currency || hint.currency.trim().toUpperCase() !== invoice.currencyCode.toUpperCase()) return false;
   const wanted = [decimalHundredths(invoice.amountDue), decimalHundredths(invoice.total)];
-  return hint.amount !== undefined && hintReadings(hint.amount).some((amount) => wanted.includes(amount));
+  return hint.amount !== undefined && hintReadings(hint.amount).some((amount) => amount > 0n && wanted.includes(amount));
+}
+
+/**
+ * The link as asked, for remembering a miss (store/pay-clicks.ts): its hints and its "try again"
+ * checkout, as typed. Another spelling is another link (asked of Xero again, within the budget
+ * invented numbers may spend); the invoice's own link is never answered from another's miss.
+ */
+export function linkKey(hint: LinkHint, retryOf?: string): string {
+  return JSON.stringify([hint.currency ?? null, hint.amount ?? null, retryOf ?? null]);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { modeOfXenditKey } from '../store/merchant-model.js';
+import { checkoutKey, modeOfXenditKey } from '../store/merchant-model.js';
 import { channelsFor } from '../clients/xendit/channels.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -20,7 +20,7 @@ import {
   ServiceUnavailable,
   UnsupportedCurrency,
 } from '../errors.js';
-import { linkMatches, type LinkHint } from './link-hint.js';
+import { linkKey, linkMatches, type LinkHint } from './link-hint.js';
 import { refuseWithoutClearingAccount } from './clearing.js';
 import { upstream } from './upstream.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
@@ -39,7 +39,10 @@ export interface PayDeps {
   clock: Clock;
   logger: Logger;
   publicUrl: string;
+  /** Hosts a checkout may be redirected to (XENDIT_CHECKOUT_HOSTS)... */
   checkoutHosts: string[];
+  /** ...of which these only a test-key checkout (XENDIT_TEST_CHECKOUT_HOSTS: Xendit's staging checkout). */
+  testCheckoutHosts?: string[];
   invoiceDurationSeconds: number;
   /** How long a click waits for a concurrent click that is creating the same checkout. */
   creationWaitMs?: number;
@@ -101,26 +104,34 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   const guessed = deps.invoiceIds?.guess(req.shortCode, req.invoiceNumber);
   // Both readings in one call: the one that names an invoice is used; both or neither is an unknown number.
   const readings = req.plusReading !== undefined && req.plusReading !== req.invoiceNumber ? [req.invoiceNumber, req.plusReading] : [req.invoiceNumber];
-  const { merchant, xeroTicket, checkouts: early, rememberedMiss } = await deps.admit(req.shortCode, readings, req.counters, guessed);
+  const link = linkKey(req.hint, req.retryOf);
+  const { merchant, xeroTicket, checkouts: early, rememberedMiss } = await deps.admit(req.shortCode, readings, link, req.counters, guessed);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
   const unknownNumber = () => `no sales invoice ${readings.join(' or ')}`;
-  if (rememberedMiss) throw new PaymentLinkNotFound(`${unknownNumber()} (Xero said so moments ago)`);
+  if (rememberedMiss) throw new PaymentLinkNotFound(`${unknownNumber()} or a link not its own (this link was answered so moments ago)`);
+  // Remembered with the link as asked, so the same link clicked again costs no Xero call, whether
+  // Xero has no such invoice or the link is not the invoice's: both are answered as fast, and the
+  // time taken tells no more than the page. A real invoice created meanwhile is found once this
+  // expires; its own link is not answered from another link's miss. Two readings (a raw `+`) may
+  // have found two invoices: not a miss, so not remembered (and so never answered from memory).
+  const remember = async () => {
+    if (deps.missRememberMs && readings.length === 1)
+      await deps.stores.payClicks.rememberMiss(merchant.id, readings, link, new Date(deps.clock().getTime() + deps.missRememberMs));
+  };
 
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, readings.length > 1 ? readings : readings[0], xeroTicket));
   if (!invoice || invoice.type !== 'ACCREC') {
-    // Remembered, so an invented number clicked again costs no Xero call; a real invoice created
-    // meanwhile is found once this expires. Two readings (a raw `+`) may have found two invoices:
-    // not a miss, so not remembered.
-    if (deps.missRememberMs && readings.length === 1)
-      await deps.stores.payClicks.rememberMiss(merchant.id, readings, new Date(deps.clock().getTime() + deps.missRememberMs));
+    await remember();
     throw new PaymentLinkNotFound(unknownNumber());
   }
   let read = early && guessed === invoice.invoiceId ? early : undefined;
   const checkoutsOfInvoice = async () => (read ??= await deps.stores.checkouts.forInvoice(merchant.id, invoice.invoiceId));
   // "Try again" names a checkout of this invoice (its random id, known only from Xendit's redirect):
   // as good a sign as Xero's hints that the link was made for this invoice.
-  if (!linkMatches(invoice, req.hint) && !(req.retryOf && (await checkoutsOfInvoice()).some((c) => c.id === req.retryOf)))
+  if (!linkMatches(invoice, req.hint) && !(req.retryOf && (await checkoutsOfInvoice()).some((c) => c.id === req.retryOf))) {
+    await remember();
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
+  }
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
 
   const { currency, amount: due } = await payableAmount(deps, merchant, invoice);
@@ -150,16 +161,17 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from
   // the rows just read, saving two queries on the path every customer waits on.
   const reusable = reusableCheckout(existing, amount, deps.clock());
-  if (reusable) return { kind: 'redirect', redirectUrl: allowedRedirect(reusable.invoiceUrl!, deps.checkoutHosts), checkout: reusable };
+  if (reusable) return { kind: 'redirect', redirectUrl: allowedRedirect(reusable, merchant, deps), checkout: reusable };
 
   // A new Xendit invoice is made only once every other one for this Xero invoice is dead: two
   // payable invoices for one bill is how customers pay twice.
   for (const other of existing.filter((c) => c.status === 'open' && c.amount !== amount)) await retire(deps, merchant, invoice, other, 'superseded');
   for (const other of existing.filter((c) => c.status === 'creating' && c.amount !== amount)) await retireCreating(deps, merchant, invoice, other);
-  // None live for this amount when read: claim at once (a claim that loses to a concurrent click reads again).
+  // None live for this amount when read: claim at once (a claim that loses to a concurrent click, of
+  // this amount or another, reads again).
   const noneLive = !existing.some((c) => (c.status === 'open' || c.status === 'creating') && c.amount === amount);
   const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive);
-  return { kind: 'redirect', redirectUrl: allowedRedirect(checkout.invoiceUrl!, deps.checkoutHosts), checkout };
+  return { kind: 'redirect', redirectUrl: allowedRedirect(checkout, merchant, deps), checkout };
 }
 
 async function payableAmount(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice): Promise<{ currency: Currency; amount: number }> {
@@ -223,7 +235,15 @@ async function liveCheckout(
   const deadline = deps.clock().getTime() + (deps.creationWaitMs ?? CREATION_WAIT_MS);
   for (let first = true; deps.clock().getTime() <= deadline; first = false) {
     const now = deps.clock();
-    const existing = first && noneLive ? null : await deps.stores.checkouts.live(merchant.id, invoice.invoiceId, amount);
+    const live = first && noneLive ? [] : await deps.stores.checkouts.liveOfInvoice(merchant.id, invoice.invoiceId);
+    // A concurrent click (another tab, or the invoice edited in Xero between the two) claimed another
+    // amount after ours read: ended as startPayment ends one, so "try again" (503) while it is being created.
+    const other = live.find((c) => c.amount !== amount);
+    if (other) {
+      await (other.status === 'open' ? retire(deps, merchant, invoice, other, 'superseded') : retireCreating(deps, merchant, invoice, other));
+      continue;
+    }
+    const existing = live.find((c) => c.amount === amount);
     if (existing?.status === 'open') {
       if (existing.expiresAt.getTime() - now.getTime() > EXPIRY_MARGIN_MS) return existing;
       await retire(deps, merchant, invoice, existing, 'expired');
@@ -451,14 +471,16 @@ function itemsMatching(invoice: XeroInvoice, checkout: Checkout): NewXenditInvoi
  * callback (the customer sees "payment received"); still payable means no new invoice now (503).
  */
 async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c: Checkout, to: 'superseded' | 'expired'): Promise<void> {
+  // In the account it was made in: the merchant may have switched between test and live since.
+  const key = checkoutKey(merchant, c).key;
   try {
-    await deps.xendit.expireInvoice(merchant.xenditSecretKey, c.xenditInvoiceId!);
+    await deps.xendit.expireInvoice(key, c.xenditInvoiceId!);
     await deps.stores.checkouts.transition(c.id, ['open'], to, deps.clock());
     return;
   } catch (err) {
     deps.logger.warn({ err: String(err), checkoutId: c.id }, 'Xendit did not expire the checkout being replaced');
   }
-  const x = await upstream(() => deps.xendit.getInvoice(merchant.xenditSecretKey, c.xenditInvoiceId!));
+  const x = await upstream(() => deps.xendit.getInvoice(key, c.xenditInvoiceId!));
   if (x?.status === 'EXPIRED') {
     await deps.stores.checkouts.transition(c.id, ['open'], 'expired', deps.clock());
   } else if (x?.status === 'PAID' || x?.status === 'SETTLED') {
@@ -484,14 +506,15 @@ async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroIn
   // Not stale yet: Xendit may hold a payable invoice for that other amount, and nothing would end
   // it once a checkout of this amount is open (later clicks reuse that one): try again shortly.
   if (!fence) throw new ServiceUnavailable(`a checkout of another amount is still being created for ${invoice.invoiceNumber}`, 15);
-  const made = await upstream(() => deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, c.externalId));
+  const key = checkoutKey(merchant, c).key; // the account it was made in, as retire
+  const made = await upstream(() => deps.xendit.findInvoicesByExternalId(key, c.externalId));
   await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, made);
   for (const x of made.filter((x) => x.status === 'PENDING')) {
     try {
-      await deps.xendit.expireInvoice(merchant.xenditSecretKey, x.id);
+      await deps.xendit.expireInvoice(key, x.id);
     } catch (err) {
       deps.logger.warn({ err: String(err), checkoutId: c.id, xenditInvoiceId: x.id }, 'Xendit did not expire the invoice of the checkout being replaced');
-      const seen = await upstream(() => deps.xendit.getInvoice(merchant.xenditSecretKey, x.id));
+      const seen = await upstream(() => deps.xendit.getInvoice(key, x.id));
       if (seen) await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, [seen]);
       if (seen?.status !== 'EXPIRED') throw new ServiceUnavailable(`Xendit invoice ${x.id} could not be expired before replacing it`);
     }
@@ -505,16 +528,24 @@ export function externalIdFor(invoiceNumber: string, checkoutId: string): string
   return `xero-${safe}-${checkoutId}`;
 }
 
-function allowedRedirect(url: string, allowedHosts: string[]): string {
+/**
+ * The checkout's invoice_url, if its host is one a checkout made with its key's mode may be on:
+ * Xendit puts a test key's invoices on its staging checkout, a live key's on the live one. The mode
+ * is the one stored with the checkout (the key that made it); one made before that was stored is
+ * judged by the merchant's key now.
+ */
+function allowedRedirect(checkout: Checkout, merchant: Merchant, deps: Pick<PayDeps, 'checkoutHosts' | 'testCheckoutHosts'>): string {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(checkout.invoiceUrl!);
   } catch {
     throw new ServiceUnavailable(`Xendit returned an invalid invoice_url`);
   }
-  const host = parsed.host.toLowerCase();
+  const mode = checkout.xenditMode ?? modeOfXenditKey(merchant.xenditSecretKey);
+  const names = [parsed.host.toLowerCase(), parsed.hostname.toLowerCase()];
+  const listed = (hosts: string[]) => names.some((n) => hosts.includes(n));
   const ok =
-    (parsed.protocol === 'https:' || parsed.protocol === 'http:') && (allowedHosts.includes(host) || allowedHosts.includes(parsed.hostname.toLowerCase()));
-  if (!ok) throw new ServiceUnavailable(`refusing to redirect to ${parsed.origin}: not in XENDIT_CHECKOUT_HOSTS`);
+    (parsed.protocol === 'https:' || parsed.protocol === 'http:') && listed(deps.checkoutHosts) && (mode === 'test' || !listed(deps.testCheckoutHosts ?? []));
+  if (!ok) throw new ServiceUnavailable(`refusing to redirect a ${mode}-key checkout to ${parsed.origin}: not among its XENDIT_CHECKOUT_HOSTS`);
   return parsed.toString();
 }

@@ -80,8 +80,25 @@ export async function feeReturnRow(
 }
 
 /**
+ * Whether the gateway posted this payment's fee, or is still to post it: only then does return-fee
+ * book a fee Xendit gave back. Asked of the payment, not of today's settings: a merchant who
+ * switched fee posting off (or to monthly bills) after the payment still gets its fee back in Xero,
+ * one who switched it on never gets back a fee the gateway did not post. A fee not decided yet (its
+ * job waits or is in review, the payment not recorded) is decided as post-fee decides it: fee
+ * posting today, fee billing when the customer paid (`billedMonthly`).
+ */
+export async function gatewayPostsFee(deps: ReportDeps, merchant: Merchant, xenditInvoiceId: string, billedMonthly: () => boolean): Promise<boolean> {
+  const payment = await deps.stores?.payments?.byXenditInvoice(merchant.id, xenditInvoiceId);
+  if (payment?.syncState === 'test_mode') return false; // nothing of it goes to Xero
+  if (payment?.feeState === 'posted') return true;
+  if (payment?.feeState === 'not_needed') return false;
+  return merchant.feePosting !== 'off' && !billedMonthly();
+}
+
+/**
  * A fee Xendit gave back that is not in Xero (the job that books it waits, is in review, or Xendit
- * marked it after the gateway last looked), for a merchant whose fees the gateway posts: for each invoice whose latest refund falls in the range,
+ * marked it after the gateway last looked), of a payment whose fee the gateway posted
+ * (gatewayPostsFee): for each invoice whose latest refund falls in the range,
  * its transaction is read (once per report); when it says the fee came back and the clearing
  * accounts hold no `Xendit fee returned <invoice>` entry at any date, a `missing_in_xero` row on the
  * refund's date, counted in Xendit's total (the balance got it back).
@@ -98,11 +115,11 @@ export async function unbookedFeeReturnRows(
   /** Invoice ids with a fee given back on the clearing accounts, at any date. */
   booked: Set<string>,
   posted: PostedFee,
+  /** Whether the invoice's fees were billed monthly when it was paid (reconcile.ts). */
+  billedMonthly: (inv: XenditInvoice) => boolean,
 ): Promise<{ rows: ReportRow[]; sums: Map<string, bigint> }> {
   const rows: ReportRow[] = [];
   const sums = new Map<string, bigint>();
-  // The gateway books a fee given back only where it posts fees (return-fee finds them not_needed otherwise).
-  if (merchant.xenditFeeBilling === 'invoiced' || merchant.feePosting === 'off') return { rows, sums };
   const seen = new Set<string>();
   for (const { refund, date } of refunds) {
     if (seen.has(refund.invoiceId)) continue; // an earlier refund of the same invoice
@@ -110,6 +127,8 @@ export async function unbookedFeeReturnRows(
     if (date < range.from || date > range.to || booked.has(refund.invoiceId)) continue;
     const inv = known(refund.invoiceId) ?? (await deps.xendit.getInvoice(merchant.xenditSecretKey, refund.invoiceId)) ?? undefined;
     if (!inv) continue;
+    // The gateway books a fee given back only of a payment whose fee it posted (return-fee.ts).
+    if (!(await gatewayPostsFee(deps, merchant, inv.id, () => billedMonthly(inv)))) continue;
     const lookup = await transactionOf(inv);
     const returned = givenBack(lookup, inv, posted(inv.id));
     if (returned === null) continue;

@@ -343,6 +343,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     unbooked.succeeded,
     feeReturnedAnywhere,
     postedFee,
+    feeBilledMonthly,
   );
   rows.push(...feesBack.rows);
   for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;

@@ -51,9 +51,14 @@ export interface ReportDeps {
    * What the gateway kept: the merchant's changes of fee billing, so each payment is judged by the
    * setting when it was paid, and the day it dated each withdrawal's return by (transfers.ts).
    * Without them (tools, tests of other things) today's setting stands for every payment, and
-   * Xendit's `updated` for a return's day.
+   * Xendit's `updated` for a return's day. The payments: whether the gateway posted a payment's fee
+   * (fee-returns.ts gatewayPostsFee).
    */
-  stores?: { feeBills?: Pick<FeeBillStore, 'billingAt'>; settlements?: Pick<Stores['settlements'], 'reversedAtOf'> };
+  stores?: {
+    feeBills?: Pick<FeeBillStore, 'billingAt'>;
+    settlements?: Pick<Stores['settlements'], 'reversedAtOf'>;
+    payments?: Pick<Stores['payments'], 'byXenditInvoice'>;
+  };
 }
 
 /** "150000" / "12.5" / "-3.25" → hundredths. */

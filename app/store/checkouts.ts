@@ -110,6 +110,19 @@ export function createCheckoutStore(db: Db) {
   };
 
   return {
+    /** The invoice's live checkouts, whatever their amount: one, unless rows from before claims were serialised (see claim). */
+    async liveOfInvoice(merchantId: string, xeroInvoiceId: string): Promise<Checkout[]> {
+      const rows = await db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xero_invoice_id', '=', xeroInvoiceId)
+        .where('status', 'in', LIVE)
+        .orderBy('created_at')
+        .execute();
+      return rows.map(toCheckout);
+    },
+
     async live(merchantId: string, xeroInvoiceId: string, amount: number): Promise<Checkout | null> {
       const r = await db
         .selectFrom('checkouts')
@@ -122,31 +135,26 @@ export function createCheckoutStore(db: Db) {
       return r ? toCheckout(r) : null;
     },
 
-    /** Inserts a 'creating' row; null when another live checkout for the same invoice and amount won. */
+    /**
+     * Inserts a 'creating' row; null when the invoice already has a live checkout, of any amount.
+     * The unique index checkouts_one_live is per amount (two claims of different amounts, from two
+     * tabs or around an edit in Xero, would both succeed), and one per invoice could not be built
+     * over rows made before this: so claims of one invoice take turns under a transaction lock, and
+     * each sees the rows the one before it committed. Only a claim makes a row live.
+     */
     async claim(c: NewCheckout, now: Date): Promise<Checkout | null> {
-      const r = await db
-        .insertInto('checkouts')
-        .values({
-          id: c.id,
-          merchant_id: c.merchantId,
-          xero_invoice_id: c.xeroInvoiceId,
-          invoice_number: c.invoiceNumber,
-          currency: c.currency,
-          amount: c.amount,
-          external_id: c.externalId,
-          expires_at: c.expiresAt,
-          customer_name: c.customer?.name || null,
-          customer_email: c.customer?.email || null,
-          xendit_mode: c.xenditMode ?? null,
-          xendit_key_hint: c.xenditKeyHint ?? null,
-          status: 'creating',
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      return r ? toCheckout(r) : null;
+      return db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${sql.lit(CLAIM_LOCK_CLASS)}::int4, hashtext(${`${c.merchantId}:${c.xeroInvoiceId}`}))`.execute(trx);
+        const other = await trx
+          .selectFrom('checkouts')
+          .select('id')
+          .where('merchant_id', '=', c.merchantId)
+          .where('xero_invoice_id', '=', c.xeroInvoiceId)
+          .where('status', 'in', LIVE)
+          .where('amount', '!=', c.amount)
+          .executeTakeFirst();
+        return other ? null : insertClaim(trx, c, now);
+      });
     },
 
     /**
@@ -362,6 +370,20 @@ export function createCheckoutStore(db: Db) {
     },
 
     /** Why a superseded checkout may still be payable in its old key's account (a message, encoded). */
+    /**
+     * A live checkout no stored Xendit key reaches (jobs/sync/checkout-key.ts): superseded with why,
+     * so no click reuses it. False when it was no longer live.
+     */
+    async supersedeUnreachable(id: string, reason: string, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'superseded', closed_reason: reason, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', LIVE)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
     async noteRetireUnconfirmed(id: string, reason: string): Promise<void> {
       await db.updateTable('checkouts').set({ closed_reason: reason }).where('id', '=', id).where('status', '=', 'superseded').execute();
     },
@@ -380,6 +402,39 @@ export function createCheckoutStore(db: Db) {
 }
 
 export type CheckoutStore = ReturnType<typeof createCheckoutStore>;
+
+/**
+ * Two-key advisory locks ((int4, int4)) never meet the one-key (bigint) migration lock of
+ * sql-functions.ts; this class names the checkout claims among them.
+ */
+const CLAIM_LOCK_CLASS = 0x636b6f74; // 'ckot'
+
+/** The 'creating' row; null when one of the same amount is live (checkouts_one_live). */
+async function insertClaim(trx: Transaction<Database>, c: NewCheckout, now: Date): Promise<Checkout | null> {
+  const r = await trx
+    .insertInto('checkouts')
+    .values({
+      id: c.id,
+      merchant_id: c.merchantId,
+      xero_invoice_id: c.xeroInvoiceId,
+      invoice_number: c.invoiceNumber,
+      currency: c.currency,
+      amount: c.amount,
+      external_id: c.externalId,
+      expires_at: c.expiresAt,
+      customer_name: c.customer?.name || null,
+      customer_email: c.customer?.email || null,
+      xendit_mode: c.xenditMode ?? null,
+      xendit_key_hint: c.xenditKeyHint ?? null,
+      status: 'creating',
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  return r ? toCheckout(r) : null;
+}
 
 /**
  * The merchant's Xendit key goes out of use (in `trx`, which holds the merchant row): its live

@@ -15,10 +15,18 @@ export interface FeeReturn {
   tax: number; // minor units
   /** Decided once, before the first attempt: what a retry looks for. */
   entryKind: FeeReturnEntryKind | null;
+  /** The account it was sent to, with entryKind (null: sent before it was kept, migration 20261206T1815). */
+  entryAccount: string | null;
   /** Set while the entry may have reached Xero without an answer. */
   attemptAt: Date | null;
   xeroEntryId: string | null;
   createdAt: Date;
+}
+
+/** Where a fee given back is sent: a Receive Money into that bank account, or a manual journal on that account. */
+export interface FeeReturnEntry {
+  kind: FeeReturnEntryKind;
+  accountId: string;
 }
 
 const toFeeReturn = (r: Selectable<FeeReturnsTable>): FeeReturn => ({
@@ -29,6 +37,7 @@ const toFeeReturn = (r: Selectable<FeeReturnsTable>): FeeReturn => ({
   fee: int8(r.fee),
   tax: int8(r.tax),
   entryKind: r.entry_kind,
+  entryAccount: r.entry_account,
   attemptAt: r.attempt_at,
   xeroEntryId: r.xero_entry_id,
   createdAt: r.created_at,
@@ -60,9 +69,13 @@ export function createFeeReturnStore(db: Db) {
       return (await this.byPayment(r.paymentId))!;
     },
 
-    /** Committed before the entry is sent (with its kind, kept from then on); null once Xero answered that it did not take it. */
-    async noteAttempt(paymentId: string, kind: FeeReturnEntryKind, at: Date | null, now: Date): Promise<void> {
-      await db.updateTable('fee_returns').set({ entry_kind: kind, attempt_at: at, updated_at: now }).where('payment_id', '=', paymentId).execute();
+    /** Committed before the entry is sent (with its kind and account, kept from then on); null once Xero answered that it did not take it. */
+    async noteAttempt(paymentId: string, entry: FeeReturnEntry, at: Date | null, now: Date): Promise<void> {
+      await db
+        .updateTable('fee_returns')
+        .set({ entry_kind: entry.kind, entry_account: entry.accountId, attempt_at: at, updated_at: now })
+        .where('payment_id', '=', paymentId)
+        .execute();
     },
 
     async booked(paymentId: string, xeroEntryId: string, now: Date): Promise<void> {

@@ -164,6 +164,43 @@ export function xenditKeyHint(key: string): string {
   return key ? `…${key.slice(-4)}` : '';
 }
 
+/** What a checkout remembers of the Xendit key that made it (checkouts.xendit_mode, xendit_key_hint). */
+export interface MadeWithKey {
+  xenditMode: XenditMode | null;
+  xenditKeyHint: string | null;
+}
+
+/** The stored key that reaches a checkout's invoice, and its payment's transaction (checkoutKey). */
+export interface CheckoutKey {
+  /** '' when no key of that mode is stored: nothing can reach it. */
+  key: string;
+  mode: XenditMode;
+  /** The last 4 characters of the key that made it, to name its account to people. */
+  hint: string;
+  /**
+   * The key that made it was replaced since: `key` is the mode's key now, the only one that may
+   * still reach it (a key rotated within the same Xendit business does; another business's finds
+   * nothing, which callers take as unreachable, never as "no such invoice").
+   */
+  replaced: boolean;
+}
+
+/**
+ * Which of the merchant's stored Xendit keys to read or expire a checkout's invoice (and its
+ * payment's transaction) with: an invoice lives in the account of the key that made it, and the
+ * merchant may have switched between test and live since. The key of the checkout's mode; the key
+ * in use when the mode is not known (a payment without checkout, a row from before migration
+ * 20261206T1600 had it). The one place this rule lives: record-payment, post-fee, fee-return,
+ * reconcile and the invoice watch all ask here.
+ */
+export function checkoutKey(merchant: Pick<Merchant, 'xenditSecretKey' | 'xenditKeys' | 'mode'>, made?: MadeWithKey | null): CheckoutKey {
+  const mode = made?.xenditMode;
+  if (!mode) return { key: merchant.xenditSecretKey, mode: merchant.mode, hint: xenditKeyHint(merchant.xenditSecretKey), replaced: false };
+  const key = merchant.xenditKeys[mode] || (mode === merchant.mode ? merchant.xenditSecretKey : '');
+  const hint = made.xenditKeyHint || xenditKeyHint(key);
+  return { key, mode, hint, replaced: !key || hint !== xenditKeyHint(key) };
+}
+
 /** Columns of merchants holding sealed secrets, each bound to its row and column. */
 export const MERCHANT_SECRET_COLUMNS = [
   'xero_client_secret_enc',

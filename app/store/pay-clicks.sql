@@ -2,8 +2,10 @@
 -- because its statements are then planned once per connection: the same work as one SQL statement
 -- cost PostgreSQL about 0.8 ms of planning and executing per click on the bench machine.
 -- Counts the click (rate_limits_hit; p_hits: key, window_start, limit) and reads the active
--- merchant with its clearing accounts. Then the invoice number(s) p_numbers: a number Xero said it
--- does not have (pay_misses, until p_now) is answered as such (o_miss) without counting or budget;
+-- merchant with its clearing accounts. Then the invoice number(s) p_numbers: a number asked moments
+-- ago with the same link p_link (its hints) that Xero did not have, or whose invoice that link did
+-- not match (pay_misses, until p_now), is answered as such (o_miss) without counting or budget, known
+-- or not, so a real number with a wrong link is answered as fast as an invented one;
 -- a number with a checkout here, or among the merchant's open invoices last read from Xero
 -- (open_invoice_numbers), is "known" and counted against p_known, any other against
 -- p_unknown (its day counter's limit is p_unknown_day_share of the merchant's daily Xero budget,
@@ -15,7 +17,7 @@
 create or replace function pay_click_admit(
   p_short_code text, p_hits json, p_budget json, p_guess text,
   p_numbers text[], p_known json, p_unknown json, p_unknown_day_key text, p_unknown_day_start timestamptz,
-  p_unknown_day_share float8, p_per_day int, p_now timestamptz,
+  p_unknown_day_share float8, p_per_day int, p_now timestamptz, p_link text,
   out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json)
 language plpgsql as $$
 declare
@@ -37,8 +39,8 @@ begin
     from clearing_accounts c where c.merchant_id = m.id));
   known := exists (select 1 from checkouts c where c.merchant_id = m.id and c.invoice_number = any(p_numbers))
     or exists (select 1 from open_invoice_numbers o where o.merchant_id = m.id and o.invoice_number = any(p_numbers));
-  if not known and cardinality(p_numbers) > 0 and (select count(*) from pay_misses x where x.merchant_id = m.id and x.invoice_number = any(p_numbers) and x.until > p_now)
-      = cardinality(p_numbers) then
+  if cardinality(p_numbers) > 0 and (select count(*) from pay_misses x
+      where x.merchant_id = m.id and x.invoice_number = any(p_numbers) and x.link = p_link and x.until > p_now) = cardinality(p_numbers) then
     o_miss := true;
     return;
   end if;

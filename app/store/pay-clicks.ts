@@ -15,6 +15,8 @@ export interface PayClickCounter {
 /** Counters a click counts against only when its invoice number is known here (a checkout exists), or only when not. */
 export interface PayClickGroups {
   numbers: string[];
+  /** The link's hints as asked (linkKey): what a remembered miss is remembered with. */
+  link: string;
   known: PayClickCounter[];
   unknown: PayClickCounter[];
   /** Invented numbers may spend this share of the merchant's daily Xero budget (a day counter). */
@@ -27,7 +29,7 @@ export interface PayClickAdmission {
   hits: Map<string, number>;
   /** Limits decided in the statement (the unknown-number day counter's share of the merchant's budget). */
   limits: Map<string, number>;
-  /** Xero said moments ago that it has none of these numbers: answer so, without asking again. */
+  /** Moments ago, with this link, Xero had none of these numbers or the link did not match: answer so, without asking again. */
   rememberedMiss: boolean;
   merchant: Merchant | null;
   /** Xero's budget for the click's one Xero call, asked only when the merchant is found and no counter is over its limit. */
@@ -67,7 +69,7 @@ export function createPayClickStore(db: Db, box: SecretBox) {
       const g = q.groups;
       const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${json(q.counters)}, ${budget}, ${q.guessedInvoiceId ?? null},
         ${g?.numbers ?? []}::text[], ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${g?.unknownDay.key ?? null}, ${g?.unknownDay.windowStart ?? null},
-        ${g?.unknownDay.share ?? 1}::float8, ${g?.unknownDay.perDay ?? 0}, ${g?.now ?? new Date()})`.execute(db);
+        ${g?.unknownDay.share ?? 1}::float8, ${g?.unknownDay.perDay ?? 0}, ${g?.now ?? new Date()}, ${g?.link ?? ''})`.execute(db);
       const r = rows[0];
       const merchant = r.o_merchant ? toMerchant(r.o_merchant) : null;
       return {
@@ -82,12 +84,12 @@ export function createPayClickStore(db: Db, box: SecretBox) {
       };
     },
 
-    /** Xero has none of these numbers: the next clicks on them are answered without asking Xero until `until`. */
-    async rememberMiss(merchantId: string, numbers: string[], until: Date): Promise<void> {
+    /** Xero has none of these numbers, or the link does not match: its next clicks with this link are answered without asking Xero until `until`. */
+    async rememberMiss(merchantId: string, numbers: string[], link: string, until: Date): Promise<void> {
       await db
         .insertInto('pay_misses')
-        .values(numbers.map((n) => ({ merchant_id: merchantId, invoice_number: n, until })))
-        .onConflict((oc) => oc.columns(['merchant_id', 'invoice_number']).doUpdateSet({ until }))
+        .values(numbers.map((n) => ({ merchant_id: merchantId, invoice_number: n, link, until })))
+        .onConflict((oc) => oc.columns(['merchant_id', 'invoice_number', 'link']).doUpdateSet({ until }))
         .execute();
     },
   };

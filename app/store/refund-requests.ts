@@ -189,6 +189,16 @@ export function createRefundRequestStore(db: Db) {
       const row = await db.selectFrom('refund_requests').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId).executeTakeFirst();
       return row ? toRequest(row) : null;
     },
+    /** The request Xendit made this refund for (its id stored from Xendit's answer), of this merchant. */
+    async byXenditRefundId(merchantId: string, xenditRefundId: string): Promise<RefundRequest | null> {
+      const row = await db
+        .selectFrom('refund_requests')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_refund_id', '=', xenditRefundId)
+        .executeTakeFirst();
+      return row ? toRequest(row) : null;
+    },
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
   };
 }

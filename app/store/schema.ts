@@ -353,6 +353,7 @@ export interface FeeReturnsTable {
   fee: Int8;
   tax: Int8;
   entry_kind: FeeReturnEntryKind | null;
+  entry_account: string | null;
   attempt_at: Timestamp | null;
   xero_entry_id: string | null;
   created_at: Timestamp;
@@ -480,6 +481,8 @@ export interface XeroOAuthStatesTable {
 export interface PayMissesTable {
   merchant_id: string;
   invoice_number: string;
+  /** The link's hints as asked (pay/link-hint.ts linkKey); migration 20261206T1750. */
+  link: string;
   until: Timestamp;
 }
 

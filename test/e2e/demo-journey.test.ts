@@ -382,8 +382,8 @@ describe('demo journey (npm start, no configuration)', function () {
     assert.equal((await get(linkOf('INV-0005'))).status, 409);
     const partPaid = await get(linkOf('INV-0003'));
     assert.equal(partPaid.status, 303);
-    // A hand-made link without the amount is not one Xero made: the out-of-date page, nothing created.
-    assert.equal((await get('/pay?invoiceNo=INV-0003&shortCode=!DEMO1')).status, 409);
+    // A hand-made link without the amount is not one Xero made: the "link does not match" page, nothing created.
+    assert.equal((await get('/pay?invoiceNo=INV-0003&shortCode=!DEMO1')).status, 404);
   });
 
   it('clicks through in a real browser (Chromium) with no CSP violation', async function () {

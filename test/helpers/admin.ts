@@ -41,6 +41,16 @@ export async function signedIn(app: Express, email: string, password = PASSWORD)
   return agent;
 }
 
+/** Types the password again (the step-up), as the reauth page does; the session may then change where money goes. */
+export async function reauth(agent: Agent, password = PASSWORD): Promise<void> {
+  const form = await agent.get(paths.admin).expect(200);
+  await agent
+    .post(paths.adminReauth)
+    .type('form')
+    .send({ _csrf: csrfOf(form.text), password, back: paths.admin })
+    .expect(303);
+}
+
 /** GET a page and return its CSRF token along with the parsed document. */
 export async function page(agent: Agent, url: string, status = 200) {
   const res = await agent.get(url).expect(status);

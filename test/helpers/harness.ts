@@ -167,9 +167,11 @@ export async function createHarness(
       return { invoiceId: created.invoiceId, invoiceNumber };
     },
     payUrl(invoiceNumber, extra = {}) {
-      // What Xero fills in when the customer opens the invoice now: its currency and amount due.
+      // What Xero fills in when the customer opens the invoice now: its currency and amount due. Nothing
+      // due (paid, voided): the link the customer kept from while it was due, as zero proves nothing (link-hint.ts).
       const inv = sims.xero.listInvoices(org.tenantId).find((i) => i.invoiceNumber === invoiceNumber);
-      const hint = inv ? { currency: inv.currencyCode, amount: inv.amountDue } : { currency: 'IDR', amount: '1.00' };
+      const amount = inv && Number(inv.amountDue) > 0 ? inv.amountDue : inv?.total;
+      const hint = inv ? { currency: inv.currencyCode, amount: amount! } : { currency: 'IDR', amount: '1.00' };
       return `/pay?${new URLSearchParams({ invoiceNo: invoiceNumber, ...hint, shortCode: creds.shortCode, ...extra })}`;
     },
     async count(table) {

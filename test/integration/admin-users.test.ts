@@ -6,6 +6,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, csrfOf, page, PASSWORD, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath, paths } from '../../app/paths.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
+import { schedule } from '../../app/jobs/schedules.js';
 
 /** Issue 15 items 8 and 9: roles, invites, resets, disabling, one's own password, the step-up and the audit log. */
 describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) => {
@@ -179,6 +180,50 @@ describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) 
       .send({ _csrf: csrfOf(asked.text), password: PASSWORD, back: cheerio.load(asked.text)('input[name=back]').val() as string })
       .expect(303)
       .expect('location', paths.adminUsers);
+  });
+
+  it("an owner inviting another merchant's user (or an operator) adds nobody, is told plainly, and that address's owner is e-mailed who tried, once", async () => {
+    const other = await h.stores.merchants.add({
+      name: 'Warung Lain',
+      shortCode: '!OTHER1',
+      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
+      xenditSecretKey: 'xnd_development_other',
+      callbackToken: 'other-token',
+      clearingAccountId: 'acc-other',
+    });
+    await addUser(h.stores, 'b@lain.test', other.id);
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    const invite = async (agent: Agent, email: string) => {
+      const res = await postForm(agent, paths.adminUsers, paths.adminUsers, { email, merchantId: h.merchant.id, merchantRole: 'staff' });
+      assert.equal(res.status, 422, email);
+      return cheerio.load(res.text)('#e-email').text();
+    };
+    const alerts = async () =>
+      (await db().selectFrom('alerts').select(['merchant_id', 'kind', 'message']).where('kind', '=', 'inviteElsewhere').orderBy('id').execute()).map(
+        (a) => a.merchant_id,
+      );
+    const elsewhere = /^This address cannot be added to this merchant: it already has an account on this gateway/;
+    assert.match(await invite(owner, 'B@Lain.test'), elsewhere);
+    assert.match(await invite(owner, 'b@lain.test'), elsewhere, 'asked again');
+    assert.match(await invite(owner, 'ops@example.com'), elsewhere);
+    assert.deepEqual(await alerts(), [other.id, null], 'one alert per address and merchant: the other merchant, and the operators');
+    const b = (await h.stores.users.byEmail('b@lain.test'))!;
+    assert.deepEqual([b.merchantId, b.merchantRole, b.hasPassword], [other.id, 'owner', true], 'that user is unchanged');
+    assert.ok(!(await h.stores.audit.forMerchant(h.merchant.id)).some((e) => e.action === 'user_invited'));
+
+    // One's own merchant's user: the message as before, nobody told. Operators see every user: the same.
+    assert.equal(await invite(owner, 'staff@toko.test'), 'A user with this e-mail already exists.');
+    assert.equal(await invite(ops, 'b@lain.test'), 'A user with this e-mail already exists.');
+    assert.equal((await alerts()).length, 2);
+
+    h.clock.advance(5 * 60_000);
+    await schedule(h, 'send-alerts', 5);
+    await h.worker.drain();
+    const mails = await h.stores.alerts.outbox(10);
+    const toB = mails.find((m) => m.recipient === 'b@lain.test');
+    assert.ok(toB, mails.map((m) => m.recipient).join());
+    assert.match(toB.body, /An owner of the merchant "Toko Test" tried to invite b@lain\.test to their merchant\. Nothing was changed/);
+    assert.ok(!mails.some((m) => m.recipient === 'owner@toko.test'), 'the inviter is not mailed');
   });
 
   it("the audit log names who changed what, with key fingerprints only, for the merchant's users", async () => {

@@ -101,6 +101,28 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     assert.equal(s.callbackToken, '');
   });
 
+  it('a key pasted with a line break, space or invisible character inside is refused saying so; spaces and line breaks at its ends are trimmed', async () => {
+    const half = TEST_KEY.slice(0, 20);
+    const rest = TEST_KEY.slice(20);
+    const inside = [`${half}\n${rest}`, `${half}\r\n${rest}`, `${half} ${rest}`, `${half}\u00a0${rest}`, `${half}\u200b${rest}`, `${half}\u00ad${rest}`];
+    for (const testKey of inside) {
+      const res = await post(ops, xenditPage(), { testKey, liveKey: '', callbackToken: TOKEN }, 422);
+      assert.equal(
+        cheerio.load(res.text)('#e-testKey').text(),
+        'This key has a space, a line break or an invisible character inside it (often added when a key is copied from an e-mail or a chat). Copy it again from Xendit (Settings → API keys) in one piece, or remove them.',
+        JSON.stringify(testKey),
+      );
+    }
+    const live = await post(ops, xenditPage(), { testKey: '', liveKey: `${LIVE_KEY.slice(0, 20)}\n${LIVE_KEY.slice(20)}`, callbackToken: TOKEN }, 422);
+    assert.match(cheerio.load(live.text)('#e-liveKey').text(), /line break/);
+    const id = await post(ops, `${xenditPage()}?lang=id`, { testKey: `${half}\n${rest}`, liveKey: '', callbackToken: TOKEN }, 422);
+    assert.match(cheerio.load(id.text)('#e-testKey').text(), /pindah baris/);
+    assert.deepEqual((await stored()).xenditKeys, { test: '', live: '' }, 'nothing stored');
+
+    await post(ops, xenditPage(), { testKey: `  ${TEST_KEY}\r\n`, liveKey: '', callbackToken: TOKEN }, 303);
+    assert.equal((await stored()).xenditKeys.test, TEST_KEY);
+  });
+
   it('refuses a token or key with a NUL, space or control character as a field error, storing nothing; a good save is audited', async () => {
     for (const callbackToken of [`${TOKEN}\u0000`, 'cb token', 'cb\u0007token', 'tokén']) {
       const res = await post(ops, xenditPage(), { testKey: TEST_KEY, liveKey: '', callbackToken }, 422);
@@ -108,7 +130,7 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     }
     for (const testKey of [`${TEST_KEY}\u0000`, 'xnd_development_a b', 'xnd_development_a\u0001']) {
       const res = await post(ops, xenditPage(), { testKey, liveKey: '', callbackToken: TOKEN }, 422);
-      assert.equal(cheerio.load(res.text)('#e-testKey').text(), 'A test secret key starts with xnd_development_.');
+      assert.match(cheerio.load(res.text)('#e-testKey').text(), /^This key has a space, a line break or an invisible character inside it/);
     }
     const s = await stored();
     assert.deepEqual([s.xenditKeys, s.callbackToken], [{ test: '', live: '' }, '']);
@@ -336,6 +358,31 @@ describeEachDatabase('admin: Xendit test and live keys, and the active mode', ({
     const made = h.sims.xendit.listInvoices().at(-1)!;
     assert.notEqual(made.id, old.id);
     assert.equal(made.user_id, h.sims.xendit.test.account(other)!.userId);
+  });
+
+  it('a new key saved after the stored one was revoked at Xendit: saved, and open checkouts retired as for another business (the business cannot be compared)', async () => {
+    await payable();
+    const inv = invoice();
+    await click(inv.invoiceNumber);
+    const old = h.sims.xendit.listInvoices().at(-1)!;
+    // The merchant deleted the old key in Xendit's dashboard first, then made a new one.
+    h.sims.xendit.test.revokeKey(TEST_KEY);
+    const fresh = 'xnd_development_AfterRevoke3344';
+    h.sims.xendit.registerAccount({ secretKey: fresh, callbackToken: TOKEN, businessName: 'x', userId: h.sims.xendit.test.account(TEST_KEY)!.userId });
+    await post(ops, xenditPage(), { testKey: fresh, liveKey: '', callbackToken: '' }, 303);
+    assert.equal((await stored()).xenditSecretKey, fresh);
+    const row = await db().selectFrom('checkouts').selectAll().where('xendit_invoice_id', '=', old.id).executeTakeFirstOrThrow();
+    assert.equal(row.status, 'superseded', 'not reused: which business the new key is of is unknown');
+    assert.equal(await h.count('jobs'), 1, 'its retire-xendit-key job queued');
+    await h.worker.drain();
+    // The revoked key cannot expire it: kept superseded with why, and the merchant told which key's account holds it.
+    const after = await db().selectFrom('checkouts').selectAll().where('xendit_invoice_id', '=', old.id).executeTakeFirstOrThrow();
+    assert.match(String(after.closed_reason), /keyRetiredUnconfirmed/);
+    const alerts = await db().selectFrom('alerts').selectAll().where('merchant_id', '=', m.id).execute();
+    assert.ok(alerts.some((a) => /…9911/.test(JSON.stringify(a.message))));
+    await click(inv.invoiceNumber);
+    const made = h.sims.xendit.listInvoices().at(-1)!;
+    assert.notEqual(made.id, old.id, 'the next click makes a new checkout with the new key');
   });
 
   it("another business's key: a checkout paid in the old key's account before it could be expired goes to review naming that key", async () => {

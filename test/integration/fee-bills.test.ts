@@ -265,6 +265,45 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     assert.match((await h.sims.xeroClient.getInvoice(h.merchant.xero, bill.invoiceId))!.lineItems[0].description, /Xendit invoice INV\/XND\/2026\/10\/77/);
   });
 
+  it('the same month typed in two tabs at once: the same totals book one bill, other totals are refused (422) as when booked before', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const post = async (period: string, fees: string) =>
+      agent
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+        .type('form')
+        .send({ _csrf: csrf(), mode: 'manual', period, currency: 'IDR', fees, vat: '0', xenditInvoiceNumber: '' });
+    // Both requests read the booked bills before either writes: each finds the month new.
+    const feeBills = h.stores.feeBills;
+    const read = feeBills.forMerchant.bind(feeBills);
+    const atOnce = async (period: string, fees: [string, string]) => {
+      let arrived = 0;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      feeBills.forMerchant = async (id) => {
+        const bills = await read(id);
+        if (++arrived === 2) release();
+        await gate;
+        return bills;
+      };
+      try {
+        return await Promise.all(fees.map((f) => post(period, f)));
+      } finally {
+        feeBills.forMerchant = read;
+      }
+    };
+    const same = await atOnce('2026-10', ['120000', '120000']);
+    assert.deepEqual(same.map((r) => `${r.status} ${r.headers.location?.split('?')[1]}`).sort(), ['303 booked=0', '303 booked=1']);
+    const other = await atOnce('2026-09', ['130000', '140000']);
+    assert.deepEqual(other.map((r) => r.status).sort(), [303, 422]);
+    const refused = other.find((r) => r.status === 422)!;
+    assert.match(cheerio.load(refused.text)('#e-report').text(), /Already booked with other totals: 2026-09 IDR/);
+    await h.worker.drain();
+    const booked = (await h.stores.feeBills.forMerchant(h.merchant.id)).map((b) => `${b.period} ${b.fees}`).sort();
+    assert.equal(booked.length, 2, 'one bill a month');
+    assert.equal(booked[1], '2026-10 120000');
+  });
+
   it('fees and VAT whose total passes the exact range of amounts: the form again (422) or the report refused (400); no bill, no job', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const { csrf } = await page(agent, pagePath());

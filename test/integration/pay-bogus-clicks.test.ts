@@ -79,11 +79,17 @@ describeEachDatabase('pay links under a flood of invented invoice numbers', ({ d
     h.sims.xero.test.clearRequests();
     for (let i = 0; i < 5; i++) assert.equal(await click(h.payUrl('NO-SUCH-1'), `10.0.0.${i + 1}`), 404);
     assert.equal(h.sims.xero.test.countRequests({ pathPrefix: '/api.xro/2.0/Invoices' }), 1);
-    // Created in Xero meanwhile: found once the memory expires.
-    const inv = h.addInvoice({ invoiceNumber: 'NO-SUCH-1' });
-    assert.equal(await click(h.payUrl(inv.invoiceNumber), '10.0.1.1'), 404);
+    // Created in Xero meanwhile: the link clicked is answered from memory until it expires; the
+    // invoice's own link (its amount) is another link, and found at once.
+    const asked = h.payUrl('NO-SUCH-1');
+    const inv = h.addInvoice({ invoiceNumber: 'NO-SUCH-1', lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '1' }] });
+    assert.equal(h.payUrl(inv.invoiceNumber), asked, 'the same link');
+    assert.equal(await click(asked, '10.0.1.1'), 404);
     h.clock.advance(601_000);
-    assert.equal(await click(h.payUrl(inv.invoiceNumber), '10.0.1.2'), 303);
+    assert.equal(await click(asked, '10.0.1.2'), 303);
+    const other = h.addInvoice({ invoiceNumber: 'NO-SUCH-2' });
+    assert.equal(await click(h.payUrl('NO-SUCH-2', { amount: '1.00' }), '10.0.2.1'), 404);
+    assert.equal(await click(h.payUrl(other.invoiceNumber), '10.0.2.2'), 303, "its own link is not answered from another link's miss");
   });
 
   it("a customer's first click on a real invoice gets through during a flood, once the open invoices were read from Xero", async () => {

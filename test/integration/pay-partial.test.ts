@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { CREATION_WAIT_MS } from '../../app/store/checkouts.js';
+import { externalIdFor } from '../../app/pay/service.js';
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
@@ -19,17 +21,62 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
   const allowPart = (percent: number | null) =>
     h.stores.merchants.setSettings(h.merchant.id, { ...h.merchant, salesTaxType: null, partialMinPercent: percent }, h.clock());
   const xenditInvoices = () => h.sims.xendit.listInvoices();
-  /** The form of the "how much" page, submitted as a browser does (its fields, `part` as typed). */
-  async function choose(html: string, part: string, status = 303) {
+  /** The form of the "how much" page, submitted as a browser does (its fields, `part` as typed), to `app`. */
+  function submit(app: ReturnType<typeof createApp>, html: string, part: string) {
     const $ = cheerio.load(html);
     const fields = new URLSearchParams(
       $('#amount-form input')
         .map((_, i) => [[$(i).attr('name')!, $(i).attr('name') === 'part' ? part : ($(i).attr('value') ?? '')]])
         .get() as [string, string][],
     );
-    return request(h.app)
-      .get(`${$('#amount-form').attr('action')}?${fields}`)
-      .expect(status);
+    return request(app).get(`${$('#amount-form').attr('action')}?${fields}`);
+  }
+  const choose = (html: string, part: string, status = 303) => submit(h.app, html, part).expect(status);
+  /**
+   * The app, its checkout claims held until `clicks` clicks have reached theirs: each has read the
+   * invoice's checkouts (none live) before any claims. A claim that won then opens its checkout
+   * only once a click has answered (or every click is opening one): the other click meets it still
+   * being created. `reached` resolves once n clicks have arrived at their claim.
+   */
+  function claimsMeeting(clicks: number) {
+    let arrived = 0;
+    let opening = 0;
+    let meet!: () => void;
+    let answered!: () => void;
+    const met = new Promise<void>((resolve) => (meet = resolve));
+    const anAnswer = new Promise<void>((resolve) => (answered = resolve));
+    const waiters: (() => void)[] = [];
+    const checkouts = {
+      ...h.stores.checkouts,
+      claim: async (...args: Parameters<Harness['stores']['checkouts']['claim']>) => {
+        if (++arrived === clicks) meet();
+        waiters.splice(0).forEach((w) => w());
+        await met;
+        return h.stores.checkouts.claim(...args);
+      },
+      open: async (...args: Parameters<Harness['stores']['checkouts']['open']>) => {
+        if (++opening === clicks) answered();
+        await anAnswer;
+        return h.stores.checkouts.open(...args);
+      },
+    };
+    const reached = (n: number): Promise<void> =>
+      arrived >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)).then(() => reached(n));
+    const app = createApp({ ...h.deps, stores: { ...h.stores, checkouts } });
+    const click = (req: request.Test) => req.then((res) => (answered(), res));
+    return { app, reached, click };
+  }
+  const statuses = () => xenditInvoices().map((x: { amount: number; status: string }) => `${x.amount} ${x.status}`);
+  /**
+   * Clicks raced for one bill: one Xendit invoice of it payable, one click sent to it, the other
+   * asked to try again (503, Retry-After) rather than sent to a second payable page.
+   */
+  function assertOnePayable(answers: request.Response[]) {
+    const payable = xenditInvoices().filter((x: { status: string }) => x.status === 'PENDING');
+    assert.equal(payable.length, 1, `never two payable invoices for one bill: ${statuses().join(', ')}`);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [303, 503]);
+    assert.equal(answers.find((a) => a.status === 303)!.headers.location, payable[0].invoice_url);
+    assert.ok(Number(answers.find((a) => a.status === 503)!.headers['retry-after']) > 0);
   }
 
   it('off by default: the click goes straight to the full amount', async () => {
@@ -79,7 +126,7 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     assert.equal(h.sims.xero.listInvoices(h.tenantId).find((i) => i.invoiceId === inv.invoiceId)!.status, 'PAID');
   });
 
-  it('"try again" after a part payment failed or its page expired leads back to the amount page, not to "out of date"', async () => {
+  it('"try again" after a part payment failed or its page expired leads back to the amount page, not to "link does not match"', async () => {
     await allowPart(25);
     const inv = h.addInvoice({ lineItems: [{ description: 'Katering', quantity: '1', unitAmount: '100000' }] });
     const ask = await request(h.app)
@@ -118,7 +165,7 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     assert.equal(xenditInvoices()[1].amount, 50000);
   });
 
-  it('"try again" names a checkout of this invoice only: another invoice\'s checkout, or none, is still "out of date"', async () => {
+  it('"try again" names a checkout of this invoice only: another invoice\'s checkout, or none, is still "link does not match" (404)', async () => {
     await allowPart(25);
     const inv = h.addInvoice({ lineItems: [{ description: 'Katering', quantity: '1', unitAmount: '100000' }] });
     const other = h.addInvoice({ lineItems: [{ description: 'Sewa', quantity: '1', unitAmount: '300000' }] });
@@ -126,8 +173,8 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     const [x] = xenditInvoices();
     const ref = new URL(x.failure_redirect_url!).searchParams.get('ref')!;
     const link = (retry: string) => `/pay?${new URLSearchParams({ invoiceNo: inv.invoiceNumber, shortCode: h.merchant.shortCode, currency: 'IDR', retry })}`;
-    await request(h.app).get(link(ref)).expect(409);
-    await request(h.app).get(link('5f0c7a5e-8d3b-4a51-9c52-0b7e2f6d1a10')).expect(409);
+    await request(h.app).get(link(ref)).expect(404);
+    await request(h.app).get(link('5f0c7a5e-8d3b-4a51-9c52-0b7e2f6d1a10')).expect(404);
     await request(h.app).get(link('not-a-checkout')).expect(400);
     assert.equal(xenditInvoices().length, 1);
   });
@@ -168,6 +215,87 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     const all = xenditInvoices();
     assert.equal(all.length, 2);
     assert.equal(all[0].status, 'EXPIRED', 'the first part is no longer payable: never two payable invoices for one bill');
+  });
+
+  it('two different parts chosen at the same moment (two tabs) leave one payable Xendit invoice; the other click is told to try again', async () => {
+    await allowPart(10);
+    const inv = h.addInvoice({});
+    const ask = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(200);
+    const { app, click } = claimsMeeting(2);
+    const answers = await Promise.all([click(submit(app, ask.text, '50000')), click(submit(app, ask.text, '60000'))]);
+    assertOnePayable(answers);
+    // Chosen again, the other part replaces the one made, as any later click of another amount does.
+    const [loser] = ['50000', '60000'].filter(
+      (part) => !xenditInvoices().some((x: { amount: number; status: string }) => x.status === 'PENDING' && x.amount === Number(part)),
+    );
+    const again = await choose(ask.text, loser);
+    const payable = xenditInvoices().filter((x: { status: string }) => x.status === 'PENDING');
+    assert.deepEqual(
+      payable.map((x: { amount: number }) => x.amount),
+      [Number(loser)],
+    );
+    assert.equal(again.headers.location, payable[0].invoice_url);
+  });
+
+  it('the amount due changed in Xero between two clicks at once: one payable Xendit invoice, of one of the two amounts', async () => {
+    const inv = h.addInvoice({}); // 2 × 75 000 IDR
+    const { app, reached, click } = claimsMeeting(2);
+    const before = click(request(app).get(h.payUrl(inv.invoiceNumber)));
+    await reached(1);
+    await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '1', unitAmount: '75000' }]);
+    const after = click(request(app).get(h.payUrl(inv.invoiceNumber)));
+    const answers = await Promise.all([before, after]);
+    assert.deepEqual(
+      xenditInvoices()
+        .map((x: { amount: number }) => x.amount)
+        .filter((a: number) => a !== 150000 && a !== 75000),
+      [],
+    );
+    assertOnePayable(answers);
+  });
+
+  it('two parts left payable by clicks made before claims took turns: the next click ends the other, whatever it chose', async () => {
+    await allowPart(10);
+    const inv = h.addInvoice({});
+    const now = h.clock();
+    for (const amount of [50000, 60000]) {
+      const id = randomUUID();
+      const externalId = externalIdFor(inv.invoiceNumber, id);
+      const x = await h.sims.xenditClient.createInvoice(h.merchant.xenditSecretKey, {
+        externalId,
+        currency: 'IDR',
+        amount,
+        description: inv.invoiceNumber,
+        invoiceDurationSeconds: 86400,
+        successRedirectUrl: `${h.baseUrl}/pay/return`,
+        failureRedirectUrl: `${h.baseUrl}/pay/return`,
+      });
+      // As such a click left it (the claim today refuses a second amount): written directly.
+      await db()
+        .insertInto('checkouts')
+        .values({
+          id,
+          merchant_id: h.merchant.id,
+          xero_invoice_id: inv.invoiceId,
+          invoice_number: inv.invoiceNumber,
+          currency: 'IDR',
+          amount,
+          external_id: externalId,
+          xendit_invoice_id: x.id,
+          invoice_url: x.invoiceUrl,
+          expires_at: new Date(now.getTime() + 86400_000),
+          status: 'open',
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    }
+    const ask = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(200);
+    const chosen = await choose(ask.text, '60000');
+    assert.deepEqual(statuses(), ['50000 EXPIRED', '60000 PENDING']);
+    assert.equal(chosen.headers.location, xenditInvoices()[1].invoice_url);
+    await choose(ask.text, '70000');
+    assert.deepEqual(statuses(), ['50000 EXPIRED', '60000 EXPIRED', '70000 PENDING']);
   });
 
   it('a part whose create got no answer is not left payable beside another part chosen at once: "try again" until it can be ended', async () => {

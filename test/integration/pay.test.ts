@@ -250,7 +250,7 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(await h.count('checkouts'), 1);
   });
 
-  it('answers an unknown ShortCode and an unknown invoice number with the same 404 page', async () => {
+  it('answers an unknown ShortCode and an unknown invoice number with the same 404 page (pay-enumeration.test.ts: every other miss too)', async () => {
     h.addInvoice({ invoiceNumber: 'INV-KNOWN' });
     const unknownShop = await request(h.app).get('/pay?invoiceNo=INV-KNOWN&shortCode=!nope1').expect(404);
     const unknownInvoice = await request(h.app)
@@ -433,6 +433,28 @@ describeEachDatabase('GET /pay', ({ db }) => {
     const other = h.addInvoice({});
     h.sims.xendit.faults.invoiceUrlOverride = 'https://checkout-staging.evil.example/web/1';
     await request(production).get(h.payUrl(other.invoiceNumber)).expect(503);
+  });
+
+  it("by default sends a live key's checkout only to checkout.xendit.co, never to the test host checkout-staging.xendit.co", async () => {
+    const production = createApp({ ...h.deps, config: loadConfig({ PUBLIC_URL: 'https://pay.example.com', DEMO: 'false', LOG_LEVEL: 'silent' }) });
+    // The merchant goes live (the key is one Xendit knows: same business, its live key).
+    const live = 'xnd_production_PayHostsLive7788';
+    h.sims.xendit.registerAccount({ secretKey: live, callbackToken: 'cb-live', callbackUrl: `${h.baseUrl}${h.callbackPath}`, businessName: 'Toko Test' });
+    // A test-key checkout opened before going live keeps its staging host: it was made with the test key.
+    const before = h.addInvoice({});
+    h.sims.xendit.faults.invoiceUrlOverride = 'https://checkout-staging.xendit.co/web/test-one';
+    await request(production).get(h.payUrl(before.invoiceNumber)).expect(303);
+    await h.stores.merchants.setXendit(h.merchant.id, { secretKey: live, callbackToken: 'cb-live' }, h.clock());
+    const staged = h.addInvoice({});
+    const refused = await request(production).get(h.payUrl(staged.invoiceNumber)).expect(503);
+    assert.equal(refused.headers.location, undefined, 'a live checkout is never sent to the staging host');
+    const reused = await request(production).get(h.payUrl(before.invoiceNumber)).expect(303);
+    assert.equal(reused.headers.location, 'https://checkout-staging.xendit.co/web/test-one');
+    h.sims.xendit.faults.invoiceUrlOverride = 'https://checkout.xendit.co/web/live-one';
+    const ok = await request(production)
+      .get(h.payUrl(h.addInvoice({}).invoiceNumber))
+      .expect(303);
+    assert.equal(ok.headers.location, 'https://checkout.xendit.co/web/live-one');
   });
 
   it('never redirects to a host outside XENDIT_CHECKOUT_HOSTS', async () => {

@@ -45,11 +45,35 @@ describeEachDatabase('store', ({ db }) => {
     });
     const won = (await Promise.all(attempts)).filter(Boolean);
     assert.equal(won.length, 1);
-    const other = await stores.checkouts.claim(
-      { id: randomUUID(), merchantId, xeroInvoiceId: 'inv-1', invoiceNumber: 'INV-1', currency: 'IDR', amount: 500, externalId: 'e-other', expiresAt: now },
-      now,
-    );
-    assert.ok(other, 'a different amount (after a part payment) is a different checkout');
+    const other = () =>
+      stores.checkouts.claim(
+        {
+          id: randomUUID(),
+          merchantId,
+          xeroInvoiceId: 'inv-1',
+          invoiceNumber: 'INV-1',
+          currency: 'IDR',
+          amount: 500,
+          externalId: `e-${randomUUID()}`,
+          expiresAt: now,
+        },
+        now,
+      );
+    assert.equal(await other(), null, 'another amount waits until the live one is ended');
+    await stores.checkouts.transition(won[0]!.id, ['creating'], 'paid', now);
+    assert.ok(await other(), 'a different amount (after a part payment) is a different checkout');
+  });
+
+  it('allows one live checkout per invoice whatever its amount, even under concurrency', async () => {
+    const attempts = Array.from({ length: 20 }, (_, i) => {
+      const id = randomUUID();
+      return stores.checkouts.claim(
+        { id, merchantId, xeroInvoiceId: 'inv-2', invoiceNumber: 'INV-2', currency: 'IDR', amount: 1000 + (i % 4), externalId: `e-${id}`, expiresAt: now },
+        now,
+      );
+    });
+    assert.equal((await Promise.all(attempts)).filter(Boolean).length, 1);
+    assert.equal((await stores.checkouts.liveOfInvoice(merchantId, 'inv-2')).length, 1);
   });
 
   it('fences a checkout claim: after a takeover the first creator can neither open nor delete it', async () => {

@@ -5,7 +5,10 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../app/bin/bootstrap.js';
 import { createApp } from '../../app/server.js';
 import { describeEachDatabase } from '../helpers/db.js';
-import { addUser, signedIn, type Agent } from '../helpers/admin.js';
+import { addUser, csrfOf, PASSWORD, signedIn, type Agent } from '../helpers/admin.js';
+import { addMerchantAwaitingXero } from '../../app/admin/merchants/connect-link.js';
+import { STEP_UP_MS } from '../../app/admin/web.js';
+import { awaitingXero } from '../../app/store/merchants.js';
 import { APP, consent, connectThroughXero, createConnectCast, startConnect, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { adminMerchantPath, paths } from '../../app/paths.js';
 
@@ -210,6 +213,51 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
       await other.post(adminMerchantPath(m.id, 'adminMerchantXeroDisconnect')).type('form').send({ _csrf: csrf }).expect(404);
       assert.ok(await h.stores.xeroTokens.current(m.id), 'still connected');
     });
+  });
+
+  it('connecting or reconnecting Xero needs the step-up password: a session past it gets the password page (401) and nothing is started', async () => {
+    // A merchant waiting for Xero, whose owner's session cookie was stolen after the step-up window.
+    const { merchant: pending } = await addMerchantAwaitingXero(
+      { stores: h.stores, clock: h.clock, publicUrl: h.baseUrl, logger: h.deps.logger },
+      { name: 'Toko Menunggu' },
+    );
+    await addUser(h.stores, 'owner@menunggu.test', pending.id);
+    const owner = await signedIn(h.app, 'owner@menunggu.test');
+    h.clock.advance(STEP_UP_MS + 1000); // ops and the owner signed in before
+    const states = async () => Number((await sql<{ n: string }>`select count(*) as n from xero_oauth_states`.execute(db())).rows[0].n);
+    const before = await states();
+    const post = async (agent: Agent, from: string, url: string, body: Record<string, string>) => {
+      const form = await agent.get(from).expect(200);
+      return agent
+        .post(url)
+        .type('form')
+        .send({ _csrf: csrfOf(form.text), ...body });
+    };
+    const cases: [agent: Agent, from: string, url: string, body: Record<string, string>][] = [
+      [owner, adminMerchantPath(pending.id), paths.adminXeroConnect, { merchantId: pending.id }],
+      [ops, paths.adminMerchantNew, paths.adminXeroConnect, { merchantId: '' }],
+      [ops, paths.adminMerchantNew, paths.adminMerchantNew, { clientId: 'cc-a', clientSecret: 'cc-a-secret' }],
+      [owner, adminMerchantPath(pending.id), adminMerchantPath(pending.id, 'adminMerchantPaymentService'), { themes: 'theme-1' }],
+    ];
+    for (const [agent, from, url, body] of cases) {
+      const asked = await post(agent, from, url, body);
+      assert.equal(asked.status, 401, url);
+      assert.equal(cheerio.load(asked.text)('form[action="/admin/reauth"] input[name=back]').val(), from, url);
+    }
+    assert.equal(await states(), before, 'no authorisation started at Xero');
+    assert.equal(await merchantByShortCode('!WS1'), undefined, 'no merchant from the Custom Connection');
+    assert.ok(awaitingXero((await h.stores.merchants.byId(pending.id))!));
+
+    const asked = await post(owner, adminMerchantPath(pending.id), paths.adminXeroConnect, { merchantId: pending.id });
+    await owner
+      .post(paths.adminReauth)
+      .type('form')
+      .send({ _csrf: csrfOf(asked.text), password: PASSWORD, back: adminMerchantPath(pending.id) })
+      .expect(303)
+      .expect('location', adminMerchantPath(pending.id));
+    const authorize = await startConnect(owner, pending.id, adminMerchantPath(pending.id));
+    assert.equal(authorize.origin + authorize.pathname, `${h.sims.xeroUrl}/identity/connect/authorize`);
+    assert.equal(await states(), before + 1);
   });
 
   it('CSP form-action allows exactly the configured login origin (and only with OAuth on), besides the Xendit checkout', async () => {

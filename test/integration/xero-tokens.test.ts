@@ -3,7 +3,7 @@ import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { sql } from 'kysely';
 import { describeEachDatabase, createPostgresDatabase, requirePostgres } from '../helpers/db.js';
-import { addUser, clearAdminTables, signedIn, type Agent } from '../helpers/admin.js';
+import { addUser, clearAdminTables, reauth, signedIn, type Agent } from '../helpers/admin.js';
 import { box } from '../helpers/harness.js';
 import { APP, connectThroughXero, createOAuthHarness, oauthXeroClient, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { adminMerchantPath, callbackPathFor, paths } from '../../app/paths.js';
@@ -149,6 +149,7 @@ describeEachDatabase('Xero OAuth tokens: one refresh per organisation, invalid_g
 
       // Reconnect (OAuth again) → the job runs now and the payment is recorded exactly once.
       h.sims.xero.test.oauth.refuseRefresh(false);
+      await reauth(ops); // half an hour since signing in: the step-up password first
       await connectThroughXero(h, ops, [orgA], 303, m.id, adminMerchantPath(m.id));
       assert.equal((await h.stores.merchants.byId(m.id))!.xeroDisconnected, null);
       await h.worker.drain();

@@ -28,6 +28,8 @@ describe('config', () => {
     assert.equal(c.xendit.apiUrl, 'https://api.xendit.co');
     // A test key's invoices are on checkout-staging.xendit.co, a live key's on checkout.xendit.co.
     assert.deepEqual(c.xendit.checkoutHosts, ['checkout.xendit.co', 'checkout-staging.xendit.co']);
+    // Staging only for a test key's checkouts: a live key's go to checkout.xendit.co alone.
+    assert.deepEqual(c.xendit.testCheckoutHosts, ['checkout-staging.xendit.co']);
   });
 
   it('configures Connect to Xero from the Xero app: redirect URI from PUBLIC_URL, granular scopes by default', () => {

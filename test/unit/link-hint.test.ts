@@ -42,4 +42,10 @@ describe('pay link hints ([CURRENCY], [AMOUNTDUE])', () => {
     assert.equal(linkMatches(inv, { currency: 'IDR' }), false);
     assert.equal(linkMatches(inv, { amount: '250000.00' }), false);
   });
+
+  it('never takes zero as proof: it is what a paid or voided invoice has due, and what anyone would guess', () => {
+    const paid = { currencyCode: 'IDR', amountDue: '0.00', total: '150000.00' };
+    for (const amount of ['0', '0.00', '0,00', '0.000']) assert.equal(linkMatches(paid, { currency: 'IDR', amount }), false, amount);
+    assert.equal(linkMatches(paid, { currency: 'IDR', amount: '150000.00' }), true, "the paid invoice's own link still matches");
+  });
 });

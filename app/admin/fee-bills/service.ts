@@ -161,7 +161,12 @@ async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: Pr
       (feeBillId) => jobRow('record-fee-bill', { merchantId, feeBillId }, deps.clock()),
       deps.clock(),
     );
-    if (!isNew) continue; // booked a moment ago by the same upload sent twice
+    if (!isNew) {
+      // Booked a moment ago by another request, read as 'new' by both: the same totals are that
+      // upload sent twice; others (a second tab) are refused as when the month was booked before.
+      if (bill.fees === r.fees && bill.vat === r.vat) continue;
+      throw new FormInvalid({ report: message('errors:feeBillDiffers', { months: `${r.period} ${r.currency}` }) });
+    }
     made++;
     deps.onJobEnqueued?.();
     deps.logger.info({ merchantId, feeBillId: bill.id, period: r.period, currency: r.currency }, 'Xendit fee bill queued for Xero');

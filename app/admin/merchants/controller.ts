@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { adminMerchantPath, paths } from '../../paths.js';
 import { FormInvalid, NotFound } from '../../errors.js';
 import type { Sessions } from '../session.js';
-import { adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
+import { adminErrors, parseForm, render, requireUser, signedIn, stepUp, withForm, type AdminDeps } from '../web.js';
 import { accountsRouter } from './accounts-controller.js';
 import { goLive } from './go-live.js';
 import { addPaymentService } from './payment-service.js';
@@ -52,7 +52,9 @@ export function merchantsRouter(deps: AdminDeps, sess: Sessions): Router {
     render(res, 200, 'merchant-new', { merchants: await merchantsList() });
   });
 
-  router.post(paths.adminMerchantNew, requireUser, sess.verifyCsrf, async (req, res) => {
+  // A new merchant's Xero connection and the payment service added to its invoices: changes of where money goes.
+  const fresh = stepUp(deps);
+  router.post(paths.adminMerchantNew, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
     const user = operatorOnly(res);
     const values = { clientId: str(req.body.clientId) };
     await withForm(res, 'merchant-new', values, { merchants: await merchantsList() }, async () => {
@@ -71,7 +73,8 @@ export function merchantsRouter(deps: AdminDeps, sess: Sessions): Router {
     render(res, 200, 'merchant-golive', { ...view, addedTo: Number.isSafeInteger(added) && added > 0 ? added : 0 });
   });
 
-  router.post(paths.adminMerchantPaymentService, requireUser, sess.verifyCsrf, async (req, res) => {
+  const fromGoLive = stepUp(deps, (req) => adminMerchantPath(merchantId(req)));
+  router.post(paths.adminMerchantPaymentService, requireUser, sess.verifyCsrf, fromGoLive, async (req, res) => {
     const user = signedIn(res);
     const raw = (req.body as Record<string, unknown> | undefined)?.themes;
     const themes = (Array.isArray(raw) ? raw : [raw]).filter((t): t is string => typeof t === 'string' && t.length <= 100);

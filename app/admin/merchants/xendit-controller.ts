@@ -10,6 +10,11 @@ import { saveXenditKeys, switchXenditMode } from './xendit-keys.js';
 const PUBLIC_KEY = 'errors:xenditKeyPublic';
 /** What Xendit issues as a verification token: visible ASCII only, nothing a header or the database would mangle. */
 const TOKEN_CHARS = /^[\x21-\x7e]*$/;
+/**
+ * Inside a key: a space, a line break (an e-mail or chat client wrapping it), a control or an
+ * invisible formatting character (zero-width space, soft hyphen, BOM). The ends are trimmed.
+ */
+const PASTE_DEBRIS = /[\s\p{Cc}\p{Cf}\p{Z}]/u;
 
 /** An optional key field of one mode: the other mode's key gets a message saying where it goes. */
 const keyOf = (mode: 'test' | 'live') =>
@@ -17,6 +22,7 @@ const keyOf = (mode: 'test' | 'live') =>
     .string()
     .trim()
     .max(200, { error: 'errors:xenditKeyTooLong' })
+    .refine((k) => !PASTE_DEBRIS.test(k), { error: 'errors:xenditKeySpaces' })
     .refine((k) => !k.startsWith('xnd_public_'), { error: PUBLIC_KEY })
     .refine((k) => !(mode === 'test' && k.startsWith('xnd_production_')), { error: 'errors:xenditKeyLiveInTest' })
     .refine((k) => !(mode === 'live' && k.startsWith('xnd_development_')), {

@@ -43,7 +43,10 @@ export interface XenditKeysInput {
  * Keys that replace a stored key of the same mode but belong to another Xendit business (its
  * invoices' user_id differs): money would go to someone else's Xendit account. Unknown (an account
  * with no invoice or transaction yet) is no warning. `sameAccount`: modes whose new key is known to
- * be the same business's (a rotation): its checkouts are as reachable with the new key.
+ * be the same business's (a rotation): its checkouts are as reachable with the new key. A stored key
+ * Xendit now refuses (revoked in its dashboard, often just before a new one is made) tells no
+ * business: unknown too, so the save goes through and its checkouts are retired as for another
+ * business (the retire job tells the merchant of any it cannot expire with that key).
  */
 async function otherBusiness(
   deps: Pick<MerchantOnboardingDeps, 'xendit'>,
@@ -59,11 +62,17 @@ async function otherBusiness(
     const next = input[field];
     const stored = merchant.xenditKeys[mode];
     if (!next || !stored || next === stored) continue;
-    const [before, after] = await Promise.all([deps.xendit.businessOf(stored), deps.xendit.businessOf(next)]).catch(unavailable);
+    const [before, after] = await Promise.all([deps.xendit.businessOf(stored).catch(refusedKeyIsUnknown), deps.xendit.businessOf(next)]).catch(unavailable);
     if (before && after && before !== after) foreign.push(field);
     if (before && after && before === after) sameAccount.push(mode);
   }
   return { foreign, sameAccount };
+}
+
+/** The old key refused (401; a 403 is already "unknown" in businessOf): no business to compare. */
+function refusedKeyIsUnknown(err: unknown): null {
+  if (err instanceof UpstreamError && err.kind === 'unauthorized') return null;
+  throw err;
 }
 
 /** Checks every key given with Xendit (errors by field), then stores what was given. */

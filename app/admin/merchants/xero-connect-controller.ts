@@ -55,7 +55,15 @@ export function xeroConnectRouter(deps: AdminDeps, sess: Sessions): Router {
     res.redirect(303, next);
   };
 
-  router.post(paths.adminXeroConnect, requireUser, sess.verifyCsrf, async (req, res) => {
+  // The step-up guards the start: Xero's answer and the organisation choice complete only a state
+  // this session and user started here (single use, ten minutes), so a stolen session cookie alone
+  // cannot bind a merchant to another organisation. The form is on the merchant's page (reconnect)
+  // or the new-merchant page.
+  const connectPage = (req: Request) => {
+    const form = Connect.safeParse(req.body ?? {});
+    return form.success && form.data.merchantId ? adminMerchantPath(form.data.merchantId) : paths.adminMerchantNew;
+  };
+  router.post(paths.adminXeroConnect, requireUser, sess.verifyCsrf, stepUp(deps, connectPage), async (req, res) => {
     const form = Connect.safeParse(req.body ?? {});
     if (!form.success) throw new NotFound('malformed merchant id');
     const url = await startConnect(svc(), signedIn(res), sessionHash(res), form.data.merchantId || null);

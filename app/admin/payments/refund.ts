@@ -21,6 +21,8 @@ import { recordChange } from '../audit.js';
 import { refundFailedReason } from '../../jobs/sync/record-refund.js';
 import { merchantToChange } from '../merchants/service.js';
 import { listOrder } from '../../jobs/sync/list-order.js';
+import { paymentAtXendit, unreachable } from '../../jobs/sync/checkout-key.js';
+import type { Merchant } from '../../store/merchants.js';
 
 export type RefundDeps = OnboardingDeps & { xendit: XenditGateway };
 
@@ -67,7 +69,9 @@ export async function requestRefund(deps: RefundDeps, actor: User, paymentId: st
   // Operators and the merchant's owners: staff users only read.
   const merchant = await merchantToChange(deps, actor, payment.merchantId);
   const earlier = (await deps.stores.refundRequests.forPayment(payment.id)).find((r) => r.id === form.requestId);
-  if (earlier) return earlier.state === 'sending' ? send(deps, merchant.xenditSecretKey, payment, earlier, actor) : earlier;
+  if (earlier && earlier.state !== 'sending') return earlier;
+  const secretKey = await refundKey(deps, merchant, payment);
+  if (earlier) return send(deps, secretKey, payment, earlier, actor);
 
   const reason = REFUND_REASONS.find((r) => r === form.reason);
   if (!reason) throw new FormInvalid({ reason: 'errors:refundReason' }, 400);
@@ -96,7 +100,29 @@ export async function requestRefund(deps: RefundDeps, actor: User, paymentId: st
       amount: `${toDecimal(amount, payment.currency)} ${payment.currency}`,
       reason,
     });
-  return send(deps, merchant.xenditSecretKey, payment, request, actor);
+  return send(deps, secretKey, payment, request, actor);
+}
+
+/**
+ * The key a payment's refund is asked (and looked up) with: the one that reaches its checkout's
+ * invoice (checkoutKey: the merchant may have switched between test and live since it was paid; the
+ * key in use for a payment without checkout). Xendit refunds an invoice only in the account it was
+ * paid in; asked with the other, it answers "not found". When no stored key reaches it (none of its
+ * mode, or the key that made it replaced by one that finds nothing or is refused), nothing is asked
+ * nor written: the form says which key's account holds the payment.
+ */
+async function refundKey(deps: RefundDeps, merchant: Merchant, payment: Payment): Promise<string> {
+  const { key } = await paymentAtXendit(deps, deps.xendit, merchant, payment);
+  // A replaced key may be a rotation within the same business (reaching the invoice) or another business's.
+  const found =
+    key.key && key.replaced
+      ? await deps.xendit.getInvoice(key.key, payment.xenditInvoiceId).then(
+          (x) => (x ? 'found' : 'nothing'),
+          (err: unknown) => err,
+        )
+      : 'found';
+  if (unreachable(key, found)) throw new FormInvalid({ form: message('admin:refundKeyGone', { mode: message(`admin:mode_${key.mode}`), key: key.hint }) });
+  return key.key;
 }
 
 /**

@@ -11,6 +11,8 @@ import type { OnboardingDeps } from '../deps.js';
 import { hashPassword } from '../auth/passwords.js';
 import { confirmPassword } from '../auth/service.js';
 import { recordChange } from '../audit.js';
+import { raiseAlert } from '../../alerts/raise.js';
+import { message } from '../../i18n/index.js';
 import { isUuid } from '../../security/uuid.js';
 
 export const INVITE_TTL_MS = 7 * 86_400_000;
@@ -69,12 +71,36 @@ export async function inviteUser(deps: OnboardingDeps, actor: User, input: { ema
       deps.clock(),
     );
   } catch (err) {
-    if (err instanceof EmailTakenError) throw new FormInvalid({ email: 'errors:emailTaken' });
-    throw err;
+    if (!(err instanceof EmailTakenError)) throw err;
+    const taken = await deps.stores.users.byEmail(input.email);
+    if (taken && taken.merchantId !== input.merchantId && actor.role !== 'operator') {
+      await triedElsewhere(deps, actor, input.merchantId, taken);
+      throw new FormInvalid({ email: 'errors:emailElsewhere' });
+    }
+    throw new FormInvalid({ email: 'errors:emailTaken' });
   }
   await recordChange(deps, actor, input.merchantId, 'user_invited', { email: user.email, role: input.merchantRole });
   deps.logger.info({ userId: user.id, merchantId: input.merchantId, by: actor.id }, 'merchant user invited');
   return issueLink(deps, user, 'invite');
+}
+
+/**
+ * An owner invited an address that is a user of another merchant (or an operator). A user belongs
+ * to one merchant, and the invite link is handed to the inviter, so no answer can hide that the
+ * address is in use (a fresh one gets a working link and a row in the list). So the answer says so
+ * plainly, nothing changes for that user, and the address's owner (with their merchant's other
+ * users and the operators) is told by e-mail which merchant tried: once per merchant and address
+ * within the alerts' quiet time, so probing addresses is seen by those probed without flooding them.
+ */
+async function triedElsewhere(deps: OnboardingDeps, actor: User, merchantId: string, taken: User): Promise<void> {
+  const inviter = await deps.stores.merchants.byId(merchantId);
+  deps.logger.info({ userId: taken.id, merchantId, by: actor.id }, 'invite of a user of another merchant refused');
+  await raiseAlert(deps, {
+    merchantId: taken.merchantId,
+    kind: 'inviteElsewhere',
+    message: message('alerts:inviteElsewhere', { email: taken.email, merchant: inviter?.name ?? merchantId }),
+    dedupeKey: `inviteElsewhere:${taken.id}:${merchantId}`,
+  });
 }
 
 async function target(deps: OnboardingDeps, actor: User, userId: string): Promise<User> {

@@ -8,16 +8,17 @@
  * fee and VAT back whatever fee.status says (help.xendit.co on e-wallet and QR voids). So, once a
  * refund of a payment whose fee the gateway posted is recorded, this job reads the payment's
  * transaction again; only when its fee.status says Xendit no longer keeps the fee, or it is
- * VOIDED, is the fee and VAT it shows (for a void showing none, what was posted) brought back, once per payment: a Receive Money into the
- * clearing account from the fee account, or on a clearing account that is not a bank account (fees
- * posted as manual journals) a journal the other way round; Reference `Xendit fee returned <invoice id>`.
+ * VOIDED, is the fee and VAT it shows (for a void showing none, what was posted) brought back, once per payment,
+ * where the fee was posted (placeOf): a Receive Money from the fee account into the bank account
+ * its Spend Money left, or a journal the other way round on the account its manual journal credited;
+ * Reference `Xendit fee returned <invoice id>`.
  * A fee given back any other way (a part of it, another ledger line) is not booked; the balances
  * show the difference.
  */
 import type { Job } from '../../store/jobs.js';
 import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import type { Payment } from '../../store/payments.js';
-import type { FeeReturn } from '../../store/fee-returns.js';
+import type { FeeReturn, FeeReturnEntry } from '../../store/fee-returns.js';
 import { UpstreamError } from '../../clients/types.js';
 import { feeGivenBack } from '../../clients/xendit/transactions.js';
 import { toDecimal } from '../../money.js';
@@ -26,7 +27,8 @@ import { ReturnFeePayload } from '../kinds.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import type { RecordPaymentDeps } from './record-payment.js';
-import { FEE_CONTACT_NAME, FeeUnpostable, externalIdOf, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
+import { FEE_CONTACT_NAME, FeeUnpostable, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
+import { paymentAtXendit, type PaymentAtXendit } from './checkout-key.js';
 
 /** What booking after a payment takes (record-refund.ts takes the same). */
 export type FeeReturnDeps = Omit<RecordPaymentDeps, 'bankAccounts'>;
@@ -49,7 +51,9 @@ export function returnFeeJob(deps: FeeReturnDeps) {
     const merchant = await deps.stores.merchants.byId(merchantId);
     const payment = await deps.stores.payments.byId(paymentId);
     if (!merchant || !payment) throw new NeedsReview(`merchant ${merchantId} or payment ${paymentId} no longer exists`);
-    if (payment.syncState === 'test_mode' || !mayRecordInXero(merchant)) return;
+    // Test or live by the key whose account holds the payment, not the mode in use now (as record-payment judges).
+    const at = await paymentAtXendit(deps, deps.xendit, merchant, payment);
+    if (payment.syncState === 'test_mode' || !mayRecordInXero({ ...merchant, xenditSecretKey: at.key.key || merchant.xenditSecretKey })) return;
     const known = await deps.stores.feeReturns.byPayment(payment.id);
     if (known?.xeroEntryId) return;
     // Only a fee the gateway posted is given back in Xero, however fees are set up today.
@@ -64,7 +68,7 @@ export function returnFeeJob(deps: FeeReturnDeps) {
     const refunds = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.kind === 'refund' && r.state === 'recorded');
     const latest = refunds.at(-1);
     if (!latest) throw new NeedsReview(`refund ${refundId} of payment ${payment.id} is not recorded`);
-    const row = known ?? (await foundReturn(deps, merchant, payment, latest.refundedAt, latest.id));
+    const row = known ?? (await foundReturn(deps, merchant, payment, at, latest.refundedAt, latest.id));
     if (!row) {
       // Xendit may mark the fee given back after the refund (when is not documented): a payment
       // refunded in full, the case that gives the whole fee back, is looked at again for a while.
@@ -91,12 +95,21 @@ export function returnFeeJob(deps: FeeReturnDeps) {
 }
 
 /** The row of a fee Xendit says it gave back, written before anything is sent; null when Xendit keeps the fee. */
-async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, returnedAt: Date, refundId: string): Promise<FeeReturn | null> {
+async function foundReturn(
+  deps: FeeReturnDeps,
+  merchant: Merchant,
+  payment: Payment,
+  at: PaymentAtXendit,
+  returnedAt: Date,
+  refundId: string,
+): Promise<FeeReturn | null> {
   let lookup;
   try {
-    const externalId = await externalIdOf(deps, deps.xendit, merchant.xenditSecretKey, payment);
+    // Read where the payment is (its checkout's mode's key), whichever mode is in use now.
+    if (!at.key.key) return null;
+    const externalId = await at.externalId();
     if (externalId === null) return null;
-    lookup = await deps.xendit.getFeeTax(merchant.xenditSecretKey, feeTaxQueryOf(payment, externalId));
+    lookup = await deps.xendit.getFeeTax(at.key.key, feeTaxQueryOf(payment, externalId));
   } catch (err) {
     // A key without Transactions read: the refund is in Xero all the same; the balances show the rest.
     if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
@@ -120,27 +133,47 @@ async function foundReturn(deps: FeeReturnDeps, merchant: Merchant, payment: Pay
 }
 
 /**
- * Into the clearing account, once: a Receive Money when it is a bank account, otherwise (Xero takes
- * no bank transactions there) a manual journal; looked up by Reference only after an unknown outcome.
+ * Where the fee goes back: where it was posted (payments.feeEntry), whatever fee posting and the
+ * clearing account are today: a Spend Money out of a bank account comes back as a Receive Money into
+ * it, a manual journal on an account as a journal back on it. Today's settings would bring it back
+ * to another account than the one it left after a switch of clearing account or fee posting. A fee
+ * posted before its entry was kept (migration 20261206T1510): today's clearing account for the
+ * currency, a Receive Money when it is a bank account, otherwise a manual journal.
+ */
+async function placeOf(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, row: FeeReturn): Promise<FeeReturnEntry> {
+  const clearing = clearingAccountFor(merchant, payment.currency);
+  // Kept from the first attempt: a retry after a lost answer looks where that attempt sent it (one
+  // sent before the account was kept went to the clearing account of its day: today's is the best guess).
+  if (row.entryKind) return { kind: row.entryKind, accountId: row.entryAccount ?? clearing };
+  if (payment.feeEntry) return { kind: payment.feeEntry.kind === 'spend' ? 'receive' : 'journal', accountId: payment.feeEntry.accountId };
+  const bank = (await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === clearing);
+  return { kind: bank ? 'receive' : 'journal', accountId: clearing };
+}
+
+/**
+ * Back where the fee was posted (placeOf), once: a Receive Money or a manual journal; looked up by
+ * Reference, where the attempt sent it, only after an unknown outcome.
  */
 async function bookOnce(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, row: FeeReturn, feeAccountCode: string): Promise<string> {
   const reference = feeReturnReference(payment.xenditInvoiceId);
-  const clearing = clearingAccountFor(merchant, payment.currency);
-  // Kept from the first attempt: a retry after a lost answer looks where that attempt sent it.
-  const kind = row.entryKind ?? ((await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === clearing) ? 'receive' : 'journal');
-  const bank = kind === 'receive';
+  const place = await placeOf(deps, merchant, payment, row);
+  const bank = place.kind === 'receive';
   if (row.attemptAt) {
+    // A journal is found by its Narration alone (one per payment): its lines name an account code,
+    // which may have changed since, and one found on another account is ours all the same. An
+    // attempt from before its account was kept is looked for on any account, as it was then.
+    const sentTo = (t: { bankAccountId: string }) => t.bankAccountId === place.accountId || (row.entryKind !== null && row.entryAccount === null);
     const found = bank
-      ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.type === 'RECEIVE')?.bankTransactionId
+      ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.type === 'RECEIVE' && sentTo(t))?.bankTransactionId
       : (await deps.xero.findManualJournalsByNarration(merchant.xero, reference))[0]?.manualJournalId;
     if (found) return found;
   }
   const lines = feeLines(payment, { fee: row.fee, tax: row.tax, feeAccountCode }).map((l) => ({ ...l, description: `Returned: ${l.description}` }));
   const date = await organisationDate(deps, merchant, row.returnedAt, payment.currency);
-  const mark = (at: Date | null) => deps.stores.feeReturns.noteAttempt(payment.id, kind, at, deps.clock());
+  const mark = (at: Date | null) => deps.stores.feeReturns.noteAttempt(payment.id, place, at, deps.clock());
   let id: string;
   if (bank) {
-    const txn = { type: 'RECEIVE' as const, bankAccountId: clearing, contactName: FEE_CONTACT_NAME, date, reference, currencyCode: payment.currency };
+    const txn = { type: 'RECEIVE' as const, bankAccountId: place.accountId, contactName: FEE_CONTACT_NAME, date, reference, currencyCode: payment.currency };
     const created = await sendOnce(mark, deps.clock(), () =>
       deps.xero.createBankTransaction(merchant.xero, { ...txn, lineItems: lines, reconciled: true }, `xendit-fee-return-${payment.id}`),
     );
@@ -151,7 +184,7 @@ async function bookOnce(deps: FeeReturnDeps, merchant: Merchant, payment: Paymen
       ...lines.map((l) => ({ ...l, amount: `-${l.amount}` })),
       {
         description: `Xendit fee and VAT given back for invoice ${payment.xenditInvoiceId}`,
-        accountCode: await journalClearingCode(deps, merchant, payment, total, 'fee given back'),
+        accountCode: await journalClearingCode(deps, merchant, payment, total, 'fee given back', place.accountId),
         amount: toDecimal(total, payment.currency),
       },
     ];

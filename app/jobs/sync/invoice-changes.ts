@@ -10,9 +10,9 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import { CREATION_WAIT_MS, type Checkout } from '../../store/checkouts.js';
-import type { Merchant } from '../../store/merchants.js';
+import { checkoutKey, type CheckoutKey, type Merchant } from '../../store/merchants.js';
 import { awaitingXero } from '../../store/merchant-model.js';
-import type { XenditGateway } from '../../clients/xendit/types.js';
+import type { XenditGateway, XenditInvoice } from '../../clients/xendit/types.js';
 import { INVOICE_IDS_PER_CALL, type XeroGateway, type XeroInvoice } from '../../clients/xero/types.js';
 import { AmountError, toMinor } from '../../money.js';
 import { encodeMessage, message } from '../../i18n/index.js';
@@ -20,6 +20,7 @@ import { CheckInvoicePayload } from '../kinds.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import { RetryLater } from '../runner.js';
 import type { CrashHook } from './crash-points.js';
+import { supersedeUnreachable, unreachable } from './checkout-key.js';
 
 type Deps = {
   stores: Stores;
@@ -115,8 +116,10 @@ async function settleNotedCloses(deps: Deps, merchant: Merchant, kept: Checkout[
       drop.push(checkout.id);
       continue;
     }
-    const x = await deps.xendit.getInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId);
-    if (x?.status === 'PENDING') drop.push(checkout.id);
+    const key = checkoutKey(merchant, checkout);
+    const x = await readWith(deps, key, checkout.xenditInvoiceId);
+    if (x === 'unreachable') await supersedeUnreachable(deps, checkout, key);
+    else if (x?.status === 'PENDING') drop.push(checkout.id);
     else if (x?.status === 'PAID' || x?.status === 'SETTLED') await recordPaid(deps, merchant, checkout, x.id);
     else if (await deps.stores.invoiceWatch.close(checkout.id, reason, deps.clock()))
       deps.logger.info({ merchantId: merchant.id, checkoutId: checkout.id }, 'checkout closed: Xendit expired it before its Xero invoice was put right');
@@ -138,25 +141,52 @@ async function recordPaid(deps: Deps, merchant: Merchant, checkout: Checkout, xe
 async function closeAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout, xenditInvoiceId: string, why: CloseReason): Promise<void> {
   const reason = encodeMessage(message(`admin:closedReason_${why}`));
   await deps.stores.invoiceWatch.noteClosing(checkout.id, reason);
-  if (!(await expireAtXendit(deps, merchant, checkout, xenditInvoiceId))) return;
+  const key = checkoutKey(merchant, checkout);
+  const expired = await expireAtXendit(deps, merchant, checkout, key, xenditInvoiceId);
+  if (expired === 'unreachable') return void (await supersedeUnreachable(deps, checkout, key));
+  if (expired === 'paid') return;
   deps.crash?.('checkout-expired-at-xendit');
   await deps.stores.invoiceWatch.close(checkout.id, reason, deps.clock());
   deps.logger.info({ merchantId: merchant.id, checkoutId: checkout.id, why }, 'checkout expired at Xendit: its Xero invoice changed');
 }
 
-/** Expires the Xendit invoice: true once Xendit says it is expired, false if it was paid first (recorded). */
-async function expireAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout, xenditInvoiceId: string): Promise<boolean> {
+/**
+ * Expires the Xendit invoice with the key of the checkout's mode (checkoutKey: the merchant may have
+ * switched since): 'expired' once Xendit says so, 'paid' if it was paid first (recorded),
+ * 'unreachable' when no stored key reaches it (checkout-key.ts: nothing is guessed).
+ */
+async function expireAtXendit(
+  deps: Deps,
+  merchant: Merchant,
+  checkout: Checkout,
+  key: CheckoutKey,
+  xenditInvoiceId: string,
+): Promise<'expired' | 'paid' | 'unreachable'> {
+  if (!key.key) return 'unreachable';
   try {
-    await deps.xendit.expireInvoice(merchant.xenditSecretKey, xenditInvoiceId);
-    return true;
+    await deps.xendit.expireInvoice(key.key, xenditInvoiceId);
+    return 'expired';
   } catch (err) {
-    const x = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    const x = await readWith(deps, key, xenditInvoiceId);
+    if (x === 'unreachable') return x;
     if (x?.status === 'PAID' || x?.status === 'SETTLED') {
       await recordPaid(deps, merchant, checkout, x.id);
-      return false;
+      return 'paid';
     }
     if (x?.status !== 'EXPIRED') throw err;
-    return true;
+    return 'expired';
+  }
+}
+
+/** The invoice read with the checkout's key; 'unreachable' when that key cannot reach it (checkout-key.ts). */
+async function readWith(deps: Deps, key: CheckoutKey, xenditInvoiceId: string): Promise<XenditInvoice | null | 'unreachable'> {
+  if (!key.key) return 'unreachable';
+  try {
+    const x = await deps.xendit.getInvoice(key.key, xenditInvoiceId);
+    return unreachable(key, x ? 'found' : 'nothing') ? 'unreachable' : x;
+  } catch (err) {
+    if (unreachable(key, err)) return 'unreachable';
+    throw err;
   }
 }
 
@@ -174,7 +204,16 @@ async function closeCreating(deps: Deps, merchant: Merchant, checkout: Checkout,
   const wait = 2 * (deps.creationWaitMs ?? CREATION_WAIT_MS);
   const fence = await deps.stores.checkouts.takeOver(checkout.id, new Date(now.getTime() - wait), now);
   if (!fence) throw new RetryLater(`checkout ${checkout.id} is still being created at Xendit`, Math.max(30, Math.ceil(wait / 1000)));
-  const made = await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId);
+  const key = checkoutKey(merchant, checkout);
+  let made: XenditInvoice[] = [];
+  try {
+    if (key.key) made = await deps.xendit.findInvoicesByExternalId(key.key, checkout.externalId);
+  } catch (err) {
+    if (!unreachable(key, err)) throw err;
+  }
+  // Nothing found by a key that replaced the one that made it says nothing (another business's
+  // account, maybe): never taken for "Xendit made nothing".
+  if (unreachable(key, made.length ? 'found' : 'nothing')) return void (await supersedeUnreachable(deps, checkout, key));
   const paid = made.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
   if (paid) {
     // Opened with what was paid, so the payment is recorded against it like any other.
@@ -183,7 +222,7 @@ async function closeCreating(deps: Deps, merchant: Merchant, checkout: Checkout,
     return;
   }
   for (const x of made.filter((i) => i.status === 'PENDING')) {
-    if (!(await expireAtXendit(deps, merchant, checkout, x.id))) {
+    if ((await expireAtXendit(deps, merchant, checkout, key, x.id)) !== 'expired') {
       await deps.stores.checkouts.open(checkout.id, fence, x.id, x.invoiceUrl, now);
       return;
     }

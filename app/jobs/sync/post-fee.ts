@@ -12,6 +12,7 @@ import { NeedsReview, RetryLater } from '../runner.js';
 import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { PostFeePayload } from '../kinds.js';
+import { keyGone, paymentAtXendit, replacedNote } from './checkout-key.js';
 
 export interface PostFeeDeps {
   stores: Stores;
@@ -63,7 +64,7 @@ export function postFeeJob(deps: PostFeeDeps) {
       if (withheld > 0 && !merchant.withholdingAccountCode) return needsReview(deps, payment, NO_WITHHOLDING_ACCOUNT);
     } else if (deps.xendit && merchant.xenditSecretKey) {
       // Never the callback's fees_paid_amount: 0 or absent there does not mean Xendit took no fee.
-      ({ fee, tax, withheld } = await feeFromTransactionOrReview(deps, deps.xendit, merchant.xenditSecretKey, merchant, payment));
+      ({ fee, tax, withheld } = await feeFromTransactionOrReview(deps, deps.xendit, merchant, payment));
     } else {
       if (payment.feeRaw !== null) {
         const unit = unitOf(payment.currency);
@@ -134,17 +135,20 @@ export const LEDGER_LAG_MS = 60 * 60_000;
 async function feeFromTransactionOrReview(
   deps: PostFeeDeps,
   xendit: XenditGateway,
-  secretKey: string,
   merchant: Merchant,
   payment: Payment,
 ): Promise<{ fee: number; tax: number; withheld: number }> {
   const feeText = `Xendit's fee for ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`;
   let lookup: FeeTaxLookup;
   let externalId: string | null;
+  const at = await paymentAtXendit(deps, xendit, merchant, payment);
+  const { key } = at;
+  if (!key.key) return needsReview(deps, payment, `fee unknown: ${keyGone(key)}; ${feeText} not posted: read it there and post it by hand`);
   try {
-    externalId = await externalIdOf(deps, xendit, secretKey, payment);
-    if (externalId === null) return needsReview(deps, payment, `fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}; ${feeText} not posted`);
-    lookup = await xendit.getFeeTax(secretKey, feeTaxQueryOf(payment, externalId));
+    externalId = await at.externalId();
+    if (externalId === null)
+      return needsReview(deps, payment, `fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}${replacedNote(key)}; ${feeText} not posted`);
+    lookup = await xendit.getFeeTax(key.key, feeTaxQueryOf(payment, externalId));
   } catch (err) {
     if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
       return needsReview(deps, payment, `could not read Xendit's fee and its VAT (Transactions API): ${err.message}; ${feeText} not posted`);
@@ -176,7 +180,7 @@ async function feeFromTransactionOrReview(
       await deps.stores.payments.noteFeeError(payment.id, wait, deps.clock());
       throw new RetryLater(wait);
     }
-    return needsReview(deps, payment, `fee unknown: Xendit lists no payment transaction for ${which}; ${feeText} not posted`);
+    return needsReview(deps, payment, `fee unknown: Xendit lists no payment transaction for ${which}${replacedNote(key)}; ${feeText} not posted`);
   }
   const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
   const withheld = (lookup.withholding?.xendit ?? 0) + (lookup.withholding?.thirdParty ?? 0);
@@ -220,16 +224,6 @@ export const FEE_PENDING_WAIT_MS = 24 * 3600_000;
 /** What picks the payment's transaction out of those of its external id. */
 export function feeTaxQueryOf(payment: Payment, externalId: string): FeeTaxQuery {
   return { id: payment.xenditInvoiceId, externalId, paidAmount: payment.amount, currency: payment.currency, paidAt: payment.paidAt };
-}
-
-/**
- * The Xendit invoice's external id, which its transactions carry as reference_id: our checkout's
- * (we created the invoice with it, no call needed); for an invoice made outside the gateway, Xendit's own.
- */
-export async function externalIdOf(deps: Pick<PostFeeDeps, 'stores'>, xendit: XenditGateway, secretKey: string, payment: Payment): Promise<string | null> {
-  const checkout = payment.checkoutId ? await deps.stores.checkouts.byId(payment.checkoutId) : null;
-  if (checkout) return checkout.externalId;
-  return (await xendit.getInvoice(secretKey, payment.xenditInvoiceId))?.externalId ?? null;
 }
 
 /** A reason a person must post the fee. */
@@ -355,15 +349,19 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
   return created.manualJournalId;
 }
 
-/** The clearing account's code for a manual journal line, or why Xero would refuse the journal (`what`: the entry, for the message). */
+/**
+ * The clearing account's code for a manual journal line, or why Xero would refuse the journal
+ * (`what`: the entry, for the message). `clearingId`: today's clearing account for the currency
+ * unless given (a fee given back goes to the account its fee was posted against).
+ */
 export async function journalClearingCode(
   deps: Pick<PostFeeDeps, 'xero' | 'stores'>,
   merchant: Merchant,
   payment: Payment,
   total: number,
   what: string,
+  clearingId = clearingAccountFor(merchant, payment.currency),
 ): Promise<string> {
-  const clearingId = clearingAccountFor(merchant, payment.currency);
   const clearing = await deps.xero.getAccount(merchant.xero, clearingId);
   if (!clearing) throw new FeeUnpostable(`the clearing account ${clearingId} does not exist in Xero: ${what} not posted`);
   if (clearing.type === 'BANK') {

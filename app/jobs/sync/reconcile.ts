@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
-import type { Merchant } from '../../store/merchants.js';
+import { checkoutKey, type CheckoutKey, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XenditGateway, XenditInvoice } from '../../clients/xendit/types.js';
 import { CREATION_WAIT_MS, type Checkout } from '../../store/checkouts.js';
@@ -10,6 +10,7 @@ import { ReconcilePayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
+import { supersedeUnreachable, unreachable } from './checkout-key.js';
 
 export interface ReconcileDeps {
   stores: Stores;
@@ -62,17 +63,20 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
   const merchants = new Map<string, Merchant | null>();
   let queued = false;
 
+  // Merchant and key mode pairs left for the next run: one stuck key must not stop the other's checkouts.
   const skipped = new Set<string>();
   for (const checkout of checkouts) {
-    if (skipped.has(checkout.merchantId)) continue;
     if (!merchants.has(checkout.merchantId)) merchants.set(checkout.merchantId, await deps.stores.merchants.byId(checkout.merchantId));
     const merchant = merchants.get(checkout.merchantId);
+    // Asked with the key of the mode it was made in: the merchant may have switched since.
+    const key = merchant ? checkoutKey(merchant, checkout) : null;
+    if (key && skipped.has(`${checkout.merchantId}:${key.mode}`)) continue;
     summary.checked++;
     // A disabled merchant's checkouts are asked about too: disabling stops new payment links, not
     // the recording of what its customers paid (their callbacks are still stored), and a lost
     // callback is found only here. Reconcile only records and closes; it never opens a checkout
     // (a 'creating' one whose invoice Xendit holds is left for the next click to adopt).
-    if (!merchant) {
+    if (!merchant || !key) {
       summary.unknown++;
       await deps.stores.checkouts.markReconciled(checkout.id, now);
       continue;
@@ -80,17 +84,26 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     let invoice;
     let made: XenditInvoice[] | undefined;
     try {
-      if (checkout.status === 'creating') made = await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId);
-      else invoice = await deps.xendit.getInvoice(merchant.xenditSecretKey, checkout.xenditInvoiceId!);
+      if (!key.key) throw new NoKey();
+      if (checkout.status === 'creating') made = await deps.xendit.findInvoicesByExternalId(key.key, checkout.externalId);
+      else invoice = await deps.xendit.getInvoice(key.key, checkout.xenditInvoiceId!);
     } catch (err) {
+      if (unreachable(key, err)) {
+        await cannotReach(deps, checkout, key, now, summary);
+        continue;
+      }
       summary.failed++;
       deps.logger.warn({ err: String(err), checkoutId: checkout.id }, 'reconcile: Xendit did not answer');
-      // Rotate past it and leave this merchant for the next run (its key revoked, its account
+      // Rotate past it and leave this merchant's key for the next run (revoked, its account
       // limited, or one invoice we cannot read): one stuck checkout must not stop the others'.
       // An expired one stays unconfirmed (asked again next run) rather than be taken for closed.
       if (checkout.status !== 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
-      skipped.add(checkout.merchantId);
+      skipped.add(`${checkout.merchantId}:${key.mode}`);
       if (err instanceof UpstreamError && err.kind === 'unavailable' && err.status === undefined) break; // Xendit unreachable for everyone
+      continue;
+    }
+    if (unreachable(key, (made ? made.length : invoice) ? 'found' : 'nothing')) {
+      await cannotReach(deps, checkout, key, now, summary);
       continue;
     }
     if (made) {
@@ -119,6 +132,21 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
   }
   if (queued) deps.onJobEnqueued?.();
   return summary;
+}
+
+/** No key of the checkout's mode is stored: nothing to ask Xendit with. */
+class NoKey extends Error {}
+
+/**
+ * No stored key reaches the checkout (checkout-key.ts): a live one is superseded with why and the
+ * merchant told; a superseded one is the retire-xendit-key job's (it holds the old key), an expired
+ * one stays as its callback left it. Rotated past either way.
+ */
+async function cannotReach(deps: ReconcileDeps, checkout: Checkout, key: CheckoutKey, now: Date, summary: ReconcileSummary): Promise<void> {
+  summary.unknown++;
+  if (checkout.status === 'open' || checkout.status === 'creating') await supersedeUnreachable(deps, checkout, key);
+  else deps.logger.warn({ checkoutId: checkout.id, mode: key.mode, key: key.hint }, 'reconcile: no stored Xendit key reaches this checkout');
+  await deps.stores.checkouts.markReconciled(checkout.id, now);
 }
 
 /**

@@ -17,13 +17,16 @@ import { NeedsReview } from '../runner.js';
 import { DisputePayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
 import { bookRefund, ranBefore, type RecordRefundDeps } from './record-refund.js';
+import { readWithPaymentKey } from './checkout-key.js';
 
 export function recordDisputeJob(deps: RecordRefundDeps) {
   return async (job: Job): Promise<void> => {
     const { merchantId, xenditDisputeId, status } = DisputePayload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
-    const dispute = await deps.xendit.getDispute(merchant.xenditSecretKey, xenditDisputeId);
+    // Read where its payment is: with that payment's key once booked (a run again), else either stored key.
+    const known = await deps.stores.refunds.byXenditId(merchantId, xenditDisputeId);
+    const { found: dispute, key } = await readWithPaymentKey(deps, deps.xendit, merchant, known?.paymentId, (k) => deps.xendit.getDispute(k, xenditDisputeId));
     if (!dispute) throw new NeedsReview(`Xendit has no dispute ${xenditDisputeId}`);
     if (dispute.status !== 'LOST') {
       // Still open: looked at again daily (list-refunds.ts), in case its LOST webhook never comes.
@@ -68,7 +71,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
         reason: 'chargeback',
         refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
       },
-      { lookFirst: ranBefore(job) },
+      { lookFirst: ranBefore(job), key },
     );
   };
 }

@@ -6,7 +6,7 @@ import type { Job } from '../../store/jobs.js';
 import type { Checkout } from '../../store/checkouts.js';
 import type { CheckoutStatus } from '../../store/schema.js';
 import type { Payment } from '../../store/payments.js';
-import { clearingAccountFor, mayRecordInXero, xenditKeyHint, type Merchant } from '../../store/merchants.js';
+import { checkoutKey, clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XenditGateway, XenditInvoice } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
@@ -109,15 +109,17 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
 }
 
 /**
- * The invoice as Xendit holds it: with the key in use, else with the merchant's other stored key. A
- * checkout made before the merchant switched between test and live is in the other mode's account
- * (paid before it could be expired there: jobs/sync/retire-xendit-key.ts). `key`: the one that read it.
+ * The invoice as Xendit holds it: with the key of its checkout's mode (checkoutKey; the key in use
+ * when no checkout has its id yet), else with the merchant's other stored key. A checkout made
+ * before the merchant switched between test and live is in the other mode's account (paid before
+ * it could be expired there: jobs/sync/retire-xendit-key.ts). `key`: the one that read it.
  */
 async function readInvoice(deps: RecordPaymentDeps, merchant: Merchant, id: string): Promise<{ invoice: XenditInvoice | null; key: string }> {
-  const key = merchant.xenditSecretKey;
+  const made = await deps.stores.checkouts.forXenditInvoice(merchant.id, id, '');
+  const key = checkoutKey(merchant, made).key || merchant.xenditSecretKey;
   const invoice = await deps.xendit.getInvoice(key, id);
-  const other = merchant.xenditKeys[merchant.mode === 'live' ? 'test' : 'live'];
-  if (invoice || !other || other === key) return { invoice, key };
+  const other = [merchant.xenditKeys.test, merchant.xenditKeys.live, merchant.xenditSecretKey].find((k) => k && k !== key);
+  if (invoice || !other) return { invoice, key };
   try {
     return { invoice: await deps.xendit.getInvoice(other, id), key: other };
   } catch (err) {
@@ -134,11 +136,10 @@ async function readInvoice(deps: RecordPaymentDeps, merchant: Merchant, id: stri
  */
 async function notFoundReason(deps: RecordPaymentDeps, merchant: Merchant, id: string): Promise<string> {
   const checkout = await deps.stores.checkouts.forXenditInvoice(merchant.id, id, '');
-  const mode = checkout?.xenditMode;
-  const hint = checkout?.xenditKeyHint;
-  if (!mode || !hint || hint === xenditKeyHint(merchant.xenditKeys[mode])) return `Xendit has no invoice ${id}`;
+  const key = checkoutKey(merchant, checkout);
+  if (!checkout?.xenditMode || !checkout.xenditKeyHint || !key.replaced) return `Xendit has no invoice ${id}`;
   return (
-    `Xendit has no invoice ${id} under this merchant's keys: its checkout (invoice ${checkout.invoiceNumber}) was made with the ${mode} key ${hint}, ` +
+    `Xendit has no invoice ${id} under this merchant's keys: its checkout (invoice ${checkout.invoiceNumber}) was made with the ${key.mode} key ${key.hint}, ` +
     `since replaced, so the payment is in that key's Xendit account; check it there and record it in Xero by hand`
   );
 }

@@ -27,6 +27,7 @@ import type { FeeReturnDeps } from './fee-return.js';
 import { jobRow } from '../enqueue.js';
 import { refundOnOverpayment, type RefundOut } from './refund-overpayment.js';
 import { paymentOfRefund } from './refund-payment.js';
+import { readWithPaymentKey } from './checkout-key.js';
 
 /** What booking a refund takes: what the fee it may give back takes (fee-return.ts). */
 export type RecordRefundDeps = FeeReturnDeps;
@@ -60,8 +61,10 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     const known = await deps.stores.refunds.byXenditId(merchantId, xenditRefundId);
     if (known && (known.state === 'recorded' || known.state === 'test_mode')) return;
 
-    // The webhook's body is only a hint: the refund is read from Xendit.
-    const refund = await deps.xendit.getRefund(merchant.xenditSecretKey, xenditRefundId);
+    // The webhook's body is only a hint: the refund is read from Xendit, where its payment is (when
+    // the gateway asked for it or saw it before, that payment's key; else either stored key).
+    const paymentId = known?.paymentId ?? (await deps.stores.refundRequests.byXenditRefundId(merchantId, xenditRefundId))?.paymentId;
+    const { found: refund, key } = await readWithPaymentKey(deps, deps.xendit, merchant, paymentId, (k) => deps.xendit.getRefund(k, xenditRefundId));
     if (!refund) throw new NeedsReview(`Xendit has no refund ${xenditRefundId}`);
     await deps.stores.refundRequests.madeAtXendit(merchantId, refund, deps.clock());
     if (refund.status === 'PENDING') throw new RetryLater(`Xendit refund ${refund.id} is still PENDING`, PENDING_RETRY_SECONDS);
@@ -114,25 +117,27 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     // A job run again (by a person, by the listing after it ended without booking, or its own retry
     // after waiting for the payment) may find the refund booked by hand meanwhile: it looks first.
     const lookFirst = ranBefore(job);
-    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()), { lookFirst });
+    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()), { lookFirst, key });
   };
 }
 
 /**
  * Money that went back to the payer (a refund, a lost dispute) into Xero, once: its row, then the
  * credit note and its cash refund out of the clearing account, each marked before it is sent.
+ * `key`: the Xendit key that read it, whose mode (not the one in use now) says whether it is test money.
  */
 export async function bookRefund(
   deps: RecordRefundDeps,
   merchant: Merchant,
   payment: Payment,
   input: NewRefundRow,
-  opts: { lookFirst?: boolean } = {},
+  opts: { lookFirst?: boolean; key: string },
 ): Promise<void> {
   const { merchantId, xenditRefundId } = input;
   const row = await deps.stores.refunds.getOrCreate(input, deps.clock());
   if (row.state === 'recorded' || row.state === 'test_mode') return;
-  if (payment.syncState === 'test_mode' || !mayRecordInXero(merchant)) return void (await deps.stores.refunds.testMode(row.id, deps.clock()));
+  if (payment.syncState === 'test_mode' || !mayRecordInXero({ ...merchant, xenditSecretKey: opts.key }))
+    return void (await deps.stores.refunds.testMode(row.id, deps.clock()));
   if (payment.syncState !== 'recorded') throw new RetryLater(`the payment of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
   try {
     if (row.currency !== payment.currency) throw new Unrecordable(`Xendit took back ${row.currency}, the payment was in ${payment.currency}`);

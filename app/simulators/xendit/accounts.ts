@@ -17,7 +17,9 @@ export function hexId(): string {
 }
 
 export function accountOf(ctx: Ctx, inv: SimXenditInvoice): XenditSimAccount {
-  const account = [...ctx.state.accounts.values()].find((a) => a.userId === inv.userId);
+  // The business's settings: a revoked key's account record stands for them only when no other key does.
+  const accounts = [...ctx.state.accounts.values()].filter((a) => a.userId === inv.userId);
+  const account = accounts.find((a) => !a.revoked) ?? accounts[0];
   if (!account) throw new Error(`invoice ${inv.id} has no account`);
   return account;
 }
@@ -26,7 +28,7 @@ export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => 
   const m = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '');
   const user = m ? Buffer.from(m[1], 'base64').toString('utf8').split(':')[0] : '';
   const account = user ? ctx.state.accounts.get(user) : undefined;
-  if (!account) {
+  if (!account || account.revoked) {
     res.status(401).json({ error_code: 'INVALID_API_KEY', message: 'API key is not authorized for this API service' });
     return;
   }

@@ -83,6 +83,12 @@ export interface XenditSimAccount {
   activatedChannels?: string[];
   /** The currencies this account may invoice in; default: all. Others: 400 UNSUPPORTED_CURRENCY (same source). */
   activatedCurrencies?: Currency[];
+  /**
+   * The key was deleted in Xendit's dashboard (Settings → API keys): every call with it is answered
+   * 401 INVALID_API_KEY, as for a key Xendit never issued (docs.xendit.co/apidocs "Errors"). What
+   * the business holds (its invoices, callback settings) stays, reachable with its other keys.
+   */
+  revoked?: boolean;
 }
 
 export type NewSimAccount = {

@@ -21,6 +21,8 @@ export interface XenditSimTestApi {
   clearRequests(): void;
   /** A copy of the account with this secret key, if registered. */
   account(secretKey: string): XenditSimAccount | undefined;
+  /** As when the merchant deletes this secret key in Xendit's dashboard: calls with it get 401 from now on (XenditSimAccount.revoked). */
+  revokeKey(secretKey: string): void;
   /** As when the merchant changes the account's settings in Xendit's dashboard (callback URLs, fees on callbacks, key permissions, activated channels and currencies). */
   updateAccount(
     secretKey: string,
@@ -105,6 +107,11 @@ export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands
     account: (secretKey) => {
       const a = state.accounts.get(secretKey);
       return a && structuredClone(a);
+    },
+    revokeKey: (secretKey) => {
+      const a = state.accounts.get(secretKey);
+      if (!a) throw new Error(`no Xendit account ${secretKey}`);
+      a.revoked = true;
     },
     updateAccount: (secretKey, change) => {
       const a = state.accounts.get(secretKey);
