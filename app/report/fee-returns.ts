@@ -21,7 +21,9 @@ export type PostedFee = (xenditInvoiceId: string) => bigint;
  * (feeGivenBack), so a void showing no figures is expected to give back what was posted.
  */
 function givenBack(lookup: FeeTaxLookup, inv: XenditInvoice, posted: bigint): bigint | null {
-  const back = feeGivenBack(lookup, { fee: minorOrZero(posted, inv.currency), tax: 0 });
+  // Tax withheld is booked on the fee's entry (post-fee.ts) but is not the fee: never given back.
+  const w = lookup.kind === 'found' && lookup.withholding ? lookup.withholding.xendit + lookup.withholding.thirdParty : 0;
+  const back = feeGivenBack(lookup, { fee: minorOrZero(posted - hundredths(toDecimal(w, inv.currency)), inv.currency), tax: 0 });
   return back ? hundredths(toDecimal(back.fee + back.tax, inv.currency)) : null;
 }
 

@@ -7,8 +7,11 @@ import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/ty
 import { toDecimal } from '../money.js';
 import { format, hundredths, type ReportRow, type RowStatus, type TransactionOf } from './rows.js';
 
-/** The VAT on Xendit's fee in hundredths, or why it cannot be read. */
-export type FeeTax = { known: bigint } | { unknown: string };
+/**
+ * The VAT on Xendit's fee in hundredths, and the tax Xendit withheld from the payment besides
+ * (fee.xendit_withholding_tax, fee.third_party_withholding_tax), or why they cannot be read.
+ */
+export type FeeTax = { known: bigint; withheld?: { xendit: bigint; thirdParty: bigint } } | { unknown: string };
 
 /**
  * VAT on Xendit's fee is reported on the payment's transaction, not on the invoice: one more
@@ -17,7 +20,11 @@ export type FeeTax = { known: bigint } | { unknown: string };
 export async function feeTaxFor(transactionOf: TransactionOf, inv: XenditInvoice): Promise<FeeTax> {
   if (!inv.feesPaidAmount) return { known: 0n };
   const lookup = await transactionOf(inv);
-  if (lookup.kind === 'found') return { known: hundredths(toDecimal(lookup.tax, inv.currency)) };
+  if (lookup.kind === 'found') {
+    const h = (minor: number) => hundredths(toDecimal(minor, inv.currency));
+    const w = lookup.withholding;
+    return { known: h(lookup.tax), ...(w ? { withheld: { xendit: h(w.xendit), thirdParty: h(w.thirdParty) } } : {}) };
+  }
   const why =
     lookup.kind === 'not_found'
       ? 'Xendit lists no payment transaction for it'
@@ -60,15 +67,23 @@ export function compare(
   const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
   const charged = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency));
   // What Xendit keeps: its fee plus the VAT on it (without the VAT when it is unknown, and flagged);
-  // nothing when the fee is billed monthly (the invoice still shows fees_paid_amount then).
-  const fee = billedMonthly ? 0n : charged + ('known' in feeTax ? feeTax.known : 0n);
+  // nothing when the fee is billed monthly (the invoice still shows fees_paid_amount then). Tax it
+  // withheld left the balance with the fee, and is booked on the fee's entry (post-fee.ts): counted with it.
+  const w = 'known' in feeTax && feeTax.withheld ? feeTax.withheld : { xendit: 0n, thirdParty: 0n };
+  const withheld = w.xendit + w.thirdParty;
+  const fee = billedMonthly ? 0n : charged + ('known' in feeTax ? feeTax.known : 0n) + withheld;
   const row = { ...base, currency: inv.currency, xenditAmount: format(amount), xenditFee: format(fee) };
+  const withheldNote =
+    withheld > 0n
+      ? `Xendit withheld tax of ${format(withheld)} (xendit_withholding_tax ${format(w.xendit)}, third_party_withholding_tax ${format(w.thirdParty)}), counted in its fee ${format(fee)}`
+      : '';
   const unknownTax = 'unknown' in feeTax ? feeTax.unknown : null;
   const billedNote = billedMonthly
     ? `Xendit's fee${charged > 0n ? ` (${format(charged)} before VAT)` : ''} is billed monthly (Xendit fee bill), not taken from the payment: compared gross`
     : '';
   const result = (status: RowStatus, note: string) => {
-    if (unknownTax === null) return { xenditNet: amount - fee, xeroNet, row: { ...row, status, note: [note, billedNote].filter(Boolean).join('; ') } };
+    if (unknownTax === null)
+      return { xenditNet: amount - fee, xeroNet, row: { ...row, status, note: [note, billedNote, withheldNote].filter(Boolean).join('; ') } };
     // The row cannot say matched (nor that the fee differs: Xero's fee was compared with the fee alone).
     const flagged = status === 'matched' || status === 'fee_differs' ? 'fee_tax_unknown' : status;
     const figures = status === 'matched' ? `; Xendit fee without VAT ${format(fee)}, Xero ${format(xeroFee ?? 0n)}` : '';

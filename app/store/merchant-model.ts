@@ -30,6 +30,8 @@ export interface Merchant {
   clearingAccounts: Record<string, string>;
   /** Expense account (by code) that Xendit's fees are posted to. */
   feeAccountCode: string | null;
+  /** Account (by code) that tax Xendit withholds from a payment is booked to, beside the fee; null: not set (the fee goes to review). */
+  withholdingAccountCode: string | null;
   /** Revenue account (by code) for payments made outside Xero; null when not chosen. */
   salesAccountCode: string | null;
   /** Xero TaxType code on the lines of backend-flow sales (amounts tax-inclusive); null: no tax. */
@@ -251,6 +253,7 @@ export function merchantFromRow(box: SecretBox) {
     clearingCurrency: row.clearing_currency ?? null,
     clearingAccounts: Object.fromEntries(clearing.filter((c) => c.merchant_id === row.id).map((c) => [c.currency, c.account_id])),
     feeAccountCode: row.fee_account_code,
+    withholdingAccountCode: row.withholding_account_code ?? null,
     salesAccountCode: row.sales_account_code,
     salesTaxType: row.sales_tax_type ?? null,
     feePosting: row.fee_posting,

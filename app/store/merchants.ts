@@ -246,6 +246,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
         clearingAccounts: Record<string, string>;
         feeAccountCode: string;
         salesAccountCode: string | null;
+        /** Left as it is when not given. */
+        withholdingAccountCode?: string | null;
       },
       now: Date,
     ): Promise<void> {
@@ -260,6 +262,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
             >`case when clearing_account_id = ${a.clearingAccountId} then coalesce(${given}::text, clearing_currency) else ${given}::text end`,
             fee_account_code: a.feeAccountCode,
             sales_account_code: a.salesAccountCode,
+            ...(a.withholdingAccountCode !== undefined ? { withholding_account_code: a.withholdingAccountCode } : {}),
             updated_at: now,
           })
           .where('id', '=', id)

@@ -27,6 +27,8 @@ export interface Payment {
   amountRecorded: number | null;
   /** VAT Xendit charged on its fee (minor units), deducted on top of the fee. */
   feeTax: number | null;
+  /** Tax Xendit withheld from the payment (minor units), read with feeTax; booked beside the fee, never given back with it. */
+  feeWithheld: number | null;
   /** Xendit's fee exactly as Xendit sent it, when it does not fit the currency's minor unit (fee is then null). */
   feeRaw: string | null;
   /** The part of the amount recorded as a Xero overpayment (merchant opted in). */
@@ -61,6 +63,7 @@ export type NewPayment = Omit<
   | 'feeError'
   | 'amountRecorded'
   | 'feeTax'
+  | 'feeWithheld'
   | 'feeRaw'
   | 'overpaid'
   | 'xeroOverpaymentId'
@@ -106,6 +109,7 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   feeError: r.fee_error,
   amountRecorded: r.amount_recorded === null ? null : int8(r.amount_recorded),
   feeTax: r.fee_tax === null ? null : int8(r.fee_tax),
+  feeWithheld: r.fee_withheld === null || r.fee_withheld === undefined ? null : int8(r.fee_withheld),
   feeRaw: r.fee_raw,
   overpaid: r.overpaid === null ? null : int8(r.overpaid),
   xeroOverpaymentId: r.xero_overpayment_id,
@@ -253,11 +257,11 @@ export function createPaymentStore(db: Db) {
     },
 
     /** setFeeFromTransaction for many payments. */
-    async setFeesFromTransactions(rows: { id: string; fee: number; tax: number; now: Date }[]): Promise<void> {
+    async setFeesFromTransactions(rows: { id: string; fee: number; tax: number; withheld?: number; now: Date }[]): Promise<void> {
       if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.fee}::bigint, ${r.tax}::bigint, ${r.now}::timestamptz)`));
-      await sql`update payments set fee = v.fee, fee_tax = v.tax, fee_raw = null, updated_at = v.now
-                from (values ${values}) as v(id, fee, tax, now) where payments.id = v.id`.execute(db);
+      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.fee}::bigint, ${r.tax}::bigint, ${r.withheld ?? null}::bigint, ${r.now}::timestamptz)`));
+      await sql`update payments set fee = v.fee, fee_tax = v.tax, fee_withheld = v.withheld, fee_raw = null, updated_at = v.now
+                from (values ${values}) as v(id, fee, tax, withheld, now) where payments.id = v.id`.execute(db);
     },
 
     /** getOrCreate for many payments (a group of jobs), in the order asked: one insert, and one read of those that existed. */
@@ -324,9 +328,13 @@ export function createPaymentStore(db: Db) {
       await db.updateTable('payments').set({ fee_tax: feeTax, updated_at: now }).where('id', '=', id).execute();
     },
 
-    /** Xendit's fee and its VAT as its Transactions API reports them (fee_tax set = read; post-fee reuses them). */
-    async setFeeFromTransaction(id: string, f: { fee: number; tax: number }, now: Date): Promise<void> {
-      await db.updateTable('payments').set({ fee: f.fee, fee_tax: f.tax, fee_raw: null, updated_at: now }).where('id', '=', id).execute();
+    /** Xendit's fee, its VAT and any tax it withheld as its Transactions API reports them (fee_tax set = read; post-fee reuses them). */
+    async setFeeFromTransaction(id: string, f: { fee: number; tax: number; withheld?: number }, now: Date): Promise<void> {
+      await db
+        .updateTable('payments')
+        .set({ fee: f.fee, fee_tax: f.tax, fee_withheld: f.withheld ?? null, fee_raw: null, updated_at: now })
+        .where('id', '=', id)
+        .execute();
     },
 
     async markFeeNotNeeded(id: string, now: Date): Promise<void> {

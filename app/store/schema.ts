@@ -36,6 +36,8 @@ export interface MerchantsTable {
   /** clearing_account_id's currency; null until known (migration 20261206T1540). */
   clearing_currency: ColumnType<string | null, string | null | undefined, string | null>;
   fee_account_code: string | null;
+  /** Migration 20261206T1930: where tax Xendit withholds is booked; null: not set. */
+  withholding_account_code: string | null;
   sales_account_code: string | null;
   /** Xero TaxType on backend-flow sales (LineAmountTypes Inclusive); null: no tax. */
   sales_tax_type: ColumnType<string | null, string | null | undefined, string | null>;
@@ -131,6 +133,8 @@ export interface PaymentsTable {
   fee_error: string | null;
   amount_recorded: Int8 | null;
   fee_tax: Int8 | null;
+  /** Migration 20261206T1930: tax Xendit withheld, read with fee_tax; null: none read. */
+  fee_withheld: Int8 | null;
   fee_raw: string | null;
   overpaid: Int8 | null;
   xero_overpayment_id: string | null;

@@ -256,7 +256,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
         .filter((r) => r.path.startsWith('/api.xro/'));
       assert.deepEqual(
         calls.map((r) => `${r.method} ${r.path}`).sort(),
-        ['GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Organisation'],
+        ['GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Accounts', 'GET /api.xro/2.0/Organisation'],
         'saving checks the choices against Xero once',
       );
       const saved = (await h.stores.merchants.byId(m.id))!;

@@ -141,7 +141,7 @@ describeEachDatabase("Xendit's fee from the payment's transaction", ({ db }) => 
       const p = await payment(x.id);
       assert.equal(p?.syncState, 'recorded', 'the payment itself is in Xero');
       assert.equal(p?.feeState, 'needs_review');
-      assert.match(p?.feeError ?? '', /withheld tax .*no account to book withholding tax to is configured/);
+      assert.match(p?.feeError ?? '', /withheld tax .*no withholding tax account is configured \(the merchant's Accounts: "Withholding tax account"\)/);
       assert.match(p?.feeError ?? '', /clearing account ends at 142171 IDR/, '150 000 − 4 350 − 479 − 3 000: what Xendit settles');
       assert.equal(p?.feeTax, null, 'not kept: a Retry reads the transaction again');
       assert.equal(txns().length, 0, 'fee and VAT alone would leave the clearing account 3 000 above what Xendit settles');

@@ -28,7 +28,7 @@ describe('balances of an organisation with a base currency Xendit does not charg
   } as unknown as XeroGateway;
   const xendit = {
     getBalance: async (_key: string, _currency: string, type = 'CASH') => (type === 'CASH' ? 245050 : 0),
-    unsettledPayments: async () => ({ gross: 0, fees: 0 }),
+    unsettledPayments: async () => ({ gross: 0, fees: 0, withheld: 0 }),
     pendingWithdrawals: async () => ({ amount: 0 }),
   } as unknown as XenditGateway;
   const known: ClearingEntries = new Map([

@@ -14,6 +14,9 @@ const AccountsForm = z.object({
   salesAccountCode: storableText(20)
     .trim()
     .transform((v) => v || null),
+  withholdingAccountCode: storableText(20)
+    .trim()
+    .transform((v) => v || null),
 });
 const Currency = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { error: 'errors:currencyChoose' }) });
 
@@ -42,6 +45,7 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
       clearingAccountId: merchant.clearingAccountId,
       feeAccountCode: merchant.feeAccountCode ?? '',
       salesAccountCode: merchant.salesAccountCode ?? '',
+      withholdingAccountCode: merchant.withholdingAccountCode ?? '',
     };
     for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) values[`clearing_${currency}`] = accountId;
     return { merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, status: merchant.status }, view, values };
@@ -68,6 +72,7 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
       clearingAccountId: str(req.body.clearingAccountId),
       feeAccountCode: str(req.body.feeAccountCode),
       salesAccountCode: str(req.body.salesAccountCode),
+      withholdingAccountCode: str(req.body.withholdingAccountCode),
     };
     const clearingAccounts = perCurrency(req.body);
     for (const [currency, accountId] of Object.entries(clearingAccounts)) values[`clearing_${currency}`] = accountId;

@@ -1,4 +1,4 @@
-/** Step 3 of a merchant's setup: the clearing, fee and sales accounts in Xero. */
+/** Step 3 of a merchant's setup: the clearing, fee, sales and withholding tax accounts in Xero. */
 import type { User } from '../../store/users.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
@@ -16,10 +16,15 @@ export interface AccountsView {
   bankAccounts: XeroBankAccount[];
   expenseAccounts: XeroLedgerAccount[];
   revenueAccounts: XeroLedgerAccount[];
+  /** What tax Xendit withholds may be booked to: current assets (a creditable tax the merchant claims back) or expenses. */
+  withholdingAccounts: XeroLedgerAccount[];
   /** Currencies a clearing account can be chosen for: those of the bank accounts, base first. */
   currencies: string[];
   warnings: Message[];
 }
+
+/** Asset account types (xero_accounting.yaml AccountType) a tax withheld and claimed back belongs to. */
+const WITHHOLDING_ASSET_TYPES = new Set(['CURRENT', 'PREPAYMENT']);
 
 const currencyOf = (a: XeroBankAccount | undefined, base: string) => a?.currencyCode || base;
 
@@ -44,11 +49,12 @@ function currencyWarnings(
 }
 
 export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<AccountsView> {
-  const [org, bankAccounts, expenseAccounts, revenueAccounts, activity] = await Promise.all([
+  const [org, bankAccounts, expenseAccounts, revenueAccounts, assetAccounts, activity] = await Promise.all([
     xeroCall(() => deps.xero.getOrganisation(merchant.xero)),
     xeroCall(() => deps.xero.listBankAccounts(merchant.xero)),
     xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'EXPENSE')),
     xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'REVENUE')),
+    xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'ASSET')),
     deps.stores.merchants.activity(merchant.id),
   ]);
   const base = org.baseCurrency;
@@ -58,6 +64,8 @@ export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merch
     bankAccounts,
     expenseAccounts,
     revenueAccounts,
+    // Not a bank account (Spend Money lines are never coded to one), a fixed asset or stock.
+    withholdingAccounts: [...assetAccounts.filter((a) => WITHHOLDING_ASSET_TYPES.has(a.type)), ...expenseAccounts],
     currencies,
     warnings: currencyWarnings(merchant, bankAccounts, base, activity.currencies),
   };
@@ -68,7 +76,13 @@ export async function saveAccounts(
   deps: MerchantOnboardingDeps,
   actor: User,
   merchantId: string,
-  input: { clearingAccountId: string; clearingAccounts: Record<string, string>; feeAccountCode: string; salesAccountCode: string | null },
+  input: {
+    clearingAccountId: string;
+    clearingAccounts: Record<string, string>;
+    feeAccountCode: string;
+    salesAccountCode: string | null;
+    withholdingAccountCode: string | null;
+  },
 ): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   const view = await accountsView(deps, merchant);
@@ -85,6 +99,8 @@ export async function saveAccounts(
   if (!view.expenseAccounts.some((a) => a.code === input.feeAccountCode)) errors.feeAccountCode = 'errors:expenseAccountChoose';
   if (input.salesAccountCode !== null && !view.revenueAccounts.some((a) => a.code === input.salesAccountCode))
     errors.salesAccountCode = 'errors:revenueAccountChoose';
+  if (input.withholdingAccountCode !== null && !view.withholdingAccounts.some((a) => a.code === input.withholdingAccountCode))
+    errors.withholdingAccountCode = 'errors:withholdingAccountChoose';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
   const now = deps.clock();
   // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
@@ -97,6 +113,7 @@ export async function saveAccounts(
       .join(' '),
     feeAccountCode: input.feeAccountCode,
     salesAccountCode: input.salesAccountCode,
+    withholdingAccountCode: input.withholdingAccountCode,
   });
   deps.logger.info({ merchantId, by: actor.id }, 'merchant accounts saved');
   return (await deps.stores.merchants.byId(merchant.id))!;

@@ -44,7 +44,7 @@ export interface BalanceRow {
    * could not be asked (then left out of `xendit`, and said so).
    */
   held: number | null;
-  /** Paid and not settled yet, net of the fee Xendit will take at settlement; null when not known. */
+  /** Paid and not settled yet, net of the fee and the tax withheld Xendit will take at settlement; null when not known. */
   unsettled: number | null;
   /** What Xero should hold: cash + held + unsettled; null unless cash and unsettled are known. */
   xendit: number | null;
@@ -123,8 +123,10 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
         orNull(deps, merchant, 'xendit unsettled payments', () => deps.xendit.unsettledPayments(key, currency, since)),
         orNull(deps, merchant, 'xendit pending withdrawals', () => deps.xendit.pendingWithdrawals(key, currency)),
       ]);
-      // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at settlement.
-      const unsettled = pending ? pending.gross - (merchant.xenditFeeBilling === 'invoiced' ? 0 : pending.fees) : null;
+      // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at
+      // settlement. Tax it withholds is not its fee: kept back whatever the billing (as the report
+      // and post-fee count it beside the fee).
+      const unsettled = pending ? pending.gross - (merchant.xenditFeeBilling === 'invoiced' ? 0 : pending.fees) - pending.withheld : null;
       const xendit = cash !== null && unsettled !== null ? cash + (held ?? 0) + unsettled : null;
       const pendingWithdrawals = inFlight ? inFlight.amount : null;
       const clearingId = clearingAccountFor(merchant, currency);

@@ -39,7 +39,15 @@ const unsettledSchema = z.object({
   cashflow: z.string().nullish(),
   settlement_status: z.string().nullish(),
   amount: z.number(),
-  fee: z.object({ xendit_fee: z.number().nullish(), value_added_tax: z.number().nullish() }).nullish(),
+  fee: z
+    .object({
+      xendit_fee: z.number().nullish(),
+      value_added_tax: z.number().nullish(),
+      // xendit-node FeeResponse: optional, "if applicable" (e.g. Philippine merchants).
+      xendit_withholding_tax: z.number().nullish(),
+      third_party_withholding_tax: z.number().nullish(),
+    })
+    .nullish(),
 });
 
 /** A withdrawal requested and not sent yet (xendit-node TransactionResponse). */
@@ -88,6 +96,7 @@ export function balanceCalls(
       const minor = minorReader(currency);
       let gross = 0;
       let fees = 0;
+      let withheld = 0;
       const query = { types: ['PAYMENT'], statuses: ['SUCCESS'], currency, created: { gte: since } };
       const complete = await everyPage(call, secretKey, 'unsettledPayments', query, UNSETTLED_MAX_PAGES, (row) => {
         const t = unsettledSchema.safeParse(row);
@@ -95,8 +104,11 @@ export function balanceCalls(
         if (t.data.settlement_status !== 'PENDING' || (t.data.cashflow && t.data.cashflow !== 'MONEY_IN')) return;
         gross += minor(t.data.amount, 'amount');
         fees += minor(t.data.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.data.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
+        withheld +=
+          minor(t.data.fee?.xendit_withholding_tax ?? 0, 'fee.xendit_withholding_tax') +
+          minor(t.data.fee?.third_party_withholding_tax ?? 0, 'fee.third_party_withholding_tax');
       });
-      return complete ? { gross, fees } : null;
+      return complete ? { gross, fees, withheld } : null;
     },
 
     async listWithdrawals(secretKey, q) {

@@ -295,10 +295,11 @@ export interface XenditGateway {
   checkSecretKey(secretKey: string): Promise<XenditPermission[]>;
   /**
    * Payments in this currency made since `since` that Xendit has not settled into the balance yet
-   * (Transactions API settlement_status PENDING): their amounts and Xendit's fees with VAT, minor
+   * (Transactions API settlement_status PENDING): their amounts, Xendit's fees with VAT, and the tax
+   * it withheld from them (fee.xendit_withholding_tax + fee.third_party_withholding_tax), minor
    * units. Null when there are more than the gateway reads.
    */
-  unsettledPayments(secretKey: string, currency: Currency, since: Date): Promise<{ gross: number; fees: number } | null>;
+  unsettledPayments(secretKey: string, currency: Currency, since: Date): Promise<{ gross: number; fees: number; withheld: number } | null>;
   /** The Xendit business a key belongs to, when its account has an invoice or transaction to tell; else null. */
   businessOf(secretKey: string): Promise<string | null>;
 }

@@ -17,9 +17,12 @@ export function accountCalls({
 
     async listAccountsOfClass(creds, accountClass) {
       const res = await call(creds, 'listAccountsOfClass', (api) => api.getAccounts(creds.tenantId, undefined, `Class=="${accountClass}"`));
-      return (res.body.accounts ?? [])
-        .filter((a) => String(a._class) === accountClass && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code)
-        .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }));
+      return (
+        (res.body.accounts ?? [])
+          // SystemAccount: "If this is a system account then this element is returned" (xero_accounting.yaml Account).
+          .filter((a) => String(a._class) === accountClass && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code && !a.systemAccount)
+          .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }))
+      );
     },
 
     async createBankAccount(creds, account, idempotencyKey) {

@@ -375,7 +375,8 @@ export interface XeroGateway {
   findPaymentsByReferences(creds: XeroCredentials, references: string[]): Promise<XeroPayment[]>;
   listBankAccounts(creds: XeroCredentials): Promise<XeroBankAccount[]>;
   /** Active accounts of that class that have a code (fees go to EXPENSE, sales to REVENUE). */
-  listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE'): Promise<XeroLedgerAccount[]>;
+  /** ACTIVE accounts of the class that have a code; system accounts (Accounts Receivable, Payable, …) left out, as no line may be coded to them. */
+  listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE' | 'ASSET'): Promise<XeroLedgerAccount[]>;
   createBankAccount(creds: XeroCredentials, account: NewXeroBankAccount, idempotencyKey: string): Promise<XeroBankAccount>;
   /** ACTIVE tax rates that can apply to revenue accounts (CanApplyToRevenue), NONE included. */
   listSalesTaxRates(creds: XeroCredentials): Promise<XeroTaxRate[]>;

@@ -55,13 +55,16 @@ export function postFeeJob(deps: PostFeeDeps) {
       return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     let fee: number;
     let tax: number;
+    let withheld = 0;
     if (payment.feeTax !== null) {
       // Read from the transaction by an earlier attempt (and kept): a retry posts the same figures.
       fee = payment.fee ?? 0;
       tax = payment.feeTax;
+      withheld = payment.feeWithheld ?? 0;
+      if (withheld > 0 && !merchant.withholdingAccountCode) return needsReview(deps, payment, NO_WITHHOLDING_ACCOUNT);
     } else if (deps.xendit && merchant.xenditSecretKey) {
       // Never the callback's fees_paid_amount: 0 or absent there does not mean Xendit took no fee.
-      ({ fee, tax } = await feeFromTransactionOrReview(deps, deps.xendit, merchant, payment));
+      ({ fee, tax, withheld } = await feeFromTransactionOrReview(deps, deps.xendit, merchant, payment));
     } else {
       if (payment.feeRaw !== null) {
         const unit = unitOf(payment.currency);
@@ -74,11 +77,12 @@ export function postFeeJob(deps: PostFeeDeps) {
       fee = payment.fee ?? 0;
       tax = 0;
     }
-    if (fee + tax <= 0) return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
+    if (fee + tax + withheld <= 0) return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
     if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
+    const withholding = withheld > 0 ? { amount: withheld, accountCode: merchant.withholdingAccountCode! } : undefined;
 
     try {
-      const txnId = await postOnce(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode });
+      const txnId = await postOnce(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode, ...(withholding ? { withholding } : {}) });
       await deps.stores.payments.markFeePosted(payment.id, txnId, deps.clock());
       deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
     } catch (err) {
@@ -116,19 +120,24 @@ export async function feeBillingWhenPaid(deps: Pick<PostFeeDeps, 'stores'>, merc
   return (await deps.stores.feeBills.billingAt(merchant))(payment.paidAt);
 }
 
+/** Why a fee with tax withheld waits for a person: the setting that would book it. */
+const NO_WITHHOLDING_ACCOUNT =
+  'Xendit withheld tax from this payment besides its fee and VAT, and no withholding tax account is configured (the merchant\'s Accounts: "Withholding tax account")';
+
 /** How long after the payment Xendit's ledger may still not list its transaction. */
 export const LEDGER_LAG_MS = 60 * 60_000;
 
 /**
- * Xendit's fee and the VAT on it, read once from the payment's transaction and kept on the payment.
- * Not listed yet: retried for an hour after the payment, then a person looks; never taken as "no fee".
+ * Xendit's fee, the VAT on it and any tax it withheld, read once from the payment's transaction and
+ * kept on the payment. Not listed yet: retried for an hour after the payment, then a person looks;
+ * never taken as "no fee".
  */
 async function feeFromTransactionOrReview(
   deps: PostFeeDeps,
   xendit: XenditGateway,
   merchant: Merchant,
   payment: Payment,
-): Promise<{ fee: number; tax: number }> {
+): Promise<{ fee: number; tax: number; withheld: number }> {
   const feeText = `Xendit's fee for ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`;
   let lookup: FeeTaxLookup;
   let externalId: string | null;
@@ -195,17 +204,18 @@ async function feeFromTransactionOrReview(
         `Xendit kept something the gateway does not know of; ${feeText} not posted: check the transaction at Xendit and post what it kept by hand`,
     );
   }
-  if (withheld > 0) {
+  if (withheld > 0 && !merchant.withholdingAccountCode) {
+    // Not kept: once the account is set, a Retry reads the transaction again.
     const parts = `xendit_withholding_tax ${money(lookup.withholding?.xendit ?? 0)}, third_party_withholding_tax ${money(lookup.withholding?.thirdParty ?? 0)}`;
     return needsReview(
       deps,
       payment,
-      `Xendit withheld tax from ${which} (${parts}) besides its fee and VAT, and no account to book withholding tax to is configured: ` +
-        `${kept} not posted; post them by hand so the clearing account ends at ${money(payment.amount - lookup.fee - lookup.tax - withheld)}`,
+      `Xendit withheld tax from ${which} (${parts}) besides its fee and VAT, and no withholding tax account is configured (the merchant's Accounts: "Withholding tax account"): ` +
+        `${kept} not posted; set it and Retry, or post them by hand (Reference ${feeReference(payment.xenditInvoiceId)}) so the clearing account ends at ${money(payment.amount - lookup.fee - lookup.tax - withheld)}`,
     );
   }
-  await deps.stores.payments.setFeeFromTransaction(payment.id, { fee: lookup.fee, tax: lookup.tax }, deps.clock());
-  return { fee: lookup.fee, tax: lookup.tax };
+  await deps.stores.payments.setFeeFromTransaction(payment.id, { fee: lookup.fee, tax: lookup.tax, ...(withheld ? { withheld } : {}) }, deps.clock());
+  return { fee: lookup.fee, tax: lookup.tax, withheld };
 }
 
 /** How long after the payment a fee Xendit shows PENDING with no figures is waited for, before a person looks. */
@@ -223,9 +233,14 @@ export interface FeeFigures {
   fee: number;
   tax: number;
   feeAccountCode: string;
+  /** Tax Xendit withheld, booked on the fee's entry to its own account (never given back with the fee). */
+  withholding?: { amount: number; accountCode: string };
 }
 
-/** The fee line and, when Xendit charged VAT on its fee, a line of its own for that tax. */
+/**
+ * The fee line and, when Xendit charged VAT on its fee, a line of its own for that tax; then the
+ * tax Xendit withheld, to the withholding tax account (no tax on it: the entry is NoTax).
+ */
 export function feeLines(payment: Payment, f: FeeFigures) {
   const lines = [{ description: `Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: f.feeAccountCode, amount: toDecimal(f.fee, payment.currency) }];
   if (f.tax > 0)
@@ -233,6 +248,12 @@ export function feeLines(payment: Payment, f: FeeFigures) {
       description: `VAT on Xendit fee, invoice ${payment.xenditInvoiceId}`,
       accountCode: f.feeAccountCode,
       amount: toDecimal(f.tax, payment.currency),
+    });
+  if (f.withholding)
+    lines.push({
+      description: `Tax withheld by Xendit, invoice ${payment.xenditInvoiceId}`,
+      accountCode: f.withholding.accountCode,
+      amount: toDecimal(f.withholding.amount, payment.currency),
     });
   return lines.filter((l) => l.amount !== toDecimal(0, payment.currency));
 }
@@ -313,10 +334,11 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
   const narration = feeReference(payment.xenditInvoiceId);
   const entry: FeeEntry = { kind: 'journal', accountId: clearingAccountFor(merchant, payment.currency) };
   const lines = feeLines(payment, f);
+  const kept = f.fee + f.tax + (f.withholding?.amount ?? 0);
   lines.push({
-    description: `Xendit fee and VAT kept from invoice ${payment.xenditInvoiceId}`,
-    accountCode: await journalClearingCode(deps, merchant, payment, f.fee + f.tax, 'fee'),
-    amount: `-${toDecimal(f.fee + f.tax, payment.currency)}`,
+    description: `Xendit fee and VAT${f.withholding ? ' and tax withheld' : ''} kept from invoice ${payment.xenditInvoiceId}`,
+    accountCode: await journalClearingCode(deps, merchant, payment, kept, 'fee'),
+    amount: `-${toDecimal(kept, payment.currency)}`,
   });
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   const created = await sendOnce(

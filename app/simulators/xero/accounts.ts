@@ -13,7 +13,14 @@ import { type SimAccount, type SimAccountType, type SimOrganisation } from './st
 
 export function addAccount(
   o: SimOrganisation,
-  a: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean },
+  a: {
+    code: string;
+    name: string;
+    type: SimAccountType;
+    currencyCode?: string;
+    enablePaymentsToAccount?: boolean;
+    systemAccount?: SimAccount['systemAccount'];
+  },
 ): SimAccount {
   const account: SimAccount = {
     accountId: randomUUID(),
@@ -23,6 +30,7 @@ export function addAccount(
     currencyCode: a.type === 'BANK' ? (a.currencyCode ?? o.baseCurrency) : undefined,
     status: 'ACTIVE',
     enablePaymentsToAccount: a.enablePaymentsToAccount ?? false,
+    ...(a.systemAccount ? { systemAccount: a.systemAccount } : {}),
   };
   o.accounts.push(account);
   return account;
@@ -95,6 +103,7 @@ export function accountJson(a: SimAccount, o: SimOrganisation) {
     Class:
       a.type === 'REVENUE' ? 'REVENUE' : a.type === 'EXPENSE' ? 'EXPENSE' : a.type === 'LIABILITY' ? 'LIABILITY' : a.type === 'EQUITY' ? 'EQUITY' : 'ASSET',
     ReportingCode: a.type === 'BANK' ? 'ASS.CUR.CAS.CAS' : '',
+    ...(a.systemAccount ? { SystemAccount: a.systemAccount } : {}),
     HasAttachments: false,
     UpdatedDateUTC: msDate(o.createdAt),
     AddToWatchlist: false,

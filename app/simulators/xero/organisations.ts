@@ -38,7 +38,7 @@ export function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: 
   addAccount(created, { code: '090', name: 'Xendit', type: 'BANK' });
   addAccount(created, { code: '091', name: 'Business Savings Account', type: 'BANK' });
   addAccount(created, { code: '200', name: 'Sales', type: 'REVENUE' });
-  addAccount(created, { code: '610', name: 'Accounts Receivable', type: 'CURRENT' });
+  addAccount(created, { code: '610', name: 'Accounts Receivable', type: 'CURRENT', systemAccount: 'DEBTORS' });
   addAccount(created, { code: '404', name: 'Bank Fees', type: 'EXPENSE' });
   state.orgs.set(tenantId, created);
   return created;

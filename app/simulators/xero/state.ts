@@ -27,6 +27,8 @@ export interface SimAccount {
   bankAccountNumber?: string; // BANK accounts only
   status: 'ACTIVE' | 'ARCHIVED';
   enablePaymentsToAccount: boolean;
+  /** Xero's SystemAccount (xero_accounting.yaml Account.SystemAccount; its example: 610 Accounts Receivable is DEBTORS). */
+  systemAccount?: 'DEBTORS' | 'CREDITORS';
 }
 
 export interface SimLineItem {
