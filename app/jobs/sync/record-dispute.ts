@@ -68,7 +68,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
         reason: 'chargeback',
         refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
       },
-      { lookFirst: ranBefore(job) },
+      { lookFirst: ranBefore(job), jobId: job.id },
     );
   };
 }
