@@ -37,7 +37,8 @@ export const USAGE = `Usage: npm run cli -- <command>
   merchants list [--json]
   merchants disable ID
       Its payment links make no new payments; callbacks, refunds and withdrawals of payments
-      already made are still recorded.
+      already made are still recorded. One still onboarding stays off: its connect link stops
+      working and finishing its setup does not make it active.
   merchants enable ID
       Undoes disable: active again when its setup is complete, else onboarding until it is.
   merchants fee-posting ID bank_transaction|manual_journal|off
