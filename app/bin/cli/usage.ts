@@ -74,7 +74,8 @@ export const USAGE = `Usage: npm run cli -- <command>
       paid ones are queued for recording in Xero (the worker records them), expired ones closed.
   secrets reseal
       Seals every stored secret again with SECRETS_KEY (after a rotation: the old key in
-      SECRETS_KEY_PREVIOUS), bound to its row and column. Exit code 1 if a value opens with no key.
+      SECRETS_KEY_PREVIOUS), bound to its row and column, in one transaction; the old Xendit key
+      in a queued retire-xendit-key job too. Exit code 1 if a value opens with no key.
   jobs list [--state queued|running|done|needs_review] [--json]
   jobs replay ID
       Runs a needs_review or done job again (after fixing what it needed), with fresh attempts.
