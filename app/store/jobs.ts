@@ -81,6 +81,34 @@ export async function requeueJobs(
   return Number((await q.executeTakeFirst()).numUpdatedRows);
 }
 
+/**
+ * The final statement of one whose CTE `marked` returns payments just marked (id, merchant_id,
+ * xendit_invoice_id, sync_state, updated_at): the refund and chargeback jobs that gave up waiting
+ * for one of them to reach Xero (in review, or done without booking; record-refund.ts `waitFor`)
+ * are queued again, once (the mark is dropped), in the same commit that records the payment. Not
+ * one whose refund row Xero refused or that is booked (any row state but pending).
+ */
+export function requeueWaiting() {
+  return sql`update jobs set state = 'queued', attempts = 0, run_at = marked.updated_at, locked_until = null, last_error = null,
+      updated_at = marked.updated_at,
+      payload = jsonb_set(jobs.payload - 'waitsFor', '{retry}', to_jsonb(coalesce((jobs.payload->>'retry')::int, 0) + 1))
+    from marked
+    where marked.sync_state = 'recorded'
+      and jobs.payload ? 'waitsFor'
+      and jobs.merchant_id = marked.merchant_id
+      and jobs.payload->>'waitsFor' = marked.xendit_invoice_id
+      and jobs.kind in ('record-refund', 'record-dispute')
+      and jobs.state in ('needs_review', 'done')
+      and not exists (
+        select 1 from refunds r
+        where r.merchant_id = jobs.merchant_id
+          and r.xendit_refund_id = coalesce(jobs.payload->>'xenditRefundId', jobs.payload->>'xenditDisputeId')
+          and r.state <> 'pending')`;
+}
+
+/** What requeueWaiting needs the CTE `marked` to return. */
+export const MARKED_COLUMNS = ['id', 'merchant_id', 'xendit_invoice_id', 'sync_state', 'updated_at'] as const;
+
 /** The merchant's queued jobs that were put off (while their Xero connection was gone) are due now. */
 export async function bringForward(db: Db, merchantId: string, now: Date): Promise<void> {
   await db
@@ -231,6 +259,18 @@ export function createJobStore(db: Db) {
           .execute();
       }
       return held;
+    },
+
+    /**
+     * This job (a refund's or a chargeback's) waits for the payment of this Xendit invoice to reach
+     * Xero: should it give up first, the commit that records the payment queues it again (requeueWaiting).
+     */
+    async waitFor(id: number, xenditInvoiceId: string): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({ payload: sql`payload || jsonb_build_object('waitsFor', ${xenditInvoiceId}::text)` })
+        .where('id', '=', id)
+        .execute();
     },
 
     insert(row: NewJobRow): Promise<boolean> {

@@ -39,7 +39,8 @@ export interface RetiredXenditKey {
 /** Builds the job that retires a key (the caller names its kind: stores never do). */
 export type RetireXenditKey = (old: RetiredXenditKey) => NewJobRow;
 
-const retiredKeyContext = (merchantId: string) => secretContext('jobs', 'retired_xendit_key', merchantId);
+/** Where a retire job's old Xendit key is sealed (bound to the merchant, not to the job's row). */
+export const retiredKeyContext = (merchantId: string) => secretContext('jobs', 'retired_xendit_key', merchantId);
 
 export function createMerchantStore(db: Db, box: SecretBox) {
   const toMerchant = merchantFromRow(box);

@@ -2,7 +2,7 @@ import { sql, type Expression, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { FeeEntryKind, FeeState, PaymentsTable, SyncState } from './schema.js';
 import { int8 } from './int8.js';
-import type { NewJobRow } from './jobs.js';
+import { MARKED_COLUMNS, requeueWaiting, type NewJobRow } from './jobs.js';
 import type { Currency } from '../money.js';
 
 export interface Payment {
@@ -196,15 +196,16 @@ export function createPaymentStore(db: Db) {
             updated_at: now,
           })
           .where('id', '=', p.id);
-      if (!feeJob) return void (await marked(db).execute());
       // One statement (a data-modifying WITH) is as atomic as a transaction, in one round trip
-      // instead of four (BEGIN, update, insert, COMMIT).
-      await db
-        .with('marked', () => marked(db).returning('id'))
-        .insertInto('jobs')
-        .values(feeJob)
-        .onConflict((oc) => oc.column('dedupe_key').doNothing())
-        .execute();
+      // instead of four (BEGIN, update, insert, COMMIT). Its refunds that gave up waiting for it
+      // are queued again in it too (requeueWaiting).
+      const fee = feeJob
+        ? sql`, fee as (${db
+            .insertInto('jobs')
+            .values(feeJob)
+            .onConflict((oc) => oc.column('dedupe_key').doNothing())})`
+        : sql``;
+      await sql`with marked as (${marked(db).returning(MARKED_COLUMNS)})${fee} ${requeueWaiting()}`.execute(db);
     },
 
     /*
@@ -216,11 +217,14 @@ export function createPaymentStore(db: Db) {
     async markAllInXero(rows: { id: string; xeroPaymentId: string; fee: 'pending' | 'not_needed'; now: Date; feeJob?: NewJobRow }[]): Promise<void> {
       if (rows.length === 0) return;
       const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.xeroPaymentId}::text, ${r.fee}::text, ${r.now}::timestamptz)`));
+      // The payments' refunds that gave up waiting for them are queued again in the same statement.
       const update = (q: Db) =>
-        sql`update payments set xero_payment_id = v.xid, amount_recorded = null, overpaid = null, xero_overpayment_id = null,
+        sql`with marked as (update payments set xero_payment_id = v.xid, amount_recorded = null, overpaid = null, xero_overpayment_id = null,
               sync_state = 'recorded', last_error = null, fee_state = ${feeStateOnce(sql.ref('payments.fee_state'), sql.ref('v.fee'))},
               xero_attempt_at = null, updated_at = v.now
-            from (values ${values}) as v(id, xid, fee, now) where payments.id = v.id`.execute(q);
+            from (values ${values}) as v(id, xid, fee, now) where payments.id = v.id
+            returning ${sql.join(MARKED_COLUMNS.map((c) => sql.ref(`payments.${c}`)))})
+          ${requeueWaiting()}`.execute(q);
       const feeJobs = rows.flatMap((r) => (r.feeJob ? [r.feeJob] : []));
       if (feeJobs.length === 0) return void (await update(db));
       await db.transaction().execute(async (trx) => {

@@ -131,6 +131,38 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     assert.equal((await idr()).balanced, true);
   });
 
+  it('a chargeback whose payment is not in Xero yet (Xero down until its job gave up) gives up waiting too; the commit that records the payment queues it again, booked once', async () => {
+    h.sims.xero.faults.failNext(10_000, 503, { path: '/api.xro/2.0/Payments' });
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+    const jobOf = async (kind: string) => (await h.stores.jobs.list()).find((j) => j.kind === kind)!;
+    for (let i = 0; i < 60 && (await jobOf('record-payment')).state !== 'needs_review'; i++) {
+      h.clock.advance(9 * 3600_000);
+      await h.worker.drain();
+    }
+    assert.equal((await jobOf('record-payment')).state, 'needs_review');
+    const { id } = await h.sims.xendit.dispute(x.id, { amount: 100_000, sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    assert.equal((await row(id))?.state, 'pending', 'its row made, waiting for the payment');
+    for (let i = 0; i < 60 && (await disputeJobs())[0].state !== 'needs_review'; i++) {
+      h.clock.advance(9 * 3600_000);
+      await h.worker.drain();
+    }
+    assert.match((await disputeJobs())[0].lastError ?? '', /^gave up after \d+ attempts: .*not in Xero yet/);
+
+    h.sims.xero.faults.reset();
+    assert.equal(await h.stores.jobs.replay((await jobOf('record-payment')).id, h.clock()), true);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+    await bookedOnce(id);
+    assert.equal((await disputeJobs())[0].state, 'done');
+    await list();
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    await bookedOnce(id);
+  });
+
   it('an earlier event read after the dispute was lost hands it to the LOST job: both webhooks at once book once', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.dispute(x.id, { amount: 100_000, sendWebhook: false });

@@ -118,6 +118,36 @@ for (const engine of ENGINES) {
       assert.equal(after.find((m: { id: string }) => m.id === id).status, 'disabled');
     });
 
+    it('disables a merchant still onboarding (no Xendit key, no clearing account): it stays disabled when its setup is finished, until enabled', async () => {
+      const statusOf = async (id: string) => JSON.parse((await cli('merchants', 'list', '--json')).out).find((m: { id: string }) => m.id === id).status;
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLO1', '--json']))).out);
+      const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+      try {
+        await sql`update merchants set xendit_secret_key_enc = null, clearing_account_id = null, status = 'onboarding' where id = ${id}`.execute(opened.db);
+        const disabled = await cli('merchants', 'disable', id);
+        assert.equal(disabled.code, 0, disabled.err);
+        assert.match(disabled.out, /while it was still onboarding: it takes no payments, its connect link no longer works/);
+        assert.match(disabled.out, new RegExp(`Undo with: merchants enable ${id}`));
+        assert.equal(await statusOf(id), 'disabled');
+
+        // Its setup finished meanwhile (the admin's steps): it does not become active on its own.
+        const [row] = await sql<{ clearing_account_id: string }>`select clearing_account_id from merchants where id = ${id}`
+          .execute(opened.db)
+          .then((r) => r.rows);
+        assert.equal(row.clearing_account_id, null);
+        await sql`update merchants set clearing_account_id = 'acc-clearing' where id = ${id}`.execute(opened.db);
+        await withStores(async (stores) => assert.equal(await stores.merchants.activateIfComplete(id, new Date()), false));
+        assert.equal(await statusOf(id), 'disabled');
+
+        const enabled = await cli('merchants', 'enable', id);
+        assert.equal(enabled.code, 0, enabled.err);
+        assert.match(enabled.out, /onboarding\. Finish its setup/, 'no Xendit key yet');
+        assert.equal(await statusOf(id), 'onboarding');
+      } finally {
+        await opened.close();
+      }
+    });
+
     it('prints every URL to set in Xendit: invoice callbacks, refund and dispute webhooks', async () => {
       const r = await cli(...addArgs(['--short-code', '!CLU1']));
       assert.equal(r.code, 0, r.err);
@@ -139,8 +169,7 @@ for (const engine of ENGINES) {
       assert.equal(await statusOf(id), 'active');
       assert.match((await cli('merchants', 'enable', id)).out, /is active, not disabled/);
 
-      // Its setup not complete (a disabled merchant cannot be: the schema refuses it, so this is the
-      // state an interrupted enable leaves): it stays onboarding, not taking payments.
+      // Its setup not complete (the state an interrupted enable leaves): it stays onboarding, not taking payments.
       const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
       try {
         await sql`update merchants set clearing_account_id = null, status = 'onboarding' where id = ${id}`.execute(opened.db);

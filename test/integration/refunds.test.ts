@@ -356,6 +356,50 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(notes().length, 0);
   });
 
+  it('a refund whose job gave up waiting for its payment (the PAID callback days late): the commit that records the payment queues it again, booked once', async () => {
+    const { x, id } = await refundedBeforeRecorded();
+    const job = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
+    for (let i = 0; i < 40 && (await job()).state !== 'needs_review'; i++) {
+      h.clock.advance(9 * 3600_000);
+      await h.worker.drain();
+    }
+    assert.equal((await job()).state, 'needs_review', 'gave up waiting');
+    assert.match((await job()).lastError ?? '', /payment is not recorded yet/);
+
+    await paidCallback(h, x);
+    await h.worker.drain();
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(notes().length, 1);
+    assert.equal(cashRefunds().length, 1);
+    await list();
+    await h.worker.drain();
+    await webhook(id).expect(200, { received: true, duplicate: true });
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'booked once');
+    assert.equal(cashRefunds().length, 1);
+  });
+
+  it('the same for two payments recorded together (one batch): each refund that gave up is queued again and booked once', async () => {
+    const first = await refundedBeforeRecorded();
+    const second = await refundedBeforeRecorded();
+    const jobs = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-refund');
+    for (let i = 0; i < 40 && (await jobs()).some((j) => j.state !== 'needs_review'); i++) {
+      h.clock.advance(9 * 3600_000);
+      await h.worker.drain();
+    }
+    assert.deepEqual(
+      (await jobs()).map((j) => j.state),
+      ['needs_review', 'needs_review'],
+    );
+
+    await paidCallback(h, first.x);
+    await paidCallback(h, second.x);
+    await h.worker.drain();
+    for (const { id } of [first, second]) assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(notes().length, 2);
+    assert.equal(cashRefunds().length, 2);
+  });
+
   it('a refund booked by hand (same Reference) while its job waited for the payment is found by its next attempt, not booked again', async () => {
     const { x, id } = await refundedBeforeRecorded();
     await h.worker.drain(); // payment not recorded yet: the job waits, nothing booked
@@ -468,7 +512,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
       bookedOnce(id);
     });
 
-    it('a sale left in review puts its refund in review too; once the sale is recorded the listing runs the refund again, booked once', async () => {
+    it('a sale left in review puts its refund in review too; the commit that records the sale queues the refund again, booked once (no listing needed)', async () => {
       const { x, id } = await refundedSaleInReview();
       for (let i = 0; i < 40 && (await jobOf('record-refund')).state !== 'needs_review'; i++) {
         h.clock.advance(9 * 3600_000);
@@ -480,8 +524,37 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
       assert.equal(notes().length, 0);
 
       await saleFixed(x.id);
+      assert.equal((await refundRow(id))?.state, 'recorded', 'booked in the drain that recorded the sale');
+      bookedOnce(id);
+      const again = await jobOf('record-refund');
+      assert.equal(again.state, 'done');
+      assert.equal(again.payload.waitsFor, undefined, 'queued again once: no longer marked as waiting');
       await list();
       await h.worker.drain();
+      await webhook(id).expect(200, { received: true, duplicate: true });
+      await h.worker.drain();
+      bookedOnce(id);
+    });
+
+    it('a refund whose job ended as "not ours" before the sale was even seen (its PAID callback late): recording the sale runs it again, booked once', async () => {
+      await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
+      const x = h.sims.xendit.createInvoice({
+        account: h.merchant.xenditSecretKey,
+        currency: 'IDR',
+        amount: 150_000,
+        description: 'Catering',
+        customerName: 'Sari',
+      });
+      await h.sims.xendit.pay(x.id, { sendCallback: false, ...REFUNDABLE });
+      const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+      await webhook(id).expect(200);
+      await h.worker.drain();
+      assert.equal((await jobOf('record-refund')).state, 'done', 'no sale of that invoice yet: not ours, done');
+      assert.equal(notes().length, 0);
+
+      await paidCallback(h, { id: x.id, external_id: x.externalId });
+      await h.worker.drain();
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
       assert.equal((await refundRow(id))?.state, 'recorded');
       bookedOnce(id);
       await list();

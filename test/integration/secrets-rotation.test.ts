@@ -8,6 +8,12 @@ import { getSims, resetSims } from '../helpers/sims.js';
 import { openDatabase } from '../../app/store/db.js';
 import { createStores } from '../../app/store/index.js';
 import { createSecretBox, keyId } from '../../app/security/secrets.js';
+import request from 'supertest';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, SECRETS_KEY, type Harness } from '../helpers/harness.js';
+import { jobRow } from '../../app/jobs/enqueue.js';
+import { retireXenditKeyJob } from '../../app/jobs/sync/retire-xendit-key.js';
 
 /**
  * The operator's side of SECRETS_KEY: secrets handed to the CLI without arguments, and a key
@@ -174,5 +180,48 @@ describe('operator CLI: secrets off the command line, SECRETS_KEY rotation', () 
     } finally {
       await database.close();
     }
+  });
+});
+
+/**
+ * A retire-xendit-key job carries the old Xendit key sealed in its payload (store/merchants.ts
+ * retireKey): `secrets reseal` seals it again too, or the job could not open it once the previous
+ * SECRETS_KEY is removed, and the old key's invoices would stay payable.
+ */
+describeEachDatabase('secrets reseal: the old Xendit key a queued retire job carries', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  it("is sealed again with the new SECRETS_KEY: with the previous key removed, the job still expires the old key's checkouts", async () => {
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const old = h.sims.xendit.listInvoices().at(-1)!;
+    const other = 'xnd_development_OtherBusiness7788';
+    h.sims.xendit.registerAccount({ secretKey: other, callbackToken: 'cb-other', businessName: 'Another business' });
+    await h.stores.merchants.setXenditKeys(h.merchant.id, { test: other }, h.clock(), undefined, (o) =>
+      jobRow('retire-xendit-key', { merchantId: h.merchant.id, ...o }, h.clock()),
+    );
+    const [queued] = (await h.stores.jobs.list()).filter((j) => j.kind === 'retire-xendit-key');
+    assert.equal(queued?.state, 'queued');
+
+    const newKey = randomBytes(32).toString('base64');
+    const resealed = await createStores(db(), createSecretBox(newKey, [SECRETS_KEY])).secrets.resealAll();
+    assert.deepEqual(resealed.failed, []);
+
+    // SECRETS_KEY_PREVIOUS removed: only the new key.
+    const stores = createStores(db(), createSecretBox(newKey));
+    const job = (await stores.jobs.byId(queued.id))!;
+    assert.notEqual(job.payload.sealedKey, queued.payload.sealedKey, 'sealed again');
+    assert.equal(job.payload.keyHint, queued.payload.keyHint, 'the rest of the payload kept');
+    await retireXenditKeyJob({ stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })(job);
+    assert.equal(h.sims.xendit.getInvoice(old.id)?.status, 'EXPIRED', 'expired at Xendit with the old key');
+    const checkout = await db().selectFrom('checkouts').select('status').where('xendit_invoice_id', '=', old.id).executeTakeFirstOrThrow();
+    assert.equal(checkout.status, 'expired');
+
+    const twice = await createStores(db(), createSecretBox(newKey)).secrets.resealAll();
+    assert.equal(twice.resealed, 0, 'everything already current');
   });
 });

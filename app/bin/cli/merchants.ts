@@ -214,6 +214,13 @@ async function merchantsList(runtime: Runtime, args: string[], io: Io): Promise<
 async function merchantsDisable(runtime: Runtime, args: string[], io: Io): Promise<void> {
   const merchant = await merchantArg(runtime, args[0], 'merchants disable needs the merchant id');
   await runtime.stores.merchants.setStatus(merchant.id, 'disabled');
+  if (merchant.status === 'onboarding') {
+    io.out(
+      `Disabled ${merchant.name} (${merchant.id}) while it was still onboarding: it takes no payments, its connect link no longer works, ` +
+        `and finishing its setup in the admin does not make it active. Undo with: merchants enable ${merchant.id}`,
+    );
+    return;
+  }
   io.out(
     `Disabled ${merchant.name} (${merchant.id}). Its payment links make no new payments (customers see "We could not find this invoice"); ` +
       'callbacks, refunds and withdrawals of payments already made are still recorded. Undo with: merchants enable ' +

@@ -37,7 +37,8 @@ export const USAGE = `Usage: npm run cli -- <command>
   merchants list [--json]
   merchants disable ID
       Its payment links make no new payments; callbacks, refunds and withdrawals of payments
-      already made are still recorded.
+      already made are still recorded. One still onboarding stays off: its connect link stops
+      working and finishing its setup does not make it active.
   merchants enable ID
       Undoes disable: active again when its setup is complete, else onboarding until it is.
   merchants fee-posting ID bank_transaction|manual_journal|off
@@ -73,7 +74,8 @@ export const USAGE = `Usage: npm run cli -- <command>
       paid ones are queued for recording in Xero (the worker records them), expired ones closed.
   secrets reseal
       Seals every stored secret again with SECRETS_KEY (after a rotation: the old key in
-      SECRETS_KEY_PREVIOUS), bound to its row and column. Exit code 1 if a value opens with no key.
+      SECRETS_KEY_PREVIOUS), bound to its row and column, in one transaction; the old Xendit key
+      in a queued retire-xendit-key job too. Exit code 1 if a value opens with no key.
   jobs list [--state queued|running|done|needs_review] [--json]
   jobs replay ID
       Runs a needs_review or done job again (after fixing what it needed), with fresh attempts.

@@ -71,7 +71,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
         reason: 'chargeback',
         refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
       },
-      { lookFirst: ranBefore(job), key },
+      { lookFirst: ranBefore(job), key, jobId: job.id },
     );
   };
 }

@@ -88,7 +88,9 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     if (!tie.payment && 'paymentPending' in tie) {
       // Refunded before its PAID callback was booked (the callback late, or found by the reconcile job
       // later), or before its backend-flow sale reached Xero. Retried like any job: a sale left in
-      // review outlasts the attempts and puts this job in review too, for a person, never ignored.
+      // review outlasts the attempts and puts this job in review too; the commit that records the
+      // payment queues it again (jobs.waitFor).
+      await deps.stores.jobs.waitFor(job.id, tie.invoiceId);
       if (tie.saleJob) {
         throw new RetryLater(
           `Xendit invoice ${refund.invoiceId} is a backend-flow sale not in Xero yet (its record-backend-payment job is ${tie.saleJob}); this refund waits for it`,
@@ -97,6 +99,9 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       throw new RetryLater(`Xendit invoice ${refund.invoiceId} was paid through the gateway; its payment is not recorded yet`);
     }
     if (!tie.payment && tie.notOurs) {
+      // A backend-flow sale whose job is not even queued yet (its callback and the listing still to
+      // come) looks the same: should its payment be recorded, this job runs again.
+      await deps.stores.jobs.waitFor(job.id, tie.invoiceId);
       deps.logger.info({ merchantId, xenditRefundId, invoiceId: refund.invoiceId }, 'refund of a payment the gateway did not record: ignored');
       return;
     }
@@ -117,7 +122,7 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     // A job run again (by a person, by the listing after it ended without booking, or its own retry
     // after waiting for the payment) may find the refund booked by hand meanwhile: it looks first.
     const lookFirst = ranBefore(job);
-    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()), { lookFirst, key });
+    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()), { lookFirst, key, jobId: job.id });
   };
 }
 
@@ -131,14 +136,18 @@ export async function bookRefund(
   merchant: Merchant,
   payment: Payment,
   input: NewRefundRow,
-  opts: { lookFirst?: boolean; key: string },
+  /** key: the one that found it (test or live by it); jobId: the job booking it, marked as waiting should the payment not be in Xero yet. */
+  opts: { lookFirst?: boolean; key: string; jobId?: number },
 ): Promise<void> {
   const { merchantId, xenditRefundId } = input;
   const row = await deps.stores.refunds.getOrCreate(input, deps.clock());
   if (row.state === 'recorded' || row.state === 'test_mode') return;
   if (payment.syncState === 'test_mode' || !mayRecordInXero({ ...merchant, xenditSecretKey: opts.key }))
     return void (await deps.stores.refunds.testMode(row.id, deps.clock()));
-  if (payment.syncState !== 'recorded') throw new RetryLater(`the payment of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
+  if (payment.syncState !== 'recorded') {
+    if (opts.jobId !== undefined) await deps.stores.jobs.waitFor(opts.jobId, payment.xenditInvoiceId);
+    throw new RetryLater(`the payment of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
+  }
   try {
     if (row.currency !== payment.currency) throw new Unrecordable(`Xendit took back ${row.currency}, the payment was in ${payment.currency}`);
     const refunded = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.state !== 'test_mode').reduce((s, r) => s + r.amount, 0);

@@ -23,9 +23,9 @@ export type RefundTie =
    * It names an invoice whose payment the gateway is still recording: one of our checkouts', or a
    * backend-flow sale whose job is not done (`saleJob`: that job's state).
    */
-  | { payment: null; notOurs: false; paymentPending: true; saleJob?: JobState }
+  | { payment: null; notOurs: false; paymentPending: true; saleJob?: JobState; invoiceId: string }
   /** It names an invoice the gateway did not make: a payment of some other integration. */
-  | { payment: null; notOurs: true }
+  | { payment: null; notOurs: true; invoiceId: string }
   /** It names no invoice and matches nothing we hold: it may still refund one of ours. */
   | { payment: null; notOurs: false };
 
@@ -37,11 +37,12 @@ export async function paymentOfRefund(
   if (r.invoiceId) {
     const payment = await stores.payments.byXenditInvoice(merchantId, r.invoiceId);
     if (payment) return { payment };
-    if (await stores.checkouts.madeXenditInvoice(merchantId, r.invoiceId)) return { payment: null, notOurs: false, paymentPending: true };
+    if (await stores.checkouts.madeXenditInvoice(merchantId, r.invoiceId))
+      return { payment: null, notOurs: false, paymentPending: true, invoiceId: r.invoiceId };
     // A sale's job done without a payment kept it out of Xero (test mode): nothing to wait for.
     const sale = await stores.jobs.byDedupeKey(JOB_SPECS['record-backend-payment'].dedupeKey({ merchantId, xenditInvoiceId: r.invoiceId }));
-    if (sale && sale.state !== 'done') return { payment: null, notOurs: false, paymentPending: true, saleJob: sale.state };
-    return { payment: null, notOurs: true };
+    if (sale && sale.state !== 'done') return { payment: null, notOurs: false, paymentPending: true, saleJob: sale.state, invoiceId: r.invoiceId };
+    return { payment: null, notOurs: true, invoiceId: r.invoiceId };
   }
   if (r.referenceId) {
     const request = await stores.refundRequests.byId(merchantId, r.referenceId);

@@ -1,0 +1,28 @@
+import type { Generated, JSONColumnType } from 'kysely';
+import type { SerialId, Timestamp } from './columns.js';
+
+/** The job queue and the rate limiter. */
+
+export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
+
+export interface JobsTable {
+  id: SerialId;
+  kind: string;
+  merchant_id: string | null;
+  payload: JSONColumnType<Record<string, unknown>>;
+  dedupe_key: string | null;
+  state: JobState;
+  attempts: Generated<number>;
+  max_attempts: number;
+  run_at: Timestamp;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: Timestamp;
+  hits: number;
+}

@@ -1,0 +1,96 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { Timestamp } from './columns.js';
+
+/** Merchants and their settings' tables. */
+
+export type MerchantStatus = 'onboarding' | 'active' | 'disconnected' | 'disabled';
+
+export type FeePosting = 'bank_transaction' | 'manual_journal' | 'off';
+
+/** How Xendit bills its fees: kept from each payment (its default) or invoiced separately. */
+export type XenditFeeBilling = 'deducted' | 'invoiced';
+
+export interface MerchantsTable {
+  id: string;
+  name: string;
+  short_code: string;
+  xero_connection: 'custom' | 'oauth';
+  xero_tenant_id: string;
+  xero_client_id: string;
+  xero_client_secret_enc: string;
+  /** The active mode's key (what /pay, callbacks and jobs use); a copy of one of the two below. */
+  xendit_secret_key_enc: string | null;
+  xendit_test_key_enc: ColumnType<string | null, string | null | undefined, string | null>;
+  xendit_live_key_enc: ColumnType<string | null, string | null | undefined, string | null>;
+  callback_token_enc: string | null;
+  mode: 'test' | 'live';
+  clearing_account_id: string | null;
+  /** clearing_account_id's currency; null until known (migration 20261206T1540). */
+  clearing_currency: ColumnType<string | null, string | null | undefined, string | null>;
+  fee_account_code: string | null;
+  /** Migration 20261206T1930: where tax Xendit withholds is booked; null: not set. */
+  withholding_account_code: string | null;
+  sales_account_code: string | null;
+  /** Xero TaxType on backend-flow sales (LineAmountTypes Inclusive); null: no tax. */
+  sales_tax_type: ColumnType<string | null, string | null | undefined, string | null>;
+  fee_posting: Generated<FeePosting>;
+  xendit_fee_billing: Generated<XenditFeeBilling>;
+  backend_flow: Generated<boolean>;
+  xero_day_limit: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Set while Xero refuses our tokens (invalid_grant) or after a disconnect: the merchant's jobs wait. */
+  xero_disconnected_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  xero_disconnect_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  overpayments: Generated<boolean>;
+  /** Customers may pay part of an invoice, at least this percent of what is due; null: off (migration 20261205T0650). */
+  partial_min_percent: ColumnType<number | null, number | null | undefined, number | null>;
+  /** How long a checkout stays payable, hours; null: the configured default (migration 20261205T0700). */
+  checkout_hours: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Xendit e-mails the customer its receipt when paid. */
+  xendit_receipts: Generated<boolean>;
+  /** The Xendit channels offered; null: every channel (migration 20261205T0730). */
+  payment_methods: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  xero_test_organisation: Generated<boolean>;
+  xero_timezone: string | null;
+  xero_lock_date: string | null;
+  xero_lock_read_at: Date | null;
+  /** Migration 20261206T1530: the organisation's BaseCurrency, once read (null until then). */
+  xero_base_currency: ColumnType<string | null, string | null | undefined, string | null>;
+  listing_paid_after: Timestamp | null;
+  listing_window_end: Timestamp | null;
+  listing_last_invoice_id: string | null;
+  /** Migration 20261206T1300: the refund listing's cursor when Xendit lists refunds oldest first (null: none). */
+  refund_list_after_id: ColumnType<string | null, string | null | undefined, string | null>;
+  status: MerchantStatus;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ClearingAccountsTable {
+  merchant_id: string;
+  currency: string;
+  account_id: string;
+}
+
+/** A change of a merchant's Xendit fee billing (migration 20261205T2300). */
+export interface FeeBillingChangesTable {
+  id: Generated<string>;
+  merchant_id: string;
+  changed_at: Timestamp;
+  billing_before: XenditFeeBilling;
+  billing_after: XenditFeeBilling;
+}
+
+/** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
+export interface OpenInvoiceNumbersTable {
+  merchant_id: string;
+  invoice_number: string;
+  seen_at: Timestamp;
+}
+
+export interface PayMissesTable {
+  merchant_id: string;
+  invoice_number: string;
+  /** The link's hints as asked (pay/link-hint.ts linkKey); migration 20261206T1750. */
+  link: string;
+  until: Timestamp;
+}

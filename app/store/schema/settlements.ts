@@ -1,0 +1,73 @@
+import type { ColumnType } from 'kysely';
+import type { Int8, Timestamp } from './columns.js';
+
+/** Withdrawals to the merchant's bank and Xendit's monthly fee bills. */
+
+/** The Xero bank account a merchant's withdrawals in one currency go to (migration 20261205T1215). */
+export interface SettlementAccountsTable {
+  merchant_id: string;
+  currency: string;
+  account_id: string;
+}
+
+/** A withdrawal from the merchant's Xendit balance and its Bank Transfer in Xero (migration 20261205T1215). */
+export interface WithdrawalsTable {
+  id: string;
+  merchant_id: string;
+  xendit_transaction_id: string;
+  currency: string;
+  amount: Int8;
+  state: ColumnType<WithdrawalState, WithdrawalState | undefined, WithdrawalState>;
+  xero_bank_transfer_id: string | null;
+  transfer_attempt_at: Timestamp | null;
+  last_error: string | null;
+  withdrawn_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /** Migration 20261205T1900: when the bank sent it back (Xendit: REVERSED; the transaction's updated time). */
+  reversed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  reversal_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  xero_reversal_transfer_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261206T1200: how the money left the clearing account in Xero (null: nothing sent yet). */
+  entry_kind: ColumnType<WithdrawalEntryKind | null, WithdrawalEntryKind | null | undefined, WithdrawalEntryKind | null>;
+}
+
+/** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
+export interface WithdrawalListCursorsTable {
+  merchant_id: string;
+  currency: string;
+  listing: 'created' | 'reversed';
+  since: Timestamp;
+  after_id: string;
+  started_at: Timestamp;
+}
+
+/** A Bank Transfer out of a BANK clearing account; a Receive Money into the settlement bank coded to any other. */
+export type WithdrawalEntryKind = 'transfer' | 'receive';
+
+/**
+ * waiting: no settlement bank account picked for its currency yet (the merchant must pick one);
+ * reversed: sent back by the bank, and both transfers in Xero (or neither): nothing left to do.
+ */
+export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode' | 'reversed';
+
+/** Xendit's monthly fee invoice and its bill in Xero (migration 20261205T1600). */
+export interface FeeBillsTable {
+  id: string;
+  merchant_id: string;
+  period: string; // YYYY-MM
+  currency: string;
+  fees: Int8;
+  vat: Int8;
+  transactions: number;
+  xendit_invoice_number: string | null;
+  state: ColumnType<FeeBillState, FeeBillState | undefined, FeeBillState>;
+  xero_invoice_id: string | null;
+  attempt_at: Timestamp | null;
+  last_error: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
