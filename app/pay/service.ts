@@ -21,6 +21,7 @@ import {
   UnsupportedCurrency,
 } from '../errors.js';
 import { linkKey, linkMatches, type LinkHint } from './link-hint.js';
+import { allowedRedirect } from './checkout-host.js';
 import { refuseWithoutClearingAccount } from './clearing.js';
 import { upstream } from './upstream.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
@@ -529,26 +530,4 @@ async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroIn
 export function externalIdFor(invoiceNumber: string, checkoutId: string): string {
   const safe = invoiceNumber.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   return `xero-${safe}-${checkoutId}`;
-}
-
-/**
- * The checkout's invoice_url, if its host is one a checkout made with its key's mode may be on:
- * Xendit puts a test key's invoices on its staging checkout, a live key's on the live one. The mode
- * is the one stored with the checkout (the key that made it); one made before that was stored is
- * judged by the merchant's key now.
- */
-function allowedRedirect(checkout: Checkout, merchant: Merchant, deps: Pick<PayDeps, 'checkoutHosts' | 'testCheckoutHosts'>): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(checkout.invoiceUrl!);
-  } catch {
-    throw new ServiceUnavailable(`Xendit returned an invalid invoice_url`);
-  }
-  const mode = checkout.xenditMode ?? modeOfXenditKey(merchant.xenditSecretKey);
-  const names = [parsed.host.toLowerCase(), parsed.hostname.toLowerCase()];
-  const listed = (hosts: string[]) => names.some((n) => hosts.includes(n));
-  const ok =
-    (parsed.protocol === 'https:' || parsed.protocol === 'http:') && listed(deps.checkoutHosts) && (mode === 'test' || !listed(deps.testCheckoutHosts ?? []));
-  if (!ok) throw new ServiceUnavailable(`refusing to redirect a ${mode}-key checkout to ${parsed.origin}: not among its XENDIT_CHECKOUT_HOSTS`);
-  return parsed.toString();
 }
