@@ -7,6 +7,16 @@ import { parseTrustProxy, type TrustProxy } from '../app/security/client-address
 const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
 const url = z.url().transform((u) => u.replace(/\/+$/, ''));
+/** A comma list of host names (host or host:port), compared lower-case. */
+const hostList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    v
+      ?.split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
 
 /**
  * The scheduled comparison's floor: each run may spend 5 Xero reads per merchant (plus one per
@@ -51,25 +61,9 @@ const schema = z.object({
     .refine((v) => !v || v.includes('offline_access'), 'must include offline_access (without it Xero gives no refresh token)'),
   XERO_APP_URL: url.optional(),
   XENDIT_API_URL: url.optional(),
-  XENDIT_CHECKOUT_HOSTS: z
-    .string()
-    .optional()
-    .transform((v) =>
-      v
-        ?.split(',')
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    ),
+  XENDIT_CHECKOUT_HOSTS: hostList,
   // Which of XENDIT_CHECKOUT_HOSTS serve only test-key checkouts: a live-key checkout is never sent there.
-  XENDIT_TEST_CHECKOUT_HOSTS: z
-    .string()
-    .optional()
-    .transform((v) =>
-      v
-        ?.split(',')
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    ),
+  XENDIT_TEST_CHECKOUT_HOSTS: hostList,
   XENDIT_INVOICE_DURATION_SECONDS: z.coerce.number().int().min(300).max(31536000).default(86400),
   DEMO: bool.optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(10).default(500),

@@ -393,7 +393,6 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
       await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'superseded').where('xendit_invoice_id', 'is', null).execute();
     },
 
-    /** Why a superseded checkout may still be payable in its old key's account (a message, encoded). */
     /**
      * A live checkout no stored Xendit key reaches (jobs/sync/checkout-key.ts): superseded with why,
      * so no click reuses it. False when it was no longer live.
@@ -408,6 +407,7 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
       return r.numUpdatedRows > 0n;
     },
 
+    /** Why a superseded checkout may still be payable in its old key's account (a message, encoded). */
     async noteRetireUnconfirmed(id: string, reason: string): Promise<void> {
       await db.updateTable('checkouts').set({ closed_reason: reason }).where('id', '=', id).where('status', '=', 'superseded').execute();
     },
