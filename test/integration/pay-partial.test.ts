@@ -48,11 +48,12 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     const waiters: (() => void)[] = [];
     const checkouts = {
       ...h.stores.checkouts,
-      claim: async (...args: Parameters<Harness['stores']['checkouts']['claim']>) => {
+      // The click claims with its key (claimWithKey): held there.
+      claimWithKey: async (...args: Parameters<Harness['stores']['checkouts']['claimWithKey']>) => {
         if (++arrived === clicks) meet();
         waiters.splice(0).forEach((w) => w());
         await met;
-        return h.stores.checkouts.claim(...args);
+        return h.stores.checkouts.claimWithKey(...args);
       },
       open: async (...args: Parameters<Harness['stores']['checkouts']['open']>) => {
         if (++opening === clicks) answered();
