@@ -408,8 +408,13 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     await into(`Top-up ${topUp.id}`, '50000');
     await into('Owner float', '1000');
     const r = await reportAroundToday();
+    // Sorted: the rows are in date order, and the top-up is dated in the organisation's zone
+    // (UTC+7), the transfers by UTC: after 17:00 UTC the top-up's day is the next one.
     assert.deepEqual(
-      r.rows.filter((row) => row.note.includes(topUp.id) || row.note.includes('Owner float')).map((row) => [row.status, row.xenditAmount, row.xeroPayment]),
+      r.rows
+        .filter((row) => row.note.includes(topUp.id) || row.note.includes('Owner float'))
+        .map((row) => [row.status, row.xenditAmount, row.xeroPayment])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       [
         ['matched', '50000.00', '50000.00'],
         ['not_from_xendit', null, '1000.00'],
