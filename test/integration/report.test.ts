@@ -257,8 +257,10 @@ describeEachDatabase('reconciliation report', ({ db }) => {
       };
     };
     const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: refusing('rejected') }, h.merchant, range());
+    // By currency, not by date: the payment is dated in the organisation's zone (UTC+7), which after
+    // 17:00 UTC is the next day, the end of the range.
     assert.deepEqual(
-      r.rows.map((row) => [row.xenditInvoiceId, row.currency, row.status]),
+      r.rows.map((row) => [row.xenditInvoiceId, row.currency, row.status]).sort((x, y) => String(x[1]).localeCompare(String(y[1]))),
       [
         [a.x.id, 'IDR', 'matched'],
         [null, 'PHP', 'incomplete'],
@@ -267,7 +269,7 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     );
     assert.deepEqual(
       r.rows
-        .slice(1)
+        .filter((row) => row.status === 'incomplete')
         .map((row) => row.note)
         .sort(),
       [
