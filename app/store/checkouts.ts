@@ -315,12 +315,16 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
         .selectAll()
         .where('status', '=', 'expired')
         .where((eb) => eb.or([eb('reconciled_at', 'is', null), eb('reconciled_at', '<', eb.ref('updated_at'))]))
-        .where('xendit_invoice_id', 'is not', null)
         .where('created_at', '<', q.createdBefore);
       if (q.since) query = query.where('created_at', '>=', q.since);
       if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
       const rows = await query.orderBy('updated_at').limit(q.limit).execute();
       return rows.map(toCheckout);
+    },
+
+    /** The invoice Xendit made late for a checkout closed without one (reconcile): stored, never replacing one. */
+    async keepMadeAtXendit(id: string, made: MadeAtXendit): Promise<void> {
+      await db.updateTable('checkouts').set(madeAtXendit(made)).where('id', '=', id).execute();
     },
 
     async markReconciled(id: string, now: Date): Promise<void> {
@@ -388,9 +392,19 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
       return r.numUpdatedRows > 0n;
     },
 
-    /** A checkout superseded while 'creating' for which the old key's account holds nothing: nothing to pay or show. */
-    async dropRetired(id: string): Promise<void> {
-      await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'superseded').where('xendit_invoice_id', 'is', null).execute();
+    /**
+     * A checkout superseded while 'creating' for which the old key's account holds nothing yet:
+     * closed, not deleted, as invoice-watch closeCreating (a create Xendit processes late must still
+     * find the row its payment's callback is routed by), and left for reconcile to ask about once.
+     */
+    async dropRetired(id: string, now: Date): Promise<void> {
+      await db
+        .updateTable('checkouts')
+        .set({ status: 'expired', reconciled_at: null, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'superseded')
+        .where('xendit_invoice_id', 'is', null)
+        .execute();
     },
 
     /**

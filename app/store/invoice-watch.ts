@@ -113,17 +113,23 @@ export function createInvoiceWatchStore(db: Db) {
     /**
      * A 'creating' checkout whose creator died, held by this caller (fence = its updated_at after
      * takeOver, or as read when no click touched it since), closed: expired with why (null: its Xero
-     * invoice did not change) and the Xendit invoice the dead click had made (already expired there),
-     * or deleted when it made none (nothing a customer could pay, nothing to show).
+     * invoice did not change) and the Xendit invoice the dead click had made (already expired there).
+     * When Xendit shows none yet the row is kept, expired without an invoice and unconfirmed: a create
+     * that timed out on our side may still be processed by Xendit later, and its invoice can be paid
+     * (Xendit e-mails it). The row is what routes that payment's callback and what reconcile asks
+     * about once more (expiriesToConfirm); deleted, the payment would be acknowledged and lost.
      */
     async closeCreating(id: string, fence: Date, made: MadeAtXendit | null, reason: string | null, now: Date): Promise<boolean> {
-      if (!made) {
-        const r = await db.deleteFrom('checkouts').where('id', '=', id).where('status', '=', 'creating').where('updated_at', '=', fence).executeTakeFirst();
-        return r.numDeletedRows > 0n;
-      }
       const r = await db
         .updateTable('checkouts')
-        .set({ status: 'expired', xendit_invoice_id: made.xenditInvoiceId, invoice_url: made.invoiceUrl, closed_reason: reason, updated_at: now })
+        .set({
+          status: 'expired',
+          xendit_invoice_id: made?.xenditInvoiceId ?? null,
+          invoice_url: made?.invoiceUrl ?? null,
+          closed_reason: reason,
+          updated_at: now,
+          ...(made ? {} : { reconciled_at: null }),
+        })
         .where('id', '=', id)
         .where('status', '=', 'creating')
         .where('updated_at', '=', fence)

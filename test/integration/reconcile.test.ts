@@ -97,10 +97,51 @@ describeEachDatabase('worker: reconcile (payments whose callback never came)', (
     assert.deepEqual([(await row(paid))?.status, (await row(paid))?.xenditInvoiceId], ['paid', paid.x!.id]);
     assert.equal((await row(payable))?.status, 'creating', 'the next click adopts it');
     assert.deepEqual([(await row(expired))?.status, (await row(expired))?.xenditInvoiceId], ['expired', expired.x!.id]);
-    assert.equal(await row(never), null, 'Xendit made nothing: removed');
+    assert.deepEqual([(await row(never))?.status, (await row(never))?.xenditInvoiceId], ['expired', null], 'Xendit made nothing yet: kept, closed');
     await h.worker.drain();
     assert.equal(xeroPayments(paid.inv.invoiceId).length, 1);
     assert.equal((await h.stores.alerts.recent('callbackMissing', 'all', new Date(0), 10)).length, 1, 'paid, yet no callback told us');
+  });
+
+  it('keeps a checkout closed while Xendit showed nothing: a create Xendit processes late is then paid and recorded, or expired', async () => {
+    // A create that timed out on our side and that Xendit processes later: its invoice appears under
+    // the checkout's external id after the checkout was closed (Xendit e-mails the payer its link).
+    const lateCreate = async () => {
+      const inv = h.addInvoice({});
+      h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: '/v2/invoices' });
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+      return { inv, checkout };
+    };
+    const paid = await lateCreate();
+    const payable = await lateCreate();
+    h.clock.advance(6 * MINUTE);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).expired, 2, 'closed: Xendit shows nothing yet');
+
+    const make = (c: { checkout: { externalId: string; amount: number } }) =>
+      h.sims.xenditClient.createInvoice(h.merchant.xenditSecretKey, {
+        externalId: c.checkout.externalId,
+        currency: 'IDR',
+        amount: c.checkout.amount,
+        description: 'late',
+        successRedirectUrl: 'https://example.com/ok',
+        failureRedirectUrl: 'https://example.com/no',
+        invoiceDurationSeconds: 86_400,
+      });
+    const late = await make(paid);
+    await h.sims.xendit.pay(late.id); // its PAID callback reaches us
+    await h.worker.drain();
+    assert.equal(xeroPayments(paid.inv.invoiceId).length, 1, 'the payment is recorded, not acknowledged and lost');
+    assert.equal((await h.stores.checkouts.byId(paid.checkout.id))?.status, 'paid');
+
+    const stillPayable = await make(payable);
+    h.clock.advance(6 * MINUTE);
+    const summary = await reconcile(deps(), { minAgeMinutes: 5, batch: 10 });
+    assert.equal(summary.expired, 1);
+    assert.equal(h.sims.xendit.listInvoices().find((x) => x.id === stillPayable.id)?.status, 'EXPIRED', 'nobody can pay it any more');
+    const row = await h.stores.checkouts.byId(payable.checkout.id);
+    assert.deepEqual([row?.status, row?.xenditInvoiceId], ['expired', stillPayable.id]);
+    assert.equal((await reconcile(deps(), { minAgeMinutes: 5, batch: 10 })).checked, 0, 'asked about once');
   });
 
   it('closes checkouts Xendit expired, leaves pending ones open, and does not ask about young ones', async () => {

@@ -462,7 +462,9 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
           const a = (await h.stores.checkouts.byId(dead.row.id))!;
           assert.deepEqual([a.status, a.xenditInvoiceId], ['expired', dead.x.id]);
         } else {
-          assert.equal(await h.stores.checkouts.byId(dead.row.id), null, 'nothing at Xendit: the row is removed');
+          // Kept, closed without an invoice: a create Xendit processes late still finds it (reconcile).
+          const a = await h.stores.checkouts.byId(dead.row.id);
+          assert.deepEqual([a?.status, a?.xenditInvoiceId], ['expired', null], 'nothing at Xendit yet: closed, not removed');
         }
         await h.sims.xero.test.invoices.void(inv.invoiceId);
         await h.worker.drain();

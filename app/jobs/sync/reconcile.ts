@@ -85,7 +85,8 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     let made: XenditInvoice[] | undefined;
     try {
       if (!key.key) throw new NoKey();
-      if (checkout.status === 'creating') made = await deps.xendit.findInvoicesByExternalId(key.key, checkout.externalId);
+      // Without an invoice id (a create that got no answer): only its external id can find it.
+      if (!checkout.xenditInvoiceId) made = await deps.xendit.findInvoicesByExternalId(key.key, checkout.externalId);
       else invoice = await deps.xendit.getInvoice(key.key, checkout.xenditInvoiceId!);
     } catch (err) {
       if (unreachable(key, err)) {
@@ -106,13 +107,21 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       await cannotReach(deps, checkout, key, now, summary);
       continue;
     }
-    if (made) {
+    if (made && checkout.status !== 'creating') {
+      const outcome = await settleClosedUnmade(deps, key.key!, checkout, made, now);
+      summary[outcome === 'queued' ? 'paid' : outcome]++;
+      if (outcome === 'paid' || outcome === 'queued') queued = outcome === 'queued' || queued;
+      else if (outcome === 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
+      continue;
+    } else if (made) {
       const outcome = await settleCreating(deps, checkout, made, now);
       summary[outcome === 'queued' ? 'paid' : outcome]++;
       if (outcome === 'paid' || outcome === 'queued') {
         queued = outcome === 'queued' || queued;
         continue;
       }
+      // Closed while Xendit showed nothing: left unconfirmed, so the next run looks once more.
+      if (made.length === 0) continue;
     } else if (!invoice) {
       summary.unknown++;
       deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: checkout.xenditInvoiceId }, 'reconcile: Xendit has no such invoice');
@@ -188,6 +197,36 @@ async function settleCreating(deps: ReconcileDeps, checkout: Checkout, made: Xen
     now,
   );
   if (closed) deps.logger.info({ checkoutId: checkout.id, madeAtXendit: made.map((x) => x.id) }, 'reconcile: checkout whose create got no answer closed');
+  return 'expired';
+}
+
+/**
+ * A checkout closed while Xendit showed nothing under its external id (its create got no answer),
+ * asked about once more: Xendit may have processed that create late. Paid → recorded like any
+ * other; payable → expired at Xendit, since the customer was sent elsewhere and nothing else would
+ * ever close it (the row keeps its id either way).
+ */
+async function settleClosedUnmade(
+  deps: ReconcileDeps,
+  key: string,
+  checkout: Checkout,
+  made: XenditInvoice[],
+  now: Date,
+): Promise<'queued' | 'paid' | 'expired' | 'failed'> {
+  const paid = made.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
+  if (paid) return (await recordPaid(deps, checkout, paid, now)) ? 'queued' : 'paid';
+  for (const x of made.filter((x) => x.status === 'PENDING')) {
+    deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit made the invoice of a closed checkout late; expiring it');
+    try {
+      await deps.xendit.expireInvoice(key, x.id);
+    } catch (err) {
+      // Paid meanwhile, or Xendit busy: left unconfirmed, so the next run asks again.
+      deps.logger.warn({ err: String(err), checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit did not expire it');
+      return 'failed';
+    }
+  }
+  const shown = made.at(-1);
+  if (shown) await deps.stores.checkouts.keepMadeAtXendit(checkout.id, { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl });
   return 'expired';
 }
 

@@ -95,7 +95,7 @@ async function retireCreating(deps: RetireXenditKeyDeps, key: string, c: Checkou
   }
   const shown = made.at(-1);
   if (shown) await deps.stores.checkouts.closeRetired(c.id, deps.clock(), { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl });
-  else await deps.stores.checkouts.dropRetired(c.id);
+  else await deps.stores.checkouts.dropRetired(c.id, deps.clock());
   return 'closed';
 }
 
