@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Db } from './db.js';
+import type { MadeWithKey } from './merchant-model.js';
 
 /** What the backend flow has created in Xero so far for one Xendit invoice. */
 export interface BackendSale {
@@ -7,6 +9,9 @@ export interface BackendSale {
   xeroContactId: string | null;
   xeroInvoiceId: string | null;
   lastError: string | null;
+  /** The key whose account holds the invoice (checkoutKey reads it there); null: from before this was kept. */
+  xenditMode: MadeWithKey['xenditMode'];
+  xenditKeyHint: string | null;
 }
 
 export function createBackendSaleStore(db: Db) {
@@ -24,6 +29,8 @@ export function createBackendSaleStore(db: Db) {
           xeroContactId: r.xero_contact_id,
           xeroInvoiceId: r.xero_invoice_id,
           lastError: r.last_error,
+          xenditMode: r.xendit_mode ?? null,
+          xenditKeyHint: r.xendit_key_hint ?? null,
         }
       : null;
   };
@@ -33,12 +40,21 @@ export function createBackendSaleStore(db: Db) {
   return {
     get,
 
-    /** One row per Xendit invoice: the first writer wins and everyone gets that row back. */
-    async getOrCreate(merchantId: string, xenditInvoiceId: string, now: Date): Promise<BackendSale> {
+    /**
+     * One row per Xendit invoice: the first writer wins and everyone gets that row back. `made`: the
+     * key that read the invoice, kept once (a row from before it was kept learns it).
+     */
+    async getOrCreate(merchantId: string, xenditInvoiceId: string, now: Date, made?: MadeWithKey): Promise<BackendSale> {
+      const key = { xendit_mode: made?.xenditMode ?? null, xendit_key_hint: made?.xenditKeyHint ?? null };
       await db
         .insertInto('backend_sales')
-        .values({ merchant_id: merchantId, xendit_invoice_id: xenditInvoiceId, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['merchant_id', 'xendit_invoice_id']).doNothing())
+        .values({ merchant_id: merchantId, xendit_invoice_id: xenditInvoiceId, created_at: now, updated_at: now, ...key })
+        .onConflict((oc) =>
+          oc.columns(['merchant_id', 'xendit_invoice_id']).doUpdateSet({
+            xendit_mode: sql`coalesce(backend_sales.xendit_mode, excluded.xendit_mode)`,
+            xendit_key_hint: sql`coalesce(backend_sales.xendit_key_hint, excluded.xendit_key_hint)`,
+          }),
+        )
         .execute();
       return (await get(merchantId, xenditInvoiceId))!;
     },

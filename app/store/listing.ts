@@ -1,14 +1,17 @@
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, type NewJobRow } from './jobs.js';
-import { MOVEMENT_STATUSES } from './merchant-model.js';
+import { MOVEMENT_STATUSES, type XenditMode } from './merchant-model.js';
 
 /**
- * Where the backend flow's listing of paid Xendit invoices stands for a merchant: invoices paid
- * after `paidAfter` are still to be seen; a window [paidAfter, windowEnd] is walked page by page,
- * continuing after `lastInvoiceId`.
+ * Where the backend flow's listing of paid Xendit invoices stands for a merchant's key of one mode
+ * (each key's account is listed on its own, migration 20261207T1600): invoices paid after
+ * `paidAfter` are still to be seen; a window [paidAfter, windowEnd] is walked page by page,
+ * continuing after `lastInvoiceId`. paidAfter null: never listed with this key.
  */
 export interface ListingCursor {
   merchantId: string;
+  mode: XenditMode;
   paidAfter: Date | null;
   windowEnd: Date | null;
   lastInvoiceId: string | null;
@@ -17,35 +20,41 @@ export interface ListingCursor {
 export function createListingStore(db: Db) {
   return {
     /**
-     * Merchants whose listing runs: backend flow on, a Xendit key set, and onboarding, active or
-     * disabled. A disabled merchant's backend-flow callbacks are still recorded (callback_accept),
-     * so the listing that stands in for a lost one runs for it too.
+     * Merchants whose listing runs, the least recently listed first: backend flow on, a Xendit key
+     * set, and onboarding, active or disabled. A disabled merchant's backend-flow callbacks are still
+     * recorded (callback_accept), so the listing that stands in for a lost one runs for it too.
      */
-    async due(merchantId?: string): Promise<ListingCursor[]> {
+    async due(merchantId?: string): Promise<string[]> {
       let q = db
-        .selectFrom('merchants')
-        .select(['id', 'listing_paid_after', 'listing_window_end', 'listing_last_invoice_id'])
-        .where('backend_flow', '=', true)
-        .where('status', 'in', ['onboarding', ...MOVEMENT_STATUSES])
-        .where('xendit_secret_key_enc', 'is not', null)
-        .orderBy('listing_paid_after', (ob) => ob.asc().nullsFirst())
-        .orderBy('id');
-      if (merchantId) q = q.where('id', '=', merchantId);
-      const rows = await q.execute();
-      return rows.map((r) => ({
-        merchantId: r.id,
-        paidAfter: r.listing_paid_after ? new Date(r.listing_paid_after) : null,
-        windowEnd: r.listing_window_end ? new Date(r.listing_window_end) : null,
-        lastInvoiceId: r.listing_last_invoice_id,
-      }));
+        .selectFrom('merchants as m')
+        .select('m.id')
+        .where('m.backend_flow', '=', true)
+        .where('m.status', 'in', ['onboarding', ...MOVEMENT_STATUSES])
+        .where('m.xendit_secret_key_enc', 'is not', null)
+        .orderBy(sql`(select min(c.paid_after) from paid_listing_cursors c where c.merchant_id = m.id)`, (ob) => ob.asc().nullsFirst())
+        .orderBy('m.id');
+      if (merchantId) q = q.where('m.id', '=', merchantId);
+      return (await q.execute()).map((r) => r.id);
+    },
+
+    async cursor(merchantId: string, mode: XenditMode): Promise<ListingCursor> {
+      const r = await db.selectFrom('paid_listing_cursors').selectAll().where('merchant_id', '=', merchantId).where('mode', '=', mode).executeTakeFirst();
+      return {
+        merchantId,
+        mode,
+        paidAfter: r ? new Date(r.paid_after) : null,
+        windowEnd: r?.window_end ? new Date(r.window_end) : null,
+        lastInvoiceId: r?.last_invoice_id ?? null,
+      };
     },
 
     /** Fixes the window this and the next runs walk until it is done. */
-    async openWindow(merchantId: string, paidAfter: Date, windowEnd: Date): Promise<void> {
+    async openWindow(merchantId: string, mode: XenditMode, paidAfter: Date, windowEnd: Date): Promise<void> {
+      const values = { paid_after: paidAfter, window_end: windowEnd, last_invoice_id: null };
       await db
-        .updateTable('merchants')
-        .set({ listing_paid_after: paidAfter, listing_window_end: windowEnd, listing_last_invoice_id: null })
-        .where('id', '=', merchantId)
+        .insertInto('paid_listing_cursors')
+        .values({ merchant_id: merchantId, mode, ...values })
+        .onConflict((oc) => oc.columns(['merchant_id', 'mode']).doUpdateSet(values))
         .execute();
     },
 
@@ -56,20 +65,25 @@ export function createListingStore(db: Db) {
      * the window now ends here and is walked again from its first page (the rest is the next
      * window's); `done`: the cursor moves to the window's end. Returns how many jobs were new.
      */
-    async queuePage(c: { merchantId: string; windowEnd: Date }, jobs: NewJobRow[], move: { next: string } | { narrowed: Date } | 'done'): Promise<number> {
+    async queuePage(
+      c: { merchantId: string; mode: XenditMode; windowEnd: Date },
+      jobs: NewJobRow[],
+      move: { next: string } | { narrowed: Date } | 'done',
+    ): Promise<number> {
       return db.transaction().execute(async (trx) => {
         let added = 0;
         for (const job of jobs) if (await insertJob(trx, job)) added++;
         await trx
-          .updateTable('merchants')
+          .updateTable('paid_listing_cursors')
           .set(
             move === 'done'
-              ? { listing_paid_after: c.windowEnd, listing_window_end: null, listing_last_invoice_id: null }
+              ? { paid_after: c.windowEnd, window_end: null, last_invoice_id: null }
               : 'narrowed' in move
-                ? { listing_window_end: move.narrowed, listing_last_invoice_id: null }
-                : { listing_last_invoice_id: move.next },
+                ? { window_end: move.narrowed, last_invoice_id: null }
+                : { last_invoice_id: move.next },
           )
-          .where('id', '=', c.merchantId)
+          .where('merchant_id', '=', c.merchantId)
+          .where('mode', '=', c.mode)
           .execute();
         return added;
       });

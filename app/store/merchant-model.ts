@@ -201,6 +201,18 @@ export function checkoutKey(merchant: Pick<Merchant, 'xenditSecretKey' | 'xendit
   return { key, mode, hint, replaced: !key || hint !== xenditKeyHint(key) };
 }
 
+/**
+ * Every stored Xendit key that can still reach something of the merchant's at Xendit, with its
+ * mode, the key in use first: by checkoutKey's rule, the key each mode's checkouts and payments are
+ * read with. The scheduled listings read with each (a payment, refund, withdrawal or dispute in the
+ * account of the mode not in use moves all the same), each key's findings test or live money by
+ * its own mode, never by the mode in use.
+ */
+export function listingKeys(merchant: Pick<Merchant, 'xenditSecretKey' | 'xenditKeys' | 'mode'>): { mode: XenditMode; key: string }[] {
+  const modes: XenditMode[] = merchant.mode === 'live' ? ['live', 'test'] : ['test', 'live'];
+  return modes.map((mode) => ({ mode, key: checkoutKey(merchant, { xenditMode: mode, xenditKeyHint: null }).key })).filter((k) => k.key);
+}
+
 /** Columns of merchants holding sealed secrets, each bound to its row and column. */
 export const MERCHANT_SECRET_COLUMNS = [
   'xero_client_secret_enc',
@@ -275,7 +287,7 @@ export function merchantFromRow(box: SecretBox) {
   });
 }
 
-type MerchantTimestamps = 'created_at' | 'updated_at' | 'xero_disconnected_at' | 'listing_paid_after' | 'listing_window_end';
+type MerchantTimestamps = 'created_at' | 'updated_at' | 'xero_disconnected_at';
 
 /** A merchants row and its clearing accounts as pay_click_admit (pay-clicks.sql) gives them: json, timestamps as text. */
 export interface MerchantJson {
@@ -293,8 +305,6 @@ export function merchantFromJson(box: SecretBox) {
         created_at: date(row.created_at)!,
         updated_at: date(row.updated_at)!,
         xero_disconnected_at: date(row.xero_disconnected_at),
-        listing_paid_after: date(row.listing_paid_after),
-        listing_window_end: date(row.listing_window_end),
       },
       clearing,
     );

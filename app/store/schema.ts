@@ -10,7 +10,15 @@ export * from './schema/settlements.js';
 export * from './schema/users.js';
 export * from './schema/xero.js';
 
-import type { MerchantsTable, ClearingAccountsTable, FeeBillingChangesTable, OpenInvoiceNumbersTable, PayMissesTable } from './schema/merchants.js';
+import type {
+  MerchantsTable,
+  ClearingAccountsTable,
+  FeeBillingChangesTable,
+  OpenInvoiceNumbersTable,
+  PayMissesTable,
+  PaidListingCursorsTable,
+  RefundListCursorsTable,
+} from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable } from './schema/jobs.js';
 import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, FeeReturnsTable } from './schema/refunds.js';
@@ -44,6 +52,8 @@ export interface Database {
   settlement_accounts: SettlementAccountsTable;
   withdrawals: WithdrawalsTable;
   withdrawal_list_cursors: WithdrawalListCursorsTable;
+  paid_listing_cursors: PaidListingCursorsTable;
+  refund_list_cursors: RefundListCursorsTable;
   fee_bills: FeeBillsTable;
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;

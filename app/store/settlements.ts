@@ -33,6 +33,14 @@ export interface Withdrawal {
 /** The two listings of withdrawals: made since a time, and sent back since a time. */
 export type ListingKind = 'created' | 'reversed';
 
+/** One listing of one merchant's withdrawals: with the key of `mode`, in one currency. */
+export interface ListingAt {
+  merchantId: string;
+  mode: 'test' | 'live';
+  currency: string;
+  listing: ListingKind;
+}
+
 /** An unfinished listing: the same question (`since`) asked again, continued after `afterId`. */
 export interface ListCursor {
   since: Date;
@@ -135,33 +143,35 @@ export function createSettlementStore(db: Db) {
     },
 
     /** Where an unfinished listing of this merchant's withdrawals continues (list-withdrawals.ts), or null. */
-    async listCursor(merchantId: string, currency: string, listing: ListingKind): Promise<ListCursor | null> {
+    async listCursor(at: ListingAt): Promise<ListCursor | null> {
       const r = await db
         .selectFrom('withdrawal_list_cursors')
         .selectAll()
-        .where('merchant_id', '=', merchantId)
-        .where('currency', '=', currency)
-        .where('listing', '=', listing)
+        .where('merchant_id', '=', at.merchantId)
+        .where('mode', '=', at.mode)
+        .where('currency', '=', at.currency)
+        .where('listing', '=', at.listing)
         .executeTakeFirst();
       return r ? { since: new Date(r.since), afterId: r.after_id, startedAt: new Date(r.started_at) } : null;
     },
 
     /** Set once the rows it moves past are recorded and their jobs queued; null: the listing reached its end. */
-    async setListCursor(merchantId: string, currency: string, listing: ListingKind, cursor: ListCursor | null): Promise<void> {
+    async setListCursor(at: ListingAt, cursor: ListCursor | null): Promise<void> {
       if (!cursor) {
         await db
           .deleteFrom('withdrawal_list_cursors')
-          .where('merchant_id', '=', merchantId)
-          .where('currency', '=', currency)
-          .where('listing', '=', listing)
+          .where('merchant_id', '=', at.merchantId)
+          .where('mode', '=', at.mode)
+          .where('currency', '=', at.currency)
+          .where('listing', '=', at.listing)
           .execute();
         return;
       }
       const values = { since: cursor.since, after_id: cursor.afterId, started_at: cursor.startedAt };
       await db
         .insertInto('withdrawal_list_cursors')
-        .values({ merchant_id: merchantId, currency, listing, ...values })
-        .onConflict((oc) => oc.columns(['merchant_id', 'currency', 'listing']).doUpdateSet(values))
+        .values({ merchant_id: at.merchantId, mode: at.mode, currency: at.currency, listing: at.listing, ...values })
+        .onConflict((oc) => oc.columns(['merchant_id', 'mode', 'currency', 'listing']).doUpdateSet(values))
         .execute();
     },
 

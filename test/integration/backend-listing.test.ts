@@ -22,7 +22,7 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
   const backendJobs = async () => (await h.stores.jobs.list()).filter((j) => j.kind === RECORD_BACKEND_PAYMENT_JOB);
   const queuedIds = async () => (await backendJobs()).map((j) => String(j.payload.xenditInvoiceId)).sort();
   const sales = (xenditId: string) => h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${xenditId}`);
-  const cursor = async () => (await h.stores.listing.due(h.merchant.id))[0];
+  const cursor = () => h.stores.listing.cursor(h.merchant.id, 'test');
 
   /** Paid at the Xendit dashboard `minutesAgo` before the harness clock, its callback lost. */
   async function paidOutside(minutesAgo: number, amount = 250_000) {
@@ -165,7 +165,7 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
       backendFlow: true,
     });
     // The healthy merchant has a cursor, the broken one not: the broken one is listed first.
-    await h.stores.listing.openWindow(h.merchant.id, new Date(h.clock().getTime() - 30 * 60_000), new Date(h.clock().getTime() - 60_000));
+    await h.stores.listing.openWindow(h.merchant.id, 'test', new Date(h.clock().getTime() - 30 * 60_000), new Date(h.clock().getTime() - 60_000));
     const x = await paidOutside(10);
     const summary = await run();
     assert.deepEqual({ merchants: summary.merchants, failed: summary.failed, queued: summary.queued }, { merchants: 2, failed: 1, queued: 1 });

@@ -20,19 +20,20 @@ export interface PaymentAtXendit {
 
 /**
  * Where a payment's transaction is read: with the stored key of the mode its checkout was made in
- * (checkoutKey; the key in use for a sale made outside the gateway), since the merchant may have
+ * (checkoutKey; for a sale made outside the gateway, the mode of the key that read its invoice,
+ * else the key in use), since the merchant may have
  * switched between test and live since, and by the invoice's external id, which its transactions
  * carry as reference_id: our checkout's (we created the invoice with it, no call needed); for an
  * invoice made outside the gateway, Xendit's own, read only when asked for.
  */
 export async function paymentAtXendit(
-  deps: { stores: Pick<Stores, 'checkouts'> },
+  deps: { stores: Pick<Stores, 'checkouts' | 'backendSales'> },
   xendit: XenditGateway,
   merchant: Merchant,
   payment: Payment,
 ): Promise<PaymentAtXendit> {
   const checkout = payment.checkoutId ? await deps.stores.checkouts.byId(payment.checkoutId) : null;
-  const key = checkoutKey(merchant, checkout);
+  const key = checkoutKey(merchant, checkout ?? (await deps.stores.backendSales.get(merchant.id, payment.xenditInvoiceId)));
   if (checkout) return { key, externalId: async () => checkout.externalId };
   return { key, externalId: async () => (await xendit.getInvoice(key.key, payment.xenditInvoiceId))?.externalId ?? null };
 }
@@ -45,7 +46,7 @@ export async function paymentAtXendit(
  * nothing there. `key`: the one that found it, whose mode says whether its money is test or live.
  */
 export async function readWithPaymentKey<T>(
-  deps: { stores: Pick<Stores, 'checkouts' | 'payments'> },
+  deps: { stores: Pick<Stores, 'checkouts' | 'payments' | 'backendSales'> },
   xendit: XenditGateway,
   merchant: Merchant,
   paymentId: string | null | undefined,

@@ -7,6 +7,7 @@ import type { XenditGateway } from '../../clients/xendit/types.js';
 import { halvePaidWindow } from '../../clients/xendit/invoices.js';
 import { ListPaidPayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
+import { listingKeys, type Merchant } from '../../store/merchant-model.js';
 
 export interface ListPaidDeps {
   stores: Stores;
@@ -44,29 +45,42 @@ export interface ListPaidSummary {
  * Backend flow without callbacks: for each merchant with the backend flow on, list the invoices
  * Xendit has paid since the merchant's cursor and queue the unknown ones for the same
  * record-backend-payment job a callback queues (same dedupe key: a callback and the listing of one
- * invoice make one Xero sale). Bounded per run; one merchant's failure does not stop the others.
+ * invoice make one Xero sale). Every stored key's account is listed (listingKeys: a live sale
+ * while test mode is in use, or the reverse), each with its own cursor and page budget; the job
+ * reads the invoice where it is and judges test or live money by that key. Bounded per run; one
+ * merchant's (or key's) failure does not stop the others.
  */
 export async function listPaidInvoices(deps: ListPaidDeps, opts: ListPaidOptions): Promise<ListPaidSummary> {
   const summary: ListPaidSummary = { merchants: 0, pages: 0, queued: 0, seen: 0, failed: 0 };
-  for (const cursor of await deps.stores.listing.due(opts.merchantId)) {
+  for (const merchantId of await deps.stores.listing.due(opts.merchantId)) {
     summary.merchants++;
-    try {
-      await listMerchant(deps, opts, cursor, summary);
-    } catch (err) {
-      summary.failed++;
-      deps.logger.warn(
-        { merchantId: cursor.merchantId, err: err instanceof Error ? err.message : String(err) },
-        'listing paid Xendit invoices failed for this merchant; next run tries again',
-      );
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    let failed = false;
+    for (const { mode, key } of merchant ? listingKeys(merchant) : []) {
+      try {
+        await listWithKey(deps, opts, merchant!, key, await deps.stores.listing.cursor(merchantId, mode), summary);
+      } catch (err) {
+        failed = true;
+        deps.logger.warn(
+          { merchantId, mode, err: err instanceof Error ? err.message : String(err) },
+          'listing paid Xendit invoices failed for this merchant; next run tries again',
+        );
+      }
     }
+    if (failed) summary.failed++;
   }
   if (summary.queued) deps.onJobEnqueued?.();
   return summary;
 }
 
-async function listMerchant(deps: ListPaidDeps, opts: ListPaidOptions, cursor: ListingCursor, summary: ListPaidSummary): Promise<void> {
-  const merchant = await deps.stores.merchants.byId(cursor.merchantId);
-  if (!merchant?.xenditSecretKey) return;
+async function listWithKey(
+  deps: ListPaidDeps,
+  opts: ListPaidOptions,
+  merchant: Merchant,
+  xenditKey: string,
+  cursor: ListingCursor,
+  summary: ListPaidSummary,
+): Promise<void> {
   const now = deps.clock();
   const paidAfter = cursor.paidAfter ?? new Date(now.getTime() - opts.lookbackMinutes * 60_000);
   let windowEnd = cursor.windowEnd;
@@ -74,11 +88,11 @@ async function listMerchant(deps: ListPaidDeps, opts: ListPaidOptions, cursor: L
   if (!windowEnd) {
     windowEnd = new Date(now.getTime() - opts.lagSeconds * 1000);
     if (windowEnd <= paidAfter) return;
-    await deps.stores.listing.openWindow(merchant.id, paidAfter, windowEnd);
+    await deps.stores.listing.openWindow(merchant.id, cursor.mode, paidAfter, windowEnd);
     lastInvoiceId = undefined;
   }
   for (let page = 0; page < opts.maxPages; page++) {
-    const result = await deps.xendit.listPaidInvoicesPage(merchant.xenditSecretKey, { paidAfter, paidBefore: windowEnd, limit: opts.pageSize, lastInvoiceId });
+    const result = await deps.xendit.listPaidInvoicesPage(xenditKey, { paidAfter, paidBefore: windowEnd, limit: opts.pageSize, lastInvoiceId });
     summary.pages++;
     summary.seen += result.invoices.length;
     if (result.skipped.length)
@@ -88,7 +102,7 @@ async function listMerchant(deps: ListPaidDeps, opts: ListPaidOptions, cursor: L
       if (!(await deps.stores.checkouts.forXenditInvoice(merchant.id, inv.id, inv.externalId)))
         jobs.push(jobRow('record-backend-payment', { merchantId: merchant.id, xenditInvoiceId: inv.id }, deps.clock()));
     }
-    const key = { merchantId: merchant.id, windowEnd };
+    const key = { merchantId: merchant.id, mode: cursor.mode, windowEnd };
     if (result.pageLength < opts.pageSize || !result.lastInvoiceId) {
       summary.queued += await deps.stores.listing.queuePage(key, jobs, 'done');
       return;

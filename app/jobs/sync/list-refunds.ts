@@ -14,12 +14,16 @@
  * And it reads again, once a day, each dispute that was open when last read (open_disputes): Xendit
  * lists no disputes, so a lost chargeback whose LOST webhook never came is found this way, as long
  * as an earlier webhook of it came.
+ *
+ * Every stored key's account is read (listingKeys), not only the one in use: a refund or dispute of
+ * a payment made in the other mode moves money all the same, and test money stays test money by
+ * the key that found it (record-refund.ts).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
-import { listsMovements } from '../../store/merchant-model.js';
+import { listingKeys, listsMovements, type XenditMode } from '../../store/merchant-model.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import type { Refund } from '../../store/refunds.js';
 import type { Merchant } from '../../store/merchants.js';
@@ -29,6 +33,7 @@ import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
 import { refundFailedReason } from './record-refund.js';
 import { paymentOfRefund } from './refund-payment.js';
+import { readWithPaymentKey } from './checkout-key.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 3;
@@ -41,10 +46,15 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
   return async (): Promise<void> => {
     for (const merchant of await deps.stores.merchants.list()) {
       if (!listsMovements(merchant)) continue;
-      try {
-        await listMerchantRefunds(deps, merchant);
-      } catch (err) {
-        deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not list refunds at Xendit');
+      // Every stored key's account, each with its own cursor: a refund in the account of the mode
+      // not in use moves money all the same. Its job reads it where it is (readWithPaymentKey) and
+      // judges test or live money by that key.
+      for (const { mode, key } of listingKeys(merchant)) {
+        try {
+          await listMerchantRefunds(deps, merchant, { mode, key });
+        } catch (err) {
+          deps.logger.warn({ err: String(err), merchantId: merchant.id, mode }, 'could not list refunds at Xendit');
+        }
       }
     }
     await lookAgainAtFees(deps);
@@ -56,6 +66,7 @@ type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: L
 
 /**
  * GET /refunds does not document its order (list-order.ts), so it is judged from the pages read.
+ * Each stored key's account is read on its own, with its own cursor (the mode's).
  * Newest first: every run reads from the start, which holds the newest refunds. Oldest first, the
  * start holds the oldest: past MAX_PAGES x PAGE_SIZE refunds a run from the start would never reach
  * a new one, so the run continues after the merchant's cursor (after_id, kept in our DB), moved past
@@ -63,20 +74,20 @@ type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: L
  * SUCCEEDED may come with no webhook, and the listing would not pass it again), for up to
  * PENDING_HOLD_MS after it was created. Until the order is known, no cursor is kept.
  */
-async function listMerchantRefunds(deps: ListDeps, merchant: Merchant): Promise<void> {
-  const cursor = await deps.stores.refundListing.cursor(merchant.id);
+async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, key }: { mode: XenditMode; key: string }): Promise<void> {
+  const cursor = await deps.stores.refundListing.cursor(merchant.id, mode);
   const read: XenditRefund[] = [];
   let afterId = cursor ?? undefined;
   /** The last row read before the first PENDING refund that holds the cursor (undefined: none held). */
   let heldAt: string | null | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) });
+    const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(key, { limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) });
     read.push(...refunds);
     const judged = listOrder(read);
     if (cursor && judged === 'newest_first') {
       // Read after a cursor kept because Xendit listed oldest first, it now lists newest first: from
       // the start again, next run.
-      await deps.stores.refundListing.setCursor(merchant.id, null);
+      await deps.stores.refundListing.setCursor(merchant.id, mode, null);
       deps.logger.warn({ merchantId: merchant.id }, 'Xendit now lists refunds newest first: the refund listing reads from the start again');
       return;
     }
@@ -90,7 +101,7 @@ async function listMerchantRefunds(deps: ListDeps, merchant: Merchant): Promise<
     }
     // A cursor already kept means Xendit listed oldest first; a page of one refund (or none) does not say otherwise.
     if (judged === 'oldest_first' || (cursor && judged === 'undecided')) {
-      await deps.stores.refundListing.setCursor(merchant.id, heldAt !== undefined ? heldAt : (lastId ?? before));
+      await deps.stores.refundListing.setCursor(merchant.id, mode, heldAt !== undefined ? heldAt : (lastId ?? before));
       if (passed.length) {
         deps.logger.warn(
           { merchantId: merchant.id, xenditRefundIds: passed },
@@ -164,9 +175,12 @@ async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway
         await deps.stores.openDisputes.watch(d.merchantId, d.xenditDisputeId, d.status, nextDisputeLook(deps.clock()), deps.clock());
         continue;
       }
-      const dispute = await deps.xendit.getDispute(merchant.xenditSecretKey, d.xenditDisputeId);
+      // Read where its payment is, else with either stored key (as its job reads it): a dispute in
+      // the account of the mode not in use is found all the same, and its job judges its money by that key.
+      const known = await deps.stores.refunds.byXenditId(d.merchantId, d.xenditDisputeId);
+      const { found: dispute } = await readWithPaymentKey(deps, deps.xendit, merchant, known?.paymentId, (k) => deps.xendit.getDispute(k, d.xenditDisputeId));
       if (!dispute) {
-        // Xendit no longer has it with this key (another key since?): a job that says so in needs review,
+        // No stored key's account has it (a key replaced since?): a job that says so in needs review,
         // for a person (a status of its own: an OTHER job of the same dispute may be done already).
         await enqueue(deps.stores.jobs, 'record-dispute', { merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId, status: 'GONE' }, deps.clock());
         await deps.stores.openDisputes.settled(d.merchantId, d.xenditDisputeId);

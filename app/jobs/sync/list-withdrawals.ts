@@ -7,14 +7,15 @@
  * the row of each one not seen before and queues a record-withdrawal job for it. The dedupe key
  * makes any number of runs one job per withdrawal. A withdrawal Xendit lists as REVERSED (the bank
  * sent it back into the balance) has its job queued again, to bring the money back in Xero too.
+ * Every stored key's account is read (test and live), each listing with its own cursor.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
-import { listsMovements, modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
+import { listingKeys, listsMovements, modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
 import type { XenditGateway, XenditWithdrawal } from '../../clients/xendit/types.js';
-import type { ListingKind } from '../../store/settlements.js';
+import type { ListingAt } from '../../store/settlements.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
@@ -52,15 +53,19 @@ export function listWithdrawalsJob(deps: Deps) {
     for (const merchant of await deps.stores.merchants.list()) {
       if (!listsMovements(merchant)) continue;
       const since = new Date(Math.max(merchant.createdAt.getTime(), deps.clock().getTime() - LOOK_BACK_DAYS * 86_400_000));
-      // Every currency the gateway books, one at a time (an account holding several must name one);
-      // one Xendit will not list (one the account never held, say) holds up no other.
-      for (const currency of SUPPORTED_CURRENCIES) {
-        for (const listing of ['created', 'reversed'] as const) {
-          try {
-            await listCurrency(deps, merchant, currency, listing, since);
-          } catch (err) {
-            const refused = err instanceof UpstreamError && err.kind === 'rejected';
-            deps.logger[refused ? 'debug' : 'warn']({ err: String(err), merchantId: merchant.id, currency }, 'could not list withdrawals at Xendit');
+      // Every stored key's account (listingKeys), each with its own cursors: money withdrawn from the
+      // account of the mode not in use leaves all the same, test or live by that key. Every currency
+      // the gateway books, one at a time (an account holding several must name one); one Xendit
+      // will not list (one the account never held, say) holds up no other.
+      for (const { mode, key } of listingKeys(merchant)) {
+        for (const currency of SUPPORTED_CURRENCIES) {
+          for (const listing of ['created', 'reversed'] as const) {
+            try {
+              await listCurrency(deps, { merchant, key, at: { merchantId: merchant.id, mode, currency, listing } }, since);
+            } catch (err) {
+              const refused = err instanceof UpstreamError && err.kind === 'rejected';
+              deps.logger[refused ? 'debug' : 'warn']({ err: String(err), merchantId: merchant.id, mode, currency }, 'could not list withdrawals at Xendit');
+            }
           }
         }
       }
@@ -68,33 +73,36 @@ export function listWithdrawalsJob(deps: Deps) {
   };
 }
 
+/** One listing: of one stored key's account (`key`, of `at.mode`), one currency, made or sent back since. */
+type Listing = { merchant: Merchant; key: string; at: ListingAt & { currency: Currency } };
+
 /**
  * One currency's withdrawals made since `since` ('created'), or sent back since then ('reversed':
  * one made long ago may come back late), within the run's page budget: first the rest of a listing
  * an earlier run left unfinished (the same question, after_id where it stopped), then, budget
  * left, a new one from the newest. Every run reads each listing to its end or leaves a cursor.
  */
-async function listCurrency(deps: Deps, merchant: Merchant, currency: Currency, listing: ListingKind, since: Date): Promise<void> {
+async function listCurrency(deps: Deps, l: Listing, since: Date): Promise<void> {
   let budget = deps.pageBudget ?? PAGE_BUDGET;
-  const cursor = await deps.stores.settlements.listCursor(merchant.id, currency, listing);
+  const cursor = await deps.stores.settlements.listCursor(l.at);
   if (cursor) {
     let walked: Walked;
     try {
-      walked = await walk(deps, merchant, currency, listing, cursor, budget);
+      walked = await walk(deps, l, cursor, budget);
     } catch (err) {
       // An after_id Xendit no longer takes would hold the listing forever: it starts again from the newest.
       if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
-      await deps.stores.settlements.setListCursor(merchant.id, currency, listing, null);
-      deps.logger.warn({ err: String(err), merchantId: merchant.id, currency, listing }, 'Xendit refused to continue the withdrawal listing: it starts again');
+      await deps.stores.settlements.setListCursor(l.at, null);
+      deps.logger.warn({ err: String(err), ...l.at }, 'Xendit refused to continue the withdrawal listing: it starts again');
       return;
     }
     budget -= walked.pages;
-    if (!walked.done) return behind(deps, merchant, currency, listing, cursor.startedAt);
+    if (!walked.done) return behind(deps, l, cursor.startedAt);
   }
   if (budget <= 0) return;
   const now = deps.clock();
-  const walked = await walk(deps, merchant, currency, listing, { since, startedAt: now }, budget);
-  if (!walked.done) await behind(deps, merchant, currency, listing, now);
+  const walked = await walk(deps, l, { since, startedAt: now }, budget);
+  if (!walked.done) await behind(deps, l, now);
 }
 
 type Walked = { pages: number; done: boolean };
@@ -103,31 +111,20 @@ type Walked = { pages: number; done: boolean };
  * Pages of one listing from `afterId` (none: the newest), at most `budget`: each row recorded (and
  * its job queued) before the cursor moves past its page, so a run that dies loses nothing.
  */
-async function walk(
-  deps: Deps,
-  merchant: Merchant,
-  currency: Currency,
-  listing: ListingKind,
-  from: { since: Date; afterId?: string; startedAt: Date },
-  budget: number,
-): Promise<Walked> {
-  const live = modeOfXenditKey(merchant.xenditSecretKey) === 'live';
+async function walk(deps: Deps, l: Listing, from: { since: Date; afterId?: string; startedAt: Date }, budget: number): Promise<Walked> {
+  // Test or live by the key whose account it left, never by the mode in use.
+  const live = modeOfXenditKey(l.key) === 'live';
   let afterId = from.afterId;
   for (let page = 0; page < budget; page++) {
-    const { withdrawals, hasMore, lastId } = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
-      currency,
+    const { withdrawals, hasMore, lastId } = await deps.xendit.listWithdrawals(l.key, {
+      currency: l.at.currency,
       limit: PAGE_SIZE,
       afterId,
-      ...(listing === 'created' ? { createdAfter: from.since } : { reversedAfter: from.since }),
+      ...(l.at.listing === 'created' ? { createdAfter: from.since } : { reversedAfter: from.since }),
     });
-    for (const w of withdrawals) await seen(deps, merchant, live, w);
+    for (const w of withdrawals) await seen(deps, l.merchant, live, w);
     const done = !hasMore || !lastId;
-    await deps.stores.settlements.setListCursor(
-      merchant.id,
-      currency,
-      listing,
-      done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt },
-    );
+    await deps.stores.settlements.setListCursor(l.at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt });
     if (done) return { pages: page + 1, done: true };
     afterId = lastId;
   }
@@ -135,18 +132,16 @@ async function walk(
 }
 
 /** The budget ran out before the listing's end: said each time; a person is told once it has been behind a day. */
-async function behind(deps: Deps, merchant: Merchant, currency: Currency, listing: ListingKind, startedAt: Date): Promise<void> {
+async function behind(deps: Deps, l: Listing, startedAt: Date): Promise<void> {
   const since = deps.clock().getTime() - startedAt.getTime();
-  deps.logger.warn(
-    { merchantId: merchant.id, currency, listing, behindMs: since },
-    'withdrawal listing not read to its end this run: the next run continues where it stopped',
-  );
+  deps.logger.warn({ ...l.at, behindMs: since }, 'withdrawal listing not read to its end this run: the next run continues where it stopped');
   if (since < BEHIND_ALERT_MS) return;
+  const { merchantId, currency } = l.at;
   await raiseAlert(deps, {
-    merchantId: merchant.id,
+    merchantId,
     kind: 'withdrawalsBehind',
     message: message('alerts:withdrawalsBehind', { currency, since: startedAt.toISOString().slice(0, 16).replace('T', ' ') }),
-    dedupeKey: `withdrawalsBehind:${merchant.id}:${currency}`,
+    dedupeKey: `withdrawalsBehind:${merchantId}:${currency}`,
   });
 }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../store/jobs.js';
 import { mayRecordInXero, type Merchant } from '../../store/merchants.js';
+import { modeOfXenditKey, xenditKeyHint, type MadeWithKey } from '../../store/merchant-model.js';
+import { readWithPaymentKey } from './checkout-key.js';
 import type { BackendSale } from '../../store/backend-sales.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { NewXeroInvoice } from '../../clients/xero/types.js';
@@ -32,14 +34,17 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
 
-    // The callback body is only a hint: amounts and status come from Xendit itself.
-    const x = await deps.xendit.getInvoice(merchant.xenditSecretKey, xenditInvoiceId);
+    // The callback body is only a hint: amounts and status come from Xendit itself, read with the
+    // key in use, else the other stored key (the listing reads every key's account: a live sale
+    // while test mode is in use, or the reverse). `key` says whether it is test or live money.
+    const { found: x, key } = await readWithPaymentKey(deps, deps.xendit, merchant, null, (k) => deps.xendit.getInvoice(k, xenditInvoiceId));
     if (!x) throw new NeedsReview(`Xendit has no invoice ${xenditInvoiceId}`);
     if (await deps.stores.checkouts.forXenditInvoice(merchant.id, x.id, x.externalId)) return; // ours: record-payment records it
     if (x.status === 'PENDING') throw new RetryLater(`Xendit invoice ${x.id} is not paid yet`);
     if (x.status === 'EXPIRED') throw new NeedsReview(`Xendit invoice ${x.id} is EXPIRED, not paid: nothing was recorded`);
     // Test money never reaches real books: a sale paid in test mode creates nothing in Xero.
-    if (!mayRecordInXero(merchant)) return void deps.logger.info({ merchantId, xenditInvoiceId: x.id }, 'test-mode sale kept out of Xero');
+    if (!mayRecordInXero({ ...merchant, xenditSecretKey: key }))
+      return void deps.logger.info({ merchantId, xenditInvoiceId: x.id }, 'test-mode sale kept out of Xero');
     const paid = x.paidAmount ?? x.amount;
     if (paid !== x.amount) {
       throw new NeedsReview(
@@ -50,7 +55,7 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
     const reference = backendInvoiceReference(x.id);
     let payment = await deps.stores.payments.byXenditInvoice(merchant.id, x.id);
     if (!payment) {
-      const xeroInvoiceId = await saleInXero(deps, merchant, x, reference);
+      const xeroInvoiceId = await saleInXero(deps, merchant, x, reference, { xenditMode: modeOfXenditKey(key), xenditKeyHint: xenditKeyHint(key) });
       payment = await deps.stores.payments.getOrCreate(
         {
           id: randomUUID(),
@@ -76,8 +81,8 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
 }
 
 /** Contact and invoice in Xero, each looked up before it is created and stored once it exists. */
-async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: XenditInvoice, reference: string): Promise<string> {
-  const sale = await deps.stores.backendSales.getOrCreate(merchant.id, x.id, deps.clock());
+async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: XenditInvoice, reference: string, made: MadeWithKey): Promise<string> {
+  const sale = await deps.stores.backendSales.getOrCreate(merchant.id, x.id, deps.clock(), made);
   if (sale.xeroInvoiceId) return sale.xeroInvoiceId;
   try {
     if (!merchant.salesAccountCode) throw new NeedsReview('no sales account is configured for this merchant');

@@ -55,11 +55,6 @@ export interface MerchantsTable {
   xero_lock_read_at: Date | null;
   /** Migration 20261206T1530: the organisation's BaseCurrency, once read (null until then). */
   xero_base_currency: ColumnType<string | null, string | null | undefined, string | null>;
-  listing_paid_after: Timestamp | null;
-  listing_window_end: Timestamp | null;
-  listing_last_invoice_id: string | null;
-  /** Migration 20261206T1300: the refund listing's cursor when Xendit lists refunds oldest first (null: none). */
-  refund_list_after_id: ColumnType<string | null, string | null | undefined, string | null>;
   status: MerchantStatus;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -93,4 +88,20 @@ export interface PayMissesTable {
   /** The link's hints as asked (pay/link-hint.ts linkKey); migration 20261206T1750. */
   link: string;
   until: Timestamp;
+}
+
+/** Migration 20261207T1600: where the backend flow's listing of paid invoices stands, per merchant and key mode (list-paid.ts). */
+export interface PaidListingCursorsTable {
+  merchant_id: string;
+  mode: 'test' | 'live';
+  paid_after: Timestamp;
+  window_end: Timestamp | null;
+  last_invoice_id: string | null;
+}
+
+/** Migration 20261207T1600: the refund listing's after_id per key mode, when Xendit lists refunds oldest first (list-refunds.ts). */
+export interface RefundListCursorsTable {
+  merchant_id: string;
+  mode: 'test' | 'live';
+  after_id: string;
 }

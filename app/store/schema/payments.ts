@@ -97,6 +97,9 @@ export interface BackendSalesTable {
   customer_name: ColumnType<string | null, string | null | undefined, string | null>;
   customer_email: ColumnType<string | null, string | null | undefined, string | null>;
   last_error: string | null;
+  /** The mode and last 4 characters of the Xendit key whose account holds the sale (migration 20261207T1601); null: not known. */
+  xendit_mode: ColumnType<'test' | 'live' | null, 'test' | 'live' | null | undefined, 'test' | 'live' | null>;
+  xendit_key_hint: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -35,6 +35,8 @@ export interface WithdrawalsTable {
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
 export interface WithdrawalListCursorsTable {
   merchant_id: string;
+  /** The mode of the key whose account is listed (migration 20261207T1600). */
+  mode: 'test' | 'live';
   currency: string;
   listing: 'created' | 'reversed';
   since: Timestamp;
