@@ -246,7 +246,8 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
 
     /**
      * finish for the jobs of a group, in one statement, each fenced on its own claim. Returns the
-     * ids finished (a job missing lost its claim).
+     * ids finished (a job missing lost its claim). The kinds that wait for a payment (`ended`) are
+     * never batched.
      */
     async finishAll(jobs: Pick<Job, 'id' | 'attempts'>[], now: Date): Promise<Set<number>> {
       if (jobs.length === 0) return new Set();
