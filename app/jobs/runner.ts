@@ -141,7 +141,9 @@ export function createJobRunner(deps: RunnerDeps) {
       const err = classify(raw);
       if (err instanceof NeedsReview || job.attempts >= job.maxAttempts) {
         const reason = err instanceof NeedsReview ? err.message : `gave up after ${job.attempts} attempts: ${err.message}`;
-        if (await deps.jobs.needsReview(job, reason, now)) {
+        const ended = await deps.jobs.needsReview(job, reason, now);
+        if (ended === 'requeued') log.info({ reason }, 'job queued again instead of review: the payment it waited for reached Xero meanwhile');
+        else if (ended) {
           await deps.onNeedsReview?.(job, reason);
           log.warn({ reason }, 'job needs review');
         }

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Selectable, type Updateable } from 'kysely';
+import { sql, type ExpressionBuilder, type RawBuilder, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import type { Database, JobsTable, JobState } from './schema.js';
 import { int8 } from './int8.js';
@@ -81,29 +81,32 @@ export async function requeueJobs(
   return Number((await q.executeTakeFirst()).numUpdatedRows);
 }
 
+/** The kinds that wait for a payment to reach Xero (record-refund.ts `waitFor`). */
+const WAITING_KINDS = ['record-refund', 'record-dispute'];
+
+/**
+ * Two-key advisory locks ((int4, int4)) never meet the one-key (bigint) migration lock; this class
+ * names the waits for a payment among them (jobs-waiting.sql), as checkouts.ts names its claims.
+ */
+const WAIT_LOCK_CLASS = 0x77616974; // 'wait'
+
+/** One call of jobs_requeue_waiting (jobs-waiting.sql): `jobId` null from the payment's side. */
+function requeueCall(merchantId: RawBuilder<unknown>, xenditInvoiceId: RawBuilder<unknown>, at: RawBuilder<unknown>, jobId: number | null) {
+  return sql<number>`jobs_requeue_waiting(${WAIT_LOCK_CLASS}::int, ${sql.val(WAITING_KINDS)}::text[], ${merchantId}, ${xenditInvoiceId}, ${at}, ${jobId}::bigint)`;
+}
+
 /**
  * The final statement of one whose CTE `marked` returns payments just marked (id, merchant_id,
  * xendit_invoice_id, sync_state, updated_at): the refund and chargeback jobs that gave up waiting
  * for one of them to reach Xero (in review, or done without booking; record-refund.ts `waitFor`)
  * are queued again, once (the mark is dropped), in the same commit that records the payment. Not
- * one whose refund row Xero refused or that is booked (any row state but pending).
+ * one whose refund row Xero refused or that is booked (any row state but pending). A job ending at
+ * that moment is never missed: both sides lock the payment's key first (jobs-waiting.sql; the
+ * job's side is `ended` below).
  */
 export function requeueWaiting() {
-  return sql`update jobs set state = 'queued', attempts = 0, run_at = marked.updated_at, locked_until = null, last_error = null,
-      updated_at = marked.updated_at,
-      payload = jsonb_set(jobs.payload - 'waitsFor', '{retry}', to_jsonb(coalesce((jobs.payload->>'retry')::int, 0) + 1))
-    from marked
-    where marked.sync_state = 'recorded'
-      and jobs.payload ? 'waitsFor'
-      and jobs.merchant_id = marked.merchant_id
-      and jobs.payload->>'waitsFor' = marked.xendit_invoice_id
-      and jobs.kind in ('record-refund', 'record-dispute')
-      and jobs.state in ('needs_review', 'done')
-      and not exists (
-        select 1 from refunds r
-        where r.merchant_id = jobs.merchant_id
-          and r.xendit_refund_id = coalesce(jobs.payload->>'xenditRefundId', jobs.payload->>'xenditDisputeId')
-          and r.state <> 'pending')`;
+  return sql`select ${requeueCall(sql.ref('marked.merchant_id'), sql.ref('marked.xendit_invoice_id'), sql.ref('marked.updated_at'), null)}
+    from marked where marked.sync_state = 'recorded'`;
 }
 
 /** What requeueWaiting needs the CTE `marked` to return. */
@@ -130,16 +133,43 @@ function claimed(now: Date, leaseMs: number) {
   });
 }
 
-export function createJobStore(db: Db) {
+/** Where a test may hold a waiting job's ending open (`ended`): after its parking write, and after the payment's key is locked. */
+export type WaitingEndHook = (at: 'parked' | 'locked') => Promise<void>;
+
+export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {}) {
+  /** The job's row while this claim holds it (running, same attempt). */
+  const claimedRow = (q: Db, job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>) =>
+    q.updateTable('jobs').set(set).where('id', '=', job.id).where('state', '=', 'running').where('attempts', '=', job.attempts);
+
   async function fenced(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>): Promise<boolean> {
-    const r = await db
-      .updateTable('jobs')
-      .set(set)
-      .where('id', '=', job.id)
-      .where('state', '=', 'running')
-      .where('attempts', '=', job.attempts)
+    return (await claimedRow(db, job, set).executeTakeFirst()).numUpdatedRows > 0n;
+  }
+
+  /**
+   * fenced, for a job ending in review or done. One marked as waiting for a payment to reach Xero
+   * (waitFor) ends in a transaction that then locks the payment's key and looks at the payment
+   * afresh (jobs-waiting.sql): recorded meanwhile, the job is queued again instead, as the commit
+   * that recorded it would have done had the job ended a moment earlier. Unmarked jobs: one
+   * statement, as before. 'requeued', or false when the claim was lost.
+   */
+  async function ended(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>): Promise<'ended' | 'requeued' | false> {
+    const quick = await claimedRow(db, job, set)
+      .where(sql<boolean>`not (payload ? 'waitsFor')`)
       .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    if (quick.numUpdatedRows > 0n) return 'ended';
+    return db.transaction().execute(async (trx) => {
+      const row = await claimedRow(trx, job, set)
+        .returning(['merchant_id', 'updated_at', sql<string | null>`payload->>'waitsFor'`.as('waits_for')])
+        .executeTakeFirst();
+      if (!row) return false;
+      if (!row.merchant_id || !row.waits_for) return 'ended';
+      await opts.waitingEnd?.('parked');
+      const { rows } = await sql<{
+        n: number;
+      }>`select ${requeueCall(sql.val(row.merchant_id), sql.val(row.waits_for), sql.val(row.updated_at), job.id)} as n`.execute(trx);
+      await opts.waitingEnd?.('locked');
+      return rows[0].n > 0 ? 'requeued' : 'ended';
+    });
   }
 
   return {
@@ -211,12 +241,13 @@ export function createJobStore(db: Db) {
      * over has decided since. They return false when the claim was lost.
      */
     async finish(job: Pick<Job, 'id' | 'attempts'>, now: Date): Promise<boolean> {
-      return fenced(job, { state: 'done', locked_until: null, last_error: null, updated_at: now });
+      return (await ended(job, { state: 'done', locked_until: null, last_error: null, updated_at: now })) !== false;
     },
 
     /**
      * finish for the jobs of a group, in one statement, each fenced on its own claim. Returns the
-     * ids finished (a job missing lost its claim).
+     * ids finished (a job missing lost its claim). The kinds that wait for a payment (`ended`) are
+     * never batched.
      */
     async finishAll(jobs: Pick<Job, 'id' | 'attempts'>[], now: Date): Promise<Set<number>> {
       if (jobs.length === 0) return new Set();
@@ -239,8 +270,10 @@ export function createJobStore(db: Db) {
       return fenced(job, { state: 'queued', attempts: Math.max(0, job.attempts - 1), run_at: now, locked_until: null, last_error: reason, updated_at: now });
     },
 
-    async needsReview(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean> {
-      return fenced(job, { state: 'needs_review', locked_until: null, last_error: reason, updated_at: now });
+    /** 'requeued': it waited for a payment that reached Xero meanwhile, and runs again instead (ended). */
+    async needsReview(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean | 'requeued'> {
+      const r = await ended(job, { state: 'needs_review', locked_until: null, last_error: reason, updated_at: now });
+      return r === 'requeued' ? r : r === 'ended';
     },
 
     /**

@@ -5,6 +5,7 @@ import { secretContext, type SecretBox } from '../security/secrets.js';
 import { insertAudit, type AuditEntry } from './audit.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import { supersedeLive } from './checkouts.js';
+import { rotatedWithinBusiness } from './key-rotation.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
   DEFAULT_FEE_ACCOUNT_CODE,
@@ -159,10 +160,24 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       now: Date,
       audit?: AuditEntry,
       retire?: RetireXenditKey,
+      /** Stored keys (by mode) known to be the same Xendit business's as the new key replacing them: a rotation. */
+      sameAccount: { mode: XenditMode; key: string }[] = [],
     ): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        const row = await trx.selectFrom('merchants').select(['mode', 'xendit_secret_key_enc']).where('id', '=', id).forUpdate().executeTakeFirst();
+        const row = await trx
+          .selectFrom('merchants')
+          .select(['mode', 'xendit_secret_key_enc', 'xendit_test_key_enc', 'xendit_live_key_enc'])
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst();
         if (!row) return;
+        for (const same of sameAccount) {
+          const stored = same.mode === 'live' ? row.xendit_live_key_enc : row.xendit_test_key_enc;
+          const next = x[same.mode];
+          // Only the key that was compared: one saved meanwhile by someone else is not known to be the same business's.
+          if (stored && next && box.open(stored, sealedAt(keyColumn(same.mode), id)) === same.key)
+            await rotatedWithinBusiness(trx, id, same.mode, same.key, next);
+        }
         if (audit) await insertAudit(trx, audit, now);
         const sealed = {
           test: x.test ? box.seal(x.test, sealedAt('xendit_test_key_enc', id)) : undefined,

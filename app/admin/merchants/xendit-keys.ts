@@ -109,8 +109,10 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken },
     now,
     entry,
-    // A key rotated within the same Xendit business reaches the same invoices: nothing to retire.
+    // A key rotated within the same Xendit business reaches the same invoices: nothing to retire,
+    // and its checkouts are the new key's to ask about.
     sameAccount.includes(merchant.mode) ? undefined : retireJob(merchant.id, now),
+    sameAccount.map((mode) => ({ mode, key: merchant.xenditKeys[mode] })),
   );
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   const saved = (await deps.stores.merchants.byId(merchant.id))!;

@@ -1,0 +1,22 @@
+import type { Transaction } from 'kysely';
+import type { Database } from './schema.js';
+import { xenditKeyHint, type XenditMode } from './merchant-model.js';
+
+/**
+ * The merchant's key of `mode` was rotated within the same Xendit business (in `trx`, which holds
+ * the merchant row): the new key reaches every invoice the old one made, so the checkouts the old
+ * key made are the new key's to ask about (checkoutKey: not "replaced"), and what Xendit answers it
+ * under their external ids is Xendit's word. Their updated_at is kept: it times a click's create.
+ */
+export async function rotatedWithinBusiness(trx: Transaction<Database>, merchantId: string, mode: XenditMode, oldKey: string, newKey: string): Promise<void> {
+  const from = xenditKeyHint(oldKey);
+  const to = xenditKeyHint(newKey);
+  if (from === to) return;
+  await trx
+    .updateTable('checkouts')
+    .set({ xendit_key_hint: to })
+    .where('merchant_id', '=', merchantId)
+    .where('xendit_mode', '=', mode)
+    .where('xendit_key_hint', '=', from)
+    .execute();
+}
