@@ -119,7 +119,9 @@ async function getOrCreateIn(trx: Db, b: NewFeeBill, job: (billId: string) => Ne
  * replaceable (sent, or replaced, meanwhile).
  */
 async function replaceIn(trx: Db, bill: FeeBill, next: NextTotals, job: NewJobRow, audit: AuditEntry, now: Date): Promise<'replaced' | 'busy' | 'changed'> {
-  const current = job.dedupe_key ? await trx.selectFrom('jobs').select('state').where('dedupe_key', '=', job.dedupe_key).forUpdate().executeTakeFirst() : undefined;
+  const current = job.dedupe_key
+    ? await trx.selectFrom('jobs').select('state').where('dedupe_key', '=', job.dedupe_key).forUpdate().executeTakeFirst()
+    : undefined;
   if (current?.state === 'running') return 'busy';
   const updated = await trx
     .updateTable('fee_bills')

@@ -17,7 +17,12 @@ export function createOpenInvoiceStore(db: Db) {
      * link carries ([CURRENCY], [AMOUNTDUE]); absent from a read that did not give them.
      */
     async saw(merchantId: string, invoices: OpenInvoice[], runAt: Date): Promise<void> {
-      const unique = new Map(invoices.map((i) => ({ ...i, invoiceNumber: i.invoiceNumber.trim() })).filter((i) => i.invoiceNumber).map((i) => [i.invoiceNumber, i]));
+      const unique = new Map(
+        invoices
+          .map((i) => ({ ...i, invoiceNumber: i.invoiceNumber.trim() }))
+          .filter((i) => i.invoiceNumber)
+          .map((i) => [i.invoiceNumber, i]),
+      );
       if (unique.size === 0) return;
       await db
         .insertInto('open_invoice_numbers')

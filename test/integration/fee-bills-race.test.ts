@@ -8,9 +8,11 @@ import { adminMerchantPath } from '../../app/paths.js';
 const HEAD =
   'transaction_id,reference,transaction_type,transaction_channel,calculation_method,business_id,billed_at,net_currency,gross_amount,fees_paid_amount,vat_paid_amount';
 /** Xendit's Billing Report (docs.xendit.co "Billing report") of two months: October and November. */
-const TWO_MONTHS = [HEAD, 'txn_1,r1,VA_PAYMENT,BCA,DEFAULT,biz_1,2026-10-03 10:00:00,IDR,150000,4500,495', 'txn_2,r2,VA_PAYMENT,BCA,DEFAULT,biz_1,2026-11-03 10:00:00,IDR,150000,4500,495'].join(
-  '\n',
-);
+const TWO_MONTHS = [
+  HEAD,
+  'txn_1,r1,VA_PAYMENT,BCA,DEFAULT,biz_1,2026-10-03 10:00:00,IDR,150000,4500,495',
+  'txn_2,r2,VA_PAYMENT,BCA,DEFAULT,biz_1,2026-11-03 10:00:00,IDR,150000,4500,495',
+].join('\n');
 
 /** An upload books all of its months or none, even when another tab books one of them meanwhile. */
 describeEachDatabase('Xendit fee bills: a report of several months racing another tab', ({ db }) => {
@@ -25,9 +27,19 @@ describeEachDatabase('Xendit fee bills: a report of several months racing anothe
   it('its second month booked meanwhile with other totals: 422 naming it, and the first month is not booked either (no bill, no job, nothing in Xero)', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const { csrf } = await page(agent, adminMerchantPath(h.merchant.id, 'adminMerchantFeeBills'));
-    const preview = await agent.post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsPreview')).type('form').send({ _csrf: csrf(), report: TWO_MONTHS }).expect(200);
+    const preview = await agent
+      .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsPreview'))
+      .type('form')
+      .send({ _csrf: csrf(), report: TWO_MONTHS })
+      .expect(200);
     const $ = cheerio.load(preview.text);
-    assert.deepEqual($('#fee-preview tr[data-period]').map((_, tr) => `${$(tr).attr('data-period')} ${$(tr).attr('data-status')}`).get().sort(), ['2026-10 new', '2026-11 new']);
+    assert.deepEqual(
+      $('#fee-preview tr[data-period]')
+        .map((_, tr) => `${$(tr).attr('data-period')} ${$(tr).attr('data-status')}`)
+        .get()
+        .sort(),
+      ['2026-10 new', '2026-11 new'],
+    );
 
     // The confirm reads the booked bills (both months new); before it writes, the other tab books
     // November with the totals typed from Xendit's PDF.

@@ -154,7 +154,17 @@ async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: Pr
       if (r.fees + r.vat <= 0) continue; // fees given back outweigh fees charged: no bill to book
       claims.push({
         kind: 'new',
-        bill: { id: randomUUID(), merchantId, period: r.period, currency: r.currency, fees: r.fees, vat: r.vat, transactions: r.rows, xenditInvoiceNumber, createdBy: actor.id },
+        bill: {
+          id: randomUUID(),
+          merchantId,
+          period: r.period,
+          currency: r.currency,
+          fees: r.fees,
+          vat: r.vat,
+          transactions: r.rows,
+          xenditInvoiceNumber,
+          createdBy: actor.id,
+        },
         job: (feeBillId) => jobRow('record-fee-bill', { merchantId, feeBillId }, now),
         audit: auditEntry(actor, merchantId, 'xendit_fee_bill_booked', { period: r.period, total }),
       });
@@ -169,7 +179,11 @@ async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: Pr
         bill,
         next: { fees: r.fees, vat: r.vat, transactions: r.rows, xenditInvoiceNumber, createdBy: actor.id },
         job: jobRow('record-fee-bill', { merchantId, feeBillId: bill.id }, now),
-        audit: auditEntry(actor, merchantId, 'xendit_fee_bill_replaced', { period: r.period, previous: `${toDecimal(bill.fees + bill.vat, r.currency)} ${r.currency}`, total }),
+        audit: auditEntry(actor, merchantId, 'xendit_fee_bill_replaced', {
+          period: r.period,
+          previous: `${toDecimal(bill.fees + bill.vat, r.currency)} ${r.currency}`,
+          total,
+        }),
       });
     }
   }
@@ -183,7 +197,10 @@ async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: Pr
   for (const bill of outcome.made) {
     const replaced = claims.some((c) => c.kind === 'replace' && c.bill.id === bill.id);
     deps.onJobEnqueued?.();
-    deps.logger.info({ merchantId, feeBillId: bill.id, period: bill.period, currency: bill.currency }, replaced ? 'Xendit fee bill replaced, queued for Xero' : 'Xendit fee bill queued for Xero');
+    deps.logger.info(
+      { merchantId, feeBillId: bill.id, period: bill.period, currency: bill.currency },
+      replaced ? 'Xendit fee bill replaced, queued for Xero' : 'Xendit fee bill queued for Xero',
+    );
     await alertChange(deps, actor, merchantId, replaced ? 'xendit_fee_bill_replaced' : 'xendit_fee_bill_booked');
   }
   return outcome.made.length;

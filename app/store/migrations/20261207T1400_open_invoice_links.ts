@@ -8,12 +8,7 @@ import type { Kysely } from 'kysely';
  * known).
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema
-    .alterTable('open_invoice_numbers')
-    .addColumn('currency', 'text')
-    .addColumn('amount_due', 'numeric')
-    .addColumn('total', 'numeric')
-    .execute();
+  await db.schema.alterTable('open_invoice_numbers').addColumn('currency', 'text').addColumn('amount_due', 'numeric').addColumn('total', 'numeric').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
