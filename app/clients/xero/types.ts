@@ -16,13 +16,7 @@ export interface XeroLineItem {
   taxAmount?: string; // decimal string
 }
 
-/** An open invoice in a listing: the amounts only when Xero gave them (decimal strings). */
-export interface OpenInvoiceListed {
-  invoiceNumber: string;
-  currencyCode?: string;
-  amountDue?: string;
-  total?: string;
-}
+export type OpenInvoiceListed = Pick<XeroInvoice, 'invoiceNumber'> & Partial<Pick<XeroInvoice, 'currencyCode' | 'amountDue' | 'total'>>;
 
 export interface XeroInvoice {
   invoiceId: string;
@@ -367,10 +361,7 @@ export interface XeroGateway {
    */
   findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string | readonly string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
   getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
-  /**
-   * One page of the open (AUTHORISED) sales invoices: number, and currency and amounts where the
-   * listing gives them; `more` when the page was full.
-   */
+  /** One page of the open (AUTHORISED) sales invoices (currency and amounts where given); `more` when the page was full. */
   listOpenInvoiceNumbers(creds: XeroCredentials, page: number, pageSize: number): Promise<{ invoices: OpenInvoiceListed[]; more: boolean }>;
   /** The invoices of these ids (at most INVOICE_IDS_PER_CALL) that Xero returns, in one call; missing ids are simply absent. */
   getInvoicesByIds(creds: XeroCredentials, invoiceIds: readonly string[]): Promise<XeroInvoice[]>;
