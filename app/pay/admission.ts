@@ -1,13 +1,16 @@
 import type { Clock } from '../clock.js';
 import type { PayClickAdmission, PayClickCounter, PayClickStore } from '../store/pay-clicks.js';
 import type { SharedXeroBudget } from '../store/xero-budget.js';
+import type { AskedLink } from './link-hint.js';
 import { countedWindows, refuseOverLimit, type CountedWindow, type RateCounter } from '../security/rate-limit.js';
 
 /**
  * What a click counts against. A ShortCode is printed on every pay link, so anyone can click it with
- * invented invoice numbers: those are counted apart from clicks on numbers that have a checkout here
- * (`known`), so they cannot use up the limit real customers' clicks count against, and the Xero
- * calls they cause are capped at `unknownDayShare` of the merchant's daily Xero budget.
+ * invented invoice numbers: those are counted apart from clicks on a real invoice's own link (its
+ * number with its currency and amount as last read from Xero: `known`), so they cannot use up the
+ * limit real customers' clicks count against, and the Xero calls they cause are capped at
+ * `unknownDayShare` of the merchant's daily Xero budget. A real number with any other link counts
+ * as an invented one: the counter a click meets, and so a 429, must not tell which numbers exist.
  */
 export interface ClickCounters {
   /** Every click (the client's address). */
@@ -30,7 +33,7 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
   return async function admit(
     shortCode: string,
     numbers: string[],
-    link: string,
+    link: AskedLink,
     counters: ClickCounters,
     guessedInvoiceId?: string,
   ): Promise<PayClickAdmission> {
@@ -45,7 +48,8 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
       counters: rows(always),
       groups: {
         numbers,
-        link,
+        link: link.key,
+        own: { ...(link.currency ? { currency: link.currency } : {}), amounts: link.amounts, ...(link.retry ? { retry: link.retry } : {}) },
         known: rows(known),
         unknown: rows(unknown),
         unknownDay: { key: counters.unknownDay.key, windowStart: dayStart, share: counters.unknownDay.share, perDay: deps.perDay },

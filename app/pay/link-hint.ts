@@ -65,3 +65,21 @@ export function linkMatches(invoice: { currencyCode: string; amountDue: string; 
 export function linkKey(hint: LinkHint, retryOf?: string): string {
   return JSON.stringify([hint.currency ?? null, hint.amount ?? null, retryOf ?? null]);
 }
+
+/** The link as asked (`key`), with what tells whether it is a real invoice's own link (pay-clicks.sql). */
+export interface AskedLink {
+  key: string;
+  /** The currency hint, upper case; undefined when the link has none. */
+  currency?: string;
+  /** Every reading of the amount hint above zero, as decimal strings ("1500000.00"). */
+  amounts: string[];
+  retry?: string;
+}
+
+export function askedLink(hint: LinkHint, retryOf?: string): AskedLink {
+  const currency = hint.currency?.trim().toUpperCase();
+  const amounts = (hint.amount === undefined ? [] : hintReadings(hint.amount))
+    .filter((h) => h > 0n)
+    .map((h) => `${h / 100n}.${(h % 100n).toString().padStart(2, '0')}`);
+  return { key: linkKey(hint, retryOf), ...(currency ? { currency } : {}), amounts, ...(retryOf ? { retry: retryOf } : {}) };
+}

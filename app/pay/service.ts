@@ -20,7 +20,7 @@ import {
   ServiceUnavailable,
   UnsupportedCurrency,
 } from '../errors.js';
-import { linkKey, linkMatches, type LinkHint } from './link-hint.js';
+import { askedLink, linkMatches, type LinkHint } from './link-hint.js';
 import { allowedRedirect } from './checkout-host.js';
 import { refuseWithoutClearingAccount } from './clearing.js';
 import { upstream } from './upstream.js';
@@ -105,8 +105,8 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   const guessed = deps.invoiceIds?.guess(req.shortCode, req.invoiceNumber);
   // Both readings in one call: the one that names an invoice is used; both or neither is an unknown number.
   const readings = req.plusReading !== undefined && req.plusReading !== req.invoiceNumber ? [req.invoiceNumber, req.plusReading] : [req.invoiceNumber];
-  const link = linkKey(req.hint, req.retryOf);
-  const { merchant, xeroTicket, checkouts: early, rememberedMiss } = await deps.admit(req.shortCode, readings, link, req.counters, guessed);
+  const link = askedLink(req.hint, req.retryOf);
+  const { merchant, xeroTicket, checkouts: early, rememberedMiss, knownLink } = await deps.admit(req.shortCode, readings, link, req.counters, guessed);
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
   const unknownNumber = () => `no sales invoice ${readings.join(' or ')}`;
   if (rememberedMiss) throw new PaymentLinkNotFound(`${unknownNumber()} or a link not its own (this link was answered so moments ago)`);
@@ -117,7 +117,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // have found two invoices: not a miss, so not remembered (and so never answered from memory).
   const remember = async () => {
     if (deps.missRememberMs && readings.length === 1)
-      await deps.stores.payClicks.rememberMiss(merchant.id, readings, link, new Date(deps.clock().getTime() + deps.missRememberMs));
+      await deps.stores.payClicks.rememberMiss(merchant.id, readings, link.key, new Date(deps.clock().getTime() + deps.missRememberMs));
   };
 
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, readings.length > 1 ? readings : readings[0], xeroTicket));
@@ -134,6 +134,8 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
     throw new PaymentLinkOutdated(`link ${req.hint.currency ?? '-'} ${req.hint.amount ?? '-'} does not match invoice ${invoice.invoiceNumber}`);
   }
   deps.invoiceIds?.learn(req.shortCode, req.invoiceNumber, invoice.invoiceId);
+  // The invoice's own link: its next clicks are counted apart from every other link (pay-clicks.sql).
+  if (!knownLink && invoice.status === 'AUTHORISED') await deps.stores.openInvoices.saw(merchant.id, [invoice], deps.clock());
 
   const { currency, amount: due } = await payableAmount(deps, merchant, invoice);
   const existing = await checkoutsOfInvoice();

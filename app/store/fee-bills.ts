@@ -57,6 +57,98 @@ function settingAt(changes: Selectable<FeeBillingChangesTable>[], current: Xendi
   return before ? before.billing_after : (changes[0]?.billing_before ?? current);
 }
 
+export type NewFeeBill = Pick<FeeBill, 'id' | 'merchantId' | 'period' | 'currency' | 'fees' | 'vat' | 'transactions' | 'xenditInvoiceNumber'> & {
+  createdBy: string | null;
+};
+type NextTotals = Pick<FeeBill, 'fees' | 'vat' | 'transactions' | 'xenditInvoiceNumber'> & { createdBy: string | null };
+
+/** One month of an upload: a bill to make, or new totals for one that never reached Xero (replaceable). */
+export type FeeBillClaim =
+  | { kind: 'new'; bill: NewFeeBill; job: (billId: string) => NewJobRow; audit: AuditEntry }
+  | { kind: 'replace'; bill: FeeBill; next: NextTotals; job: NewJobRow; audit: AuditEntry };
+
+const monthOf = (c: FeeBillClaim) => `${c.bill.period} ${c.bill.currency}`;
+
+/** Thrown inside bookAll's transaction to roll back every month claimed before. */
+class Refused extends Error {
+  constructor(
+    readonly refused: 'differs' | 'busy',
+    readonly month: string,
+  ) {
+    super(`fee bill ${month}: ${refused}`);
+  }
+}
+
+async function getOrCreateIn(trx: Db, b: NewFeeBill, job: (billId: string) => NewJobRow, now: Date): Promise<{ bill: FeeBill; made: boolean }> {
+  const made = await trx
+    .insertInto('fee_bills')
+    .values({
+      id: b.id,
+      merchant_id: b.merchantId,
+      period: b.period,
+      currency: b.currency,
+      fees: b.fees,
+      vat: b.vat,
+      transactions: b.transactions,
+      xendit_invoice_number: b.xenditInvoiceNumber,
+      created_by: b.createdBy,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.columns(['merchant_id', 'period', 'currency']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (made) {
+    await insertJob(trx, job(made.id));
+    return { bill: toBill(made), made: true };
+  }
+  const row = await trx
+    .selectFrom('fee_bills')
+    .selectAll()
+    .where('merchant_id', '=', b.merchantId)
+    .where('period', '=', b.period)
+    .where('currency', '=', b.currency)
+    .executeTakeFirstOrThrow();
+  return { bill: toBill(row), made: false };
+}
+
+/**
+ * New totals for a bill that never reached Xero (replaceable), its job queued again, with the audit
+ * entry. The job's row is locked first: one running may have read the old totals and be about to
+ * send them ('busy'); one queued reads the new ones. 'changed': the bill is no longer the one judged
+ * replaceable (sent, or replaced, meanwhile).
+ */
+async function replaceIn(trx: Db, bill: FeeBill, next: NextTotals, job: NewJobRow, audit: AuditEntry, now: Date): Promise<'replaced' | 'busy' | 'changed'> {
+  const current = job.dedupe_key
+    ? await trx.selectFrom('jobs').select('state').where('dedupe_key', '=', job.dedupe_key).forUpdate().executeTakeFirst()
+    : undefined;
+  if (current?.state === 'running') return 'busy';
+  const updated = await trx
+    .updateTable('fee_bills')
+    .set({
+      fees: next.fees,
+      vat: next.vat,
+      transactions: next.transactions,
+      xendit_invoice_number: next.xenditInvoiceNumber,
+      created_by: next.createdBy,
+      state: 'pending',
+      last_error: null,
+      updated_at: now,
+    })
+    .where('id', '=', bill.id)
+    .where('state', 'in', ['needs_review', 'test_mode'])
+    .where('xero_invoice_id', 'is', null)
+    .where('attempt_at', 'is', null)
+    .where('fees', '=', bill.fees)
+    .where('vat', '=', bill.vat)
+    .executeTakeFirst();
+  if (updated.numUpdatedRows === 0n) return 'changed';
+  if (!current) await insertJob(trx, job);
+  else if (current.state !== 'queued') await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done', 'needs_review'], now, { clearError: true });
+  await insertAudit(trx, audit, now);
+  return 'replaced';
+}
+
 export function createFeeBillStore(db: Db) {
   const update = async (id: string, set: Updateable<FeeBillsTable>, now: Date) => {
     await db
@@ -72,88 +164,43 @@ export function createFeeBillStore(db: Db) {
      * The bill of that month and currency: made now with its job in one transaction (a bill is never
      * left without the job that books it), or the one already there (`made` false).
      */
-    async getOrCreate(
-      b: Pick<FeeBill, 'id' | 'merchantId' | 'period' | 'currency' | 'fees' | 'vat' | 'transactions' | 'xenditInvoiceNumber'> & { createdBy: string | null },
-      job: (billId: string) => NewJobRow,
-      now: Date,
-    ): Promise<{ bill: FeeBill; made: boolean }> {
-      return db.transaction().execute(async (trx) => {
-        const made = await trx
-          .insertInto('fee_bills')
-          .values({
-            id: b.id,
-            merchant_id: b.merchantId,
-            period: b.period,
-            currency: b.currency,
-            fees: b.fees,
-            vat: b.vat,
-            transactions: b.transactions,
-            xendit_invoice_number: b.xenditInvoiceNumber,
-            created_by: b.createdBy,
-            created_at: now,
-            updated_at: now,
-          })
-          .onConflict((oc) => oc.columns(['merchant_id', 'period', 'currency']).doNothing())
-          .returningAll()
-          .executeTakeFirst();
-        if (made) {
-          await insertJob(trx, job(made.id));
-          return { bill: toBill(made), made: true };
-        }
-        const row = await trx
-          .selectFrom('fee_bills')
-          .selectAll()
-          .where('merchant_id', '=', b.merchantId)
-          .where('period', '=', b.period)
-          .where('currency', '=', b.currency)
-          .executeTakeFirstOrThrow();
-        return { bill: toBill(row), made: false };
-      });
-    },
+    getOrCreate: (b: NewFeeBill, job: (billId: string) => NewJobRow, now: Date): Promise<{ bill: FeeBill; made: boolean }> =>
+      db.transaction().execute((trx) => getOrCreateIn(trx, b, job, now)),
 
     /**
-     * New totals for a bill that never reached Xero (replaceable), and its job queued again, in one
-     * transaction with the audit entry. The job's row is locked first: one running may have read the
-     * old totals and be about to send them ('busy'); one queued reads the new ones. 'changed': the
-     * bill is no longer the one judged replaceable (sent, or replaced, meanwhile).
+     * An upload's months, all or none: every new bill made and every replaced one changed, with their
+     * jobs and audit entries, in one transaction, so no job (and so nothing in Xero) exists before
+     * every month is claimed. A month found booked meanwhile with other totals ('differs'), or whose
+     * job is running ('busy'), rolls back every other; one booked meanwhile with the same totals is
+     * the same upload sent twice and left as it is. Months are claimed in one order (period, then
+     * currency), so two uploads sharing months wait on each other instead of deadlocking.
      */
-    async replace(
-      bill: FeeBill,
-      next: Pick<FeeBill, 'fees' | 'vat' | 'transactions' | 'xenditInvoiceNumber'> & { createdBy: string | null },
-      job: NewJobRow,
-      audit: AuditEntry,
-      now: Date,
-    ): Promise<'replaced' | 'busy' | 'changed'> {
-      return db.transaction().execute(async (trx) => {
-        const current = job.dedupe_key
-          ? await trx.selectFrom('jobs').select('state').where('dedupe_key', '=', job.dedupe_key).forUpdate().executeTakeFirst()
-          : undefined;
-        if (current?.state === 'running') return 'busy';
-        const updated = await trx
-          .updateTable('fee_bills')
-          .set({
-            fees: next.fees,
-            vat: next.vat,
-            transactions: next.transactions,
-            xendit_invoice_number: next.xenditInvoiceNumber,
-            created_by: next.createdBy,
-            state: 'pending',
-            last_error: null,
-            updated_at: now,
-          })
-          .where('id', '=', bill.id)
-          .where('state', 'in', ['needs_review', 'test_mode'])
-          .where('xero_invoice_id', 'is', null)
-          .where('attempt_at', 'is', null)
-          .where('fees', '=', bill.fees)
-          .where('vat', '=', bill.vat)
-          .executeTakeFirst();
-        if (updated.numUpdatedRows === 0n) return 'changed';
-        if (!current) await insertJob(trx, job);
-        else if (current.state !== 'queued') await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done', 'needs_review'], now, { clearError: true });
-        await insertAudit(trx, audit, now);
-        return 'replaced';
-      });
+    async bookAll(claims: FeeBillClaim[], now: Date): Promise<{ made: FeeBill[] } | { refused: 'differs' | 'busy'; month: string }> {
+      const sorted = [...claims].sort((a, b) => monthOf(a).localeCompare(monthOf(b)));
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const made: FeeBill[] = [];
+          for (const c of sorted) {
+            const month = monthOf(c);
+            if (c.kind === 'new') {
+              const { bill, made: isNew } = await getOrCreateIn(trx, c.bill, c.job, now);
+              if (isNew) {
+                await insertAudit(trx, c.audit, now);
+                made.push(bill);
+              } else if (bill.fees !== c.bill.fees || bill.vat !== c.bill.vat) throw new Refused('differs', month);
+              continue;
+            }
+            const outcome = await replaceIn(trx, c.bill, c.next, c.job, c.audit, now);
+            if (outcome === 'busy') throw new Refused('busy', month);
+            if (outcome === 'changed') throw new Refused('differs', month);
+            made.push({ ...c.bill, ...c.next, state: 'pending', lastError: null });
+          }
+          return { made };
+        });
+      } catch (err) {
+        if (err instanceof Refused) return { refused: err.refused, month: err.month };
+        throw err;
+      }
     },
 
     /**

@@ -1,16 +1,49 @@
 /** The merchant's open invoice numbers as last read from Xero (see migration 20261205T0720). */
 import type { Db } from './db.js';
 
+/** An open invoice as a listing gives it; the amounts are decimal strings, absent when not given. */
+export interface OpenInvoice {
+  invoiceNumber: string;
+  currencyCode?: string;
+  amountDue?: string;
+  total?: string;
+}
+
 export function createOpenInvoiceStore(db: Db) {
   return {
-    /** Numbers seen in this run (`runAt`); a complete run also forgets those it did not see (paid, voided). */
-    async saw(merchantId: string, numbers: string[], runAt: Date): Promise<void> {
-      const unique = [...new Set(numbers.map((n) => n.trim()).filter(Boolean))];
-      if (unique.length === 0) return;
+    /**
+     * Invoices seen in this run (`runAt`), or read at a pay click whose link matched: a complete run
+     * also forgets those it did not see (paid, voided). The amounts are what the invoice's own pay
+     * link carries ([CURRENCY], [AMOUNTDUE]); absent from a read that did not give them.
+     */
+    async saw(merchantId: string, invoices: OpenInvoice[], runAt: Date): Promise<void> {
+      const unique = new Map(
+        invoices
+          .map((i) => ({ ...i, invoiceNumber: i.invoiceNumber.trim() }))
+          .filter((i) => i.invoiceNumber)
+          .map((i) => [i.invoiceNumber, i]),
+      );
+      if (unique.size === 0) return;
       await db
         .insertInto('open_invoice_numbers')
-        .values(unique.map((invoice_number) => ({ merchant_id: merchantId, invoice_number, seen_at: runAt })))
-        .onConflict((oc) => oc.columns(['merchant_id', 'invoice_number']).doUpdateSet({ seen_at: runAt }))
+        .values(
+          [...unique.values()].map((i) => ({
+            merchant_id: merchantId,
+            invoice_number: i.invoiceNumber,
+            seen_at: runAt,
+            currency: i.currencyCode?.toUpperCase() ?? null,
+            amount_due: i.amountDue ?? null,
+            total: i.total ?? null,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['merchant_id', 'invoice_number']).doUpdateSet((eb) => ({
+            seen_at: eb.ref('excluded.seen_at'),
+            currency: eb.ref('excluded.currency'),
+            amount_due: eb.ref('excluded.amount_due'),
+            total: eb.ref('excluded.total'),
+          })),
+        )
         .execute();
     },
 

@@ -6,10 +6,14 @@
 -- ago with the same link p_link (its hints) that Xero did not have, or whose invoice that link did
 -- not match (pay_misses, until p_now), is answered as such (o_miss) without counting or budget, known
 -- or not, so a real number with a wrong link is answered as fast as an invented one;
--- a number with a checkout here, or among the merchant's open invoices last read from Xero
--- (open_invoice_numbers), is "known" and counted against p_known, any other against
--- p_unknown (its day counter's limit is p_unknown_day_share of the merchant's daily Xero budget,
--- so invented numbers cannot spend more; o_limits gives the limits applied). When found and no
+-- a link that is a real invoice's own (o_known) is counted against p_known, any other against
+-- p_unknown. Own: the number among the merchant's open invoices last read from Xero
+-- (open_invoice_numbers) with the link's currency p_currency and one of its amount readings
+-- p_amounts equal to the amount due or total read, or a "try again" p_retry naming a checkout of the
+-- number. Never the number alone: which counter a click meets (and so a 429) must not tell a
+-- stranger which numbers exist; only the link Xero made tells them apart, and who has it knows
+-- the number exists anyway. p_unknown's day counter's limit is p_unknown_day_share of the
+-- merchant's daily Xero budget, so other links cannot spend more (o_limits gives the limits applied). When found and no
 -- counter is over its limit, takes the Xero budget (xero_budget_acquire with p_budget's arguments;
 -- the counter keys are p_budget's app_key_format and org_key_format filled with the merchant's Xero
 -- client and tenant ids), then reads the checkouts of the guessed invoice. Commits without waiting
@@ -17,8 +21,8 @@
 create or replace function pay_click_admit(
   p_short_code text, p_hits json, p_budget json, p_guess text,
   p_numbers text[], p_known json, p_unknown json, p_unknown_day_key text, p_unknown_day_start timestamptz,
-  p_unknown_day_share float8, p_per_day int, p_now timestamptz, p_link text,
-  out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json)
+  p_unknown_day_share float8, p_per_day int, p_now timestamptz, p_link text, p_currency text, p_amounts numeric[], p_retry uuid,
+  out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json, out o_known boolean)
 language plpgsql as $$
 declare
   m merchants%rowtype;
@@ -37,8 +41,11 @@ begin
   o_merchant := json_build_object('row', row_to_json(m), 'clearing', (
     select coalesce(json_agg(json_build_object('merchant_id', c.merchant_id, 'currency', c.currency, 'account_id', c.account_id)), '[]'::json)
     from clearing_accounts c where c.merchant_id = m.id));
-  known := exists (select 1 from checkouts c where c.merchant_id = m.id and c.invoice_number = any(p_numbers))
-    or exists (select 1 from open_invoice_numbers o where o.merchant_id = m.id and o.invoice_number = any(p_numbers));
+  known := (p_currency is not null and cardinality(p_amounts) > 0 and exists (select 1 from open_invoice_numbers o
+      where o.merchant_id = m.id and o.invoice_number = any(p_numbers) and o.currency = p_currency
+        and (o.amount_due = any(p_amounts) or o.total = any(p_amounts))))
+    or (p_retry is not null and exists (select 1 from checkouts c where c.id = p_retry and c.merchant_id = m.id and c.invoice_number = any(p_numbers)));
+  o_known := known;
   if cardinality(p_numbers) > 0 and (select count(*) from pay_misses x
       where x.merchant_id = m.id and x.invoice_number = any(p_numbers) and x.link = p_link and x.until > p_now) = cardinality(p_numbers) then
     o_miss := true;

@@ -12,11 +12,13 @@ export interface PayClickCounter {
   limit: number;
 }
 
-/** Counters a click counts against only when its invoice number is known here (a checkout exists), or only when not. */
+/** Counters a click counts against only when its link is a known invoice's own, or only when not. */
 export interface PayClickGroups {
   numbers: string[];
   /** The link's hints as asked (linkKey): what a remembered miss is remembered with. */
   link: string;
+  /** What makes the link an invoice's own (pay-clicks.sql): counted against `known` only then. */
+  own: { currency?: string; amounts: string[]; retry?: string };
   known: PayClickCounter[];
   unknown: PayClickCounter[];
   /** Invented numbers may spend this share of the merchant's daily Xero budget (a day counter). */
@@ -31,6 +33,8 @@ export interface PayClickAdmission {
   limits: Map<string, number>;
   /** Moments ago, with this link, Xero had none of these numbers or the link did not match: answer so, without asking again. */
   rememberedMiss: boolean;
+  /** The link is an open invoice's own as last read (or a "try again" of its checkout): counted apart from other links. */
+  knownLink: boolean;
   merchant: Merchant | null;
   /** Xero's budget for the click's one Xero call, asked only when the merchant is found and no counter is over its limit. */
   xeroTicket?: XeroBudgetTicket;
@@ -45,6 +49,7 @@ interface Row {
   o_checkouts: CheckoutJson[] | null;
   o_miss: boolean | null;
   o_limits: Record<string, number> | null;
+  o_known: boolean | null;
 }
 
 /**
@@ -69,13 +74,15 @@ export function createPayClickStore(db: Db, box: SecretBox) {
       const g = q.groups;
       const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${json(q.counters)}, ${budget}, ${q.guessedInvoiceId ?? null},
         ${g?.numbers ?? []}::text[], ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${g?.unknownDay.key ?? null}, ${g?.unknownDay.windowStart ?? null},
-        ${g?.unknownDay.share ?? 1}::float8, ${g?.unknownDay.perDay ?? 0}, ${g?.now ?? new Date()}, ${g?.link ?? ''})`.execute(db);
+        ${g?.unknownDay.share ?? 1}::float8, ${g?.unknownDay.perDay ?? 0}, ${g?.now ?? new Date()}, ${g?.link ?? ''},
+        ${g?.own.currency ?? null}, ${g?.own.amounts ?? []}::numeric[], ${g?.own.retry ?? null}::uuid)`.execute(db);
       const r = rows[0];
       const merchant = r.o_merchant ? toMerchant(r.o_merchant) : null;
       return {
         hits: new Map(Object.entries(r.o_counted ?? {}).map(([k, n]) => [k, Number(n)])),
         limits: new Map(Object.entries(r.o_limits ?? {}).map(([k, n]) => [k, Number(n)])),
         rememberedMiss: r.o_miss === true,
+        knownLink: r.o_known === true,
         merchant,
         ...(merchant && r.o_budget != null && q.budget
           ? { xeroTicket: q.budget.ticket(r.o_budget, { clientId: merchant.xero.clientId, tenantId: merchant.xero.tenantId }) }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { hintHundredths, hintReadings, linkMatches } from '../../app/pay/link-hint.js';
+import { askedLink, hintHundredths, hintReadings, linkKey, linkMatches } from '../../app/pay/link-hint.js';
 
 describe('pay link hints ([CURRENCY], [AMOUNTDUE])', () => {
   const group = (digits: string, sep: string) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
@@ -47,5 +47,19 @@ describe('pay link hints ([CURRENCY], [AMOUNTDUE])', () => {
     const paid = { currencyCode: 'IDR', amountDue: '0.00', total: '150000.00' };
     for (const amount of ['0', '0.00', '0,00', '0.000']) assert.equal(linkMatches(paid, { currency: 'IDR', amount }), false, amount);
     assert.equal(linkMatches(paid, { currency: 'IDR', amount: '150000.00' }), true, "the paid invoice's own link still matches");
+  });
+
+  it('gives the link as asked every reading of its amount above zero, as decimals SQL compares exactly', () => {
+    assert.deepEqual(askedLink({ currency: ' idr ', amount: '1.500' }), {
+      key: linkKey({ currency: ' idr ', amount: '1.500' }),
+      currency: 'IDR',
+      amounts: ['1.50', '1500.00'],
+    });
+    assert.deepEqual(askedLink({ currency: 'IDR', amount: '0,00' }).amounts, [], 'zero is no proof');
+    assert.deepEqual(askedLink({}, '3b241101-e2bb-4255-8caf-4136c566a962'), {
+      key: linkKey({}, '3b241101-e2bb-4255-8caf-4136c566a962'),
+      amounts: [],
+      retry: '3b241101-e2bb-4255-8caf-4136c566a962',
+    });
   });
 });

@@ -9,13 +9,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { User } from '../../store/users.js';
-import { replaceable, type FeeBill } from '../../store/fee-bills.js';
+import { replaceable, type FeeBill, type FeeBillClaim } from '../../store/fee-bills.js';
 import type { Merchant } from '../../store/merchants.js';
 import { FormInvalid } from '../../errors.js';
 import { jobRow } from '../../jobs/enqueue.js';
 import { message } from '../../i18n/index.js';
 import { AmountError, isSupportedCurrency, toDecimal, toMinor } from '../../money.js';
-import { alertChange, auditEntry, recordChange } from '../audit.js';
+import { alertChange, auditEntry } from '../audit.js';
 import { merchantFor, merchantToChange, type MerchantOnboardingDeps } from '../merchants/service.js';
 import { parseBillingReport, type BillTotal } from './billing-report.js';
 import { unstorableReason } from '../../security/body-bounds.js';
@@ -135,73 +135,73 @@ export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: str
   return book(deps, actor, merchant.id, [row], number || null);
 }
 
+/**
+ * Books the rows all or none: every month is claimed (bill, job, audit) in one transaction
+ * (store/fee-bills.ts bookAll) before a worker can send anything to Xero, so a month booked meanwhile
+ * with other totals (another tab) refuses the whole upload, not only its own month.
+ */
 async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: PreviewRow[], xenditInvoiceNumber: string | null): Promise<number> {
+  const refuse = (months: string) => new FormInvalid({ report: message('errors:feeBillDiffers', { months }) });
   const differs = rows.filter((r) => r.status === 'differs');
-  if (differs.length) {
-    throw new FormInvalid({ report: message('errors:feeBillDiffers', { months: differs.map((r) => `${r.period} ${r.currency}`).join(', ') }) });
-  }
-  let made = 0;
-  for (const r of rows.filter((r) => r.status === 'replaces')) {
-    if (await replace(deps, actor, merchantId, r, xenditInvoiceNumber)) made++;
-  }
-  for (const r of rows.filter((r) => r.status === 'new')) {
-    if (r.fees + r.vat <= 0) continue; // fees given back outweigh fees charged: no bill to book
-    const { bill, made: isNew } = await deps.stores.feeBills.getOrCreate(
-      {
-        id: randomUUID(),
-        merchantId,
-        period: r.period,
-        currency: r.currency,
-        fees: r.fees,
-        vat: r.vat,
-        transactions: r.rows,
-        xenditInvoiceNumber,
-        createdBy: actor.id,
-      },
-      (feeBillId) => jobRow('record-fee-bill', { merchantId, feeBillId }, deps.clock()),
-      deps.clock(),
-    );
-    if (!isNew) {
-      // Booked a moment ago by another request, read as 'new' by both: the same totals are that
-      // upload sent twice; others (a second tab) are refused as when the month was booked before.
-      if (bill.fees === r.fees && bill.vat === r.vat) continue;
-      throw new FormInvalid({ report: message('errors:feeBillDiffers', { months: `${r.period} ${r.currency}` }) });
-    }
-    made++;
-    deps.onJobEnqueued?.();
-    deps.logger.info({ merchantId, feeBillId: bill.id, period: r.period, currency: r.currency }, 'Xendit fee bill queued for Xero');
-    await recordChange(deps, actor, merchantId, 'xendit_fee_bill_booked', {
-      period: r.period,
-      total: `${toDecimal(r.fees + r.vat, r.currency)} ${r.currency}`,
-    });
-  }
-  return made;
-}
-
-/** A bill that never reached Xero takes the upload's totals; its job is queued again. False: already so. */
-async function replace(deps: FeeBillDeps, actor: User, merchantId: string, r: PreviewRow, xenditInvoiceNumber: string | null): Promise<boolean> {
-  const month = `${r.period} ${r.currency}`;
-  const bill = (await deps.stores.feeBills.forMerchant(merchantId)).find((b) => b.period === r.period && b.currency === r.currency);
-  if (bill && bill.fees === r.fees && bill.vat === r.vat) return false; // the same upload sent twice
-  // No fees left to bill (given back on refunds) cannot stand as a bill, nor be booked in Xero.
-  if (!bill || r.fees + r.vat <= 0 || !replaceable(bill)) throw new FormInvalid({ report: message('errors:feeBillDiffers', { months: month }) });
+  if (differs.length) throw refuse(differs.map((r) => `${r.period} ${r.currency}`).join(', '));
   const now = deps.clock();
-  const detail = {
-    period: r.period,
-    previous: `${toDecimal(bill.fees + bill.vat, r.currency)} ${r.currency}`,
-    total: `${toDecimal(r.fees + r.vat, r.currency)} ${r.currency}`,
-  };
-  const outcome = await deps.stores.feeBills.replace(
-    bill,
-    { fees: r.fees, vat: r.vat, transactions: r.rows, xenditInvoiceNumber, createdBy: actor.id },
-    jobRow('record-fee-bill', { merchantId, feeBillId: bill.id }, now),
-    auditEntry(actor, merchantId, 'xendit_fee_bill_replaced', detail),
-    now,
-  );
-  if (outcome === 'busy') throw new FormInvalid({ report: message('errors:feeBillBusy', { months: month }) });
-  if (outcome === 'changed') throw new FormInvalid({ report: message('errors:feeBillDiffers', { months: month }) });
-  deps.onJobEnqueued?.();
-  deps.logger.info({ merchantId, feeBillId: bill.id, currency: r.currency, ...detail }, 'Xendit fee bill replaced, queued for Xero');
-  await alertChange(deps, actor, merchantId, 'xendit_fee_bill_replaced');
-  return true;
+  const claims: FeeBillClaim[] = [];
+  const booked = rows.some((r) => r.status === 'replaces') ? await deps.stores.feeBills.forMerchant(merchantId) : [];
+  for (const r of rows) {
+    const month = `${r.period} ${r.currency}`;
+    const total = `${toDecimal(r.fees + r.vat, r.currency)} ${r.currency}`;
+    if (r.status === 'new') {
+      if (r.fees + r.vat <= 0) continue; // fees given back outweigh fees charged: no bill to book
+      claims.push({
+        kind: 'new',
+        bill: {
+          id: randomUUID(),
+          merchantId,
+          period: r.period,
+          currency: r.currency,
+          fees: r.fees,
+          vat: r.vat,
+          transactions: r.rows,
+          xenditInvoiceNumber,
+          createdBy: actor.id,
+        },
+        job: (feeBillId) => jobRow('record-fee-bill', { merchantId, feeBillId }, now),
+        audit: auditEntry(actor, merchantId, 'xendit_fee_bill_booked', { period: r.period, total }),
+      });
+    } else if (r.status === 'replaces') {
+      // A bill that never reached Xero takes the upload's totals and its job is queued again.
+      const bill = booked.find((b) => b.period === r.period && b.currency === r.currency);
+      if (bill && bill.fees === r.fees && bill.vat === r.vat) continue; // the same upload sent twice
+      // No fees left to bill (given back on refunds) cannot stand as a bill, nor be booked in Xero.
+      if (!bill || r.fees + r.vat <= 0 || !replaceable(bill)) throw refuse(month);
+      claims.push({
+        kind: 'replace',
+        bill,
+        next: { fees: r.fees, vat: r.vat, transactions: r.rows, xenditInvoiceNumber, createdBy: actor.id },
+        job: jobRow('record-fee-bill', { merchantId, feeBillId: bill.id }, now),
+        audit: auditEntry(actor, merchantId, 'xendit_fee_bill_replaced', {
+          period: r.period,
+          previous: `${toDecimal(bill.fees + bill.vat, r.currency)} ${r.currency}`,
+          total,
+        }),
+      });
+    }
+  }
+  if (!claims.length) return 0;
+  const outcome = await deps.stores.feeBills.bookAll(claims, now);
+  // Booked a moment ago by another request with other totals (a second tab): refused as when booked before.
+  if ('refused' in outcome) {
+    if (outcome.refused === 'busy') throw new FormInvalid({ report: message('errors:feeBillBusy', { months: outcome.month }) });
+    throw refuse(outcome.month);
+  }
+  for (const bill of outcome.made) {
+    const replaced = claims.some((c) => c.kind === 'replace' && c.bill.id === bill.id);
+    deps.onJobEnqueued?.();
+    deps.logger.info(
+      { merchantId, feeBillId: bill.id, period: bill.period, currency: bill.currency },
+      replaced ? 'Xendit fee bill replaced, queued for Xero' : 'Xendit fee bill queued for Xero',
+    );
+    await alertChange(deps, actor, merchantId, replaced ? 'xendit_fee_bill_replaced' : 'xendit_fee_bill_booked');
+  }
+  return outcome.made.length;
 }

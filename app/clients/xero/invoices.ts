@@ -4,6 +4,7 @@ import { escapeWhere, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { invoiceBody, mapInvoice } from './mappers.js';
+import { numberToDecimal } from '../../money.js';
 import { INVOICE_IDS_PER_CALL, type XeroBudgetTicket, type XeroCredentials, type XeroGateway, type XeroInvoice } from './types.js';
 
 export function invoiceCalls({
@@ -91,7 +92,24 @@ export function invoiceCalls({
         ),
       );
       const rows = res.body.invoices ?? [];
-      return { numbers: rows.map((i) => (i.invoiceNumber ?? '').trim()).filter(Boolean), more: rows.length >= pageSize };
+      // CurrencyCode, AmountDue and Total (xero_accounting.yaml Invoice): kept only when given and
+      // readable, so a listing that leaves them out (summaryOnly) still gives the numbers.
+      const decimal = (v: number | undefined) => {
+        try {
+          return typeof v === 'number' && v >= 0 ? numberToDecimal(v) : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const invoices = rows
+        .map((i) => ({
+          invoiceNumber: (i.invoiceNumber ?? '').trim(),
+          ...(i.currencyCode ? { currencyCode: String(i.currencyCode) } : {}),
+          ...(decimal(i.amountDue) !== undefined ? { amountDue: decimal(i.amountDue) } : {}),
+          ...(decimal(i.total) !== undefined ? { total: decimal(i.total) } : {}),
+        }))
+        .filter((i) => i.invoiceNumber);
+      return { invoices, more: rows.length >= pageSize };
     },
 
     async findBillsByNumber(creds, invoiceNumber) {

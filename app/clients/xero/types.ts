@@ -16,6 +16,8 @@ export interface XeroLineItem {
   taxAmount?: string; // decimal string
 }
 
+export type OpenInvoiceListed = Pick<XeroInvoice, 'invoiceNumber'> & Partial<Pick<XeroInvoice, 'currencyCode' | 'amountDue' | 'total'>>;
+
 export interface XeroInvoice {
   invoiceId: string;
   invoiceNumber: string;
@@ -359,8 +361,8 @@ export interface XeroGateway {
    */
   findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string | readonly string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
   getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
-  /** One page of the numbers of open (AUTHORISED) sales invoices; `more` when the page was full. */
-  listOpenInvoiceNumbers(creds: XeroCredentials, page: number, pageSize: number): Promise<{ numbers: string[]; more: boolean }>;
+  /** One page of the open (AUTHORISED) sales invoices (currency and amounts where given); `more` when the page was full. */
+  listOpenInvoiceNumbers(creds: XeroCredentials, page: number, pageSize: number): Promise<{ invoices: OpenInvoiceListed[]; more: boolean }>;
   /** The invoices of these ids (at most INVOICE_IDS_PER_CALL) that Xero returns, in one call; missing ids are simply absent. */
   getInvoicesByIds(creds: XeroCredentials, invoiceIds: readonly string[]): Promise<XeroInvoice[]>;
   /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */

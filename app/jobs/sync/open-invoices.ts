@@ -1,7 +1,7 @@
 /**
- * Reads each active merchant's open sales invoice numbers from Xero (up to MAX_PAGES pages of
- * PAGE_SIZE per run: one Xero call per 1 000 open invoices), so that a customer's first click on a
- * real invoice is counted apart from invented numbers at /pay (pay-clicks.sql). A complete read
+ * Reads each active merchant's open sales invoices from Xero (up to MAX_PAGES pages of PAGE_SIZE per
+ * run: one Xero call per 1 000 open invoices), so that a customer's first click on a real invoice's
+ * own link (its number, currency and amount) is counted apart from other links at /pay (pay-clicks.sql). A complete read
  * also forgets the numbers no longer open; a partial one (more pages than a run reads) only adds.
  */
 import type { Logger } from 'pino';
@@ -21,8 +21,8 @@ export function syncOpenInvoicesJob(deps: { stores: Stores; xero: XeroGateway; c
       try {
         let complete = false;
         for (let page = 1; page <= MAX_PAGES; page++) {
-          const { numbers, more } = await deps.xero.listOpenInvoiceNumbers(merchant.xero, page, PAGE_SIZE);
-          await deps.stores.openInvoices.saw(merchant.id, numbers, runAt);
+          const { invoices, more } = await deps.xero.listOpenInvoiceNumbers(merchant.xero, page, PAGE_SIZE);
+          await deps.stores.openInvoices.saw(merchant.id, invoices, runAt);
           if (!more) {
             complete = true;
             break;

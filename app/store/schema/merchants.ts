@@ -80,6 +80,10 @@ export interface OpenInvoiceNumbersTable {
   merchant_id: string;
   invoice_number: string;
   seen_at: Timestamp;
+  /** What the invoice's own pay link carries, as last read (decimal strings); migration 20261207T1400. */
+  currency: string | null;
+  amount_due: string | null;
+  total: string | null;
 }
 
 export interface PayMissesTable {
