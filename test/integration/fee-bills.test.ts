@@ -383,6 +383,17 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
     await h.worker.drain();
     assert.deepEqual(await bills('Xendit fees 2026-11 IDR'), []);
     assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id))[0].state, 'test_mode');
+
+    // Xendit bills only a live account's fees: the same report uploaded again once the live key is
+    // in use books the month (it was "same", and the month never reached the books).
+    await h.stores.merchants.setXenditKeys(h.merchant.id, { live: 'xnd_production_FeeBillLive4321' }, h.clock());
+    await h.stores.merchants.switchXenditMode(h.merchant.id, 'live', h.clock());
+    const again = await upload(agent, NOVEMBER);
+    assert.equal(again('#fee-book').length, 1, 'offered for booking again');
+    await confirm(agent, again);
+    await h.worker.drain();
+    assert.equal((await bills('Xendit fees 2026-11 IDR')).length, 1);
+    assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id))[0].state, 'recorded');
   });
 
   it('fees taken from each payment since a change of the setting: the months billed before it are booked, months without billing are refused (their fees are in Xero already)', async () => {

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { User } from '../../store/users.js';
 import { replaceable, type FeeBill, type FeeBillClaim } from '../../store/fee-bills.js';
-import type { Merchant } from '../../store/merchants.js';
+import { mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import { FormInvalid } from '../../errors.js';
 import { jobRow } from '../../jobs/enqueue.js';
 import { message } from '../../i18n/index.js';
@@ -29,8 +29,12 @@ export type FeeBillDeps = MerchantOnboardingDeps & { onJobEnqueued?: () => void 
  */
 export type PreviewRow = BillTotal & { status: 'new' | 'same' | 'replaces' | 'differs' };
 
-function statusAgainst(booked: FeeBill | undefined, t: Pick<BillTotal, 'fees' | 'vat'>): PreviewRow['status'] {
+function statusAgainst(booked: FeeBill | undefined, t: Pick<BillTotal, 'fees' | 'vat'>, live: boolean): PreviewRow['status'] {
   if (!booked) return 'new';
+  // Kept out of Xero because a test key was in use when its job ran. Xendit bills only a live
+  // account's fees, so the same report uploaded again once the live key is in use books it: before,
+  // the same totals were "same", nothing happened, and that month's fees never reached the books.
+  if (booked.state === 'test_mode' && live && replaceable(booked)) return 'replaces';
   if (booked.fees === t.fees && booked.vat === t.vat) return 'same';
   return replaceable(booked) ? 'replaces' : 'differs';
 }
@@ -61,6 +65,7 @@ async function previewFor(deps: FeeBillDeps, merchant: Merchant, csv: string): P
     status: statusAgainst(
       booked.find((b) => b.period === t.period && b.currency === t.currency),
       t,
+      mayRecordInXero(merchant),
     ),
   }));
 }
@@ -130,7 +135,7 @@ export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: str
     rows: 0,
     fees,
     vat,
-    status: statusAgainst(booked, { fees, vat }),
+    status: statusAgainst(booked, { fees, vat }, mayRecordInXero(merchant)),
   };
   return book(deps, actor, merchant.id, [row], number || null);
 }
@@ -171,7 +176,8 @@ async function book(deps: FeeBillDeps, actor: User, merchantId: string, rows: Pr
     } else if (r.status === 'replaces') {
       // A bill that never reached Xero takes the upload's totals and its job is queued again.
       const bill = booked.find((b) => b.period === r.period && b.currency === r.currency);
-      if (bill && bill.fees === r.fees && bill.vat === r.vat) continue; // the same upload sent twice
+      // The same upload sent twice (a bill kept out as test money is booked again: statusAgainst).
+      if (bill && bill.fees === r.fees && bill.vat === r.vat && bill.state !== 'test_mode') continue;
       // No fees left to bill (given back on refunds) cannot stand as a bill, nor be booked in Xero.
       if (!bill || r.fees + r.vat <= 0 || !replaceable(bill)) throw refuse(month);
       claims.push({
