@@ -7,7 +7,7 @@ import type { NewXeroInvoice } from '../../clients/xero/types.js';
 import type { XenditInvoice } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
-import { paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
+import { paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './payment-in-xero.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { InvoicePayload } from '../kinds.js';
 
