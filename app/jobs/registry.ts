@@ -8,7 +8,7 @@ import type { XenditGateway } from '../clients/xendit/types.js';
 import { JOB_SPECS, type JobKind } from './kinds.js';
 import type { JobHandler, JobScope, RunnerDeps } from './runner.js';
 import { flagPaymentForReview, recordPaymentJob } from './sync/record-payment.js';
-import { createBankAccountCache } from './sync/payment-in-xero.js';
+import { createBankAccountCache } from './sync/payment-deps.js';
 import { flagFeeForReview, postFeeJob } from './sync/post-fee.js';
 import { verifyCheckoutJob } from './sync/verify-checkout.js';
 import { recordBackendPaymentJob } from './sync/record-backend-payment.js';

@@ -8,7 +8,8 @@ import type { XenditInvoice } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { InvoicePayload } from '../kinds.js';
-import { needsReview, paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './payment-in-xero.js';
+import { needsReview, paymentReference, recordPaymentInXero } from './payment-in-xero.js';
+import type { RecordPaymentDeps } from './payment-deps.js';
 
 /**
  * Xendit says an invoice was paid: record the payment in Xero exactly once. Amounts come from our
