@@ -101,6 +101,8 @@ export function createI18n(resources: Resource = loadCatalogues()): I18n {
     // The catalogues write parameters as {name}; the views escape, so i18next must not.
     interpolation: { prefix: '{', suffix: '}', escapeValue: false },
     returnNull: false,
+    // i18next 26 returns an empty text as is (27 made false the default): an empty one reads as missing, its key.
+    returnEmptyString: false,
   });
 
   const t = (lang: PayLang, key: string, params: Params = {}, ns?: string): string => {

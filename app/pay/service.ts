@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { checkoutKey, modeOfXenditKey } from '../store/merchant-model.js';
-import { channelsFor } from '../clients/xendit/channels.js';
-import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
 import { CREATION_WAIT_MS, madeWithKey, type Checkout } from '../store/checkouts.js';
 import type { Merchant } from '../store/merchants.js';
-import { UpstreamError } from '../clients/types.js';
-import type { XenditGateway, XenditInvoice, NewXenditInvoice } from '../clients/xendit/types.js';
-import type { XeroGateway, XeroInvoice } from '../clients/xero/types.js';
+import type { XeroInvoice } from '../clients/xero/types.js';
 import { AmountError, FractionalAmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
 import {
   AmountNotWhole,
-  CheckoutRefused,
   InvoiceAlreadyPaid,
   InvoiceNotPayable,
   PaymentLinkNotFound,
@@ -25,38 +18,12 @@ import { allowedRedirect } from './checkout-host.js';
 import { refuseWithoutClearingAccount } from './clearing.js';
 import { upstream } from './upstream.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
-import { paths } from '../paths.js';
-import { message, type Message, type PayLang } from '../i18n/index.js';
+import { message, type PayLang } from '../i18n/index.js';
 import { raiseAlert } from '../alerts/raise.js';
 import { jobRow } from '../jobs/enqueue.js';
-import type { InvoiceIdMemo } from './invoice-ids.js';
-import type { PayAdmission } from './admission.js';
+import type { PayDeps } from './deps.js';
+import { checkoutSeconds, createAtXendit, refuseWhenPaidMeanwhile } from './create-at-xendit.js';
 import type { ClickCounters } from './admission.js';
-
-export interface PayDeps {
-  stores: Stores;
-  xero: XeroGateway;
-  xendit: XenditGateway;
-  clock: Clock;
-  logger: Logger;
-  publicUrl: string;
-  /** Hosts a checkout may be redirected to (XENDIT_CHECKOUT_HOSTS)... */
-  checkoutHosts: string[];
-  /** ...of which these only a test-key checkout (XENDIT_TEST_CHECKOUT_HOSTS: Xendit's staging checkout). */
-  testCheckoutHosts?: string[];
-  invoiceDurationSeconds: number;
-  /** How long a click waits for a concurrent click that is creating the same checkout. */
-  creationWaitMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  /** A job was queued (a paid checkout found while replacing it): wake an in-process worker. */
-  onJobEnqueued?: () => void;
-  /** Lets a repeat click read its checkouts with its admission instead of after Xero answers. */
-  invoiceIds?: InvoiceIdMemo;
-  /** Counts the click, finds the merchant and takes the Xero budget, in one round trip. */
-  admit: PayAdmission;
-  /** A number Xero does not have is answered without asking Xero again for this long (0: always ask). */
-  missRememberMs?: number;
-}
 
 export interface PayRequest {
   invoiceNumber: string;
@@ -285,190 +252,6 @@ async function liveCheckout(
     if (opened) return opened;
   }
   throw new ServiceUnavailable('timed out waiting for a concurrent checkout to be created', 5);
-}
-
-/**
- * Xendit has no idempotency header (xendit-node InvoiceApi createInvoice sends none; docs.xendit.co
- * Create Invoice): our external id lets a click that takes over a stale checkout adopt what an
- * earlier attempt created (its click crashed, or its answer was lost). A checkout we just claimed
- * has a new external id that Xendit cannot know yet, so a first click skips that lookup (one Xendit
- * call, not two). `fence` is our claim on the row: if another click took it over meanwhile, what we
- * made at Xendit is expired again and null tells the caller to wait for the new owner.
- */
-async function createAtXendit(
-  deps: PayDeps,
-  merchant: Merchant,
-  invoice: XeroInvoice,
-  checkout: Checkout,
-  fence: Date,
-  lang: PayLang,
-  opts: { mayExistAtXendit: boolean },
-): Promise<Checkout | null> {
-  let earlier: XenditInvoice[] = [];
-  try {
-    if (opts.mayExistAtXendit) earlier = await deps.xendit.findInvoicesByExternalId(merchant.xenditSecretKey, checkout.externalId);
-  } catch (err) {
-    // What an earlier attempt made is unknown still: the row is kept for the next click to look again.
-    throw keptForLater(deps, checkout, err);
-  }
-  await refuseWhenPaidMeanwhile(deps, merchant, invoice, checkout, earlier);
-  const adopted = earlier.find((x) => x.status === 'PENDING' && x.amount === checkout.amount && x.currency === checkout.currency);
-  let created: XenditInvoice;
-  try {
-    created = adopted ?? (await createInvoice(deps, merchant, checkout, newXenditInvoice(deps, merchant, invoice, checkout, lang)));
-  } catch (err) {
-    // No answer, a 5xx, a dropped connection: Xendit may have made the invoice (and e-mailed it to
-    // the payer). The row keeps its external id, so the next click looks it up and adopts it, and
-    // a payment of it is still found as this checkout's.
-    if (!refusedOutright(err)) throw keptForLater(deps, checkout, err);
-    // Deleted, not kept: Xendit made no invoice, so the next click starts afresh with whatever
-    // the merchant has fixed meanwhile.
-    await deps.stores.checkouts.abandon(checkout.id, fence);
-    if (err instanceof UpstreamError && err.kind === 'rejected') {
-      // Xendit's 400s on creation are about this merchant's account or this invoice, not the moment:
-      // retrying in 30 s cannot help, the merchant has to change something.
-      const code = err.code ?? `HTTP ${err.status ?? '?'}`;
-      deps.logger.warn({ err: err.message, code, checkoutId: checkout.id }, 'xendit refused to create the checkout');
-      await raiseAlert(deps, {
-        merchantId: merchant.id,
-        kind: 'checkoutRefused',
-        message: message('alerts:checkoutRefused', { invoice: invoice.invoiceNumber, code, fix: fixFor(code, checkout.currency) }),
-        // Every click meets the same refusal until it is fixed: one alert per merchant and code.
-        dedupeKey: `checkoutRefused:${merchant.id}:${code}`,
-      });
-      throw new CheckoutRefused(invoice.invoiceNumber, err.message);
-    }
-    if (err instanceof UpstreamError) {
-      deps.logger.warn({ err: err.message, checkoutId: checkout.id }, 'xendit invoice creation failed');
-      throw new ServiceUnavailable(err.message, err.retryAfterSeconds ?? 30);
-    }
-    throw err;
-  }
-  // Reuse is decided by the stored expiry, without asking Xendit (whose "Invoice expired" callback a
-  // merchant may not have set): Xendit's own expiry when it grants less than we asked for, counted
-  // from our claim (its expiry_date − created is on Xendit's clock, so clock skew cannot stretch it).
-  const granted = created.validForSeconds === undefined ? undefined : new Date(checkout.createdAt.getTime() + created.validForSeconds * 1000);
-  const expiresAt = granted && granted < checkout.expiresAt ? granted : undefined;
-  const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock(), expiresAt);
-  // Opened: any other payable invoice under its external id (two attempts both got through) is a
-  // duplicate. Lost to a concurrent click: the one we made is; one we adopted is the new owner's to adopt.
-  const duplicates = opened ? earlier.filter((x) => x.status === 'PENDING' && x.id !== created.id) : adopted ? [] : [created];
-  if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
-  for (const x of duplicates) {
-    deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'expiring a duplicate Xendit invoice');
-    await deps.xendit.expireInvoice(merchant.xenditSecretKey, x.id).catch((err) => {
-      deps.logger.error({ err: String(err), xenditInvoiceId: x.id }, 'could not expire a duplicate Xendit invoice');
-    });
-  }
-  return opened;
-}
-
-/**
- * Xendit answered the create with a 4xx (xendit-node: 400 validation, 401/403 key, 404, 429 rate
- * limit), or our own budget held it back: it made nothing. A 408, a 5xx or no answer at all leave
- * it unknown.
- */
-function refusedOutright(err: unknown): boolean {
-  if (!(err instanceof UpstreamError)) return false;
-  if (err.heldBack) return true;
-  return err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408;
-}
-
-/** The click fails with "try again" (503); the checkout stays 'creating', with its external id, for the next click. */
-function keptForLater(deps: PayDeps, checkout: Checkout, err: unknown): unknown {
-  if (!(err instanceof UpstreamError)) return err;
-  deps.logger.warn(
-    { err: err.message, checkoutId: checkout.id, externalId: checkout.externalId },
-    'xendit invoice creation failed; checkout kept until Xendit is asked again',
-  );
-  return new ServiceUnavailable(err.message, err.retryAfterSeconds ?? 30);
-}
-
-/**
- * An earlier attempt's invoice was paid (Xendit e-mails the payer each invoice it makes, so a
- * customer can pay one whose create answer we lost): recorded like a callback, and the customer
- * sees "payment received" instead of being charged again.
- */
-async function refuseWhenPaidMeanwhile(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, earlier: XenditInvoice[]): Promise<void> {
-  const paid = earlier.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
-  if (!paid) return;
-  const now = deps.clock();
-  // Unfenced: the payment is real whoever holds the row; a holder then finds it no longer 'creating'.
-  const job = jobRow('record-payment', { merchantId: merchant.id, xenditInvoiceId: paid.id }, now);
-  await deps.stores.checkouts.markPaid(checkout, job, now, { xenditInvoiceId: paid.id, invoiceUrl: paid.invoiceUrl });
-  deps.onJobEnqueued?.();
-  throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
-}
-
-/**
- * Xendit refuses the whole invoice for a payer_email it finds malformed (EMAIL_FORMAT_ERROR), and the
- * e-mail is optional (xendit-node CreateInvoiceRequest): the customer can pay without it. Asked
- * again with the same external id for the same claimed row, and only after a 400, so Xendit holds
- * no first invoice that this one could duplicate.
- */
-async function createInvoice(deps: PayDeps, merchant: Merchant, checkout: Checkout, inv: NewXenditInvoice): Promise<XenditInvoice> {
-  try {
-    return await deps.xendit.createInvoice(merchant.xenditSecretKey, inv);
-  } catch (err) {
-    if (!(err instanceof UpstreamError && err.kind === 'rejected' && err.code === 'EMAIL_FORMAT_ERROR' && inv.payerEmail)) throw err;
-    deps.logger.info({ checkoutId: checkout.id }, "xendit refused the Xero contact's e-mail; creating the checkout without it");
-    return deps.xendit.createInvoice(merchant.xenditSecretKey, { ...inv, payerEmail: undefined, notifyPaidByEmail: false });
-  }
-}
-
-/** What the merchant has to change, by Xendit's error_code (xendit-node invoice BadRequestError). */
-function fixFor(code: string, currency: Currency): Message {
-  const known = [
-    'UNAVAILABLE_PAYMENT_METHOD_ERROR',
-    'NO_COLLECTION_METHODS_ERROR',
-    'UNSUPPORTED_CURRENCY',
-    'MISMATCH_CURRENCY_ERROR',
-    'MAXIMUM_TRANSFER_AMOUNT_ERROR',
-  ];
-  return message(known.includes(code) ? `alerts:checkoutFix_${code}` : 'alerts:checkoutFix_other', { currency });
-}
-
-function newXenditInvoice(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, checkout: Checkout, lang: PayLang): NewXenditInvoice {
-  // The return page shows what we have stored for this checkout, never what the URL claims.
-  const back = (status: string) => `${deps.publicUrl}${paths.payReturn}?${new URLSearchParams({ status, ref: checkout.id, lang })}`;
-  return {
-    externalId: checkout.externalId,
-    currency: checkout.currency,
-    amount: checkout.amount,
-    description: `Invoice ${invoice.invoiceNumber} — ${merchant.name}`,
-    payerEmail: invoice.contactEmail,
-    items: itemsMatching(invoice, checkout),
-    successRedirectUrl: back('paid'),
-    failureRedirectUrl: back('failed'),
-    invoiceDurationSeconds: checkoutSeconds(deps, merchant),
-    // The merchant's choice; Xendit needs the customer's e-mail to send its receipt to.
-    notifyPaidByEmail: merchant.xenditReceipts && Boolean(invoice.contactEmail),
-    paymentMethods: channelsFor(merchant.paymentMethods, checkout.currency),
-  };
-}
-
-/** How long a new checkout stays payable: the merchant's setting, else the configured default. */
-function checkoutSeconds(deps: Pick<PayDeps, 'invoiceDurationSeconds'>, merchant: Merchant): number {
-  return merchant.checkoutHours !== null ? merchant.checkoutHours * 3600 : deps.invoiceDurationSeconds;
-}
-
-/**
- * Line items are shown on Xendit's page only when they add up to exactly the amount charged
- * (not after part payments, discounts or fractional quantities): a list that disagrees with the
- * total confuses customers more than no list.
- */
-function itemsMatching(invoice: XeroInvoice, checkout: Checkout): NewXenditInvoice['items'] {
-  try {
-    const items = invoice.lineItems.map((li) => {
-      const quantity = Number(li.quantity);
-      if (!Number.isInteger(quantity) || quantity <= 0) throw new AmountError('fractional quantity');
-      return { name: li.description.slice(0, 255) || 'Item', quantity, price: toMinor(li.unitAmount, checkout.currency) };
-    });
-    const sum = items.reduce((s, i) => s + i.quantity * i.price, 0);
-    return items.length > 0 && sum === checkout.amount ? items : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 } from './rows.js';
 import { bookedTwice, compare, feeTaxFor } from './payment-row.js';
 import { transferRows } from './transfers.js';
-import { missingRefundRows } from './refunds.js';
+import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
 
@@ -381,38 +381,6 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
 
 async function baseCurrency(deps: ReportDeps, merchant: Merchant): Promise<Currency> {
   return (await deps.xero.getOrganisation(merchant.xero)).baseCurrency as Currency;
-}
-
-/**
- * What the gateway paid out for refund (or lost dispute) `id` (the cash refund of its credit note,
- * and the refund of the payment's overpayment), next to what Xendit says of it: a SUCCEEDED refund,
- * or a LOST dispute at its final amount.
- */
-async function refundRow(deps: ReportDeps, merchant: Merchant, kind: 'refund' | 'chargeback', id: string, parts: XeroAccountPayment[], currency: string) {
-  const xero = -parts.reduce((s, p) => s + hundredths(p.amount), 0n);
-  const p = parts.reduce((first, q) => ((q.date ?? '') < (first.date ?? '') ? q : first));
-  const taken = await takenBack(deps, merchant, kind, id);
-  const base = { date: p.date ?? '', xenditInvoiceId: taken.invoiceId ?? null, currency, xenditFee: null, xeroPayment: format(xero), xeroFee: null };
-  if (!taken.amount) return { row: { ...base, xenditAmount: null, status: 'missing_at_xendit' as const, note: taken.note }, xendit: 0n, xero };
-  const xendit = -hundredths(toDecimal(taken.amount.minor, taken.amount.currency));
-  const status = xendit === xero ? ('refunded' as const) : ('amount_differs' as const);
-  return { row: { ...base, xenditAmount: format(xendit), status, note: `${kind} ${id}` }, xendit, xero };
-}
-
-async function takenBack(
-  deps: ReportDeps,
-  merchant: Merchant,
-  kind: 'refund' | 'chargeback',
-  id: string,
-): Promise<{ amount?: { minor: number; currency: Currency }; invoiceId?: string; note: string }> {
-  if (kind === 'chargeback') {
-    const d = await deps.xendit.getDispute(merchant.xenditSecretKey, id);
-    if (!d || d.status !== 'LOST') return { note: d ? `Xendit dispute ${id} is ${d.status}, yet charged back in Xero` : `Xendit has no dispute ${id}` };
-    return { amount: { minor: d.finalAmount ?? d.amount, currency: d.currency }, note: '' };
-  }
-  const r = await deps.xendit.getRefund(merchant.xenditSecretKey, id);
-  if (!r || r.status !== 'SUCCEEDED') return { note: r ? `Xendit refund ${id} is ${r.status}, yet refunded in Xero` : `Xendit has no refund ${id}` };
-  return { amount: { minor: r.amount, currency: r.currency }, ...(r.invoiceId ? { invoiceId: r.invoiceId } : {}), note: '' };
 }
 
 function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, type NewJobRow } from './jobs.js';
-import { toCheckout, type Checkout, type MadeAtXendit } from './checkouts.js';
+import { toCheckout, type Checkout, type MadeAtXendit } from './checkout-model.js';
 
 const LIVE = ['creating', 'open'] as const;
 

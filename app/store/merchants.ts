@@ -4,7 +4,7 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import { secretContext, type SecretBox } from '../security/secrets.js';
 import { insertAudit, type AuditEntry } from './audit.js';
 import { insertJob, type NewJobRow } from './jobs.js';
-import { supersedeLive } from './checkouts.js';
+import { supersedeLive } from './checkout-claims.js';
 import { rotatedWithinBusiness } from './key-rotation.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {

@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 import type { SecretBox } from '../security/secrets.js';
 import type { XeroBudgetTicket } from '../clients/xero/types.js';
 import { merchantFromJson, type Merchant, type MerchantJson } from './merchants.js';
-import { checkoutFromJson, type Checkout, type CheckoutJson } from './checkouts.js';
+import { checkoutFromJson, type Checkout, type CheckoutJson } from './checkout-model.js';
 import type { BudgetInStatement } from './xero-budget.js';
 
 export interface PayClickCounter {

@@ -1,6 +1,7 @@
 import { sql, type Expression, type Selectable } from 'kysely';
 import type { Db } from './db.js';
-import type { FeeEntryKind, FeeState, PaymentsTable, SyncState } from './schema.js';
+import type { FeeState, PaymentsTable, SyncState } from './schema.js';
+import { createPaymentFees, type FeeEntry } from './payment-fees.js';
 import { int8 } from './int8.js';
 import { MARKED_COLUMNS, requeueWaiting, type NewJobRow } from './jobs.js';
 import type { Currency } from '../money.js';
@@ -45,12 +46,6 @@ export interface Payment {
   paymentChannel: string | null;
   /** Xendit's payment_id of the invoice's payment: how a refund that names no invoice is tied to it. */
   xenditPaymentId: string | null;
-}
-
-/** A fee's entry in Xero as an attempt sent it: its kind, and the clearing account it was made against. */
-export interface FeeEntry {
-  kind: FeeEntryKind;
-  accountId: string;
 }
 
 export type NewPayment = Omit<
@@ -154,6 +149,8 @@ const feeStateOnce = (current: Expression<unknown>, given: Expression<unknown> |
 
 export function createPaymentStore(db: Db) {
   return {
+    ...createPaymentFees(db),
+
     /** One row per Xendit invoice: the first writer wins and everyone gets that row back. */
     async getOrCreate(p: NewPayment, now: Date): Promise<Payment> {
       // The insert returns the new row: only a payment that already existed is read again (one
@@ -244,30 +241,6 @@ export function createPaymentStore(db: Db) {
       await sql`update payments set xero_attempt_at = v.at from (values ${values}) as v(id, at) where payments.id = v.id`.execute(db);
     },
 
-    /** noteFeeAttempt for many payments. */
-    async noteFeeAttempts(rows: { id: string; entry: FeeEntry; at: Date | null }[]): Promise<void> {
-      if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.entry.kind}::text, ${r.entry.accountId}::text, ${r.at}::timestamptz)`));
-      await sql`update payments set fee_entry_kind = v.kind, fee_entry_account = v.account, fee_attempt_at = v.at
-                from (values ${values}) as v(id, kind, account, at) where payments.id = v.id`.execute(db);
-    },
-
-    /** markFeePosted for many payments. */
-    async markFeesPosted(rows: { id: string; xeroFeeTxnId: string; now: Date }[]): Promise<void> {
-      if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.xeroFeeTxnId}::text, ${r.now}::timestamptz)`));
-      await sql`update payments set fee_state = 'posted', xero_fee_txn_id = v.txn, fee_error = null, fee_attempt_at = null, updated_at = v.now
-                from (values ${values}) as v(id, txn, now) where payments.id = v.id`.execute(db);
-    },
-
-    /** setFeeFromTransaction for many payments. */
-    async setFeesFromTransactions(rows: { id: string; fee: number; tax: number; withheld?: number; now: Date }[]): Promise<void> {
-      if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.fee}::bigint, ${r.tax}::bigint, ${r.withheld ?? null}::bigint, ${r.now}::timestamptz)`));
-      await sql`update payments set fee = v.fee, fee_tax = v.tax, fee_withheld = v.withheld, fee_raw = null, updated_at = v.now
-                from (values ${values}) as v(id, fee, tax, withheld, now) where payments.id = v.id`.execute(db);
-    },
-
     /** getOrCreate for many payments (a group of jobs), in the order asked: one insert, and one read of those that existed. */
     async getOrCreateAll(ps: NewPayment[], now: Date): Promise<Payment[]> {
       if (ps.length === 0) return [];
@@ -311,48 +284,6 @@ export function createPaymentStore(db: Db) {
       await db.updateTable('payments').set({ xero_attempt_at: at }).where('id', '=', id).execute();
     },
 
-    /** The fee's attempt mark, with how that attempt sends it (kept from then on: where the next attempt looks). */
-    async noteFeeAttempt(id: string, entry: FeeEntry, at: Date | null): Promise<void> {
-      await db
-        .updateTable('payments')
-        .set({ fee_entry_kind: entry.kind, fee_entry_account: entry.accountId, fee_attempt_at: at })
-        .where('id', '=', id)
-        .execute();
-    },
-
-    async markFeePosted(id: string, xeroFeeTxnId: string, now: Date): Promise<void> {
-      await db
-        .updateTable('payments')
-        .set({ fee_state: 'posted', xero_fee_txn_id: xeroFeeTxnId, fee_error: null, fee_attempt_at: null, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-    },
-
-    async setFeeTax(id: string, feeTax: number, now: Date): Promise<void> {
-      await db.updateTable('payments').set({ fee_tax: feeTax, updated_at: now }).where('id', '=', id).execute();
-    },
-
-    /** Xendit's fee, its VAT and any tax it withheld as its Transactions API reports them (fee_tax set = read; post-fee reuses them). */
-    async setFeeFromTransaction(id: string, f: { fee: number; tax: number; withheld?: number }, now: Date): Promise<void> {
-      await db
-        .updateTable('payments')
-        .set({ fee: f.fee, fee_tax: f.tax, fee_withheld: f.withheld ?? null, fee_raw: null, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-    },
-
-    async markFeeNotNeeded(id: string, now: Date): Promise<void> {
-      await db.updateTable('payments').set({ fee_state: 'not_needed', fee_error: null, updated_at: now }).where('id', '=', id).execute();
-    },
-
-    async markFeeNeedsReview(id: string, reason: string, now: Date): Promise<void> {
-      await db.updateTable('payments').set({ fee_state: 'needs_review', fee_error: reason, updated_at: now }).where('id', '=', id).execute();
-    },
-
-    async noteFeeError(id: string, error: string, now: Date): Promise<void> {
-      await db.updateTable('payments').set({ fee_error: error, updated_at: now }).where('id', '=', id).execute();
-    },
-
     async byId(id: string): Promise<Payment | null> {
       const r = await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toPayment(r) : null;
@@ -360,11 +291,6 @@ export function createPaymentStore(db: Db) {
 
     async markNeedsReview(id: string, reason: string, now: Date): Promise<void> {
       await db.updateTable('payments').set({ sync_state: 'needs_review', last_error: reason, updated_at: now }).where('id', '=', id).execute();
-    },
-
-    /** Xendit's fee as it sent it, when it does not fit the currency (kept for the person who posts it by hand). */
-    async noteFeeRaw(id: string, raw: string, now: Date): Promise<void> {
-      await db.updateTable('payments').set({ fee: null, fee_raw: raw, updated_at: now }).where('id', '=', id).execute();
     },
 
     /** Paid in Xendit test mode into an organisation that is not a test company: kept here, never sent to Xero. */

@@ -56,4 +56,10 @@ describe('admin text (id/en)', () => {
     assert.equal(id.msg(message('errors:orgAlreadyConnected', { name: 'Toko', shortCode: '!AB1' })), 'Organisasi Xero Toko (ShortCode !AB1) sudah terhubung.');
     assert.equal(id('pageN', { n: 3 }), 'Halaman 3');
   });
+
+  it('reads an empty text as missing (its key), whichever i18next major is installed', () => {
+    const t = createI18n({ en: { pay: { blank: '', filled: 'x' } } });
+    assert.equal(t.t('en', 'blank'), 'blank');
+    assert.equal(t.t('en', 'filled'), 'x');
+  });
 });

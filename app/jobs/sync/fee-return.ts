@@ -26,7 +26,7 @@ import { NeedsReview, RetryLater } from '../runner.js';
 import { ReturnFeePayload } from '../kinds.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
-import type { RecordPaymentDeps } from './record-payment.js';
+import type { RecordPaymentDeps } from './payment-deps.js';
 import { FEE_CONTACT_NAME, FeeUnpostable, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
 import { paymentAtXendit, type PaymentAtXendit } from './checkout-key.js';
 

@@ -1,7 +1,7 @@
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import type { Payment } from '../../store/payments.js';
 import { toDecimal } from '../../money.js';
-import type { PaymentTarget, RecordPaymentDeps } from './record-payment.js';
+import type { PaymentTarget, RecordPaymentDeps } from './payment-deps.js';
 import { organisationDate } from './org-date.js';
 
 /** Reference on the Xero overpayment: how a retry finds what an earlier attempt created. */

@@ -9,7 +9,8 @@ import type { NewXeroInvoice } from '../../clients/xero/types.js';
 import type { XenditInvoice } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
-import { paymentReference, recordPaymentInXero, type RecordPaymentDeps } from './record-payment.js';
+import { paymentReference, recordPaymentInXero } from './payment-in-xero.js';
+import type { RecordPaymentDeps } from './payment-deps.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { InvoicePayload } from '../kinds.js';
 

@@ -1,0 +1,88 @@
+import { sql, type Selectable } from 'kysely';
+import type { CheckoutsTable, CheckoutStatus } from './schema.js';
+import { modeOfXenditKey, xenditKeyHint, type XenditMode } from './merchant-model.js';
+import { int8 } from './int8.js';
+import type { Currency } from '../money.js';
+
+export interface Checkout {
+  id: string;
+  merchantId: string;
+  xeroInvoiceId: string;
+  invoiceNumber: string;
+  currency: Currency;
+  amount: number; // minor units
+  externalId: string;
+  xenditInvoiceId: string | null;
+  invoiceUrl: string | null;
+  status: CheckoutStatus;
+  expiresAt: Date;
+  /** The mode of the Xendit key that made it; null: made before this was stored (migration 20261206T1600) and not known. */
+  xenditMode: XenditMode | null;
+  /** That key's last 4 characters (`…abcd`), to name the Xendit account it is in once the key is replaced; null: not known. */
+  xenditKeyHint: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewCheckout = Pick<Checkout, 'id' | 'merchantId' | 'xeroInvoiceId' | 'invoiceNumber' | 'currency' | 'amount' | 'externalId' | 'expiresAt'> & {
+  /** The Xero invoice's contact, shown as the customer in the admin's payments list. */
+  customer?: { name: string; email?: string };
+} & Partial<Pick<Checkout, 'xenditMode' | 'xenditKeyHint'>>;
+
+/** What a checkout made with this Xendit key stores of it (never the key). */
+export function madeWithKey(secretKey: string): Pick<Checkout, 'xenditMode' | 'xenditKeyHint'> {
+  return { xenditMode: modeOfXenditKey(secretKey), xenditKeyHint: xenditKeyHint(secretKey) };
+}
+
+export const LIVE: CheckoutStatus[] = ['creating', 'open'];
+/** What a payment may still move to paid: a late PAID wins over an expiry we or Xendit made. */
+export const PAYABLE: CheckoutStatus[] = ['creating', 'open', 'expired', 'superseded'];
+
+/** The Xendit invoice behind a checkout. */
+export interface MadeAtXendit {
+  xenditInvoiceId: string;
+  invoiceUrl: string;
+}
+
+/** Stores the invoice on a checkout that has none yet; never replaces one it has. */
+export function madeAtXendit(made: MadeAtXendit | undefined) {
+  if (!made) return {};
+  return {
+    xendit_invoice_id: sql<string>`coalesce(xendit_invoice_id, ${made.xenditInvoiceId})`,
+    invoice_url: sql<string>`coalesce(invoice_url, ${made.invoiceUrl})`,
+  };
+}
+
+/**
+ * How long a click waits for a concurrent click creating the same checkout; a 'creating' row not
+ * touched for this long has lost its creator (crash, timeout) and may be taken over or cleaned up.
+ */
+export const CREATION_WAIT_MS = 15_000;
+
+export function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    xeroInvoiceId: r.xero_invoice_id,
+    invoiceNumber: r.invoice_number,
+    currency: r.currency as Currency,
+    amount: int8(r.amount),
+    externalId: r.external_id,
+    xenditInvoiceId: r.xendit_invoice_id,
+    invoiceUrl: r.invoice_url,
+    status: r.status,
+    expiresAt: r.expires_at,
+    xenditMode: r.xendit_mode ?? null,
+    xenditKeyHint: r.xendit_key_hint ?? null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** A checkouts row as json_build_object/row_to_json gives it (timestamps as text). */
+export type CheckoutJson = Omit<Selectable<CheckoutsTable>, 'expires_at' | 'created_at' | 'updated_at'> &
+  Record<'expires_at' | 'created_at' | 'updated_at', string>;
+
+export function checkoutFromJson(r: CheckoutJson): Checkout {
+  return toCheckout({ ...r, expires_at: new Date(r.expires_at), created_at: new Date(r.created_at), updated_at: new Date(r.updated_at) });
+}

@@ -1,0 +1,119 @@
+import type { Db } from './db.js';
+import type { CheckoutStatus } from './schema.js';
+import { insertJob, type NewJobRow } from './jobs.js';
+import { LIVE, madeAtXendit, PAYABLE, type Checkout, type MadeAtXendit } from './checkout-model.js';
+
+/** A checkout's status moves after it was made: paid, expired, superseded, reconciled. */
+export function createCheckoutTransitions(db: Db) {
+  return {
+    /** Moves a checkout on only from the states given, so a late EXPIRED never undoes a PAID. */
+    async transition(id: string, from: CheckoutStatus[], to: CheckoutStatus, now: Date): Promise<boolean> {
+      const r = await db.updateTable('checkouts').set({ status: to, updated_at: now }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** transition for many checkouts (a group of jobs) with the same from and to: which ids moved. */
+    async transitionAll(ids: string[], from: CheckoutStatus[], to: CheckoutStatus, now: Date): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db
+        .updateTable('checkouts')
+        .set({ status: to, updated_at: now })
+        .where('id', 'in', ids)
+        .where('status', 'in', from)
+        .returning('id')
+        .execute();
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /** The invoice Xendit made late for a checkout closed without one (reconcile): stored, never replacing one. */
+    async keepMadeAtXendit(id: string, made: MadeAtXendit): Promise<void> {
+      await db.updateTable('checkouts').set(madeAtXendit(made)).where('id', '=', id).execute();
+    },
+
+    async markReconciled(id: string, now: Date): Promise<void> {
+      await db.updateTable('checkouts').set({ reconciled_at: now }).where('id', '=', id).execute();
+    },
+
+    /**
+     * Xendit says paid but no callback told us: the same move a PAID callback makes (checkout paid,
+     * and `job`, the recording job under the callback's dedupe key, queued in the same transaction),
+     * so callback and reconciliation never double up. Returns true when this call queued the job.
+     * `paidWith`: the invoice Xendit says was paid, stored on a checkout that has none yet.
+     */
+    async markPaid(c: Checkout, job: NewJobRow, now: Date, paidWith?: MadeAtXendit): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('checkouts')
+          .set({ status: 'paid', reconciled_at: now, updated_at: now, ...madeAtXendit(paidWith) })
+          .where('id', '=', c.id)
+          .where('status', 'in', PAYABLE)
+          .execute();
+        return insertJob(trx, job);
+      });
+    },
+
+    /**
+     * Paid, as Xendit says (record-payment). A checkout kept 'creating' after a create whose answer
+     * was lost has no Xendit invoice yet: the one paid is stored on it, so the pay path sees that
+     * this invoice's payment is on its way and charges nobody again.
+     */
+    async markPaidWith(id: string, paidWith: MadeAtXendit, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'paid', updated_at: now, ...madeAtXendit(paidWith) })
+        .where('id', '=', id)
+        .where('status', 'in', PAYABLE)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /**
+     * A checkout superseded when its Xendit key went out of use, now confirmed expired in that key's
+     * account (or found there as `made`, from its external id): closed, and reconciled, as reconcile
+     * would have after asking Xendit (which the key now in use cannot).
+     */
+    async closeRetired(id: string, now: Date, made?: MadeAtXendit): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'expired', reconciled_at: now, updated_at: now, ...madeAtXendit(made) })
+        .where('id', '=', id)
+        .where('status', '=', 'superseded')
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /**
+     * A checkout superseded while 'creating' for which the old key's account holds nothing yet:
+     * closed, not deleted, as invoice-watch closeCreating (a create Xendit processes late must still
+     * find the row its payment's callback is routed by), and left for reconcile to ask about once.
+     */
+    async dropRetired(id: string, now: Date): Promise<void> {
+      await db
+        .updateTable('checkouts')
+        .set({ status: 'expired', reconciled_at: null, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'superseded')
+        .where('xendit_invoice_id', 'is', null)
+        .execute();
+    },
+
+    /**
+     * A live checkout no stored Xendit key reaches (jobs/sync/checkout-key.ts): superseded with why,
+     * so no click reuses it. False when it was no longer live.
+     */
+    async supersedeUnreachable(id: string, reason: string, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'superseded', closed_reason: reason, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', LIVE)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** Why a superseded checkout may still be payable in its old key's account (a message, encoded). */
+    async noteRetireUnconfirmed(id: string, reason: string): Promise<void> {
+      await db.updateTable('checkouts').set({ closed_reason: reason }).where('id', '=', id).where('status', '=', 'superseded').execute();
+    },
+  };
+}
