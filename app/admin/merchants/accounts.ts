@@ -7,6 +7,7 @@ import { FormInvalid } from '../../errors.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';
+import { checkFormVersion, formVersion } from '../fields.js';
 
 /** What "Create a Xendit bank account for me" creates in Xero. */
 export const XENDIT_BANK = { name: 'Xendit', accountNumber: '1000000000' } as const;
@@ -71,6 +72,18 @@ export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merch
   };
 }
 
+/** What the accounts form shows of a merchant, with the version that form carries. */
+export function currentAccounts(merchant: Merchant): Record<string, string> {
+  const shown: Record<string, string> = {
+    clearingAccountId: merchant.clearingAccountId,
+    feeAccountCode: merchant.feeAccountCode ?? '',
+    salesAccountCode: merchant.salesAccountCode ?? '',
+    withholdingAccountCode: merchant.withholdingAccountCode ?? '',
+  };
+  for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) shown[`clearing_${currency}`] = accountId;
+  return { ...shown, version: formVersion(shown) };
+}
+
 /** Step 3: the default clearing account, per-currency ones, the fee expense account and (optional) sales account. */
 export async function saveAccounts(
   deps: MerchantOnboardingDeps,
@@ -82,6 +95,8 @@ export async function saveAccounts(
     feeAccountCode: string;
     salesAccountCode: string | null;
     withholdingAccountCode: string | null;
+    /** The version the form was shown with (currentAccounts); another save since then refuses it. */
+    version?: string;
   },
 ): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
@@ -102,9 +117,13 @@ export async function saveAccounts(
   if (input.withholdingAccountCode !== null && !view.withholdingAccounts.some((a) => a.code === input.withholdingAccountCode))
     errors.withholdingAccountCode = 'errors:withholdingAccountChoose';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
+  // Read again after the Xero calls: another tab's save in the meantime counts too.
+  const { version: _, ...stored } = currentAccounts((await deps.stores.merchants.byId(merchant.id)) ?? merchant);
+  checkFormVersion(input.version, stored);
+  const { version: __, ...accounts } = input;
   const now = deps.clock();
   // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
-  await deps.stores.merchants.setAccounts(merchant.id, { ...input, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now);
+  await deps.stores.merchants.setAccounts(merchant.id, { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'accounts_changed', {
     clearingAccountId: input.clearingAccountId,
