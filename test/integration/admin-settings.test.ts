@@ -222,6 +222,30 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     assert.equal((await stored()).withholdingAccountCode, '404');
   });
 
+  it('"Create a Xendit bank account" reusing the "Xendit" account already in Xero audits the clearing account it switches to', async () => {
+    const savings = h.sims.xero.addAccount(h.tenantId, { code: '091', name: 'Savings', type: 'BANK', currencyCode: 'IDR' });
+    await h.stores.merchants.setAccounts(
+      h.merchant.id,
+      { clearingAccountId: savings.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+      h.clock(),
+    );
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const accounts = await page(agent, adminMerchantPath(h.merchant.id, 'adminMerchantAccounts'));
+    const bank = adminMerchantPath(h.merchant.id, 'adminMerchantXenditBank');
+    const before = h.sims.xero.test.organisation(h.tenantId).accounts.length;
+    await agent.post(bank).type('form').send({ _csrf: accounts.csrf(), currency: 'IDR' }).expect(303);
+    assert.equal(h.sims.xero.test.organisation(h.tenantId).accounts.length, before, 'the "Xendit" account already there is reused');
+    assert.equal((await stored()).clearingAccountId, h.clearingAccountId);
+    const audited = await h.stores.audit.forMerchant(h.merchant.id);
+    assert.deepEqual(
+      audited.map((a) => [a.action, a.userEmail, a.detail.clearingAccountId]),
+      [['accounts_changed', 'a@toko.test', h.clearingAccountId]],
+    );
+    // Nothing changes the second time: nothing recorded.
+    await agent.post(bank).type('form').send({ _csrf: accounts.csrf(), currency: 'IDR' }).expect(303);
+    assert.equal((await h.stores.audit.forMerchant(h.merchant.id)).length, 1);
+  });
+
   it('speaks Indonesian', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const { $ } = await page(agent, `${settingsPath()}?lang=id`);

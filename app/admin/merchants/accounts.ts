@@ -72,6 +72,25 @@ export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merch
   };
 }
 
+/** The audit entry of a change of the accounts, from the form or "Create a Xendit bank account". */
+function accountsAudit(a: {
+  clearingAccountId: string;
+  clearingAccounts: Record<string, string>;
+  feeAccountCode: string;
+  salesAccountCode: string | null;
+  withholdingAccountCode: string | null;
+}) {
+  return {
+    clearingAccountId: a.clearingAccountId,
+    otherCurrencies: Object.entries(a.clearingAccounts)
+      .map(([c, id]) => `${c}=${id}`)
+      .join(' '),
+    feeAccountCode: a.feeAccountCode,
+    salesAccountCode: a.salesAccountCode,
+    withholdingAccountCode: a.withholdingAccountCode,
+  };
+}
+
 /** What the accounts form shows of a merchant, with the version that form carries. */
 export function currentAccounts(merchant: Merchant): Record<string, string> {
   const shown: Record<string, string> = {
@@ -125,15 +144,7 @@ export async function saveAccounts(
   // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
   await deps.stores.merchants.setAccounts(merchant.id, { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
-  await recordChange(deps, actor, merchant.id, 'accounts_changed', {
-    clearingAccountId: input.clearingAccountId,
-    otherCurrencies: Object.entries(input.clearingAccounts)
-      .map(([c, a]) => `${c}=${a}`)
-      .join(' '),
-    feeAccountCode: input.feeAccountCode,
-    salesAccountCode: input.salesAccountCode,
-    withholdingAccountCode: input.withholdingAccountCode,
-  });
+  await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit(accounts));
   deps.logger.info({ merchantId, by: actor.id }, 'merchant accounts saved');
   return (await deps.stores.merchants.byId(merchant.id))!;
 }
@@ -171,17 +182,26 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
   if (!clearingAccountId || currency === base) clearingAccountId = account.accountId;
   if (clearingAccountId !== account.accountId) clearingAccounts[currency] = account.accountId;
   else delete clearingAccounts[currency];
-  await deps.stores.merchants.setAccounts(
-    merchant.id,
-    {
-      clearingAccountId,
-      ...(clearingAccountId === account.accountId ? { clearingCurrency: currency } : {}),
-      clearingAccounts,
-      feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
-      salesAccountCode: merchant.salesAccountCode,
-    },
-    now,
-  );
+  const next = {
+    clearingAccountId,
+    ...(clearingAccountId === account.accountId ? { clearingCurrency: currency } : {}),
+    clearingAccounts,
+    feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
+    salesAccountCode: merchant.salesAccountCode,
+  };
+  // An account already there (reused, not created) still moves the money's clearing account: audited
+  // like the accounts form. A second click that changes nothing writes and records nothing.
+  const sameAccounts = (a: Record<string, string>, b: Record<string, string>) =>
+    Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([c, id]) => b[c] === id);
+  const changed =
+    next.clearingAccountId !== merchant.clearingAccountId ||
+    (next.clearingCurrency !== undefined && next.clearingCurrency !== merchant.clearingCurrency) ||
+    !sameAccounts(next.clearingAccounts, merchant.clearingAccounts) ||
+    next.feeAccountCode !== merchant.feeAccountCode;
+  if (changed) {
+    await deps.stores.merchants.setAccounts(merchant.id, next, now);
+    await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit({ ...next, withholdingAccountCode: merchant.withholdingAccountCode }));
+  }
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   return account;
 }
