@@ -280,7 +280,8 @@ export class Conflict extends DomainError {
 
 /**
  * A form the user can correct: the page shows it again with these messages by field. 422 by
- * default; 400 for a value the form could never have offered (a choice not on its list).
+ * default; 400 for a value the form could never have offered (a choice not on its list); 409 for
+ * StaleForm.
  */
 export class FormInvalid extends DomainError {
   override readonly status: number;
@@ -289,7 +290,7 @@ export class FormInvalid extends DomainError {
   /** By field: what to show next to it, as a catalogue key and its parameters. */
   readonly fields: Record<string, Message>;
   /** A bare string is a catalogue key ('errors:emailTaken'), as zod's errors give them. */
-  constructor(fields: Record<string, Message | string>, status: 400 | 422 = 422) {
+  constructor(fields: Record<string, Message | string>, status: 400 | 409 | 422 = 422) {
     const byField = Object.fromEntries(Object.entries(fields).map(([name, m]) => [name, typeof m === 'string' ? { key: m } : m]));
     super(
       Object.values(byField)
@@ -298,5 +299,15 @@ export class FormInvalid extends DomainError {
     );
     this.fields = byField;
     this.status = status;
+  }
+}
+
+/**
+ * The form was shown before someone else (another tab, another user) saved the same form: saving
+ * it would silently undo their change. Nothing is written; the page shows the values as they are now.
+ */
+export class StaleForm extends FormInvalid {
+  constructor() {
+    super({ form: 'errors:staleForm' }, 409);
   }
 }

@@ -15,6 +15,9 @@ function withLang(originalUrl: string, lang: string): string {
     const url = new URL(originalUrl, 'http://x');
     if (url.origin !== 'http://x') return `/?lang=${lang}`; // "//host/..." must not become a link elsewhere
     url.searchParams.set('lang', lang);
+    // Dot segments are removed after the origin is settled: "/.//evil.com" keeps it, with the path
+    // "//evil.com", which a browser reads as another host. A browser also reads "\\" as "/".
+    if (/^[/\\]{2}/.test(url.pathname)) return `/?lang=${lang}`;
     return url.pathname + url.search;
   } catch {
     return `/?lang=${lang}`;

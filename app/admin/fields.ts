@@ -1,5 +1,7 @@
 /** Form and query fields several admin pages share. */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { StaleForm } from '../errors.js';
 import { unstorableReason } from '../security/body-bounds.js';
 
 /**
@@ -11,4 +13,26 @@ export function storableText(max: number) {
     .string()
     .max(max)
     .refine((s) => unstorableReason(s) === null, { error: 'errors:textUnstorable' });
+}
+
+/**
+ * The hidden `version` of a form that saves every field at once: a digest of what the form showed.
+ * Only those fields count, so a change elsewhere on the merchant (its status, its Xero tokens) does
+ * not refuse the form; a change of one of them by another tab does.
+ */
+export function formVersion(shown: Record<string, unknown>): string {
+  const fields = Object.keys(shown).sort();
+  return createHash('sha256')
+    .update(JSON.stringify(fields.map((k) => [k, shown[k] ?? null])))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/**
+ * Throws StaleForm when the form was shown with other values than are stored now. A post without
+ * a version (a page from before versions, a script) is taken as it is: the browser's form always sends one.
+ */
+export function checkFormVersion(sent: unknown, shown: Record<string, unknown>): void {
+  if (sent === undefined) return;
+  if (sent !== formVersion(shown)) throw new StaleForm();
 }

@@ -101,3 +101,21 @@ export async function seedAdminCast(h: { stores: Stores; merchant: { id: string 
   await addUser(h.stores, 'b@lain.test', other.id, h.clock());
   return other;
 }
+
+/** What a browser would send for the form `selector` of a page as it was shown: its hidden fields, checked boxes and selected options. */
+export function formFields($: cheerio.CheerioAPI, selector: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const add = (name: string | undefined, value: string | undefined) => {
+    if (!name || value === undefined) return;
+    const had = out[name];
+    out[name] = had === undefined ? value : ([] as string[]).concat(had, value);
+  };
+  $(`${selector} input`).each((_, el) => {
+    const input = $(el);
+    const type = input.attr('type') ?? 'text';
+    if ((type === 'radio' || type === 'checkbox') && input.attr('checked') === undefined) return;
+    add(input.attr('name'), String(input.val() ?? ''));
+  });
+  $(`${selector} select`).each((_, el) => add($(el).attr('name'), String($(el).find('option[selected]').val() ?? '')));
+  return out;
+}

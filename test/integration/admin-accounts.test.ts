@@ -47,6 +47,24 @@ describeEachDatabase('admin: accounts and security', ({ db }) => {
   const cookieOf = (res: request.Response) => ([] as string[]).concat(res.headers['set-cookie'] ?? []);
 
   describe('first-run setup link', () => {
+    it("an e-mail a merchant's user already has is a field error (not a 500), and the link still works", async () => {
+      await addUser(h.stores, 'a@toko.test', h.merchant.id);
+      const url = await issueSetupLinkIfNeeded(deps());
+      const agent = request.agent(h.app);
+      const form = await page(agent, setupPath(url!));
+      const taken = await agent
+        .post(setupPath(url!))
+        .type('form')
+        .send({ _csrf: form.csrf(), email: 'A@toko.test', password: PASSWORD, confirm: PASSWORD })
+        .expect(422);
+      const $ = cheerio.load(taken.text);
+      assert.equal($('#e-email').text(), 'A user with this e-mail already exists.');
+      assert.equal($('#f-email').val(), 'A@toko.test');
+      assert.equal(await h.stores.users.hasOperator(), false);
+      await agent.post(setupPath(url!)).type('form').send({ _csrf: form.csrf(), email: 'ops@example.com', password: PASSWORD, confirm: PASSWORD }).expect(303);
+      assert.equal((await h.stores.users.byEmail('ops@example.com'))?.role, 'operator');
+    });
+
     it('creates the first operator once, signs them in, and is spent afterwards', async () => {
       const url = await issueSetupLinkIfNeeded(deps());
       assert.ok(url?.startsWith(`${h.baseUrl}/admin/setup/`));

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
+import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
@@ -18,6 +19,28 @@ describeEachDatabase('admin: hostile and careless input', ({ db }) => {
     ops = await signedIn(h.app, 'ops@example.com');
   });
   afterEach(() => h.close());
+
+  it('a 404 page for a path with dot segments links only to this site (its language switch included)', async () => {
+    for (const path of ['/.//evil.com', '/%2e//evil.com', '/admin/..//evil.com', '/x/..//evil.com/a', '/./\\evil.com']) {
+      for (const agent of [request(h.app), ops]) {
+        const res = await agent.get(path).set('accept', 'text/html');
+        assert.ok(res.status < 500, `${path}: ${res.status}`);
+        const $ = cheerio.load(res.text);
+        const links = $('a[href]')
+          .map((_, a) => $(a).attr('href')!)
+          .get();
+        for (const href of links) {
+          assert.ok(!/^[/\\]{2}/.test(href) && !/evil/.test(href), `${path} links to ${href}`);
+          assert.equal(new URL(href, 'http://gateway.test').origin, 'http://gateway.test', href);
+        }
+        if (res.status === 404)
+          assert.ok(
+            links.some((l) => /[?&]lang=/.test(l)),
+            `${path}: the page has its language switch`,
+          );
+      }
+    }
+  });
 
   // 36 characters of [0-9a-f-] that PostgreSQL does not read as a uuid.
   const NOT_UUIDS = ['000000000000000000000000000000000000', '------------------------------------', 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaa-'];

@@ -142,6 +142,57 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
     assert.doesNotMatch(empty.$('#report').text(), /Reconciled/);
   });
 
+  it('prepares one report per merchant at a time; the CSV link reuses the report just shown for a few minutes', async () => {
+    await paid();
+    await h.worker.drain();
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const url = `${paths.adminReport}?${query()}`;
+    const csvUrl = `${paths.adminReportCsv}?${query()}`;
+    const listing = { method: 'GET', pathPrefix: '/v2/invoices' };
+
+    // A report still waiting on Xendit: a second tab is told to wait, and asks Xero and Xendit nothing.
+    const gate = h.sims.xendit.faults.gate({ path: '/v2/invoices', method: 'GET' });
+    const first = ops.get(url).then((r) => r);
+    await gate.untilParked(1);
+    h.sims.xendit.test.clearRequests();
+    const xeroBefore = h.sims.xero.test.requests().length;
+    for (const busyUrl of [url, csvUrl]) {
+      const busy = await page(ops, busyUrl, 429);
+      assert.equal(busy.res.headers['retry-after'], '30');
+      assert.equal(busy.$('.errorsummary .error').text(), 'A report for this merchant is already being prepared. Try again in a minute.');
+      assert.equal(busy.$('#report').length, 0);
+    }
+    assert.equal(h.sims.xendit.test.countRequests(listing), 0);
+    assert.equal(h.sims.xero.test.requests().length, xeroBefore);
+    gate.open();
+    assert.equal((await first).status, 200);
+
+    // Its CSV is the report just made: nothing asked again.
+    h.sims.xendit.test.clearRequests();
+    const csv = await ops
+      .get(csvUrl)
+      .expect(200)
+      .expect('content-type', /^text\/csv/);
+    assert.equal(csv.text.split('\r\n').filter(Boolean).length, 2);
+    assert.equal(h.sims.xendit.test.countRequests(), 0);
+    // Another range, or the same one minutes later, is read afresh.
+    await ops.get(`${paths.adminReportCsv}?${query({ from: day(-2) })}`).expect(200);
+    assert.ok(h.sims.xendit.test.countRequests(listing) > 0);
+    h.sims.xendit.test.clearRequests();
+    await ops.get(csvUrl).expect(200);
+    assert.ok(h.sims.xendit.test.countRequests(listing) > 0, 'the last report is of another range now');
+    h.sims.xendit.test.clearRequests();
+    await ops.get(csvUrl).expect(200);
+    assert.equal(h.sims.xendit.test.countRequests(), 0);
+    h.clock.advance(5 * 60_000 + 1);
+    await ops.get(csvUrl).expect(200);
+    assert.ok(h.sims.xendit.test.countRequests(listing) > 0, 'five minutes on, the CSV is made again');
+    // The page itself always reads afresh.
+    h.sims.xendit.test.clearRequests();
+    await page(ops, url);
+    assert.ok(h.sims.xendit.test.countRequests(listing) > 0);
+  });
+
   it('speaks Indonesian', async () => {
     await paid(false);
     const ops = await signedIn(h.app, 'ops@example.com');

@@ -3,7 +3,7 @@ import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
+import { formFields, seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 
@@ -154,6 +154,96 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     await b.post(settingsPath()).type('form').send({ _csrf: own.csrf(), backendFlow: 'true', feePosting: 'off' }).expect(404);
     assert.equal((await stored()).backendFlow, false);
     await request(h.app).get(settingsPath()).expect(303);
+  });
+
+  it('two tabs: the settings form shown before another tab saved is refused (409) with what is stored now, and nothing is written', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const tab1 = await page(ops, settingsPath());
+    const tab2 = await page(ops, settingsPath());
+    const form = 'form[action$="/settings"]';
+    await ops
+      .post(settingsPath())
+      .type('form')
+      .send({ ...formFields(tab1.$, form), overpayments: 'true' })
+      .expect(303);
+    const stale = await ops
+      .post(settingsPath())
+      .type('form')
+      .send({ ...formFields(tab2.$, form), feePosting: 'off' })
+      .expect(409);
+    const $ = cheerio.load(stale.text);
+    assert.match($('.errorsummary').text(), /Someone saved this form in another tab or session after you opened it\. Nothing was saved/);
+    assert.equal(checked($, 'overpayments'), 'true', "the other tab's change is shown");
+    assert.equal(checked($, 'feePosting'), 'bank_transaction', 'what is stored, not what this tab sent');
+    assert.equal((await stored()).overpayments, true, 'not undone');
+    assert.equal((await stored()).feePosting, 'bank_transaction');
+    // The form shown again carries the version now stored: the change can be made on top of the other.
+    await ops
+      .post(settingsPath())
+      .type('form')
+      .send({ ...formFields($, form), feePosting: 'off' })
+      .expect(303);
+    assert.equal((await stored()).feePosting, 'off');
+    assert.equal((await stored()).overpayments, true);
+    const idPage = await page(ops, `${settingsPath()}?lang=id`);
+    const idStale = await ops.post(`${settingsPath()}?lang=id`).type('form').send(formFields(tab2.$, form)).expect(409);
+    assert.ok(idPage.res.ok);
+    assert.match(cheerio.load(idStale.text)('.errorsummary').text(), /Seseorang menyimpan formulir ini di tab atau sesi lain/);
+  });
+
+  it('two tabs: the accounts form shown before another tab saved is refused (409) with what is stored now, and nothing is written', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const accountsPath = adminMerchantPath(h.merchant.id, 'adminMerchantAccounts');
+    const tab1 = await page(ops, accountsPath);
+    const tab2 = await page(ops, accountsPath);
+    const form = 'form[action$="/accounts"]';
+    await ops
+      .post(accountsPath)
+      .type('form')
+      .send({ ...formFields(tab1.$, form), withholdingAccountCode: '404' })
+      .expect(303);
+    assert.equal((await stored()).withholdingAccountCode, '404');
+    const stale = await ops
+      .post(accountsPath)
+      .type('form')
+      .send({ ...formFields(tab2.$, form), salesAccountCode: '' })
+      .expect(409);
+    const $ = cheerio.load(stale.text);
+    assert.match($('.errorsummary').text(), /Someone saved this form in another tab or session after you opened it/);
+    assert.equal($('#f-withholdingAccountCode option[selected]').val(), '404', "the other tab's change is shown");
+    assert.equal((await stored()).withholdingAccountCode, '404', 'not undone');
+    assert.equal((await stored()).salesAccountCode, '200');
+    await ops
+      .post(accountsPath)
+      .type('form')
+      .send({ ...formFields($, form), salesAccountCode: '' })
+      .expect(303);
+    assert.equal((await stored()).salesAccountCode, null);
+    assert.equal((await stored()).withholdingAccountCode, '404');
+  });
+
+  it('"Create a Xendit bank account" reusing the "Xendit" account already in Xero audits the clearing account it switches to', async () => {
+    const savings = h.sims.xero.addAccount(h.tenantId, { code: '091', name: 'Savings', type: 'BANK', currencyCode: 'IDR' });
+    await h.stores.merchants.setAccounts(
+      h.merchant.id,
+      { clearingAccountId: savings.accountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+      h.clock(),
+    );
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const accounts = await page(agent, adminMerchantPath(h.merchant.id, 'adminMerchantAccounts'));
+    const bank = adminMerchantPath(h.merchant.id, 'adminMerchantXenditBank');
+    const before = h.sims.xero.test.organisation(h.tenantId).accounts.length;
+    await agent.post(bank).type('form').send({ _csrf: accounts.csrf(), currency: 'IDR' }).expect(303);
+    assert.equal(h.sims.xero.test.organisation(h.tenantId).accounts.length, before, 'the "Xendit" account already there is reused');
+    assert.equal((await stored()).clearingAccountId, h.clearingAccountId);
+    const audited = await h.stores.audit.forMerchant(h.merchant.id);
+    assert.deepEqual(
+      audited.map((a) => [a.action, a.userEmail, a.detail.clearingAccountId]),
+      [['accounts_changed', 'a@toko.test', h.clearingAccountId]],
+    );
+    // Nothing changes the second time: nothing recorded.
+    await agent.post(bank).type('form').send({ _csrf: accounts.csrf(), currency: 'IDR' }).expect(303);
+    assert.equal((await h.stores.audit.forMerchant(h.merchant.id)).length, 1);
   });
 
   it('speaks Indonesian', async () => {

@@ -180,6 +180,22 @@ for (const engine of ENGINES) {
       assert.equal(await statusOf(id), 'onboarding');
     });
 
+    it('users invite takes only addresses the sign-in form accepts (ops@intranet could never sign in)', async () => {
+      const m = await withStores((stores) =>
+        stores.merchants.add({ name: 'Toko Invite', shortCode: '!INV1', xero: { clientId: 'inv', clientSecret: 'inv-secret', tenantId: '' } }),
+      );
+      for (const bad of ['ops@intranet', 'a b@toko.test', 'ops@@toko.test', 'ops@toko.']) {
+        const r = await cli('users', 'invite', '--email', bad, '--merchant', m.id);
+        assert.equal(r.code, 64, `${bad}: ${r.out}`);
+        assert.match(r.err, /is not an address the sign-in form accepts/);
+        assert.equal(await withStores((stores) => stores.users.byEmail(bad.toLowerCase())), null);
+      }
+      const ok = await cli('users', 'invite', '--email', ' New.Owner@Toko.test ', '--merchant', m.id);
+      assert.equal(ok.code, 0, ok.err);
+      assert.match(ok.out, /^Invited new\.owner@toko\.test \(owner\) to Toko Invite/m);
+      assert.equal((await withStores((stores) => stores.users.byEmail('new.owner@toko.test')))?.merchantId, m.id);
+    });
+
     it("users setup-link prints the first operator's one-time link, and refuses once an operator exists", async () => {
       const r = await cli('users', 'setup-link');
       assert.equal(r.code, 0, r.err);

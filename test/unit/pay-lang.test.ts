@@ -42,8 +42,16 @@ describe('the customer pages language', () => {
       PAY_LANGS.map((l) => [l, l === 'id']),
     );
     assert.equal(links.find((l) => l.lang === 'th')!.url, '/pay/return?ref=abc&lang=th&tries=3');
-    for (const odd of ['//evil.example/x', '//[', 'http://evil.example/']) {
-      for (const l of payLangLinks(odd, 'en')) assert.ok(l.url.startsWith('/') && !l.url.startsWith('//'), l.url);
+    for (const odd of [
+      '//evil.example/x',
+      '//[',
+      'http://evil.example/',
+      '/.//evil.example',
+      '/%2e//evil.example',
+      '/admin/..//evil.example',
+      '/./\\evil.example',
+    ]) {
+      for (const l of payLangLinks(odd, 'en')) assert.ok(l.url.startsWith('/') && !/^[/\\]{2}/.test(l.url), l.url);
     }
   });
 });

@@ -1,7 +1,7 @@
 /** Signing in: the first-run setup link, and login with its limits per (IP, e-mail), per IP and per account. */
 import { createHash, randomBytes } from 'node:crypto';
-import type { User } from '../../store/users.js';
-import { InvalidCredentials, SetupLinkInvalid, TooManyAttempts, TooManyRequests } from '../../errors.js';
+import { EmailTakenError, type User } from '../../store/users.js';
+import { FormInvalid, InvalidCredentials, SetupLinkInvalid, TooManyAttempts, TooManyRequests } from '../../errors.js';
 import { countedWindows, refuseOverLimit, type RateCounter } from '../../security/rate-limit.js';
 import { paths } from '../../paths.js';
 import type { OnboardingDeps } from '../deps.js';
@@ -45,7 +45,15 @@ export async function checkSetupLink(deps: OnboardingDeps, token: string): Promi
 export async function completeSetup(deps: OnboardingDeps, input: { token: string; email: string; password: string }): Promise<User> {
   await checkSetupLink(deps, input.token);
   const passwordHash = await hashPassword(input.password);
-  const user = await deps.stores.users.createFirstOperator(sha256(input.token), { email: input.email, passwordHash }, deps.clock());
+  let user: User | null;
+  try {
+    user = await deps.stores.users.createFirstOperator(sha256(input.token), { email: input.email, passwordHash }, deps.clock());
+  } catch (err) {
+    // A merchant's user may have this address already (no operator yet, merchants added from the CLI):
+    // the form says so, and the link, not spent (the transaction rolled back), can be used with another.
+    if (err instanceof EmailTakenError) throw new FormInvalid({ email: 'errors:emailTaken' });
+    throw err;
+  }
   if (!user) throw new SetupLinkInvalid('setup link spent by a concurrent request');
   deps.logger.info({ userId: user.id }, 'first operator created');
   return user;

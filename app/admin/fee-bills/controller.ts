@@ -2,19 +2,33 @@
 import express, { Router, type Request } from 'express';
 import { adminMerchantPath, paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
+import { message } from '../../i18n/index.js';
 import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { bookManual, bookReport, feeBillsOf, previewReport, type ManualBill, type PreviewRow } from './service.js';
 
-/** A month's Billing Report of a busy merchant runs to a few MB; the admin's other forms to 16 kB. */
-export const FEE_REPORT_LIMIT = '8mb';
+/** A month's Billing Report of a busy merchant runs to a few MB, up to this; the admin's other forms to 16 kB. */
+export const FEE_REPORT_MB = 8;
+/**
+ * The form sends it URL-encoded: each comma, space in a quoted cell and line end grows to three
+ * bytes, so a report of FEE_REPORT_MB arrives up to three times larger. The row cap
+ * (MAX_BILLING_ROWS) still bounds the work.
+ */
+export const FEE_REPORT_LIMIT = `${3 * FEE_REPORT_MB}mb`;
 /** The two URLs that take a report (paths.adminMerchantFeeBillsPreview, …Book). */
 export const FEE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/fee-bills\/(preview|book)$/;
 
 export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
-  const body = express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10 });
+  const parse = express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10 });
   const text = (req: Request, key: string) => (typeof req.body?.[key] === 'string' ? (req.body[key] as string) : '');
+  // A report over the limit: the page again saying how to go on, not a bare 413 page. Nothing is
+  // read from the refused body (not even the CSRF token), and the page changes nothing.
+  const body: express.RequestHandler = (req, res, next) =>
+    parse(req, res, (err?: unknown) => {
+      if ((err as { type?: string } | undefined)?.type !== 'entity.too.large') return next(err);
+      show(req, res, 413, { errors: { report: message('errors:feeReportTooBig', { mb: FEE_REPORT_MB }) } }).catch(next);
+    });
 
   const show = async (
     req: Request,

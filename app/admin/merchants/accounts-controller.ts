@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { adminMerchantPath, paths } from '../../paths.js';
-import { FormInvalid } from '../../errors.js';
+import { FormInvalid, StaleForm } from '../../errors.js';
 import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, parseForm, render, requireUser, signedIn, type AdminDeps } from '../web.js';
-import { accountsView, createXenditBankAccount, saveAccounts } from './accounts.js';
+import { accountsView, createXenditBankAccount, currentAccounts, saveAccounts } from './accounts.js';
 import { merchantFor } from './service.js';
 import { storableText } from '../fields.js';
 
@@ -41,13 +41,7 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
   const accountsLocals = async (res: Response, id: string) => {
     const merchant = await merchantFor(deps, signedIn(res), id);
     const view = await accountsView(deps, merchant);
-    const values: Record<string, string> = {
-      clearingAccountId: merchant.clearingAccountId,
-      feeAccountCode: merchant.feeAccountCode ?? '',
-      salesAccountCode: merchant.salesAccountCode ?? '',
-      withholdingAccountCode: merchant.withholdingAccountCode ?? '',
-    };
-    for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) values[`clearing_${currency}`] = accountId;
+    const values = currentAccounts(merchant);
     return { merchant: { id: merchant.id, name: merchant.name, shortCode: merchant.shortCode, status: merchant.status }, view, values };
   };
 
@@ -62,7 +56,9 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
     } catch (err) {
       if (!(err instanceof FormInvalid)) throw err;
       const locals = await accountsLocals(res, id);
-      render(res, 422, 'merchant-accounts', { ...locals, values: values ?? locals.values, errors: err.fields, saved: false, created: '' });
+      // A stale form shows what is stored now (and its version), not what it would have overwritten.
+      const shown = err instanceof StaleForm ? locals.values : (values ?? locals.values);
+      render(res, err.status, 'merchant-accounts', { ...locals, values: shown, errors: err.fields, saved: false, created: '' });
     }
   };
 
@@ -74,12 +70,13 @@ export function accountsRouter(deps: AdminDeps, sess: Sessions): Router {
       salesAccountCode: str(req.body.salesAccountCode),
       withholdingAccountCode: str(req.body.withholdingAccountCode),
     };
+    if (typeof req.body.version === 'string') values.version = req.body.version;
     const clearingAccounts = perCurrency(req.body);
     for (const [currency, accountId] of Object.entries(clearingAccounts)) values[`clearing_${currency}`] = accountId;
     await merchantFor(deps, signedIn(res), id);
     await accountsForm(res, id, values, async () => {
       const form = parseForm(AccountsForm, values);
-      const merchant = await saveAccounts(deps, signedIn(res), id, { ...form, clearingAccounts });
+      const merchant = await saveAccounts(deps, signedIn(res), id, { ...form, clearingAccounts, version: values.version });
       res.redirect(303, `${adminMerchantPath(merchant.id, 'adminMerchantAccounts')}?saved=1`);
     });
   });

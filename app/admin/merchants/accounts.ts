@@ -7,6 +7,7 @@ import { FormInvalid } from '../../errors.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';
+import { checkFormVersion, formVersion } from '../fields.js';
 
 /** What "Create a Xendit bank account for me" creates in Xero. */
 export const XENDIT_BANK = { name: 'Xendit', accountNumber: '1000000000' } as const;
@@ -71,6 +72,37 @@ export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merch
   };
 }
 
+/** The audit entry of a change of the accounts, from the form or "Create a Xendit bank account". */
+function accountsAudit(a: {
+  clearingAccountId: string;
+  clearingAccounts: Record<string, string>;
+  feeAccountCode: string;
+  salesAccountCode: string | null;
+  withholdingAccountCode: string | null;
+}) {
+  return {
+    clearingAccountId: a.clearingAccountId,
+    otherCurrencies: Object.entries(a.clearingAccounts)
+      .map(([c, id]) => `${c}=${id}`)
+      .join(' '),
+    feeAccountCode: a.feeAccountCode,
+    salesAccountCode: a.salesAccountCode,
+    withholdingAccountCode: a.withholdingAccountCode,
+  };
+}
+
+/** What the accounts form shows of a merchant, with the version that form carries. */
+export function currentAccounts(merchant: Merchant): Record<string, string> {
+  const shown: Record<string, string> = {
+    clearingAccountId: merchant.clearingAccountId,
+    feeAccountCode: merchant.feeAccountCode ?? '',
+    salesAccountCode: merchant.salesAccountCode ?? '',
+    withholdingAccountCode: merchant.withholdingAccountCode ?? '',
+  };
+  for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) shown[`clearing_${currency}`] = accountId;
+  return { ...shown, version: formVersion(shown) };
+}
+
 /** Step 3: the default clearing account, per-currency ones, the fee expense account and (optional) sales account. */
 export async function saveAccounts(
   deps: MerchantOnboardingDeps,
@@ -82,6 +114,8 @@ export async function saveAccounts(
     feeAccountCode: string;
     salesAccountCode: string | null;
     withholdingAccountCode: string | null;
+    /** The version the form was shown with (currentAccounts); another save since then refuses it. */
+    version?: string;
   },
 ): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
@@ -102,19 +136,15 @@ export async function saveAccounts(
   if (input.withholdingAccountCode !== null && !view.withholdingAccounts.some((a) => a.code === input.withholdingAccountCode))
     errors.withholdingAccountCode = 'errors:withholdingAccountChoose';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
+  // Read again after the Xero calls: another tab's save in the meantime counts too.
+  const { version: _, ...stored } = currentAccounts((await deps.stores.merchants.byId(merchant.id)) ?? merchant);
+  checkFormVersion(input.version, stored);
+  const { version: __, ...accounts } = input;
   const now = deps.clock();
   // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
-  await deps.stores.merchants.setAccounts(merchant.id, { ...input, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now);
+  await deps.stores.merchants.setAccounts(merchant.id, { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
-  await recordChange(deps, actor, merchant.id, 'accounts_changed', {
-    clearingAccountId: input.clearingAccountId,
-    otherCurrencies: Object.entries(input.clearingAccounts)
-      .map(([c, a]) => `${c}=${a}`)
-      .join(' '),
-    feeAccountCode: input.feeAccountCode,
-    salesAccountCode: input.salesAccountCode,
-    withholdingAccountCode: input.withholdingAccountCode,
-  });
+  await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit(accounts));
   deps.logger.info({ merchantId, by: actor.id }, 'merchant accounts saved');
   return (await deps.stores.merchants.byId(merchant.id))!;
 }
@@ -152,17 +182,26 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
   if (!clearingAccountId || currency === base) clearingAccountId = account.accountId;
   if (clearingAccountId !== account.accountId) clearingAccounts[currency] = account.accountId;
   else delete clearingAccounts[currency];
-  await deps.stores.merchants.setAccounts(
-    merchant.id,
-    {
-      clearingAccountId,
-      ...(clearingAccountId === account.accountId ? { clearingCurrency: currency } : {}),
-      clearingAccounts,
-      feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
-      salesAccountCode: merchant.salesAccountCode,
-    },
-    now,
-  );
+  const next = {
+    clearingAccountId,
+    ...(clearingAccountId === account.accountId ? { clearingCurrency: currency } : {}),
+    clearingAccounts,
+    feeAccountCode: merchant.feeAccountCode ?? DEFAULT_FEE_ACCOUNT_CODE,
+    salesAccountCode: merchant.salesAccountCode,
+  };
+  // An account already there (reused, not created) still moves the money's clearing account: audited
+  // like the accounts form. A second click that changes nothing writes and records nothing.
+  const sameAccounts = (a: Record<string, string>, b: Record<string, string>) =>
+    Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([c, id]) => b[c] === id);
+  const changed =
+    next.clearingAccountId !== merchant.clearingAccountId ||
+    (next.clearingCurrency !== undefined && next.clearingCurrency !== merchant.clearingCurrency) ||
+    !sameAccounts(next.clearingAccounts, merchant.clearingAccounts) ||
+    next.feeAccountCode !== merchant.feeAccountCode;
+  if (changed) {
+    await deps.stores.merchants.setAccounts(merchant.id, next, now);
+    await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit({ ...next, withholdingAccountCode: merchant.withholdingAccountCode }));
+  }
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   return account;
 }

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { adminMerchantPath, paths } from '../../paths.js';
 import type { Merchant } from '../../store/merchants.js';
-import { FormInvalid } from '../../errors.js';
+import { FormInvalid, StaleForm } from '../../errors.js';
 import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantFor } from './service.js';
@@ -36,6 +36,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
     const sent: Record<string, string | undefined> = {
       ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, field(s.key) ?? ''])),
       salesTaxType: field('salesTaxType'),
+      version: field('version'),
     };
     const methods = req.body.paymentMethods as unknown;
     try {
@@ -43,6 +44,12 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
       res.redirect(303, `${adminMerchantPath(m.id, 'adminMerchantSettings')}?saved=1`);
     } catch (err) {
       if (!(err instanceof FormInvalid)) throw err;
+      if (err instanceof StaleForm) {
+        // What is stored now, with its version: the user sees the other change and may save on top of it.
+        const now = await merchantFor(deps, signedIn(res), m.id);
+        render(res, err.status, 'merchant-settings', { ...(await locals(now)), errors: err.fields });
+        return;
+      }
       render(res, err.status, 'merchant-settings', {
         ...(await locals(m)),
         values: {

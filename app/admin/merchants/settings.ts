@@ -12,6 +12,7 @@ import type { XeroTaxRate } from '../../clients/xero/types.js';
 import { FormInvalid } from '../../errors.js';
 import { ALL_CHANNELS } from '../../clients/xendit/channels.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
+import { checkFormVersion, formVersion } from '../fields.js';
 
 interface SettingDef<K extends keyof MerchantSettings> {
   key: K;
@@ -54,11 +55,12 @@ export const MERCHANT_SETTINGS = [
 ];
 
 export function currentSettings(m: Merchant): Record<string, string> {
-  return {
+  const shown = {
     ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, s.read(m)])),
     salesTaxType: m.salesTaxType ?? '',
     paymentMethods: (m.paymentMethods ?? []).join(','),
   };
+  return { ...shown, version: formVersion(shown) };
 }
 
 /**
@@ -125,6 +127,9 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   if ('error' in tax) errors.salesTaxType = tax.error;
   else values.salesTaxType = tax.value;
   if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType ? 400 : 422);
+  // Read again after Xero's tax rates: another tab's save in the meantime counts too.
+  const { version: _, ...now } = currentSettings((await deps.stores.merchants.byId(merchant.id)) ?? merchant);
+  checkFormVersion(form.version, now);
   return applySettings(deps, merchant, values, actor.email);
 }
 

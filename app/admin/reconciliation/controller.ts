@@ -5,7 +5,8 @@ import { FormInvalid } from '../../errors.js';
 import { addDays, rangeErrors } from '../dates.js';
 import { todayIn } from '../time-zone.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
-import { labelledCsv, merchantReport } from './report.js';
+import { labelledCsv, merchantReport, type LabelledReport } from './report.js';
+import { createReportRuns, ReportBusy } from './runs.js';
 
 const MerchantId = z.uuid({ error: 'errors:merchantChoose' });
 
@@ -15,6 +16,7 @@ const MerchantId = z.uuid({ error: 'errors:merchantChoose' });
  */
 export function reconciliationRouter(deps: AdminDeps): Router {
   const router = Router();
+  const runs = createReportRuns<LabelledReport>(deps.clock);
   const parse = (req: Request, res: Response) => {
     const user = signedIn(res);
     // A merchant user's own merchant unless the URL names another (which then answers 404).
@@ -50,10 +52,11 @@ export function reconciliationRouter(deps: AdminDeps): Router {
       return;
     }
     try {
-      const report = await merchantReport(deps, p.user, p.query);
+      const report = await merchantReport(deps, p.user, p.query, runs);
       const csvUrl = `${paths.adminReportCsv}?${new URLSearchParams({ merchant: p.query.merchantId, from: p.query.from, to: p.query.to })}`;
       render(res, 200, 'report', { ...locals, report, csvUrl });
     } catch (err) {
+      if (err instanceof ReportBusy) return busy(res, err, locals);
       if (!(err instanceof FormInvalid)) throw err;
       render(res, 422, 'report', { ...locals, errors: err.fields });
     }
@@ -62,9 +65,22 @@ export function reconciliationRouter(deps: AdminDeps): Router {
   router.get(paths.adminReportCsv, requireUser, async (req, res) => {
     const p = parse(req, res);
     if (!p.query) throw new FormInvalid(p.errors);
-    const report = await merchantReport(deps, p.user, p.query);
+    let report: LabelledReport;
+    try {
+      // The link under the report just shown: that report, not a second round of Xero and Xendit reads.
+      report = await merchantReport(deps, p.user, p.query, runs, true);
+    } catch (err) {
+      if (!(err instanceof ReportBusy)) throw err;
+      return busy(res, err, { merchants: await merchantList(res), report: null, csvUrl: '', values: p.values });
+    }
     res.type('text/csv; charset=utf-8').attachment(`reconciliation-${p.query.from}-${p.query.to}.csv`).send(labelledCsv(report));
   });
+
+  // The form again, saying a report is on its way: refreshing it later shows the report.
+  const busy = (res: Response, err: ReportBusy, locals: Record<string, unknown>) => {
+    res.set('Retry-After', String(err.retryAfterSeconds));
+    render(res, 429, 'report', { ...locals, errors: { form: { key: 'errors:reportBusy' } } });
+  };
 
   router.use(adminErrors(deps.logger));
   return router;

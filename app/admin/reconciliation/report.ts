@@ -1,11 +1,13 @@
 /** The dashboard's reconciliation page: the same report as `npm run cli -- report`, for one merchant the actor may see. */
 import type { User } from '../../store/users.js';
+import type { Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import { FormInvalid, ServiceUnavailable } from '../../errors.js';
 import { reconciliationReport, type Report } from '../../report/reconcile.js';
 import { csvLines, REPORT_CSV_HEADER, reportCsvCells } from '../../report/output.js';
 import { merchantFor, type MerchantOnboardingDeps } from '../merchants/service.js';
 import { balances, type BalanceRow } from '../payments/balances.js';
+import type { ReportRuns } from './runs.js';
 
 export const NOT_READY = 'errors:merchantNotReady';
 
@@ -27,9 +29,24 @@ export type LabelledReport = Omit<Report, 'rows' | 'clearingEntries'> & {
   entriesReconciled: boolean;
 };
 
-export async function merchantReport(deps: MerchantOnboardingDeps, actor: User, q: { merchantId: string; from: string; to: string }): Promise<LabelledReport> {
+/**
+ * The report for one merchant the actor may see, made through `runs` (one per merchant at a time;
+ * with `reuse`, the last one of the same range if it is recent). The actor's access is checked first,
+ * so a reused report is never shown to someone who may not see it.
+ */
+export async function merchantReport(
+  deps: MerchantOnboardingDeps,
+  actor: User,
+  q: { merchantId: string; from: string; to: string },
+  runs: ReportRuns<LabelledReport>,
+  reuse = false,
+): Promise<LabelledReport> {
   const merchant = await merchantFor(deps, actor, q.merchantId);
   if (!merchant.xenditSecretKey || !merchant.clearingAccountId) throw new FormInvalid({ merchant: NOT_READY });
+  return runs.run(merchant.id, q, reuse, () => freshReport(deps, merchant, q));
+}
+
+async function freshReport(deps: MerchantOnboardingDeps, merchant: Merchant, q: { from: string; to: string }): Promise<LabelledReport> {
   try {
     const report = await reconciliationReport({ xero: deps.xero, xendit: deps.xendit, stores: deps.stores }, merchant, { from: q.from, to: q.to });
     const ids = report.rows.map((r) => r.xenditInvoiceId).filter((id): id is string => id !== null);

@@ -5,6 +5,7 @@ import { EmailTakenError } from '../../store/users.js';
 import { INVITE_TTL_MS, passwordLink } from '../../admin/users/service.js';
 import { issueSetupLinkIfNeeded, SETUP_LINK_TTL_MS } from '../../admin/auth/service.js';
 import { recordChange } from '../../admin/audit.js';
+import { email as emailField } from '../../admin/auth/fields.js';
 import { UsageError, type Command, type Io } from './io.js';
 import { merchantArg } from './merchant-arg.js';
 
@@ -23,8 +24,11 @@ async function usersInvite(runtime: Runtime, args: string[], io: Io): Promise<vo
     options: { email: { type: 'string' }, merchant: { type: 'string' }, role: { type: 'string', default: 'owner' } },
     strict: true,
   });
-  const email = values.email?.trim().toLowerCase();
-  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new UsageError('users invite needs --email ADDRESS');
+  if (!values.email?.trim()) throw new UsageError('users invite needs --email ADDRESS');
+  // The sign-in form's own check: an address it refuses could never sign in.
+  const parsed = emailField.safeParse(values.email);
+  if (!parsed.success) throw new UsageError(`--email ${values.email} is not an address the sign-in form accepts (name@domain.tld)`);
+  const email = parsed.data;
   if (values.role !== 'owner' && values.role !== 'staff') throw new UsageError('--role must be owner or staff');
   const merchant = await merchantArg(runtime, values.merchant, 'users invite needs --merchant ID');
   let created;

@@ -1,0 +1,58 @@
+import { strict as assert } from 'node:assert';
+import * as cheerio from 'cheerio';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
+import { adminMerchantPath } from '../../app/paths.js';
+import { FEE_REPORT_MB } from '../../app/admin/fee-bills/controller.js';
+
+const HEAD =
+  'transaction_id,reference,transaction_type,transaction_channel,calculation_method,business_id,billed_at,net_currency,gross_amount,fees_paid_amount,vat_paid_amount';
+
+/** A Billing Report of `rows` transactions whose references are long quoted text with commas and spaces (each 3 bytes URL-encoded). */
+function bigReport(rows: number): string {
+  const reference = `"${'1, 2; '.repeat(20)}"`;
+  const lines = Array.from({ length: rows }, (_, i) => `txn_${i},${reference},VA_PAYMENT,BCA,DEFAULT,biz_1,2026-10-05 10:00:00,IDR,150000,4500,495`);
+  return [HEAD, ...lines].join('\r\n');
+}
+
+/** The upload limit is of the report as a merchant has it, not of the larger form body the browser sends. */
+describeEachDatabase('Xendit fee bills: the size of an upload', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await seedAdminCast(h, db());
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z'));
+  });
+  afterEach(() => h.close());
+
+  const pagePath = () => adminMerchantPath(h.merchant.id, 'adminMerchantFeeBills');
+  const preview = () => adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsPreview');
+
+  it(`a report under ${FEE_REPORT_MB} MB is checked even though the form sends it two to three times larger`, async () => {
+    const report = bigReport(30_000);
+    const encoded = new URLSearchParams({ report }).toString().length;
+    assert.ok(report.length < FEE_REPORT_MB * 2 ** 20 && encoded > FEE_REPORT_MB * 2 ** 20, `${report.length} raw, ${encoded} encoded`);
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const res = await agent.post(preview()).type('form').send({ _csrf: csrf(), report }).expect(200);
+    const $ = cheerio.load(res.text);
+    assert.equal($('#fee-preview tr[data-period="2026-10"][data-currency=IDR] td').eq(2).text(), '30000');
+  });
+
+  it('a report over the limit gets the page again saying to export a shorter period, not a bare 413 page', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const report = 'x'.repeat(3 * FEE_REPORT_MB * 2 ** 20 + 1);
+    for (const path of [preview(), adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook')]) {
+      const res = await agent.post(path).type('form').send({ _csrf: csrf(), report }).expect(413);
+      const $ = cheerio.load(res.text);
+      assert.equal(
+        $('#e-report').text(),
+        "This report is larger than the 8 MB the upload takes. Nothing was checked or booked: export a shorter period (a month at a time) and paste each part, or type the totals of Xendit's invoice below.",
+      );
+      assert.equal($('#fee-upload textarea[name=report]').length, 1, 'the upload form is there to paste a part');
+    }
+    assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id)).length, 0);
+  });
+});
