@@ -7,10 +7,12 @@
  * refund (Reference `Xendit refund <id>`) the report did not meet become `missing_in_xero` rows.
  * Xendit lists no disputes (the gateway learns of them by webhook): a lost chargeback not in Xero
  * shows in the balances instead. A refund for which Xendit states a refund fee has an `xendit_only`
- * row for it (refundFeeRow).
+ * row for it (refundFeeRow). And refundRow: what the gateway paid out for a refund or lost dispute,
+ * next to what Xendit took back.
  */
 import type { Merchant } from '../store/merchants.js';
 import type { XenditRefund } from '../clients/xendit/types.js';
+import type { XeroAccountPayment } from '../clients/xero/types.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { listOrder } from '../jobs/sync/list-order.js';
@@ -112,4 +114,43 @@ function refundFeeRow(date: string, invoiceId: string | null, refundId: string, 
     status: 'xendit_only',
     note: `Xendit refund ${refundId}: a refund fee of ${toDecimal(fee, currency)} ${currency} (refund_fee_amount) is not booked by the gateway`,
   };
+}
+
+/**
+ * What the gateway paid out for refund (or lost dispute) `id` (the cash refund of its credit note,
+ * and the refund of the payment's overpayment), next to what Xendit says of it: a SUCCEEDED refund,
+ * or a LOST dispute at its final amount.
+ */
+export async function refundRow(
+  deps: ReportDeps,
+  merchant: Merchant,
+  kind: 'refund' | 'chargeback',
+  id: string,
+  parts: XeroAccountPayment[],
+  currency: string,
+) {
+  const xero = -parts.reduce((s, p) => s + hundredths(p.amount), 0n);
+  const p = parts.reduce((first, q) => ((q.date ?? '') < (first.date ?? '') ? q : first));
+  const taken = await takenBack(deps, merchant, kind, id);
+  const base = { date: p.date ?? '', xenditInvoiceId: taken.invoiceId ?? null, currency, xenditFee: null, xeroPayment: format(xero), xeroFee: null };
+  if (!taken.amount) return { row: { ...base, xenditAmount: null, status: 'missing_at_xendit' as const, note: taken.note }, xendit: 0n, xero };
+  const xendit = -hundredths(toDecimal(taken.amount.minor, taken.amount.currency));
+  const status = xendit === xero ? ('refunded' as const) : ('amount_differs' as const);
+  return { row: { ...base, xenditAmount: format(xendit), status, note: `${kind} ${id}` }, xendit, xero };
+}
+
+async function takenBack(
+  deps: ReportDeps,
+  merchant: Merchant,
+  kind: 'refund' | 'chargeback',
+  id: string,
+): Promise<{ amount?: { minor: number; currency: Currency }; invoiceId?: string; note: string }> {
+  if (kind === 'chargeback') {
+    const d = await deps.xendit.getDispute(merchant.xenditSecretKey, id);
+    if (!d || d.status !== 'LOST') return { note: d ? `Xendit dispute ${id} is ${d.status}, yet charged back in Xero` : `Xendit has no dispute ${id}` };
+    return { amount: { minor: d.finalAmount ?? d.amount, currency: d.currency }, note: '' };
+  }
+  const r = await deps.xendit.getRefund(merchant.xenditSecretKey, id);
+  if (!r || r.status !== 'SUCCEEDED') return { note: r ? `Xendit refund ${id} is ${r.status}, yet refunded in Xero` : `Xendit has no refund ${id}` };
+  return { amount: { minor: r.amount, currency: r.currency }, ...(r.invoiceId ? { invoiceId: r.invoiceId } : {}), note: '' };
 }
