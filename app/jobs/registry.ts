@@ -122,7 +122,8 @@ function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'c
     ...p,
     byId: (id) => scope.together('payments.byId', id, (ids) => p.byIds(ids)),
     getOrCreate: (np, now) => scope.together('payments.getOrCreate', np, (all) => p.getOrCreateAll(all, now)),
-    noteXeroAttempt: (id, at) => scope.together('payments.noteXeroAttempt', { id, at }, async (rows) => (await p.noteXeroAttempts(rows), [])),
+    noteXeroAttempt: (id, at, account) =>
+      scope.together('payments.noteXeroAttempt', { id, at, ...(account ? { account } : {}) }, async (rows) => (await p.noteXeroAttempts(rows), [])),
     noteFeeAttempt: (id, entry, at) => scope.together('payments.noteFeeAttempt', { id, entry, at }, async (rows) => (await p.noteFeeAttempts(rows), [])),
     markFeePosted: (id, xeroFeeTxnId, now) =>
       scope.together('payments.markFeePosted', { id, xeroFeeTxnId, now }, async (rows) => (await p.markFeesPosted(rows), [])),

@@ -26,6 +26,7 @@ import { transferRows } from './transfers.js';
 import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
+import { clearingAccounts } from './accounts.js';
 
 export { ROW_STATUSES, format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 
@@ -54,6 +55,11 @@ export interface Report {
    * the balances next to the report need not read them again.
    */
   clearingEntries?: ClearingEntries;
+  /**
+   * Per currency, the clearing accounts read besides today's: the gateway posted to them for the
+   * range (accounts.ts). The balances add them to today's.
+   */
+  formerClearingAccounts?: Record<string, string[]>;
 }
 
 export type ClearingEntries = Map<string, { currency: string; payments: XeroAccountPayment[]; transactions: XeroBankTransaction[] }>;
@@ -100,25 +106,12 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const xendit = new Map<string, XenditInvoice>();
   for (const inv of paid) if (inRange(xenditDate(inv))) xendit.set(inv.id, inv);
 
-  // Every clearing account of the merchant: the default one and one per extra currency.
-  const accounts = [...new Set([merchant.clearingAccountId, ...Object.values(merchant.clearingAccounts)])];
-  const currencyOf = new Map((await deps.xero.listBankAccounts(merchant.xero)).map((a) => [a.accountId, a.currencyCode ?? '']));
-  // A clearing account that is not a bank account (manual-journal fees) is in the organisation's base currency.
-  const journalCodes = new Map<string, string>(); // account code → currency
-  // The same by code: a withdrawal out of one is Receive Money coded to it (transfers.ts).
-  const nonBankByCode = new Map<string, { accountId: string; currency: string }>();
-  const nonBank = accounts.filter((id) => !currencyOf.has(id));
-  for (const accountId of nonBank) {
-    const account = await deps.xero.getAccount(merchant.xero, accountId);
-    if (!account) continue;
-    const currency =
-      account.currencyCode ?? Object.entries(merchant.clearingAccounts).find(([, id]) => id === accountId)?.[0] ?? (await baseCurrency(deps, merchant));
-    currencyOf.set(accountId, currency);
-    if (account.code) {
-      journalCodes.set(account.code, currency);
-      nonBankByCode.set(account.code, { accountId, currency });
-    }
-  }
+  // Today's clearing accounts and those the gateway posted to for the range (accounts.ts): each
+  // entry is looked for on the account it went to, whatever the settings say today.
+  const clearing = await clearingAccounts(deps, merchant, range, () => baseCurrency(deps, merchant));
+  const { ids: accounts, currencyOf, nonBank, nonBankByCode } = clearing;
+  // Manual journals name a non-bank clearing account by its code.
+  const journalCodes = new Map([...nonBankByCode].map(([code, a]) => [code, a.currency]));
   const payments: XeroAccountPayment[] = [];
   const txns: XeroBankTransaction[] = [];
   // Fees given back as Xero holds them at any date: one booked outside the range is not missing.
@@ -320,7 +313,12 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
   // What Xendit is asked for, per currency: every clearing account's (the default one's, when Xero
   // could not say, the organisation's base currency).
-  const held = new Set([...Object.keys(merchant.clearingAccounts), currencyOf.get(merchant.clearingAccountId) ?? (await baseCurrency(deps, merchant))]);
+  // and a currency only a former clearing account was posted in.
+  const held = new Set([
+    ...Object.keys(merchant.clearingAccounts),
+    currencyOf.get(merchant.clearingAccountId) ?? (await baseCurrency(deps, merchant)),
+    ...clearing.former.keys(),
+  ]);
   const currencies = SUPPORTED_CURRENCIES.filter((c) => held.has(c));
   // A clearing account in a currency Xendit has no balance in: nothing to list, nothing compared.
   const unlisted = [...held].filter((c) => !currencies.includes(c as Currency));
@@ -330,7 +328,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     );
   }
   const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies, nonBankByCode);
-  rows.push(...settled.rows);
+  rows.push(...clearing.rows, ...settled.rows);
   const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
   rows.push(...unbooked.rows);
   for (const [currency, amount] of unbooked.sums) sum(currency).xendit += amount;
@@ -376,6 +374,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     totals,
     reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => RECONCILED_ROWS.has(r.status)),
     clearingEntries,
+    formerClearingAccounts: Object.fromEntries(clearing.former),
   };
 }
 

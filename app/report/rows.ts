@@ -5,6 +5,7 @@
 import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
 import type { Merchant } from '../store/merchants.js';
 import type { FeeBillStore } from '../store/fee-bills.js';
+import type { ClearingPostStore } from '../store/clearing-posts.js';
 import type { Stores } from '../store/index.js';
 import type { XeroGateway } from '../clients/xero/types.js';
 import { type Currency } from '../money.js';
@@ -52,12 +53,14 @@ export interface ReportDeps {
    * setting when it was paid, and the day it dated each withdrawal's return by (transfers.ts).
    * Without them (tools, tests of other things) today's setting stands for every payment, and
    * Xendit's `updated` for a return's day. The payments: whether the gateway posted a payment's fee
-   * (fee-returns.ts gatewayPostsFee).
+   * (fee-returns.ts gatewayPostsFee). The clearing accounts the gateway posted to (accounts.ts):
+   * without them, today's alone are read.
    */
   stores?: {
     feeBills?: Pick<FeeBillStore, 'billingAt'>;
     settlements?: Pick<Stores['settlements'], 'reversedAtOf'>;
     payments?: Pick<Stores['payments'], 'byXenditInvoice'>;
+    clearingPosts?: Pick<ClearingPostStore, 'accountsPosted'>;
   };
 }
 

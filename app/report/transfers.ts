@@ -119,6 +119,9 @@ export async function transferRows(
       if (m) first(bookedOn, m[1], t.date);
       if (!inRange(t.date)) continue;
       if (m) transfers.set(m[1], [...(transfers.get(m[1]) ?? []), t]);
+      // Money moved from one clearing account to another of its currency (an old one emptied into
+      // today's, say) stays in the clearing accounts: neither side is a movement.
+      else if (clearing.get(t.toAccountId) === currency) continue;
       else if (!REVERSAL_REF.test(t.reference)) {
         others.push(clearingEntry(t.date ?? '', currency, -hundredths(t.amount), `bank transfer "${t.reference}" out of the clearing account`, t.reference));
       }
@@ -133,7 +136,7 @@ export async function transferRows(
       if (m) first(backOn, m[1], t.date);
       if (m && inRange(t.date)) backs.set(m[1], [...(backs.get(m[1]) ?? []), t]);
       // Money the merchant moved in (a top-up at Xendit booked by hand, say); one out of another
-      // clearing account is already its other side.
+      // clearing account is already its other side (or, of the same currency, no movement).
       else if (!m && inRange(t.date) && !clearing.has(t.fromAccountId))
         others.push(clearingEntry(t.date ?? '', currency, hundredths(t.amount), `bank transfer "${t.reference}" into the clearing account`, t.reference));
     }

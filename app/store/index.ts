@@ -29,6 +29,7 @@ import { createSettlementStore } from './settlements.js';
 import { createFeeBillStore } from './fee-bills.js';
 import { createFeeReturnStore } from './fee-returns.js';
 import { createOpenDisputeStore } from './open-disputes.js';
+import { createClearingPostStore } from './clearing-posts.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -43,6 +44,7 @@ export function createStores(db: Db, box: SecretBox) {
     settlements: createSettlementStore(db),
     feeBills: createFeeBillStore(db),
     feeReturns: createFeeReturnStore(db),
+    clearingPosts: createClearingPostStore(db),
     openDisputes: createOpenDisputeStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),

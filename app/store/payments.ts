@@ -235,10 +235,11 @@ export function createPaymentStore(db: Db) {
     },
 
     /** noteXeroAttempt for many payments. */
-    async noteXeroAttempts(rows: { id: string; at: Date | null }[]): Promise<void> {
+    async noteXeroAttempts(rows: { id: string; at: Date | null; account?: string }[]): Promise<void> {
       if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.at}::timestamptz)`));
-      await sql`update payments set xero_attempt_at = v.at from (values ${values}) as v(id, at) where payments.id = v.id`.execute(db);
+      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.at}::timestamptz, ${r.account ?? null}::text)`));
+      await sql`update payments set xero_attempt_at = v.at, clearing_account = coalesce(v.account, payments.clearing_account)
+                from (values ${values}) as v(id, at, account) where payments.id = v.id`.execute(db);
     },
 
     /** getOrCreate for many payments (a group of jobs), in the order asked: one insert, and one read of those that existed. */
@@ -278,10 +279,15 @@ export function createPaymentStore(db: Db) {
 
     /**
      * Committed before a create is sent to Xero (`at`), cleared by `null` once Xero answered: the
-     * next attempt looks the payment (or its fee) up by Reference only while one is set.
+     * next attempt looks the payment (or its fee) up by Reference only while one is set. `account`:
+     * the clearing account the attempt sends it into, kept (the report reads the accounts posted to).
      */
-    async noteXeroAttempt(id: string, at: Date | null): Promise<void> {
-      await db.updateTable('payments').set({ xero_attempt_at: at }).where('id', '=', id).execute();
+    async noteXeroAttempt(id: string, at: Date | null, account?: string): Promise<void> {
+      await db
+        .updateTable('payments')
+        .set({ xero_attempt_at: at, ...(account ? { clearing_account: account } : {}) })
+        .where('id', '=', id)
+        .execute();
     },
 
     async byId(id: string): Promise<Payment | null> {

@@ -165,7 +165,9 @@ export function createRefundStore(db: Db) {
 
     /** Committed before the create is sent; null once Xero answered that it did not take it. */
     noteCreditAttempt: (id: string, at: Date | null, now: Date) => update(id, { credit_attempt_at: at }, now),
-    noteRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { refund_attempt_at: at }, now),
+    /** `account`: the clearing account the attempt pays it out of, kept (the report reads the accounts posted to). */
+    noteRefundAttempt: (id: string, at: Date | null, now: Date, account?: string) =>
+      update(id, { refund_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
     /**
      * The row's overpayment part, decided once with the payment's row held (FOR UPDATE), so two
      * refunds of one payment decide one after the other; `choose` sees the payment's other refunds
@@ -188,7 +190,8 @@ export function createRefundStore(db: Db) {
       update(id, { overpayment_part: part, xero_overpayment_refund_id: paymentId, overpayment_refund_attempt_at: null }, now),
     /** Nothing was made on the overpayment: the part is decided again next time. */
     overpaymentRefundRefused: (id: string, now: Date) => update(id, { overpayment_part: null, overpayment_refund_attempt_at: null }, now),
-    noteOverpaymentRefundAttempt: (id: string, at: Date | null, now: Date) => update(id, { overpayment_refund_attempt_at: at }, now),
+    noteOverpaymentRefundAttempt: (id: string, at: Date | null, now: Date, account?: string) =>
+      update(id, { overpayment_refund_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
     overpaymentRefunded: (id: string, paymentId: string, now: Date) =>
       update(id, { xero_overpayment_refund_id: paymentId, overpayment_refund_attempt_at: null }, now),
     creditNoted: (id: string, creditNoteId: string, now: Date) => update(id, { xero_credit_note_id: creditNoteId, credit_attempt_at: null }, now),

@@ -236,8 +236,12 @@ export function createSettlementStore(db: Db) {
     reversed: (id: string, bankTransferId: string | null, now: Date) =>
       update(id, { xero_reversal_transfer_id: bankTransferId, reversal_attempt_at: null, state: 'reversed', last_error: null }, now),
 
-    /** Committed before the entry out is sent, with its kind; null once Xero answered that it did not take it. */
-    noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date) => update(id, { entry_kind: kind, transfer_attempt_at: at }, now),
+    /**
+     * Committed before the entry out is sent, with its kind and the clearing account it leaves (kept:
+     * the report reads the accounts posted to); null once Xero answered that it did not take it.
+     */
+    noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date, account?: string) =>
+      update(id, { entry_kind: kind, transfer_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
     recorded: (id: string, bankTransferId: string, now: Date) =>
       update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
     /** No settlement bank account for its currency yet: `reason` is shown to the merchant. */

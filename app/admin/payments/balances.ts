@@ -62,6 +62,11 @@ export interface BalanceRow {
   notBase?: string;
   /** Xero's figure is the sum of the entries Xero lists on the account (another currency than the base). */
   summed?: boolean;
+  /**
+   * How many clearing accounts Xero's figure adds up, when not just today's one: today's and those
+   * the gateway posted to in the report's range (it changed clearing account), balances added.
+   */
+  accounts?: number;
   /** The clearing account is not a bank account: the Bank Summary has no figure for it. */
   notBank?: boolean;
   /** Xero refused the Bank Summary for want of this scope: reconnect to grant it. */
@@ -90,12 +95,18 @@ async function orNull<T>(deps: Deps, merchant: Merchant, what: string, fn: () =>
   }
 }
 
-/** `known`: the clearing accounts' entries as the report has just read them; without them, no other currency is summed. */
-export async function balances(deps: Deps, merchant: Merchant, known?: ClearingEntries): Promise<BalanceRow[]> {
+/**
+ * `known`: the clearing accounts' entries as the report has just read them; without them, no other
+ * currency is summed. `former`: per currency, the other clearing accounts the report read (the
+ * gateway posted to them in its range, report/accounts.ts): Xendit's balance is then set against
+ * today's clearing account and those added up, as Xendit's one balance holds what went to each.
+ */
+export async function balances(deps: Deps, merchant: Merchant, known?: ClearingEntries, former: Record<string, string[]> = {}): Promise<BalanceRow[]> {
   if (!merchant.xenditSecretKey || !merchant.clearingAccountId) return [];
   const org = await orNull(deps, merchant, 'xero organisation', () => deps.xero.getOrganisation(merchant.xero));
   const base = org?.baseCurrency;
-  const currencies = [...new Set([...(base ? [base] : []), ...Object.keys(merchant.clearingAccounts)])].filter(isSupportedCurrency);
+  const ownCurrencies = [...(base ? [base] : []), ...Object.keys(merchant.clearingAccounts)];
+  const currencies = [...new Set([...ownCurrencies, ...Object.keys(former)])].filter(isSupportedCurrency);
   // The organisation's today; its zone falls back to the base currency's market, else (a base such
   // as SGD that Xendit does not charge in, every clearing account foreign) the first clearing currency's.
   const zoneCurrency = base && isSupportedCurrency(base) ? base : currencies[0];
@@ -130,13 +141,20 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
       const xendit = cash !== null && unsettled !== null ? cash + (held ?? 0) + unsettled : null;
       const pendingWithdrawals = inFlight ? inFlight.amount : null;
       const clearingId = clearingAccountFor(merchant, currency);
-      const read = currency !== base ? known?.get(clearingId) : undefined;
-      const summed = read?.currency === currency && today ? summedBalance({ ...read, currency, asOf: today }) : null;
-      const decimal = currency === base ? summary?.[clearingId] : (summed ?? undefined);
-      const xero = decimal === undefined ? null : minorOrNull(decimal, currency);
+      // A currency only a former clearing account holds has no clearing account of today's.
+      const ids = [...(ownCurrencies.includes(currency) ? [clearingId] : []), ...(former[currency] ?? [])];
+      const figures = ids.map((id) => {
+        const read = currency !== base ? known?.get(id) : undefined;
+        const summed = read?.currency === currency && today ? summedBalance({ ...read, currency, asOf: today }) : null;
+        const decimal = currency === base ? summary?.[id] : (summed ?? undefined);
+        return decimal === undefined ? null : minorOrNull(decimal, currency);
+      });
+      // Every account's figure, or none: a sum missing one would differ from Xendit for no reason.
+      const xero = figures.length && figures.every((f) => f !== null) ? figures.reduce((a: number, f) => a + f!, 0) : null;
+      const own = ownCurrencies.includes(currency) ? figures[0] : undefined;
       // Asked only when the summary was read and has no row for the clearing account.
       const notBank =
-        summary && decimal === undefined && currency === base
+        summary && own === null && currency === base
           ? await orNull(deps, merchant, 'xero clearing account', async () => {
               const account = await deps.xero.getAccount(merchant.xero, clearingId);
               return account !== null && account.type !== 'BANK';
@@ -159,6 +177,7 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
         xero,
         ...(currency !== base && base && xero === null ? { notBase: base } : {}),
         ...(currency !== base && xero !== null ? { summed: true } : {}),
+        ...(ids.length > 1 || !ownCurrencies.includes(currency) ? { accounts: ids.length } : {}),
         ...(notBank ? { notBank: true } : {}),
         ...(scopeMissing && currency === base ? { scopeMissing } : {}),
         balanced: balanced || inTransit,

@@ -13,7 +13,7 @@ export const NOT_READY = 'errors:merchantNotReady';
 
 /** A report row with what people know the payment by: the Xero invoice number and the customer. */
 export type LabelledRow = Report['rows'][number] & { invoiceNumber: string | null; customer: string | null };
-export type LabelledReport = Omit<Report, 'rows' | 'clearingEntries'> & {
+export type LabelledReport = Omit<Report, 'rows' | 'clearingEntries' | 'formerClearingAccounts'> & {
   rows: LabelledRow[];
   /** Today's balances, Xendit's next to the clearing account's, when the range reaches today; else []. */
   balances: BalanceRow[];
@@ -53,10 +53,10 @@ async function freshReport(deps: MerchantOnboardingDeps, merchant: Merchant, q: 
     const labels = await deps.stores.dashboard.labels(merchant.id, ids);
     // Balances are today's: they speak for a range that reaches today (a day's slack for time zones).
     const reachesToday = q.to >= new Date(deps.clock().getTime() - 86_400_000).toISOString().slice(0, 10);
-    const now = reachesToday ? await balances(deps, merchant, report.clearingEntries) : [];
+    const now = reachesToday ? await balances(deps, merchant, report.clearingEntries, report.formerClearingAccounts) : [];
     const balancesDiffer = now.some((b) => b.xendit !== null && b.xero !== null && !b.balanced);
     const balancesUncompared = now.filter((b) => b.xendit === null || b.xero === null).map((b) => b.currency);
-    const { clearingEntries: _, ...shown } = report;
+    const { clearingEntries: _, formerClearingAccounts: __, ...shown } = report;
     return {
       ...shown,
       reconciled: report.reconciled && !balancesDiffer && !balancesUncompared.length,

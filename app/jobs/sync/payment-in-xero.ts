@@ -174,15 +174,16 @@ async function createOnce(
   reconciled: boolean,
 ) {
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
+  const accountId = clearingAccountFor(merchant, payment.currency);
   return sendOnce(
-    (at) => deps.stores.payments.noteXeroAttempt(payment.id, at),
+    (at) => deps.stores.payments.noteXeroAttempt(payment.id, at, at ? accountId : undefined),
     deps.clock(),
     () =>
       deps.xero.createPayment(
         merchant.xero,
         {
           invoiceId: checkout.xeroInvoiceId,
-          accountId: clearingAccountFor(merchant, payment.currency),
+          accountId,
           date,
           amount: toDecimal(amount, payment.currency),
           reference: payment.reference,

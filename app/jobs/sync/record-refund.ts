@@ -274,7 +274,7 @@ async function cashRefundOnce(
   const date = await organisationDate(deps, merchant, row.refundedAt, row.currency);
   const { accountId, reconciled } = await o.out();
   const created = await sendOnce(
-    (at) => deps.stores.refunds.noteRefundAttempt(row.id, at, deps.clock()),
+    (at) => deps.stores.refunds.noteRefundAttempt(row.id, at, deps.clock(), at ? accountId : undefined),
     deps.clock(),
     () =>
       deps.xero.createCreditNoteRefund(

@@ -86,7 +86,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
         } else {
           what = 'receive money';
-          const transactionId = await receiveOnce(deps, merchant, row, clearing.code, to);
+          const transactionId = await receiveOnce(deps, merchant, row, { id: from, code: clearing.code }, to);
           deps.crash?.('withdrawal-receive-accepted');
           await deps.stores.settlements.recorded(row.id, transactionId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, transactionId }, 'withdrawal recorded in Xero as receive money into the settlement bank');
@@ -178,7 +178,7 @@ function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withd
     key: `xendit-withdrawal-${row.id}`,
     at: row.withdrawnAt,
     attempted: row.transferAttemptAt !== null,
-    mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'transfer', at, deps.clock()),
+    mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'transfer', at, deps.clock(), at ? from : undefined),
   });
 }
 
@@ -262,17 +262,17 @@ function bankTransferOnce(
  * its one line coded to the clearing account (which it credits). Not reconciled: the settlement
  * bank's feed carries the deposit, and the merchant matches that line to this transaction.
  */
-function receiveOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, clearingCode: string, bank: string): Promise<string> {
+function receiveOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, clearing: { id: string; code: string }, bank: string): Promise<string> {
   return bankTransactionOnce(deps, merchant, row, {
     type: 'RECEIVE',
     bank,
-    clearingCode,
+    clearingCode: clearing.code,
     description: `Xendit withdrawal ${row.xenditTransactionId} from the Xendit balance`,
     reference: withdrawalReference(row.xenditTransactionId),
     key: `xendit-withdrawal-receive-${row.id}`,
     at: row.withdrawnAt,
     attempted: row.transferAttemptAt !== null,
-    mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'receive', at, deps.clock()),
+    mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'receive', at, deps.clock(), at ? clearing.id : undefined),
   });
 }
 

@@ -57,7 +57,9 @@ export async function refundOnOverpayment(
   const created = await sendOnce(
     // Refused (nothing made): the split is decided again next time, on what the overpayment then holds.
     (at) =>
-      at ? deps.stores.refunds.noteOverpaymentRefundAttempt(row.id, at, deps.clock()) : deps.stores.refunds.overpaymentRefundRefused(row.id, deps.clock()),
+      at
+        ? deps.stores.refunds.noteOverpaymentRefundAttempt(row.id, at, deps.clock(), accountId)
+        : deps.stores.refunds.overpaymentRefundRefused(row.id, deps.clock()),
     deps.clock(),
     () =>
       deps.xero.createOverpaymentRefund(

@@ -78,6 +78,8 @@ export interface PaymentsTable {
   /** How the last attempt sent the fee, and against which clearing account (migration 20261206T1510). */
   fee_entry_kind: ColumnType<FeeEntryKind | null, FeeEntryKind | null | undefined, FeeEntryKind | null>;
   fee_entry_account: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The clearing account the payment (and its overpayment) was sent into (migration 20261207T1200). */
+  clearing_account: ColumnType<string | null, string | null | undefined, string | null>;
   /** How the customer paid, as Xendit named it (migration 20261205T0620). */
   payment_method: ColumnType<string | null, string | null | undefined, string | null>;
   payment_channel: ColumnType<string | null, string | null | undefined, string | null>;

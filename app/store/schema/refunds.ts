@@ -23,6 +23,8 @@ export interface RefundsTable {
   overpayment_part: Int8 | null;
   xero_overpayment_refund_id: string | null;
   overpayment_refund_attempt_at: Timestamp | null;
+  /** The clearing account the refund was paid out of (migration 20261207T1200). */
+  clearing_account: ColumnType<string | null, string | null | undefined, string | null>;
   last_error: string | null;
   refunded_at: Timestamp;
   created_at: Timestamp;

@@ -30,6 +30,8 @@ export interface WithdrawalsTable {
   xero_reversal_transfer_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 20261206T1200: how the money left the clearing account in Xero (null: nothing sent yet). */
   entry_kind: ColumnType<WithdrawalEntryKind | null, WithdrawalEntryKind | null | undefined, WithdrawalEntryKind | null>;
+  /** Migration 20261207T1200: the clearing account the money left in Xero. */
+  clearing_account: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */

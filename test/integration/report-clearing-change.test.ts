@@ -1,0 +1,147 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, REFUNDABLE, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
+import { adminMerchantPath } from '../../app/paths.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+
+/**
+ * The merchant changed the clearing account within the report's range: what the gateway posted to
+ * the old one (payments, fees, a fee given back, withdrawals) is read there, not reported missing.
+ */
+describeEachDatabase('the report after a change of clearing account', ({ db }) => {
+  let h: Harness;
+  let old: string;
+  let next: string;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await seedAdminCast(h, db());
+    old = h.clearingAccountId;
+    next = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Xendit 2', type: 'BANK', currencyCode: 'IDR' }).accountId;
+  });
+  afterEach(() => h.close());
+
+  // The simulators date by the wall clock.
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const report = async () =>
+    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+  const rowsOf = (r: Awaited<ReturnType<typeof report>>, id: string) => r.rows.filter((x) => x.xenditInvoiceId === id).map((x) => x.status);
+
+  async function paid(paidBy?: typeof REFUNDABLE) {
+    const { x } = await paidThroughGateway(h, { ...(paidBy ? { paidBy } : {}), beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+    await h.sims.xendit.settle(x.id);
+    await h.worker.drain();
+    return x;
+  }
+
+  async function moveClearingTo(accountId: string) {
+    const m = (await h.stores.merchants.byId(h.merchant.id))!;
+    await h.stores.merchants.setAccounts(
+      h.merchant.id,
+      { clearingAccountId: accountId, clearingAccounts: m.clearingAccounts, feeAccountCode: '404', salesAccountCode: m.salesAccountCode },
+      h.clock(),
+    );
+  }
+
+  it('payments and fees posted to the old clearing account are matched there, those after the change on the new one; the accounts are kept on the rows', async () => {
+    const before = await paid();
+    await moveClearingTo(next);
+    const after = await paid();
+    const kept = await h.stores.db.selectFrom('payments').select(['xendit_invoice_id', 'clearing_account', 'fee_entry_account']).execute();
+    assert.deepEqual(Object.fromEntries(kept.map((p) => [p.xendit_invoice_id, [p.clearing_account, p.fee_entry_account]])), {
+      [before.id]: [old, old],
+      [after.id]: [next, next],
+    });
+    const r = await report();
+    assert.deepEqual(rowsOf(r, before.id), ['matched'], JSON.stringify(r.rows));
+    assert.deepEqual(rowsOf(r, after.id), ['matched']);
+    assert.equal(r.totals.IDR.difference, '0.00');
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+  });
+
+  it('a fee given back into the old clearing account, where it was posted, with the refund out of the new one: fee_returned, reconciled', async () => {
+    const x = await paid(REFUNDABLE);
+    await moveClearingTo(next);
+    const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    await h.worker.drain();
+    const back = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit fee returned ${x.id}`);
+    assert.deepEqual(
+      back.map((t) => t.accountId),
+      [old],
+    );
+    const [refund] = await h.stores.db.selectFrom('refunds').select('clearing_account').execute();
+    assert.equal(refund.clearing_account, next);
+    const r = await report();
+    assert.deepEqual(rowsOf(r, x.id).sort(), ['fee_returned', 'matched', 'refunded'], JSON.stringify(r.rows));
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+  });
+
+  it('the old account emptied into the new one by a bank transfer: no movement on either side', async () => {
+    await paid();
+    await moveClearingTo(next);
+    const left = h.sims.xero.balanceOf(h.tenantId, old);
+    await h.sims.xeroClient.createBankTransfer(
+      h.merchant.xero,
+      {
+        fromAccountId: old,
+        toAccountId: next,
+        amount: (Number(left) / 100).toFixed(2),
+        date: day(0),
+        reference: 'Moved to the new clearing account',
+        fromIsReconciled: true,
+        toIsReconciled: true,
+      },
+      'moved-clearing',
+    );
+    const r = await report();
+    assert.deepEqual(
+      r.rows.filter((x) => x.status === 'not_from_xendit'),
+      [],
+    );
+    assert.equal(r.totals.IDR.otherMovement, '0.00');
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+  });
+
+  it('a withdrawal out of the old clearing account is transferred, and the balances add both accounts up', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+    const form = await page(agent, adminMerchantPath(h.merchant.id, 'adminMerchantSettings'));
+    await agent
+      .post(adminMerchantPath(h.merchant.id, 'adminMerchantSettlement'))
+      .type('form')
+      .send({ _csrf: form.csrf(), settlement_IDR: savings })
+      .expect(303);
+    await paid();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000);
+    await listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    await h.worker.drain();
+    await moveClearingTo(next);
+    await paid();
+    const [kept] = await h.stores.db.selectFrom('withdrawals').select('clearing_account').execute();
+    assert.equal(kept.clearing_account, old);
+
+    const r = await report();
+    const line = r.rows.find((x) => x.note.includes(w.id));
+    assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '-100000.00', '-100000.00'], JSON.stringify(r.rows));
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+
+    const xendit = BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, old) + h.sims.xero.balanceOf(h.tenantId, next), xendit, 'the two accounts hold what Xendit holds');
+    // The balances are as of the clock's today; the simulators dated the entries by the wall clock.
+    h.clock.advance(Date.now() - h.clock().getTime());
+    const { $ } = await page(
+      await signedIn(h.app, 'a@toko.test'),
+      `/admin/report?${new URLSearchParams({ merchant: h.merchant.id, from: day(-1), to: day(1) })}`,
+    );
+    const idr = $('#report-balances tr[data-currency=IDR]');
+    assert.equal(idr.find('.state').text().trim(), 'Balanced', idr.text());
+    assert.match(idr.find('.xero .accounts').text(), /2 clearing accounts added up/);
+    assert.equal($('#verdict').attr('data-verdict'), 'reconciled', $('#verdict').text());
+  });
+});
