@@ -42,8 +42,8 @@ export interface Report {
   to: string;
   rows: ReportRow[];
   /**
-   * Per currency. Xendit: paid minus the fees it kept (none of a payment whose fee it billed
-   * monthly). Xero: net movement of the clearing accounts from
+   * Per currency. Xendit: paid minus the fees and tax withheld it kept (no fee of a payment whose
+   * fee it billed monthly). Xero: net movement of the clearing accounts from
    * Xendit-referenced entries; otherMovement: everything else on them.
    */
   totals: Record<string, Totals>;

@@ -183,16 +183,13 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
   }
 }
 
-/**
- * Whether a 'post-fee' job follows the payment: by how Xendit charged its fee when the customer paid
- * (feeBillingWhenPaid), not today. Billed monthly: only for the tax withheld, if the merchant has its account.
- */
+/** Whether a 'post-fee' job follows the payment: by how Xendit charged its fee when the customer paid (feeBillingWhenPaid), not today. */
 async function feeToPost(deps: RecordPaymentDeps, merchant: Merchant, payment: Payment): Promise<'pending' | 'not_needed'> {
   if (merchant.feePosting === 'off') return 'not_needed';
   // Always post-fee while fees are deducted: the callback's fees_paid_amount (0 in Xendit's own
   // example, absent from xendit-node's model) cannot tell "no fee"; post-fee asks the transaction.
-  if ((await feeBillingWhenPaid(deps, merchant, payment)) === 'deducted') return 'pending';
-  return merchant.withholdingAccountCode ? 'pending' : 'not_needed';
+  // Billed monthly: only for the tax Xendit withholds still (post-fee.ts), if the merchant has its account.
+  return (await feeBillingWhenPaid(deps, merchant, payment)) === 'deducted' || merchant.withholdingAccountCode ? 'pending' : 'not_needed';
 }
 
 /** Nothing can go into Xero without a person: the message says exactly why. */
