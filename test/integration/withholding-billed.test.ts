@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { balances } from '../../app/admin/payments/balances.js';
 
@@ -124,6 +124,30 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
       assert.equal(p?.feeState, 'needs_review');
       assert.match(p?.feeError ?? '', /no withholding tax account is configured/);
       assert.equal(txns().length, 0);
+    });
+
+    it('a refund that gives the fee back: nothing given back in Xero (the fee was billed, not posted), the tax withheld stays booked', async () => {
+      await setWithholding(cwt);
+      const { x } = await paidThroughGateway(h, {
+        paidBy: REFUNDABLE,
+        beforeCallback: (x) => h.sims.xendit.test.transactionFee(x.id, { xenditWithholding: 3000 }),
+      });
+      await h.sims.xendit.settle(x.id);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+      const refund = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+      await refundWebhook(h, refund.id).expect(200);
+      await h.worker.drain();
+      assert.deepEqual(
+        txns()
+          .filter((t) => t.reference.startsWith('Xendit fee'))
+          .map((t) => t.reference),
+        [`Xendit fee ${x.id}`],
+        'no fee returned entry',
+      );
+      assert.deepEqual(await h.stores.jobs.list().then((js) => js.filter((j) => j.state === 'needs_review').map((j) => j.lastError)), []);
+      const r = await report();
+      assert.equal(r.rows.filter((row) => row.xenditInvoiceId === x.id && row.status === 'missing_in_xero').length, 0, JSON.stringify(r.rows));
     });
 
     it('no tax withheld: the transaction read, nothing booked, the row compared gross as before', async () => {
