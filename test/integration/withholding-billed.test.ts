@@ -150,6 +150,20 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
       assert.equal(r.rows.filter((row) => row.xenditInvoiceId === x.id && row.status === 'missing_in_xero').length, 0, JSON.stringify(r.rows));
     });
 
+    it('fee.status PENDING with no figures (the billed fee not worked out before the bill): not waited for, nothing to book', async () => {
+      await setWithholding(cwt);
+      const { x } = await paidThroughGateway(h, {
+        beforeCallback: (x) => {
+          const inv = h.sims.xendit.getInvoice(x.id)!;
+          [inv.feesPaidAmount, inv.feeTax] = [0, 0];
+          h.sims.xendit.test.transactionFee(x.id, { pending: true });
+        },
+      });
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'not_needed');
+      assert.equal(txns().length, 0);
+    });
+
     it('no tax withheld: the transaction read, nothing booked, the row compared gross as before', async () => {
       await setWithholding(cwt);
       const { x } = await paidThroughGateway(h);

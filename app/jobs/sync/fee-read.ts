@@ -101,9 +101,11 @@ export async function feeFromTransactionOrReview(
   const withheld = (lookup.withholding?.xendit ?? 0) + (lookup.withholding?.thirdParty ?? 0);
   // A billed fee and its VAT stay out of what is kept, whatever the transaction shows of them.
   const [fee, tax] = billedMonthly ? [0, 0] : [lookup.fee, lookup.tax];
-  if (lookup.feePending && lookup.fee + lookup.tax + withheld === 0) {
+  if (lookup.feePending && !billedMonthly && lookup.fee + lookup.tax + withheld === 0) {
     // An unknown fee is never taken as zero: fee.status PENDING (xendit-node FeeResponse) with no
     // figures may be a fee Xendit has not worked out yet. Nothing is kept, so the next try reads again.
+    // Not waited for when billed monthly: the fee may stay PENDING until the month's bill; tax
+    // withheld later still shows in the report and the balances.
     const wait = `Xendit's fee for ${which} is still PENDING (fee.status) and shows no figures`;
     if (deps.clock().getTime() - payment.paidAt.getTime() < FEE_PENDING_WAIT_MS) {
       await deps.stores.payments.noteFeeError(payment.id, `${wait}: waiting until it is known`, deps.clock());
