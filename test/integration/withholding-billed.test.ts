@@ -104,6 +104,14 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
       assert.equal(b.xendit! - b.xero!, -3000, 'the balances differ by the same 3 000');
     });
 
+    it('the transaction not listed: the row is not called matched, the tax withheld named unknown', async () => {
+      const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.transactionUnlisted = true) });
+      await h.worker.drain();
+      const row = (await report()).rows.find((row) => row.xenditInvoiceId === x.id)!;
+      assert.equal(row.status, 'fee_tax_unknown', row.note);
+      assert.match(row.note, /billed monthly.*; tax withheld unknown \(Xendit lists no payment transaction for it/);
+    });
+
     it('the account cleared while the job waited for Xendit to list the transaction: review naming it, nothing booked', async () => {
       await setWithholding(cwt);
       const { x } = await paidThroughGateway(h, {

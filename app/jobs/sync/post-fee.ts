@@ -36,7 +36,8 @@ export const FEE_CONTACT_NAME = 'Xendit';
  * account to the merchant's fee expense account leaves the clearing account at what Xendit pays
  * out. By default a Spend Money transaction; per merchant a manual journal (as Xendit's own
  * integration does), which Xero allows only when the clearing account is not a bank account.
- * Tax Xendit withheld goes on the same entry, to the withholding tax account (fee-read.ts). Its own job, queued when the payment is recorded, so a fee problem never touches the payment.
+ * Tax Xendit withheld goes on the same entry, to the withholding tax account (fee-read.ts).
+ * Its own job, queued when the payment is recorded, so a fee problem never touches the payment.
  */
 export function postFeeJob(deps: PostFeeDeps) {
   return async (job: Job): Promise<void> => {
