@@ -90,6 +90,8 @@ export async function feeReturnRow(
 export async function gatewayPostsFee(deps: ReportDeps, merchant: Merchant, xenditInvoiceId: string, billedMonthly: () => boolean): Promise<boolean> {
   const payment = await deps.stores?.payments?.byXenditInvoice(merchant.id, xenditInvoiceId);
   if (payment?.syncState === 'test_mode') return false; // nothing of it goes to Xero
+  // A fee billed monthly is never posted: a 'posted' one of such a payment is the tax withheld alone (post-fee.ts).
+  if (billedMonthly()) return false;
   if (payment?.feeState === 'posted') return true;
   if (payment?.feeState === 'not_needed') return false;
   return merchant.feePosting !== 'off' && !billedMonthly();

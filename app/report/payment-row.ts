@@ -14,11 +14,12 @@ import { format, hundredths, type ReportRow, type RowStatus, type TransactionOf 
 export type FeeTax = { known: bigint; withheld?: { xendit: bigint; thirdParty: bigint } } | { unknown: string };
 
 /**
- * VAT on Xendit's fee is reported on the payment's transaction, not on the invoice: one more
- * Xendit call per paid invoice with a fee (a VAT line deleted in Xero would otherwise go unseen).
+ * VAT on Xendit's fee and the tax it withheld are reported on the payment's transaction, not on the
+ * invoice: one more Xendit call per paid invoice (a VAT line deleted in Xero would otherwise go
+ * unseen). Read for a payment without a fee and for one whose fee is billed monthly too (`billed`):
+ * Xendit withholds tax from what it remits either way (clients/xendit/transactions.ts withholdingTaken).
  */
-export async function feeTaxFor(transactionOf: TransactionOf, inv: XenditInvoice): Promise<FeeTax> {
-  if (!inv.feesPaidAmount) return { known: 0n };
+export async function feeTaxFor(transactionOf: TransactionOf, inv: XenditInvoice, billed = false): Promise<FeeTax> {
   const lookup = await transactionOf(inv);
   if (lookup.kind === 'found') {
     const h = (minor: number) => hundredths(toDecimal(minor, inv.currency));
@@ -31,7 +32,9 @@ export async function feeTaxFor(transactionOf: TransactionOf, inv: XenditInvoice
       : lookup.kind === 'unfit'
         ? `Xendit's ${lookup.field} ${lookup.raw} does not fit ${inv.currency}`
         : `${lookup.more ? `more than ${lookup.count}` : lookup.count} Xendit payment transactions fit it`;
-  return { unknown: `VAT on the fee unknown (${why}, external id ${inv.externalId})` };
+  // Only the tax withheld is read for a fee billed monthly or a payment without one.
+  const what = billed || !inv.feesPaidAmount ? 'tax withheld' : 'VAT on the fee';
+  return { unknown: `${what} unknown (${why}, external id ${inv.externalId})` };
 }
 
 export function compare(
@@ -67,11 +70,11 @@ export function compare(
   const amount = hundredths(toDecimal(inv.paidAmount ?? inv.amount, inv.currency));
   const charged = hundredths(toDecimal(inv.feesPaidAmount ?? 0, inv.currency));
   // What Xendit keeps: its fee plus the VAT on it (without the VAT when it is unknown, and flagged);
-  // nothing when the fee is billed monthly (the invoice still shows fees_paid_amount then). Tax it
-  // withheld left the balance with the fee, and is booked on the fee's entry (post-fee.ts): counted with it.
+  // no fee when it is billed monthly (the invoice still shows fees_paid_amount then). Tax it
+  // withheld left the balance whatever the billing, and is booked on the fee's entry (post-fee.ts): counted with it.
   const w = 'known' in feeTax && feeTax.withheld ? feeTax.withheld : { xendit: 0n, thirdParty: 0n };
   const withheld = w.xendit + w.thirdParty;
-  const fee = billedMonthly ? 0n : charged + ('known' in feeTax ? feeTax.known : 0n) + withheld;
+  const fee = (billedMonthly ? 0n : charged + ('known' in feeTax ? feeTax.known : 0n)) + withheld;
   const row = { ...base, currency: inv.currency, xenditAmount: format(amount), xenditFee: format(fee) };
   const withheldNote =
     withheld > 0n
@@ -79,15 +82,17 @@ export function compare(
       : '';
   const unknownTax = 'unknown' in feeTax ? feeTax.unknown : null;
   const billedNote = billedMonthly
-    ? `Xendit's fee${charged > 0n ? ` (${format(charged)} before VAT)` : ''} is billed monthly (Xendit fee bill), not taken from the payment: compared gross`
+    ? `Xendit's fee${charged > 0n ? ` (${format(charged)} before VAT)` : ''} is billed monthly (Xendit fee bill), not taken from the payment: compared gross${withheld > 0n ? ' less the tax withheld' : ''}`
     : '';
   const result = (status: RowStatus, note: string) => {
     if (unknownTax === null)
       return { xenditNet: amount - fee, xeroNet, row: { ...row, status, note: [note, billedNote, withheldNote].filter(Boolean).join('; ') } };
     // The row cannot say matched (nor that the fee differs: Xero's fee was compared with the fee alone).
     const flagged = status === 'matched' || status === 'fee_differs' ? 'fee_tax_unknown' : status;
-    const figures = status === 'matched' ? `; Xendit fee without VAT ${format(fee)}, Xero ${format(xeroFee ?? 0n)}` : '';
-    return { xenditNet: amount - fee, xeroNet, row: { ...row, status: flagged, note: [note, unknownTax + figures].filter(Boolean).join('; ') } };
+    const without = billedMonthly || charged === 0n ? 'without tax withheld' : 'without VAT';
+    const figures = status === 'matched' ? `; Xendit fee ${without} ${format(fee)}, Xero ${format(xeroFee ?? 0n)}` : '';
+    const notes = [note, billedNote, unknownTax + figures];
+    return { xenditNet: amount - fee, xeroNet, row: { ...row, status: flagged, note: notes.filter(Boolean).join('; ') } };
   };
   if (xeroPaid === null) return result('missing_in_xero', fee > 0n && xeroFee !== null ? 'fee posted but no payment' : 'no payment in Xero');
   if (xeroPaid !== amount) return result('amount_differs', `Xendit ${format(amount)}, Xero ${format(xeroPaid)} (${format(amount - xeroPaid)} unrecorded)`);

@@ -43,8 +43,8 @@ export interface Report {
   to: string;
   rows: ReportRow[];
   /**
-   * Per currency. Xendit: paid minus the fees it kept (none of a payment whose fee it billed
-   * monthly). Xero: net movement of the clearing accounts from
+   * Per currency. Xendit: paid minus the fees and tax withheld it kept (no fee of a payment whose
+   * fee it billed monthly). Xero: net movement of the clearing accounts from
    * Xendit-referenced entries; otherMovement: everything else on them.
    */
   totals: Record<string, Totals>;
@@ -293,8 +293,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const accountCurrency = currencyOf.get(found.payments[0]?.accountId ?? '') ?? found.fees[0]?.currencyCode ?? found.overpayments[0]?.currencyCode ?? '';
     const inv = xendit.get(id);
     const billed = inv !== undefined && feeBilledMonthly(inv);
-    // A billed fee's VAT is on Xendit's monthly invoice, not kept from the payment: nothing to read.
-    const feeTax = inv && !billed ? await feeTaxFor(transactionOf, inv) : { known: 0n };
+    // A billed fee's VAT is on Xendit's monthly invoice; the transaction is read for the tax withheld.
+    const feeTax = inv ? await feeTaxFor(transactionOf, inv, billed) : { known: 0n };
     const compared = compare(id, inv, found, accountCurrency, feeTax, xenditDate, billed);
     const row = found.payments.length ? bookedTwice(compared, paidOutsideRange.get(id), paidInRange.has(id)) : compared;
     rows.push(row.row);

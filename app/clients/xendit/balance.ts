@@ -13,6 +13,7 @@ import { SUPPORTED_CURRENCIES } from '../../money.js';
 import { minorReader } from './amounts.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
+import { withholdingTaken } from './transactions.js';
 import { nullWhenNotFound } from '../types.js';
 import type { XenditGateway, XenditWithdrawal } from './types.js';
 
@@ -39,6 +40,8 @@ const unsettledSchema = z.object({
   cashflow: z.string().nullish(),
   settlement_status: z.string().nullish(),
   amount: z.number(),
+  // docs.xendit.co "List transactions" (not in xendit-node's TransactionResponse): what it settles.
+  net_amount: z.number().nullish(),
   fee: z
     .object({
       xendit_fee: z.number().nullish(),
@@ -102,11 +105,17 @@ export function balanceCalls(
         const t = unsettledSchema.safeParse(row);
         if (!t.success) throw unexpected(`transaction: ${t.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
         if (t.data.settlement_status !== 'PENDING' || (t.data.cashflow && t.data.cashflow !== 'MONEY_IN')) return;
-        gross += minor(t.data.amount, 'amount');
-        fees += minor(t.data.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.data.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
-        withheld +=
+        const amount = minor(t.data.amount, 'amount');
+        const fee = minor(t.data.fee?.xendit_fee ?? 0, 'fee.xendit_fee');
+        const tax = minor(t.data.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
+        const tw =
           minor(t.data.fee?.xendit_withholding_tax ?? 0, 'fee.xendit_withholding_tax') +
           minor(t.data.fee?.third_party_withholding_tax ?? 0, 'fee.third_party_withholding_tax');
+        const net = t.data.net_amount == null ? undefined : minor(t.data.net_amount, 'net_amount');
+        gross += amount;
+        fees += fee + tax;
+        // As post-fee and the report count it (withholdingTaken): by the transaction's own net_amount.
+        if (withholdingTaken({ amount, net, fee, tax, withheld: tw })) withheld += tw;
       });
       return complete ? { gross, fees, withheld } : null;
     },

@@ -84,7 +84,7 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
  * was cancelled before settlement, and a void gives fee and VAT back whatever fee.status says
  * (docs.xendit.co "Transaction and Settlement statuses"; help.xendit.co on e-wallet and QR voids).
  */
-function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status' | 'net_amount'>, currency: Currency): FeeTaxLookup {
+function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status' | 'net_amount' | 'amount'>, currency: Currency): FeeTaxLookup {
   // Every figure of what Xendit keeps (xendit-node FeeResponse: xendit_fee, value_added_tax,
   // xendit_withholding_tax, third_party_withholding_tax; the last two optional, "if applicable")
   // and what it settles (net_amount, docs.xendit.co "List transactions"), each kept as sent when it
@@ -109,16 +109,35 @@ function feeTaxOf(t: Pick<TransactionJson, 'fee' | 'status' | 'net_amount'>, cur
   const thirdParty = minor.get('third_party_withholding_tax') ?? 0;
   const netAmount = minor.get('net_amount');
   const voided = t.status === 'VOIDED';
+  // The transaction's own net_amount says the tax it shows was not taken from this payment: not counted.
+  const amount = minorOrNull(t.amount, currency);
+  const taken = amount === null || withholdingTaken({ amount, net: netAmount, fee, tax, withheld: xendit + thirdParty });
   return {
     kind: 'found',
     fee,
     tax,
     ...(voided || FEE_RETURNED.has(t.fee.status ?? '') ? { feeReturned: true } : {}),
     ...(voided ? { voided } : {}),
-    ...(xendit || thirdParty ? { withholding: { xendit, thirdParty } } : {}),
+    ...((xendit || thirdParty) && taken ? { withholding: { xendit, thirdParty } } : {}),
     ...(netAmount !== undefined ? { netAmount } : {}),
     ...(t.fee.status === 'PENDING' ? { feePending: true } : {}),
   };
+}
+
+/**
+ * Whether the tax a payment transaction shows withheld (fee.xendit_withholding_tax +
+ * fee.third_party_withholding_tax, minor units) left the payment. Xendit withholds it from what it
+ * remits to the merchant (docs.xendit.co "Withholding Tax on Gross Remittances (PH)": the provider
+ * with final control of the remittance withholds), whether its fees are taken from each payment or
+ * billed monthly; what net_amount shows for a payment whose fee is billed monthly is not documented.
+ * So net_amount, when sent, decides: paid less the tax (less fee and VAT, or not) took it; paid in
+ * full, or less fee and VAT alone, did not. Not sent, or another figure: taken, as shown (post-fee
+ * holds net_amount against its own figures and sends a mismatch to review).
+ */
+export function withholdingTaken(t: { amount: number; net: number | undefined; fee: number; tax: number; withheld: number }): boolean {
+  if (t.withheld === 0 || t.net === undefined) return true;
+  if (t.net === t.amount - t.withheld || t.net === t.amount - t.fee - t.tax - t.withheld) return true;
+  return t.net !== t.amount && t.net !== t.amount - t.fee - t.tax;
 }
 
 /**

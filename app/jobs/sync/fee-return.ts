@@ -27,7 +27,7 @@ import { ReturnFeePayload } from '../kinds.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import type { RecordPaymentDeps } from './payment-deps.js';
-import { FEE_CONTACT_NAME, FeeUnpostable, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
+import { FEE_CONTACT_NAME, FeeUnpostable, feeBillingWhenPaid, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
 import { paymentAtXendit, type PaymentAtXendit } from './checkout-key.js';
 
 /** What booking after a payment takes (record-refund.ts takes the same). */
@@ -63,6 +63,8 @@ export function returnFeeJob(deps: FeeReturnDeps) {
       if (payment.feeState === 'not_needed') return;
       throw new RetryLater(`the fee of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
     }
+    // Billed monthly: what post-fee posted is the tax withheld alone; the fee given back counts against the bill.
+    if ((await feeBillingWhenPaid(deps, merchant, payment)) === 'invoiced') return;
     // Dated by the payment's latest refund, whichever refund's job finds it: when Xendit gives the
     // fee back with the refund of the rest, an earlier part refund's job may be the one to see it.
     const refunds = (await deps.stores.refunds.forPayment(payment.id)).filter((r) => r.kind === 'refund' && r.state === 'recorded');

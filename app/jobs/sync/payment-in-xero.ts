@@ -50,7 +50,8 @@ async function feeToPost(deps: RecordPaymentDeps, merchant: Merchant, payment: P
   if (merchant.feePosting === 'off') return 'not_needed';
   // Always post-fee while fees are deducted: the callback's fees_paid_amount (0 in Xendit's own
   // example, absent from xendit-node's model) cannot tell "no fee"; post-fee asks the transaction.
-  return (await feeBillingWhenPaid(deps, merchant, payment)) === 'deducted' ? 'pending' : 'not_needed';
+  // Billed monthly: only for the tax Xendit withholds still (post-fee.ts), if the merchant has its account.
+  return (await feeBillingWhenPaid(deps, merchant, payment)) === 'deducted' || merchant.withholdingAccountCode ? 'pending' : 'not_needed';
 }
 
 /** Nothing can go into Xero without a person: the message says exactly why. */

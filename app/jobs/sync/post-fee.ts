@@ -6,14 +6,16 @@ import { clearingAccountFor, type Merchant, type XenditFeeBilling } from '../../
 import type { Payment } from '../../store/payments.js';
 import type { FeeEntry } from '../../store/payment-fees.js';
 import { UpstreamError } from '../../clients/types.js';
-import type { FeeTaxLookup, FeeTaxQuery, XenditGateway } from '../../clients/xendit/types.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
-import { exponentOf, toDecimal } from '../../money.js';
+import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { PostFeePayload } from '../kinds.js';
-import { keyGone, paymentAtXendit, replacedNote } from './checkout-key.js';
+import { feeFromTransactionOrReview, feeNeedsReview, feeReference, NO_WITHHOLDING_ACCOUNT, unitOf } from './fee-read.js';
+
+export { FEE_PENDING_WAIT_MS, feeReference, feeTaxQueryOf, LEDGER_LAG_MS } from './fee-read.js';
 
 export interface PostFeeDeps {
   stores: Stores;
@@ -30,16 +32,12 @@ export interface PostFeeDeps {
 /** The contact Xero requires on a Spend Money transaction. */
 export const FEE_CONTACT_NAME = 'Xendit';
 
-/** Reference on the fee's bank transaction (Narration on its manual journal): how a retry finds what an earlier attempt created. */
-export function feeReference(xenditInvoiceId: string): string {
-  return `Xendit fee ${xenditInvoiceId}`;
-}
-
 /**
  * Xendit keeps its fee plus VAT on that fee and settles the rest: posting both from the clearing
  * account to the merchant's fee expense account leaves the clearing account at what Xendit pays
  * out. By default a Spend Money transaction; per merchant a manual journal (as Xendit's own
  * integration does), which Xero allows only when the clearing account is not a bank account.
+ * Tax Xendit withheld goes on the same entry, to the withholding tax account (fee-read.ts).
  * Its own job, queued when the payment is recorded, so a fee problem never touches the payment.
  */
 export function postFeeJob(deps: PostFeeDeps) {
@@ -51,25 +49,32 @@ export function postFeeJob(deps: PostFeeDeps) {
     const merchant = await deps.stores.merchants.byId(payment.merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${payment.merchantId} no longer exists`);
 
-    // Fees invoiced separately were never taken from this payment: nothing to post per payment.
-    if (merchant.feePosting === 'off' || (await feeBillingWhenPaid(deps, merchant, payment)) === 'invoiced')
-      return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
+    if (merchant.feePosting === 'off') return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
+    // Fees invoiced separately were never taken from this payment, but tax Xendit withholds from
+    // what it remits is (fee-read.ts): that alone is posted, under the fee's Reference.
+    const billed = (await feeBillingWhenPaid(deps, merchant, payment)) === 'invoiced';
     let fee: number;
     let tax: number;
     let withheld = 0;
-    if (payment.feeTax !== null) {
+    if (billed) {
+      fee = 0;
+      tax = 0;
+      if (payment.feeTax !== null) withheld = payment.feeWithheld ?? 0;
+      else if (deps.xendit && merchant.xenditSecretKey) ({ withheld } = await feeFromTransactionOrReview(deps, deps.xendit, merchant, payment, true));
+      if (withheld > 0 && !merchant.withholdingAccountCode) return feeNeedsReview(deps, payment, NO_WITHHOLDING_ACCOUNT);
+    } else if (payment.feeTax !== null) {
       // Read from the transaction by an earlier attempt (and kept): a retry posts the same figures.
       fee = payment.fee ?? 0;
       tax = payment.feeTax;
       withheld = payment.feeWithheld ?? 0;
-      if (withheld > 0 && !merchant.withholdingAccountCode) return needsReview(deps, payment, NO_WITHHOLDING_ACCOUNT);
+      if (withheld > 0 && !merchant.withholdingAccountCode) return feeNeedsReview(deps, payment, NO_WITHHOLDING_ACCOUNT);
     } else if (deps.xendit && merchant.xenditSecretKey) {
       // Never the callback's fees_paid_amount: 0 or absent there does not mean Xendit took no fee.
       ({ fee, tax, withheld } = await feeFromTransactionOrReview(deps, deps.xendit, merchant, payment));
     } else {
       if (payment.feeRaw !== null) {
         const unit = unitOf(payment.currency);
-        return needsReview(
+        return feeNeedsReview(
           deps,
           payment,
           `Xendit reported a fee of ${payment.feeRaw} ${payment.currency}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`,
@@ -79,18 +84,20 @@ export function postFeeJob(deps: PostFeeDeps) {
       tax = 0;
     }
     if (fee + tax + withheld <= 0) return void (await deps.stores.payments.markFeeNotNeeded(payment.id, deps.clock()));
-    if (!merchant.feeAccountCode) return needsReview(deps, payment, 'no fee account is configured for this merchant');
+    // Tax withheld alone (a billed fee, or none) needs no fee account: its lines of 0 are left out.
+    if (fee + tax > 0 && !merchant.feeAccountCode) return feeNeedsReview(deps, payment, 'no fee account is configured for this merchant');
     const withholding = withheld > 0 ? { amount: withheld, accountCode: merchant.withholdingAccountCode! } : undefined;
 
     try {
-      const txnId = await postOnce(deps, merchant, payment, { fee, tax, feeAccountCode: merchant.feeAccountCode, ...(withholding ? { withholding } : {}) });
+      const figures = { fee, tax, feeAccountCode: merchant.feeAccountCode ?? '', ...(withholding ? { withholding } : {}) };
+      const txnId = await postOnce(deps, merchant, payment, figures);
       await deps.stores.payments.markFeePosted(payment.id, txnId, deps.clock());
       deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
     } catch (err) {
-      if (err instanceof FeeUnpostable) return needsReview(deps, payment, err.message);
+      if (err instanceof FeeUnpostable) return feeNeedsReview(deps, payment, err.message);
       if (await refusedForNewLock(deps, merchant, err))
         throw new RetryLater(`Xero refused a date in a locked period: tried again dated after the lock date`, 1);
-      if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the fee: ${err.message}`);
+      if (err instanceof UpstreamError && err.kind === 'rejected') return feeNeedsReview(deps, payment, `Xero refused the fee: ${err.message}`);
       await deps.stores.payments.noteFeeError(payment.id, err instanceof Error ? err.message : String(err), deps.clock());
       throw err;
     }
@@ -119,112 +126,6 @@ export function flagFeeForReview(deps: Pick<PostFeeDeps, 'stores' | 'clock'>) {
  */
 export async function feeBillingWhenPaid(deps: Pick<PostFeeDeps, 'stores'>, merchant: Merchant, payment: Pick<Payment, 'paidAt'>): Promise<XenditFeeBilling> {
   return (await deps.stores.feeBills.billingAt(merchant))(payment.paidAt);
-}
-
-/** Why a fee with tax withheld waits for a person: the setting that would book it. */
-const NO_WITHHOLDING_ACCOUNT =
-  'Xendit withheld tax from this payment besides its fee and VAT, and no withholding tax account is configured (the merchant\'s Accounts: "Withholding tax account")';
-
-/** How long after the payment Xendit's ledger may still not list its transaction. */
-export const LEDGER_LAG_MS = 60 * 60_000;
-
-/**
- * Xendit's fee, the VAT on it and any tax it withheld, read once from the payment's transaction and
- * kept on the payment. Not listed yet: retried for an hour after the payment, then a person looks;
- * never taken as "no fee".
- */
-async function feeFromTransactionOrReview(
-  deps: PostFeeDeps,
-  xendit: XenditGateway,
-  merchant: Merchant,
-  payment: Payment,
-): Promise<{ fee: number; tax: number; withheld: number }> {
-  const feeText = `Xendit's fee for ${toDecimal(payment.amount, payment.currency)} ${payment.currency}`;
-  let lookup: FeeTaxLookup;
-  let externalId: string | null;
-  const at = await paymentAtXendit(deps, xendit, merchant, payment);
-  const { key } = at;
-  if (!key.key) return needsReview(deps, payment, `fee unknown: ${keyGone(key)}; ${feeText} not posted: read it there and post it by hand`);
-  try {
-    externalId = await at.externalId();
-    if (externalId === null)
-      return needsReview(deps, payment, `fee unknown: Xendit has no invoice ${payment.xenditInvoiceId}${replacedNote(key)}; ${feeText} not posted`);
-    lookup = await xendit.getFeeTax(key.key, feeTaxQueryOf(payment, externalId));
-  } catch (err) {
-    if (err instanceof UpstreamError && (err.kind === 'rejected' || err.kind === 'unauthorized')) {
-      return needsReview(deps, payment, `could not read Xendit's fee and its VAT (Transactions API): ${err.message}; ${feeText} not posted`);
-    }
-    throw err;
-  }
-  const which = `invoice ${payment.xenditInvoiceId} (external id ${externalId}, paid ${toDecimal(payment.amount, payment.currency)} ${payment.currency})`;
-  if (lookup.kind === 'ambiguous') {
-    const count = lookup.more ? `more than ${lookup.count}` : String(lookup.count);
-    return needsReview(
-      deps,
-      payment,
-      `fee unknown: Xendit lists ${count} payment transactions that fit ${which} and nothing tells them apart; ${feeText} not posted`,
-    );
-  }
-  if (lookup.kind === 'unfit') {
-    // fee_raw keeps the fee (or its VAT) as sent; another figure that does not fit is in the message only.
-    if (lookup.field === 'xendit_fee' || lookup.field === 'value_added_tax') await deps.stores.payments.noteFeeRaw(payment.id, lookup.raw, deps.clock());
-    const unit = unitOf(payment.currency);
-    return needsReview(
-      deps,
-      payment,
-      `Xendit reported a ${lookup.field} of ${lookup.raw} ${payment.currency} for ${which}, which does not fit ${payment.currency} (${unit}): not posted; post it by hand`,
-    );
-  }
-  if (lookup.kind === 'not_found') {
-    if (deps.clock().getTime() - payment.paidAt.getTime() < LEDGER_LAG_MS) {
-      const wait = `waiting for Xendit to list the payment transaction of ${which} (its fee and VAT)`;
-      await deps.stores.payments.noteFeeError(payment.id, wait, deps.clock());
-      throw new RetryLater(wait);
-    }
-    return needsReview(deps, payment, `fee unknown: Xendit lists no payment transaction for ${which}${replacedNote(key)}; ${feeText} not posted`);
-  }
-  const money = (minor: number) => `${toDecimal(minor, payment.currency)} ${payment.currency}`;
-  const withheld = (lookup.withholding?.xendit ?? 0) + (lookup.withholding?.thirdParty ?? 0);
-  if (lookup.feePending && lookup.fee + lookup.tax + withheld === 0) {
-    // An unknown fee is never taken as zero: fee.status PENDING (xendit-node FeeResponse) with no
-    // figures may be a fee Xendit has not worked out yet. Nothing is kept, so the next try reads again.
-    const wait = `Xendit's fee for ${which} is still PENDING (fee.status) and shows no figures`;
-    if (deps.clock().getTime() - payment.paidAt.getTime() < FEE_PENDING_WAIT_MS) {
-      await deps.stores.payments.noteFeeError(payment.id, `${wait}: waiting until it is known`, deps.clock());
-      throw new RetryLater(wait);
-    }
-    return needsReview(deps, payment, `fee unknown: ${wait} a day after the payment; ${feeText} not posted`);
-  }
-  const kept = `fee ${money(lookup.fee)} + VAT ${money(lookup.tax)}` + (withheld ? ` + withholding tax ${money(withheld)}` : '');
-  if (lookup.netAmount !== undefined && payment.amount - lookup.fee - lookup.tax - withheld !== lookup.netAmount) {
-    // Posting fee and VAT would leave the clearing account off what Xendit settles.
-    return needsReview(
-      deps,
-      payment,
-      `Xendit settles ${money(lookup.netAmount)} (net_amount) of ${which}, but paid less ${kept} is ${money(payment.amount - lookup.fee - lookup.tax - withheld)}: ` +
-        `Xendit kept something the gateway does not know of; ${feeText} not posted: check the transaction at Xendit and post what it kept by hand`,
-    );
-  }
-  if (withheld > 0 && !merchant.withholdingAccountCode) {
-    // Not kept: once the account is set, a Retry reads the transaction again.
-    const parts = `xendit_withholding_tax ${money(lookup.withholding?.xendit ?? 0)}, third_party_withholding_tax ${money(lookup.withholding?.thirdParty ?? 0)}`;
-    return needsReview(
-      deps,
-      payment,
-      `Xendit withheld tax from ${which} (${parts}) besides its fee and VAT, and no withholding tax account is configured (the merchant's Accounts: "Withholding tax account"): ` +
-        `${kept} not posted; set it and Retry, or post them by hand (Reference ${feeReference(payment.xenditInvoiceId)}) so the clearing account ends at ${money(payment.amount - lookup.fee - lookup.tax - withheld)}`,
-    );
-  }
-  await deps.stores.payments.setFeeFromTransaction(payment.id, { fee: lookup.fee, tax: lookup.tax, ...(withheld ? { withheld } : {}) }, deps.clock());
-  return { fee: lookup.fee, tax: lookup.tax, withheld };
-}
-
-/** How long after the payment a fee Xendit shows PENDING with no figures is waited for, before a person looks. */
-export const FEE_PENDING_WAIT_MS = 24 * 3600_000;
-
-/** What picks the payment's transaction out of those of its external id. */
-export function feeTaxQueryOf(payment: Payment, externalId: string): FeeTaxQuery {
-  return { id: payment.xenditInvoiceId, externalId, paidAmount: payment.amount, currency: payment.currency, paidAt: payment.paidAt };
 }
 
 /** A reason a person must post the fee. */
@@ -337,7 +238,7 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
   const lines = feeLines(payment, f);
   const kept = f.fee + f.tax + (f.withholding?.amount ?? 0);
   lines.push({
-    description: `Xendit fee and VAT${f.withholding ? ' and tax withheld' : ''} kept from invoice ${payment.xenditInvoiceId}`,
+    description: `${f.fee + f.tax > 0 ? `Xendit fee and VAT${f.withholding ? ' and tax withheld' : ''}` : 'Tax withheld by Xendit'} kept from invoice ${payment.xenditInvoiceId}`,
     accountCode: await journalClearingCode(deps, merchant, payment, kept, 'fee'),
     amount: `-${toDecimal(kept, payment.currency)}`,
   });
@@ -383,14 +284,4 @@ export async function journalClearingCode(
     );
   }
   return clearing.code;
-}
-
-async function needsReview(deps: PostFeeDeps, payment: Payment, reason: string): Promise<never> {
-  await deps.stores.payments.markFeeNeedsReview(payment.id, reason, deps.clock());
-  throw new NeedsReview(reason);
-}
-
-/** How a currency's amounts are written, for messages about a figure that does not fit it. */
-function unitOf(currency: Payment['currency']): string {
-  return exponentOf(currency) === 0 ? `whole ${currency}` : `${exponentOf(currency)} decimals`;
 }

@@ -1,0 +1,210 @@
+/**
+ * Tax Xendit withholds from what it remits (fee.xendit_withholding_tax,
+ * fee.third_party_withholding_tax) when there is no fee to keep beside it: fees billed monthly
+ * (docs.xendit.co "Withholding Tax on Gross Remittances (PH)": withheld by whoever remits, whatever
+ * the fee billing), or a payment Xendit charged no fee for. The balances, the report and the books
+ * must agree on it.
+ */
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+import { balances } from '../../app/admin/payments/balances.js';
+
+describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db }) => {
+  let h: Harness;
+  let cwt: string;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    cwt = h.sims.xero.addAccount(h.tenantId, { code: '620', name: 'Creditable Withholding Tax', type: 'CURRENT' }).code;
+  });
+  afterEach(() => h.close());
+
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const report = async () =>
+    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, (await h.stores.merchants.byId(h.merchant.id))!, {
+      from: day(-1),
+      to: day(1),
+    });
+  const payment = (xenditId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, xenditId);
+  const txns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.status === 'AUTHORISED');
+  const setWithholding = async (code: string | null) => {
+    const m = (await h.stores.merchants.byId(h.merchant.id))!;
+    const accounts = {
+      clearingAccountId: m.clearingAccountId,
+      clearingAccounts: m.clearingAccounts,
+      feeAccountCode: m.feeAccountCode!,
+      salesAccountCode: m.salesAccountCode,
+    };
+    await h.stores.merchants.setAccounts(m.id, { ...accounts, withholdingAccountCode: code }, h.clock());
+  };
+  const billMonthly = async () => {
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z'));
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { feeBilling: 'invoiced' });
+  };
+  /** 150 000 IDR paid, 3 000 IDR of it withheld; `noFee`: Xendit charged no fee on it. */
+  const withheldPayment = (noFee = false) =>
+    paidThroughGateway(h, {
+      beforeCallback: (x) => {
+        const inv = h.sims.xendit.getInvoice(x.id)!;
+        if (noFee) [inv.feesPaidAmount, inv.feeTax] = [0, 0];
+        h.sims.xendit.test.transactionFee(x.id, { xenditWithholding: 2000, thirdPartyWithholding: 1000 });
+      },
+    });
+  const idrBalance = async () => {
+    // Xero's Bank Summary is read up to the organisation's today; the simulators date things by the real clock.
+    h.clock.advance(Math.max(0, Date.now() - h.clock().getTime()) + 86_400_000);
+    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+    return (await balances(deps, (await h.stores.merchants.byId(h.merchant.id))!)).find((b) => b.currency === 'IDR')!;
+  };
+
+  describe('fees billed monthly', () => {
+    beforeEach(billMonthly);
+
+    it('with the withholding tax account: the tax withheld alone is booked; balances, report and clearing account agree', async () => {
+      await setWithholding(cwt);
+      const { x } = await withheldPayment();
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.feeState, 'posted', p?.feeError ?? '');
+      const [t, ...more] = txns();
+      assert.equal(more.length, 0);
+      assert.equal(t.reference, `Xendit fee ${x.id}`);
+      assert.deepEqual(
+        t.lineItems.map((li) => [li.accountCode, li.lineAmount]),
+        [['620', 300000n]],
+        'no fee line: the fee is on the monthly bill',
+      );
+
+      const before = await idrBalance();
+      assert.deepEqual([before.unsettled, before.xero, before.balanced], [147_000, 147_000, true], JSON.stringify(before));
+      const r = await report();
+      const row = r.rows.find((row) => row.xenditInvoiceId === x.id)!;
+      assert.deepEqual([row.xenditFee, row.xeroFee, row.status], ['3000.00', '3000.00', 'matched'], row.note);
+      assert.match(row.note, /billed monthly .*compared gross less the tax withheld/);
+      assert.match(row.note, /Xendit withheld tax of 3000\.00/);
+      assert.equal(r.totals.IDR.xenditNet, '147000.00');
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+
+      await h.sims.xendit.settle(x.id);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100));
+      const after = await idrBalance();
+      assert.deepEqual([after.cash, after.unsettled, after.balanced], [147_000, 0, true]);
+    });
+
+    it('without the account: nothing read or booked per payment; the report shows the tax withheld missing, as the balances do', async () => {
+      const { x } = await withheldPayment();
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'not_needed');
+      assert.equal(txns().length, 0);
+      const row = (await report()).rows.find((row) => row.xenditInvoiceId === x.id)!;
+      assert.deepEqual([row.xenditFee, row.xeroFee, row.status], ['3000.00', null, 'fee_missing'], row.note);
+      const b = await idrBalance();
+      assert.equal(b.xendit! - b.xero!, -3000, 'the balances differ by the same 3 000');
+    });
+
+    it('the transaction not listed: the row is not called matched, the tax withheld named unknown', async () => {
+      const { x } = await paidThroughGateway(h, { beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.transactionUnlisted = true) });
+      await h.worker.drain();
+      const row = (await report()).rows.find((row) => row.xenditInvoiceId === x.id)!;
+      assert.equal(row.status, 'fee_tax_unknown', row.note);
+      assert.match(row.note, /billed monthly.*; tax withheld unknown \(Xendit lists no payment transaction for it/);
+    });
+
+    it('the account cleared while the job waited for Xendit to list the transaction: review naming it, nothing booked', async () => {
+      await setWithholding(cwt);
+      const { x } = await paidThroughGateway(h, {
+        beforeCallback: (x) => {
+          const inv = h.sims.xendit.getInvoice(x.id)!;
+          inv.paidAt = h.clock();
+          inv.transactionUnlisted = true;
+          h.sims.xendit.test.transactionFee(x.id, { xenditWithholding: 3000 });
+        },
+      });
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'pending');
+      await setWithholding(null);
+      h.sims.xendit.getInvoice(x.id)!.transactionUnlisted = false;
+      h.clock.advance(20 * 60_000);
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.feeState, 'needs_review');
+      assert.match(p?.feeError ?? '', /no withholding tax account is configured/);
+      assert.equal(txns().length, 0);
+    });
+
+    it('a refund that gives the fee back: nothing given back in Xero (the fee was billed, not posted), the tax withheld stays booked', async () => {
+      await setWithholding(cwt);
+      const { x } = await paidThroughGateway(h, {
+        paidBy: REFUNDABLE,
+        beforeCallback: (x) => h.sims.xendit.test.transactionFee(x.id, { xenditWithholding: 3000 }),
+      });
+      await h.sims.xendit.settle(x.id);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+      const refund = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+      await refundWebhook(h, refund.id).expect(200);
+      await h.worker.drain();
+      assert.deepEqual(
+        txns()
+          .filter((t) => t.reference.startsWith('Xendit fee'))
+          .map((t) => t.reference),
+        [`Xendit fee ${x.id}`],
+        'no fee returned entry',
+      );
+      assert.deepEqual(await h.stores.jobs.list().then((js) => js.filter((j) => j.state === 'needs_review').map((j) => j.lastError)), []);
+      const r = await report();
+      assert.equal(r.rows.filter((row) => row.xenditInvoiceId === x.id && row.status === 'missing_in_xero').length, 0, JSON.stringify(r.rows));
+    });
+
+    it('fee.status PENDING with no figures (the billed fee not worked out before the bill): not waited for, nothing to book', async () => {
+      await setWithholding(cwt);
+      const { x } = await paidThroughGateway(h, {
+        beforeCallback: (x) => {
+          const inv = h.sims.xendit.getInvoice(x.id)!;
+          [inv.feesPaidAmount, inv.feeTax] = [0, 0];
+          h.sims.xendit.test.transactionFee(x.id, { pending: true });
+        },
+      });
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'not_needed');
+      assert.equal(txns().length, 0);
+    });
+
+    it('no tax withheld: the transaction read, nothing booked, the row compared gross as before', async () => {
+      await setWithholding(cwt);
+      const { x } = await paidThroughGateway(h);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'not_needed');
+      assert.equal(txns().length, 0);
+      const row = (await report()).rows.find((row) => row.xenditInvoiceId === x.id)!;
+      assert.deepEqual([row.xenditFee, row.xeroFee, row.status], ['0.00', null, 'matched'], row.note);
+    });
+  });
+
+  describe('a payment Xendit charged no fee for', () => {
+    it('the report counts the tax withheld; booked with the account as its own line; the report is reconciled', async () => {
+      const { x } = await withheldPayment(true);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'needs_review', 'no withholding tax account: a person books it');
+      let row = (await report()).rows.find((row) => row.xenditInvoiceId === x.id)!;
+      assert.deepEqual([row.xenditFee, row.xeroFee, row.status], ['3000.00', null, 'fee_missing'], row.note);
+      assert.match(row.note, /Xendit withheld tax of 3000\.00/);
+
+      await setWithholding(cwt);
+      assert.equal(await h.stores.jobs.replayKey(`post-fee:${(await payment(x.id))!.id}`, ['needs_review'], h.clock()), true);
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted', (await payment(x.id))?.feeError ?? '');
+      assert.deepEqual(
+        txns().map((t) => [t.reference, t.lineItems.map((li) => [li.accountCode, li.lineAmount])]),
+        [[`Xendit fee ${x.id}`, [['620', 300000n]]]],
+      );
+      const r = await report();
+      row = r.rows.find((row) => row.xenditInvoiceId === x.id)!;
+      assert.deepEqual([row.xenditFee, row.xeroFee, row.status], ['3000.00', '3000.00', 'matched'], row.note);
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+      assert.equal((await idrBalance()).balanced, true);
+    });
+  });
+});
