@@ -29,6 +29,7 @@ import { createSettlementStore } from './settlements.js';
 import { createFeeBillStore } from './fee-bills.js';
 import { createFeeReturnStore } from './fee-returns.js';
 import { createOpenDisputeStore } from './open-disputes.js';
+import { createPendingRefundStore } from './pending-refunds.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -44,6 +45,7 @@ export function createStores(db: Db, box: SecretBox) {
     feeBills: createFeeBillStore(db),
     feeReturns: createFeeReturnStore(db),
     openDisputes: createOpenDisputeStore(db),
+    pendingRefunds: createPendingRefundStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),
