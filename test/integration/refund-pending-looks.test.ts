@@ -76,4 +76,33 @@ describeEachDatabase('refunds PENDING when listed: read again until they end', (
     assert.equal(reads(id), after, 'passed after the hold');
     assert.equal(notes().length, 0);
   });
+
+  it('Xendit listing oldest first: a PENDING refund no longer holds the cursor, so refunds made after 300 newer ones are still reached, and it is booked once when it succeeds', async () => {
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsListOrder: 'oldest_first' });
+    const id = await pendingRefund();
+    await newerRefunds(301);
+    await list();
+    await list();
+    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+    await h.worker.drain();
+    const lost = await h.sims.xendit.refund(paid.x.id, { amount: 40_000, sendWebhook: false, createdAt: new Date(Date.now() + 3600_000) });
+    h.clock.advance(30 * 60_000);
+    await list();
+    await h.worker.drain();
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, lost.id))?.state, 'recorded', 'the cursor moved past the PENDING refund');
+
+    await h.sims.xendit.completeRefund(id, 'SUCCEEDED', { sendWebhook: false });
+    h.clock.advance(30 * 60_000);
+    await list();
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+    assert.deepEqual(
+      notes()
+        .map((n) => n.reference)
+        .sort(),
+      [`Xendit refund ${id}`, `Xendit refund ${lost.id}`].sort(),
+    );
+    assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 2, 'each booked once');
+  });
 });

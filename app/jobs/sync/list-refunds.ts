@@ -5,7 +5,10 @@
  * each succeeded refund of a payment the gateway recorded that is not in Xero yet, and of each
  * that names no invoice and matches no payment (refund-payment.ts), which its job puts in review.
  * The job's dedupe key makes the webhook and the listing one job, whichever comes first; a job that
- * ended before it could book (runAgain) is run again.
+ * ended before it could book (runAgain) is run again. A refund read PENDING is kept and read again
+ * by id at each run until it ends, for up to PENDING_HOLD_MS: newest first, a run reads only the
+ * newest refunds, and a slow channel's refund would leave those pages before its SUCCEEDED, whose
+ * webhook may be lost (lookAgainAtPending).
  *
  * It also looks again, once a day, at payments refunded in full whose fee Xendit has not said it
  * gave back: when Xendit marks that is not documented, and the refund's own job looks only for the
