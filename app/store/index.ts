@@ -30,6 +30,7 @@ import { createFeeBillStore } from './fee-bills.js';
 import { createFeeReturnStore } from './fee-returns.js';
 import { createOpenDisputeStore } from './open-disputes.js';
 import { createClearingPostStore } from './clearing-posts.js';
+import { createPendingRefundStore } from './pending-refunds.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -46,6 +47,7 @@ export function createStores(db: Db, box: SecretBox) {
     feeReturns: createFeeReturnStore(db),
     clearingPosts: createClearingPostStore(db),
     openDisputes: createOpenDisputeStore(db),
+    pendingRefunds: createPendingRefundStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),

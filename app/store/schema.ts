@@ -21,7 +21,7 @@ import type {
 } from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable } from './schema/jobs.js';
-import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, FeeReturnsTable } from './schema/refunds.js';
+import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, FeeReturnsTable, PendingRefundsTable } from './schema/refunds.js';
 import type { SettlementAccountsTable, WithdrawalsTable, WithdrawalListCursorsTable, FeeBillsTable } from './schema/settlements.js';
 import type {
   UsersTable,
@@ -58,6 +58,7 @@ export interface Database {
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;
   open_disputes: OpenDisputesTable;
+  pending_refunds: PendingRefundsTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

@@ -181,9 +181,10 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(notes().length, 1);
 
     await h.sims.xendit.completeRefund(pending.id, 'SUCCEEDED', { sendWebhook: false });
+    h.clock.advance(30 * 60_000); // the next run
     await list();
     await h.worker.drain();
-    assert.equal((await refundRow(pending.id))?.state, 'recorded', 'the cursor waited before the PENDING refund');
+    assert.equal((await refundRow(pending.id))?.state, 'recorded', 'read again by id although the cursor moved past it');
     await list();
     await h.worker.drain();
     assert.deepEqual(

@@ -5,7 +5,10 @@
  * each succeeded refund of a payment the gateway recorded that is not in Xero yet, and of each
  * that names no invoice and matches no payment (refund-payment.ts), which its job puts in review.
  * The job's dedupe key makes the webhook and the listing one job, whichever comes first; a job that
- * ended before it could book (runAgain) is run again.
+ * ended before it could book (runAgain) is run again. A refund read PENDING is kept and read again
+ * by id at each run until it ends, for up to PENDING_HOLD_MS: newest first, a run reads only the
+ * newest refunds, and a slow channel's refund would leave those pages before its SUCCEEDED, whose
+ * webhook may be lost (lookAgainAtPending).
  *
  * It also looks again, once a day, at payments refunded in full whose fee Xendit has not said it
  * gave back: when Xendit marks that is not documented, and the refund's own job looks only for the
@@ -44,6 +47,7 @@ const DISPUTE_LOOKS_PER_RUN = 200;
 
 export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }) {
   return async (): Promise<void> => {
+    const runStart = deps.clock();
     for (const merchant of await deps.stores.merchants.list()) {
       if (!listsMovements(merchant)) continue;
       // Every stored key's account, each with its own cursor: a refund in the account of the mode
@@ -56,6 +60,11 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
           deps.logger.warn({ err: String(err), merchantId: merchant.id, mode }, 'could not list refunds at Xendit');
         }
       }
+    }
+    try {
+      await lookAgainAtPending(deps, runStart);
+    } catch (err) {
+      deps.logger.warn({ err: String(err) }, 'could not read again the refunds listed PENDING');
     }
     await lookAgainAtFees(deps);
     await lookAgainAtDisputes(deps);
@@ -70,16 +79,16 @@ type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: L
  * Newest first: every run reads from the start, which holds the newest refunds. Oldest first, the
  * start holds the oldest: past MAX_PAGES x PAGE_SIZE refunds a run from the start would never reach
  * a new one, so the run continues after the merchant's cursor (after_id, kept in our DB), moved past
- * each page once its jobs are queued. A refund still PENDING holds the cursor before it (its
- * SUCCEEDED may come with no webhook, and the listing would not pass it again), for up to
- * PENDING_HOLD_MS after it was created. Until the order is known, no cursor is kept.
+ * each page once its jobs are queued. Until the order is known, no cursor is kept.
+ * Either way a refund read PENDING may leave the pages later runs read (newest first, behind a few
+ * hundred newer ones; oldest first, behind the cursor) before it ends, its SUCCEEDED webhook lost:
+ * it is kept (pending_refunds) and read again by id at each run (lookAgainAtPending) for up to
+ * PENDING_HOLD_MS after it was made.
  */
 async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, key }: { mode: XenditMode; key: string }): Promise<void> {
   const cursor = await deps.stores.refundListing.cursor(merchant.id, mode);
   const read: XenditRefund[] = [];
   let afterId = cursor ?? undefined;
-  /** The last row read before the first PENDING refund that holds the cursor (undefined: none held). */
-  let heldAt: string | null | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(key, { limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) });
     read.push(...refunds);
@@ -91,17 +100,19 @@ async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, k
       deps.logger.warn({ merchantId: merchant.id }, 'Xendit now lists refunds newest first: the refund listing reads from the start again');
       return;
     }
-    let before = afterId ?? null;
     const passed: string[] = [];
+    const ended: string[] = [];
     for (const r of refunds) {
-      if (heldAt === undefined && holdsCursor(deps, r)) heldAt = before;
-      else if (heldAt === undefined && r.status === 'PENDING') passed.push(r.id);
-      before = r.id;
+      const created = waitedFor(deps, r);
+      if (created) await deps.stores.pendingRefunds.watch({ merchantId: merchant.id, mode, xenditRefundId: r.id, created }, deps.clock());
+      else if (r.status === 'PENDING') passed.push(r.id);
+      else ended.push(r.id);
       await queueRefund(deps, merchant, r);
     }
+    await deps.stores.pendingRefunds.ended(merchant.id, mode, ended);
     // A cursor already kept means Xendit listed oldest first; a page of one refund (or none) does not say otherwise.
     if (judged === 'oldest_first' || (cursor && judged === 'undecided')) {
-      await deps.stores.refundListing.setCursor(merchant.id, mode, heldAt !== undefined ? heldAt : (lastId ?? before));
+      await deps.stores.refundListing.setCursor(merchant.id, mode, lastId ?? refunds.at(-1)?.id ?? afterId ?? null);
       if (passed.length) {
         deps.logger.warn(
           { merchantId: merchant.id, xenditRefundIds: passed },
@@ -114,13 +125,51 @@ async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, k
   }
 }
 
-/** How long a PENDING refund holds the cursor before it (oldest-first listing); then it is passed, with a warning. */
+/**
+ * How long after it was made a refund read PENDING is read again (some channels take days); then
+ * it is passed, with a warning, and only its webhook books it.
+ */
 const PENDING_HOLD_MS = 7 * 86_400_000;
+/** Refunds read again by id in one run, across merchants: Xendit calls stay bounded. */
+const PENDING_LOOKS_PER_RUN = 200;
 
-/** PENDING and younger than PENDING_HOLD_MS (one whose created time is unknown cannot be waited for). */
-function holdsCursor(deps: ListDeps, r: XenditRefund): boolean {
-  const created = r.created ? Date.parse(r.created) : NaN;
-  return r.status === 'PENDING' && !Number.isNaN(created) && deps.clock().getTime() - created < PENDING_HOLD_MS;
+/** When it was made, for a refund PENDING and younger than PENDING_HOLD_MS (one whose created time is unknown cannot be waited for). */
+function waitedFor(deps: { clock: Clock }, r: XenditRefund): Date | null {
+  const created = r.created ? new Date(r.created) : null;
+  if (r.status !== 'PENDING' || !created || Number.isNaN(created.getTime())) return null;
+  return deps.clock().getTime() - created.getTime() < PENDING_HOLD_MS ? created : null;
+}
+
+/**
+ * Each refund read PENDING and not read since the run began is read by id with its mode's key: one
+ * that ended is queued as the listing would (the job's dedupe key keeps webhook and look one job)
+ * and no longer kept; one still PENDING past the hold, or that Xendit no longer has, is dropped.
+ */
+async function lookAgainAtPending(deps: ListDeps, runStart: Date): Promise<void> {
+  for (const p of await deps.stores.pendingRefunds.due(runStart, PENDING_LOOKS_PER_RUN)) {
+    const at = { merchantId: p.merchantId, xenditRefundId: p.xenditRefundId, mode: p.mode };
+    const over = deps.clock().getTime() - p.created.getTime() >= PENDING_HOLD_MS;
+    try {
+      const merchant = await deps.stores.merchants.byId(p.merchantId);
+      const key = merchant && listingKeys(merchant).find((k) => k.mode === p.mode)?.key;
+      const r = key ? await deps.xendit.getRefund(key, p.xenditRefundId) : undefined;
+      if (merchant && r && r.status !== 'PENDING') {
+        await queueRefund(deps, merchant, r);
+      } else if (r === null) {
+        deps.logger.warn(at, 'Xendit no longer has a refund it listed PENDING');
+      } else if (!over) {
+        // Still PENDING, or its mode's key is gone for now: read again next run.
+        await deps.stores.pendingRefunds.looked(p, deps.clock());
+        continue;
+      } else {
+        deps.logger.warn(at, 'refund PENDING at Xendit for days: no longer read again (its webhook must book it)');
+      }
+      await deps.stores.pendingRefunds.ended(p.merchantId, p.mode, [p.xenditRefundId]);
+    } catch (err) {
+      await deps.stores.pendingRefunds.looked(p, deps.clock()).catch(() => undefined);
+      deps.logger.warn({ err: String(err), ...at }, 'could not read a PENDING refund at Xendit');
+    }
+  }
 }
 
 /**

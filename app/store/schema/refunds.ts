@@ -64,6 +64,15 @@ export interface OpenDisputesTable {
   updated_at: Timestamp;
 }
 
+/** A refund the refund listing saw PENDING, read again by id until it ends (migration 20261207T1800). */
+export interface PendingRefundsTable {
+  merchant_id: string;
+  mode: 'test' | 'live';
+  xendit_refund_id: string;
+  created: Timestamp;
+  looked_at: Timestamp;
+}
+
 /** Receive Money into a bank clearing account, or a manual journal on any other. */
 export type FeeReturnEntryKind = 'receive' | 'journal';
 
