@@ -18,7 +18,8 @@ export type AlertKind =
   | 'amountNotWhole'
   | 'clearingAccountMissing'
   | 'xenditKeyRetired'
-  | 'inviteElsewhere';
+  | 'inviteElsewhere'
+  | 'refundPendingTooLong';
 
 export interface Alert {
   merchantId: string | null;

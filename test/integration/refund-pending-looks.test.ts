@@ -75,6 +75,8 @@ describeEachDatabase('refunds PENDING when listed: read again until they end', (
     await list();
     assert.equal(reads(id), after, 'passed after the hold');
     assert.equal(notes().length, 0);
+    const alerts = await h.stores.alerts.recent('refundPendingTooLong', 'all', new Date(0), 10);
+    assert.equal(alerts.length, 1, 'a person is told it is no longer watched');
   });
 
   it('Xendit listing oldest first: a PENDING refund no longer holds the cursor, so refunds made after 300 newer ones are still reached, and it is booked once when it succeeds', async () => {

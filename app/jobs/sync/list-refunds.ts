@@ -37,6 +37,8 @@ import { nextDisputeLook, queueLost } from './record-dispute.js';
 import { refundFailedReason } from './record-refund.js';
 import { paymentOfRefund } from './refund-payment.js';
 import { readWithPaymentKey } from './checkout-key.js';
+import { raiseAlert } from '../../alerts/raise.js';
+import { message } from '../../i18n/index.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 3;
@@ -163,6 +165,13 @@ async function lookAgainAtPending(deps: ListDeps, runStart: Date): Promise<void>
         continue;
       } else {
         deps.logger.warn(at, 'refund PENDING at Xendit for days: no longer read again (its webhook must book it)');
+        // Money may still leave the balance for it: a person must watch it from here on.
+        await raiseAlert(deps, {
+          merchantId: p.merchantId,
+          kind: 'refundPendingTooLong',
+          message: message('alerts:refundPendingTooLong', { refund: p.xenditRefundId, days: PENDING_HOLD_MS / 86_400_000 }),
+          dedupeKey: `refundPendingTooLong:${p.merchantId}:${p.xenditRefundId}`,
+        });
       }
       await deps.stores.pendingRefunds.ended(p.merchantId, p.mode, [p.xenditRefundId]);
     } catch (err) {
