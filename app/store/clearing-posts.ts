@@ -3,7 +3,7 @@
  * today's, so entries on an account the merchant has since replaced are still found (report/accounts.ts).
  * Each entry's account is kept with its attempt mark: payments.clearing_account and
  * fee_entry_account, refunds.clearing_account, withdrawals.clearing_account (migration
- * 20261207T1200), fee_returns.entry_account (20261206T1815). Dated by when the money moved at
+ * 20261206T1942), fee_returns.entry_account (20261206T1815). Dated by when the money moved at
  * Xendit (paid, refunded, withdrawn, sent back, the fee given back), as the report's rows are.
  */
 import { sql } from 'kysely';

@@ -5,18 +5,21 @@ import { xenditKeyHint, type XenditMode } from './merchant-model.js';
 /**
  * The merchant's key of `mode` was rotated within the same Xendit business (in `trx`, which holds
  * the merchant row): the new key reaches every invoice the old one made, so the checkouts the old
- * key made are the new key's to ask about (checkoutKey: not "replaced"), and what Xendit answers it
+ * key made (and the backend sales it found) are the new key's to ask about (checkoutKey: not "replaced"), and what Xendit answers it
  * under their external ids is Xendit's word. Their updated_at is kept: it times a click's create.
  */
 export async function rotatedWithinBusiness(trx: Transaction<Database>, merchantId: string, mode: XenditMode, oldKey: string, newKey: string): Promise<void> {
   const from = xenditKeyHint(oldKey);
   const to = xenditKeyHint(newKey);
   if (from === to) return;
-  await trx
-    .updateTable('checkouts')
-    .set({ xendit_key_hint: to })
-    .where('merchant_id', '=', merchantId)
-    .where('xendit_mode', '=', mode)
-    .where('xendit_key_hint', '=', from)
-    .execute();
+  // Backend-flow sales carry the key that found them the same way (paymentAtXendit reads it).
+  for (const table of ['checkouts', 'backend_sales'] as const) {
+    await trx
+      .updateTable(table)
+      .set({ xendit_key_hint: to })
+      .where('merchant_id', '=', merchantId)
+      .where('xendit_mode', '=', mode)
+      .where('xendit_key_hint', '=', from)
+      .execute();
+  }
 }

@@ -5,7 +5,7 @@ import { MOVEMENT_STATUSES, type XenditMode } from './merchant-model.js';
 
 /**
  * Where the backend flow's listing of paid Xendit invoices stands for a merchant's key of one mode
- * (each key's account is listed on its own, migration 20261207T1600): invoices paid after
+ * (each key's account is listed on its own, migration 20261206T1944): invoices paid after
  * `paidAfter` are still to be seen; a window [paidAfter, windowEnd] is walked page by page,
  * continuing after `lastInvoiceId`. paidAfter null: never listed with this key.
  */

@@ -1,6 +1,6 @@
 /**
  * Refunds the scheduled refund listing saw PENDING, per merchant and key mode, read again by id
- * until they end or outlast the hold (jobs/sync/list-refunds.ts; migration 20261207T1800).
+ * until they end or outlast the hold (jobs/sync/list-refunds.ts; migration 20261206T1946).
  */
 import type { Db } from './db.js';
 import { MOVEMENT_STATUSES, type XenditMode } from './merchant-model.js';

@@ -3,7 +3,7 @@ import type { XenditMode } from './merchant-model.js';
 
 /**
  * Where the scheduled refund listing continues for a merchant's key of one mode (each key's account
- * is listed on its own, migration 20261207T1600) when Xendit lists refunds oldest first
+ * is listed on its own, migration 20261206T1944) when Xendit lists refunds oldest first
  * (jobs/sync/list-refunds.ts): the id of the last refund read whose job is queued, given back to
  * Xendit as after_id. Null: read from the start.
  */

@@ -3,9 +3,9 @@ import { sql } from 'kysely';
 import { describeEachDatabase } from '../helpers/db.js';
 import { box } from '../helpers/harness.js';
 import { createStores } from '../../app/store/index.js';
-import * as perKey from '../../app/store/migrations/20261207T1600_listing_cursors_per_key.js';
+import * as perKey from '../../app/store/migrations/20261206T1944_listing_cursors_per_key.js';
 
-describeEachDatabase('migration 20261207T1600_listing_cursors_per_key: each listing keeps a cursor per key mode', ({ db }) => {
+describeEachDatabase('migration 20261206T1944_listing_cursors_per_key: each listing keeps a cursor per key mode', ({ db }) => {
   it("the cursors kept so far become those of the mode in use (the only key listed until then); the other key's listings start fresh", async () => {
     await sql`truncate merchants restart identity cascade`.execute(db());
     const stores = createStores(db(), box);

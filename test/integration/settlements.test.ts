@@ -690,6 +690,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
       assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal').length, 210, 'one job each');
       const alerts = await h.stores.alerts.recent('withdrawalsBehind', [h.merchant.id], new Date(0), 10);
       assert.equal(alerts.length, 1, 'a listing begun a day ago and still not at its end');
+      assert.match(String(alerts[0].message), /"mode":"test"/, "says which key's account is behind");
     });
 
     it('a withdrawal PENDING at Xendit: the balances are shown balanced with it as money in transit, and plainly once it is sent and booked', async () => {

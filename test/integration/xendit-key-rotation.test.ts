@@ -7,6 +7,7 @@ import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helper
 import { adminMerchantPath } from '../../app/paths.js';
 import { reconcile } from '../../app/jobs/sync/reconcile.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
+import { xenditKeyHint } from '../../app/store/merchant-model.js';
 
 /**
  * A Xendit key rotated within the same business (a new key of the same account: it reaches the
@@ -134,5 +135,24 @@ describeEachDatabase("Xendit key rotated within the same business: a dead click'
     await h.worker.drain();
     await closedQuietly();
     assert.deepEqual(await alerts(), []);
+  });
+
+  it('a rotation within the business moves the backend sales the old key found to the new key as well (not "replaced")', async () => {
+    const old = h.merchant.xenditSecretKey;
+    const row = { merchant_id: h.merchant.id, xero_contact_id: null, xero_invoice_id: null, last_error: null, xendit_mode: 'test' as const };
+    await h.stores.db
+      .insertInto('backend_sales')
+      .values([
+        { ...row, xendit_invoice_id: 'x-mine', xendit_key_hint: xenditKeyHint(old) },
+        { ...row, xendit_invoice_id: 'x-other', xendit_key_hint: 'zzzz' },
+      ])
+      .execute();
+    const next = 'xnd_development_SameBizRotated5566';
+    await h.stores.merchants.setXenditKeys(h.merchant.id, { test: next }, h.clock(), undefined, undefined, [{ mode: 'test', key: old }]);
+    const hints = await h.stores.db.selectFrom('backend_sales').select(['xendit_invoice_id', 'xendit_key_hint']).orderBy('xendit_invoice_id').execute();
+    assert.deepEqual(hints, [
+      { xendit_invoice_id: 'x-mine', xendit_key_hint: xenditKeyHint(next) },
+      { xendit_invoice_id: 'x-other', xendit_key_hint: 'zzzz' },
+    ]);
   });
 });

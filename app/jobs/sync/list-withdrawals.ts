@@ -136,12 +136,13 @@ async function behind(deps: Deps, l: Listing, startedAt: Date): Promise<void> {
   const since = deps.clock().getTime() - startedAt.getTime();
   deps.logger.warn({ ...l.at, behindMs: since }, 'withdrawal listing not read to its end this run: the next run continues where it stopped');
   if (since < BEHIND_ALERT_MS) return;
-  const { merchantId, currency } = l.at;
+  const { merchantId, currency, mode } = l.at;
+  // Each stored key's account is listed on its own: the alert says which, and one key's backlog is not absorbed into the other's.
   await raiseAlert(deps, {
     merchantId,
     kind: 'withdrawalsBehind',
-    message: message('alerts:withdrawalsBehind', { currency, since: startedAt.toISOString().slice(0, 16).replace('T', ' ') }),
-    dedupeKey: `withdrawalsBehind:${merchantId}:${currency}`,
+    message: message('alerts:withdrawalsBehind', { currency, mode, since: startedAt.toISOString().slice(0, 16).replace('T', ' ') }),
+    dedupeKey: `withdrawalsBehind:${merchantId}:${mode}:${currency}`,
   });
 }
 

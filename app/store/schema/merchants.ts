@@ -80,7 +80,7 @@ export interface OpenInvoiceNumbersTable {
   merchant_id: string;
   invoice_number: string;
   seen_at: Timestamp;
-  /** What the invoice's own pay link carries, as last read (decimal strings); migration 20261207T1400. */
+  /** What the invoice's own pay link carries, as last read (decimal strings); migration 20261206T1943. */
   currency: string | null;
   amount_due: string | null;
   total: string | null;
@@ -94,7 +94,7 @@ export interface PayMissesTable {
   until: Timestamp;
 }
 
-/** Migration 20261207T1600: where the backend flow's listing of paid invoices stands, per merchant and key mode (list-paid.ts). */
+/** Migration 20261206T1944: where the backend flow's listing of paid invoices stands, per merchant and key mode (list-paid.ts). */
 export interface PaidListingCursorsTable {
   merchant_id: string;
   mode: 'test' | 'live';
@@ -103,7 +103,7 @@ export interface PaidListingCursorsTable {
   last_invoice_id: string | null;
 }
 
-/** Migration 20261207T1600: the refund listing's after_id per key mode, when Xendit lists refunds oldest first (list-refunds.ts). */
+/** Migration 20261206T1944: the refund listing's after_id per key mode, when Xendit lists refunds oldest first (list-refunds.ts). */
 export interface RefundListCursorsTable {
   merchant_id: string;
   mode: 'test' | 'live';

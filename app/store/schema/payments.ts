@@ -78,7 +78,7 @@ export interface PaymentsTable {
   /** How the last attempt sent the fee, and against which clearing account (migration 20261206T1510). */
   fee_entry_kind: ColumnType<FeeEntryKind | null, FeeEntryKind | null | undefined, FeeEntryKind | null>;
   fee_entry_account: ColumnType<string | null, string | null | undefined, string | null>;
-  /** The clearing account the payment (and its overpayment) was sent into (migration 20261207T1200). */
+  /** The clearing account the payment (and its overpayment) was sent into (migration 20261206T1942). */
   clearing_account: ColumnType<string | null, string | null | undefined, string | null>;
   /** How the customer paid, as Xendit named it (migration 20261205T0620). */
   payment_method: ColumnType<string | null, string | null | undefined, string | null>;
@@ -99,7 +99,7 @@ export interface BackendSalesTable {
   customer_name: ColumnType<string | null, string | null | undefined, string | null>;
   customer_email: ColumnType<string | null, string | null | undefined, string | null>;
   last_error: string | null;
-  /** The mode and last 4 characters of the Xendit key whose account holds the sale (migration 20261207T1601); null: not known. */
+  /** The mode and last 4 characters of the Xendit key whose account holds the sale (migration 20261206T1945); null: not known. */
   xendit_mode: ColumnType<'test' | 'live' | null, 'test' | 'live' | null | undefined, 'test' | 'live' | null>;
   xendit_key_hint: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;

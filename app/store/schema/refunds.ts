@@ -23,7 +23,7 @@ export interface RefundsTable {
   overpayment_part: Int8 | null;
   xero_overpayment_refund_id: string | null;
   overpayment_refund_attempt_at: Timestamp | null;
-  /** The clearing account the refund was paid out of (migration 20261207T1200). */
+  /** The clearing account the refund was paid out of (migration 20261206T1942). */
   clearing_account: ColumnType<string | null, string | null | undefined, string | null>;
   last_error: string | null;
   refunded_at: Timestamp;
@@ -64,7 +64,7 @@ export interface OpenDisputesTable {
   updated_at: Timestamp;
 }
 
-/** A refund the refund listing saw PENDING, read again by id until it ends (migration 20261207T1800). */
+/** A refund the refund listing saw PENDING, read again by id until it ends (migration 20261206T1946). */
 export interface PendingRefundsTable {
   merchant_id: string;
   mode: 'test' | 'live';

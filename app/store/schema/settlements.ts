@@ -30,14 +30,14 @@ export interface WithdrawalsTable {
   xero_reversal_transfer_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 20261206T1200: how the money left the clearing account in Xero (null: nothing sent yet). */
   entry_kind: ColumnType<WithdrawalEntryKind | null, WithdrawalEntryKind | null | undefined, WithdrawalEntryKind | null>;
-  /** Migration 20261207T1200: the clearing account the money left in Xero. */
+  /** Migration 20261206T1942: the clearing account the money left in Xero. */
   clearing_account: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
 export interface WithdrawalListCursorsTable {
   merchant_id: string;
-  /** The mode of the key whose account is listed (migration 20261207T1600). */
+  /** The mode of the key whose account is listed (migration 20261206T1944). */
   mode: 'test' | 'live';
   currency: string;
   listing: 'created' | 'reversed';
