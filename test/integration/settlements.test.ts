@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
+import { formFields, seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
+import * as cheerio from 'cheerio';
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -304,6 +305,47 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     // Users of another merchant cannot reach this one's picker at all.
     const stranger = await signedIn(h.app, 'b@lain.test');
     await stranger.get(settingsPath()).expect(404);
+  });
+
+  it('two tabs: the settlement form shown before another tab saved is refused (409) with what is stored now, and nothing is written', async () => {
+    const savingsPhp = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Savings PHP', type: 'BANK', currencyCode: 'PHP' }).accountId;
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const tab1 = await page(agent, settingsPath());
+    const tab2 = await page(agent, settingsPath());
+    const form = 'form[action$="/settings/settlement"]';
+    await agent
+      .post(settlementPath())
+      .type('form')
+      .send({ ...formFields(tab1.$, form), settlement_IDR: savings })
+      .expect(303);
+    // A save of the other form on the page is not a change to this one.
+    const settingsForm = 'form[action$="/settings"]';
+    await agent
+      .post(settingsPath())
+      .type('form')
+      .send({ ...formFields(tab1.$, settingsForm), overpayments: 'true' })
+      .expect(303);
+    // Tab 2 still shows no IDR account: saving it would silently take the one tab 1 picked away.
+    const stale = await agent
+      .post(settlementPath())
+      .type('form')
+      .send({ ...formFields(tab2.$, form), settlement_PHP: savingsPhp })
+      .expect(409);
+    const $ = cheerio.load(stale.text);
+    assert.match($('.errorsummary').text(), /Someone saved this form in another tab or session after you opened it\. Nothing was saved/);
+    assert.equal($('#f-settlement_IDR option[selected]').val(), savings, "the other tab's choice is shown");
+    assert.equal($('#f-settlement_PHP option[selected]').val(), undefined, 'what is stored, not what this tab sent');
+    assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), { IDR: savings }, 'not undone');
+    // The form shown again carries the version now stored: the change can be made on top of the other.
+    await agent
+      .post(settlementPath())
+      .type('form')
+      .send({ ...formFields($, form), settlement_PHP: savingsPhp })
+      .expect(303);
+    assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), { IDR: savings, PHP: savingsPhp });
+    const idStale = await agent.post(`${settlementPath()}?lang=id`).type('form').send(formFields(tab2.$, form)).expect(409);
+    assert.match(cheerio.load(idStale.text)('.errorsummary').text(), /Seseorang menyimpan formulir ini di tab atau sesi lain/);
+    assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), { IDR: savings, PHP: savingsPhp });
   });
 
   it("the dashboard shows Xendit's balance next to the clearing account's in Xero: Balanced when equal, the difference while a withdrawal waits", async () => {

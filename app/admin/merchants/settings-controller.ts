@@ -75,12 +75,15 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
         const match = /^settlement_([A-Z]{3})$/.exec(key);
         if (match && typeof value === 'string') sent[match[1]] = value.trim();
       }
+      const version = typeof req.body?.version === 'string' ? (req.body.version as string) : undefined;
       try {
-        await saveSettlementAccounts(deps, signedIn(res), m.id, sent);
+        await saveSettlementAccounts(deps, signedIn(res), m.id, sent, version);
         res.redirect(303, `${adminMerchantPath(m.id, 'adminMerchantSettings')}?saved=1`);
       } catch (err) {
         if (!(err instanceof FormInvalid)) throw err;
-        render(res, err.status, 'merchant-settings', { ...(await locals(m)), settlementValues: sent, errors: err.fields });
+        // A stale form shows what is stored now (and its version), not what it would have overwritten.
+        const shown = err instanceof StaleForm ? null : sent;
+        render(res, err.status, 'merchant-settings', { ...(await locals(m)), settlementValues: shown, errors: err.fields });
       }
     },
   );

@@ -13,12 +13,23 @@ import { JOB_SPECS } from '../../jobs/kinds.js';
 import { message, type Message } from '../../i18n/index.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
+import { checkFormVersion, formVersion } from '../fields.js';
 
 export interface SettlementView {
   /** Per currency the merchant has a clearing account for: the bank accounts it may pick, its choice, withdrawals waiting. */
   currencies: { currency: string; options: XeroBankAccount[]; chosen: string; waiting: number }[];
   /** Xero could not be asked: the choices are shown without their names, and cannot be changed. */
   unavailable: boolean;
+  /** The form's hidden version: formVersion of the stored choices it shows (settlementShown). */
+  version: string;
+}
+
+/**
+ * What the settlement form's version digests: the stored choices only, so a change of the currencies
+ * offered or a save of the settings form above it does not refuse it; another tab's save of it does.
+ */
+function settlementShown(chosen: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(chosen).map(([currency, accountId]) => [`settlement_${currency}`, accountId]));
 }
 
 /** The currencies withdrawals can be recorded in: those with a clearing account (the base one first). */
@@ -45,15 +56,27 @@ export async function settlementView(deps: MerchantOnboardingDeps, merchant: Mer
     unavailable = true;
   }
   for (const currency of Object.keys(waiting)) if (!list.some((c) => c.currency === currency)) list.push({ currency, options: [] });
-  return { currencies: list.map((c) => ({ ...c, chosen: chosen[c.currency] ?? '', waiting: waiting[c.currency] ?? 0 })), unavailable };
+  return {
+    currencies: list.map((c) => ({ ...c, chosen: chosen[c.currency] ?? '', waiting: waiting[c.currency] ?? 0 })),
+    unavailable,
+    version: formVersion(settlementShown(chosen)),
+  };
 }
 
 /**
  * settlement_<CUR>=<AccountID> for each currency; '' means none. Every value must be one the page
  * offered (a BANK account of that currency other than its clearing account) or the form is
  * refused with nothing written. Saved, the withdrawals that waited for a currency now chosen run.
+ * `version` is the one the form was shown with (SettlementView): another save since then refuses it
+ * (StaleForm), as the form posts every currency and would put back what it showed.
  */
-export async function saveSettlementAccounts(deps: MerchantOnboardingDeps, actor: User, merchantId: string, sent: Record<string, string>): Promise<Merchant> {
+export async function saveSettlementAccounts(
+  deps: MerchantOnboardingDeps,
+  actor: User,
+  merchantId: string,
+  sent: Record<string, string>,
+  version?: string,
+): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   const list = await xeroCall(() => offered(deps, merchant));
   const errors: Record<string, Message | string> = {};
@@ -66,6 +89,8 @@ export async function saveSettlementAccounts(deps: MerchantOnboardingDeps, actor
     else if (accountId) accounts[currency] = accountId;
   }
   if (Object.keys(errors).length) throw new FormInvalid(errors, 400);
+  // Read after the Xero calls: another tab's save in the meantime counts too.
+  checkFormVersion(version, settlementShown(await deps.stores.settlements.accounts(merchant.id)));
   const resumed = await deps.stores.settlements.saveAndResume(merchant.id, accounts, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), deps.clock());
   await recordChange(deps, actor, merchant.id, 'settlement_accounts_changed', {
     accounts: Object.entries(accounts)
