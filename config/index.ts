@@ -342,7 +342,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: c.WORKER_CONCURRENCY,
     xeroBatchSize: c.XERO_BATCH_SIZE,
     refundListMinutes: c.REFUND_LIST_MINUTES,
-    withdrawalListMinutes: c.WITHDRAWAL_LIST_MINUTES ?? (demo ? 1 : 60),
+    // The demo's withdrawal shows in its simulated Xero within seconds: its Xendit is local, its listing costs nothing.
+    withdrawalListMinutes: c.WITHDRAWAL_LIST_MINUTES ?? (demo ? 0.25 : 60),
     payRateLimit: {
       perIp: c.PAY_RATE_LIMIT_PER_IP,
       perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,

@@ -176,7 +176,7 @@ describe('demo journey (npm start, no configuration)', function () {
   });
 
   it('carries a withdrawal made at the simulated Xendit dashboard into the simulated Xero as a bank transfer to the savings account, and back when the bank returns it', async function () {
-    this.timeout(200_000); // two runs of the minute listing at most, one for each transfer
+    this.timeout(200_000); // two runs of the demo's 15-second listing, one for each transfer, with room to spare
     const home = cheerio.load(await (await get('/')).text());
     const dashboardUrl = new URL(home('#backend-flow a').attr('href')!, base);
     const dashboard = cheerio.load(await (await get(dashboardUrl.href)).text());
@@ -204,7 +204,7 @@ describe('demo journey (npm start, no configuration)', function () {
       },
       30_000,
     );
-    // Found by the listing of withdrawals, every minute in the demo (WITHDRAWAL_LIST_MINUTES).
+    // Found by the listing of withdrawals, every 15 seconds in the demo (WITHDRAWAL_LIST_MINUTES).
     const text = await waitFor(
       'the bank transfer in the Xero simulator',
       async () => {
