@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
-import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
+import { BILLING_REPORT_HEAD, monthlyBilledHarness } from '../helpers/fee-bills.js';
+import type { Harness } from '../helpers/harness.js';
+import { page, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 
-const HEAD =
-  'transaction_id,reference,transaction_type,transaction_channel,calculation_method,business_id,billed_at,net_currency,gross_amount,fees_paid_amount,vat_paid_amount';
+const HEAD = BILLING_REPORT_HEAD;
 /** Xendit's Billing Report (docs.xendit.co "Billing report") of two months: October and November. */
 const TWO_MONTHS = [
   HEAD,
@@ -18,9 +18,7 @@ const TWO_MONTHS = [
 describeEachDatabase('Xendit fee bills: a report of several months racing another tab', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness(db());
-    await seedAdminCast(h, db());
-    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z'));
+    h = await monthlyBilledHarness(db());
   });
   afterEach(() => h.close());
 

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
+import { BILLING_REPORT_HEAD, monthlyBilledHarness } from '../helpers/fee-bills.js';
 import request from 'supertest';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { PASSWORD, page, saveSettings, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { PASSWORD, page, saveSettings, signedIn, type Agent } from '../helpers/admin.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
@@ -12,8 +13,7 @@ const INVOICES = '/api.xro/2.0/Invoices';
 
 /** A Billing Report as Xendit's docs describe it (docs.xendit.co "Billing report"): two months, one VA payment refunded in part. */
 function billingReport(rows: [string, string, string, string][], opts: { bom?: boolean; crlf?: boolean } = {}): string {
-  const head =
-    'transaction_id,reference,transaction_type,transaction_channel,calculation_method,business_id,billed_at,net_currency,gross_amount,fees_paid_amount,vat_paid_amount';
+  const head = BILLING_REPORT_HEAD;
   const lines = rows.map(([id, billedAt, fee, vat], i) => `${id},"ref, ${i}",VA_PAYMENT,BCA,DEFAULT,biz_1,${billedAt},IDR,150000,${fee},${vat}`);
   const text = [head, ...lines].join(opts.crlf ? '\r\n' : '\n');
   return opts.bom ? `\uFEFF${text}` : text;
@@ -35,10 +35,7 @@ const NOVEMBER = billingReport(
 describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness(db());
-    await seedAdminCast(h, db());
-    // Billed monthly since January: a month's bill is judged by the setting of that month.
-    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z'));
+    h = await monthlyBilledHarness(db());
   });
   afterEach(() => h.close());
 
