@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describeEachDatabase } from '../helpers/db.js';
+import { reportAroundToday } from '../helpers/report.js';
 import { createHarness, REFUNDABLE, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
-import { reconciliationReport } from '../../app/report/reconcile.js';
 
 /**
  * A fee given back is judged by the payment, not by today's settings: the report expects it back
@@ -15,12 +15,7 @@ describeEachDatabase('fees given back follow the payment, not the settings of to
   });
   afterEach(() => h.close());
 
-  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-  const report = async () =>
-    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, (await h.stores.merchants.byId(h.merchant.id))!, {
-      from: day(-1),
-      to: day(1),
-    });
+  const report = () => reportAroundToday(h);
   const feeBackRows = async (invoiceId: string) =>
     (await report()).rows.filter((r) => r.xenditInvoiceId === invoiceId && r.status === 'missing_in_xero' && /gave the fee back/.test(r.note));
   const receipts = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.startsWith('Xendit fee returned'));

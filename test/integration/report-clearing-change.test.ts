@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
+import { reportAroundToday, simDay } from '../helpers/report.js';
 import { createHarness, REFUNDABLE, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
-import { reconciliationReport } from '../../app/report/reconcile.js';
 
 /**
  * The merchant changed the clearing account within the report's range: what the gateway posted to
@@ -23,13 +23,8 @@ describeEachDatabase('the report after a change of clearing account', ({ db }) =
   });
   afterEach(() => h.close());
 
-  // The simulators date by the wall clock.
-  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-  const report = async () =>
-    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, (await h.stores.merchants.byId(h.merchant.id))!, {
-      from: day(-1),
-      to: day(1),
-    });
+  const day = simDay;
+  const report = () => reportAroundToday(h);
   const rowsOf = (r: Awaited<ReturnType<typeof report>>, id: string) => r.rows.filter((x) => x.xenditInvoiceId === id).map((x) => x.status);
 
   async function paid(paidBy?: typeof REFUNDABLE) {

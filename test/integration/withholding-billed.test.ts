@@ -8,8 +8,8 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
+import { reportAroundToday } from '../helpers/report.js';
 import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
-import { reconciliationReport } from '../../app/report/reconcile.js';
 import { balances } from '../../app/admin/payments/balances.js';
 
 describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db }) => {
@@ -21,12 +21,7 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
   });
   afterEach(() => h.close());
 
-  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-  const report = async () =>
-    reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, (await h.stores.merchants.byId(h.merchant.id))!, {
-      from: day(-1),
-      to: day(1),
-    });
+  const report = () => reportAroundToday(h);
   const payment = (xenditId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, xenditId);
   const txns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.status === 'AUTHORISED');
   const setWithholding = async (code: string | null) => {
