@@ -87,7 +87,7 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       if (!key.key) throw new NoKey();
       // Without an invoice id (a create that got no answer): only its external id can find it.
       if (!checkout.xenditInvoiceId) made = await deps.xendit.findInvoicesByExternalId(key.key, checkout.externalId);
-      else invoice = await deps.xendit.getInvoice(key.key, checkout.xenditInvoiceId!);
+      else invoice = await deps.xendit.getInvoice(key.key, checkout.xenditInvoiceId);
     } catch (err) {
       if (unreachable(key, err)) {
         await cannotReach(deps, checkout, key, now, summary);
@@ -107,19 +107,21 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       await cannotReach(deps, checkout, key, now, summary);
       continue;
     }
+    // Found by its external id, paid: recorded as a PAID callback would, whether the row is still
+    // 'creating' or was closed before Xendit made the invoice (the callback's job may have queued it already).
+    const paidFound = made?.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
+    if (paidFound) {
+      summary.paid++;
+      queued = (await recordPaid(deps, checkout, paidFound, now)) || queued;
+      continue;
+    }
     if (made && checkout.status !== 'creating') {
-      const outcome = await settleClosedUnmade(deps, key.key!, checkout, made, now);
-      summary[outcome === 'queued' ? 'paid' : outcome]++;
-      if (outcome === 'paid' || outcome === 'queued') queued = outcome === 'queued' || queued;
-      else if (outcome === 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
+      const outcome = await expireMadeLate(deps, key.key!, checkout, made);
+      summary[outcome]++;
+      if (outcome === 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
       continue;
     } else if (made) {
-      const outcome = await settleCreating(deps, checkout, made, now);
-      summary[outcome === 'queued' ? 'paid' : outcome]++;
-      if (outcome === 'paid' || outcome === 'queued') {
-        queued = outcome === 'queued' || queued;
-        continue;
-      }
+      summary[await settleCreating(deps, checkout, made, now)]++;
       // Closed while Xendit showed nothing: left unconfirmed, so the next run looks once more.
       if (made.length === 0) continue;
     } else if (!invoice) {
@@ -178,15 +180,12 @@ async function recordPaid(deps: ReconcileDeps, checkout: Checkout, invoice: Xend
 
 /**
  * A checkout still 'creating' that no click holds: its create got no answer (the click said "try
- * again"), and what Xendit made under its external id, if anything, was never stored. Paid → the
- * payment is recorded like any other; still payable → left for the next click to adopt (and asked
+ * again"), and what Xendit made under its external id, if anything, was never stored; none of it
+ * paid (reconcile records that first). Still payable → left for the next click to adopt (and asked
  * about again next run); expired or never made → closed, unless a click took it over meanwhile
  * (fenced on updated_at as read).
  */
-async function settleCreating(deps: ReconcileDeps, checkout: Checkout, made: XenditInvoice[], now: Date): Promise<'queued' | 'paid' | 'pending' | 'expired'> {
-  const paid = made.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
-  // 'queued': this run queued its recording ('paid': a callback's job had already).
-  if (paid) return (await recordPaid(deps, checkout, paid, now)) ? 'queued' : 'paid';
+async function settleCreating(deps: ReconcileDeps, checkout: Checkout, made: XenditInvoice[], now: Date): Promise<'pending' | 'expired'> {
   if (made.some((x) => x.status === 'PENDING')) return 'pending';
   const shown = made.at(-1);
   const closed = await deps.stores.invoiceWatch.closeCreating(
@@ -202,19 +201,11 @@ async function settleCreating(deps: ReconcileDeps, checkout: Checkout, made: Xen
 
 /**
  * A checkout closed while Xendit showed nothing under its external id (its create got no answer),
- * asked about once more: Xendit may have processed that create late. Paid → recorded like any
- * other; payable → expired at Xendit, since the customer was sent elsewhere and nothing else would
- * ever close it (the row keeps its id either way).
+ * asked about once more: Xendit may have processed that create late (paid: recorded before this).
+ * Payable → expired at Xendit, since the customer was sent elsewhere and nothing else would ever
+ * close it; the invoice is kept on the row either way.
  */
-async function settleClosedUnmade(
-  deps: ReconcileDeps,
-  key: string,
-  checkout: Checkout,
-  made: XenditInvoice[],
-  now: Date,
-): Promise<'queued' | 'paid' | 'expired' | 'failed'> {
-  const paid = made.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
-  if (paid) return (await recordPaid(deps, checkout, paid, now)) ? 'queued' : 'paid';
+async function expireMadeLate(deps: ReconcileDeps, key: string, checkout: Checkout, made: XenditInvoice[]): Promise<'expired' | 'failed'> {
   for (const x of made.filter((x) => x.status === 'PENDING')) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit made the invoice of a closed checkout late; expiring it');
     try {
