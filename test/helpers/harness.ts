@@ -216,6 +216,24 @@ export async function paidThroughGateway(
   return { inv, x };
 }
 
+/**
+ * A sale made outside Xero, as the backend flow takes it: the merchant's backend flow on, an invoice
+ * of IDR 150 000 made at the Xendit simulator (not through /pay) and paid by a refundable channel.
+ * `sendCallback: false` holds its PAID callback back. Returns the invoice and Xendit's answer to the payment.
+ */
+export async function backendSalePaid(h: Harness, opts: { sendCallback?: boolean } = {}) {
+  await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
+  const x = h.sims.xendit.createInvoice({
+    account: h.merchant.xenditSecretKey,
+    currency: 'IDR',
+    amount: 150_000,
+    description: 'Catering',
+    customerName: 'Sari',
+  });
+  const paid = await h.sims.xendit.pay(x.id, { ...(opts.sendCallback === false ? { sendCallback: false } : {}), ...REFUNDABLE });
+  return { x, paid };
+}
+
 /** Xendit's refund.succeeded webhook for a refund (only a hint: the job reads the refund). */
 export function refundWebhook(h: Harness, refundId: string, token = h.merchant.callbackToken) {
   return request(h.app)

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { sql } from 'kysely';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, REFUNDABLE, paidCallback, refundWebhook, type Harness } from '../helpers/harness.js';
+import { backendSalePaid, createHarness, REFUNDABLE, paidCallback, refundWebhook, type Harness } from '../helpers/harness.js';
 import { createJobStore, type Job, type JobStore, type WaitingEndHook } from '../../app/store/jobs.js';
 
 /**
@@ -83,15 +83,7 @@ describeEachDatabase('refund jobs waiting for their payment: ending while the pa
   });
 
   it('ends as "not ours" (a backend-flow sale not seen yet) in the moment the sale is recorded: run again and booked', async () => {
-    await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
-    const x = h.sims.xendit.createInvoice({
-      account: h.merchant.xenditSecretKey,
-      currency: 'IDR',
-      amount: 150_000,
-      description: 'Catering',
-      customerName: 'Sari',
-    });
-    await h.sims.xendit.pay(x.id, { sendCallback: false, ...REFUNDABLE });
+    const { x } = await backendSalePaid(h, { sendCallback: false });
     const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
     await refundWebhook(h, id).expect(200);
     onVerdict('finish', async () => {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, REFUNDABLE, paidCallback, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
+import { backendSalePaid, createHarness, REFUNDABLE, paidCallback, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -457,16 +457,9 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
 
     /** Paid at the Xendit dashboard (its callback delivered), its sale in review, then refunded with the webhook delivered. */
     async function refundedSaleInReview() {
-      await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
       await setSalesAccount(null);
-      const x = h.sims.xendit.createInvoice({
-        account: h.merchant.xenditSecretKey,
-        currency: 'IDR',
-        amount: 150_000,
-        description: 'Catering',
-        customerName: 'Sari',
-      });
-      assert.equal((await h.sims.xendit.pay(x.id, REFUNDABLE))?.responseStatus, 200);
+      const { x, paid } = await backendSalePaid(h);
+      assert.equal(paid?.responseStatus, 200);
       await h.worker.drain();
       assert.equal((await jobOf('record-backend-payment')).state, 'needs_review');
       const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
@@ -538,15 +531,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     });
 
     it('a refund whose job ended as "not ours" before the sale was even seen (its PAID callback late): recording the sale runs it again, booked once', async () => {
-      await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
-      const x = h.sims.xendit.createInvoice({
-        account: h.merchant.xenditSecretKey,
-        currency: 'IDR',
-        amount: 150_000,
-        description: 'Catering',
-        customerName: 'Sari',
-      });
-      await h.sims.xendit.pay(x.id, { sendCallback: false, ...REFUNDABLE });
+      const { x } = await backendSalePaid(h, { sendCallback: false });
       const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
       await webhook(id).expect(200);
       await h.worker.drain();
