@@ -288,7 +288,8 @@ async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c
  * invoice under its external id. Once stale, it is taken over and ended as an open one is: what
  * Xendit holds is expired (paid → recorded, "payment received"; still payable → 503), then the row
  * is closed with that invoice, or without one when Xendit made nothing yet (kept: a create Xendit
- * processes late still finds it, and reconcile asks once more).
+ * processes late still finds it, and reconcile asks about it until Xendit can no longer make it
+ * payable).
  */
 async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c: Checkout): Promise<void> {
   const now = deps.clock();

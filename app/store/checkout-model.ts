@@ -20,6 +20,8 @@ export interface Checkout {
   xenditMode: XenditMode | null;
   /** That key's last 4 characters (`…abcd`), to name the Xendit account it is in once the key is replaced; null: not known. */
   xenditKeyHint: string | null;
+  /** Closed while a create of it had no answer: until then Xendit may still make its invoice late (lateCreateWindow); null: not so closed. */
+  lateCreateUntil: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -59,6 +61,24 @@ export function madeAtXendit(made: MadeAtXendit | undefined) {
  */
 export const CREATION_WAIT_MS = 15_000;
 
+/**
+ * How late Xendit may process a create whose answer we never had, at most: the client gives up
+ * after 10 s and Xendit makes an invoice from a request it took within moments, so an hour is room
+ * for a queue at Xendit and for clock skew. The migration 20261206T2049 counted with the same hour.
+ */
+export const LATE_CREATE_MARGIN_MS = 3600_000;
+
+/**
+ * Until when a checkout closed now, whose create may have had no answer, can still get a payable
+ * invoice from Xendit: one made up to LATE_CREATE_MARGIN_MS late stays payable for the
+ * invoice_duration sent: the checkout's own length (expires_at − created_at), which its claim's
+ * create sent (pay/create-at-xendit.ts checkoutSeconds; a take-over's create sends the merchant's
+ * length of then, the same unless it was changed meanwhile). Reconcile asks about it until then.
+ */
+export function lateCreateWindow(now: Date) {
+  return sql<Date>`${now}::timestamptz + (expires_at - created_at) + make_interval(secs => ${LATE_CREATE_MARGIN_MS / 1000})`;
+}
+
 export function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
   return {
     id: r.id,
@@ -74,15 +94,22 @@ export function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
     expiresAt: r.expires_at,
     xenditMode: r.xendit_mode ?? null,
     xenditKeyHint: r.xendit_key_hint ?? null,
+    lateCreateUntil: r.late_create_until ?? null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
 }
 
 /** A checkouts row as json_build_object/row_to_json gives it (timestamps as text). */
-export type CheckoutJson = Omit<Selectable<CheckoutsTable>, 'expires_at' | 'created_at' | 'updated_at'> &
-  Record<'expires_at' | 'created_at' | 'updated_at', string>;
+export type CheckoutJson = Omit<Selectable<CheckoutsTable>, 'expires_at' | 'created_at' | 'updated_at' | 'late_create_until'> &
+  Record<'expires_at' | 'created_at' | 'updated_at', string> & { late_create_until?: string | null };
 
 export function checkoutFromJson(r: CheckoutJson): Checkout {
-  return toCheckout({ ...r, expires_at: new Date(r.expires_at), created_at: new Date(r.created_at), updated_at: new Date(r.updated_at) });
+  return toCheckout({
+    ...r,
+    expires_at: new Date(r.expires_at),
+    created_at: new Date(r.created_at),
+    updated_at: new Date(r.updated_at),
+    late_create_until: r.late_create_until ? new Date(r.late_create_until) : null,
+  });
 }

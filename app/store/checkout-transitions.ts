@@ -1,7 +1,7 @@
 import type { Db } from './db.js';
 import type { CheckoutStatus } from './schema.js';
 import { insertJob, type NewJobRow } from './jobs.js';
-import { LIVE, madeAtXendit, PAYABLE, type Checkout, type MadeAtXendit } from './checkout-model.js';
+import { lateCreateWindow, LIVE, madeAtXendit, PAYABLE, type Checkout, type MadeAtXendit } from './checkout-model.js';
 
 /** A checkout's status moves after it was made: paid, expired, superseded, reconciled. */
 export function createCheckoutTransitions(db: Db) {
@@ -85,12 +85,13 @@ export function createCheckoutTransitions(db: Db) {
     /**
      * A checkout superseded while 'creating' for which the old key's account holds nothing yet:
      * closed, not deleted, as invoice-watch closeCreating (a create Xendit processes late must still
-     * find the row its payment's callback is routed by), and left for reconcile to ask about once.
+     * find the row its payment's callback is routed by), and left for reconcile to ask about until
+     * Xendit can no longer make it payable (lateCreateWindow).
      */
     async dropRetired(id: string, now: Date): Promise<void> {
       await db
         .updateTable('checkouts')
-        .set({ status: 'expired', reconciled_at: null, updated_at: now })
+        .set({ status: 'expired', reconciled_at: null, updated_at: now, late_create_until: lateCreateWindow(now) })
         .where('id', '=', id)
         .where('status', '=', 'superseded')
         .where('xendit_invoice_id', 'is', null)

@@ -10,6 +10,9 @@ import { createCheckoutTransitions } from './checkout-transitions.js';
 // one in checkout-claims.ts, moving its status in checkout-transitions.ts; the reads are here.
 export { CREATION_WAIT_MS, madeWithKey, type Checkout } from './checkout-model.js';
 
+/** The shortest time between two asks about a late create (lateCreatesToAsk): reconcile's default interval. */
+const LATE_ASK_MIN_GAP_MS = 10 * 60_000;
+
 export function createCheckoutStore(db: Db, box?: SecretBox) {
   /**
    * Checkouts created before createdBefore (and since `since`), of one merchant if given, least
@@ -128,7 +131,8 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
     /**
      * Expired checkouts reconcile has not confirmed since they were closed. An EXPIRED callback
      * closes a checkout on its word alone, and may come out of order for an invoice that was paid
-     * meanwhile (its PAID callback lost): Xendit is asked once about each.
+     * meanwhile (its PAID callback lost): Xendit is asked once about each (one closed while a create
+     * had no answer is then asked about again: lateCreatesToAsk).
      */
     async expiriesToConfirm(q: { createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
       if (q.limit <= 0) return [];
@@ -141,6 +145,29 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
       if (q.since) query = query.where('created_at', '>=', q.since);
       if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
       const rows = await query.orderBy('updated_at').limit(q.limit).execute();
+      return rows.map(toCheckout);
+    },
+
+    /**
+     * Expired checkouts closed while a create of theirs had no answer, confirmed once since, whose
+     * window for a create Xendit processes late is still open (late_create_until, lateCreateWindow
+     * in checkout-model.ts): asked about again once as long since the last ask as that ask was since
+     * the close (at least LATE_ASK_MIN_GAP), so each is asked a few times in all, most often early,
+     * when a late create is likeliest; least recently asked first, at most `limit`.
+     */
+    async lateCreatesToAsk(q: { now: Date; createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
+      if (q.limit <= 0) return [];
+      let query = db
+        .selectFrom('checkouts')
+        .selectAll()
+        .where('late_create_until', '>', q.now)
+        .where('status', '=', 'expired')
+        .where((eb) => eb('reconciled_at', '>=', eb.ref('updated_at')))
+        .where(sql<boolean>`reconciled_at + greatest(reconciled_at - updated_at, make_interval(secs => ${LATE_ASK_MIN_GAP_MS / 1000})) <= ${q.now}`)
+        .where('created_at', '<', q.createdBefore);
+      if (q.since) query = query.where('created_at', '>=', q.since);
+      if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
+      const rows = await query.orderBy('reconciled_at').limit(q.limit).execute();
       return rows.map(toCheckout);
     },
 

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, type NewJobRow } from './jobs.js';
-import { toCheckout, type Checkout, type MadeAtXendit } from './checkout-model.js';
+import { lateCreateWindow, toCheckout, type Checkout, type MadeAtXendit } from './checkout-model.js';
 
 const LIVE = ['creating', 'open'] as const;
 
@@ -117,7 +117,9 @@ export function createInvoiceWatchStore(db: Db) {
      * When Xendit shows none yet the row is kept, expired without an invoice and unconfirmed: a create
      * that timed out on our side may still be processed by Xendit later, and its invoice can be paid
      * (Xendit e-mails it). The row is what routes that payment's callback and what reconcile asks
-     * about once more (expiriesToConfirm); deleted, the payment would be acknowledged and lost.
+     * about (expiriesToConfirm, then lateCreatesToAsk) until Xendit can no longer make it payable
+     * (lateCreateWindow); deleted, the payment would be acknowledged and lost. The window is set when
+     * Xendit shows an invoice too: a take-over's create, also unanswered, may still make a second one.
      */
     async closeCreating(id: string, fence: Date, made: MadeAtXendit | null, reason: string | null, now: Date): Promise<boolean> {
       const r = await db
@@ -128,6 +130,7 @@ export function createInvoiceWatchStore(db: Db) {
           invoice_url: made?.invoiceUrl ?? null,
           closed_reason: reason,
           updated_at: now,
+          late_create_until: lateCreateWindow(now),
           ...(made ? {} : { reconciled_at: null }),
         })
         .where('id', '=', id)

@@ -195,7 +195,8 @@ async function readWith(deps: Deps, key: CheckoutKey, xenditInvoiceId: string): 
  * the invoice (nothing else cleans such a row up). Younger than the creation wait, its click may
  * still open it: looked at again later. Twice as old, it is taken over (so no click can open it meanwhile)
  * and what Xendit holds under its external id is expired; the row is then closed with why, with no
- * invoice when Xendit made nothing yet (kept for a late create: reconcile asks once more).
+ * invoice when Xendit made nothing yet (kept for a late create: reconcile asks about it until
+ * Xendit can no longer make it payable).
  */
 async function closeCreating(deps: Deps, merchant: Merchant, checkout: Checkout, why: CloseReason): Promise<void> {
   const now = deps.clock();

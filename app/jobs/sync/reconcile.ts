@@ -45,10 +45,12 @@ export interface ReconcileSummary {
 /**
  * Payments whose callback never came (Xendit gave up, our server was down, a proxy ate it): ask
  * Xendit about checkouts still open after a few minutes, about those still 'creating' whose create
- * got no answer (by their external id), and once about each checkout closed as expired (an
- * out-of-order EXPIRED callback must not hide a payment). PAID/SETTLED takes exactly
- * the path a PAID callback takes; EXPIRED closes the checkout. Bounded per run; a merchant whose
- * calls fail is skipped for the rest of the run, and a network failure ends the run.
+ * got no answer (by their external id), once about each checkout closed as expired (an
+ * out-of-order EXPIRED callback must not hide a payment), and, with back-off until Xendit can no
+ * longer make it payable, again about one closed while a create of it had no answer (Xendit may
+ * process that create late). PAID/SETTLED takes exactly the path a PAID callback takes; EXPIRED
+ * closes the checkout. Bounded per run (those late asks last, with what the batch has left); a
+ * merchant whose calls fail is skipped for the rest of the run, and a network failure ends the run.
  */
 export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
   const now = deps.clock();
@@ -59,7 +61,8 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
   const updatedBefore = new Date(now.getTime() - 2 * CREATION_WAIT_MS);
   const creating = await deps.stores.checkouts.staleCreating({ ...query, updatedBefore, limit: opts.batch - open.length });
   const expiries = await deps.stores.checkouts.expiriesToConfirm({ ...query, limit: opts.batch - open.length - creating.length });
-  const checkouts = [...open, ...creating, ...expiries];
+  const late = await deps.stores.checkouts.lateCreatesToAsk({ ...query, now, limit: opts.batch - open.length - creating.length - expiries.length });
+  const checkouts = [...open, ...creating, ...expiries, ...late];
   const merchants = new Map<string, Merchant | null>();
   let queued = false;
 
@@ -85,8 +88,9 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     let made: XenditInvoice[] | undefined;
     try {
       if (!key.key) throw new NoKey();
-      // Without an invoice id (a create that got no answer): only its external id can find it.
-      if (!checkout.xenditInvoiceId) made = await deps.xendit.findInvoicesByExternalId(key.key, checkout.externalId);
+      // Without an invoice id (a create that got no answer), or closed while a create may still be
+      // made late (a second one besides the invoice stored): only its external id can find it.
+      if (!checkout.xenditInvoiceId || lateCreateOpen(checkout, now)) made = await deps.xendit.findInvoicesByExternalId(key.key, checkout.externalId);
       else invoice = await deps.xendit.getInvoice(key.key, checkout.xenditInvoiceId);
     } catch (err) {
       if (unreachable(key, err)) {
@@ -117,12 +121,19 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     }
     if (made && checkout.status !== 'creating') {
       const outcome = await expireMadeLate(deps, key.key!, checkout, made);
+      if (typeof outcome !== 'string') {
+        summary.paid++;
+        queued = (await recordPaid(deps, checkout, outcome, now)) || queued;
+        continue;
+      }
       summary[outcome]++;
+      // Expired (or nothing payable): asked again only as lateCreatesToAsk says, until its window ends.
       if (outcome === 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
       continue;
     } else if (made) {
       summary[await settleCreating(deps, checkout, made, now)]++;
-      // Closed while Xendit showed nothing: left unconfirmed, so the next run looks once more.
+      // Closed while Xendit showed nothing: left unconfirmed, so the next run asks again (and later
+      // runs with back-off while Xendit could still make it late: lateCreatesToAsk).
       if (made.length === 0) continue;
     } else if (!invoice) {
       summary.unknown++;
@@ -199,23 +210,37 @@ async function settleCreating(deps: ReconcileDeps, checkout: Checkout, made: Xen
   return 'expired';
 }
 
+/** Its window for a create Xendit processes late is still open (checkouts.lateCreatesToAsk). */
+const lateCreateOpen = (checkout: Checkout, now: Date): boolean => checkout.lateCreateUntil !== null && checkout.lateCreateUntil > now;
+
 /**
- * A checkout closed while Xendit showed nothing under its external id (its create got no answer),
- * asked about once more: Xendit may have processed that create late (paid: recorded before this).
- * Payable → expired at Xendit, since the customer was sent elsewhere and nothing else would ever
- * close it; the invoice is kept on the row either way.
+ * A checkout closed while its create had no answer, asked about again by its external id: Xendit
+ * may have processed that create late (paid: recorded before this). Payable → expired at Xendit,
+ * since the customer was sent elsewhere and nothing else would ever close it; the invoice is kept
+ * on the row either way. One that turned out paid as it was being expired is returned, for the
+ * caller to record (the others are expired still).
  */
-async function expireMadeLate(deps: ReconcileDeps, key: string, checkout: Checkout, made: XenditInvoice[]): Promise<'expired' | 'failed'> {
+async function expireMadeLate(deps: ReconcileDeps, key: string, checkout: Checkout, made: XenditInvoice[]): Promise<'expired' | 'failed' | XenditInvoice> {
+  let paid: XenditInvoice | undefined;
   for (const x of made.filter((x) => x.status === 'PENDING')) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit made the invoice of a closed checkout late; expiring it');
     try {
       await deps.xendit.expireInvoice(key, x.id);
     } catch (err) {
-      // Paid meanwhile, or Xendit busy: left unconfirmed, so the next run asks again.
-      deps.logger.warn({ err: String(err), checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit did not expire it');
-      return 'failed';
+      // What expire answers for an invoice no longer PENDING is not documented (xendit-node lists
+      // no error code for it; the simulator refuses a paid one and answers an expired one as it
+      // is): what Xendit holds now decides, either way.
+      const seen = await deps.xendit.getInvoice(key, x.id).catch(() => null);
+      if (seen?.status === 'PAID' || seen?.status === 'SETTLED')
+        paid ??= seen; // the others are still expired
+      else if (seen?.status !== 'EXPIRED') {
+        // Xendit busy: left as asked, so the next run asks again.
+        deps.logger.warn({ err: String(err), checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit did not expire it');
+        return paid ?? 'failed';
+      }
     }
   }
+  if (paid) return paid;
   const shown = made.at(-1);
   if (shown) await deps.stores.checkouts.keepMadeAtXendit(checkout.id, { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl });
   return 'expired';

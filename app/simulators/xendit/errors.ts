@@ -21,6 +21,35 @@ export class XenditFaults extends Faults {
   inclusivePaidBounds = false;
   /** Test option: new invoices expire after this many seconds whatever invoice_duration asked (expiry_date is Xendit's word). */
   grantedDurationSeconds?: number;
+  private late: { remaining: number; held: (() => string)[] }[] = [];
+
+  /**
+   * The next n invoice creates that Xendit would accept get no answer (the connection is closed, as
+   * when the client's timeout ends its wait), and Xendit makes each invoice only when the returned
+   * handle's make() is called: a create processed after its caller gave up. Xendit has no
+   * idempotency key for Create Invoice (xendit-node InvoiceApi createInvoice sends none), so an
+   * unanswered create's outcome is unknown to the caller, and nothing says when Xendit acts on it.
+   * The invoice is made on the simulator's clock at make(), payable for the invoice_duration asked.
+   */
+  createLate(n = 1): LateCreates {
+    const rule = { remaining: n, held: [] as (() => string)[] };
+    this.late.push(rule);
+    return {
+      get held() {
+        return rule.held.length;
+      },
+      make: () => rule.held.splice(0).map((made) => made()),
+    };
+  }
+
+  /** For the create route: true when this create is held back (see createLate); `make` makes it later. */
+  holdCreate(make: () => string): boolean {
+    const rule = this.late.find((r) => r.remaining > 0);
+    if (!rule) return false;
+    rule.remaining -= 1;
+    rule.held.push(make);
+    return true;
+  }
 
   override reset(): void {
     super.reset();
@@ -28,7 +57,16 @@ export class XenditFaults extends Faults {
     this.ignoreListCursor = false;
     this.inclusivePaidBounds = false;
     this.grantedDurationSeconds = undefined;
+    this.late = [];
   }
+}
+
+/** Creates held back by XenditFaults.createLate. */
+export interface LateCreates {
+  /** Creates answered with nothing whose invoice is not made yet. */
+  readonly held: number;
+  /** Xendit processes them now: their invoices are made, oldest first; their ids. */
+  make(): string[];
 }
 
 export function isApi(req: Request): boolean {

@@ -56,17 +56,22 @@ export function createInvoiceRoute(ctx: Ctx, req: Request, res: Response): void 
   if ('error' in read) return validation(res, read.error, read.code);
   const refused = accountRefusal(account, read.value);
   if (refused) return validation(res, refused.message, refused.code);
-  const at = ctx.now();
-  const inv: SimXenditInvoice = {
-    id: hexId(),
-    userId: account.userId,
-    ...read.value,
-    status: 'PENDING',
-    created: at,
-    updated: at,
-    expiryDate: new Date(at.getTime() + (ctx.faults.grantedDurationSeconds ?? read.durationSeconds) * 1000),
+  const make = () => {
+    const at = ctx.now();
+    const inv: SimXenditInvoice = {
+      id: hexId(),
+      userId: account.userId,
+      ...read.value,
+      status: 'PENDING',
+      created: at,
+      updated: at,
+      expiryDate: new Date(at.getTime() + (ctx.faults.grantedDurationSeconds ?? read.durationSeconds) * 1000),
+    };
+    storeInvoice(ctx.state.invoices, inv);
+    return inv;
   };
-  storeInvoice(ctx.state.invoices, inv);
+  if (ctx.faults.holdCreate(() => make().id)) return void res.socket?.destroy();
+  const inv = make();
   if (ctx.faults.dropIfArmed(req, res)) return;
   res.json(invoiceJson(ctx, inv));
 }

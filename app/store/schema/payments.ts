@@ -34,6 +34,8 @@ export interface CheckoutsTable {
   /** The mode of the Xendit key that made it, and that key's last 4 characters (migration 20261206T1600); null: not known. */
   xendit_mode: ColumnType<'test' | 'live' | null, 'test' | 'live' | null | undefined, 'test' | 'live' | null>;
   xendit_key_hint: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Closed while a create of it had no answer: until then Xendit may still make its invoice, and reconcile asks (migration 20261206T2049). */
+  late_create_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
