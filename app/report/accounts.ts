@@ -4,9 +4,12 @@
  * (store/clearing-posts.ts), so a merchant who changed clearing account in the range still has the
  * old account's payments, fees, fees given back, refunds and withdrawals found where they were
  * posted. At most MAX_FORMER of those (latest first), each a few Xero reads; more is an incomplete row.
+ * The balances (admin/payments/balances.ts) add up the same accounts (formerPosted): those of the
+ * report's range on the report page, those of the report page's default range on the dashboard.
  */
 import type { Merchant } from '../store/merchants.js';
 import type { Currency } from '../money.js';
+import type { PostedAccount } from '../store/clearing-posts.js';
 import { incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
 
 /** Former clearing accounts one report reads: each costs up to five Xero calls (its account, payments, transactions, transfers out and in). */
@@ -30,12 +33,29 @@ export interface ClearingAccounts {
   rows: ReportRow[];
 }
 
-export async function clearingAccounts(
-  deps: ReportDeps,
+/**
+ * The report page's range when none is asked for: the merchant's today and the days before it.
+ * The dashboard's balances read the former clearing accounts of this range (formerPosted), and a
+ * withholding tax account set late books the tax of payments of about as long (jobs/sync/withholding-catch-up.ts).
+ */
+export const RECENT_DAYS = 30;
+
+/** The report page's default range ending on `today` (YYYY-MM-DD): RECENT_DAYS days. */
+export function recentRange(today: string): { from: string; to: string } {
+  const from = new Date(Date.parse(`${today}T00:00:00Z`) - (RECENT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
+  return { from, to: today };
+}
+
+/**
+ * Today's clearing accounts, and the other accounts the gateway posted to for what happened in
+ * `range` (latest first, at most MAX_FORMER); `more`: some were left out. The report reads these,
+ * and the balances (report page and dashboard alike) add their figures to today's.
+ */
+export async function formerPosted(
+  deps: Pick<ReportDeps, 'stores'>,
   merchant: Merchant,
   range: { from: string; to: string },
-  base: () => Promise<Currency>,
-): Promise<ClearingAccounts> {
+): Promise<{ today: string[]; former: PostedAccount[]; more: boolean }> {
   const today = [...new Set([merchant.clearingAccountId, ...Object.values(merchant.clearingAccounts)])];
   const posted = deps.stores?.clearingPosts
     ? await deps.stores.clearingPosts.accountsPosted(
@@ -49,9 +69,18 @@ export async function clearingAccounts(
       )
     : { accounts: [], more: false };
   const others = posted.accounts.filter((a) => !today.includes(a.accountId));
-  const kept = others.slice(0, MAX_FORMER);
+  return { today, former: others.slice(0, MAX_FORMER), more: posted.more || others.length > MAX_FORMER };
+}
+
+export async function clearingAccounts(
+  deps: ReportDeps,
+  merchant: Merchant,
+  range: { from: string; to: string },
+  base: () => Promise<Currency>,
+): Promise<ClearingAccounts> {
+  const { today, former: kept, more } = await formerPosted(deps, merchant, range);
   const rows: ReportRow[] = [];
-  if (posted.more || others.length > MAX_FORMER) {
+  if (more) {
     rows.push(
       incompleteRow(
         range,

@@ -6,6 +6,7 @@ import { insertAudit, type AuditEntry } from './audit.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import { supersedeLive } from './checkout-claims.js';
 import { rotatedWithinBusiness } from './key-rotation.js';
+import { requeueFees } from './payment-fees.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
   DEFAULT_FEE_ACCOUNT_CODE,
@@ -266,8 +267,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
         withholdingAccountCode?: string | null;
       },
       now: Date,
+      /** Fee jobs the change makes due (a withholding tax account set: requeueFees), committed with it. */
+      feeJobs: { paymentId: string; job: NewJobRow }[] = [],
     ): Promise<void> {
       await db.transaction().execute(async (trx) => {
+        await requeueFees(trx, feeJobs, now);
         const given = a.clearingCurrency ?? null;
         await trx
           .updateTable('merchants')

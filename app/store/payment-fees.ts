@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { FeeEntryKind } from './schema.js';
+import type { NewJobRow } from './jobs.js';
 
 /** A fee's entry in Xero as an attempt sent it: its kind, and the clearing account it was made against. */
 export interface FeeEntry {
@@ -81,5 +82,57 @@ export function createPaymentFees(db: Db) {
     async noteFeeRaw(id: string, raw: string, now: Date): Promise<void> {
       await db.updateTable('payments').set({ fee: null, fee_raw: raw, updated_at: now }).where('id', '=', id).execute();
     },
+
+    /**
+     * The merchant's payments paid since `since` whose fee was found not needed without their
+     * transaction ever being read (fee_tax null): recorded while nothing was to be posted for them,
+     * so tax Xendit withheld from them may be unbooked (jobs/sync/withholding-catch-up.ts).
+     */
+    async feesNeverRead(merchantId: string, since: Date): Promise<{ id: string; paidAt: Date }[]> {
+      const rows = await db
+        .selectFrom('payments')
+        .select(['id', 'paid_at'])
+        .where('merchant_id', '=', merchantId)
+        .where('fee_state', '=', 'not_needed')
+        .where('fee_tax', 'is', null)
+        .where('paid_at', '>=', since)
+        .orderBy('paid_at')
+        .execute();
+      return rows.map((r) => ({ id: r.id, paidAt: r.paid_at }));
+    },
   };
+}
+
+/** Rows per insert: well under PostgreSQL's 65 535 bind parameters (a job row has nine). */
+const CHUNK = 1000;
+
+/**
+ * Takes a transaction: fee jobs queued again for payments whose fee was not needed (the
+ * withholding tax account set since). A payment goes back to pending only when its job was
+ * queued (its dedupe key free: the job never ran for it), so each is queued once, ever; and is
+ * marked as possibly in Xero (fee_attempt_at), so post-fee looks its Reference up before it
+ * creates anything: a person may have booked the tax by hand meanwhile.
+ */
+export async function requeueFees(trx: Db, rows: { paymentId: string; job: NewJobRow }[], now: Date): Promise<number> {
+  let queued = 0;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
+    const inserted = await trx
+      .insertInto('jobs')
+      .values(chunk.map((r) => r.job))
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
+      .returning('dedupe_key')
+      .execute();
+    const keys = new Set(inserted.map((r) => r.dedupe_key));
+    const ids = chunk.filter((r) => keys.has(r.job.dedupe_key)).map((r) => r.paymentId);
+    if (!ids.length) continue;
+    const r = await trx
+      .updateTable('payments')
+      .set({ fee_state: 'pending', fee_error: null, fee_attempt_at: now, updated_at: now })
+      .where('id', 'in', ids)
+      .where('fee_state', '=', 'not_needed')
+      .executeTakeFirst();
+    queued += Number(r.numUpdatedRows);
+  }
+  return queued;
 }

@@ -100,7 +100,7 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     await h.sims.xendit.settle(x.id, { sendCallback: false }); // held money comes out of the settled balance
     // Xero's Bank Summary is read up to the organisation's today; the simulators date things by the real clock.
     h.clock.advance(Math.max(0, Date.now() - h.clock().getTime()) + 86_400_000);
-    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores, clock: h.clock, logger: pino({ level: 'silent' }) };
     const idr = async () => (await balances(deps, (await h.stores.merchants.byId(h.merchant.id))!)).find((b) => b.currency === 'IDR')!;
     const before = await idr();
     assert.equal(before.balanced, true, JSON.stringify(before));

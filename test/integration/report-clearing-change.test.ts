@@ -103,6 +103,18 @@ describeEachDatabase('the report after a change of clearing account', ({ db }) =
     assert.equal(r.reconciled, true, JSON.stringify(r.rows));
   });
 
+  it("the dashboard's balances add the old clearing account up with today's, as the report page's do: balanced", async () => {
+    await paid();
+    await moveClearingTo(next);
+    await paid();
+    // The balances are as of the clock's today; the simulators dated the entries by the wall clock.
+    h.clock.advance(Date.now() - h.clock().getTime());
+    const { $ } = await page(await signedIn(h.app, 'a@toko.test'), '/admin');
+    const idr = $('#balances-table tr[data-currency=IDR]');
+    assert.equal(idr.find('.state').text().trim(), 'Balanced', idr.text());
+    assert.match(idr.find('.xero .accounts').text(), /2 clearing accounts added up: today's and each other one the gateway posted to in the last 30 days/);
+  });
+
   it('a withdrawal out of the old clearing account is transferred, and the balances add both accounts up', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;

@@ -35,16 +35,14 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       const otherFee = Math.round(100_000 * 0.029);
       assert.equal(await sims.xenditClient.getBalance(key, 'IDR'), 200_000 - fee, 'only the settled one');
       assert.equal(sims.xendit.test.pendingSettlement(key, 'IDR'), 100_000 - otherFee);
-      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'IDR', new Date(Date.now() - 86_400_000)), {
-        gross: 100_000,
-        fees: otherFee,
-        withheld: 0,
-      });
-      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'PHP', new Date(Date.now() - 86_400_000)), { gross: 0, fees: 0, withheld: 0 });
+      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'IDR', new Date(Date.now() - 86_400_000)), [
+        { paidAt: sims.xendit.getInvoice(other.id)!.paidAt, gross: 100_000, fees: otherFee, withheld: 0 },
+      ]);
+      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'PHP', new Date(Date.now() - 86_400_000)), []);
       assert.throws(() => sims.xendit.test.withdraw(key, 'IDR', 200_000 - fee + 1), /exceeds the balance/, 'unsettled money cannot be withdrawn');
       await sims.xendit.settle(other.id, { sendCallback: false });
       assert.equal(await sims.xenditClient.getBalance(key, 'IDR'), 300_000 - fee - otherFee);
-      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'IDR', new Date(Date.now() - 86_400_000)), { gross: 0, fees: 0, withheld: 0 });
+      assert.deepEqual(await sims.xenditClient.unsettledPayments(key, 'IDR', new Date(Date.now() - 86_400_000)), []);
     });
 
     it('the CASH balance is what was paid less the fee; a withdrawal takes from it and is listed as a SUCCESS WITHDRAWAL', async () => {

@@ -9,8 +9,11 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { reportAroundToday } from '../helpers/report.js';
+import { withholdingCatchUp } from '../../app/jobs/sync/withholding-catch-up.js';
 import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
 import { balances } from '../../app/admin/payments/balances.js';
+import { formFields, page, seedAdminCast, signedIn } from '../helpers/admin.js';
+import { adminMerchantPath } from '../../app/paths.js';
 
 describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db }) => {
   let h: Harness;
@@ -50,7 +53,7 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
   const idrBalance = async () => {
     // Xero's Bank Summary is read up to the organisation's today; the simulators date things by the real clock.
     h.clock.advance(Math.max(0, Date.now() - h.clock().getTime()) + 86_400_000);
-    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores, clock: h.clock, logger: pino({ level: 'silent' }) };
     return (await balances(deps, (await h.stores.merchants.byId(h.merchant.id))!)).find((b) => b.currency === 'IDR')!;
   };
 
@@ -86,6 +89,80 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
       assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100));
       const after = await idrBalance();
       assert.deepEqual([after.cash, after.unsettled, after.balanced], [147_000, 0, true]);
+    });
+
+    it('the account set after the payments were recorded (Accounts form): the tax withheld of those of the last 31 days is booked, once', async () => {
+      await seedAdminCast(h, db());
+      const { x } = await withheldPayment();
+      // Paid before what the setting looks back at: left to the report's fee_missing, as before.
+      const { x: old } = await paidThroughGateway(h, {
+        beforeCallback: (x) => {
+          const inv = h.sims.xendit.getInvoice(x.id)!;
+          inv.paidAt = new Date(h.clock().getTime() - 40 * 86_400_000);
+          h.sims.xendit.test.transactionFee(x.id, { xenditWithholding: 1000 });
+        },
+      });
+      await h.worker.drain();
+      assert.deepEqual([(await payment(x.id))?.feeState, (await payment(old.id))?.feeState, txns().length], ['not_needed', 'not_needed', 0]);
+
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const accountsPath = adminMerchantPath(h.merchant.id, 'adminMerchantAccounts');
+      const saveWithholding = async (code: string) => {
+        const { $ } = await page(agent, accountsPath);
+        await agent
+          .post(accountsPath)
+          .type('form')
+          .send({ ...formFields($, 'form[action$="/accounts"]'), withholdingAccountCode: code })
+          .expect(303);
+      };
+      await saveWithholding(cwt);
+      await h.worker.drain();
+      const p = await payment(x.id);
+      assert.equal(p?.feeState, 'posted', p?.feeError ?? '');
+      assert.deepEqual(
+        txns().map((t) => [t.reference, t.lineItems.map((li) => [li.accountCode, li.lineAmount])]),
+        [[`Xendit fee ${x.id}`, [['620', 300000n]]]],
+        'the tax withheld alone: the fee is on the monthly bill',
+      );
+      assert.equal((await payment(old.id))?.feeState, 'not_needed');
+      const row = (await report()).rows.find((row) => row.xenditInvoiceId === x.id)!;
+      assert.deepEqual([row.xenditFee, row.xeroFee, row.status], ['3000.00', '3000.00', 'matched'], row.note);
+
+      // Cleared and set again, the job run again: nothing more is booked.
+      await saveWithholding('');
+      await saveWithholding(cwt);
+      await h.stores.jobs.replayKey(`post-fee:${p!.id}`, ['done'], h.clock());
+      await h.worker.drain();
+      assert.equal(txns().length, 1);
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+    });
+
+    it('the account set after a payment whose tax withheld was booked by hand: found by its Reference, not booked again', async () => {
+      const { x } = await withheldPayment();
+      await h.worker.drain();
+      await h.sims.xeroClient.createBankTransaction(
+        h.merchant.xero,
+        {
+          type: 'SPEND',
+          bankAccountId: h.clearingAccountId,
+          contactName: 'Xendit',
+          date: new Date().toISOString().slice(0, 10),
+          reference: `Xendit fee ${x.id}`,
+          currencyCode: 'IDR',
+          lineItems: [{ description: 'withheld', accountCode: cwt, amount: '3000.00' }],
+          reconciled: true,
+        },
+        'by-hand',
+      );
+      await h.stores.merchants.setAccounts(
+        h.merchant.id,
+        { clearingAccountId: h.clearingAccountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null, withholdingAccountCode: cwt },
+        h.clock(),
+        await withholdingCatchUp(h, h.merchant, cwt, h.clock()),
+      );
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+      assert.equal(txns().length, 1);
     });
 
     it('without the account: nothing read or booked per payment; the report shows the tax withheld missing, as the balances do', async () => {

@@ -91,7 +91,7 @@ describeEachDatabase('tax Xendit withholds from a payment', ({ db }) => {
     ]);
     // Xero's Bank Summary is read up to the organisation's today; the simulators date things by the real clock.
     h.clock.advance(Math.max(0, Date.now() - h.clock().getTime()) + 86_400_000);
-    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores, clock: h.clock, logger: pino({ level: 'silent' }) };
     const idr = async () => (await balances(deps, h.merchant)).find((b) => b.currency === 'IDR')!;
     const before = await idr();
     assert.equal(before.unsettled, 142_171, '150 000 less fee, VAT and the 3 000 withheld');

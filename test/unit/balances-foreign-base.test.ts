@@ -28,7 +28,7 @@ describe('balances of an organisation with a base currency Xendit does not charg
   } as unknown as XeroGateway;
   const xendit = {
     getBalance: async (_key: string, _currency: string, type = 'CASH') => (type === 'CASH' ? 245050 : 0),
-    unsettledPayments: async () => ({ gross: 0, fees: 0, withheld: 0 }),
+    unsettledPayments: async () => [],
     pendingWithdrawals: async () => ({ amount: 0 }),
   } as unknown as XenditGateway;
   const known: ClearingEntries = new Map([
@@ -53,7 +53,11 @@ describe('balances of an organisation with a base currency Xendit does not charg
   ]);
 
   it("adds the PHP clearing account up as of the organisation's today and compares it", async () => {
-    const deps = { xero, xendit, clock: () => new Date('2026-12-06T03:00:00Z'), logger: pino({ level: 'silent' }) };
+    const stores = {
+      feeBills: { billingAt: async () => () => 'deducted' as const },
+      clearingPosts: { accountsPosted: async () => ({ accounts: [], more: false }) },
+    };
+    const deps = { xero, xendit, stores, clock: () => new Date('2026-12-06T03:00:00Z'), logger: pino({ level: 'silent' }) };
     const [row, ...more] = await balances(deps, merchant, known);
     assert.equal(more.length, 0);
     assert.deepEqual([row.currency, row.xero, row.summed, row.balanced], ['PHP', 245050, true, true]);

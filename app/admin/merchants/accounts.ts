@@ -8,6 +8,7 @@ import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';
 import { checkFormVersion, formVersion } from '../fields.js';
+import { withholdingCatchUp } from '../../jobs/sync/withholding-catch-up.js';
 
 /** What "Create a Xendit bank account for me" creates in Xero. */
 export const XENDIT_BANK = { name: 'Xendit', accountNumber: '1000000000' } as const;
@@ -137,15 +138,18 @@ export async function saveAccounts(
     errors.withholdingAccountCode = 'errors:withholdingAccountChoose';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
   // Read again after the Xero calls: another tab's save in the meantime counts too.
-  const { version: _, ...stored } = currentAccounts((await deps.stores.merchants.byId(merchant.id)) ?? merchant);
+  const latest = (await deps.stores.merchants.byId(merchant.id)) ?? merchant;
+  const { version: _, ...stored } = currentAccounts(latest);
   checkFormVersion(input.version, stored);
   const { version: __, ...accounts } = input;
   const now = deps.clock();
+  // A withholding tax account set now books the tax withheld from payments recorded without it.
+  const feeJobs = await withholdingCatchUp(deps, latest, accounts.withholdingAccountCode, now);
   // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
-  await deps.stores.merchants.setAccounts(merchant.id, { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now);
+  await deps.stores.merchants.setAccounts(merchant.id, { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now, feeJobs);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit(accounts));
-  deps.logger.info({ merchantId, by: actor.id }, 'merchant accounts saved');
+  deps.logger.info({ merchantId, by: actor.id, ...(feeJobs.length ? { withholdingFeesQueued: feeJobs.length } : {}) }, 'merchant accounts saved');
   return (await deps.stores.merchants.byId(merchant.id))!;
 }
 

@@ -18,6 +18,9 @@
  * The Bank Summary lists bank accounts only (xero_accounting.yaml getReportBankSummary), so a
  * clearing account of another type (payments enabled, manual-journal fees) shows Xendit's side
  * alone too, and says why rather than "not available".
+ * After a change of clearing account, Xero's side adds up today's account and those the gateway
+ * posted to (report/accounts.ts formerPosted): in the report's range on the report page, in the
+ * report page's default range on the dashboard, so both pages compare the same accounts.
  * Either side that cannot be read is shown as not available; the page never fails for it. A scope
  * the connection lacks (the Bank Summary's own report scope, for apps created from March 2026) is
  * named instead, with "reconnect": it stays unreadable until then.
@@ -34,6 +37,9 @@ import { AmountError, isSupportedCurrency, toMinor, type Currency } from '../../
 import { dateIn, zoneFor } from '../../jobs/sync/org-date.js';
 import { summedBalance } from '../../report/summed-balance.js';
 import type { ClearingEntries } from '../../report/reconcile.js';
+import { formerPosted, RECENT_DAYS, recentRange } from '../../report/accounts.js';
+import type { FeeBillStore } from '../../store/fee-bills.js';
+import type { ClearingPostStore, PostedAccount } from '../../store/clearing-posts.js';
 
 export interface BalanceRow {
   currency: Currency;
@@ -67,6 +73,8 @@ export interface BalanceRow {
    * the gateway posted to in the report's range (it changed clearing account), balances added.
    */
   accounts?: number;
+  /** The other accounts are those posted to in this many days up to today (the dashboard), not in a report's range. */
+  accountsDays?: number;
   /** The clearing account is not a bank account: the Bank Summary has no figure for it. */
   notBank?: boolean;
   /** Xero refused the Bank Summary for want of this scope: reconnect to grant it. */
@@ -80,6 +88,11 @@ const UNSETTLED_DAYS = 30;
 interface Deps {
   xero: XeroGateway;
   xendit: XenditGateway;
+  /**
+   * The merchant's changes of fee billing (each unsettled payment judged by the setting when it was
+   * paid, as post-fee and the report judge it) and the clearing accounts the gateway posted to.
+   */
+  stores: { feeBills: Pick<FeeBillStore, 'billingAt'>; clearingPosts: Pick<ClearingPostStore, 'accountsPosted'> };
   clock: Clock;
   logger: Logger;
 }
@@ -97,20 +110,25 @@ async function orNull<T>(deps: Deps, merchant: Merchant, what: string, fn: () =>
 
 /**
  * `known`: the clearing accounts' entries as the report has just read them; without them, no other
- * currency is summed. `former`: per currency, the other clearing accounts the report read (the
+ * currency is summed. `given`: per currency, the other clearing accounts the report read (the
  * gateway posted to them in its range, report/accounts.ts): Xendit's balance is then set against
  * today's clearing account and those added up, as Xendit's one balance holds what went to each.
+ * Without it (the dashboard) they are those of the report page's default range, by the same rule
+ * (formerPosted), so both pages compare the same accounts.
  */
-export async function balances(deps: Deps, merchant: Merchant, known?: ClearingEntries, former: Record<string, string[]> = {}): Promise<BalanceRow[]> {
+export async function balances(deps: Deps, merchant: Merchant, known?: ClearingEntries, given?: Record<string, string[]>): Promise<BalanceRow[]> {
   if (!merchant.xenditSecretKey || !merchant.clearingAccountId) return [];
   const org = await orNull(deps, merchant, 'xero organisation', () => deps.xero.getOrganisation(merchant.xero));
   const base = org?.baseCurrency;
   const ownCurrencies = [...(base ? [base] : []), ...Object.keys(merchant.clearingAccounts)];
-  const currencies = [...new Set([...ownCurrencies, ...Object.keys(former)])].filter(isSupportedCurrency);
   // The organisation's today; its zone falls back to the base currency's market, else (a base such
   // as SGD that Xendit does not charge in, every clearing account foreign) the first clearing currency's.
-  const zoneCurrency = base && isSupportedCurrency(base) ? base : currencies[0];
+  const zoneCurrency = base && isSupportedCurrency(base) ? base : [...ownCurrencies, ...Object.keys(given ?? {})].find(isSupportedCurrency);
   const today = org && zoneCurrency ? dateIn(deps.clock(), zoneFor(merchant.xeroTimezone ?? org.timezone, zoneCurrency)) : null;
+  const former = given ?? (today ? formerOf((await formerPosted(deps, merchant, recentRange(today))).former) : {});
+  const recent = given === undefined && today !== null;
+  const currencies = [...new Set([...ownCurrencies, ...Object.keys(former)])].filter(isSupportedCurrency);
+  const billingAt = await deps.stores.feeBills.billingAt(merchant);
   let scopeMissing: string | undefined;
   // Only a base-currency clearing account has its own figure in the Bank Summary.
   const summary =
@@ -135,9 +153,12 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
         orNull(deps, merchant, 'xendit pending withdrawals', () => deps.xendit.pendingWithdrawals(key, currency)),
       ]);
       // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at
-      // settlement. Tax it withholds is not its fee: kept back whatever the billing (as the report
-      // and post-fee count it beside the fee).
-      const unsettled = pending ? pending.gross - (merchant.xenditFeeBilling === 'invoiced' ? 0 : pending.fees) - pending.withheld : null;
+      // settlement. Each payment by the billing when it was paid, as post-fee booked it (today's
+      // setting would count a difference for every payment made before a switch). Tax it withholds
+      // is not its fee: kept back whatever the billing (as the report and post-fee count it beside the fee).
+      const unsettled = pending
+        ? pending.reduce((sum, p) => sum + p.gross - (billingAt(p.paidAt ?? deps.clock()) === 'invoiced' ? 0 : p.fees) - p.withheld, 0)
+        : null;
       const xendit = cash !== null && unsettled !== null ? cash + (held ?? 0) + unsettled : null;
       const pendingWithdrawals = inFlight ? inFlight.amount : null;
       const clearingId = clearingAccountFor(merchant, currency);
@@ -177,13 +198,20 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
         xero,
         ...(currency !== base && base && xero === null ? { notBase: base } : {}),
         ...(currency !== base && xero !== null ? { summed: true } : {}),
-        ...(ids.length > 1 || !ownCurrencies.includes(currency) ? { accounts: ids.length } : {}),
+        ...(ids.length > 1 || !ownCurrencies.includes(currency) ? { accounts: ids.length, ...(recent ? { accountsDays: RECENT_DAYS } : {}) } : {}),
         ...(notBank ? { notBank: true } : {}),
         ...(scopeMissing && currency === base ? { scopeMissing } : {}),
         balanced: balanced || inTransit,
       };
     }),
   );
+}
+
+/** Per currency, the former clearing accounts' ids. */
+function formerOf(posted: PostedAccount[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const { accountId, currency } of posted) (out[currency] ??= []).push(accountId);
+  return out;
 }
 
 /** Xero's closing balance may be negative (more left than came in). */

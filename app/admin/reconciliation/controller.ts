@@ -2,8 +2,9 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
-import { addDays, rangeErrors } from '../dates.js';
+import { rangeErrors } from '../dates.js';
 import { todayIn } from '../time-zone.js';
+import { recentRange } from '../../report/accounts.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { labelledCsv, merchantReport, type LabelledReport } from './report.js';
 import { createReportRuns, ReportBusy } from './runs.js';
@@ -44,7 +45,7 @@ export function reconciliationRouter(deps: AdminDeps): Router {
     const today = todayIn(deps.clock(), String(res.locals.timeZone ?? 'UTC'));
     const locals = { merchants: await merchantList(res), report: null as unknown, csvUrl: '', values: p.values, errors: {} as Record<string, string> };
     if (!submitted) {
-      render(res, 200, 'report', { ...locals, values: { ...p.values, from: addDays(today, -29), to: today } });
+      render(res, 200, 'report', { ...locals, values: { ...p.values, ...recentRange(today) } });
       return;
     }
     if (!p.query) {

@@ -15,7 +15,7 @@ import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import { withholdingTaken } from './transactions.js';
 import { nullWhenNotFound } from '../types.js';
-import type { XenditGateway, XenditWithdrawal } from './types.js';
+import type { UnsettledPayment, XenditGateway, XenditWithdrawal } from './types.js';
 
 /** The fields of a transaction a withdrawal is read from (all in xendit-node's TransactionResponse). */
 export const withdrawalSchema = z.object({
@@ -40,6 +40,8 @@ const unsettledSchema = z.object({
   cashflow: z.string().nullish(),
   settlement_status: z.string().nullish(),
   amount: z.number(),
+  // xendit-node TransactionResponse.created: when the customer paid (which fee billing it fell under).
+  created: z.string().nullish(),
   // docs.xendit.co "List transactions" (not in xendit-node's TransactionResponse): what it settles.
   net_amount: z.number().nullish(),
   fee: z
@@ -94,12 +96,11 @@ export function balanceCalls(
 
     async unsettledPayments(secretKey, currency, since) {
       // The Transactions API cannot filter on settlement_status: the recent payments are read and
-      // those still PENDING settlement summed. More pages than the bound: unknown (null), never a
-      // figure that leaves some out.
+      // those still PENDING settlement kept. More pages than the bound: unknown (null), never a
+      // list that leaves some out. Each payment on its own: whether Xendit keeps its fee at
+      // settlement depends on the fee billing when it was paid, which the caller knows.
       const minor = minorReader(currency);
-      let gross = 0;
-      let fees = 0;
-      let withheld = 0;
+      const payments: UnsettledPayment[] = [];
       const query = { types: ['PAYMENT'], statuses: ['SUCCESS'], currency, created: { gte: since } };
       const complete = await everyPage(call, secretKey, 'unsettledPayments', query, UNSETTLED_MAX_PAGES, (row) => {
         const t = unsettledSchema.safeParse(row);
@@ -112,12 +113,16 @@ export function balanceCalls(
           minor(t.data.fee?.xendit_withholding_tax ?? 0, 'fee.xendit_withholding_tax') +
           minor(t.data.fee?.third_party_withholding_tax ?? 0, 'fee.third_party_withholding_tax');
         const net = t.data.net_amount == null ? undefined : minor(t.data.net_amount, 'net_amount');
-        gross += amount;
-        fees += fee + tax;
-        // As post-fee and the report count it (withholdingTaken): by the transaction's own net_amount.
-        if (withholdingTaken({ amount, net, fee, tax, withheld: tw })) withheld += tw;
+        const paidAt = t.data.created ? new Date(t.data.created) : null;
+        payments.push({
+          paidAt: paidAt && !Number.isNaN(paidAt.getTime()) ? paidAt : null,
+          gross: amount,
+          fees: fee + tax,
+          // As post-fee and the report count it (withholdingTaken): by the transaction's own net_amount.
+          withheld: withholdingTaken({ amount, net, fee, tax, withheld: tw }) ? tw : 0,
+        });
       });
-      return complete ? { gross, fees, withheld } : null;
+      return complete ? payments : null;
     },
 
     async listWithdrawals(secretKey, q) {

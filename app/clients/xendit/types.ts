@@ -187,6 +187,17 @@ export interface XenditMovement {
   created: string;
 }
 
+/** A payment Xendit has not settled into the balance yet (minor units). */
+export interface UnsettledPayment {
+  /** When the customer paid (the transaction's `created`); null when Xendit did not say. */
+  paidAt: Date | null;
+  gross: number;
+  /** Xendit's fee with its VAT, as the transaction shows them (kept at settlement unless billed monthly). */
+  fees: number;
+  /** Tax Xendit withheld from it (fee.xendit_withholding_tax + fee.third_party_withholding_tax), when it left the payment. */
+  withheld: number;
+}
+
 export interface XenditWithdrawal {
   /** The transaction's id (txn_…). */
   id: string;
@@ -295,11 +306,10 @@ export interface XenditGateway {
   checkSecretKey(secretKey: string): Promise<XenditPermission[]>;
   /**
    * Payments in this currency made since `since` that Xendit has not settled into the balance yet
-   * (Transactions API settlement_status PENDING): their amounts, Xendit's fees with VAT, and the tax
-   * it withheld from them (fee.xendit_withholding_tax + fee.third_party_withholding_tax), minor
-   * units. Null when there are more than the gateway reads.
+   * (Transactions API settlement_status PENDING), each on its own. Null when there are more than
+   * the gateway reads.
    */
-  unsettledPayments(secretKey: string, currency: Currency, since: Date): Promise<{ gross: number; fees: number; withheld: number } | null>;
+  unsettledPayments(secretKey: string, currency: Currency, since: Date): Promise<UnsettledPayment[] | null>;
   /** The Xendit business a key belongs to, when its account has an invoice or transaction to tell; else null. */
   businessOf(secretKey: string): Promise<string | null>;
 }
