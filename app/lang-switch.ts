@@ -9,19 +9,33 @@ const NATIVE_NAMES: Record<PayLang, string> = {
   ms: 'Bahasa Melayu',
 };
 
-/** The same page with ?lang= set. Any request path, however garbled (`//[`), gets an answer. */
-function withLang(originalUrl: string, lang: string): string {
+/** A request target in absolute-form ("http://host:port/path?query"): its scheme and authority. */
+const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
+
+/**
+ * The page a request asked for, with `set` put in its query, as a path on this site (the language
+ * switch, a page that looks again), or undefined when the request target names no such path. The
+ * target is whatever the client sent: absolute-form, which servers must accept (RFC 9112 §3.2.2),
+ * is read as its path, since its host and port are the client's words (`http://a:99999/` is not
+ * even a URL); a garbled target (`//[`) or one a browser would read as another host gets undefined.
+ */
+export function samePage(originalUrl: string, set: Record<string, string>): string | undefined {
   try {
-    const url = new URL(originalUrl, 'http://x');
-    if (url.origin !== 'http://x') return `/?lang=${lang}`; // "//host/..." must not become a link elsewhere
-    url.searchParams.set('lang', lang);
+    const url = new URL(originalUrl.replace(ABSOLUTE_FORM, ''), 'http://x');
+    if (url.origin !== 'http://x') return undefined; // "//host/..." must not become a link elsewhere
+    for (const [name, value] of Object.entries(set)) url.searchParams.set(name, value);
     // Dot segments are removed after the origin is settled: "/.//evil.com" keeps it, with the path
     // "//evil.com", which a browser reads as another host. A browser also reads "\\" as "/".
-    if (/^[/\\]{2}/.test(url.pathname)) return `/?lang=${lang}`;
+    if (/^[/\\]{2}/.test(url.pathname)) return undefined;
     return url.pathname + url.search;
   } catch {
-    return `/?lang=${lang}`;
+    return undefined;
   }
+}
+
+/** The same page with ?lang= set. Any request path, however garbled (`//[`), gets an answer. */
+function withLang(originalUrl: string, lang: string): string {
+  return samePage(originalUrl, { lang }) ?? `/?lang=${lang}`;
 }
 
 /** Same page in the other admin language. */

@@ -22,21 +22,47 @@ export class FractionalAmountError extends AmountError {}
 
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
+/** Number.MAX_SAFE_INTEGER (9007199254740991) has 16 digits: minor units with more are never exact. */
+const MAX_MINOR_DIGITS = String(Number.MAX_SAFE_INTEGER).length;
+
 /**
  * "150000.00" IDR → 150000; "12.5" PHP → 1250. Throws AmountError when the amount has more
  * precision than the currency can be charged in (e.g. 0.50 IDR) or is not a plain decimal.
  */
 export function toMinor(decimal: string, currency: Currency): number {
   const m = DECIMAL.exec(decimal.trim());
-  if (!m) throw new AmountError(`not a decimal amount: ${JSON.stringify(decimal)}`);
-  const [, sign, whole, frac = ''] = m;
+  if (!m) throw new AmountError(`not a decimal amount: ${JSON.stringify(shortened(decimal))}`);
+  const [, sign, rawWhole, frac = ''] = m;
   const exp = EXPONENT[currency];
-  const significant = frac.replace(/0+$/, '');
-  if (significant.length > exp) throw new FractionalAmountError(`${decimal} ${currency} has more decimals than ${currency} allows (${exp})`);
+  const significant = withoutTrailingZeros(frac);
+  if (significant.length > exp) throw new FractionalAmountError(`${shortened(decimal)} ${currency} has more decimals than ${currency} allows (${exp})`);
+  // Sized before BigInt, whose parse of a long digit string is slower than linear: a form field or
+  // CSV cell of millions of digits would hold the event loop (every /pay and callback) for seconds.
+  const whole = withoutLeadingZeros(rawWhole);
+  if (whole.length + exp > MAX_MINOR_DIGITS) throw new AmountError(`amount too large: ${shortened(decimal)}`);
   const minor = BigInt(whole + significant.padEnd(exp, '0'));
-  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new AmountError(`amount too large: ${decimal}`);
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new AmountError(`amount too large: ${shortened(decimal)}`);
   return Number(sign ? -minor : minor);
 }
+
+/**
+ * "1.2500" → "1.25", by a loop: `/0+$/` tries every start and backtracks, so a string of n zeros
+ * costs n² steps (a 100 000-digit fraction took 18 s).
+ */
+export function withoutTrailingZeros(digits: string): string {
+  let end = digits.length;
+  while (end > 0 && digits.charCodeAt(end - 1) === 48) end--;
+  return digits.slice(0, end);
+}
+
+function withoutLeadingZeros(digits: string): string {
+  let start = 0;
+  while (start < digits.length - 1 && digits.charCodeAt(start) === 48) start++;
+  return digits.slice(start);
+}
+
+/** An amount named in an error, which may be logged: at most its first 40 characters. */
+const shortened = (decimal: string) => (decimal.length > 40 ? `${decimal.slice(0, 40)}…` : decimal);
 
 /** 150000 IDR → "150000"; 1250 PHP → "12.50". */
 export function toDecimal(minor: number, currency: Currency): string {

@@ -27,6 +27,11 @@ export interface CsvLimits {
 
 /** Xendit's reports have a few dozen columns. */
 const MAX_COLUMNS = 200;
+/**
+ * Xendit's report cells are ids, references, dates, codes and amounts, a few hundred characters at
+ * the most. A cell of megabytes is no report's: refused as it is read, before any cell is parsed.
+ */
+export const MAX_CELL_CHARS = 1000;
 
 /** The header's columns (by lower-case name, -1 when absent) and the non-blank rows under it. */
 export function csvTable(text: string, limits: CsvLimits): CsvTable {
@@ -76,6 +81,7 @@ function csvRows(text: string, limits: CsvLimits): { rows: CsvRow[] } | { proble
       if (tooMany) return { problem: tooMany };
       startedOn = line;
     } else cell += c;
+    if (cell.length > MAX_CELL_CHARS) return { problem: message('errors:csvCellTooLong', { line: startedOn, max: MAX_CELL_CHARS }) };
   }
   if (quoted) return { problem: message('errors:feeReportQuote') };
   if (cell !== '' || row.length) {

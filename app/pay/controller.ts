@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { unstorableReason } from '../security/body-bounds.js';
 import { isUuid } from '../security/uuid.js';
 import { BadRequest, PaymentLinkNotFound } from '../errors.js';
-import { rawInvoiceNumber } from './raw-query.js';
+import { invoiceNumberRule, rawInvoiceNumber } from './raw-query.js';
 import { choosePayLang, type I18n } from '../i18n/index.js';
 import { payLangLinks } from '../lang-switch.js';
 import { paths } from '../paths.js';
@@ -32,11 +32,11 @@ export interface PayLimits {
   metrics?: Pick<Metrics, 'payClick'>;
 }
 
-// A NUL or a lone surrogate is in no Xero invoice number and cannot be stored or sent to PostgreSQL.
+// A NUL or a lone surrogate cannot be stored or sent to PostgreSQL.
 const storable = (s: string) => unstorableReason(s) === null;
 
 const PayQuery = z.object({
-  invoiceNo: z.string().trim().min(1).max(255).refine(storable),
+  invoiceNo: invoiceNumberRule,
   shortCode: z
     .string()
     .trim()
@@ -101,8 +101,9 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
       // The number as the link carries it (see raw-query.ts): never a number the parser altered.
       const raw = rawInvoiceNumber(req.originalUrl);
       if (raw.kind === 'unreadable') throw new PaymentLinkNotFound('the invoice number in the link could not be read intact');
-      if (raw.kind === 'read') query = { ...query, invoiceNo: raw.invoiceNumber.trim() };
-      if (raw.kind === 'read' && raw.plusReading !== undefined) plusReading = raw.plusReading.trim();
+      if (raw.kind === 'invalid') throw new BadRequest(`invoiceNo: ${raw.reason}`);
+      if (raw.kind === 'read') query = { ...query, invoiceNo: raw.invoiceNumber };
+      if (raw.kind === 'read' && raw.plusReading !== undefined) plusReading = raw.plusReading;
     } catch (err) {
       await limits.consume(perIp); // garbage counts too
       throw err;

@@ -14,7 +14,7 @@ export type ReturnState =
   /** Unknown or malformed reference: nothing is said about any payment. */
   | { kind: 'unknown' }
   /** Xendit sent the customer back; the worker has not confirmed the payment with Xendit yet. */
-  | { kind: 'processing'; invoiceNumber: string; test: boolean }
+  | { kind: 'processing'; invoiceNumber: string; test: boolean; checkoutId: string }
   /** Not paid: Xendit's failure redirect, or the checkout expired or was replaced. */
   | { kind: 'notPaid'; invoiceNumber: string; expired: boolean; retryUrl: string; test: boolean }
   | { kind: 'receipt'; receipt: Receipt };
@@ -82,5 +82,5 @@ export async function paymentReturn(deps: { stores: Stores }, ref: unknown, stat
     return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: true, retryUrl, test };
   }
   if (checkout.status !== 'paid' && status === 'failed') return { kind: 'notPaid', invoiceNumber: checkout.invoiceNumber, expired: false, retryUrl, test };
-  return { kind: 'processing', invoiceNumber: checkout.invoiceNumber, test };
+  return { kind: 'processing', invoiceNumber: checkout.invoiceNumber, test, checkoutId: checkout.id };
 }

@@ -1,7 +1,8 @@
 /** Renders what pay/receipt.ts decided, in the customer's language and the merchant's time zone. */
 import type { Response } from 'express';
 import type { I18n, PayLang } from '../i18n/index.js';
-import type { LangLink } from '../lang-switch.js';
+import { samePage, type LangLink } from '../lang-switch.js';
+import { paths } from '../paths.js';
 import type { Receipt, ReturnState } from './receipt.js';
 
 /** How often the page looks again while the payment is being confirmed, and for how long. */
@@ -57,8 +58,8 @@ export function renderReturn(res: Response, state: ReturnState, ctx: PageContext
       body: t(slow ? 'returnSlowBody' : 'returnProcessingBody', { invoice: state.invoiceNumber }),
       // Without JavaScript: the page reloads itself, counting, and stops after a while.
       refreshSeconds: slow ? 0 : REFRESH_SECONDS,
-      refreshUrl: slow ? undefined : withTries(ctx.originalUrl, done + 1),
-      checkAgainUrl: slow ? withTries(ctx.originalUrl, 0) : undefined,
+      refreshUrl: slow ? undefined : withTries(ctx, state.checkoutId, done + 1),
+      checkAgainUrl: slow ? withTries(ctx, state.checkoutId, 0) : undefined,
     });
     return;
   }
@@ -81,9 +82,10 @@ function receiptRows(r: Receipt, ctx: PageContext): { label: string; value: stri
   ];
 }
 
-function withTries(originalUrl: string, tries: number): string {
-  const url = new URL(originalUrl, 'http://x');
-  if (url.origin !== 'http://x') return '/'; // "//host/..." must not become a link elsewhere
-  url.searchParams.set('tries', String(tries));
-  return url.pathname + url.search;
+/** This page again, counting; for a request target that names no path of ours, the page rebuilt from the checkout. */
+function withTries(ctx: PageContext, checkoutId: string, tries: number): string {
+  return (
+    samePage(ctx.originalUrl, { tries: String(tries) }) ??
+    `${paths.payReturn}?${new URLSearchParams({ ref: checkoutId, lang: ctx.lang, tries: String(tries) })}`
+  );
 }

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { performance } from 'node:perf_hooks';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { BILLING_REPORT_HEAD, monthlyBilledHarness } from '../helpers/fee-bills.js';
@@ -36,6 +37,36 @@ describeEachDatabase('Xendit fee bills: the size of an upload', ({ db }) => {
     const res = await agent.post(preview()).type('form').send({ _csrf: csrf(), report }).expect(200);
     const $ = cheerio.load(res.text);
     assert.equal($('#fee-preview tr[data-period="2026-10"][data-currency=IDR] td').eq(2).text(), '30000');
+  });
+
+  it('an amount of millions of digits, in a report or typed in, is refused at once with its reason: the server is not held for seconds', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const digits = '9'.repeat(7_000_000); // under the 8 MB a report may be
+    const report = `${HEAD}\r\ntxn_1,ref,VA_PAYMENT,BCA,DEFAULT,biz_1,2026-10-05 10:00:00,IDR,150000,${digits},0`;
+    const uploaded = await agent.post(preview()).type('form').send({ _csrf: csrf(), report }).expect(400);
+    assert.match(cheerio.load(uploaded.text)('#e-report').text(), /line 2 has a cell longer than 1000 characters: it is not a Xendit report/);
+
+    // The typed totals of a PDF invoice have no cell limit: the amount is sized before it is parsed.
+    // Timed against a field as long that is no number at all (refused by its pattern, before and
+    // after): 20 million digits took ~17 s longer, with every merchant's /pay and callbacks waiting.
+    const typing = async (fees: string) => {
+      const started = performance.now();
+      const res = await agent
+        .post(adminMerchantPath(h.merchant.id, 'adminMerchantFeeBillsBook'))
+        .type('form')
+        .send({ _csrf: csrf(), mode: 'manual', period: '2026-10', currency: 'IDR', fees, vat: '', xenditInvoiceNumber: '' })
+        .expect(422);
+      return { res, ms: performance.now() - started };
+    };
+    const letters = await typing('x'.repeat(20_000_000));
+    const typed = await typing('9'.repeat(20_000_000));
+    assert.ok(typed.ms < 2 * letters.ms + 2000, `digits answered in ${Math.round(typed.ms)} ms, letters in ${Math.round(letters.ms)} ms`);
+    assert.equal(
+      cheerio.load(typed.res.text)('#e-fees').text().trim(),
+      'Type an amount in IDR, digits only with no thousands separators, and a total above zero.',
+    );
+    assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id)).length, 0);
   });
 
   it('a report over the limit gets the page again saying to export a shorter period, not a bare 413 page', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { csvTable, type CsvLimits } from '../../app/admin/csv.js';
+import { MAX_CELL_CHARS, csvTable, type CsvLimits } from '../../app/admin/csv.js';
 import { message } from '../../app/i18n/index.js';
 import { MAX_BILLING_ROWS, parseBillingReport } from '../../app/admin/fee-bills/billing-report.js';
 import { MAX_REPORTED_DISPUTES, parseDisputeReport } from '../../app/admin/disputes/dispute-report.js';
@@ -67,6 +67,26 @@ describe('CSV uploads: rows and the lines they start on', () => {
       assert.ok('disputes' in ok && ok.disputes.length === MAX_REPORTED_DISPUTES, 'the limit itself is allowed; blank lines do not count');
       const bills = parseBillingReport('billed_at,fees_paid_amount,vat_paid_amount,net_currency\n' + '2026-11-02,1,0,IDR\n'.repeat(MAX_BILLING_ROWS + 1) + '"');
       assert.deepEqual(bills, { problems: [{ key: 'errors:feeReportTooLong', params: { max: MAX_BILLING_ROWS } }] });
+    });
+
+    it(`a cell longer than ${MAX_CELL_CHARS} characters, quoted or not, is refused with its line, before any amount in it is parsed`, () => {
+      const atCap = 'x'.repeat(MAX_CELL_CHARS);
+      // A quoted cell's "" is one character of it.
+      const fits = csvTable(`a,b\n1,${atCap}\n2,"${atCap.slice(1)}"""\n`, ROOMY);
+      assert.ok('body' in fits, JSON.stringify(fits).slice(0, 200));
+      assert.deepEqual(
+        fits.body.map((r) => r.cells[1]),
+        [atCap, `${atCap.slice(1)}"`],
+        'the cap itself is allowed',
+      );
+      for (const cell of [`${atCap}1`, `"${atCap.slice(1)}""x"`, `"${atCap}\n"`]) {
+        assert.deepEqual(csvTable(`a,b\n\n1,${cell},c\n`, ROOMY), { problem: { key: 'errors:csvCellTooLong', params: { line: 3, max: MAX_CELL_CHARS } } });
+      }
+      // A fee of 20 million digits (within the upload's byte limit): named with its line, never summed.
+      const digits = parseBillingReport(
+        `billed_at,fees_paid_amount,vat_paid_amount,net_currency\n2026-11-02,1,0,IDR\n2026-11-03,${'9'.repeat(20_000_000)},0,IDR\n`,
+      );
+      assert.deepEqual(digits, { problems: [{ key: 'errors:csvCellTooLong', params: { line: 3, max: MAX_CELL_CHARS } }] });
     });
 
     it('a line of millions of commas is refused at the 200th column', () => {

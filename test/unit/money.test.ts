@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { AmountError, numberToDecimal, toDecimal, toMinor, SUPPORTED_CURRENCIES } from '../../app/money.js';
+import { performance } from 'node:perf_hooks';
+import { AmountError, FractionalAmountError, numberToDecimal, toDecimal, toMinor, SUPPORTED_CURRENCIES } from '../../app/money.js';
 
 describe('money', () => {
   it('converts decimals to minor units per currency', () => {
@@ -17,6 +18,35 @@ describe('money', () => {
     assert.throws(() => toMinor('1e5', 'PHP'), AmountError);
     assert.throws(() => toMinor('abc', 'PHP'), AmountError);
     assert.throws(() => toMinor('99999999999999999999', 'IDR'), AmountError);
+  });
+
+  it('sizes an amount before parsing it: millions of digits are refused at once, not after seconds holding the event loop', () => {
+    // Each case took seconds before (BigInt of 8 million digits: ~6 s; /0+$/ over 50 000 zeros: ~5 s).
+    const quick = <T>(what: string, f: () => T): T => {
+      const started = performance.now();
+      try {
+        return f();
+      } finally {
+        const ms = performance.now() - started;
+        assert.ok(ms < 1000, `${what} took ${Math.round(ms)} ms`);
+      }
+    };
+    quick('8 million digits', () => assert.throws(() => toMinor('9'.repeat(8_000_000), 'IDR'), /amount too large: 9{40}…$/));
+    quick('a fraction of 50 000 zeros and a 1', () => assert.throws(() => toMinor(`1.${'0'.repeat(50_000)}1`, 'PHP'), FractionalAmountError));
+    // Zeros that change nothing are still read as they always were.
+    assert.equal(
+      quick('leading zeros', () => toMinor(`${'0'.repeat(8_000_000)}12.5`, 'PHP')),
+      1250,
+    );
+    assert.equal(
+      quick('trailing zeros', () => toMinor(`12.5${'0'.repeat(8_000_000)}`, 'PHP')),
+      1250,
+    );
+    // The largest exact amounts pass, one more digit does not.
+    assert.equal(toMinor('9007199254740991', 'IDR'), Number.MAX_SAFE_INTEGER);
+    assert.equal(toMinor('90071992547409.91', 'USD'), Number.MAX_SAFE_INTEGER);
+    assert.throws(() => toMinor('10000000000000000', 'IDR'), /too large/);
+    assert.throws(() => toMinor('100000000000000', 'USD'), /too large/);
   });
 
   it('formats minor units back to decimals', () => {

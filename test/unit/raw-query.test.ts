@@ -24,4 +24,19 @@ describe('rawInvoiceNumber (issue 14 item 11)', () => {
     assert.deepEqual(read('invoiceNo=A+%E4'), { kind: 'unreadable' });
     assert.deepEqual(rawInvoiceNumber('/pay?shortCode=x'), { kind: 'absent' });
   });
+
+  it('a raw "#" sent anyway ends the query, as for the parser: the number is what comes before it', () => {
+    assert.deepEqual(read(`invoiceNo=X#%00${'A'.repeat(16_000)}`), { kind: 'read', invoiceNumber: 'X' });
+    assert.deepEqual(read('invoiceNo=X+1#+&evil=1'), { kind: 'read', invoiceNumber: 'X 1', plusReading: 'X+1' });
+    assert.deepEqual(rawInvoiceNumber('/pay#?invoiceNo=X'), { kind: 'absent' });
+  });
+
+  it("every reading passes the parser's rule: trimmed, 1 to 255 characters, no control or unstorable characters", () => {
+    assert.deepEqual(read('invoiceNo=+INV-1+'), { kind: 'read', invoiceNumber: 'INV-1', plusReading: '+INV-1+' });
+    assert.deepEqual(read(`invoiceNo=${'A'.repeat(255)}`), { kind: 'read', invoiceNumber: 'A'.repeat(255) });
+    for (const bad of ['%00', 'A%00B', 'A%09B', 'A%7FB', 'A%0AB', '%20%20', '+', 'A'.repeat(256), `A+${'B'.repeat(254)}`]) {
+      const got = read(`invoiceNo=${bad}`);
+      assert.equal(got.kind, 'invalid', `${bad.slice(0, 20)} → ${JSON.stringify(got).slice(0, 80)}`);
+    }
+  });
 });

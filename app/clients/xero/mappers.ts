@@ -4,7 +4,7 @@
  * enum-typed field read and `as unknown as` on every one written.
  */
 import type { Account, BankTransaction, Contact, Invoice, LineItem, ManualJournal, Payment, TaxRate } from 'xero-node';
-import { numberToDecimal } from '../../money.js';
+import { numberToDecimal, withoutTrailingZeros } from '../../money.js';
 import { unexpected } from './errors.js';
 import type {
   NewXeroBankAccount,
@@ -286,7 +286,7 @@ export function paymentBody(p: NewXeroPayment): Payment {
 export function sdkAmount(decimal: string): number {
   const m = /^(\d+)(?:\.(\d+))?$/.exec(decimal.trim());
   if (!m) throw new RangeError(`not a positive decimal amount: ${JSON.stringify(decimal)}`);
-  const canonical = `${BigInt(m[1])}${m[2] && /[1-9]/.test(m[2]) ? `.${m[2].replace(/0+$/, '')}` : ''}`;
+  const canonical = `${BigInt(m[1])}${m[2] && /[1-9]/.test(m[2]) ? `.${withoutTrailingZeros(m[2])}` : ''}`;
   const n = Number(canonical);
   if (numberToDecimal(n) !== canonical) throw new RangeError(`amount ${decimal} cannot be sent exactly`);
   return n;

@@ -1,12 +1,14 @@
 /**
  * Exact decimals (bigint hundredths / ten-thousandths) and Xero's date formats.
  */
+import { withoutTrailingZeros } from '../../money.js';
+
 /** "12.5" (or the JSON number 12.5) at 2 dp → 1250n; undefined when not a plain decimal or too precise. */
 export function parseScaled(value: unknown, dp: number): bigint | undefined {
   const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'string' ? value.trim() : '';
   const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text);
   if (!m) return undefined;
-  const frac = (m[3] ?? '').replace(/0+$/, '');
+  const frac = withoutTrailingZeros(m[3] ?? '');
   if (frac.length > dp) return undefined;
   const v = BigInt(m[2] + frac.padEnd(dp, '0'));
   return m[1] ? -v : v;
