@@ -10,6 +10,7 @@ import type { ListedRefund } from './refunds.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, toMinor, type Currency } from '../money.js';
 import { format, hundredths, type ReportDeps, type ReportRow, type TransactionOf } from './rows.js';
+import { inAccount, refusedByRow, type XenditAccounts } from './xendit-accounts.js';
 
 export const FEE_RETURN_REF = /^Xendit fee returned (\S+)$/;
 
@@ -20,7 +21,8 @@ export type PostedFee = (xenditInvoiceId: string) => bigint;
  * What Xendit gave back of the invoice's fee (hundredths), or null: the job's own reckoning
  * (feeGivenBack), so a void showing no figures is expected to give back what was posted.
  */
-function givenBack(lookup: FeeTaxLookup, inv: XenditInvoice, posted: bigint): bigint | null {
+function givenBack(lookup: FeeTaxLookup | { kind: 'refused' }, inv: XenditInvoice, posted: bigint): bigint | null {
+  if (lookup.kind === 'refused') return null;
   // Tax withheld is booked on the fee's entry (post-fee.ts) but is not the fee: never given back.
   const w = lookup.kind === 'found' && lookup.withholding ? lookup.withholding.xendit + lookup.withholding.thirdParty : 0;
   const back = feeGivenBack(lookup, { fee: minorOrZero(posted - hundredths(toDecimal(w, inv.currency)), inv.currency), tax: 0 });
@@ -46,14 +48,18 @@ export interface BookedFeeReturn {
 
 export async function feeReturnRow(
   deps: ReportDeps,
-  merchant: Merchant,
+  accounts: XenditAccounts,
   transactionOf: TransactionOf,
   booked: BookedFeeReturn,
   /** The invoice when the report already read it. */
   known: XenditInvoice | undefined,
   posted: PostedFee,
 ): Promise<{ row: ReportRow; xendit: bigint; xero: bigint }> {
-  const inv = known ?? (await deps.xendit.getInvoice(merchant.xenditSecretKey, booked.xenditInvoiceId)) ?? undefined;
+  // Not read yet: looked for in each account in turn.
+  const found = known ? null : await accounts.find('invoices', (key) => deps.xendit.getInvoice(key, booked.xenditInvoiceId));
+  if (found?.value) accounts.seen(found.value.id, found.key);
+  const inv = known ?? found?.value ?? undefined;
+  const account = inv ? accounts.keyOf(inv.id) : undefined;
   const lookup = inv ? await transactionOf(inv) : undefined;
   const returned = inv && lookup ? givenBack(lookup, inv, posted(inv.id)) : null;
   const base = {
@@ -67,16 +73,22 @@ export async function feeReturnRow(
   };
   if (returned === null) {
     const why = !inv ? 'Xendit has no such invoice' : "Xendit's payment transaction does not say the fee was given back";
-    return { row: { ...base, status: 'fee_differs', note: `fee given back in Xero, but ${why}` }, xendit: 0n, xero: booked.amount };
+    const row = inAccount({ ...base, status: 'fee_differs', note: `fee given back in Xero, but ${why}` }, account);
+    const refused = found && found.value === null ? found.refused : lookup?.kind === 'refused' ? [lookup.key] : [];
+    return { row: refused.length ? refusedByRow(row, refused) : row, xendit: 0n, xero: booked.amount };
   }
   if (returned !== booked.amount) {
     return {
-      row: { ...base, status: 'fee_differs', note: `fee given back: Xendit ${format(returned)}, Xero ${format(booked.amount)}` },
+      row: inAccount({ ...base, status: 'fee_differs', note: `fee given back: Xendit ${format(returned)}, Xero ${format(booked.amount)}` }, account),
       xendit: returned,
       xero: booked.amount,
     };
   }
-  return { row: { ...base, status: 'fee_returned', note: 'Xendit gave the fee back with a refund' }, xendit: returned, xero: booked.amount };
+  return {
+    row: inAccount({ ...base, status: 'fee_returned', note: 'Xendit gave the fee back with a refund' }, account),
+    xendit: returned,
+    xero: booked.amount,
+  };
 }
 
 /**
@@ -108,6 +120,7 @@ export async function gatewayPostsFee(deps: ReportDeps, merchant: Merchant, xend
 export async function unbookedFeeReturnRows(
   deps: ReportDeps,
   merchant: Merchant,
+  accounts: XenditAccounts,
   transactionOf: TransactionOf,
   /** The invoice when the report already read it. */
   known: (id: string) => XenditInvoice | undefined,
@@ -127,7 +140,9 @@ export async function unbookedFeeReturnRows(
     if (seen.has(refund.invoiceId)) continue; // an earlier refund of the same invoice
     seen.add(refund.invoiceId);
     if (date < range.from || date > range.to || booked.has(refund.invoiceId)) continue;
-    const inv = known(refund.invoiceId) ?? (await deps.xendit.getInvoice(merchant.xenditSecretKey, refund.invoiceId)) ?? undefined;
+    const found = known(refund.invoiceId) ? null : await accounts.find('invoices', (k) => deps.xendit.getInvoice(k, refund.invoiceId));
+    if (found?.value) accounts.seen(found.value.id, found.key);
+    const inv = known(refund.invoiceId) ?? found?.value ?? undefined;
     if (!inv) continue;
     // The gateway books a fee given back only of a payment whose fee it posted (return-fee.ts).
     if (!(await gatewayPostsFee(deps, merchant, inv.id, () => billedMonthly(inv)))) continue;
@@ -145,6 +160,7 @@ export async function unbookedFeeReturnRows(
       xeroFee: null,
       status: 'missing_in_xero',
       note: `Xendit gave the fee back (refund ${refund.id}): not in Xero yet`,
+      ...(accounts.keyOf(inv.id) ? { xenditMode: accounts.keyOf(inv.id)!.mode } : {}),
     });
   }
   return { rows, sums };

@@ -7,10 +7,10 @@
  * with none is `not_in_xero` and holds the report unreconciled, counted on Xendit's side so the
  * totals show by how much the clearing account is off.
  */
-import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { format, hundredths, readPagesPerCurrency, unreadRows, utcWindow, type ClearingEntry, type ReportDeps, type ReportRow } from './rows.js';
+import type { XenditAccounts } from './xendit-accounts.js';
 
 /** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
@@ -25,7 +25,8 @@ export interface MovementRows {
 
 export async function otherMovementRows(
   deps: ReportDeps,
-  merchant: Merchant,
+  /** Each account the report reads is listed with the same bounds. */
+  accounts: XenditAccounts,
   range: { from: string; to: string },
   timezone: string | null | undefined,
   /** The currencies of every clearing account, the ones Xendit is asked for. */
@@ -33,23 +34,20 @@ export async function otherMovementRows(
   /** Entries on the clearing accounts that are none of the gateway's: a booking of a movement is among them. */
   entries: ClearingEntry[],
 ): Promise<MovementRows> {
-  const listed = await readPagesPerCurrency(
-    currencies,
-    async (currency, afterId) => {
-      const got = await deps.xendit.listOtherMovements(merchant.xenditSecretKey, {
-        ...utcWindow(range, 0),
-        currency,
-        limit: 50,
-        afterId,
-      });
-      return { ...got, items: got.movements };
-    },
-    MAX_PAGES,
+  const perKey = await accounts.each('balance movements', (key) =>
+    readPagesPerCurrency(
+      currencies,
+      async (currency, afterId) => {
+        const got = await deps.xendit.listOtherMovements(key.key, { ...utcWindow(range, 0), currency, limit: 50, afterId });
+        return { ...got, items: got.movements };
+      },
+      MAX_PAGES,
+    ),
   );
   const rows: ReportRow[] = [];
   const claimed = new Set<ClearingEntry>();
   const sums: MovementRows['sums'] = new Map();
-  for (const m of listed.items) {
+  for (const { key, value: m } of perKey.flatMap(({ key, value }) => value.items.map((item) => ({ key, value: item })))) {
     const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));
     if (date < range.from || date > range.to) continue;
     const xendit = hundredths(toDecimal(m.amount, m.currency));
@@ -75,7 +73,9 @@ export async function otherMovementRows(
       note: booked
         ? `${m.type} ${m.id} ${way} the Xendit balance, booked by hand: ${booked.row.note}`
         : `${m.type} ${m.id} ${way} the Xendit balance is not in Xero: book it on the clearing account with ${m.id} in its Reference`,
+      xenditMode: key.mode,
     });
   }
-  return { rows: [...rows, ...unreadRows(range, listed, 'balance movements', MAX_PAGES * 50)], claimed, sums };
+  const unread = perKey.flatMap(({ key, value }) => unreadRows(range, value, 'balance movements', MAX_PAGES * 50, key.mode));
+  return { rows: [...rows, ...unread], claimed, sums };
 }

@@ -4,8 +4,20 @@
  */
 import type { Report, ReportRow } from './reconcile.js';
 
-const COLUMNS: (keyof ReportRow)[] = ['date', 'xenditInvoiceId', 'currency', 'xenditAmount', 'xenditFee', 'xeroPayment', 'xeroFee', 'status', 'note'];
-const HEADER = ['date', 'xendit_invoice_id', 'currency', 'xendit_amount', 'xendit_fee', 'xero_payment', 'xero_fee', 'status', 'note'];
+/** xendit_mode: test or live, the Xendit account a row's Xendit side is in (empty when it has none). */
+const COLUMNS: (keyof ReportRow)[] = [
+  'date',
+  'xenditInvoiceId',
+  'currency',
+  'xenditAmount',
+  'xenditFee',
+  'xeroPayment',
+  'xeroFee',
+  'status',
+  'xenditMode',
+  'note',
+];
+const HEADER = ['date', 'xendit_invoice_id', 'currency', 'xendit_amount', 'xendit_fee', 'xero_payment', 'xero_fee', 'status', 'xendit_mode', 'note'];
 
 /**
  * What a spreadsheet may evaluate: a leading = + - @ (their full-width forms too), tab or CR.
@@ -34,7 +46,7 @@ export function csvLines(rows: (string | null)[][]): string {
 
 /** The CSV's header, and a row's cells in its order (the admin's CSV adds columns to both). */
 export const REPORT_CSV_HEADER: readonly string[] = HEADER;
-export const reportCsvCells = (r: ReportRow): (string | null)[] => COLUMNS.map((c) => r[c] as string | null);
+export const reportCsvCells = (r: ReportRow): (string | null)[] => COLUMNS.map((c) => (r[c] as string | null | undefined) ?? null);
 
 /** RFC 4180, every cell neutralised. */
 export function toCsv(report: Report): string {
@@ -42,7 +54,7 @@ export function toCsv(report: Report): string {
 }
 
 export function toText(report: Report): string {
-  const table = [HEADER, ...report.rows.map((r) => COLUMNS.map((c) => (r[c] as string | null) ?? '-'))];
+  const table = [HEADER, ...report.rows.map((r) => COLUMNS.map((c) => (r[c] as string | null | undefined) ?? '-'))];
   const widths = HEADER.map((_, i) => Math.max(...table.map((row) => row[i].length)));
   const lines = table.map((row) =>
     row

@@ -27,11 +27,13 @@ export async function feeTaxFor(transactionOf: TransactionOf, inv: XenditInvoice
     return { known: h(lookup.tax), ...(w ? { withheld: { xendit: h(w.xendit), thirdParty: h(w.thirdParty) } } : {}) };
   }
   const why =
-    lookup.kind === 'not_found'
-      ? 'Xendit lists no payment transaction for it'
-      : lookup.kind === 'unfit'
-        ? `Xendit's ${lookup.field} ${lookup.raw} does not fit ${inv.currency}`
-        : `${lookup.more ? `more than ${lookup.count}` : lookup.count} Xendit payment transactions fit it`;
+    lookup.kind === 'refused'
+      ? `Xendit refused the ${lookup.key.mode} key ${lookup.key.hint}`
+      : lookup.kind === 'not_found'
+        ? 'Xendit lists no payment transaction for it'
+        : lookup.kind === 'unfit'
+          ? `Xendit's ${lookup.field} ${lookup.raw} does not fit ${inv.currency}`
+          : `${lookup.more ? `more than ${lookup.count}` : lookup.count} Xendit payment transactions fit it`;
   // Only the tax withheld is read for a fee billed monthly or a payment without one.
   const what = billed || !inv.feesPaidAmount ? 'tax withheld' : 'VAT on the fee';
   return { unknown: `${what} unknown (${why}, external id ${inv.externalId})` };

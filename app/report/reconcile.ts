@@ -1,7 +1,8 @@
 /**
  * Reconciliation: what Xendit says it collected for a merchant over a date range, against what the
  * clearing accounts in Xero hold, row by row. Amounts are compared in hundredths (Xero's two
- * decimals), never as floats.
+ * decimals), never as floats. Xendit is read in each account whose money the gateway books for the
+ * merchant (xendit-accounts.ts), each row naming the mode of the account its Xendit side is in.
  */
 import type { XenditInvoice } from '../clients/xendit/types.js';
 import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/types.js';
@@ -27,6 +28,9 @@ import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
 import { clearingAccounts } from './accounts.js';
+import { inAccount, refusedByRow, reportKeys, xenditAccounts } from './xendit-accounts.js';
+import { paidElsewhere, paidInRange } from './paid.js';
+import type { XenditMode } from '../store/merchants.js';
 
 export { ROW_STATUSES, format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 
@@ -60,6 +64,8 @@ export interface Report {
    * range (accounts.ts). The balances add them to today's.
    */
   formerClearingAccounts?: Record<string, string[]>;
+  /** The modes of the Xendit accounts read, the key in use first (xendit-accounts.ts reportKeys). */
+  xenditModes?: XenditMode[];
 }
 
 export type ClearingEntries = Map<string, { currency: string; payments: XeroAccountPayment[]; transactions: XeroBankTransaction[] }>;
@@ -75,7 +81,6 @@ const PAYMENT_REF = /^Xendit (\S+)$/;
 const FEE_REF = /^Xendit fee (\S+)$/;
 const OVERPAYMENT_REF = /^Xendit overpayment (\S+)$/;
 const REFUND_REF = /^Xendit (refund|chargeback) (\S+)$/;
-const DAY_MS = 86_400_000;
 /** Rows that leave a report reconciled (xendit_only: shown as a reason the balances may differ, not held against it). */
 const RECONCILED_ROWS = new Set<RowStatus>(['matched', 'refunded', 'transferred', 'fee_returned', 'xendit_only']);
 /** GET /BankTransactions lists each bank transfer's two sides among the others (xero_accounting.yaml BankTransaction.Type). */
@@ -98,13 +103,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // gross), judged by the setting when it was paid: a merchant who switched keeps both kinds of row.
   const billingAt = deps.stores?.feeBills ? await deps.stores.feeBills.billingAt(merchant) : () => merchant.xenditFeeBilling;
   const feeBilledMonthly = (inv: XenditInvoice) => billingAt(inv.paidAt ? new Date(inv.paidAt) : new Date()) === 'invoiced';
-  // Local dates in Xendit's markets run up to a day ahead of UTC: ask a day wider, filter by local date.
-  const paid = await deps.xendit.listPaidInvoices(merchant.xenditSecretKey, {
-    paidAfter: new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY_MS),
-    paidBefore: new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * DAY_MS),
-  });
-  const xendit = new Map<string, XenditInvoice>();
-  for (const inv of paid) if (inRange(xenditDate(inv))) xendit.set(inv.id, inv);
+  const xenditSide = xenditAccounts(reportKeys(merchant));
+  const xendit = await paidInRange(deps, xenditSide, range, xenditDate);
 
   // Today's clearing accounts and those the gateway posted to for the range (accounts.ts): each
   // entry is looked for on the account it went to, whatever the settings say today.
@@ -165,7 +165,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const bookedRefunds = new Set<string>();
   const refundParts = new Map<string, XeroAccountPayment[]>();
   const feeReturns: BookedFeeReturn[] = [];
-  const transactionOf = transactionReader(deps, merchant);
+  const transactionOf = transactionReader(deps, xenditSide);
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   // Entries on the clearing accounts that are none of the gateway's: counted once the merchant's
@@ -196,7 +196,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const parts = refundPartsAnyDate.get(key) ?? inRangeParts;
     const first = parts.reduce((d, p) => ((p.date ?? '') < d ? (p.date ?? '') : d), inRangeParts[0].date ?? '');
     const currency = currencyOf.get(parts[0].accountId ?? '') ?? '';
-    const row = await refundRow(deps, merchant, kind, id, parts, currency);
+    const row = await refundRow(deps, xenditSide, kind, id, parts, currency);
     if (first < range.from) {
       const here = -inRangeParts.reduce((s, p) => s + hundredths(p.amount), 0n);
       const date = inRangeParts[0].date ?? '';
@@ -256,13 +256,9 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     }
   }
 
-  const paidInRange = new Set(xendit.keys());
+  const paidHereIds = new Set(xendit.keys());
   // A Xero entry for an invoice Xendit paid outside the range is not "missing at Xendit": look it up.
-  for (const id of byId.keys()) {
-    if (xendit.has(id)) continue;
-    const inv = await deps.xendit.getInvoice(merchant.xenditSecretKey, id);
-    if (inv && (inv.status === 'PAID' || inv.status === 'SETTLED')) xendit.set(id, inv);
-  }
+  const refusedFor = await paidElsewhere(deps, xenditSide, byId.keys(), xendit);
 
   for (const id of new Set([...xendit.keys(), ...byId.keys()])) {
     const found = byId.get(id) ?? { payments: [], fees: [], overpayments: [] };
@@ -279,13 +275,16 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       !found.overpayments.length
     ) {
       rows.push(
-        lockedOutRow(
-          xenditDate(paidHere) ?? range.from,
-          id,
-          paidHere.currency,
-          hundredths(toDecimal(paidHere.paidAmount ?? paidHere.amount, paidHere.currency)),
-          `payment of Xendit invoice ${id}`,
-          later,
+        inAccount(
+          lockedOutRow(
+            xenditDate(paidHere) ?? range.from,
+            id,
+            paidHere.currency,
+            hundredths(toDecimal(paidHere.paidAmount ?? paidHere.amount, paidHere.currency)),
+            `payment of Xendit invoice ${id}`,
+            later,
+          ),
+          xenditSide.keyOf(id),
         ),
       );
       continue;
@@ -296,14 +295,15 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     // A billed fee's VAT is on Xendit's monthly invoice; the transaction is read for the tax withheld.
     const feeTax = inv ? await feeTaxFor(transactionOf, inv, billed) : { known: 0n };
     const compared = compare(id, inv, found, accountCurrency, feeTax, xenditDate, billed);
-    const row = found.payments.length ? bookedTwice(compared, paidOutsideRange.get(id), paidInRange.has(id)) : compared;
-    rows.push(row.row);
+    const row = found.payments.length ? bookedTwice(compared, paidOutsideRange.get(id), paidHereIds.has(id)) : compared;
+    const refused = inv ? undefined : refusedFor.get(id);
+    rows.push(refused ? refusedByRow(row.row, refused) : inAccount(row.row, inv && xenditSide.keyOf(id)));
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
   }
   const postedFee = (id: string) => feePostedAnywhere.get(id) ?? 0n;
   for (const booked of feeReturns) {
-    const r = await feeReturnRow(deps, merchant, transactionOf, booked, xendit.get(booked.xenditInvoiceId), postedFee);
+    const r = await feeReturnRow(deps, xenditSide, transactionOf, booked, xendit.get(booked.xenditInvoiceId), postedFee);
     rows.push(r.row);
     sum(r.row.currency).xendit += r.xendit;
     sum(r.row.currency).xero += r.xero;
@@ -327,14 +327,15 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       incompleteRow(range, `clearing account in ${unlisted.join(', ')}, a currency Xendit does not list: its withdrawals and movements are not compared`),
     );
   }
-  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies, nonBankByCode);
+  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies, nonBankByCode, xenditSide);
   rows.push(...clearing.rows, ...settled.rows);
-  const unbooked = await missingRefundRows(deps, merchant, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
+  const unbooked = await missingRefundRows(deps, xenditSide, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
   rows.push(...unbooked.rows);
   for (const [currency, amount] of unbooked.sums) sum(currency).xendit += amount;
   const feesBack = await unbookedFeeReturnRows(
     deps,
     merchant,
+    xenditSide,
     transactionOf,
     (id) => xendit.get(id),
     range,
@@ -345,7 +346,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   );
   rows.push(...feesBack.rows);
   for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;
-  const movements = await otherMovementRows(deps, merchant, range, timezone, currencies, [...others, ...settled.others]);
+  const movements = await otherMovementRows(deps, xenditSide, range, timezone, currencies, [...others, ...settled.others]);
   rows.push(...movements.rows);
   for (const [currency, t] of movements.sums) {
     sum(currency).xendit += t.xendit;
@@ -361,6 +362,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     sum(currency).xero += t.xero;
     sum(currency).other += t.other;
   }
+  // A key Xendit refused: what its account holds was not compared.
+  rows.push(...xenditSide.refusedRows(range));
   rows.sort((a, b) => (a.date === b.date ? (a.xenditInvoiceId ?? '').localeCompare(b.xenditInvoiceId ?? '') : a.date.localeCompare(b.date)));
   const totals: Record<string, Totals> = {};
   for (const [currency, t] of [...sums].sort(([a], [b]) => a.localeCompare(b))) {
@@ -375,6 +378,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     reconciled: [...sums.values()].every((t) => t.xendit === t.xero) && rows.every((r) => RECONCILED_ROWS.has(r.status)),
     clearingEntries,
     formerClearingAccounts: Object.fromEntries(clearing.former),
+    xenditModes: xenditSide.keys.map((k) => k.mode),
   };
 }
 

@@ -10,20 +10,21 @@
  * row for it (refundFeeRow). The refunds the report did meet in Xero are held against Xendit's word
  * by refundRow.
  */
-import type { Merchant } from '../store/merchants.js';
 import type { XenditRefund } from '../clients/xendit/types.js';
 import type { XeroAccountPayment } from '../clients/xero/types.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { listOrder } from '../jobs/sync/list-order.js';
 import { format, hundredths, incompleteRow, lockedOutRow, movedByLock, readPages, utcWindow, type ReportDeps, type ReportRow } from './rows.js';
+import { inAccount, refusedByRow, type ReportKey, type XenditAccounts } from './xendit-accounts.js';
 
 /** Bounds one report's reading of Xendit's refunds (100 a page). */
 const MAX_PAGES = 20;
 
 export async function missingRefundRows(
   deps: ReportDeps,
-  merchant: Merchant,
+  /** Each account the report reads is listed with the same bounds (its own order judged from its own pages). */
+  accounts: XenditAccounts,
   range: { from: string; to: string },
   timezone: string | null | undefined,
   /** Refund ids whose cash refund the report found in Xero. */
@@ -34,27 +35,30 @@ export async function missingRefundRows(
   lockDate: string | null = null,
 ): Promise<{ rows: ReportRow[]; sums: Map<string, bigint>; succeeded: ListedRefund[] }> {
   const { createdAfter: earliest, createdBefore: latest } = utcWindow(range, 0);
-  const read: XenditRefund[] = [];
-  const listed = await readPages(
-    async (afterId) => {
-      const got = await deps.xendit.listRefunds(merchant.xenditSecretKey, { limit: 100, ...(afterId ? { afterId } : {}) });
-      return { ...got, items: got.refunds };
-    },
-    MAX_PAGES,
-    (page) => {
-      read.push(...page);
-      const order = listOrder(read);
-      // Newest first: once a page reaches before the range, later pages are older still. Oldest
-      // first: once one reaches past the range, later pages are newer still. Not known yet: read on.
-      if (order === 'newest_first') return page.some((r) => r.created !== undefined && new Date(r.created) < earliest);
-      if (order === 'oldest_first') return page.some((r) => r.created !== undefined && new Date(r.created) >= latest);
-      return false;
-    },
-  );
+  const perKey = await accounts.each('refunds', (key) => {
+    const read: XenditRefund[] = [];
+    return readPages(
+      async (afterId) => {
+        const got = await deps.xendit.listRefunds(key.key, { limit: 100, ...(afterId ? { afterId } : {}) });
+        return { ...got, items: got.refunds };
+      },
+      MAX_PAGES,
+      (page) => {
+        read.push(...page);
+        const order = listOrder(read);
+        // Newest first: once a page reaches before the range, later pages are older still. Oldest
+        // first: once one reaches past the range, later pages are newer still. Not known yet: read on.
+        if (order === 'newest_first') return page.some((r) => r.created !== undefined && new Date(r.created) < earliest);
+        if (order === 'oldest_first') return page.some((r) => r.created !== undefined && new Date(r.created) >= latest);
+        return false;
+      },
+    );
+  });
   const rows: ReportRow[] = [];
   const sums = new Map<string, bigint>();
   const succeeded: ListedRefund[] = [];
-  for (const r of listed.items) {
+  for (const { key, r } of perKey.flatMap(({ key, value }) => value.items.map((r) => ({ key, r })))) {
+    accounts.seen(r.id, key);
     if (!r.created || r.status !== 'SUCCEEDED') continue;
     const date = dateIn(new Date(r.created), zoneFor(timezone, r.currency));
     // A refund that names no invoice (invoice_id is "To be deprecated", docs.xendit.co "Refund a
@@ -62,16 +66,17 @@ export async function missingRefundRows(
     const invoiceId = r.invoiceId ?? null;
     if (r.invoiceId) succeeded.push({ refund: { ...r, invoiceId: r.invoiceId }, date });
     if (date < range.from || date > range.to) continue;
-    if (r.refundFee) rows.push(refundFeeRow(date, invoiceId, r.id, r.currency, r.refundFee));
+    if (r.refundFee) rows.push(inAccount(refundFeeRow(date, invoiceId, r.id, r.currency, r.refundFee), key));
     if (booked.has(r.id)) continue;
     const later = bookedLater.get(r.id);
     if (later && movedByLock(lockDate, date, later)) {
-      rows.push(lockedOutRow(date, invoiceId, r.currency, -hundredths(toDecimal(r.amount, r.currency)), `Xendit refund ${r.id}`, later));
+      rows.push(inAccount(lockedOutRow(date, invoiceId, r.currency, -hundredths(toDecimal(r.amount, r.currency)), `Xendit refund ${r.id}`, later), key));
       continue;
     }
     const amount = -hundredths(toDecimal(r.amount, r.currency));
     sums.set(r.currency, (sums.get(r.currency) ?? 0n) + amount);
     rows.push({
+      xenditMode: key.mode,
       date,
       xenditInvoiceId: invoiceId,
       currency: r.currency,
@@ -86,7 +91,10 @@ export async function missingRefundRows(
   // Newest first whatever Xendit's order: unbookedFeeReturnRows takes an invoice's first as its latest.
   succeeded.sort((a, b) => Date.parse(b.refund.created!) - Date.parse(a.refund.created!));
   // Pages left unread: a refund missing in Xero could be among them, so the range is not called reconciled.
-  if (!listed.complete) rows.push(incompleteRow(range, `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`));
+  for (const { key, value } of perKey) {
+    if (value.complete) continue;
+    rows.push(inAccount(incompleteRow(range, `Xendit lists more refunds than one report reads (${MAX_PAGES * 100}): choose a shorter range`), key));
+  }
   return { rows, sums, succeeded };
 }
 
@@ -123,7 +131,7 @@ function refundFeeRow(date: string, invoiceId: string | null, refundId: string, 
  */
 export async function refundRow(
   deps: ReportDeps,
-  merchant: Merchant,
+  accounts: XenditAccounts,
   kind: 'refund' | 'chargeback',
   id: string,
   parts: XeroAccountPayment[],
@@ -131,26 +139,34 @@ export async function refundRow(
 ) {
   const xero = -parts.reduce((s, p) => s + hundredths(p.amount), 0n);
   const p = parts.reduce((first, q) => ((q.date ?? '') < (first.date ?? '') ? q : first));
-  const taken = await takenBack(deps, merchant, kind, id);
+  const taken = await takenBack(deps, accounts, kind, id);
   const base = { date: p.date ?? '', xenditInvoiceId: taken.invoiceId ?? null, currency, xenditFee: null, xeroPayment: format(xero), xeroFee: null };
-  if (!taken.amount) return { row: { ...base, xenditAmount: null, status: 'missing_at_xendit' as const, note: taken.note }, xendit: 0n, xero };
+  if (!taken.amount) {
+    const row = inAccount({ ...base, xenditAmount: null, status: 'missing_at_xendit' as const, note: taken.note }, taken.key);
+    return { row: taken.refused?.length ? refusedByRow(row, taken.refused) : row, xendit: 0n, xero };
+  }
   const xendit = -hundredths(toDecimal(taken.amount.minor, taken.amount.currency));
   const status = xendit === xero ? ('refunded' as const) : ('amount_differs' as const);
-  return { row: { ...base, xenditAmount: format(xendit), status, note: `${kind} ${id}` }, xendit, xero };
+  return { row: inAccount({ ...base, xenditAmount: format(xendit), status, note: `${kind} ${id}` }, taken.key), xendit, xero };
 }
 
+/** Read in each account in turn (a refund or dispute is in its payment's): `refused`, the keys Xendit refused when none had it. */
 async function takenBack(
   deps: ReportDeps,
-  merchant: Merchant,
+  accounts: XenditAccounts,
   kind: 'refund' | 'chargeback',
   id: string,
-): Promise<{ amount?: { minor: number; currency: Currency }; invoiceId?: string; note: string }> {
+): Promise<{ amount?: { minor: number; currency: Currency }; invoiceId?: string; note: string; key?: ReportKey; refused?: ReportKey[] }> {
   if (kind === 'chargeback') {
-    const d = await deps.xendit.getDispute(merchant.xenditSecretKey, id);
-    if (!d || d.status !== 'LOST') return { note: d ? `Xendit dispute ${id} is ${d.status}, yet charged back in Xero` : `Xendit has no dispute ${id}` };
-    return { amount: { minor: d.finalAmount ?? d.amount, currency: d.currency }, note: '' };
+    const found = await accounts.find('disputes', (key) => deps.xendit.getDispute(key, id));
+    if (found.value === null) return { note: `Xendit has no dispute ${id}`, refused: found.refused };
+    const d = found.value;
+    if (d.status !== 'LOST') return { note: `Xendit dispute ${id} is ${d.status}, yet charged back in Xero`, key: found.key };
+    return { amount: { minor: d.finalAmount ?? d.amount, currency: d.currency }, note: '', key: found.key };
   }
-  const r = await deps.xendit.getRefund(merchant.xenditSecretKey, id);
-  if (!r || r.status !== 'SUCCEEDED') return { note: r ? `Xendit refund ${id} is ${r.status}, yet refunded in Xero` : `Xendit has no refund ${id}` };
-  return { amount: { minor: r.amount, currency: r.currency }, ...(r.invoiceId ? { invoiceId: r.invoiceId } : {}), note: '' };
+  const found = await accounts.find('refunds', (key) => deps.xendit.getRefund(key, id));
+  if (found.value === null) return { note: `Xendit has no refund ${id}`, refused: found.refused };
+  const r = found.value;
+  if (r.status !== 'SUCCEEDED') return { note: `Xendit refund ${id} is ${r.status}, yet refunded in Xero`, key: found.key };
+  return { amount: { minor: r.amount, currency: r.currency }, ...(r.invoiceId ? { invoiceId: r.invoiceId } : {}), note: '', key: found.key };
 }

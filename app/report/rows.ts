@@ -3,7 +3,8 @@
  * refunds; transfers.ts: settlements). Amounts are compared in hundredths (Xero's two decimals).
  */
 import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
-import type { Merchant } from '../store/merchants.js';
+import type { XenditMode } from '../store/merchants.js';
+import type { ReportKey, XenditAccounts } from './xendit-accounts.js';
 import type { FeeBillStore } from '../store/fee-bills.js';
 import type { ClearingPostStore } from '../store/clearing-posts.js';
 import type { Stores } from '../store/index.js';
@@ -43,6 +44,8 @@ export interface ReportRow {
   xeroFee: string | null;
   status: RowStatus;
   note: string;
+  /** The mode of the key whose Xendit account the row's Xendit side is in; absent when it has none (Xero's side alone). */
+  xenditMode?: XenditMode;
 }
 
 export interface ReportDeps {
@@ -119,15 +122,19 @@ export function incompleteRow(range: { to: string }, note: string): ReportRow {
   };
 }
 
-/** The payment transaction of a paid invoice (its fee, VAT and fee.status), read once per report. */
-export type TransactionOf = (inv: XenditInvoice) => Promise<FeeTaxLookup>;
+/** The payment transaction of a paid invoice (its fee, VAT and fee.status), read once per report; `refused`: Xendit refused the key of its account. */
+export type TransactionOf = (inv: XenditInvoice) => Promise<FeeTaxLookup | { kind: 'refused'; key: ReportKey }>;
 
-export function transactionReader(deps: ReportDeps, merchant: Merchant): TransactionOf {
-  const read = new Map<string, Promise<FeeTaxLookup>>();
-  return (inv) => {
+/** Read in the account that holds the invoice (the key that found it). */
+export function transactionReader(deps: ReportDeps, accounts: XenditAccounts): TransactionOf {
+  const read = new Map<string, ReturnType<TransactionOf>>();
+  const lookUp: TransactionOf = async (inv) => {
     const query = { id: inv.id, externalId: inv.externalId, paidAmount: inv.paidAmount ?? inv.amount, currency: inv.currency };
-    return read.get(inv.id) ?? read.set(inv.id, deps.xendit.getFeeTax(merchant.xenditSecretKey, query)).get(inv.id)!;
+    const key = accounts.keyOf(inv.id) ?? accounts.keys[0];
+    const got = await accounts.one(key, 'payment transactions', () => deps.xendit.getFeeTax(key.key, query));
+    return got ? got.value : { kind: 'refused', key };
   };
+  return (inv) => read.get(inv.id) ?? read.set(inv.id, lookUp(inv)).get(inv.id)!;
 }
 
 /** One page of a Xendit listing, newest first, continued by `after_id`. */
@@ -209,13 +216,15 @@ export function unreadRows(
   listed: { complete: boolean; refused: { currency: Currency; reason: string }[] },
   what: string,
   bound: number,
+  /** The mode of the key whose account was listed. */
+  mode?: XenditMode,
 ): ReportRow[] {
   const rows: ReportRow[] = listed.refused.map(({ currency, reason }) => ({
     ...incompleteRow(range, `Xendit would not list the ${currency} ${what} (${reason}): they are not compared`),
     currency,
   }));
   if (!listed.complete) rows.push(incompleteRow(range, `Xendit lists more ${what} than one report reads (${bound}): choose a shorter range`));
-  return rows;
+  return mode ? rows.map((r) => ({ ...r, xenditMode: mode })) : rows;
 }
 
 /**

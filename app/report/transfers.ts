@@ -4,7 +4,8 @@
  * the gateway recorded for it (Reference `Xendit withdrawal <transaction id>`) or, out of a
  * clearing account that is not a bank account, the Receive Money into the settlement bank account
  * coded to it: transferred when both agree, missing on the side that lacks it. Other transfers out
- * of a clearing account are the merchant's own (not from Xendit).
+ * of a clearing account are the merchant's own (not from Xendit). Each account the report reads
+ * (xendit-accounts.ts) is listed with the same bounds.
  */
 import type { XenditWithdrawal } from '../clients/xendit/types.js';
 import type { XeroBankTransfer } from '../clients/xero/types.js';
@@ -24,6 +25,7 @@ import {
   type ReportDeps,
   type ReportRow,
 } from './rows.js';
+import { inAccount, refusedByRow, type ReportKey, type XenditAccounts } from './xendit-accounts.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
@@ -50,43 +52,39 @@ export async function transferRows(
   /** The currencies of every clearing account (bank or not), the ones Xendit is asked for. */
   currencies: Currency[],
   /** The clearing accounts that are not bank accounts, by account code. */
-  nonBank: Map<string, { accountId: string; currency: string }> = new Map(),
+  nonBank: Map<string, { accountId: string; currency: string }>,
+  /** The Xendit accounts read. */
+  accounts: XenditAccounts,
 ): Promise<TransferRows> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
-  // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
-  const made = await readPagesPerCurrency(
-    currencies,
-    async (currency, afterId) => {
-      const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
-        ...utcWindow(range, REVERSAL_LOOKBACK_DAYS),
-        currency,
-        limit: 50,
-        afterId,
-      });
-      return { ...got, items: got.withdrawals };
-    },
-    MAX_PAGES,
-  );
-  // And one made longer ago still, sent back since the range began: asked by when it came back, as
-  // the listing job does (list-withdrawals.ts), whenever it was made.
-  const sentBack = await readPagesPerCurrency(
-    currencies,
-    async (currency, afterId) => {
-      const got = await deps.xendit.listWithdrawals(merchant.xenditSecretKey, {
-        currency,
-        limit: 50,
-        afterId,
-        reversedAfter: utcWindow(range, 0).createdAfter,
-      });
-      return { ...got, items: got.withdrawals };
-    },
-    MAX_PAGES,
-  );
-  const listed = {
-    items: [...made.items, ...sentBack.items],
-    complete: made.complete && sentBack.complete,
-    refused: [...made.refused, ...sentBack.refused.filter((r) => !made.refused.some((m) => m.currency === r.currency))],
-  };
+  const perKey = await accounts.each('withdrawals', async (key) => {
+    // One made before the range may have come back within it: asked from REVERSAL_LOOKBACK_DAYS earlier.
+    const made = await readPagesPerCurrency(
+      currencies,
+      async (currency, afterId) => {
+        const got = await deps.xendit.listWithdrawals(key.key, { ...utcWindow(range, REVERSAL_LOOKBACK_DAYS), currency, limit: 50, afterId });
+        return { ...got, items: got.withdrawals };
+      },
+      MAX_PAGES,
+    );
+    // And one made longer ago still, sent back since the range began: asked by when it came back, as
+    // the listing job does (list-withdrawals.ts), whenever it was made.
+    const sentBack = await readPagesPerCurrency(
+      currencies,
+      async (currency, afterId) => {
+        const got = await deps.xendit.listWithdrawals(key.key, { currency, limit: 50, afterId, reversedAfter: utcWindow(range, 0).createdAfter });
+        return { ...got, items: got.withdrawals };
+      },
+      MAX_PAGES,
+    );
+    return {
+      items: [...made.items, ...sentBack.items],
+      complete: made.complete && sentBack.complete,
+      refused: [...made.refused, ...sentBack.refused.filter((r) => !made.refused.some((m) => m.currency === r.currency))],
+    };
+  });
+  for (const { key, value } of perKey) for (const w of value.items) accounts.seen(w.id, key);
+  const listed = { items: perKey.flatMap((p) => p.value.items) };
   // The day the gateway dated each return by (reversed_at), so that the report dates it the same way.
   const reversedIds = [...new Set(listed.items.filter((w) => w.status === 'REVERSED').map((w) => w.id))];
   const storedBack = deps.stores?.settlements ? await deps.stores.settlements.reversedAtOf(merchant.id, reversedIds) : new Map<string, Date>();
@@ -144,10 +142,14 @@ export async function transferRows(
   // A transfer in the range of a withdrawal no listing returned: made before the weeks read and
   // booked later (its days were locked, or it waited for a settlement account). Read by the id in
   // its Reference, one at a time (there are few).
+  // Each account asked in turn; one Xendit refused may hold it (not missing: unknown).
+  const refusedFor = new Map<string, ReportKey[]>();
   for (const id of new Set([...transfers.keys(), ...backs.keys()])) {
     if (seen.has(id)) continue;
-    const w = await deps.xendit.getWithdrawal(merchant.xenditSecretKey, id);
-    if (w && currencies.includes(w.currency)) see(w);
+    const found = await accounts.find('withdrawals', (key) => deps.xendit.getWithdrawal(key, id));
+    if (found.value) accounts.seen(id, found.key);
+    else if (found.refused.length) refusedFor.set(id, found.refused);
+    if (found.value && currencies.includes(found.value.currency)) see(found.value);
   }
   // Out of a non-bank clearing account: Receive Money into the settlement bank account, and Spend
   // Money back, each with a line coded to the clearing account. They are on the settlement bank
@@ -191,11 +193,13 @@ export async function transferRows(
       x && inRange(x.out) && !inRange(out) ? `left on ${x.out}; its bank transfer is dated ${out} in Xero` : '',
       x?.back && inRange(x.back) && !inRange(returned) ? `came back on ${x.back}; its transfer back is dated ${returned} in Xero` : '',
     ].filter(Boolean);
+    const account = x ? accounts.keyOf(id) : undefined;
     if (x && !listed && elsewhere.length) {
       const size = hundredths(toDecimal(x.w.amount, x.w.currency));
       const amount = (inRange(x.out) ? -size : 0n) + (x.back && inRange(x.back) ? size : 0n);
       rows.push(
         row(
+          account,
           inRange(x.out) ? x.out : x.back!,
           x.w.currency,
           format(amount),
@@ -218,6 +222,7 @@ export async function transferRows(
       // the range holds only one of its two halves. Shown, not counted: over both it nets to nothing.
       rows.push(
         row(
+          account,
           inRange(listed.out) ? listed.out : listed.back,
           listed.w.currency,
           format(xendit!),
@@ -248,12 +253,20 @@ export async function transferRows(
               : moved.length
                 ? `withdrawal ${id}, ${moved.join(', ')}: on the first day after Xero's lock date`
                 : `withdrawal ${id}`;
-    rows.push(
-      row(date, currency, xendit === null ? null : format(xendit), xero === null ? null : format(xero), found.length > 1 ? 'amount_differs' : status, note),
+    const made = row(
+      account,
+      date,
+      currency,
+      xendit === null ? null : format(xendit),
+      xero === null ? null : format(xero),
+      found.length > 1 ? 'amount_differs' : status,
+      note,
     );
+    const refused = xendit === null ? refusedFor.get(id) : undefined;
+    rows.push(refused ? refusedByRow(made, refused) : made);
   }
   // Pages left unread: a withdrawal among them would be missing on both sides and go unseen.
-  rows.push(...unreadRows(range, listed, 'withdrawals', MAX_PAGES * 50));
+  for (const { key, value } of perKey) rows.push(...unreadRows(range, value, 'withdrawals', MAX_PAGES * 50, key.mode));
   return { rows, others, sums };
 }
 
@@ -276,6 +289,14 @@ function returnedAt(w: XenditWithdrawal, stored: Date | undefined): Date {
   return new Date(w.created);
 }
 
-function row(date: string, currency: string, xendit: string | null, xero: string | null, status: ReportRow['status'], note: string): ReportRow {
-  return { date, xenditInvoiceId: null, currency, xenditAmount: xendit, xenditFee: null, xeroPayment: xero, xeroFee: null, status, note };
+function row(
+  account: ReportKey | undefined,
+  date: string,
+  currency: string,
+  xendit: string | null,
+  xero: string | null,
+  status: ReportRow['status'],
+  note: string,
+): ReportRow {
+  return inAccount({ date, xenditInvoiceId: null, currency, xenditAmount: xendit, xenditFee: null, xeroPayment: xero, xeroFee: null, status, note }, account);
 }

@@ -87,7 +87,7 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
     const cli = toCsv(await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, h.merchant, { from: day(-1), to: day(1) }));
     const lines = csv.text.split('\r\n').filter(Boolean);
     assert.equal(lines.length, 3);
-    assert.equal(lines[0], 'date,xendit_invoice_id,invoice_number,customer,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
+    assert.equal(lines[0], 'date,xendit_invoice_id,invoice_number,customer,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,xendit_mode,note');
     const withoutLabels = lines.map((l) => {
       const cells = l.split(',');
       return [...cells.slice(0, 2), ...cells.slice(4)].join(',');

@@ -324,6 +324,8 @@ for (const engine of ENGINES) {
       const org = sims.xero.test.findOrganisation((o) => o.clientId === 'cli-client')!;
       const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
       const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLR1', '--json']).map((a) => (a === 'acc-1' ? clearing.accountId : a)))).out);
+      // Its key is a test key: a test company's books take its money, so the report reads its account.
+      assert.equal((await cli('merchants', 'test-organisation', id, 'on')).code, 0);
       sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
       const x = await sims.xenditClient.createInvoice(secrets[1], {
         externalId: 'cli-report-1',
@@ -342,8 +344,8 @@ for (const engine of ENGINES) {
       const r = await cli('report', '--merchant', id, '--from', '2026-01-01', '--to', today > '2026-12-31' ? today : '2026-12-31', '--csv');
       assert.equal(r.code, 1, r.err);
       const lines = r.out.split('\r\n');
-      assert.equal(lines[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
-      assert.match(lines[1], new RegExp(`^\\d{4}-\\d{2}-\\d{2},${x.id},IDR,150000.00,4350.00,150000.00,,fee_missing,fee 4350.00 not posted$`));
+      assert.equal(lines[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,xendit_mode,note');
+      assert.match(lines[1], new RegExp(`^\\d{4}-\\d{2}-\\d{2},${x.id},IDR,150000.00,4350.00,150000.00,,fee_missing,test,fee 4350.00 not posted$`));
       assert.equal(lines.length, 2);
 
       const empty = await cli('report', '--merchant', id, '--from', '2020-01-01', '--to', '2020-01-31');

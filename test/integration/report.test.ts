@@ -115,10 +115,10 @@ describeEachDatabase('reconciliation report', ({ db }) => {
     assert.equal(row('ghost-123').currency, 'IDR', "from the clearing account's currency");
 
     const csv = toCsv(r).split('\r\n');
-    assert.equal(csv[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note');
+    assert.equal(csv[0], 'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,xendit_mode,note');
     assert.ok(
       csv.includes(
-        `${row(over.x.id).date},${over.x.id},IDR,150000.00,4350.00,100000.00,4350.00,amount_differs,"Xendit 150000.00, Xero 100000.00 (50000.00 unrecorded)"`,
+        `${row(over.x.id).date},${over.x.id},IDR,150000.00,4350.00,100000.00,4350.00,amount_differs,test,"Xendit 150000.00, Xero 100000.00 (50000.00 unrecorded)"`,
       ),
     );
     assert.equal(csv.length, 1 + 6 + 1, 'header, six rows, final CRLF');

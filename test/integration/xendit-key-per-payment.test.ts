@@ -3,7 +3,6 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { reconcile } from '../../app/jobs/sync/reconcile.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
-import { reconciliationReport } from '../../app/report/reconcile.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { CREATION_WAIT_MS } from '../../app/store/checkouts.js';
 import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
@@ -152,19 +151,6 @@ describeEachDatabase('Xendit keys: each payment and checkout read with its own k
     assert.equal(job.state, 'done', job.lastError ?? '');
     assert.equal((await checkout()).status, 'superseded');
     assert.ok((await alerts()).some((a) => a.kind === 'xenditKeyRetired' && JSON.stringify(a.message).includes(oldHint())));
-  });
-
-  it("the report reads the key in use's account only: a test payment booked before the switch to live is missing_at_xendit (docs/money.md)", async () => {
-    const { x } = await paidThroughGateway(h);
-    await h.worker.drain();
-    assert.equal((await payment(x)).feeState, 'posted');
-    await switchTo('live');
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
-    const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, merchant, { from: day(-1), to: day(1) });
-    const row = r.rows.find((row) => row.xenditInvoiceId === x.id);
-    assert.equal(row?.status, 'missing_at_xendit', JSON.stringify(r.rows));
-    assert.equal(r.reconciled, false);
   });
 
   describe("the admin's Refund button", () => {

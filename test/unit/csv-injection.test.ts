@@ -36,6 +36,6 @@ describe('reconciliation CSV: formula injection', () => {
 
   it('leaves plain text and plain (negative) amounts as they are', () => {
     const lines = csvOf([row('Xendit 150000.00, Xero 100000.00', { xeroPayment: '-1250.50', xenditAmount: '-3' })]);
-    assert.equal(lines[0], '2026-11-25,x1,IDR,-3,,-1250.50,,not_from_xendit,"Xendit 150000.00, Xero 100000.00"');
+    assert.equal(lines[0], '2026-11-25,x1,IDR,-3,,-1250.50,,not_from_xendit,,"Xendit 150000.00, Xero 100000.00"');
   });
 });

@@ -41,13 +41,14 @@ describe('reconciliation report formatting', () => {
           xeroFee: null,
           status: 'missing_in_xero',
           note: 'no payment in Xero',
+          xenditMode: 'live',
         },
       ],
     };
     assert.deepEqual(toCsv(report).split('\r\n'), [
-      'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,note',
-      '2026-11-25,,IDR,,,-12.50,,not_from_xendit,"SPEND ""=HYPERLINK(1)"", x"',
-      "2026-11-25,'=cmd,IDR,1.00,0.00,,,missing_in_xero,no payment in Xero",
+      'date,xendit_invoice_id,currency,xendit_amount,xendit_fee,xero_payment,xero_fee,status,xendit_mode,note',
+      '2026-11-25,,IDR,,,-12.50,,not_from_xendit,,"SPEND ""=HYPERLINK(1)"", x"',
+      "2026-11-25,'=cmd,IDR,1.00,0.00,,,missing_in_xero,live,no payment in Xero",
       '',
     ]);
   });

@@ -4,6 +4,7 @@ import type { ReportDeps } from '../../app/report/rows.js';
 import type { XenditWithdrawal } from '../../app/clients/xendit/types.js';
 import type { XeroBankTransfer } from '../../app/clients/xero/types.js';
 import type { Merchant } from '../../app/store/merchants.js';
+import { xenditAccounts } from '../../app/report/xendit-accounts.js';
 
 /**
  * A withdrawal that left in one report's range and came back (sent back by the bank) in the next:
@@ -47,8 +48,10 @@ describe('report: a withdrawal sent back in a later period', () => {
     },
   } as unknown as ReportDeps;
   const merchant = { xenditSecretKey: 'k', xero: {}, clearingAccountId: 'clearing', clearingAccounts: {} } as unknown as Merchant;
+  /** The merchant's one key, a live one: the Xendit account read. */
+  const liveAccount = () => xenditAccounts([{ mode: 'live', key: 'k', hint: '…k' }]);
   const rowsFor = async (from: string, to: string) =>
-    (await transferRows(deps, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]), ['IDR'])).rows;
+    (await transferRows(deps, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]), ['IDR'], new Map(), liveAccount())).rows;
 
   it('January: out on both sides; February: back in on both sides; the two months together: nothing', async () => {
     const pick = (rows: Awaited<ReturnType<typeof rowsFor>>) => rows.map((r) => [r.date, r.currency, r.xenditAmount, r.xeroPayment, r.status]);
@@ -62,7 +65,9 @@ describe('report: a withdrawal sent back in a later period', () => {
       ...deps,
       xero: { listBankAccounts, listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
     } as unknown as ReportDeps;
-    const [row] = (await transferRows(noBack, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]), ['IDR'])).rows;
+    const [row] = (
+      await transferRows(noBack, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]), ['IDR'], new Map(), liveAccount())
+    ).rows;
     assert.deepEqual([row.xenditAmount, row.xeroPayment, row.status], ['100000.00', null, 'missing_in_xero']);
     assert.match(row.note, /sent back by the bank on 2026-02-03 .*; in Xero in this range: nothing$/);
   });
@@ -76,7 +81,16 @@ describe('report: a withdrawal sent back in a later period', () => {
       ['2026-01-01', '2026-01-31', '2026-01-31', '-100000.00'],
       ['2026-02-01', '2026-02-28', '2026-02-03', '100000.00'],
     ]) {
-      const got = await transferRows(nothing, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]), ['IDR']);
+      const got = await transferRows(
+        nothing,
+        merchant,
+        { from, to },
+        'SE Asia Standard Time',
+        new Map([['clearing', 'IDR']]),
+        ['IDR'],
+        new Map(),
+        liveAccount(),
+      );
       assert.deepEqual(
         got.rows.map((r) => [r.date, r.xenditAmount, r.xeroPayment, r.status]),
         [[date, amount, null, 'xendit_only']],
@@ -89,7 +103,9 @@ describe('report: a withdrawal sent back in a later period', () => {
       ...deps,
       xero: { listBankAccounts, listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
     } as unknown as ReportDeps;
-    const [feb] = (await transferRows(outOnly, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]), ['IDR'])).rows;
+    const [feb] = (
+      await transferRows(outOnly, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]), ['IDR'], new Map(), liveAccount())
+    ).rows;
     assert.equal(feb.status, 'missing_in_xero');
   });
 });

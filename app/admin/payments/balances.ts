@@ -114,9 +114,18 @@ async function orNull<T>(deps: Deps, merchant: Merchant, what: string, fn: () =>
  * gateway posted to them in its range, report/accounts.ts): Xendit's balance is then set against
  * today's clearing account and those added up, as Xendit's one balance holds what went to each.
  * Without it (the dashboard) they are those of the report page's default range, by the same rule
- * (formerPosted), so both pages compare the same accounts.
+ * (formerPosted), so both pages compare the same accounts. `keys`: the Xendit accounts whose money
+ * the clearing account holds, their figures added (the report's, report/xendit-accounts.ts: a test
+ * and a live account booked into a test company); the dashboard's: the key in use. Any one's figure
+ * not read leaves the sum not read.
  */
-export async function balances(deps: Deps, merchant: Merchant, known?: ClearingEntries, given?: Record<string, string[]>): Promise<BalanceRow[]> {
+export async function balances(
+  deps: Deps,
+  merchant: Merchant,
+  known?: ClearingEntries,
+  given?: Record<string, string[]>,
+  keys: readonly string[] = [merchant.xenditSecretKey],
+): Promise<BalanceRow[]> {
   if (!merchant.xenditSecretKey || !merchant.clearingAccountId) return [];
   const org = await orNull(deps, merchant, 'xero organisation', () => deps.xero.getOrganisation(merchant.xero));
   const base = org?.baseCurrency;
@@ -145,13 +154,24 @@ export async function balances(deps: Deps, merchant: Merchant, known?: ClearingE
   return Promise.all(
     currencies.map(async (currency) => {
       const since = new Date(deps.clock().getTime() - UNSETTLED_DAYS * 86_400_000);
-      const key = merchant.xenditSecretKey;
-      const [cash, held, pending, inFlight] = await Promise.all([
-        orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(key, currency)),
-        orNull(deps, merchant, 'xendit held balance', () => deps.xendit.getBalance(key, currency, 'HOLDING')),
-        orNull(deps, merchant, 'xendit unsettled payments', () => deps.xendit.unsettledPayments(key, currency, since)),
-        orNull(deps, merchant, 'xendit pending withdrawals', () => deps.xendit.pendingWithdrawals(key, currency)),
-      ]);
+      const each = await Promise.all(
+        keys.map((key) =>
+          Promise.all([
+            orNull(deps, merchant, 'xendit balance', () => deps.xendit.getBalance(key, currency)),
+            orNull(deps, merchant, 'xendit held balance', () => deps.xendit.getBalance(key, currency, 'HOLDING')),
+            orNull(deps, merchant, 'xendit unsettled payments', () => deps.xendit.unsettledPayments(key, currency, since)),
+            orNull(deps, merchant, 'xendit pending withdrawals', () => deps.xendit.pendingWithdrawals(key, currency)),
+          ]),
+        ),
+      );
+      const cash = added(each.map((e) => e[0]));
+      const held = added(each.map((e) => e[1]));
+      const lists = each.map((e) => e[2]);
+      const pending = lists.every((l) => l !== null) ? lists.flatMap((l) => l!) : null;
+      const inFlight = addedUp(
+        each.map((e) => e[3]),
+        ['count', 'amount'],
+      );
       // Fees invoiced monthly are never taken from the balance; otherwise Xendit keeps its fee at
       // settlement. Each payment by the billing when it was paid, as post-fee booked it (today's
       // setting would count a difference for every payment made before a switch). Tax it withholds
@@ -212,6 +232,16 @@ function formerOf(posted: PostedAccount[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const { accountId, currency } of posted) (out[currency] ??= []).push(accountId);
   return out;
+}
+
+/** Each account's figure added; null when any one's is not known. */
+function added(figures: (number | null)[]): number | null {
+  return figures.every((f) => f !== null) ? figures.reduce((a: number, f) => a + f!, 0) : null;
+}
+
+function addedUp<K extends string>(figures: (Record<K, number> | null)[], fields: K[]): Record<K, number> | null {
+  if (!figures.every((f) => f !== null)) return null;
+  return Object.fromEntries(fields.map((k) => [k, figures.reduce((a, f) => a + f![k], 0)])) as Record<K, number>;
 }
 
 /** Xero's closing balance may be negative (more left than came in). */

@@ -4,6 +4,7 @@ import type { Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import { FormInvalid, ServiceUnavailable } from '../../errors.js';
 import { reconciliationReport, type Report } from '../../report/reconcile.js';
+import { reportKeys } from '../../report/xendit-accounts.js';
 import { csvLines, REPORT_CSV_HEADER, reportCsvCells } from '../../report/output.js';
 import { merchantFor, type MerchantOnboardingDeps } from '../merchants/service.js';
 import { balances, type BalanceRow } from '../payments/balances.js';
@@ -53,7 +54,9 @@ async function freshReport(deps: MerchantOnboardingDeps, merchant: Merchant, q: 
     const labels = await deps.stores.dashboard.labels(merchant.id, ids);
     // Balances are today's: they speak for a range that reaches today (a day's slack for time zones).
     const reachesToday = q.to >= new Date(deps.clock().getTime() - 86_400_000).toISOString().slice(0, 10);
-    const now = reachesToday ? await balances(deps, merchant, report.clearingEntries, report.formerClearingAccounts) : [];
+    // Xendit's side: every account whose money the report compared (a test company may hold a test and a live one).
+    const keys = reportKeys(merchant).map((k) => k.key);
+    const now = reachesToday ? await balances(deps, merchant, report.clearingEntries, report.formerClearingAccounts, keys) : [];
     const balancesDiffer = now.some((b) => b.xendit !== null && b.xero !== null && !b.balanced);
     const balancesUncompared = now.filter((b) => b.xendit === null || b.xero === null).map((b) => b.currency);
     const { clearingEntries: _, formerClearingAccounts: __, ...shown } = report;
