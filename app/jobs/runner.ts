@@ -97,6 +97,16 @@ export function createJobRunner(deps: RunnerDeps) {
     } else log.warn('job finished after its lease ran out; another worker had taken it over');
   }
 
+  async function toReview(job: Job, reason: string, now: Date): Promise<void> {
+    const log = logFor(job);
+    const ended = await deps.jobs.needsReview(job, reason, now);
+    if (ended === 'requeued') log.info({ reason }, 'job queued again instead of review: the payment it waited for reached Xero meanwhile');
+    else if (ended) {
+      await deps.onNeedsReview?.(job, reason);
+      log.warn({ reason }, 'job needs review');
+    }
+  }
+
   /**
    * Runs one job. In a group, a job whose handler succeeded is handed to `succeeded` instead of
    * being finished here: the group finishes its jobs in one statement (runClaimed).
@@ -140,14 +150,7 @@ export function createJobRunner(deps: RunnerDeps) {
       }
       const err = classify(raw);
       if (err instanceof NeedsReview || job.attempts >= job.maxAttempts) {
-        const reason = err instanceof NeedsReview ? err.message : `gave up after ${job.attempts} attempts: ${err.message}`;
-        const ended = await deps.jobs.needsReview(job, reason, now);
-        if (ended === 'requeued') log.info({ reason }, 'job queued again instead of review: the payment it waited for reached Xero meanwhile');
-        else if (ended) {
-          await deps.onNeedsReview?.(job, reason);
-          log.warn({ reason }, 'job needs review');
-        }
-        return;
+        return toReview(job, err instanceof NeedsReview ? err.message : `gave up after ${job.attempts} attempts: ${err.message}`, now);
       }
       const backoff = BACKOFF_SECONDS[Math.min(job.attempts - 1, BACKOFF_SECONDS.length - 1)];
       const delay = Math.max(err.afterSeconds ?? 0, backoff);
@@ -158,6 +161,12 @@ export function createJobRunner(deps: RunnerDeps) {
 
   /** `job`, and when its kind batches, the merchant's other due jobs of that kind, run side by side. */
   async function runClaimed(job: Job): Promise<void> {
+    if (job.workerStopped) {
+      // Never reached a verdict of its own, so the check after a failed run never saw it: it would
+      // come back every lease period, killing the worker and the jobs beside it each time.
+      const reason = `gave up after ${job.attempts} attempts: the worker stopped while running the last one (crashed, killed or out of memory?), as a job that kills its worker does every time`;
+      return toReview(job, reason, deps.clock());
+    }
     const batch = deps.batch;
     if (!batch || batch.size <= 1 || !job.merchantId || !batch.kinds.includes(job.kind)) return run(job);
     let more: Job[] = [];

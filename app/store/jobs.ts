@@ -15,6 +15,8 @@ export interface Job {
   lastError: string | null;
   /** When it was queued (for a record-payment job: when its callback was stored). */
   createdAt?: Date;
+  /** Claimed from a worker that stopped while running its last attempt (claim): to review, not to run. */
+  workerStopped?: true;
 }
 
 /** A job row as app/jobs/enqueue.ts builds it (the payload already JSON). */
@@ -176,15 +178,19 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
     /**
      * Claims the next runnable job: queued and due, or running with an expired lease (its worker died).
      * SKIP LOCKED lets any number of workers claim concurrently without taking the same job.
+     *
+     * An expired lease at its last attempt comes back `workerStopped`, its attempt count unchanged:
+     * every attempt it was given has ended with its worker gone (killed, out of memory), and
+     * running it again would only take the next worker down with it. The runner sends it to
+     * review (under this claim's fence) instead of running it.
      */
     async claim(now: Date, leaseMs: number): Promise<Job | null> {
       const r = await db
         .updateTable('jobs')
-        .set(claimed(now, leaseMs))
-        .where('id', '=', (eb) =>
+        .from((eb) =>
           eb
             .selectFrom('jobs')
-            .select('id')
+            .select(['id', sql<boolean>`state = 'running' and attempts >= max_attempts`.as('stopped')])
             .where((w) => w.or([w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]), w.and([w('state', '=', 'running'), w('locked_until', '<', now)])]))
             // A merchant whose Xero connection is gone: their jobs wait, spending no attempts, until they reconnect.
             .where((w) =>
@@ -200,11 +206,15 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
             )
             .orderBy('run_at')
             .limit(1)
-            .modifyEnd(sql`for update skip locked`),
+            .modifyEnd(sql`for update skip locked`)
+            .as('due'),
         )
-        .returningAll()
+        .set((eb) => ({ ...claimed(now, leaseMs)(eb), attempts: sql`case when due.stopped then jobs.attempts else jobs.attempts + 1 end` }))
+        .whereRef('jobs.id', '=', 'due.id')
+        .returningAll('jobs')
+        .returning('due.stopped')
         .executeTakeFirst();
-      return r ? toJob(r) : null;
+      return r ? { ...toJob(r), ...(r.stopped ? { workerStopped: true } : {}) } : null;
     },
 
     /**

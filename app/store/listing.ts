@@ -17,6 +17,18 @@ export interface ListingCursor {
   lastInvoiceId: string | null;
 }
 
+/**
+ * The backend flow is being turned back on (off → on, in the transaction that turns it on): its
+ * cursors are forgotten, so the next listing starts where a first one does
+ * (BACKEND_LISTING_LOOKBACK_MINUTES back), for every key. Kept, they would reach back to where the
+ * listing stopped when it was turned off and book every sale paid while it was off, which the
+ * merchant may have entered by hand meanwhile.
+ */
+export async function restartListing(trx: Db, merchantId: string): Promise<void> {
+  const was = await trx.selectFrom('merchants').select('backend_flow').where('id', '=', merchantId).forUpdate().executeTakeFirst();
+  if (was && !was.backend_flow) await trx.deleteFrom('paid_listing_cursors').where('merchant_id', '=', merchantId).execute();
+}
+
 export function createListingStore(db: Db) {
   return {
     /**

@@ -5,6 +5,7 @@ import { secretContext, type SecretBox } from '../security/secrets.js';
 import { insertAudit, type AuditEntry } from './audit.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import { supersedeLive } from './checkout-claims.js';
+import { restartListing } from './listing.js';
 import { rotatedWithinBusiness } from './key-rotation.js';
 import { requeueFees } from './payment-fees.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
@@ -229,6 +230,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
         (s[key] === undefined ? {} : { [column]: s[key] }) as { [P in C]?: MerchantSettings[K] };
       return db.transaction().execute(async (trx) => {
         if (s.xenditFeeBilling !== undefined) await noteFeeBillingChange(trx, id, s.xenditFeeBilling, now);
+        if (s.backendFlow === true) await restartListing(trx, id);
         const r = await trx
           .updateTable('merchants')
           .set({

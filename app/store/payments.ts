@@ -41,6 +41,8 @@ export interface Payment {
   feeAttemptAt: Date | null;
   /** How the fee's last attempt was sent (null: never, or before this was kept): where a retry looks. */
   feeEntry: FeeEntry | null;
+  /** The clearing account the payment was sent into (null: not yet, or before this was kept). */
+  clearingAccount: string | null;
   /** How the customer paid, as Xendit named it (BANK_TRANSFER / BCA, EWALLET / OVO, ...). */
   paymentMethod: string | null;
   paymentChannel: string | null;
@@ -65,6 +67,7 @@ export type NewPayment = Omit<
   | 'xeroAttemptAt'
   | 'feeAttemptAt'
   | 'feeEntry'
+  | 'clearingAccount'
   | 'paymentMethod'
   | 'paymentChannel'
   | 'xenditPaymentId'
@@ -111,6 +114,7 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   xeroAttemptAt: r.xero_attempt_at,
   feeAttemptAt: r.fee_attempt_at,
   feeEntry: r.fee_entry_kind && r.fee_entry_account ? { kind: r.fee_entry_kind, accountId: r.fee_entry_account } : null,
+  clearingAccount: r.clearing_account ?? null,
   paymentMethod: r.payment_method,
   paymentChannel: r.payment_channel,
   xenditPaymentId: r.xendit_payment_id,

@@ -200,6 +200,35 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
     assert.equal((await backendJobs()).length, 0);
   });
 
+  it('turned off and on again: sales paid while it was off are left to the merchant (who may have entered them by hand); the listing starts afresh, as a first one does', async () => {
+    const setBackendFlow = (on: boolean) => h.stores.merchants.setSettings(h.merchant.id, { backendFlow: on }, h.clock());
+    const before = await paidOutside(10);
+    await run();
+    const listed = (await cursor()).paidAfter;
+    await setBackendFlow(true); // saved again while on (the settings form sends every field): the cursor stays
+    assert.deepEqual((await cursor()).paidAfter, listed);
+    await h.stores.listing.openWindow(h.merchant.id, 'live', listed!, listed!); // the other key's cursor
+
+    await setBackendFlow(false);
+    h.clock.advance(6 * 3600_000);
+    const whileOff = [await paidOutside(5 * 60), await paidOutside(2 * 60)];
+    const lastHour = await paidOutside(30); // within BACKEND_LISTING_LOOKBACK_MINUTES of the next listing
+    assert.equal((await run()).merchants, 0, 'not listed while off');
+    await setBackendFlow(true);
+    h.clock.advance(10 * 60_000);
+    const after = await paidOutside(5);
+    await run();
+    await h.worker.drain();
+
+    for (const x of whileOff) assert.equal(sales(x.id).length, 0, 'a sale paid while the backend flow was off is not booked');
+    assert.deepEqual(
+      [before, lastHour, after].map((x) => sales(x.id).length),
+      [1, 1, 1],
+      'before, the look-back of a first listing, after',
+    );
+    assert.equal((await h.stores.listing.cursor(h.merchant.id, 'live')).paidAfter, null, "the other key's cursor is reset too");
+  });
+
   it('reads its interval and page size from the configuration', () => {
     const c = loadConfig({ BACKEND_LISTING_INTERVAL_MINUTES: '5', BACKEND_LISTING_PAGE_SIZE: '50', DEMO: 'true' });
     assert.deepEqual(c.backendListing, { intervalMinutes: 5, pageSize: 50, maxPages: 5, lookbackMinutes: 60 });

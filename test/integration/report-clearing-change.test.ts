@@ -59,6 +59,81 @@ describeEachDatabase('the report after a change of clearing account', ({ db }) =
     assert.equal(r.reconciled, true, JSON.stringify(r.rows));
   });
 
+  describe("a fee still waiting when the clearing account changes leaves the payment's account, not today's", () => {
+    /** Paid now, recorded into today's clearing account; its fee waits for Xendit to list the transaction (ledger lag). */
+    async function recordedFeeWaiting() {
+      // The report reads the simulators' days (the wall clock): the harness's clock is brought to it.
+      h.clock.advance(Date.now() - h.clock().getTime());
+      const { x } = await paidThroughGateway(h, {
+        paidBy: REFUNDABLE,
+        beforeCallback: (x) => {
+          const atXendit = h.sims.xendit.getInvoice(x.id)!;
+          atXendit.paidAt = h.clock();
+          atXendit.feeTax = 479;
+          atXendit.transactionUnlisted = true;
+        },
+      });
+      await h.sims.xendit.settle(x.id);
+      await h.worker.drain();
+      const p = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+      assert.deepEqual([p.syncState, p.feeState], ['recorded', 'pending']);
+      return x;
+    }
+    /** Xendit lists the transaction at last: the fee's retry runs. */
+    async function feeListed(x: { id: string }) {
+      h.sims.xendit.getInvoice(x.id)!.transactionUnlisted = false;
+      h.clock.advance(30 * 60_000);
+      await h.worker.drain();
+      const p = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+      assert.equal(p.feeState, 'posted', p.feeError ?? '');
+      return p;
+    }
+
+    it('Spend Money out of the account the payment went into; the report and both balances agree', async () => {
+      const x = await recordedFeeWaiting();
+      await moveClearingTo(next);
+      const p = await feeListed(x);
+      const fee = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit fee ${x.id}`);
+      assert.deepEqual(
+        fee.map((t) => t.accountId),
+        [old],
+        'out of the old account, where the payment is',
+      );
+      assert.deepEqual([p.clearingAccount, p.feeEntry?.accountId], [old, old], 'kept for the report');
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, next), 0n, 'nothing taken from an account the payment never reached');
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, old), 15000000n - 435000n - 47900n, 'the old account at what Xendit settles');
+      // Refunded with its fee given back: the fee comes back where it went.
+      const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+      await refundWebhook(h, id).expect(200);
+      await h.worker.drain();
+      const back = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit fee returned ${x.id}`);
+      assert.deepEqual(
+        back.map((t) => t.accountId),
+        [old],
+      );
+      const r = await report();
+      assert.deepEqual(rowsOf(r, x.id).sort(), ['fee_returned', 'matched', 'refunded'], JSON.stringify(r.rows));
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    });
+
+    it('a manual journal crediting the account the payment went into', async () => {
+      const journalAccount = (code: string) =>
+        h.sims.xero.addAccount(h.tenantId, { code, name: `Xendit clearing ${code}`, type: 'CURRENT', enablePaymentsToAccount: true });
+      await moveClearingTo(journalAccount('095').accountId);
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      const x = await recordedFeeWaiting();
+      await moveClearingTo(journalAccount('096').accountId);
+      await feeListed(x);
+      const [journal, ...others] = h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.narration === `Xendit fee ${x.id}`);
+      assert.equal(others.length, 0);
+      assert.deepEqual(
+        journal.lines.filter((l) => l.lineAmount < 0n).map((l) => l.accountCode),
+        ['095'],
+        'the credit on the old account',
+      );
+    });
+  });
+
   it('a fee given back into the old clearing account, where it was posted, with the refund out of the new one: fee_returned, reconciled', async () => {
     const x = await paid(REFUNDABLE);
     await moveClearingTo(next);

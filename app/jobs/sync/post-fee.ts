@@ -199,10 +199,20 @@ async function feeFoundInXero(deps: PostFeeDeps, merchant: Merchant, payment: Pa
   return null;
 }
 
+/**
+ * The clearing account the fee leaves: the one its payment went into (payments.clearing_account),
+ * where Xendit's net settles. The fee may wait hours (ledger lag, a PENDING fee, review): today's
+ * account after a switch would take it out of an account the payment never reached, leaving one
+ * high and the other low by the fee. Today's only for a payment recorded before its account was kept.
+ */
+export function feeClearingAccount(merchant: Merchant, payment: Payment): string {
+  return payment.clearingAccount ?? clearingAccountFor(merchant, payment.currency);
+}
+
 /** Spend Money out of the clearing bank account. */
 async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const reference = feeReference(payment.xenditInvoiceId);
-  const clearing = clearingAccountFor(merchant, payment.currency);
+  const clearing = feeClearingAccount(merchant, payment);
   const entry: FeeEntry = { kind: 'spend', accountId: clearing };
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   const created = await sendOnce(
@@ -234,12 +244,12 @@ async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment
  */
 async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const narration = feeReference(payment.xenditInvoiceId);
-  const entry: FeeEntry = { kind: 'journal', accountId: clearingAccountFor(merchant, payment.currency) };
+  const entry: FeeEntry = { kind: 'journal', accountId: feeClearingAccount(merchant, payment) };
   const lines = feeLines(payment, f);
   const kept = f.fee + f.tax + (f.withholding?.amount ?? 0);
   lines.push({
     description: `${f.fee + f.tax > 0 ? `Xendit fee and VAT${f.withholding ? ' and tax withheld' : ''}` : 'Tax withheld by Xendit'} kept from invoice ${payment.xenditInvoiceId}`,
-    accountCode: await journalClearingCode(deps, merchant, payment, kept, 'fee'),
+    accountCode: await journalClearingCode(deps, merchant, payment, kept, 'fee', entry.accountId),
     amount: `-${toDecimal(kept, payment.currency)}`,
   });
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
@@ -254,7 +264,8 @@ async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payme
 /**
  * The clearing account's code for a manual journal line, or why Xero would refuse the journal
  * (`what`: the entry, for the message). `clearingId`: today's clearing account for the currency
- * unless given (a fee given back goes to the account its fee was posted against).
+ * unless given (a fee goes against its payment's account, a fee given back to the account its fee
+ * was posted against).
  */
 export async function journalClearingCode(
   deps: Pick<PostFeeDeps, 'xero' | 'stores'>,
