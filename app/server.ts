@@ -178,6 +178,7 @@ export function createApp(deps: AppDeps): express.Express {
         consume: createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock }),
         perIp: { limit: deps.config.payRateLimit.perIp, windowSeconds: deps.config.payRateLimit.windowSeconds },
         perShortCode: { limit: deps.config.payRateLimit.perShortCode, windowSeconds: deps.config.payRateLimit.windowSeconds },
+        perInvoice: { limit: deps.config.payRateLimit.perInvoice, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownPerShortCode: { limit: deps.config.payRateLimit.unknownPerWindow, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownXeroShare: deps.config.payRateLimit.unknownXeroShare,
         metrics: deps.metrics,
