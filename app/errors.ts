@@ -15,6 +15,7 @@ export type MessageKey =
   | 'internal'
   | 'forbidden'
   | 'tooManyRequests'
+  | 'signInBusy'
   | 'linkExpired'
   | 'userLinkExpired'
   | 'ownersOnly'
@@ -233,6 +234,19 @@ export class TooManyAttempts extends DomainError {
   }
   override get params() {
     return { minutes: String(Math.max(1, Math.ceil(this.retryAfterSeconds / 60))) };
+  }
+}
+
+/**
+ * This process is already hashing or checking as many passwords as it may, with a full queue
+ * (admin/auth/password-work.ts): asked again in a few seconds, not paused like TooManyAttempts.
+ */
+export class PasswordWorkBusy extends DomainError {
+  override readonly status = 429;
+  override readonly messageKey = 'signInBusy';
+  override readonly publicReason = 'too many password checks at once';
+  constructor(override readonly retryAfterSeconds: number) {
+    super(`too many password checks at once; retry after ${retryAfterSeconds} s`);
   }
 }
 

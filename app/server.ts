@@ -25,6 +25,7 @@ import type { SharedXeroBudget } from './store/xero-budget.js';
 import { createInvoiceIdMemo } from './pay/invoice-ids.js';
 import { adminRouter } from './admin/router.js';
 import { sessions } from './admin/session.js';
+import { createPasswordWork, type PasswordWork } from './admin/auth/password-work.js';
 import type { Metrics } from './metrics/index.js';
 import { metricsRouter } from './metrics/route.js';
 
@@ -47,6 +48,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The process's translations; made here when the caller has none. */
   i18n?: I18n;
+  /** The process's password hashing under its cap; made here when the caller has none (tests pass a small one). */
+  passwords?: PasswordWork;
 }
 
 /** How long /readyz waits for the database before saying 503. */
@@ -178,6 +181,7 @@ export function createApp(deps: AppDeps): express.Express {
         consume: createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock }),
         perIp: { limit: deps.config.payRateLimit.perIp, windowSeconds: deps.config.payRateLimit.windowSeconds },
         perShortCode: { limit: deps.config.payRateLimit.perShortCode, windowSeconds: deps.config.payRateLimit.windowSeconds },
+        perInvoice: { limit: deps.config.payRateLimit.perInvoice, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownPerShortCode: { limit: deps.config.payRateLimit.unknownPerWindow, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownXeroShare: deps.config.payRateLimit.unknownXeroShare,
         metrics: deps.metrics,
@@ -200,6 +204,7 @@ export function createApp(deps: AppDeps): express.Express {
       xeroOAuth: deps.xeroOAuth,
       xeroAppUrl: deps.config.xero.appUrl,
       i18n,
+      passwords: deps.passwords ?? createPasswordWork(),
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);

@@ -261,6 +261,7 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
       LOG_LEVEL: 'info',
       PAY_RATE_LIMIT_PER_IP: '1000000000',
       PAY_RATE_LIMIT_PER_SHORTCODE: '1000000000',
+      PAY_RATE_LIMIT_PER_INVOICE: '1000000000',
       PAY_UNKNOWN_PER_WINDOW: '1000000000',
       PAY_UNKNOWN_XERO_PERCENT: '100',
     }),

@@ -34,6 +34,7 @@ async function startOnce(dataDir: string, databaseUrl = '', loadSeconds = 0): Pr
     XERO_CLIENT_SECRET: '',
     PAY_RATE_LIMIT_PER_IP: '0',
     PAY_RATE_LIMIT_PER_SHORTCODE: '0',
+    PAY_RATE_LIMIT_PER_INVOICE: '0',
     PAY_UNKNOWN_PER_WINDOW: '0',
   });
   try {

@@ -77,6 +77,7 @@ const schema = z.object({
   WITHDRAWAL_LIST_MINUTES: z.coerce.number().int().min(0).optional(),
   PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
   PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
+  PAY_RATE_LIMIT_PER_INVOICE: z.coerce.number().int().min(0).default(10),
   PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   PAY_UNKNOWN_PER_WINDOW: z.coerce.number().int().min(0).default(20),
   PAY_UNKNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(20),
@@ -142,6 +143,14 @@ const schema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
 
+/**
+ * /pay's limits per window (0: off). perInvoice (one invoice's own link) is counted before perShortCode (every
+ * invoice's own link), so one link cannot use up what the merchant's customers share; unknownPerWindow counts the
+ * other links (invented numbers among them), which may spend only unknownXeroShare of the merchant's daily Xero
+ * budget; a link Xero has no invoice for is answered without asking again for missRememberSeconds.
+ */
+type PayRateLimit = Record<'perIp' | 'perShortCode' | 'perInvoice' | 'windowSeconds' | 'unknownPerWindow' | 'unknownXeroShare' | 'missRememberSeconds', number>;
+
 export type Config = Readonly<{
   env: 'development' | 'production' | 'test';
   port: number;
@@ -176,13 +185,7 @@ export type Config = Readonly<{
   refundListMinutes: number;
   /** WITHDRAWAL_LIST_MINUTES. */
   withdrawalListMinutes: number;
-  /** 0 turns a limit off. */
-  /**
-   * perShortCode counts clicks on invoice numbers with a checkout here; unknownPerWindow the others
-   * (invented numbers among them), which may also spend only unknownXeroShare of the merchant's daily
-   * Xero budget; a number Xero does not have is answered without asking again for missRememberSeconds.
-   */
-  payRateLimit: { perIp: number; perShortCode: number; windowSeconds: number; unknownPerWindow: number; unknownXeroShare: number; missRememberSeconds: number };
+  payRateLimit: PayRateLimit;
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
   shutdownTimeoutMs: number;
   /** How long a claimed job is reserved for its worker; after that another worker may take it over. */
@@ -347,6 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     payRateLimit: {
       perIp: c.PAY_RATE_LIMIT_PER_IP,
       perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,
+      perInvoice: c.PAY_RATE_LIMIT_PER_INVOICE,
       windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS,
       unknownPerWindow: c.PAY_UNKNOWN_PER_WINDOW,
       unknownXeroShare: c.PAY_UNKNOWN_XERO_PERCENT / 100,

@@ -5,6 +5,7 @@ import type { Stores } from '../store/index.js';
 import type { XenditGateway } from '../clients/xendit/types.js';
 import type { XeroGateway, XeroOAuth } from '../clients/xero/types.js';
 import type { I18n } from '../i18n/index.js';
+import type { PasswordWork } from './auth/password-work.js';
 
 export interface OnboardingDeps {
   stores: Stores;
@@ -12,6 +13,11 @@ export interface OnboardingDeps {
   logger: Logger;
   publicUrl: string;
   onJobEnqueued?: () => void;
+}
+
+/** What hashes or checks a password: its scrypt work is capped per process (auth/password-work.ts). */
+export interface PasswordDeps extends OnboardingDeps {
+  passwords: PasswordWork;
 }
 
 export interface MerchantOnboardingDeps {
@@ -23,7 +29,7 @@ export interface MerchantOnboardingDeps {
   publicUrl: string;
 }
 
-export interface AdminDeps extends OnboardingDeps {
+export interface AdminDeps extends PasswordDeps {
   production: boolean;
   xero: XeroGateway;
   xendit: XenditGateway;

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { PayClickAdmission, PayClickCounter, PayClickStore } from '../store/pay-clicks.js';
 import type { SharedXeroBudget } from '../store/xero-budget.js';
 import type { AskedLink } from './link-hint.js';
-import { countedWindows, refuseOverLimit, type CountedWindow, type RateCounter } from '../security/rate-limit.js';
+import { countedWindows, refuseOverLimit, type CountedWindow, type RateCounter, type RateRule } from '../security/rate-limit.js';
 
 /**
  * What a click counts against. A ShortCode is printed on every pay link, so anyone can click it with
@@ -15,6 +15,12 @@ import { countedWindows, refuseOverLimit, type CountedWindow, type RateCounter }
 export interface ClickCounters {
   /** Every click (the client's address). */
   always: RateCounter[];
+  /**
+   * A known link's own invoice: its number after keyPrefix. Counted before `known`, which a click
+   * over it does not reach, so that whoever holds one link (their own invoice) cannot use up what
+   * the merchant's other customers share.
+   */
+  perInvoice: { keyPrefix: string; rule: RateRule };
   known: RateCounter[];
   unknown: RateCounter[];
   /** The day counter of unknown numbers; its limit is this share of the merchant's daily Xero budget. */
@@ -39,6 +45,10 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
   ): Promise<PayClickAdmission> {
     const now = deps.clock().getTime();
     const always = countedWindows(counters.always, now);
+    // One per reading of the number; the statement counts only the one(s) the link is known by.
+    const perInvoice = numbers.flatMap((number) =>
+      countedWindows([{ key: counters.perInvoice.keyPrefix + number, rule: counters.perInvoice.rule }], now).map((w) => ({ ...w, number })),
+    );
     const known = countedWindows(counters.known, now);
     const unknown = countedWindows(counters.unknown, now);
     const dayStart = new Date(Math.floor(now / DAY_MS) * DAY_MS);
@@ -50,6 +60,7 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
         numbers,
         link: link.key,
         own: { ...(link.currency ? { currency: link.currency } : {}), amounts: link.amounts, ...(link.retry ? { retry: link.retry } : {}) },
+        perInvoice: perInvoice.map((w) => ({ ...rows([w])[0], number: w.number })),
         known: rows(known),
         unknown: rows(unknown),
         unknownDay: { key: counters.unknownDay.key, windowStart: dayStart, share: counters.unknownDay.share, perDay: deps.perDay },
@@ -64,7 +75,7 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
         ? []
         : [{ key: counters.unknownDay.key, rule: { limit: dayLimit, windowSeconds: DAY_MS / 1000 }, windowStart: dayStart, windowMs: DAY_MS }];
     try {
-      refuseOverLimit([...always, ...known, ...unknown, ...day], admitted.hits, now);
+      refuseOverLimit([...always, ...perInvoice, ...known, ...unknown, ...day], admitted.hits, now);
     } catch (err) {
       // The statement takes no budget for a click over its limit; should the two ever disagree, give it back.
       if (admitted.xeroTicket?.ok) await admitted.xeroTicket.refund();

@@ -22,8 +22,10 @@ export interface PayLimits {
   /** For requests refused before the click is admitted (malformed): they count too. */
   consume: RateLimiter;
   perIp: RateRule;
-  /** Clicks on invoice numbers with a checkout here. */
+  /** Clicks on an open invoice's own link, from all its customers together. */
   perShortCode: RateRule;
+  /** Clicks on one invoice's own link: counted first, so one link cannot use up perShortCode for the others. */
+  perInvoice: RateRule;
   /** Clicks on any other number (invented ones among them): counted apart, so they cannot block the known ones. */
   unknownPerShortCode: RateRule;
   /** Share of the merchant's daily Xero budget that clicks on unknown numbers may spend. */
@@ -112,6 +114,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
     // merchant); no upstream call is made before the counters allow the click.
     const counters: ClickCounters = {
       always: [perIp],
+      perInvoice: { keyPrefix: `pay:invoice:${query.shortCode}:`, rule: limits.perInvoice },
       known: [{ key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }],
       unknown: [{ key: `pay:unknown:${query.shortCode}`, rule: limits.unknownPerShortCode }],
       unknownDay: { key: `pay:unknown-day:${query.shortCode}`, share: limits.unknownXeroShare },

@@ -7,7 +7,10 @@
 -- not match (pay_misses, until p_now), is answered as such (o_miss) without counting or budget, known
 -- or not, so a real number with a wrong link is answered as fast as an invented one;
 -- a link that is a real invoice's own (o_known) is counted against p_known, any other against
--- p_unknown. Own: the number among the merchant's open invoices last read from Xero
+-- p_unknown. A known link is first counted against its invoice's own counter (p_per_invoice: one per
+-- reading, with its `number`; only the number(s) the link is known by), and a click over that is
+-- not counted against p_known: whoever holds one link cannot use up what the merchant's other
+-- customers share. Own: the number among the merchant's open invoices last read from Xero
 -- (open_invoice_numbers) with the link's currency p_currency and one of its amount readings
 -- p_amounts equal to the amount due or total read, or a "try again" p_retry naming a checkout of the
 -- number. Never the number alone: which counter a click meets (and so a 429) must not tell a
@@ -20,7 +23,7 @@
 -- for the WAL flush: it writes only counters.
 create or replace function pay_click_admit(
   p_short_code text, p_hits json, p_budget json, p_guess text,
-  p_numbers text[], p_known json, p_unknown json, p_unknown_day_key text, p_unknown_day_start timestamptz,
+  p_numbers text[], p_per_invoice json, p_known json, p_unknown json, p_unknown_day_key text, p_unknown_day_start timestamptz,
   p_unknown_day_share float8, p_per_day int, p_now timestamptz, p_link text, p_currency text, p_amounts numeric[], p_retry uuid,
   out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json, out o_known boolean)
 language plpgsql as $$
@@ -28,6 +31,9 @@ declare
   m merchants%rowtype;
   refused boolean;
   known boolean;
+  known_numbers text[];
+  own_hits json;
+  over_own boolean := false;
   more json;
   more_refused boolean;
   day_hits json;
@@ -41,21 +47,35 @@ begin
   o_merchant := json_build_object('row', row_to_json(m), 'clearing', (
     select coalesce(json_agg(json_build_object('merchant_id', c.merchant_id, 'currency', c.currency, 'account_id', c.account_id)), '[]'::json)
     from clearing_accounts c where c.merchant_id = m.id));
-  known := (p_currency is not null and cardinality(p_amounts) > 0 and exists (select 1 from open_invoice_numbers o
-      where o.merchant_id = m.id and o.invoice_number = any(p_numbers) and o.currency = p_currency
-        and (o.amount_due = any(p_amounts) or o.total = any(p_amounts))))
-    or (p_retry is not null and exists (select 1 from checkouts c where c.id = p_retry and c.merchant_id = m.id and c.invoice_number = any(p_numbers)));
+  select array_agg(distinct k.n) into known_numbers from (
+    select o.invoice_number from open_invoice_numbers o
+      where p_currency is not null and cardinality(p_amounts) > 0 and o.merchant_id = m.id and o.invoice_number = any(p_numbers)
+        and o.currency = p_currency and (o.amount_due = any(p_amounts) or o.total = any(p_amounts))
+    union all
+    select c.invoice_number from checkouts c
+      where p_retry is not null and c.id = p_retry and c.merchant_id = m.id and c.invoice_number = any(p_numbers)) k(n);
+  known := known_numbers is not null;
   o_known := known;
   if cardinality(p_numbers) > 0 and (select count(*) from pay_misses x
       where x.merchant_id = m.id and x.invoice_number = any(p_numbers) and x.link = p_link and x.until > p_now) = cardinality(p_numbers) then
     o_miss := true;
     return;
   end if;
-  select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into more, more_refused
-    from rate_limits_hit(case when known then p_known else p_unknown end) h
-    join json_to_recordset(case when known then p_known else p_unknown end) as l(key text, "limit" int) on l.key = h.key;
-  refused := refused or coalesce(more_refused, false);
-  o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(coalesce(more, '{}'::json))) e(k, v));
+  if known then
+    own_hits := (select coalesce(json_agg(e), '[]'::json) from json_array_elements(p_per_invoice) e where e->>'number' = any(known_numbers));
+    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into more, over_own
+      from rate_limits_hit(own_hits) h join json_to_recordset(own_hits) as l(key text, "limit" int) on l.key = h.key;
+    refused := refused or over_own;
+    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(coalesce(more, '{}'::json))) e(k, v));
+  end if;
+  -- Over its invoice's own counter, a known click is refused without counting against the merchant's shared one.
+  if not over_own then
+    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into more, more_refused
+      from rate_limits_hit(case when known then p_known else p_unknown end) h
+      join json_to_recordset(case when known then p_known else p_unknown end) as l(key text, "limit" int) on l.key = h.key;
+    refused := refused or coalesce(more_refused, false);
+    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(coalesce(more, '{}'::json))) e(k, v));
+  end if;
   -- The day counter of unknown numbers counts only clicks let through to Xero: refused ones spend nothing.
   if not known and not refused and p_unknown_day_key is not null then
     day_limit := greatest(1, floor(coalesce(m.xero_day_limit, p_per_day) * p_unknown_day_share)::int);

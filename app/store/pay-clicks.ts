@@ -19,6 +19,8 @@ export interface PayClickGroups {
   link: string;
   /** What makes the link an invoice's own (pay-clicks.sql): counted against `known` only then. */
   own: { currency?: string; amounts: string[]; retry?: string };
+  /** One per number: only the one(s) the link is known by are counted, before `known`, which a click over them does not reach. */
+  perInvoice: (PayClickCounter & { number: string })[];
   known: PayClickCounter[];
   unknown: PayClickCounter[];
   /** Invented numbers may spend this share of the merchant's daily Xero budget (a day counter). */
@@ -69,11 +71,12 @@ export function createPayClickStore(db: Db, box: SecretBox) {
       budget?: BudgetInStatement;
       guessedInvoiceId?: string;
     }): Promise<PayClickAdmission> {
-      const json = (cs: PayClickCounter[]) => JSON.stringify(cs.map((c) => ({ key: c.key, window_start: c.windowStart.toISOString(), limit: c.limit })));
+      const json = (cs: (PayClickCounter & { number?: string })[]) =>
+        JSON.stringify(cs.map((c) => ({ key: c.key, window_start: c.windowStart.toISOString(), limit: c.limit, number: c.number })));
       const budget = q.budget ? JSON.stringify(q.budget.args) : null;
       const g = q.groups;
       const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${json(q.counters)}, ${budget}, ${q.guessedInvoiceId ?? null},
-        ${g?.numbers ?? []}::text[], ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${g?.unknownDay.key ?? null}, ${g?.unknownDay.windowStart ?? null},
+        ${g?.numbers ?? []}::text[], ${json(g?.perInvoice ?? [])}, ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${g?.unknownDay.key ?? null}, ${g?.unknownDay.windowStart ?? null},
         ${g?.unknownDay.share ?? 1}::float8, ${g?.unknownDay.perDay ?? 0}, ${g?.now ?? new Date()}, ${g?.link ?? ''},
         ${g?.own.currency ?? null}, ${g?.own.amounts ?? []}::numeric[], ${g?.own.retry ?? null}::uuid)`.execute(db);
       const r = rows[0];

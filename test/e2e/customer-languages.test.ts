@@ -23,7 +23,9 @@ describe('customer pages in five languages (Chromium, phone and desktop)', funct
     const opened = await openTestDatabase('embedded');
     close = opened.close;
     // One browser on 127.0.0.1 clicks fifty times here: a customer never does (limits: test/integration/pay-rate-limit.test.ts).
-    h = await createHarness(opened.db, { env: { PAY_RATE_LIMIT_PER_IP: '1000', PAY_RATE_LIMIT_PER_SHORTCODE: '1000', PAY_UNKNOWN_PER_WINDOW: '1000' } });
+    h = await createHarness(opened.db, {
+      env: { PAY_RATE_LIMIT_PER_IP: '1000', PAY_RATE_LIMIT_PER_SHORTCODE: '1000', PAY_RATE_LIMIT_PER_INVOICE: '1000', PAY_UNKNOWN_PER_WINDOW: '1000' },
+    });
     mkdirSync(DIR, { recursive: true });
   });
   after(async () => {

@@ -53,7 +53,13 @@ describeEachDatabase('fuzzing the public routes', ({ db }) => {
   before(async () => {
     // Rate limits off: the fuzzer must reach every code path, not the 429.
     h = await createHarness(db(), {
-      env: { PAY_RATE_LIMIT_PER_IP: '0', PAY_RATE_LIMIT_PER_SHORTCODE: '0', PAY_UNKNOWN_PER_WINDOW: '0', PAY_UNKNOWN_XERO_PERCENT: '100' },
+      env: {
+        PAY_RATE_LIMIT_PER_IP: '0',
+        PAY_RATE_LIMIT_PER_SHORTCODE: '0',
+        PAY_RATE_LIMIT_PER_INVOICE: '0',
+        PAY_UNKNOWN_PER_WINDOW: '0',
+        PAY_UNKNOWN_XERO_PERCENT: '100',
+      },
     });
     invoiceNumber = h.addInvoice({}).invoiceNumber;
     h.sims.xero.limits.perMinute = 1_000_000; // nor Xero's own limit (reset by the next harness)

@@ -17,7 +17,13 @@ describeEachDatabase('load while Xero is broken', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
     h = await createHarness(db(), {
-      env: { PAY_RATE_LIMIT_PER_IP: '100000', PAY_RATE_LIMIT_PER_SHORTCODE: '100000', PAY_UNKNOWN_PER_WINDOW: '100000', PAY_UNKNOWN_XERO_PERCENT: '100' },
+      env: {
+        PAY_RATE_LIMIT_PER_IP: '100000',
+        PAY_RATE_LIMIT_PER_SHORTCODE: '100000',
+        PAY_RATE_LIMIT_PER_INVOICE: '100000',
+        PAY_UNKNOWN_PER_WINDOW: '100000',
+        PAY_UNKNOWN_XERO_PERCENT: '100',
+      },
     });
     // The simulator counts Xero's limits in real time; this test is about outages, not limits.
     h.sims.xero.limits.perMinute = 100_000;

@@ -139,7 +139,13 @@ describeEachDatabase('model: random bad days, then the invariants of the money',
   async function run(steps: Step[]): Promise<void> {
     await h?.close();
     h = await createHarness(db(), {
-      env: { PAY_RATE_LIMIT_PER_IP: '100000', PAY_RATE_LIMIT_PER_SHORTCODE: '100000', PAY_UNKNOWN_PER_WINDOW: '100000', PAY_UNKNOWN_XERO_PERCENT: '100' },
+      env: {
+        PAY_RATE_LIMIT_PER_IP: '100000',
+        PAY_RATE_LIMIT_PER_SHORTCODE: '100000',
+        PAY_RATE_LIMIT_PER_INVOICE: '100000',
+        PAY_UNKNOWN_PER_WINDOW: '100000',
+        PAY_UNKNOWN_XERO_PERCENT: '100',
+      },
     });
     h.sims.xero.limits.perMinute = 100_000; // the simulator counts in real time; faults are injected explicitly
     h.sims.xero.limits.appPerMinute = 100_000;

@@ -6,6 +6,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { createApp } from '../../app/server.js';
 import { loadConfig } from '../../config/index.js';
+import { schedule } from '../../app/jobs/schedules.js';
 
 const heading = (html: string) => cheerio.load(html)('h1').text().trim();
 
@@ -58,6 +59,35 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
     const res = await click(h.payUrl(inv.invoiceNumber), '192.0.2.50').expect(429);
     assert.ok(Number(res.headers['retry-after']) > 0);
     await click(`/pay?invoiceNo=INV-1&shortCode=!other`, '192.0.2.50').expect(404); // other links are unaffected
+  });
+
+  it("limits one invoice's own link with PAY_RATE_LIMIT_PER_INVOICE before the ShortCode's: its customer hammering it cannot lock the merchant's other customers out", async () => {
+    // The defaults: 30 per client, 40 per ShortCode, 10 per invoice.
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1' } });
+    const mine = h.addInvoice({});
+    const theirs = h.addInvoice({});
+    await schedule(h, 'sync-open-invoices', 60); // both links are known: counted against the ShortCode's limit
+    await h.worker.drain();
+    h.clock.advance(61_000);
+
+    // Someone holding one link (their own invoice) clicks it 30 times from each of two addresses.
+    const calls = xeroCalls();
+    const statuses: Record<number, number> = {};
+    for (let i = 0; i < 60; i++) {
+      const { status } = await click(h.payUrl(mine.invoiceNumber), i % 2 ? '203.0.113.1' : '203.0.113.2');
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+    assert.deepEqual(statuses, { 303: 10, 429: 50 });
+    assert.equal(xeroCalls() - calls, 10, 'each admitted click read the invoice fresh from Xero; refused ones none');
+
+    // A stranger with the other invoice's number but not its link is counted with invented numbers,
+    // never against that invoice's own counter.
+    for (let i = 0; i < 12; i++) await click(h.payUrl(theirs.invoiceNumber, { amount: String(1000 + i) }), `198.51.100.${i + 1}`).expect(404);
+    // The merchant's other customers still get their checkout.
+    await click(h.payUrl(theirs.invoiceNumber), '192.0.2.7').expect(303);
+    // The next window opens the hammered link again.
+    h.clock.advance(60_000);
+    await click(h.payUrl(mine.invoiceNumber), '203.0.113.1').expect(303);
   });
 
   it('shares the counters between web processes through the database', async () => {

@@ -31,7 +31,7 @@ describeEachDatabase('client address (TRUST_PROXY)', ({ db }) => {
   }
 
   it('ignores X-Forwarded-For by default: a client inventing a new address per request is still throttled (/pay and sign-in)', async () => {
-    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '3', PAY_RATE_LIMIT_PER_SHORTCODE: '0' } });
+    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '3', PAY_RATE_LIMIT_PER_SHORTCODE: '0', PAY_RATE_LIMIT_PER_INVOICE: '0' } });
     const inv = h.addInvoice({});
     const statuses: number[] = [];
     for (let i = 1; i <= 5; i++) statuses.push((await click(h.payUrl(inv.invoiceNumber), `203.0.113.${i}`)).status);
@@ -42,7 +42,9 @@ describeEachDatabase('client address (TRUST_PROXY)', ({ db }) => {
   });
 
   it('with a hop count (CDN + load balancer: 2) counts the address the outermost trusted proxy saw, whatever the client prepends', async () => {
-    h = await createHarness(db(), { env: { TRUST_PROXY: '2', PAY_RATE_LIMIT_PER_IP: '2', PAY_RATE_LIMIT_PER_SHORTCODE: '0' } });
+    h = await createHarness(db(), {
+      env: { TRUST_PROXY: '2', PAY_RATE_LIMIT_PER_IP: '2', PAY_RATE_LIMIT_PER_SHORTCODE: '0', PAY_RATE_LIMIT_PER_INVOICE: '0' },
+    });
     const inv = h.addInvoice({});
     // X-Forwarded-For as the load balancer passes it on: <what the client sent>, <client>, <CDN edge>.
     const via = (client: string, spoof?: string) => [spoof, client, '198.51.100.77'].filter(Boolean).join(', ');
@@ -54,7 +56,9 @@ describeEachDatabase('client address (TRUST_PROXY)', ({ db }) => {
   });
 
   it('with a list of proxy addresses/CIDRs walks back through those proxies only', async () => {
-    h = await createHarness(db(), { env: { TRUST_PROXY: 'loopback, 198.51.100.0/24', PAY_RATE_LIMIT_PER_IP: '1', PAY_RATE_LIMIT_PER_SHORTCODE: '0' } });
+    h = await createHarness(db(), {
+      env: { TRUST_PROXY: 'loopback, 198.51.100.0/24', PAY_RATE_LIMIT_PER_IP: '1', PAY_RATE_LIMIT_PER_SHORTCODE: '0', PAY_RATE_LIMIT_PER_INVOICE: '0' },
+    });
     const inv = h.addInvoice({});
     await click(h.payUrl(inv.invoiceNumber), '203.0.113.5, 198.51.100.3').expect(303);
     await click(h.payUrl(inv.invoiceNumber), '10.9.9.9, 203.0.113.5, 198.51.100.4').expect(429);
@@ -62,7 +66,9 @@ describeEachDatabase('client address (TRUST_PROXY)', ({ db }) => {
   });
 
   it('ignores a malformed forwarded address: it is not a bucket of its own', async () => {
-    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '2', PAY_RATE_LIMIT_PER_SHORTCODE: '0' } });
+    h = await createHarness(db(), {
+      env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '2', PAY_RATE_LIMIT_PER_SHORTCODE: '0', PAY_RATE_LIMIT_PER_INVOICE: '0' },
+    });
     const inv = h.addInvoice({});
     const statuses: number[] = [];
     for (const junk of ['not-an-ip', 'x1', '999.1.1.1', '<script>', 'unknown']) statuses.push((await click(h.payUrl(inv.invoiceNumber), junk)).status);

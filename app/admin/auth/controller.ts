@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InvalidCredentials } from '../../errors.js';
 import { paths } from '../../paths.js';
 import { clientAddress } from '../../security/client-address.js';
-import { clientKey } from '../../security/rate-limit.js';
+import { clientKey, clientNetworkKey } from '../../security/rate-limit.js';
 import { currentSession, type Sessions } from '../session.js';
 import { email, newPassword } from './fields.js';
 import * as service from './service.js';
@@ -34,7 +34,8 @@ export function authRouter(deps: AdminDeps, sess: Sessions): Router {
     await withForm(res, 'login', values, {}, async () => {
       const form = parseForm(LoginForm, req.body);
       try {
-        const user = await service.login(deps, { email: form.email, password: form.password, ip: clientKey(clientAddress(req)) });
+        const address = clientAddress(req);
+        const user = await service.login(deps, { email: form.email, password: form.password, ip: clientKey(address), network: clientNetworkKey(address) });
         await sess.signIn(res, user);
         res.redirect(303, paths.admin);
       } catch (err) {

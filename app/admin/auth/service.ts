@@ -1,20 +1,26 @@
-/** Signing in: the first-run setup link, and login with its limits per (IP, e-mail), per IP and per account. */
+/** Signing in: the first-run setup link, and login with its limits per (IP, e-mail), per IP, per network and per account. */
 import { createHash, randomBytes } from 'node:crypto';
 import { EmailTakenError, type User } from '../../store/users.js';
-import { FormInvalid, InvalidCredentials, SetupLinkInvalid, TooManyAttempts, TooManyRequests } from '../../errors.js';
+import { FormInvalid, InvalidCredentials, PasswordWorkBusy, SetupLinkInvalid, TooManyAttempts, TooManyRequests } from '../../errors.js';
 import { countedWindows, refuseOverLimit, type RateCounter } from '../../security/rate-limit.js';
 import { paths } from '../../paths.js';
-import type { OnboardingDeps } from '../deps.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import type { OnboardingDeps, PasswordDeps } from '../deps.js';
+import { PASSWORD_BUSY_RETRY_SECONDS } from './password-work.js';
 
 export const SETUP_LINK_TTL_MS = 24 * 60 * 60_000;
 export const LOGIN_LIMIT = 5;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 /** Failed attempts per client (an IPv4 address, an IPv6 /64) across all e-mails: one client guessing many accounts. */
 export const LOGIN_IP_LIMIT = 30;
+/**
+ * Failed attempts per network (an IPv4 /24, an IPv6 /48) across all e-mails: one attacker rotating
+ * through the /64s of their /48 with a new e-mail each time, which no other limit holds, and each
+ * attempt costs a scrypt (see password-work.ts for the cap per process). Twice a client's.
+ */
+export const LOGIN_NETWORK_LIMIT = 60;
 /** Failed attempts per e-mail across all clients: many clients guessing one account's password. */
 export const LOGIN_ACCOUNT_LIMIT = 30;
-/** How long a client that signed in as an e-mail is exempt from the per-IP and per-e-mail limits; rate_limits rows are kept a day (housekeeping). */
+/** How long a client that signed in as an e-mail is exempt from the per-IP, per-network and per-e-mail limits; rate_limits rows are kept a day (housekeeping). */
 export const LOGIN_KNOWN_CLIENT_MS = 24 * 3600_000;
 /** Failed step-ups per e-mail per window, from any address: what a stolen session may guess. */
 export const STEP_UP_ACCOUNT_LIMIT = 10;
@@ -42,9 +48,9 @@ export async function checkSetupLink(deps: OnboardingDeps, token: string): Promi
   if (await deps.stores.users.hasOperator()) throw new SetupLinkInvalid('an operator already exists');
 }
 
-export async function completeSetup(deps: OnboardingDeps, input: { token: string; email: string; password: string }): Promise<User> {
+export async function completeSetup(deps: PasswordDeps, input: { token: string; email: string; password: string }): Promise<User> {
   await checkSetupLink(deps, input.token);
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await deps.passwords.hash(input.password);
   let user: User | null;
   try {
     user = await deps.stores.users.createFirstOperator(sha256(input.token), { email: input.email, passwordHash }, deps.clock());
@@ -96,9 +102,9 @@ async function hitOrRefuse(
 }
 
 /** Unknown e-mails and invited users (no password yet) cost the same scrypt work as known ones (verifyPassword). */
-async function checkPassword(deps: OnboardingDeps, input: { email: string; password: string }): Promise<User> {
+async function checkPassword(deps: PasswordDeps, input: { email: string; password: string }): Promise<User> {
   const user = await deps.stores.users.byEmail(input.email);
-  const ok = await verifyPassword(input.password, user?.passwordHash);
+  const ok = await deps.passwords.verify(input.password, user?.passwordHash);
   if (!user || !ok || user.disabledAt) throw new InvalidCredentials('wrong e-mail or password');
   return user;
 }
@@ -110,10 +116,10 @@ async function succeeded(deps: OnboardingDeps, pair: string): Promise<void> {
 }
 
 /**
- * Sign-in, under three limits: per (IP, e-mail) on every attempt (countPairAttempt), and per IP
- * and per e-mail on failed attempts only, in fixed windows, so that guessers cannot lock out
- * whoever knows the password by signing in wrongly as them. `ip` is the client's rate-limit key
- * (clientKey: IPv6 by /64).
+ * Sign-in, under four limits: per (IP, e-mail) on every attempt (countPairAttempt), and per IP,
+ * per network and per e-mail on failed attempts only, in fixed windows, so that guessers cannot
+ * lock out whoever knows the password by signing in wrongly as them. `ip` is the client's
+ * rate-limit key (clientKey: IPv6 by /64), `network` the coarser one (clientNetworkKey: /48, /24).
  *
  * The per-IP and per-e-mail counters are counted before the password is checked and taken back
  * when it was right (or the attempt was refused): checking first and counting after a failure
@@ -130,14 +136,17 @@ async function succeeded(deps: OnboardingDeps, pair: string): Promise<void> {
  * session is no signal here (signing in again means it has none); the step-up has one, see
  * confirmPassword.
  */
-export async function login(deps: OnboardingDeps, input: Credentials): Promise<User> {
+export async function login(deps: PasswordDeps, input: Credentials & { network: string }): Promise<User> {
   const windowSeconds = LOGIN_WINDOW_MS / 1000;
   return attempt(
     deps,
     input,
     'login',
     {
-      first: [{ key: `login-ip:${input.ip}`, rule: { limit: LOGIN_IP_LIMIT, windowSeconds } }],
+      first: [
+        { key: `login-ip:${input.ip}`, rule: { limit: LOGIN_IP_LIMIT, windowSeconds } },
+        { key: `login-net:${input.network}`, rule: { limit: LOGIN_NETWORK_LIMIT, windowSeconds } },
+      ],
       then: [{ key: `login-account:${sha256(input.email)}`, rule: { limit: LOGIN_ACCOUNT_LIMIT, windowSeconds } }],
     },
     async (pair, now) => {
@@ -154,7 +163,7 @@ export async function login(deps: OnboardingDeps, input: Credentials): Promise<U
  * from a few addresses. Its own counter still caps what a stolen session may guess, whatever
  * addresses it guesses from; only a session can fill it.
  */
-export async function confirmPassword(deps: OnboardingDeps, input: Credentials): Promise<User> {
+export async function confirmPassword(deps: PasswordDeps, input: Credentials): Promise<User> {
   return attempt(deps, input, 'step-up', {
     first: [{ key: `stepup-account:${sha256(input.email)}`, rule: { limit: STEP_UP_ACCOUNT_LIMIT, windowSeconds: LOGIN_WINDOW_MS / 1000 } }],
     then: [],
@@ -174,9 +183,11 @@ type Failures = { first: RateCounter[]; then: RateCounter[] };
 /**
  * One password check under the `failures` windows and the per-(IP, e-mail) limit; `exempt` may let
  * a client past the windows. A refused attempt is taken back from every window it was counted in.
+ * While the process checks as many passwords as it may (deps.passwords), it is refused before
+ * anything is counted; should the queue fill meanwhile, its failure windows are taken back.
  */
 async function attempt(
-  deps: OnboardingDeps,
+  deps: PasswordDeps,
   input: Credentials,
   what: string,
   failures: Failures,
@@ -187,6 +198,7 @@ async function attempt(
   const isExempt = exempt && (() => exempt(pair, now));
   const first = countedWindows(failures.first, now.getTime());
   const then = countedWindows(failures.then, now.getTime());
+  if (deps.passwords.full()) throw new PasswordWorkBusy(PASSWORD_BUSY_RETRY_SECONDS);
   await hitOrRefuse(deps, first, now, what, isExempt);
   let user: User;
   try {
@@ -195,6 +207,8 @@ async function attempt(
     user = await checkPassword(deps, input);
   } catch (err) {
     if (err instanceof TooManyAttempts) await deps.stores.rateLimits.unhit(first);
+    // No password was checked: not a failed attempt.
+    if (err instanceof PasswordWorkBusy) await deps.stores.rateLimits.unhit([...first, ...then]);
     throw err;
   }
   await deps.stores.rateLimits.unhit([...first, ...then]);

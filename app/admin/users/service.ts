@@ -7,8 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EmailTakenError, type MerchantRole, type User } from '../../store/users.js';
 import { FormInvalid, Forbidden, InvalidCredentials, NotFound, UserLinkInvalid } from '../../errors.js';
 import { paths } from '../../paths.js';
-import type { OnboardingDeps } from '../deps.js';
-import { hashPassword } from '../auth/passwords.js';
+import type { OnboardingDeps, PasswordDeps } from '../deps.js';
 import { confirmPassword } from '../auth/service.js';
 import { recordChange } from '../audit.js';
 import { raiseAlert } from '../../alerts/raise.js';
@@ -135,9 +134,9 @@ export async function openUserLink(deps: OnboardingDeps, token: string): Promise
   return { email: user.email, purpose: found.purpose };
 }
 
-export async function setPasswordByLink(deps: OnboardingDeps, token: string, password: string): Promise<User> {
+export async function setPasswordByLink(deps: PasswordDeps, token: string, password: string): Promise<User> {
   await openUserLink(deps, token);
-  const userId = await deps.stores.users.setPasswordByLink(sha256(token), await hashPassword(password), deps.clock());
+  const userId = await deps.stores.users.setPasswordByLink(sha256(token), await deps.passwords.hash(password), deps.clock());
   const user = userId ? await deps.stores.users.byId(userId) : null;
   if (!user) throw new UserLinkInvalid('user link spent by a concurrent request');
   await recordChange(deps, user, user.merchantId, 'password_set', {});
@@ -150,7 +149,7 @@ export async function setPasswordByLink(deps: OnboardingDeps, token: string, pas
  * the step-up). The user's other sessions end.
  */
 export async function changeOwnPassword(
-  deps: OnboardingDeps,
+  deps: PasswordDeps,
   actor: User,
   sessionHash: string,
   input: { current: string; next: string; ip: string },
@@ -161,7 +160,7 @@ export async function changeOwnPassword(
     if (err instanceof InvalidCredentials) throw new FormInvalid({ current: 'errors:passwordWrong' });
     throw err;
   }
-  await deps.stores.users.setPassword(actor.id, await hashPassword(input.next), sessionHash);
+  await deps.stores.users.setPassword(actor.id, await deps.passwords.hash(input.next), sessionHash);
   await recordChange(deps, actor, actor.merchantId, 'password_changed', {});
 }
 
