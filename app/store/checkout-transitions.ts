@@ -30,8 +30,23 @@ export function createCheckoutTransitions(db: Db) {
       await db.updateTable('checkouts').set(madeAtXendit(made)).where('id', '=', id).execute();
     },
 
+    /** Reconcile asked Xendit about it and got an answer: to the back of reconcile's line. */
     async markReconciled(id: string, now: Date): Promise<void> {
+      await db.updateTable('checkouts').set({ reconciled_at: now, unreachable_since: null }).where('id', '=', id).execute();
+    },
+
+    /** Its turn in reconcile passed without an answer (Xendit failed, or its merchant's calls did): to the back of the line, as it was otherwise. */
+    async passOver(id: string, now: Date): Promise<void> {
       await db.updateTable('checkouts').set({ reconciled_at: now }).where('id', '=', id).execute();
+    },
+
+    /** markReconciled, when no stored key reaches it: a superseded one is then asked with back-off (toReconcile). */
+    async markUnreachable(id: string, now: Date): Promise<void> {
+      await db
+        .updateTable('checkouts')
+        .set((eb) => ({ reconciled_at: now, unreachable_since: eb.fn.coalesce('unreachable_since', eb.val(now)) }))
+        .where('id', '=', id)
+        .execute();
     },
 
     /**

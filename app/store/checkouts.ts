@@ -13,6 +13,10 @@ export { CREATION_WAIT_MS, madeWithKey, type Checkout } from './checkout-model.j
 /** The shortest time between two asks about a late create (lateCreatesToAsk): reconcile's default interval. */
 const LATE_ASK_MIN_GAP_MS = 10 * 60_000;
 
+/** Asks about a superseded checkout no stored key reaches: after a day, then the gap doubles, to at most a week (toReconcile). */
+const UNREACHABLE_FIRST_GAP = sql`interval '1 day'`;
+const UNREACHABLE_MAX_GAP = sql`interval '7 days'`;
+
 export function createCheckoutStore(db: Db, box?: SecretBox) {
   /**
    * Checkouts created before createdBefore (and since `since`), of one merchant if given, least
@@ -31,6 +35,29 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
         .limit(q.limit)
         .execute()
     ).map(toCheckout);
+  };
+
+  /**
+   * At most `limit` of the rows, each merchant's and key mode's in turn, by `order` within each.
+   * Reconcile leaves an expired checkout unconfirmed when Xendit does not answer about it, and
+   * passes over the merchant's others in that run: a merchant whose calls keep failing (its key
+   * revoked) would otherwise hold the same places at the head of the line every run, and no other
+   * merchant's would ever be asked.
+   */
+  const inTurns = async (
+    query: SelectQueryBuilder<Database, 'checkouts', Selectable<CheckoutsTable>>,
+    order: 'updated_at' | 'reconciled_at',
+    limit: number,
+  ): Promise<Checkout[]> => {
+    const turn = sql<number>`row_number() over (partition by merchant_id, xendit_mode order by ${sql.ref(order)}, id)`;
+    const rows = await db
+      .selectFrom(query.select(turn.as('turn')).as('c'))
+      .selectAll()
+      .orderBy('turn')
+      .orderBy(order)
+      .limit(limit)
+      .execute();
+    return rows.map(toCheckout);
   };
 
   return {
@@ -123,16 +150,29 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
     /**
      * Checkouts still waiting for a payment (open, or superseded but maybe paid anyway), created
      * before createdBefore: least recently reconciled first, so bounded batches rotate through all.
+     * A superseded one no stored key reaches (markUnreachable) stays so until a key that reaches it
+     * is stored again: asked a day after, then with the gap doubling up to a week, not in every
+     * rotation (each ask of it would take the place of one that can be answered).
      */
-    async toReconcile(q: { createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
-      return inRotation(db.selectFrom('checkouts').selectAll().where('status', 'in', ['open', 'superseded']).where('xendit_invoice_id', 'is not', null), q);
+    async toReconcile(q: { now: Date; createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
+      if (q.limit <= 0) return [];
+      const due = sql<boolean>`reconciled_at + least(greatest(reconciled_at - unreachable_since, ${UNREACHABLE_FIRST_GAP}), ${UNREACHABLE_MAX_GAP}) <= ${q.now}`;
+      return inRotation(
+        db
+          .selectFrom('checkouts')
+          .selectAll()
+          .where('status', 'in', ['open', 'superseded'])
+          .where('xendit_invoice_id', 'is not', null)
+          .where((eb) => eb.or([eb('status', '=', 'open'), eb('unreachable_since', 'is', null), due])),
+        q,
+      );
     },
 
     /**
      * Expired checkouts reconcile has not confirmed since they were closed. An EXPIRED callback
      * closes a checkout on its word alone, and may come out of order for an invoice that was paid
      * meanwhile (its PAID callback lost): Xendit is asked once about each (one closed while a create
-     * had no answer is then asked about again: lateCreatesToAsk).
+     * had no answer is then asked about again: lateCreatesToAsk). Oldest close first, in turns (inTurns).
      */
     async expiriesToConfirm(q: { createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
       if (q.limit <= 0) return [];
@@ -144,8 +184,7 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
         .where('created_at', '<', q.createdBefore);
       if (q.since) query = query.where('created_at', '>=', q.since);
       if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
-      const rows = await query.orderBy('updated_at').limit(q.limit).execute();
-      return rows.map(toCheckout);
+      return inTurns(query, 'updated_at', q.limit);
     },
 
     /**
@@ -153,7 +192,7 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
      * window for a create Xendit processes late is still open (late_create_until, lateCreateWindow
      * in checkout-model.ts): asked about again once as long since the last ask as that ask was since
      * the close (at least LATE_ASK_MIN_GAP), so each is asked a few times in all, most often early,
-     * when a late create is likeliest; least recently asked first, at most `limit`.
+     * when a late create is likeliest; least recently asked first, in turns (inTurns), at most `limit`.
      */
     async lateCreatesToAsk(q: { now: Date; createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
       if (q.limit <= 0) return [];
@@ -167,8 +206,7 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
         .where('created_at', '<', q.createdBefore);
       if (q.since) query = query.where('created_at', '>=', q.since);
       if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
-      const rows = await query.orderBy('reconciled_at').limit(q.limit).execute();
-      return rows.map(toCheckout);
+      return inTurns(query, 'reconciled_at', q.limit);
     },
 
     async byId(id: string): Promise<Checkout | null> {

@@ -23,3 +23,19 @@ export async function rotatedWithinBusiness(trx: Transaction<Database>, merchant
       .execute();
   }
 }
+
+/**
+ * A key of these modes was stored (in `trx`): the merchant's checkouts of them that no stored key
+ * reached may be reached now, so reconcile asks about them in its next rotation rather than after
+ * their back-off (checkouts.toReconcile).
+ */
+export async function keysStored(trx: Transaction<Database>, merchantId: string, modes: XenditMode[]): Promise<void> {
+  if (modes.length === 0) return;
+  await trx
+    .updateTable('checkouts')
+    .set({ unreachable_since: null })
+    .where('merchant_id', '=', merchantId)
+    .where((eb) => eb.or([eb('xendit_mode', 'in', modes), eb('xendit_mode', 'is', null)]))
+    .where('unreachable_since', 'is not', null)
+    .execute();
+}

@@ -6,7 +6,7 @@ import { insertAudit, type AuditEntry } from './audit.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import { supersedeLive } from './checkout-claims.js';
 import { restartListing } from './listing.js';
-import { rotatedWithinBusiness } from './key-rotation.js';
+import { keysStored, rotatedWithinBusiness } from './key-rotation.js';
 import { requeueFees } from './payment-fees.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
@@ -181,6 +181,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
             await rotatedWithinBusiness(trx, id, same.mode, same.key, next);
         }
         if (audit) await insertAudit(trx, audit, now);
+        await keysStored(
+          trx,
+          id,
+          (['test', 'live'] as const).filter((m) => x[m]),
+        );
         const sealed = {
           test: x.test ? box.seal(x.test, sealedAt('xendit_test_key_enc', id)) : undefined,
           live: x.live ? box.seal(x.live, sealedAt('xendit_live_key_enc', id)) : undefined,

@@ -38,7 +38,7 @@ export interface ReconcileSummary {
   pending: number;
   /** Xendit has no such invoice, or the merchant is gone: left for a person, not retried forever. */
   unknown: number;
-  /** Xendit did not answer; these stay first in line for the next run. */
+  /** Xendit did not answer; asked again in their next turn (an expired one: the next run). */
   failed: number;
 }
 
@@ -49,31 +49,40 @@ export interface ReconcileSummary {
  * out-of-order EXPIRED callback must not hide a payment), and, with back-off until Xendit can no
  * longer make it payable, again about one closed while a create of it had no answer (Xendit may
  * process that create late). PAID/SETTLED takes exactly the path a PAID callback takes; EXPIRED
- * closes the checkout. Bounded per run (those late asks last, with what the batch has left); a
- * merchant whose calls fail is skipped for the rest of the run, and a network failure ends the run.
+ * closes the checkout. Bounded per run by the batch, shared among those four kinds (fairShare) so
+ * that none waits on another however many of it there are; a merchant whose calls fail is skipped
+ * for the rest of the run, and a network failure ends the run.
  */
 export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
   const now = deps.clock();
   const summary: ReconcileSummary = { checked: 0, paid: 0, expired: 0, pending: 0, unknown: 0, failed: 0 };
   const query = { createdBefore: new Date(now.getTime() - opts.minAgeMinutes * 60_000), since: opts.since, merchantId: opts.merchantId };
-  const open = await deps.stores.checkouts.toReconcile({ ...query, limit: opts.batch });
   // Twice the pay path's creation wait, as invoice-changes.ts: a click still creating it is left alone.
   const updatedBefore = new Date(now.getTime() - 2 * CREATION_WAIT_MS);
-  const creating = await deps.stores.checkouts.staleCreating({ ...query, updatedBefore, limit: opts.batch - open.length });
-  const expiries = await deps.stores.checkouts.expiriesToConfirm({ ...query, limit: opts.batch - open.length - creating.length });
-  const late = await deps.stores.checkouts.lateCreatesToAsk({ ...query, now, limit: opts.batch - open.length - creating.length - expiries.length });
-  const checkouts = [...open, ...creating, ...expiries, ...late];
+  // Each kind read up to the whole batch, for what the others leave.
+  const limit = opts.batch;
+  const checkouts = fairShare(opts.batch, [
+    await deps.stores.checkouts.toReconcile({ ...query, now, limit }),
+    await deps.stores.checkouts.staleCreating({ ...query, updatedBefore, limit }),
+    await deps.stores.checkouts.expiriesToConfirm({ ...query, limit }),
+    await deps.stores.checkouts.lateCreatesToAsk({ ...query, now, limit }),
+  ]);
   const merchants = new Map<string, Merchant | null>();
   let queued = false;
 
-  // Merchant and key mode pairs left for the next run: one stuck key must not stop the other's checkouts.
+  // Merchant and key mode pairs passed over for the rest of the run: one stuck key must not stop the other's checkouts.
   const skipped = new Set<string>();
   for (const checkout of checkouts) {
     if (!merchants.has(checkout.merchantId)) merchants.set(checkout.merchantId, await deps.stores.merchants.byId(checkout.merchantId));
     const merchant = merchants.get(checkout.merchantId);
     // Asked with the key of the mode it was made in: the merchant may have switched since.
     const key = merchant ? checkoutKey(merchant, checkout) : null;
-    if (key && skipped.has(`${checkout.merchantId}:${key.mode}`)) continue;
+    if (key && skipped.has(`${checkout.merchantId}:${key.mode}`)) {
+      // Its turn passed, as the failing one's: else the merchant's rows would hold the head of the
+      // line every run while its calls fail. An expired one stays unconfirmed (see below).
+      if (checkout.status !== 'expired') await deps.stores.checkouts.passOver(checkout.id, now);
+      continue;
+    }
     summary.checked++;
     // A disabled merchant's checkouts are asked about too: disabling stops new payment links, not
     // the recording of what its customers paid (their callbacks are still stored), and a lost
@@ -102,7 +111,7 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       // Rotate past it and leave this merchant's key for the next run (revoked, its account
       // limited, or one invoice we cannot read): one stuck checkout must not stop the others'.
       // An expired one stays unconfirmed (asked again next run) rather than be taken for closed.
-      if (checkout.status !== 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
+      if (checkout.status !== 'expired') await deps.stores.checkouts.passOver(checkout.id, now);
       skipped.add(`${checkout.merchantId}:${key.mode}`);
       if (err instanceof UpstreamError && err.kind === 'unavailable' && err.status === undefined) break; // Xendit unreachable for everyone
       continue;
@@ -168,7 +177,21 @@ async function cannotReach(deps: ReconcileDeps, checkout: Checkout, key: Checkou
   summary.unknown++;
   if (checkout.status === 'open' || checkout.status === 'creating') await supersedeUnreachable(deps, checkout, key);
   else deps.logger.warn({ checkoutId: checkout.id, mode: key.mode, key: key.hint }, 'reconcile: no stored Xendit key reaches this checkout');
-  await deps.stores.checkouts.markReconciled(checkout.id, now);
+  // Superseded, it is asked again only with back-off (checkouts.toReconcile): a key that reaches it may be stored again.
+  await deps.stores.checkouts.markUnreachable(checkout.id, now);
+}
+
+/**
+ * Up to `batch` of the kinds' checkouts, taking one of each kind in turn (each list in its own
+ * order, least recently asked first): every kind gets a quarter of the batch, and what one kind
+ * does not use goes to the others. Asked in that order too, so a run that ends early (Xendit
+ * unreachable) has not spent itself on one kind. Below four, the kinds first in the list fill it.
+ */
+export function fairShare<T>(batch: number, kinds: T[][]): T[] {
+  const taken: T[] = [];
+  for (let i = 0; taken.length < batch && kinds.some((k) => i < k.length); i++)
+    for (const kind of kinds) if (i < kind.length && taken.length < batch) taken.push(kind[i]);
+  return taken;
 }
 
 /**

@@ -36,6 +36,8 @@ export interface CheckoutsTable {
   xendit_key_hint: ColumnType<string | null, string | null | undefined, string | null>;
   /** Closed while a create of it had no answer: until then Xendit may still make its invoice, and reconcile asks (migration 20261206T2049). */
   late_create_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Since when reconcile's asks find that no stored Xendit key reaches it (migration 20261206T2114); null: reached, or not asked. */
+  unreachable_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
