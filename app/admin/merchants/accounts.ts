@@ -93,6 +93,12 @@ function accountsAudit(a: {
 
 /** What the accounts form shows of a merchant, with the version that form carries. */
 export function currentAccounts(merchant: Merchant): Record<string, string> {
+  const shown = accountsShown(merchant);
+  return { ...shown, version: formVersion(shown) };
+}
+
+/** What the accounts form's version digests. */
+function accountsShown(merchant: Merchant): Record<string, string> {
   const shown: Record<string, string> = {
     clearingAccountId: merchant.clearingAccountId,
     feeAccountCode: merchant.feeAccountCode ?? '',
@@ -100,7 +106,7 @@ export function currentAccounts(merchant: Merchant): Record<string, string> {
     withholdingAccountCode: merchant.withholdingAccountCode ?? '',
   };
   for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) shown[`clearing_${currency}`] = accountId;
-  return { ...shown, version: formVersion(shown) };
+  return shown;
 }
 
 /** Step 3: the default clearing account, per-currency ones, the fee expense account and (optional) sales account. */
@@ -136,13 +142,14 @@ export async function saveAccounts(
   if (input.withholdingAccountCode !== null && !view.withholdingAccounts.some((a) => a.code === input.withholdingAccountCode))
     errors.withholdingAccountCode = 'errors:withholdingAccountChoose';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
-  // Read again after the Xero calls: another tab's save in the meantime counts too.
-  const { version: _, ...stored } = currentAccounts((await deps.stores.merchants.byId(merchant.id)) ?? merchant);
-  checkFormVersion(input.version, stored);
-  const { version: __, ...accounts } = input;
+  const { version, ...accounts } = input;
   const now = deps.clock();
   // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
-  await deps.stores.merchants.setAccounts(merchant.id, { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now);
+  // The version is checked under the merchant's row lock, in the transaction that writes: another
+  // save made meanwhile (since the form was shown, or during the Xero calls above) refuses this one.
+  await deps.stores.merchants.setAccounts(merchant.id, { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now, (stored) =>
+    checkFormVersion(version, accountsShown(stored)),
+  );
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit(accounts));
   deps.logger.info({ merchantId, by: actor.id }, 'merchant accounts saved');
