@@ -319,9 +319,11 @@ export class FormInvalid extends DomainError {
 /**
  * The form was shown before someone else (another tab, another user) saved the same form: saving
  * it would silently undo their change. Nothing is written; the page shows the values as they are now.
+ * Also a form sent without the version it was shown with ('errors:formVersionMissing'): it cannot be
+ * told from one that would undo another save, so it is answered the same way.
  */
 export class StaleForm extends FormInvalid {
-  constructor() {
-    super({ form: 'errors:staleForm' }, 409);
+  constructor(reason: 'errors:staleForm' | 'errors:formVersionMissing' = 'errors:staleForm') {
+    super({ form: reason }, 409);
   }
 }

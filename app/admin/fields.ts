@@ -29,10 +29,14 @@ export function formVersion(shown: Record<string, unknown>): string {
 }
 
 /**
- * Throws StaleForm when the form was shown with other values than are stored now. A post without
- * a version (a page from before versions, a script) is taken as it is: the browser's form always sends one.
+ * Throws StaleForm when the form was shown with other values than are stored now. Call it with what
+ * is stored under the merchant's row lock, in the transaction that writes (store/merchant-forms.ts):
+ * read before that, two saves of one version would both pass. A post without a version is refused
+ * too: every form the pages show carries one, and no script or CLI command posts these forms (the
+ * CLI writes settings through applySettings), so it can only be a page from before versions or a
+ * hand-made post, either of which would put back whatever it holds over someone's later save.
  */
 export function checkFormVersion(sent: unknown, shown: Record<string, unknown>): void {
-  if (sent === undefined) return;
+  if (typeof sent !== 'string' || sent === '') throw new StaleForm('errors:formVersionMissing');
   if (sent !== formVersion(shown)) throw new StaleForm();
 }

@@ -31,6 +31,7 @@ import { createFeeReturnStore } from './fee-returns.js';
 import { createOpenDisputeStore } from './open-disputes.js';
 import { createClearingPostStore } from './clearing-posts.js';
 import { createPendingRefundStore } from './pending-refunds.js';
+import { createReportRunStore } from './report-runs.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -48,6 +49,7 @@ export function createStores(db: Db, box: SecretBox) {
     clearingPosts: createClearingPostStore(db),
     openDisputes: createOpenDisputeStore(db),
     pendingRefunds: createPendingRefundStore(db),
+    reportRuns: createReportRunStore(db),
     jobs: createJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import { sql, type Selectable, type Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { secretContext, type SecretBox } from '../security/secrets.js';
 import { insertAudit, type AuditEntry } from './audit.js';
 import { insertJob, type NewJobRow } from './jobs.js';
@@ -8,6 +8,7 @@ import { supersedeLive } from './checkout-claims.js';
 import { restartListing } from './listing.js';
 import { keysStored, rotatedWithinBusiness } from './key-rotation.js';
 import { requeueFees } from './payment-fees.js';
+import { writeAccounts, writeSettings, type AccountsWrite, type StoredCheck } from './merchant-forms.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
   DEFAULT_FEE_ACCOUNT_CODE,
@@ -62,6 +63,15 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     return rows.map((r) => toMerchant(r, clearing));
   };
   const one = async (row: Selectable<MerchantsTable> | undefined) => (row ? (await withClearing([row]))[0] : null);
+
+  /** Locks the merchant's row and runs `check` on the merchant as stored now (read in `trx`); false: no such merchant. */
+  const checked = async (trx: Transaction<Database>, id: string, check: StoredCheck<Merchant>): Promise<boolean> => {
+    const row = await trx.selectFrom('merchants').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
+    if (!row) return false;
+    const clearing = await trx.selectFrom('clearing_accounts').selectAll().where('merchant_id', '=', id).execute();
+    check(toMerchant(row, clearing));
+    return true;
+  };
 
   /**
    * The key in use (`old`, sealed as stored) gives way to `next`: when they differ, the checkouts it
@@ -227,76 +237,34 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     },
 
     /**
-     * The merchant settings page's switches (app/admin/merchants/settings.ts lists them). Only those
-     * given are written, so two changes made at once (the form and the CLI) do not undo each other.
+     * The merchant settings page's switches (app/admin/merchants/settings.ts lists them); only those
+     * given are written. With `check`, the merchant's row is locked and the check given the merchant
+     * as stored now, in the transaction that writes (store/merchant-forms.ts).
      */
-    async setSettings(id: string, s: Partial<MerchantSettings>, now: Date): Promise<boolean> {
-      const given = <K extends keyof MerchantSettings, C extends string>(key: K, column: C) =>
-        (s[key] === undefined ? {} : { [column]: s[key] }) as { [P in C]?: MerchantSettings[K] };
+    async setSettings(id: string, s: Partial<MerchantSettings>, now: Date, check?: StoredCheck<Merchant>): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
-        if (s.xenditFeeBilling !== undefined) await noteFeeBillingChange(trx, id, s.xenditFeeBilling, now);
+        if (check && !(await checked(trx, id, check))) return false;
+        // Turned back on: its listing starts afresh (store/listing.ts), not from before it was off.
         if (s.backendFlow === true) await restartListing(trx, id);
-        const r = await trx
-          .updateTable('merchants')
-          .set({
-            ...given('backendFlow', 'backend_flow'),
-            ...given('feePosting', 'fee_posting'),
-            ...given('xenditFeeBilling', 'xendit_fee_billing'),
-            ...given('overpayments', 'overpayments'),
-            ...given('xeroTestOrganisation', 'xero_test_organisation'),
-            ...given('salesTaxType', 'sales_tax_type'),
-            ...given('partialMinPercent', 'partial_min_percent'),
-            ...given('checkoutHours', 'checkout_hours'),
-            ...given('xenditReceipts', 'xendit_receipts'),
-            ...given('paymentMethods', 'payment_methods'),
-            updated_at: now,
-          })
-          .where('id', '=', id)
-          .executeTakeFirst();
-        return r.numUpdatedRows > 0n;
+        return writeSettings(trx, id, s, now);
       });
     },
 
     /**
-     * The default clearing account, the per-currency ones (replacing all before), the fee and sales
-     * accounts. `clearingCurrency` is the default account's currency when the caller knows it; a
-     * currency known for the account kept stays, one for an account replaced is forgotten.
+     * The accounts (writeAccounts); `check` as for setSettings. `feeJobs`: fee jobs the change
+     * makes due (a withholding tax account set: requeueFees), committed with it.
      */
     async setAccounts(
       id: string,
-      a: {
-        clearingAccountId: string;
-        clearingCurrency?: string;
-        clearingAccounts: Record<string, string>;
-        feeAccountCode: string;
-        salesAccountCode: string | null;
-        /** Left as it is when not given. */
-        withholdingAccountCode?: string | null;
-      },
+      a: AccountsWrite,
       now: Date,
-      /** Fee jobs the change makes due (a withholding tax account set: requeueFees), committed with it. */
+      check?: StoredCheck<Merchant>,
       feeJobs: { paymentId: string; job: NewJobRow }[] = [],
     ): Promise<void> {
       await db.transaction().execute(async (trx) => {
+        if (check && !(await checked(trx, id, check))) return;
         await requeueFees(trx, feeJobs, now);
-        const given = a.clearingCurrency ?? null;
-        await trx
-          .updateTable('merchants')
-          .set({
-            clearing_account_id: a.clearingAccountId,
-            clearing_currency: sql<
-              string | null
-            >`case when clearing_account_id = ${a.clearingAccountId} then coalesce(${given}::text, clearing_currency) else ${given}::text end`,
-            fee_account_code: a.feeAccountCode,
-            sales_account_code: a.salesAccountCode,
-            ...(a.withholdingAccountCode !== undefined ? { withholding_account_code: a.withholdingAccountCode } : {}),
-            updated_at: now,
-          })
-          .where('id', '=', id)
-          .execute();
-        await trx.deleteFrom('clearing_accounts').where('merchant_id', '=', id).execute();
-        const rows = Object.entries(a.clearingAccounts).map(([currency, accountId]) => ({ merchant_id: id, currency, account_id: accountId }));
-        if (rows.length) await trx.insertInto('clearing_accounts').values(rows).execute();
+        await writeAccounts(trx, id, a, now);
       });
     },
 
@@ -385,16 +353,3 @@ export function createMerchantStore(db: Db, box: SecretBox) {
 }
 
 export type MerchantStore = ReturnType<typeof createMerchantStore>;
-
-/**
- * A change of fee billing is kept with its time, in the transaction that makes it: a month's fee
- * bill is judged by the setting of that month (fee-bills.ts billedMonthlyIn). Locks the merchant's row.
- */
-async function noteFeeBillingChange(trx: Transaction<Database>, id: string, next: XenditFeeBilling, now: Date): Promise<void> {
-  const row = await trx.selectFrom('merchants').select('xendit_fee_billing').where('id', '=', id).forUpdate().executeTakeFirst();
-  if (!row || row.xendit_fee_billing === next) return;
-  await trx
-    .insertInto('fee_billing_changes')
-    .values({ merchant_id: id, changed_at: now, billing_before: row.xendit_fee_billing, billing_after: next })
-    .execute();
-}

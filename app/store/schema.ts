@@ -20,7 +20,7 @@ import type {
   RefundListCursorsTable,
 } from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
-import type { JobsTable, RateLimitsTable } from './schema/jobs.js';
+import type { JobsTable, RateLimitsTable, ReportRunsTable } from './schema/jobs.js';
 import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, FeeReturnsTable, PendingRefundsTable } from './schema/refunds.js';
 import type { SettlementAccountsTable, WithdrawalsTable, WithdrawalListCursorsTable, FeeBillsTable } from './schema/settlements.js';
 import type {
@@ -44,6 +44,7 @@ export interface Database {
   backend_sales: BackendSalesTable;
   jobs: JobsTable;
   rate_limits: RateLimitsTable;
+  report_runs: ReportRunsTable;
   users: UsersTable;
   alerts: AlertsTable;
   open_invoice_numbers: OpenInvoiceNumbersTable;

@@ -2,11 +2,12 @@
  * Settlements (migration 20261205T1215): the bank account a merchant's withdrawals go to in Xero,
  * per currency, and each withdrawal from the Xendit balance with its Bank Transfer in Xero.
  */
-import type { Selectable, Updateable } from 'kysely';
+import type { Selectable, Transaction, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
-import type { WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
+import { lockMerchantRow, type StoredCheck } from './merchant-forms.js';
+import type { Database, WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
 export interface Withdrawal {
@@ -76,10 +77,7 @@ export function createSettlementStore(db: Db) {
   };
   return {
     /** Currency → Xero AccountID of the bank account withdrawals in that currency go to. */
-    async accounts(merchantId: string): Promise<Record<string, string>> {
-      const rows = await db.selectFrom('settlement_accounts').select(['currency', 'account_id']).where('merchant_id', '=', merchantId).execute();
-      return Object.fromEntries(rows.map((r) => [r.currency, r.account_id]));
-    },
+    accounts: (merchantId: string): Promise<Record<string, string>> => accountsIn(db, merchantId),
 
     /** The withdrawal's row, made on first sight (one per merchant and Xendit transaction). */
     async getOrCreate(
@@ -190,10 +188,21 @@ export function createSettlementStore(db: Db) {
     /**
      * The settlement bank accounts are saved, and the withdrawals in `currencies` that waited for one
      * go back to pending with their finished jobs queued again (`jobKey`: each one's dedupe key), in
-     * one commit. Returns how many.
+     * one commit. Returns how many. With `check`, the merchant's row is locked first and the check
+     * given the accounts as stored now (store/merchant-forms.ts).
      */
-    async saveAndResume(merchantId: string, accounts: Record<string, string>, jobKey: (w: Withdrawal) => string, now: Date): Promise<number> {
+    async saveAndResume(
+      merchantId: string,
+      accounts: Record<string, string>,
+      jobKey: (w: Withdrawal) => string,
+      now: Date,
+      check?: StoredCheck<Record<string, string>>,
+    ): Promise<number> {
       return db.transaction().execute(async (trx) => {
+        if (check) {
+          if (!(await lockMerchantRow(trx, merchantId))) return 0;
+          check(await accountsIn(trx, merchantId));
+        }
         await trx.deleteFrom('settlement_accounts').where('merchant_id', '=', merchantId).execute();
         const rows = Object.entries(accounts).map(([currency, accountId]) => ({ merchant_id: merchantId, currency, account_id: accountId }));
         if (rows.length) await trx.insertInto('settlement_accounts').values(rows).execute();
@@ -250,4 +259,10 @@ export function createSettlementStore(db: Db) {
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
   };
+}
+
+/** The settlement bank account per currency. */
+async function accountsIn(db: Db | Transaction<Database>, merchantId: string): Promise<Record<string, string>> {
+  const rows = await db.selectFrom('settlement_accounts').select(['currency', 'account_id']).where('merchant_id', '=', merchantId).execute();
+  return Object.fromEntries(rows.map((r) => [r.currency, r.account_id]));
 }

@@ -57,6 +57,13 @@ export async function page(agent: Agent, url: string, status = 200) {
   return { res, $: cheerio.load(res.text), csrf: () => csrfOf(res.text) };
 }
 
+/** The version the form `form` (a selector) of a page was shown with: its hidden field, which a browser sends back. */
+export function versionOf($: cheerio.CheerioAPI, form: string): string {
+  const version = $(`${form} input[name=version]`).val();
+  assert.ok(typeof version === 'string' && version, `${form} carries its version`);
+  return version;
+}
+
 /** The merchant settings page's switches as a merchant who changed nothing would send them. */
 const SETTINGS_FORM: Record<string, string> = {
   backendFlow: 'false',
@@ -69,11 +76,12 @@ const SETTINGS_FORM: Record<string, string> = {
   xenditReceipts: 'false',
 };
 
-/** Sends the merchant settings form with these fields changed (undefined: left out of the form). */
+/** Sends the merchant settings form, with the version it was shown with, with these fields changed (undefined: left out of the form). */
 export async function saveSettings(agent: Agent, merchantId: string, fields: Record<string, string | undefined>, status = 303) {
   const path = adminMerchantPath(merchantId, 'adminMerchantSettings');
   const form = await page(agent, path);
-  const body = Object.fromEntries(Object.entries({ ...SETTINGS_FORM, ...fields }).filter((e): e is [string, string] => e[1] !== undefined));
+  const version = versionOf(form.$, 'form[action$="/settings"]');
+  const body = Object.fromEntries(Object.entries({ ...SETTINGS_FORM, version, ...fields }).filter((e): e is [string, string] => e[1] !== undefined));
   return agent
     .post(path)
     .type('form')
@@ -118,4 +126,28 @@ export function formFields($: cheerio.CheerioAPI, selector: string): Record<stri
   });
   $(`${selector} select`).each((_, el) => add($(el).attr('name'), String($(el).find('option[selected]').val() ?? '')));
   return out;
+}
+
+/**
+ * Sends `posts` at once and lets them reach the database together, as two saves made within
+ * milliseconds of each other do: another transaction holds the merchant's row until each post
+ * either waits on a lock or has been answered. Whatever each one read before writing, they write
+ * at the same moment. Returns their answers in order.
+ */
+export async function atOnce<T>(db: Db, merchantId: string, posts: (() => PromiseLike<T>)[]): Promise<T[]> {
+  let answered = 0;
+  let all: Promise<T[]> | undefined;
+  const waiting = async () => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+    return rows[0].n;
+  };
+  await db.transaction().execute(async (trx) => {
+    await sql`select 1 from merchants where id = ${merchantId} for update`.execute(trx);
+    all = Promise.all(posts.map((post) => Promise.resolve(post()).finally(() => answered++)));
+    // Awaited by the caller; marked handled so a failure while the lock is held is not reported twice.
+    all.catch(() => undefined);
+    while (answered + (await waiting()) < posts.length) await new Promise(setImmediate);
+  });
+  return all!;
 }

@@ -6,7 +6,7 @@ import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
+import { addUser, clearAdminTables, page, signedIn, versionOf, type Agent } from '../helpers/admin.js';
 import { createApp } from '../../app/server.js';
 import { adminMerchantPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
@@ -15,6 +15,7 @@ const XERO = { clientId: 'NEWCLIENT01', clientSecret: 'new-xero-secret-4242' };
 const XENDIT_TEST = 'xnd_development_NewWarungKey7788';
 const XENDIT_LIVE = 'xnd_production_NewWarungLive9911';
 const TOKEN = 'cb-token-warung-5566';
+const ACCOUNTS_FORM = 'form[action$="/accounts"]';
 const SECRETS = [XERO.clientSecret, XENDIT_TEST, XENDIT_LIVE, TOKEN];
 
 describeEachDatabase('admin: merchant onboarding', ({ db }) => {
@@ -248,7 +249,14 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       await ops
         .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
         .type('form')
-        .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, clearing_PHP: php.accountId, feeAccountCode: '404', salesAccountCode: '200' })
+        .send({
+          _csrf: form.csrf(),
+          version: versionOf(form.$, ACCOUNTS_FORM),
+          clearingAccountId: xenditBankOf().accountId,
+          clearing_PHP: php.accountId,
+          feeAccountCode: '404',
+          salesAccountCode: '200',
+        })
         .expect(303);
       const calls = h.sims.xero.test
         .requests()
@@ -293,7 +301,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       await ops
         .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
         .type('form')
-        .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' })
+        .send({ _csrf: form.csrf(), version: versionOf(form.$, ACCOUNTS_FORM), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' })
         .expect(303);
       const now = new Date();
       await db()
@@ -387,7 +395,7 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       await ops
         .post(adminMerchantPath(m.id, 'adminMerchantAccounts'))
         .type('form')
-        .send({ _csrf: form.csrf(), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' })
+        .send({ _csrf: form.csrf(), version: versionOf(form.$, ACCOUNTS_FORM), clearingAccountId: xenditBankOf().accountId, feeAccountCode: '404' })
         .expect(303);
       assert.deepEqual(await stepsOf(url), { xero: true, xendit: true, clearing: true, callback: false });
       await db()

@@ -4,7 +4,10 @@ import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
+import { sql } from 'kysely';
 import { paths } from '../../app/paths.js';
+import { createApp } from '../../app/server.js';
+import { REPORT_LEASE_MS } from '../../app/admin/reconciliation/runs.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { toCsv } from '../../app/report/output.js';
 import { createI18n } from '../../app/i18n/index.js';
@@ -191,6 +194,75 @@ describeEachDatabase('admin: reconciliation report page', ({ db }) => {
     h.sims.xendit.test.clearRequests();
     await page(ops, url);
     assert.ok(h.sims.xendit.test.countRequests(listing) > 0);
+  });
+
+  it('one report per merchant across web processes: another instance is told to wait (429) while one runs, and runs its own once that one ended, failed or lost its client', async () => {
+    await paid();
+    await h.worker.drain();
+    // A second web process: its own app on the same database.
+    const second = createApp(h.deps);
+    const ops1 = await signedIn(h.app, 'ops@example.com');
+    const ops2 = await signedIn(second, 'ops@example.com');
+    const url = `${paths.adminReport}?${query()}`;
+    const csvUrl = `${paths.adminReportCsv}?${query()}`;
+    const listing = { method: 'GET', pathPrefix: '/v2/invoices' };
+    const leases = async () => Number((await sql<{ n: number }>`select count(*)::int as n from report_runs`.execute(db())).rows[0].n);
+    // A run whose client has gone has no answer to wait for: its end shows as its lease gone.
+    const released = async () => {
+      while ((await leases()) > 0) await new Promise(setImmediate);
+    };
+
+    const gate = h.sims.xendit.faults.gate({ path: '/v2/invoices', method: 'GET' });
+    const first = ops1.get(url).then((r) => r);
+    await gate.untilParked(1);
+    h.sims.xendit.test.clearRequests();
+    for (const busyUrl of [url, csvUrl]) {
+      const busy = await page(ops2, busyUrl, 429);
+      assert.equal(busy.res.headers['retry-after'], '30');
+      assert.equal(busy.$('.errorsummary .error').text(), 'A report for this merchant is already being prepared. Try again in a minute.');
+    }
+    assert.equal(h.sims.xendit.test.countRequests(listing), 0, 'the other process asked Xendit nothing');
+    gate.open();
+    assert.equal((await first).status, 200);
+    assert.equal(await leases(), 0, 'released when the report is made');
+    await page(ops2, url);
+
+    // A run that fails (Xendit refuses the listing) releases it too.
+    h.sims.xendit.faults.failNext(1, 400, { path: '/v2/invoices', method: 'GET' });
+    const failed = await ops1.get(url);
+    assert.equal(failed.status, 503, "Xendit's refusal is the try-again page");
+    assert.equal(await leases(), 0, 'released when the report fails');
+    await page(ops2, url);
+
+    // A client that hangs up: its run goes on to its end (no second one meanwhile), then releases.
+    const gate2 = h.sims.xendit.faults.gate({ path: '/v2/invoices', method: 'GET' });
+    const abandoned = ops1.get(url);
+    const hungUp = abandoned.then(
+      () => 'answered',
+      () => 'hung up',
+    );
+    await gate2.untilParked(1);
+    abandoned.abort();
+    assert.equal(await hungUp, 'hung up');
+    await page(ops2, url, 429);
+    gate2.open();
+    await released();
+    await page(ops2, url);
+  });
+
+  it('a report left held by a process that died keeps the merchant waiting only until its lease lapses', async () => {
+    await paid();
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const url = `${paths.adminReport}?${query()}`;
+    // What a web process that died mid-report leaves: its lease, renewed no more.
+    const now = h.clock();
+    assert.ok(await h.stores.reportRuns.take(h.merchant.id, randomUUID(), now, new Date(now.getTime() + REPORT_LEASE_MS)));
+    await page(ops, url, 429);
+    h.clock.advance(REPORT_LEASE_MS - 1);
+    await page(ops, url, 429);
+    h.clock.advance(1);
+    await page(ops, url);
+    await page(ops, url);
   });
 
   it('speaks Indonesian', async () => {

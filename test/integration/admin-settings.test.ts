@@ -3,7 +3,7 @@ import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { formFields, seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
+import { atOnce, formFields, seedAdminCast, page, signedIn, versionOf, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 
@@ -28,7 +28,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     return agent
       .post(settingsPath(id))
       .type('form')
-      .send({ _csrf: form.csrf(), ...billing, ...partial, ...body })
+      .send({ _csrf: form.csrf(), version: versionOf(form.$, 'form[action$="/settings"]'), ...billing, ...partial, ...body })
       .expect(status);
   }
   const stored = async () => (await h.stores.merchants.byId(h.merchant.id))!;
@@ -220,6 +220,106 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
       .expect(303);
     assert.equal((await stored()).salesAccountCode, null);
     assert.equal((await stored()).withholdingAccountCode, '404');
+  });
+
+  it('two saves of one settings form at the same moment: one is saved, the other refused (409) with its values, and nothing of it written', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const form = 'form[action$="/settings"]';
+    const tab1 = await page(ops, settingsPath());
+    const tab2 = await page(ops, settingsPath());
+    const [a, b] = await atOnce(db(), h.merchant.id, [
+      () =>
+        ops
+          .post(settingsPath())
+          .type('form')
+          .send({ ...formFields(tab1.$, form), overpayments: 'true' }),
+      () =>
+        ops
+          .post(settingsPath())
+          .type('form')
+          .send({ ...formFields(tab2.$, form), feePosting: 'off' }),
+    ]);
+    assert.deepEqual([a.status, b.status].sort(), [303, 409], 'exactly one of the two is saved');
+    const [won, refused] = a.status === 303 ? [{ overpayments: true, feePosting: 'bank_transaction' }, b] : [{ overpayments: false, feePosting: 'off' }, a];
+    const s = await stored();
+    assert.deepEqual({ overpayments: s.overpayments, feePosting: s.feePosting }, won, "the saved one's change stands, the refused one's is not written");
+    const $ = cheerio.load(refused.text);
+    assert.match($('.errorsummary').text(), /Someone saved this form in another tab or session after you opened it\. Nothing was saved/);
+    assert.equal(checked($, 'overpayments'), String(won.overpayments), 'the refused tab is shown what the other saved');
+    assert.equal(checked($, 'feePosting'), won.feePosting);
+    assert.deepEqual(
+      (await h.stores.audit.forMerchant(h.merchant.id)).map((e) => e.action),
+      ['settings_changed'],
+      'one change recorded',
+    );
+  });
+
+  it('two saves of one accounts form at the same moment: one is saved, the other refused (409), and nothing of it written', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const accountsPath = adminMerchantPath(h.merchant.id, 'adminMerchantAccounts');
+    const form = 'form[action$="/accounts"]';
+    const tab1 = await page(ops, accountsPath);
+    const tab2 = await page(ops, accountsPath);
+    const [a, b] = await atOnce(db(), h.merchant.id, [
+      () =>
+        ops
+          .post(accountsPath)
+          .type('form')
+          .send({ ...formFields(tab1.$, form), withholdingAccountCode: '404' }),
+      () =>
+        ops
+          .post(accountsPath)
+          .type('form')
+          .send({ ...formFields(tab2.$, form), salesAccountCode: '' }),
+    ]);
+    assert.deepEqual([a.status, b.status].sort(), [303, 409], 'exactly one of the two is saved');
+    const won = a.status === 303 ? { withholdingAccountCode: '404', salesAccountCode: '200' } : { withholdingAccountCode: null, salesAccountCode: null };
+    const s = await stored();
+    assert.deepEqual({ withholdingAccountCode: s.withholdingAccountCode, salesAccountCode: s.salesAccountCode }, won);
+    assert.match(
+      cheerio
+        .load((a.status === 409 ? a : b).text)('.errorsummary')
+        .text(),
+      /Someone saved this form in another tab or session/,
+    );
+  });
+
+  it('a settings or accounts form sent without its version is refused (409) and shown again with what is stored; nothing is written', async () => {
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const shown = await page(ops, settingsPath());
+    const { version, ...unversioned } = formFields(shown.$, 'form[action$="/settings"]');
+    assert.ok(version, 'the page carries its version');
+    const res = await ops
+      .post(settingsPath())
+      .type('form')
+      .send({ ...unversioned, overpayments: 'true', feePosting: 'off' })
+      .expect(409);
+    const $ = cheerio.load(res.text);
+    assert.match($('.errorsummary').text(), /arrived without the version it was shown with .* Nothing was saved: the form now shows what is stored/);
+    assert.equal(checked($, 'overpayments'), 'false', 'what is stored, not what was sent');
+    assert.ok($('form[action$="/settings"] input[name=version]').val(), 'with the version to save it again');
+    assert.equal((await stored()).overpayments, false);
+    assert.equal((await stored()).feePosting, 'bank_transaction');
+    // A repeated field is no version either.
+    await ops
+      .post(settingsPath())
+      .type('form')
+      .send({ ...unversioned, overpayments: 'true', version: [version, version] })
+      .expect(409);
+    assert.equal((await stored()).overpayments, false);
+    const accountsPath = adminMerchantPath(h.merchant.id, 'adminMerchantAccounts');
+    const accounts = await page(ops, accountsPath);
+    const { version: _, ...accountsUnversioned } = formFields(accounts.$, 'form[action$="/accounts"]');
+    const refused = await ops
+      .post(accountsPath)
+      .type('form')
+      .send({ ...accountsUnversioned, withholdingAccountCode: '404' })
+      .expect(409);
+    assert.match(cheerio.load(refused.text)('.errorsummary').text(), /arrived without the version/);
+    assert.equal((await stored()).withholdingAccountCode, null);
+    assert.deepEqual(await h.stores.audit.forMerchant(h.merchant.id), [], 'nothing recorded');
+    const idRes = await ops.post(`${settingsPath()}?lang=id`).type('form').send(unversioned).expect(409);
+    assert.match(cheerio.load(idRes.text)('.errorsummary').text(), /terkirim tanpa versi/);
   });
 
   it('"Create a Xendit bank account" reusing the "Xendit" account already in Xero audits the clearing account it switches to', async () => {

@@ -2,9 +2,11 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
+import { page, seedAdminCast, signedIn, versionOf } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { CHANNELS } from '../../app/clients/xendit/channels.js';
+
+const SETTINGS_FORM = 'form[action$="/settings"]';
 
 /** Checkout options per merchant, passed to each new Xendit invoice. */
 describeEachDatabase('checkout options per merchant', ({ db }) => {
@@ -20,7 +22,7 @@ describeEachDatabase('checkout options per merchant', ({ db }) => {
   async function saveSettings(change: Record<string, string>) {
     const agent = await signedIn(h.app, 'a@toko.test');
     const { $, csrf } = await page(agent, settingsPath());
-    const form: Record<string, string> = { _csrf: csrf() };
+    const form: Record<string, string> = { _csrf: csrf(), version: versionOf($, SETTINGS_FORM) };
     $('form input[type=radio][checked]').each((_, el) => void (form[$(el).attr('name')!] = $(el).val() as string));
     const tax = $('form select[name=salesTaxType]').val();
     if (typeof tax === 'string') form.salesTaxType = tax;
@@ -74,7 +76,7 @@ describeEachDatabase('checkout options per merchant', ({ db }) => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const { $, csrf } = await page(agent, settingsPath());
     assert.ok($('#setting-paymentMethods input[value=QRIS]').length);
-    const form: Record<string, string | string[]> = { _csrf: csrf() };
+    const form: Record<string, string | string[]> = { _csrf: csrf(), version: versionOf($, SETTINGS_FORM) };
     $('form input[type=radio][checked]').each((_, el) => void (form[$(el).attr('name')!] = $(el).val() as string));
     form.salesTaxType = '';
     // QRIS and OVO for rupiah, GCASH for pesos: a rupiah invoice offers only the first two.
@@ -106,7 +108,7 @@ describeEachDatabase('checkout options per merchant', ({ db }) => {
   it('saves the form with every channel ticked: all rupiah ones, then all 80 boxes of every currency', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const { $, csrf } = await page(agent, settingsPath());
-    const form: Record<string, string | string[]> = { _csrf: csrf() };
+    const form: Record<string, string | string[]> = { _csrf: csrf(), version: versionOf($, SETTINGS_FORM) };
     $('form input[type=radio][checked]').each((_, el) => void (form[$(el).attr('name')!] = $(el).val() as string));
     form.salesTaxType = '';
     const boxes = $('#setting-paymentMethods input[type=checkbox]')
@@ -119,10 +121,12 @@ describeEachDatabase('checkout options per merchant', ({ db }) => {
       .send({ ...form, paymentMethods: [...CHANNELS.IDR] })
       .expect(303);
     assert.deepEqual((await h.stores.merchants.byId(h.merchant.id))!.paymentMethods, [...CHANNELS.IDR]);
+    // The page shown again, as a browser would: the form sent before is not the one stored now.
+    const again = await page(agent, settingsPath());
     await agent
       .post(settingsPath())
       .type('form')
-      .send({ ...form, paymentMethods: boxes })
+      .send({ ...form, version: versionOf(again.$, SETTINGS_FORM), paymentMethods: boxes })
       .expect(303);
     assert.deepEqual((await h.stores.merchants.byId(h.merchant.id))!.paymentMethods, [...new Set(boxes)]);
   });

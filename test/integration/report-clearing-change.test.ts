@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { reportAroundToday, simDay } from '../helpers/report.js';
 import { createHarness, REFUNDABLE, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
-import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
+import { seedAdminCast, page, signedIn, versionOf } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 
@@ -197,7 +197,7 @@ describeEachDatabase('the report after a change of clearing account', ({ db }) =
     await agent
       .post(adminMerchantPath(h.merchant.id, 'adminMerchantSettlement'))
       .type('form')
-      .send({ _csrf: form.csrf(), settlement_IDR: savings })
+      .send({ _csrf: form.csrf(), version: versionOf(form.$, 'form[action$="/settings/settlement"]'), settlement_IDR: savings })
       .expect(303);
     await paid();
     const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000);

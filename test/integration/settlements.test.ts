@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { formFields, seedAdminCast, page, signedIn, type Agent } from '../helpers/admin.js';
+import { atOnce, formFields, seedAdminCast, page, signedIn, versionOf, type Agent } from '../helpers/admin.js';
 import * as cheerio from 'cheerio';
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
@@ -63,10 +63,11 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
 
   async function pick(agent: Agent, body: Record<string, string>, status: number) {
     const form = await page(agent, settingsPath());
+    const version = versionOf(form.$, 'form[action$="/settings/settlement"]');
     return agent
       .post(settlementPath())
       .type('form')
-      .send({ _csrf: form.csrf(), ...body })
+      .send({ _csrf: form.csrf(), version, ...body })
       .expect(status);
   }
 
@@ -305,6 +306,46 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     // Users of another merchant cannot reach this one's picker at all.
     const stranger = await signedIn(h.app, 'b@lain.test');
     await stranger.get(settingsPath()).expect(404);
+  });
+
+  it('two saves of one settlement form at the same moment: one is saved, the other refused (409), and nothing of it written; none without its version', async () => {
+    const savingsPhp = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Savings PHP', type: 'BANK', currencyCode: 'PHP' }).accountId;
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const form = 'form[action$="/settings/settlement"]';
+    const tab1 = await page(agent, settingsPath());
+    const tab2 = await page(agent, settingsPath());
+    const [a, b] = await atOnce(db(), h.merchant.id, [
+      () =>
+        agent
+          .post(settlementPath())
+          .type('form')
+          .send({ ...formFields(tab1.$, form), settlement_IDR: savings }),
+      () =>
+        agent
+          .post(settlementPath())
+          .type('form')
+          .send({ ...formFields(tab2.$, form), settlement_PHP: savingsPhp }),
+    ]);
+    assert.deepEqual([a.status, b.status].sort(), [303, 409], 'exactly one of the two is saved');
+    const won = a.status === 303 ? { IDR: savings } : { PHP: savingsPhp };
+    assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), won, "the refused one did not take the other's choice away");
+    assert.match(
+      cheerio
+        .load((a.status === 409 ? a : b).text)('.errorsummary')
+        .text(),
+      /Someone saved this form in another tab or session/,
+    );
+
+    // Without the version it was shown with: refused, the form shown again with what is stored.
+    const shown = await page(agent, settingsPath());
+    const { version: _, ...unversioned } = formFields(shown.$, form);
+    const res = await agent
+      .post(settlementPath())
+      .type('form')
+      .send({ ...unversioned, settlement_IDR: '', settlement_PHP: '' })
+      .expect(409);
+    assert.match(cheerio.load(res.text)('.errorsummary').text(), /arrived without the version it was shown with/);
+    assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), won);
   });
 
   it('two tabs: the settlement form shown before another tab saved is refused (409) with what is stored now, and nothing is written', async () => {

@@ -158,6 +158,7 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
         h.merchant.id,
         { clearingAccountId: h.clearingAccountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null, withholdingAccountCode: cwt },
         h.clock(),
+        undefined,
         await withholdingCatchUp(h, h.merchant, cwt, h.clock()),
       );
       await h.worker.drain();

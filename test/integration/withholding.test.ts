@@ -11,7 +11,7 @@ import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harn
 import * as cheerio from 'cheerio';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { balances } from '../../app/admin/payments/balances.js';
-import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
+import { seedAdminCast, page, signedIn, versionOf } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 
 const BANK_TXNS = '/api.xro/2.0/BankTransactions';
@@ -250,11 +250,19 @@ describeEachDatabase('tax Xendit withholds from a payment', ({ db }) => {
         ['None', '620 — Creditable Withholding Tax', '404 — Bank Fees'],
         'no bank, revenue or system account (610 Accounts Receivable)',
       );
+      let shown = form;
       const send = (code: string, status: number) =>
         agent
           .post(path)
           .type('form')
-          .send({ _csrf: form.csrf(), clearingAccountId: h.clearingAccountId, feeAccountCode: '404', salesAccountCode: '200', withholdingAccountCode: code })
+          .send({
+            _csrf: shown.csrf(),
+            version: versionOf(shown.$, 'form[action$="/accounts"]'),
+            clearingAccountId: h.clearingAccountId,
+            feeAccountCode: '404',
+            salesAccountCode: '200',
+            withholdingAccountCode: code,
+          })
           .expect(status);
       for (const code of ['610', '090', '200', 'nope']) {
         const bad = await send(code, 422);
@@ -263,6 +271,8 @@ describeEachDatabase('tax Xendit withholds from a payment', ({ db }) => {
       }
       await send('620', 303);
       assert.equal((await h.stores.merchants.byId(h.merchant.id))?.withholdingAccountCode, '620');
+      // The page shown again after the save, as a browser would: the form it replaced is stale now.
+      shown = await page(agent, path);
       await send('', 303);
       assert.equal((await h.stores.merchants.byId(h.merchant.id))?.withholdingAccountCode, null, 'optional: cleared');
     });

@@ -94,6 +94,12 @@ function accountsAudit(a: {
 
 /** What the accounts form shows of a merchant, with the version that form carries. */
 export function currentAccounts(merchant: Merchant): Record<string, string> {
+  const shown = accountsShown(merchant);
+  return { ...shown, version: formVersion(shown) };
+}
+
+/** What the accounts form's version digests. */
+function accountsShown(merchant: Merchant): Record<string, string> {
   const shown: Record<string, string> = {
     clearingAccountId: merchant.clearingAccountId,
     feeAccountCode: merchant.feeAccountCode ?? '',
@@ -101,7 +107,7 @@ export function currentAccounts(merchant: Merchant): Record<string, string> {
     withholdingAccountCode: merchant.withholdingAccountCode ?? '',
   };
   for (const [currency, accountId] of Object.entries(merchant.clearingAccounts)) shown[`clearing_${currency}`] = accountId;
-  return { ...shown, version: formVersion(shown) };
+  return shown;
 }
 
 /** Step 3: the default clearing account, per-currency ones, the fee expense account and (optional) sales account. */
@@ -137,16 +143,20 @@ export async function saveAccounts(
   if (input.withholdingAccountCode !== null && !view.withholdingAccounts.some((a) => a.code === input.withholdingAccountCode))
     errors.withholdingAccountCode = 'errors:withholdingAccountChoose';
   if (Object.keys(errors).length) throw new FormInvalid(errors);
-  // Read again after the Xero calls: another tab's save in the meantime counts too.
-  const latest = (await deps.stores.merchants.byId(merchant.id)) ?? merchant;
-  const { version: _, ...stored } = currentAccounts(latest);
-  checkFormVersion(input.version, stored);
-  const { version: __, ...accounts } = input;
+  const { version, ...accounts } = input;
   const now = deps.clock();
   // A withholding tax account set now books the tax withheld from payments recorded without it.
-  const feeJobs = await withholdingCatchUp(deps, latest, accounts.withholdingAccountCode, now);
+  const feeJobs = await withholdingCatchUp(deps, merchant, accounts.withholdingAccountCode, now);
   // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
-  await deps.stores.merchants.setAccounts(merchant.id, { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) }, now, feeJobs);
+  // The version is checked under the merchant's row lock, in the transaction that writes: another
+  // save made meanwhile (since the form was shown, or during the Xero calls above) refuses this one.
+  await deps.stores.merchants.setAccounts(
+    merchant.id,
+    { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) },
+    now,
+    (stored) => checkFormVersion(version, accountsShown(stored)),
+    feeJobs,
+  );
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit(accounts));
   deps.logger.info({ merchantId, by: actor.id, ...(feeJobs.length ? { withholdingFeesQueued: feeJobs.length } : {}) }, 'merchant accounts saved');

@@ -54,12 +54,17 @@ export const MERCHANT_SETTINGS = [
   setting({ key: 'xenditReceipts', options: ['false', 'true'], read: (m) => String(m.xenditReceipts), value: (o) => o === 'true' }),
 ];
 
-export function currentSettings(m: Merchant): Record<string, string> {
-  const shown = {
+/** What the settings form shows of a merchant: what its version digests. */
+function settingsShown(m: Merchant): Record<string, string> {
+  return {
     ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, s.read(m)])),
     salesTaxType: m.salesTaxType ?? '',
     paymentMethods: (m.paymentMethods ?? []).join(','),
   };
+}
+
+export function currentSettings(m: Merchant): Record<string, string> {
+  const shown = settingsShown(m);
   return { ...shown, version: formVersion(shown) };
 }
 
@@ -127,24 +132,23 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   if ('error' in tax) errors.salesTaxType = tax.error;
   else values.salesTaxType = tax.value;
   if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType ? 400 : 422);
-  // Read again after Xero's tax rates: another tab's save in the meantime counts too.
-  const { version: _, ...now } = currentSettings((await deps.stores.merchants.byId(merchant.id)) ?? merchant);
-  checkFormVersion(form.version, now);
-  return applySettings(deps, merchant, values, actor.email);
+  return applySettings(deps, merchant, values, actor.email, (stored) => checkFormVersion(form.version, settingsShown(stored)));
 }
 
 /**
  * The one write of a merchant's settings: the settings form (saveSettings, once every field is
  * checked) and the CLI (merchants fee-posting, overpayments, …) both end here. What is not
- * given keeps its stored value.
+ * given keeps its stored value. `check` (the form's version) is run on the merchant as stored,
+ * under its row lock in the transaction that writes, and refuses the write by throwing.
  */
 export async function applySettings(
   deps: Pick<MerchantOnboardingDeps, 'stores' | 'clock' | 'logger'>,
   merchant: Merchant,
   values: Partial<MerchantSettings>,
   by: string,
+  check?: (stored: Merchant) => void,
 ): Promise<Merchant> {
-  await deps.stores.merchants.setSettings(merchant.id, values, deps.clock());
+  await deps.stores.merchants.setSettings(merchant.id, values, deps.clock(), check);
   await deps.stores.audit.record(
     { merchantId: merchant.id, userId: null, userEmail: by, action: 'settings_changed', detail: auditDetail(values) },
     deps.clock(),

@@ -89,9 +89,14 @@ export async function saveSettlementAccounts(
     else if (accountId) accounts[currency] = accountId;
   }
   if (Object.keys(errors).length) throw new FormInvalid(errors, 400);
-  // Read after the Xero calls: another tab's save in the meantime counts too.
-  checkFormVersion(version, settlementShown(await deps.stores.settlements.accounts(merchant.id)));
-  const resumed = await deps.stores.settlements.saveAndResume(merchant.id, accounts, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), deps.clock());
+  // Checked under the merchant's row lock, in the transaction that writes: of two saves of one version, the second sees the first's.
+  const resumed = await deps.stores.settlements.saveAndResume(
+    merchant.id,
+    accounts,
+    (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w),
+    deps.clock(),
+    (stored) => checkFormVersion(version, settlementShown(stored)),
+  );
   await recordChange(deps, actor, merchant.id, 'settlement_accounts_changed', {
     accounts: Object.entries(accounts)
       .map(([c, a]) => `${c}=${a}`)

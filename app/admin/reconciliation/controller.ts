@@ -17,7 +17,7 @@ const MerchantId = z.uuid({ error: 'errors:merchantChoose' });
  */
 export function reconciliationRouter(deps: AdminDeps): Router {
   const router = Router();
-  const runs = createReportRuns<LabelledReport>(deps.clock);
+  const runs = createReportRuns<LabelledReport>({ clock: deps.clock, leases: deps.stores.reportRuns, logger: deps.logger });
   const parse = (req: Request, res: Response) => {
     const user = signedIn(res);
     // A merchant user's own merchant unless the URL names another (which then answers 404).

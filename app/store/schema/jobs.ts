@@ -1,7 +1,7 @@
 import type { Generated, JSONColumnType } from 'kysely';
 import type { SerialId, Timestamp } from './columns.js';
 
-/** The job queue and the rate limiter. */
+/** The job queue, the rate limiter and the reconciliation reports being prepared. */
 
 export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
 
@@ -25,4 +25,12 @@ export interface RateLimitsTable {
   key: string;
   window_start: Timestamp;
   hits: number;
+}
+
+/** A merchant's reconciliation report being prepared, and until when its holder's lease runs (migration 20261206T2049). */
+export interface ReportRunsTable {
+  merchant_id: string;
+  holder: string;
+  started_at: Timestamp;
+  expires_at: Timestamp;
 }
