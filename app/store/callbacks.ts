@@ -42,6 +42,24 @@ export function createCallbackStore(db: Db) {
           ${jobs.backend.kind}, ${jobs.backend.dedupe_key}, ${jobs.checkout.max_attempts})`.execute(db);
       return { route: rows[0].o_route, duplicate: !rows[0].o_inserted };
     },
+
+    /**
+     * The `payment_id` the invoice's stored PAID or SETTLED callbacks carry (xendit-node
+     * InvoiceCallback paymentId), when they name exactly one; else null. Each body came with the
+     * merchant's callback token, under this invoice's id; the caller has read the invoice paid at
+     * Xendit itself. Xendit's GET invoice documents no payment_id (xendit-node invoice/models/Invoice).
+     */
+    async paidPaymentId(merchantId: string, xenditInvoiceId: string): Promise<string | null> {
+      const rows = await db
+        .selectFrom('callback_events')
+        .select(sql<unknown>`raw->'payment_id'`.as('paymentId'))
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_invoice_id', '=', xenditInvoiceId)
+        .where('status', 'in', ['PAID', 'SETTLED'])
+        .execute();
+      const ids = new Set(rows.map((r) => r.paymentId).filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 100));
+      return ids.size === 1 ? [...ids][0] : null;
+    },
   };
 }
 

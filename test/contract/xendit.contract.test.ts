@@ -85,6 +85,12 @@ describe('contract: Xendit simulator answers read strictly by xendit-node 7 mode
     assertStrict(paid[0], 'invoice', 'Invoice', asInvoice);
     assert.equal(callbacks.length, 1);
     assertStrict(callbacks[0], 'invoice', 'InvoiceCallback', { extras: CALLBACK_EXTRAS });
+    // payment_id is the callback's only: xendit-node's InvoiceCallback has it, its Invoice (GET) has not.
+    assert.equal((await api('get', `/v2/invoices/${created.id}`).expect(200)).body.payment_id, undefined);
+    assert.equal(paid[0].payment_id, undefined);
+    assert.equal(typeof (callbacks[0] as { payment_id?: unknown }).payment_id, 'string');
+    assert.ok(xenditFieldsOf('invoice', 'InvoiceCallback').includes('payment_id'));
+    assert.ok(!xenditFieldsOf('invoice', 'Invoice').includes('payment_id'));
   });
 
   it('POST /invoices/{id}/expire! and the EXPIRED callback', async () => {

@@ -244,9 +244,10 @@ export function refundWebhook(h: Harness, refundId: string, token = h.merchant.c
 
 /** Xendit's PAID callback of an invoice paid at the simulator, delivered to the gateway (200). */
 export async function paidCallback(h: Harness, x: { id: string; external_id: string }) {
+  // The body Xendit sends (its payment_id among it) for an invoice the simulator holds.
   await request(h.app)
     .post(h.callbackPath)
     .set('x-callback-token', h.merchant.callbackToken)
-    .send({ id: x.id, external_id: x.external_id, status: 'PAID' })
+    .send({ ...h.sims.xendit.test.callbackBody(x.id), id: x.id, external_id: x.external_id, status: 'PAID' })
     .expect(200);
 }

@@ -230,6 +230,101 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual(await s.xeroClient.findPaymentsByReference(creds, a, 'Xendit "x"\\1'), []);
     });
 
+    it('finds names, numbers and references holding a quote or backslash, never putting either in a where (Xero answers 400)', async () => {
+      // Xero refuses a `where` string holding a double quote however it is escaped: 400
+      // QueryParseException "Syntax error" (XeroAPI/Xero-Java#347), as the simulator does.
+      const { creds, bank, invoice, org } = seed();
+      s.xero.test.clearRequests();
+      const odd = 'Bat "QUOTE" Man \\ Co';
+      const contact = await s.xeroClient.createContact(creds, { name: odd, email: '"bat"@example.ph' }, 'c1');
+      await s.xeroClient.createContact(creds, { name: 'Bat QUOTE Man Co' }, 'c2');
+      assert.deepEqual(await s.xeroClient.findContacts(creds, { name: odd }), [contact]);
+      assert.deepEqual(await s.xeroClient.findContacts(creds, { name: odd.toUpperCase() }), [contact], 'names are unique case-insensitively');
+      assert.deepEqual(await s.xeroClient.findContacts(creds, { email: '"bat"@example.ph' }), [contact]);
+      assert.deepEqual(await s.xeroClient.findContacts(creds, { name: '"\\"' }), []);
+
+      for (const number of ['INV "7"', 'INV,"9\\', 'INV\\8']) {
+        const made = invoice({ invoiceNumber: number });
+        invoice({ invoiceNumber: number.replace(/["\\]/g, '') });
+        assert.equal((await s.xeroClient.findInvoiceByNumber(creds, number))?.invoiceId, made.invoiceId, number);
+      }
+      const sale = invoice({ reference: 'Xendit "r"\\1' });
+      invoice({ reference: 'Xendit r1' });
+      assert.deepEqual(
+        (await s.xeroClient.findInvoicesByReference(creds, 'Xendit "r"\\1')).map((i) => i.invoiceId),
+        [sale.invoiceId],
+      );
+      const bill = invoice({ type: 'ACCPAY', invoiceNumber: 'Xendit fees "2026-11"' });
+      assert.deepEqual(
+        (await s.xeroClient.findBillsByNumber(creds, 'Xendit fees "2026-11"')).map((i) => i.invoiceId),
+        [bill.invoiceId],
+      );
+
+      const paid = await s.xeroClient.createPayment(creds, pay(sale.invoiceId, bank.accountId, '100', 'Xendit "p"'), 'p1');
+      assert.deepEqual(await s.xeroClient.findPaymentsByReferences(creds, ['Xendit "p"', 'Xendit other']), [paid]);
+
+      const note = await s.xeroClient.createCreditNote(
+        creds,
+        {
+          contactId: contact.contactId,
+          date: '2026-11-25',
+          reference: 'Xendit refund "1"',
+          currencyCode: 'PHP',
+          lineAmountTypes: 'NoTax',
+          lineItems: [{ description: 'refund', accountCode: '200', amount: '10' }],
+        },
+        'n1',
+      );
+      assert.deepEqual(await s.xeroClient.findCreditNotesByReference(creds, 'Xendit refund "1"'), [note]);
+      const cash = await s.xeroClient.createCreditNoteRefund(
+        creds,
+        { creditNoteId: note.creditNoteId, accountId: bank.accountId, date: '2026-11-25', amount: '10', reference: 'Xendit refund "1"' },
+        'r1',
+      );
+      assert.deepEqual(
+        (await s.xeroClient.findRefundPaymentsByReference(creds, 'Xendit refund "1"')).map((p) => p.paymentId),
+        [cash.paymentId],
+      );
+
+      const journal = await s.xeroClient.createManualJournal(
+        creds,
+        {
+          narration: 'Xendit fee "j"\\',
+          date: '2026-11-25',
+          lines: [
+            { description: 'fee', accountCode: '404', amount: '10' },
+            { description: 'fee', accountCode: '200', amount: '-10' },
+          ],
+        },
+        'j1',
+      );
+      assert.deepEqual(
+        (await s.xeroClient.findManualJournalsByNarration(creds, 'Xendit fee "j"\\')).map((j) => j.manualJournalId),
+        [journal.manualJournalId],
+      );
+
+      const savings = s.xero.bankAccountFor(org.tenantId, 'Business Savings Account');
+      const moved = await s.xeroClient.createBankTransfer(
+        creds,
+        {
+          fromAccountId: bank.accountId,
+          toAccountId: savings.accountId,
+          amount: '1',
+          date: '2026-11-25',
+          reference: 'Xendit withdrawal "w"',
+          fromIsReconciled: true,
+          toIsReconciled: true,
+        },
+        't1',
+      );
+      assert.deepEqual(await s.xeroClient.findBankTransfersByReference(creds, 'Xendit withdrawal "w"'), [moved]);
+      const fee = await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, 'Xendit fee "s"'), 's1');
+      assert.deepEqual(await s.xeroClient.findBankTransactionsByReferences(creds, ['Xendit fee "s"']), [fee]);
+      const wheres = s.xero.test.requests({ method: 'GET' }).flatMap((r) => new URLSearchParams(r.query ?? '').getAll('where'));
+      assert.ok(wheres.length > 0);
+      for (const where of wheres) assert.doesNotMatch(where.replace(/"[^"\\]*"/g, ''), /["\\]/, where);
+    });
+
     const spend = (bankAccountId: string, reference: string, amount = '73.51', accountCode = '404') => ({
       type: 'SPEND' as const,
       bankAccountId,

@@ -79,7 +79,9 @@ describeEachDatabase('GET /pay', ({ db }) => {
       decoy = h.addInvoice({ invoiceNumber: 'INV', lineItems: [{ description: 'Decoy', unitAmount: '11000' }] });
     });
 
-    for (const number of ['INV&1', 'INV#2', 'INV+3', 'INV 4', 'Fäktura №5']) {
+    // A quote or backslash never goes inside Xero's `where` (400 QueryParseException however escaped,
+    // XeroAPI/Xero-Java#347): found by InvoiceNumbers, or with a comma by searchTerm.
+    for (const number of ['INV&1', 'INV#2', 'INV+3', 'INV 4', 'Fäktura №5', 'INV "6"', 'INV\\7', 'INV,"8"\\']) {
       it(`percent-encoded, ${JSON.stringify(number)} is charged for its own invoice`, async () => {
         const inv = h.addInvoice({ invoiceNumber: number, lineItems: [{ description: 'Kopi', unitAmount: '77000' }] });
         await request(h.app)

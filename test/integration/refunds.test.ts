@@ -7,6 +7,7 @@ import { refundCallbackPathFor } from '../../app/paths.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { JOB_SPECS } from '../../app/jobs/kinds.js';
+import { enqueueJob } from '../helpers/jobs.js';
 
 const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
 
@@ -258,6 +259,54 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
       ].sort(),
     );
     assert.equal(cashRefunds().length, 2);
+  });
+
+  describe("payment_id: Xendit's GET invoice has none, its PAID callback has it", () => {
+    const paymentOf = (invoiceId: string) => h.stores.payments.byXenditInvoice(h.merchant.id, invoiceId);
+    const refundJob = async (refundId: string) =>
+      (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund' && (j.payload as { xenditRefundId?: string }).xenditRefundId === refundId);
+
+    it('keeps the payment_id of the PAID callback, so a refund naming no invoice is tied to its payment (checkout and backend sale)', async () => {
+      noInvoiceIds();
+      const checkout = (await paidAndRecorded()).x;
+      const { x: sale } = await backendSalePaid(h);
+      await h.worker.drain();
+      for (const x of [checkout, sale]) {
+        const read = await h.sims.xenditClient.getInvoice(h.merchant.xenditSecretKey, x.id);
+        assert.equal(read?.paymentId, undefined, 'the GET names no payment_id');
+        const fromCallback = h.sims.xendit.test.callbackBody(x.id)?.payment_id;
+        assert.ok(fromCallback, 'the PAID callback names it');
+        assert.equal((await paymentOf(x.id))?.xenditPaymentId, fromCallback);
+        const { id } = await h.sims.xendit.refund(x.id, { amount: 20_000, sendWebhook: false });
+        await webhook(id).expect(200);
+        await h.worker.drain();
+        const row = await refundRow(id);
+        assert.equal(row?.state, 'recorded', x.id);
+        assert.equal(row?.paymentId, (await paymentOf(x.id))?.id);
+      }
+      assert.equal(cashRefunds().length, 2);
+    });
+
+    it('a payment found by the listing with no callback has no payment_id: a refund naming no invoice goes to review, not to another payment', async () => {
+      noInvoiceIds();
+      await paidAndRecorded();
+      const { x } = await backendSalePaid(h, { sendCallback: false });
+      // What the paid-invoice listing queues for a sale whose callback never came.
+      await enqueueJob(
+        h.stores.db,
+        { kind: 'record-backend-payment', merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } },
+        h.clock(),
+      );
+      await h.worker.drain();
+      assert.equal((await paymentOf(x.id))?.syncState, 'recorded');
+      assert.equal((await paymentOf(x.id))?.xenditPaymentId, null);
+      const { id } = await h.sims.xendit.refund(x.id, { amount: 20_000, sendWebhook: false });
+      await webhook(id).expect(200);
+      await h.worker.drain();
+      assert.equal((await refundJob(id))?.state, 'needs_review');
+      assert.match((await refundJob(id))?.lastError ?? '', /names no invoice and matches no payment the gateway recorded/);
+      assert.equal(cashRefunds().length, 0);
+    });
   });
 
   it('a refund that names no invoice and matches no payment we recorded is not dropped: its job goes to review (once, however often listed) and the report lists it missing in Xero', async () => {

@@ -82,6 +82,43 @@ describe('Xero simulator fidelity (issue 14)', () => {
     });
   });
 
+  describe('where: no double quote inside a string, however escaped (XeroAPI/Xero-Java#347, waynerobinson/xeroizer#160)', () => {
+    it('answers 400 QueryParseException "Syntax error", as Xero does', async () => {
+      const { sim, api } = await simWithOrg();
+      sim.addInvoice({ contact: { name: 'Bat "QUOTE" Man' }, lineItems: [{ description: 'Kopi', unitAmount: '1000' }] });
+      for (const where of [
+        'Name=="Bat \\"QUOTE\\" Man"',
+        'Name=="Bat "QUOTE" Man"',
+        'Name=="Bat \\\\\\"QUOTE"',
+        'Name=="Bat',
+        'Reference=="a" OR Name=="Bat \\"Q"',
+      ]) {
+        const res = await api('get', `/Contacts?where=${encodeURIComponent(where)}`).expect(400);
+        assert.deepEqual(res.body, { ErrorNumber: 16, Type: 'QueryParseException', Message: 'Syntax error' }, where);
+      }
+      const plain = await api('get', `/Contacts?where=${encodeURIComponent('Name=="Budi" OR Name=="nobody"')}`).expect(200);
+      assert.deepEqual(
+        plain.body.Contacts.map((c: { Name: string }) => c.Name),
+        ['Budi'],
+      );
+    });
+
+    it('finds such a contact or invoice by searchTerm instead (case-insensitive text search, xero_accounting.yaml)', async () => {
+      const { sim, api } = await simWithOrg();
+      sim.addInvoice({ invoiceNumber: 'INV,"9"', contact: { name: 'Bat "QUOTE" Man' }, lineItems: [{ description: 'Kopi', unitAmount: '1000' }] });
+      const contacts = await api('get', `/Contacts?searchTerm=${encodeURIComponent('quote" man')}&page=1`).expect(200);
+      assert.deepEqual(
+        contacts.body.Contacts.map((c: { Name: string }) => c.Name),
+        ['Bat "QUOTE" Man'],
+      );
+      const invoices = await api('get', `/Invoices?searchTerm=${encodeURIComponent('inv,"9')}&page=1`).expect(200);
+      assert.deepEqual(
+        invoices.body.Invoices.map((i: { InvoiceNumber: string }) => i.InvoiceNumber),
+        ['INV,"9"'],
+      );
+    });
+  });
+
   describe('item 8: Idempotency-Key as Xero keeps it', () => {
     it('replays the same request, refuses the same key with another body (400), and forgets a key after about 6 minutes', async () => {
       const { sim, clock, pay, inv } = await simWithOrg();

@@ -1,5 +1,5 @@
 /** Spend and Receive Money (BankTransactions): Xendit's fees, overpayments, and what reconciliation lists. */
-import { allPages, escapeWhere, LONG_LIST_PAGE_SIZE, type XeroCalls } from './call.js';
+import { allPages, LONG_LIST_PAGE_SIZE, whereEquals, whereGuid, type XeroCalls } from './call.js';
 import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -15,7 +15,8 @@ export function bankTransactionCalls({
   return {
     async findBankTransactionsByReference(creds, reference) {
       // Paged: only then does Xero include line items (xero_accounting.yaml getBankTransactions `page`).
-      const where = `Reference=="${escapeWhere(reference)}"`;
+      // A Reference no `where` can hold: every page, unfiltered.
+      const where = whereEquals('Reference', reference);
       const rows = await allPages(
         (page) =>
           call(creds, 'findBankTransactionsByReference', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
@@ -66,7 +67,7 @@ export function bankTransactionCalls({
     },
 
     async listBankTransactionsOfAccount(creds, accountId) {
-      const where = `BankAccount.AccountID==guid("${escapeWhere(accountId)}")`;
+      const where = whereGuid('BankAccount.AccountID', accountId);
       const rows = await allPages(
         (page) =>
           call(creds, 'listBankTransactionsOfAccount', (api) =>

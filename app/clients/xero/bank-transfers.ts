@@ -13,7 +13,7 @@
  *   reporting"), so only a base-currency account's balance is its own.
  */
 import type { BankTransfer, ReportRows } from 'xero-node';
-import { escapeWhere, type XeroCalls } from './call.js';
+import { whereEquals, whereGuid, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { amount, dateOf, sdkAmount } from './mappers.js';
@@ -27,7 +27,7 @@ export function bankTransferCalls({
     // `where` filters on any element, nested ones by a dotted path (developer.xero.com/documentation/
     // api/accounting/requests-and-responses, "Retrieving a filtered set").
     const res = await call(creds, `listBankTransfers${side}`, (api) =>
-      api.getBankTransfers(creds.tenantId, undefined, `${side}BankAccount.AccountID==guid("${escapeWhere(accountId)}")`),
+      api.getBankTransfers(creds.tenantId, undefined, whereGuid(`${side}BankAccount.AccountID`, accountId)),
     );
     return (res.body.bankTransfers ?? [])
       .filter((t) => (side === 'From' ? t.fromBankAccount : t.toBankAccount)?.accountID === accountId && String(t.status ?? 'AUTHORISED') !== 'DELETED')
@@ -58,8 +58,9 @@ export function bankTransferCalls({
     },
 
     async findBankTransfersByReference(creds, reference) {
+      // A Reference no `where` can hold: every transfer (GET /BankTransfers is not paged), filtered here.
       const res = await call(creds, 'findBankTransfersByReference', (api) =>
-        api.getBankTransfers(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+        api.getBankTransfers(creds.tenantId, undefined, whereEquals('Reference', reference)),
       );
       // `where` compares case-insensitively; a DELETED transfer moved nothing.
       return (res.body.bankTransfers ?? []).filter((t) => t.reference === reference && String(t.status ?? 'AUTHORISED') !== 'DELETED').map(mapTransfer);

@@ -5,7 +5,7 @@
  * Reference join the references with OR in one `where`.
  */
 import { UpstreamError } from '../types.js';
-import { escapeWhere } from './call.js';
+import { whereEquals } from './call.js';
 import type { XeroItemResult } from './types.js';
 
 /**
@@ -42,17 +42,14 @@ export function itemResults<R extends Answered, T>(sent: { reference: string }[]
   });
 }
 
-/** `Reference=="a" OR Reference=="b"…` for each chunk of references. */
-export function referenceWheres(references: string[]): string[] {
-  const unique = [...new Set(references)];
+/**
+ * `Reference=="a" OR Reference=="b"…` for each chunk of references. A reference no `where` can hold
+ * (whereEquals) makes it one read of every row instead, `undefined` (`lookup` in call.ts).
+ */
+export function referenceWheres(references: string[]): (string | undefined)[] {
+  const clauses = [...new Set(references)].map((r) => whereEquals('Reference', r));
+  if (clauses.some((c) => c === undefined)) return [undefined];
   const wheres: string[] = [];
-  for (let i = 0; i < unique.length; i += REFERENCES_PER_LOOKUP) {
-    wheres.push(
-      unique
-        .slice(i, i + REFERENCES_PER_LOOKUP)
-        .map((r) => `Reference=="${escapeWhere(r)}"`)
-        .join(' OR '),
-    );
-  }
+  for (let i = 0; i < clauses.length; i += REFERENCES_PER_LOOKUP) wheres.push(clauses.slice(i, i + REFERENCES_PER_LOOKUP).join(' OR '));
   return wheres;
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AccountingApi } from 'xero-node';
 import type { CallObserver } from '../types.js';
 import type { BudgetUse } from './budget.js';
+import { UpstreamError } from '../types.js';
 import { XeroScopeMissing, toUpstreamError, unexpected } from './errors.js';
 import { scopeFor } from './scopes.js';
 import { routedTo, type Route } from './routing.js';
@@ -165,7 +166,50 @@ export async function allPages<T>(
 /** The page size asked for listings that may run long (a clearing account's every entry). */
 export const LONG_LIST_PAGE_SIZE = 1000;
 
-/** Escapes a value for a double-quoted string in Xero's `where` syntax. */
-export function escapeWhere(value: string): string {
-  return value.replace(/[\\"]/g, (c) => `\\${c}`);
+/**
+ * A double quote or a backslash never goes inside a `where` string. Xero refuses a `where` whose
+ * string holds a double quote however it is escaped (400 QueryParseException "Syntax error":
+ * XeroAPI/Xero-Java#347, waynerobinson/xeroizer#160), and whether it reads `\\` as one backslash
+ * is not documented.
+ */
+const NOT_IN_WHERE = /["\\]/;
+
+/**
+ * `Field=="value"`, or undefined when the value cannot be put in a `where` (NOT_IN_WHERE): the
+ * caller then reads without it (`lookup`, or a parameter that needs no quoting) and keeps the exact
+ * matches itself, which every caller does anyway since Xero compares strings case-insensitively.
+ */
+export function whereEquals(field: string, value: string): string | undefined {
+  return NOT_IN_WHERE.test(value) ? undefined : `${field}=="${value}"`;
+}
+
+/** `Field==guid("id")` for an id Xero gave us; one that could break the `where` is refused, never sent. */
+export function whereGuid(field: string, id: string): string {
+  if (NOT_IN_WHERE.test(id)) throw new UpstreamError('xero', 'rejected', `${field} ${JSON.stringify(id)} is not a Xero id`, 400);
+  return `${field}==guid("${id}")`;
+}
+
+/**
+ * The rows a lookup by one value reads: one call by `where`, or when whereEquals could not make
+ * one, every row page by page (`read` gets no where and a page). The caller keeps the exact matches.
+ */
+export function lookup<T>(
+  where: string | undefined,
+  read: (where: string | undefined, page?: number) => Promise<T[]>,
+  idOf: (row: T) => string | undefined,
+): Promise<T[]> {
+  return where !== undefined ? read(where) : allPages((page) => read(undefined, page), idOf);
+}
+
+/**
+ * A `searchTerm` (GET /Contacts, GET /Invoices: a case-insensitive text search, xero_accounting.yaml)
+ * for a value a `where` cannot hold: its longest stretch without a quote or backslash, as how the
+ * search treats those characters is not documented either. undefined when there is none.
+ */
+export function searchTermFor(value: string): string | undefined {
+  const longest = value
+    .split(/["\\]+/)
+    .map((s) => s.trim())
+    .reduce((a, b) => (b.length > a.length ? b : a), '');
+  return longest || undefined;
 }

@@ -1,5 +1,5 @@
 /** Contacts: who a backend payment's invoice is made out to. */
-import { escapeWhere, type XeroCalls } from './call.js';
+import { allPages, searchTermFor, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { mapContact } from './mappers.js';
@@ -10,9 +10,20 @@ export function contactCalls({ call }: XeroCalls): Pick<XeroGateway, 'findContac
     async findContacts(creds, by) {
       const [field, value] = 'email' in by ? ['EmailAddress', by.email.trim()] : ['Name', by.name.trim()];
       if (!value) return [];
-      const res = await call(creds, 'findContacts', (api) => api.getContacts(creds.tenantId, undefined, `${field}=="${escapeWhere(value)}"`));
+      const where = whereEquals(field, value);
+      // A name or e-mail no `where` can hold (a customer's name with a quote, as Xendit gives it):
+      // Xero's text search for it, every page, and the exact match kept here.
+      const rows = where
+        ? ((await call(creds, 'findContacts', (api) => api.getContacts(creds.tenantId, undefined, where))).body.contacts ?? [])
+        : await allPages(
+            (page) =>
+              call(creds, 'findContacts', (api) =>
+                api.getContacts(creds.tenantId, undefined, undefined, undefined, undefined, page, undefined, undefined, searchTermFor(value)),
+              ).then((r) => r.body.contacts ?? []),
+            (c) => c.contactID,
+          );
       const wanted = value.toLowerCase();
-      return (res.body.contacts ?? [])
+      return rows
         .filter((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE')
         .filter((c) => ('email' in by ? c.emailAddress : c.name)?.trim().toLowerCase() === wanted)
         .map(mapContact);

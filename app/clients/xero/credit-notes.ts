@@ -4,7 +4,7 @@
  * already PAID cannot take a credit-note allocation, so the credit is paid out instead.
  */
 import type { CreditNote, LineAmountTypes } from 'xero-node';
-import { escapeWhere, type XeroCalls } from './call.js';
+import { lookup, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { amount, sdkAmount } from './mappers.js';
@@ -43,10 +43,15 @@ export function creditNoteCalls({ call }: XeroCalls): Pick<XeroGateway, 'createC
     },
 
     async findCreditNotesByReference(creds, reference) {
-      const res = await call(creds, 'findCreditNotesByReference', (api) =>
-        api.getCreditNotes(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+      const rows = await lookup(
+        whereEquals('Reference', reference),
+        (where, page) =>
+          call(creds, 'findCreditNotesByReference', (api) => api.getCreditNotes(creds.tenantId, undefined, where, undefined, page)).then(
+            (r) => r.body.creditNotes ?? [],
+          ),
+        (c) => c.creditNoteID,
       );
-      return (res.body.creditNotes ?? []).filter((c) => c.reference === reference && !['DELETED', 'VOIDED'].includes(String(c.status))).map(mapCreditNote);
+      return rows.filter((c) => c.reference === reference && !['DELETED', 'VOIDED'].includes(String(c.status))).map(mapCreditNote);
     },
   };
 }

@@ -1,6 +1,6 @@
 /** Sales invoices (Invoices): the one a customer pays, those the gateway creates for backend payments. */
 import { nullWhenNotFound } from '../types.js';
-import { escapeWhere, type XeroCalls } from './call.js';
+import { lookup, searchTermFor, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { invoiceBody, mapInvoice } from './mappers.js';
@@ -37,17 +37,35 @@ export function invoiceCalls({
       if (readings.length > 1) return readingsOfOneNumber(creds, readings, prepaid);
       const wanted = readings[0];
       if (!wanted) return (refund(prepaid), null);
-      // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`.
-      // page=1: without paging Xero lists invoices without line items and with only a summary
-      // contact (no e-mail), and the Xendit invoice needs both (developer.xero.com/documentation/
-      // api/accounting/invoices "GET Invoices"; xero_accounting.yaml getInvoices `page`).
+      // InvoiceNumbers is a comma-separated list, so a number containing a comma needs `where`, and
+      // one that also holds a quote or backslash (whereEquals) the searchTerm: its first page only,
+      // as a click gets one call. page=1: without paging Xero lists invoices without line items and
+      // with only a summary contact (no e-mail), and the Xendit invoice needs both (developer.xero.
+      // com/documentation/api/accounting/invoices "GET Invoices"; xero_accounting.yaml getInvoices `page`).
+      const where = wanted.includes(',') ? whereEquals('InvoiceNumber', wanted) : undefined;
+      const term = wanted.includes(',') && !where ? searchTermFor(wanted) : undefined;
+      if (wanted.includes(',') && !where && !term) return (refund(prepaid), null);
       const res = await call(
         creds,
         'findInvoiceByNumber',
         (api) =>
-          wanted.includes(',')
-            ? api.getInvoices(creds.tenantId, undefined, `InvoiceNumber=="${escapeWhere(wanted)}"`, undefined, undefined, undefined, undefined, undefined, 1)
-            : api.getInvoices(creds.tenantId, undefined, undefined, undefined, undefined, [wanted], undefined, undefined, 1),
+          api.getInvoices(
+            creds.tenantId,
+            undefined,
+            where,
+            undefined,
+            undefined,
+            wanted.includes(',') ? undefined : [wanted],
+            undefined,
+            undefined,
+            1,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            term,
+          ),
         { prepaid },
       );
       // Xero matches numbers case-insensitively; only an exact match is the invoice we were asked for.
@@ -113,17 +131,39 @@ export function invoiceCalls({
     },
 
     async findBillsByNumber(creds, invoiceNumber) {
-      const res = await call(creds, 'findBillsByNumber', (api) =>
-        api.getInvoices(creds.tenantId, undefined, `Type=="ACCPAY" AND InvoiceNumber=="${escapeWhere(invoiceNumber)}"`),
+      const rows = await lookup(
+        whereEquals('InvoiceNumber', invoiceNumber),
+        (where, page) =>
+          call(creds, 'findBillsByNumber', (api) =>
+            api.getInvoices(
+              creds.tenantId,
+              undefined,
+              where ? `Type=="ACCPAY" AND ${where}` : 'Type=="ACCPAY"',
+              undefined,
+              undefined,
+              undefined,
+              undefined,
+              undefined,
+              page,
+            ),
+          ).then((r) => r.body.invoices ?? []),
+        (i) => i.invoiceID,
       );
-      return (res.body.invoices ?? [])
+      return rows
         .filter((i) => String(i.type) === 'ACCPAY' && i.invoiceNumber === invoiceNumber && !['DELETED', 'VOIDED'].includes(String(i.status)))
         .map(mapInvoice);
     },
 
     async findInvoicesByReference(creds, reference) {
-      const res = await call(creds, 'findInvoicesByReference', (api) => api.getInvoices(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
-      return (res.body.invoices ?? []).filter((i) => i.reference === reference && !['DELETED', 'VOIDED'].includes(String(i.status))).map(mapInvoice);
+      const rows = await lookup(
+        whereEquals('Reference', reference),
+        (where, page) =>
+          call(creds, 'findInvoicesByReference', (api) =>
+            api.getInvoices(creds.tenantId, undefined, where, undefined, undefined, undefined, undefined, undefined, page),
+          ).then((r) => r.body.invoices ?? []),
+        (i) => i.invoiceID,
+      );
+      return rows.filter((i) => i.reference === reference && !['DELETED', 'VOIDED'].includes(String(i.status))).map(mapInvoice);
     },
 
     async createInvoice(creds, invoice, idempotencyKey) {

@@ -1,5 +1,5 @@
 /** Manual journals (ManualJournals): posted by the gateway, listed by reconciliation. */
-import { allPages, escapeWhere, type XeroCalls } from './call.js';
+import { allPages, lookup, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { manualJournalBody, mapManualJournal } from './mappers.js';
@@ -8,13 +8,16 @@ import type { XeroGateway } from './types.js';
 export function journalCalls({ call }: XeroCalls): Pick<XeroGateway, 'findManualJournalsByNarration' | 'createManualJournal' | 'listManualJournals'> {
   return {
     async findManualJournalsByNarration(creds, narration) {
-      const res = await call(creds, 'findManualJournalsByNarration', (api) =>
-        api.getManualJournals(creds.tenantId, undefined, `Narration=="${escapeWhere(narration)}"`),
+      const rows = await lookup(
+        whereEquals('Narration', narration),
+        (where, page) =>
+          call(creds, 'findManualJournalsByNarration', (api) => api.getManualJournals(creds.tenantId, undefined, where, undefined, page)).then(
+            (r) => r.body.manualJournals ?? [],
+          ),
+        (j) => j.manualJournalID,
       );
       // Xero's `where` compares case-insensitively: keep exact matches only.
-      return (res.body.manualJournals ?? [])
-        .filter((j) => j.narration === narration && !['DELETED', 'VOIDED'].includes(String(j.status)))
-        .map(mapManualJournal);
+      return rows.filter((j) => j.narration === narration && !['DELETED', 'VOIDED'].includes(String(j.status))).map(mapManualJournal);
     },
 
     async createManualJournal(creds, journal, idempotencyKey) {

@@ -1,5 +1,5 @@
 /** Payments: the one the gateway records on an invoice, and those on its clearing account (reconciliation). */
-import { allPages, escapeWhere, LONG_LIST_PAGE_SIZE, type XeroCalls } from './call.js';
+import { allPages, LONG_LIST_PAGE_SIZE, lookup, whereEquals, whereGuid, type XeroCalls } from './call.js';
 import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -11,7 +11,9 @@ export function paymentCalls({
 }: XeroCalls): Pick<XeroGateway, 'findPaymentsByReference' | 'createPayment' | 'createPayments' | 'findPaymentsByReferences' | 'listPaymentsToAccount'> {
   return {
     async findPaymentsByReference(creds, invoiceId, reference) {
-      const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`));
+      // A Reference no `where` can hold: the invoice's own payments, by its id, instead.
+      const where = whereEquals('Reference', reference) ?? whereGuid('Invoice.InvoiceID', invoiceId);
+      const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, where));
       return (res.body.payments ?? [])
         .filter((p) => p.invoice?.invoiceID === invoiceId && p.reference === reference && String(p.status) !== 'DELETED')
         .map((p) => mapPayment(p));
@@ -46,19 +48,20 @@ export function paymentCalls({
       const wanted = new Set(references);
       const found = [];
       for (const where of referenceWheres(references)) {
-        const res = await call(creds, 'findPaymentsByReferences', (api) => api.getPayments(creds.tenantId, undefined, where));
-        // Xero's `where` compares case-insensitively: exact matches only.
-        found.push(
-          ...(res.body.payments ?? [])
-            .filter((p) => wanted.has(p.reference ?? '') && p.invoice?.invoiceID && String(p.status) !== 'DELETED')
-            .map((p) => mapPayment(p)),
+        const rows = await lookup(
+          where,
+          (w, page) =>
+            call(creds, 'findPaymentsByReferences', (api) => api.getPayments(creds.tenantId, undefined, w, undefined, page)).then((r) => r.body.payments ?? []),
+          (p) => p.paymentID,
         );
+        // Xero's `where` compares case-insensitively: exact matches only.
+        found.push(...rows.filter((p) => wanted.has(p.reference ?? '') && p.invoice?.invoiceID && String(p.status) !== 'DELETED').map((p) => mapPayment(p)));
       }
       return found;
     },
 
     async listPaymentsToAccount(creds, accountId) {
-      const where = `Account.AccountID==guid("${escapeWhere(accountId)}")`;
+      const where = whereGuid('Account.AccountID', accountId);
       const rows = await allPages(
         (page) =>
           call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page, LONG_LIST_PAGE_SIZE)).then(

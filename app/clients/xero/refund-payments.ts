@@ -6,7 +6,7 @@
  * refunds of overpayments are created through the Payments endpoint).
  */
 import type { Payment } from 'xero-node';
-import { escapeWhere, type XeroCalls } from './call.js';
+import { lookup, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { amount, optional, sdkAmount } from './mappers.js';
@@ -39,10 +39,15 @@ export function refundPaymentCalls({
     createOverpaymentRefund: (creds, r, key) => refund(creds, 'createOverpaymentRefund', { overpayment: { overpaymentID: r.overpaymentId } }, r, key),
 
     async findRefundPaymentsByReference(creds, reference) {
-      const res = await call(creds, 'findRefundPaymentsByReference', (api) =>
-        api.getPayments(creds.tenantId, undefined, `Reference=="${escapeWhere(reference)}"`),
+      const rows = await lookup(
+        whereEquals('Reference', reference),
+        (where, page) =>
+          call(creds, 'findRefundPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then(
+            (r) => r.body.payments ?? [],
+          ),
+        (p) => p.paymentID,
       );
-      return (res.body.payments ?? []).flatMap((p): XeroRefundPayment[] => {
+      return rows.flatMap((p): XeroRefundPayment[] => {
         const kind = REFUND_KINDS[String(p.paymentType)];
         if (!kind || p.reference !== reference || !p.paymentID || String(p.status) === 'DELETED') return [];
         return [{ paymentId: p.paymentID, kind, amount: amount(p.amount, 'Amount'), ...optional('documentId', documentOf(p)) }];

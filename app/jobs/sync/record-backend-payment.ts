@@ -71,7 +71,8 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
           feeRaw: x.feesPaidRaw ?? null,
           paidAt: x.paidAt ? new Date(x.paidAt) : deps.clock(),
           reference: paymentReference(x.id),
-          xenditPaymentId: x.paymentId ?? null,
+          // What ties a refund or dispute naming no invoice to it: the read's, else the PAID callback's.
+          xenditPaymentId: x.paymentId ?? (await deps.stores.callbacks.paidPaymentId(merchant.id, x.id)),
         },
         deps.clock(),
       );

@@ -35,7 +35,8 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     }
     if (xInvoice.status === 'PENDING') throw new RetryLater(`Xendit invoice ${xInvoice.id} is not paid yet`);
 
-    const payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, deps.clock()), deps.clock());
+    const xenditPaymentId = xInvoice.paymentId ?? (await deps.stores.callbacks.paidPaymentId(merchant.id, xInvoice.id));
+    const payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, xenditPaymentId, deps.clock()), deps.clock());
     // Marked before the checkout reads as paid, so the customer's receipt never calls a test payment real.
     // Test or live by the key whose account holds the invoice, not the mode in use now.
     const testMode = payment.syncState === 'test_mode' || (payment.syncState !== 'recorded' && !mayRecordInXero({ ...merchant, xenditSecretKey: key }));
@@ -95,7 +96,11 @@ async function notFoundReason(deps: RecordPaymentDeps, merchant: Merchant, id: s
 export const TEST_MODE_REASON =
   'Paid with a Xendit test key: not recorded in Xero, because this Xero organisation is not marked as a test or demo company (merchant settings).';
 
-function paymentFrom(merchant: Merchant, checkout: Checkout, x: XenditInvoice, now: Date) {
+/**
+ * `xenditPaymentId`: what ties a refund or dispute naming no invoice to this payment; the invoice's
+ * own payment_id when Xendit's read gives one, else its PAID callback's (callbacks.paidPaymentId).
+ */
+function paymentFrom(merchant: Merchant, checkout: Checkout, x: XenditInvoice, xenditPaymentId: string | null, now: Date) {
   return {
     id: randomUUID(),
     merchantId: merchant.id,
@@ -111,7 +116,7 @@ function paymentFrom(merchant: Merchant, checkout: Checkout, x: XenditInvoice, n
     reference: paymentReference(x.id),
     paymentMethod: x.paymentMethod ?? null,
     paymentChannel: x.paymentChannel ?? null,
-    xenditPaymentId: x.paymentId ?? null,
+    xenditPaymentId,
   };
 }
 

@@ -3,8 +3,9 @@
  * the invoice (invoice_id is "To be deprecated", docs.xendit.co "Refund a payment request";
  * xendit-node's Refund model has no such field), so a refund is tied by what it carries, in turn:
  * its invoice_id; else its reference_id, which is our refund request's id when the admin's Refund
- * button asked for it; else its payment_id or payment_request_id, which the invoice gave as its
- * payment_id when the payment was recorded.
+ * button asked for it; else its payment_id or payment_request_id, which the payment kept from its
+ * invoice's PAID callback when it was recorded (record-payment.ts; a payment recorded without a
+ * callback has none).
  *
  * A refund may come before its payment has a row: the PAID callback of a checkout late or lost, or
  * a backend-flow sale whose job has not reached Xero yet (retrying, or in review: the payment's

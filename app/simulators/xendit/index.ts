@@ -14,13 +14,13 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { Currency } from '../../money.js';
 import { SIM_CSS } from '../html.js';
 import { dashboardRoutes } from './dashboard.js';
-import { authenticate, registerAccount } from './accounts.js';
+import { accountOf, authenticate, registerAccount } from './accounts.js';
 import { settleDue, transition } from './callbacks.js';
 import { billedMonths, billingReportCsv } from './billing.js';
 import { checkoutAction, showCheckout } from './checkout.js';
 import { XenditFaults, invoiceNotFound, isApi, xenditErrorBody } from './errors.js';
 import { createInvoiceRoute, createOutsideInvoice, expireRoute, listInvoicesRoute, ownInvoice, requireInvoice } from './invoices.js';
-import { invoiceJson } from './json.js';
+import { callbackJson, invoiceJson } from './json.js';
 import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './state.js';
 import { getTransactionRoute, listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
@@ -71,6 +71,10 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     state: ctx.state,
     faults: ctx.faults,
     test: xenditTestApi(ctx.state, {
+      callbackBody: (invoiceId) => {
+        const inv = ctx.state.invoices.get(invoiceId);
+        return inv && callbackJson(inv, accountOf(ctx, inv));
+      },
       withdraw: (secretKey, currency, amount, opts) => {
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);

@@ -60,15 +60,22 @@ export function callbackJson(inv: SimXenditInvoice, account: XenditSimAccount): 
     currency: inv.currency,
   };
   if (!inv.paidAt) return base;
-  return { ...base, ...paidFields(inv, account), payment_destination: '8808999912345678' };
+  // payment_id only in the callback: xendit-node invoice/models/InvoiceCallback paymentId (xendit-php
+  // docs/Invoice/InvoiceCallback.md); the API's Invoice model documents none (see paidFields).
+  return { ...base, ...paidFields(inv, account), payment_destination: '8808999912345678', payment_id: paymentIdOf(inv.id) };
 }
 
-/** Xendit's id of an invoice's payment: the invoice's payment_id, and the payment_id of its refunds and disputes. */
+/** Xendit's id of an invoice's payment: the invoice callback's payment_id, and the payment_id of its refunds and disputes. */
 export function paymentIdOf(invoiceId: string): string {
   return `py-${invoiceId}`;
 }
 
-/** What Xendit adds to an invoice, in the API and in callbacks, once it is paid. */
+/**
+ * What Xendit adds to an invoice, in the API and in callbacks, once it is paid. No payment_id: the
+ * API's Invoice (xendit-node invoice/models/Invoice, xendit-php docs/Invoice/Invoice.md) has none,
+ * nor does a PAID invoice's GET as shown at edrus.gitbook.io/appgregator-api-docs ("Check status of
+ * invoice"); only the callback carries it.
+ */
 export function paidFields(inv: SimXenditInvoice, account: XenditSimAccount): Record<string, unknown> {
   if (!inv.paidAt) return {};
   const feesOnInvoice = account.callbackFees ?? 'amount';
@@ -79,8 +86,6 @@ export function paidFields(inv: SimXenditInvoice, account: XenditSimAccount): Re
     paid_at: inv.paidAt.toISOString(),
     payment_method: inv.paymentMethod,
     payment_channel: inv.paymentChannel,
-    // xendit-node invoice/models/Invoice.ts paymentId; docs.xendit.co's invoice callback example.
-    payment_id: paymentIdOf(inv.id),
     bank_code: inv.paymentMethod === 'BANK_TRANSFER' ? inv.paymentChannel : undefined,
   };
 }

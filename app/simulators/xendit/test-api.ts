@@ -46,6 +46,8 @@ export interface XenditSimTestApi {
   ): void;
   /** Copies of the callbacks sent (and their answers), oldest first. */
   callbacks(): SimCallback[];
+  /** The body Xendit's callback for the invoice's present state carries (one held back with sendCallback: false); undefined for an unknown invoice. */
+  callbackBody(invoiceId: string): Record<string, unknown> | undefined;
   /** How many invoices the simulator holds, every account's. */
   invoiceCount(): number;
   /** Copies of the notifications Xendit sent customers (receipt e-mails), oldest first. */
@@ -92,7 +94,15 @@ export interface WithdrawOptions {
 
 export type XenditSimCommands = Pick<
   XenditSimTestApi,
-  'withdraw' | 'reverseWithdrawal' | 'completeWithdrawal' | 'balance' | 'pendingSettlement' | 'movement' | 'giveFeeBackLater' | 'transactionFee'
+  | 'withdraw'
+  | 'reverseWithdrawal'
+  | 'completeWithdrawal'
+  | 'balance'
+  | 'pendingSettlement'
+  | 'movement'
+  | 'giveFeeBackLater'
+  | 'transactionFee'
+  | 'callbackBody'
 >;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {

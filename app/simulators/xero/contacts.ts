@@ -45,6 +45,16 @@ export function contactFor(o: SimOrganisation, name: string, email?: string): Si
   return c;
 }
 
+/**
+ * GET /Contacts `searchTerm`: "a case-insensitive text search across the Name, FirstName, LastName,
+ * ContactNumber and EmailAddress fields" (xero_accounting.yaml getContacts), taken here as a
+ * substring match; the simulator's contacts have only a name and an e-mail.
+ */
+export function searchedContacts(contacts: SimContact[], searchTerm: unknown): SimContact[] {
+  const term = typeof searchTerm === 'string' ? searchTerm.toLowerCase() : '';
+  return term ? contacts.filter((c) => [c.name, c.email ?? ''].some((f) => f.toLowerCase().includes(term))) : contacts;
+}
+
 export function contactJson(c: SimContact) {
   return {
     ContactID: c.contactId,

@@ -18,6 +18,15 @@ export function xeroErrorBody(status: number): unknown {
   };
 }
 
+/**
+ * Xero's answer to a `where` it cannot parse, e.g. one whose string holds a double quote, escaped
+ * or not: 400 `{"ErrorNumber":16,"Type":"QueryParseException","Message":"Syntax error"}`
+ * (XeroAPI/Xero-Java#347, waynerobinson/xeroizer#160).
+ */
+export function queryParseError(res: Response): void {
+  res.status(400).json({ ErrorNumber: 16, Type: 'QueryParseException', Message: 'Syntax error' });
+}
+
 export function validationError(res: Response, messages: string[], element: unknown = {}): void {
   res.status(400).json(validationBody(messages, element));
 }

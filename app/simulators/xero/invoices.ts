@@ -174,7 +174,10 @@ export function findInvoiceAnywhere(state: XeroSimState, idOrNumber: string, ten
 }
 
 // Like Xero, InvoiceNumbers matches case-insensitively: callers must compare exactly themselves.
+// searchTerm: "a case-insensitive text search across the fields e.g. InvoiceNumber, Reference"
+// (xero_accounting.yaml components/parameters/searchTerm), taken here as a substring match.
 export function listInvoices(o: SimOrganisation, query: Request['query']): SimInvoice[] {
+  const term = typeof query.searchTerm === 'string' ? query.searchTerm.toLowerCase() : '';
   const list = (name: string) =>
     String(query[name] ?? '')
       .split(',')
@@ -187,7 +190,8 @@ export function listInvoices(o: SimOrganisation, query: Request['query']): SimIn
     (i) =>
       (!numbers.length || numbers.includes(i.invoiceNumber.toLowerCase())) &&
       (!ids.length || ids.includes(i.invoiceId.toLowerCase())) &&
-      (!statuses.length || statuses.includes(i.status)),
+      (!statuses.length || statuses.includes(i.status)) &&
+      (!term || [i.invoiceNumber, i.reference].some((f) => f.toLowerCase().includes(term))),
   );
 }
 

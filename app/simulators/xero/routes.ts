@@ -19,7 +19,7 @@ import { scopeCheck } from './scopes.js';
 import { bankTransactionJson, createBankTransactionsRoute } from './bank-transactions.js';
 import { bankTransferJson, bankTransfersOf, createBankTransfersRoute, transferSidesJson } from './bank-transfers.js';
 import { bankSummaryRoute } from './bank-summary.js';
-import { contactJson, createContactsRoute } from './contacts.js';
+import { contactJson, createContactsRoute, searchedContacts } from './contacts.js';
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
 import { filtered } from './filters.js';
 import { API_PREFIX, envelope, isApi, org } from './http.js';
@@ -139,7 +139,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     router[method](api('/Payments'), (req, res) => createPaymentRoute(sim, req, res, now(), log));
   }
   router.get(api('/Contacts'), (req, res) => {
-    filtered(res, req, [...org(res).contacts.values()].map(contactJson), (r) => envelope(now(), { Contacts: r }));
+    filtered(res, req, searchedContacts([...org(res).contacts.values()], req.query.searchTerm).map(contactJson), (r) => envelope(now(), { Contacts: r }));
   });
   router.get(api('/Contacts/:id'), (req, res) => {
     const c = [...org(res).contacts.values()].find((x) => x.contactId === String(req.params.id));
