@@ -9,8 +9,8 @@ import { feeGivenBack } from '../clients/xendit/transactions.js';
 import type { ListedRefund } from './refunds.js';
 import type { Merchant } from '../store/merchants.js';
 import { toDecimal, toMinor, type Currency } from '../money.js';
-import { format, hundredths, type ReportDeps, type ReportRow, type TransactionOf } from './rows.js';
-import { inAccount, refusedByRow, type XenditAccounts } from './xendit-accounts.js';
+import { format, hundredths, type ReportDeps, type ReportRow } from './rows.js';
+import { inAccount, refusedByRow, type TransactionOf, type XenditAccounts } from './xendit-accounts.js';
 
 export const FEE_RETURN_REF = /^Xendit fee returned (\S+)$/;
 

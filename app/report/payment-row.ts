@@ -5,7 +5,8 @@
 import type { XenditInvoice } from '../clients/xendit/types.js';
 import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/types.js';
 import { toDecimal } from '../money.js';
-import { format, hundredths, type ReportRow, type RowStatus, type TransactionOf } from './rows.js';
+import { format, hundredths, type ReportRow, type RowStatus } from './rows.js';
+import type { TransactionOf } from './xendit-accounts.js';
 
 /**
  * The VAT on Xendit's fee in hundredths, and the tax Xendit withheld from the payment besides

@@ -17,7 +17,6 @@ import {
   type ClearingEntry,
   lockedOutRow,
   movedByLock,
-  transactionReader,
   type ReportDeps,
   type ReportRow,
   type RowStatus,
@@ -28,7 +27,7 @@ import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
 import { clearingAccounts } from './accounts.js';
-import { inAccount, refusedByRow, reportKeys, xenditAccounts } from './xendit-accounts.js';
+import { inAccount, refusedByRow, reportKeys, transactionReader, xenditAccounts } from './xendit-accounts.js';
 import { paidElsewhere, paidInRange } from './paid.js';
 import type { XenditMode } from '../store/merchants.js';
 

@@ -2,9 +2,8 @@
  * The reconciliation report's rows and amounts, shared by its parts (reconcile.ts: payments, fees,
  * refunds; transfers.ts: settlements). Amounts are compared in hundredths (Xero's two decimals).
  */
-import type { FeeTaxLookup, XenditGateway, XenditInvoice } from '../clients/xendit/types.js';
+import type { XenditGateway } from '../clients/xendit/types.js';
 import type { XenditMode } from '../store/merchants.js';
-import type { ReportKey, XenditAccounts } from './xendit-accounts.js';
 import type { FeeBillStore } from '../store/fee-bills.js';
 import type { ClearingPostStore } from '../store/clearing-posts.js';
 import type { Stores } from '../store/index.js';
@@ -120,21 +119,6 @@ export function incompleteRow(range: { to: string }, note: string): ReportRow {
     status: 'incomplete',
     note,
   };
-}
-
-/** The payment transaction of a paid invoice (its fee, VAT and fee.status), read once per report; `refused`: Xendit refused the key of its account. */
-export type TransactionOf = (inv: XenditInvoice) => Promise<FeeTaxLookup | { kind: 'refused'; key: ReportKey }>;
-
-/** Read in the account that holds the invoice (the key that found it). */
-export function transactionReader(deps: ReportDeps, accounts: XenditAccounts): TransactionOf {
-  const read = new Map<string, ReturnType<TransactionOf>>();
-  const lookUp: TransactionOf = async (inv) => {
-    const query = { id: inv.id, externalId: inv.externalId, paidAmount: inv.paidAmount ?? inv.amount, currency: inv.currency };
-    const key = accounts.keyOf(inv.id) ?? accounts.keys[0];
-    const got = await accounts.one(key, 'payment transactions', () => deps.xendit.getFeeTax(key.key, query));
-    return got ? got.value : { kind: 'refused', key };
-  };
-  return (inv) => read.get(inv.id) ?? read.set(inv.id, lookUp(inv)).get(inv.id)!;
 }
 
 /** One page of a Xendit listing, newest first, continued by `after_id`. */

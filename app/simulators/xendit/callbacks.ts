@@ -3,7 +3,8 @@
  */
 import { accountOf } from './accounts.js';
 import { callbackJson } from './json.js';
-import { type Ctx, type PayOptions, type SimCallback, type SimXenditInvoice, type SimXenditStatus } from './state.js';
+import type { PayOptions } from './simulator.js';
+import { type Ctx, type SimCallback, type SimXenditInvoice, type SimXenditStatus } from './state.js';
 
 export const ALLOWED: Record<SimXenditStatus, SimXenditStatus[]> = { PENDING: ['PAID', 'EXPIRED'], PAID: ['SETTLED'], SETTLED: [], EXPIRED: [] };
 

@@ -7,7 +7,8 @@ import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { onThisHost } from '../same-host.js';
 import { accountOf } from './accounts.js';
 import { expireIfDue, transition } from './callbacks.js';
-import { type Ctx, type PayOptions, type SimXenditInvoice } from './state.js';
+import type { PayOptions } from './simulator.js';
+import { type Ctx, type SimXenditInvoice } from './state.js';
 
 /**
  * The ways the simulated checkout pays: one of each kind whose refunds differ (a virtual account

@@ -7,7 +7,7 @@ import express, { type Router } from 'express';
 import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, toMinor } from '../../money.js';
 import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { onThisHost } from '../same-host.js';
-import type { XenditSimulator } from './state.js';
+import type { XenditSimulator } from './simulator.js';
 import { voidable } from './refunds.js';
 
 type DashboardSim = Pick<

@@ -10,29 +10,8 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { toDecimal } from '../../money.js';
 import { accountOf } from './accounts.js';
-import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
+import type { Ctx, SimDispute, SimDisputeWebhook, SimXenditInvoice, XenditSimAccount } from './state.js';
 import { paymentIdOf } from './json.js';
-
-export type SimDisputeStatus = 'ACTION_REQUIRED' | 'UNDER_REVIEW' | 'WON' | 'LOST';
-
-export interface SimDispute {
-  id: string;
-  invoiceId: string;
-  userId: string;
-  amount: number; // minor units
-  /** Which reference_id a dispute carries is not documented; the invoice's external id unless set. */
-  referenceId?: string;
-  status: SimDisputeStatus;
-  created: Date;
-  updated: Date;
-}
-
-export interface SimDisputeWebhook {
-  disputeId: string;
-  url: string;
-  responseStatus?: number;
-  error?: string;
-}
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function disputeState(ctx: Ctx): { disputes: SimDispute[]; webhooks: SimDisputeWebhook[] } {

@@ -5,9 +5,10 @@
  *
  * Amounts are integer minor units internally (app/money.ts) and JSON numbers on the wire.
  *
- * By resource: state.ts (the data), accounts.ts (keys and permissions), invoices.ts, transactions.ts
- * (balance and transactions), callbacks.ts (state changes and callbacks sent), json.ts, checkout.ts,
- * dashboard.ts; test-api.ts is what tests may look at and change.
+ * By resource: state.ts (the data), simulator.ts (the simulator's and the test API's interfaces),
+ * accounts.ts (keys and permissions), invoices.ts, transactions.ts (balance and transactions),
+ * callbacks.ts (state changes and callbacks sent), json.ts, checkout.ts, dashboard.ts; test-api.ts
+ * is what tests may look at and change.
  */
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
@@ -21,7 +22,8 @@ import { checkoutAction, showCheckout } from './checkout.js';
 import { XenditFaults, invoiceNotFound, isApi, xenditErrorBody } from './errors.js';
 import { createInvoiceRoute, createOutsideInvoice, expireRoute, listInvoicesRoute, ownInvoice, requireInvoice } from './invoices.js';
 import { callbackJson, invoiceJson } from './json.js';
-import { type Ctx, type XenditSimulator, type XenditSimulatorOptions } from './state.js';
+import type { XenditSimulator, XenditSimulatorOptions } from './simulator.js';
+import type { Ctx } from './state.js';
 import { getTransactionRoute, listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeReportCsv, disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
@@ -37,18 +39,8 @@ import {
   refundState,
 } from './refunds.js';
 
-export type {
-  OutsideInvoice,
-  PayOptions,
-  SimCallback,
-  SimXenditInvoice,
-  SimXenditStatus,
-  XenditInvoiceJson,
-  XenditSimAccount,
-  XenditSimState,
-  XenditSimulator,
-  XenditSimulatorOptions,
-} from './state.js';
+export type { OutsideInvoice, PayOptions, XenditSimulator, XenditSimulatorOptions } from './simulator.js';
+export type { SimCallback, SimXenditInvoice, SimXenditStatus, XenditInvoiceJson, XenditSimAccount, XenditSimState } from './state.js';
 export { paymentProductId } from './transactions.js';
 
 const MAX_LOG = 1000;

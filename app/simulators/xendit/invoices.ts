@@ -8,7 +8,8 @@ import { hexId } from './accounts.js';
 import { expireIfDue, transition } from './callbacks.js';
 import { invoiceNotFound, validation } from './errors.js';
 import { invoiceJson } from './json.js';
-import { type Ctx, type OutsideInvoice, type SimXenditInvoice, type XenditSimAccount } from './state.js';
+import type { OutsideInvoice } from './simulator.js';
+import { type Ctx, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 
 export const DEFAULT_DURATION_SECONDS = 86400;
 

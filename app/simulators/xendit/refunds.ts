@@ -9,57 +9,9 @@ import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { numberToDecimal, toDecimal, toMinor } from '../../money.js';
 import { accountOf } from './accounts.js';
-import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
+import type { Ctx, SimRefund, SimRefundWebhook, SimXenditInvoice, XenditSimAccount } from './state.js';
 import { paymentIdOf } from './json.js';
 import { refundSupport } from '../../clients/xendit/refund-support.js';
-
-export type SimRefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
-
-export interface SimRefund {
-  id: string;
-  invoiceId: string;
-  userId: string;
-  amount: number; // minor units
-  status: SimRefundStatus;
-  reason: string;
-  /** The caller's reference_id (POST /refunds), when it sent one. */
-  referenceId?: string;
-  /** The idempotency-key header it came with. */
-  idempotencyKey?: string;
-  /**
-   * refund_fee_amount (minor units), "Fee for processing the refund" (Refund object); null in
-   * every example of Xendit's docs, 0 here unless a test sets it. Taken from the balance, the
-   * docs' plain reading; the gateway books none either way (reconciliation report).
-   */
-  refundFee?: number;
-  /**
-   * Xendit gives the payment's fee and its VAT back when this refund (of all that was left)
-   * succeeds. Which refunds do depends on the channel (docs.xendit.co "Creating Refunds": cards' variable fee, e-wallets' full
-   * refunds; a void gives it back too, see `voids`); where the Transactions API shows it is not documented. Modelled as the one
-   * field it defines for it: the payment transaction's fee.status becomes REVERSED (FeeResponse
-   * status), its figures left as they were, and the fee is back in the balance.
-   */
-  feeReturned?: boolean;
-  /**
-   * A void: the payment, not settled yet, cancelled whole, fee and VAT given back with it
-   * (SimXenditInvoice.voidedAt); its money never reached the balance, so none leaves it.
-   */
-  voids?: boolean;
-  /** Why Xendit could not make it (failure_code of a FAILED refund). */
-  failureCode?: string;
-  /** Made through POST /refunds: answered PENDING, ended by `completeApiRefunds` as its account says. */
-  viaApi?: boolean;
-  created: Date;
-  updated: Date;
-}
-
-export interface SimRefundWebhook {
-  refundId: string;
-  url: string;
-  body: Record<string, unknown>;
-  responseStatus?: number;
-  error?: string;
-}
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function refundState(ctx: Ctx): { refunds: SimRefund[]; webhooks: SimRefundWebhook[] } {

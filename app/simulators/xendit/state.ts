@@ -1,14 +1,11 @@
 /**
- * The simulated Xendit's data (accounts, invoices, callbacks sent) and the simulator's interface.
+ * The simulated Xendit's data (accounts, invoices, callbacks sent, refunds, disputes, withdrawals)
+ * and the context its modules share. Every module of the simulator reads these types, so this file
+ * imports none of them (no import cycles); the simulator's interface is in simulator.ts.
  */
-import type { SimRefund, SimRefundWebhook } from './refunds.js';
-import type { SimDispute, SimDisputeWebhook } from './disputes.js';
-import type { SimWithdrawal } from './withdrawals.js';
-import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Currency } from '../../money.js';
-import { XenditFaults } from './errors.js';
-import type { XenditSimTestApi } from './test-api.js';
+import type { XenditFaults } from './errors.js';
 
 export type SimXenditStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
 
@@ -264,102 +261,103 @@ export interface SimMovement {
   created: Date;
 }
 
-export interface PayOptions {
-  /** Overrides the account's callback URL for this callback only. */
-  callbackUrl?: string;
-  /** false: change the state without sending a callback (a lost callback). */
-  sendCallback?: boolean;
-  paymentMethod?: string;
-  paymentChannel?: string;
-}
+/** A refund of a paid invoice (refunds.ts) and its webhooks. */
+export type SimRefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 
-export interface XenditSimulatorOptions {
-  /** Public URL where the router is mounted; invoice_url is `${checkoutBaseUrl}/checkout/${id}`. */
-  checkoutBaseUrl: string;
-  now?: () => Date;
-  fetch?: typeof fetch;
-  logger?: Logger;
-  /** Fee in minor units; default 2.9 % rounded half up to the currency's minor unit. */
-  fee?: (amountMinor: number, currency: Currency) => number;
-  /** VAT on the fee in minor units; default none (0). */
-  feeTax?: (feeMinor: number, currency: Currency) => number;
-  callbackTimeoutMs?: number;
-  /**
-   * Xendit settles a paid invoice into the balance later (next day or more, by channel): the demo
-   * settles after this many ms, when next looked at. Unset (tests): only `settle()` settles.
-   */
-  settleAfterMs?: number;
-}
-
-/** `state` is exported for the demo's persistence (app/bin/demo.ts); tests use `test`. */
-export interface XenditSimulator {
-  router: Router;
-  state: XenditSimState;
-  faults: XenditFaults;
-  /** What tests look at and change (test-api.ts); tests never touch `state`. */
-  test: XenditSimTestApi;
-  registerAccount(account: NewSimAccount): XenditSimAccount;
-  getInvoice(id: string): SimXenditInvoice | undefined;
-  /** Every invoice in the API's JSON shape, oldest first. */
-  listInvoices(): XenditInvoiceJson[];
-  /** Marks the invoice PAID and awaits the callback; undefined when no callback URL is known. Throws unless PENDING. */
-  pay(invoiceId: string, opts?: PayOptions): Promise<SimCallback | undefined>;
-  /** Marks the invoice EXPIRED and awaits the callback. Throws unless PENDING. */
-  expire(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
-  /**
-   * An invoice made outside the gateway (Xendit dashboard, payment link, the merchant's own
-   * system), with an external id of its own. Throws on an unknown account or a bad amount.
-   */
-  createInvoice(input: OutsideInvoice): SimXenditInvoice;
-  /**
-   * A refund made at Xendit (dashboard or API) of a paid invoice; the whole rest when no amount.
-   * `refundFee` (minor units): a refund_fee_amount Xendit states on it, taken from the balance.
-   * `feeReturned`: once it succeeds, Xendit gives the payment's fee and VAT back (see SimRefund).
-   * `void`: the whole payment, before it settles, cancelled (SimXenditInvoice.voidedAt).
-   */
-  refund(
-    invoiceId: string,
-    r?: {
-      amount?: number;
-      reason?: string;
-      pending?: boolean;
-      sendWebhook?: boolean;
-      refundFee?: number;
-      feeReturned?: boolean;
-      void?: boolean;
-      /** Made at that time rather than now (a test filling an account's history of refunds). */
-      createdAt?: Date;
-    },
-  ): Promise<{ id: string }>;
-  /** A pending refund succeeds or fails, and its webhook is sent. */
-  completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean; failureCode?: string }): Promise<void>;
-  /** The payer's bank disputes a paid invoice (a chargeback): ACTION_REQUIRED, webhook sent. */
-  dispute(invoiceId: string, r?: { amount?: number; referenceId?: string; sendWebhook?: boolean }): Promise<{ id: string }>;
-  /** The dispute ends, and its webhook is sent. */
-  resolveDispute(disputeId: string, status: 'WON' | 'LOST', opts?: { sendWebhook?: boolean }): Promise<void>;
-  /** A withdrawal to the business's bank (dashboard Balance → Withdraw); the whole balance when no amount. */
-  withdraw(userId: string, currency: Currency, amount?: number): { id: string } | { error: string };
-  /** The Billing Report CSV of an account (by business id) for a month (YYYY-MM), as the dashboard offers it. */
-  billingReport(userId: string, month: string): string;
-  /** The Dispute Report CSV of an account (by business id): every dispute with its status now. */
-  disputeReport(userId: string): string;
-  /** The months an account has fees billed in, newest first. */
-  billedMonths(userId: string): string[];
-  /** PAID → SETTLED, with its callback. */
-  settle(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
-  reset(): void;
-}
-
-export interface OutsideInvoice {
-  /** The account's user id (what the dashboard form sends) or its secret key. */
-  account: string;
-  currency: Currency;
+export interface SimRefund {
+  id: string;
+  invoiceId: string;
+  userId: string;
   amount: number; // minor units
-  description?: string;
-  payerEmail?: string;
-  customerName?: string;
-  items?: SimXenditInvoice['items'];
-  externalId?: string;
+  status: SimRefundStatus;
+  reason: string;
+  /** The caller's reference_id (POST /refunds), when it sent one. */
+  referenceId?: string;
+  /** The idempotency-key header it came with. */
+  idempotencyKey?: string;
+  /**
+   * refund_fee_amount (minor units), "Fee for processing the refund" (Refund object); null in
+   * every example of Xendit's docs, 0 here unless a test sets it. Taken from the balance, the
+   * docs' plain reading; the gateway books none either way (reconciliation report).
+   */
+  refundFee?: number;
+  /**
+   * Xendit gives the payment's fee and its VAT back when this refund (of all that was left)
+   * succeeds. Which refunds do depends on the channel (docs.xendit.co "Creating Refunds": cards' variable fee, e-wallets' full
+   * refunds; a void gives it back too, see `voids`); where the Transactions API shows it is not documented. Modelled as the one
+   * field it defines for it: the payment transaction's fee.status becomes REVERSED (FeeResponse
+   * status), its figures left as they were, and the fee is back in the balance.
+   */
+  feeReturned?: boolean;
+  /**
+   * A void: the payment, not settled yet, cancelled whole, fee and VAT given back with it
+   * (SimXenditInvoice.voidedAt); its money never reached the balance, so none leaves it.
+   */
+  voids?: boolean;
+  /** Why Xendit could not make it (failure_code of a FAILED refund). */
+  failureCode?: string;
+  /** Made through POST /refunds: answered PENDING, ended by `completeApiRefunds` as its account says. */
+  viaApi?: boolean;
+  created: Date;
+  updated: Date;
+}
+
+export interface SimRefundWebhook {
+  refundId: string;
+  url: string;
+  body: Record<string, unknown>;
+  responseStatus?: number;
+  error?: string;
+}
+
+/** A dispute (chargeback) of a paid invoice (disputes.ts) and its webhooks. */
+export type SimDisputeStatus = 'ACTION_REQUIRED' | 'UNDER_REVIEW' | 'WON' | 'LOST';
+
+export interface SimDispute {
+  id: string;
+  invoiceId: string;
+  userId: string;
+  amount: number; // minor units
+  /** Which reference_id a dispute carries is not documented; the invoice's external id unless set. */
+  referenceId?: string;
+  status: SimDisputeStatus;
+  created: Date;
+  updated: Date;
+}
+
+export interface SimDisputeWebhook {
+  disputeId: string;
+  url: string;
+  responseStatus?: number;
+  error?: string;
+}
+
+/** A withdrawal to the business's bank (withdrawals.ts). */
+export interface SimWithdrawal {
+  id: string;
+  userId: string;
+  currency: Currency;
+  amount: number; // minor units, positive
+  /** The bank it went to (channel code) and the account number registered at Xendit. */
+  channelCode: string;
+  accountNumber: string;
+  created: Date;
+  /**
+   * The receiving bank sent it back after it succeeded (an invalid or dormant account): Xendit
+   * lists the transaction as REVERSED ("The transaction is reversed by Xendit", docs.xendit.co
+   * Transactions API statuses) and the money is back in the balance (payout.reversed webhook:
+   * "Funds have been refunded back to the merchant's available balance").
+   */
+  reversedAt?: Date;
+  /**
+   * Requested, not sent to the bank yet: the Transactions API lists it with status PENDING
+   * (xendit-node TransactionStatuses PENDING). Taken from the CASH balance already: Xendit debits
+   * the balance "on any money out transaction" (docs.xendit.co/apidocs/get-balance), and the
+   * dashboard checks a withdrawal against the balance when it is requested. Whether the debit comes
+   * at the request or only once sent is not documented; the gateway's balance check holds either way
+   * (admin/payments/balances.ts).
+   */
+  pending?: boolean;
 }
 
 export interface Ctx {

@@ -21,34 +21,7 @@ import { SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, type Currency } f
 import { wire } from './json.js';
 import { refundState } from './refunds.js';
 import { heldByDisputes, lostDisputes } from './disputes.js';
-import type { Ctx, SimXenditInvoice, XenditSimAccount } from './state.js';
-
-export interface SimWithdrawal {
-  id: string;
-  userId: string;
-  currency: Currency;
-  amount: number; // minor units, positive
-  /** The bank it went to (channel code) and the account number registered at Xendit. */
-  channelCode: string;
-  accountNumber: string;
-  created: Date;
-  /**
-   * The receiving bank sent it back after it succeeded (an invalid or dormant account): Xendit
-   * lists the transaction as REVERSED ("The transaction is reversed by Xendit", docs.xendit.co
-   * Transactions API statuses) and the money is back in the balance (payout.reversed webhook:
-   * "Funds have been refunded back to the merchant's available balance").
-   */
-  reversedAt?: Date;
-  /**
-   * Requested, not sent to the bank yet: the Transactions API lists it with status PENDING
-   * (xendit-node TransactionStatuses PENDING). Taken from the CASH balance already: Xendit debits
-   * the balance "on any money out transaction" (docs.xendit.co/apidocs/get-balance), and the
-   * dashboard checks a withdrawal against the balance when it is requested. Whether the debit comes
-   * at the request or only once sent is not documented; the gateway's balance check holds either way
-   * (admin/payments/balances.ts).
-   */
-  pending?: boolean;
-}
+import type { Ctx, SimWithdrawal, SimXenditInvoice, XenditSimAccount } from './state.js';
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {

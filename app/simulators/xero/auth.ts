@@ -8,7 +8,8 @@ import { grantTenants } from './oauth.js';
 import { rateLimited } from './limits.js';
 import { scopesOf } from './scopes.js';
 import { DEFAULT_XERO_API_SCOPES } from '../../../config/constants.js';
-import { type XeroSimState, type XeroSimulator, orgsOfClient } from './state.js';
+import type { XeroSimulator } from './simulator.js';
+import { type XeroSimState, orgsOfClient } from './state.js';
 
 export const TOKEN_SECONDS = 1800;
 export const REFRESH_GRACE_MS = 30 * 60_000;

@@ -9,7 +9,8 @@ import { contactFor } from './contacts.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { itemOk, itemRefused, validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
-import { type SimBankTransaction, type SimOrganisation, type XeroSimulator } from './state.js';
+import type { XeroSimulator } from './simulator.js';
+import { type SimBankTransaction, type SimOrganisation } from './state.js';
 
 export function createBankTransactionsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
   const o = org(res);

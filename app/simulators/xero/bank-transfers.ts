@@ -17,22 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember } from './http.js';
-import type { SimAccount, SimOrganisation, XeroSimulator } from './state.js';
-
-export interface SimBankTransfer {
-  bankTransferId: string;
-  fromAccountId: string;
-  toAccountId: string;
-  fromBankTransactionId: string;
-  toBankTransactionId: string;
-  amount: bigint; // hundredths
-  currencyCode: string;
-  date: string; // YYYY-MM-DD
-  reference: string;
-  fromIsReconciled: boolean;
-  toIsReconciled: boolean;
-  createdAt: Date;
-}
+import type { XeroSimulator } from './simulator.js';
+import type { SimAccount, SimBankTransfer, SimOrganisation } from './state.js';
 
 /** Kept in the organisation's state, so the demo's saved state keeps them across a restart. */
 export function bankTransfersOf(o: Pick<SimOrganisation, 'bankTransfers'>): SimBankTransfer[] {

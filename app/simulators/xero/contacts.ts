@@ -5,7 +5,8 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { validationError } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
-import { type SimContact, type SimOrganisation, type XeroSimulator } from './state.js';
+import type { XeroSimulator } from './simulator.js';
+import { type SimContact, type SimOrganisation } from './state.js';
 
 export function createContactsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
   const o = org(res);

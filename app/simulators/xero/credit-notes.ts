@@ -15,24 +15,10 @@ import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
-import { addRefundPayment, refundPaymentTerms, type SimRefundPayment } from './refund-payments.js';
-import type { SimContact, SimOrganisation, XeroSimulator } from './state.js';
+import { addRefundPayment, refundPaymentTerms } from './refund-payments.js';
+import type { XeroSimulator } from './simulator.js';
+import type { SimCreditNote, SimOrganisation, SimRefundPayment } from './state.js';
 import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate } from './tax-rates.js';
-
-export interface SimCreditNote {
-  creditNoteId: string;
-  contact: SimContact;
-  date: string;
-  reference: string;
-  currencyCode: string;
-  lineAmountTypes: 'NoTax' | 'Inclusive';
-  lineItems: { description: string; accountCode: string; lineAmount: bigint; taxType: string; taxAmount: bigint }[];
-  total: bigint; // hundredths
-  totalTax: bigint;
-  remaining: bigint;
-  status: 'AUTHORISED' | 'PAID';
-  updatedAt: Date;
-}
 
 /** Kept on the organisation, so the demo's saved state keeps them across a restart. */
 export function creditNotesOf(o: SimOrganisation): Map<string, SimCreditNote> {

@@ -7,9 +7,10 @@
  * Money is kept exact: bigint hundredths for amounts, ten-thousandths for quantities and unit
  * prices (Xero's unitdp=4), and only turned into JSON numbers when serialised.
  *
- * One file per resource: state.ts (the data), auth.ts and oauth.ts (identity), limits.ts, routes.ts
- * (the wiring), organisations.ts, accounts.ts, contacts.ts, invoices.ts, payments.ts,
- * bank-transactions.ts, journals.ts; test-api.ts is what tests may look at and change.
+ * One file per resource: state.ts (the data), simulator.ts (the simulator's and the test API's
+ * interfaces), auth.ts and oauth.ts (identity), limits.ts, routes.ts (the wiring), organisations.ts,
+ * accounts.ts, contacts.ts, invoices.ts, payments.ts, bank-transactions.ts, journals.ts; test-api.ts
+ * is what tests may look at and change.
  */
 import express from 'express';
 import { Faults } from '../faults.js';
@@ -26,7 +27,8 @@ import { addOrganisation } from './organisations.js';
 import { recordPayment } from './payments.js';
 import { buildRoutes } from './routes.js';
 import { xeroTestApi } from './test-api.js';
-import { type XeroSimLimits, type XeroSimulator, type XeroSimulatorOptions, allPayments, emptyState, requireOrg } from './state.js';
+import type { XeroSimulator, XeroSimulatorOptions } from './simulator.js';
+import { type XeroSimLimits, allPayments, emptyState, requireOrg } from './state.js';
 
 export type {
   NewSimInvoice,
@@ -41,9 +43,8 @@ export type {
   SimPayment,
   XeroSimLimits,
   XeroSimState,
-  XeroSimulator,
-  XeroSimulatorOptions,
 } from './state.js';
+export type { XeroSimulator, XeroSimulatorOptions } from './simulator.js';
 
 export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSimulator {
   const own = options.now ?? (() => new Date());

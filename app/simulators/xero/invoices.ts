@@ -19,9 +19,9 @@ import {
   type SimOrganisation,
   type SimPayment,
   type XeroSimState,
-  type XeroSimulator,
   requireOrg,
 } from './state.js';
+import type { XeroSimulator } from './simulator.js';
 
 export interface InvoiceInput {
   invoiceNumber?: string;

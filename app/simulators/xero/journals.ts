@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decimals.js';
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
-import { type SimManualJournal, type SimOrganisation, type XeroSimulator } from './state.js';
+import type { XeroSimulator } from './simulator.js';
+import { type SimManualJournal, type SimOrganisation } from './state.js';
 
 export function createManualJournalsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
   const o = org(res);

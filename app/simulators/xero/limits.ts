@@ -4,7 +4,8 @@
  */
 import type { Response } from 'express';
 import { xeroErrorBody } from './errors.js';
-import { type SimOrganisation, type XeroSimLimits, type XeroSimulator } from './state.js';
+import type { XeroSimulator } from './simulator.js';
+import { type SimOrganisation, type XeroSimLimits } from './state.js';
 
 /**
  * Five calls in flight per organisation ("Concurrent Limit: 5 calls in progress at one time",

@@ -12,8 +12,8 @@
  *   PaymentType AROVERPAYMENTPAYMENT, at most its RemainingCredit, like any payment on a document.
  */
 import { dayStart, money, msDate } from './decimals.js';
-import { addRefundPayment, refundPaymentsOf, refundPaymentTerms, type SimRefundPayment } from './refund-payments.js';
-import type { SimBankTransaction, SimOrganisation } from './state.js';
+import { addRefundPayment, refundPaymentsOf, refundPaymentTerms } from './refund-payments.js';
+import type { SimBankTransaction, SimOrganisation, SimRefundPayment } from './state.js';
 
 /** The overpayment's own id; saved states from before it was kept use the bank transaction's. */
 export const overpaymentIdOf = (t: SimBankTransaction): string => t.overpaymentId ?? t.bankTransactionId;

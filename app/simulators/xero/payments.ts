@@ -5,7 +5,7 @@ import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { refundPaymentJson, type SimRefundPayment } from './refund-payments.js';
+import { refundPaymentJson } from './refund-payments.js';
 import { refundCreditNote } from './credit-notes.js';
 import { refundOverpayment } from './overpayments.js';
 import { contactJson } from './contacts.js';
@@ -13,7 +13,8 @@ import { dayStart, isoDate, money, msDate, parseScaled, readDate } from './decim
 import { itemOk, itemRefused, validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import { amountDue, findInvoice, markPaid } from './invoices.js';
-import { type SimAccount, type SimInvoice, type SimOrganisation, type SimPayment, type XeroSimulator } from './state.js';
+import type { XeroSimulator } from './simulator.js';
+import { type SimAccount, type SimInvoice, type SimOrganisation, type SimPayment, type SimRefundPayment } from './state.js';
 
 export function createPaymentRoute(sim: XeroSimulator, req: Request, res: Response, at: Date, log?: Logger): void {
   const o = org(res);

@@ -11,23 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { isoDate, parseScaled, readDate } from './decimals.js';
 import { lockDateError } from './lock-dates.js';
-import type { SimOrganisation } from './state.js';
-
-export type RefundPaymentType = 'AROVERPAYMENTPAYMENT' | 'ARPREPAYMENTPAYMENT' | 'ARCREDITPAYMENT';
-
-export interface SimRefundPayment {
-  paymentId: string;
-  paymentType: RefundPaymentType;
-  /** The overpayment, prepayment or credit note refunded. */
-  documentId: string;
-  accountId: string;
-  date: string; // YYYY-MM-DD
-  amount: bigint; // hundredths, positive; the money leaves the account
-  reference: string;
-  status: 'AUTHORISED';
-  reconciled?: boolean;
-  updatedAt: Date;
-}
+import type { RefundPaymentType, SimOrganisation, SimRefundPayment } from './state.js';
 
 /**
  * What Xero checks of any payment that refunds a document (a credit note, an overpayment): an

@@ -29,7 +29,8 @@ import { connectionJson, organisationJson } from './organisations.js';
 import { renderInvoicePage, renderOverview } from './pages.js';
 import { createCreditNotesRoute, creditNoteJson, creditNotesOf } from './credit-notes.js';
 import { createPaymentRoute, paymentJson, refundJson } from './payments.js';
-import { type SimOrganisation, type XeroSimulator, orgsOfClient } from './state.js';
+import type { XeroSimulator } from './simulator.js';
+import { type SimOrganisation, orgsOfClient } from './state.js';
 
 const MAX_LOG = 1000;
 /** The most InvoiceIDs Xero takes in one IDs filter (see the Invoices route). */

@@ -1,18 +1,11 @@
 /**
- * The simulated Xero's data (organisations, their accounts, invoices, payments, ...) and the
- * simulator's interface.
+ * The simulated Xero's data (organisations, their accounts, invoices, payments, ...). Every module
+ * of the simulator reads these types, so this file imports none of those that do (no import
+ * cycles); the simulator's interface is in simulator.ts.
  */
-import type { Router } from 'express';
-import type { Logger } from 'pino';
-import type { XeroInvoice } from '../../clients/xero/types.js';
-import { Faults } from '../faults.js';
 import type { SimTaxRate } from './tax-rates.js';
 import { emptyOAuthState, type SimOAuthState } from './oauth.js';
 import type { StoredAnswer } from './idempotency.js';
-import type { XeroSimTestApi } from './test-api.js';
-import { type RefundPaymentType, type SimRefundPayment } from './refund-payments.js';
-import type { SimCreditNote } from './credit-notes.js';
-import type { SimBankTransfer } from './bank-transfers.js';
 
 export type SimInvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
 export type SimInvoiceType = 'ACCREC' | 'ACCPAY';
@@ -107,6 +100,55 @@ export interface SimManualJournal {
   status: 'DRAFT' | 'POSTED' | 'DELETED' | 'VOIDED';
   lines: { description: string; accountCode: string; lineAmount: bigint; taxType: string }[];
   updatedAt: Date;
+}
+
+/** A customer credit note (credit-notes.ts). */
+export interface SimCreditNote {
+  creditNoteId: string;
+  contact: SimContact;
+  date: string;
+  reference: string;
+  currencyCode: string;
+  lineAmountTypes: 'NoTax' | 'Inclusive';
+  lineItems: { description: string; accountCode: string; lineAmount: bigint; taxType: string; taxAmount: bigint }[];
+  total: bigint; // hundredths
+  totalTax: bigint;
+  remaining: bigint;
+  status: 'AUTHORISED' | 'PAID';
+  updatedAt: Date;
+}
+
+/** A payment that refunds an overpayment, prepayment or credit note, with no invoice (refund-payments.ts). */
+export type RefundPaymentType = 'AROVERPAYMENTPAYMENT' | 'ARPREPAYMENTPAYMENT' | 'ARCREDITPAYMENT';
+
+export interface SimRefundPayment {
+  paymentId: string;
+  paymentType: RefundPaymentType;
+  /** The overpayment, prepayment or credit note refunded. */
+  documentId: string;
+  accountId: string;
+  date: string; // YYYY-MM-DD
+  amount: bigint; // hundredths, positive; the money leaves the account
+  reference: string;
+  status: 'AUTHORISED';
+  reconciled?: boolean;
+  updatedAt: Date;
+}
+
+/** A transfer between two of the organisation's bank accounts (bank-transfers.ts). */
+export interface SimBankTransfer {
+  bankTransferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  fromBankTransactionId: string;
+  toBankTransactionId: string;
+  amount: bigint; // hundredths
+  currencyCode: string;
+  date: string; // YYYY-MM-DD
+  reference: string;
+  fromIsReconciled: boolean;
+  toIsReconciled: boolean;
+  createdAt: Date;
 }
 
 export interface Usage {
@@ -230,65 +272,6 @@ export interface NewSimInvoice {
   reference?: string;
   date?: string;
   dueDate?: string;
-}
-
-export interface XeroSimulatorOptions {
-  now?: () => Date;
-  /** How long each admitted API call takes (counted in flight meanwhile); 0 by default. */
-  latencyMs?: () => number;
-  logger?: Logger;
-  limits?: Partial<XeroSimLimits>;
-}
-
-/** `state` is exported for the demo's persistence (app/bin/demo.ts); tests use `test`. */
-export interface XeroSimulator {
-  router: Router;
-  state: XeroSimState;
-  faults: Faults;
-  /** Mutable; reset() restores the options' values. */
-  limits: XeroSimLimits;
-  /** What tests look at and change (test-api.ts); tests never touch `state`. */
-  test: XeroSimTestApi;
-  addOrganisation(org: NewSimOrganisation): SimOrganisation;
-  addAccount(
-    tenantId: string,
-    account: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean },
-  ): SimAccount;
-  /** Manual journals, oldest first. */
-  manualJournalsOf(tenantId?: string): SimManualJournal[];
-  /** The account with this name or code (e.g. the seeded BANK account 'Xendit', code '090'). */
-  bankAccountFor(tenantId: string, nameOrCode: string): SimAccount;
-  addInvoice(invoice: NewSimInvoice): { invoiceId: string; invoiceNumber: string };
-  findInvoice(idOrNumber: string, tenantId?: string): SimInvoice | undefined;
-  /** The organisation's invoices as the gateway sees them (decimal strings). */
-  listInvoices(tenantId?: string): XeroInvoice[];
-  paymentsOf(invoiceId: string): SimPayment[];
-  /** Every contact of the organisation. */
-  contactsOf(tenantId?: string): SimContact[];
-  /** Every invoice of the organisation, with its Reference and line account codes. */
-  invoicesOf(tenantId?: string): SimInvoice[];
-  /** Spend and receive money transactions, oldest first. */
-  bankTransactionsOf(tenantId?: string): SimBankTransaction[];
-  /** A bank account's balance in hundredths: payments and receive money in, spend money out. */
-  balanceOf(tenantId: string, accountId: string): bigint;
-  /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
-  /** As a person records a payment in Xero; `currencyRate` for one in another currency than the account's (Payment.CurrencyRate). */
-  recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string, currencyRate?: string): SimPayment;
-  /** A refund of an overpayment, prepayment or credit note paid from a bank account: a Payment without an Invoice. */
-  addRefundPayment(
-    tenantId: string,
-    p: { paymentType: RefundPaymentType; accountId: string; amount: string; date: string; reference?: string },
-  ): SimRefundPayment;
-  /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
-  addOAuthApp(clientId: string, clientSecret: string): void;
-  /** A consent given without the browser (tests): connects these organisations and returns the first token set (`scope`: space-separated; default the gateway's DEFAULT_OAUTH_SCOPES). */
-  grantOAuth(clientId: string, tenantIds: string[], scope?: string): { access_token: string; refresh_token: string; expires_in: number };
-  /** A refresh token for the refresh_token grant (standard OAuth apps). */
-  issueRefreshToken(clientId: string): string;
-  /** Invalidates every access token, as when a connection is revoked or tokens expire. */
-  revokeTokens(): void;
-  /** Forgets everything (orgs, tokens, counters) and disarms faults. */
-  reset(): void;
 }
 
 export interface SimWebhookDelivery {

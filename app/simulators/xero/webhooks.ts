@@ -14,7 +14,6 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { parseScaled } from './decimals.js';
 import { computeLines, markPaid } from './invoices.js';
 import type { SimInvoice, SimOrganisation, SimPayment, SimWebhooks, XeroSimState } from './state.js';
-export type { SimWebhookDelivery } from './state.js';
 
 const sign = (body: string, key: string) => createHmac('sha256', key).update(body).digest('base64');
 

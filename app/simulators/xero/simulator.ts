@@ -1,0 +1,183 @@
+/**
+ * The simulator's interface: what createXeroSimulator (index.ts) takes and returns, and the test API
+ * tests see (test-api.ts makes it). Types only, over state.ts: the modules that implement them
+ * import this file, never the other way round.
+ */
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { XeroInvoice } from '../../clients/xero/types.js';
+import type { Faults } from '../faults.js';
+import type { SimTaxRate } from './tax-rates.js';
+import type {
+  NewSimInvoice,
+  NewSimOrganisation,
+  RefundPaymentType,
+  SimAccount,
+  SimAccountType,
+  SimBankTransaction,
+  SimBankTransfer,
+  SimContact,
+  SimCreditNote,
+  SimInvoice,
+  SimInvoiceStatus,
+  SimManualJournal,
+  SimOrganisation,
+  SimPayment,
+  SimRefundPayment,
+  SimRequest,
+  SimWebhookDelivery,
+  XeroSimLimits,
+  XeroSimState,
+} from './state.js';
+
+export interface XeroSimulatorOptions {
+  now?: () => Date;
+  /** How long each admitted API call takes (counted in flight meanwhile); 0 by default. */
+  latencyMs?: () => number;
+  logger?: Logger;
+  limits?: Partial<XeroSimLimits>;
+}
+
+/** `state` is exported for the demo's persistence (app/bin/demo.ts); tests use `test`. */
+export interface XeroSimulator {
+  router: Router;
+  state: XeroSimState;
+  faults: Faults;
+  /** Mutable; reset() restores the options' values. */
+  limits: XeroSimLimits;
+  /** What tests look at and change (test-api.ts); tests never touch `state`. */
+  test: XeroSimTestApi;
+  addOrganisation(org: NewSimOrganisation): SimOrganisation;
+  addAccount(
+    tenantId: string,
+    account: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean },
+  ): SimAccount;
+  /** Manual journals, oldest first. */
+  manualJournalsOf(tenantId?: string): SimManualJournal[];
+  /** The account with this name or code (e.g. the seeded BANK account 'Xendit', code '090'). */
+  bankAccountFor(tenantId: string, nameOrCode: string): SimAccount;
+  addInvoice(invoice: NewSimInvoice): { invoiceId: string; invoiceNumber: string };
+  findInvoice(idOrNumber: string, tenantId?: string): SimInvoice | undefined;
+  /** The organisation's invoices as the gateway sees them (decimal strings). */
+  listInvoices(tenantId?: string): XeroInvoice[];
+  paymentsOf(invoiceId: string): SimPayment[];
+  /** Every contact of the organisation. */
+  contactsOf(tenantId?: string): SimContact[];
+  /** Every invoice of the organisation, with its Reference and line account codes. */
+  invoicesOf(tenantId?: string): SimInvoice[];
+  /** Spend and receive money transactions, oldest first. */
+  bankTransactionsOf(tenantId?: string): SimBankTransaction[];
+  /** A bank account's balance in hundredths: payments and receive money in, spend money out. */
+  balanceOf(tenantId: string, accountId: string): bigint;
+  /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
+  /** As a person records a payment in Xero; `currencyRate` for one in another currency than the account's (Payment.CurrencyRate). */
+  recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string, currencyRate?: string): SimPayment;
+  /** A refund of an overpayment, prepayment or credit note paid from a bank account: a Payment without an Invoice. */
+  addRefundPayment(
+    tenantId: string,
+    p: { paymentType: RefundPaymentType; accountId: string; amount: string; date: string; reference?: string },
+  ): SimRefundPayment;
+  /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
+  addOAuthApp(clientId: string, clientSecret: string): void;
+  /** A consent given without the browser (tests): connects these organisations and returns the first token set (`scope`: space-separated; default the gateway's DEFAULT_OAUTH_SCOPES). */
+  grantOAuth(clientId: string, tenantIds: string[], scope?: string): { access_token: string; refresh_token: string; expires_in: number };
+  /** A refresh token for the refresh_token grant (standard OAuth apps). */
+  issueRefreshToken(clientId: string): string;
+  /** Invalidates every access token, as when a connection is revoked or tokens expire. */
+  revokeTokens(): void;
+  /** Forgets everything (orgs, tokens, counters) and disarms faults. */
+  reset(): void;
+}
+
+/** Requests whose method is this (any case) and whose path (relative to the mount) starts/ends with these. */
+export interface SimRequestFilter {
+  method?: string;
+  pathPrefix?: string;
+  pathSuffix?: string;
+}
+
+/** A consent and its connections, as they are now: `connections` follows the simulator (tenantId → connectionId). */
+export interface SimGrantView {
+  grantId: string;
+  clientId: string;
+  scope: string;
+  connections: ReadonlyMap<string, string>;
+}
+
+export interface XeroSimTestApi {
+  /** A copy of the request log (the latest 1000), oldest first, optionally filtered. */
+  requests(filter?: SimRequestFilter): SimRequest[];
+  countRequests(filter?: SimRequestFilter): number;
+  /** Empties the request log (to see only what comes next). */
+  clearRequests(): void;
+  /** Counts time (rate-limit windows, token lifetimes) on this clock from now on, e.g. a test's; none: its own again. */
+  useClock(now?: () => Date): void;
+  /** Calls to the token endpoint by Custom Connections (client_credentials and their refresh_token). */
+  tokenRequests(): number;
+  /** A copy of the organisation; changing it changes nothing in the simulator. */
+  organisation(tenantId: string): SimOrganisation;
+  /** A copy of the first organisation that matches. */
+  findOrganisation(match: (o: SimOrganisation) => boolean): SimOrganisation | undefined;
+  /** The organisation's branding themes and the payment service each applies to its invoices. */
+  brandingThemes(tenantId: string): { name: string; paymentService?: string }[];
+  /** As when someone changes the organisation's time zone in Xero (Organisation.Timezone). */
+  setTimezone(tenantId: string, timezone: string): void;
+  /** The accountant sets (or clears, with undefined) the organisation's lock dates (YYYY-MM-DD). */
+  setLockDates(tenantId: string, locks: { period?: string; endOfYear?: string }): void;
+  /** As when the app's client secret is regenerated at developer.xero.com: the old one stops working. */
+  rotateClientSecret(tenantId: string, clientSecret: string): void;
+  /** As when someone deletes an account from the chart of accounts (by name). */
+  removeAccount(tenantId: string, name: string): void;
+  /** As when the merchant archives an account in Xero (Settings → Chart of accounts → Archive): it takes no new entries. */
+  archiveAccount(tenantId: string, accountId: string): void;
+  /** A tax rate added in Xero's settings. */
+  addTaxRate(tenantId: string, rate: SimTaxRate): void;
+  /** Copies of the payments out of the organisation's bank accounts that refund a credit note, overpayment or prepayment. */
+  refundPayments(tenantId: string): SimRefundPayment[];
+  /** As when the merchant allocates part of an overpayment's credit to another invoice in Xero (amount in hundredths). */
+  allocateOverpayment(tenantId: string, overpaymentId: string, amount: bigint): void;
+  /** As when the merchant voids an overpayment in Xero. */
+  voidOverpayment(tenantId: string, overpaymentId: string): void;
+  /** Copies of the organisation's credit notes (amounts in hundredths). */
+  creditNotes(tenantId: string): SimCreditNote[];
+  /** Copies of the organisation's bank transfers, oldest first. */
+  bankTransfers(tenantId: string): SimBankTransfer[];
+  /** Forgets every Idempotency-Key answer, as Xero does after some minutes (xero/idempotency.ts). */
+  forgetIdempotencyKeys(tenantId: string): void;
+  /**
+   * Changes people make to an invoice in Xero's UI. Each sends the invoice's webhook event when the
+   * app is subscribed, and resolves once the receiver answered it.
+   */
+  invoices: {
+    void(invoiceId: string): Promise<void>;
+    editLines(invoiceId: string, lines: { description: string; quantity?: string; unitAmount: string }[]): Promise<void>;
+    /** A payment entered by hand into a bank account that is not Xendit's. */
+    payElsewhere(invoiceId: string, amount: string): Promise<void>;
+    /**
+     * Fixture, not one click of Xero's UI: there DELETED is "a draft invoice that is deleted" and an
+     * approved one is VOIDED (developer.xero.com/documentation/api/accounting/types#invoices, Invoice
+     * Status Codes). Puts the invoice in a status or currency the gateway must still refuse to take
+     * money for, and sends the invoice's event as Xero does for any change.
+     */
+    force(invoiceId: string, change: { status?: SimInvoiceStatus; currency?: string }): Promise<void>;
+    /** As seen from an organisation that does not have it (GET Invoices/{id} answers 404); no event. */
+    forget(invoiceId: string): void;
+  };
+  webhooks: {
+    /** As when the app's webhook is set up at developer.xero.com (URL and signing key). */
+    subscribe(url: string, key: string): void;
+    /** Xero's check before it enables the subscription. */
+    intentToReceive(): Promise<{ passed: boolean; statuses: number[] }>;
+    deliveries(): SimWebhookDelivery[];
+  };
+  oauth: {
+    /** Calls to the token endpoint by OAuth apps, by grant type ("30 jobs → one refresh"). */
+    tokenCalls(grant: 'authorization_code' | 'refresh_token'): number;
+    /** Fault switch: every refresh answers invalid_grant (as after the user revoked us in Xero). */
+    refuseRefresh(on: boolean): void;
+    /** The consents given, oldest first. */
+    grants(): SimGrantView[];
+    /** Calls to /connect/revocation. */
+    revocations(): number;
+  };
+}
