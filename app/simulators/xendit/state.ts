@@ -289,6 +289,16 @@ export interface XenditSimulatorOptions {
    * settles after this many ms, when next looked at. Unset (tests): only `settle()` settles.
    */
   settleAfterMs?: number;
+  /** Xendit's rate limits (limits.ts); default the stricter documented ones. */
+  limits?: Partial<XenditSimLimits>;
+}
+
+/** Requests a minute per endpoint per account (the business, in one mode), by the key's mode. */
+export interface XenditSimLimits {
+  /** With a test key (xnd_development_…). */
+  testPerMinute: number;
+  /** With a live key (xnd_production_…). */
+  livePerMinute: number;
 }
 
 /** `state` is exported for the demo's persistence (app/bin/demo.ts); tests use `test`. */
@@ -296,6 +306,8 @@ export interface XenditSimulator {
   router: Router;
   state: XenditSimState;
   faults: XenditFaults;
+  /** Mutable (a test that must exceed Xendit's limits raises them, saying why); reset() restores the options' values. */
+  limits: XenditSimLimits;
   /** What tests look at and change (test-api.ts); tests never touch `state`. */
   test: XenditSimTestApi;
   registerAccount(account: NewSimAccount): XenditSimAccount;
@@ -363,6 +375,7 @@ export interface OutsideInvoice {
 }
 
 export interface Ctx {
+  /** The simulator's clock: the options' `now`, or a test's (test API useClock). */
   now: () => Date;
   fetch: typeof fetch;
   log?: Logger;
@@ -374,4 +387,7 @@ export interface Ctx {
   checkoutBaseUrl: string;
   state: XenditSimState;
   faults: XenditFaults;
+  limits: XenditSimLimits;
+  /** The calls let through per account and endpoint (limits.ts), not kept with the state. */
+  windows: Map<string, number[]>;
 }

@@ -19,6 +19,8 @@ export interface XenditSimTestApi {
   countRequests(filter?: XenditRequestFilter): number;
   /** Empties the request log (to see only what comes next). */
   clearRequests(): void;
+  /** Counts time (rate-limit windows, dates of what it makes) on this clock from now on, e.g. a test's; none: its own again (reset() too). */
+  useClock(now?: () => Date): void;
   /** A copy of the account with this secret key, if registered. */
   account(secretKey: string): XenditSimAccount | undefined;
   /** As when the merchant deletes this secret key in Xendit's dashboard: calls with it get 401 from now on (XenditSimAccount.revoked). */
@@ -92,7 +94,7 @@ export interface WithdrawOptions {
 
 export type XenditSimCommands = Pick<
   XenditSimTestApi,
-  'withdraw' | 'reverseWithdrawal' | 'completeWithdrawal' | 'balance' | 'pendingSettlement' | 'movement' | 'giveFeeBackLater' | 'transactionFee'
+  'withdraw' | 'reverseWithdrawal' | 'completeWithdrawal' | 'balance' | 'pendingSettlement' | 'movement' | 'giveFeeBackLater' | 'transactionFee' | 'useClock'
 >;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {
