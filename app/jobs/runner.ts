@@ -73,11 +73,16 @@ export function classify(err: unknown): RetryLater | NeedsReview {
 }
 
 /**
- * Our own Xero budget refused before any call was made (no status: Xero never saw it). Not a
- * failure: the job waits exactly as long as the budget says, without spending an attempt.
+ * Not a failure: the job waits exactly as long as it is told, without spending an attempt. Our own
+ * Xero budget refused before any call was made (no status: Xero never saw it); or Xendit answered
+ * 429 saying when its window resets (Rate-Limit-Reset). Xendit's limit is per endpoint per account,
+ * so the merchant's other jobs would mostly meet the same 429 meanwhile. A Xendit 429 that says no
+ * time is retried with the back-off, as an attempt.
  */
 function heldBack(err: unknown): err is UpstreamError {
-  return err instanceof UpstreamError && err.upstream === 'xero' && err.heldBack;
+  if (!(err instanceof UpstreamError)) return false;
+  if (err.upstream === 'xero') return err.heldBack;
+  return err.kind === 'rate_limited' && err.retryAfterSeconds !== undefined;
 }
 
 export function createJobRunner(deps: RunnerDeps) {
@@ -129,9 +134,9 @@ export function createJobRunner(deps: RunnerDeps) {
       if (heldBack(raw)) {
         // The merchant's other queued jobs would meet the same refusal: they wait too, so the
         // worker spends its time on organisations with budget left instead of re-trying this one.
-        const until = new Date(deps.clock().getTime() + (raw.retryAfterSeconds ?? 1) * 1000);
+        const until = new Date(deps.clock().getTime() + Math.max(1, raw.retryAfterSeconds ?? 1) * 1000);
         await deps.jobs.holdBack(job, until, raw.message, deps.clock());
-        log.debug({ until, error: raw.message }, 'job held back by the Xero rate budget');
+        log.debug({ until, error: raw.message }, `job held back by ${raw.upstream === 'xero' ? 'the Xero rate budget' : "Xendit's rate limit"}`);
         return;
       }
       const now = deps.clock();

@@ -21,6 +21,8 @@ export interface FaultsOptions {
   isApi: (req: Request) => boolean;
   /** The body the upstream sends with an error status. */
   errorBody: (status: number) => unknown;
+  /** The headers of a 429 that says to wait `seconds`: the upstream's own (default Retry-After, as Xero sends it). */
+  rateLimitHeaders?: (req: Request, seconds: number) => Record<string, string>;
 }
 
 interface Held {
@@ -52,7 +54,10 @@ export class Faults {
 
   constructor(private readonly options: FaultsOptions) {}
 
-  /** The next n matching requests answer `status` (429 also gets Retry-After, default 60 s). */
+  /**
+   * The next n matching requests answer `status`. A 429 also says when to try again, `retryAfter`
+   * seconds (default 60), in the upstream's headers (rateLimitHeaders); another status only with it.
+   */
   failNext(n: number, status: number, opts: FaultScope & { retryAfter?: number } = {}): void {
     const { retryAfter, ...scope } = opts;
     this.rules.push({ kind: 'fail', remaining: n, scope, status, retryAfter });
@@ -118,7 +123,7 @@ export class Faults {
     return (req, res, next) => {
       if (this.take('reset', req)) return void req.socket.destroy();
       const fail = this.take('fail', req);
-      if (fail) return this.sendFailure(res, fail.status, fail.retryAfter);
+      if (fail) return this.sendFailure(req, res, fail.status, fail.retryAfter);
       const hang = this.take('hang', req);
       if (hang) return this.hold(res, hang.ms, next);
       const gate = this.gates.find((g) => !g.open && this.matches(g.scope, req));
@@ -148,8 +153,10 @@ export class Faults {
     return !scope.path || req.path.startsWith(scope.path);
   }
 
-  private sendFailure(res: Response, status: number, retryAfter?: number): void {
-    if (status === 429 || retryAfter !== undefined) res.set('Retry-After', String(retryAfter ?? 60));
+  private sendFailure(req: Request, res: Response, status: number, retryAfter?: number): void {
+    const seconds = retryAfter ?? 60;
+    if (status === 429) res.set(this.options.rateLimitHeaders?.(req, seconds) ?? { 'Retry-After': String(seconds) });
+    else if (retryAfter !== undefined) res.set('Retry-After', String(seconds));
     res.status(status).json(this.options.errorBody(status));
   }
 

@@ -28,6 +28,9 @@ describeEachDatabase('load while Xero is broken', ({ db }) => {
     // The simulator counts Xero's limits in real time; this test is about outages, not limits.
     h.sims.xero.limits.perMinute = 100_000;
     h.sims.xero.limits.appPerMinute = 100_000;
+    // Xendit's limit (60 calls a minute per endpoint) counts on the test's clock: the jobs' re-reads
+    // of their invoices spread over the minutes of the outage, not the seconds the test takes.
+    h.sims.xendit.test.useClock(h.clock);
   });
   afterEach(() => h.close());
 

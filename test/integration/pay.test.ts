@@ -420,8 +420,10 @@ describeEachDatabase('GET /pay', ({ db }) => {
 
     it('a 4xx is a refusal: Xendit made nothing, so the checkout is not kept', async () => {
       const inv = h.addInvoice({});
+      // Xendit's 429 says its window resets in 5 s (Rate-Limit-Reset): the customer is asked back then.
       h.sims.xendit.faults.failNext(1, 429, { method: 'POST', path: '/v2/invoices', retryAfter: 5 });
-      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      const busy = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      assert.equal(busy.headers['retry-after'], '5');
       assert.equal(await h.count('checkouts'), 0);
       await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
       assert.equal(xenditInvoices().length, 1);

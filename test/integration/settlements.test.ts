@@ -595,6 +595,9 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
   });
 
   it('a withdrawal sent back before anything went to Xero (no settlement account yet, or before the worker got to it) books nothing, now or later', async () => {
+    // Five withdrawal listings (12 calls of GET /transactions each: 6 currencies, made and sent back),
+    // hours apart in production, then the report's reads, all within a second of the simulator's clock.
+    h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
     const waiting = await withdrawn(40_000);
     await list();
     await h.worker.drain();
@@ -753,6 +756,8 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
 
     it('more withdrawals in the weeks read than one run reads: each run continues where the last stopped, every one is found once, and a listing behind for a day raises an alert', async () => {
       await funded();
+      // Runs a day apart on the test's clock, within a second of the simulator's: past Xendit's 60 calls a minute.
+      h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
       const made = Array.from({ length: 210 }, () => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100).id);
       // Two pages (100) a run: the listing's end is three runs away.
       const run = () =>

@@ -1,13 +1,13 @@
 /**
  * One Xendit call, as every resource file makes it: a per-call SDK instance whose fetch carries
- * our abort signal and remembers Retry-After, bounded by the timeout, timed for /metrics, and
- * failing with UpstreamError.
+ * our abort signal and remembers when a rate limit resets, bounded by the timeout, timed for
+ * /metrics, and failing with UpstreamError.
  */
 import type { Logger } from 'pino';
 import { BaseAPI } from 'xendit-node/runtime.js';
 import { Balance as BalanceApi, Configuration, Invoice as InvoiceApi, Refund as RefundApi, Transaction as TransactionApi } from 'xendit-node';
 import { UpstreamError, type CallObserver } from '../types.js';
-import { toUpstreamError, unexpected } from './errors.js';
+import { toUpstreamError, unexpected, type WaitHeaders } from './errors.js';
 
 export type CreateInvoiceRequest = Parameters<InstanceType<typeof InvoiceApi>['createInvoice']>[0]['data'];
 
@@ -80,7 +80,7 @@ export function createCaller(opts: XenditCallOptions): XenditCall {
 
   return async function call<T>(secretKey: string, op: string, fn: (api: XenditApi) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    const seen: { retryAfter?: string | null } = {};
+    const seen: WaitHeaders = {};
     const api = sdkApis(secretKey, apiUrl, controller.signal, seen);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -97,7 +97,7 @@ export function createCaller(opts: XenditCallOptions): XenditCall {
       observer?.observe(op, seconds());
       return result;
     } catch (err) {
-      const upstream = toUpstreamError(err, seen.retryAfter, now);
+      const upstream = toUpstreamError(err, seen, now);
       observer?.observe(op, seconds(), upstream.status === 404 ? 'not_found' : upstream.kind);
       if (upstream.status !== 404) log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xendit call failed');
       throw upstream;
@@ -108,13 +108,14 @@ export function createCaller(opts: XenditCallOptions): XenditCall {
 }
 
 /**
- * Per-call Invoice and Transaction APIs whose fetch carries our abort signal and remembers
- * Retry-After (the SDK's error keeps only the body). The SDK builds its Configuration
- * internally, so we replace it.
+ * Per-call Invoice and Transaction APIs whose fetch carries our abort signal and remembers the
+ * headers that say when to try again (the SDK's error keeps only the body). The SDK builds its
+ * Configuration internally, so we replace it.
  */
-function sdkApis(secretKey: string, apiUrl: string, signal: AbortSignal, seen: { retryAfter?: string | null }): XenditApi {
+function sdkApis(secretKey: string, apiUrl: string, signal: AbortSignal, seen: WaitHeaders): XenditApi {
   const fetchApi = async (url: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const res = await fetch(url, { ...init, signal });
+    seen.rateLimitReset = res.headers.get('rate-limit-reset');
     seen.retryAfter = res.headers.get('retry-after');
     return res;
   };

@@ -3,22 +3,40 @@ import { XenditSdkError } from 'xendit-node';
 import { retryAfterSeconds } from '../retry-after.js';
 import { UpstreamError } from '../types.js';
 
-export function toUpstreamError(err: unknown, retryAfter: string | null | undefined, now: () => Date): UpstreamError {
+/** What an answer said of when to try again: the headers as sent, null when absent. */
+export interface WaitHeaders {
+  rateLimitReset?: string | null;
+  retryAfter?: string | null;
+}
+
+/**
+ * How long a 429 says to wait, in whole seconds. Xendit documents Rate-Limit-Reset, "the time
+ * remaining in the current window (in seconds)", fractional (58.37), and no Retry-After
+ * (docs.xendit.co/apidocs/rate-limits); a proxy in front of it may send Retry-After. Either is
+ * right: with both, the later. At least a second, so a job is never asked back at once. Undefined:
+ * neither said (the runner's back-off then decides).
+ */
+export function rateLimitWait(seen: WaitHeaders, now: () => Date): number | undefined {
+  const said = [retryAfterSeconds(seen.rateLimitReset, now), retryAfterSeconds(seen.retryAfter, now)].filter((s) => s !== undefined);
+  return said.length ? Math.max(1, ...said) : undefined;
+}
+
+export function toUpstreamError(err: unknown, seen: WaitHeaders, now: () => Date): UpstreamError {
   if (err instanceof UpstreamError) return err;
-  if (err instanceof XenditSdkError) return fromSdkError(err, retryAfter, now);
+  if (err instanceof XenditSdkError) return fromSdkError(err, seen, now);
   // fetch failures: TypeError('fetch failed') with a cause, AbortError, the SDK's FetchError.
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
   const detail = [e?.message, e?.cause?.code ?? e?.cause?.message].filter(Boolean).join(': ');
   return new UpstreamError('xendit', 'unavailable', `network error: ${detail || 'unknown'}`);
 }
 
-function fromSdkError(err: XenditSdkError, retryAfter: string | null | undefined, now: () => Date): UpstreamError {
+function fromSdkError(err: XenditSdkError, seen: WaitHeaders, now: () => Date): UpstreamError {
   // Typed as string, but the SDK stores the HTTP status number.
   const status = Number(err.status);
   const message = [err.errorCode, err.errorMessage].filter(Boolean).join(': ') || `HTTP ${status}`;
   if (!Number.isInteger(status) || status === 0) return new UpstreamError('xendit', 'unavailable', message);
   if (status === 401 || status === 403) return new UpstreamError('xendit', 'unauthorized', message, status);
-  if (status === 429) return new UpstreamError('xendit', 'rate_limited', message, status, retryAfterSeconds(retryAfter, now));
+  if (status === 429) return new UpstreamError('xendit', 'rate_limited', message, status, rateLimitWait(seen, now));
   if (status >= 500 || status === 408) return new UpstreamError('xendit', 'unavailable', message, status);
   return new UpstreamError('xendit', 'rejected', message, status, undefined, err.errorCode || undefined);
 }

@@ -24,9 +24,14 @@ export function accountOf(ctx: Ctx, inv: SimXenditInvoice): XenditSimAccount {
   return account;
 }
 
-export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => void): void {
+/** The secret key a request is made with: the Basic auth user name ('' without one). */
+export function secretKeyOf(req: Request): string {
   const m = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-  const user = m ? Buffer.from(m[1], 'base64').toString('utf8').split(':')[0] : '';
+  return m ? Buffer.from(m[1], 'base64').toString('utf8').split(':')[0] : '';
+}
+
+export function authenticate(ctx: Ctx, req: Request, res: Response, next: () => void): void {
+  const user = secretKeyOf(req);
   const account = user ? ctx.state.accounts.get(user) : undefined;
   if (!account || account.revoked) {
     res.status(401).json({ error_code: 'INVALID_API_KEY', message: 'API key is not authorized for this API service' });

@@ -6,7 +6,7 @@
  * Amounts are integer minor units internally (app/money.ts) and JSON numbers on the wire.
  *
  * By resource: state.ts (the data), simulator.ts (the simulator's and the test API's interfaces),
- * accounts.ts (keys and permissions), invoices.ts, transactions.ts (balance and transactions),
+ * accounts.ts (keys and permissions), limits.ts (rate limits), invoices.ts, transactions.ts (balance and transactions),
  * callbacks.ts (state changes and callbacks sent), json.ts, checkout.ts, dashboard.ts; test-api.ts
  * is what tests may look at and change.
  */
@@ -24,6 +24,8 @@ import { createInvoiceRoute, createOutsideInvoice, expireRoute, listInvoicesRout
 import { callbackJson, invoiceJson } from './json.js';
 import type { XenditSimulator, XenditSimulatorOptions } from './simulator.js';
 import type { Ctx } from './state.js';
+import { DEFAULT_LIMITS, forcedLimitHeaders, rateLimited } from './limits.js';
+import type { XenditSimAccount } from './state.js';
 import { getTransactionRoute, listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeReportCsv, disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
@@ -40,14 +42,15 @@ import {
 } from './refunds.js';
 
 export type { OutsideInvoice, PayOptions, XenditSimulator, XenditSimulatorOptions } from './simulator.js';
-export type { SimCallback, SimXenditInvoice, SimXenditStatus, XenditInvoiceJson, XenditSimAccount, XenditSimState } from './state.js';
+export type { SimCallback, SimXenditInvoice, SimXenditStatus, XenditInvoiceJson, XenditSimAccount, XenditSimLimits, XenditSimState } from './state.js';
 export { paymentProductId } from './transactions.js';
 
 const MAX_LOG = 1000;
 
 export function createXenditSimulator(options: XenditSimulatorOptions): XenditSimulator {
+  const own = options.now ?? (() => new Date());
   const ctx: Ctx = {
-    now: options.now ?? (() => new Date()),
+    now: own,
     fetch: options.fetch ?? globalThis.fetch,
     log: options.logger,
     fee: options.fee ?? defaultFee,
@@ -56,16 +59,23 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     ...(options.settleAfterMs !== undefined ? { settleAfterMs: options.settleAfterMs } : {}),
     checkoutBaseUrl: options.checkoutBaseUrl.replace(/\/+$/, ''),
     state: { accounts: new Map(), invoices: new Map(), callbacks: [], requests: [], notifications: [] },
-    faults: new XenditFaults({ isApi, errorBody: xenditErrorBody }),
+    faults: new XenditFaults({ isApi, errorBody: xenditErrorBody, rateLimitHeaders: (req, seconds) => forcedLimitHeaders(ctx, req, seconds) }),
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    windows: new Map(),
   };
   const sim: XenditSimulator = {
     router: express.Router(),
     state: ctx.state,
     faults: ctx.faults,
+    limits: ctx.limits,
     test: xenditTestApi(ctx.state, {
       callbackBody: (invoiceId) => {
         const inv = ctx.state.invoices.get(invoiceId);
         return inv && callbackJson(inv, accountOf(ctx, inv));
+      },
+      useClock: (now) => {
+        ctx.now = now ?? own;
+        ctx.windows.clear(); // calls timed on another clock say nothing on this one
       },
       withdraw: (secretKey, currency, amount, opts) => {
         const account = ctx.state.accounts.get(secretKey);
@@ -153,6 +163,9 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       disputeState(ctx).webhooks.length = 0;
       withdrawalsOf(ctx).length = 0;
       ctx.faults.reset();
+      ctx.windows.clear();
+      Object.assign(ctx.limits, DEFAULT_LIMITS, options.limits);
+      ctx.now = own;
     },
   };
   // Settlement, and the end of refunds answered PENDING, happen when next looked at, on every page and API call alike.
@@ -184,7 +197,10 @@ function buildRoutes(router: Router, ctx: Ctx): void {
   router.post('/checkout/:id/expire', (req, res) => checkoutAction(ctx, req, res, 'EXPIRED'));
 
   router.use(express.json({ limit: '1mb' }));
-  router.use((req, res, next) => (isApi(req) ? authenticate(ctx, req, res, next) : next()));
+  router.use((req, res, next) => {
+    if (!isApi(req)) return next();
+    authenticate(ctx, req, res, () => void (rateLimited(ctx, req, res, res.locals.account as XenditSimAccount) || next()));
+  });
   router.post('/v2/invoices', (req, res) => createInvoiceRoute(ctx, req, res));
   router.get('/v2/invoices', (req, res) => listInvoicesRoute(ctx, req, res));
   router.get('/transactions', (req, res) => listTransactionsRoute(ctx, req, res));

@@ -15,6 +15,7 @@ import type {
   SimXenditInvoice,
   XenditInvoiceJson,
   XenditSimAccount,
+  XenditSimLimits,
   XenditSimState,
 } from './state.js';
 
@@ -43,6 +44,8 @@ export interface XenditSimulatorOptions {
    * settles after this many ms, when next looked at. Unset (tests): only `settle()` settles.
    */
   settleAfterMs?: number;
+  /** Xendit's rate limits (limits.ts); default the stricter documented ones. */
+  limits?: Partial<XenditSimLimits>;
 }
 
 /** `state` is exported for the demo's persistence (app/bin/demo.ts); tests use `test`. */
@@ -50,6 +53,8 @@ export interface XenditSimulator {
   router: Router;
   state: XenditSimState;
   faults: XenditFaults;
+  /** Mutable (a test that must exceed Xendit's limits raises them, saying why); reset() restores the options' values. */
+  limits: XenditSimLimits;
   /** What tests look at and change (test-api.ts); tests never touch `state`. */
   test: XenditSimTestApi;
   registerAccount(account: NewSimAccount): XenditSimAccount;
@@ -128,6 +133,8 @@ export interface XenditSimTestApi {
   countRequests(filter?: XenditRequestFilter): number;
   /** Empties the request log (to see only what comes next). */
   clearRequests(): void;
+  /** Counts time (rate-limit windows, dates of what it makes) on this clock from now on, e.g. a test's; none: its own again (reset() too). */
+  useClock(now?: () => Date): void;
   /** A copy of the account with this secret key, if registered. */
   account(secretKey: string): XenditSimAccount | undefined;
   /** As when the merchant deletes this secret key in Xendit's dashboard: calls with it get 401 from now on (XenditSimAccount.revoked). */

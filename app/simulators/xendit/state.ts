@@ -360,7 +360,16 @@ export interface SimWithdrawal {
   pending?: boolean;
 }
 
+/** Requests a minute per endpoint per account (the business, in one mode), by the key's mode. */
+export interface XenditSimLimits {
+  /** With a test key (xnd_development_…). */
+  testPerMinute: number;
+  /** With a live key (xnd_production_…). */
+  livePerMinute: number;
+}
+
 export interface Ctx {
+  /** The simulator's clock: the options' `now`, or a test's (test API useClock). */
   now: () => Date;
   fetch: typeof fetch;
   log?: Logger;
@@ -372,4 +381,7 @@ export interface Ctx {
   checkoutBaseUrl: string;
   state: XenditSimState;
   faults: XenditFaults;
+  limits: XenditSimLimits;
+  /** The calls let through per account and endpoint (limits.ts), not kept with the state. */
+  windows: Map<string, number[]>;
 }

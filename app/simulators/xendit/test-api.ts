@@ -20,6 +20,7 @@ export type XenditSimCommands = Pick<
   | 'giveFeeBackLater'
   | 'transactionFee'
   | 'callbackBody'
+  | 'useClock'
 >;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {

@@ -3,6 +3,7 @@
  * Xero sends.
  */
 import type { Response } from 'express';
+import { roll } from '../windows.js';
 import { xeroErrorBody } from './errors.js';
 import type { XeroSimulator } from './simulator.js';
 import { type SimOrganisation, type XeroSimLimits } from './state.js';
@@ -19,12 +20,6 @@ export const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appP
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-
-/** Drops the calls that left the window; returns when the oldest one still in it leaves. */
-function roll(calls: number[], t: number, window: number): number {
-  while (calls.length && calls[0] <= t - window) calls.shift();
-  return (calls[0] ?? t) + window;
-}
 
 export function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: Date): boolean {
   const t = at.getTime();
