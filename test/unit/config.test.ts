@@ -108,7 +108,15 @@ describe('config', () => {
 describe('config: reliability settings', () => {
   it('has sensible defaults and refuses a headers timeout longer than the request timeout', () => {
     const c = loadConfig({});
-    assert.deepEqual(c.payRateLimit, { perIp: 30, perShortCode: 40, windowSeconds: 60, unknownPerWindow: 20, unknownXeroShare: 0.2, missRememberSeconds: 600 });
+    assert.deepEqual(c.payRateLimit, {
+      perIp: 30,
+      perShortCode: 40,
+      perInvoice: 10,
+      windowSeconds: 60,
+      unknownPerWindow: 20,
+      unknownXeroShare: 0.2,
+      missRememberSeconds: 600,
+    });
     assert.deepEqual(c.http, { requestTimeoutMs: 15000, headersTimeoutMs: 10000 });
     assert.throws(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' }), /HTTP_HEADERS_TIMEOUT_MS/);
   });
