@@ -27,7 +27,8 @@ import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
 import { clearingAccounts } from './accounts.js';
-import { inAccount, refusedByRow, reportKeys, transactionReader, xenditAccounts } from './xendit-accounts.js';
+import { inAccount, refusedByRow, reportKeys, xenditAccounts } from './xendit-accounts.js';
+import { transactionReader } from './payment-transactions.js';
 import { paidElsewhere, paidInRange } from './paid.js';
 import type { XenditMode } from '../store/merchants.js';
 
@@ -164,7 +165,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const bookedRefunds = new Set<string>();
   const refundParts = new Map<string, XeroAccountPayment[]>();
   const feeReturns: BookedFeeReturn[] = [];
-  const transactionOf = transactionReader(deps, xenditSide);
+  // Listed together for the invoices paid in the range (payment-transactions.ts), before paidElsewhere adds older ones.
+  const transactionOf = transactionReader(deps, xenditSide, [...xendit.values()]);
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
   const sum = (currency: string) => sums.get(currency) ?? sums.set(currency, { xendit: 0n, xero: 0n, other: 0n }).get(currency)!;
   // Entries on the clearing accounts that are none of the gateway's: counted once the merchant's

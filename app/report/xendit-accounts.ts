@@ -10,7 +10,7 @@
 import { UpstreamError } from '../clients/types.js';
 import { listingKeys, mayRecordInXero, xenditKeyHint, type Merchant, type XenditMode } from '../store/merchant-model.js';
 import type { FeeTaxLookup, XenditInvoice } from '../clients/xendit/types.js';
-import { incompleteRow, type ReportDeps, type ReportRow } from './rows.js';
+import { incompleteRow, type ReportRow } from './rows.js';
 
 export interface ReportKey {
   mode: XenditMode;
@@ -111,17 +111,5 @@ export function inAccount(row: ReportRow, key: ReportKey | undefined): ReportRow
   return key ? { ...row, xenditMode: key.mode } : row;
 }
 
-/** The payment transaction of a paid invoice (its fee, VAT and fee.status), read once per report; `refused`: Xendit refused the key of its account. */
+/** The payment transaction of a paid invoice (its fee, VAT and fee.status), read once per report (payment-transactions.ts); `refused`: Xendit refused the key of its account. */
 export type TransactionOf = (inv: XenditInvoice) => Promise<FeeTaxLookup | { kind: 'refused'; key: ReportKey }>;
-
-/** Read in the account that holds the invoice (the key that found it). */
-export function transactionReader(deps: ReportDeps, accounts: XenditAccounts): TransactionOf {
-  const read = new Map<string, ReturnType<TransactionOf>>();
-  const lookUp: TransactionOf = async (inv) => {
-    const query = { id: inv.id, externalId: inv.externalId, paidAmount: inv.paidAmount ?? inv.amount, currency: inv.currency };
-    const key = accounts.keyOf(inv.id) ?? accounts.keys[0];
-    const got = await accounts.one(key, 'payment transactions', () => deps.xendit.getFeeTax(key.key, query));
-    return got ? got.value : { kind: 'refused', key };
-  };
-  return (inv) => read.get(inv.id) ?? read.set(inv.id, lookUp(inv)).get(inv.id)!;
-}
