@@ -6,6 +6,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import { createWorker } from '../../app/bin/worker.js';
+import { PAY_LIMITS_LIFTED } from '../helpers/pay-limits.js';
 
 /**
  * Xero is down while customers keep paying: the PAID callbacks must still be acknowledged (stored
@@ -17,13 +18,7 @@ describeEachDatabase('load while Xero is broken', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
     h = await createHarness(db(), {
-      env: {
-        PAY_RATE_LIMIT_PER_IP: '100000',
-        PAY_RATE_LIMIT_PER_SHORTCODE: '100000',
-        PAY_RATE_LIMIT_PER_INVOICE: '100000',
-        PAY_UNKNOWN_PER_WINDOW: '100000',
-        PAY_UNKNOWN_XERO_PERCENT: '100',
-      },
+      env: { ...PAY_LIMITS_LIFTED },
     });
     // The simulator counts Xero's limits in real time; this test is about outages, not limits.
     h.sims.xero.limits.perMinute = 100_000;

@@ -19,6 +19,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { reconcile } from '../../app/jobs/sync/reconcile.js';
 import { recordPaymentJob } from '../../app/jobs/sync/record-payment.js';
 import { PAYMENT_CRASH_POINTS as CRASH_POINTS, type CrashPoint } from '../../app/jobs/sync/crash-points.js';
+import { PAY_LIMITS_LIFTED } from '../helpers/pay-limits.js';
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 8);
 const MAX_STEPS = Number(process.env.MODEL_STEPS ?? 16);
@@ -139,13 +140,7 @@ describeEachDatabase('model: random bad days, then the invariants of the money',
   async function run(steps: Step[]): Promise<void> {
     await h?.close();
     h = await createHarness(db(), {
-      env: {
-        PAY_RATE_LIMIT_PER_IP: '100000',
-        PAY_RATE_LIMIT_PER_SHORTCODE: '100000',
-        PAY_RATE_LIMIT_PER_INVOICE: '100000',
-        PAY_UNKNOWN_PER_WINDOW: '100000',
-        PAY_UNKNOWN_XERO_PERCENT: '100',
-      },
+      env: { ...PAY_LIMITS_LIFTED },
     });
     h.sims.xero.limits.perMinute = 100_000; // the simulator counts in real time; faults are injected explicitly
     h.sims.xero.limits.appPerMinute = 100_000;

@@ -1,0 +1,11 @@
+/**
+ * /pay's rate limits lifted, for tests about something else that click far more than a customer
+ * would (a model of many customers, an outage squeezed into seconds).
+ */
+export const PAY_LIMITS_LIFTED = {
+  PAY_RATE_LIMIT_PER_IP: '100000',
+  PAY_RATE_LIMIT_PER_SHORTCODE: '100000',
+  PAY_RATE_LIMIT_PER_INVOICE: '100000',
+  PAY_UNKNOWN_PER_WINDOW: '100000',
+  PAY_UNKNOWN_XERO_PERCENT: '100',
+} as const;
