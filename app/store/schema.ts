@@ -18,6 +18,7 @@ import type {
   PayMissesTable,
   PaidListingCursorsTable,
   RefundListCursorsTable,
+  RefundListMarksTable,
 } from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable } from './schema/jobs.js';
@@ -54,6 +55,7 @@ export interface Database {
   withdrawal_list_cursors: WithdrawalListCursorsTable;
   paid_listing_cursors: PaidListingCursorsTable;
   refund_list_cursors: RefundListCursorsTable;
+  refund_list_marks: RefundListMarksTable;
   fee_bills: FeeBillsTable;
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;
