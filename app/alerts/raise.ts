@@ -16,6 +16,7 @@ export type AlertKind =
   | 'checkoutRefused'
   | 'withdrawalsBehind'
   | 'refundsBehind'
+  | 'xenditAccountShared'
   | 'amountNotWhole'
   | 'clearingAccountMissing'
   | 'xenditKeyRetired'

@@ -6,6 +6,7 @@ import { insertAudit, type AuditEntry } from './audit.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import { supersedeLive } from './checkout-claims.js';
 import { rotatedWithinBusiness } from './key-rotation.js';
+import { keysStored, type KeyBusinesses } from './xendit-businesses.js';
 import { requeueFees } from './payment-fees.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
@@ -157,7 +158,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
      */
     async setXenditKeys(
       id: string,
-      x: { test?: string; live?: string; callbackToken?: string },
+      /** `businesses`: each new key's Xendit business (keysStored). */
+      x: { test?: string; live?: string; callbackToken?: string; businesses?: KeyBusinesses },
       now: Date,
       audit?: AuditEntry,
       retire?: RetireXenditKey,
@@ -172,6 +174,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           .forUpdate()
           .executeTakeFirst();
         if (!row) return;
+        await keysStored(trx, id, x, now);
         for (const same of sameAccount) {
           const stored = same.mode === 'live' ? row.xendit_live_key_enc : row.xendit_test_key_enc;
           const next = x[same.mode];

@@ -19,6 +19,7 @@ import type {
   PaidListingCursorsTable,
   RefundListCursorsTable,
   RefundListMarksTable,
+  XenditKeyBusinessesTable,
 } from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable } from './schema/jobs.js';
@@ -56,6 +57,7 @@ export interface Database {
   paid_listing_cursors: PaidListingCursorsTable;
   refund_list_cursors: RefundListCursorsTable;
   refund_list_marks: RefundListMarksTable;
+  xendit_key_businesses: XenditKeyBusinessesTable;
   fee_bills: FeeBillsTable;
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;

@@ -121,3 +121,12 @@ export interface RefundListMarksTable {
   walk_top_created: Timestamp | null;
   walk_started_at: Timestamp | null;
 }
+
+/** Migration 20261206T2150: the Xendit business of each stored key (one merchant per Xendit account and mode). */
+export interface XenditKeyBusinessesTable {
+  merchant_id: string;
+  mode: 'test' | 'live';
+  business_id: string | null;
+  shared_business: string | null;
+  looked_at: Timestamp;
+}
