@@ -15,6 +15,8 @@ export type AlertKind =
   | 'settingsChanged'
   | 'checkoutRefused'
   | 'withdrawalsBehind'
+  | 'refundsBehind'
+  | 'xenditAccountShared'
   | 'amountNotWhole'
   | 'clearingAccountMissing'
   | 'xenditKeyRetired'

@@ -32,6 +32,7 @@ import { createOpenDisputeStore } from './open-disputes.js';
 import { createClearingPostStore } from './clearing-posts.js';
 import { createPendingRefundStore } from './pending-refunds.js';
 import { createReportRunStore } from './report-runs.js';
+import { createXenditBusinessStore } from './xendit-businesses.js';
 
 /** All repositories over one database handle. */
 export function createStores(db: Db, box: SecretBox) {
@@ -63,6 +64,7 @@ export function createStores(db: Db, box: SecretBox) {
     audit: createAuditStore(db),
     listing: createListingStore(db),
     refundListing: createRefundListingStore(db),
+    xenditBusinesses: createXenditBusinessStore(db),
     secrets: createSecretsStore(db, box),
     housekeeping: createHousekeepingStore(db),
     metrics: createMetricsStore(db),

@@ -29,7 +29,7 @@ export async function rotatedWithinBusiness(trx: Transaction<Database>, merchant
  * reached may be reached now, so reconcile asks about them in its next rotation rather than after
  * their back-off (checkouts.toReconcile).
  */
-export async function keysStored(trx: Transaction<Database>, merchantId: string, modes: XenditMode[]): Promise<void> {
+export async function checkoutsReachableAgain(trx: Transaction<Database>, merchantId: string, modes: XenditMode[]): Promise<void> {
   if (modes.length === 0) return;
   await trx
     .updateTable('checkouts')

@@ -6,7 +6,8 @@ import { insertAudit, type AuditEntry } from './audit.js';
 import { insertJob, type NewJobRow } from './jobs.js';
 import { supersedeLive } from './checkout-claims.js';
 import { restartListing } from './listing.js';
-import { keysStored, rotatedWithinBusiness } from './key-rotation.js';
+import { checkoutsReachableAgain, rotatedWithinBusiness } from './key-rotation.js';
+import { keysStored, type KeyBusinesses } from './xendit-businesses.js';
 import { requeueFees } from './payment-fees.js';
 import { writeAccounts, writeSettings, type AccountsWrite, type StoredCheck } from './merchant-forms.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
@@ -168,7 +169,8 @@ export function createMerchantStore(db: Db, box: SecretBox) {
      */
     async setXenditKeys(
       id: string,
-      x: { test?: string; live?: string; callbackToken?: string },
+      /** `businesses`: each new key's Xendit business (keysStored). */
+      x: { test?: string; live?: string; callbackToken?: string; businesses?: KeyBusinesses },
       now: Date,
       audit?: AuditEntry,
       retire?: RetireXenditKey,
@@ -183,6 +185,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
           .forUpdate()
           .executeTakeFirst();
         if (!row) return;
+        await keysStored(trx, id, x, now);
         for (const same of sameAccount) {
           const stored = same.mode === 'live' ? row.xendit_live_key_enc : row.xendit_test_key_enc;
           const next = x[same.mode];
@@ -191,7 +194,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
             await rotatedWithinBusiness(trx, id, same.mode, same.key, next);
         }
         if (audit) await insertAudit(trx, audit, now);
-        await keysStored(
+        await checkoutsReachableAgain(
           trx,
           id,
           (['test', 'live'] as const).filter((m) => x[m]),

@@ -18,6 +18,8 @@ import type {
   PayMissesTable,
   PaidListingCursorsTable,
   RefundListCursorsTable,
+  RefundListMarksTable,
+  XenditKeyBusinessesTable,
 } from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable, ReportRunsTable } from './schema/jobs.js';
@@ -55,6 +57,8 @@ export interface Database {
   withdrawal_list_cursors: WithdrawalListCursorsTable;
   paid_listing_cursors: PaidListingCursorsTable;
   refund_list_cursors: RefundListCursorsTable;
+  refund_list_marks: RefundListMarksTable;
+  xendit_key_businesses: XenditKeyBusinessesTable;
   fee_bills: FeeBillsTable;
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;

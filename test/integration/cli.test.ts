@@ -47,7 +47,8 @@ for (const engine of ENGINES) {
     async function cli(...argv: string[]) {
       // merchants add checks the Xendit key's permissions with Xendit: the key must exist there.
       const xendit = (await getSims()).xendit;
-      if (!xendit.test.account(secrets[1])) xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
+      for (const key of argv.filter((a) => a.startsWith(secrets[1])))
+        if (!xendit.test.account(key)) xendit.registerAccount({ secretKey: key, callbackToken: secrets[2], businessName: 'Toko A' });
       const out: string[] = [];
       const err: string[] = [];
       const code = await runCli(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
@@ -55,7 +56,10 @@ for (const engine of ENGINES) {
     }
 
     const secrets = ['s3cr3t-xero', 'xnd_development_SECRET', 'tok-SECRET'];
-    const addArgs = (extra: string[]) => [
+    // Each merchant its own Xendit account: one already stored by another merchant is refused.
+    let keys = 0;
+    const nextKey = () => `${secrets[1]}_${++keys}`;
+    const addArgs = (extra: string[], key = nextKey()) => [
       'merchants',
       'add',
       '--name',
@@ -65,7 +69,7 @@ for (const engine of ENGINES) {
       '--xero-client-secret',
       secrets[0],
       '--xendit-secret-key',
-      secrets[1],
+      key,
       '--callback-token',
       secrets[2],
       '--clearing-account-id',
@@ -323,11 +327,11 @@ for (const engine of ENGINES) {
       const sims = await getSims();
       const org = sims.xero.test.findOrganisation((o) => o.clientId === 'cli-client')!;
       const clearing = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
-      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLR1', '--json']).map((a) => (a === 'acc-1' ? clearing.accountId : a)))).out);
+      const key = nextKey();
+      const { id } = JSON.parse((await cli(...addArgs(['--short-code', '!CLR1', '--json'], key).map((a) => (a === 'acc-1' ? clearing.accountId : a)))).out);
       // Its key is a test key: a test company's books take its money, so the report reads its account.
       assert.equal((await cli('merchants', 'test-organisation', id, 'on')).code, 0);
-      sims.xendit.registerAccount({ secretKey: secrets[1], callbackToken: secrets[2], businessName: 'Toko A' });
-      const x = await sims.xenditClient.createInvoice(secrets[1], {
+      const x = await sims.xenditClient.createInvoice(key, {
         externalId: 'cli-report-1',
         currency: 'IDR',
         amount: 150000,
@@ -359,14 +363,15 @@ for (const engine of ENGINES) {
     it('merchants add refuses a Xendit key without "Transactions: Read", naming it, and adds nothing', async () => {
       resetSims();
       const sims = await getSims();
+      const key = nextKey();
       sims.xendit.registerAccount({
-        secretKey: secrets[1],
+        secretKey: key,
         callbackToken: secrets[2],
         businessName: 'Toko A',
         permissions: { invoices: 'write', transactions: 'none' },
       });
       const before = JSON.parse((await cli('merchants', 'list', '--json')).out).length;
-      const r = await cli(...addArgs(['--short-code', '!PRMC']));
+      const r = await cli(...addArgs(['--short-code', '!PRMC'], key));
       assert.equal(r.code, 2);
       assert.match(r.err, /not allowed to read transactions, for Xendit's fee \(Transactions: Read\)/);
       assert.ok(!r.err.includes(secrets[1]), 'the key is never printed');

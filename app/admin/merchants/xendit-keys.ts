@@ -4,6 +4,7 @@
  */
 import type { User } from '../../store/users.js';
 import type { Merchant, RetireXenditKey, XenditMode } from '../../store/merchants.js';
+import { modeOfXenditKey } from '../../store/merchant-model.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XenditPermission } from '../../clients/xendit/types.js';
 import { FormInvalid } from '../../errors.js';
@@ -11,6 +12,7 @@ import { merchantToChange, unavailable, type MerchantOnboardingDeps } from './se
 import { alertChange, auditEntry, fingerprint, recordChange } from '../audit.js';
 import { message, type Message } from '../../i18n/index.js';
 import { jobRow } from '../../jobs/enqueue.js';
+import { XenditAccountTaken, type KeyBusinesses } from '../../store/xendit-businesses.js';
 
 /** The key lacks these permissions: one message naming each (in Xendit's dashboard's words), and where to grant them. */
 export function missingPermissionsText(missing: XenditPermission[]): Message {
@@ -31,12 +33,70 @@ export async function verifyXenditKey(deps: Pick<MerchantOnboardingDeps, 'xendit
   if (missing.length) throw new FormInvalid({ secretKey: missingPermissionsText(missing) });
 }
 
+/**
+ * A merchant added with a key (the CLI): refused as the form refuses it when another merchant's key
+ * holds the key's account (takenFields). Its business is recorded at its first listing, which
+ * also catches one added at the same moment (key-business.ts).
+ */
+export async function verifyXenditAccountFree(deps: Pick<MerchantOnboardingDeps, 'xendit' | 'stores'>, secretKey: string): Promise<void> {
+  const business = await deps.xendit.businessOf(secretKey).catch(unavailable);
+  const held = business && (await deps.stores.xenditBusinesses.holder(business, modeOfXenditKey(secretKey)));
+  const stored = (await deps.stores.merchants.list()).some((o) => o.xenditKeys.test === secretKey || o.xenditKeys.live === secretKey);
+  if (held || stored) throw new FormInvalid({ secretKey: 'errors:xenditAccountTaken' });
+}
+
 export interface XenditKeysInput {
   testKey?: string;
   liveKey?: string;
   callbackToken?: string;
   /** The user saw the warning that a new key belongs to another Xendit business and confirmed. */
   otherBusinessConfirmed?: boolean;
+}
+
+/** The form's key fields and their modes. */
+const KEY_FIELDS = [
+  ['testKey', 'test'],
+  ['liveKey', 'live'],
+] as const;
+
+/** Each new key's Xendit business (null: its account has no invoice or transaction to tell yet). */
+async function businessesOf(deps: Pick<MerchantOnboardingDeps, 'xendit'>, input: XenditKeysInput): Promise<KeyBusinesses> {
+  const found: KeyBusinesses = {};
+  for (const [field, mode] of KEY_FIELDS) {
+    const key = input[field];
+    if (key) found[mode] = await deps.xendit.businessOf(key).catch(unavailable);
+  }
+  return found;
+}
+
+/**
+ * A Xendit account (a business, in one mode) another merchant's stored key holds cannot be saved:
+ * both merchants would book each of its withdrawals, and one's backend flow would take the other's
+ * checkouts for sales of its own. The gateway sends no xenPlatform for-user-id, so a key acts on its
+ * own business's account only: no setup shares one legitimately. Read here for the form; the
+ * store's unique index decides (XenditAccountTaken), so two saves at once cannot both pass.
+ */
+async function takenFields(
+  deps: MerchantOnboardingDeps,
+  merchant: Merchant,
+  input: XenditKeysInput,
+  businesses: KeyBusinesses,
+): Promise<('testKey' | 'liveKey')[]> {
+  const taken: ('testKey' | 'liveKey')[] = [];
+  // The very key another merchant stores: caught even while its business is not known (an account
+  // with no invoice yet, or a key stored before businesses were recorded).
+  const others = (await deps.stores.merchants.list()).filter((o) => o.id !== merchant.id);
+  for (const [field, mode] of KEY_FIELDS) {
+    const business = businesses[mode];
+    const key = input[field];
+    const holder = business ? await deps.stores.xenditBusinesses.holder(business, mode) : null;
+    const sameKey = key ? others.find((o) => o.xenditKeys.test === key || o.xenditKeys.live === key)?.id : undefined;
+    if ((holder && holder !== merchant.id) || sameKey) {
+      deps.logger.warn({ merchantId: merchant.id, mode, heldBy: holder ?? sameKey }, "Xendit key refused: its account is another merchant's");
+      taken.push(field);
+    }
+  }
+  return taken;
 }
 
 /**
@@ -52,17 +112,16 @@ async function otherBusiness(
   deps: Pick<MerchantOnboardingDeps, 'xendit'>,
   merchant: Merchant,
   input: XenditKeysInput,
+  businesses: KeyBusinesses,
 ): Promise<{ foreign: ('testKey' | 'liveKey')[]; sameAccount: XenditMode[] }> {
   const foreign: ('testKey' | 'liveKey')[] = [];
   const sameAccount: XenditMode[] = [];
-  for (const [field, mode] of [
-    ['testKey', 'test'],
-    ['liveKey', 'live'],
-  ] as const) {
+  for (const [field, mode] of KEY_FIELDS) {
     const next = input[field];
     const stored = merchant.xenditKeys[mode];
     if (!next || !stored || next === stored) continue;
-    const [before, after] = await Promise.all([deps.xendit.businessOf(stored).catch(refusedKeyIsUnknown), deps.xendit.businessOf(next)]).catch(unavailable);
+    const before = await deps.xendit.businessOf(stored).catch(refusedKeyIsUnknown).catch(unavailable);
+    const after = businesses[mode];
     if (before && after && before !== after) foreign.push(field);
     if (before && after && before === after) sameAccount.push(mode);
   }
@@ -94,7 +153,10 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     }
   }
   if (Object.keys(errors).length) throw new FormInvalid(errors);
-  const { foreign, sameAccount } = await otherBusiness(deps, merchant, input);
+  const businesses = await businessesOf(deps, input);
+  const taken = await takenFields(deps, merchant, input, businesses);
+  if (taken.length) throw new FormInvalid(Object.fromEntries(taken.map((f) => [f, 'errors:xenditAccountTaken'])));
+  const { foreign, sameAccount } = await otherBusiness(deps, merchant, input, businesses);
   if (foreign.length && !input.otherBusinessConfirmed) throw new FormInvalid(Object.fromEntries(foreign.map((f) => [f, 'errors:xenditOtherBusiness'])));
   const now = deps.clock();
   const changed = (value: string | undefined) => (value ? fingerprint(value) : null);
@@ -104,16 +166,22 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     callbackToken: changed(input.callbackToken),
     ...(foreign.length ? { otherBusiness: true } : {}),
   });
-  await deps.stores.merchants.setXenditKeys(
-    merchant.id,
-    { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken },
-    now,
-    entry,
-    // A key rotated within the same Xendit business reaches the same invoices: nothing to retire,
-    // and its checkouts are the new key's to ask about.
-    sameAccount.includes(merchant.mode) ? undefined : retireJob(merchant.id, now),
-    sameAccount.map((mode) => ({ mode, key: merchant.xenditKeys[mode] })),
-  );
+  try {
+    await deps.stores.merchants.setXenditKeys(
+      merchant.id,
+      { test: input.testKey, live: input.liveKey, callbackToken: input.callbackToken, businesses },
+      now,
+      entry,
+      // A key rotated within the same Xendit business reaches the same invoices: nothing to retire,
+      // and its checkouts are the new key's to ask about.
+      sameAccount.includes(merchant.mode) ? undefined : retireJob(merchant.id, now),
+      sameAccount.map((mode) => ({ mode, key: merchant.xenditKeys[mode] })),
+    );
+  } catch (err) {
+    // Another merchant saved a key of the same account a moment ago: nothing was written.
+    if (err instanceof XenditAccountTaken) throw new FormInvalid({ [err.mode === 'live' ? 'liveKey' : 'testKey']: 'errors:xenditAccountTaken' });
+    throw err;
+  }
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   const saved = (await deps.stores.merchants.byId(merchant.id))!;
   await alertChange(deps, actor, merchant.id, 'xendit_keys_changed');

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { awaitingXero, DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, type Merchant } from '../../store/merchants.js';
 import { addMerchant } from '../../admin/merchants/service.js';
 import { applySettings } from '../../admin/merchants/settings.js';
-import { verifyXenditKey } from '../../admin/merchants/xendit-keys.js';
+import { verifyXenditAccountFree, verifyXenditKey } from '../../admin/merchants/xendit-keys.js';
 import { addMerchantAwaitingXero, DEFAULT_CONNECT_LINK_DAYS, issueConnectLink } from '../../admin/merchants/connect-link.js';
 import { callbackPathFor, customPaymentUrl, disputeCallbackPathFor, refundCallbackPathFor } from '../../paths.js';
 import type { Runtime } from '../bootstrap.js';
@@ -78,6 +78,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   const clearingAccounts = parseClearingAccounts(values['clearing-account'] ?? []);
   // Nothing is saved with a key Xendit refuses or that lacks a permission the gateway uses.
   await verifyXenditKey(runtime, secrets['xendit-secret-key']!);
+  await verifyXenditAccountFree(runtime, secrets['xendit-secret-key']!);
   const xero = { clientId: values['xero-client-id']!, clientSecret: secrets['xero-client-secret']!, tenantId: '' };
   const merchant = await addMerchant(runtime, {
     name: values.name!.trim(),
@@ -141,7 +142,10 @@ async function addWithConnectLink(runtime: Runtime, values: AddValues, secrets: 
   const days = linkDays(values['link-days']);
   const feePosting = values['fee-posting'];
   if (!isFeePosting(feePosting)) throw new UsageError('--fee-posting must be bank_transaction, manual_journal or off');
-  if (xenditKey) await verifyXenditKey(runtime, xenditKey);
+  if (xenditKey) {
+    await verifyXenditKey(runtime, xenditKey);
+    await verifyXenditAccountFree(runtime, xenditKey);
+  }
   const { merchant, link } = await addMerchantAwaitingXero(
     { ...runtime, publicUrl: runtime.config.publicUrl },
     {

@@ -6,8 +6,8 @@
  * that names no invoice and matches no payment (refund-payment.ts), which its job puts in review.
  * The job's dedupe key makes the webhook and the listing one job, whichever comes first; a job that
  * ended before it could book (runAgain) is run again. A refund read PENDING is kept and read again
- * by id at each run until it ends, for up to PENDING_HOLD_MS: newest first, a run reads only the
- * newest refunds, and a slow channel's refund would leave those pages before its SUCCEEDED, whose
+ * by id at each run until it ends, for up to PENDING_HOLD_MS: either order, the listing reads each
+ * refund once, and a slow channel's refund would be left behind before its SUCCEEDED, whose
  * webhook may be lost (lookAgainAtPending).
  *
  * It also looks again, once a day, at payments refunded in full whose fee Xendit has not said it
@@ -32,6 +32,7 @@ import type { Refund } from '../../store/refunds.js';
 import type { Merchant } from '../../store/merchants.js';
 import type { XenditRefund } from '../../clients/xendit/types.js';
 import { listOrder } from './list-order.js';
+import { listNewestFirst, type Listing } from './refund-walk.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
 import { refundFailedReason } from './record-refund.js';
@@ -78,16 +79,19 @@ type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: L
 /**
  * GET /refunds does not document its order (list-order.ts), so it is judged from the pages read.
  * Each stored key's account is read on its own, with its own cursor (the mode's).
- * Newest first: every run reads from the start, which holds the newest refunds. Oldest first, the
- * start holds the oldest: past MAX_PAGES x PAGE_SIZE refunds a run from the start would never reach
- * a new one, so the run continues after the merchant's cursor (after_id, kept in our DB), moved past
- * each page once its jobs are queued. Until the order is known, no cursor is kept.
- * Either way a refund read PENDING may leave the pages later runs read (newest first, behind a few
- * hundred newer ones; oldest first, behind the cursor) before it ends, its SUCCEEDED webhook lost:
- * it is kept (pending_refunds) and read again by id at each run (lookAgainAtPending) for up to
- * PENDING_HOLD_MS after it was made.
+ * Newest first, the start holds the newest refunds: each run walks back to the newest refund an
+ * earlier walk read (listNewestFirst). Oldest first, the start holds the oldest: past MAX_PAGES x
+ * PAGE_SIZE refunds a run from the start would never reach a new one, so the run continues after
+ * the merchant's cursor (after_id, kept in our DB), moved past each page once its jobs are queued.
+ * Until the order is known (one refund, or all made at one time), no cursor is kept.
+ * Either way a refund read PENDING may leave the pages later runs read (behind the mark, or behind
+ * the cursor) before it ends, its SUCCEEDED webhook lost: it is kept (pending_refunds) and read
+ * again by id at each run (lookAgainAtPending) for up to PENDING_HOLD_MS after it was made.
  */
 async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, key }: { mode: XenditMode; key: string }): Promise<void> {
+  const l: Listing = { merchant, mode, key, pageSize: PAGE_SIZE, seen: (refunds) => seenOnPage(deps, merchant, mode, refunds) };
+  const newest = await deps.stores.refundListing.newestFirst(merchant.id, mode);
+  if (newest) return listNewestFirst(deps, l, newest, MAX_PAGES);
   const cursor = await deps.stores.refundListing.cursor(merchant.id, mode);
   const read: XenditRefund[] = [];
   let afterId = cursor ?? undefined;
@@ -95,23 +99,16 @@ async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, k
     const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(key, { limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) });
     read.push(...refunds);
     const judged = listOrder(read);
-    if (cursor && judged === 'newest_first') {
+    if (judged === 'newest_first' && cursor) {
       // Read after a cursor kept because Xendit listed oldest first, it now lists newest first: from
       // the start again, next run.
       await deps.stores.refundListing.setCursor(merchant.id, mode, null);
       deps.logger.warn({ merchantId: merchant.id }, 'Xendit now lists refunds newest first: the refund listing reads from the start again');
       return;
     }
-    const passed: string[] = [];
-    const ended: string[] = [];
-    for (const r of refunds) {
-      const created = waitedFor(deps, r);
-      if (created) await deps.stores.pendingRefunds.watch({ merchantId: merchant.id, mode, xenditRefundId: r.id, created }, deps.clock());
-      else if (r.status === 'PENDING') passed.push(r.id);
-      else ended.push(r.id);
-      await queueRefund(deps, merchant, r);
-    }
-    await deps.stores.pendingRefunds.ended(merchant.id, mode, ended);
+    // From the start, newest first: the walk back begins here (this page read again as its first).
+    if (judged === 'newest_first') return listNewestFirst(deps, l, { mark: null, walk: null }, MAX_PAGES - page);
+    const passed = await seenOnPage(deps, merchant, mode, refunds);
     // A cursor already kept means Xendit listed oldest first; a page of one refund (or none) does not say otherwise.
     if (judged === 'oldest_first' || (cursor && judged === 'undecided')) {
       await deps.stores.refundListing.setCursor(merchant.id, mode, lastId ?? refunds.at(-1)?.id ?? afterId ?? null);
@@ -125,6 +122,21 @@ async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, k
     if (!hasMore || !lastId) break;
     afterId = lastId;
   }
+}
+
+/** What one page held: each refund queued (or watched while PENDING); those PENDING too long to wait for. */
+async function seenOnPage(deps: ListDeps, merchant: Merchant, mode: XenditMode, refunds: readonly XenditRefund[]): Promise<string[]> {
+  const passed: string[] = [];
+  const ended: string[] = [];
+  for (const r of refunds) {
+    const created = waitedFor(deps, r);
+    if (created) await deps.stores.pendingRefunds.watch({ merchantId: merchant.id, mode, xenditRefundId: r.id, created }, deps.clock());
+    else if (r.status === 'PENDING') passed.push(r.id);
+    else ended.push(r.id);
+    await queueRefund(deps, merchant, r);
+  }
+  await deps.stores.pendingRefunds.ended(merchant.id, mode, ended);
+  return passed;
 }
 
 /**

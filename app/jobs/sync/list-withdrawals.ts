@@ -21,6 +21,8 @@ import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
+import { readWithinBudget, walkPages, type Walked } from './budgeted-listing.js';
+import { sharedAccount } from './key-business.js';
 
 const PAGE_SIZE = 50;
 /**
@@ -58,6 +60,8 @@ export function listWithdrawalsJob(deps: Deps) {
       // the gateway books, one at a time (an account holding several must name one); one Xendit
       // will not list (one the account never held, say) holds up no other.
       for (const { mode, key } of listingKeys(merchant)) {
+        // Another merchant's key holds this account: its withdrawals are that merchant's to book.
+        if (await sharedAccount(deps, merchant, mode, key)) continue;
         for (const currency of SUPPORTED_CURRENCIES) {
           for (const listing of ['created', 'reversed'] as const) {
             try {
@@ -78,34 +82,22 @@ type Listing = { merchant: Merchant; key: string; at: ListingAt & { currency: Cu
 
 /**
  * One currency's withdrawals made since `since` ('created'), or sent back since then ('reversed':
- * one made long ago may come back late), within the run's page budget: first the rest of a listing
- * an earlier run left unfinished (the same question, after_id where it stopped), then, budget
- * left, a new one from the newest. Every run reads each listing to its end or leaves a cursor.
+ * one made long ago may come back late), within the run's page budget (readWithinBudget): first the
+ * rest of a listing an earlier run left unfinished (the same question, after_id where it stopped),
+ * then, budget left, a new one from the newest. Every run reads each listing to its end or leaves a cursor.
  */
 async function listCurrency(deps: Deps, l: Listing, since: Date): Promise<void> {
-  let budget = deps.pageBudget ?? PAGE_BUDGET;
-  const cursor = await deps.stores.settlements.listCursor(l.at);
-  if (cursor) {
-    let walked: Walked;
-    try {
-      walked = await walk(deps, l, cursor, budget);
-    } catch (err) {
-      // An after_id Xendit no longer takes would hold the listing forever: it starts again from the newest.
-      if (!(err instanceof UpstreamError && err.kind === 'rejected')) throw err;
+  await readWithinBudget(deps, deps.pageBudget ?? PAGE_BUDGET, {
+    kept: await deps.stores.settlements.listCursor(l.at),
+    resume: (cursor, budget) => walk(deps, l, cursor, budget),
+    begin: (startedAt, budget) => walk(deps, l, { since, startedAt }, budget),
+    restart: async (err) => {
       await deps.stores.settlements.setListCursor(l.at, null);
       deps.logger.warn({ err: String(err), ...l.at }, 'Xendit refused to continue the withdrawal listing: it starts again');
-      return;
-    }
-    budget -= walked.pages;
-    if (!walked.done) return behind(deps, l, cursor.startedAt);
-  }
-  if (budget <= 0) return;
-  const now = deps.clock();
-  const walked = await walk(deps, l, { since, startedAt: now }, budget);
-  if (!walked.done) await behind(deps, l, now);
+    },
+    behind: (startedAt) => behind(deps, l, startedAt),
+  });
 }
-
-type Walked = { pages: number; done: boolean };
 
 /**
  * Pages of one listing from `afterId` (none: the newest), at most `budget`: each row recorded (and
@@ -114,8 +106,7 @@ type Walked = { pages: number; done: boolean };
 async function walk(deps: Deps, l: Listing, from: { since: Date; afterId?: string; startedAt: Date }, budget: number): Promise<Walked> {
   // Test or live by the key whose account it left, never by the mode in use.
   const live = modeOfXenditKey(l.key) === 'live';
-  let afterId = from.afterId;
-  for (let page = 0; page < budget; page++) {
+  return walkPages(budget, from.afterId, async (afterId) => {
     const { withdrawals, hasMore, lastId } = await deps.xendit.listWithdrawals(l.key, {
       currency: l.at.currency,
       limit: PAGE_SIZE,
@@ -125,10 +116,8 @@ async function walk(deps: Deps, l: Listing, from: { since: Date; afterId?: strin
     for (const w of withdrawals) await seen(deps, l.merchant, live, w);
     const done = !hasMore || !lastId;
     await deps.stores.settlements.setListCursor(l.at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt });
-    if (done) return { pages: page + 1, done: true };
-    afterId = lastId;
-  }
-  return { pages: budget, done: false };
+    return { done, lastId };
+  });
 }
 
 /** The budget ran out before the listing's end: said each time; a person is told once it has been behind a day. */

@@ -109,3 +109,24 @@ export interface RefundListCursorsTable {
   mode: 'test' | 'live';
   after_id: string;
 }
+
+/** Migration 20261206T2129: how far back the refund listing has read, per key mode, when Xendit lists refunds newest first (list-refunds.ts). */
+export interface RefundListMarksTable {
+  merchant_id: string;
+  mode: 'test' | 'live';
+  mark_id: string | null;
+  mark_created: Timestamp | null;
+  walk_after_id: string | null;
+  walk_top_id: string | null;
+  walk_top_created: Timestamp | null;
+  walk_started_at: Timestamp | null;
+}
+
+/** Migration 20261206T2150: the Xendit business of each stored key (one merchant per Xendit account and mode). */
+export interface XenditKeyBusinessesTable {
+  merchant_id: string;
+  mode: 'test' | 'live';
+  business_id: string | null;
+  shared_business: string | null;
+  looked_at: Timestamp;
+}

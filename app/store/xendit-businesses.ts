@@ -1,0 +1,125 @@
+import type { Kysely } from 'kysely';
+import type { Db } from './db.js';
+import type { Database } from './schema.js';
+import type { XenditMode } from './merchant-model.js';
+
+/**
+ * The Xendit business of each merchant's stored keys (migration 20261206T2150). One merchant holds a
+ * Xendit account (a business, in one mode) at a time: the unique index on (business_id, mode) says
+ * so atomically, whoever saves first, however many save at once.
+ */
+export interface KeyBusiness {
+  /** Recorded, and this merchant's; null: not known yet. */
+  businessId: string | null;
+  /** Another merchant's key held this account when this key's business was found, after the key was stored: not this merchant's. */
+  sharedBusiness: string | null;
+  lookedAt: Date;
+}
+
+/** Another merchant's stored key already holds the account of the key given for this mode. */
+export class XenditAccountTaken extends Error {
+  constructor(readonly mode: XenditMode) {
+    super(`the ${mode} Xendit account is another merchant's`);
+  }
+}
+
+const UNIQUE_INDEX = 'xendit_key_businesses_one_merchant';
+const takenIndex = (err: unknown) =>
+  (err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === UNIQUE_INDEX;
+
+/** Each new key's Xendit business by mode: null, not known (asked later); left out, forgotten (the CLI, the demo: asked later too). */
+export type KeyBusinesses = Partial<Record<XenditMode, string | null>>;
+
+/**
+ * Inside the transaction that stores new keys: each one's business replaces what the old key's
+ * was. Throws XenditAccountTaken (the transaction then writes nothing) when another merchant's key
+ * holds that account; one saving it at the same moment waits on the index, then is refused.
+ */
+export async function keysStored(
+  trx: Kysely<Database>,
+  merchantId: string,
+  x: { test?: string; live?: string; businesses?: KeyBusinesses },
+  now: Date,
+): Promise<void> {
+  for (const mode of ['test', 'live'] as const) {
+    if (!x[mode]) continue;
+    const businessId = x.businesses?.[mode];
+    if (businessId === undefined) {
+      await trx.deleteFrom('xendit_key_businesses').where('merchant_id', '=', merchantId).where('mode', '=', mode).execute();
+      continue;
+    }
+    const values = { business_id: businessId, shared_business: null, looked_at: now };
+    try {
+      await trx
+        .insertInto('xendit_key_businesses')
+        .values({ merchant_id: merchantId, mode, ...values })
+        .onConflict((oc) => oc.columns(['merchant_id', 'mode']).doUpdateSet(values))
+        .execute();
+    } catch (err) {
+      if (takenIndex(err)) throw new XenditAccountTaken(mode);
+      throw err;
+    }
+  }
+}
+
+export function createXenditBusinessStore(db: Db) {
+  const row = (merchantId: string, mode: XenditMode) =>
+    db.selectFrom('xendit_key_businesses').selectAll().where('merchant_id', '=', merchantId).where('mode', '=', mode);
+  return {
+    async of(merchantId: string, mode: XenditMode): Promise<KeyBusiness | null> {
+      const r = await row(merchantId, mode).executeTakeFirst();
+      return r ? { businessId: r.business_id, sharedBusiness: r.shared_business, lookedAt: new Date(r.looked_at) } : null;
+    },
+
+    /** The merchant whose stored key holds this account, if any. */
+    async holder(businessId: string, mode: XenditMode): Promise<string | null> {
+      const r = await db
+        .selectFrom('xendit_key_businesses')
+        .select('merchant_id')
+        .where('business_id', '=', businessId)
+        .where('mode', '=', mode)
+        .executeTakeFirst();
+      return r?.merchant_id ?? null;
+    },
+
+    /**
+     * A stored key's business found after it was stored (`seen`: the row as read before asking,
+     * null: none; a key saved meanwhile changed it, and this is not written). 'shared' when another
+     * merchant's key holds the account; null, no business: asked again later.
+     */
+    async found(
+      merchantId: string,
+      mode: XenditMode,
+      businessId: string | null,
+      seen: KeyBusiness | null,
+      now: Date,
+    ): Promise<'own' | 'shared' | 'unknown' | 'changed'> {
+      const set = (business_id: string | null, shared_business: string | null) =>
+        seen
+          ? db
+              .updateTable('xendit_key_businesses')
+              .set({ business_id, shared_business, looked_at: now })
+              .where('merchant_id', '=', merchantId)
+              .where('mode', '=', mode)
+              .where('looked_at', '=', seen.lookedAt)
+              .executeTakeFirst()
+              .then((r) => r.numUpdatedRows > 0n)
+          : db
+              .insertInto('xendit_key_businesses')
+              .values({ merchant_id: merchantId, mode, business_id, shared_business, looked_at: now })
+              .onConflict((oc) => oc.columns(['merchant_id', 'mode']).doNothing())
+              .returning('merchant_id')
+              .executeTakeFirst()
+              .then(Boolean);
+      if (!businessId) return (await set(null, null)) ? 'unknown' : 'changed';
+      try {
+        return (await set(businessId, null)) ? 'own' : 'changed';
+      } catch (err) {
+        if (!takenIndex(err)) throw err;
+      }
+      return (await set(null, businessId)) ? 'shared' : 'changed';
+    },
+  };
+}
+
+export type XenditBusinessStore = ReturnType<typeof createXenditBusinessStore>;

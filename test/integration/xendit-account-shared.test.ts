@@ -1,0 +1,159 @@
+import { strict as assert } from 'node:assert';
+import * as cheerio from 'cheerio';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
+import { adminMerchantPath } from '../../app/paths.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { listPaidInvoices } from '../../app/jobs/sync/list-paid.js';
+import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/jobs/kinds.js';
+import type { Merchant } from '../../app/store/merchants.js';
+import { verifyXenditAccountFree } from '../../app/admin/merchants/xendit-keys.js';
+import { FormInvalid } from '../../app/errors.js';
+
+/**
+ * Two merchants (two Xero organisations) on one Xendit account would each book every withdrawal of
+ * it, and one's backend flow would book the other's checkouts as sales of its own. A key whose
+ * account another merchant's key holds is refused when saved, atomically; one stored before that
+ * check is found at its next listing, which then leaves that account to the merchant holding it.
+ */
+describeEachDatabase('one Xendit account, one merchant', ({ db }) => {
+  let h: Harness;
+  let ops: Agent;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    await addUser(h.stores, 'ops@example.com', null);
+    ops = await signedIn(h.app, 'ops@example.com');
+  });
+  afterEach(() => h.close());
+
+  const silent = pino({ level: 'silent' });
+  const listWithdrawals = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: silent })();
+  const userIdOf = (key: string) => h.sims.xendit.test.account(key)!.userId;
+  /** Xendit tells a key's business by its invoices' user_id: an account with one can say. */
+  const withAnInvoice = (key: string) => h.sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 1000 });
+
+  let n = 0;
+  /** Another merchant with its own Xero organisation, its Xendit key (if any) stored as given. */
+  async function merchant(name: string, extra: { xenditSecretKey?: string; backendFlow?: boolean } = {}): Promise<{ m: Merchant; tenantId: string }> {
+    const creds = { clientId: `shared-${++n}`, clientSecret: `shared-secret-${n}`, shortCode: `!SH${n}x` };
+    const org = h.sims.xero.addOrganisation({ ...creds, name, baseCurrency: 'IDR' });
+    const clearing = h.sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+    const m = await h.stores.merchants.add({
+      name,
+      shortCode: creds.shortCode,
+      xero: { clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: '' },
+      clearingAccountId: clearing.accountId,
+      clearingCurrency: 'IDR',
+      xeroTestOrganisation: true,
+      ...(extra.xenditSecretKey ? { xenditSecretKey: extra.xenditSecretKey, callbackToken: `cb-${n}` } : {}),
+      backendFlow: extra.backendFlow ?? false,
+    });
+    return { m, tenantId: org.tenantId };
+  }
+
+  async function saveKey(agent: Agent, m: Merchant, testKey: string) {
+    const url = adminMerchantPath(m.id, 'adminMerchantXendit');
+    const form = await page(agent, url);
+    return agent.post(url).type('form').send({ _csrf: form.csrf(), testKey, liveKey: '', callbackToken: 'cb-token-b' });
+  }
+
+  it("merchant B saving merchant A's key (or another key of A's Xendit account) gets the field error, and nothing is stored", async () => {
+    const keyOfA = h.merchant.xenditSecretKey;
+    withAnInvoice(keyOfA);
+    const { m: b } = await merchant('Toko B');
+    const refused = async (key: string) => {
+      const res = await saveKey(ops, b, key);
+      assert.equal(res.status, 422, key);
+      assert.match(cheerio.load(res.text)('#e-testKey').text(), /^This key belongs to a Xendit account another merchant on this gateway already uses/);
+      assert.ok(!res.text.includes(key), 'the key typed is not echoed');
+    };
+    await refused(keyOfA); // the very key A stores, before its business is recorded
+    await listWithdrawals(); // A's key was stored before the check: its business is found at its next listing
+    assert.equal((await h.stores.xenditBusinesses.of(h.merchant.id, 'test'))?.businessId, userIdOf(keyOfA));
+    const secondKeyOfA = 'xnd_development_SecondKeyOfA01';
+    h.sims.xendit.registerAccount({ secretKey: secondKeyOfA, callbackToken: 'x', businessName: 'Toko Test', userId: userIdOf(keyOfA) });
+    await refused(secondKeyOfA); // another key of A's account: by its business
+    // The CLI's merchants add refuses it as well, before anything is stored.
+    for (const key of [keyOfA, secondKeyOfA])
+      await assert.rejects(verifyXenditAccountFree({ xendit: h.sims.xenditClient, stores: h.stores }, key), FormInvalid);
+    const after = (await h.stores.merchants.byId(b.id))!;
+    assert.deepEqual([after.xenditKeys, after.callbackToken, after.status], [{ test: '', live: '' }, '', 'onboarding'], 'nothing stored');
+    assert.equal((await h.stores.audit.forMerchant(b.id)).length, 0);
+    assert.equal(await h.stores.xenditBusinesses.of(b.id, 'test'), null);
+
+    // A key of B's own account is saved, and its business recorded at once.
+    const keyOfB = 'xnd_development_OwnKeyOfB0001';
+    h.sims.xendit.registerAccount({ secretKey: keyOfB, callbackToken: 'cb-token-b', businessName: 'Toko B' });
+    withAnInvoice(keyOfB);
+    assert.equal((await saveKey(ops, b, keyOfB)).status, 303);
+    assert.equal((await h.stores.xenditBusinesses.of(b.id, 'test'))?.businessId, userIdOf(keyOfB));
+  });
+
+  it('two merchants saving keys of one account at the same moment: one is saved, the other gets the field error', async () => {
+    const [{ m: b }, { m: c }] = [await merchant('Toko B'), await merchant('Toko C')];
+    const key = 'xnd_development_SharedAtOnce01';
+    h.sims.xendit.registerAccount({ secretKey: key, callbackToken: 'cb-token-b', businessName: 'Toko Bersama' });
+    withAnInvoice(key);
+    // Both forms read that nobody holds the account before either writes: the database decides.
+    const holder = h.stores.xenditBusinesses.holder;
+    let read = 0;
+    let bothRead!: () => void;
+    const gate = new Promise<void>((resolve) => (bothRead = resolve));
+    h.stores.xenditBusinesses.holder = async (...args) => {
+      const found = await holder(...args);
+      if (++read === 2) bothRead();
+      await gate;
+      return found;
+    };
+    const [agentB, agentC] = [ops, await signedIn(h.app, 'ops@example.com')];
+    const answers = await Promise.all([saveKey(agentB, b, key), saveKey(agentC, c, key)]);
+    h.stores.xenditBusinesses.holder = holder;
+
+    assert.equal(read, 2, 'both read before either wrote');
+    assert.deepEqual(answers.map((r) => r.status).sort(), [303, 422]);
+    const refused = answers.find((r) => r.status === 422)!;
+    assert.match(cheerio.load(refused.text)('#e-testKey').text(), /another merchant on this gateway already uses/);
+    const stored = await Promise.all([b, c].map(async (m) => (await h.stores.merchants.byId(m.id))!.xenditKeys.test));
+    assert.deepEqual(stored.filter(Boolean), [key], 'one merchant holds the key');
+    const holders = await Promise.all([b, c].map((m) => h.stores.xenditBusinesses.of(m.id, 'test')));
+    assert.deepEqual(
+      holders.filter((x) => x?.businessId).map((x) => x!.businessId),
+      [userIdOf(key)],
+    );
+  });
+
+  it("a merchant whose stored key turns out to be another merchant's account: the withdrawal is booked once, its backend flow takes no checkout of the other, a person is told", async () => {
+    const keyOfA = h.merchant.xenditSecretKey;
+    const { m: b } = await merchant('Toko B', { xenditSecretKey: keyOfA, backendFlow: true }); // stored before the check
+    assert.equal(b.status, 'active');
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id);
+    await h.worker.drain();
+    const withdrawal = h.sims.xendit.test.withdraw(keyOfA, 'IDR', 100_000);
+    assert.ok('id' in withdrawal);
+
+    await listWithdrawals();
+    await h.worker.drain();
+    assert.ok(await h.stores.settlements.byXenditId(h.merchant.id, withdrawal.id), "A's withdrawal is A's");
+    assert.equal(await h.stores.settlements.byXenditId(b.id, withdrawal.id), null, 'and not also booked for B');
+    assert.equal((await h.stores.xenditBusinesses.of(b.id, 'test'))?.sharedBusiness, userIdOf(keyOfA));
+    const [alert, ...more] = await h.stores.alerts.recent('xenditAccountShared', [b.id], new Date(0), 10);
+    assert.equal(more.length, 0);
+    assert.match(JSON.stringify(alert), /Toko B/);
+
+    // A's checkout paid with its callback lost, inside B's listing window: not a sale of B's.
+    h.sims.xendit.getInvoice(x.id)!.paidAt = new Date(h.clock().getTime() - 10 * 60_000);
+    await listPaidInvoices(
+      { stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: silent },
+      { pageSize: 100, maxPages: 5, lookbackMinutes: 60, lagSeconds: 60 },
+    );
+    const jobs = (await h.stores.jobs.list()).filter((j) => j.kind === RECORD_BACKEND_PAYMENT_JOB && j.merchantId === b.id);
+    assert.deepEqual(jobs, [], "B's listing skipped the account");
+    await listWithdrawals();
+    assert.equal((await h.stores.alerts.recent('xenditAccountShared', [b.id], new Date(0), 10)).length, 1, 'told once');
+  });
+});
