@@ -25,7 +25,7 @@ export interface ListingCursor {
  * merchant may have entered by hand meanwhile.
  */
 export async function restartListing(trx: Db, merchantId: string): Promise<void> {
-  const was = await trx.selectFrom('merchants').select('backend_flow').where('id', '=', merchantId).forUpdate().executeTakeFirst();
+  const was = await trx.selectFrom('merchants').select('backend_flow').where('id', '=', merchantId).forNoKeyUpdate().executeTakeFirst();
   if (was && !was.backend_flow) await trx.deleteFrom('paid_listing_cursors').where('merchant_id', '=', merchantId).execute();
 }
 

@@ -86,7 +86,7 @@ export async function writeAccounts(trx: Transaction<Database>, id: string, a: A
  * bill is judged by the setting of that month (fee-bills.ts billedMonthlyIn). Locks the merchant's row.
  */
 async function noteFeeBillingChange(trx: Transaction<Database>, id: string, next: XenditFeeBilling, now: Date): Promise<void> {
-  const row = await trx.selectFrom('merchants').select('xendit_fee_billing').where('id', '=', id).forUpdate().executeTakeFirst();
+  const row = await trx.selectFrom('merchants').select('xendit_fee_billing').where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
   if (!row || row.xendit_fee_billing === next) return;
   await trx
     .insertInto('fee_billing_changes')

@@ -12,4 +12,13 @@ describe('migration names', () => {
     assert.deepEqual(sorted.slice(sorted.length - stamped.length), stamped);
     for (const n of sorted.slice(0, sorted.length - stamped.length)) assert.match(n, /^0\d\d/);
   });
+
+  it('give each timestamp-named migration its own minute, so two made on parallel branches cannot sort by their words', async () => {
+    const names = Object.keys(await migrationProvider().getMigrations());
+    const stamps = names.filter((n) => /^\d{8}T\d{4}_/.test(n)).map((n) => n.slice(0, 13));
+    assert.deepEqual(
+      stamps.filter((s, i) => stamps.indexOf(s) !== i),
+      [],
+    );
+  });
 });
