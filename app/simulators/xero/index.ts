@@ -84,6 +84,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
       Object.assign(state, emptyState());
       Object.assign(limits, DEFAULT_LIMITS, options.limits);
       faults.reset();
+      clock = own; // a test's clock (test API useClock) ends with its test
     },
   };
   buildRoutes(sim, now, log, options.latencyMs ?? (() => 0));
