@@ -20,8 +20,6 @@ export class AmountError extends Error {}
 /** An amount with fractions of the currency's smallest unit (sen on a rupiah amount): exact, but not chargeable as it stands. */
 export class FractionalAmountError extends AmountError {}
 
-const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
-
 /** Number.MAX_SAFE_INTEGER (9007199254740991) has 16 digits: minor units with more are never exact. */
 const MAX_MINOR_DIGITS = String(Number.MAX_SAFE_INTEGER).length;
 
@@ -30,9 +28,9 @@ const MAX_MINOR_DIGITS = String(Number.MAX_SAFE_INTEGER).length;
  * precision than the currency can be charged in (e.g. 0.50 IDR) or is not a plain decimal.
  */
 export function toMinor(decimal: string, currency: Currency): number {
-  const m = DECIMAL.exec(decimal.trim());
+  const m = decimalParts(decimal.trim());
   if (!m) throw new AmountError(`not a decimal amount: ${JSON.stringify(shortened(decimal))}`);
-  const [, sign, rawWhole, frac = ''] = m;
+  const { sign, whole: rawWhole, frac } = m;
   const exp = EXPONENT[currency];
   const significant = withoutTrailingZeros(frac);
   if (significant.length > exp) throw new FractionalAmountError(`${shortened(decimal)} ${currency} has more decimals than ${currency} allows (${exp})`);
@@ -43,6 +41,33 @@ export function toMinor(decimal: string, currency: Currency): number {
   const minor = BigInt(whole + significant.padEnd(exp, '0'));
   if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new AmountError(`amount too large: ${shortened(decimal)}`);
   return Number(sign ? -minor : minor);
+}
+
+/**
+ * `-?digits(.digits)?` split by a loop. A regular expression such as /^(-)?(\d+)(?:\.(\d+))?$/
+ * keeps a backtrack point per digit: on millions of digits, once V8 has compiled it to machine code
+ * (after a process has used it for a while), it overflows its stack and throws a RangeError.
+ */
+function decimalParts(s: string): { sign: boolean; whole: string; frac: string } | null {
+  const digitsFrom = (i: number) => {
+    while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+    return i;
+  };
+  const sign = s.charCodeAt(0) === 45;
+  const start = sign ? 1 : 0;
+  const end = digitsFrom(start);
+  if (end === start) return null;
+  if (end === s.length) return { sign, whole: s.slice(start, end), frac: '' };
+  if (s.charCodeAt(end) !== 46) return null;
+  const fracEnd = digitsFrom(end + 1);
+  if (fracEnd === end + 1 || fracEnd !== s.length) return null;
+  return { sign, whole: s.slice(start, end), frac: s.slice(end + 1) };
+}
+
+/** An amount as typed in a form: digits with an optional fraction, no sign (decimalParts). */
+export function isPlainDecimal(s: string): boolean {
+  const m = decimalParts(s);
+  return m !== null && !m.sign;
 }
 
 /**
@@ -82,7 +107,7 @@ export function toDecimal(minor: number, currency: Currency): string {
 export function numberToDecimal(value: number): string {
   if (!Number.isFinite(value)) throw new AmountError(`not a finite amount: ${value}`);
   const text = String(value);
-  if (!DECIMAL.test(text)) throw new AmountError(`amount out of range: ${text}`);
+  if (!decimalParts(text)) throw new AmountError(`amount out of range: ${text}`);
   return text;
 }
 

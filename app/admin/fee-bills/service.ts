@@ -14,7 +14,7 @@ import { mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import { FormInvalid } from '../../errors.js';
 import { jobRow } from '../../jobs/enqueue.js';
 import { message } from '../../i18n/index.js';
-import { AmountError, isSupportedCurrency, toDecimal, toMinor } from '../../money.js';
+import { AmountError, isPlainDecimal, isSupportedCurrency, toDecimal, toMinor } from '../../money.js';
 import { alertChange, auditEntry } from '../audit.js';
 import { merchantFor, merchantToChange, type MerchantOnboardingDeps } from '../merchants/service.js';
 import { parseBillingReport, type BillTotal } from './billing-report.js';
@@ -97,6 +97,9 @@ export interface ManualBill {
 }
 
 /** The totals of Xendit's PDF invoice typed in: the same checks and booking as a report's month. */
+/** A fee or VAT typed in: 16 digits of minor units, a point, and leading zeros to spare. */
+const MAX_TYPED_AMOUNT_CHARS = 40;
+
 export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: string, form: ManualBill): Promise<number> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   const errors: Record<string, ReturnType<typeof message> | string> = {};
@@ -109,7 +112,8 @@ export async function bookManual(deps: FeeBillDeps, actor: User, merchantId: str
   const amount = (text: string, field: 'fees' | 'vat') => {
     if (!isSupportedCurrency(currency)) return 0;
     try {
-      if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new AmountError(text);
+      // No typed amount is longer: anything past it is refused before it is read at all.
+      if (text.trim().length > MAX_TYPED_AMOUNT_CHARS || !isPlainDecimal(text.trim())) throw new AmountError('not a plain decimal');
       return toMinor(text.trim(), currency);
     } catch (err) {
       if (!(err instanceof AmountError)) throw err;
