@@ -83,6 +83,16 @@ export function clearingAccountFor(merchant: Merchant, currency: string): string
   return merchant.clearingAccounts[currency] ?? merchant.clearingAccountId;
 }
 
+/**
+ * The clearing account a recorded payment's money is in: the one it was sent into
+ * (payments.clearing_account), whatever the merchant chose since. What follows the payment (its
+ * fee, its overpayment) goes there too, or one account is off by it after a switch. Today's only
+ * for a payment nothing kept an account for (not yet sent, or sent before the account was kept).
+ */
+export function paymentClearingAccount(merchant: Merchant, payment: { currency: string; clearingAccount: string | null }): string {
+  return payment.clearingAccount ?? clearingAccountFor(merchant, payment.currency);
+}
+
 /** Without the Xendit key, callback token and clearing account, the merchant starts 'onboarding'. */
 export interface NewMerchant {
   name: string;

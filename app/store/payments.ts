@@ -294,6 +294,14 @@ export function createPaymentStore(db: Db) {
         .execute();
     },
 
+    /**
+     * The clearing account the payment's money is in, when no create of the payment itself names it:
+     * an overpayment made alone (nothing was due), or one made for a payment sent before the account was kept.
+     */
+    async keepClearingAccount(id: string, account: string): Promise<void> {
+      await db.updateTable('payments').set({ clearing_account: account }).where('id', '=', id).execute();
+    },
+
     async byId(id: string): Promise<Payment | null> {
       const r = await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
       return r ? toPayment(r) : null;

@@ -6,6 +6,7 @@ import { createHarness, REFUNDABLE, paidThroughGateway, refundWebhook, type Harn
 import { seedAdminCast, page, signedIn, versionOf } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { recordPaymentJob } from '../../app/jobs/sync/record-payment.js';
 
 /**
  * The merchant changed the clearing account within the report's range: what the gateway posted to
@@ -131,6 +132,151 @@ describeEachDatabase('the report after a change of clearing account', ({ db }) =
         ['095'],
         'the credit on the old account',
       );
+    });
+  });
+
+  describe('an overpayment made after the clearing account changes goes where its payment went, once', () => {
+    const LEASE_MS = 5 * 60_000; // the harness worker's lease (JOB_LEASE_SECONDS default)
+    const overpayments = (id: string) =>
+      h.sims.xero
+        .bankTransactionsOf(h.tenantId)
+        .filter((t) => t.status === 'AUTHORISED' && t.type === 'RECEIVE-OVERPAYMENT' && t.reference === `Xendit overpayment ${id}`);
+    /** Paid 150 000 at Xendit, `paidInXero` of the invoice meanwhile paid in cash into another account. */
+    async function overpaid(paidInXero: string) {
+      const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+      const { inv, x } = await paidThroughGateway(h, {
+        afterCheckout: (inv) => void h.sims.xero.recordPayment(h.tenantId, inv.invoiceId, paidInXero, savings, 'Cash'),
+      });
+      return { inv, x };
+    }
+    /** The first run dies (an in-process stand-in for SIGKILL) once Xero took the payment and its overpayment; the lease lapses. */
+    async function diesAfterXeroAccepted() {
+      const job = await h.stores.jobs.claim(h.clock(), LEASE_MS);
+      assert.equal(job?.kind, 'record-payment');
+      const died = new Error('killed');
+      const run = recordPaymentJob({
+        stores: h.stores,
+        xero: h.deps.xero.forPurpose('payment-write'),
+        xendit: h.sims.xenditClient,
+        clock: h.clock,
+        logger: pino({ level: 'silent' }),
+        crash: (point) => {
+          if (point === 'after-xero-accepted') throw died;
+        },
+      });
+      await assert.rejects(run(job!), (err) => err === died);
+    }
+    /** The overpayment's create is saved by Xero, its answer lost; the job waits for its retry. */
+    async function answerLost() {
+      h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/BankTransactions', method: 'PUT' });
+      await h.worker.drain();
+    }
+
+    for (const [how, firstRun] of [
+      ['its answer lost', answerLost],
+      ['a crash after Xero took it', diesAfterXeroAccepted],
+    ] as const) {
+      it(`100 000 due, 150 000 paid; the overpayment made in the old account, ${how}; the account changed; the re-run finds it there and makes none in the new one`, async () => {
+        await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+        const { inv, x } = await overpaid('50000');
+        await firstRun();
+        const [made, ...more] = overpayments(x.id);
+        assert.deepEqual([made?.accountId, more.length], [old, 0], 'Xero made it in the old account');
+        assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'pending', 'its outcome unknown here');
+
+        await moveClearingTo(next);
+        h.clock.advance(LEASE_MS + 60_000);
+        await h.worker.drain();
+        assert.deepEqual(
+          overpayments(x.id).map((t) => [t.accountId, t.total]),
+          [[old, 5000000n]],
+          'one overpayment, in the account the payment went into',
+        );
+        const p = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+        assert.deepEqual([p.syncState, p.xeroOverpaymentId, p.clearingAccount], ['recorded', made.bankTransactionId, old]);
+        assert.deepEqual(
+          h.sims.xero
+            .paymentsOf(inv.invoiceId)
+            .filter((q) => q.reference === `Xendit ${x.id}`)
+            .map((q) => [q.accountId, q.amount]),
+          [[old, 10000000n]],
+        );
+        assert.equal(h.sims.xero.balanceOf(h.tenantId, next), 0n, 'nothing in an account the payment never reached');
+        assert.equal(h.sims.xero.balanceOf(h.tenantId, old), 15000000n - 435000n, 'the old account at what Xendit settles');
+      });
+    }
+
+    it('the overpayment not yet attempted when the account changed (turned on, then Retry): into the account the payment went into', async () => {
+      const { x } = await overpaid('50000');
+      await h.sims.xendit.settle(x.id);
+      await h.worker.drain();
+      const first = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+      assert.deepEqual([first.syncState, first.amountRecorded, first.clearingAccount], ['needs_review', 100000, old]);
+      assert.equal(overpayments(x.id).length, 0);
+
+      await moveClearingTo(next);
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+      assert.equal(await h.stores.dashboard.requeueRecordPayment(first.id, [`record-payment:${h.merchant.id}:${x.id}`], h.clock()), true);
+      await h.worker.drain();
+      assert.deepEqual(
+        overpayments(x.id).map((t) => [t.accountId, t.total]),
+        [[old, 5000000n]],
+      );
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, next), 0n);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, old), 15000000n - 435000n);
+      const r = await report();
+      assert.deepEqual(rowsOf(r, x.id), ['matched'], JSON.stringify(r.rows));
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    });
+
+    it('nothing of the payment made before the account changed (its whole amount refused, the invoice unreadable): the payment and its overpayment both into the new one', async () => {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+      const { inv, x } = await overpaid('50000');
+      h.sims.xero.faults.failNext(1, 503, { path: `/api.xro/2.0/Invoices/${inv.invoiceId}`, method: 'GET' });
+      await h.worker.drain();
+      const first = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+      assert.deepEqual([first.syncState, first.xeroPaymentId, first.clearingAccount], ['pending', null, old], 'the refused attempt kept the old account');
+
+      await moveClearingTo(next);
+      h.clock.advance(60_000);
+      await h.worker.drain();
+      assert.deepEqual(
+        h.sims.xero
+          .paymentsOf(inv.invoiceId)
+          .filter((q) => q.reference === `Xendit ${x.id}`)
+          .map((q) => [q.accountId, q.amount]),
+        [[next, 10000000n]],
+      );
+      assert.deepEqual(
+        overpayments(x.id).map((t) => [t.accountId, t.total]),
+        [[next, 5000000n]],
+        'with its payment, not in the account the refused attempt named',
+      );
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.clearingAccount, next);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, old), 0n);
+    });
+
+    it("nothing due, the whole amount an overpayment made in the old account with its answer lost; the account changed: found there, kept as the payment's account, the fee out of it", async () => {
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+      const { x } = await overpaid('150000');
+      await answerLost();
+      assert.deepEqual(
+        overpayments(x.id).map((t) => t.accountId),
+        [old],
+      );
+
+      await moveClearingTo(next);
+      h.clock.advance(60_000);
+      await h.worker.drain();
+      assert.deepEqual(
+        overpayments(x.id).map((t) => [t.accountId, t.total]),
+        [[old, 15000000n]],
+      );
+      const p = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+      assert.deepEqual([p.syncState, p.xeroPaymentId, p.clearingAccount, p.feeEntry?.accountId], ['recorded', null, old, old]);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, next), 0n);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, old), 15000000n - 435000n);
     });
   });
 

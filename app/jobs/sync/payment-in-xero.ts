@@ -71,12 +71,12 @@ interface Outcome {
 
 /**
  * The merchant opted in: what Xendit collected beyond the invoice becomes a Xero overpayment into
- * the clearing account, so the account still reconciles. A refusal keeps the review reason.
+ * the clearing account the payment went into, so the account still reconciles. A refusal keeps the review reason.
  */
 async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, target: PaymentTarget, payment: Payment, outcome: Outcome): Promise<Outcome> {
   if (!outcome.over || !merchant.overpayments) return outcome;
   try {
-    const xeroOverpaymentId = await recordOverpayment(deps, merchant, target, payment, outcome.over);
+    const xeroOverpaymentId = await recordOverpayment(deps, merchant, target, payment, outcome.over, outcome.xeroPaymentId === null);
     deps.logger.info({ paymentId: payment.id, xeroOverpaymentId, over: outcome.over }, 'over-payment recorded as a Xero overpayment');
     return { ...outcome, reviewReason: undefined, overpayment: { amount: outcome.over, xeroOverpaymentId } };
   } catch (err) {

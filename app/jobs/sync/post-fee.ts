@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
-import { clearingAccountFor, type Merchant, type XenditFeeBilling } from '../../store/merchants.js';
+import { clearingAccountFor, paymentClearingAccount, type Merchant, type XenditFeeBilling } from '../../store/merchants.js';
 import type { Payment } from '../../store/payments.js';
 import type { FeeEntry } from '../../store/payment-fees.js';
 import { UpstreamError } from '../../clients/types.js';
@@ -199,20 +199,10 @@ async function feeFoundInXero(deps: PostFeeDeps, merchant: Merchant, payment: Pa
   return null;
 }
 
-/**
- * The clearing account the fee leaves: the one its payment went into (payments.clearing_account),
- * where Xendit's net settles. The fee may wait hours (ledger lag, a PENDING fee, review): today's
- * account after a switch would take it out of an account the payment never reached, leaving one
- * high and the other low by the fee. Today's only for a payment recorded before its account was kept.
- */
-export function feeClearingAccount(merchant: Merchant, payment: Payment): string {
-  return payment.clearingAccount ?? clearingAccountFor(merchant, payment.currency);
-}
-
-/** Spend Money out of the clearing bank account. */
+/** Spend Money out of the clearing bank account its payment went into: the fee may wait hours, and the merchant may switch accounts meanwhile. */
 async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const reference = feeReference(payment.xenditInvoiceId);
-  const clearing = feeClearingAccount(merchant, payment);
+  const clearing = paymentClearingAccount(merchant, payment);
   const entry: FeeEntry = { kind: 'spend', accountId: clearing };
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   const created = await sendOnce(
@@ -244,7 +234,7 @@ async function spendOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment
  */
 async function journalOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
   const narration = feeReference(payment.xenditInvoiceId);
-  const entry: FeeEntry = { kind: 'journal', accountId: feeClearingAccount(merchant, payment) };
+  const entry: FeeEntry = { kind: 'journal', accountId: paymentClearingAccount(merchant, payment) };
   const lines = feeLines(payment, f);
   const kept = f.fee + f.tax + (f.withholding?.amount ?? 0);
   lines.push({
