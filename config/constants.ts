@@ -13,7 +13,8 @@ export const PAYMENT_CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'aft
  * Xero and not yet stored, stored and its cash refund not yet sent, the cash refund taken and not
  * yet stored; a withdrawal's bank transfer (or, from a non-bank clearing account, its Receive Money
  * and the Spend Money of its reversal) taken and not yet stored; a fee given back taken and not yet
- * stored; a month's Xendit fee bill taken and not yet stored.
+ * stored; a month's Xendit fee bill taken and not yet stored; one of Xendit's other balance movements
+ * (Spend or Receive Money on the clearing account) taken and not yet stored.
  */
 export const BOOKING_CRASH_POINTS = [
   'refund-credit-accepted',
@@ -26,6 +27,7 @@ export const BOOKING_CRASH_POINTS = [
   'withdrawal-spend-back-accepted',
   'fee-return-accepted',
   'fee-bill-accepted',
+  'other-movement-accepted',
 ] as const;
 /**
  * And for closing a checkout whose Xero invoice changed: Xendit expired its invoice, and the

@@ -15,6 +15,7 @@ export type AlertKind =
   | 'settingsChanged'
   | 'checkoutRefused'
   | 'withdrawalsBehind'
+  | 'otherMovementsBehind'
   | 'refundsBehind'
   | 'xenditAccountShared'
   | 'amountNotWhole'

@@ -57,6 +57,8 @@ export const ReturnFeePayload = z.object({
 /** live: listed with a live Xendit key (a test key's withdrawals never reach a real organisation). */
 export const WithdrawalPayload = z.object({ merchantId: z.string(), xenditTransactionId: z.string().min(1).max(100), live: z.boolean() });
 export const ListWithdrawalsPayload = z.object({});
+/** One of Xendit's other balance movements (list-other-movements.ts); live as for a withdrawal. */
+export const OtherMovementPayload = WithdrawalPayload;
 export const FeeBillPayload = z.object({ merchantId: z.string(), feeBillId: z.string() });
 /**
  * `status`: the webhook's event (or a Dispute Report's status), so that each status change of a
@@ -171,6 +173,14 @@ export const JOB_SPECS = {
     dedupeKey: (p: Pick<z.infer<typeof WithdrawalPayload>, 'merchantId' | 'xenditTransactionId'>) =>
       `record-withdrawal:${p.merchantId}:${p.xenditTransactionId}`,
     merchantId: (p: z.infer<typeof WithdrawalPayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'record-other-movement': {
+    kind: 'record-other-movement',
+    payload: OtherMovementPayload,
+    dedupeKey: (p: Pick<z.infer<typeof OtherMovementPayload>, 'merchantId' | 'xenditTransactionId'>) =>
+      `record-other-movement:${p.merchantId}:${p.xenditTransactionId}`,
+    merchantId: (p: z.infer<typeof OtherMovementPayload>) => p.merchantId,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
   },
   'record-fee-bill': {

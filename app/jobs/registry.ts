@@ -28,6 +28,7 @@ import { listRefundsJob } from './sync/list-refunds.js';
 import { recordFeeBillJob } from './sync/record-fee-bill.js';
 import { recordWithdrawalJob } from './sync/record-withdrawal.js';
 import { listWithdrawalsJob } from './sync/list-withdrawals.js';
+import { recordOtherMovementJob } from './sync/record-other-movement.js';
 import { raiseAlert, xeroDisconnectedAlert } from '../alerts/raise.js';
 import { createI18n, message } from '../i18n/index.js';
 import type { Mailer } from '../clients/mail/index.js';
@@ -202,6 +203,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'list-refunds': { handler: (b) => listRefundsJob(b.deps) },
   'record-withdrawal': { handler: (b) => recordWithdrawalJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'list-withdrawals': { handler: (b) => listWithdrawalsJob(b.deps) },
+  'record-other-movement': { handler: (b) => recordOtherMovementJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'retire-xendit-key': { handler: (b) => retireXenditKeyJob(b.deps) },
   'record-fee-bill': { handler: (b) => recordFeeBillJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'send-alerts': {

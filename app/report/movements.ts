@@ -1,16 +1,18 @@
 /**
- * Movements of Xendit's balance in the range that the gateway does not book (a payout to a
- * supplier, a transfer, a top-up, …; clients/xendit/movements.ts). The clearing account follows
- * Xendit's balance only when each is booked there too: the merchant books it by hand (what it is
- * only they know: a supplier's bill, an owner's top-up), with the Xendit transaction id in its
- * Reference (or a journal's narration). Such an entry is `matched` to its movement; a movement
- * with none is `not_in_xero` and holds the report unreconciled, counted on Xendit's side so the
- * totals show by how much the clearing account is off.
+ * Movements of Xendit's balance in the range other than payments, refunds and withdrawals (a payout
+ * to a supplier, a transfer, a top-up, …; clients/xendit/movements.ts). The clearing account follows
+ * Xendit's balance only when each is booked there too: by the gateway, for a merchant who picked an
+ * account for them (record-other-movement.ts, Reference `Xendit movement <id>`), or by the merchant
+ * by hand (what it is only they know: a supplier's bill, an owner's top-up), with the Xendit
+ * transaction id in its Reference (or a journal's narration). Such an entry is `matched` to its
+ * movement; a movement with none is `not_in_xero` and holds the report unreconciled, counted on
+ * Xendit's side so the totals show by how much the clearing account is off.
  */
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { format, hundredths, readPagesPerCurrency, unreadRows, utcWindow, type ClearingEntry, type ReportDeps, type ReportRow } from './rows.js';
 import type { XenditAccounts } from './xendit-accounts.js';
+import { movementReference } from '../jobs/sync/record-other-movement.js';
 
 /** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
@@ -71,7 +73,7 @@ export async function otherMovementRows(
       xeroFee: null,
       status: !booked ? 'not_in_xero' : booked.signed === xendit ? 'matched' : 'amount_differs',
       note: booked
-        ? `${m.type} ${m.id} ${way} the Xendit balance, booked by hand: ${booked.row.note}`
+        ? `${m.type} ${m.id} ${way} the Xendit balance, ${booked.reference === movementReference(m.id) ? 'booked by the gateway' : 'booked by hand'}: ${booked.row.note}`
         : `${m.type} ${m.id} ${way} the Xendit balance is not in Xero: book it on the clearing account with ${m.id} in its Reference`,
       xenditMode: key.mode,
     });

@@ -3,7 +3,7 @@
  * today's, so entries on an account the merchant has since replaced are still found (report/accounts.ts).
  * Each entry's account is kept with its attempt mark: payments.clearing_account and
  * fee_entry_account, refunds.clearing_account, withdrawals.clearing_account (migration
- * 20261206T1942), fee_returns.entry_account (20261206T1815). Dated by when the money moved at
+ * 20261206T1942), other_movements.clearing_account (20261206T2345), fee_returns.entry_account (20261206T1815). Dated by when the money moved at
  * Xendit (paid, refunded, withdrawn, sent back, the fee given back), as the report's rows are.
  */
 import { sql } from 'kysely';
@@ -43,6 +43,9 @@ export function createClearingPostStore(db: Db) {
           select clearing_account, currency, coalesce(reversed_at, withdrawn_at) from withdrawals
            where merchant_id = ${merchantId} and clearing_account is not null
              and ((withdrawn_at >= ${from} and withdrawn_at < ${to}) or (reversed_at >= ${from} and reversed_at < ${to}))
+          union all
+          select clearing_account, currency, moved_at from other_movements
+           where merchant_id = ${merchantId} and clearing_account is not null and moved_at >= ${from} and moved_at < ${to}
         ) posted
         group by account, currency
         order by last_at desc, account

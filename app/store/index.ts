@@ -26,6 +26,7 @@ import { createOpenInvoiceStore } from './open-invoices.js';
 import { createRefundStore } from './refunds.js';
 import { createRefundRequestStore } from './refund-requests.js';
 import { createSettlementStore } from './settlements.js';
+import { createOtherMovementStore } from './other-movements.js';
 import { createFeeBillStore } from './fee-bills.js';
 import { createFeeReturnStore } from './fee-returns.js';
 import { createOpenDisputeStore } from './open-disputes.js';
@@ -45,6 +46,7 @@ export function createStores(db: Db, box: SecretBox) {
     refunds: createRefundStore(db),
     refundRequests: createRefundRequestStore(db),
     settlements: createSettlementStore(db),
+    otherMovements: createOtherMovementStore(db),
     feeBills: createFeeBillStore(db),
     feeReturns: createFeeReturnStore(db),
     clearingPosts: createClearingPostStore(db),

@@ -38,6 +38,12 @@ export async function writeSettings(trx: Transaction<Database>, id: string, s: P
       ...given('checkoutHours', 'checkout_hours'),
       ...given('xenditReceipts', 'xendit_receipts'),
       ...given('paymentMethods', 'payment_methods'),
+      ...given('otherMovementsAccountCode', 'other_movements_account_code'),
+      // Turned on: from now (kept while only the account changes); off: forgotten, so turning it on
+      // again never books what moved while it was off.
+      ...(s.otherMovementsAccountCode === undefined
+        ? {}
+        : { other_movements_since: s.otherMovementsAccountCode === null ? null : sql<Date>`coalesce(other_movements_since, ${now})` }),
       updated_at: now,
     })
     .where('id', '=', id)

@@ -61,6 +61,13 @@ export interface Merchant {
   xeroLockReadAt: Date | null;
   /** The organisation's BaseCurrency, once read; null until then. Xero does not change it once set. */
   xeroBaseCurrency: string | null;
+  /**
+   * Xendit's other balance movements (payouts, transfers, top-ups, …) are booked on the clearing
+   * account against this account (by code); null: off, they are the merchant's to book.
+   */
+  otherMovementsAccountCode: string | null;
+  /** When otherMovementsAccountCode was set: nothing that moved at Xendit before is booked. */
+  otherMovementsSince: Date | null;
   /** Xero's daily call budget for this organisation when smaller than the configured default. */
   xeroDayLimit?: number;
   status: MerchantStatus;
@@ -153,6 +160,7 @@ export interface MerchantSettings {
   checkoutHours: number | null;
   xenditReceipts: boolean;
   paymentMethods: string[] | null;
+  otherMovementsAccountCode: string | null;
 }
 
 /**
@@ -291,13 +299,16 @@ export function merchantFromRow(box: SecretBox) {
     xeroLockDate: row.xero_lock_date,
     xeroLockReadAt: row.xero_lock_read_at,
     xeroBaseCurrency: row.xero_base_currency ?? null,
+    otherMovementsAccountCode: row.other_movements_account_code ?? null,
+    // A Date from a row, text from pay_click_admit's json.
+    otherMovementsSince: row.other_movements_since ? new Date(row.other_movements_since) : null,
     ...(row.xero_day_limit === null ? {} : { xeroDayLimit: Number(row.xero_day_limit) }),
     status: row.status,
     createdAt: row.created_at,
   });
 }
 
-type MerchantTimestamps = 'created_at' | 'updated_at' | 'xero_disconnected_at';
+type MerchantTimestamps = 'created_at' | 'updated_at' | 'xero_disconnected_at' | 'other_movements_since';
 
 /** A merchants row and its clearing accounts as pay_click_admit (pay-clicks.sql) gives them: json, timestamps as text. */
 export interface MerchantJson {
@@ -315,6 +326,7 @@ export function merchantFromJson(box: SecretBox) {
         created_at: date(row.created_at)!,
         updated_at: date(row.updated_at)!,
         xero_disconnected_at: date(row.xero_disconnected_at),
+        other_movements_since: date(row.other_movements_since ?? null),
       },
       clearing,
     );

@@ -24,7 +24,7 @@ import type {
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable, ReportRunsTable } from './schema/jobs.js';
 import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, FeeReturnsTable, PendingRefundsTable } from './schema/refunds.js';
-import type { SettlementAccountsTable, WithdrawalsTable, WithdrawalListCursorsTable, FeeBillsTable } from './schema/settlements.js';
+import type { SettlementAccountsTable, WithdrawalsTable, WithdrawalListCursorsTable, OtherMovementsTable, FeeBillsTable } from './schema/settlements.js';
 import type {
   UsersTable,
   UserLinksTable,
@@ -55,6 +55,7 @@ export interface Database {
   settlement_accounts: SettlementAccountsTable;
   withdrawals: WithdrawalsTable;
   withdrawal_list_cursors: WithdrawalListCursorsTable;
+  other_movements: OtherMovementsTable;
   paid_listing_cursors: PaidListingCursorsTable;
   refund_list_cursors: RefundListCursorsTable;
   refund_list_marks: RefundListMarksTable;

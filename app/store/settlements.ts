@@ -31,8 +31,11 @@ export interface Withdrawal {
   entryKind: WithdrawalEntryKind | null;
 }
 
-/** The two listings of withdrawals: made since a time, and sent back since a time. */
-export type ListingKind = 'created' | 'reversed';
+/**
+ * The listings the withdrawal cursors keep: withdrawals made since a time, and sent back since a
+ * time; and Xendit's other balance movements (list-other-movements.ts), read the same way.
+ */
+export type ListingKind = 'created' | 'reversed' | 'other';
 
 /** One listing of one merchant's withdrawals: with the key of `mode`, in one currency. */
 export interface ListingAt {

@@ -15,8 +15,9 @@ type Point = (typeof BOOKING_CRASH_POINTS)[number];
 /**
  * Issue 16: the books after the payment survive a worker killed (SIGKILL, no cleanup) between each
  * of their effects. A refund's credit note and cash refund, and a withdrawal's bank transfer (its
- * Receive Money, from a non-bank clearing account), are each in Xero exactly once after a fresh
- * worker takes the job over.
+ * Receive Money, from a non-bank clearing account), and one of Xendit's other balance movements
+ * (Spend Money out of the clearing account), are each in Xero exactly once after a fresh worker
+ * takes the job over.
  */
 describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]', function () {
   const { guardMs: GUARD_MS, exitOf, survivorFinishes } = crashSuite(this);
@@ -38,6 +39,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, `b${BOOKING_CRASH_POINTS.indexOf(point)}${via[0]}`));
       const returningFee = point === 'fee-return-accepted';
       const billing = point === 'fee-bill-accepted';
+      const moving = point === 'other-movement-accepted';
       const refunding = point.startsWith('refund-') || returningFee;
       const reversing = point === 'withdrawal-reversal-accepted' || point === 'withdrawal-spend-back-accepted';
       // A clearing account that is not a bank account: the withdrawal is Receive Money into savings, its reversal Spend Money.
@@ -51,7 +53,10 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         await withStores((s) => s.merchants.setAccountingOptions(seeded.merchantId, { overpayments: true }, new Date()));
         sims.xero.recordPayment(seeded.tenantId, seeded.xeroInvoiceId, '50000', savings, 'Cash');
       }
-      if (billing) {
+      if (moving) {
+        // Xendit's other balance movements booked against Bank Fees, from a minute ago.
+        await withStores((s) => s.merchants.setSettings(seeded.merchantId, { otherMovementsAccountCode: '404' }, new Date(Date.now() - 60_000)));
+      } else if (billing) {
         // Fees billed monthly since January: October's bill is the merchant's to book.
         await withStores((s) => s.merchants.setAccountingOptions(seeded.merchantId, { xenditFeeBilling: 'invoiced' }, new Date('2026-01-01T00:00:00Z')));
       } else if (!refunding) {
@@ -133,6 +138,14 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
                 return row ? { state: row.xeroEntryId ? 'recorded' : 'pending' } : null;
               })
           : () => withStores((s) => s.refunds.byXenditId(seeded.merchantId, id));
+      } else if (moving) {
+        await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false });
+        // The month's fees paid from the cash balance into the Billing Balance, as a TRANSFER out.
+        const m = sims.xendit.test.movement(seeded.xenditKey, { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+        await withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
+        jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-other-movement')!.id;
+        effects = () => [sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference === `Xendit movement ${m.id}`).length];
+        settledRow = () => withStores((s) => s.otherMovements.byXenditId(seeded.merchantId, m.id));
       } else {
         await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false }); // only settled money can be withdrawn
         const w = sims.xendit.test.withdraw(seeded.xenditKey, 'IDR', 100_000);
@@ -175,6 +188,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         'withdrawal-reversal-accepted': [2], // the transfer out, and the one back
         'withdrawal-receive-accepted': [0, 1], // no transfer: the Receive Money into savings
         'withdrawal-spend-back-accepted': [0, 2], // the Receive Money, and the Spend Money back
+        'other-movement-accepted': [1], // the Spend Money out of the clearing account
       };
       assert.deepEqual(effects(), expected[point], `${point}: Xero at the moment of death`);
       assert.notEqual((await settledRow())?.state, final, `${point}: died before storing the outcome`);
@@ -189,7 +203,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
 
       assert.deepEqual(
         effects(),
-        refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : nonBank ? expected[point] : reversing ? [2] : [1],
+        refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : nonBank || moving ? expected[point] : reversing ? [2] : [1],
         `${point}: exactly one of each`,
       );
       if (overpaid) {

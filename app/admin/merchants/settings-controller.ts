@@ -6,7 +6,7 @@ import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantFor } from './service.js';
 import { CHANNELS } from '../../clients/xendit/channels.js';
-import { MERCHANT_SETTINGS, currentSettings, saveSettings, salesTaxView } from './settings.js';
+import { MERCHANT_SETTINGS, currentSettings, otherMovementsView, saveSettings, salesTaxView } from './settings.js';
 import { saveSettlementAccounts, settlementView } from './settlement.js';
 
 /** Per-merchant switches (operators, and the merchant's own users). */
@@ -20,6 +20,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
     channels: CHANNELS,
     values: currentSettings(m),
     salesTax: { ...(await salesTaxView(deps, m)), stored: m.salesTaxType },
+    otherMovements: await otherMovementsView(deps, m),
     settlement: await settlementView(deps, m),
     settlementValues: null as Record<string, string> | null,
     saved: false,
@@ -36,6 +37,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
     const sent: Record<string, string | undefined> = {
       ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, field(s.key) ?? ''])),
       salesTaxType: field('salesTaxType'),
+      otherMovementsAccount: field('otherMovementsAccount'),
       version: field('version'),
     };
     const methods = req.body.paymentMethods as unknown;
@@ -55,6 +57,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
         values: {
           ...sent,
           salesTaxType: sent.salesTaxType ?? '',
+          otherMovementsAccount: sent.otherMovementsAccount ?? '',
           paymentMethods: (Array.isArray(methods) ? methods : [methods]).filter((x) => typeof x === 'string').join(','),
         },
         errors: err.fields,

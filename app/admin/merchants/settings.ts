@@ -8,7 +8,7 @@
 import type { User } from '../../store/users.js';
 import type { Merchant, MerchantSettings } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
-import type { XeroTaxRate } from '../../clients/xero/types.js';
+import type { XeroLedgerAccount, XeroTaxRate } from '../../clients/xero/types.js';
 import { FormInvalid } from '../../errors.js';
 import { ALL_CHANNELS } from '../../clients/xendit/channels.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
@@ -59,6 +59,7 @@ function settingsShown(m: Merchant): Record<string, string> {
   return {
     ...Object.fromEntries(MERCHANT_SETTINGS.map((s) => [s.key, s.read(m)])),
     salesTaxType: m.salesTaxType ?? '',
+    otherMovementsAccount: m.otherMovementsAccountCode ?? '',
     paymentMethods: (m.paymentMethods ?? []).join(','),
   };
 }
@@ -114,6 +115,52 @@ async function salesTaxChoice(deps: MerchantOnboardingDeps, merchant: Merchant, 
   return rates.some((r) => r.taxType === sent) ? { value: sent } : { error: 'errors:taxRateChoose' };
 }
 
+export interface OtherMovementsView {
+  /** The accounts a Spend or Receive Money line may be coded to, read live from Xero. */
+  accounts: XeroLedgerAccount[];
+  /** Xero could not be asked: only the stored choice is shown. */
+  unavailable: boolean;
+  /** The stored account is no longer among them (archived, deleted, made a bank account). */
+  stale: boolean;
+  stored: string | null;
+}
+
+/** For the settings page's "Book Xendit's other balance movements"; Xero's trouble does not keep the other switches from being shown. */
+export async function otherMovementsView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<OtherMovementsView> {
+  const stored = merchant.otherMovementsAccountCode;
+  try {
+    const accounts = await deps.xero.listLineAccounts(merchant.xero);
+    return { accounts, unavailable: false, stale: stored !== null && !accounts.some((a) => a.code === stored), stored };
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    deps.logger.warn({ merchantId: merchant.id, err: err.message }, 'xero accounts not read for the settings page');
+    return { accounts: [], unavailable: true, stale: false, stored };
+  }
+}
+
+/**
+ * '' is off. An account must be one a Spend or Receive Money line may be coded to now; only when
+ * Xero cannot be asked is the stored choice kept unchecked, so the other switches can still be changed.
+ */
+async function otherMovementsChoice(
+  deps: MerchantOnboardingDeps,
+  merchant: Merchant,
+  sent: unknown,
+): Promise<{ value: string | null | undefined } | { error: string }> {
+  // Not sent: a form shown before this setting existed (or a script that does not know it) leaves it as it is.
+  if (sent === undefined) return { value: undefined };
+  if (typeof sent !== 'string') return { error: 'errors:otherMovementsAccountChoose' };
+  if (sent === '') return { value: null };
+  let accounts: XeroLedgerAccount[];
+  try {
+    accounts = await deps.xero.listLineAccounts(merchant.xero);
+  } catch (err) {
+    if (err instanceof UpstreamError && sent === merchant.otherMovementsAccountCode) return { value: sent };
+    return xeroCall(() => Promise.reject(err));
+  }
+  return accounts.some((a) => a.code === sent) ? { value: sent } : { error: 'errors:otherMovementsAccountChoose' };
+}
+
 /** Every switch must carry one of its options (a form always sends all of them), and the sales tax one of Xero's rates or none. */
 export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, merchantId: string, form: Record<string, unknown>): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
@@ -131,7 +178,10 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   const tax = await salesTaxChoice(deps, merchant, form.salesTaxType);
   if ('error' in tax) errors.salesTaxType = tax.error;
   else values.salesTaxType = tax.value;
-  if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType ? 400 : 422);
+  const other = await otherMovementsChoice(deps, merchant, form.otherMovementsAccount);
+  if ('error' in other) errors.otherMovementsAccount = other.error;
+  else if (other.value !== undefined) values.otherMovementsAccountCode = other.value;
+  if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType || errors.otherMovementsAccount ? 400 : 422);
   return applySettings(deps, merchant, values, actor.email, (stored) => checkFormVersion(form.version, settingsShown(stored)));
 }
 

@@ -8,7 +8,7 @@ import type { XeroGateway } from './types.js';
 
 export function accountCalls({
   call,
-}: XeroCalls): Pick<XeroGateway, 'listBankAccounts' | 'listAccountsOfClass' | 'createBankAccount' | 'getAccount' | 'listSalesTaxRates'> {
+}: XeroCalls): Pick<XeroGateway, 'listBankAccounts' | 'listAccountsOfClass' | 'listLineAccounts' | 'createBankAccount' | 'getAccount' | 'listSalesTaxRates'> {
   return {
     async listBankAccounts(creds) {
       const res = await call(creds, 'listBankAccounts', (api) => api.getAccounts(creds.tenantId, undefined, 'Type=="BANK"'));
@@ -21,6 +21,18 @@ export function accountCalls({
         (res.body.accounts ?? [])
           // SystemAccount: "If this is a system account then this element is returned" (xero_accounting.yaml Account).
           .filter((a) => String(a._class) === accountClass && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code && !a.systemAccount)
+          .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }))
+      );
+    },
+
+    async listLineAccounts(creds) {
+      // The whole chart in one call (a few hundred accounts at most), filtered here.
+      const res = await call(creds, 'listLineAccounts', (api) => api.getAccounts(creds.tenantId));
+      return (
+        (res.body.accounts ?? [])
+          // A line is never coded to a bank account (money between banks is a transfer), nor to a system
+          // account such as Accounts Receivable (xero_accounting.yaml Account.SystemAccount).
+          .filter((a) => String(a.type) !== 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code && !a.systemAccount)
           .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }))
       );
     },

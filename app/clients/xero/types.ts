@@ -135,6 +135,8 @@ export interface XeroGateway {
   /** Active accounts of that class that have a code (fees go to EXPENSE, sales to REVENUE). */
   /** ACTIVE accounts of the class that have a code; system accounts (Accounts Receivable, Payable, …) left out, as no line may be coded to them. */
   listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE' | 'ASSET'): Promise<XeroLedgerAccount[]>;
+  /** Every active account a Spend or Receive Money line may be coded to: not a bank account, not a system account, with a code. */
+  listLineAccounts(creds: XeroCredentials): Promise<XeroLedgerAccount[]>;
   createBankAccount(creds: XeroCredentials, account: NewXeroBankAccount, idempotencyKey: string): Promise<XeroBankAccount>;
   /** ACTIVE tax rates that can apply to revenue accounts (CanApplyToRevenue), NONE included. */
   listSalesTaxRates(creds: XeroCredentials): Promise<XeroTaxRate[]>;

@@ -9,6 +9,12 @@
 import type { Clock } from '../../clock.js';
 import { UpstreamError } from '../../clients/types.js';
 
+/**
+ * One page of a listing from `afterId` (none: the newest) of what moved since `since`, each row
+ * recorded (and its job queued) before it answers.
+ */
+export type PageReader = (since: Date, afterId: string | undefined) => Promise<{ hasMore: boolean; lastId?: string }>;
+
 /** Pages a walk read, and whether it reached its end (the listing's, or the point it reads back to). */
 export type Walked = { pages: number; done: boolean };
 

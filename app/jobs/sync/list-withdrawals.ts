@@ -8,6 +8,8 @@
  * makes any number of runs one job per withdrawal. A withdrawal Xendit lists as REVERSED (the bank
  * sent it back into the balance) has its job queued again, to bring the money back in Xero too.
  * Every stored key's account is read (test and live), each listing with its own cursor.
+ * A merchant who asked for Xendit's other balance movements to be booked has those listed in the
+ * same run, the same way (list-other-movements.ts: listing 'other').
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -21,8 +23,9 @@ import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
-import { readWithinBudget, walkPages, type Walked } from './budgeted-listing.js';
+import { readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
 import { sharedAccount } from './key-business.js';
+import { otherMovementsOn, otherMovementsPage } from './list-other-movements.js';
 
 const PAGE_SIZE = 50;
 /**
@@ -63,12 +66,16 @@ export function listWithdrawalsJob(deps: Deps) {
         // Another merchant's key holds this account: its withdrawals are that merchant's to book.
         if (await sharedAccount(deps, merchant, mode, key)) continue;
         for (const currency of SUPPORTED_CURRENCIES) {
-          for (const listing of ['created', 'reversed'] as const) {
+          const other = otherMovementsOn(merchant, deps.clock(), LOOK_BACK_DAYS);
+          for (const listing of ['created', 'reversed', ...(other ? (['other'] as const) : [])] as const) {
+            const l: Listing = { merchant, key, at: { merchantId: merchant.id, mode, currency, listing } };
             try {
-              await listCurrency(deps, { merchant, key, at: { merchantId: merchant.id, mode, currency, listing } }, since);
+              if (listing === 'other') await listCurrency(deps, l, other!, otherMovementsPage(deps, merchant, key, currency));
+              else await listCurrency(deps, l, since, withdrawalsPage(deps, l));
             } catch (err) {
               const refused = err instanceof UpstreamError && err.kind === 'rejected';
-              deps.logger[refused ? 'debug' : 'warn']({ err: String(err), merchantId: merchant.id, mode, currency }, 'could not list withdrawals at Xendit');
+              const what = listing === 'other' ? 'other balance movements' : 'withdrawals';
+              deps.logger[refused ? 'debug' : 'warn']({ err: String(err), merchantId: merchant.id, mode, currency }, `could not list ${what} at Xendit`);
             }
           }
         }
@@ -86,14 +93,17 @@ type Listing = { merchant: Merchant; key: string; at: ListingAt & { currency: Cu
  * rest of a listing an earlier run left unfinished (the same question, after_id where it stopped),
  * then, budget left, a new one from the newest. Every run reads each listing to its end or leaves a cursor.
  */
-async function listCurrency(deps: Deps, l: Listing, since: Date): Promise<void> {
+async function listCurrency(deps: Deps, l: Listing, since: Date, read: PageReader): Promise<void> {
   await readWithinBudget(deps, deps.pageBudget ?? PAGE_BUDGET, {
     kept: await deps.stores.settlements.listCursor(l.at),
-    resume: (cursor, budget) => walk(deps, l, cursor, budget),
-    begin: (startedAt, budget) => walk(deps, l, { since, startedAt }, budget),
+    resume: (cursor, budget) => walk(deps, l, cursor, budget, read),
+    begin: (startedAt, budget) => walk(deps, l, { since, startedAt }, budget, read),
     restart: async (err) => {
       await deps.stores.settlements.setListCursor(l.at, null);
-      deps.logger.warn({ err: String(err), ...l.at }, 'Xendit refused to continue the withdrawal listing: it starts again');
+      deps.logger.warn(
+        { err: String(err), ...l.at },
+        `Xendit refused to continue the ${l.at.listing === 'other' ? 'movement' : 'withdrawal'} listing: it starts again`,
+      );
     },
     behind: (startedAt) => behind(deps, l, startedAt),
   });
@@ -103,35 +113,47 @@ async function listCurrency(deps: Deps, l: Listing, since: Date): Promise<void> 
  * Pages of one listing from `afterId` (none: the newest), at most `budget`: each row recorded (and
  * its job queued) before the cursor moves past its page, so a run that dies loses nothing.
  */
-async function walk(deps: Deps, l: Listing, from: { since: Date; afterId?: string; startedAt: Date }, budget: number): Promise<Walked> {
-  // Test or live by the key whose account it left, never by the mode in use.
-  const live = modeOfXenditKey(l.key) === 'live';
+async function walk(deps: Deps, l: Listing, from: { since: Date; afterId?: string; startedAt: Date }, budget: number, read: PageReader): Promise<Walked> {
   return walkPages(budget, from.afterId, async (afterId) => {
-    const { withdrawals, hasMore, lastId } = await deps.xendit.listWithdrawals(l.key, {
-      currency: l.at.currency,
-      limit: PAGE_SIZE,
-      afterId,
-      ...(l.at.listing === 'created' ? { createdAfter: from.since } : { reversedAfter: from.since }),
-    });
-    for (const w of withdrawals) await seen(deps, l.merchant, live, w);
+    const { hasMore, lastId } = await read(from.since, afterId);
     const done = !hasMore || !lastId;
     await deps.stores.settlements.setListCursor(l.at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt });
     return { done, lastId };
   });
 }
 
+/** A page of one currency's withdrawals, made ('created') or sent back ('reversed') since. */
+function withdrawalsPage(deps: Deps, l: Listing): PageReader {
+  // Test or live by the key whose account it left, never by the mode in use.
+  const live = modeOfXenditKey(l.key) === 'live';
+  return async (since, afterId) => {
+    const { withdrawals, hasMore, lastId } = await deps.xendit.listWithdrawals(l.key, {
+      currency: l.at.currency,
+      limit: PAGE_SIZE,
+      afterId,
+      ...(l.at.listing === 'created' ? { createdAfter: since } : { reversedAfter: since }),
+    });
+    for (const w of withdrawals) await seen(deps, l.merchant, live, w);
+    return { hasMore, ...(lastId ? { lastId } : {}) };
+  };
+}
+
 /** The budget ran out before the listing's end: said each time; a person is told once it has been behind a day. */
 async function behind(deps: Deps, l: Listing, startedAt: Date): Promise<void> {
   const since = deps.clock().getTime() - startedAt.getTime();
-  deps.logger.warn({ ...l.at, behindMs: since }, 'withdrawal listing not read to its end this run: the next run continues where it stopped');
+  const kind = l.at.listing === 'other' ? 'otherMovementsBehind' : 'withdrawalsBehind';
+  deps.logger.warn(
+    { ...l.at, behindMs: since },
+    `${l.at.listing === 'other' ? 'movement' : 'withdrawal'} listing not read to its end this run: the next run continues where it stopped`,
+  );
   if (since < BEHIND_ALERT_MS) return;
   const { merchantId, currency, mode } = l.at;
   // Each stored key's account is listed on its own: the alert says which, and one key's backlog is not absorbed into the other's.
   await raiseAlert(deps, {
     merchantId,
-    kind: 'withdrawalsBehind',
-    message: message('alerts:withdrawalsBehind', { currency, mode, since: startedAt.toISOString().slice(0, 16).replace('T', ' ') }),
-    dedupeKey: `withdrawalsBehind:${merchantId}:${mode}:${currency}`,
+    kind,
+    message: message(`alerts:${kind}`, { currency, mode, since: startedAt.toISOString().slice(0, 16).replace('T', ' ') }),
+    dedupeKey: `${kind}:${merchantId}:${mode}:${currency}`,
   });
 }
 

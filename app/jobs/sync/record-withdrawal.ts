@@ -21,11 +21,10 @@ import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview } from '../runner.js';
 import { WithdrawalPayload } from '../kinds.js';
-import { organisationDate, refusedForNewLock } from './org-date.js';
-import { sendOnce } from './send-once.js';
+import { refusedForNewLock } from './org-date.js';
 import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
-import { FEE_CONTACT_NAME } from './post-fee.js';
+import { bankTransactionOnce as entryOnceOnBank, entryOnce, type Attempt } from './entry-once.js';
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -200,33 +199,6 @@ function transferBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: W
   });
 }
 
-/** How every entry of a withdrawal is made: when it is dated, its attempt mark, whether one was sent before. */
-interface Attempt {
-  reference: string;
-  key: string;
-  at: Date;
-  attempted: boolean;
-  mark: (at: Date | null) => Promise<void>;
-}
-
-/**
- * One entry of the withdrawal in Xero, once: marked before it is sent, and looked up by its
- * Reference first only when an earlier attempt's outcome is unknown (`attempted`). Returns its id.
- */
-async function entryOnce(
-  deps: RecordWithdrawalDeps,
-  merchant: Merchant,
-  row: Withdrawal,
-  t: Attempt & { find: () => Promise<string | undefined>; create: (date: string) => Promise<string> },
-): Promise<string> {
-  if (t.attempted) {
-    const found = await t.find();
-    if (found) return found;
-  }
-  const date = await organisationDate(deps, merchant, t.at, row.currency);
-  return sendOnce(t.mark, deps.clock(), () => t.create(date));
-}
-
 /** One Bank Transfer of the withdrawal's amount, once (entryOnce). */
 function bankTransferOnce(
   deps: RecordWithdrawalDeps,
@@ -234,7 +206,7 @@ function bankTransferOnce(
   row: Withdrawal,
   t: Attempt & { from: string; to: string; clearingSide: 'from' | 'to' },
 ): Promise<string> {
-  return entryOnce(deps, merchant, row, {
+  return entryOnce(deps, merchant, row.currency, {
     ...t,
     find: async () => (await deps.xero.findBankTransfersByReference(merchant.xero, t.reference))[0]?.bankTransferId,
     create: async (date) =>
@@ -295,32 +267,12 @@ function spendBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: With
   });
 }
 
-/** One bank transaction of the withdrawal's amount, once (entryOnce). */
+/** One bank transaction of the withdrawal's amount, not reconciled: the settlement bank's feed carries it. */
 function bankTransactionOnce(
   deps: RecordWithdrawalDeps,
   merchant: Merchant,
   row: Withdrawal,
   t: Attempt & { type: 'RECEIVE' | 'SPEND'; bank: string; clearingCode: string; description: string },
 ): Promise<string> {
-  return entryOnce(deps, merchant, row, {
-    ...t,
-    find: async () => (await deps.xero.findBankTransactionsByReference(merchant.xero, t.reference)).find((x) => x.type === t.type)?.bankTransactionId,
-    create: async (date) =>
-      (
-        await deps.xero.createBankTransaction(
-          merchant.xero,
-          {
-            type: t.type,
-            bankAccountId: t.bank,
-            contactName: FEE_CONTACT_NAME,
-            date,
-            reference: t.reference,
-            currencyCode: row.currency,
-            lineItems: [{ description: t.description, accountCode: t.clearingCode, amount: toDecimal(row.amount, row.currency) }],
-            reconciled: false,
-          },
-          t.key,
-        )
-      ).bankTransactionId,
-  });
+  return entryOnceOnBank(deps, merchant, row, { ...t, accountCode: t.clearingCode, reconciled: false });
 }

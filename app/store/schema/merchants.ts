@@ -55,6 +55,10 @@ export interface MerchantsTable {
   xero_lock_read_at: Date | null;
   /** Migration 20261206T1530: the organisation's BaseCurrency, once read (null until then). */
   xero_base_currency: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261206T2345: the account Xendit's other balance movements are booked against (by code); null: off. */
+  other_movements_account_code: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When that was turned on: nothing that moved before is booked. */
+  other_movements_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
   status: MerchantStatus;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;

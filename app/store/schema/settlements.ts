@@ -40,7 +40,8 @@ export interface WithdrawalListCursorsTable {
   /** The mode of the key whose account is listed (migration 20261206T1944). */
   mode: 'test' | 'live';
   currency: string;
-  listing: 'created' | 'reversed';
+  /** 'other': Xendit's other balance movements (migration 20261206T2345, jobs/sync/list-other-movements.ts). */
+  listing: 'created' | 'reversed' | 'other';
   since: Timestamp;
   after_id: string;
   started_at: Timestamp;
@@ -54,6 +55,31 @@ export type WithdrawalEntryKind = 'transfer' | 'receive';
  * reversed: sent back by the bank, and both transfers in Xero (or neither): nothing left to do.
  */
 export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode' | 'reversed';
+
+/** A movement of the Xendit balance of another type than payments, refunds and withdrawals, booked in Xero (migration 20261206T2345). */
+export interface OtherMovementsTable {
+  id: string;
+  merchant_id: string;
+  xendit_transaction_id: string;
+  /** The Transactions API type (TRANSFER, TOPUP, DISBURSEMENT, …). */
+  type: string;
+  currency: string;
+  /** Minor units; negative: out of the balance (MONEY_OUT). */
+  amount: Int8;
+  moved_at: Timestamp;
+  state: ColumnType<OtherMovementState, OtherMovementState | undefined, OtherMovementState>;
+  /** The Spend Money or Receive Money on the clearing account. */
+  xero_bank_transaction_id: string | null;
+  attempt_at: Timestamp | null;
+  /** The clearing account the entry is on, set with the attempt mark (store/clearing-posts.ts). */
+  clearing_account: string | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** off: the setting was turned off before it was booked; test_mode: moved with a test key, kept out of a real organisation. */
+export type OtherMovementState = 'pending' | 'recorded' | 'needs_review' | 'test_mode' | 'off';
 
 /** Xendit's monthly fee invoice and its bill in Xero (migration 20261205T1600). */
 export interface FeeBillsTable {

@@ -1,0 +1,77 @@
+/**
+ * One entry of money that moved at Xendit put into Xero once, dated in the organisation's date:
+ * the withdrawals' (record-withdrawal.ts) and the other balance movements' (record-other-movement.ts).
+ * The attempt is marked before the entry is sent (sendOnce), and the entry is looked up by its
+ * Reference first when an earlier attempt's outcome is unknown (`attempted`), so a lost answer or a
+ * worker killed after Xero took it never makes a second one.
+ */
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Merchant } from '../../store/merchants.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { toDecimal, type Currency } from '../../money.js';
+import { organisationDate } from './org-date.js';
+import { sendOnce } from './send-once.js';
+import { FEE_CONTACT_NAME } from './post-fee.js';
+
+export type EntryDeps = { stores: Stores; xero: XeroGateway; clock: Clock };
+
+/** How an entry is made: its Reference, Idempotency-Key, when it happened, its attempt mark, whether one was sent before. */
+export interface Attempt {
+  reference: string;
+  key: string;
+  at: Date;
+  attempted: boolean;
+  mark: (at: Date | null) => Promise<void>;
+}
+
+/** The money an entry carries: minor units, as a size. */
+export interface Money {
+  currency: Currency;
+  amount: number;
+}
+
+/** One entry in Xero, once: looked up by its Reference first only when an earlier attempt's outcome is unknown. Returns its id. */
+export async function entryOnce(
+  deps: EntryDeps,
+  merchant: Merchant,
+  currency: Currency,
+  t: Attempt & { find: () => Promise<string | undefined>; create: (date: string) => Promise<string> },
+): Promise<string> {
+  if (t.attempted) {
+    const found = await t.find();
+    if (found) return found;
+  }
+  const date = await organisationDate(deps, merchant, t.at, currency);
+  return sendOnce(t.mark, deps.clock(), () => t.create(date));
+}
+
+/** One Spend or Receive Money of `money` on `bank`, its one line coded to `accountCode`, once (entryOnce). */
+export function bankTransactionOnce(
+  deps: EntryDeps,
+  merchant: Merchant,
+  money: Money,
+  t: Attempt & { type: 'RECEIVE' | 'SPEND'; bank: string; accountCode: string; description: string; reconciled: boolean },
+): Promise<string> {
+  return entryOnce(deps, merchant, money.currency, {
+    ...t,
+    find: async () => (await deps.xero.findBankTransactionsByReference(merchant.xero, t.reference)).find((x) => x.type === t.type)?.bankTransactionId,
+    create: async (date) =>
+      (
+        await deps.xero.createBankTransaction(
+          merchant.xero,
+          {
+            type: t.type,
+            bankAccountId: t.bank,
+            contactName: FEE_CONTACT_NAME,
+            date,
+            reference: t.reference,
+            currencyCode: money.currency,
+            lineItems: [{ description: t.description, accountCode: t.accountCode, amount: toDecimal(money.amount, money.currency) }],
+            reconciled: t.reconciled,
+          },
+          t.key,
+        )
+      ).bankTransactionId,
+  });
+}

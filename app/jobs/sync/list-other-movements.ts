@@ -1,0 +1,64 @@
+/**
+ * Xendit's other balance movements (clients/xendit/movements.ts: payouts, transfers such as the one
+ * into the Billing Balance that pays fees billed monthly, top-ups, platform fees, …), found for a
+ * merchant who picked an account to book them against (settings: otherMovementsAccountCode). The
+ * withdrawals' listing reads them in the same run, per stored key and currency, with its page budget
+ * and cursors (list-withdrawals.ts, listing 'other'); here: what is read, and what a movement found
+ * becomes: its row, once, and one record-other-movement job (the dedupe key makes any number of
+ * runs one job). Nothing that moved before the setting was turned on is read or booked: the merchant
+ * may have booked those by hand.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import { modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
+import type { XenditGateway, XenditMovement } from '../../clients/xendit/types.js';
+import type { Currency } from '../../money.js';
+import { enqueue } from '../enqueue.js';
+import type { PageReader } from './budgeted-listing.js';
+
+const PAGE_SIZE = 50;
+
+type Deps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger };
+
+/** From when this merchant's other movements are read (the later of when the setting was turned on and `lookBackDays` ago), or null: off. */
+export function otherMovementsOn(merchant: Merchant, now: Date, lookBackDays: number): Date | null {
+  if (!merchant.otherMovementsAccountCode || !merchant.otherMovementsSince) return null;
+  return new Date(Math.max(merchant.otherMovementsSince.getTime(), now.getTime() - lookBackDays * 86_400_000));
+}
+
+/** A page of one currency's other movements at Xendit made since, in the account of `key`. */
+export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, currency: Currency): PageReader {
+  // Test or live by the key whose account it moved in, never by the mode in use.
+  const live = modeOfXenditKey(key) === 'live';
+  return async (since, afterId) => {
+    // Xendit asks for both ends of the window: up to a day ahead covers a clock behind Xendit's.
+    const createdBefore = new Date(deps.clock().getTime() + 86_400_000);
+    const { movements, hasMore, lastId } = await deps.xendit.listOtherMovements(key, {
+      currency,
+      limit: PAGE_SIZE,
+      afterId,
+      createdAfter: since,
+      createdBefore,
+    });
+    for (const m of movements) await seen(deps, merchant, live, m);
+    return { hasMore, ...(lastId ? { lastId } : {}) };
+  };
+}
+
+/** One movement listed: its row made on first sight and its job queued (absorbed by its dedupe key after that). */
+async function seen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement): Promise<void> {
+  const movedAt = new Date(m.created);
+  // A cursor kept from before the setting was last turned on asks from then: what moved while it was off stays the merchant's.
+  if (Number.isNaN(movedAt.getTime()) || !merchant.otherMovementsSince || movedAt < merchant.otherMovementsSince || m.amount === 0) return;
+  const now = deps.clock();
+  const row = await deps.stores.otherMovements.getOrCreate(
+    { id: randomUUID(), merchantId: merchant.id, xenditTransactionId: m.id, type: m.type, currency: m.currency, amount: m.amount, movedAt },
+    now,
+  );
+  if (row.state !== 'pending') return;
+  if (await enqueue(deps.stores.jobs, 'record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now)) {
+    deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, type: m.type }, 'other balance movement found at Xendit');
+  }
+}

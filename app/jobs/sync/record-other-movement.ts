@@ -1,0 +1,113 @@
+/**
+ * One of Xendit's other balance movements (list-other-movements.ts) put into Xero, for a merchant
+ * who picked an account to book them against: money out of the balance (MONEY_OUT: a payout, a
+ * transfer into the Billing Balance, a platform fee) is Spend Money out of the clearing account of
+ * its currency, money in (MONEY_IN: a top-up, cashback) Receive Money into it, its one line on the
+ * picked account. Created reconciled: no bank feed will ever carry the clearing account's side.
+ * Exactly once, like a withdrawal (entry-once.ts): the row is made when the listing finds the
+ * movement, the attempt (and the clearing account) is marked before the entry is sent, and the entry
+ * is looked up by Reference (`Xendit movement <transaction id>`) when an earlier attempt's outcome is
+ * unknown.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { OtherMovement } from '../../store/other-movements.js';
+import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import { NeedsReview } from '../runner.js';
+import { OtherMovementPayload } from '../kinds.js';
+import { refusedForNewLock } from './org-date.js';
+import type { CrashHook } from './crash-points.js';
+import { recordFailure, Unrecordable } from './record-failure.js';
+import { bankTransactionOnce } from './entry-once.js';
+
+export interface RecordOtherMovementDeps {
+  stores: Stores;
+  xero: XeroGateway;
+  clock: Clock;
+  logger: Logger;
+  /** Tests only: dies at a named point (CRASH_AT). */
+  crash?: CrashHook;
+}
+
+/**
+ * The Reference of the movement's entry. Xero takes up to 255 characters in a bank transaction's
+ * Reference (xero_accounting.yaml BankTransaction.Reference); the listing takes ids of up to 100.
+ */
+export function movementReference(xenditTransactionId: string): string {
+  return `Xendit movement ${xenditTransactionId}`;
+}
+
+export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
+  return async (job: Job): Promise<void> => {
+    const { merchantId, xenditTransactionId, live } = OtherMovementPayload.parse(job.payload);
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
+    const row = await deps.stores.otherMovements.byXenditId(merchantId, xenditTransactionId);
+    if (!row) throw new NeedsReview(`no balance movement ${xenditTransactionId} was recorded for this merchant`);
+    // Keyed on the entry, not the state: a row in needs review never sends a second one.
+    if (row.xeroBankTransactionId || row.state === 'test_mode' || row.state === 'off') return;
+    // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
+    if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.otherMovements.testMode(row.id, deps.clock()));
+    const accountCode = merchant.otherMovementsAccountCode;
+    // Turned off since it was found (or off and on again after it moved): the merchant's to book. An
+    // attempt already sent is finished whatever the setting says, or its entry would be left unstored.
+    if (!row.attemptAt && (!accountCode || !merchant.otherMovementsSince || row.movedAt < merchant.otherMovementsSince)) {
+      await deps.stores.otherMovements.off(row.id, 'booking of other balance movements was off when it was to be booked', deps.clock());
+      deps.logger.info({ merchantId, xenditTransactionId }, 'other balance movement not booked: the setting is off');
+      return;
+    }
+    try {
+      const clearing = clearingAccountFor(merchant, row.currency);
+      if (!clearing) throw new Unrecordable(`no clearing account for ${row.currency}`);
+      if (!accountCode) {
+        // Turned off after an attempt whose outcome is unknown: stored if Xero took it, never sent again.
+        const found = (await deps.xero.findBankTransactionsByReference(merchant.xero, movementReference(row.xenditTransactionId)))[0];
+        if (found) return void (await deps.stores.otherMovements.recorded(row.id, found.bankTransactionId, deps.clock()));
+        throw new Unrecordable('booking of other balance movements was turned off while this one was being sent: book it by hand if it is not in Xero');
+      }
+      // Spend and Receive Money are made on bank accounts only (xero_accounting.yaml BankTransaction.BankAccount).
+      const account = row.attemptAt ? null : await deps.xero.getAccount(merchant.xero, clearing);
+      if (!row.attemptAt && account?.type !== 'BANK')
+        throw new Unrecordable(
+          account
+            ? `the clearing account ${account.name} for ${row.currency} is not a bank account: Xero makes Spend and Receive Money only on bank accounts; book ${row.type} ${row.xenditTransactionId} by hand`
+            : `the clearing account ${clearing} for ${row.currency} does not exist in Xero`,
+        );
+      const entryId = await entryOnce(deps, merchant, row, clearing, accountCode);
+      deps.crash?.('other-movement-accepted');
+      await deps.stores.otherMovements.recorded(row.id, entryId, deps.clock());
+      deps.logger.info({ merchantId, xenditTransactionId, transactionId: entryId }, 'other balance movement recorded in Xero');
+    } catch (err) {
+      await recordFailure(err, row.amount < 0 ? 'spend money' : 'receive money', {
+        needsReview: (reason) => deps.stores.otherMovements.needsReview(row.id, reason, deps.clock()),
+        noteError: (message) => deps.stores.otherMovements.noteError(row.id, message, deps.clock()),
+        newLockDate: (e) => refusedForNewLock(deps, merchant, e),
+      });
+    }
+  };
+}
+
+function entryOnce(deps: RecordOtherMovementDeps, merchant: Merchant, row: OtherMovement, clearing: string, accountCode: string): Promise<string> {
+  const out = row.amount < 0;
+  return bankTransactionOnce(
+    deps,
+    merchant,
+    { currency: row.currency, amount: Math.abs(row.amount) },
+    {
+      type: out ? 'SPEND' : 'RECEIVE',
+      bank: clearing,
+      accountCode,
+      description: `Xendit ${row.type} ${row.xenditTransactionId} ${out ? 'out of' : 'into'} the Xendit balance`,
+      reference: movementReference(row.xenditTransactionId),
+      key: `xendit-movement-${row.id}`,
+      at: row.movedAt,
+      attempted: row.attemptAt !== null,
+      // The clearing account is kept with the mark: the report reads the accounts posted to.
+      mark: (at) => deps.stores.otherMovements.noteAttempt(row.id, at, deps.clock(), at ? clearing : undefined),
+      reconciled: true,
+    },
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * Xendit's other balance movements booked in Xero (migration 20261206T2345): one row per movement
+ * the listing found (jobs/sync/list-other-movements.ts), with its Spend or Receive Money on the
+ * clearing account (jobs/sync/record-other-movement.ts).
+ */
+import type { Selectable, Updateable } from 'kysely';
+import type { Db } from './db.js';
+import { int8 } from './int8.js';
+import type { OtherMovementState, OtherMovementsTable } from './schema.js';
+import type { Currency } from '../money.js';
+
+export interface OtherMovement {
+  id: string;
+  merchantId: string;
+  xenditTransactionId: string;
+  /** The Transactions API type (TRANSFER, TOPUP, DISBURSEMENT, …). */
+  type: string;
+  currency: Currency;
+  /** Minor units; negative: out of the balance. */
+  amount: number;
+  movedAt: Date;
+  state: OtherMovementState;
+  xeroBankTransactionId: string | null;
+  attemptAt: Date | null;
+  lastError: string | null;
+}
+
+const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
+  id: r.id,
+  merchantId: r.merchant_id,
+  xenditTransactionId: r.xendit_transaction_id,
+  type: r.type,
+  currency: r.currency as Currency,
+  amount: int8(r.amount),
+  movedAt: r.moved_at,
+  state: r.state,
+  xeroBankTransactionId: r.xero_bank_transaction_id,
+  attemptAt: r.attempt_at,
+  lastError: r.last_error,
+});
+
+export function createOtherMovementStore(db: Db) {
+  const update = async (id: string, set: Updateable<OtherMovementsTable>, now: Date) => {
+    await db
+      .updateTable('other_movements')
+      .set({ ...set, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  };
+  return {
+    /** The movement's row, made on first sight (one per merchant and Xendit transaction). */
+    async getOrCreate(m: Pick<OtherMovement, 'id' | 'merchantId' | 'xenditTransactionId' | 'type' | 'currency' | 'amount' | 'movedAt'>, now: Date) {
+      await db
+        .insertInto('other_movements')
+        .values({
+          id: m.id,
+          merchant_id: m.merchantId,
+          xendit_transaction_id: m.xenditTransactionId,
+          type: m.type,
+          currency: m.currency,
+          amount: m.amount,
+          moved_at: m.movedAt,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['merchant_id', 'xendit_transaction_id']).doNothing())
+        .execute();
+      return (await this.byXenditId(m.merchantId, m.xenditTransactionId))!;
+    },
+
+    async byXenditId(merchantId: string, xenditTransactionId: string): Promise<OtherMovement | null> {
+      const row = await db
+        .selectFrom('other_movements')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_transaction_id', '=', xenditTransactionId)
+        .executeTakeFirst();
+      return row ? toMovement(row) : null;
+    },
+
+    /** Committed before the entry is sent, with the clearing account it goes to; null once Xero answered that it did not take it. */
+    noteAttempt: (id: string, at: Date | null, now: Date, account?: string) =>
+      update(id, { attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
+    recorded: (id: string, bankTransactionId: string, now: Date) =>
+      update(id, { xero_bank_transaction_id: bankTransactionId, attempt_at: null, state: 'recorded', last_error: null }, now),
+    needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
+    testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
+    /** The setting was turned off (or on again later) before it was booked: the merchant's to book. */
+    off: (id: string, reason: string, now: Date) => update(id, { state: 'off', last_error: reason }, now),
+    noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
+  };
+}
+
+export type OtherMovementStore = ReturnType<typeof createOtherMovementStore>;

@@ -1,0 +1,226 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { page, saveSettings, seedAdminCast, signedIn } from '../helpers/admin.js';
+import { adminMerchantPath } from '../../app/paths.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { recordOtherMovementJob } from '../../app/jobs/sync/record-other-movement.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+
+const BANK_TRANSACTIONS = '/api.xro/2.0/BankTransactions';
+
+/**
+ * Issue "books that close themselves": Xendit's other balance movements (a transfer out, a top-up,
+ * a payout, …) booked on the clearing account against the account the merchant picked, once each,
+ * so the clearing account ends equal to Xendit's balance.
+ */
+describeEachDatabase("other movements: Xendit's other balance movements booked in Xero", ({ db }) => {
+  let h: Harness;
+  let suspense: string;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    await seedAdminCast(h, db());
+    suspense = h.sims.xero.addAccount(h.tenantId, { code: '899', name: 'Xendit other movements', type: 'CURRENT' }).code;
+    // Movements are dated by the test's clock, so that "before the setting was turned on" is exact.
+    h.sims.xendit.test.useClock(h.clock);
+  });
+  afterEach(() => {
+    h.sims.xendit.test.useClock();
+    return h.close();
+  });
+
+  const key = () => h.merchant.xenditSecretKey;
+  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+  const booked = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit movement ${id}` && t.status === 'AUTHORISED');
+  const turnOn = async (code = suspense) => {
+    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: code }, h.clock());
+    h.clock.advance(60_000);
+  };
+  const reportAroundToday = async () => {
+    const day = (offset: number) => new Date(h.clock().getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(-1), to: day(1) });
+  };
+
+  /** A payment recorded and settled into the Xendit balance: 145 650 IDR after Xendit's fee. */
+  async function settledPayment() {
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id, { sendCallback: false });
+  }
+
+  it('a TRANSFER out and a TOPUP in become one Spend and one Receive Money on the clearing account, listed twice or not; the report shows them booked and the clearing account is the Xendit balance', async () => {
+    await settledPayment();
+    await turnOn();
+    // Fees billed monthly paid from the cash balance into the Billing Balance; then the owner tops up.
+    const out = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    const into = h.sims.xendit.test.movement(key(), { type: 'TOPUP', currency: 'IDR', amount: 50_000, cashflow: 'MONEY_IN' });
+    await list();
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+
+    const [spend, ...moreSpend] = booked(out.id);
+    const [receive, ...moreReceive] = booked(into.id);
+    assert.equal(moreSpend.length + moreReceive.length, 0, 'one each');
+    assert.deepEqual(
+      [spend.type, spend.accountId, spend.total, spend.lineItems.map((l) => l.accountCode), spend.reconciled],
+      ['SPEND', h.clearingAccountId, 2_000_000n, [suspense], true],
+    );
+    assert.deepEqual(
+      [receive.type, receive.accountId, receive.total, receive.lineItems.map((l) => l.accountCode), receive.reconciled],
+      ['RECEIVE', h.clearingAccountId, 5_000_000n, [suspense], true],
+    );
+    assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, out.id))?.state, 'recorded');
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement').length, 2, 'the dedupe key: one job each however many runs');
+
+    const balance = h.sims.xendit.test.balance(key(), 'IDR');
+    assert.equal(balance, 145_650 - 20_000 + 50_000);
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(balance * 100), 'the clearing account is the Xendit balance');
+
+    const r = await reportAroundToday();
+    const rows = r.rows.filter((x) => x.note.includes(out.id) || x.note.includes(into.id));
+    assert.deepEqual(rows.map((x) => [x.status, x.xenditAmount, x.xeroPayment]).sort(), [
+      ['matched', '-20000.00', '-20000.00'],
+      ['matched', '50000.00', '50000.00'],
+    ]);
+    assert.ok(
+      rows.every((x) => x.note.includes('booked by the gateway')),
+      JSON.stringify(rows),
+    );
+    assert.equal(r.totals.IDR.difference, '0.00');
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+  });
+
+  it('a movement from before the setting was turned on is not booked (the report still shows it not in Xero)', async () => {
+    await settledPayment();
+    const before = h.sims.xendit.test.movement(key(), { type: 'DISBURSEMENT', currency: 'IDR', amount: 10_000, cashflow: 'MONEY_OUT' });
+    h.clock.advance(60_000);
+    await turnOn();
+    const after = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 5_000, cashflow: 'MONEY_OUT' });
+    await list();
+    await h.worker.drain();
+    assert.equal(booked(before.id).length, 0);
+    assert.equal(await h.stores.otherMovements.byXenditId(h.merchant.id, before.id), null);
+    assert.equal(booked(after.id).length, 1);
+    const r = await reportAroundToday();
+    assert.deepEqual(
+      r.rows.filter((x) => x.note.includes(before.id)).map((x) => x.status),
+      ['not_in_xero'],
+    );
+  });
+
+  it('turned off (the default, or again): nothing is listed or booked, and turning it on later does not book what moved meanwhile', async () => {
+    await settledPayment();
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    await list();
+    await h.worker.drain();
+    assert.equal(booked(m.id).length, 0);
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement').length, 0);
+
+    await turnOn();
+    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: null }, h.clock());
+    const whileOff = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 1_000, cashflow: 'MONEY_OUT' });
+    h.clock.advance(60_000);
+    await list();
+    await turnOn();
+    await list();
+    await h.worker.drain();
+    assert.equal(booked(whileOff.id).length, 0);
+    assert.equal(h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.startsWith('Xendit movement')).length, 0);
+  });
+
+  it("Xero's answer lost after it saved the entry: the retry finds it by its Reference and creates no second one", async () => {
+    await settledPayment();
+    await turnOn();
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TRANSACTIONS });
+    await list();
+    await h.worker.drain();
+    assert.equal(booked(m.id).length, 1, 'Xero saved it');
+    assert.ok((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.attemptAt, 'outcome unknown');
+
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId); // later than Xero keeps a key
+    h.sims.xero.test.clearRequests();
+    await h.worker.drain();
+    assert.equal(booked(m.id).length, 1, 'found, not created again');
+    assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: BANK_TRANSACTIONS }), 1, 'looked up by Reference');
+    assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'recorded');
+  });
+
+  it('a crash after Xero accepted the entry, before it was stored: the re-run finds it by its Reference, one entry', async () => {
+    await settledPayment();
+    await turnOn();
+    const m = h.sims.xendit.test.movement(key(), { type: 'TOPUP', currency: 'IDR', amount: 7_000, cashflow: 'MONEY_IN' });
+    await list();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement');
+    const deps = { stores: h.stores, xero: h.sims.xeroClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+    const died = new Error('power cut');
+    await assert.rejects(
+      recordOtherMovementJob({
+        ...deps,
+        crash: (point) => {
+          if (point === 'other-movement-accepted') throw died;
+        },
+      })(job),
+      (err) => err === died,
+    );
+    assert.equal(booked(m.id).length, 1);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    await recordOtherMovementJob(deps)(job);
+    assert.equal(booked(m.id).length, 1, 'one entry');
+    const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.deepEqual([row?.state, row?.xeroBankTransactionId], ['recorded', booked(m.id)[0].bankTransactionId]);
+  });
+
+  it('a test-mode key into an organisation not marked as a test company: nothing reaches Xero', async () => {
+    await settledPayment();
+    await turnOn();
+    await h.stores.merchants.setSettings(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    await list();
+    await h.worker.drain();
+    assert.equal(booked(m.id).length, 0);
+    assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'test_mode');
+  });
+
+  it('Xero refuses the entry (the picked account is no longer in its chart): the movement needs review with the reason', async () => {
+    await settledPayment();
+    await turnOn();
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: '999' }, h.clock());
+    await list();
+    await h.worker.drain();
+    const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.equal(row?.state, 'needs_review');
+    assert.match(row?.lastError ?? '', /^Xero refused the spend money: .*999/);
+    assert.equal(booked(m.id).length, 0);
+  });
+
+  it('the settings page: off by default with the warning about booking twice; an account from Xero turns it on from then, off forgets when', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const path = adminMerchantPath(h.merchant.id, 'adminMerchantSettings');
+    const { $ } = await page(agent, path);
+    assert.equal($('#f-otherMovementsAccount').val(), '', 'off by default');
+    assert.match($('#setting-otherMovementsAccount').text(), /books them a second time/);
+    assert.ok($(`#f-otherMovementsAccount option[value="${suspense}"]`).length, 'the accounts a line may use');
+
+    const bad = await saveSettings(agent, h.merchant.id, { salesTaxType: '', otherMovementsAccount: 'nope' }, 400);
+    assert.match(bad.text, /Choose an account from the list, or off/);
+    assert.equal((await h.stores.merchants.byId(h.merchant.id))?.otherMovementsAccountCode, null, 'nothing written');
+
+    await saveSettings(agent, h.merchant.id, { salesTaxType: '', otherMovementsAccount: suspense });
+    const on = (await h.stores.merchants.byId(h.merchant.id))!;
+    assert.equal(on.otherMovementsAccountCode, suspense);
+    assert.equal(on.otherMovementsSince?.getTime(), h.clock().getTime());
+    const [audited] = await h.stores.audit.forMerchant(h.merchant.id);
+    assert.equal(audited.detail.otherMovementsAccountCode, suspense);
+
+    h.clock.advance(60_000);
+    await saveSettings(agent, h.merchant.id, { salesTaxType: '', otherMovementsAccount: '' });
+    const off = (await h.stores.merchants.byId(h.merchant.id))!;
+    assert.deepEqual([off.otherMovementsAccountCode, off.otherMovementsSince], [null, null]);
+  });
+});
