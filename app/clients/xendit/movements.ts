@@ -1,9 +1,10 @@
 /**
- * Money in or out of the Xendit balance that the gateway does not book: every transaction type of
- * the Transactions API (xendit-node balance_and_transaction TransactionTypes) other than PAYMENT,
- * REFUND and WITHDRAWAL — payouts to third parties, transfers between accounts, top-ups, platform
- * fees, cashback, adjustments. The report lists them so a difference between Xendit's balance and
- * the clearing account has a reason to point at.
+ * Money in or out of the Xendit balance that the gateway does not book on its own: every transaction
+ * type of the Transactions API other than PAYMENT, REFUND, WITHDRAWAL and CHARGEBACK (payments,
+ * refunds, withdrawals and lost disputes each have their own booking) — payouts to third parties,
+ * transfers between accounts (the one into the Billing Balance that pays monthly fees), top-ups,
+ * platform fees, cashback, adjustments, reserves. The report lists them, and a merchant who picked an
+ * account for them has them booked (jobs/sync/list-other-movements.ts).
  */
 import { z } from 'zod';
 import { SUPPORTED_CURRENCIES } from '../../money.js';
@@ -11,19 +12,48 @@ import { minorReader } from './amounts.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import { WITHDRAWAL_PAGE_LIMIT } from './balance.js';
+import { UpstreamError } from '../types.js';
 import type { XenditGateway, XenditMovement } from './types.js';
 
-const OTHER_TYPES = [
+/** Booked elsewhere, never here: listed without `types`, these are left out on our side. */
+const BOOKED_TYPES = new Set(['PAYMENT', 'REFUND', 'WITHDRAWAL', 'CHARGEBACK']);
+
+/**
+ * The `types` asked for. Xendit's own lists disagree: xendit-node's TransactionTypes (BATCH_DISBURSEMENT,
+ * TRANSFER, PLATFORM_FEE, CASHBACK, REMITTANCE_COLLECTION, OTHER, …), the API reference before its
+ * 2025-11 revision (adds CONVERSION), and after it (docs.xendit.co/apidocs/list-transactions:
+ * TRANSFER_IN/OUT, ADJUSTMENT_ADD/DEDUCT, RESERVES_HOLD/RELEASE, FOREX_*, CASHBACK_FEE/VAT, …, and
+ * none of BATCH_DISBURSEMENT, PLATFORM_FEE, CASHBACK, TRANSFER, REMITTANCE_COLLECTION). Every name of
+ * each is asked, so whichever Xendit speaks is listed; one that refuses a name it does not know (400)
+ * is asked again without `types` (all types, the documented default) and read past what is booked
+ * elsewhere, which costs more pages but misses nothing.
+ */
+export const OTHER_TYPES = [
+  'ADJUSTMENT_ADD',
+  'ADJUSTMENT_DEDUCT',
   'BATCH_DISBURSEMENT',
-  'DISBURSEMENT',
-  'REMITTANCE',
-  'REMITTANCE_PAYOUT',
-  'REMITTANCE_COLLECTION',
-  'TRANSFER',
-  'PLATFORM_FEE',
+  'BNPL_PARTNER_SETTLEMENT_CREDIT',
+  'BNPL_PARTNER_SETTLEMENT_DEBIT',
   'CASHBACK',
-  'TOPUP',
+  'CASHBACK_FEE',
+  'CASHBACK_VAT',
+  'CONVERSION',
+  'DISBURSEMENT',
+  'FOREX_DEDUCTION',
+  'FOREX_DEPOSIT',
+  'IN_PERSON_PAYMENT',
   'OTHER',
+  'PLATFORM_FEE',
+  'REMITTANCE',
+  'REMITTANCE_COLLECTION',
+  'REMITTANCE_COLLECTION_PAYMENT',
+  'REMITTANCE_PAYOUT',
+  'RESERVES_HOLD',
+  'RESERVES_RELEASE',
+  'TOPUP',
+  'TRANSFER',
+  'TRANSFER_IN',
+  'TRANSFER_OUT',
 ] as const;
 
 const movementSchema = z.object({
@@ -36,43 +66,61 @@ const movementSchema = z.object({
 });
 
 export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherMovements'> {
+  // Once Xendit has refused the names (400), this client asks without them from then on.
+  let typesRefused = false;
+  type Query = Parameters<XenditGateway['listOtherMovements']>[1];
+  const page = (secretKey: string, q: Query, types: string[] | undefined) =>
+    call(secretKey, 'listOtherMovements', async (api) => {
+      const body = (await json(
+        await api.getAllTransactionsRaw({
+          // xendit-node types the names of its own enum; the later reference's are sent as they are (the SDK passes them through).
+          ...(types ? { types: types as never } : {}),
+          statuses: ['SUCCESS'],
+          currency: q.currency,
+          created: { gte: q.createdAfter, lte: q.createdBefore },
+          limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
+          ...(q.afterId ? { afterId: q.afterId } : {}),
+        }),
+      )) as { data?: unknown; has_more?: unknown };
+      return readPage(body);
+    });
   return {
     async listOtherMovements(secretKey, q) {
-      return call(secretKey, 'listOtherMovements', async (api) => {
-        const body = (await json(
-          await api.getAllTransactionsRaw({
-            types: [...OTHER_TYPES],
-            statuses: ['SUCCESS'],
-            currency: q.currency,
-            created: { gte: q.createdAfter, lte: q.createdBefore },
-            limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
-            ...(q.afterId ? { afterId: q.afterId } : {}),
-          }),
-        )) as { data?: unknown; has_more?: unknown };
-        if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
-        const rows = body.data as { id?: unknown }[];
-        const movements: XenditMovement[] = rows.flatMap((r) => {
-          const t = movementSchema.safeParse(r);
-          if (!t.success) return []; // another currency or a shape not understood: not listed
-          try {
-            // The direction is the cashflow's; the amount is taken as a size whatever its sign.
-            const minor = minorReader(t.data.currency)(Math.abs(t.data.amount), 'amount');
-            return [
-              {
-                id: t.data.id,
-                type: t.data.type,
-                currency: t.data.currency,
-                amount: t.data.cashflow === 'MONEY_OUT' ? -minor : minor,
-                created: t.data.created,
-              },
-            ];
-          } catch {
-            return [];
-          }
-        });
-        const last = rows.at(-1)?.id;
-        return { movements, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };
-      });
+      if (typesRefused) return page(secretKey, q, undefined);
+      try {
+        return await page(secretKey, q, [...OTHER_TYPES]);
+      } catch (err) {
+        if (!(err instanceof UpstreamError) || err.status !== 400) throw err;
+        typesRefused = true;
+        return page(secretKey, q, undefined);
+      }
     },
   };
+}
+
+function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnType<XenditGateway['listOtherMovements']>> {
+  if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
+  const rows = body.data as { id?: unknown }[];
+  const movements: XenditMovement[] = rows.flatMap((r) => {
+    const t = movementSchema.safeParse(r);
+    if (!t.success) return []; // another currency or a shape not understood: not listed
+    if (BOOKED_TYPES.has(t.data.type)) return [];
+    try {
+      // The direction is the cashflow's; the amount is taken as a size whatever its sign.
+      const minor = minorReader(t.data.currency)(Math.abs(t.data.amount), 'amount');
+      return [
+        {
+          id: t.data.id,
+          type: t.data.type,
+          currency: t.data.currency,
+          amount: t.data.cashflow === 'MONEY_OUT' ? -minor : minor,
+          created: t.data.created,
+        },
+      ];
+    } catch {
+      return [];
+    }
+  });
+  const last = rows.at(-1)?.id;
+  return { movements, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };
 }
