@@ -24,8 +24,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
   for (const point of BOOKING_CRASH_POINTS) {
     it(`killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point));
   }
-  // A lost chargeback is booked by the refund's steps, from the dispute's own job.
-  for (const point of ['refund-credit-accepted', 'refund-cash-accepted'] as const) {
+  // A lost chargeback is booked by the refund's steps, from the dispute's own job: each of them.
+  for (const point of ['refund-credit-accepted', 'refund-credit-stored', 'refund-overpayment-accepted', 'refund-cash-accepted'] as const) {
     it(`a lost chargeback killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point, 'chargeback'));
   }
 
