@@ -34,7 +34,19 @@ export const BOOKING_CRASH_POINTS = [
  * checkout is not yet closed here.
  */
 export const CHECKOUT_CLOSE_CRASH_POINTS = ['checkout-expired-at-xendit'] as const;
-export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS, ...CHECKOUT_CLOSE_CRASH_POINTS] as const;
+/**
+ * And for the scheduled listings, between what one page of them writes: a withdrawal's row made and
+ * its job not yet queued; its job queued and the rest of the page (and the cursor past it) not; a
+ * listed refund's job queued and the rest of the page (and the cursor or mark past it) not; a check
+ * of a changed invoice queued and the checkouts compared not yet noted as compared.
+ */
+export const LISTING_CRASH_POINTS = [
+  'withdrawal-listing-row-made',
+  'withdrawal-listing-job-queued',
+  'refund-listing-job-queued',
+  'checkout-compare-check-queued',
+] as const;
+export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS, ...CHECKOUT_CLOSE_CRASH_POINTS, ...LISTING_CRASH_POINTS] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /**

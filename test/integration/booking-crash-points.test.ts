@@ -25,10 +25,62 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
   for (const point of BOOKING_CRASH_POINTS) {
     it(`killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point));
   }
-  // A lost chargeback is booked by the refund's steps, from the dispute's own job.
-  for (const point of ['refund-credit-accepted', 'refund-cash-accepted'] as const) {
+  // A lost chargeback is booked by the refund's steps, from the dispute's own job: each of them.
+  for (const point of ['refund-credit-accepted', 'refund-credit-stored', 'refund-overpayment-accepted', 'refund-cash-accepted'] as const) {
     it(`a lost chargeback killed at ${point}: the restarted worker leaves exactly one of each in Xero`, () => scenario(point, 'chargeback'));
   }
+
+  // The scheduled listing itself, as the worker runs it (the other listing points: listing-crash-points.test.ts, in process).
+  it("the withdrawal listing killed after queuing a withdrawal's job: the restarted worker lists again and books it once", async () => {
+    const point = 'withdrawal-listing-job-queued';
+    const sims = await getSims();
+    // A lease longer than one listing run (every currency, made and sent back): a job still running
+    // past its lease is taken again, and a third take reads as a job that kills its worker.
+    const pdb = await processDatabase('postgres', sims, { NODE_ENV: 'test', JOB_LEASE_SECONDS: '5' });
+    const workers: Spawned[] = [];
+    const withStores = <T>(fn: (s: Stores) => Promise<T>) => pdb.withStores(fn);
+    try {
+      const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, 'lw'));
+      const savings = sims.xero.bankAccountFor(seeded.tenantId, 'Business Savings Account').accountId;
+      await withStores((s) => s.settlements.saveAndResume(seeded.merchantId, { IDR: savings }, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), new Date()));
+      await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false });
+      const w = sims.xendit.test.withdraw(seeded.xenditKey, 'IDR', 100_000);
+      await withStores((s) => enqueue(s.jobs, 'list-withdrawals', {}, new Date(), { slot: new Date() }));
+      const jobsOf = async (kind: string) => (await withStores((s) => s.jobs.list())).filter((j) => j.kind === kind);
+      const [listing] = await jobsOf('list-withdrawals');
+
+      const doomed = spawnWorker({ ...pdb.env, CRASH_AT: point });
+      workers.push(doomed);
+      assert.equal(await exitOf(doomed), 'SIGKILL', doomed.output());
+      assert.equal((await withStores((s) => s.jobs.byId(listing.id)))?.state, 'running', 'died holding the listing');
+      assert.equal((await jobsOf('record-withdrawal')).length, 1, 'its job queued');
+      assert.equal(sims.xero.test.bankTransfers(seeded.tenantId).length, 0);
+
+      const survivor = spawnWorker(pdb.env);
+      workers.push(survivor);
+      await waitFor(
+        'the withdrawal recorded',
+        async () => ((await withStores((s) => s.settlements.byXenditId(seeded.merchantId, w.id)))?.state === 'recorded' ? true : undefined),
+        GUARD_MS,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${survivor.output()}`);
+      });
+      await survivorFinishes(point, survivor, () => withStores((s) => s.jobs.byId(listing.id)));
+      assert.equal((await jobsOf('record-withdrawal')).length, 1, 'one job');
+      assert.deepEqual(
+        sims.xero.test.bankTransfers(seeded.tenantId).map((t) => t.reference),
+        [`Xendit withdrawal ${w.id}`],
+        'one transfer',
+      );
+      assert.equal(
+        await withStores((s) => s.settlements.listCursor({ merchantId: seeded.merchantId, mode: 'test', currency: 'IDR', listing: 'created' })),
+        null,
+      );
+    } finally {
+      for (const x of workers) if (x.child.exitCode === null && x.child.signalCode === null) x.child.kill('SIGKILL');
+      await pdb.cleanup();
+    }
+  });
 
   async function scenario(point: Point, via: 'refund' | 'chargeback' = 'refund'): Promise<void> {
     const sims = await getSims();

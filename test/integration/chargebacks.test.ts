@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
+import { adminPaymentPath, disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
 import { pino } from 'pino';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
@@ -73,6 +73,18 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     const r = await row(id);
     assert.equal(r?.kind, 'chargeback');
     assert.equal(r?.state, 'recorded');
+    // The payment's page says the money went back by a chargeback, not by a refund someone made.
+    await seedAdminCast(h, db());
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    const { $ } = await page(await signedIn(h.app, 'a@toko.test'), adminPaymentPath(payment.id));
+    const [line, ...others] = $('#timeline .refund')
+      .toArray()
+      .map((li) => $(li).text().replace(/\s+/g, ' ').trim());
+    assert.equal(others.length, 0, 'one chargeback, one line');
+    assert.match(line, /^\S.* Chargeback of IDR 150,000 lost at Xendit /);
+    assert.doesNotMatch(line, /Refunded/);
+    assert.ok(line.includes(`${id} — recorded in Xero`), line);
+    assert.ok(line.includes(note.creditNoteId), `the credit note named: ${line}`);
     await h.sims.xendit.settle(x.id, { sendCallback: false }); // the balance holds settled money only
     const atXendit = await h.sims.xenditClient.getBalance(h.merchant.xenditSecretKey, 'IDR');
     assert.equal(

@@ -334,13 +334,13 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     });
   });
 
-  it('the scheduled comparison reads 250 open checkouts in 5 Xero calls of 50 invoices, and expires the voided one among them', async () => {
+  it('the scheduled comparison reads 250 of 260 open checkouts in 5 Xero calls of 50 invoices; the next run reads the 10 left first, and expires the voided one among them', async () => {
     h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // no webhooks
-    // Opened directly (250 pay clicks would spend a minute's Xero budget several times over), their
+    // Opened directly (260 pay clicks would spend a minute's Xero budget several times over), their
     // Xendit invoices made in one go, past Xendit's 60 a minute: this is about the Xero calls.
     h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
     const opened: { invoiceId: string; xenditId: string }[] = [];
-    for (let i = 0; i < 250; i++) {
+    for (let i = 0; i < 260; i++) {
       const inv = authorisedInvoice({
         contact: { name: 'Budi' },
         lineItems: [{ description: 'Kopi', unitAmount: '10000' }],
@@ -357,6 +357,7 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
         failureRedirectUrl: 'https://gw.example.com/no',
         invoiceDurationSeconds: 86400,
       });
+      h.clock.advance(1); // opened one after another: never compared, the oldest come first
       const now = h.clock();
       const claimed = await h.stores.checkouts.claim(
         {
@@ -374,22 +375,50 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
       await h.stores.checkouts.open(claimed!.id, claimed!.updatedAt, x.id, x.invoiceUrl, now);
       opened.push({ invoiceId: inv.invoiceId, xenditId: x.id });
     }
-    const voided = opened[237];
+    // Among the 10 the first run has no calls left for.
+    const voided = opened[255];
     await h.sims.xero.test.invoices.void(voided.invoiceId);
+    const lists = () =>
+      h.sims.xero.test
+        .requests({ method: 'GET' })
+        .filter((r) => r.path === '/api.xro/2.0/Invoices')
+        .map((r) => new URLSearchParams(r.query).get('IDs')!.split(','));
+    const expired = () => opened.filter((o) => xenditStatus(o.xenditId) !== 'PENDING').map((o) => [o.invoiceId, xenditStatus(o.xenditId)]);
+
     h.sims.xero.test.clearRequests();
     await schedule(h, 'check-open-checkouts', 30);
     await h.worker.drain();
-    const lists = h.sims.xero.test.requests({ method: 'GET' }).filter((r) => r.path === '/api.xro/2.0/Invoices');
+    const first = lists();
     assert.deepEqual(
-      lists.map((r) => new URLSearchParams(r.query).get('IDs')!.split(',').length),
+      first.map((ids) => ids.length),
       [50, 50, 50, 50, 50],
-      'every open checkout compared, at most 50 invoices a call',
+      'at most 5 calls of 50 invoices a run, though 260 checkouts are open',
+    );
+    const read = new Set(first.flat().map((id) => id.toLowerCase()));
+    const left = opened.filter((o) => !read.has(o.invoiceId.toLowerCase())).map((o) => o.invoiceId.toLowerCase());
+    assert.deepEqual(
+      left,
+      opened.slice(250).map((o) => o.invoiceId.toLowerCase()),
+      'the 10 opened last are left',
+    );
+    assert.deepEqual(expired(), [], 'the voided one not read yet');
+
+    h.clock.advance(30 * 60_000); // the next run
+    h.sims.xero.test.clearRequests();
+    await schedule(h, 'check-open-checkouts', 30);
+    await h.worker.drain();
+    const second = lists();
+    assert.deepEqual(
+      second.map((ids) => ids.length),
+      [50, 50, 50, 50, 50],
+    );
+    assert.deepEqual(
+      second[0].slice(0, 10).map((id) => id.toLowerCase()),
+      left,
+      'the ones never compared first, then those compared least recently',
     );
     assert.equal(xeroReads(), 6, 'and one read to confirm the voided one');
-    assert.deepEqual(
-      opened.filter((o) => xenditStatus(o.xenditId) !== 'PENDING').map((o) => [o.invoiceId, xenditStatus(o.xenditId)]),
-      [[voided.invoiceId, 'EXPIRED']],
-    );
+    assert.deepEqual(expired(), [[voided.invoiceId, 'EXPIRED']]);
     assert.equal(JSON.parse((await h.stores.invoiceWatch.recentlyClosed([m.id], 10))[0].closedReason).key, 'admin:closedReason_voided');
   });
 

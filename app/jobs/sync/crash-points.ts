@@ -1,7 +1,14 @@
 import type { CrashPoint } from '../../../config/constants.js';
 
 // The points are listed in config/constants.ts: CRASH_AT is checked against them.
-export { CRASH_POINTS, PAYMENT_CRASH_POINTS, BOOKING_CRASH_POINTS, CHECKOUT_CLOSE_CRASH_POINTS, type CrashPoint } from '../../../config/constants.js';
+export {
+  CRASH_POINTS,
+  PAYMENT_CRASH_POINTS,
+  BOOKING_CRASH_POINTS,
+  CHECKOUT_CLOSE_CRASH_POINTS,
+  LISTING_CRASH_POINTS,
+  type CrashPoint,
+} from '../../../config/constants.js';
 
 export type CrashHook = (point: CrashPoint) => void;
 

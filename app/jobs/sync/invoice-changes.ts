@@ -281,12 +281,14 @@ async function compareMerchant(deps: Deps, merchantId: string): Promise<void> {
     const compared = batch.flatMap((id) => byInvoice.get(id)!);
     const changed = new Set(compared.filter((c) => whyClose(byId.get(c.xeroInvoiceId.toLowerCase()) ?? null, c)).map((c) => c.xeroInvoiceId));
     // One check per invoice at a time: a check still retrying (Xero or Xendit down) reads the invoice again itself.
-    for (const xeroInvoiceId of changed)
+    for (const xeroInvoiceId of changed) {
       await deps.stores.invoiceWatch.queueCheck(
         jobRow('check-invoice', { merchantId, xeroInvoiceId, event: `scheduled ${now.toISOString()}` }, now),
         merchantId,
         xeroInvoiceId,
       );
+      deps.crash?.('checkout-compare-check-queued');
+    }
     // Per call: when a later call fails (budget, Xero down), what was read counts and the rest comes first next run.
     await deps.stores.invoiceWatch.noteChecked(
       compared.map((c) => c.id),

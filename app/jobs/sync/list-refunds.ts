@@ -40,6 +40,7 @@ import { paymentOfRefund } from './refund-payment.js';
 import { readWithPaymentKey } from './checkout-key.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
+import type { CrashHook } from './crash-points.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 3;
@@ -48,7 +49,7 @@ export const LATE_LOOK_DAYS = 30;
 const LATE_LOOKS_PER_RUN = 1000;
 const DISPUTE_LOOKS_PER_RUN = 200;
 
-export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }) {
+export function listRefundsJob(deps: ListDeps & { onJobEnqueued?: () => void }) {
   return async (): Promise<void> => {
     const runStart = deps.clock();
     for (const merchant of await deps.stores.merchants.list()) {
@@ -74,7 +75,8 @@ export function listRefundsJob(deps: { stores: Stores; xendit: XenditGateway; cl
   };
 }
 
-type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger };
+/** `crash`, tests only: dies at a named point (CRASH_AT). */
+type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; crash?: CrashHook };
 
 /**
  * GET /refunds does not document its order (list-order.ts), so it is judged from the pages read.
@@ -214,7 +216,9 @@ async function queueRefund(deps: ListDeps, merchant: Merchant, r: XenditRefund):
   // key): the job puts it in review, where a person sees it.
   const { payment } = tie;
   const row = jobRow('record-refund', { merchantId: merchant.id, xenditRefundId: r.id }, deps.clock());
-  if (await deps.stores.jobs.insert(row)) {
+  const inserted = await deps.stores.jobs.insert(row);
+  deps.crash?.('refund-listing-job-queued');
+  if (inserted) {
     deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund found by the listing (no webhook yet)');
   } else if (payment?.syncState === 'recorded' && (await runAgain(deps, row.dedupe_key!, known))) {
     deps.logger.info({ merchantId: merchant.id, xenditRefundId: r.id }, 'refund whose job ended before it could book: run again');

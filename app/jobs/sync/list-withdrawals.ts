@@ -26,6 +26,7 @@ import { UpstreamError } from '../../clients/types.js';
 import { readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
 import { sharedAccount } from './key-business.js';
 import { otherMovementsOn, otherMovementsPage } from './list-other-movements.js';
+import type { CrashHook } from './crash-points.js';
 
 const PAGE_SIZE = 50;
 /**
@@ -51,6 +52,8 @@ type Deps = {
   logger: Logger;
   /** Tests only: fewer pages a run (PAGE_BUDGET). */
   pageBudget?: number;
+  /** Tests only: dies at a named point (CRASH_AT). */
+  crash?: CrashHook;
 };
 
 export function listWithdrawalsJob(deps: Deps) {
@@ -175,6 +178,7 @@ async function seen(deps: Deps, merchant: Merchant, live: boolean, w: XenditWith
       },
       now,
     ));
+  deps.crash?.('withdrawal-listing-row-made');
   const payload = { merchantId: merchant.id, xenditTransactionId: row.xenditTransactionId, live };
   if (w.status === 'REVERSED') {
     // Its job (queued again if it finished) books the money coming back, or marks it done when nothing went to Xero.
@@ -185,7 +189,7 @@ async function seen(deps: Deps, merchant: Merchant, live: boolean, w: XenditWith
       deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal reversed at Xendit');
     return;
   }
-  if (await enqueue(deps.stores.jobs, 'record-withdrawal', payload, now)) {
-    deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal found at Xendit');
-  }
+  const queued = await enqueue(deps.stores.jobs, 'record-withdrawal', payload, now);
+  deps.crash?.('withdrawal-listing-job-queued');
+  if (queued) deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal found at Xendit');
 }

@@ -1,0 +1,228 @@
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { Crashed, dieAt } from '../helpers/crash.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { checkOpenCheckoutsJob } from '../../app/jobs/sync/invoice-changes.js';
+import { JOB_SPECS } from '../../app/jobs/kinds.js';
+import type { CrashHook } from '../../app/jobs/sync/crash-points.js';
+import type { XenditGateway } from '../../app/clients/xendit/types.js';
+import type { Stores } from '../../app/store/index.js';
+
+/**
+ * The issue "books that close themselves": the scheduled side of each rule re-run after a crash
+ * between its steps. Each listing writes in steps (a withdrawal's row, its job, the cursor past its
+ * page; a refund's job, the cursor or mark past its page; an invoice's check, the comparison noted),
+ * each committed on its own. Killed between two of them (in process: dieAt throws at the crash
+ * point and the dead run writes nothing more, see test/helpers/crash.ts), the next run loses
+ * nothing and doubles nothing: one job each, one entry each in Xero, the cursor where it belongs.
+ */
+describeEachDatabase('scheduled listings re-run after a crash between their steps', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  const logger = pino({ level: 'silent' });
+  /** A run of the listing as its job runs it; `dying` kills it at its crash point. */
+  type Dying = { stores: Stores; crash: CrashHook; died: () => boolean };
+  /** The dying run ends by the crash, or returns (a listing that catches per account goes on, writing nothing). */
+  const killed = async (dying: Dying, run: Promise<void>) => {
+    await run.catch((err: unknown) => assert.ok(err instanceof Crashed, String(err)));
+    assert.ok(dying.died(), 'the run reached its crash point');
+  };
+  const jobsOf = async (kind: string) => (await h.stores.jobs.list()).filter((j) => j.kind === kind);
+
+  describe('withdrawals (list-withdrawals)', () => {
+    const transfers = () => h.sims.xero.test.bankTransfers(h.tenantId);
+    const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'created' });
+    /** The IDR withdrawals listed, each page's after_id and last id. */
+    let pages: { afterId?: string; lastId?: string }[] = [];
+    const list = (dying?: Dying) => {
+      const xendit: XenditGateway = {
+        ...h.sims.xenditClient,
+        listWithdrawals: async (key, q) => {
+          const r = await h.sims.xenditClient.listWithdrawals(key, q);
+          if (q.currency === 'IDR' && q.createdAfter) pages.push({ afterId: q.afterId, lastId: r.lastId });
+          return r;
+        },
+      };
+      return listWithdrawalsJob({ stores: dying?.stores ?? h.stores, crash: dying?.crash, xendit, clock: h.clock, logger })();
+    };
+
+    /** A settlement account picked, and money in the balance to withdraw: a paid invoice, settled. */
+    async function funded() {
+      const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+      await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: savings }, (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w), h.clock());
+      const { x } = await paidThroughGateway(h);
+      await h.worker.drain();
+      await h.sims.xendit.settle(x.id, { sendCallback: false });
+      pages = [];
+    }
+
+    /** After the re-run: every withdrawal one job, one transfer, recorded; another run adds nothing. */
+    async function eachBookedOnce(made: string[]) {
+      await h.worker.drain();
+      const queued = (await jobsOf('record-withdrawal')).map((j) => String(j.payload.xenditTransactionId));
+      assert.deepEqual([...queued].sort(), [...made].sort(), 'one job per withdrawal');
+      assert.deepEqual(
+        transfers()
+          .map((t) => t.reference)
+          .sort(),
+        made.map((id) => `Xendit withdrawal ${id}`).sort(),
+        'one transfer per withdrawal',
+      );
+      for (const id of made) assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, id))?.state, 'recorded', id);
+      assert.equal(await cursor(), null, 'the listing read to its end');
+      await list();
+      await h.worker.drain();
+      assert.equal((await jobsOf('record-withdrawal')).length, made.length);
+      assert.equal(transfers().length, made.length);
+    }
+
+    it("killed after a withdrawal's row is made, before its job is queued: the re-run queues it, and each is booked once", async () => {
+      await funded();
+      const made = [30_000, 20_000, 10_000].map((amount) => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', amount).id);
+      const dying = dieAt(h.stores, 'withdrawal-listing-row-made');
+      await killed(dying, list(dying));
+      const rows = await Promise.all(made.map((id) => h.stores.settlements.byXenditId(h.merchant.id, id)));
+      assert.deepEqual(rows.map((r) => r?.state ?? 'none').sort(), ['none', 'none', 'pending'], 'at the moment of death: one row, pending');
+      assert.equal((await jobsOf('record-withdrawal')).length, 0, 'and no job for it');
+
+      await list();
+      await eachBookedOnce(made);
+    });
+
+    it("killed on the second page, after a withdrawal's job is queued: the cursor kept past the first page, the re-run continues there, and each is booked once", async () => {
+      h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
+      h.sims.xero.limits.perMinute = 100_000; // 55 transfers in one drain; only exactly-once is tested here
+      await funded();
+      const made = Array.from({ length: 55 }, () => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100).id);
+      // Pages of 50: the 51st withdrawal listed is the first of the second page.
+      const dying = dieAt(h.stores, 'withdrawal-listing-job-queued', 51);
+      await killed(dying, list(dying));
+      assert.equal(pages.length, 2);
+      assert.equal((await jobsOf('record-withdrawal')).length, 51, 'at the moment of death: the first page and one more queued');
+      const firstPage = pages[0].lastId;
+      assert.ok(firstPage);
+      assert.equal((await cursor())?.afterId, firstPage, 'the cursor past the first page only');
+
+      pages = [];
+      await list();
+      assert.equal(pages[0].afterId, firstPage, 'the re-run continues after the first page, not from the newest');
+      await eachBookedOnce(made);
+    });
+  });
+
+  describe('refunds (list-refunds, refund-walk)', () => {
+    const notes = () => h.sims.xero.test.creditNotes(h.tenantId);
+    const list = (dying?: Dying) =>
+      listRefundsJob({ stores: dying?.stores ?? h.stores, crash: dying?.crash, xendit: h.sims.xenditClient, clock: h.clock, logger })();
+
+    for (const order of ['newest_first', 'oldest_first'] as const) {
+      it(`listed ${order.replace('_', ' ')}, killed after the first refund's job is queued: the re-run queues the rest, moves the ${order === 'newest_first' ? 'mark' : 'cursor'} past them, and each is booked once`, async () => {
+        const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+        await h.worker.drain();
+        if (order === 'oldest_first') h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsListOrder: 'oldest_first' });
+        // Webhooks lost; a millisecond apart, so the listing can tell its order.
+        let at = Date.now();
+        const made: string[] = [];
+        for (let i = 0; i < 3; i++) made.push((await h.sims.xendit.refund(x.id, { amount: 10_000, sendWebhook: false, createdAt: new Date((at += 1)) })).id);
+        const newest = made[2];
+
+        const dying = dieAt(h.stores, 'refund-listing-job-queued');
+        await killed(dying, list(dying));
+        assert.equal((await jobsOf('record-refund')).length, 1, 'at the moment of death: one job queued');
+        assert.equal(await h.stores.refundListing.newestFirst(h.merchant.id, 'test'), null, 'no mark moved');
+        assert.equal(await h.stores.refundListing.cursor(h.merchant.id, 'test'), null, 'no cursor moved');
+
+        await list();
+        assert.deepEqual((await jobsOf('record-refund')).map((j) => String(j.payload.xenditRefundId)).sort(), [...made].sort(), 'one job per refund');
+        if (order === 'newest_first') {
+          const kept = await h.stores.refundListing.newestFirst(h.merchant.id, 'test');
+          assert.equal(kept?.mark?.id, newest, 'the mark at the newest refund read');
+          assert.equal(kept?.walk, null, 'the walk finished');
+        } else {
+          assert.equal(await h.stores.refundListing.cursor(h.merchant.id, 'test'), newest, 'the cursor past the last refund read');
+        }
+        await h.worker.drain();
+        for (const id of made) assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded', id);
+        assert.deepEqual(
+          notes()
+            .map((n) => n.reference)
+            .sort(),
+          made.map((id) => `Xendit refund ${id}`).sort(),
+          'one credit note each',
+        );
+
+        h.clock.advance(30 * 60_000);
+        await list();
+        await h.worker.drain();
+        assert.equal((await jobsOf('record-refund')).length, made.length);
+        assert.equal(notes().length, made.length);
+        assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, made.length, 'one cash refund each');
+      });
+    }
+  });
+
+  describe('open checkouts (check-open-checkouts)', () => {
+    const compare = (dying?: Dying) =>
+      checkOpenCheckoutsJob({
+        stores: dying?.stores ?? h.stores,
+        crash: dying?.crash,
+        xero: h.sims.xeroClient,
+        xendit: h.sims.xenditClient,
+        clock: h.clock,
+        logger,
+      })();
+    const comparedAt = async () =>
+      (await h.stores.db.selectFrom('checkouts').select(['id', 'xero_checked_at']).where('merchant_id', '=', h.merchant.id).execute()).map(
+        (r) => r.xero_checked_at,
+      );
+
+    it("killed after the first changed invoice's check is queued, before the comparison is noted: the re-run queues the other, one check each, and both close once", async () => {
+      const opened = [];
+      for (let i = 0; i < 3; i++) {
+        const inv = h.addInvoice({});
+        await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+        opened.push({ ...inv, x: h.sims.xendit.listInvoices().at(-1)! });
+      }
+      const [a, b, kept] = opened;
+      await h.sims.xero.test.invoices.void(a.invoiceId);
+      await h.sims.xero.test.invoices.void(b.invoiceId);
+      const checks = async () => (await jobsOf('check-invoice')).map((j) => String(j.payload.xeroInvoiceId)).sort();
+
+      const dying = dieAt(h.stores, 'checkout-compare-check-queued');
+      await killed(dying, compare(dying));
+      assert.equal((await checks()).length, 1, 'at the moment of death: one check queued');
+      assert.deepEqual(await comparedAt(), [null, null, null], 'and none noted as compared');
+
+      h.clock.advance(60_000);
+      await compare();
+      assert.deepEqual(await checks(), [a.invoiceId, b.invoiceId].sort(), 'one check per changed invoice');
+      assert.ok(
+        (await comparedAt()).every((t) => t !== null),
+        'all three noted as compared',
+      );
+
+      await h.worker.drain();
+      const status = (id: string) => h.sims.xendit.listInvoices().find((i) => i.id === id)!.status;
+      assert.deepEqual(
+        [a, b, kept].map((o) => status(o.x.id)),
+        ['EXPIRED', 'EXPIRED', 'PENDING'],
+      );
+      const closed = await h.stores.invoiceWatch.recentlyClosed([h.merchant.id], 10);
+      assert.deepEqual(closed.map((c) => c.xeroInvoiceId).sort(), [a.invoiceId, b.invoiceId].sort(), 'each closed once');
+      for (const c of closed) assert.equal(JSON.parse(c.closedReason).key, 'admin:closedReason_voided');
+
+      h.clock.advance(30 * 60_000);
+      await compare();
+      await h.worker.drain();
+      assert.equal((await checks()).length, 2, 'nothing more to check');
+    });
+  });
+});
