@@ -20,6 +20,7 @@ import { errorHandler, genericPage, notFoundHandler } from './error-handler.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { homeRouter, type DemoHome } from './home.js';
 import { createRateLimiter } from './security/rate-limit.js';
+import { burstGuard, createBurstLimiter } from './security/burst-limit.js';
 import { createPayAdmission } from './pay/admission.js';
 import type { SharedXeroBudget } from './store/xero-budget.js';
 import { createInvoiceIdMemo } from './pay/invoice-ids.js';
@@ -142,6 +143,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(paths.healthz, (_req, res) => {
     res.json({ ok: true });
   });
+  // Routes anyone may call that read the database before anyone is known (a reference, a session
+  // cookie, a one-time link, the probe): counted per client in memory before that read. Mounted with
+  // the routes' own case-insensitive matching, so no spelling of a path escapes its count.
+  const burst = createBurstLimiter({ clock: deps.clock, limit: deps.config.burstLimit.perMinute, windowSeconds: 60 });
+  app.use(paths.payReturn, burstGuard(burst, 'pay-return'));
+  app.use(paths.admin, burstGuard(burst, 'admin'));
+  app.get(
+    paths.readyz,
+    burstGuard(burst, 'readyz', (res, wait) => void res.status(429).set('Retry-After', String(wait)).set('Cache-Control', 'no-store').end()),
+  );
   app.get(paths.readyz, async (_req, res) => {
     // A database host that accepts but never answers must not hang the probe (pg waits forever).
     let timer: NodeJS.Timeout | undefined;
@@ -189,7 +200,15 @@ export function createApp(deps: AppDeps): express.Express {
       i18n,
     ),
   );
-  app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, metrics: deps.metrics }));
+  app.use(
+    callbackRouter({
+      stores: deps.stores,
+      clock: deps.clock,
+      onJobEnqueued: deps.onJobEnqueued,
+      metrics: deps.metrics,
+      failuresPerMinute: deps.config.burstLimit.callbackRefusalsPerMinute,
+    }),
+  );
   app.use(xeroWebhookRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, key: deps.config.xeroWebhookKey }));
   app.use(
     adminRouter({
@@ -219,6 +238,6 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(notFoundHandler(i18n));
   // Callbacks are machine routes: JSON whatever they accept.
-  app.use(errorHandler(deps.logger, { page: genericPage(i18n), json: (req) => req.path.startsWith('/callbacks/') }));
+  app.use(errorHandler(deps.logger, { page: genericPage(i18n), json: (req) => /^\/callbacks\//i.test(req.path) }));
   return app;
 }
