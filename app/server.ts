@@ -53,6 +53,20 @@ export interface AppDeps {
   passwords?: PasswordWork;
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/**
+ * The id a request is logged and answered under: the proxy's X-Request-Id when it came through a
+ * trusted proxy and is a plain token, else a fresh one; the header's value not taken is kept
+ * (printable ASCII, 64 characters at most) to be logged beside it.
+ */
+export function requestIdOf(header: string | string[] | undefined, trusted: boolean): { id: string; unused?: string } {
+  const sent = Array.isArray(header) ? header[0] : header;
+  if (sent === undefined || sent === '') return { id: randomUUID() };
+  if (trusted && REQUEST_ID.test(sent)) return { id: sent };
+  return { id: randomUUID(), unused: sent.replace(/[^\x21-\x7e]/g, '?').slice(0, 64) };
+}
+
 /** How long /readyz waits for the database before saying 503. */
 export const READY_TIMEOUT_MS = 2000;
 
@@ -86,14 +100,21 @@ export function createApp(deps: AppDeps): express.Express {
   // would only do this for process.env.NODE_ENV, not for the config it was given.
   app.set('view cache', deps.config.env !== 'development');
 
+  // Only the proxies TRUST_PROXY names may choose the id every log line of a request carries (express's
+  // own judgement of the peer, hop 0): anyone else's X-Request-Id is logged apart, as they sent it.
+  const trustProxyFn = app.get('trust proxy fn') as (addr: string, hop: number) => boolean;
+  const trustedPeer = (addr: string | undefined) => deps.config.trustProxy !== false && addr !== undefined && trustProxyFn(addr, 0);
+  const clientRequestIds = new WeakMap<object, string>();
   app.use(
     pinoHttp({
       logger: deps.logger,
       genReqId: (req, res) => {
-        const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
+        const { id, unused } = requestIdOf(req.headers['x-request-id'], trustedPeer(req.socket.remoteAddress));
+        if (unused !== undefined) clientRequestIds.set(req, unused);
         res.setHeader('x-request-id', id);
         return id;
       },
+      customProps: (req) => (clientRequestIds.has(req) ? { clientRequestId: clientRequestIds.get(req) } : {}),
       // Health checks (every few seconds from a load balancer) and static files would bury what
       // matters: logged at debug unless they fail.
       customLogLevel: (req, res, err) =>
