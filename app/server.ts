@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { hasSecretPath, loggablePath } from './log-paths.js';
+import { hasSecretPath, isOAuthAnswer, loggablePath } from './log-paths.js';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -127,7 +127,7 @@ export function createApp(deps: AppDeps): express.Express {
       // credentials of a sort: their query strings are never logged.
       serializers: {
         req: (r: { url?: string; query?: unknown; params?: unknown }) => {
-          if (r.url?.startsWith(paths.adminXeroCallback)) Object.assign(r, { url: paths.adminXeroCallback, query: {} });
+          if (isOAuthAnswer(r.url ?? '')) Object.assign(r, { url: (r.url ?? '').split('?')[0], query: {} });
           // One-time links carry their secret in the path: never logged.
           if (hasSecretPath(r.url ?? '')) Object.assign(r, { url: loggablePath(r.url ?? ''), params: {} });
           return r;

@@ -69,4 +69,18 @@ describeEachDatabase('logs', ({ db }) => {
     assert.doesNotMatch(odd.reqId, /bad/);
     assert.ok(odd.clientRequestId.length <= 64 && /^[\x21-\x7e]+$/.test(odd.clientRequestId), odd.clientRequestId);
   });
+
+  it('keeps one-time links and the OAuth answer out of the log however the path is spelled', async () => {
+    h = await createHarness(db());
+    const out = sink();
+    const app = createApp({ ...h.deps, logger: createLogger({ logLevel: 'info' }, out.stream) });
+    await request(app).get('/ADMIN/WELCOME/SECRET-invite-token-456');
+    await request(app).get('/Admin/connect/SECRET-connect-token-123');
+    await request(app).get('/admin/SETUP/SECRET-setup-token-789');
+    await request(app).get('/ADMIN/xero/callback?code=SECRET-code&state=SECRET-state');
+    await request(app).get('/admin/Xero/Callback/?code=SECRET-code2&state=SECRET-state2');
+    const text = out.lines.join('');
+    assert.match(text, /welcome/i);
+    assert.doesNotMatch(text, /SECRET-/);
+  });
 });
