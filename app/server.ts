@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { hasSecretPath, loggablePath } from './log-paths.js';
+import { hasSecretPath, isOAuthAnswer, loggablePath } from './log-paths.js';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { errorHandler, genericPage, notFoundHandler } from './error-handler.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { homeRouter, type DemoHome } from './home.js';
 import { createRateLimiter } from './security/rate-limit.js';
+import { burstGuard, createBurstLimiter } from './security/burst-limit.js';
 import { createPayAdmission } from './pay/admission.js';
 import type { SharedXeroBudget } from './store/xero-budget.js';
 import { createInvoiceIdMemo } from './pay/invoice-ids.js';
@@ -50,6 +51,20 @@ export interface AppDeps {
   i18n?: I18n;
   /** The process's password hashing under its cap; made here when the caller has none (tests pass a small one). */
   passwords?: PasswordWork;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/**
+ * The id a request is logged and answered under: the proxy's X-Request-Id when it came through a
+ * trusted proxy and is a plain token, else a fresh one; the header's value not taken is kept
+ * (printable ASCII, 64 characters at most) to be logged beside it.
+ */
+export function requestIdOf(header: string | string[] | undefined, trusted: boolean): { id: string; unused?: string } {
+  const sent = Array.isArray(header) ? header[0] : header;
+  if (sent === undefined || sent === '') return { id: randomUUID() };
+  if (trusted && REQUEST_ID.test(sent)) return { id: sent };
+  return { id: randomUUID(), unused: sent.replace(/[^\x21-\x7e]/g, '?').slice(0, 64) };
 }
 
 /** How long /readyz waits for the database before saying 503. */
@@ -85,14 +100,21 @@ export function createApp(deps: AppDeps): express.Express {
   // would only do this for process.env.NODE_ENV, not for the config it was given.
   app.set('view cache', deps.config.env !== 'development');
 
+  // Only the proxies TRUST_PROXY names may choose the id every log line of a request carries (express's
+  // own judgement of the peer, hop 0): anyone else's X-Request-Id is logged apart, as they sent it.
+  const trustProxyFn = app.get('trust proxy fn') as (addr: string, hop: number) => boolean;
+  const trustedPeer = (addr: string | undefined) => deps.config.trustProxy !== false && addr !== undefined && trustProxyFn(addr, 0);
+  const clientRequestIds = new WeakMap<object, string>();
   app.use(
     pinoHttp({
       logger: deps.logger,
       genReqId: (req, res) => {
-        const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
+        const { id, unused } = requestIdOf(req.headers['x-request-id'], trustedPeer(req.socket.remoteAddress));
+        if (unused !== undefined) clientRequestIds.set(req, unused);
         res.setHeader('x-request-id', id);
         return id;
       },
+      customProps: (req) => (clientRequestIds.has(req) ? { clientRequestId: clientRequestIds.get(req) } : {}),
       // Health checks (every few seconds from a load balancer) and static files would bury what
       // matters: logged at debug unless they fail.
       customLogLevel: (req, res, err) =>
@@ -105,7 +127,7 @@ export function createApp(deps: AppDeps): express.Express {
       // credentials of a sort: their query strings are never logged.
       serializers: {
         req: (r: { url?: string; query?: unknown; params?: unknown }) => {
-          if (r.url?.startsWith(paths.adminXeroCallback)) Object.assign(r, { url: paths.adminXeroCallback, query: {} });
+          if (isOAuthAnswer(r.url ?? '')) Object.assign(r, { url: (r.url ?? '').split('?')[0], query: {} });
           // One-time links carry their secret in the path: never logged.
           if (hasSecretPath(r.url ?? '')) Object.assign(r, { url: loggablePath(r.url ?? ''), params: {} });
           return r;
@@ -142,6 +164,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(paths.healthz, (_req, res) => {
     res.json({ ok: true });
   });
+  // Routes anyone may call that read the database before anyone is known (a reference, a session
+  // cookie, a one-time link, the probe): counted per client in memory before that read. Mounted with
+  // the routes' own case-insensitive matching, so no spelling of a path escapes its count.
+  const burst = createBurstLimiter({ clock: deps.clock, limit: deps.config.burstLimit.perMinute, windowSeconds: 60 });
+  app.use(paths.payReturn, burstGuard(burst, 'pay-return'));
+  app.use(paths.admin, burstGuard(burst, 'admin'));
+  app.get(
+    paths.readyz,
+    burstGuard(burst, 'readyz', (res, wait) => void res.status(429).set('Retry-After', String(wait)).set('Cache-Control', 'no-store').end()),
+  );
   app.get(paths.readyz, async (_req, res) => {
     // A database host that accepts but never answers must not hang the probe (pg waits forever).
     let timer: NodeJS.Timeout | undefined;
@@ -189,7 +221,15 @@ export function createApp(deps: AppDeps): express.Express {
       i18n,
     ),
   );
-  app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, metrics: deps.metrics }));
+  app.use(
+    callbackRouter({
+      stores: deps.stores,
+      clock: deps.clock,
+      onJobEnqueued: deps.onJobEnqueued,
+      metrics: deps.metrics,
+      failuresPerMinute: deps.config.burstLimit.callbackRefusalsPerMinute,
+    }),
+  );
   app.use(xeroWebhookRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, key: deps.config.xeroWebhookKey }));
   app.use(
     adminRouter({
@@ -219,6 +259,6 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(notFoundHandler(i18n));
   // Callbacks are machine routes: JSON whatever they accept.
-  app.use(errorHandler(deps.logger, { page: genericPage(i18n), json: (req) => req.path.startsWith('/callbacks/') }));
+  app.use(errorHandler(deps.logger, { page: genericPage(i18n), json: (req) => /^\/callbacks\//i.test(req.path) }));
   return app;
 }

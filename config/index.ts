@@ -82,6 +82,9 @@ const schema = z.object({
   PAY_UNKNOWN_PER_WINDOW: z.coerce.number().int().min(0).default(20),
   PAY_UNKNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(20),
   PAY_MISS_REMEMBER_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  // Per client per minute in each web process's memory: /pay/return, /admin, /readyz; callback refusals (0: off).
+  BURST_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  CALLBACK_REFUSALS_PER_MINUTE: z.coerce.number().int().min(0).default(60),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20000),
@@ -186,6 +189,8 @@ export type Config = Readonly<{
   /** WITHDRAWAL_LIST_MINUTES. */
   withdrawalListMinutes: number;
   payRateLimit: PayRateLimit;
+  /** In-memory per-client limits on the public routes that read the database before anyone is known. */
+  burstLimit: { perMinute: number; callbackRefusalsPerMinute: number };
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
   shutdownTimeoutMs: number;
   /** How long a claimed job is reserved for its worker; after that another worker may take it over. */
@@ -356,6 +361,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       unknownXeroShare: c.PAY_UNKNOWN_XERO_PERCENT / 100,
       missRememberSeconds: c.PAY_MISS_REMEMBER_SECONDS,
     },
+    burstLimit: { perMinute: c.BURST_LIMIT_PER_MINUTE, callbackRefusalsPerMinute: c.CALLBACK_REFUSALS_PER_MINUTE },
     http: { requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     jobLeaseSeconds: c.JOB_LEASE_SECONDS,

@@ -29,7 +29,8 @@ export function adminRouter(deps: AdminDeps): Router {
   const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
   const uploads = [FEE_REPORT_URL, DISPUTE_REPORT_URL];
   const forms: express.RequestHandler = (req, res, next) => {
-    const path = req.originalUrl.split('?')[0];
+    // The path as routing sees it (an absolute-form request target's too), under this mount.
+    const path = req.baseUrl + req.path;
     return uploads.some((u) => u.test(path)) ? next() : smallForm(req, res, next);
   };
   // The error pages need the translations, also for a body the parser refused (too large, too many fields).

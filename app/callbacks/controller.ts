@@ -1,6 +1,6 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { BadRequest, UnsupportedMediaType } from '../errors.js';
+import { BadRequest, NotFoundJson, TooManyRequests, Unauthorized, UnsupportedMediaType } from '../errors.js';
 import { paths } from '../paths.js';
 import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
@@ -8,6 +8,7 @@ import { acceptCallback, acceptDisputeWebhook, acceptRefundWebhook, authenticate
 import { createCallbackTokenCache } from './token-cache.js';
 import { callbackRefusalOf, type Metrics } from '../metrics/index.js';
 import { unstorableReason } from '../security/body-bounds.js';
+import { burstKey, createBurstLimiter } from '../security/burst-limit.js';
 
 const InvoiceCallback = z.looseObject({
   id: z.string().min(1).max(100),
@@ -40,11 +41,17 @@ export interface CallbackDeps {
   onJobEnqueued?: () => void;
   /** Counts each callback by outcome. */
   metrics?: Pick<Metrics, 'callback'>;
+  /** Refused callbacks (wrong token, unknown merchant) per client per minute before the database is no longer asked; 0: no limit. */
+  failuresPerMinute: number;
 }
 
 export function callbackRouter(deps: CallbackDeps): Router {
   const router = Router();
   const tokens = createCallbackTokenCache({ load: (id) => deps.stores.merchants.callbackToken(id), clock: deps.clock });
+  // Refusals are counted, not callbacks: Xendit sends every merchant's callbacks from a few
+  // addresses, and a busy gateway must not throttle them. A client over the count still gets a
+  // token the cache knows accepted; only its database reads are refused (429: Xendit retries).
+  const refusals = createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute, windowSeconds: 60 });
   // A refusal (any step, body parsing included) is counted where the router hands it on.
   const countRefusal: ErrorRequestHandler = (err, _req, _res, next) => {
     deps.metrics?.callback(callbackRefusalOf(err));
@@ -52,7 +59,17 @@ export function callbackRouter(deps: CallbackDeps): Router {
   };
   // Who is calling is settled before the body is even read: no token, no parsing, no writes.
   const authenticated: RequestHandler = async (req, res, next) => {
-    res.locals.merchantId = await authenticateCallback(tokens, String(req.params.merchantId), req.get('x-callback-token'));
+    const client = burstKey('callback-refused', req);
+    const beforeRead = () => {
+      const wait = refusals.spent(client);
+      if (wait !== null) throw new TooManyRequests(`callback refusals from ${client}`, wait);
+    };
+    try {
+      res.locals.merchantId = await authenticateCallback(tokens, String(req.params.merchantId), req.get('x-callback-token'), beforeRead);
+    } catch (err) {
+      if (err instanceof Unauthorized || err instanceof NotFoundJson) refusals.hit(client);
+      throw err;
+    }
     next();
   };
   const json = express.json({ limit: '64kb', type: 'application/json', strict: true });

@@ -20,8 +20,13 @@ export type CallbackOutcome = { received: true; duplicate: boolean; status: stri
  * A disabled merchant still gets its callbacks stored: disabling stops new payment links, it must
  * not lose the record of money a customer already paid. Returns the merchant's id.
  */
-export async function authenticateCallback(tokens: CallbackTokenCache, merchantId: string, token: string | undefined): Promise<string> {
-  const verdict = isUuid(merchantId) ? await tokens.check(merchantId, token) : 'unknown';
+export async function authenticateCallback(
+  tokens: CallbackTokenCache,
+  merchantId: string,
+  token: string | undefined,
+  beforeRead?: () => void,
+): Promise<string> {
+  const verdict = isUuid(merchantId) ? await tokens.check(merchantId, token, beforeRead) : 'unknown';
   if (verdict === 'unknown') throw new NotFoundJson('unknown merchant');
   if (!verdict) throw new Unauthorized('invalid x-callback-token');
   return merchantId;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { safeEqual } from '../security/secrets.js';
 
@@ -6,16 +7,39 @@ import { safeEqual } from '../security/secrets.js';
  * seconds so a burst of callbacks costs no query. Safe under rotation: a token that does not match
  * the remembered one is checked against the database before it is refused, so a new token works at
  * once; an old token is accepted for at most `ttlMs` after it was replaced (per process).
+ *
+ * A refusal is remembered too, for the pair (merchant, the token sent) only, so the same wrong
+ * token sent again and again costs one query per `refusedTtlMs`. Another token (the merchant's
+ * newly saved one among them) is never refused from memory. The one case it delays: a token the
+ * database refused moments before it was saved (the merchant regenerated it at Xendit first) is
+ * refused for the rest of `refusedTtlMs`, a few seconds, in the processes that saw it refused;
+ * Xendit retries a callback it was refused, and `forget` clears it in the process that saved it.
  */
 export function createCallbackTokenCache(deps: {
   load: (merchantId: string) => Promise<string | undefined>;
   clock: Clock;
   ttlMs?: number;
+  refusedTtlMs?: number;
   maxEntries?: number;
 }) {
   const ttlMs = deps.ttlMs ?? 5_000;
+  const refusedTtlMs = deps.refusedTtlMs ?? 5_000;
   const maxEntries = deps.maxEntries ?? 1_000;
   const cache = new Map<string, { token: string; until: number }>();
+  // Keyed by merchant and a hash of the token sent: a flood of long tokens holds 64 bytes each.
+  const refused = new Map<string, { verdict: 'unknown' | false; until: number }>();
+
+  const refusedKey = (merchantId: string, given: string | undefined) =>
+    `${merchantId}\n${createHash('sha256')
+      .update(given ?? '')
+      .digest('base64url')}`;
+
+  function remember(key: string, verdict: 'unknown' | false): void {
+    refused.delete(key);
+    // Oldest first out (Map order is insertion order): bounded whatever the flood.
+    while (refused.size >= maxEntries) refused.delete(refused.keys().next().value!);
+    refused.set(key, { verdict, until: deps.clock().getTime() + refusedTtlMs });
+  }
 
   async function fresh(merchantId: string): Promise<string | undefined> {
     const token = await deps.load(merchantId);
@@ -28,18 +52,29 @@ export function createCallbackTokenCache(deps: {
   }
 
   return {
-    /** 'unknown' merchant, or whether `given` is its token ('' never matches). */
-    async check(merchantId: string, given: string | undefined): Promise<'unknown' | boolean> {
+    /**
+     * 'unknown' merchant, or whether `given` is its token ('' never matches). `beforeRead` runs
+     * just before the database would be asked (a per-client limit may throw there).
+     */
+    async check(merchantId: string, given: string | undefined, beforeRead?: () => void): Promise<'unknown' | boolean> {
+      const now = deps.clock().getTime();
       const hit = cache.get(merchantId);
       const ok = (token: string) => Boolean(given) && token !== '' && safeEqual(given!, token);
-      if (hit && hit.until > deps.clock().getTime() && ok(hit.token)) return true;
+      if (hit && hit.until > now && ok(hit.token)) return true;
+      const key = refusedKey(merchantId, given);
+      const known = refused.get(key);
+      if (known && known.until > now) return known.verdict;
+      beforeRead?.();
       const token = await fresh(merchantId);
-      if (token === undefined) return 'unknown';
-      return ok(token);
+      const verdict = token === undefined ? 'unknown' : ok(token);
+      if (verdict === true) refused.delete(key);
+      else remember(key, verdict);
+      return verdict;
     },
-    /** This process changed the merchant's token: forget it now. */
+    /** This process changed the merchant's token: forget it now, and the refusals with it. */
     forget(merchantId: string): void {
       cache.delete(merchantId);
+      for (const key of refused.keys()) if (key.startsWith(`${merchantId}\n`)) refused.delete(key);
     },
   };
 }

@@ -69,6 +69,24 @@ describeEachDatabase('Xendit fee bills: the size of an upload', ({ db }) => {
     assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id)).length, 0);
   });
 
+  it('a report posted to any spelling the route answers (trailing slash, capitals) is read with the upload limit, not the 16 kB of other forms', async () => {
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { csrf } = await page(agent, pagePath());
+    const report = bigReport(300);
+    assert.ok(report.length > 16 * 1024);
+    for (const path of [`${preview()}/`, preview().toUpperCase().replace(h.merchant.id.toUpperCase(), h.merchant.id)]) {
+      const res = await agent.post(path).type('form').send({ _csrf: csrf(), report }).expect(200);
+      const $ = cheerio.load(res.text);
+      assert.equal($('#fee-preview tr[data-period="2026-10"][data-currency=IDR] td').eq(2).text(), '300', path);
+    }
+    const disputes = adminMerchantPath(h.merchant.id, 'adminMerchantDisputesReport');
+    const res = await agent
+      .post(`${disputes}/`)
+      .type('form')
+      .send({ _csrf: csrf(), report: 'x'.repeat(20 * 1024) });
+    assert.notEqual(res.status, 413);
+  });
+
   it('a report over the limit gets the page again saying to export a shorter period, not a bare 413 page', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     const { csrf } = await page(agent, pagePath());

@@ -45,4 +45,42 @@ describeEachDatabase('logs', ({ db }) => {
     assert.doesNotMatch(text, /SECRET-/);
     assert.match(text, /\/admin\/welcome\/\[redacted\]/);
   });
+
+  it("takes a client's X-Request-Id as the request's id only through a trusted proxy, and only a plain one; else logs it apart", async () => {
+    const run = async (env: Record<string, string>, id: string) => {
+      h?.close();
+      h = await createHarness(db(), { env });
+      const out = sink();
+      const app = createApp({ ...h.deps, logger: createLogger({ logLevel: 'info' }, out.stream) });
+      const res = await request(app).get('/pay/return?ref=nothing').set('X-Request-Id', id).expect(200);
+      const line = out.lines.map((l) => JSON.parse(l)).find((l) => l.req?.url?.startsWith('/pay/return'));
+      return { echoed: res.headers['x-request-id'], reqId: line.req.id, clientRequestId: line.clientRequestId };
+    };
+    const spoof = 'forged-id-0001';
+    const direct = await run({}, spoof);
+    assert.notEqual(direct.reqId, spoof);
+    assert.notEqual(direct.echoed, spoof);
+    assert.equal(direct.echoed, direct.reqId);
+    assert.equal(direct.clientRequestId, spoof);
+    const proxied = await run({ TRUST_PROXY: '1' }, 'lb-7f3a9c01-e2');
+    assert.equal(proxied.reqId, 'lb-7f3a9c01-e2');
+    assert.equal(proxied.echoed, 'lb-7f3a9c01-e2');
+    const odd = await run({ TRUST_PROXY: '1' }, 'bad id\t<b>' + 'x'.repeat(200));
+    assert.doesNotMatch(odd.reqId, /bad/);
+    assert.ok(odd.clientRequestId.length <= 64 && /^[\x21-\x7e]+$/.test(odd.clientRequestId), odd.clientRequestId);
+  });
+
+  it('keeps one-time links and the OAuth answer out of the log however the path is spelled', async () => {
+    h = await createHarness(db());
+    const out = sink();
+    const app = createApp({ ...h.deps, logger: createLogger({ logLevel: 'info' }, out.stream) });
+    await request(app).get('/ADMIN/WELCOME/SECRET-invite-token-456');
+    await request(app).get('/Admin/connect/SECRET-connect-token-123');
+    await request(app).get('/admin/SETUP/SECRET-setup-token-789');
+    await request(app).get('/ADMIN/xero/callback?code=SECRET-code&state=SECRET-state');
+    await request(app).get('/admin/Xero/Callback/?code=SECRET-code2&state=SECRET-state2');
+    const text = out.lines.join('');
+    assert.match(text, /welcome/i);
+    assert.doesNotMatch(text, /SECRET-/);
+  });
 });

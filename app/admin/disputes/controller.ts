@@ -8,8 +8,8 @@ import { disputesOf, readDisputeReport } from './service.js';
 
 /** 2 000 rows of the report's seven short columns stay well under this; the admin's other forms take 16 kB. */
 export const DISPUTE_REPORT_LIMIT = '2mb';
-/** The URL that takes a report (paths.adminMerchantDisputesReport). */
-export const DISPUTE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/disputes\/report$/;
+/** The URL that takes a report (paths.adminMerchantDisputesReport), in every spelling express routes to it (any case, one trailing slash). */
+export const DISPUTE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/disputes\/report\/?$/i;
 
 export function disputesRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();

@@ -15,8 +15,11 @@ export const FEE_REPORT_MB = 8;
  * (MAX_BILLING_ROWS) still bounds the work.
  */
 export const FEE_REPORT_LIMIT = `${3 * FEE_REPORT_MB}mb`;
-/** The two URLs that take a report (paths.adminMerchantFeeBillsPreview, …Book). */
-export const FEE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/fee-bills\/(preview|book)$/;
+/**
+ * The two URLs that take a report (paths.adminMerchantFeeBillsPreview, …Book), in every spelling
+ * express routes to them (its defaults: any case, one trailing slash), so none gets the 16 kB parser.
+ */
+export const FEE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/fee-bills\/(preview|book)\/?$/i;
 
 export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
