@@ -13,6 +13,7 @@ export interface KeyBusiness {
   businessId: string | null;
   /** Another merchant's key held this account when this key's business was found, after the key was stored: not this merchant's. */
   sharedBusiness: string | null;
+  /** When it was recorded or found; while neither is known, when the key was stored (or first asked about). */
   lookedAt: Date;
 }
 
@@ -83,9 +84,30 @@ export function createXenditBusinessStore(db: Db) {
     },
 
     /**
+     * Other merchants' keys of this mode whose business is not known yet (not found shared either),
+     * stored before `before`, first stored first: one of them may be a key of the very account a
+     * later key has just told, and was saved first. `seen` is each row as read (found's token).
+     */
+    async unknownBefore(mode: XenditMode, before: Date, exceptMerchantId: string): Promise<{ merchantId: string; seen: KeyBusiness }[]> {
+      const rows = await db
+        .selectFrom('xendit_key_businesses')
+        .selectAll()
+        .where('mode', '=', mode)
+        .where('business_id', 'is', null)
+        .where('shared_business', 'is', null)
+        .where('looked_at', '<', before)
+        .where('merchant_id', '!=', exceptMerchantId)
+        .orderBy('looked_at')
+        .orderBy('merchant_id')
+        .execute();
+      return rows.map((r) => ({ merchantId: r.merchant_id, seen: { businessId: null, sharedBusiness: null, lookedAt: new Date(r.looked_at) } }));
+    },
+
+    /**
      * A stored key's business found after it was stored (`seen`: the row as read before asking,
      * null: none; a key saved meanwhile changed it, and this is not written). 'shared' when another
-     * merchant's key holds the account; null, no business: asked again later.
+     * merchant's key holds the account. Null, no business: a row that exists is left as it is, so
+     * its looked_at still says when its key was stored (unknownBefore); none is made, dated now.
      */
     async found(
       merchantId: string,
@@ -111,7 +133,7 @@ export function createXenditBusinessStore(db: Db) {
               .returning('merchant_id')
               .executeTakeFirst()
               .then(Boolean);
-      if (!businessId) return (await set(null, null)) ? 'unknown' : 'changed';
+      if (!businessId) return seen || (await set(null, null)) ? 'unknown' : 'changed';
       try {
         return (await set(businessId, null)) ? 'own' : 'changed';
       } catch (err) {

@@ -2,11 +2,13 @@ import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
-import { adminMerchantPath } from '../../app/paths.js';
+import request from 'supertest';
+import { adminMerchantPath, disputeCallbackPathFor } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { listPaidInvoices } from '../../app/jobs/sync/list-paid.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/jobs/kinds.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { verifyXenditAccountFree } from '../../app/admin/merchants/xendit-keys.js';
@@ -30,7 +32,11 @@ describeEachDatabase('one Xendit account, one merchant', ({ db }) => {
   afterEach(() => h.close());
 
   const silent = pino({ level: 'silent' });
-  const listWithdrawals = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: silent })();
+  const jobDeps = () => ({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: silent });
+  const listWithdrawals = () => listWithdrawalsJob(jobDeps())();
+  const listPaid = () => listPaidInvoices(jobDeps(), { pageSize: 100, maxPages: 5, lookbackMinutes: 60, lagSeconds: 60 });
+  const listRefunds = () => listRefundsJob(jobDeps())();
+  const jobsOf = async (kind: string, merchantId: string) => (await h.stores.jobs.list()).filter((j) => j.kind === kind && j.merchantId === merchantId);
   const userIdOf = (key: string) => h.sims.xendit.test.account(key)!.userId;
   /** Xendit tells a key's business by its invoices' user_id: an account with one can say. */
   const withAnInvoice = (key: string) => h.sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 1000 });
@@ -54,10 +60,10 @@ describeEachDatabase('one Xendit account, one merchant', ({ db }) => {
     return { m, tenantId: org.tenantId };
   }
 
-  async function saveKey(agent: Agent, m: Merchant, testKey: string) {
+  async function saveKey(agent: Agent, m: Merchant, testKey: string, callbackToken = 'cb-token-b') {
     const url = adminMerchantPath(m.id, 'adminMerchantXendit');
     const form = await page(agent, url);
-    return agent.post(url).type('form').send({ _csrf: form.csrf(), testKey, liveKey: '', callbackToken: 'cb-token-b' });
+    return agent.post(url).type('form').send({ _csrf: form.csrf(), testKey, liveKey: '', callbackToken });
   }
 
   it("merchant B saving merchant A's key (or another key of A's Xendit account) gets the field error, and nothing is stored", async () => {
@@ -155,5 +161,88 @@ describeEachDatabase('one Xendit account, one merchant', ({ db }) => {
     assert.deepEqual(jobs, [], "B's listing skipped the account");
     await listWithdrawals();
     assert.equal((await h.stores.alerts.recent('xenditAccountShared', [b.id], new Date(0), 10)).length, 1, 'told once');
+  });
+
+  for (const first of ['withdrawals', 'paid invoices'] as const)
+    it(`two keys of one brand-new Xendit account saved by two merchants: once it has money to book, the one who saved second books none of it and a person is told (${first} listed first)`, async () => {
+      const keyOfA = h.merchant.xenditSecretKey;
+      // No invoice or transaction yet: the account cannot tell its business, so each save passes with none recorded.
+      assert.equal((await saveKey(ops, h.merchant, keyOfA, h.merchant.callbackToken)).status, 303);
+      h.clock.advance(60_000);
+      const { m: b } = await merchant('Toko B', { backendFlow: true });
+      const secondKeyOfA = 'xnd_development_SecondKeyOfA02';
+      h.sims.xendit.registerAccount({ secretKey: secondKeyOfA, callbackToken: 'cb-token-b', businessName: 'Toko Test', userId: userIdOf(keyOfA) });
+      assert.equal((await saveKey(ops, b, secondKeyOfA)).status, 303);
+      assert.equal((await h.stores.merchants.byId(b.id))!.status, 'active');
+      for (const m of [h.merchant.id, b.id]) assert.equal((await h.stores.xenditBusinesses.of(m, 'test'))?.businessId, null, 'not known yet');
+      // Within the day: a listing before the account has anything asks, learns nothing, books nothing.
+      await listWithdrawals();
+      await listPaid();
+      h.clock.advance(20 * 60_000);
+
+      // A's customer pays and A withdraws; A's checkout is in B's listing window as paid since B's last run.
+      const { x } = await paidThroughGateway(h);
+      await h.worker.drain();
+      await h.sims.xendit.settle(x.id);
+      await h.worker.drain();
+      const withdrawal = h.sims.xendit.test.withdraw(keyOfA, 'IDR', 100_000);
+      assert.ok('id' in withdrawal);
+      h.sims.xendit.getInvoice(x.id)!.paidAt = new Date(h.clock().getTime() - 10 * 60_000);
+      for (const list of first === 'withdrawals' ? [listWithdrawals, listPaid] : [listPaid, listWithdrawals]) await list();
+      await h.worker.drain();
+
+      assert.deepEqual(await jobsOf(RECORD_BACKEND_PAYMENT_JOB, b.id), [], "A's checkout is no sale of B's");
+      assert.equal(await h.stores.settlements.byXenditId(b.id, withdrawal.id), null, "A's withdrawal is not booked for B");
+      assert.ok(await h.stores.settlements.byXenditId(h.merchant.id, withdrawal.id), "A's withdrawal is A's");
+      assert.equal((await h.stores.xenditBusinesses.of(h.merchant.id, 'test'))?.businessId, userIdOf(keyOfA), 'A saved first: A holds it');
+      assert.equal((await h.stores.xenditBusinesses.of(b.id, 'test'))?.sharedBusiness, userIdOf(keyOfA));
+      assert.equal((await h.stores.alerts.recent('xenditAccountShared', [b.id], new Date(0), 10)).length, 1, 'B is told');
+      assert.equal((await h.stores.alerts.recent('xenditAccountShared', [h.merchant.id], new Date(0), 10)).length, 0, 'A is not');
+    });
+
+  it("a merchant found sharing another's Xendit account gets no review item for each of the other's refunds that names no invoice", async () => {
+    const keyOfA = h.merchant.xenditSecretKey;
+    h.sims.xendit.test.updateAccount(keyOfA, { refundsNameInvoice: false });
+    const { m: b } = await merchant('Toko B', { xenditSecretKey: keyOfA }); // stored before the check
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+    await h.worker.drain();
+    await listWithdrawals(); // B is found sharing A's account
+    assert.equal((await h.stores.xenditBusinesses.of(b.id, 'test'))?.sharedBusiness, userIdOf(keyOfA));
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 20_000, sendWebhook: false });
+
+    await listRefunds();
+    await h.worker.drain();
+    const [ofA, ...more] = await jobsOf('record-refund', h.merchant.id);
+    assert.equal(more.length, 0);
+    assert.deepEqual([(ofA.payload as { xenditRefundId?: string }).xenditRefundId, ofA.state], [id, 'done'], "A's refund, booked for A");
+    assert.deepEqual(await jobsOf('record-refund', b.id), [], 'nothing for B to review');
+  });
+
+  it("the daily look at a flagged merchant's open dispute does not read it in the other's account: nothing booked or put in review for it, looked at again later", async () => {
+    const keyOfA = h.merchant.xenditSecretKey;
+    const { m: b, tenantId: tenantOfB } = await merchant('Toko B', { xenditSecretKey: keyOfA }); // stored before the check
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+    await h.worker.drain();
+    // The account's dispute webhook reaches B (its URL at Xendit is B's): B watches it.
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await request(h.app)
+      .post(disputeCallbackPathFor(b.id))
+      .set('x-callback-token', b.callbackToken)
+      .send({ event: 'dispute.action_required', id, status: 'ACTION_REQUIRED', currency: 'IDR', amount: { initial: '1.00', terminal: null } })
+      .expect(200);
+    await h.worker.drain();
+    const watchedByB = async () => (await h.stores.openDisputes.due(new Date('9999-01-01T00:00:00Z'), 100)).filter((d) => d.merchantId === b.id);
+    assert.equal((await watchedByB()).length, 1);
+    await listWithdrawals(); // B is found sharing A's account
+    assert.equal((await h.stores.xenditBusinesses.of(b.id, 'test'))?.sharedBusiness, userIdOf(keyOfA));
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+
+    h.clock.advance(86_400_000 + 1000);
+    await listRefunds();
+    await h.worker.drain();
+    assert.deepEqual(await jobsOf('record-dispute', b.id).then((js) => js.map((j) => j.payload.status)), ['ACTION_REQUIRED'], 'no LOST (or GONE) job for B');
+    assert.equal(h.sims.xero.test.creditNotes(tenantOfB).length, 0);
+    const [still] = await watchedByB();
+    assert.ok(still && still.nextLookAt > h.clock(), 'looked at again later, not dropped');
   });
 });

@@ -8,7 +8,7 @@ import { halvePaidWindow } from '../../clients/xendit/invoices.js';
 import { ListPaidPayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
 import { listingKeys, type Merchant } from '../../store/merchant-model.js';
-import { sharedAccount } from './key-business.js';
+import { skipListing } from './key-business.js';
 
 export interface ListPaidDeps {
   stores: Stores;
@@ -59,8 +59,9 @@ export async function listPaidInvoices(deps: ListPaidDeps, opts: ListPaidOptions
     let failed = false;
     for (const { mode, key } of merchant ? listingKeys(merchant) : []) {
       try {
-        // Another merchant's key holds this account: its invoices are that merchant's checkouts, not sales of this one.
-        if (await sharedAccount(deps, merchant!, mode, key)) continue;
+        // Another merchant's key holds this account (its invoices are that merchant's checkouts, not
+        // sales of this one), or which business it is is not known yet (nothing paid yet either).
+        if (await skipListing(deps, merchant!, mode, key)) continue;
         await listWithKey(deps, opts, merchant!, key, await deps.stores.listing.cursor(merchantId, mode), summary);
       } catch (err) {
         failed = true;

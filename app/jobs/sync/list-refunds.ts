@@ -20,7 +20,8 @@
  *
  * Every stored key's account is read (listingKeys), not only the one in use: a refund or dispute of
  * a payment made in the other mode moves money all the same, and test money stays test money by
- * the key that found it (record-refund.ts).
+ * the key that found it (record-refund.ts). Except an account another merchant's key holds, as the
+ * withdrawals and paid invoices are (key-business.ts): its refunds and disputes are that merchant's.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -38,6 +39,7 @@ import { nextDisputeLook, queueLost } from './record-dispute.js';
 import { refundFailedReason } from './record-refund.js';
 import { paymentOfRefund } from './refund-payment.js';
 import { readWithPaymentKey } from './checkout-key.js';
+import { skipListing } from './key-business.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import type { CrashHook } from './crash-points.js';
@@ -59,6 +61,9 @@ export function listRefundsJob(deps: ListDeps & { onJobEnqueued?: () => void }) 
       // judges test or live money by that key.
       for (const { mode, key } of listingKeys(merchant)) {
         try {
+          // Another merchant's key holds this account: each of its refunds naming no invoice would be
+          // a review item here. Or which business it is is not known yet: no refund yet either.
+          if (await skipListing(deps, merchant, mode, key)) continue;
           await listMerchantRefunds(deps, merchant, { mode, key });
         } catch (err) {
           deps.logger.warn({ err: String(err), merchantId: merchant.id, mode }, 'could not list refunds at Xendit');
@@ -249,11 +254,24 @@ async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway
         await deps.stores.openDisputes.watch(d.merchantId, d.xenditDisputeId, d.status, nextDisputeLook(deps.clock()), deps.clock());
         continue;
       }
-      // Read where its payment is, else with either stored key (as its job reads it): a dispute in
-      // the account of the mode not in use is found all the same, and its job judges its money by that key.
+      // Not read with a key whose account another merchant holds (or not known yet): what it finds
+      // there is that merchant's. Read where its payment is, else with either stored key (as its job
+      // reads it): a dispute in the account of the mode not in use is found all the same, and its
+      // job judges its money by that key.
+      const skipped = new Set<string>();
+      for (const { mode, key } of listingKeys(merchant)) if (await skipListing(deps, merchant, mode, key)) skipped.add(key);
       const known = await deps.stores.refunds.byXenditId(d.merchantId, d.xenditDisputeId);
-      const { found: dispute } = await readWithPaymentKey(deps, deps.xendit, merchant, known?.paymentId, (k) => deps.xendit.getDispute(k, d.xenditDisputeId));
-      if (!dispute) {
+      const { found: dispute } = await readWithPaymentKey(deps, deps.xendit, merchant, known?.paymentId, (k) =>
+        skipped.has(k) ? Promise.resolve(null) : deps.xendit.getDispute(k, d.xenditDisputeId),
+      );
+      if (!dispute && skipped.size) {
+        // Not gone: not looked for where it may be. Looked at again tomorrow.
+        await deps.stores.openDisputes.watch(d.merchantId, d.xenditDisputeId, d.status, nextDisputeLook(deps.clock()), deps.clock());
+        deps.logger.info(
+          { merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId },
+          "dispute not read: a stored key's account is not this merchant's to list",
+        );
+      } else if (!dispute) {
         // No stored key's account has it (a key replaced since?): a job that says so in needs review,
         // for a person (a status of its own: an OTHER job of the same dispute may be done already).
         await enqueue(deps.stores.jobs, 'record-dispute', { merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId, status: 'GONE' }, deps.clock());

@@ -24,7 +24,7 @@ import { enqueue, jobRow } from '../enqueue.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
 import { readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
-import { sharedAccount } from './key-business.js';
+import { skipListing } from './key-business.js';
 import { otherMovementsOn, otherMovementsPage } from './list-other-movements.js';
 import type { CrashHook } from './crash-points.js';
 
@@ -66,8 +66,14 @@ export function listWithdrawalsJob(deps: Deps) {
       // the gateway books, one at a time (an account holding several must name one); one Xendit
       // will not list (one the account never held, say) holds up no other.
       for (const { mode, key } of listingKeys(merchant)) {
-        // Another merchant's key holds this account: its withdrawals are that merchant's to book.
-        if (await sharedAccount(deps, merchant, mode, key)) continue;
+        // Another merchant's key holds this account (its withdrawals are that merchant's to book), or
+        // which business it is is not known yet (nothing to book yet either).
+        try {
+          if (await skipListing(deps, merchant, mode, key)) continue;
+        } catch (err) {
+          deps.logger.warn({ err: String(err), merchantId: merchant.id, mode }, 'could not list withdrawals at Xendit');
+          continue;
+        }
         for (const currency of SUPPORTED_CURRENCIES) {
           const other = otherMovementsOn(merchant, deps.clock(), LOOK_BACK_DAYS);
           for (const listing of ['created', 'reversed', ...(other ? (['other'] as const) : [])] as const) {
