@@ -93,6 +93,28 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     assert.equal(r.reconciled, true, JSON.stringify(r.rows));
   });
 
+  it("every type name Xendit has documented is listed (the API reference's TRANSFER_OUT as xendit-node's TRANSFER), and the payments, refunds and chargebacks other bookings make are never booked here", async () => {
+    await settledPayment();
+    await turnOn();
+    const move = (type: string, amount: number) => h.sims.xendit.test.movement(key(), { type, currency: 'IDR', amount, cashflow: 'MONEY_OUT' });
+    const named = [move('TRANSFER_OUT', 1_000), move('TRANSFER', 2_000), move('RESERVES_HOLD', 3_000)];
+    // Booked elsewhere (a refund's credit note and cash refund, a lost dispute's): never a second time as a movement.
+    const elsewhere = [move('REFUND', 4_000), move('CHARGEBACK', 5_000)];
+    await list();
+    await h.worker.drain();
+    assert.deepEqual(
+      named.map((m) => booked(m.id).length),
+      [1, 1, 1],
+    );
+    assert.deepEqual(
+      elsewhere.map((m) => booked(m.id).length),
+      [0, 0],
+    );
+    for (const m of elsewhere) assert.equal(await h.stores.otherMovements.byXenditId(h.merchant.id, m.id), null);
+    // The payment that settled into the balance is the payment's, booked by its own job: three movements, three jobs.
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement').length, 3);
+  });
+
   it('a movement from before the setting was turned on is not booked (the report still shows it not in Xero)', async () => {
     await settledPayment();
     const before = h.sims.xendit.test.movement(key(), { type: 'DISBURSEMENT', currency: 'IDR', amount: 10_000, cashflow: 'MONEY_OUT' });
