@@ -189,7 +189,7 @@ export function createApp(deps: AppDeps): express.Express {
       i18n,
     ),
   );
-  app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, metrics: deps.metrics }));
+  app.use(callbackRouter({ stores: deps.stores, clock: deps.clock, logger: deps.logger, onJobEnqueued: deps.onJobEnqueued, metrics: deps.metrics }));
   app.use(xeroWebhookRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, key: deps.config.xeroWebhookKey }));
   app.use(
     adminRouter({

@@ -3,7 +3,9 @@ import type { Db } from './db.js';
 import type { FeeState, PaymentsTable, SyncState } from './schema.js';
 import { createPaymentFees, type FeeEntry } from './payment-fees.js';
 import { int8 } from './int8.js';
-import { insertJobFrom, MARKED_COLUMNS, requeueWaiting, type NewJobRow } from './jobs.js';
+import { MARKED_COLUMNS, requeueWaiting, type NewJobRow } from './jobs.js';
+import { insertJobFrom } from './job-insert.js';
+import { fillPaymentId } from './payment-id-waits.js';
 import type { Currency } from '../money.js';
 
 export interface Payment {
@@ -194,6 +196,15 @@ export function createPaymentStore(db: Db) {
     },
 
     /**
+     * A payment without a Xendit payment_id takes the one its stored PAID/SETTLED callbacks name,
+     * when they name exactly one (as callbacks.ts paidPaymentId), and the refund and chargeback
+     * jobs that gave up for want of it run again, in one transaction. For the job that made the
+     * payment: its callback may have been stored between its read of the callbacks and its insert,
+     * too early to fill a payment that did not exist yet (callbacks.sql). Returns the id given, or null.
+     */
+    fillPaymentId: (p: Pick<Payment, 'id' | 'merchantId' | 'xenditInvoiceId'>, now: Date) => fillPaymentId(db, p, now),
+
+    /**
      * The payment is in Xero. The fee job (`feeJob`, given when the fee may be pending) is queued in
      * the same transaction when the fee's state comes out pending, so a crash can never leave a
      * recorded payment whose fee nobody will post. The fee's state is set only the first time
@@ -245,20 +256,9 @@ export function createPaymentStore(db: Db) {
       await db.transaction().execute(async (trx) => {
         await update(trx);
         // Only the fees that came out pending (FeeDecision) get their job.
-        const pending = new Set(
-          (
-            await trx
-              .selectFrom('payments')
-              .select('id')
-              .where(
-                'id',
-                'in',
-                withJobs.map((r) => r.id),
-              )
-              .where('fee_state', '=', 'pending')
-              .execute()
-          ).map((r) => r.id),
-        );
+        const ids = withJobs.map((r) => r.id);
+        const rows = await trx.selectFrom('payments').select('id').where('id', 'in', ids).where('fee_state', '=', 'pending').execute();
+        const pending = new Set(rows.map((r) => r.id));
         const feeJobs = withJobs.flatMap((r) => (pending.has(r.id) ? [r.feeJob!] : []));
         if (feeJobs.length === 0) return;
         await trx
