@@ -225,6 +225,7 @@ export function createApp(deps: AppDeps): express.Express {
     callbackRouter({
       stores: deps.stores,
       clock: deps.clock,
+      logger: deps.logger,
       onJobEnqueued: deps.onJobEnqueued,
       metrics: deps.metrics,
       failuresPerMinute: deps.config.burstLimit.callbackRefusalsPerMinute,

@@ -4,6 +4,7 @@ import { BadRequest, NotFoundJson, TooManyRequests, Unauthorized, UnsupportedMed
 import { paths } from '../paths.js';
 import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
+import type { Logger } from 'pino';
 import { acceptCallback, acceptDisputeWebhook, acceptRefundWebhook, authenticateCallback } from './service.js';
 import { createCallbackTokenCache } from './token-cache.js';
 import { callbackRefusalOf, type Metrics } from '../metrics/index.js';
@@ -37,6 +38,7 @@ const DisputeWebhook = z.looseObject({
 export interface CallbackDeps {
   stores: Stores;
   clock: Clock;
+  logger?: Logger;
   /** Called after a job was durably queued, so an in-process worker can start at once. */
   onJobEnqueued?: () => void;
   /** Counts each callback by outcome. */

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Stores } from '../store/index.js';
 import { disputeHint } from '../jobs/kinds.js';
 import type { Clock } from '../clock.js';
@@ -38,7 +39,11 @@ export async function authenticateCallback(
  * none of our checkouts is recorded only when paid and the merchant has the backend flow on; else
  * nothing is written (e.g. the Xendit dashboard's "Test callback").
  */
-export async function acceptCallback(deps: { stores: Stores; clock: Clock }, merchantId: string, body: XenditInvoiceCallback): Promise<CallbackOutcome> {
+export async function acceptCallback(
+  deps: { stores: Stores; clock: Clock; logger?: Logger },
+  merchantId: string,
+  body: XenditInvoiceCallback,
+): Promise<CallbackOutcome> {
   const status = body.status.toUpperCase();
   const paid = status === 'PAID' || status === 'SETTLED';
   // No checkout changes here: the status is the sender's word. The jobs re-read the invoice at
@@ -46,12 +51,19 @@ export async function acceptCallback(deps: { stores: Stores; clock: Clock }, mer
   // for EXPIRED).
   const now = deps.clock();
   const invoice = { merchantId, xenditInvoiceId: body.id };
-  const { route, duplicate } = await deps.stores.callbacks.accept(
+  const { route, duplicate, paymentIdConflict } = await deps.stores.callbacks.accept(
     { merchantId, xenditInvoiceId: body.id, externalId: body.external_id, status, raw: body },
     { paid },
     { checkout: jobRow('record-payment', invoice, now), backend: jobRow('record-backend-payment', invoice, now) },
     now,
   );
+  if (paymentIdConflict) {
+    // Never overwritten: what ties refunds to the payment stays as first stored; a person looks.
+    deps.logger?.warn(
+      { merchantId, xenditInvoiceId: body.id, status, kept: paymentIdConflict, callbackPaymentId: body.payment_id },
+      'paid callback names another payment_id than the payment holds: kept the one held',
+    );
+  }
   if (route === 'ignored') return { received: true, ignored: 'unknown invoice' };
   if (route === 'checkout' && status === 'EXPIRED') {
     // A second statement: if it fails, the 500 makes Xendit retry; both writes are idempotent.

@@ -1,6 +1,7 @@
 import type { Db } from './db.js';
 import { sql } from 'kysely';
 import type { NewJobRow } from './jobs.js';
+import { PAYMENT_ID_FILL_LOCK_CLASS, WAIT_PAYMENT_ID_LOCK_CLASS, WAITING_KINDS } from './payment-id-waits.js';
 
 export interface CallbackEvent {
   merchantId: string;
@@ -24,23 +25,27 @@ export function createCallbackStore(db: Db) {
      * checkout itself is left alone: only what Xendit confirms to a job changes it); otherwise, when paid and the merchant records payments
      * made outside Xero (backend flow) → the event and jobs.backend; otherwise
      * nothing is written ('ignored'). A 200 to Xendit therefore always means the work is durably
-     * queued. duplicate: the same (invoice, status) came before.
+     * queued. duplicate: the same (invoice, status) came before. A paid callback also gives its
+     * payment_id to the invoice's payment recorded without one (callbacks.sql); `paymentIdConflict`:
+     * the payment holds another one, kept.
      */
     async accept(
       event: CallbackEvent,
       rules: { paid: boolean },
       jobs: PaidJobs,
       now: Date,
-    ): Promise<{ route: 'checkout' | 'backend' | 'ignored'; duplicate: boolean }> {
+    ): Promise<{ route: 'checkout' | 'backend' | 'ignored'; duplicate: boolean; paymentIdConflict?: string }> {
       // callback_accept (callbacks.sql): planned once per connection, not at every callback.
-      const { rows } = await sql<{ o_route: 'checkout' | 'backend' | 'ignored'; o_inserted: boolean }>`
+      const { rows } = await sql<{ o_route: 'checkout' | 'backend' | 'ignored'; o_inserted: boolean; o_payment_id_conflict: string | null }>`
         select * from callback_accept(
           ${event.merchantId}, ${event.xenditInvoiceId}, ${event.externalId}, ${event.status}, ${JSON.stringify(event.raw)}, ${now.toISOString()},
           ${rules.paid},
           ${jobs.checkout.payload},
           ${jobs.checkout.kind}, ${jobs.checkout.dedupe_key},
-          ${jobs.backend.kind}, ${jobs.backend.dedupe_key}, ${jobs.checkout.max_attempts})`.execute(db);
-      return { route: rows[0].o_route, duplicate: !rows[0].o_inserted };
+          ${jobs.backend.kind}, ${jobs.backend.dedupe_key}, ${jobs.checkout.max_attempts},
+          ${PAYMENT_ID_FILL_LOCK_CLASS}::int, ${WAIT_PAYMENT_ID_LOCK_CLASS}::int, ${WAITING_KINDS.join(',')})`.execute(db);
+      const conflict = rows[0].o_payment_id_conflict;
+      return { route: rows[0].o_route, duplicate: !rows[0].o_inserted, ...(conflict ? { paymentIdConflict: conflict } : {}) };
     },
 
     /**

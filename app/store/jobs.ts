@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type RawBuilder, type Selectable, type Upd
 import type { Db } from './db.js';
 import type { Database, JobsTable, JobState } from './schema.js';
 import { int8 } from './int8.js';
+import { markWaitingForPaymentIds, requeuePaymentIdCall, WAITING_KINDS } from './payment-id-waits.js';
 
 export interface Job {
   id: number;
@@ -83,9 +84,6 @@ export async function requeueJobs(
   return Number((await q.executeTakeFirst()).numUpdatedRows);
 }
 
-/** The kinds that wait for a payment to reach Xero (record-refund.ts `waitFor`). */
-const WAITING_KINDS = ['record-refund', 'record-dispute'];
-
 /**
  * Two-key advisory locks ((int4, int4)) never meet the one-key (bigint) migration lock; this class
  * names the waits for a payment among them (jobs-waiting.sql), as checkouts.ts names its claims.
@@ -156,21 +154,37 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
    */
   async function ended(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>): Promise<'ended' | 'requeued' | false> {
     const quick = await claimedRow(db, job, set)
-      .where(sql<boolean>`not (payload ? 'waitsFor')`)
+      .where(sql<boolean>`not (payload ? 'waitsFor' or payload ? 'waitsForPaymentIds')`)
       .executeTakeFirst();
     if (quick.numUpdatedRows > 0n) return 'ended';
     return db.transaction().execute(async (trx) => {
       const row = await claimedRow(trx, job, set)
-        .returning(['merchant_id', 'updated_at', sql<string | null>`payload->>'waitsFor'`.as('waits_for')])
+        .returning([
+          'merchant_id',
+          'updated_at',
+          sql<string | null>`payload->>'waitsFor'`.as('waits_for'),
+          sql<unknown>`payload->'waitsForPaymentIds'`.as('waits_for_payment_ids'),
+        ])
         .executeTakeFirst();
       if (!row) return false;
-      if (!row.merchant_id || !row.waits_for) return 'ended';
+      const paymentIds = Array.isArray(row.waits_for_payment_ids) ? row.waits_for_payment_ids.filter((id): id is string => typeof id === 'string') : [];
+      if (!row.merchant_id || (!row.waits_for && !paymentIds.length)) return 'ended';
       await opts.waitingEnd?.('parked');
-      const { rows } = await sql<{
-        n: number;
-      }>`select ${requeueCall(sql.val(row.merchant_id), sql.val(row.waits_for), sql.val(row.updated_at), job.id)} as n`.execute(trx);
+      let n = 0;
+      if (row.waits_for) {
+        const { rows } = await sql<{
+          n: number;
+        }>`select ${requeueCall(sql.val(row.merchant_id), sql.val(row.waits_for), sql.val(row.updated_at), job.id)} as n`.execute(trx);
+        n += rows[0].n;
+      }
+      if (paymentIds.length && n === 0) {
+        const { rows } = await sql<{
+          n: number;
+        }>`select ${requeuePaymentIdCall(sql.val(row.merchant_id), sql`${paymentIds}::text[]`, sql.val(row.updated_at), job.id)} as n`.execute(trx);
+        n += rows[0].n;
+      }
       await opts.waitingEnd?.('locked');
-      return rows[0].n > 0 ? 'requeued' : 'ended';
+      return n > 0 ? 'requeued' : 'ended';
     });
   }
 
@@ -314,6 +328,16 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
         .set({ payload: sql`payload || jsonb_build_object('waitsFor', ${xenditInvoiceId}::text)` })
         .where('id', '=', id)
         .execute();
+    },
+
+    /**
+     * This job (a refund's or a chargeback's) names no invoice and its payment_id (or
+     * payment_request_id) is none a payment holds yet: a payment recorded before its PAID callback
+     * came has none until that callback does. Should it end, in review or done, the commit that
+     * gives a payment one of these ids queues it again (requeueWaitingPaymentId).
+     */
+    waitForPaymentIds(id: number, paymentIds: string[]): Promise<void> {
+      return markWaitingForPaymentIds(db, id, paymentIds);
     },
 
     insert(row: NewJobRow): Promise<boolean> {

@@ -8,7 +8,7 @@ import { supersedeLive } from './checkout-claims.js';
 import { restartListing } from './listing.js';
 import { checkoutsReachableAgain, rotatedWithinBusiness } from './key-rotation.js';
 import { keysStored, type KeyBusinesses } from './xendit-businesses.js';
-import { requeueFees } from './payment-fees.js';
+import { createPaymentFees, requeueFees } from './payment-fees.js';
 import { writeAccounts, writeSettings, type AccountsWrite, type StoredCheck } from './merchant-forms.js';
 import type { Database, FeePosting, MerchantsTable, MerchantStatus, XenditFeeBilling } from './schema.js';
 import {
@@ -40,6 +40,15 @@ export interface RetiredXenditKey {
   sealedKey: string;
   checkoutIds: string[];
 }
+
+/**
+ * The fee jobs an accounts change makes due (jobs/sync/withholding-catch-up.ts), given the merchant
+ * as stored under the change's row lock and a read of its payments whose fee was never read.
+ */
+export type AccountsCatchUp = (
+  stored: Merchant,
+  feesNeverRead: (since: Date) => Promise<{ id: string; paidAt: Date }[]>,
+) => Promise<{ paymentId: string; job: NewJobRow }[]>;
 
 /** Builds the job that retires a key (the caller names its kind: stores never do). */
 export type RetireXenditKey = (old: RetiredXenditKey) => NewJobRow;
@@ -254,20 +263,19 @@ export function createMerchantStore(db: Db, box: SecretBox) {
     },
 
     /**
-     * The accounts (writeAccounts); `check` as for setSettings. `feeJobs`: fee jobs the change
-     * makes due (a withholding tax account set: requeueFees), committed with it.
+     * The accounts (writeAccounts); `check` as for setSettings. `catchUp`: the fee jobs the change
+     * makes due (a withholding tax account set: requeueFees), worked out under the merchant's row
+     * lock from the merchant and its payments as stored then, and committed with the change: a
+     * payment marked recorded meanwhile either committed first (and is read here) or waits for
+     * this commit and reads the account (store/payments.ts FeeDecision). Returns how many were queued.
      */
-    async setAccounts(
-      id: string,
-      a: AccountsWrite,
-      now: Date,
-      check?: StoredCheck<Merchant>,
-      feeJobs: { paymentId: string; job: NewJobRow }[] = [],
-    ): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        if (check && !(await checked(trx, id, check))) return;
-        await requeueFees(trx, feeJobs, now);
+    async setAccounts(id: string, a: AccountsWrite, now: Date, check?: StoredCheck<Merchant>, catchUp?: AccountsCatchUp): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        let stored: Merchant | undefined;
+        if ((check || catchUp) && !(await checked(trx, id, (m) => ((stored = m), check?.(m))))) return 0;
+        const queued = catchUp && stored ? await requeueFees(trx, await catchUp(stored, (since) => createPaymentFees(trx).feesNeverRead(id, since)), now) : 0;
         await writeAccounts(trx, id, a, now);
+        return queued;
       });
     },
 

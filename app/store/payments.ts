@@ -4,6 +4,8 @@ import type { FeeState, PaymentsTable, SyncState } from './schema.js';
 import { createPaymentFees, type FeeEntry } from './payment-fees.js';
 import { int8 } from './int8.js';
 import { MARKED_COLUMNS, requeueWaiting, type NewJobRow } from './jobs.js';
+import { insertJobFrom } from './job-insert.js';
+import { fillPaymentId } from './payment-id-waits.js';
 import type { Currency } from '../money.js';
 
 export interface Payment {
@@ -82,8 +84,8 @@ export interface InXero {
   reviewReason?: string;
   /** The rest, recorded as a Xero overpayment. */
   overpayment?: { amount: number; xeroOverpaymentId: string };
-  /** pending: markInXero queues the fee's job in the same transaction. */
-  fee: 'pending' | 'not_needed';
+  /** pending: markInXero queues the fee's job in the same transaction; see FeeDecision. */
+  fee: FeeDecision;
   /** An earlier attempt the database lost track of may have posted the fee: it is looked up by Reference first. */
   feeMayExist?: boolean;
 }
@@ -151,6 +153,24 @@ const newRow = (p: NewPayment, now: Date) => ({
  */
 const feeStateOnce = (current: Expression<unknown>, given: Expression<unknown> | FeeState) => sql<FeeState>`coalesce(${current}, ${given})`;
 
+/**
+ * A payment's fee as its recording decides it. 'withholding': fees were billed monthly when the
+ * customer paid, so only tax Xendit withheld is booked per payment, and only for a merchant with a
+ * withholding tax account: decided by the merchant as stored when the mark commits, not as the job
+ * loaded it. An Accounts save that sets the account holds the merchant's row (FOR NO KEY UPDATE)
+ * while its catch-up picks the payments recorded without it (withholding-catch-up.ts); this read
+ * takes a share lock on that row, so either it waits for the save and sees the account, or the
+ * save's catch-up waits for this mark and finds the payment not_needed: never neither.
+ */
+export type FeeDecision = 'pending' | 'not_needed' | 'withholding';
+
+/** The fee state `fee` (a FeeDecision) comes to for the payments row being updated. */
+const decidedFee = (fee: Expression<unknown> | FeeDecision) =>
+  sql<FeeState>`case ${fee} when 'withholding' then (
+      select case when m.withholding_account_code is not null and m.fee_posting <> 'off' then 'pending' else 'not_needed' end
+      from merchants m where m.id = payments.merchant_id for share)
+    else ${fee} end`;
+
 export function createPaymentStore(db: Db) {
   return {
     ...createPaymentFees(db),
@@ -176,9 +196,19 @@ export function createPaymentStore(db: Db) {
     },
 
     /**
-     * The payment is in Xero. The fee job (`feeJob`, when the fee is pending) is queued in the same
-     * transaction, so a crash can never leave a recorded payment whose fee nobody will post.
-     * The fee's state is set only the first time (feeStateOnce).
+     * A payment without a Xendit payment_id takes the one its stored PAID/SETTLED callbacks name,
+     * when they name exactly one (as callbacks.ts paidPaymentId), and the refund and chargeback
+     * jobs that gave up for want of it run again, in one transaction. For the job that made the
+     * payment: its callback may have been stored between its read of the callbacks and its insert,
+     * too early to fill a payment that did not exist yet (callbacks.sql). Returns the id given, or null.
+     */
+    fillPaymentId: (p: Pick<Payment, 'id' | 'merchantId' | 'xenditInvoiceId'>, now: Date) => fillPaymentId(db, p, now),
+
+    /**
+     * The payment is in Xero. The fee job (`feeJob`, given when the fee may be pending) is queued in
+     * the same transaction when the fee's state comes out pending, so a crash can never leave a
+     * recorded payment whose fee nobody will post. The fee's state is set only the first time
+     * (feeStateOnce), as FeeDecision says.
      */
     async markInXero(p: Pick<Payment, 'id' | 'merchantId'>, x: InXero, now: Date, feeJob?: NewJobRow): Promise<void> {
       const marked = (qb: Db) =>
@@ -191,7 +221,7 @@ export function createPaymentStore(db: Db) {
             xero_overpayment_id: x.overpayment?.xeroOverpaymentId ?? null,
             sync_state: x.reviewReason ? 'needs_review' : 'recorded',
             last_error: x.reviewReason ?? null,
-            fee_state: feeStateOnce(sql.ref('fee_state'), x.fee),
+            fee_state: feeStateOnce(sql.ref('fee_state'), decidedFee(sql`${x.fee}::text`)),
             xero_attempt_at: null,
             ...(x.feeMayExist ? { fee_attempt_at: now } : {}),
             updated_at: now,
@@ -200,13 +230,8 @@ export function createPaymentStore(db: Db) {
       // One statement (a data-modifying WITH) is as atomic as a transaction, in one round trip
       // instead of four (BEGIN, update, insert, COMMIT). Its refunds that gave up waiting for it
       // are queued again in it too (requeueWaiting).
-      const fee = feeJob
-        ? sql`, fee as (${db
-            .insertInto('jobs')
-            .values(feeJob)
-            .onConflict((oc) => oc.column('dedupe_key').doNothing())})`
-        : sql``;
-      await sql`with marked as (${marked(db).returning(MARKED_COLUMNS)})${fee} ${requeueWaiting()}`.execute(db);
+      const fee = feeJob ? sql`, fee as (${insertJobFrom(feeJob, sql`from marked where marked.fee_state = 'pending'`)})` : sql``;
+      await sql`with marked as (${marked(db).returning([...MARKED_COLUMNS, 'fee_state'])})${fee} ${requeueWaiting()}`.execute(db);
     },
 
     /*
@@ -215,21 +240,27 @@ export function createPaymentStore(db: Db) {
      */
 
     /** markInXero for payments recorded whole (no review, no overpayment): the fee jobs queued in the same transaction. */
-    async markAllInXero(rows: { id: string; xeroPaymentId: string; fee: 'pending' | 'not_needed'; now: Date; feeJob?: NewJobRow }[]): Promise<void> {
+    async markAllInXero(rows: { id: string; xeroPaymentId: string; fee: FeeDecision; now: Date; feeJob?: NewJobRow }[]): Promise<void> {
       if (rows.length === 0) return;
       const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.xeroPaymentId}::text, ${r.fee}::text, ${r.now}::timestamptz)`));
       // The payments' refunds that gave up waiting for them are queued again in the same statement.
       const update = (q: Db) =>
         sql`with marked as (update payments set xero_payment_id = v.xid, amount_recorded = null, overpaid = null, xero_overpayment_id = null,
-              sync_state = 'recorded', last_error = null, fee_state = ${feeStateOnce(sql.ref('payments.fee_state'), sql.ref('v.fee'))},
+              sync_state = 'recorded', last_error = null, fee_state = ${feeStateOnce(sql.ref('payments.fee_state'), decidedFee(sql.ref('v.fee')))},
               xero_attempt_at = null, updated_at = v.now
             from (values ${values}) as v(id, xid, fee, now) where payments.id = v.id
             returning ${sql.join(MARKED_COLUMNS.map((c) => sql.ref(`payments.${c}`)))})
           ${requeueWaiting()}`.execute(q);
-      const feeJobs = rows.flatMap((r) => (r.feeJob ? [r.feeJob] : []));
-      if (feeJobs.length === 0) return void (await update(db));
+      const withJobs = rows.filter((r) => r.feeJob);
+      if (withJobs.length === 0) return void (await update(db));
       await db.transaction().execute(async (trx) => {
         await update(trx);
+        // Only the fees that came out pending (FeeDecision) get their job.
+        const ids = withJobs.map((r) => r.id);
+        const rows = await trx.selectFrom('payments').select('id').where('id', 'in', ids).where('fee_state', '=', 'pending').execute();
+        const pending = new Set(rows.map((r) => r.id));
+        const feeJobs = withJobs.flatMap((r) => (pending.has(r.id) ? [r.feeJob!] : []));
+        if (feeJobs.length === 0) return;
         await trx
           .insertInto('jobs')
           .values(feeJobs)

@@ -306,6 +306,60 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
       assert.equal((await refundJob(id))?.state, 'needs_review');
       assert.match((await refundJob(id))?.lastError ?? '', /names no invoice and matches no payment the gateway recorded/);
       assert.equal(cashRefunds().length, 0);
+
+      // Its PAID callback comes at last: the payment takes its payment_id, the refund runs again and is booked.
+      await paidCallback(h, { id: x.id, external_id: h.sims.xendit.test.callbackBody(x.id)?.external_id as string });
+      assert.equal((await paymentOf(x.id))?.xenditPaymentId, h.sims.xendit.test.callbackBody(x.id)?.payment_id);
+      await h.worker.drain();
+      assert.equal((await refundJob(id))?.state, 'done', (await refundJob(id))?.lastError ?? '');
+      const row = await refundRow(id);
+      assert.equal(row?.state, 'recorded');
+      assert.equal(row?.paymentId, (await paymentOf(x.id))?.id);
+      assert.equal(cashRefunds().length, 1);
+    });
+
+    it("a payment recorded before its PAID callback came (reconcile, the listing) takes the callback's payment_id: a later refund naming only it is booked", async () => {
+      noInvoiceIds();
+      // A checkout whose callback was lost (what the reconcile job queues), and a backend sale found by the listing.
+      const inv = h.addInvoice({});
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      const checkout = h.sims.xendit.listInvoices().at(-1)!;
+      await h.sims.xendit.pay(checkout.id, { sendCallback: false, ...REFUNDABLE });
+      const { x: sale } = await backendSalePaid(h, { sendCallback: false });
+      for (const [kind, x] of [
+        ['record-payment', checkout],
+        ['record-backend-payment', sale],
+      ] as const) {
+        await enqueueJob(h.stores.db, { kind, merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditInvoiceId: x.id } }, h.clock());
+      }
+      await h.worker.drain();
+      for (const x of [checkout, sale]) {
+        assert.deepEqual([(await paymentOf(x.id))?.syncState, (await paymentOf(x.id))?.xenditPaymentId], ['recorded', null]);
+        await paidCallback(h, { id: x.id, external_id: h.sims.xendit.test.callbackBody(x.id)?.external_id as string });
+        assert.equal((await paymentOf(x.id))?.xenditPaymentId, h.sims.xendit.test.callbackBody(x.id)?.payment_id);
+      }
+      await h.worker.drain();
+      for (const x of [checkout, sale]) {
+        const { id } = await h.sims.xendit.refund(x.id, { amount: 20_000, sendWebhook: false });
+        await webhook(id).expect(200);
+        await h.worker.drain();
+        const row = await refundRow(id);
+        assert.equal(row?.state, 'recorded', (await refundJob(id))?.lastError ?? '');
+        assert.equal(row?.paymentId, (await paymentOf(x.id))?.id);
+      }
+      assert.equal(cashRefunds().length, 2);
+    });
+
+    it('a PAID callback naming another payment_id than the payment holds changes nothing', async () => {
+      const { x } = await paidAndRecorded();
+      const held = (await paymentOf(x.id))?.xenditPaymentId;
+      assert.ok(held);
+      await request(h.app)
+        .post(h.callbackPath)
+        .set('x-callback-token', h.merchant.callbackToken)
+        .send({ ...h.sims.xendit.test.callbackBody(x.id), id: x.id, external_id: x.external_id, status: 'SETTLED', payment_id: 'another-payment' })
+        .expect(200);
+      assert.equal((await paymentOf(x.id))?.xenditPaymentId, held);
     });
   });
 

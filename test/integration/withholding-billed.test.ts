@@ -14,6 +14,8 @@ import { createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harn
 import { balances } from '../../app/admin/payments/balances.js';
 import { formFields, page, seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
+import { jobRow } from '../../app/jobs/enqueue.js';
+import { sql } from 'kysely';
 
 describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db }) => {
   let h: Harness;
@@ -137,6 +139,93 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
       assert.equal((await payment(x.id))?.feeState, 'posted');
     });
 
+    it('the account set while the payment is being recorded (after its job loaded the merchant, before it marked the payment): the tax withheld is booked, once', async () => {
+      // The job loads the merchant with no account; the save's catch-up then finds the payment not
+      // yet marked; the save commits; only then does the job mark the payment recorded.
+      await seedAdminCast(h, db());
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const accountsPath = adminMerchantPath(h.merchant.id, 'adminMerchantAccounts');
+      const { $ } = await page(agent, accountsPath);
+      const payments = h.stores.payments;
+      const [markOne, markAll] = [payments.markInXero, payments.markAllInXero];
+      let saves = 0;
+      const saveFirst = async () => {
+        if (saves++) return;
+        assert.equal((await h.stores.merchants.byId(h.merchant.id))?.withholdingAccountCode, null);
+        await agent
+          .post(accountsPath)
+          .type('form')
+          .send({ ...formFields($, 'form[action$="/accounts"]'), withholdingAccountCode: cwt })
+          .expect(303);
+      };
+      payments.markInXero = async (...args) => (await saveFirst(), markOne(...args));
+      payments.markAllInXero = async (...args) => (await saveFirst(), markAll(...args));
+      try {
+        const { x } = await withheldPayment();
+        await h.worker.drain();
+        assert.equal(saves, 1, 'the payment was marked recorded once, after the save');
+        const p = await payment(x.id);
+        assert.equal(p?.feeState, 'posted', `fee ${p?.feeState}: the tax withheld was never booked (${p?.feeError ?? ''})`);
+        assert.deepEqual(
+          txns().map((t) => [t.reference, t.lineItems.map((li) => [li.accountCode, li.lineAmount])]),
+          [[`Xendit fee ${x.id}`, [['620', 300000n]]]],
+        );
+        const row = (await report()).rows.find((row) => row.xenditInvoiceId === x.id)!;
+        assert.equal(row.status, 'matched', row.note);
+      } finally {
+        Object.assign(payments, { markInXero: markOne, markAllInXero: markAll });
+      }
+    });
+
+    it('a payment marked recorded while the save holds the merchant (after its catch-up read the payments): it waits, and reads the account', async () => {
+      const { x } = await withheldPayment();
+      await h.worker.drain();
+      // Back to recorded in Xero but not yet marked: as a job between its Xero call and its mark.
+      const p = (await payment(x.id))!;
+      await h.stores.db.updateTable('payments').set({ sync_state: 'pending', fee_state: null }).where('id', '=', p.id).execute();
+      await h.stores.db.deleteFrom('jobs').where('dedupe_key', '=', `post-fee:${p.id}`).execute();
+      const m = (await h.stores.merchants.byId(h.merchant.id))!;
+      let mark: Promise<string> | undefined;
+      const queued = await h.stores.merchants.setAccounts(
+        m.id,
+        {
+          clearingAccountId: m.clearingAccountId,
+          clearingAccounts: m.clearingAccounts,
+          feeAccountCode: m.feeAccountCode!,
+          salesAccountCode: m.salesAccountCode,
+          withholdingAccountCode: cwt,
+        },
+        h.clock(),
+        undefined,
+        async (stored, feesNeverRead) => {
+          const jobs = await withholdingCatchUp(h, cwt, h.clock())(stored, feesNeverRead);
+          assert.deepEqual(jobs, [], 'the payment is not marked yet: nothing for the catch-up');
+          const feeJob = jobRow('post-fee', { paymentId: p.id }, h.clock(), { merchantId: m.id });
+          mark = h.stores.payments.markInXero(p, { xeroPaymentId: p.xeroPaymentId, fee: 'withholding' }, h.clock(), feeJob).then(() => 'marked');
+          // The mark must wait for this transaction: it is seen waiting on a lock, or it ends first (wrong).
+          const waiting = async () => {
+            for (;;) {
+              const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+                where wait_event_type = 'Lock' and query like '%with marked as (update "payments"%'`.execute(h.stores.db);
+              if (rows[0].n > 0) return 'waiting';
+              await new Promise((r) => setImmediate(r));
+            }
+          };
+          assert.equal(await Promise.race([mark, waiting()]), 'waiting');
+          return jobs;
+        },
+      );
+      assert.equal(queued, 0);
+      assert.equal(await mark, 'marked');
+      assert.equal((await payment(x.id))?.feeState, 'pending');
+      await h.worker.drain();
+      assert.equal((await payment(x.id))?.feeState, 'posted');
+      assert.deepEqual(
+        txns().map((t) => t.reference),
+        [`Xendit fee ${x.id}`],
+      );
+    });
+
     it('the account set after a payment whose tax withheld was booked by hand: found by its Reference, not booked again', async () => {
       const { x } = await withheldPayment();
       await h.worker.drain();
@@ -159,7 +248,7 @@ describeEachDatabase('tax Xendit withholds with no fee kept beside it', ({ db })
         { clearingAccountId: h.clearingAccountId, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null, withholdingAccountCode: cwt },
         h.clock(),
         undefined,
-        await withholdingCatchUp(h, h.merchant, cwt, h.clock()),
+        withholdingCatchUp(h, cwt, h.clock()),
       );
       await h.worker.drain();
       assert.equal((await payment(x.id))?.feeState, 'posted');

@@ -3,7 +3,7 @@ import type { User } from '../../store/users.js';
 import { DEFAULT_FEE_ACCOUNT_CODE, clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XeroBankAccount, XeroLedgerAccount } from '../../clients/xero/types.js';
-import { FormInvalid, StaleForm } from '../../errors.js';
+import { FormInvalid } from '../../errors.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';
@@ -145,28 +145,21 @@ export async function saveAccounts(
   if (Object.keys(errors).length) throw new FormInvalid(errors);
   const { version, ...accounts } = input;
   const now = deps.clock();
-  // A withholding tax account set now books the tax withheld from payments recorded without it. Read
-  // again after the Xero calls above; what the catch-up went by is checked again under the lock.
-  const latest = (await deps.stores.merchants.byId(merchant.id)) ?? merchant;
-  const feeJobs = await withholdingCatchUp(deps, latest, accounts.withholdingAccountCode, now);
   // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
   // The version is checked under the merchant's row lock, in the transaction that writes: another
   // save made meanwhile (since the form was shown, or during the Xero calls above) refuses this one.
-  await deps.stores.merchants.setAccounts(
+  // A withholding tax account set now books the tax withheld from payments recorded without it:
+  // worked out in the transaction that sets it, from the merchant and payments as stored then.
+  const feeJobs = await deps.stores.merchants.setAccounts(
     merchant.id,
     { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) },
     now,
-    (stored) => {
-      checkFormVersion(version, accountsShown(stored));
-      // The settings the catch-up went by, changed meanwhile in another tab: its jobs would be wrong
-      // (none queued while fee posting was off), and it runs only when the account is first set.
-      if (stored.feePosting !== latest.feePosting || stored.xenditFeeBilling !== latest.xenditFeeBilling) throw new StaleForm();
-    },
-    feeJobs,
+    (stored) => checkFormVersion(version, accountsShown(stored)),
+    withholdingCatchUp(deps, accounts.withholdingAccountCode, now),
   );
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit(accounts));
-  deps.logger.info({ merchantId, by: actor.id, ...(feeJobs.length ? { withholdingFeesQueued: feeJobs.length } : {}) }, 'merchant accounts saved');
+  deps.logger.info({ merchantId, by: actor.id, ...(feeJobs ? { withholdingFeesQueued: feeJobs } : {}) }, 'merchant accounts saved');
   return (await deps.stores.merchants.byId(merchant.id))!;
 }
 

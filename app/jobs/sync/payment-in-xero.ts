@@ -1,4 +1,4 @@
-import type { Payment } from '../../store/payments.js';
+import type { FeeDecision, Payment } from '../../store/payments.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import { AmountError, toDecimal, toMinor, type Currency } from '../../money.js';
@@ -27,7 +27,7 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
     const outcome = await withOverpayment(deps, merchant, target, payment, await recordOnce(deps, merchant, target, payment, retry));
     crash('after-xero-accepted');
     const now = deps.clock();
-    const feeJob = fee === 'pending' ? jobRow('post-fee', { paymentId: payment.id }, now, { merchantId: payment.merchantId }) : undefined;
+    const feeJob = fee !== 'not_needed' ? jobRow('post-fee', { paymentId: payment.id }, now, { merchantId: payment.merchantId }) : undefined;
     await deps.stores.payments.markInXero(payment, { ...outcome, fee }, now, feeJob);
     crash('after-store');
     if (outcome.reviewReason) {
@@ -46,12 +46,14 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
 }
 
 /** Whether a 'post-fee' job follows the payment: by how Xendit charged its fee when the customer paid (feeBillingWhenPaid), not today. */
-async function feeToPost(deps: RecordPaymentDeps, merchant: Merchant, payment: Payment): Promise<'pending' | 'not_needed'> {
+async function feeToPost(deps: RecordPaymentDeps, merchant: Merchant, payment: Payment): Promise<FeeDecision> {
   if (merchant.feePosting === 'off') return 'not_needed';
   // Always post-fee while fees are deducted: the callback's fees_paid_amount (0 in Xendit's own
   // example, absent from xendit-node's model) cannot tell "no fee"; post-fee asks the transaction.
-  // Billed monthly: only for the tax Xendit withholds still (post-fee.ts), if the merchant has its account.
-  return (await feeBillingWhenPaid(deps, merchant, payment)) === 'deducted' || merchant.withholdingAccountCode ? 'pending' : 'not_needed';
+  // Billed monthly: only for the tax Xendit withholds still (post-fee.ts), if the merchant has its
+  // account when the payment is marked recorded, not when this job loaded the merchant: an account
+  // set meanwhile would otherwise leave the payment to neither this job nor the save's catch-up.
+  return (await feeBillingWhenPaid(deps, merchant, payment)) === 'deducted' ? 'pending' : 'withholding';
 }
 
 /** Nothing can go into Xero without a person: the message says exactly why. */

@@ -77,6 +77,8 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
         deps.clock(),
       );
     }
+    // Its PAID callback stored since the read above (or since an earlier run made the payment): its id is taken now.
+    if (!payment.xenditPaymentId) payment = { ...payment, xenditPaymentId: await deps.stores.payments.fillPaymentId(payment, deps.clock()) };
     if (payment.syncState === 'recorded') return;
     await recordPaymentInXero(deps, merchant, { xeroInvoiceId: payment.xeroInvoiceId, invoiceNumber: reference }, payment, retry);
   };

@@ -49,6 +49,8 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
     }
     const fits = (await candidatesOf(deps, merchantId, dispute)).filter((p) => p.currency === dispute.currency && p.amount >= taken);
     if (fits.length !== 1) {
+      // Its payment_id may be of a payment recorded before its PAID callback came: it runs again once that callback gives it (jobs.waitForPaymentIds).
+      if (!fits.length && dispute.paymentId) await deps.stores.jobs.waitForPaymentIds(job.id, [dispute.paymentId]);
       throw new NeedsReview(
         `chargeback ${dispute.id} of ${toDecimal(taken, dispute.currency)} ${dispute.currency} (reference ${dispute.referenceId ?? 'none'}) ` +
           (fits.length ? `fits ${fits.length} payments: record it by hand` : 'fits no payment the gateway recorded: record it by hand'),

@@ -36,7 +36,9 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     if (xInvoice.status === 'PENDING') throw new RetryLater(`Xendit invoice ${xInvoice.id} is not paid yet`);
 
     const xenditPaymentId = xInvoice.paymentId ?? (await deps.stores.callbacks.paidPaymentId(merchant.id, xInvoice.id));
-    const payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, xenditPaymentId, deps.clock()), deps.clock());
+    let payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, xenditPaymentId, deps.clock()), deps.clock());
+    // Its PAID callback stored since the read above, before the payment existed to be given its id.
+    if (!payment.xenditPaymentId) payment = { ...payment, xenditPaymentId: await deps.stores.payments.fillPaymentId(payment, deps.clock()) };
     // Marked before the checkout reads as paid, so the customer's receipt never calls a test payment real.
     // Test or live by the key whose account holds the invoice, not the mode in use now.
     const testMode = payment.syncState === 'test_mode' || (payment.syncState !== 'recorded' && !mayRecordInXero({ ...merchant, xenditSecretKey: key }));

@@ -108,7 +108,13 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     if (!tie.payment) {
       // Money left the merchant's balance and may have gone back on a payment that is in Xero (one
       // recorded before payment ids were kept, say): a person decides, rather than Xero silently
-      // keeping a sale the customer got back. The report lists it missing in Xero meanwhile.
+      // keeping a sale the customer got back. The report lists it missing in Xero meanwhile. A
+      // payment recorded before its PAID callback came learns its payment_id only with that
+      // callback: then this job runs again (jobs.waitForPaymentIds).
+      await deps.stores.jobs.waitForPaymentIds(
+        job.id,
+        [refund.paymentId, refund.paymentRequestId].filter((id): id is string => Boolean(id)),
+      );
       deps.logger.warn(
         { merchantId, xenditRefundId, paymentId: refund.paymentId, paymentRequestId: refund.paymentRequestId, referenceId: refund.referenceId },
         'succeeded refund names no invoice and matches no payment the gateway recorded',

@@ -8,8 +8,7 @@
  * withheld alone, or marks the fee not needed, exactly as for a payment recorded with the account.
  */
 import type { Stores } from '../../store/index.js';
-import type { Merchant } from '../../store/merchants.js';
-import type { NewJobRow } from '../../store/jobs.js';
+import type { AccountsCatchUp } from '../../store/merchants.js';
 import { RECENT_DAYS } from '../../report/accounts.js';
 import { jobRow } from '../enqueue.js';
 
@@ -21,21 +20,20 @@ import { jobRow } from '../enqueue.js';
 export const WITHHOLDING_CATCH_UP_DAYS = RECENT_DAYS + 1;
 
 /**
- * The post-fee jobs the merchant's accounts change makes due: none unless it sets a withholding
- * tax account the merchant had none of (one changed from another was in use meanwhile: nothing
+ * The post-fee jobs the merchant's accounts change makes due, worked out by setAccounts under the
+ * merchant's row lock (so a payment being recorded meanwhile is either read here or reads the
+ * account itself: store/payments.ts FeeDecision): none unless it sets a withholding tax account
+ * the merchant, as stored, had none of (one changed from another was in use meanwhile: nothing
  * waited for it) and fees are posted at all. Payments billed monthly when paid (feeBillingWhenPaid's
  * rule), recorded with their fee not needed and never read.
  */
-export async function withholdingCatchUp(
-  deps: { stores: Pick<Stores, 'payments' | 'feeBills'> },
-  merchant: Merchant,
-  withholdingAccountCode: string | null | undefined,
-  now: Date,
-): Promise<{ paymentId: string; job: NewJobRow }[]> {
-  if (!withholdingAccountCode || merchant.withholdingAccountCode || merchant.feePosting === 'off') return [];
-  const since = new Date(now.getTime() - WITHHOLDING_CATCH_UP_DAYS * 86_400_000);
-  const [payments, billingAt] = await Promise.all([deps.stores.payments.feesNeverRead(merchant.id, since), deps.stores.feeBills.billingAt(merchant)]);
-  return payments
-    .filter((p) => billingAt(p.paidAt) === 'invoiced')
-    .map((p) => ({ paymentId: p.id, job: jobRow('post-fee', { paymentId: p.id }, now, { merchantId: merchant.id }) }));
+export function withholdingCatchUp(deps: { stores: Pick<Stores, 'feeBills'> }, withholdingAccountCode: string | null | undefined, now: Date): AccountsCatchUp {
+  return async (merchant, feesNeverRead) => {
+    if (!withholdingAccountCode || merchant.withholdingAccountCode || merchant.feePosting === 'off') return [];
+    const since = new Date(now.getTime() - WITHHOLDING_CATCH_UP_DAYS * 86_400_000);
+    const [payments, billingAt] = await Promise.all([feesNeverRead(since), deps.stores.feeBills.billingAt(merchant)]);
+    return payments
+      .filter((p) => billingAt(p.paidAt) === 'invoiced')
+      .map((p) => ({ paymentId: p.id, job: jobRow('post-fee', { paymentId: p.id }, now, { merchantId: merchant.id }) }));
+  };
 }
