@@ -9,6 +9,7 @@ import type { XeroAccountPayment, XeroBankTransaction } from '../clients/xero/ty
 import type { Merchant } from '../store/merchants.js';
 import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
+import { overpaymentLineOf } from '../jobs/sync/overpayment.js';
 import {
   format,
   clearingEntry,
@@ -80,6 +81,13 @@ export interface Totals {
 const PAYMENT_REF = /^Xendit (\S+)$/;
 const FEE_REF = /^Xendit fee (\S+)$/;
 const OVERPAYMENT_REF = /^Xendit overpayment (\S+)$/;
+/**
+ * The Xendit invoice a RECEIVE-OVERPAYMENT was made for: named by its line (overpayment.ts), as
+ * Xero documents BankTransaction.Reference as "Only supported for SPEND and RECEIVE transactions"
+ * (xero_accounting.yaml); by the Reference should Xero keep it and a person have changed the line.
+ */
+const overpaymentFor = (t: XeroBankTransaction): string | undefined =>
+  t.lineItems.map((li) => overpaymentLineOf(li.description)).find(Boolean) ?? OVERPAYMENT_REF.exec(t.reference)?.[1];
 const REFUND_REF = /^Xendit (refund|chargeback) (\S+)$/;
 /** Rows that leave a report reconciled (xendit_only: shown as a reason the balances may differ, not held against it). */
 const RECONCILED_ROWS = new Set<RowStatus>(['matched', 'refunded', 'transferred', 'fee_returned', 'xendit_only']);
@@ -226,12 +234,12 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   }
   for (const t of txns) {
     const fee = FEE_REF.exec(t.reference);
-    const over = OVERPAYMENT_REF.exec(t.reference);
+    const over = t.type === 'RECEIVE-OVERPAYMENT' ? overpaymentFor(t) : undefined;
     const returned = FEE_RETURN_REF.exec(t.reference);
     if (fee && t.type === 'SPEND') entry(fee[1]).fees.push(t);
     else if (returned && t.type === 'RECEIVE')
       feeReturns.push({ xenditInvoiceId: returned[1], date: t.date ?? '', currency: t.currencyCode, amount: hundredths(t.total) });
-    else if (over && t.type === 'RECEIVE-OVERPAYMENT') entry(over[1]).overpayments.push(t);
+    else if (over) entry(over).overpayments.push(t);
     else if (TRANSFER_SIDES.has(t.type))
       continue; // a transfer's own side: the transfers are compared below (transfers.ts)
     else {

@@ -36,7 +36,12 @@ export interface Payment {
   feeRaw: string | null;
   /** The part of the amount recorded as a Xero overpayment (merchant opted in). */
   overpaid: number | null;
+  /** The overpayment's own id, which its refunds name; null on rows from before it was kept (then found in Xero). */
   xeroOverpaymentId: string | null;
+  /** Its bank transaction (BankTransactionID). */
+  xeroOverpaymentTxnId: string | null;
+  /** Set while the overpayment's create has no answer yet: its outcome is unknown until then (overpayment.ts looks before any create). */
+  overpaymentAttemptAt: Date | null;
   /** Set while a payment create sent to Xero has no answer yet: its outcome is unknown until then. */
   xeroAttemptAt: Date | null;
   /** The same for the fee's create. */
@@ -66,6 +71,8 @@ export type NewPayment = Omit<
   | 'feeRaw'
   | 'overpaid'
   | 'xeroOverpaymentId'
+  | 'xeroOverpaymentTxnId'
+  | 'overpaymentAttemptAt'
   | 'xeroAttemptAt'
   | 'feeAttemptAt'
   | 'feeEntry'
@@ -83,11 +90,17 @@ export interface InXero {
   /** Present: the payment needs a person (e.g. over-payment), even though part of it is in Xero. */
   reviewReason?: string;
   /** The rest, recorded as a Xero overpayment. */
-  overpayment?: { amount: number; xeroOverpaymentId: string };
+  overpayment?: { amount: number } & XeroOverpaymentIds;
   /** pending: markInXero queues the fee's job in the same transaction; see FeeDecision. */
   fee: FeeDecision;
   /** An earlier attempt the database lost track of may have posted the fee: it is looked up by Reference first. */
   feeMayExist?: boolean;
+}
+
+/** A Xero overpayment's two ids: its own (null when Xero's answer left it out) and its bank transaction's. */
+export interface XeroOverpaymentIds {
+  xeroOverpaymentId: string | null;
+  xeroOverpaymentTxnId: string;
 }
 
 const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
@@ -113,6 +126,8 @@ const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   feeRaw: r.fee_raw,
   overpaid: r.overpaid === null ? null : int8(r.overpaid),
   xeroOverpaymentId: r.xero_overpayment_id,
+  xeroOverpaymentTxnId: r.xero_overpayment_txn_id ?? null,
+  overpaymentAttemptAt: r.overpayment_attempt_at ?? null,
   xeroAttemptAt: r.xero_attempt_at,
   feeAttemptAt: r.fee_attempt_at,
   feeEntry: r.fee_entry_kind && r.fee_entry_account ? { kind: r.fee_entry_kind, accountId: r.fee_entry_account } : null,
@@ -219,6 +234,9 @@ export function createPaymentStore(db: Db) {
             amount_recorded: x.amountRecorded ?? null,
             overpaid: x.overpayment?.amount ?? null,
             xero_overpayment_id: x.overpayment?.xeroOverpaymentId ?? null,
+            xero_overpayment_txn_id: x.overpayment?.xeroOverpaymentTxnId ?? null,
+            // Left set when no overpayment came of this run (refused, or in review): its outcome may still be unknown.
+            ...(x.overpayment ? { overpayment_attempt_at: null } : {}),
             sync_state: x.reviewReason ? 'needs_review' : 'recorded',
             last_error: x.reviewReason ?? null,
             fee_state: feeStateOnce(sql.ref('fee_state'), decidedFee(sql`${x.fee}::text`)),
@@ -246,6 +264,7 @@ export function createPaymentStore(db: Db) {
       // The payments' refunds that gave up waiting for them are queued again in the same statement.
       const update = (q: Db) =>
         sql`with marked as (update payments set xero_payment_id = v.xid, amount_recorded = null, overpaid = null, xero_overpayment_id = null,
+              xero_overpayment_txn_id = null, overpayment_attempt_at = null,
               sync_state = 'recorded', last_error = null, fee_state = ${feeStateOnce(sql.ref('payments.fee_state'), decidedFee(sql.ref('v.fee')))},
               xero_attempt_at = null, updated_at = v.now
             from (values ${values}) as v(id, xid, fee, now) where payments.id = v.id
@@ -323,6 +342,16 @@ export function createPaymentStore(db: Db) {
         .set({ xero_attempt_at: at, ...(account ? { clearing_account: account } : {}) })
         .where('id', '=', id)
         .execute();
+    },
+
+    /** noteXeroAttempt for the payment's overpayment. */
+    async noteOverpaymentAttempt(id: string, at: Date | null): Promise<void> {
+      await db.updateTable('payments').set({ overpayment_attempt_at: at }).where('id', '=', id).execute();
+    },
+
+    /** The OverpaymentID of an overpayment kept before it was (migration 20261207T0039), once found in Xero. */
+    async keepOverpaymentId(id: string, overpaymentId: string): Promise<void> {
+      await db.updateTable('payments').set({ xero_overpayment_id: overpaymentId }).where('id', '=', id).where('xero_overpayment_id', 'is', null).execute();
     },
 
     /**

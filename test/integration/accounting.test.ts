@@ -283,14 +283,18 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       const [o, ...more] = overpayments();
       assert.equal(more.length, 0);
       assert.equal(o.total, 5000000n);
-      assert.equal(o.reference, `Xendit overpayment ${x.id}`);
+      assert.equal(o.reference, '', 'Xero keeps a Reference on SPEND and RECEIVE only');
+      assert.deepEqual(
+        o.lineItems.map((li) => li.description),
+        [`Paid at Xendit beyond ${inv.invoiceNumber} (Xendit invoice ${x.id})`],
+      );
       assert.equal(o.accountId, h.clearingAccountId);
       assert.equal(o.contact.name, 'Budi', "the invoice's contact");
       const p = await payment(x.id);
       assert.equal(p?.syncState, 'recorded');
       assert.equal(p?.amountRecorded, 100000);
       assert.equal(p?.overpaid, 50000);
-      assert.equal(p?.xeroOverpaymentId, o.bankTransactionId);
+      assert.deepEqual([p?.xeroOverpaymentId, p?.xeroOverpaymentTxnId, p?.overpaymentAttemptAt], [o.overpaymentId, o.bankTransactionId, null]);
       assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), 15000000n - 435000n);
 
       const r = await report();
@@ -380,17 +384,83 @@ describeEachDatabase('accounting: fee VAT, unreadable fees, manual journals, ove
       assert.equal((await report()).reconciled, true);
     });
 
-    it('makes one overpayment when Xero saved it but the answer was lost', async () => {
+    for (const [what, meanwhile, due] of [
+      ['100 000 due', cashMeanwhile, 10000000n],
+      [
+        'nothing due',
+        (inv: { invoiceId: string }) =>
+          void h.sims.xero.recordPayment(
+            h.tenantId,
+            inv.invoiceId,
+            '150000',
+            h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId,
+            'Cash',
+          ),
+        undefined,
+      ],
+    ] as const) {
+      it(`${what}: makes one overpayment when Xero saved it but the answer was lost, found minutes later without a Reference`, async () => {
+        await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+        const { inv, x } = await paidInvoice({ afterCheckout: meanwhile });
+        h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TXNS, method: 'PUT' });
+        await h.worker.drain();
+        const [made, ...more] = overpayments();
+        assert.equal(more.length, 0, 'Xero did save it');
+        assert.equal(made.reference, '', 'Xero keeps no Reference on an overpayment (read strictly)');
+        assert.ok((await payment(x.id))?.overpaymentAttemptAt, 'marked before it was sent: its outcome unknown');
+        // Minutes later: the Idempotency-Key no longer answers for the first create.
+        h.clock.advance(60_000);
+        h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+        await h.worker.drain();
+        assert.deepEqual(
+          overpayments().map((t) => t.bankTransactionId),
+          [made.bankTransactionId],
+          'found by its contact and line, not made again',
+        );
+        assert.deepEqual(
+          h.sims.xero
+            .paymentsOf(inv.invoiceId)
+            .filter((p) => p.reference === `Xendit ${x.id}`)
+            .map((p) => p.amount),
+          due ? [due] : [],
+        );
+        const p = await payment(x.id);
+        assert.deepEqual(
+          [p?.syncState, p?.xeroOverpaymentId, p?.xeroOverpaymentTxnId, p?.overpaymentAttemptAt],
+          ['recorded', made.overpaymentId, made.bankTransactionId, null],
+        );
+        const r = await report();
+        assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+        assert.deepEqual(
+          r.rows.map((row) => [row.status, row.xenditInvoiceId]),
+          [['matched', x.id]],
+        );
+      });
+    }
+
+    it('an overpayment for the payment already in Xero with another amount: the payment waits for a person, nothing made', async () => {
       await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
       const { inv, x } = await paidInvoice({ afterCheckout: cashMeanwhile });
-      h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TXNS, method: 'PUT' });
+      const contactId = (await h.sims.xeroClient.getInvoice(h.merchant.xero, inv.invoiceId))!.contactId!;
+      await h.sims.xeroClient.createBankTransaction(
+        h.merchant.xero,
+        {
+          type: 'RECEIVE-OVERPAYMENT',
+          bankAccountId: h.clearingAccountId,
+          contactId,
+          date: today(),
+          reference: '',
+          currencyCode: 'IDR',
+          reconciled: true,
+          lineItems: [{ description: `Paid at Xendit beyond ${inv.invoiceNumber} (Xendit invoice ${x.id})`, amount: '20000' }],
+        },
+        'by-hand',
+      );
       await h.worker.drain();
-      assert.equal(overpayments().length, 1, 'Xero did save it');
-      h.clock.advance(60_000);
-      await h.worker.drain();
-      assert.equal(overpayments().length, 1, 'found by Reference');
-      assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.reference === `Xendit ${x.id}`).length, 1);
-      assert.equal((await payment(x.id))?.syncState, 'recorded');
+      assert.equal(overpayments().length, 1);
+      const p = await payment(x.id);
+      assert.equal(p?.syncState, 'needs_review');
+      assert.match(p?.lastError ?? '', /an overpayment of 20000 IDR for this payment is in Xero already, 50000 IDR was to be made/);
     });
   });
 

@@ -90,8 +90,8 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     await h.worker.drain();
     const overpayments = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.type === 'RECEIVE-OVERPAYMENT');
     assert.deepEqual(
-      overpayments.map((t) => [t.reference, t.total]),
-      [[`Xendit overpayment ${x.id}`, 5000000n]],
+      overpayments.map((t) => [t.lineItems.map((li) => li.description), t.total]),
+      [[[`Paid at Xendit beyond ${inv.invoiceNumber} (Xendit invoice ${x.id})`], 5000000n]],
     );
     assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!.syncState, 'recorded');
   });

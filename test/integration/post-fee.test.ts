@@ -219,6 +219,17 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
       await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
       await retried(x, spend);
     });
+
+    it('no entry stored and the clearing account switched since: the Spend Money is found on the account the payment went into, not made there again', async () => {
+      const { x, spend } = await spendAnswerLost();
+      // As the withholding catch-up leaves it: an attempt mark with no entry.
+      await h.stores.db.updateTable('payments').set({ fee_entry_kind: null, fee_entry_account: null }).where('xendit_invoice_id', '=', x.id).execute();
+      const other = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Xendit new', type: 'BANK', currencyCode: 'IDR' });
+      await h.stores.db.updateTable('merchants').set({ clearing_account_id: other.accountId }).where('id', '=', h.merchant.id).execute();
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      await retried(x, spend);
+      assert.equal(h.sims.xero.balanceOf(h.tenantId, other.accountId), 0n);
+    });
   });
 
   describe('fee billing: each payment by the setting in force when the customer paid', () => {

@@ -27,10 +27,10 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
   /** What the refunds took off the overpayment and what they put on credit notes, in hundredths. */
   const assertSplit = (want: { onOverpayment: bigint[]; creditNotes: bigint[] }) =>
     assert.deepEqual({ onOverpayment: refundsOut('AROVERPAYMENTPAYMENT').map((p) => p.amount), creditNotes: notes().map((n) => n.total) }, want);
-  const overpaymentOf = async (bankTransactionId: string) => {
-    const t = h.sims.xero.bankTransactionsOf(h.tenantId).find((b) => b.bankTransactionId === bankTransactionId)!;
-    const id = (await h.sims.xeroClient.findBankTransactionsByReference(h.merchant.xero, t.reference))[0].overpaymentId!;
-    return (await h.sims.xeroClient.getOverpayment(h.merchant.xero, id))!;
+  /** The overpayment of the payment's bank transaction, as Xero holds it. */
+  const overpaymentOf = async (payment: { xeroOverpaymentTxnId: string | null }) => {
+    const t = h.sims.xero.bankTransactionsOf(h.tenantId).find((b) => b.bankTransactionId === payment.xeroOverpaymentTxnId)!;
+    return (await h.sims.xeroClient.getOverpayment(h.merchant.xero, t.overpaymentId!))!;
   };
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
   const report = async () =>
@@ -70,9 +70,10 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     assert.equal(out.accountId, h.clearingAccountId);
     assert.equal(out.reference, `Xendit refund ${id}`);
     assert.equal(out.reconciled, true);
-    const over = await overpaymentOf(payment.xeroOverpaymentId!);
+    const over = await overpaymentOf(payment);
     assert.equal(out.documentId, over.overpaymentId);
-    assert.notEqual(over.overpaymentId, payment.xeroOverpaymentId, "the overpayment's own id, not its bank transaction's");
+    assert.equal(payment.xeroOverpaymentId, over.overpaymentId, 'kept from the create answer');
+    assert.notEqual(over.overpaymentId, payment.xeroOverpaymentTxnId, "the overpayment's own id, not its bank transaction's");
     assert.equal(over.remainingCredit, '0');
     assert.equal(over.status, 'PAID');
     assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), before - 5000000n);
@@ -94,6 +95,20 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     const line = $('li.refund').text().replace(/\s+/g, ' ');
     assert.match(line, new RegExp(`${id}.*paid back on the Xero overpayment`));
     assert.doesNotMatch(line, /credit note/);
+  });
+
+  it('a payment booked before the OverpaymentID was kept (only its bank transaction, as the migration leaves it): the overpayment is found by its line, refunded, and its id kept', async () => {
+    const { x, payment } = await overpaid();
+    const over = await overpaymentOf(payment);
+    await h.stores.db.updateTable('payments').set({ xero_overpayment_id: null }).where('id', '=', payment.id).execute();
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    await refundWebhook(h, id).expect(200);
+    await h.worker.drain();
+
+    assertSplit({ onOverpayment: [5000000n], creditNotes: [] });
+    assert.equal(refundsOut('AROVERPAYMENTPAYMENT')[0].documentId, over.overpaymentId);
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+    assert.equal((await h.stores.payments.byId(payment.id))?.xeroOverpaymentId, over.overpaymentId, 'kept once found');
   });
 
   it('a refund in full found by the listing: 50 000 on the overpayment, 100 000 on a credit note; the report counts both parts as one refund', async () => {
@@ -136,7 +151,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
 
   it('credit the merchant allocated elsewhere in Xero is not refunded again: the overpayment gives what it holds, a credit note the rest', async () => {
     const { x, payment } = await overpaid();
-    const over = await overpaymentOf(payment.xeroOverpaymentId!);
+    const over = await overpaymentOf(payment);
     h.sims.xero.test.allocateOverpayment(h.tenantId, over.overpaymentId, 3000000n);
     const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
     await refundWebhook(h, id).expect(200);
@@ -183,7 +198,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     assert.equal(notes().length, 0, 'nothing further sent before the outcome is known');
 
     // Meanwhile the overpayment reads as spent: a split decided again would send it all to a credit note.
-    assert.equal((await overpaymentOf(payment.xeroOverpaymentId!)).remainingCredit, '0');
+    assert.equal((await overpaymentOf(payment)).remainingCredit, '0');
     h.clock.advance(60_000);
     h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
     await h.worker.drain();
@@ -224,7 +239,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
     assert.equal(payment.overpaid, 50000);
     // The accountant, told by the report, pays the overpayment back by hand under the refund's Reference.
-    const over = await overpaymentOf(payment.xeroOverpaymentId!);
+    const over = await overpaymentOf(payment);
     await h.sims.xeroClient.createOverpaymentRefund(h.merchant.xero, { overpaymentId: over.overpaymentId, ...byHand(id) }, 'by-hand');
     await list();
     h.clock.advance(3600_000); // the job's next attempt
@@ -244,7 +259,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
 
   it('credit allocated while the refund was on its way: Xero refuses, and the Retry decides the split again on what the overpayment then holds', async () => {
     const { x, payment } = await overpaid();
-    const over = await overpaymentOf(payment.xeroOverpaymentId!);
+    const over = await overpaymentOf(payment);
     const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
     await refundWebhook(h, id).expect(200);
     const gate = h.sims.xero.faults.gate({ path: PAYMENTS, method: 'POST' }); // xero-node's createPayment POSTs
@@ -297,13 +312,13 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
 
   it('an overpayment voided in Xero: the refund waits for a person, who books it by hand; the Retry then finds it and books nothing more', async () => {
     const { x, payment } = await overpaid();
-    h.sims.xero.test.voidOverpayment(h.tenantId, (await overpaymentOf(payment.xeroOverpaymentId!)).overpaymentId);
+    h.sims.xero.test.voidOverpayment(h.tenantId, (await overpaymentOf(payment)).overpaymentId);
     const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
     await refundWebhook(h, id).expect(200);
     await h.worker.drain();
     const row = await h.stores.refunds.byXenditId(h.merchant.id, id);
     assert.equal(row?.state, 'needs_review');
-    assert.match(row?.lastError ?? '', new RegExp(`could not be found in Xero .*book the refund in Xero by hand with Reference "Xendit refund ${id}"`));
+    assert.match(row?.lastError ?? '', new RegExp(`was voided in Xero: book the refund in Xero by hand with Reference "Xendit refund ${id}"`));
     assert.equal(notes().length + h.sims.xero.test.refundPayments(h.tenantId).length, 0, 'nothing guessed');
 
     // The accountant books it as a credit note and its cash refund, under the Reference named.
@@ -333,7 +348,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
 
   it('a chargeback of an overpayment voided in Xero: in review naming its Reference; booked there by hand, the Retry finds it and books nothing more', async () => {
     const { x, payment } = await overpaid();
-    h.sims.xero.test.voidOverpayment(h.tenantId, (await overpaymentOf(payment.xeroOverpaymentId!)).overpaymentId);
+    h.sims.xero.test.voidOverpayment(h.tenantId, (await overpaymentOf(payment)).overpaymentId);
     const { id } = await h.sims.xendit.dispute(x.id, { amount: 50_000, sendWebhook: false });
     await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
     await request(h.app)

@@ -140,7 +140,9 @@ describeEachDatabase('the report after a change of clearing account', ({ db }) =
     const overpayments = (id: string) =>
       h.sims.xero
         .bankTransactionsOf(h.tenantId)
-        .filter((t) => t.status === 'AUTHORISED' && t.type === 'RECEIVE-OVERPAYMENT' && t.reference === `Xendit overpayment ${id}`);
+        .filter(
+          (t) => t.status === 'AUTHORISED' && t.type === 'RECEIVE-OVERPAYMENT' && t.lineItems.some((li) => li.description.endsWith(`(Xendit invoice ${id})`)),
+        );
     /** Paid 150 000 at Xendit, `paidInXero` of the invoice meanwhile paid in cash into another account. */
     async function overpaid(paidInXero: string) {
       const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
@@ -193,7 +195,10 @@ describeEachDatabase('the report after a change of clearing account', ({ db }) =
           'one overpayment, in the account the payment went into',
         );
         const p = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
-        assert.deepEqual([p.syncState, p.xeroOverpaymentId, p.clearingAccount], ['recorded', made.bankTransactionId, old]);
+        assert.deepEqual(
+          [p.syncState, p.xeroOverpaymentId, p.xeroOverpaymentTxnId, p.clearingAccount],
+          ['recorded', made.overpaymentId, made.bankTransactionId, old],
+        );
         assert.deepEqual(
           h.sims.xero
             .paymentsOf(inv.invoiceId)

@@ -10,7 +10,12 @@ export function bankTransactionCalls({
   call,
 }: XeroCalls): Pick<
   XeroGateway,
-  'findBankTransactionsByReference' | 'createBankTransaction' | 'createBankTransactions' | 'findBankTransactionsByReferences' | 'listBankTransactionsOfAccount'
+  | 'findBankTransactionsByReference'
+  | 'createBankTransaction'
+  | 'createBankTransactions'
+  | 'findBankTransactionsByReferences'
+  | 'listBankTransactionsOfAccount'
+  | 'listOverpaymentsOfContact'
 > {
   return {
     async findBankTransactionsByReference(creds, reference) {
@@ -64,6 +69,23 @@ export function bankTransactionCalls({
         found.push(...rows.filter((t) => wanted.has(t.reference ?? '') && !['DELETED', 'VOIDED'].includes(String(t.status))).map(mapBankTransaction));
       }
       return found;
+    },
+
+    async listOverpaymentsOfContact(creds, contactId) {
+      // By the contact's id and the type, never by Reference: Xero documents BankTransaction.Reference
+      // as "Only supported for SPEND and RECEIVE transactions" (xero_accounting.yaml). Neither value
+      // can hold a quote (whereGuid refuses an id that could). Paged, for the line items.
+      const where = `Type=="RECEIVE-OVERPAYMENT" AND ${whereGuid('Contact.ContactID', contactId)}`;
+      const rows = await allPages(
+        (page) =>
+          call(creds, 'listOverpaymentsOfContact', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
+            (r) => r.body.bankTransactions ?? [],
+          ),
+        (t) => t.bankTransactionID,
+      );
+      return rows
+        .filter((t) => String(t.type) === 'RECEIVE-OVERPAYMENT' && t.contact?.contactID === contactId && !['DELETED', 'VOIDED'].includes(String(t.status)))
+        .map(mapBankTransaction);
     },
 
     async listBankTransactionsOfAccount(creds, accountId) {

@@ -145,6 +145,8 @@ export interface XeroGateway {
   createBankTransaction(creds: XeroCredentials, txn: NewXeroBankTransaction, idempotencyKey: string): Promise<XeroBankTransaction>;
   /** Many in one call, one result per item (see createPayments). */
   createBankTransactions(creds: XeroCredentials, txns: NewXeroBankTransaction[], idempotencyKey: string): Promise<XeroItemResult<XeroBankTransaction>[]>;
+  /** The contact's RECEIVE-OVERPAYMENT bank transactions (not DELETED or VOIDED), in any account, line items included. */
+  listOverpaymentsOfContact(creds: XeroCredentials, contactId: string): Promise<XeroBankTransaction[]>;
   /** Bank transactions (not DELETED or VOIDED) whose Reference is exactly one of `references`. */
   findBankTransactionsByReferences(creds: XeroCredentials, references: string[]): Promise<XeroBankTransaction[]>;
   /** Active contacts whose e-mail address (case-insensitive) or name (case-insensitive) is exactly this. */

@@ -1,4 +1,4 @@
-import type { FeeDecision, Payment } from '../../store/payments.js';
+import type { FeeDecision, Payment, XeroOverpaymentIds } from '../../store/payments.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import { AmountError, toDecimal, toMinor, type Currency } from '../../money.js';
@@ -66,7 +66,7 @@ interface Outcome {
   reviewReason?: string;
   /** Collected at Xendit beyond what the invoice took. */
   over?: number;
-  overpayment?: { amount: number; xeroOverpaymentId: string };
+  overpayment?: { amount: number } & XeroOverpaymentIds;
   /** Found in Xero only once Xero refused a create: made by a run this database does not know of, so its fee is looked up too. */
   feeMayExist?: boolean;
 }
@@ -78,9 +78,9 @@ interface Outcome {
 async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, target: PaymentTarget, payment: Payment, outcome: Outcome): Promise<Outcome> {
   if (!outcome.over || !merchant.overpayments) return outcome;
   try {
-    const xeroOverpaymentId = await recordOverpayment(deps, merchant, target, payment, outcome.over, outcome.xeroPaymentId === null);
-    deps.logger.info({ paymentId: payment.id, xeroOverpaymentId, over: outcome.over }, 'over-payment recorded as a Xero overpayment');
-    return { ...outcome, reviewReason: undefined, overpayment: { amount: outcome.over, xeroOverpaymentId } };
+    const ids = await recordOverpayment(deps, merchant, target, payment, outcome.over, outcome.xeroPaymentId === null);
+    deps.logger.info({ paymentId: payment.id, ...ids, over: outcome.over }, 'over-payment recorded as a Xero overpayment');
+    return { ...outcome, reviewReason: undefined, overpayment: { amount: outcome.over, ...ids } };
   } catch (err) {
     if (err instanceof UpstreamError && err.kind === 'rejected')
       return { ...outcome, reviewReason: `${outcome.reviewReason}; Xero refused it as an overpayment: ${err.message}` };

@@ -180,16 +180,19 @@ async function postOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment,
  * The fee an earlier attempt put in Xero, looked for where that attempt sent it (payments.feeEntry,
  * committed with its attempt mark), whatever fee posting and the clearing account are now: looking
  * only where today's settings point made a second entry after a switch of either. An attempt made
- * before the entry was kept is looked for both ways, on today's clearing account.
+ * before the entry was kept, or a mark set with no entry (the withholding catch-up's), is looked
+ * for both ways and in any account: the create posts into the account the payment went into
+ * (paymentClearingAccount), and an entry booked by hand or by an older release may be in another.
  */
 async function feeFoundInXero(deps: PostFeeDeps, merchant: Merchant, payment: Payment): Promise<string | null> {
   const reference = feeReference(payment.xenditInvoiceId);
-  const clearing = clearingAccountFor(merchant, payment.currency);
   const kinds: FeeEntry['kind'][] = merchant.feePosting === 'manual_journal' ? ['journal', 'spend'] : ['spend', 'journal'];
-  const places: FeeEntry[] = payment.feeEntry ? [payment.feeEntry] : kinds.map((kind) => ({ kind, accountId: clearing }));
+  const places: { kind: FeeEntry['kind']; accountId?: string }[] = payment.feeEntry ? [payment.feeEntry] : kinds.map((kind) => ({ kind }));
   for (const place of places) {
     if (place.kind === 'spend') {
-      const ours = (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.bankAccountId === place.accountId);
+      const ours = (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find(
+        (t) => t.type === 'SPEND' && (place.accountId === undefined || t.bankAccountId === place.accountId),
+      );
       if (ours) return ours.bankTransactionId;
     } else {
       const [journal] = await deps.xero.findManualJournalsByNarration(merchant.xero, reference);

@@ -16,7 +16,7 @@ import type { Refund } from '../../store/refunds.js';
 import type { XeroOverpayment } from '../../clients/xero/types.js';
 import { AmountError, toDecimal, toMinor } from '../../money.js';
 import type { FeeReturnDeps } from './fee-return.js';
-import { overpaymentReference } from './overpayment.js';
+import { overpaymentIdOf, overpaymentLineTag } from './overpayment.js';
 import { organisationDate } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { Unrecordable } from './record-failure.js';
@@ -38,7 +38,7 @@ export async function refundOnOverpayment(
 ): Promise<{ part: number; paymentId: string | null }> {
   if (row.overpaymentPart !== null && (row.overpaymentPart === 0 || row.xeroOverpaymentRefundId))
     return { part: row.overpaymentPart, paymentId: row.xeroOverpaymentRefundId };
-  if (row.overpaymentPart === null && (!payment.overpaid || !payment.xeroOverpaymentId)) return { part: 0, paymentId: null };
+  if (row.overpaymentPart === null && (!payment.overpaid || !(payment.xeroOverpaymentId || payment.xeroOverpaymentTxnId))) return { part: 0, paymentId: null };
   const booked = await bookedAlready(deps, merchant, payment, row, o);
   if (booked) return booked;
 
@@ -47,7 +47,7 @@ export async function refundOnOverpayment(
     await deps.stores.refunds.overpaymentRefundRefused(row.id, deps.clock());
     const why = !over ? 'could not be found in Xero (voided or deleted?)' : over.status === 'VOIDED' ? 'was voided in Xero' : `is in ${over.currencyCode}`;
     throw new Unrecordable(
-      `the Xero overpayment of this payment (Reference "${overpaymentReference(payment.xenditInvoiceId)}") ${why}: book the refund in Xero by hand with Reference "${o.reference}", then Retry`,
+      `the Xero overpayment of this payment (its line ends "${overpaymentLineTag(payment.xenditInvoiceId)}") ${why}: book the refund in Xero by hand with Reference "${o.reference}", then Retry`,
     );
   }
   const part = row.overpaymentPart ?? (await decidePart(deps, payment, row, over));
@@ -133,12 +133,11 @@ function minorOf(decimal: string, currency: Payment['currency'], what: string): 
 }
 
 /**
- * The overpayment the gateway made for the payment. Its bank transaction names it
- * (BankTransaction.OverpaymentID); should Xero leave that out, the two ids are taken to be one.
+ * The overpayment the gateway made for the payment, by the OverpaymentID kept with it; a row from
+ * before that was kept finds it among the contact's overpayments (overpaymentIdOf), never by a
+ * Reference Xero may not keep on an overpayment.
  */
 async function overpaymentOf(deps: FeeReturnDeps, merchant: Merchant, payment: Payment): Promise<XeroOverpayment | null> {
-  const txn = (await deps.xero.findBankTransactionsByReference(merchant.xero, overpaymentReference(payment.xenditInvoiceId))).find(
-    (t) => t.bankTransactionId === payment.xeroOverpaymentId,
-  );
-  return deps.xero.getOverpayment(merchant.xero, txn?.overpaymentId ?? payment.xeroOverpaymentId!);
+  const id = await overpaymentIdOf(deps, merchant, payment);
+  return id ? deps.xero.getOverpayment(merchant.xero, id) : null;
 }

@@ -114,7 +114,7 @@ export function validateBankTransaction(
       type: type as SimBankTransaction['type'],
       accountId: bank.accountId,
       date,
-      reference: typeof raw.Reference === 'string' ? raw.Reference : '',
+      reference: typeof raw.Reference === 'string' && takesReference(type) ? raw.Reference : '',
       currencyCode: currency,
       lineItems,
       total,
@@ -124,6 +124,14 @@ export function validateBankTransaction(
     contactName,
   };
 }
+
+/**
+ * xero_accounting.yaml BankTransaction.Reference: "Only supported for SPEND and RECEIVE
+ * transactions" (and Prepayment.Reference: "Reference field isn't available"). Read strictly: an
+ * overpayment's or a transfer side's Reference is neither kept nor shown, so `where Reference==`
+ * never finds one. Some of Xero's examples do show one: code that finds them some other way is right either way.
+ */
+export const takesReference = (type: unknown): boolean => type === 'SPEND' || type === 'RECEIVE';
 
 export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): Record<string, unknown> {
   const bank = o.accounts.find((a) => a.accountId === t.accountId)!;
@@ -159,7 +167,7 @@ export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): 
     IsReconciled: t.reconciled === true,
     DateString: `${t.date}T00:00:00`,
     Date: msDate(dayStart(t.date)),
-    Reference: t.reference,
+    ...(takesReference(t.type) ? { Reference: t.reference } : {}),
     CurrencyCode: t.currencyCode,
     CurrencyRate: 1,
     Status: t.status,

@@ -147,7 +147,7 @@ export function transferSidesJson(o: SimOrganisation, t: SimBankTransfer): Recor
       LineItems: [],
       IsReconciled: reconciled,
       Date: msDate(dayStart(t.date)),
-      Reference: t.reference,
+      // No Reference on a transfer's sides as bank transactions (bank-transactions.ts takesReference); GET /BankTransfers shows the transfer's.
       CurrencyCode: t.currencyCode,
       CurrencyRate: 1,
       Status: 'AUTHORISED',

@@ -5,6 +5,7 @@
  * - The overpayment has its own id: xero_accounting.yaml BankTransaction.OverpaymentID ("returned on
  *   BankTransactions with a Type of SPEND-OVERPAYMENT or RECEIVE-OVERPAYMENT"), distinct from the
  *   BankTransactionID, so a caller that refunds by the bank transaction's id is refused here as by Xero.
+ * - No Reference, on it or on its bank transaction (bank-transactions.ts takesReference).
  * - GET /Overpayments/{id} answers its RemainingCredit and Status AUTHORISED | PAID | VOIDED
  *   (schema Overpayment).
  * - A refund is a payment with `Overpayment` instead of `Invoice` (PUT /Payments; Xero API release
@@ -48,7 +49,6 @@ export function overpaymentJson(o: SimOrganisation, t: SimBankTransaction): Reco
     CurrencyCode: t.currencyCode,
     CurrencyRate: 1,
     UpdatedDateUTC: msDate(t.updatedAt),
-    Reference: t.reference,
     HasAttachments: false,
   };
 }

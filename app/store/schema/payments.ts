@@ -75,7 +75,11 @@ export interface PaymentsTable {
   fee_withheld: Int8 | null;
   fee_raw: string | null;
   overpaid: Int8 | null;
+  /** The overpayment's own id (BankTransaction.OverpaymentID); before migration 20261207T0039 its bank transaction's, moved to xero_overpayment_txn_id. */
   xero_overpayment_id: string | null;
+  /** The overpayment's BankTransactionID, and the mark of its create sent with no answer yet (migration 20261207T0039). */
+  xero_overpayment_txn_id: ColumnType<string | null, string | null | undefined, string | null>;
+  overpayment_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Set before a create is sent to Xero, cleared once Xero answered (migration 020). */
   xero_attempt_at: Timestamp | null;
   fee_attempt_at: Timestamp | null;
