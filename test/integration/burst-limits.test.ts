@@ -125,6 +125,26 @@ describeEachDatabase('burst limits on the public routes that read the database',
     assert.equal(calls.n, 4);
   });
 
+  it('/admin/merchants/<id> signed out: no merchant is read (its time zone is looked up only for a signed-in user)', async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    await addUser(h.stores, 'ops@example.com', null, h.clock());
+    const { stores, calls } = counting(h.stores, 'merchants', 'byId');
+    const app = createApp({ ...h.deps, stores });
+    for (const id of [randomUUID(), h.merchant.id]) {
+      await request(app).get(`/admin/merchants/${id}`).expect(303).expect('location', '/admin/login');
+      await request(app)
+        .get(`/admin/merchants/${id}/settings`)
+        .set('Cookie', `sid=${randomBytes(32).toString('base64url')}`)
+        .expect(303);
+    }
+    await request(app).post(`/admin/merchants/${randomUUID()}/settings`).type('form').send({ _csrf: 'x' });
+    assert.equal(calls.n, 0);
+    const ops = await signedIn(app, 'ops@example.com');
+    await ops.get(`/admin/merchants/${h.merchant.id}`).expect(200);
+    assert.ok(calls.n > 0, 'signed in, the merchant is read');
+  });
+
   it('GET /readyz: past the limit a bare 429 with Retry-After', async () => {
     h = await createHarness(db(), { env: { BURST_LIMIT_PER_MINUTE: '2' } });
     await request(h.app).get('/readyz').expect(200);
