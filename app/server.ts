@@ -15,6 +15,7 @@ import type { Clock } from './clock.js';
 import { paths } from './paths.js';
 import { payRouter } from './pay/controller.js';
 import { callbackRouter } from './callbacks/controller.js';
+import { createCallbackTokenCache } from './callbacks/token-cache.js';
 import { xeroWebhookRouter } from './xero-webhooks/controller.js';
 import { errorHandler, genericPage, notFoundHandler } from './error-handler.js';
 import { createI18n, type I18n } from './i18n/index.js';
@@ -221,6 +222,8 @@ export function createApp(deps: AppDeps): express.Express {
       i18n,
     ),
   );
+  // One per process: the callbacks check tokens against it, and the admin forgets a merchant's when it saves a new one.
+  const callbackTokens = createCallbackTokenCache({ load: (id) => deps.stores.merchants.callbackToken(id), clock: deps.clock });
   app.use(
     callbackRouter({
       stores: deps.stores,
@@ -229,6 +232,7 @@ export function createApp(deps: AppDeps): express.Express {
       onJobEnqueued: deps.onJobEnqueued,
       metrics: deps.metrics,
       failuresPerMinute: deps.config.burstLimit.callbackRefusalsPerMinute,
+      tokens: callbackTokens,
     }),
   );
   app.use(xeroWebhookRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, key: deps.config.xeroWebhookKey }));
@@ -246,6 +250,7 @@ export function createApp(deps: AppDeps): express.Express {
       xeroAppUrl: deps.config.xero.appUrl,
       i18n,
       passwords: deps.passwords ?? createPasswordWork(),
+      callbackTokens,
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);

@@ -6,6 +6,7 @@ import type { XenditGateway } from '../clients/xendit/types.js';
 import type { XeroGateway, XeroOAuth } from '../clients/xero/types.js';
 import type { I18n } from '../i18n/index.js';
 import type { PasswordWork } from './auth/password-work.js';
+import type { CallbackTokenCache } from '../callbacks/token-cache.js';
 
 export interface OnboardingDeps {
   stores: Stores;
@@ -39,4 +40,6 @@ export interface AdminDeps extends PasswordDeps {
   xeroAppUrl: string;
   /** The process's translations: every page's words. */
   i18n: I18n;
+  /** The callbacks' memory of tokens (refusals included): a newly saved token must be accepted at once. */
+  callbackTokens: Pick<CallbackTokenCache, 'forget'>;
 }

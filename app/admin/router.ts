@@ -49,10 +49,13 @@ export function adminRouter(deps: AdminDeps): Router {
     next();
   });
 
-  // Times are shown in the merchant's Xero organisation's zone on pages about one merchant.
+  // Times are shown in the merchant's Xero organisation's zone on pages about one merchant. Only
+  // for a signed-in user: anyone may send /admin/merchants/<any uuid>, and those pages only redirect
+  // them to the login, so their merchant is not read for them.
   router.use(paths.admin, async (req, res, next) => {
     const user = res.locals.session?.user as { role: string; merchantId: string | null } | null | undefined;
-    const id = user?.role === 'merchant' ? user.merchantId : /^\/merchants\/([^/]+)(\/|$)/.exec(req.path)?.[1];
+    if (!user) return next();
+    const id = user.role === 'merchant' ? user.merchantId : /^\/merchants\/([^/]+)(\/|$)/.exec(req.path)?.[1];
     if (isUuid(id)) {
       const merchant = await deps.stores.merchants.byId(id);
       if (merchant) res.locals.timeZone = merchantZone(merchant);

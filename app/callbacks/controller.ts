@@ -6,7 +6,7 @@ import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from 'pino';
 import { acceptCallback, acceptDisputeWebhook, acceptRefundWebhook, authenticateCallback } from './service.js';
-import { createCallbackTokenCache } from './token-cache.js';
+import type { CallbackTokenCache } from './token-cache.js';
 import { callbackRefusalOf, type Metrics } from '../metrics/index.js';
 import { unstorableReason } from '../security/body-bounds.js';
 import { burstKey, createBurstLimiter } from '../security/burst-limit.js';
@@ -45,11 +45,13 @@ export interface CallbackDeps {
   metrics?: Pick<Metrics, 'callback'>;
   /** Refused callbacks (wrong token, unknown merchant) per client per minute before the database is no longer asked; 0: no limit. */
   failuresPerMinute: number;
+  /** The process's memory of callback tokens, shared with the admin, which forgets a merchant's when it saves a new one. */
+  tokens: CallbackTokenCache;
 }
 
 export function callbackRouter(deps: CallbackDeps): Router {
   const router = Router();
-  const tokens = createCallbackTokenCache({ load: (id) => deps.stores.merchants.callbackToken(id), clock: deps.clock });
+  const { tokens } = deps;
   // Refusals are counted, not callbacks: Xendit sends every merchant's callbacks from a few
   // addresses, and a busy gateway must not throttle them. A client over the count still gets a
   // token the cache knows accepted; only its database reads are refused (429: Xendit retries).

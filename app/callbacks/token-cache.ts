@@ -13,7 +13,8 @@ import { safeEqual } from '../security/secrets.js';
  * newly saved one among them) is never refused from memory. The one case it delays: a token the
  * database refused moments before it was saved (the merchant regenerated it at Xendit first) is
  * refused for the rest of `refusedTtlMs`, a few seconds, in the processes that saw it refused;
- * Xendit retries a callback it was refused, and `forget` clears it in the process that saved it.
+ * Xendit retries a callback it was refused, and `forget` clears it in the process that saved it
+ * (the admin's key page calls it; the CLI is another process, where the few seconds remain).
  */
 export function createCallbackTokenCache(deps: {
   load: (merchantId: string) => Promise<string | undefined>;
@@ -41,14 +42,20 @@ export function createCallbackTokenCache(deps: {
     refused.set(key, { verdict, until: deps.clock().getTime() + refusedTtlMs });
   }
 
-  async function fresh(merchantId: string): Promise<string | undefined> {
+  // Bumped by forget: a read that a save overtook may hold the token from before it, and is not remembered.
+  let forgets = 0;
+
+  async function fresh(merchantId: string): Promise<{ token: string | undefined; current: boolean }> {
+    const before = forgets;
     const token = await deps.load(merchantId);
+    const current = before === forgets;
+    if (!current) return { token, current };
     if (token === undefined) cache.delete(merchantId);
     else {
       if (cache.size >= maxEntries) cache.clear();
       cache.set(merchantId, { token, until: deps.clock().getTime() + ttlMs });
     }
-    return token;
+    return { token, current };
   }
 
   return {
@@ -65,14 +72,15 @@ export function createCallbackTokenCache(deps: {
       const known = refused.get(key);
       if (known && known.until > now) return known.verdict;
       beforeRead?.();
-      const token = await fresh(merchantId);
+      const { token, current } = await fresh(merchantId);
       const verdict = token === undefined ? 'unknown' : ok(token);
       if (verdict === true) refused.delete(key);
-      else remember(key, verdict);
+      else if (current) remember(key, verdict);
       return verdict;
     },
     /** This process changed the merchant's token: forget it now, and the refusals with it. */
     forget(merchantId: string): void {
+      forgets++;
       cache.delete(merchantId);
       for (const key of refused.keys()) if (key.startsWith(`${merchantId}\n`)) refused.delete(key);
     },

@@ -6,6 +6,8 @@ import { createBurstLimiter } from '../../app/security/burst-limit.js';
 import type { Stores } from '../../app/store/index.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, manualClock, type Harness } from '../helpers/harness.js';
+import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
+import { adminMerchantPath } from '../../app/paths.js';
 
 /** `stores` with one method of one store counted: how many times the route asked the database. */
 function counting<S extends keyof Stores>(stores: Stores, store: S, method: keyof Stores[S]) {
@@ -83,6 +85,24 @@ describeEachDatabase('burst limits on the public routes that read the database',
     await post('regenerated-at-xendit').expect(200);
   });
 
+  it('a token refused before it was saved in the admin is accepted at once by the process that saved it', async () => {
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1' } });
+    await clearAdminTables(db());
+    await addUser(h.stores, 'ops@example.com', null, h.clock());
+    const ops = await signedIn(h.app, 'ops@example.com');
+    const post = (token: string) =>
+      request(h.app).post(h.callbackPath).set('x-callback-token', token).type('json').send({ id: 'inv-1', external_id: 'nobody', status: 'PENDING' });
+    // The merchant regenerated the token at Xendit first: Xendit's callbacks carry it before it is saved here.
+    await post('regenerated-at-xendit').expect(401);
+    const keysPage = adminMerchantPath(h.merchant.id, 'adminMerchantXendit');
+    const form = await page(ops, keysPage);
+    await ops.post(keysPage).type('form').send({ _csrf: form.csrf(), testKey: '', liveKey: '', callbackToken: 'regenerated-at-xendit' }).expect(303);
+    assert.equal(await h.stores.merchants.callbackToken(h.merchant.id), 'regenerated-at-xendit');
+    // Same instant, same process: the refusal it remembered is gone with the save.
+    await post('regenerated-at-xendit').expect(200);
+    await post(h.merchant.callbackToken).expect(401);
+  });
+
   it('any /admin request with a session cookie: past the limit 429 before the session is looked up', async () => {
     h = await createHarness(db(), { env: { BURST_LIMIT_PER_MINUTE: '4' } });
     const { stores, calls } = counting(h.stores, 'sessions', 'live');
@@ -103,6 +123,26 @@ describeEachDatabase('burst limits on the public routes that read the database',
       .expect(429);
     assert.ok(Number(refused.headers['retry-after']) > 0);
     assert.equal(calls.n, 4);
+  });
+
+  it('/admin/merchants/<id> signed out: no merchant is read (its time zone is looked up only for a signed-in user)', async () => {
+    h = await createHarness(db());
+    await clearAdminTables(db());
+    await addUser(h.stores, 'ops@example.com', null, h.clock());
+    const { stores, calls } = counting(h.stores, 'merchants', 'byId');
+    const app = createApp({ ...h.deps, stores });
+    for (const id of [randomUUID(), h.merchant.id]) {
+      await request(app).get(`/admin/merchants/${id}`).expect(303).expect('location', '/admin/login');
+      await request(app)
+        .get(`/admin/merchants/${id}/settings`)
+        .set('Cookie', `sid=${randomBytes(32).toString('base64url')}`)
+        .expect(303);
+    }
+    await request(app).post(`/admin/merchants/${randomUUID()}/settings`).type('form').send({ _csrf: 'x' });
+    assert.equal(calls.n, 0);
+    const ops = await signedIn(app, 'ops@example.com');
+    await ops.get(`/admin/merchants/${h.merchant.id}`).expect(200);
+    assert.ok(calls.n > 0, 'signed in, the merchant is read');
   });
 
   it('GET /readyz: past the limit a bare 429 with Retry-After', async () => {

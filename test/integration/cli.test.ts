@@ -311,6 +311,57 @@ for (const engine of ENGINES) {
       assert.equal((await cli('merchants', 'test-organisation', id, 'sometimes')).code, 64);
     });
 
+    it("books Xendit's other balance movements against an account of the merchant's Xero chart (checked as the settings page checks it), or off", async () => {
+      const added = await cli(...addArgs(['--short-code', '!CLM1', '--json']));
+      assert.equal(added.code, 0, added.err);
+      const { id } = JSON.parse(added.out);
+      const sims = await getSims();
+      const org = sims.xero.test.findOrganisation((o) => o.clientId === 'cli-client')!;
+      const code = '899';
+      sims.xero.addAccount(org.tenantId, { code, name: 'Xendit other movements', type: 'CURRENT' });
+      const bank = sims.xero.bankAccountFor(org.tenantId, 'Xendit');
+      const stored = async () => {
+        const m = (await withStores((s) => s.merchants.byId(id)))!;
+        return { code: m.otherMovementsAccountCode, since: m.otherMovementsSince };
+      };
+      assert.deepEqual(await stored(), { code: null, since: null });
+
+      // Not in the chart, or a bank account (a line is never coded to one): refused, nothing stored.
+      for (const wrong of ['NOPE', bank.code]) {
+        const refused = await cli('merchants', 'other-movements', id, wrong);
+        assert.equal(refused.code, 2, refused.out);
+        assert.match(refused.err, /Choose an account from the list, or off/);
+      }
+      assert.deepEqual(await stored(), { code: null, since: null });
+
+      const before = new Date();
+      const on = await cli('merchants', 'other-movements', id, code);
+      assert.equal(on.code, 0, on.err);
+      assert.match(on.out, new RegExp(`booked against account ${code}`));
+      const turnedOn = await stored();
+      assert.equal(turnedOn.code, code);
+      assert.ok(turnedOn.since && turnedOn.since >= new Date(before.getTime() - 1000) && turnedOn.since <= new Date(), String(turnedOn.since));
+      const listed = JSON.parse((await cli('merchants', 'list', '--json')).out).find((m: { id: string }) => m.id === id);
+      assert.equal(listed.otherMovementsAccountCode, code);
+
+      // The same account again keeps the date it was turned on (nothing in between is skipped).
+      assert.equal((await cli('merchants', 'other-movements', id, code)).code, 0);
+      assert.deepEqual(await stored(), turnedOn);
+
+      const off = await cli('merchants', 'other-movements', id, 'off');
+      assert.equal(off.code, 0, off.err);
+      assert.match(off.out, /not booked/);
+      assert.deepEqual(await stored(), { code: null, since: null });
+      const audit = await withStores((s) => s.audit.forMerchant(id));
+      assert.ok(
+        audit.some((a) => a.action === 'settings_changed' && a.userEmail === 'cli'),
+        JSON.stringify(audit),
+      );
+
+      assert.equal((await cli('merchants', 'other-movements', id)).code, 64);
+      assert.equal((await cli('merchants', 'other-movements', randomUUID(), code)).code, 64);
+    });
+
     it('stores the backend flow switch (default off) and the sales account (default 200 Sales)', async () => {
       const on = JSON.parse((await cli(...addArgs(['--short-code', '!CLB1', '--backend-flow', '--sales-account-code', '4000', '--json']))).out);
       const off = JSON.parse((await cli(...addArgs(['--short-code', '!CLB2', '--json']))).out);

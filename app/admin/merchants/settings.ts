@@ -143,7 +143,7 @@ export async function otherMovementsView(deps: MerchantOnboardingDeps, merchant:
  * Xero cannot be asked is the stored choice kept unchecked, so the other switches can still be changed.
  */
 async function otherMovementsChoice(
-  deps: MerchantOnboardingDeps,
+  deps: Pick<MerchantOnboardingDeps, 'xero'>,
   merchant: Merchant,
   sent: unknown,
 ): Promise<{ value: string | null | undefined } | { error: string }> {
@@ -186,8 +186,23 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
 }
 
 /**
+ * The CLI's merchants other-movements: the account (null: off) checked against the merchant's Xero
+ * chart as the settings form checks it, then the one write, which dates the start as the form's does.
+ */
+export async function saveOtherMovements(
+  deps: Pick<MerchantOnboardingDeps, 'stores' | 'clock' | 'logger' | 'xero'>,
+  merchant: Merchant,
+  accountCode: string | null,
+  by: string,
+): Promise<Merchant> {
+  const other = await otherMovementsChoice(deps, merchant, accountCode ?? '');
+  if ('error' in other) throw new FormInvalid({ otherMovementsAccount: other.error }, 400);
+  return applySettings(deps, merchant, { otherMovementsAccountCode: other.value ?? null }, by);
+}
+
+/**
  * The one write of a merchant's settings: the settings form (saveSettings, once every field is
- * checked) and the CLI (merchants fee-posting, overpayments, …) both end here. What is not
+ * checked) and the CLI (merchants fee-posting, overpayments, other-movements, …) all end here. What is not
  * given keeps its stored value. `check` (the form's version) is run on the merchant as stored,
  * under its row lock in the transaction that writes, and refuses the write by throwing.
  */

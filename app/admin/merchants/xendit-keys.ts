@@ -9,6 +9,7 @@ import { UpstreamError } from '../../clients/types.js';
 import type { XenditPermission } from '../../clients/xendit/types.js';
 import { FormInvalid } from '../../errors.js';
 import { merchantToChange, unavailable, type MerchantOnboardingDeps } from './service.js';
+import type { AdminDeps } from '../deps.js';
 import { alertChange, auditEntry, fingerprint, recordChange } from '../audit.js';
 import { message, type Message } from '../../i18n/index.js';
 import { jobRow } from '../../jobs/enqueue.js';
@@ -135,7 +136,12 @@ function refusedKeyIsUnknown(err: unknown): null {
 }
 
 /** Checks every key given with Xendit (errors by field), then stores what was given. */
-export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, merchantId: string, input: XenditKeysInput): Promise<Merchant> {
+export async function saveXenditKeys(
+  deps: MerchantOnboardingDeps & Pick<AdminDeps, 'callbackTokens'>,
+  actor: User,
+  merchantId: string,
+  input: XenditKeysInput,
+): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
   const errors: Record<string, Message | string> = {};
   if (!input.testKey && !input.liveKey && !merchant.xenditKeys.test && !merchant.xenditKeys.live) errors.testKey = 'errors:xenditKeyMissing';
@@ -182,6 +188,8 @@ export async function saveXenditKeys(deps: MerchantOnboardingDeps, actor: User, 
     if (err instanceof XenditAccountTaken) throw new FormInvalid({ [err.mode === 'live' ? 'liveKey' : 'testKey']: 'errors:xenditAccountTaken' });
     throw err;
   }
+  // This process may have just refused the new token (Xendit sends it as soon as it is regenerated there).
+  if (input.callbackToken) deps.callbackTokens.forget(merchant.id);
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   const saved = (await deps.stores.merchants.byId(merchant.id))!;
   await alertChange(deps, actor, merchant.id, 'xendit_keys_changed');

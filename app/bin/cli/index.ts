@@ -6,7 +6,7 @@ import { ConfigError } from '../../../config/index.js';
 import { EmbeddedDatabaseError } from '../../store/db.js';
 import { ShortCodeTakenError } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
-import { FormInvalid } from '../../errors.js';
+import { FormInvalid, ServiceUnavailable } from '../../errors.js';
 import { createI18n } from '../../i18n/index.js';
 import { UsageError, type Command, type Io } from './io.js';
 import { USAGE } from './usage.js';
@@ -54,6 +54,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Omit<Io
       err instanceof EmbeddedDatabaseError ||
       err instanceof ShortCodeTakenError ||
       err instanceof UpstreamError ||
+      // Xero or Xendit down or refusing while a form's check asked them (admin/merchants/service.ts unavailable).
+      err instanceof ServiceUnavailable ||
       err instanceof FormInvalid ||
       err instanceof JobNotReplayable
     ) {

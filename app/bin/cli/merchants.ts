@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { awaitingXero, DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, type Merchant } from '../../store/merchants.js';
 import { addMerchant } from '../../admin/merchants/service.js';
-import { applySettings } from '../../admin/merchants/settings.js';
+import { applySettings, saveOtherMovements } from '../../admin/merchants/settings.js';
 import { verifyXenditAccountFree, verifyXenditKey } from '../../admin/merchants/xendit-keys.js';
 import { addMerchantAwaitingXero, DEFAULT_CONNECT_LINK_DAYS, issueConnectLink } from '../../admin/merchants/connect-link.js';
 import { callbackPathFor, customPaymentUrl, disputeCallbackPathFor, refundCallbackPathFor } from '../../paths.js';
@@ -29,6 +29,8 @@ function publicView(runtime: Runtime, m: Merchant) {
     backendFlow: m.backendFlow,
     salesAccountCode: m.salesAccountCode,
     salesTaxType: m.salesTaxType,
+    otherMovementsAccountCode: m.otherMovementsAccountCode,
+    otherMovementsSince: m.otherMovementsSince?.toISOString() ?? null,
     xeroDayLimit: m.xeroDayLimit ?? runtime.config.xeroLimits.perDay,
     payUrl: customPaymentUrl(runtime.config.publicUrl),
     callbackUrl: runtime.config.publicUrl + callbackPathFor(m.id),
@@ -309,6 +311,26 @@ async function merchantsTestOrganisation(runtime: Runtime, args: string[], io: I
   io.out(`${merchant.name}: payments made in Xendit test mode are ${value === 'on' ? 'recorded in this (test) Xero organisation' : 'kept out of Xero'}.`);
 }
 
+/** The settings page's "Book Xendit's other balance movements": an account of the merchant's Xero chart, or off. */
+async function merchantsOtherMovements(runtime: Runtime, args: string[], io: Io): Promise<void> {
+  const merchant = await merchantArg(runtime, args[0], 'merchants other-movements needs the merchant id');
+  const value = args[1]?.trim();
+  if (!value) throw new UsageError('merchants other-movements needs an account code of the Xero chart, or off');
+  const code = value === 'off' ? null : value;
+  // The account is checked against the organisation's chart: there is none to read before Xero is connected.
+  if (code !== null && awaitingXero(merchant)) throw new UsageError(`${merchant.name} is not connected to Xero yet: connect it first`);
+  const saved = await saveOtherMovements(runtime, merchant, code, BY);
+  if (code === null) {
+    io.out(`${merchant.name}: Xendit's other balance movements are not booked (off). Turned on again, only what moves from then on is booked.`);
+    return;
+  }
+  io.out(
+    `${merchant.name}: Xendit's other balance movements (payouts, transfers, top-ups, …) from ${saved.otherMovementsSince!.toISOString()} on are ` +
+      `booked against account ${code}, as Spend or Receive Money on the clearing account.`,
+  );
+  io.out('Any of them already booked by hand would be booked a second time: stop booking them by hand.');
+}
+
 export const merchantCommands: Record<string, Command> = {
   'merchants add': merchantsAdd,
   'merchants list': merchantsList,
@@ -320,4 +342,5 @@ export const merchantCommands: Record<string, Command> = {
   'merchants overpayments': merchantsOverpayments,
   'merchants test-organisation': merchantsTestOrganisation,
   'merchants xendit-fees': merchantsXenditFees,
+  'merchants other-movements': merchantsOtherMovements,
 };

@@ -51,6 +51,12 @@ export const USAGE = `Usage: npm run cli -- <command>
       on: the merchant's Xero organisation is a test or demo company, so payments made with a
       Xendit test key (xnd_development_…) are recorded in it. off (default, except for Xero's Demo
       Company): test-mode payments are kept out of Xero, so test money never reaches real books.
+  merchants other-movements ID CODE|off
+      Books Xendit's other balance movements (payouts, transfers such as into the Billing Balance,
+      top-ups, platform fees, cashback) from now on, each as Spend or Receive Money on the clearing
+      account with its line on the account CODE of the merchant's Xero chart (a suspense account,
+      say), so the clearing account stays equal to the Xendit balance. Off by default; nothing that
+      moved before it was turned on is booked. Stop booking any of them by hand first.
   merchants xero-day-limit ID N|default
       Xero's daily call budget for this merchant's organisation (smaller Xero plans allow fewer
       than XERO_LIMIT_PER_DAY). XERO_PAYMENT_RESERVE_PERCENT of it is kept for recording payments.
