@@ -179,6 +179,22 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
       .send({ Contacts: [{ Name: 'Siti', EmailAddress: 'siti@example.co.id' }] })
       .expect(200);
     assertStrict(created.body, 'Contacts');
+    // xero_accounting.yaml, Contact.Name maxLength 255: one longer is refused as Xero refuses a contact.
+    assert.equal(
+      (
+        await s
+          .api('put', '/Contacts')
+          .send({ Contacts: [{ Name: 'N'.repeat(255) }] })
+          .expect(200)
+      ).body.Contacts[0].Name,
+      'N'.repeat(255),
+    );
+    const long = await s
+      .api('put', '/Contacts')
+      .send({ Contacts: [{ Name: 'L'.repeat(256) }] })
+      .expect(400);
+    assert.equal(long.body.Type, 'ValidationException');
+    assert.match(long.body.Elements[0].ValidationErrors[0].Message, /255/);
   });
 
   it('PUT /Accounts (the clearing bank account made at onboarding)', async () => {
