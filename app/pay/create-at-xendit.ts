@@ -9,7 +9,7 @@ import { CheckoutRefused, InvoiceAlreadyPaid, ServiceUnavailable } from '../erro
 import { paths } from '../paths.js';
 import { message, type Message, type PayLang } from '../i18n/index.js';
 import { raiseAlert } from '../alerts/raise.js';
-import { jobRow } from '../jobs/enqueue.js';
+import { enqueue, jobRow } from '../jobs/enqueue.js';
 import type { PayDeps } from './deps.js';
 
 /**
@@ -81,9 +81,17 @@ export async function createAtXendit(
   if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
   for (const x of duplicates) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'expiring a duplicate Xendit invoice');
-    await deps.xendit.expireInvoice(merchant.xenditSecretKey, x.id).catch((err) => {
+    const answered = await deps.xendit.expireInvoice(merchant.xenditSecretKey, x.id).catch((err) => {
       deps.logger.error({ err: String(err), xenditInvoiceId: x.id }, 'could not expire a duplicate Xendit invoice');
     });
+    // Xendit may answer an invoice paid a moment before with a 200 and the invoice still PAID (not
+    // documented): the money is in, recorded by the job its PAID callback queues (the same dedupe key).
+    if (answered?.status === 'PAID' || answered?.status === 'SETTLED') {
+      await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId: answered.id }, deps.clock());
+      deps.onJobEnqueued?.();
+      deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'a duplicate Xendit invoice was paid before it could be expired');
+    } else if (answered && answered.status !== 'EXPIRED')
+      deps.logger.error({ xenditInvoiceId: x.id, xenditStatus: answered.status }, 'could not expire a duplicate Xendit invoice');
   }
   return opened;
 }

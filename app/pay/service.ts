@@ -3,6 +3,7 @@ import { checkoutKey, modeOfXenditKey } from '../store/merchant-model.js';
 import { CREATION_WAIT_MS, madeWithKey, type Checkout } from '../store/checkouts.js';
 import type { Merchant } from '../store/merchants.js';
 import type { XeroInvoice } from '../clients/xero/types.js';
+import type { XenditInvoice } from '../clients/xendit/types.js';
 import { AmountError, FractionalAmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
 import {
   AmountNotWhole,
@@ -255,21 +256,22 @@ async function liveCheckout(
 }
 
 /**
- * Ends an open checkout at Xendit before another replaces it. When Xendit will not expire it, its
- * state decides: already expired is fine; paid means the money is in and is recorded like a
+ * Ends an open checkout at Xendit before another replaces it. The status Xendit answers with (or,
+ * when it refuses, the one it holds) decides, since what it answers for an invoice paid a moment
+ * before is not documented: expired is fine; paid means the money is in and is recorded like a
  * callback (the customer sees "payment received"); still payable means no new invoice now (503).
  */
 async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c: Checkout, to: 'superseded' | 'expired'): Promise<void> {
   // In the account it was made in: the merchant may have switched between test and live since.
   const key = checkoutKey(merchant, c).key;
+  let answered: XenditInvoice | undefined;
   try {
-    await deps.xendit.expireInvoice(key, c.xenditInvoiceId!);
-    await deps.stores.checkouts.transition(c.id, ['open'], to, deps.clock());
-    return;
+    answered = await deps.xendit.expireInvoice(key, c.xenditInvoiceId!);
   } catch (err) {
     deps.logger.warn({ err: String(err), checkoutId: c.id }, 'Xendit did not expire the checkout being replaced');
   }
-  const x = await upstream(() => deps.xendit.getInvoice(key, c.xenditInvoiceId!));
+  if (answered?.status === 'EXPIRED') return void (await deps.stores.checkouts.transition(c.id, ['open'], to, deps.clock()));
+  const x = answered ?? (await upstream(() => deps.xendit.getInvoice(key, c.xenditInvoiceId!)));
   if (x?.status === 'EXPIRED') {
     await deps.stores.checkouts.transition(c.id, ['open'], 'expired', deps.clock());
   } else if (x?.status === 'PAID' || x?.status === 'SETTLED') {
@@ -301,14 +303,16 @@ async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroIn
   const made = await upstream(() => deps.xendit.findInvoicesByExternalId(key, c.externalId));
   await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, made);
   for (const x of made.filter((x) => x.status === 'PENDING')) {
+    // As retire: the status decides, not whether Xendit refused.
+    let seen: XenditInvoice | null;
     try {
-      await deps.xendit.expireInvoice(key, x.id);
+      seen = await deps.xendit.expireInvoice(key, x.id);
     } catch (err) {
       deps.logger.warn({ err: String(err), checkoutId: c.id, xenditInvoiceId: x.id }, 'Xendit did not expire the invoice of the checkout being replaced');
-      const seen = await upstream(() => deps.xendit.getInvoice(key, x.id));
-      if (seen) await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, [seen]);
-      if (seen?.status !== 'EXPIRED') throw new ServiceUnavailable(`Xendit invoice ${x.id} could not be expired before replacing it`);
+      seen = await upstream(() => deps.xendit.getInvoice(key, x.id));
     }
+    if (seen) await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, [seen]);
+    if (seen?.status !== 'EXPIRED') throw new ServiceUnavailable(`Xendit invoice ${x.id} could not be expired before replacing it`);
   }
   const shown = made.at(-1);
   await deps.stores.invoiceWatch.closeCreating(c.id, fence, shown ? { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl } : null, null, deps.clock());

@@ -133,7 +133,7 @@ export async function oauthMerchantReadyToSell(h: OAuthHarness, n: number, opts:
     baseCurrency: 'IDR',
   });
   const set = h.sims.xero.grantOAuth(APP.clientId, [tenantId], opts.scope);
-  const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
+  const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token ?? '', expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
   const id = await h.stores.xeroConnections.addOAuthMerchant(
     { name: 'Warung OAuth', shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true },
     h.clock(),

@@ -260,6 +260,25 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     }
   });
 
+  it('books the sale of a customer whose name is longer than Xero takes (300 characters), and finds that contact for the next sale', async () => {
+    // Xendit sets no limit on a customer's name; Xero's contact name is at most 255 (xero_accounting.yaml).
+    // An emoji (two UTF-16 units) straddles the limit: the name is cut before it, never through it.
+    const name = `${'A'.repeat(254)}😀${'B'.repeat(45)}`;
+    assert.equal([...name].length, 300);
+    const first = await paidOutside({ customerName: name, payerEmail: 'panjang@example.co.id' });
+    await h.worker.drain();
+    const second = await paidOutside({ customerName: name, payerEmail: 'kasir@example.co.id' });
+    await h.worker.drain();
+    const [c, ...more] = contacts();
+    assert.equal(more.length, 0, 'the second sale found the contact by the same cut name');
+    assert.equal(c.name, 'A'.repeat(254));
+    for (const x of [first, second]) {
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded', 'booked, not sent to review');
+      assert.equal(invoices(x.id)[0].contact.contactId, c.contactId);
+      assert.equal(invoices(x.id)[0].status, 'PAID');
+    }
+  });
+
   it('with the switch off, ignores the callback with zero writes (Xendit dashboard test callback)', async () => {
     await h.stores.db.updateTable('merchants').set({ backend_flow: false }).where('id', '=', h.merchant.id).execute();
     const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000 });

@@ -58,7 +58,7 @@ describeEachDatabase('Xero OAuth keep-alive: idle refresh tokens are used before
   /** An OAuth merchant for this organisation, connected without the browser (the sim's grant). */
   async function oauthMerchant(tenantId: string, shortCode: string): Promise<Merchant> {
     const set = sim.grantOAuth(APP.clientId, [tenantId]);
-    const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
+    const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token!, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
     const id = await h.stores.xeroConnections.addOAuthMerchant(
       { name: shortCode, shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true },
       h.clock(),

@@ -25,8 +25,18 @@ describe('Xero simulator: OAuth 2.0 identity endpoints', () => {
   const refresh = (token: string) =>
     request(app).post('/connect/token').set('authorization', basic).type('form').send({ grant_type: 'refresh_token', refresh_token: token });
 
+  it('gives a refresh token only when offline_access was granted (developer.xero.com OAuth 2.0 auth flow)', async () => {
+    const without = sim.grantOAuth(APP.clientId, [tenantId], 'openid profile email accounting.transactions');
+    assert.ok(without.access_token);
+    assert.equal('refresh_token' in without, false);
+    const withIt = sim.grantOAuth(APP.clientId, [tenantId], 'openid accounting.transactions offline_access');
+    assert.ok(withIt.refresh_token);
+    const again = (await refresh(withIt.refresh_token!).expect(200)).body;
+    assert.ok(again.refresh_token, 'a refresh keeps offline_access, so it brings the next refresh token');
+  });
+
   it('rotates refresh tokens; the old one works for 30 more minutes, then invalid_grant', async () => {
-    const first = sim.grantOAuth(APP.clientId, [tenantId]);
+    const first = sim.grantOAuth(APP.clientId, [tenantId]) as { refresh_token: string };
     const second = (await refresh(first.refresh_token).expect(200)).body;
     assert.notEqual(second.refresh_token, first.refresh_token);
     clock.advance(29 * 60_000);
@@ -75,6 +85,6 @@ describe('Xero simulator: OAuth 2.0 identity endpoints', () => {
     assert.equal(conns.body.length, 1);
     await request(app).post('/connect/revocation').set('authorization', basic).type('form').send({ token: set.refresh_token }).expect(200);
     await request(app).get('/connections').set('authorization', `Bearer ${set.access_token}`).expect(401);
-    assert.equal((await refresh(set.refresh_token).expect(400)).body.error, 'invalid_grant');
+    assert.equal((await refresh(set.refresh_token!).expect(400)).body.error, 'invalid_grant');
   });
 });

@@ -18,7 +18,7 @@ const HALF_HOUR = 31 * 60_000;
 /** An OAuth merchant for this organisation, connected without the browser (the sim's grant). */
 async function oauthMerchant(h: OAuthHarness, stores: OAuthHarness['stores'], tenantId: string, shortCode: string): Promise<Merchant> {
   const set = h.sims.xero.grantOAuth(APP.clientId, [tenantId]);
-  const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
+  const tokens = { accessToken: set.access_token, refreshToken: set.refresh_token!, expiresAt: new Date(h.clock().getTime() + set.expires_in * 1000) };
   const id = await stores.xeroConnections.addOAuthMerchant(
     { name: shortCode, shortCode, tenantId, clientId: APP.clientId, tokens, isDemoCompany: true },
     h.clock(),

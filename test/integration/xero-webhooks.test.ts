@@ -5,7 +5,7 @@ import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createOAuthHarness, oauthMerchantReadyToSell, type OAuthHarness } from '../helpers/xero-oauth.js';
 import { page, seedAdminCast, signedIn } from '../helpers/admin.js';
-import { adminPaymentPath, paths } from '../../app/paths.js';
+import { adminPaymentPath, callbackPathFor, paths } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { schedule } from '../../app/jobs/schedules.js';
 import { pino } from 'pino';
@@ -187,6 +187,31 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     const payment = await h.stores.payments.byXenditInvoice(m.id, x.id);
     assert.equal(payment?.syncState, 'needs_review', 'money came in for a void invoice: a person decides');
     assert.equal((await checkoutOf(inv.invoiceId)).status, 'paid');
+  });
+
+  it('paid at Xendit just as the gateway expires it (Xendit answers 200, still PAID): recorded once as paid, not closed as expired', async () => {
+    const { inv, x } = await openCheckout();
+    const gate = h.sims.xendit.faults.gate({ method: 'POST', path: `/invoices/${x.id}/expire` });
+    await h.sims.xero.test.invoices.void(inv.invoiceId);
+    const draining = h.worker.drain();
+    await gate.untilParked(1); // the expiry is on its way to Xendit
+    await h.sims.xendit.pay(x.id, { sendCallback: false }); // the customer pays; its callback comes later
+    gate.open();
+    await draining;
+    await h.worker.drain();
+    assert.equal(xenditStatus(x.id), 'PAID');
+    assert.equal((await checkoutOf(inv.invoiceId)).status, 'paid');
+    assert.deepEqual(await h.stores.invoiceWatch.recentlyClosed([m.id], 10), [], 'not shown as a payment page closed because of the void');
+    // The PAID callback arrives after all: the same job, already done.
+    await request(h.app)
+      .post(callbackPathFor(m.id))
+      .set('x-callback-token', m.callbackToken)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify(h.sims.xendit.test.callbackBody(x.id)))
+      .expect(200);
+    await h.worker.drain();
+    assert.equal(await h.count('payments'), 1, 'recorded once');
+    assert.equal((await h.stores.payments.byXenditInvoice(m.id, x.id))?.syncState, 'needs_review', 'money came in for a void invoice: a person decides');
   });
 
   it('events about other organisations or invoices without a checkout cost no Xero call; a redelivery is one job', async () => {

@@ -91,7 +91,7 @@ export function invoiceCalls(
     },
 
     async expireInvoice(secretKey, invoiceId) {
-      await call(secretKey, 'expireInvoice', async (api) => parseInvoice(await json(await api.expireInvoiceRaw({ invoiceId }))));
+      return call(secretKey, 'expireInvoice', async (api) => parseInvoice(await json(await api.expireInvoiceRaw({ invoiceId }))));
     },
   };
 }

@@ -269,7 +269,12 @@ export interface XenditGateway {
   /** null when Xendit has no invoice with that id. */
   getInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice | null>;
   findInvoicesByExternalId(secretKey: string, externalId: string): Promise<XenditInvoice[]>;
-  expireInvoice(secretKey: string, invoiceId: string): Promise<void>;
+  /**
+   * The invoice as Xendit answers the expiry. What it answers for one already paid is not
+   * documented (xendit-node lists no error for it; it may answer 200 with the invoice still PAID or
+   * SETTLED): callers take it as expired only when the answer's status is EXPIRED.
+   */
+  expireInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice>;
   /** Invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore], all pages. */
   listPaidInvoices(secretKey: string, range: { paidAfter: Date; paidBefore: Date }): Promise<XenditInvoice[]>;
   /**

@@ -70,14 +70,30 @@ export function mapPayment(p: Payment, fallbackInvoiceId?: string): XeroPayment 
   return { paymentId: p.paymentID, invoiceId, ...paymentFields(p) };
 }
 
+/** The PaymentTypes of a payment on an invoice (xero_accounting.yaml, Payment.PaymentType). */
+const INVOICE_PAYMENT_TYPES = new Set(['ACCRECPAYMENT', 'ACCPAYPAYMENT']);
+
+/**
+ * False for a row GET /Payments lists under `Invoice` that pays no invoice: a credit note's refund
+ * (Type ACCRECCREDIT, the InvoiceID its CreditNoteID: XeroAPI/xero-ruby#48) or an overpayment's (the
+ * InvoiceID its OverpaymentID: calcinai/xero-php#889, quoting Xero support), and a prepayment's.
+ * Told by PaymentType; a row without one (never seen) by the Invoice's Type, so a lookup of the
+ * gateway's own payment still finds it.
+ */
+export function paysInvoice(p: Payment): boolean {
+  const type = p.paymentType === undefined || p.paymentType === null ? '' : String(p.paymentType);
+  if (type) return INVOICE_PAYMENT_TYPES.has(type);
+  return !['ACCRECCREDIT', 'ACCPAYCREDIT'].includes(String(p.invoice?.type ?? ''));
+}
+
 /** Any payment Xero allows on an account, with or without an invoice (refunds have none). */
 export function mapAccountPayment(p: Payment): XeroAccountPayment {
   if (!p.paymentID) throw unexpected('payment without PaymentID');
-  // GET /Payments lists a credit note's refund under `Invoice` (Type ACCRECCREDIT): not an invoice.
-  const credit = ['ACCRECCREDIT', 'ACCPAYCREDIT'].includes(String(p.invoice?.type ?? ''));
+  // Only an invoice's payment names an invoice: a refund listed under `Invoice` names its document there.
+  const invoiceId = INVOICE_PAYMENT_TYPES.has(String(p.paymentType ?? '')) ? p.invoice?.invoiceID : undefined;
   return {
     paymentId: p.paymentID,
-    ...optional('invoiceId', credit ? undefined : p.invoice?.invoiceID),
+    ...optional('invoiceId', invoiceId),
     paymentType: String(p.paymentType ?? ''),
     ...paymentFields(p),
     ...(p.bankAmount !== undefined && p.bankAmount !== null ? { bankAmount: amount(p.bankAmount, 'BankAmount') } : {}),

@@ -3,7 +3,7 @@ import { allPages, LONG_LIST_PAGE_SIZE, lookup, whereEquals, whereGuid, type Xer
 import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
-import { mapAccountPayment, mapPayment, paymentBody } from './mappers.js';
+import { mapAccountPayment, mapPayment, paymentBody, paysInvoice } from './mappers.js';
 import type { XeroGateway } from './types.js';
 
 export function paymentCalls({
@@ -15,7 +15,7 @@ export function paymentCalls({
       const where = whereEquals('Reference', reference) ?? whereGuid('Invoice.InvoiceID', invoiceId);
       const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, where));
       return (res.body.payments ?? [])
-        .filter((p) => p.invoice?.invoiceID === invoiceId && p.reference === reference && String(p.status) !== 'DELETED')
+        .filter((p) => p.invoice?.invoiceID === invoiceId && paysInvoice(p) && p.reference === reference && String(p.status) !== 'DELETED')
         .map((p) => mapPayment(p));
     },
 
@@ -55,7 +55,11 @@ export function paymentCalls({
           (p) => p.paymentID,
         );
         // Xero's `where` compares case-insensitively: exact matches only.
-        found.push(...rows.filter((p) => wanted.has(p.reference ?? '') && p.invoice?.invoiceID && String(p.status) !== 'DELETED').map((p) => mapPayment(p)));
+        found.push(
+          ...rows
+            .filter((p) => wanted.has(p.reference ?? '') && p.invoice?.invoiceID && paysInvoice(p) && String(p.status) !== 'DELETED')
+            .map((p) => mapPayment(p)),
+        );
       }
       return found;
     },

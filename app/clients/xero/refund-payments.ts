@@ -60,12 +60,13 @@ const REFUND_KINDS: Record<string, XeroRefundPayment['kind']> = { ARCREDITPAYMEN
 
 /**
  * The credit note or overpayment a refund pays out, where Xero names it: under its own key in a
- * create's answer, under `Invoice` (Type ACCRECCREDIT, the InvoiceID holding the CreditNoteID) in
- * GET /Payments (XeroAPI/xero-ruby#48), or nowhere (the getPayments example in xero_accounting.yaml).
+ * create's answer; in GET /Payments under `Invoice`, the InvoiceID holding the document's id (a
+ * credit note's with Type ACCRECCREDIT: XeroAPI/xero-ruby#48; an overpayment's: calcinai/xero-php#889,
+ * quoting Xero support), or nowhere (the getPayments example in xero_accounting.yaml). Only the
+ * refund kinds (REFUND_KINDS) come here, so an InvoiceID on one is never an invoice's.
  */
 function documentOf(p: Payment): string | undefined {
   if (p.creditNote?.creditNoteID) return p.creditNote.creditNoteID;
   if (p.overpayment?.overpaymentID) return p.overpayment.overpaymentID;
-  const listedAs = String(p.invoice?.type ?? '');
-  return listedAs === 'ACCRECCREDIT' || listedAs === 'ACCPAYCREDIT' ? p.invoice?.invoiceID : undefined;
+  return p.invoice?.invoiceID ?? undefined;
 }

@@ -135,8 +135,8 @@ async function recordPaid(deps: Deps, merchant: Merchant, checkout: Checkout, xe
 
 /**
  * Notes why, expires the Xendit invoice, then closes the checkout: only once Xendit confirmed it
- * cannot be paid any more. Xendit refusing to expire (already expired, or paid a moment ago) is
- * settled by asking it.
+ * cannot be paid any more. Xendit not expiring it (already expired, or paid a moment ago) is
+ * settled by the status it answers with, or, when it refuses, by asking it.
  */
 async function closeAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout, xenditInvoiceId: string, why: CloseReason): Promise<void> {
   const reason = encodeMessage(message(`admin:closedReason_${why}`));
@@ -153,7 +153,9 @@ async function closeAtXendit(deps: Deps, merchant: Merchant, checkout: Checkout,
 /**
  * Expires the Xendit invoice with the key of the checkout's mode (checkoutKey: the merchant may have
  * switched since): 'expired' once Xendit says so, 'paid' if it was paid first (recorded),
- * 'unreachable' when no stored key reaches it (checkout-key.ts: nothing is guessed).
+ * 'unreachable' when no stored key reaches it (checkout-key.ts: nothing is guessed). Only the
+ * status Xendit gives decides: what it answers for an invoice paid a moment before is not
+ * documented (a refusal, or the invoice still PAID with a 200), so a success alone is not "expired".
  */
 async function expireAtXendit(
   deps: Deps,
@@ -163,19 +165,22 @@ async function expireAtXendit(
   xenditInvoiceId: string,
 ): Promise<'expired' | 'paid' | 'unreachable'> {
   if (!key.key) return 'unreachable';
+  let x: XenditInvoice | null;
+  let refusal: unknown;
   try {
-    await deps.xendit.expireInvoice(key.key, xenditInvoiceId);
-    return 'expired';
+    x = await deps.xendit.expireInvoice(key.key, xenditInvoiceId);
   } catch (err) {
-    const x = await readWith(deps, key, xenditInvoiceId);
-    if (x === 'unreachable') return x;
-    if (x?.status === 'PAID' || x?.status === 'SETTLED') {
-      await recordPaid(deps, merchant, checkout, x.id);
-      return 'paid';
-    }
-    if (x?.status !== 'EXPIRED') throw err;
-    return 'expired';
+    refusal = err;
+    const read = await readWith(deps, key, xenditInvoiceId);
+    if (read === 'unreachable') return read;
+    x = read;
   }
+  if (x?.status === 'PAID' || x?.status === 'SETTLED') {
+    await recordPaid(deps, merchant, checkout, x.id);
+    return 'paid';
+  }
+  if (x?.status === 'EXPIRED') return 'expired';
+  throw refusal ?? new Error(`Xendit answered the expiry of invoice ${xenditInvoiceId} with status ${x?.status}`);
 }
 
 /** The invoice read with the checkout's key; 'unreachable' when that key cannot reach it (checkout-key.ts). */

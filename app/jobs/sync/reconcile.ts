@@ -247,20 +247,26 @@ async function expireMadeLate(deps: ReconcileDeps, key: string, checkout: Checko
   let paid: XenditInvoice | undefined;
   for (const x of made.filter((x) => x.status === 'PENDING')) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit made the invoice of a closed checkout late; expiring it');
+    // What expire answers for an invoice no longer PENDING is not documented (xendit-node lists no
+    // error code for it; it may refuse, or answer 200 with the invoice as it is): the status in its
+    // answer, or what Xendit holds when it refused, decides.
+    let seen: XenditInvoice | null;
+    let err: unknown;
     try {
-      await deps.xendit.expireInvoice(key, x.id);
-    } catch (err) {
-      // What expire answers for an invoice no longer PENDING is not documented (xendit-node lists
-      // no error code for it; the simulator refuses a paid one and answers an expired one as it
-      // is): what Xendit holds now decides, either way.
-      const seen = await deps.xendit.getInvoice(key, x.id).catch(() => null);
-      if (seen?.status === 'PAID' || seen?.status === 'SETTLED')
-        paid ??= seen; // the others are still expired
-      else if (seen?.status !== 'EXPIRED') {
-        // Xendit busy: left as asked, so the next run asks again.
-        deps.logger.warn({ err: String(err), checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit did not expire it');
-        return paid ?? 'failed';
-      }
+      seen = await deps.xendit.expireInvoice(key, x.id);
+    } catch (e) {
+      err = e;
+      seen = await deps.xendit.getInvoice(key, x.id).catch(() => null);
+    }
+    if (seen?.status === 'PAID' || seen?.status === 'SETTLED')
+      paid ??= seen; // the others are still expired
+    else if (seen?.status !== 'EXPIRED') {
+      // Xendit busy: left as asked, so the next run asks again.
+      deps.logger.warn(
+        { err: String(err ?? `answered ${seen?.status}`), checkoutId: checkout.id, xenditInvoiceId: x.id },
+        'reconcile: Xendit did not expire it',
+      );
+      return paid ?? 'failed';
     }
   }
   if (paid) return paid;

@@ -17,6 +17,26 @@ import { InvoicePayload } from '../kinds.js';
 /** Name of the Xero contact when Xendit knows neither a name nor an e-mail of the payer. */
 export const FALLBACK_CONTACT_NAME = 'Xendit customer';
 
+/** Xero's longest contact name (xero_accounting.yaml, Contact.Name maxLength 255); Xendit sets no limit on a customer's name. */
+const XERO_CONTACT_NAME_MAX = 255;
+
+/**
+ * The name a contact is made and looked up by: trimmed (as Xero keeps it), then, when longer than
+ * Xero takes, cut at a character boundary (never between the halves of a surrogate pair, which
+ * would send an unpaired one) to at most 255 UTF-16 units: that fits whether Xero counts
+ * characters or units. A longer name would be refused and the sale sent to review.
+ */
+export function xeroContactName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length <= XERO_CONTACT_NAME_MAX) return trimmed;
+  let cut = '';
+  for (const ch of trimmed) {
+    if (cut.length + ch.length > XERO_CONTACT_NAME_MAX) break;
+    cut += ch;
+  }
+  return cut.trimEnd();
+}
+
 /** Reference on the Xero sales invoice: how a re-run finds what an earlier attempt created. */
 export function backendInvoiceReference(xenditInvoiceId: string): string {
   return `Xendit ${xenditInvoiceId}`;
@@ -137,7 +157,8 @@ async function createContactOrFind(deps: RecordPaymentDeps, merchant: Merchant, 
 /** By e-mail first, then by name (Xero keeps names unique), else a new contact. */
 async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: BackendSale, x: XenditInvoice): Promise<string> {
   const email = (x.payerEmail ?? x.customer?.email)?.trim() || undefined;
-  const name = x.customer?.name || email || FALLBACK_CONTACT_NAME;
+  // The same name for the lookup and the create, so a re-run finds the contact an earlier one made.
+  const name = xeroContactName(x.customer?.name?.trim() || email || FALLBACK_CONTACT_NAME);
   const found = (email ? await deps.xero.findContacts(merchant.xero, { email }) : [])[0] ?? (await deps.xero.findContacts(merchant.xero, { name }))[0];
   const contactId = found?.contactId ?? (await createContactOrFind(deps, merchant, { name, email }, `xendit-contact-${merchant.id}-${x.id}`));
   await deps.stores.backendSales.setContact(sale, contactId, deps.clock(), { name, email });

@@ -101,22 +101,22 @@ async function retireCreating(deps: RetireXenditKeyDeps, key: string, c: Checkou
 
 /**
  * Expires the invoice: 'expired' once Xendit says it can no longer be paid; the invoice as Xendit
- * holds it when it would not expire it (paid first); 'unknown' when the key cannot reach it
- * (refused: revoked; or no such invoice in its account). No answer is thrown.
+ * holds it when it did not expire it (paid first: Xendit may refuse, or answer 200 with the invoice
+ * still PAID, which is not documented either way); 'unknown' when the key cannot reach it (refused:
+ * revoked; or no such invoice in its account). No answer is thrown.
  */
 async function expireAndRead(deps: RetireXenditKeyDeps, key: string, xenditInvoiceId: string): Promise<'expired' | 'unknown' | XenditInvoice> {
-  try {
-    await deps.xendit.expireInvoice(key, xenditInvoiceId);
-    return 'expired';
-  } catch (err) {
-    if (!(err instanceof UpstreamError) || err.retryable) throw err;
-  }
   let x: XenditInvoice | null;
   try {
-    x = await deps.xendit.getInvoice(key, xenditInvoiceId);
+    x = await deps.xendit.expireInvoice(key, xenditInvoiceId);
   } catch (err) {
-    if (err instanceof UpstreamError && err.kind === 'unauthorized') return 'unknown';
-    throw err;
+    if (!(err instanceof UpstreamError) || err.retryable) throw err;
+    try {
+      x = await deps.xendit.getInvoice(key, xenditInvoiceId);
+    } catch (readErr) {
+      if (readErr instanceof UpstreamError && readErr.kind === 'unauthorized') return 'unknown';
+      throw readErr;
+    }
   }
   if (!x) return 'unknown';
   return x.status === 'EXPIRED' ? 'expired' : x;

@@ -13,7 +13,7 @@ import { type Ctx, type SimXenditInvoice } from './state.js';
 /**
  * The ways the simulated checkout pays: one of each kind whose refunds differ (a virtual account
  * is never refunded, ShopeePay partly, OVO not at all, QRIS only whole, a card partly; see
- * clients/xendit/refund-support.ts), as Xendit's checkout lists the invoice's channels for the
+ * refund-channels.ts), as Xendit's checkout lists the invoice's channels for the
  * payer to choose (docs.xendit.co Invoices, `payment_methods`).
  */
 const CHOICES: readonly { method: string; channel: string; label: string; currencies?: readonly string[] }[] = [

@@ -11,7 +11,7 @@ import { numberToDecimal, toDecimal, toMinor } from '../../money.js';
 import { accountOf } from './accounts.js';
 import type { Ctx, SimRefund, SimRefundWebhook, SimXenditInvoice, XenditSimAccount } from './state.js';
 import { paymentIdOf } from './json.js';
-import { refundSupport } from '../../clients/xendit/refund-support.js';
+import { simRefundSupport } from './refund-channels.js';
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function refundState(ctx: Ctx): { refunds: SimRefund[]; webhooks: SimRefundWebhook[] } {
@@ -38,14 +38,14 @@ export interface RefundRefusal {
 
 /**
  * Whether Xendit takes a refund of `amount` of this paid invoice by its payment channel
- * (clients/xendit/refund-support.ts). Refused only where a source says so: a channel the docs do
+ * (refund-channels.ts: the simulator's own reading of the docs, not the gateway's). Refused only where a source says so: a channel the docs do
  * not name (`unlisted`) is refunded, whole or in part, since "Not all payment channels support
  * refunds" names none. The messages are ours; the codes are Xendit's (docs.xendit.co QR codes
  * "Test scenarios" describe them: refund "not available as the method is not provided", partial
  * refund "not supported for this specific issuer").
  */
 function channelRefusal(inv: SimXenditInvoice, amount: number): RefundRefusal | undefined {
-  const support = refundSupport({ method: inv.paymentMethod, channel: inv.paymentChannel, currency: inv.currency });
+  const support = simRefundSupport({ method: inv.paymentMethod, channel: inv.paymentChannel, currency: inv.currency });
   const how = [inv.paymentMethod, inv.paymentChannel].filter(Boolean).join(' ');
   if (support === 'none') return { code: 'REFUND_NOT_SUPPORTED', error: `Refund is not supported for payments made by ${how}` };
   if (support === 'full' && amount !== inv.paidAmount)

@@ -17,6 +17,8 @@ export function createContactsRoute(sim: XeroSimulator, req: Request, res: Respo
   for (const raw of items) {
     const name = typeof raw.Name === 'string' ? raw.Name.trim() : '';
     if (!name) return validationError(res, ['The contact name must be specified'], raw);
+    const tooLong = contactNameTooLong(name);
+    if (tooLong) return validationError(res, [tooLong], raw);
     if (o.contacts.has(name.toLowerCase()) || names.has(name.toLowerCase())) {
       return validationError(
         res,
@@ -33,6 +35,19 @@ export function createContactsRoute(sim: XeroSimulator, req: Request, res: Respo
   remember(o, req, at, 200, body);
   if (sim.faults.dropIfArmed(req, res)) return;
   res.json(body);
+}
+
+/** xero_accounting.yaml, Contact.Name: "Full name of contact/organisation (max length = 255)", maxLength 255. */
+export const CONTACT_NAME_MAX = 255;
+
+/**
+ * Why Xero refuses the name, if it is too long. Xero has been seen holding longer names
+ * (XeroAPI/xero-python#70): refusing is the stricter reading of its spec. Counted in UTF-16 units,
+ * which is never fewer than characters, so an emoji counts twice (stricter again). The wording is
+ * the simulator's: Xero's own message for it is not documented.
+ */
+export function contactNameTooLong(name: string): string | undefined {
+  return name.length > CONTACT_NAME_MAX ? `The contact name must not be longer than ${CONTACT_NAME_MAX} characters` : undefined;
 }
 
 /** The contact with this name, made on first use (as Xero does for a contact given by Name). */

@@ -277,12 +277,18 @@ export function oauthTokenEndpoint(req: Request, res: Response, host: SimOAuthHo
   res.status(400).json({ error: 'unsupported_grant_type' });
 }
 
+/**
+ * A token set, with a refresh token only when offline_access was granted (developer.xero.com/
+ * documentation/guides/oauth2/auth-flow: the token exchange returns one only for that scope).
+ */
 function issue(host: SimOAuthHost, clientId: string, grantId: string, scope: string, at: Date) {
   const access = `sim_oat_${randomBytes(24).toString('hex')}`;
-  const refresh = `sim_ort_${randomBytes(24).toString('hex')}`;
   host.accessTokens.set(access, { clientId, grantId, scope, expiresAt: at.getTime() + ACCESS_SECONDS * 1000 });
+  const set = { access_token: access, expires_in: ACCESS_SECONDS, token_type: 'Bearer', scope };
+  if (!scope.split(/\s+/).includes('offline_access')) return set;
+  const refresh = `sim_ort_${randomBytes(24).toString('hex')}`;
   host.oauth.refreshTokens.set(refresh, { clientId, grantId, validUntil: at.getTime() + REFRESH_LIFETIME_MS });
-  return { access_token: access, refresh_token: refresh, expires_in: ACCESS_SECONDS, token_type: 'Bearer', scope };
+  return { ...set, refresh_token: refresh };
 }
 
 /** A consent given outside the browser (tests, tools): a grant for these organisations and its first token set. */

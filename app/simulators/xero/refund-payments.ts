@@ -6,7 +6,7 @@
  * those without an invoice (xero_accounting.yaml, schema Payment; developer.xero.com/documentation/
  * api/accounting/payments, "Refunding overpayments / prepayments"). A merchant who refunds a
  * customer's overpayment from the Xendit clearing account puts one there; GET /Payments lists it
- * with no Invoice. An AR refund is money leaving the bank account.
+ * under `Invoice` (refundPaymentJson). An AR refund is money leaving the bank account.
  */
 import { randomUUID } from 'node:crypto';
 import { isoDate, parseScaled, readDate } from './decimals.js';
@@ -76,8 +76,11 @@ export function refundedFrom(org: Pick<SimOrganisation, 'refundPayments'>, accou
  * A refund payment as Xero answers it. The create (PUT /Payments) answers with the document under
  * its own key. GET /Payments lists a credit note's cash refund under `Invoice`, Type ACCRECCREDIT,
  * its InvoiceID the CreditNoteID, and no `CreditNote` (XeroAPI/xero-ruby#48; the getPayments example
- * in xero_accounting.yaml lists an ARCREDITPAYMENT with neither); what it lists of an overpayment
- * refund is not documented, so the listing names no document: the gateway goes by PaymentType.
+ * in xero_accounting.yaml lists an ARCREDITPAYMENT with neither). An overpayment's refund is listed
+ * under `Invoice` too, its InvoiceID the OverpaymentID, and no `Overpayment` (calcinai/xero-php#889,
+ * Xero support: "the 'invoice id' is actually the object id"); the issue says "possibly
+ * prepayments" as well, so a prepayment's is listed the same way (the stricter reading). The Type
+ * Xero gives those is not stated: none here, so only PaymentType tells them from an invoice's payment.
  */
 export function refundPaymentJson(
   p: SimRefundPayment,
@@ -90,7 +93,9 @@ export function refundPaymentJson(
       : p.paymentType === 'ARPREPAYMENTPAYMENT'
         ? { Prepayment: { PrepaymentID: p.documentId, Type: 'RECEIVE-PREPAYMENT', CurrencyCode: f.currencyCode } }
         : { CreditNote: { CreditNoteID: p.documentId, Type: 'ACCRECCREDIT', CurrencyCode: f.currencyCode } };
-  const listed = p.paymentType === 'ARCREDITPAYMENT' ? { Invoice: { Type: 'ACCRECCREDIT', InvoiceID: p.documentId, CurrencyCode: f.currencyCode } } : {};
+  const listed = {
+    Invoice: { ...(p.paymentType === 'ARCREDITPAYMENT' ? { Type: 'ACCRECCREDIT' } : {}), InvoiceID: p.documentId, CurrencyCode: f.currencyCode },
+  };
   return {
     PaymentID: p.paymentId,
     Date: f.msDate(new Date(`${p.date}T00:00:00Z`)),

@@ -79,8 +79,8 @@ export interface XeroSimulator {
   ): SimRefundPayment;
   /** An OAuth 2.0 app ("Connect to Xero"): any organisation here may be connected to it on the consent page. */
   addOAuthApp(clientId: string, clientSecret: string): void;
-  /** A consent given without the browser (tests): connects these organisations and returns the first token set (`scope`: space-separated; default the gateway's DEFAULT_OAUTH_SCOPES). */
-  grantOAuth(clientId: string, tenantIds: string[], scope?: string): { access_token: string; refresh_token: string; expires_in: number };
+  /** A consent given without the browser (tests): connects these organisations and returns the first token set (`scope`: space-separated; default the gateway's DEFAULT_OAUTH_SCOPES), with a refresh token only when it holds offline_access. */
+  grantOAuth(clientId: string, tenantIds: string[], scope?: string): { access_token: string; refresh_token?: string; expires_in: number };
   /** A refresh token for the refresh_token grant (standard OAuth apps). */
   issueRefreshToken(clientId: string): string;
   /** Invalidates every access token, as when a connection is revoked or tokens expire. */
