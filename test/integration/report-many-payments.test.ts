@@ -63,10 +63,13 @@ describeEachDatabase('the report of a merchant with more paid invoices than Xend
     assert.equal(statuses.size, PAID);
     // The fees come from one listing of the payments, 50 a page (2 calls), not a call per invoice; the
     // rest are a page per currency (IDR, PHP) of the withdrawals, their returns, the other movements
-    // and, for the balances beside the report, the unsettled payments (2 pages) and pending withdrawals.
+    // and, for the balances beside the report, the unsettled payments (2 pages) and pending withdrawals;
+    // one more per currency asked at the same time, once per process, when Xendit refuses a type name
+    // the other movements are asked by (clients/xendit/movements.ts: the simulator refuses the names
+    // its reference no longer lists, so both currencies' first asks are refused and asked again).
     const transactions = h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: '/transactions' });
-    assert.ok(transactions <= 13, `${transactions} calls to GET /transactions`);
+    assert.ok(transactions <= 15, `${transactions} calls to GET /transactions`);
     const all = h.sims.xendit.test.countRequests();
-    assert.ok(all <= 20, `${all} Xendit calls`);
+    assert.ok(all <= 22, `${all} Xendit calls`);
   });
 });
