@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Job, JobStore } from '../store/jobs.js';
+import type { Job, JobStore, Lease } from '../store/jobs.js';
 import { UpstreamError } from '../clients/types.js';
 import { XeroDisconnected, XeroScopeMissing } from '../clients/xero/errors.js';
 import type { GroupMember, JobGroup } from './xero-batch.js';
@@ -53,14 +53,30 @@ export interface RunnerDeps {
   batch?: { size: number; kinds: readonly string[]; open(): JobGroup };
   /** Calls `wake` after `ms` unless cancelled (tests drive the idle poll by hand). */
   pollTimer?: PollTimer;
+  /** Calls `renew` every `ms` until cancelled: the leases of the jobs being run (tests renew by hand). */
+  leaseTimer?: LeaseTimer;
 }
 
 export type PollTimer = (wake: () => void, ms: number) => () => void;
+export type LeaseTimer = (renew: () => Promise<void>, ms: number) => () => void;
 
 const realTimer: PollTimer = (wake, ms) => {
   const t = setTimeout(wake, ms);
   return () => clearTimeout(t);
 };
+
+const realLeaseTimer: LeaseTimer = (renew, ms) => {
+  const t = setInterval(() => void renew(), ms);
+  // Renewing never keeps a process from exiting: the job's own work does while it lasts.
+  t.unref();
+  return () => clearInterval(t);
+};
+
+/**
+ * How often a running job's lease is renewed, as a share of the lease: two renewals can fail (the
+ * database away a moment) before another worker may take the job over.
+ */
+const RENEWALS_PER_LEASE = 3;
 
 export function classify(err: unknown): RetryLater | NeedsReview {
   if (err instanceof RetryLater || err instanceof NeedsReview) return err;
@@ -85,9 +101,17 @@ function heldBack(err: unknown): err is UpstreamError {
   return err.kind === 'rate_limited' && err.retryAfterSeconds !== undefined;
 }
 
+/** The leases of the jobs a worker is running (keepLeased). */
+interface Leased {
+  /** Renewed no more: its verdict is about to be written. */
+  release(job: Job): void;
+  stop(): void;
+}
+
 export function createJobRunner(deps: RunnerDeps) {
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const pollTimer = deps.pollTimer ?? realTimer;
+  const leaseTimer = deps.leaseTimer ?? realLeaseTimer;
   let stopping = false;
   const wakers = new Set<() => void>();
   let loops: Promise<void> | undefined;
@@ -113,10 +137,64 @@ export function createJobRunner(deps: RunnerDeps) {
   }
 
   /**
-   * Runs one job. In a group, a job whose handler succeeded is handed to `succeeded` instead of
-   * being finished here: the group finishes its jobs in one statement (runClaimed).
+   * Keeps renewing the leases of the jobs a worker claimed while it runs them, so a job that runs
+   * longer than the lease (a listing slowed by Xendit's rate limit, a report, a big batch) is not
+   * taken over and run a second time alongside, and does not end in review as if it had killed its
+   * worker. A worker that dies, or whose event loop is stuck, stops renewing: its jobs are taken
+   * over when the lease runs out, as before. `release` a job before writing its verdict.
    */
-  async function run(job: Job, member?: GroupMember, succeeded?: (job: Job) => void): Promise<void> {
+  function keepLeased(jobs: Job[]): Leased {
+    const held = new Map<number, Lease>();
+    for (const j of jobs) if (j.lockedUntil) held.set(j.id, { id: j.id, attempts: j.attempts, lockedUntil: j.lockedUntil });
+    let renewing = false;
+    let cancel = () => {};
+    const renew = async (): Promise<void> => {
+      // A renewal still waiting on the database is not stacked with the next.
+      if (renewing || held.size === 0) return;
+      renewing = true;
+      try {
+        const leases = [...held.values()];
+        const until = new Date(deps.clock().getTime() + leaseMs);
+        const renewed = await deps.jobs.renew(leases, until);
+        for (const lease of leases) {
+          if (held.get(lease.id) !== lease) continue; // its verdict is being written
+          if (renewed.has(lease.id)) {
+            held.set(lease.id, { ...lease, lockedUntil: until });
+            continue;
+          }
+          held.delete(lease.id);
+          // Its verdict is fenced on the claim (store/jobs.ts), so it cannot overwrite the new one.
+          deps.logger.warn(
+            { jobId: lease.id, attempt: lease.attempts },
+            'job lease lost while running: another worker took the job over, and this run cannot record its result over theirs',
+          );
+        }
+        if (held.size === 0) cancel();
+      } catch (err) {
+        // Tried again at the next renewal, before the lease runs out.
+        deps.logger.warn({ err, jobs: held.size }, 'could not renew job leases');
+      } finally {
+        renewing = false;
+      }
+    };
+    if (held.size > 0) cancel = leaseTimer(renew, Math.max(1, Math.floor(leaseMs / RENEWALS_PER_LEASE)));
+    return {
+      release(job: Job): void {
+        held.delete(job.id);
+      },
+      stop(): void {
+        held.clear();
+        cancel();
+      },
+    };
+  }
+
+  /**
+   * Runs one job. In a group, a job whose handler succeeded is handed to `succeeded` instead of
+   * being finished here: the group finishes its jobs in one statement (runClaimed), and its lease
+   * is kept until then.
+   */
+  async function run(job: Job, lease: Leased, member?: GroupMember, succeeded?: (job: Job) => void): Promise<void> {
     const log = logFor(job);
     const handler = deps.handlers[job.kind];
     try {
@@ -128,9 +206,11 @@ export function createJobRunner(deps: RunnerDeps) {
         member?.leave();
       }
       if (succeeded) return succeeded(job);
+      lease.release(job);
       const doneAt = deps.clock();
       finished(job, await deps.jobs.finish(job, doneAt), doneAt);
     } catch (raw) {
+      lease.release(job);
       if (heldBack(raw)) {
         // The merchant's other queued jobs would meet the same refusal: they wait too, so the
         // worker spends its time on organisations with budget left instead of re-trying this one.
@@ -172,31 +252,38 @@ export function createJobRunner(deps: RunnerDeps) {
       const reason = `gave up after ${job.attempts} attempts: the worker stopped while running the last one (crashed, killed or out of memory?), as a job that kills its worker does every time`;
       return toReview(job, reason, deps.clock());
     }
-    const batch = deps.batch;
-    if (!batch || batch.size <= 1 || !job.merchantId || !batch.kinds.includes(job.kind)) return run(job);
+    const batch = deps.batch && deps.batch.size > 1 && job.merchantId && deps.batch.kinds.includes(job.kind) ? deps.batch : undefined;
     let more: Job[] = [];
-    try {
-      more = await deps.jobs.claimMore(job, batch.size - 1, deps.clock(), leaseMs);
-    } catch (err) {
-      deps.logger.warn({ err, jobId: job.id }, 'could not claim more jobs for a batch; running the one');
+    if (batch) {
+      try {
+        more = await deps.jobs.claimMore(job, batch.size - 1, deps.clock(), leaseMs);
+      } catch (err) {
+        deps.logger.warn({ err, jobId: job.id }, 'could not claim more jobs for a batch; running the one');
+      }
     }
-    if (more.length === 0) return run(job);
-    const group = batch.open();
-    // Every member joins before any runs: the group sends its calls once all of them wait.
-    const members = [job, ...more].map((j) => [j, group.member()] as const);
-    const done: Job[] = [];
-    await Promise.all(members.map(([j, m]) => run(j, m, (d) => void done.push(d))));
-    // One statement for the group's finished jobs instead of one each. Should it fail, they stay
-    // running until their lease runs out and run again: each job's own state makes that a no-op.
-    const doneAt = deps.clock();
-    let ids: Set<number>;
+    const lease = keepLeased([job, ...more]);
     try {
-      ids = await deps.jobs.finishAll(done, doneAt);
-    } catch (err) {
-      deps.logger.warn({ err, jobs: done.length }, 'could not mark a group of jobs done; their leases will bring them back');
-      return;
+      if (!batch || more.length === 0) return await run(job, lease);
+      const group = batch.open();
+      // Every member joins before any runs: the group sends its calls once all of them wait.
+      const members = [job, ...more].map((j) => [j, group.member()] as const);
+      const done: Job[] = [];
+      await Promise.all(members.map(([j, m]) => run(j, lease, m, (d) => void done.push(d))));
+      lease.stop();
+      // One statement for the group's finished jobs instead of one each. Should it fail, they stay
+      // running until their lease runs out and run again: each job's own state makes that a no-op.
+      const doneAt = deps.clock();
+      let ids: Set<number>;
+      try {
+        ids = await deps.jobs.finishAll(done, doneAt);
+      } catch (err) {
+        deps.logger.warn({ err, jobs: done.length }, 'could not mark a group of jobs done; their leases will bring them back');
+        return;
+      }
+      for (const d of done) finished(d, ids.has(d.id), doneAt);
+    } finally {
+      lease.stop();
     }
-    for (const d of done) finished(d, ids.has(d.id), doneAt);
   }
 
   return {

@@ -18,7 +18,12 @@ export interface Job {
   createdAt?: Date;
   /** Claimed from a worker that stopped while running its last attempt (claim): to review, not to run. */
   workerStopped?: true;
+  /** The lease its claim set (claim, claimMore): what renew fences on. */
+  lockedUntil?: Date | null;
 }
+
+/** A claim's lease as its worker last set it (renew). */
+export type Lease = Pick<Job, 'id' | 'attempts'> & { lockedUntil: Date };
 
 /** A job row as app/jobs/enqueue.ts builds it (the payload already JSON). */
 export interface NewJobRow {
@@ -44,6 +49,7 @@ const toJob = (r: Selectable<JobsTable>): Job => ({
   runAt: r.run_at,
   lastError: r.last_error,
   createdAt: r.created_at,
+  lockedUntil: r.locked_until,
 });
 
 /** Takes a Db or a transaction, so a job can be queued in the same commit as the event behind it. False: its dedupe key was taken. */
@@ -280,6 +286,23 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
         .set({ state: 'done', locked_until: null, last_error: null, updated_at: now })
         .where('state', '=', 'running')
         .where((eb) => eb.or(jobs.map((j) => eb.and([eb('id', '=', j.id), eb('attempts', '=', j.attempts)]))))
+        .returning('id')
+        .execute();
+      return new Set(rows.map((r) => int8(r.id)));
+    },
+
+    /**
+     * Extends the leases of jobs being run, each only while its row is still this claim's: running,
+     * same attempt, the lease this worker last set. Any claim since (a take-over, even the one at the
+     * last attempt that keeps the count) set a later lease: a lost job is never taken back. The ids renewed.
+     */
+    async renew(leases: Lease[], until: Date): Promise<Set<number>> {
+      if (leases.length === 0) return new Set();
+      const rows = await db
+        .updateTable('jobs')
+        .set({ locked_until: until })
+        .where('state', '=', 'running')
+        .where((eb) => eb.or(leases.map((l) => eb.and([eb('id', '=', l.id), eb('attempts', '=', l.attempts), eb('locked_until', '=', l.lockedUntil)]))))
         .returning('id')
         .execute();
       return new Set(rows.map((r) => int8(r.id)));
