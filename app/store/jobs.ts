@@ -3,6 +3,9 @@ import type { Db } from './db.js';
 import type { Database, JobsTable, JobState } from './schema.js';
 import { int8 } from './int8.js';
 import { markWaitingForPaymentIds, requeuePaymentIdCall, WAITING_KINDS } from './payment-id-waits.js';
+import { insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
+
+export { bringForward, insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
 
 export interface Job {
   id: number;
@@ -25,19 +28,6 @@ export interface Job {
 /** A claim's lease as its worker last set it (renew). */
 export type Lease = Pick<Job, 'id' | 'attempts'> & { lockedUntil: Date };
 
-/** A job row as app/jobs/enqueue.ts builds it (the payload already JSON). */
-export interface NewJobRow {
-  kind: string;
-  merchant_id: string | null;
-  payload: string;
-  dedupe_key: string | null;
-  state: 'queued';
-  max_attempts: number;
-  run_at: Date;
-  created_at: Date;
-  updated_at: Date;
-}
-
 const toJob = (r: Selectable<JobsTable>): Job => ({
   id: int8(r.id),
   kind: r.kind,
@@ -51,44 +41,6 @@ const toJob = (r: Selectable<JobsTable>): Job => ({
   createdAt: r.created_at,
   lockedUntil: r.locked_until,
 });
-
-/** Takes a Db or a transaction, so a job can be queued in the same commit as the event behind it. False: its dedupe key was taken. */
-export async function insertJob(db: Db, row: NewJobRow): Promise<boolean> {
-  const r = await db
-    .insertInto('jobs')
-    .values(row)
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .executeTakeFirst();
-  return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
-}
-
-/**
- * Back in the queue, due now, with fresh attempts: jobs `match` names that are in one of `states`.
- * The payload's retry count goes up: record-payment uses it for a fresh Xero Idempotency-Key (Xero
- * would replay its stored refusal for the old key). Takes a transaction too. Returns how many.
- */
-export async function requeueJobs(
-  db: Db,
-  match: { id: number } | { dedupeKeys: string[] },
-  states: JobState[],
-  now: Date,
-  opts: { clearError: boolean },
-): Promise<number> {
-  let q = db
-    .updateTable('jobs')
-    .set({
-      state: 'queued',
-      attempts: 0,
-      run_at: now,
-      locked_until: null,
-      ...(opts.clearError ? { last_error: null } : {}),
-      updated_at: now,
-      payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
-    })
-    .where('state', 'in', states);
-  q = 'id' in match ? q.where('id', '=', match.id) : q.where('dedupe_key', 'in', match.dedupeKeys);
-  return Number((await q.executeTakeFirst()).numUpdatedRows);
-}
 
 /**
  * Two-key advisory locks ((int4, int4)) never meet the one-key (bigint) migration lock; this class
@@ -117,17 +69,6 @@ export function requeueWaiting() {
 
 /** What requeueWaiting needs the CTE `marked` to return. */
 export const MARKED_COLUMNS = ['id', 'merchant_id', 'xendit_invoice_id', 'sync_state', 'updated_at'] as const;
-
-/** The merchant's queued jobs that were put off (while their Xero connection was gone) are due now. */
-export async function bringForward(db: Db, merchantId: string, now: Date): Promise<void> {
-  await db
-    .updateTable('jobs')
-    .set({ run_at: now, updated_at: now })
-    .where('merchant_id', '=', merchantId)
-    .where('state', '=', 'queued')
-    .where('run_at', '>', now)
-    .execute();
-}
 
 /** What claiming a job sets (claim and claimMore alike): running, one more attempt, leased until now + leaseMs. */
 function claimed(now: Date, leaseMs: number) {
