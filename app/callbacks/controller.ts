@@ -55,7 +55,11 @@ export function callbackRouter(deps: CallbackDeps): Router {
   // Refusals are counted, not callbacks: Xendit sends every merchant's callbacks from a few
   // addresses, and a busy gateway must not throttle them. A client over the count still gets a
   // token the cache knows accepted; only its database reads are refused (429: Xendit retries).
+  // Per merchant URL and client: one merchant's refusals (a token regenerated at Xendit and not
+  // here, a merchant removed) from Xendit's few addresses must not hold up the others' callbacks.
+  // Per client alone, ten times as many: the bound on one client trying many merchant ids.
   const refusals = createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute, windowSeconds: 60 });
+  const refusalsPerClient = createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute * 10, windowSeconds: 60 });
   // A refusal (any step, body parsing included) is counted where the router hands it on.
   const countRefusal: ErrorRequestHandler = (err, _req, _res, next) => {
     deps.metrics?.callback(callbackRefusalOf(err));
@@ -64,14 +68,19 @@ export function callbackRouter(deps: CallbackDeps): Router {
   // Who is calling is settled before the body is even read: no token, no parsing, no writes.
   const authenticated: RequestHandler = async (req, res, next) => {
     const client = burstKey('callback-refused', req);
+    const merchantId = String(req.params.merchantId);
+    const url = `${client}:${merchantId}`;
     const beforeRead = () => {
-      const wait = refusals.spent(client);
+      const wait = refusals.spent(url) ?? refusalsPerClient.spent(client);
       if (wait !== null) throw new TooManyRequests(`callback refusals from ${client}`, wait);
     };
     try {
-      res.locals.merchantId = await authenticateCallback(tokens, String(req.params.merchantId), req.get('x-callback-token'), beforeRead);
+      res.locals.merchantId = await authenticateCallback(tokens, merchantId, req.get('x-callback-token'), beforeRead);
     } catch (err) {
-      if (err instanceof Unauthorized || err instanceof NotFoundJson) refusals.hit(client);
+      if (err instanceof Unauthorized || err instanceof NotFoundJson) {
+        refusals.hit(url);
+        refusalsPerClient.hit(client);
+      }
       throw err;
     }
     next();

@@ -72,10 +72,12 @@ export function createCallbackTokenCache(deps: {
       const known = refused.get(key);
       if (known && known.until > now) return known.verdict;
       beforeRead?.();
+      const before = forgets;
       const { token, current } = await fresh(merchantId);
       const verdict = token === undefined ? 'unknown' : ok(token);
       if (verdict === true) refused.delete(key);
-      else if (current) remember(key, verdict);
+      // Not when a save's forget came while this read was out, up to this very line.
+      else if (current && before === forgets) remember(key, verdict);
       return verdict;
     },
     /** This process changed the merchant's token: forget it now, and the refusals with it. */

@@ -193,7 +193,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       } else if (moving) {
         await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false });
         // The month's fees paid from the cash balance into the Billing Balance, as a TRANSFER out.
-        const m = sims.xendit.test.movement(seeded.xenditKey, { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+        const m = sims.xendit.test.movement(seeded.xenditKey, { type: 'TRANSFER_OUT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
         await withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
         jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-other-movement')!.id;
         effects = () => [sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference === `Xendit movement ${m.id}`).length];

@@ -54,7 +54,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     await settledPayment();
     await turnOn();
     // Fees billed monthly paid from the cash balance into the Billing Balance; then the owner tops up.
-    const out = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    const out = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
     const into = h.sims.xendit.test.movement(key(), { type: 'TOPUP', currency: 'IDR', amount: 50_000, cashflow: 'MONEY_IN' });
     await list();
     await h.worker.drain();
@@ -93,11 +93,11 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     assert.equal(r.reconciled, true, JSON.stringify(r.rows));
   });
 
-  it("every type name Xendit has documented is listed (the API reference's TRANSFER_OUT as xendit-node's TRANSFER), and the payments, refunds and chargebacks other bookings make are never booked here", async () => {
+  it("types Xendit names in its reference are listed when the whole list of names is refused, and the payments, refunds and chargebacks other bookings make are never booked here", async () => {
     await settledPayment();
     await turnOn();
     const move = (type: string, amount: number) => h.sims.xendit.test.movement(key(), { type, currency: 'IDR', amount, cashflow: 'MONEY_OUT' });
-    const named = [move('TRANSFER_OUT', 1_000), move('TRANSFER', 2_000), move('RESERVES_HOLD', 3_000)];
+    const named = [move('TRANSFER_OUT', 1_000), move('ADJUSTMENT_DEDUCT', 2_000), move('RESERVES_HOLD', 3_000)];
     // Booked elsewhere (a refund's credit note and cash refund, a lost dispute's): never a second time as a movement.
     const elsewhere = [move('REFUND', 4_000), move('CHARGEBACK', 5_000)];
     await list();
@@ -120,7 +120,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     const before = h.sims.xendit.test.movement(key(), { type: 'DISBURSEMENT', currency: 'IDR', amount: 10_000, cashflow: 'MONEY_OUT' });
     h.clock.advance(60_000);
     await turnOn();
-    const after = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 5_000, cashflow: 'MONEY_OUT' });
+    const after = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 5_000, cashflow: 'MONEY_OUT' });
     await list();
     await h.worker.drain();
     assert.equal(booked(before.id).length, 0);
@@ -135,7 +135,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
 
   it('turned off (the default, or again): nothing is listed or booked, and turning it on later does not book what moved meanwhile', async () => {
     await settledPayment();
-    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
     await list();
     await h.worker.drain();
     assert.equal(booked(m.id).length, 0);
@@ -143,7 +143,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
 
     await turnOn();
     await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: null }, h.clock());
-    const whileOff = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 1_000, cashflow: 'MONEY_OUT' });
+    const whileOff = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 1_000, cashflow: 'MONEY_OUT' });
     h.clock.advance(60_000);
     await list();
     await turnOn();
@@ -156,7 +156,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
   it("Xero's answer lost after it saved the entry: the retry finds it by its Reference and creates no second one", async () => {
     await settledPayment();
     await turnOn();
-    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
     h.sims.xero.faults.dropResponseAfterSave(1, { path: BANK_TRANSACTIONS });
     await list();
     await h.worker.drain();
@@ -201,7 +201,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     await settledPayment();
     await turnOn();
     await h.stores.merchants.setSettings(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
-    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
     await list();
     await h.worker.drain();
     assert.equal(booked(m.id).length, 0);
@@ -211,7 +211,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
   it('Xero refuses the entry (the picked account is no longer in its chart): the movement needs review with the reason', async () => {
     await settledPayment();
     await turnOn();
-    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
     await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: '999' }, h.clock());
     await list();
     await h.worker.drain();

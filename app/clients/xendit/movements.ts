@@ -6,6 +6,7 @@
  * platform fees, cashback, adjustments, reserves. The report lists them, and a merchant who picked an
  * account for them has them booked (jobs/sync/list-other-movements.ts).
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SUPPORTED_CURRENCIES } from '../../money.js';
 import { minorReader } from './amounts.js';
@@ -24,9 +25,9 @@ const BOOKED_TYPES = new Set(['PAYMENT', 'REFUND', 'WITHDRAWAL', 'CHARGEBACK']);
  * 2025-11 revision (adds CONVERSION), and after it (docs.xendit.co/apidocs/list-transactions:
  * TRANSFER_IN/OUT, ADJUSTMENT_ADD/DEDUCT, RESERVES_HOLD/RELEASE, FOREX_*, CASHBACK_FEE/VAT, …, and
  * none of BATCH_DISBURSEMENT, PLATFORM_FEE, CASHBACK, TRANSFER, REMITTANCE_COLLECTION). Every name of
- * each is asked, so whichever Xendit speaks is listed; one that refuses a name it does not know (400)
- * is asked again without `types` (all types, the documented default) and read past what is booked
- * elsewhere, which costs more pages but misses nothing.
+ * each is asked, so whichever Xendit speaks is listed. An account whose listing Xendit refuses (400)
+ * is asked by the reference's names alone, then, refused again, without `types` (all types, the
+ * documented default) and read past what is booked elsewhere: more pages, nothing missed.
  */
 export const OTHER_TYPES = [
   'ADJUSTMENT_ADD',
@@ -65,16 +66,25 @@ const movementSchema = z.object({
   created: z.string(),
 });
 
+/** The names of the API reference since its 2025-11 revision alone: asked next when the whole list is refused. */
+const REFERENCE_TYPES = OTHER_TYPES.filter(
+  (t) => !['BATCH_DISBURSEMENT', 'CASHBACK', 'OTHER', 'PLATFORM_FEE', 'REMITTANCE', 'REMITTANCE_COLLECTION', 'TRANSFER'].includes(t),
+);
+
+/** What each account is asked by, in turn, while Xendit refuses (400): every name, the reference's, none (every type). */
+const ASKS: (readonly string[] | undefined)[] = [OTHER_TYPES, REFERENCE_TYPES, undefined];
+
 export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherMovements'> {
-  // Once Xendit has refused the names (400), this client asks without them from then on.
-  let typesRefused = false;
+  // Per account (by a digest of its key): how far down ASKS Xendit's refusals have sent it. A 400
+  // for anything else (a cursor Xendit no longer takes) costs one more ask per step, never more.
+  const step = new Map<string, number>();
   type Query = Parameters<XenditGateway['listOtherMovements']>[1];
-  const page = (secretKey: string, q: Query, types: string[] | undefined) =>
+  const page = (secretKey: string, q: Query, types: readonly string[] | undefined) =>
     call(secretKey, 'listOtherMovements', async (api) => {
       const body = (await json(
         await api.getAllTransactionsRaw({
           // xendit-node types the names of its own enum; the later reference's are sent as they are (the SDK passes them through).
-          ...(types ? { types: types as never } : {}),
+          ...(types ? { types: [...types] as never } : {}),
           statuses: ['SUCCESS'],
           currency: q.currency,
           created: { gte: q.createdAfter, lte: q.createdBefore },
@@ -86,13 +96,15 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
     });
   return {
     async listOtherMovements(secretKey, q) {
-      if (typesRefused) return page(secretKey, q, undefined);
-      try {
-        return await page(secretKey, q, [...OTHER_TYPES]);
-      } catch (err) {
-        if (!(err instanceof UpstreamError) || err.status !== 400) throw err;
-        typesRefused = true;
-        return page(secretKey, q, undefined);
+      const account = createHash('sha256').update(secretKey).digest('base64url').slice(0, 16);
+      for (let i = step.get(account) ?? 0; ; i++) {
+        try {
+          return await page(secretKey, q, ASKS[i]);
+        } catch (err) {
+          if (i === ASKS.length - 1 || !(err instanceof UpstreamError) || err.status !== 400) throw err;
+          if (step.size >= 10_000) step.clear();
+          step.set(account, i + 1);
+        }
       }
     },
   };

@@ -90,7 +90,7 @@ export function paysInvoice(p: Payment): boolean {
 export function mapAccountPayment(p: Payment): XeroAccountPayment {
   if (!p.paymentID) throw unexpected('payment without PaymentID');
   // Only an invoice's payment names an invoice: a refund listed under `Invoice` names its document there.
-  const invoiceId = INVOICE_PAYMENT_TYPES.has(String(p.paymentType ?? '')) ? p.invoice?.invoiceID : undefined;
+  const invoiceId = paysInvoice(p) ? p.invoice?.invoiceID : undefined;
   return {
     paymentId: p.paymentID,
     ...optional('invoiceId', invoiceId),
