@@ -93,7 +93,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     assert.equal(r.reconciled, true, JSON.stringify(r.rows));
   });
 
-  it("types Xendit names in its reference are listed when the whole list of names is refused, and the payments, refunds and chargebacks other bookings make are never booked here", async () => {
+  it('types Xendit names in its reference are listed when the whole list of names is refused, and the payments, refunds and chargebacks other bookings make are never booked here', async () => {
     await settledPayment();
     await turnOn();
     const move = (type: string, amount: number) => h.sims.xendit.test.movement(key(), { type, currency: 'IDR', amount, cashflow: 'MONEY_OUT' });
