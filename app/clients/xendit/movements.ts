@@ -75,8 +75,10 @@ const REFERENCE_TYPES = OTHER_TYPES.filter(
 const ASKS: (readonly string[] | undefined)[] = [OTHER_TYPES, REFERENCE_TYPES, undefined];
 
 export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherMovements'> {
-  // Per account (by a digest of its key): how far down ASKS Xendit's refusals have sent it. A 400
-  // for anything else (a cursor Xendit no longer takes) costs one more ask per step, never more.
+  // Per account and currency (the key by a digest): the ask of ASKS Xendit last answered. Moved only
+  // when a first page is refused (400) and a later ask of it answered: a later page's 400 is its
+  // cursor's (the listing starts again), and a 400 every ask gets (a currency the account never
+  // held) says nothing of the names.
   const step = new Map<string, number>();
   type Query = Parameters<XenditGateway['listOtherMovements']>[1];
   const page = (secretKey: string, q: Query, types: readonly string[] | undefined) =>
@@ -96,16 +98,24 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
     });
   return {
     async listOtherMovements(secretKey, q) {
-      const account = createHash('sha256').update(secretKey).digest('base64url').slice(0, 16);
-      for (let i = step.get(account) ?? 0; ; i++) {
+      const account = `${createHash('sha256').update(secretKey).digest('base64url').slice(0, 16)} ${q.currency}`;
+      const from = step.get(account) ?? 0;
+      if (q.afterId) return page(secretKey, q, ASKS[from]);
+      let refused: unknown;
+      for (let i = from; i < ASKS.length; i++) {
         try {
-          return await page(secretKey, q, ASKS[i]);
+          const got = await page(secretKey, q, ASKS[i]);
+          if (i !== from) {
+            if (step.size >= 10_000) step.clear();
+            step.set(account, i);
+          }
+          return got;
         } catch (err) {
-          if (i === ASKS.length - 1 || !(err instanceof UpstreamError) || err.status !== 400) throw err;
-          if (step.size >= 10_000) step.clear();
-          step.set(account, i + 1);
+          if (!(err instanceof UpstreamError) || err.status !== 400) throw err;
+          refused = err;
         }
       }
+      throw refused;
     },
   };
 }
