@@ -9,6 +9,7 @@ import { adminMerchantPath, disputeCallbackPathFor } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { listPaidInvoices } from '../../app/jobs/sync/list-paid.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { skipListing } from '../../app/jobs/sync/key-business.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/jobs/kinds.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { verifyXenditAccountFree } from '../../app/admin/merchants/xendit-keys.js';
@@ -244,5 +245,24 @@ describeEachDatabase('one Xendit account, one merchant', ({ db }) => {
     assert.equal(h.sims.xero.test.creditNotes(tenantOfB).length, 0);
     const [still] = await watchedByB();
     assert.ok(still && still.nextLookAt > h.clock(), 'looked at again later, not dropped');
+  });
+  it("two listings of one merchant meeting at the first look at its key's business both list (neither leaves its money for the next run)", async () => {
+    const key = h.merchant.xenditSecretKey;
+    withAnInvoice(key);
+    // Both read that nothing is recorded yet before either records the business: one insert wins.
+    const of = h.stores.xenditBusinesses.of;
+    let read = 0;
+    let bothRead!: () => void;
+    const gate = new Promise<void>((resolve) => (bothRead = resolve));
+    h.stores.xenditBusinesses.of = async (...args) => {
+      const seen = await of(...args);
+      if (++read === 2) bothRead();
+      if (read <= 2) await gate;
+      return seen;
+    };
+    const skipped = await Promise.all([1, 2].map(() => skipListing({ ...jobDeps(), xendit: h.sims.xenditClient }, h.merchant, 'test', key)));
+    h.stores.xenditBusinesses.of = of;
+    assert.deepEqual(skipped, [false, false]);
+    assert.equal((await h.stores.xenditBusinesses.of(h.merchant.id, 'test'))?.businessId, userIdOf(key));
   });
 });
