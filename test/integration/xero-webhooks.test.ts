@@ -595,6 +595,41 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
       assert.equal(fresh.status, 'PENDING');
     });
 
+    it("a dead click's leftover 'creating' checkout, its close killed after Xendit expired what the click made: the re-run closes it once, with why", async () => {
+      const inv = authorisedInvoice({
+        contact: { name: 'Budi' },
+        lineItems: [{ description: 'Kopi', quantity: '2', unitAmount: '75000' }],
+        invoiceNumber: `INV-K${n}`,
+      });
+      const dead = await deadClick(inv, true);
+      h.sims.xendit.test.updateAccount(m.xenditSecretKey, { expiredCallbacks: false }); // no EXPIRED callback closes it for us
+      h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY);
+      await h.sims.xero.test.invoices.void(inv.invoiceId);
+      h.clock.advance(60_000); // past twice the click's creation wait: the click is dead
+      const deps = { stores: h.stores, xero: h.deps.xero, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+      const job = { payload: { merchantId: m.id, xeroInvoiceId: inv.invoiceId, event: 'voided in Xero' } } as unknown as Job;
+      const kill = () => {
+        throw new Error('killed');
+      };
+      await assert.rejects(checkInvoiceJob({ ...deps, crash: crashHook('checkout-expired-at-xendit', kill) })(job), /killed/);
+      assert.equal(xenditStatus(dead.x!.id), 'EXPIRED', 'Xendit expired it');
+      assert.equal((await h.stores.checkouts.byId(dead.row.id))?.status, 'creating', 'died before closing it');
+      // The killed run took the row over: a re-run at once waits (no click may be told it is closed
+      // while another run could still be at it), then closes it.
+      await assert.rejects(checkInvoiceJob(deps)(job), /still being created/);
+      h.clock.advance(60_000);
+      await checkInvoiceJob(deps)(job);
+      const closed = (await h.stores.checkouts.byId(dead.row.id))!;
+      assert.deepEqual([closed.status, closed.xenditInvoiceId], ['expired', dead.x!.id]);
+      assert.deepEqual(await reasonOf(dead.x!.id), ['expired', 'admin:closedReason_voided']);
+      assert.deepEqual(
+        (await h.stores.invoiceWatch.recentlyClosed([m.id], 10)).map((c) => c.id),
+        [dead.row.id],
+        'closed once',
+      );
+      assert.equal(h.sims.xendit.listInvoices().filter((i) => i.external_id === dead.row.externalId).length, 1, 'nothing new made at Xendit');
+    });
+
     it('a signed batch of 701 events (501 of invoices) is answered 200 and every invoice event handled, even with the scheduled comparison off', async () => {
       const { inv, x } = await openCheckout();
       const event = (resourceId: string, eventCategory = 'INVOICE') => ({

@@ -227,12 +227,14 @@ async function closeCreating(deps: Deps, merchant: Merchant, checkout: Checkout,
     await recordPaid(deps, merchant, checkout, paid.id);
     return;
   }
-  for (const x of made.filter((i) => i.status === 'PENDING')) {
+  const pending = made.filter((i) => i.status === 'PENDING');
+  for (const x of pending) {
     if ((await expireAtXendit(deps, merchant, checkout, key, x.id)) !== 'expired') {
       await deps.stores.checkouts.open(checkout.id, fence, x.id, x.invoiceUrl, now);
       return;
     }
   }
+  if (pending.length) deps.crash?.('checkout-expired-at-xendit');
   const shown = made.at(-1);
   const reason = encodeMessage(message(`admin:closedReason_${why}`));
   const closed = await deps.stores.invoiceWatch.closeCreating(
