@@ -691,6 +691,27 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal((await refundRow(id))?.xeroRefundPaymentId, cashRefunds()[0].paymentId);
   });
 
+  it("the merchant allocated the credit note's credit in Xero before its cash refund went out: the refund goes to review saying why, and nothing is paid out", async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    h.sims.xero.faults.failNext(20, 503, { method: 'POST', path: '/api.xro/2.0/Payments' }); // Xero down for the cash refund
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    h.sims.xero.faults.reset();
+    const [note] = notes();
+    assert.equal(cashRefunds().length, 0, 'Xero was down for the cash refund');
+    // Meanwhile the merchant allocates 100 000 of the 150 000 credit to another invoice of the customer.
+    h.sims.xero.test.allocateCreditNote(h.tenantId, note.creditNoteId, 10000000n);
+    h.clock.advance(10 * 60_000);
+    await h.worker.drain();
+    assert.equal(cashRefunds().length, 0, 'no cash refund beyond what the credit note still holds');
+    const job = (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /exceeds the amount outstanding/);
+    assert.equal((await refundRow(id))?.xeroCreditNoteId, note.creditNoteId, 'the credit note is kept, not made again');
+    assert.equal(notes().length, 1);
+  });
+
   it("reverses the sale's tax: a full refund of a PPN invoice credits its tax, a part refund its share", async () => {
     // 2 × 55 500 incl. PPN 11% on 200 Sales + 39 000 untaxed on 260 Other revenue = 150 000.
     h.sims.xero.addAccount(h.tenantId, { code: '260', name: 'Other Revenue', type: 'REVENUE' });

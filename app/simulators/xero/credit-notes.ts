@@ -117,6 +117,20 @@ export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown
   };
 }
 
+/**
+ * As when the merchant allocates part of the credit to another of the contact's invoices in Xero
+ * (PUT /CreditNotes/{id}/Allocations, xero_accounting.yaml createCreditNoteAllocation): less is left
+ * to pay out (RemainingCredit), and a credit note with none left is PAID.
+ */
+export function allocateCreditNote(o: SimOrganisation, creditNoteId: string, amount: bigint, at: Date): void {
+  const note = creditNotesOf(o).get(creditNoteId);
+  if (!note) throw new Error(`no credit note ${creditNoteId}`);
+  if (note.status !== 'AUTHORISED' || amount <= 0n || amount > note.remaining) throw new Error('allocation exceeds the remaining credit');
+  note.remaining -= amount;
+  if (note.remaining === 0n) note.status = 'PAID';
+  note.updatedAt = at;
+}
+
 export function creditNoteJson(n: SimCreditNote): Record<string, unknown> {
   return {
     CreditNoteID: n.creditNoteId,

@@ -138,6 +138,8 @@ export interface XeroSimTestApi {
   allocateOverpayment(tenantId: string, overpaymentId: string, amount: bigint): void;
   /** As when the merchant voids an overpayment in Xero. */
   voidOverpayment(tenantId: string, overpaymentId: string): void;
+  /** As when the merchant allocates part of a credit note's credit to another invoice in Xero (amount in hundredths). */
+  allocateCreditNote(tenantId: string, creditNoteId: string, amount: bigint): void;
   /** Copies of the organisation's credit notes (amounts in hundredths). */
   creditNotes(tenantId: string): SimCreditNote[];
   /** Copies of the organisation's bank transfers, oldest first. */

@@ -9,7 +9,7 @@ import type { SimGrant } from './oauth.js';
 import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
 import type { SimGrantView, SimRequestFilter, XeroSimTestApi } from './simulator.js';
 import { themesWithServices } from './payment-services.js';
-import { creditNotesOf } from './credit-notes.js';
+import { creditNotesOf, allocateCreditNote } from './credit-notes.js';
 import { bankTransfersOf } from './bank-transfers.js';
 import { refundPaymentsOf } from './refund-payments.js';
 import { allocateOverpayment, voidOverpayment } from './overpayments.js';
@@ -46,6 +46,7 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     bankTransfers: (tenantId) => bankTransfersOf(requireOrg(state, tenantId)).map((t) => ({ ...t })),
     allocateOverpayment: (tenantId, overpaymentId, amount) => allocateOverpayment(requireOrg(state, tenantId), overpaymentId, amount, now()),
     voidOverpayment: (tenantId, overpaymentId) => voidOverpayment(requireOrg(state, tenantId), overpaymentId, now()),
+    allocateCreditNote: (tenantId, creditNoteId, amount) => allocateCreditNote(requireOrg(state, tenantId), creditNoteId, amount, now()),
     creditNotes: (tenantId) => [...creditNotesOf(requireOrg(state, tenantId)).values()].map((n) => structuredClone(n)),
     findOrganisation: (match) => {
       const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));
