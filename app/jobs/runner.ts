@@ -145,7 +145,7 @@ export function createJobRunner(deps: RunnerDeps) {
    */
   function keepLeased(jobs: Job[]): Leased {
     const held = new Map<number, Lease>();
-    for (const j of jobs) if (j.lockedUntil) held.set(j.id, { id: j.id, attempts: j.attempts, lockedUntil: j.lockedUntil });
+    for (const j of jobs) held.set(j.id, { id: j.id, claimNo: j.claimNo, attempts: j.attempts });
     let renewing = false;
     let cancel = () => {};
     const renew = async (): Promise<void> => {
@@ -157,11 +157,8 @@ export function createJobRunner(deps: RunnerDeps) {
         const until = new Date(deps.clock().getTime() + leaseMs);
         const renewed = await deps.jobs.renew(leases, until);
         for (const lease of leases) {
-          if (held.get(lease.id) !== lease) continue; // its verdict is being written
-          if (renewed.has(lease.id)) {
-            held.set(lease.id, { ...lease, lockedUntil: until });
-            continue;
-          }
+          // Released (its verdict is being written), or renewed: kept as it is.
+          if (held.get(lease.id) !== lease || renewed.has(lease.id)) continue;
           held.delete(lease.id);
           // Its verdict is fenced on the claim (store/jobs.ts), so it cannot overwrite the new one.
           deps.logger.warn(

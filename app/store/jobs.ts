@@ -13,7 +13,10 @@ export interface Job {
   merchantId: string | null;
   payload: Record<string, unknown>;
   state: JobState;
+  /** The retry budget spent; back to 0 whenever the job is queued again (replay, requeueJobs). */
   attempts: number;
+  /** Which claim of the job this is (claim, claimMore): never reused, unlike `attempts`. What every write on behalf of the claim is fenced on. */
+  claimNo: number;
   maxAttempts: number;
   runAt: Date;
   lastError: string | null;
@@ -21,12 +24,23 @@ export interface Job {
   createdAt?: Date;
   /** Claimed from a worker that stopped while running its last attempt (claim): to review, not to run. */
   workerStopped?: true;
-  /** The lease its claim set (claim, claimMore): what renew fences on. */
+  /** The lease its claim set (claim, claimMore). */
   lockedUntil?: Date | null;
 }
 
-/** A claim's lease as its worker last set it (renew). */
-export type Lease = Pick<Job, 'id' | 'attempts'> & { lockedUntil: Date };
+/** One claim of a job: what its worker's writes are fenced on (running, and no claim since). */
+export type Claim = Pick<Job, 'id' | 'claimNo'>;
+
+/** A claim whose lease its worker renews (renew); `attempts` only for the log. */
+export type Lease = Pick<Job, 'id' | 'claimNo' | 'attempts'>;
+
+/**
+ * True while `claim` still holds its job: for a write another store makes on a job's behalf, so a
+ * worker that lost its job (its lease ran out, the job taken over or queued again) writes nothing.
+ */
+export function stillClaimed(claim: Claim) {
+  return sql<boolean>`exists (select 1 from jobs where jobs.id = ${claim.id} and jobs.state = 'running' and jobs.claim_no = ${claim.claimNo})`;
+}
 
 const toJob = (r: Selectable<JobsTable>): Job => ({
   id: int8(r.id),
@@ -35,6 +49,7 @@ const toJob = (r: Selectable<JobsTable>): Job => ({
   payload: r.payload,
   state: r.state,
   attempts: r.attempts,
+  claimNo: r.claim_no,
   maxAttempts: r.max_attempts,
   runAt: r.run_at,
   lastError: r.last_error,
@@ -70,11 +85,12 @@ export function requeueWaiting() {
 /** What requeueWaiting needs the CTE `marked` to return. */
 export const MARKED_COLUMNS = ['id', 'merchant_id', 'xendit_invoice_id', 'sync_state', 'updated_at'] as const;
 
-/** What claiming a job sets (claim and claimMore alike): running, one more attempt, leased until now + leaseMs. */
+/** What claiming a job sets (claim and claimMore alike): running, one more attempt, a new claim, leased until now + leaseMs. */
 function claimed(now: Date, leaseMs: number) {
   return (eb: ExpressionBuilder<Database, 'jobs'>) => ({
     state: 'running' as const,
     attempts: eb('attempts', '+', 1),
+    claim_no: eb('claim_no', '+', 1),
     locked_until: new Date(now.getTime() + leaseMs),
     updated_at: now,
   });
@@ -84,11 +100,11 @@ function claimed(now: Date, leaseMs: number) {
 export type WaitingEndHook = (at: 'parked' | 'locked') => Promise<void>;
 
 export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {}) {
-  /** The job's row while this claim holds it (running, same attempt). */
-  const claimedRow = (q: Db, job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>) =>
-    q.updateTable('jobs').set(set).where('id', '=', job.id).where('state', '=', 'running').where('attempts', '=', job.attempts);
+  /** The job's row while this claim holds it (running, no claim since). */
+  const claimedRow = (q: Db, job: Claim, set: Updateable<JobsTable>) =>
+    q.updateTable('jobs').set(set).where('id', '=', job.id).where('state', '=', 'running').where('claim_no', '=', job.claimNo);
 
-  async function fenced(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>): Promise<boolean> {
+  async function fenced(job: Claim, set: Updateable<JobsTable>): Promise<boolean> {
     return (await claimedRow(db, job, set).executeTakeFirst()).numUpdatedRows > 0n;
   }
 
@@ -99,7 +115,7 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
    * that recorded it would have done had the job ended a moment earlier. Unmarked jobs: one
    * statement, as before. 'requeued', or false when the claim was lost.
    */
-  async function ended(job: Pick<Job, 'id' | 'attempts'>, set: Updateable<JobsTable>): Promise<'ended' | 'requeued' | false> {
+  async function ended(job: Claim, set: Updateable<JobsTable>): Promise<'ended' | 'requeued' | false> {
     const quick = await claimedRow(db, job, set)
       .where(sql<boolean>`not (payload ? 'waitsFor' or payload ? 'waitsForPaymentIds')`)
       .executeTakeFirst();
@@ -207,11 +223,12 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
     },
 
     /*
-     * finish, retryAt and needsReview are fenced on the claim (running, same attempt): a worker
-     * whose lease ran out while it was stuck must not overwrite what the worker that took the job
-     * over has decided since. They return false when the claim was lost.
+     * Every verdict is fenced on the claim (running, same claim_no): a worker whose lease ran out
+     * while it was stuck must not overwrite what the worker that took the job over has decided
+     * since, nor, once the job was queued again (which sets attempts back to 0), the verdict of a
+     * later claim that happens to be at the same attempt. They return false when the claim was lost.
      */
-    async finish(job: Pick<Job, 'id' | 'attempts'>, now: Date): Promise<boolean> {
+    async finish(job: Claim, now: Date): Promise<boolean> {
       return (await ended(job, { state: 'done', locked_until: null, last_error: null, updated_at: now })) !== false;
     },
 
@@ -220,22 +237,22 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
      * ids finished (a job missing lost its claim). The kinds that wait for a payment (`ended`) are
      * never batched.
      */
-    async finishAll(jobs: Pick<Job, 'id' | 'attempts'>[], now: Date): Promise<Set<number>> {
+    async finishAll(jobs: Claim[], now: Date): Promise<Set<number>> {
       if (jobs.length === 0) return new Set();
       const rows = await db
         .updateTable('jobs')
         .set({ state: 'done', locked_until: null, last_error: null, updated_at: now })
         .where('state', '=', 'running')
-        .where((eb) => eb.or(jobs.map((j) => eb.and([eb('id', '=', j.id), eb('attempts', '=', j.attempts)]))))
+        .where((eb) => eb.or(jobs.map((j) => eb.and([eb('id', '=', j.id), eb('claim_no', '=', j.claimNo)]))))
         .returning('id')
         .execute();
       return new Set(rows.map((r) => int8(r.id)));
     },
 
     /**
-     * Extends the leases of jobs being run, each only while its row is still this claim's: running,
-     * same attempt, the lease this worker last set. Any claim since (a take-over, even the one at the
-     * last attempt that keeps the count) set a later lease: a lost job is never taken back. The ids renewed.
+     * Extends the leases of jobs being run, each only while its row is still this claim's (running,
+     * same claim_no): any claim since, a take-over even at the last attempt that keeps the count,
+     * took a new claim_no, so a lost job is never taken back. The ids renewed.
      */
     async renew(leases: Lease[], until: Date): Promise<Set<number>> {
       if (leases.length === 0) return new Set();
@@ -243,23 +260,23 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
         .updateTable('jobs')
         .set({ locked_until: until })
         .where('state', '=', 'running')
-        .where((eb) => eb.or(leases.map((l) => eb.and([eb('id', '=', l.id), eb('attempts', '=', l.attempts), eb('locked_until', '=', l.lockedUntil)]))))
+        .where((eb) => eb.or(leases.map((l) => eb.and([eb('id', '=', l.id), eb('claim_no', '=', l.claimNo)]))))
         .returning('id')
         .execute();
       return new Set(rows.map((r) => int8(r.id)));
     },
 
-    async retryAt(job: Pick<Job, 'id' | 'attempts'>, runAt: Date, error: string, now: Date): Promise<boolean> {
+    async retryAt(job: Claim, runAt: Date, error: string, now: Date): Promise<boolean> {
       return fenced(job, { state: 'queued', run_at: runAt, locked_until: null, last_error: error, updated_at: now });
     },
 
     /** Back to the queue without spending the attempt (the merchant's Xero connection is gone). */
-    async park(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean> {
+    async park(job: Claim & Pick<Job, 'attempts'>, reason: string, now: Date): Promise<boolean> {
       return fenced(job, { state: 'queued', attempts: Math.max(0, job.attempts - 1), run_at: now, locked_until: null, last_error: reason, updated_at: now });
     },
 
     /** 'requeued': it waited for a payment that reached Xero meanwhile, and runs again instead (ended). */
-    async needsReview(job: Pick<Job, 'id' | 'attempts'>, reason: string, now: Date): Promise<boolean | 'requeued'> {
+    async needsReview(job: Claim, reason: string, now: Date): Promise<boolean | 'requeued'> {
       const r = await ended(job, { state: 'needs_review', locked_until: null, last_error: reason, updated_at: now });
       return r === 'requeued' ? r : r === 'ended';
     },
@@ -268,7 +285,7 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
      * The job could not start for want of Xero budget: back to queued until `until`, its attempt
      * given back. The merchant's other queued jobs wait as long (never brought forward).
      */
-    async holdBack(job: Pick<Job, 'id' | 'attempts' | 'merchantId'>, until: Date, reason: string, now: Date): Promise<boolean> {
+    async holdBack(job: Claim & Pick<Job, 'attempts' | 'merchantId'>, until: Date, reason: string, now: Date): Promise<boolean> {
       const held = await fenced(job, { state: 'queued', run_at: until, attempts: job.attempts - 1, locked_until: null, last_error: reason, updated_at: now });
       if (held && job.merchantId) {
         await db
@@ -284,14 +301,18 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
 
     /**
      * This job (a refund's or a chargeback's) waits for the payment of this Xendit invoice to reach
-     * Xero: should it give up first, the commit that records the payment queues it again (requeueWaiting).
+     * Xero: should it give up first, the commit that records the payment queues it again
+     * (requeueWaiting). Only while `job` still holds the claim (false otherwise).
      */
-    async waitFor(id: number, xenditInvoiceId: string): Promise<void> {
-      await db
+    async waitFor(job: Claim, xenditInvoiceId: string): Promise<boolean> {
+      const r = await db
         .updateTable('jobs')
         .set({ payload: sql`payload || jsonb_build_object('waitsFor', ${xenditInvoiceId}::text)` })
-        .where('id', '=', id)
-        .execute();
+        .where('id', '=', job.id)
+        .where('state', '=', 'running')
+        .where('claim_no', '=', job.claimNo)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     /**
@@ -300,8 +321,8 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
      * came has none until that callback does. Should it end, in review or done, the commit that
      * gives a payment one of these ids queues it again (requeueWaitingPaymentId).
      */
-    waitForPaymentIds(id: number, paymentIds: string[]): Promise<void> {
-      return markWaitingForPaymentIds(db, id, paymentIds);
+    waitForPaymentIds(job: Claim, paymentIds: string[]): Promise<void> {
+      return markWaitingForPaymentIds(db, job, paymentIds);
     },
 
     insert(row: NewJobRow): Promise<boolean> {

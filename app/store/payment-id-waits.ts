@@ -32,13 +32,15 @@ export async function requeueWaitingPaymentId(db: Db, merchantId: string, paymen
   return rows[0].n;
 }
 
-/** Marks job `id` as waiting for a payment to hold one of `paymentIds` (store/jobs.ts waitForPaymentIds). */
-export async function markWaitingForPaymentIds(db: Db, id: number, paymentIds: string[]): Promise<void> {
+/** Marks the job of `claim` as waiting for a payment to hold one of `paymentIds` (store/jobs.ts waitForPaymentIds), while the claim holds it. */
+export async function markWaitingForPaymentIds(db: Db, claim: { id: number; claimNo: number }, paymentIds: string[]): Promise<void> {
   if (!paymentIds.length) return;
   await db
     .updateTable('jobs')
     .set({ payload: sql`payload || jsonb_build_object('waitsForPaymentIds', ${JSON.stringify(paymentIds)}::jsonb)` })
-    .where('id', '=', id)
+    .where('id', '=', claim.id)
+    .where('state', '=', 'running')
+    .where('claim_no', '=', claim.claimNo)
     .execute();
 }
 

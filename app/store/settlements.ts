@@ -4,7 +4,7 @@
  */
 import type { Selectable, Transaction, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
+import { insertJob, requeueJobs, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
 import { lockMerchantRow, type StoredCheck } from './merchant-forms.js';
 import type { Database, WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
@@ -256,8 +256,21 @@ export function createSettlementStore(db: Db) {
       update(id, { entry_kind: kind, transfer_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
     recorded: (id: string, bankTransferId: string, now: Date) =>
       update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
-    /** No settlement bank account for its currency yet: `reason` is shown to the merchant. */
-    waiting: (id: string, reason: string, now: Date) => update(id, { state: 'waiting', last_error: reason }, now),
+    /**
+     * No settlement bank account for its currency yet: `reason` is shown to the merchant. Only while
+     * `job` still holds its claim: a worker stalled past its lease may have read the accounts before
+     * a save that resumed the row (saveAndResume) and queued its job again; its late write would put
+     * the row back to waiting with nobody left to resume it. False when the claim was lost.
+     */
+    async waiting(id: string, reason: string, now: Date, job: Claim): Promise<boolean> {
+      const r = await db
+        .updateTable('withdrawals')
+        .set({ state: 'waiting', last_error: reason, updated_at: now })
+        .where('id', '=', id)
+        .where(stillClaimed(job))
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),

@@ -50,7 +50,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
     const fits = (await candidatesOf(deps, merchantId, dispute)).filter((p) => p.currency === dispute.currency && p.amount >= taken);
     if (fits.length !== 1) {
       // Its payment_id may be of a payment recorded before its PAID callback came: it runs again once that callback gives it (jobs.waitForPaymentIds).
-      if (!fits.length && dispute.paymentId) await deps.stores.jobs.waitForPaymentIds(job.id, [dispute.paymentId]);
+      if (!fits.length && dispute.paymentId) await deps.stores.jobs.waitForPaymentIds(job, [dispute.paymentId]);
       throw new NeedsReview(
         `chargeback ${dispute.id} of ${toDecimal(taken, dispute.currency)} ${dispute.currency} (reference ${dispute.referenceId ?? 'none'}) ` +
           (fits.length ? `fits ${fits.length} payments: record it by hand` : 'fits no payment the gateway recorded: record it by hand'),
@@ -73,7 +73,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
         reason: 'chargeback',
         refundedAt: dispute.updatedAt ? new Date(dispute.updatedAt) : deps.clock(),
       },
-      { lookFirst: ranBefore(job), key, jobId: job.id },
+      { lookFirst: ranBefore(job), key, job },
     );
   };
 }

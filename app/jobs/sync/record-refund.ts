@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Stores } from '../../store/index.js';
-import type { Job } from '../../store/jobs.js';
+import type { Claim, Job } from '../../store/jobs.js';
 import type { Refund } from '../../store/refunds.js';
 import type { Payment } from '../../store/payments.js';
 import { DEFAULT_SALES_ACCOUNT_CODE } from '../../store/merchant-model.js';
@@ -90,7 +90,7 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       // later), or before its backend-flow sale reached Xero. Retried like any job: a sale left in
       // review outlasts the attempts and puts this job in review too; the commit that records the
       // payment queues it again (jobs.waitFor).
-      await deps.stores.jobs.waitFor(job.id, tie.invoiceId);
+      await deps.stores.jobs.waitFor(job, tie.invoiceId);
       if (tie.saleJob) {
         throw new RetryLater(
           `Xendit invoice ${refund.invoiceId} is a backend-flow sale not in Xero yet (its record-backend-payment job is ${tie.saleJob}); this refund waits for it`,
@@ -101,7 +101,7 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     if (!tie.payment && tie.notOurs) {
       // A backend-flow sale whose job is not even queued yet (its callback and the listing still to
       // come) looks the same: should its payment be recorded, this job runs again.
-      await deps.stores.jobs.waitFor(job.id, tie.invoiceId);
+      await deps.stores.jobs.waitFor(job, tie.invoiceId);
       deps.logger.info({ merchantId, xenditRefundId, invoiceId: refund.invoiceId }, 'refund of a payment the gateway did not record: ignored');
       return;
     }
@@ -112,7 +112,7 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       // payment recorded before its PAID callback came learns its payment_id only with that
       // callback: then this job runs again (jobs.waitForPaymentIds).
       await deps.stores.jobs.waitForPaymentIds(
-        job.id,
+        job,
         [refund.paymentId, refund.paymentRequestId].filter((id): id is string => Boolean(id)),
       );
       deps.logger.warn(
@@ -128,7 +128,7 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     // A job run again (by a person, by the listing after it ended without booking, or its own retry
     // after waiting for the payment) may find the refund booked by hand meanwhile: it looks first.
     const lookFirst = ranBefore(job);
-    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()), { lookFirst, key, jobId: job.id });
+    await bookRefund(deps, merchant, payment, rowFrom(merchant, payment, refund, deps.clock()), { lookFirst, key, job });
   };
 }
 
@@ -142,8 +142,8 @@ export async function bookRefund(
   merchant: Merchant,
   payment: Payment,
   input: NewRefundRow,
-  /** key: the one that found it (test or live by it); jobId: the job booking it, marked as waiting should the payment not be in Xero yet. */
-  opts: { lookFirst?: boolean; key: string; jobId?: number },
+  /** key: the one that found it (test or live by it); job: the claim booking it, marked as waiting should the payment not be in Xero yet. */
+  opts: { lookFirst?: boolean; key: string; job?: Claim },
 ): Promise<void> {
   const { merchantId, xenditRefundId } = input;
   const row = await deps.stores.refunds.getOrCreate(input, deps.clock());
@@ -151,7 +151,7 @@ export async function bookRefund(
   if (payment.syncState === 'test_mode' || !mayRecordInXero({ ...merchant, xenditSecretKey: opts.key }))
     return void (await deps.stores.refunds.testMode(row.id, deps.clock()));
   if (payment.syncState !== 'recorded') {
-    if (opts.jobId !== undefined) await deps.stores.jobs.waitFor(opts.jobId, payment.xenditInvoiceId);
+    if (opts.job) await deps.stores.jobs.waitFor(opts.job, payment.xenditInvoiceId);
     throw new RetryLater(`the payment of Xendit invoice ${payment.xenditInvoiceId} is not in Xero yet`);
   }
   try {

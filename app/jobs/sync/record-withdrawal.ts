@@ -66,7 +66,10 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     const to = row.xeroBankTransferId ? undefined : (await deps.stores.settlements.accounts(merchantId))[row.currency];
     if (!row.xeroBankTransferId && !to) {
       // The admin shows waiting withdrawals per currency next to the picker (settings) and in the report.
-      await deps.stores.settlements.waiting(row.id, `no settlement bank account picked for ${row.currency}`, deps.clock());
+      if (!(await deps.stores.settlements.waiting(row.id, `no settlement bank account picked for ${row.currency}`, deps.clock(), job))) {
+        deps.logger.warn({ merchantId, xenditTransactionId }, 'withdrawal left as it is: this run lost its job to another claim');
+        return;
+      }
       deps.logger.info({ merchantId, xenditTransactionId, currency: row.currency }, 'withdrawal waits: no settlement bank account picked');
       return;
     }

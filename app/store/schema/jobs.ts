@@ -12,8 +12,11 @@ export interface JobsTable {
   payload: JSONColumnType<Record<string, unknown>>;
   dedupe_key: string | null;
   state: JobState;
+  /** The retry budget spent: back to 0 whenever the job is queued again. */
   attempts: Generated<number>;
   max_attempts: number;
+  /** One more at every claim, never set back: what a claim's writes are fenced on (migration 20261207T0236). */
+  claim_no: Generated<number>;
   run_at: Timestamp;
   locked_until: Timestamp | null;
   last_error: string | null;
