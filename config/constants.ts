@@ -35,14 +35,17 @@ export const BOOKING_CRASH_POINTS = [
  */
 export const CHECKOUT_CLOSE_CRASH_POINTS = ['checkout-expired-at-xendit'] as const;
 /**
- * And for the scheduled listings, between what one page of them writes: a withdrawal's row made and
- * its job not yet queued; its job queued and the rest of the page (and the cursor past it) not; a
- * listed refund's job queued and the rest of the page (and the cursor or mark past it) not; a check
- * of a changed invoice queued and the checkouts compared not yet noted as compared.
+ * And for the scheduled listings, between what one page of them writes: a withdrawal's (or other
+ * balance movement's) row made and its job not yet queued; its job queued and the rest of the page
+ * (and the cursor past it) not; a listed refund's job queued and the rest of the page (and the
+ * cursor or mark past it) not; a check of a changed invoice queued and the checkouts compared not
+ * yet noted as compared.
  */
 export const LISTING_CRASH_POINTS = [
   'withdrawal-listing-row-made',
   'withdrawal-listing-job-queued',
+  'other-movement-listing-row-made',
+  'other-movement-listing-job-queued',
   'refund-listing-job-queued',
   'checkout-compare-check-queued',
 ] as const;

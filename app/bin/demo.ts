@@ -162,8 +162,29 @@ async function restore(runtime: Runtime, xeroSim: XeroSimulator, xenditSim: Xend
     return undefined;
   }
   Object.assign(xeroSim.state, xero, { requests: [] });
-  const { accounts, invoices, callbacks = [], refunds = [], refundWebhooks = [], disputes = [], disputeWebhooks = [], withdrawals = [] } = xendit;
-  Object.assign(xenditSim.state, { accounts, invoices, callbacks, refunds, refundWebhooks, disputes, disputeWebhooks, withdrawals, requests: [] });
+  const {
+    accounts,
+    invoices,
+    callbacks = [],
+    refunds = [],
+    refundWebhooks = [],
+    disputes = [],
+    disputeWebhooks = [],
+    withdrawals = [],
+    otherMovements = [],
+  } = xendit;
+  Object.assign(xenditSim.state, {
+    accounts,
+    invoices,
+    callbacks,
+    refunds,
+    refundWebhooks,
+    disputes,
+    disputeWebhooks,
+    withdrawals,
+    otherMovements,
+    requests: [],
+  });
   // Requests in flight when the last run stopped never finished.
   for (const org of xeroSim.state.orgs.values()) org.usage.inFlight = 0;
   const org = [...xeroSim.state.orgs.values()].find((o) => o.shortCode === DEMO.shortCode);

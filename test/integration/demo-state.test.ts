@@ -189,6 +189,17 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     );
   });
 
+  it("Xendit's other balance movements made in the demo are still there after a restart", async () => {
+    run = await startDemo(db(), dataDir, port);
+    const key = DEMO.xenditSecretKey;
+    const seeded = run.demo.simulators.xendit.test.balance(key, 'IDR');
+    run.demo.simulators.xendit.test.movement(key, { type: 'TOPUP', currency: 'IDR', amount: 50_000, cashflow: 'MONEY_IN' });
+    assert.equal(run.demo.simulators.xendit.test.balance(key, 'IDR'), seeded + 50_000);
+
+    const after = await restart();
+    assert.equal(after.demo.simulators.xendit.test.balance(key, 'IDR'), seeded + 50_000, 'the top-up kept');
+  });
+
   it('voiding an invoice in the simulated Xero expires its open checkout through the signed webhook', async () => {
     run = await startDemo(db(), dataDir, port);
     const { inv, xenditId } = await openCheckout(run);

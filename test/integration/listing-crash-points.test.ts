@@ -14,8 +14,8 @@ import type { Stores } from '../../app/store/index.js';
 
 /**
  * The issue "books that close themselves": the scheduled side of each rule re-run after a crash
- * between its steps. Each listing writes in steps (a withdrawal's row, its job, the cursor past its
- * page; a refund's job, the cursor or mark past its page; an invoice's check, the comparison noted),
+ * between its steps. Each listing writes in steps (a withdrawal's or other balance movement's row,
+ * its job, the cursor past its page; a refund's job, the cursor or mark past its page; an invoice's check, the comparison noted),
  * each committed on its own. Killed between two of them (in process: dieAt throws at the crash
  * point and the dead run writes nothing more, see test/helpers/crash.ts), the next run loses
  * nothing and doubles nothing: one job each, one entry each in Xero, the cursor where it belongs.
@@ -107,6 +107,90 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       await killed(dying, list(dying));
       assert.equal(pages.length, 2);
       assert.equal((await jobsOf('record-withdrawal')).length, 51, 'at the moment of death: the first page and one more queued');
+      const firstPage = pages[0].lastId;
+      assert.ok(firstPage);
+      assert.equal((await cursor())?.afterId, firstPage, 'the cursor past the first page only');
+
+      pages = [];
+      await list();
+      assert.equal(pages[0].afterId, firstPage, 'the re-run continues after the first page, not from the newest');
+      await eachBookedOnce(made);
+    });
+  });
+
+  describe('other balance movements (list-withdrawals, listing other)', () => {
+    const entries = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.startsWith('Xendit movement ') && t.status === 'AUTHORISED');
+    const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'other' });
+    /** The IDR movements listed, each page's after_id and last id. */
+    let pages: { afterId?: string; lastId?: string }[] = [];
+    const list = (dying?: Dying) => {
+      const xendit: XenditGateway = {
+        ...h.sims.xenditClient,
+        listOtherMovements: async (key, q) => {
+          const r = await h.sims.xenditClient.listOtherMovements(key, q);
+          if (q.currency === 'IDR') pages.push({ afterId: q.afterId, lastId: r.lastId });
+          return r;
+        },
+      };
+      return listWithdrawalsJob({ stores: dying?.stores ?? h.stores, crash: dying?.crash, xendit, clock: h.clock, logger })();
+    };
+    const move = () =>
+      h.sims.xendit.test.movement(h.merchant.xenditSecretKey, { type: 'TRANSFER_OUT', currency: 'IDR', amount: 100, cashflow: 'MONEY_OUT' }).id;
+
+    beforeEach(async () => {
+      // Movements are dated by the test's clock, after the setting was turned on.
+      h.sims.xendit.test.useClock(h.clock);
+      const suspense = h.sims.xero.addAccount(h.tenantId, { code: '899', name: 'Xendit other movements', type: 'CURRENT' }).code;
+      const { x } = await paidThroughGateway(h);
+      await h.worker.drain();
+      await h.sims.xendit.settle(x.id, { sendCallback: false });
+      await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: suspense }, h.clock());
+      h.clock.advance(60_000);
+      pages = [];
+    });
+    afterEach(() => h.sims.xendit.test.useClock());
+
+    /** After the re-run: every movement one job, one Spend Money, recorded; another run adds nothing. */
+    async function eachBookedOnce(made: string[]) {
+      await h.worker.drain();
+      const queued = (await jobsOf('record-other-movement')).map((j) => String(j.payload.xenditTransactionId));
+      assert.deepEqual([...queued].sort(), [...made].sort(), 'one job per movement');
+      assert.deepEqual(
+        entries()
+          .map((t) => t.reference)
+          .sort(),
+        made.map((id) => `Xendit movement ${id}`).sort(),
+        'one entry per movement',
+      );
+      for (const id of made) assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, id))?.state, 'recorded', id);
+      assert.equal(await cursor(), null, 'the listing read to its end');
+      await list();
+      await h.worker.drain();
+      assert.equal((await jobsOf('record-other-movement')).length, made.length);
+      assert.equal(entries().length, made.length);
+    }
+
+    it("killed after a movement's row is made, before its job is queued: the re-run queues it, and each is booked once", async () => {
+      const made = [move(), move(), move()];
+      const dying = dieAt(h.stores, 'other-movement-listing-row-made');
+      await killed(dying, list(dying));
+      const rows = await Promise.all(made.map((id) => h.stores.otherMovements.byXenditId(h.merchant.id, id)));
+      assert.deepEqual(rows.map((r) => r?.state ?? 'none').sort(), ['none', 'none', 'pending'], 'at the moment of death: one row, pending');
+      assert.equal((await jobsOf('record-other-movement')).length, 0, 'and no job for it');
+
+      await list();
+      await eachBookedOnce(made);
+    });
+
+    it("killed on the second page, after a movement's job is queued: the cursor kept past the first page, the re-run continues there, and each is booked once", async () => {
+      h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
+      h.sims.xero.limits.perMinute = 100_000; // 55 entries in one drain; only exactly-once is tested here
+      const made = Array.from({ length: 55 }, move);
+      // Pages of 50: the 51st movement listed is the first of the second page.
+      const dying = dieAt(h.stores, 'other-movement-listing-job-queued', 51);
+      await killed(dying, list(dying));
+      assert.equal(pages.length, 2);
+      assert.equal((await jobsOf('record-other-movement')).length, 51, 'at the moment of death: the first page and one more queued');
       const firstPage = pages[0].lastId;
       assert.ok(firstPage);
       assert.equal((await cursor())?.afterId, firstPage, 'the cursor past the first page only');

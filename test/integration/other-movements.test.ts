@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
@@ -6,7 +7,9 @@ import { page, saveSettings, seedAdminCast, signedIn } from '../helpers/admin.js
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { recordOtherMovementJob } from '../../app/jobs/sync/record-other-movement.js';
+import { enqueue } from '../../app/jobs/enqueue.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
+import { balances } from '../../app/admin/payments/balances.js';
 
 const BANK_TRANSACTIONS = '/api.xro/2.0/BankTransactions';
 
@@ -97,7 +100,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     await settledPayment();
     await turnOn();
     const move = (type: string, amount: number) => h.sims.xendit.test.movement(key(), { type, currency: 'IDR', amount, cashflow: 'MONEY_OUT' });
-    const named = [move('TRANSFER_OUT', 1_000), move('ADJUSTMENT_DEDUCT', 2_000), move('RESERVES_HOLD', 3_000)];
+    const named = [move('TRANSFER_OUT', 1_000), move('ADJUSTMENT_DEDUCT', 2_000), move('FOREX_DEDUCTION', 3_000)];
     // Booked elsewhere (a refund's credit note and cash refund, a lost dispute's): never a second time as a movement.
     const elsewhere = [move('REFUND', 4_000), move('CHARGEBACK', 5_000)];
     await list();
@@ -113,6 +116,73 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     for (const m of elsewhere) assert.equal(await h.stores.otherMovements.byXenditId(h.merchant.id, m.id), null);
     // The payment that settled into the balance is the payment's, booked by its own job: three movements, three jobs.
     assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement').length, 3);
+  });
+
+  it("a reserve's hold and release are never booked: the money stays the merchant's, in HOLDING, and the report is reconciled throughout", async () => {
+    await settledPayment();
+    // Held before the setting was turned on, released after: releasing it must not book money that never left.
+    const early = h.sims.xendit.test.movement(key(), { type: 'RESERVES_HOLD', currency: 'IDR', amount: 4_000, cashflow: 'MONEY_OUT' });
+    h.clock.advance(60_000);
+    await turnOn();
+    const hold = h.sims.xendit.test.movement(key(), { type: 'RESERVES_HOLD', currency: 'IDR', amount: 30_000, cashflow: 'MONEY_OUT' });
+    const release = h.sims.xendit.test.movement(key(), { type: 'RESERVES_RELEASE', currency: 'IDR', amount: 4_000, cashflow: 'MONEY_IN' });
+    await list();
+    await h.worker.drain();
+    for (const m of [early, hold, release]) {
+      assert.equal(booked(m.id).length, 0, m.id);
+      assert.equal(await h.stores.otherMovements.byXenditId(h.merchant.id, m.id), null, m.id);
+    }
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement').length, 0);
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), 14_565_000n, 'the clearing account still holds the reserve');
+    const r = await reportAroundToday();
+    assert.deepEqual(
+      r.rows.filter((x) => [early, hold, release].some((m) => x.note.includes(m.id))),
+      [],
+      'nothing to book',
+    );
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+  });
+
+  it('a reserve found and queued before this version, not yet sent: its job books nothing and says why', async () => {
+    await settledPayment();
+    await turnOn();
+    const hold = h.sims.xendit.test.movement(key(), { type: 'RESERVES_HOLD', currency: 'IDR', amount: 30_000, cashflow: 'MONEY_OUT' });
+    // As the earlier listing left it: the row made and its job queued.
+    const movedAt = new Date(h.clock().getTime() - 1_000);
+    await h.stores.otherMovements.getOrCreate(
+      { id: randomUUID(), merchantId: h.merchant.id, xenditTransactionId: hold.id, type: 'RESERVES_HOLD', currency: 'IDR', amount: -30_000, movedAt },
+      h.clock(),
+    );
+    await enqueue(h.stores.jobs, 'record-other-movement', { merchantId: h.merchant.id, xenditTransactionId: hold.id, live: false }, h.clock());
+    await h.worker.drain();
+    assert.equal(booked(hold.id).length, 0);
+    const row = await h.stores.otherMovements.byXenditId(h.merchant.id, hold.id);
+    assert.equal(row?.state, 'off');
+    assert.match(row?.lastError ?? '', /reserve/);
+  });
+
+  it('after a reserve hold the balances are still Balanced: the reserve leaves CASH for HOLDING, both counted as the clearing account', async () => {
+    await settledPayment();
+    await turnOn();
+    // Xero's Bank Summary is read up to the organisation's today.
+    h.clock.advance(Math.max(0, Date.now() - h.clock().getTime()) + 86_400_000);
+    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores, clock: h.clock, logger: pino({ level: 'silent' }) };
+    const idr = async () => (await balances(deps, (await h.stores.merchants.byId(h.merchant.id))!)).find((b) => b.currency === 'IDR')!;
+    const before = await idr();
+    assert.deepEqual([before.cash, before.held, before.balanced], [145_650, 0, true], JSON.stringify(before));
+
+    h.sims.xendit.test.movement(key(), { type: 'RESERVES_HOLD', currency: 'IDR', amount: 30_000, cashflow: 'MONEY_OUT' });
+    await list();
+    await h.worker.drain();
+    const held = await idr();
+    assert.deepEqual([held.cash, held.held], [145_650 - 30_000, 30_000], 'moved from the available balance to the reserve');
+    assert.equal(held.balanced, true, JSON.stringify(held));
+
+    h.sims.xendit.test.movement(key(), { type: 'RESERVES_RELEASE', currency: 'IDR', amount: 30_000, cashflow: 'MONEY_IN' });
+    await list();
+    await h.worker.drain();
+    const released = await idr();
+    assert.deepEqual([released.cash, released.held, released.balanced], [145_650, 0, true], JSON.stringify(released));
   });
 
   it('a movement from before the setting was turned on is not booked (the report still shows it not in Xero)', async () => {

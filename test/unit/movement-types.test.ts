@@ -8,7 +8,7 @@ import type { XenditCall } from '../../app/clients/xendit/call.js';
  * does not list: a fake Transactions API that takes only the names `accepted` (undefined: any) and
  * refuses a currency or a cursor when told to.
  */
-function fakeXendit(o: { accepted?: string[]; refuseCurrency?: string; refuseCursor?: boolean }) {
+function fakeXendit(o: { accepted?: string[]; refuseCurrency?: string; refuseCursor?: boolean; types?: string[] }) {
   const asked: { types: string[] | undefined; currency: string; afterId?: string }[] = [];
   const refused = (why: string) => new UpstreamError('xendit', 'rejected', why, 400);
   const call: XenditCall = async (_key, _op, fn) =>
@@ -18,7 +18,14 @@ function fakeXendit(o: { accepted?: string[]; refuseCurrency?: string; refuseCur
         if (p.currency === o.refuseCurrency) throw refused('currency');
         if (p.afterId && o.refuseCursor) throw refused('after_id');
         if (p.types && o.accepted && p.types.some((t) => !o.accepted!.includes(t))) throw refused('types');
-        const data = [{ id: 'txn_1', type: 'TRANSFER_OUT', cashflow: 'MONEY_OUT', currency: p.currency, amount: 1000, created: '2026-12-01T00:00:00Z' }];
+        const data = (o.types ?? ['TRANSFER_OUT']).map((type, i) => ({
+          id: `txn_${i + 1}`,
+          type,
+          cashflow: 'MONEY_OUT',
+          currency: p.currency,
+          amount: 1000,
+          created: '2026-12-01T00:00:00Z',
+        }));
         return { raw: { json: async () => ({ data, has_more: false }) } };
       },
     } as never);
@@ -41,7 +48,7 @@ describe('other balance movements: the type names asked for', () => {
   });
 
   it("names refused on a first page: the reference's names next, and from then on for that account and currency", async () => {
-    const reference = ['TRANSFER_OUT', 'TRANSFER_IN', 'ADJUSTMENT_ADD', 'ADJUSTMENT_DEDUCT', 'RESERVES_HOLD', 'RESERVES_RELEASE'];
+    const reference = ['TRANSFER_OUT', 'TRANSFER_IN', 'ADJUSTMENT_ADD', 'ADJUSTMENT_DEDUCT', 'FOREX_DEDUCTION', 'FOREX_DEPOSIT'];
     const x = fakeXendit({ accepted: [...OTHER_TYPES].filter((t) => !['TRANSFER', 'PLATFORM_FEE', 'CASHBACK', 'OTHER'].includes(t)) });
     const got = await x.client.listOtherMovements('key', q('IDR'));
     assert.equal(got.movements.length, 1);
@@ -60,6 +67,17 @@ describe('other balance movements: the type names asked for', () => {
       [false, false, true],
     );
     assert.equal(got.movements.length, 1);
+  });
+
+  it("a reserve's hold and release are never asked for, and left out when every type is listed, like what is booked elsewhere", async () => {
+    for (const t of ['RESERVES_HOLD', 'RESERVES_RELEASE']) assert.ok(!(OTHER_TYPES as readonly string[]).includes(t), t);
+    const x = fakeXendit({ accepted: [], types: ['RESERVES_HOLD', 'TRANSFER_OUT', 'RESERVES_RELEASE', 'PAYMENT'] });
+    const got = await x.client.listOtherMovements('key', q('IDR'));
+    assert.equal(x.asked.at(-1)!.types, undefined, 'every type');
+    assert.deepEqual(
+      got.movements.map((m) => m.type),
+      ['TRANSFER_OUT'],
+    );
   });
 
   it("a later page's 400 is its cursor's: thrown for the listing to start again, the names kept", async () => {

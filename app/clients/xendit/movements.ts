@@ -1,10 +1,10 @@
 /**
  * Money in or out of the Xendit balance that the gateway does not book on its own: every transaction
  * type of the Transactions API other than PAYMENT, REFUND, WITHDRAWAL and CHARGEBACK (payments,
- * refunds, withdrawals and lost disputes each have their own booking) — payouts to third parties,
- * transfers between accounts (the one into the Billing Balance that pays monthly fees), top-ups,
- * platform fees, cashback, adjustments, reserves. The report lists them, and a merchant who picked an
- * account for them has them booked (jobs/sync/list-other-movements.ts).
+ * refunds, withdrawals and lost disputes each have their own booking) and the reserve's
+ * (IN_BALANCE_TYPES) — payouts to third parties, transfers between accounts (the one into the Billing
+ * Balance that pays monthly fees), top-ups, platform fees, cashback, adjustments. The report lists
+ * them, and a merchant who picked an account for them has them booked (jobs/sync/list-other-movements.ts).
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -16,8 +16,17 @@ import { WITHDRAWAL_PAGE_LIMIT } from './balance.js';
 import { UpstreamError } from '../types.js';
 import type { XenditGateway, XenditMovement } from './types.js';
 
-/** Booked elsewhere, never here: listed without `types`, these are left out on our side. */
-const BOOKED_TYPES = new Set(['PAYMENT', 'REFUND', 'WITHDRAWAL', 'CHARGEBACK']);
+/**
+ * Moves inside the merchant's own balance, never booked: a reserve's funds "are still yours", "moved
+ * from Available Balance to Reserve Balance" and "released back to your available balance"
+ * (docs.xendit.co/reserves). The balances count what Xendit holds (HOLDING) with the cash as still in
+ * the clearing account (admin/payments/balances.ts), so a hold booked out of it would differ for the
+ * reserve's life, and the release of a hold made before the setting was on would add money that never left.
+ */
+export const IN_BALANCE_TYPES: ReadonlySet<string> = new Set(['RESERVES_HOLD', 'RESERVES_RELEASE']);
+
+/** Booked elsewhere or never: listed without `types`, these are left out on our side. */
+const NOT_OTHER_TYPES = new Set(['PAYMENT', 'REFUND', 'WITHDRAWAL', 'CHARGEBACK', ...IN_BALANCE_TYPES]);
 
 /**
  * The `types` asked for. Xendit's own lists disagree: xendit-node's TransactionTypes (BATCH_DISBURSEMENT,
@@ -25,8 +34,8 @@ const BOOKED_TYPES = new Set(['PAYMENT', 'REFUND', 'WITHDRAWAL', 'CHARGEBACK']);
  * 2025-11 revision (adds CONVERSION), and after it (docs.xendit.co/apidocs/list-transactions:
  * TRANSFER_IN/OUT, ADJUSTMENT_ADD/DEDUCT, RESERVES_HOLD/RELEASE, FOREX_*, CASHBACK_FEE/VAT, …, and
  * none of BATCH_DISBURSEMENT, PLATFORM_FEE, CASHBACK, TRANSFER, REMITTANCE_COLLECTION). Every name of
- * each is asked, so whichever Xendit speaks is listed. An account whose listing Xendit refuses (400)
- * is asked by the reference's names alone, then, refused again, without `types` (all types, the
+ * each but the reserve's is asked, so whichever Xendit speaks is listed. An account whose listing
+ * Xendit refuses (400) is asked by the reference's names alone, then, refused again, without `types` (all types, the
  * documented default) and read past what is booked elsewhere: more pages, nothing missed.
  */
 export const OTHER_TYPES = [
@@ -49,8 +58,6 @@ export const OTHER_TYPES = [
   'REMITTANCE_COLLECTION',
   'REMITTANCE_COLLECTION_PAYMENT',
   'REMITTANCE_PAYOUT',
-  'RESERVES_HOLD',
-  'RESERVES_RELEASE',
   'TOPUP',
   'TRANSFER',
   'TRANSFER_IN',
@@ -126,7 +133,7 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
   const movements: XenditMovement[] = rows.flatMap((r) => {
     const t = movementSchema.safeParse(r);
     if (!t.success) return []; // another currency or a shape not understood: not listed
-    if (BOOKED_TYPES.has(t.data.type)) return [];
+    if (NOT_OTHER_TYPES.has(t.data.type)) return [];
     try {
       // The direction is the cashflow's; the amount is taken as a size whatever its sign.
       const minor = minorReader(t.data.currency)(Math.abs(t.data.amount), 'amount');

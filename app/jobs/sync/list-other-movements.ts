@@ -17,10 +17,18 @@ import type { XenditGateway, XenditMovement } from '../../clients/xendit/types.j
 import type { Currency } from '../../money.js';
 import { enqueue } from '../enqueue.js';
 import type { PageReader } from './budgeted-listing.js';
+import type { CrashHook } from './crash-points.js';
 
 const PAGE_SIZE = 50;
 
-type Deps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger };
+type Deps = {
+  stores: Stores;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  /** Tests only: dies at a named point (CRASH_AT). */
+  crash?: CrashHook;
+};
 
 /** From when this merchant's other movements are read (the later of when the setting was turned on and `lookBackDays` ago), or null: off. */
 export function otherMovementsOn(merchant: Merchant, now: Date, lookBackDays: number): Date | null {
@@ -57,8 +65,9 @@ async function seen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMove
     { id: randomUUID(), merchantId: merchant.id, xenditTransactionId: m.id, type: m.type, currency: m.currency, amount: m.amount, movedAt },
     now,
   );
+  deps.crash?.('other-movement-listing-row-made');
   if (row.state !== 'pending') return;
-  if (await enqueue(deps.stores.jobs, 'record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now)) {
-    deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, type: m.type }, 'other balance movement found at Xendit');
-  }
+  const queued = await enqueue(deps.stores.jobs, 'record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
+  deps.crash?.('other-movement-listing-job-queued');
+  if (queued) deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, type: m.type }, 'other balance movement found at Xendit');
 }

@@ -16,6 +16,7 @@ import type { Job } from '../../store/jobs.js';
 import type { OtherMovement } from '../../store/other-movements.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
+import { IN_BALANCE_TYPES } from '../../clients/xendit/movements.js';
 import { NeedsReview } from '../runner.js';
 import { OtherMovementPayload } from '../kinds.js';
 import { refusedForNewLock } from './org-date.js';
@@ -51,6 +52,12 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
     if (row.xeroBankTransactionId || row.state === 'test_mode' || row.state === 'off') return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.otherMovements.testMode(row.id, deps.clock()));
+    // Found and queued by an earlier version, which booked reserves: a move inside the balance, never
+    // booked (clients/xendit/movements.ts IN_BALANCE_TYPES). An attempt already sent is finished below.
+    if (!row.attemptAt && IN_BALANCE_TYPES.has(row.type)) {
+      await deps.stores.otherMovements.off(row.id, `${row.type} moves money to or from the reserve inside the Xendit balance: not booked`, deps.clock());
+      return;
+    }
     const accountCode = merchant.otherMovementsAccountCode;
     // Turned off since it was found (or off and on again after it moved): the merchant's to book. An
     // attempt already sent is finished whatever the setting says, or its entry would be left unstored.

@@ -192,7 +192,10 @@ export interface XenditSimTestApi {
   ): void;
   /** The account's CASH balance in this currency (minor units), as GET /balance tells it. */
   balance(secretKey: string, currency: Currency): number;
-  /** A movement of the balance the gateway does not book (a payout to a supplier: DISBURSEMENT, MONEY_OUT), as made in Xendit's dashboard. */
+  /**
+   * A movement of the balance the gateway does not book (a payout to a supplier: DISBURSEMENT, MONEY_OUT), as made in Xendit's dashboard.
+   * RESERVES_HOLD (MONEY_OUT) and RESERVES_RELEASE (MONEY_IN) move the amount from CASH into HOLDING and back (withdrawals.ts heldInReserve).
+   */
   movement(secretKey: string, m: { type: string; currency: Currency; amount: number; cashflow: 'MONEY_IN' | 'MONEY_OUT' }): { id: string };
   /** Paid and not yet settled into that balance (minor units, net of fee). */
   pendingSettlement(secretKey: string, currency: Currency): number;

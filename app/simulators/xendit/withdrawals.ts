@@ -10,7 +10,7 @@
  *   CASH is the default account type.
  * - The balance here: what SETTLED invoices brought in net of Xendit's fee and its VAT, less
  *   refunds not FAILED (Xendit takes a refund from the balance when it is made), less disputes lost
- *   or still open (an open one's amount is held: in the HOLDING balance, not CASH; disputes.ts), less withdrawals, plus or minus other movements (a payout to a supplier, a top-up). A PAID invoice is not in it until Xendit settles it: the Transactions API
+ *   or still open (an open one's amount is held: in the HOLDING balance, not CASH; disputes.ts), less withdrawals, plus or minus other movements (a payout to a supplier, a top-up; a reserve's hold and release move money between CASH and HOLDING). A PAID invoice is not in it until Xendit settles it: the Transactions API
  *   shows such a payment with settlement_status PENDING and an estimated_settlement_time (xendit-node
  *   TransactionResponse), the invoice turns SETTLED with a callback of its own (docs.xendit.co
  *   invoice callback statuses PAID / SETTLED), and only settled money can be withdrawn.
@@ -127,7 +127,21 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
   };
 }
 
-/** GET /balance: HOLDING is what open disputes hold, TAX nothing here; an unknown currency is a 400 as at Xendit. */
+/**
+ * What reserves hold, minor units: "a portion of your settlement funds is moved from Available
+ * Balance to Reserve Balance … Any remaining amount is released back to your available balance";
+ * "The funds are still yours" (docs.xendit.co/reserves). A RESERVES_HOLD (MONEY_OUT) leaves CASH
+ * (balanceOf counts it like any movement) for HOLDING, a RESERVES_RELEASE (MONEY_IN) goes back.
+ */
+export function heldInReserve(ctx: Ctx, userId: string, currency: Currency): number {
+  let held = 0;
+  for (const m of ctx.state.otherMovements ?? [])
+    if (m.userId === userId && m.currency === currency && (m.type === 'RESERVES_HOLD' || m.type === 'RESERVES_RELEASE'))
+      held += m.cashflow === 'MONEY_OUT' ? m.amount : -m.amount;
+  return held;
+}
+
+/** GET /balance: HOLDING is what open disputes and reserves hold, TAX nothing here; an unknown currency is a 400 as at Xendit. */
 export function balanceRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
   const type = typeof req.query.account_type === 'string' ? req.query.account_type : 'CASH';
@@ -135,6 +149,11 @@ export function balanceRoute(ctx: Ctx, req: Request, res: Response): void {
   if (!['CASH', 'HOLDING', 'TAX'].includes(type) || !isSupportedCurrency(currency)) {
     return void res.status(400).json({ error_code: 'API_VALIDATION_ERROR', message: `currency must be one of ${SUPPORTED_CURRENCIES.join(', ')}` });
   }
-  const balance = type === 'CASH' ? balanceOf(ctx, account.userId, currency) : type === 'HOLDING' ? heldByDisputes(ctx, account.userId, currency) : 0;
+  const balance =
+    type === 'CASH'
+      ? balanceOf(ctx, account.userId, currency)
+      : type === 'HOLDING'
+        ? heldByDisputes(ctx, account.userId, currency) + heldInReserve(ctx, account.userId, currency)
+        : 0;
   res.json({ balance: wire(balance, currency) });
 }
