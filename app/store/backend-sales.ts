@@ -42,10 +42,11 @@ export function createBackendSaleStore(db: Db) {
 
     /**
      * One row per Xendit invoice: the first writer wins and everyone gets that row back. `made`: the
-     * key that read the invoice, kept once (a row from before it was kept learns it).
+     * key that read the invoice, and the invoice's external id, each kept once (a row from before
+     * it was kept learns it).
      */
-    async getOrCreate(merchantId: string, xenditInvoiceId: string, now: Date, made?: MadeWithKey): Promise<BackendSale> {
-      const key = { xendit_mode: made?.xenditMode ?? null, xendit_key_hint: made?.xenditKeyHint ?? null };
+    async getOrCreate(merchantId: string, xenditInvoiceId: string, now: Date, made?: MadeWithKey & { externalId?: string }): Promise<BackendSale> {
+      const key = { xendit_mode: made?.xenditMode ?? null, xendit_key_hint: made?.xenditKeyHint ?? null, external_id: made?.externalId ?? null };
       await db
         .insertInto('backend_sales')
         .values({ merchant_id: merchantId, xendit_invoice_id: xenditInvoiceId, created_at: now, updated_at: now, ...key })
@@ -53,6 +54,7 @@ export function createBackendSaleStore(db: Db) {
           oc.columns(['merchant_id', 'xendit_invoice_id']).doUpdateSet({
             xendit_mode: sql`coalesce(backend_sales.xendit_mode, excluded.xendit_mode)`,
             xendit_key_hint: sql`coalesce(backend_sales.xendit_key_hint, excluded.xendit_key_hint)`,
+            external_id: sql`coalesce(backend_sales.external_id, excluded.external_id)`,
           }),
         )
         .execute();

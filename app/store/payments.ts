@@ -247,14 +247,37 @@ export function createPaymentStore(db: Db) {
       return r ? toPayment(r) : null;
     },
 
-    /** The payments of the merchant's checkouts with this external id (Xendit's reference_id of an invoice payment). */
+    /**
+     * The merchant's payments whose Xendit invoice has this external id (Xendit's reference_id of an
+     * invoice payment): of its checkouts, and of its backend-flow sales (the id read from Xendit when
+     * the sale was recorded). Only this merchant's: another's on a shared account are never among them.
+     */
     async byExternalId(merchantId: string, externalId: string): Promise<Payment[]> {
       const rows = await db
         .selectFrom('payments')
-        .innerJoin('checkouts', 'checkouts.id', 'payments.checkout_id')
         .selectAll('payments')
         .where('payments.merchant_id', '=', merchantId)
-        .where('checkouts.external_id', '=', externalId)
+        .where((eb) =>
+          eb.or([
+            eb(
+              'payments.checkout_id',
+              'in',
+              eb.selectFrom('checkouts').select('checkouts.id').where('checkouts.merchant_id', '=', merchantId).where('checkouts.external_id', '=', externalId),
+            ),
+            eb.and([
+              eb('payments.checkout_id', 'is', null),
+              eb(
+                'payments.xendit_invoice_id',
+                'in',
+                eb
+                  .selectFrom('backend_sales')
+                  .select('backend_sales.xendit_invoice_id')
+                  .where('backend_sales.merchant_id', '=', merchantId)
+                  .where('backend_sales.external_id', '=', externalId),
+              ),
+            ]),
+          ]),
+        )
         .execute();
       return rows.map(toPayment);
     },

@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { backendSalePaid, createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { adminPaymentPath, disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
 import { pino } from 'pino';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { listPaidInvoices } from '../../app/jobs/sync/list-paid.js';
 import { balances } from '../../app/admin/payments/balances.js';
 import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
 
@@ -348,6 +349,31 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.dispute(x.id, { referenceId: 'order-4711', sendWebhook: false });
     await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    await bookedOnce(id);
+  });
+
+  it("a backend-flow sale found by the paid listing (its PAID callback lost, so no payment_id): a lost dispute naming the invoice's external id as reference_id is booked once", async () => {
+    const { x } = await backendSalePaid(h, { sendCallback: false });
+    h.sims.xendit.getInvoice(x.id)!.paidAt = new Date(h.clock().getTime() - 5 * 60_000); // paid before the listing's lag
+    const listed = await listPaidInvoices(
+      { stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) },
+      { pageSize: 100, maxPages: 5, lookbackMinutes: 60, lagSeconds: 60 },
+    );
+    assert.equal(listed.queued, 1);
+    await h.worker.drain();
+    const sale = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
+    assert.deepEqual([sale?.syncState, sale?.xenditPaymentId], ['recorded', null], 'recorded without the payment_id only the callback names');
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    const read = await h.sims.xenditClient.getDispute(h.merchant.xenditSecretKey, id);
+    assert.equal(read?.referenceId, x.externalId);
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    assert.equal((await disputeJobs())[0].state, 'done', (await disputeJobs())[0].lastError ?? '');
+    await bookedOnce(id);
+    assert.equal((await row(id))?.paymentId, sale?.id);
     await webhook(id, 'LOST').expect(200);
     await h.worker.drain();
     await bookedOnce(id);

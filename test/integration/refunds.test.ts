@@ -650,6 +650,48 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
       await h.worker.drain();
       bookedOnce(id);
     });
+
+    /** A paid invoice another system made in this account (never a sale of the merchant's), and its refund at Xendit's time `at`. */
+    async function othersRefund(at: Date) {
+      const other = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 50_000 });
+      await h.sims.xendit.pay(other.id, { sendCallback: false, ...REFUNDABLE });
+      return (await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: at })).id;
+    }
+    const refundJobOf = async (refundId: string) =>
+      (await h.stores.jobs.list()).filter((j) => j.kind === 'record-refund' && (j.payload as { xenditRefundId?: string }).xenditRefundId === refundId);
+
+    it('a refund found only by the listing before the sale was seen (webhook and PAID callback lost), the listing past it since: recording the sale books it once', async () => {
+      const t0 = Date.now();
+      const older = await othersRefund(new Date(t0 + 1000));
+      const { x } = await backendSalePaid(h, { sendCallback: false });
+      const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false, createdAt: new Date(t0 + 2000) });
+      await list(); // newest first: R read once, before its sale is known
+      await h.worker.drain();
+      await othersRefund(new Date(t0 + 3000));
+      await list(); // the walk stops at the mark: R is not read again
+      await h.worker.drain();
+      assert.equal(notes().length, 0);
+
+      await paidCallback(h, { id: x.id, external_id: x.externalId });
+      await h.worker.drain();
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
+      await list();
+      await h.worker.drain();
+      assert.equal((await refundRow(id))?.state, 'recorded', 'booked although no listing reads it again');
+      bookedOnce(id);
+      // Another system's refund: one job, ended at its first run, nothing in review or queued again.
+      assert.deepEqual(
+        (await refundJobOf(older)).map((j) => [j.state, j.attempts]),
+        [['done', 1]],
+      );
+    });
+
+    it("without the backend flow no sale of an invoice the gateway did not make can come: the listing queues nothing for another system's refund", async () => {
+      const id = await othersRefund(new Date(Date.now() + 1000));
+      await list();
+      await h.worker.drain();
+      assert.deepEqual(await refundJobOf(id), []);
+    });
   });
 
   it('a lost answer to the credit note: the retry finds it by Reference and creates one of each', async () => {

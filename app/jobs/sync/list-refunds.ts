@@ -3,7 +3,8 @@
  * refused) is found here. Each run reads up to MAX_PAGES pages of PAGE_SIZE of every active or
  * disabled merchant's Xendit refunds (see listMerchantRefunds for where it starts) and queues a record-refund job for
  * each succeeded refund of a payment the gateway recorded that is not in Xero yet, and of each
- * that names no invoice and matches no payment (refund-payment.ts), which its job puts in review.
+ * that names no invoice and matches no payment (refund-payment.ts), which its job puts in review;
+ * with the backend flow on, also of each invoice the gateway did not make (queueRefund).
  * The job's dedupe key makes the webhook and the listing one job, whichever comes first; a job that
  * ended before it could book (runAgain) is run again. A refund read PENDING is kept and read again
  * by id at each run until it ends, for up to PENDING_HOLD_MS: either order, the listing reads each
@@ -216,7 +217,12 @@ async function queueRefund(deps: ListDeps, merchant: Merchant, r: XenditRefund):
   const known = await deps.stores.refunds.byXenditId(merchant.id, r.id);
   if (known && known.state !== 'pending') return;
   const tie = await paymentOfRefund(deps.stores, merchant.id, r);
-  if (tie.payment === null && tie.notOurs) return;
+  // Of an invoice the gateway did not make, with the backend flow on: a sale whose callback and
+  // paid listing are still to come looks the same, and this walk reads the refund only once. Its
+  // job, as its webhook's, ends at its first run marked as waiting for that invoice, and runs again
+  // only in the commit that records it (record-refund.ts): another system's refund costs one job
+  // that ends. Without the backend flow no sale of such an invoice can come: nothing to queue.
+  if (tie.payment === null && tie.notOurs && !merchant.backendFlow) return;
   // One that names no invoice and matches nothing still gets its job, once (the dedupe
   // key): the job puts it in review, where a person sees it.
   const { payment } = tie;

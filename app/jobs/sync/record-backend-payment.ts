@@ -76,7 +76,9 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
     const reference = backendInvoiceReference(x.id);
     let payment = await deps.stores.payments.byXenditInvoice(merchant.id, x.id);
     if (!payment) {
-      const xeroInvoiceId = await saleInXero(deps, merchant, x, reference, { xenditMode: modeOfXenditKey(key), xenditKeyHint: xenditKeyHint(key) });
+      // The external id is kept too: a dispute may name the sale by it alone (record-dispute.ts).
+      const made = { xenditMode: modeOfXenditKey(key), xenditKeyHint: xenditKeyHint(key), externalId: x.externalId };
+      const xeroInvoiceId = await saleInXero(deps, merchant, x, reference, made);
       payment = await deps.stores.payments.getOrCreate(
         {
           id: randomUUID(),
@@ -105,7 +107,13 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
 }
 
 /** Contact and invoice in Xero, each looked up before it is created and stored once it exists. */
-async function saleInXero(deps: RecordPaymentDeps, merchant: Merchant, x: XenditInvoice, reference: string, made: MadeWithKey): Promise<string> {
+async function saleInXero(
+  deps: RecordPaymentDeps,
+  merchant: Merchant,
+  x: XenditInvoice,
+  reference: string,
+  made: MadeWithKey & { externalId: string },
+): Promise<string> {
   const sale = await deps.stores.backendSales.getOrCreate(merchant.id, x.id, deps.clock(), made);
   if (sale.xeroInvoiceId) return sale.xeroInvoiceId;
   try {

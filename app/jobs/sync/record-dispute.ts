@@ -5,8 +5,8 @@
  * outcome is recorded, not the money Xendit may hold while it lasts (see docs/money.md).
  * The webhook is only a hint: the dispute is read from Xendit. It names the payment by payment_id
  * and reference_id ("to match the dispute to your own order records", docs.xendit.co "Manage
- * Disputes via API"): the payment whose invoice gave that payment_id, else the one payment of the
- * checkout whose external id is the reference_id.
+ * Disputes via API"): the payment whose invoice gave that payment_id, else the one payment whose
+ * Xendit invoice (a checkout's, or a backend-flow sale's) has the reference_id as external id.
  */
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../store/jobs.js';
@@ -81,7 +81,8 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
 /**
  * The payments a dispute may take back: by payment_id when a recorded payment has it (which
  * reference_id holds is not documented: the external id, or the merchant's own order id), else
- * those of the checkouts with the reference_id as external id.
+ * those of the merchant's checkouts and backend-flow sales with the reference_id as external id (a
+ * sale recorded by the paid listing, its PAID callback lost, has no payment_id to be found by).
  */
 async function candidatesOf(deps: RecordRefundDeps, merchantId: string, dispute: XenditDispute): Promise<Payment[]> {
   const byPaymentId = dispute.paymentId ? await deps.stores.payments.byXenditPaymentId(merchantId, [dispute.paymentId]) : null;

@@ -110,6 +110,8 @@ export interface BackendSalesTable {
   /** The mode and last 4 characters of the Xendit key whose account holds the sale (migration 20261206T1945); null: not known. */
   xendit_mode: ColumnType<'test' | 'live' | null, 'test' | 'live' | null | undefined, 'test' | 'live' | null>;
   xendit_key_hint: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Its Xendit invoice's external_id, which a dispute may name as reference_id (migration 20261207T0245); null: not known. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
