@@ -223,6 +223,60 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(inv.status, 'PAID');
   });
 
+  it("books an unnamed item (Xendit takes name '') with the invoice's description, or its external id without one: Xero refuses a blank line", async () => {
+    const x = await paidOutside({
+      amount: 170_000,
+      description: 'Pesanan 18',
+      items: [
+        { name: '', quantity: 3, price: 50_000 },
+        { name: 'Es teh', quantity: 4, price: 5_000 },
+      ],
+    });
+    const y = await paidOutside({ amount: 50_000, description: ' ', items: [{ name: '  ', quantity: 1, price: 50_000 }] });
+    await h.worker.drain();
+    assert.deepEqual(await jobs(), ['post-fee:done', 'post-fee:done', 'record-backend-payment:done', 'record-backend-payment:done']);
+    const [sale] = invoices(x.id);
+    assert.deepEqual(
+      sale.lineItems.map((li) => [li.description, li.lineAmount]),
+      [
+        ['Pesanan 18', 15_000_000n],
+        ['Es teh', 2_000_000n],
+      ],
+    );
+    assert.equal(sale.status, 'PAID');
+    const [other] = invoices(y.id);
+    assert.deepEqual(
+      other.lineItems.map((li) => li.description),
+      [`Xendit invoice ${y.externalId}`],
+    );
+    assert.equal(other.status, 'PAID');
+  });
+
+  it("a sales account archived in Xero since: the sale waits for review in Xero's words; once an active one is chosen, its job run again books it", async () => {
+    h.sims.xero.test.archiveAccount(h.tenantId, h.sims.xero.bankAccountFor(h.tenantId, '200').accountId);
+    const x = await paidOutside();
+    await h.worker.drain();
+    const [job] = await h.stores.jobs.list();
+    assert.equal(job.state, 'needs_review');
+    assert.match(
+      job.lastError ?? '',
+      /Xero refused the sale for Xendit invoice .*Account code '200' has been archived, or has been deleted\. Each line item must reference a valid account\./,
+    );
+    assert.equal(invoices(x.id).length, 0);
+
+    h.sims.xero.addAccount(h.tenantId, { code: '210', name: 'Online Sales', type: 'REVENUE' });
+    await h.stores.db.updateTable('merchants').set({ sales_account_code: '210' }).where('id', '=', h.merchant.id).execute();
+    assert.equal(await h.stores.jobs.replay(job.id, h.clock()), true);
+    await h.worker.drain();
+    const [sale, ...more] = invoices(x.id);
+    assert.equal(more.length, 0);
+    assert.deepEqual(
+      sale.lineItems.map((li) => li.accountCode),
+      ['210'],
+    );
+    assert.equal(sale.status, 'PAID');
+  });
+
   it('reuses an existing contact found by e-mail (case-insensitive)', async () => {
     h.addInvoice({ contact: { name: 'Budi', email: 'budi@example.co.id' } });
     const [budi] = contacts();

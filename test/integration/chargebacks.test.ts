@@ -45,12 +45,37 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     assert.equal((await row(id))?.state, 'recorded');
   }
 
-  async function paidAndRecorded() {
-    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+  async function paidAndRecorded(invoice?: Parameters<typeof h.addInvoice>[0]) {
+    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE, invoice });
     await h.worker.drain();
     assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id))?.syncState, 'recorded');
     return paid;
   }
+
+  it("lost after the merchant archived the sale's revenue account in Xero: booked with that part on the sales account, the sale's tax given back", async () => {
+    const other = h.sims.xero.addAccount(h.tenantId, { code: '260', name: 'Other Revenue', type: 'REVENUE' });
+    const { x } = await paidAndRecorded({
+      lineItems: [
+        { description: 'Kopi', quantity: '2', unitAmount: '55500', accountCode: '200', taxType: 'OUTPUT' },
+        { description: 'Ongkir', quantity: '1', unitAmount: '39000', accountCode: '260' },
+      ],
+    });
+    h.sims.xero.test.archiveAccount(h.tenantId, other.accountId);
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    await bookedOnce(id);
+    const [note] = notes();
+    assert.deepEqual(
+      note.lineItems.map((li) => [li.accountCode, li.taxType, li.lineAmount, li.taxAmount]),
+      [
+        ['200', 'OUTPUT', 11100000n, 1100000n],
+        ['200', 'NONE', 3900000n, 0n],
+      ],
+    );
+    assert.match(note.lineItems[1].description, /^Chargeback of .*; account 260 is archived in Xero, credited to 200$/);
+  });
 
   it('raised: nothing booked; lost: one credit note and one cash refund, Reference "Xendit chargeback <id>"; redelivery changes nothing; the report reconciles', async () => {
     const { x } = await paidAndRecorded();

@@ -203,6 +203,34 @@ describeEachDatabase('Xendit fee bills (fees invoiced monthly)', ({ db }) => {
       assert.equal(again('#fee-preview tr[data-period="2026-10"]').attr('data-status'), 'differs');
     });
 
+    it("its fee account archived in Xero since: the bill waits for review in Xero's words; once an active one is chosen, its job run again books it", async () => {
+      h.sims.xero.test.archiveAccount(h.tenantId, h.sims.xero.bankAccountFor(h.tenantId, '404').accountId);
+      const agent = await signedIn(h.app, 'a@toko.test');
+      await confirm(agent, await upload(agent, OCTOBER));
+      await h.worker.drain();
+      const refused = await october();
+      assert.deepEqual([refused.state, refused.attemptAt], ['needs_review', null]);
+      assert.match(
+        refused.lastError ?? '',
+        /^Xero refused the Xendit fee bill: .*Account code '404' has been archived, or has been deleted\. Each line item must reference a valid account\./,
+      );
+      assert.equal((await bills('Xendit fees 2026-10 IDR')).length, 0);
+
+      h.sims.xero.addAccount(h.tenantId, { code: '405', name: 'Payment Fees', type: 'EXPENSE' });
+      await feeAccount('405');
+      const job = (await h.stores.jobs.list()).find((j) => j.kind === 'record-fee-bill')!;
+      assert.equal(job.state, 'needs_review');
+      assert.equal(await h.stores.jobs.replay(job.id, h.clock()), true);
+      await h.worker.drain();
+      assert.equal((await october()).state, 'recorded');
+      assert.equal((await bills('Xendit fees 2026-10 IDR')).length, 1);
+      const bill = h.sims.xero.invoicesOf(h.tenantId).find((i) => i.invoiceNumber === 'Xendit fees 2026-10 IDR')!;
+      assert.deepEqual(
+        bill.lineItems.map((li) => li.accountCode),
+        ['405'],
+      );
+    });
+
     it('sent without an answer (attempt mark set), even when left for review: other totals are still refused, it may be in Xero', async () => {
       const agent = await signedIn(h.app, 'a@toko.test');
       h.sims.xero.faults.dropResponseAfterSave(1, { path: INVOICES });

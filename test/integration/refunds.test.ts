@@ -794,6 +794,99 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     );
   });
 
+  describe('an account of the sale archived in Xero since', () => {
+    const ARCHIVED = "Account code '260' has been archived, or has been deleted. Each line item must reference a valid account.";
+    const archive = (code: string) => h.sims.xero.test.archiveAccount(h.tenantId, h.sims.xero.bankAccountFor(h.tenantId, code).accountId);
+    const refundJob = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
+
+    it("Xero refuses the sale's own lines; the credit note gives the tax back on the sales account instead, its line saying why, and is booked", async () => {
+      // 2 × 55 500 incl. PPN 11% on 200 Sales + 39 000 untaxed on 260 Other revenue = 150 000.
+      h.sims.xero.addAccount(h.tenantId, { code: '260', name: 'Other Revenue', type: 'REVENUE' });
+      const { x } = await paidAndRecorded({
+        lineItems: [
+          { description: 'Kopi', quantity: '2', unitAmount: '55500', accountCode: '200', taxType: 'OUTPUT' },
+          { description: 'Ongkir', quantity: '1', unitAmount: '39000', accountCode: '260' },
+        ],
+      });
+      archive('260');
+      // The credit note the refund made so far: the sale's lines as they were.
+      const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+      const sale = (await h.sims.xeroClient.getInvoice(h.merchant.xero, payment.xeroInvoiceId))!;
+      const contactId = sale.contactId!;
+      await assert.rejects(
+        h.sims.xeroClient.createCreditNote(
+          h.merchant.xero,
+          {
+            contactId,
+            date: '2026-12-01',
+            reference: 'the old lines',
+            currencyCode: 'IDR',
+            lineAmountTypes: 'Inclusive',
+            lineItems: [{ description: 'Refund', accountCode: '260', taxType: 'NONE', amount: '39000' }],
+          },
+          'old-lines',
+        ),
+        (err: Error) => err.message.includes(ARCHIVED),
+      );
+
+      const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+      await webhook(id).expect(200);
+      await h.worker.drain();
+      const row = await refundRow(id);
+      assert.equal(row?.state, 'recorded', row?.lastError ?? '');
+      const [note, ...more] = notes();
+      assert.equal(more.length, 0);
+      assert.deepEqual(
+        note.lineItems.map((li) => [li.accountCode, li.taxType, li.lineAmount, li.taxAmount]),
+        [
+          ['200', 'OUTPUT', 11100000n, 1100000n],
+          ['200', 'NONE', 3900000n, 0n],
+        ],
+        "the sale's PPN still given back; the untaxed part on the sales account",
+      );
+      assert.deepEqual(
+        note.lineItems.map((li) => li.description),
+        [
+          `Refund of ${sale.invoiceNumber} (Xendit refund ${id})`,
+          `Refund of ${sale.invoiceNumber} (Xendit refund ${id}); account 260 is archived in Xero, credited to 200`,
+        ],
+      );
+      assert.equal(note.total, 15000000n);
+      assert.equal(cashRefunds().length, 1);
+      assert.equal(cashRefunds()[0].documentId, note.creditNoteId);
+    });
+
+    it('the sales account archived too: the refund waits for review naming it and what to do, nothing sent; once an active one is chosen, the job run again books it', async () => {
+      const { x } = await paidAndRecorded(); // no tax detail: one line on the sales account, 200
+      archive('200');
+      const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+      await webhook(id).expect(200);
+      await h.worker.drain();
+      const held = await refundRow(id);
+      assert.equal(held?.state, 'needs_review');
+      assert.equal(
+        held?.lastError,
+        "the merchant's sales account 200 is archived or deleted in Xero: no credit note was made. Choose an active sales account on the merchant's Accounts page (or restore the account in Xero), then run this job again (jobs replay)",
+      );
+      assert.equal(held?.creditAttemptAt, null, 'nothing was sent');
+      assert.equal((await refundJob()).state, 'needs_review');
+      assert.equal(notes().length, 0);
+
+      h.sims.xero.addAccount(h.tenantId, { code: '210', name: 'Online Sales', type: 'REVENUE' });
+      await h.stores.db.updateTable('merchants').set({ sales_account_code: '210' }).where('id', '=', h.merchant.id).execute();
+      assert.equal(await h.stores.jobs.replay((await refundJob()).id, h.clock()), true);
+      await h.worker.drain();
+      assert.equal((await refundRow(id))?.state, 'recorded');
+      const [note, ...more] = notes();
+      assert.equal(more.length, 0);
+      assert.deepEqual(
+        note.lineItems.map((li) => [li.accountCode, li.lineAmount]),
+        [['210', 4000000n]],
+      );
+      assert.equal(cashRefunds().length, 1);
+    });
+  });
+
   it('a credit note that never reached Xero (connection reset, as a crash before sending): the retry looks it up, finds none, creates one', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });

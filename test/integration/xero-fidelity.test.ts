@@ -37,7 +37,42 @@ async function simWithOrg() {
       .send({
         Payments: [{ Invoice: { InvoiceID: inv.invoiceId }, Account: { AccountID: bank.accountId }, Amount: amount, Date: '2026-03-01', Reference: 'r' }],
       });
-  return { sim, clock, api, pay, inv };
+  return { sim, clock, api, pay, inv, tenantId: o.tenantId };
+}
+
+/** One line sent on each kind of document whose lines Xero checks alike (app/simulators/xero/line-items.ts); the body of each answer. */
+async function linesSent() {
+  const w = await simWithOrg();
+  const contactId = (
+    await w
+      .api('put', '/Contacts')
+      .send({ Contacts: [{ Name: 'Ani' }] })
+      .expect(200)
+  ).body.Contacts[0].ContactID;
+  const bank = w.sim.bankAccountFor(w.tenantId, 'Xendit');
+  const contact = { ContactID: contactId };
+  const documents = {
+    invoice: (line: object) =>
+      w.api('put', '/Invoices').send({ Invoices: [{ Type: 'ACCREC', Contact: contact, Status: 'AUTHORISED', LineAmountTypes: 'NoTax', LineItems: [line] }] }),
+    'credit note': (line: object) =>
+      w
+        .api('put', '/CreditNotes')
+        .send({ CreditNotes: [{ Type: 'ACCRECCREDIT', Contact: contact, Status: 'AUTHORISED', LineAmountTypes: 'NoTax', LineItems: [line] }] }),
+    'bank transaction': (line: object) =>
+      w
+        .api('put', '/BankTransactions')
+        .send({ BankTransactions: [{ Type: 'RECEIVE', BankAccount: { AccountID: bank.accountId }, Contact: contact, LineItems: [line] }] }),
+  };
+  /** Each kind's status and validation messages for this line. */
+  const answers = async (line: object) => {
+    const out: Record<string, [number, string[]]> = {};
+    for (const [kind, send] of Object.entries(documents)) {
+      const res = await send(line);
+      out[kind] = [res.status, (res.body.Elements?.[0]?.ValidationErrors ?? []).map((e: { Message: string }) => e.Message)];
+    }
+    return out;
+  };
+  return { ...w, answers };
 }
 
 describe('Xero simulator fidelity (issue 14)', () => {
@@ -143,6 +178,39 @@ describe('Xero simulator fidelity (issue 14)', () => {
       assert.deepEqual(replay.body, refused.body);
       assert.equal(sim.paymentsOf(inv.invoiceId).length, 0);
     });
+  });
+});
+
+describe('Xero simulator: line items as Xero checks them on invoices, credit notes and bank transactions', () => {
+  const everywhere = (status: number, messages: string[]) => ({
+    invoice: [status, messages],
+    'credit note': [status, messages],
+    'bank transaction': [status, messages],
+  });
+
+  it("refuses a line on an account archived since, in Xero's words (XeroAPI/Xero-Java#370)", async () => {
+    const { sim, tenantId, answers } = await linesSent();
+    const other = sim.addAccount(tenantId, { code: '260', name: 'Other Revenue', type: 'REVENUE' });
+    const line = { Description: 'Ongkir', Quantity: 1, UnitAmount: 39000, AccountCode: '260' };
+    assert.deepEqual(await answers(line), everywhere(200, []));
+    sim.test.archiveAccount(tenantId, other.accountId);
+    assert.deepEqual(
+      await answers(line),
+      everywhere(400, ["Account code '260' has been archived, or has been deleted. Each line item must reference a valid account."]),
+    );
+  });
+
+  it('refuses a line whose Description is missing, empty or blank (xero_accounting.yaml LineItem.Description: at least 1 char)', async () => {
+    const { answers } = await linesSent();
+    const line = { Quantity: 1, UnitAmount: 39000, AccountCode: '200' };
+    for (const description of [undefined, '', ' \t ']) {
+      assert.deepEqual(
+        await answers({ ...line, Description: description }),
+        everywhere(400, ['The description field is mandatory for each line item.']),
+        JSON.stringify(description),
+      );
+    }
+    assert.deepEqual(await answers({ ...line, Description: '.' }), everywhere(200, []), 'one character is enough');
   });
 });
 

@@ -8,7 +8,10 @@ import type { XeroGateway } from './types.js';
 
 export function accountCalls({
   call,
-}: XeroCalls): Pick<XeroGateway, 'listBankAccounts' | 'listAccountsOfClass' | 'listLineAccounts' | 'createBankAccount' | 'getAccount' | 'listSalesTaxRates'> {
+}: XeroCalls): Pick<
+  XeroGateway,
+  'listBankAccounts' | 'listAccountsOfClass' | 'listLineAccounts' | 'listActiveAccountCodes' | 'createBankAccount' | 'getAccount' | 'listSalesTaxRates'
+> {
   return {
     async listBankAccounts(creds) {
       const res = await call(creds, 'listBankAccounts', (api) => api.getAccounts(creds.tenantId, undefined, 'Type=="BANK"'));
@@ -35,6 +38,11 @@ export function accountCalls({
           .filter((a) => String(a.type) !== 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code && !a.systemAccount)
           .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }))
       );
+    },
+
+    async listActiveAccountCodes(creds) {
+      const res = await call(creds, 'listActiveAccountCodes', (api) => api.getAccounts(creds.tenantId));
+      return (res.body.accounts ?? []).filter((a) => String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code).map((a) => a.code!);
     },
 
     async createBankAccount(creds, account, idempotencyKey) {

@@ -137,6 +137,8 @@ export interface XeroGateway {
   listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE' | 'ASSET'): Promise<XeroLedgerAccount[]>;
   /** Every active account a Spend or Receive Money line may be coded to: not a bank account, not a system account, with a code. */
   listLineAccounts(creds: XeroCredentials): Promise<XeroLedgerAccount[]>;
+  /** The codes of every ACTIVE account of the chart, of any type: an account archived or deleted since is not among them. */
+  listActiveAccountCodes(creds: XeroCredentials): Promise<string[]>;
   createBankAccount(creds: XeroCredentials, account: NewXeroBankAccount, idempotencyKey: string): Promise<XeroBankAccount>;
   /** ACTIVE tax rates that can apply to revenue accounts (CanApplyToRevenue), NONE included. */
   listSalesTaxRates(creds: XeroCredentials): Promise<XeroTaxRate[]>;

@@ -177,6 +177,9 @@ async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: Bac
  * Xendit's items when they add up to the invoice amount exactly, else one line with the
  * description: the Xero invoice total must be what the customer paid, to the cent. With the
  * merchant's sales tax the lines carry its TaxType and include the tax, so the total stays the same.
+ * Xendit takes an item named '' and an invoice without a description, but Xero refuses a blank
+ * line Description (xero_accounting.yaml LineItem.Description: "at least 1 char long"): such a
+ * line says what the invoice does, or failing that names the Xendit invoice.
  */
 function invoiceFor(
   x: XenditInvoice,
@@ -187,9 +190,10 @@ function invoiceFor(
 ): NewXeroInvoice {
   const { accountCode, taxType } = sales;
   const itemsTotal = x.items?.reduce((sum, i) => sum + i.quantity * i.price, 0);
+  const sale = x.description?.trim() || `Xendit invoice ${x.externalId}`;
   const lineItems =
     x.items && itemsTotal === x.amount
-      ? x.items.map((i) => ({ description: i.name, quantity: String(i.quantity), unitAmount: toDecimal(i.price, x.currency), accountCode }))
-      : [{ description: x.description || `Xendit invoice ${x.externalId}`, quantity: '1', unitAmount: toDecimal(x.amount, x.currency), accountCode }];
+      ? x.items.map((i) => ({ description: i.name.trim() || sale, quantity: String(i.quantity), unitAmount: toDecimal(i.price, x.currency), accountCode }))
+      : [{ description: sale, quantity: '1', unitAmount: toDecimal(x.amount, x.currency), accountCode }];
   return { contactId, date, dueDate: date, reference, currencyCode: x.currency, lineItems, ...(taxType ? { taxType } : {}) };
 }

@@ -23,6 +23,7 @@ import { organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
+import { onActiveAccounts } from './refund-accounts.js';
 import type { FeeReturnDeps } from './fee-return.js';
 import { jobRow } from '../enqueue.js';
 import { refundOnOverpayment, type RefundOut } from './refund-overpayment.js';
@@ -233,25 +234,20 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
   const invoice = await deps.xero.getInvoice(merchant.xero, payment.xeroInvoiceId);
   if (!invoice?.contactId) throw new Unrecordable(`the Xero invoice of this payment (${payment.xeroInvoiceId}) or its contact is gone`);
   const date = await organisationDate(deps, merchant, row.refundedAt, payment.currency);
+  const salesAccountCode = merchant.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE;
+  const description =
+    row.kind === 'chargeback'
+      ? `Chargeback of ${invoice.invoiceNumber} (Xendit dispute ${row.xenditRefundId})`
+      : `Refund of ${invoice.invoiceNumber} (Xendit refund ${row.xenditRefundId})`;
+  // An account of the sale archived since is read before the attempt mark: a refusal here sends nothing.
+  const lines = await onActiveAccounts(deps, merchant, refundLines(invoice, amount, payment.currency, { description, salesAccountCode }), salesAccountCode);
   const created = await sendOnce(
     (at) => deps.stores.refunds.noteCreditAttempt(row.id, at, deps.clock()),
     deps.clock(),
     () =>
       deps.xero.createCreditNote(
         merchant.xero,
-        {
-          contactId: invoice.contactId!,
-          date,
-          reference,
-          currencyCode: payment.currency,
-          ...refundLines(invoice, amount, payment.currency, {
-            description:
-              row.kind === 'chargeback'
-                ? `Chargeback of ${invoice.invoiceNumber} (Xendit dispute ${row.xenditRefundId})`
-                : `Refund of ${invoice.invoiceNumber} (Xendit refund ${row.xenditRefundId})`,
-            salesAccountCode: merchant.salesAccountCode ?? DEFAULT_SALES_ACCOUNT_CODE,
-          }),
-        },
+        { contactId: invoice.contactId!, date, reference, currencyCode: payment.currency, ...lines },
         `xendit-refund-credit-${row.id}`,
       ),
   );

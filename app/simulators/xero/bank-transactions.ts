@@ -9,6 +9,7 @@ import { contactFor } from './contacts.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { itemOk, itemRefused, validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
+import { lineAccountError, lineDescription } from './line-items.js';
 import type { XeroSimulator } from './simulator.js';
 import { type SimBankTransaction, type SimOrganisation } from './state.js';
 
@@ -89,21 +90,17 @@ export function validateBankTransaction(
     const quantity = parseScaled(li.Quantity ?? 1, 4);
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
     const code = String(li.AccountCode ?? '');
-    const account = o.accounts.find((a) => a.code === code);
     // An overpayment's line carries no account: Xero holds it against Accounts Receivable as the contact's credit.
     if (overpayment) {
       if (code) errors.push('Account code cannot be specified on an overpayment line item');
-    } else if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
-    // A line's AccountCode is any account of the chart (xero_accounting.yaml LineItem.AccountCode: "See Accounts"),
-    // a current asset with payments enabled included; money between two bank accounts is a BankTransfer
-    // (developer.xero.com/documentation/api/accounting/banktransfers), so a bank account is refused here, and an
-    // archived account as on journals and payments (Account.Status: ARCHIVED accounts take no new entries).
-    else if (account.type === 'BANK') errors.push(`Account code '${code}' is a bank account and cannot be used on a line item`);
-    else if (account.status !== 'ACTIVE')
-      errors.push(`Account code '${code}' has been archived, or has been deleted. Each line item must reference a valid account.`);
+    } else {
+      // Any account of the chart that a line may take (line-items.ts), a current asset with payments enabled included.
+      const accountError = lineAccountError(o, code);
+      if (accountError) errors.push(accountError);
+    }
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
     const lineAmount = roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n);
-    return { lineItemId: randomUUID(), description: String(li.Description ?? ''), accountCode: code, lineAmount };
+    return { lineItemId: randomUUID(), description: lineDescription(li.Description, errors), accountCode: code, lineAmount };
   });
   if (!lineItems.length) errors.push('At least one line item is required');
   const total = lineItems.reduce((sum, li) => sum + li.lineAmount, 0n);

@@ -16,6 +16,7 @@ import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } fro
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import { addRefundPayment, refundPaymentTerms } from './refund-payments.js';
+import { lineAccountError, lineDescription } from './line-items.js';
 import type { XeroSimulator } from './simulator.js';
 import type { SimCreditNote, SimOrganisation, SimRefundPayment } from './state.js';
 import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate } from './tax-rates.js';
@@ -65,9 +66,8 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
     errors.push(`The simulator supports LineAmountTypes NoTax and Inclusive only, not ${String(lineAmountTypes)}`);
   const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
     const code = String(li.AccountCode ?? '');
-    const account = o.accounts.find((a) => a.code === code);
-    if (!account) errors.push(`Account code '${code}' is not a valid code for this document`);
-    else if (account.type === 'BANK') errors.push(`Account code '${code}' is a bank account and cannot be used on a line item`);
+    const accountError = lineAccountError(o, code);
+    if (accountError) errors.push(accountError);
     const quantity = parseScaled(li.Quantity ?? 1, 4);
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
@@ -75,7 +75,13 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
     const taxType = li.TaxType === undefined || lineAmountTypes === 'NoTax' ? 'NONE' : String(li.TaxType);
     const taxRate = taxType === 'NONE' ? undefined : usableTaxRate(o.taxRates, taxType, 'ACCREC');
     if (taxType !== 'NONE' && !taxRate) errors.push(unusableTaxTypeMessage(taxType));
-    return { description: String(li.Description ?? ''), accountCode: code, lineAmount, taxType, taxAmount: taxRate ? inclusiveTax(lineAmount, taxRate) : 0n };
+    return {
+      description: lineDescription(li.Description, errors),
+      accountCode: code,
+      lineAmount,
+      taxType,
+      taxAmount: taxRate ? inclusiveTax(lineAmount, taxRate) : 0n,
+    };
   });
   if (!lineItems.length) errors.push('At least one line item is required');
   const total = lineItems.reduce((s, li) => s + li.lineAmount, 0n);

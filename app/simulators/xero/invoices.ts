@@ -21,6 +21,7 @@ import {
   type XeroSimState,
   requireOrg,
 } from './state.js';
+import { lineAccountError, lineDescription } from './line-items.js';
 import type { XeroSimulator } from './simulator.js';
 
 export interface InvoiceInput {
@@ -231,15 +232,20 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
     const accountCode = li.AccountCode === undefined ? undefined : String(li.AccountCode);
-    const account = accountCode === undefined ? undefined : o.accounts.find((a) => a.code === accountCode);
-    if (accountCode !== undefined && !account) errors.push(`Account code '${accountCode}' is not a valid code for this document`);
-    else if (account?.type === 'BANK') errors.push(`Account code '${accountCode}' is a bank account and cannot be used on a line item`);
+    const accountError = accountCode === undefined ? undefined : lineAccountError(o, accountCode);
+    if (accountError) errors.push(accountError);
     const taxType = li.TaxType === undefined ? 'NONE' : String(li.TaxType);
     const taxRate = taxType === 'NONE' ? undefined : usableTaxRate(o.taxRates, taxType, type);
     if (taxType !== 'NONE' && !taxRate) errors.push(unusableTaxTypeMessage(taxType));
     else if (taxRate && lineAmountTypes !== 'Inclusive')
       errors.push(`The simulator supports tax rates with LineAmountTypes Inclusive only, not ${String(lineAmountTypes)}`);
-    return { description: String(li.Description ?? ''), quantity: quantity ?? 0n, unitAmount: unitAmount ?? 0n, accountCode, ...(taxRate ? { taxRate } : {}) };
+    return {
+      description: lineDescription(li.Description, errors),
+      quantity: quantity ?? 0n,
+      unitAmount: unitAmount ?? 0n,
+      accountCode,
+      ...(taxRate ? { taxRate } : {}),
+    };
   });
   if (errors.length) return undefined;
   return {
