@@ -1,4 +1,5 @@
 import { PAY_LANGS, type PayLang } from './i18n/index.js';
+import { originFormOf } from './request-target.js';
 
 /** Each language's own name for itself: the same in every language, so not in the catalogues. */
 const NATIVE_NAMES: Record<PayLang, string> = {
@@ -9,9 +10,6 @@ const NATIVE_NAMES: Record<PayLang, string> = {
   ms: 'Bahasa Melayu',
 };
 
-/** A request target in absolute-form ("http://host:port/path?query"): its scheme and authority. */
-const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
-
 /**
  * The page a request asked for, with `set` put in its query, as a path on this site (the language
  * switch, a page that looks again), or undefined when the request target names no such path. The
@@ -21,7 +19,7 @@ const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
  */
 export function samePage(originalUrl: string, set: Record<string, string>): string | undefined {
   try {
-    const url = new URL(originalUrl.replace(ABSOLUTE_FORM, ''), 'http://x');
+    const url = new URL(originFormOf(originalUrl), 'http://x');
     if (url.origin !== 'http://x') return undefined; // "//host/..." must not become a link elsewhere
     for (const [name, value] of Object.entries(set)) url.searchParams.set(name, value);
     // Dot segments are removed after the origin is settled: "/.//evil.com" keeps it, with the path

@@ -1,3 +1,5 @@
+import { originFormOf } from './request-target.js';
+
 /**
  * What of a request path may be logged: one-time links carry their secret in the path. Matched
  * without regard to case, as express routes (its default): /ADMIN/WELCOME/<token> is served too.
@@ -7,16 +9,29 @@ const SECRET_LINK = /^(\/admin\/(?:setup|connect|welcome)\/)[^/?#]+/i;
 /** Xero's answer to "Connect to Xero" (paths.adminXeroCallback, any case, a trailing slash too): its query is the code and state. */
 const OAUTH_ANSWER = /^\/admin\/xero\/callback\/?(?:[?#]|$)/i;
 
+/**
+ * What of a request's log entry replaces what pino-http took from it: the OAuth answer without its
+ * query (authorisation code, state), a one-time link without its token in the URL or the route's
+ * params. Undefined when the request may be logged as it came.
+ */
+export function redactedRequest(url: string): { url: string; query?: object; params?: object } | undefined {
+  // An absolute-form target ("GET http://host/admin/welcome/<token>") is served by the same routes.
+  const path = originFormOf(url);
+  if (isOAuthAnswer(path)) return { url: path.split('?')[0], query: {}, params: {} };
+  if (hasSecretPath(path)) return { url: loggablePath(path), params: {} };
+  return undefined;
+}
+
 /** Setup, connect and invite/reset links (/admin/<kind>/<token>) with the token replaced. */
 export function loggablePath(path: string): string {
   return path.replace(SECRET_LINK, '$1[redacted]');
 }
 
-export function hasSecretPath(path: string): boolean {
+function hasSecretPath(path: string): boolean {
   return SECRET_LINK.test(path);
 }
 
 /** Whether the URL is Xero's OAuth answer, whose query string (authorisation code, state) is never logged. */
-export function isOAuthAnswer(url: string): boolean {
+function isOAuthAnswer(url: string): boolean {
   return OAUTH_ANSWER.test(url);
 }

@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { hasSecretPath, isOAuthAnswer, loggablePath } from './log-paths.js';
+import { redactedRequest } from './log-paths.js';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -128,10 +128,8 @@ export function createApp(deps: AppDeps): express.Express {
       // credentials of a sort: their query strings are never logged.
       serializers: {
         req: (r: { url?: string; query?: unknown; params?: unknown }) => {
-          if (isOAuthAnswer(r.url ?? '')) Object.assign(r, { url: (r.url ?? '').split('?')[0], query: {} });
-          // One-time links carry their secret in the path: never logged.
-          if (hasSecretPath(r.url ?? '')) Object.assign(r, { url: loggablePath(r.url ?? ''), params: {} });
-          return r;
+          // One-time links carry their secret in the path: never logged either.
+          return Object.assign(r, redactedRequest(r.url ?? ''));
         },
         res: (r: { headers?: Record<string, unknown> }) => {
           const location = r.headers?.location;

@@ -333,6 +333,32 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     }
   });
 
+  it('books the sale of a payer whose e-mail Xero would refuse (300 characters, or with an umlaut) to a contact by name, without that e-mail', async () => {
+    // xero_accounting.yaml Contact.EmailAddress: "(umlauts not supported) (max length = 255)"; Xendit takes both.
+    const long = `${'a'.repeat(288)}@example.com`;
+    assert.equal(long.length, 300);
+    const sales = [
+      { customerName: 'Panjang Sekali', payerEmail: long },
+      { customerName: 'Jürgen Müller', payerEmail: 'jürgen@example.com' },
+    ];
+    for (const sale of sales) {
+      const x = await paidOutside(sale);
+      await h.worker.drain();
+      const review = (await h.stores.jobs.list()).filter((j) => j.state === 'needs_review').map((j) => j.lastError);
+      assert.deepEqual(review, [], 'not sent to review');
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded', 'booked');
+      const [inv] = invoices(x.id);
+      assert.equal(inv.status, 'PAID');
+      const contact = contacts().find((c) => c.contactId === inv.contact.contactId)!;
+      assert.equal(contact.name, sale.customerName);
+      assert.equal(contact.email, undefined, 'the e-mail Xero would refuse is not sent');
+    }
+    // The e-mail was never asked for either: no `where` or search by it.
+    const asked = h.sims.xero.test.requests().filter((r) => r.path.endsWith('/Contacts') && r.method === 'GET');
+    assert.ok(asked.length > 0);
+    for (const r of asked) assert.ok(![long, 'jürgen@'].some((e) => decodeURIComponent(r.query ?? '').includes(e)), r.query);
+  });
+
   it('with the switch off, ignores the callback with zero writes (Xendit dashboard test callback)', async () => {
     await h.stores.db.updateTable('merchants').set({ backend_flow: false }).where('id', '=', h.merchant.id).execute();
     const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000 });

@@ -12,6 +12,10 @@ import { openDatabase } from '../../app/store/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
 import { projectRoot, spawnTs } from '../helpers/spawn.js';
+import request from 'supertest';
+import { pino } from 'pino';
+import { createApp } from '../../app/server.js';
+import { loadConfig } from '../../config/index.js';
 
 for (const engine of ENGINES) {
   describe(`operator CLI [${engine}]`, function () {
@@ -429,6 +433,69 @@ for (const engine of ENGINES) {
       assert.equal(JSON.parse((await cli('merchants', 'list', '--json')).out).length, before);
       assert.equal(sims.xendit.listInvoices().length, 0, 'the check created no invoice');
       resetSims();
+    });
+
+    it("merchants add stores a callback token copied with a space at its end as Xendit sends it: Xendit's callbacks are accepted", async () => {
+      (await getSims()).xero.addOrganisation({ clientId: 'cli-client', clientSecret: secrets[0], name: 'Toko A', shortCode: '!TOK1', baseCurrency: 'IDR' });
+      const r = await cli(...addArgs(['--short-code', '!TOK1', '--json']).map((a) => (a === secrets[2] ? `${secrets[2]} ` : a)));
+      assert.equal(r.code, 0, r.err);
+      const { id } = JSON.parse(r.out);
+      // Node hands the header over without the space: the stored token must be the one Xendit sends.
+      const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+      try {
+        const sims = await getSims();
+        const stores = createStores(opened.db, createSecretBox(env.SECRETS_KEY));
+        const app = createApp({
+          config: loadConfig(env),
+          stores,
+          xero: sims.xeroClient,
+          xendit: sims.xenditClient,
+          clock: () => new Date(),
+          logger: pino({ level: 'silent' }),
+        });
+        const res = await request(app)
+          .post(`/callbacks/xendit/${id}`)
+          .set('x-callback-token', secrets[2])
+          .send({ id: 'inv-tok1', external_id: 'ext-tok1', status: 'PAID' });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+      } finally {
+        await opened.close();
+      }
+    });
+
+    it("merchants add trims every secret and refuses one as the admin's forms do, naming the option and never the secret", async () => {
+      const sims = await getSims();
+      sims.xero.addOrganisation({ clientId: 'cli-trim', clientSecret: secrets[0], name: 'Toko A', shortCode: '!TRM1', baseCurrency: 'IDR' });
+      const key = nextKey();
+      sims.xendit.registerAccount({ secretKey: key, callbackToken: secrets[2], businessName: 'Toko A' });
+      const args = (secret: string, xenditKey: string, token: string) => [
+        ...addArgs(['--short-code', '!TRM1', '--json'], xenditKey).map((a) =>
+          a === secrets[0] ? secret : a === secrets[2] ? token : a === 'cli-client' ? 'cli-trim' : a,
+        ),
+      ];
+      const refused = async (a: string[], option: string, why: RegExp) => {
+        const before = JSON.parse((await cli('merchants', 'list', '--json')).out).length;
+        const r = await cli(...a);
+        assert.equal(r.code, 64, r.err);
+        assert.match(r.err, new RegExp(`^--${option}: ${why.source}`));
+        for (const s of [secrets[0], key, 'tok en']) assert.ok(!r.err.includes(s), 'no secret printed');
+        assert.equal(JSON.parse((await cli('merchants', 'list', '--json')).out).length, before, 'nothing added');
+      };
+      await refused(args(secrets[0], key, 'tok en'), 'callback-token', /A verification token has letters, digits and punctuation only/);
+      await refused(args(secrets[0], `${key}\u200b`, secrets[2]), 'xendit-secret-key', /This key has a space, a line break or an invisible character/);
+      await refused(args(secrets[0], key.replace('xnd_development_', 'xnd_public_'), secrets[2]), 'xendit-secret-key', /This is a public key/);
+      await refused(args(`${secrets[0]}\u0000`, key, secrets[2]), 'xero-client-secret', /This contains a character that cannot be saved/);
+
+      const ok = await cli(...args(` ${secrets[0]}\t`, ` ${key} `, `${secrets[2]}\n`));
+      assert.equal(ok.code, 0, ok.err);
+      const { id } = JSON.parse(ok.out);
+      const opened = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+      try {
+        const m = await createStores(opened.db, createSecretBox(env.SECRETS_KEY)).merchants.byId(id);
+        assert.deepEqual([m?.xero.clientSecret, m?.xenditSecretKey, m?.callbackToken], [secrets[0], key, secrets[2]]);
+      } finally {
+        await opened.close();
+      }
     });
 
     it('explains missing options and unknown commands', async () => {

@@ -1,10 +1,13 @@
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createLogger, logFormatFor } from '../../app/bin/bootstrap.js';
 import { createApp } from '../../app/server.js';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { rawRequest } from '../helpers/raw-request.js';
+import { addUser, clearAdminTables } from '../helpers/admin.js';
 
 /** Logs an operator can read: readable at a terminal, JSON for collectors, no noise, no secrets. */
 describeEachDatabase('logs', ({ db }) => {
@@ -82,5 +85,32 @@ describeEachDatabase('logs', ({ db }) => {
     const text = out.lines.join('');
     assert.match(text, /welcome/i);
     assert.doesNotMatch(text, /SECRET-/);
+  });
+
+  it('keeps one-time links and the OAuth answer out of the log when the request line names the URL whole (absolute-form)', async () => {
+    h = await createHarness(db());
+    const out = sink();
+    h.serve(createApp({ ...h.deps, logger: createLogger({ logLevel: 'info' }, out.stream) }));
+    await clearAdminTables(db());
+    const user = await addUser(h.stores, 'invited@example.com', null);
+    const token = 'SECRET-invite-token-'.padEnd(43, 'x');
+    await h.stores.users.addLink(
+      user.id,
+      'invite',
+      createHash('sha256').update(token).digest('base64url'),
+      h.clock(),
+      new Date(h.clock().getTime() + 86_400_000),
+    );
+    // Express routes these by their path (RFC 9112 §3.2.2: servers must accept absolute-form); supertest would send origin-form.
+    // A usable link's page is answered from its route, with the token in req.params too.
+    const welcome = await rawRequest(h.baseUrl, 'GET', `http://gw/admin/welcome/${token}`, { accept: 'text/html' });
+    assert.equal(welcome.status, 200, 'routed to the welcome link');
+    await rawRequest(h.baseUrl, 'GET', 'http://gw/admin/xero/callback?code=SECRET-code&state=SECRET-state', { accept: 'text/html' });
+    // A port no URL has: the WHATWG parser refuses it, express routes it all the same.
+    await rawRequest(h.baseUrl, 'GET', 'http://gw:99999/ADMIN/Welcome/SECRET-invite-token-789', { accept: 'text/html' });
+    const text = out.lines.join('');
+    assert.doesNotMatch(text, /SECRET-/);
+    assert.match(text, /"url":"\/admin\/welcome\/\[redacted\]"/);
+    assert.match(text, /"url":"\/admin\/xero\/callback","query":\{\}/);
   });
 });

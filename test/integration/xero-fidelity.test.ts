@@ -154,6 +154,32 @@ describe('Xero simulator fidelity (issue 14)', () => {
     });
   });
 
+  describe('Contact.EmailAddress: "(umlauts not supported) (max length = 255)" (xero_accounting.yaml)', () => {
+    it('refuses a longer or non-ASCII e-mail on PUT /Contacts and on a contact an invoice makes by Name; takes 255 ASCII characters', async () => {
+      const { api } = await simWithOrg();
+      const at255 = `${'a'.repeat(243)}@example.com`;
+      assert.equal(at255.length, 255);
+      const refused = async (path: string, body: object, message: RegExp) => {
+        const res = await api('put', path).send(body).expect(400);
+        assert.equal(res.body.Type, 'ValidationException');
+        assert.match(res.body.Elements[0].ValidationErrors[0].Message, message);
+      };
+      const invoice = (Contact: unknown) => ({
+        Invoices: [{ Type: 'ACCREC', Contact, LineItems: [{ Description: 'Kopi', Quantity: '1', UnitAmount: '1000' }] }],
+      });
+      await refused('/Contacts', { Contacts: [{ Name: 'Panjang', EmailAddress: `a${at255}` }] }, /longer than 255/);
+      await refused('/Contacts', { Contacts: [{ Name: 'Jürgen', EmailAddress: 'jürgen@example.com' }] }, /non-ASCII/);
+      await refused('/Invoices', invoice({ Name: 'Jürgen', EmailAddress: 'jürgen@example.com' }), /non-ASCII/);
+      const ok = await api('put', '/Contacts')
+        .send({ Contacts: [{ Name: 'Jürgen', EmailAddress: at255 }] })
+        .expect(200);
+      assert.equal(ok.body.Contacts[0].EmailAddress, at255);
+      await api('put', '/Invoices')
+        .send(invoice({ Name: 'Müller', EmailAddress: 'mueller@example.com' }))
+        .expect(200);
+    });
+  });
+
   describe('item 8: Idempotency-Key as Xero keeps it', () => {
     it('replays the same request, refuses the same key with another body (400), and forgets a key after about 6 minutes', async () => {
       const { sim, clock, pay, inv } = await simWithOrg();

@@ -11,17 +11,9 @@ import { connectXero } from './service.js';
 import { settingsRouter } from './settings-controller.js';
 import { xenditRouter } from './xendit-controller.js';
 import { xeroConnectRouter } from './xero-connect-controller.js';
-import { storableText } from '../fields.js';
+import { xeroClientIdField, xeroClientSecretField } from './credential-fields.js';
 
-const XeroForm = z.object({
-  clientId: z
-    .string()
-    .trim()
-    .min(1, { error: 'errors:clientIdMissing' })
-    .max(100, { error: 'errors:clientIdTooLong' })
-    .regex(/^[\w-]+$/, { error: 'errors:clientIdChars' }),
-  clientSecret: storableText(1000).trim().min(1, { error: 'errors:clientSecretMissing' }).max(200, { error: 'errors:clientSecretTooLong' }),
-});
+const XeroForm = z.object({ clientId: xeroClientIdField, clientSecret: xeroClientSecretField });
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 

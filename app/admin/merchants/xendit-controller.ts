@@ -6,42 +6,12 @@ import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, parseForm, render, requireUser, signedIn, withForm, type AdminDeps } from '../web.js';
 import { masked, merchantFor } from './service.js';
 import { saveXenditKeys, switchXenditMode } from './xendit-keys.js';
-
-const PUBLIC_KEY = 'errors:xenditKeyPublic';
-/** What Xendit issues as a verification token: visible ASCII only, nothing a header or the database would mangle. */
-const TOKEN_CHARS = /^[\x21-\x7e]*$/;
-/**
- * Inside a key: a space, a line break (an e-mail or chat client wrapping it), a control or an
- * invisible formatting character (zero-width space, soft hyphen, BOM). The ends are trimmed.
- */
-const PASTE_DEBRIS = /[\s\p{Cc}\p{Cf}\p{Z}]/u;
-
-/** An optional key field of one mode: the other mode's key gets a message saying where it goes. */
-const keyOf = (mode: 'test' | 'live') =>
-  z
-    .string()
-    .trim()
-    .max(200, { error: 'errors:xenditKeyTooLong' })
-    .refine((k) => !PASTE_DEBRIS.test(k), { error: 'errors:xenditKeySpaces' })
-    .refine((k) => !k.startsWith('xnd_public_'), { error: PUBLIC_KEY })
-    .refine((k) => !(mode === 'test' && k.startsWith('xnd_production_')), { error: 'errors:xenditKeyLiveInTest' })
-    .refine((k) => !(mode === 'live' && k.startsWith('xnd_development_')), {
-      error: 'errors:xenditKeyTestInLive',
-    })
-    .refine((k) => k === '' || /^xnd_(development|production)_[\w-]+$/.test(k), {
-      error: mode === 'test' ? 'errors:xenditKeyTestPrefix' : 'errors:xenditKeyLivePrefix',
-    })
-    .transform((k) => k || undefined);
+import { callbackTokenField, xenditKeyField } from './credential-fields.js';
 
 const KeysForm = z.object({
-  testKey: keyOf('test'),
-  liveKey: keyOf('live'),
-  callbackToken: z
-    .string()
-    .trim()
-    .max(200, { error: 'errors:callbackTokenTooLong' })
-    .refine((t) => TOKEN_CHARS.test(t), { error: 'errors:callbackTokenChars' })
-    .transform((t) => t || undefined),
+  testKey: xenditKeyField('test'),
+  liveKey: xenditKeyField('live'),
+  callbackToken: callbackTokenField,
 });
 const ModeForm = z.object({ mode: z.enum(['test', 'live'], { error: 'errors:modeChoose' }) });
 

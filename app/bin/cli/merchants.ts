@@ -1,5 +1,6 @@
 /** merchants add | list | disable | enable | xero-day-limit, and the settings the admin's settings page also switches. */
 import { parseArgs } from 'node:util';
+import type { z } from 'zod';
 import { awaitingXero, DEFAULT_FEE_ACCOUNT_CODE, DEFAULT_SALES_ACCOUNT_CODE, type Merchant } from '../../store/merchants.js';
 import { addMerchant } from '../../admin/merchants/service.js';
 import { applySettings, saveOtherMovements } from '../../admin/merchants/settings.js';
@@ -9,6 +10,9 @@ import { callbackPathFor, customPaymentUrl, disputeCallbackPathFor, refundCallba
 import type { Runtime } from '../bootstrap.js';
 import { readSecrets, SECRET_OPTIONS, UsageError, type Command, type Io } from './io.js';
 import { merchantArg } from './merchant-arg.js';
+import { callbackTokenField, xenditKeyField, xeroClientIdField, xeroClientSecretField } from '../../admin/merchants/credential-fields.js';
+import { modeOfXenditKey } from '../../store/merchant-model.js';
+import { createI18n } from '../../i18n/index.js';
 
 /** Who changed a setting, in the log line every settings write leaves. */
 const BY = 'cli';
@@ -39,6 +43,28 @@ function publicView(runtime: Runtime, m: Merchant) {
   };
 }
 
+/** One credential option, checked as the admin's form checks its field: trimmed, or refused naming the option. */
+function credential<T>(option: string, field: z.ZodType<T>, value: string): T {
+  const parsed = field.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new UsageError(`--${option}: ${createI18n().t('en', parsed.error.issues[0].message)}`);
+}
+
+type Secrets = Awaited<ReturnType<typeof readSecrets>>;
+
+/** The secrets however given, trimmed and checked (credential-fields.ts); an empty one is not given. */
+function checkedSecrets(secrets: Secrets): Secrets {
+  const given = (name: keyof Secrets) => (secrets[name]?.trim() ? secrets[name] : undefined);
+  const clientSecret = given('xero-client-secret');
+  const key = given('xendit-secret-key');
+  const token = given('callback-token');
+  return {
+    'xero-client-secret': clientSecret && credential('xero-client-secret', xeroClientSecretField, clientSecret),
+    'xendit-secret-key': key && credential('xendit-secret-key', xenditKeyField(modeOfXenditKey(key.trim())), key),
+    'callback-token': token && credential('callback-token', callbackTokenField, token),
+  };
+}
+
 async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -65,11 +91,12 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
     },
     strict: true,
   });
-  const secrets = await readSecrets(values, io);
+  const secrets = checkedSecrets(await readSecrets(values, io));
   if (!values['xero-client-id']) return addWithConnectLink(runtime, values, secrets, io);
   const required = ['name', 'xero-client-id', 'clearing-account-id'] as const;
   const missing = [...required.filter((k) => !values[k]?.trim()), ...SECRET_OPTIONS.filter((k) => !secrets[k]?.trim())];
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
+  const clientId = credential('xero-client-id', xeroClientIdField, values['xero-client-id']!);
   const feePosting = values['fee-posting'];
   if (!isFeePosting(feePosting)) throw new UsageError('--fee-posting must be bank_transaction, manual_journal or off');
   const feeAccountCode = values['fee-account-code']!.trim();
@@ -81,7 +108,7 @@ async function merchantsAdd(runtime: Runtime, args: string[], io: Io): Promise<v
   // Nothing is saved with a key Xendit refuses or that lacks a permission the gateway uses.
   await verifyXenditKey(runtime, secrets['xendit-secret-key']!);
   await verifyXenditAccountFree(runtime, secrets['xendit-secret-key']!);
-  const xero = { clientId: values['xero-client-id']!, clientSecret: secrets['xero-client-secret']!, tenantId: '' };
+  const xero = { clientId, clientSecret: secrets['xero-client-secret']!, tenantId: '' };
   const merchant = await addMerchant(runtime, {
     name: values.name!.trim(),
     shortCode: values['short-code']?.trim() || undefined,

@@ -5,11 +5,24 @@ import { idempotencyKeyFor } from './idempotency-key.js';
 import { mapContact } from './mappers.js';
 import type { XeroGateway } from './types.js';
 
+/** xero_accounting.yaml, Contact.EmailAddress: "Email address of contact person (umlauts not supported) (max length = 255)", maxLength 255. */
+const XERO_EMAIL_MAX = 255;
+
+/**
+ * Whether Xero takes this as a contact's e-mail. Xendit takes a payer's e-mail Xero refuses (any
+ * length, non-ASCII letters): such an e-mail is neither sent nor searched by, so the sale is
+ * booked to a contact found or made by name instead of being refused and sent to review.
+ */
+export function xeroTakesEmail(email: string): boolean {
+  return email.length <= XERO_EMAIL_MAX && !/[\u0080-\uffff]/.test(email);
+}
+
 export function contactCalls({ call }: XeroCalls): Pick<XeroGateway, 'findContacts' | 'createContact'> {
   return {
     async findContacts(creds, by) {
       const [field, value] = 'email' in by ? ['EmailAddress', by.email.trim()] : ['Name', by.name.trim()];
-      if (!value) return [];
+      // No contact of Xero's holds an e-mail it refuses.
+      if (!value || ('email' in by && !xeroTakesEmail(value))) return [];
       const where = whereEquals(field, value);
       // A name or e-mail no `where` can hold (a customer's name with a quote, as Xendit gives it):
       // Xero's text search for it, every page, and the exact match kept here.
@@ -30,7 +43,7 @@ export function contactCalls({ call }: XeroCalls): Pick<XeroGateway, 'findContac
     },
 
     async createContact(creds, contact, idempotencyKey) {
-      const body = { contacts: [{ name: contact.name, ...(contact.email ? { emailAddress: contact.email } : {}) }] };
+      const body = { contacts: [{ name: contact.name, ...(contact.email && xeroTakesEmail(contact.email) ? { emailAddress: contact.email } : {}) }] };
       const res = await call(
         creds,
         'createContact',

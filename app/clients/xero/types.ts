@@ -151,8 +151,9 @@ export interface XeroGateway {
   listOverpaymentsOfContact(creds: XeroCredentials, contactId: string): Promise<XeroBankTransaction[]>;
   /** Bank transactions (not DELETED or VOIDED) whose Reference is exactly one of `references`. */
   findBankTransactionsByReferences(creds: XeroCredentials, references: string[]): Promise<XeroBankTransaction[]>;
-  /** Active contacts whose e-mail address (case-insensitive) or name (case-insensitive) is exactly this. */
+  /** Active contacts whose e-mail address (case-insensitive) or name (case-insensitive) is exactly this; none for an e-mail Xero refuses (xeroTakesEmail). */
   findContacts(creds: XeroCredentials, by: { email: string } | { name: string }): Promise<XeroContact[]>;
+  /** Made without an e-mail Xero refuses (xeroTakesEmail). */
   createContact(creds: XeroCredentials, contact: NewXeroContact, idempotencyKey: string): Promise<XeroContact>;
   /** Invoices (not DELETED or VOIDED) whose Reference equals `reference` exactly. */
   /** Bills (ACCPAY) with exactly this number, not deleted or voided. */

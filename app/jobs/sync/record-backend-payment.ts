@@ -162,7 +162,10 @@ async function createContactOrFind(deps: RecordPaymentDeps, merchant: Merchant, 
   }
 }
 
-/** By e-mail first, then by name (Xero keeps names unique), else a new contact. */
+/**
+ * By e-mail first, then by name (Xero keeps names unique), else a new contact. An e-mail Xero
+ * refuses (xeroTakesEmail: over 255 characters, non-ASCII) is neither searched by nor sent.
+ */
 async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: BackendSale, x: XenditInvoice): Promise<string> {
   const email = (x.payerEmail ?? x.customer?.email)?.trim() || undefined;
   // The same name for the lookup and the create, so a re-run finds the contact an earlier one made.

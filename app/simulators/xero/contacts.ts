@@ -19,6 +19,8 @@ export function createContactsRoute(sim: XeroSimulator, req: Request, res: Respo
     if (!name) return validationError(res, ['The contact name must be specified'], raw);
     const tooLong = contactNameTooLong(name);
     if (tooLong) return validationError(res, [tooLong], raw);
+    const emailRefused = contactEmailRefused(raw.EmailAddress);
+    if (emailRefused) return validationError(res, [emailRefused], raw);
     if (o.contacts.has(name.toLowerCase()) || names.has(name.toLowerCase())) {
       return validationError(
         res,
@@ -48,6 +50,21 @@ export const CONTACT_NAME_MAX = 255;
  */
 export function contactNameTooLong(name: string): string | undefined {
   return name.length > CONTACT_NAME_MAX ? `The contact name must not be longer than ${CONTACT_NAME_MAX} characters` : undefined;
+}
+
+/** xero_accounting.yaml, Contact.EmailAddress: "Email address of contact person (umlauts not supported) (max length = 255)", maxLength 255. */
+export const CONTACT_EMAIL_MAX = 255;
+
+/**
+ * Why Xero refuses a contact's EmailAddress, if it does: longer than 255, or holding a character
+ * outside ASCII ("umlauts not supported", read strictly: any non-ASCII character, as in jürgen@…).
+ * An empty one is no e-mail. The wording is the simulator's: Xero's own messages are not documented.
+ */
+export function contactEmailRefused(email: unknown): string | undefined {
+  if (typeof email !== 'string' || !email.trim()) return undefined;
+  if (email.trim().length > CONTACT_EMAIL_MAX) return `The email address must not be longer than ${CONTACT_EMAIL_MAX} characters`;
+  if (/[\u0080-\uffff]/.test(email)) return 'The email address must not contain umlauts or other non-ASCII characters';
+  return undefined;
 }
 
 /** The contact with this name, made on first use (as Xero does for a contact given by Name). */

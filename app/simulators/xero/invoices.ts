@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { XeroInvoice } from '../../clients/xero/types.js';
 import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './tax-rates.js';
-import { contactFor, contactJson, contactNameTooLong } from './contacts.js';
+import { contactEmailRefused, contactFor, contactJson, contactNameTooLong } from './contacts.js';
 import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { validationError } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
@@ -216,9 +216,11 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
   if (typeof contact.ContactID === 'string' && !known) errors.push('The contact could not be found');
   else if (!known && (typeof contact.Name !== 'string' || !contact.Name.trim())) errors.push('A Contact must be specified for this type of transaction');
   else if (!known) {
-    // A contact given by Name is made on first use, under the same limit as PUT /Contacts.
+    // A contact given by Name is made on first use, under the same limits as PUT /Contacts.
     const tooLong = contactNameTooLong(String(contact.Name).trim());
     if (tooLong) errors.push(tooLong);
+    const emailRefused = contactEmailRefused(contact.EmailAddress);
+    if (emailRefused) errors.push(emailRefused);
   }
   const type = raw.Type === 'ACCPAY' ? 'ACCPAY' : 'ACCREC';
   const status = (typeof raw.Status === 'string' ? raw.Status : 'DRAFT') as SimInvoiceStatus;
