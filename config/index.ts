@@ -127,7 +127,8 @@ const schema = z.object({
     .pipe(z.array(z.email('ALERT_OPERATOR_EMAILS must be e-mail addresses, separated by commas'))),
   ALERT_DIGEST_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
   // The webhooks key of the gateway's Xero app (developer.xero.com → the app → Webhooks); unset: /webhooks/xero answers 404.
-  XERO_WEBHOOK_KEY: z.string().min(16, 'XERO_WEBHOOK_KEY must be at least 16 characters').optional(),
+  // Trimmed: a key pasted with a trailing space or newline would fail every signature check.
+  XERO_WEBHOOK_KEY: z.string().trim().min(16, 'XERO_WEBHOOK_KEY must be at least 16 characters').optional(),
   // The merchants' open invoice numbers read from Xero, so /pay knows real ones from invented ones (0: off).
   OPEN_INVOICE_SYNC_MINUTES: z.coerce.number().int().min(0).max(1440).default(60),
   // Open checkouts compared with their Xero invoice, for merchants whose changes no webhook reports

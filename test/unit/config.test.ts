@@ -9,6 +9,12 @@ describe('config', () => {
     assert.throws(() => loadConfig({ METRICS_TOKEN: 'short' }), ConfigError);
   });
 
+  it('takes XERO_WEBHOOK_KEY without the spaces or newline it was pasted with (Xero signs with the key itself)', () => {
+    const key = 'k'.repeat(40);
+    assert.equal(loadConfig({ XERO_WEBHOOK_KEY: ` ${key}\n` }).xeroWebhookKey, key);
+    assert.throws(() => loadConfig({ XERO_WEBHOOK_KEY: '   short   ' }), ConfigError);
+  });
+
   it('runs the demo with no configuration at all', () => {
     const c = loadConfig({});
     assert.equal(c.demo, true);
