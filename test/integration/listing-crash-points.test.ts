@@ -37,6 +37,37 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
   };
   const jobsOf = async (kind: string) => (await h.stores.jobs.list()).filter((j) => j.kind === kind);
 
+  /** After a listing's re-run: each of `made` one job and one entry in Xero, recorded, the cursor at its end; another run adds nothing. */
+  async function bookedOnce(
+    made: string[],
+    l: {
+      kind: string;
+      entries: () => { reference: string }[];
+      reference: (id: string) => string;
+      state: (id: string) => Promise<string | undefined>;
+      cursor: () => Promise<unknown>;
+      list: () => Promise<void>;
+    },
+  ) {
+    await h.worker.drain();
+    const queued = (await jobsOf(l.kind)).map((j) => String(j.payload.xenditTransactionId));
+    assert.deepEqual([...queued].sort(), [...made].sort(), 'one job each');
+    assert.deepEqual(
+      l
+        .entries()
+        .map((t) => t.reference)
+        .sort(),
+      made.map(l.reference).sort(),
+      'one entry in Xero each',
+    );
+    for (const id of made) assert.equal(await l.state(id), 'recorded', id);
+    assert.equal(await l.cursor(), null, 'the listing read to its end');
+    await l.list();
+    await h.worker.drain();
+    assert.equal((await jobsOf(l.kind)).length, made.length);
+    assert.equal(l.entries().length, made.length);
+  }
+
   describe('withdrawals (list-withdrawals)', () => {
     const transfers = () => h.sims.xero.test.bankTransfers(h.tenantId);
     const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'created' });
@@ -65,24 +96,15 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
     }
 
     /** After the re-run: every withdrawal one job, one transfer, recorded; another run adds nothing. */
-    async function eachBookedOnce(made: string[]) {
-      await h.worker.drain();
-      const queued = (await jobsOf('record-withdrawal')).map((j) => String(j.payload.xenditTransactionId));
-      assert.deepEqual([...queued].sort(), [...made].sort(), 'one job per withdrawal');
-      assert.deepEqual(
-        transfers()
-          .map((t) => t.reference)
-          .sort(),
-        made.map((id) => `Xendit withdrawal ${id}`).sort(),
-        'one transfer per withdrawal',
-      );
-      for (const id of made) assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, id))?.state, 'recorded', id);
-      assert.equal(await cursor(), null, 'the listing read to its end');
-      await list();
-      await h.worker.drain();
-      assert.equal((await jobsOf('record-withdrawal')).length, made.length);
-      assert.equal(transfers().length, made.length);
-    }
+    const eachBookedOnce = (made: string[]) =>
+      bookedOnce(made, {
+        kind: 'record-withdrawal',
+        entries: transfers,
+        reference: (id) => `Xendit withdrawal ${id}`,
+        state: async (id) => (await h.stores.settlements.byXenditId(h.merchant.id, id))?.state,
+        cursor,
+        list,
+      });
 
     it("killed after a withdrawal's row is made, before its job is queued: the re-run queues it, and each is booked once", async () => {
       await funded();
@@ -151,24 +173,15 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
     afterEach(() => h.sims.xendit.test.useClock());
 
     /** After the re-run: every movement one job, one Spend Money, recorded; another run adds nothing. */
-    async function eachBookedOnce(made: string[]) {
-      await h.worker.drain();
-      const queued = (await jobsOf('record-other-movement')).map((j) => String(j.payload.xenditTransactionId));
-      assert.deepEqual([...queued].sort(), [...made].sort(), 'one job per movement');
-      assert.deepEqual(
-        entries()
-          .map((t) => t.reference)
-          .sort(),
-        made.map((id) => `Xendit movement ${id}`).sort(),
-        'one entry per movement',
-      );
-      for (const id of made) assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, id))?.state, 'recorded', id);
-      assert.equal(await cursor(), null, 'the listing read to its end');
-      await list();
-      await h.worker.drain();
-      assert.equal((await jobsOf('record-other-movement')).length, made.length);
-      assert.equal(entries().length, made.length);
-    }
+    const eachBookedOnce = (made: string[]) =>
+      bookedOnce(made, {
+        kind: 'record-other-movement',
+        entries,
+        reference: (id) => `Xendit movement ${id}`,
+        state: async (id) => (await h.stores.otherMovements.byXenditId(h.merchant.id, id))?.state,
+        cursor,
+        list,
+      });
 
     it("killed after a movement's row is made, before its job is queued: the re-run queues it, and each is booked once", async () => {
       const made = [move(), move(), move()];
