@@ -126,8 +126,7 @@ const schema = z.object({
     )
     .pipe(z.array(z.email('ALERT_OPERATOR_EMAILS must be e-mail addresses, separated by commas'))),
   ALERT_DIGEST_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
-  // The webhooks key of the gateway's Xero app (developer.xero.com → the app → Webhooks); unset: /webhooks/xero answers 404.
-  // Trimmed: a key pasted with a trailing space or newline would fail every signature check.
+  // The webhooks key of the gateway's Xero app (developer.xero.com → the app → Webhooks); unset: /webhooks/xero answers 404. Trimmed: pasted with a newline, it would fail every signature.
   XERO_WEBHOOK_KEY: z.string().trim().min(16, 'XERO_WEBHOOK_KEY must be at least 16 characters').optional(),
   // The merchants' open invoice numbers read from Xero, so /pay knows real ones from invented ones (0: off).
   OPEN_INVOICE_SYNC_MINUTES: z.coerce.number().int().min(0).max(1440).default(60),

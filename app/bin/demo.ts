@@ -47,6 +47,8 @@ export async function setupDemo(runtime: Runtime, opts: { timers?: Timers } = {}
     logger: runtime.logger,
     // Xendit settles a day or more after payment; the demo a few seconds after, so a withdrawal can follow.
     settleAfterMs: DEMO_SETTLE_MS,
+    // A callback the gateway refused is sent again when due, as Xendit does, when the demo next calls the simulator.
+    redeliverWhenLookedAt: true,
     // The demo lists withdrawals every 15 s (hourly in production): 48 calls a minute to GET
     // /transactions (6 currencies, made and sent back) of Xendit's 60 for a test key, before a fee
     // read or a report. Its test keys get the live figure so only the schedule's pace is lifted.

@@ -130,6 +130,23 @@ describe('contract: Xendit simulator answers read strictly by xendit-node 7 mode
     assertStrict((await api('get', '/balance?account_type=CASH&currency=IDR').expect(200)).body, 'balance_and_transaction', 'Balance', {});
   });
 
+  it('GET /transactions?types=REFUND&types=CHARGEBACK (money going back, listed beside payments)', async () => {
+    const { sim, api, create } = await simWithInvoices();
+    const created = (await create('xero-INV-6-a')).body;
+    await sim.pay(created.id, { sendCallback: false, paymentMethod: 'EWALLET', paymentChannel: 'SHOPEEPAY' });
+    await sim.refund(created.id, { amount: 40_000, sendWebhook: false });
+    const { id } = await sim.dispute(created.id, { amount: 10_000, sendWebhook: false });
+    await sim.resolveDispute(id, 'LOST', { sendWebhook: false });
+    const body = (await api('get', '/transactions?types=REFUND&types=CHARGEBACK&limit=50').expect(200)).body;
+    const types: string[] = body.data.map((t: { type: string }) => t.type);
+    assert.deepEqual([...types].sort(), ['CHARGEBACK', 'REFUND']);
+    // CHARGEBACK is a type of the API reference (docs.xendit.co/apidocs/list-transactions) that
+    // xendit-node's TransactionTypes lacks; its TransactionResponseType takes any name. All else is strict.
+    assert.deepEqual(strictXendit(body, 'balance_and_transaction', 'TransactionsResponse', { extras: TRANSACTION_EXTRAS }), [
+      `TransactionsResponse.data[${types.indexOf('CHARGEBACK')}].type: "CHARGEBACK" is not in xendit-node's TransactionTypes`,
+    ]);
+  });
+
   it("every field the gateway reads is in xendit-node's models or a documented extra", () => {
     const invoiceFields = [...xenditFieldsOf('invoice', 'Invoice'), ...xenditFieldsOf('invoice', 'InvoiceCallback'), ...Object.keys(INVOICE_EXTRAS)];
     assert.deepEqual(

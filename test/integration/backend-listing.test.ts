@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, paidCallback, type Harness } from '../helpers/harness.js';
 import { listPaidInvoices, type ListPaidOptions } from '../../app/jobs/sync/list-paid.js';
 import { scheduleListing } from '../../app/jobs/schedules.js';
 import { LIST_PAID_JOB, RECORD_BACKEND_PAYMENT_JOB } from '../../app/jobs/kinds.js';
@@ -24,8 +24,8 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
   const sales = (xenditId: string) => h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${xenditId}`);
   const cursor = () => h.stores.listing.cursor(h.merchant.id, 'test');
 
-  /** Paid at the Xendit dashboard `minutesAgo` before the harness clock, its callback lost. */
-  async function paidOutside(minutesAgo: number, amount = 250_000) {
+  /** Paid at the Xendit dashboard `minutesAgo` before the harness clock, its callback lost (or, `callback`, sent as it is paid). */
+  async function paidOutside(minutesAgo: number, amount = 250_000, opts: { callback?: boolean } = {}) {
     const x = h.sims.xendit.createInvoice({
       account: h.merchant.xenditSecretKey,
       currency: 'IDR',
@@ -34,9 +34,9 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
       payerEmail: 'sari@example.co.id',
       customerName: 'Sari',
     });
-    await h.sims.xendit.pay(x.id, { sendCallback: false });
+    const callback = await h.sims.xendit.pay(x.id, { sendCallback: opts.callback === true });
     h.sims.xendit.getInvoice(x.id)!.paidAt = new Date(h.clock().getTime() - minutesAgo * 60_000);
-    return x;
+    return Object.assign(x, { callback });
   }
 
   it('queues paid invoices the gateway did not create and the worker records each sale; ours and unpaid ones are left alone', async () => {
@@ -66,10 +66,9 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
     assert.equal(c.windowEnd, null);
   });
 
-  it('a callback and the listing of the same invoice make one Xero sale, in either order', async () => {
-    const first = await paidOutside(10);
-    const cb = await h.sims.xendit.settle(first.id); // the SETTLED callback reaches the gateway
-    assert.equal(cb?.responseStatus, 200);
+  it('a PAID callback and the listing of the same invoice make one Xero sale, in either order', async () => {
+    const first = await paidOutside(10, 250_000, { callback: true }); // the PAID callback reaches the gateway as it is paid
+    assert.deepEqual([first.callback?.status, first.callback?.responseStatus], ['PAID', 200]);
     await h.worker.drain();
     assert.equal(sales(first.id).length, 1);
     assert.equal((await run()).queued, 0, 'already queued by the callback');
@@ -79,8 +78,7 @@ describeEachDatabase('backend flow by periodic listing of paid Xendit invoices',
     h.clock.advance(10 * 60_000);
     const second = await paidOutside(5);
     assert.equal((await run()).queued, 1);
-    const again = await h.sims.xendit.settle(second.id);
-    assert.equal(again?.responseStatus, 200);
+    await paidCallback(h, { id: second.id, external_id: second.externalId }); // its PAID callback, late (a redelivery), after the listing
     await h.worker.drain();
     assert.equal(sales(second.id).length, 1);
     assert.equal((await backendJobs()).length, 2, 'one job per invoice');

@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
 import { page, saveSettings, seedAdminCast, signedIn } from '../helpers/admin.js';
-import { adminMerchantPath } from '../../app/paths.js';
+import { adminMerchantPath, disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { recordOtherMovementJob } from '../../app/jobs/sync/record-other-movement.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
@@ -183,6 +184,55 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     await h.worker.drain();
     const released = await idr();
     assert.deepEqual([released.cash, released.held, released.balanced], [145_650, 0, true], JSON.stringify(released));
+  });
+
+  it("Xendit refuses every list of names, so every type is listed: a refund's REFUND and a lost dispute's CHARGEBACK, booked as credit notes, are never booked again as movements; the report and Xendit's balance agree", async () => {
+    h.sims.xendit.test.updateAccount(key(), {
+      refundCallbackUrl: h.baseUrl + refundCallbackPathFor(h.merchant.id),
+      disputeCallbackUrl: h.baseUrl + disputeCallbackPathFor(h.merchant.id),
+    });
+    const sales = [await paidThroughGateway(h, { paidBy: REFUNDABLE }), await paidThroughGateway(h, { paidBy: REFUNDABLE })];
+    await h.worker.drain();
+    for (const { x } of sales) await h.sims.xendit.settle(x.id);
+    await turnOn();
+    // Both of the gateway's lists of names refused: only a listing without `types` answers.
+    h.sims.xendit.faults.retiredTypes = ['FOREX_DEDUCTION'];
+    const refund = await h.sims.xendit.refund(sales[0].x.id, { amount: 40_000 });
+    const dispute = await h.sims.xendit.dispute(sales[1].x.id);
+    await h.sims.xendit.resolveDispute(dispute.id, 'LOST');
+    const out = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 1_000, cashflow: 'MONEY_OUT' });
+    await h.worker.drain(); // the refund's and the chargeback's credit notes and cash refunds
+    assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 2);
+
+    const listed = await request(h.sims.xenditUrl).get('/transactions?currency=IDR&types=REFUND&types=CHARGEBACK').auth(key(), '').expect(200);
+    const back = (listed.body.data as { id: string; type: string; product_id: string }[]).map((t) => [t.type, t.product_id, t.id] as const).sort();
+    assert.deepEqual(
+      back.map(([type, productId]) => [type, productId]),
+      [
+        ['CHARGEBACK', dispute.id],
+        ['REFUND', refund.id],
+      ],
+      'Xendit lists the money that went back',
+    );
+    await list();
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+
+    assert.equal(booked(out.id).length, 1, 'the movement is listed, by the listing of every type');
+    for (const [, , id] of back) {
+      assert.equal(booked(id).length, 0, `${id} is booked as a credit note, not again as a movement`);
+      assert.equal(await h.stores.otherMovements.byXenditId(h.merchant.id, id), null);
+    }
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement').length, 1);
+
+    const balance = h.sims.xendit.test.balance(key(), 'IDR');
+    assert.equal(balance, 2 * 145_650 - 40_000 - 150_000 - 1_000);
+    assert.equal(h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId), BigInt(balance * 100), 'the clearing account is the Xendit balance');
+    const r = await reportAroundToday();
+    assert.equal(r.rows.filter((x) => x.status === 'not_in_xero').length, 0, JSON.stringify(r.rows));
+    assert.equal(r.totals.IDR.difference, '0.00');
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
   });
 
   it('a movement from before the setting was turned on is not booked (the report still shows it not in Xero)', async () => {

@@ -7,8 +7,10 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
+import express from 'express';
 import { getSims, REFUNDABLE, resetSims, type Sims } from '../helpers/sims.js';
 import { UpstreamError } from '../../app/clients/types.js';
+import { createXenditSimulator } from '../../app/simulators/xendit/index.js';
 
 describe('simulators: balance, withdrawals, bank transfers', () => {
   let sims: Sims;
@@ -98,6 +100,73 @@ describe('simulators: balance, withdrawals, bank transfers', () => {
       await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: third.id, void: 'on' }).expect(303);
       const listed = await request(sims.xenditUrl).get('/transactions?reference_id=void-me-too&currency=IDR').auth(key, '').expect(200);
       assert.equal(listed.body.data[0].status, 'VOIDED');
+    });
+
+    it('settling sends no callback, when told or when due (Xendit documents the Paid and Expired callbacks only); a test may ask for one', async () => {
+      let now = new Date('2026-12-01T00:00:00Z');
+      const sent: { status: string }[] = [];
+      const sim = createXenditSimulator({
+        checkoutBaseUrl: 'http://127.0.0.1:9',
+        now: () => now,
+        settleAfterMs: 60_000,
+        fetch: async (_url, init) => (sent.push(JSON.parse(String(init?.body))), new Response('ok')),
+      });
+      sim.registerAccount({ secretKey: key, callbackToken: 'tok', businessName: 'Toko', callbackUrl: 'http://127.0.0.1:9/callbacks/xendit' });
+      const paid = async () => {
+        const id = sim.createInvoice({ account: key, currency: 'IDR', amount: 10_000 }).id;
+        await sim.pay(id);
+        return id;
+      };
+      const [due, told] = [await paid(), await paid()];
+      assert.equal(await sim.settle(told), undefined);
+      now = new Date(now.getTime() + 60_000);
+      await request(express().use(sim.router)).get('/balance?currency=IDR').auth(key, '').expect(200); // due: settled when next looked at
+      assert.deepEqual(
+        [due, told].map((id) => sim.getInvoice(id)?.status),
+        ['SETTLED', 'SETTLED'],
+      );
+      assert.deepEqual(
+        sent.map((c) => c.status),
+        ['PAID', 'PAID'],
+      );
+      assert.equal((await sim.settle(await paid(), { sendCallback: true }))?.status, 'SETTLED');
+      assert.equal(sent.at(-1)?.status, 'SETTLED');
+    });
+
+    it('money going back is listed as Xendit lists it: a REFUND per refund made, a CHARGEBACK per dispute lost, MONEY_OUT, named by the refund or dispute; nothing for a pending refund or a dispute open or won', async () => {
+      const get = (query: string) => request(sims.xenditUrl).get(`/transactions?currency=IDR&${query}`).auth(key, '').expect(200);
+      const refund = await sims.xendit.refund(invoiceId, { amount: 50_000, sendWebhook: false });
+      await sims.xendit.refund(invoiceId, { amount: 20_000, pending: true, sendWebhook: false });
+      const lost = await sims.xendit.dispute(invoiceId, { amount: 30_000, referenceId: 'dispute-ref', sendWebhook: false });
+      await sims.xendit.resolveDispute(lost.id, 'LOST', { sendWebhook: false });
+      const won = await sims.xendit.dispute(invoiceId, { amount: 10_000, sendWebhook: false });
+      await sims.xendit.resolveDispute(won.id, 'WON', { sendWebhook: false });
+      await sims.xendit.dispute(invoiceId, { amount: 5_000, sendWebhook: false });
+
+      const back = (await get('types=REFUND&types=CHARGEBACK')).body.data as Record<string, unknown>[];
+      const shape = (t: Record<string, unknown>) => [
+        t.type,
+        t.product_id,
+        t.reference_id,
+        t.amount,
+        t.cashflow,
+        t.status,
+        t.business_id,
+        t.estimated_settlement_time,
+      ];
+      const externalId = sims.xendit.getInvoice(invoiceId)!.externalId;
+      assert.deepEqual(back.map(shape).sort(), [
+        ['CHARGEBACK', lost.id, 'dispute-ref', 30_000, 'MONEY_OUT', 'SUCCESS', userId, null],
+        ['REFUND', refund.id, externalId, 50_000, 'MONEY_OUT', 'SUCCESS', userId, null],
+      ]);
+      for (const t of back) assert.deepEqual((await request(sims.xenditUrl).get(`/transactions/${t.id}`).auth(key, '').expect(200)).body, t);
+      // Listed among every type, and never as a payment.
+      assert.deepEqual(((await get('')).body.data as { type: string }[]).map((t) => t.type).sort(), ['CHARGEBACK', 'PAYMENT', 'REFUND']);
+      assert.deepEqual(
+        ((await get('types=PAYMENT')).body.data as { type: string }[]).map((t) => t.type),
+        ['PAYMENT'],
+      );
+      assert.equal((await get(`product_id=${refund.id}`)).body.data.length, 1);
     });
 
     it('a key without the Balance permission gets 403 on GET /balance', async () => {

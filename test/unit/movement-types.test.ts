@@ -8,7 +8,7 @@ import type { XenditCall } from '../../app/clients/xendit/call.js';
  * does not list: a fake Transactions API that takes only the names `accepted` (undefined: any) and
  * refuses a currency or a cursor when told to.
  */
-function fakeXendit(o: { accepted?: string[]; refuseCurrency?: string; refuseCursor?: boolean; types?: string[] }) {
+function fakeXendit(o: { accepted?: string[]; refuseCurrency?: string; refuseCursor?: boolean; types?: string[]; alsoListed?: string[] }) {
   const asked: { types: string[] | undefined; currency: string; afterId?: string }[] = [];
   const refused = (why: string) => new UpstreamError('xendit', 'rejected', why, 400);
   const call: XenditCall = async (_key, _op, fn) =>
@@ -18,7 +18,9 @@ function fakeXendit(o: { accepted?: string[]; refuseCurrency?: string; refuseCur
         if (p.currency === o.refuseCurrency) throw refused('currency');
         if (p.afterId && o.refuseCursor) throw refused('after_id');
         if (p.types && o.accepted && p.types.some((t) => !o.accepted!.includes(t))) throw refused('types');
-        const data = (o.types ?? ['TRANSFER_OUT']).map((type, i) => ({
+        // Asked without types, Xendit lists every type (alsoListed: those beside the movements).
+        const types = [...(o.types ?? ['TRANSFER_OUT']), ...(p.types ? [] : (o.alsoListed ?? []))];
+        const data = types.map((type, i) => ({
           id: `txn_${i + 1}`,
           type,
           cashflow: 'MONEY_OUT',
@@ -78,6 +80,17 @@ describe('other balance movements: the type names asked for', () => {
       got.movements.map((m) => m.type),
       ['TRANSFER_OUT'],
     );
+  });
+
+  it('every name refused: of every type listed, those booked elsewhere (payments, refunds, withdrawals, chargebacks) are left out', async () => {
+    const x = fakeXendit({ accepted: [], alsoListed: ['PAYMENT', 'REFUND', 'WITHDRAWAL', 'CHARGEBACK', 'TOPUP'] });
+    const got = await x.client.listOtherMovements('key', q('IDR'));
+    assert.equal(x.asked.at(-1)!.types, undefined);
+    assert.deepEqual(
+      got.movements.map((m) => m.type),
+      ['TRANSFER_OUT', 'TOPUP'],
+    );
+    assert.equal(got.lastId, 'txn_6', 'the cursor still moves past the rows left out');
   });
 
   it("a later page's 400 is its cursor's: thrown for the listing to start again, the names kept", async () => {

@@ -1,7 +1,11 @@
 /**
- * Invoice state changes and the callbacks Xendit sends for them.
+ * Invoice state changes and the callbacks Xendit sends for them: "Paid" and "Expired/Failure"
+ * (docs.xendit.co/xeninvoice/notification-and-callback: "Currently we can give two type of
+ * callbacks"). Settlement (PAID → SETTLED) is not among them: it sends none, unless a test asks
+ * for one to see what the gateway does should one ever come.
  */
 import { accountOf } from './accounts.js';
+import { deliver } from './deliveries.js';
 import { callbackJson } from './json.js';
 import type { PayOptions } from './simulator.js';
 import { type Ctx, type SimCallback, type SimXenditInvoice, type SimXenditStatus } from './state.js';
@@ -34,14 +38,19 @@ export function apply(ctx: Ctx, inv: SimXenditInvoice, to: SimXenditStatus, opts
   if (email && inv.notifyPaid?.includes('email')) ctx.state.notifications.push({ invoiceId: inv.id, event: 'invoice_paid', channel: 'email', to: email, at });
 }
 
-/** Paid invoices due to settle (settleAfterMs) settle now, each with its SETTLED callback sent in the background. */
+/** PAID → SETTLED. No callback: Xendit documents none for it; `sendCallback: true` sends one anyway (a test of the undocumented). */
+export async function settle(ctx: Ctx, inv: SimXenditInvoice, opts: Pick<PayOptions, 'callbackUrl' | 'sendCallback'> = {}): Promise<SimCallback | undefined> {
+  apply(ctx, inv, 'SETTLED', {});
+  return opts.sendCallback === true ? sendCallback(ctx, inv, opts.callbackUrl) : undefined;
+}
+
+/** Paid invoices due to settle (settleAfterMs) settle now, with no callback (see settle). */
 export function settleDue(ctx: Ctx): void {
   if (ctx.settleAfterMs === undefined) return;
   const due = ctx.now().getTime() - ctx.settleAfterMs;
   for (const inv of ctx.state.invoices.values()) {
     if (inv.status !== 'PAID' || !inv.paidAt || inv.voidedAt || inv.paidAt.getTime() > due) continue;
     apply(ctx, inv, 'SETTLED', {});
-    void sendCallback(ctx, inv).catch((err) => ctx.log?.warn({ err }, 'xendit sim: callback failed'));
   }
 }
 
@@ -59,20 +68,6 @@ export async function sendCallback(ctx: Ctx, inv: SimXenditInvoice, override?: s
     ctx.log?.debug({ invoiceId: inv.id }, 'xendit sim: no callback URL, callback skipped');
     return undefined;
   }
-  const record: SimCallback = { invoiceId: inv.id, status: inv.status, url, token: account.callbackToken, body: callbackJson(inv, account), at: ctx.now() };
-  ctx.state.callbacks.push(record);
-  try {
-    const answer = await ctx.fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-callback-token': account.callbackToken },
-      body: JSON.stringify(record.body),
-      signal: AbortSignal.timeout(ctx.callbackTimeoutMs),
-    });
-    record.responseStatus = answer.status;
-    record.responseBody = (await answer.text()).slice(0, 2000);
-  } catch (err) {
-    record.error = err instanceof Error ? err.message : String(err);
-  }
-  ctx.log?.debug({ invoiceId: inv.id, status: inv.status, responseStatus: record.responseStatus, error: record.error }, 'xendit sim: callback sent');
-  return record;
+  // Queued for redelivery when refused (deliveries.ts).
+  return deliver(ctx, { kind: 'invoice', subject: inv.id, status: inv.status, url, token: account.callbackToken, body: callbackJson(inv, account) });
 }

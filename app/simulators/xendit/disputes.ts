@@ -12,6 +12,7 @@ import { toDecimal } from '../../money.js';
 import { accountOf } from './accounts.js';
 import type { Ctx, SimDispute, SimDisputeWebhook, SimXenditInvoice, XenditSimAccount } from './state.js';
 import { paymentIdOf } from './json.js';
+import { deliver } from './deliveries.js';
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function disputeState(ctx: Ctx): { disputes: SimDispute[]; webhooks: SimDisputeWebhook[] } {
@@ -108,20 +109,8 @@ async function sendDisputeWebhook(ctx: Ctx, d: SimDispute): Promise<void> {
   const inv = ctx.state.invoices.get(d.invoiceId)!;
   const account = accountOf(ctx, inv);
   if (!account.disputeCallbackUrl) return;
-  const record: SimDisputeWebhook = { disputeId: d.id, url: account.disputeCallbackUrl };
-  disputeState(ctx).webhooks.push(record);
-  try {
-    const answer = await ctx.fetch(account.disputeCallbackUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-callback-token': account.callbackToken },
-      body: JSON.stringify({ event: `dispute.${d.status.toLowerCase()}`, ...disputeJson(ctx, d) }),
-      signal: AbortSignal.timeout(ctx.callbackTimeoutMs),
-    });
-    record.responseStatus = answer.status;
-    await answer.arrayBuffer();
-  } catch (err) {
-    record.error = err instanceof Error ? err.message : String(err);
-  }
+  const body = { event: `dispute.${d.status.toLowerCase()}`, ...disputeJson(ctx, d) };
+  await deliver(ctx, { kind: 'dispute', subject: d.id, url: account.disputeCallbackUrl, token: account.callbackToken, body });
 }
 
 export function getDisputeRoute(ctx: Ctx, req: Request, res: Response): void {

@@ -21,6 +21,12 @@ export class XenditFaults extends Faults {
   inclusivePaidBounds = false;
   /** Test option: new invoices expire after this many seconds whatever invoice_duration asked (expiry_date is Xendit's word). */
   grantedDurationSeconds?: number;
+  /**
+   * Test option: GET /transactions refuses (400) these `types` too, as it does the names its API
+   * reference no longer lists (transactions.ts LISTED_TYPES): a later revision that drops more of
+   * them, as the 2025-11 one dropped seven of xendit-node's.
+   */
+  retiredTypes: string[] = [];
   private late: { remaining: number; held: (() => string)[] }[] = [];
 
   /**
@@ -57,6 +63,7 @@ export class XenditFaults extends Faults {
     this.ignoreListCursor = false;
     this.inclusivePaidBounds = false;
     this.grantedDurationSeconds = undefined;
+    this.retiredTypes = [];
     this.late = [];
   }
 }

@@ -16,7 +16,8 @@ import type { Currency } from '../../money.js';
 import { SIM_CSS } from '../html.js';
 import { dashboardRoutes } from './dashboard.js';
 import { accountOf, authenticate, registerAccount } from './accounts.js';
-import { settleDue, transition } from './callbacks.js';
+import { settle, settleDue, transition } from './callbacks.js';
+import { dueAt, redeliverDue, redeliveriesOf } from './deliveries.js';
 import { billedMonths, billingReportCsv } from './billing.js';
 import { checkoutAction, showCheckout } from './checkout.js';
 import { XenditFaults, invoiceNotFound, isApi, xenditErrorBody } from './errors.js';
@@ -55,8 +56,10 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     log: options.logger,
     fee: options.fee ?? defaultFee,
     feeTax: options.feeTax ?? (() => 0),
-    callbackTimeoutMs: options.callbackTimeoutMs ?? 10_000,
+    // No answer within 30 s is a Timeout to Xendit (help.xendit.co "How Do I Reconcile My Webhook through Webhook Tab").
+    callbackTimeoutMs: options.callbackTimeoutMs ?? 30_000,
     ...(options.settleAfterMs !== undefined ? { settleAfterMs: options.settleAfterMs } : {}),
+    ...(options.redeliverWhenLookedAt ? { redeliverWhenLookedAt: true } : {}),
     checkoutBaseUrl: options.checkoutBaseUrl.replace(/\/+$/, ''),
     state: { accounts: new Map(), invoices: new Map(), callbacks: [], requests: [], notifications: [] },
     faults: new XenditFaults({ isApi, errorBody: xenditErrorBody, rateLimitHeaders: (req, seconds) => forcedLimitHeaders(ctx, req, seconds) }),
@@ -121,6 +124,8 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         if (change.pending !== undefined) inv.feePending = change.pending;
         if (change.withholdingShown !== undefined) inv.withholdingHidden = !change.withholdingShown;
       },
+      redeliverDue: () => redeliverDue(ctx),
+      redeliveries: () => redeliveriesOf(ctx).map((d) => ({ kind: d.kind, subject: d.subject, retries: d.retries, dueAt: new Date(dueAt(d)) })),
       pendingSettlement: (secretKey, currency) => {
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);
@@ -132,7 +137,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     listInvoices: () => [...ctx.state.invoices.values()].sort((a, b) => a.created.getTime() - b.created.getTime()).map((i) => invoiceJson(ctx, i)),
     pay: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'PAID', opts),
     expire: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'EXPIRED', opts),
-    settle: (id, opts) => transition(ctx, requireInvoice(ctx, id), 'SETTLED', opts),
+    settle: (id, opts) => settle(ctx, requireInvoice(ctx, id), opts),
     billingReport: (userId, month) => billingReportCsv(ctx, userId, month),
     billedMonths: (userId) => billedMonths(ctx, userId),
     disputeReport: (userId) => disputeReportCsv(ctx, userId),
@@ -162,15 +167,17 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       disputeState(ctx).disputes.length = 0;
       disputeState(ctx).webhooks.length = 0;
       withdrawalsOf(ctx).length = 0;
+      redeliveriesOf(ctx).length = 0;
       ctx.faults.reset();
       ctx.windows.clear();
       Object.assign(ctx.limits, DEFAULT_LIMITS, options.limits);
       ctx.now = own;
     },
   };
-  // Settlement, and the end of refunds answered PENDING, happen when next looked at, on every page and API call alike.
+  // Settlement, the end of refunds answered PENDING (and, when told, redeliveries due) happen when next looked at, on every page and API call alike.
   sim.router.use((_req, _res, next) => {
     settleDue(ctx);
+    if (ctx.redeliverWhenLookedAt) void redeliverDue(ctx).catch((err) => ctx.log?.warn({ err }, 'xendit sim: redelivery failed'));
     completeApiRefunds(ctx).then(() => next(), next);
   });
   dashboardRoutes(sim.router, sim);

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { numberToDecimal, toDecimal, toMinor } from '../../money.js';
 import { accountOf } from './accounts.js';
 import type { Ctx, SimRefund, SimRefundWebhook, SimXenditInvoice, XenditSimAccount } from './state.js';
+import { deliver } from './deliveries.js';
 import { paymentIdOf } from './json.js';
 import { simRefundSupport } from './refund-channels.js';
 
@@ -207,20 +208,7 @@ async function sendRefundWebhook(ctx: Ctx, r: SimRefund): Promise<void> {
     created: ctx.now().toISOString(),
     data: refundJson(ctx, r),
   };
-  const record: SimRefundWebhook = { refundId: r.id, url: account.refundCallbackUrl, body };
-  refundState(ctx).webhooks.push(record);
-  try {
-    const answer = await ctx.fetch(account.refundCallbackUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-callback-token': account.callbackToken },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(ctx.callbackTimeoutMs),
-    });
-    record.responseStatus = answer.status;
-    await answer.arrayBuffer();
-  } catch (err) {
-    record.error = err instanceof Error ? err.message : String(err);
-  }
+  await deliver(ctx, { kind: 'refund', subject: r.id, url: account.refundCallbackUrl, token: account.callbackToken, body });
 }
 
 const namesInvoice = (ctx: Ctx, inv: SimXenditInvoice) => accountOf(ctx, inv).refundsNameInvoice !== false;

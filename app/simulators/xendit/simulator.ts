@@ -7,10 +7,12 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Currency } from '../../money.js';
 import type { XenditFaults } from './errors.js';
+import type { Redelivered } from './deliveries.js';
 import type {
   NewSimAccount,
   SimCallback,
   SimNotification,
+  SimRedelivery,
   SimRequest,
   SimXenditInvoice,
   XenditInvoiceJson,
@@ -22,7 +24,7 @@ import type {
 export interface PayOptions {
   /** Overrides the account's callback URL for this callback only. */
   callbackUrl?: string;
-  /** false: change the state without sending a callback (a lost callback). */
+  /** false: change the state without sending a callback (a lost callback). settle(): true to send one, which Xendit does not. */
   sendCallback?: boolean;
   paymentMethod?: string;
   paymentChannel?: string;
@@ -38,12 +40,18 @@ export interface XenditSimulatorOptions {
   fee?: (amountMinor: number, currency: Currency) => number;
   /** VAT on the fee in minor units; default none (0). */
   feeTax?: (feeMinor: number, currency: Currency) => number;
+  /** How long a callback waits for the merchant's answer; default 30 s, Xendit's. */
   callbackTimeoutMs?: number;
   /**
    * Xendit settles a paid invoice into the balance later (next day or more, by channel): the demo
    * settles after this many ms, when next looked at. Unset (tests): only `settle()` settles.
    */
   settleAfterMs?: number;
+  /**
+   * Refused callbacks are sent again, when due (deliveries.ts), as the simulator is next called (the
+   * demo). Unset (tests): only by the test API's redeliverDue.
+   */
+  redeliverWhenLookedAt?: boolean;
   /** Xendit's rate limits (limits.ts); default the stricter documented ones. */
   limits?: Partial<XenditSimLimits>;
 }
@@ -104,7 +112,10 @@ export interface XenditSimulator {
   disputeReport(userId: string): string;
   /** The months an account has fees billed in, newest first. */
   billedMonths(userId: string): string[];
-  /** PAID → SETTLED, with its callback. */
+  /**
+   * PAID → SETTLED, with no callback: Xendit documents none (callbacks.ts). `sendCallback: true`
+   * sends one anyway, for a test of what the gateway does should one come.
+   */
   settle(invoiceId: string, opts?: Pick<PayOptions, 'callbackUrl' | 'sendCallback'>): Promise<SimCallback | undefined>;
   reset(): void;
 }
@@ -199,6 +210,14 @@ export interface XenditSimTestApi {
   movement(secretKey: string, m: { type: string; currency: Currency; amount: number; cashflow: 'MONEY_IN' | 'MONEY_OUT' }): { id: string };
   /** Paid and not yet settled into that balance (minor units, net of fee). */
   pendingSettlement(secretKey: string, currency: Currency): number;
+  /**
+   * Sends every refused callback and webhook whose redelivery the simulator's clock has passed
+   * (15 m, 1 h, 3 h, 6 h, 12 h, 24 h after the first attempt: deliveries.ts), and resolves once each
+   * has its answer; what was sent, in order. The simulator sends none on its own in tests.
+   */
+  redeliverDue(): Promise<Redelivered[]>;
+  /** The refused callbacks and webhooks waiting for their next attempt, and when it is due. */
+  redeliveries(): { kind: SimRedelivery['kind']; subject: string; retries: number; dueAt: Date }[];
 }
 
 /**

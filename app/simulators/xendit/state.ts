@@ -6,6 +6,9 @@
 import type { Logger } from 'pino';
 import type { Currency } from '../../money.js';
 import type { XenditFaults } from './errors.js';
+import type { SimMovement, SimWithdrawal } from './balance-state.js';
+
+export type { SimMovement, SimWithdrawal };
 
 export type SimXenditStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
 
@@ -225,6 +228,27 @@ export interface SimCallback {
   responseStatus?: number;
   responseBody?: string;
   error?: string;
+  /** A redelivery (1 to 6) of a callback refused before (deliveries.ts); absent on the first attempt. */
+  retry?: number;
+}
+
+/**
+ * A callback or webhook the merchant's server answered other than 2xx, waiting for its next
+ * attempt (deliveries.ts): the same body to the same URL.
+ */
+export interface SimRedelivery {
+  kind: 'invoice' | 'refund' | 'dispute';
+  /** The invoice, refund or dispute it is about. */
+  subject: string;
+  /** An invoice callback's: the status it tells. */
+  status?: SimXenditStatus;
+  url: string;
+  token: string;
+  body: Record<string, unknown>;
+  /** The original attempt, which the redeliveries' times count from. */
+  firstAt: Date;
+  /** Redeliveries made so far. */
+  retries: number;
 }
 
 export interface SimRequest {
@@ -248,17 +272,8 @@ export interface XenditSimState {
   withdrawals?: SimWithdrawal[];
   /** Other movements of the balance (payouts to third parties, top-ups, …; withdrawals.ts). */
   otherMovements?: SimMovement[];
-}
-
-/** A balance movement of a type the gateway does not book (Transactions API: DISBURSEMENT, TOPUP, …). */
-export interface SimMovement {
-  id: string;
-  userId: string;
-  type: string;
-  currency: Currency;
-  amount: number; // minor units, positive
-  cashflow: 'MONEY_IN' | 'MONEY_OUT';
-  created: Date;
+  /** Callbacks and webhooks refused, waiting to be sent again (deliveries.ts); absent in older saved state. */
+  redeliveries?: SimRedelivery[];
 }
 
 /** A refund of a paid invoice (refunds.ts) and its webhooks. */
@@ -308,6 +323,8 @@ export interface SimRefundWebhook {
   body: Record<string, unknown>;
   responseStatus?: number;
   error?: string;
+  /** A redelivery (1 to 6; deliveries.ts). */
+  retry?: number;
 }
 
 /** A dispute (chargeback) of a paid invoice (disputes.ts) and its webhooks. */
@@ -330,34 +347,8 @@ export interface SimDisputeWebhook {
   url: string;
   responseStatus?: number;
   error?: string;
-}
-
-/** A withdrawal to the business's bank (withdrawals.ts). */
-export interface SimWithdrawal {
-  id: string;
-  userId: string;
-  currency: Currency;
-  amount: number; // minor units, positive
-  /** The bank it went to (channel code) and the account number registered at Xendit. */
-  channelCode: string;
-  accountNumber: string;
-  created: Date;
-  /**
-   * The receiving bank sent it back after it succeeded (an invalid or dormant account): Xendit
-   * lists the transaction as REVERSED ("The transaction is reversed by Xendit", docs.xendit.co
-   * Transactions API statuses) and the money is back in the balance (payout.reversed webhook:
-   * "Funds have been refunded back to the merchant's available balance").
-   */
-  reversedAt?: Date;
-  /**
-   * Requested, not sent to the bank yet: the Transactions API lists it with status PENDING
-   * (xendit-node TransactionStatuses PENDING). Taken from the CASH balance already: Xendit debits
-   * the balance "on any money out transaction" (docs.xendit.co/apidocs/get-balance), and the
-   * dashboard checks a withdrawal against the balance when it is requested. Whether the debit comes
-   * at the request or only once sent is not documented; the gateway's balance check holds either way
-   * (admin/payments/balances.ts).
-   */
-  pending?: boolean;
+  /** A redelivery (1 to 6; deliveries.ts). */
+  retry?: number;
 }
 
 /** Requests a minute per endpoint per account (the business, in one mode), by the key's mode. */
@@ -378,6 +369,8 @@ export interface Ctx {
   callbackTimeoutMs: number;
   /** Paid invoices settle this long after payment (when next looked at); undefined: only when told. */
   settleAfterMs?: number;
+  /** Refused callbacks due again are sent when the simulator is next called (the demo); else only through the test API. */
+  redeliverWhenLookedAt?: boolean;
   checkoutBaseUrl: string;
   state: XenditSimState;
   faults: XenditFaults;

@@ -21,6 +21,8 @@ export type XenditSimCommands = Pick<
   | 'transactionFee'
   | 'callbackBody'
   | 'useClock'
+  | 'redeliverDue'
+  | 'redeliveries'
 >;
 
 export function xenditTestApi(state: XenditSimState, commands: XenditSimCommands): XenditSimTestApi {

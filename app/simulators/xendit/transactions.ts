@@ -1,5 +1,6 @@
 /**
- * The Balance and Transaction API: one PAYMENT transaction per paid invoice, and the withdrawals.
+ * The Balance and Transaction API: one PAYMENT transaction per paid invoice, the withdrawals, and
+ * the refunds and lost disputes (money-back.ts).
  */
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -8,11 +9,13 @@ import { validation } from './errors.js';
 import { wire } from './json.js';
 import { type Ctx, type SimMovement, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
+import { moneyBackRows } from './money-back.js';
 
 /**
  * GET /transactions (Balance and Transaction API): one PAYMENT transaction per paid invoice, with
- * Xendit's fee split into xendit_fee and value_added_tax, and one WITHDRAWAL per withdrawal to the
- * merchant's bank (withdrawals.ts). As at Xendit, a payment's product_id is the underlying payment
+ * Xendit's fee split into xendit_fee and value_added_tax, one WITHDRAWAL per withdrawal to the
+ * merchant's bank (withdrawals.ts), one REFUND per refund made and one CHARGEBACK per dispute lost
+ * (money-back.ts), and the other movements a test made. As at Xendit, a payment's product_id is the underlying payment
  * (here a VA deposit id, see paymentProductId), not the invoice, and its reference_id is the
  * invoice's external_id. Newest first. Filters as xendit-node sends them (GetAllTransactionsRequest):
  * reference_id, product_id, types, statuses, currency, created[gte]/created[lte], updated[gte]/updated[lte],
@@ -66,7 +69,7 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   const productId = text(req.query.product_id);
   const referenceId = text(req.query.reference_id);
   const types = queryList(req.query.types);
-  const unlisted = types.find((t) => !LISTED_TYPES.has(t));
+  const unlisted = types.find((t) => !LISTED_TYPES.has(t) || ctx.faults.retiredTypes.includes(t));
   if (unlisted !== undefined) return validation(res, `types: "${unlisted}" is not a valid transaction type`);
   const statuses = queryList(req.query.statuses);
   const currency = text(req.query.currency);
@@ -105,7 +108,11 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
     .filter((m) => m.userId === account.userId)
     .map((m) => ({ at: m.created, json: movementJson(m) }))
     .filter((m) => (productId === undefined || m.json.product_id === productId) && matches(m.json.reference_id));
-  let rows = [...payments, ...withdrawals, ...others]
+  const wantBack = !types.length || types.includes('REFUND') || types.includes('CHARGEBACK');
+  const moneyBack = (wantBack ? moneyBackRows(ctx, account.userId) : []).filter(
+    (m) => (productId === undefined || m.json.product_id === productId) && matches(m.json.reference_id),
+  );
+  let rows = [...payments, ...withdrawals, ...moneyBack, ...others]
     .filter((r) => !types.length || types.includes(String(r.json.type)))
     .filter((r) => !statuses.length || statuses.includes(String(r.json.status)))
     .filter((r) => currency === undefined || r.json.currency === currency)
@@ -139,7 +146,9 @@ export function getTransactionRoute(ctx: Ctx, req: Request, res: Response): void
       : (withdrawalsOf(ctx)
           .filter((w) => w.userId === account.userId)
           .map(withdrawalJson)
-          .find((w) => w.id === id) ?? (ctx.state.otherMovements ?? []).filter((m) => m.userId === account.userId && m.id === id).map(movementJson)[0]);
+          .find((w) => w.id === id) ??
+        moneyBackRows(ctx, account.userId).find((m) => m.json.id === id)?.json ??
+        (ctx.state.otherMovements ?? []).filter((m) => m.userId === account.userId && m.id === id).map(movementJson)[0]);
   if (!found) return void res.status(404).json({ error_code: 'DATA_NOT_FOUND', message: 'Transaction not found' });
   res.json(found);
 }

@@ -12,8 +12,8 @@
  *   refunds not FAILED (Xendit takes a refund from the balance when it is made), less disputes lost
  *   or still open (an open one's amount is held: in the HOLDING balance, not CASH; disputes.ts), less withdrawals, plus or minus other movements (a payout to a supplier, a top-up; a reserve's hold and release move money between CASH and HOLDING). A PAID invoice is not in it until Xendit settles it: the Transactions API
  *   shows such a payment with settlement_status PENDING and an estimated_settlement_time (xendit-node
- *   TransactionResponse), the invoice turns SETTLED with a callback of its own (docs.xendit.co
- *   invoice callback statuses PAID / SETTLED), and only settled money can be withdrawn.
+ *   TransactionResponse), the invoice turns SETTLED (no callback says so: callbacks.ts), and only
+ *   settled money can be withdrawn.
  */
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';

@@ -1,0 +1,44 @@
+/**
+ * The simulated Xendit's withdrawals and other balance movements (withdrawals.ts), apart from
+ * state.ts, which re-exports them. Types only, importing nothing of the simulator's.
+ */
+import type { Currency } from '../../money.js';
+
+/** A balance movement of a type the gateway does not book (Transactions API: DISBURSEMENT, TOPUP, …). */
+export interface SimMovement {
+  id: string;
+  userId: string;
+  type: string;
+  currency: Currency;
+  amount: number; // minor units, positive
+  cashflow: 'MONEY_IN' | 'MONEY_OUT';
+  created: Date;
+}
+
+/** A withdrawal to the business's bank (withdrawals.ts). */
+export interface SimWithdrawal {
+  id: string;
+  userId: string;
+  currency: Currency;
+  amount: number; // minor units, positive
+  /** The bank it went to (channel code) and the account number registered at Xendit. */
+  channelCode: string;
+  accountNumber: string;
+  created: Date;
+  /**
+   * The receiving bank sent it back after it succeeded (an invalid or dormant account): Xendit
+   * lists the transaction as REVERSED ("The transaction is reversed by Xendit", docs.xendit.co
+   * Transactions API statuses) and the money is back in the balance (payout.reversed webhook:
+   * "Funds have been refunded back to the merchant's available balance").
+   */
+  reversedAt?: Date;
+  /**
+   * Requested, not sent to the bank yet: the Transactions API lists it with status PENDING
+   * (xendit-node TransactionStatuses PENDING). Taken from the CASH balance already: Xendit debits
+   * the balance "on any money out transaction" (docs.xendit.co/apidocs/get-balance), and the
+   * dashboard checks a withdrawal against the balance when it is requested. Whether the debit comes
+   * at the request or only once sent is not documented; the gateway's balance check holds either way
+   * (admin/payments/balances.ts).
+   */
+  pending?: boolean;
+}
