@@ -39,6 +39,9 @@ export const paths = {
   adminMerchantDisputes: '/admin/merchants/:merchantId/disputes',
   adminMerchantDisputesReport: '/admin/merchants/:merchantId/disputes/report',
   adminMerchantPaymentService: '/admin/merchants/:merchantId/payment-service',
+  /** What the worker stopped trying to book, besides payments: each with its Retry. */
+  adminMerchantReview: '/admin/merchants/:merchantId/review',
+  adminMerchantReviewRetry: '/admin/merchants/:merchantId/review/:jobId/retry',
   adminReport: '/admin/report',
   adminReportCsv: '/admin/report.csv',
   adminXeroConnect: '/admin/xero/connect',
@@ -69,6 +72,7 @@ type MerchantPage =
   | 'adminMerchantDisputes'
   | 'adminMerchantDisputesReport'
   | 'adminMerchantPaymentService'
+  | 'adminMerchantReview'
   | 'adminMerchantAudit'
   | 'adminMerchantXeroDisconnect';
 
@@ -92,6 +96,11 @@ export function adminPaymentRefundPath(paymentId: string): string {
 
 export function adminPaymentRetryPath(paymentId: string): string {
   return paths.adminPaymentRetry.replace(':paymentId', encodeURIComponent(paymentId));
+}
+
+/** Retry of one job on a merchant's review page. */
+export function adminReviewRetryPath(merchantId: string, jobId: number): string {
+  return paths.adminMerchantReviewRetry.replace(':merchantId', encodeURIComponent(merchantId)).replace(':jobId', String(jobId));
 }
 
 export function callbackPathFor(merchantId: string): string {

@@ -17,6 +17,7 @@ import { merchantsRouter } from './merchants/controller.js';
 import { reconciliationRouter } from './reconciliation/controller.js';
 import { FEE_REPORT_URL, feeBillsRouter } from './fee-bills/controller.js';
 import { DISPUTE_REPORT_URL, disputesRouter } from './disputes/controller.js';
+import { reviewRouter } from './review/controller.js';
 import { isUuid } from '../security/uuid.js';
 
 export function adminRouter(deps: AdminDeps): Router {
@@ -69,6 +70,7 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(merchantsRouter(deps, sess));
   router.use(feeBillsRouter(deps, sess));
   router.use(disputesRouter(deps, sess));
+  router.use(reviewRouter(deps, sess));
   router.use(reconciliationRouter(deps));
   // Nothing else answers under /admin: its 404 is an admin page too.
   router.use(paths.admin, () => {

@@ -5,6 +5,7 @@ import { createCheckoutStore } from './checkouts.js';
 import { createCallbackStore } from './callbacks.js';
 import { createPaymentStore } from './payments.js';
 import { createJobStore } from './jobs.js';
+import { createReviewJobStore } from './review-jobs.js';
 import { createRateLimitStore } from './rate-limits.js';
 import { createPayClickStore } from './pay-clicks.js';
 import { createUserStore } from './users.js';
@@ -54,6 +55,7 @@ export function createStores(db: Db, box: SecretBox) {
     pendingRefunds: createPendingRefundStore(db),
     reportRuns: createReportRunStore(db),
     jobs: createJobStore(db),
+    reviewJobs: createReviewJobStore(db),
     rateLimits: createRateLimitStore(db),
     payClicks: createPayClickStore(db, box),
     users: createUserStore(db),

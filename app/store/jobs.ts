@@ -330,12 +330,13 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
     },
 
     /**
-     * An operator asks for a finished or given-up job to run again now, with a fresh attempt count.
-     * Queued or running jobs are left alone (false).
+     * An operator asks for a finished or given-up job to run again now, with a fresh attempt count;
+     * `from`: only from these states (the admin's review page: needs_review). Queued or running jobs
+     * are left alone (false).
      */
-    async replay(id: number, now: Date): Promise<boolean> {
+    async replay(id: number, now: Date, from: ('needs_review' | 'done')[] = ['needs_review', 'done']): Promise<boolean> {
       // As the admin's Retry does (requeueJobs counts the retry), but from a clean error too.
-      return (await requeueJobs(db, { id }, ['needs_review', 'done'], now, { clearError: true })) > 0;
+      return (await requeueJobs(db, { id }, from, now, { clearError: true })) > 0;
     },
 
     /** replay, of the job holding this dedupe key, only from one of these states. */

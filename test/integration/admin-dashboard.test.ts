@@ -6,7 +6,15 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
 import { seedAdminCast, page, PASSWORD, signedIn, type Agent } from '../helpers/admin.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
-import { adminPaymentPath, adminPaymentRefundPath, adminPaymentRetryPath, callbackPathFor, customPaymentUrl, paths } from '../../app/paths.js';
+import {
+  adminMerchantPath,
+  adminPaymentPath,
+  adminPaymentRefundPath,
+  adminPaymentRetryPath,
+  callbackPathFor,
+  customPaymentUrl,
+  paths,
+} from '../../app/paths.js';
 import { formatMoney, type Currency } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { PAGE_SIZE } from '../../app/admin/payments/service.js';
@@ -287,8 +295,16 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
       assert.equal((await refundJob()).state, 'needs_review', 'gave up waiting for the payment');
       assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'pending');
 
-      clearing.status = 'ACTIVE';
+      // The merchant's Needs review page lists the refund and sends the user to its payment's Retry.
       const agent = await signedIn(h.app, 'a@toko.test');
+      const review = await page(agent, adminMerchantPath(h.merchant.id, 'adminMerchantReview'));
+      const listed = review.$('#review tr[data-kind="record-refund"]');
+      assert.match(listed.find('td.what').text(), new RegExp(`^Refund of .+ \\(Xendit ${id}\\)Of the payment for .+$`));
+      assert.equal(listed.find('a.payment').attr('href'), adminPaymentPath(p.id));
+      assert.equal(listed.find('form').length, 0, 'retried with its payment');
+      assert.match(listed.find('.on-payment').text(), /retry the payment on its page/);
+
+      clearing.status = 'ACTIVE';
       const detail = await page(agent, adminPaymentPath(p.id));
       await agent.post(adminPaymentRetryPath(p.id)).type('form').send({ _csrf: detail.csrf() }).expect(303);
       for (let i = 0; i < 5; i++) {

@@ -154,7 +154,7 @@ describeEachDatabase('admin in Indonesian and English', ({ db }) => {
           .$('nav.tabs a')
           .map((_, a) => xendit.$(a).text())
           .get(),
-        ['1. Xendit', '2. Akun', '3. Mulai', '4. Setelan', 'Tagihan biaya Xendit', 'Sengketa', 'Perubahan'],
+        ['1. Xendit', '2. Akun', '3. Mulai', '4. Setelan', 'Tagihan biaya Xendit', 'Sengketa', 'Perlu ditinjau', 'Perubahan'],
       );
       assert.equal(xendit.$('#active-mode').text(), 'Aktif: mode uji coba.');
 

@@ -19,6 +19,7 @@ import type { Refund } from '../../store/refunds.js';
 import type { RefundRequest } from '../../store/refund-requests.js';
 import { refundable } from './refund.js';
 import { merchantToChange } from '../merchants/service.js';
+import { reviewCounts } from '../review/service.js';
 
 /** At most this many rows in one CSV export. */
 export const CSV_MAX_ROWS = 10_000;
@@ -117,12 +118,15 @@ export async function dashboard(deps: OnboardingDeps, actor: User, q: DashboardQ
   // Checkouts the gateway expired because their Xero invoice changed, and why (jobs/sync/invoice-changes.ts),
   // and Xendit refusing to make checkouts (a channel or currency not activated): customers cannot pay until it is fixed.
   const scope = merchantId ? [merchantId] : actor.role === 'operator' ? 'all' : [];
-  const [closed, refusals] = await Promise.all([
+  // And what the worker stopped trying to book besides payments (withdrawals, refunds, fees…), per merchant.
+  const [closed, refusals, inReview] = await Promise.all([
     deps.stores.invoiceWatch.recentlyClosed(scope, CLOSED_SHOWN),
     deps.stores.alerts.recent('checkoutRefused', scope, new Date(deps.clock().getTime() - REFUSALS_SHOWN_MS), CLOSED_SHOWN),
+    reviewCounts(deps, scope),
   ]);
   const names = new Map(all.map((m) => [m.id, m.name]));
   return {
+    inReview: [...inReview].map(([id, count]) => ({ id, name: names.get(id) ?? merchant?.name ?? '', count })).sort((x, y) => x.name.localeCompare(y.name)),
     closed: closed.map((c) => ({ ...c, merchantName: names.get(c.merchantId) ?? '' })),
     checkoutRefusals: refusals.map((r) => ({
       merchantId: r.merchantId!,

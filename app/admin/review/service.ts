@@ -1,0 +1,83 @@
+/**
+ * A merchant's review page: what the worker stopped trying to book, apart from payments (their own
+ * page has Retry), each in the merchant's words with why it stopped; and Retry, which queues the
+ * job again from review only, with fresh attempts, as the CLI's `jobs replay` does. Each kind's
+ * handler looks for what an earlier attempt made before it creates anything, so a retry never
+ * books twice.
+ */
+import type { User } from '../../store/users.js';
+import { Conflict, NotFound } from '../../errors.js';
+import type { OnboardingDeps } from '../deps.js';
+import { recordChange } from '../audit.js';
+import { changesMerchants, merchantFor, merchantToChange } from '../merchants/service.js';
+import { describe, isReviewKind, REVIEW_KINDS, type Described, type ReviewKind } from './describe.js';
+
+/** How many items the page shows, the latest to stop first. */
+export const REVIEW_SHOWN = 200;
+/** A reason longer than this is cut: it is what Xero or Xendit answered, shown in a table cell. */
+const REASON_MAX = 500;
+
+export interface ReviewItem extends Described {
+  jobId: number;
+  kind: ReviewKind;
+  /** Why it stopped: the first line of what the job recorded (never a stack), cut to REASON_MAX. */
+  reason: string | null;
+  stoppedAt: Date;
+  /** Its payment waits for review too: retried on the payment's page, which queues this again. */
+  retryOnPayment: boolean;
+}
+
+/** The job's own words about why it stopped, as one short line. */
+export function reasonOf(lastError: string | null): string | null {
+  const line = lastError?.split(/\r?\n/, 1)[0].trim();
+  if (!line) return null;
+  return line.length > REASON_MAX ? `${line.slice(0, REASON_MAX - 1)}…` : line;
+}
+
+export async function reviewOf(deps: OnboardingDeps, actor: User, merchantId: string) {
+  const merchant = await merchantFor(deps, actor, merchantId);
+  const [jobs, counts] = await Promise.all([
+    deps.stores.reviewJobs.list(merchant.id, REVIEW_KINDS, REVIEW_SHOWN),
+    deps.stores.reviewJobs.counts([merchant.id], REVIEW_KINDS),
+  ]);
+  const items: ReviewItem[] = [];
+  for (const job of jobs) {
+    if (!isReviewKind(job.kind)) continue;
+    const d = await describe(deps, merchant.id, { ...job, kind: job.kind });
+    items.push({
+      ...d,
+      jobId: job.id,
+      kind: job.kind,
+      reason: reasonOf(job.lastError),
+      stoppedAt: job.stoppedAt,
+      // A sale's payment is that sale; a refund's is what it waits for. A fee waits for nothing.
+      retryOnPayment: Boolean(d.payment?.inReview) && (job.kind === 'record-backend-payment' || job.kind === 'record-refund' || job.kind === 'record-dispute'),
+    });
+  }
+  return {
+    merchant: { id: merchant.id, name: merchant.name, mode: merchant.mode },
+    items,
+    total: counts.get(merchant.id) ?? 0,
+    retryAllowed: changesMerchants(actor),
+  };
+}
+
+/** Items waiting for review per merchant, for the dashboard's banner: of these merchants, or of all. */
+export function reviewCounts(deps: Pick<OnboardingDeps, 'stores'>, merchantIds: string[] | 'all'): Promise<Map<string, number>> {
+  return deps.stores.reviewJobs.counts(merchantIds, REVIEW_KINDS);
+}
+
+/**
+ * The merchant fixed the cause: the job runs again. Operators and the merchant's owners; its staff
+ * users only read (403). A job of another merchant, or of a kind this page does not list, is not
+ * found; one no longer in review (retried already, or finished) is a Conflict and nothing is queued.
+ */
+export async function retryReview(deps: OnboardingDeps, actor: User, merchantId: string, jobId: number): Promise<void> {
+  const merchant = await merchantToChange(deps, actor, merchantId);
+  const job = await deps.stores.jobs.byId(jobId);
+  if (!job || job.merchantId !== merchant.id || !isReviewKind(job.kind)) throw new NotFound(`job ${jobId} not found for this merchant`);
+  if (!(await deps.stores.jobs.replay(job.id, deps.clock(), ['needs_review']))) throw new Conflict(`job ${jobId} is not waiting for review`);
+  deps.logger.info({ jobId, kind: job.kind, merchantId: merchant.id, by: actor.id }, 'job in review queued again');
+  deps.onJobEnqueued?.();
+  await recordChange(deps, actor, merchant.id, 'review_retried', { job: job.id, kind: job.kind });
+}
