@@ -22,7 +22,8 @@ export type AlertKind =
   | 'clearingAccountMissing'
   | 'xenditKeyRetired'
   | 'inviteElsewhere'
-  | 'refundPendingTooLong';
+  | 'refundPendingTooLong'
+  | 'reservesBooked';
 
 export interface Alert {
   merchantId: string | null;

@@ -174,6 +174,7 @@ async function restore(runtime: Runtime, xeroSim: XeroSimulator, xenditSim: Xend
     disputeWebhooks = [],
     withdrawals = [],
     otherMovements = [],
+    redeliveries = [],
   } = xendit;
   Object.assign(xenditSim.state, {
     accounts,
@@ -185,6 +186,7 @@ async function restore(runtime: Runtime, xeroSim: XeroSimulator, xenditSim: Xend
     disputeWebhooks,
     withdrawals,
     otherMovements,
+    redeliveries,
     requests: [],
   });
   // Requests in flight when the last run stopped never finished.

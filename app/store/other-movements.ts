@@ -88,6 +88,23 @@ export function createOtherMovementStore(db: Db) {
     /** The setting was turned off (or on again later) before it was booked: the merchant's to book. */
     off: (id: string, reason: string, now: Date) => update(id, { state: 'off', last_error: reason }, now),
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
+
+    /**
+     * The merchant's movements of these types in Xero that no one was told of yet, marked told in the
+     * same statement: two runs side by side never both get one.
+     */
+    async claimBookedToTell(merchantId: string, types: readonly string[], now: Date): Promise<OtherMovement[]> {
+      const rows = await db
+        .updateTable('other_movements')
+        .set({ reserve_alerted_at: now })
+        .where('merchant_id', '=', merchantId)
+        .where('state', '=', 'recorded')
+        .where('type', 'in', [...types])
+        .where('reserve_alerted_at', 'is', null)
+        .returningAll()
+        .execute();
+      return rows.map(toMovement).sort((a, b) => a.movedAt.getTime() - b.movedAt.getTime());
+    },
   };
 }
 

@@ -6,7 +6,11 @@
  * (callbacks.sql) and the job that made the payment (fillPaymentId), share a lock.
  */
 import { sql, type RawBuilder } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { Db } from './db.js';
+import type { PaymentsTable } from './schema/payments.js';
+
+type PaymentRow = Insertable<PaymentsTable>;
 
 /** The kinds that wait for a payment (record-refund.ts `waitFor`, `waitForPaymentIds`). */
 export const WAITING_KINDS: readonly string[] = ['record-refund', 'record-dispute'];
@@ -30,6 +34,31 @@ export async function requeueWaitingPaymentId(db: Db, merchantId: string, paymen
     n: number;
   }>`select ${requeuePaymentIdCall(sql.val(merchantId), sql`array[${paymentId}]::text[]`, sql`${at}::timestamptz`, null)} as n`.execute(db);
   return rows[0].n;
+}
+
+/**
+ * The payments created by this insert that already carry a payment_id (their PAID callback came
+ * before them) queue the refund and chargeback jobs that gave up waiting for one of those ids, in
+ * the insert's transaction: no callback or fillPaymentId will give them one later.
+ */
+export async function insertPaymentsWaking(db: Db, rows: PaymentRow[]): Promise<Selectable<PaymentsTable>[]> {
+  const insert = (q: Db) =>
+    q
+      .insertInto('payments')
+      .values(rows)
+      .onConflict((oc) => oc.constraint('payments_once').doNothing())
+      .returningAll()
+      .execute();
+  if (!rows.some((r) => r.xendit_payment_id)) return insert(db);
+  return db.transaction().execute(async (trx) => {
+    const created = await insert(trx);
+    const ids = new Map<string, string[]>();
+    for (const r of created) if (r.xendit_payment_id) ids.set(r.merchant_id, [...(ids.get(r.merchant_id) ?? []), r.xendit_payment_id]);
+    for (const [merchantId, paymentIds] of ids) {
+      await sql`select ${requeuePaymentIdCall(sql.val(merchantId), sql`${paymentIds}::text[]`, sql`${created[0].created_at}::timestamptz`, null)}`.execute(trx);
+    }
+    return created;
+  });
 }
 
 /** Marks the job of `claim` as waiting for a payment to hold one of `paymentIds` (store/jobs.ts waitForPaymentIds), while the claim holds it. */

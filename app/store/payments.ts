@@ -4,7 +4,7 @@ import type { FeeState } from './schema.js';
 import { createPaymentFees } from './payment-fees.js';
 import { MARKED_COLUMNS, requeueWaiting, type NewJobRow } from './jobs.js';
 import { insertJobFrom } from './job-insert.js';
-import { fillPaymentId } from './payment-id-waits.js';
+import { fillPaymentId, insertPaymentsWaking } from './payment-id-waits.js';
 import { newRow, toPayment, type FeeDecision, type InXero, type NewPayment, type Payment } from './payment-model.js';
 
 export type { FeeDecision, InXero, NewPayment, Payment, XeroOverpaymentIds } from './payment-model.js';
@@ -29,16 +29,14 @@ export function createPaymentStore(db: Db) {
   return {
     ...createPaymentFees(db),
 
-    /** One row per Xendit invoice: the first writer wins and everyone gets that row back. */
+    /**
+     * One row per Xendit invoice: the first writer wins and everyone gets that row back. One made
+     * with its payment_id wakes the jobs waiting for that id (insertPaymentsWaking).
+     */
     async getOrCreate(p: NewPayment, now: Date): Promise<Payment> {
       // The insert returns the new row: only a payment that already existed is read again (one
       // round trip fewer per payment on a backlog).
-      const created = await db
-        .insertInto('payments')
-        .values(newRow(p, now))
-        .onConflict((oc) => oc.constraint('payments_once').doNothing())
-        .returningAll()
-        .executeTakeFirst();
+      const [created] = await insertPaymentsWaking(db, [newRow(p, now)]);
       if (created) return toPayment(created);
       const row = await db
         .selectFrom('payments')
@@ -138,12 +136,10 @@ export function createPaymentStore(db: Db) {
     /** getOrCreate for many payments (a group of jobs), in the order asked: one insert, and one read of those that existed. */
     async getOrCreateAll(ps: NewPayment[], now: Date): Promise<Payment[]> {
       if (ps.length === 0) return [];
-      const created = await db
-        .insertInto('payments')
-        .values(ps.map((p) => newRow(p, now)))
-        .onConflict((oc) => oc.constraint('payments_once').doNothing())
-        .returningAll()
-        .execute();
+      const created = await insertPaymentsWaking(
+        db,
+        ps.map((p) => newRow(p, now)),
+      );
       const key = (merchantId: string, xenditInvoiceId: string) => `${merchantId}\n${xenditInvoiceId}`;
       const found = new Map(created.map((r) => [key(r.merchant_id, r.xendit_invoice_id), toPayment(r)]));
       const missing = ps.filter((p) => !found.has(key(p.merchantId, p.xenditInvoiceId)));

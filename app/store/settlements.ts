@@ -2,7 +2,7 @@
  * Settlements (migration 20261205T1215): the bank account a merchant's withdrawals go to in Xero,
  * per currency, and each withdrawal from the Xendit balance with its Bank Transfer in Xero.
  */
-import type { Selectable, Transaction, Updateable } from 'kysely';
+import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, requeueJobs, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
@@ -260,16 +260,30 @@ export function createSettlementStore(db: Db) {
      * No settlement bank account for its currency yet: `reason` is shown to the merchant. Only while
      * `job` still holds its claim: a worker stalled past its lease may have read the accounts before
      * a save that resumed the row (saveAndResume) and queued its job again; its late write would put
-     * the row back to waiting with nobody left to resume it. False when the claim was lost.
+     * the row back to waiting with nobody left to resume it. Nor once an account for its currency is
+     * saved: a save between the job's read of the accounts and this write found no waiting row to
+     * resume. 'claimLost', or 'accountSaved' (the claim still held: the job is to run again).
      */
-    async waiting(id: string, reason: string, now: Date, job: Claim): Promise<boolean> {
+    async waiting(id: string, reason: string, now: Date, job: Claim): Promise<'waiting' | 'claimLost' | 'accountSaved'> {
       const r = await db
         .updateTable('withdrawals')
         .set({ state: 'waiting', last_error: reason, updated_at: now })
         .where('id', '=', id)
         .where(stillClaimed(job))
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('settlement_accounts as s')
+                .select(sql.lit(1).as('one'))
+                .whereRef('s.merchant_id', '=', 'withdrawals.merchant_id')
+                .whereRef('s.currency', '=', 'withdrawals.currency'),
+            ),
+          ),
+        )
         .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      if (r.numUpdatedRows > 0n) return 'waiting';
+      const { held } = await db.selectNoFrom(stillClaimed(job).as('held')).executeTakeFirstOrThrow();
+      return held ? 'accountSaved' : 'claimLost';
     },
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),

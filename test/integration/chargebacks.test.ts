@@ -404,6 +404,46 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     await bookedOnce(id);
   });
 
+  it('two backend-flow sales of one external id, the second not recorded yet: its lost dispute books nothing against the first, and once the second is recorded books against it once', async () => {
+    await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
+    // Xendit does not require an invoice's external_id to be unique: the merchant's system reused one.
+    const sale = (customerName: string) =>
+      h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 150_000, customerName, externalId: 'order-77' });
+    const first = sale('Sari');
+    await h.sims.xendit.pay(first.id, REFUNDABLE);
+    await h.worker.drain();
+    const one = await h.stores.payments.byXenditInvoice(h.merchant.id, first.id);
+    assert.deepEqual([one?.syncState, Boolean(one?.xenditPaymentId)], ['recorded', true]);
+
+    // The second sale's job cannot reach Xero (its contact), so no payment is recorded for it yet.
+    h.sims.xero.faults.failNext(10_000, 503, { path: '/api.xro/2.0/Contacts' });
+    const second = sale('Budi');
+    await h.sims.xendit.pay(second.id, REFUNDABLE);
+    await h.worker.drain();
+    assert.equal(await h.stores.payments.byXenditInvoice(h.merchant.id, second.id), null);
+    const { id } = await h.sims.xendit.dispute(second.id, { sendWebhook: false });
+    const read = await h.sims.xenditClient.getDispute(h.merchant.xenditSecretKey, id);
+    assert.equal(read?.referenceId, 'order-77');
+    assert.ok(read?.paymentId && read.paymentId !== one?.xenditPaymentId);
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200);
+    await h.worker.drain();
+    assert.equal((await row(id))?.paymentId ?? null, null, 'nothing booked against the first sale');
+    assert.equal(notes().length, 0);
+
+    h.sims.xero.faults.reset();
+    for (let i = 0; i < 20 && (await h.stores.payments.byXenditInvoice(h.merchant.id, second.id))?.syncState !== 'recorded'; i++) {
+      h.clock.advance(3600_000);
+      await h.worker.drain();
+    }
+    const two = await h.stores.payments.byXenditInvoice(h.merchant.id, second.id);
+    assert.deepEqual([two?.syncState, two?.xenditPaymentId], ['recorded', read.paymentId], 'recorded with the payment_id of its PAID callback');
+    await h.worker.drain();
+    assert.equal((await disputeJobs())[0].state, 'done', (await disputeJobs())[0].lastError ?? '');
+    await bookedOnce(id);
+    assert.equal((await row(id))?.paymentId, two?.id);
+  });
+
   it('a dispute of a payment the gateway never recorded waits in needs_review with the reason', async () => {
     const outside = h.sims.xendit.createInvoice({ externalId: 'shop-order-9', amount: 80_000, currency: 'IDR', account: h.merchant.xenditSecretKey });
     await h.sims.xendit.pay(outside.id, { sendCallback: false });

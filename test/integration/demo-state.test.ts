@@ -200,6 +200,22 @@ describeEachDatabase('demo state across restarts', ({ db }) => {
     assert.equal(after.demo.simulators.xendit.test.balance(key, 'IDR'), seeded + 50_000, 'the top-up kept');
   });
 
+  it('a callback the server refused is still to be redelivered after a restart', async () => {
+    run = await startDemo(db(), dataDir, port);
+    const { xenditId } = await openCheckout(run);
+    // A URL that answers 404: Xendit retries a callback answered other than 2xx.
+    run.demo.simulators.xendit.test.updateAccount(DEMO.xenditSecretKey, { callbackUrl: `${run.base}/nowhere` });
+    await run.demo.simulators.xendit.pay(xenditId, REFUNDABLE);
+    const queued = run.demo.simulators.xendit.test.redeliveries();
+    assert.deepEqual(
+      queued.map((d) => [d.kind, d.subject, d.retries]),
+      [['invoice', xenditId, 0]],
+    );
+
+    const after = await restart();
+    assert.deepEqual(after.demo.simulators.xendit.test.redeliveries(), queued, 'kept, due when it was');
+  });
+
   it('voiding an invoice in the simulated Xero expires its open checkout through the signed webhook', async () => {
     run = await startDemo(db(), dataDir, port);
     const { inv, xenditId } = await openCheckout(run);

@@ -112,14 +112,17 @@ describeEachDatabase('job claims: a stale worker cannot write over a later claim
     // a read the accounts before the save: its late write must not strand the row in waiting.
     const stale = await stores.settlements.waiting(w.id, reason, now, a);
     assert.equal((await stores.settlements.byXenditId(merchantId, 'disb-1'))?.state, 'pending', "a's late write is fenced off");
-    assert.equal(stale, false);
+    assert.equal(stale, 'claimLost');
     assert.equal(await stores.jobs.finish(a, now), false, "a's finish is fenced off");
     assert.equal(await stores.jobs.retryAt(c, later, 'Xero answered 503', now), true);
     assert.equal((await stores.jobs.byId(c.id))?.state, 'queued', 'the withdrawal will be booked');
 
-    // The claim that holds the job still sets it waiting.
+    // The claim that holds the job does not set it waiting while an account for its currency is saved; it does once there is none.
     const d = (await stores.jobs.claim(later, LEASE_MS))!;
-    assert.equal(await stores.settlements.waiting(w.id, reason, later, d), true);
+    assert.equal(await stores.settlements.waiting(w.id, reason, later, d), 'accountSaved');
+    assert.equal((await stores.settlements.byXenditId(merchantId, 'disb-1'))?.state, 'pending');
+    assert.equal(await stores.settlements.saveAndResume(merchantId, {}, () => jobKey, later), 0);
+    assert.equal(await stores.settlements.waiting(w.id, reason, later, d), 'waiting');
     assert.equal((await stores.settlements.byXenditId(merchantId, 'disb-1'))?.state, 'waiting');
   });
 });

@@ -11,6 +11,7 @@ import { recordOtherMovementJob } from '../../app/jobs/sync/record-other-movemen
 import { enqueue } from '../../app/jobs/enqueue.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { balances } from '../../app/admin/payments/balances.js';
+import { decodeMessage } from '../../app/i18n/index.js';
 
 const BANK_TRANSACTIONS = '/api.xro/2.0/BankTransactions';
 
@@ -160,6 +161,36 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     const row = await h.stores.otherMovements.byXenditId(h.merchant.id, hold.id);
     assert.equal(row?.state, 'off');
     assert.match(row?.lastError ?? '', /reserve/);
+  });
+
+  it('a reserve hold booked by the previous version: the next listing tells a person once to void its entry in Xero, not again on later runs', async () => {
+    await settledPayment();
+    await turnOn();
+    const hold = h.sims.xendit.test.movement(key(), { type: 'RESERVES_HOLD', currency: 'IDR', amount: 30_000, cashflow: 'MONEY_OUT' });
+    // As the previous version left it: booked out of the clearing account.
+    const row = await h.stores.otherMovements.getOrCreate(
+      {
+        id: randomUUID(),
+        merchantId: h.merchant.id,
+        xenditTransactionId: hold.id,
+        type: 'RESERVES_HOLD',
+        currency: 'IDR',
+        amount: -30_000,
+        movedAt: h.clock(),
+      },
+      h.clock(),
+    );
+    await h.stores.otherMovements.recorded(row.id, 'bank-txn-1', h.clock());
+    const told = async () => h.stores.alerts.recent('reservesBooked', [h.merchant.id], new Date(0), 10);
+    await list();
+    const first = await told();
+    assert.equal(first.length, 1, 'told once');
+    const { params } = decodeMessage(first[0].message);
+    assert.equal(params?.entries, `RESERVES_HOLD ${hold.id}: -30000 IDR, Reference "Xendit movement ${hold.id}"`);
+    // Past the alerts' quiet time (6 hours): still told once.
+    h.clock.advance(24 * 3600_000);
+    await list();
+    assert.equal((await told()).length, 1);
   });
 
   it('after a reserve hold the balances are still Balanced: the reserve leaves CASH for HOLDING, both counted as the clearing account', async () => {

@@ -192,6 +192,32 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal((await row(w.id))?.state, 'recorded');
   });
 
+  it('an account picked between the job reading none and it setting the withdrawal waiting: the job runs again and books it', async () => {
+    const w = await withdrawn(50_000);
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const settlements = h.stores.settlements;
+    const setWaiting = settlements.waiting.bind(settlements);
+    let picked = false;
+    // The save lands after the job read the accounts: it finds no waiting row to resume yet.
+    settlements.waiting = async (...args) => {
+      if (!picked) {
+        picked = true;
+        await pick(agent, { settlement_IDR: savings }, 303);
+      }
+      return setWaiting(...args);
+    };
+    await list();
+    await h.worker.drain();
+    assert.equal(picked, true);
+    for (let i = 0; i < 5 && (await row(w.id))?.state !== 'recorded'; i++) {
+      h.clock.advance(60_000);
+      await h.worker.drain();
+    }
+    assert.equal((await row(w.id))?.state, 'recorded', 'not stranded in waiting');
+    assert.equal(transfers().length, 1);
+    assert.equal(transfers()[0].toAccountId, savings);
+  });
+
   it('a merchant paid in IDR and PHP: Xendit is asked one currency at a time, so the PHP fee is posted, the PHP withdrawal found and the PHP payout on the report', async () => {
     // The simulated Xendit, like the real one's docs, refuses a transactions listing without a
     // currency for an account that holds more than one.

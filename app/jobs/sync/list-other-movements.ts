@@ -18,6 +18,11 @@ import type { Currency } from '../../money.js';
 import { enqueue } from '../enqueue.js';
 import type { PageReader } from './budgeted-listing.js';
 import type { CrashHook } from './crash-points.js';
+import { IN_BALANCE_TYPES } from '../../clients/xendit/movements.js';
+import { raiseAlert } from '../../alerts/raise.js';
+import { message } from '../../i18n/index.js';
+import { toDecimal } from '../../money.js';
+import { movementReference } from './record-other-movement.js';
 
 const PAGE_SIZE = 50;
 
@@ -53,6 +58,21 @@ export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, 
     for (const m of movements) await seen(deps, merchant, live, m);
     return { hasMore, ...(lastId ? { lastId } : {}) };
   };
+}
+
+/**
+ * Reserve holds and releases booked by a version before they were left out (clients/xendit/movements.ts
+ * IN_BALANCE_TYPES): a hold booked out of the clearing account keeps it short for good, now that no
+ * release is ever booked to bring it back. A person is told once which entries to void in Xero.
+ */
+export async function warnOfBookedReserves(deps: Pick<Deps, 'stores' | 'clock' | 'logger'>, merchant: Merchant): Promise<void> {
+  const booked = await deps.stores.otherMovements.claimBookedToTell(merchant.id, [...IN_BALANCE_TYPES], deps.clock());
+  if (!booked.length) return;
+  const entries = booked
+    .map((m) => `${m.type} ${m.xenditTransactionId}: ${toDecimal(m.amount, m.currency)} ${m.currency}, Reference "${movementReference(m.xenditTransactionId)}"`)
+    .join('; ');
+  deps.logger.warn({ merchantId: merchant.id, entries: booked.map((m) => m.xenditTransactionId) }, 'reserve movements booked by an earlier version');
+  await raiseAlert(deps, { merchantId: merchant.id, kind: 'reservesBooked', message: message('alerts:reservesBooked', { entries }) });
 }
 
 /** One movement listed: its row made on first sight and its job queued (absorbed by its dedupe key after that). */

@@ -25,7 +25,7 @@ import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
 import { readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
 import { skipListing } from './key-business.js';
-import { otherMovementsOn, otherMovementsPage } from './list-other-movements.js';
+import { otherMovementsOn, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
 import type { CrashHook } from './crash-points.js';
 
 const PAGE_SIZE = 50;
@@ -60,6 +60,8 @@ export function listWithdrawalsJob(deps: Deps) {
   return async (): Promise<void> => {
     for (const merchant of await deps.stores.merchants.list()) {
       if (!listsMovements(merchant)) continue;
+      // Whether the setting is on now or not: entries an earlier version made are in Xero either way.
+      await warnOfBookedReserves(deps, merchant);
       const since = new Date(Math.max(merchant.createdAt.getTime(), deps.clock().getTime() - LOOK_BACK_DAYS * 86_400_000));
       // Every stored key's account (listingKeys), each with its own cursors: money withdrawn from the
       // account of the mode not in use leaves all the same, test or live by that key. Every currency

@@ -53,7 +53,9 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
       if (!fits.length && dispute.paymentId) await deps.stores.jobs.waitForPaymentIds(job, [dispute.paymentId]);
       throw new NeedsReview(
         `chargeback ${dispute.id} of ${toDecimal(taken, dispute.currency)} ${dispute.currency} (reference ${dispute.referenceId ?? 'none'}) ` +
-          (fits.length ? `fits ${fits.length} payments: record it by hand` : 'fits no payment the gateway recorded: record it by hand'),
+          (fits.length
+            ? `fits ${fits.length} payments: record it by hand`
+            : `fits no payment the gateway recorded: record it by hand${dispute.paymentId ? ` (it runs again should a payment with payment_id ${dispute.paymentId} be recorded)` : ''}`),
       );
     }
     const [payment] = fits;
@@ -82,12 +84,17 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
  * The payments a dispute may take back: by payment_id when a recorded payment has it (which
  * reference_id holds is not documented: the external id, or the merchant's own order id), else
  * those of the merchant's checkouts and backend-flow sales with the reference_id as external id (a
- * sale recorded by the paid listing, its PAID callback lost, has no payment_id to be found by).
+ * sale recorded by the paid listing, its PAID callback lost, has no payment_id to be found by)
+ * and no payment_id other than the dispute's.
  */
 async function candidatesOf(deps: RecordRefundDeps, merchantId: string, dispute: XenditDispute): Promise<Payment[]> {
   const byPaymentId = dispute.paymentId ? await deps.stores.payments.byXenditPaymentId(merchantId, [dispute.paymentId]) : null;
   if (byPaymentId) return [byPaymentId];
-  return dispute.referenceId ? deps.stores.payments.byExternalId(merchantId, dispute.referenceId) : [];
+  if (!dispute.referenceId) return [];
+  // Xendit does not require external ids to be unique: a payment known by another payment_id is
+  // another sale of the same external id, never this one (this one may not be recorded yet).
+  const byReference = await deps.stores.payments.byExternalId(merchantId, dispute.referenceId);
+  return byReference.filter((p) => !dispute.paymentId || p.xenditPaymentId === null || p.xenditPaymentId === dispute.paymentId);
 }
 
 /** A dispute read open is read again a day later. */

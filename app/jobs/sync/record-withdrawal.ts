@@ -19,7 +19,7 @@ import type { WithdrawalEntryKind } from '../../store/schema.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
-import { NeedsReview } from '../runner.js';
+import { NeedsReview, RetryLater } from '../runner.js';
 import { WithdrawalPayload } from '../kinds.js';
 import { refusedForNewLock } from './org-date.js';
 import type { CrashHook } from './crash-points.js';
@@ -66,10 +66,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     const to = row.xeroBankTransferId ? undefined : (await deps.stores.settlements.accounts(merchantId))[row.currency];
     if (!row.xeroBankTransferId && !to) {
       // The admin shows waiting withdrawals per currency next to the picker (settings) and in the report.
-      if (!(await deps.stores.settlements.waiting(row.id, `no settlement bank account picked for ${row.currency}`, deps.clock(), job))) {
+      const waits = await deps.stores.settlements.waiting(row.id, `no settlement bank account picked for ${row.currency}`, deps.clock(), job);
+      if (waits === 'claimLost') {
         deps.logger.warn({ merchantId, xenditTransactionId }, 'withdrawal left as it is: this run lost its job to another claim');
         return;
       }
+      // Saved since the read above, too early to resume this row (it was not waiting yet): run again to book it.
+      if (waits === 'accountSaved') throw new RetryLater(`a settlement bank account for ${row.currency} was picked while this run looked`, 1);
       deps.logger.info({ merchantId, xenditTransactionId, currency: row.currency }, 'withdrawal waits: no settlement bank account picked');
       return;
     }

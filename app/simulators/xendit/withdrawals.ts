@@ -132,6 +132,10 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
  * Balance to Reserve Balance … Any remaining amount is released back to your available balance";
  * "The funds are still yours" (docs.xendit.co/reserves). A RESERVES_HOLD (MONEY_OUT) leaves CASH
  * (balanceOf counts it like any movement) for HOLDING, a RESERVES_RELEASE (MONEY_IN) goes back.
+ * That HOLDING includes the reserve is this simulator's reading, not Xendit's word: the reserves page
+ * speaks only of a dashboard "Reserve Balance", and /apidocs/get-balance names account_type CASH and
+ * HOLDING without saying what HOLDING holds. Were a real reserve left out of HOLDING, the balances
+ * page would show Xendit's side short by the reserve ("Differs by" its amount) until it is released.
  */
 export function heldInReserve(ctx: Ctx, userId: string, currency: Currency): number {
   let held = 0;

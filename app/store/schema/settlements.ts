@@ -74,6 +74,8 @@ export interface OtherMovementsTable {
   /** The clearing account the entry is on, set with the attempt mark (store/clearing-posts.ts). */
   clearing_account: string | null;
   last_error: string | null;
+  /** A reserve hold or release booked by an earlier version: when a person was told to void it (migration 20261207T0341). */
+  reserve_alerted_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
