@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CRASH_POINTS, DEFAULT_OAUTH_SCOPES, DEMO_OAUTH_APP, DEMO_WEBHOOK_KEY, type CrashPoint } from './constants.js';
 import { paths } from '../app/paths.js';
 import { parseTrustProxy, type TrustProxy } from '../app/security/client-address.js';
+import { limitFields, limitsOf, type PayRateLimit, type XeroLimitsConfig } from './limits.js';
 
 /** Every setting the gateway reads, validated once at start. */
 const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
@@ -75,13 +76,7 @@ const schema = z.object({
   // Withdrawals from Xendit to the merchant's bank are found by listing each Xendit account's transactions this often
   // (default 60, 1 in the demo so a withdrawal shows in the simulated Xero within a minute); 0 turns it off.
   WITHDRAWAL_LIST_MINUTES: z.coerce.number().int().min(0).optional(),
-  PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
-  PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
-  PAY_RATE_LIMIT_PER_INVOICE: z.coerce.number().int().min(0).default(10),
-  PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
-  PAY_UNKNOWN_PER_WINDOW: z.coerce.number().int().min(0).default(20),
-  PAY_UNKNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(20),
-  PAY_MISS_REMEMBER_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  ...limitFields,
   // Per client per minute in each web process's memory: /pay/return, /admin, /readyz; callback refusals (0: off).
   BURST_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   CALLBACK_REFUSALS_PER_MINUTE: z.coerce.number().int().min(0).default(60),
@@ -97,11 +92,6 @@ const schema = z.object({
   BACKEND_LISTING_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   BACKEND_LISTING_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(5),
   BACKEND_LISTING_LOOKBACK_MINUTES: z.coerce.number().int().min(0).default(60),
-  XERO_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
-  XERO_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(5000),
-  XERO_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(1).default(10000),
-  XERO_LIMIT_IN_FLIGHT: z.coerce.number().int().min(1).default(5),
-  XERO_PAYMENT_RESERVE_PERCENT: z.coerce.number().min(0).max(90).default(10),
   TRUST_PROXY: z.string().optional(),
   HOUSEKEEPING_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   // Xero drops an OAuth refresh token unused for 60 days: refresh those idle this long (0: never).
@@ -145,14 +135,6 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
-
-/**
- * /pay's limits per window (0: off). perInvoice (one invoice's own link) is counted before perShortCode (every
- * invoice's own link), so one link cannot use up what the merchant's customers share; unknownPerWindow counts the
- * other links (invented numbers among them), which may spend only unknownXeroShare of the merchant's daily Xero
- * budget; a link Xero has no invoice for is answered without asking again for missRememberSeconds.
- */
-type PayRateLimit = Record<'perIp' | 'perShortCode' | 'perInvoice' | 'windowSeconds' | 'unknownPerWindow' | 'unknownXeroShare' | 'missRememberSeconds', number>;
 
 export type Config = Readonly<{
   env: 'development' | 'production' | 'test';
@@ -201,8 +183,7 @@ export type Config = Readonly<{
   reconcile: { intervalMinutes: number; minAgeMinutes: number; batch: number };
   /** Backend flow by periodic listing of paid Xendit invoices; intervalMinutes 0: off. */
   backendListing: { intervalMinutes: number; pageSize: number; maxPages: number; lookbackMinutes: number };
-  /** Xero's limits as the shared rate budget counts them (per organisation unless app). */
-  xeroLimits: { perMinute: number; perDay: number; appPerMinute: number; maxInFlight: number; reserveShare: number };
+  xeroLimits: XeroLimitsConfig;
   logLevel: string;
   /** pretty: one readable line per event (pino-pretty); json: one JSON object per line. Unset: pretty on a terminal outside production. */
   logFormat?: 'json' | 'pretty';
@@ -352,15 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refundListMinutes: c.REFUND_LIST_MINUTES,
     // The demo's withdrawal shows in its simulated Xero within seconds: its Xendit is local, its listing costs nothing.
     withdrawalListMinutes: c.WITHDRAWAL_LIST_MINUTES ?? (demo ? 0.25 : 60),
-    payRateLimit: {
-      perIp: c.PAY_RATE_LIMIT_PER_IP,
-      perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,
-      perInvoice: c.PAY_RATE_LIMIT_PER_INVOICE,
-      windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS,
-      unknownPerWindow: c.PAY_UNKNOWN_PER_WINDOW,
-      unknownXeroShare: c.PAY_UNKNOWN_XERO_PERCENT / 100,
-      missRememberSeconds: c.PAY_MISS_REMEMBER_SECONDS,
-    },
+    ...limitsOf(c),
     burstLimit: { perMinute: c.BURST_LIMIT_PER_MINUTE, callbackRefusalsPerMinute: c.CALLBACK_REFUSALS_PER_MINUTE },
     http: { requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
@@ -372,13 +345,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pageSize: c.BACKEND_LISTING_PAGE_SIZE,
       maxPages: c.BACKEND_LISTING_MAX_PAGES,
       lookbackMinutes: c.BACKEND_LISTING_LOOKBACK_MINUTES,
-    },
-    xeroLimits: {
-      perMinute: c.XERO_LIMIT_PER_MINUTE,
-      perDay: c.XERO_LIMIT_PER_DAY,
-      appPerMinute: c.XERO_LIMIT_APP_PER_MINUTE,
-      maxInFlight: c.XERO_LIMIT_IN_FLIGHT,
-      reserveShare: c.XERO_PAYMENT_RESERVE_PERCENT / 100,
     },
     logLevel: c.LOG_LEVEL,
     ...(c.LOG_FORMAT ? { logFormat: c.LOG_FORMAT } : {}),

@@ -71,7 +71,10 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(feeBillsRouter(deps, sess));
   router.use(disputesRouter(deps, sess));
   router.use(reviewRouter(deps, sess));
-  router.use(reconciliationRouter(deps));
+  // A report reads Xero page after page in one go (a busy month: dozens of calls), more than the
+  // admin's share of a minute allows: it keeps the worker's reads' budget. One run per merchant at a
+  // time (report_runs), and its CSV reuses the last run.
+  router.use(reconciliationRouter({ ...deps, xero: deps.xero.forPurpose('read') }));
   // Nothing else answers under /admin: its 404 is an admin page too.
   router.use(paths.admin, () => {
     throw new NotFound('no such admin page');

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { PayClickAdmission, PayClickCounter, PayClickStore } from '../store/pay-clicks.js';
 import type { SharedXeroBudget } from '../store/xero-budget.js';
 import type { AskedLink } from './link-hint.js';
+import { AmountError, isSupportedCurrency, toMinor } from '../money.js';
 import { countedWindows, refuseOverLimit, type CountedWindow, type RateCounter, type RateRule } from '../security/rate-limit.js';
 
 /**
@@ -23,25 +24,49 @@ export interface ClickCounters {
   perInvoice: { keyPrefix: string; rule: RateRule };
   known: RateCounter[];
   unknown: RateCounter[];
-  /** The day counter of unknown numbers; its limit is this share of the merchant's daily Xero budget. */
-  unknownDay: { key: string; share: number };
+  /**
+   * Day counters of the clicks let through to Xero, each limited to a share of the merchant's daily
+   * Xero budget: unknown links' (unknownKey); a known link's invoice (invoicePrefix + its number),
+   * counted first and, over it, not counted against all known links' together (knownKey). The
+   * per-minute limits alone let someone with their own invoices' links spend the whole day: 4
+   * links at 10 a minute drained 5 000 calls in under 2 hours, and every customer got 503.
+   */
+  day: { unknownKey: string; unknownShare: number; invoicePrefix: string; invoiceShare: number; knownKey: string; knownShare: number };
 }
 
 const DAY_MS = 86_400_000;
+/**
+ * One known link's day share is at least this many Xero reads, whatever the merchant's budget: a
+ * customer coming back to their invoice through the day (a failed payment, "Try again") needs a few,
+ * and 1% of a small plan's 500 calls would be 5.
+ */
+const INVOICE_DAY_MIN = 10;
+/** An open Xendit invoice this close to expiry is replaced rather than reused. */
+export const EXPIRY_MARGIN_MS = 10 * 60_000;
 
 /**
  * Lets a pay click in, or refuses it (TooManyRequests), in one database round trip: its rate-limit
  * counters, the merchant, whether Xero said moments ago it has none of these numbers and, with a
  * shared budget, the Xero budget for its invoice read (app/store/pay-clicks.ts). Without one (tests
  * with no limits), the Xero client asks its own.
+ *
+ * `reuseMs` (PAY_READ_REUSE_SECONDS): a plain click (`reuse`) on a known link whose invoice's only
+ * open checkout was read from Xero that recently is given that checkout, without a Xero call or a
+ * day counter. Why: a customer's reloads and double clicks, and whoever hammers their own link, cost
+ * one Xero read per window instead of one each. The URL is unsigned and /pay still decides from
+ * Xero's invoice: only a read sets the time (pay/service.ts), reused clicks never extend it, and a
+ * checkout that a webhook, the scheduled comparison, a payment or Xendit closed is not open. So an
+ * invoice voided, paid or changed in Xero is sent to its old checkout for at most `reuseMs` after
+ * the change, less than the customer may already keep an open checkout page.
  */
-export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; budget?: SharedXeroBudget; perDay: number }) {
+export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; budget?: SharedXeroBudget; perDay: number; reuseMs?: number }) {
   return async function admit(
     shortCode: string,
     numbers: string[],
     link: AskedLink,
     counters: ClickCounters,
     guessedInvoiceId?: string,
+    reuse = false,
   ): Promise<PayClickAdmission> {
     const now = deps.clock().getTime();
     const always = countedWindows(counters.always, now);
@@ -52,6 +77,9 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
     const known = countedWindows(counters.known, now);
     const unknown = countedWindows(counters.unknown, now);
     const dayStart = new Date(Math.floor(now / DAY_MS) * DAY_MS);
+    // Reused only for a checkout of the link's own amount: a link showing another amount (the invoice
+    // changed since that checkout's read, and Xero shows it so) is decided from a fresh read.
+    const reusable = reuse ? minorAmounts(link) : [];
     const rows = (ws: CountedWindow[]): PayClickCounter[] => ws.map((w) => ({ key: w.key, windowStart: w.windowStart, limit: w.rule.limit }));
     const admitted = await deps.store.admit({
       shortCode,
@@ -63,17 +91,22 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
         perInvoice: perInvoice.map((w) => ({ ...rows([w])[0], number: w.number })),
         known: rows(known),
         unknown: rows(unknown),
-        unknownDay: { key: counters.unknownDay.key, windowStart: dayStart, share: counters.unknownDay.share, perDay: deps.perDay },
+        day: { ...counters.day, invoiceMin: INVOICE_DAY_MIN, windowStart: dayStart, perDay: deps.perDay },
+        ...(reuse && deps.reuseMs && reusable.length
+          ? { reuse: { since: new Date(now - deps.reuseMs), expiresAfter: new Date(now + EXPIRY_MARGIN_MS), amounts: reusable } }
+          : {}),
         now: new Date(now),
       },
       budget: deps.budget?.inStatement('pay-click'),
       guessedInvoiceId,
     });
-    const dayLimit = admitted.limits.get(counters.unknownDay.key);
-    const day: CountedWindow[] =
-      dayLimit === undefined
-        ? []
-        : [{ key: counters.unknownDay.key, rule: { limit: dayLimit, windowSeconds: DAY_MS / 1000 }, windowStart: dayStart, windowMs: DAY_MS }];
+    // Over a day's share: the "too many attempts" page until midnight UTC, as for a minute's limit.
+    const day: CountedWindow[] = [...admitted.limits].map(([key, limit]) => ({
+      key,
+      rule: { limit, windowSeconds: DAY_MS / 1000 },
+      windowStart: dayStart,
+      windowMs: DAY_MS,
+    }));
     try {
       refuseOverLimit([...always, ...perInvoice, ...known, ...unknown, ...day], admitted.hits, now);
     } catch (err) {
@@ -86,3 +119,17 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
 }
 
 export type PayAdmission = ReturnType<typeof createPayAdmission>;
+
+/** The link's amount readings in its currency's minor units, as checkouts hold them; none for a currency Xendit does not charge in. */
+function minorAmounts(link: AskedLink): number[] {
+  const currency = link.currency;
+  if (!currency || !isSupportedCurrency(currency)) return [];
+  return link.amounts.flatMap((a) => {
+    try {
+      return [toMinor(a, currency)];
+    } catch (err) {
+      if (err instanceof AmountError) return [];
+      throw err;
+    }
+  });
+}

@@ -30,6 +30,9 @@ export interface PayLimits {
   unknownPerShortCode: RateRule;
   /** Share of the merchant's daily Xero budget that clicks on unknown numbers may spend. */
   unknownXeroShare: number;
+  /** Shares of it that clicks on one invoice's own link, and on every invoice's own link together, may spend. */
+  invoiceXeroShare: number;
+  knownXeroShare: number;
   /** Counts each click by how it was answered. */
   metrics?: Pick<Metrics, 'payClick'>;
 }
@@ -117,7 +120,14 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
       perInvoice: { keyPrefix: `pay:invoice:${query.shortCode}:`, rule: limits.perInvoice },
       known: [{ key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }],
       unknown: [{ key: `pay:unknown:${query.shortCode}`, rule: limits.unknownPerShortCode }],
-      unknownDay: { key: `pay:unknown-day:${query.shortCode}`, share: limits.unknownXeroShare },
+      day: {
+        unknownKey: `pay:unknown-day:${query.shortCode}`,
+        unknownShare: limits.unknownXeroShare,
+        invoicePrefix: `pay:invoice-day:${query.shortCode}:`,
+        invoiceShare: limits.invoiceXeroShare,
+        knownKey: `pay:known-day:${query.shortCode}`,
+        knownShare: limits.knownXeroShare,
+      },
     };
     const lang = choosePayLang(req.query.lang, req.get('accept-language'), req.query.currency);
     const hint = { ...(query.currency ? { currency: query.currency } : {}), ...(query.amount ? { amount: query.amount } : {}) };

@@ -24,7 +24,7 @@ import { raiseAlert } from '../alerts/raise.js';
 import { jobRow } from '../jobs/enqueue.js';
 import type { PayDeps } from './deps.js';
 import { checkoutSeconds, createAtXendit, refuseWhenPaidMeanwhile } from './create-at-xendit.js';
-import type { ClickCounters } from './admission.js';
+import { EXPIRY_MARGIN_MS, type ClickCounters } from './admission.js';
 
 export interface PayRequest {
   invoiceNumber: string;
@@ -59,8 +59,6 @@ export interface AskAmount {
 
 export type PayOutcome = { kind: 'redirect'; redirectUrl: string; checkout: Checkout } | AskAmount;
 
-/** An open Xendit invoice this close to expiry is replaced rather than reused. */
-const EXPIRY_MARGIN_MS = 10 * 60_000;
 const POLL_MS = 50;
 
 /**
@@ -74,8 +72,15 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // Both readings in one call: the one that names an invoice is used; both or neither is an unknown number.
   const readings = req.plusReading !== undefined && req.plusReading !== req.invoiceNumber ? [req.invoiceNumber, req.plusReading] : [req.invoiceNumber];
   const link = askedLink(req.hint, req.retryOf);
-  const { merchant, xeroTicket, checkouts: early, rememberedMiss, knownLink } = await deps.admit(req.shortCode, readings, link, req.counters, guessed);
+  // A plain click may be sent to the checkout a click read from Xero moments ago (pay/admission.ts);
+  // a part payment's amount and a "try again" are decided from a fresh read.
+  const plain = req.part === undefined && req.retryOf === undefined;
+  const admitted = await deps.admit(req.shortCode, readings, link, req.counters, guessed, plain);
+  const { merchant, xeroTicket, checkouts: early, rememberedMiss, knownLink, reuse } = admitted;
   if (!merchant) throw new PaymentLinkNotFound(`no active merchant with ShortCode ${req.shortCode}`);
+  // Its currency still has a clearing account (else read fresh: Xero's answer says what to show).
+  if (reuse && (merchant.clearingAccounts[reuse.currency] || merchant.clearingCurrency === reuse.currency))
+    return { kind: 'redirect', redirectUrl: allowedRedirect(reuse, merchant, deps), checkout: reuse };
   const unknownNumber = () => `no sales invoice ${readings.join(' or ')}`;
   if (rememberedMiss) throw new PaymentLinkNotFound(`${unknownNumber()} or a link not its own (this link was answered so moments ago)`);
   // Remembered with the link as asked, so the same link clicked again costs no Xero call, whether
@@ -88,6 +93,8 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
       await deps.stores.payClicks.rememberMiss(merchant.id, readings, link.key, new Date(deps.clock().getTime() + deps.missRememberMs));
   };
 
+  // What Xero answers is true at least from the moment it was asked.
+  const readAt = deps.clock();
   const invoice = await upstream(() => deps.xero.findInvoiceByNumber(merchant.xero, readings.length > 1 ? readings : readings[0], xeroTicket));
   if (!invoice || invoice.type !== 'ACCREC') {
     await remember();
@@ -129,10 +136,19 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
     amount = part!;
   }
 
+  // The checkout this read sends the click to, for the amount Xero says is due: its repeat clicks
+  // may go there for a moment without asking again (admission.ts). Not a part payment's: its
+  // amount is the customer's.
+  const noteRead = async (c: Checkout) => {
+    if (deps.readReuse && merchant.partialMinPercent === null) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
+  };
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from
   // the rows just read, saving two queries on the path every customer waits on.
   const reusable = reusableCheckout(existing, amount, deps.clock());
-  if (reusable) return { kind: 'redirect', redirectUrl: allowedRedirect(reusable, merchant, deps), checkout: reusable };
+  if (reusable) {
+    await noteRead(reusable);
+    return { kind: 'redirect', redirectUrl: allowedRedirect(reusable, merchant, deps), checkout: reusable };
+  }
 
   // A new Xendit invoice is made only once every other one for this Xero invoice is dead: two
   // payable invoices for one bill is how customers pay twice.
@@ -142,6 +158,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // this amount or another, reads again).
   const noneLive = !existing.some((c) => (c.status === 'open' || c.status === 'creating') && c.amount === amount);
   const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive);
+  await noteRead(checkout);
   return { kind: 'redirect', redirectUrl: allowedRedirect(checkout, merchant, deps), checkout };
 }
 

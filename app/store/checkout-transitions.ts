@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { CheckoutStatus } from './schema.js';
 import { insertJob, type NewJobRow } from './jobs.js';
@@ -28,6 +29,21 @@ export function createCheckoutTransitions(db: Db) {
     /** The invoice Xendit made late for a checkout closed without one (reconcile): stored, never replacing one. */
     async keepMadeAtXendit(id: string, made: MadeAtXendit): Promise<void> {
       await db.updateTable('checkouts').set(madeAtXendit(made)).where('id', '=', id).execute();
+    },
+
+    /**
+     * A pay click asked Xero at `readAt` and found this checkout's amount due: its repeat clicks may
+     * be sent here without asking again for a moment (pay-clicks.sql). Only while it is open for
+     * that amount, and never moved back.
+     */
+    async noteXeroRead(id: string, amount: number, readAt: Date): Promise<void> {
+      await db
+        .updateTable('checkouts')
+        .set({ xero_read_at: sql<Date>`greatest(xero_read_at, ${readAt}::timestamptz)` })
+        .where('id', '=', id)
+        .where('status', '=', 'open')
+        .where('amount', '=', amount)
+        .execute();
     },
 
     /** Reconcile asked Xendit about it and got an answer: to the back of reconcile's line. */

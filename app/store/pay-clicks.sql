@@ -15,17 +15,28 @@
 -- p_amounts equal to the amount due or total read, or a "try again" p_retry naming a checkout of the
 -- number. Never the number alone: which counter a click meets (and so a 429) must not tell a
 -- stranger which numbers exist; only the link Xero made tells them apart, and who has it knows
--- the number exists anyway. p_unknown's day counter's limit is p_unknown_day_share of the
--- merchant's daily Xero budget, so other links cannot spend more (o_limits gives the limits applied). When found and no
+-- the number exists anyway. Day counters (window p_day_start) count only clicks let through to Xero
+-- and take their limits as a share of the merchant's daily Xero budget (its own, or p_per_day):
+-- p_unknown's p_unknown_day_key (p_unknown_day_share); a known click's invoice
+-- (p_invoice_day_prefix || number, p_invoice_day_share but at least p_invoice_day_min, first: a click over it does not reach the
+-- next) and the merchant's known clicks together (p_known_day_key, p_known_day_share); o_limits gives
+-- the limits applied. A known plain click (p_reuse_since set) whose invoice has one open checkout,
+-- of the link's currency and one of its amounts (p_reuse_amounts, minor units), read from Xero at
+-- or after p_reuse_since and payable past p_reuse_expires_after, and nothing else
+-- live or paid and not yet recorded (pay/service.ts's rules for reusing one), is given that
+-- checkout (o_reuse) without a day counter or budget: Xero was asked moments ago. When found and no
 -- counter is over its limit, takes the Xero budget (xero_budget_acquire with p_budget's arguments;
 -- the counter keys are p_budget's app_key_format and org_key_format filled with the merchant's Xero
 -- client and tenant ids), then reads the checkouts of the guessed invoice. Commits without waiting
 -- for the WAL flush: it writes only counters.
 create or replace function pay_click_admit(
   p_short_code text, p_hits json, p_budget json, p_guess text,
-  p_numbers text[], p_per_invoice json, p_known json, p_unknown json, p_unknown_day_key text, p_unknown_day_start timestamptz,
-  p_unknown_day_share float8, p_per_day int, p_now timestamptz, p_link text, p_currency text, p_amounts numeric[], p_retry uuid,
-  out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json, out o_known boolean)
+  p_numbers text[], p_per_invoice json, p_known json, p_unknown json, p_day_start timestamptz, p_per_day int,
+  p_unknown_day_key text, p_unknown_day_share float8, p_known_day_key text, p_known_day_share float8,
+  p_invoice_day_prefix text, p_invoice_day_share float8, p_invoice_day_min int, p_reuse_since timestamptz, p_reuse_expires_after timestamptz, p_reuse_amounts int8[],
+  p_now timestamptz, p_link text, p_currency text, p_amounts numeric[], p_retry uuid,
+  out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json, out o_known boolean,
+  out o_reuse json)
 language plpgsql as $$
 declare
   m merchants%rowtype;
@@ -38,6 +49,8 @@ declare
   more_refused boolean;
   day_hits json;
   day_limit int;
+  per_day int;
+  reusable json;
 begin
   perform set_config('synchronous_commit', 'off', true);
   select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into o_counted, refused
@@ -76,11 +89,49 @@ begin
     refused := refused or coalesce(more_refused, false);
     o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(coalesce(more, '{}'::json))) e(k, v));
   end if;
-  -- The day counter of unknown numbers counts only clicks let through to Xero: refused ones spend nothing.
+  -- Asked moments ago and still its invoice's only open checkout: sent there without asking Xero again.
+  if known and not refused and p_reuse_since is not null and m.partial_min_percent is null then
+    select json_agg(c) into reusable from checkouts c
+      where c.merchant_id = m.id and c.invoice_number = any(known_numbers) and c.status = 'open' and c.invoice_url is not null
+        and c.currency = p_currency and c.amount = any(p_reuse_amounts)
+        and c.xero_read_at >= p_reuse_since and c.expires_at > p_reuse_expires_after
+        and not exists (select 1 from checkouts o where o.merchant_id = m.id and o.id <> c.id and o.status in ('open', 'creating')
+          and (o.xero_invoice_id = c.xero_invoice_id or o.invoice_number = c.invoice_number))
+        and not exists (select 1 from checkouts o where o.merchant_id = m.id and o.xero_invoice_id = c.xero_invoice_id
+          and o.status = 'paid' and o.xendit_invoice_id is not null
+          and not exists (select 1 from payments p where p.merchant_id = m.id and p.xendit_invoice_id = o.xendit_invoice_id
+            and p.sync_state in ('recorded', 'test_mode')));
+    if json_array_length(reusable) = 1 then
+      o_reuse := reusable->0;
+      return;
+    end if;
+  end if;
+  -- The day counters count only clicks let through to Xero: refused ones spend nothing.
+  per_day := coalesce(m.xero_day_limit, p_per_day);
+  o_limits := '{}'::json;
   if not known and not refused and p_unknown_day_key is not null then
-    day_limit := greatest(1, floor(coalesce(m.xero_day_limit, p_per_day) * p_unknown_day_share)::int);
+    day_limit := greatest(1, floor(per_day * p_unknown_day_share)::int);
     o_limits := json_build_object(p_unknown_day_key, day_limit);
-    day_hits := json_build_array(json_build_object('key', p_unknown_day_key, 'window_start', p_unknown_day_start));
+    day_hits := json_build_array(json_build_object('key', p_unknown_day_key, 'window_start', p_day_start));
+    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
+    refused := refused or more_refused;
+    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(more)) e(k, v));
+  end if;
+  -- A known link's own invoice first: over its share, the click does not count against what the
+  -- merchant's other customers share, as with the per-minute counters.
+  if known and not refused and p_invoice_day_prefix is not null then
+    day_limit := greatest(p_invoice_day_min, floor(per_day * p_invoice_day_share)::int);
+    day_hits := (select json_agg(json_build_object('key', p_invoice_day_prefix || n, 'window_start', p_day_start)) from unnest(known_numbers) n);
+    o_limits := (select json_object_agg(k, v) from (select * from json_each(o_limits)
+      union all select p_invoice_day_prefix || n, to_json(day_limit) from unnest(known_numbers) n) e(k, v));
+    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
+    refused := refused or more_refused;
+    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(more)) e(k, v));
+  end if;
+  if known and not refused and p_known_day_key is not null then
+    day_limit := greatest(1, floor(per_day * p_known_day_share)::int);
+    o_limits := (select json_object_agg(k, v) from (select * from json_each(o_limits) union all select p_known_day_key, to_json(day_limit)) e(k, v));
+    day_hits := json_build_array(json_build_object('key', p_known_day_key, 'window_start', p_day_start));
     select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
     refused := refused or more_refused;
     o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(more)) e(k, v));
@@ -93,7 +144,7 @@ begin
       (p_budget->>'day')::timestamptz, (p_budget->>'day_end')::timestamptz,
       (p_budget->>'per_minute')::int, (p_budget->>'per_day')::int, (p_budget->>'app_per_minute')::int, (p_budget->>'max_in_flight')::int,
       (p_budget->>'reserve_share')::float8, (p_budget->>'slot')::uuid, (p_budget->>'lease_until')::timestamptz,
-      (p_budget->>'in_flight_until')::timestamptz) d;
+      (p_budget->>'in_flight_until')::timestamptz, null, 0, 0) d;
   end if;
   if p_guess is not null then
     select coalesce(json_agg(c order by c.created_at), '[]'::json) into o_checkouts

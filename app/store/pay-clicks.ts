@@ -23,15 +23,35 @@ export interface PayClickGroups {
   perInvoice: (PayClickCounter & { number: string })[];
   known: PayClickCounter[];
   unknown: PayClickCounter[];
-  /** Invented numbers may spend this share of the merchant's daily Xero budget (a day counter). */
-  unknownDay: { key: string; windowStart: Date; share: number; perDay: number };
+  /**
+   * Day counters of the clicks let through to Xero, each limited to a share of the merchant's daily
+   * Xero budget (its own, or perDay): invented numbers' (unknownKey), one known link's invoice
+   * (invoicePrefix + number, first) and all known links' together (knownKey).
+   */
+  day: {
+    windowStart: Date;
+    perDay: number;
+    unknownKey: string;
+    unknownShare: number;
+    invoicePrefix: string;
+    invoiceShare: number;
+    /** One known link's day limit is never below this, whatever the share of a small budget. */
+    invoiceMin: number;
+    knownKey: string;
+    knownShare: number;
+  };
+  /**
+   * A known plain click may be sent to its invoice's only open checkout of one of `amounts` (the
+   * link's, in minor units) read from Xero since `since` and payable past `expiresAfter`.
+   */
+  reuse?: { since: Date; expiresAfter: Date; amounts: number[] };
   now: Date;
 }
 
 export interface PayClickAdmission {
   /** Each counter's total in its window, this click included. */
   hits: Map<string, number>;
-  /** Limits decided in the statement (the unknown-number day counter's share of the merchant's budget). */
+  /** Limits decided in the statement (the day counters', shares of the merchant's daily Xero budget). */
   limits: Map<string, number>;
   /** Moments ago, with this link, Xero had none of these numbers or the link did not match: answer so, without asking again. */
   rememberedMiss: boolean;
@@ -42,6 +62,8 @@ export interface PayClickAdmission {
   xeroTicket?: XeroBudgetTicket;
   /** The merchant's checkouts of the guessed Xero invoice (oldest first), when a guess was given. */
   checkouts?: Checkout[];
+  /** Xero was asked about this checkout's invoice moments ago (groups.reuse): the click goes there without asking again, and took no budget. */
+  reuse?: Checkout;
 }
 
 interface Row {
@@ -52,13 +74,15 @@ interface Row {
   o_miss: boolean | null;
   o_limits: Record<string, number> | null;
   o_known: boolean | null;
+  o_reuse: CheckoutJson | null;
 }
 
 /**
  * Everything a pay click needs before it calls Xero, in one round trip (the path every customer
  * waits on): pay_click_admit (pay-clicks.sql) counts the click against its rate-limit windows, reads
  * the active merchant with its clearing accounts and, when both allow it, takes the Xero budget for
- * the invoice read; with a guessed Xero invoice id, it reads that invoice's checkouts too.
+ * the invoice read; with a guessed Xero invoice id, it reads that invoice's checkouts too. A repeat
+ * click Xero was asked about moments ago gets its checkout instead of the budget (groups.reuse).
  */
 export function createPayClickStore(db: Db, box: SecretBox) {
   const toMerchant = merchantFromJson(box);
@@ -75,10 +99,12 @@ export function createPayClickStore(db: Db, box: SecretBox) {
         JSON.stringify(cs.map((c) => ({ key: c.key, window_start: c.windowStart.toISOString(), limit: c.limit, number: c.number })));
       const budget = q.budget ? JSON.stringify(q.budget.args) : null;
       const g = q.groups;
+      const d = g?.day;
       const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${json(q.counters)}, ${budget}, ${q.guessedInvoiceId ?? null},
-        ${g?.numbers ?? []}::text[], ${json(g?.perInvoice ?? [])}, ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${g?.unknownDay.key ?? null}, ${g?.unknownDay.windowStart ?? null},
-        ${g?.unknownDay.share ?? 1}::float8, ${g?.unknownDay.perDay ?? 0}, ${g?.now ?? new Date()}, ${g?.link ?? ''},
-        ${g?.own.currency ?? null}, ${g?.own.amounts ?? []}::numeric[], ${g?.own.retry ?? null}::uuid)`.execute(db);
+        ${g?.numbers ?? []}::text[], ${json(g?.perInvoice ?? [])}, ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${d?.windowStart ?? null}, ${d?.perDay ?? 0},
+        ${d?.unknownKey ?? null}, ${d?.unknownShare ?? 1}::float8, ${d?.knownKey ?? null}, ${d?.knownShare ?? 1}::float8,
+        ${d?.invoicePrefix ?? null}, ${d?.invoiceShare ?? 1}::float8, ${d?.invoiceMin ?? 1}, ${g?.reuse?.since ?? null}::timestamptz, ${g?.reuse?.expiresAfter ?? null}::timestamptz, ${g?.reuse?.amounts ?? []}::int8[],
+        ${g?.now ?? new Date()}, ${g?.link ?? ''}, ${g?.own.currency ?? null}, ${g?.own.amounts ?? []}::numeric[], ${g?.own.retry ?? null}::uuid)`.execute(db);
       const r = rows[0];
       const merchant = r.o_merchant ? toMerchant(r.o_merchant) : null;
       return {
@@ -91,6 +117,7 @@ export function createPayClickStore(db: Db, box: SecretBox) {
           ? { xeroTicket: q.budget.ticket(r.o_budget, { clientId: merchant.xero.clientId, tenantId: merchant.xero.tenantId }) }
           : {}),
         ...(merchant && r.o_checkouts ? { checkouts: r.o_checkouts.map(checkoutFromJson) } : {}),
+        ...(merchant && r.o_reuse ? { reuse: checkoutFromJson(r.o_reuse) } : {}),
       };
     },
 

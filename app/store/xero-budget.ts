@@ -14,9 +14,21 @@ export interface XeroLimits {
   reserveShare: number;
   /** A slot whose holder never released it (crash) is free again after this. */
   slotLeaseMs: number;
+  /** Shares of the organisation's day and minute (0..1) the admin's pages may spend ('admin-read'). */
+  adminShare: number;
+  adminMinuteShare: number;
 }
 
-export const XERO_LIMITS: XeroLimits = { perMinute: 60, perDay: 5000, appPerMinute: 10_000, maxInFlight: 5, reserveShare: 0.1, slotLeaseMs: 60_000 };
+export const XERO_LIMITS: XeroLimits = {
+  perMinute: 60,
+  perDay: 5000,
+  appPerMinute: 10_000,
+  maxInFlight: 5,
+  reserveShare: 0.1,
+  slotLeaseMs: 60_000,
+  adminShare: 0.25,
+  adminMinuteShare: 0.5,
+};
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -35,6 +47,12 @@ const fill = (format: string, ...values: string[]) => {
 };
 const orgKey = (s: XeroBudgetScope) => fill(KEY_FORMAT.org, s.clientId, s.tenantId);
 const appKey = (s: XeroBudgetScope) => fill(KEY_FORMAT.app, s.clientId);
+/**
+ * The admin's own counter of an organisation's calls. Its pages read Xero on every load (the
+ * dashboard's balances, the accounts and settings forms) out of the minute and day the customers'
+ * clicks need: a staff user reloading them, or a tab refreshing itself, made every click 503.
+ */
+const shareKey = (s: XeroBudgetScope, purpose: XeroCallPurpose) => (purpose === 'admin-read' ? `admin:${s.clientId}:${s.tenantId}` : null);
 /** The rule of XeroCallPurpose: only payment writes may spend the reserved share of the day. */
 const maySpendReserve = (purpose: XeroCallPurpose) => purpose === 'payment-write';
 const secondsUntil = (end: number, now: number) => Math.max(1, Math.ceil((end - now) / 1000));
@@ -102,7 +120,7 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       return {
         ok: true,
         release: (outcome) => release({ scope, slotId, outcome, ctx: { ...ctx, now: clock() } }),
-        refund: () => refundSlot(db, scope, slotId, windows),
+        refund: () => refundSlot(db, scope, slotId, windows, shareKey(scope, purpose)),
       };
     };
     return { args, ticket };
@@ -116,7 +134,9 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
           ${appKey(scope)}, ${orgKey(scope)}, ${scope.clientId}, ${scope.tenantId}, ${a.may_spend_reserve},
           ${a.now}, ${a.minute}, ${a.minute_end}, ${a.day}, ${a.day_end},
           ${a.per_minute}, ${a.per_day}, ${a.app_per_minute}, ${a.max_in_flight}, ${a.reserve_share}::float8,
-          ${a.slot}::uuid, ${a.lease_until}, ${a.in_flight_until})`.execute(db);
+          ${a.slot}::uuid, ${a.lease_until}, ${a.in_flight_until}, ${shareKey(scope, purpose)}, ${L.adminMinuteShare}::float8, ${L.adminShare}::float8)`.execute(
+        db,
+      );
       return ticket(rows[0], scope);
     },
 
@@ -132,13 +152,14 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
  * the slot and takes the call off this minute's and day's counts. Only once: a slot already freed
  * (by its lease) leaves the counts as they are.
  */
-async function refundSlot(db: Db, scope: XeroBudgetScope, slotId: string, windows: { minute: Date; day: Date }): Promise<void> {
+async function refundSlot(db: Db, scope: XeroBudgetScope, slotId: string, windows: { minute: Date; day: Date }, share: string | null): Promise<void> {
+  const keys = [appKey(scope), orgKey(scope), ...(share ? [share] : [])];
   await sql`
     with freed as (delete from xero_slots where id = ${slotId}::uuid returning id)
     update xero_calls set
       minute_used = case when minute_start = ${windows.minute} then greatest(minute_used - 1, 0) else minute_used end,
-      day_used = case when key = ${orgKey(scope)} and day_start = ${windows.day} then greatest(day_used - 1, 0) else day_used end
-    where key in (${appKey(scope)}, ${orgKey(scope)}) and exists (select 1 from freed)
+      day_used = case when key <> ${appKey(scope)} and day_start = ${windows.day} then greatest(day_used - 1, 0) else day_used end
+    where key in (${sql.join(keys)}) and exists (select 1 from freed)
     returning ${relaxedCommit}`.execute(db);
 }
 

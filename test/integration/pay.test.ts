@@ -189,7 +189,7 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal((await h.stores.checkouts.live(h.merchant.id, now.invoiceId, 90000))?.status, 'open');
   });
 
-  it('calls Xero once and Xendit once on a first click, and only Xero on the next', async () => {
+  it('calls Xero once and Xendit once on a first click, only Xero on the next, and neither within PAY_READ_REUSE_SECONDS of a read', async () => {
     const inv = h.addInvoice({});
     const callsOf = async (url: string) => {
       h.sims.xero.test.clearRequests();
@@ -204,6 +204,9 @@ describeEachDatabase('GET /pay', ({ db }) => {
       };
     };
     assert.deepEqual(await callsOf(h.payUrl(inv.invoiceNumber)), { xero: ['GET /api.xro/2.0/Invoices'], xendit: ['POST /v2/invoices/'] });
+    h.clock.advance(30_000);
+    assert.deepEqual(await callsOf(h.payUrl(inv.invoiceNumber)), { xero: [], xendit: [] }, 'a read 30 s ago is reused');
+    h.clock.advance(1_000);
     assert.deepEqual(await callsOf(h.payUrl(inv.invoiceNumber)), { xero: ['GET /api.xro/2.0/Invoices'], xendit: [] });
   });
 

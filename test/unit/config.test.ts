@@ -121,8 +121,22 @@ describe('config: reliability settings', () => {
       windowSeconds: 60,
       unknownPerWindow: 20,
       unknownXeroShare: 0.2,
+      knownXeroShare: 0.5,
+      invoiceXeroShare: 0.01,
+      readReuseSeconds: 30,
       missRememberSeconds: 600,
     });
+    assert.deepEqual(c.xeroLimits, {
+      perMinute: 60,
+      perDay: 5000,
+      appPerMinute: 10000,
+      maxInFlight: 5,
+      reserveShare: 0.1,
+      adminShare: 0.25,
+      adminMinuteShare: 0.5,
+    });
+    // Kept short: an invoice changed in Xero may be sent to its old checkout for this long.
+    assert.throws(() => loadConfig({ PAY_READ_REUSE_SECONDS: '600' }), /PAY_READ_REUSE_SECONDS/);
     assert.deepEqual(c.http, { requestTimeoutMs: 15000, headersTimeoutMs: 10000 });
     assert.throws(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' }), /HTTP_HEADERS_TIMEOUT_MS/);
   });

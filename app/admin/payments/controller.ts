@@ -14,6 +14,7 @@ import { mayRefund, requestRefund } from './refund.js';
 import type { User } from '../../store/users.js';
 import * as service from './service.js';
 import { balances } from './balances.js';
+import { createBalancesCache } from './balances-cache.js';
 import { storableText } from '../fields.js';
 import { changesMerchants } from '../merchants/service.js';
 
@@ -57,6 +58,7 @@ function refundFormOf(detail: Awaited<ReturnType<typeof service.paymentDetail>>,
 /** The payments dashboard (/admin), one payment's page, and retrying a payment waiting for review. */
 export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
+  const kept = createBalancesCache({ clock: deps.clock });
 
   router.get(paths.admin, requireUser, async (req, res) => {
     const user = signedIn(res);
@@ -77,11 +79,14 @@ export function paymentsRouter(deps: AdminDeps, sess: Sessions): Router {
       const s = p.toString();
       return base + (s ? `?${s}` : '');
     };
-    // One merchant in view: its Xendit balance next to its clearing account in Xero, per currency.
+    // One merchant in view: its Xendit balance next to its clearing account in Xero, per currency,
+    // as read within the last minute (balances-cache.ts).
     const merchant = view.merchant ? await deps.stores.merchants.byId(view.merchant.id) : null;
+    const shown = merchant ? await kept.get(merchant, () => balances(deps, merchant)) : null;
     render(res, Object.keys(range.errors).length ? 400 : 200, 'dashboard', {
       ...view,
-      balances: merchant ? await balances(deps, merchant) : [],
+      balances: shown?.rows ?? [],
+      balancesReadAt: shown?.readAt ?? null,
       errors: range.errors,
       values: { from: typeof q.from === 'string' ? q.from : '', to: typeof q.to === 'string' ? q.to : '' },
       filter: { state: q.state ?? '', merchant: user.role === 'operator' ? (q.merchant ?? '') : '', from: from ?? '', to: to ?? '', q: q.q?.trim() ?? '' },

@@ -15,6 +15,8 @@ const BUDGET_REASON = {
   reserve: 'daily call budget is down to the share kept for payment writes',
   minute: 'budget of calls for this minute is used up',
   app_minute: "app's budget of calls for this minute is used up",
+  share_minute: "admin's share of this minute's calls is used up",
+  share_day: "admin's share of today's calls is used up",
   in_flight: 'calls in flight are at the limit',
 } as const;
 

@@ -214,11 +214,12 @@ export interface XeroGateway {
 
 // ---------- Xero rate budget (shared by every process) ----------
 /**
- * read: worker and admin reads. pay-click: a customer's /pay. Both stop when only the reserved
- * share of the daily budget is left. payment-write: record-payment and post-fee (their reads
- * included), which may spend the reserve.
+ * read: the worker's reads (and the admin's reconciliation report). admin-read: the admin's pages,
+ * which may spend only their own share of each minute and day (XERO_ADMIN_MINUTE_PERCENT, XERO_ADMIN_PERCENT). pay-click: a
+ * customer's /pay. These stop when only the reserved share of the daily budget is left.
+ * payment-write: record-payment and post-fee (their reads included), which may spend the reserve.
  */
-export type XeroCallPurpose = 'read' | 'pay-click' | 'payment-write';
+export type XeroCallPurpose = 'read' | 'admin-read' | 'pay-click' | 'payment-write';
 
 /** Xero counts per organisation (of an app) and per app. */
 export interface XeroBudgetScope {
@@ -236,7 +237,8 @@ export interface XeroCallOutcome {
   appWide?: boolean;
 }
 
-export type XeroBudgetRefusal = 'blocked' | 'day' | 'reserve' | 'minute' | 'app_minute' | 'in_flight';
+/** share_minute, share_day: the admin's share of the organisation's minute or day is used up. */
+export type XeroBudgetRefusal = 'blocked' | 'day' | 'reserve' | 'minute' | 'app_minute' | 'share_minute' | 'share_day' | 'in_flight';
 
 export type XeroBudgetTicket =
   | {

@@ -38,6 +38,8 @@ export interface CheckoutsTable {
   late_create_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Since when reconcile's asks find that no stored Xendit key reaches it (migration 20261206T2114); null: reached, or not asked. */
   unreachable_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When a pay click last read its Xero invoice and found this amount due (migration 20261207T0249); null: never. */
+  xero_read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/**
+ * The settings that keep /pay and the admin inside Xero's limits (README: Configuration), apart
+ * from config/index.ts, which they would take past its 400 lines.
+ */
+export const limitFields = {
+  PAY_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(30),
+  PAY_RATE_LIMIT_PER_SHORTCODE: z.coerce.number().int().min(0).default(40),
+  PAY_RATE_LIMIT_PER_INVOICE: z.coerce.number().int().min(0).default(10),
+  PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
+  PAY_UNKNOWN_PER_WINDOW: z.coerce.number().int().min(0).default(20),
+  PAY_UNKNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(20),
+  // Day shares of the known links (each invoice's own, and all together): the per-minute limits
+  // alone let a few links spend the day, and then every customer's click got 503.
+  PAY_KNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  PAY_INVOICE_XERO_PERCENT: z.coerce.number().min(0.1).max(100).default(1),
+  // Short by design: an invoice changed in Xero may be sent to its old checkout for this long.
+  PAY_READ_REUSE_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
+  PAY_MISS_REMEMBER_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  XERO_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  XERO_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(5000),
+  XERO_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(1).default(10000),
+  XERO_LIMIT_IN_FLIGHT: z.coerce.number().int().min(1).default(5),
+  XERO_PAYMENT_RESERVE_PERCENT: z.coerce.number().min(0).max(90).default(10),
+  // The admin pages' shares of each organisation's day and minute: a tab refreshing itself must not
+  // take what the customers' clicks need, and a merchant's setup (a dozen or two calls in a minute) must fit.
+  XERO_ADMIN_PERCENT: z.coerce.number().int().min(1).max(100).default(25),
+  XERO_ADMIN_MINUTE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+};
+
+type Parsed = { [K in keyof typeof limitFields]: z.output<(typeof limitFields)[K]> };
+
+/**
+ * /pay's limits per window (0: off). perInvoice (one invoice's own link) is counted before perShortCode (every
+ * invoice's own link), so one link cannot use up what the merchant's customers share; unknownPerWindow counts the
+ * other links (invented numbers among them), which may spend only unknownXeroShare of the merchant's daily Xero
+ * budget, as one invoice's own link may spend invoiceXeroShare and every invoice's own link knownXeroShare; a link
+ * Xero has no invoice for is answered without asking again for missRememberSeconds; a repeat click on a checkout
+ * read from Xero within readReuseSeconds is sent there without asking again.
+ */
+export type PayRateLimit = Record<
+  | 'perIp'
+  | 'perShortCode'
+  | 'perInvoice'
+  | 'windowSeconds'
+  | 'unknownPerWindow'
+  | 'unknownXeroShare'
+  | 'knownXeroShare'
+  | 'invoiceXeroShare'
+  | 'readReuseSeconds'
+  | 'missRememberSeconds',
+  number
+>;
+
+/** Xero's limits as the shared rate budget counts them (per organisation unless app); adminShare, adminMinuteShare: of the day and the minute, for the admin's pages. */
+export type XeroLimitsConfig = {
+  perMinute: number;
+  perDay: number;
+  appPerMinute: number;
+  maxInFlight: number;
+  reserveShare: number;
+  adminShare: number;
+  adminMinuteShare: number;
+};
+
+export function limitsOf(c: Parsed): { payRateLimit: PayRateLimit; xeroLimits: XeroLimitsConfig } {
+  return {
+    payRateLimit: {
+      perIp: c.PAY_RATE_LIMIT_PER_IP,
+      perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,
+      perInvoice: c.PAY_RATE_LIMIT_PER_INVOICE,
+      windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS,
+      unknownPerWindow: c.PAY_UNKNOWN_PER_WINDOW,
+      unknownXeroShare: c.PAY_UNKNOWN_XERO_PERCENT / 100,
+      knownXeroShare: c.PAY_KNOWN_XERO_PERCENT / 100,
+      invoiceXeroShare: c.PAY_INVOICE_XERO_PERCENT / 100,
+      readReuseSeconds: c.PAY_READ_REUSE_SECONDS,
+      missRememberSeconds: c.PAY_MISS_REMEMBER_SECONDS,
+    },
+    xeroLimits: {
+      perMinute: c.XERO_LIMIT_PER_MINUTE,
+      perDay: c.XERO_LIMIT_PER_DAY,
+      appPerMinute: c.XERO_LIMIT_APP_PER_MINUTE,
+      maxInFlight: c.XERO_LIMIT_IN_FLIGHT,
+      reserveShare: c.XERO_PAYMENT_RESERVE_PERCENT / 100,
+      adminShare: c.XERO_ADMIN_PERCENT / 100,
+      adminMinuteShare: c.XERO_ADMIN_MINUTE_PERCENT / 100,
+    },
+  };
+}
