@@ -92,6 +92,7 @@ function steady(job: LoadJob, bodies: string[], rate: number): Promise<LoadResul
   const warmupMs = (job.warmupSeconds ?? 0) * 1000;
   const statuses: Record<string, number> = {};
   let errors = 0;
+  const errorCodes: Record<string, number> = {};
   let done = 0;
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -99,7 +100,8 @@ function steady(job: LoadJob, bodies: string[], rate: number): Promise<LoadResul
       if (++done < bodies.length) return;
       agent.destroy();
       const measured = summarize(latencies, statuses, errors, (performance.now() - t0 - warmupMs) / 1000);
-      resolve(warm.length ? { ...measured, warmup: { requests: warm.length, p99: percentile(warm, 99), max: Math.max(...warm) } } : measured);
+      const result = errors ? { ...measured, errorCodes } : measured;
+      resolve(warm.length ? { ...result, warmup: { requests: warm.length, p99: percentile(warm, 99), max: Math.max(...warm) } } : result);
     };
     const send = (k: number) => {
       const due = t0 + (k * 1000) / rate;
@@ -115,8 +117,9 @@ function steady(job: LoadJob, bodies: string[], rate: number): Promise<LoadResul
           });
         },
       );
-      req.on('error', () => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
         errors++;
+        errorCodes[err.code ?? err.message] = (errorCodes[err.code ?? err.message] ?? 0) + 1;
         finish();
       });
       req.end(bodies[k]);

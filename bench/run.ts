@@ -177,7 +177,7 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     const w = c.load.warmup;
     log(
       `callbacks: ${c.sent} distinct PAID at ${CALLBACK_RATE}/s (achieved ${c.load.rps.toFixed(0)}/s) while every Xero call hangs, worker running: ` +
-        `200s ${c.load.statuses['200'] ?? 0}/${c.sent}${Object.keys(c.load.statuses).some((k) => k !== '200') || c.load.errors ? ` (answers ${JSON.stringify(c.load.statuses)}, ${c.load.errors} connection errors)` : ''}, p50 ${ms(c.load.p50)}, p99 ${ms(c.load.p99)}, max ${ms(c.load.max)}; ` +
+        `200s ${c.load.statuses['200'] ?? 0}/${c.sent}${Object.keys(c.load.statuses).some((k) => k !== '200') || c.load.errors ? ` (answers ${JSON.stringify(c.load.statuses)}, ${c.load.errors} connection errors${c.load.errorCodes ? ` ${JSON.stringify(c.load.errorCodes)}` : ''})` : ''}, p50 ${ms(c.load.p50)}, p99 ${ms(c.load.p99)}, max ${ms(c.load.max)}; ` +
         `events stored ${c.stored}, jobs queued ${c.jobs}, lost ${c.lost}`,
     );
     if (w) log(`  the first ${w.requests} (1 s warm-up: new connections and pool, cold code) are not in p50/p99: their p99 ${ms(w.p99)}, max ${ms(w.max)}`);

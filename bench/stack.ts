@@ -267,6 +267,11 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
       PAY_RATE_LIMIT_PER_INVOICE: '1000000000',
       PAY_UNKNOWN_PER_WINDOW: '1000000000',
       PAY_UNKNOWN_XERO_PERCENT: '100',
+      // Every repeat click reads Xero, as the baseline's does: the ratio compares the same work (the
+      // 30 s reuse of a fresh read and the day shares of known links would skip or refuse reads).
+      PAY_READ_REUSE_SECONDS: '0',
+      PAY_INVOICE_XERO_PERCENT: '100',
+      PAY_KNOWN_XERO_PERCENT: '100',
     }),
     stores,
     xero,

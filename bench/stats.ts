@@ -7,6 +7,8 @@ export interface LoadResult {
   max: number;
   statuses: Record<string, number>;
   errors: number;
+  /** The steady rate's connection errors by code (ECONNRESET, …): why a request got no answer. */
+  errorCodes?: Record<string, number>;
   latencies?: number[];
   /** Requests sent during a warm-up (steady rate only), not in the figures above. */
   warmup?: { requests: number; p99: number; max: number };
