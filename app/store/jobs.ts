@@ -1,8 +1,8 @@
-import { sql, type ExpressionBuilder, type RawBuilder, type Selectable, type Updateable } from 'kysely';
+import { sql, type ExpressionBuilder, type RawBuilder, type Selectable, type Updateable, type UpdateObject } from 'kysely';
 import type { Db } from './db.js';
 import type { Database, JobsTable, JobState } from './schema.js';
 import { int8 } from './int8.js';
-import { markWaitingForPaymentIds, requeuePaymentIdCall, WAITING_KINDS } from './payment-id-waits.js';
+import { requeuePaymentIdCall, WAITING_KINDS } from './payment-id-waits.js';
 import { insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
 
 export { bringForward, insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
@@ -101,10 +101,10 @@ export type WaitingEndHook = (at: 'parked' | 'locked') => Promise<void>;
 
 export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {}) {
   /** The job's row while this claim holds it (running, no claim since). */
-  const claimedRow = (q: Db, job: Claim, set: Updateable<JobsTable>) =>
+  const claimedRow = (q: Db, job: Claim, set: UpdateObject<Database, 'jobs'>) =>
     q.updateTable('jobs').set(set).where('id', '=', job.id).where('state', '=', 'running').where('claim_no', '=', job.claimNo);
 
-  async function fenced(job: Claim, set: Updateable<JobsTable>): Promise<boolean> {
+  async function fenced(job: Claim, set: UpdateObject<Database, 'jobs'>): Promise<boolean> {
     return (await claimedRow(db, job, set).executeTakeFirst()).numUpdatedRows > 0n;
   }
 
@@ -304,15 +304,8 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
      * Xero: should it give up first, the commit that records the payment queues it again
      * (requeueWaiting). Only while `job` still holds the claim (false otherwise).
      */
-    async waitFor(job: Claim, xenditInvoiceId: string): Promise<boolean> {
-      const r = await db
-        .updateTable('jobs')
-        .set({ payload: sql`payload || jsonb_build_object('waitsFor', ${xenditInvoiceId}::text)` })
-        .where('id', '=', job.id)
-        .where('state', '=', 'running')
-        .where('claim_no', '=', job.claimNo)
-        .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+    waitFor(job: Claim, xenditInvoiceId: string): Promise<boolean> {
+      return fenced(job, { payload: sql`payload || jsonb_build_object('waitsFor', ${xenditInvoiceId}::text)` });
     },
 
     /**
@@ -321,8 +314,8 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
      * came has none until that callback does. Should it end, in review or done, the commit that
      * gives a payment one of these ids queues it again (requeueWaitingPaymentId).
      */
-    waitForPaymentIds(job: Claim, paymentIds: string[]): Promise<void> {
-      return markWaitingForPaymentIds(db, job, paymentIds);
+    async waitForPaymentIds(job: Claim, paymentIds: string[]): Promise<void> {
+      if (paymentIds.length) await fenced(job, { payload: sql`payload || jsonb_build_object('waitsForPaymentIds', ${JSON.stringify(paymentIds)}::jsonb)` });
     },
 
     insert(row: NewJobRow): Promise<boolean> {

@@ -38,38 +38,30 @@ export async function requeueWaitingPaymentId(db: Db, merchantId: string, paymen
 
 /**
  * The payments created by this insert that already carry a payment_id (their PAID callback came
- * before them) queue the refund and chargeback jobs that gave up waiting for one of those ids, in
- * the insert's transaction: no callback or fillPaymentId will give them one later.
+ * before them) queue the refund and chargeback jobs that gave up waiting for one of those ids:
+ * no callback or fillPaymentId will give them one later. One statement (the PAID path's insert),
+ * so the wake's shared locks are held until the insert commits, as the handshake wants. `woke` is
+ * read by the outer query, or PostgreSQL would not run it; with no row created there is nothing to wake.
  */
 export async function insertPaymentsWaking(db: Db, rows: PaymentRow[]): Promise<Selectable<PaymentsTable>[]> {
-  const insert = (q: Db) =>
-    q
-      .insertInto('payments')
-      .values(rows)
-      .onConflict((oc) => oc.constraint('payments_once').doNothing())
-      .returningAll()
-      .execute();
-  if (!rows.some((r) => r.xendit_payment_id)) return insert(db);
-  return db.transaction().execute(async (trx) => {
-    const created = await insert(trx);
-    const ids = new Map<string, string[]>();
-    for (const r of created) if (r.xendit_payment_id) ids.set(r.merchant_id, [...(ids.get(r.merchant_id) ?? []), r.xendit_payment_id]);
-    for (const [merchantId, paymentIds] of ids) {
-      await sql`select ${requeuePaymentIdCall(sql.val(merchantId), sql`${paymentIds}::text[]`, sql`${created[0].created_at}::timestamptz`, null)}`.execute(trx);
-    }
-    return created;
-  });
-}
-
-/** Marks the job of `claim` as waiting for a payment to hold one of `paymentIds` (store/jobs.ts waitForPaymentIds), while the claim holds it. */
-export async function markWaitingForPaymentIds(db: Db, claim: { id: number; claimNo: number }, paymentIds: string[]): Promise<void> {
-  if (!paymentIds.length) return;
-  await db
-    .updateTable('jobs')
-    .set({ payload: sql`payload || jsonb_build_object('waitsForPaymentIds', ${JSON.stringify(paymentIds)}::jsonb)` })
-    .where('id', '=', claim.id)
-    .where('state', '=', 'running')
-    .where('claim_no', '=', claim.claimNo)
+  return db
+    .with('created', (q) =>
+      q
+        .insertInto('payments')
+        .values(rows)
+        .onConflict((oc) => oc.constraint('payments_once').doNothing())
+        .returningAll(),
+    )
+    .with('woke', (q) =>
+      q
+        .selectFrom('created')
+        .where('created.xendit_payment_id', 'is not', null)
+        .groupBy('created.merchant_id')
+        .select(requeuePaymentIdCall(sql.ref('created.merchant_id'), sql`array_agg(created.xendit_payment_id)`, sql`min(created.created_at)`, null).as('n')),
+    )
+    .selectFrom('created')
+    .selectAll('created')
+    .where(sql<boolean>`(select count(*) from woke) >= 0`)
     .execute();
 }
 

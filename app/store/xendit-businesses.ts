@@ -135,7 +135,16 @@ export function createXenditBusinessStore(db: Db) {
               .then(Boolean);
       if (!businessId) return seen || (await set(null, null)) ? 'unknown' : 'changed';
       try {
-        return (await set(businessId, null)) ? 'own' : 'changed';
+        if (await set(businessId, null)) return 'own';
+        // Written meanwhile (another listing of this merchant runs beside this one): what it wrote
+        // holds. The same business is this key's own account; anything else, the next look decides.
+        const row = await db
+          .selectFrom('xendit_key_businesses')
+          .select('business_id')
+          .where('merchant_id', '=', merchantId)
+          .where('mode', '=', mode)
+          .executeTakeFirst();
+        return row?.business_id === businessId ? 'own' : 'changed';
       } catch (err) {
         if (!takenIndex(err)) throw err;
       }

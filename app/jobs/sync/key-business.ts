@@ -46,10 +46,6 @@ export async function skipListing(deps: Deps, merchant: Merchant, mode: XenditMo
     return true;
   const found = await deps.stores.xenditBusinesses.found(merchant.id, mode, business, seen, now);
   if (found === 'own') return false;
-  // Another listing of this merchant (they run side by side) recorded the same business first: the
-  // key just asked says the account is this merchant's, as the row now does. Skipping would leave
-  // this run's money for the next one.
-  if (found === 'changed' && business && (await deps.stores.xenditBusinesses.of(merchant.id, mode))?.businessId === business) return false;
   // 'changed': a key saved meanwhile, checked as it was saved; the next run looks at it.
   if (found !== 'shared') {
     deps.logger.debug({ merchantId: merchant.id, mode, found }, "Xendit key's business not known yet: nothing listed for it this run");
