@@ -1,9 +1,10 @@
 import { loggablePath } from './log-paths.js';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { DomainError, type MessageKey } from './errors.js';
+import { DomainError, TooManyRequests, type MessageKey, type RetryWait } from './errors.js';
 import { choosePayLang, type I18n } from './i18n/index.js';
 import { payLangLinks } from './lang-switch.js';
+import { tooManyText } from './i18n/wait.js';
 
 const TONE: Partial<Record<MessageKey, string>> = { alreadyPaid: 'ok', internal: 'bad' };
 
@@ -14,6 +15,8 @@ export interface ErrorPageInput {
   vars: Record<string, string>;
   /** The customer's money arrived and is being recorded (an "already paid" that is still in progress). */
   processing: boolean;
+  /** A refusal's Retry-After in seconds and, when known, when and in which zone it ends. */
+  retry?: { seconds: number; wait?: RetryWait };
 }
 
 /** Renders the page for people; a feature with its own look (the admin) passes its own. */
@@ -68,13 +71,16 @@ export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}):
     // A page names only what its error carries; the others read as empty rather than as "{invoice}".
     const vars = { invoice: '', currency: '', seconds: '', ...domain?.params };
     const processing = Boolean((domain as { processing?: boolean } | undefined)?.processing);
-    page(req, res, { status, key, vars, processing });
+    const retry = domain?.retryAfterSeconds
+      ? { seconds: domain.retryAfterSeconds, ...(domain instanceof TooManyRequests && domain.wait ? { wait: domain.wait } : {}) }
+      : undefined;
+    page(req, res, { status, key, vars, processing, ...(retry ? { retry } : {}) });
   };
 }
 
 /** The page in the customer-facing style and language (pay/ catalogues), with a retry link when trying again may help. */
 export function genericPage(i18n: I18n): ErrorPage {
-  return (req, res, { status, key, vars, processing }) => {
+  return (req, res, { status, key, vars, processing, retry }) => {
     const lang = choosePayLang(req.query?.lang, req.get('accept-language'), req.query?.currency);
     const t = i18n.fixed(lang, 'pay');
     // Each outcome's page is the pair <key>Title / <key>Body in locales/<lang>/pay.json.
@@ -86,7 +92,8 @@ export function genericPage(i18n: I18n): ErrorPage {
       t,
       tone: page.tone,
       title: t(page.title),
-      body: t(page.body, vars),
+      // A long wait as the time it ends, never a count of seconds nobody can act on (i18n/wait.ts).
+      body: key === 'tooMany' && retry && !processing ? t.msg(tooManyText(lang, retry.seconds, retry.wait)) : t(page.body, vars),
       retryUrl: key === 'unavailable' || key === 'internal' ? req.originalUrl : undefined,
       langLinks: payLangLinks(req.originalUrl, lang),
     });

@@ -205,16 +205,40 @@ export class UnsupportedMediaType extends DomainError {
   override readonly publicReason = 'content-type must be application/json';
 }
 
+/**
+ * When a refused request may be made again, for a page that says so in its reader's words: a wait
+ * of hours (a day's share spent) means nothing to a payer as a number of seconds.
+ */
+export interface RetryWait {
+  /** When the refusal was decided, and when the window reopens (by the injected clock). */
+  now: Date;
+  at: Date;
+  /** IANA zone the time is shown in (the merchant's); UTC when not known. */
+  timeZone?: string;
+}
+
 /** A client or a payment link asked too often; Retry-After says when the window opens again. */
 export class TooManyRequests extends DomainError {
   override readonly status = 429;
   override readonly messageKey = 'tooMany';
   override readonly publicReason = 'too many requests';
+  private zone?: string;
   constructor(
     detail: string,
     override readonly retryAfterSeconds: number,
+    /** The window's times, when the refusal knows them; without them a long wait reads "later". */
+    private readonly window?: { now: Date; reopensAt: Date },
   ) {
     super(detail);
+  }
+  /** The zone of whoever the link belongs to, for the page to name the time in. */
+  shownIn(timeZone: string): this {
+    this.zone = timeZone;
+    return this;
+  }
+  get wait(): RetryWait | undefined {
+    if (!this.window) return undefined;
+    return { now: this.window.now, at: this.window.reopensAt, ...(this.zone ? { timeZone: this.zone } : {}) };
   }
 }
 

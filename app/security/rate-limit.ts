@@ -51,7 +51,10 @@ export function refuseOverLimit(windows: CountedWindow[], hits: Map<string, numb
     const n = hits.get(w.key) ?? 0;
     if (n > w.rule.limit) {
       const reopens = w.windowStart.getTime() + w.windowMs;
-      throw new TooManyRequests(`rate limit ${w.key}: ${n} > ${w.rule.limit} per ${w.rule.windowSeconds}s`, Math.max(1, Math.ceil((reopens - now) / 1000)));
+      throw new TooManyRequests(`rate limit ${w.key}: ${n} > ${w.rule.limit} per ${w.rule.windowSeconds}s`, Math.max(1, Math.ceil((reopens - now) / 1000)), {
+        now: new Date(now),
+        reopensAt: new Date(reopens),
+      });
     }
   }
 }
