@@ -7,6 +7,12 @@ import { insertJob, type NewJobRow } from './jobs.js';
 import type { RefundKind, RefundState, RefundsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
+/** The sale's Xero accounts archived since, whose credit note lines went to the merchant's sales account instead. */
+export interface CreditAccountsMoved {
+  archived: string[];
+  salesAccountCode: string;
+}
+
 export interface Refund {
   id: string;
   merchantId: string;
@@ -26,6 +32,8 @@ export interface Refund {
   overpaymentPart: number | null;
   xeroOverpaymentRefundId: string | null;
   overpaymentRefundAttemptAt: Date | null;
+  /** Kept with the credit note's attempt (null before 20261207T0520, and when no line moved). */
+  creditAccountsMoved: CreditAccountsMoved | null;
   lastError: string | null;
   refundedAt: Date;
 }
@@ -47,6 +55,8 @@ const toRefund = (r: Selectable<RefundsTable>): Refund => ({
   overpaymentPart: r.overpayment_part === null ? null : int8(r.overpayment_part),
   xeroOverpaymentRefundId: r.xero_overpayment_refund_id,
   overpaymentRefundAttemptAt: r.overpayment_refund_attempt_at,
+  creditAccountsMoved:
+    r.credit_archived_accounts?.length && r.credit_moved_to ? { archived: r.credit_archived_accounts, salesAccountCode: r.credit_moved_to } : null,
   lastError: r.last_error,
   refundedAt: r.refunded_at,
 });
@@ -163,8 +173,16 @@ export function createRefundStore(db: Db) {
       return rows.map((r) => ({ merchantId: r.merchant_id, paymentId: r.payment_id, refundId: r.refund_id }));
     },
 
-    /** Committed before the create is sent; null once Xero answered that it did not take it. */
-    noteCreditAttempt: (id: string, at: Date | null, now: Date) => update(id, { credit_attempt_at: at }, now),
+    /**
+     * Committed before the create is sent, with the accounts its lines moved off (each attempt's
+     * own lines); null once Xero answered that it did not take it, and then no line was moved.
+     */
+    noteCreditAttempt: (id: string, at: Date | null, now: Date, moved: CreditAccountsMoved | null = null) =>
+      update(
+        id,
+        { credit_attempt_at: at, credit_archived_accounts: at && moved ? moved.archived : null, credit_moved_to: at && moved ? moved.salesAccountCode : null },
+        now,
+      ),
     /** `account`: the clearing account the attempt pays it out of, kept (the report reads the accounts posted to). */
     noteRefundAttempt: (id: string, at: Date | null, now: Date, account?: string) =>
       update(id, { refund_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),

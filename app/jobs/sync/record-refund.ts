@@ -240,9 +240,14 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
       ? `Chargeback of ${invoice.invoiceNumber} (Xendit dispute ${row.xenditRefundId})`
       : `Refund of ${invoice.invoiceNumber} (Xendit refund ${row.xenditRefundId})`;
   // An account of the sale archived since is read before the attempt mark: a refusal here sends nothing.
-  const lines = await onActiveAccounts(deps, merchant, refundLines(invoice, amount, payment.currency, { description, salesAccountCode }), salesAccountCode);
+  const { lines, moved } = await onActiveAccounts(
+    deps,
+    merchant,
+    refundLines(invoice, amount, payment.currency, { description, salesAccountCode }),
+    salesAccountCode,
+  );
   const created = await sendOnce(
-    (at) => deps.stores.refunds.noteCreditAttempt(row.id, at, deps.clock()),
+    (at) => deps.stores.refunds.noteCreditAttempt(row.id, at, deps.clock(), moved),
     deps.clock(),
     () =>
       deps.xero.createCreditNote(

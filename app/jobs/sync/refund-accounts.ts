@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import type { Merchant } from '../../store/merchants.js';
+import type { CreditAccountsMoved } from '../../store/refunds.js';
 import { Unrecordable } from './record-failure.js';
 import type { CreditNoteLines } from './refund-lines.js';
 
@@ -20,16 +21,18 @@ export async function onActiveAccounts(
   merchant: Pick<Merchant, 'id' | 'xero'>,
   lines: CreditNoteLines,
   salesAccountCode: string,
-): Promise<CreditNoteLines> {
+): Promise<{ lines: CreditNoteLines; moved: CreditAccountsMoved | null }> {
   const active = new Set(await deps.xero.listActiveAccountCodes(merchant.xero));
   const closed = [...new Set(lines.lineItems.map((li) => li.accountCode).filter((code) => !active.has(code)))];
-  if (!closed.length) return lines;
+  if (!closed.length) return { lines, moved: null };
   if (!active.has(salesAccountCode)) throw new Unrecordable(noSalesAccount(closed, salesAccountCode));
   deps.logger.warn(
     { merchantId: merchant.id, archived: closed, salesAccountCode },
     'credit note lines of archived Xero accounts credited to the sales account',
   );
-  return {
+  // Also kept on the refund's row (the admin's payment page says it), not only in Xero and the log.
+  const moved = { archived: closed, salesAccountCode };
+  const movedLines = {
     ...lines,
     lineItems: lines.lineItems.map((li) =>
       closed.includes(li.accountCode)
@@ -41,6 +44,7 @@ export async function onActiveAccounts(
         : li,
     ),
   };
+  return { lines: movedLines, moved };
 }
 
 function noSalesAccount(closed: string[], sales: string): string {

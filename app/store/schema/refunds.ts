@@ -25,6 +25,9 @@ export interface RefundsTable {
   overpayment_refund_attempt_at: Timestamp | null;
   /** The clearing account the refund was paid out of (migration 20261206T1942). */
   clearing_account: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261207T0520: the sale's accounts archived in Xero whose credit note lines went to credit_moved_to, the sales account. */
+  credit_archived_accounts: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  credit_moved_to: ColumnType<string | null, string | null | undefined, string | null>;
   last_error: string | null;
   refunded_at: Timestamp;
   created_at: Timestamp;
