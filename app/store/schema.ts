@@ -24,7 +24,14 @@ import type {
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable, ReportRunsTable } from './schema/jobs.js';
 import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, FeeReturnsTable, PendingRefundsTable } from './schema/refunds.js';
-import type { SettlementAccountsTable, WithdrawalsTable, WithdrawalListCursorsTable, OtherMovementsTable, FeeBillsTable } from './schema/settlements.js';
+import type {
+  SettlementAccountsTable,
+  SettlementDestinationsTable,
+  WithdrawalsTable,
+  WithdrawalListCursorsTable,
+  OtherMovementsTable,
+  FeeBillsTable,
+} from './schema/settlements.js';
 import type {
   UsersTable,
   UserLinksTable,
@@ -53,6 +60,7 @@ export interface Database {
   refunds: RefundsTable;
   refund_requests: RefundRequestsTable;
   settlement_accounts: SettlementAccountsTable;
+  settlement_destinations: SettlementDestinationsTable;
   withdrawals: WithdrawalsTable;
   withdrawal_list_cursors: WithdrawalListCursorsTable;
   other_movements: OtherMovementsTable;

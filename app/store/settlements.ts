@@ -2,13 +2,14 @@
  * Settlements (migration 20261205T1215): the bank account a merchant's withdrawals go to in Xero,
  * per currency, and each withdrawal from the Xendit balance with its Bank Transfer in Xero.
  */
-import { sql, type Selectable, type Transaction, type Updateable } from 'kysely';
+import type { Selectable, Transaction, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, requeueJobs, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
 import { lockMerchantRow, type StoredCheck } from './merchant-forms.js';
 import type { Database, WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
 import type { Currency } from '../money.js';
+import { createDestinationReads, destinationsIn, givenAnAccount, noAccountFor, writeDestinations, type SettlementChoices } from './settlement-destinations.js';
 
 export interface Withdrawal {
   id: string;
@@ -29,6 +30,9 @@ export interface Withdrawal {
   xeroReversalTransferId: string | null;
   /** What the last attempt sent, kept from then on: where a retry looks, and how a reversal goes back. */
   entryKind: WithdrawalEntryKind | null;
+  /** Where it went, as Xendit names it (account_identifier, channel_code); null: not said. */
+  accountIdentifier: string | null;
+  channelCode: string | null;
 }
 
 /**
@@ -68,6 +72,8 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   reversalAttemptAt: r.reversal_attempt_at,
   xeroReversalTransferId: r.xero_reversal_transfer_id,
   entryKind: r.entry_kind,
+  accountIdentifier: r.account_identifier,
+  channelCode: r.channel_code,
 });
 
 export function createSettlementStore(db: Db) {
@@ -79,12 +85,14 @@ export function createSettlementStore(db: Db) {
       .execute();
   };
   return {
+    ...createDestinationReads(db),
     /** Currency → Xero AccountID of the bank account withdrawals in that currency go to. */
     accounts: (merchantId: string): Promise<Record<string, string>> => accountsIn(db, merchantId),
 
     /** The withdrawal's row, made on first sight (one per merchant and Xendit transaction). */
     async getOrCreate(
-      w: Pick<Withdrawal, 'id' | 'merchantId' | 'xenditTransactionId' | 'currency' | 'amount' | 'withdrawnAt'>,
+      w: Pick<Withdrawal, 'id' | 'merchantId' | 'xenditTransactionId' | 'currency' | 'amount' | 'withdrawnAt'> &
+        Partial<Pick<Withdrawal, 'accountIdentifier' | 'channelCode'>>,
       now: Date,
     ): Promise<Withdrawal> {
       await db
@@ -96,12 +104,24 @@ export function createSettlementStore(db: Db) {
           currency: w.currency,
           amount: w.amount,
           withdrawn_at: w.withdrawnAt,
+          account_identifier: w.accountIdentifier ?? null,
+          channel_code: w.channelCode ?? null,
           created_at: now,
           updated_at: now,
         })
         .onConflict((oc) => oc.columns(['merchant_id', 'xendit_transaction_id']).doNothing())
         .execute();
       return (await this.byXenditId(w.merchantId, w.xenditTransactionId))!;
+    },
+
+    /** Where a row made before destinations were kept went, once a listing names it; never changed once known. */
+    async noteDestination(id: string, accountIdentifier: string, channelCode: string | null, now: Date): Promise<void> {
+      await db
+        .updateTable('withdrawals')
+        .set({ account_identifier: accountIdentifier, channel_code: channelCode, updated_at: now })
+        .where('id', '=', id)
+        .where('account_identifier', 'is', null)
+        .execute();
     },
 
     async byXenditId(merchantId: string, xenditTransactionId: string): Promise<Withdrawal | null> {
@@ -189,34 +209,39 @@ export function createSettlementStore(db: Db) {
     },
 
     /**
-     * The settlement bank accounts are saved, and the withdrawals in `currencies` that waited for one
-     * go back to pending with their finished jobs queued again (`jobKey`: each one's dedupe key), in
-     * one commit. Returns how many. With `check`, the merchant's row is locked first and the check
-     * given the accounts as stored now (store/merchant-forms.ts).
+     * The settlement bank accounts are saved (`choice`: per currency and per destination; a plain
+     * record: per currency only, the destinations' left as they are), and the withdrawals that
+     * waited for one and now have one go back to pending with their finished jobs queued again
+     * (`jobKey`: each one's dedupe key), in one commit. Returns how many. With `check`, the
+     * merchant's row is locked first and the check given the choices as stored now
+     * (store/merchant-forms.ts).
      */
     async saveAndResume(
       merchantId: string,
-      accounts: Record<string, string>,
+      choice: Record<string, string> | SettlementChoices,
       jobKey: (w: Withdrawal) => string,
       now: Date,
-      check?: StoredCheck<Record<string, string>>,
+      check?: StoredCheck<SettlementChoices>,
     ): Promise<number> {
       return db.transaction().execute(async (trx) => {
         if (check) {
           if (!(await lockMerchantRow(trx, merchantId))) return 0;
-          check(await accountsIn(trx, merchantId));
+          check({ accounts: await accountsIn(trx, merchantId), destinations: await destinationsIn(trx, merchantId) });
         }
+        const given = isChoices(choice) ? choice : null;
+        const accounts = given ? given.accounts : (choice as Record<string, string>);
         await trx.deleteFrom('settlement_accounts').where('merchant_id', '=', merchantId).execute();
         const rows = Object.entries(accounts).map(([currency, accountId]) => ({ merchant_id: merchantId, currency, account_id: accountId }));
         if (rows.length) await trx.insertInto('settlement_accounts').values(rows).execute();
-        const currencies = Object.keys(accounts);
-        if (!currencies.length) return 0;
+        if (given) await writeDestinations(trx, merchantId, given.destinations);
+        const resumes = givenAnAccount({ accounts, destinations: given ? given.destinations : await destinationsIn(trx, merchantId) });
+        if (!resumes) return 0;
         const waiting = await trx
           .updateTable('withdrawals')
           .set({ state: 'pending', last_error: null, updated_at: now })
           .where('merchant_id', '=', merchantId)
           .where('state', '=', 'waiting')
-          .where('currency', 'in', currencies)
+          .where(resumes)
           .returningAll()
           .execute();
         if (!waiting.length) return 0;
@@ -257,12 +282,13 @@ export function createSettlementStore(db: Db) {
     recorded: (id: string, bankTransferId: string, now: Date) =>
       update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
     /**
-     * No settlement bank account for its currency yet: `reason` is shown to the merchant. Only while
-     * `job` still holds its claim: a worker stalled past its lease may have read the accounts before
-     * a save that resumed the row (saveAndResume) and queued its job again; its late write would put
-     * the row back to waiting with nobody left to resume it. Nor once an account for its currency is
-     * saved: a save between the job's read of the accounts and this write found no waiting row to
-     * resume. 'claimLost', or 'accountSaved' (the claim still held: the job is to run again).
+     * No settlement bank account for its currency or destination yet: `reason` is shown to the
+     * merchant. Only while `job` still holds its claim: a worker stalled past its lease may have read
+     * the accounts before a save that resumed the row (saveAndResume) and queued its job again; its
+     * late write would put the row back to waiting with nobody left to resume it. Nor once an account
+     * for its currency or its destination is saved: a save between the job's read of the accounts and
+     * this write found no waiting row to resume. 'claimLost', or 'accountSaved' (the claim still
+     * held: the job is to run again).
      */
     async waiting(id: string, reason: string, now: Date, job: Claim): Promise<'waiting' | 'claimLost' | 'accountSaved'> {
       const r = await db
@@ -270,16 +296,7 @@ export function createSettlementStore(db: Db) {
         .set({ state: 'waiting', last_error: reason, updated_at: now })
         .where('id', '=', id)
         .where(stillClaimed(job))
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('settlement_accounts as s')
-                .select(sql.lit(1).as('one'))
-                .whereRef('s.merchant_id', '=', 'withdrawals.merchant_id')
-                .whereRef('s.currency', '=', 'withdrawals.currency'),
-            ),
-          ),
-        )
+        .where(noAccountFor)
         .executeTakeFirst();
       if (r.numUpdatedRows > 0n) return 'waiting';
       const { held } = await db.selectNoFrom(stillClaimed(job).as('held')).executeTakeFirstOrThrow();
@@ -289,6 +306,10 @@ export function createSettlementStore(db: Db) {
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
   };
+}
+
+function isChoices(c: Record<string, string> | SettlementChoices): c is SettlementChoices {
+  return Array.isArray((c as SettlementChoices).destinations);
 }
 
 /** The settlement bank account per currency. */

@@ -94,7 +94,10 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     const agent = await signedIn(h.app, 'a@toko.test');
     await pick(agent, { settlement_IDR: savings }, 303);
     const [audited] = await h.stores.audit.forMerchant(h.merchant.id);
-    assert.deepEqual([audited.action, audited.userEmail, audited.detail], ['settlement_accounts_changed', 'a@toko.test', { accounts: `IDR=${savings}` }]);
+    assert.deepEqual(
+      [audited.action, audited.userEmail, audited.detail],
+      ['settlement_accounts_changed', 'a@toko.test', { accounts: `IDR=${savings}`, destinations: '' }],
+    );
     const w = await withdrawn();
     await list();
     await h.worker.drain();

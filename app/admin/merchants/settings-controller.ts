@@ -23,6 +23,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
     otherMovements: await otherMovementsView(deps, m),
     settlement: await settlementView(deps, m),
     settlementValues: null as Record<string, string> | null,
+    destinationValues: null as Record<string, unknown> | null,
     saved: false,
   });
 
@@ -74,19 +75,27 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
     async (req, res) => {
       const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
       const sent: Record<string, string> = {};
+      // Every dest_ field to the service, whatever it holds: one it cannot read is refused, not dropped.
+      const destinations: Record<string, unknown> = {};
       for (const [key, value] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
         const match = /^settlement_([A-Z]{3})$/.exec(key);
         if (match && typeof value === 'string') sent[match[1]] = value.trim();
+        else if (key.startsWith('dest_')) destinations[key] = typeof value === 'string' ? value.trim() : value;
       }
       const version = typeof req.body?.version === 'string' ? (req.body.version as string) : undefined;
       try {
-        await saveSettlementAccounts(deps, signedIn(res), m.id, sent, version);
+        await saveSettlementAccounts(deps, signedIn(res), m.id, sent, version, destinations);
         res.redirect(303, `${adminMerchantPath(m.id, 'adminMerchantSettings')}?saved=1`);
       } catch (err) {
         if (!(err instanceof FormInvalid)) throw err;
         // A stale form shows what is stored now (and its version), not what it would have overwritten.
-        const shown = err instanceof StaleForm ? null : sent;
-        render(res, err.status, 'merchant-settings', { ...(await locals(m)), settlementValues: shown, errors: err.fields });
+        const stale = err instanceof StaleForm;
+        render(res, err.status, 'merchant-settings', {
+          ...(await locals(m)),
+          settlementValues: stale ? null : sent,
+          destinationValues: stale ? null : destinations,
+          errors: err.fields,
+        });
       }
     },
   );

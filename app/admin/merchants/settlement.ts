@@ -2,7 +2,9 @@
  * The settlement bank accounts: per currency, the Xero bank account Xendit's withdrawals go to (the
  * merchant's real bank account), so each withdrawal becomes a Bank Transfer from the clearing account
  * to it (jobs/sync/record-withdrawal.ts). Only the organisation's BANK accounts of that currency are
- * offered, never the currency's clearing account.
+ * offered, never the currency's clearing account. Over it, an account per destination (the bank
+ * account Xendit says a withdrawal went to: settlement-destinations.ts), for a merchant who
+ * withdraws to more than one bank in a currency.
  */
 import type { User } from '../../store/users.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
@@ -14,10 +16,15 @@ import { message, type Message } from '../../i18n/index.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { checkFormVersion, formVersion } from '../fields.js';
+import type { SettlementChoices } from '../../store/settlement-destinations.js';
+import { checkDestinations, destinationsByCurrency, destinationsShown, type DestinationView } from './settlement-destinations.js';
 
 export interface SettlementView {
-  /** Per currency the merchant has a clearing account for: the bank accounts it may pick, its choice, withdrawals waiting. */
-  currencies: { currency: string; options: XeroBankAccount[]; chosen: string; waiting: number }[];
+  /**
+   * Per currency the merchant has a clearing account for: the bank accounts it may pick, its choice,
+   * withdrawals waiting, and the destinations its withdrawals went to, each with its own choice.
+   */
+  currencies: { currency: string; options: XeroBankAccount[]; chosen: string; waiting: number; destinations: DestinationView[] }[];
   /** Xero could not be asked: the choices are shown without their names, and cannot be changed. */
   unavailable: boolean;
   /** The form's hidden version: formVersion of the stored choices it shows (settlementShown). */
@@ -26,10 +33,20 @@ export interface SettlementView {
 
 /**
  * What the settlement form's version digests: the stored choices only, so a change of the currencies
- * offered or a save of the settings form above it does not refuse it; another tab's save of it does.
+ * or destinations offered or a save of the settings form above it does not refuse it; another tab's
+ * save of it does.
  */
-function settlementShown(chosen: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(chosen).map(([currency, accountId]) => [`settlement_${currency}`, accountId]));
+function settlementShown(stored: SettlementChoices): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(stored.accounts).map(([currency, accountId]) => [`settlement_${currency}`, accountId])),
+    ...destinationsShown(stored.destinations),
+  };
+}
+
+/** The destinations listed: those of the merchant's recorded and waiting withdrawals, and those with an account. */
+async function listedDestinations(deps: MerchantOnboardingDeps, merchant: Merchant) {
+  const [seen, stored] = await Promise.all([deps.stores.settlements.seen(merchant.id), deps.stores.settlements.destinations(merchant.id)]);
+  return { stored, listed: destinationsByCurrency(seen, stored) };
 }
 
 /** The currencies withdrawals can be recorded in: those with a clearing account (the base one first). */
@@ -44,7 +61,11 @@ async function offered(deps: MerchantOnboardingDeps, merchant: Merchant): Promis
 }
 
 export async function settlementView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<SettlementView> {
-  const [chosen, waiting] = await Promise.all([deps.stores.settlements.accounts(merchant.id), deps.stores.settlements.waitingByCurrency(merchant.id)]);
+  const [chosen, waiting, { stored, listed }] = await Promise.all([
+    deps.stores.settlements.accounts(merchant.id),
+    deps.stores.settlements.waitingByCurrency(merchant.id),
+    listedDestinations(deps, merchant),
+  ]);
   let list: { currency: string; options: XeroBankAccount[] }[];
   let unavailable = false;
   try {
@@ -55,18 +76,20 @@ export async function settlementView(deps: MerchantOnboardingDeps, merchant: Mer
     list = Object.keys(chosen).map((currency) => ({ currency, options: [] }));
     unavailable = true;
   }
-  for (const currency of Object.keys(waiting)) if (!list.some((c) => c.currency === currency)) list.push({ currency, options: [] });
+  for (const currency of [...Object.keys(waiting), ...listed.keys()]) if (!list.some((c) => c.currency === currency)) list.push({ currency, options: [] });
   return {
-    currencies: list.map((c) => ({ ...c, chosen: chosen[c.currency] ?? '', waiting: waiting[c.currency] ?? 0 })),
+    currencies: list.map((c) => ({ ...c, chosen: chosen[c.currency] ?? '', waiting: waiting[c.currency] ?? 0, destinations: listed.get(c.currency) ?? [] })),
     unavailable,
-    version: formVersion(settlementShown(chosen)),
+    version: formVersion(settlementShown({ accounts: chosen, destinations: stored })),
   };
 }
 
 /**
  * settlement_<CUR>=<AccountID> for each currency; '' means none. Every value must be one the page
  * offered (a BANK account of that currency other than its clearing account) or the form is
- * refused with nothing written. Saved, the withdrawals that waited for a currency now chosen run.
+ * refused with nothing written. `destinations`: dest_<CUR>_<…>=<AccountID> for each destination
+ * listed, '' for the currency's (checkDestinations), the same way. Saved, the withdrawals that
+ * waited for a currency or destination now chosen run.
  * `version` is the one the form was shown with (SettlementView): another save since then refuses it
  * (StaleForm), as the form posts every currency and would put back what it showed.
  */
@@ -76,9 +99,10 @@ export async function saveSettlementAccounts(
   merchantId: string,
   sent: Record<string, string>,
   version?: string,
+  destinations: Record<string, unknown> = {},
 ): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
-  const list = await xeroCall(() => offered(deps, merchant));
+  const [list, { listed }] = await Promise.all([xeroCall(() => offered(deps, merchant)), listedDestinations(deps, merchant)]);
   const errors: Record<string, Message | string> = {};
   const accounts: Record<string, string> = {};
   for (const [currency, accountId] of Object.entries(sent)) {
@@ -88,11 +112,12 @@ export async function saveSettlementAccounts(
       errors[`settlement_${currency}`] = message('errors:settlementAccountChoose', { currency });
     else if (accountId) accounts[currency] = accountId;
   }
+  const mapped = checkDestinations(destinations, listed, list, errors);
   if (Object.keys(errors).length) throw new FormInvalid(errors, 400);
   // Checked under the merchant's row lock, in the transaction that writes: of two saves of one version, the second sees the first's.
   const resumed = await deps.stores.settlements.saveAndResume(
     merchant.id,
-    accounts,
+    { accounts, destinations: mapped },
     (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w),
     deps.clock(),
     (stored) => checkFormVersion(version, settlementShown(stored)),
@@ -101,6 +126,7 @@ export async function saveSettlementAccounts(
     accounts: Object.entries(accounts)
       .map(([c, a]) => `${c}=${a}`)
       .join(' '),
+    destinations: mapped.map((d) => `${d.currency} ${d.accountIdentifier}=${d.accountId}`).join('; '),
   });
   deps.logger.info({ merchantId, by: actor.id, resumed }, 'settlement bank accounts saved');
   return merchant;

@@ -27,6 +27,7 @@ import { readWithinBudget, walkPages, type PageReader, type Walked } from './bud
 import { skipListing } from './key-business.js';
 import { otherMovementsOn, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
 import type { CrashHook } from './crash-points.js';
+import { unstorableReason } from '../../security/body-bounds.js';
 
 const PAGE_SIZE = 50;
 /**
@@ -171,6 +172,10 @@ async function behind(deps: Deps, l: Listing, startedAt: Date): Promise<void> {
 /** One withdrawal listed: its row made on first sight, its job queued (again, when Xendit now says REVERSED). */
 async function seen(deps: Deps, merchant: Merchant, live: boolean, w: XenditWithdrawal): Promise<void> {
   const known = await deps.stores.settlements.byXenditId(merchant.id, w.id);
+  const to = destinationOf(w);
+  // A row from before destinations were kept learns its own, so the admin lists it and can give it an account.
+  if (known && known.accountIdentifier === null && to.accountIdentifier)
+    await deps.stores.settlements.noteDestination(known.id, to.accountIdentifier, to.channelCode, deps.clock());
   if (known && (w.status === 'REVERSED' ? known.state === 'reversed' || known.state === 'test_mode' : known.state !== 'pending')) return;
   const now = deps.clock();
   const row =
@@ -183,6 +188,7 @@ async function seen(deps: Deps, merchant: Merchant, live: boolean, w: XenditWith
         currency: w.currency,
         amount: w.amount,
         withdrawnAt: new Date(w.created),
+        ...to,
       },
       now,
     ));
@@ -200,4 +206,19 @@ async function seen(deps: Deps, merchant: Merchant, live: boolean, w: XenditWith
   const queued = await enqueue(deps.stores.jobs, 'record-withdrawal', payload, now);
   deps.crash?.('withdrawal-listing-job-queued');
   if (queued) deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal found at Xendit');
+}
+
+/**
+ * Where the withdrawal went, as Xendit names it: account_identifier, "Account identifier of
+ * transaction. The format will be different from each channel" (xendit-node TransactionResponse;
+ * string | null), with its channel_code (the bank). Kept as sent (a plain or masked number alike),
+ * as Xendit searches it "exact match case sensitive" (docs.xendit.co/apidocs/list-transactions).
+ * One the database could not hold or the admin would not show whole is no destination: the row
+ * takes the currency's settlement bank account, as one Xendit names none does.
+ */
+function destinationOf(w: XenditWithdrawal): { accountIdentifier: string | null; channelCode: string | null } {
+  const id = w.accountIdentifier;
+  const storable = (v: string | undefined, max: number): v is string => !!v && v.length <= max && unstorableReason(v) === null;
+  if (!storable(id, 255)) return { accountIdentifier: null, channelCode: null };
+  return { accountIdentifier: id, channelCode: storable(w.channelCode, 100) ? w.channelCode : null };
 }

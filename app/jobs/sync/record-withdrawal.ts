@@ -8,7 +8,9 @@
  * the listing finds the withdrawal, the attempt (and its kind) is marked before the entry is sent,
  * and the entry is looked up by Reference (`Xendit withdrawal <transaction id>`) only when an
  * earlier attempt's outcome is unknown.
- * No settlement bank account picked: the row waits for the merchant (never a guessed account).
+ * The settlement bank account is the one the merchant picked for the withdrawal's destination (the
+ * bank account it went to, as Xendit names it), else the one picked for its currency. Neither: the
+ * row waits for the merchant (never a guessed account).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -63,9 +65,11 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       deps.logger.info({ merchantId, xenditTransactionId }, 'withdrawal reversed before it was booked: nothing in Xero');
       return;
     }
-    const to = row.xeroBankTransferId ? undefined : (await deps.stores.settlements.accounts(merchantId))[row.currency];
+    // Booked already (a transfer out in Xero): never moved, whatever was picked since.
+    const picked = row.xeroBankTransferId ? null : await deps.stores.settlements.accountFor(merchantId, row.currency, row.accountIdentifier);
+    const to = picked?.accountId;
     if (!row.xeroBankTransferId && !to) {
-      // The admin shows waiting withdrawals per currency next to the picker (settings) and in the report.
+      // The admin shows waiting withdrawals per currency and destination next to the pickers (settings) and in the report.
       const waits = await deps.stores.settlements.waiting(row.id, `no settlement bank account picked for ${row.currency}`, deps.clock(), job);
       if (waits === 'claimLost') {
         deps.logger.warn({ merchantId, xenditTransactionId }, 'withdrawal left as it is: this run lost its job to another claim');
@@ -88,7 +92,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           const transferId = await transferOnce(deps, merchant, row, from, to);
           deps.crash?.('withdrawal-transfer-accepted');
           await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
-          deps.logger.info({ merchantId, xenditTransactionId, transferId }, 'withdrawal recorded in Xero as a bank transfer');
+          deps.logger.info({ merchantId, xenditTransactionId, transferId, byDestination: picked?.mapped }, 'withdrawal recorded in Xero as a bank transfer');
         } else {
           what = 'receive money';
           const transactionId = await receiveOnce(deps, merchant, row, { id: from, code: clearing.code }, to);

@@ -21,9 +21,13 @@ export interface SimWithdrawal {
   userId: string;
   currency: Currency;
   amount: number; // minor units, positive
-  /** The bank it went to (channel code) and the account number registered at Xendit. */
+  /**
+   * The bank it went to (channel code) and the account number registered at Xendit, listed as the
+   * transaction's account_identifier: "Account identifier of transaction. The format will be
+   * different from each channel", string | null (xendit-node TransactionResponse.accountIdentifier).
+   */
   channelCode: string;
-  accountNumber: string;
+  accountNumber: string | null;
   created: Date;
   /**
    * The receiving bank sent it back after it succeeded (an invalid or dormant account): Xendit

@@ -223,8 +223,11 @@ export interface XenditSimTestApi {
 /**
  * at: when it was made (a test's past day; default now). pending: requested and not sent yet
  * (Transactions API status PENDING), already taken from the CASH balance (withdrawals.ts).
+ * to: which of the merchant's registered bank accounts it went to (default ID_BCA 8880001234);
+ * accountNumber null: the transaction says none, as Xendit may (account_identifier is nullable).
  */
 export interface WithdrawOptions {
   at?: Date;
   pending?: boolean;
+  to?: { channelCode?: string; accountNumber: string | null };
 }

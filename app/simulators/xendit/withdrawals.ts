@@ -68,7 +68,7 @@ export function withdraw(
   account: XenditSimAccount,
   currency: Currency,
   amount?: number,
-  opts: { at?: Date; pending?: boolean } = {},
+  opts: { at?: Date; pending?: boolean; to?: { channelCode?: string; accountNumber: string | null } } = {},
 ): SimWithdrawal | { error: string } {
   const available = balanceOf(ctx, account.userId, currency);
   const take = amount ?? available;
@@ -79,8 +79,8 @@ export function withdraw(
     userId: account.userId,
     currency,
     amount: take,
-    channelCode: 'ID_BCA',
-    accountNumber: '8880001234',
+    channelCode: opts.to?.channelCode ?? 'ID_BCA',
+    accountNumber: opts.to ? opts.to.accountNumber : '8880001234',
     created: opts.at ?? ctx.now(),
     ...(opts.pending ? { pending: true } : {}),
   };

@@ -10,6 +10,17 @@ export interface SettlementAccountsTable {
   account_id: string;
 }
 
+/**
+ * The Xero bank account the withdrawals to one destination (Xendit's account_identifier) in one
+ * currency go to, over settlement_accounts' (migration 20261207T0517).
+ */
+export interface SettlementDestinationsTable {
+  merchant_id: string;
+  currency: string;
+  account_identifier: string;
+  account_id: string;
+}
+
 /** A withdrawal from the merchant's Xendit balance and its Bank Transfer in Xero (migration 20261205T1215). */
 export interface WithdrawalsTable {
   id: string;
@@ -32,6 +43,9 @@ export interface WithdrawalsTable {
   entry_kind: ColumnType<WithdrawalEntryKind | null, WithdrawalEntryKind | null | undefined, WithdrawalEntryKind | null>;
   /** Migration 20261206T1942: the clearing account the money left in Xero. */
   clearing_account: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261207T0517: where it went, as Xendit names it (null: Xendit said nothing, or a row from before). */
+  account_identifier: ColumnType<string | null, string | null | undefined, string | null>;
+  channel_code: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
