@@ -4,15 +4,16 @@
  * them) and a bare Express baseline that makes the same upstream calls with the same clients.
  */
 import express, { type RequestHandler } from 'express';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, type Config } from '../config/index.js';
 import { createApp } from '../app/server.js';
+import { createHttpServer } from '../app/http.js';
 import { DEFAULT_XERO_BATCH_SIZE } from '../app/jobs/registry.js';
 import { createWorker } from '../app/bin/worker.js';
 import { createStores, type Stores } from '../app/store/index.js';
@@ -160,6 +161,32 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/**
+ * The gateway's configuration, as `npm start` reads it from its environment. The per-IP and
+ * per-ShortCode click counters stay on (their upsert is part of every click), with limits a load
+ * generator on one address does not reach.
+ */
+function gatewayConfig(publicUrl: string, xenditUrl: string, secretsKey: string): Config {
+  return loadConfig({
+    PUBLIC_URL: publicUrl,
+    DEMO: 'false',
+    XENDIT_CHECKOUT_HOSTS: new URL(xenditUrl).host,
+    NODE_ENV: 'production',
+    SECRETS_KEY: secretsKey,
+    LOG_LEVEL: 'info',
+    PAY_RATE_LIMIT_PER_IP: '1000000000',
+    PAY_RATE_LIMIT_PER_SHORTCODE: '1000000000',
+    PAY_RATE_LIMIT_PER_INVOICE: '1000000000',
+    PAY_UNKNOWN_PER_WINDOW: '1000000000',
+    PAY_UNKNOWN_XERO_PERCENT: '100',
+    // Every repeat click reads Xero, as the baseline's does: the ratio compares the same work (the
+    // 30 s reuse of a fresh read and the day shares of known links would skip or refuse reads).
+    PAY_READ_REUSE_SECONDS: '0',
+    PAY_INVOICE_XERO_PERCENT: '100',
+    PAY_KNOWN_XERO_PERCENT: '100',
+  });
+}
+
 let seq = 0;
 
 export interface StackOptions {
@@ -170,6 +197,8 @@ export interface StackOptions {
   workerConcurrency?: number;
   /** XERO_BATCH_SIZE of the worker (default: the configuration's default). */
   xeroBatchSize?: number;
+  /** A migrated database to run on instead of a new one of the engine's (the tests: their suite's); closed with the stack. */
+  database?: OpenedDatabase;
 }
 
 /** Limits no bench phase but the drain reaches: the budget still counts every call in the database. */
@@ -177,7 +206,7 @@ export const UNREACHED_XERO_LIMITS: Partial<XeroLimits> = { perMinute: 1e9, perD
 
 export async function startStack(engine: Engine, sims: Sims, opts: StackOptions = {}): Promise<Stack> {
   const clock = opts.clock ?? systemClock;
-  const database = await openBenchDatabase(engine);
+  const database = opts.database ?? (await openBenchDatabase(engine));
   // Request logs are written as in production (info, one line per request), to a sink.
   const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
   const box = createSecretBox(randomBytes(32).toString('base64'));
@@ -188,7 +217,15 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
   // The baseline is the least a /pay can do: no budget bookkeeping in our database.
   const bareXero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget: unlimitedXeroBudget });
 
-  const gatewayServer = createServer();
+  const secretsKey = randomBytes(32).toString('base64');
+  // The server `npm start` runs (app/http.ts: keep-alive 65 s, its header and request timeouts), not
+  // Node's defaults. With Node's 5 s keep-alive the load generator's agent drops an idle socket after
+  // 4 s and the gateway after 6 s, so a stall of 2 s in either process at the wrong moment leaves a
+  // callback written on a socket the gateway closes unanswered (ECONNRESET), which npm start's server
+  // does not do within a run. Its timeouts do not depend on the URL, only known once listening.
+  // eslint-disable-next-line prefer-const -- set once listening; the server's handler reads it later
+  let app: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const gatewayServer = createHttpServer((req, res) => app!(req, res), gatewayConfig('http://127.0.0.1', sims.xenditUrl, secretsKey).http);
   await new Promise<void>((resolve) => gatewayServer.listen(0, '127.0.0.1', resolve));
   const gatewayUrl = `http://127.0.0.1:${(gatewayServer.address() as AddressInfo).port}`;
   /** One more organisation in the simulated Xero with its merchant in the gateway (and its Xendit account). */
@@ -252,27 +289,8 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
     },
   });
   const workerConcurrency = opts.workerConcurrency ?? 10;
-  const app = createApp({
-    // The per-IP and per-ShortCode click counters stay on (their upsert is part of every click), with
-    // limits a load generator on one address does not reach.
-    config: loadConfig({
-      PUBLIC_URL: gatewayUrl,
-      DEMO: 'false',
-      XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host,
-      NODE_ENV: 'production',
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'info',
-      PAY_RATE_LIMIT_PER_IP: '1000000000',
-      PAY_RATE_LIMIT_PER_SHORTCODE: '1000000000',
-      PAY_RATE_LIMIT_PER_INVOICE: '1000000000',
-      PAY_UNKNOWN_PER_WINDOW: '1000000000',
-      PAY_UNKNOWN_XERO_PERCENT: '100',
-      // Every repeat click reads Xero, as the baseline's does: the ratio compares the same work (the
-      // 30 s reuse of a fresh read and the day shares of known links would skip or refuse reads).
-      PAY_READ_REUSE_SECONDS: '0',
-      PAY_INVOICE_XERO_PERCENT: '100',
-      PAY_KNOWN_XERO_PERCENT: '100',
-    }),
+  app = createApp({
+    config: gatewayConfig(gatewayUrl, sims.xenditUrl, secretsKey),
     stores,
     xero,
     xeroBudget: budget,
@@ -281,7 +299,6 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
     logger,
     onJobEnqueued: worker.wake,
   });
-  gatewayServer.on('request', app);
   const callbackPath = callbackPathFor(merchant.id);
 
   const baseline = await listen(baselineApp({ xero: bareXero, xendit, merchants: baselineMerchants }));
