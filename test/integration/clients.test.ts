@@ -1042,7 +1042,7 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual(await s.xenditClient.listPaidInvoices(secretKey, { paidAfter: new Date(now + 3600_000), paidBefore: new Date(now + 7200_000) }), []);
     });
 
-    it('expires an invoice; expiring a paid one answers it unchanged, still PAID', async () => {
+    it('expires an invoice; expiring one no longer PENDING is refused, "Could not find and update PENDING invoice" (xendit-php#200)', async () => {
       const { secretKey } = seed();
       const { id } = await s.xenditClient.createInvoice(secretKey, newInvoice());
       assert.equal((await s.xenditClient.expireInvoice(secretKey, id)).status, 'EXPIRED');
@@ -1051,8 +1051,17 @@ describe('gateway clients against the simulators', function () {
       assert.equal(received[0].body.status, 'EXPIRED');
       const paid = await s.xenditClient.createInvoice(secretKey, newInvoice());
       await s.xendit.pay(paid.id, { sendCallback: false });
-      assert.equal((await s.xenditClient.expireInvoice(secretKey, paid.id)).status, 'PAID');
-      assert.equal((await s.xenditClient.getInvoice(secretKey, paid.id))?.status, 'PAID');
+      for (const [invoiceId, status] of [
+        [paid.id, 'PAID'],
+        [id, 'EXPIRED'],
+      ]) {
+        const err = await rejectsWith(s.xenditClient.expireInvoice(secretKey, invoiceId), 'rejected');
+        assert.equal(err.status, 404);
+        assert.equal(err.code, 'INVOICE_NOT_FOUND_ERROR');
+        assert.match(err.message, new RegExp(`Could not find and update PENDING invoice ${invoiceId}`));
+        assert.equal((await s.xenditClient.getInvoice(secretKey, invoiceId))?.status, status, 'unchanged');
+      }
+      assert.equal(received.length, 1, 'no callback for a refused expiry');
     });
 
     it('expires an invoice once its expiry date passes, with one callback', async () => {
