@@ -154,8 +154,8 @@ describe('Xero simulator fidelity (issue 14)', () => {
     });
   });
 
-  describe('Contact.EmailAddress: "(umlauts not supported) (max length = 255)" (xero_accounting.yaml)', () => {
-    it('refuses a longer or non-ASCII e-mail on PUT /Contacts and on a contact an invoice makes by Name; takes 255 ASCII characters', async () => {
+  describe('Contact.EmailAddress: "(umlauts not supported) (max length = 255)" (xero_accounting.yaml), and valid if given (xeroizer#477)', () => {
+    it('refuses a longer, non-ASCII or malformed e-mail on PUT /Contacts and on a contact an invoice makes by Name; takes 255 ASCII characters', async () => {
       const { api } = await simWithOrg();
       const at255 = `${'a'.repeat(243)}@example.com`;
       assert.equal(at255.length, 255);
@@ -169,7 +169,10 @@ describe('Xero simulator fidelity (issue 14)', () => {
       });
       await refused('/Contacts', { Contacts: [{ Name: 'Panjang', EmailAddress: `a${at255}` }] }, /longer than 255/);
       await refused('/Contacts', { Contacts: [{ Name: 'Jürgen', EmailAddress: 'jürgen@example.com' }] }, /non-ASCII/);
+      const malformed = ['budi@localhost', 'budi@toko..id', 'budi@.toko.id', 'budi@toko.id.', 'budi @toko.id', '@toko.id', 'budi@@toko.id', 'budi@ani@toko.id'];
+      for (const email of malformed) await refused('/Contacts', { Contacts: [{ Name: 'Citra', EmailAddress: email }] }, /Email address must be valid/);
       await refused('/Invoices', invoice({ Name: 'Jürgen', EmailAddress: 'jürgen@example.com' }), /non-ASCII/);
+      for (const email of malformed) await refused('/Invoices', invoice({ Name: 'Citra', EmailAddress: email }), /Email address must be valid/);
       const ok = await api('put', '/Contacts')
         .send({ Contacts: [{ Name: 'Jürgen', EmailAddress: at255 }] })
         .expect(200);
