@@ -375,6 +375,39 @@ describe('gateway clients against the simulators', function () {
       assert.equal(s.xero.bankTransactionsOf(org.tenantId).length, 0);
     });
 
+    it('reads the refusals Xero files under a Contact (xeroizer#477), on one create and on each item of a batch', async () => {
+      const { creds, bank, org } = seed();
+      const tooLong = 'N'.repeat(256);
+      const err = await rejectsWith(
+        s.xeroClient.createInvoice(
+          creds,
+          {
+            contactName: tooLong,
+            date: '2026-11-25',
+            dueDate: '2026-11-25',
+            reference: 'Xendit n1',
+            currencyCode: 'PHP',
+            lineItems: [{ description: 'x', quantity: '1', unitAmount: '10', accountCode: '200' }],
+          },
+          'n-inv',
+        ),
+        'rejected',
+      );
+      assert.match(err.message, /The contact name must not be longer than 255 characters/);
+      const alone = await rejectsWith(s.xeroClient.createBankTransaction(creds, { ...spend(bank.accountId, 'n2'), contactName: tooLong }, 'n-bt'), 'rejected');
+      assert.match(alone.message, /The contact name must not be longer than 255 characters/);
+      const batch = await s.xeroClient.createBankTransactions(
+        creds,
+        [{ ...spend(bank.accountId, 'n3'), contactName: tooLong }, spend(bank.accountId, 'n4')],
+        'n-batch',
+      );
+      assert.deepEqual(
+        batch.map((r) => (r.ok ? 'ok' : r.message)),
+        ['The contact name must not be longer than 255 characters', 'ok'],
+      );
+      assert.equal(s.xero.bankTransactionsOf(org.tenantId).length, 1);
+    });
+
     it("rejects payments Xero refuses, with Xero's message, and records nothing", async () => {
       const { creds, bank, invoice, org } = seed();
       const open = invoice().invoiceId;
