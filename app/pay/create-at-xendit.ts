@@ -81,19 +81,38 @@ export async function createAtXendit(
   if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
   for (const x of duplicates) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'expiring a duplicate Xendit invoice');
-    const answered = await deps.xendit.expireInvoice(merchant.xenditSecretKey, x.id).catch((err) => {
-      deps.logger.error({ err: String(err), xenditInvoiceId: x.id }, 'could not expire a duplicate Xendit invoice');
-    });
-    // Xendit may answer an invoice paid a moment before with a 200 and the invoice still PAID (not
-    // documented): the money is in, recorded by the job its PAID callback queues (the same dedupe key).
-    if (answered?.status === 'PAID' || answered?.status === 'SETTLED') {
-      await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId: answered.id }, deps.clock());
+    const seen = await expireDuplicate(deps, merchant.xenditSecretKey, x.id);
+    // Paid a moment before: the money is in. Its PAID callback may never come, and neither
+    // list-paid (its external id is a checkout's) nor reconcile (it reads the checkout's own
+    // invoice) would find it: recorded here, by the job that callback queues (the same dedupe key).
+    if (seen?.status === 'PAID' || seen?.status === 'SETTLED') {
+      await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId: seen.id }, deps.clock());
       deps.onJobEnqueued?.();
       deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'a duplicate Xendit invoice was paid before it could be expired');
-    } else if (answered && answered.status !== 'EXPIRED')
-      deps.logger.error({ xenditInvoiceId: x.id, xenditStatus: answered.status }, 'could not expire a duplicate Xendit invoice');
+    } else if (seen && seen.status !== 'EXPIRED')
+      deps.logger.error({ xenditInvoiceId: x.id, xenditStatus: seen.status }, 'could not expire a duplicate Xendit invoice');
   }
   return opened;
+}
+
+/**
+ * The duplicate as Xendit holds it once asked to expire it: the invoice it answers with, or, when it
+ * refuses (as it does one no longer PENDING: "Could not find and update PENDING invoice",
+ * xendit/xendit-php#200), the invoice read back, since the refusal alone does not say paid or
+ * expired. undefined when neither answered (logged).
+ */
+async function expireDuplicate(deps: PayDeps, key: string, id: string): Promise<XenditInvoice | null | undefined> {
+  try {
+    return await deps.xendit.expireInvoice(key, id);
+  } catch (err) {
+    deps.logger.warn({ err: String(err), xenditInvoiceId: id }, 'Xendit did not expire a duplicate invoice; reading it back');
+  }
+  try {
+    return await deps.xendit.getInvoice(key, id);
+  } catch (err) {
+    deps.logger.error({ err: String(err), xenditInvoiceId: id }, 'could not expire a duplicate Xendit invoice, nor read it');
+    return undefined;
+  }
 }
 
 /**

@@ -359,6 +359,27 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     for (const r of asked) assert.ok(![long, 'jürgen@'].some((e) => decodeURIComponent(r.query ?? '').includes(e)), r.query);
   });
 
+  it('books the sale of a payer whose e-mail is not of the form Xero takes (a@b.c with non-empty parts) to a contact by name, without that e-mail', async () => {
+    // Each passes the local@domain.tld check Xendit's EMAIL_FORMAT_ERROR is simulated with; Xero
+    // refuses a contact e-mail it finds invalid (waynerobinson/xeroizer#477).
+    const sales = [
+      { customerName: 'Kasir Toko', payerEmail: 'kasir@toko..id' },
+      { customerName: 'Dewi Lestari', payerEmail: 'dewi@.lestari.id' },
+    ];
+    for (const sale of sales) {
+      const x = await paidOutside(sale);
+      await h.worker.drain();
+      const review = (await h.stores.jobs.list()).filter((j) => j.state === 'needs_review').map((j) => j.lastError);
+      assert.deepEqual(review, [], 'not sent to review');
+      assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded', 'booked');
+      const [inv] = invoices(x.id);
+      assert.equal(inv.status, 'PAID');
+      const contact = contacts().find((c) => c.contactId === inv.contact.contactId)!;
+      assert.equal(contact.name, sale.customerName);
+      assert.equal(contact.email, undefined, 'the e-mail Xero would refuse is not sent');
+    }
+  });
+
   it('with the switch off, ignores the callback with zero writes (Xendit dashboard test callback)', async () => {
     await h.stores.db.updateTable('merchants').set({ backend_flow: false }).where('id', '=', h.merchant.id).execute();
     const x = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 250_000 });

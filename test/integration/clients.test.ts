@@ -375,6 +375,39 @@ describe('gateway clients against the simulators', function () {
       assert.equal(s.xero.bankTransactionsOf(org.tenantId).length, 0);
     });
 
+    it('reads the refusals Xero files under a Contact (xeroizer#477), on one create and on each item of a batch', async () => {
+      const { creds, bank, org } = seed();
+      const tooLong = 'N'.repeat(256);
+      const err = await rejectsWith(
+        s.xeroClient.createInvoice(
+          creds,
+          {
+            contactName: tooLong,
+            date: '2026-11-25',
+            dueDate: '2026-11-25',
+            reference: 'Xendit n1',
+            currencyCode: 'PHP',
+            lineItems: [{ description: 'x', quantity: '1', unitAmount: '10', accountCode: '200' }],
+          },
+          'n-inv',
+        ),
+        'rejected',
+      );
+      assert.match(err.message, /The contact name must not be longer than 255 characters/);
+      const alone = await rejectsWith(s.xeroClient.createBankTransaction(creds, { ...spend(bank.accountId, 'n2'), contactName: tooLong }, 'n-bt'), 'rejected');
+      assert.match(alone.message, /The contact name must not be longer than 255 characters/);
+      const batch = await s.xeroClient.createBankTransactions(
+        creds,
+        [{ ...spend(bank.accountId, 'n3'), contactName: tooLong }, spend(bank.accountId, 'n4')],
+        'n-batch',
+      );
+      assert.deepEqual(
+        batch.map((r) => (r.ok ? 'ok' : r.message)),
+        ['The contact name must not be longer than 255 characters', 'ok'],
+      );
+      assert.equal(s.xero.bankTransactionsOf(org.tenantId).length, 1);
+    });
+
     it("rejects payments Xero refuses, with Xero's message, and records nothing", async () => {
       const { creds, bank, invoice, org } = seed();
       const open = invoice().invoiceId;
@@ -1042,7 +1075,7 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual(await s.xenditClient.listPaidInvoices(secretKey, { paidAfter: new Date(now + 3600_000), paidBefore: new Date(now + 7200_000) }), []);
     });
 
-    it('expires an invoice; expiring a paid one answers it unchanged, still PAID', async () => {
+    it('expires an invoice; expiring one no longer PENDING is refused, "Could not find and update PENDING invoice" (xendit-php#200)', async () => {
       const { secretKey } = seed();
       const { id } = await s.xenditClient.createInvoice(secretKey, newInvoice());
       assert.equal((await s.xenditClient.expireInvoice(secretKey, id)).status, 'EXPIRED');
@@ -1051,8 +1084,17 @@ describe('gateway clients against the simulators', function () {
       assert.equal(received[0].body.status, 'EXPIRED');
       const paid = await s.xenditClient.createInvoice(secretKey, newInvoice());
       await s.xendit.pay(paid.id, { sendCallback: false });
-      assert.equal((await s.xenditClient.expireInvoice(secretKey, paid.id)).status, 'PAID');
-      assert.equal((await s.xenditClient.getInvoice(secretKey, paid.id))?.status, 'PAID');
+      for (const [invoiceId, status] of [
+        [paid.id, 'PAID'],
+        [id, 'EXPIRED'],
+      ]) {
+        const err = await rejectsWith(s.xenditClient.expireInvoice(secretKey, invoiceId), 'rejected');
+        assert.equal(err.status, 404);
+        assert.equal(err.code, 'INVOICE_NOT_FOUND_ERROR');
+        assert.match(err.message, new RegExp(`Could not find and update PENDING invoice ${invoiceId}`));
+        assert.equal((await s.xenditClient.getInvoice(secretKey, invoiceId))?.status, status, 'unchanged');
+      }
+      assert.equal(received.length, 1, 'no callback for a refused expiry');
     });
 
     it('expires an invoice once its expiry date passes, with one callback', async () => {

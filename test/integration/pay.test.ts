@@ -421,6 +421,38 @@ describeEachDatabase('GET /pay', ({ db }) => {
       assert.deepEqual(statuses, ['300000 expired true', '200000 open false']);
     });
 
+    it('two creates both made, the duplicate paid just before it is expired, its callback lost: Xendit refuses the expiry, and the payment is booked once', async () => {
+      const inv = h.addInvoice({});
+      const late = h.sims.xendit.faults.createLate(); // the first click's create: no answer, made only later
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      h.clock.advance(WAIT + 1);
+      h.sims.xendit.faults.dropResponseAfterSave(1, { method: 'POST', path: '/v2/invoices' }); // the second's: made, answer lost
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+      late.make();
+      const ids = xenditInvoices().map((x: { id: string }) => x.id);
+      assert.equal(ids.length, 2, 'two payable invoices under one external id');
+      h.clock.advance(WAIT + 1);
+      // The third click adopts one and expires the other; the customer pays that one as the expiry is on its way.
+      const gates = ids.map((id: string) => ({ id, gate: h.sims.xendit.faults.gate({ method: 'POST', path: `/invoices/${id}/expire` }) }));
+      const clicking = request(h.app)
+        .get(h.payUrl(inv.invoiceNumber))
+        .then((res) => res);
+      const { id: duplicate } = await Promise.race(
+        gates.map((g: { id: string; gate: { untilParked(n: number): Promise<void> } }) => g.gate.untilParked(1).then(() => g)),
+      );
+      await h.sims.xendit.pay(duplicate, { sendCallback: false });
+      for (const g of gates) g.gate.open();
+      const res = await clicking;
+      assert.equal(res.status, 303);
+      assert.equal(h.sims.xendit.listInvoices().find((x: { id: string }) => x.id === duplicate)?.status, 'PAID', 'not expired: Xendit refused');
+      await h.worker.drain();
+      const payment = await h.stores.payments.byXenditInvoice(h.merchant.id, duplicate);
+      assert.equal(payment?.syncState, 'recorded', 'booked though its PAID callback never came');
+      assert.equal(await h.count('payments'), 1);
+      assert.equal(h.sims.xero.findInvoice(inv.invoiceId)!.status, 'PAID');
+      assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1, 'booked once');
+    });
+
     it('a 4xx is a refusal: Xendit made nothing, so the checkout is not kept', async () => {
       const inv = h.addInvoice({});
       // Xendit's 429 says its window resets in 5 s (Rate-Limit-Reset): the customer is asked back then.

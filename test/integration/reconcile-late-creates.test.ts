@@ -98,7 +98,7 @@ describeEachDatabase('worker: reconcile asks about a create Xendit processes lat
     const [paidId] = made[0].late.make();
     const [expiredId] = made[1].late.make();
     // Both PENDING when listed. The first one's expire reaches Xendit only after the customer paid
-    // it (Xendit answers 200, the invoice still PAID); the second one's gets a 503, and Xendit
+    // it (Xendit refuses: no PENDING invoice to expire); the second one's gets a 503, and Xendit
     // expired it on its own before reconcile reads it. Whichever checkout the run takes first.
     const steps = [
       {

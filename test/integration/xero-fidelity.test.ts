@@ -154,22 +154,29 @@ describe('Xero simulator fidelity (issue 14)', () => {
     });
   });
 
-  describe('Contact.EmailAddress: "(umlauts not supported) (max length = 255)" (xero_accounting.yaml)', () => {
-    it('refuses a longer or non-ASCII e-mail on PUT /Contacts and on a contact an invoice makes by Name; takes 255 ASCII characters', async () => {
+  describe('Contact.EmailAddress: "(umlauts not supported) (max length = 255)" (xero_accounting.yaml), and valid if given (xeroizer#477)', () => {
+    it('refuses a longer, non-ASCII or malformed e-mail on PUT /Contacts and on a contact an invoice makes by Name; takes 255 ASCII characters', async () => {
       const { api } = await simWithOrg();
       const at255 = `${'a'.repeat(243)}@example.com`;
       assert.equal(at255.length, 255);
+      // An invoice's refusal about its Contact is filed under that Contact (xeroizer#477, xero-node#177).
       const refused = async (path: string, body: object, message: RegExp) => {
         const res = await api('put', path).send(body).expect(400);
         assert.equal(res.body.Type, 'ValidationException');
-        assert.match(res.body.Elements[0].ValidationErrors[0].Message, message);
+        const [element] = res.body.Elements;
+        const errors = path === '/Invoices' ? element.Contact.ValidationErrors : element.ValidationErrors;
+        assert.match(errors[0].Message, message);
+        if (path === '/Invoices') assert.deepEqual(element.ValidationErrors, [], 'none on the invoice itself');
       };
       const invoice = (Contact: unknown) => ({
         Invoices: [{ Type: 'ACCREC', Contact, LineItems: [{ Description: 'Kopi', Quantity: '1', UnitAmount: '1000' }] }],
       });
       await refused('/Contacts', { Contacts: [{ Name: 'Panjang', EmailAddress: `a${at255}` }] }, /longer than 255/);
       await refused('/Contacts', { Contacts: [{ Name: 'Jürgen', EmailAddress: 'jürgen@example.com' }] }, /non-ASCII/);
+      const malformed = ['budi@localhost', 'budi@toko..id', 'budi@.toko.id', 'budi@toko.id.', 'budi @toko.id', '@toko.id', 'budi@@toko.id', 'budi@ani@toko.id'];
+      for (const email of malformed) await refused('/Contacts', { Contacts: [{ Name: 'Citra', EmailAddress: email }] }, /Email address must be valid/);
       await refused('/Invoices', invoice({ Name: 'Jürgen', EmailAddress: 'jürgen@example.com' }), /non-ASCII/);
+      for (const email of malformed) await refused('/Invoices', invoice({ Name: 'Citra', EmailAddress: email }), /Email address must be valid/);
       const ok = await api('put', '/Contacts')
         .send({ Contacts: [{ Name: 'Jürgen', EmailAddress: at255 }] })
         .expect(200);
@@ -237,6 +244,45 @@ describe('Xero simulator: line items as Xero checks them on invoices, credit not
       );
     }
     assert.deepEqual(await answers({ ...line, Description: '.' }), everywhere(200, []), 'one character is enough');
+  });
+});
+
+describe("Xero simulator: a refusal about a document's Contact is filed under that Contact (xeroizer#477, xero-node#177)", () => {
+  it('on invoices, credit notes and bank transactions, the document itself carrying none; with summarizeErrors=false too', async () => {
+    const { sim, api, tenantId } = await simWithOrg();
+    const contactId = (
+      await api('put', '/Contacts')
+        .send({ Contacts: [{ Name: 'Ani' }] })
+        .expect(200)
+    ).body.Contacts[0].ContactID;
+    const bank = sim.bankAccountFor(tenantId, 'Xendit');
+    const line = { Description: 'Ongkir', Quantity: 1, UnitAmount: 39000, AccountCode: '200' };
+    const Contact = { ContactID: contactId, EmailAddress: 'ani@toko' };
+    const sent: Record<string, object> = {
+      Invoices: { Type: 'ACCREC', Contact, Status: 'AUTHORISED', LineAmountTypes: 'NoTax', LineItems: [line] },
+      CreditNotes: { Type: 'ACCRECCREDIT', Contact, Status: 'AUTHORISED', LineAmountTypes: 'NoTax', LineItems: [line] },
+      BankTransactions: { Type: 'RECEIVE', BankAccount: { AccountID: bank.accountId }, Contact, LineItems: [line] },
+    };
+    const filedUnderContact = (
+      element: { ValidationErrors: unknown[]; Contact: { HasValidationErrors: boolean; ValidationErrors: unknown[] } },
+      what: string,
+    ) => {
+      assert.deepEqual(element.ValidationErrors, [], `${what}: nothing on the document itself`);
+      assert.equal(element.Contact.HasValidationErrors, true, what);
+      assert.deepEqual(element.Contact.ValidationErrors, [{ Message: 'Email address must be valid.' }], what);
+    };
+    for (const [path, doc] of Object.entries(sent)) {
+      const res = await api('put', `/${path}`)
+        .send({ [path]: [doc] })
+        .expect(400);
+      filedUnderContact(res.body.Elements[0], path);
+    }
+    const each = await api('put', '/BankTransactions?summarizeErrors=false')
+      .send({ BankTransactions: [sent.BankTransactions] })
+      .expect(200);
+    assert.equal(each.body.BankTransactions[0].StatusAttributeString, 'ERROR');
+    filedUnderContact(each.body.BankTransactions[0], 'BankTransactions, summarizeErrors=false');
+    assert.equal(sim.bankTransactionsOf(tenantId).length, 0, 'nothing made');
   });
 });
 

@@ -189,7 +189,7 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     assert.equal((await checkoutOf(inv.invoiceId)).status, 'paid');
   });
 
-  it('paid at Xendit just as the gateway expires it (Xendit answers 200, still PAID): recorded once as paid, not closed as expired', async () => {
+  it('paid at Xendit just as the gateway expires it (Xendit refuses: no PENDING invoice): recorded once as paid, not closed as expired', async () => {
     const { inv, x } = await openCheckout();
     const gate = h.sims.xendit.faults.gate({ method: 'POST', path: `/invoices/${x.id}/expire` });
     await h.sims.xero.test.invoices.void(inv.invoiceId);

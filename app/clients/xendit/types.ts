@@ -270,9 +270,10 @@ export interface XenditGateway {
   getInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice | null>;
   findInvoicesByExternalId(secretKey: string, externalId: string): Promise<XenditInvoice[]>;
   /**
-   * The invoice as Xendit answers the expiry. What it answers for one already paid is not
-   * documented (xendit-node lists no error for it; it may answer 200 with the invoice still PAID or
-   * SETTLED): callers take it as expired only when the answer's status is EXPIRED.
+   * The invoice as Xendit answers the expiry. One no longer PENDING is refused ("Could not find and
+   * update PENDING invoice", xendit/xendit-php#200; its status and code are not documented, and an
+   * answer of 200 with the invoice still PAID is not ruled out): callers take it as expired only
+   * when the answer's status is EXPIRED, and read the invoice back after a refusal.
    */
   expireInvoice(secretKey: string, invoiceId: string): Promise<XenditInvoice>;
   /** Invoices PAID or SETTLED with paid_at in [paidAfter, paidBefore], all pages. */

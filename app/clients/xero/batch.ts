@@ -6,6 +6,7 @@
  */
 import { UpstreamError } from '../types.js';
 import { whereEquals } from './call.js';
+import { validationMessages } from './errors.js';
 import type { XeroItemResult } from './types.js';
 
 /**
@@ -34,9 +35,10 @@ export function itemResults<R extends Answered, T>(sent: { reference: string }[]
     if (at < 0) throw new UpstreamError('xero', 'unavailable', `Xero's answer to a batch left out the item with Reference ${item.reference}`);
     used.add(at);
     const row = answered[at];
-    const errors = row.validationErrors?.map((e) => e.message ?? '').filter(Boolean) ?? [];
-    if (errors.length || String(row.statusAttributeString ?? '').toUpperCase() === 'ERROR') {
-      return { ok: false as const, message: errors.join('; ') || 'Xero refused this item without a message' };
+    const own = row.validationErrors?.some((e) => e.message) ?? false;
+    if (own || String(row.statusAttributeString ?? '').toUpperCase() === 'ERROR') {
+      // Its own messages and those Xero files under its Contact (validationMessages).
+      return { ok: false as const, message: validationMessages(row).join('; ') || 'Xero refused this item without a message' };
     }
     return { ok: true as const, value: map(row) };
   });

@@ -9,12 +9,22 @@ import type { XeroGateway } from './types.js';
 const XERO_EMAIL_MAX = 255;
 
 /**
+ * An address's form: one "@" between a non-empty local part and a domain of two or more non-empty
+ * labels joined by dots, no whitespace. Xero refuses a contact's e-mail it finds invalid ("a contact
+ * will always require a valid email if provided", waynerobinson/xeroizer#477) and does not document
+ * its rule: anything short of this form is taken as refused, as leaving an e-mail off the contact
+ * costs less than a sale sent to review for it.
+ */
+const ADDRESS_FORM = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+
+/**
  * Whether Xero takes this as a contact's e-mail. Xendit takes a payer's e-mail Xero refuses (any
- * length, non-ASCII letters): such an e-mail is neither sent nor searched by, so the sale is
- * booked to a contact found or made by name instead of being refused and sent to review.
+ * length, non-ASCII letters, and what its own format check lets through): such an e-mail is neither
+ * sent nor searched by, so the sale is booked to a contact found or made by name instead of being
+ * refused and sent to review.
  */
 export function xeroTakesEmail(email: string): boolean {
-  return email.length <= XERO_EMAIL_MAX && !/[\u0080-\uffff]/.test(email);
+  return email.length <= XERO_EMAIL_MAX && !/[\u0080-\uffff]/.test(email) && ADDRESS_FORM.test(email);
 }
 
 export function contactCalls({ call }: XeroCalls): Pick<XeroGateway, 'findContacts' | 'createContact'> {

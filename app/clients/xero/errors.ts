@@ -103,17 +103,47 @@ function bodyMessage(body: unknown): string {
   if (typeof body === 'string') return body.slice(0, 300);
   if (!body || typeof body !== 'object') return '';
   const b = body as Record<string, unknown>;
-  const elements = Array.isArray(b.Elements) ? (b.Elements as { ValidationErrors?: unknown }[]) : [];
-  const validation = elements
-    .flatMap((el) => (Array.isArray(el?.ValidationErrors) ? (el.ValidationErrors as { Message?: unknown }[]) : []))
-    .map((v) => v?.Message)
-    .filter((m): m is string => typeof m === 'string' && m.length > 0);
-  if (validation.length) return [...new Set(validation)].join('; ');
+  const validation = Array.isArray(b.Elements) ? validationMessages(b.Elements) : [];
+  if (validation.length) return validation.join('; ');
   for (const key of ['Message', 'Detail', 'Title', 'error_description', 'error']) {
     const v = b[key];
     if (typeof v === 'string' && v) return v;
   }
   return '';
+}
+
+/** How far below an element ValidationErrors are looked for: its Contact (1), a line's (1), a payment's invoice's contact (2). */
+const NESTED_DEPTH = 3;
+/** Objects looked through at most, so a large echoed element costs little. */
+const NESTED_NODES = 500;
+
+/**
+ * Every ValidationErrors message of what Xero answered (an element, a list of them), as its JSON
+ * spells them (ValidationErrors[].Message) or xero-node's models do (validationErrors[].message),
+ * each once, the element's own first. Xero files some under a sub-object and leaves the element's
+ * own list empty: an invoice's, credit note's or bank transaction's refusal about its Contact
+ * (waynerobinson/xeroizer#477; XeroAPI/xero-node#177 shows a Contact's and the lines' lists).
+ */
+export function validationMessages(answered: unknown): string[] {
+  const found = new Set<string>();
+  let level = Array.isArray(answered) ? answered : [answered];
+  let looked = 0;
+  for (let depth = 0; depth <= NESTED_DEPTH && level.length; depth++) {
+    const next: unknown[] = [];
+    for (const node of level) {
+      if (!node || typeof node !== 'object' || ++looked > NESTED_NODES) continue;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'ValidationErrors' || key === 'validationErrors') {
+          for (const v of Array.isArray(value) ? (value as { Message?: unknown; message?: unknown }[]) : []) {
+            const m = v?.Message ?? v?.message;
+            if (typeof m === 'string' && m) found.add(m);
+          }
+        } else if (value && typeof value === 'object') next.push(...(Array.isArray(value) ? value : [value]));
+      }
+    }
+    level = next;
+  }
+  return [...found];
 }
 
 /** The Retry-After header, whatever its case, in seconds. */
@@ -137,9 +167,14 @@ export function firstCreated<T>(rows: T[] | undefined, missing: string): T {
   return created;
 }
 
-/** A create whose answer carries ValidationErrors was refused (Xero may answer 200 with them). */
+/**
+ * A create whose answer carries ValidationErrors was refused (Xero may answer 200 with them); its
+ * message names those under its sub-objects too (validationMessages).
+ */
 export function refusedIfInvalid<T extends { validationErrors?: { message?: string }[] }>(created: T): T {
-  if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+  if (created.validationErrors?.length) {
+    throw new UpstreamError('xero', 'rejected', validationMessages(created).join('; ') || 'Xero refused it without a message', 400);
+  }
   return created;
 }
 

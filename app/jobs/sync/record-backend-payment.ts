@@ -164,7 +164,7 @@ async function createContactOrFind(deps: RecordPaymentDeps, merchant: Merchant, 
 
 /**
  * By e-mail first, then by name (Xero keeps names unique), else a new contact. An e-mail Xero
- * refuses (xeroTakesEmail: over 255 characters, non-ASCII) is neither searched by nor sent.
+ * refuses (xeroTakesEmail: over 255 characters, non-ASCII, not of an address's form) is neither searched by nor sent.
  */
 async function contactFor(deps: RecordPaymentDeps, merchant: Merchant, sale: BackendSale, x: XenditInvoice): Promise<string> {
   const email = (x.payerEmail ?? x.customer?.email)?.trim() || undefined;

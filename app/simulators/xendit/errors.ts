@@ -98,6 +98,10 @@ export function invoiceNotFound(res: Response): void {
   res.status(404).json({ error_code: 'INVOICE_NOT_FOUND_ERROR', message: 'Invoice not found' });
 }
 
+export function notPendingInvoice(res: Response, id: string): void {
+  res.status(404).json({ error_code: 'INVOICE_NOT_FOUND_ERROR', message: `Could not find and update PENDING invoice ${id}` });
+}
+
 export function validation(res: Response, message: string, code = 'API_VALIDATION_ERROR'): void {
   res.status(400).json({ error_code: code, message });
 }

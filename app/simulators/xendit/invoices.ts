@@ -6,7 +6,7 @@ import { AmountError, SUPPORTED_CURRENCIES, isSupportedCurrency, numberToDecimal
 import { CHANNELS as CURRENCY_CHANNELS } from '../../clients/xendit/channels.js';
 import { hexId } from './accounts.js';
 import { expireIfDue, transition } from './callbacks.js';
-import { invoiceNotFound, validation } from './errors.js';
+import { invoiceNotFound, notPendingInvoice, validation } from './errors.js';
 import { invoiceJson } from './json.js';
 import type { OutsideInvoice } from './simulator.js';
 import { type Ctx, type SimXenditInvoice, type XenditSimAccount } from './state.js';
@@ -245,11 +245,12 @@ export function queryDate(value: unknown): Date | undefined {
 export function expireRoute(ctx: Ctx, req: Request, res: Response): void {
   const inv = ownInvoice(ctx, res, String((req.params as Record<string, string>)[0]));
   if (!inv) return invoiceNotFound(res);
-  // Xendit documents no answer for expiring a paid invoice, and xendit-node's invoice
-  // BadRequestError lists no code for it. Chosen as the stricter reading: a 200 with the invoice
-  // unchanged (still PAID or SETTLED), so only a caller that reads the status sees it was not expired.
-  // A PENDING one expires; Xendit delivers callbacks on its own schedule: the answer does not wait for it.
-  if (inv.status === 'PENDING') void transition(ctx, inv, 'EXPIRED').catch((err) => ctx.log?.warn({ err }, 'xendit sim: callback failed'));
+  // Xendit refuses to expire an invoice that is no longer PENDING (paid, settled or expired):
+  // "Could not find and update PENDING invoice <id>" (xendit/xendit-php#200). Its status and code
+  // are not documented; xendit-node's one invoice 404 is INVOICE_NOT_FOUND_ERROR, which the message reads as.
+  if (inv.status !== 'PENDING') return notPendingInvoice(res, inv.id);
+  // Xendit delivers callbacks on its own schedule: the answer does not wait for it.
+  void transition(ctx, inv, 'EXPIRED').catch((err) => ctx.log?.warn({ err }, 'xendit sim: callback failed'));
   res.json(invoiceJson(ctx, inv));
 }
 

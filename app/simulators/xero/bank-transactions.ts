@@ -5,6 +5,7 @@ import { lockDateError } from './lock-dates.js';
 import { overpaymentIdOf } from './overpayments.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { contactFieldRefusals } from './contact-fields.js';
 import { contactFor } from './contacts.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { itemOk, itemRefused, validationBody } from './errors.js';
@@ -78,6 +79,8 @@ export function validateBankTransaction(
   if (typeof contact.ContactID === 'string' && !known) errors.push('The contact could not be found');
   const contactName = known?.name ?? (typeof contact.Name === 'string' ? contact.Name.trim() : '');
   if (!contactName) errors.push('A Contact must be specified for this type of transaction');
+  // The fields it is given under the limits of PUT /Contacts (one given by Name is made on first use).
+  else errors.push(...contactFieldRefusals(contact));
   const currency = bank ? (bank.currencyCode ?? o.baseCurrency) : o.baseCurrency;
   if (typeof raw.CurrencyCode === 'string' && raw.CurrencyCode !== currency) {
     errors.push(`The currency (${raw.CurrencyCode}) must match the bank account currency (${currency})`);

@@ -3,6 +3,7 @@
  */
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { contactEmailRefused, contactNameTooLong } from './contact-fields.js';
 import { validationError } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import type { XeroSimulator } from './simulator.js';
@@ -37,34 +38,6 @@ export function createContactsRoute(sim: XeroSimulator, req: Request, res: Respo
   remember(o, req, at, 200, body);
   if (sim.faults.dropIfArmed(req, res)) return;
   res.json(body);
-}
-
-/** xero_accounting.yaml, Contact.Name: "Full name of contact/organisation (max length = 255)", maxLength 255. */
-export const CONTACT_NAME_MAX = 255;
-
-/**
- * Why Xero refuses the name, if it is too long. Xero has been seen holding longer names
- * (XeroAPI/xero-python#70): refusing is the stricter reading of its spec. Counted in UTF-16 units,
- * which is never fewer than characters, so an emoji counts twice (stricter again). The wording is
- * the simulator's: Xero's own message for it is not documented.
- */
-export function contactNameTooLong(name: string): string | undefined {
-  return name.length > CONTACT_NAME_MAX ? `The contact name must not be longer than ${CONTACT_NAME_MAX} characters` : undefined;
-}
-
-/** xero_accounting.yaml, Contact.EmailAddress: "Email address of contact person (umlauts not supported) (max length = 255)", maxLength 255. */
-export const CONTACT_EMAIL_MAX = 255;
-
-/**
- * Why Xero refuses a contact's EmailAddress, if it does: longer than 255, or holding a character
- * outside ASCII ("umlauts not supported", read strictly: any non-ASCII character, as in jürgen@…).
- * An empty one is no e-mail. The wording is the simulator's: Xero's own messages are not documented.
- */
-export function contactEmailRefused(email: unknown): string | undefined {
-  if (typeof email !== 'string' || !email.trim()) return undefined;
-  if (email.trim().length > CONTACT_EMAIL_MAX) return `The email address must not be longer than ${CONTACT_EMAIL_MAX} characters`;
-  if (/[\u0080-\uffff]/.test(email)) return 'The email address must not contain umlauts or other non-ASCII characters';
-  return undefined;
 }
 
 /** The contact with this name, made on first use (as Xero does for a contact given by Name). */

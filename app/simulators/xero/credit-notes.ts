@@ -12,6 +12,7 @@
 import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { contactFieldRefusals } from './contact-fields.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
@@ -56,6 +57,8 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
   const contactRef = (raw.Contact ?? {}) as Record<string, unknown>;
   const contact = [...o.contacts.values()].find((c) => c.contactId === contactRef.ContactID);
   if (!contact) errors.push('The contact could not be found');
+  // The fields it is given beside its ContactID under the limits of PUT /Contacts.
+  else errors.push(...contactFieldRefusals(contactRef));
   const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
   if (!date) errors.push('Date is not a valid date');
   const locked = lockDateError(o, date);

@@ -7,7 +7,8 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { XeroInvoice } from '../../clients/xero/types.js';
 import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './tax-rates.js';
-import { contactEmailRefused, contactFor, contactJson, contactNameTooLong } from './contacts.js';
+import { contactFieldRefusals } from './contact-fields.js';
+import { contactFor, contactJson } from './contacts.js';
 import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { validationError } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
@@ -215,13 +216,8 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
   const known = typeof contact.ContactID === 'string' ? [...o.contacts.values()].find((c) => c.contactId === contact.ContactID) : undefined;
   if (typeof contact.ContactID === 'string' && !known) errors.push('The contact could not be found');
   else if (!known && (typeof contact.Name !== 'string' || !contact.Name.trim())) errors.push('A Contact must be specified for this type of transaction');
-  else if (!known) {
-    // A contact given by Name is made on first use, under the same limits as PUT /Contacts.
-    const tooLong = contactNameTooLong(String(contact.Name).trim());
-    if (tooLong) errors.push(tooLong);
-    const emailRefused = contactEmailRefused(contact.EmailAddress);
-    if (emailRefused) errors.push(emailRefused);
-  }
+  // The fields it is given under the limits of PUT /Contacts (one given by Name is made on first use).
+  else errors.push(...contactFieldRefusals(contact));
   const type = raw.Type === 'ACCPAY' ? 'ACCPAY' : 'ACCREC';
   const status = (typeof raw.Status === 'string' ? raw.Status : 'DRAFT') as SimInvoiceStatus;
   if (!['DRAFT', 'SUBMITTED', 'AUTHORISED'].includes(status)) errors.push(`Invalid status for a new invoice: ${status}`);
