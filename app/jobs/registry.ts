@@ -1,7 +1,7 @@
 import type { Runtime } from '../bin/bootstrap.js';
 import type { Config } from '../../config/index.js';
 import type { Metrics } from '../metrics/index.js';
-import type { Job } from '../store/jobs.js';
+import type { Claim, Job } from '../store/jobs.js';
 import type { Stores } from '../store/index.js';
 import type { XeroGateway } from '../clients/xero/types.js';
 import type { XenditGateway } from '../clients/xendit/types.js';
@@ -37,6 +37,7 @@ import { UpstreamError } from '../clients/types.js';
 import { paths } from '../paths.js';
 import { createXeroBatch } from './xero-batch.js';
 import { createXenditReads, keyTag, type Settled, type XenditReads } from './xendit-reads.js';
+import { claimedStores } from './claimed-stores.js';
 
 export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   metrics?: Pick<Metrics, 'webhookLag'>;
@@ -77,11 +78,11 @@ function scoped(b: Built, make: (deps: Built['payments']) => JobHandler): JobHan
   return (job, scope) => (scope ? make(inGroup(b.payments, scope, job))(job) : alone(job));
 }
 
-/** A payments job's deps when it runs in a group (see scoped). */
+/** A payments job's deps when it runs in a group (see scoped); with `job`, its gathered marks and recording are fenced on its claim, as claimedStores does alone. */
 export function inGroup<D extends { stores: Stores; xero: XeroGateway; xendit: XenditGateway; xenditReads?: XenditReads }>(
   deps: D,
   scope: JobScope,
-  job?: Pick<Job, 'createdAt'>,
+  job?: Pick<Job, 'createdAt' | 'id' | 'claimNo'>,
 ): D {
   const { stores, xendit } = deps;
   const merchants = { ...stores.merchants, byId: (id: string) => scope.remembered(`merchant:${id}`, () => stores.merchants.byId(id)) };
@@ -95,7 +96,7 @@ export function inGroup<D extends { stores: Stores; xero: XeroGateway; xendit: X
     ...deps,
     xero: scope.xero,
     xendit: deps.xenditReads ? { ...upstream, ...listedReads(deps.xenditReads, scope, job?.createdAt) } : upstream,
-    stores: { ...stores, merchants, feeBills, ...gathered(stores, scope) },
+    stores: { ...stores, merchants, feeBills, ...gathered(stores, scope, job && { id: job.id, claimNo: job.claimNo }) },
   };
 }
 
@@ -117,15 +118,16 @@ function listedReads(reads: XenditReads, scope: JobScope, queuedAt: Date | undef
  * The statements every job of a group makes on the normal path, gathered into one per group
  * (xero-batch.ts `together`). Each job still awaits its own: a mark is committed before its create.
  */
-function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'checkouts'> {
+function gathered(stores: Stores, scope: JobScope, claim?: Claim): Pick<Stores, 'payments' | 'checkouts'> {
   const p = stores.payments;
+  const fence = claim ? { claim } : {};
   const payments: Stores['payments'] = {
     ...p,
     byId: (id) => scope.together('payments.byId', id, (ids) => p.byIds(ids)),
     getOrCreate: (np, now) => scope.together('payments.getOrCreate', np, (all) => p.getOrCreateAll(all, now)),
     noteXeroAttempt: (id, at, account) =>
-      scope.together('payments.noteXeroAttempt', { id, at, ...(account ? { account } : {}) }, async (rows) => (await p.noteXeroAttempts(rows), [])),
-    noteFeeAttempt: (id, entry, at) => scope.together('payments.noteFeeAttempt', { id, entry, at }, async (rows) => (await p.noteFeeAttempts(rows), [])),
+      scope.together('payments.noteXeroAttempt', { id, at, ...(account ? { account } : {}), ...fence }, (rows) => p.noteXeroAttempts(rows)),
+    noteFeeAttempt: (id, entry, at) => scope.together('payments.noteFeeAttempt', { id, entry, at, ...fence }, (rows) => p.noteFeeAttempts(rows)),
     markFeePosted: (id, xeroFeeTxnId, now) =>
       scope.together('payments.markFeePosted', { id, xeroFeeTxnId, now }, async (rows) => (await p.markFeesPosted(rows), [])),
     setFeeFromTransaction: (id, f, now) =>
@@ -134,7 +136,7 @@ function gathered(stores: Stores, scope: JobScope): Pick<Stores, 'payments' | 'c
       // Recorded whole, the common case; the rest (review, overpayment) keep their own statement.
       const whole = x.xeroPaymentId !== null && !x.reviewReason && !x.overpayment && x.amountRecorded === undefined && !x.feeMayExist;
       if (!whole) return p.markInXero(payment, x, now, feeJob);
-      const row = { id: payment.id, xeroPaymentId: x.xeroPaymentId!, fee: x.fee, now, ...(feeJob ? { feeJob } : {}) };
+      const row = { id: payment.id, xeroPaymentId: x.xeroPaymentId!, fee: x.fee, now, ...(feeJob ? { feeJob } : {}), ...fence };
       return scope.together('payments.markInXero', row, async (rows) => (await p.markAllInXero(rows), []));
     },
   };
@@ -244,7 +246,11 @@ export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'o
   const onNeedsReview: Record<string, (job: Job, reason: string) => Promise<void>> = {};
   const onDone: Record<string, (job: Job, at: Date) => void> = {};
   for (const [kind, entry] of Object.entries(JOB_REGISTRY) as [JobKind, Entry][]) {
-    handlers[kind] = entry.handler(b);
+    // Each run gets its own stores, fenced on its claim (claimed-stores.ts); the caches stay shared.
+    handlers[kind] = (job, scope) => {
+      const stores = claimedStores(deps.stores, job);
+      return entry.handler({ deps: { ...b.deps, stores }, payments: { ...b.payments, stores } })(job, scope);
+    };
     if (entry.onNeedsReview) onNeedsReview[kind] = entry.onNeedsReview(b);
     if (entry.onDone) onDone[kind] = entry.onDone(b);
   }

@@ -18,6 +18,9 @@ export class RetryLater extends Error {
 /** Throw from a handler when retrying cannot help: a person must look (Xero said 400, data mismatch). */
 export class NeedsReview extends Error {}
 
+/** A run found its claim gone (sync/send-once.ts): another claim holds the job, so this one stops, writing no verdict. */
+export class ClaimLost extends Error {}
+
 /**
  * What the runner lends a job run as part of a group: the Xero gateway that batches the group's
  * calls, a way to wait on Xendit without holding the group's running slot, and reads shared by
@@ -208,6 +211,7 @@ export function createJobRunner(deps: RunnerDeps) {
       finished(job, await deps.jobs.finish(job, doneAt), doneAt);
     } catch (raw) {
       lease.release(job);
+      if (raw instanceof ClaimLost) return void log.warn({ reason: raw.message }, 'job stopped: another worker took it over');
       if (heldBack(raw)) {
         // The merchant's other queued jobs would meet the same refusal: they wait too, so the
         // worker spends its time on organisations with budget left instead of re-trying this one.

@@ -1,7 +1,7 @@
 /** Xendit's monthly fee invoices and their bills in Xero (migration 20261205T1600). */
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
+import { insertJob, requeueJobs, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
 import { insertAudit, type AuditEntry } from './audit.js';
 import { int8 } from './int8.js';
 import type { FeeBillState, FeeBillingChangesTable, FeeBillsTable, XenditFeeBilling } from './schema.js';
@@ -150,12 +150,15 @@ async function replaceIn(trx: Db, bill: FeeBill, next: NextTotals, job: NewJobRo
 }
 
 export function createFeeBillStore(db: Db) {
-  const update = async (id: string, set: Updateable<FeeBillsTable>, now: Date) => {
-    await db
+  /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
+  const update = async (id: string, set: Updateable<FeeBillsTable>, now: Date, claim?: Claim) => {
+    const r = await db
       .updateTable('fee_bills')
       .set({ ...set, updated_at: now })
       .where('id', '=', id)
-      .execute();
+      .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   };
   const billingChanges = (merchantId: string) =>
     db.selectFrom('fee_billing_changes').selectAll().where('merchant_id', '=', merchantId).orderBy('changed_at').orderBy('id').execute();
@@ -243,8 +246,8 @@ export function createFeeBillStore(db: Db) {
       return rows.map(toBill);
     },
 
-    /** Committed before the bill is sent; null once Xero answered that it did not take it. */
-    noteAttempt: (id: string, at: Date | null, now: Date) => update(id, { attempt_at: at }, now),
+    /** Committed before the bill is sent; null once Xero answered that it did not take it. `claim`: as send-once.ts says. */
+    noteAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { attempt_at: at }, now, claim),
     recorded: (id: string, xeroInvoiceId: string, now: Date) =>
       update(id, { state: 'recorded', xero_invoice_id: xeroInvoiceId, attempt_at: null, last_error: null }, now),
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason.slice(0, 1000) }, now),

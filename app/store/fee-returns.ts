@@ -2,6 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
+import { stillClaimed, type Claim } from './claim-fence.js';
 import type { FeeReturnEntryKind, FeeReturnsTable } from './schema.js';
 
 export interface FeeReturn {
@@ -69,13 +70,18 @@ export function createFeeReturnStore(db: Db) {
       return (await this.byPayment(r.paymentId))!;
     },
 
-    /** Committed before the entry is sent (with its kind and account, kept from then on); null once Xero answered that it did not take it. */
-    async noteAttempt(paymentId: string, entry: FeeReturnEntry, at: Date | null, now: Date): Promise<void> {
-      await db
+    /**
+     * Committed before the entry is sent (with its kind and account, kept from then on); null once
+     * Xero answered that it did not take it. With `claim`, only while it holds its job (send-once.ts).
+     */
+    async noteAttempt(paymentId: string, entry: FeeReturnEntry, at: Date | null, now: Date, claim?: Claim): Promise<boolean> {
+      const r = await db
         .updateTable('fee_returns')
         .set({ entry_kind: entry.kind, entry_account: entry.accountId, attempt_at: at, updated_at: now })
         .where('payment_id', '=', paymentId)
-        .execute();
+        .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     async booked(paymentId: string, xeroEntryId: string, now: Date): Promise<void> {

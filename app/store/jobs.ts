@@ -4,8 +4,10 @@ import type { Database, JobsTable, JobState } from './schema.js';
 import { int8 } from './int8.js';
 import { requeuePaymentIdCall, WAITING_KINDS } from './payment-id-waits.js';
 import { insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
+import type { Claim } from './claim-fence.js';
 
 export { bringForward, insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
+export { claimColumns, finishClaim, rowStillClaimed, stillClaimed, type Claim } from './claim-fence.js';
 
 export interface Job {
   id: number;
@@ -28,19 +30,8 @@ export interface Job {
   lockedUntil?: Date | null;
 }
 
-/** One claim of a job: what its worker's writes are fenced on (running, and no claim since). */
-export type Claim = Pick<Job, 'id' | 'claimNo'>;
-
 /** A claim whose lease its worker renews (renew); `attempts` only for the log. */
 export type Lease = Pick<Job, 'id' | 'claimNo' | 'attempts'>;
-
-/**
- * True while `claim` still holds its job: for a write another store makes on a job's behalf, so a
- * worker that lost its job (its lease ran out, the job taken over or queued again) writes nothing.
- */
-export function stillClaimed(claim: Claim) {
-  return sql<boolean>`exists (select 1 from jobs where jobs.id = ${claim.id} and jobs.state = 'running' and jobs.claim_no = ${claim.claimNo})`;
-}
 
 const toJob = (r: Selectable<JobsTable>): Job => ({
   id: int8(r.id),
@@ -75,10 +66,12 @@ function requeueCall(merchantId: RawBuilder<unknown>, xenditInvoiceId: RawBuilde
  * are queued again, once (the mark is dropped), in the same commit that records the payment. Not
  * one whose refund row Xero refused or that is booked (any row state but pending). A job ending at
  * that moment is never missed: both sides lock the payment's key first (jobs-waiting.sql; the
- * job's side is `ended` below).
+ * job's side is `ended` below). It answers the ids of the recorded ones.
  */
 export function requeueWaiting() {
-  return sql`select ${requeueCall(sql.ref('marked.merchant_id'), sql.ref('marked.xendit_invoice_id'), sql.ref('marked.updated_at'), null)}
+  return sql<{
+    id: string;
+  }>`select marked.id, ${requeueCall(sql.ref('marked.merchant_id'), sql.ref('marked.xendit_invoice_id'), sql.ref('marked.updated_at'), null)}
     from marked where marked.sync_state = 'recorded'`;
 }
 
@@ -229,7 +222,16 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
      * later claim that happens to be at the same attempt. They return false when the claim was lost.
      */
     async finish(job: Claim, now: Date): Promise<boolean> {
-      return (await ended(job, { state: 'done', locked_until: null, last_error: null, updated_at: now })) !== false;
+      if ((await ended(job, { state: 'done', locked_until: null, last_error: null, updated_at: now })) !== false) return true;
+      // Ended by this very claim in the commit of its handler's last write (finishClaim): no claim since.
+      const r = await db
+        .selectFrom('jobs')
+        .select('id')
+        .where('id', '=', job.id)
+        .where('state', '=', 'done')
+        .where('claim_no', '=', job.claimNo)
+        .executeTakeFirst();
+      return r !== undefined;
     },
 
     /**

@@ -6,6 +6,7 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
+import { stillClaimed, type Claim } from './claim-fence.js';
 import type { OtherMovementState, OtherMovementsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -40,12 +41,15 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
 });
 
 export function createOtherMovementStore(db: Db) {
-  const update = async (id: string, set: Updateable<OtherMovementsTable>, now: Date) => {
-    await db
+  /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
+  const update = async (id: string, set: Updateable<OtherMovementsTable>, now: Date, claim?: Claim) => {
+    const r = await db
       .updateTable('other_movements')
       .set({ ...set, updated_at: now })
       .where('id', '=', id)
-      .execute();
+      .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   };
   return {
     /** The movement's row, made on first sight (one per merchant and Xendit transaction). */
@@ -78,9 +82,9 @@ export function createOtherMovementStore(db: Db) {
       return row ? toMovement(row) : null;
     },
 
-    /** Committed before the entry is sent, with the clearing account it goes to; null once Xero answered that it did not take it. */
-    noteAttempt: (id: string, at: Date | null, now: Date, account?: string) =>
-      update(id, { attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
+    /** Committed before the entry is sent, with the clearing account it goes to; null once Xero answered that it did not take it. `claim`: as send-once.ts says. */
+    noteAttempt: (id: string, at: Date | null, now: Date, account?: string, claim?: Claim) =>
+      update(id, { attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
     recorded: (id: string, bankTransactionId: string, now: Date) =>
       update(id, { xero_bank_transaction_id: bankTransactionId, attempt_at: null, state: 'recorded', last_error: null }, now),
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),

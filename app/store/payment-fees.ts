@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { FeeEntryKind } from './schema.js';
 import type { NewJobRow } from './jobs.js';
+import { claimColumns, rowStillClaimed, stillClaimed, type Claim } from './claim-fence.js';
 
 /** A fee's entry in Xero as an attempt sent it: its kind, and the clearing account it was made against. */
 export interface FeeEntry {
@@ -12,12 +13,17 @@ export interface FeeEntry {
 /** Xendit's fee on a payment and its entry in Xero (post-fee): the payments row's fee columns. */
 export function createPaymentFees(db: Db) {
   return {
-    /** noteFeeAttempt for many payments. */
-    async noteFeeAttempts(rows: { id: string; entry: FeeEntry; at: Date | null }[]): Promise<void> {
-      if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.entry.kind}::text, ${r.entry.accountId}::text, ${r.at}::timestamptz)`));
-      await sql`update payments set fee_entry_kind = v.kind, fee_entry_account = v.account, fee_attempt_at = v.at
-                from (values ${values}) as v(id, kind, account, at) where payments.id = v.id`.execute(db);
+    /** noteFeeAttempt for many payments, each fenced on its own `claim`: whether each landed, in order. */
+    async noteFeeAttempts(rows: { id: string; entry: FeeEntry; at: Date | null; claim?: Claim }[]): Promise<boolean[]> {
+      if (rows.length === 0) return [];
+      const values = sql.join(
+        rows.map((r) => sql`(${r.id}::uuid, ${r.entry.kind}::text, ${r.entry.accountId}::text, ${r.at}::timestamptz, ${claimColumns(r.claim)})`),
+      );
+      const { rows: landed } = await sql<{ id: string }>`update payments set fee_entry_kind = v.kind, fee_entry_account = v.account, fee_attempt_at = v.at
+                from (values ${values}) as v(id, kind, account, at, job, claim_no)
+                where payments.id = v.id and ${rowStillClaimed(sql.ref('v.job'), sql.ref('v.claim_no'))} returning payments.id`.execute(db);
+      const ids = new Set(landed.map((r) => r.id));
+      return rows.map((r) => ids.has(r.id));
     },
 
     /** markFeePosted for many payments. */
@@ -36,13 +42,15 @@ export function createPaymentFees(db: Db) {
                 from (values ${values}) as v(id, fee, tax, withheld, now) where payments.id = v.id`.execute(db);
     },
 
-    /** The fee's attempt mark, with how that attempt sends it (kept from then on: where the next attempt looks). */
-    async noteFeeAttempt(id: string, entry: FeeEntry, at: Date | null): Promise<void> {
-      await db
+    /** The fee's attempt mark, with how that attempt sends it (kept from then on: where the next attempt looks); with `claim`, as noteXeroAttempt. */
+    async noteFeeAttempt(id: string, entry: FeeEntry, at: Date | null, claim?: Claim): Promise<boolean> {
+      const r = await db
         .updateTable('payments')
         .set({ fee_entry_kind: entry.kind, fee_entry_account: entry.accountId, fee_attempt_at: at })
         .where('id', '=', id)
-        .execute();
+        .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     async markFeePosted(id: string, xeroFeeTxnId: string, now: Date): Promise<void> {

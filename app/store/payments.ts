@@ -2,7 +2,7 @@ import { sql, type Expression } from 'kysely';
 import type { Db } from './db.js';
 import type { FeeState } from './schema.js';
 import { createPaymentFees } from './payment-fees.js';
-import { MARKED_COLUMNS, requeueWaiting, type NewJobRow } from './jobs.js';
+import { claimColumns, MARKED_COLUMNS, requeueWaiting, rowStillClaimed, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
 import { insertJobFrom } from './job-insert.js';
 import { fillPaymentId, insertPaymentsWaking } from './payment-id-waits.js';
 import { newRow, toPayment, type FeeDecision, type InXero, type NewPayment, type Payment } from './payment-model.js';
@@ -60,9 +60,11 @@ export function createPaymentStore(db: Db) {
      * The payment is in Xero. The fee job (`feeJob`, given when the fee may be pending) is queued in
      * the same transaction when the fee's state comes out pending, so a crash can never leave a
      * recorded payment whose fee nobody will post. The fee's state is set only the first time
-     * (feeStateOnce), as FeeDecision says.
+     * (feeStateOnce), as FeeDecision says. With `claim` (a job's run: jobs/claimed-stores.ts), only
+     * while it holds its job: a run stalled past its lease would put back ids and a state the run
+     * that took over wrote since (an overpayment booked on a Retry, wiped), and queue its fee job.
      */
-    async markInXero(p: Pick<Payment, 'id' | 'merchantId'>, x: InXero, now: Date, feeJob?: NewJobRow): Promise<void> {
+    async markInXero(p: Pick<Payment, 'id' | 'merchantId'>, x: InXero, now: Date, feeJob?: NewJobRow, claim?: Claim): Promise<void> {
       const marked = (qb: Db) =>
         qb
           .updateTable('payments')
@@ -81,7 +83,8 @@ export function createPaymentStore(db: Db) {
             ...(x.feeMayExist ? { fee_attempt_at: now } : {}),
             updated_at: now,
           })
-          .where('id', '=', p.id);
+          .where('id', '=', p.id)
+          .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)));
       // One statement (a data-modifying WITH) is as atomic as a transaction, in one round trip
       // instead of four (BEGIN, update, insert, COMMIT). Its refunds that gave up waiting for it
       // are queued again in it too (requeueWaiting).
@@ -94,25 +97,27 @@ export function createPaymentStore(db: Db) {
      * `together`): each row with its own values, joined from a VALUES list.
      */
 
-    /** markInXero for payments recorded whole (no review, no overpayment): the fee jobs queued in the same transaction. */
-    async markAllInXero(rows: { id: string; xeroPaymentId: string; fee: FeeDecision; now: Date; feeJob?: NewJobRow }[]): Promise<void> {
+    /** markInXero for payments recorded whole (no review, no overpayment): the fee jobs queued in the same transaction; each row fenced on its own `claim`. */
+    async markAllInXero(rows: { id: string; xeroPaymentId: string; fee: FeeDecision; now: Date; feeJob?: NewJobRow; claim?: Claim }[]): Promise<void> {
       if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.xeroPaymentId}::text, ${r.fee}::text, ${r.now}::timestamptz)`));
-      // The payments' refunds that gave up waiting for them are queued again in the same statement.
+      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.xeroPaymentId}::text, ${r.fee}::text, ${r.now}::timestamptz, ${claimColumns(r.claim)})`));
+      // The payments' refunds that gave up waiting for them are queued again in the same statement,
+      // which answers the ids it marked (all of them recorded).
       const update = (q: Db) =>
-        sql`with marked as (update payments set xero_payment_id = v.xid, amount_recorded = null, overpaid = null, xero_overpayment_id = null,
+        sql<{ id: string }>`with marked as (update payments set xero_payment_id = v.xid, amount_recorded = null, overpaid = null, xero_overpayment_id = null,
               xero_overpayment_txn_id = null, overpayment_attempt_at = null,
               sync_state = 'recorded', last_error = null, fee_state = ${feeStateOnce(sql.ref('payments.fee_state'), decidedFee(sql.ref('v.fee')))},
               xero_attempt_at = null, updated_at = v.now
-            from (values ${values}) as v(id, xid, fee, now) where payments.id = v.id
+            from (values ${values}) as v(id, xid, fee, now, job, claim_no) where payments.id = v.id and ${rowStillClaimed(sql.ref('v.job'), sql.ref('v.claim_no'))}
             returning ${sql.join(MARKED_COLUMNS.map((c) => sql.ref(`payments.${c}`)))})
           ${requeueWaiting()}`.execute(q);
       const withJobs = rows.filter((r) => r.feeJob);
       if (withJobs.length === 0) return void (await update(db));
       await db.transaction().execute(async (trx) => {
-        await update(trx);
-        // Only the fees that came out pending (FeeDecision) get their job.
-        const ids = withJobs.map((r) => r.id);
+        const marked = new Set((await update(trx)).rows.map((r) => r.id));
+        // Only the fees of payments this marked that came out pending (FeeDecision) get their job.
+        const ids = withJobs.map((r) => r.id).filter((id) => marked.has(id));
+        if (ids.length === 0) return;
         const rows = await trx.selectFrom('payments').select('id').where('id', 'in', ids).where('fee_state', '=', 'pending').execute();
         const pending = new Set(rows.map((r) => r.id));
         const feeJobs = withJobs.flatMap((r) => (pending.has(r.id) ? [r.feeJob!] : []));
@@ -125,12 +130,17 @@ export function createPaymentStore(db: Db) {
       });
     },
 
-    /** noteXeroAttempt for many payments. */
-    async noteXeroAttempts(rows: { id: string; at: Date | null; account?: string }[]): Promise<void> {
-      if (rows.length === 0) return;
-      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.at}::timestamptz, ${r.account ?? null}::text)`));
-      await sql`update payments set xero_attempt_at = v.at, clearing_account = coalesce(v.account, payments.clearing_account)
-                from (values ${values}) as v(id, at, account) where payments.id = v.id`.execute(db);
+    /** noteXeroAttempt for many payments, each fenced on its own `claim`: whether each landed, in order. */
+    async noteXeroAttempts(rows: { id: string; at: Date | null; account?: string; claim?: Claim }[]): Promise<boolean[]> {
+      if (rows.length === 0) return [];
+      const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.at}::timestamptz, ${r.account ?? null}::text, ${claimColumns(r.claim)})`));
+      const { rows: landed } = await sql<{
+        id: string;
+      }>`update payments set xero_attempt_at = v.at, clearing_account = coalesce(v.account, payments.clearing_account)
+                from (values ${values}) as v(id, at, account, job, claim_no)
+                where payments.id = v.id and ${rowStillClaimed(sql.ref('v.job'), sql.ref('v.claim_no'))} returning payments.id`.execute(db);
+      const ids = new Set(landed.map((r) => r.id));
+      return rows.map((r) => ids.has(r.id));
     },
 
     /** getOrCreate for many payments (a group of jobs), in the order asked: one insert, and one read of those that existed. */
@@ -170,18 +180,27 @@ export function createPaymentStore(db: Db) {
      * Committed before a create is sent to Xero (`at`), cleared by `null` once Xero answered: the
      * next attempt looks the payment (or its fee) up by Reference only while one is set. `account`:
      * the clearing account the attempt sends it into, kept (the report reads the accounts posted to).
+     * With `claim`, only while it holds its job (send-once.ts); false: not written.
      */
-    async noteXeroAttempt(id: string, at: Date | null, account?: string): Promise<void> {
-      await db
+    async noteXeroAttempt(id: string, at: Date | null, account?: string, claim?: Claim): Promise<boolean> {
+      const r = await db
         .updateTable('payments')
         .set({ xero_attempt_at: at, ...(account ? { clearing_account: account } : {}) })
         .where('id', '=', id)
-        .execute();
+        .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     /** noteXeroAttempt for the payment's overpayment. */
-    async noteOverpaymentAttempt(id: string, at: Date | null): Promise<void> {
-      await db.updateTable('payments').set({ overpayment_attempt_at: at }).where('id', '=', id).execute();
+    async noteOverpaymentAttempt(id: string, at: Date | null, claim?: Claim): Promise<boolean> {
+      const r = await db
+        .updateTable('payments')
+        .set({ overpayment_attempt_at: at })
+        .where('id', '=', id)
+        .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     /** The OverpaymentID of an overpayment kept before it was (migration 20261207T0039), once found in Xero. */

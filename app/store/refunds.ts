@@ -3,7 +3,7 @@ import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { MOVEMENT_STATUSES } from './merchant-model.js';
 import { int8 } from './int8.js';
-import { insertJob, type NewJobRow } from './jobs.js';
+import { insertJob, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
 import type { RefundKind, RefundState, RefundsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -62,12 +62,15 @@ const toRefund = (r: Selectable<RefundsTable>): Refund => ({
 });
 
 export function createRefundStore(db: Db) {
-  const update = async (id: string, set: Updateable<RefundsTable>, now: Date) => {
-    await db
+  /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
+  const update = async (id: string, set: Updateable<RefundsTable>, now: Date, claim?: Claim) => {
+    const r = await db
       .updateTable('refunds')
       .set({ ...set, updated_at: now })
       .where('id', '=', id)
-      .execute();
+      .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   };
   return {
     /** The refund's row, made on first sight (one per merchant and Xendit refund). */
@@ -176,16 +179,18 @@ export function createRefundStore(db: Db) {
     /**
      * Committed before the create is sent, with the accounts its lines moved off (each attempt's
      * own lines); null once Xero answered that it did not take it, and then no line was moved.
+     * With `claim`, only while it holds its job (send-once.ts).
      */
-    noteCreditAttempt: (id: string, at: Date | null, now: Date, moved: CreditAccountsMoved | null = null) =>
+    noteCreditAttempt: (id: string, at: Date | null, now: Date, moved: CreditAccountsMoved | null = null, claim?: Claim) =>
       update(
         id,
         { credit_attempt_at: at, credit_archived_accounts: at && moved ? moved.archived : null, credit_moved_to: at && moved ? moved.salesAccountCode : null },
         now,
+        claim,
       ),
     /** `account`: the clearing account the attempt pays it out of, kept (the report reads the accounts posted to). */
-    noteRefundAttempt: (id: string, at: Date | null, now: Date, account?: string) =>
-      update(id, { refund_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
+    noteRefundAttempt: (id: string, at: Date | null, now: Date, account?: string, claim?: Claim) =>
+      update(id, { refund_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
     /**
      * The row's overpayment part, decided once with the payment's row held (FOR UPDATE), so two
      * refunds of one payment decide one after the other; `choose` sees the payment's other refunds
@@ -206,10 +211,10 @@ export function createRefundStore(db: Db) {
     /** What was found booked under the refund's Reference is its split (a person's booking included). */
     overpaymentFound: (id: string, part: number, paymentId: string | null, now: Date) =>
       update(id, { overpayment_part: part, xero_overpayment_refund_id: paymentId, overpayment_refund_attempt_at: null }, now),
-    /** Nothing was made on the overpayment: the part is decided again next time. */
-    overpaymentRefundRefused: (id: string, now: Date) => update(id, { overpayment_part: null, overpayment_refund_attempt_at: null }, now),
-    noteOverpaymentRefundAttempt: (id: string, at: Date | null, now: Date, account?: string) =>
-      update(id, { overpayment_refund_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
+    /** Nothing was made on the overpayment: the part is decided again next time (its attempt's mark cleared: `claim` as below). */
+    overpaymentRefundRefused: (id: string, now: Date, claim?: Claim) => update(id, { overpayment_part: null, overpayment_refund_attempt_at: null }, now, claim),
+    noteOverpaymentRefundAttempt: (id: string, at: Date | null, now: Date, account?: string, claim?: Claim) =>
+      update(id, { overpayment_refund_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
     overpaymentRefunded: (id: string, paymentId: string, now: Date) =>
       update(id, { xero_overpayment_refund_id: paymentId, overpayment_refund_attempt_at: null }, now),
     creditNoted: (id: string, creditNoteId: string, now: Date) => update(id, { xero_credit_note_id: creditNoteId, credit_attempt_at: null }, now),

@@ -4,7 +4,7 @@
  */
 import type { Selectable, Transaction, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { insertJob, requeueJobs, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
+import { finishClaim, insertJob, requeueJobs, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
 import { lockMerchantRow, type StoredCheck } from './merchant-forms.js';
 import type { Database, WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
@@ -76,13 +76,19 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   channelCode: r.channel_code,
 });
 
-export function createSettlementStore(db: Db) {
-  const update = async (id: string, set: Updateable<WithdrawalsTable>, now: Date) => {
-    await db
+/** Where a test may hold a settlement save open: its accounts written and its waiting withdrawals resumed, not yet committed. */
+export type SettlementSaveHook = () => Promise<void>;
+
+export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementSaveHook } = {}) {
+  /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
+  const update = async (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?: Claim) => {
+    const r = await db
       .updateTable('withdrawals')
       .set({ ...set, updated_at: now })
       .where('id', '=', id)
-      .execute();
+      .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   };
   return {
     ...createDestinationReads(db),
@@ -212,9 +218,10 @@ export function createSettlementStore(db: Db) {
      * The settlement bank accounts are saved (`choice`: per currency and per destination; a plain
      * record: per currency only, the destinations' left as they are), and the withdrawals that
      * waited for one and now have one go back to pending with their finished jobs queued again
-     * (`jobKey`: each one's dedupe key), in one commit. Returns how many. With `check`, the
-     * merchant's row is locked first and the check given the choices as stored now
-     * (store/merchant-forms.ts).
+     * (`jobKey`: each one's dedupe key), in one commit holding the merchant's row (FOR NO KEY
+     * UPDATE) from before it writes: a job setting its withdrawal waiting meanwhile waits for this
+     * commit and reads the account (`waiting`), or committed first and is resumed here. Returns how
+     * many. `check` is given the choices as stored now, under that lock (store/merchant-forms.ts).
      */
     async saveAndResume(
       merchantId: string,
@@ -224,10 +231,8 @@ export function createSettlementStore(db: Db) {
       check?: StoredCheck<SettlementChoices>,
     ): Promise<number> {
       return db.transaction().execute(async (trx) => {
-        if (check) {
-          if (!(await lockMerchantRow(trx, merchantId))) return 0;
-          check({ accounts: await accountsIn(trx, merchantId), destinations: await destinationsIn(trx, merchantId) });
-        }
+        if (!(await lockMerchantRow(trx, merchantId))) return 0;
+        if (check) check({ accounts: await accountsIn(trx, merchantId), destinations: await destinationsIn(trx, merchantId) });
         const given = isChoices(choice) ? choice : null;
         const accounts = given ? given.accounts : (choice as Record<string, string>);
         await trx.deleteFrom('settlement_accounts').where('merchant_id', '=', merchantId).execute();
@@ -244,8 +249,11 @@ export function createSettlementStore(db: Db) {
           .where(resumes)
           .returningAll()
           .execute();
-        if (!waiting.length) return 0;
-        return requeueJobs(trx, { dedupeKeys: waiting.map((w) => jobKey(toWithdrawal(w))) }, ['done'], now, { clearError: true });
+        const resumed = waiting.length
+          ? await requeueJobs(trx, { dedupeKeys: waiting.map((w) => jobKey(toWithdrawal(w))) }, ['done'], now, { clearError: true })
+          : 0;
+        await opts.beforeCommit?.();
+        return resumed;
       });
     },
 
@@ -267,8 +275,8 @@ export function createSettlementStore(db: Db) {
         return (await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false })) > 0;
       });
     },
-    /** Committed before the transfer back is sent; null once Xero answered that it did not take it. */
-    noteReversalAttempt: (id: string, at: Date | null, now: Date) => update(id, { reversal_attempt_at: at }, now),
+    /** Committed before the transfer back is sent; null once Xero answered that it did not take it. `claim`: as send-once.ts says. */
+    noteReversalAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { reversal_attempt_at: at }, now, claim),
     /** Nothing left to do: the transfer back is in Xero (`bankTransferId`), or nothing ever was (null). */
     reversed: (id: string, bankTransferId: string | null, now: Date) =>
       update(id, { xero_reversal_transfer_id: bankTransferId, reversal_attempt_at: null, state: 'reversed', last_error: null }, now),
@@ -277,30 +285,51 @@ export function createSettlementStore(db: Db) {
      * Committed before the entry out is sent, with its kind and the clearing account it leaves (kept:
      * the report reads the accounts posted to); null once Xero answered that it did not take it.
      */
-    noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date, account?: string) =>
-      update(id, { entry_kind: kind, transfer_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now),
+    noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date, account?: string, claim?: Claim) =>
+      update(id, { entry_kind: kind, transfer_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
     recorded: (id: string, bankTransferId: string, now: Date) =>
       update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
     /**
      * No settlement bank account for its currency or destination yet: `reason` is shown to the
-     * merchant. Only while `job` still holds its claim: a worker stalled past its lease may have read
-     * the accounts before a save that resumed the row (saveAndResume) and queued its job again; its
-     * late write would put the row back to waiting with nobody left to resume it. Nor once an account
-     * for its currency or its destination is saved: a save between the job's read of the accounts and
-     * this write found no waiting row to resume. 'claimLost', or 'accountSaved' (the claim still
-     * held: the job is to run again).
+     * merchant, and the job ends (done) in the same commit. Only while `job` still holds its claim: a
+     * worker stalled past its lease may have read the accounts before a save that resumed the row
+     * and queued its job again; its late write would put the row back to waiting with nobody left to
+     * resume it. Nor once an account for its currency or its destination is saved. The merchant's row
+     * is share-locked first, so a save in progress (saveAndResume holds the row until it commits) is
+     * waited for and its account read; a save after this commit finds the row waiting and the job
+     * done, and queues it again (had the job still been running then, nothing would have queued it).
+     * 'claimLost', or 'accountSaved' (the claim still held: the job is to run again).
      */
     async waiting(id: string, reason: string, now: Date, job: Claim): Promise<'waiting' | 'claimLost' | 'accountSaved'> {
-      const r = await db
-        .updateTable('withdrawals')
-        .set({ state: 'waiting', last_error: reason, updated_at: now })
-        .where('id', '=', id)
-        .where(stillClaimed(job))
-        .where(noAccountFor)
-        .executeTakeFirst();
-      if (r.numUpdatedRows > 0n) return 'waiting';
-      const { held } = await db.selectNoFrom(stillClaimed(job).as('held')).executeTakeFirstOrThrow();
-      return held ? 'accountSaved' : 'claimLost';
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .selectFrom('merchants')
+          .select('id')
+          .where('id', '=', (eb) => eb.selectFrom('withdrawals').select('merchant_id').where('id', '=', id))
+          .forShare()
+          .execute();
+        // Then the job's row, while this claim holds it, until the commit that ends it.
+        const claimed = await trx
+          .selectFrom('jobs')
+          .select('id')
+          .where('id', '=', job.id)
+          .where('state', '=', 'running')
+          .where('claim_no', '=', job.claimNo)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!claimed) return 'claimLost';
+        // A statement of its own: read committed takes its snapshot after the locks were granted,
+        // so it sees the accounts a save committed meanwhile (a subquery of a locking one would not).
+        const r = await trx
+          .updateTable('withdrawals')
+          .set({ state: 'waiting', last_error: reason, updated_at: now })
+          .where('id', '=', id)
+          .where(noAccountFor)
+          .executeTakeFirst();
+        if (r.numUpdatedRows === 0n) return 'accountSaved';
+        await finishClaim(trx, job, now);
+        return 'waiting';
+      });
     },
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),

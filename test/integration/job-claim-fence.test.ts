@@ -6,6 +6,7 @@ import { createSecretBox } from '../../app/security/secrets.js';
 import { enqueueJob } from '../helpers/jobs.js';
 import { JOB_SPECS } from '../../app/jobs/kinds.js';
 import type { Job } from '../../app/store/jobs.js';
+import { jobRow } from '../../app/jobs/enqueue.js';
 
 const box = createSecretBox(Buffer.alloc(32, 7).toString('base64'));
 const LEASE_MS = 60_000;
@@ -124,5 +125,73 @@ describeEachDatabase('job claims: a stale worker cannot write over a later claim
     assert.equal(await stores.settlements.saveAndResume(merchantId, {}, () => jobKey, later), 0);
     assert.equal(await stores.settlements.waiting(w.id, reason, later, d), 'waiting');
     assert.equal((await stores.settlements.byXenditId(merchantId, 'disb-1'))?.state, 'waiting');
+  });
+
+  it("a stale claim's payment recordings and attempt marks land nowhere, alone or in a group; a held claim's do", async () => {
+    const newPayment = (n: number) =>
+      stores.payments.getOrCreate(
+        {
+          id: randomUUID(),
+          merchantId,
+          checkoutId: null,
+          xenditInvoiceId: `x-${n}`,
+          xeroInvoiceId: `inv-${n}`,
+          currency: 'IDR',
+          amount: 150000,
+          fee: 4350,
+          paidAt: t0,
+          reference: `Xendit x-${n}`,
+        },
+        t0,
+      );
+    const [p1, p2, p3] = await Promise.all([1, 2, 3].map(newPayment));
+    await enqueueJob(db(), { kind: 'k', merchantId, payload: { n: 1 } }, t0);
+    const a = (await stores.jobs.claim(t0, LEASE_MS))!;
+    const b = (await stores.jobs.claim(pastLease, LEASE_MS))!;
+    assert.equal(b.id, a.id, 'b took the job over: a is stale');
+    await enqueueJob(db(), { kind: 'k', merchantId, payload: { n: 2 } }, t0);
+    const c = (await stores.jobs.claim(pastLease, LEASE_MS))!;
+    assert.notEqual(c.id, a.id);
+    const feeJob = (p: { id: string }) => jobRow('post-fee', { paymentId: p.id }, now, { merchantId });
+    const row = async (p: { id: string }) => (await stores.payments.byId(p.id))!;
+
+    // b marked its attempt and sent; a's clear (Xero refused its own create) must not erase b's mark,
+    // nor may a mark one it would then send.
+    const held = await stores.payments.noteXeroAttempt(p1.id, pastLease, undefined, b);
+    const cleared = await stores.payments.noteXeroAttempt(p1.id, null, undefined, a);
+    const marked = await stores.payments.noteXeroAttempt(p3.id, now, undefined, a);
+    const inGroup = await stores.payments.noteXeroAttempts([
+      { id: p3.id, at: now, claim: a },
+      { id: p2.id, at: now, claim: c },
+    ]);
+    assert.equal((await row(p1)).xeroAttemptAt?.getTime(), pastLease.getTime(), "b's mark stands");
+    assert.deepEqual([(await row(p3)).xeroAttemptAt, (await row(p2)).xeroAttemptAt?.getTime()], [null, now.getTime()], "a's marks land nowhere, c's does");
+    assert.deepEqual([held, cleared, marked, inGroup], [true, false, false, [false, true]], 'each says whether it landed');
+
+    // b recorded p1 with an overpayment; a's recording (in review, none) comes after.
+    const byB = { xeroPaymentId: 'pay-b', amountRecorded: 100000, overpayment: { amount: 50000, xeroOverpaymentId: 'op-b', xeroOverpaymentTxnId: 'txn-b' } };
+    await stores.payments.markInXero(p1, { ...byB, fee: 'pending' }, pastLease, feeJob(p1), b);
+    await stores.payments.markInXero(
+      p1,
+      { xeroPaymentId: 'pay-a', amountRecorded: 100000, reviewReason: 'over-payment', fee: 'not_needed' },
+      now,
+      undefined,
+      a,
+    );
+    const kept = await row(p1);
+    assert.deepEqual(
+      [kept.syncState, kept.xeroPaymentId, kept.xeroOverpaymentId, kept.overpaid, kept.lastError],
+      ['recorded', 'pay-b', 'op-b', 50000, null],
+      "a's recording is fenced off",
+    );
+    // In a group: a's row is left as it is, and its fee job is not queued; c's lands with its fee job.
+    await stores.payments.markAllInXero([
+      { id: p3.id, xeroPaymentId: 'pay-a3', fee: 'pending', now, feeJob: feeJob(p3), claim: a },
+      { id: p2.id, xeroPaymentId: 'pay-c2', fee: 'pending', now, feeJob: feeJob(p2), claim: c },
+    ]);
+    assert.deepEqual([(await row(p3)).syncState, (await row(p3)).xeroPaymentId], ['pending', null]);
+    assert.deepEqual([(await row(p2)).syncState, (await row(p2)).xeroPaymentId, (await row(p2)).feeState], ['recorded', 'pay-c2', 'pending']);
+    const feeJobs = (await stores.jobs.list()).filter((j) => j.kind === 'post-fee').map((j) => j.payload.paymentId);
+    assert.deepEqual(feeJobs.sort(), [p1.id, p2.id].sort(), 'fee jobs only for the recordings that landed');
   });
 });

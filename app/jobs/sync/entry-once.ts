@@ -22,7 +22,8 @@ export interface Attempt {
   key: string;
   at: Date;
   attempted: boolean;
-  mark: (at: Date | null) => Promise<void>;
+  /** Whether it was written (send-once.ts). */
+  mark: (at: Date | null) => Promise<boolean>;
 }
 
 /** The money an entry carries: minor units, as a size. */

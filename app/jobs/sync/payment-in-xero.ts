@@ -2,7 +2,7 @@ import type { FeeDecision, Payment, XeroOverpaymentIds } from '../../store/payme
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
 import { AmountError, toDecimal, toMinor, type Currency } from '../../money.js';
-import { NeedsReview, RetryLater } from '../runner.js';
+import { ClaimLost, NeedsReview, RetryLater } from '../runner.js';
 import type { ClearingAccount, PaymentTarget, RecordPaymentDeps } from './payment-deps.js';
 import { jobRow } from '../enqueue.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
@@ -36,7 +36,8 @@ export async function recordPaymentInXero(deps: RecordPaymentDeps, merchant: Mer
     }
     deps.logger.info({ paymentId: payment.id, xeroPaymentId: outcome.xeroPaymentId }, 'payment recorded in Xero');
   } catch (err) {
-    if (err instanceof NeedsReview) throw err;
+    // Another run holds the job now (send-once.ts): the payment's row is that run's to write.
+    if (err instanceof NeedsReview || err instanceof ClaimLost) throw err;
     if (err instanceof Unrecordable) return needsReview(deps, payment, err.message);
     if (await refusedForNewLock(deps, merchant, err)) throw new RetryLater(`Xero refused a date in a locked period: tried again dated after the lock date`, 1);
     if (err instanceof UpstreamError && err.kind === 'rejected') return needsReview(deps, payment, `Xero refused the payment: ${err.message}`);

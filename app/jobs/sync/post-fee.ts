@@ -9,7 +9,7 @@ import { UpstreamError } from '../../clients/types.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
-import { NeedsReview, RetryLater } from '../runner.js';
+import { ClaimLost, NeedsReview, RetryLater } from '../runner.js';
 import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
 import { sendOnce } from './send-once.js';
 import { PostFeePayload } from '../kinds.js';
@@ -94,6 +94,7 @@ export function postFeeJob(deps: PostFeeDeps) {
       await deps.stores.payments.markFeePosted(payment.id, txnId, deps.clock());
       deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
     } catch (err) {
+      if (err instanceof ClaimLost) throw err;
       if (err instanceof FeeUnpostable) return feeNeedsReview(deps, payment, err.message);
       if (await refusedForNewLock(deps, merchant, err))
         throw new RetryLater(`Xero refused a date in a locked period: tried again dated after the lock date`, 1);

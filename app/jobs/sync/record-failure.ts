@@ -5,7 +5,7 @@
  * the job is retried. A date refused for a lock date is retried too, once the lock date is read.
  */
 import { UpstreamError } from '../../clients/types.js';
-import { NeedsReview, RetryLater } from '../runner.js';
+import { ClaimLost, NeedsReview, RetryLater } from '../runner.js';
 
 /** The row's data cannot go into Xero as it is: retrying cannot help. */
 export class Unrecordable extends Error {}
@@ -13,8 +13,10 @@ export class Unrecordable extends Error {}
 export async function recordFailure(
   err: unknown,
   what: string,
-  row: { needsReview(reason: string): Promise<void>; noteError(message: string): Promise<void>; newLockDate?: (err: unknown) => Promise<boolean> },
+  row: { needsReview(reason: string): Promise<unknown>; noteError(message: string): Promise<unknown>; newLockDate?: (err: unknown) => Promise<boolean> },
 ): Promise<never> {
+  // Another run holds the job now: this one leaves its row to that run.
+  if (err instanceof ClaimLost) throw err;
   // A lock date set since it was last read: read, and the next try dates the entry after it.
   if (row.newLockDate && (await row.newLockDate(err))) {
     await row.noteError(err instanceof Error ? err.message : String(err));

@@ -1,0 +1,46 @@
+/**
+ * The stores one run of a job writes through (registry.ts gives every run its own): the writes a
+ * worker that lost its job (stalled past its lease, the job taken over) could undo the newer run's
+ * work with are fenced on its claim, as its verdict is (store/jobs.ts).
+ *
+ * - Each attempt mark committed before a create (send-once.ts): not written, the run sends nothing,
+ *   and it never clears the mark of the run that took over.
+ * - A payment's recording (markInXero): it would put back the Xero ids and state a later run wrote
+ *   (an overpayment booked on a Retry, wiped to none) and queue the fee's job from its own outcome.
+ *
+ * Left unfenced, on purpose: what a run stores once Xero took its create (an entry's id, "recorded"):
+ * that entry exists, and a run that took over finds the same one by its Reference, since the mark
+ * was set; dropping it could leave an entry nobody knows of. Error notes (last_error): text only.
+ * A withdrawal set waiting is fenced by its own store (settlements.waiting takes the claim).
+ */
+import type { Stores } from '../store/index.js';
+import type { Claim } from '../store/jobs.js';
+
+export function claimedStores(stores: Stores, claim: Claim): Stores {
+  const { payments: p, refunds: r, settlements: s, otherMovements: o, feeBills: f, feeReturns: fr } = stores;
+  return {
+    ...stores,
+    payments: {
+      ...p,
+      markInXero: (payment, x, now, feeJob) => p.markInXero(payment, x, now, feeJob, claim),
+      noteXeroAttempt: (id, at, account) => p.noteXeroAttempt(id, at, account, claim),
+      noteOverpaymentAttempt: (id, at) => p.noteOverpaymentAttempt(id, at, claim),
+      noteFeeAttempt: (id, entry, at) => p.noteFeeAttempt(id, entry, at, claim),
+    },
+    refunds: {
+      ...r,
+      noteCreditAttempt: (id, at, now, moved) => r.noteCreditAttempt(id, at, now, moved, claim),
+      noteRefundAttempt: (id, at, now, account) => r.noteRefundAttempt(id, at, now, account, claim),
+      noteOverpaymentRefundAttempt: (id, at, now, account) => r.noteOverpaymentRefundAttempt(id, at, now, account, claim),
+      overpaymentRefundRefused: (id, now) => r.overpaymentRefundRefused(id, now, claim),
+    },
+    settlements: {
+      ...s,
+      noteAttempt: (id, kind, at, now, account) => s.noteAttempt(id, kind, at, now, account, claim),
+      noteReversalAttempt: (id, at, now) => s.noteReversalAttempt(id, at, now, claim),
+    },
+    otherMovements: { ...o, noteAttempt: (id, at, now, account) => o.noteAttempt(id, at, now, account, claim) },
+    feeBills: { ...f, noteAttempt: (id, at, now) => f.noteAttempt(id, at, now, claim) },
+    feeReturns: { ...fr, noteAttempt: (paymentId, entry, at, now) => fr.noteAttempt(paymentId, entry, at, now, claim) },
+  };
+}

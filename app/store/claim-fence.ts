@@ -1,0 +1,42 @@
+/**
+ * Writes made on behalf of one claim of a job (store/jobs.ts): they land only while that claim
+ * still holds its job (running, no claim since), so a worker stalled past its lease writes nothing
+ * over what the run that took the job over has written since. jobs.ts re-exports these.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from './db.js';
+
+/** One claim of a job: what its worker's writes are fenced on (jobs.claim_no, bumped by every claim and never set back). */
+export interface Claim {
+  id: number;
+  claimNo: number;
+}
+
+/** True while `claim` still holds its job: for a write another store makes on a job's behalf. */
+export function stillClaimed(claim: Claim) {
+  return sql<boolean>`exists (select 1 from jobs where jobs.id = ${claim.id} and jobs.state = 'running' and jobs.claim_no = ${claim.claimNo})`;
+}
+
+/** The two columns a row of a VALUES list carries its claim in (null, null: written on no job's behalf). */
+export const claimColumns = (claim: Claim | undefined) => sql`${claim?.id ?? null}::bigint, ${claim?.claimNo ?? null}::int`;
+
+/** stillClaimed for a row of a VALUES list whose claimColumns are `job` and `claimNo`; a row without one is written as before. */
+export function rowStillClaimed(job: RawBuilder<unknown>, claimNo: RawBuilder<unknown>) {
+  return sql<boolean>`(${job} is null or exists (select 1 from jobs where jobs.id = ${job} and jobs.state = 'running' and jobs.claim_no = ${claimNo}))`;
+}
+
+/**
+ * The job ends done under this claim, in the caller's transaction: for a handler whose last write
+ * and its job's end must be one commit (a withdrawal set waiting: settlements.ts). The runner's
+ * finish then finds it ended by this same claim (jobs.ts `finish`). False when the claim was lost.
+ */
+export async function finishClaim(db: Db, claim: Claim, now: Date): Promise<boolean> {
+  const r = await db
+    .updateTable('jobs')
+    .set({ state: 'done', locked_until: null, last_error: null, updated_at: now })
+    .where('id', '=', claim.id)
+    .where('state', '=', 'running')
+    .where('claim_no', '=', claim.claimNo)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
