@@ -34,6 +34,8 @@ export const BOOKING_CRASH_POINTS = [
  * checkout is not yet closed here.
  */
 export const CHECKOUT_CLOSE_CRASH_POINTS = ['checkout-expired-at-xendit'] as const;
+/** And for expiring a checkout's own invoice once a twin of it was paid: Xendit answered, the job not yet done. */
+export const TWIN_CRASH_POINTS = ['own-invoice-expired-at-xendit'] as const;
 /**
  * And for the scheduled listings, between what one page of them writes: a withdrawal's (or other
  * balance movement's) row made and its job not yet queued; its job queued and the rest of the page
@@ -49,7 +51,13 @@ export const LISTING_CRASH_POINTS = [
   'refund-listing-job-queued',
   'checkout-compare-check-queued',
 ] as const;
-export const CRASH_POINTS = [...PAYMENT_CRASH_POINTS, ...BOOKING_CRASH_POINTS, ...CHECKOUT_CLOSE_CRASH_POINTS, ...LISTING_CRASH_POINTS] as const;
+export const CRASH_POINTS = [
+  ...PAYMENT_CRASH_POINTS,
+  ...BOOKING_CRASH_POINTS,
+  ...CHECKOUT_CLOSE_CRASH_POINTS,
+  ...TWIN_CRASH_POINTS,
+  ...LISTING_CRASH_POINTS,
+] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /**

@@ -84,6 +84,12 @@ export const RetireXenditKeyPayload = z.object({
 });
 export type RetireXenditKeyPayload = z.infer<typeof RetireXenditKeyPayload>;
 
+/**
+ * A twin of the checkout's own Xendit invoice (another one under its external id) was paid: the
+ * checkout's own, `xenditInvoiceId`, is expired at Xendit (jobs/sync/twin-invoices.ts). `paidTwin` names the one paid.
+ */
+export const ExpireOwnInvoicePayload = z.object({ merchantId: z.string(), checkoutId: z.string(), xenditInvoiceId: z.string(), paidTwin: z.string() });
+
 /** Xendit's dispute statuses (docs.xendit.co "Manage Disputes via API"). */
 export const DISPUTE_STATUSES = ['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST'] as const;
 export type DisputeHint = (typeof DISPUTE_STATUSES)[number] | 'OTHER';
@@ -198,6 +204,14 @@ export const JOB_SPECS = {
   },
   'list-refunds': { kind: 'list-refunds', payload: ListRefundsPayload, dedupeKey: periodic('list-refunds'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
   'send-alerts': { kind: 'send-alerts', payload: SendAlertsPayload, dedupeKey: periodic('send-alerts'), maxAttempts: PERIODIC_MAX_ATTEMPTS },
+  // No merchantId, as retire-xendit-key: it calls only Xendit, and the invoice must not stay payable
+  // while the merchant's Xero connection is gone.
+  'expire-own-invoice': {
+    kind: 'expire-own-invoice',
+    payload: ExpireOwnInvoicePayload,
+    dedupeKey: (p: z.infer<typeof ExpireOwnInvoicePayload>) => `expire-own-invoice:${p.merchantId}:${p.xenditInvoiceId}`,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
   // No merchantId: it calls only Xendit, so it must not wait while the merchant's Xero connection is
   // gone (the old invoices would stay payable meanwhile). No dedupe key: each change is its own job.
   'retire-xendit-key': { kind: 'retire-xendit-key', payload: RetireXenditKeyPayload, maxAttempts: DEFAULT_MAX_ATTEMPTS },

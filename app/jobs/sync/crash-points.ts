@@ -6,6 +6,7 @@ export {
   PAYMENT_CRASH_POINTS,
   BOOKING_CRASH_POINTS,
   CHECKOUT_CLOSE_CRASH_POINTS,
+  TWIN_CRASH_POINTS,
   LISTING_CRASH_POINTS,
   type CrashPoint,
 } from '../../../config/constants.js';

@@ -10,6 +10,7 @@ import { NeedsReview, RetryLater } from '../runner.js';
 import { InvoicePayload } from '../kinds.js';
 import { needsReview, paymentReference, recordPaymentInXero } from './payment-in-xero.js';
 import type { RecordPaymentDeps } from './payment-deps.js';
+import { expireOwnLater, isTwin } from './twin-invoices.js';
 
 /**
  * Xendit says an invoice was paid: record the payment in Xero exactly once. Amounts come from our
@@ -30,10 +31,13 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
     if (!checkout) throw new NeedsReview(`Xendit invoice ${xInvoice.id} was not created by this gateway`);
 
     if (xInvoice.status === 'EXPIRED') {
-      await deps.stores.checkouts.transition(checkout.id, ['open', 'superseded'], 'expired', deps.clock());
+      // A twin's expiry (twin-invoices.ts) leaves the checkout's own invoice payable: not closed for it.
+      if (!isTwin(checkout, xInvoice.id)) await deps.stores.checkouts.transition(checkout.id, ['open', 'superseded'], 'expired', deps.clock());
       return;
     }
     if (xInvoice.status === 'PENDING') throw new RetryLater(`Xendit invoice ${xInvoice.id} is not paid yet`);
+    // A twin paid: the checkout's own invoice must not stay payable beside it.
+    if (isTwin(checkout, xInvoice.id)) await expireOwnLater(deps, checkout, xInvoice.id);
 
     const xenditPaymentId = xInvoice.paymentId ?? (await deps.stores.callbacks.paidPaymentId(merchant.id, xInvoice.id));
     let payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, xenditPaymentId, deps.clock()), deps.clock());

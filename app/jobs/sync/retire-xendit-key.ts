@@ -103,9 +103,13 @@ async function retireCreating(deps: RetireXenditKeyDeps, key: string, c: Checkou
  * Expires the invoice: 'expired' once Xendit says it can no longer be paid; the invoice as Xendit
  * holds it when it did not expire it (paid first: Xendit may refuse, or answer 200 with the invoice
  * still PAID, which is not documented either way); 'unknown' when the key cannot reach it (refused:
- * revoked; or no such invoice in its account). No answer is thrown.
+ * revoked; or no such invoice in its account). No answer is thrown. Also twin-invoices.ts's.
  */
-async function expireAndRead(deps: RetireXenditKeyDeps, key: string, xenditInvoiceId: string): Promise<'expired' | 'unknown' | XenditInvoice> {
+export async function expireAndRead(
+  deps: Pick<RetireXenditKeyDeps, 'xendit'>,
+  key: string,
+  xenditInvoiceId: string,
+): Promise<'expired' | 'unknown' | XenditInvoice> {
   let x: XenditInvoice | null;
   try {
     x = await deps.xendit.expireInvoice(key, xenditInvoiceId);

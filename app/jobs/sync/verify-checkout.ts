@@ -6,6 +6,7 @@ import type { XenditGateway } from '../../clients/xendit/types.js';
 import { VerifyCheckoutPayload } from '../kinds.js';
 import { enqueue } from '../enqueue.js';
 import { NeedsReview } from '../runner.js';
+import { isTwin } from './twin-invoices.js';
 
 /**
  * A callback other than PAID (EXPIRED) is a claim, not a fact: anyone holding the callback token
@@ -24,7 +25,11 @@ export function verifyCheckoutJob(deps: { stores: Stores; xendit: XenditGateway;
       deps.logger.warn({ merchantId, xenditInvoiceId }, 'callback for an invoice Xendit or we do not know: nothing changed');
       return;
     }
-    if (invoice.status === 'EXPIRED') {
+    if (invoice.status === 'EXPIRED' && isTwin(checkout, invoice.id)) {
+      // Found by its external id, but not the checkout's own invoice (twin-invoices.ts): that one may
+      // still be payable, and closing the checkout would have the next click open another beside it.
+      deps.logger.info({ merchantId, xenditInvoiceId, checkoutId: checkout.id }, "a twin of the checkout's own Xendit invoice expired: checkout left as it is");
+    } else if (invoice.status === 'EXPIRED') {
       await deps.stores.checkouts.transition(checkout.id, ['open', 'superseded'], 'expired', deps.clock());
     } else if (invoice.status === 'PAID' || invoice.status === 'SETTLED') {
       // Paid after all (the PAID callback may come later or never): recorded by the usual job, once.

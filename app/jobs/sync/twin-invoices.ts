@@ -1,0 +1,80 @@
+/**
+ * Twins: Xendit invoices under one checkout's external id other than the checkout's own
+ * (checkouts.xendit_invoice_id). Xendit has no idempotency key, so a create whose answer was lost
+ * and a later one can both get through; the click that takes the stale checkout over adopts one
+ * and expires the rest (pay/create-at-xendit.ts). A callback still finds the checkout by the twin's
+ * external id, but what became of a twin says nothing of the checkout's own invoice: a twin's
+ * expiry must not close a checkout whose own invoice is still payable (the next click would open a
+ * second one beside it), and a twin paid must not leave the own invoice payable.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Job } from '../../store/jobs.js';
+import type { Checkout } from '../../store/checkouts.js';
+import { checkoutKey } from '../../store/merchants.js';
+import type { XenditGateway } from '../../clients/xendit/types.js';
+import { ExpireOwnInvoicePayload } from '../kinds.js';
+import { enqueue } from '../enqueue.js';
+import { NeedsReview, RetryLater } from '../runner.js';
+import type { CrashHook } from './crash-points.js';
+import { replacedNote } from './checkout-key.js';
+import { expireAndRead } from './retire-xendit-key.js';
+
+/** Another invoice than the checkout's own: a twin. A checkout with no invoice yet has none to tell apart. */
+export function isTwin<C extends Pick<Checkout, 'xenditInvoiceId'>>(checkout: C, xenditInvoiceId: string): checkout is C & { xenditInvoiceId: string } {
+  return checkout.xenditInvoiceId !== null && checkout.xenditInvoiceId !== xenditInvoiceId;
+}
+
+/**
+ * A twin was paid: the job that expires the checkout's own invoice, queued before the checkout
+ * reads as paid, so a crash between the two still leaves it queued (record-payment runs again).
+ */
+export async function expireOwnLater(
+  deps: { stores: Pick<Stores, 'jobs'>; clock: Clock; logger: Logger },
+  checkout: Checkout & { xenditInvoiceId: string },
+  paidTwin: string,
+): Promise<void> {
+  const payload = { merchantId: checkout.merchantId, checkoutId: checkout.id, xenditInvoiceId: checkout.xenditInvoiceId, paidTwin };
+  if (await enqueue(deps.stores.jobs, 'expire-own-invoice', payload, deps.clock()))
+    deps.logger.warn(payload, "a twin of the checkout's own Xendit invoice was paid: expiring its own");
+}
+
+/**
+ * Expires the checkout's own invoice, with the key of the checkout's mode, until Xendit says it is
+ * expired. Xendit refusing the expiry (the real one answers an invoice no longer PENDING with an
+ * error) or answering 200 with it unchanged is settled by the invoice as read: paid too, its
+ * payment is recorded like a callback's (the customer paid twice: record-payment puts the second on
+ * a Xero invoice already paid, which Xero refuses, so it goes to review as an over-payment, or to a
+ * Xero overpayment with the merchant's option, and is refunded from there).
+ */
+export function expireOwnInvoiceJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; crash?: CrashHook }) {
+  return async (job: Job): Promise<void> => {
+    const { merchantId, checkoutId, xenditInvoiceId, paidTwin } = ExpireOwnInvoicePayload.parse(job.payload);
+    const merchant = await deps.stores.merchants.byId(merchantId);
+    if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
+    const checkout = await deps.stores.checkouts.byId(checkoutId);
+    if (!checkout) throw new NeedsReview(`checkout ${checkoutId} no longer exists`);
+    const key = checkoutKey(merchant, checkout);
+    const unknown = () =>
+      new NeedsReview(
+        `Xendit invoice ${xenditInvoiceId} (invoice ${checkout.invoiceNumber}) must be expired, as its twin ${paidTwin} was paid, but the ` +
+          `${key.mode} key ${key.hint} cannot reach it${replacedNote(key)}: expire it in Xendit's dashboard, and record it if it was paid`,
+      );
+    if (!key.key) throw unknown();
+    const seen = await expireAndRead(deps, key.key, xenditInvoiceId);
+    deps.crash?.('own-invoice-expired-at-xendit');
+    if (seen === 'expired') {
+      deps.logger.info({ merchantId, checkoutId, xenditInvoiceId, paidTwin }, "checkout's own Xendit invoice expired: a twin of it was paid");
+      return;
+    }
+    if (seen === 'unknown') throw unknown();
+    if (seen.status === 'PAID' || seen.status === 'SETTLED') {
+      // Under the callback's dedupe key: recorded once, whether its own callback comes or not.
+      await enqueue(deps.stores.jobs, 'record-payment', { merchantId, xenditInvoiceId: seen.id }, deps.clock());
+      deps.logger.warn({ merchantId, checkoutId, xenditInvoiceId, paidTwin }, 'the customer paid both twins: recording the second payment');
+      return;
+    }
+    throw new RetryLater(`Xendit answered the expiry of invoice ${xenditInvoiceId} with it ${seen.status}`);
+  };
+}

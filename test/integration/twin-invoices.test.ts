@@ -1,0 +1,229 @@
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { Crashed, dieAt } from '../helpers/crash.js';
+import { externalIdFor } from '../../app/pay/service.js';
+import { createJobRunner } from '../../app/jobs/runner.js';
+import { jobHandlers } from '../../app/jobs/registry.js';
+import { expireOwnInvoiceJob } from '../../app/jobs/sync/twin-invoices.js';
+
+/**
+ * Two Xendit invoices under one checkout's external id (twins): a dead click's create got through
+ * twice, as Xendit has no idempotency key, and the click that takes the stale checkout over adopts
+ * one (the checkout's own) and expires the other. Neither twin's fate may leave the customer two
+ * payable invoices: a twin's expiry leaves the checkout open on its own invoice, and a twin paid
+ * has the checkout's own invoice expired at Xendit.
+ */
+describeEachDatabase('twin Xendit invoices under one external id', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db(), { creationWaitMs: 5000 });
+    // The tests deliver each EXPIRED callback themselves, when they mean to (none in the background).
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { expiredCallbacks: false });
+  });
+  afterEach(() => h.close());
+
+  const logger = pino({ level: 'silent' });
+  const statusAtXendit = (id: string) => h.sims.xendit.getInvoice(id)!.status;
+  const jobs = async (kind: string) => (await h.stores.jobs.list()).filter((j) => j.kind === kind);
+
+  /**
+   * A checkout left 'creating' by a click that died a minute ago, with two invoices Xendit made under
+   * its external id; then a click takes it over. `keepTwin`: the click's expiry of the twin fails
+   * (Xendit 503), so the twin stays payable. Returns the checkout's own invoice and the twin.
+   */
+  async function twins(opts: { keepTwin?: boolean } = {}) {
+    const inv = h.addInvoice({}); // 2 × 75 000 IDR
+    const checkoutId = randomUUID();
+    const externalId = externalIdFor(inv.invoiceNumber, checkoutId);
+    const now = h.clock();
+    await h.stores.checkouts.claim(
+      {
+        id: checkoutId,
+        merchantId: h.merchant.id,
+        xeroInvoiceId: inv.invoiceId,
+        invoiceNumber: inv.invoiceNumber,
+        currency: 'IDR',
+        amount: 150000,
+        externalId,
+        expiresAt: new Date(now.getTime() + 86400_000),
+      },
+      new Date(now.getTime() - 60_000),
+    );
+    const made = [];
+    for (const attempt of [1, 2]) {
+      made.push(
+        await h.sims.xenditClient.createInvoice(h.merchant.xenditSecretKey, {
+          externalId,
+          currency: 'IDR',
+          amount: 150000,
+          description: `attempt ${attempt} before the crash`,
+          invoiceDurationSeconds: 86400,
+          successRedirectUrl: `${h.baseUrl}/pay/return`,
+          failureRedirectUrl: `${h.baseUrl}/pay/return`,
+        }),
+      );
+    }
+    if (opts.keepTwin) h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: '/invoices/' });
+    const click = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const checkout = (await h.stores.checkouts.byId(checkoutId))!;
+    assert.equal(checkout.status, 'open');
+    const own = made.find((x) => x.id === checkout.xenditInvoiceId)!;
+    const twin = made.find((x) => x.id !== checkout.xenditInvoiceId)!;
+    assert.equal(click.headers.location, own.invoiceUrl);
+    assert.equal(statusAtXendit(twin.id), opts.keepTwin ? 'PENDING' : 'EXPIRED');
+    return { inv, checkoutId, own, twin };
+  }
+
+  /** Xendit's callback for the invoice's present state (its status given), delivered to the gateway. */
+  async function callback(id: string, status: 'PAID' | 'EXPIRED') {
+    await request(h.app)
+      .post(h.callbackPath)
+      .set('x-callback-token', h.merchant.callbackToken)
+      .send({ ...h.sims.xendit.test.callbackBody(id), status })
+      .expect(200);
+  }
+
+  it("a twin's EXPIRED callback leaves the checkout open, and the next click goes to the same payable invoice", async () => {
+    const { inv, checkoutId, own, twin } = await twins();
+    await callback(twin.id, 'EXPIRED');
+    assert.equal((await jobs('verify-checkout')).length, 1, 'the callback found the checkout by its external id');
+    await h.worker.drain();
+
+    const checkout = await h.stores.checkouts.byId(checkoutId);
+    assert.equal(checkout?.status, 'open', "the checkout's own invoice is still payable");
+    assert.equal(checkout?.xenditInvoiceId, own.id);
+
+    h.clock.advance(60_000);
+    const again = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.equal(again.headers.location, own.invoiceUrl, 'sent to the same invoice');
+    const atXendit = h.sims.xendit.listInvoices().filter((x) => x.external_id.includes(inv.invoiceNumber));
+    assert.deepEqual(
+      new Map(atXendit.map((x) => [x.id, x.status])),
+      new Map([
+        [own.id, 'PENDING'],
+        [twin.id, 'EXPIRED'],
+      ]),
+      'one payable invoice, no new one',
+    );
+  });
+
+  it('a PAID callback naming the expired twin (forged, or out of order) leaves the checkout open too', async () => {
+    const { checkoutId, own, twin } = await twins();
+    await callback(twin.id, 'PAID');
+    await h.worker.drain();
+    const checkout = await h.stores.checkouts.byId(checkoutId);
+    assert.equal(checkout?.status, 'open');
+    assert.equal(statusAtXendit(own.id), 'PENDING');
+    assert.equal(await h.count('payments'), 0);
+  });
+
+  it("a twin paid: the checkout's own invoice is expired at Xendit, and one payment is booked", async () => {
+    const { inv, checkoutId, own, twin } = await twins({ keepTwin: true });
+    await h.sims.xendit.pay(twin.id); // its PAID callback reaches the gateway
+    await h.worker.drain();
+
+    assert.equal(statusAtXendit(own.id), 'EXPIRED', 'no second payable invoice left');
+    assert.equal((await h.stores.checkouts.byId(checkoutId))?.status, 'paid');
+    const p = await h.stores.payments.byXenditInvoice(h.merchant.id, twin.id);
+    assert.equal(p?.syncState, 'recorded');
+    assert.equal(await h.count('payments'), 1);
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((x) => x.status !== 'DELETED').length, 1);
+    assert.deepEqual(
+      (await h.stores.jobs.list()).map((j) => [j.kind, j.state]).filter(([kind]) => kind !== 'post-fee'),
+      [
+        ['record-payment', 'done'],
+        ['expire-own-invoice', 'done'],
+      ],
+    );
+  });
+
+  /** The customer paid both twins; only the twin's PAID callback came (the own invoice's was lost). */
+  async function bothPaid(answer: Answer) {
+    const t = await twins({ keepTwin: true });
+    await h.sims.xendit.pay(t.own.id, { sendCallback: false });
+    await h.sims.xendit.pay(t.twin.id, { sendCallback: false });
+    await callback(t.twin.id, 'PAID');
+    refuseExpiry(answer, t.own.id);
+    await h.worker.drain();
+    assert.equal(expiries(t.own.id), 1);
+    assert.equal((await h.stores.checkouts.byId(t.checkoutId))?.status, 'paid');
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, t.twin.id))?.syncState, 'recorded');
+    assert.equal(h.sims.xero.paymentsOf(t.inv.invoiceId).filter((x) => x.status !== 'DELETED').length, 1, 'Xero took one payment only');
+    return { ...t, second: await h.stores.payments.byXenditInvoice(h.merchant.id, t.own.id) };
+  }
+
+  type Answer = '200 with the invoice unchanged' | 'refused';
+  /**
+   * What Xendit answers an expiry of an invoice no longer PENDING: the simulator's 200 with the
+   * invoice as it is, or the real Xendit's error ("Could not find and update PENDING invoice").
+   */
+  const refuseExpiry = (answer: Answer, id: string) => {
+    if (answer === 'refused') h.sims.xendit.faults.failNext(1, 404, { method: 'POST', path: `/invoices/${id}/expire` });
+  };
+  const expiries = (id: string) => h.sims.xendit.test.countRequests({ method: 'POST', pathPrefix: `/invoices/${id}/expire` });
+
+  for (const answer of ['200 with the invoice unchanged', 'refused'] as const) {
+    it(`both paid, Xendit's expiry answered ${answer}: the second payment is recorded too, as an over-payment for review`, async () => {
+      const { second } = await bothPaid(answer);
+      assert.equal(second?.syncState, 'needs_review', 'the money taken twice is in front of a person');
+      assert.match(second?.lastError ?? '', /over-payment: paid 150000 IDR at Xendit, due was 0 IDR/);
+    });
+
+    it(`killed after the expiry at Xendit, the re-run ends the job (Xendit then answering ${answer})`, async () => {
+      const { checkoutId, own, twin } = await twins({ keepTwin: true });
+      await h.sims.xendit.pay(twin.id);
+      // A worker that dies (SIGKILL: no verdict written, its job left running) once Xendit expired the invoice.
+      const dying = dieAt(h.stores, 'own-invoice-expired-at-xendit');
+      const runtime = { stores: dying.stores, xero: h.deps.xero, xendit: h.sims.xenditClient, clock: h.clock, logger };
+      const parts = jobHandlers(runtime);
+      const doomed = createJobRunner({
+        jobs: dying.stores.jobs,
+        clock: h.clock,
+        logger,
+        ...parts,
+        handlers: { ...parts.handlers, 'expire-own-invoice': expireOwnInvoiceJob({ ...runtime, crash: dying.crash }) },
+      });
+      await assert.rejects(doomed.drain(), Crashed);
+      assert.ok(dying.died());
+      assert.equal(statusAtXendit(own.id), 'EXPIRED');
+      const [job] = await jobs('expire-own-invoice');
+      assert.equal(job.state, 'running', 'died holding the job');
+
+      // The lease runs out; another worker takes the job over and runs it again.
+      h.clock.advance(10 * 60_000);
+      refuseExpiry(answer, own.id);
+      await h.worker.drain();
+      assert.equal(expiries(own.id), 2, 'asked again');
+      assert.deepEqual(
+        (await jobs('expire-own-invoice')).map((j) => j.state),
+        ['done'],
+      );
+      assert.equal(statusAtXendit(own.id), 'EXPIRED');
+      assert.equal((await h.stores.checkouts.byId(checkoutId))?.status, 'paid');
+      assert.equal(await h.count('payments'), 1);
+      assert.deepEqual(
+        (await jobs('record-payment')).map((j) => j.payload.xenditInvoiceId),
+        [twin.id],
+        'nothing else to record',
+      );
+    });
+  }
+
+  it("both paid, with the merchant's overpayments option: the second payment becomes a Xero overpayment for the contact (to refund)", async () => {
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+    const { inv, own, second } = await bothPaid('refused');
+    assert.equal(second?.syncState, 'recorded');
+    assert.equal(second?.overpaid, 150000);
+    const overpayments = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.type === 'RECEIVE-OVERPAYMENT');
+    assert.deepEqual(
+      overpayments.map((o) => o.total),
+      [15000000n],
+      'the whole 150 000 IDR',
+    );
+    assert.equal(overpayments[0].lineItems[0].description, `Paid at Xendit beyond ${inv.invoiceNumber} (Xendit invoice ${own.id})`);
+  });
+});
