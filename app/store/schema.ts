@@ -20,6 +20,7 @@ import type {
   RefundListCursorsTable,
   RefundListMarksTable,
   XenditKeyBusinessesTable,
+  XenditListedSinceTable,
 } from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable, ReportRunsTable } from './schema/jobs.js';
@@ -68,6 +69,7 @@ export interface Database {
   refund_list_cursors: RefundListCursorsTable;
   refund_list_marks: RefundListMarksTable;
   xendit_key_businesses: XenditKeyBusinessesTable;
+  xendit_listed_since: XenditListedSinceTable;
   fee_bills: FeeBillsTable;
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;

@@ -15,6 +15,12 @@ export interface KeyBusiness {
   sharedBusiness: string | null;
   /** When it was recorded or found; while neither is known, when the key was stored (or first asked about). */
   lookedAt: Date;
+  /**
+   * From when the recorded business's account is this merchant's (xendit_listed_since, migration
+   * 20261207T0526): when a key of it was first stored for this merchant and mode. Null while no
+   * business is recorded.
+   */
+  listedSince: Date | null;
 }
 
 /** Another merchant's stored key already holds the account of the key given for this mode. */
@@ -27,6 +33,19 @@ export class XenditAccountTaken extends Error {
 const UNIQUE_INDEX = 'xendit_key_businesses_one_merchant';
 const takenIndex = (err: unknown) =>
   (err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === UNIQUE_INDEX;
+
+/**
+ * A key of this business is stored (or found) for the merchant and mode: its account's money is the
+ * merchant's from `at`, unless a key of it was stored before (a rotation keeps the first: what moved
+ * in between was booked, or the listings would take it for money from before the gateway).
+ */
+function listedFrom(trx: Kysely<Database>, merchantId: string, mode: XenditMode, businessId: string, at: Date) {
+  return trx
+    .insertInto('xendit_listed_since')
+    .values({ merchant_id: merchantId, mode, business_id: businessId, since: at })
+    .onConflict((oc) => oc.columns(['merchant_id', 'mode', 'business_id']).doNothing())
+    .execute();
+}
 
 /** Each new key's Xendit business by mode: null, not known (asked later); left out, forgotten (the CLI, the demo: asked later too). */
 export type KeyBusinesses = Partial<Record<XenditMode, string | null>>;
@@ -60,16 +79,25 @@ export async function keysStored(
       if (takenIndex(err)) throw new XenditAccountTaken(mode);
       throw err;
     }
+    if (businessId) await listedFrom(trx, merchantId, mode, businessId, now);
   }
 }
 
 export function createXenditBusinessStore(db: Db) {
-  const row = (merchantId: string, mode: XenditMode) =>
-    db.selectFrom('xendit_key_businesses').selectAll().where('merchant_id', '=', merchantId).where('mode', '=', mode);
   return {
     async of(merchantId: string, mode: XenditMode): Promise<KeyBusiness | null> {
-      const r = await row(merchantId, mode).executeTakeFirst();
-      return r ? { businessId: r.business_id, sharedBusiness: r.shared_business, lookedAt: new Date(r.looked_at) } : null;
+      const r = await db
+        .selectFrom('xendit_key_businesses as b')
+        .leftJoin('xendit_listed_since as s', (j) =>
+          j.onRef('s.merchant_id', '=', 'b.merchant_id').onRef('s.mode', '=', 'b.mode').onRef('s.business_id', '=', 'b.business_id'),
+        )
+        .select(['b.business_id', 'b.shared_business', 'b.looked_at', 's.since'])
+        .where('b.merchant_id', '=', merchantId)
+        .where('b.mode', '=', mode)
+        .executeTakeFirst();
+      if (!r) return null;
+      const listedSince = r.since ? new Date(r.since) : null;
+      return { businessId: r.business_id, sharedBusiness: r.shared_business, lookedAt: new Date(r.looked_at), listedSince };
     },
 
     /** The merchant whose stored key holds this account, if any. */
@@ -100,7 +128,10 @@ export function createXenditBusinessStore(db: Db) {
         .orderBy('looked_at')
         .orderBy('merchant_id')
         .execute();
-      return rows.map((r) => ({ merchantId: r.merchant_id, seen: { businessId: null, sharedBusiness: null, lookedAt: new Date(r.looked_at) } }));
+      return rows.map((r) => ({
+        merchantId: r.merchant_id,
+        seen: { businessId: null, sharedBusiness: null, lookedAt: new Date(r.looked_at), listedSince: null },
+      }));
     },
 
     /**
@@ -108,6 +139,10 @@ export function createXenditBusinessStore(db: Db) {
      * null: none; a key saved meanwhile changed it, and this is not written). 'shared' when another
      * merchant's key holds the account. Null, no business: a row that exists is left as it is, so
      * its looked_at still says when its key was stored (unknownBefore); none is made, dated now.
+     * `storedAt`: when the key was stored, for one with no row (stored with its merchant, or before
+     * businesses were recorded). A business found own is listed from when its key was stored (the
+     * unknown row's looked_at, else `storedAt`), or from now when another merchant held it until now;
+     * in the same commit, so a business is never recorded without it.
      */
     async found(
       merchantId: string,
@@ -115,24 +150,30 @@ export function createXenditBusinessStore(db: Db) {
       businessId: string | null,
       seen: KeyBusiness | null,
       now: Date,
+      storedAt: Date,
     ): Promise<'own' | 'shared' | 'unknown' | 'changed'> {
+      const since = !seen ? storedAt : seen.sharedBusiness ? now : seen.lookedAt;
       const set = (business_id: string | null, shared_business: string | null) =>
-        seen
-          ? db
-              .updateTable('xendit_key_businesses')
-              .set({ business_id, shared_business, looked_at: now })
-              .where('merchant_id', '=', merchantId)
-              .where('mode', '=', mode)
-              .where('looked_at', '=', seen.lookedAt)
-              .executeTakeFirst()
-              .then((r) => r.numUpdatedRows > 0n)
-          : db
-              .insertInto('xendit_key_businesses')
-              .values({ merchant_id: merchantId, mode, business_id, shared_business, looked_at: now })
-              .onConflict((oc) => oc.columns(['merchant_id', 'mode']).doNothing())
-              .returning('merchant_id')
-              .executeTakeFirst()
-              .then(Boolean);
+        db.transaction().execute(async (trx) => {
+          const done = seen
+            ? await trx
+                .updateTable('xendit_key_businesses')
+                .set({ business_id, shared_business, looked_at: now })
+                .where('merchant_id', '=', merchantId)
+                .where('mode', '=', mode)
+                .where('looked_at', '=', seen.lookedAt)
+                .executeTakeFirst()
+                .then((r) => r.numUpdatedRows > 0n)
+            : await trx
+                .insertInto('xendit_key_businesses')
+                .values({ merchant_id: merchantId, mode, business_id, shared_business, looked_at: now })
+                .onConflict((oc) => oc.columns(['merchant_id', 'mode']).doNothing())
+                .returning('merchant_id')
+                .executeTakeFirst()
+                .then(Boolean);
+          if (done && business_id) await listedFrom(trx, merchantId, mode, business_id, since);
+          return done;
+        });
       if (!businessId) return seen || (await set(null, null)) ? 'unknown' : 'changed';
       try {
         if (await set(businessId, null)) return 'own';

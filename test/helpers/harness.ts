@@ -192,6 +192,17 @@ export async function createHarness(
 }
 
 /**
+ * The database dates the harness's merchant by the wall clock, which is after the test's clock (it
+ * starts in the past). A test whose Xendit simulator dates money by the test's clock (useClock) has
+ * the merchant added at the test's start instead: a key stored with its merchant is listed from the
+ * merchant's creation (jobs/sync/key-business.ts listedSince), and money older than that is not.
+ */
+export async function addedAtTheTestsStart(h: Harness): Promise<void> {
+  await h.stores.db.updateTable('merchants').set({ created_at: h.clock() }).where('id', '=', h.merchant.id).execute();
+  h.merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+}
+
+/**
  * A customer pays an invoice through the gateway: the pay click, payment at the Xendit simulator
  * (its own callback held back), then the PAID callback. The worker is not run. `afterCheckout` acts
  * in Xero once the checkout exists; `beforeCallback` changes what Xendit reports (fee, VAT, paid_at…).

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { addedAtTheTestsStart, createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { page, PASSWORD, seedAdminCast, signedIn, versionOf, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath, adminReviewRetryPath, paths } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
@@ -189,6 +189,7 @@ describeEachDatabase('admin: needs review, besides payments, and its Retry', ({ 
   it("an other balance movement Xero refused: listed in the merchant's words, and booked once after the fix and Retry", async () => {
     h.sims.xendit.test.useClock(h.clock);
     try {
+      await addedAtTheTestsStart(h);
       const suspense = h.sims.xero.addAccount(h.tenantId, { code: '899', name: 'Xendit other movements', type: 'CURRENT' }).code;
       const { x } = await paidThroughGateway(h);
       await h.worker.drain();

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { addedAtTheTestsStart, createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { Crashed, dieAt } from '../helpers/crash.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
@@ -162,6 +162,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
     beforeEach(async () => {
       // Movements are dated by the test's clock, after the setting was turned on.
       h.sims.xendit.test.useClock(h.clock);
+      await addedAtTheTestsStart(h);
       const suspense = h.sims.xero.addAccount(h.tenantId, { code: '899', name: 'Xendit other movements', type: 'CURRENT' }).code;
       const { x } = await paidThroughGateway(h);
       await h.worker.drain();

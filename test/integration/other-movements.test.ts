@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
+import { addedAtTheTestsStart, createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
 import { page, saveSettings, seedAdminCast, signedIn } from '../helpers/admin.js';
 import { adminMerchantPath, disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
@@ -29,6 +29,7 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     suspense = h.sims.xero.addAccount(h.tenantId, { code: '899', name: 'Xendit other movements', type: 'CURRENT' }).code;
     // Movements are dated by the test's clock, so that "before the setting was turned on" is exact.
     h.sims.xendit.test.useClock(h.clock);
+    await addedAtTheTestsStart(h);
   });
   afterEach(() => {
     h.sims.xendit.test.useClock();

@@ -15,6 +15,16 @@ import { UpstreamError } from '../../clients/types.js';
  */
 export type PageReader = (since: Date, afterId: string | undefined) => Promise<{ hasMore: boolean; lastId?: string }>;
 
+/**
+ * From when a listing of Xendit's balance reads: the latest of `from` (each a point before which
+ * nothing that moved is the gateway's to book: the key's business first stored, a setting turned
+ * on) and `lookBackDays` ago. What a kept cursor still brings from before `from` is left out by the
+ * caller (its `since` was asked earlier, under other bounds).
+ */
+export function readFrom(now: Date, lookBackDays: number, ...from: Date[]): Date {
+  return new Date(Math.max(now.getTime() - lookBackDays * 86_400_000, ...from.map((d) => d.getTime())));
+}
+
 /** Pages a walk read, and whether it reached its end (the listing's, or the point it reads back to). */
 export type Walked = { pages: number; done: boolean };
 

@@ -32,10 +32,21 @@ type Deps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logge
  * is asked again at the next run, not sooner.
  */
 export async function skipListing(deps: Deps, merchant: Merchant, mode: XenditMode, key: string): Promise<boolean> {
+  return (await listedSince(deps, merchant, mode, key)) === null;
+}
+
+/**
+ * As skipListing, null when the key's listing is skipped; else from when its account's money is
+ * this merchant's (xendit_listed_since: when a key of its business was first stored for this
+ * merchant and mode). What moved in the account before that, the gateway never booked in: a
+ * withdrawal of it booked out of the clearing account would leave it short.
+ */
+export async function listedSince(deps: Deps, merchant: Merchant, mode: XenditMode, key: string): Promise<Date | null> {
   const seen = await deps.stores.xenditBusinesses.of(merchant.id, mode);
-  if (seen?.businessId) return false;
+  // Recorded with the business in one commit (store/xendit-businesses.ts); when it was recorded, should it ever lack one.
+  if (seen?.businessId) return seen.listedSince ?? seen.lookedAt;
   const now = deps.clock();
-  if (seen?.sharedBusiness && now.getTime() - seen.lookedAt.getTime() < LOOK_AGAIN_MS) return true;
+  if (seen?.sharedBusiness && now.getTime() - seen.lookedAt.getTime() < LOOK_AGAIN_MS) return null;
   // A key found shared is tried again as it is: the other merchant may have changed its key since.
   const business = seen?.sharedBusiness ?? (await deps.xendit.businessOf(key));
   if (
@@ -43,13 +54,17 @@ export async function skipListing(deps: Deps, merchant: Merchant, mode: XenditMo
     !(await deps.stores.xenditBusinesses.holder(business, mode)) &&
     !(await storedFirst(deps, merchant, mode, key, business, seen?.lookedAt ?? now))
   )
-    return true;
-  const found = await deps.stores.xenditBusinesses.found(merchant.id, mode, business, seen, now);
-  if (found === 'own') return false;
+    return null;
+  // No row: a key stored with its merchant (the CLI, the demo), so from the merchant's creation.
+  const found = await deps.stores.xenditBusinesses.found(merchant.id, mode, business, seen, now, merchant.createdAt);
+  if (found === 'own') {
+    const own = await deps.stores.xenditBusinesses.of(merchant.id, mode);
+    return own?.listedSince ?? own?.lookedAt ?? now;
+  }
   // 'changed': a key saved meanwhile, checked as it was saved; the next run looks at it.
   if (found !== 'shared') {
     deps.logger.debug({ merchantId: merchant.id, mode, found }, "Xendit key's business not known yet: nothing listed for it this run");
-    return true;
+    return null;
   }
   const heldBy = business ? await deps.stores.xenditBusinesses.holder(business, mode) : null;
   deps.logger.error(
@@ -62,7 +77,7 @@ export async function skipListing(deps: Deps, merchant: Merchant, mode: XenditMo
     message: message('alerts:xenditAccountShared', { merchant: merchant.name, mode, business: business ?? '' }),
     dedupeKey: `xenditAccountShared:${merchant.id}:${mode}`,
   });
-  return true;
+  return null;
 }
 
 /**
@@ -86,7 +101,7 @@ async function storedFirst(deps: Deps, merchant: Merchant, mode: XenditMode, key
             throw err;
           });
     if (told !== business) continue;
-    const found = await deps.stores.xenditBusinesses.found(other.merchantId, mode, business, other.seen, deps.clock());
+    const found = await deps.stores.xenditBusinesses.found(other.merchantId, mode, business, other.seen, deps.clock(), m.createdAt);
     deps.logger.info(
       { merchantId: other.merchantId, mode, business, found },
       'Xendit business of a key stored earlier found by a later key of the same account',

@@ -35,14 +35,19 @@ type Deps = {
   crash?: CrashHook;
 };
 
-/** From when this merchant's other movements are read (the later of when the setting was turned on and `lookBackDays` ago), or null: off. */
-export function otherMovementsOn(merchant: Merchant, now: Date, lookBackDays: number): Date | null {
+/**
+ * From when the other movements in one stored key's account are booked: the later of when the
+ * setting was turned on and `keySince`, when that key's business became the merchant's
+ * (key-business.ts listedSince); null: off. The listing reads from the later of this and its
+ * look-back (readFrom).
+ */
+export function otherMovementsFrom(merchant: Merchant, keySince: Date): Date | null {
   if (!merchant.otherMovementsAccountCode || !merchant.otherMovementsSince) return null;
-  return new Date(Math.max(merchant.otherMovementsSince.getTime(), now.getTime() - lookBackDays * 86_400_000));
+  return new Date(Math.max(merchant.otherMovementsSince.getTime(), keySince.getTime()));
 }
 
-/** A page of one currency's other movements at Xendit made since, in the account of `key`. */
-export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, currency: Currency): PageReader {
+/** A page of one currency's other movements at Xendit made since, in the account of `key`; none that moved before `from` (otherMovementsFrom) is booked. */
+export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, currency: Currency, from: Date): PageReader {
   // Test or live by the key whose account it moved in, never by the mode in use.
   const live = modeOfXenditKey(key) === 'live';
   return async (since, afterId) => {
@@ -55,7 +60,7 @@ export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, 
       createdAfter: since,
       createdBefore,
     });
-    for (const m of movements) await seen(deps, merchant, live, m);
+    for (const m of movements) await seen(deps, merchant, live, m, from);
     return { hasMore, ...(lastId ? { lastId } : {}) };
   };
 }
@@ -76,10 +81,11 @@ export async function warnOfBookedReserves(deps: Pick<Deps, 'stores' | 'clock' |
 }
 
 /** One movement listed: its row made on first sight and its job queued (absorbed by its dedupe key after that). */
-async function seen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement): Promise<void> {
+async function seen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement, from: Date): Promise<void> {
   const movedAt = new Date(m.created);
-  // A cursor kept from before the setting was last turned on asks from then: what moved while it was off stays the merchant's.
-  if (Number.isNaN(movedAt.getTime()) || !merchant.otherMovementsSince || movedAt < merchant.otherMovementsSince || m.amount === 0) return;
+  // A cursor kept from before the setting was last turned on (or before this key's business was
+  // the merchant's) asks from then: what moved before stays the merchant's.
+  if (Number.isNaN(movedAt.getTime()) || movedAt < from || m.amount === 0) return;
   const now = deps.clock();
   const row = await deps.stores.otherMovements.getOrCreate(
     { id: randomUUID(), merchantId: merchant.id, xenditTransactionId: m.id, type: m.type, currency: m.currency, amount: m.amount, movedAt },

@@ -40,7 +40,7 @@ import { nextDisputeLook, queueLost } from './record-dispute.js';
 import { refundFailedReason } from './record-refund.js';
 import { paymentOfRefund } from './refund-payment.js';
 import { readWithPaymentKey } from './checkout-key.js';
-import { skipListing } from './key-business.js';
+import { listedSince, skipListing } from './key-business.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import type { CrashHook } from './crash-points.js';
@@ -64,8 +64,8 @@ export function listRefundsJob(deps: ListDeps & { onJobEnqueued?: () => void }) 
         try {
           // Another merchant's key holds this account: each of its refunds naming no invoice would be
           // a review item here. Or which business it is is not known yet: no refund yet either.
-          if (await skipListing(deps, merchant, mode, key)) continue;
-          await listMerchantRefunds(deps, merchant, { mode, key });
+          const since = await listedSince(deps, merchant, mode, key);
+          if (since) await listMerchantRefunds(deps, merchant, { mode, key, since });
         } catch (err) {
           deps.logger.warn({ err: String(err), merchantId: merchant.id, mode }, 'could not list refunds at Xendit');
         }
@@ -96,8 +96,8 @@ type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: L
  * the cursor) before it ends, its SUCCEEDED webhook lost: it is kept (pending_refunds) and read
  * again by id at each run (lookAgainAtPending) for up to PENDING_HOLD_MS after it was made.
  */
-async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, key }: { mode: XenditMode; key: string }): Promise<void> {
-  const l: Listing = { merchant, mode, key, pageSize: PAGE_SIZE, seen: (refunds) => seenOnPage(deps, merchant, mode, refunds) };
+async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, key, since }: { mode: XenditMode; key: string; since: Date }): Promise<void> {
+  const l: Listing = { merchant, mode, key, since, pageSize: PAGE_SIZE, seen: (refunds) => seenOnPage(deps, merchant, mode, refunds) };
   const newest = await deps.stores.refundListing.newestFirst(merchant.id, mode);
   if (newest) return listNewestFirst(deps, l, newest, MAX_PAGES);
   const cursor = await deps.stores.refundListing.cursor(merchant.id, mode);

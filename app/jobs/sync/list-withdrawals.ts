@@ -2,8 +2,9 @@
  * The scheduled side of settlements: Xendit sends no webhook the gateway can rely on for
  * withdrawals, so each run reads every active or disabled merchant's SUCCESS withdrawals (Transactions
  * API, per currency, to the end of the listing within a page budget, continued by the next run) made, or sent back, in the last LOOK_BACK_DAYS
- * and since the merchant was added to the gateway (older ones left Xendit before the gateway
- * recorded anything into the clearing account), makes
+ * and since the key's Xendit business was first stored for the merchant (key-business.ts
+ * listedSince: older ones took money the gateway never recorded into the clearing account, a live
+ * business's key saved weeks after the merchant began in test mode, say), makes
  * the row of each one not seen before and queues a record-withdrawal job for it. The dedupe key
  * makes any number of runs one job per withdrawal. A withdrawal Xendit lists as REVERSED (the bank
  * sent it back into the balance) has its job queued again, to bring the money back in Xero too.
@@ -23,9 +24,9 @@ import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
-import { readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
-import { skipListing } from './key-business.js';
-import { otherMovementsOn, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
+import { readFrom, readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
+import { listedSince } from './key-business.js';
+import { otherMovementsFrom, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
 import type { CrashHook } from './crash-points.js';
 import { unstorableReason } from '../../security/body-bounds.js';
 
@@ -63,26 +64,30 @@ export function listWithdrawalsJob(deps: Deps) {
       if (!listsMovements(merchant)) continue;
       // Whether the setting is on now or not: entries an earlier version made are in Xero either way.
       await warnOfBookedReserves(deps, merchant);
-      const since = new Date(Math.max(merchant.createdAt.getTime(), deps.clock().getTime() - LOOK_BACK_DAYS * 86_400_000));
       // Every stored key's account (listingKeys), each with its own cursors: money withdrawn from the
       // account of the mode not in use leaves all the same, test or live by that key. Every currency
       // the gateway books, one at a time (an account holding several must name one); one Xendit
       // will not list (one the account never held, say) holds up no other.
       for (const { mode, key } of listingKeys(merchant)) {
         // Another merchant's key holds this account (its withdrawals are that merchant's to book), or
-        // which business it is is not known yet (nothing to book yet either).
+        // which business it is is not known yet (nothing to book yet either). Else from when its
+        // business's money is this merchant's: not the merchant's creation, which may be long before.
+        let keySince: Date | null;
         try {
-          if (await skipListing(deps, merchant, mode, key)) continue;
+          keySince = await listedSince(deps, merchant, mode, key);
         } catch (err) {
           deps.logger.warn({ err: String(err), merchantId: merchant.id, mode }, 'could not list withdrawals at Xendit');
           continue;
         }
+        if (!keySince) continue;
         for (const currency of SUPPORTED_CURRENCIES) {
-          const other = otherMovementsOn(merchant, deps.clock(), LOOK_BACK_DAYS);
+          const other = otherMovementsFrom(merchant, keySince);
           for (const listing of ['created', 'reversed', ...(other ? (['other'] as const) : [])] as const) {
-            const l: Listing = { merchant, key, at: { merchantId: merchant.id, mode, currency, listing } };
+            const l: Listing = { merchant, key, keySince, at: { merchantId: merchant.id, mode, currency, listing } };
+            const from = listing === 'other' ? other! : keySince;
+            const since = readFrom(deps.clock(), LOOK_BACK_DAYS, from);
             try {
-              if (listing === 'other') await listCurrency(deps, l, other!, otherMovementsPage(deps, merchant, key, currency));
+              if (listing === 'other') await listCurrency(deps, l, since, otherMovementsPage(deps, merchant, key, currency, from));
               else await listCurrency(deps, l, since, withdrawalsPage(deps, l));
             } catch (err) {
               const refused = err instanceof UpstreamError && err.kind === 'rejected';
@@ -96,8 +101,11 @@ export function listWithdrawalsJob(deps: Deps) {
   };
 }
 
-/** One listing: of one stored key's account (`key`, of `at.mode`), one currency, made or sent back since. */
-type Listing = { merchant: Merchant; key: string; at: ListingAt & { currency: Currency } };
+/**
+ * One listing: of one stored key's account (`key`, of `at.mode`, its business this merchant's since
+ * `keySince`), one currency, made or sent back since.
+ */
+type Listing = { merchant: Merchant; key: string; keySince: Date; at: ListingAt & { currency: Currency } };
 
 /**
  * One currency's withdrawals made since `since` ('created'), or sent back since then ('reversed':
@@ -145,7 +153,7 @@ function withdrawalsPage(deps: Deps, l: Listing): PageReader {
       afterId,
       ...(l.at.listing === 'created' ? { createdAfter: since } : { reversedAfter: since }),
     });
-    for (const w of withdrawals) await seen(deps, l.merchant, live, w);
+    for (const w of withdrawals) await seen(deps, l, live, w);
     return { hasMore, ...(lastId ? { lastId } : {}) };
   };
 }
@@ -169,14 +177,20 @@ async function behind(deps: Deps, l: Listing, startedAt: Date): Promise<void> {
   });
 }
 
-/** One withdrawal listed: its row made on first sight, its job queued (again, when Xendit now says REVERSED). */
-async function seen(deps: Deps, merchant: Merchant, live: boolean, w: XenditWithdrawal): Promise<void> {
+/**
+ * One withdrawal listed: its row made on first sight, its job queued (again, when Xendit now says
+ * REVERSED). One made before its key's business was the merchant's is not: a cursor kept from
+ * before (another business's key of the mode, then) asks from further back.
+ */
+async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal): Promise<void> {
+  const { merchant } = l;
   const known = await deps.stores.settlements.byXenditId(merchant.id, w.id);
   const to = destinationOf(w);
   // A row from before destinations were kept learns its own, so the admin lists it and can give it an account.
   if (known && known.accountIdentifier === null && to.accountIdentifier)
     await deps.stores.settlements.noteDestination(known.id, to.accountIdentifier, to.channelCode, deps.clock());
   if (known && (w.status === 'REVERSED' ? known.state === 'reversed' || known.state === 'test_mode' : known.state !== 'pending')) return;
+  if (!known && Date.parse(w.created) < l.keySince.getTime()) return;
   const now = deps.clock();
   const row =
     known ??

@@ -21,6 +21,8 @@ export type Listing = {
   merchant: Merchant;
   mode: XenditMode;
   key: string;
+  /** From when the key's business is the merchant's (key-business.ts listedSince): no refund of a payment it booked is older. */
+  since: Date;
   pageSize: number;
   seen: (refunds: readonly XenditRefund[]) => Promise<unknown>;
 };
@@ -57,7 +59,7 @@ export async function listNewestFirst(deps: ListDeps, l: Listing, kept: NewestFi
   }
 }
 
-/** A first walk reads back a week at most, and not before the merchant was added (no refund of its payments is older). */
+/** A first walk reads back a week at most, and not before the key's business was the merchant's (no refund of its payments is older). */
 const FIRST_LOOK_BACK_MS = 7 * 86_400_000;
 
 /**
@@ -72,7 +74,7 @@ async function walkBack(
   from: { afterId?: string; top: RefundMark | null; startedAt: Date },
   budget: number,
 ): Promise<Walked> {
-  const since = Math.max(l.merchant.createdAt.getTime(), from.startedAt.getTime() - FIRST_LOOK_BACK_MS);
+  const since = Math.max(l.since.getTime(), from.startedAt.getTime() - FIRST_LOOK_BACK_MS);
   const stop: RefundMark = state.mark ?? { id: null, created: new Date(since) };
   let top = from.top;
   return walkPages(budget, from.afterId, async (afterId) => {

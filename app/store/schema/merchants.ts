@@ -134,3 +134,14 @@ export interface XenditKeyBusinessesTable {
   shared_business: string | null;
   looked_at: Timestamp;
 }
+
+/**
+ * Migration 20261207T0526: from when a Xendit account (business, key mode) is the merchant's: when a
+ * key of it was first stored; a later key of the same business keeps it. Listings read nothing older.
+ */
+export interface XenditListedSinceTable {
+  merchant_id: string;
+  mode: 'test' | 'live';
+  business_id: string;
+  since: Timestamp;
+}
