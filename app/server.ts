@@ -214,6 +214,7 @@ export function createApp(deps: AppDeps): express.Express {
         }),
         readReuse: deps.config.payRateLimit.readReuseSeconds > 0,
         missRememberMs: deps.config.payRateLimit.missRememberSeconds * 1000,
+        partHoldMs: deps.config.payRateLimit.partHoldMinutes * 60_000,
       },
       {
         consume: createRateLimiter({ store: deps.stores.rateLimits, clock: deps.clock }),

@@ -18,6 +18,10 @@ export const limitFields = {
   // Short by design: an invoice changed in Xero may be sent to its old checkout for this long.
   PAY_READ_REUSE_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
   PAY_MISS_REMEMBER_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  // A part payment just started is not ended by a click for another amount for this long: the payer
+  // may be on the way to an ATM or a shop with the virtual account number or payment code it gave
+  // them, which Xendit stops taking once its invoice is expired (README: Paying part of an invoice).
+  PAY_PART_HOLD_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
   XERO_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   XERO_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(5000),
   XERO_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(1).default(10000),
@@ -37,7 +41,8 @@ type Parsed = { [K in keyof typeof limitFields]: z.output<(typeof limitFields)[K
  * other links (invented numbers among them), which may spend only unknownXeroShare of the merchant's daily Xero
  * budget, as one invoice's own link may spend invoiceXeroShare and every invoice's own link knownXeroShare; a link
  * Xero has no invoice for is answered without asking again for missRememberSeconds; a repeat click on a checkout
- * read from Xero within readReuseSeconds is sent there without asking again.
+ * read from Xero within readReuseSeconds is sent there without asking again; a part payment a payer was sent to
+ * within partHoldMinutes is not ended by a click for another amount.
  */
 export type PayRateLimit = Record<
   | 'perIp'
@@ -49,7 +54,8 @@ export type PayRateLimit = Record<
   | 'knownXeroShare'
   | 'invoiceXeroShare'
   | 'readReuseSeconds'
-  | 'missRememberSeconds',
+  | 'missRememberSeconds'
+  | 'partHoldMinutes',
   number
 >;
 
@@ -77,6 +83,7 @@ export function limitsOf(c: Parsed): { payRateLimit: PayRateLimit; xeroLimits: X
       invoiceXeroShare: c.PAY_INVOICE_XERO_PERCENT / 100,
       readReuseSeconds: c.PAY_READ_REUSE_SECONDS,
       missRememberSeconds: c.PAY_MISS_REMEMBER_SECONDS,
+      partHoldMinutes: c.PAY_PART_HOLD_MINUTES,
     },
     xeroLimits: {
       perMinute: c.XERO_LIMIT_PER_MINUTE,

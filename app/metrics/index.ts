@@ -37,6 +37,7 @@ export type { CallObserver };
 export type PayOutcome =
   | 'redirect'
   | 'ask_amount'
+  | 'in_progress'
   | 'paid'
   | 'not_found'
   | 'out_of_date'

@@ -12,6 +12,7 @@ import type { PayDeps } from './deps.js';
 import { paymentReturn } from './receipt.js';
 import { renderReturn } from './return-page.js';
 import { renderAskAmount } from './amount-page.js';
+import { renderInProgress } from './in-progress-page.js';
 import { clientAddress } from '../security/client-address.js';
 import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
 import { payOutcomeOf, type Metrics } from '../metrics/index.js';
@@ -97,7 +98,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
     }
   });
 
-  async function pay(req: Request, res: Response): Promise<'redirect' | 'ask_amount'> {
+  async function pay(req: Request, res: Response): Promise<'redirect' | 'ask_amount' | 'in_progress'> {
     const perIp = { key: `pay:ip:${clientKey(clientAddress(req))}`, rule: limits.perIp };
     let query: PayQuery;
     let plusReading: string | undefined;
@@ -145,6 +146,10 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
     if (outcome.kind === 'ask') {
       renderAskAmount(res, outcome, { i18n, lang, query, langLinks: payLangLinks(req.originalUrl, lang) });
       return 'ask_amount';
+    }
+    if (outcome.kind === 'inProgress') {
+      renderInProgress(res, outcome, { i18n, lang, langLinks: payLangLinks(req.originalUrl, lang) });
+      return 'in_progress';
     }
     res.redirect(303, outcome.redirectUrl);
     return 'redirect';

@@ -25,6 +25,7 @@ import { jobRow } from '../jobs/enqueue.js';
 import type { PayDeps } from './deps.js';
 import { checkoutSeconds, createAtXendit, refuseWhenPaidMeanwhile } from './create-at-xendit.js';
 import { EXPIRY_MARGIN_MS, type ClickCounters } from './admission.js';
+import { heldCheckout, inProgress, type InProgress, type PartHold } from './part-hold.js';
 
 export interface PayRequest {
   invoiceNumber: string;
@@ -57,7 +58,7 @@ export interface AskAmount {
   test: boolean;
 }
 
-export type PayOutcome = { kind: 'redirect'; redirectUrl: string; checkout: Checkout } | AskAmount;
+export type PayOutcome = { kind: 'redirect'; redirectUrl: string; checkout: Checkout } | AskAmount | InProgress;
 
 const POLL_MS = 50;
 
@@ -118,6 +119,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   await refuseWithoutClearingAccount(deps, merchant, invoice, currency);
 
   let amount = due;
+  let hold: PartHold | undefined;
   if (merchant.partialMinPercent !== null) {
     const minimum = minimumPart(due, merchant.partialMinPercent);
     const ask: AskAmount = {
@@ -134,13 +136,15 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
     const problem = partProblem(part, minimum, due);
     if (problem) return { ...ask, typed: req.part, problem };
     amount = part!;
+    hold = { holdMs: deps.partHoldMs, due, ...(req.retryOf ? { retryOf: req.retryOf } : {}) };
   }
 
   // The checkout this read sends the click to, for the amount Xero says is due: its repeat clicks
   // may go there for a moment without asking again (admission.ts). Not a part payment's: its
-  // amount is the customer's.
+  // amount is the customer's, and a payer sent to it holds it again (part-hold.ts).
   const noteRead = async (c: Checkout) => {
-    if (deps.readReuse && merchant.partialMinPercent === null) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
+    if (hold) await deps.stores.checkouts.noteSent(c.id, deps.clock());
+    else if (deps.readReuse) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
   };
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from
   // the rows just read, saving two queries on the path every customer waits on.
@@ -150,6 +154,11 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
     return { kind: 'redirect', redirectUrl: allowedRedirect(reusable, merchant, deps), checkout: reusable };
   }
 
+  // Another amount chosen while a part payment is in progress: that payment is kept, and the click
+  // is told so, with nothing ended or made.
+  const held = hold && heldCheckout(existing, amount, hold, deps.clock());
+  if (hold && held) return inProgress(deps, merchant, held, hold);
+
   // A new Xendit invoice is made only once every other one for this Xero invoice is dead: two
   // payable invoices for one bill is how customers pay twice.
   for (const other of existing.filter((c) => c.status === 'open' && c.amount !== amount)) await retire(deps, merchant, invoice, other, 'superseded');
@@ -157,7 +166,8 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // None live for this amount when read: claim at once (a claim that loses to a concurrent click, of
   // this amount or another, reads again).
   const noneLive = !existing.some((c) => (c.status === 'open' || c.status === 'creating') && c.amount === amount);
-  const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive);
+  const checkout = await liveCheckout(deps, merchant, invoice, currency, amount, req.lang, noneLive, hold);
+  if ('held' in checkout) return inProgress(deps, merchant, checkout.held, checkout.hold);
   await noteRead(checkout);
   return { kind: 'redirect', redirectUrl: allowedRedirect(checkout, merchant, deps), checkout };
 }
@@ -218,12 +228,16 @@ async function liveCheckout(
   amount: number,
   lang: PayLang,
   noneLive: boolean,
-): Promise<Checkout> {
+  hold: PartHold | undefined,
+): Promise<Checkout | { held: Checkout; hold: PartHold }> {
   const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const deadline = deps.clock().getTime() + (deps.creationWaitMs ?? CREATION_WAIT_MS);
   for (let first = true; deps.clock().getTime() <= deadline; first = false) {
     const now = deps.clock();
     const live = first && noneLive ? [] : await deps.stores.checkouts.liveOfInvoice(merchant.id, invoice.invoiceId);
+    // A part payment opened by a click that claimed after ours read: kept, as startPayment keeps one.
+    const held = hold && heldCheckout(live, amount, hold, now);
+    if (hold && held) return { held, hold };
     // A concurrent click (another tab, or the invoice edited in Xero between the two) claimed another
     // amount after ours read: ended as startPayment ends one, so "try again" (503) while it is being created.
     const other = live.find((c) => c.amount !== amount);

@@ -21,6 +21,8 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
   const allowPart = (percent: number | null) =>
     h.stores.merchants.setSettings(h.merchant.id, { ...h.merchant, salesTaxType: null, partialMinPercent: percent }, h.clock());
   const xenditInvoices = () => h.sims.xendit.listInvoices();
+  /** After this long a click for another part may end the one in progress (PAY_PART_HOLD_MINUTES; pay-part-hold.test.ts). */
+  const passHold = () => h.clock.advance(h.deps.config.payRateLimit.partHoldMinutes * 60_000);
   /** The form of the "how much" page, submitted as a browser does (its fields, `part` as typed), to `app`. */
   function submit(app: ReturnType<typeof createApp>, html: string, part: string) {
     const $ = cheerio.load(html);
@@ -205,13 +207,16 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     assert.ok(ok.headers.location);
   });
 
-  it('two customers choosing the same part at once get one Xendit invoice; a different part replaces it', async () => {
+  it('two customers choosing the same part at once get one Xendit invoice; a different part replaces it once it is no longer held', async () => {
     await allowPart(10);
     const inv = h.addInvoice({});
     const ask = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(200);
     const [a, b] = await Promise.all([choose(ask.text, '50000'), choose(ask.text, '50000')]);
     assert.equal(a.headers.location, b.headers.location);
     assert.equal(xenditInvoices().length, 1);
+    await choose(ask.text, '60000', 409);
+    assert.equal(xenditInvoices().length, 1, 'a part payment just started is kept');
+    passHold();
     await choose(ask.text, '60000');
     const all = xenditInvoices();
     assert.equal(all.length, 2);
@@ -225,7 +230,8 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     const { app, click } = claimsMeeting(2);
     const answers = await Promise.all([click(submit(app, ask.text, '50000')), click(submit(app, ask.text, '60000'))]);
     assertOnePayable(answers);
-    // Chosen again, the other part replaces the one made, as any later click of another amount does.
+    // Chosen again once the one made is no longer held, the other part replaces it, as any later click of another amount does.
+    passHold();
     const [loser] = ['50000', '60000'].filter(
       (part) => !xenditInvoices().some((x: { amount: number; status: string }) => x.status === 'PENDING' && x.amount === Number(part)),
     );
@@ -295,6 +301,7 @@ describeEachDatabase('GET /pay: paying part of an invoice', ({ db }) => {
     const chosen = await choose(ask.text, '60000');
     assert.deepEqual(statuses(), ['50000 EXPIRED', '60000 PENDING']);
     assert.equal(chosen.headers.location, xenditInvoices()[1].invoice_url);
+    passHold();
     await choose(ask.text, '70000');
     assert.deepEqual(statuses(), ['50000 EXPIRED', '60000 EXPIRED', '70000 PENDING']);
   });

@@ -125,6 +125,7 @@ describe('config: reliability settings', () => {
       invoiceXeroShare: 0.01,
       readReuseSeconds: 30,
       missRememberSeconds: 600,
+      partHoldMinutes: 60,
     });
     assert.deepEqual(c.xeroLimits, {
       perMinute: 60,
