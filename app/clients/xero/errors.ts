@@ -37,6 +37,18 @@ export class XeroScopeMissing extends UpstreamError {
   }
 }
 
+/**
+ * Xero refused a write with ValidationErrors (a 400, an item of a batch, or a 200 carrying them):
+ * the one refusal of a write that says it made nothing, so an attempt mark may be cleared on it
+ * (send-once.ts). Any other 4xx (404, 409, a 400 without them) says nothing of the kind.
+ */
+export class XeroValidationRefusal extends UpstreamError {
+  constructor(message: string) {
+    super('xero', 'rejected', message, 400);
+    this.name = 'XeroValidationRefusal';
+  }
+}
+
 /** The authorisation server refused the code (or the answer failed its checks). */
 export class OAuthRefused extends Error {
   constructor(message: string) {
@@ -88,6 +100,7 @@ export function toUpstreamError(err: unknown, context: 'api' | 'token', now: () 
   if (f.status === 429) return new UpstreamError('xero', 'rate_limited', message, 429, headerRetryAfter(f.headers, now));
   // Any refusal at the token endpoint (invalid_client, unauthorized_client…) means bad credentials.
   if (f.status === 401 || f.status === 403 || context === 'token') return new UpstreamError('xero', 'unauthorized', message, f.status);
+  if (f.status === 400 && validationErrors(f.body).length) return new XeroValidationRefusal(message);
   return new UpstreamError('xero', 'rejected', message, f.status);
 }
 
@@ -99,15 +112,22 @@ function failureMessage(f: Failure): string {
   return `HTTP ${f.status}`;
 }
 
+/** The messages of the ValidationErrors in a ValidationException body (`Elements[].ValidationErrors[].Message`). */
+function validationErrors(body: unknown): string[] {
+  if (!body || typeof body !== 'object') return [];
+  const b = body as Record<string, unknown>;
+  const elements = Array.isArray(b.Elements) ? (b.Elements as { ValidationErrors?: unknown }[]) : [];
+  return elements
+    .flatMap((el) => (Array.isArray(el?.ValidationErrors) ? (el.ValidationErrors as { Message?: unknown }[]) : []))
+    .map((v) => v?.Message)
+    .filter((m): m is string => typeof m === 'string' && m.length > 0);
+}
+
 function bodyMessage(body: unknown): string {
   if (typeof body === 'string') return body.slice(0, 300);
   if (!body || typeof body !== 'object') return '';
   const b = body as Record<string, unknown>;
-  const elements = Array.isArray(b.Elements) ? (b.Elements as { ValidationErrors?: unknown }[]) : [];
-  const validation = elements
-    .flatMap((el) => (Array.isArray(el?.ValidationErrors) ? (el.ValidationErrors as { Message?: unknown }[]) : []))
-    .map((v) => v?.Message)
-    .filter((m): m is string => typeof m === 'string' && m.length > 0);
+  const validation = validationErrors(body);
   if (validation.length) return [...new Set(validation)].join('; ');
   for (const key of ['Message', 'Detail', 'Title', 'error_description', 'error']) {
     const v = b[key];
@@ -139,7 +159,7 @@ export function firstCreated<T>(rows: T[] | undefined, missing: string): T {
 
 /** A create whose answer carries ValidationErrors was refused (Xero may answer 200 with them). */
 export function refusedIfInvalid<T extends { validationErrors?: { message?: string }[] }>(created: T): T {
-  if (created.validationErrors?.length) throw new UpstreamError('xero', 'rejected', created.validationErrors.map((e) => e.message).join('; '), 400);
+  if (created.validationErrors?.length) throw new XeroValidationRefusal(created.validationErrors.map((e) => e.message).join('; '));
   return created;
 }
 
