@@ -21,6 +21,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { UpstreamError } from '../clients/types.js';
+import { XeroValidationRefusal } from '../clients/xero/errors.js';
 import type {
   NewXeroBankTransaction,
   NewXeroPayment,
@@ -208,7 +209,8 @@ export function createXeroBatch(base: XeroGateway, opts: { logger?: Logger; maxW
       for (const it of items) await settle(it, () => alone(it));
       return;
     }
-    results.forEach((r, i) => (r.ok ? items[i].resolve(r.value) : items[i].reject(new UpstreamError('xero', 'rejected', r.message, 400))));
+    // An item Xero answered with its ValidationErrors (or ERROR) was not made, as a 400 of its own says.
+    results.forEach((r, i) => (r.ok ? items[i].resolve(r.value) : items[i].reject(new XeroValidationRefusal(r.message))));
   }
 
   const statements = new Map<string, (creds: XeroCredentials, item: unknown, key: string) => Promise<unknown>>();

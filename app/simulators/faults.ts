@@ -1,6 +1,6 @@
 /**
  * Fault injection shared by the Xero and Xendit simulators (failNext, hang, gate, dropResponseAfterSave,
- * resetConnection).
+ * resetConnection, applyLate).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -23,6 +23,21 @@ export interface FaultsOptions {
   errorBody: (status: number) => unknown;
   /** The headers of a 429 that says to wait `seconds`: the upstream's own (default Retry-After, as Xero sends it). */
   rateLimitHeaders?: (req: Request, seconds: number) => Record<string, string>;
+  /** The simulator's clock, which applyLate counts on (default the wall clock). */
+  now?: () => Date;
+}
+
+/** Writes held back by Faults.applyLate. */
+export interface LateWrites {
+  /** Writes cut off unanswered and not carried out yet. */
+  readonly held: number;
+}
+
+interface LateRule {
+  remaining: number;
+  scope: FaultScope;
+  afterMs: number;
+  held: number;
 }
 
 interface Held {
@@ -51,6 +66,8 @@ export class Faults {
   private rules: Rule[] = [];
   private readonly held = new Set<Held>();
   private gates: GateState[] = [];
+  private lateRules: LateRule[] = [];
+  private parkedLate: { due: number; rule: LateRule; next: NextFunction }[] = [];
 
   constructor(private readonly options: FaultsOptions) {}
 
@@ -101,9 +118,65 @@ export class Faults {
     this.rules.push({ kind: 'reset', remaining: n, scope: opts });
   }
 
+  /**
+   * The next n matching writes are cut off unanswered (their connection closed, which the caller
+   * sees as it sees its own timeout) and carried out `afterMs` later on the simulator's clock, by
+   * the first request to reach the simulator from then on: an upstream still running a request
+   * its caller gave up on, whose result nothing can read before it is done. That a write timed out
+   * on the caller's side may complete on the upstream's is certain; how long it may take is not
+   * documented (Xero: developer.xero.com idempotency guide keeps keys 6 minutes, and says no more).
+   * A repeat of it meanwhile, same Idempotency-Key or not, is a new request: the key's answer is
+   * only kept once there is one (idempotency.ts), and neither vendor documents anything else.
+   */
+  applyLate(n: number, opts: FaultScope & { afterMs: number }): LateWrites {
+    const { afterMs, ...scope } = opts;
+    const rule: LateRule = { remaining: n, scope, afterMs, held: 0 };
+    this.lateRules.push(rule);
+    return {
+      get held() {
+        return rule.held;
+      },
+    };
+  }
+
+  /**
+   * Holds back the writes applyLate armed. Mount after the body is read and the caller is
+   * authenticated, and before the routes (and before Xero's Idempotency-Key, whose answer is kept
+   * when the write is made), so that a held write resumes exactly where it stopped.
+   */
+  lateWrites(): RequestHandler {
+    return (req, res, next) => {
+      const rule = req.method === 'GET' ? undefined : this.lateRules.find((r) => r.remaining > 0 && this.matches(r.scope, req));
+      if (!rule) return next();
+      rule.remaining -= 1;
+      rule.held += 1;
+      this.lateRules = this.lateRules.filter((r) => r.remaining > 0 || r.held > 0);
+      this.parkedLate.push({ due: this.clock().getTime() + rule.afterMs, rule, next });
+      res.socket?.destroy();
+    };
+  }
+
+  /** The held writes whose time has come, made in the order they are due (then arrived). */
+  private applyDue(): void {
+    const at = this.clock().getTime();
+    const due = this.parkedLate.filter((p) => p.due <= at).sort((a, b) => a.due - b.due);
+    if (!due.length) return;
+    this.parkedLate = this.parkedLate.filter((p) => p.due > at);
+    for (const p of due) {
+      p.rule.held -= 1;
+      p.next();
+    }
+  }
+
+  private clock(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
   /** Removes every armed fault and cuts off requests that are still being held. */
   reset(): void {
     this.rules = [];
+    this.lateRules = [];
+    this.parkedLate = [];
     for (const h of this.held) {
       clearTimeout(h.timer);
       h.res.socket?.destroy();
@@ -115,12 +188,13 @@ export class Faults {
 
   /** Faults armed and not yet used up. */
   get armed(): number {
-    return this.rules.reduce((sum, r) => sum + r.remaining, 0);
+    return this.rules.reduce((sum, r) => sum + r.remaining, 0) + this.lateRules.reduce((sum, r) => sum + r.remaining, 0);
   }
 
-  /** Applies failNext and hang. Mount before the routes. */
+  /** Applies failNext and hang, and makes the held writes (applyLate) that are due. Mount before the routes. */
   middleware(): RequestHandler {
     return (req, res, next) => {
+      this.applyDue();
       if (this.take('reset', req)) return void req.socket.destroy();
       const fail = this.take('fail', req);
       if (fail) return this.sendFailure(req, res, fail.status, fail.retryAfter);

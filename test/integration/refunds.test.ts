@@ -8,6 +8,7 @@ import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { JOB_SPECS } from '../../app/jobs/kinds.js';
 import { enqueueJob } from '../helpers/jobs.js';
+import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
 
 const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
 
@@ -896,7 +897,8 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(notes().length, 0);
     assert.ok((await refundRow(id))?.creditAttemptAt, 'marked: whether it reached Xero is unknown');
     h.sims.xero.test.clearRequests();
-    h.clock.advance(60_000);
+    // Once Xero would show what it made of it (UNSETTLED_MS): before, nothing is sent again.
+    h.clock.advance(UNSETTLED_MS);
     await h.worker.drain();
     assert.equal(notes().length, 1);
     assert.equal(cashRefunds().length, 1);

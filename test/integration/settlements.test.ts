@@ -8,6 +8,7 @@ import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { JOB_SPECS } from '../../app/jobs/kinds.js';
+import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
 import type { XenditGateway } from '../../app/clients/xendit/types.js';
 
 const BANK_TRANSFERS = '/api.xro/2.0/BankTransfers';
@@ -153,7 +154,7 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal((await row(w.id))?.state, 'recorded');
   });
 
-  it('a crash after the mark, before the send: the rerun looks the transfer up, finds none, and creates it once', async () => {
+  it('a crash after the mark, before the send: the rerun looks the transfer up, finds none, and creates it once the mark is old enough that Xero would show it', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
     await pick(agent, { settlement_IDR: savings }, 303);
     const w = await withdrawn();
@@ -163,8 +164,13 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     await h.stores.settlements.noteAttempt(r.id, 'transfer', h.clock(), h.clock());
     h.sims.xero.test.clearRequests();
     await h.worker.drain();
-    assert.equal(transfers().length, 1);
+    // From here a crash before the send looks like a send Xero is still making: nothing is sent yet.
+    assert.equal(transfers().length, 0);
     assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: BANK_TRANSFERS }), 1);
+    h.clock.advance(UNSETTLED_MS);
+    await h.worker.drain();
+    assert.equal(transfers().length, 1);
+    assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: BANK_TRANSFERS }), 2);
     assert.equal((await row(w.id))?.state, 'recorded');
   });
 

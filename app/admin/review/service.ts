@@ -1,9 +1,10 @@
 /**
  * A merchant's review page: what the worker stopped trying to book, apart from payments (their own
  * page has Retry), each in the merchant's words with why it stopped; and Retry, which queues the
- * job again from review only, with fresh attempts, as the CLI's `jobs replay` does. Each kind's
- * handler looks for what an earlier attempt made before it creates anything, so a retry never
- * books twice.
+ * job again from review only, with fresh attempts, as the CLI's `jobs replay` does. A job queued
+ * again looks in Xero by its Reference before it creates anything (jobs/sync/send-once.ts
+ * requeued), so what an earlier attempt made, or what a person booked by hand as the reason
+ * suggested, is taken instead of booked twice.
  */
 import type { User } from '../../store/users.js';
 import { Conflict, NotFound } from '../../errors.js';

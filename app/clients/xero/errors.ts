@@ -37,6 +37,18 @@ export class XeroScopeMissing extends UpstreamError {
   }
 }
 
+/**
+ * Xero refused a write with ValidationErrors (a 400, an item of a batch, or a 200 carrying them):
+ * the one refusal of a write that says it made nothing, so an attempt mark may be cleared on it
+ * (send-once.ts). Any other 4xx (404, 409, a 400 without them) says nothing of the kind.
+ */
+export class XeroValidationRefusal extends UpstreamError {
+  constructor(message: string) {
+    super('xero', 'rejected', message, 400);
+    this.name = 'XeroValidationRefusal';
+  }
+}
+
 /** The authorisation server refused the code (or the answer failed its checks). */
 export class OAuthRefused extends Error {
   constructor(message: string) {
@@ -88,6 +100,7 @@ export function toUpstreamError(err: unknown, context: 'api' | 'token', now: () 
   if (f.status === 429) return new UpstreamError('xero', 'rate_limited', message, 429, headerRetryAfter(f.headers, now));
   // Any refusal at the token endpoint (invalid_client, unauthorized_client…) means bad credentials.
   if (f.status === 401 || f.status === 403 || context === 'token') return new UpstreamError('xero', 'unauthorized', message, f.status);
+  if (f.status === 400 && validationErrors(f.body).length) return new XeroValidationRefusal(message);
   return new UpstreamError('xero', 'rejected', message, f.status);
 }
 
@@ -99,11 +112,17 @@ function failureMessage(f: Failure): string {
   return `HTTP ${f.status}`;
 }
 
+/** The messages of the ValidationErrors in a ValidationException body, those under its elements' sub-objects too. */
+function validationErrors(body: unknown): string[] {
+  const elements = body && typeof body === 'object' ? (body as Record<string, unknown>).Elements : undefined;
+  return Array.isArray(elements) ? validationMessages(elements) : [];
+}
+
 function bodyMessage(body: unknown): string {
   if (typeof body === 'string') return body.slice(0, 300);
   if (!body || typeof body !== 'object') return '';
   const b = body as Record<string, unknown>;
-  const validation = Array.isArray(b.Elements) ? validationMessages(b.Elements) : [];
+  const validation = validationErrors(body);
   if (validation.length) return validation.join('; ');
   for (const key of ['Message', 'Detail', 'Title', 'error_description', 'error']) {
     const v = b[key];
@@ -172,9 +191,7 @@ export function firstCreated<T>(rows: T[] | undefined, missing: string): T {
  * message names those under its sub-objects too (validationMessages).
  */
 export function refusedIfInvalid<T extends { validationErrors?: { message?: string }[] }>(created: T): T {
-  if (created.validationErrors?.length) {
-    throw new UpstreamError('xero', 'rejected', validationMessages(created).join('; ') || 'Xero refused it without a message', 400);
-  }
+  if (created.validationErrors?.length) throw new XeroValidationRefusal(validationMessages(created).join('; ') || 'Xero refused it without a message');
   return created;
 }
 

@@ -2,8 +2,9 @@
  * One entry of money that moved at Xendit put into Xero once, dated in the organisation's date:
  * the withdrawals' (record-withdrawal.ts) and the other balance movements' (record-other-movement.ts).
  * The attempt is marked before the entry is sent (sendOnce), and the entry is looked up by its
- * Reference first when an earlier attempt's outcome is unknown (`attempted`), so a lost answer or a
- * worker killed after Xero took it never makes a second one.
+ * Reference first when an earlier attempt's outcome is unknown (`sentAt`) or the job was queued
+ * again (`lookFirst`), so a lost answer, a worker killed after Xero took it or an entry a person
+ * booked by hand never makes a second one (foundEarlier).
  */
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
@@ -11,17 +12,16 @@ import type { Merchant } from '../../store/merchants.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal, type Currency } from '../../money.js';
 import { organisationDate } from './org-date.js';
-import { sendOnce } from './send-once.js';
+import { foundEarlier, sendOnce, type Earlier } from './send-once.js';
 import { FEE_CONTACT_NAME } from './post-fee.js';
 
 export type EntryDeps = { stores: Stores; xero: XeroGateway; clock: Clock };
 
-/** How an entry is made: its Reference, Idempotency-Key, when it happened, its attempt mark, whether one was sent before. */
-export interface Attempt {
+/** How an entry is made: its Reference, Idempotency-Key, when it happened, its attempt mark, and what earlier attempts left (Earlier). */
+export interface Attempt extends Earlier {
   reference: string;
   key: string;
   at: Date;
-  attempted: boolean;
   /** Whether it was written (send-once.ts). */
   mark: (at: Date | null) => Promise<boolean>;
 }
@@ -32,17 +32,15 @@ export interface Money {
   amount: number;
 }
 
-/** One entry in Xero, once: looked up by its Reference first only when an earlier attempt's outcome is unknown. Returns its id. */
+/** One entry in Xero, once: looked up by its Reference first only when an earlier attempt or a person may have made it. Returns its id. */
 export async function entryOnce(
   deps: EntryDeps,
   merchant: Merchant,
   currency: Currency,
   t: Attempt & { find: () => Promise<string | undefined>; create: (date: string) => Promise<string> },
 ): Promise<string> {
-  if (t.attempted) {
-    const found = await t.find();
-    if (found) return found;
-  }
+  const found = await foundEarlier(deps.clock(), t, t.find, `entry ${t.reference}`);
+  if (found) return found;
   const date = await organisationDate(deps, merchant, t.at, currency);
   return sendOnce(t.mark, deps.clock(), () => t.create(date));
 }

@@ -25,7 +25,7 @@ import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { ReturnFeePayload } from '../kinds.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
-import { sendOnce } from './send-once.js';
+import { foundEarlier, requeued, sendOnce } from './send-once.js';
 import type { RecordPaymentDeps } from './payment-deps.js';
 import { FEE_CONTACT_NAME, FeeUnpostable, feeBillingWhenPaid, feeLines, feeTaxQueryOf, journalClearingCode } from './post-fee.js';
 import { paymentAtXendit, type PaymentAtXendit } from './checkout-key.js';
@@ -83,7 +83,7 @@ export function returnFeeJob(deps: FeeReturnDeps) {
     if (!merchant.feeAccountCode) throw new NeedsReview('Xendit gave the fee back, but no fee account is configured for this merchant');
     let entryId: string;
     try {
-      entryId = await bookOnce(deps, merchant, payment, row, merchant.feeAccountCode);
+      entryId = await bookOnce(deps, merchant, payment, row, merchant.feeAccountCode, requeued(job));
     } catch (err) {
       if (err instanceof FeeUnpostable) throw new NeedsReview(err.message);
       if (await refusedForNewLock(deps, merchant, err))
@@ -154,22 +154,34 @@ async function placeOf(deps: FeeReturnDeps, merchant: Merchant, payment: Payment
 
 /**
  * Back where the fee was posted (placeOf), once: a Receive Money or a manual journal; looked up by
- * Reference, where the attempt sent it, only after an unknown outcome.
+ * Reference, where the attempt sent it, only after an unknown outcome or when the job was queued
+ * again (`lookFirst`: it may have been booked by hand meanwhile).
  */
-async function bookOnce(deps: FeeReturnDeps, merchant: Merchant, payment: Payment, row: FeeReturn, feeAccountCode: string): Promise<string> {
+async function bookOnce(
+  deps: FeeReturnDeps,
+  merchant: Merchant,
+  payment: Payment,
+  row: FeeReturn,
+  feeAccountCode: string,
+  lookFirst: boolean,
+): Promise<string> {
   const reference = feeReturnReference(payment.xenditInvoiceId);
   const place = await placeOf(deps, merchant, payment, row);
   const bank = place.kind === 'receive';
-  if (row.attemptAt) {
-    // A journal is found by its Narration alone (one per payment): its lines name an account code,
-    // which may have changed since, and one found on another account is ours all the same. An
-    // attempt from before its account was kept is looked for on any account, as it was then.
-    const sentTo = (t: { bankAccountId: string }) => t.bankAccountId === place.accountId || (row.entryKind !== null && row.entryAccount === null);
-    const found = bank
-      ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.type === 'RECEIVE' && sentTo(t))?.bankTransactionId
-      : (await deps.xero.findManualJournalsByNarration(merchant.xero, reference))[0]?.manualJournalId;
-    if (found) return found;
-  }
+  // A journal is found by its Narration alone (one per payment): its lines name an account code,
+  // which may have changed since, and one found on another account is ours all the same. An
+  // attempt from before its account was kept is looked for on any account, as it was then.
+  const sentTo = (t: { bankAccountId: string }) => t.bankAccountId === place.accountId || (row.entryKind !== null && row.entryAccount === null);
+  const found = await foundEarlier(
+    deps.clock(),
+    { sentAt: row.attemptAt, lookFirst },
+    async () =>
+      bank
+        ? (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.type === 'RECEIVE' && sentTo(t))?.bankTransactionId
+        : (await deps.xero.findManualJournalsByNarration(merchant.xero, reference))[0]?.manualJournalId,
+    'fee given back',
+  );
+  if (found) return found;
   const lines = feeLines(payment, { fee: row.fee, tax: row.tax, feeAccountCode }).map((l) => ({ ...l, description: `Returned: ${l.description}` }));
   const date = await organisationDate(deps, merchant, row.returnedAt, payment.currency);
   const mark = (at: Date | null) => deps.stores.feeReturns.noteAttempt(payment.id, place, at, deps.clock());

@@ -3,7 +3,7 @@ import type { Payment, XeroOverpaymentIds } from '../../store/payments.js';
 import type { Stores } from '../../store/index.js';
 import type { XeroBankTransaction, XeroGateway } from '../../clients/xero/types.js';
 import { AmountError, toDecimal, toMinor } from '../../money.js';
-import { sendOnce } from './send-once.js';
+import { notWhileUnsettled, sendOnce } from './send-once.js';
 import type { PaymentTarget, RecordPaymentDeps } from './payment-deps.js';
 import { organisationDate } from './org-date.js';
 
@@ -41,7 +41,8 @@ export class OverpaymentUnrecordable extends Error {}
  * lost answer, a crash or a switch of account makes none, whether or not Xero kept the Reference
  * and however long ago the Idempotency-Key lapsed. Looked for on every run, not only while the mark
  * is set: it is one read, and an earlier run this database does not know of (a restored backup,
- * or one from before the mark was kept) is found too.
+ * or one from before the mark was kept) is found too. Not found while the mark is young, nothing
+ * is sent (send-once.ts UNSETTLED_MS).
  * `alone`: none of the payment went on the invoice (nothing was due), so the overpayment's account is the payment's.
  */
 export async function recordOverpayment(
@@ -70,6 +71,7 @@ export async function recordOverpayment(
     if (alone && existing.bankAccountId !== clearing) await deps.stores.payments.keepClearingAccount(payment.id, existing.bankAccountId);
     return idsOf(existing);
   }
+  notWhileUnsettled(deps.clock(), payment.overpaymentAttemptAt, 'overpayment');
   const date = await organisationDate(deps, merchant, payment.paidAt, payment.currency);
   const created = await sendOnce(
     (at) => deps.stores.payments.noteOverpaymentAttempt(payment.id, at),

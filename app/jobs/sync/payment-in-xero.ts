@@ -1,12 +1,13 @@
 import type { FeeDecision, Payment, XeroOverpaymentIds } from '../../store/payments.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import { UpstreamError } from '../../clients/types.js';
+import { XeroValidationRefusal } from '../../clients/xero/errors.js';
 import { AmountError, toDecimal, toMinor, type Currency } from '../../money.js';
 import { ClaimLost, NeedsReview, RetryLater } from '../runner.js';
 import type { ClearingAccount, PaymentTarget, RecordPaymentDeps } from './payment-deps.js';
 import { jobRow } from '../enqueue.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
-import { sendOnce } from './send-once.js';
+import { foundEarlier, sendOnce } from './send-once.js';
 import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
 import { feeBillingWhenPaid } from './post-fee.js';
 
@@ -93,17 +94,17 @@ async function withOverpayment(deps: RecordPaymentDeps, merchant: Merchant, targ
 /**
  * Xero's Idempotency-Key lasts minutes, our Reference lasts forever. The database knows when an
  * earlier create may have reached Xero (sent and never answered: a crash, a lost response, a
- * timeout; or a part already recorded): only then is the payment looked up by Reference first.
+ * timeout; or a part already recorded), and a retry (`retry`: queued again after review) may find
+ * one a person recorded by hand: only then is the payment looked up by Reference first (foundEarlier).
  * Otherwise the whole amount goes to Xero at once and Xero judges it; what it refuses (more than
  * is due, an invoice no longer AUTHORISED, another currency) is then worked out with the invoice's
  * exact figures (recordWhatFits). Xero replays a stored answer, refusals included, for a repeated
  * key, so the follow-up create and a manual retry after the merchant fixed the cause get keys of their own.
  */
 async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout: PaymentTarget, payment: Payment, retry: number): Promise<Outcome> {
-  if (payment.xeroAttemptAt || payment.xeroPaymentId) {
-    const found = await foundInXero(deps, merchant, checkout, payment);
-    if (found) return found;
-  }
+  const earlier = { sentAt: payment.xeroAttemptAt, lookFirst: Boolean(payment.xeroPaymentId) || retry > 0 };
+  const found = await foundEarlier(deps.clock(), earlier, () => foundInXero(deps, merchant, checkout, payment), 'payment');
+  if (found) return found;
   const clearing = await checkCurrencies(deps, merchant, checkout, payment, payment.currency);
   const key = retry ? `xendit-payment-${payment.id}-retry-${retry}` : `xendit-payment-${payment.id}`;
   try {
@@ -114,6 +115,9 @@ async function recordOnce(deps: RecordPaymentDeps, merchant: Merchant, checkout:
     // restored backup), or by a concurrent run since the lookup above. Then its fee may be in Xero too.
     const found = await foundInXero(deps, merchant, checkout, payment);
     if (found) return { ...found, feeMayExist: true };
+    // Only a refusal with ValidationErrors says the amount was not taken; another (a 409) may come
+    // while Xero still makes it, and the part that fits would then be a second payment.
+    if (!(err instanceof XeroValidationRefusal)) throw err;
     return recordWhatFits(deps, merchant, checkout, payment, err, `${key}-fit`);
   }
 }

@@ -11,7 +11,7 @@ import type { XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
 import { ClaimLost, NeedsReview, RetryLater } from '../runner.js';
 import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
-import { sendOnce } from './send-once.js';
+import { foundEarlier, requeued, sendOnce, type Earlier } from './send-once.js';
 import { PostFeePayload } from '../kinds.js';
 import { feeFromTransactionOrReview, feeNeedsReview, feeReference, NO_WITHHOLDING_ACCOUNT, unitOf } from './fee-read.js';
 
@@ -90,7 +90,7 @@ export function postFeeJob(deps: PostFeeDeps) {
 
     try {
       const figures = { fee, tax, feeAccountCode: merchant.feeAccountCode ?? '', ...(withholding ? { withholding } : {}) };
-      const txnId = await postOnce(deps, merchant, payment, figures);
+      const txnId = await postOnce(deps, merchant, payment, figures, requeued(job));
       await deps.stores.payments.markFeePosted(payment.id, txnId, deps.clock());
       deps.logger.info({ paymentId: payment.id, xeroFeeTxnId: txnId, posting: merchant.feePosting }, 'fee posted in Xero');
     } catch (err) {
@@ -161,19 +161,25 @@ export function feeLines(payment: Payment, f: FeeFigures) {
   return lines.filter((l) => l.amount !== toDecimal(0, payment.currency));
 }
 
-/** Whether an earlier attempt may have put the fee in Xero: only then is it looked up by Reference first. */
-function feeMayBeInXero(payment: Payment): boolean {
-  // fee_attempt_at: sent, not answered. xero_fee_txn_id: posted once, yet run again (a fee an older
-  // release set back to pending when its payment was recorded again).
-  return Boolean(payment.feeAttemptAt || payment.xeroFeeTxnId);
+/**
+ * What earlier attempts say of the fee in Xero: looked up by Reference first only when it may be
+ * there. fee_attempt_at with its entry: a create sent, not answered. fee_attempt_at alone: one sent
+ * before entries were kept, or a mark no create set (the withholding catch-up's, a payment found in
+ * Xero after a refusal), to look first but not to wait on. xero_fee_txn_id: posted once, yet run
+ * again (a fee an older release set back to pending when its payment was recorded again).
+ * `again`: the job was queued again (requeued), and the fee may have been posted by hand meanwhile.
+ */
+function earlierFee(payment: Payment, again: boolean): Earlier {
+  return {
+    sentAt: payment.feeEntry ? payment.feeAttemptAt : null,
+    lookFirst: Boolean(payment.feeAttemptAt || payment.xeroFeeTxnId) || again,
+  };
 }
 
-/** The fee in Xero once: found where an earlier attempt may have sent it, else made as the settings say now. The normal path is the create alone (see feeMayBeInXero). */
-async function postOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures): Promise<string> {
-  if (feeMayBeInXero(payment)) {
-    const found = await feeFoundInXero(deps, merchant, payment);
-    if (found) return found;
-  }
+/** The fee in Xero once: found where an earlier attempt may have sent it, else made as the settings say now. The normal path is the create alone (see earlierFee). */
+async function postOnce(deps: PostFeeDeps, merchant: Merchant, payment: Payment, f: FeeFigures, again: boolean): Promise<string> {
+  const found = await foundEarlier(deps.clock(), earlierFee(payment, again), () => feeFoundInXero(deps, merchant, payment), 'fee');
+  if (found) return found;
   return merchant.feePosting === 'manual_journal' ? journalOnce(deps, merchant, payment, f) : spendOnce(deps, merchant, payment, f);
 }
 

@@ -7,7 +7,8 @@
  * them, both without a Xero tax rate (any organisation's rates accept that; the merchant may move
  * the VAT line to their input-tax account). Exactly once like every booking: the row is made when
  * the report is confirmed, the attempt is marked before the bill is sent, and the bill is looked up
- * by its number (`Xendit fees <YYYY-MM> <currency>`) only after an unknown outcome.
+ * by its number (`Xendit fees <YYYY-MM> <currency>`) only after an unknown outcome or when the job
+ * was queued again (send-once.ts).
  */
 import { bookableDate, refusedForNewLock } from './org-date.js';
 import type { Logger } from 'pino';
@@ -22,7 +23,7 @@ import { toDecimal } from '../../money.js';
 import { NeedsReview } from '../runner.js';
 import { FeeBillPayload } from '../kinds.js';
 import { FEE_CONTACT_NAME } from './post-fee.js';
-import { sendOnce } from './send-once.js';
+import { foundEarlier, requeued, sendOnce } from './send-once.js';
 import { recordFailure } from './record-failure.js';
 import type { CrashHook } from './crash-points.js';
 
@@ -59,7 +60,7 @@ export function recordFeeBillJob(deps: RecordFeeBillDeps) {
     // Fees of a test account are no money: they reach only an organisation marked as a test company.
     if (!mayRecordInXero(merchant)) return void (await deps.stores.feeBills.testMode(bill.id, deps.clock()));
     try {
-      const invoiceId = await billOnce(deps, merchant, bill);
+      const invoiceId = await billOnce(deps, merchant, bill, requeued(job));
       deps.crash?.('fee-bill-accepted');
       await deps.stores.feeBills.recorded(bill.id, invoiceId, deps.clock());
       deps.logger.info({ merchantId, feeBillId, period: bill.period, currency: bill.currency, invoiceId }, 'Xendit fee bill recorded in Xero');
@@ -73,12 +74,16 @@ export function recordFeeBillJob(deps: RecordFeeBillDeps) {
   };
 }
 
-async function billOnce(deps: RecordFeeBillDeps, merchant: Merchant, bill: FeeBill): Promise<string> {
+/** The bill in Xero once: looked up by its number first after an unknown outcome, or when the job was queued again (`lookFirst`: booked by hand meanwhile?). */
+async function billOnce(deps: RecordFeeBillDeps, merchant: Merchant, bill: FeeBill, lookFirst: boolean): Promise<string> {
   const reference = feeBillReference(bill);
-  if (bill.attemptAt) {
-    const found = (await deps.xero.findBillsByNumber(merchant.xero, reference))[0];
-    if (found) return found.invoiceId;
-  }
+  const found = await foundEarlier(
+    deps.clock(),
+    { sentAt: bill.attemptAt, lookFirst },
+    async () => (await deps.xero.findBillsByNumber(merchant.xero, reference))[0]?.invoiceId,
+    'Xendit fee bill',
+  );
+  if (found) return found;
   // Dated the billing month's last day, or the first open day when that month is locked.
   const billed = billDates(bill.period);
   const date = bookableDate(merchant, billed.date);

@@ -7,7 +7,7 @@
  * Exactly once, like a withdrawal (entry-once.ts): the row is made when the listing finds the
  * movement, the attempt (and the clearing account) is marked before the entry is sent, and the entry
  * is looked up by Reference (`Xendit movement <transaction id>`) when an earlier attempt's outcome is
- * unknown.
+ * unknown or the job was queued again (send-once.ts).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -23,6 +23,7 @@ import { refusedForNewLock } from './org-date.js';
 import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce } from './entry-once.js';
+import { requeued } from './send-once.js';
 
 export interface RecordOtherMovementDeps {
   stores: Stores;
@@ -83,7 +84,7 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
             ? `the clearing account ${account.name} for ${row.currency} is not a bank account: Xero makes Spend and Receive Money only on bank accounts; book ${row.type} ${row.xenditTransactionId} by hand`
             : `the clearing account ${clearing} for ${row.currency} does not exist in Xero`,
         );
-      const entryId = await entryOnce(deps, merchant, row, clearing, accountCode);
+      const entryId = await entryOnce(deps, merchant, row, clearing, accountCode, requeued(job));
       deps.crash?.('other-movement-accepted');
       await deps.stores.otherMovements.recorded(row.id, entryId, deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId, transactionId: entryId }, 'other balance movement recorded in Xero');
@@ -97,7 +98,14 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
   };
 }
 
-function entryOnce(deps: RecordOtherMovementDeps, merchant: Merchant, row: OtherMovement, clearing: string, accountCode: string): Promise<string> {
+function entryOnce(
+  deps: RecordOtherMovementDeps,
+  merchant: Merchant,
+  row: OtherMovement,
+  clearing: string,
+  accountCode: string,
+  lookFirst: boolean,
+): Promise<string> {
   const out = row.amount < 0;
   return bankTransactionOnce(
     deps,
@@ -111,7 +119,8 @@ function entryOnce(deps: RecordOtherMovementDeps, merchant: Merchant, row: Other
       reference: movementReference(row.xenditTransactionId),
       key: `xendit-movement-${row.id}`,
       at: row.movedAt,
-      attempted: row.attemptAt !== null,
+      sentAt: row.attemptAt,
+      lookFirst,
       // The clearing account is kept with the mark: the report reads the accounts posted to.
       mark: (at) => deps.stores.otherMovements.noteAttempt(row.id, at, deps.clock(), at ? clearing : undefined),
       reconciled: true,

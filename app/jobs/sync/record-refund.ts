@@ -4,7 +4,8 @@
  * clearing account: the invoice stays paid (Xero cannot allocate a credit note to a PAID invoice),
  * the customer's account shows the credit and its refund, and the clearing account loses what
  * left Xendit's balance. Exactly once, like a payment: each create is marked before it is sent and
- * looked up by Reference (`Xendit refund <id>`) only when an earlier attempt's outcome is unknown.
+ * looked up by Reference (`Xendit refund <id>`) only when an earlier attempt's outcome is unknown
+ * or the job ran before (ranBefore).
  * Of a payment the gateway booked partly as a Xero overpayment, what the overpayment still holds is
  * refunded on it first (refund-overpayment.ts).
  */
@@ -20,7 +21,7 @@ import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
-import { sendOnce } from './send-once.js';
+import { foundEarlier, requeued, sendOnce } from './send-once.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
 import { onActiveAccounts } from './refund-accounts.js';
@@ -224,12 +225,15 @@ function rowFrom(merchant: Merchant, payment: Payment, r: XenditRefund, now: Dat
 
 async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, row: Refund, amount: number, lookFirst: boolean): Promise<string> {
   const reference = referenceOf(row);
-  if (row.creditAttemptAt || lookFirst) {
-    const found = (await deps.xero.findCreditNotesByReference(merchant.xero, reference))[0];
-    if (found) {
-      await deps.stores.refunds.creditNoted(row.id, found.creditNoteId, deps.clock());
-      return found.creditNoteId;
-    }
+  const found = await foundEarlier(
+    deps.clock(),
+    { sentAt: row.creditAttemptAt, lookFirst },
+    async () => (await deps.xero.findCreditNotesByReference(merchant.xero, reference))[0],
+    'credit note',
+  );
+  if (found) {
+    await deps.stores.refunds.creditNoted(row.id, found.creditNoteId, deps.clock());
+    return found.creditNoteId;
   }
   const invoice = await deps.xero.getInvoice(merchant.xero, payment.xeroInvoiceId);
   if (!invoice?.contactId) throw new Unrecordable(`the Xero invoice of this payment (${payment.xeroInvoiceId}) or its contact is gone`);
@@ -270,14 +274,18 @@ async function cashRefundOnce(
   o: { lookFirst: boolean; out: RefundOut },
 ): Promise<string> {
   const reference = referenceOf(row);
-  if (row.refundAttemptAt || o.lookFirst) {
-    // GET /Payments may not name the credit note: under this refund's Reference, any cash refund of
-    // one that is not another credit note's is this one's.
-    const found = (await deps.xero.findRefundPaymentsByReference(merchant.xero, reference)).find(
-      (p) => p.kind === 'credit note' && (p.documentId === undefined || p.documentId === creditNoteId),
-    );
-    if (found) return found.paymentId;
-  }
+  // GET /Payments may not name the credit note: under this refund's Reference, any cash refund of
+  // one that is not another credit note's is this one's.
+  const found = await foundEarlier(
+    deps.clock(),
+    { sentAt: row.refundAttemptAt, lookFirst: o.lookFirst },
+    async () =>
+      (await deps.xero.findRefundPaymentsByReference(merchant.xero, reference)).find(
+        (p) => p.kind === 'credit note' && (p.documentId === undefined || p.documentId === creditNoteId),
+      ),
+    'cash refund',
+  );
+  if (found) return found.paymentId;
   const date = await organisationDate(deps, merchant, row.refundedAt, row.currency);
   const { accountId, reconciled } = await o.out();
   const created = await sendOnce(
@@ -306,5 +314,8 @@ function refundOut(deps: RecordRefundDeps, merchant: Merchant, currency: Refund[
   };
 }
 
-/** Whether this job ran before (a retry, a replay, or run again by the listing): then it looks under the Reference before it books. */
-export const ranBefore = (job: Job): boolean => Number(job.payload.retry ?? 0) > 0 || job.attempts > 1;
+/**
+ * Whether this job ran before (queued again: send-once.ts requeued; or its own retry, after waiting
+ * for the payment): then it looks under the Reference before it books.
+ */
+export const ranBefore = (job: Job): boolean => requeued(job) || job.attempts > 1;

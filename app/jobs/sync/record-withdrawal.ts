@@ -7,7 +7,7 @@
  * account coded to the clearing account instead. Exactly once, like a refund: the row is made when
  * the listing finds the withdrawal, the attempt (and its kind) is marked before the entry is sent,
  * and the entry is looked up by Reference (`Xendit withdrawal <transaction id>`) only when an
- * earlier attempt's outcome is unknown.
+ * earlier attempt's outcome is unknown or the job was queued again (send-once.ts).
  * The settlement bank account is the one the merchant picked for the withdrawal's destination (the
  * bank account it went to, as Xendit names it), else the one picked for its currency. Neither: the
  * row waits for the merchant (never a guessed account).
@@ -27,6 +27,7 @@ import { refusedForNewLock } from './org-date.js';
 import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce as entryOnceOnBank, entryOnce, type Attempt } from './entry-once.js';
+import { requeued } from './send-once.js';
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -82,6 +83,8 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     }
     // What a refusal names: the entry being made when it came.
     let what = 'bank transfer';
+    // Queued again (Retry from review, a settlement account saved): it may have been booked by hand meanwhile.
+    const lookFirst = requeued(job);
     try {
       let out: Out | undefined;
       if (to) {
@@ -89,13 +92,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         if (!from || from === to) throw new Unrecordable(`the settlement bank account for ${row.currency} is the clearing account itself`);
         const clearing = await clearingSide(deps, merchant, row, from);
         if (clearing.kind === 'transfer') {
-          const transferId = await transferOnce(deps, merchant, row, from, to);
+          const transferId = await transferOnce(deps, merchant, row, from, to, lookFirst);
           deps.crash?.('withdrawal-transfer-accepted');
           await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, transferId, byDestination: picked?.mapped }, 'withdrawal recorded in Xero as a bank transfer');
         } else {
           what = 'receive money';
-          const transactionId = await receiveOnce(deps, merchant, row, { id: from, code: clearing.code }, to);
+          const transactionId = await receiveOnce(deps, merchant, row, { id: from, code: clearing.code }, to, lookFirst);
           deps.crash?.('withdrawal-receive-accepted');
           await deps.stores.settlements.recorded(row.id, transactionId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, transactionId }, 'withdrawal recorded in Xero as receive money into the settlement bank');
@@ -107,13 +110,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
         if (way.kind === 'transfer') {
           what = 'bank transfer';
-          const backId = await transferBackOnce(deps, merchant, row, way.bank, way.clearing);
+          const backId = await transferBackOnce(deps, merchant, row, way.bank, way.clearing, lookFirst);
           deps.crash?.('withdrawal-reversal-accepted');
           await deps.stores.settlements.reversed(row.id, backId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, transferId: backId }, 'reversed withdrawal: bank transfer back into the clearing account');
         } else {
           what = 'spend money';
-          const backId = await spendBackOnce(deps, merchant, row, way.bank, way.code);
+          const backId = await spendBackOnce(deps, merchant, row, way.bank, way.code, lookFirst);
           deps.crash?.('withdrawal-spend-back-accepted');
           await deps.stores.settlements.reversed(row.id, backId, deps.clock());
           deps.logger.info(
@@ -178,7 +181,7 @@ async function receivedOut(deps: RecordWithdrawalDeps, merchant: Merchant, row: 
  * forever. The settlement bank's own feed carries the money arriving, and the merchant matches that
  * line to this transfer, so the To side stays unreconciled.
  */
-function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, from: string, to: string): Promise<string> {
+function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, from: string, to: string, lookFirst: boolean): Promise<string> {
   return bankTransferOnce(deps, merchant, row, {
     from,
     to,
@@ -186,7 +189,8 @@ function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withd
     reference: withdrawalReference(row.xenditTransactionId),
     key: `xendit-withdrawal-${row.id}`,
     at: row.withdrawnAt,
-    attempted: row.transferAttemptAt !== null,
+    sentAt: row.transferAttemptAt,
+    lookFirst,
     mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'transfer', at, deps.clock(), at ? from : undefined),
   });
 }
@@ -196,7 +200,14 @@ function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withd
  * settlement bank account into the clearing account. The bank's feed carries the bounce-back on its
  * side, so only the clearing side is created reconciled.
  */
-function transferBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, bank: string, clearing: string): Promise<string> {
+function transferBackOnce(
+  deps: RecordWithdrawalDeps,
+  merchant: Merchant,
+  row: Withdrawal,
+  bank: string,
+  clearing: string,
+  lookFirst: boolean,
+): Promise<string> {
   return bankTransferOnce(deps, merchant, row, {
     from: bank,
     to: clearing,
@@ -204,7 +215,8 @@ function transferBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: W
     reference: reversalReference(row.xenditTransactionId),
     key: `xendit-withdrawal-reversal-${row.id}`,
     at: row.reversedAt ?? deps.clock(),
-    attempted: row.reversalAttemptAt !== null,
+    sentAt: row.reversalAttemptAt,
+    lookFirst,
     mark: (at) => deps.stores.settlements.noteReversalAttempt(row.id, at, deps.clock()),
   });
 }
@@ -244,7 +256,14 @@ function bankTransferOnce(
  * its one line coded to the clearing account (which it credits). Not reconciled: the settlement
  * bank's feed carries the deposit, and the merchant matches that line to this transaction.
  */
-function receiveOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, clearing: { id: string; code: string }, bank: string): Promise<string> {
+function receiveOnce(
+  deps: RecordWithdrawalDeps,
+  merchant: Merchant,
+  row: Withdrawal,
+  clearing: { id: string; code: string },
+  bank: string,
+  lookFirst: boolean,
+): Promise<string> {
   return bankTransactionOnce(deps, merchant, row, {
     type: 'RECEIVE',
     bank,
@@ -253,7 +272,8 @@ function receiveOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdr
     reference: withdrawalReference(row.xenditTransactionId),
     key: `xendit-withdrawal-receive-${row.id}`,
     at: row.withdrawnAt,
-    attempted: row.transferAttemptAt !== null,
+    sentAt: row.transferAttemptAt,
+    lookFirst,
     mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'receive', at, deps.clock(), at ? clearing.id : undefined),
   });
 }
@@ -263,7 +283,14 @@ function receiveOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdr
  * account coded to the clearing account (which it debits). Not reconciled: the bank's feed carries
  * the bounce-back.
  */
-function spendBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, bank: string, clearingCode: string): Promise<string> {
+function spendBackOnce(
+  deps: RecordWithdrawalDeps,
+  merchant: Merchant,
+  row: Withdrawal,
+  bank: string,
+  clearingCode: string,
+  lookFirst: boolean,
+): Promise<string> {
   return bankTransactionOnce(deps, merchant, row, {
     type: 'SPEND',
     bank,
@@ -272,7 +299,8 @@ function spendBackOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: With
     reference: reversalReference(row.xenditTransactionId),
     key: `xendit-withdrawal-spend-back-${row.id}`,
     at: row.reversedAt ?? deps.clock(),
-    attempted: row.reversalAttemptAt !== null,
+    sentAt: row.reversalAttemptAt,
+    lookFirst,
     mark: (at) => deps.stores.settlements.noteReversalAttempt(row.id, at, deps.clock()),
   });
 }

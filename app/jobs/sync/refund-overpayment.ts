@@ -18,7 +18,7 @@ import { AmountError, toDecimal, toMinor } from '../../money.js';
 import type { FeeReturnDeps } from './fee-return.js';
 import { overpaymentIdOf, overpaymentLineTag } from './overpayment.js';
 import { organisationDate } from './org-date.js';
-import { sendOnce } from './send-once.js';
+import { notWhileUnsettled, sendOnce } from './send-once.js';
 import { Unrecordable } from './record-failure.js';
 import { RetryLater } from '../runner.js';
 
@@ -89,7 +89,10 @@ async function bookedAlready(
   if (!row.overpaymentRefundAttemptAt && !o.lookFirst) return undefined;
   const found = await deps.xero.findRefundPaymentsByReference(merchant.xero, o.reference);
   const onOverpayment = found.filter((p) => p.kind === 'overpayment');
-  if (!onOverpayment.length && !(o.lookFirst && found.length)) return undefined;
+  if (!onOverpayment.length && !(o.lookFirst && found.length)) {
+    notWhileUnsettled(deps.clock(), row.overpaymentRefundAttemptAt, 'refund of the overpayment');
+    return undefined;
+  }
   let part = 0;
   for (const p of onOverpayment) part += minorOf(p.amount, payment.currency, 'a refund payment of the overpayment');
   const paymentId = onOverpayment[0]?.paymentId ?? null;

@@ -10,6 +10,8 @@ export function notFound(res: Response): void {
 
 export function xeroErrorBody(status: number): unknown {
   if (status === 429) return { Type: null, Title: 'Too Many Requests', Status: 429, Detail: 'Rate limit exceeded', Extensions: {} };
+  // The accounting API's 400 is its ValidationException (developer.xero.com responsecodes: "A validation exception has occurred").
+  if (status === 400) return validationBody(['The simulator was told to refuse this']);
   return {
     Type: null,
     Title: status === 503 ? 'Service Unavailable' : 'Internal Server Error',

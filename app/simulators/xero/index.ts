@@ -53,7 +53,7 @@ export function createXeroSimulator(options: XeroSimulatorOptions = {}): XeroSim
   const log = options.logger;
   const state = emptyState();
   const limits: XeroSimLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const faults = new Faults({ isApi, errorBody: xeroErrorBody });
+  const faults = new Faults({ isApi, errorBody: xeroErrorBody, now });
 
   const sim: XeroSimulator = {
     router: express.Router(),

@@ -88,6 +88,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.use(express.json({ limit: '1mb' }));
   router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
   router.use((req, res, next) => (isApi(req) ? scopeCheck(req, res, next) : next()));
+  router.use(sim.faults.lateWrites());
   router.use(idempotencyMiddleware((res) => (res.locals.org as SimOrganisation | undefined)?.idempotency, now));
 
   router.get('/connections', (_req, res) => {
