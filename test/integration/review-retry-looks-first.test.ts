@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
+import { addedAtTheTestsStart, createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
 import { BILLING_REPORT_HEAD } from '../helpers/fee-bills.js';
 import { page, seedAdminCast, signedIn, versionOf, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath, adminReviewRetryPath, refundCallbackPathFor } from '../../app/paths.js';
@@ -21,6 +21,7 @@ describeEachDatabase('admin: Retry from review after the entry was booked by han
   let owner: Agent;
   beforeEach(async () => {
     h = await createHarness(db());
+    await addedAtTheTestsStart(h);
     await seedAdminCast(h, db());
     owner = await signedIn(h.app, 'a@toko.test');
   });
