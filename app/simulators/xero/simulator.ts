@@ -185,6 +185,8 @@ export interface XeroSimTestApi {
     refuseRefresh(on: boolean): void;
     /** The consents given, oldest first. */
     grants(): SimGrantView[];
+    /** The organisations the app's Xero tier lets it connect (Starter: 5; oauth.ts); none: no cap. */
+    limitConnections(clientId: string, max?: number): void;
     /** Calls to /connect/revocation. */
     revocations(): number;
   };

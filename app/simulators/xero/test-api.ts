@@ -93,6 +93,12 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
       tokenCalls: (grant) => state.oauth.tokenCalls[grant],
       refuseRefresh: (on) => void (state.oauth.refuseRefresh = on),
       grants: () => [...state.oauth.grants].map(([id, g]) => grantView(id, g)),
+      limitConnections: (clientId, max) => {
+        const app = state.oauth.apps.get(clientId);
+        if (!app) throw new Error(`no OAuth app ${clientId}`);
+        if (max === undefined) delete app.maxConnections;
+        else app.maxConnections = max;
+      },
       revocations: () => state.oauth.revocations,
     },
   };
