@@ -22,6 +22,8 @@ export interface BudgetRow {
   minuteUsed: number;
   dayStart: Date;
   dayUsed: number;
+  /** The organisation's day limit learned from Xero's answers, when below the configured one (store/xero-budget.ts). */
+  dayLearned: number | null;
 }
 
 /** Read at scrape time (app/store/metrics.ts): the database is the truth every process shares. */
@@ -211,10 +213,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
           const usedDay = r.dayStart.getTime() === day ? r.dayUsed : 0;
           this.set({ organisation: r.organisation, window: 'minute', kind: 'used' }, usedMinute);
           this.set({ organisation: r.organisation, window: 'day', kind: 'used' }, usedDay);
-          // "left" against the gateway-wide limits; a merchant's own daily limit (xero_day_limit) is not applied here.
+          // "left" against the gateway-wide limits, or the day limit Xero's answers showed to be lower;
+          // a merchant's own daily limit (xero_day_limit) is not applied here.
           if (limits) {
+            const perDay = Math.min(limits.perDay, r.dayLearned ?? limits.perDay);
             this.set({ organisation: r.organisation, window: 'minute', kind: 'left' }, Math.max(0, limits.perMinute - usedMinute));
-            this.set({ organisation: r.organisation, window: 'day', kind: 'left' }, Math.max(0, limits.perDay - usedDay));
+            this.set({ organisation: r.organisation, window: 'day', kind: 'left' }, Math.max(0, perDay - usedDay));
           }
         }
       },

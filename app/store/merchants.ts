@@ -329,7 +329,7 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return withClearing(await db.selectFrom('merchants').selectAll().orderBy('created_at').execute());
     },
 
-    /** A smaller daily Xero call budget for a merchant on a smaller plan; null: the configured default. */
+    /** A lower daily Xero call budget for this merchant (its share of an organisation another installation also calls); null: the configured default. */
     async setXeroDayLimit(id: string, limit: number | null): Promise<boolean> {
       const r = await db.updateTable('merchants').set({ xero_day_limit: limit, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
       return r.numUpdatedRows > 0n;

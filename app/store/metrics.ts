@@ -39,7 +39,7 @@ export function createMetricsStore(db: Db): MetricsSource {
       // connected organisation, so the label count stays that of the merchants.
       const rows = await db
         .selectFrom('xero_calls')
-        .select(['key', 'minute_start', 'minute_used', 'day_start', 'day_used'])
+        .select(['key', 'minute_start', 'minute_used', 'day_start', 'day_used', 'day_learned'])
         .where('key', 'like', 'org:%')
         .execute();
       return rows.map((r) => {
@@ -51,6 +51,7 @@ export function createMetricsStore(db: Db): MetricsSource {
           minuteUsed: r.minute_used,
           dayStart: new Date(r.day_start),
           dayUsed: r.day_used,
+          dayLearned: r.day_learned,
         };
       });
     },

@@ -16,7 +16,8 @@
 -- number. Never the number alone: which counter a click meets (and so a 429) must not tell a
 -- stranger which numbers exist; only the link Xero made tells them apart, and who has it knows
 -- the number exists anyway. Day counters (window p_day_start) count only clicks let through to Xero
--- and take their limits as a share of the merchant's daily Xero budget (its own, or p_per_day):
+-- and take their limits as a share of the merchant's daily Xero budget (its own, or p_per_day; less
+-- when its organisation's real limit was learned lower, xero_calls.day_learned):
 -- p_unknown's p_unknown_day_key (p_unknown_day_share); a known click's invoice
 -- (p_invoice_day_prefix || number, p_invoice_day_share but at least p_invoice_day_min, first: a click over it does not reach the
 -- next) and the merchant's known clicks together (p_known_day_key, p_known_day_share); o_limits gives
@@ -108,6 +109,11 @@ begin
   end if;
   -- The day counters count only clicks let through to Xero: refused ones spend nothing.
   per_day := coalesce(m.xero_day_limit, p_per_day);
+  -- Shares of the limit Xero really applies, when learned lower (xero_budget_acquire's per_day).
+  if p_budget is not null then
+    per_day := least(per_day, coalesce((select c.day_learned from xero_calls c
+      where c.key = format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id)), per_day));
+  end if;
   o_limits := '{}'::json;
   if not known and not refused and p_unknown_day_key is not null then
     day_limit := greatest(1, floor(per_day * p_unknown_day_share)::int);
@@ -144,7 +150,7 @@ begin
       (p_budget->>'day')::timestamptz, (p_budget->>'day_end')::timestamptz,
       (p_budget->>'per_minute')::int, (p_budget->>'per_day')::int, (p_budget->>'app_per_minute')::int, (p_budget->>'max_in_flight')::int,
       (p_budget->>'reserve_share')::float8, (p_budget->>'slot')::uuid, (p_budget->>'lease_until')::timestamptz,
-      (p_budget->>'in_flight_until')::timestamptz, null, 0, 0) d;
+      (p_budget->>'in_flight_until')::timestamptz, null, 0, 0, (p_budget->>'hour')::timestamptz) d;
   end if;
   if p_guess is not null then
     select coalesce(json_agg(c order by c.created_at), '[]'::json) into o_checkouts

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.js';
 import { relaxedCommit } from './relaxed-commit.js';
 import type { Clock } from '../clock.js';
@@ -7,7 +7,7 @@ import type { XeroBudget, XeroBudgetRefusal, XeroBudgetScope, XeroBudgetTicket, 
 
 export interface XeroLimits {
   perMinute: number; // per organisation
-  perDay: number; // per organisation, unless the merchant has its own xero_day_limit
+  perDay: number; // per organisation, unless the merchant has its own xero_day_limit, or a lower one was learned from Xero
   appPerMinute: number; // per app, across organisations
   maxInFlight: number; // per organisation
   /** Share of the daily budget (0..1) only payment writes may spend. */
@@ -31,7 +31,17 @@ export const XERO_LIMITS: XeroLimits = {
 };
 
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
+/**
+ * How far below the configured day limit Xero's answers must put an organisation's before it is
+ * learned, and how far a learned one must be off to move (xero-day-learned.sql): Xero may count a
+ * few calls ours does not, and ours counts those still in flight. 2 % of the configured limit, and
+ * never less than twice the calls in flight.
+ */
+const DAY_LIMIT_SLACK_SHARE = 0.02;
+const daySlack = (configured: number, L: XeroLimits) => Math.max(2 * L.maxInFlight, Math.ceil(configured * DAY_LIMIT_SLACK_SHARE));
+const hourOf = (t: number) => new Date(Math.floor(t / HOUR) * HOUR);
 const DEFAULT_BLOCK_SECONDS = 60;
 /** An organisation with all its slots in flight is asked again this much later. */
 const IN_FLIGHT_RETRY_MS = 1000;
@@ -62,6 +72,7 @@ interface Decided {
   reason: XeroBudgetRefusal | null;
   until: Date | string | null;
   per_day: number;
+  day_configured: number;
 }
 
 /**
@@ -93,7 +104,7 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
   function prepare(purpose: XeroCallPurpose) {
     const now = clock();
     const t = now.getTime();
-    const windows = { minute: new Date(Math.floor(t / MINUTE) * MINUTE), day: new Date(Math.floor(t / DAY) * DAY) };
+    const windows = { minute: new Date(Math.floor(t / MINUTE) * MINUTE), day: new Date(Math.floor(t / DAY) * DAY), hour: hourOf(t) };
     const slotId = randomUUID();
     // Timestamps as text, converted once (pg would convert a Date at every occurrence).
     const args = {
@@ -113,10 +124,11 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
       slot: slotId,
       lease_until: new Date(t + L.slotLeaseMs).toISOString(),
       in_flight_until: new Date(t + IN_FLIGHT_RETRY_MS).toISOString(),
+      hour: windows.hour.toISOString(),
     };
     const ticket = (decided: Decided, scope: XeroBudgetScope): XeroBudgetTicket => {
       if (decided.reason) return { ok: false, reason: decided.reason, retryAfterSeconds: secondsUntil(new Date(decided.until!).getTime(), t) };
-      const ctx = { ...windows, perDay: Number(decided.per_day), limits: L };
+      const ctx = { ...windows, dayConfigured: Number(decided.day_configured), limits: L };
       return {
         ok: true,
         release: (outcome) => release({ scope, slotId, outcome, ctx: { ...ctx, now: clock() } }),
@@ -130,13 +142,12 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
     async acquire(scope, purpose) {
       const { args: a, ticket } = prepare(purpose);
       const { rows } = await sql<Decided>`
-        select reason, until, per_day, ${relaxedCommit} from xero_budget_acquire(
+        select reason, until, per_day, day_configured, ${relaxedCommit} from xero_budget_acquire(
           ${appKey(scope)}, ${orgKey(scope)}, ${scope.clientId}, ${scope.tenantId}, ${a.may_spend_reserve},
           ${a.now}, ${a.minute}, ${a.minute_end}, ${a.day}, ${a.day_end},
           ${a.per_minute}, ${a.per_day}, ${a.app_per_minute}, ${a.max_in_flight}, ${a.reserve_share}::float8,
-          ${a.slot}::uuid, ${a.lease_until}, ${a.in_flight_until}, ${shareKey(scope, purpose)}, ${L.adminMinuteShare}::float8, ${L.adminShare}::float8)`.execute(
-        db,
-      );
+          ${a.slot}::uuid, ${a.lease_until}, ${a.in_flight_until}, ${shareKey(scope, purpose)}, ${L.adminMinuteShare}::float8, ${L.adminShare}::float8,
+          ${a.hour})`.execute(db);
       return ticket(rows[0], scope);
     },
 
@@ -149,25 +160,66 @@ export function createXeroBudget(db: Db, clock: Clock, limits: Partial<XeroLimit
 
 /**
  * Gives back a call that was never made (the click was refused after its budget was taken): frees
- * the slot and takes the call off this minute's and day's counts. Only once: a slot already freed
- * (by its lease) leaves the counts as they are.
+ * the slot and takes the call off this minute's and day's counts, and off the organisation's own
+ * calls of its hour. Only once: a slot already freed (by its lease) leaves the counts as they are.
  */
-async function refundSlot(db: Db, scope: XeroBudgetScope, slotId: string, windows: { minute: Date; day: Date }, share: string | null): Promise<void> {
+async function refundSlot(
+  db: Db,
+  scope: XeroBudgetScope,
+  slotId: string,
+  windows: { minute: Date; day: Date; hour: Date },
+  share: string | null,
+): Promise<void> {
   const keys = [appKey(scope), orgKey(scope), ...(share ? [share] : [])];
   await sql`
     with freed as (delete from xero_slots where id = ${slotId}::uuid returning id)
     update xero_calls set
       minute_used = case when minute_start = ${windows.minute} then greatest(minute_used - 1, 0) else minute_used end,
-      day_used = case when key <> ${appKey(scope)} and day_start = ${windows.day} then greatest(day_used - 1, 0) else day_used end
+      day_used = case when key <> ${appKey(scope)} and day_start = ${windows.day} then greatest(day_used - 1, 0) else day_used end,
+      own_hours = case when key = ${orgKey(scope)} then array(
+        select case when i = 1 + floor(extract(epoch from own_hour - ${windows.hour.toISOString()}::timestamptz) / 3600) then greatest(n - 1, 0) else n end
+        from unnest(own_hours) with ordinality u(n, i) order by i) else own_hours end
     where key in (${sql.join(keys)}) and exists (select 1 from freed)
     returning ${relaxedCommit}`.execute(db);
+}
+
+/**
+ * The organisation row's day terms from Xero's X-DayLimit-Remaining (`remaining`, null when the
+ * answer had none), for the releases' statements (the row as `c`): the limit learned from it
+ * (xero-day-learned.sql), and our day count raised to Xero's figure, its limit less what it says is
+ * left. When the learned limit changes, the count is Xero's figure against the new limit, lower too:
+ * raised against the configured one (5 000 where Xero allows 1 000) it held every read back all day.
+ * `configured` and `slack` as in xero_day_learned; expressions over the row, so a statement that
+ * waited for another's lock reads the row that one left.
+ */
+function dayTerms(remaining: RawBuilder<unknown>, configured: RawBuilder<unknown>, slack: RawBuilder<unknown>, day: string, nowHour: string) {
+  const learned = sql`xero_day_learned(c.own_hours, c.own_hour, c.own_from, ${nowHour}::timestamptz, ${remaining}, ${configured}, c.day_learned, ${slack})`;
+  const limit = (l: RawBuilder<unknown>) => sql`least(${configured}, coalesce(${l}, ${configured}))`;
+  const usedNow = sql`${limit(sql`c.day_learned`)} - ${remaining}`;
+  const usedNew = sql`${limit(learned)} - ${remaining}`;
+  return {
+    learned,
+    used: sql`case when c.day_start = ${day} and ${remaining} is not null then
+      case when ${learned} is distinct from c.day_learned then greatest(${usedNew}, 0) else greatest(c.day_used, ${usedNow}) end
+      else c.day_used end`,
+    changes: sql`(c.day_start = ${day} and c.day_used < ${usedNow}) or ${learned} is distinct from c.day_learned`,
+  };
+}
+
+/** The windows the call was counted in, the day limit configured for its organisation, and when it ended. */
+interface ReleaseCtx {
+  minute: Date;
+  day: Date;
+  dayConfigured: number;
+  limits: XeroLimits;
+  now: Date;
 }
 
 interface Release {
   scope: XeroBudgetScope;
   slotId: string;
   outcome: XeroCallOutcome;
-  ctx: { minute: Date; day: Date; perDay: number; limits: XeroLimits; now: Date };
+  ctx: ReleaseCtx;
 }
 
 /**
@@ -225,25 +277,28 @@ async function releaseManySlots(db: Db, batch: Release[]): Promise<void> {
     const blockedUntil = o.blockedForSeconds === undefined ? null : new Date(r.ctx.now.getTime() + (o.blockedForSeconds || DEFAULT_BLOCK_SECONDS) * 1000);
     return sql`(${r.slotId}::uuid, ${orgKey(r.scope)}, ${appKey(r.scope)},
       ${o.minRemaining === undefined ? null : L.perMinute - o.minRemaining}::int,
-      ${o.dayRemaining === undefined ? null : r.ctx.perDay - o.dayRemaining}::int,
+      ${o.dayRemaining ?? null}::int, ${r.ctx.dayConfigured}::int, ${daySlack(r.ctx.dayConfigured, L)}::int,
       ${o.appMinRemaining === undefined ? null : L.appPerMinute - o.appMinRemaining}::int,
       ${o.appWide ? null : blockedUntil?.toISOString()}::timestamptz, ${o.appWide ? blockedUntil?.toISOString() : null}::timestamptz)`;
   });
   const [m, d, n] = [minute.toISOString(), day.toISOString(), now.toISOString()];
+  const days = dayTerms(sql`o.day_left`, sql`o.configured`, sql`o.slack`, d, hourOf(now.getTime()).toISOString());
   await sql`
-    with v(slot, org_key, app_key, org_minute, org_day, app_minute, org_blocked, app_blocked) as (values ${sql.join(rows)}),
+    with v(slot, org_key, app_key, org_minute, day_left, configured, slack, app_minute, org_blocked, app_blocked) as (values ${sql.join(rows)}),
     freed as (
       delete from xero_slots s using v where s.id = v.slot or (s.key = v.org_key and s.lease_until <= ${n})
     ), o as (
-      select org_key as key, max(org_minute) as used_minute, max(org_day) as used_day, max(org_blocked) as blocked from v group by org_key
+      select org_key as key, max(org_minute) as used_minute, min(day_left) as day_left, max(configured) as configured, max(slack) as slack,
+        max(org_blocked) as blocked from v group by org_key
     ), org as (
       update xero_calls c set
         minute_used = case when c.minute_start = ${m} and o.used_minute is not null then greatest(c.minute_used, o.used_minute) else c.minute_used end,
-        day_used = case when c.day_start = ${d} and o.used_day is not null then greatest(c.day_used, o.used_day) else c.day_used end,
+        day_used = ${days.used},
+        day_learned = ${days.learned},
         blocked_until = case when o.blocked is not null then greatest(coalesce(c.blocked_until, o.blocked), o.blocked) else c.blocked_until end
       from o where c.key = o.key and (
         (c.minute_start = ${m} and c.minute_used < o.used_minute) or
-        (c.day_start = ${d} and c.day_used < o.used_day) or
+        ${days.changes} or
         coalesce(c.blocked_until, '-infinity') < o.blocked)
     ), a as (
       select app_key as key, max(app_minute) as used_minute, max(app_blocked) as blocked from v group by app_key
@@ -261,37 +316,38 @@ async function releaseManySlots(db: Db, batch: Release[]): Promise<void> {
 /**
  * Frees our slot (and any whose holder died: lease passed) and corrects the counters from Xero's
  * answer, in one statement. Xero's remaining counts only ever raise ours (calls by other processes
- * may still be in flight), and only within the window the call was counted in. A counter row is
- * written (and locked) only when Xero's figure changes it: usually it does not, and every call of
- * that organisation queues on the row's lock.
+ * may still be in flight), and only within the window the call was counted in, unless the day limit
+ * learned from them changes (dayTerms). A counter row is written (and locked) only when Xero's
+ * figure changes it: usually it does not, and every call of that organisation queues on the row's lock.
  */
-async function releaseSlot(
-  db: Db,
-  scope: XeroBudgetScope,
-  slotId: string,
-  o: XeroCallOutcome,
-  ctx: { minute: Date; day: Date; perDay: number; limits: XeroLimits; now: Date },
-): Promise<void> {
+async function releaseSlot(db: Db, scope: XeroBudgetScope, slotId: string, o: XeroCallOutcome, ctx: ReleaseCtx): Promise<void> {
   const orgMinute = o.minRemaining === undefined ? null : ctx.limits.perMinute - o.minRemaining;
-  const orgDay = o.dayRemaining === undefined ? null : ctx.perDay - o.dayRemaining;
   const appMinute = o.appMinRemaining === undefined ? null : ctx.limits.appPerMinute - o.appMinRemaining;
   const blockedUntil = o.blockedForSeconds === undefined ? null : new Date(ctx.now.getTime() + (o.blockedForSeconds || DEFAULT_BLOCK_SECONDS) * 1000);
   const orgBlocked = o.appWide ? null : blockedUntil;
   const appBlocked = o.appWide ? blockedUntil : null;
   // As text, converted once (pg turns each Date parameter into text again at every occurrence).
   const [minute, day, now] = [ctx.minute.toISOString(), ctx.day.toISOString(), ctx.now.toISOString()];
+  const days = dayTerms(
+    sql`${o.dayRemaining ?? null}::int`,
+    sql`${ctx.dayConfigured}::int`,
+    sql`${daySlack(ctx.dayConfigured, ctx.limits)}::int`,
+    day,
+    hourOf(ctx.now.getTime()).toISOString(),
+  );
   await sql`
     with freed as (
       delete from xero_slots where id = ${slotId}::uuid or (key = ${orgKey(scope)} and lease_until <= ${now})
     ), org as (
-      update xero_calls set
-        minute_used = case when minute_start = ${minute} and ${orgMinute}::int is not null then greatest(minute_used, ${orgMinute}::int) else minute_used end,
-        day_used = case when day_start = ${day} and ${orgDay}::int is not null then greatest(day_used, ${orgDay}::int) else day_used end,
-        blocked_until = case when ${orgBlocked}::timestamptz is not null then greatest(coalesce(blocked_until, ${orgBlocked}::timestamptz), ${orgBlocked}::timestamptz) else blocked_until end
-      where key = ${orgKey(scope)} and (
-        (minute_start = ${minute} and minute_used < ${orgMinute}::int) or
-        (day_start = ${day} and day_used < ${orgDay}::int) or
-        coalesce(blocked_until, '-infinity') < ${orgBlocked}::timestamptz)
+      update xero_calls c set
+        minute_used = case when c.minute_start = ${minute} and ${orgMinute}::int is not null then greatest(c.minute_used, ${orgMinute}::int) else c.minute_used end,
+        day_used = ${days.used},
+        day_learned = ${days.learned},
+        blocked_until = case when ${orgBlocked}::timestamptz is not null then greatest(coalesce(c.blocked_until, ${orgBlocked}::timestamptz), ${orgBlocked}::timestamptz) else c.blocked_until end
+      where c.key = ${orgKey(scope)} and (
+        (c.minute_start = ${minute} and c.minute_used < ${orgMinute}::int) or
+        ${days.changes} or
+        coalesce(c.blocked_until, '-infinity') < ${orgBlocked}::timestamptz)
     ), app as (
       update xero_calls set
         minute_used = case when minute_start = ${minute} and ${appMinute}::int is not null then greatest(minute_used, ${appMinute}::int) else minute_used end,

@@ -217,6 +217,15 @@ describeEachDatabase('GET /metrics', ({ db }) => {
     }
   });
 
+  it("counts the day left against the organisation's day limit learned from Xero when it is lower (Xero's Starter tier)", async () => {
+    h.sims.xero.test.setDayLimit(h.merchant.xero.clientId, 1000);
+    await h.deps.xero.getOrganisation(h.merchant.xero);
+    const text = (await scrape().expect(200)).text;
+    const org = h.merchant.xero.tenantId || h.merchant.xero.clientId;
+    assert.equal(sample(text, 'gateway_xero_budget_calls', { organisation: org, window: 'day', kind: 'used' }), 1);
+    assert.equal(sample(text, 'gateway_xero_budget_calls', { organisation: org, window: 'day', kind: 'left' }), 999);
+  });
+
   it('counts a queued job as late from when it was due, and a callback refused for its body', async () => {
     await paidThroughGateway(h);
     h.clock.advance(90_000);

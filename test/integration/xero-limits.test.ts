@@ -236,6 +236,37 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
     );
   });
 
+  it("learns an organisation's smaller day limit from Xero's answers (an app on the Starter tier: 1 000), and the configured one again once the tier rises", async () => {
+    // Configured for 5 000 a day; Xero allows this app 1 000 (simulators/xero/limits.ts: its tiers since 2 March 2026).
+    s.sim.test.setDayLimit(creds.clientId, 1000);
+    const a = proc();
+    let made = 0;
+    let refused: UpstreamError | undefined;
+    // 50 calls a minute, inside the minute's 60.
+    for (let minute = 0; minute < 30 && !refused; minute++) {
+      for (let i = 0; i < 50 && !refused; i++) {
+        refused = await a.getOrganisation(creds).then(
+          () => void made++,
+          (err: unknown) => (err instanceof UpstreamError ? err : Promise.reject(err)),
+        );
+      }
+      clock.advance(60_000);
+    }
+    assert.match(refused?.message ?? '', /kept for payment writes/);
+    assert.equal(made, 900, "reads stop at the payment writes' reserve of the organisation's 1 000 (10 %), not of the 5 000 configured");
+    assert.deepEqual([...new Set(s.statuses)], [200], 'Xero never had to refuse');
+    const learned = async () =>
+      (await sql<{ day_learned: number | null }>`select day_learned from xero_calls where key = ${`org:${creds.clientId}:`}`.execute(db())).rows[0].day_learned;
+    assert.equal(await learned(), 1000);
+
+    // The app moved to a paid tier: the next answer Xero gives (a payment write, which may spend the reserve) says so.
+    s.sim.test.setDayLimit(creds.clientId, 5000);
+    await a.forPurpose('payment-write').getOrganisation(creds);
+    assert.equal(await learned(), null, 'the configured 5 000 again');
+    await a.getOrganisation(creds);
+    assert.equal(s.statuses.length, 902);
+  });
+
   it("corrects its counters from Xero's X-MinLimit-Remaining (calls it did not count itself)", async () => {
     s.sim.limits.perMinute = 10;
     const outsider = createXeroClient({ apiUrl: s.url, identityUrl: s.url, now: clock, budget: unlimitedXeroBudget });
@@ -285,7 +316,7 @@ describeEachDatabase('Xero daily budget: the share kept for payment writes', ({ 
     assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1);
   });
 
-  it("uses a merchant's own daily limit (smaller Xero plan) instead of the default", async () => {
+  it("uses a merchant's own daily limit (its share of an organisation another installation also calls) instead of the default", async () => {
     await h.stores.merchants.setXeroDayLimit(h.merchant.id, 6); // reserve: 3 of them
     const sent = () => h.sims.xero.test.countRequests({ pathPrefix: '/api.xro/' });
     const before = sent();

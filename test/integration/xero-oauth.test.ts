@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
+import request from 'supertest';
 import { sql } from 'kysely';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../app/bin/bootstrap.js';
@@ -308,5 +309,39 @@ describeEachDatabase('Connect to Xero (OAuth 2.0)', ({ db }) => {
     const after = (await h.stores.merchants.byId(m.id))!;
     assert.equal(after.xeroDisconnected, null);
     assert.equal((await h.oauthClient.getOrganisation(after.xero)).shortCode, '!WS1');
+  });
+});
+
+describeEachDatabase("Connect to Xero with the gateway's app at its Xero tier's connection cap", ({ db }) => {
+  let h: OAuthHarness;
+  let ops: Agent;
+  let orgA: string;
+  let orgB: string;
+  beforeEach(async () => {
+    ({ h, ops, orgA, orgB } = await createConnectCast(db(), { client: 'cap', shortCodes: ['!CP1', '!CP2'] }));
+  });
+  afterEach(() => h.close());
+
+  it('a sixth organisation on the Starter tier: Xero ends the consent on its own page and the gateway stores nothing; a connected one reconnects', async () => {
+    h.sims.xero.test.oauth.limitConnections(APP.clientId, 5);
+    const others = ['3', '4', '5', '6'].map(
+      (n) =>
+        h.sims.xero.addOrganisation({ clientId: `cap-${n}`, clientSecret: `cap-${n}-s`, name: `Warung ${n}`, shortCode: `!CP${n}`, baseCurrency: 'IDR' })
+          .tenantId,
+    );
+    await connectThroughXero(h, ops, [orgA], 303);
+    h.sims.xero.grantOAuth(APP.clientId, others); // four more elsewhere: five in all
+    const before = (await h.stores.merchants.list()).length;
+
+    const back = await consent(h.sims, await startConnect(ops), { tenants: [orgB] });
+    assert.match(back, /^\/connectionLimit\?/, "sent to Xero's page, not back to the gateway");
+    const page = await request(h.sims.xeroUrl).get(back).expect(200);
+    assert.match(page.text, /has reached their Xero connection limit/);
+    assert.equal((await h.stores.merchants.list()).length, before, 'no merchant added');
+
+    // Already connected: reconnecting it is not one more connection.
+    const m = (await h.stores.merchants.list()).find((x) => x.shortCode === '!CP1')!;
+    const again = await connectThroughXero(h, ops, [orgA], 303, m.id, adminMerchantPath(m.id));
+    assert.equal(again.headers.location, `${adminMerchantPath(m.id)}?xero=reconnected`);
   });
 });

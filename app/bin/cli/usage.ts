@@ -58,8 +58,11 @@ export const USAGE = `Usage: npm run cli -- <command>
       say), so the clearing account stays equal to the Xendit balance. Off by default; nothing that
       moved before it was turned on is booked. Stop booking any of them by hand first.
   merchants xero-day-limit ID N|default
-      Xero's daily call budget for this merchant's organisation (smaller Xero plans allow fewer
-      than XERO_LIMIT_PER_DAY). XERO_PAYMENT_RESERVE_PERCENT of it is kept for recording payments.
+      A lower daily Xero call budget for this merchant's organisation, e.g. its share when another
+      installation uses the same Xero app for it. Xero's own limit is the app's (its tier: 1 000 a
+      day on Starter), set with XERO_LIMIT_PER_DAY and learned from Xero's answers when lower; the
+      merchant's own Xero plan does not change it. XERO_PAYMENT_RESERVE_PERCENT of it is kept for
+      recording payments.
   users invite --email E --merchant ID [--role owner|staff]
       A merchant user without a password and a one-time link (7 days) where they choose it. Owners
       may change keys, accounts, the Xero connection, settings and users; staff only read.

@@ -106,7 +106,7 @@ export function authenticate(sim: XeroSimulator, req: Request, res: Response, ne
     return;
   }
   res.locals.org = target;
-  if (rateLimited(sim, target, res, at)) return;
+  if (rateLimited(sim, target, res, at, token.clientId)) return;
   const latency = latencyMs();
   if (latency > 0) setTimeout(next, latency);
   else next();

@@ -21,8 +21,15 @@ export const DEFAULT_LIMITS: XeroSimLimits = { perMinute: 60, perDay: 5000, appP
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-export function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: Date): boolean {
+/**
+ * The day limit is the calling app's (`appId`): since 2 March 2026 Xero prices apps in tiers, and on
+ * the free Starter tier an app may make 1 000 calls a day per organisation, 5 000 on the others
+ * (accountingtoday.com, "Xero shifts to tiered pricing model for developers"; apideck's ERP API
+ * cheat sheet: "5,000/day (1,000 Starter)"; developer.xero.com/faq/limits still says 5 000).
+ */
+export function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Response, at: Date, appId = o.clientId): boolean {
   const t = at.getTime();
+  const perDay = sim.state.dayLimits.get(appId) ?? sim.limits.perDay;
   const u = o.usage;
   // State saved by an older simulator counted fixed windows: start the rolling ones empty.
   const minuteCalls = (u.minuteCalls ??= []);
@@ -37,7 +44,7 @@ export function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Respons
   const problem =
     u.inFlight >= sim.limits.concurrent
       ? 'concurrent'
-      : dayCalls.length >= sim.limits.perDay
+      : dayCalls.length >= perDay
         ? 'day'
         : minuteCalls.length >= sim.limits.perMinute
           ? 'minute'
@@ -53,7 +60,7 @@ export function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Respons
   }
   res.set({
     'X-MinLimit-Remaining': String(Math.max(0, sim.limits.perMinute - minuteCalls.length)),
-    'X-DayLimit-Remaining': String(Math.max(0, sim.limits.perDay - dayCalls.length)),
+    'X-DayLimit-Remaining': String(Math.max(0, perDay - dayCalls.length)),
     'X-AppMinLimit-Remaining': String(Math.max(0, sim.limits.appPerMinute - appCalls.length)),
   });
   if (!problem) return false;

@@ -12,6 +12,8 @@ import { escapeHtml, renderPage, sendPage } from '../html.js';
 import { DEFAULT_OAUTH_SCOPES } from '../../../config/constants.js';
 
 export const SIM_AUTHORIZE_PATH = '/identity/connect/authorize';
+/** Where Xero ends a consent that would take an app past its connections (authorize.xero.com/connectionLimit). */
+export const SIM_CONNECTION_LIMIT_PATH = '/connectionLimit';
 const ACCESS_SECONDS = 1800;
 const REFRESH_GRACE_MS = 30 * 60_000;
 // "you must refresh at least every two months" (developer.xero.com, OAuth 2.0 token types): unused for 60 days, invalid_grant.
@@ -27,7 +29,8 @@ export interface SimGrant {
 }
 
 export interface SimOAuthState {
-  apps: Map<string, { clientSecret: string }>;
+  /** maxConnections: the organisations the app's Xero tier lets it connect (test API limitConnections); none: no cap. */
+  apps: Map<string, { clientSecret: string; maxConnections?: number }>;
   grants: Map<string, SimGrant>;
   codes: Map<string, { clientId: string; redirectUri: string; codeChallenge: string; nonce?: string; grantId: string; expiresAt: number; used: boolean }>;
   refreshTokens: Map<string, { clientId: string; grantId: string; validUntil: number }>;
@@ -91,6 +94,7 @@ export function oauthRoutes(router: Router, host: SimOAuthHost, now: () => Date)
   router.get('/favicon.ico', (_req, res) => void res.status(204).end());
   router.get(SIM_AUTHORIZE_PATH, (req, res) => consentPage(req, res, host, query(req.query)));
   router.post(SIM_AUTHORIZE_PATH, form, (req, res) => decide(req, res, host, now()));
+  router.get(SIM_CONNECTION_LIMIT_PATH, (req, res) => connectionLimitPage(req, res, host, String(req.query.client_id ?? '')));
   router.post('/connect/revocation', form, (req, res) => revoke(req, res, host));
   router.delete('/connections/:id', (req, res) => deleteConnection(req, res, host, now()));
 }
@@ -185,6 +189,9 @@ function decide(req: Request, res: Response, host: SimOAuthHost, at: Date): void
   }
   const picked = ([] as string[]).concat(body.tenant ?? []).filter((t) => host.orgs.has(t));
   if (!picked.length) return consentPage(req, res, host, p, 'Choose at least one organisation.');
+  if (overConnectionLimit(host, p.client_id, picked)) {
+    return void res.redirect(302, `${issuerOf(req)}${SIM_CONNECTION_LIMIT_PATH}?${new URLSearchParams({ client_id: p.client_id })}`);
+  }
   const grantId = randomUUID();
   host.oauth.grants.set(grantId, { clientId: p.client_id, connections: new Map(picked.map((t) => [t, randomUUID()])), scope: p.scope ?? '' });
   const code = randomBytes(24).toString('base64url');
@@ -201,6 +208,38 @@ function decide(req: Request, res: Response, host: SimOAuthHost, at: Date): void
   back.searchParams.set('scope', p.scope ?? '');
   back.searchParams.set('state', p.state);
   res.redirect(302, back.toString());
+}
+
+/**
+ * Xero's tiers cap the organisations an app may connect (Starter 5, Core 50, Plus 1 000, Advanced
+ * 10 000: developer.xero.com/faq/pricing-and-policy-updates). A consent that would connect one more
+ * ends on Xero's own page, authorize.xero.com/connectionLimit, and the browser is never sent back to
+ * the app (PipedreamHQ/pipedream#21951: "redirected to authorize.xero.com/connectionLimit"; #12215
+ * quotes the page). Organisations already connected to the app do not count again.
+ */
+function overConnectionLimit(host: SimOAuthHost, clientId: string, tenantIds: string[]): boolean {
+  const max = host.oauth.apps.get(clientId)?.maxConnections;
+  if (max === undefined) return false;
+  const connected = new Set([...host.oauth.grants.values()].filter((g) => g.clientId === clientId).flatMap((g) => [...g.connections.keys()]));
+  for (const t of tenantIds) connected.add(t);
+  return connected.size > max;
+}
+
+function connectionLimitPage(req: Request, res: Response, host: SimOAuthHost, clientId: string): void {
+  const app = host.oauth.apps.has(clientId) ? clientId : 'This app';
+  sendPage(
+    res,
+    200,
+    renderPage(
+      'Connection limit (simulated Xero)',
+      `${req.baseUrl}/sim.css`,
+      `<main><div class="card checkout">
+<p class="banner">Simulated Xero</p>
+<h1>Connection limit reached</h1>
+<p>Sorry! ${escapeHtml(app)} has reached their Xero connection limit, please let them know so they can connect more Xero organisations.</p>
+</div></main>`,
+    ),
+  );
 }
 
 function clientOf(req: Request, host: SimOAuthHost): string | undefined {
@@ -295,6 +334,7 @@ function issue(host: SimOAuthHost, clientId: string, grantId: string, scope: str
 export function grantDirectly(host: SimOAuthHost, clientId: string, tenantIds: string[], at: Date, scope = DEFAULT_OAUTH_SCOPES.join(' ')) {
   if (!host.oauth.apps.has(clientId)) throw new Error(`no OAuth app ${clientId}`);
   const grantId = randomUUID();
+  if (overConnectionLimit(host, clientId, tenantIds)) throw new Error(`${clientId} has reached its Xero connection limit`);
   host.oauth.grants.set(grantId, { clientId, connections: new Map(tenantIds.map((t) => [t, randomUUID()])), scope });
   return issue(host, clientId, grantId, scope, at);
 }

@@ -114,6 +114,12 @@ export interface XeroSimTestApi {
   useClock(now?: () => Date): void;
   /** Calls to the token endpoint by Custom Connections (client_credentials and their refresh_token). */
   tokenRequests(): number;
+  /**
+   * The calls a day this app (client id: the gateway's OAuth app, or a Custom Connection) may make to
+   * each organisation, as its Xero tier sets it (limits.ts: 1 000 on the Starter tier); none: the
+   * simulator's limits.perDay (5 000) again. Calls already made still count.
+   */
+  setDayLimit(clientId: string, perDay?: number): void;
   /** A copy of the organisation; changing it changes nothing in the simulator. */
   organisation(tenantId: string): SimOrganisation;
   /** A copy of the first organisation that matches. */
@@ -179,6 +185,8 @@ export interface XeroSimTestApi {
     refuseRefresh(on: boolean): void;
     /** The consents given, oldest first. */
     grants(): SimGrantView[];
+    /** The organisations the app's Xero tier lets it connect (Starter: 5; oauth.ts); none: no cap. */
+    limitConnections(clientId: string, max?: number): void;
     /** Calls to /connect/revocation. */
     revocations(): number;
   };

@@ -223,6 +223,8 @@ export interface XeroSimState {
   accessTokens: Map<string, { clientId: string; expiresAt: number; scope: string; grantId?: string }>;
   refreshTokens: Map<string, { clientId: string; validUntil: number }>;
   appUsage: Map<string, number[]>;
+  /** Day limits of apps (client id) not on the simulator's limits.perDay: their Xero tier's (test API setDayLimit). */
+  dayLimits: Map<string, number>;
   requests: SimRequest[];
   tokenRequests: number;
   /** "Connect to Xero" apps, consents (grants), codes and their counters (oauth.ts). */
@@ -293,6 +295,7 @@ export function emptyState(): XeroSimState {
     accessTokens: new Map(),
     refreshTokens: new Map(),
     appUsage: new Map(),
+    dayLimits: new Map(),
     requests: [],
     tokenRequests: 0,
     oauth: emptyOAuthState(),

@@ -41,6 +41,7 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     clearRequests: () => void (state.requests.length = 0),
     useClock,
     tokenRequests: () => state.tokenRequests,
+    setDayLimit: (clientId, perDay) => void (perDay === undefined ? state.dayLimits.delete(clientId) : state.dayLimits.set(clientId, perDay)),
     organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
     refundPayments: (tenantId) => refundPaymentsOf(requireOrg(state, tenantId)).map((p) => ({ ...p })),
     bankTransfers: (tenantId) => bankTransfersOf(requireOrg(state, tenantId)).map((t) => ({ ...t })),
@@ -92,6 +93,12 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
       tokenCalls: (grant) => state.oauth.tokenCalls[grant],
       refuseRefresh: (on) => void (state.oauth.refuseRefresh = on),
       grants: () => [...state.oauth.grants].map(([id, g]) => grantView(id, g)),
+      limitConnections: (clientId, max) => {
+        const app = state.oauth.apps.get(clientId);
+        if (!app) throw new Error(`no OAuth app ${clientId}`);
+        if (max === undefined) delete app.maxConnections;
+        else app.maxConnections = max;
+      },
       revocations: () => state.oauth.revocations,
     },
   };

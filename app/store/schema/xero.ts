@@ -10,6 +10,11 @@ export interface XeroCallsTable {
   day_start: Timestamp;
   day_used: ColumnType<number, number | undefined, number>;
   blocked_until: Timestamp | null;
+  /** The organisation rows' own calls per hour, newest first, and what they teach (migration 20261207T0551_xero_day_learned). */
+  own_hours: ColumnType<number[], number[] | undefined, number[]>;
+  own_hour: Timestamp | null;
+  own_from: Timestamp | null;
+  day_learned: number | null;
 }
 
 export interface XeroSlotsTable {
