@@ -63,6 +63,18 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(cashRefunds().length, 1);
   });
 
+  it('a credit note reads the chart of accounts once: its lines checked against the active accounts and the clearing account against the bank accounts by one GET /Accounts', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    h.sims.xero.test.clearRequests();
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(notes().length, 1);
+    const reads = h.sims.xero.test.requests({ method: 'GET', pathPrefix: '/api.xro/2.0/Accounts' });
+    assert.equal(reads.length, 1, reads.map((r) => `${r.path}?${r.query ?? ''}`).join(', '));
+  });
+
   it('a refund Xendit made that is not in Xero yet is a missing_in_xero row of the report, not reconciled; once booked, refunded and reconciled', async () => {
     const { x } = await paidAndRecorded();
     const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });

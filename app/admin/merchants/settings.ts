@@ -129,7 +129,7 @@ export interface OtherMovementsView {
 export async function otherMovementsView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<OtherMovementsView> {
   const stored = merchant.otherMovementsAccountCode;
   try {
-    const accounts = await deps.xero.listLineAccounts(merchant.xero);
+    const accounts = (await deps.xero.readChart(merchant.xero)).lineAccounts;
     return { accounts, unavailable: false, stale: stored !== null && !accounts.some((a) => a.code === stored), stored };
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;
@@ -153,7 +153,7 @@ async function otherMovementsChoice(
   if (sent === '') return { value: null };
   let accounts: XeroLedgerAccount[];
   try {
-    accounts = await deps.xero.listLineAccounts(merchant.xero);
+    accounts = (await deps.xero.readChart(merchant.xero)).lineAccounts;
   } catch (err) {
     if (err instanceof UpstreamError && sent === merchant.otherMovementsAccountCode) return { value: sent };
     return xeroCall(() => Promise.reject(err));

@@ -8,10 +8,7 @@ import type { XeroGateway } from './types.js';
 
 export function accountCalls({
   call,
-}: XeroCalls): Pick<
-  XeroGateway,
-  'listBankAccounts' | 'listAccountsOfClass' | 'listLineAccounts' | 'listActiveAccountCodes' | 'createBankAccount' | 'getAccount' | 'listSalesTaxRates'
-> {
+}: XeroCalls): Pick<XeroGateway, 'listBankAccounts' | 'listAccountsOfClass' | 'readChart' | 'createBankAccount' | 'getAccount' | 'listSalesTaxRates'> {
   return {
     async listBankAccounts(creds) {
       const res = await call(creds, 'listBankAccounts', (api) => api.getAccounts(creds.tenantId, undefined, 'Type=="BANK"'));
@@ -28,21 +25,19 @@ export function accountCalls({
       );
     },
 
-    async listLineAccounts(creds) {
-      // The whole chart in one call (a few hundred accounts at most), filtered here.
-      const res = await call(creds, 'listLineAccounts', (api) => api.getAccounts(creds.tenantId));
-      return (
-        (res.body.accounts ?? [])
-          // A line is never coded to a bank account (money between banks is a transfer), nor to a system
-          // account such as Accounts Receivable (xero_accounting.yaml Account.SystemAccount).
-          .filter((a) => String(a.type) !== 'BANK' && String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code && !a.systemAccount)
-          .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) }))
-      );
-    },
-
-    async listActiveAccountCodes(creds) {
-      const res = await call(creds, 'listActiveAccountCodes', (api) => api.getAccounts(creds.tenantId));
-      return (res.body.accounts ?? []).filter((a) => String(a.status ?? 'ACTIVE') === 'ACTIVE' && a.code).map((a) => a.code!);
+    async readChart(creds) {
+      // The whole chart in one call, filtered here, so that one read serves every use of it.
+      const res = await call(creds, 'readChart', (api) => api.getAccounts(creds.tenantId));
+      const active = (res.body.accounts ?? []).filter((a) => String(a.status ?? 'ACTIVE') === 'ACTIVE');
+      return {
+        // A line is never coded to a bank account (money between banks is a transfer), nor to a system
+        // account such as Accounts Receivable (xero_accounting.yaml Account.SystemAccount).
+        lineAccounts: active
+          .filter((a) => String(a.type) !== 'BANK' && a.code && !a.systemAccount)
+          .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) })),
+        codes: active.filter((a) => a.code).map((a) => a.code!),
+        bankAccountIds: active.filter((a) => String(a.type) === 'BANK' && a.accountID).map((a) => a.accountID!),
+      };
     },
 
     async createBankAccount(creds, account, idempotencyKey) {

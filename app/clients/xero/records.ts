@@ -136,6 +136,16 @@ export interface XeroLedgerAccount {
   type: string;
 }
 
+/** The ACTIVE chart of accounts as the gateway uses it, read whole in one call (a few hundred accounts at most). */
+export interface XeroChart {
+  /** Every account a Spend or Receive Money line may be coded to: not a bank account, not a system account, with a code. */
+  lineAccounts: XeroLedgerAccount[];
+  /** The code of every account, of any type: an account archived or deleted since is not among them. */
+  codes: string[];
+  /** The ids of the BANK accounts (the only kind Xero reconciles). */
+  bankAccountIds: string[];
+}
+
 export interface NewXeroBankAccount {
   name: string;
   accountNumber: string;

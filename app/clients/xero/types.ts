@@ -17,6 +17,7 @@ import type {
   XeroBankTransfer,
   XeroBankAccount,
   XeroLedgerAccount,
+  XeroChart,
   NewXeroBankAccount,
   NewXeroPayment,
   XeroBankTransaction,
@@ -135,10 +136,7 @@ export interface XeroGateway {
   /** Active accounts of that class that have a code (fees go to EXPENSE, sales to REVENUE). */
   /** ACTIVE accounts of the class that have a code; system accounts (Accounts Receivable, Payable, …) left out, as no line may be coded to them. */
   listAccountsOfClass(creds: XeroCredentials, accountClass: 'EXPENSE' | 'REVENUE' | 'ASSET'): Promise<XeroLedgerAccount[]>;
-  /** Every active account a Spend or Receive Money line may be coded to: not a bank account, not a system account, with a code. */
-  listLineAccounts(creds: XeroCredentials): Promise<XeroLedgerAccount[]>;
-  /** The codes of every ACTIVE account of the chart, of any type: an account archived or deleted since is not among them. */
-  listActiveAccountCodes(creds: XeroCredentials): Promise<string[]>;
+  readChart(creds: XeroCredentials): Promise<XeroChart>;
   createBankAccount(creds: XeroCredentials, account: NewXeroBankAccount, idempotencyKey: string): Promise<XeroBankAccount>;
   /** ACTIVE tax rates that can apply to revenue accounts (CanApplyToRevenue), NONE included. */
   listSalesTaxRates(creds: XeroCredentials): Promise<XeroTaxRate[]>;

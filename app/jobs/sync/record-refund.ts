@@ -17,6 +17,7 @@ import type { Payment } from '../../store/payments.js';
 import { DEFAULT_SALES_ACCOUNT_CODE } from '../../store/merchant-model.js';
 import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import type { XenditRefund } from '../../clients/xendit/types.js';
+import type { XeroChart } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
@@ -163,7 +164,10 @@ export async function bookRefund(
       throw new Unrecordable(`refunds and chargebacks at Xendit (${money(refunded, payment)}) exceed the payment (${money(payment.amount, payment)})`);
     }
     const lookFirst = opts.lookFirst === true;
-    const out = refundOut(deps, merchant, row.currency);
+    // One read of the chart serves the credit note's accounts and the cash refund's clearing account.
+    let read: Promise<XeroChart> | undefined;
+    const chart = () => (read ??= deps.xero.readChart(merchant.xero));
+    const out = refundOut(merchant, row.currency, chart);
     const reference = referenceOf(row);
     // Money paid beyond the invoice goes back on its Xero overpayment first; the rest on a credit note.
     const overpayment = await refundOnOverpayment(deps, merchant, payment, row, { reference, lookFirst, out });
@@ -171,7 +175,7 @@ export async function bookRefund(
     let creditNoteId: string | null = null;
     let refundPaymentId = overpayment.paymentId;
     if (rest > 0) {
-      creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row, rest, lookFirst));
+      creditNoteId = row.xeroCreditNoteId ?? (await creditNoteOnce(deps, merchant, payment, row, rest, { lookFirst, chart }));
       deps.crash?.('refund-credit-stored');
       refundPaymentId = await cashRefundOnce(deps, merchant, row, creditNoteId, rest, { lookFirst, out });
     }
@@ -223,11 +227,18 @@ function rowFrom(merchant: Merchant, payment: Payment, r: XenditRefund, now: Dat
   };
 }
 
-async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, payment: Payment, row: Refund, amount: number, lookFirst: boolean): Promise<string> {
+async function creditNoteOnce(
+  deps: RecordRefundDeps,
+  merchant: Merchant,
+  payment: Payment,
+  row: Refund,
+  amount: number,
+  o: { lookFirst: boolean; chart: () => Promise<XeroChart> },
+): Promise<string> {
   const reference = referenceOf(row);
   const found = await foundEarlier(
     deps.clock(),
-    { sentAt: row.creditAttemptAt, lookFirst },
+    { sentAt: row.creditAttemptAt, lookFirst: o.lookFirst },
     async () => (await deps.xero.findCreditNotesByReference(merchant.xero, reference))[0],
     'credit note',
   );
@@ -247,6 +258,7 @@ async function creditNoteOnce(deps: RecordRefundDeps, merchant: Merchant, paymen
   const { lines, moved } = await onActiveAccounts(
     deps,
     merchant,
+    o.chart,
     refundLines(invoice, amount, payment.currency, { description, salesAccountCode }),
     salesAccountCode,
   );
@@ -303,14 +315,12 @@ async function cashRefundOnce(
 
 /**
  * Refunded money leaves the clearing account, created reconciled only on a BANK account (the only
- * kind Xero reconciles); one account listing per refund, which is rare next to payments.
+ * kind Xero reconciles); the chart is read once per refund, which is rare next to payments.
  */
-function refundOut(deps: RecordRefundDeps, merchant: Merchant, currency: Refund['currency']): RefundOut {
-  let known: { accountId: string; reconciled: boolean } | undefined;
+function refundOut(merchant: Merchant, currency: Refund['currency'], chart: () => Promise<XeroChart>): RefundOut {
   return async () => {
     const accountId = clearingAccountFor(merchant, currency);
-    known ??= { accountId, reconciled: (await deps.xero.listBankAccounts(merchant.xero)).some((a) => a.accountId === accountId) };
-    return known;
+    return { accountId, reconciled: (await chart()).bankAccountIds.includes(accountId) };
   };
 }
 

@@ -10,19 +10,21 @@
  * again reads the chart and the merchant's sales account anew.
  */
 import type { Logger } from 'pino';
-import type { XeroGateway } from '../../clients/xero/types.js';
+import type { XeroChart } from '../../clients/xero/types.js';
 import type { Merchant } from '../../store/merchants.js';
 import type { CreditAccountsMoved } from '../../store/refunds.js';
 import { Unrecordable } from './record-failure.js';
 import type { CreditNoteLines } from './refund-lines.js';
 
+/** `chart`: the merchant's chart of accounts, read once for the whole refund (its cash refund asks it too). */
 export async function onActiveAccounts(
-  deps: { xero: Pick<XeroGateway, 'listActiveAccountCodes'>; logger: Pick<Logger, 'warn'> },
-  merchant: Pick<Merchant, 'id' | 'xero'>,
+  deps: { logger: Pick<Logger, 'warn'> },
+  merchant: Pick<Merchant, 'id'>,
+  chart: () => Promise<Pick<XeroChart, 'codes'>>,
   lines: CreditNoteLines,
   salesAccountCode: string,
 ): Promise<{ lines: CreditNoteLines; moved: CreditAccountsMoved | null }> {
-  const active = new Set(await deps.xero.listActiveAccountCodes(merchant.xero));
+  const active = new Set((await chart()).codes);
   const closed = [...new Set(lines.lineItems.map((li) => li.accountCode).filter((code) => !active.has(code)))];
   if (!closed.length) return { lines, moved: null };
   if (!active.has(salesAccountCode)) throw new Unrecordable(noSalesAccount(closed, salesAccountCode));
