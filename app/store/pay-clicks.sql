@@ -49,7 +49,7 @@ declare
   more json;
   more_refused boolean;
   day_hits json;
-  day_limit int;
+  counter record;
   per_day int;
   reusable json;
 begin
@@ -115,33 +115,25 @@ begin
       where c.key = format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id)), per_day));
   end if;
   o_limits := '{}'::json;
-  if not known and not refused and p_unknown_day_key is not null then
-    day_limit := greatest(1, floor(per_day * p_unknown_day_share)::int);
-    o_limits := json_build_object(p_unknown_day_key, day_limit);
-    day_hits := json_build_array(json_build_object('key', p_unknown_day_key, 'window_start', p_day_start));
-    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
+  -- In this order, each only while nothing refused the click: an unknown link's; a known link's own
+  -- invoice first, so that over its share the click does not count against what the merchant's other
+  -- customers share (as with the per-minute counters), then all known links'.
+  for counter in select * from (values
+      (1, case when not known and p_unknown_day_key is not null then array[p_unknown_day_key] end,
+        greatest(1, floor(per_day * p_unknown_day_share)::int)),
+      (2, case when known and p_invoice_day_prefix is not null then (select array_agg(p_invoice_day_prefix || n) from unnest(known_numbers) n) end,
+        greatest(p_invoice_day_min, floor(per_day * p_invoice_day_share)::int)),
+      (3, case when known and p_known_day_key is not null then array[p_known_day_key] end,
+        greatest(1, floor(per_day * p_known_day_share)::int))
+    ) d(step, keys, day_limit) where d.keys is not null order by d.step
+  loop
+    exit when refused;
+    o_limits := (select json_object_agg(k, v) from (select * from json_each(o_limits) union all select n, to_json(counter.day_limit) from unnest(counter.keys) n) e(k, v));
+    day_hits := (select json_agg(json_build_object('key', n, 'window_start', p_day_start)) from unnest(counter.keys) n);
+    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > counter.day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
     refused := refused or more_refused;
     o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(more)) e(k, v));
-  end if;
-  -- A known link's own invoice first: over its share, the click does not count against what the
-  -- merchant's other customers share, as with the per-minute counters.
-  if known and not refused and p_invoice_day_prefix is not null then
-    day_limit := greatest(p_invoice_day_min, floor(per_day * p_invoice_day_share)::int);
-    day_hits := (select json_agg(json_build_object('key', p_invoice_day_prefix || n, 'window_start', p_day_start)) from unnest(known_numbers) n);
-    o_limits := (select json_object_agg(k, v) from (select * from json_each(o_limits)
-      union all select p_invoice_day_prefix || n, to_json(day_limit) from unnest(known_numbers) n) e(k, v));
-    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
-    refused := refused or more_refused;
-    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(more)) e(k, v));
-  end if;
-  if known and not refused and p_known_day_key is not null then
-    day_limit := greatest(1, floor(per_day * p_known_day_share)::int);
-    o_limits := (select json_object_agg(k, v) from (select * from json_each(o_limits) union all select p_known_day_key, to_json(day_limit)) e(k, v));
-    day_hits := json_build_array(json_build_object('key', p_known_day_key, 'window_start', p_day_start));
-    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
-    refused := refused or more_refused;
-    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(more)) e(k, v));
-  end if;
+  end loop;
   if p_budget is not null and not refused then
     select row_to_json(d) into o_budget from xero_budget_acquire(
       format(p_budget->>'app_key_format', m.xero_client_id), format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id),

@@ -100,6 +100,61 @@ describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) 
     assert.equal((await h.stores.payClicks.admit({ shortCode: '!nobody', counters: [] })).merchant, null);
   });
 
+  it("the day counters: an unknown link's; a known link's invoice, then all known links' unless over its invoice; a click refused before them counts none", async () => {
+    h = await createHarness(db());
+    await h.stores.merchants.setXeroDayLimit(h.merchant.id, 100);
+    const now = h.clock();
+    await h.stores.db
+      .insertInto('open_invoice_numbers')
+      .values(
+        ['INV-A', 'INV-B'].map((n) => ({ merchant_id: h.merchant.id, invoice_number: n, seen_at: now, currency: 'IDR', amount_due: '100', total: '100' })),
+      )
+      .execute();
+    // Of the merchant's own 100 calls a day: 2 for unknown links, 1% (but at least 2) per invoice, 3 for all known links.
+    const day = {
+      windowStart: now,
+      perDay: 5000,
+      unknownKey: 'u',
+      unknownShare: 0.02,
+      invoicePrefix: 'i:',
+      invoiceShare: 0.01,
+      invoiceMin: 2,
+      knownKey: 'k',
+      knownShare: 0.03,
+    };
+    const click = async (n: string, o: { known?: boolean; minute?: number } = {}) => {
+      const admitted = await h.stores.payClicks.admit({
+        shortCode: h.merchant.shortCode,
+        counters: o.minute === undefined ? [] : [{ key: 'minute', windowStart: now, limit: o.minute }],
+        groups: {
+          numbers: [n],
+          link: n,
+          own: o.known ? { currency: 'IDR', amounts: ['100'] } : { amounts: [] },
+          perInvoice: [],
+          known: [],
+          unknown: [],
+          day,
+          now,
+        },
+      });
+      assert.equal(admitted.knownLink, o.known === true);
+      return { hits: Object.fromEntries(admitted.hits), limits: Object.fromEntries(admitted.limits) };
+    };
+    assert.deepEqual(await click('NOPE-1'), { hits: { u: 1 }, limits: { u: 2 } });
+    assert.deepEqual(await click('INV-A'), { hits: { u: 2 }, limits: { u: 2 } }, 'a real number without its link is an unknown one');
+    assert.deepEqual(await click('NOPE-1'), { hits: { u: 3 }, limits: { u: 2 } });
+    assert.deepEqual(await click('INV-A', { known: true }), { hits: { 'i:INV-A': 1, k: 1 }, limits: { 'i:INV-A': 2, k: 3 } });
+    assert.deepEqual(await click('INV-A', { known: true }), { hits: { 'i:INV-A': 2, k: 2 }, limits: { 'i:INV-A': 2, k: 3 } });
+    assert.deepEqual(
+      await click('INV-A', { known: true }),
+      { hits: { 'i:INV-A': 3 }, limits: { 'i:INV-A': 2 } },
+      'over its invoice: not counted against all known links',
+    );
+    assert.deepEqual(await click('INV-B', { known: true, minute: 0 }), { hits: { minute: 1 }, limits: {} }, 'refused by the minute: no day counted');
+    assert.deepEqual(await click('INV-B', { known: true }), { hits: { 'i:INV-B': 1, k: 3 }, limits: { 'i:INV-B': 2, k: 3 } });
+    assert.deepEqual(await click('INV-B', { known: true }), { hits: { 'i:INV-B': 2, k: 4 }, limits: { 'i:INV-B': 2, k: 3 } });
+  });
+
   it('refunds a ticket once: a second refund changes nothing', async () => {
     h = await createHarness(db(), { xeroLimits: LIMITS });
     await sql`truncate xero_calls, xero_slots`.execute(db());
