@@ -221,6 +221,21 @@ export function createDashboardStore(db: Db) {
       return r ? toRow(r) : null;
     },
 
+    /** The merchant's payments of these ids and of these Xendit invoices, in one read. */
+    async paymentsOf(merchantId: string, by: { ids: string[]; xenditInvoiceIds: string[] }): Promise<PaymentRow[]> {
+      if (!by.ids.length && !by.xenditInvoiceIds.length) return [];
+      const rows = await base()
+        .where('p.merchant_id', '=', merchantId)
+        .where((eb) =>
+          eb.or([
+            ...(by.ids.length ? [eb('p.id', 'in', by.ids)] : []),
+            ...(by.xenditInvoiceIds.length ? [eb('p.xendit_invoice_id', 'in', by.xenditInvoiceIds)] : []),
+          ]),
+        )
+        .execute();
+      return rows.map(toRow);
+    },
+
     /**
      * The Xero invoice number and customer of each of these Xendit invoices, from the checkouts the
      * gateway opened and the sales it recorded from outside Xero (the reconciliation report's rows).

@@ -241,6 +241,13 @@ export function createFeeBillStore(db: Db) {
       return row ? toBill(row) : null;
     },
 
+    /** Those of these bills that are the merchant's, by id. */
+    async byIds(merchantId: string, ids: string[]): Promise<Map<string, FeeBill>> {
+      if (!ids.length) return new Map();
+      const rows = await db.selectFrom('fee_bills').selectAll().where('merchant_id', '=', merchantId).where('id', 'in', ids).execute();
+      return new Map(rows.map((r) => [r.id, toBill(r)]));
+    },
+
     async forMerchant(merchantId: string): Promise<FeeBill[]> {
       const rows = await db.selectFrom('fee_bills').selectAll().where('merchant_id', '=', merchantId).orderBy('period', 'desc').orderBy('currency').execute();
       return rows.map(toBill);

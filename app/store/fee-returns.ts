@@ -47,8 +47,14 @@ const toFeeReturn = (r: Selectable<FeeReturnsTable>): FeeReturn => ({
 export function createFeeReturnStore(db: Db) {
   return {
     async byPayment(paymentId: string): Promise<FeeReturn | null> {
-      const row = await db.selectFrom('fee_returns').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
-      return row ? toFeeReturn(row) : null;
+      return (await this.byPayments([paymentId])).get(paymentId) ?? null;
+    },
+
+    /** The fee returns of these payments, by payment. */
+    async byPayments(paymentIds: string[]): Promise<Map<string, FeeReturn>> {
+      if (!paymentIds.length) return new Map();
+      const rows = await db.selectFrom('fee_returns').selectAll().where('payment_id', 'in', paymentIds).execute();
+      return new Map(rows.map((r) => [r.payment_id, toFeeReturn(r)]));
     },
 
     /** The payment's fee return: this one, or the one a concurrent booking wrote first. */

@@ -73,13 +73,19 @@ export function createOtherMovementStore(db: Db) {
     },
 
     async byXenditId(merchantId: string, xenditTransactionId: string): Promise<OtherMovement | null> {
-      const row = await db
+      return (await this.byXenditIds(merchantId, [xenditTransactionId])).get(xenditTransactionId) ?? null;
+    },
+
+    /** Those of these Xendit ids the merchant has, by id. */
+    async byXenditIds(merchantId: string, xenditTransactionIds: string[]): Promise<Map<string, OtherMovement>> {
+      if (!xenditTransactionIds.length) return new Map();
+      const rows = await db
         .selectFrom('other_movements')
         .selectAll()
         .where('merchant_id', '=', merchantId)
-        .where('xendit_transaction_id', '=', xenditTransactionId)
-        .executeTakeFirst();
-      return row ? toMovement(row) : null;
+        .where('xendit_transaction_id', 'in', xenditTransactionIds)
+        .execute();
+      return new Map(rows.map((r) => [r.xendit_transaction_id, toMovement(r)]));
     },
 
     /** Committed before the entry is sent, with the clearing account it goes to; null once Xero answered that it did not take it. `claim`: as send-once.ts says. */

@@ -105,13 +105,14 @@ export function createRefundStore(db: Db) {
     },
 
     async byXenditId(merchantId: string, xenditRefundId: string): Promise<Refund | null> {
-      const row = await db
-        .selectFrom('refunds')
-        .selectAll()
-        .where('merchant_id', '=', merchantId)
-        .where('xendit_refund_id', '=', xenditRefundId)
-        .executeTakeFirst();
-      return row ? toRefund(row) : null;
+      return (await this.byXenditIds(merchantId, [xenditRefundId])).get(xenditRefundId) ?? null;
+    },
+
+    /** Those of these Xendit refund (or dispute) ids the merchant has, by id. */
+    async byXenditIds(merchantId: string, xenditRefundIds: string[]): Promise<Map<string, Refund>> {
+      if (!xenditRefundIds.length) return new Map();
+      const rows = await db.selectFrom('refunds').selectAll().where('merchant_id', '=', merchantId).where('xendit_refund_id', 'in', xenditRefundIds).execute();
+      return new Map(rows.map((r) => [r.xendit_refund_id, toRefund(r)]));
     },
 
     /** A merchant's chargebacks (lost disputes), the latest first. */

@@ -131,13 +131,19 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
     },
 
     async byXenditId(merchantId: string, xenditTransactionId: string): Promise<Withdrawal | null> {
-      const row = await db
+      return (await this.byXenditIds(merchantId, [xenditTransactionId])).get(xenditTransactionId) ?? null;
+    },
+
+    /** Those of these Xendit ids the merchant has, by id. */
+    async byXenditIds(merchantId: string, xenditTransactionIds: string[]): Promise<Map<string, Withdrawal>> {
+      if (!xenditTransactionIds.length) return new Map();
+      const rows = await db
         .selectFrom('withdrawals')
         .selectAll()
         .where('merchant_id', '=', merchantId)
-        .where('xendit_transaction_id', '=', xenditTransactionId)
-        .executeTakeFirst();
-      return row ? toWithdrawal(row) : null;
+        .where('xendit_transaction_id', 'in', xenditTransactionIds)
+        .execute();
+      return new Map(rows.map((r) => [r.xendit_transaction_id, toWithdrawal(r)]));
     },
 
     /** The merchant's withdrawals at or after `since`, oldest first (the reconciliation report). */

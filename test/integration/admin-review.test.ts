@@ -1,16 +1,21 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import { sql, type KyselyPlugin } from 'kysely';
 import { pino } from 'pino';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
-import { addedAtTheTestsStart, createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { addedAtTheTestsStart, box, createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
 import { page, PASSWORD, seedAdminCast, signedIn, versionOf, type Agent } from '../helpers/admin.js';
-import { adminMerchantPath, adminReviewRetryPath, paths } from '../../app/paths.js';
+import { adminMerchantPath, adminPaymentPath, adminReviewRetryPath, paths } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { jobRow } from '../../app/jobs/enqueue.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { formatMoney } from '../../app/money.js';
 import type { Merchant } from '../../app/store/merchants.js';
+import { createApp } from '../../app/server.js';
+import { createStores } from '../../app/store/index.js';
+import { enqueueJob } from '../helpers/jobs.js';
 
 /**
  * A merchant's "Needs review" page: what the worker stopped trying to book besides payments, each
@@ -245,6 +250,107 @@ describeEachDatabase('admin: needs review, besides payments, and its Retry', ({ 
     assert.equal(id.$('h1').text(), 'Perlu ditinjau — Toko Test');
     assert.equal(id.$(`#review tr[data-job="${job.id}"] td.what`).text(), 'Pengembalian dana (Xendit rfd-unread)');
     assert.equal(id.$(`#review tr[data-job="${job.id}"] form.retry button`).text(), 'Coba lagi');
+  });
+
+  it('describes every kind from a few reads for the whole page, however many jobs it lists', async () => {
+    // A payment with its fee, refunded: its jobs (fee, refund, fee return) put in review, beside
+    // jobs whose rows were never made and refunds waiting for that payment.
+    const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+    await h.worker.drain();
+    const { id: refundId } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    await refundWebhook(h, refundId).expect(200);
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    const queue = (kind: string, payload: Record<string, unknown>) => enqueueJob(h.stores.db, { kind, merchantId: h.merchant.id, payload }, h.clock());
+    const m = { merchantId: h.merchant.id };
+    await queue('record-backend-payment', { ...m, xenditInvoiceId: x.id });
+    await queue('record-dispute', { ...m, xenditDisputeId: 'dsp-unread', status: 'LOST' });
+    await queue('record-fee-bill', { ...m, feeBillId: '00000000-0000-4000-8000-000000000000' });
+    await queue('record-withdrawal', { ...m, xenditTransactionId: 'txn-unread', live: false });
+    // Rows made: a chargeback, a fee given back, a fee bill; and another merchant's fee bill, not described.
+    const now = h.clock();
+    const refund = (await h.stores.refunds.byXenditId(h.merchant.id, refundId))!;
+    const money = { currency: 'IDR' as const, reason: null, refundedAt: now, paymentId: payment.id, merchantId: h.merchant.id };
+    await h.stores.refunds.getOrCreate({ ...money, kind: 'chargeback', id: randomUUID(), xenditRefundId: 'dsp-booked', amount: 10_000 }, now);
+    await queue('record-dispute', { ...m, xenditDisputeId: 'dsp-booked', status: 'LOST' });
+    await h.stores.feeReturns.getOrCreate(
+      { paymentId: payment.id, merchantId: h.merchant.id, refundId: refund.id, returnedAt: now, fee: 1_000, tax: 110 },
+      now,
+    );
+    const bill = { period: '2026-11', currency: 'IDR', fees: 50_000, vat: 5_500, transactions: 3, xendit_invoice_number: null, xero_invoice_id: null };
+    const [mine, others] = [randomUUID(), randomUUID()];
+    await h.stores.db
+      .insertInto('fee_bills')
+      .values([
+        { ...bill, id: mine, merchant_id: h.merchant.id, attempt_at: null, last_error: null, created_by: null, created_at: now, updated_at: now },
+        { ...bill, id: others, merchant_id: other.id, attempt_at: null, last_error: null, created_by: null, created_at: now, updated_at: now },
+      ])
+      .execute();
+    await queue('record-fee-bill', { ...m, feeBillId: mine });
+    await queue('record-fee-bill', { ...m, feeBillId: others });
+    // The payment itself waits for review: its sale, refunds and chargebacks are retried on its page.
+    await h.stores.payments.markNeedsReview(payment.id, 'stopped', now);
+    await queue('record-other-movement', { ...m, xenditTransactionId: 'mvt-unread', live: false });
+    const waiting = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) await queue('record-refund', { ...m, xenditRefundId: `rfd-waiting-${i}` });
+      await h.stores.db
+        .updateTable('jobs')
+        .set({ state: 'needs_review', last_error: 'stopped', payload: sql`payload || jsonb_build_object('waitsFor', ${x.id}::text)` })
+        .where('kind', '=', 'record-refund')
+        .where(sql<boolean>`payload->>'xenditRefundId' like 'rfd-waiting-%'`)
+        .execute();
+      await h.stores.db.updateTable('jobs').set({ state: 'needs_review', last_error: 'stopped' }).where('merchant_id', '=', h.merchant.id).execute();
+    };
+    await waiting(0, 2);
+
+    let queries = 0;
+    const counting: KyselyPlugin = { transformQuery: (a) => (queries++, a.node), transformResult: async (a) => a.result };
+    const app = createApp({ ...h.deps, stores: createStores(h.stores.db.withPlugin(counting), box) });
+    const owner = await signedIn(app, 'a@toko.test');
+    const shown = async () => {
+      queries = 0;
+      const { $ } = await page(owner, reviewPath());
+      const rows = $('#review tr[data-job]')
+        .toArray()
+        .map((tr) => ({
+          kind: $(tr).attr('data-kind'),
+          what: $(tr).find('td.what').text(),
+          payment: $(tr).find('a.payment').attr('href') ?? null,
+          onPayment: $(tr).find('.on-payment').length > 0,
+        }));
+      return { rows, queries };
+    };
+    const few = await shown();
+    const invoice = (await h.stores.dashboard.payment(payment.id))!.invoiceNumber!;
+    const plain = (text: string) =>
+      text
+        .replace(/\s/g, ' ') // Intl puts no-break spaces in amounts and times
+        .replace(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}/g, 'DATE')
+        .replaceAll(invoice, 'INV')
+        .replaceAll(x.id, 'X')
+        .replaceAll(refundId, 'RFD');
+    assert.deepEqual(
+      few.rows.map((r) => [r.kind, plain(r.what), r.payment === adminPaymentPath(payment.id) ? 'linked' : r.payment, r.onPayment]),
+      [
+        ['record-refund', 'Refund (Xendit rfd-waiting-1)Of the payment for INV', 'linked', true],
+        ['record-refund', 'Refund (Xendit rfd-waiting-0)Of the payment for INV', 'linked', true],
+        ['record-other-movement', 'Other balance movement (Xendit mvt-unread)', null, false],
+        ['record-fee-bill', 'Xendit fee bill', null, false],
+        ['record-fee-bill', 'Xendit fee bill for 2026-11: IDR 55,500 with VAT', null, false],
+        ['record-dispute', 'Chargeback (lost dispute) of IDR 10,000 on DATE (Xendit dispute dsp-booked)Of the payment for INV', 'linked', true],
+        ['record-withdrawal', 'Withdrawal (Xendit txn-unread)', null, false],
+        ['record-fee-bill', 'Xendit fee bill', null, false],
+        ['record-dispute', 'Dispute (Xendit dsp-unread)', null, false],
+        ['record-backend-payment', 'Sale of IDR 150,000 made outside Xero, paid on DATE (Xendit invoice X)Of the payment for INV', 'linked', true],
+        ['return-fee', 'Xendit fee of IDR 1,110 given back with a refund on DATE (Xendit invoice X)Of the payment for INV', 'linked', false],
+        ['record-refund', 'Refund of IDR 40,000 on DATE (Xendit RFD)Of the payment for INV', 'linked', true],
+        ['post-fee', 'Xendit fee of IDR 4,350 on a payment of DATE (Xendit invoice X)Of the payment for INV', 'linked', false],
+      ],
+    );
+    await waiting(2, 40);
+    const many = await shown();
+    assert.equal(many.rows.length, few.rows.length + 38);
+    assert.equal(many.queries, few.queries, `${few.queries} queries for ${few.rows.length} items, ${many.queries} for ${many.rows.length}`);
   });
 
   it('is behind sign-in', async () => {

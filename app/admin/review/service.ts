@@ -11,7 +11,7 @@ import { Conflict, NotFound } from '../../errors.js';
 import type { OnboardingDeps } from '../deps.js';
 import { recordChange } from '../audit.js';
 import { changesMerchants, merchantFor, merchantToChange } from '../merchants/service.js';
-import { describe, isReviewKind, REVIEW_KINDS, type Described, type ReviewKind } from './describe.js';
+import { describe, isReviewKind, readRows, REVIEW_KINDS, type Described, type ReviewKind } from './describe.js';
 
 /** How many items the page shows, the latest to stop first. */
 export const REVIEW_SHOWN = 200;
@@ -41,11 +41,11 @@ export async function reviewOf(deps: OnboardingDeps, actor: User, merchantId: st
     deps.stores.reviewJobs.list(merchant.id, REVIEW_KINDS, REVIEW_SHOWN),
     deps.stores.reviewJobs.counts([merchant.id], REVIEW_KINDS),
   ]);
-  const items: ReviewItem[] = [];
-  for (const job of jobs) {
-    if (!isReviewKind(job.kind)) continue;
-    const d = await describe(deps, merchant.id, { ...job, kind: job.kind });
-    items.push({
+  const listed = jobs.flatMap((job) => (isReviewKind(job.kind) ? [{ ...job, kind: job.kind }] : []));
+  const rows = await readRows(deps.stores, merchant.id, listed);
+  const items: ReviewItem[] = listed.map((job) => {
+    const d = describe(rows, job);
+    return {
       ...d,
       jobId: job.id,
       kind: job.kind,
@@ -53,8 +53,8 @@ export async function reviewOf(deps: OnboardingDeps, actor: User, merchantId: st
       stoppedAt: job.stoppedAt,
       // A sale's payment is that sale; a refund's is what it waits for. A fee waits for nothing.
       retryOnPayment: Boolean(d.payment?.inReview) && (job.kind === 'record-backend-payment' || job.kind === 'record-refund' || job.kind === 'record-dispute'),
-    });
-  }
+    };
+  });
   return {
     merchant: { id: merchant.id, name: merchant.name, mode: merchant.mode },
     items,
