@@ -212,7 +212,6 @@ export function createApp(deps: AppDeps): express.Express {
           perDay: deps.config.xeroLimits.perDay,
           reuseMs: deps.config.payRateLimit.readReuseSeconds * 1000,
         }),
-        readReuse: deps.config.payRateLimit.readReuseSeconds > 0,
         missRememberMs: deps.config.payRateLimit.missRememberSeconds * 1000,
         partHoldMs: deps.config.payRateLimit.partHoldMinutes * 60_000,
       },

@@ -63,7 +63,7 @@ export const EXPIRY_MARGIN_MS = 10 * 60_000;
  * the change, less than the customer may already keep an open checkout page.
  */
 export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; budget?: SharedXeroBudget; perDay: number; reuseMs?: number }) {
-  return async function admit(
+  const admit = async function admit(
     shortCode: string,
     numbers: string[],
     link: AskedLink,
@@ -121,6 +121,8 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
     }
     return admitted;
   };
+  /** Repeat clicks may be sent to a checkout a read was noted on: the service notes its reads only then. */
+  return Object.assign(admit, { reusesReads: Boolean(deps.reuseMs) });
 }
 
 export type PayAdmission = ReturnType<typeof createPayAdmission>;

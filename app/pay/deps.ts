@@ -32,6 +32,4 @@ export interface PayDeps {
   missRememberMs?: number;
   /** PAY_PART_HOLD_MINUTES: a part payment a payer was sent to this recently is not ended by a click for another amount. */
   partHoldMs: number;
-  /** PAY_READ_REUSE_SECONDS is on: a read that found a checkout's amount due is noted on it, for repeat clicks (pay/admission.ts). */
-  readReuse?: boolean;
 }

@@ -144,7 +144,7 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
   // amount is the customer's, and a payer sent to it holds it again (part-hold.ts).
   const noteRead = async (c: Checkout) => {
     if (hold) await deps.stores.checkouts.noteSent(c.id, deps.clock());
-    else if (deps.readReuse) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
+    else if (deps.admit.reusesReads) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
   };
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from
   // the rows just read, saving two queries on the path every customer waits on.

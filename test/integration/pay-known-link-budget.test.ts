@@ -92,6 +92,27 @@ describeEachDatabase("a customer's own links clicked all day", ({ db }) => {
     assert.equal(invoiceReads(), 2, 'a read that finds nothing payable is not reused');
   });
 
+  it('notes a read on its checkout only while PAY_READ_REUSE_SECONDS is on: at 0 nothing is written for it and every click asks Xero', async () => {
+    const readAt = async () => (await h.stores.db.selectFrom('checkouts').select('xero_read_at').execute()).map((r) => r.xero_read_at);
+    const clickTwice = async () => {
+      const link = h.payUrl(h.addInvoice({}).invoiceNumber);
+      h.sims.xero.test.clearRequests();
+      await get(link).expect(303);
+      h.clock.advance(10_000);
+      await get(link).expect(303);
+    };
+    h = await createHarness(db(), { env: { PAY_READ_REUSE_SECONDS: '0' } });
+    await clickTwice();
+    assert.deepEqual(await readAt(), [null]);
+    assert.equal(invoiceReads(), 2);
+    await h.close();
+
+    h = await createHarness(db());
+    await clickTwice();
+    assert.deepEqual(await readAt(), [new Date(h.clock().getTime() - 10_000)], 'the first click read it');
+    assert.equal(invoiceReads(), 1);
+  });
+
   it("never reuses a checkout the scheduled comparison closed, nor one whose amount is not the link's", async () => {
     h = await createHarness(db());
     const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '300000' }] });
