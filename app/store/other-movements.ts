@@ -100,6 +100,22 @@ export function createOtherMovementStore(db: Db) {
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
 
     /**
+     * The merchants with movements of these types in Xero that no one was told of yet: one read for
+     * every merchant, on an index that holds only those rows (none once everyone was told).
+     */
+    async merchantsWithBookedToTell(types: readonly string[]): Promise<Set<string>> {
+      const rows = await db
+        .selectFrom('other_movements')
+        .select('merchant_id')
+        .distinct()
+        .where('state', '=', 'recorded')
+        .where('type', 'in', [...types])
+        .where('reserve_alerted_at', 'is', null)
+        .execute();
+      return new Set(rows.map((r) => r.merchant_id));
+    },
+
+    /**
      * The merchant's movements of these types in Xero that no one was told of yet, marked told in the
      * same statement: two runs side by side never both get one.
      */

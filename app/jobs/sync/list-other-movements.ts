@@ -68,9 +68,17 @@ export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, 
 /**
  * Reserve holds and releases booked by a version before they were left out (clients/xendit/movements.ts
  * IN_BALANCE_TYPES): a hold booked out of the clearing account keeps it short for good, now that no
- * release is ever booked to bring it back. A person is told once which entries to void in Xero.
+ * release is ever booked to bring it back. A person is told once which entries to void in Xero. No
+ * version books them any more, so there is nearly always no one to tell: one read for all these
+ * merchants says whom, and only their rows are claimed. Read anew each run, it also finds a reserve
+ * an older worker still running beside this version booked meanwhile.
  */
-export async function warnOfBookedReserves(deps: Pick<Deps, 'stores' | 'clock' | 'logger'>, merchant: Merchant): Promise<void> {
+export async function warnOfBookedReserves(deps: Pick<Deps, 'stores' | 'clock' | 'logger'>, merchants: Merchant[]): Promise<void> {
+  const toTell = await deps.stores.otherMovements.merchantsWithBookedToTell([...IN_BALANCE_TYPES]);
+  for (const merchant of merchants) if (toTell.has(merchant.id)) await warnOf(deps, merchant);
+}
+
+async function warnOf(deps: Pick<Deps, 'stores' | 'clock' | 'logger'>, merchant: Merchant): Promise<void> {
   const booked = await deps.stores.otherMovements.claimBookedToTell(merchant.id, [...IN_BALANCE_TYPES], deps.clock());
   if (!booked.length) return;
   const entries = booked

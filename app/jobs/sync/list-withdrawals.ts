@@ -60,10 +60,10 @@ type Deps = {
 
 export function listWithdrawalsJob(deps: Deps) {
   return async (): Promise<void> => {
-    for (const merchant of await deps.stores.merchants.list()) {
-      if (!listsMovements(merchant)) continue;
-      // Whether the setting is on now or not: entries an earlier version made are in Xero either way.
-      await warnOfBookedReserves(deps, merchant);
+    const merchants = (await deps.stores.merchants.list()).filter(listsMovements);
+    // Whether the setting is on now or not: entries an earlier version made are in Xero either way.
+    await warnOfBookedReserves(deps, merchants);
+    for (const merchant of merchants) {
       // Every stored key's account (listingKeys), each with its own cursors: money withdrawn from the
       // account of the mode not in use leaves all the same, test or live by that key. Every currency
       // the gateway books, one at a time (an account holding several must name one); one Xendit
