@@ -7,6 +7,7 @@ import type { XeroGateway, XeroOAuth } from '../clients/xero/types.js';
 import type { I18n } from '../i18n/index.js';
 import type { PasswordWork } from './auth/password-work.js';
 import type { CallbackTokenCache } from '../callbacks/token-cache.js';
+import type { UploadSlots } from './uploads.js';
 
 export interface OnboardingDeps {
   stores: Stores;
@@ -42,4 +43,6 @@ export interface AdminDeps extends PasswordDeps {
   i18n: I18n;
   /** The callbacks' memory of tokens (refusals included): a newly saved token must be accepted at once. */
   callbackTokens: Pick<CallbackTokenCache, 'forget'>;
+  /** How many Xendit report uploads this process reads at once (uploads.ts). */
+  uploads: UploadSlots;
 }
