@@ -29,6 +29,7 @@ import { adminRouter } from './admin/router.js';
 import { sessions } from './admin/session.js';
 import { createPasswordWork, type PasswordWork } from './admin/auth/password-work.js';
 import { createUploadSlots, type UploadSlots } from './admin/uploads.js';
+import { createXeroLists } from './admin/merchants/xero-lists.js';
 import type { Metrics } from './metrics/index.js';
 import { metricsRouter } from './metrics/route.js';
 
@@ -264,6 +265,7 @@ export function createApp(deps: AppDeps): express.Express {
       passwords: deps.passwords ?? createPasswordWork(),
       callbackTokens,
       uploads: deps.uploads ?? createUploadSlots(),
+      xeroLists: createXeroLists({ clock: deps.clock }),
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);

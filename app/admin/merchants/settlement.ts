@@ -14,6 +14,7 @@ import { message, type Message } from '../../i18n/index.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { checkFormVersion, formVersion } from '../fields.js';
+import { checkedAgainstLists, xeroListsOf } from './xero-lists.js';
 
 export interface SettlementView {
   /** Per currency the merchant has a clearing account for: the bank accounts it may pick, its choice, withdrawals waiting. */
@@ -34,7 +35,8 @@ function settlementShown(chosen: Record<string, string>): Record<string, string>
 
 /** The currencies withdrawals can be recorded in: those with a clearing account (the base one first). */
 async function offered(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<{ currency: string; options: XeroBankAccount[] }[]> {
-  const [org, banks] = await Promise.all([deps.xero.getOrganisation(merchant.xero), deps.xero.listBankAccounts(merchant.xero)]);
+  const lists = xeroListsOf(deps, merchant);
+  const [org, banks] = await Promise.all([lists.organisation(), lists.bankAccounts()]);
   const base = org.baseCurrency;
   const currencies = [...new Set([base, ...Object.keys(merchant.clearingAccounts)])];
   return currencies.map((currency) => {
@@ -63,6 +65,20 @@ export async function settlementView(deps: MerchantOnboardingDeps, merchant: Mer
   };
 }
 
+/** The choices sent that the page could have offered, and what is wrong with the others, by field. */
+function settlementErrors(list: { currency: string; options: XeroBankAccount[] }[], sent: Record<string, string>) {
+  const errors: Record<string, Message | string> = {};
+  const accounts: Record<string, string> = {};
+  for (const [currency, accountId] of Object.entries(sent)) {
+    const row = list.find((c) => c.currency === currency);
+    if (!row) errors.form = message('errors:settlementCurrency', { currency });
+    else if (accountId && !row.options.some((o) => o.accountId === accountId))
+      errors[`settlement_${currency}`] = message('errors:settlementAccountChoose', { currency });
+    else if (accountId) accounts[currency] = accountId;
+  }
+  return { errors, accounts };
+}
+
 /**
  * settlement_<CUR>=<AccountID> for each currency; '' means none. Every value must be one the page
  * offered (a BANK account of that currency other than its clearing account) or the form is
@@ -78,16 +94,13 @@ export async function saveSettlementAccounts(
   version?: string,
 ): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
-  const list = await xeroCall(() => offered(deps, merchant));
-  const errors: Record<string, Message | string> = {};
-  const accounts: Record<string, string> = {};
-  for (const [currency, accountId] of Object.entries(sent)) {
-    const row = list.find((c) => c.currency === currency);
-    if (!row) errors.form = message('errors:settlementCurrency', { currency });
-    else if (accountId && !row.options.some((o) => o.accountId === accountId))
-      errors[`settlement_${currency}`] = message('errors:settlementAccountChoose', { currency });
-    else if (accountId) accounts[currency] = accountId;
-  }
+  // Checked against Xero's bank accounts as kept, and read again for a choice they do not hold (xero-lists.ts).
+  const { errors, accounts } = await checkedAgainstLists(
+    deps,
+    merchant.id,
+    async () => settlementErrors(await xeroCall(() => offered(deps, merchant)), sent),
+    (r) => Object.keys(r.errors).length > 0,
+  );
   if (Object.keys(errors).length) throw new FormInvalid(errors, 400);
   // Checked under the merchant's row lock, in the transaction that writes: of two saves of one version, the second sees the first's.
   const resumed = await deps.stores.settlements.saveAndResume(
