@@ -12,7 +12,7 @@ import type { XeroLedgerAccount, XeroTaxRate } from '../../clients/xero/types.js
 import { FormInvalid } from '../../errors.js';
 import { ALL_CHANNELS } from '../../clients/xendit/channels.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
-import { checkFormVersion, formVersion } from '../fields.js';
+import { FormAlreadySaved, checkFormVersion, formVersion, sameForm } from '../fields.js';
 import { checkedAgainstLists, xeroListsOf } from './xero-lists.js';
 
 interface SettingDef<K extends keyof MerchantSettings> {
@@ -185,7 +185,15 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   if ('error' in other) errors.otherMovementsAccount = other.error;
   else if (other.value !== undefined) values.otherMovementsAccountCode = other.value;
   if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType || errors.otherMovementsAccount ? 400 : 422);
-  return applySettings(deps, merchant, values, actor.email, (stored) => checkFormVersion(form.version, settingsShown(stored)));
+  // Stored exactly as sent since the form was shown (a double click): answered as saved, nothing written.
+  const check = (stored: Merchant) =>
+    checkFormVersion(form.version, settingsShown(stored), sameForm(settingsShown(stored), settingsShown({ ...stored, ...values })));
+  try {
+    return await applySettings(deps, merchant, values, actor.email, check);
+  } catch (err) {
+    if (!(err instanceof FormAlreadySaved)) throw err;
+    return (await deps.stores.merchants.byId(merchant.id))!;
+  }
 }
 
 /**

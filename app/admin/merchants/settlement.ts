@@ -13,7 +13,7 @@ import { JOB_SPECS } from '../../jobs/kinds.js';
 import { message, type Message } from '../../i18n/index.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
-import { checkFormVersion, formVersion } from '../fields.js';
+import { FormAlreadySaved, checkFormVersion, formVersion, sameForm } from '../fields.js';
 import { checkedAgainstLists, xeroListsOf } from './xero-lists.js';
 
 export interface SettlementView {
@@ -102,14 +102,22 @@ export async function saveSettlementAccounts(
     (r) => Object.keys(r.errors).length > 0,
   );
   if (Object.keys(errors).length) throw new FormInvalid(errors, 400);
-  // Checked under the merchant's row lock, in the transaction that writes: of two saves of one version, the second sees the first's.
-  const resumed = await deps.stores.settlements.saveAndResume(
-    merchant.id,
-    accounts,
-    (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w),
-    deps.clock(),
-    (stored) => checkFormVersion(version, settlementShown(stored)),
-  );
+  // Checked under the merchant's row lock, in the transaction that writes: of two saves of one
+  // version, the second sees the first's, and is refused unless the first stored exactly these
+  // accounts (a double click: answered as saved, nothing written).
+  let resumed: number;
+  try {
+    resumed = await deps.stores.settlements.saveAndResume(
+      merchant.id,
+      accounts,
+      (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w),
+      deps.clock(),
+      (stored) => checkFormVersion(version, settlementShown(stored), sameForm(settlementShown(stored), settlementShown(accounts))),
+    );
+  } catch (err) {
+    if (!(err instanceof FormAlreadySaved)) throw err;
+    return merchant;
+  }
   await recordChange(deps, actor, merchant.id, 'settlement_accounts_changed', {
     accounts: Object.entries(accounts)
       .map(([c, a]) => `${c}=${a}`)
