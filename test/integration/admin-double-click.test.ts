@@ -2,8 +2,9 @@ import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { atOnce, formFields, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
-import { adminMerchantPath } from '../../app/paths.js';
+import { atOnce, formFields, page, reauth, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { adminMerchantPath, paths } from '../../app/paths.js';
+import { INVITE_AGAIN_MS } from '../../app/admin/users/service.js';
 
 /**
  * A careless user double-clicks Save: the browser sends the form twice with the version it was
@@ -85,5 +86,61 @@ describeEachDatabase('admin: a double click of Save', ({ db }) => {
     assert.equal(second.headers.location, `${settingsPath()}?saved=1`);
     assert.deepEqual(await h.stores.settlements.accounts(h.merchant.id), { IDR: savings });
     assert.deepEqual(await actions(), ['settlement_accounts_changed']);
+  });
+
+  describe('the invite form', () => {
+    /** The invite form sent as the users page shows it; the answer's status and the link it shows once. */
+    const invite = async (agent: Agent, csrf: string, email: string, merchantRole = 'staff') => {
+      const res = await agent.post(paths.adminUsers).type('form').send({ _csrf: csrf, email, merchantId: h.merchant.id, merchantRole });
+      const $ = cheerio.load(res.text);
+      return { status: res.status, link: $('[data-user-link] code').text(), error: $('#e-email').text() };
+    };
+    const opens = async (agent: Agent, url: string) => (await agent.get(new URL(url).pathname)).status;
+
+    it('sent twice by the inviter: the second answer shows a fresh link that works, the first link no longer does; one user', async () => {
+      const owner = await signedIn(h.app, 'a@toko.test');
+      const { csrf } = await page(owner, paths.adminUsers);
+      const first = await invite(owner, csrf(), 'new@toko.test');
+      const second = await invite(owner, csrf(), 'new@toko.test');
+      assert.equal(first.status, 200);
+      assert.equal(second.status, 200, second.error);
+      assert.ok(second.link.startsWith(h.baseUrl) && second.link !== first.link, second.link);
+      const visitor = await signedIn(h.app, 'b@lain.test');
+      assert.equal(await opens(visitor, first.link), 410, 'the earlier link stops working');
+      assert.equal(await opens(visitor, second.link), 200);
+      assert.equal((await h.stores.users.listForMerchant(h.merchant.id)).filter((u) => u.email === 'new@toko.test').length, 1);
+      assert.deepEqual(await actions(), ['password_link_issued', 'user_invited']);
+    });
+
+    it('clicked twice at the same moment: both answered with a link, exactly one of which works (the one made after the other committed)', async () => {
+      const owner = await signedIn(h.app, 'a@toko.test');
+      const { csrf } = await page(owner, paths.adminUsers);
+      const both = await Promise.all([invite(owner, csrf(), 'new@toko.test'), invite(owner, csrf(), 'new@toko.test')]);
+      assert.deepEqual(
+        both.map((r) => r.status),
+        [200, 200],
+      );
+      const visitor = await signedIn(h.app, 'b@lain.test');
+      const works = await Promise.all(both.map((r) => opens(visitor, r.link)));
+      assert.deepEqual([...works].sort(), [200, 410], 'the second one (made after the first committed) replaced the first');
+    });
+
+    it('still "e-mail taken" for another inviter, another role, a user who set a password, or after a few minutes', async () => {
+      const owner = await signedIn(h.app, 'a@toko.test');
+      const { csrf } = await page(owner, paths.adminUsers);
+      assert.equal((await invite(owner, csrf(), 'new@toko.test')).status, 200);
+      assert.equal((await invite(owner, csrf(), 'new@toko.test', 'owner')).status, 422, 'another role');
+      const ops = await signedIn(h.app, 'ops@example.com');
+      const opsForm = await page(ops, paths.adminUsers);
+      const byOps = await invite(ops, opsForm.csrf(), 'new@toko.test');
+      assert.deepEqual([byOps.status, byOps.error], [422, 'A user with this e-mail already exists.']);
+      const taken = await invite(owner, csrf(), 'a@toko.test');
+      assert.equal(taken.status, 422, 'a user who set a password');
+      h.clock.advance(INVITE_AGAIN_MS + 1000);
+      await reauth(owner);
+      const late = await invite(owner, csrf(), 'new@toko.test');
+      assert.deepEqual([late.status, late.error], [422, 'A user with this e-mail already exists.']);
+      assert.deepEqual(await actions(), ['user_invited']);
+    });
   });
 });
