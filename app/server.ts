@@ -246,7 +246,15 @@ export function createApp(deps: AppDeps): express.Express {
       tokens: callbackTokens,
     }),
   );
-  app.use(xeroWebhookRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, key: deps.config.xeroWebhookKey }));
+  app.use(
+    xeroWebhookRouter({
+      stores: deps.stores,
+      clock: deps.clock,
+      onJobEnqueued: deps.onJobEnqueued,
+      key: deps.config.xeroWebhookKey,
+      burst: createBurstLimiter({ clock: deps.clock, limit: deps.config.burstLimit.xeroWebhooksPerMinute, windowSeconds: 60 }),
+    }),
+  );
   app.use(
     adminRouter({
       stores: deps.stores,
