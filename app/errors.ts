@@ -16,6 +16,7 @@ export type MessageKey =
   | 'forbidden'
   | 'tooManyRequests'
   | 'signInBusy'
+  | 'uploadBusy'
   | 'linkExpired'
   | 'userLinkExpired'
   | 'ownersOnly'
@@ -271,6 +272,19 @@ export class PasswordWorkBusy extends DomainError {
   override readonly publicReason = 'too many password checks at once';
   constructor(override readonly retryAfterSeconds: number) {
     super(`too many password checks at once; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/**
+ * Another Xendit report is being read by this process (admin/uploads.ts): this one was refused
+ * before its body was read, and may be sent again in a few seconds.
+ */
+export class UploadBusy extends DomainError {
+  override readonly status = 429;
+  override readonly messageKey = 'uploadBusy';
+  override readonly publicReason = 'another upload is being read';
+  constructor(override readonly retryAfterSeconds: number) {
+    super(`another upload is being read; retry after ${retryAfterSeconds} s`);
   }
 }
 

@@ -28,6 +28,8 @@ import { createInvoiceIdMemo } from './pay/invoice-ids.js';
 import { adminRouter } from './admin/router.js';
 import { sessions } from './admin/session.js';
 import { createPasswordWork, type PasswordWork } from './admin/auth/password-work.js';
+import { createUploadSlots, type UploadSlots } from './admin/uploads.js';
+import { createXeroLists } from './admin/merchants/xero-lists.js';
 import type { Metrics } from './metrics/index.js';
 import { metricsRouter } from './metrics/route.js';
 
@@ -52,6 +54,8 @@ export interface AppDeps {
   i18n?: I18n;
   /** The process's password hashing under its cap; made here when the caller has none (tests pass a small one). */
   passwords?: PasswordWork;
+  /** The process's Xendit report uploads read at once; made here when the caller has none (tests pass theirs to watch it). */
+  uploads?: UploadSlots;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -242,7 +246,15 @@ export function createApp(deps: AppDeps): express.Express {
       tokens: callbackTokens,
     }),
   );
-  app.use(xeroWebhookRouter({ stores: deps.stores, clock: deps.clock, onJobEnqueued: deps.onJobEnqueued, key: deps.config.xeroWebhookKey }));
+  app.use(
+    xeroWebhookRouter({
+      stores: deps.stores,
+      clock: deps.clock,
+      onJobEnqueued: deps.onJobEnqueued,
+      key: deps.config.xeroWebhookKey,
+      burst: createBurstLimiter({ clock: deps.clock, limit: deps.config.burstLimit.xeroWebhooksPerMinute, windowSeconds: 60 }),
+    }),
+  );
   app.use(
     adminRouter({
       stores: deps.stores,
@@ -260,6 +272,8 @@ export function createApp(deps: AppDeps): express.Express {
       i18n,
       passwords: deps.passwords ?? createPasswordWork(),
       callbackTokens,
+      uploads: deps.uploads ?? createUploadSlots(),
+      xeroLists: createXeroLists({ clock: deps.clock }),
     }),
   );
   for (const m of deps.demo?.mounts ?? []) app.use(m.path, m.router);

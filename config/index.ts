@@ -80,6 +80,8 @@ const schema = z.object({
   // Per client per minute in each web process's memory: /pay/return, /admin, /readyz; callback refusals (0: off).
   BURST_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   CALLBACK_REFUSALS_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  // POSTs to /webhooks/xero per client per minute (0: off), counted before the body is read or signed (README).
+  XERO_WEBHOOKS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20000),
@@ -172,7 +174,7 @@ export type Config = Readonly<{
   withdrawalListMinutes: number;
   payRateLimit: PayRateLimit;
   /** In-memory per-client limits on the public routes that read the database before anyone is known. */
-  burstLimit: { perMinute: number; callbackRefusalsPerMinute: number };
+  burstLimit: { perMinute: number; callbackRefusalsPerMinute: number; xeroWebhooksPerMinute: number };
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
   shutdownTimeoutMs: number;
   /** How long a claimed job is reserved for its worker; after that another worker may take it over. */
@@ -334,7 +336,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // The demo's withdrawal shows in its simulated Xero within seconds: its Xendit is local, its listing costs nothing.
     withdrawalListMinutes: c.WITHDRAWAL_LIST_MINUTES ?? (demo ? 0.25 : 60),
     ...limitsOf(c),
-    burstLimit: { perMinute: c.BURST_LIMIT_PER_MINUTE, callbackRefusalsPerMinute: c.CALLBACK_REFUSALS_PER_MINUTE },
+    burstLimit: {
+      perMinute: c.BURST_LIMIT_PER_MINUTE,
+      callbackRefusalsPerMinute: c.CALLBACK_REFUSALS_PER_MINUTE,
+      xeroWebhooksPerMinute: c.XERO_WEBHOOKS_PER_MINUTE,
+    },
     http: { requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     jobLeaseSeconds: c.JOB_LEASE_SECONDS,

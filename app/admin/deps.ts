@@ -7,6 +7,8 @@ import type { XeroGateway, XeroOAuth } from '../clients/xero/types.js';
 import type { I18n } from '../i18n/index.js';
 import type { PasswordWork } from './auth/password-work.js';
 import type { CallbackTokenCache } from '../callbacks/token-cache.js';
+import type { UploadSlots } from './uploads.js';
+import type { KeptReads } from './kept-reads.js';
 
 export interface OnboardingDeps {
   stores: Stores;
@@ -28,6 +30,8 @@ export interface MerchantOnboardingDeps {
   clock: Clock;
   logger: Logger;
   publicUrl: string;
+  /** The Xero lists the accounts and settings pages show, kept a minute (merchants/xero-lists.ts); the CLI reads them each time. */
+  xeroLists?: KeptReads<unknown>;
 }
 
 export interface AdminDeps extends PasswordDeps {
@@ -42,4 +46,8 @@ export interface AdminDeps extends PasswordDeps {
   i18n: I18n;
   /** The callbacks' memory of tokens (refusals included): a newly saved token must be accepted at once. */
   callbackTokens: Pick<CallbackTokenCache, 'forget'>;
+  /** How many Xendit report uploads this process reads at once (uploads.ts). */
+  uploads: UploadSlots;
+  /** One per process (merchants/xero-lists.ts). */
+  xeroLists: KeptReads<unknown>;
 }

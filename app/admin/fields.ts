@@ -29,14 +29,34 @@ export function formVersion(shown: Record<string, unknown>): string {
 }
 
 /**
- * Throws StaleForm when the form was shown with other values than are stored now. Call it with what
+ * Throws StaleForm when the form was shown with other values than are stored now, unless
+ * `storedAlready` (what the post would write is what is stored): FormAlreadySaved. Call it with what
  * is stored under the merchant's row lock, in the transaction that writes (store/merchant-forms.ts):
  * read before that, two saves of one version would both pass. A post without a version is refused
  * too: every form the pages show carries one, and no script or CLI command posts these forms (the
  * CLI writes settings through applySettings), so it can only be a page from before versions or a
  * hand-made post, either of which would put back whatever it holds over someone's later save.
  */
-export function checkFormVersion(sent: unknown, shown: Record<string, unknown>): void {
+export function checkFormVersion(sent: unknown, shown: Record<string, unknown>, storedAlready = false): void {
   if (typeof sent !== 'string' || sent === '') throw new StaleForm('errors:formVersionMissing');
-  if (sent !== formVersion(shown)) throw new StaleForm();
+  if (sent === formVersion(shown)) return;
+  // A second click of Save (the browser sends the form again with the version it was shown with)
+  // finds the first click's values stored: nothing to undo, and nothing to write.
+  if (storedAlready) throw new FormAlreadySaved();
+  throw new StaleForm();
+}
+
+/**
+ * What a save would write is stored already, by a save made since the form was shown (most often
+ * the first click of a double-click): answered as saved, and nothing is written or recorded.
+ */
+export class FormAlreadySaved extends Error {
+  constructor() {
+    super('the form is stored already');
+  }
+}
+
+/** Whether two forms' fields (what their versions digest) are the same. */
+export function sameForm(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return formVersion(a) === formVersion(b);
 }

@@ -16,6 +16,8 @@ export interface User {
   disabledAt: Date | null;
   /** False for an invited user who has not set a password yet. */
   hasPassword: boolean;
+  /** The user who invited them; null when made otherwise (setup, the CLI) or before this was kept. */
+  invitedBy: string | null;
   createdAt: Date;
 }
 
@@ -26,6 +28,7 @@ export interface NewUser {
   role: UserRole;
   merchantId: string | null;
   merchantRole?: MerchantRole;
+  invitedBy?: string | null;
 }
 
 /** What a one-time user link (invite or password reset) finds. */
@@ -42,6 +45,7 @@ const toUser = (r: Selectable<UsersTable>): User => ({
   merchantRole: r.merchant_role,
   disabledAt: r.disabled_at ?? null,
   hasPassword: r.password_hash !== '',
+  invitedBy: r.invited_by ?? null,
   createdAt: r.created_at,
 });
 
@@ -56,6 +60,7 @@ export function createUserStore(db: Db) {
         role: u.role,
         merchant_id: u.merchantId,
         merchant_role: u.merchantRole ?? 'owner',
+        invited_by: u.invitedBy ?? null,
         created_at: now,
       })
       .onConflict((oc) => oc.column('email').doNothing())
@@ -65,8 +70,23 @@ export function createUserStore(db: Db) {
     return toUser(row);
   };
 
+  const insertLink = (trx: Db, userId: string, purpose: 'invite' | 'reset', tokenHash: string, now: Date, expiresAt: Date) =>
+    trx.insertInto('user_links').values({ token_hash: tokenHash, user_id: userId, purpose, created_at: now, expires_at: expiresAt }).execute();
+
   return {
     add: (u: NewUser, now: Date) => insert(db, u, now),
+
+    /**
+     * An invited user and their link in one commit: a second invite of the address (a double click)
+     * waits on the first's row until then, and a fresh link it issues (addLink) replaces this one.
+     */
+    async addInvited(u: NewUser, link: { tokenHash: string; expiresAt: Date }, now: Date): Promise<User> {
+      return db.transaction().execute(async (trx) => {
+        const user = await insert(trx as unknown as Db, u, now);
+        await insertLink(trx as unknown as Db, user.id, 'invite', link.tokenHash, now, link.expiresAt);
+        return user;
+      });
+    },
 
     async byEmail(email: string): Promise<User | null> {
       const r = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
@@ -109,7 +129,7 @@ export function createUserStore(db: Db) {
     async addLink(userId: string, purpose: 'invite' | 'reset', tokenHash: string, now: Date, expiresAt: Date): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('user_links').where('user_id', '=', userId).where('used_at', 'is', null).execute();
-        await trx.insertInto('user_links').values({ token_hash: tokenHash, user_id: userId, purpose, created_at: now, expires_at: expiresAt }).execute();
+        await insertLink(trx as unknown as Db, userId, purpose, tokenHash, now, expiresAt);
       });
     },
 

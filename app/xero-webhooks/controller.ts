@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import { paths } from '../paths.js';
 import { unstorableReason } from '../security/body-bounds.js';
+import { burstGuard, type BurstLimiter } from '../security/burst-limit.js';
 import { validXeroSignature } from './signature.js';
 import { acceptInvoiceEvents } from './service.js';
 
@@ -24,6 +25,11 @@ export interface XeroWebhookDeps {
   /** Unset: webhooks are not set up, and the route answers 404 like any unknown path. */
   key?: string;
   onJobEnqueued?: () => void;
+  /**
+   * POSTs per client a minute (XERO_WEBHOOKS_PER_MINUTE), counted before the body is read and its
+   * HMAC worked out: anyone may post here, and each costs up to 256 kB read and signed.
+   */
+  burst?: BurstLimiter;
 }
 
 /**
@@ -34,14 +40,19 @@ export interface XeroWebhookDeps {
  */
 export function xeroWebhookRouter(deps: XeroWebhookDeps): Router {
   const router = Router();
-  router.post(paths.xeroWebhook, express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
+  // Not set up: 404 with the body unread. Past the client's count: a bare 429 (Xero wants no body,
+  // and retries a refused delivery for 24 hours), the body unread and no HMAC worked out.
+  const setUp: express.RequestHandler = (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
-    if (!deps.key) {
-      res.status(404).end();
-      return;
-    }
+    if (!deps.key) return void res.status(404).end();
+    next();
+  };
+  const counted: express.RequestHandler = deps.burst
+    ? burstGuard(deps.burst, 'xero-webhook', (res, wait) => void res.status(429).set('Retry-After', String(wait)).end())
+    : (_req, _res, next) => next();
+  router.post(paths.xeroWebhook, setUp, counted, express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!validXeroSignature(raw, req.get('x-xero-signature'), deps.key)) {
+    if (!deps.key || !validXeroSignature(raw, req.get('x-xero-signature'), deps.key)) {
       res.status(401).end();
       return;
     }

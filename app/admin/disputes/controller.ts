@@ -4,6 +4,8 @@ import { adminMerchantPath, paths } from '../../paths.js';
 import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { merchantToChange } from '../merchants/service.js';
+import { uploadGate } from '../uploads.js';
 import { disputesOf, readDisputeReport } from './service.js';
 
 /** 2 000 rows of the report's seven short columns stay well under this; the admin's other forms take 16 kB. */
@@ -14,6 +16,8 @@ export const DISPUTE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/disputes\/report\
 export function disputesRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
   const body = express.urlencoded({ extended: false, limit: DISPUTE_REPORT_LIMIT, parameterLimit: 10 });
+  // Who may upload (owners, operators) before the body is read, and one upload read at a time (uploads.ts).
+  const gate = uploadGate(deps.uploads, (req, res) => merchantToChange(deps, signedIn(res), String(req.params.merchantId)));
   const count = (v: unknown) => (typeof v === 'string' && /^\d{1,6}$/.test(v) ? Number(v) : null);
 
   const show = async (req: Request, res: Response, status: number, errors: Record<string, unknown> = {}) => {
@@ -30,9 +34,10 @@ export function disputesRouter(deps: AdminDeps, sess: Sessions): Router {
 
   router.get(paths.adminMerchantDisputes, requireUser, (req, res) => show(req, res, 200));
 
-  // Signed in before the body is read: nobody else gets a large body parsed. No step-up: an upload
-  // only asks Xendit; what gets booked is what Xendit says was lost, as for a webhook.
-  router.post(paths.adminMerchantDisputesReport, requireUser, body, sess.verifyCsrf, async (req, res) => {
+  // Signed in, and allowed to change the merchant, before the body is read: nobody else gets a large
+  // body parsed. No step-up: an upload only asks Xendit; what gets booked is what Xendit says was
+  // lost, as for a webhook.
+  router.post(paths.adminMerchantDisputesReport, requireUser, gate, body, sess.verifyCsrf, async (req, res) => {
     const merchantId = String(req.params.merchantId);
     const csv = typeof req.body?.report === 'string' ? (req.body.report as string) : '';
     try {

@@ -5,6 +5,8 @@ import { FormInvalid } from '../../errors.js';
 import { message } from '../../i18n/index.js';
 import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
+import { merchantToChange } from '../merchants/service.js';
+import { uploadGate } from '../uploads.js';
 import { bookManual, bookReport, feeBillsOf, previewReport, type ManualBill, type PreviewRow } from './service.js';
 
 /** A month's Billing Report of a busy merchant runs to a few MB, up to this; the admin's other forms to 16 kB. */
@@ -24,6 +26,8 @@ export const FEE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/fee-bills\/(preview|b
 export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
   const parse = express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10 });
+  // Who may book (owners, operators) before the body is read, and one upload read at a time (uploads.ts).
+  const gate = uploadGate(deps.uploads, (req, res) => merchantToChange(deps, signedIn(res), String(req.params.merchantId)));
   const text = (req: Request, key: string) => (typeof req.body?.[key] === 'string' ? (req.body[key] as string) : '');
   // A report over the limit: the page again saying how to go on, not a bare 413 page. Nothing is
   // read from the refused body (not even the CSRF token), and the page changes nothing.
@@ -53,8 +57,8 @@ export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
 
   router.get(paths.adminMerchantFeeBills, requireUser, (req, res) => show(req, res, 200, {}));
 
-  // Signed in before the body is read: nobody else gets a large body parsed.
-  router.post(paths.adminMerchantFeeBillsPreview, requireUser, body, sess.verifyCsrf, async (req, res) => {
+  // Signed in, and allowed to change the merchant, before the body is read: nobody else gets a large body parsed.
+  router.post(paths.adminMerchantFeeBillsPreview, requireUser, gate, body, sess.verifyCsrf, async (req, res) => {
     const csv = text(req, 'report');
     try {
       const preview = await previewReport(deps, signedIn(res), String(req.params.merchantId), csv);
@@ -69,6 +73,7 @@ export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   router.post(
     paths.adminMerchantFeeBillsBook,
     requireUser,
+    gate,
     body,
     sess.verifyCsrf,
     stepUp(deps, (req) => adminMerchantPath(String(req.params.merchantId), 'adminMerchantFeeBills')),

@@ -7,8 +7,10 @@ import { FormInvalid } from '../../errors.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';
-import { checkFormVersion, formVersion } from '../fields.js';
+import { FormAlreadySaved, checkFormVersion, formVersion, sameForm } from '../fields.js';
 import { withholdingCatchUp } from '../../jobs/sync/withholding-catch-up.js';
+import { checkedAgainstLists, forgetXeroLists, xeroListsOf } from './xero-lists.js';
+import type { AccountsWrite } from '../../store/merchant-forms.js';
 
 /** What "Create a Xendit bank account for me" creates in Xero. */
 export const XENDIT_BANK = { name: 'Xendit', accountNumber: '1000000000' } as const;
@@ -50,13 +52,15 @@ function currencyWarnings(
   return warnings;
 }
 
+/** The page and the save's check: Xero's lists as read within the last minute (xero-lists.ts). */
 export async function accountsView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<AccountsView> {
+  const lists = xeroListsOf(deps, merchant);
   const [org, bankAccounts, expenseAccounts, revenueAccounts, assetAccounts, activity] = await Promise.all([
-    xeroCall(() => deps.xero.getOrganisation(merchant.xero)),
-    xeroCall(() => deps.xero.listBankAccounts(merchant.xero)),
-    xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'EXPENSE')),
-    xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'REVENUE')),
-    xeroCall(() => deps.xero.listAccountsOfClass(merchant.xero, 'ASSET')),
+    xeroCall(() => lists.organisation()),
+    xeroCall(() => lists.bankAccounts()),
+    xeroCall(() => lists.accountsOfClass('EXPENSE')),
+    xeroCall(() => lists.accountsOfClass('REVENUE')),
+    xeroCall(() => lists.accountsOfClass('ASSET')),
     deps.stores.merchants.activity(merchant.id),
   ]);
   const base = org.baseCurrency;
@@ -110,6 +114,30 @@ function accountsShown(merchant: Merchant): Record<string, string> {
   return shown;
 }
 
+type AccountsInput = Pick<AccountsWrite, 'clearingAccountId' | 'clearingAccounts' | 'feeAccountCode' | 'salesAccountCode'> & {
+  withholdingAccountCode: string | null;
+};
+
+/** What of the accounts form's choices the organisation's accounts do not allow, by field. */
+function accountsErrors(view: AccountsView, input: AccountsInput) {
+  const errors: Record<string, Message | string> = {};
+  const clearing = view.bankAccounts.find((b) => b.accountId === input.clearingAccountId);
+  if (!clearing) errors.clearingAccountId = 'errors:bankAccountChoose';
+  for (const [currency, accountId] of Object.entries(input.clearingAccounts)) {
+    const account = view.bankAccounts.find((b) => b.accountId === accountId);
+    // A currency the form did not offer has no field to show its error next to.
+    const field = view.currencies.includes(currency) ? `clearing_${currency}` : 'form';
+    if (!account) errors[field] = 'errors:bankAccountChoose';
+    else if (currencyOf(account, view.baseCurrency) !== currency) errors[field] = message('errors:accountCurrency', { currency });
+  }
+  if (!view.expenseAccounts.some((a) => a.code === input.feeAccountCode)) errors.feeAccountCode = 'errors:expenseAccountChoose';
+  if (input.salesAccountCode !== null && !view.revenueAccounts.some((a) => a.code === input.salesAccountCode))
+    errors.salesAccountCode = 'errors:revenueAccountChoose';
+  if (input.withholdingAccountCode !== null && !view.withholdingAccounts.some((a) => a.code === input.withholdingAccountCode))
+    errors.withholdingAccountCode = 'errors:withholdingAccountChoose';
+  return { view, clearing, errors };
+}
+
 /** Step 3: the default clearing account, per-currency ones, the fee expense account and (optional) sales account. */
 export async function saveAccounts(
   deps: MerchantOnboardingDeps,
@@ -126,37 +154,41 @@ export async function saveAccounts(
   },
 ): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
-  const view = await accountsView(deps, merchant);
-  const errors: Record<string, Message | string> = {};
-  const clearing = view.bankAccounts.find((b) => b.accountId === input.clearingAccountId);
-  if (!clearing) errors.clearingAccountId = 'errors:bankAccountChoose';
-  for (const [currency, accountId] of Object.entries(input.clearingAccounts)) {
-    const account = view.bankAccounts.find((b) => b.accountId === accountId);
-    // A currency the form did not offer has no field to show its error next to.
-    const field = view.currencies.includes(currency) ? `clearing_${currency}` : 'form';
-    if (!account) errors[field] = 'errors:bankAccountChoose';
-    else if (currencyOf(account, view.baseCurrency) !== currency) errors[field] = message('errors:accountCurrency', { currency });
-  }
-  if (!view.expenseAccounts.some((a) => a.code === input.feeAccountCode)) errors.feeAccountCode = 'errors:expenseAccountChoose';
-  if (input.salesAccountCode !== null && !view.revenueAccounts.some((a) => a.code === input.salesAccountCode))
-    errors.salesAccountCode = 'errors:revenueAccountChoose';
-  if (input.withholdingAccountCode !== null && !view.withholdingAccounts.some((a) => a.code === input.withholdingAccountCode))
-    errors.withholdingAccountCode = 'errors:withholdingAccountChoose';
-  if (Object.keys(errors).length) throw new FormInvalid(errors);
+  const { view, clearing, errors } = await checkedAgainstLists(
+    deps,
+    merchant.id,
+    async () => accountsErrors(await accountsView(deps, merchant), input),
+    (r) => Object.keys(r.errors).length > 0,
+  );
+  if (!clearing || Object.keys(errors).length) throw new FormInvalid(errors);
   const { version, ...accounts } = input;
   const now = deps.clock();
-  // Its currency, as Xero just stated it: /pay refuses invoices of a currency no clearing account holds.
+  const clearingCurrency = currencyOf(clearing, view.baseCurrency);
   // The version is checked under the merchant's row lock, in the transaction that writes: another
-  // save made meanwhile (since the form was shown, or during the Xero calls above) refuses this one.
-  // A withholding tax account set now books the tax withheld from payments recorded without it:
-  // worked out in the transaction that sets it, from the merchant and payments as stored then.
-  const feeJobs = await deps.stores.merchants.setAccounts(
-    merchant.id,
-    { ...accounts, clearingCurrency: currencyOf(clearing, view.baseCurrency) },
-    now,
-    (stored) => checkFormVersion(version, accountsShown(stored)),
-    withholdingCatchUp(deps, accounts.withholdingAccountCode, now),
-  );
+  // save made meanwhile (since the form was shown, or during the Xero calls above) refuses this one,
+  // unless it stored exactly these accounts (a double click): then this one is answered as saved.
+  const check = (stored: Merchant) =>
+    checkFormVersion(
+      version,
+      accountsShown(stored),
+      stored.clearingCurrency === clearingCurrency && sameForm(accountsShown(stored), accountsShown({ ...stored, ...accounts })),
+    );
+  let feeJobs: number;
+  try {
+    // Its currency, as Xero stated it: /pay refuses invoices of a currency no clearing account holds.
+    // A withholding tax account set now books the tax withheld from payments recorded without it:
+    // worked out in the transaction that sets it, from the merchant and payments as stored then.
+    feeJobs = await deps.stores.merchants.setAccounts(
+      merchant.id,
+      { ...accounts, clearingCurrency },
+      now,
+      check,
+      withholdingCatchUp(deps, accounts.withholdingAccountCode, now),
+    );
+  } catch (err) {
+    if (!(err instanceof FormAlreadySaved)) throw err;
+    return (await deps.stores.merchants.byId(merchant.id))!;
+  }
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit(accounts));
   deps.logger.info({ merchantId, by: actor.id, ...(feeJobs ? { withholdingFeesQueued: feeJobs } : {}) }, 'merchant accounts saved');
@@ -170,6 +202,7 @@ export async function saveAccounts(
  */
 export async function createXenditBankAccount(deps: MerchantOnboardingDeps, actor: User, merchantId: string, currency: string): Promise<XeroBankAccount> {
   const merchant = await merchantToChange(deps, actor, merchantId);
+  // Read now, not as kept: whether to create is decided on what Xero holds.
   const [org, banks] = await Promise.all([xeroCall(() => deps.xero.getOrganisation(merchant.xero)), xeroCall(() => deps.xero.listBankAccounts(merchant.xero))]);
   const base = org.baseCurrency;
   const name = currency === base ? XENDIT_BANK.name : `${XENDIT_BANK.name} ${currency}`;
@@ -186,6 +219,9 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
       if (err instanceof UpstreamError && err.kind === 'rejected')
         throw new FormInvalid({ currency: message('errors:accountCreateRefused', { detail: err.message }) });
       return xeroCall(() => Promise.reject(err));
+    } finally {
+      // Made, or maybe made (no answer): the page's list of bank accounts is read again.
+      forgetXeroLists(deps, merchant.id);
     }
     await recordChange(deps, actor, merchant.id, 'xendit_bank_account_created', { currency, accountId: account.accountId });
     deps.logger.info({ merchantId, currency, accountId: account.accountId, by: actor.id }, 'xendit bank account created in xero');

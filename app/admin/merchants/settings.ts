@@ -12,7 +12,8 @@ import type { XeroLedgerAccount, XeroTaxRate } from '../../clients/xero/types.js
 import { FormInvalid } from '../../errors.js';
 import { ALL_CHANNELS } from '../../clients/xendit/channels.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
-import { checkFormVersion, formVersion } from '../fields.js';
+import { FormAlreadySaved, checkFormVersion, formVersion, sameForm } from '../fields.js';
+import { checkedAgainstLists, xeroListsOf } from './xero-lists.js';
 
 interface SettingDef<K extends keyof MerchantSettings> {
   key: K;
@@ -74,7 +75,7 @@ export function currentSettings(m: Merchant): Record<string, string> {
  * live from Xero. NONE is left out: "No tax" (the empty choice) already says it.
  */
 async function salesTaxRates(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<XeroTaxRate[]> {
-  return (await deps.xero.listSalesTaxRates(merchant.xero)).filter((r) => r.taxType !== 'NONE');
+  return (await xeroListsOf(deps, merchant).salesTaxRates()).filter((r) => r.taxType !== 'NONE');
 }
 
 export interface SalesTaxView {
@@ -129,7 +130,7 @@ export interface OtherMovementsView {
 export async function otherMovementsView(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<OtherMovementsView> {
   const stored = merchant.otherMovementsAccountCode;
   try {
-    const accounts = (await deps.xero.readChart(merchant.xero)).lineAccounts;
+    const accounts = await xeroListsOf(deps, merchant).lineAccounts();
     return { accounts, unavailable: false, stale: stored !== null && !accounts.some((a) => a.code === stored), stored };
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;
@@ -143,7 +144,7 @@ export async function otherMovementsView(deps: MerchantOnboardingDeps, merchant:
  * Xero cannot be asked is the stored choice kept unchecked, so the other switches can still be changed.
  */
 async function otherMovementsChoice(
-  deps: Pick<MerchantOnboardingDeps, 'xero'>,
+  deps: Pick<MerchantOnboardingDeps, 'xero' | 'xeroLists'>,
   merchant: Merchant,
   sent: unknown,
 ): Promise<{ value: string | null | undefined } | { error: string }> {
@@ -153,7 +154,7 @@ async function otherMovementsChoice(
   if (sent === '') return { value: null };
   let accounts: XeroLedgerAccount[];
   try {
-    accounts = (await deps.xero.readChart(merchant.xero)).lineAccounts;
+    accounts = await xeroListsOf(deps, merchant).lineAccounts();
   } catch (err) {
     if (err instanceof UpstreamError && sent === merchant.otherMovementsAccountCode) return { value: sent };
     return xeroCall(() => Promise.reject(err));
@@ -175,14 +176,24 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   const methods = (Array.isArray(form.paymentMethods) ? form.paymentMethods : form.paymentMethods === undefined ? [] : [form.paymentMethods]) as unknown[];
   if (methods.some((m) => typeof m !== 'string' || !ALL_CHANNELS.has(m))) errors.paymentMethods = 'errors:optionChoose';
   else values.paymentMethods = methods.length ? [...new Set(methods as string[])] : null;
-  const tax = await salesTaxChoice(deps, merchant, form.salesTaxType);
+  // Checked against Xero's lists as kept, and read again for a choice they do not hold (xero-lists.ts).
+  const refused = (r: object) => 'error' in r;
+  const tax = await checkedAgainstLists(deps, merchant.id, () => salesTaxChoice(deps, merchant, form.salesTaxType), refused);
   if ('error' in tax) errors.salesTaxType = tax.error;
   else values.salesTaxType = tax.value;
-  const other = await otherMovementsChoice(deps, merchant, form.otherMovementsAccount);
+  const other = await checkedAgainstLists(deps, merchant.id, () => otherMovementsChoice(deps, merchant, form.otherMovementsAccount), refused);
   if ('error' in other) errors.otherMovementsAccount = other.error;
   else if (other.value !== undefined) values.otherMovementsAccountCode = other.value;
   if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType || errors.otherMovementsAccount ? 400 : 422);
-  return applySettings(deps, merchant, values, actor.email, (stored) => checkFormVersion(form.version, settingsShown(stored)));
+  // Stored exactly as sent since the form was shown (a double click): answered as saved, nothing written.
+  const check = (stored: Merchant) =>
+    checkFormVersion(form.version, settingsShown(stored), sameForm(settingsShown(stored), settingsShown({ ...stored, ...values })));
+  try {
+    return await applySettings(deps, merchant, values, actor.email, check);
+  } catch (err) {
+    if (!(err instanceof FormAlreadySaved)) throw err;
+    return (await deps.stores.merchants.byId(merchant.id))!;
+  }
 }
 
 /**

@@ -15,9 +15,10 @@ import { JOB_SPECS } from '../../jobs/kinds.js';
 import { message, type Message } from '../../i18n/index.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
-import { checkFormVersion, formVersion } from '../fields.js';
+import { FormAlreadySaved, checkFormVersion, formVersion, sameForm } from '../fields.js';
 import type { SettlementChoices } from '../../store/settlement-destinations.js';
 import { checkDestinations, destinationsByCurrency, destinationsShown, type DestinationView } from './settlement-destinations.js';
+import { checkedAgainstLists, xeroListsOf } from './xero-lists.js';
 
 export interface SettlementView {
   /**
@@ -51,7 +52,8 @@ async function listedDestinations(deps: MerchantOnboardingDeps, merchant: Mercha
 
 /** The currencies withdrawals can be recorded in: those with a clearing account (the base one first). */
 async function offered(deps: MerchantOnboardingDeps, merchant: Merchant): Promise<{ currency: string; options: XeroBankAccount[] }[]> {
-  const [org, banks] = await Promise.all([deps.xero.getOrganisation(merchant.xero), deps.xero.listBankAccounts(merchant.xero)]);
+  const lists = xeroListsOf(deps, merchant);
+  const [org, banks] = await Promise.all([lists.organisation(), lists.bankAccounts()]);
   const base = org.baseCurrency;
   const currencies = [...new Set([base, ...Object.keys(merchant.clearingAccounts)])];
   return currencies.map((currency) => {
@@ -84,6 +86,20 @@ export async function settlementView(deps: MerchantOnboardingDeps, merchant: Mer
   };
 }
 
+/** The choices sent that the page could have offered, and what is wrong with the others, by field. */
+function settlementErrors(list: { currency: string; options: XeroBankAccount[] }[], sent: Record<string, string>) {
+  const errors: Record<string, Message | string> = {};
+  const accounts: Record<string, string> = {};
+  for (const [currency, accountId] of Object.entries(sent)) {
+    const row = list.find((c) => c.currency === currency);
+    if (!row) errors.form = message('errors:settlementCurrency', { currency });
+    else if (accountId && !row.options.some((o) => o.accountId === accountId))
+      errors[`settlement_${currency}`] = message('errors:settlementAccountChoose', { currency });
+    else if (accountId) accounts[currency] = accountId;
+  }
+  return { errors, accounts };
+}
+
 /**
  * settlement_<CUR>=<AccountID> for each currency; '' means none. Every value must be one the page
  * offered (a BANK account of that currency other than its clearing account) or the form is
@@ -102,26 +118,35 @@ export async function saveSettlementAccounts(
   destinations: Record<string, unknown> = {},
 ): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
-  const [list, { listed }] = await Promise.all([xeroCall(() => offered(deps, merchant)), listedDestinations(deps, merchant)]);
-  const errors: Record<string, Message | string> = {};
-  const accounts: Record<string, string> = {};
-  for (const [currency, accountId] of Object.entries(sent)) {
-    const row = list.find((c) => c.currency === currency);
-    if (!row) errors.form = message('errors:settlementCurrency', { currency });
-    else if (accountId && !row.options.some((o) => o.accountId === accountId))
-      errors[`settlement_${currency}`] = message('errors:settlementAccountChoose', { currency });
-    else if (accountId) accounts[currency] = accountId;
-  }
-  const mapped = checkDestinations(destinations, listed, list, errors);
-  if (Object.keys(errors).length) throw new FormInvalid(errors, 400);
-  // Checked under the merchant's row lock, in the transaction that writes: of two saves of one version, the second sees the first's.
-  const resumed = await deps.stores.settlements.saveAndResume(
+  const { listed } = await listedDestinations(deps, merchant);
+  // Checked against Xero's bank accounts as kept, and read again for a choice they do not hold (xero-lists.ts).
+  const { errors, accounts, mapped } = await checkedAgainstLists(
+    deps,
     merchant.id,
-    { accounts, destinations: mapped },
-    (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w),
-    deps.clock(),
-    (stored) => checkFormVersion(version, settlementShown(stored)),
+    async () => {
+      const list = await xeroCall(() => offered(deps, merchant));
+      const checked = settlementErrors(list, sent);
+      return { ...checked, mapped: checkDestinations(destinations, listed, list, checked.errors) };
+    },
+    (r) => Object.keys(r.errors).length > 0,
   );
+  if (Object.keys(errors).length) throw new FormInvalid(errors, 400);
+  // Checked under the merchant's row lock, in the transaction that writes: of two saves of one
+  // version, the second sees the first's, and is refused unless the first stored exactly these
+  // accounts (a double click: answered as saved, nothing written).
+  let resumed: number;
+  try {
+    resumed = await deps.stores.settlements.saveAndResume(
+      merchant.id,
+      { accounts, destinations: mapped },
+      (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w),
+      deps.clock(),
+      (stored) => checkFormVersion(version, settlementShown(stored), sameForm(settlementShown(stored), settlementShown({ accounts, destinations: mapped }))),
+    );
+  } catch (err) {
+    if (!(err instanceof FormAlreadySaved)) throw err;
+    return merchant;
+  }
   await recordChange(deps, actor, merchant.id, 'settlement_accounts_changed', {
     accounts: Object.entries(accounts)
       .map(([c, a]) => `${c}=${a}`)

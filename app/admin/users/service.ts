@@ -29,11 +29,18 @@ function mayManage(actor: User, target: { role: string; merchantId: string | nul
   return managesUsers(actor) && target.role === 'merchant' && target.merchantId === actor.merchantId;
 }
 
-async function issueLink(deps: OnboardingDeps, user: User, purpose: 'invite' | 'reset'): Promise<string> {
+/** A one-time link's token, what is stored of it, and when it expires. */
+function newLink(deps: OnboardingDeps, purpose: 'invite' | 'reset') {
   const token = randomBytes(32).toString('base64url');
-  const now = deps.clock();
-  await deps.stores.users.addLink(user.id, purpose, sha256(token), now, new Date(now.getTime() + (purpose === 'invite' ? INVITE_TTL_MS : RESET_TTL_MS)));
-  return deps.publicUrl + paths.adminUserLink.replace(':token', token);
+  const expiresAt = new Date(deps.clock().getTime() + (purpose === 'invite' ? INVITE_TTL_MS : RESET_TTL_MS));
+  return { url: deps.publicUrl + paths.adminUserLink.replace(':token', token), tokenHash: sha256(token), expiresAt };
+}
+
+/** A new link for the user; their earlier unused links stop working. */
+async function issueLink(deps: OnboardingDeps, user: User, purpose: 'invite' | 'reset'): Promise<string> {
+  const link = newLink(deps, purpose);
+  await deps.stores.users.addLink(user.id, purpose, link.tokenHash, deps.clock(), link.expiresAt);
+  return link.url;
 }
 
 export async function listUsers(deps: OnboardingDeps, actor: User) {
@@ -64,14 +71,23 @@ export async function inviteUser(deps: OnboardingDeps, actor: User, input: { ema
   if (!mayManage(actor, { role: 'merchant', merchantId: input.merchantId })) throw new NotFound('not allowed to add users to this merchant');
   if (!(await deps.stores.merchants.byId(input.merchantId))) throw new FormInvalid({ merchantId: 'errors:merchantChoose' });
   let user: User;
+  // The user and their link in one commit: a second click waits for both (see inviteAgain).
+  const link = newLink(deps, 'invite');
   try {
-    user = await deps.stores.users.add(
-      { email: input.email, passwordHash: '', role: 'merchant', merchantId: input.merchantId, merchantRole: input.merchantRole },
+    user = await deps.stores.users.addInvited(
+      { email: input.email, passwordHash: '', role: 'merchant', merchantId: input.merchantId, merchantRole: input.merchantRole, invitedBy: actor.id },
+      link,
       deps.clock(),
     );
   } catch (err) {
     if (!(err instanceof EmailTakenError)) throw err;
     const taken = await deps.stores.users.byEmail(input.email);
+    if (taken && inviteAgain(deps, actor, input, taken)) {
+      const url = await issueLink(deps, taken, 'invite');
+      await recordChange(deps, actor, input.merchantId, 'password_link_issued', { email: taken.email });
+      deps.logger.info({ userId: taken.id, merchantId: input.merchantId, by: actor.id }, 'merchant user invited again: a fresh link');
+      return url;
+    }
     if (taken && taken.merchantId !== input.merchantId && actor.role !== 'operator') {
       await triedElsewhere(deps, actor, input.merchantId, taken);
       throw new FormInvalid({ email: 'errors:emailElsewhere' });
@@ -80,7 +96,30 @@ export async function inviteUser(deps: OnboardingDeps, actor: User, input: { ema
   }
   await recordChange(deps, actor, input.merchantId, 'user_invited', { email: user.email, role: input.merchantRole });
   deps.logger.info({ userId: user.id, merchantId: input.merchantId, by: actor.id }, 'merchant user invited');
-  return issueLink(deps, user, 'invite');
+  return link.url;
+}
+
+/** How long after an invite the same inviter's same invite gets a fresh link instead of "e-mail taken". */
+export const INVITE_AGAIN_MS = 5 * 60_000;
+
+/**
+ * The invite form sent again (a double click, or the page reloaded and sent) by the one who just
+ * made that user: the link was shown only on the answer to the first, which the browser no longer
+ * shows, so "e-mail taken" would lose it. Only for the same merchant and role, a user who never set
+ * a password and is not disabled, made by this inviter within INVITE_AGAIN_MS: a fresh link, the
+ * earlier one stops working (recorded as a link issued, as "New link" would be). Nothing else about
+ * the user changes.
+ */
+function inviteAgain(deps: OnboardingDeps, actor: User, input: { merchantId: string; merchantRole: MerchantRole }, taken: User): boolean {
+  return (
+    taken.invitedBy === actor.id &&
+    taken.role === 'merchant' &&
+    taken.merchantId === input.merchantId &&
+    taken.merchantRole === input.merchantRole &&
+    !taken.hasPassword &&
+    !taken.disabledAt &&
+    deps.clock().getTime() - taken.createdAt.getTime() <= INVITE_AGAIN_MS
+  );
 }
 
 /**

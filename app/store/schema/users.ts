@@ -16,6 +16,8 @@ export interface UsersTable {
   disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** No alert e-mails for this user (migration 20261205T0640). */
   alerts_opt_out: Generated<boolean>;
+  /** Who invited them (migration 20261207T0618); null for users made otherwise, or before. */
+  invited_by: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
 }
 
