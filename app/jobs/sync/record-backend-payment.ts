@@ -9,7 +9,7 @@ import type { NewXeroInvoice } from '../../clients/xero/types.js';
 import type { XenditInvoice } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
-import { paymentReference, recordPaymentInXero } from './payment-in-xero.js';
+import { clearingProblem, paymentReference, recordPaymentInXero } from './payment-in-xero.js';
 import type { RecordPaymentDeps } from './payment-deps.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { InvoicePayload } from '../kinds.js';
@@ -89,6 +89,9 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
     const reference = backendInvoiceReference(x.id);
     let payment = await deps.stores.payments.byXenditInvoice(merchant.id, x.id);
     if (!payment) {
+      // Checked before the sale is made: an AUTHORISED invoice whose payment cannot follow stays open in Xero.
+      const problem = await clearingProblem(deps, merchant, reference, x);
+      if (problem) throw new NeedsReview(`${problem}: nothing was made in Xero`);
       // The external id is kept too: a dispute may name the sale by it alone (record-dispute.ts).
       const made = { xenditMode: modeOfXenditKey(key), xenditKeyHint: xenditKeyHint(key), externalId: x.externalId };
       const xeroInvoiceId = await saleInXero(deps, merchant, x, reference, made);
