@@ -46,9 +46,15 @@ export async function createAtXendit(
     // the payer). The row keeps its external id, so the next click looks it up and adopts it, and
     // a payment of it is still found as this checkout's.
     if (!refusedOutright(err)) throw keptForLater(deps, checkout, err);
-    // Deleted, not kept: Xendit made no invoice, so the next click starts afresh with whatever
-    // the merchant has fixed meanwhile.
-    await deps.stores.checkouts.abandon(checkout.id, fence);
+    // The refusal says only that this create made nothing. A row taken over may carry an earlier
+    // create Xendit still processes late (and e-mails to the payer): closed, not deleted, so its
+    // payment's callback still finds this checkout and reconcile asks about it. Else deleted: the
+    // next click starts afresh with whatever the merchant has fixed meanwhile.
+    if (opts.mayExistAtXendit) {
+      const shown = earlier.at(-1);
+      const made = shown ? { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl } : null;
+      await deps.stores.invoiceWatch.closeCreating(checkout.id, fence, made, null, deps.clock());
+    } else await deps.stores.checkouts.abandon(checkout.id, fence);
     if (err instanceof UpstreamError && err.kind === 'rejected') {
       // Xendit's 400s on creation are about this merchant's account or this invoice, not the moment:
       // retrying in 30 s cannot help, the merchant has to change something.

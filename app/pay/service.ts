@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { checkoutKey, modeOfXenditKey } from '../store/merchant-model.js';
 import { CREATION_WAIT_MS, madeWithKey, type Checkout } from '../store/checkouts.js';
+import { externalIdFor } from '../store/checkout-model.js';
+
+export { externalIdFor };
 import type { Merchant } from '../store/merchants.js';
 import type { XeroInvoice } from '../clients/xero/types.js';
 import type { XenditInvoice } from '../clients/xendit/types.js';
@@ -347,9 +350,4 @@ async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroIn
   }
   const shown = made.at(-1);
   await deps.stores.invoiceWatch.closeCreating(c.id, fence, shown ? { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl } : null, null, deps.clock());
-}
-
-export function externalIdFor(invoiceNumber: string, checkoutId: string): string {
-  const safe = invoiceNumber.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
-  return `xero-${safe}-${checkoutId}`;
 }

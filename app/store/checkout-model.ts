@@ -117,3 +117,19 @@ export function checkoutFromJson(r: CheckoutJson): Checkout {
     last_sent_at: r.last_sent_at ? new Date(r.last_sent_at) : null,
   });
 }
+
+/** The external id a checkout's Xendit invoice is made with: the invoice number (as Xendit takes it) and the checkout's id. */
+export function externalIdFor(invoiceNumber: string, checkoutId: string): string {
+  const safe = invoiceNumber.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  return `xero-${safe}-${checkoutId}`;
+}
+
+const CHECKOUT_EXTERNAL_ID = /^xero-[A-Za-z0-9_-]{0,64}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Whether Xendit's invoice carries an external id of externalIdFor's shape: made by this gateway's
+ * pay click (a create Xendit processed late, its row gone), not a sale made outside Xero.
+ */
+export function isCheckoutExternalId(externalId: string): boolean {
+  return CHECKOUT_EXTERNAL_ID.test(externalId);
+}

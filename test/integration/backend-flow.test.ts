@@ -3,7 +3,7 @@ import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { enqueueJob } from '../helpers/jobs.js';
-import { RECORD_BACKEND_PAYMENT_JOB, recordingJobKeys } from '../../app/jobs/kinds.js';
+import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/jobs/kinds.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { FEE_CONTACT_NAME } from '../../app/jobs/sync/post-fee.js';
 import type { OutsideInvoice } from '../../app/simulators/xendit/index.js';
@@ -522,18 +522,21 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(await h.count('payments'), 0);
   });
 
-  it('puts the payment in needs_review when the clearing account is in another currency', async () => {
+  it('sends a sale whose payment the clearing account cannot take (another currency) to review before anything is made in Xero', async () => {
     const x = await paidOutside({ currency: 'PHP', amount: 150_000 });
     await h.stores.db.deleteFrom('clearing_accounts').execute();
     await h.worker.drain();
-    const row = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
-    assert.equal(row?.syncState, 'needs_review');
-    assert.match(row?.lastError ?? '', /currency mismatch/);
-    assert.equal(xeroPayments(x.id).length, 0);
+    const [job] = await h.stores.jobs.list();
+    assert.equal(job.state, 'needs_review');
+    assert.match(job.lastError ?? '', /currency mismatch/);
+    // An AUTHORISED invoice due today, with no payment to follow, would have Xero chase a customer who paid.
+    assert.equal(invoices(x.id).length, 0, 'no sale in Xero while its payment cannot be recorded');
+    assert.equal(contacts().length, 0);
+    assert.equal(await h.count('payments'), 0);
 
-    // The operator configures a PHP clearing account and presses Retry in the dashboard.
+    // The operator configures a PHP clearing account and presses Retry on the review page.
     await h.stores.merchants.setClearingAccount(h.merchant.id, 'PHP', h.clearingPhpAccountId);
-    assert.equal(await h.stores.dashboard.requeueRecordPayment(row!.id, recordingJobKeys(h.merchant.id, x.id), h.clock()), true);
+    assert.equal(await h.stores.jobs.replay(job.id, h.clock(), ['needs_review']), true);
     await h.worker.drain();
     assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded');
     assert.equal(xeroPayments(x.id).length, 1);

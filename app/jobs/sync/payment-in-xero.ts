@@ -214,8 +214,8 @@ const UNSTATED = '*';
 async function checkCurrencies(
   deps: RecordPaymentDeps,
   merchant: Merchant,
-  checkout: PaymentTarget,
-  payment: Payment,
+  checkout: Pick<PaymentTarget, 'invoiceNumber'>,
+  payment: Pick<Payment, 'currency' | 'amount'>,
   invoiceCurrency: string,
   opts: { fresh?: boolean } = {},
 ): Promise<ClearingAccount> {
@@ -239,6 +239,26 @@ async function checkCurrencies(
   const known = { currency: account.currencyCode ?? UNSTATED, bank: bankAccount !== undefined };
   deps.bankAccounts?.remember(merchant.id, accountId, known);
   return known;
+}
+
+/**
+ * Why a payment of this money could not go into the merchant's clearing account (checkCurrencies),
+ * or null: asked before a backend sale is made, so an unrecordable one goes to review before Xero
+ * holds an AUTHORISED invoice (due the day it is dated: Xero's reminders would chase a customer who paid).
+ */
+export async function clearingProblem(
+  deps: RecordPaymentDeps,
+  merchant: Merchant,
+  invoiceNumber: string,
+  money: Pick<Payment, 'currency' | 'amount'>,
+): Promise<string | null> {
+  try {
+    await checkCurrencies(deps, merchant, { invoiceNumber }, money, money.currency);
+    return null;
+  } catch (err) {
+    if (err instanceof Unrecordable) return err.message;
+    throw err;
+  }
 }
 
 /** A non-bank clearing account (needed for manual-journal fees) takes payments when Xero has payments enabled on it. */

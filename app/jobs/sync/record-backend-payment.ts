@@ -9,10 +9,12 @@ import type { NewXeroInvoice } from '../../clients/xero/types.js';
 import type { XenditInvoice } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
-import { paymentReference, recordPaymentInXero } from './payment-in-xero.js';
+import { clearingProblem, paymentReference, recordPaymentInXero } from './payment-in-xero.js';
 import type { RecordPaymentDeps } from './payment-deps.js';
 import { organisationDate, refusedForNewLock } from './org-date.js';
 import { InvoicePayload } from '../kinds.js';
+import { enqueue } from '../enqueue.js';
+import { isCheckoutExternalId } from '../../store/checkout-model.js';
 
 /** Name of the Xero contact when Xendit knows neither a name nor an e-mail of the payer. */
 export const FALLBACK_CONTACT_NAME = 'Xendit customer';
@@ -60,12 +62,23 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
     // while test mode is in use, or the reverse). `key` says whether it is test or live money.
     const { found: x, key } = await readWithPaymentKey(deps, deps.xendit, merchant, null, (k) => deps.xendit.getInvoice(k, xenditInvoiceId));
     if (!x) throw new NeedsReview(`Xendit has no invoice ${xenditInvoiceId}`);
-    if (await deps.stores.checkouts.forXenditInvoice(merchant.id, x.id, x.externalId)) return; // ours: record-payment records it
+    // Ours: record-payment records it, on the checkout's Xero invoice (queued here too, in case what
+    // routed this job found no checkout then; one job per invoice, as the callback's).
+    if (await deps.stores.checkouts.forXenditInvoice(merchant.id, x.id, x.externalId))
+      return void (await enqueue(deps.stores.jobs, 'record-payment', { merchantId, xenditInvoiceId: x.id }, deps.clock()));
     if (x.status === 'PENDING') throw new RetryLater(`Xendit invoice ${x.id} is not paid yet`);
     if (x.status === 'EXPIRED') throw new NeedsReview(`Xendit invoice ${x.id} is EXPIRED, not paid: nothing was recorded`);
     // Test money never reaches real books: a sale paid in test mode creates nothing in Xero.
     if (!mayRecordInXero({ ...merchant, xenditSecretKey: key }))
       return void deps.logger.info({ merchantId, xenditInvoiceId: x.id }, 'test-mode sale kept out of Xero');
+    // Made by a pay click (a create Xendit processed late, its checkout gone): it pays a Xero invoice
+    // that exists already, and a new sale would count the revenue twice and leave that one open.
+    if (isCheckoutExternalId(x.externalId)) {
+      throw new NeedsReview(
+        `Xendit invoice ${x.id} has the external id ${x.externalId} of a checkout of this gateway, but no checkout holds it: ` +
+          `not booked as a new sale; record the payment on the Xero invoice it was made for`,
+      );
+    }
     const paid = x.paidAmount ?? x.amount;
     if (paid !== x.amount) {
       throw new NeedsReview(
@@ -76,6 +89,9 @@ export function recordBackendPaymentJob(deps: RecordPaymentDeps) {
     const reference = backendInvoiceReference(x.id);
     let payment = await deps.stores.payments.byXenditInvoice(merchant.id, x.id);
     if (!payment) {
+      // Checked before the sale is made: an AUTHORISED invoice whose payment cannot follow stays open in Xero.
+      const problem = await clearingProblem(deps, merchant, reference, x);
+      if (problem) throw new NeedsReview(`${problem}: nothing was made in Xero`);
       // The external id is kept too: a dispute may name the sale by it alone (record-dispute.ts).
       const made = { xenditMode: modeOfXenditKey(key), xenditKeyHint: xenditKeyHint(key), externalId: x.externalId };
       const xeroInvoiceId = await saleInXero(deps, merchant, x, reference, made);

@@ -1,0 +1,60 @@
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+
+const WAIT = 5000; // the harness's creation wait
+
+describeEachDatabase('pay: a create Xendit processes late, after a take-over whose own create was refused', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db(), { creationWaitMs: WAIT });
+    // With the backend flow on, a PAID callback that finds no checkout would become a new Xero sale.
+    await h.stores.db.updateTable('merchants').set({ backend_flow: true }).where('id', '=', h.merchant.id).execute();
+  });
+  afterEach(() => h.close());
+
+  const backendSales = async () => (await h.stores.db.selectFrom('backend_sales').select('xendit_invoice_id').execute()).length;
+  const jobStates = async () => (await h.stores.jobs.list()).map((j) => `${j.kind}:${j.state}`).sort();
+
+  it('keeps the checkout closed, and books the late invoice once on the real Xero invoice, never as a backend sale', async () => {
+    const inv = h.addInvoice({});
+    const late = h.sims.xendit.faults.createLate(); // click A: no answer, made only later
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    h.clock.advance(WAIT + 1);
+    // Click B takes the row over, finds nothing yet, and its own create meets a 429: it made nothing, A's may still come.
+    h.sims.xendit.faults.failNext(1, 429, { method: 'POST', path: '/v2/invoices', retryAfter: 5 });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    const row = await h.stores.checkouts.byId(checkout.id);
+    assert.deepEqual([row?.status, row?.xenditInvoiceId], ['expired', null], 'closed, not deleted');
+
+    const [lateId] = late.make(); // Xendit processes A's create now and e-mails its link
+    const cb = await h.sims.xendit.pay(lateId);
+    assert.equal(cb?.responseStatus, 200, cb?.responseBody);
+    await h.worker.drain();
+
+    assert.equal(await backendSales(), 0, 'never a backend sale');
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.status !== 'DELETED').length, 1, 'booked once, on the real Xero invoice');
+    assert.equal(h.sims.xero.findInvoice(inv.invoiceId)!.status, 'PAID');
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, lateId))?.syncState, 'recorded');
+  });
+
+  it("sends a paid invoice with a checkout's external id that no checkout holds to review, never to a backend sale", async () => {
+    const x = h.sims.xendit.createInvoice({
+      account: h.merchant.xenditSecretKey,
+      currency: 'IDR',
+      amount: 250_000,
+      externalId: `xero-INV-0042-${randomUUID()}`,
+    });
+    const cb = await h.sims.xendit.pay(x.id);
+    assert.equal(cb?.responseStatus, 200, cb?.responseBody);
+    await h.worker.drain();
+    assert.deepEqual(await jobStates(), ['record-backend-payment:needs_review']);
+    const [job] = await h.stores.jobs.list();
+    assert.match(job.lastError ?? '', /checkout of this gateway/);
+    assert.equal(await backendSales(), 0);
+    assert.equal(h.sims.xero.invoicesOf(h.tenantId).filter((i) => i.reference === `Xendit ${x.id}`).length, 0, 'no sale in Xero');
+  });
+});
