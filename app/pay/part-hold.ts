@@ -26,11 +26,14 @@ export interface PartHold {
   due: number;
 }
 
-/** Until when a click for another amount leaves this open checkout alone. */
+/**
+ * Until when a click for another amount leaves this open checkout alone: a hold from when it was made.
+ * Clicks for its amount do not extend it: anyone with the link could otherwise keep it held for the
+ * Xendit invoice's whole life, and its payer could never choose another amount.
+ */
 export function heldUntil(c: Checkout, holdMs: number): Date {
-  const since = Math.max(c.createdAt.getTime(), c.lastSentAt?.getTime() ?? 0);
   // A checkout this close to expiry is replaced rather than reused (reusableCheckout): not held either.
-  return new Date(Math.min(since + holdMs, c.expiresAt.getTime() - EXPIRY_MARGIN_MS));
+  return new Date(Math.min(c.createdAt.getTime() + holdMs, c.expiresAt.getTime() - EXPIRY_MARGIN_MS));
 }
 
 /**

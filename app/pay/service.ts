@@ -141,10 +141,9 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
 
   // The checkout this read sends the click to, for the amount Xero says is due: its repeat clicks
   // may go there for a moment without asking again (admission.ts). Not a part payment's: its
-  // amount is the customer's, and a payer sent to it holds it again (part-hold.ts).
+  // amount is the customer's.
   const noteRead = async (c: Checkout) => {
-    if (hold) await deps.stores.checkouts.noteSent(c.id, deps.clock());
-    else if (deps.readReuse) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
+    if (!hold && deps.readReuse) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
   };
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from
   // the rows just read, saving two queries on the path every customer waits on.

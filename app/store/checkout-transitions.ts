@@ -46,19 +46,6 @@ export function createCheckoutTransitions(db: Db) {
         .execute();
     },
 
-    /**
-     * A pay click sent a payer to this open part payment at `now`: a click for another amount leaves
-     * it alone for a while from then (pay/part-hold.ts). Never moved back.
-     */
-    async noteSent(id: string, now: Date): Promise<void> {
-      await db
-        .updateTable('checkouts')
-        .set({ last_sent_at: sql<Date>`greatest(last_sent_at, ${now}::timestamptz)` })
-        .where('id', '=', id)
-        .where('status', '=', 'open')
-        .execute();
-    },
-
     /** Reconcile asked Xendit about it and got an answer: to the back of reconcile's line. */
     async markReconciled(id: string, now: Date): Promise<void> {
       await db.updateTable('checkouts').set({ reconciled_at: now, unreachable_since: null }).where('id', '=', id).execute();
