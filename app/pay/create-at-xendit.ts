@@ -79,6 +79,7 @@ export async function createAtXendit(
   // duplicate. Lost to a concurrent click: the one we made is; one we adopted is the new owner's to adopt.
   const duplicates = opened ? earlier.filter((x) => x.status === 'PENDING' && x.id !== created.id) : adopted ? [] : [created];
   if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
+  let paidTwin: XenditInvoice | undefined;
   for (const x of duplicates) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'expiring a duplicate Xendit invoice');
     const seen = await expireDuplicate(deps, merchant.xenditSecretKey, x.id);
@@ -89,10 +90,30 @@ export async function createAtXendit(
       await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId: seen.id }, deps.clock());
       deps.onJobEnqueued?.();
       deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'a duplicate Xendit invoice was paid before it could be expired');
+      paidTwin ??= seen;
     } else if (seen && seen.status !== 'EXPIRED')
       deps.logger.error({ xenditInvoiceId: x.id, xenditStatus: seen.status }, 'could not expire a duplicate Xendit invoice');
   }
+  if (opened && paidTwin) await alreadyPaidByTwin(deps, merchant, invoice, opened, paidTwin);
   return opened;
+}
+
+/**
+ * A twin of the invoice just opened was paid: the payer is told so rather than sent on to pay the
+ * same amount again. The opened one is expired at once; confirmed, the checkout is marked paid with
+ * the twin as its own invoice (record-payment books it, and the next click finds it so). Not confirmed, the row is left for
+ * record-payment, which queues the expiry of the checkout's own invoice (twin-invoices.ts).
+ */
+async function alreadyPaidByTwin(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, opened: Checkout, twin: XenditInvoice): Promise<never> {
+  // With the key that made it, as the duplicates.
+  const own = await expireDuplicate(deps, merchant.xenditSecretKey, opened.xenditInvoiceId!);
+  if (own?.status === 'EXPIRED') {
+    const now = deps.clock();
+    const job = jobRow('record-payment', { merchantId: opened.merchantId, xenditInvoiceId: twin.id }, now);
+    await deps.stores.checkouts.markPaidByTwin(opened, { xenditInvoiceId: twin.id, invoiceUrl: twin.invoiceUrl }, job, now);
+    deps.onJobEnqueued?.();
+  }
+  throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
 }
 
 /**

@@ -84,6 +84,25 @@ export function createCheckoutTransitions(db: Db) {
     },
 
     /**
+     * A twin of an open checkout's own invoice was paid and its own is confirmed expired (pay
+     * create-at-xendit.ts): the checkout is paid with the twin, which becomes its own (so the twin's
+     * payment is the checkout's, and the expired one a twin), and `job` is queued in the same
+     * transaction, as markPaid. Only while its own invoice is still the one confirmed expired.
+     */
+    async markPaidByTwin(c: Checkout, twin: MadeAtXendit, job: NewJobRow, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('checkouts')
+          .set({ status: 'paid', reconciled_at: now, updated_at: now, xendit_invoice_id: twin.xenditInvoiceId, invoice_url: twin.invoiceUrl })
+          .where('id', '=', c.id)
+          .where('status', '=', 'open')
+          .where('xendit_invoice_id', '=', c.xenditInvoiceId)
+          .execute();
+        return insertJob(trx, job);
+      });
+    },
+
+    /**
      * Paid, as Xendit says (record-payment). A checkout kept 'creating' after a create whose answer
      * was lost has no Xendit invoice yet: the one paid is stored on it, so the pay path sees that
      * this invoice's payment is on its way and charges nobody again.
