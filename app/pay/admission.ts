@@ -4,8 +4,7 @@ import type { SharedXeroBudget } from '../store/xero-budget.js';
 import type { AskedLink } from './link-hint.js';
 import { AmountError, isSupportedCurrency, toMinor } from '../money.js';
 import { TooManyRequests } from '../errors.js';
-import type { Merchant } from '../store/merchants.js';
-import { ianaZoneOf, zoneFor } from '../jobs/sync/org-date.js';
+import { merchantZone } from '../jobs/sync/org-date.js';
 import { countedWindows, refuseOverLimit, type CountedWindow, type RateCounter, type RateRule } from '../security/rate-limit.js';
 
 /**
@@ -126,12 +125,6 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
 }
 
 export type PayAdmission = ReturnType<typeof createPayAdmission>;
-
-/** The organisation's zone once read from Xero, else its clearing currency's home market's (as the receipt dates a payment), else UTC. */
-function merchantZone(m: Merchant): string {
-  const currency = m.clearingCurrency;
-  return ianaZoneOf(m.xeroTimezone) ?? (currency && isSupportedCurrency(currency) ? zoneFor(null, currency) : 'UTC');
-}
 
 /** The link's amount readings in its currency's minor units, as checkouts hold them; none for a currency Xendit does not charge in. */
 function minorAmounts(link: AskedLink): number[] {

@@ -11,6 +11,7 @@ import { message, type Message, type PayLang } from '../i18n/index.js';
 import { raiseAlert } from '../alerts/raise.js';
 import { enqueue, jobRow } from '../jobs/enqueue.js';
 import type { PayDeps } from './deps.js';
+import { expireAndRead } from '../clients/xendit/expire-and-read.js';
 
 /**
  * Xendit has no idempotency header (xendit-node InvoiceApi createInvoice sends none; docs.xendit.co
@@ -85,40 +86,57 @@ export async function createAtXendit(
   // duplicate. Lost to a concurrent click: the one we made is; one we adopted is the new owner's to adopt.
   const duplicates = opened ? earlier.filter((x) => x.status === 'PENDING' && x.id !== created.id) : adopted ? [] : [created];
   if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
+  let paidTwin: XenditInvoice | undefined;
   for (const x of duplicates) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'expiring a duplicate Xendit invoice');
     const seen = await expireDuplicate(deps, merchant.xenditSecretKey, x.id);
+    if (seen === 'expired' || !seen) continue;
     // Paid a moment before: the money is in. Its PAID callback may never come, and neither
     // list-paid (its external id is a checkout's) nor reconcile (it reads the checkout's own
     // invoice) would find it: recorded here, by the job that callback queues (the same dedupe key).
-    if (seen?.status === 'PAID' || seen?.status === 'SETTLED') {
+    if (seen.status === 'PAID' || seen.status === 'SETTLED') {
       await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId: seen.id }, deps.clock());
       deps.onJobEnqueued?.();
       deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'a duplicate Xendit invoice was paid before it could be expired');
-    } else if (seen && seen.status !== 'EXPIRED')
-      deps.logger.error({ xenditInvoiceId: x.id, xenditStatus: seen.status }, 'could not expire a duplicate Xendit invoice');
+      paidTwin ??= seen;
+    } else deps.logger.error({ xenditInvoiceId: x.id, xenditStatus: seen.status }, 'could not expire a duplicate Xendit invoice');
   }
+  if (opened && paidTwin) await alreadyPaidByTwin(deps, merchant, invoice, opened, paidTwin);
   return opened;
 }
 
 /**
- * The duplicate as Xendit holds it once asked to expire it: the invoice it answers with, or, when it
- * refuses (as it does one no longer PENDING: "Could not find and update PENDING invoice",
- * xendit/xendit-php#200), the invoice read back, since the refusal alone does not say paid or
- * expired. undefined when neither answered (logged).
+ * A twin of the invoice just opened was paid: the payer is told so rather than sent on to pay the
+ * same amount again. The opened one is expired at once; confirmed, the checkout is marked paid with
+ * the twin as its own invoice (record-payment books it, and the next click finds it so). Not confirmed, the row is left for
+ * record-payment, which queues the expiry of the checkout's own invoice (twin-invoices.ts).
  */
-async function expireDuplicate(deps: PayDeps, key: string, id: string): Promise<XenditInvoice | null | undefined> {
-  try {
-    return await deps.xendit.expireInvoice(key, id);
-  } catch (err) {
-    deps.logger.warn({ err: String(err), xenditInvoiceId: id }, 'Xendit did not expire a duplicate invoice; reading it back');
+async function alreadyPaidByTwin(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, opened: Checkout, twin: XenditInvoice): Promise<never> {
+  // With the key that made it, as the duplicates.
+  const own = await expireDuplicate(deps, merchant.xenditSecretKey, opened.xenditInvoiceId!);
+  if (own === 'expired') {
+    const now = deps.clock();
+    const job = jobRow('record-payment', { merchantId: opened.merchantId, xenditInvoiceId: twin.id }, now);
+    await deps.stores.checkouts.markPaidByTwin(opened, { xenditInvoiceId: twin.id, invoiceUrl: twin.invoiceUrl }, job, now);
+    deps.onJobEnqueued?.();
   }
+  throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
+}
+
+/**
+ * The duplicate as Xendit holds it once asked to expire it (expireAndRead): EXPIRED, or as read
+ * back when Xendit did not expire it. undefined when that is not known (logged): the duplicate is
+ * left to record-payment and reconcile, not a reason to fail the click.
+ */
+async function expireDuplicate(deps: PayDeps, key: string, id: string): Promise<'expired' | XenditInvoice | undefined> {
   try {
-    return await deps.xendit.getInvoice(key, id);
+    const seen = await expireAndRead(deps, key, id);
+    if (seen !== 'unknown') return seen;
+    deps.logger.error({ xenditInvoiceId: id }, 'could not expire a duplicate Xendit invoice: the key cannot reach it');
   } catch (err) {
     deps.logger.error({ err: String(err), xenditInvoiceId: id }, 'could not expire a duplicate Xendit invoice, nor read it');
-    return undefined;
   }
+  return undefined;
 }
 
 /**

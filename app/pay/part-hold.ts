@@ -13,7 +13,7 @@ import type { Merchant } from '../store/merchants.js';
 import { modeOfXenditKey } from '../store/merchant-model.js';
 import type { Currency } from '../money.js';
 import type { Clock } from '../clock.js';
-import { zoneFor } from '../jobs/sync/org-date.js';
+import { merchantZone } from '../jobs/sync/org-date.js';
 import { EXPIRY_MARGIN_MS } from './admission.js';
 import { allowedRedirect, type CheckoutHosts } from './checkout-host.js';
 
@@ -26,11 +26,14 @@ export interface PartHold {
   due: number;
 }
 
-/** Until when a click for another amount leaves this open checkout alone. */
+/**
+ * Until when a click for another amount leaves this open checkout alone: a hold from when it was made.
+ * Clicks for its amount do not extend it: anyone with the link could otherwise keep it held for the
+ * Xendit invoice's whole life, and its payer could never choose another amount.
+ */
 export function heldUntil(c: Checkout, holdMs: number): Date {
-  const since = Math.max(c.createdAt.getTime(), c.lastSentAt?.getTime() ?? 0);
   // A checkout this close to expiry is replaced rather than reused (reusableCheckout): not held either.
-  return new Date(Math.min(since + holdMs, c.expiresAt.getTime() - EXPIRY_MARGIN_MS));
+  return new Date(Math.min(c.createdAt.getTime() + holdMs, c.expiresAt.getTime() - EXPIRY_MARGIN_MS));
 }
 
 /**
@@ -57,7 +60,7 @@ export interface InProgress {
   /** From when another amount may be chosen (sooner if it is paid, expires or is ended). */
   until: Date;
   now: Date;
-  /** IANA zone the time is shown in: the merchant's organisation's, else the currency's home zone. */
+  /** IANA zone the time is shown in: merchantZone, as the 429 page names it. */
   timeZone: string;
   test: boolean;
 }
@@ -71,7 +74,7 @@ export function inProgress(deps: CheckoutHosts & { clock: Clock }, merchant: Mer
     checkoutUrl: allowedRedirect(c, merchant, deps),
     until: heldUntil(c, hold.holdMs),
     now: deps.clock(),
-    timeZone: zoneFor(merchant.xeroTimezone, c.currency),
+    timeZone: merchantZone(merchant),
     // By the key that made it, as the receipt judges it.
     test: (c.xenditMode ?? modeOfXenditKey(merchant.xenditSecretKey)) === 'test',
   };

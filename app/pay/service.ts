@@ -21,6 +21,7 @@ import { askedLink, linkMatches, type LinkHint } from './link-hint.js';
 import { allowedRedirect } from './checkout-host.js';
 import { refuseWithoutClearingAccount } from './clearing.js';
 import { upstream } from './upstream.js';
+import { expireAndRead } from '../clients/xendit/expire-and-read.js';
 import { minimumPart, partProblem, readPart, type PartProblem } from './part.js';
 import { message, type PayLang } from '../i18n/index.js';
 import { raiseAlert } from '../alerts/raise.js';
@@ -144,10 +145,9 @@ export async function startPayment(deps: PayDeps, req: PayRequest): Promise<PayO
 
   // The checkout this read sends the click to, for the amount Xero says is due: its repeat clicks
   // may go there for a moment without asking again (admission.ts). Not a part payment's: its
-  // amount is the customer's, and a payer sent to it holds it again (part-hold.ts).
+  // amount is the customer's.
   const noteRead = async (c: Checkout) => {
-    if (hold) await deps.stores.checkouts.noteSent(c.id, deps.clock());
-    else if (deps.admit.reusesReads) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
+    if (!hold && deps.admit.reusesReads) await deps.stores.checkouts.noteXeroRead(c.id, amount, readAt);
   };
   // The common repeat click: the open checkout for this amount, nothing to supersede. Decided from
   // the rows just read, saving two queries on the path every customer waits on.
@@ -298,24 +298,15 @@ async function liveCheckout(
 async function retire(deps: PayDeps, merchant: Merchant, invoice: XeroInvoice, c: Checkout, to: 'superseded' | 'expired'): Promise<void> {
   // In the account it was made in: the merchant may have switched between test and live since.
   const key = checkoutKey(merchant, c).key;
-  let answered: XenditInvoice | undefined;
-  try {
-    answered = await deps.xendit.expireInvoice(key, c.xenditInvoiceId!);
-  } catch (err) {
-    deps.logger.warn({ err: String(err), checkoutId: c.id }, 'Xendit did not expire the checkout being replaced');
-  }
-  if (answered?.status === 'EXPIRED') return void (await deps.stores.checkouts.transition(c.id, ['open'], to, deps.clock()));
-  const x = answered ?? (await upstream(() => deps.xendit.getInvoice(key, c.xenditInvoiceId!)));
-  if (x?.status === 'EXPIRED') {
-    await deps.stores.checkouts.transition(c.id, ['open'], 'expired', deps.clock());
-  } else if (x?.status === 'PAID' || x?.status === 'SETTLED') {
+  const seen = await upstream(() => expireAndRead(deps, key, c.xenditInvoiceId!));
+  if (seen === 'expired') return void (await deps.stores.checkouts.transition(c.id, ['open'], to, deps.clock()));
+  if (seen !== 'unknown' && (seen.status === 'PAID' || seen.status === 'SETTLED')) {
     const now = deps.clock();
-    await deps.stores.checkouts.markPaid(c, jobRow('record-payment', { merchantId: c.merchantId, xenditInvoiceId: x.id }, now), now);
+    await deps.stores.checkouts.markPaid(c, jobRow('record-payment', { merchantId: c.merchantId, xenditInvoiceId: seen.id }, now), now);
     deps.onJobEnqueued?.();
     throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
-  } else {
-    throw new ServiceUnavailable(`Xendit invoice ${c.xenditInvoiceId} could not be expired before replacing it`);
   }
+  throw new ServiceUnavailable(`Xendit invoice ${c.xenditInvoiceId} could not be expired before replacing it`);
 }
 
 /**

@@ -22,7 +22,7 @@ export interface Checkout {
   xenditKeyHint: string | null;
   /** Closed while a create of it had no answer: until then Xendit may still make its invoice late (lateCreateWindow); null: not so closed. */
   lateCreateUntil: Date | null;
-  /** When a click last sent a payer to it (part payments: pay/part-hold.ts); null: not since it was made. */
+  /** No longer written or read: a part payment's hold runs from createdAt (pay/part-hold.ts). */
   lastSentAt: Date | null;
   createdAt: Date;
   updatedAt: Date;

@@ -46,19 +46,6 @@ export function createCheckoutTransitions(db: Db) {
         .execute();
     },
 
-    /**
-     * A pay click sent a payer to this open part payment at `now`: a click for another amount leaves
-     * it alone for a while from then (pay/part-hold.ts). Never moved back.
-     */
-    async noteSent(id: string, now: Date): Promise<void> {
-      await db
-        .updateTable('checkouts')
-        .set({ last_sent_at: sql<Date>`greatest(last_sent_at, ${now}::timestamptz)` })
-        .where('id', '=', id)
-        .where('status', '=', 'open')
-        .execute();
-    },
-
     /** Reconcile asked Xendit about it and got an answer: to the back of reconcile's line. */
     async markReconciled(id: string, now: Date): Promise<void> {
       await db.updateTable('checkouts').set({ reconciled_at: now, unreachable_since: null }).where('id', '=', id).execute();
@@ -91,6 +78,25 @@ export function createCheckoutTransitions(db: Db) {
           .set({ status: 'paid', reconciled_at: now, updated_at: now, ...madeAtXendit(paidWith) })
           .where('id', '=', c.id)
           .where('status', 'in', PAYABLE)
+          .execute();
+        return insertJob(trx, job);
+      });
+    },
+
+    /**
+     * A twin of an open checkout's own invoice was paid and its own is confirmed expired (pay
+     * create-at-xendit.ts): the checkout is paid with the twin, which becomes its own (so the twin's
+     * payment is the checkout's, and the expired one a twin), and `job` is queued in the same
+     * transaction, as markPaid. Only while its own invoice is still the one confirmed expired.
+     */
+    async markPaidByTwin(c: Checkout, twin: MadeAtXendit, job: NewJobRow, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('checkouts')
+          .set({ status: 'paid', reconciled_at: now, updated_at: now, xendit_invoice_id: twin.xenditInvoiceId, invoice_url: twin.invoiceUrl })
+          .where('id', '=', c.id)
+          .where('status', '=', 'open')
+          .where('xendit_invoice_id', '=', c.xenditInvoiceId)
           .execute();
         return insertJob(trx, job);
       });

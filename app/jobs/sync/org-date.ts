@@ -6,7 +6,7 @@ import type { XeroGateway } from '../../clients/xero/types.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { Merchant } from '../../store/merchants.js';
 import type { Stores } from '../../store/index.js';
-import type { Currency } from '../../money.js';
+import { isSupportedCurrency, type Currency } from '../../money.js';
 
 /** Windows zone (as Xero spells it) → a representative IANA zone (CLDR windowsZones, territory 001). */
 const WINDOWS_TO_IANA: Record<string, string> = {
@@ -87,6 +87,16 @@ export function ianaZoneOf(xeroTimezone: string | null | undefined): string | nu
 /** Xero's zone when we know it, else the currency's home zone (the safe fallback). */
 export function zoneFor(xeroTimezone: string | null | undefined, currency: Currency): string {
   return ianaZoneOf(xeroTimezone) ?? HOME_ZONE[currency];
+}
+
+/**
+ * The zone a customer page names a merchant's times in (the pay 429 page, the part payment in
+ * progress): the organisation's once read from Xero, else its clearing currency's home market's (as
+ * the receipt dates a payment), else UTC. One function, so every page names the same zone.
+ */
+export function merchantZone(m: Pick<Merchant, 'xeroTimezone' | 'clearingCurrency'>): string {
+  const currency = m.clearingCurrency;
+  return ianaZoneOf(m.xeroTimezone) ?? (currency && isSupportedCurrency(currency) ? HOME_ZONE[currency] : 'UTC');
 }
 
 /**

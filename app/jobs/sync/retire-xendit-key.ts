@@ -10,6 +10,7 @@ import { raiseAlert } from '../../alerts/raise.js';
 import { RetireXenditKeyPayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
 import { RetryLater } from '../runner.js';
+import { expireAndRead } from '../../clients/xendit/expire-and-read.js';
 
 export interface RetireXenditKeyDeps {
   stores: Stores;
@@ -97,33 +98,6 @@ async function retireCreating(deps: RetireXenditKeyDeps, key: string, c: Checkou
   if (shown) await deps.stores.checkouts.closeRetired(c.id, deps.clock(), { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl });
   else await deps.stores.checkouts.dropRetired(c.id, deps.clock());
   return 'closed';
-}
-
-/**
- * Expires the invoice: 'expired' once Xendit says it can no longer be paid; the invoice as Xendit
- * holds it when it did not expire it (paid first: Xendit may refuse, or answer 200 with the invoice
- * still PAID, which is not documented either way); 'unknown' when the key cannot reach it (refused:
- * revoked; or no such invoice in its account). No answer is thrown. Also twin-invoices.ts's.
- */
-export async function expireAndRead(
-  deps: Pick<RetireXenditKeyDeps, 'xendit'>,
-  key: string,
-  xenditInvoiceId: string,
-): Promise<'expired' | 'unknown' | XenditInvoice> {
-  let x: XenditInvoice | null;
-  try {
-    x = await deps.xendit.expireInvoice(key, xenditInvoiceId);
-  } catch (err) {
-    if (!(err instanceof UpstreamError) || err.retryable) throw err;
-    try {
-      x = await deps.xendit.getInvoice(key, xenditInvoiceId);
-    } catch (readErr) {
-      if (readErr instanceof UpstreamError && readErr.kind === 'unauthorized') return 'unknown';
-      throw readErr;
-    }
-  }
-  if (!x) return 'unknown';
-  return x.status === 'EXPIRED' ? 'expired' : x;
 }
 
 const isPaid = (x: XenditInvoice) => x.status === 'PAID' || x.status === 'SETTLED';

@@ -19,7 +19,7 @@ import { enqueue } from '../enqueue.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import type { CrashHook } from './crash-points.js';
 import { replacedNote } from './checkout-key.js';
-import { expireAndRead } from './retire-xendit-key.js';
+import { expireAndRead } from '../../clients/xendit/expire-and-read.js';
 
 /** Another invoice than the checkout's own: a twin. A checkout with no invoice yet has none to tell apart. */
 export function isTwin<C extends Pick<Checkout, 'xenditInvoiceId'>>(checkout: C, xenditInvoiceId: string): checkout is C & { xenditInvoiceId: string } {

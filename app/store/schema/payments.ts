@@ -40,7 +40,7 @@ export interface CheckoutsTable {
   unreachable_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** When a pay click last read its Xero invoice and found this amount due (migration 20261207T0249); null: never. */
   xero_read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  /** When a pay click last sent a payer to it, part payments only (migration 20261207T0550); null: not since it was made. */
+  /** No longer written (migration 20261207T0550): a part payment's hold runs from created_at (pay/part-hold.ts); left for a later migration to drop. */
   last_sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
