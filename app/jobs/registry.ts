@@ -31,7 +31,7 @@ import { recordWithdrawalJob } from './sync/record-withdrawal.js';
 import { listWithdrawalsJob } from './sync/list-withdrawals.js';
 import { recordOtherMovementJob } from './sync/record-other-movement.js';
 import { raiseAlert, xeroDisconnectedAlert } from '../alerts/raise.js';
-import { createI18n, message } from '../i18n/index.js';
+import { createI18n, message, type I18n } from '../i18n/index.js';
 import type { Mailer } from '../clients/mail/index.js';
 import { XeroDisconnected } from '../clients/xero/errors.js';
 import { UpstreamError } from '../clients/types.js';
@@ -53,6 +53,8 @@ interface Built {
   deps: HandlerDeps;
   /** Recording payments (their reads included) may spend the share of Xero's daily budget kept for them. */
   payments: HandlerDeps & { bankAccounts: ReturnType<typeof createBankAccountCache>; xenditReads: XenditReads };
+  /** The alert mails' translations: made once per process (all the catalogues read, synchronously), not per run. */
+  i18n: I18n;
 }
 
 interface Entry {
@@ -211,10 +213,10 @@ const HANDLERS: Record<JobKind, Entry> = {
   'expire-own-invoice': { handler: (b) => expireOwnInvoiceJob({ ...b.deps, crash: crashHook(b.deps.config?.crashAt) }) },
   'record-fee-bill': { handler: (b) => recordFeeBillJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'send-alerts': {
-    handler: ({ deps }) =>
+    handler: ({ deps, i18n }) =>
       sendAlertsJob({
         ...deps,
-        i18n: createI18n(),
+        i18n,
         operatorEmails: deps.config?.alerts?.operatorEmails ?? [],
         adminUrl: `${deps.config?.publicUrl ?? ''}${paths.admin}`,
         accountUrl: `${deps.config?.publicUrl ?? ''}${paths.adminAccount}`,
@@ -243,6 +245,7 @@ export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'o
       bankAccounts: createBankAccountCache(deps.clock),
       xenditReads: createXenditReads(deps.xendit, deps.clock, deps.logger),
     },
+    i18n: createI18n(),
   };
   const handlers: Record<string, JobHandler> = {};
   const onNeedsReview: Record<string, (job: Job, reason: string) => Promise<void>> = {};
@@ -251,7 +254,7 @@ export function jobHandlers(deps: HandlerDeps): Pick<RunnerDeps, 'handlers' | 'o
     // Each run gets its own stores, fenced on its claim (claimed-stores.ts); the caches stay shared.
     handlers[kind] = (job, scope) => {
       const stores = claimedStores(deps.stores, job);
-      return entry.handler({ deps: { ...b.deps, stores }, payments: { ...b.payments, stores } })(job, scope);
+      return entry.handler({ ...b, deps: { ...b.deps, stores }, payments: { ...b.payments, stores } })(job, scope);
     };
     if (entry.onNeedsReview) onNeedsReview[kind] = entry.onNeedsReview(b);
     if (entry.onDone) onDone[kind] = entry.onDone(b);

@@ -3,7 +3,7 @@
  * still holds its job (running, no claim since), so a worker stalled past its lease writes nothing
  * over what the run that took the job over has written since. jobs.ts re-exports these.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { Db } from './db.js';
 
 /** One claim of a job: what its worker's writes are fenced on (jobs.claim_no, bumped by every claim and never set back). */
@@ -15,6 +15,15 @@ export interface Claim {
 /** True while `claim` still holds its job: for a write another store makes on a job's behalf. */
 export function stillClaimed(claim: Claim) {
   return sql<boolean>`exists (select 1 from jobs where jobs.id = ${claim.id} and jobs.state = 'running' and jobs.claim_no = ${claim.claimNo})`;
+}
+
+/** Runs `update`, with `claim` only while it holds its job: whether a row was written. */
+export async function fencedUpdate<DB, UT extends keyof DB, TB extends keyof DB>(
+  update: UpdateQueryBuilder<DB, UT, TB, UpdateResult>,
+  claim?: Claim,
+): Promise<boolean> {
+  const r = await (claim ? update.where(stillClaimed(claim)) : update).executeTakeFirst();
+  return r.numUpdatedRows > 0n;
 }
 
 /** The two columns a row of a VALUES list carries its claim in (null, null: written on no job's behalf). */

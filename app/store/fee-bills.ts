@@ -1,7 +1,7 @@
 /** Xendit's monthly fee invoices and their bills in Xero (migration 20261205T1600). */
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { insertJob, requeueJobs, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
+import { insertJob, requeueJobs, fencedUpdate, type Claim, type NewJobRow } from './jobs.js';
 import { insertAudit, type AuditEntry } from './audit.js';
 import { int8 } from './int8.js';
 import type { FeeBillState, FeeBillingChangesTable, FeeBillsTable, XenditFeeBilling } from './schema.js';
@@ -152,13 +152,13 @@ async function replaceIn(trx: Db, bill: FeeBill, next: NextTotals, job: NewJobRo
 export function createFeeBillStore(db: Db) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
   const update = async (id: string, set: Updateable<FeeBillsTable>, now: Date, claim?: Claim) => {
-    const r = await db
-      .updateTable('fee_bills')
-      .set({ ...set, updated_at: now })
-      .where('id', '=', id)
-      .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return fencedUpdate(
+      db
+        .updateTable('fee_bills')
+        .set({ ...set, updated_at: now })
+        .where('id', '=', id),
+      claim,
+    );
   };
   const billingChanges = (merchantId: string) =>
     db.selectFrom('fee_billing_changes').selectAll().where('merchant_id', '=', merchantId).orderBy('changed_at').orderBy('id').execute();

@@ -2,7 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
-import { stillClaimed, type Claim } from './claim-fence.js';
+import { fencedUpdate, type Claim } from './claim-fence.js';
 import type { FeeReturnEntryKind, FeeReturnsTable } from './schema.js';
 
 export interface FeeReturn {
@@ -81,13 +81,13 @@ export function createFeeReturnStore(db: Db) {
      * Xero answered that it did not take it. With `claim`, only while it holds its job (send-once.ts).
      */
     async noteAttempt(paymentId: string, entry: FeeReturnEntry, at: Date | null, now: Date, claim?: Claim): Promise<boolean> {
-      const r = await db
-        .updateTable('fee_returns')
-        .set({ entry_kind: entry.kind, entry_account: entry.accountId, attempt_at: at, updated_at: now })
-        .where('payment_id', '=', paymentId)
-        .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
-        .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      return fencedUpdate(
+        db
+          .updateTable('fee_returns')
+          .set({ entry_kind: entry.kind, entry_account: entry.accountId, attempt_at: at, updated_at: now })
+          .where('payment_id', '=', paymentId),
+        claim,
+      );
     },
 
     async booked(paymentId: string, xeroEntryId: string, now: Date): Promise<void> {

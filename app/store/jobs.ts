@@ -7,7 +7,7 @@ import { insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
 import type { Claim } from './claim-fence.js';
 
 export { bringForward, insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
-export { claimColumns, finishClaim, rowStillClaimed, stillClaimed, type Claim } from './claim-fence.js';
+export { claimColumns, fencedUpdate, finishClaim, rowStillClaimed, stillClaimed, type Claim } from './claim-fence.js';
 
 export interface Job {
   id: number;

@@ -6,7 +6,7 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
-import { stillClaimed, type Claim } from './claim-fence.js';
+import { fencedUpdate, type Claim } from './claim-fence.js';
 import type { OtherMovementState, OtherMovementsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -43,13 +43,13 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
 export function createOtherMovementStore(db: Db) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
   const update = async (id: string, set: Updateable<OtherMovementsTable>, now: Date, claim?: Claim) => {
-    const r = await db
-      .updateTable('other_movements')
-      .set({ ...set, updated_at: now })
-      .where('id', '=', id)
-      .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return fencedUpdate(
+      db
+        .updateTable('other_movements')
+        .set({ ...set, updated_at: now })
+        .where('id', '=', id),
+      claim,
+    );
   };
   return {
     /** The movement's row, made on first sight (one per merchant and Xendit transaction). */

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { FeeEntryKind } from './schema.js';
 import type { NewJobRow } from './jobs.js';
-import { claimColumns, rowStillClaimed, stillClaimed, type Claim } from './claim-fence.js';
+import { claimColumns, rowStillClaimed, fencedUpdate, type Claim } from './claim-fence.js';
 
 /** A fee's entry in Xero as an attempt sent it: its kind, and the clearing account it was made against. */
 export interface FeeEntry {
@@ -44,13 +44,10 @@ export function createPaymentFees(db: Db) {
 
     /** The fee's attempt mark, with how that attempt sends it (kept from then on: where the next attempt looks); with `claim`, as noteXeroAttempt. */
     async noteFeeAttempt(id: string, entry: FeeEntry, at: Date | null, claim?: Claim): Promise<boolean> {
-      const r = await db
-        .updateTable('payments')
-        .set({ fee_entry_kind: entry.kind, fee_entry_account: entry.accountId, fee_attempt_at: at })
-        .where('id', '=', id)
-        .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
-        .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      return fencedUpdate(
+        db.updateTable('payments').set({ fee_entry_kind: entry.kind, fee_entry_account: entry.accountId, fee_attempt_at: at }).where('id', '=', id),
+        claim,
+      );
     },
 
     async markFeePosted(id: string, xeroFeeTxnId: string, now: Date): Promise<void> {

@@ -2,7 +2,7 @@ import { sql, type Expression } from 'kysely';
 import type { Db } from './db.js';
 import type { FeeState } from './schema.js';
 import { createPaymentFees } from './payment-fees.js';
-import { claimColumns, MARKED_COLUMNS, requeueWaiting, rowStillClaimed, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
+import { claimColumns, MARKED_COLUMNS, requeueWaiting, rowStillClaimed, fencedUpdate, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
 import { insertJobFrom } from './job-insert.js';
 import { fillPaymentId, insertPaymentsWaking } from './payment-id-waits.js';
 import { newRow, toPayment, type FeeDecision, type InXero, type NewPayment, type Payment } from './payment-model.js';
@@ -183,24 +183,18 @@ export function createPaymentStore(db: Db) {
      * With `claim`, only while it holds its job (send-once.ts); false: not written.
      */
     async noteXeroAttempt(id: string, at: Date | null, account?: string, claim?: Claim): Promise<boolean> {
-      const r = await db
-        .updateTable('payments')
-        .set({ xero_attempt_at: at, ...(account ? { clearing_account: account } : {}) })
-        .where('id', '=', id)
-        .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
-        .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      return fencedUpdate(
+        db
+          .updateTable('payments')
+          .set({ xero_attempt_at: at, ...(account ? { clearing_account: account } : {}) })
+          .where('id', '=', id),
+        claim,
+      );
     },
 
     /** noteXeroAttempt for the payment's overpayment. */
     async noteOverpaymentAttempt(id: string, at: Date | null, claim?: Claim): Promise<boolean> {
-      const r = await db
-        .updateTable('payments')
-        .set({ overpayment_attempt_at: at })
-        .where('id', '=', id)
-        .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
-        .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      return fencedUpdate(db.updateTable('payments').set({ overpayment_attempt_at: at }).where('id', '=', id), claim);
     },
 
     /** The OverpaymentID of an overpayment kept before it was (migration 20261207T0039), once found in Xero. */

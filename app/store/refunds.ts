@@ -3,7 +3,7 @@ import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { MOVEMENT_STATUSES } from './merchant-model.js';
 import { int8 } from './int8.js';
-import { insertJob, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
+import { insertJob, fencedUpdate, type Claim, type NewJobRow } from './jobs.js';
 import type { RefundKind, RefundState, RefundsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -64,13 +64,13 @@ const toRefund = (r: Selectable<RefundsTable>): Refund => ({
 export function createRefundStore(db: Db) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
   const update = async (id: string, set: Updateable<RefundsTable>, now: Date, claim?: Claim) => {
-    const r = await db
-      .updateTable('refunds')
-      .set({ ...set, updated_at: now })
-      .where('id', '=', id)
-      .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return fencedUpdate(
+      db
+        .updateTable('refunds')
+        .set({ ...set, updated_at: now })
+        .where('id', '=', id),
+      claim,
+    );
   };
   return {
     /** The refund's row, made on first sight (one per merchant and Xendit refund). */

@@ -4,7 +4,7 @@
  */
 import type { Selectable, Transaction, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { finishClaim, insertJob, requeueJobs, stillClaimed, type Claim, type NewJobRow } from './jobs.js';
+import { finishClaim, insertJob, requeueJobs, fencedUpdate, type Claim, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
 import { lockMerchantRow, type StoredCheck } from './merchant-forms.js';
 import type { Database, WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
@@ -82,13 +82,13 @@ export type SettlementSaveHook = () => Promise<void>;
 export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementSaveHook } = {}) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
   const update = async (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?: Claim) => {
-    const r = await db
-      .updateTable('withdrawals')
-      .set({ ...set, updated_at: now })
-      .where('id', '=', id)
-      .$if(claim !== undefined, (q) => q.where(stillClaimed(claim!)))
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return fencedUpdate(
+      db
+        .updateTable('withdrawals')
+        .set({ ...set, updated_at: now })
+        .where('id', '=', id),
+      claim,
+    );
   };
   return {
     ...createDestinationReads(db),

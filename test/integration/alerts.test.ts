@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { sql } from 'kysely';
 import pino from 'pino';
 import request from 'supertest';
@@ -78,6 +80,28 @@ describeEachDatabase('alerts by e-mail', ({ db }) => {
     await worker.drain();
   }
   const to = (email: string) => smtp.received.filter((m) => m.to === email);
+
+  it('the digest reads the translation catalogues once per worker, not on every run', async () => {
+    const read = fs.readFileSync;
+    let catalogueReads = 0;
+    // The i18n module imports readFileSync by name: the builtin's ESM exports follow the patch once synced.
+    fs.readFileSync = ((...args: Parameters<typeof read>) => {
+      if (/[/\\]locales[/\\]/.test(String(args[0]))) catalogueReads++;
+      return read(...args);
+    }) as typeof read;
+    syncBuiltinESMExports();
+    try {
+      for (let i = 0; i < 3; i++) {
+        await recordChange(h, (await h.stores.users.byEmail('ops@example.com'))!, h.merchant.id, 'xendit_keys_changed', { test: `…${i}` });
+        await digest();
+      }
+    } finally {
+      fs.readFileSync = read;
+      syncBuiltinESMExports();
+    }
+    assert.equal(to('a@toko.test').length, 3, 'each run mailed');
+    assert.equal(catalogueReads, 0);
+  });
 
   it('many events at once make one mail per recipient; nobody hears about their own change', async () => {
     // 1. A payment that needs a person: the Xero invoice was voided after the customer paid.

@@ -7,6 +7,9 @@ import { enqueueJob } from '../helpers/jobs.js';
 import { JOB_SPECS } from '../../app/jobs/kinds.js';
 import type { Job } from '../../app/store/jobs.js';
 import { jobRow } from '../../app/jobs/enqueue.js';
+import { claimedStores } from '../../app/jobs/claimed-stores.js';
+import { sendOnce } from '../../app/jobs/sync/send-once.js';
+import { ClaimLost } from '../../app/jobs/runner.js';
 
 const box = createSecretBox(Buffer.alloc(32, 7).toString('base64'));
 const LEASE_MS = 60_000;
@@ -125,6 +128,25 @@ describeEachDatabase('job claims: a stale worker cannot write over a later claim
     assert.equal(await stores.settlements.saveAndResume(merchantId, {}, () => jobKey, later), 0);
     assert.equal(await stores.settlements.waiting(w.id, reason, later, d), 'waiting');
     assert.equal((await stores.settlements.byXenditId(merchantId, 'disb-1'))?.state, 'waiting');
+  });
+
+  it('a mark whose row is gone while the claim holds fails the run as an error, not as a lost claim; a lost claim is still ClaimLost', async () => {
+    await enqueueJob(db(), { kind: 'record-fee-bill', merchantId, payload: { merchantId, feeBillId: randomUUID() } }, t0);
+    const a = (await stores.jobs.claim(t0, LEASE_MS))!;
+    let sent = 0;
+    const send = async () => void sent++;
+    const gone = randomUUID();
+    await assert.rejects(
+      sendOnce((at) => claimedStores(stores, a).feeBills.noteAttempt(gone, at, t0), t0, send),
+      (err: Error) => !(err instanceof ClaimLost) && /the fee bill this job is for is gone/.test(err.message),
+    );
+    const b = (await stores.jobs.claim(pastLease, LEASE_MS))!;
+    assert.equal(b.id, a.id);
+    await assert.rejects(
+      sendOnce((at) => claimedStores(stores, a).feeBills.noteAttempt(gone, at, pastLease), pastLease, send),
+      ClaimLost,
+    );
+    assert.equal(sent, 0);
   });
 
   it("a stale claim's payment recordings and attempt marks land nowhere, alone or in a group; a held claim's do", async () => {

@@ -213,6 +213,43 @@ describeEachDatabase('settlement destinations: withdrawals to two banks in one c
     );
   });
 
+  it("a currency's clearing account removed after choices were saved for it: the form draws no picker for it, says why, and still saves the others", async () => {
+    const savingsPhp = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Savings PHP', type: 'BANK', currencyCode: 'PHP' }).accountId;
+    const agent = await signedIn(h.app, 'a@toko.test');
+    await h.stores.settlements.saveAndResume(
+      h.merchant.id,
+      { accounts: { PHP: savingsPhp }, destinations: [{ currency: 'PHP', accountIdentifier: MANDIRI.accountNumber, accountId: savingsPhp }] },
+      (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w),
+      h.clock(),
+    );
+    const m = (await h.stores.merchants.byId(h.merchant.id))!;
+    await h.stores.merchants.setAccounts(
+      h.merchant.id,
+      { clearingAccountId: h.clearingAccountId, clearingAccounts: {}, feeAccountCode: m.feeAccountCode ?? '404', salesAccountCode: m.salesAccountCode },
+      h.clock(),
+    );
+    const [w] = await withdrawnTo(BCA);
+    await list();
+    await h.worker.drain();
+    assert.equal((await row(w.id))?.state, 'waiting');
+
+    const { $ } = await page(agent, settingsPath());
+    const phpDest = destField('PHP', MANDIRI.accountNumber);
+    assert.equal($(`${FORM} [name="settlement_PHP"], ${FORM} [name="${phpDest}"]`).length, 0, 'no picker with nothing to pick');
+    assert.match($('#n-settlement_PHP').text(), /no clearing account for PHP any more/);
+    // A tab shown before the removal still posts the PHP pickers, empty: they ask for nothing.
+    const old = { settlement_PHP: '', [phpDest]: '' };
+    const refused = await save(agent, { ...old, settlement_PHP: savingsPhp }, 400);
+    assert.match(cheerio.load(refused.text)('.errorsummary').text(), /no clearing account for PHP/, 'a PHP account is still refused');
+    await save(agent, { ...old, settlement_IDR: savings });
+    await h.worker.drain();
+    assert.equal((await row(w.id))?.state, 'recorded', 'the IDR withdrawal waiting is booked');
+    assert.deepEqual(
+      toOf(w.id).map((t) => t.toAccountId),
+      [savings],
+    );
+  });
+
   describe('the form', () => {
     /** A withdrawal to Mandiri waiting, and the settlement form as shown then: each post sends it with some changes, expecting 400. */
     async function refusals() {

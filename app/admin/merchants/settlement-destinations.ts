@@ -82,8 +82,10 @@ export function checkDestinations(
       continue;
     }
     const row = offered.find((c) => c.currency === d.currency);
-    if (!row) errors.form = message('errors:settlementCurrency', { currency: d.currency });
-    else if (accountId && !row.options.some((o) => o.accountId === accountId))
+    // '' for a currency no longer offered asks for nothing (as its currency's picker: settlement.ts).
+    if (!row) {
+      if (accountId) errors.form = message('errors:settlementCurrency', { currency: d.currency });
+    } else if (accountId && !row.options.some((o) => o.accountId === accountId))
       errors[field] = message('errors:settlementAccountChoose', { currency: d.currency });
     else if (accountId) chosen.push({ ...d, accountId });
   }

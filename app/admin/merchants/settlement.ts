@@ -24,8 +24,10 @@ export interface SettlementView {
   /**
    * Per currency the merchant has a clearing account for: the bank accounts it may pick, its choice,
    * withdrawals waiting, and the destinations its withdrawals went to, each with its own choice.
+   * Not `offered`: listed for its withdrawals or stored choices only, its clearing account since
+   * removed; the page draws no picker for it (none could be saved), only why.
    */
-  currencies: { currency: string; options: XeroBankAccount[]; chosen: string; waiting: number; destinations: DestinationView[] }[];
+  currencies: { currency: string; options: XeroBankAccount[]; chosen: string; waiting: number; destinations: DestinationView[]; offered: boolean }[];
   /** Xero could not be asked: the choices are shown without their names, and cannot be changed. */
   unavailable: boolean;
   /** The form's hidden version: formVersion of the stored choices it shows (settlementShown). */
@@ -68,7 +70,7 @@ export async function settlementView(deps: MerchantOnboardingDeps, merchant: Mer
     deps.stores.settlements.waitingByCurrency(merchant.id),
     listedDestinations(deps, merchant),
   ]);
-  let list: { currency: string; options: XeroBankAccount[] }[];
+  let list: { currency: string; options: XeroBankAccount[]; offered?: false }[];
   let unavailable = false;
   try {
     list = await offered(deps, merchant);
@@ -78,9 +80,17 @@ export async function settlementView(deps: MerchantOnboardingDeps, merchant: Mer
     list = Object.keys(chosen).map((currency) => ({ currency, options: [] }));
     unavailable = true;
   }
-  for (const currency of [...Object.keys(waiting), ...listed.keys()]) if (!list.some((c) => c.currency === currency)) list.push({ currency, options: [] });
+  // Xero unread, whether a currency is offered is not known: its picker is drawn, disabled like the rest.
+  for (const currency of [...Object.keys(waiting), ...listed.keys()])
+    if (!list.some((c) => c.currency === currency)) list.push({ currency, options: [], ...(unavailable ? {} : { offered: false as const }) });
   return {
-    currencies: list.map((c) => ({ ...c, chosen: chosen[c.currency] ?? '', waiting: waiting[c.currency] ?? 0, destinations: listed.get(c.currency) ?? [] })),
+    currencies: list.map((c) => ({
+      ...c,
+      offered: c.offered ?? true,
+      chosen: chosen[c.currency] ?? '',
+      waiting: waiting[c.currency] ?? 0,
+      destinations: listed.get(c.currency) ?? [],
+    })),
     unavailable,
     version: formVersion(settlementShown({ accounts: chosen, destinations: stored })),
   };
@@ -92,8 +102,10 @@ function settlementErrors(list: { currency: string; options: XeroBankAccount[] }
   const accounts: Record<string, string> = {};
   for (const [currency, accountId] of Object.entries(sent)) {
     const row = list.find((c) => c.currency === currency);
-    if (!row) errors.form = message('errors:settlementCurrency', { currency });
-    else if (accountId && !row.options.some((o) => o.accountId === accountId))
+    // A currency no longer offered (its clearing account removed) may still be drawn empty: ignored.
+    if (!row) {
+      if (accountId) errors.form = message('errors:settlementCurrency', { currency });
+    } else if (accountId && !row.options.some((o) => o.accountId === accountId))
       errors[`settlement_${currency}`] = message('errors:settlementAccountChoose', { currency });
     else if (accountId) accounts[currency] = accountId;
   }
@@ -103,7 +115,9 @@ function settlementErrors(list: { currency: string; options: XeroBankAccount[] }
 /**
  * settlement_<CUR>=<AccountID> for each currency; '' means none. Every value must be one the page
  * offered (a BANK account of that currency other than its clearing account) or the form is
- * refused with nothing written. `destinations`: dest_<CUR>_<…>=<AccountID> for each destination
+ * refused with nothing written. '' for a currency no longer offered (its clearing account removed
+ * while a tab showed its picker) is passed over: it asks for nothing, and refusing it would make
+ * the form unsaveable for every other currency. `destinations`: dest_<CUR>_<…>=<AccountID> for each destination
  * listed, '' for the currency's (checkDestinations), the same way. Saved, the withdrawals that
  * waited for a currency or destination now chosen run.
  * `version` is the one the form was shown with (SettlementView): another save since then refuses it
