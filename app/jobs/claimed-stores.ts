@@ -38,6 +38,7 @@ export function claimedStores(stores: Stores, claim: Claim): Stores {
       ...s,
       noteAttempt: (id, kind, at, now, account) => s.noteAttempt(id, kind, at, now, account, claim),
       noteReversalAttempt: (id, at, now) => s.noteReversalAttempt(id, at, now, claim),
+      noteFeeAttempt: (id, at, now) => s.noteFeeAttempt(id, at, now, claim),
     },
     otherMovements: { ...o, noteAttempt: (id, at, now, account) => o.noteAttempt(id, at, now, account, claim) },
     feeBills: { ...f, noteAttempt: (id, at, now) => f.noteAttempt(id, at, now, claim) },

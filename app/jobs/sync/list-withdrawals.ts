@@ -202,6 +202,7 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
         currency: w.currency,
         amount: w.amount,
         withdrawnAt: new Date(w.created),
+        ...(w.fee ? { fee: w.fee, feeInAmount: w.feeInAmount === true } : {}),
         ...to,
       },
       now,
