@@ -132,6 +132,17 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
       return (await this.byXenditId(w.merchantId, w.xenditTransactionId))!;
     },
 
+    /** Xendit's fee, once known (it was PENDING when the row was made); false when the row had one already. */
+    async noteFee(id: string, fee: number, inAmount: boolean, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('withdrawals')
+        .set({ fee, fee_in_amount: inAmount, updated_at: now })
+        .where('id', '=', id)
+        .where('fee', '=', 0)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+
     /** Where a row made before destinations were kept went, once a listing names it; never changed once known. */
     async noteDestination(id: string, accountIdentifier: string, channelCode: string | null, now: Date): Promise<void> {
       await db

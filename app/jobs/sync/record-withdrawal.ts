@@ -114,6 +114,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         const way = out ?? (row.entryKind === 'receive' ? null : await transferOut(deps, merchant, row));
         if (way?.kind !== 'transfer') throw new Unrecordable(`Xendit's fee on withdrawal ${xenditTransactionId} leaves no bank account: book it by hand`);
         const feeId = await feeOnce(deps, merchant, row, way.clearing, lookFirst);
+        deps.crash?.('withdrawal-fee-accepted');
         await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
         deps.logger.info({ merchantId, xenditTransactionId, feeId }, 'withdrawal fee recorded in Xero as spend money from the clearing account');
       }
