@@ -25,6 +25,7 @@ export const BOOKING_CRASH_POINTS = [
   'withdrawal-reversal-accepted',
   'withdrawal-receive-accepted',
   'withdrawal-spend-back-accepted',
+  'withdrawal-fee-accepted',
   'fee-return-accepted',
   'fee-bill-accepted',
   'other-movement-accepted',

@@ -23,7 +23,7 @@ import {
   type RowStatus,
 } from './rows.js';
 import { bookedTwice, compare, feeTaxFor } from './payment-row.js';
-import { transferRows } from './transfers.js';
+import { isWithdrawalFee, transferRows } from './transfers.js';
 import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
@@ -240,8 +240,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     else if (returned && t.type === 'RECEIVE')
       feeReturns.push({ xenditInvoiceId: returned[1], date: t.date ?? '', currency: t.currencyCode, amount: hundredths(t.total) });
     else if (over) entry(over).overpayments.push(t);
-    else if (TRANSFER_SIDES.has(t.type))
-      continue; // a transfer's own side: the transfers are compared below (transfers.ts)
+    else if (TRANSFER_SIDES.has(t.type) || isWithdrawalFee(t))
+      continue; // a transfer's own side, or a withdrawal's fee: compared with the withdrawals (transfers.ts)
     else {
       const signed = t.type.startsWith('SPEND') ? -hundredths(t.total) : hundredths(t.total);
       others.push(clearingEntry(t.date!, t.currencyCode, signed, `${t.type} "${t.reference}" on the clearing account`, t.reference));

@@ -13,6 +13,7 @@ import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { reversalReference, withdrawalReference } from '../jobs/sync/record-withdrawal.js';
+import { withdrawalFeeReference } from '../jobs/sync/withdrawal-fee.js';
 import {
   clearingEntry,
   format,
@@ -29,6 +30,9 @@ import { inAccount, refusedByRow, type ReportKey, type XenditAccounts } from './
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
+const FEE_REF = /^Xendit withdrawal fee (\S+)$/;
+/** The Spend Money of a withdrawal's fee: counted with its withdrawal here, not as another entry (reconcile.ts). */
+export const isWithdrawalFee = (t: { type: string; reference: string }) => t.type === 'SPEND' && FEE_REF.test(t.reference);
 /** Bounds one report's reading of Xendit's withdrawals per currency (50 a page). */
 const MAX_PAGES = 20;
 /** How long before a report's range a withdrawal that came back within it may have left. */
@@ -172,6 +176,15 @@ export async function transferRows(
         backs.set(m[1], [...(backs.get(m[1]) ?? []), { ...side, fromAccountId: t.bankAccountId, toAccountId: clearingId }]);
     }
   }
+  // Xendit's fee on a withdrawal, booked out of the clearing account (withdrawal-fee.ts): with it,
+  // the transfer (what reached the bank) adds up to what left Xendit's balance.
+  const fees = new Map<string, bigint>();
+  const charged = [...seen.values()].filter((x) => x.w.fee && merchant.xenditFeeBilling !== 'invoiced').map((x) => withdrawalFeeReference(x.w.id));
+  if (charged.length)
+    for (const t of await deps.xero.findBankTransactionsByReferences(merchant.xero, charged)) {
+      const m = FEE_REF.exec(t.reference);
+      if (m && t.type === 'SPEND' && inRange(t.date) && t.status !== 'DELETED') fees.set(m[1], (fees.get(m[1]) ?? 0n) + hundredths(t.total));
+    }
   const nonBankCurrency = new Map([...nonBank.values()].map((a) => [a.accountId, a.currency]));
   const currencyOf = (accountId: string | undefined) => clearing.get(accountId ?? '') ?? nonBankCurrency.get(accountId ?? '');
   const total = (ts: XeroBankTransfer[]) => ts.reduce((s, t) => s + hundredths(t.amount), 0n);
@@ -215,7 +228,7 @@ export async function transferRows(
       listed && returned !== x!.back && inRange(returned) ? `came back on ${x!.back}, booked on ${returned}` : '',
     ].filter(Boolean);
     // Xendit's side in this range: out on the day it left, back in on the day the bank returned it.
-    const size = listed ? hundredths(toDecimal(listed.w.amount, listed.w.currency)) : 0n;
+    const size = listed ? hundredths(toDecimal(balanceDrop(merchant, listed.w), listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size : 0n) : null;
     if (listed?.back && xendit !== 0n && !everBooked.has(id)) {
       // Sent back before the gateway booked it (record-withdrawal then books nothing, in any month):
@@ -233,7 +246,7 @@ export async function transferRows(
       );
       continue;
     }
-    const xero = found.length || back.length ? total(back) - total(found) : xendit === 0n ? 0n : null;
+    const xero = found.length || back.length ? total(back) - total(found) - (fees.get(id) ?? 0n) : xendit === 0n ? 0n : null;
     const currency = listed?.w.currency ?? currencyOf(found[0]?.fromAccountId) ?? currencyOf(back[0]?.toAccountId) ?? '';
     const date = listed ? (inRange(listed.out) ? listed.out : listed.back!) : (found[0]?.date ?? back[0]?.date ?? '');
     sum(currency).xendit += xendit ?? 0n;
@@ -268,6 +281,11 @@ export async function transferRows(
   // Pages left unread: a withdrawal among them would be missing on both sides and go unseen.
   for (const { key, value } of perKey) rows.push(...unreadRows(range, value, 'withdrawals', MAX_PAGES * 50, key.mode));
   return { rows, others, sums };
+}
+
+/** What the withdrawal took from Xendit's balance: its amount, and a fee charged on top unless billed monthly. */
+function balanceDrop(merchant: Merchant, w: XenditWithdrawal): number {
+  return w.fee && !w.feeInAmount && merchant.xenditFeeBilling !== 'invoiced' ? w.amount + w.fee : w.amount;
 }
 
 /** The sides of a withdrawal booked after a lock date: where each counts. */

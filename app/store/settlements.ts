@@ -33,6 +33,12 @@ export interface Withdrawal {
   /** Where it went, as Xendit names it (account_identifier, channel_code); null: not said. */
   accountIdentifier: string | null;
   channelCode: string | null;
+  /** Xendit's fee and VAT on it (minor units; 0: none), and whether it came out of `amount` rather than on top. */
+  fee: number;
+  feeInAmount: boolean;
+  feeAttemptAt: Date | null;
+  /** The Spend Money of the fee out of the clearing account. */
+  xeroFeeEntryId: string | null;
 }
 
 /**
@@ -74,6 +80,10 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   entryKind: r.entry_kind,
   accountIdentifier: r.account_identifier,
   channelCode: r.channel_code,
+  fee: int8(r.fee),
+  feeInAmount: r.fee_in_amount,
+  feeAttemptAt: r.fee_attempt_at,
+  xeroFeeEntryId: r.xero_fee_entry_id,
 });
 
 /** Where a test may hold a settlement save open: its accounts written and its waiting withdrawals resumed, not yet committed. */
@@ -98,7 +108,7 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
     /** The withdrawal's row, made on first sight (one per merchant and Xendit transaction). */
     async getOrCreate(
       w: Pick<Withdrawal, 'id' | 'merchantId' | 'xenditTransactionId' | 'currency' | 'amount' | 'withdrawnAt'> &
-        Partial<Pick<Withdrawal, 'accountIdentifier' | 'channelCode'>>,
+        Partial<Pick<Withdrawal, 'accountIdentifier' | 'channelCode' | 'fee' | 'feeInAmount'>>,
       now: Date,
     ): Promise<Withdrawal> {
       await db
@@ -112,12 +122,25 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
           withdrawn_at: w.withdrawnAt,
           account_identifier: w.accountIdentifier ?? null,
           channel_code: w.channelCode ?? null,
+          fee: w.fee ?? 0,
+          fee_in_amount: w.feeInAmount ?? false,
           created_at: now,
           updated_at: now,
         })
         .onConflict((oc) => oc.columns(['merchant_id', 'xendit_transaction_id']).doNothing())
         .execute();
       return (await this.byXenditId(w.merchantId, w.xenditTransactionId))!;
+    },
+
+    /** Xendit's fee, once known (it was PENDING when the row was made); false when the row had one already. */
+    async noteFee(id: string, fee: number, inAmount: boolean, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('withdrawals')
+        .set({ fee, fee_in_amount: inAmount, updated_at: now })
+        .where('id', '=', id)
+        .where('fee', '=', 0)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
 
     /** Where a row made before destinations were kept went, once a listing names it; never changed once known. */
@@ -293,6 +316,9 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
      */
     noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date, account?: string, claim?: Claim) =>
       update(id, { entry_kind: kind, transfer_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
+    /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
+    noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
+    feeRecorded: (id: string, entryId: string, now: Date) => update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, last_error: null }, now),
     recorded: (id: string, bankTransferId: string, now: Date) =>
       update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
     /**

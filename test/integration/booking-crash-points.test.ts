@@ -96,6 +96,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       const reversing = point === 'withdrawal-reversal-accepted' || point === 'withdrawal-spend-back-accepted';
       // A clearing account that is not a bank account: the withdrawal is Receive Money into savings, its reversal Spend Money.
       const nonBank = point === 'withdrawal-receive-accepted' || point === 'withdrawal-spend-back-accepted';
+      // Xendit's payout fee (IDR 5,000 + 11% VAT), booked after the transfer as Spend Money of its own.
+      const feeing = point === 'withdrawal-fee-accepted' || point === 'withdrawal-transfer-accepted';
       // 50 000 of the 150 000 paid beyond the invoice (paid in cash meanwhile): a Xero overpayment,
       // refunded on first; the rest of the 60 000 refund on a credit note.
       const overpaid = point === 'refund-overpayment-accepted';
@@ -200,7 +202,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         settledRow = () => withStores((s) => s.otherMovements.byXenditId(seeded.merchantId, m.id));
       } else {
         await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false }); // only settled money can be withdrawn
-        const w = sims.xendit.test.withdraw(seeded.xenditKey, 'IDR', 100_000);
+        const w = sims.xendit.test.withdraw(seeded.xenditKey, 'IDR', 100_000, feeing ? { fee: { xenditFee: 5_000, vat: 550 } } : {});
         // What the scheduled listing does: a row and a job per withdrawal.
         const list = () =>
           withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
@@ -223,9 +225,16 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
           await list();
         }
         const withdrawalTxns = () => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference.startsWith('Xendit withdrawal')).length;
+        const feeTxns = () => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference === `Xendit withdrawal fee ${w.id}`).length;
         effects = () =>
-          nonBank ? [sims.xero.test.bankTransfers(seeded.tenantId).length, withdrawalTxns()] : [sims.xero.test.bankTransfers(seeded.tenantId).length];
-        settledRow = () => withStores((s) => s.settlements.byXenditId(seeded.merchantId, w.id));
+          nonBank || feeing
+            ? [sims.xero.test.bankTransfers(seeded.tenantId).length, nonBank ? withdrawalTxns() : feeTxns()]
+            : [sims.xero.test.bankTransfers(seeded.tenantId).length];
+        settledRow = async () => {
+          const row = await withStores((s) => s.settlements.byXenditId(seeded.merchantId, w.id));
+          // The transfer is stored before the fee is sent: done only once the fee is stored too.
+          return row && feeing ? { state: row.state === 'recorded' && row.xeroFeeEntryId ? 'recorded' : 'pending' } : row;
+        };
       }
 
       assert.equal(await exitOf(doomed), 'SIGKILL', `${point}: ${doomed.output()}`);
@@ -236,7 +245,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         'refund-cash-accepted': [1, 1, 0],
         'fee-return-accepted': [1, 1, 1],
         'fee-bill-accepted': [1],
-        'withdrawal-transfer-accepted': [1],
+        'withdrawal-transfer-accepted': [1, 0], // the transfer, its fee not sent yet
+        'withdrawal-fee-accepted': [1, 1], // the transfer, and the fee's Spend Money
         'withdrawal-reversal-accepted': [2], // the transfer out, and the one back
         'withdrawal-receive-accepted': [0, 1], // no transfer: the Receive Money into savings
         'withdrawal-spend-back-accepted': [0, 2], // the Receive Money, and the Spend Money back
@@ -255,7 +265,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
 
       assert.deepEqual(
         effects(),
-        refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : nonBank || moving ? expected[point] : reversing ? [2] : [1],
+        refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : nonBank || moving ? expected[point] : feeing ? [1, 1] : reversing ? [2] : [1],
         `${point}: exactly one of each`,
       );
       if (overpaid) {

@@ -29,6 +29,10 @@ export const withdrawalSchema = z.object({
   account_identifier: z.string().nullish(),
   created: z.string(),
   updated: z.string().nullish(),
+  // docs.xendit.co "List transactions" (not in xendit-node's TransactionResponse).
+  net_amount: z.number().nullish(),
+  // xendit-node TransactionResponse.fee (FeeResponse): every transaction carries one.
+  fee: z.object({ xendit_fee: z.number().nullish(), value_added_tax: z.number().nullish(), status: z.string().nullish() }).nullish(),
 });
 
 /** Xendit's largest page of transactions (docs.xendit.co Transactions API: limit 1–50). */
@@ -173,16 +177,40 @@ function readWithdrawal(row: unknown): XenditWithdrawal | null {
   const t = parsed.data;
   // Withdrawals take money out; a MONEY_IN row of this type would be something we do not understand.
   if (t.cashflow && t.cashflow !== 'MONEY_OUT') return null;
+  const minor = minorReader(t.currency);
+  const amount = minor(Math.abs(t.amount), 'amount');
   return {
     id: t.id,
     status: t.status,
     currency: t.currency,
-    amount: minorReader(t.currency)(Math.abs(t.amount), 'amount'),
+    amount,
+    ...withdrawalFee(t, amount, minor),
     created: t.created,
     ...(t.updated ? { updated: t.updated } : {}),
     ...(t.channel_code ? { channelCode: t.channel_code } : {}),
     ...(t.account_identifier ? { accountIdentifier: t.account_identifier } : {}),
   };
+}
+
+/**
+ * What Xendit charged for the withdrawal. The Transactions API lists no fee rows of their own ("Fee
+ * transactions will not be included", help.xendit.co on the transactions tab): a payout's fee is
+ * its transaction's fee object, deducted from the cash balance when the payout completes under
+ * direct deduction ("Fees are applied once payouts are completed", docs.xendit.co/transaction-fees).
+ * Counted only once COMPLETED: PENDING is not taken yet, REVERSED/CANCELED given back. Whether it
+ * came out of `amount` or on top is not documented for money out: net_amount decides when it equals
+ * amount − fee (came out of it); otherwise on top, as a direct-deduction fee is its own deduction.
+ */
+function withdrawalFee(
+  t: z.infer<typeof withdrawalSchema>,
+  amount: number,
+  minor: ReturnType<typeof minorReader>,
+): Pick<XenditWithdrawal, 'fee' | 'feeInAmount'> {
+  if (t.fee?.status !== 'COMPLETED') return {};
+  const fee = minor(t.fee.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.fee.value_added_tax ?? 0, 'fee.value_added_tax');
+  if (fee <= 0) return {};
+  const net = t.net_amount == null ? undefined : minor(Math.abs(t.net_amount), 'net_amount');
+  return { fee, feeInAmount: net === amount - fee };
 }
 
 /**

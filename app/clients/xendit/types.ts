@@ -212,6 +212,9 @@ export interface XenditWithdrawal {
   /** The bank (channel code) and account number it went to, when Xendit says. */
   channelCode?: string;
   accountIdentifier?: string;
+  /** Xendit's fee and VAT on it (minor units), when it took one; `feeInAmount`: out of `amount` (the bank got amount − fee), else on top. */
+  fee?: number;
+  feeInAmount?: boolean;
 }
 
 export interface XenditGateway {

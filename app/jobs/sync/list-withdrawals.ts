@@ -18,7 +18,7 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import { listingKeys, listsMovements, modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
 import type { XenditGateway, XenditWithdrawal } from '../../clients/xendit/types.js';
-import type { ListingAt } from '../../store/settlements.js';
+import type { ListingAt, Withdrawal } from '../../store/settlements.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
@@ -189,6 +189,11 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
   // A row from before destinations were kept learns its own, so the admin lists it and can give it an account.
   if (known && known.accountIdentifier === null && to.accountIdentifier)
     await deps.stores.settlements.noteDestination(known.id, to.accountIdentifier, to.channelCode, deps.clock());
+  if (known && w.status !== 'REVERSED' && (await feeLearnt(deps, known, w))) {
+    // A fee PENDING when first listed, COMPLETED now: the row's job books it (record-withdrawal.ts).
+    const now = deps.clock();
+    await enqueue(deps.stores.jobs, 'record-withdrawal', { merchantId: merchant.id, xenditTransactionId: known.xenditTransactionId, live }, now);
+  }
   if (known && (w.status === 'REVERSED' ? known.state === 'reversed' || known.state === 'test_mode' : known.state !== 'pending')) return;
   if (!known && Date.parse(w.created) < l.keySince.getTime()) return;
   const now = deps.clock();
@@ -202,6 +207,7 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
         currency: w.currency,
         amount: w.amount,
         withdrawnAt: new Date(w.created),
+        ...(w.fee ? { fee: w.fee, feeInAmount: w.feeInAmount === true } : {}),
         ...to,
       },
       now,
@@ -220,6 +226,20 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
   const queued = await enqueue(deps.stores.jobs, 'record-withdrawal', payload, now);
   deps.crash?.('withdrawal-listing-job-queued');
   if (queued) deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'withdrawal found at Xendit');
+}
+
+/**
+ * A known row learns Xendit's fee once it is COMPLETED (PENDING while the payout is: "Fees are applied
+ * once payouts are completed", docs.xendit.co/transaction-fees). Not one inside the amount after the
+ * transfer went out with the whole amount: that transfer overstates the bank, a person's to mend.
+ */
+async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal): Promise<boolean> {
+  if (!w.fee || known.fee > 0) return false;
+  if (w.feeInAmount && known.xeroBankTransferId) {
+    deps.logger.warn({ xenditTransactionId: w.id, fee: w.fee }, "Xendit's fee came out of a withdrawal already booked whole: not booked");
+    return false;
+  }
+  return deps.stores.settlements.noteFee(known.id, w.fee, w.feeInAmount === true, deps.clock());
 }
 
 /**

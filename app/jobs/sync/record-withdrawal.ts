@@ -28,6 +28,7 @@ import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce as entryOnceOnBank, entryOnce, type Attempt } from './entry-once.js';
 import { requeued } from './send-once.js';
+import { bankAmount, feeOnce, feeToBook } from './withdrawal-fee.js';
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -57,7 +58,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     if (!row) throw new NeedsReview(`no withdrawal ${xenditTransactionId} was recorded for this merchant`);
     // Done: nothing left, or the transfer out in Xero and not sent back. Keyed on the transfer, not
     // the state, so a row in needs review or waiting again never sends a second transfer out.
-    if (row.state === 'reversed' || row.state === 'test_mode' || (row.xeroBankTransferId && !row.reversedAt)) return;
+    if (row.state === 'reversed' || row.state === 'test_mode' || (row.xeroBankTransferId && !row.reversedAt && !feeToBook(merchant, row))) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
     // Sent back before anything went to Xero: nothing to book, either way.
@@ -97,6 +98,8 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, transferId, byDestination: picked?.mapped }, 'withdrawal recorded in Xero as a bank transfer');
         } else {
+          if (feeToBook(merchant, row))
+            throw new Unrecordable(`Xendit's fee on withdrawal ${xenditTransactionId} leaves a clearing account that is no bank account: book it by hand`);
           what = 'receive money';
           const transactionId = await receiveOnce(deps, merchant, row, { id: from, code: clearing.code }, to, lookFirst);
           deps.crash?.('withdrawal-receive-accepted');
@@ -104,6 +107,16 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           deps.logger.info({ merchantId, xenditTransactionId, transactionId }, 'withdrawal recorded in Xero as receive money into the settlement bank');
         }
         out = clearing.kind === 'transfer' ? { kind: 'transfer', clearing: from, bank: to } : { kind: 'receive', code: clearing.code, bank: to };
+      }
+      if (feeToBook(merchant, row) && !row.reversedAt) {
+        what = 'spend money (withdrawal fee)';
+        // Out of the clearing account the transfer left, as Xero holds it.
+        const way = out ?? (row.entryKind === 'receive' ? null : await transferOut(deps, merchant, row));
+        if (way?.kind !== 'transfer') throw new Unrecordable(`Xendit's fee on withdrawal ${xenditTransactionId} leaves no bank account: book it by hand`);
+        const feeId = await feeOnce(deps, merchant, row, way.clearing, lookFirst);
+        deps.crash?.('withdrawal-fee-accepted');
+        await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
+        deps.logger.info({ merchantId, xenditTransactionId, feeId }, 'withdrawal fee recorded in Xero as spend money from the clearing account');
       }
       if (row.reversedAt) {
         // Back between the two accounts the money went between, whatever the settings say today.
@@ -238,7 +251,7 @@ function bankTransferOnce(
           {
             fromAccountId: t.from,
             toAccountId: t.to,
-            amount: toDecimal(row.amount, row.currency),
+            amount: toDecimal(bankAmount(row), row.currency),
             date,
             reference: t.reference,
             // Only the clearing side: no feed will ever carry it.
@@ -312,5 +325,5 @@ function bankTransactionOnce(
   row: Withdrawal,
   t: Attempt & { type: 'RECEIVE' | 'SPEND'; bank: string; clearingCode: string; description: string },
 ): Promise<string> {
-  return entryOnceOnBank(deps, merchant, row, { ...t, accountCode: t.clearingCode, reconciled: false });
+  return entryOnceOnBank(deps, merchant, { currency: row.currency, amount: bankAmount(row) }, { ...t, accountCode: t.clearingCode, reconciled: false });
 }

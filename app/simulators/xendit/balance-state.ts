@@ -45,4 +45,13 @@ export interface SimWithdrawal {
    * (admin/payments/balances.ts).
    */
   pending?: boolean;
+  /**
+   * Xendit's payout fee and its VAT (minor units; e.g. IDR 5,000 + VAT, docs.xendit.co/transaction-fees),
+   * listed as the transaction's fee object (xendit-node FeeResponse xendit_fee, value_added_tax).
+   * "Fees are applied once payouts are completed": PENDING and nothing taken while the withdrawal is.
+   * `feeInAmount`: taken out of `amount` (the bank gets amount − fee, net_amount says so); else, this
+   * simulator's default, on top (the bank gets `amount`, the balance falls by amount + fee): the docs
+   * say neither for money out, and a direct-deduction fee reads as its own deduction.
+   */
+  fee?: { xenditFee: number; vat: number; inAmount?: boolean; billed?: boolean };
 }

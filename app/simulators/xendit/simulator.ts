@@ -230,4 +230,6 @@ export interface WithdrawOptions {
   at?: Date;
   pending?: boolean;
   to?: { channelCode?: string; accountNumber: string | null };
+  /** Xendit's payout fee and VAT on it (minor units): on top of `amount` unless `inAmount` (withdrawals.ts). */
+  fee?: { xenditFee: number; vat: number; inAmount?: boolean };
 }

@@ -48,7 +48,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
     if (r.userId === userId && r.status !== 'FAILED' && !r.voids && inv?.currency === currency) balance -= r.amount + (r.refundFee ?? 0);
   }
   balance -= lostDisputes(ctx, userId, currency) + heldByDisputes(ctx, userId, currency);
-  for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount;
+  for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount + onTopFee(w);
   for (const m of ctx.state.otherMovements ?? [])
     if (m.userId === userId && m.currency === currency) balance += m.cashflow === 'MONEY_IN' ? m.amount : -m.amount;
   return balance;
@@ -62,18 +62,33 @@ export function pendingSettlementOf(ctx: Ctx, userId: string, currency: Currency
   return pending;
 }
 
+/** What a completed payout's fee takes from the balance besides `amount` (one inside the amount is in it already). */
+function onTopFee(w: SimWithdrawal): number {
+  return w.fee && !w.pending && !w.fee.inAmount && !w.fee.billed ? w.fee.xenditFee + w.fee.vat : 0;
+}
+
 /** A withdrawal of `amount` (minor units; the whole balance when absent) to the merchant's registered bank. */
 export function withdraw(
   ctx: Ctx,
   account: XenditSimAccount,
   currency: Currency,
   amount?: number,
-  opts: { at?: Date; pending?: boolean; to?: { channelCode?: string; accountNumber: string | null } } = {},
+  opts: {
+    at?: Date;
+    pending?: boolean;
+    to?: { channelCode?: string; accountNumber: string | null };
+    fee?: { xenditFee: number; vat: number; inAmount?: boolean };
+  } = {},
 ): SimWithdrawal | { error: string } {
   const available = balanceOf(ctx, account.userId, currency);
-  const take = amount ?? available;
-  if (!Number.isInteger(take) || take <= 0) return { error: 'amount must be greater than 0' };
-  if (take > available) return { error: `amount exceeds the balance (${toDecimal(available, currency)} ${currency})` };
+  // Fees billed monthly are on the month's bill, never taken from the balance (billing.ts).
+  const billed = account.feeBilling === 'invoiced';
+  const fee = opts.fee && !billed ? opts.fee.xenditFee + opts.fee.vat : 0;
+  // Charged on top, the fee must fit in the balance too; the whole balance less it when no amount.
+  const onTop = opts.fee?.inAmount ? 0 : fee;
+  const take = amount ?? available - onTop;
+  if (!Number.isInteger(take) || take <= 0 || (opts.fee?.inAmount && take <= fee)) return { error: 'amount must be greater than 0' };
+  if (take + onTop > available) return { error: `amount exceeds the balance (${toDecimal(available, currency)} ${currency})` };
   const w: SimWithdrawal = {
     id: `txn_${randomBytes(12).toString('hex')}`,
     userId: account.userId,
@@ -83,6 +98,7 @@ export function withdraw(
     accountNumber: opts.to ? opts.to.accountNumber : '8880001234',
     created: opts.at ?? ctx.now(),
     ...(opts.pending ? { pending: true } : {}),
+    ...(opts.fee ? { fee: { ...opts.fee, ...(billed ? { inAmount: false, billed } : {}) } } : {}),
   };
   withdrawalsOf(ctx).push(w);
   return w;
@@ -110,7 +126,8 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
     account_identifier: w.accountNumber,
     currency: w.currency,
     amount: wire(w.amount, w.currency),
-    net_amount: wire(w.amount, w.currency),
+    // The fee inside the amount: net_amount is what is left of it, as money-in rows show amount − fee.
+    net_amount: wire(w.fee?.inAmount && !w.fee.billed ? w.amount - w.fee.xenditFee - w.fee.vat : w.amount, w.currency),
     cashflow: 'MONEY_OUT',
     settlement_status: 'SETTLED',
     estimated_settlement_time: w.created.toISOString(),
@@ -118,8 +135,8 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
     created: w.created.toISOString(),
     updated: (w.reversedAt ?? w.created).toISOString(),
     fee: {
-      xendit_fee: 0,
-      value_added_tax: 0,
+      xendit_fee: wire(w.fee?.xenditFee ?? 0, w.currency),
+      value_added_tax: wire(w.fee?.vat ?? 0, w.currency),
       xendit_withholding_tax: 0,
       third_party_withholding_tax: 0,
       status: w.reversedAt ? 'REVERSED' : w.pending ? 'PENDING' : 'COMPLETED',

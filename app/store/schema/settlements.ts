@@ -46,6 +46,11 @@ export interface WithdrawalsTable {
   /** Migration 20261207T0517: where it went, as Xendit names it (null: Xendit said nothing, or a row from before). */
   account_identifier: ColumnType<string | null, string | null | undefined, string | null>;
   channel_code: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261207T0626: Xendit's fee on it and the Spend Money booking that fee. */
+  fee: ColumnType<string | number, number | undefined, number>;
+  fee_in_amount: ColumnType<boolean, boolean | undefined, boolean>;
+  fee_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  xero_fee_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
