@@ -132,15 +132,23 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
       return (await this.byXenditId(w.merchantId, w.xenditTransactionId))!;
     },
 
-    /** Xendit's fee, once known (it was PENDING when the row was made); false when the row had one already. */
-    async noteFee(id: string, fee: number, inAmount: boolean, now: Date): Promise<boolean> {
-      const r = await db
-        .updateTable('withdrawals')
-        .set({ fee, fee_in_amount: inAmount, updated_at: now })
-        .where('id', '=', id)
-        .where('fee', '=', 0)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+    /**
+     * Xendit's fee, once known (it was PENDING when the row was made); false when the row had one already.
+     * Its job (`job`, or the finished one with that dedupe key) queued again in the same commit: one
+     * that had booked the transfer is done, and a crash between two commits would leave the fee unbooked.
+     */
+    async noteFee(id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('withdrawals')
+          .set({ fee, fee_in_amount: inAmount, updated_at: now })
+          .where('id', '=', id)
+          .where('fee', '=', 0)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return false;
+        if (!(await insertJob(trx, job))) await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false });
+        return true;
+      });
     },
 
     /** Where a row made before destinations were kept went, once a listing names it; never changed once known. */

@@ -106,4 +106,18 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 1]);
     assert.equal(clearingBalance(), xenditBalance());
   });
+
+  it('a fee still PENDING when the withdrawal was booked, COMPLETED later: the finished job runs again and books it once', async () => {
+    const w = await booked({ fee: { ...FEE, pending: true } });
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 0]);
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.equal(job.state, 'done');
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await list();
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 1]);
+    assert.equal(clearingBalance(), xenditBalance());
+  });
 });

@@ -22,6 +22,7 @@ import type { ListingAt, Withdrawal } from '../../store/settlements.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
+import type { JobPayload } from '../kinds.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
 import { readFrom, readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
@@ -189,11 +190,8 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
   // A row from before destinations were kept learns its own, so the admin lists it and can give it an account.
   if (known && known.accountIdentifier === null && to.accountIdentifier)
     await deps.stores.settlements.noteDestination(known.id, to.accountIdentifier, to.channelCode, deps.clock());
-  if (known && w.status !== 'REVERSED' && (await feeLearnt(deps, known, w))) {
-    // A fee PENDING when first listed, COMPLETED now: the row's job books it (record-withdrawal.ts).
-    const now = deps.clock();
-    await enqueue(deps.stores.jobs, 'record-withdrawal', { merchantId: merchant.id, xenditTransactionId: known.xenditTransactionId, live }, now);
-  }
+  // A fee PENDING when first listed, COMPLETED now: noted with the row's job queued again, which books it (record-withdrawal.ts).
+  if (known && w.status !== 'REVERSED') await feeLearnt(deps, known, w, { merchantId: merchant.id, xenditTransactionId: known.xenditTransactionId, live });
   if (known && (w.status === 'REVERSED' ? known.state === 'reversed' || known.state === 'test_mode' : known.state !== 'pending')) return;
   if (!known && Date.parse(w.created) < l.keySince.getTime()) return;
   const now = deps.clock();
@@ -233,13 +231,14 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
  * once payouts are completed", docs.xendit.co/transaction-fees). Not one inside the amount after the
  * transfer went out with the whole amount: that transfer overstates the bank, a person's to mend.
  */
-async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal): Promise<boolean> {
+async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal, payload: JobPayload<'record-withdrawal'>): Promise<boolean> {
   if (!w.fee || known.fee > 0) return false;
   if (w.feeInAmount && known.xeroBankTransferId) {
     deps.logger.warn({ xenditTransactionId: w.id, fee: w.fee }, "Xendit's fee came out of a withdrawal already booked whole: not booked");
     return false;
   }
-  return deps.stores.settlements.noteFee(known.id, w.fee, w.feeInAmount === true, deps.clock());
+  const now = deps.clock();
+  return deps.stores.settlements.noteFee(known.id, w.fee, w.feeInAmount === true, jobRow('record-withdrawal', payload, now), now);
 }
 
 /**

@@ -53,5 +53,10 @@ export interface SimWithdrawal {
    * simulator's default, on top (the bank gets `amount`, the balance falls by amount + fee): the docs
    * say neither for money out, and a direct-deduction fee reads as its own deduction.
    */
-  fee?: { xenditFee: number; vat: number; inAmount?: boolean; billed?: boolean };
+  /**
+   * fee.pending: the payout SUCCESS but its fee object still PENDING (xendit-node FeeResponse status is its
+   * own field), so a listing may see the fee only after it booked the withdrawal.
+   */
+  // pending: the payout SUCCESS, its fee object's own status still PENDING (xendit-node FeeResponse.status).
+  fee?: { xenditFee: number; vat: number; inAmount?: boolean; billed?: boolean; pending?: boolean };
 }

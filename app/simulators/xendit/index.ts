@@ -98,6 +98,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         const w = withdrawalsOf(ctx).find((x) => x.id === id && x.userId === account?.userId);
         if (!w) throw new Error(`no withdrawal ${id}`);
         delete w.pending;
+        if (w.fee) delete w.fee.pending;
       },
       balance: (secretKey, currency) => {
         const account = ctx.state.accounts.get(secretKey);

@@ -231,5 +231,5 @@ export interface WithdrawOptions {
   pending?: boolean;
   to?: { channelCode?: string; accountNumber: string | null };
   /** Xendit's payout fee and VAT on it (minor units): on top of `amount` unless `inAmount` (withdrawals.ts). */
-  fee?: { xenditFee: number; vat: number; inAmount?: boolean };
+  fee?: { xenditFee: number; vat: number; inAmount?: boolean; pending?: boolean };
 }

@@ -64,7 +64,7 @@ export function pendingSettlementOf(ctx: Ctx, userId: string, currency: Currency
 
 /** What a completed payout's fee takes from the balance besides `amount` (one inside the amount is in it already). */
 function onTopFee(w: SimWithdrawal): number {
-  return w.fee && !w.pending && !w.fee.inAmount && !w.fee.billed ? w.fee.xenditFee + w.fee.vat : 0;
+  return w.fee && !w.pending && !w.fee.pending && !w.fee.inAmount && !w.fee.billed ? w.fee.xenditFee + w.fee.vat : 0;
 }
 
 /** A withdrawal of `amount` (minor units; the whole balance when absent) to the merchant's registered bank. */
@@ -77,7 +77,7 @@ export function withdraw(
     at?: Date;
     pending?: boolean;
     to?: { channelCode?: string; accountNumber: string | null };
-    fee?: { xenditFee: number; vat: number; inAmount?: boolean };
+    fee?: { xenditFee: number; vat: number; inAmount?: boolean; pending?: boolean };
   } = {},
 ): SimWithdrawal | { error: string } {
   const available = balanceOf(ctx, account.userId, currency);
@@ -139,7 +139,7 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
       value_added_tax: wire(w.fee?.vat ?? 0, w.currency),
       xendit_withholding_tax: 0,
       third_party_withholding_tax: 0,
-      status: w.reversedAt ? 'REVERSED' : w.pending ? 'PENDING' : 'COMPLETED',
+      status: w.reversedAt ? 'REVERSED' : w.pending || w.fee?.pending ? 'PENDING' : 'COMPLETED',
     },
   };
 }
