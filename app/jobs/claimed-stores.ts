@@ -20,16 +20,23 @@
 import type { Stores } from '../store/index.js';
 import type { Claim } from '../store/jobs.js';
 
-export function claimedStores(stores: Stores, claim: Claim): Stores {
-  const { payments: p, refunds: r, settlements: s, otherMovements: o, feeBills: f, feeReturns: fr } = stores;
-  /** `written`, or throws when the claim still holds: the row is gone. A clear (at null) answers as it is, keeping the refusal it follows. */
-  const mark = async (at: Date | null, what: string, written: Promise<boolean>): Promise<boolean> => {
+/**
+ * An attempt mark under `claim`: `written`, or throws when the claim still holds: the row is gone.
+ * A clear (at null) answers as it is, keeping the refusal it follows. Also the group path's (registry.ts).
+ */
+export function claimedMark(stores: Pick<Stores, 'jobs'>, claim: Claim) {
+  return async (at: Date | null, what: string, written: Promise<boolean>): Promise<boolean> => {
     if ((await written) || at === null) return written;
     const job = await stores.jobs.byId(claim.id);
     if (job?.state === 'running' && job.claimNo === claim.claimNo)
       throw new Error(`nothing sent: the ${what} this job is for is gone, so its attempt could not be marked`);
     return false;
   };
+}
+
+export function claimedStores(stores: Stores, claim: Claim): Stores {
+  const { payments: p, refunds: r, settlements: s, otherMovements: o, feeBills: f, feeReturns: fr } = stores;
+  const mark = claimedMark(stores, claim);
   return {
     ...stores,
     payments: {

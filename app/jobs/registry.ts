@@ -38,7 +38,7 @@ import { UpstreamError } from '../clients/types.js';
 import { paths } from '../paths.js';
 import { createXeroBatch } from './xero-batch.js';
 import { createXenditReads, keyTag, type Settled, type XenditReads } from './xendit-reads.js';
-import { claimedStores } from './claimed-stores.js';
+import { claimedMark, claimedStores } from './claimed-stores.js';
 
 export type HandlerDeps = Pick<Runtime, 'stores' | 'xero' | 'xendit' | 'clock' | 'logger'> & {
   metrics?: Pick<Metrics, 'webhookLag'>;
@@ -124,13 +124,24 @@ function listedReads(reads: XenditReads, scope: JobScope, queuedAt: Date | undef
 function gathered(stores: Stores, scope: JobScope, claim?: Claim): Pick<Stores, 'payments' | 'checkouts'> {
   const p = stores.payments;
   const fence = claim ? { claim } : {};
+  // A row gone while the claim holds fails the run as an error, as claimedStores does alone (not a lost claim).
+  const mark = claim ? claimedMark(stores, claim) : (_at: Date | null, _what: string, written: Promise<boolean>) => written;
   const payments: Stores['payments'] = {
     ...p,
     byId: (id) => scope.together('payments.byId', id, (ids) => p.byIds(ids)),
     getOrCreate: (np, now) => scope.together('payments.getOrCreate', np, (all) => p.getOrCreateAll(all, now)),
     noteXeroAttempt: (id, at, account) =>
-      scope.together('payments.noteXeroAttempt', { id, at, ...(account ? { account } : {}), ...fence }, (rows) => p.noteXeroAttempts(rows)),
-    noteFeeAttempt: (id, entry, at) => scope.together('payments.noteFeeAttempt', { id, entry, at, ...fence }, (rows) => p.noteFeeAttempts(rows)),
+      mark(
+        at,
+        'payment',
+        scope.together('payments.noteXeroAttempt', { id, at, ...(account ? { account } : {}), ...fence }, (rows) => p.noteXeroAttempts(rows)),
+      ),
+    noteFeeAttempt: (id, entry, at) =>
+      mark(
+        at,
+        'payment',
+        scope.together('payments.noteFeeAttempt', { id, entry, at, ...fence }, (rows) => p.noteFeeAttempts(rows)),
+      ),
     markFeePosted: (id, xeroFeeTxnId, now) =>
       scope.together('payments.markFeePosted', { id, xeroFeeTxnId, now }, async (rows) => (await p.markFeesPosted(rows), [])),
     setFeeFromTransaction: (id, f, now) =>

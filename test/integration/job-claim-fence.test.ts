@@ -10,6 +10,8 @@ import { jobRow } from '../../app/jobs/enqueue.js';
 import { claimedStores } from '../../app/jobs/claimed-stores.js';
 import { sendOnce } from '../../app/jobs/sync/send-once.js';
 import { ClaimLost } from '../../app/jobs/runner.js';
+import { inGroup } from '../../app/jobs/registry.js';
+import type { JobScope } from '../../app/jobs/runner.js';
 
 const box = createSecretBox(Buffer.alloc(32, 7).toString('base64'));
 const LEASE_MS = 60_000;
@@ -144,6 +146,34 @@ describeEachDatabase('job claims: a stale worker cannot write over a later claim
     assert.equal(b.id, a.id);
     await assert.rejects(
       sendOnce((at) => claimedStores(stores, a).feeBills.noteAttempt(gone, at, pastLease), pastLease, send),
+      ClaimLost,
+    );
+    assert.equal(sent, 0);
+  });
+
+  it('in a group too: a payment mark whose row is gone while the claim holds fails the run as an error; a lost claim is still ClaimLost', async () => {
+    await enqueueJob(db(), { kind: 'k', merchantId, payload: { n: 1 } }, t0);
+    const a = (await stores.jobs.claim(t0, LEASE_MS))!;
+    // A group of one: each gathered statement runs as its own.
+    const scope = {
+      together: async (_name: string, item: unknown, runAll: (items: unknown[]) => Promise<unknown[]>) => (await runAll([item]))[0],
+      remembered: (_key: string, fn: () => Promise<unknown>) => fn(),
+      upstream: (fn: () => Promise<unknown>) => fn(),
+      xero: {},
+    } as unknown as JobScope;
+    const grouped = () => inGroup({ stores, xero: {} as never, xendit: {} as never }, scope, a).stores.payments;
+    let sent = 0;
+    const send = async () => void sent++;
+    const gone = randomUUID();
+    for (const noted of [
+      (at: Date | null) => grouped().noteXeroAttempt(gone, at),
+      (at: Date | null) => grouped().noteFeeAttempt(gone, { kind: 'spend', accountId: 'clearing' }, at),
+    ])
+      await assert.rejects(sendOnce(noted, t0, send), (err: Error) => !(err instanceof ClaimLost) && /the payment this job is for is gone/.test(err.message));
+    const b = (await stores.jobs.claim(pastLease, LEASE_MS))!;
+    assert.equal(b.id, a.id);
+    await assert.rejects(
+      sendOnce((at) => grouped().noteXeroAttempt(gone, at), pastLease, send),
       ClaimLost,
     );
     assert.equal(sent, 0);
