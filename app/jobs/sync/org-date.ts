@@ -96,7 +96,7 @@ export function zoneFor(xeroTimezone: string | null | undefined, currency: Curre
  */
 export function merchantZone(m: Pick<Merchant, 'xeroTimezone' | 'clearingCurrency'>): string {
   const currency = m.clearingCurrency;
-  return ianaZoneOf(m.xeroTimezone) ?? (currency && isSupportedCurrency(currency) ? HOME_ZONE[currency] : 'UTC');
+  return currency && isSupportedCurrency(currency) ? zoneFor(m.xeroTimezone, currency) : (ianaZoneOf(m.xeroTimezone) ?? 'UTC');
 }
 
 /**
