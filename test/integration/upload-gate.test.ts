@@ -64,13 +64,13 @@ describeEachDatabase('Xendit report uploads: who gets a body read, and how many 
     await owner.post(preview()).type('form').send({ _csrf: ownerCsrf(), report: overFees }).expect(413);
   });
 
-  it('one upload read at a time per process: another sent meanwhile is 429 with a page saying to send it again; afterwards uploads go through', async () => {
+  it('one upload read at a time per merchant: another of it sent meanwhile is 429 with a page saying to send it again; afterwards uploads go through', async () => {
     const inner = createUploadSlots(1);
     let tookOne!: () => void;
     const taken = new Promise<void>((resolve) => (tookOne = resolve));
     const slots: UploadSlots = {
-      take: () => {
-        const free = inner.take();
+      take: (merchantId) => {
+        const free = inner.take(merchantId);
         if (free) tookOne();
         return free;
       },
@@ -143,7 +143,7 @@ describeEachDatabase('Xendit report uploads: who gets a body read, and how many 
 
   it('a body no larger than the other forms (totals typed in) needs no slot: read while another upload holds it', async () => {
     const slots = createUploadSlots(1);
-    const free = slots.take()!;
+    const free = slots.take(h.merchant.id)!;
     const app = createApp({ ...h.deps, uploads: slots });
     const owner = await signedIn(app, 'a@toko.test');
     const { csrf } = await page(owner, feeBills());
@@ -151,5 +151,81 @@ describeEachDatabase('Xendit report uploads: who gets a body read, and how many 
     await owner.post(preview()).type('form').send({ _csrf: csrf(), report: short }).expect(200);
     await owner.post(preview()).type('form').send({ _csrf: csrf(), report: REPORT }).expect(429);
     free();
+  });
+
+  it('an upload whose connection ended while who may send it was read holds no slot: the next upload is read', async () => {
+    const slots = createUploadSlots();
+    let took!: () => void;
+    const taken = new Promise<void>((resolve) => (took = resolve));
+    const watched: UploadSlots = {
+      take: (merchantId) => {
+        const free = slots.take(merchantId);
+        took();
+        return free;
+      },
+      inUse: slots.inUse,
+    };
+    // The merchant read that the gate waits on ends only once the server has seen the connection close.
+    let closed!: () => void;
+    const gone = new Promise<void>((resolve) => (closed = resolve));
+    let holdRead = false;
+    const merchants = h.stores.merchants;
+    const stores = {
+      ...h.stores,
+      merchants: {
+        ...merchants,
+        byId: async (id: string) => {
+          const m = await merchants.byId(id);
+          if (holdRead) await gone;
+          return m;
+        },
+      },
+    };
+    const app = createApp({ ...h.deps, stores, uploads: watched });
+    h.serve((req, res) => {
+      if (req.method === 'POST') req.socket.once('close', closed);
+      app(req, res);
+    });
+    const owner = await signedIn(app, 'a@toko.test');
+    const { csrf } = await page(owner, feeBills());
+    const url = new URL(h.baseUrl);
+    const login = await request(app).get(paths.adminLogin).expect(200);
+    const first = String(login.headers['set-cookie']?.[0] ?? '').split(';')[0];
+    const signed = await request(app)
+      .post(paths.adminLogin)
+      .set('Cookie', first)
+      .type('form')
+      .send({ _csrf: csrfOf(login.text), email: 'a@toko.test', password: PASSWORD })
+      .expect(303);
+    const session = String(signed.headers['set-cookie']?.[0] ?? '').split(';')[0];
+    holdRead = true;
+    const aborted = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: preview(),
+      headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded', 'content-length': '20000' },
+    });
+    aborted.on('error', () => {});
+    // Headers and a first byte on the wire, then the connection ends: a tab closed mid-upload.
+    aborted.write('_', () => aborted.destroy());
+    await taken;
+    holdRead = false;
+    assert.equal(slots.inUse(), 0, 'the slot of an upload gone before its gate is given back');
+    await owner.post(preview()).type('form').send({ _csrf: csrf(), report: REPORT }).expect(200);
+  });
+
+  it("one upload at a time per merchant, two per process: a merchant's upload in progress does not hold another's", () => {
+    const slots = createUploadSlots();
+    const a = slots.take('merchant-a');
+    assert.ok(a);
+    assert.equal(slots.take('merchant-a'), null, 'a second of the same merchant waits');
+    const b = slots.take('merchant-b');
+    assert.ok(b, "another merchant's is read");
+    assert.equal(slots.take('merchant-c'), null, 'no more than two per process');
+    a();
+    a();
+    assert.ok(slots.take('merchant-c'), 'a slot given back once is taken again');
+    assert.equal(slots.inUse(), 2);
   });
 });
