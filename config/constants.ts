@@ -12,7 +12,8 @@ export const PAYMENT_CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'aft
  * The same for the books after the payment: a refund's (or lost chargeback's) credit note taken by
  * Xero and not yet stored, stored and its cash refund not yet sent, the cash refund taken and not
  * yet stored; a withdrawal's bank transfer (or, from a non-bank clearing account, its Receive Money
- * and the Spend Money of its reversal) taken and not yet stored; a fee given back taken and not yet
+ * and the Spend Money of its reversal), its fee's Spend Money, or that fee's Receive Money back once the
+ * withdrawal was reversed with its fee given back, taken and not yet stored; a fee given back taken and not yet
  * stored; a month's Xendit fee bill taken and not yet stored; one of Xendit's other balance movements
  * (Spend or Receive Money on the clearing account) taken and not yet stored.
  */
@@ -26,6 +27,7 @@ export const BOOKING_CRASH_POINTS = [
   'withdrawal-receive-accepted',
   'withdrawal-spend-back-accepted',
   'withdrawal-fee-accepted',
+  'withdrawal-fee-return-accepted',
   'fee-return-accepted',
   'fee-bill-accepted',
   'other-movement-accepted',

@@ -58,6 +58,7 @@ export function claimedStores(stores: Stores, claim: Claim): Stores {
       noteAttempt: (id, kind, at, now, account) => mark(at, 'withdrawal', s.noteAttempt(id, kind, at, now, account, claim)),
       noteReversalAttempt: (id, at, now) => mark(at, 'withdrawal', s.noteReversalAttempt(id, at, now, claim)),
       noteFeeAttempt: (id, at, now) => mark(at, 'withdrawal fee', s.noteFeeAttempt(id, at, now, claim)),
+      noteFeeReturnAttempt: (id, at, now) => mark(at, 'withdrawal fee', s.noteFeeReturnAttempt(id, at, now, claim)),
     },
     otherMovements: { ...o, noteAttempt: (id, at, now, account) => mark(at, 'movement', o.noteAttempt(id, at, now, account, claim)) },
     feeBills: { ...f, noteAttempt: (id, at, now) => mark(at, 'fee bill', f.noteAttempt(id, at, now, claim)) },

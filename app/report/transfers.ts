@@ -13,7 +13,7 @@ import type { Merchant } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { reversalReference, withdrawalReference } from '../jobs/sync/record-withdrawal.js';
-import { withdrawalFeeReference } from '../jobs/sync/withdrawal-fee.js';
+import { withdrawalFeeReference, withdrawalFeeReturnReference } from '../jobs/sync/withdrawal-fee.js';
 import {
   clearingEntry,
   format,
@@ -31,8 +31,10 @@ import { inAccount, refusedByRow, type ReportKey, type XenditAccounts } from './
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
 const FEE_REF = /^Xendit withdrawal fee (\S+)$/;
-/** The Spend Money of a withdrawal's fee: counted with its withdrawal here, not as another entry (reconcile.ts). */
-export const isWithdrawalFee = (t: { type: string; reference: string }) => t.type === 'SPEND' && FEE_REF.test(t.reference);
+const FEE_BACK_REF = /^Xendit withdrawal fee returned (\S+)$/;
+/** The Spend Money of a withdrawal's fee, or the Receive Money of it given back: counted with its withdrawal here, not as another entry (reconcile.ts). */
+export const isWithdrawalFee = (t: { type: string; reference: string }) =>
+  (t.type === 'SPEND' && FEE_REF.test(t.reference)) || (t.type === 'RECEIVE' && FEE_BACK_REF.test(t.reference));
 /** Bounds one report's reading of Xendit's withdrawals per currency (50 a page). */
 const MAX_PAGES = 20;
 /** How long before a report's range a withdrawal that came back within it may have left. */
@@ -177,13 +179,18 @@ export async function transferRows(
     }
   }
   // Xendit's fee on a withdrawal, booked out of the clearing account (withdrawal-fee.ts): with it,
-  // the transfer (what reached the bank) adds up to what left Xendit's balance.
+  // the transfer (what reached the bank) adds up to what left Xendit's balance. Sent back with its
+  // fee given back, the fee's Receive Money back into it (negative here) nets it out again.
   const fees = new Map<string, bigint>();
-  const charged = [...seen.values()].filter((x) => x.w.fee && merchant.xenditFeeBilling !== 'invoiced').map((x) => withdrawalFeeReference(x.w.id));
+  const charged = [...seen.values()].filter((x) => (x.w.fee || x.w.feeBack) && merchant.xenditFeeBilling !== 'invoiced');
   if (charged.length)
-    for (const t of await deps.xero.findBankTransactionsByReferences(merchant.xero, charged)) {
-      const m = FEE_REF.exec(t.reference);
-      if (m && t.type === 'SPEND' && inRange(t.date) && t.status !== 'DELETED') fees.set(m[1], (fees.get(m[1]) ?? 0n) + hundredths(t.total));
+    for (const t of await deps.xero.findBankTransactionsByReferences(
+      merchant.xero,
+      charged.flatMap((x) => [withdrawalFeeReference(x.w.id), ...(x.w.feeBack ? [withdrawalFeeReturnReference(x.w.id)] : [])]),
+    )) {
+      const m = t.type === 'SPEND' ? FEE_REF.exec(t.reference) : t.type === 'RECEIVE' ? FEE_BACK_REF.exec(t.reference) : null;
+      const sign = t.type === 'SPEND' ? 1n : -1n;
+      if (m && inRange(t.date) && t.status !== 'DELETED') fees.set(m[1], (fees.get(m[1]) ?? 0n) + sign * hundredths(t.total));
     }
   const nonBankCurrency = new Map([...nonBank.values()].map((a) => [a.accountId, a.currency]));
   const currencyOf = (accountId: string | undefined) => clearing.get(accountId ?? '') ?? nonBankCurrency.get(accountId ?? '');
@@ -227,9 +234,11 @@ export async function transferRows(
       listed && out !== x!.out && inRange(out) ? `left on ${x!.out}, booked on ${out}` : '',
       listed && returned !== x!.back && inRange(returned) ? `came back on ${x!.back}, booked on ${returned}` : '',
     ].filter(Boolean);
-    // Xendit's side in this range: out on the day it left, back in on the day the bank returned it.
+    // Xendit's side in this range: out on the day it left, back in on the day the bank returned it
+    // (less a fee Xendit kept: withdrawalFee in clients/xendit/balance.ts reads which).
     const size = listed ? hundredths(toDecimal(balanceDrop(merchant, listed.w), listed.w.currency)) : 0n;
-    const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size : 0n) : null;
+    const kept = listed ? hundredths(toDecimal(feeKept(merchant, listed.w), listed.w.currency)) : 0n;
+    const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size - kept : 0n) : null;
     if (listed?.back && xendit !== 0n && !everBooked.has(id)) {
       // Sent back before the gateway booked it (record-withdrawal then books nothing, in any month):
       // the range holds only one of its two halves. Shown, not counted: over both it nets to nothing.
@@ -286,6 +295,11 @@ export async function transferRows(
 /** What the withdrawal took from Xendit's balance: its amount, and a fee charged on top unless billed monthly. */
 function balanceDrop(merchant: Merchant, w: XenditWithdrawal): number {
   return w.fee && !w.feeInAmount && merchant.xenditFeeBilling !== 'invoiced' ? w.amount + w.fee : w.amount;
+}
+
+/** A reversed withdrawal's fee Xendit kept (fee status COMPLETED): what comes back is that much less than what left. */
+function feeKept(merchant: Merchant, w: XenditWithdrawal): number {
+  return w.status === 'REVERSED' && w.fee && !w.feeBack && merchant.xenditFeeBilling !== 'invoiced' ? w.fee : 0;
 }
 
 /** The sides of a withdrawal booked after a lock date: where each counts. */

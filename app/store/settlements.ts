@@ -9,6 +9,7 @@ import { int8 } from './int8.js';
 import { lockMerchantRow, type StoredCheck } from './merchant-forms.js';
 import type { Database, WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
 import type { Currency } from '../money.js';
+import { createWithdrawalFeeWrites } from './withdrawal-fees.js';
 import { createDestinationReads, destinationsIn, givenAnAccount, noAccountFor, writeDestinations, type SettlementChoices } from './settlement-destinations.js';
 
 export interface Withdrawal {
@@ -39,6 +40,10 @@ export interface Withdrawal {
   feeAttemptAt: Date | null;
   /** The Spend Money of the fee out of the clearing account. */
   xeroFeeEntryId: string | null;
+  /** Reversed, and Xendit gave the fee back (its status REVERSED or CANCELED); with the Receive Money booking it back. */
+  feeReturned: boolean;
+  feeReturnAttemptAt: Date | null;
+  xeroFeeReturnEntryId: string | null;
 }
 
 /**
@@ -84,6 +89,9 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   feeInAmount: r.fee_in_amount,
   feeAttemptAt: r.fee_attempt_at,
   xeroFeeEntryId: r.xero_fee_entry_id,
+  feeReturned: r.fee_returned,
+  feeReturnAttemptAt: r.fee_return_attempt_at,
+  xeroFeeReturnEntryId: r.xero_fee_return_entry_id,
 });
 
 /** Where a test may hold a settlement save open: its accounts written and its waiting withdrawals resumed, not yet committed. */
@@ -102,13 +110,14 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
   };
   return {
     ...createDestinationReads(db),
+    ...createWithdrawalFeeWrites(db, update),
     /** Currency → Xero AccountID of the bank account withdrawals in that currency go to. */
     accounts: (merchantId: string): Promise<Record<string, string>> => accountsIn(db, merchantId),
 
     /** The withdrawal's row, made on first sight (one per merchant and Xendit transaction). */
     async getOrCreate(
       w: Pick<Withdrawal, 'id' | 'merchantId' | 'xenditTransactionId' | 'currency' | 'amount' | 'withdrawnAt'> &
-        Partial<Pick<Withdrawal, 'accountIdentifier' | 'channelCode' | 'fee' | 'feeInAmount'>>,
+        Partial<Pick<Withdrawal, 'accountIdentifier' | 'channelCode' | 'fee' | 'feeInAmount' | 'feeReturned'>>,
       now: Date,
     ): Promise<Withdrawal> {
       await db
@@ -124,31 +133,13 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
           channel_code: w.channelCode ?? null,
           fee: w.fee ?? 0,
           fee_in_amount: w.feeInAmount ?? false,
+          fee_returned: w.feeReturned ?? false,
           created_at: now,
           updated_at: now,
         })
         .onConflict((oc) => oc.columns(['merchant_id', 'xendit_transaction_id']).doNothing())
         .execute();
       return (await this.byXenditId(w.merchantId, w.xenditTransactionId))!;
-    },
-
-    /**
-     * Xendit's fee, once known (it was PENDING when the row was made); false when the row had one already.
-     * Its job (`job`, or the finished one with that dedupe key) queued again in the same commit: one
-     * that had booked the transfer is done, and a crash between two commits would leave the fee unbooked.
-     */
-    async noteFee(id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
-        const r = await trx
-          .updateTable('withdrawals')
-          .set({ fee, fee_in_amount: inAmount, updated_at: now })
-          .where('id', '=', id)
-          .where('fee', '=', 0)
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) === 0) return false;
-        if (!(await insertJob(trx, job))) await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false });
-        return true;
-      });
     },
 
     /** Where a row made before destinations were kept went, once a listing names it; never changed once known. */
@@ -324,9 +315,6 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
      */
     noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date, account?: string, claim?: Claim) =>
       update(id, { entry_kind: kind, transfer_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
-    /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
-    noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
-    feeRecorded: (id: string, entryId: string, now: Date) => update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, last_error: null }, now),
     recorded: (id: string, bankTransferId: string, now: Date) =>
       update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
     /**

@@ -93,11 +93,13 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       const billing = point === 'fee-bill-accepted';
       const moving = point === 'other-movement-accepted';
       const refunding = point.startsWith('refund-') || returningFee;
-      const reversing = point === 'withdrawal-reversal-accepted' || point === 'withdrawal-spend-back-accepted';
+      // Sent back with its fee given back too: the fee's Receive Money back after the transfer back.
+      const feeBack = point === 'withdrawal-fee-return-accepted';
+      const reversing = point === 'withdrawal-reversal-accepted' || point === 'withdrawal-spend-back-accepted' || feeBack;
       // A clearing account that is not a bank account: the withdrawal is Receive Money into savings, its reversal Spend Money.
       const nonBank = point === 'withdrawal-receive-accepted' || point === 'withdrawal-spend-back-accepted';
       // Xendit's payout fee (IDR 5,000 + 11% VAT), booked after the transfer as Spend Money of its own.
-      const feeing = point === 'withdrawal-fee-accepted' || point === 'withdrawal-transfer-accepted';
+      const feeing = point === 'withdrawal-fee-accepted' || point === 'withdrawal-transfer-accepted' || feeBack;
       // 50 000 of the 150 000 paid beyond the invoice (paid in cash meanwhile): a Xero overpayment,
       // refunded on first; the rest of the 60 000 refund on a credit note.
       const overpaid = point === 'refund-overpayment-accepted';
@@ -226,13 +228,17 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         }
         const withdrawalTxns = () => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference.startsWith('Xendit withdrawal')).length;
         const feeTxns = () => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference === `Xendit withdrawal fee ${w.id}`).length;
+        const feeBackTxns = () => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference === `Xendit withdrawal fee returned ${w.id}`).length;
         effects = () =>
-          nonBank || feeing
-            ? [sims.xero.test.bankTransfers(seeded.tenantId).length, nonBank ? withdrawalTxns() : feeTxns()]
-            : [sims.xero.test.bankTransfers(seeded.tenantId).length];
+          feeBack
+            ? [sims.xero.test.bankTransfers(seeded.tenantId).length, feeTxns(), feeBackTxns()]
+            : nonBank || feeing
+              ? [sims.xero.test.bankTransfers(seeded.tenantId).length, nonBank ? withdrawalTxns() : feeTxns()]
+              : [sims.xero.test.bankTransfers(seeded.tenantId).length];
         settledRow = async () => {
           const row = await withStores((s) => s.settlements.byXenditId(seeded.merchantId, w.id));
           // The transfer is stored before the fee is sent: done only once the fee is stored too.
+          if (row && feeBack) return { state: row.state === 'reversed' && row.xeroFeeReturnEntryId ? 'reversed' : 'pending' };
           return row && feeing ? { state: row.state === 'recorded' && row.xeroFeeEntryId ? 'recorded' : 'pending' } : row;
         };
       }
@@ -247,6 +253,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         'fee-bill-accepted': [1],
         'withdrawal-transfer-accepted': [1, 0], // the transfer, its fee not sent yet
         'withdrawal-fee-accepted': [1, 1], // the transfer, and the fee's Spend Money
+        'withdrawal-fee-return-accepted': [2, 1, 1], // the transfers out and back, the fee's Spend Money and its Receive Money back
         'withdrawal-reversal-accepted': [2], // the transfer out, and the one back
         'withdrawal-receive-accepted': [0, 1], // no transfer: the Receive Money into savings
         'withdrawal-spend-back-accepted': [0, 2], // the Receive Money, and the Spend Money back
@@ -265,7 +272,7 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
 
       assert.deepEqual(
         effects(),
-        refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : nonBank || moving ? expected[point] : feeing ? [1, 1] : reversing ? [2] : [1],
+        refunding ? [1, overpaid ? 2 : 1, returningFee ? 1 : 0] : nonBank || moving || feeBack ? expected[point] : feeing ? [1, 1] : reversing ? [2] : [1],
         `${point}: exactly one of each`,
       );
       if (overpaid) {

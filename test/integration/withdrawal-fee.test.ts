@@ -3,7 +3,9 @@ import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { recordWithdrawalJob } from '../../app/jobs/sync/record-withdrawal.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
+import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
 
 /**
  * Xendit's payout fee (IDR 5,000 + VAT, docs.xendit.co/transaction-fees) on a withdrawal: shown as
@@ -118,6 +120,135 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     await list();
     await h.worker.drain();
     assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 1]);
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+  // The bank sends the payout back. Whether Xendit gives its fee back is not documented: the REVERSED
+  // transaction's fee status says (xendit-node FeeResponse.status), and the clearing account follows.
+  const feeBacks = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal fee returned ${id}`);
+  const row = (id: string) => h.stores.settlements.byXenditId(h.merchant.id, id);
+  async function reversedAfterBooking(inAmount: boolean, fee: 'REVERSED' | 'COMPLETED') {
+    await funded();
+    const before = { clearing: clearingBalance(), xendit: xenditBalance() };
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, inAmount } });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 1], 'the transfer out and its fee booked');
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee });
+    return { w, before };
+  }
+
+  for (const inAmount of [false, true]) {
+    it(`reversed with its fee ${inAmount ? 'inside the amount' : 'on top'} given back: the transfer back moves what the transfer out did, one Receive Money brings the fee back, the clearing account is where it was and the report is reconciled`, async () => {
+      const { w, before } = await reversedAfterBooking(inAmount, 'REVERSED');
+      assert.equal(xenditBalance(), before.xendit, "Xendit's balance is back where it was");
+      await list();
+      await h.worker.drain();
+      const [out, back, ...more] = transfers();
+      assert.equal(more.length, 0);
+      assert.equal(back.amount, out.amount, 'the transfer back moves what the transfer out moved');
+      const [ret, ...again] = feeBacks(w.id);
+      assert.equal(again.length, 0, 'one fee return');
+      assert.deepEqual(
+        [ret?.type, ret?.accountId, ret?.reconciled, ret?.lineItems.map((l) => [l.accountCode, l.lineAmount])],
+        ['RECEIVE', h.clearingAccountId, true, [[h.merchant.feeAccountCode, 555_000n]]],
+        'into the clearing account from the fee account, reconciled as the fee was',
+      );
+      assert.equal(clearingBalance(), before.clearing, 'the clearing account is back where it was before the withdrawal');
+      assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
+      assert.equal((await row(w.id))?.xeroFeeReturnEntryId, ret?.bankTransactionId);
+
+      const r = await report();
+      const line = r.rows.find((x) => x.note.includes(w.id));
+      assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00'], JSON.stringify(line));
+      assert.equal(r.totals.IDR.difference, '0.00');
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+
+      // Listed again, its job replayed: nothing more.
+      await list();
+      const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+      assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+      await h.worker.drain();
+      assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 1]);
+    });
+
+    it(`reversed with its fee ${inAmount ? 'inside the amount' : 'on top'} kept by Xendit: no fee return, the clearing account and Xendit's balance both short by the fee, the report reconciled`, async () => {
+      const { w, before } = await reversedAfterBooking(inAmount, 'COMPLETED');
+      assert.equal(xenditBalance(), before.xendit - 555_000n, "Xendit's balance is short by the fee it kept");
+      await list();
+      await h.worker.drain();
+      const [out, back, ...more] = transfers();
+      assert.equal(more.length, 0);
+      assert.equal(back.amount, out.amount, 'the transfer back moves what the transfer out moved');
+      assert.equal(feeBacks(w.id).length, 0, 'no fee return');
+      assert.equal(clearingBalance(), before.clearing - 555_000n, 'the clearing account short by exactly the fee');
+      assert.equal(clearingBalance(), xenditBalance());
+
+      const r = await report();
+      const line = r.rows.find((x) => x.note.includes(w.id));
+      assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '-5550.00', '-5550.00'], JSON.stringify(line));
+      assert.equal(r.totals.IDR.difference, '0.00');
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    });
+  }
+
+  it('the fee kept when the listing saw the withdrawal REVERSED, given back later: the next scheduled listing books its return once', async () => {
+    const { w, before } = await reversedAfterBooking(false, 'COMPLETED');
+    await list();
+    await h.worker.drain();
+    assert.equal((await row(w.id))?.state, 'reversed');
+    assert.deepEqual([transfers().length, feeBacks(w.id).length], [2, 0]);
+
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    await list();
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 1]);
+    assert.equal((await row(w.id))?.feeReturned, true);
+    assert.equal(clearingBalance(), before.clearing);
+    assert.equal(clearingBalance(), xenditBalance());
+    assert.equal((await report()).reconciled, true);
+  });
+
+  it('a fee given back that was never booked (still PENDING when the bank sent the payout back): nothing booked for it', async () => {
+    await funded();
+    const before = clearingBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 0, 0]);
+    assert.equal(clearingBalance(), before);
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it('killed after Xero took the fee return, before it was stored: the rerun finds it by Reference and books no second one', async () => {
+    const { w } = await reversedAfterBooking(true, 'REVERSED');
+    await list();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal' && j.state === 'queued');
+    const killed = new Error('killed at withdrawal-fee-return-accepted');
+    const run = recordWithdrawalJob({
+      stores: h.stores,
+      xero: h.sims.xeroClient,
+      clock: h.clock,
+      logger: pino({ level: 'silent' }),
+      crash: (point) => {
+        if (point === 'withdrawal-fee-return-accepted') throw killed;
+      },
+    });
+    await assert.rejects(run(job), killed);
+    assert.equal(feeBacks(w.id).length, 1, 'in Xero');
+    const r = await row(w.id);
+    assert.deepEqual([r?.state, r?.xeroFeeReturnEntryId, !!r?.feeReturnAttemptAt], ['reversed', null, true], 'its mark set, its id not stored');
+
+    // Later than Xero keeps an Idempotency-Key: only the mark and the look-up by Reference keep it once.
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    h.clock.advance(UNSETTLED_MS + 1_000);
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 1]);
+    assert.equal((await row(w.id))?.xeroFeeReturnEntryId, feeBacks(w.id)[0].bankTransactionId);
     assert.equal(clearingBalance(), xenditBalance());
   });
 });

@@ -197,20 +197,26 @@ function readWithdrawal(row: unknown): XenditWithdrawal | null {
  * transactions will not be included", help.xendit.co on the transactions tab): a payout's fee is
  * its transaction's fee object, deducted from the cash balance when the payout completes under
  * direct deduction ("Fees are applied once payouts are completed", docs.xendit.co/transaction-fees).
- * Counted only once COMPLETED: PENDING is not taken yet, REVERSED/CANCELED given back. Whether it
- * came out of `amount` or on top is not documented for money out: net_amount decides when it equals
- * amount − fee (came out of it); otherwise on top, as a direct-deduction fee is its own deduction.
+ * Counted once COMPLETED: PENDING is not taken yet. Whether it came out of `amount` or on top is not
+ * documented for money out: net_amount decides when it equals amount − fee (came out of it);
+ * otherwise on top, as a direct-deduction fee is its own deduction.
+ * A REVERSED withdrawal: whether its fee comes back is not documented either, so its fee's own status
+ * says (xendit-node FeeResponse.status PENDING | COMPLETED | CANCELED | REVERSED | NOT_APPLICABLE):
+ * COMPLETED, Xendit kept it; REVERSED, taken and given back (its amount still read, as it left the
+ * balance with the payout); CANCELED, given back or never taken (feeBack, no amount).
  */
 function withdrawalFee(
   t: z.infer<typeof withdrawalSchema>,
   amount: number,
   minor: ReturnType<typeof minorReader>,
-): Pick<XenditWithdrawal, 'fee' | 'feeInAmount'> {
-  if (t.fee?.status !== 'COMPLETED') return {};
-  const fee = minor(t.fee.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.fee.value_added_tax ?? 0, 'fee.value_added_tax');
-  if (fee <= 0) return {};
+): Pick<XenditWithdrawal, 'fee' | 'feeInAmount' | 'feeBack'> {
+  const status = t.fee?.status;
+  const back = t.status === 'REVERSED' && (status === 'REVERSED' || status === 'CANCELED') ? { feeBack: true } : {};
+  if (status !== 'COMPLETED' && !(t.status === 'REVERSED' && status === 'REVERSED')) return back;
+  const fee = minor(t.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
+  if (fee <= 0) return back;
   const net = t.net_amount == null ? undefined : minor(Math.abs(t.net_amount), 'net_amount');
-  return { fee, feeInAmount: net === amount - fee };
+  return { fee, feeInAmount: net === amount - fee, ...back };
 }
 
 /**

@@ -212,9 +212,14 @@ export interface XenditWithdrawal {
   /** The bank (channel code) and account number it went to, when Xendit says. */
   channelCode?: string;
   accountIdentifier?: string;
-  /** Xendit's fee and VAT on it (minor units), when it took one; `feeInAmount`: out of `amount` (the bank got amount − fee), else on top. */
+  /**
+   * Xendit's fee and VAT on it (minor units), when it took one (also one a REVERSED withdrawal's fee
+   * was given back from); `feeInAmount`: out of `amount` (the bank got amount − fee), else on top.
+   */
   fee?: number;
   feeInAmount?: boolean;
+  /** REVERSED, and its fee's own status REVERSED or CANCELED (xendit-node FeeResponse.status): the fee came back with the money. */
+  feeBack?: boolean;
 }
 
 export interface XenditGateway {

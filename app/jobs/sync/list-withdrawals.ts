@@ -190,8 +190,16 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
   // A row from before destinations were kept learns its own, so the admin lists it and can give it an account.
   if (known && known.accountIdentifier === null && to.accountIdentifier)
     await deps.stores.settlements.noteDestination(known.id, to.accountIdentifier, to.channelCode, deps.clock());
+  const payload = { merchantId: merchant.id, xenditTransactionId: w.id, live };
   // A fee PENDING when first listed, COMPLETED now: noted with the row's job queued again, which books it (record-withdrawal.ts).
-  if (known && w.status !== 'REVERSED') await feeLearnt(deps, known, w, { merchantId: merchant.id, xenditTransactionId: known.xenditTransactionId, live });
+  if (known && w.status !== 'REVERSED') await feeLearnt(deps, known, w, payload);
+  // Sent back with its fee given back, seen by this listing or a later one (COMPLETED, kept, when first
+  // seen REVERSED, given back since): noted for good, the job queued again, which books the fee's
+  // return once its Spend Money is in Xero (record-withdrawal.ts). A fee listed COMPLETED again
+  // afterwards is not believed: what was given back stays given back.
+  if (known && w.status === 'REVERSED' && w.feeBack && (!known.feeReturned || feeReturnLeft(known)))
+    if (await deps.stores.settlements.noteFeeReturned(known.id, jobRow('record-withdrawal', payload, deps.clock()), deps.clock()))
+      deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'reversed withdrawal: Xendit gave its fee back');
   if (known && (w.status === 'REVERSED' ? known.state === 'reversed' || known.state === 'test_mode' : known.state !== 'pending')) return;
   if (!known && Date.parse(w.created) < l.keySince.getTime()) return;
   const now = deps.clock();
@@ -206,12 +214,12 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
         amount: w.amount,
         withdrawnAt: new Date(w.created),
         ...(w.fee ? { fee: w.fee, feeInAmount: w.feeInAmount === true } : {}),
+        ...(w.status === 'REVERSED' && w.feeBack ? { feeReturned: true } : {}),
         ...to,
       },
       now,
     ));
   deps.crash?.('withdrawal-listing-row-made');
-  const payload = { merchantId: merchant.id, xenditTransactionId: row.xenditTransactionId, live };
   if (w.status === 'REVERSED') {
     // Its job (queued again if it finished) books the money coming back, or marks it done when nothing went to Xero.
     // The day it came back is kept (reversed_at), and the report dates the return by it: Xendit's
@@ -239,6 +247,11 @@ async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal, pay
   }
   const now = deps.clock();
   return deps.stores.settlements.noteFee(known.id, w.fee, w.feeInAmount === true, jobRow('record-withdrawal', payload, now), now);
+}
+
+/** Its fee given back and booked, its return not yet, after its job finished the transfer back. */
+function feeReturnLeft(known: Withdrawal): boolean {
+  return known.state === 'reversed' && !!known.xeroFeeEntryId && !known.xeroFeeReturnEntryId;
 }
 
 /**

@@ -28,7 +28,7 @@ import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce as entryOnceOnBank, entryOnce, type Attempt } from './entry-once.js';
 import { requeued } from './send-once.js';
-import { bankAmount, feeOnce, feeToBook } from './withdrawal-fee.js';
+import { bankAmount, feeOnce, feeReturnOnce, feeReturnToBook, feeToBook } from './withdrawal-fee.js';
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -58,7 +58,9 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     if (!row) throw new NeedsReview(`no withdrawal ${xenditTransactionId} was recorded for this merchant`);
     // Done: nothing left, or the transfer out in Xero and not sent back. Keyed on the transfer, not
     // the state, so a row in needs review or waiting again never sends a second transfer out.
-    if (row.state === 'reversed' || row.state === 'test_mode' || (row.xeroBankTransferId && !row.reversedAt && !feeToBook(merchant, row))) return;
+    // Reversed and booked back, the fee Xendit gave back too when it was booked (withdrawal-fee.ts).
+    if (row.state === 'test_mode' || (row.state === 'reversed' && !feeReturnToBook(row))) return;
+    if (row.xeroBankTransferId && !row.reversedAt && !feeToBook(merchant, row)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
     // Sent back before anything went to Xero: nothing to book, either way.
@@ -118,7 +120,8 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
         deps.logger.info({ merchantId, xenditTransactionId, feeId }, 'withdrawal fee recorded in Xero as spend money from the clearing account');
       }
-      if (row.reversedAt) {
+      // Not again once booked: a row back in review for its fee's return has its transfer back.
+      if (row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId) {
         // Back between the two accounts the money went between, whatever the settings say today.
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
         if (way.kind === 'transfer') {
@@ -137,6 +140,16 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
             'reversed withdrawal: spend money out of the settlement bank, coded to the clearing account',
           );
         }
+      }
+      if (feeReturnToBook(row)) {
+        what = 'receive money (withdrawal fee given back)';
+        const backId = await feeReturnOnce(deps, merchant, row, lookFirst);
+        deps.crash?.('withdrawal-fee-return-accepted');
+        await deps.stores.settlements.feeReturnRecorded(row.id, backId, deps.clock());
+        deps.logger.info(
+          { merchantId, xenditTransactionId, transactionId: backId },
+          'reversed withdrawal: its fee given back, receive money into the clearing account',
+        );
       }
     } catch (err) {
       await recordFailure(err, what, {

@@ -37,6 +37,15 @@ export interface SimWithdrawal {
    */
   reversedAt?: Date;
   /**
+   * Reversed, its completed fee kept by Xendit: the transaction's fee status stays COMPLETED and only
+   * what the payout took besides the fee comes back; else the fee comes back too (status REVERSED).
+   * Xendit documents neither (its FeeResponse.status allows both: xendit-node
+   * balance_and_transaction/models/FeeResponse.d.ts, PENDING | COMPLETED | CANCELED | REVERSED |
+   * NOT_APPLICABLE), so a test picks. `feeBackAt`: a kept fee given back later.
+   */
+  feeKept?: boolean;
+  feeBackAt?: Date;
+  /**
    * Requested, not sent to the bank yet: the Transactions API lists it with status PENDING
    * (xendit-node TransactionStatuses PENDING). Taken from the CASH balance already: Xendit debits
    * the balance "on any money out transaction" (docs.xendit.co/apidocs/get-balance), and the

@@ -87,11 +87,18 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         if ('error' in made) throw new Error(made.error);
         return { id: made.id, amount: made.amount };
       },
-      reverseWithdrawal: (secretKey, id, at) => {
+      reverseWithdrawal: (secretKey, id, at, opts) => {
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);
-        const made = reverseWithdrawal(ctx, account.userId, id, at);
+        const made = reverseWithdrawal(ctx, account.userId, id, at, opts?.fee === 'COMPLETED');
         if ('error' in made) throw new Error(made.error);
+      },
+      giveWithdrawalFeeBack: (secretKey, id, at) => {
+        const account = ctx.state.accounts.get(secretKey);
+        const w = withdrawalsOf(ctx).find((x) => x.id === id && x.userId === account?.userId);
+        if (!w?.reversedAt || !w.feeKept) throw new Error(`withdrawal ${id} has no fee kept by Xendit`);
+        delete w.feeKept;
+        w.feeBackAt = at ?? ctx.now();
       },
       completeWithdrawal: (secretKey, id) => {
         const account = ctx.state.accounts.get(secretKey);

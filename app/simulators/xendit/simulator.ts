@@ -181,8 +181,14 @@ export interface XenditSimTestApi {
   notifications(): SimNotification[];
   /** As the merchant's withdrawal (manual or automatic) to their bank: the whole balance when no amount (minor units). */
   withdraw(secretKey: string, currency: Currency, amount?: number, opts?: WithdrawOptions): { id: string; amount: number };
-  /** The receiving bank sends a withdrawal back (invalid or dormant account): REVERSED, its money back in the balance; `at`: when (default now). */
-  reverseWithdrawal(secretKey: string, id: string, at?: Date): void;
+  /**
+   * The receiving bank sends a withdrawal back (invalid or dormant account): REVERSED, its money back in
+   * the balance; `at`: when (default now). `fee`: what becomes of its completed fee (withdrawals.ts
+   * reverseWithdrawal): 'REVERSED' (the default) given back with it, 'COMPLETED' kept by Xendit.
+   */
+  reverseWithdrawal(secretKey: string, id: string, at?: Date, opts?: { fee?: 'REVERSED' | 'COMPLETED' }): void;
+  /** The fee Xendit kept on a reversed withdrawal is given back later (`at`, default now): its fee status REVERSED, the fee back in the balance. */
+  giveWithdrawalFeeBack(secretKey: string, id: string, at?: Date): void;
   /** A PENDING withdrawal is sent (SUCCESS). */
   completeWithdrawal(secretKey: string, id: string): void;
   /**

@@ -13,6 +13,7 @@ export type XenditSimCommands = Pick<
   XenditSimTestApi,
   | 'withdraw'
   | 'reverseWithdrawal'
+  | 'giveWithdrawalFeeBack'
   | 'completeWithdrawal'
   | 'balance'
   | 'pendingSettlement'

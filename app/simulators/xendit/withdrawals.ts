@@ -48,7 +48,8 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
     if (r.userId === userId && r.status !== 'FAILED' && !r.voids && inv?.currency === currency) balance -= r.amount + (r.refundFee ?? 0);
   }
   balance -= lostDisputes(ctx, userId, currency) + heldByDisputes(ctx, userId, currency);
-  for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount + onTopFee(w);
+  for (const w of withdrawalsOf(ctx))
+    if (w.userId === userId && w.currency === currency) balance -= w.reversedAt ? (w.feeKept ? takenFee(w) : 0) : w.amount + onTopFee(w);
   for (const m of ctx.state.otherMovements ?? [])
     if (m.userId === userId && m.currency === currency) balance += m.cashflow === 'MONEY_IN' ? m.amount : -m.amount;
   return balance;
@@ -62,9 +63,14 @@ export function pendingSettlementOf(ctx: Ctx, userId: string, currency: Currency
   return pending;
 }
 
+/** What a completed payout's fee took from the balance, inside the amount or on top (none when billed monthly or not completed). */
+function takenFee(w: SimWithdrawal): number {
+  return w.fee && !w.pending && !w.fee.pending && !w.fee.billed ? w.fee.xenditFee + w.fee.vat : 0;
+}
+
 /** What a completed payout's fee takes from the balance besides `amount` (one inside the amount is in it already). */
 function onTopFee(w: SimWithdrawal): number {
-  return w.fee && !w.pending && !w.fee.pending && !w.fee.inAmount && !w.fee.billed ? w.fee.xenditFee + w.fee.vat : 0;
+  return w.fee?.inAmount ? 0 : takenFee(w);
 }
 
 /** A withdrawal of `amount` (minor units; the whole balance when absent) to the merchant's registered bank. */
@@ -104,14 +110,31 @@ export function withdraw(
   return w;
 }
 
-/** The bank sends a withdrawal back: its money returns to the balance. */
-export function reverseWithdrawal(ctx: Ctx, userId: string, id: string, at?: Date): SimWithdrawal | { error: string } {
+/**
+ * The bank sends a withdrawal back: its money returns to the balance, and its fee too unless
+ * `keepFee` (a completed one only: a fee never taken has nothing to keep). Whether Xendit gives a
+ * payout's fee back is not documented; the transaction's fee status says which (FeeResponse.status
+ * REVERSED, or COMPLETED: xendit-node balance_and_transaction/models/FeeResponse.d.ts).
+ */
+export function reverseWithdrawal(ctx: Ctx, userId: string, id: string, at?: Date, keepFee = false): SimWithdrawal | { error: string } {
   const w = withdrawalsOf(ctx).find((x) => x.id === id && x.userId === userId);
   if (!w) return { error: `no withdrawal ${id}` };
   // Only one the bank received can come back from it.
   if (w.pending) return { error: `withdrawal ${id} is still PENDING` };
-  w.reversedAt ??= at ?? ctx.now();
+  if (keepFee && (!w.fee || w.fee.pending)) return { error: `withdrawal ${id} has no completed fee to keep` };
+  if (w.reversedAt) return w;
+  w.reversedAt = at ?? ctx.now();
+  if (keepFee) w.feeKept = true;
   return w;
+}
+
+/**
+ * The fee object's status (xendit-node FeeResponse.status): PENDING until the payout completes;
+ * reversed, COMPLETED when Xendit kept it, REVERSED when given back, CANCELED when it was never taken.
+ */
+function feeStatus(w: SimWithdrawal): string {
+  if (w.reversedAt) return w.feeKept ? 'COMPLETED' : w.fee?.pending ? 'CANCELED' : 'REVERSED';
+  return w.pending || w.fee?.pending ? 'PENDING' : 'COMPLETED';
 }
 
 export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
@@ -133,13 +156,13 @@ export function withdrawalJson(w: SimWithdrawal): Record<string, unknown> {
     estimated_settlement_time: w.created.toISOString(),
     business_id: w.userId,
     created: w.created.toISOString(),
-    updated: (w.reversedAt ?? w.created).toISOString(),
+    updated: (w.feeBackAt ?? w.reversedAt ?? w.created).toISOString(),
     fee: {
       xendit_fee: wire(w.fee?.xenditFee ?? 0, w.currency),
       value_added_tax: wire(w.fee?.vat ?? 0, w.currency),
       xendit_withholding_tax: 0,
       third_party_withholding_tax: 0,
-      status: w.reversedAt ? 'REVERSED' : w.pending || w.fee?.pending ? 'PENDING' : 'COMPLETED',
+      status: feeStatus(w),
     },
   };
 }

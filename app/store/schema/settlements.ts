@@ -51,6 +51,10 @@ export interface WithdrawalsTable {
   fee_in_amount: ColumnType<boolean, boolean | undefined, boolean>;
   fee_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   xero_fee_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261207T0808: Xendit gave the fee back with the reversed payout, and the Receive Money booking that. */
+  fee_returned: ColumnType<boolean, boolean | undefined, boolean>;
+  fee_return_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  xero_fee_return_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */

@@ -1,0 +1,55 @@
+/**
+ * Xendit's fee on a withdrawal (migrations 20261207T0626, 20261207T0808): learnt once COMPLETED, its
+ * Spend Money out of the clearing account, and, the withdrawal reversed with its fee given back, the
+ * Receive Money that books it back. Written through the settlement store (settlements.ts).
+ */
+import type { Updateable } from 'kysely';
+import type { Db } from './db.js';
+import { insertJob, requeueJobs, type Claim, type NewJobRow } from './jobs.js';
+import type { WithdrawalsTable } from './schema.js';
+
+type Update = (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?: Claim) => Promise<boolean>;
+
+export function createWithdrawalFeeWrites(db: Db, update: Update) {
+  /** Queues its job (`job`, or the finished one with that dedupe key) in the caller's commit: whether one was. */
+  const requeue = async (trx: Db, job: NewJobRow, now: Date) =>
+    (await insertJob(trx, job)) || (await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false })) > 0;
+  return {
+    /**
+     * Xendit's fee, once known (it was PENDING when the row was made); false when the row had one already.
+     * Its job queued again in the same commit: one that had booked the transfer is done, and a crash
+     * between two commits would leave the fee unbooked.
+     */
+    noteFee: (id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date): Promise<boolean> =>
+      db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('withdrawals')
+          .set({ fee, fee_in_amount: inAmount, updated_at: now })
+          .where('id', '=', id)
+          .where('fee', '=', 0)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return false;
+        await requeue(trx, job, now);
+        return true;
+      }),
+    /**
+     * Xendit gave the reversed withdrawal's fee back (its fee status REVERSED or CANCELED): noted (never
+     * unnoted), and its job queued again in the same commit, as noteFee's (one that booked the transfer
+     * back while the fee was still listed COMPLETED is done); also when noted before, as noteReversed
+     * does: a job that ran meanwhile may have missed it. Whether a job was queued.
+     */
+    noteFeeReturned: (id: string, job: NewJobRow, now: Date): Promise<boolean> =>
+      db.transaction().execute(async (trx) => {
+        await trx.updateTable('withdrawals').set({ fee_returned: true, updated_at: now }).where('id', '=', id).where('fee_returned', '=', false).execute();
+        return requeue(trx, job, now);
+      }),
+    /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
+    noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
+    feeRecorded: (id: string, entryId: string, now: Date) => update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, last_error: null }, now),
+    /** Committed before the fee's Receive Money back is sent; null once Xero answered that it did not take it. */
+    noteFeeReturnAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_return_attempt_at: at }, now, claim),
+    /** Booked after the transfer back: nothing left, a row put in review by a failed attempt at it too. */
+    feeReturnRecorded: (id: string, entryId: string, now: Date) =>
+      update(id, { xero_fee_return_entry_id: entryId, fee_return_attempt_at: null, state: 'reversed', last_error: null }, now),
+  };
+}
