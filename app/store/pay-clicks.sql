@@ -44,13 +44,12 @@ declare
   refused boolean;
   known boolean;
   known_numbers text[];
-  own_hits json;
+  invoice_day_keys text[];
   over_own boolean := false;
-  more json;
   more_refused boolean;
-  day_hits json;
-  counter record;
   per_day int;
+  day_keys text[];
+  day_limit int;
   reusable json;
 begin
   perform set_config('synchronous_commit', 'off', true);
@@ -61,7 +60,7 @@ begin
   o_merchant := json_build_object('row', row_to_json(m), 'clearing', (
     select coalesce(json_agg(json_build_object('merchant_id', c.merchant_id, 'currency', c.currency, 'account_id', c.account_id)), '[]'::json)
     from clearing_accounts c where c.merchant_id = m.id));
-  select array_agg(distinct k.n) into known_numbers from (
+  select array_agg(distinct k.n), array_agg(distinct p_invoice_day_prefix || k.n) into known_numbers, invoice_day_keys from (
     select o.invoice_number from open_invoice_numbers o
       where p_currency is not null and cardinality(p_amounts) > 0 and o.merchant_id = m.id and o.invoice_number = any(p_numbers)
         and o.currency = p_currency and (o.amount_due = any(p_amounts) or o.total = any(p_amounts))
@@ -75,20 +74,22 @@ begin
     o_miss := true;
     return;
   end if;
+  -- Each counting statement adds its counts to o_counted itself: a statement to merge them would be
+  -- one more on every click, and run while this click holds its counters' rows.
   if known then
-    own_hits := (select coalesce(json_agg(e), '[]'::json) from json_array_elements(p_per_invoice) e where e->>'number' = any(known_numbers));
-    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into more, over_own
-      from rate_limits_hit(own_hits) h join json_to_recordset(own_hits) as l(key text, "limit" int) on l.key = h.key;
+    select (coalesce(o_counted::jsonb, '{}') || coalesce(jsonb_object_agg(h.key, h.hits), '{}'))::json, coalesce(bool_or(h.hits > l."limit"), false)
+      into o_counted, over_own
+      from rate_limits_hit((select json_agg(e) from json_array_elements(p_per_invoice) e where e->>'number' = any(known_numbers))) h
+      join json_to_recordset(p_per_invoice) as l(key text, "limit" int) on l.key = h.key;
     refused := refused or over_own;
-    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(coalesce(more, '{}'::json))) e(k, v));
   end if;
   -- Over its invoice's own counter, a known click is refused without counting against the merchant's shared one.
   if not over_own then
-    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > l."limit"), false) into more, more_refused
+    select (coalesce(o_counted::jsonb, '{}') || coalesce(jsonb_object_agg(h.key, h.hits), '{}'))::json, coalesce(bool_or(h.hits > l."limit"), false)
+      into o_counted, more_refused
       from rate_limits_hit(case when known then p_known else p_unknown end) h
       join json_to_recordset(case when known then p_known else p_unknown end) as l(key text, "limit" int) on l.key = h.key;
-    refused := refused or coalesce(more_refused, false);
-    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(coalesce(more, '{}'::json))) e(k, v));
+    refused := refused or more_refused;
   end if;
   -- Asked moments ago and still its invoice's only open checkout: sent there without asking Xero again.
   if known and not refused and p_reuse_since is not null and m.partial_min_percent is null then
@@ -108,31 +109,37 @@ begin
     end if;
   end if;
   -- The day counters count only clicks let through to Xero: refused ones spend nothing.
-  per_day := coalesce(m.xero_day_limit, p_per_day);
-  -- Shares of the limit Xero really applies, when learned lower (xero_budget_acquire's per_day).
-  if p_budget is not null then
-    per_day := least(per_day, coalesce((select c.day_learned from xero_calls c
-      where c.key = format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id)), per_day));
-  end if;
   o_limits := '{}'::json;
+  if not refused then
+    per_day := coalesce(m.xero_day_limit, p_per_day);
+    -- Shares of the limit Xero really applies, when learned lower (xero_budget_acquire's per_day).
+    if p_budget is not null then
+      per_day := least(per_day, coalesce((select c.day_learned from xero_calls c
+        where c.key = format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id)), per_day));
+    end if;
+  end if;
   -- In this order, each only while nothing refused the click: an unknown link's; a known link's own
   -- invoice first, so that over its share the click does not count against what the merchant's other
-  -- customers share (as with the per-minute counters), then all known links'.
-  for counter in select * from (values
-      (1, case when not known and p_unknown_day_key is not null then array[p_unknown_day_key] end,
-        greatest(1, floor(per_day * p_unknown_day_share)::int)),
-      (2, case when known and p_invoice_day_prefix is not null then (select array_agg(p_invoice_day_prefix || n) from unnest(known_numbers) n) end,
-        greatest(p_invoice_day_min, floor(per_day * p_invoice_day_share)::int)),
-      (3, case when known and p_known_day_key is not null then array[p_known_day_key] end,
-        greatest(1, floor(per_day * p_known_day_share)::int))
-    ) d(step, keys, day_limit) where d.keys is not null order by d.step
-  loop
+  -- customers share (as with the per-minute counters), then all known links'. One statement each
+  -- (keys and limit are plain expressions, not queries).
+  for step in 1..3 loop
     exit when refused;
-    o_limits := (select json_object_agg(k, v) from (select * from json_each(o_limits) union all select n, to_json(counter.day_limit) from unnest(counter.keys) n) e(k, v));
-    day_hits := (select json_agg(json_build_object('key', n, 'window_start', p_day_start)) from unnest(counter.keys) n);
-    select json_object_agg(h.key, h.hits), coalesce(bool_or(h.hits > counter.day_limit), false) into more, more_refused from rate_limits_hit(day_hits) h;
-    refused := refused or more_refused;
-    o_counted := (select json_object_agg(k, v) from (select * from json_each(o_counted) union all select * from json_each(more)) e(k, v));
+    if step = 1 and not known and p_unknown_day_key is not null then
+      day_keys := array[p_unknown_day_key];
+      day_limit := greatest(1, floor(per_day * p_unknown_day_share)::int);
+    elsif step = 2 and known and p_invoice_day_prefix is not null then
+      day_keys := invoice_day_keys;
+      day_limit := greatest(p_invoice_day_min, floor(per_day * p_invoice_day_share)::int);
+    elsif step = 3 and known and p_known_day_key is not null then
+      day_keys := array[p_known_day_key];
+      day_limit := greatest(1, floor(per_day * p_known_day_share)::int);
+    else
+      continue;
+    end if;
+    select (coalesce(o_counted::jsonb, '{}') || jsonb_object_agg(h.key, h.hits))::json, (o_limits::jsonb || jsonb_object_agg(h.key, day_limit))::json,
+        bool_or(h.hits > day_limit)
+      into o_counted, o_limits, refused
+      from rate_limits_hit((select json_agg(json_build_object('key', k, 'window_start', p_day_start)) from unnest(day_keys) k)) h;
   end loop;
   if p_budget is not null and not refused then
     select row_to_json(d) into o_budget from xero_budget_acquire(
