@@ -5,6 +5,8 @@
  */
 import { sql, type RawBuilder, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { Db } from './db.js';
+import type { JobState } from './schema.js';
+import { RETRY_COUNTED } from './job-rows.js';
 
 /** One claim of a job: what its worker's writes are fenced on (jobs.claim_no, bumped by every claim and never set back). */
 export interface Claim {
@@ -35,14 +37,33 @@ export function rowStillClaimed(job: RawBuilder<unknown>, claimNo: RawBuilder<un
 }
 
 /**
- * The job ends done under this claim, in the caller's transaction: for a handler whose last write
+ * What a claim's successful end sets: done; or, when a change it must act on came while it ran
+ * (run_again: job-rows.ts requeueOrRunAgain), queued again as requeueJobs would have done had the
+ * change come a moment later (due now, fresh attempts, the retry counted). One statement, fenced on
+ * the claim by its caller: a stale claim's end writes nothing, so it cannot drop the mark either.
+ */
+export function doneOrAgain(now: Date) {
+  return {
+    state: sql<JobState>`case when run_again then 'queued' else 'done' end`,
+    attempts: sql<number>`case when run_again then 0 else attempts end`,
+    run_at: sql<Date>`case when run_again then ${now}::timestamptz else run_at end`,
+    payload: sql<string>`case when run_again then ${RETRY_COUNTED} else payload end`,
+    run_again: false,
+    locked_until: null,
+    last_error: null,
+    updated_at: now,
+  };
+}
+
+/**
+ * The job ends done (or queued again: doneOrAgain) under this claim, in the caller's transaction: for a handler whose last write
  * and its job's end must be one commit (a withdrawal set waiting: settlements.ts). The runner's
  * finish then finds it ended by this same claim (jobs.ts `finish`). False when the claim was lost.
  */
 export async function finishClaim(db: Db, claim: Claim, now: Date): Promise<boolean> {
   const r = await db
     .updateTable('jobs')
-    .set({ state: 'done', locked_until: null, last_error: null, updated_at: now })
+    .set(doneOrAgain(now))
     .where('id', '=', claim.id)
     .where('state', '=', 'running')
     .where('claim_no', '=', claim.claimNo)

@@ -29,6 +29,9 @@ export async function insertJob(db: Db, row: NewJobRow): Promise<boolean> {
   return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 
+/** The payload with one more retry counted (requeueJobs, and a finish that runs the job again: claim-fence.ts). */
+export const RETRY_COUNTED = sql<string>`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`;
+
 /**
  * Back in the queue, due now, with fresh attempts: jobs `match` names that are in one of `states`.
  * The payload's retry count goes up: record-payment uses it for a fresh Xero Idempotency-Key (Xero
@@ -50,11 +53,28 @@ export async function requeueJobs(
       locked_until: null,
       ...(opts.clearError ? { last_error: null } : {}),
       updated_at: now,
-      payload: sql`jsonb_set(payload, '{retry}', to_jsonb(coalesce((payload->>'retry')::int, 0) + 1))`,
+      payload: RETRY_COUNTED,
     })
     .where('state', 'in', states);
   q = 'id' in match ? q.where('id', '=', match.id) : q.where('dedupe_key', 'in', match.dedupeKeys);
   return Number((await q.executeTakeFirst()).numUpdatedRows);
+}
+
+/**
+ * requeueJobs of done jobs, for a change they must act on, in the transaction that makes it (after
+ * its write to what changed: the lock order is that row, then the job). Each job is locked first,
+ * so none is claimed or ends until this commits. One running then may have read what changed before
+ * the change: it is marked to run again (run_again), and its finish queues it instead of ending it
+ * (claim-fence.ts doneOrAgain). A queued one reads the change when it runs (one backing off after a
+ * failure too, at its time); one in review is left to the person, whose Retry reads it. How many
+ * were queued or marked.
+ */
+export async function requeueOrRunAgain(trx: Db, dedupeKeys: string[], now: Date, opts: { clearError: boolean }): Promise<number> {
+  if (!dedupeKeys.length) return 0;
+  await trx.selectFrom('jobs').select('id').where('dedupe_key', 'in', dedupeKeys).orderBy('id').forNoKeyUpdate().execute();
+  const queued = await requeueJobs(trx, { dedupeKeys }, ['done'], now, opts);
+  const marked = await trx.updateTable('jobs').set({ run_again: true }).where('dedupe_key', 'in', dedupeKeys).where('state', '=', 'running').executeTakeFirst();
+  return queued + Number(marked.numUpdatedRows);
 }
 
 /** The merchant's queued jobs that were put off (while their Xero connection was gone) are due now. */

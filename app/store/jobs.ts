@@ -1,12 +1,12 @@
-import { sql, type ExpressionBuilder, type RawBuilder, type Selectable, type Updateable, type UpdateObject } from 'kysely';
+import { sql, type ExpressionBuilder, type RawBuilder, type Selectable, type UpdateObject } from 'kysely';
 import type { Db } from './db.js';
 import type { Database, JobsTable, JobState } from './schema.js';
 import { int8 } from './int8.js';
 import { requeuePaymentIdCall, WAITING_KINDS } from './payment-id-waits.js';
 import { insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
-import type { Claim } from './claim-fence.js';
+import { doneOrAgain, type Claim } from './claim-fence.js';
 
-export { bringForward, insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
+export { bringForward, insertJob, requeueJobs, requeueOrRunAgain, type NewJobRow } from './job-rows.js';
 export { claimColumns, fencedUpdate, finishClaim, rowStillClaimed, stillClaimed, type Claim } from './claim-fence.js';
 
 export interface Job {
@@ -78,12 +78,16 @@ export function requeueWaiting() {
 /** What requeueWaiting needs the CTE `marked` to return. */
 export const MARKED_COLUMNS = ['id', 'merchant_id', 'xendit_invoice_id', 'sync_state', 'updated_at'] as const;
 
-/** What claiming a job sets (claim and claimMore alike): running, one more attempt, a new claim, leased until now + leaseMs. */
+/**
+ * What claiming a job sets (claim and claimMore alike): running, one more attempt, a new claim, leased
+ * until now + leaseMs. A mark to run again is spent: this run reads after the change that set it.
+ */
 function claimed(now: Date, leaseMs: number) {
   return (eb: ExpressionBuilder<Database, 'jobs'>) => ({
     state: 'running' as const,
     attempts: eb('attempts', '+', 1),
     claim_no: eb('claim_no', '+', 1),
+    run_again: false,
     locked_until: new Date(now.getTime() + leaseMs),
     updated_at: now,
   });
@@ -108,7 +112,7 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
    * that recorded it would have done had the job ended a moment earlier. Unmarked jobs: one
    * statement, as before. 'requeued', or false when the claim was lost.
    */
-  async function ended(job: Claim, set: Updateable<JobsTable>): Promise<'ended' | 'requeued' | false> {
+  async function ended(job: Claim, set: UpdateObject<Database, 'jobs'>): Promise<'ended' | 'requeued' | false> {
     const quick = await claimedRow(db, job, set)
       .where(sql<boolean>`not (payload ? 'waitsFor' or payload ? 'waitsForPaymentIds')`)
       .executeTakeFirst();
@@ -222,13 +226,15 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
      * later claim that happens to be at the same attempt. They return false when the claim was lost.
      */
     async finish(job: Claim, now: Date): Promise<boolean> {
-      if ((await ended(job, { state: 'done', locked_until: null, last_error: null, updated_at: now })) !== false) return true;
-      // Ended by this very claim in the commit of its handler's last write (finishClaim): no claim since.
+      // Done, or queued again when what it acts on changed while it ran (doneOrAgain).
+      if ((await ended(job, doneOrAgain(now))) !== false) return true;
+      // Ended by this very claim in the commit of its handler's last write (finishClaim, queued again
+      // by doneOrAgain too): no claim since, and nothing but this claim's end makes it so.
       const r = await db
         .selectFrom('jobs')
         .select('id')
         .where('id', '=', job.id)
-        .where('state', '=', 'done')
+        .where('state', 'in', ['done', 'queued'])
         .where('claim_no', '=', job.claimNo)
         .executeTakeFirst();
       return r !== undefined;
@@ -243,7 +249,7 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
       if (jobs.length === 0) return new Set();
       const rows = await db
         .updateTable('jobs')
-        .set({ state: 'done', locked_until: null, last_error: null, updated_at: now })
+        .set(doneOrAgain(now))
         .where('state', '=', 'running')
         .where((eb) => eb.or(jobs.map((j) => eb.and([eb('id', '=', j.id), eb('claim_no', '=', j.claimNo)]))))
         .returning('id')

@@ -4,7 +4,7 @@
  */
 import type { Selectable, Transaction, Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { finishClaim, insertJob, requeueJobs, fencedUpdate, type Claim, type NewJobRow } from './jobs.js';
+import { finishClaim, insertJob, requeueJobs, requeueOrRunAgain, fencedUpdate, type Claim, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
 import { lockMerchantRow, type StoredCheck } from './merchant-forms.js';
 import type { Database, WithdrawalEntryKind, WithdrawalState, WithdrawalsTable } from './schema.js';
@@ -288,7 +288,8 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
     /**
      * Xendit reports the withdrawal REVERSED (at `reversedAt`, Xendit's time): noted once, and its job (`job`, or the finished one
      * with that dedupe key) queued again in the same commit, so the money coming back is booked.
-     * Also when noted before and not finished: the job that ran meanwhile may have missed it.
+     * Also when noted before and not finished: the job that ran meanwhile may have missed it. One
+     * running now runs again once it ends (requeueOrRunAgain): it may have read the row before.
      */
     async noteReversed(w: Withdrawal, reversedAt: Date, job: NewJobRow, now: Date): Promise<boolean> {
       if (w.state === 'reversed' || w.state === 'test_mode') return false;
@@ -300,7 +301,7 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
           .where('reversed_at', 'is', null)
           .execute();
         if (await insertJob(trx, job)) return true;
-        return (await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false })) > 0;
+        return (await requeueOrRunAgain(trx, [job.dedupe_key!], now, { clearError: false })) > 0;
       });
     },
     /** Committed before the transfer back is sent; null once Xero answered that it did not take it. `claim`: as send-once.ts says. */
@@ -336,6 +337,8 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
           .where('id', '=', (eb) => eb.selectFrom('withdrawals').select('merchant_id').where('id', '=', id))
           .forShare()
           .execute();
+        // Then the withdrawal's row, before its job's as a note locks them (requeueOrRunAgain): no deadlock.
+        await trx.selectFrom('withdrawals').select('id').where('id', '=', id).forNoKeyUpdate().execute();
         // Then the job's row, while this claim holds it, until the commit that ends it.
         const claimed = await trx
           .selectFrom('jobs')

@@ -5,15 +5,18 @@
  */
 import type { Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { insertJob, requeueJobs, type Claim, type NewJobRow } from './jobs.js';
+import { insertJob, requeueOrRunAgain, type Claim, type NewJobRow } from './jobs.js';
 import type { WithdrawalsTable } from './schema.js';
 
 type Update = (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?: Claim) => Promise<boolean>;
 
 export function createWithdrawalFeeWrites(db: Db, update: Update) {
-  /** Queues its job (`job`, or the finished one with that dedupe key) in the caller's commit: whether one was. */
+  /**
+   * Queues its job (`job`, or the finished one with that dedupe key) in the caller's commit, or marks
+   * one running to run again once it ends (requeueOrRunAgain: it may have read the row before): whether one was.
+   */
   const requeue = async (trx: Db, job: NewJobRow, now: Date) =>
-    (await insertJob(trx, job)) || (await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false })) > 0;
+    (await insertJob(trx, job)) || (await requeueOrRunAgain(trx, [job.dedupe_key!], now, { clearError: false })) > 0;
   return {
     /**
      * Xendit's fee, once known (it was PENDING when the row was made); false when the row had one already.

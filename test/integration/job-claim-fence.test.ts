@@ -132,6 +132,60 @@ describeEachDatabase('job claims: a stale worker cannot write over a later claim
     assert.equal((await stores.settlements.byXenditId(merchantId, 'disb-1'))?.state, 'waiting');
   });
 
+  /** A withdrawal row and its queued record-withdrawal job; `note` learns Xendit's fee for it (store/settlements.ts noteFee). */
+  async function withdrawalWithJob(xenditTransactionId: string) {
+    const w = await stores.settlements.getOrCreate(
+      { id: randomUUID(), merchantId, xenditTransactionId, currency: 'IDR', amount: 100_000, withdrawnAt: t0 },
+      t0,
+    );
+    const payload = { merchantId, xenditTransactionId, live: false };
+    await enqueueJob(db(), { kind: 'record-withdrawal', merchantId, payload, dedupeKey: JOB_SPECS['record-withdrawal'].dedupeKey(payload) }, t0);
+    return { note: (at: Date) => stores.settlements.noteFee(w.id, 5_550, false, jobRow('record-withdrawal', payload, at), at) };
+  }
+
+  it("a fee noted while a taken-over job runs: the holding claim's finish queues it again, once; the stale claim's finish neither ends it nor drops the mark", async () => {
+    const { note } = await withdrawalWithJob('disb-2');
+    const a = (await stores.jobs.claim(t0, LEASE_MS))!;
+    const b = (await stores.jobs.claim(pastLease, LEASE_MS))!;
+    assert.equal(b.id, a.id, 'b took the job over');
+    assert.equal(await note(pastLease), true);
+
+    assert.equal(await stores.jobs.finish(a, now), false, "a's finish is fenced off");
+    assert.equal((await stores.jobs.finishAll([a], now)).size, 0, "a's group finish too");
+    assert.equal((await stores.jobs.byId(a.id))?.state, 'running', "still b's");
+    assert.equal(await stores.jobs.finish(b, now), true);
+    const again = (await stores.jobs.byId(a.id))!;
+    assert.deepEqual(
+      [again.state, again.attempts, again.runAt.getTime(), again.payload.retry],
+      ['queued', 0, now.getTime(), 1],
+      'b read the row before the fee: the job is queued again, due now, as a requeue of a done job would be',
+    );
+    const c = (await stores.jobs.claim(now, LEASE_MS))!;
+    assert.equal(c.id, a.id);
+    assert.deepEqual([...(await stores.jobs.finishAll([c], later))], [c.id]);
+    assert.equal((await stores.jobs.byId(a.id))?.state, 'done', 'run again once: the claim spent the mark');
+  });
+
+  it('a fee noted while a job runs that then ends in review, or while it backs off: left there (a person, or the retry at its time, reads the fee)', async () => {
+    const inReview = await withdrawalWithJob('disb-3');
+    const a = (await stores.jobs.claim(t0, LEASE_MS))!;
+    assert.equal(await inReview.note(t0), true);
+    assert.equal(await stores.jobs.needsReview(a, 'Xero refused', now), true);
+    assert.equal((await stores.jobs.byId(a.id))?.state, 'needs_review', 'a verdict for a person is kept');
+    assert.equal(await stores.jobs.replay(a.id, now, ['needs_review']), true);
+    const b = (await stores.jobs.claim(now, LEASE_MS))!;
+    assert.equal(await stores.jobs.finish(b, now), true);
+    assert.equal((await stores.jobs.byId(a.id))?.state, 'done', 'the run after the review read the fee: the claim spent the mark');
+
+    const backingOff = await withdrawalWithJob('disb-4');
+    const c = (await stores.jobs.claim(now, LEASE_MS))!;
+    assert.notEqual(c.id, a.id);
+    assert.equal(await stores.jobs.retryAt(c, later, 'Xero answered 503', now), true);
+    assert.equal(await backingOff.note(now), true);
+    const waits = (await stores.jobs.byId(c.id))!;
+    assert.deepEqual([waits.state, waits.runAt.getTime(), waits.attempts], ['queued', later.getTime(), 1], 'it runs at its time, its attempts kept');
+  });
+
   it('a mark whose row is gone while the claim holds fails the run as an error, not as a lost claim; a lost claim is still ClaimLost', async () => {
     await enqueueJob(db(), { kind: 'record-fee-bill', merchantId, payload: { merchantId, feeBillId: randomUUID() } }, t0);
     const a = (await stores.jobs.claim(t0, LEASE_MS))!;

@@ -17,6 +17,8 @@ export interface JobsTable {
   max_attempts: number;
   /** One more at every claim, never set back: what a claim's writes are fenced on (migration 20261207T0236). */
   claim_no: Generated<number>;
+  /** Run again once the running claim finishes: what it acts on changed meanwhile (migration 20261207T0839). */
+  run_again: Generated<boolean>;
   run_at: Timestamp;
   locked_until: Timestamp | null;
   last_error: string | null;

@@ -1,0 +1,123 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { createJobRunner, type JobHandler } from '../../app/jobs/runner.js';
+import { jobHandlers } from '../../app/jobs/registry.js';
+
+/**
+ * A withdrawal's fee or its reversal is noted (the listing: store/settlements.ts noteFee,
+ * noteReversed) while its record-withdrawal job is running, after that run read the row: the run
+ * books what it read and ends, and the job runs again for what was noted (jobs.run_again), once.
+ * The run is held open by a promise the test releases, never by timing.
+ */
+describeEachDatabase('a withdrawal noted while its job runs: the job runs again', ({ db }) => {
+  let h: Harness;
+  const FEE = { xenditFee: 5_000, vat: 550 };
+  const logger = pino({ level: 'silent' });
+  beforeEach(async () => {
+    h = await createHarness(db());
+    const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+    await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: savings }, () => 'unused', h.clock());
+  });
+  afterEach(() => h.close());
+
+  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger })();
+  const transfers = () => h.sims.xero.test.bankTransfers(h.tenantId);
+  const feeEntries = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal fee ${id}`);
+  const withdrawalJob = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+
+  /** Paid and settled, `withdraw` made at Xendit, and listed: its job queued, not run. */
+  async function listed(withdraw: () => { id: string }) {
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id);
+    const w = withdraw();
+    await list();
+    return w;
+  }
+
+  /**
+   * Claims the withdrawal's job and runs it to the end of its handler, then holds it there (the
+   * row read, its entries booked, the job still running) while `meanwhile` runs; then lets it end.
+   */
+  async function heldRun(meanwhile: () => Promise<void>) {
+    const runtime = { stores: h.stores, xero: h.deps.xero, xendit: h.sims.xenditClient, clock: h.clock, logger };
+    const parts = jobHandlers(runtime);
+    const record = parts.handlers['record-withdrawal'];
+    let reached = false;
+    let ran!: () => void;
+    const atEnd = new Promise<void>((resolve) => (ran = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: JobHandler = async (job, scope) => {
+      await record(job, scope);
+      reached = true;
+      ran();
+      await released;
+    };
+    const runner = createJobRunner({
+      jobs: h.stores.jobs,
+      clock: h.clock,
+      logger,
+      ...parts,
+      handlers: { ...parts.handlers, 'record-withdrawal': held },
+      leaseTimer: () => () => {},
+    });
+    // Other jobs due first (the settlement's) run to their end.
+    const running = (async () => {
+      while (!reached && (await runner.runOnce()));
+    })();
+    await Promise.race([atEnd, running]);
+    assert.ok(reached, 'the withdrawal job ran');
+    const [job] = await withdrawalJob();
+    assert.equal(job.state, 'running', 'held while running');
+    await meanwhile();
+    release();
+    await running;
+  }
+
+  it("Xendit's fee noted while the job that booked the transfer is still running: the job runs again and books the fee once", async () => {
+    const w = await listed(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } }));
+    await heldRun(async () => {
+      assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 0], 'the run read the row before the fee');
+      h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+      await list();
+      assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.fee, 5_550, 'the fee noted');
+    });
+    const [job] = await withdrawalJob();
+    assert.equal(job.state, 'queued', 'the job is queued again, not done');
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 1], 'the fee booked once, the transfer not again');
+    assert.equal((await withdrawalJob())[0].state, 'done');
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 1]);
+  });
+
+  it('the withdrawal reversed while the job that booked the transfer is still running: the job runs again and books the transfer back once', async () => {
+    const w = await listed(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000));
+    await heldRun(async () => {
+      assert.deepEqual(
+        transfers().map((t) => t.reference),
+        [`Xendit withdrawal ${w.id}`],
+      );
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
+      await list();
+      assert.ok((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.reversedAt, 'the reversal noted');
+    });
+    const [job] = await withdrawalJob();
+    assert.equal(job.state, 'queued', 'the job is queued again, not done');
+    await h.worker.drain();
+    assert.deepEqual(
+      transfers().map((t) => t.reference),
+      [`Xendit withdrawal ${w.id}`, `Xendit withdrawal reversed ${w.id}`],
+      'booked back once',
+    );
+    assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.state, 'reversed');
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 2);
+  });
+});
