@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 import type { Database, JobsTable, JobState } from './schema.js';
 import { int8 } from './int8.js';
 import { requeuePaymentIdCall, WAITING_KINDS } from './payment-id-waits.js';
-import { insertJob, requeueJobs, type NewJobRow } from './job-rows.js';
+import { insertJob, requeueJobs, requeueOrRunAgain, type NewJobRow } from './job-rows.js';
 import { doneOrAgain, type Claim } from './claim-fence.js';
 
 export { bringForward, insertJob, requeueJobs, requeueOrRunAgain, type NewJobRow } from './job-rows.js';
@@ -343,6 +343,11 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
     /** replay, of the job holding this dedupe key, only from one of these states. */
     async replayKey(dedupeKey: string, from: ('needs_review' | 'done')[], now: Date): Promise<boolean> {
       return (await requeueJobs(db, { dedupeKeys: [dedupeKey] }, from, now, { clearError: true })) > 0;
+    },
+
+    /** replayKey of a done job, for a change it must act on: one running now runs again once it ends (requeueOrRunAgain). */
+    async replayOrRunAgain(dedupeKey: string, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => (await requeueOrRunAgain(trx, [dedupeKey], now, { clearError: true })) > 0);
     },
 
     /** Forgets done jobs of a kind (e.g. past reconcile runs) last touched before `before`; with `payloadKey`, only those whose payload has it. */

@@ -9,6 +9,7 @@ import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { listPaidInvoices } from '../../app/jobs/sync/list-paid.js';
 import { balances } from '../../app/admin/payments/balances.js';
 import { seedAdminCast, page, signedIn } from '../helpers/admin.js';
+import { runHeld } from '../helpers/held-run.js';
 
 const CREDIT_NOTES = '/api.xro/2.0/CreditNotes';
 
@@ -286,6 +287,30 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     await h.worker.drain();
     assert.equal(notes().length, 1, 'booked: not run again');
     assert.equal((await disputeJobs()).length, 1);
+  });
+
+  it('found lost by the daily look while its LOST job, having read it open, is still running: that job runs again and books it once', async () => {
+    const { x } = await paidAndRecorded();
+    const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+    await webhook(id, 'LOST').expect(200); // ahead of Xendit's own state
+    await runHeld(h, 'record-dispute', async () => {
+      assert.equal(notes().length, 0, 'the run read the dispute open');
+      await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+      h.clock.advance(86_400_000 + 1000);
+      await list();
+      assert.deepEqual(await watched(), [], 'the daily look read it lost: no more looks');
+    });
+    assert.deepEqual(
+      (await disputeJobs()).map((j) => [j.payload.status, j.state]),
+      [['LOST', 'queued']],
+      'queued again, not done',
+    );
+    await h.worker.drain();
+    await bookedOnce(id);
+    h.clock.advance(86_400_000 + 1000);
+    await list();
+    await h.worker.drain();
+    assert.equal(notes().length, 1, 'booked: not run again');
   });
 
   it('a dispute Xendit no longer has when looked at again: a job in review says so', async () => {

@@ -3,14 +3,13 @@ import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
-import { createJobRunner, type JobHandler } from '../../app/jobs/runner.js';
-import { jobHandlers } from '../../app/jobs/registry.js';
+import { runHeld } from '../helpers/held-run.js';
 
 /**
  * A withdrawal's fee or its reversal is noted (the listing: store/settlements.ts noteFee,
  * noteReversed) while its record-withdrawal job is running, after that run read the row: the run
  * books what it read and ends, and the job runs again for what was noted (jobs.run_again), once.
- * The run is held open by a promise the test releases, never by timing.
+ * The run is held open by a promise the test releases, never by timing (helpers/held-run.ts).
  */
 describeEachDatabase('a withdrawal noted while its job runs: the job runs again', ({ db }) => {
   let h: Harness;
@@ -38,49 +37,9 @@ describeEachDatabase('a withdrawal noted while its job runs: the job runs again'
     return w;
   }
 
-  /**
-   * Claims the withdrawal's job and runs it to the end of its handler, then holds it there (the
-   * row read, its entries booked, the job still running) while `meanwhile` runs; then lets it end.
-   */
-  async function heldRun(meanwhile: () => Promise<void>) {
-    const runtime = { stores: h.stores, xero: h.deps.xero, xendit: h.sims.xenditClient, clock: h.clock, logger };
-    const parts = jobHandlers(runtime);
-    const record = parts.handlers['record-withdrawal'];
-    let reached = false;
-    let ran!: () => void;
-    const atEnd = new Promise<void>((resolve) => (ran = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const held: JobHandler = async (job, scope) => {
-      await record(job, scope);
-      reached = true;
-      ran();
-      await released;
-    };
-    const runner = createJobRunner({
-      jobs: h.stores.jobs,
-      clock: h.clock,
-      logger,
-      ...parts,
-      handlers: { ...parts.handlers, 'record-withdrawal': held },
-      leaseTimer: () => () => {},
-    });
-    // Other jobs due first (the settlement's) run to their end.
-    const running = (async () => {
-      while (!reached && (await runner.runOnce()));
-    })();
-    await Promise.race([atEnd, running]);
-    assert.ok(reached, 'the withdrawal job ran');
-    const [job] = await withdrawalJob();
-    assert.equal(job.state, 'running', 'held while running');
-    await meanwhile();
-    release();
-    await running;
-  }
-
   it("Xendit's fee noted while the job that booked the transfer is still running: the job runs again and books the fee once", async () => {
     const w = await listed(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } }));
-    await heldRun(async () => {
+    await runHeld(h, 'record-withdrawal', async () => {
       assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 0], 'the run read the row before the fee');
       h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
       await list();
@@ -98,7 +57,7 @@ describeEachDatabase('a withdrawal noted while its job runs: the job runs again'
 
   it('the withdrawal reversed while the job that booked the transfer is still running: the job runs again and books the transfer back once', async () => {
     const w = await listed(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000));
-    await heldRun(async () => {
+    await runHeld(h, 'record-withdrawal', async () => {
       assert.deepEqual(
         transfers().map((t) => t.reference),
         [`Xendit withdrawal ${w.id}`],

@@ -116,7 +116,8 @@ export async function queueLost(
   const row = jobRow('record-dispute', { merchantId, xenditDisputeId, status: 'LOST' }, deps.clock(), { runAt: opts.runAt });
   let queued = await deps.stores.jobs.insert(row);
   if (!queued && !(await deps.stores.refunds.byXenditId(merchantId, xenditDisputeId))) {
-    if (row.dedupe_key) queued = await deps.stores.jobs.replayKey(row.dedupe_key, ['done'], deps.clock());
+    // One running now may have read the dispute open: it runs again once it ends.
+    if (row.dedupe_key) queued = await deps.stores.jobs.replayOrRunAgain(row.dedupe_key, deps.clock());
   }
   if (opts.readLost) await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);
   return queued;
