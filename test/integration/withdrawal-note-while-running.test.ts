@@ -79,4 +79,23 @@ describeEachDatabase('a withdrawal noted while its job runs: the job runs again'
     await h.worker.drain();
     assert.equal(transfers().length, 2);
   });
+  it('the fee given back while the job that booked the transfer back is still running: the job runs again and books the fee return once', async () => {
+    const feeBacks = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal fee returned ${id}`);
+    const w = await listed(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE }));
+    await h.worker.drain();
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await runHeld(h, 'record-withdrawal', async () => {
+      assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 0], 'the run booked the transfer back, the fee kept');
+      h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+      await list();
+      assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.feeReturned, true, 'the return noted');
+    });
+    assert.equal((await withdrawalJob())[0].state, 'queued', 'the job is queued again, not done');
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 1], 'the fee return booked once');
+    await list();
+    await h.worker.drain();
+    assert.equal(feeBacks(w.id).length, 1);
+  });
 });
