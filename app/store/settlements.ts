@@ -36,14 +36,18 @@ export interface Withdrawal {
   channelCode: string | null;
   /** Xendit's fee and VAT on it (minor units; 0: none), and whether it came out of `amount` rather than on top. */
   fee: number;
+  /** The VAT part of `fee`. */
+  feeTax: number;
   feeInAmount: boolean;
   feeAttemptAt: Date | null;
-  /** The Spend Money of the fee out of the clearing account. */
+  /** The entry booking the fee: its Spend Money, a manual journal, or the Receive Money carrying it. */
   xeroFeeEntryId: string | null;
   /** Reversed, and Xendit gave the fee back (its status REVERSED or CANCELED); with the Receive Money booking it back. */
   feeReturned: boolean;
   feeReturnAttemptAt: Date | null;
   xeroFeeReturnEntryId: string | null;
+  /** What the entry out carried into the settlement bank (minor units), as sent or found; null: not known. */
+  transferAmount: number | null;
 }
 
 /**
@@ -86,12 +90,14 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   accountIdentifier: r.account_identifier,
   channelCode: r.channel_code,
   fee: int8(r.fee),
+  feeTax: int8(r.fee_tax),
   feeInAmount: r.fee_in_amount,
   feeAttemptAt: r.fee_attempt_at,
   xeroFeeEntryId: r.xero_fee_entry_id,
   feeReturned: r.fee_returned,
   feeReturnAttemptAt: r.fee_return_attempt_at,
   xeroFeeReturnEntryId: r.xero_fee_return_entry_id,
+  transferAmount: r.transfer_amount === null ? null : int8(r.transfer_amount),
 });
 
 /** Where a test may hold a settlement save open: its accounts written and its waiting withdrawals resumed, not yet committed. */
@@ -117,7 +123,7 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
     /** The withdrawal's row, made on first sight (one per merchant and Xendit transaction). */
     async getOrCreate(
       w: Pick<Withdrawal, 'id' | 'merchantId' | 'xenditTransactionId' | 'currency' | 'amount' | 'withdrawnAt'> &
-        Partial<Pick<Withdrawal, 'accountIdentifier' | 'channelCode' | 'fee' | 'feeInAmount' | 'feeReturned'>>,
+        Partial<Pick<Withdrawal, 'accountIdentifier' | 'channelCode' | 'fee' | 'feeTax' | 'feeInAmount' | 'feeReturned'>>,
       now: Date,
     ): Promise<Withdrawal> {
       await db
@@ -132,6 +138,7 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
           account_identifier: w.accountIdentifier ?? null,
           channel_code: w.channelCode ?? null,
           fee: w.fee ?? 0,
+          fee_tax: w.feeTax ?? 0,
           fee_in_amount: w.feeInAmount ?? false,
           fee_returned: w.feeReturned ?? false,
           created_at: now,
@@ -316,8 +323,12 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
      */
     noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date, account?: string, claim?: Claim) =>
       update(id, { entry_kind: kind, transfer_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
-    recorded: (id: string, bankTransferId: string, now: Date) =>
-      update(id, { xero_bank_transfer_id: bankTransferId, transfer_attempt_at: null, state: 'recorded', last_error: null }, now),
+    /** The entry out is in Xero, with what it carried into the bank; with the fee in the same write when it holds it (a Receive Money with the fee's lines). */
+    recorded: (id: string, entryId: string, now: Date, out: { amount: number; feeEntryId?: string }) => {
+      const fee = out.feeEntryId ? { xero_fee_entry_id: out.feeEntryId, fee_attempt_at: null } : {};
+      const entry = { xero_bank_transfer_id: entryId, transfer_attempt_at: null, transfer_amount: out.amount };
+      return update(id, { ...entry, ...fee, state: 'recorded' as const, last_error: null }, now);
+    },
     /**
      * No settlement bank account for its currency or destination yet: `reason` is shown to the
      * merchant, and the job ends (done) in the same commit. Only while `job` still holds its claim: a

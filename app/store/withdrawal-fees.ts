@@ -23,11 +23,11 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
      * Its job queued again in the same commit: one that had booked the transfer is done, and a crash
      * between two commits would leave the fee unbooked.
      */
-    noteFee: (id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date): Promise<boolean> =>
+    noteFee: (id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date, tax = 0): Promise<boolean> =>
       db.transaction().execute(async (trx) => {
         const r = await trx
           .updateTable('withdrawals')
-          .set({ fee, fee_in_amount: inAmount, updated_at: now })
+          .set({ fee, fee_tax: tax, fee_in_amount: inAmount, updated_at: now })
           .where('id', '=', id)
           .where('fee', '=', 0)
           .executeTakeFirst();

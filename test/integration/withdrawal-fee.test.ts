@@ -58,7 +58,19 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
       assert.equal(again.length, 0, 'one fee entry');
       assert.deepEqual(
         [fee.type, fee.accountId, fee.lineItems.map((l) => [l.accountCode, l.lineAmount])],
-        ['SPEND', h.clearingAccountId, [[h.merchant.feeAccountCode, 555_000n]]],
+        [
+          'SPEND',
+          h.clearingAccountId,
+          [
+            [h.merchant.feeAccountCode, 500_000n],
+            [h.merchant.feeAccountCode, 55_000n],
+          ],
+        ],
+        "the VAT on Xendit's fee a line of its own, as a payment fee's",
+      );
+      assert.deepEqual(
+        fee.lineItems.map((l) => l.description),
+        [`Xendit fee, withdrawal ${w.id}`, `VAT on Xendit fee, withdrawal ${w.id}`],
       );
       assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
 
@@ -250,5 +262,125 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 1]);
     assert.equal((await row(w.id))?.xeroFeeReturnEntryId, feeBacks(w.id)[0].bankTransactionId);
     assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it("a fee inside the amount learnt while the transfer's outcome is unknown: the retry finds the whole-amount transfer and books no fee; the clearing account down by the amount exactly", async () => {
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, inAmount: true, pending: true } });
+    const before = clearingBalance();
+    // Xero makes the transfer (the whole amount: no fee known yet) and the answer never comes.
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/BankTransfers' });
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1, 'Xero saved it');
+    assert.ok((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.transferAttemptAt, 'outcome unknown');
+    // The fee completes (out of the amount) before the retry.
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await list();
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, transfers()[0].amount], [1, 10_000_000n], 'found, not made again');
+    assert.equal(clearingBalance() - before, -10_000_000n, 'the clearing account down by what left the Xendit balance, the amount, once');
+    assert.equal(feeEntries(w.id).length, 0, 'no fee booked on top of a transfer of the whole amount');
+    assert.equal(clearingBalance(), xenditBalance());
+    assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.state, 'recorded');
+  });
+
+  it("billed monthly when the withdrawal was made, switched to deducted before its job ran: no fee Spend Money (it is on that month's bill)", async () => {
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date(h.clock().getTime() - 86_400_000));
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { feeBilling: 'invoiced' });
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    // Switched after the withdrawal was made (the simulated Xendit dates it by the wall clock), before its job ran.
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'deducted' }, new Date(Date.now() + 60_000));
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, transfers()[0].amount], [1, 10_000_000n]);
+    assert.equal(feeEntries(w.id).length, 0, "the fee is on the month's bill, not taken from the balance");
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  describe('a clearing account that is not a bank account (Receive Money into the settlement bank)', () => {
+    let clearing: string;
+    beforeEach(async () => {
+      // A current asset with payments enabled: Xero takes payments and journals on it, but no bank transfer.
+      clearing = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true }).accountId;
+      await h.stores.merchants.setAccounts(
+        h.merchant.id,
+        { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+        h.clock(),
+      );
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      h.merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    });
+    const receives = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal ${id}`);
+    const journals = (id: string) => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.narration === `Xendit withdrawal fee ${id}`);
+    const nonBankBalance = () => h.sims.xero.balanceOf(h.tenantId, clearing);
+    const state = async (id: string) => (await h.stores.settlements.byXenditId(h.merchant.id, id))?.state;
+
+    for (const inAmount of [false, true]) {
+      it(`a fee ${inAmount ? 'inside the amount' : 'on top'}: one Receive Money of what reached the bank, the clearing account down by what left Xendit's balance, the fee and its VAT on lines of their own`, async () => {
+        await funded();
+        const before = nonBankBalance();
+        const dropped = BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+        const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, inAmount } });
+        await list();
+        await h.worker.drain();
+        assert.equal(await state(w.id), 'recorded', JSON.stringify((await h.stores.jobs.list()).map((j) => j.lastError)));
+        const [t, ...more] = receives(w.id);
+        assert.equal(more.length, 0);
+        assert.deepEqual(
+          [t.type, t.accountId, t.total, t.lineItems.map((l) => [l.accountCode, l.lineAmount])],
+          [
+            'RECEIVE',
+            savings,
+            inAmount ? 9_445_000n : 10_000_000n,
+            [
+              ['095', inAmount ? 10_000_000n : 10_555_000n],
+              ['404', -500_000n],
+              ['404', -55_000n],
+            ],
+          ],
+        );
+        const left = dropped - BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+        assert.equal(before - nonBankBalance(), left, "the clearing account down by what left Xendit's balance");
+        assert.deepEqual([feeEntries(w.id).length, journals(w.id).length], [0, 0], 'the fee on the Receive Money, nowhere else');
+
+        const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+        assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+        await h.worker.drain();
+        assert.deepEqual([receives(w.id).length, feeEntries(w.id).length, journals(w.id).length], [1, 0, 0]);
+      });
+    }
+
+    it('a fee on top learnt after the Receive Money was booked: a manual journal from the clearing account to the fee account, once; the row stays recorded', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const dropped = BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+      await list();
+      await h.worker.drain();
+      assert.deepEqual([receives(w.id).length, await state(w.id)], [1, 'recorded']);
+      h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+      await list();
+      await h.worker.drain();
+      assert.equal(await state(w.id), 'recorded', (await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.lastError ?? '');
+      const [j, ...again] = journals(w.id);
+      assert.equal(again.length, 0);
+      assert.deepEqual(
+        j.lines.map((l) => [l.accountCode, l.lineAmount]),
+        [
+          ['404', 500_000n],
+          ['404', 55_000n],
+          ['095', -555_000n],
+        ],
+      );
+      const left = dropped - BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+      assert.equal(before - nonBankBalance(), left, "the clearing account down by what left Xendit's balance");
+      await list();
+      await h.worker.drain();
+      assert.deepEqual([receives(w.id).length, journals(w.id).length], [1, 1]);
+    });
   });
 });

@@ -209,14 +209,16 @@ function withdrawalFee(
   t: z.infer<typeof withdrawalSchema>,
   amount: number,
   minor: ReturnType<typeof minorReader>,
-): Pick<XenditWithdrawal, 'fee' | 'feeInAmount' | 'feeBack'> {
+): Pick<XenditWithdrawal, 'fee' | 'feeTax' | 'feeInAmount' | 'feeBack'> {
   const status = t.fee?.status;
   const back = t.status === 'REVERSED' && (status === 'REVERSED' || status === 'CANCELED') ? { feeBack: true } : {};
   if (status !== 'COMPLETED' && !(t.status === 'REVERSED' && status === 'REVERSED')) return back;
-  const fee = minor(t.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
+  const tax = minor(t.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
+  const fee = minor(t.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + tax;
   if (fee <= 0) return back;
   const net = t.net_amount == null ? undefined : minor(Math.abs(t.net_amount), 'net_amount');
-  return { fee, feeInAmount: net === amount - fee, ...back };
+  // The VAT kept apart too: booked on a line of its own, as a payment fee's is (post-fee feeLines).
+  return { fee, ...(tax > 0 ? { feeTax: tax } : {}), feeInAmount: net === amount - fee, ...back };
 }
 
 /**

@@ -217,6 +217,8 @@ export interface XenditWithdrawal {
    * was given back from); `feeInAmount`: out of `amount` (the bank got amount − fee), else on top.
    */
   fee?: number;
+  /** The VAT part of `fee` (the fee object's value_added_tax). */
+  feeTax?: number;
   feeInAmount?: boolean;
   /** REVERSED, and its fee's own status REVERSED or CANCELED (xendit-node FeeResponse.status): the fee came back with the money. */
   feeBack?: boolean;

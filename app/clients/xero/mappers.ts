@@ -142,7 +142,8 @@ export function bankTransactionBody(t: NewXeroBankTransaction): BankTransaction 
     lineItems: t.lineItems.map((li) => ({
       description: li.description,
       quantity: 1,
-      unitAmount: sdkAmount(li.amount),
+      // A line may be negative (a withdrawal fee on its Receive Money): Xero wants the total, not each line, positive.
+      unitAmount: signedSdkAmount(li.amount),
       ...(li.accountCode ? { accountCode: li.accountCode } : {}),
     })),
     ...(t.reconciled ? { isReconciled: true } : {}),

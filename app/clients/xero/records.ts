@@ -209,7 +209,7 @@ export interface NewXeroBankTransaction {
   reference: string;
   currencyCode: string;
   /** Amounts carry no tax (LineAmountTypes NoTax). */
-  lineItems: { description: string; accountCode?: string; amount: string /* decimal string */ }[];
+  lineItems: { description: string; accountCode?: string; amount: string /* decimal string; a line may be negative, the total not */ }[];
   /** Created as reconciled (IsReconciled): see NewXeroPayment.reconciled. */
   reconciled?: boolean;
 }

@@ -9,7 +9,7 @@
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Merchant } from '../../store/merchants.js';
-import type { XeroGateway } from '../../clients/xero/types.js';
+import type { XeroBankTransaction, XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal, type Currency } from '../../money.js';
 import { organisationDate } from './org-date.js';
 import { foundEarlier, sendOnce, type Earlier } from './send-once.js';
@@ -45,16 +45,26 @@ export async function entryOnce(
   return sendOnce(t.mark, deps.clock(), () => t.create(date));
 }
 
-/** One Spend or Receive Money of `money` on `bank`, its one line coded to `accountCode`, once (entryOnce). */
+/** The lines of a bank transaction: one of the whole amount coded to `accountCode`, or these (decimal strings adding up to the amount). */
+export type EntryLines = { accountCode: string; description: string } | { lines: { description: string; accountCode: string; amount: string }[] };
+
+/**
+ * One Spend or Receive Money of `money` on `bank`, once (entryOnce). `found`: told of the one an
+ * earlier attempt or a person made, as Xero holds it (what it carries may not be what this one would).
+ */
 export function bankTransactionOnce(
   deps: EntryDeps,
   merchant: Merchant,
   money: Money,
-  t: Attempt & { type: 'RECEIVE' | 'SPEND'; bank: string; accountCode: string; description: string; reconciled: boolean },
+  t: Attempt & EntryLines & { type: 'RECEIVE' | 'SPEND'; bank: string; reconciled: boolean; found?: (t: XeroBankTransaction) => void },
 ): Promise<string> {
   return entryOnce(deps, merchant, money.currency, {
     ...t,
-    find: async () => (await deps.xero.findBankTransactionsByReference(merchant.xero, t.reference)).find((x) => x.type === t.type)?.bankTransactionId,
+    find: async () => {
+      const x = (await deps.xero.findBankTransactionsByReference(merchant.xero, t.reference)).find((x) => x.type === t.type);
+      if (x) t.found?.(x);
+      return x?.bankTransactionId;
+    },
     create: async (date) =>
       (
         await deps.xero.createBankTransaction(
@@ -66,7 +76,7 @@ export function bankTransactionOnce(
             date,
             reference: t.reference,
             currencyCode: money.currency,
-            lineItems: [{ description: t.description, accountCode: t.accountCode, amount: toDecimal(money.amount, money.currency) }],
+            lineItems: 'lines' in t ? t.lines : [{ description: t.description, accountCode: t.accountCode, amount: toDecimal(money.amount, money.currency) }],
             reconciled: t.reconciled,
           },
           t.key,

@@ -213,7 +213,7 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
         currency: w.currency,
         amount: w.amount,
         withdrawnAt: new Date(w.created),
-        ...(w.fee ? { fee: w.fee, feeInAmount: w.feeInAmount === true } : {}),
+        ...(w.fee ? { fee: w.fee, feeTax: w.feeTax ?? 0, feeInAmount: w.feeInAmount === true } : {}),
         ...(w.status === 'REVERSED' && w.feeBack ? { feeReturned: true } : {}),
         ...to,
       },
@@ -238,6 +238,8 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
  * A known row learns Xendit's fee once it is COMPLETED (PENDING while the payout is: "Fees are applied
  * once payouts are completed", docs.xendit.co/transaction-fees). Not one inside the amount after the
  * transfer went out with the whole amount: that transfer overstates the bank, a person's to mend.
+ * One whose transfer's outcome is unknown is noted: its job books the fee only if the transfer it
+ * finds carried the rest (withdrawal-fee.ts feeToBook).
  */
 async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal, payload: JobPayload<'record-withdrawal'>): Promise<boolean> {
   if (!w.fee || known.fee > 0) return false;
@@ -246,7 +248,7 @@ async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal, pay
     return false;
   }
   const now = deps.clock();
-  return deps.stores.settlements.noteFee(known.id, w.fee, w.feeInAmount === true, jobRow('record-withdrawal', payload, now), now);
+  return deps.stores.settlements.noteFee(known.id, w.fee, w.feeInAmount === true, jobRow('record-withdrawal', payload, now), now, w.feeTax ?? 0);
 }
 
 /** Its fee given back and booked, its return not yet, after its job finished the transfer back. */

@@ -8,7 +8,7 @@ import type { FeeEntry } from '../../store/payment-fees.js';
 import { UpstreamError } from '../../clients/types.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
-import { toDecimal } from '../../money.js';
+import { toDecimal, type Currency } from '../../money.js';
 import { ClaimLost, NeedsReview, RetryLater } from '../runner.js';
 import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
 import { foundEarlier, requeued, sendOnce, type Earlier } from './send-once.js';
@@ -145,13 +145,7 @@ export interface FeeFigures {
  * tax Xendit withheld, to the withholding tax account (no tax on it: the entry is NoTax).
  */
 export function feeLines(payment: Payment, f: FeeFigures) {
-  const lines = [{ description: `Xendit fee, invoice ${payment.xenditInvoiceId}`, accountCode: f.feeAccountCode, amount: toDecimal(f.fee, payment.currency) }];
-  if (f.tax > 0)
-    lines.push({
-      description: `VAT on Xendit fee, invoice ${payment.xenditInvoiceId}`,
-      accountCode: f.feeAccountCode,
-      amount: toDecimal(f.tax, payment.currency),
-    });
+  const lines = feeAndVatLines(payment.currency, `invoice ${payment.xenditInvoiceId}`, f);
   if (f.withholding)
     lines.push({
       description: `Tax withheld by Xendit, invoice ${payment.xenditInvoiceId}`,
@@ -159,6 +153,13 @@ export function feeLines(payment: Payment, f: FeeFigures) {
       amount: toDecimal(f.withholding.amount, payment.currency),
     });
   return lines.filter((l) => l.amount !== toDecimal(0, payment.currency));
+}
+
+/** Xendit's fee on `what` (a payment's invoice, a withdrawal) to the fee account, and the VAT on it, when any, on a line of its own. */
+export function feeAndVatLines(currency: Currency, what: string, f: Pick<FeeFigures, 'fee' | 'tax' | 'feeAccountCode'>) {
+  const lines = [{ description: `Xendit fee, ${what}`, accountCode: f.feeAccountCode, amount: toDecimal(f.fee, currency) }];
+  if (f.tax > 0) lines.push({ description: `VAT on Xendit fee, ${what}`, accountCode: f.feeAccountCode, amount: toDecimal(f.tax, currency) });
+  return lines;
 }
 
 /**

@@ -19,8 +19,8 @@ import type { Job } from '../../store/jobs.js';
 import type { Withdrawal } from '../../store/settlements.js';
 import type { WithdrawalEntryKind } from '../../store/schema.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
-import type { XeroGateway } from '../../clients/xero/types.js';
-import { toDecimal } from '../../money.js';
+import type { XeroBankTransfer, XeroGateway } from '../../clients/xero/types.js';
+import { toDecimal, toMinor } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { WithdrawalPayload } from '../kinds.js';
 import { refusedForNewLock } from './org-date.js';
@@ -28,7 +28,17 @@ import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce as entryOnceOnBank, entryOnce, type Attempt } from './entry-once.js';
 import { requeued } from './send-once.js';
-import { bankAmount, feeOnce, feeReturnOnce, feeReturnToBook, feeToBook } from './withdrawal-fee.js';
+import {
+  bankAmount,
+  billingWhenWithdrawn,
+  feeJournalOnce,
+  feeOnce,
+  feeReturnOnce,
+  feeReturnToBook,
+  feeToBook,
+  receiveLinesWithFee,
+  receivedWith,
+} from './withdrawal-fee.js';
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -56,11 +66,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
     const row = await deps.stores.settlements.byXenditId(merchantId, xenditTransactionId);
     if (!row) throw new NeedsReview(`no withdrawal ${xenditTransactionId} was recorded for this merchant`);
+    // Fees billed monthly when it was made are on that month's bill, whatever the setting is now.
+    const billing = await billingWhenWithdrawn(deps, merchant, row);
     // Done: nothing left, or the transfer out in Xero and not sent back. Keyed on the transfer, not
     // the state, so a row in needs review or waiting again never sends a second transfer out.
     // Reversed and booked back, the fee Xendit gave back too when it was booked (withdrawal-fee.ts).
     if (row.state === 'test_mode' || (row.state === 'reversed' && !feeReturnToBook(row))) return;
-    if (row.xeroBankTransferId && !row.reversedAt && !feeToBook(merchant, row)) return;
+    if (row.xeroBankTransferId && !row.reversedAt && !feeToBook(row, billing)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
     // Sent back before anything went to Xero: nothing to book, either way.
@@ -90,35 +102,48 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     const lookFirst = requeued(job);
     try {
       let out: Out | undefined;
+      // The row as this run leaves it: what the entry out carried, and whether it booked the fee.
+      let booked = row;
       if (to) {
         const from = clearingAccountFor(merchant, row.currency);
         if (!from || from === to) throw new Unrecordable(`the settlement bank account for ${row.currency} is the clearing account itself`);
         const clearing = await clearingSide(deps, merchant, row, from);
         if (clearing.kind === 'transfer') {
-          const transferId = await transferOnce(deps, merchant, row, from, to, lookFirst);
+          const { transferId, amount } = await transferOnce(deps, merchant, row, from, to, lookFirst);
           deps.crash?.('withdrawal-transfer-accepted');
-          await deps.stores.settlements.recorded(row.id, transferId, deps.clock());
+          await deps.stores.settlements.recorded(row.id, transferId, deps.clock(), { amount });
+          booked = { ...row, xeroBankTransferId: transferId, transferAmount: amount };
+          if (amount !== bankAmount(row) && feeToBook(row, billing))
+            deps.logger.warn(
+              { merchantId, xenditTransactionId, fee: row.fee },
+              "Xendit's fee came out of a withdrawal whose transfer carried the whole amount: not booked",
+            );
           deps.logger.info({ merchantId, xenditTransactionId, transferId, byDestination: picked?.mapped }, 'withdrawal recorded in Xero as a bank transfer');
         } else {
-          if (feeToBook(merchant, row))
-            throw new Unrecordable(`Xendit's fee on withdrawal ${xenditTransactionId} leaves a clearing account that is no bank account: book it by hand`);
           what = 'receive money';
-          const transactionId = await receiveOnce(deps, merchant, row, { id: from, code: clearing.code }, to, lookFirst);
+          // The fee known now goes on the Receive Money's own lines: no Spend Money can leave this clearing account.
+          const withFee = feeToBook(row, billing) > 0;
+          const got = await receiveOnce(deps, merchant, row, { id: from, code: clearing.code }, to, lookFirst, withFee);
+          const transactionId = got.transactionId;
           deps.crash?.('withdrawal-receive-accepted');
-          await deps.stores.settlements.recorded(row.id, transactionId, deps.clock());
+          const feeEntryId = got.withFee ? transactionId : undefined;
+          await deps.stores.settlements.recorded(row.id, transactionId, deps.clock(), { amount: got.amount, ...(feeEntryId ? { feeEntryId } : {}) });
+          booked = { ...row, xeroBankTransferId: transactionId, transferAmount: got.amount, xeroFeeEntryId: feeEntryId ?? row.xeroFeeEntryId };
           deps.logger.info({ merchantId, xenditTransactionId, transactionId }, 'withdrawal recorded in Xero as receive money into the settlement bank');
         }
         out = clearing.kind === 'transfer' ? { kind: 'transfer', clearing: from, bank: to } : { kind: 'receive', code: clearing.code, bank: to };
       }
-      if (feeToBook(merchant, row) && !row.reversedAt) {
-        what = 'spend money (withdrawal fee)';
-        // Out of the clearing account the transfer left, as Xero holds it.
-        const way = out ?? (row.entryKind === 'receive' ? null : await transferOut(deps, merchant, row));
-        if (way?.kind !== 'transfer') throw new Unrecordable(`Xendit's fee on withdrawal ${xenditTransactionId} leaves no bank account: book it by hand`);
-        const feeId = await feeOnce(deps, merchant, row, way.clearing, lookFirst);
+      if (feeToBook(booked, billing) && !row.reversedAt) {
+        // Out of the clearing account the entry out left, as Xero holds it.
+        const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
+        what = way.kind === 'transfer' ? 'spend money (withdrawal fee)' : 'manual journal (withdrawal fee)';
+        const feeId =
+          way.kind === 'transfer'
+            ? await feeOnce(deps, merchant, booked, way.clearing, lookFirst)
+            : await feeJournalOnce(deps, merchant, booked, way.code, lookFirst);
         deps.crash?.('withdrawal-fee-accepted');
         await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
-        deps.logger.info({ merchantId, xenditTransactionId, feeId }, 'withdrawal fee recorded in Xero as spend money from the clearing account');
+        deps.logger.info({ merchantId, xenditTransactionId, feeId, kind: way.kind }, 'withdrawal fee recorded in Xero out of the clearing account');
       }
       // Not again once booked: a row back in review for its fee's return has its transfer back.
       if (row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId) {
@@ -207,8 +232,17 @@ async function receivedOut(deps: RecordWithdrawalDeps, merchant: Merchant, row: 
  * forever. The settlement bank's own feed carries the money arriving, and the merchant matches that
  * line to this transfer, so the To side stays unreconciled.
  */
-function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal, from: string, to: string, lookFirst: boolean): Promise<string> {
-  return bankTransferOnce(deps, merchant, row, {
+async function transferOnce(
+  deps: RecordWithdrawalDeps,
+  merchant: Merchant,
+  row: Withdrawal,
+  from: string,
+  to: string,
+  lookFirst: boolean,
+): Promise<{ transferId: string; amount: number }> {
+  // What the transfer carried: as sent, or as Xero holds the one an earlier attempt (or a person) made.
+  let amount = bankAmount(row);
+  const transferId = await bankTransferOnce(deps, merchant, row, {
     from,
     to,
     clearingSide: 'from',
@@ -218,7 +252,9 @@ function transferOnce(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withd
     sentAt: row.transferAttemptAt,
     lookFirst,
     mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'transfer', at, deps.clock(), at ? from : undefined),
+    found: (t) => (amount = toMinor(t.amount, row.currency)),
   });
+  return { transferId, amount };
 }
 
 /**
@@ -252,11 +288,15 @@ function bankTransferOnce(
   deps: RecordWithdrawalDeps,
   merchant: Merchant,
   row: Withdrawal,
-  t: Attempt & { from: string; to: string; clearingSide: 'from' | 'to' },
+  t: Attempt & { from: string; to: string; clearingSide: 'from' | 'to'; found?: (t: XeroBankTransfer) => void },
 ): Promise<string> {
   return entryOnce(deps, merchant, row.currency, {
     ...t,
-    find: async () => (await deps.xero.findBankTransfersByReference(merchant.xero, t.reference))[0]?.bankTransferId,
+    find: async () => {
+      const [x] = await deps.xero.findBankTransfersByReference(merchant.xero, t.reference);
+      if (x) t.found?.(x);
+      return x?.bankTransferId;
+    },
     create: async (date) =>
       (
         await deps.xero.createBankTransfer(
@@ -279,29 +319,42 @@ function bankTransferOnce(
 
 /**
  * The withdrawal from a non-bank clearing account: Receive Money into the settlement bank account,
- * its one line coded to the clearing account (which it credits). Not reconciled: the settlement
- * bank's feed carries the deposit, and the merchant matches that line to this transaction.
+ * its line coded to the clearing account (which it credits). `withFee`: Xendit's fee on lines of its
+ * own (withdrawal-fee.ts receiveLinesWithFee). Not reconciled: the settlement bank's feed carries the
+ * deposit, and the merchant matches that line to this transaction. Returns what it carried into the
+ * bank and whether it holds the fee: as sent, or as Xero holds the one an earlier attempt made.
  */
-function receiveOnce(
+async function receiveOnce(
   deps: RecordWithdrawalDeps,
   merchant: Merchant,
   row: Withdrawal,
   clearing: { id: string; code: string },
   bank: string,
   lookFirst: boolean,
-): Promise<string> {
-  return bankTransactionOnce(deps, merchant, row, {
-    type: 'RECEIVE',
-    bank,
-    clearingCode: clearing.code,
-    description: `Xendit withdrawal ${row.xenditTransactionId} from the Xendit balance`,
-    reference: withdrawalReference(row.xenditTransactionId),
-    key: `xendit-withdrawal-receive-${row.id}`,
-    at: row.withdrawnAt,
-    sentAt: row.transferAttemptAt,
-    lookFirst,
-    mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'receive', at, deps.clock(), at ? clearing.id : undefined),
-  });
+  withFee: boolean,
+): Promise<{ transactionId: string; amount: number; withFee: boolean }> {
+  let sent = { amount: bankAmount(row), withFee };
+  const transactionId = await entryOnceOnBank(
+    deps,
+    merchant,
+    { currency: row.currency, amount: bankAmount(row) },
+    {
+      type: 'RECEIVE',
+      bank,
+      ...(withFee
+        ? { lines: receiveLinesWithFee(merchant, row, clearing.code) }
+        : { accountCode: clearing.code, description: `Xendit withdrawal ${row.xenditTransactionId} from the Xendit balance` }),
+      reconciled: false,
+      found: (t) => (sent = receivedWith(t, row, clearing.code)),
+      reference: withdrawalReference(row.xenditTransactionId),
+      key: `xendit-withdrawal-receive-${row.id}`,
+      at: row.withdrawnAt,
+      sentAt: row.transferAttemptAt,
+      lookFirst,
+      mark: (at) => deps.stores.settlements.noteAttempt(row.id, 'receive', at, deps.clock(), at ? clearing.id : undefined),
+    },
+  );
+  return { transactionId, ...sent };
 }
 
 /**

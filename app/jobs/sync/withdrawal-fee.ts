@@ -1,17 +1,26 @@
 /**
- * Xendit's fee on a withdrawal, out of the clearing account into the merchant's Xendit fee account:
- * without it the clearing account stays above Xendit's balance by every payout fee. A Spend Money
- * of its own (Reference `Xendit withdrawal fee <transaction id>`), after the transfer and marked
- * apart from it, so a run that dies between the two sends each once (entryOnce, send-once.ts).
- * Fees billed monthly are on Xendit's bill (record-fee-bill.ts), never taken from the balance.
+ * Xendit's fee on a withdrawal, out of the clearing account into the merchant's Xendit fee account
+ * (the fee and the VAT on it on lines of their own, as a payment fee's: post-fee feeLines): without
+ * it the clearing account stays above Xendit's balance by every payout fee. Out of a BANK clearing
+ * account a Spend Money of its own (Reference `Xendit withdrawal fee <transaction id>`), after the
+ * transfer and marked apart from it, so a run that dies between the two sends each once (entryOnce,
+ * send-once.ts). Out of any other clearing account (the withdrawal a Receive Money into the
+ * settlement bank) on that Receive Money's lines, or, learnt after it was booked, a manual journal.
+ * Fees billed monthly when the withdrawal was made are on Xendit's bill (record-fee-bill.ts), never
+ * taken from the balance.
  * A withdrawal the bank sent back whose fee Xendit gave back too (list-withdrawals.ts, by the fee's
  * own status): the booked fee comes back into the clearing account as a Receive Money of its own
  * (`Xendit withdrawal fee returned <transaction id>`), after the transfer back and marked apart.
  * One Xendit kept stays booked: the clearing account follows the balance, short by the fee.
  */
-import type { Merchant } from '../../store/merchants.js';
+import type { Merchant, XenditFeeBilling } from '../../store/merchants.js';
 import type { Withdrawal } from '../../store/settlements.js';
-import { bankTransactionOnce, type EntryDeps } from './entry-once.js';
+import type { Stores } from '../../store/index.js';
+import type { XeroBankTransaction } from '../../clients/xero/types.js';
+import { toDecimal, toMinor } from '../../money.js';
+import { bankTransactionOnce, entryOnce, type EntryDeps } from './entry-once.js';
+import { organisationBaseCurrency } from './org-date.js';
+import { feeAndVatLines } from './post-fee.js';
 import { Unrecordable } from './record-failure.js';
 
 export function withdrawalFeeReference(xenditTransactionId: string): string {
@@ -22,9 +31,20 @@ export function withdrawalFeeReturnReference(xenditTransactionId: string): strin
   return `Xendit withdrawal fee returned ${xenditTransactionId}`;
 }
 
-/** The fee this withdrawal still has to book in Xero (minor units; 0: none, or booked). */
-export function feeToBook(merchant: Merchant, row: Withdrawal): number {
-  if (row.fee <= 0 || row.xeroFeeEntryId || merchant.xenditFeeBilling === 'invoiced') return 0;
+/** How Xendit charged its fees when the withdrawal was made (fee_billing_changes), as post-fee judges a payment's by when it was paid. */
+export async function billingWhenWithdrawn(deps: { stores: Pick<Stores, 'feeBills'> }, merchant: Merchant, row: Withdrawal): Promise<XenditFeeBilling> {
+  return (await deps.stores.feeBills.billingAt(merchant))(row.withdrawnAt);
+}
+
+/**
+ * The fee this withdrawal still has to book in Xero (minor units; 0: none, booked, or on the month's
+ * bill by `billing`, billingWhenWithdrawn). One inside the amount only when the entry out carried the
+ * rest: one that carried the whole amount (sent before the fee was known) took all that left
+ * Xendit's balance out of the clearing account already, and the fee on top of it would count it twice.
+ */
+export function feeToBook(row: Withdrawal, billing: XenditFeeBilling): number {
+  if (row.fee <= 0 || row.xeroFeeEntryId || billing === 'invoiced') return 0;
+  if (row.feeInAmount && row.transferAmount !== null && row.transferAmount !== row.amount - row.fee) return 0;
   return row.fee;
 }
 
@@ -41,17 +61,35 @@ export function bankAmount(row: Withdrawal): number {
   return row.feeInAmount ? row.amount - row.fee : row.amount;
 }
 
-/** The fee's Spend Money out of the clearing bank account, once; its id. */
-type Mark = (id: string, at: Date | null, now: Date) => Promise<boolean>;
-
-export async function feeOnce(
-  deps: EntryDeps & { stores: { settlements: { noteFeeAttempt: Mark } } },
-  merchant: Merchant,
-  row: Withdrawal,
-  clearing: string,
-  lookFirst: boolean,
-): Promise<string> {
+/** The fee's lines to the fee account: the fee, and its VAT on a line of its own. */
+export function withdrawalFeeLines(merchant: Merchant, row: Withdrawal) {
   if (!merchant.feeAccountCode) throw new Unrecordable(`no fee account is configured for Xendit's fee on withdrawal ${row.xenditTransactionId}`);
+  const f = { fee: row.fee - row.feeTax, tax: row.feeTax, feeAccountCode: merchant.feeAccountCode };
+  return feeAndVatLines(row.currency, `withdrawal ${row.xenditTransactionId}`, f);
+}
+
+/**
+ * The lines of the withdrawal's Receive Money into the settlement bank, with its fee: the clearing
+ * account credited by all that left Xendit's balance (what reached the bank and the fee), the fee
+ * account debited by the fee (negative lines: Xero takes them while the total is positive), so the
+ * entry carries what reached the bank.
+ */
+export function receiveLinesWithFee(merchant: Merchant, row: Withdrawal, clearingCode: string) {
+  const fee = withdrawalFeeLines(merchant, row).map((l) => ({ ...l, amount: `-${l.amount}` }));
+  const left = { description: `Xendit withdrawal ${row.xenditTransactionId} from the Xendit balance, with Xendit's fee`, accountCode: clearingCode };
+  return [{ ...left, amount: toDecimal(bankAmount(row) + row.fee, row.currency) }, ...fee];
+}
+
+/** What a Receive Money found in Xero carried into the bank, and whether it booked the fee too (a line not coded to the clearing account). */
+export function receivedWith(t: XeroBankTransaction, row: Withdrawal, clearingCode: string): { amount: number; withFee: boolean } {
+  return { amount: toMinor(t.total, row.currency), withFee: t.lineItems.some((l) => l.accountCode !== clearingCode) };
+}
+
+type Mark = (id: string, at: Date | null, now: Date) => Promise<boolean>;
+type FeeDeps = EntryDeps & { stores: { settlements: { noteFeeAttempt: Mark } } };
+
+/** The fee's Spend Money out of the clearing bank account, once; its id. */
+export async function feeOnce(deps: FeeDeps, merchant: Merchant, row: Withdrawal, clearing: string, lookFirst: boolean): Promise<string> {
   return bankTransactionOnce(
     deps,
     merchant,
@@ -59,8 +97,7 @@ export async function feeOnce(
     {
       type: 'SPEND',
       bank: clearing,
-      accountCode: merchant.feeAccountCode,
-      description: `Xendit fee on withdrawal ${row.xenditTransactionId}`,
+      lines: withdrawalFeeLines(merchant, row),
       reference: withdrawalFeeReference(row.xenditTransactionId),
       key: `xendit-withdrawal-fee-${row.id}`,
       at: row.withdrawnAt,
@@ -71,6 +108,41 @@ export async function feeOnce(
       reconciled: true,
     },
   );
+}
+
+/**
+ * The fee of a withdrawal booked as Receive Money, learnt after it was: no Spend Money can leave a
+ * clearing account that is no bank account, so a manual journal debits the fee account and credits
+ * the clearing account (as post-fee's journalOnce books a payment fee there), found by its Narration.
+ * Xero's ManualJournal has no CurrencyCode (xero_accounting.yaml ManualJournal): in another currency
+ * than the organisation's it is a person's to book, and a Retry finds theirs by that Narration.
+ */
+export async function feeJournalOnce(deps: FeeDeps, merchant: Merchant, row: Withdrawal, clearingCode: string, lookFirst: boolean): Promise<string> {
+  const narration = withdrawalFeeReference(row.xenditTransactionId);
+  const find = async () => (await deps.xero.findManualJournalsByNarration(merchant.xero, narration))[0]?.manualJournalId;
+  const fee = withdrawalFeeLines(merchant, row);
+  const total = toDecimal(row.fee, row.currency);
+  const base = await organisationBaseCurrency(deps, merchant);
+  if (base !== row.currency) {
+    const byHand = await find();
+    if (byHand) return byHand;
+    throw new Unrecordable(
+      `Xendit's fee on withdrawal ${row.xenditTransactionId} (${total} ${row.currency}) was learnt after its Receive Money was booked, and a manual journal is in ${base} only: ` +
+        `book it by hand (debit ${merchant.feeAccountCode} ${total} ${row.currency}, credit ${clearingCode}, narration "${narration}"), then Retry`,
+    );
+  }
+  const lines = [...fee, { description: `Xendit fee and VAT on withdrawal ${row.xenditTransactionId}`, accountCode: clearingCode, amount: `-${total}` }];
+  const key = `xendit-withdrawal-fee-journal-${row.id}`;
+  return entryOnce(deps, merchant, row.currency, {
+    reference: narration,
+    key,
+    at: row.withdrawnAt,
+    sentAt: row.feeAttemptAt,
+    lookFirst,
+    mark: (at) => deps.stores.settlements.noteFeeAttempt(row.id, at, deps.clock()),
+    find,
+    create: async (date) => (await deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, key)).manualJournalId,
+  });
 }
 
 /**

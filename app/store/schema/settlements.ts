@@ -55,6 +55,9 @@ export interface WithdrawalsTable {
   fee_returned: ColumnType<boolean, boolean | undefined, boolean>;
   fee_return_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   xero_fee_return_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261207T0816: the VAT part of `fee`, and what the entry out carried into the settlement bank. */
+  fee_tax: ColumnType<string | number, number | undefined, number>;
+  transfer_amount: ColumnType<string | number | null, number | null | undefined, number | null>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
