@@ -285,6 +285,18 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.equal(feeEntries(w.id).length, 0, 'no fee booked on top of a transfer of the whole amount');
     assert.equal(clearingBalance(), xenditBalance());
     assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.state, 'recorded');
+
+    // Sent back by the bank with its fee: the transfer back moves what the whole transfer out moved.
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual(
+      transfers().map((t) => t.amount),
+      [10_000_000n, 10_000_000n],
+      'the transfer back moves the whole amount the transfer out moved',
+    );
+    assert.equal(clearingBalance(), before);
+    assert.equal(clearingBalance(), xenditBalance());
   });
 
   it("billed monthly when the withdrawal was made, switched to deducted before its job ran: no fee Spend Money (it is on that month's bill)", async () => {

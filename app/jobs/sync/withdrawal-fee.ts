@@ -56,8 +56,13 @@ export function feeReturnToBook(row: Withdrawal): number {
   return row.reversedAt && row.feeReturned && row.xeroFeeEntryId && !row.xeroFeeReturnEntryId ? row.fee : 0;
 }
 
-/** What reached the bank: the amount less a fee Xendit took out of it. */
+/**
+ * What reached the bank: once booked, what the entry out carried (a transfer sent whole before a
+ * fee inside the amount was learnt stays whole, and its return moves the same); before, the amount
+ * less a fee Xendit took out of it.
+ */
 export function bankAmount(row: Withdrawal): number {
+  if (row.transferAmount !== null) return row.transferAmount;
   return row.feeInAmount ? row.amount - row.fee : row.amount;
 }
 
