@@ -37,7 +37,7 @@ export function formVersion(shown: Record<string, unknown>): string {
  * CLI writes settings through applySettings), so it can only be a page from before versions or a
  * hand-made post, either of which would put back whatever it holds over someone's later save.
  */
-export function checkFormVersion(sent: unknown, shown: Record<string, unknown>, storedAlready = false): void {
+function checkFormVersion(sent: unknown, shown: Record<string, unknown>, storedAlready = false): void {
   if (typeof sent !== 'string' || sent === '') throw new StaleForm('errors:formVersionMissing');
   if (sent === formVersion(shown)) return;
   // A second click of Save (the browser sends the form again with the version it was shown with)
@@ -50,13 +50,38 @@ export function checkFormVersion(sent: unknown, shown: Record<string, unknown>, 
  * What a save would write is stored already, by a save made since the form was shown (most often
  * the first click of a double-click): answered as saved, and nothing is written or recorded.
  */
-export class FormAlreadySaved extends Error {
+class FormAlreadySaved extends Error {
   constructor() {
     super('the form is stored already');
   }
 }
 
 /** Whether two forms' fields (what their versions digest) are the same. */
-export function sameForm(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+function sameForm(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   return formVersion(a) === formVersion(b);
+}
+
+/**
+ * The one write of a form that posts every field, its version checked (checkFormVersion) by `write`
+ * under the row lock on what is stored. `shown` gives a stored state's fields as the form shows them,
+ * `posted` the stored state this post would make of it, and `alsoSame` anything else that must
+ * match for it to be stored already. Resolves to what `write` returned, or to `{ storedAlready }`
+ * when a save made since the form was shown stored exactly this (a double click): answer it as saved.
+ */
+export async function saveVersioned<S, T>(
+  form: {
+    version: unknown;
+    shown: (stored: S) => Record<string, unknown>;
+    posted: (stored: S) => NoInfer<S>;
+    alsoSame?: (stored: S) => boolean;
+  },
+  write: (check: (stored: S) => void) => Promise<T>,
+): Promise<{ saved: T } | { storedAlready: true }> {
+  const { version, shown, posted, alsoSame = () => true } = form;
+  try {
+    return { saved: await write((stored) => checkFormVersion(version, shown(stored), alsoSame(stored) && sameForm(shown(stored), shown(posted(stored))))) };
+  } catch (err) {
+    if (!(err instanceof FormAlreadySaved)) throw err;
+    return { storedAlready: true };
+  }
 }

@@ -23,7 +23,8 @@ export type AlertKind =
   | 'xenditKeyRetired'
   | 'inviteElsewhere'
   | 'refundPendingTooLong'
-  | 'reservesBooked';
+  | 'reservesBooked'
+  | 'withdrawalFeeNotBooked';
 
 export interface Alert {
   merchantId: string | null;
@@ -33,13 +34,17 @@ export interface Alert {
   exceptUserId?: string | null;
   /** While one with this key waits to be mailed, repeats are absorbed (one line per merchant, not thirty). */
   dedupeKey?: string;
+  /** With dedupeKey: told once, ever (something a person mends once, met again by every run until then). */
+  once?: boolean;
 }
 
-export async function raiseAlert(deps: { stores: Pick<Stores, 'alerts'>; clock: Clock; logger?: Logger }, a: Alert): Promise<void> {
+/** True when the alert was stored (not absorbed by one raised before, nor lost). */
+export async function raiseAlert(deps: { stores: Pick<Stores, 'alerts'>; clock: Clock; logger?: Logger }, a: Alert): Promise<boolean> {
   try {
-    await deps.stores.alerts.raise({ ...a, message: encodeMessage(a.message) }, deps.clock());
+    return await deps.stores.alerts.raise({ ...a, message: encodeMessage(a.message) }, deps.clock());
   } catch (err) {
     deps.logger?.warn({ err: String(err), kind: a.kind, merchantId: a.merchantId }, 'could not store an alert');
+    return false;
   }
 }
 

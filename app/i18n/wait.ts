@@ -4,6 +4,7 @@
  * a payer nothing. Past that, the page names the local time (today, tomorrow, or a date).
  */
 import type { RetryWait } from '../errors.js';
+import { dateIn } from '../jobs/sync/org-date.js';
 import { message, INTL_LOCALE, type Message, type PayLang } from './index.js';
 
 /** Longest wait still said in seconds. */
@@ -11,9 +12,32 @@ export const SECONDS_SHOWN_UP_TO = 120;
 
 const DAY_MS = 86_400_000;
 
-/** YYYY-MM-DD of `at` in `zone`, as a UTC midnight, so two days subtract to whole days. */
-function dayIn(at: Date, zone: string): number {
-  return Date.parse(new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at));
+/** The minute a wait ending at `at` is shown as: rounded up, so a payer who comes back at that minute is let in. */
+export function shownMinute(at: Date): Date {
+  return new Date(Math.ceil(at.getTime() / 60_000) * 60_000);
+}
+
+/** Whole days from the date of `now` to that of `at`, both in `zone`. */
+export function daysAhead(now: Date, at: Date, zone: string): number {
+  return Math.round((Date.parse(dateIn(at, zone)) - Date.parse(dateIn(now, zone))) / DAY_MS);
+}
+
+/** One formatter per language, zone and form, as org-date.ts keeps its own: the zones are a short fixed list. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * `at` in `zone` in the payer's language, the zone named (WIB, GMT+7): the payer may not be where
+ * the business is. The time alone, or with its date.
+ */
+export function timeShown(lang: PayLang, zone: string, at: Date, withDate: boolean): string {
+  const key = `${lang} ${zone} ${withDate}`;
+  let f = formatters.get(key);
+  if (!f) {
+    const date = withDate ? ({ year: 'numeric', month: 'long', day: 'numeric' } as const) : {};
+    f = new Intl.DateTimeFormat(INTL_LOCALE[lang], { timeZone: zone, ...date, hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+    formatters.set(key, f);
+  }
+  return f.format(at);
 }
 
 /** The "too many attempts" text (pay catalogue) for a wait of `seconds`, ending at `wait.at` when known. */
@@ -21,22 +45,9 @@ export function tooManyText(lang: PayLang, seconds: number, wait?: RetryWait): M
   if (seconds <= SECONDS_SHOWN_UP_TO) return message('pay:tooManyBody', { seconds });
   if (!wait) return message('pay:tooManyLaterBody');
   const zone = wait.timeZone ?? 'UTC';
-  // Rounded up to the minute shown: a payer who comes back at that minute is let in.
-  const at = new Date(Math.ceil(wait.at.getTime() / 60_000) * 60_000);
-  const locale = INTL_LOCALE[lang];
-  // The zone is named (WIB, GMT+7, UTC): the payer may not be where the business is.
-  const time = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(at);
-  const days = Math.round((dayIn(at, zone) - dayIn(wait.now, zone)) / DAY_MS);
-  if (days <= 0) return message('pay:tooManyTodayBody', { time });
-  if (days === 1) return message('pay:tooManyTomorrowBody', { time });
-  const date = new Intl.DateTimeFormat(locale, {
-    timeZone: zone,
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  }).format(at);
-  return message('pay:tooManyDateBody', { date });
+  const at = shownMinute(wait.at);
+  const days = daysAhead(wait.now, at, zone);
+  if (days <= 0) return message('pay:tooManyTodayBody', { time: timeShown(lang, zone, at, false) });
+  if (days === 1) return message('pay:tooManyTomorrowBody', { time: timeShown(lang, zone, at, false) });
+  return message('pay:tooManyDateBody', { date: timeShown(lang, zone, at, true) });
 }

@@ -1,6 +1,7 @@
 /** The page a click for another amount gets while a part payment of the invoice is in progress (part-hold.ts). */
 import type { Response } from 'express';
-import { INTL_LOCALE, type I18n, type PayLang } from '../i18n/index.js';
+import type { I18n, PayLang } from '../i18n/index.js';
+import { daysAhead, shownMinute, timeShown } from '../i18n/wait.js';
 import type { LangLink } from '../lang-switch.js';
 import type { InProgress } from './part-hold.js';
 
@@ -21,16 +22,8 @@ export function renderInProgress(res: Response, p: InProgress, ctx: { i18n: I18n
   });
 }
 
-/** The minute rounded up, so a payer who comes back at the time shown is let through. */
-const shownAt = (p: InProgress) => new Date(Math.ceil(p.until.getTime() / 60_000) * 60_000);
-
-const dayOf = (at: Date, zone: string) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, dateStyle: 'short' }).format(at);
-
-const sameDay = (p: InProgress) => dayOf(shownAt(p), p.timeZone) === dayOf(p.now, p.timeZone);
-
-/** In the business's zone, named (WIB, GMT+7): the payer may not be where the business is. */
+/** In the business's zone, with the date when it is not today's (rounded up, as the 429 page rounds). */
 function shownTime(p: InProgress, lang: PayLang): string {
-  const time = { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' } as const;
-  const date = sameDay(p) ? {} : ({ year: 'numeric', month: 'long', day: 'numeric' } as const);
-  return new Intl.DateTimeFormat(INTL_LOCALE[lang], { timeZone: p.timeZone, ...date, ...time }).format(shownAt(p));
+  const at = shownMinute(p.until);
+  return timeShown(lang, p.timeZone, at, daysAhead(p.now, at, p.timeZone) !== 0);
 }

@@ -11,6 +11,8 @@ export interface NewAlert {
   exceptUserId?: string | null;
   /** While an alert with this key waits to be mailed, another one is absorbed by it. */
   dedupeKey?: string | null;
+  /** With a dedupeKey: raised only if no alert ever had that key (one thing to mend, told once). */
+  once?: boolean;
 }
 
 export interface StoredAlert {
@@ -78,7 +80,7 @@ export function createAlertStore(db: Db) {
       const r = await sql`
         insert into alerts (merchant_id, kind, message, except_user_id, dedupe_key, created_at)
         select ${a.merchantId}::uuid, ${a.kind}, ${a.message}, ${a.exceptUserId ?? null}::uuid, ${a.dedupeKey ?? null}, ${now}::timestamptz
-        where not exists (select 1 from alerts where dedupe_key = ${a.dedupeKey ?? null} and created_at > ${new Date(now.getTime() - QUIET_MS)})
+        where not exists (select 1 from alerts where dedupe_key = ${a.dedupeKey ?? null} and (${a.once === true} or created_at > ${new Date(now.getTime() - QUIET_MS)}))
         on conflict (dedupe_key) where mailed_at is null and dedupe_key is not null do nothing`.execute(db);
       return Number(r.numAffectedRows ?? 0) > 0;
     },

@@ -22,8 +22,6 @@ export interface Checkout {
   xenditKeyHint: string | null;
   /** Closed while a create of it had no answer: until then Xendit may still make its invoice late (lateCreateWindow); null: not so closed. */
   lateCreateUntil: Date | null;
-  /** No longer written or read: a part payment's hold runs from createdAt (pay/part-hold.ts). */
-  lastSentAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -97,15 +95,14 @@ export function toCheckout(r: Selectable<CheckoutsTable>): Checkout {
     xenditMode: r.xendit_mode ?? null,
     xenditKeyHint: r.xendit_key_hint ?? null,
     lateCreateUntil: r.late_create_until ?? null,
-    lastSentAt: r.last_sent_at ?? null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
 }
 
 /** A checkouts row as json_build_object/row_to_json gives it (timestamps as text). */
-export type CheckoutJson = Omit<Selectable<CheckoutsTable>, 'expires_at' | 'created_at' | 'updated_at' | 'late_create_until' | 'last_sent_at'> &
-  Record<'expires_at' | 'created_at' | 'updated_at', string> & { late_create_until?: string | null; last_sent_at?: string | null };
+export type CheckoutJson = Omit<Selectable<CheckoutsTable>, 'expires_at' | 'created_at' | 'updated_at' | 'late_create_until'> &
+  Record<'expires_at' | 'created_at' | 'updated_at', string> & { late_create_until?: string | null };
 
 export function checkoutFromJson(r: CheckoutJson): Checkout {
   return toCheckout({
@@ -114,7 +111,6 @@ export function checkoutFromJson(r: CheckoutJson): Checkout {
     created_at: new Date(r.created_at),
     updated_at: new Date(r.updated_at),
     late_create_until: r.late_create_until ? new Date(r.late_create_until) : null,
-    last_sent_at: r.last_sent_at ? new Date(r.last_sent_at) : null,
   });
 }
 

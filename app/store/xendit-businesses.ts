@@ -37,15 +37,22 @@ const takenIndex = (err: unknown) =>
 /**
  * A key of this business is stored (or found) for the merchant and mode: its account's money is the
  * merchant's from `at`, unless a key of it was stored before (a rotation keeps the first: what moved
- * in between was booked, or the listings would take it for money from before the gateway).
+ * in between was booked, or the listings would take it for money from before the gateway). Returns
+ * the start that holds; the update that keeps the first one is there to return it (do nothing
+ * returns no row).
  */
-function listedFrom(trx: Kysely<Database>, merchantId: string, mode: XenditMode, businessId: string, at: Date) {
-  return trx
+async function listedFrom(trx: Kysely<Database>, merchantId: string, mode: XenditMode, businessId: string, at: Date): Promise<Date> {
+  const r = await trx
     .insertInto('xendit_listed_since')
     .values({ merchant_id: merchantId, mode, business_id: businessId, since: at })
-    .onConflict((oc) => oc.columns(['merchant_id', 'mode', 'business_id']).doNothing())
-    .execute();
+    .onConflict((oc) => oc.columns(['merchant_id', 'mode', 'business_id']).doUpdateSet((eb) => ({ since: eb.ref('xendit_listed_since.since') })))
+    .returning('since')
+    .executeTakeFirstOrThrow();
+  return new Date(r.since);
 }
+
+/** What found() made of a business: 'own' with the start its listings read from (listedFrom). */
+export type Found = { found: 'own'; listedSince: Date } | { found: 'shared' | 'unknown' | 'changed' };
 
 /** Each new key's Xendit business by mode: null, not known (asked later); left out, forgotten (the CLI, the demo: asked later too). */
 export type KeyBusinesses = Partial<Record<XenditMode, string | null>>;
@@ -83,22 +90,24 @@ export async function keysStored(
   }
 }
 
+async function keyBusinessOf(db: Db, merchantId: string, mode: XenditMode): Promise<KeyBusiness | null> {
+  const r = await db
+    .selectFrom('xendit_key_businesses as b')
+    .leftJoin('xendit_listed_since as s', (j) =>
+      j.onRef('s.merchant_id', '=', 'b.merchant_id').onRef('s.mode', '=', 'b.mode').onRef('s.business_id', '=', 'b.business_id'),
+    )
+    .select(['b.business_id', 'b.shared_business', 'b.looked_at', 's.since'])
+    .where('b.merchant_id', '=', merchantId)
+    .where('b.mode', '=', mode)
+    .executeTakeFirst();
+  if (!r) return null;
+  const listedSince = r.since ? new Date(r.since) : null;
+  return { businessId: r.business_id, sharedBusiness: r.shared_business, lookedAt: new Date(r.looked_at), listedSince };
+}
+
 export function createXenditBusinessStore(db: Db) {
   return {
-    async of(merchantId: string, mode: XenditMode): Promise<KeyBusiness | null> {
-      const r = await db
-        .selectFrom('xendit_key_businesses as b')
-        .leftJoin('xendit_listed_since as s', (j) =>
-          j.onRef('s.merchant_id', '=', 'b.merchant_id').onRef('s.mode', '=', 'b.mode').onRef('s.business_id', '=', 'b.business_id'),
-        )
-        .select(['b.business_id', 'b.shared_business', 'b.looked_at', 's.since'])
-        .where('b.merchant_id', '=', merchantId)
-        .where('b.mode', '=', mode)
-        .executeTakeFirst();
-      if (!r) return null;
-      const listedSince = r.since ? new Date(r.since) : null;
-      return { businessId: r.business_id, sharedBusiness: r.shared_business, lookedAt: new Date(r.looked_at), listedSince };
-    },
+    of: (merchantId: string, mode: XenditMode) => keyBusinessOf(db, merchantId, mode),
 
     /** The merchant whose stored key holds this account, if any. */
     async holder(businessId: string, mode: XenditMode): Promise<string | null> {
@@ -144,17 +153,11 @@ export function createXenditBusinessStore(db: Db) {
      * unknown row's looked_at, else `storedAt`), or from now when another merchant held it until now;
      * in the same commit, so a business is never recorded without it.
      */
-    async found(
-      merchantId: string,
-      mode: XenditMode,
-      businessId: string | null,
-      seen: KeyBusiness | null,
-      now: Date,
-      storedAt: Date,
-    ): Promise<'own' | 'shared' | 'unknown' | 'changed'> {
+    async found(merchantId: string, mode: XenditMode, businessId: string | null, seen: KeyBusiness | null, now: Date, storedAt: Date): Promise<Found> {
       const since = !seen ? storedAt : seen.sharedBusiness ? now : seen.lookedAt;
+      /** Null when a key saved meanwhile changed the row (nothing written); else the start, when a business is recorded. */
       const set = (business_id: string | null, shared_business: string | null) =>
-        db.transaction().execute(async (trx) => {
+        db.transaction().execute(async (trx): Promise<{ listedSince: Date | null } | null> => {
           const done = seen
             ? await trx
                 .updateTable('xendit_key_businesses')
@@ -171,25 +174,21 @@ export function createXenditBusinessStore(db: Db) {
                 .returning('merchant_id')
                 .executeTakeFirst()
                 .then(Boolean);
-          if (done && business_id) await listedFrom(trx, merchantId, mode, business_id, since);
-          return done;
+          if (!done) return null;
+          return { listedSince: business_id ? await listedFrom(trx, merchantId, mode, business_id, since) : null };
         });
-      if (!businessId) return seen || (await set(null, null)) ? 'unknown' : 'changed';
+      if (!businessId) return { found: seen || (await set(null, null)) ? 'unknown' : 'changed' };
       try {
-        if (await set(businessId, null)) return 'own';
+        const own = await set(businessId, null);
+        if (own?.listedSince) return { found: 'own', listedSince: own.listedSince };
         // Written meanwhile (another listing of this merchant runs beside this one): what it wrote
         // holds. The same business is this key's own account; anything else, the next look decides.
-        const row = await db
-          .selectFrom('xendit_key_businesses')
-          .select('business_id')
-          .where('merchant_id', '=', merchantId)
-          .where('mode', '=', mode)
-          .executeTakeFirst();
-        return row?.business_id === businessId ? 'own' : 'changed';
+        const row = await keyBusinessOf(db, merchantId, mode);
+        return row?.businessId === businessId ? { found: 'own', listedSince: row.listedSince ?? row.lookedAt } : { found: 'changed' };
       } catch (err) {
         if (!takenIndex(err)) throw err;
       }
-      return (await set(null, businessId)) ? 'shared' : 'changed';
+      return { found: (await set(null, businessId)) ? 'shared' : 'changed' };
     },
   };
 }

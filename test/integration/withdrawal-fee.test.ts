@@ -395,4 +395,30 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
       assert.deepEqual([receives(w.id).length, journals(w.id).length], [1, 1]);
     });
   });
+
+  it('a fee inside the amount learnt after the withdrawal was booked whole: not booked, a person is told once however many runs meet it', async () => {
+    // "Fees are applied once payouts are completed" (docs.xendit.co/transaction-fees): still PENDING when the transfer was booked.
+    const w = await booked({ fee: { ...FEE, inAmount: true, pending: true } });
+    assert.deepEqual(
+      transfers().map((t) => t.amount),
+      [10_000_000n],
+      'booked whole',
+    );
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    const warned: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warned.push(JSON.parse(line).msg) });
+    const listLogged = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger })();
+    const told = () => h.stores.db.selectFrom('alerts').select(['kind', 'mailed_at']).where('kind', '=', 'withdrawalFeeNotBooked').execute();
+    await listLogged();
+    await h.worker.drain();
+    assert.equal((await told()).length, 1);
+    // Mailed, and past the quiet hours that absorb a repeated alert: the next runs still tell no one again.
+    await h.stores.db.updateTable('alerts').set({ mailed_at: h.clock() }).where('kind', '=', 'withdrawalFeeNotBooked').execute();
+    h.clock.advance(7 * 3600_000);
+    await listLogged();
+    await listLogged();
+    assert.equal((await told()).length, 1, 'one alert');
+    assert.equal(warned.filter((m) => m.includes('already booked whole')).length, 1, 'warned when the alert was raised, not at every run');
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 0], 'nothing more booked');
+  });
 });

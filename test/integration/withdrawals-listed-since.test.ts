@@ -7,6 +7,7 @@ import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helper
 import { Crashed, dieAt } from '../helpers/crash.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { listedSince } from '../../app/jobs/sync/key-business.js';
 import { JOB_SPECS } from '../../app/jobs/kinds.js';
 import type { Stores } from '../../app/store/index.js';
 import type { CrashHook } from '../../app/jobs/sync/crash-points.js';
@@ -196,6 +197,25 @@ describeEachDatabase("withdrawals and movements listed only from when the key's 
     await h.worker.drain();
     assert.equal(transfersOf(withdrawn).length, 1, 'withdrawn after the save, before the first listing that found the business: booked');
     assert.equal((await h.stores.xenditBusinesses.of(h.merchant.id, 'live'))?.listedSince?.getTime(), t0, 'from the save, not from when it was found');
+  });
+
+  it('a key of the business found after its save (its account could not tell then) keeps the start an earlier key of that business was stored with', async () => {
+    const LIVE = 'xnd_production_FoundAgain5';
+    accountWithHistory(LIVE, [5]);
+    await saveKey('liveKey', LIVE);
+    // As a rotation to a key whose account could not tell its business at the save leaves it: unknown, dated that save.
+    h.clock.advance(10 * DAY);
+    await h.stores.db
+      .updateTable('xendit_key_businesses')
+      .set({ business_id: null, looked_at: h.clock() })
+      .where('merchant_id', '=', h.merchant.id)
+      .where('mode', '=', 'live')
+      .execute();
+    h.clock.advance(DAY);
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    const since = await listedSince({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: silent }, merchant, 'live', LIVE);
+    assert.equal(since?.getTime(), t0, 'the first save of a key of the business, not the later one');
+    assert.equal((await h.stores.xenditBusinesses.of(h.merchant.id, 'live'))?.listedSince?.getTime(), t0);
   });
 
   it('A, killed after the first withdrawal row is made: the re-run books each withdrawal after the save once, and none before it', async () => {

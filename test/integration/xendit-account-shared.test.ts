@@ -9,7 +9,7 @@ import { adminMerchantPath, disputeCallbackPathFor } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { listPaidInvoices } from '../../app/jobs/sync/list-paid.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
-import { skipListing } from '../../app/jobs/sync/key-business.js';
+import { listedSince } from '../../app/jobs/sync/key-business.js';
 import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/jobs/kinds.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { verifyXenditAccountFree } from '../../app/admin/merchants/xendit-keys.js';
@@ -260,9 +260,15 @@ describeEachDatabase('one Xendit account, one merchant', ({ db }) => {
       if (read <= 2) await gate;
       return seen;
     };
-    const skipped = await Promise.all([1, 2].map(() => skipListing({ ...jobDeps(), xendit: h.sims.xenditClient }, h.merchant, 'test', key)));
+    const since = await Promise.all([1, 2].map(() => listedSince({ ...jobDeps(), xendit: h.sims.xenditClient }, h.merchant, 'test', key)));
     h.stores.xenditBusinesses.of = of;
-    assert.deepEqual(skipped, [false, false]);
-    assert.equal((await h.stores.xenditBusinesses.of(h.merchant.id, 'test'))?.businessId, userIdOf(key));
+    const stored = await h.stores.xenditBusinesses.of(h.merchant.id, 'test');
+    assert.equal(stored?.businessId, userIdOf(key));
+    // Both list, from the start the winner recorded (the loser's insert wrote nothing).
+    assert.deepEqual(
+      since.map((d) => d?.getTime()),
+      [stored?.listedSince?.getTime(), stored?.listedSince?.getTime()],
+    );
+    assert.ok(stored?.listedSince);
   });
 });

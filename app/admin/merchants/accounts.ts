@@ -7,7 +7,7 @@ import { FormInvalid } from '../../errors.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
 import { message, type Message } from '../../i18n/index.js';
-import { FormAlreadySaved, checkFormVersion, formVersion, sameForm } from '../fields.js';
+import { formVersion, saveVersioned } from '../fields.js';
 import { withholdingCatchUp } from '../../jobs/sync/withholding-catch-up.js';
 import { checkedAgainstLists, forgetXeroLists, xeroListsOf } from './xero-lists.js';
 import type { AccountsWrite } from '../../store/merchant-forms.js';
@@ -167,28 +167,27 @@ export async function saveAccounts(
   // The version is checked under the merchant's row lock, in the transaction that writes: another
   // save made meanwhile (since the form was shown, or during the Xero calls above) refuses this one,
   // unless it stored exactly these accounts (a double click): then this one is answered as saved.
-  const check = (stored: Merchant) =>
-    checkFormVersion(
+  const save = await saveVersioned(
+    {
       version,
-      accountsShown(stored),
-      stored.clearingCurrency === clearingCurrency && sameForm(accountsShown(stored), accountsShown({ ...stored, ...accounts })),
-    );
-  let feeJobs: number;
-  try {
+      shown: accountsShown,
+      posted: (stored: Merchant) => ({ ...stored, ...accounts }),
+      alsoSame: (stored) => stored.clearingCurrency === clearingCurrency,
+    },
     // Its currency, as Xero stated it: /pay refuses invoices of a currency no clearing account holds.
     // A withholding tax account set now books the tax withheld from payments recorded without it:
     // worked out in the transaction that sets it, from the merchant and payments as stored then.
-    feeJobs = await deps.stores.merchants.setAccounts(
-      merchant.id,
-      { ...accounts, clearingCurrency },
-      now,
-      check,
-      withholdingCatchUp(deps, accounts.withholdingAccountCode, now),
-    );
-  } catch (err) {
-    if (!(err instanceof FormAlreadySaved)) throw err;
-    return (await deps.stores.merchants.byId(merchant.id))!;
-  }
+    (check) =>
+      deps.stores.merchants.setAccounts(
+        merchant.id,
+        { ...accounts, clearingCurrency },
+        now,
+        check,
+        withholdingCatchUp(deps, accounts.withholdingAccountCode, now),
+      ),
+  );
+  if (!('saved' in save)) return (await deps.stores.merchants.byId(merchant.id))!;
+  const feeJobs = save.saved;
   await deps.stores.merchants.activateIfComplete(merchant.id, now);
   await recordChange(deps, actor, merchant.id, 'accounts_changed', accountsAudit(accounts));
   deps.logger.info({ merchantId, by: actor.id, ...(feeJobs ? { withholdingFeesQueued: feeJobs } : {}) }, 'merchant accounts saved');

@@ -12,7 +12,7 @@ import type { XeroLedgerAccount, XeroTaxRate } from '../../clients/xero/types.js
 import { FormInvalid } from '../../errors.js';
 import { ALL_CHANNELS } from '../../clients/xendit/channels.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
-import { FormAlreadySaved, checkFormVersion, formVersion, sameForm } from '../fields.js';
+import { formVersion, saveVersioned } from '../fields.js';
 import { checkedAgainstLists, xeroListsOf } from './xero-lists.js';
 
 interface SettingDef<K extends keyof MerchantSettings> {
@@ -186,14 +186,10 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
   else if (other.value !== undefined) values.otherMovementsAccountCode = other.value;
   if (Object.keys(errors).length) throw new FormInvalid(errors, errors.salesTaxType || errors.otherMovementsAccount ? 400 : 422);
   // Stored exactly as sent since the form was shown (a double click): answered as saved, nothing written.
-  const check = (stored: Merchant) =>
-    checkFormVersion(form.version, settingsShown(stored), sameForm(settingsShown(stored), settingsShown({ ...stored, ...values })));
-  try {
-    return await applySettings(deps, merchant, values, actor.email, check);
-  } catch (err) {
-    if (!(err instanceof FormAlreadySaved)) throw err;
-    return (await deps.stores.merchants.byId(merchant.id))!;
-  }
+  const save = await saveVersioned({ version: form.version, shown: settingsShown, posted: (stored: Merchant) => ({ ...stored, ...values }) }, (check) =>
+    applySettings(deps, merchant, values, actor.email, check),
+  );
+  return 'saved' in save ? save.saved : (await deps.stores.merchants.byId(merchant.id))!;
 }
 
 /**

@@ -15,7 +15,7 @@ import { JOB_SPECS } from '../../jobs/kinds.js';
 import { message, type Message } from '../../i18n/index.js';
 import { recordChange } from '../audit.js';
 import { merchantToChange, xeroCall, type MerchantOnboardingDeps } from './service.js';
-import { FormAlreadySaved, checkFormVersion, formVersion, sameForm } from '../fields.js';
+import { formVersion, saveVersioned } from '../fields.js';
 import type { SettlementChoices } from '../../store/settlement-destinations.js';
 import { checkDestinations, destinationsByCurrency, destinationsShown, type DestinationView } from './settlement-destinations.js';
 import { checkedAgainstLists, xeroListsOf } from './xero-lists.js';
@@ -148,19 +148,17 @@ export async function saveSettlementAccounts(
   // Checked under the merchant's row lock, in the transaction that writes: of two saves of one
   // version, the second sees the first's, and is refused unless the first stored exactly these
   // accounts (a double click: answered as saved, nothing written).
-  let resumed: number;
-  try {
-    resumed = await deps.stores.settlements.saveAndResume(
+  const save = await saveVersioned({ version, shown: settlementShown, posted: () => ({ accounts, destinations: mapped }) }, (check) =>
+    deps.stores.settlements.saveAndResume(
       merchant.id,
       { accounts, destinations: mapped },
       (w) => JOB_SPECS['record-withdrawal'].dedupeKey(w),
       deps.clock(),
-      (stored) => checkFormVersion(version, settlementShown(stored), sameForm(settlementShown(stored), settlementShown({ accounts, destinations: mapped }))),
-    );
-  } catch (err) {
-    if (!(err instanceof FormAlreadySaved)) throw err;
-    return merchant;
-  }
+      check,
+    ),
+  );
+  if (!('saved' in save)) return merchant;
+  const resumed = save.saved;
   await recordChange(deps, actor, merchant.id, 'settlement_accounts_changed', {
     accounts: Object.entries(accounts)
       .map(([c, a]) => `${c}=${a}`)

@@ -56,11 +56,9 @@ export async function listedSince(deps: Deps, merchant: Merchant, mode: XenditMo
   )
     return null;
   // No row: a key stored with its merchant (the CLI, the demo), so from the merchant's creation.
-  const found = await deps.stores.xenditBusinesses.found(merchant.id, mode, business, seen, now, merchant.createdAt);
-  if (found === 'own') {
-    const own = await deps.stores.xenditBusinesses.of(merchant.id, mode);
-    return own?.listedSince ?? own?.lookedAt ?? now;
-  }
+  const outcome = await deps.stores.xenditBusinesses.found(merchant.id, mode, business, seen, now, merchant.createdAt);
+  if (outcome.found === 'own') return outcome.listedSince;
+  const { found } = outcome;
   // 'changed': a key saved meanwhile, checked as it was saved; the next run looks at it.
   if (found !== 'shared') {
     deps.logger.debug({ merchantId: merchant.id, mode, found }, "Xendit key's business not known yet: nothing listed for it this run");
@@ -101,7 +99,7 @@ async function storedFirst(deps: Deps, merchant: Merchant, mode: XenditMode, key
             throw err;
           });
     if (told !== business) continue;
-    const found = await deps.stores.xenditBusinesses.found(other.merchantId, mode, business, other.seen, deps.clock(), m.createdAt);
+    const { found } = await deps.stores.xenditBusinesses.found(other.merchantId, mode, business, other.seen, deps.clock(), m.createdAt);
     deps.logger.info(
       { merchantId: other.merchantId, mode, business, found },
       'Xendit business of a key stored earlier found by a later key of the same account',

@@ -23,7 +23,7 @@ import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import type { JobPayload } from '../kinds.js';
-import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
+import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
 import { readFrom, readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
 import { listedSince } from './key-business.js';
@@ -237,14 +237,23 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
 /**
  * A known row learns Xendit's fee once it is COMPLETED (PENDING while the payout is: "Fees are applied
  * once payouts are completed", docs.xendit.co/transaction-fees). Not one inside the amount after the
- * transfer went out with the whole amount: that transfer overstates the bank, a person's to mend.
- * One whose transfer's outcome is unknown is noted: its job books the fee only if the transfer it
- * finds carried the rest (withdrawal-fee.ts feeToBook).
+ * transfer went out with the whole amount: that transfer overstates the bank, a person's to mend,
+ * told once (every run meets it again while the withdrawal is in the weeks read). One whose
+ * transfer's outcome is unknown is noted: its job books the fee only if the transfer it finds
+ * carried the rest (withdrawal-fee.ts feeToBook).
  */
 async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal, payload: JobPayload<'record-withdrawal'>): Promise<boolean> {
   if (!w.fee || known.fee > 0) return false;
   if (w.feeInAmount && known.xeroBankTransferId) {
-    deps.logger.warn({ xenditTransactionId: w.id, fee: w.fee }, "Xendit's fee came out of a withdrawal already booked whole: not booked");
+    const told = await raiseAlert(deps, {
+      merchantId: payload.merchantId,
+      kind: 'withdrawalFeeNotBooked',
+      message: message('alerts:withdrawalFeeNotBooked', { withdrawal: w.id, currency: w.currency, fee: toDecimal(w.fee, w.currency) }),
+      dedupeKey: `withdrawalFeeNotBooked:${known.id}`,
+      once: true,
+    });
+    if (told)
+      deps.logger.warn({ xenditTransactionId: w.id, fee: w.fee }, "Xendit's fee came out of a withdrawal already booked whole: not booked, a person is told");
     return false;
   }
   const now = deps.clock();

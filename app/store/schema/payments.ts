@@ -40,8 +40,6 @@ export interface CheckoutsTable {
   unreachable_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** When a pay click last read its Xero invoice and found this amount due (migration 20261207T0249); null: never. */
   xero_read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  /** No longer written (migration 20261207T0550): a part payment's hold runs from created_at (pay/part-hold.ts); left for a later migration to drop. */
-  last_sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
