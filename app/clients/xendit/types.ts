@@ -185,6 +185,12 @@ export interface XenditMovement {
   /** Minor units: positive into the balance, negative out of it. */
   amount: number;
   created: string;
+  /**
+   * Xendit's fee and VAT on it (minor units), once COMPLETED (clients/xendit/movements.ts movementFee);
+   * `feeInAmount`: money out whose fee came out of `amount`, else taken from the balance besides it.
+   */
+  fee?: number;
+  feeInAmount?: boolean;
 }
 
 /** A payment Xendit has not settled into the balance yet (minor units). */

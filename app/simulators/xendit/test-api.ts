@@ -17,6 +17,7 @@ export type XenditSimCommands = Pick<
   | 'balance'
   | 'pendingSettlement'
   | 'movement'
+  | 'completeMovementFee'
   | 'giveFeeBackLater'
   | 'transactionFee'
   | 'callbackBody'

@@ -21,7 +21,7 @@ import { SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, type Currency } f
 import { wire } from './json.js';
 import { refundState } from './refunds.js';
 import { heldByDisputes, lostDisputes } from './disputes.js';
-import type { Ctx, SimWithdrawal, SimXenditInvoice, XenditSimAccount } from './state.js';
+import type { Ctx, SimMovement, SimWithdrawal, SimXenditInvoice, XenditSimAccount } from './state.js';
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {
@@ -50,7 +50,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   balance -= lostDisputes(ctx, userId, currency) + heldByDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount + onTopFee(w);
   for (const m of ctx.state.otherMovements ?? [])
-    if (m.userId === userId && m.currency === currency) balance += m.cashflow === 'MONEY_IN' ? m.amount : -m.amount;
+    if (m.userId === userId && m.currency === currency) balance += (m.cashflow === 'MONEY_IN' ? m.amount : -m.amount) - movementFeeTaken(m);
   return balance;
 }
 
@@ -65,6 +65,13 @@ export function pendingSettlementOf(ctx: Ctx, userId: string, currency: Currency
 /** What a completed payout's fee takes from the balance besides `amount` (one inside the amount is in it already). */
 function onTopFee(w: SimWithdrawal): number {
   return w.fee && !w.pending && !w.fee.pending && !w.fee.inAmount && !w.fee.billed ? w.fee.xenditFee + w.fee.vat : 0;
+}
+
+/** What a movement's completed fee takes from the balance besides its signed amount (one inside money out's amount is in it already). */
+export function movementFeeTaken(m: SimMovement): number {
+  const f = m.fee;
+  if (!f || f.pending || f.billed || (m.cashflow === 'MONEY_OUT' && f.inAmount)) return 0;
+  return f.xenditFee + f.vat;
 }
 
 /** A withdrawal of `amount` (minor units; the whole balance when absent) to the merchant's registered bank. */
