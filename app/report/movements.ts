@@ -57,6 +57,8 @@ export async function otherMovementRows(
   const claimed = new Set<ClearingEntry>();
   const sums: MovementRows['sums'] = new Map();
   for (const { key, value: m } of perKey.flatMap(({ key, value }) => value.items.map((item) => ({ key, value: item })))) {
+    // Sent back into the balance: nothing left at Xendit; an entry still in Xero shows as one of the clearing account's own.
+    if (m.status === 'REVERSED') continue;
     const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));
     if (date < range.from || date > range.to) continue;
     const fee = feeTaken(m, billingAt);

@@ -35,6 +35,10 @@ export interface OtherMovement {
   xeroFeeEntryId: string | null;
   /** What the movement's entry carried (minor units, a size), kept with its attempt mark; null: no attempt since it was kept. */
   entryAmount: number | null;
+  /** Listed REVERSED by Xendit: the money is back in the balance. */
+  reversedAt: Date | null;
+  /** When its booked entries were sent to review for a person to undo. */
+  reversalToldAt: Date | null;
 }
 
 const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
@@ -55,6 +59,8 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
   feeAttemptAt: r.fee_attempt_at,
   xeroFeeEntryId: r.xero_fee_entry_id,
   entryAmount: r.entry_amount === null ? null : int8(r.entry_amount),
+  reversedAt: r.reversed_at,
+  reversalToldAt: r.reversal_told_at,
 });
 
 export function createOtherMovementStore(db: Db) {
@@ -135,6 +141,27 @@ export function createOtherMovementStore(db: Db) {
         return true;
       });
     },
+    /**
+     * Xendit lists it REVERSED: noted once, its job (`job`, or the finished one of that dedupe key)
+     * queued again in the same commit, as a withdrawal's (settlements.ts noteReversed); false when it was noted already.
+     */
+    async noteReversed(id: string, reversedAt: Date, job: NewJobRow, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('other_movements')
+          .set({ reversed_at: reversedAt, updated_at: now })
+          .where('id', '=', id)
+          .where('reversed_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return false;
+        if (!(await insertJob(trx, job))) await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false });
+        return true;
+      });
+    },
+    /** Its booked entries sent to review, once. */
+    reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
+    /** A person undid them and retried: recorded as it stands. */
+    reversalSettled: (id: string, now: Date) => update(id, { state: 'recorded', last_error: null }, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
     /** The fee booked: the row is recorded again (a fee that needed review, retried). */

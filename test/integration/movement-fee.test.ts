@@ -129,6 +129,43 @@ describeEachDatabase("movement fees: Xendit's fee on a payout booked once, the b
     assert.deepEqual([before[0] - xenditBalance(), before[1] - clearingBalance()], [2_000_000n, 2_000_000n], 'each fell by the amount alone');
   });
 
+  it('a payout booked with its fee, then REVERSED by the bank: its money and fee back at Xendit, the entries sent to review once; a Retry ends it', async () => {
+    const m = payout(FEE);
+    await list();
+    await h.worker.drain();
+    const before = xenditBalance();
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    assert.equal(xenditBalance() - before, 2_555_000n, 'the amount and its fee back in the balance');
+    await list();
+    await h.worker.drain();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement');
+    const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.equal(job.state, 'needs_review', 'sent to a person');
+    assert.equal(row?.state, 'needs_review');
+    assert.match(row?.lastError ?? '', new RegExp(`REVERSED.*"Xendit movement ${m.id}" and "Xendit movement fee ${m.id}"`));
+    // Listed again: told once.
+    await list();
+    await h.worker.drain();
+    assert.equal((await h.stores.jobs.byId(job.id))?.attempts, job.attempts, 'not run again');
+    assert.deepEqual([entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length], [1, 1], 'nothing booked by itself');
+    // The person voided them (or booked the money back) and retries.
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock(), ['needs_review']));
+    await h.worker.drain();
+    assert.equal((await h.stores.jobs.byId(job.id))?.state, 'done');
+    assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'recorded');
+  });
+
+  it('a payout REVERSED before its job ran: nothing is booked', async () => {
+    const m = payout(FEE);
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length], [0, 0]);
+    assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'off');
+    assert.equal(clearingBalance(), xenditBalance(), 'the money never left, on either side');
+  });
+
   it('a crash after Xero accepted the fee, before it was stored: the re-run finds it by its Reference, one fee', async () => {
     const m = payout(FEE);
     await list();

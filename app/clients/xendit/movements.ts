@@ -67,6 +67,8 @@ export const OTHER_TYPES = [
 const movementSchema = z.object({
   id: z.string().min(1),
   type: z.string(),
+  status: z.enum(['SUCCESS', 'REVERSED']),
+  updated: z.string().nullish(),
   cashflow: z.enum(['MONEY_IN', 'MONEY_OUT']),
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
@@ -98,7 +100,8 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
         await api.getAllTransactionsRaw({
           // xendit-node types the names of its own enum; the later reference's are sent as they are (the SDK passes them through).
           ...(types ? { types: [...types] as never } : {}),
-          statuses: ['SUCCESS'],
+          // REVERSED: a payout sent, then returned into the balance (xendit-node TransactionStatuses), read so that one booked goes to review.
+          statuses: ['SUCCESS', 'REVERSED'],
           currency: q.currency,
           created: { gte: q.createdAfter, lte: q.createdBefore },
           limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
@@ -149,6 +152,8 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
           currency: t.data.currency,
           amount: t.data.cashflow === 'MONEY_OUT' ? -minor : minor,
           created: t.data.created,
+          status: t.data.status,
+          ...(t.data.updated ? { updated: t.data.updated } : {}),
           ...movementFee(t.data, minor, read),
         },
       ];

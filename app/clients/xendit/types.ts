@@ -191,6 +191,9 @@ export interface XenditMovement {
    */
   fee?: number;
   feeInAmount?: boolean;
+  /** REVERSED: sent back into the balance after it succeeded (a payout the bank returned), `updated` then. */
+  status: 'SUCCESS' | 'REVERSED';
+  updated?: string;
 }
 
 /** A payment Xendit has not settled into the balance yet (minor units). */

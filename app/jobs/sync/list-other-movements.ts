@@ -89,6 +89,21 @@ async function warnOf(deps: Pick<Deps, 'stores' | 'clock' | 'logger'>, merchant:
 }
 
 /**
+ * A movement Xendit lists REVERSED (a payout the bank sent back): one this merchant's row knows is
+ * noted once, its job queued again (record-other-movement.ts: nothing to book, or its entries to a
+ * person); one never seen before was never booked, and nothing is left to book.
+ */
+async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement): Promise<void> {
+  const row = await deps.stores.otherMovements.byXenditId(merchant.id, m.id);
+  if (!row || row.state === 'test_mode' || row.state === 'off') return;
+  const now = deps.clock();
+  const back = m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : now;
+  const job = jobRow('record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
+  if (await deps.stores.otherMovements.noteReversed(row.id, back, job, now))
+    deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, type: m.type }, 'other balance movement reversed at Xendit');
+}
+
+/**
  * One movement listed: its row made on first sight and its job queued (absorbed by its dedupe key
  * after that). A fee PENDING when first listed, COMPLETED now: noted with the row's job queued again,
  * which books it (record-other-movement.ts), as a withdrawal's (list-withdrawals.ts feeLearnt).
@@ -99,6 +114,7 @@ async function seen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMove
   // the merchant's) asks from then: what moved before stays the merchant's.
   if (Number.isNaN(movedAt.getTime()) || movedAt < from || m.amount === 0) return;
   const now = deps.clock();
+  if (m.status === 'REVERSED') return reversed(deps, merchant, live, m);
   const row = await deps.stores.otherMovements.getOrCreate(
     {
       id: randomUUID(),

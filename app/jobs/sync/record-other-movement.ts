@@ -25,7 +25,7 @@ import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce } from './entry-once.js';
 import { requeued } from './send-once.js';
-import { movementEntryAmount, movementFeeOnce, movementFeeToBook } from './movement-fee.js';
+import { movementEntryAmount, movementFeeOnce, movementFeeReference, movementFeeToBook } from './movement-fee.js';
 
 export interface RecordOtherMovementDeps {
   stores: Stores;
@@ -52,6 +52,7 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
     const row = await deps.stores.otherMovements.byXenditId(merchantId, xenditTransactionId);
     if (!row) throw new NeedsReview(`no balance movement ${xenditTransactionId} was recorded for this merchant`);
     if (row.state === 'test_mode' || row.state === 'off') return;
+    if (row.reversedAt) return reversed(deps, row);
     // How Xendit charged its fees when it moved: billed monthly, none was taken from the balance.
     const billing = (await deps.stores.feeBills.billingAt(merchant))(row.movedAt);
     // Keyed on the entries, not the state: a row in needs review never sends a second one.
@@ -100,8 +101,9 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
       deps.crash?.('other-movement-accepted');
       await deps.stores.otherMovements.recorded(row.id, entryId, deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId, transactionId: entryId }, 'other balance movement recorded in Xero');
-      // Read again: a fee the listing learnt while this ran is booked now, not left to a later run.
+      // Read again: a fee the listing learnt, or a reversal it saw, while this ran is dealt with now, not left to a later run.
       const now = await deps.stores.otherMovements.byXenditId(merchantId, xenditTransactionId);
+      if (now?.reversedAt) return await reversed(deps, now);
       if (now && movementFeeToBook(now, billing)) {
         what = 'spend money (movement fee)';
         await feeOnce(deps, merchant, now, clearing, requeued(job));
@@ -114,6 +116,27 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
       });
     }
   };
+}
+
+/**
+ * Xendit lists the movement REVERSED: its money (and fee) back in the balance. Nothing sent yet:
+ * nothing to book. Its entries in Xero (or one whose outcome is unknown): to a person, once, who
+ * voids them or books the money back; their Retry ends it, the row recorded as it stands.
+ */
+async function reversed(deps: RecordOtherMovementDeps, row: OtherMovement): Promise<void> {
+  const now = deps.clock();
+  if (!row.xeroBankTransactionId && !row.attemptAt && !row.xeroFeeEntryId && !row.feeAttemptAt) {
+    await deps.stores.otherMovements.off(row.id, 'sent back into the Xendit balance (REVERSED) before it was booked: nothing to book', now);
+    deps.logger.info({ merchantId: row.merchantId, xenditTransactionId: row.xenditTransactionId }, 'other balance movement reversed before it was booked');
+    return;
+  }
+  if (row.reversalToldAt) return void (await deps.stores.otherMovements.reversalSettled(row.id, now));
+  const fee = row.xeroFeeEntryId || row.feeAttemptAt ? ` and "${movementFeeReference(row.xenditTransactionId)}"` : '';
+  const reason =
+    `Xendit lists ${row.type} ${row.xenditTransactionId} as REVERSED: its money came back into the Xendit balance. ` +
+    `Void its entries in Xero (Reference "${movementReference(row.xenditTransactionId)}"${fee}) or book the money back on the clearing account, then Retry`;
+  await deps.stores.otherMovements.reversalTold(row.id, reason, now);
+  throw new NeedsReview(reason);
 }
 
 /** Xendit's fee on the movement, once its entry is booked, stored (movement-fee.ts). */

@@ -21,6 +21,11 @@ export interface SimMovement {
    * fee object still PENDING, nothing taken yet. `billed`: fees billed monthly, never from the balance.
    */
   fee?: { xenditFee: number; vat: number; inAmount?: boolean; pending?: boolean; billed?: boolean };
+  /**
+   * Sent back after it succeeded (a payout the receiving bank returned): listed REVERSED (xendit-node
+   * TransactionStatuses), `updated` then; its money and fee back in the balance, as a withdrawal's (SimWithdrawal.reversedAt).
+   */
+  reversedAt?: Date;
 }
 
 /** A withdrawal to the business's bank (withdrawals.ts). */

@@ -122,6 +122,12 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         if (!m?.fee) throw new Error(`no movement ${id} with a fee`);
         delete m.fee.pending;
       },
+      reverseMovement: (secretKey, id, at) => {
+        const account = ctx.state.accounts.get(secretKey);
+        const m = (ctx.state.otherMovements ?? []).find((x) => x.id === id && x.userId === account?.userId);
+        if (!m) throw new Error(`no movement ${id}`);
+        m.reversedAt ??= at ?? ctx.now();
+      },
       giveFeeBackLater: (invoiceId) => {
         const made = giveFeeBackLater(ctx, requireInvoice(ctx, invoiceId));
         if (made) throw new Error(made.error);

@@ -210,6 +210,8 @@ export interface XenditSimTestApi {
   movement(secretKey: string, m: { type: string; currency: Currency; amount: number; cashflow: 'MONEY_IN' | 'MONEY_OUT'; fee?: MovementFee }): { id: string };
   /** A movement's fee PENDING until now is COMPLETED: taken from the balance, its fee object says so. */
   completeMovementFee(secretKey: string, id: string): void;
+  /** A payout's receiving bank sends it back: REVERSED, its money and fee back in the balance; `at`: when (default now). */
+  reverseMovement(secretKey: string, id: string, at?: Date): void;
   /** Paid and not yet settled into that balance (minor units, net of fee). */
   pendingSettlement(secretKey: string, currency: Currency): number;
   /**

@@ -18,6 +18,7 @@ export type XenditSimCommands = Pick<
   | 'pendingSettlement'
   | 'movement'
   | 'completeMovementFee'
+  | 'reverseMovement'
   | 'giveFeeBackLater'
   | 'transactionFee'
   | 'callbackBody'

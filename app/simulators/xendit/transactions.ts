@@ -221,7 +221,7 @@ function movementJson(m: SimMovement): Record<string, unknown> {
     id: m.id,
     product_id: m.id.replace(/^txn_/, 'prd_'),
     type: m.type,
-    status: 'SUCCESS',
+    status: m.reversedAt ? 'REVERSED' : 'SUCCESS',
     channel_category: 'OTHER',
     channel_code: null,
     reference_id: m.id,
@@ -235,14 +235,14 @@ function movementJson(m: SimMovement): Record<string, unknown> {
     estimated_settlement_time: m.created.toISOString(),
     business_id: m.userId,
     created: m.created.toISOString(),
-    updated: m.created.toISOString(),
+    updated: (m.reversedAt ?? m.created).toISOString(),
     fee: {
       xendit_fee: wire(m.fee?.xenditFee ?? 0, m.currency),
       value_added_tax: wire(m.fee?.vat ?? 0, m.currency),
       xendit_withholding_tax: 0,
       third_party_withholding_tax: 0,
       // xendit-node FeeResponseStatusEnum; NOT_APPLICABLE: a movement Xendit charges nothing for.
-      status: !m.fee ? 'NOT_APPLICABLE' : m.fee.pending ? 'PENDING' : 'COMPLETED',
+      status: !m.fee ? 'NOT_APPLICABLE' : m.reversedAt ? 'REVERSED' : m.fee.pending ? 'PENDING' : 'COMPLETED',
     },
   };
 }

@@ -50,7 +50,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   balance -= lostDisputes(ctx, userId, currency) + heldByDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx)) if (w.userId === userId && w.currency === currency && !w.reversedAt) balance -= w.amount + onTopFee(w);
   for (const m of ctx.state.otherMovements ?? [])
-    if (m.userId === userId && m.currency === currency) balance += (m.cashflow === 'MONEY_IN' ? m.amount : -m.amount) - movementFeeTaken(m);
+    if (m.userId === userId && m.currency === currency && !m.reversedAt) balance += (m.cashflow === 'MONEY_IN' ? m.amount : -m.amount) - movementFeeTaken(m);
   return balance;
 }
 

@@ -103,6 +103,9 @@ export interface OtherMovementsTable {
   xero_fee_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** What the movement's entry carried (minor units, a size), set with its attempt mark. */
   entry_amount: ColumnType<string | number | null, number | null | undefined, number | null>;
+  /** Listed REVERSED by Xendit (sent back into the balance), and when its booked entries went to review (migration 20261207T0845). */
+  reversed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  reversal_told_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
