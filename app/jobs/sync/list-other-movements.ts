@@ -6,7 +6,8 @@
  * and cursors (list-withdrawals.ts, listing 'other'); here: what is read, and what a movement found
  * becomes: its row, once, and one record-other-movement job (the dedupe key makes any number of
  * runs one job). Nothing that moved before the setting was turned on is read or booked: the merchant
- * may have booked those by hand.
+ * may have booked those by hand. Xendit's fee on one, once COMPLETED, is kept on its row (its job books
+ * it: movement-fee.ts); one Xendit lists REVERSED is noted once and its job queued again.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
