@@ -31,6 +31,7 @@ export const BOOKING_CRASH_POINTS = [
   'fee-return-accepted',
   'fee-bill-accepted',
   'other-movement-accepted',
+  'other-movement-fee-accepted',
 ] as const;
 /**
  * And for closing a checkout whose Xero invoice changed: Xendit expired its invoice, and the

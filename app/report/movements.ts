@@ -6,13 +6,18 @@
  * by hand (what it is only they know: a supplier's bill, an owner's top-up), with the Xendit
  * transaction id in its Reference (or a journal's narration). Such an entry is `matched` to its
  * movement; a movement with none is `not_in_xero` and holds the report unreconciled, counted on
- * Xendit's side so the totals show by how much the clearing account is off.
+ * Xendit's side so the totals show by how much the clearing account is off. Xendit's fee on a
+ * movement (a payout's) is counted on Xendit's side as what left the balance, and on Xero's by the
+ * gateway's Spend Money of it (movement-fee.ts, Reference `Xendit movement fee <id>`).
  */
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { format, hundredths, readPagesPerCurrency, unreadRows, utcWindow, type ClearingEntry, type ReportDeps, type ReportRow } from './rows.js';
 import type { XenditAccounts } from './xendit-accounts.js';
 import { movementReference } from '../jobs/sync/record-other-movement.js';
+import { movementFeeReference } from '../jobs/sync/movement-fee.js';
+import type { XenditMovement } from '../clients/xendit/types.js';
+import type { XenditFeeBilling } from '../store/merchants.js';
 
 /** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
@@ -35,6 +40,8 @@ export async function otherMovementRows(
   currencies: Currency[],
   /** Entries on the clearing accounts that are none of the gateway's: a booking of a movement is among them. */
   entries: ClearingEntry[],
+  /** How Xendit charged its fees at a moment: billed monthly, a movement's fee left no balance. */
+  billingAt: (at: Date) => XenditFeeBilling,
 ): Promise<MovementRows> {
   const perKey = await accounts.each('balance movements', (key) =>
     readPagesPerCurrency(
@@ -50,34 +57,48 @@ export async function otherMovementRows(
   const claimed = new Set<ClearingEntry>();
   const sums: MovementRows['sums'] = new Map();
   for (const { key, value: m } of perKey.flatMap(({ key, value }) => value.items.map((item) => ({ key, value: item })))) {
+    // Sent back into the balance: nothing left at Xendit; an entry still in Xero shows as one of the clearing account's own.
+    if (m.status === 'REVERSED') continue;
     const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));
     if (date < range.from || date > range.to) continue;
-    const xendit = hundredths(toDecimal(m.amount, m.currency));
+    const fee = feeTaken(m, billingAt);
+    const xendit = hundredths(toDecimal(m.amount - fee, m.currency));
     const way = m.amount < 0 ? 'out of' : 'into';
-    // The merchant's booking names the id; the same currency and way, first the one of the same amount.
-    const named = entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && e.reference.includes(m.id) && e.signed < 0n === xendit < 0n);
-    const booked = named.find((e) => e.signed === xendit) ?? named[0];
+    // The gateway's Spend Money of its fee, counted with it.
+    const fees = entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && e.reference === movementFeeReference(m.id));
+    const feeBooked = fees.reduce((s, e) => s + e.signed, 0n);
+    // The merchant's booking names the id; the same currency and way, first the one that with the fee is the amount.
+    const named = entries.filter(
+      (e) => !claimed.has(e) && !fees.includes(e) && e.row.currency === m.currency && e.reference.includes(m.id) && e.signed < 0n === xendit < 0n,
+    );
+    const booked = named.find((e) => e.signed + feeBooked === xendit) ?? named.find((e) => e.signed === xendit) ?? named[0];
     const sum = sums.get(m.currency) ?? sums.set(m.currency, { xendit: 0n, xero: 0n }).get(m.currency)!;
     sum.xendit += xendit;
-    if (booked) {
-      claimed.add(booked);
-      sum.xero += booked.signed;
-    }
+    const xero = booked || fees.length ? (booked?.signed ?? 0n) + feeBooked : null;
+    for (const e of booked ? [booked, ...fees] : fees) claimed.add(e);
+    if (xero !== null) sum.xero += xero;
+    const charged = fee ? `, with Xendit's fee ${toDecimal(fee, m.currency)}` : '';
     rows.push({
       date,
       xenditInvoiceId: null,
       currency: m.currency,
       xenditAmount: format(xendit),
       xenditFee: null,
-      xeroPayment: booked ? format(booked.signed) : null,
+      xeroPayment: xero === null ? null : format(xero),
       xeroFee: null,
-      status: !booked ? 'not_in_xero' : booked.signed === xendit ? 'matched' : 'amount_differs',
+      status: !booked ? 'not_in_xero' : xero === xendit ? 'matched' : 'amount_differs',
       note: booked
-        ? `${m.type} ${m.id} ${way} the Xendit balance, ${booked.reference === movementReference(m.id) ? 'booked by the gateway' : 'booked by hand'}: ${booked.row.note}`
-        : `${m.type} ${m.id} ${way} the Xendit balance is not in Xero: book it on the clearing account with ${m.id} in its Reference`,
+        ? `${m.type} ${m.id} ${way} the Xendit balance${charged}, ${booked.reference === movementReference(m.id) ? 'booked by the gateway' : 'booked by hand'}: ${booked.row.note}`
+        : `${m.type} ${m.id} ${way} the Xendit balance${charged} is not in Xero: book it on the clearing account with ${m.id} in its Reference`,
       xenditMode: key.mode,
     });
   }
   const unread = perKey.flatMap(({ key, value }) => unreadRows(range, value, 'balance movements', MAX_PAGES * 50, key.mode));
   return { rows: [...rows, ...unread], claimed, sums };
+}
+
+/** What the movement's fee took from Xendit's balance besides its amount (minor units): none billed monthly, none inside money out's amount. */
+function feeTaken(m: XenditMovement, billingAt: (at: Date) => XenditFeeBilling): number {
+  if (!m.fee || m.feeInAmount || billingAt(new Date(m.created)) === 'invoiced') return 0;
+  return m.fee;
 }

@@ -7,6 +7,7 @@ import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
+import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
 import type { OtherMovementState, OtherMovementsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -24,6 +25,20 @@ export interface OtherMovement {
   xeroBankTransactionId: string | null;
   attemptAt: Date | null;
   lastError: string | null;
+  /** The clearing account the entry went to, kept with its attempt mark. */
+  clearingAccount: string | null;
+  /** Xendit's fee and VAT on it (minor units; 0: none, or not COMPLETED when last read); `feeInAmount`: out of money out's amount, else on top. */
+  fee: number;
+  feeInAmount: boolean;
+  feeAttemptAt: Date | null;
+  /** The fee's Spend Money out of the clearing account (jobs/sync/movement-fee.ts). */
+  xeroFeeEntryId: string | null;
+  /** What the movement's entry carried (minor units, a size), kept with its attempt mark; null: no attempt since it was kept. */
+  entryAmount: number | null;
+  /** Listed REVERSED by Xendit: the money is back in the balance. */
+  reversedAt: Date | null;
+  /** When its booked entries were sent to review for a person to undo. */
+  reversalToldAt: Date | null;
 }
 
 const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
@@ -38,6 +53,14 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
   xeroBankTransactionId: r.xero_bank_transaction_id,
   attemptAt: r.attempt_at,
   lastError: r.last_error,
+  clearingAccount: r.clearing_account,
+  fee: int8(r.fee),
+  feeInAmount: r.fee_in_amount,
+  feeAttemptAt: r.fee_attempt_at,
+  xeroFeeEntryId: r.xero_fee_entry_id,
+  entryAmount: r.entry_amount === null ? null : int8(r.entry_amount),
+  reversedAt: r.reversed_at,
+  reversalToldAt: r.reversal_told_at,
 });
 
 export function createOtherMovementStore(db: Db) {
@@ -53,7 +76,11 @@ export function createOtherMovementStore(db: Db) {
   };
   return {
     /** The movement's row, made on first sight (one per merchant and Xendit transaction). */
-    async getOrCreate(m: Pick<OtherMovement, 'id' | 'merchantId' | 'xenditTransactionId' | 'type' | 'currency' | 'amount' | 'movedAt'>, now: Date) {
+    async getOrCreate(
+      m: Pick<OtherMovement, 'id' | 'merchantId' | 'xenditTransactionId' | 'type' | 'currency' | 'amount' | 'movedAt'> &
+        Partial<Pick<OtherMovement, 'fee' | 'feeInAmount'>>,
+      now: Date,
+    ) {
       await db
         .insertInto('other_movements')
         .values({
@@ -64,6 +91,8 @@ export function createOtherMovementStore(db: Db) {
           currency: m.currency,
           amount: m.amount,
           moved_at: m.movedAt,
+          fee: m.fee ?? 0,
+          fee_in_amount: m.feeInAmount ?? false,
           created_at: now,
           updated_at: now,
         })
@@ -88,9 +117,56 @@ export function createOtherMovementStore(db: Db) {
       return new Map(rows.map((r) => [r.xendit_transaction_id, toMovement(r)]));
     },
 
-    /** Committed before the entry is sent, with the clearing account it goes to; null once Xero answered that it did not take it. `claim`: as send-once.ts says. */
-    noteAttempt: (id: string, at: Date | null, now: Date, account?: string, claim?: Claim) =>
-      update(id, { attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
+    /**
+     * Committed before the entry is sent, with the clearing account it goes to and what it carries;
+     * null once Xero answered that it did not take it. `claim`: as send-once.ts says.
+     */
+    noteAttempt: (id: string, at: Date | null, now: Date, sent?: { account: string; amount: number }, claim?: Claim) =>
+      update(id, { attempt_at: at, ...(sent ? { clearing_account: sent.account, entry_amount: sent.amount } : {}) }, now, claim),
+    /**
+     * Xendit's fee, once COMPLETED (it was PENDING, or unread, when the row was made); false when the
+     * row had one already. Its job (`job`, or the finished one of that dedupe key) queued again in the
+     * same commit, as a withdrawal's (settlements.ts noteFee): a crash between two would leave it unbooked.
+     */
+    async noteFee(id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('other_movements')
+          .set({ fee, fee_in_amount: inAmount, updated_at: now })
+          .where('id', '=', id)
+          .where('fee', '=', 0)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return false;
+        if (!(await insertJob(trx, job))) await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false });
+        return true;
+      });
+    },
+    /**
+     * Xendit lists it REVERSED: noted once, its job (`job`, or the finished one of that dedupe key)
+     * queued again in the same commit, as a withdrawal's (settlements.ts noteReversed); false when it was noted already.
+     */
+    async noteReversed(id: string, reversedAt: Date, job: NewJobRow, now: Date): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('other_movements')
+          .set({ reversed_at: reversedAt, updated_at: now })
+          .where('id', '=', id)
+          .where('reversed_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return false;
+        if (!(await insertJob(trx, job))) await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false });
+        return true;
+      });
+    },
+    /** Its booked entries sent to review, once. */
+    reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
+    /** A person undid them and retried: recorded as it stands. */
+    reversalSettled: (id: string, now: Date) => update(id, { state: 'recorded', last_error: null }, now),
+    /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
+    noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
+    /** The fee booked: the row is recorded again (a fee that needed review, retried). */
+    feeRecorded: (id: string, entryId: string, now: Date) =>
+      update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, state: 'recorded', last_error: null }, now),
     recorded: (id: string, bankTransactionId: string, now: Date) =>
       update(id, { xero_bank_transaction_id: bankTransactionId, attempt_at: null, state: 'recorded', last_error: null }, now),
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),

@@ -91,7 +91,9 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, `b${BOOKING_CRASH_POINTS.indexOf(point)}${via[0]}`));
       const returningFee = point === 'fee-return-accepted';
       const billing = point === 'fee-bill-accepted';
-      const moving = point === 'other-movement-accepted';
+      const moving = point === 'other-movement-accepted' || point === 'other-movement-fee-accepted';
+      // A payout with Xendit's fee on top (IDR 5,000 + 11% VAT): the movement's Spend Money, then the fee's.
+      const movingFee = point === 'other-movement-fee-accepted';
       const refunding = point.startsWith('refund-') || returningFee;
       // Sent back with its fee given back too: the fee's Receive Money back after the transfer back.
       const feeBack = point === 'withdrawal-fee-return-accepted';
@@ -197,11 +199,21 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       } else if (moving) {
         await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false });
         // The month's fees paid from the cash balance into the Billing Balance, as a TRANSFER out.
-        const m = sims.xendit.test.movement(seeded.xenditKey, { type: 'TRANSFER_OUT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+        const m = sims.xendit.test.movement(seeded.xenditKey, {
+          ...(movingFee ? { type: 'DISBURSEMENT', fee: { xenditFee: 5_000, vat: 550 } } : { type: 'TRANSFER_OUT' }),
+          currency: 'IDR',
+          amount: 20_000,
+          cashflow: 'MONEY_OUT',
+        });
         await withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
         jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-other-movement')!.id;
-        effects = () => [sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference === `Xendit movement ${m.id}`).length];
-        settledRow = () => withStores((s) => s.otherMovements.byXenditId(seeded.merchantId, m.id));
+        const entries = (reference: string) => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference === reference).length;
+        effects = () => [entries(`Xendit movement ${m.id}`), entries(`Xendit movement fee ${m.id}`)];
+        settledRow = async () => {
+          const row = await withStores((s) => s.otherMovements.byXenditId(seeded.merchantId, m.id));
+          // The movement is stored before its fee is sent: done only once the fee is stored too.
+          return row && movingFee ? { state: row.state === 'recorded' && row.xeroFeeEntryId ? 'recorded' : 'pending' } : row;
+        };
       } else {
         await sims.xendit.settle(seeded.xenditInvoiceId, { sendCallback: false }); // only settled money can be withdrawn
         const w = sims.xendit.test.withdraw(seeded.xenditKey, 'IDR', 100_000, feeing ? { fee: { xenditFee: 5_000, vat: 550 } } : {});
@@ -257,7 +269,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         'withdrawal-reversal-accepted': [2], // the transfer out, and the one back
         'withdrawal-receive-accepted': [0, 1], // no transfer: the Receive Money into savings
         'withdrawal-spend-back-accepted': [0, 2], // the Receive Money, and the Spend Money back
-        'other-movement-accepted': [1], // the Spend Money out of the clearing account
+        'other-movement-accepted': [1, 0], // the Spend Money out of the clearing account
+        'other-movement-fee-accepted': [1, 1], // the payout's Spend Money, and its fee's
       };
       assert.deepEqual(effects(), expected[point], `${point}: Xero at the moment of death`);
       assert.notEqual((await settledRow())?.state, final, `${point}: died before storing the outcome`);

@@ -23,6 +23,7 @@ function fakeXendit(o: { accepted?: string[]; refuseCurrency?: string; refuseCur
         const data = types.map((type, i) => ({
           id: `txn_${i + 1}`,
           type,
+          status: 'SUCCESS',
           cashflow: 'MONEY_OUT',
           currency: p.currency,
           amount: 1000,

@@ -67,10 +67,16 @@ export const OTHER_TYPES = [
 const movementSchema = z.object({
   id: z.string().min(1),
   type: z.string(),
+  status: z.enum(['SUCCESS', 'REVERSED']),
+  updated: z.string().nullish(),
   cashflow: z.enum(['MONEY_IN', 'MONEY_OUT']),
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
   created: z.string(),
+  // docs.xendit.co "List transactions" (not in xendit-node's TransactionResponse).
+  net_amount: z.number().nullish(),
+  // xendit-node TransactionResponse.fee (FeeResponse): every transaction carries one, a payout's charged.
+  fee: z.object({ xendit_fee: z.number().nullish(), value_added_tax: z.number().nullish(), status: z.string().nullish() }).nullish(),
 });
 
 /** The names of the API reference since its 2025-11 revision alone: asked next when the whole list is refused. */
@@ -94,7 +100,8 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
         await api.getAllTransactionsRaw({
           // xendit-node types the names of its own enum; the later reference's are sent as they are (the SDK passes them through).
           ...(types ? { types: [...types] as never } : {}),
-          statuses: ['SUCCESS'],
+          // REVERSED: a payout sent, then returned into the balance (xendit-node TransactionStatuses), read so that one booked goes to review.
+          statuses: ['SUCCESS', 'REVERSED'],
           currency: q.currency,
           created: { gte: q.createdAfter, lte: q.createdBefore },
           limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
@@ -136,7 +143,8 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
     if (NOT_OTHER_TYPES.has(t.data.type)) return [];
     try {
       // The direction is the cashflow's; the amount is taken as a size whatever its sign.
-      const minor = minorReader(t.data.currency)(Math.abs(t.data.amount), 'amount');
+      const read = minorReader(t.data.currency);
+      const minor = read(Math.abs(t.data.amount), 'amount');
       return [
         {
           id: t.data.id,
@@ -144,6 +152,9 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
           currency: t.data.currency,
           amount: t.data.cashflow === 'MONEY_OUT' ? -minor : minor,
           created: t.data.created,
+          status: t.data.status,
+          ...(t.data.updated ? { updated: t.data.updated } : {}),
+          ...movementFee(t.data, minor, read),
         },
       ];
     } catch {
@@ -152,4 +163,20 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
   });
   const last = rows.at(-1)?.id;
   return { movements, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };
+}
+
+/**
+ * What Xendit charged for the movement, read as a withdrawal's fee is (balance.ts withdrawalFee): the
+ * Transactions API lists no fee rows of their own, a payout's fee is its transaction's fee object,
+ * taken "once payouts are completed" (docs.xendit.co/transaction-fees). Counted only once COMPLETED:
+ * PENDING is not taken yet, REVERSED/CANCELED given back, NOT_APPLICABLE none. Money out's fee came out
+ * of `amount` when net_amount says amount − fee, else on top; money in's always leaves the balance
+ * (net_amount, as a payment's, is what it brought in).
+ */
+function movementFee(t: z.infer<typeof movementSchema>, amount: number, minor: ReturnType<typeof minorReader>): Pick<XenditMovement, 'fee' | 'feeInAmount'> {
+  if (t.fee?.status !== 'COMPLETED') return {};
+  const fee = minor(t.fee.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.fee.value_added_tax ?? 0, 'fee.value_added_tax');
+  if (fee <= 0) return {};
+  const net = t.net_amount == null ? undefined : minor(Math.abs(t.net_amount), 'net_amount');
+  return { fee, feeInAmount: t.cashflow === 'MONEY_OUT' && net === amount - fee };
 }

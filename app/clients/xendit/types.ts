@@ -185,6 +185,15 @@ export interface XenditMovement {
   /** Minor units: positive into the balance, negative out of it. */
   amount: number;
   created: string;
+  /**
+   * Xendit's fee and VAT on it (minor units), once COMPLETED (clients/xendit/movements.ts movementFee);
+   * `feeInAmount`: money out whose fee came out of `amount`, else taken from the balance besides it.
+   */
+  fee?: number;
+  feeInAmount?: boolean;
+  /** REVERSED: sent back into the balance after it succeeded (a payout the bank returned), `updated` then. */
+  status: 'SUCCESS' | 'REVERSED';
+  updated?: string;
 }
 
 /** A payment Xendit has not settled into the balance yet (minor units). */

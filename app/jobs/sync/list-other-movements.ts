@@ -6,7 +6,8 @@
  * and cursors (list-withdrawals.ts, listing 'other'); here: what is read, and what a movement found
  * becomes: its row, once, and one record-other-movement job (the dedupe key makes any number of
  * runs one job). Nothing that moved before the setting was turned on is read or booked: the merchant
- * may have booked those by hand.
+ * may have booked those by hand. Xendit's fee on one, once COMPLETED, is kept on its row (its job books
+ * it: movement-fee.ts); one Xendit lists REVERSED is noted once and its job queued again.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -15,7 +16,7 @@ import type { Stores } from '../../store/index.js';
 import { modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
 import type { XenditGateway, XenditMovement } from '../../clients/xendit/types.js';
 import type { Currency } from '../../money.js';
-import { enqueue } from '../enqueue.js';
+import { enqueue, jobRow } from '../enqueue.js';
 import type { PageReader } from './budgeted-listing.js';
 import type { CrashHook } from './crash-points.js';
 import { IN_BALANCE_TYPES } from '../../clients/xendit/movements.js';
@@ -88,20 +89,55 @@ async function warnOf(deps: Pick<Deps, 'stores' | 'clock' | 'logger'>, merchant:
   await raiseAlert(deps, { merchantId: merchant.id, kind: 'reservesBooked', message: message('alerts:reservesBooked', { entries }) });
 }
 
-/** One movement listed: its row made on first sight and its job queued (absorbed by its dedupe key after that). */
+/**
+ * A movement Xendit lists REVERSED (a payout the bank sent back): one this merchant's row knows is
+ * noted once, its job queued again (record-other-movement.ts: nothing to book, or its entries to a
+ * person); one never seen before was never booked, and nothing is left to book.
+ */
+async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement): Promise<void> {
+  const row = await deps.stores.otherMovements.byXenditId(merchant.id, m.id);
+  if (!row || row.state === 'test_mode' || row.state === 'off') return;
+  const now = deps.clock();
+  const back = m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : now;
+  const job = jobRow('record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
+  if (await deps.stores.otherMovements.noteReversed(row.id, back, job, now))
+    deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, type: m.type }, 'other balance movement reversed at Xendit');
+}
+
+/**
+ * One movement listed: its row made on first sight and its job queued (absorbed by its dedupe key
+ * after that). A fee PENDING when first listed, COMPLETED now: noted with the row's job queued again,
+ * which books it (record-other-movement.ts), as a withdrawal's (list-withdrawals.ts feeLearnt).
+ */
 async function seen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement, from: Date): Promise<void> {
   const movedAt = new Date(m.created);
   // A cursor kept from before the setting was last turned on (or before this key's business was
   // the merchant's) asks from then: what moved before stays the merchant's.
   if (Number.isNaN(movedAt.getTime()) || movedAt < from || m.amount === 0) return;
   const now = deps.clock();
+  if (m.status === 'REVERSED') return reversed(deps, merchant, live, m);
   const row = await deps.stores.otherMovements.getOrCreate(
-    { id: randomUUID(), merchantId: merchant.id, xenditTransactionId: m.id, type: m.type, currency: m.currency, amount: m.amount, movedAt },
+    {
+      id: randomUUID(),
+      merchantId: merchant.id,
+      xenditTransactionId: m.id,
+      type: m.type,
+      currency: m.currency,
+      amount: m.amount,
+      movedAt,
+      ...(m.fee ? { fee: m.fee, feeInAmount: m.feeInAmount === true } : {}),
+    },
     now,
   );
   deps.crash?.('other-movement-listing-row-made');
+  const payload = { merchantId: merchant.id, xenditTransactionId: m.id, live };
+  if (m.fee && row.fee === 0 && row.state !== 'test_mode' && row.state !== 'off') {
+    if (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, jobRow('record-other-movement', payload, now), now))
+      deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, fee: m.fee }, "Xendit's fee on a balance movement found");
+    return;
+  }
   if (row.state !== 'pending') return;
-  const queued = await enqueue(deps.stores.jobs, 'record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
+  const queued = await enqueue(deps.stores.jobs, 'record-other-movement', payload, now);
   deps.crash?.('other-movement-listing-job-queued');
   if (queued) deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, type: m.type }, 'other balance movement found at Xendit');
 }

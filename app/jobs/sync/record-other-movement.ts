@@ -7,7 +7,8 @@
  * Exactly once, like a withdrawal (entry-once.ts): the row is made when the listing finds the
  * movement, the attempt (and the clearing account) is marked before the entry is sent, and the entry
  * is looked up by Reference (`Xendit movement <transaction id>`) when an earlier attempt's outcome is
- * unknown or the job was queued again (send-once.ts).
+ * unknown or the job was queued again (send-once.ts). Xendit's fee on it (a payout's) follows as a
+ * Spend Money of its own (movement-fee.ts), also when learnt after the entry was booked.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -24,6 +25,7 @@ import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce } from './entry-once.js';
 import { requeued } from './send-once.js';
+import { movementEntryAmount, movementFeeOnce, movementFeeReference, movementFeeToBook } from './movement-fee.js';
 
 export interface RecordOtherMovementDeps {
   stores: Stores;
@@ -49,27 +51,38 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
     const row = await deps.stores.otherMovements.byXenditId(merchantId, xenditTransactionId);
     if (!row) throw new NeedsReview(`no balance movement ${xenditTransactionId} was recorded for this merchant`);
-    // Keyed on the entry, not the state: a row in needs review never sends a second one.
-    if (row.xeroBankTransactionId || row.state === 'test_mode' || row.state === 'off') return;
+    if (row.state === 'test_mode' || row.state === 'off') return;
+    if (row.reversedAt) return reversed(deps, row);
+    // How Xendit charged its fees when it moved: billed monthly, none was taken from the balance.
+    const billing = (await deps.stores.feeBills.billingAt(merchant))(row.movedAt);
+    // Keyed on the entries, not the state: a row in needs review never sends a second one.
+    if (row.xeroBankTransactionId && !movementFeeToBook(row, billing)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.otherMovements.testMode(row.id, deps.clock()));
     // Found and queued by an earlier version, which booked reserves: a move inside the balance, never
     // booked (clients/xendit/movements.ts IN_BALANCE_TYPES). An attempt already sent is finished below.
-    if (!row.attemptAt && IN_BALANCE_TYPES.has(row.type)) {
+    if (!row.attemptAt && !row.xeroBankTransactionId && IN_BALANCE_TYPES.has(row.type)) {
       await deps.stores.otherMovements.off(row.id, `${row.type} moves money to or from the reserve inside the Xendit balance: not booked`, deps.clock());
       return;
     }
     const accountCode = merchant.otherMovementsAccountCode;
     // Turned off since it was found (or off and on again after it moved): the merchant's to book. An
     // attempt already sent is finished whatever the setting says, or its entry would be left unstored.
-    if (!row.attemptAt && (!accountCode || !merchant.otherMovementsSince || row.movedAt < merchant.otherMovementsSince)) {
+    // Its fee follows an entry booked, whatever the setting says now.
+    if (!row.attemptAt && !row.xeroBankTransactionId && (!accountCode || !merchant.otherMovementsSince || row.movedAt < merchant.otherMovementsSince)) {
       await deps.stores.otherMovements.off(row.id, 'booking of other balance movements was off when it was to be booked', deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId }, 'other balance movement not booked: the setting is off');
       return;
     }
+    let what = row.amount < 0 ? 'spend money' : 'receive money';
     try {
-      const clearing = clearingAccountFor(merchant, row.currency);
+      // The entry's own clearing account once it was sent there: its fee leaves the same one.
+      const clearing = row.clearingAccount ?? clearingAccountFor(merchant, row.currency);
       if (!clearing) throw new Unrecordable(`no clearing account for ${row.currency}`);
+      if (row.xeroBankTransactionId) {
+        what = 'spend money (movement fee)';
+        return void (await feeOnce(deps, merchant, row, clearing, requeued(job)));
+      }
       if (!accountCode) {
         // Turned off after an attempt whose outcome is unknown: stored if Xero took it, never sent again.
         const found = (await deps.xero.findBankTransactionsByReference(merchant.xero, movementReference(row.xenditTransactionId)))[0];
@@ -84,12 +97,19 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
             ? `the clearing account ${account.name} for ${row.currency} is not a bank account: Xero makes Spend and Receive Money only on bank accounts; book ${row.type} ${row.xenditTransactionId} by hand`
             : `the clearing account ${clearing} for ${row.currency} does not exist in Xero`,
         );
-      const entryId = await entryOnce(deps, merchant, row, clearing, accountCode, requeued(job));
+      const entryId = await entryOnce(deps, merchant, row, clearing, accountCode, movementEntryAmount(row, billing), requeued(job));
       deps.crash?.('other-movement-accepted');
       await deps.stores.otherMovements.recorded(row.id, entryId, deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId, transactionId: entryId }, 'other balance movement recorded in Xero');
+      // Read again: a fee the listing learnt, or a reversal it saw, while this ran is dealt with now, not left to a later run.
+      const now = await deps.stores.otherMovements.byXenditId(merchantId, xenditTransactionId);
+      if (now?.reversedAt) return await reversed(deps, now);
+      if (now && movementFeeToBook(now, billing)) {
+        what = 'spend money (movement fee)';
+        await feeOnce(deps, merchant, now, clearing, requeued(job));
+      }
     } catch (err) {
-      await recordFailure(err, row.amount < 0 ? 'spend money' : 'receive money', {
+      await recordFailure(err, what, {
         needsReview: (reason) => deps.stores.otherMovements.needsReview(row.id, reason, deps.clock()),
         noteError: (message) => deps.stores.otherMovements.noteError(row.id, message, deps.clock()),
         newLockDate: (e) => refusedForNewLock(deps, merchant, e),
@@ -98,19 +118,52 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
   };
 }
 
+/**
+ * Xendit lists the movement REVERSED: its money (and fee) back in the balance. Nothing sent yet:
+ * nothing to book. Its entries in Xero (or one whose outcome is unknown): to a person, once, who
+ * voids them or books the money back; their Retry ends it, the row recorded as it stands.
+ */
+async function reversed(deps: RecordOtherMovementDeps, row: OtherMovement): Promise<void> {
+  const now = deps.clock();
+  if (!row.xeroBankTransactionId && !row.attemptAt && !row.xeroFeeEntryId && !row.feeAttemptAt) {
+    await deps.stores.otherMovements.off(row.id, 'sent back into the Xendit balance (REVERSED) before it was booked: nothing to book', now);
+    deps.logger.info({ merchantId: row.merchantId, xenditTransactionId: row.xenditTransactionId }, 'other balance movement reversed before it was booked');
+    return;
+  }
+  if (row.reversalToldAt) return void (await deps.stores.otherMovements.reversalSettled(row.id, now));
+  const fee = row.xeroFeeEntryId || row.feeAttemptAt ? ` and "${movementFeeReference(row.xenditTransactionId)}"` : '';
+  const reason =
+    `Xendit lists ${row.type} ${row.xenditTransactionId} as REVERSED: its money came back into the Xendit balance. ` +
+    `Void its entries in Xero (Reference "${movementReference(row.xenditTransactionId)}"${fee}) or book the money back on the clearing account, then Retry`;
+  await deps.stores.otherMovements.reversalTold(row.id, reason, now);
+  throw new NeedsReview(reason);
+}
+
+/** Xendit's fee on the movement, once its entry is booked, stored (movement-fee.ts). */
+async function feeOnce(deps: RecordOtherMovementDeps, merchant: Merchant, row: OtherMovement, clearing: string, lookFirst: boolean): Promise<void> {
+  const feeId = await movementFeeOnce(deps, merchant, row, clearing, lookFirst);
+  deps.crash?.('other-movement-fee-accepted');
+  await deps.stores.otherMovements.feeRecorded(row.id, feeId, deps.clock());
+  deps.logger.info(
+    { merchantId: merchant.id, xenditTransactionId: row.xenditTransactionId, feeId },
+    'movement fee recorded in Xero as spend money from the clearing account',
+  );
+}
+
 function entryOnce(
   deps: RecordOtherMovementDeps,
   merchant: Merchant,
   row: OtherMovement,
   clearing: string,
   accountCode: string,
+  amount: number,
   lookFirst: boolean,
 ): Promise<string> {
   const out = row.amount < 0;
   return bankTransactionOnce(
     deps,
     merchant,
-    { currency: row.currency, amount: Math.abs(row.amount) },
+    { currency: row.currency, amount },
     {
       type: out ? 'SPEND' : 'RECEIVE',
       bank: clearing,
@@ -122,7 +175,7 @@ function entryOnce(
       sentAt: row.attemptAt,
       lookFirst,
       // The clearing account is kept with the mark: the report reads the accounts posted to.
-      mark: (at) => deps.stores.otherMovements.noteAttempt(row.id, at, deps.clock(), at ? clearing : undefined),
+      mark: (at) => deps.stores.otherMovements.noteAttempt(row.id, at, deps.clock(), at ? { account: clearing, amount } : undefined),
       reconciled: true,
     },
   );

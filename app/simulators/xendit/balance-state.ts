@@ -13,6 +13,19 @@ export interface SimMovement {
   amount: number; // minor units, positive
   cashflow: 'MONEY_IN' | 'MONEY_OUT';
   created: Date;
+  /**
+   * Xendit's fee and its VAT (minor units), listed as the transaction's fee object (xendit-node
+   * FeeResponse) as a withdrawal's is (SimWithdrawal.fee): a payout is charged, "Fees are applied once
+   * payouts are completed" (docs.xendit.co/transaction-fees). Money out's on top of `amount` unless
+   * `inAmount` (net_amount then amount − fee); money in's always out of what came in. `pending`: the
+   * fee object still PENDING, nothing taken yet. `billed`: fees billed monthly, never from the balance.
+   */
+  fee?: { xenditFee: number; vat: number; inAmount?: boolean; pending?: boolean; billed?: boolean };
+  /**
+   * Sent back after it succeeded (a payout the receiving bank returned): listed REVERSED (xendit-node
+   * TransactionStatuses), `updated` then; its money and fee back in the balance, as a withdrawal's (SimWithdrawal.reversedAt).
+   */
+  reversedAt?: Date;
 }
 
 /** A withdrawal to the business's bank (withdrawals.ts). */

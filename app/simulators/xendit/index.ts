@@ -116,8 +116,24 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);
         const id = `txn_${randomBytes(12).toString('hex')}`;
-        (ctx.state.otherMovements ??= []).push({ id, userId: account.userId, ...m, created: ctx.now() });
+        const { fee, ...rest } = m;
+        // Fees billed monthly are on the month's bill, never taken from the balance (billing.ts), as a withdrawal's.
+        const billed = account.feeBilling === 'invoiced';
+        const charged = fee ? { fee: { ...fee, ...(billed ? { inAmount: false, billed } : {}) } } : {};
+        (ctx.state.otherMovements ??= []).push({ id, userId: account.userId, ...rest, ...charged, created: ctx.now() });
         return { id };
+      },
+      completeMovementFee: (secretKey, id) => {
+        const account = ctx.state.accounts.get(secretKey);
+        const m = (ctx.state.otherMovements ?? []).find((x) => x.id === id && x.userId === account?.userId);
+        if (!m?.fee) throw new Error(`no movement ${id} with a fee`);
+        delete m.fee.pending;
+      },
+      reverseMovement: (secretKey, id, at) => {
+        const account = ctx.state.accounts.get(secretKey);
+        const m = (ctx.state.otherMovements ?? []).find((x) => x.id === id && x.userId === account?.userId);
+        if (!m) throw new Error(`no movement ${id}`);
+        m.reversedAt ??= at ?? ctx.now();
       },
       giveFeeBackLater: (invoiceId) => {
         const made = giveFeeBackLater(ctx, requireInvoice(ctx, invoiceId));

@@ -213,7 +213,11 @@ export interface XenditSimTestApi {
    * A movement of the balance the gateway does not book (a payout to a supplier: DISBURSEMENT, MONEY_OUT), as made in Xendit's dashboard.
    * RESERVES_HOLD (MONEY_OUT) and RESERVES_RELEASE (MONEY_IN) move the amount from CASH into HOLDING and back (withdrawals.ts heldInReserve).
    */
-  movement(secretKey: string, m: { type: string; currency: Currency; amount: number; cashflow: 'MONEY_IN' | 'MONEY_OUT' }): { id: string };
+  movement(secretKey: string, m: { type: string; currency: Currency; amount: number; cashflow: 'MONEY_IN' | 'MONEY_OUT'; fee?: MovementFee }): { id: string };
+  /** A movement's fee PENDING until now is COMPLETED: taken from the balance, its fee object says so. */
+  completeMovementFee(secretKey: string, id: string): void;
+  /** A payout's receiving bank sends it back: REVERSED, its money and fee back in the balance; `at`: when (default now). */
+  reverseMovement(secretKey: string, id: string, at?: Date): void;
   /** Paid and not yet settled into that balance (minor units, net of fee). */
   pendingSettlement(secretKey: string, currency: Currency): number;
   /**
@@ -224,6 +228,17 @@ export interface XenditSimTestApi {
   redeliverDue(): Promise<Redelivered[]>;
   /** The refused callbacks and webhooks waiting for their next attempt, and when it is due. */
   redeliveries(): { kind: SimRedelivery['kind']; subject: string; retries: number; dueAt: Date }[];
+}
+
+/**
+ * Xendit's fee on a movement and VAT on it (minor units; balance-state.ts SimMovement.fee): money
+ * out's on top of `amount` unless `inAmount`; `pending`: the fee object PENDING, not taken yet.
+ */
+export interface MovementFee {
+  xenditFee: number;
+  vat: number;
+  inAmount?: boolean;
+  pending?: boolean;
 }
 
 /**

@@ -18,6 +18,8 @@ export type XenditSimCommands = Pick<
   | 'balance'
   | 'pendingSettlement'
   | 'movement'
+  | 'completeMovementFee'
+  | 'reverseMovement'
   | 'giveFeeBackLater'
   | 'transactionFee'
   | 'callbackBody'

@@ -221,19 +221,28 @@ function movementJson(m: SimMovement): Record<string, unknown> {
     id: m.id,
     product_id: m.id.replace(/^txn_/, 'prd_'),
     type: m.type,
-    status: 'SUCCESS',
+    status: m.reversedAt ? 'REVERSED' : 'SUCCESS',
     channel_category: 'OTHER',
     channel_code: null,
     reference_id: m.id,
     account_identifier: null,
     currency: m.currency,
     amount: wire(m.amount, m.currency),
+    // As a withdrawal's (withdrawals.ts withdrawalJson): money out's fee inside the amount leaves amount − fee; money in's, as a payment's, always does.
+    net_amount: wire(m.fee && !m.fee.billed && (m.cashflow === 'MONEY_IN' || m.fee.inAmount) ? m.amount - m.fee.xenditFee - m.fee.vat : m.amount, m.currency),
     cashflow: m.cashflow,
     settlement_status: 'SETTLED',
     estimated_settlement_time: m.created.toISOString(),
     business_id: m.userId,
     created: m.created.toISOString(),
-    updated: m.created.toISOString(),
-    fee: { xendit_fee: 0, value_added_tax: 0, xendit_withholding_tax: 0, third_party_withholding_tax: 0, status: 'NOT_APPLICABLE' },
+    updated: (m.reversedAt ?? m.created).toISOString(),
+    fee: {
+      xendit_fee: wire(m.fee?.xenditFee ?? 0, m.currency),
+      value_added_tax: wire(m.fee?.vat ?? 0, m.currency),
+      xendit_withholding_tax: 0,
+      third_party_withholding_tax: 0,
+      // xendit-node FeeResponseStatusEnum; NOT_APPLICABLE: a movement Xendit charges nothing for.
+      status: !m.fee ? 'NOT_APPLICABLE' : m.reversedAt ? 'REVERSED' : m.fee.pending ? 'PENDING' : 'COMPLETED',
+    },
   };
 }

@@ -21,7 +21,7 @@ import { SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, type Currency } f
 import { wire } from './json.js';
 import { refundState } from './refunds.js';
 import { heldByDisputes, lostDisputes } from './disputes.js';
-import type { Ctx, SimWithdrawal, SimXenditInvoice, XenditSimAccount } from './state.js';
+import type { Ctx, SimMovement, SimWithdrawal, SimXenditInvoice, XenditSimAccount } from './state.js';
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function withdrawalsOf(ctx: Pick<Ctx, 'state'>): SimWithdrawal[] {
@@ -51,7 +51,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   for (const w of withdrawalsOf(ctx))
     if (w.userId === userId && w.currency === currency) balance -= w.reversedAt ? (w.feeKept ? takenFee(w) : 0) : w.amount + onTopFee(w);
   for (const m of ctx.state.otherMovements ?? [])
-    if (m.userId === userId && m.currency === currency) balance += m.cashflow === 'MONEY_IN' ? m.amount : -m.amount;
+    if (m.userId === userId && m.currency === currency && !m.reversedAt) balance += (m.cashflow === 'MONEY_IN' ? m.amount : -m.amount) - movementFeeTaken(m);
   return balance;
 }
 
@@ -71,6 +71,13 @@ function takenFee(w: SimWithdrawal): number {
 /** What a completed payout's fee takes from the balance besides `amount` (one inside the amount is in it already). */
 function onTopFee(w: SimWithdrawal): number {
   return w.fee?.inAmount ? 0 : takenFee(w);
+}
+
+/** What a movement's completed fee takes from the balance besides its signed amount (one inside money out's amount is in it already). */
+export function movementFeeTaken(m: SimMovement): number {
+  const f = m.fee;
+  if (!f || f.pending || f.billed || (m.cashflow === 'MONEY_OUT' && f.inAmount)) return 0;
+  return f.xenditFee + f.vat;
 }
 
 /** A withdrawal of `amount` (minor units; the whole balance when absent) to the merchant's registered bank. */

@@ -102,6 +102,17 @@ export interface OtherMovementsTable {
   last_error: string | null;
   /** A reserve hold or release booked by an earlier version: when a person was told to void it (migration 20261207T0341). */
   reserve_alerted_at: Timestamp | null;
+  /** Xendit's fee and VAT on it (minor units; 0: none known), and whether it came out of money out's `amount` (migration 20261207T0824). */
+  fee: ColumnType<string | number, number | undefined, number>;
+  fee_in_amount: ColumnType<boolean, boolean | undefined, boolean>;
+  fee_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The fee's Spend Money out of the clearing account. */
+  xero_fee_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** What the movement's entry carried (minor units, a size), set with its attempt mark. */
+  entry_amount: ColumnType<string | number | null, number | null | undefined, number | null>;
+  /** Listed REVERSED by Xendit (sent back into the balance), and when its booked entries went to review (migration 20261207T0845). */
+  reversed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  reversal_told_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
