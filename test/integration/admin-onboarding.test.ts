@@ -350,6 +350,28 @@ describeEachDatabase('admin: merchant onboarding', ({ db }) => {
       assert.match(cheerio.load(bad.text)('#e-currency').text(), /Choose a currency/);
     });
 
+    it('a currency the organisation has not added in Xero: the form says to add it there, and nothing is made or saved', async () => {
+      const other = { clientId: 'NEWCLIENT02', clientSecret: 'other-xero-secret-4243' };
+      const bare = h.sims.xero.addOrganisation({ ...other, name: 'Warung Rupiah', shortCode: '!NEW2', baseCurrency: 'IDR', currencies: [] }).tenantId;
+      const start = await page(ops, paths.adminMerchantNew);
+      const res = await ops
+        .post(paths.adminMerchantNew)
+        .type('form')
+        .send({ _csrf: start.csrf(), ...other })
+        .expect(303);
+      const id = /\/admin\/merchants\/([0-9a-f-]{36})\/xendit$/.exec(res.headers.location)![1];
+      const before = h.sims.xero.test.organisation(bare).accounts.length;
+      const form = await page(ops, adminMerchantPath(id, 'adminMerchantAccounts'));
+      const refused = await ops.post(adminMerchantPath(id, 'adminMerchantXenditBank')).type('form').send({ _csrf: form.csrf(), currency: 'USD' }).expect(422);
+      assert.match(
+        cheerio.load(refused.text)('#e-currency').text(),
+        /^Xero has no USD in this organisation: add USD in Xero under Settings → Currencies, then try again\.$/,
+      );
+      assert.equal(h.sims.xero.test.organisation(bare).accounts.length, before, 'no account made in Xero');
+      const saved = (await h.stores.merchants.byId(id))!;
+      assert.deepEqual([saved.clearingAccountId, saved.clearingAccounts], ['', {}], 'nothing saved');
+    });
+
     it('answers 503 when Xero no longer accepts the stored connection', async () => {
       const m = await connect();
       h.sims.xero.test.rotateClientSecret(tenantId, 'rotated-in-xero');

@@ -544,6 +544,22 @@ describeEachDatabase('backend flow: Xendit invoices paid outside Xero', ({ db })
     assert.equal(xeroPayments(x.id)[0].accountId, h.clearingPhpAccountId);
   });
 
+  it('a USD sale whose clearing account states no currency (payments enabled, not a bank account: the base IDR) goes to review before anything is made in Xero', async () => {
+    const nonBank = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true });
+    await h.stores.merchants.setClearingAccount(h.merchant.id, 'USD', nonBank.accountId);
+    const x = await paidOutside({ currency: 'USD', amount: 12_050 });
+    await h.worker.drain();
+    const [job] = await h.stores.jobs.list();
+    assert.equal(job.state, 'needs_review');
+    assert.match(
+      job.lastError ?? '',
+      /currency mismatch: the clearing account \S+ is in the organisation's base currency IDR, the sale is in USD; configure a clearing account in USD/,
+    );
+    // Xero refuses a payment out of an IDR account on a USD invoice: made first, the sale would stay open in Xero.
+    assert.equal(invoices(x.id).length, 0, 'no sale in Xero while its payment cannot be recorded');
+    assert.equal(contacts().length, 0);
+  });
+
   describe("with the merchant's tax on sales (PPN 11%)", () => {
     const setTax = (taxType: string | null) => h.stores.db.updateTable('merchants').set({ sales_tax_type: taxType }).where('id', '=', h.merchant.id).execute();
     const lines = (xenditId: string) => invoices(xenditId)[0].lineItems.map((li) => [li.description, li.taxType, li.lineAmount, li.taxAmount]);

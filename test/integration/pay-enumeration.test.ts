@@ -38,6 +38,7 @@ describeEachDatabase('/pay: walking invoice numbers', ({ db }) => {
     const voided = h.addInvoice({ status: 'VOIDED', contact });
     const draft = h.addInvoice({ status: 'DRAFT', contact });
     const partPaid = h.addInvoice({ amountPaid: '50000.00', contact });
+    h.sims.xero.test.addCurrency(h.tenantId, 'AUD'); // Xero takes only a currency the organisation added
     const foreign = h.addInvoice({ currency: 'AUD', contact });
     const bill = h.addInvoice({ type: 'ACCPAY', contact });
     // Real invoices with hints that are not theirs, a number Xero does not have, a ShortCode no merchant has.

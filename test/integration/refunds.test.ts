@@ -767,6 +767,24 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     assert.equal(notes().length, 1);
   });
 
+  it('a refund whose clearing account is in another currency (none set for its own since: the IDR default) goes to review before anything is made in Xero', async () => {
+    const { x } = await paidAndRecorded({ currency: 'PHP', lineItems: [{ description: 'Halo-halo', quantity: '1', unitAmount: '1500.00' }] });
+    // The merchant's PHP clearing account unset since the payment: clearingAccountFor falls back to the IDR one.
+    await h.stores.db.deleteFrom('clearing_accounts').execute();
+    const { id } = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    const job = (await h.stores.jobs.list()).find((j) => j.kind === 'record-refund')!;
+    assert.equal(job.state, 'needs_review');
+    assert.match(
+      job.lastError ?? '',
+      /currency mismatch: this PHP refund would be paid out of the clearing account \S+, which is in IDR, and Xero refuses that: nothing was made in Xero/,
+    );
+    assert.equal(notes().length, 0, 'no credit note left standing in Xero without its refund');
+    assert.equal(cashRefunds().length, 0);
+    assert.equal((await refundRow(id))?.state, 'needs_review');
+  });
+
   it("reverses the sale's tax: a full refund of a PPN invoice credits its tax, a part refund its share", async () => {
     // 2 × 55 500 incl. PPN 11% on 200 Sales + 39 000 untaxed on 260 Other revenue = 150 000.
     h.sims.xero.addAccount(h.tenantId, { code: '260', name: 'Other Revenue', type: 'REVENUE' });

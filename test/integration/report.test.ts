@@ -283,6 +283,7 @@ describeEachDatabase('reconciliation report', ({ db }) => {
   });
 
   it('a clearing account in a currency Xendit does not list is marked incomplete', async () => {
+    h.sims.xero.test.addCurrency(h.tenantId, 'NZD'); // Xero takes only a currency the organisation added
     const nzd = h.sims.xero.addAccount(h.tenantId, { code: '093', name: 'Xendit NZD', type: 'BANK', currencyCode: 'NZD' });
     const r = await reconciliationReport(
       { xero: h.sims.xeroClient, xendit: h.sims.xenditClient },

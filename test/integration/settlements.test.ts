@@ -629,6 +629,31 @@ describeEachDatabase('settlements: Xendit withdrawals into Xero as bank transfer
     assert.equal(report.reconciled, true, JSON.stringify(report.rows));
   });
 
+  it('its transfer deleted by the merchant in Xero: never booked again silently; sent back, the job goes to review rather than transfer back money Xero shows never left', async () => {
+    const w = await transferredToSavings(100_000);
+    const [t] = transfers();
+    h.sims.xero.test.deleteBankTransfer(h.tenantId, t.bankTransferId);
+    await list();
+    await h.worker.drain();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.deepEqual(
+      transfers().map((x) => x.status ?? 'AUTHORISED'),
+      ['DELETED'],
+      'the row keeps its transfer id: no second transfer out',
+    );
+    assert.equal((await row(w.id))?.state, 'recorded');
+
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await list();
+    await h.worker.drain();
+    const r = await row(w.id);
+    assert.equal(r?.state, 'needs_review');
+    assert.match(r?.lastError ?? '', /the bank transfer out \(\S+\) is no longer in Xero: book the money coming back by hand/);
+    assert.equal(transfers().length, 1, 'nothing transferred back');
+  });
+
   it('a withdrawal sent back before anything went to Xero (no settlement account yet, or before the worker got to it) books nothing, now or later', async () => {
     // Five withdrawal listings (12 calls of GET /transactions each: 6 currencies, made and sent back),
     // hours apart in production, then the report's reads, all within a second of the simulator's clock.

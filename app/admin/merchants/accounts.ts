@@ -215,8 +215,12 @@ export async function createXenditBankAccount(deps: MerchantOnboardingDeps, acto
         `xendit-bank:${merchant.id}:${currency}`,
       );
     } catch (err) {
-      if (err instanceof UpstreamError && err.kind === 'rejected')
-        throw new FormInvalid({ currency: message('errors:accountCreateRefused', { detail: err.message }) });
+      if (err instanceof UpstreamError && err.kind === 'rejected') {
+        // Xero takes a bank account only in a currency added to the organisation: its refusal says so
+        // ("Organisation is not subscribed to currency USD"), and the form says what to do about it.
+        const notAdded = /not subscribed to currency/i.test(err.message);
+        throw new FormInvalid({ currency: message(notAdded ? 'errors:currencyNotInXero' : 'errors:accountCreateRefused', { detail: err.message, currency }) });
+      }
       return xeroCall(() => Promise.reject(err));
     } finally {
       // Made, or maybe made (no answer): the page's list of bank accounts is read again.

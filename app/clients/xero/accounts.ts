@@ -37,6 +37,9 @@ export function accountCalls({
           .map((a) => ({ code: a.code!, name: a.name ?? '', type: String(a.type) })),
         codes: active.filter((a) => a.code).map((a) => a.code!),
         bankAccountIds: active.filter((a) => String(a.type) === 'BANK' && a.accountID).map((a) => a.accountID!),
+        accountCurrencies: Object.fromEntries(
+          active.filter((a) => a.accountID).map((a) => [a.accountID!, a.currencyCode === undefined || a.currencyCode === null ? null : String(a.currencyCode)]),
+        ),
       };
     },
 

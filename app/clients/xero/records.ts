@@ -144,6 +144,8 @@ export interface XeroChart {
   codes: string[];
   /** The ids of the BANK accounts (the only kind Xero reconciles). */
   bankAccountIds: string[];
+  /** Every account's CurrencyCode by AccountID; null where Xero gives none (an account in the base currency). */
+  accountCurrencies: Record<string, string | null>;
 }
 
 export interface NewXeroBankAccount {

@@ -6,7 +6,7 @@ import { AmountError, toDecimal, toMinor, type Currency } from '../../money.js';
 import { ClaimLost, NeedsReview, RetryLater } from '../runner.js';
 import type { ClearingAccount, PaymentTarget, RecordPaymentDeps } from './payment-deps.js';
 import { jobRow } from '../enqueue.js';
-import { organisationDate, refusedForNewLock } from './org-date.js';
+import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
 import { foundEarlier, sendOnce } from './send-once.js';
 import { OverpaymentUnrecordable, recordOverpayment } from './overpayment.js';
 import { feeBillingWhenPaid } from './post-fee.js';
@@ -253,8 +253,16 @@ export async function clearingProblem(
   money: Pick<Payment, 'currency' | 'amount'>,
 ): Promise<string | null> {
   try {
-    await checkCurrencies(deps, merchant, { invoiceNumber }, money, money.currency);
-    return null;
+    const account = await checkCurrencies(deps, merchant, { invoiceNumber }, money, money.currency);
+    if (account.currency !== UNSTATED) return null;
+    // An account Xero states no currency for (one with payments enabled, not a bank account) is in
+    // the base currency: a sale in another would be made AUTHORISED, and its payment refused.
+    const base = await organisationBaseCurrency(deps, merchant);
+    if (base === money.currency) return null;
+    return (
+      `currency mismatch: the clearing account ${clearingAccountFor(merchant, money.currency)} is in the organisation's base currency ${base}, the sale is in ${money.currency}; ` +
+      `configure a clearing account in ${money.currency} (merchants add --clearing-account ${money.currency}=ID)`
+    );
   } catch (err) {
     if (err instanceof Unrecordable) return err.message;
     throw err;

@@ -21,7 +21,7 @@ import type { XeroChart } from '../../clients/xero/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { RefundPayload } from '../kinds.js';
-import { organisationDate, refusedForNewLock } from './org-date.js';
+import { organisationBaseCurrency, organisationDate, refusedForNewLock } from './org-date.js';
 import { foundEarlier, requeued, sendOnce } from './send-once.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { refundLines } from './refund-lines.js';
@@ -168,6 +168,7 @@ export async function bookRefund(
     let read: Promise<XeroChart> | undefined;
     const chart = () => (read ??= deps.xero.readChart(merchant.xero));
     const out = refundOut(merchant, row.currency, chart);
+    await refundAccountTakes(deps, merchant, row.currency, chart);
     const reference = referenceOf(row);
     // Money paid beyond the invoice goes back on its Xero overpayment first; the rest on a credit note.
     const overpayment = await refundOnOverpayment(deps, merchant, payment, row, { reference, lookFirst, out });
@@ -322,6 +323,25 @@ function refundOut(merchant: Merchant, currency: Refund['currency'], chart: () =
     const accountId = clearingAccountFor(merchant, currency);
     return { accountId, reconciled: (await chart()).bankAccountIds.includes(accountId) };
   };
+}
+
+/**
+ * Xero refuses a payment out of an account in another currency than the document's, a refund of
+ * a credit note or an overpayment as any other: refused only once the credit note exists, the
+ * refund would leave it standing in Xero. clearingAccountFor falls back to the default clearing
+ * account, in another currency when none is set for this one: checked before anything is sent.
+ */
+async function refundAccountTakes(deps: RecordRefundDeps, merchant: Merchant, currency: string, chart: () => Promise<XeroChart>): Promise<void> {
+  const accountId = clearingAccountFor(merchant, currency);
+  const accounts = (await chart()).accountCurrencies;
+  // An account Xero no longer lists as active is left to Xero's own refusal.
+  if (!(accountId in accounts)) return;
+  const accountCurrency = accounts[accountId] ?? (await organisationBaseCurrency(deps, merchant));
+  if (accountCurrency === currency) return;
+  throw new Unrecordable(
+    `currency mismatch: this ${currency} refund would be paid out of the clearing account ${accountId}, which is in ${accountCurrency}, and Xero refuses that: ` +
+      `nothing was made in Xero; configure a clearing account in ${currency} (merchants add --clearing-account ${currency}=ID), then Retry`,
+  );
 }
 
 /**

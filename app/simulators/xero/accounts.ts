@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { refundedFrom } from './refund-payments.js';
 import { transferredInto } from './bank-transfers.js';
 import { msDate } from './decimals.js';
+import { currencyError } from './currencies.js';
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import { type SimAccount, type SimAccountType, type SimOrganisation } from './state.js';
@@ -20,8 +21,12 @@ export function addAccount(
     currencyCode?: string;
     enablePaymentsToAccount?: boolean;
     systemAccount?: SimAccount['systemAccount'];
+    taxType?: string;
   },
 ): SimAccount {
+  // As in Xero's UI: a bank account only in a currency added to the organisation.
+  const refused = a.currencyCode === undefined ? undefined : currencyError(o, a.currencyCode);
+  if (refused) throw new Error(`${refused} (test API addCurrency first)`);
   const account: SimAccount = {
     accountId: randomUUID(),
     code: a.code,
@@ -31,6 +36,7 @@ export function addAccount(
     status: 'ACTIVE',
     enablePaymentsToAccount: a.enablePaymentsToAccount ?? false,
     ...(a.systemAccount ? { systemAccount: a.systemAccount } : {}),
+    ...(a.taxType ? { taxType: a.taxType } : {}),
   };
   o.accounts.push(account);
   return account;
@@ -52,6 +58,7 @@ export function createAccountRoute(req: Request, res: Response, at: Date): void 
   if (raw.Type !== 'BANK') errors.push('The simulator creates BANK accounts only.');
   else if (!number) errors.push('Bank Account Number is required for bank accounts.');
   if (!/^[A-Z]{3}$/.test(currency)) errors.push('Currency code is invalid.');
+  else if (currencyError(o, currency)) errors.push(currencyError(o, currency)!);
   const answer = errors.length
     ? { status: 400, body: validationBody(errors, raw) }
     : (() => {
@@ -80,8 +87,14 @@ export function balanceOf(o: SimOrganisation, accountId: string, asOf?: string):
   for (const t of o.bankTransactions.values()) {
     if (t.status !== 'AUTHORISED' || !dated(t.date)) continue;
     if (t.accountId === accountId) balance += t.type === 'SPEND' ? -t.total : t.total;
-    // The other side of the double entry: a Receive Money line credits the account it is coded to, a Spend Money line debits it.
-    if (code) for (const li of t.lineItems) if (li.accountCode === code) balance += t.type === 'SPEND' ? li.lineAmount : -li.lineAmount;
+    // The other side of the double entry: a Receive Money line credits the account it is coded to, a Spend Money line debits it
+    // (its amount net of tax: an Inclusive line's tax is inside it, an Exclusive one's on top; the tax goes to no account here).
+    if (!code) continue;
+    for (const li of t.lineItems) {
+      if (li.accountCode !== code) continue;
+      const net = t.lineAmountTypes === 'Inclusive' ? li.lineAmount - (li.taxAmount ?? 0n) : li.lineAmount;
+      balance += t.type === 'SPEND' ? net : -net;
+    }
   }
   for (const j of o.manualJournals.values()) {
     if (j.status !== 'POSTED' || !dated(j.date)) continue;
@@ -97,7 +110,7 @@ export function accountJson(a: SimAccount, o: SimOrganisation) {
     Name: a.name,
     Type: a.type,
     Status: a.status,
-    TaxType: 'NONE',
+    TaxType: a.taxType ?? 'NONE',
     EnablePaymentsToAccount: a.enablePaymentsToAccount,
     ShowInExpenseClaims: false,
     Class:

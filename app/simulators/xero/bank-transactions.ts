@@ -7,6 +7,8 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFieldRefusals } from './contact-fields.js';
 import { contactFor } from './contacts.js';
+import { currencyError } from './currencies.js';
+import { exclusiveTax, inclusiveTax, unusableTaxTypeMessage, usableTaxRate } from './tax-rates.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { itemOk, itemRefused, validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
@@ -82,13 +84,19 @@ export function validateBankTransaction(
   // The fields it is given under the limits of PUT /Contacts (one given by Name is made on first use).
   else errors.push(...contactFieldRefusals(contact));
   const currency = bank ? (bank.currencyCode ?? o.baseCurrency) : o.baseCurrency;
-  if (typeof raw.CurrencyCode === 'string' && raw.CurrencyCode !== currency) {
+  if (typeof raw.CurrencyCode === 'string' && currencyError(o, raw.CurrencyCode)) errors.push(currencyError(o, raw.CurrencyCode)!);
+  else if (typeof raw.CurrencyCode === 'string' && raw.CurrencyCode !== currency) {
     errors.push(`The currency (${raw.CurrencyCode}) must match the bank account currency (${currency})`);
   }
   const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
   if (!date) errors.push('Date is not a valid date');
   const locked = lockDateError(o, date);
   if (locked) errors.push(locked);
+  // "Line amounts are exclusive of tax by default if you don't specify this element" (xero_accounting.yaml
+  // LineAmountTypes, ~20662), and a line without a TaxType takes its account's (Account.TaxType).
+  const lineAmountTypes = raw.LineAmountTypes ?? 'Exclusive';
+  if (lineAmountTypes !== 'NoTax' && lineAmountTypes !== 'Inclusive' && lineAmountTypes !== 'Exclusive')
+    errors.push(`LineAmountTypes must be Exclusive, Inclusive or NoTax, not ${String(lineAmountTypes)}`);
   const lineItems = ((raw.LineItems ?? []) as Record<string, unknown>[]).map((li) => {
     const quantity = parseScaled(li.Quantity ?? 1, 4);
     const unitAmount = parseScaled(li.UnitAmount ?? 0, 4);
@@ -103,10 +111,13 @@ export function validateBankTransaction(
     }
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
     const lineAmount = roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n);
-    return { lineItemId: randomUUID(), description: lineDescription(li.Description, errors), accountCode: code, lineAmount };
+    const tax = lineTax(o, { lineAmountTypes, taxType: li.TaxType, accountCode: code, lineAmount, spend: type === 'SPEND' }, errors);
+    return { lineItemId: randomUUID(), description: lineDescription(li.Description, errors), accountCode: code, lineAmount, ...tax };
   });
   if (!lineItems.length) errors.push('At least one line item is required');
-  const total = lineItems.reduce((sum, li) => sum + li.lineAmount, 0n);
+  const totalTax = lineItems.reduce((sum, li) => sum + li.taxAmount, 0n);
+  // Exclusive: the tax comes on top of the lines; Inclusive: it is inside them.
+  const total = lineItems.reduce((sum, li) => sum + li.lineAmount, 0n) + (lineAmountTypes === 'Exclusive' ? totalTax : 0n);
   if (lineItems.length && total <= 0n) errors.push('The total of a bank transaction must be positive');
   if (errors.length || !bank || !date) return undefined;
   return {
@@ -116,13 +127,32 @@ export function validateBankTransaction(
       date,
       reference: typeof raw.Reference === 'string' && takesReference(type) ? raw.Reference : '',
       currencyCode: currency,
+      lineAmountTypes: lineAmountTypes as NonNullable<SimBankTransaction['lineAmountTypes']>,
       lineItems,
       total,
+      totalTax,
       // IsReconciled on PUT creates the line reconciled (xero_accounting.yaml Payment.IsReconciled, BankTransaction.IsReconciled); only BANK accounts are reconciled in Xero.
       reconciled: raw.IsReconciled === true,
     },
     contactName,
   };
+}
+
+/** A line's TaxType (its own, else its account's default) and the tax it carries; NoTax carries none. */
+function lineTax(
+  o: SimOrganisation,
+  li: { lineAmountTypes: unknown; taxType: unknown; accountCode: string; lineAmount: bigint; spend: boolean },
+  errors: string[],
+): { taxType: string; taxAmount: bigint } {
+  if (li.lineAmountTypes === 'NoTax') return { taxType: 'NONE', taxAmount: 0n };
+  const taxType = li.taxType === undefined ? (o.accounts.find((a) => a.code === li.accountCode)?.taxType ?? 'NONE') : String(li.taxType);
+  if (taxType === 'NONE') return { taxType, taxAmount: 0n };
+  const rate = usableTaxRate(o.taxRates, taxType, li.spend ? 'ACCPAY' : 'ACCREC');
+  if (!rate) {
+    errors.push(unusableTaxTypeMessage(taxType));
+    return { taxType, taxAmount: 0n };
+  }
+  return { taxType, taxAmount: li.lineAmountTypes === 'Inclusive' ? inclusiveTax(li.lineAmount, rate) : exclusiveTax(li.lineAmount, rate) };
 }
 
 /**
@@ -154,8 +184,8 @@ export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): 
         Description: li.description,
         Quantity: 1,
         UnitAmount: money(li.lineAmount),
-        TaxType: 'NONE',
-        TaxAmount: 0,
+        TaxType: li.taxType ?? 'NONE',
+        TaxAmount: money(li.taxAmount ?? 0n),
         LineAmount: money(li.lineAmount),
         ...(li.accountCode ? { AccountCode: li.accountCode } : {}),
         ...(account ? { AccountID: account.accountId } : {}),
@@ -171,9 +201,9 @@ export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): 
     CurrencyCode: t.currencyCode,
     CurrencyRate: 1,
     Status: t.status,
-    LineAmountTypes: 'NoTax',
-    SubTotal: money(t.total),
-    TotalTax: 0,
+    LineAmountTypes: t.lineAmountTypes ?? 'NoTax',
+    SubTotal: money(t.total - (t.totalTax ?? 0n)),
+    TotalTax: money(t.totalTax ?? 0n),
     Total: money(t.total),
     UpdatedDateUTC: msDate(t.updatedAt),
     HasAttachments: false,

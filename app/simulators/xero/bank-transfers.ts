@@ -1,14 +1,18 @@
 /**
  * Bank Transfers between two of the organisation's bank accounts.
  *
- * PUT/POST /BankTransfers (xero_accounting.yaml createBankTransfer, schema BankTransfer;
+ * PUT /BankTransfers (xero_accounting.yaml createBankTransfer ~2639, schema BankTransfer;
  * developer.xero.com/documentation/api/accounting/banktransfers): FromBankAccount and ToBankAccount
  * by AccountID or Code, both BANK accounts and not the same one, Amount > 0, Date (default today),
  * Reference, FromIsReconciled / ToIsReconciled (default false). Xero makes a bank transaction on
  * each side (FromBankTransactionID / ToBankTransactionID) and refuses an invalid one with a 400
  * ValidationException. Xero can transfer between currencies with a CurrencyRate; the simulator
  * models same-currency transfers only and says so.
- * GET /BankTransfers with `where` (Reference=="…").
+ * GET /BankTransfers with `where` (Reference=="…"); DELETED ones only with includeDeleted=true (~2563).
+ * POST /BankTransfers is not a create: it is deleteBankTransfers (~2817), a body of
+ * BankTransfers [{BankTransferID, Status: DELETED}] (schema BankTransfersDelete); and POST
+ * /BankTransfers/{id} with {Status: DELETED} deletes one (deleteBankTransfer ~2965). Anything else
+ * sent there, a create's body included, is refused with a 400 ValidationException.
  * The Bank Summary report is in bank-summary.ts.
  */
 import { lockDateError } from './lock-dates.js';
@@ -29,7 +33,7 @@ export function bankTransfersOf(o: Pick<SimOrganisation, 'bankTransfers'>): SimB
 export function transferredInto(o: Pick<SimOrganisation, 'bankTransfers'>, accountId: string, asOf?: string): bigint {
   let sum = 0n;
   for (const t of bankTransfersOf(o)) {
-    if (asOf !== undefined && t.date > asOf) continue;
+    if ((asOf !== undefined && t.date > asOf) || t.status === 'DELETED') continue;
     if (t.toAccountId === accountId) sum += t.amount;
     if (t.fromAccountId === accountId) sum -= t.amount;
   }
@@ -108,6 +112,55 @@ export function createBankTransfersRoute(sim: XeroSimulator, req: Request, res: 
   res.status(answer.status).json(answer.body);
 }
 
+/** What deleteBankTransfers / deleteBankTransfer would refuse in one item; the transfer when it may be deleted. */
+function toDelete(o: SimOrganisation, raw: Record<string, unknown>, id: unknown): { errors: string[]; transfer?: SimBankTransfer } {
+  const errors: string[] = [];
+  // Schema BankTransferDelete: BankTransferID and Status (DELETED) required.
+  if (typeof id !== 'string' || !id) errors.push('A BankTransferID must be specified to delete a bank transfer');
+  if (raw.Status !== 'DELETED') errors.push('Status must be DELETED: POST /BankTransfers deletes bank transfers; PUT creates them');
+  const transfer = typeof id === 'string' ? bankTransfersOf(o).find((t) => t.bankTransferId === id) : undefined;
+  if (typeof id === 'string' && id && !transfer) errors.push('Bank transfer could not be found');
+  const locked = transfer && lockDateError(o, transfer.date);
+  if (locked) errors.push(locked);
+  return errors.length ? { errors } : { errors, transfer };
+}
+
+/** POST /BankTransfers (deleteBankTransfers) and POST /BankTransfers/{id} (deleteBankTransfer): all or nothing. */
+export function deleteBankTransfersRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
+  const o = org(res);
+  const one = typeof req.params.id === 'string' ? req.params.id : undefined;
+  const items = one !== undefined ? [(req.body ?? {}) as Record<string, unknown>] : asArray(req.body, 'BankTransfers');
+  const found: SimBankTransfer[] = [];
+  let answer: { status: number; body: unknown } | undefined;
+  for (const raw of items) {
+    const { errors, transfer } = toDelete(o, raw, one ?? raw.BankTransferID);
+    if (!transfer) {
+      answer = { status: 400, body: validationBody(errors, raw) };
+      break;
+    }
+    found.push(transfer);
+  }
+  if (!items.length) answer = { status: 400, body: validationBody(['No bank transfers were supplied']) };
+  if (!answer) {
+    for (const t of found) deleteBankTransfer(t);
+    answer = { status: 200, body: envelope(at, { BankTransfers: found.map((t) => bankTransferJson(o, t)) }) };
+  }
+  remember(o, req, at, answer.status, answer.body);
+  if (sim.faults.dropIfArmed(req, res)) return;
+  res.status(answer.status).json(answer.body);
+}
+
+/** As when the merchant deletes the transfer in Xero (or an app does, above): it moves no money any more. */
+export function deleteBankTransfer(t: SimBankTransfer): void {
+  t.status = 'DELETED';
+}
+
+/** GET /BankTransfers: DELETED ones only with includeDeleted=true (xero_accounting.yaml getBankTransfers ~2563). */
+export function listedBankTransfers(o: SimOrganisation, query: Request['query']): SimBankTransfer[] {
+  const all = bankTransfersOf(o);
+  return String(query.includeDeleted ?? '').toLowerCase() === 'true' ? all : all.filter((t) => t.status !== 'DELETED');
+}
+
 export function bankTransferJson(o: SimOrganisation, t: SimBankTransfer): Record<string, unknown> {
   const side = (id: string) => {
     const a = o.accounts.find((x) => x.accountId === id);
@@ -127,7 +180,7 @@ export function bankTransferJson(o: SimOrganisation, t: SimBankTransfer): Record
     Reference: t.reference,
     HasAttachments: false,
     CreatedDateUTC: msDate(t.createdAt),
-    Status: 'AUTHORISED',
+    Status: t.status ?? 'AUTHORISED',
   };
 }
 
@@ -150,7 +203,7 @@ export function transferSidesJson(o: SimOrganisation, t: SimBankTransfer): Recor
       // No Reference on a transfer's sides as bank transactions (bank-transactions.ts takesReference); GET /BankTransfers shows the transfer's.
       CurrencyCode: t.currencyCode,
       CurrencyRate: 1,
-      Status: 'AUTHORISED',
+      Status: t.status ?? 'AUTHORISED',
       LineAmountTypes: 'NoTax',
       SubTotal: money(t.amount),
       TotalTax: 0,

@@ -13,6 +13,7 @@ import { lockDateError } from './lock-dates.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFieldRefusals } from './contact-fields.js';
+import { currencyError } from './currencies.js';
 import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
@@ -64,6 +65,8 @@ function validateCreditNote(o: SimOrganisation, raw: Record<string, unknown>, er
   const locked = lockDateError(o, date);
   if (locked) errors.push(locked);
   const currencyCode = typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency;
+  const currencyRefused = currencyError(o, currencyCode);
+  if (currencyRefused) errors.push(currencyRefused);
   const lineAmountTypes = raw.LineAmountTypes ?? 'Exclusive';
   if (lineAmountTypes !== 'NoTax' && lineAmountTypes !== 'Inclusive')
     errors.push(`The simulator supports LineAmountTypes NoTax and Inclusive only, not ${String(lineAmountTypes)}`);
@@ -114,7 +117,7 @@ export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown
   const note = creditNotesOf(o).get(String(ref.CreditNoteID ?? ''));
   if (!note) errors.push('Credit note could not be found');
   else if (note.status !== 'AUTHORISED') errors.push('Credit note not of valid status for modification');
-  const terms = refundPaymentTerms(o, raw, errors, at, note?.remaining);
+  const terms = refundPaymentTerms(o, raw, errors, at, note && { remaining: note.remaining, currencyCode: note.currencyCode });
   if (errors.length || !note || !terms) return undefined;
   return {
     save: () => {

@@ -9,6 +9,7 @@ import type { XeroInvoice } from '../../clients/xero/types.js';
 import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } from './tax-rates.js';
 import { contactFieldRefusals } from './contact-fields.js';
 import { contactFor, contactJson } from './contacts.js';
+import { currencyError } from './currencies.js';
 import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
 import { validationError } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
@@ -40,6 +41,8 @@ export interface InvoiceInput {
 
 export function addInvoice(state: XeroSimState, input: NewSimInvoice, at: Date): { invoiceId: string; invoiceNumber: string } {
   const o = requireOrg(state, input.tenantId);
+  const refused = input.currency === undefined ? undefined : currencyError(o, input.currency);
+  if (refused) throw new Error(`${refused} (test API addCurrency first)`);
   const lineItems = input.lineItems.map((li) => {
     const quantity = parseScaled(li.quantity ?? '1', 4);
     const unitAmount = parseScaled(li.unitAmount, 4);
@@ -245,7 +248,15 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
       ...(taxRate ? { taxRate } : {}),
     };
   });
-  if (errors.length) return undefined;
+  const currency = typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency;
+  const currencyRefused = currencyError(o, currency);
+  if (currencyRefused) errors.push(currencyRefused);
+  // An unreadable Date or DueDate is refused, as Xero refuses one on a payment or a credit note; only a missing one defaults.
+  const date = raw.Date === undefined ? isoDate(at) : readDate(raw.Date);
+  if (!date) errors.push('Date is not a valid date');
+  const dueDate = raw.DueDate === undefined ? date : readDate(raw.DueDate);
+  if (raw.DueDate !== undefined && !dueDate) errors.push('Due Date is not a valid date');
+  if (errors.length || !date || !dueDate) return undefined;
   return {
     invoiceNumber: typeof raw.InvoiceNumber === 'string' && raw.InvoiceNumber ? raw.InvoiceNumber : undefined,
     type,
@@ -253,14 +264,14 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
     contact: known
       ? { name: known.name, email: known.email }
       : { name: String(contact.Name), email: typeof contact.EmailAddress === 'string' ? contact.EmailAddress : undefined },
-    currency: typeof raw.CurrencyCode === 'string' ? raw.CurrencyCode : o.baseCurrency,
+    currency,
     lineAmountTypes: lineAmountTypes as SimInvoice['lineAmountTypes'],
     lineItems,
     // xero_accounting.yaml, Invoice.Reference: "ACCREC only – additional reference number": a bill
     // keeps none (its supplier's number is its InvoiceNumber, shown as "Reference" in Xero's UI).
     reference: type === 'ACCREC' && typeof raw.Reference === 'string' ? raw.Reference : '',
-    date: lockedOr(o, readDate(raw.Date) ?? isoDate(at), errors),
-    dueDate: readDate(raw.DueDate) ?? readDate(raw.Date) ?? isoDate(at),
+    date: lockedOr(o, date, errors),
+    dueDate,
   };
 }
 

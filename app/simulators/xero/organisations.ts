@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { demoTaxRates } from './tax-rates.js';
 import { addAccount } from './accounts.js';
+import { defaultCurrencies } from './currencies.js';
 import { dayStart, msDate } from './decimals.js';
 import { type NewSimOrganisation, type SimOrganisation, type XeroSimState, orgsOfClient } from './state.js';
 
@@ -20,6 +21,7 @@ export function addOrganisation(state: XeroSimState, o: NewSimOrganisation, at: 
     name: o.name,
     shortCode: o.shortCode,
     baseCurrency: o.baseCurrency,
+    currencies: defaultCurrencies(o.baseCurrency, o.currencies),
     timezone: o.timezone ?? defaultTimezone(o.baseCurrency),
     isDemoCompany: o.isDemoCompany ?? false,
     ...(o.scopes !== undefined ? { scopes: o.scopes } : {}),

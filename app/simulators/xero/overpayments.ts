@@ -59,7 +59,7 @@ export function refundOverpayment(o: SimOrganisation, raw: Record<string, unknow
   const over = findOverpayment(o, String(ref.OverpaymentID ?? ''));
   if (!over) errors.push('Overpayment could not be found');
   else if (over.status !== 'AUTHORISED' || remainingCredit(o, over) === 0n) errors.push('Overpayment not of valid status for modification');
-  const terms = refundPaymentTerms(o, raw, errors, at, over && remainingCredit(o, over));
+  const terms = refundPaymentTerms(o, raw, errors, at, over && { remaining: remainingCredit(o, over), currencyCode: over.currencyCode });
   if (errors.length || !over || !terms) return undefined;
   return {
     save: () => {

@@ -15,15 +15,16 @@ import type { RefundPaymentType, SimOrganisation, SimRefundPayment } from './sta
 
 /**
  * What Xero checks of any payment that refunds a document (a credit note, an overpayment): an
- * account that takes payments, a positive amount no more than the document still holds
- * (`remaining`; undefined when the document itself was refused), a date outside the lock.
+ * account that takes payments, in the document's currency unless a CurrencyRate is given (the
+ * rule of every payment, payments.ts validatePayment), a positive amount no more than the document
+ * still holds (`doc`; undefined when the document itself was refused), a date outside the lock.
  */
 export function refundPaymentTerms(
   o: SimOrganisation,
   raw: Record<string, unknown>,
   errors: string[],
   at: Date,
-  remaining: bigint | undefined,
+  doc: { remaining: bigint; currencyCode: string } | undefined,
 ): { accountId: string; amount: bigint; date: string; reference: string; reconciled: boolean } | undefined {
   const accRef = (raw.Account ?? {}) as Record<string, unknown>;
   const account = o.accounts.find((a) => a.accountId === accRef.AccountID || (accRef.Code !== undefined && a.code === accRef.Code));
@@ -36,8 +37,11 @@ export function refundPaymentTerms(
     errors.push(`Account code '${account.code}' is not a bank account or an account with payments enabled`);
   // As on any payment (payments.ts): an archived account takes no new entries.
   else if (account.status !== 'ACTIVE') errors.push(`Account code '${account.code}' has been archived`);
+  const accountCurrency = account?.currencyCode ?? o.baseCurrency;
+  if (account && doc && accountCurrency !== doc.currencyCode && raw.CurrencyRate === undefined)
+    errors.push(`The payment currency (${accountCurrency}) must match the document currency (${doc.currencyCode}), or a CurrencyRate must be supplied`);
   if (amount === undefined || amount <= 0n) errors.push('Payment amount must be a positive number with at most 2 decimal places');
-  else if (remaining !== undefined && amount > remaining) errors.push('Payment amount exceeds the amount outstanding on this document');
+  else if (doc !== undefined && amount > doc.remaining) errors.push('Payment amount exceeds the amount outstanding on this document');
   if (!date) errors.push('Payment date is not a valid date');
   if (errors.length || !account || amount === undefined || !date) return undefined;
   // IsReconciled as on any payment (xero_accounting.yaml Payment.IsReconciled); kept as asked (see payments.ts).

@@ -17,7 +17,15 @@ import { accountJson, createAccountRoute } from './accounts.js';
 import { authenticate, tokenEndpoint } from './auth.js';
 import { scopeCheck } from './scopes.js';
 import { bankTransactionJson, createBankTransactionsRoute } from './bank-transactions.js';
-import { bankTransferJson, bankTransfersOf, createBankTransfersRoute, transferSidesJson } from './bank-transfers.js';
+import {
+  bankTransferJson,
+  bankTransfersOf,
+  createBankTransfersRoute,
+  deleteBankTransfersRoute,
+  listedBankTransfers,
+  transferSidesJson,
+} from './bank-transfers.js';
+import { currenciesOf, currencyJson } from './currencies.js';
 import { bankSummaryRoute } from './bank-summary.js';
 import { contactJson, createContactsRoute, searchedContacts } from './contacts.js';
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
@@ -108,6 +116,9 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     );
   });
   router.put(api('/Accounts'), (req, res) => createAccountRoute(req, res, now()));
+  router.get(api('/Currencies'), (req, res) => {
+    filtered(res, req, currenciesOf(org(res)).map(currencyJson), (rows) => envelope(now(), { Currencies: rows }));
+  });
   router.get(api('/Accounts/:id'), (req, res) => {
     const a = org(res).accounts.find((x) => x.accountId === String(req.params.id));
     if (!a) return notFound(res);
@@ -151,14 +162,17 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   for (const method of ['put', 'post'] as const) {
     router[method](api('/Contacts'), (req, res) => createContactsRoute(sim, req, res, now()));
     router[method](api('/BankTransactions'), (req, res) => createBankTransactionsRoute(sim, req, res, now()));
-    router[method](api('/BankTransfers'), (req, res) => createBankTransfersRoute(sim, req, res, now()));
   }
+  // PUT creates; POST deletes (xero_accounting.yaml createBankTransfer ~2639, deleteBankTransfers ~2817, deleteBankTransfer ~2965).
+  router.put(api('/BankTransfers'), (req, res) => createBankTransfersRoute(sim, req, res, now()));
+  router.post(api('/BankTransfers'), (req, res) => deleteBankTransfersRoute(sim, req, res, now()));
+  router.post(api('/BankTransfers/:id'), (req, res) => deleteBankTransfersRoute(sim, req, res, now()));
   router.get(api('/BankTransfers'), (req, res) => {
     const o = org(res);
     filtered(
       res,
       req,
-      bankTransfersOf(o).map((t) => bankTransferJson(o, t)),
+      listedBankTransfers(o, req.query).map((t) => bankTransferJson(o, t)),
       (r) => envelope(now(), { BankTransfers: r }),
     );
   });

@@ -50,7 +50,8 @@ export interface XeroSimulator {
   addOrganisation(org: NewSimOrganisation): SimOrganisation;
   addAccount(
     tenantId: string,
-    account: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean },
+    /** currencyCode: one the organisation has (test API addCurrency); taxType: the account's default TaxType (Account.TaxType). */
+    account: { code: string; name: string; type: SimAccountType; currencyCode?: string; enablePaymentsToAccount?: boolean; taxType?: string },
   ): SimAccount;
   /** Manual journals, oldest first. */
   manualJournalsOf(tenantId?: string): SimManualJournal[];
@@ -148,8 +149,14 @@ export interface XeroSimTestApi {
   allocateCreditNote(tenantId: string, creditNoteId: string, amount: bigint): void;
   /** Copies of the organisation's credit notes (amounts in hundredths). */
   creditNotes(tenantId: string): SimCreditNote[];
-  /** Copies of the organisation's bank transfers, oldest first. */
+  /** Copies of the organisation's bank transfers, oldest first, DELETED ones included. */
   bankTransfers(tenantId: string): SimBankTransfer[];
+  /** As when the merchant deletes a bank transfer in Xero: Status DELETED, listed only with includeDeleted=true. */
+  deleteBankTransfer(tenantId: string, bankTransferId: string): void;
+  /** As when someone adds a currency in Xero (Settings → Currencies): documents and bank accounts may then use it. */
+  addCurrency(tenantId: string, code: string): void;
+  /** The organisation's currencies, its base currency first (GET /Currencies). */
+  currencies(tenantId: string): string[];
   /** Forgets every Idempotency-Key answer, as Xero does after some minutes (xero/idempotency.ts). */
   forgetIdempotencyKeys(tenantId: string): void;
   /**

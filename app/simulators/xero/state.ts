@@ -17,6 +17,8 @@ export interface SimAccount {
   name: string;
   type: SimAccountType;
   currencyCode?: string; // BANK accounts only; defaults to the org's base currency
+  /** The account's default TaxType (Account.TaxType), taken by a line that names none; absent: NONE. */
+  taxType?: string;
   bankAccountNumber?: string; // BANK accounts only
   status: 'ACTIVE' | 'ARCHIVED';
   enablePaymentsToAccount: boolean;
@@ -85,8 +87,12 @@ export interface SimBankTransaction {
   date: string;
   reference: string;
   currencyCode: string;
-  lineItems: { lineItemId: string; description: string; accountCode: string; lineAmount: bigint /* hundredths */ }[];
-  total: bigint; // hundredths
+  /** As sent, Xero's default Exclusive when not (xero_accounting.yaml LineAmountTypes); absent in older saved state: NoTax. */
+  lineAmountTypes?: 'NoTax' | 'Inclusive' | 'Exclusive';
+  /** taxType/taxAmount absent in older saved state: NONE, 0. */
+  lineItems: { lineItemId: string; description: string; accountCode: string; lineAmount: bigint /* hundredths */; taxType?: string; taxAmount?: bigint }[];
+  total: bigint; // hundredths, tax included
+  totalTax?: bigint;
   status: 'AUTHORISED' | 'DELETED' | 'VOIDED';
   reconciled?: boolean;
   updatedAt: Date;
@@ -149,6 +155,8 @@ export interface SimBankTransfer {
   fromIsReconciled: boolean;
   toIsReconciled: boolean;
   createdAt: Date;
+  /** DELETED by POST /BankTransfers (deleteBankTransfers) or in Xero's UI; absent: AUTHORISED. */
+  status?: 'AUTHORISED' | 'DELETED';
 }
 
 export interface Usage {
@@ -165,6 +173,8 @@ export interface SimOrganisation {
   name: string;
   shortCode: string;
   baseCurrency: string;
+  /** The currencies added to it (Settings → Currencies; GET /Currencies), the base one first; absent in older saved state: currencies.ts's default. */
+  currencies?: string[];
   /** Xero's Windows-style zone name (Organisation.Timezone). */
   timezone: string;
   /** Organisation.IsDemoCompany (xero_accounting.yaml, Organisation): true only for Xero's Demo Company. */
@@ -247,6 +257,11 @@ export interface NewSimOrganisation {
   name: string;
   shortCode: string;
   baseCurrency: string;
+  /**
+   * Currencies added besides the base one (Xero refuses any other: currencies.ts). Default: those
+   * the gateway supports (money.ts SUPPORTED_CURRENCIES); [] for an organisation with its base only.
+   */
+  currencies?: string[];
   tenantId?: string;
   /**
    * Spelled as Xero sends it (xero-node TimeZone enum, e.g. 'UTC+12', 'UTC11'; the sign is kept for

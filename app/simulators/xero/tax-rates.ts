@@ -78,6 +78,14 @@ export function inclusiveTax(lineAmount: bigint, r: SimTaxRate): bigint {
   return sign * ((abs * 2n + d) / (2n * d));
 }
 
+/** The tax on a tax-exclusive line amount (hundredths): amount × rate / 100, rounded half away from zero per line. */
+export function exclusiveTax(lineAmount: bigint, r: SimTaxRate): bigint {
+  const n = lineAmount * r.rate;
+  const sign = n < 0n ? -1n : 1n;
+  const abs = n < 0n ? -n : n;
+  return sign * ((abs * 2n + HUNDRED_PERCENT) / (2n * HUNDRED_PERCENT));
+}
+
 export function taxRateJson(r: SimTaxRate): Record<string, unknown> {
   const percent = Number(formatRate(r.rate));
   return {

@@ -10,7 +10,8 @@ import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } 
 import type { SimGrantView, SimRequestFilter, XeroSimTestApi } from './simulator.js';
 import { themesWithServices } from './payment-services.js';
 import { creditNotesOf, allocateCreditNote } from './credit-notes.js';
-import { bankTransfersOf } from './bank-transfers.js';
+import { bankTransfersOf, deleteBankTransfer } from './bank-transfers.js';
+import { addCurrency, currenciesOf } from './currencies.js';
 import { refundPaymentsOf } from './refund-payments.js';
 import { allocateOverpayment, voidOverpayment } from './overpayments.js';
 import { editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, sendInvoiceEvent, voidInvoice } from './webhooks.js';
@@ -45,6 +46,13 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
     refundPayments: (tenantId) => refundPaymentsOf(requireOrg(state, tenantId)).map((p) => ({ ...p })),
     bankTransfers: (tenantId) => bankTransfersOf(requireOrg(state, tenantId)).map((t) => ({ ...t })),
+    deleteBankTransfer: (tenantId, bankTransferId) => {
+      const t = bankTransfersOf(requireOrg(state, tenantId)).find((x) => x.bankTransferId === bankTransferId);
+      if (!t) throw new Error(`no bank transfer ${bankTransferId}`);
+      deleteBankTransfer(t);
+    },
+    addCurrency: (tenantId, code) => addCurrency(requireOrg(state, tenantId), code),
+    currencies: (tenantId) => [...currenciesOf(requireOrg(state, tenantId))],
     allocateOverpayment: (tenantId, overpaymentId, amount) => allocateOverpayment(requireOrg(state, tenantId), overpaymentId, amount, now()),
     voidOverpayment: (tenantId, overpaymentId) => voidOverpayment(requireOrg(state, tenantId), overpaymentId, now()),
     allocateCreditNote: (tenantId, creditNoteId, amount) => allocateCreditNote(requireOrg(state, tenantId), creditNoteId, amount, now()),
