@@ -7,7 +7,7 @@ import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
-import { insertJob, requeueJobs, type NewJobRow } from './jobs.js';
+import { insertJob, requeueOrRunAgain, type NewJobRow } from './jobs.js';
 import type { OtherMovementState, OtherMovementsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -126,7 +126,8 @@ export function createOtherMovementStore(db: Db) {
     /**
      * Xendit's fee, once COMPLETED (it was PENDING, or unread, when the row was made); false when the
      * row had one already. Its job (`job`, or the finished one of that dedupe key) queued again in the
-     * same commit, as a withdrawal's (settlements.ts noteFee): a crash between two would leave it unbooked.
+     * same commit, or one running marked to run again (requeueOrRunAgain: it may have read the row
+     * before), as a withdrawal's (withdrawal-fees.ts noteFee): a crash between two would leave it unbooked.
      */
     async noteFee(id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
@@ -137,7 +138,7 @@ export function createOtherMovementStore(db: Db) {
           .where('fee', '=', 0)
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) return false;
-        if (!(await insertJob(trx, job))) await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false });
+        if (!(await insertJob(trx, job))) await requeueOrRunAgain(trx, [job.dedupe_key!], now, { clearError: false });
         return true;
       });
     },
@@ -154,7 +155,7 @@ export function createOtherMovementStore(db: Db) {
           .where('reversed_at', 'is', null)
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) return false;
-        if (!(await insertJob(trx, job))) await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done'], now, { clearError: false });
+        if (!(await insertJob(trx, job))) await requeueOrRunAgain(trx, [job.dedupe_key!], now, { clearError: false });
         return true;
       });
     },

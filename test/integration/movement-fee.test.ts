@@ -6,6 +6,7 @@ import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { recordOtherMovementJob } from '../../app/jobs/sync/record-other-movement.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { balances } from '../../app/admin/payments/balances.js';
+import { runHeld } from '../helpers/held-run.js';
 
 /**
  * Xendit's fee on one of its other balance movements (a payout to a supplier: DISBURSEMENT, IDR
@@ -102,6 +103,28 @@ describeEachDatabase("movement fees: Xendit's fee on a payout booked once, the b
     assert.deepEqual([entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length], [1, 1]);
     assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
     assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'recorded');
+  });
+
+  it('a fee COMPLETED while the job that booked the payout is still running: the job runs again and books the fee once', async () => {
+    const m = payout({ ...FEE, pending: true });
+    await list();
+    await runHeld(h, 'record-other-movement', async () => {
+      assert.deepEqual(
+        [entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length],
+        [1, 0],
+        'the run read the row before the fee',
+      );
+      h.sims.xendit.test.completeMovementFee(key(), m.id);
+      await list();
+      assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.fee, 5_550, 'the fee noted');
+    });
+    const job = (await h.stores.jobs.list()).find((j) => j.kind === 'record-other-movement');
+    assert.equal(job?.state, 'queued', 'the job is queued again, not done');
+    await h.worker.drain();
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length], [1, 1], 'the fee booked once');
+    assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
   });
 
   it('a TOPUP with a fee: Receive Money of the amount, the fee Spend Money out of it; the clearing account is the balance', async () => {
