@@ -9,7 +9,7 @@
  */
 import type { XenditWithdrawal } from '../clients/xendit/types.js';
 import type { XeroBankTransfer } from '../clients/xero/types.js';
-import type { Merchant } from '../store/merchants.js';
+import type { Merchant, XenditFeeBilling } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
 import { reversalReference, withdrawalReference } from '../jobs/sync/record-withdrawal.js';
@@ -61,6 +61,8 @@ export async function transferRows(
   nonBank: Map<string, { accountId: string; currency: string }>,
   /** The Xendit accounts read. */
   accounts: XenditAccounts,
+  /** The merchant's fee billing on a day (fee-bills.ts billingAt): a withdrawal is sized by its own day's. */
+  billingAt: (at: Date) => XenditFeeBilling,
 ): Promise<TransferRows> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
   const perKey = await accounts.each('withdrawals', async (key) => {
@@ -182,7 +184,7 @@ export async function transferRows(
   // the transfer (what reached the bank) adds up to what left Xendit's balance. Sent back with its
   // fee given back, the fee's Receive Money back into it (negative here) nets it out again.
   const fees = new Map<string, bigint>();
-  const charged = [...seen.values()].filter((x) => (x.w.fee || x.w.feeBack) && merchant.xenditFeeBilling !== 'invoiced');
+  const charged = [...seen.values()].filter((x) => (x.w.fee || x.w.feeBack) && billingAt(new Date(x.w.created)) !== 'invoiced');
   if (charged.length)
     for (const t of await deps.xero.findBankTransactionsByReferences(
       merchant.xero,
@@ -236,8 +238,8 @@ export async function transferRows(
     ].filter(Boolean);
     // Xendit's side in this range: out on the day it left, back in on the day the bank returned it
     // (less a fee Xendit kept: withdrawalFee in clients/xendit/balance.ts reads which).
-    const size = listed ? hundredths(toDecimal(balanceDrop(merchant, listed.w), listed.w.currency)) : 0n;
-    const kept = listed ? hundredths(toDecimal(feeKept(merchant, listed.w), listed.w.currency)) : 0n;
+    const size = listed ? hundredths(toDecimal(balanceDrop(billingAt, listed.w), listed.w.currency)) : 0n;
+    const kept = listed ? hundredths(toDecimal(feeKept(billingAt, listed.w), listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size - kept : 0n) : null;
     if (listed?.back && xendit !== 0n && !everBooked.has(id)) {
       // Sent back before the gateway booked it (record-withdrawal then books nothing, in any month):
@@ -292,14 +294,14 @@ export async function transferRows(
   return { rows, others, sums };
 }
 
-/** What the withdrawal took from Xendit's balance: its amount, and a fee charged on top unless billed monthly. */
-function balanceDrop(merchant: Merchant, w: XenditWithdrawal): number {
-  return w.fee && !w.feeInAmount && merchant.xenditFeeBilling !== 'invoiced' ? w.amount + w.fee : w.amount;
+/** What the withdrawal took from Xendit's balance: its amount, and a fee charged on top unless billed monthly when it was made. */
+function balanceDrop(billingAt: (at: Date) => XenditFeeBilling, w: XenditWithdrawal): number {
+  return w.fee && !w.feeInAmount && billingAt(new Date(w.created)) !== 'invoiced' ? w.amount + w.fee : w.amount;
 }
 
 /** A reversed withdrawal's fee Xendit kept (fee status COMPLETED): what comes back is that much less than what left. */
-function feeKept(merchant: Merchant, w: XenditWithdrawal): number {
-  return w.status === 'REVERSED' && w.fee && !w.feeBack && merchant.xenditFeeBilling !== 'invoiced' ? w.fee : 0;
+function feeKept(billingAt: (at: Date) => XenditFeeBilling, w: XenditWithdrawal): number {
+  return w.status === 'REVERSED' && w.fee && !w.feeBack && billingAt(new Date(w.created)) !== 'invoiced' ? w.fee : 0;
 }
 
 /** The sides of a withdrawal booked after a lock date: where each counts. */

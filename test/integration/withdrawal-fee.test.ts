@@ -299,6 +299,45 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.equal(clearingBalance(), xenditBalance());
   });
 
+  it('the whole-amount transfer found by the run that also books the reversal: the transfer back moves the whole amount', async () => {
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, inAmount: true, pending: true } });
+    const before = clearingBalance();
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/BankTransfers' });
+    await list();
+    await h.worker.drain();
+    assert.equal(transfers().length, 1, 'Xero saved it; its answer was lost');
+    // The fee completes inside the amount, then the bank sends the payout back with it, all before the retry.
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await list();
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+    await list();
+    h.clock.advance(60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    await h.worker.drain();
+    assert.deepEqual(
+      transfers().map((t) => t.amount),
+      [10_000_000n, 10_000_000n],
+      'the transfer back moves what the transfer out found by this run moved',
+    );
+    assert.equal(clearingBalance(), before);
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it('its fee taken from the balance when it was made, fees billed monthly since: the report still counts the fee booked', async () => {
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 1]);
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date(Date.now() + 60_000));
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(-1), to: day(1) });
+    const row = r.rows.find((x) => x.note.includes(w.id));
+    assert.deepEqual([row?.status, row?.xenditAmount, row?.xeroPayment], ['transferred', '-105550.00', '-105550.00'], JSON.stringify(row));
+  });
+
   it("billed monthly when the withdrawal was made, switched to deducted before its job ran: no fee Spend Money (it is on that month's bill)", async () => {
     await h.stores.merchants.setAccountingOptions(h.merchant.id, { xenditFeeBilling: 'invoiced' }, new Date(h.clock().getTime() - 86_400_000));
     h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { feeBilling: 'invoiced' });
@@ -311,6 +350,12 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.deepEqual([transfers().length, transfers()[0].amount], [1, 10_000_000n]);
     assert.equal(feeEntries(w.id).length, 0, "the fee is on the month's bill, not taken from the balance");
     assert.equal(clearingBalance(), xenditBalance());
+    // The report sizes it by the billing of its day too, not today's.
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(-1), to: day(1) });
+    const row = r.rows.find((x) => x.note.includes(w.id));
+    assert.deepEqual([row?.status, row?.xenditAmount], ['transferred', '-100000.00'], JSON.stringify(row));
   });
 
   describe('a clearing account that is not a bank account (Receive Money into the settlement bank)', () => {

@@ -51,7 +51,19 @@ describe('report: a withdrawal sent back in a later period', () => {
   /** The merchant's one key, a live one: the Xendit account read. */
   const liveAccount = () => xenditAccounts([{ mode: 'live', key: 'k', hint: '…k' }]);
   const rowsFor = async (from: string, to: string) =>
-    (await transferRows(deps, merchant, { from, to }, 'SE Asia Standard Time', new Map([['clearing', 'IDR']]), ['IDR'], new Map(), liveAccount())).rows;
+    (
+      await transferRows(
+        deps,
+        merchant,
+        { from, to },
+        'SE Asia Standard Time',
+        new Map([['clearing', 'IDR']]),
+        ['IDR'],
+        new Map(),
+        liveAccount(),
+        () => 'deducted',
+      )
+    ).rows;
 
   it('January: out on both sides; February: back in on both sides; the two months together: nothing', async () => {
     const pick = (rows: Awaited<ReturnType<typeof rowsFor>>) => rows.map((r) => [r.date, r.currency, r.xenditAmount, r.xeroPayment, r.status]);
@@ -66,7 +78,17 @@ describe('report: a withdrawal sent back in a later period', () => {
       xero: { listBankAccounts, listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
     } as unknown as ReportDeps;
     const [row] = (
-      await transferRows(noBack, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]), ['IDR'], new Map(), liveAccount())
+      await transferRows(
+        noBack,
+        merchant,
+        { from: '2026-02-01', to: '2026-02-28' },
+        null,
+        new Map([['clearing', 'IDR']]),
+        ['IDR'],
+        new Map(),
+        liveAccount(),
+        () => 'deducted',
+      )
     ).rows;
     assert.deepEqual([row.xenditAmount, row.xeroPayment, row.status], ['100000.00', null, 'missing_in_xero']);
     assert.match(row.note, /sent back by the bank on 2026-02-03 .*; in Xero in this range: nothing$/);
@@ -90,6 +112,7 @@ describe('report: a withdrawal sent back in a later period', () => {
         ['IDR'],
         new Map(),
         liveAccount(),
+        () => 'deducted',
       );
       assert.deepEqual(
         got.rows.map((r) => [r.date, r.xenditAmount, r.xeroPayment, r.status]),
@@ -104,7 +127,17 @@ describe('report: a withdrawal sent back in a later period', () => {
       xero: { listBankAccounts, listBankTransfersFrom: async () => [out], listBankTransfersTo: async () => [] },
     } as unknown as ReportDeps;
     const [feb] = (
-      await transferRows(outOnly, merchant, { from: '2026-02-01', to: '2026-02-28' }, null, new Map([['clearing', 'IDR']]), ['IDR'], new Map(), liveAccount())
+      await transferRows(
+        outOnly,
+        merchant,
+        { from: '2026-02-01', to: '2026-02-28' },
+        null,
+        new Map([['clearing', 'IDR']]),
+        ['IDR'],
+        new Map(),
+        liveAccount(),
+        () => 'deducted',
+      )
     ).rows;
     assert.equal(feb.status, 'missing_in_xero');
   });

@@ -147,17 +147,18 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       }
       // Not again once booked: a row back in review for its fee's return has its transfer back.
       if (row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId) {
-        // Back between the two accounts the money went between, whatever the settings say today.
+        // Back between the two accounts the money went between, whatever the settings say today, and
+        // what the entry out carried (`booked`: found and recorded by this run too).
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
         if (way.kind === 'transfer') {
           what = 'bank transfer';
-          const backId = await transferBackOnce(deps, merchant, row, way.bank, way.clearing, lookFirst);
+          const backId = await transferBackOnce(deps, merchant, booked, way.bank, way.clearing, lookFirst);
           deps.crash?.('withdrawal-reversal-accepted');
           await deps.stores.settlements.reversed(row.id, backId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, transferId: backId }, 'reversed withdrawal: bank transfer back into the clearing account');
         } else {
           what = 'spend money';
-          const backId = await spendBackOnce(deps, merchant, row, way.bank, way.code, lookFirst);
+          const backId = await spendBackOnce(deps, merchant, booked, way.bank, way.code, lookFirst);
           deps.crash?.('withdrawal-spend-back-accepted');
           await deps.stores.settlements.reversed(row.id, backId, deps.clock());
           deps.logger.info(
