@@ -178,17 +178,24 @@ export function createXenditBusinessStore(db: Db) {
           return { listedSince: business_id ? await listedFrom(trx, merchantId, mode, business_id, since) : null };
         });
       if (!businessId) return { found: seen || (await set(null, null)) ? 'unknown' : 'changed' };
+      // Written meanwhile (another listing of this merchant runs beside this one): what it wrote
+      // holds. The same business is this key's own account; anything else, the next look decides.
+      const writtenMeanwhile = async (): Promise<Found | null> => {
+        const row = await keyBusinessOf(db, merchantId, mode);
+        return row?.businessId === businessId ? { found: 'own', listedSince: row.listedSince ?? row.lookedAt } : null;
+      };
       try {
         const own = await set(businessId, null);
         if (own?.listedSince) return { found: 'own', listedSince: own.listedSince };
-        // Written meanwhile (another listing of this merchant runs beside this one): what it wrote
-        // holds. The same business is this key's own account; anything else, the next look decides.
-        const row = await keyBusinessOf(db, merchantId, mode);
-        return row?.businessId === businessId ? { found: 'own', listedSince: row.listedSince ?? row.lookedAt } : { found: 'changed' };
+        return (await writtenMeanwhile()) ?? { found: 'changed' };
       } catch (err) {
         if (!takenIndex(err)) throw err;
       }
-      return { found: (await set(null, businessId)) ? 'shared' : 'changed' };
+      // ON CONFLICT skips a conflict on its target (merchant_id, mode) only: an insert that passed
+      // that check while this merchant's other listing was inserting the same row is refused by the
+      // business index instead (PostgreSQL docs, INSERT, conflict_target: arbiter indexes). That
+      // account is this merchant's, not another's.
+      return (await writtenMeanwhile()) ?? { found: (await set(null, businessId)) ? 'shared' : 'changed' };
     },
   };
 }

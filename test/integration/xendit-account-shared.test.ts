@@ -5,6 +5,8 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn, type Agent } from '../helpers/admin.js';
 import request from 'supertest';
+import pg from 'pg';
+import { InsertQueryNode, type KyselyPlugin } from 'kysely';
 import { adminMerchantPath, disputeCallbackPathFor } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { listPaidInvoices } from '../../app/jobs/sync/list-paid.js';
@@ -14,6 +16,7 @@ import { RECORD_BACKEND_PAYMENT_JOB } from '../../app/jobs/kinds.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { verifyXenditAccountFree } from '../../app/admin/merchants/xendit-keys.js';
 import { FormInvalid } from '../../app/errors.js';
+import { createXenditBusinessStore } from '../../app/store/xendit-businesses.js';
 
 /**
  * Two merchants (two Xero organisations) on one Xendit account would each book every withdrawal of
@@ -270,5 +273,37 @@ describeEachDatabase('one Xendit account, one merchant', ({ db }) => {
       [stored?.listedSince?.getTime(), stored?.listedSince?.getTime()],
     );
     assert.ok(stored?.listedSince);
+  });
+  it("the loser of that meeting refused by the business index, not skipped by its ON CONFLICT, lists too (no 'shared', no alert)", async () => {
+    const key = h.merchant.xenditSecretKey;
+    withAnInvoice(key);
+    const winner = await listedSince(jobDeps(), h.merchant, 'test', key);
+    assert.ok(winner);
+    // The loser read no row before the winner recorded one, and its insert passed ON CONFLICT's check
+    // (merchant_id, mode) before the winner's row was indexed: PostgreSQL then refuses it on the other
+    // unique index. That window is inside one statement, out of a test's reach, so the loser's insert
+    // is answered here with the error PostgreSQL gave it there (seen in the flaky runs of the test above).
+    let refused = false;
+    const raceLost: KyselyPlugin = {
+      transformQuery({ node }) {
+        if (InsertQueryNode.is(node) && node.into?.table.identifier.name === 'xendit_key_businesses' && !refused) {
+          refused = true;
+          throw Object.assign(new pg.DatabaseError('duplicate key value violates unique constraint "xendit_key_businesses_one_merchant"', 0, 'error'), {
+            code: '23505',
+            constraint: 'xendit_key_businesses_one_merchant',
+            detail: `Key (business_id, mode)=(${userIdOf(key)}, test) already exists.`,
+          });
+        }
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    const loserStore = { ...createXenditBusinessStore(db().withPlugin(raceLost)), of: async () => null };
+    const loser = await listedSince({ ...jobDeps(), stores: { ...h.stores, xenditBusinesses: loserStore } }, h.merchant, 'test', key);
+    assert.ok(refused, "the loser's insert was refused");
+    assert.equal(loser?.getTime(), winner.getTime(), "the loser lists from the winner's start");
+    const stored = await h.stores.xenditBusinesses.of(h.merchant.id, 'test');
+    assert.deepEqual([stored?.businessId, stored?.sharedBusiness], [userIdOf(key), null]);
+    assert.equal((await h.stores.alerts.recent('xenditAccountShared', [h.merchant.id], new Date(0), 10)).length, 0);
   });
 });
