@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from './db.js';
 import type { Database } from './schema.js';
 import type { XenditMode } from './merchant-model.js';
@@ -76,17 +76,37 @@ export async function keysStored(
       continue;
     }
     const values = { business_id: businessId, shared_business: null, looked_at: now };
-    try {
-      await trx
+    const upsert = () =>
+      trx
         .insertInto('xendit_key_businesses')
         .values({ merchant_id: merchantId, mode, ...values })
         .onConflict((oc) => oc.columns(['merchant_id', 'mode']).doUpdateSet(values))
         .execute();
-    } catch (err) {
-      if (takenIndex(err)) throw new XenditAccountTaken(mode);
-      throw err;
+    if (!businessId) {
+      await upsert();
+      continue;
     }
-    if (businessId) await listedFrom(trx, merchantId, mode, businessId, now);
+    await sql`savepoint key_business`.execute(trx);
+    try {
+      await upsert();
+    } catch (err) {
+      if (!takenIndex(err)) throw err;
+      // ON CONFLICT handles its target (merchant_id, mode) only: this merchant's listing finding the
+      // old key's business (found) as this insert passed that check is refused by the business index
+      // instead. Then the account is this merchant's own, and the row now there is updated.
+      await sql`rollback to savepoint key_business`.execute(trx);
+      const own = await trx
+        .selectFrom('xendit_key_businesses')
+        .select('merchant_id')
+        .where('merchant_id', '=', merchantId)
+        .where('mode', '=', mode)
+        .where('business_id', '=', businessId)
+        .executeTakeFirst();
+      if (!own) throw new XenditAccountTaken(mode);
+      await upsert();
+    }
+    await sql`release savepoint key_business`.execute(trx);
+    await listedFrom(trx, merchantId, mode, businessId, now);
   }
 }
 
@@ -178,17 +198,24 @@ export function createXenditBusinessStore(db: Db) {
           return { listedSince: business_id ? await listedFrom(trx, merchantId, mode, business_id, since) : null };
         });
       if (!businessId) return { found: seen || (await set(null, null)) ? 'unknown' : 'changed' };
+      // Written meanwhile (another listing of this merchant runs beside this one): what it wrote
+      // holds. The same business is this key's own account; anything else, the next look decides.
+      const writtenMeanwhile = async (): Promise<Found | null> => {
+        const row = await keyBusinessOf(db, merchantId, mode);
+        return row?.businessId === businessId ? { found: 'own', listedSince: row.listedSince ?? row.lookedAt } : null;
+      };
       try {
         const own = await set(businessId, null);
         if (own?.listedSince) return { found: 'own', listedSince: own.listedSince };
-        // Written meanwhile (another listing of this merchant runs beside this one): what it wrote
-        // holds. The same business is this key's own account; anything else, the next look decides.
-        const row = await keyBusinessOf(db, merchantId, mode);
-        return row?.businessId === businessId ? { found: 'own', listedSince: row.listedSince ?? row.lookedAt } : { found: 'changed' };
+        return (await writtenMeanwhile()) ?? { found: 'changed' };
       } catch (err) {
         if (!takenIndex(err)) throw err;
       }
-      return { found: (await set(null, businessId)) ? 'shared' : 'changed' };
+      // ON CONFLICT skips a conflict on its target (merchant_id, mode) only: an insert that passed
+      // that check while this merchant's other listing was inserting the same row is refused by the
+      // business index instead (PostgreSQL docs, INSERT, conflict_target: arbiter indexes). That
+      // account is this merchant's, not another's.
+      return (await writtenMeanwhile()) ?? { found: (await set(null, businessId)) ? 'shared' : 'changed' };
     },
   };
 }
