@@ -547,6 +547,37 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
       assert.equal(feeBackJournals(w.id).length, 1, 'the one booked by hand, no other');
     });
 
+    it('killed after Xero took the fee-return journal, before it was stored: the rerun finds it by Narration and books no second one', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+      await list();
+      await h.worker.drain();
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+      await list();
+      const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal' && j.state === 'queued');
+      const killed = new Error('killed at withdrawal-fee-return-accepted');
+      const run = recordWithdrawalJob({
+        stores: h.stores,
+        xero: h.sims.xeroClient,
+        clock: h.clock,
+        logger: pino({ level: 'silent' }),
+        crash: (point) => {
+          if (point === 'withdrawal-fee-return-accepted') throw killed;
+        },
+      });
+      await assert.rejects(run(job), killed);
+      assert.equal(feeBackJournals(w.id).length, 1, 'in Xero');
+      const r = await h.stores.settlements.byXenditId(h.merchant.id, w.id);
+      assert.deepEqual([r?.state, r?.xeroFeeReturnEntryId, !!r?.feeReturnAttemptAt], ['reversed', null, true], 'its mark set, its id not stored');
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      h.clock.advance(UNSETTLED_MS + 1_000);
+      await h.worker.drain();
+      assert.equal(feeBackJournals(w.id).length, 1);
+      assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.xeroFeeReturnEntryId, feeBackJournals(w.id)[0].manualJournalId);
+      assert.equal(nonBankBalance(), before);
+    });
+
     it('the Receive Money sent only after the withdrawal came back with its fee: no fee on it, nothing to give back', async () => {
       await funded();
       const before = nonBankBalance();
