@@ -245,6 +245,23 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 0]);
   });
 
+  it("a fee's Spend Money refused by Xero, then Retry: booked once, and the row leaves review (recorded)", async () => {
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    h.sims.xero.faults.failNext(1, 400, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    assert.equal((await row(w.id))?.state, 'needs_review');
+    const [job] = (await h.stores.jobs.list()).filter((x) => x.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.equal(feeEntries(w.id).length, 1);
+    assert.equal((await row(w.id))?.state, 'recorded', (await row(w.id))?.lastError ?? '');
+  });
+
   it('a fee given back that was never booked (still PENDING when the bank sent the payout back): nothing booked for it', async () => {
     await funded();
     const before = clearingBalance();
