@@ -23,7 +23,7 @@ import {
   type RowStatus,
 } from './rows.js';
 import { bookedTwice, compare, feeTaxFor } from './payment-row.js';
-import { isWithdrawalFee, transferRows } from './transfers.js';
+import { isWithdrawalFee, isWithdrawalFeeJournal, transferRows } from './transfers.js';
 import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
@@ -247,22 +247,21 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       others.push(clearingEntry(t.date!, t.currencyCode, signed, `${t.type} "${t.reference}" on the clearing account`, t.reference));
     }
   }
-  if (journalCodes.size) {
-    for (const j of await deps.xero.listManualJournals(merchant.xero)) {
-      const onClearing = j.lines.filter((l) => journalCodes.has(l.accountCode));
-      if (!onClearing.length) continue;
-      const returnedAt = FEE_RETURN_REF.exec(j.narration);
-      if (returnedAt) feeReturnedAnywhere.add(returnedAt[1]);
-      const movement = onClearing.reduce((total, l) => total + hundredths(l.amount), 0n);
-      const fee = FEE_REF.exec(j.narration);
-      if (fee && movement < 0n) feePosted(fee[1], -movement);
-      if (!inRange(j.date)) continue;
-      const currency = journalCodes.get(onClearing[0].accountCode)!;
-      const returned = FEE_RETURN_REF.exec(j.narration);
-      if (fee && movement < 0n) entry(fee[1]).fees.push({ date: j.date, total: format(-movement), currencyCode: currency });
-      else if (returned && movement > 0n) feeReturns.push({ xenditInvoiceId: returned[1], date: j.date ?? '', currency, amount: movement });
-      else others.push(clearingEntry(j.date ?? '', currency, movement, `manual journal "${j.narration}" on the clearing account`, j.narration));
-    }
+  const journals = journalCodes.size ? await deps.xero.listManualJournals(merchant.xero) : [];
+  for (const j of journals) {
+    const onClearing = j.lines.filter((l) => journalCodes.has(l.accountCode));
+    if (!onClearing.length) continue;
+    const returned = FEE_RETURN_REF.exec(j.narration);
+    if (returned) feeReturnedAnywhere.add(returned[1]);
+    const movement = onClearing.reduce((total, l) => total + hundredths(l.amount), 0n);
+    const fee = FEE_REF.exec(j.narration);
+    if (fee && movement < 0n) feePosted(fee[1], -movement);
+    if (!inRange(j.date)) continue;
+    const currency = journalCodes.get(onClearing[0].accountCode)!;
+    if (fee && movement < 0n) entry(fee[1]).fees.push({ date: j.date, total: format(-movement), currencyCode: currency });
+    else if (returned && movement > 0n) feeReturns.push({ xenditInvoiceId: returned[1], date: j.date ?? '', currency, amount: movement });
+    else if (!isWithdrawalFeeJournal(j.narration))
+      others.push(clearingEntry(j.date ?? '', currency, movement, `manual journal "${j.narration}" on the clearing account`, j.narration));
   }
 
   const paidHereIds = new Set(xendit.keys());
@@ -336,7 +335,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       incompleteRow(range, `clearing account in ${unlisted.join(', ')}, a currency Xendit does not list: its withdrawals and movements are not compared`),
     );
   }
-  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies, nonBankByCode, xenditSide, billingAt);
+  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies, nonBankByCode, xenditSide, billingAt, journals);
   rows.push(...clearing.rows, ...settled.rows);
   const unbooked = await missingRefundRows(deps, xenditSide, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
   rows.push(...unbooked.rows);

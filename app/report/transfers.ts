@@ -8,7 +8,7 @@
  * (xendit-accounts.ts) is listed with the same bounds.
  */
 import type { XenditWithdrawal } from '../clients/xendit/types.js';
-import type { XeroBankTransfer } from '../clients/xero/types.js';
+import type { XeroBankTransfer, XeroManualJournal } from '../clients/xero/types.js';
 import type { Merchant, XenditFeeBilling } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
@@ -35,6 +35,8 @@ const FEE_BACK_REF = /^Xendit withdrawal fee returned (\S+)$/;
 /** The Spend Money of a withdrawal's fee, or the Receive Money of it given back: counted with its withdrawal here, not as another entry (reconcile.ts). */
 export const isWithdrawalFee = (t: { type: string; reference: string }) =>
   (t.type === 'SPEND' && FEE_REF.test(t.reference)) || (t.type === 'RECEIVE' && FEE_BACK_REF.test(t.reference));
+/** The manual journal of a withdrawal's fee, or of it given back, on a non-bank clearing account (withdrawal-fee.ts): the same. */
+export const isWithdrawalFeeJournal = (narration: string) => FEE_REF.test(narration) || FEE_BACK_REF.test(narration);
 /** Bounds one report's reading of Xendit's withdrawals per currency (50 a page). */
 const MAX_PAGES = 20;
 /** How long before a report's range a withdrawal that came back within it may have left. */
@@ -63,6 +65,8 @@ export async function transferRows(
   accounts: XenditAccounts,
   /** The merchant's fee billing on a day (fee-bills.ts billingAt): a withdrawal is sized by its own day's. */
   billingAt: (at: Date) => XenditFeeBilling,
+  /** The manual journals read (reconcile.ts; none without a non-bank clearing account). */
+  journals: XeroManualJournal[] = [],
 ): Promise<TransferRows> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
   const perKey = await accounts.each('withdrawals', async (key) => {
@@ -194,6 +198,13 @@ export async function transferRows(
       const sign = t.type === 'SPEND' ? 1n : -1n;
       if (m && inRange(t.date) && t.status !== 'DELETED') fees.set(m[1], (fees.get(m[1]) ?? 0n) + sign * hundredths(t.total));
     }
+  // On a non-bank clearing account, a fee learnt after its Receive Money (one booked with it is in its
+  // clearing line above) and a fee given back are manual journals: what each moved on that account.
+  for (const j of journals) {
+    const m = FEE_REF.exec(j.narration) ?? FEE_BACK_REF.exec(j.narration);
+    const moved = j.lines.filter((l) => nonBank.has(l.accountCode)).reduce((sum, l) => sum + hundredths(l.amount), 0n);
+    if (m && inRange(j.date)) fees.set(m[1], (fees.get(m[1]) ?? 0n) - moved);
+  }
   const nonBankCurrency = new Map([...nonBank.values()].map((a) => [a.accountId, a.currency]));
   const currencyOf = (accountId: string | undefined) => clearing.get(accountId ?? '') ?? nonBankCurrency.get(accountId ?? '');
   const total = (ts: XeroBankTransfer[]) => ts.reduce((s, t) => s + hundredths(t.amount), 0n);

@@ -3,10 +3,10 @@
  * Spend Money out of the clearing account, and, the withdrawal reversed with its fee given back, the
  * Receive Money that books it back. Written through the settlement store (settlements.ts).
  */
-import type { Updateable } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, requeueOrRunAgain, type Claim, type NewJobRow } from './jobs.js';
-import type { WithdrawalsTable } from './schema.js';
+import type { WithdrawalState, WithdrawalsTable } from './schema.js';
 
 type Update = (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?: Claim) => Promise<boolean>;
 
@@ -48,7 +48,26 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
       }),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
-    feeRecorded: (id: string, entryId: string, now: Date) => update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, last_error: null }, now),
+    /**
+     * Booked: a row in review for its fee (a Retry booked it, or found one a person booked) leaves it,
+     * recorded, or reversed once its transfer back is in Xero too (a job left to run books the rest).
+     */
+    feeRecorded: async (id: string, entryId: string, now: Date) =>
+      Number(
+        (
+          await db
+            .updateTable('withdrawals')
+            .set({
+              xero_fee_entry_id: entryId,
+              fee_attempt_at: null,
+              last_error: null,
+              state: sql<WithdrawalState>`case when state <> 'needs_review' then state when xero_reversal_transfer_id is null then 'recorded' else 'reversed' end`,
+              updated_at: now,
+            })
+            .where('id', '=', id)
+            .executeTakeFirst()
+        ).numUpdatedRows,
+      ) > 0,
     /** Committed before the fee's Receive Money back is sent; null once Xero answered that it did not take it. */
     noteFeeReturnAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_return_attempt_at: at }, now, claim),
     /** Booked after the transfer back: nothing left, a row put in review by a failed attempt at it too. */

@@ -222,6 +222,46 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.equal((await report()).reconciled, true);
   });
 
+  it('reversed with a fee Xendit kept that no listing saw COMPLETED before: its Spend Money is booked once, the balances agree, the report is reconciled', async () => {
+    await funded();
+    const before = { clearing: clearingBalance(), xendit: xenditBalance() };
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [1, 0]);
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    assert.equal(xenditBalance(), before.xendit - 555_000n, "Xendit's balance short by the fee it kept");
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 0]);
+    assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
+    const r = await report();
+    const line = r.rows.find((x) => x.note.includes(w.id));
+    assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '-5550.00', '-5550.00'], JSON.stringify(line));
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 0]);
+  });
+
+  it("a fee's Spend Money refused by Xero, then Retry: booked once, and the row leaves review (recorded)", async () => {
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    h.sims.xero.faults.failNext(1, 400, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    assert.equal((await row(w.id))?.state, 'needs_review');
+    const [job] = (await h.stores.jobs.list()).filter((x) => x.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.equal(feeEntries(w.id).length, 1);
+    assert.equal((await row(w.id))?.state, 'recorded', (await row(w.id))?.lastError ?? '');
+  });
+
   it('a fee given back that was never booked (still PENDING when the bank sent the payout back): nothing booked for it', async () => {
     await funded();
     const before = clearingBalance();
@@ -438,6 +478,170 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
       await list();
       await h.worker.drain();
       assert.deepEqual([receives(w.id).length, journals(w.id).length], [1, 1]);
+    });
+
+    // Sent back with its fee given back: no Receive Money can come into this clearing account, so
+    // the fee comes back by a manual journal, credit the fee account(s) as booked, debit the clearing account.
+    const feeBackJournals = (id: string) => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.narration === `Xendit withdrawal fee returned ${id}`);
+    const lastError = async (id: string) => (await h.stores.settlements.byXenditId(h.merchant.id, id))?.lastError ?? '';
+    const nonBankReport = async () => {
+      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+      const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+      return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(-1), to: day(1) });
+    };
+    for (const learnt of ['on the Receive Money', 'by a manual journal'] as const) {
+      it(`its fee booked ${learnt}, reversed with the fee given back: one manual journal books it back, the clearing account is where it was, the report is reconciled`, async () => {
+        await funded();
+        const before = nonBankBalance();
+        const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: learnt === 'by a manual journal' } });
+        await list();
+        await h.worker.drain();
+        if (learnt === 'by a manual journal') {
+          h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+          await list();
+          await h.worker.drain();
+        }
+        assert.deepEqual([receives(w.id).length, journals(w.id).length], [1, learnt === 'by a manual journal' ? 1 : 0]);
+        h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+        await list();
+        await h.worker.drain();
+        assert.equal(await state(w.id), 'reversed', await lastError(w.id));
+        const [j, ...again] = feeBackJournals(w.id);
+        assert.equal(again.length, 0, 'one fee return');
+        assert.deepEqual(
+          j.lines.map((l) => [l.accountCode, l.lineAmount]),
+          [
+            ['095', 555_000n],
+            ['404', -500_000n],
+            ['404', -55_000n],
+          ],
+          'the clearing account debited, the fee and its VAT credited back',
+        );
+        assert.equal(nonBankBalance(), before, 'the clearing account is back where it was before the withdrawal');
+        assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.xeroFeeReturnEntryId, j.manualJournalId);
+
+        const r = await nonBankReport();
+        const line = r.rows.find((x) => x.note.includes(w.id));
+        assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '0.00', '0.00'], JSON.stringify(r.rows));
+        assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+
+        await list();
+        const [job] = (await h.stores.jobs.list()).filter((x) => x.kind === 'record-withdrawal');
+        assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+        await h.worker.drain();
+        assert.deepEqual([receives(w.id).length, journals(w.id).length, feeBackJournals(w.id).length], [1, learnt === 'by a manual journal' ? 1 : 0, 1]);
+      });
+    }
+
+    it("the fee's journal gone from Xero: review says what to book by hand, and Retry finds the one a person booked", async () => {
+      await funded();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+      await list();
+      await h.worker.drain();
+      h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+      await list();
+      await h.worker.drain();
+      journals(w.id)[0].status = 'VOIDED';
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+      await list();
+      await h.worker.drain();
+      assert.equal(await state(w.id), 'needs_review');
+      const reason = await lastError(w.id);
+      assert.match(reason, /manual journal/, reason);
+      assert.match(reason, new RegExp(`Xendit withdrawal fee returned ${w.id}`), reason);
+      assert.doesNotMatch(reason, /spend money/, reason);
+
+      const date = new Date().toISOString().slice(0, 10);
+      const lines = [
+        { description: 'by hand', accountCode: '095', amount: '5550.00' },
+        { description: 'by hand', accountCode: '404', amount: '-5550.00' },
+      ];
+      await h.sims.xeroClient.createManualJournal(h.merchant.xero, { narration: `Xendit withdrawal fee returned ${w.id}`, date, lines }, 'by-hand');
+      const [job] = (await h.stores.jobs.list()).filter((x) => x.kind === 'record-withdrawal');
+      assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+      await h.worker.drain();
+      assert.equal(await state(w.id), 'reversed', await lastError(w.id));
+      assert.equal(feeBackJournals(w.id).length, 1, 'the one booked by hand, no other');
+    });
+
+    it('killed after Xero took the fee-return journal, before it was stored: the rerun finds it by Narration and books no second one', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+      await list();
+      await h.worker.drain();
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+      await list();
+      const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal' && j.state === 'queued');
+      const killed = new Error('killed at withdrawal-fee-return-accepted');
+      const run = recordWithdrawalJob({
+        stores: h.stores,
+        xero: h.sims.xeroClient,
+        clock: h.clock,
+        logger: pino({ level: 'silent' }),
+        crash: (point) => {
+          if (point === 'withdrawal-fee-return-accepted') throw killed;
+        },
+      });
+      await assert.rejects(run(job), killed);
+      assert.equal(feeBackJournals(w.id).length, 1, 'in Xero');
+      const r = await h.stores.settlements.byXenditId(h.merchant.id, w.id);
+      assert.deepEqual([r?.state, r?.xeroFeeReturnEntryId, !!r?.feeReturnAttemptAt], ['reversed', null, true], 'its mark set, its id not stored');
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      h.clock.advance(UNSETTLED_MS + 1_000);
+      await h.worker.drain();
+      assert.equal(feeBackJournals(w.id).length, 1);
+      assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.xeroFeeReturnEntryId, feeBackJournals(w.id)[0].manualJournalId);
+      assert.equal(nonBankBalance(), before);
+    });
+
+    it('the Receive Money sent only after the withdrawal came back with its fee: no fee on it, nothing to give back', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+      // Xero answers 503 without saving: the attempt's outcome is unknown until the retry looks.
+      h.sims.xero.faults.failNext(1, 503, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+      await list();
+      await h.worker.drain();
+      assert.deepEqual([receives(w.id).length, !!(await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.transferAttemptAt], [0, true]);
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+      await list();
+      h.clock.advance(UNSETTLED_MS + 1_000);
+      await h.worker.drain();
+      await list();
+      await h.worker.drain();
+      assert.equal(await state(w.id), 'reversed', await lastError(w.id));
+      const [t] = receives(w.id);
+      assert.deepEqual(
+        t?.lineItems.map((l) => l.accountCode),
+        ['095'],
+        'no fee on the Receive Money of a withdrawal already sent back with its fee',
+      );
+      assert.deepEqual([journals(w.id).length, feeBackJournals(w.id).length], [0, 0]);
+      assert.equal(nonBankBalance(), before);
+    });
+
+    it('reversed with a fee Xendit kept, never seen COMPLETED before: its manual journal is booked, the clearing account follows the balance', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const dropped = BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+      await list();
+      await h.worker.drain();
+      h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+      await list();
+      await h.worker.drain();
+      assert.equal(await state(w.id), 'reversed', await lastError(w.id));
+      assert.deepEqual([journals(w.id).length, feeBackJournals(w.id).length], [1, 0]);
+      const left = dropped - BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+      assert.equal(before - nonBankBalance(), left, "the clearing account down by the fee Xendit kept, as Xendit's balance");
+      const r = await nonBankReport();
+      assert.equal(r.rows.find((x) => x.note.includes(w.id))?.status, 'transferred', JSON.stringify(r.rows));
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+      await list();
+      await h.worker.drain();
+      assert.deepEqual([journals(w.id).length, feeBackJournals(w.id).length], [1, 0]);
     });
   });
 

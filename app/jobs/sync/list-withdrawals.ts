@@ -192,7 +192,8 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
     await deps.stores.settlements.noteDestination(known.id, to.accountIdentifier, to.channelCode, deps.clock());
   const payload = { merchantId: merchant.id, xenditTransactionId: w.id, live };
   // A fee PENDING when first listed, COMPLETED now: noted with the row's job queued again, which books it (record-withdrawal.ts).
-  if (known && w.status !== 'REVERSED') await feeLearnt(deps, known, w, payload);
+  // Sent back with the fee kept (its status COMPLETED), too: it left the balance for good; one given back needs nothing.
+  if (known && (w.status !== 'REVERSED' || !w.feeBack)) await feeLearnt(deps, known, w, payload);
   // Sent back with its fee given back, seen by this listing or a later one (COMPLETED, kept, when first
   // seen REVERSED, given back since): noted for good, the job queued again, which books the fee's
   // return once its Spend Money is in Xero (record-withdrawal.ts). A fee listed COMPLETED again

@@ -33,12 +33,16 @@ import {
   billingWhenWithdrawn,
   feeJournalOnce,
   feeOnce,
-  feeReturnOnce,
   feeReturnToBook,
   feeToBook,
+  feeToBookNow,
   receiveLinesWithFee,
   receivedWith,
+  withdrawalReference,
 } from './withdrawal-fee.js';
+import { feeReturnKind, feeReturnOnce } from './withdrawal-fee-return.js';
+
+export { withdrawalReference };
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -47,11 +51,6 @@ export interface RecordWithdrawalDeps {
   logger: Logger;
   /** Tests only: dies at a named point (CRASH_AT). */
   crash?: CrashHook;
-}
-
-/** Reference on the Bank Transfer (or the Receive Money). */
-export function withdrawalReference(xenditTransactionId: string): string {
-  return `Xendit withdrawal ${xenditTransactionId}`;
 }
 
 /** Reference on the Bank Transfer (or the Spend Money) that brings a reversed withdrawal back. */
@@ -70,8 +69,8 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     const billing = await billingWhenWithdrawn(deps, merchant, row);
     // Done: nothing left, or the transfer out in Xero and not sent back. Keyed on the transfer, not
     // the state, so a row in needs review or waiting again never sends a second transfer out.
-    // Reversed and booked back, the fee Xendit gave back too when it was booked (withdrawal-fee.ts).
-    if (row.state === 'test_mode' || (row.state === 'reversed' && !feeReturnToBook(row))) return;
+    // Reversed and booked back, the fee Xendit gave back too when it was booked, one it kept too (withdrawal-fee.ts).
+    if (row.state === 'test_mode' || (row.state === 'reversed' && !feeReturnToBook(row) && !feeToBookNow(row, billing))) return;
     if (row.xeroBankTransferId && !row.reversedAt && !feeToBook(row, billing)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
@@ -122,7 +121,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         } else {
           what = 'receive money';
           // The fee known now goes on the Receive Money's own lines: no Spend Money can leave this clearing account.
-          const withFee = feeToBook(row, billing) > 0;
+          const withFee = feeToBookNow(row, billing) > 0;
           const got = await receiveOnce(deps, merchant, row, { id: from, code: clearing.code }, to, lookFirst, withFee);
           const transactionId = got.transactionId;
           deps.crash?.('withdrawal-receive-accepted');
@@ -133,7 +132,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         }
         out = clearing.kind === 'transfer' ? { kind: 'transfer', clearing: from, bank: to } : { kind: 'receive', code: clearing.code, bank: to };
       }
-      if (feeToBook(booked, billing) && !row.reversedAt) {
+      if (feeToBookNow(booked, billing)) {
         // Out of the clearing account the entry out left, as Xero holds it.
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
         what = way.kind === 'transfer' ? 'spend money (withdrawal fee)' : 'manual journal (withdrawal fee)';
@@ -168,13 +167,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         }
       }
       if (feeReturnToBook(row)) {
-        what = 'receive money (withdrawal fee given back)';
+        what = `${feeReturnKind(row)} (withdrawal fee given back)`;
         const backId = await feeReturnOnce(deps, merchant, row, lookFirst);
         deps.crash?.('withdrawal-fee-return-accepted');
         await deps.stores.settlements.feeReturnRecorded(row.id, backId, deps.clock());
         deps.logger.info(
           { merchantId, xenditTransactionId, transactionId: backId },
-          'reversed withdrawal: its fee given back, receive money into the clearing account',
+          `reversed withdrawal: its fee given back, ${feeReturnKind(row)} into the clearing account`,
         );
       }
     } catch (err) {

@@ -9,9 +9,8 @@
  * Fees billed monthly when the withdrawal was made are on Xendit's bill (record-fee-bill.ts), never
  * taken from the balance.
  * A withdrawal the bank sent back whose fee Xendit gave back too (list-withdrawals.ts, by the fee's
- * own status): the booked fee comes back into the clearing account as a Receive Money of its own
- * (`Xendit withdrawal fee returned <transaction id>`), after the transfer back and marked apart.
- * One Xendit kept stays booked: the clearing account follows the balance, short by the fee.
+ * own status): the booked fee comes back into the clearing account (withdrawal-fee-return.ts).
+ * One Xendit kept is booked, sent back or not: the clearing account follows the balance, short by the fee.
  */
 import type { Merchant, XenditFeeBilling } from '../../store/merchants.js';
 import type { Withdrawal } from '../../store/settlements.js';
@@ -22,6 +21,11 @@ import { bankTransactionOnce, entryOnce, type EntryDeps } from './entry-once.js'
 import { organisationBaseCurrency } from './org-date.js';
 import { feeAndVatLines } from './post-fee.js';
 import { Unrecordable } from './record-failure.js';
+
+/** Reference on the withdrawal's Bank Transfer (or its Receive Money). */
+export function withdrawalReference(xenditTransactionId: string): string {
+  return `Xendit withdrawal ${xenditTransactionId}`;
+}
 
 export function withdrawalFeeReference(xenditTransactionId: string): string {
   return `Xendit withdrawal fee ${xenditTransactionId}`;
@@ -49,8 +53,18 @@ export function feeToBook(row: Withdrawal, billing: XenditFeeBilling): number {
 }
 
 /**
- * The fee given back that is still to be booked back (minor units; 0: none). Only one whose Spend
- * Money is in Xero: one given back before it was booked (still PENDING, say) was never taken there.
+ * The fee to book now: none on a withdrawal sent back whose fee came back with it (booked, it and its
+ * return would net to nothing; feeReturnToBook has nothing to give back then), else feeToBook. One
+ * Xendit kept left its balance for good: booked, sent back or not.
+ */
+export function feeToBookNow(row: Withdrawal, billing: XenditFeeBilling): number {
+  return row.reversedAt && row.feeReturned ? 0 : feeToBook(row, billing);
+}
+
+/**
+ * The fee given back that is still to be booked back (minor units; 0: none). Only one booked in Xero
+ * (Spend Money, Receive Money lines or manual journal): one given back before it was booked (still
+ * PENDING, say) was never taken there.
  */
 export function feeReturnToBook(row: Withdrawal): number {
   return row.reversedAt && row.feeReturned && row.xeroFeeEntryId && !row.xeroFeeReturnEntryId ? row.fee : 0;
@@ -90,7 +104,7 @@ export function receivedWith(t: XeroBankTransaction, row: Withdrawal, clearingCo
   return { amount: toMinor(t.total, row.currency), withFee: t.lineItems.some((l) => l.accountCode !== clearingCode) };
 }
 
-type Mark = (id: string, at: Date | null, now: Date) => Promise<boolean>;
+export type Mark = (id: string, at: Date | null, now: Date) => Promise<boolean>;
 type FeeDeps = EntryDeps & { stores: { settlements: { noteFeeAttempt: Mark } } };
 
 /** The fee's Spend Money out of the clearing bank account, once; its id. */
@@ -148,41 +162,4 @@ export async function feeJournalOnce(deps: FeeDeps, merchant: Merchant, row: Wit
     find,
     create: async (date) => (await deps.xero.createManualJournal(merchant.xero, { narration, date, lines }, key)).manualJournalId,
   });
-}
-
-/**
- * The fee given back: Receive Money into the account its Spend Money left, coded to the account that
- * one was, as Xero holds them (whatever the settings say today), once; its id. Dated the day the
- * payout came back, reconciled as the Spend Money was (no feed carries the clearing account).
- */
-export async function feeReturnOnce(
-  deps: EntryDeps & { stores: { settlements: { noteFeeReturnAttempt: Mark } } },
-  merchant: Merchant,
-  row: Withdrawal,
-  lookFirst: boolean,
-): Promise<string> {
-  const id = row.xenditTransactionId;
-  const spent = (await deps.xero.findBankTransactionsByReference(merchant.xero, withdrawalFeeReference(id))).find(
-    (t) => t.bankTransactionId === row.xeroFeeEntryId && t.status !== 'DELETED' && t.status !== 'VOIDED',
-  );
-  const code = spent?.lineItems[0]?.accountCode;
-  if (!spent || !code) throw new Unrecordable(`the fee's spend money (${row.xeroFeeEntryId}) is no longer in Xero: book the fee Xendit gave back by hand`);
-  return bankTransactionOnce(
-    deps,
-    merchant,
-    { currency: row.currency, amount: row.fee },
-    {
-      type: 'RECEIVE',
-      bank: spent.bankAccountId,
-      accountCode: code,
-      description: `Xendit fee on withdrawal ${id}, given back with the reversed payout`,
-      reference: withdrawalFeeReturnReference(id),
-      key: `xendit-withdrawal-fee-return-${row.id}`,
-      at: row.reversedAt ?? deps.clock(),
-      sentAt: row.feeReturnAttemptAt,
-      lookFirst,
-      mark: (at) => deps.stores.settlements.noteFeeReturnAttempt(row.id, at, deps.clock()),
-      reconciled: true,
-    },
-  );
 }
