@@ -252,9 +252,9 @@ export async function transferRows(
     const size = listed ? hundredths(toDecimal(balanceDrop(billingAt, listed.w), listed.w.currency)) : 0n;
     const kept = listed ? hundredths(toDecimal(feeKept(billingAt, listed.w), listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size - kept : 0n) : null;
-    if (listed?.back && xendit !== 0n && !everBooked.has(id)) {
-      // Sent back before the gateway booked it (record-withdrawal then books nothing, in any month):
-      // the range holds only one of its two halves. Shown, not counted: over both it nets to nothing.
+    if (listed?.back && xendit !== 0n && !everBooked.has(id) && !fees.has(id)) {
+      // Sent back before the gateway booked it (record-withdrawal then books nothing, in any month, but
+      // a fee Xendit kept): the range holds only one of its two halves. Shown, not counted: over both it nets to nothing.
       rows.push(
         row(
           account,
@@ -268,7 +268,7 @@ export async function transferRows(
       );
       continue;
     }
-    const xero = found.length || back.length ? total(back) - total(found) - (fees.get(id) ?? 0n) : xendit === 0n ? 0n : null;
+    const xero = found.length || back.length || fees.has(id) ? total(back) - total(found) - (fees.get(id) ?? 0n) : xendit === 0n ? 0n : null;
     const currency = listed?.w.currency ?? currencyOf(found[0]?.fromAccountId) ?? currencyOf(back[0]?.toAccountId) ?? '';
     const date = listed ? (inRange(listed.out) ? listed.out : listed.back!) : (found[0]?.date ?? back[0]?.date ?? '');
     sum(currency).xendit += xendit ?? 0n;

@@ -245,6 +245,26 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 0]);
   });
 
+  it('sent back before anything was booked, its fee kept by Xendit: only the fee is booked (Spend Money out of the clearing account), once; no transfer out or back', async () => {
+    await funded();
+    const before = xenditBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    assert.equal(xenditBalance(), before - 555_000n, "Xendit's balance short by the fee it kept");
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [0, 1], 'the fee alone');
+    assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
+    assert.equal((await row(w.id))?.state, 'reversed');
+    const r = await report();
+    const line = r.rows.find((x) => x.note.includes(w.id));
+    assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '-5550.00', '-5550.00'], JSON.stringify(line));
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [0, 1], 'nothing more');
+  });
+
   it("a fee's Spend Money refused by Xero, then Retry: booked once, and the row leaves review (recorded)", async () => {
     await funded();
     const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
@@ -619,6 +639,23 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
       );
       assert.deepEqual([journals(w.id).length, feeBackJournals(w.id).length], [0, 0]);
       assert.equal(nonBankBalance(), before);
+    });
+
+    it('sent back before anything was booked, its fee kept by Xendit: only the fee, as a manual journal, once', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const dropped = BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+      await list();
+      await h.worker.drain();
+      assert.equal(await state(w.id), 'reversed', await lastError(w.id));
+      assert.deepEqual([receives(w.id).length, journals(w.id).length], [0, 1]);
+      const left = dropped - BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+      assert.equal(before - nonBankBalance(), left, "the clearing account down by the fee Xendit kept, as Xendit's balance");
+      await list();
+      await h.worker.drain();
+      assert.deepEqual([receives(w.id).length, journals(w.id).length], [0, 1]);
     });
 
     it('reversed with a fee Xendit kept, never seen COMPLETED before: its manual journal is booked, the clearing account follows the balance', async () => {

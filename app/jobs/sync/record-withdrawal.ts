@@ -17,7 +17,6 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
 import type { Withdrawal } from '../../store/settlements.js';
-import type { WithdrawalEntryKind } from '../../store/schema.js';
 import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
 import type { XeroBankTransfer, XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal, toMinor } from '../../money.js';
@@ -41,6 +40,7 @@ import {
   withdrawalReference,
 } from './withdrawal-fee.js';
 import { feeReturnKind, feeReturnOnce } from './withdrawal-fee-return.js';
+import { clearingSide, keptFeeWay, type Out } from './withdrawal-clearing.js';
 
 export { withdrawalReference };
 
@@ -74,16 +74,17 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     if (row.xeroBankTransferId && !row.reversedAt && !feeToBook(row, billing)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
-    // Sent back before anything went to Xero: nothing to book, either way.
-    if (row.reversedAt && !row.xeroBankTransferId && !row.transferAttemptAt) {
+    // Sent back before anything went to Xero: no entry out or back, either way; only a fee Xendit kept left its balance.
+    const neverOut = !!row.reversedAt && !row.xeroBankTransferId && !row.transferAttemptAt;
+    if (neverOut && !feeToBookNow(row, billing)) {
       await deps.stores.settlements.reversed(row.id, null, deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId }, 'withdrawal reversed before it was booked: nothing in Xero');
       return;
     }
     // Booked already (a transfer out in Xero): never moved, whatever was picked since.
-    const picked = row.xeroBankTransferId ? null : await deps.stores.settlements.accountFor(merchantId, row.currency, row.accountIdentifier);
+    const picked = row.xeroBankTransferId || neverOut ? null : await deps.stores.settlements.accountFor(merchantId, row.currency, row.accountIdentifier);
     const to = picked?.accountId;
-    if (!row.xeroBankTransferId && !to) {
+    if (!row.xeroBankTransferId && !neverOut && !to) {
       // The admin shows waiting withdrawals per currency and destination next to the pickers (settings) and in the report.
       const waits = await deps.stores.settlements.waiting(row.id, `no settlement bank account picked for ${row.currency}`, deps.clock(), job);
       if (waits === 'claimLost') {
@@ -132,6 +133,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         }
         out = clearing.kind === 'transfer' ? { kind: 'transfer', clearing: from, bank: to } : { kind: 'receive', code: clearing.code, bank: to };
       }
+      if (neverOut) out = await keptFeeWay(deps, merchant, row);
       if (feeToBookNow(booked, billing)) {
         // Out of the clearing account the entry out left, as Xero holds it.
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
@@ -144,8 +146,9 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
         deps.logger.info({ merchantId, xenditTransactionId, feeId, kind: way.kind }, 'withdrawal fee recorded in Xero out of the clearing account');
       }
+      if (neverOut) await deps.stores.settlements.reversed(row.id, null, deps.clock());
       // Not again once booked: a row back in review for its fee's return has its transfer back.
-      if (row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId) {
+      else if (row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId) {
         // Back between the two accounts the money went between, whatever the settings say today, and
         // what the entry out carried (`booked`: found and recorded by this run too).
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
@@ -184,29 +187,6 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       });
     }
   };
-}
-
-/** How the money left the clearing account, and between which accounts. */
-type Out = { kind: 'transfer'; clearing: string; bank: string } | { kind: 'receive'; code: string; bank: string };
-
-/**
- * How this attempt books the withdrawal. An attempt whose outcome is unknown pins it (the retry
- * looks where that attempt sent it); otherwise the clearing account's type decides, as it is now.
- */
-async function clearingSide(
-  deps: RecordWithdrawalDeps,
-  merchant: Merchant,
-  row: Withdrawal,
-  clearingId: string,
-): Promise<{ kind: 'transfer' } | { kind: 'receive'; code: string }> {
-  const pinned: WithdrawalEntryKind | null = row.transferAttemptAt ? (row.entryKind ?? 'transfer') : null;
-  if (pinned === 'transfer') return { kind: 'transfer' };
-  const account = await deps.xero.getAccount(merchant.xero, clearingId);
-  if (!account) throw new Unrecordable(`the clearing account ${clearingId} for ${row.currency} does not exist in Xero`);
-  if (account.type === 'BANK' && pinned === null) return { kind: 'transfer' };
-  // A line is coded by AccountCode (xero_accounting.yaml LineItem.AccountCode): an account without one cannot be named there.
-  if (!account.code) throw new Unrecordable(`the clearing account ${account.name} has no account code, which a receive money line needs`);
-  return { kind: 'receive', code: account.code };
 }
 
 /** The accounts of the transfer out recorded earlier, as Xero holds it. */
