@@ -61,34 +61,43 @@ export class PaymentLinkNotFound extends DomainError {
 /** A PaymentLinkNotFound answered alike; apart only for the metrics (out-of-date links vs unknown numbers). */
 export class PaymentLinkOutdated extends PaymentLinkNotFound {}
 
-export class InvoiceAlreadyPaid extends DomainError {
+/**
+ * A refusal about one invoice: its page names the invoice ({invoice}). `detail` is for the log only.
+ */
+export abstract class InvoiceError extends DomainError {
+  constructor(
+    readonly invoiceNumber: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+  override get params(): Record<string, string> {
+    return { invoice: this.invoiceNumber };
+  }
+}
+
+export class InvoiceAlreadyPaid extends InvoiceError {
   override readonly status = 200;
   override readonly messageKey = 'alreadyPaid';
   override readonly publicReason = 'invoice already paid';
   /** processing: Xendit has the money and we are still recording it in Xero. */
   constructor(
-    readonly invoiceNumber: string,
+    invoiceNumber: string,
     readonly processing = false,
   ) {
-    super(`invoice ${invoiceNumber} is already paid${processing ? ' (being recorded)' : ''}`);
-  }
-  override get params() {
-    return { invoice: this.invoiceNumber };
+    super(invoiceNumber, `invoice ${invoiceNumber} is already paid${processing ? ' (being recorded)' : ''}`);
   }
 }
 
-export class InvoiceNotPayable extends DomainError {
+export class InvoiceNotPayable extends InvoiceError {
   override readonly status = 409;
   override readonly messageKey = 'notPayable';
   override readonly publicReason = 'invoice cannot be paid';
   constructor(
-    readonly invoiceNumber: string,
+    invoiceNumber: string,
     readonly xeroStatus: string,
   ) {
-    super(`invoice ${invoiceNumber} is ${xeroStatus}`);
-  }
-  override get params() {
-    return { invoice: this.invoiceNumber };
+    super(invoiceNumber, `invoice ${invoiceNumber} is ${xeroStatus}`);
   }
 }
 
@@ -136,19 +145,10 @@ export class AmountNotWhole extends DomainError {
  * request is sound and the gateway's upstream refused it, so it is no 4xx; not 503, since trying
  * again soon does not help (no Retry-After) until the merchant, who has been alerted, fixes it.
  */
-export class CheckoutRefused extends DomainError {
+export class CheckoutRefused extends InvoiceError {
   override readonly status = 502;
   override readonly messageKey = 'cannotPayOnline';
   override readonly publicReason = 'the payment service refused this invoice; contact the business';
-  constructor(
-    readonly invoiceNumber: string,
-    detail: string,
-  ) {
-    super(detail);
-  }
-  override get params() {
-    return { invoice: this.invoiceNumber };
-  }
 }
 
 /**
@@ -157,19 +157,10 @@ export class CheckoutRefused extends DomainError {
  * made at Xendit, with the same page as a checkout Xendit refused (the business's payment settings;
  * they have been told); 422, as the invoice cannot be paid here until the merchant adds one.
  */
-export class NoClearingAccount extends DomainError {
+export class NoClearingAccount extends InvoiceError {
   override readonly status = 422;
   override readonly messageKey = 'cannotPayOnline';
   override readonly publicReason = 'this invoice cannot be paid online; contact the business';
-  constructor(
-    readonly invoiceNumber: string,
-    detail: string,
-  ) {
-    super(detail);
-  }
-  override get params() {
-    return { invoice: this.invoiceNumber };
-  }
 }
 
 export class ServiceUnavailable extends DomainError {
