@@ -11,6 +11,7 @@ import { adminMerchantPath, disputeCallbackPathFor, refundCallbackPathFor } from
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { recordOtherMovementJob } from '../../app/jobs/sync/record-other-movement.js';
 import { enqueue } from '../../app/jobs/enqueue.js';
+import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { balances } from '../../app/admin/payments/balances.js';
 import { decodeMessage } from '../../app/i18n/index.js';
@@ -337,6 +338,32 @@ describeEachDatabase("other movements: Xendit's other balance movements booked i
     assert.equal(booked(m.id).length, 1, 'found, not created again');
     assert.equal(h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: BANK_TRANSACTIONS }), 1, 'looked up by Reference');
     assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'recorded');
+  });
+
+  it('turned off while Xero may still be making its entry: nobody is told to book it by hand before the window passes, and the entry Xero made is stored', async () => {
+    await settledPayment();
+    await turnOn();
+    const m = h.sims.xendit.test.movement(key(), { type: 'TRANSFER_OUT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT' });
+    h.sims.xero.test.useClock(h.clock);
+    try {
+      const late = h.sims.xero.faults.applyLate(1, { path: BANK_TRANSACTIONS, afterMs: 60_000 });
+      await list();
+      await h.worker.drain();
+      assert.equal(late.held, 1, 'Xero is still making it');
+      await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: null }, h.clock());
+      h.clock.advance(5_000); // the runner's first back-off
+      await h.worker.drain();
+      const waiting = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+      assert.notEqual(waiting?.state, 'needs_review', 'not told to book by hand while Xero may still be making it');
+      h.clock.advance(UNSETTLED_MS); // Xero made it meanwhile; the job comes back once the window has passed
+      await h.worker.drain();
+      assert.equal(late.held, 0);
+      assert.equal(booked(m.id).length, 1, 'one entry');
+      const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+      assert.deepEqual([row?.state, row?.xeroBankTransactionId], ['recorded', booked(m.id)[0].bankTransactionId]);
+    } finally {
+      h.sims.xero.test.useClock();
+    }
   });
 
   it('a crash after Xero accepted the entry, before it was stored: the re-run finds it by its Reference, one entry', async () => {

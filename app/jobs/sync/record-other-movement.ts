@@ -24,7 +24,7 @@ import { refusedForNewLock } from './org-date.js';
 import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce } from './entry-once.js';
-import { requeued } from './send-once.js';
+import { notWhileUnsettled, requeued } from './send-once.js';
 import { movementEntryAmount, movementFeeOnce, movementFeeReference, movementFeeToBook } from './movement-fee.js';
 
 export interface RecordOtherMovementDeps {
@@ -87,6 +87,8 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
         // Turned off after an attempt whose outcome is unknown: stored if Xero took it, never sent again.
         const found = (await deps.xero.findBankTransactionsByReference(merchant.xero, movementReference(row.xenditTransactionId)))[0];
         if (found) return void (await deps.stores.otherMovements.recorded(row.id, found.bankTransactionId, deps.clock()));
+        // Not a person's to book while Xero may still be making it: they would book it twice.
+        notWhileUnsettled(deps.clock(), row.attemptAt, what);
         throw new Unrecordable('booking of other balance movements was turned off while this one was being sent: book it by hand if it is not in Xero');
       }
       // Spend and Receive Money are made on bank accounts only (xero_accounting.yaml BankTransaction.BankAccount).
