@@ -114,6 +114,28 @@ describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) 
     await request(h.app).get(lateLink).expect(410);
   });
 
+  it("nobody takes over a peer's account with a reset link: an owner's password is reset by an operator, another operator's from the server; invites and staff resets still work", async () => {
+    await addUser(h.stores, 'owner2@toko.test', h.merchant.id);
+    await addUser(h.stores, 'ops2@example.com', null);
+    await h.stores.users.add({ email: 'new-owner@toko.test', passwordHash: '', role: 'merchant', merchantId: h.merchant.id, merchantRole: 'owner' }, h.clock());
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    const linkFor = async (agent: Agent, email: string) => {
+      const res = await postForm(agent, paths.adminUsers, paths.adminUserPasswordLink.replace(':userId', await userId(email)), {});
+      return { status: res.status, link: cheerio.load(res.text)('[data-user-link] code').text() };
+    };
+    const users = cheerio.load((await owner.get(paths.adminUsers).expect(200)).text);
+    const button = (email: string) => users(`[data-user="${email}"] form[action$="/password-link"]`).length;
+    assert.deepEqual([button('owner2@toko.test'), button('staff@toko.test'), button('new-owner@toko.test')], [0, 1, 1]);
+    const refused = await linkFor(owner, 'owner2@toko.test');
+    assert.deepEqual(refused, { status: 403, link: '' }, "an owner gets no link to a co-owner's account");
+    assert.match((await linkFor(owner, 'staff@toko.test')).link, /^http/, "a staff user's reset");
+    assert.match((await linkFor(owner, 'new-owner@toko.test')).link, /^http/, 'a co-owner who never set a password: a new invite');
+    assert.match((await linkFor(ops, 'owner2@toko.test')).link, /^http/, "an operator resets an owner's password");
+    assert.deepEqual(await linkFor(ops, 'ops2@example.com'), { status: 403, link: '' }, "another operator's: from the server");
+    await signedIn(h.app, 'owner2@toko.test');
+    await signedIn(h.app, 'ops2@example.com');
+  });
+
   it("changing one's own password needs the current one and signs out the other sessions", async () => {
     const phone = await signedIn(h.app, 'owner@toko.test');
     const laptop = await signedIn(h.app, 'owner@toko.test');

@@ -29,6 +29,19 @@ function mayManage(actor: User, target: { role: string; merchantId: string | nul
   return managesUsers(actor) && target.role === 'merchant' && target.merchantId === actor.merchantId;
 }
 
+/**
+ * Whether the actor may be given a link that sets the user's password. A user who never set one gets
+ * a new invite from whoever manages them. A password already chosen is reset only from above: an
+ * owner's by an operator, a staff user's by an owner or an operator, an operator's from the server
+ * (`users password-link`): the link is shown to whoever asks, so a peer given one could sign in as
+ * the other and act in their name.
+ */
+function mayReset(actor: User, target: User): boolean {
+  if (!target.hasPassword) return true;
+  if (actor.role === 'operator') return target.role === 'merchant';
+  return target.role === 'merchant' && target.merchantRole === 'staff';
+}
+
 /** A one-time link's token, what is stored of it, and when it expires. */
 function newLink(deps: OnboardingDeps, purpose: 'invite' | 'reset') {
   const token = randomBytes(32).toString('base64url');
@@ -61,6 +74,7 @@ export async function listUsers(deps: OnboardingDeps, actor: User) {
       disabled: Boolean(u.disabledAt),
       invited: !u.hasPassword,
       self: u.id === actor.id,
+      resettable: mayReset(actor, u),
     })),
     merchants: merchants.map((m) => ({ id: m.id, name: m.name })),
   };
@@ -161,6 +175,7 @@ export async function disableUser(deps: OnboardingDeps, actor: User, userId: str
 export async function passwordLink(deps: OnboardingDeps, actor: User | null, userId: string): Promise<{ user: User; url: string }> {
   const user = actor ? await target(deps, actor, userId) : await deps.stores.users.byId(userId);
   if (!user || user.disabledAt) throw new NotFound('no such active user');
+  if (actor && !mayReset(actor, user)) throw new Forbidden('a password is reset only by someone above its user');
   const url = await issueLink(deps, user, user.hasPassword ? 'reset' : 'invite');
   await recordChange(deps, actor, user.merchantId, 'password_link_issued', { email: user.email });
   return { user, url };
