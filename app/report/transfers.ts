@@ -188,6 +188,8 @@ export async function transferRows(
   // the transfer (what reached the bank) adds up to what left Xendit's balance. Sent back with its
   // fee given back, the fee's Receive Money back into it (negative here) nets it out again.
   const fees = new Map<string, bigint>();
+  // The first day a fee is booked on, at any date: where one Xendit kept is counted (keptFeeRow).
+  const feeOn = new Map<string, string>();
   const charged = [...seen.values()].filter((x) => (x.w.fee || x.w.feeBack) && billingAt(new Date(x.w.created)) !== 'invoiced');
   if (charged.length)
     for (const t of await deps.xero.findBankTransactionsByReferences(
@@ -196,6 +198,7 @@ export async function transferRows(
     )) {
       const m = t.type === 'SPEND' ? FEE_REF.exec(t.reference) : t.type === 'RECEIVE' ? FEE_BACK_REF.exec(t.reference) : null;
       const sign = t.type === 'SPEND' ? 1n : -1n;
+      if (m && t.type === 'SPEND' && t.status !== 'DELETED') first(feeOn, m[1], t.date);
       if (m && inRange(t.date) && t.status !== 'DELETED') fees.set(m[1], (fees.get(m[1]) ?? 0n) + sign * hundredths(t.total));
     }
   // On a non-bank clearing account, a fee learnt after its Receive Money (one booked with it is in its
@@ -203,6 +206,7 @@ export async function transferRows(
   for (const j of journals) {
     const m = FEE_REF.exec(j.narration) ?? FEE_BACK_REF.exec(j.narration);
     const moved = j.lines.filter((l) => nonBank.has(l.accountCode)).reduce((sum, l) => sum + hundredths(l.amount), 0n);
+    if (m && FEE_REF.test(j.narration) && moved < 0n) first(feeOn, m[1], j.date);
     if (m && inRange(j.date)) fees.set(m[1], (fees.get(m[1]) ?? 0n) - moved);
   }
   const nonBankCurrency = new Map([...nonBank.values()].map((a) => [a.accountId, a.currency]));
@@ -213,7 +217,7 @@ export async function transferRows(
   // bookableDate) counts on the day it was booked; the range it happened in shows it, uncounted.
   const movedTo = (happened: string, booked: string | undefined) => (booked && movedByLock(lock, happened, booked) ? booked : happened);
   const ids = new Set([...transfers.keys(), ...backs.keys()]);
-  for (const [id, x] of seen) if (inRange(x.out) || inRange(x.back)) ids.add(id);
+  for (const [id, x] of seen) if (inRange(x.out) || inRange(x.back) || (x.back && !everBooked.has(id) && fees.has(id))) ids.add(id);
   for (const id of ids) {
     const found = transfers.get(id) ?? [];
     const back = backs.get(id) ?? [];
@@ -227,6 +231,16 @@ export async function transferRows(
       x?.back && inRange(x.back) && !inRange(returned) ? `came back on ${x.back}; its transfer back is dated ${returned} in Xero` : '',
     ].filter(Boolean);
     const account = x ? accounts.keyOf(id) : undefined;
+    // Sent back before the gateway booked it, its fee kept: record-withdrawal books that fee alone.
+    const keptOnly = x?.back && !everBooked.has(id) ? hundredths(toDecimal(feeKept(billingAt, x.w), x.w.currency)) : 0n;
+    if (x?.back && keptOnly) {
+      const size = hundredths(toDecimal(balanceDrop(billingAt, x.w), x.w.currency));
+      const made = keptFeeRow({ id, out: x.out, back: x.back, currency: x.w.currency, size, kept: keptOnly }, fees.get(id), feeOn.get(id), inRange);
+      rows.push(inAccount(made.row, account));
+      sum(x.w.currency).xendit += made.counted?.xendit ?? 0n;
+      sum(x.w.currency).xero += made.counted?.xero ?? 0n;
+      continue;
+    }
     if (x && !listed && elsewhere.length) {
       const size = hundredths(toDecimal(x.w.amount, x.w.currency));
       const amount = (inRange(x.out) ? -size : 0n) + (x.back && inRange(x.back) ? size : 0n);
@@ -253,8 +267,8 @@ export async function transferRows(
     const kept = listed ? hundredths(toDecimal(feeKept(billingAt, listed.w), listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size - kept : 0n) : null;
     if (listed?.back && xendit !== 0n && !everBooked.has(id) && !fees.has(id)) {
-      // Sent back before the gateway booked it (record-withdrawal then books nothing, in any month, but
-      // a fee Xendit kept): the range holds only one of its two halves. Shown, not counted: over both it nets to nothing.
+      // Sent back before the gateway booked it, no fee kept (record-withdrawal then books nothing, in any
+      // month): the range holds only one of its two halves. Shown, not counted: over both it nets to nothing.
       rows.push(
         row(
           account,
@@ -313,6 +327,37 @@ function balanceDrop(billingAt: (at: Date) => XenditFeeBilling, w: XenditWithdra
 /** A reversed withdrawal's fee Xendit kept (fee status COMPLETED): what comes back is that much less than what left. */
 function feeKept(billingAt: (at: Date) => XenditFeeBilling, w: XenditWithdrawal): number {
   return w.status === 'REVERSED' && w.fee && !w.feeBack && billingAt(new Date(w.created)) !== 'invoiced' ? w.fee : 0;
+}
+
+/**
+ * A withdrawal sent back before the gateway booked it, its fee kept by Xendit: all it took from
+ * Xendit's balance for good is that fee, and the fee is all record-withdrawal books (dated the day it
+ * left, or the first open day after a lock date). Counted in the range its fee is booked in, or, not
+ * booked yet (in review), the one it left in; a range holding a half without the fee shows that half, uncounted.
+ */
+function keptFeeRow(
+  w: { id: string; out: string; back: string; currency: string; size: bigint; kept: bigint },
+  /** Its fee booked in the range, hundredths (positive: out of the clearing account). */
+  fee: bigint | undefined,
+  /** The first day its fee is booked on, at any date. */
+  feeOn: string | undefined,
+  inRange: (date: string | undefined) => boolean,
+): { row: ReportRow; counted?: { xendit: bigint; xero: bigint } } {
+  const what = `withdrawal ${w.id} left on ${w.out} and came back on ${w.back} (sent back by the bank before its transfer was booked): the fee Xendit kept (${format(w.kept)})`;
+  if (fee !== undefined || (!feeOn && inRange(w.out))) {
+    const xero = fee === undefined ? null : -fee;
+    const status = xero === null ? 'missing_in_xero' : xero === -w.kept ? 'transferred' : 'amount_differs';
+    const date = [w.out, w.back, feeOn].find(inRange) ?? feeOn ?? w.out;
+    const booked = xero === null ? 'is not booked in Xero yet' : `is booked${feeOn && !inRange(w.out) ? ` on ${feeOn}` : ''}`;
+    const note = `${what} is all it took from the balance, and ${booked}`;
+    return {
+      row: row(undefined, date, w.currency, format(-w.kept), xero === null ? null : format(xero), status, note),
+      counted: { xendit: -w.kept, xero: xero ?? 0n },
+    };
+  }
+  const half = (inRange(w.out) ? -w.size : 0n) + (inRange(w.back) ? w.size - w.kept : 0n);
+  const where = feeOn ? `is booked on ${feeOn}: counted there` : `is not booked yet: counted in the period that holds ${w.out}`;
+  return { row: row(undefined, inRange(w.out) ? w.out : w.back, w.currency, format(half), null, 'xendit_only', `${what} ${where}`) };
 }
 
 /** The sides of a withdrawal booked after a lock date: where each counts. */

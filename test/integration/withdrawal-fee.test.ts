@@ -265,6 +265,22 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.deepEqual([transfers().length, feeEntries(w.id).length], [0, 1], 'nothing more');
   });
 
+  it("sent back before anything was booked, its fee kept by Xendit, the fee's Spend Money refused by Xero (review): the report flags the fee missing in Xero and is not reconciled", async () => {
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    h.sims.xero.faults.failNext(1, 400, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    assert.equal((await row(w.id))?.state, 'needs_review');
+    assert.equal(clearingBalance() - xenditBalance(), 555_000n, "the clearing account above Xendit's balance by the fee");
+    const r = await report();
+    const line = r.rows.find((x) => x.note.includes(w.id));
+    assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['missing_in_xero', '-5550.00', null], JSON.stringify(line));
+    assert.equal(r.totals.IDR.difference, '-5550.00');
+    assert.equal(r.reconciled, false);
+  });
+
   it("a fee's Spend Money refused by Xero, then Retry: booked once, and the row leaves review (recorded)", async () => {
     await funded();
     const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
@@ -653,6 +669,8 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
       assert.deepEqual([receives(w.id).length, journals(w.id).length], [0, 1]);
       const left = dropped - BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
       assert.equal(before - nonBankBalance(), left, "the clearing account down by the fee Xendit kept, as Xendit's balance");
+      const line = (await nonBankReport()).rows.find((x) => x.note.includes(w.id));
+      assert.deepEqual([line?.status, line?.xenditAmount, line?.xeroPayment], ['transferred', '-5550.00', '-5550.00'], JSON.stringify(line));
       await list();
       await h.worker.drain();
       assert.deepEqual([receives(w.id).length, journals(w.id).length], [0, 1]);

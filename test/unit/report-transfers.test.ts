@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { transferRows } from '../../app/report/transfers.js';
 import type { ReportDeps } from '../../app/report/rows.js';
 import type { XenditWithdrawal } from '../../app/clients/xendit/types.js';
-import type { XeroBankTransfer } from '../../app/clients/xero/types.js';
+import type { XeroBankTransaction, XeroBankTransfer } from '../../app/clients/xero/types.js';
 import type { Merchant } from '../../app/store/merchants.js';
 import { xenditAccounts } from '../../app/report/xendit-accounts.js';
 
@@ -140,5 +140,107 @@ describe('report: a withdrawal sent back in a later period', () => {
       )
     ).rows;
     assert.equal(feb.status, 'missing_in_xero');
+  });
+});
+
+/**
+ * Sent back before anything was booked, its fee kept by Xendit (fee status COMPLETED): only the fee
+ * left Xendit's balance for good, and only the fee is booked (record-withdrawal, dated when it left).
+ * Counted once, where that fee is (or, not booked yet, would be) booked; the halves elsewhere shown.
+ */
+describe('report: a withdrawal sent back before anything was booked, its fee kept', () => {
+  const withdrawal: XenditWithdrawal = {
+    id: 'txn_w2',
+    status: 'REVERSED',
+    currency: 'IDR',
+    amount: 100_000,
+    fee: 5_550,
+    feeTax: 550,
+    created: '2026-01-31T03:00:00.000Z',
+    updated: '2026-02-03T03:00:00.000Z',
+  };
+  const feeSpend = (date: string): XeroBankTransaction => ({
+    bankTransactionId: 'fee',
+    type: 'SPEND',
+    bankAccountId: 'clearing',
+    reference: 'Xendit withdrawal fee txn_w2',
+    currencyCode: 'IDR',
+    total: '5550.00',
+    status: 'AUTHORISED',
+    lineItems: [],
+    date,
+  });
+  const merchant = { xenditSecretKey: 'k', xero: {}, clearingAccountId: 'clearing', clearingAccounts: {} } as unknown as Merchant;
+  const rowsFor = async (from: string, to: string, fee: XeroBankTransaction[], w: XenditWithdrawal = withdrawal) => {
+    const deps = {
+      xendit: { listWithdrawals: async () => ({ withdrawals: [w], hasMore: false }) },
+      xero: {
+        listBankAccounts: async () => [{ accountId: 'clearing', name: 'Xendit', currencyCode: 'IDR' }],
+        listBankTransfersFrom: async () => [],
+        listBankTransfersTo: async () => [],
+        findBankTransactionsByReferences: async (_c: unknown, refs: string[]) => fee.filter((t) => refs.includes(t.reference)),
+      },
+    } as unknown as ReportDeps;
+    return transferRows(
+      deps,
+      merchant,
+      { from, to },
+      'SE Asia Standard Time',
+      new Map([['clearing', 'IDR']]),
+      ['IDR'],
+      new Map(),
+      xenditAccounts([{ mode: 'live', key: 'k', hint: '…k' }]),
+      () => 'deducted',
+    );
+  };
+  const pick = (got: Awaited<ReturnType<typeof rowsFor>>) => got.rows.map((r) => [r.date, r.xenditAmount, r.xeroPayment, r.status]);
+
+  for (const feeInAmount of [false, true]) {
+    it(`its fee (${feeInAmount ? 'inside the amount' : 'on top'}) not booked (in review): missing in Xero, counted, in the range that holds both halves`, async () => {
+      const got = await rowsFor('2026-01-01', '2026-02-28', [], { ...withdrawal, feeInAmount });
+      assert.deepEqual(pick(got), [['2026-01-31', '-5550.00', null, 'missing_in_xero']]);
+      assert.deepEqual(got.sums.get('IDR'), { xendit: -555_000n, xero: 0n, other: 0n });
+      assert.match(got.rows[0].note, /fee Xendit kept/);
+    });
+  }
+
+  it('its fee not booked, the halves in two months: missing in the month it left (where its fee is dated); the month it came back shows its half, uncounted', async () => {
+    const jan = await rowsFor('2026-01-01', '2026-01-31', []);
+    assert.deepEqual(pick(jan), [['2026-01-31', '-5550.00', null, 'missing_in_xero']]);
+    assert.equal(jan.sums.get('IDR')?.xendit, -555_000n);
+    const feb = await rowsFor('2026-02-01', '2026-02-28', []);
+    assert.deepEqual(pick(feb), [['2026-02-03', '100000.00', null, 'xendit_only']]);
+    assert.equal(feb.sums.get('IDR')?.xendit ?? 0n, 0n);
+    assert.doesNotMatch(feb.rows[0].note, /nothing is booked/);
+    assert.match(feb.rows[0].note, /fee Xendit kept \(5550\.00\) is not booked yet: counted in the period that holds 2026-01-31/);
+  });
+
+  it('its fee booked on the day it left, the halves in two months: that month counts the fee on both sides; the next shows the return, uncounted, naming the fee', async () => {
+    const jan = await rowsFor('2026-01-01', '2026-01-31', [feeSpend('2026-01-31')]);
+    assert.deepEqual(pick(jan), [['2026-01-31', '-5550.00', '-5550.00', 'transferred']]);
+    assert.deepEqual(jan.sums.get('IDR'), { xendit: -555_000n, xero: -555_000n, other: 0n });
+    assert.match(jan.rows[0].note, /came back on 2026-02-03/);
+    const feb = await rowsFor('2026-02-01', '2026-02-28', [feeSpend('2026-01-31')]);
+    assert.deepEqual(pick(feb), [['2026-02-03', '100000.00', null, 'xendit_only']]);
+    assert.equal(feb.sums.get('IDR')?.xendit ?? 0n, 0n);
+    assert.doesNotMatch(feb.rows[0].note, /nothing is booked/);
+    assert.match(feb.rows[0].note, /fee Xendit kept \(5550\.00\) is booked on 2026-01-31: counted there/);
+    const both = await rowsFor('2026-01-01', '2026-02-28', [feeSpend('2026-01-31')]);
+    assert.deepEqual(pick(both), [['2026-01-31', '-5550.00', '-5550.00', 'transferred']]);
+  });
+
+  it('its fee booked in the next month (the day it left was locked): counted there; the month it left shows its half, uncounted', async () => {
+    const jan = await rowsFor('2026-01-01', '2026-01-31', [feeSpend('2026-02-05')]);
+    assert.deepEqual(pick(jan), [['2026-01-31', '-105550.00', null, 'xendit_only']]);
+    assert.equal(jan.sums.get('IDR')?.xendit ?? 0n, 0n);
+    assert.match(jan.rows[0].note, /is booked on 2026-02-05: counted there/);
+    const feb = await rowsFor('2026-02-01', '2026-02-28', [feeSpend('2026-02-05')]);
+    assert.deepEqual(pick(feb), [['2026-02-03', '-5550.00', '-5550.00', 'transferred']]);
+    // Both halves in January, the fee in February: February counts it all the same.
+    const inJan = { ...withdrawal, updated: '2026-01-31T05:00:00.000Z' };
+    assert.deepEqual(pick(await rowsFor('2026-01-01', '2026-01-31', [feeSpend('2026-02-05')], inJan)), [['2026-01-31', '-5550.00', null, 'xendit_only']]);
+    const later = await rowsFor('2026-02-01', '2026-02-28', [feeSpend('2026-02-05')], inJan);
+    assert.deepEqual(pick(later), [['2026-02-05', '-5550.00', '-5550.00', 'transferred']]);
+    assert.deepEqual(later.sums.get('IDR'), { xendit: -555_000n, xero: -555_000n, other: 0n });
   });
 });
