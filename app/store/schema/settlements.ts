@@ -105,6 +105,8 @@ export interface OtherMovementsTable {
   /** Xendit's fee and VAT on it (minor units; 0: none known), and whether it came out of money out's `amount` (migration 20261207T0824). */
   fee: ColumnType<string | number, number | undefined, number>;
   fee_in_amount: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The VAT part of `fee` (migration 20261207T1100). */
+  fee_tax: ColumnType<string | number, number | undefined, number>;
   fee_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** The fee's Spend Money out of the clearing account. */
   xero_fee_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
