@@ -26,6 +26,20 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
         await trx.updateTable('withdrawals').set({ fee_returned: true, updated_at: now }).where('id', '=', id).where('fee_returned', '=', false).execute();
         return requeueFor(trx, job, now);
       }),
+    /**
+     * A row reversed already, listed REVERSED with the fee Xendit kept: its job queued again in the same
+     * commit to book that fee, once ever (fee_kept_noted_at); false when noted before or none was queued.
+     */
+    noteFeeKept: (id: string, job: NewJobRow, now: Date): Promise<boolean> =>
+      db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('withdrawals')
+          .set({ fee_kept_noted_at: now, updated_at: now })
+          .where('id', '=', id)
+          .where('fee_kept_noted_at', 'is', null)
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows) > 0 && (await requeueFor(trx, job, now));
+      }),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
     /**
