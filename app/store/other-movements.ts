@@ -7,7 +7,8 @@ import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
-import { insertJob, requeueOrRunAgain, type NewJobRow } from './jobs.js';
+import type { NewJobRow } from './jobs.js';
+import { noteFeeOn, requeueFor } from './fee-notes.js';
 import type { OtherMovementState, OtherMovementsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -29,6 +30,8 @@ export interface OtherMovement {
   clearingAccount: string | null;
   /** Xendit's fee and VAT on it (minor units; 0: none, or not COMPLETED when last read); `feeInAmount`: out of money out's amount, else on top. */
   fee: number;
+  /** The VAT part of `fee`, booked on a line of its own (movement-fee.ts). */
+  feeTax: number;
   feeInAmount: boolean;
   feeAttemptAt: Date | null;
   /** The fee's Spend Money out of the clearing account (jobs/sync/movement-fee.ts). */
@@ -55,6 +58,7 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
   lastError: r.last_error,
   clearingAccount: r.clearing_account,
   fee: int8(r.fee),
+  feeTax: int8(r.fee_tax),
   feeInAmount: r.fee_in_amount,
   feeAttemptAt: r.fee_attempt_at,
   xeroFeeEntryId: r.xero_fee_entry_id,
@@ -78,7 +82,7 @@ export function createOtherMovementStore(db: Db) {
     /** The movement's row, made on first sight (one per merchant and Xendit transaction). */
     async getOrCreate(
       m: Pick<OtherMovement, 'id' | 'merchantId' | 'xenditTransactionId' | 'type' | 'currency' | 'amount' | 'movedAt'> &
-        Partial<Pick<OtherMovement, 'fee' | 'feeInAmount'>>,
+        Partial<Pick<OtherMovement, 'fee' | 'feeTax' | 'feeInAmount'>>,
       now: Date,
     ) {
       await db
@@ -92,6 +96,7 @@ export function createOtherMovementStore(db: Db) {
           amount: m.amount,
           moved_at: m.movedAt,
           fee: m.fee ?? 0,
+          fee_tax: m.feeTax ?? 0,
           fee_in_amount: m.feeInAmount ?? false,
           created_at: now,
           updated_at: now,
@@ -124,24 +129,10 @@ export function createOtherMovementStore(db: Db) {
     noteAttempt: (id: string, at: Date | null, now: Date, sent?: { account: string; amount: number }, claim?: Claim) =>
       update(id, { attempt_at: at, ...(sent ? { clearing_account: sent.account, entry_amount: sent.amount } : {}) }, now, claim),
     /**
-     * Xendit's fee, once COMPLETED (it was PENDING, or unread, when the row was made); false when the
-     * row had one already. Its job (`job`, or the finished one of that dedupe key) queued again in the
-     * same commit, or one running marked to run again (requeueOrRunAgain: it may have read the row
-     * before), as a withdrawal's (withdrawal-fees.ts noteFee): a crash between two would leave it unbooked.
+     * Xendit's fee and its VAT part, once COMPLETED, as a withdrawal's (fee-notes.ts); a job running
+     * is marked to run again (requeueOrRunAgain: it may have read the row before).
      */
-    async noteFee(id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
-        const r = await trx
-          .updateTable('other_movements')
-          .set({ fee, fee_in_amount: inAmount, updated_at: now })
-          .where('id', '=', id)
-          .where('fee', '=', 0)
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) === 0) return false;
-        if (!(await insertJob(trx, job))) await requeueOrRunAgain(trx, [job.dedupe_key!], now, { clearError: false });
-        return true;
-      });
-    },
+    noteFee: noteFeeOn(db, 'other_movements'),
     /**
      * Xendit lists it REVERSED: noted once, its job (`job`, or the finished one of that dedupe key)
      * queued again in the same commit, as a withdrawal's (settlements.ts noteReversed); false when it was noted already.
@@ -155,7 +146,7 @@ export function createOtherMovementStore(db: Db) {
           .where('reversed_at', 'is', null)
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) return false;
-        if (!(await insertJob(trx, job))) await requeueOrRunAgain(trx, [job.dedupe_key!], now, { clearError: false });
+        await requeueFor(trx, job, now);
         return true;
       });
     },

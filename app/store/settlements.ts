@@ -48,6 +48,8 @@ export interface Withdrawal {
   xeroFeeReturnEntryId: string | null;
   /** What the entry out carried into the settlement bank (minor units), as sent or found; null: not known. */
   transferAmount: number | null;
+  /** When the listing queued it again, reversed already, for the fee Xendit kept (noteFeeKept). */
+  feeKeptNotedAt: Date | null;
 }
 
 /**
@@ -98,6 +100,7 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   feeReturnAttemptAt: r.fee_return_attempt_at,
   xeroFeeReturnEntryId: r.xero_fee_return_entry_id,
   transferAmount: r.transfer_amount === null ? null : int8(r.transfer_amount),
+  feeKeptNotedAt: r.fee_kept_noted_at,
 });
 
 /** Where a test may hold a settlement save open: its accounts written and its waiting withdrawals resumed, not yet committed. */

@@ -5,36 +5,16 @@
  */
 import { sql, type Updateable } from 'kysely';
 import type { Db } from './db.js';
-import { insertJob, requeueOrRunAgain, type Claim, type NewJobRow } from './jobs.js';
+import type { Claim, NewJobRow } from './jobs.js';
+import { noteFeeOn, requeueFor } from './fee-notes.js';
 import type { WithdrawalState, WithdrawalsTable } from './schema.js';
 
 type Update = (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?: Claim) => Promise<boolean>;
 
 export function createWithdrawalFeeWrites(db: Db, update: Update) {
-  /**
-   * Queues its job (`job`, or the finished one with that dedupe key) in the caller's commit, or marks
-   * one running to run again once it ends (requeueOrRunAgain: it may have read the row before): whether one was.
-   */
-  const requeue = async (trx: Db, job: NewJobRow, now: Date) =>
-    (await insertJob(trx, job)) || (await requeueOrRunAgain(trx, [job.dedupe_key!], now, { clearError: false })) > 0;
   return {
-    /**
-     * Xendit's fee, once known (it was PENDING when the row was made); false when the row had one already.
-     * Its job queued again in the same commit: one that had booked the transfer is done, and a crash
-     * between two commits would leave the fee unbooked.
-     */
-    noteFee: (id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date, tax = 0): Promise<boolean> =>
-      db.transaction().execute(async (trx) => {
-        const r = await trx
-          .updateTable('withdrawals')
-          .set({ fee, fee_tax: tax, fee_in_amount: inAmount, updated_at: now })
-          .where('id', '=', id)
-          .where('fee', '=', 0)
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) === 0) return false;
-        await requeue(trx, job, now);
-        return true;
-      }),
+    /** Xendit's fee and its VAT part, once known (fee-notes.ts). */
+    noteFee: noteFeeOn(db, 'withdrawals'),
     /**
      * Xendit gave the reversed withdrawal's fee back (its fee status REVERSED or CANCELED): noted (never
      * unnoted), and its job queued again in the same commit, as noteFee's (one that booked the transfer
@@ -44,7 +24,21 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
     noteFeeReturned: (id: string, job: NewJobRow, now: Date): Promise<boolean> =>
       db.transaction().execute(async (trx) => {
         await trx.updateTable('withdrawals').set({ fee_returned: true, updated_at: now }).where('id', '=', id).where('fee_returned', '=', false).execute();
-        return requeue(trx, job, now);
+        return requeueFor(trx, job, now);
+      }),
+    /**
+     * A row reversed already, listed REVERSED with the fee Xendit kept: its job queued again in the same
+     * commit to book that fee, once ever (fee_kept_noted_at); false when noted before or none was queued.
+     */
+    noteFeeKept: (id: string, job: NewJobRow, now: Date): Promise<boolean> =>
+      db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('withdrawals')
+          .set({ fee_kept_noted_at: now, updated_at: now })
+          .where('id', '=', id)
+          .where('fee_kept_noted_at', 'is', null)
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows) > 0 && (await requeueFor(trx, job, now));
       }),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),

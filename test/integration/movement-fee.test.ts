@@ -48,7 +48,7 @@ describeEachDatabase("movement fees: Xendit's fee on a payout booked once, the b
     h.sims.xendit.test.movement(key(), { type: 'DISBURSEMENT', currency: 'IDR', amount, cashflow: 'MONEY_OUT', fee });
 
   for (const inAmount of [false, true]) {
-    it(`a DISBURSEMENT with its fee ${inAmount ? 'inside the amount' : 'on top'}: the fee one Spend Money to the fee account, once; the report is reconciled and the balances Balanced`, async () => {
+    it(`a DISBURSEMENT with its fee ${inAmount ? 'inside the amount' : 'on top'}: the fee one Spend Money to the fee account, its VAT on a line of its own, once; the report is reconciled and the balances Balanced`, async () => {
       const m = payout({ ...FEE, inAmount });
       await list();
       await h.worker.drain();
@@ -58,8 +58,18 @@ describeEachDatabase("movement fees: Xendit's fee on a payout booked once, the b
       assert.ok(fee, "Xendit's fee on the payout is booked");
       assert.deepEqual(
         [fee.type, fee.accountId, fee.lineItems.map((l) => [l.accountCode, l.lineAmount]), fee.reconciled],
-        ['SPEND', h.clearingAccountId, [[h.merchant.feeAccountCode, 555_000n]], true],
+        [
+          'SPEND',
+          h.clearingAccountId,
+          [
+            [h.merchant.feeAccountCode, 500_000n],
+            [h.merchant.feeAccountCode, 55_000n],
+          ],
+          true,
+        ],
+        "the fee and Xendit's VAT on it on lines of their own, as a withdrawal fee's",
       );
+      assert.equal(fee.total, 555_000n, 'the two lines sum to the fee');
       const [spend, ...more] = entries(`Xendit movement ${m.id}`);
       assert.equal(more.length, 0);
       assert.equal(spend.total, inAmount ? 1_445_000n : 2_000_000n, 'what reached the payee');

@@ -281,6 +281,52 @@ describeEachDatabase('withdrawal fees: Xendit balance and the clearing account a
     assert.equal(r.reconciled, false);
   });
 
+  it('after the upgrade: one the previous release reversed with nothing booked, its fee kept by Xendit, has the fee booked by the next listing, queued once', async () => {
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    // What the previous release's job left ("sent back before anything went to Xero: nothing to book"):
+    // the row reversed with its fee known, nothing in Xero, the job done.
+    const made = (await row(w.id))!;
+    await h.stores.settlements.reversed(made.id, null, h.clock());
+    await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-withdrawal').execute();
+    const old = (await row(w.id))!;
+    assert.deepEqual([old.fee, old.state, old.xeroFeeEntryId, feeEntries(w.id).length], [5_550, 'reversed', null, 0]);
+    const job = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-withdrawal')!;
+
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [0, 1], 'the fee Xendit kept booked, alone');
+    assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
+    assert.equal((await row(w.id))?.state, 'reversed');
+    const ran = await job();
+    assert.equal(ran.state, 'done');
+
+    await list();
+    await list();
+    assert.deepEqual([(await job()).state, (await job()).payload], ['done', ran.payload], 'not queued again by later listings');
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [0, 1], 'nothing more');
+  });
+
+  it('after the upgrade: such a row whose requeued job books nothing (its run done without the fee) is not queued again by later listings', async () => {
+    await funded();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    const done = () => h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-withdrawal').execute();
+    await h.stores.settlements.reversed((await row(w.id))!.id, null, h.clock());
+    await done();
+    const job = async () => (await h.stores.jobs.list()).find((j) => j.kind === 'record-withdrawal')!;
+    await list();
+    assert.equal((await job()).state, 'queued', 'queued again for the fee Xendit kept');
+    await done();
+    await list();
+    await list();
+    assert.equal((await job()).state, 'done', 'once ever, not by every listing run');
+  });
+
   it("a fee's Spend Money refused by Xero, then Retry: booked once, and the row leaves review (recorded)", async () => {
     await funded();
     const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });

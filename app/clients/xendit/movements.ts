@@ -173,10 +173,16 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
  * of `amount` when net_amount says amount − fee, else on top; money in's always leaves the balance
  * (net_amount, as a payment's, is what it brought in).
  */
-function movementFee(t: z.infer<typeof movementSchema>, amount: number, minor: ReturnType<typeof minorReader>): Pick<XenditMovement, 'fee' | 'feeInAmount'> {
+function movementFee(
+  t: z.infer<typeof movementSchema>,
+  amount: number,
+  minor: ReturnType<typeof minorReader>,
+): Pick<XenditMovement, 'fee' | 'feeTax' | 'feeInAmount'> {
   if (t.fee?.status !== 'COMPLETED') return {};
-  const fee = minor(t.fee.xendit_fee ?? 0, 'fee.xendit_fee') + minor(t.fee.value_added_tax ?? 0, 'fee.value_added_tax');
+  const tax = minor(t.fee.value_added_tax ?? 0, 'fee.value_added_tax');
+  const fee = minor(t.fee.xendit_fee ?? 0, 'fee.xendit_fee') + tax;
   if (fee <= 0) return {};
   const net = t.net_amount == null ? undefined : minor(Math.abs(t.net_amount), 'net_amount');
-  return { fee, feeInAmount: t.cashflow === 'MONEY_OUT' && net === amount - fee };
+  // The VAT kept apart: booked on a line of its own, as a withdrawal fee's is (balance.ts withdrawalFee).
+  return { fee, ...(tax > 0 ? { feeTax: tax } : {}), feeInAmount: t.cashflow === 'MONEY_OUT' && net === amount - fee };
 }

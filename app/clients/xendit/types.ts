@@ -190,6 +190,8 @@ export interface XenditMovement {
    * `feeInAmount`: money out whose fee came out of `amount`, else taken from the balance besides it.
    */
   fee?: number;
+  /** The VAT part of `fee` (the fee object's value_added_tax). */
+  feeTax?: number;
   feeInAmount?: boolean;
   /** REVERSED: sent back into the balance after it succeeded (a payout the bank returned), `updated` then. */
   status: 'SUCCESS' | 'REVERSED';

@@ -125,14 +125,14 @@ async function seen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMove
       currency: m.currency,
       amount: m.amount,
       movedAt,
-      ...(m.fee ? { fee: m.fee, feeInAmount: m.feeInAmount === true } : {}),
+      ...(m.fee ? { fee: m.fee, feeTax: m.feeTax ?? 0, feeInAmount: m.feeInAmount === true } : {}),
     },
     now,
   );
   deps.crash?.('other-movement-listing-row-made');
   const payload = { merchantId: merchant.id, xenditTransactionId: m.id, live };
   if (m.fee && row.fee === 0 && row.state !== 'test_mode' && row.state !== 'off') {
-    if (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, jobRow('record-other-movement', payload, now), now))
+    if (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, jobRow('record-other-movement', payload, now), now, m.feeTax ?? 0))
       deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, fee: m.fee }, "Xendit's fee on a balance movement found");
     return;
   }

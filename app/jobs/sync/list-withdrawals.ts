@@ -201,6 +201,12 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
   if (known && w.status === 'REVERSED' && w.feeBack && (!known.feeReturned || feeReturnLeft(known)))
     if (await deps.stores.settlements.noteFeeReturned(known.id, jobRow('record-withdrawal', payload, deps.clock()), deps.clock()))
       deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'reversed withdrawal: Xendit gave its fee back');
+  // Reversed already with its fee known and unbooked, the fee kept: the previous release marked one sent
+  // back before anything was booked reversed with nothing in Xero, and feeLearnt passes a known fee by.
+  // Its job queued again to book the fee, once ever, whatever that job finds (billed monthly: nothing).
+  if (known && w.status === 'REVERSED' && !w.feeBack && keptFeeUnqueued(known, w))
+    if (await deps.stores.settlements.noteFeeKept(known.id, jobRow('record-withdrawal', payload, deps.clock()), deps.clock()))
+      deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'reversed withdrawal: the fee Xendit kept queued to be booked');
   if (known && (w.status === 'REVERSED' ? known.state === 'reversed' || known.state === 'test_mode' : known.state !== 'pending')) return;
   if (!known && Date.parse(w.created) < l.keySince.getTime()) return;
   const now = deps.clock();
@@ -259,6 +265,11 @@ async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal, pay
   }
   const now = deps.clock();
   return deps.stores.settlements.noteFee(known.id, w.fee, w.feeInAmount === true, jobRow('record-withdrawal', payload, now), now, w.feeTax ?? 0);
+}
+
+/** Reversed (its job finished) with a fee Xendit kept, known, unbooked and never queued for. */
+function keptFeeUnqueued(known: Withdrawal, w: XenditWithdrawal): boolean {
+  return known.state === 'reversed' && !!w.fee && known.fee > 0 && !known.feeReturned && !known.xeroFeeEntryId && !known.feeKeptNotedAt;
 }
 
 /** Its fee given back and booked, its return not yet, after its job finished the transfer back. */

@@ -2,14 +2,14 @@
  * Xendit's fee on one of its other balance movements (a payout's: clients/xendit/movements.ts
  * movementFee), out of the clearing account into the merchant's Xendit fee account, as a withdrawal's
  * is (withdrawal-fee.ts): without it the clearing account stays above Xendit's balance by every
- * payout fee. A Spend Money of its own (Reference `Xendit movement fee <transaction id>`), after the
- * movement's entry and marked apart from it, so a run that dies between the two sends each once
- * (entryOnce, send-once.ts). Fees billed monthly when it moved are on Xendit's bill (record-fee-bill.ts).
+ * payout fee. A Spend Money of its own, the VAT on a line of its own (fee-spend.ts; Reference
+ * `Xendit movement fee <transaction id>`), after the movement's entry and marked apart from it, so a
+ * run that dies between the two sends each once (entryOnce, send-once.ts). Fees billed monthly when it moved are on Xendit's bill (record-fee-bill.ts).
  */
 import type { Merchant, XenditFeeBilling } from '../../store/merchants.js';
 import type { OtherMovement } from '../../store/other-movements.js';
-import { bankTransactionOnce, type EntryDeps } from './entry-once.js';
-import { Unrecordable } from './record-failure.js';
+import type { EntryDeps } from './entry-once.js';
+import { feeSpendOnce } from './fee-spend.js';
 
 export function movementFeeReference(xenditTransactionId: string): string {
   return `Xendit movement fee ${xenditTransactionId}`;
@@ -36,26 +36,15 @@ export function movementFeeToBook(row: OtherMovement, billing: XenditFeeBilling)
 
 type FeeDeps = EntryDeps & { stores: { otherMovements: { noteFeeAttempt: (id: string, at: Date | null, now: Date) => Promise<boolean> } } };
 
-/** The fee's Spend Money out of the clearing bank account, once; its id. */
+/** The fee's Spend Money out of the clearing bank account, once, as a withdrawal's (fee-spend.ts); its id. */
 export async function movementFeeOnce(deps: FeeDeps, merchant: Merchant, row: OtherMovement, clearing: string, lookFirst: boolean): Promise<string> {
-  if (!merchant.feeAccountCode) throw new Unrecordable(`no fee account is configured for Xendit's fee on ${row.type} ${row.xenditTransactionId}`);
-  return bankTransactionOnce(
-    deps,
-    merchant,
-    { currency: row.currency, amount: row.fee },
-    {
-      type: 'SPEND',
-      bank: clearing,
-      accountCode: merchant.feeAccountCode,
-      description: `Xendit fee on ${row.type} ${row.xenditTransactionId}`,
-      reference: movementFeeReference(row.xenditTransactionId),
-      key: `xendit-movement-fee-${row.id}`,
-      at: row.movedAt,
-      sentAt: row.feeAttemptAt,
-      lookFirst,
-      mark: (at) => deps.stores.otherMovements.noteFeeAttempt(row.id, at, deps.clock()),
-      // No feed carries the clearing account.
-      reconciled: true,
-    },
-  );
+  const fee = { currency: row.currency, fee: row.fee, feeTax: row.feeTax, what: `${row.type} ${row.xenditTransactionId}` };
+  return feeSpendOnce(deps, merchant, fee, clearing, {
+    reference: movementFeeReference(row.xenditTransactionId),
+    key: `xendit-movement-fee-${row.id}`,
+    at: row.movedAt,
+    sentAt: row.feeAttemptAt,
+    lookFirst,
+    mark: (at) => deps.stores.otherMovements.noteFeeAttempt(row.id, at, deps.clock()),
+  });
 }

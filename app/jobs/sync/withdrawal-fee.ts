@@ -17,9 +17,9 @@ import type { Withdrawal } from '../../store/settlements.js';
 import type { Stores } from '../../store/index.js';
 import type { XeroBankTransaction } from '../../clients/xero/types.js';
 import { toDecimal, toMinor } from '../../money.js';
-import { bankTransactionOnce, entryOnce, type EntryDeps } from './entry-once.js';
+import { entryOnce, type EntryDeps } from './entry-once.js';
+import { feeSpendOnce, payoutFeeLines, type PayoutFee } from './fee-spend.js';
 import { organisationBaseCurrency } from './org-date.js';
-import { feeAndVatLines } from './post-fee.js';
 import { Unrecordable } from './record-failure.js';
 
 /** Reference on the withdrawal's Bank Transfer (or its Receive Money). */
@@ -80,11 +80,14 @@ export function bankAmount(row: Withdrawal): number {
   return row.feeInAmount ? row.amount - row.fee : row.amount;
 }
 
+/** The withdrawal's fee, as fee-spend.ts books a payout's. */
+export function withdrawalFee(row: Withdrawal): PayoutFee {
+  return { currency: row.currency, fee: row.fee, feeTax: row.feeTax, what: `withdrawal ${row.xenditTransactionId}` };
+}
+
 /** The fee's lines to the fee account: the fee, and its VAT on a line of its own. */
 export function withdrawalFeeLines(merchant: Merchant, row: Withdrawal) {
-  if (!merchant.feeAccountCode) throw new Unrecordable(`no fee account is configured for Xendit's fee on withdrawal ${row.xenditTransactionId}`);
-  const f = { fee: row.fee - row.feeTax, tax: row.feeTax, feeAccountCode: merchant.feeAccountCode };
-  return feeAndVatLines(row.currency, `withdrawal ${row.xenditTransactionId}`, f);
+  return payoutFeeLines(merchant, withdrawalFee(row));
 }
 
 /**
@@ -107,26 +110,16 @@ export function receivedWith(t: XeroBankTransaction, row: Withdrawal, clearingCo
 export type Mark = (id: string, at: Date | null, now: Date) => Promise<boolean>;
 type FeeDeps = EntryDeps & { stores: { settlements: { noteFeeAttempt: Mark } } };
 
-/** The fee's Spend Money out of the clearing bank account, once; its id. */
+/** The fee's Spend Money out of the clearing bank account, once (fee-spend.ts); its id. */
 export async function feeOnce(deps: FeeDeps, merchant: Merchant, row: Withdrawal, clearing: string, lookFirst: boolean): Promise<string> {
-  return bankTransactionOnce(
-    deps,
-    merchant,
-    { currency: row.currency, amount: row.fee },
-    {
-      type: 'SPEND',
-      bank: clearing,
-      lines: withdrawalFeeLines(merchant, row),
-      reference: withdrawalFeeReference(row.xenditTransactionId),
-      key: `xendit-withdrawal-fee-${row.id}`,
-      at: row.withdrawnAt,
-      sentAt: row.feeAttemptAt,
-      lookFirst,
-      mark: (at) => deps.stores.settlements.noteFeeAttempt(row.id, at, deps.clock()),
-      // No feed carries the clearing account.
-      reconciled: true,
-    },
-  );
+  return feeSpendOnce(deps, merchant, withdrawalFee(row), clearing, {
+    reference: withdrawalFeeReference(row.xenditTransactionId),
+    key: `xendit-withdrawal-fee-${row.id}`,
+    at: row.withdrawnAt,
+    sentAt: row.feeAttemptAt,
+    lookFirst,
+    mark: (at) => deps.stores.settlements.noteFeeAttempt(row.id, at, deps.clock()),
+  });
 }
 
 /**

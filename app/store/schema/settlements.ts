@@ -58,6 +58,8 @@ export interface WithdrawalsTable {
   /** Migration 20261207T0816: the VAT part of `fee`, and what the entry out carried into the settlement bank. */
   fee_tax: ColumnType<string | number, number | undefined, number>;
   transfer_amount: ColumnType<string | number | null, number | null | undefined, number | null>;
+  /** Migration 20261207T1119: when the listing queued a reversed row's job again for the fee Xendit kept. */
+  fee_kept_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
@@ -105,6 +107,8 @@ export interface OtherMovementsTable {
   /** Xendit's fee and VAT on it (minor units; 0: none known), and whether it came out of money out's `amount` (migration 20261207T0824). */
   fee: ColumnType<string | number, number | undefined, number>;
   fee_in_amount: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The VAT part of `fee` (migration 20261207T1100). */
+  fee_tax: ColumnType<string | number, number | undefined, number>;
   fee_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** The fee's Spend Money out of the clearing account. */
   xero_fee_entry_id: ColumnType<string | null, string | null | undefined, string | null>;

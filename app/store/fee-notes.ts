@@ -1,0 +1,38 @@
+/**
+ * Xendit's fee on a payout of the balance, learnt once COMPLETED after its row was made: a
+ * withdrawal's (withdrawal-fees.ts) and an other balance movement's (other-movements.ts) are noted
+ * alike, on columns of the same names (migrations 20261207T0902, 20261207T0916, 20261207T1100).
+ */
+import type { Db } from './db.js';
+import { insertJob, requeueOrRunAgain, type NewJobRow } from './job-rows.js';
+
+/**
+ * Queues its job (`job`, or the finished one with that dedupe key) in the caller's commit, or marks
+ * one running to run again once it ends (requeueOrRunAgain: it may have read the row before): whether one was.
+ */
+export async function requeueFor(trx: Db, job: NewJobRow, now: Date): Promise<boolean> {
+  return (await insertJob(trx, job)) || (await requeueOrRunAgain(trx, [job.dedupe_key!], now, { clearError: false })) > 0;
+}
+
+/**
+ * The fee and its VAT part (`tax`), once known (PENDING, or unread, when the row was made); false
+ * when the row had one already. Its job queued again in the same commit: one that had booked the
+ * payout is done, and a crash between two commits would leave the fee unbooked.
+ */
+export function noteFeeOn(
+  db: Db,
+  table: 'withdrawals' | 'other_movements',
+): (id: string, fee: number, inAmount: boolean, job: NewJobRow, now: Date, tax?: number) => Promise<boolean> {
+  return (id, fee, inAmount, job, now, tax = 0) =>
+    db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable(table)
+        .set({ fee, fee_tax: tax, fee_in_amount: inAmount, updated_at: now })
+        .where('id', '=', id)
+        .where('fee', '=', 0)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await requeueFor(trx, job, now);
+      return true;
+    });
+}
