@@ -74,6 +74,18 @@ describeEachDatabase("Simulated Xero's webhook deliveries", ({ db }) => {
     const x = h.sims.xendit.listInvoices().find((i) => i.invoice_url === res.headers.location)!;
     await h.sims.xendit.pay(x.id);
     await h.worker.drain(); // the gateway records the payment in Xero, through the API
+    const made = await h.deps.xero.createInvoice(
+      m.xero,
+      {
+        contactName: 'Ani',
+        date: '2026-12-05',
+        dueDate: '2026-12-12',
+        reference: 'made through the API',
+        currencyCode: 'IDR',
+        lineItems: [{ description: 'Teh', quantity: '1', unitAmount: '1000', accountCode: '200' }],
+      },
+      'sim-webhooks-create-1',
+    );
     assert.equal(r.got.length, 0, 'not yet delivered');
     const voided = invoice();
     await h.sims.xero.test.invoices.void(voided.invoiceId);
@@ -84,16 +96,17 @@ describeEachDatabase("Simulated Xero's webhook deliveries", ({ db }) => {
       batch.events.map((e) => [e.eventCategory, e.eventType, e.resourceId, e.tenantId]),
       [
         ['INVOICE', 'UPDATE', paid.invoiceId, tenantId],
+        ['INVOICE', 'CREATE', made.invoiceId, tenantId],
         ['INVOICE', 'UPDATE', voided.invoiceId, tenantId],
       ],
     );
-    assert.equal(batch.lastEventSequence - batch.firstEventSequence, 1);
+    assert.equal(batch.lastEventSequence - batch.firstEventSequence, 2);
     await h.sims.xero.test.invoices.editLines(invoice().invoiceId, [{ description: 'Teh', unitAmount: '1000' }]);
     assert.equal(events(1).firstEventSequence, batch.lastEventSequence + 1, 'the sequence goes on');
     assert.deepEqual(
       h.sims.xero.test.webhooks.deliveries().map((d) => [d.eventCount, d.status]),
       [
-        [2, 200],
+        [3, 200],
         [1, 200],
       ],
     );
