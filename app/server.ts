@@ -251,6 +251,8 @@ export function createApp(deps: AppDeps): express.Express {
       stores: deps.stores,
       clock: deps.clock,
       onJobEnqueued: deps.onJobEnqueued,
+      logger: deps.logger,
+      metrics: deps.metrics,
       key: deps.config.xeroWebhookKey,
       burst: createBurstLimiter({ clock: deps.clock, limit: deps.config.burstLimit.xeroWebhooksPerMinute, windowSeconds: 60 }),
     }),

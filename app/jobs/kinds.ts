@@ -36,7 +36,8 @@ export const HousekeepingPayload = z.object({});
 export const XeroKeepAlivePayload = z.object({});
 /** `event`: the Xero webhook event's time (one job per event; a redelivery is the same job), or the scheduled run's. */
 export const CheckInvoicePayload = z.object({ merchantId: z.string(), xeroInvoiceId: z.string(), event: z.string().max(40) });
-export const CheckOpenCheckoutsPayload = z.object({});
+/** merchantId: one merchant's run, queued when a Xero webhook named its organisation in an event we could not read. */
+export const CheckOpenCheckoutsPayload = z.object({ merchantId: z.string().max(100).optional() });
 export const SendAlertsPayload = z.object({});
 export const SyncOpenInvoicesPayload = z.object({});
 export const RefundPayload = z.object({ merchantId: z.string(), xenditRefundId: z.string().min(1).max(100) });
@@ -143,7 +144,9 @@ export const JOB_SPECS = {
   'check-open-checkouts': {
     kind: 'check-open-checkouts',
     payload: CheckOpenCheckoutsPayload,
-    dedupeKey: periodic('check-open-checkouts'),
+    dedupeKey: (p: z.infer<typeof CheckOpenCheckoutsPayload>, slot: Date | undefined) =>
+      p.merchantId ? (slot ? `check-open-checkouts:${p.merchantId}:${slot.toISOString()}` : undefined) : periodic('check-open-checkouts')(p, slot),
+    merchantId: (p: z.infer<typeof CheckOpenCheckoutsPayload>) => p.merchantId,
     maxAttempts: PERIODIC_MAX_ATTEMPTS,
   },
   'sync-open-invoices': {

@@ -57,6 +57,8 @@ export interface Metrics {
   registry: Registry;
   payClick(outcome: PayOutcome): void;
   callback(outcome: CallbackOutcome): void;
+  /** Events in signed Xero webhook deliveries: invoice ones handled, other categories, and those we could not read. */
+  xeroWebhookEvents(outcome: 'invoice' | 'other' | 'unreadable', count: number): void;
   /** Seconds from a callback stored to its record-payment job done. */
   webhookLag(seconds: number): void;
   xero: CallObserver;
@@ -156,6 +158,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const xeroEvents = new Counter({
+    name: 'gateway_xero_webhook_events_total',
+    help: 'Events in signed Xero webhook deliveries by outcome (invoice, other, unreadable: logged, answered 200 all the same).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const lag = new Histogram({
     name: 'gateway_webhook_lag_seconds',
     help: 'Time from a Xendit callback stored to its payment recorded in Xero (record-payment job done).',
@@ -229,6 +237,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     registry,
     payClick: (outcome) => payClicks.inc({ outcome }),
     callback: (outcome) => callbacks.inc({ outcome }),
+    xeroWebhookEvents: (outcome, count) => void (count > 0 && xeroEvents.inc({ outcome }, count)),
     webhookLag: (seconds) => lag.observe(Math.max(0, seconds)),
     xero: callObserver(registry, 'xero'),
     xendit: callObserver(registry, 'xendit'),

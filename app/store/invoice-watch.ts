@@ -31,6 +31,20 @@ export function createInvoiceWatchStore(db: Db) {
       return rows.rows.map((r) => ({ merchantId: r.merchant_id, xeroInvoiceId: r.xero_invoice_id }));
     },
 
+    /** Of these Xero organisations, the merchants (of any of them) with live checkouts here: one statement. */
+    async merchantsWithOpenIn(tenantIds: string[]): Promise<string[]> {
+      if (tenantIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('checkouts as c')
+        .innerJoin('merchants as m', 'm.id', 'c.merchant_id')
+        .select('c.merchant_id')
+        .distinct()
+        .where('c.status', 'in', LIVE)
+        .where('m.xero_tenant_id', 'in', tenantIds)
+        .execute();
+      return rows.map((r) => r.merchant_id);
+    },
+
     /** Queues the jobs in one transaction: the webhook is answered only once all of them are stored. */
     async queue(jobs: NewJobRow[]): Promise<number> {
       if (jobs.length === 0) return 0;

@@ -1,23 +1,16 @@
 import express, { Router } from 'express';
-import { z } from 'zod';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
+import type { Metrics } from '../metrics/index.js';
 import { paths } from '../paths.js';
-import { unstorableReason } from '../security/body-bounds.js';
 import { burstGuard, type BurstLimiter } from '../security/burst-limit.js';
 import { validXeroSignature } from './signature.js';
 import { acceptInvoiceEvents } from './service.js';
+import { readDelivery } from './payload.js';
 
-// developer.xero.com/documentation/guides/webhooks/overview: the payload's fields. Unknown fields
-// are allowed (Xero may add some); events of other categories (CONTACT, SUBSCRIPTION) are ignored.
-const Event = z.looseObject({
-  resourceId: z.string().min(1).max(100),
-  eventDateUtc: z.string().min(1).max(40),
-  eventCategory: z.string().max(40),
-  tenantId: z.string().min(1).max(100),
-});
-const Body = z.looseObject({ events: z.array(z.unknown()) });
-const isInvoiceEvent = (e: unknown) => !!e && typeof e === 'object' && (e as { eventCategory?: unknown }).eventCategory === 'INVOICE';
+/** Unreadable events logged per delivery: where and why, enough to find the batch; the rest counted. */
+const UNREAD_LOGGED = 5;
 
 export interface XeroWebhookDeps {
   stores: Stores;
@@ -25,6 +18,8 @@ export interface XeroWebhookDeps {
   /** Unset: webhooks are not set up, and the route answers 404 like any unknown path. */
   key?: string;
   onJobEnqueued?: () => void;
+  logger?: Logger;
+  metrics?: Pick<Metrics, 'xeroWebhookEvents'>;
   /**
    * POSTs per client a minute (XERO_WEBHOOKS_PER_MINUTE), counted before the body is read and its
    * HMAC worked out: anyone may post here, and each costs up to 256 kB read and signed.
@@ -56,30 +51,26 @@ export function xeroWebhookRouter(deps: XeroWebhookDeps): Router {
       res.status(401).end();
       return;
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      res.status(400).end();
-      return;
-    }
-    // The signature is Xero's: the bounds apply to the events handled, not to the whole batch
-    // (which the 256 kB body limit already bounds), so a large batch is not refused at every retry.
-    const parsed = Body.safeParse(body);
-    if (!parsed.success || parsed.data.events.some((e) => !e || typeof e !== 'object' || Array.isArray(e))) {
-      res.status(400).end();
-      return;
-    }
-    const invoiceEvents = parsed.data.events.filter(isInvoiceEvent);
-    // Every invoice event is handled, however many: the scheduled comparison may be off
-    // (OPEN_CHECKOUT_CHECK_MINUTES=0), so one left out could leave a checkout payable.
-    const kept = invoiceEvents.map((e) => (unstorableReason(e) ? undefined : Event.safeParse(e)));
-    if (kept.some((e) => !e?.success)) {
-      res.status(400).end();
-      return;
-    }
-    const events = kept.map((e) => e!.data!).map((e) => ({ tenantId: e.tenantId, invoiceId: e.resourceId, eventDateUtc: e.eventDateUtc }));
-    if ((await acceptInvoiceEvents(deps, events)) > 0) deps.onJobEnqueued?.();
+    // Correctly signed: only Xero (or whoever holds our key) sends it. Any answer but 2xx makes Xero
+    // retry the same request "with decreasing frequency for up to 24 hours", then disable the
+    // webhook until someone re-enables it (developer.xero.com/documentation/webhooks/
+    // configuring-your-server). A body or event we cannot read would read no better at any retry,
+    // so refusing it would only end every later delivery for every merchant: what can be read is
+    // stored, the rest logged and counted, and the delivery answered 200 (the scheduled comparison
+    // and an unreadable invoice event's own organisation's comparison catch what it was about).
+    const delivery = readDelivery(raw);
+    const unreadTenants = delivery.unread.flatMap((u) => (u.tenantId ? [u.tenantId] : []));
+    if ((await acceptInvoiceEvents(deps, delivery.invoiceEvents, unreadTenants)) > 0) deps.onJobEnqueued?.();
+    deps.metrics?.xeroWebhookEvents('invoice', delivery.invoiceEvents.length);
+    deps.metrics?.xeroWebhookEvents('other', delivery.others);
+    deps.metrics?.xeroWebhookEvents('unreadable', delivery.unread.length + (delivery.notAWebhook ? 1 : 0));
+    if (delivery.notAWebhook)
+      deps.logger?.warn({ why: delivery.notAWebhook, bytes: raw.length }, 'signed Xero webhook delivery not readable: answered 200, nothing stored');
+    else if (delivery.unread.length)
+      deps.logger?.warn(
+        { unreadable: delivery.unread.length, first: delivery.unread.slice(0, UNREAD_LOGGED), handled: delivery.invoiceEvents.length },
+        'Xero webhook events not readable: the others handled, their organisations compared with Xero',
+      );
     res.status(200).end();
   });
   return router;

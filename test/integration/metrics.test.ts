@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
@@ -7,6 +8,7 @@ import { createApp } from '../../app/server.js';
 import { createWorker, serveWorkerMetrics } from '../../app/bin/worker.js';
 import type { AddressInfo } from 'node:net';
 import { createMetrics, type Metrics } from '../../app/metrics/index.js';
+import { paths } from '../../app/paths.js';
 import { createXeroClient } from '../../app/clients/xero/index.js';
 import { createXenditClient } from '../../app/clients/xendit/index.js';
 
@@ -100,6 +102,24 @@ describeEachDatabase('GET /metrics', ({ db }) => {
     const text = (await scrape().expect(200)).text;
     assert.equal(sample(text, 'gateway_callbacks_total', { outcome: 'unauthorized' }), 2);
     assert.equal(sample(text, 'gateway_callbacks_total', { outcome: 'bad_request' }), 4);
+  });
+
+  it('counts the events of signed Xero webhook deliveries, the unreadable ones apart (answered 200 all the same)', async () => {
+    const key = 'xero-webhook-key-for-tests-0123456789abcdef';
+    const app = createApp({ ...h.deps, metrics, config: { ...h.deps.config, metricsToken: TOKEN, xeroWebhookKey: key } });
+    const invoice = { resourceId: 'b6f2c1de-0000-4000-8000-000000000001', eventDateUtc: '2026-12-05T00:00:00', eventCategory: 'INVOICE', tenantId: 't' };
+    const batch = JSON.stringify({ events: [invoice, { ...invoice, eventCategory: 'CONTACT' }, 42, { ...invoice, eventDateUtc: 7 }] });
+    for (const body of [batch, 'not json'])
+      await request(app)
+        .post(paths.xeroWebhook)
+        .set('content-type', 'application/json')
+        .set('x-xero-signature', createHmac('sha256', key).update(body).digest('base64'))
+        .send(body)
+        .expect(200, '');
+    const text = (await request(app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200)).text;
+    assert.equal(sample(text, 'gateway_xero_webhook_events_total', { outcome: 'invoice' }), 1);
+    assert.equal(sample(text, 'gateway_xero_webhook_events_total', { outcome: 'other' }), 1);
+    assert.equal(sample(text, 'gateway_xero_webhook_events_total', { outcome: 'unreadable' }), 3);
   });
 
   it('is not found without the token, with a wrong one, or when METRICS_TOKEN is not set', async () => {

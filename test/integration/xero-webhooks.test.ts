@@ -243,11 +243,64 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     assert.equal(xeroReads(), 1, 'one read of the one invoice concerned');
   });
 
-  it('answers 400 to a signed body that is not a webhook, 413 past the size bound, 404 when no key is set', async () => {
+  const post = (body: string) => request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').set('x-xero-signature', sign(body)).send(body);
+  const invoiceEvent = (resourceId: string, eventDateUtc = '2026-12-05T04:00:00.000') => ({
+    resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${resourceId}`,
+    resourceId,
+    eventDateUtc,
+    eventType: 'UPDATE',
+    eventCategory: 'INVOICE',
+    tenantId,
+    tenantType: 'ORGANISATION',
+  });
+  const jobsOf = async (kind: string) => (await h.stores.jobs.list()).filter((j) => j.kind === kind);
+
+  it("a signed batch with an event we cannot read: 200, the others handled, and that event's organisation compared at once", async () => {
+    const good = await openCheckout();
+    const bad = await openCheckout();
+    h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // the batch below is the only delivery
+    await h.sims.xero.test.invoices.void(good.inv.invoiceId);
+    await h.sims.xero.test.invoices.void(bad.inv.invoiceId);
+    // Xero retries a refused delivery for 24 hours, then disables the webhook
+    // (developer.xero.com/documentation/webhooks/configuring-your-server): one unreadable event
+    // must not cost the others, nor every later delivery.
+    const body = JSON.stringify({
+      events: [invoiceEvent(good.inv.invoiceId), { ...invoiceEvent(bad.inv.invoiceId), eventDateUtc: 'x'.repeat(41) }, 42, null],
+      firstEventSequence: 7,
+      lastEventSequence: 10,
+    });
+    await post(body).expect(200, '');
+    await h.worker.drain();
+    assert.equal(xenditStatus(good.x.id), 'EXPIRED', 'the readable event handled');
+    assert.equal(xenditStatus(bad.x.id), 'EXPIRED', "the unreadable one's organisation compared: its change found");
+    assert.deepEqual(
+      (await h.stores.invoiceWatch.recentlyClosed([m.id], 10)).map((c) => JSON.parse(c.closedReason).key),
+      ['admin:closedReason_voided', 'admin:closedReason_voided'],
+    );
+  });
+
+  it('a redelivered batch (Xero retrying) is handled once', async () => {
+    const a = await openCheckout();
+    const b = await openCheckout();
+    h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY);
+    const body = JSON.stringify({
+      events: [invoiceEvent(a.inv.invoiceId), invoiceEvent(b.inv.invoiceId), { ...invoiceEvent(b.inv.invoiceId), resourceId: '' }],
+      firstEventSequence: 11,
+      lastEventSequence: 13,
+    });
+    for (let i = 0; i < 3; i++) await post(body).expect(200, '');
+    assert.equal((await jobsOf('check-invoice')).length, 2, 'one check per invoice, however many times the batch came');
+    assert.equal((await jobsOf('check-open-checkouts')).length, 1, 'one comparison for the unreadable event');
+    await h.worker.drain();
+    assert.equal(xenditStatus(a.x.id), 'PENDING');
+    assert.equal(xenditStatus(b.x.id), 'PENDING');
+  });
+
+  it('answers 200 to a signed body that is not a webhook (Xero would only send it again) and stores nothing; 413 past the size bound, 404 when no key is set', async () => {
     const deep = JSON.stringify({ events: [] }).replace('[]', '['.repeat(5000) + ']'.repeat(5000));
-    for (const body of ['not json', '{"events": "x"}', deep]) {
-      await request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').set('x-xero-signature', sign(body)).send(body).expect(400);
-    }
+    const jobs = await h.count('jobs');
+    for (const body of ['not json', '{"events": "x"}', '[]', 'null', deep]) await post(body).expect(200, '');
+    assert.equal(await h.count('jobs'), jobs);
     const big = JSON.stringify({ events: [], pad: 'x'.repeat(300_000) });
     await request(h.app).post(paths.xeroWebhook).set('content-type', 'application/json').set('x-xero-signature', sign(big)).send(big).expect(413);
     const off = await createOAuthHarness(db());

@@ -16,7 +16,7 @@ import type { XenditGateway, XenditInvoice } from '../../clients/xendit/types.js
 import { INVOICE_IDS_PER_CALL, type XeroGateway, type XeroInvoice } from '../../clients/xero/types.js';
 import { AmountError, toMinor } from '../../money.js';
 import { encodeMessage, message } from '../../i18n/index.js';
-import { CheckInvoicePayload } from '../kinds.js';
+import { CheckInvoicePayload, CheckOpenCheckoutsPayload } from '../kinds.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import { RetryLater } from '../runner.js';
 import type { CrashHook } from './crash-points.js';
@@ -252,14 +252,16 @@ async function closeCreating(deps: Deps, merchant: Merchant, checkout: Checkout,
 }
 
 /**
- * For merchants whose changes no webhook reports: each run reads, per merchant, the invoices of the
+ * For merchants whose changes no webhook reports (or one we could not read: a run for that merchant
+ * alone, xero-webhooks/service.ts): each run reads, per merchant, the invoices of the
  * open checkouts compared least recently (never first), INVOICE_IDS_PER_CALL invoices a call and at
  * most CHECK_CALLS_PER_RUN calls, and queues a check-invoice job (which reads that invoice again
  * before closing anything) for each that changed.
  */
 export function checkOpenCheckoutsJob(deps: Deps) {
-  return async (): Promise<void> => {
-    for (const merchantId of await deps.stores.invoiceWatch.merchantsWithOpen()) {
+  return async (job?: Job): Promise<void> => {
+    const only = job ? CheckOpenCheckoutsPayload.parse(job.payload).merchantId : undefined;
+    for (const merchantId of only ? [only] : await deps.stores.invoiceWatch.merchantsWithOpen()) {
       try {
         await compareMerchant(deps, merchantId);
       } catch (err) {

@@ -2,7 +2,7 @@
  * The simulator's routes: pages, identity, then the accounting API behind authentication, rate limits
  * and idempotency.
  */
-import { sendInvoiceEvent, voidInvoice } from './webhooks.js';
+import { sendInvoiceEvent, voidInvoice, withApiEvents } from './webhooks.js';
 import { paymentServiceRoutes } from './payment-services.js';
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -148,8 +148,9 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     res.json(envelope(now(), { Invoices: [invoiceJson(org(res), inv)] }));
   });
   for (const method of ['put', 'post'] as const) {
-    router[method](api('/Invoices'), (req, res) => createInvoicesRoute(sim, req, res, now()));
-    router[method](api('/Payments'), (req, res) => createPaymentRoute(sim, req, res, now(), log));
+    // Changes made through the API send webhook events too (webhooks.ts).
+    router[method](api('/Invoices'), (req, res) => withApiEvents(state.webhooks, org(res), now(), () => createInvoicesRoute(sim, req, res, now())));
+    router[method](api('/Payments'), (req, res) => withApiEvents(state.webhooks, org(res), now(), () => createPaymentRoute(sim, req, res, now(), log)));
   }
   router.get(api('/Contacts'), (req, res) => {
     filtered(res, req, searchedContacts([...org(res).contacts.values()], req.query.searchTerm).map(contactJson), (r) => envelope(now(), { Contacts: r }));

@@ -184,6 +184,12 @@ export interface XeroSimTestApi {
     /** Xero's check before it enables the subscription. */
     intentToReceive(): Promise<{ passed: boolean; statuses: number[] }>;
     deliveries(): SimWebhookDelivery[];
+    /** What Xero's clock says is due: a refused delivery's next retry, then the changes waiting (API-made ones too). */
+    deliverDue(): Promise<void>;
+    /** DISABLED once a delivery was refused for 24 hours (subscribe again to re-enable); undefined when not subscribed. */
+    status(): 'OK' | 'DISABLED' | undefined;
+    /** The last delivery the receiver took, sent again as it was: Xero retries when the answer does not come within 5 seconds. */
+    redeliverLast(): Promise<void>;
   };
   oauth: {
     /** Calls to the token endpoint by OAuth apps, by grant type ("30 jobs → one refresh"). */

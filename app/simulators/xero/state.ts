@@ -296,12 +296,47 @@ export interface SimWebhookDelivery {
   eventCount: number;
   /** The HTTP status the receiver answered, or 0 when it could not be reached. */
   status: number;
+  firstEventSequence?: number;
+  lastEventSequence?: number;
+  /** 0 for a batch's first POST, then 1, 2, … for Xero's retries of the same request. */
+  attempt?: number;
+  at?: string;
 }
 
-/** The subscription (set up at developer.xero.com) and what was sent. */
+/** One event of a delivery's `events` array (developer.xero.com/documentation/webhooks/overview). */
+export interface SimWebhookEvent {
+  resourceUrl: string;
+  resourceId: string;
+  eventDateUtc: string;
+  eventType: 'CREATE' | 'UPDATE';
+  eventCategory: 'INVOICE';
+  tenantId: string;
+  tenantType: 'ORGANISATION';
+}
+
+/** A delivery the receiver did not take, retried as it was until taken or disabled (webhooks.ts). Times in ms. */
+export interface SimFailingDelivery {
+  body: string;
+  signature: string;
+  eventCount: number;
+  firstEventSequence: number;
+  lastEventSequence: number;
+  firstRefusedAt: number;
+  attempts: number;
+  nextAt: number;
+}
+
+/** The subscription (set up at developer.xero.com) and what was sent. Fields added later are optional (demo state saved before them). */
 export interface SimWebhooks {
-  subscription?: { url: string; key: string };
+  /** status: DISABLED once a delivery was refused for 24 hours; subscribing again re-enables it. */
+  subscription?: { url: string; key: string; status?: 'OK' | 'DISABLED' };
   deliveries: SimWebhookDelivery[];
+  /** Changes not sent yet: the next delivery carries them all. */
+  pending?: SimWebhookEvent[];
+  failing?: SimFailingDelivery;
+  nextSequence?: number;
+  /** The last delivery the receiver took, for a test to send again (as when its 200 came too late). */
+  lastTaken?: { body: string; signature: string; eventCount: number };
 }
 
 export function emptyState(): XeroSimState {

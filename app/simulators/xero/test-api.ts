@@ -14,7 +14,7 @@ import { bankTransfersOf, deleteBankTransfer } from './bank-transfers.js';
 import { addCurrency, currenciesOf } from './currencies.js';
 import { refundPaymentsOf } from './refund-payments.js';
 import { allocateOverpayment, voidOverpayment } from './overpayments.js';
-import { editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, sendInvoiceEvent, voidInvoice } from './webhooks.js';
+import { deliver, editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, redeliverLast, sendInvoiceEvent, subscribe, voidInvoice } from './webhooks.js';
 
 function matches(r: SimRequest, f: SimRequestFilter): boolean {
   return (
@@ -93,9 +93,12 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
       forget: (invoiceId) => void orgOfInvoice(state, invoiceId).o.invoices.delete(invoiceId),
     },
     webhooks: {
-      subscribe: (url, key) => void (state.webhooks.subscription = { url, key }),
+      subscribe: (url, key) => subscribe(state.webhooks, url, key),
       intentToReceive: () => intentToReceive(state.webhooks),
       deliveries: () => state.webhooks.deliveries.map((d) => ({ ...d })),
+      deliverDue: () => deliver(state.webhooks, now()),
+      status: () => state.webhooks.subscription && (state.webhooks.subscription.status ?? 'OK'),
+      redeliverLast: () => redeliverLast(state.webhooks, now()),
     },
     oauth: {
       tokenCalls: (grant) => state.oauth.tokenCalls[grant],

@@ -1,14 +1,23 @@
 /**
- * Xero's webhooks, as developer.xero.com/documentation/guides/webhooks describes them: one URL and
- * one signing key per app; each delivery is a JSON body {events:[{resourceUrl, resourceId,
+ * Xero's webhooks, as developer.xero.com/documentation/webhooks describes them: one URL and one
+ * signing key per app; each delivery is a JSON body {events:[{resourceUrl, resourceId,
  * eventDateUtc, eventType, eventCategory, tenantId, tenantType}], firstEventSequence,
  * lastEventSequence, entropy}, signed in x-xero-signature (base64 HMAC-SHA256 of the body with the
  * key). Before enabling a subscription Xero checks "intent to receive": a correctly signed request
  * must get 200 and wrongly signed ones 401, with empty bodies, within 5 seconds.
  *
- * Here, the invoice changes people make in Xero's UI (voiding, editing lines, a payment entered by
- * hand) send an INVOICE UPDATE event; the real Xero also sends events for changes made through the
- * API (the gateway ignores those: they are about invoices without a live checkout).
+ * Events: INVOICE CREATE for a new invoice and UPDATE for a change (overview: "Invoice | CREATE |
+ * UPDATE"), whether a person made it in Xero's UI (voiding, editing lines, a payment entered by
+ * hand) or an app through the API (invoices made, payments applied). A delivery carries every
+ * change since the last one, numbered by the subscription's sequence. The changes people make here
+ * are delivered at once, with what the API changed since; the API's own changes wait for the next
+ * delivery (or the test API's deliverDue), so a gateway's call is never answered mid-delivery.
+ *
+ * A delivery not answered 2xx is retried as it was, "with decreasing frequency for up to 24 hours.
+ * After 24 hours the webhook will be disabled and needs to be re-enabled"
+ * (developer.xero.com/documentation/webhooks/configuring-your-server). Later changes wait behind
+ * it. Xero gives no schedule: RETRY_GAPS_MS is ours. Retries go out on the simulator's clock when a
+ * change is delivered or the test API's deliverDue runs, never on a timer.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { parseScaled } from './decimals.js';
@@ -16,6 +25,10 @@ import { computeLines, markPaid } from './invoices.js';
 import type { SimInvoice, SimOrganisation, SimPayment, SimWebhooks, XeroSimState } from './state.js';
 
 const sign = (body: string, key: string) => createHmac('sha256', key).update(body).digest('base64');
+
+const MINUTE = 60_000;
+const RETRY_GAPS_MS = [1, 5, 15, 30, 60, 120, 240, 480].map((m) => m * MINUTE);
+const GIVE_UP_MS = 24 * 60 * MINUTE;
 
 async function post(url: string, body: string, signature: string): Promise<{ status: number; text: string }> {
   try {
@@ -41,30 +54,122 @@ export async function intentToReceive(w: SimWebhooks): Promise<{ passed: boolean
   return { passed: good.status === 200 && bad.status === 401 && good.text === '' && bad.text === '', statuses: [good.status, bad.status] };
 }
 
-let sequence = 1;
+/** As when the webhook is set up (or re-enabled, or its URL changed) at developer.xero.com: nothing earlier is sent. */
+export function subscribe(w: SimWebhooks, url: string, key: string): void {
+  Object.assign(w, { subscription: { url, key, status: 'OK' }, pending: [], failing: undefined, lastTaken: undefined });
+}
 
-/** Sends one INVOICE UPDATE event for `inv` when subscribed; resolves once the receiver answered. */
+const enabled = (w: SimWebhooks) => !!w.subscription && w.subscription.status !== 'DISABLED';
+
+/** Notes a change to `inv` for the next delivery (none while no enabled subscription would carry it). */
+export function queueInvoiceEvent(w: SimWebhooks, o: SimOrganisation, inv: SimInvoice, eventType: 'CREATE' | 'UPDATE', at: Date): void {
+  if (!enabled(w)) return;
+  (w.pending ??= []).push({
+    resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${inv.invoiceId}`,
+    resourceId: inv.invoiceId,
+    eventDateUtc: at.toISOString().replace('Z', ''),
+    eventType,
+    eventCategory: 'INVOICE',
+    tenantId: o.tenantId,
+    tenantType: 'ORGANISATION',
+  });
+}
+
+/** A change made in Xero's UI: its UPDATE event and whatever waits, delivered; resolves once the receiver answered. */
 export async function sendInvoiceEvent(w: SimWebhooks, o: SimOrganisation, inv: SimInvoice, at: Date): Promise<void> {
-  if (!w.subscription) return;
-  const seq = sequence++;
+  queueInvoiceEvent(w, o, inv, 'UPDATE', at);
+  await deliver(w, at);
+}
+
+const stateOf = (inv: SimInvoice) => `${inv.status}|${inv.total}|${inv.amountPaid}|${inv.currencyCode}|${inv.updatedAt.getTime()}`;
+
+/**
+ * Runs an API request's handler and notes its changes to the organisation's invoices: CREATE for
+ * the ones it made, UPDATE for the ones it changed (a payment applied). The docs do not limit
+ * invoice events to sales invoices, so bills made through the API send them too.
+ */
+export function withApiEvents(w: SimWebhooks, o: SimOrganisation, at: Date, handle: () => void): void {
+  if (!enabled(w)) return handle();
+  const before = new Map([...o.invoices.values()].map((inv) => [inv.invoiceId, stateOf(inv)]));
+  handle();
+  for (const inv of o.invoices.values()) {
+    const was = before.get(inv.invoiceId);
+    if (was === undefined) queueInvoiceEvent(w, o, inv, 'CREATE', at);
+    else if (was !== stateOf(inv)) queueInvoiceEvent(w, o, inv, 'UPDATE', at);
+  }
+}
+
+// One delivery at a time per subscription, so the sequence goes out in order and a retry is not
+// overtaken; kept beside the state (which the demo saves as JSON), not in it.
+const inFlight = new WeakMap<SimWebhooks, Promise<void>>();
+
+/** A due retry, then what changed since the last delivery, in one POST. */
+export function deliver(w: SimWebhooks, at: Date): Promise<void> {
+  const next = (inFlight.get(w) ?? Promise.resolve()).then(() => deliverNow(w, at.getTime()));
+  inFlight.set(w, next);
+  return next;
+}
+
+async function attempt(w: SimWebhooks, d: { body: string; signature: string; eventCount: number }, seq: [number, number], n: number, now: number) {
+  const { status } = await post(w.subscription!.url, d.body, d.signature);
+  w.deliveries.push({
+    url: w.subscription!.url,
+    eventCount: d.eventCount,
+    status,
+    firstEventSequence: seq[0],
+    lastEventSequence: seq[1],
+    attempt: n,
+    at: new Date(now).toISOString(),
+  });
+  const taken = status >= 200 && status < 300;
+  if (taken) w.lastTaken = d;
+  return taken;
+}
+
+async function deliverNow(w: SimWebhooks, now: number): Promise<void> {
+  if (!enabled(w)) return;
+  const f = w.failing;
+  if (f) {
+    if (now < f.nextAt) return;
+    if (!(await attempt(w, f, [f.firstEventSequence, f.lastEventSequence], f.attempts, now))) {
+      f.attempts++;
+      if (now - f.firstRefusedAt >= GIVE_UP_MS) {
+        Object.assign(w, { failing: undefined, pending: [] });
+        w.subscription!.status = 'DISABLED';
+      } else f.nextAt = Math.min(now + RETRY_GAPS_MS[Math.min(f.attempts - 1, RETRY_GAPS_MS.length - 1)], f.firstRefusedAt + GIVE_UP_MS);
+      return;
+    }
+    w.failing = undefined;
+  }
+  const events = (w.pending ?? []).splice(0);
+  if (!events.length) return;
+  const first = w.nextSequence ?? 1;
+  w.nextSequence = first + events.length;
   const body = JSON.stringify({
-    events: [
-      {
-        resourceUrl: `https://api.xero.com/api.xro/2.0/Invoices/${inv.invoiceId}`,
-        resourceId: inv.invoiceId,
-        eventDateUtc: at.toISOString().replace('Z', ''),
-        eventType: 'UPDATE',
-        eventCategory: 'INVOICE',
-        tenantId: o.tenantId,
-        tenantType: 'ORGANISATION',
-      },
-    ],
-    firstEventSequence: seq,
-    lastEventSequence: seq,
+    events,
+    firstEventSequence: first,
+    lastEventSequence: first + events.length - 1,
     entropy: randomBytes(10).toString('hex').toUpperCase(),
   });
-  const { status } = await post(w.subscription.url, body, sign(body, w.subscription.key));
-  w.deliveries.push({ url: w.subscription.url, eventCount: 1, status });
+  const d = { body, signature: sign(body, w.subscription!.key), eventCount: events.length };
+  if (!(await attempt(w, d, [first, first + events.length - 1], 0, now)))
+    w.failing = {
+      ...d,
+      firstEventSequence: first,
+      lastEventSequence: first + events.length - 1,
+      firstRefusedAt: now,
+      attempts: 1,
+      nextAt: now + RETRY_GAPS_MS[0],
+    };
+}
+
+/** Test API: the last delivery the receiver took, sent again as it was (Xero did not get the answer in time). */
+export async function redeliverLast(w: SimWebhooks, at: Date): Promise<void> {
+  const last = w.lastTaken;
+  if (!last || !enabled(w)) throw new Error('no delivery to send again');
+  const { firstEventSequence = 0, lastEventSequence = 0 } = JSON.parse(last.body) as { firstEventSequence?: number; lastEventSequence?: number };
+  await (inFlight.get(w) ?? Promise.resolve());
+  await attempt(w, last, [firstEventSequence, lastEventSequence], 1, at.getTime());
 }
 
 export function orgOfInvoice(state: XeroSimState, invoiceId: string): { o: SimOrganisation; inv: SimInvoice } {
