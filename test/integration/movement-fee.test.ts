@@ -269,6 +269,42 @@ describeEachDatabase("movement fees: Xendit's fee on a payout booked once, the b
     });
   }
 
+  it('an entry whose outcome was unknown when the payout came back: found by its Reference, stored, and booked back once', async () => {
+    const m = payout(undefined);
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    const unknown = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.ok(unknown?.attemptAt && !unknown.xeroBankTransactionId, 'outcome unknown');
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    h.clock.advance(3 * 60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    await h.worker.drain();
+    const [spend, ...again] = entries(`Xendit movement ${m.id}`);
+    assert.equal(again.length, 0, 'not sent again');
+    const [back, ...twice] = reversedEntries(m.id);
+    assert.equal(twice.length, 0);
+    const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.deepEqual([row?.state, row?.xeroBankTransactionId, row?.xeroReversalEntryId], ['recorded', spend.bankTransactionId, back?.bankTransactionId]);
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it('an entry whose outcome was unknown when the payout came back, never made by Xero: nothing is booked either way', async () => {
+    const m = payout(undefined);
+    h.sims.xero.faults.failNext(1, 503, { path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    assert.ok((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.attemptAt, 'outcome unknown');
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    h.clock.advance(3 * 60_000);
+    await h.worker.drain();
+    assert.deepEqual([entries(`Xendit movement ${m.id}`).length, reversedEntries(m.id).length], [0, 0]);
+    assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'off');
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
   it('the account the payout was booked to is gone from the chart: review with the reason, nothing made; booked back by hand under its Reference, a Retry takes that one', async () => {
     const m = payout(undefined);
     await list();
