@@ -213,6 +213,33 @@ describeEachDatabase("movement fees: Xendit's fee on a payout booked once, the b
     });
   }
 
+  it('REVERSED days after it was booked: the report of the day it left and the report of the day it came back each count their half, and agree', async () => {
+    const around = (at: Date) => {
+      const day = (offset: number) => new Date(at.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+      return { from: day(-1), to: day(1) };
+    };
+    const m = payout(FEE);
+    await list();
+    await h.worker.drain();
+    const leftOn = around(h.clock());
+    h.clock.advance(6 * 86_400_000);
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([reversedEntries(m.id).length, feeReturns(m.id).length], [1, 1]);
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores };
+    for (const [range, half] of [
+      [leftOn, '-25550.00'],
+      [around(h.clock()), '25550.00'],
+    ] as const) {
+      const r = await reconciliationReport(deps, merchant, range);
+      const shown = r.rows.find((x) => x.note.includes(m.id));
+      assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', half, half], JSON.stringify(r.rows));
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    }
+  });
+
   it('a TOPUP REVERSED: Spend Money of it back out of the clearing account, once', async () => {
     const m = h.sims.xendit.test.movement(key(), { type: 'TOPUP', currency: 'IDR', amount: 50_000, cashflow: 'MONEY_IN' });
     await list();
