@@ -15,7 +15,8 @@ export const PAYMENT_CRASH_POINTS = ['after-claim', 'after-xendit-refetch', 'aft
  * and the Spend Money of its reversal), its fee's Spend Money, or that fee's Receive Money back once the
  * withdrawal was reversed with its fee given back, taken and not yet stored; a fee given back taken and not yet
  * stored; a month's Xendit fee bill taken and not yet stored; one of Xendit's other balance movements
- * (Spend or Receive Money on the clearing account) taken and not yet stored.
+ * (Spend or Receive Money on the clearing account), its fee's, and, once reversed, its entry back
+ * and its fee's given back, each taken and not yet stored.
  */
 export const BOOKING_CRASH_POINTS = [
   'refund-credit-accepted',
@@ -32,6 +33,8 @@ export const BOOKING_CRASH_POINTS = [
   'fee-bill-accepted',
   'other-movement-accepted',
   'other-movement-fee-accepted',
+  'other-movement-reversal-accepted',
+  'other-movement-fee-return-accepted',
 ] as const;
 /**
  * And for closing a checkout whose Xero invoice changed: Xendit expired its invoice, and the

@@ -64,6 +64,8 @@ export function claimedStores(stores: Stores, claim: Claim): Stores {
       ...o,
       noteAttempt: (id, at, now, sent) => mark(at, 'movement', o.noteAttempt(id, at, now, sent, claim)),
       noteFeeAttempt: (id, at, now) => mark(at, 'movement fee', o.noteFeeAttempt(id, at, now, claim)),
+      noteReversalAttempt: (id, at, now) => mark(at, 'movement', o.noteReversalAttempt(id, at, now, claim)),
+      noteFeeReturnAttempt: (id, at, now) => mark(at, 'movement fee', o.noteFeeReturnAttempt(id, at, now, claim)),
     },
     feeBills: { ...f, noteAttempt: (id, at, now) => mark(at, 'fee bill', f.noteAttempt(id, at, now, claim)) },
     feeReturns: { ...fr, noteAttempt: (paymentId, entry, at, now) => mark(at, 'fee return', fr.noteAttempt(paymentId, entry, at, now, claim)) },

@@ -1,7 +1,8 @@
 /**
  * Xendit's other balance movements booked in Xero (migration 20261206T2345): one row per movement
  * the listing found (jobs/sync/list-other-movements.ts), with its Spend or Receive Money on the
- * clearing account (jobs/sync/record-other-movement.ts).
+ * clearing account (jobs/sync/record-other-movement.ts), and, once Xendit lists it REVERSED, the
+ * entries that book it (and a fee given back) back (migration 20261207T1100, jobs/sync/movement-reversal.ts).
  */
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';
@@ -40,8 +41,16 @@ export interface OtherMovement {
   entryAmount: number | null;
   /** Listed REVERSED by Xendit: the money is back in the balance. */
   reversedAt: Date | null;
-  /** When its booked entries were sent to review for a person to undo. */
+  /** When its booked entries were sent to review for a person to undo (the release before this one did). */
   reversalToldAt: Date | null;
+  /** The opposite entry that books it back once reversed (jobs/sync/movement-reversal.ts), and its attempt mark. */
+  xeroReversalEntryId: string | null;
+  reversalAttemptAt: Date | null;
+  /** Reversed with its fee status REVERSED or CANCELED: Xendit gave its fee back (false: kept, or none). */
+  feeReturned: boolean;
+  /** The fee given back, booked back into the clearing account, and its attempt mark. */
+  xeroFeeReturnEntryId: string | null;
+  feeReturnAttemptAt: Date | null;
 }
 
 const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
@@ -65,6 +74,11 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
   entryAmount: r.entry_amount === null ? null : int8(r.entry_amount),
   reversedAt: r.reversed_at,
   reversalToldAt: r.reversal_told_at,
+  xeroReversalEntryId: r.xero_reversal_entry_id,
+  reversalAttemptAt: r.reversal_attempt_at,
+  feeReturned: r.fee_returned,
+  xeroFeeReturnEntryId: r.xero_fee_return_entry_id,
+  feeReturnAttemptAt: r.fee_return_attempt_at,
 });
 
 export function createOtherMovementStore(db: Db) {
@@ -134,16 +148,22 @@ export function createOtherMovementStore(db: Db) {
      */
     noteFee: noteFeeOn(db, 'other_movements'),
     /**
-     * Xendit lists it REVERSED: noted once, its job (`job`, or the finished one of that dedupe key)
-     * queued again in the same commit, as a withdrawal's (settlements.ts noteReversed); false when it was noted already.
+     * Xendit lists it REVERSED: noted once, with whether it gave its fee back (`feeBack`; noted for
+     * good, also when learnt on a later listing, as a withdrawal's: withdrawal-fees.ts noteFeeReturned),
+     * its job (`job`, or the finished one of that dedupe key) queued again in the same commit, as a
+     * withdrawal's (settlements.ts noteReversed); false when there was nothing new to note.
      */
-    async noteReversed(id: string, reversedAt: Date, job: NewJobRow, now: Date): Promise<boolean> {
+    async noteReversed(id: string, reversedAt: Date, feeBack: boolean, job: NewJobRow, now: Date): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         const r = await trx
           .updateTable('other_movements')
-          .set({ reversed_at: reversedAt, updated_at: now })
+          .set((eb) => ({
+            reversed_at: eb.fn.coalesce('reversed_at', eb.val(reversedAt)),
+            ...(feeBack ? { fee_returned: true } : {}),
+            updated_at: now,
+          }))
           .where('id', '=', id)
-          .where('reversed_at', 'is', null)
+          .where((eb) => (feeBack ? eb.or([eb('reversed_at', 'is', null), eb('fee_returned', '=', false)]) : eb('reversed_at', 'is', null)))
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) return false;
         await requeueFor(trx, job, now);
@@ -152,6 +172,15 @@ export function createOtherMovementStore(db: Db) {
     },
     /** Its booked entries sent to review, once. */
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
+    /** Committed before its entry back is sent; null once Xero answered that it did not take it. */
+    noteReversalAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { reversal_attempt_at: at }, now, claim),
+    /** Booked back: recorded, a row in review for it leaves it. */
+    reversalRecorded: (id: string, entryId: string, now: Date) =>
+      update(id, { xero_reversal_entry_id: entryId, reversal_attempt_at: null, state: 'recorded', last_error: null }, now),
+    /** Committed before the Receive Money of the fee given back is sent; null once Xero answered that it did not take it. */
+    noteFeeReturnAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_return_attempt_at: at }, now, claim),
+    feeReturnRecorded: (id: string, entryId: string, now: Date) =>
+      update(id, { xero_fee_return_entry_id: entryId, fee_return_attempt_at: null, state: 'recorded', last_error: null }, now),
     /** A person undid them and retried: recorded as it stands. */
     reversalSettled: (id: string, now: Date) => update(id, { state: 'recorded', last_error: null }, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */

@@ -91,9 +91,11 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
       const seeded = await withStores((stores) => seedPaidCheckout(stores, sims, `b${BOOKING_CRASH_POINTS.indexOf(point)}${via[0]}`));
       const returningFee = point === 'fee-return-accepted';
       const billing = point === 'fee-bill-accepted';
-      const moving = point === 'other-movement-accepted' || point === 'other-movement-fee-accepted';
+      // The payout booked, then sent back by the bank: its Receive Money back, and (given back) its fee's.
+      const movingBack = point === 'other-movement-reversal-accepted' || point === 'other-movement-fee-return-accepted';
+      const moving = point === 'other-movement-accepted' || point === 'other-movement-fee-accepted' || movingBack;
       // A payout with Xendit's fee on top (IDR 5,000 + 11% VAT): the movement's Spend Money, then the fee's.
-      const movingFee = point === 'other-movement-fee-accepted';
+      const movingFee = point === 'other-movement-fee-accepted' || movingBack;
       const refunding = point.startsWith('refund-') || returningFee;
       // Sent back with its fee given back too: the fee's Receive Money back after the transfer back.
       const feeBack = point === 'withdrawal-fee-return-accepted';
@@ -208,9 +210,25 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         await withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
         jobId = (await withStores((s) => s.jobs.list())).find((j) => j.kind === 'record-other-movement')!.id;
         const entries = (reference: string) => sims.xero.bankTransactionsOf(seeded.tenantId).filter((t) => t.reference === reference).length;
-        effects = () => [entries(`Xendit movement ${m.id}`), entries(`Xendit movement fee ${m.id}`)];
+        const booked = async () => {
+          const row = await withStores((s) => s.otherMovements.byXenditId(seeded.merchantId, m.id));
+          return row?.state === 'recorded' && row.xeroFeeEntryId && (await withStores((s) => s.jobs.byId(jobId)))?.state === 'done' ? true : undefined;
+        };
+        if (movingBack) {
+          // Booked whole by the doomed worker; then the bank sends it back, the fee kept or given back, and the next listing sees it.
+          await waitFor('the payout and its fee recorded', booked, GUARD_MS);
+          sims.xendit.test.reverseMovement(seeded.xenditKey, m.id, undefined, point === 'other-movement-reversal-accepted' ? { fee: 'COMPLETED' } : {});
+          await withStores((stores) => listWithdrawalsJob({ stores, xendit: sims.xenditClient, clock: () => new Date(), logger: pino({ level: 'silent' }) })());
+        }
+        effects = () => [
+          entries(`Xendit movement ${m.id}`),
+          entries(`Xendit movement fee ${m.id}`),
+          ...(movingBack ? [entries(`Xendit movement reversed ${m.id}`), entries(`Xendit movement fee returned ${m.id}`)] : []),
+        ];
         settledRow = async () => {
           const row = await withStores((s) => s.otherMovements.byXenditId(seeded.merchantId, m.id));
+          if (row && movingBack)
+            return { state: row.xeroReversalEntryId && (point === 'other-movement-reversal-accepted' || row.xeroFeeReturnEntryId) ? row.state : 'pending' };
           // The movement is stored before its fee is sent: done only once the fee is stored too.
           return row && movingFee ? { state: row.state === 'recorded' && row.xeroFeeEntryId ? 'recorded' : 'pending' } : row;
         };
@@ -271,6 +289,8 @@ describe('refunds and withdrawals survive SIGKILL at each crash point [postgres]
         'withdrawal-spend-back-accepted': [0, 2], // the Receive Money, and the Spend Money back
         'other-movement-accepted': [1, 0], // the Spend Money out of the clearing account
         'other-movement-fee-accepted': [1, 1], // the payout's Spend Money, and its fee's
+        'other-movement-reversal-accepted': [1, 1, 1, 0], // the payout, its fee (kept by Xendit), the Receive Money back
+        'other-movement-fee-return-accepted': [1, 1, 1, 1], // and the fee given back, its Receive Money back
       };
       assert.deepEqual(effects(), expected[point], `${point}: Xero at the moment of death`);
       assert.notEqual((await settledRow())?.state, final, `${point}: died before storing the outcome`);

@@ -162,29 +162,255 @@ describeEachDatabase("movement fees: Xendit's fee on a payout booked once, the b
     assert.deepEqual([before[0] - xenditBalance(), before[1] - clearingBalance()], [2_000_000n, 2_000_000n], 'each fell by the amount alone');
   });
 
-  it('a payout booked with its fee, then REVERSED by the bank: its money and fee back at Xendit, the entries sent to review once; a Retry ends it', async () => {
+  const reversedEntries = (id: string) => entries(`Xendit movement reversed ${id}`);
+  const feeReturns = (id: string) => entries(`Xendit movement fee returned ${id}`);
+  const recordJob = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement')[0];
+
+  for (const { feeBack, inAmount } of [
+    { feeBack: true, inAmount: false },
+    { feeBack: false, inAmount: false },
+    { feeBack: true, inAmount: true },
+    { feeBack: false, inAmount: true },
+  ]) {
+    it(`a payout booked with its fee ${inAmount ? 'inside the amount' : 'on top'}, then REVERSED with the fee ${feeBack ? 'given back' : 'kept by Xendit'}: booked back once by the scheduled listing's job; the clearing account is Xendit's balance and the report agrees`, async () => {
+      const m = payout({ ...FEE, inAmount });
+      await list();
+      await h.worker.drain();
+      const [spend] = entries(`Xendit movement ${m.id}`);
+      const before = xenditBalance();
+      h.clock.advance(3_600_000);
+      h.sims.xendit.test.reverseMovement(key(), m.id, undefined, feeBack ? {} : { fee: 'COMPLETED' });
+      assert.equal(
+        xenditBalance() - before,
+        feeBack ? (inAmount ? 2_000_000n : 2_555_000n) : inAmount ? 1_445_000n : 2_000_000n,
+        'what came back into the balance',
+      );
+      await list();
+      await h.worker.drain();
+
+      const [back, ...again] = reversedEntries(m.id);
+      assert.equal(again.length, 0, 'one entry back');
+      assert.deepEqual(
+        [back?.type, back?.accountId, back?.lineItems.map((l) => [l.accountCode, l.lineAmount]), back?.reconciled],
+        ['RECEIVE', h.clearingAccountId, [[suspense, spend.total]], true],
+        'the Spend Money undone: the same clearing account, account and amount',
+      );
+      const returned = feeReturns(m.id);
+      assert.deepEqual(
+        returned.map((t) => [t.type, t.accountId, t.lineItems.map((l) => [l.accountCode, l.lineAmount])]),
+        feeBack ? [['RECEIVE', h.clearingAccountId, [[h.merchant.feeAccountCode, 555_000n]]]] : [],
+        feeBack ? 'the fee given back booked back' : 'the fee Xendit kept stays booked',
+      );
+      assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1);
+      assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
+      const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+      assert.deepEqual([row?.state, row?.xeroReversalEntryId, row?.feeReturned], ['recorded', back.bankTransactionId, feeBack]);
+      assert.equal((await recordJob()).state, 'done');
+
+      const r = await report();
+      const shown = r.rows.find((x) => x.note.includes(m.id));
+      const kept = feeBack ? '0.00' : '-5550.00';
+      assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', kept, kept], JSON.stringify(shown));
+      assert.ok(!r.rows.some((x) => x.status === 'not_from_xendit'), 'no entry of it left unexplained');
+      assert.equal(r.totals.IDR.difference, '0.00');
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+
+      // Listed again, its job replayed: nothing more.
+      await list();
+      assert.ok(await h.stores.jobs.replay((await recordJob()).id, h.clock()));
+      await h.worker.drain();
+      assert.deepEqual([reversedEntries(m.id).length, feeReturns(m.id).length, entries(`Xendit movement ${m.id}`).length], [1, feeBack ? 1 : 0, 1]);
+    });
+  }
+
+  it('REVERSED days after it was booked: the report of the day it left and the report of the day it came back each count their half, and agree', async () => {
+    const around = (at: Date) => {
+      const day = (offset: number) => new Date(at.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+      return { from: day(-1), to: day(1) };
+    };
     const m = payout(FEE);
     await list();
     await h.worker.drain();
-    const before = xenditBalance();
+    const leftOn = around(h.clock());
+    h.clock.advance(6 * 86_400_000);
     h.sims.xendit.test.reverseMovement(key(), m.id);
-    assert.equal(xenditBalance() - before, 2_555_000n, 'the amount and its fee back in the balance');
     await list();
     await h.worker.drain();
-    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement');
+    assert.deepEqual([reversedEntries(m.id).length, feeReturns(m.id).length], [1, 1]);
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    const deps = { xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores };
+    for (const [range, half] of [
+      [leftOn, '-25550.00'],
+      [around(h.clock()), '25550.00'],
+    ] as const) {
+      const r = await reconciliationReport(deps, merchant, range);
+      const shown = r.rows.find((x) => x.note.includes(m.id));
+      assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', half, half], JSON.stringify(r.rows));
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    }
+  });
+
+  it('a TOPUP REVERSED: Spend Money of it back out of the clearing account, once', async () => {
+    const m = h.sims.xendit.test.movement(key(), { type: 'TOPUP', currency: 'IDR', amount: 50_000, cashflow: 'MONEY_IN' });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    await h.worker.drain();
+    assert.deepEqual(
+      reversedEntries(m.id).map((t) => [t.type, t.accountId, t.total, t.lineItems[0].accountCode]),
+      [['SPEND', h.clearingAccountId, 5_000_000n, suspense]],
+    );
+    assert.equal(clearingBalance(), xenditBalance());
+    assert.equal((await report()).reconciled, true);
+  });
+
+  for (const point of ['other-movement-reversal-accepted', 'other-movement-fee-return-accepted'] as const) {
+    it(`a crash at ${point}: the re-run finds what Xero took by its Reference and sends nothing twice`, async () => {
+      const m = payout(FEE);
+      await list();
+      await h.worker.drain();
+      h.sims.xendit.test.reverseMovement(key(), m.id);
+      await list();
+      const job = await recordJob();
+      assert.equal(job.state, 'queued', 'queued again by the listing');
+      const deps = { stores: h.stores, xero: h.sims.xeroClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+      const died = new Error('power cut');
+      await assert.rejects(
+        recordOtherMovementJob({
+          ...deps,
+          crash: (p) => {
+            if (p === point) throw died;
+          },
+        })(job),
+        (err) => err === died,
+      );
+      assert.deepEqual([reversedEntries(m.id).length, feeReturns(m.id).length], point === 'other-movement-reversal-accepted' ? [1, 0] : [1, 1]);
+      const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+      assert.equal(point === 'other-movement-reversal-accepted' ? row?.xeroReversalEntryId : row?.xeroFeeReturnEntryId, null, 'died before storing it');
+      // Past Xero's Idempotency-Key: only the attempt mark and the look-up by Reference keep it from a second one.
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      h.clock.advance(3 * 60_000);
+      await recordOtherMovementJob(deps)(job);
+      await recordOtherMovementJob(deps)(job);
+      assert.deepEqual(
+        [entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length, reversedEntries(m.id).length, feeReturns(m.id).length],
+        [1, 1, 1, 1],
+      );
+      const done = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+      assert.deepEqual(
+        [done?.state, done?.xeroReversalEntryId, done?.xeroFeeReturnEntryId],
+        ['recorded', reversedEntries(m.id)[0].bankTransactionId, feeReturns(m.id)[0].bankTransactionId],
+      );
+      assert.equal(clearingBalance(), xenditBalance());
+    });
+  }
+
+  it('an entry whose outcome was unknown when the payout came back: found by its Reference, stored, and booked back once', async () => {
+    const m = payout(undefined);
+    h.sims.xero.faults.dropResponseAfterSave(1, { path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    const unknown = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.ok(unknown?.attemptAt && !unknown.xeroBankTransactionId, 'outcome unknown');
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    h.clock.advance(3 * 60_000);
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    await h.worker.drain();
+    const [spend, ...again] = entries(`Xendit movement ${m.id}`);
+    assert.equal(again.length, 0, 'not sent again');
+    const [back, ...twice] = reversedEntries(m.id);
+    assert.equal(twice.length, 0);
     const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
-    assert.equal(job.state, 'needs_review', 'sent to a person');
-    assert.equal(row?.state, 'needs_review');
-    assert.match(row?.lastError ?? '', new RegExp(`REVERSED.*"Xendit movement ${m.id}" and "Xendit movement fee ${m.id}"`));
-    // Listed again: told once.
+    assert.deepEqual([row?.state, row?.xeroBankTransactionId, row?.xeroReversalEntryId], ['recorded', spend.bankTransactionId, back?.bankTransactionId]);
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it('an entry whose outcome was unknown when the payout came back, never made by Xero: nothing is booked either way', async () => {
+    const m = payout(undefined);
+    h.sims.xero.faults.failNext(1, 503, { path: '/api.xro/2.0/BankTransactions' });
     await list();
     await h.worker.drain();
-    assert.equal((await h.stores.jobs.byId(job.id))?.attempts, job.attempts, 'not run again');
-    assert.deepEqual([entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length], [1, 1], 'nothing booked by itself');
-    // The person voided them (or booked the money back) and retries.
+    assert.ok((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.attemptAt, 'outcome unknown');
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    h.clock.advance(3 * 60_000);
+    await h.worker.drain();
+    assert.deepEqual([entries(`Xendit movement ${m.id}`).length, reversedEntries(m.id).length], [0, 0]);
+    assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'off');
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it('the account the payout was booked to is gone from the chart: review with the reason, nothing made; booked back by hand under its Reference, a Retry takes that one', async () => {
+    const m = payout(undefined);
+    await list();
+    await h.worker.drain();
+    h.sims.xero.test.removeAccount(h.tenantId, 'Xendit other movements');
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    await h.worker.drain();
+    const job = await recordJob();
+    const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.deepEqual([job.state, row?.state], ['needs_review', 'needs_review']);
+    assert.match(row?.lastError ?? '', /^Xero refused the receive money \(movement reversed\): .*899/);
+    assert.equal(reversedEntries(m.id).length, 0);
+    assert.equal(row?.reversalAttemptAt, null, 'refused: no attempt left pending');
+
+    // A person books it back by hand, on another account, under the Reference the review names.
+    const byHand = await h.sims.xeroClient.createBankTransaction(
+      h.merchant.xero,
+      {
+        type: 'RECEIVE',
+        bankAccountId: h.clearingAccountId,
+        contactName: 'Xendit',
+        date: new Date(h.clock()).toISOString().slice(0, 10),
+        reference: `Xendit movement reversed ${m.id}`,
+        currencyCode: 'IDR',
+        reconciled: true,
+        lineItems: [{ description: 'payout back', accountCode: h.merchant.feeAccountCode!, amount: '20000' }],
+      },
+      'by-hand',
+    );
     assert.ok(await h.stores.jobs.replay(job.id, h.clock(), ['needs_review']));
     await h.worker.drain();
-    assert.equal((await h.stores.jobs.byId(job.id))?.state, 'done');
+    assert.deepEqual(
+      reversedEntries(m.id).map((t) => t.bankTransactionId),
+      [byHand.bankTransactionId],
+      'no second one',
+    );
+    const done = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.deepEqual([done?.state, done?.xeroReversalEntryId, (await h.stores.jobs.byId(job.id))?.state], ['recorded', byHand.bankTransactionId, 'done']);
+  });
+
+  it('the clearing account archived in Xero since: review saying why, nothing made', async () => {
+    const m = payout(undefined);
+    await list();
+    await h.worker.drain();
+    h.sims.xero.test.archiveAccount(h.tenantId, h.clearingAccountId);
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    await h.worker.drain();
+    const row = await h.stores.otherMovements.byXenditId(h.merchant.id, m.id);
+    assert.equal(row?.state, 'needs_review');
+    assert.match(row?.lastError ?? '', /is not an active bank account.*Reference "Xendit movement reversed /);
+    assert.equal(reversedEntries(m.id).length, 0);
+  });
+
+  it('a payout sent to review by the release before (told to void its entries by hand): a Retry settles it, nothing is booked back', async () => {
+    const m = payout(FEE);
+    await list();
+    await h.worker.drain();
+    const row = (await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))!;
+    // As the release before left it: told to a person once it was listed REVERSED.
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await h.stores.otherMovements.reversalTold(row.id, 'Xendit lists it as REVERSED: void its entries', h.clock());
+    await list();
+    await h.worker.drain();
+    const job = await recordJob();
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock(), ['needs_review', 'done']));
+    await h.worker.drain();
+    assert.deepEqual([reversedEntries(m.id).length, feeReturns(m.id).length], [0, 0], 'a person may have voided them: nothing booked back');
     assert.equal((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))?.state, 'recorded');
   });
 

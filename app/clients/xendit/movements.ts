@@ -100,7 +100,7 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
         await api.getAllTransactionsRaw({
           // xendit-node types the names of its own enum; the later reference's are sent as they are (the SDK passes them through).
           ...(types ? { types: [...types] as never } : {}),
-          // REVERSED: a payout sent, then returned into the balance (xendit-node TransactionStatuses), read so that one booked goes to review.
+          // REVERSED: a payout sent, then returned into the balance (xendit-node TransactionStatuses), read so that one booked is booked back.
           statuses: ['SUCCESS', 'REVERSED'],
           currency: q.currency,
           created: { gte: q.createdAfter, lte: q.createdBefore },
@@ -169,7 +169,8 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
  * What Xendit charged for the movement, read as a withdrawal's fee is (balance.ts withdrawalFee): the
  * Transactions API lists no fee rows of their own, a payout's fee is its transaction's fee object,
  * taken "once payouts are completed" (docs.xendit.co/transaction-fees). Counted only once COMPLETED:
- * PENDING is not taken yet, REVERSED/CANCELED given back, NOT_APPLICABLE none. Money out's fee came out
+ * PENDING is not taken yet, REVERSED/CANCELED given back (`feeBack` on a reversed movement),
+ * NOT_APPLICABLE none. A reversed movement whose fee is still COMPLETED: Xendit kept it. Money out's fee came out
  * of `amount` when net_amount says amount − fee, else on top; money in's always leaves the balance
  * (net_amount, as a payment's, is what it brought in).
  */
@@ -177,12 +178,16 @@ function movementFee(
   t: z.infer<typeof movementSchema>,
   amount: number,
   minor: ReturnType<typeof minorReader>,
-): Pick<XenditMovement, 'fee' | 'feeTax' | 'feeInAmount'> {
-  if (t.fee?.status !== 'COMPLETED') return {};
-  const tax = minor(t.fee.value_added_tax ?? 0, 'fee.value_added_tax');
-  const fee = minor(t.fee.xendit_fee ?? 0, 'fee.xendit_fee') + tax;
-  if (fee <= 0) return {};
+): Pick<XenditMovement, 'fee' | 'feeTax' | 'feeInAmount' | 'feeBack'> {
+  // Reversed: its fee's own status says whether Xendit gave it back, as a withdrawal's (balance.ts withdrawalFee):
+  // REVERSED, taken and given back (its amount still read: it left the balance with the movement); CANCELED, no amount.
+  const status = t.fee?.status;
+  const back = t.status === 'REVERSED' && (status === 'REVERSED' || status === 'CANCELED') ? { feeBack: true } : {};
+  if (status !== 'COMPLETED' && !(t.status === 'REVERSED' && status === 'REVERSED')) return back;
+  const tax = minor(t.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
+  const fee = minor(t.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + tax;
+  if (fee <= 0) return back;
   const net = t.net_amount == null ? undefined : minor(Math.abs(t.net_amount), 'net_amount');
   // The VAT kept apart: booked on a line of its own, as a withdrawal fee's is (balance.ts withdrawalFee).
-  return { fee, ...(tax > 0 ? { feeTax: tax } : {}), feeInAmount: t.cashflow === 'MONEY_OUT' && net === amount - fee };
+  return { fee, ...(tax > 0 ? { feeTax: tax } : {}), feeInAmount: t.cashflow === 'MONEY_OUT' && net === amount - fee, ...back };
 }

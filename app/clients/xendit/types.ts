@@ -195,6 +195,8 @@ export interface XenditMovement {
   feeInAmount?: boolean;
   /** REVERSED: sent back into the balance after it succeeded (a payout the bank returned), `updated` then. */
   status: 'SUCCESS' | 'REVERSED';
+  /** REVERSED with its fee's status REVERSED or CANCELED (xendit-node FeeResponse.status): Xendit gave the fee back too (`fee`: what it was, when REVERSED). */
+  feeBack?: boolean;
   updated?: string;
 }
 

@@ -7,7 +7,8 @@
  * becomes: its row, once, and one record-other-movement job (the dedupe key makes any number of
  * runs one job). Nothing that moved before the setting was turned on is read or booked: the merchant
  * may have booked those by hand. Xendit's fee on one, once COMPLETED, is kept on its row (its job books
- * it: movement-fee.ts); one Xendit lists REVERSED is noted once and its job queued again.
+ * it: movement-fee.ts); one Xendit lists REVERSED is noted once (and its fee given back, once) and its
+ * job queued again, which books it back (movement-reversal.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -91,17 +92,25 @@ async function warnOf(deps: Pick<Deps, 'stores' | 'clock' | 'logger'>, merchant:
 
 /**
  * A movement Xendit lists REVERSED (a payout the bank sent back): one this merchant's row knows is
- * noted once, its job queued again (record-other-movement.ts: nothing to book, or its entries to a
- * person); one never seen before was never booked, and nothing is left to book.
+ * noted once, with whether Xendit gave its fee back (its fee status REVERSED or CANCELED; given back
+ * on a later listing, noted then), its job queued again (record-other-movement.ts: nothing to book,
+ * or its entries booked back: movement-reversal.ts). A fee Xendit kept (COMPLETED) that the row never
+ * learnt is noted as any fee is: it left the balance for good. One never seen before was never
+ * booked, and nothing is left to book.
  */
 async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement): Promise<void> {
   const row = await deps.stores.otherMovements.byXenditId(merchant.id, m.id);
   if (!row || row.state === 'test_mode' || row.state === 'off') return;
   const now = deps.clock();
   const back = m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : now;
-  const job = jobRow('record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
-  if (await deps.stores.otherMovements.noteReversed(row.id, back, job, now))
-    deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, type: m.type }, 'other balance movement reversed at Xendit');
+  const job = () => jobRow('record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
+  if (m.fee && !m.feeBack && row.fee === 0 && (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, job(), now)))
+    deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, fee: m.fee }, "Xendit's fee on a reversed balance movement, kept by Xendit, found");
+  if (await deps.stores.otherMovements.noteReversed(row.id, back, m.feeBack === true, job(), now))
+    deps.logger.info(
+      { merchantId: merchant.id, xenditTransactionId: m.id, type: m.type, feeBack: m.feeBack === true },
+      'other balance movement reversed at Xendit',
+    );
 }
 
 /**

@@ -4,12 +4,22 @@
  * is (withdrawal-fee.ts): without it the clearing account stays above Xendit's balance by every
  * payout fee. A Spend Money of its own, the VAT on a line of its own (fee-spend.ts; Reference
  * `Xendit movement fee <transaction id>`), after the movement's entry and marked apart from it, so a
- * run that dies between the two sends each once (entryOnce, send-once.ts). Fees billed monthly when it moved are on Xendit's bill (record-fee-bill.ts).
+ * run that dies between the two sends each once (entryOnce, send-once.ts). Fees billed monthly when
+ * it moved are on Xendit's bill (record-fee-bill.ts). The movement reversed, a fee Xendit kept stays
+ * booked, one it gave back is booked back (movement-reversal.ts).
  */
 import type { Merchant, XenditFeeBilling } from '../../store/merchants.js';
 import type { OtherMovement } from '../../store/other-movements.js';
 import type { EntryDeps } from './entry-once.js';
 import { feeSpendOnce } from './fee-spend.js';
+
+/**
+ * The Reference of the movement's entry. Xero takes up to 255 characters in a bank transaction's
+ * Reference (xero_accounting.yaml BankTransaction.Reference); the listing takes ids of up to 100.
+ */
+export function movementReference(xenditTransactionId: string): string {
+  return `Xendit movement ${xenditTransactionId}`;
+}
 
 export function movementFeeReference(xenditTransactionId: string): string {
   return `Xendit movement fee ${xenditTransactionId}`;
@@ -28,7 +38,8 @@ export function movementEntryAmount(row: OtherMovement, billing: XenditFeeBillin
  * left Xendit's balance out of the clearing account already.
  */
 export function movementFeeToBook(row: OtherMovement, billing: XenditFeeBilling): number {
-  if (row.fee <= 0 || row.xeroFeeEntryId || billing === 'invoiced') return 0;
+  // Reversed with its fee given back: none left to book (one booked already is booked back: movement-reversal.ts).
+  if (row.fee <= 0 || row.xeroFeeEntryId || billing === 'invoiced' || (row.reversedAt && row.feeReturned)) return 0;
   const carried = row.entryAmount ?? (row.xeroBankTransactionId || row.attemptAt ? Math.abs(row.amount) : null);
   if (row.amount < 0 && row.feeInAmount && carried !== null && carried !== Math.abs(row.amount) - row.fee) return 0;
   return row.fee;

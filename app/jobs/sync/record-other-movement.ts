@@ -8,7 +8,9 @@
  * movement, the attempt (and the clearing account) is marked before the entry is sent, and the entry
  * is looked up by Reference (`Xendit movement <transaction id>`) when an earlier attempt's outcome is
  * unknown or the job was queued again (send-once.ts). Xendit's fee on it (a payout's) follows as a
- * Spend Money of its own (movement-fee.ts), also when learnt after the entry was booked.
+ * Spend Money of its own (movement-fee.ts), also when learnt after the entry was booked. Listed
+ * REVERSED later (a payout the bank sent back), what was booked is booked back, once, its fee by
+ * whether Xendit gave it back (movement-reversal.ts).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -25,7 +27,8 @@ import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce } from './entry-once.js';
 import { notWhileUnsettled, requeued } from './send-once.js';
-import { movementEntryAmount, movementFeeOnce, movementFeeReference, movementFeeToBook } from './movement-fee.js';
+import { movementEntryAmount, movementFeeToBook, movementReference } from './movement-fee.js';
+import { feeOnce, reversedMovement } from './movement-reversal.js';
 
 export interface RecordOtherMovementDeps {
   stores: Stores;
@@ -36,13 +39,7 @@ export interface RecordOtherMovementDeps {
   crash?: CrashHook;
 }
 
-/**
- * The Reference of the movement's entry. Xero takes up to 255 characters in a bank transaction's
- * Reference (xero_accounting.yaml BankTransaction.Reference); the listing takes ids of up to 100.
- */
-export function movementReference(xenditTransactionId: string): string {
-  return `Xendit movement ${xenditTransactionId}`;
-}
+export { movementReference };
 
 export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
   return async (job: Job): Promise<void> => {
@@ -52,7 +49,7 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
     const row = await deps.stores.otherMovements.byXenditId(merchantId, xenditTransactionId);
     if (!row) throw new NeedsReview(`no balance movement ${xenditTransactionId} was recorded for this merchant`);
     if (row.state === 'test_mode' || row.state === 'off') return;
-    if (row.reversedAt) return reversed(deps, row);
+    if (row.reversedAt) return reversedMovement(deps, merchant, row, requeued(job));
     // How Xendit charged its fees when it moved: billed monthly, none was taken from the balance.
     const billing = (await deps.stores.feeBills.billingAt(merchant))(row.movedAt);
     // Keyed on the entries, not the state: a row in needs review never sends a second one.
@@ -105,7 +102,7 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
       deps.logger.info({ merchantId, xenditTransactionId, transactionId: entryId }, 'other balance movement recorded in Xero');
       // Read again: a fee the listing learnt, or a reversal it saw, while this ran is dealt with now, not left to a later run.
       const now = await deps.stores.otherMovements.byXenditId(merchantId, xenditTransactionId);
-      if (now?.reversedAt) return await reversed(deps, now);
+      if (now?.reversedAt) return await reversedMovement(deps, merchant, now, requeued(job));
       if (now && movementFeeToBook(now, billing)) {
         what = 'spend money (movement fee)';
         await feeOnce(deps, merchant, now, clearing, requeued(job));
@@ -118,38 +115,6 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
       });
     }
   };
-}
-
-/**
- * Xendit lists the movement REVERSED: its money (and fee) back in the balance. Nothing sent yet:
- * nothing to book. Its entries in Xero (or one whose outcome is unknown): to a person, once, who
- * voids them or books the money back; their Retry ends it, the row recorded as it stands.
- */
-async function reversed(deps: RecordOtherMovementDeps, row: OtherMovement): Promise<void> {
-  const now = deps.clock();
-  if (!row.xeroBankTransactionId && !row.attemptAt && !row.xeroFeeEntryId && !row.feeAttemptAt) {
-    await deps.stores.otherMovements.off(row.id, 'sent back into the Xendit balance (REVERSED) before it was booked: nothing to book', now);
-    deps.logger.info({ merchantId: row.merchantId, xenditTransactionId: row.xenditTransactionId }, 'other balance movement reversed before it was booked');
-    return;
-  }
-  if (row.reversalToldAt) return void (await deps.stores.otherMovements.reversalSettled(row.id, now));
-  const fee = row.xeroFeeEntryId || row.feeAttemptAt ? ` and "${movementFeeReference(row.xenditTransactionId)}"` : '';
-  const reason =
-    `Xendit lists ${row.type} ${row.xenditTransactionId} as REVERSED: its money came back into the Xendit balance. ` +
-    `Void its entries in Xero (Reference "${movementReference(row.xenditTransactionId)}"${fee}) or book the money back on the clearing account, then Retry`;
-  await deps.stores.otherMovements.reversalTold(row.id, reason, now);
-  throw new NeedsReview(reason);
-}
-
-/** Xendit's fee on the movement, once its entry is booked, stored (movement-fee.ts). */
-async function feeOnce(deps: RecordOtherMovementDeps, merchant: Merchant, row: OtherMovement, clearing: string, lookFirst: boolean): Promise<void> {
-  const feeId = await movementFeeOnce(deps, merchant, row, clearing, lookFirst);
-  deps.crash?.('other-movement-fee-accepted');
-  await deps.stores.otherMovements.feeRecorded(row.id, feeId, deps.clock());
-  deps.logger.info(
-    { merchantId: merchant.id, xenditTransactionId: row.xenditTransactionId, feeId },
-    'movement fee recorded in Xero as spend money from the clearing account',
-  );
 }
 
 function entryOnce(

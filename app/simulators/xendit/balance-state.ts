@@ -26,6 +26,12 @@ export interface SimMovement {
    * TransactionStatuses), `updated` then; its money and fee back in the balance, as a withdrawal's (SimWithdrawal.reversedAt).
    */
   reversedAt?: Date;
+  /**
+   * Reversed with its completed fee kept by Xendit: the fee object's status stays COMPLETED and the
+   * fee stays out of the balance; else it comes back too (status REVERSED). Xendit documents neither
+   * (xendit-node FeeResponse.status allows both), so a test picks, as for a withdrawal (SimWithdrawal.feeKept).
+   */
+  feeKept?: boolean;
 }
 
 /** A withdrawal to the business's bank (withdrawals.ts). */

@@ -129,11 +129,14 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         if (!m?.fee) throw new Error(`no movement ${id} with a fee`);
         delete m.fee.pending;
       },
-      reverseMovement: (secretKey, id, at) => {
+      reverseMovement: (secretKey, id, at, opts) => {
         const account = ctx.state.accounts.get(secretKey);
         const m = (ctx.state.otherMovements ?? []).find((x) => x.id === id && x.userId === account?.userId);
         if (!m) throw new Error(`no movement ${id}`);
-        m.reversedAt ??= at ?? ctx.now();
+        if (m.reversedAt) return;
+        m.reversedAt = at ?? ctx.now();
+        // Only a fee taken can be kept.
+        if (opts?.fee === 'COMPLETED' && m.fee && !m.fee.pending) m.feeKept = true;
       },
       giveFeeBackLater: (invoiceId) => {
         const made = giveFeeBackLater(ctx, requireInvoice(ctx, invoiceId));

@@ -216,8 +216,11 @@ export interface XenditSimTestApi {
   movement(secretKey: string, m: { type: string; currency: Currency; amount: number; cashflow: 'MONEY_IN' | 'MONEY_OUT'; fee?: MovementFee }): { id: string };
   /** A movement's fee PENDING until now is COMPLETED: taken from the balance, its fee object says so. */
   completeMovementFee(secretKey: string, id: string): void;
-  /** A payout's receiving bank sends it back: REVERSED, its money and fee back in the balance; `at`: when (default now). */
-  reverseMovement(secretKey: string, id: string, at?: Date): void;
+  /**
+   * A payout's receiving bank sends it back: REVERSED, its money back in the balance; `at`: when
+   * (default now). Its fee comes back too (fee status REVERSED) unless `fee: 'COMPLETED'`: Xendit kept it.
+   */
+  reverseMovement(secretKey: string, id: string, at?: Date, opts?: { fee?: 'COMPLETED' }): void;
   /** Paid and not yet settled into that balance (minor units, net of fee). */
   pendingSettlement(secretKey: string, currency: Currency): number;
   /**

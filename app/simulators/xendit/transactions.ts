@@ -242,7 +242,7 @@ function movementJson(m: SimMovement): Record<string, unknown> {
       xendit_withholding_tax: 0,
       third_party_withholding_tax: 0,
       // xendit-node FeeResponseStatusEnum; NOT_APPLICABLE: a movement Xendit charges nothing for.
-      status: !m.fee ? 'NOT_APPLICABLE' : m.reversedAt ? 'REVERSED' : m.fee.pending ? 'PENDING' : 'COMPLETED',
+      status: !m.fee ? 'NOT_APPLICABLE' : m.reversedAt && !m.feeKept ? 'REVERSED' : m.fee.pending ? 'PENDING' : 'COMPLETED',
     },
   };
 }

@@ -51,7 +51,13 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   for (const w of withdrawalsOf(ctx))
     if (w.userId === userId && w.currency === currency) balance -= w.reversedAt ? (w.feeKept ? takenFee(w) : 0) : w.amount + onTopFee(w);
   for (const m of ctx.state.otherMovements ?? [])
-    if (m.userId === userId && m.currency === currency && !m.reversedAt) balance += (m.cashflow === 'MONEY_IN' ? m.amount : -m.amount) - movementFeeTaken(m);
+    if (m.userId === userId && m.currency === currency)
+      // Reversed: nothing of it left in the balance but a fee Xendit kept, inside the amount or on top.
+      balance -= m.reversedAt
+        ? m.feeKept && !m.fee?.billed
+          ? m.fee!.xenditFee + m.fee!.vat
+          : 0
+        : (m.cashflow === 'MONEY_IN' ? -m.amount : m.amount) + movementFeeTaken(m);
   return balance;
 }
 
