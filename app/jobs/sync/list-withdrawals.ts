@@ -30,6 +30,7 @@ import { listedSince } from './key-business.js';
 import { otherMovementsFrom, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
 import type { CrashHook } from './crash-points.js';
 import { unstorableReason } from '../../security/body-bounds.js';
+import { feeSentUnknown } from './withdrawal-fee.js';
 
 const PAGE_SIZE = 50;
 /**
@@ -261,9 +262,9 @@ async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal, pay
   return deps.stores.settlements.noteFee(known.id, w.fee, w.feeInAmount === true, jobRow('record-withdrawal', payload, now), now, w.feeTax ?? 0);
 }
 
-/** Its fee given back and booked, its return not yet, after its job finished the transfer back. */
+/** Its fee given back and booked (or its create's outcome unknown: withdrawal-fee.ts feeSentUnknown), its return not yet, after its job finished the transfer back. */
 function feeReturnLeft(known: Withdrawal): boolean {
-  return known.state === 'reversed' && !!known.xeroFeeEntryId && !known.xeroFeeReturnEntryId;
+  return known.state === 'reversed' && ((!!known.xeroFeeEntryId && !known.xeroFeeReturnEntryId) || feeSentUnknown(known));
 }
 
 /**
