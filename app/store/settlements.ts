@@ -2,7 +2,7 @@
  * Settlements (migration 20261205T1215): the bank account a merchant's withdrawals go to in Xero,
  * per currency, and each withdrawal from the Xendit balance with its Bank Transfer in Xero.
  */
-import type { Selectable, Transaction, Updateable } from 'kysely';
+import { sql, type Selectable, type Transaction, type UpdateObject } from 'kysely';
 import type { Db } from './db.js';
 import { finishClaim, insertJob, requeueJobs, requeueOrRunAgain, fencedUpdate, type Claim, type NewJobRow } from './jobs.js';
 import { int8 } from './int8.js';
@@ -108,7 +108,7 @@ export type SettlementSaveHook = () => Promise<void>;
 
 export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementSaveHook } = {}) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
-  const update = async (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?: Claim) => {
+  const update = async (id: string, set: UpdateObject<Database, 'withdrawals'>, now: Date, claim?: Claim) => {
     return fencedUpdate(
       db
         .updateTable('withdrawals')
@@ -326,11 +326,15 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
      */
     noteAttempt: (id: string, kind: WithdrawalEntryKind, at: Date | null, now: Date, account?: string, claim?: Claim) =>
       update(id, { entry_kind: kind, transfer_attempt_at: at, ...(account ? { clearing_account: account } : {}) }, now, claim),
-    /** The entry out is in Xero, with what it carried into the bank; with the fee in the same write when it holds it (a Receive Money with the fee's lines). */
+    /**
+     * The entry out is in Xero, with what it carried into the bank; with the fee in the same write when it holds it (a Receive Money
+     * with the fee's lines). Stored by a run stalled past its lease after the one that took over found the same entry and booked it
+     * back: reversed stays (put back to recorded, every listing would queue it again).
+     */
     recorded: (id: string, entryId: string, now: Date, out: { amount: number; feeEntryId?: string }) => {
       const fee = out.feeEntryId ? { xero_fee_entry_id: out.feeEntryId, fee_attempt_at: null } : {};
       const entry = { xero_bank_transfer_id: entryId, transfer_attempt_at: null, transfer_amount: out.amount };
-      return update(id, { ...entry, ...fee, state: 'recorded' as const, last_error: null }, now);
+      return update(id, { ...entry, ...fee, state: sql<WithdrawalState>`case when state = 'reversed' then state else 'recorded' end`, last_error: null }, now);
     },
     /**
      * No settlement bank account for its currency or destination yet: `reason` is shown to the

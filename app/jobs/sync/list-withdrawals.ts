@@ -30,6 +30,7 @@ import { listedSince } from './key-business.js';
 import { otherMovementsFrom, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
 import type { CrashHook } from './crash-points.js';
 import { unstorableReason } from '../../security/body-bounds.js';
+import { feeSentUnknown } from './withdrawal-fee.js';
 
 const PAGE_SIZE = 50;
 /**
@@ -272,9 +273,9 @@ function keptFeeUnqueued(known: Withdrawal, w: XenditWithdrawal): boolean {
   return known.state === 'reversed' && !!w.fee && known.fee > 0 && !known.feeReturned && !known.xeroFeeEntryId && !known.feeKeptNotedAt;
 }
 
-/** Its fee given back and booked, its return not yet, after its job finished the transfer back. */
+/** Its fee given back and booked (or its create's outcome unknown: withdrawal-fee.ts feeSentUnknown), its return not yet, after its job finished the transfer back. */
 function feeReturnLeft(known: Withdrawal): boolean {
-  return known.state === 'reversed' && !!known.xeroFeeEntryId && !known.xeroFeeReturnEntryId;
+  return known.state === 'reversed' && ((!!known.xeroFeeEntryId && !known.xeroFeeReturnEntryId) || feeSentUnknown(known));
 }
 
 /**

@@ -33,13 +33,14 @@ import {
   feeJournalOnce,
   feeOnce,
   feeReturnToBook,
+  feeSentUnknown,
   feeToBook,
   feeToBookNow,
   receiveLinesWithFee,
   receivedWith,
   withdrawalReference,
 } from './withdrawal-fee.js';
-import { feeReturnKind, feeReturnOnce } from './withdrawal-fee-return.js';
+import { feeReturnKind, feeReturnOnce, feeSentEarlier } from './withdrawal-fee-return.js';
 import { clearingSide, keptFeeWay, type Out } from './withdrawal-clearing.js';
 
 export { withdrawalReference };
@@ -70,13 +71,15 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     // Done: nothing left, or the transfer out in Xero and not sent back. Keyed on the transfer, not
     // the state, so a row in needs review or waiting again never sends a second transfer out.
     // Reversed and booked back, the fee Xendit gave back too when it was booked, one it kept too (withdrawal-fee.ts).
-    if (row.state === 'test_mode' || (row.state === 'reversed' && !feeReturnToBook(row) && !feeToBookNow(row, billing))) return;
+    const feeLeft = (r: Withdrawal) => !!feeReturnToBook(r) || !!feeToBookNow(r, billing) || feeSentUnknown(r);
+    if (row.state === 'test_mode' || (row.state === 'reversed' && !feeLeft(row))) return;
     if (row.xeroBankTransferId && !row.reversedAt && !feeToBook(row, billing)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
-    // Sent back before anything went to Xero: no entry out or back, either way; only a fee Xendit kept left its balance.
+    // Sent back before anything went to Xero: no entry out or back, either way; only a fee Xendit kept left
+    // its balance, and it may give it back later (booked by then: its return is).
     const neverOut = !!row.reversedAt && !row.xeroBankTransferId && !row.transferAttemptAt;
-    if (neverOut && !feeToBookNow(row, billing)) {
+    if (neverOut && !feeLeft(row)) {
       await deps.stores.settlements.reversed(row.id, null, deps.clock());
       deps.logger.info({ merchantId, xenditTransactionId }, 'withdrawal reversed before it was booked: nothing in Xero');
       return;
@@ -112,7 +115,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           const { transferId, amount } = await transferOnce(deps, merchant, row, from, to, lookFirst);
           deps.crash?.('withdrawal-transfer-accepted');
           await deps.stores.settlements.recorded(row.id, transferId, deps.clock(), { amount });
-          booked = { ...row, xeroBankTransferId: transferId, transferAmount: amount };
+          booked = { ...row, xeroBankTransferId: transferId, transferAmount: amount, entryKind: 'transfer' };
           if (amount !== bankAmount(row) && feeToBook(row, billing))
             deps.logger.warn(
               { merchantId, xenditTransactionId, fee: row.fee },
@@ -128,12 +131,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           deps.crash?.('withdrawal-receive-accepted');
           const feeEntryId = got.withFee ? transactionId : undefined;
           await deps.stores.settlements.recorded(row.id, transactionId, deps.clock(), { amount: got.amount, ...(feeEntryId ? { feeEntryId } : {}) });
-          booked = { ...row, xeroBankTransferId: transactionId, transferAmount: got.amount, xeroFeeEntryId: feeEntryId ?? row.xeroFeeEntryId };
+          const fee = feeEntryId ? { xeroFeeEntryId: feeEntryId, feeAttemptAt: null } : {};
+          booked = { ...row, xeroBankTransferId: transactionId, transferAmount: got.amount, entryKind: 'receive', ...fee };
           deps.logger.info({ merchantId, xenditTransactionId, transactionId }, 'withdrawal recorded in Xero as receive money into the settlement bank');
         }
         out = clearing.kind === 'transfer' ? { kind: 'transfer', clearing: from, bank: to } : { kind: 'receive', code: clearing.code, bank: to };
       }
-      if (neverOut) out = await keptFeeWay(deps, merchant, row);
+      if (neverOut && feeToBookNow(row, billing)) out = await keptFeeWay(deps, merchant, row);
       if (feeToBookNow(booked, billing)) {
         // Out of the clearing account the entry out left, as Xero holds it.
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
@@ -145,6 +149,13 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         deps.crash?.('withdrawal-fee-accepted');
         await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
         deps.logger.info({ merchantId, xenditTransactionId, feeId, kind: way.kind }, 'withdrawal fee recorded in Xero out of the clearing account');
+      } else if (feeSentUnknown(booked)) {
+        // Given back before this retry of its create: stored if Xero made it, and given back below.
+        what = 'withdrawal fee';
+        const feeId = await feeSentEarlier(deps, merchant, booked);
+        if (feeId) await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
+        else await deps.stores.settlements.noteFeeAttempt(row.id, null, deps.clock());
+        booked = { ...booked, xeroFeeEntryId: feeId, feeAttemptAt: null };
       }
       if (neverOut) await deps.stores.settlements.reversed(row.id, null, deps.clock());
       // Not again once booked: a row back in review for its fee's return has its transfer back.
@@ -169,14 +180,16 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           );
         }
       }
-      if (feeReturnToBook(row)) {
-        what = `${feeReturnKind(row)} (withdrawal fee given back)`;
-        const backId = await feeReturnOnce(deps, merchant, row, lookFirst);
+      // As this run leaves it: a fee it found booked (on the Receive Money out, or sent earlier) comes back now.
+      if (feeReturnToBook(booked)) {
+        const kind = await feeReturnKind(deps, merchant, booked);
+        what = `${kind} (withdrawal fee given back)`;
+        const backId = await feeReturnOnce(deps, merchant, booked, kind, lookFirst);
         deps.crash?.('withdrawal-fee-return-accepted');
         await deps.stores.settlements.feeReturnRecorded(row.id, backId, deps.clock());
         deps.logger.info(
           { merchantId, xenditTransactionId, transactionId: backId },
-          `reversed withdrawal: its fee given back, ${feeReturnKind(row)} into the clearing account`,
+          `reversed withdrawal: its fee given back, ${kind} into the clearing account`,
         );
       }
     } catch (err) {

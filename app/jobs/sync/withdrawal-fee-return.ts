@@ -8,7 +8,9 @@
  *   Money can come): a manual journal, Narration `Xendit withdrawal fee returned <id>`, debiting the
  *   clearing account and crediting each fee line as it was booked (the fee and its VAT).
  * The fee's entry gone from Xero, or a journal in a currency Xero cannot hold: a person's to book,
- * and a Retry finds theirs by that Reference or Narration.
+ * and a Retry finds theirs by that Reference or Narration. A fee booked alone (the withdrawal sent
+ * back before any entry out, the fee kept, given back later) comes back the same way; one whose
+ * create got no answer is found first (feeSentEarlier).
  */
 import type { Merchant } from '../../store/merchants.js';
 import type { Withdrawal } from '../../store/settlements.js';
@@ -16,21 +18,47 @@ import { toDecimal, toMinor } from '../../money.js';
 import { bankTransactionOnce, entryOnce, type EntryDeps } from './entry-once.js';
 import { organisationBaseCurrency } from './org-date.js';
 import { Unrecordable } from './record-failure.js';
+import { foundEarlier } from './send-once.js';
 import { withdrawalFeeReference, withdrawalFeeReturnReference, withdrawalReference, type Mark } from './withdrawal-fee.js';
 
 type ReturnDeps = EntryDeps & { stores: { settlements: { noteFeeReturnAttempt: Mark } } };
 
-/** What the entry of the fee given back is: a Receive Money (bank clearing account) or a manual journal. */
-export function feeReturnKind(row: Withdrawal): 'receive money' | 'manual journal' {
-  return row.entryKind === 'receive' ? 'manual journal' : 'receive money';
+export type FeeReturnKind = 'receive money' | 'manual journal';
+
+/**
+ * What the entry of the fee given back is, as the fee was booked: a Receive Money for its Spend Money
+ * (a bank clearing account), a manual journal for its journal or its lines on the Receive Money out.
+ * With an entry out, the kind that entry was says; the fee booked alone (sent back before any entry
+ * out: keptFeeWay) has none, so Xero says: its Spend Money under its Reference, else its journal.
+ */
+export async function feeReturnKind(deps: EntryDeps, merchant: Merchant, row: Withdrawal): Promise<FeeReturnKind> {
+  if (row.xeroBankTransferId) return row.entryKind === 'receive' ? 'manual journal' : 'receive money';
+  const spent = await deps.xero.findBankTransactionsByReference(merchant.xero, withdrawalFeeReference(row.xenditTransactionId));
+  return spent.some((t) => t.bankTransactionId === row.xeroFeeEntryId) ? 'receive money' : 'manual journal';
 }
 
-/** The fee given back, booked once; its id. */
-export function feeReturnOnce(deps: ReturnDeps, merchant: Merchant, row: Withdrawal, lookFirst: boolean): Promise<string> {
-  return feeReturnKind(row) === 'manual journal' ? journalBackOnce(deps, merchant, row, lookFirst) : receiveBackOnce(deps, merchant, row, lookFirst);
+/** The fee given back, booked once as `kind` (feeReturnKind); its id. */
+export function feeReturnOnce(deps: ReturnDeps, merchant: Merchant, row: Withdrawal, kind: FeeReturnKind, lookFirst: boolean): Promise<string> {
+  return kind === 'manual journal' ? journalBackOnce(deps, merchant, row, lookFirst) : receiveBackOnce(deps, merchant, row, lookFirst);
 }
 
 const live = (status: string) => status !== 'DELETED' && status !== 'VOIDED';
+
+/**
+ * The fee an attempt sent without an answer (feeSentUnknown), given back before the retry, which
+ * has no fee to book then: its Spend Money or manual journal as Xero holds it (by its Reference or
+ * Narration), to be stored and given back; null once UNSETTLED_MS has passed without it (never
+ * made: given back, nothing is left to book). Throws RetryLater before (foundEarlier).
+ */
+export async function feeSentEarlier(deps: EntryDeps, merchant: Merchant, row: Withdrawal): Promise<string | null> {
+  const reference = withdrawalFeeReference(row.xenditTransactionId);
+  const find = async () => {
+    const spent = (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((t) => t.type === 'SPEND' && live(t.status));
+    if (spent) return spent.bankTransactionId;
+    return (await deps.xero.findManualJournalsByNarration(merchant.xero, reference)).find((j) => live(j.status))?.manualJournalId;
+  };
+  return (await foundEarlier(deps.clock(), { sentAt: row.feeAttemptAt }, find, `entry ${reference}`)) ?? null;
+}
 
 /** Receive Money into the account the fee's Spend Money left, coded to the account that one was, as Xero holds them (whatever the settings say today). */
 async function receiveBackOnce(deps: ReturnDeps, merchant: Merchant, row: Withdrawal, lookFirst: boolean): Promise<string> {

@@ -71,6 +71,15 @@ export function feeReturnToBook(row: Withdrawal): number {
 }
 
 /**
+ * A fee whose create got no answer (its attempt mark set, no entry stored): Xero may hold it. Booked
+ * again by feeOnce/feeJournalOnce while there is a fee to book; given back meanwhile, there is none,
+ * and withdrawal-fee-return.ts feeSentEarlier finds it to give it back.
+ */
+export function feeSentUnknown(row: Withdrawal): boolean {
+  return !!row.feeAttemptAt && !row.xeroFeeEntryId;
+}
+
+/**
  * What reached the bank: once booked, what the entry out carried (a transfer sent whole before a
  * fee inside the amount was learnt stays whole, and its return moves the same); before, the amount
  * less a fee Xendit took out of it.

@@ -1,0 +1,345 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { recordWithdrawalJob } from '../../app/jobs/sync/record-withdrawal.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
+import type { XeroGateway } from '../../app/clients/xero/types.js';
+
+/**
+ * A withdrawal's fee between its booking and Xendit giving it back: booked alone on a withdrawal
+ * sent back before any entry out, its create left without an answer, found by a run that books the
+ * rest, and a stalled run storing its entry out after the one that took over booked it back.
+ */
+describeEachDatabase('withdrawal fees: given back after they were booked, however they were', ({ db }) => {
+  let h: Harness;
+  let savings: string;
+  const FEE = { xenditFee: 5_000, vat: 550 };
+  beforeEach(async () => {
+    h = await createHarness(db());
+    savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+    await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: savings }, () => 'unused', h.clock());
+  });
+  afterEach(() => h.close());
+
+  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+  const transfers = () => h.sims.xero.test.bankTransfers(h.tenantId);
+  const feeEntries = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal fee ${id}`);
+  const feeBacks = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal fee returned ${id}`);
+  const row = (id: string) => h.stores.settlements.byXenditId(h.merchant.id, id);
+  const lastError = async (id: string) => (await row(id))?.lastError ?? '';
+  const jobStates = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal').map((j) => j.state);
+  const report = async () => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(-1), to: day(1) });
+  };
+  const xenditBalance = () => BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
+  const clearingBalance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
+  const replay = async () => {
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+  };
+  async function funded() {
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id);
+  }
+  async function listTwice() {
+    for (let i = 0; i < 2; i++) {
+      await list();
+      await h.worker.drain();
+    }
+  }
+
+  it('sent back before anything was booked, its fee kept, given back later: one Receive Money brings the fee back, and no listing queues the job again', async () => {
+    await funded();
+    const before = { clearing: clearingBalance(), xendit: xenditBalance() };
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, (await row(w.id))?.state], [0, 1, 'reversed'], 'the fee alone');
+
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    await listTwice();
+    const [ret, ...again] = feeBacks(w.id);
+    assert.equal(again.length, 0, 'one fee return');
+    assert.deepEqual(
+      [ret?.type, ret?.accountId, ret?.lineItems.map((l) => [l.accountCode, l.lineAmount])],
+      ['RECEIVE', h.clearingAccountId, [[h.merchant.feeAccountCode, 555_000n]]],
+      'into the clearing account the fee left, from the fee account',
+    );
+    const r = await row(w.id);
+    assert.deepEqual([r?.state, r?.xeroFeeReturnEntryId], ['reversed', ret.bankTransactionId], r?.lastError ?? '');
+    assert.equal(xenditBalance(), before.xendit);
+    assert.equal(clearingBalance(), before.clearing, 'the clearing account is back where it was');
+    assert.equal((await report()).reconciled, true);
+
+    await list();
+    assert.deepEqual(await jobStates(), ['done'], 'nothing left to book: the listing queues nothing');
+    await replay();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [0, 1, 1]);
+  });
+
+  it('that fee return killed after Xero took it: the rerun finds it by Reference and books no second one', async () => {
+    await funded();
+    const before = clearingBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    await list();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal' && j.state === 'queued');
+    assert.ok(job, 'queued again by the fee given back');
+    const killed = new Error('killed at withdrawal-fee-return-accepted');
+    const run = recordWithdrawalJob({
+      stores: h.stores,
+      xero: h.sims.xeroClient,
+      clock: h.clock,
+      logger: pino({ level: 'silent' }),
+      crash: (point) => {
+        if (point === 'withdrawal-fee-return-accepted') throw killed;
+      },
+    });
+    await assert.rejects(run(job), killed);
+    assert.equal(feeBacks(w.id).length, 1, 'in Xero');
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    h.clock.advance(UNSETTLED_MS + 1_000);
+    await h.worker.drain();
+    assert.equal(feeBacks(w.id).length, 1);
+    assert.equal((await row(w.id))?.xeroFeeReturnEntryId, feeBacks(w.id)[0].bankTransactionId);
+    assert.equal(clearingBalance(), before);
+  });
+
+  it("the fee's Spend Money saved by Xero, its answer lost, the fee given back before the retry: the retry finds and stores it, then books its return", async () => {
+    await funded();
+    const before = clearingBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    const [fee] = feeEntries(w.id);
+    assert.ok(fee, 'Xero saved the fee');
+    assert.ok((await row(w.id))?.feeAttemptAt, 'its outcome unknown');
+
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+    await list();
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    h.clock.advance(UNSETTLED_MS + 1_000);
+    await h.worker.drain();
+    const r = await row(w.id);
+    assert.deepEqual([r?.state, r?.xeroFeeEntryId, r?.feeAttemptAt], ['reversed', fee.bankTransactionId, null], r?.lastError ?? '');
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 1], 'the fee booked once and given back once');
+    assert.equal(clearingBalance(), before);
+    assert.equal(clearingBalance(), xenditBalance());
+    await list();
+    await replay();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 1]);
+  });
+
+  it("the fee's Spend Money never made (a 503), given back before the retry: once its send may no longer be in the making, nothing is booked and its mark is cleared", async () => {
+    await funded();
+    const before = clearingBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    h.sims.xero.faults.failNext(1, 503, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([feeEntries(w.id).length, !!(await row(w.id))?.feeAttemptAt], [0, true]);
+
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+    await list();
+    // Xero may still be making it: nothing is taken as not made yet.
+    h.clock.advance(UNSETTLED_MS / 2);
+    await h.worker.drain();
+    const waiting = await row(w.id);
+    assert.deepEqual([!!waiting?.feeAttemptAt, feeEntries(w.id).length], [true, 0], 'its mark kept');
+    assert.match(waiting?.lastError ?? '', /Xero may still be making it/);
+    h.clock.advance(UNSETTLED_MS);
+    await h.worker.drain();
+    const r = await row(w.id);
+    assert.deepEqual([r?.state, r?.xeroFeeEntryId, r?.feeAttemptAt], ['reversed', null, null], r?.lastError ?? '');
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 0, 0]);
+    assert.equal(clearingBalance(), before);
+    assert.equal(clearingBalance(), xenditBalance());
+    await list();
+    assert.deepEqual(await jobStates(), ['done']);
+  });
+
+  it('sent back before anything was booked, the fee kept: its Spend Money saved, its answer lost, then given back: found, stored and given back once', async () => {
+    await funded();
+    const before = clearingBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    const [fee] = feeEntries(w.id);
+    assert.ok(fee, 'Xero saved the fee');
+    assert.ok((await row(w.id))?.feeAttemptAt);
+
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    await list();
+    h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+    h.clock.advance(UNSETTLED_MS + 1_000);
+    await h.worker.drain();
+    await listTwice();
+    const r = await row(w.id);
+    assert.deepEqual([r?.state, r?.xeroFeeEntryId, r?.feeAttemptAt], ['reversed', fee.bankTransactionId, null], r?.lastError ?? '');
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [0, 1, 1]);
+    assert.equal(clearingBalance(), before);
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it('a stalled run storing its transfer out after the run that took over booked it back: the row stays reversed, and no listing queues it again', async () => {
+    await funded();
+    const before = clearingBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, {});
+    await list();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal' && j.state === 'queued');
+    // Xero makes the transfer; its answer reaches the run only once the test lets it.
+    let reached!: () => void;
+    const atXero = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const inner = h.sims.xeroClient;
+    const xero: XeroGateway = {
+      ...inner,
+      createBankTransfer: async (...args: Parameters<XeroGateway['createBankTransfer']>) => {
+        const made = await inner.createBankTransfer(...args);
+        reached();
+        await released;
+        return made;
+      },
+    };
+    const stalled = recordWithdrawalJob({ stores: h.stores, xero, clock: h.clock, logger: pino({ level: 'silent' }) })(job);
+    await atXero;
+    // Meanwhile the bank sends it back, and another run books it out (found by Reference) and back.
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, (await row(w.id))?.state], [2, 'reversed'], await lastError(w.id));
+    release();
+    await stalled;
+    const r = await row(w.id);
+    assert.deepEqual([r?.state, r?.xeroBankTransferId], ['reversed', transfers()[0].bankTransferId], 'not put back to recorded; its transfer kept');
+    await list();
+    assert.deepEqual(await jobStates(), ['done'], 'nothing left: the listing queues nothing');
+    await h.worker.drain();
+    assert.equal(transfers().length, 2);
+    assert.equal(clearingBalance(), before);
+  });
+
+  describe('a clearing account that is not a bank account', () => {
+    let clearing: string;
+    beforeEach(async () => {
+      clearing = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true }).accountId;
+      await h.stores.merchants.setAccounts(
+        h.merchant.id,
+        { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+        h.clock(),
+      );
+      await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+      h.merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    });
+    const receives = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal ${id}`);
+    const journals = (id: string) => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.narration === `Xendit withdrawal fee ${id}`);
+    const feeBackJournals = (id: string) => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.narration === `Xendit withdrawal fee returned ${id}`);
+    const nonBankBalance = () => h.sims.xero.balanceOf(h.tenantId, clearing);
+    const backLines = [
+      ['095', 555_000n],
+      ['404', -500_000n],
+      ['404', -55_000n],
+    ];
+
+    it('sent back before anything was booked, its fee kept as a manual journal, given back later: one manual journal brings it back', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+      await list();
+      await h.worker.drain();
+      assert.deepEqual([receives(w.id).length, journals(w.id).length, (await row(w.id))?.state], [0, 1, 'reversed']);
+
+      h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+      await listTwice();
+      const r = await row(w.id);
+      assert.equal(r?.state, 'reversed', r?.lastError ?? '');
+      const [j, ...again] = feeBackJournals(w.id);
+      assert.equal(again.length, 0, 'one fee return');
+      assert.deepEqual(
+        j?.lines.map((l) => [l.accountCode, l.lineAmount]),
+        backLines,
+        'the clearing account debited, the fee and its VAT credited back',
+      );
+      assert.equal(r?.xeroFeeReturnEntryId, j.manualJournalId);
+      assert.equal(nonBankBalance(), before, 'the clearing account is back where it was');
+      await list();
+      assert.deepEqual(await jobStates(), ['done']);
+      await replay();
+      assert.deepEqual([receives(w.id).length, journals(w.id).length, feeBackJournals(w.id).length], [0, 1, 1]);
+    });
+
+    it('the Receive Money with the fee saved, its answer lost, the withdrawal back with its fee before the retry: that retry books the fee back too', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+      await list();
+      await h.worker.drain();
+      assert.equal(receives(w.id).length, 1, 'Xero saved it, with the fee on its lines');
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'REVERSED' });
+      await list();
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      h.clock.advance(UNSETTLED_MS + 1_000);
+      await h.worker.drain();
+      const r = await row(w.id);
+      assert.equal(r?.state, 'reversed', r?.lastError ?? '');
+      assert.equal(feeBackJournals(w.id).length, 1, 'the fee given back, booked by the run that found the Receive Money carrying it');
+      assert.deepEqual(
+        feeBackJournals(w.id)[0].lines.map((l) => [l.accountCode, l.lineAmount]),
+        backLines,
+      );
+      assert.equal(nonBankBalance(), before);
+      await list();
+      await replay();
+      assert.deepEqual([receives(w.id).length, journals(w.id).length, feeBackJournals(w.id).length], [1, 0, 1]);
+    });
+
+    it('sent back before anything was booked, the fee kept: its journal saved, its answer lost, then given back: found, stored and given back by a journal', async () => {
+      await funded();
+      const before = nonBankBalance();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+      h.sims.xero.faults.dropResponseAfterSave(1, { method: 'PUT', path: '/api.xro/2.0/ManualJournals' });
+      await list();
+      await h.worker.drain();
+      const [fee] = journals(w.id);
+      assert.ok(fee, 'Xero saved the journal');
+      h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+      await list();
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      h.clock.advance(UNSETTLED_MS + 1_000);
+      await h.worker.drain();
+      await listTwice();
+      const r = await row(w.id);
+      assert.deepEqual([r?.state, r?.xeroFeeEntryId, r?.feeAttemptAt], ['reversed', fee.manualJournalId, null], r?.lastError ?? '');
+      assert.deepEqual([journals(w.id).length, feeBackJournals(w.id).length], [1, 1]);
+      assert.deepEqual(
+        feeBackJournals(w.id)[0].lines.map((l) => [l.accountCode, l.lineAmount]),
+        backLines,
+      );
+      assert.equal(nonBankBalance(), before);
+    });
+  });
+});
