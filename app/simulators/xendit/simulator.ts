@@ -164,6 +164,7 @@ export interface XenditSimTestApi {
         | 'expiredCallbacks'
         | 'feeBilling'
         | 'refundOutcome'
+        | 'insufficientBalance'
         | 'refundsNameInvoice'
         | 'refundsListOrder'
         | 'activatedChannels'
