@@ -83,12 +83,27 @@ describe('simulated Xendit: refunds by payment channel', () => {
       { paymentMethod: 'EWALLET', paymentChannel: 'JENIUSPAY' },
     ]) {
       const id = await paid(paidBy);
+      await sims.xendit.settle(id, { sendCallback: false }); // in the balance, which pays the refunds
       const made = (await refund({ invoice_id: id, amount: 40_000 }).expect(200)).body;
       assert.deepEqual([made.amount, made.payment_method_type, made.channel_code], [40_000, paidBy.paymentMethod, paidBy.paymentChannel]);
       await refundsOf(id); // the pending refund ends
       await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: id, amount: '10000' }).expect(303);
       assert.deepEqual((await refundsOf(id)).map((r: { amount: number }) => r.amount).sort(), [10_000, 40_000], paidBy.paymentChannel);
     }
+  });
+
+  it("the dashboard's Refund, as POST /refunds, is refused INSUFFICIENT_BALANCE beyond what the balance can pay: the CASH balance never below zero", async () => {
+    const id = await paid(REFUNDABLE); // 100 000, Xendit's fee 2 900: it brings 97 100
+    await sims.xendit.settle(id, { sendCallback: false });
+    const refundAt = (amount: string) => request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: id, amount });
+    assert.match(
+      cheerio
+        .load((await refundAt('97101').expect(400)).text)('body')
+        .text(),
+      /INSUFFICIENT_BALANCE/,
+    );
+    await refundAt('97100').expect(303);
+    assert.equal(sims.xendit.test.balance(key, 'IDR'), 0);
   });
 
   it('Void is offered on e-wallet and QR payments only (where Xendit documents it); a void of a card sent anyway is refused with words, no made-up error code', async () => {

@@ -167,7 +167,8 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     disputeReport: (userId) => disputeReportCsv(ctx, userId),
     createInvoice: (input) => createOutsideInvoice(ctx, input),
     refund: async (invoiceId, r = {}) => {
-      const made = await createRefund(ctx, requireInvoice(ctx, invoiceId), r);
+      const inv = requireInvoice(ctx, invoiceId);
+      const made = await createRefund(ctx, inv, { ...r, ...(r.checkBalance ? { funds: refundFunds(ctx, inv) } : {}) });
       if ('error' in made) throw new Error(made.code ? `${made.code}: ${made.error}` : made.error);
       return { id: made.id };
     },

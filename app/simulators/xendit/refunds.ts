@@ -101,8 +101,11 @@ export async function createRefund(
   // The documented give-backs of the whole fee come with a full refund (e-wallets, QR voids, cards'
   // fixed part); a part of it on some partial refunds is not modelled.
   if (r.feeReturned && amount !== left) return { code: 'API_VALIDATION_ERROR', error: 'the fee is given back only with a refund of all that is left' };
-  const unfunded = r.funds !== undefined && !r.void && amount + (r.refundFee ?? 0) > r.funds;
-  if (unfunded && accountOf(ctx, inv).insufficientBalance !== 'fail')
+  // A fee given back with the refund comes back as it leaves (unless billed monthly: never taken).
+  const feeBack = r.feeReturned && !inv.feeReturnedAt && accountOf(ctx, inv).feeBilling !== 'invoiced' ? (inv.feesPaidAmount ?? 0) + (inv.feeTax ?? 0) : 0;
+  const unfunded = r.funds !== undefined && !r.void && amount + (r.refundFee ?? 0) > r.funds + feeBack;
+  // Only a refund answered PENDING can fail later; one made at once (the dashboard's) is refused.
+  if (unfunded && (!r.pending || accountOf(ctx, inv).insufficientBalance !== 'fail'))
     return {
       code: 'INSUFFICIENT_BALANCE',
       error: `The balance (${toDecimal(Math.max(r.funds!, 0), inv.currency)} ${inv.currency}) is not enough for this refund`,
