@@ -147,6 +147,74 @@ describe('contract: Xendit simulator answers read strictly by xendit-node 7 mode
     ]);
   });
 
+  describe('POST /refunds refuses as Xendit does', () => {
+    const paidInvoice = async (currency: 'IDR' | 'PHP' = 'IDR') => {
+      const s = await simWithInvoices();
+      const created = (
+        await s
+          .api('post', '/v2/invoices')
+          .send({ external_id: `xero-R-${currency}`, amount: 100000, currency, description: 'Invoice R', invoice_duration: 86400 })
+          .expect(200)
+      ).body;
+      const refund = (body: Record<string, unknown>) => s.api('post', '/refunds').send({ invoice_id: created.id, ...body });
+      return { ...s, created, refund };
+    };
+    const balance = async (api: Awaited<ReturnType<typeof simWithInvoices>>['api']) =>
+      (await api('get', '/balance?account_type=CASH&currency=IDR').expect(200)).body.balance as number;
+
+    it('a reason missing or not one of its five: 400 API_VALIDATION_ERROR (docs.xendit.co/apidocs/refund-payment-request: reason Required)', async () => {
+      const { sim, created, refund } = await paidInvoice();
+      await sim.pay(created.id, { sendCallback: false, paymentMethod: 'EWALLET', paymentChannel: 'SHOPEEPAY' });
+      for (const reason of [undefined, '', 'PLEASE', 'requested_by_customer']) {
+        const res = await refund({ amount: 1000, ...(reason === undefined ? {} : { reason }) }).expect(400);
+        assert.equal(res.body.error_code, 'API_VALIDATION_ERROR', String(reason));
+      }
+      await refund({ amount: 1000, reason: 'FRAUDULENT' }).expect(200);
+    });
+
+    it('a payment not paid (or voided): 403 INELIGIBLE_TRANSACTION, as docs.xendit.co QR "Test scenarios" answer it', async () => {
+      const { refund } = await paidInvoice();
+      const res = await refund({ amount: 1000, reason: 'OTHERS' }).expect(403);
+      assert.equal(res.body.error_code, 'INELIGIBLE_TRANSACTION');
+    });
+
+    it('more than the balance can pay: 400 INSUFFICIENT_BALANCE, nothing made, the CASH balance never below zero', async () => {
+      const { sim, api, created, refund } = await paidInvoice();
+      await sim.pay(created.id, { sendCallback: false, paymentMethod: 'EWALLET', paymentChannel: 'SHOPEEPAY' });
+      // Paid 100 000, Xendit's fee 2 900: the payment brings 97 100, and the balance holds nothing else.
+      const short = await refund({ amount: 100000, reason: 'OTHERS' }).expect(400);
+      assert.equal(short.body.error_code, 'INSUFFICIENT_BALANCE');
+      await sim.settle(created.id, { sendCallback: false });
+      assert.equal(await balance(api), 97100);
+      assert.equal((await refund({ amount: 97101, reason: 'OTHERS' }).expect(400)).body.error_code, 'INSUFFICIENT_BALANCE');
+      assert.equal((await api('get', `/refunds?invoice_id=${created.id}`).expect(200)).body.data.length, 0, 'nothing made');
+      await refund({ amount: 97100, reason: 'OTHERS' }).expect(200);
+      assert.equal(await balance(api), 0);
+    });
+
+    it('the same as a refund that FAILED with failure_code INSUFFICIENT_BALANCE (the docs\' "Failure Code via Callback"), where the account says so', async () => {
+      const { sim, api, created, refund } = await paidInvoice();
+      await sim.pay(created.id, { sendCallback: false, paymentMethod: 'EWALLET', paymentChannel: 'SHOPEEPAY' });
+      await sim.settle(created.id, { sendCallback: false });
+      sim.test.updateAccount(SECRET, { insufficientBalance: 'fail' });
+      const made = (await refund({ amount: 100000, reason: 'OTHERS' }).expect(200)).body;
+      assert.equal(made.status, 'PENDING');
+      const ended = (await api('get', `/refunds/${made.id}`).expect(200)).body;
+      assert.deepEqual([ended.status, ended.failure_code], ['FAILED', 'INSUFFICIENT_BALANCE']);
+      assert.equal(await balance(api), 97100, 'nothing left the balance');
+    });
+
+    it("the refund's country is its currency's, and a payment's transaction its channel's category", async () => {
+      const { sim, api, created, refund } = await paidInvoice('PHP');
+      await sim.pay(created.id, { sendCallback: false, paymentMethod: 'EWALLET', paymentChannel: 'GCASH' });
+      await sim.settle(created.id, { sendCallback: false });
+      const made = (await refund({ amount: 1000, reason: 'OTHERS' }).expect(200)).body;
+      assert.equal(made.country, 'PH');
+      const tx = (await api('get', '/transactions?reference_id=xero-R-PHP&types=PAYMENT&limit=50').expect(200)).body;
+      assert.equal(tx.data[0].channel_category, 'EWALLET');
+    });
+  });
+
   it("every field the gateway reads is in xendit-node's models or a documented extra", () => {
     const invoiceFields = [...xenditFieldsOf('invoice', 'Invoice'), ...xenditFieldsOf('invoice', 'InvoiceCallback'), ...Object.keys(INVOICE_EXTRAS)];
     assert.deepEqual(

@@ -10,6 +10,7 @@ import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
+import type { UpstreamError } from '../../app/clients/types.js';
 
 /**
  * The payment page's Refund (issue 16 §2): behind the step-up password, asked of Xendit once
@@ -30,6 +31,11 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal(payment.syncState, 'recorded');
     return { x, payment };
   }
+  /**
+   * Xendit takes a refund from the balance, which a payment fills only net of its fee once settled
+   * (simulators/xendit/withdrawals.ts refundFunds): a refund of all of a payment needs more in it.
+   */
+  const topUp = (amount = 10_000) => h.sims.xendit.test.movement(h.merchant.xenditSecretKey, { type: 'TOPUP', currency: 'IDR', amount, cashflow: 'MONEY_IN' });
   const atXendit = async (invoiceId: string) => (await h.sims.xenditClient.listRefunds(h.merchant.xenditSecretKey, { invoiceId, limit: 100 })).refunds;
   const requestsOf = (paymentId: string) => h.stores.refundRequests.forPayment(paymentId);
 
@@ -91,6 +97,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
         .expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
       assert.match((await requestsOf(payment.id))[0].lastError ?? '', /PARTIAL_REFUND_NOT_SUPPORTED: Partial refund is not supported/);
 
+      topUp();
       await post(agent, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: form.amount, reason: 'OTHERS' })
         .expect(303)
         .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
@@ -127,6 +134,71 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
         .expect(303)
         .expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
       assert.match((await requestsOf(payment.id))[0].lastError ?? '', /REFUND_NOT_SUPPORTED/);
+    });
+  });
+
+  describe('what Xendit refuses for its balance or the payment: a clear reason on the page, nothing refunded nor booked', () => {
+    const refusedText = async (agent: Agent, paymentId: string) =>
+      (await page(agent, `${adminPaymentPath(paymentId)}?refund=refused`)).$('.refund-requests').text();
+    const ask = (agent: Agent, paymentId: string, form: { csrf: string; requestId: string }, amount: string) =>
+      post(agent, paymentId, { _csrf: form.csrf, requestId: form.requestId, amount, reason: 'OTHERS' }).expect(303);
+
+    it('more than the Xendit balance can pay, refused at once (400 INSUFFICIENT_BALANCE): the page says to top up; all of it may be asked again', async () => {
+      const { x, payment } = await recordedPayment();
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const form = await refundForm(agent, payment.id);
+      // Paid 150 000, not settled: it brings 145 650 (less Xendit's 2.9 % fee), and the balance holds nothing else.
+      await ask(agent, payment.id, form, '150000').expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+      const [request] = await requestsOf(payment.id);
+      assert.equal(request.state, 'refused');
+      assert.deepEqual(await atXendit(x.id), [], 'Xendit made nothing');
+      const text = await refusedText(agent, payment.id);
+      assert.match(text, /Your Xendit balance is too low for this refund/);
+      assert.match(text, /INSUFFICIENT_BALANCE/, "Xendit's own words stay");
+      assert.equal((await refundForm(agent, payment.id)).amount, '150000', 'nothing was refunded');
+      await h.worker.drain();
+      assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 0);
+      assert.equal(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR'), 0, 'the balance never below zero');
+    });
+
+    it('the same ended FAILED by Xendit (failure_code INSUFFICIENT_BALANCE): the page says why, nothing booked, the scheduled listing runs through it', async () => {
+      const { x, payment } = await recordedPayment();
+      h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { insufficientBalance: 'fail' });
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const form = await refundForm(agent, payment.id);
+      await ask(agent, payment.id, form, '150000').expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+      await h.worker.drain();
+      await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+      await h.worker.drain();
+      const [refund] = await atXendit(x.id);
+      assert.deepEqual([refund.status, refund.failureCode], ['FAILED', 'INSUFFICIENT_BALANCE']);
+      const [request] = await requestsOf(payment.id);
+      assert.equal(request.state, 'refused');
+      const text = await refusedText(agent, payment.id);
+      assert.match(text, /Your Xendit balance was too low for it/);
+      assert.match(text, new RegExp(`${refund.id} FAILED \\(INSUFFICIENT_BALANCE\\)`));
+      assert.equal((await refundForm(agent, payment.id)).amount, '150000', 'nothing was refunded');
+      assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 0);
+      assert.deepEqual(await h.stores.refunds.forPayment(payment.id), []);
+    });
+
+    it('a payment voided at Xendit since: 403 INELIGIBLE_TRANSACTION is a refusal of this refund with its reason, not a rejected key (a key without Refunds: Write still is)', async () => {
+      const { x, payment } = await recordedPayment();
+      await h.sims.xendit.refund(x.id, { void: true, sendWebhook: false });
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const form = await refundForm(agent, payment.id);
+      await ask(agent, payment.id, form, '50000').expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+      assert.equal((await requestsOf(payment.id))[0].state, 'refused');
+      const text = await refusedText(agent, payment.id);
+      assert.match(text, /Xendit cannot refund this payment/);
+      assert.match(text, /INELIGIBLE_TRANSACTION/);
+
+      const key = h.merchant.xenditSecretKey;
+      const asked = () =>
+        h.sims.xenditClient.createRefund(key, { invoiceId: x.id, referenceId: randomUUID(), currency: 'IDR', amount: 1000, reason: 'OTHERS' }, randomUUID());
+      await assert.rejects(asked(), (e: UpstreamError) => e.kind === 'rejected' && e.status === 403 && e.code === 'INELIGIBLE_TRANSACTION');
+      h.sims.xendit.test.updateAccount(key, { permissions: { invoices: 'write', transactions: 'read', refunds: 'read' } });
+      await assert.rejects(asked(), (e: UpstreamError) => e.kind === 'unauthorized' && e.status === 403);
     });
   });
 
@@ -196,6 +268,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 0);
 
     h.sims.xendit.test.updateAccount(key, { refundOutcome: { status: 'SUCCEEDED' } });
+    topUp();
     const again = await refundForm(agent, payment.id);
     await post(agent, payment.id, { _csrf: again.csrf, requestId: again.requestId, amount: '150000', reason: 'OTHERS' })
       .expect(303)
@@ -362,6 +435,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     for (let i = 0; i < 1000; i++) {
       await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: new Date(Date.now() - 86_400_000 - (1000 - i) * 60_000) });
     }
+    topUp(1_100_000); // those refunds of a payment not settled took all of it from the balance
     const { payment } = await recordedPayment();
     const agent = await signedIn(h.app, 'a@toko.test');
     const body = await askAnswerLost(agent, payment.id);
@@ -440,6 +514,7 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     const { x, payment } = await recordedPayment();
     const agent = await signedIn(h.app, 'a@toko.test');
     const forms = [];
+    topUp();
     for (let i = 0; i < 6; i++) forms.push(await refundForm(agent, payment.id));
     assert.equal(new Set(forms.map((f) => f.requestId)).size, forms.length);
     const answers = await Promise.all(forms.map((f) => post(agent, payment.id, { _csrf: f.csrf, requestId: f.requestId, amount: '150000', reason: 'OTHERS' })));

@@ -168,6 +168,27 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
 
   const list = () => listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
 
+  it('a refund Xendit FAILED for its balance (failure_code INSUFFICIENT_BALANCE), no webhook: the scheduled listing passes it by, books nothing for it, and books the next one', async () => {
+    const { x } = await paidAndRecorded();
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { insufficientBalance: 'fail' });
+    const asked = await h.sims.xenditClient.createRefund(
+      h.merchant.xenditSecretKey,
+      { invoiceId: x.id, referenceId: 'made-elsewhere-1', currency: 'IDR', amount: 150_000, reason: 'OTHERS' },
+      'made-elsewhere-1',
+    );
+    assert.equal(asked.status, 'PENDING');
+    await list();
+    await h.worker.drain();
+    assert.equal((await h.sims.xenditClient.getRefund(h.merchant.xenditSecretKey, asked.id))?.failureCode, 'INSUFFICIENT_BALANCE');
+    const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+    await list();
+    await h.worker.drain();
+    assert.equal((await refundRow(id))?.state, 'recorded');
+    assert.equal(await refundRow(asked.id), null, 'nothing booked for the failed one');
+    assert.equal(notes().length, 1);
+    assert.ok(!(await h.stores.jobs.list()).some((j) => j.state === 'needs_review'), 'no job left for a person');
+  });
+
   /**
    * `n` succeeded refunds of a payment made outside the gateway (not ours: no job), one a minute,
    * the last `endingMsAgo` before now: an account's history of refunds, made through the simulator's test API.

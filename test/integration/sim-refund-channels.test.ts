@@ -22,7 +22,12 @@ describe('simulated Xendit: refunds by payment channel', () => {
     await sims.xendit.pay(id, { sendCallback: false, ...paidBy });
     return id;
   }
-  const refund = (body: Record<string, unknown>) => request(sims.xenditUrl).post('/refunds').auth(key, '').send(body);
+  // reason is required (docs.xendit.co/apidocs/refund-payment-request).
+  const refund = (body: Record<string, unknown>) =>
+    request(sims.xenditUrl)
+      .post('/refunds')
+      .auth(key, '')
+      .send({ reason: 'OTHERS', ...body });
   const refundsOf = async (invoiceId: string) => (await request(sims.xenditUrl).get(`/refunds?invoice_id=${invoiceId}`).auth(key, '').expect(200)).body.data;
 
   it('a virtual account payment (the default) is never refunded: POST /refunds and the dashboard refuse it REFUND_NOT_SUPPORTED, nothing made', async () => {
@@ -54,6 +59,8 @@ describe('simulated Xendit: refunds by payment channel', () => {
     assert.equal((await refund({ invoice_id: id, amount: 40_000 }).expect(400)).body.error_code, 'PARTIAL_REFUND_NOT_SUPPORTED');
     const page = await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: id, amount: '40000' }).expect(400);
     assert.match(cheerio.load(page.text)('body').text(), /PARTIAL_REFUND_NOT_SUPPORTED/);
+    // All of it leaves the balance, which the payment fills only net of its fee: a top-up pays the rest.
+    sims.xendit.test.movement(key, { type: 'TOPUP', currency: 'IDR', amount: 10_000, cashflow: 'MONEY_IN' });
     const made = (await refund({ invoice_id: id }).expect(200)).body;
     assert.deepEqual([made.amount, made.payment_method_type, made.channel_code], [100_000, 'QR_CODE', 'QRIS']);
   });
@@ -67,7 +74,7 @@ describe('simulated Xendit: refunds by payment channel', () => {
     const card = await paid({ paymentMethod: 'CREDIT_CARD', paymentChannel: 'CREDIT_CARD' });
     assert.equal((await refund({ invoice_id: card, amount: 10_000 }).expect(200)).body.payment_method_type, 'CARD');
     const unpaid = sims.xendit.createInvoice({ account: key, currency: 'IDR', amount: 100_000 }).id;
-    assert.equal((await refund({ invoice_id: unpaid }).expect(400)).body.error_code, 'INELIGIBLE_TRANSACTION');
+    assert.equal((await refund({ invoice_id: unpaid }).expect(403)).body.error_code, 'INELIGIBLE_TRANSACTION');
   });
 
   it('a channel no source names (direct debit, an unlisted e-wallet) is refunded, in part too, through POST /refunds and the dashboard: Xendit decides, so the simulator does not refuse', async () => {
@@ -76,12 +83,27 @@ describe('simulated Xendit: refunds by payment channel', () => {
       { paymentMethod: 'EWALLET', paymentChannel: 'JENIUSPAY' },
     ]) {
       const id = await paid(paidBy);
+      await sims.xendit.settle(id, { sendCallback: false }); // in the balance, which pays the refunds
       const made = (await refund({ invoice_id: id, amount: 40_000 }).expect(200)).body;
       assert.deepEqual([made.amount, made.payment_method_type, made.channel_code], [40_000, paidBy.paymentMethod, paidBy.paymentChannel]);
       await refundsOf(id); // the pending refund ends
       await request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: id, amount: '10000' }).expect(303);
       assert.deepEqual((await refundsOf(id)).map((r: { amount: number }) => r.amount).sort(), [10_000, 40_000], paidBy.paymentChannel);
     }
+  });
+
+  it("the dashboard's Refund, as POST /refunds, is refused INSUFFICIENT_BALANCE beyond what the balance can pay: the CASH balance never below zero", async () => {
+    const id = await paid(REFUNDABLE); // 100 000, Xendit's fee 2 900: it brings 97 100
+    await sims.xendit.settle(id, { sendCallback: false });
+    const refundAt = (amount: string) => request(sims.xenditUrl).post('/dashboard/refunds').type('form').send({ invoice_id: id, amount });
+    assert.match(
+      cheerio
+        .load((await refundAt('97101').expect(400)).text)('body')
+        .text(),
+      /INSUFFICIENT_BALANCE/,
+    );
+    await refundAt('97100').expect(303);
+    assert.equal(sims.xendit.test.balance(key, 'IDR'), 0);
   });
 
   it('Void is offered on e-wallet and QR payments only (where Xendit documents it); a void of a card sent anyway is refused with words, no made-up error code', async () => {

@@ -18,7 +18,7 @@ import type { Payment } from '../../store/payments.js';
 import type { User } from '../../store/users.js';
 import type { OnboardingDeps } from '../deps.js';
 import { recordChange } from '../audit.js';
-import { refundFailedReason } from '../../jobs/sync/record-refund.js';
+import { failureText, refundFailedReason, refusalText } from '../../jobs/sync/refund-refusal.js';
 import { merchantToChange } from '../merchants/service.js';
 import { listOrder } from '../../jobs/sync/list-order.js';
 import { paymentAtXendit, unreachable } from '../../jobs/sync/checkout-key.js';
@@ -182,10 +182,12 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
         const looked = await findAtXendit(deps.xendit, secretKey, payment.xenditInvoiceId, request);
         if (typeof looked === 'object') refund = looked;
       }
-      // Refused before anything was made: invalid (400), or a key without the Refunds permission (403).
+      // Refused before anything was made: invalid, not refundable, more than the balance (400, or 403
+      // INELIGIBLE_TRANSACTION), or a key without the Refunds permission (403): the page says which.
       else if (err.kind === 'rejected' || err.kind === 'unauthorized') {
-        await deps.stores.refundRequests.refused(request.id, err.message, now());
-        return { ...request, state: 'refused', attemptAt: null, lastError: err.message };
+        const why = refusalText(err);
+        await deps.stores.refundRequests.refused(request.id, why, now());
+        return { ...request, state: 'refused', attemptAt: null, lastError: why };
       }
       if (!refund) {
         await deps.stores.refundRequests.noteError(request.id, err.message, now());
@@ -200,7 +202,7 @@ async function send(deps: RefundDeps, secretKey: string, payment: Payment, reque
     return { ...request, attemptAt: now(), lastError: refundFailedReason(refund) };
   }
   if (refund.status === 'FAILED' || refund.status === 'CANCELLED') {
-    const reason = refundFailedReason(refund);
+    const reason = failureText(refund);
     await deps.stores.refundRequests.refused(request.id, reason, now());
     return { ...request, state: 'refused', xenditRefundId: refund.id, attemptAt: null, lastError: reason };
   }

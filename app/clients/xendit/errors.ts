@@ -1,5 +1,6 @@
 /** How xendit-node fails, in our terms (UpstreamError). */
 import { XenditSdkError } from 'xendit-node';
+import { CreateRefund400ResponseErrorCodeEnum } from 'xendit-node/refund/models/index.js';
 import { retryAfterSeconds } from '../retry-after.js';
 import { UpstreamError } from '../types.js';
 
@@ -30,12 +31,20 @@ export function toUpstreamError(err: unknown, seen: WaitHeaders, now: () => Date
   return new UpstreamError('xendit', 'unavailable', `network error: ${detail || 'unknown'}`);
 }
 
+/**
+ * Why Xendit refuses one refund (its payment, its amount, the balance): xendit-node lists these as
+ * CreateRefund 400 codes, while docs.xendit.co QR codes "Test scenarios" answer INELIGIBLE_TRANSACTION
+ * with a 403. Whatever the status, that refund is refused ('rejected'); a 403 with another code
+ * (REQUEST_FORBIDDEN_ERROR: a key without the permission) stays the key's problem.
+ */
+const REFUND_REFUSALS: ReadonlySet<string> = new Set(Object.values(CreateRefund400ResponseErrorCodeEnum));
+
 function fromSdkError(err: XenditSdkError, seen: WaitHeaders, now: () => Date): UpstreamError {
   // Typed as string, but the SDK stores the HTTP status number.
   const status = Number(err.status);
   const message = [err.errorCode, err.errorMessage].filter(Boolean).join(': ') || `HTTP ${status}`;
   if (!Number.isInteger(status) || status === 0) return new UpstreamError('xendit', 'unavailable', message);
-  if (status === 401 || status === 403) return new UpstreamError('xendit', 'unauthorized', message, status);
+  if (status === 401 || (status === 403 && !REFUND_REFUSALS.has(err.errorCode ?? ''))) return new UpstreamError('xendit', 'unauthorized', message, status);
   if (status === 429) return new UpstreamError('xendit', 'rate_limited', message, status, rateLimitWait(seen, now));
   if (status >= 500 || status === 408) return new UpstreamError('xendit', 'unavailable', message, status);
   return new UpstreamError('xendit', 'rejected', message, status, undefined, err.errorCode || undefined);

@@ -37,7 +37,7 @@ import { listOrder } from './list-order.js';
 import { listNewestFirst, type Listing } from './refund-walk.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
-import { refundFailedReason } from './record-refund.js';
+import { failureText } from './refund-refusal.js';
 import { paymentOfRefund } from './refund-payment.js';
 import { readWithPaymentKey } from './checkout-key.js';
 import { listedSince, skipListing } from './key-business.js';
@@ -210,7 +210,7 @@ async function queueRefund(deps: ListDeps, merchant: Merchant, r: XenditRefund):
   // waiting): its request no longer holds the amount.
   if (r.status === 'FAILED' || r.status === 'CANCELLED') {
     const failure = { xenditRefundId: r.id, referenceId: r.referenceId, failureCode: r.failureCode };
-    await deps.stores.refundRequests.failedAtXendit(merchant.id, failure, refundFailedReason(r), deps.clock());
+    await deps.stores.refundRequests.failedAtXendit(merchant.id, failure, failureText(r), deps.clock());
   }
   await deps.stores.refundRequests.madeAtXendit(merchant.id, r, deps.clock());
   if (r.status !== 'SUCCEEDED') return;

@@ -31,6 +31,7 @@ import { jobRow } from '../enqueue.js';
 import { refundOnOverpayment, type RefundOut } from './refund-overpayment.js';
 import { paymentOfRefund } from './refund-payment.js';
 import { readWithPaymentKey } from './checkout-key.js';
+import { failureText } from './refund-refusal.js';
 
 /** What booking a refund takes: what the fee it may give back takes (fee-return.ts). */
 export type RecordRefundDeps = FeeReturnDeps;
@@ -38,11 +39,6 @@ export type RecordRefundDeps = FeeReturnDeps;
 /** Reference on the credit note and on its cash refund. */
 export function refundReference(xenditRefundId: string): string {
   return `Xendit refund ${xenditRefundId}`;
-}
-
-/** What the payment page shows for a refund Xendit did not make. */
-export function refundFailedReason(r: Pick<XenditRefund, 'id' | 'status' | 'failureCode'>): string {
-  return `Xendit refund ${r.id} ${r.status}${r.failureCode ? ` (${r.failureCode})` : ''}: nothing was refunded`;
 }
 
 /** Reference on a lost dispute's credit note and cash refund. */
@@ -74,7 +70,7 @@ export function recordRefundJob(deps: RecordRefundDeps) {
     if (refund.status !== 'SUCCEEDED') {
       // Nothing left the balance. A refund asked from the admin no longer holds its amount, and its
       // page says why (docs.xendit.co: POST /refunds answers PENDING; the end comes by webhook).
-      const reason = refundFailedReason(refund);
+      const reason = failureText(refund);
       const request = await deps.stores.refundRequests.failedAtXendit(
         merchantId,
         { xenditRefundId, referenceId: refund.referenceId, failureCode: refund.failureCode },

@@ -68,7 +68,13 @@ export function dashboardRoutes(router: Router, sim: DashboardSim): void {
     }
     if (!problems.length && inv) {
       try {
-        await sim.refund(inv.id, { amount, reason: 'REQUESTED_BY_CUSTOMER', feeReturned: body.fee_returned === 'on', void: body.void === 'on' });
+        await sim.refund(inv.id, {
+          amount,
+          reason: 'REQUESTED_BY_CUSTOMER',
+          feeReturned: body.fee_returned === 'on',
+          void: body.void === 'on',
+          checkBalance: true,
+        });
       } catch (err) {
         problems.push(err instanceof Error ? err.message : String(err));
       }

@@ -30,7 +30,7 @@ import type { XenditSimAccount } from './state.js';
 import { getTransactionRoute, listTransactionsRoute } from './transactions.js';
 import { xenditTestApi } from './test-api.js';
 import { disputeReportCsv, disputeState, getDisputeRoute, raiseDispute, resolveDispute } from './disputes.js';
-import { balanceOf, balanceRoute, pendingSettlementOf, reverseWithdrawal, withdraw, withdrawalsOf } from './withdrawals.js';
+import { balanceOf, balanceRoute, pendingSettlementOf, refundFunds, reverseWithdrawal, withdraw, withdrawalsOf } from './withdrawals.js';
 import {
   completeApiRefunds,
   completeRefund,
@@ -170,7 +170,8 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
     disputeReport: (userId) => disputeReportCsv(ctx, userId),
     createInvoice: (input) => createOutsideInvoice(ctx, input),
     refund: async (invoiceId, r = {}) => {
-      const made = await createRefund(ctx, requireInvoice(ctx, invoiceId), r);
+      const inv = requireInvoice(ctx, invoiceId);
+      const made = await createRefund(ctx, inv, { ...r, ...(r.checkBalance ? { funds: refundFunds(ctx, inv) } : {}) });
       if ('error' in made) throw new Error(made.code ? `${made.code}: ${made.error}` : made.error);
       return { id: made.id };
     },
@@ -240,7 +241,7 @@ function buildRoutes(router: Router, ctx: Ctx): void {
   router.get('/transactions', (req, res) => listTransactionsRoute(ctx, req, res));
   router.get('/transactions/:id', (req, res) => getTransactionRoute(ctx, req, res));
   router.get('/balance', (req, res) => balanceRoute(ctx, req, res));
-  router.post('/refunds', (req, res) => createRefundRoute(ctx, req, res));
+  router.post('/refunds', (req, res) => createRefundRoute(ctx, req, res, (inv) => refundFunds(ctx, inv)));
   router.get('/refunds', (req, res) => listRefundsRoute(ctx, req, res));
   router.get('/refunds/:id', (req, res) => getRefundRoute(ctx, req, res));
   router.get('/v1/disputes/:id', (req, res) => getDisputeRoute(ctx, req, res));

@@ -104,7 +104,7 @@ function row(
 }
 
 /** xendit-node ChannelsCategories of the way the invoice was paid. */
-function channelCategoryOf(inv: SimXenditInvoice): string {
+export function channelCategoryOf(inv: SimXenditInvoice): string {
   switch (inv.paymentMethod) {
     case 'EWALLET':
       return 'EWALLET';

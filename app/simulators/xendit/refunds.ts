@@ -7,7 +7,7 @@
  */
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
-import { numberToDecimal, toDecimal, toMinor } from '../../money.js';
+import { numberToDecimal, toDecimal, toMinor, type Currency } from '../../money.js';
 import { accountOf } from './accounts.js';
 import type { Ctx, SimRefund, SimRefundWebhook, SimXenditInvoice, XenditSimAccount } from './state.js';
 import { deliver } from './deliveries.js';
@@ -74,6 +74,8 @@ export async function createRefund(
     feeReturned?: boolean;
     void?: boolean;
     createdAt?: Date;
+    /** What the balance can pay for it (POST /refunds; withdrawals.ts refundFunds); unchecked when absent. */
+    funds?: number;
   },
 ): Promise<SimRefund | RefundRefusal> {
   // A payment not paid, or voided, is no refundable transaction (xendit-node lists
@@ -99,6 +101,15 @@ export async function createRefund(
   // The documented give-backs of the whole fee come with a full refund (e-wallets, QR voids, cards'
   // fixed part); a part of it on some partial refunds is not modelled.
   if (r.feeReturned && amount !== left) return { code: 'API_VALIDATION_ERROR', error: 'the fee is given back only with a refund of all that is left' };
+  // A fee given back with the refund comes back as it leaves (unless billed monthly: never taken).
+  const feeBack = r.feeReturned && !inv.feeReturnedAt && accountOf(ctx, inv).feeBilling !== 'invoiced' ? (inv.feesPaidAmount ?? 0) + (inv.feeTax ?? 0) : 0;
+  const unfunded = r.funds !== undefined && !r.void && amount + (r.refundFee ?? 0) > r.funds + feeBack;
+  // Only a refund answered PENDING can fail later; one made at once (the dashboard's) is refused.
+  if (unfunded && (!r.pending || accountOf(ctx, inv).insufficientBalance !== 'fail'))
+    return {
+      code: 'INSUFFICIENT_BALANCE',
+      error: `The balance (${toDecimal(Math.max(r.funds!, 0), inv.currency)} ${inv.currency}) is not enough for this refund`,
+    };
   const now = r.createdAt ?? ctx.now();
   const refund: SimRefund = {
     id: `rfd-${randomBytes(12).toString('hex')}`,
@@ -112,6 +123,7 @@ export async function createRefund(
     ...(r.refundFee ? { refundFee: r.refundFee } : {}),
     ...(r.feeReturned ? { feeReturned: true } : {}),
     ...(r.void ? { voids: true } : {}),
+    ...(unfunded ? { unfunded: true } : {}),
     created: now,
     updated: now,
   };
@@ -145,7 +157,9 @@ export async function completeApiRefunds(ctx: Ctx): Promise<void> {
   for (const r of refundState(ctx).refunds) {
     if (!r.viaApi || r.status !== 'PENDING') continue;
     const inv = ctx.state.invoices.get(r.invoiceId);
-    const outcome = (inv && accountOf(ctx, inv).refundOutcome) ?? { status: 'SUCCEEDED' };
+    const outcome = r.unfunded
+      ? { status: 'FAILED' as const, failureCode: 'INSUFFICIENT_BALANCE' }
+      : ((inv && accountOf(ctx, inv).refundOutcome) ?? { status: 'SUCCEEDED' });
     if (outcome.status === 'PENDING') continue;
     await completeRefund(ctx, r.id, outcome.status, outcome.status === 'FAILED' ? { failureCode: outcome.failureCode } : {});
   }
@@ -187,7 +201,7 @@ export function refundJson(ctx: Ctx, r: SimRefund): Record<string, unknown> {
     channel_code: inv.paymentChannel ?? null,
     status: r.status,
     reason: r.reason,
-    country: 'ID',
+    country: COUNTRY[inv.currency],
     currency: inv.currency,
     reference_id: r.referenceId ?? inv.externalId,
     failure_code: r.status === 'FAILED' ? (r.failureCode ?? 'INSUFFICIENT_BALANCE') : null,
@@ -211,11 +225,20 @@ async function sendRefundWebhook(ctx: Ctx, r: SimRefund): Promise<void> {
   await deliver(ctx, { kind: 'refund', subject: r.id, url: account.refundCallbackUrl, token: account.callbackToken, body });
 }
 
+/**
+ * The Refund object's country (xendit-node Refund.country, a plain string): the country of the
+ * payment's currency. USD belongs to no one market Xendit serves; Indonesia's here, an assumption.
+ */
+const COUNTRY: Record<Currency, string> = { IDR: 'ID', PHP: 'PH', THB: 'TH', VND: 'VN', MYR: 'MY', USD: 'ID' };
+
+/** Create refund's reason, "Required" and one of these (docs.xendit.co/apidocs/refund-payment-request; xendit-node CreateRefundReasonEnum). */
+const REASONS = ['FRAUDULENT', 'DUPLICATE', 'REQUESTED_BY_CUSTOMER', 'CANCELLATION', 'OTHERS'];
+
 const namesInvoice = (ctx: Ctx, inv: SimXenditInvoice) => accountOf(ctx, inv).refundsNameInvoice !== false;
 
 const own = (ctx: Ctx, res: Response) => refundState(ctx).refunds.filter((r) => r.userId === (res.locals.account as XenditSimAccount).userId);
 
-export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): Promise<void> {
+export async function createRefundRoute(ctx: Ctx, req: Request, res: Response, funds: (inv: SimXenditInvoice) => number): Promise<void> {
   const body = (req.body ?? {}) as { invoice_id?: unknown; amount?: unknown; reason?: unknown; reference_id?: unknown };
   // xendit-node sends the optional idempotency-key header. What Xendit answers to a key it has seen
   // is not documented for refunds; this answers the less helpful way (409 DUPLICATE_ERROR, as its
@@ -223,6 +246,9 @@ export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): 
   const key = req.get('idempotency-key') || undefined;
   if (key && own(ctx, res).some((r) => r.idempotencyKey === key)) {
     return void res.status(409).json({ error_code: 'DUPLICATE_ERROR', message: 'A refund with this idempotency key was already made' });
+  }
+  if (typeof body.reason !== 'string' || !REASONS.includes(body.reason)) {
+    return void res.status(400).json({ error_code: 'API_VALIDATION_ERROR', message: `reason must be one of ${REASONS.join(', ')}` });
   }
   const inv = typeof body.invoice_id === 'string' ? ctx.state.invoices.get(body.invoice_id) : undefined;
   if (!inv || inv.userId !== (res.locals.account as XenditSimAccount).userId) {
@@ -241,13 +267,16 @@ export async function createRefundRoute(ctx: Ctx, req: Request, res: Response): 
   }
   const made = await createRefund(ctx, inv, {
     amount,
-    reason: typeof body.reason === 'string' ? body.reason : undefined,
+    reason: body.reason,
     referenceId: typeof body.reference_id === 'string' ? body.reference_id : undefined,
     idempotencyKey: key,
     pending: true,
+    funds: funds(inv),
   });
-  // Every refusal here has Xendit's code: POST /refunds never voids.
-  if ('error' in made) return void res.status(400).json({ error_code: made.code, message: made.error });
+  // Every refusal here has Xendit's code: POST /refunds never voids. INELIGIBLE_TRANSACTION is a 403
+  // in docs.xendit.co QR codes "Test scenarios" ("API Response Error 403"), a 400 in xendit-node
+  // (CreateRefund400Response): the docs' status here, the gateway reads the code either way.
+  if ('error' in made) return void res.status(made.code === 'INELIGIBLE_TRANSACTION' ? 403 : 400).json({ error_code: made.code, message: made.error });
   made.viaApi = true;
   if (ctx.faults.dropIfArmed(req, res)) return;
   res.json(refundJson(ctx, made));

@@ -96,6 +96,8 @@ export interface XenditSimulator {
       void?: boolean;
       /** Made at that time rather than now (a test filling an account's history of refunds). */
       createdAt?: Date;
+      /** Refused (INSUFFICIENT_BALANCE) beyond what the balance can pay, as the dashboard's Refund is; tests' history-filling refunds are not. */
+      checkBalance?: boolean;
     },
   ): Promise<{ id: string }>;
   /** A pending refund succeeds or fails, and its webhook is sent. */
@@ -164,6 +166,7 @@ export interface XenditSimTestApi {
         | 'expiredCallbacks'
         | 'feeBilling'
         | 'refundOutcome'
+        | 'insufficientBalance'
         | 'refundsNameInvoice'
         | 'refundsListOrder'
         | 'activatedChannels'

@@ -73,6 +73,12 @@ export interface XenditSimAccount {
    */
   refundOutcome?: { status: 'SUCCEEDED' } | { status: 'FAILED'; failureCode: string } | { status: 'PENDING' };
   /**
+   * A POST /refunds the balance cannot pay: 'refuse' (default), 400 INSUFFICIENT_BALANCE (xendit-node
+   * CreateRefund400Response); 'fail', answered PENDING then FAILED with that failure_code, "Failure
+   * Code via Callback" (docs.xendit.co QR codes "Test scenarios"). Both are Xendit's word.
+   */
+  insufficientBalance?: 'refuse' | 'fail';
+  /**
    * The payment channels activated on this account (dashboard → Settings → Payment channels; a
    * channel must be activated before invoices can offer it: docs.xendit.co "Available payment
    * channels", xendit-kb "How to set banks and payment methods on my invoices"). Default: every
@@ -313,6 +319,8 @@ export interface SimRefund {
   failureCode?: string;
   /** Made through POST /refunds: answered PENDING, ended by `completeApiRefunds` as its account says. */
   viaApi?: boolean;
+  /** Taken on with more than the balance could pay (insufficientBalance 'fail'): it takes nothing and FAILS. */
+  unfunded?: boolean;
   created: Date;
   updated: Date;
 }

@@ -9,7 +9,7 @@ import { validation } from './errors.js';
 import { wire } from './json.js';
 import { type Ctx, type SimMovement, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
-import { moneyBackRows } from './money-back.js';
+import { channelCategoryOf, moneyBackRows } from './money-back.js';
 
 /**
  * GET /transactions (Balance and Transaction API): one PAYMENT transaction per paid invoice, with
@@ -189,7 +189,8 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
     ...(inv.transactionNamesInvoice ? { product_data: { payment_link_id: inv.id } } : {}),
     type: 'PAYMENT',
     status: inv.voidedAt ? 'VOIDED' : 'SUCCESS',
-    channel_category: 'VIRTUAL_ACCOUNT',
+    // A payment with no method recorded is the simulator's default BCA virtual account (channel_code below).
+    channel_category: inv.paymentMethod ? channelCategoryOf(inv) : 'VIRTUAL_ACCOUNT',
     channel_code: inv.paymentChannel ?? 'BCA',
     reference_id: inv.externalId,
     account_identifier: null,

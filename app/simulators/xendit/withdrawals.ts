@@ -44,8 +44,8 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
   }
   for (const r of refundState(ctx).refunds) {
     const inv = ctx.state.invoices.get(r.invoiceId);
-    // A void's money never reached the balance: nothing to take back.
-    if (r.userId === userId && r.status !== 'FAILED' && !r.voids && inv?.currency === currency) balance -= r.amount + (r.refundFee ?? 0);
+    // A void's money never reached the balance: nothing to take back; an unfunded refund takes nothing.
+    if (r.userId === userId && r.status !== 'FAILED' && !r.voids && !r.unfunded && inv?.currency === currency) balance -= r.amount + (r.refundFee ?? 0);
   }
   balance -= lostDisputes(ctx, userId, currency) + heldByDisputes(ctx, userId, currency);
   for (const w of withdrawalsOf(ctx))
@@ -59,6 +59,19 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
           : 0
         : (m.cashflow === 'MONEY_IN' ? -m.amount : m.amount) + movementFeeTaken(m);
   return balance;
+}
+
+/**
+ * What a refund of this payment may take (minor units): the CASH balance, and what the payment itself
+ * brings when it settles. Xendit takes refunds from the balance and refuses one larger than it
+ * (INSUFFICIENT_BALANCE: xendit-node CreateRefund400Response; docs.xendit.co QR codes "Test
+ * scenarios": "top up your Xendit balance ... before retrying the refund"), yet refunds payments not
+ * settled yet (help.xendit.co "How to refund/void an eWallet transaction using API"); from what it
+ * then takes them is not documented. Here from the payment's own money still on its way.
+ */
+export function refundFunds(ctx: Ctx, inv: SimXenditInvoice): number {
+  const unsettled = inv.status === 'PAID' && !inv.voidedAt ? netOf(ctx, inv) : 0;
+  return balanceOf(ctx, inv.userId, inv.currency) + unsettled;
 }
 
 /** Paid and not settled yet: on its way into the balance (minor units). */
