@@ -269,3 +269,43 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assert.match(strictXero({ Id: 'x' }, 'Invoices').join(), /Id: not in xero-node's Invoices/);
   });
 });
+
+/** Paging as Xero pages: in UpdatedDateUTC then id order (developer.xero.com Payments "order"). */
+describe('contract: Xero simulator pages as Xero does', () => {
+  let s: Awaited<ReturnType<typeof simWithData>>;
+  let t = 0;
+  const ids = (body: { Invoices: { InvoiceID: string }[] }) => body.Invoices.map((i) => i.InvoiceID);
+  before(async () => {
+    s = await simWithData();
+    // Later than the invoice simWithData made, well within its token's life.
+    t = Date.now() + 1000;
+    s.sim.test.useClock(() => new Date(t));
+    for (let i = 0; i < 4; i++) s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: `Teh ${i}`, unitAmount: '5000' }] });
+  });
+
+  it('pages in UpdatedDateUTC then InvoiceID order; an invoice updated moves to the end', async () => {
+    const page = (n: number) => s.api('get', `/Invoices?page=${n}&pageSize=2`).expect(200);
+    const first = (await page(1)).body;
+    assertStrict(first, 'Invoices');
+    const made = [
+      s.inv.invoiceId,
+      ...(await s.api('get', '/Invoices').expect(200)).body.Invoices.map((i: { InvoiceID: string }) => i.InvoiceID)
+        .slice(1)
+        .sort(),
+    ];
+    const listed = [...ids(first), ...ids((await page(2)).body), ...ids((await page(3)).body)];
+    assert.deepEqual(listed, made, 'the oldest first, then those made at one time by InvoiceID');
+    // Paid elsewhere a second later: it is the last updated now, so page 1 starts with the next and it ends page 3.
+    t += 1000;
+    await s.sim.test.invoices.payElsewhere(made[1], '1');
+    const again = [...ids((await page(1)).body), ...ids((await page(2)).body), ...ids((await page(3)).body)];
+    assert.deepEqual(again, [made[0], ...made.slice(2), made[1]]);
+  });
+
+  it('honours order', async () => {
+    const body = (await s.api('get', `/Invoices?page=1&order=${encodeURIComponent('InvoiceNumber DESC')}`).expect(200)).body;
+    const numbers = body.Invoices.map((i: { InvoiceNumber: string }) => i.InvoiceNumber);
+    assert.deepEqual(numbers, [...numbers].sort().reverse());
+    assert.equal(numbers.length, 5);
+  });
+});

@@ -155,6 +155,8 @@ export interface SimBankTransfer {
   fromIsReconciled: boolean;
   toIsReconciled: boolean;
   createdAt: Date;
+  /** Its last change (a deletion); absent: createdAt. Its two sides list it as their UpdatedDateUTC. */
+  updatedAt?: Date;
   /** DELETED by POST /BankTransfers (deleteBankTransfers) or in Xero's UI; absent: AUTHORISED. */
   status?: 'AUTHORISED' | 'DELETED';
 }

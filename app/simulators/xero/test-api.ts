@@ -49,7 +49,7 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     deleteBankTransfer: (tenantId, bankTransferId) => {
       const t = bankTransfersOf(requireOrg(state, tenantId)).find((x) => x.bankTransferId === bankTransferId);
       if (!t) throw new Error(`no bank transfer ${bankTransferId}`);
-      deleteBankTransfer(t);
+      deleteBankTransfer(t, now());
     },
     addCurrency: (tenantId, code) => addCurrency(requireOrg(state, tenantId), code),
     currencies: (tenantId) => [...currenciesOf(requireOrg(state, tenantId))],
