@@ -270,7 +270,12 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
   });
 });
 
-/** Paging as Xero pages: in UpdatedDateUTC then id order (developer.xero.com Payments "order"). */
+/**
+ * Paging as Xero pages: only the lists developer.xero.com/documentation/api/requests-and-responses
+ * names ("Paging": Invoices, Contacts, CreditNotes, BankTransactions, ManualJournals, Payments, …), in
+ * UpdatedDateUTC then id order (developer.xero.com Payments "order"), with `pagination`
+ * (xero_accounting.yaml Pagination, in every paged GET's example); the others answer everything.
+ */
 describe('contract: Xero simulator pages as Xero does', () => {
   let s: Awaited<ReturnType<typeof simWithData>>;
   let t = 0;
@@ -283,10 +288,11 @@ describe('contract: Xero simulator pages as Xero does', () => {
     for (let i = 0; i < 4; i++) s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: `Teh ${i}`, unitAmount: '5000' }] });
   });
 
-  it('pages in UpdatedDateUTC then InvoiceID order; an invoice updated moves to the end', async () => {
+  it('pages in UpdatedDateUTC then InvoiceID order, with pagination; an invoice updated moves to the end', async () => {
     const page = (n: number) => s.api('get', `/Invoices?page=${n}&pageSize=2`).expect(200);
     const first = (await page(1)).body;
     assertStrict(first, 'Invoices');
+    assert.deepEqual(first.pagination, { page: 1, pageSize: 2, pageCount: 3, itemCount: 5 });
     const made = [
       s.inv.invoiceId,
       ...(await s.api('get', '/Invoices').expect(200)).body.Invoices.map((i: { InvoiceID: string }) => i.InvoiceID)
@@ -307,5 +313,19 @@ describe('contract: Xero simulator pages as Xero does', () => {
     const numbers = body.Invoices.map((i: { InvoiceNumber: string }) => i.InvoiceNumber);
     assert.deepEqual(numbers, [...numbers].sort().reverse());
     assert.equal(numbers.length, 5);
+  });
+
+  it('answers every row, without pagination, where Xero does not page (Accounts, TaxRates, Currencies, BankTransfers)', async () => {
+    for (const [path, key] of [
+      ['/Accounts', 'Accounts'],
+      ['/TaxRates', 'TaxRates'],
+      ['/Currencies', 'Currencies'],
+      ['/BankTransfers', 'BankTransfers'],
+    ]) {
+      const all = (await s.api('get', path).expect(200)).body[key];
+      const paged = (await s.api('get', `${path}?page=2&pageSize=1`).expect(200)).body;
+      assert.deepEqual(paged[key], all, path);
+      assert.equal(paged.pagination, undefined, path);
+    }
   });
 });

@@ -10,15 +10,22 @@ export interface Clause {
   value: string;
 }
 
-/** A list Xero pages: its rows' id field, the last key of its default order. */
+/**
+ * A list Xero pages (developer.xero.com/documentation/api/requests-and-responses "Paging": Invoices,
+ * Contacts, CreditNotes, BankTransactions, ManualJournals, Payments, PurchaseOrders, Prepayments,
+ * Overpayments): its rows' id field, the last key of its default order.
+ */
 export interface Paged {
   id: string;
 }
 
 /**
- * The rows that match `where`. With ?page=N, 100 rows per page (pageSize up to 1000), on a `paged`
- * list in Xero's default order, UpdatedDateUTC then the id (developer.xero.com Payments "order"; the
- * gateway's allPages relies on it), or as `order` asks. Without `page`, everything.
+ * The rows that match `where`. With `paged` and ?page=N, 100 rows per page (pageSize up to 1000) in
+ * Xero's default order, UpdatedDateUTC then the id (developer.xero.com Payments "order"; the gateway's
+ * allPages relies on it), or as `order` asks, with the `pagination` object Xero sends with a page
+ * (xero_accounting.yaml Pagination, in the examples of every paged GET). Without `page`, or on a list
+ * Xero does not page (Accounts, TaxRates, Currencies, BankTransfers: `page` is not among their
+ * parameters), everything.
  */
 export function filtered(
   res: Response,
@@ -33,9 +40,9 @@ export function filtered(
   if (!anyOf) return validationError(res, [`The where clause is not supported by the simulator: ${where}`]);
   const matching = rows.filter((row) => anyOf.length === 0 || anyOf.some((clauses) => clauses.every((c) => matchesClause(row, c))));
   const page = Number(req.query.page);
-  if (!Number.isInteger(page) || page < 1) return void res.json(wrap(matching));
+  if (!paged || !Number.isInteger(page) || page < 1) return void res.json(wrap(matching));
   const size = Math.min(Math.max(Number(req.query.pageSize) || 100, 1), 1000);
-  const order = paged ? [...parseOrder(req.query.order), { path: ['UpdatedDateUTC'], desc: false }, { path: [paged.id], desc: false }] : [];
+  const order = [...parseOrder(req.query.order), { path: ['UpdatedDateUTC'], desc: false }, { path: [paged.id], desc: false }];
   const sorted = [...matching].sort((a, b) => {
     for (const o of order) {
       const c = compareValues(valueAt(a, o.path), valueAt(b, o.path));
@@ -43,7 +50,8 @@ export function filtered(
     }
     return 0;
   });
-  res.json(wrap(sorted.slice((page - 1) * size, page * size)));
+  const pagination = { page, pageSize: size, pageCount: Math.ceil(sorted.length / size), itemCount: sorted.length };
+  res.json({ pagination, ...wrap(sorted.slice((page - 1) * size, page * size)) });
 }
 
 /** `order=Field [ASC|DESC], …` (xero_accounting.yaml `order`: "Order by an any element"); a part it cannot read is left out. */
