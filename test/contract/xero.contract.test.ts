@@ -126,6 +126,19 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assertStrict((await s.api('get', `/Invoices/${s.inv.invoiceId}`).expect(200)).body, 'Invoices');
   });
 
+  it('GET /Invoices/{id} of an invoice a credit note was allocated to: AmountCredited, AmountDue and its CreditNotes', async () => {
+    const part = s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: 'Teh', unitAmount: '30000' }] });
+    await s.sim.test.invoices.credit(part.invoiceId, '10000');
+    const body = (await s.api('get', `/Invoices/${part.invoiceId}`).expect(200)).body;
+    assertStrict(body, 'Invoices');
+    const [inv] = body.Invoices;
+    assert.deepEqual([inv.Status, inv.AmountDue, inv.AmountPaid, inv.AmountCredited, inv.CreditNotes[0].AppliedAmount], ['AUTHORISED', 20000, 0, 10000, 10000]);
+    // Credited in full: PAID by the credit alone, nothing paid (XeroAPI/xero-python#183).
+    await s.sim.test.invoices.credit(part.invoiceId, '20000');
+    const [paid] = (await s.api('get', `/Invoices/${part.invoiceId}`).expect(200)).body.Invoices;
+    assert.deepEqual([paid.Status, paid.AmountDue, paid.AmountPaid, paid.AmountCredited, paid.CreditNotes.length], ['PAID', 0, 0, 30000, 2]);
+  });
+
   it('PUT /Invoices (backend sales) and PUT /Payments (record-payment)', async () => {
     const contact = (await s.api('get', '/Contacts').expect(200)).body.Contacts[0];
     const created = await s

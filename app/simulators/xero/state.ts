@@ -55,6 +55,8 @@ export interface SimInvoice {
   dueDate: string;
   updatedAt: Date;
   fullyPaidOn?: string;
+  /** Credit notes allocated to it (credit-notes.ts allocateCreditNote); absent in older saved state: none. */
+  credits?: { creditNoteId: string; amount: bigint /* hundredths */; date: string }[];
 }
 
 export interface SimContact {
