@@ -1,6 +1,6 @@
 /**
  * Fault injection shared by the Xero and Xendit simulators (failNext, hang, gate, dropResponseAfterSave,
- * resetConnection, applyLate).
+ * resetConnection, applyLate, beforeRequest).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -68,6 +68,7 @@ export class Faults {
   private gates: GateState[] = [];
   private lateRules: LateRule[] = [];
   private parkedLate: { due: number; rule: LateRule; next: NextFunction }[] = [];
+  private hooks: { remaining: number; scope: FaultScope; run: () => unknown }[] = [];
 
   constructor(private readonly options: FaultsOptions) {}
 
@@ -172,9 +173,19 @@ export class Faults {
     return this.options.now?.() ?? new Date();
   }
 
+  /**
+   * The `n`th matching request from now waits for `run` (a test API change) before it is handled:
+   * what changes at the upstream between two calls, e.g. a row updated after page 1 of a listing
+   * was served and before page 2 is read. A test arms it instead of racing the caller.
+   */
+  beforeRequest(n: number, run: () => unknown, opts: FaultScope = {}): void {
+    this.hooks.push({ remaining: n, scope: opts, run });
+  }
+
   /** Removes every armed fault and cuts off requests that are still being held. */
   reset(): void {
     this.rules = [];
+    this.hooks = [];
     this.lateRules = [];
     this.parkedLate = [];
     for (const h of this.held) {
@@ -188,22 +199,30 @@ export class Faults {
 
   /** Faults armed and not yet used up. */
   get armed(): number {
-    return this.rules.reduce((sum, r) => sum + r.remaining, 0) + this.lateRules.reduce((sum, r) => sum + r.remaining, 0);
+    const count = (list: { remaining: number }[]) => list.reduce((sum, r) => sum + r.remaining, 0);
+    return count(this.rules) + count(this.lateRules) + count(this.hooks);
   }
 
   /** Applies failNext and hang, and makes the held writes (applyLate) that are due. Mount before the routes. */
   middleware(): RequestHandler {
     return (req, res, next) => {
       this.applyDue();
-      if (this.take('reset', req)) return void req.socket.destroy();
-      const fail = this.take('fail', req);
-      if (fail) return this.sendFailure(req, res, fail.status, fail.retryAfter);
-      const hang = this.take('hang', req);
-      if (hang) return this.hold(res, hang.ms, next);
-      const gate = this.gates.find((g) => !g.open && this.matches(g.scope, req));
-      if (gate) return this.park(gate, res, next);
-      next();
+      const due = this.hooks.filter((h) => this.matches(h.scope, req) && --h.remaining === 0);
+      if (!due.length) return this.apply(req, res, next);
+      this.hooks = this.hooks.filter((h) => h.remaining > 0);
+      Promise.all(due.map((h) => h.run())).then(() => this.apply(req, res, next), next);
     };
+  }
+
+  private apply(req: Request, res: Response, next: NextFunction): void {
+    if (this.take('reset', req)) return void req.socket.destroy();
+    const fail = this.take('fail', req);
+    if (fail) return this.sendFailure(req, res, fail.status, fail.retryAfter);
+    const hang = this.take('hang', req);
+    if (hang) return this.hold(res, hang.ms, next);
+    const gate = this.gates.find((g) => !g.open && this.matches(g.scope, req));
+    if (gate) return this.park(gate, res, next);
+    next();
   }
 
   /** Call after a write was saved: true when the response must not be sent (socket already destroyed). */

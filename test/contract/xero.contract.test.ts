@@ -126,6 +126,19 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assertStrict((await s.api('get', `/Invoices/${s.inv.invoiceId}`).expect(200)).body, 'Invoices');
   });
 
+  it('GET /Invoices/{id} of an invoice a credit note was allocated to: AmountCredited, AmountDue and its CreditNotes', async () => {
+    const part = s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: 'Teh', unitAmount: '30000' }] });
+    await s.sim.test.invoices.credit(part.invoiceId, '10000');
+    const body = (await s.api('get', `/Invoices/${part.invoiceId}`).expect(200)).body;
+    assertStrict(body, 'Invoices');
+    const [inv] = body.Invoices;
+    assert.deepEqual([inv.Status, inv.AmountDue, inv.AmountPaid, inv.AmountCredited, inv.CreditNotes[0].AppliedAmount], ['AUTHORISED', 20000, 0, 10000, 10000]);
+    // Credited in full: PAID by the credit alone, nothing paid (XeroAPI/xero-python#183).
+    await s.sim.test.invoices.credit(part.invoiceId, '20000');
+    const [paid] = (await s.api('get', `/Invoices/${part.invoiceId}`).expect(200)).body.Invoices;
+    assert.deepEqual([paid.Status, paid.AmountDue, paid.AmountPaid, paid.AmountCredited, paid.CreditNotes.length], ['PAID', 0, 0, 30000, 2]);
+  });
+
   it('PUT /Invoices (backend sales) and PUT /Payments (record-payment)', async () => {
     const contact = (await s.api('get', '/Contacts').expect(200)).body.Contacts[0];
     const created = await s
@@ -267,5 +280,65 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assert.match(strictXero({ Invoices: [{ PayUrl: 'x' }] }, 'Invoices').join(), /PayUrl: not in xero-node's Invoice/);
     assert.match(strictXero({ Invoices: [{ UpdatedDateUTC: '2026-03-01T00:00:00Z' }] }, 'Invoices').join(), /is not a Xero date/);
     assert.match(strictXero({ Id: 'x' }, 'Invoices').join(), /Id: not in xero-node's Invoices/);
+  });
+});
+
+/**
+ * Paging as Xero pages: only the lists developer.xero.com/documentation/api/requests-and-responses
+ * names ("Paging": Invoices, Contacts, CreditNotes, BankTransactions, ManualJournals, Payments, …), in
+ * UpdatedDateUTC then id order (developer.xero.com Payments "order"), with `pagination`
+ * (xero_accounting.yaml Pagination, in every paged GET's example); the others answer everything.
+ */
+describe('contract: Xero simulator pages as Xero does', () => {
+  let s: Awaited<ReturnType<typeof simWithData>>;
+  let t = 0;
+  const ids = (body: { Invoices: { InvoiceID: string }[] }) => body.Invoices.map((i) => i.InvoiceID);
+  before(async () => {
+    s = await simWithData();
+    // Later than the invoice simWithData made, well within its token's life.
+    t = Date.now() + 1000;
+    s.sim.test.useClock(() => new Date(t));
+    for (let i = 0; i < 4; i++) s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: `Teh ${i}`, unitAmount: '5000' }] });
+  });
+
+  it('pages in UpdatedDateUTC then InvoiceID order, with pagination; an invoice updated moves to the end', async () => {
+    const page = (n: number) => s.api('get', `/Invoices?page=${n}&pageSize=2`).expect(200);
+    const first = (await page(1)).body;
+    assertStrict(first, 'Invoices');
+    assert.deepEqual(first.pagination, { page: 1, pageSize: 2, pageCount: 3, itemCount: 5 });
+    const made = [
+      s.inv.invoiceId,
+      ...(await s.api('get', '/Invoices').expect(200)).body.Invoices.map((i: { InvoiceID: string }) => i.InvoiceID)
+        .slice(1)
+        .sort(),
+    ];
+    const listed = [...ids(first), ...ids((await page(2)).body), ...ids((await page(3)).body)];
+    assert.deepEqual(listed, made, 'the oldest first, then those made at one time by InvoiceID');
+    // Paid elsewhere a second later: it is the last updated now, so page 1 starts with the next and it ends page 3.
+    t += 1000;
+    await s.sim.test.invoices.payElsewhere(made[1], '1');
+    const again = [...ids((await page(1)).body), ...ids((await page(2)).body), ...ids((await page(3)).body)];
+    assert.deepEqual(again, [made[0], ...made.slice(2), made[1]]);
+  });
+
+  it('honours order', async () => {
+    const body = (await s.api('get', `/Invoices?page=1&order=${encodeURIComponent('InvoiceNumber DESC')}`).expect(200)).body;
+    const numbers = body.Invoices.map((i: { InvoiceNumber: string }) => i.InvoiceNumber);
+    assert.deepEqual(numbers, [...numbers].sort().reverse());
+    assert.equal(numbers.length, 5);
+  });
+
+  it('answers every row, without pagination, where Xero does not page (Accounts, TaxRates, Currencies, BankTransfers)', async () => {
+    for (const [path, key] of [
+      ['/Accounts', 'Accounts'],
+      ['/TaxRates', 'TaxRates'],
+      ['/Currencies', 'Currencies'],
+      ['/BankTransfers', 'BankTransfers'],
+    ]) {
+      const all = (await s.api('get', path).expect(200)).body[key];
+      const paged = (await s.api('get', `${path}?page=2&pageSize=1`).expect(200)).body;
+      assert.deepEqual(paged[key], all, path);
+      assert.equal(paged.pagination, undefined, path);
+    }
   });
 });

@@ -281,6 +281,24 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(xenditInvoices().length, 0);
   });
 
+  it('a part-credited invoice is charged what is left due, not its total (Invoice.AmountCredited lowers AmountDue)', async () => {
+    const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '300000' }] });
+    await h.sims.xero.test.invoices.credit(inv.invoiceId, '100000');
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    assert.deepEqual(
+      xenditInvoices().map((x: { amount: number }) => x.amount),
+      [200000],
+    );
+  });
+
+  it('a fully credited invoice (PAID, nothing paid) is shown as paid without creating anything', async () => {
+    const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '300000' }] });
+    await h.sims.xero.test.invoices.credit(inv.invoiceId, '300000');
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(200);
+    assert.equal(heading(res.text), 'This invoice is already paid');
+    assert.equal(xenditInvoices().length, 0);
+  });
+
   for (const status of ['VOIDED', 'DRAFT', 'DELETED', 'SUBMITTED'] as const) {
     it(`refuses a ${status} invoice with 409`, async () => {
       const inv = h.addInvoice({ status });

@@ -777,7 +777,8 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
     const [note] = notes();
     assert.equal(cashRefunds().length, 0, 'Xero was down for the cash refund');
     // Meanwhile the merchant allocates 100 000 of the 150 000 credit to another invoice of the customer.
-    h.sims.xero.test.allocateCreditNote(h.tenantId, note.creditNoteId, 10000000n);
+    const other = h.addInvoice({});
+    await h.sims.xero.test.allocateCreditNote(h.tenantId, note.creditNoteId, 10000000n, other.invoiceId);
     h.clock.advance(10 * 60_000);
     await h.worker.drain();
     assert.equal(cashRefunds().length, 0, 'no cash refund beyond what the credit note still holds');

@@ -1,22 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { allPages } from '../../app/clients/xero/call.js';
+import { UpstreamError } from '../../app/clients/types.js';
 
-/** Xero pages in UpdatedDateUTC order: a row updated between two page reads is met again later. */
+/** Xero pages in UpdatedDateUTC order: a row updated between two page reads is met again later, and another is skipped. */
 describe('reading every page of a Xero listing', () => {
   const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${from + i}`, v: 1 }));
-
-  it('keeps one of a row read twice (the later read) and every other row once', async () => {
-    const page1 = rows(0, 100);
-    // r5 was updated after page 1 was read: it moved behind the others and comes again on page 2.
-    const page2 = [...rows(100, 40), { id: 'r5', v: 2 }];
-    const all = await allPages(
-      async (page) => (page === 1 ? page1 : page === 2 ? page2 : []),
-      (r) => r.id,
-    );
-    assert.equal(all.length, 140);
-    assert.equal(new Set(all.map((r) => r.id)).size, 140);
-    assert.equal(all.find((r) => r.id === 'r5')?.v, 2);
-  });
 
   it('stops at the first short page and keeps rows without an id', async () => {
     let asked = 0;
@@ -66,5 +54,46 @@ describe('reading every page of a Xero listing', () => {
     );
     assert.equal(all.length, 100);
     assert.deepEqual(asked, [1, 2]);
+  });
+  /**
+   * A table read in Xero's order (UpdatedDateUTC, then id): `updateAfterPage` updates one row already
+   * read once that page is served, so it moves to the end and every row after it shifts back one place.
+   */
+  function movingTable(n: number, moves: { afterPage: number; id: string }[]) {
+    let table = rows(0, n);
+    let asked = 0;
+    const fetchPage = async (page: number) => {
+      asked++;
+      const served = table.slice((page - 1) * 100, page * 100);
+      for (const m of moves.filter((x) => x.afterPage === asked)) {
+        const row = table.find((r) => r.id === m.id)!;
+        table = [...table.filter((r) => r !== row), { ...row, v: row.v + 1 }];
+      }
+      return served;
+    };
+    return { fetchPage, asked: () => asked };
+  }
+
+  it('a row already read that moves to the end while later pages are read skips another: every page is read again', async () => {
+    // r5 is updated once page 1 is served: r100 shifts onto page 1 and a single pass never sees it.
+    const t = movingTable(150, [{ afterPage: 1, id: 'r5' }]);
+    const all = await allPages(t.fetchPage, (r) => r.id);
+    assert.equal(new Set(all.map((r) => r.id)).size, 150, 'a row was skipped');
+    assert.equal(all.length, 150);
+    assert.equal(all.find((r) => r.id === 'r5')?.v, 2);
+    assert.equal(t.asked(), 4, 'two pages, then both again');
+  });
+
+  it('rows still moving after three readings: a retryable error, never a list that may miss a row', async () => {
+    // Every first page of a reading is followed by an update to a row on it.
+    const t = movingTable(
+      150,
+      [1, 3, 5].map((afterPage, i) => ({ afterPage, id: `r${i + 1}` })),
+    );
+    await assert.rejects(
+      allPages(t.fetchPage, (r) => r.id),
+      (err: unknown) => err instanceof UpstreamError && err.retryable,
+    );
+    assert.equal(t.asked(), 6);
   });
 });

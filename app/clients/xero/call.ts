@@ -139,10 +139,17 @@ const REFUSED_MEMORY_MS = 10 * 60_000;
 
 /** Xero pages lists by 100 unless asked for more; a short page is the last. Bounded so a misbehaving server cannot loop us. */
 const XERO_PAGE_SIZE = 100;
+/** Readings of a listing whose rows keep moving before it is given up as unavailable for now. */
+const READINGS = 3;
 /**
  * Every page of a listing. Xero pages in its default order (UpdatedDateUTC, then the id: developer.
- * xero.com Payments "order"), so a row updated while the pages are read moves to a later page and
- * is read twice: `idOf` keeps one of each, the later read.
+ * xero.com Payments "order"), so a row read and then updated before the later pages are read moves
+ * to the end: it is read twice, and every row after it shifts back one place, so the row that was
+ * first on the next page is never read. A row read twice is the only sign of that, so the listing is
+ * then read again from page 1; a reading with no row read twice missed none (a row updated before
+ * it was read only moves further on) and is what is returned, as it is the latest of each row and
+ * holds no row that has since stopped matching. After READINGS readings that each met a move, a
+ * retryable error: the caller tries again later rather than act on a list that may miss a row.
  *
  * `pageSize` (up to 1000: xero_accounting.yaml parameters/pageSize) is what the caller asked each
  * page for. A page of exactly 100 is taken as full either way, so a server that ignores pageSize
@@ -153,14 +160,23 @@ export async function allPages<T>(
   idOf: (row: T) => string | undefined,
   { pageSize = XERO_PAGE_SIZE, maxPages = 1000 }: { pageSize?: number; maxPages?: number } = {},
 ): Promise<T[]> {
-  const all = new Map<string, T>();
-  let unnamed = 0;
-  for (let page = 1; page <= maxPages; page++) {
-    const rows = await fetchPage(page);
-    for (const row of rows) all.set(idOf(row) ?? `\u0000${unnamed++}`, row);
-    if (rows.length < pageSize && rows.length !== XERO_PAGE_SIZE) return [...all.values()];
+  for (let reading = 1; reading <= READINGS; reading++) {
+    const all = new Map<string, T>();
+    let unnamed = 0;
+    let moved = false;
+    for (let page = 1; ; page++) {
+      if (page > maxPages) throw unexpected(`more than ${maxPages} pages`);
+      const rows = await fetchPage(page);
+      for (const row of rows) {
+        const id = idOf(row);
+        if (id !== undefined && all.has(id)) moved = true;
+        all.set(id ?? `\u0000${unnamed++}`, row);
+      }
+      if (rows.length < pageSize && rows.length !== XERO_PAGE_SIZE) break;
+    }
+    if (!moved) return [...all.values()];
   }
-  throw unexpected(`more than ${maxPages} pages`);
+  throw new UpstreamError('xero', 'unavailable', `a listing's rows kept moving between its pages in ${READINGS} readings`);
 }
 
 /** The page size asked for listings that may run long (a clearing account's every entry). */

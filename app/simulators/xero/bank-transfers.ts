@@ -142,7 +142,7 @@ export function deleteBankTransfersRoute(sim: XeroSimulator, req: Request, res: 
   }
   if (!items.length) answer = { status: 400, body: validationBody(['No bank transfers were supplied']) };
   if (!answer) {
-    for (const t of found) deleteBankTransfer(t);
+    for (const t of found) deleteBankTransfer(t, at);
     answer = { status: 200, body: envelope(at, { BankTransfers: found.map((t) => bankTransferJson(o, t)) }) };
   }
   remember(o, req, at, answer.status, answer.body);
@@ -151,8 +151,9 @@ export function deleteBankTransfersRoute(sim: XeroSimulator, req: Request, res: 
 }
 
 /** As when the merchant deletes the transfer in Xero (or an app does, above): it moves no money any more. */
-export function deleteBankTransfer(t: SimBankTransfer): void {
+export function deleteBankTransfer(t: SimBankTransfer, at: Date): void {
   t.status = 'DELETED';
+  t.updatedAt = at;
 }
 
 /** GET /BankTransfers: DELETED ones only with includeDeleted=true (xero_accounting.yaml getBankTransfers ~2563). */
@@ -208,7 +209,7 @@ export function transferSidesJson(o: SimOrganisation, t: SimBankTransfer): Recor
       SubTotal: money(t.amount),
       TotalTax: 0,
       Total: money(t.amount),
-      UpdatedDateUTC: msDate(t.createdAt),
+      UpdatedDateUTC: msDate(t.updatedAt ?? t.createdAt),
       HasAttachments: false,
     };
   };

@@ -10,6 +10,7 @@
  * is the sum of the lines).
  */
 import { lockDateError } from './lock-dates.js';
+import { amountDue, markPaid } from './invoices.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFieldRefusals } from './contact-fields.js';
@@ -20,7 +21,7 @@ import { asArray, envelope, org, remember, replayed } from './http.js';
 import { addRefundPayment, refundPaymentTerms } from './refund-payments.js';
 import { lineAccountError, lineDescription } from './line-items.js';
 import type { XeroSimulator } from './simulator.js';
-import type { SimCreditNote, SimOrganisation, SimRefundPayment } from './state.js';
+import type { SimCreditNote, SimInvoice, SimOrganisation, SimRefundPayment } from './state.js';
 import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate } from './tax-rates.js';
 
 /** Kept on the organisation, so the demo's saved state keeps them across a restart. */
@@ -130,17 +131,54 @@ export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown
 }
 
 /**
- * As when the merchant allocates part of the credit to another of the contact's invoices in Xero
+ * As when the merchant allocates part of the credit to one of the contact's invoices in Xero
  * (PUT /CreditNotes/{id}/Allocations, xero_accounting.yaml createCreditNoteAllocation): less is left
- * to pay out (RemainingCredit), and a credit note with none left is PAID.
+ * to pay out (RemainingCredit), and a credit note with none left is PAID. The invoice's AmountCredited
+ * rises and its AmountDue falls by as much (xero_accounting.yaml Invoice.AmountCredited: "Sum of all
+ * credit notes, over-payments and pre-payments applied to invoice"), and one with nothing left due is
+ * PAID by the credit alone, AmountPaid unchanged (XeroAPI/xero-python#183: the Demo Company's INV-0005
+ * "paid with Credit Note CN-0015"). Xero refuses an allocation to an invoice "already paid off" or
+ * above "amount outstanding" (its messages in waynerobinson/xeroizer#320), so the UI's offer: the
+ * contact's approved invoices in the note's currency, up to what each has due.
  */
-export function allocateCreditNote(o: SimOrganisation, creditNoteId: string, amount: bigint, at: Date): void {
+export function allocateCreditNote(o: SimOrganisation, creditNoteId: string, amount: bigint, invoiceId: string, at: Date): void {
   const note = creditNotesOf(o).get(creditNoteId);
   if (!note) throw new Error(`no credit note ${creditNoteId}`);
+  const inv = o.invoices.get(invoiceId);
+  if (!inv) throw new Error(`no invoice ${invoiceId}`);
   if (note.status !== 'AUTHORISED' || amount <= 0n || amount > note.remaining) throw new Error('allocation exceeds the remaining credit');
+  if (inv.type !== 'ACCREC' || inv.status !== 'AUTHORISED' || inv.contact.contactId !== note.contact.contactId || inv.currencyCode !== note.currencyCode)
+    throw new Error("a credit note is allocated only to its contact's approved sales invoices in its currency");
+  if (amount > amountDue(inv)) throw new Error('Credit Note cannot be allocated as amount is greater than amount outstanding');
   note.remaining -= amount;
   if (note.remaining === 0n) note.status = 'PAID';
   note.updatedAt = at;
+  const date = isoDate(at);
+  (inv.credits ??= []).push({ creditNoteId, amount, date });
+  inv.updatedAt = at;
+  if (amountDue(inv) === 0n) markPaid(inv, date);
+}
+
+/** As when the merchant raises a credit note to the invoice's contact in Xero and allocates `amount` of it to the invoice. */
+export function creditInvoice(o: SimOrganisation, inv: SimInvoice, amount: bigint, at: Date): SimCreditNote {
+  const code = o.accounts.find((a) => a.type === 'REVENUE')?.code ?? '200';
+  const note: SimCreditNote = {
+    creditNoteId: randomUUID(),
+    contact: { ...inv.contact },
+    date: isoDate(at),
+    reference: `Credit for ${inv.invoiceNumber}`,
+    currencyCode: inv.currencyCode,
+    lineAmountTypes: 'NoTax',
+    lineItems: [{ description: 'Credit', accountCode: code, lineAmount: amount, taxType: 'NONE', taxAmount: 0n }],
+    total: amount,
+    totalTax: 0n,
+    remaining: amount,
+    status: 'AUTHORISED',
+    updatedAt: at,
+  };
+  creditNotesOf(o).set(note.creditNoteId, note);
+  allocateCreditNote(o, note.creditNoteId, amount, inv.invoiceId, at);
+  return note;
 }
 
 export function creditNoteJson(n: SimCreditNote): Record<string, unknown> {

@@ -161,8 +161,14 @@ export function markPaid(inv: SimInvoice, on: string): void {
   inv.fullyPaidOn = on;
 }
 
+/** Xero's AmountDue: what neither payments nor allocated credit notes covered (xero_accounting.yaml Invoice.AmountCredited). */
 export function amountDue(inv: SimInvoice): bigint {
-  return inv.status === 'VOIDED' || inv.status === 'DELETED' ? 0n : inv.total - inv.amountPaid;
+  return inv.status === 'VOIDED' || inv.status === 'DELETED' ? 0n : inv.total - inv.amountPaid - amountCredited(inv);
+}
+
+/** Invoice.AmountCredited: "Sum of all credit notes, over-payments and pre-payments applied to invoice" (here credit notes). */
+export function amountCredited(inv: SimInvoice): bigint {
+  return (inv.credits ?? []).reduce((sum, c) => sum + c.amount, 0n);
 }
 
 export function findInvoice(o: SimOrganisation, idOrNumber: string): SimInvoice | undefined {
@@ -291,12 +297,21 @@ export function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string,
       HasAccount: true,
       HasValidationErrors: false,
     })),
-    CreditNotes: [],
+    // Each allocated credit note with the amount applied to this invoice (xero_accounting.yaml CreditNote.AppliedAmount).
+    CreditNotes: (inv.credits ?? []).map((c) => {
+      const note = o.creditNotes?.get(c.creditNoteId);
+      return {
+        CreditNoteID: c.creditNoteId,
+        Date: msDate(dayStart(c.date)),
+        ...(note ? { Total: money(note.total) } : {}),
+        AppliedAmount: money(c.amount),
+      };
+    }),
     Prepayments: [],
     Overpayments: [],
     AmountDue: money(amountDue(inv)),
     AmountPaid: money(inv.amountPaid),
-    AmountCredited: 0,
+    AmountCredited: money(amountCredited(inv)),
     CurrencyRate: 1,
     IsDiscounted: false,
     HasAttachments: false,

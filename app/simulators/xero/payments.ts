@@ -125,6 +125,9 @@ export function validatePayment(
   const accountCurrency = account?.currencyCode ?? o.baseCurrency;
   if (inv && account && accountCurrency !== inv.currencyCode && raw.CurrencyRate === undefined) {
     errors.push(`The payment currency (${accountCurrency}) must match the invoice currency (${inv.currencyCode}), or a CurrencyRate must be supplied`);
+  } else if (inv && account && accountCurrency !== inv.currencyCode) {
+    // Xero takes it, converted at CurrencyRate; the simulator answers BankAmount = Amount (paymentJson), so it refuses what it cannot answer.
+    errors.push(`The simulator takes payments in the invoice's currency only (${inv.currencyCode}), not into a ${accountCurrency} account`);
   }
   if (inv && amount !== undefined && inv.status === 'AUTHORISED') {
     const already = earlier.filter((p) => p.inv === inv).reduce((s, p) => s + p.amount, 0n);
@@ -172,6 +175,12 @@ export function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, u
   return {
     PaymentID: p.paymentId,
     Date: msDate(dayStart(p.date)),
+    // In the bank account's currency (xero_accounting.yaml Payment.BankAmount "The amount of the payment
+    // in the currency of the bank account"): the invoice's, as validatePayment takes no other, so Amount.
+    // The gateway pays into the clearing account of the invoice's currency (clearingAccountFor) and sums
+    // BankAmount for the report (report/summed-balance.ts). CurrencyRate ("Exchange rate when payment is
+    // received. Only used for non base currency invoices") is 1, as on the invoice (invoiceJson): the
+    // simulator has no exchange rates, and the gateway never reads it.
     BankAmount: money(p.amount),
     Amount: money(p.amount),
     Reference: p.reference,

@@ -140,7 +140,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
     const paged = isPaged(req.query);
     const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i) : summaryInvoiceJson(invoiceJson(org(res), i))));
-    filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }));
+    filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }), { id: 'InvoiceID' });
   });
   router.get(api('/Invoices/:id'), (req, res) => {
     const inv = findInvoice(org(res), String(req.params.id));
@@ -153,7 +153,9 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     router[method](api('/Payments'), (req, res) => withApiEvents(state.webhooks, org(res), now(), () => createPaymentRoute(sim, req, res, now(), log)));
   }
   router.get(api('/Contacts'), (req, res) => {
-    filtered(res, req, searchedContacts([...org(res).contacts.values()], req.query.searchTerm).map(contactJson), (r) => envelope(now(), { Contacts: r }));
+    filtered(res, req, searchedContacts([...org(res).contacts.values()], req.query.searchTerm).map(contactJson), (r) => envelope(now(), { Contacts: r }), {
+      id: 'ContactID',
+    });
   });
   router.get(api('/Contacts/:id'), (req, res) => {
     const c = [...org(res).contacts.values()].find((x) => x.contactId === String(req.params.id));
@@ -184,7 +186,9 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     // Line items only with `page` (xero_accounting.yaml getBankTransactions `page`: "Up to 100 bank
     // transactions will be returned in a single API call with line items details"), as for invoices.
     const paged = isPaged(req.query);
-    filtered(res, req, paged ? rows : rows.map(({ LineItems: _, ...summary }) => summary), (r) => envelope(now(), { BankTransactions: r }));
+    filtered(res, req, paged ? rows : rows.map(({ LineItems: _, ...summary }) => summary), (r) => envelope(now(), { BankTransactions: r }), {
+      id: 'BankTransactionID',
+    });
   });
   router.get(api('/BankTransactions/:id'), (req, res) => {
     const t = org(res).bankTransactions.get(String(req.params.id));
@@ -194,7 +198,9 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   for (const method of ['put', 'post'] as const) router[method](api('/ManualJournals'), (req, res) => createManualJournalsRoute(sim, req, res, now()));
   for (const method of ['put', 'post'] as const) router[method](api('/CreditNotes'), (req, res) => createCreditNotesRoute(sim, req, res, now()));
   router.get(api('/CreditNotes'), (req, res) => {
-    filtered(res, req, [...creditNotesOf(org(res)).values()].map(creditNoteJson), (r) => envelope(now(), { CreditNotes: r }));
+    filtered(res, req, [...creditNotesOf(org(res)).values()].map(creditNoteJson), (r) => envelope(now(), { CreditNotes: r }), {
+      id: 'CreditNoteID',
+    });
   });
   router.get(api('/ManualJournals'), (req, res) => {
     const o = org(res);
@@ -203,6 +209,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
       req,
       [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)),
       (r) => envelope(now(), { ManualJournals: r }),
+      { id: 'ManualJournalID' },
     );
   });
   router.get(api('/ManualJournals/:id'), (req, res) => {
@@ -213,7 +220,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
     const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p, true)));
-    filtered(res, req, rows, (r) => envelope(now(), { Payments: r }));
+    filtered(res, req, rows, (r) => envelope(now(), { Payments: r }), { id: 'PaymentID' });
   });
   router.get(api('/Overpayments/:id'), (req, res) => {
     const t = findOverpayment(org(res), String(req.params.id));

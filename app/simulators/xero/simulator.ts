@@ -71,7 +71,7 @@ export interface XeroSimulator {
   /** A bank account's balance in hundredths: payments and receive money in, spend money out. */
   balanceOf(tenantId: string, accountId: string): bigint;
   /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
-  /** As a person records a payment in Xero; `currencyRate` for one in another currency than the account's (Payment.CurrencyRate). */
+  /** As a person records a payment in Xero; `currencyRate` (Payment.CurrencyRate) is refused here: the simulator takes payments in the invoice's currency only. */
   recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string, currencyRate?: string): SimPayment;
   /** A refund of an overpayment, prepayment or credit note paid from a bank account: a Payment without an Invoice. */
   addRefundPayment(
@@ -145,8 +145,8 @@ export interface XeroSimTestApi {
   allocateOverpayment(tenantId: string, overpaymentId: string, amount: bigint): void;
   /** As when the merchant voids an overpayment in Xero. */
   voidOverpayment(tenantId: string, overpaymentId: string): void;
-  /** As when the merchant allocates part of a credit note's credit to another invoice in Xero (amount in hundredths). */
-  allocateCreditNote(tenantId: string, creditNoteId: string, amount: bigint): void;
+  /** As when the merchant allocates part of a credit note's credit to an invoice of its contact in Xero (amount in hundredths); the invoice's event follows. */
+  allocateCreditNote(tenantId: string, creditNoteId: string, amount: bigint, invoiceId: string): Promise<void>;
   /** Copies of the organisation's credit notes (amounts in hundredths). */
   creditNotes(tenantId: string): SimCreditNote[];
   /** Copies of the organisation's bank transfers, oldest first, DELETED ones included. */
@@ -168,6 +168,8 @@ export interface XeroSimTestApi {
     editLines(invoiceId: string, lines: { description: string; quantity?: string; unitAmount: string }[]): Promise<void>;
     /** A payment entered by hand into a bank account that is not Xendit's. */
     payElsewhere(invoiceId: string, amount: string): Promise<void>;
+    /** A credit note raised to the invoice's contact, `amount` (decimal) of it allocated to the invoice. */
+    credit(invoiceId: string, amount: string): Promise<void>;
     /**
      * Fixture, not one click of Xero's UI: there DELETED is "a draft invoice that is deleted" and an
      * approved one is VOIDED (developer.xero.com/documentation/api/accounting/types#invoices, Invoice

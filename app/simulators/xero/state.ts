@@ -55,6 +55,8 @@ export interface SimInvoice {
   dueDate: string;
   updatedAt: Date;
   fullyPaidOn?: string;
+  /** Credit notes allocated to it (credit-notes.ts allocateCreditNote); absent in older saved state: none. */
+  credits?: { creditNoteId: string; amount: bigint /* hundredths */; date: string }[];
 }
 
 export interface SimContact {
@@ -155,6 +157,8 @@ export interface SimBankTransfer {
   fromIsReconciled: boolean;
   toIsReconciled: boolean;
   createdAt: Date;
+  /** Its last change (a deletion); absent: createdAt. Its two sides list it as their UpdatedDateUTC. */
+  updatedAt?: Date;
   /** DELETED by POST /BankTransfers (deleteBankTransfers) or in Xero's UI; absent: AUTHORISED. */
   status?: 'AUTHORISED' | 'DELETED';
 }

@@ -6,10 +6,11 @@
  * simulators' own business. Its interface, XeroSimTestApi, is in simulator.ts.
  */
 import type { SimGrant } from './oauth.js';
+import { parseScaled } from './decimals.js';
 import { requireOrg, type SimOrganisation, type SimRequest, type XeroSimState } from './state.js';
 import type { SimGrantView, SimRequestFilter, XeroSimTestApi } from './simulator.js';
 import { themesWithServices } from './payment-services.js';
-import { creditNotesOf, allocateCreditNote } from './credit-notes.js';
+import { creditNotesOf, allocateCreditNote, creditInvoice } from './credit-notes.js';
 import { bankTransfersOf, deleteBankTransfer } from './bank-transfers.js';
 import { addCurrency, currenciesOf } from './currencies.js';
 import { refundPaymentsOf } from './refund-payments.js';
@@ -49,13 +50,18 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     deleteBankTransfer: (tenantId, bankTransferId) => {
       const t = bankTransfersOf(requireOrg(state, tenantId)).find((x) => x.bankTransferId === bankTransferId);
       if (!t) throw new Error(`no bank transfer ${bankTransferId}`);
-      deleteBankTransfer(t);
+      deleteBankTransfer(t, now());
     },
     addCurrency: (tenantId, code) => addCurrency(requireOrg(state, tenantId), code),
     currencies: (tenantId) => [...currenciesOf(requireOrg(state, tenantId))],
     allocateOverpayment: (tenantId, overpaymentId, amount) => allocateOverpayment(requireOrg(state, tenantId), overpaymentId, amount, now()),
     voidOverpayment: (tenantId, overpaymentId) => voidOverpayment(requireOrg(state, tenantId), overpaymentId, now()),
-    allocateCreditNote: (tenantId, creditNoteId, amount) => allocateCreditNote(requireOrg(state, tenantId), creditNoteId, amount, now()),
+    allocateCreditNote: async (tenantId, creditNoteId, amount, invoiceId) => {
+      const o = requireOrg(state, tenantId);
+      allocateCreditNote(o, creditNoteId, amount, invoiceId, now());
+      const inv = o.invoices.get(invoiceId)!;
+      await sendInvoiceEvent(state.webhooks, o, inv, now());
+    },
     creditNotes: (tenantId) => [...creditNotesOf(requireOrg(state, tenantId)).values()].map((n) => structuredClone(n)),
     findOrganisation: (match) => {
       const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));
@@ -84,6 +90,12 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
       void: (invoiceId) => change(invoiceId, (_, inv) => voidInvoice(inv, now())),
       editLines: (invoiceId, lines) => change(invoiceId, (_, inv) => editInvoiceLines(inv, lines, now())),
       payElsewhere: (invoiceId, amount) => change(invoiceId, (o, inv) => void payElsewhere(o, inv, amount, now())),
+      credit: (invoiceId, amount) =>
+        change(invoiceId, (o, inv) => {
+          const value = parseScaled(amount, 2);
+          if (value === undefined) throw new Error(`bad amount ${amount}`);
+          creditInvoice(o, inv, value, now());
+        }),
       force: (invoiceId, to) =>
         change(invoiceId, (_, inv) => {
           if (to.status) inv.status = to.status;

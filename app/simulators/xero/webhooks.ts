@@ -21,7 +21,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { parseScaled } from './decimals.js';
-import { computeLines, markPaid } from './invoices.js';
+import { amountDue, computeLines, markPaid } from './invoices.js';
 import type { SimInvoice, SimOrganisation, SimPayment, SimWebhooks, XeroSimState } from './state.js';
 
 const sign = (body: string, key: string) => createHmac('sha256', key).update(body).digest('base64');
@@ -201,7 +201,7 @@ export function editInvoiceLines(inv: SimInvoice, lines: { description: string; 
 /** Xero's UI: a payment entered by hand (cash, a bank transfer the merchant received) into a bank account that is not Xendit's. */
 export function payElsewhere(o: SimOrganisation, inv: SimInvoice, amount: string, at: Date): SimPayment {
   const value = parseScaled(amount, 2);
-  if (value === undefined || value <= 0n || value > inv.total - inv.amountPaid) throw new Error(`bad amount ${amount}`);
+  if (value === undefined || value <= 0n || value > amountDue(inv)) throw new Error(`bad amount ${amount}`);
   const bank = o.accounts.find((a) => a.type === 'BANK' && a.name !== 'Xendit');
   if (!bank) throw new Error('no other bank account');
   const p: SimPayment = {
@@ -217,6 +217,6 @@ export function payElsewhere(o: SimOrganisation, inv: SimInvoice, amount: string
   o.payments.set(p.paymentId, p);
   inv.amountPaid += value;
   inv.updatedAt = at;
-  if (inv.amountPaid >= inv.total) markPaid(inv, p.date);
+  if (amountDue(inv) === 0n) markPaid(inv, p.date);
   return p;
 }
