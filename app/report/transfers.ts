@@ -262,7 +262,7 @@ export async function transferRows(
       listed && returned !== x!.back && inRange(returned) ? `came back on ${x!.back}, booked on ${returned}` : '',
     ].filter(Boolean);
     // Xendit's side in this range: out on the day it left, back in on the day the bank returned it
-    // (less a fee Xendit kept: withdrawalFee in clients/xendit/balance.ts reads which).
+    // (less a fee Xendit kept: payoutFee in clients/xendit/payout-fee.ts reads which).
     const size = listed ? hundredths(toDecimal(balanceDrop(billingAt, listed.w), listed.w.currency)) : 0n;
     const kept = listed ? hundredths(toDecimal(feeKept(billingAt, listed.w), listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size - kept : 0n) : null;

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { SUPPORTED_CURRENCIES } from '../../money.js';
 import { minorReader } from './amounts.js';
+import { payoutFee } from './payout-fee.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import { withholdingTaken } from './transactions.js';
@@ -184,41 +185,12 @@ function readWithdrawal(row: unknown): XenditWithdrawal | null {
     status: t.status,
     currency: t.currency,
     amount,
-    ...withdrawalFee(t, amount, minor),
+    ...payoutFee(t, amount, true, minor),
     created: t.created,
     ...(t.updated ? { updated: t.updated } : {}),
     ...(t.channel_code ? { channelCode: t.channel_code } : {}),
     ...(t.account_identifier ? { accountIdentifier: t.account_identifier } : {}),
   };
-}
-
-/**
- * What Xendit charged for the withdrawal. The Transactions API lists no fee rows of their own ("Fee
- * transactions will not be included", help.xendit.co on the transactions tab): a payout's fee is
- * its transaction's fee object, deducted from the cash balance when the payout completes under
- * direct deduction ("Fees are applied once payouts are completed", docs.xendit.co/transaction-fees).
- * Counted once COMPLETED: PENDING is not taken yet. Whether it came out of `amount` or on top is not
- * documented for money out: net_amount decides when it equals amount − fee (came out of it);
- * otherwise on top, as a direct-deduction fee is its own deduction.
- * A REVERSED withdrawal: whether its fee comes back is not documented either, so its fee's own status
- * says (xendit-node FeeResponse.status PENDING | COMPLETED | CANCELED | REVERSED | NOT_APPLICABLE):
- * COMPLETED, Xendit kept it; REVERSED, taken and given back (its amount still read, as it left the
- * balance with the payout); CANCELED, given back or never taken (feeBack, no amount).
- */
-function withdrawalFee(
-  t: z.infer<typeof withdrawalSchema>,
-  amount: number,
-  minor: ReturnType<typeof minorReader>,
-): Pick<XenditWithdrawal, 'fee' | 'feeTax' | 'feeInAmount' | 'feeBack'> {
-  const status = t.fee?.status;
-  const back = t.status === 'REVERSED' && (status === 'REVERSED' || status === 'CANCELED') ? { feeBack: true } : {};
-  if (status !== 'COMPLETED' && !(t.status === 'REVERSED' && status === 'REVERSED')) return back;
-  const tax = minor(t.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
-  const fee = minor(t.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + tax;
-  if (fee <= 0) return back;
-  const net = t.net_amount == null ? undefined : minor(Math.abs(t.net_amount), 'net_amount');
-  // The VAT kept apart too: booked on a line of its own, as a payment fee's is (post-fee feeLines).
-  return { fee, ...(tax > 0 ? { feeTax: tax } : {}), feeInAmount: net === amount - fee, ...back };
 }
 
 /**

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SUPPORTED_CURRENCIES } from '../../money.js';
 import { minorReader } from './amounts.js';
+import { payoutFee } from './payout-fee.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import { WITHDRAWAL_PAGE_LIMIT } from './balance.js';
@@ -154,7 +155,7 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
           created: t.data.created,
           status: t.data.status,
           ...(t.data.updated ? { updated: t.data.updated } : {}),
-          ...movementFee(t.data, minor, read),
+          ...payoutFee(t.data, minor, t.data.cashflow === 'MONEY_OUT', read),
         },
       ];
     } catch {
@@ -163,31 +164,4 @@ function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnT
   });
   const last = rows.at(-1)?.id;
   return { movements, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };
-}
-
-/**
- * What Xendit charged for the movement, read as a withdrawal's fee is (balance.ts withdrawalFee): the
- * Transactions API lists no fee rows of their own, a payout's fee is its transaction's fee object,
- * taken "once payouts are completed" (docs.xendit.co/transaction-fees). Counted only once COMPLETED:
- * PENDING is not taken yet, REVERSED/CANCELED given back (`feeBack` on a reversed movement),
- * NOT_APPLICABLE none. A reversed movement whose fee is still COMPLETED: Xendit kept it. Money out's fee came out
- * of `amount` when net_amount says amount − fee, else on top; money in's always leaves the balance
- * (net_amount, as a payment's, is what it brought in).
- */
-function movementFee(
-  t: z.infer<typeof movementSchema>,
-  amount: number,
-  minor: ReturnType<typeof minorReader>,
-): Pick<XenditMovement, 'fee' | 'feeTax' | 'feeInAmount' | 'feeBack'> {
-  // Reversed: its fee's own status says whether Xendit gave it back, as a withdrawal's (balance.ts withdrawalFee):
-  // REVERSED, taken and given back (its amount still read: it left the balance with the movement); CANCELED, no amount.
-  const status = t.fee?.status;
-  const back = t.status === 'REVERSED' && (status === 'REVERSED' || status === 'CANCELED') ? { feeBack: true } : {};
-  if (status !== 'COMPLETED' && !(t.status === 'REVERSED' && status === 'REVERSED')) return back;
-  const tax = minor(t.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
-  const fee = minor(t.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + tax;
-  if (fee <= 0) return back;
-  const net = t.net_amount == null ? undefined : minor(Math.abs(t.net_amount), 'net_amount');
-  // The VAT kept apart: booked on a line of its own, as a withdrawal fee's is (balance.ts withdrawalFee).
-  return { fee, ...(tax > 0 ? { feeTax: tax } : {}), feeInAmount: t.cashflow === 'MONEY_OUT' && net === amount - fee, ...back };
 }

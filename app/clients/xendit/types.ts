@@ -186,7 +186,7 @@ export interface XenditMovement {
   amount: number;
   created: string;
   /**
-   * Xendit's fee and VAT on it (minor units), once COMPLETED (clients/xendit/movements.ts movementFee);
+   * Xendit's fee and VAT on it (minor units), once COMPLETED (clients/xendit/payout-fee.ts payoutFee);
    * `feeInAmount`: money out whose fee came out of `amount`, else taken from the balance besides it.
    */
   fee?: number;

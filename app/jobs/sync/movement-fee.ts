@@ -1,6 +1,6 @@
 /**
- * Xendit's fee on one of its other balance movements (a payout's: clients/xendit/movements.ts
- * movementFee), out of the clearing account into the merchant's Xendit fee account, as a withdrawal's
+ * Xendit's fee on one of its other balance movements (a payout's: clients/xendit/payout-fee.ts
+ * payoutFee), out of the clearing account into the merchant's Xendit fee account, as a withdrawal's
  * is (withdrawal-fee.ts): without it the clearing account stays above Xendit's balance by every
  * payout fee. A Spend Money of its own, the VAT on a line of its own (fee-spend.ts; Reference
  * `Xendit movement fee <transaction id>`), after the movement's entry and marked apart from it, so a
