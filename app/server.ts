@@ -225,6 +225,8 @@ export function createApp(deps: AppDeps): express.Express {
         perShortCode: { limit: deps.config.payRateLimit.perShortCode, windowSeconds: deps.config.payRateLimit.windowSeconds },
         perInvoice: { limit: deps.config.payRateLimit.perInvoice, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownPerShortCode: { limit: deps.config.payRateLimit.unknownPerWindow, windowSeconds: deps.config.payRateLimit.windowSeconds },
+        perClient: { limit: deps.config.payRateLimit.perClient, windowSeconds: deps.config.payRateLimit.windowSeconds },
+        unknownPerClient: { limit: deps.config.payRateLimit.unknownPerClient, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownXeroShare: deps.config.payRateLimit.unknownXeroShare,
         invoiceXeroShare: deps.config.payRateLimit.invoiceXeroShare,
         knownXeroShare: deps.config.payRateLimit.knownXeroShare,

@@ -10,6 +10,10 @@ export const limitFields = {
   PAY_RATE_LIMIT_PER_INVOICE: z.coerce.number().int().min(0).default(10),
   PAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   PAY_UNKNOWN_PER_WINDOW: z.coerce.number().int().min(0).default(20),
+  // One client's share of the two above at one merchant (its address or IPv6 /64, as PER_IP): the
+  // ShortCode is public, and one client's 30 clicks filled either for every customer of the merchant.
+  PAY_RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(0).default(20),
+  PAY_UNKNOWN_PER_CLIENT: z.coerce.number().int().min(0).default(5),
   PAY_UNKNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(20),
   // Day shares of the known links (each invoice's own, and all together): the per-minute limits
   // alone let a few links spend the day, and then every customer's click got 503.
@@ -33,11 +37,15 @@ export const limitFields = {
   XERO_ADMIN_MINUTE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
 };
 
+/** A client's limit kept under the shared one it is counted before, so one client alone never fills it (0: off stays off). */
+const below = (own: number, shared: number) => (shared > 1 && own >= shared ? shared - 1 : own);
+
 type Parsed = { [K in keyof typeof limitFields]: z.output<(typeof limitFields)[K]> };
 
 /**
- * /pay's limits per window (0: off). perInvoice (one invoice's own link) is counted before perShortCode (every
- * invoice's own link), so one link cannot use up what the merchant's customers share; unknownPerWindow counts the
+ * /pay's limits per window (0: off). perInvoice (one invoice's own link) and perClient (one client's clicks on any
+ * invoice's own link) are counted before perShortCode (every invoice's own link), so neither one link nor one client
+ * can use up what the merchant's customers share; unknownPerClient likewise before unknownPerWindow, which counts the
  * other links (invented numbers among them), which may spend only unknownXeroShare of the merchant's daily Xero
  * budget, as one invoice's own link may spend invoiceXeroShare and every invoice's own link knownXeroShare; a link
  * Xero has no invoice for is answered without asking again for missRememberSeconds; a repeat click on a checkout
@@ -48,8 +56,10 @@ export type PayRateLimit = Record<
   | 'perIp'
   | 'perShortCode'
   | 'perInvoice'
+  | 'perClient'
   | 'windowSeconds'
   | 'unknownPerWindow'
+  | 'unknownPerClient'
   | 'unknownXeroShare'
   | 'knownXeroShare'
   | 'invoiceXeroShare'
@@ -76,8 +86,10 @@ export function limitsOf(c: Parsed): { payRateLimit: PayRateLimit; xeroLimits: X
       perIp: c.PAY_RATE_LIMIT_PER_IP,
       perShortCode: c.PAY_RATE_LIMIT_PER_SHORTCODE,
       perInvoice: c.PAY_RATE_LIMIT_PER_INVOICE,
+      perClient: below(c.PAY_RATE_LIMIT_PER_CLIENT, c.PAY_RATE_LIMIT_PER_SHORTCODE),
       windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS,
       unknownPerWindow: c.PAY_UNKNOWN_PER_WINDOW,
+      unknownPerClient: below(c.PAY_UNKNOWN_PER_CLIENT, c.PAY_UNKNOWN_PER_WINDOW),
       unknownXeroShare: c.PAY_UNKNOWN_XERO_PERCENT / 100,
       knownXeroShare: c.PAY_KNOWN_XERO_PERCENT / 100,
       invoiceXeroShare: c.PAY_INVOICE_XERO_PERCENT / 100,

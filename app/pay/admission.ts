@@ -24,6 +24,12 @@ export interface ClickCounters {
    * the merchant's other customers share.
    */
   perInvoice: { keyPrefix: string; rule: RateRule };
+  /**
+   * The client's own clicks at this merchant, on known links and on the others: counted before
+   * `known` or `unknown`, which a click over them does not reach, with lower limits, so that one
+   * client alone cannot fill what every customer of the merchant shares.
+   */
+  client: { known: RateCounter[]; unknown: RateCounter[] };
   known: RateCounter[];
   unknown: RateCounter[];
   /**
@@ -76,6 +82,8 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
     const perInvoice = numbers.flatMap((number) =>
       countedWindows([{ key: counters.perInvoice.keyPrefix + number, rule: counters.perInvoice.rule }], now).map((w) => ({ ...w, number })),
     );
+    const clientKnown = countedWindows(counters.client.known, now);
+    const clientUnknown = countedWindows(counters.client.unknown, now);
     const known = countedWindows(counters.known, now);
     const unknown = countedWindows(counters.unknown, now);
     const dayStart = new Date(Math.floor(now / DAY_MS) * DAY_MS);
@@ -91,6 +99,7 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
         link: link.key,
         own: { ...(link.currency ? { currency: link.currency } : {}), amounts: link.amounts, ...(link.retry ? { retry: link.retry } : {}) },
         perInvoice: perInvoice.map((w) => ({ ...rows([w])[0], number: w.number })),
+        client: { known: rows(clientKnown), unknown: rows(clientUnknown) },
         known: rows(known),
         unknown: rows(unknown),
         day: { ...counters.day, invoiceMin: INVOICE_DAY_MIN, windowStart: dayStart, perDay: deps.perDay },
@@ -110,7 +119,7 @@ export function createPayAdmission(deps: { store: PayClickStore; clock: Clock; b
       windowMs: DAY_MS,
     }));
     try {
-      refuseOverLimit([...always, ...perInvoice, ...known, ...unknown, ...day], admitted.hits, now);
+      refuseOverLimit([...always, ...perInvoice, ...clientKnown, ...clientUnknown, ...known, ...unknown, ...day], admitted.hits, now);
     } catch (err) {
       // The statement takes no budget for a click over its limit; should the two ever disagree, give it back.
       if (admitted.xeroTicket?.ok) await admitted.xeroTicket.refund();

@@ -27,6 +27,10 @@ export interface PayLimits {
   perShortCode: RateRule;
   /** Clicks on one invoice's own link: counted first, so one link cannot use up perShortCode for the others. */
   perInvoice: RateRule;
+  /** Clicks on an open invoice's own link from one client (perIp's): counted first, so one client cannot use up perShortCode. */
+  perClient: RateRule;
+  /** Clicks on any other link from one client: counted first, so one client cannot use up unknownPerShortCode. */
+  unknownPerClient: RateRule;
   /** Clicks on any other number (invented ones among them): counted apart, so they cannot block the known ones. */
   unknownPerShortCode: RateRule;
   /** Share of the merchant's daily Xero budget that clicks on unknown numbers may spend. */
@@ -99,7 +103,8 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
   });
 
   async function pay(req: Request, res: Response): Promise<'redirect' | 'ask_amount' | 'in_progress'> {
-    const perIp = { key: `pay:ip:${clientKey(clientAddress(req))}`, rule: limits.perIp };
+    const client = clientKey(clientAddress(req));
+    const perIp = { key: `pay:ip:${client}`, rule: limits.perIp };
     let query: PayQuery;
     let plusReading: string | undefined;
     try {
@@ -119,6 +124,10 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
     const counters: ClickCounters = {
       always: [perIp],
       perInvoice: { keyPrefix: `pay:invoice:${query.shortCode}:`, rule: limits.perInvoice },
+      client: {
+        known: [{ key: `pay:client-known:${query.shortCode}:${client}`, rule: limits.perClient }],
+        unknown: [{ key: `pay:client-unknown:${query.shortCode}:${client}`, rule: limits.unknownPerClient }],
+      },
       known: [{ key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }],
       unknown: [{ key: `pay:unknown:${query.shortCode}`, rule: limits.unknownPerShortCode }],
       day: {

@@ -7,11 +7,13 @@
 -- not match (pay_misses, until p_now), is answered as such (o_miss) without counting or budget, known
 -- or not, so a real number with a wrong link is answered as fast as an invented one;
 -- a link that is a real invoice's own (o_known) is counted against p_known, any other against
--- p_unknown. A known link is first counted against its invoice's own counter (p_per_invoice: one per
--- reading, with its `number`; only the number(s) the link is known by), and a click over that is
--- not counted against p_known: whoever holds one link cannot use up what the merchant's other
--- customers share. Own: the number among the merchant's open invoices last read from Xero
--- (open_invoice_numbers) with the link's currency p_currency and one of its amount readings
+-- p_unknown. Before those, in one statement, its own counters: the client's for such links at this
+-- merchant (p_client_known or p_client_unknown) and, known, its invoice's (p_per_invoice: one per
+-- reading, with its `number`; only the number(s) the link is known by); a click over any of them is
+-- not counted against the merchant's shared one, nor is a click the first counters (p_hits: the
+-- client's address) refused: neither one client nor whoever holds one link can use up what the
+-- merchant's other customers share. Own: the number among the merchant's open invoices last read
+-- from Xero (open_invoice_numbers) with the link's currency p_currency and one of its amount readings
 -- p_amounts equal to the amount due or total read, or a "try again" p_retry naming a checkout of the
 -- number. Never the number alone: which counter a click meets (and so a 429) must not tell a
 -- stranger which numbers exist; only the link Xero made tells them apart, and who has it knows
@@ -32,7 +34,7 @@
 -- for the WAL flush: it writes only counters.
 create or replace function pay_click_admit(
   p_short_code text, p_hits json, p_budget json, p_guess text,
-  p_numbers text[], p_per_invoice json, p_known json, p_unknown json, p_day_start timestamptz, p_per_day int,
+  p_numbers text[], p_per_invoice json, p_client_known json, p_client_unknown json, p_known json, p_unknown json, p_day_start timestamptz, p_per_day int,
   p_unknown_day_key text, p_unknown_day_share float8, p_known_day_key text, p_known_day_share float8,
   p_invoice_day_prefix text, p_invoice_day_share float8, p_invoice_day_min int, p_reuse_since timestamptz, p_reuse_expires_after timestamptz, p_reuse_amounts int8[],
   p_now timestamptz, p_link text, p_currency text, p_amounts numeric[], p_retry uuid,
@@ -75,16 +77,21 @@ begin
     return;
   end if;
   -- Each counting statement adds its counts to o_counted itself: a statement to merge them would be
-  -- one more on every click, and run while this click holds its counters' rows.
-  if known then
+  -- one more on every click, and run while this click holds its counters' rows. A click refused
+  -- already counts against nothing more (as with the day counters below).
+  if not refused then
+    with own as (
+      select e from json_array_elements(p_per_invoice) e where known and e->>'number' = any(known_numbers)
+      union all
+      select e from json_array_elements(case when known then p_client_known else p_client_unknown end) e)
     select (coalesce(o_counted::jsonb, '{}') || coalesce(jsonb_object_agg(h.key, h.hits), '{}'))::json, coalesce(bool_or(h.hits > l."limit"), false)
       into o_counted, over_own
-      from rate_limits_hit((select json_agg(e) from json_array_elements(p_per_invoice) e where e->>'number' = any(known_numbers))) h
-      join json_to_recordset(p_per_invoice) as l(key text, "limit" int) on l.key = h.key;
-    refused := refused or over_own;
+      from rate_limits_hit((select json_agg(e) from own)) h
+      join (select e->>'key', (e->>'limit')::int from own) as l(key, "limit") on l.key = h.key;
+    refused := over_own;
   end if;
-  -- Over its invoice's own counter, a known click is refused without counting against the merchant's shared one.
-  if not over_own then
+  -- Over the client's or its invoice's own counter, a click is refused without counting against the merchant's shared one.
+  if not refused then
     select (coalesce(o_counted::jsonb, '{}') || coalesce(jsonb_object_agg(h.key, h.hits), '{}'))::json, coalesce(bool_or(h.hits > l."limit"), false)
       into o_counted, more_refused
       from rate_limits_hit(case when known then p_known else p_unknown end) h

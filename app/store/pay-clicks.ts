@@ -21,6 +21,8 @@ export interface PayClickGroups {
   own: { currency?: string; amounts: string[]; retry?: string };
   /** One per number: only the one(s) the link is known by are counted, before `known`, which a click over them does not reach. */
   perInvoice: (PayClickCounter & { number: string })[];
+  /** The client's own at this merchant: counted with `perInvoice` (known) or alone, before `known` or `unknown`, which a click over them does not reach. */
+  client: { known: PayClickCounter[]; unknown: PayClickCounter[] };
   known: PayClickCounter[];
   unknown: PayClickCounter[];
   /**
@@ -101,7 +103,7 @@ export function createPayClickStore(db: Db, box: SecretBox) {
       const g = q.groups;
       const d = g?.day;
       const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${json(q.counters)}, ${budget}, ${q.guessedInvoiceId ?? null},
-        ${g?.numbers ?? []}::text[], ${json(g?.perInvoice ?? [])}, ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${d?.windowStart ?? null}, ${d?.perDay ?? 0},
+        ${g?.numbers ?? []}::text[], ${json(g?.perInvoice ?? [])}, ${json(g?.client.known ?? [])}, ${json(g?.client.unknown ?? [])}, ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${d?.windowStart ?? null}, ${d?.perDay ?? 0},
         ${d?.unknownKey ?? null}, ${d?.unknownShare ?? 1}::float8, ${d?.knownKey ?? null}, ${d?.knownShare ?? 1}::float8,
         ${d?.invoicePrefix ?? null}, ${d?.invoiceShare ?? 1}::float8, ${d?.invoiceMin ?? 1}, ${g?.reuse?.since ?? null}::timestamptz, ${g?.reuse?.expiresAfter ?? null}::timestamptz, ${g?.reuse?.amounts ?? []}::int8[],
         ${g?.now ?? new Date()}, ${g?.link ?? ''}, ${g?.own.currency ?? null}, ${g?.own.amounts ?? []}::numeric[], ${g?.own.retry ?? null}::uuid)`.execute(db);

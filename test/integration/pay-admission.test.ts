@@ -131,6 +131,7 @@ describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) 
           link: n,
           own: o.known ? { currency: 'IDR', amounts: ['100'] } : { amounts: [] },
           perInvoice: [],
+          client: { known: [], unknown: [] },
           known: [],
           unknown: [],
           day,

@@ -4,6 +4,7 @@ import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { paths } from '../../app/paths.js';
+import { ONE_ADDRESS_MANY_CUSTOMERS } from '../helpers/pay-limits.js';
 
 /**
  * Someone with one pay link (so a ShortCode) walks invoice numbers. The link's currency and amount
@@ -13,7 +14,7 @@ import { paths } from '../../app/paths.js';
 describeEachDatabase('/pay: walking invoice numbers', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness(db());
+    h = await createHarness(db(), { env: { ...ONE_ADDRESS_MANY_CUSTOMERS } });
   });
   afterEach(() => h.close());
 

@@ -94,6 +94,55 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
     await click(h.payUrl(mine.invoiceNumber), '203.0.113.1').expect(303);
   });
 
+  /** A merchant-wide counter's count in its current window (0: never counted). */
+  const shared = async (key: string) =>
+    (await db().selectFrom('rate_limits').select('hits').where('key', '=', `${key}:${h.merchant.shortCode}`).executeTakeFirst())?.hits ?? 0;
+  /** A link nobody was sent (the ShortCode is public): a new number and amount each time, so no remembered miss answers it. */
+  const invented = (n: number) =>
+    `/pay?${new URLSearchParams({ invoiceNo: `X${n}`, shortCode: h.merchant.shortCode, currency: 'IDR', amount: String(1000 + n) })}`;
+
+  it("one client flooding invented links cannot make another customer's first click (an invoice not yet read from Xero) wait: it spends PAY_UNKNOWN_PER_CLIENT of the merchant's PAY_UNKNOWN_PER_WINDOW", async () => {
+    // The defaults: 30 per client, 20 unknown links per ShortCode.
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1' } });
+    const fresh = h.addInvoice({}); // sent this morning: not among the open invoices read yet
+    const statuses: Record<number, number> = {};
+    for (let n = 0; n < 40; n++) {
+      const { status } = await click(invented(n), '203.0.113.66');
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+    assert.equal((await click(h.payUrl(fresh.invoiceNumber), '198.51.100.1')).status, 303, "another customer's first click");
+    assert.deepEqual(statuses, { 404: 5, 429: 35 });
+    assert.equal(await shared('pay:unknown'), 6, "the flood's clicks over the client's own limit, or its address's, did not count against the merchant's");
+  });
+
+  it('a click refused for its address counts against nothing else', async () => {
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '3' } });
+    for (let n = 0; n < 10; n++) await click(invented(n), '203.0.113.67');
+    assert.equal(await shared('pay:unknown'), 3);
+  });
+
+  it("one client holding several of its own invoices' links cannot use up PAY_RATE_LIMIT_PER_SHORTCODE for the merchant's other customers", async () => {
+    // The defaults: 30 per client, 40 known links per ShortCode, 10 per invoice, 20 known links per client.
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1' } });
+    const mine = Array.from({ length: 4 }, () => h.addInvoice({}));
+    const theirs = h.addInvoice({});
+    await schedule(h, 'sync-open-invoices', 60); // every link is known: counted against the ShortCode's limit
+    await h.worker.drain();
+    h.clock.advance(61_000);
+
+    const statuses: Record<number, number> = {};
+    for (let i = 0; i < 40; i++) {
+      const { status } = await click(h.payUrl(mine[i % 4].invoiceNumber), '203.0.113.5');
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+    // Every other customer of the merchant still gets their checkout.
+    const others = [];
+    for (let i = 0; i < 5; i++) others.push((await click(h.payUrl(theirs.invoiceNumber), `192.0.2.${i + 1}`)).status);
+    assert.deepEqual(others, [303, 303, 303, 303, 303], "the merchant's other customers");
+    assert.deepEqual(statuses, { 303: 20, 429: 20 });
+    assert.equal(await shared('pay:shortcode'), 25, "the clicks over the client's own limit did not count against the merchant's");
+  });
+
   it('shares the counters between web processes through the database', async () => {
     h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '4' } });
     const inv = h.addInvoice({});

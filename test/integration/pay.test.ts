@@ -7,13 +7,14 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { externalIdFor } from '../../app/pay/service.js';
 import { createApp } from '../../app/server.js';
 import { loadConfig } from '../../config/index.js';
+import { ONE_ADDRESS_MANY_CUSTOMERS } from '../helpers/pay-limits.js';
 
 const heading = (html: string) => cheerio.load(html)('h1').text().trim();
 
 describeEachDatabase('GET /pay', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness(db(), { creationWaitMs: 5000 });
+    h = await createHarness(db(), { creationWaitMs: 5000, env: { ...ONE_ADDRESS_MANY_CUSTOMERS } });
   });
   afterEach(() => h.close());
 

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { reconcile } from '../../app/jobs/sync/reconcile.js';
+import { ONE_ADDRESS_MANY_CUSTOMERS } from '../helpers/pay-limits.js';
 
 /**
  * Reconcile's batch (RECONCILE_BATCH, gateway-wide) is shared by what it asks about: open and
@@ -14,7 +15,7 @@ import { reconcile } from '../../app/jobs/sync/reconcile.js';
 describeEachDatabase('worker: reconcile shares its batch so that every kind of checkout is asked about', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness(db());
+    h = await createHarness(db(), { env: { ...ONE_ADDRESS_MANY_CUSTOMERS } });
   });
   afterEach(() => h.close());
 

@@ -4,6 +4,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addUser, clearAdminTables, page, signedIn } from '../helpers/admin.js';
 import { paths } from '../../app/paths.js';
+import { ONE_ADDRESS_MANY_CUSTOMERS } from '../helpers/pay-limits.js';
 
 /**
  * Xendit allows 60 calls a minute per endpoint in test mode (docs.xendit.co/apidocs/rate-limits;
@@ -13,7 +14,7 @@ import { paths } from '../../app/paths.js';
 describeEachDatabase('the report of a merchant with more paid invoices than Xendit takes calls a minute', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness(db());
+    h = await createHarness(db(), { env: { ...ONE_ADDRESS_MANY_CUSTOMERS } });
     await clearAdminTables(db());
     await addUser(h.stores, 'ops@example.com', null);
     // Both simulators count their windows on the test's clock, so the seeding below can wait them out.

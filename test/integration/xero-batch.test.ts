@@ -8,6 +8,7 @@ import { createXeroBatch } from '../../app/jobs/xero-batch.js';
 import { inGroup } from '../../app/jobs/registry.js';
 import type { CrashPoint } from '../../app/jobs/sync/crash-points.js';
 import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
+import { ONE_ADDRESS_MANY_CUSTOMERS } from '../helpers/pay-limits.js';
 
 const PAYMENTS = '/api.xro/2.0/Payments';
 const BANK_TXNS = '/api.xro/2.0/BankTransactions';
@@ -21,7 +22,7 @@ const BANK_TXNS = '/api.xro/2.0/BankTransactions';
 describeEachDatabase('worker: payments of one organisation batched into one Xero call', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness(db());
+    h = await createHarness(db(), { env: { ...ONE_ADDRESS_MANY_CUSTOMERS } });
     // Warm: the account listing and the organisation's time zone are behind us.
     await paidThroughGateway(h);
     await h.worker.drain();

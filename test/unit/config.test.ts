@@ -118,8 +118,10 @@ describe('config: reliability settings', () => {
       perIp: 30,
       perShortCode: 40,
       perInvoice: 10,
+      perClient: 20,
       windowSeconds: 60,
       unknownPerWindow: 20,
+      unknownPerClient: 5,
       unknownXeroShare: 0.2,
       knownXeroShare: 0.5,
       invoiceXeroShare: 0.01,
@@ -127,6 +129,10 @@ describe('config: reliability settings', () => {
       missRememberSeconds: 600,
       partHoldMinutes: 60,
     });
+    // A client's own limits stay under the merchant's shared ones they are counted before.
+    const low = loadConfig({ PAY_RATE_LIMIT_PER_SHORTCODE: '8', PAY_UNKNOWN_PER_WINDOW: '4', PAY_UNKNOWN_PER_CLIENT: '0' });
+    assert.deepEqual([low.payRateLimit.perClient, low.payRateLimit.unknownPerClient], [7, 0]);
+    assert.equal(loadConfig({ PAY_UNKNOWN_PER_WINDOW: '4' }).payRateLimit.unknownPerClient, 3);
     assert.deepEqual(c.xeroLimits, {
       perMinute: 60,
       perDay: 5000,
