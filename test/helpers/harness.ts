@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { sql } from 'kysely';
 import { loadConfig } from '../../config/index.js';
+import { ONE_ADDRESS_MANY_CUSTOMERS } from './pay-limits.js';
 import { createApp, type AppDeps } from '../../app/server.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
@@ -123,7 +124,15 @@ export async function createHarness(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const deps: AppDeps = {
-    config: loadConfig({ PUBLIC_URL: baseUrl, DEMO: 'false', XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host, LOG_LEVEL: 'silent', ...opts.env }),
+    config: loadConfig({
+      PUBLIC_URL: baseUrl,
+      DEMO: 'false',
+      XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host,
+      LOG_LEVEL: 'silent',
+      // A test's customers all click from its one address; pay-rate-limit.test.ts sets this limit itself.
+      ...ONE_ADDRESS_MANY_CUSTOMERS,
+      ...opts.env,
+    }),
     stores,
     xero,
     xeroBudget,
