@@ -139,6 +139,20 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assert.deepEqual([paid.Status, paid.AmountDue, paid.AmountPaid, paid.AmountCredited, paid.CreditNotes.length], ['PAID', 0, 0, 30000, 2]);
   });
 
+  it('an invoice a credit note was allocated to cannot be voided, by the test API or the Void button, nor edited below what was paid and credited', async () => {
+    // Xero: "This document cannot be edited as it has a payment or credit note allocated to it" (waynerobinson/xeroizer#211).
+    const part = s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: 'Teh', unitAmount: '30000' }] });
+    await s.sim.test.invoices.credit(part.invoiceId, '10000');
+    await assert.rejects(s.sim.test.invoices.void(part.invoiceId), /credit note allocated/);
+    const view = (await request(s.app).get(`/AccountsReceivable/View.aspx?InvoiceID=${part.invoiceId}`).expect(200)).text;
+    assert.ok(!view.includes('id="void-invoice"'), 'no Void button');
+    await request(s.app).post('/AccountsReceivable/Void').type('form').send({ InvoiceID: part.invoiceId }).expect(409);
+    await assert.rejects(s.sim.test.invoices.editLines(part.invoiceId, [{ description: 'Teh', unitAmount: '5000' }]), /less than what was paid and credited/);
+    await s.sim.test.invoices.editLines(part.invoiceId, [{ description: 'Teh', unitAmount: '15000' }]);
+    const [inv] = (await s.api('get', `/Invoices/${part.invoiceId}`).expect(200)).body.Invoices;
+    assert.deepEqual([inv.Status, inv.Total, inv.AmountDue, inv.AmountCredited], ['AUTHORISED', 15000, 5000, 10000]);
+  });
+
   it('PUT /Invoices (backend sales) and PUT /Payments (record-payment)', async () => {
     const contact = (await s.api('get', '/Contacts').expect(200)).body.Contacts[0];
     const created = await s

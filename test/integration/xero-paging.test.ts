@@ -69,3 +69,65 @@ describe('a Xero listing read page by page while its rows are updated', () => {
     await assert.rejects(s.xeroClient.findInvoicesByReference(creds, REFERENCE), (err: unknown) => err instanceof UpstreamError && err.retryable);
   });
 });
+
+/**
+ * A listing filtered by status (listManualJournals: `Status=="POSTED"`) loses a row already read when
+ * the merchant voids it before the next page is read: every later row shifts back one place and the
+ * one that was first on the next page is never read, with no row read twice. Xero's `pagination`
+ * (xero_accounting.yaml Pagination: itemCount) shows it.
+ */
+describe('a filtered Xero listing read page by page while a row already read leaves it', () => {
+  let s: Sims;
+  before(async () => {
+    s = await getSims();
+  });
+  beforeEach(() => resetSims());
+  after(() => resetSims());
+
+  let t = Date.parse('2026-11-26T03:00:00Z');
+
+  async function seedJournals(n: number) {
+    s.xero.test.useClock(() => new Date(t));
+    s.xero.limits.perMinute = 10_000; // seeding only; reset() restores Xero's 60
+    const creds: XeroCredentials = { clientId: `mj-client-${t}`, clientSecret: 'mj-secret', tenantId: '' };
+    const org = s.xero.addOrganisation({
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      name: 'Toko Jurnal',
+      shortCode: `!MJ${t}`,
+      baseCurrency: 'IDR',
+    });
+    for (let i = 0; i < n; i++) {
+      const lines = [
+        { description: 'fee', accountCode: '404', amount: '10' },
+        { description: 'fee', accountCode: '200', amount: '-10' },
+      ];
+      await s.xeroClient.createManualJournal(creds, { narration: `Xendit fee ${i}`, date: '2026-11-25', lines }, `mj-${t}-${i}`);
+    }
+    // All made at one time: Xero's order is then the ManualJournalID's.
+    const byId = s.xero
+      .manualJournalsOf(org.tenantId)
+      .map((j) => j.manualJournalId)
+      .sort();
+    return { creds, org, byId };
+  }
+
+  it('misses none of the POSTED journals when one on page 1 is voided before page 2 is read', async () => {
+    const { creds, org, byId } = await seedJournals(150);
+    s.xero.faults.beforeRequest(
+      2,
+      () => {
+        t += 1000;
+        s.xero.test.voidManualJournal(org.tenantId, byId[9]);
+      },
+      { method: 'GET', path: '/api.xro/2.0/ManualJournals' },
+    );
+    const listed = await s.xeroClient.listManualJournals(creds);
+    const ids = new Set(listed.map((j) => j.manualJournalId));
+    assert.ok(ids.has(byId[100]), 'the journal that shifted onto page 1 was never read');
+    assert.ok(!ids.has(byId[9]), 'the voided journal is not listed');
+    assert.equal(listed.length, 149);
+    assert.equal(s.xero.faults.armed, 0);
+    assert.equal(s.xero.test.countRequests({ method: 'GET', pathPrefix: '/api.xro/2.0/ManualJournals' }), 4, 'two pages, then both again');
+  });
+});

@@ -84,6 +84,71 @@ describe('reading every page of a Xero listing', () => {
     assert.equal(t.asked(), 4, 'two pages, then both again');
   });
 
+  /**
+   * A listing filtered by status, as Xero sends it with its `pagination` (xero_accounting.yaml
+   * Pagination): `leaveAfterPage` voids a row already read once that page is served, so it drops out
+   * and every row after it shifts back one place, and none is read twice.
+   */
+  function filteredTable(n: number, leaves: { afterPage: number; id: string }[], withCount = true) {
+    let table = rows(0, n);
+    let asked = 0;
+    const fetchPage = async (page: number) => {
+      asked++;
+      const served = table.slice((page - 1) * 100, page * 100);
+      const itemCount = table.length;
+      for (const l of leaves.filter((x) => x.afterPage === asked)) table = table.filter((r) => r.id !== l.id);
+      return withCount ? { rows: served, itemCount } : served;
+    };
+    return { fetchPage, asked: () => asked };
+  }
+
+  it('a row already read that leaves a filtered listing before the next page: the count Xero sends shows it, every page is read again', async () => {
+    // r9 is voided once page 1 is served: r100 shifts onto page 1, no row is read twice.
+    const t = filteredTable(150, [{ afterPage: 1, id: 'r9' }]);
+    const all = await allPages(t.fetchPage, (r) => r.id);
+    assert.ok(
+      all.some((r) => r.id === 'r100'),
+      'r100 was skipped',
+    );
+    assert.equal(all.length, 149);
+    assert.ok(!all.some((r) => r.id === 'r9'), 'the voided row is not returned');
+    assert.equal(t.asked(), 4, 'two pages, then both again');
+  });
+
+  it('rows still leaving after three readings: a retryable error', async () => {
+    const t = filteredTable(
+      150,
+      [1, 3, 5].map((afterPage, i) => ({ afterPage, id: `r${i + 1}` })),
+    );
+    await assert.rejects(
+      allPages(t.fetchPage, (r) => r.id),
+      (err: unknown) => err instanceof UpstreamError && err.retryable,
+    );
+    assert.equal(t.asked(), 6);
+  });
+
+  it('fewer distinct rows than the count every page sent: read again', async () => {
+    let asked = 0;
+    const all = await allPages(
+      async (page) => {
+        asked++;
+        // The first reading's page 2 comes back short of what the count says; the second is whole.
+        const served = rows((page - 1) * 100, page === 1 ? 100 : asked === 2 ? 40 : 50);
+        return { rows: served, itemCount: 150 };
+      },
+      (r) => r.id,
+    );
+    assert.equal(all.length, 150);
+    assert.equal(asked, 4);
+  });
+
+  it('without a pagination object (a server that sends none) a row leaving goes unseen, as before: one reading', async () => {
+    const t = filteredTable(150, [{ afterPage: 1, id: 'r9' }], false);
+    const all = await allPages(t.fetchPage, (r) => r.id);
+    assert.equal(t.asked(), 2);
+    assert.ok(!all.some((r) => r.id === 'r100'));
+  });
+
   it('rows still moving after three readings: a retryable error, never a list that may miss a row', async () => {
     // Every first page of a reading is followed by an update to a row on it.
     const t = movingTable(

@@ -1,5 +1,5 @@
 /** Spend and Receive Money (BankTransactions): Xendit's fees, overpayments, and what reconciliation lists. */
-import { allPages, LONG_LIST_PAGE_SIZE, whereEquals, whereGuid, type XeroCalls } from './call.js';
+import { allPages, LONG_LIST_PAGE_SIZE, pageOf, whereEquals, whereGuid, type XeroCalls } from './call.js';
 import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -24,8 +24,8 @@ export function bankTransactionCalls({
       const where = whereEquals('Reference', reference);
       const rows = await allPages(
         (page) =>
-          call(creds, 'findBankTransactionsByReference', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
-            (r) => r.body.bankTransactions ?? [],
+          call(creds, 'findBankTransactionsByReference', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then((r) =>
+            pageOf(r.body.bankTransactions, r.body.pagination),
           ),
         (t) => t.bankTransactionID,
       );
@@ -61,8 +61,8 @@ export function bankTransactionCalls({
       for (const where of referenceWheres(references)) {
         const rows = await allPages(
           (page) =>
-            call(creds, 'findBankTransactionsByReferences', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
-              (r) => r.body.bankTransactions ?? [],
+            call(creds, 'findBankTransactionsByReferences', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then((r) =>
+              pageOf(r.body.bankTransactions, r.body.pagination),
             ),
           (t) => t.bankTransactionID,
         );
@@ -78,8 +78,8 @@ export function bankTransactionCalls({
       const where = `Type=="RECEIVE-OVERPAYMENT" AND ${whereGuid('Contact.ContactID', contactId)}`;
       const rows = await allPages(
         (page) =>
-          call(creds, 'listOverpaymentsOfContact', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then(
-            (r) => r.body.bankTransactions ?? [],
+          call(creds, 'listOverpaymentsOfContact', (api) => api.getBankTransactions(creds.tenantId, undefined, where, undefined, page)).then((r) =>
+            pageOf(r.body.bankTransactions, r.body.pagination),
           ),
         (t) => t.bankTransactionID,
       );
@@ -94,7 +94,7 @@ export function bankTransactionCalls({
         (page) =>
           call(creds, 'listBankTransactionsOfAccount', (api) =>
             api.getBankTransactions(creds.tenantId, undefined, where, undefined, page, undefined, LONG_LIST_PAGE_SIZE),
-          ).then((r) => r.body.bankTransactions ?? []),
+          ).then((r) => pageOf(r.body.bankTransactions, r.body.pagination)),
         (t) => t.bankTransactionID,
         { pageSize: LONG_LIST_PAGE_SIZE },
       );

@@ -141,32 +141,51 @@ const REFUSED_MEMORY_MS = 10 * 60_000;
 const XERO_PAGE_SIZE = 100;
 /** Readings of a listing whose rows keep moving before it is given up as unavailable for now. */
 const READINGS = 3;
+/** One page of a listing: its rows, and the listing's whole count when Xero sends it (xero_accounting.yaml Pagination.itemCount). */
+export interface Page<T> {
+  rows: T[];
+  itemCount?: number;
+}
+
+/** A page of a xero-node list answer, e.g. `pageOf(r.body.manualJournals, r.body.pagination)`. */
+export function pageOf<T>(rows: T[] | undefined, pagination?: { itemCount?: number }): Page<T> {
+  return { rows: rows ?? [], itemCount: pagination?.itemCount };
+}
+
 /**
  * Every page of a listing. Xero pages in its default order (UpdatedDateUTC, then the id: developer.
  * xero.com Payments "order"), so a row read and then updated before the later pages are read moves
  * to the end: it is read twice, and every row after it shifts back one place, so the row that was
- * first on the next page is never read. A row read twice is the only sign of that, so the listing is
- * then read again from page 1; a reading with no row read twice missed none (a row updated before
- * it was read only moves further on) and is what is returned, as it is the latest of each row and
- * holds no row that has since stopped matching. After READINGS readings that each met a move, a
- * retryable error: the caller tries again later rather than act on a list that may miss a row.
+ * first on the next page is never read. A row already read that leaves a filtered listing (a journal
+ * voided while `Status=="POSTED"` ones are read) shifts the rows after it back the same way with no
+ * row read twice: only the count Xero sends with each page (`pagination.itemCount`) shows it, by
+ * changing between pages or by the rows read not being that many. On either sign the listing is
+ * read again from page 1; a reading with neither is what is returned (a row updated before it was
+ * read only moves further on). That is no snapshot: each row is as it was when read, so one may
+ * have stopped matching since (callers keep filtering), and a row leaving while another joins
+ * between the same two pages keeps the count, as does any row leaving where Xero sends no count:
+ * those go unseen. After READINGS readings that each met a sign, a retryable error: the caller
+ * tries again later rather than act on a list that may miss a row.
  *
  * `pageSize` (up to 1000: xero_accounting.yaml parameters/pageSize) is what the caller asked each
  * page for. A page of exactly 100 is taken as full either way, so a server that ignores pageSize
  * and pages by 100 is read to its end too; one that honours it ends on a page short of it.
  */
 export async function allPages<T>(
-  fetchPage: (page: number) => Promise<T[]>,
+  fetchPage: (page: number) => Promise<T[] | Page<T>>,
   idOf: (row: T) => string | undefined,
   { pageSize = XERO_PAGE_SIZE, maxPages = 1000 }: { pageSize?: number; maxPages?: number } = {},
 ): Promise<T[]> {
   for (let reading = 1; reading <= READINGS; reading++) {
     const all = new Map<string, T>();
+    const counts = new Set<number>();
     let unnamed = 0;
     let moved = false;
     for (let page = 1; ; page++) {
       if (page > maxPages) throw unexpected(`more than ${maxPages} pages`);
-      const rows = await fetchPage(page);
+      const got = await fetchPage(page);
+      const { rows, itemCount }: Page<T> = Array.isArray(got) ? { rows: got } : got;
+      if (itemCount !== undefined) counts.add(itemCount);
       for (const row of rows) {
         const id = idOf(row);
         if (id !== undefined && all.has(id)) moved = true;
@@ -174,9 +193,10 @@ export async function allPages<T>(
       }
       if (rows.length < pageSize && rows.length !== XERO_PAGE_SIZE) break;
     }
-    if (!moved) return [...all.values()];
+    const recounted = counts.size > 1 || (counts.size === 1 && !counts.has(all.size));
+    if (!moved && !recounted) return [...all.values()];
   }
-  throw new UpstreamError('xero', 'unavailable', `a listing's rows kept moving between its pages in ${READINGS} readings`);
+  throw new UpstreamError('xero', 'unavailable', `a listing's rows kept moving or leaving between its pages in ${READINGS} readings`);
 }
 
 /** The page size asked for listings that may run long (a clearing account's every entry). */
@@ -209,12 +229,12 @@ export function whereGuid(field: string, id: string): string {
  * The rows a lookup by one value reads: one call by `where`, or when whereEquals could not make
  * one, every row page by page (`read` gets no where and a page). The caller keeps the exact matches.
  */
-export function lookup<T>(
+export async function lookup<T>(
   where: string | undefined,
-  read: (where: string | undefined, page?: number) => Promise<T[]>,
+  read: (where: string | undefined, page?: number) => Promise<Page<T>>,
   idOf: (row: T) => string | undefined,
 ): Promise<T[]> {
-  return where !== undefined ? read(where) : allPages((page) => read(undefined, page), idOf);
+  return where !== undefined ? (await read(where)).rows : allPages((page) => read(undefined, page), idOf);
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Contacts: who a backend payment's invoice is made out to. */
-import { allPages, searchTermFor, whereEquals, type XeroCalls } from './call.js';
+import { allPages, pageOf, searchTermFor, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { mapContact } from './mappers.js';
@@ -42,7 +42,7 @@ export function contactCalls({ call }: XeroCalls): Pick<XeroGateway, 'findContac
             (page) =>
               call(creds, 'findContacts', (api) =>
                 api.getContacts(creds.tenantId, undefined, undefined, undefined, undefined, page, undefined, undefined, searchTermFor(value)),
-              ).then((r) => r.body.contacts ?? []),
+              ).then((r) => pageOf(r.body.contacts, r.body.pagination)),
             (c) => c.contactID,
           );
       const wanted = value.toLowerCase();

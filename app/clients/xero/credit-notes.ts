@@ -4,7 +4,7 @@
  * already PAID cannot take a credit-note allocation, so the credit is paid out instead.
  */
 import type { CreditNote, LineAmountTypes } from 'xero-node';
-import { lookup, whereEquals, type XeroCalls } from './call.js';
+import { lookup, pageOf, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { amount, sdkAmount } from './mappers.js';
@@ -46,8 +46,8 @@ export function creditNoteCalls({ call }: XeroCalls): Pick<XeroGateway, 'createC
       const rows = await lookup(
         whereEquals('Reference', reference),
         (where, page) =>
-          call(creds, 'findCreditNotesByReference', (api) => api.getCreditNotes(creds.tenantId, undefined, where, undefined, page)).then(
-            (r) => r.body.creditNotes ?? [],
+          call(creds, 'findCreditNotesByReference', (api) => api.getCreditNotes(creds.tenantId, undefined, where, undefined, page)).then((r) =>
+            pageOf(r.body.creditNotes, r.body.pagination),
           ),
         (c) => c.creditNoteID,
       );

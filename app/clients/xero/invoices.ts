@@ -1,6 +1,6 @@
 /** Sales invoices (Invoices): the one a customer pays, those the gateway creates for backend payments. */
 import { nullWhenNotFound } from '../types.js';
-import { lookup, searchTermFor, whereEquals, type XeroCalls } from './call.js';
+import { lookup, pageOf, searchTermFor, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { invoiceBody, mapInvoice } from './mappers.js';
@@ -146,7 +146,7 @@ export function invoiceCalls({
               undefined,
               page,
             ),
-          ).then((r) => r.body.invoices ?? []),
+          ).then((r) => pageOf(r.body.invoices, r.body.pagination)),
         (i) => i.invoiceID,
       );
       return rows
@@ -160,7 +160,7 @@ export function invoiceCalls({
         (where, page) =>
           call(creds, 'findInvoicesByReference', (api) =>
             api.getInvoices(creds.tenantId, undefined, where, undefined, undefined, undefined, undefined, undefined, page),
-          ).then((r) => r.body.invoices ?? []),
+          ).then((r) => pageOf(r.body.invoices, r.body.pagination)),
         (i) => i.invoiceID,
       );
       return rows.filter((i) => i.reference === reference && !['DELETED', 'VOIDED'].includes(String(i.status))).map(mapInvoice);

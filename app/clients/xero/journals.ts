@@ -1,5 +1,5 @@
 /** Manual journals (ManualJournals): posted by the gateway, listed by reconciliation. */
-import { allPages, lookup, whereEquals, type XeroCalls } from './call.js';
+import { allPages, lookup, pageOf, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { manualJournalBody, mapManualJournal } from './mappers.js';
@@ -11,8 +11,8 @@ export function journalCalls({ call }: XeroCalls): Pick<XeroGateway, 'findManual
       const rows = await lookup(
         whereEquals('Narration', narration),
         (where, page) =>
-          call(creds, 'findManualJournalsByNarration', (api) => api.getManualJournals(creds.tenantId, undefined, where, undefined, page)).then(
-            (r) => r.body.manualJournals ?? [],
+          call(creds, 'findManualJournalsByNarration', (api) => api.getManualJournals(creds.tenantId, undefined, where, undefined, page)).then((r) =>
+            pageOf(r.body.manualJournals, r.body.pagination),
           ),
         (j) => j.manualJournalID,
       );
@@ -34,8 +34,8 @@ export function journalCalls({ call }: XeroCalls): Pick<XeroGateway, 'findManual
     async listManualJournals(creds) {
       const rows = await allPages(
         (page) =>
-          call(creds, 'listManualJournals', (api) => api.getManualJournals(creds.tenantId, undefined, 'Status=="POSTED"', undefined, page)).then(
-            (r) => r.body.manualJournals ?? [],
+          call(creds, 'listManualJournals', (api) => api.getManualJournals(creds.tenantId, undefined, 'Status=="POSTED"', undefined, page)).then((r) =>
+            pageOf(r.body.manualJournals, r.body.pagination),
           ),
         (j) => j.manualJournalID,
       );

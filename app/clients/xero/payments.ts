@@ -1,5 +1,5 @@
 /** Payments: the one the gateway records on an invoice, and those on its clearing account (reconciliation). */
-import { allPages, LONG_LIST_PAGE_SIZE, lookup, whereEquals, whereGuid, type XeroCalls } from './call.js';
+import { allPages, LONG_LIST_PAGE_SIZE, lookup, pageOf, whereEquals, whereGuid, type XeroCalls } from './call.js';
 import { itemResults, referenceWheres } from './batch.js';
 import { firstCreated } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -51,7 +51,9 @@ export function paymentCalls({
         const rows = await lookup(
           where,
           (w, page) =>
-            call(creds, 'findPaymentsByReferences', (api) => api.getPayments(creds.tenantId, undefined, w, undefined, page)).then((r) => r.body.payments ?? []),
+            call(creds, 'findPaymentsByReferences', (api) => api.getPayments(creds.tenantId, undefined, w, undefined, page)).then((r) =>
+              pageOf(r.body.payments, r.body.pagination),
+            ),
           (p) => p.paymentID,
         );
         // Xero's `where` compares case-insensitively: exact matches only.
@@ -68,8 +70,8 @@ export function paymentCalls({
       const where = whereGuid('Account.AccountID', accountId);
       const rows = await allPages(
         (page) =>
-          call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page, LONG_LIST_PAGE_SIZE)).then(
-            (r) => r.body.payments ?? [],
+          call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page, LONG_LIST_PAGE_SIZE)).then((r) =>
+            pageOf(r.body.payments, r.body.pagination),
           ),
         (p) => p.paymentID,
         { pageSize: LONG_LIST_PAGE_SIZE },

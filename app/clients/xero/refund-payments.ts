@@ -6,7 +6,7 @@
  * refunds of overpayments are created through the Payments endpoint).
  */
 import type { Payment } from 'xero-node';
-import { lookup, whereEquals, type XeroCalls } from './call.js';
+import { lookup, pageOf, whereEquals, type XeroCalls } from './call.js';
 import { firstCreated, refusedIfInvalid, unexpected } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { amount, optional, sdkAmount } from './mappers.js';
@@ -42,8 +42,8 @@ export function refundPaymentCalls({
       const rows = await lookup(
         whereEquals('Reference', reference),
         (where, page) =>
-          call(creds, 'findRefundPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then(
-            (r) => r.body.payments ?? [],
+          call(creds, 'findRefundPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page)).then((r) =>
+            pageOf(r.body.payments, r.body.pagination),
           ),
         (p) => p.paymentID,
       );

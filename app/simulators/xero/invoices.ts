@@ -171,6 +171,14 @@ export function amountCredited(inv: SimInvoice): bigint {
   return (inv.credits ?? []).reduce((sum, c) => sum + c.amount, 0n);
 }
 
+/**
+ * A payment or a credit note allocated: Xero will not void the invoice until they are removed ("This
+ * document cannot be edited as it has a payment or credit note allocated to it": waynerobinson/xeroizer#211).
+ */
+export function hasAllocations(inv: SimInvoice): boolean {
+  return inv.amountPaid > 0n || amountCredited(inv) > 0n;
+}
+
 export function findInvoice(o: SimOrganisation, idOrNumber: string): SimInvoice | undefined {
   return o.invoices.get(idOrNumber) ?? [...o.invoices.values()].find((i) => i.invoiceNumber === idOrNumber);
 }

@@ -89,3 +89,15 @@ export function manualJournalJson(o: SimOrganisation, j: SimManualJournal): Reco
     }),
   };
 }
+
+/**
+ * As when the merchant voids a posted manual journal in Xero: VOIDED (xero_accounting.yaml
+ * ManualJournal.Status), updated now. Only a posted one is voided; a draft is deleted instead.
+ */
+export function voidManualJournal(o: SimOrganisation, manualJournalId: string, at: Date): void {
+  const j = o.manualJournals.get(manualJournalId);
+  if (!j) throw new Error(`no manual journal ${manualJournalId}`);
+  if (j.status !== 'POSTED') throw new Error(`manual journal ${manualJournalId} is ${j.status}, not POSTED`);
+  j.status = 'VOIDED';
+  j.updatedAt = at;
+}

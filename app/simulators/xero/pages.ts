@@ -7,7 +7,7 @@ import { bankTransfersOf } from './bank-transfers.js';
 import { escapeHtml, renderPage } from '../html.js';
 import { balanceOf } from './accounts.js';
 import { formatScaled } from './decimals.js';
-import { amountDue } from './invoices.js';
+import { amountDue, hasAllocations } from './invoices.js';
 import { type SimInvoice, type SimOrganisation, type XeroSimState } from './state.js';
 
 export function renderOverview(state: XeroSimState, cssHref: string): string {
@@ -50,7 +50,7 @@ export function renderInvoicePage(o: SimOrganisation, i: SimInvoice, cssHref: st
 <dl><dt>To</dt><dd id="invoice-contact">${escapeHtml(i.contact.name)}</dd><dt>Reference</dt><dd>${escapeHtml(i.reference)}</dd><dt>Total</dt><dd>${escapeHtml(formatScaled(i.total, 2))} ${escapeHtml(i.currencyCode)}</dd>${i.totalTax ? `<dt>Tax included</dt><dd id="invoice-tax">${escapeHtml(formatScaled(i.totalTax, 2))} ${escapeHtml(i.currencyCode)}</dd>` : ''}<dt>Amount due</dt><dd>${escapeHtml(formatScaled(amountDue(i), 2))} ${escapeHtml(i.currencyCode)}</dd></dl>
 <h2>Lines</h2><table><thead><tr><th>Description</th><th>Qty</th><th>Unit</th><th>Tax rate</th><th>Tax</th></tr></thead><tbody>${lines}</tbody></table>
 <h2>Payments</h2><table id="invoice-payments"><thead><tr><th>Date</th><th>Amount</th><th>Reference</th><th>Status</th></tr></thead><tbody>${paid}</tbody></table>
-${i.status === 'AUTHORISED' && i.amountPaid === 0n ? `<form method="post" action="${escapeHtml(cssHref.replace(/sim\.css$/, 'AccountsReceivable/Void'))}"><input type="hidden" name="InvoiceID" value="${escapeHtml(i.invoiceId)}"><button type="submit" id="void-invoice">Void this invoice</button></form>` : ''}
+${i.status === 'AUTHORISED' && !hasAllocations(i) ? `<form method="post" action="${escapeHtml(cssHref.replace(/sim\.css$/, 'AccountsReceivable/Void'))}"><input type="hidden" name="InvoiceID" value="${escapeHtml(i.invoiceId)}"><button type="submit" id="void-invoice">Void this invoice</button></form>` : ''}
 <p><a href="${escapeHtml(cssHref.replace(/sim\.css$/, ''))}">All of the simulated Xero</a></p>
 </main>`,
   );

@@ -145,6 +145,8 @@ export interface XeroSimTestApi {
   allocateOverpayment(tenantId: string, overpaymentId: string, amount: bigint): void;
   /** As when the merchant voids an overpayment in Xero. */
   voidOverpayment(tenantId: string, overpaymentId: string): void;
+  /** As when the merchant voids a posted manual journal in Xero: it leaves `Status=="POSTED"` listings. */
+  voidManualJournal(tenantId: string, manualJournalId: string): void;
   /** As when the merchant allocates part of a credit note's credit to an invoice of its contact in Xero (amount in hundredths); the invoice's event follows. */
   allocateCreditNote(tenantId: string, creditNoteId: string, amount: bigint, invoiceId: string): Promise<void>;
   /** Copies of the organisation's credit notes (amounts in hundredths). */

@@ -15,6 +15,7 @@ import { bankTransfersOf, deleteBankTransfer } from './bank-transfers.js';
 import { addCurrency, currenciesOf } from './currencies.js';
 import { refundPaymentsOf } from './refund-payments.js';
 import { allocateOverpayment, voidOverpayment } from './overpayments.js';
+import { voidManualJournal } from './journals.js';
 import { deliver, editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, redeliverLast, sendInvoiceEvent, subscribe, voidInvoice } from './webhooks.js';
 
 function matches(r: SimRequest, f: SimRequestFilter): boolean {
@@ -56,6 +57,7 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     currencies: (tenantId) => [...currenciesOf(requireOrg(state, tenantId))],
     allocateOverpayment: (tenantId, overpaymentId, amount) => allocateOverpayment(requireOrg(state, tenantId), overpaymentId, amount, now()),
     voidOverpayment: (tenantId, overpaymentId) => voidOverpayment(requireOrg(state, tenantId), overpaymentId, now()),
+    voidManualJournal: (tenantId, manualJournalId) => voidManualJournal(requireOrg(state, tenantId), manualJournalId, now()),
     allocateCreditNote: async (tenantId, creditNoteId, amount, invoiceId) => {
       const o = requireOrg(state, tenantId);
       allocateCreditNote(o, creditNoteId, amount, invoiceId, now());

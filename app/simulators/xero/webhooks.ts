@@ -21,7 +21,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { parseScaled } from './decimals.js';
-import { amountDue, computeLines, markPaid } from './invoices.js';
+import { amountCredited, amountDue, computeLines, hasAllocations, markPaid } from './invoices.js';
 import type { SimInvoice, SimOrganisation, SimPayment, SimWebhooks, XeroSimState } from './state.js';
 
 const sign = (body: string, key: string) => createHmac('sha256', key).update(body).digest('base64');
@@ -180,21 +180,24 @@ export function orgOfInvoice(state: XeroSimState, invoiceId: string): { o: SimOr
   throw new Error(`no invoice ${invoiceId}`);
 }
 
-/** Xero's UI: Invoice options → Void. Xero refuses while payments are applied (they must be removed first). */
+/** Xero's UI: Invoice options → Void. Refused while a payment or credit note is allocated (hasAllocations): they must be removed first. */
 export function voidInvoice(inv: SimInvoice, at: Date): void {
-  if (inv.amountPaid > 0n) throw new Error('This invoice has payments applied: remove them before voiding');
+  if (hasAllocations(inv)) throw new Error('This document cannot be edited as it has a payment or credit note allocated to it');
   if (inv.status !== 'AUTHORISED' && inv.status !== 'SUBMITTED' && inv.status !== 'DRAFT') throw new Error(`cannot void a ${inv.status} invoice`);
   inv.status = 'VOIDED';
   inv.updatedAt = at;
 }
 
-/** Xero's UI: Edit on an approved invoice; the total may not fall below what was paid. */
+/**
+ * Xero's UI: Edit on an approved invoice; the total may not fall below what payments and allocated
+ * credit notes already cover, as AmountDue (total less AmountPaid and AmountCredited) is never below 0.
+ */
 export function editInvoiceLines(inv: SimInvoice, lines: { description: string; quantity?: string; unitAmount: string }[], at: Date): void {
   if (inv.status !== 'AUTHORISED' && inv.status !== 'DRAFT') throw new Error(`cannot edit a ${inv.status} invoice`);
   const computed = computeLines(
     lines.map((l) => ({ description: l.description, quantity: parseScaled(l.quantity ?? '1', 4)!, unitAmount: parseScaled(l.unitAmount, 4)! })),
   );
-  if (computed.total < inv.amountPaid) throw new Error('the new total is less than what was paid');
+  if (computed.total < inv.amountPaid + amountCredited(inv)) throw new Error('the new total is less than what was paid and credited');
   Object.assign(inv, computed, { updatedAt: at });
 }
 
