@@ -11,7 +11,7 @@ export interface FaultScope {
 }
 
 type Rule =
-  | { kind: 'fail'; remaining: number; scope: FaultScope; status: number; retryAfter?: number }
+  | { kind: 'fail'; remaining: number; scope: FaultScope; status: number; retryAfter?: number; body?: unknown }
   | { kind: 'hang'; remaining: number; scope: FaultScope; ms: number | 'forever' }
   | { kind: 'drop'; remaining: number; scope: FaultScope }
   | { kind: 'reset'; remaining: number; scope: FaultScope };
@@ -75,10 +75,12 @@ export class Faults {
   /**
    * The next n matching requests answer `status`. A 429 also says when to try again, `retryAfter`
    * seconds (default 60), in the upstream's headers (rateLimitHeaders); another status only with it.
+   * `body` replaces the upstream's usual error body (errorBody): an error code the gateway must not
+   * trust to mean more than its status where the upstream never documents it there.
    */
-  failNext(n: number, status: number, opts: FaultScope & { retryAfter?: number } = {}): void {
-    const { retryAfter, ...scope } = opts;
-    this.rules.push({ kind: 'fail', remaining: n, scope, status, retryAfter });
+  failNext(n: number, status: number, opts: FaultScope & { retryAfter?: number; body?: unknown } = {}): void {
+    const { retryAfter, body, ...scope } = opts;
+    this.rules.push({ kind: 'fail', remaining: n, scope, status, retryAfter, body });
   }
 
   /** The next `times` matching requests wait `duration` ms before being handled, or never answer. */
@@ -217,7 +219,7 @@ export class Faults {
   private apply(req: Request, res: Response, next: NextFunction): void {
     if (this.take('reset', req)) return void req.socket.destroy();
     const fail = this.take('fail', req);
-    if (fail) return this.sendFailure(req, res, fail.status, fail.retryAfter);
+    if (fail) return this.sendFailure(req, res, fail.status, fail.retryAfter, fail.body);
     const hang = this.take('hang', req);
     if (hang) return this.hold(res, hang.ms, next);
     const gate = this.gates.find((g) => !g.open && this.matches(g.scope, req));
@@ -246,11 +248,11 @@ export class Faults {
     return !scope.path || req.path.startsWith(scope.path);
   }
 
-  private sendFailure(req: Request, res: Response, status: number, retryAfter?: number): void {
+  private sendFailure(req: Request, res: Response, status: number, retryAfter?: number, body?: unknown): void {
     const seconds = retryAfter ?? 60;
     if (status === 429) res.set(this.options.rateLimitHeaders?.(req, seconds) ?? { 'Retry-After': String(seconds) });
     else if (retryAfter !== undefined) res.set('Retry-After', String(seconds));
-    res.status(status).json(this.options.errorBody(status));
+    res.status(status).json(body ?? this.options.errorBody(status));
   }
 
   private park(g: GateState, res: Response, next: NextFunction): void {

@@ -6,6 +6,12 @@ import type { RefundRequestState, RefundRequestsTable } from './schema.js';
 import type { Currency } from '../money.js';
 import { isUuid } from '../security/uuid.js';
 
+/**
+ * How much of a reason is kept. A longer one is cut here, which would break an encoded message
+ * (i18n encodeMessage): those are made to fit (jobs/sync/refund-refusal.ts).
+ */
+export const LAST_ERROR_CHARS = 1000;
+
 export interface RefundRequest {
   id: string;
   merchantId: string;
@@ -120,7 +126,7 @@ export function createRefundRequestStore(db: Db) {
         .where('state', '=', 'sending')
         .execute();
     },
-    refused: (id: string, reason: string, now: Date) => update(id, { state: 'refused', attempt_at: null, last_error: reason.slice(0, 1000) }, now),
+    refused: (id: string, reason: string, now: Date) => update(id, { state: 'refused', attempt_at: null, last_error: reason.slice(0, LAST_ERROR_CHARS) }, now),
     /**
      * Xendit ended the refund FAILED (or it was cancelled). Only the request whose own refund it is
      * (its refund id stored from Xendit's answer) is refused, so its amount may be refunded again.
@@ -140,8 +146,8 @@ export function createRefundRequestStore(db: Db) {
         .updateTable('refund_requests')
         .set(
           own
-            ? { state: 'refused', attempt_at: null, last_error: reason.slice(0, 1000), updated_at: now }
-            : { last_error: reason.slice(0, 1000), updated_at: now },
+            ? { state: 'refused', attempt_at: null, last_error: reason.slice(0, LAST_ERROR_CHARS), updated_at: now }
+            : { last_error: reason.slice(0, LAST_ERROR_CHARS), updated_at: now },
         )
         .where('merchant_id', '=', merchantId)
         .where('state', 'in', ['sending', 'sent'])
@@ -153,7 +159,7 @@ export function createRefundRequestStore(db: Db) {
       if (!isUuid(r.referenceId)) return null;
       const noted = await db
         .updateTable('refund_requests')
-        .set({ last_error: reason.slice(0, 1000), updated_at: now })
+        .set({ last_error: reason.slice(0, LAST_ERROR_CHARS), updated_at: now })
         .where('merchant_id', '=', merchantId)
         .where('id', '=', r.referenceId)
         .where('state', '=', 'sending')
@@ -199,6 +205,6 @@ export function createRefundRequestStore(db: Db) {
         .executeTakeFirst();
       return row ? toRequest(row) : null;
     },
-    noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
+    noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, LAST_ERROR_CHARS) }, now),
   };
 }

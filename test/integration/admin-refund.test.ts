@@ -200,6 +200,25 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
       h.sims.xendit.test.updateAccount(key, { permissions: { invoices: 'write', transactions: 'read', refunds: 'read' } });
       await assert.rejects(asked(), (e: UpstreamError) => e.kind === 'unauthorized' && e.status === 403);
     });
+
+    it("Xendit's words full of quotes and control characters (each grows to 2-6 characters encoded): the page still shows our words and theirs, never the stored encoding", async () => {
+      const { x, payment } = await recordedPayment();
+      const agent = await signedIn(h.app, 'a@toko.test');
+      const form = await refundForm(agent, payment.id);
+      const words = '"\u0001\ud800'.repeat(200); // a lone surrogate is encoded as 6 characters
+      // Sent as xendit-node's CreateRefund400Response codes it; the message is Xendit's to word.
+      h.sims.xendit.faults.failNext(1, 400, { method: 'POST', path: '/refunds', body: { error_code: 'INSUFFICIENT_BALANCE', message: words } });
+      await ask(agent, payment.id, form, '1000').expect('location', `${adminPaymentPath(payment.id)}?refund=refused`);
+      const [request] = await requestsOf(payment.id);
+      assert.equal(request.state, 'refused');
+      assert.ok((request.lastError ?? '').length <= 1000, 'within what is kept');
+      assert.doesNotThrow(() => JSON.parse(request.lastError ?? ''), 'kept whole');
+      const text = await refusedText(agent, payment.id);
+      assert.doesNotMatch(text, /\{"key"|\\u0001/, 'no encoded message on the page');
+      assert.match(text, /Your Xendit balance is too low for this refund/);
+      assert.match(text, /Xendit said: xendit rejected \(400\): INSUFFICIENT_BALANCE: " .*…/, "Xendit's own words, as many as fit");
+      assert.deepEqual(await atXendit(x.id), [], 'Xendit made nothing');
+    });
   });
 
   it('refunds part at Xendit, once for a form sent twice; the refund then goes into Xero and onto the timeline', async () => {

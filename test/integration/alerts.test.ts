@@ -198,6 +198,17 @@ describeEachDatabase('alerts by e-mail', ({ db }) => {
     assert.match(to('staff@toko.test')[0]?.text ?? '', /without a callback reaching the gateway: check the callback URL/);
   });
 
+  it("Xendit answering 403 with a refund's error code to a call that makes no refund: the key is refused, and the merchant is told", async () => {
+    // Only a refund create documents a 403 refusing the refund itself (INELIGIBLE_TRANSACTION); anywhere else a 403 is the key.
+    await paidThroughGateway(h);
+    // Every read the payment's job makes (invoice, transactions) answers so, however often it is tried.
+    h.sims.xendit.faults.failNext(1000, 403, { method: 'GET', body: { error_code: 'TRANSACTION_NOT_FOUND', message: 'Transaction not found' } });
+    await worker.drain();
+    await digest();
+    const lines = (to('staff@toko.test')[0]?.text ?? '').split('\n').filter((l) => l.startsWith('- '));
+    assert.equal(lines.filter((l) => /Xendit refused the merchant's secret key/.test(l)).length, 1, lines.join('\n'));
+  });
+
   it('Xero disconnected: one line per merchant, however many of its jobs meet it', async () => {
     const { onFailure } = jobHandlers({
       stores: h.stores,

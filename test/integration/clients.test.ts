@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -1137,6 +1138,29 @@ describe('gateway clients against the simulators', function () {
       assert.equal(err.status, 401);
       assert.match(err.message, /INVALID_API_KEY/);
       assert.doesNotMatch(err.message, /xnd_development_unknown/);
+    });
+
+    it('a 403 is the key refused, whatever its error_code, except a refusal of the refund itself on creating one (INELIGIBLE_TRANSACTION and the refund codes)', async () => {
+      const { secretKey } = seed();
+      const forbidden = (error_code: string) => ({ error_code, message: `${error_code} said with a 403` });
+      // Refund codes on calls that make no refund: the key's problem (so the merchant is alerted).
+      s.xendit.faults.failNext(1, 403, { path: '/balance', body: forbidden('TRANSACTION_NOT_FOUND') });
+      assert.equal((await rejectsWith(s.xenditClient.getBalance(secretKey, 'PHP'), 'unauthorized')).status, 403);
+      s.xendit.faults.failNext(1, 403, { path: '/transactions', body: forbidden('TRANSACTION_NOT_FOUND') });
+      const q = { currency: 'PHP' as const, createdAfter: new Date('2026-12-01T00:00:00Z'), createdBefore: new Date('2026-12-02T00:00:00Z') };
+      await rejectsWith(s.xenditClient.listPaymentTransactions(secretKey, q), 'unauthorized');
+      s.xendit.faults.failNext(1, 403, { path: '/refunds', body: forbidden('INELIGIBLE_TRANSACTION') });
+      await rejectsWith(s.xenditClient.listRefunds(secretKey, { limit: 1 }), 'unauthorized');
+      // Creating a refund: codes that are no refusal of this refund stay the key's problem too.
+      const refund = () =>
+        s.xenditClient.createRefund(secretKey, { invoiceId: 'inv', referenceId: randomUUID(), currency: 'PHP', amount: 100, reason: 'OTHERS' }, randomUUID());
+      for (const code of ['API_VALIDATION_ERROR', 'TRANSACTION_NOT_FOUND', 'REQUEST_FORBIDDEN_ERROR']) {
+        s.xendit.faults.failNext(1, 403, { method: 'POST', path: '/refunds', body: forbidden(code) });
+        await rejectsWith(refund(), 'unauthorized');
+      }
+      s.xendit.faults.failNext(1, 403, { method: 'POST', path: '/refunds', body: forbidden('INELIGIBLE_TRANSACTION') });
+      const refused = await rejectsWith(refund(), 'rejected');
+      assert.deepEqual([refused.status, refused.code], [403, 'INELIGIBLE_TRANSACTION']);
     });
 
     it('maps 503 and 500 to unavailable and 429 to rate_limited', async () => {

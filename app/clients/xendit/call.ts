@@ -97,7 +97,7 @@ export function createCaller(opts: XenditCallOptions): XenditCall {
       observer?.observe(op, seconds());
       return result;
     } catch (err) {
-      const upstream = toUpstreamError(err, seen, now);
+      const upstream = toUpstreamError(err, op, seen, now);
       observer?.observe(op, seconds(), upstream.status === 404 ? 'not_found' : upstream.kind);
       if (upstream.status !== 404) log?.warn({ op, kind: upstream.kind, status: upstream.status }, 'xendit call failed');
       throw upstream;

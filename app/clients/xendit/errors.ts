@@ -1,6 +1,6 @@
 /** How xendit-node fails, in our terms (UpstreamError). */
 import { XenditSdkError } from 'xendit-node';
-import { CreateRefund400ResponseErrorCodeEnum } from 'xendit-node/refund/models/index.js';
+import type { CreateRefund400ResponseErrorCodeEnum } from 'xendit-node/refund/models/index.js';
 import { retryAfterSeconds } from '../retry-after.js';
 import { UpstreamError } from '../types.js';
 
@@ -22,29 +22,43 @@ export function rateLimitWait(seen: WaitHeaders, now: () => Date): number | unde
   return said.length ? Math.max(1, ...said) : undefined;
 }
 
-export function toUpstreamError(err: unknown, seen: WaitHeaders, now: () => Date): UpstreamError {
+/**
+ * Why Xendit refuses one refund (its payment, its amount, the balance), from xendit-node's
+ * CreateRefund 400 codes: the ones that say the refund itself cannot be made. docs.xendit.co QR
+ * codes "Test scenarios" answer INELIGIBLE_TRANSACTION with a 403, so on POST /refunds these are the
+ * refund's refusal ('rejected') whatever the status. Any other 403 (xendit-node's CreateRefund 403
+ * lists only UNAUTHORIZED; REQUEST_FORBIDDEN_ERROR: a key without the permission), and every 403 of
+ * another call, is the key's problem: no other 403 is documented as anything else.
+ */
+export const REFUND_REFUSALS = [
+  'INSUFFICIENT_BALANCE',
+  'INELIGIBLE_TRANSACTION',
+  'REFUND_NOT_SUPPORTED',
+  'PARTIAL_REFUND_NOT_SUPPORTED',
+  'MAXIMUM_REFUND_AMOUNT_REACHED',
+  'REFUND_IN_PROGRESS',
+] as const satisfies readonly CreateRefund400ResponseErrorCodeEnum[];
+const REFUSED_WITH_403: ReadonlySet<string> = new Set(REFUND_REFUSALS);
+/** XenditCall's op of POST /refunds (refunds.ts), the one call whose 403 may refuse the refund rather than the key. */
+export const CREATE_REFUND_OP = 'createRefund';
+
+/** `op`: the call that failed (XenditCall's op). */
+export function toUpstreamError(err: unknown, op: string, seen: WaitHeaders, now: () => Date): UpstreamError {
   if (err instanceof UpstreamError) return err;
-  if (err instanceof XenditSdkError) return fromSdkError(err, seen, now);
+  if (err instanceof XenditSdkError) return fromSdkError(err, op, seen, now);
   // fetch failures: TypeError('fetch failed') with a cause, AbortError, the SDK's FetchError.
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
   const detail = [e?.message, e?.cause?.code ?? e?.cause?.message].filter(Boolean).join(': ');
   return new UpstreamError('xendit', 'unavailable', `network error: ${detail || 'unknown'}`);
 }
 
-/**
- * Why Xendit refuses one refund (its payment, its amount, the balance): xendit-node lists these as
- * CreateRefund 400 codes, while docs.xendit.co QR codes "Test scenarios" answer INELIGIBLE_TRANSACTION
- * with a 403. Whatever the status, that refund is refused ('rejected'); a 403 with another code
- * (REQUEST_FORBIDDEN_ERROR: a key without the permission) stays the key's problem.
- */
-const REFUND_REFUSALS: ReadonlySet<string> = new Set(Object.values(CreateRefund400ResponseErrorCodeEnum));
-
-function fromSdkError(err: XenditSdkError, seen: WaitHeaders, now: () => Date): UpstreamError {
+function fromSdkError(err: XenditSdkError, op: string, seen: WaitHeaders, now: () => Date): UpstreamError {
   // Typed as string, but the SDK stores the HTTP status number.
   const status = Number(err.status);
   const message = [err.errorCode, err.errorMessage].filter(Boolean).join(': ') || `HTTP ${status}`;
   if (!Number.isInteger(status) || status === 0) return new UpstreamError('xendit', 'unavailable', message);
-  if (status === 401 || (status === 403 && !REFUND_REFUSALS.has(err.errorCode ?? ''))) return new UpstreamError('xendit', 'unauthorized', message, status);
+  const refundRefused = op === CREATE_REFUND_OP && REFUSED_WITH_403.has(err.errorCode ?? '');
+  if (status === 401 || (status === 403 && !refundRefused)) return new UpstreamError('xendit', 'unauthorized', message, status);
   if (status === 429) return new UpstreamError('xendit', 'rate_limited', message, status, rateLimitWait(seen, now));
   if (status >= 500 || status === 408) return new UpstreamError('xendit', 'unavailable', message, status);
   return new UpstreamError('xendit', 'rejected', message, status, undefined, err.errorCode || undefined);

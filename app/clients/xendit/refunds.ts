@@ -8,7 +8,7 @@ import { SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
 import { nullWhenNotFound } from '../types.js';
 import { json, type XenditCall } from './call.js';
 import { minorReader } from './amounts.js';
-import { unexpected } from './errors.js';
+import { CREATE_REFUND_OP, unexpected } from './errors.js';
 import type { XenditGateway, XenditRefund } from './types.js';
 
 export const refundSchema = z.object({
@@ -29,7 +29,7 @@ export const refundSchema = z.object({
 export function refundCalls(call: XenditCall): Pick<XenditGateway, 'getRefund' | 'listRefunds' | 'createRefund'> {
   return {
     async createRefund(secretKey, r, idempotencyKey) {
-      return call(secretKey, 'createRefund', async (api) =>
+      return call(secretKey, CREATE_REFUND_OP, async (api) =>
         parseRefund(
           await json(
             await api.createRefundRaw({
