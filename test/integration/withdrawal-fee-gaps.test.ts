@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
+import type { Harness } from '../helpers/harness.js';
 import { recordWithdrawalJob } from '../../app/jobs/sync/record-withdrawal.js';
-import { reconciliationReport } from '../../app/report/reconcile.js';
 import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
 import type { XeroGateway } from '../../app/clients/xero/types.js';
 
@@ -14,40 +13,23 @@ import type { XeroGateway } from '../../app/clients/xero/types.js';
  * rest, and a stalled run storing its entry out after the one that took over booked it back.
  */
 describeEachDatabase('withdrawal fees: given back after they were booked, however they were', ({ db }) => {
+  const t = withdrawalFeeSetup(db);
   let h: Harness;
-  let savings: string;
-  const FEE = { xenditFee: 5_000, vat: 550 };
   beforeEach(async () => {
-    h = await createHarness(db());
-    savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
-    await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: savings }, () => 'unused', h.clock());
+    await t.start();
+    h = t.h;
   });
-  afterEach(() => h.close());
-
-  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
-  const transfers = () => h.sims.xero.test.bankTransfers(h.tenantId);
-  const feeEntries = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal fee ${id}`);
-  const feeBacks = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal fee returned ${id}`);
+  afterEach(() => t.close());
+  const { list, transfers, feeEntries, report, xenditBalance, clearingBalance, funded } = t;
+  const feeBacks = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === `Xendit withdrawal fee returned ${id}`);
   const row = (id: string) => h.stores.settlements.byXenditId(h.merchant.id, id);
   const lastError = async (id: string) => (await row(id))?.lastError ?? '';
   const jobStates = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal').map((j) => j.state);
-  const report = async () => {
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
-    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(-1), to: day(1) });
-  };
-  const xenditBalance = () => BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
-  const clearingBalance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
   const replay = async () => {
     const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
     assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
     await h.worker.drain();
   };
-  async function funded() {
-    const { x } = await paidThroughGateway(h);
-    await h.worker.drain();
-    await h.sims.xendit.settle(x.id);
-  }
   async function listTwice() {
     for (let i = 0; i < 2; i++) {
       await list();

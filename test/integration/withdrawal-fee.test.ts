@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
+import type { Harness } from '../helpers/harness.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { recordWithdrawalJob } from '../../app/jobs/sync/record-withdrawal.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -13,33 +14,15 @@ import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
  * account follows Xendit's balance only when the fee is booked out of it too, once.
  */
 describeEachDatabase('withdrawal fees: Xendit balance and the clearing account agree', ({ db }) => {
+  const t = withdrawalFeeSetup(db);
   let h: Harness;
   let savings: string;
-  const FEE = { xenditFee: 5_000, vat: 550 };
   beforeEach(async () => {
-    h = await createHarness(db());
-    savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
-    await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: savings }, () => 'unused', h.clock());
+    await t.start();
+    ({ h, savings } = t);
   });
-  afterEach(() => h.close());
-
-  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
-  const transfers = () => h.sims.xero.test.bankTransfers(h.tenantId);
-  const feeEntries = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit withdrawal fee ${id}`);
-  const report = async () => {
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const merchant = (await h.stores.merchants.byId(h.merchant.id))!; // as saved now (fee billing)
-    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient }, merchant, { from: day(-1), to: day(1) });
-  };
-  /** Xendit's CASH balance in Xero's hundredths (IDR has no minor unit). */
-  const xenditBalance = () => BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100);
-  const clearingBalance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
-
-  async function funded() {
-    const { x } = await paidThroughGateway(h);
-    await h.worker.drain();
-    await h.sims.xendit.settle(x.id);
-  }
+  afterEach(() => t.close());
+  const { list, transfers, feeEntries, report, xenditBalance, clearingBalance, funded } = t;
   async function booked(opts: Parameters<typeof h.sims.xendit.test.withdraw>[3]) {
     await funded();
     const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, opts);

@@ -1,0 +1,47 @@
+/**
+ * The set-up the withdrawal-fee tests share: a merchant whose IDR withdrawals go to the demo
+ * organisation's savings account, and what they read back (transfers, fee entries, both balances, the report).
+ */
+import { pino } from 'pino';
+import { createHarness, paidThroughGateway, type Harness } from './harness.js';
+import type { Db } from '../../app/store/db.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+
+/** Xendit's payout fee in the tests: IDR 5,000 + 11% VAT (docs.xendit.co/transaction-fees). */
+export const FEE = { xenditFee: 5_000, vat: 550 };
+
+export function withdrawalFeeSetup(db: () => Db) {
+  let h: Harness;
+  const t = {
+    get h() {
+      return h;
+    },
+    savings: '',
+    async start() {
+      h = await createHarness(db());
+      t.savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
+      await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: t.savings }, () => 'unused', h.clock());
+    },
+    close: () => h.close(),
+    list: () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })(),
+    transfers: () => h.sims.xero.test.bankTransfers(h.tenantId),
+    feeEntries: (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === `Xendit withdrawal fee ${id}`),
+    /** The reconciliation report from yesterday to tomorrow, for the merchant as saved now (fee billing). */
+    async report() {
+      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+      const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+      return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(-1), to: day(1) });
+    },
+    /** Xendit's CASH balance in Xero's hundredths (IDR has no minor unit). */
+    xenditBalance: () => BigInt(h.sims.xendit.test.balance(h.merchant.xenditSecretKey, 'IDR') * 100),
+    clearingBalance: () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId),
+    /** A payment recorded and settled into the Xendit balance. */
+    async funded() {
+      const { x } = await paidThroughGateway(h);
+      await h.worker.drain();
+      await h.sims.xendit.settle(x.id);
+    },
+  };
+  return t;
+}
