@@ -104,7 +104,7 @@ async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: Xendit
   const now = deps.clock();
   const back = m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : now;
   const job = () => jobRow('record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
-  if (m.fee && !m.feeBack && row.fee === 0 && (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, job(), now)))
+  if (m.fee && !m.feeBack && row.fee === 0 && (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, job(), now, m.feeTax ?? 0)))
     deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, fee: m.fee }, "Xendit's fee on a reversed balance movement, kept by Xendit, found");
   if (await deps.stores.otherMovements.noteReversed(row.id, back, m.feeBack === true, job(), now))
     deps.logger.info(
