@@ -2,7 +2,7 @@
  * Xendit's other balance movements booked in Xero (migration 20261206T2345): one row per movement
  * the listing found (jobs/sync/list-other-movements.ts), with its Spend or Receive Money on the
  * clearing account (jobs/sync/record-other-movement.ts), and, once Xendit lists it REVERSED, the
- * entries that book it (and a fee given back) back (migration 20261207T1100, jobs/sync/movement-reversal.ts).
+ * entries that book it (and a fee given back) back (migration 20261207T1143, jobs/sync/movement-reversal.ts).
  */
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from './db.js';

@@ -117,7 +117,7 @@ export interface OtherMovementsTable {
   /** Listed REVERSED by Xendit (sent back into the balance), and when its booked entries went to review (migration 20261207T0845). */
   reversed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   reversal_told_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  /** Booked back once reversed, its fee given back with it, and their attempt marks (migration 20261207T1100). */
+  /** Booked back once reversed, its fee given back with it, and their attempt marks (migration 20261207T1143). */
   xero_reversal_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
   reversal_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   fee_returned: ColumnType<boolean, boolean | undefined, boolean>;
