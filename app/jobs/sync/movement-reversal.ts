@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { OtherMovement } from '../../store/other-movements.js';
-import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import { clearingAccountFor, type Merchant, type XenditFeeBilling } from '../../store/merchants.js';
 import type { XeroBankTransaction, XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal, toMinor } from '../../money.js';
 import type { CrashHook } from './crash-points.js';
@@ -57,12 +57,18 @@ export async function feeOnce(deps: MovementDeps, merchant: Merchant, row: Other
 /** A reversed movement's job: nothing booked, nothing to do; told to a person before, settled; else booked back. `requeued`: send-once.ts. */
 export async function reversedMovement(deps: MovementDeps, merchant: Merchant, row: OtherMovement, requeued: boolean): Promise<void> {
   const now = deps.clock();
-  if (!row.xeroBankTransactionId && !row.attemptAt && !row.xeroFeeEntryId && !row.feeAttemptAt) return nothingBooked(deps, row);
+  const billing = (await deps.stores.feeBills.billingAt(merchant))(row.movedAt);
+  // Nothing sent for it or its fee: only a fee Xendit kept left the balance (movementFeeToBook: none given back, or billed monthly).
+  const nothingSent = !row.xeroBankTransactionId && !row.attemptAt && !row.xeroFeeEntryId && !row.feeAttemptAt;
+  if (nothingSent && !movementFeeToBook(row, billing)) return nothingBooked(deps, row);
+  // That fee alone is booked as any movement is, only while the setting is on for it (record-other-movement.ts).
+  if (nothingSent && (!merchant.otherMovementsAccountCode || !merchant.otherMovementsSince || row.movedAt < merchant.otherMovementsSince))
+    return void (await deps.stores.otherMovements.off(row.id, 'booking of other balance movements was off when it was to be booked', now));
   // Sent to review by the release before: a person may have voided the entries by hand.
   if (row.reversalToldAt) return void (await deps.stores.otherMovements.reversalSettled(row.id, now));
   const what = { now: 'receive money' };
   try {
-    await bookBack(deps, merchant, row, requeued, what);
+    await bookBack(deps, merchant, row, requeued, what, billing);
   } catch (err) {
     await recordFailure(err, what.now, {
       needsReview: (reason) => deps.stores.otherMovements.needsReview(row.id, reason, deps.clock()),
@@ -78,7 +84,14 @@ async function nothingBooked(deps: MovementDeps, row: OtherMovement): Promise<vo
 }
 
 /** Each step stored before the next; a re-run starts from the first one not stored. */
-async function bookBack(deps: MovementDeps, merchant: Merchant, row: OtherMovement, requeued: boolean, what: { now: string }): Promise<void> {
+async function bookBack(
+  deps: MovementDeps,
+  merchant: Merchant,
+  row: OtherMovement,
+  requeued: boolean,
+  what: { now: string },
+  billing: XenditFeeBilling,
+): Promise<void> {
   const id = row.xenditTransactionId;
   const clearing = row.clearingAccount ?? clearingAccountFor(merchant, row.currency);
   if (!clearing) throw new Unrecordable(`no clearing account for ${row.currency}`);
@@ -87,16 +100,14 @@ async function bookBack(deps: MovementDeps, merchant: Merchant, row: OtherMoveme
   const out = row.amount < 0;
   // Its entry's outcome unknown when it came back: Xero's answer decides, and nothing is sent for it now.
   let entryId = row.xeroBankTransactionId;
-  if (!entryId) {
+  if (!entryId && row.attemptAt) {
     const found = await foundEarlier(
       deps.clock(),
       { sentAt: row.attemptAt, lookFirst: true },
       () => find(movementReference(id), out ? 'SPEND' : 'RECEIVE'),
       `entry ${movementReference(id)}`,
     );
-    if (!found) return nothingBooked(deps, row);
-    entryId = found.bankTransactionId;
-    await deps.stores.otherMovements.recorded(row.id, entryId, deps.clock());
+    if (found) await deps.stores.otherMovements.recorded(row.id, (entryId = found.bankTransactionId), deps.clock());
   }
   let feeId = row.xeroFeeEntryId;
   if (!feeId && row.feeAttemptAt && row.feeReturned) {
@@ -111,13 +122,16 @@ async function bookBack(deps: MovementDeps, merchant: Merchant, row: OtherMoveme
     if (found) await deps.stores.otherMovements.feeRecorded(row.id, (feeId = found.bankTransactionId), deps.clock());
   } else if (
     !feeId &&
-    (row.feeAttemptAt || movementFeeToBook({ ...row, xeroBankTransactionId: entryId }, (await deps.stores.feeBills.billingAt(merchant))(row.movedAt)))
+    (row.feeAttemptAt || movementFeeToBook(entryId ? { ...row, xeroBankTransactionId: entryId } : { ...row, attemptAt: null, entryAmount: null }, billing))
   ) {
-    // Kept by Xendit (COMPLETED on the reversed listing): it left the balance for good.
+    // Kept by Xendit (COMPLETED on the reversed listing): it left the balance for good, also when
+    // the movement came back before its entry was booked (then the fee is all that is booked).
     what.now = 'spend money (movement fee)';
     feeId = await feeOnce(deps, merchant, row, clearing, requeued);
   }
-  if (!row.xeroReversalEntryId) {
+  // Its entry never made: nothing to book back; a fee booked alone is given back below if Xendit gave it back.
+  if (!entryId && !feeId) return nothingBooked(deps, row);
+  if (entryId && !row.xeroReversalEntryId) {
     what.now = out ? 'receive money (movement reversed)' : 'spend money (movement reversed)';
     const backId = await entryBackOnce(deps, merchant, row, entryId, requeued);
     if (backId === null) return;

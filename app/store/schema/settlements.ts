@@ -123,6 +123,8 @@ export interface OtherMovementsTable {
   fee_returned: ColumnType<boolean, boolean | undefined, boolean>;
   xero_fee_return_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
   fee_return_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the listing queued it again, off with the fee Xendit kept on it unbooked (migration 20261207T1159). */
+  fee_kept_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
