@@ -4,7 +4,7 @@
  * clearing account (jobs/sync/record-other-movement.ts), and, once Xendit lists it REVERSED, the
  * entries that book it (and a fee given back) back (migration 20261207T1143, jobs/sync/movement-reversal.ts).
  */
-import type { Selectable, Updateable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
@@ -160,6 +160,8 @@ export function createOtherMovementStore(db: Db) {
           .set((eb) => ({
             reversed_at: eb.fn.coalesce('reversed_at', eb.val(reversedAt)),
             ...(feeBack ? { fee_returned: true } : {}),
+            // Booked, now to be booked back: pending until its job has (the report counts it not in Xero meanwhile: report/movements.ts).
+            state: sql<OtherMovementState>`case when state = 'recorded' and (xero_bank_transaction_id is not null or attempt_at is not null or xero_fee_entry_id is not null) then 'pending' else state end`,
             updated_at: now,
           }))
           .where('id', '=', id)
@@ -202,7 +204,7 @@ export function createOtherMovementStore(db: Db) {
     noteFeeReturnAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_return_attempt_at: at }, now, claim),
     feeReturnRecorded: (id: string, entryId: string, now: Date) =>
       update(id, { xero_fee_return_entry_id: entryId, fee_return_attempt_at: null, state: 'recorded', last_error: null }, now),
-    /** A person undid them and retried: recorded as it stands. */
+    /** A person undid them and retried, or nothing was left to book back: recorded as it stands. */
     reversalSettled: (id: string, now: Date) => update(id, { state: 'recorded', last_error: null }, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),

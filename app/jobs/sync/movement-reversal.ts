@@ -153,6 +153,8 @@ async function bookBack(
       'reversed balance movement: its fee given back, receive money into the clearing account',
     );
   }
+  // Everything booked back (the listing left it pending: store/other-movements.ts noteReversed).
+  await deps.stores.otherMovements.reversalSettled(row.id, deps.clock());
 }
 
 /**
