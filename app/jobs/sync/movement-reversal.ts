@@ -134,13 +134,15 @@ async function bookBack(
   if (entryId && !row.xeroReversalEntryId) {
     what.now = out ? 'receive money (movement reversed)' : 'spend money (movement reversed)';
     const backId = await entryBackOnce(deps, merchant, row, entryId, requeued);
-    if (backId === null) return;
-    deps.crash?.('other-movement-reversal-accepted');
-    await deps.stores.otherMovements.reversalRecorded(row.id, backId, deps.clock());
-    deps.logger.info(
-      { merchantId: merchant.id, xenditTransactionId: id, transactionId: backId },
-      'reversed balance movement booked back on the clearing account',
-    );
+    // Settled by a person's Retry (its entry voided by them): a fee Xendit gave back is still booked back below.
+    if (backId !== null) {
+      deps.crash?.('other-movement-reversal-accepted');
+      await deps.stores.otherMovements.reversalRecorded(row.id, backId, deps.clock());
+      deps.logger.info(
+        { merchantId: merchant.id, xenditTransactionId: id, transactionId: backId },
+        'reversed balance movement booked back on the clearing account',
+      );
+    }
   }
   if (row.feeReturned && feeId && !row.xeroFeeReturnEntryId) {
     what.now = 'receive money (movement fee returned)';
@@ -159,7 +161,8 @@ async function bookBack(
 
 /**
  * The opposite of its entry as Xero holds it, once; its id, or null when there is nothing to book
- * back: its entry was voided or deleted by a person, who retried (settled, as they left it).
+ * back: its entry was voided or deleted by a person, who retried from review (settled, as they left
+ * it). Found gone on any other run (the listing's requeue): review, as docs/money.md says.
  */
 async function entryBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherMovement, entryId: string, requeued: boolean): Promise<string | null> {
   const id = row.xenditTransactionId;
@@ -179,7 +182,8 @@ async function entryBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherM
   const code = entry && live(entry) ? entry.lineItems[0]?.accountCode : undefined;
   const amount = row.entryAmount ?? (entry ? Math.abs(toMinor(entry.total, row.currency)) : null);
   if (!entry || !code || amount === null) {
-    if (requeued) {
+    // Only a person's Retry from review settles it: a listing's requeue counts as a retry too (send-once.ts requeued).
+    if (row.state === 'needs_review') {
       await deps.stores.otherMovements.reversalSettled(row.id, deps.clock());
       deps.logger.info({ merchantId: merchant.id, xenditTransactionId: id }, 'reversed balance movement: its entry is no longer in Xero, settled by a Retry');
       return null;
@@ -217,7 +221,7 @@ async function entryBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherM
   );
 }
 
-/** The fee Xendit gave back, into the account its Spend Money left, coded as it was, once; null: settled by a Retry (entryBackOnce). */
+/** The fee Xendit gave back, into the account its Spend Money left, coded as it was, once; null: settled by a person's Retry (entryBackOnce). */
 async function feeBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherMovement, feeId: string, requeued: boolean): Promise<string | null> {
   const id = row.xenditTransactionId;
   const reference = movementFeeReturnReference(id);
@@ -233,7 +237,7 @@ async function feeBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherMov
   );
   const code = spent?.lineItems[0]?.accountCode;
   if (!spent || !code) {
-    if (requeued) {
+    if (row.state === 'needs_review') {
       await deps.stores.otherMovements.reversalSettled(row.id, deps.clock());
       return null;
     }
