@@ -8,7 +8,8 @@
  *   dated the day it came back (reversed_at) in the organisation's date (org-date.ts);
  * - Xendit's fee on it (movement-fee.ts), by the reversed transaction's fee status (xendit-node
  *   FeeResponse.status, read by clients/xendit/movements.ts): COMPLETED, Xendit kept it, and it stays
- *   booked (booked now if it was not yet); REVERSED or CANCELED, given back: a fee booked comes back as
+ *   booked (booked now if it was not yet, alone when the movement came back before its entry was
+ *   booked, as a withdrawal's: record-withdrawal.ts keptFeeWay); REVERSED or CANCELED, given back: a fee booked comes back as
  *   a Receive Money into the account its Spend Money left, Reference `Xendit movement fee returned <id>`.
  * Each is marked before it is sent (fenced on the job's claim: claimed-stores.ts) and looked up by its
  * Reference first on a requeue or an attempt whose outcome is unknown (send-once.ts), so a crash, a
@@ -54,7 +55,7 @@ export async function feeOnce(deps: MovementDeps, merchant: Merchant, row: Other
   return feeId;
 }
 
-/** A reversed movement's job: nothing booked, nothing to do; told to a person before, settled; else booked back. `requeued`: send-once.ts. */
+/** A reversed movement's job: nothing booked and no fee kept, nothing to do; told to a person before, settled; else booked back. `requeued`: send-once.ts. */
 export async function reversedMovement(deps: MovementDeps, merchant: Merchant, row: OtherMovement, requeued: boolean): Promise<void> {
   const now = deps.clock();
   const billing = (await deps.stores.feeBills.billingAt(merchant))(row.movedAt);
