@@ -96,6 +96,24 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'once');
   });
 
+  it('reversed days after it moved, before it was booked, the fee kept: the fee alone is counted in the range it moved in, nothing in the range it came back in', async () => {
+    const m = payout(FEE);
+    await list();
+    const leftAt = h.clock();
+    h.clock.advance(6 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`)[0]?.date, leftAt.toISOString().slice(0, 10), 'dated the day it moved');
+    const left = await reportOf(around(leftAt));
+    const shown = left.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', '-5550.00', '-5550.00'], JSON.stringify(left.rows));
+    assert.equal(left.reconciled, true, JSON.stringify(left.rows));
+    const back = await reportOf(around(h.clock()));
+    assert.equal(back.rows.find((x) => x.note.includes(m.id))?.xenditAmount ?? '0.00', '0.00', JSON.stringify(back.rows));
+    assert.equal(back.reconciled, true, JSON.stringify(back.rows));
+  });
+
   it('marked off by the release before with the fee Xendit kept known: queued once more by the listing, and the fee booked once', async () => {
     const m = payout(FEE);
     await list();
