@@ -11,8 +11,10 @@
  * gateway's Spend Money of it (movement-fee.ts, Reference `Xendit movement fee <id>`). One Xendit
  * lists REVERSED that the gateway booked is counted with its entry back (movement-reversal.ts,
  * `Xendit movement reversed <id>`, and `Xendit movement fee returned <id>` for a fee given back):
- * on Xendit's side what left on the day it moved and what came back on the day it was reversed (less
- * a fee Xendit kept), each in the range or not, so one made up to REVERSAL_LOOKBACK_DAYS before it is read too.
+ * on Xendit's side what left on the day it moved and what came back on the day the gateway dated its
+ * return by (less a fee Xendit kept), each in the range or not, so one made up to REVERSAL_LOOKBACK_DAYS
+ * before it is read too; `not_in_xero` while its book-back is still to be made. Sent back before it
+ * was booked, only the fee Xendit kept is counted, against that fee's entry (reversedRow).
  */
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
@@ -23,6 +25,7 @@ import { movementFeeReference } from '../jobs/sync/movement-fee.js';
 import { movementFeeReturnReference, movementReversalReference } from '../jobs/sync/movement-reversal.js';
 import type { XenditMovement } from '../clients/xendit/types.js';
 import type { XenditFeeBilling } from '../store/merchants.js';
+import type { OtherMovement } from '../store/other-movements.js';
 
 /** Bounds one report's reading per currency (50 a page). */
 const MAX_PAGES = 10;
@@ -39,6 +42,7 @@ export interface MovementRows {
 
 export async function otherMovementRows(
   deps: ReportDeps,
+  merchantId: string,
   /** Each account the report reads is listed with the same bounds. */
   accounts: XenditAccounts,
   range: { from: string; to: string },
@@ -63,9 +67,13 @@ export async function otherMovementRows(
   const rows: ReportRow[] = [];
   const claimed = new Set<ClearingEntry>();
   const sums: MovementRows['sums'] = new Map();
-  for (const { key, value: m } of perKey.flatMap(({ key, value }) => value.items.map((item) => ({ key, value: item })))) {
+  const listed = perKey.flatMap(({ key, value }) => value.items.map((item) => ({ key, value: item })));
+  // The gateway's rows of those reversed: the day each was dated back by, and what is still to be booked.
+  const reversedIds = [...new Set(listed.filter(({ value }) => value.status === 'REVERSED').map(({ value }) => value.id))];
+  const stored = deps.stores?.otherMovements ? await deps.stores.otherMovements.byXenditIds(merchantId, reversedIds) : undefined;
+  for (const { key, value: m } of listed) {
     if (m.status === 'REVERSED') {
-      const row = reversedRow(m, range, timezone, entries, claimed, billingAt);
+      const row = reversedRow(m, range, timezone, entries, claimed, billingAt, stored && { row: stored.get(m.id) });
       if (!row) continue;
       const sum = sums.get(m.currency) ?? sums.set(m.currency, { xendit: 0n, xero: 0n }).get(m.currency)!;
       sum.xendit += row.xendit;
@@ -112,9 +120,16 @@ export async function otherMovementRows(
 }
 
 /**
- * A movement sent back into the balance, with the gateway's entries of it in the range (claimed):
- * both sides, or undefined when none of its entries is in the range (booked by none, or voided by a
- * person: as before, nothing of it is counted; an entry of theirs shows as the clearing account's own).
+ * A movement sent back into the balance, with the gateway's entries of it in the range (claimed).
+ * Its entry sent to Xero: on Xendit's side what left on the day it moved and what came back on the
+ * day the gateway dated its return by (reversed_at, as transfers.ts returnedAt), each in the range or
+ * not; none of its entries in the range while what came back is still to be booked back (waiting, or
+ * in review): `not_in_xero`. Never sent (sent back first): only a fee Xendit kept left the balance,
+ * and only that fee is booked, dated the day it moved (movement-reversal.ts, movement-fee.ts): counted
+ * there. Undefined when nothing of it is counted in the range: nothing to book, booked elsewhere, or
+ * settled by a person's Retry (its entry voided by them: an entry of theirs shows as the clearing
+ * account's own). `stored`: the gateway's row of it (row undefined: it has none); without it (not read),
+ * an entry of it in the range says it was booked.
  */
 function reversedRow(
   m: XenditMovement,
@@ -123,35 +138,55 @@ function reversedRow(
   entries: ClearingEntry[],
   claimed: Set<ClearingEntry>,
   billingAt: (at: Date) => XenditFeeBilling,
+  stored: { row: OtherMovement | undefined } | undefined,
 ): { row: ReportRow; xendit: bigint; xero: bigint } | undefined {
   const references = [movementReference(m.id), movementFeeReference(m.id), movementReversalReference(m.id), movementFeeReturnReference(m.id)];
   const mine = entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && references.includes(e.reference));
-  if (!mine.length) return undefined;
-  for (const e of mine) claimed.add(e);
+  const row = stored?.row;
   const zone = zoneFor(timezone, m.currency);
   const out = dateIn(new Date(m.created), zone);
-  // The day the listing dated it back by (list-other-movements.ts: Xendit's `updated`).
-  const back = dateIn(m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : new Date(m.created), zone);
+  const back = dateIn(row?.reversedAt ?? (m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : new Date(m.created)), zone);
   const inRange = (d: string) => d >= range.from && d <= range.to;
   const fee = feeTaken(m, billingAt);
   const kept = m.fee && !m.feeBack && billingAt(new Date(m.created)) !== 'invoiced' ? m.fee : 0;
   const left = m.amount - fee;
-  const xendit = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0), m.currency));
-  const xero = mine.reduce((s, e) => s + e.signed, 0n);
-  const keptNote = kept ? `, Xendit kept its fee ${toDecimal(kept, m.currency)}` : '';
+  const sent = stored ? !!(row?.xeroBankTransactionId || row?.attemptAt) : mine.some((e) => e.reference === movementReference(m.id));
+  const way = `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance on ${out}, sent back (REVERSED) on ${back}`;
+  let xendit: bigint;
+  let note: string;
+  if (!sent) {
+    // Counted in the range its fee is dated in; a fee given back after it was booked alone nets out over its entries.
+    if (!mine.length && (!kept || !inRange(out))) return undefined;
+    xendit = hundredths(toDecimal(-kept, m.currency));
+    const booked = mine.length ? 'booked by the gateway' : 'not in Xero yet: the gateway books it (or book it by hand)';
+    note = kept
+      ? `${way}, before it was booked: the fee Xendit kept (${toDecimal(kept, m.currency)}) is all it took from the balance, ${booked}`
+      : `${way}, before it was booked; its fee given back`;
+  } else {
+    xendit = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0), m.currency));
+    // Settled by a person's Retry, its entry voided by them: nothing left to book back.
+    const settled = row?.reversedAt && row.state === 'recorded' && !row.xeroReversalEntryId;
+    if (!mine.length && (!stored || settled || xendit === 0n)) return undefined;
+    const keptNote = kept ? `, Xendit kept its fee ${toDecimal(kept, m.currency)}` : '';
+    note = mine.length
+      ? `${way}${keptNote}; booked by the gateway and booked back`
+      : `${way}${keptNote}; not booked back in Xero yet: the gateway books it back (or it waits in review)`;
+  }
+  for (const e of mine) claimed.add(e);
+  const xero = mine.length ? mine.reduce((s, e) => s + e.signed, 0n) : null;
   return {
     xendit,
-    xero,
+    xero: xero ?? 0n,
     row: {
-      date: inRange(out) ? out : back,
+      date: [out, back].find(inRange) ?? mine[0]?.row.date ?? out,
       xenditInvoiceId: null,
       currency: m.currency,
       xenditAmount: format(xendit),
       xenditFee: null,
-      xeroPayment: format(xero),
+      xeroPayment: xero === null ? null : format(xero),
       xeroFee: null,
-      status: xendit === xero ? 'matched' : 'amount_differs',
-      note: `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance on ${out}, sent back (REVERSED) on ${back}${keptNote}; booked by the gateway and booked back`,
+      status: xero === null ? 'not_in_xero' : xendit === xero ? 'matched' : 'amount_differs',
+      note,
     },
   };
 }

@@ -61,6 +61,8 @@ export interface ReportDeps {
   stores?: {
     feeBills?: Pick<FeeBillStore, 'billingAt'>;
     settlements?: Pick<Stores['settlements'], 'reversedAtOf'>;
+    /** A reversed movement's row: the day it was dated back by, and whether anything is to be booked for it (movements.ts). */
+    otherMovements?: Pick<Stores['otherMovements'], 'byXenditIds'>;
     payments?: Pick<Stores['payments'], 'byXenditInvoice'>;
     clearingPosts?: Pick<ClearingPostStore, 'accountsPosted'>;
   };

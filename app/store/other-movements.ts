@@ -2,9 +2,9 @@
  * Xendit's other balance movements booked in Xero (migration 20261206T2345): one row per movement
  * the listing found (jobs/sync/list-other-movements.ts), with its Spend or Receive Money on the
  * clearing account (jobs/sync/record-other-movement.ts), and, once Xendit lists it REVERSED, the
- * entries that book it (and a fee given back) back (migration 20261207T1100, jobs/sync/movement-reversal.ts).
+ * entries that book it (and a fee given back) back (migration 20261207T1143, jobs/sync/movement-reversal.ts).
  */
-import type { Selectable, Updateable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
@@ -160,6 +160,8 @@ export function createOtherMovementStore(db: Db) {
           .set((eb) => ({
             reversed_at: eb.fn.coalesce('reversed_at', eb.val(reversedAt)),
             ...(feeBack ? { fee_returned: true } : {}),
+            // Booked, now to be booked back: pending until its job has (the report counts it not in Xero meanwhile: report/movements.ts).
+            state: sql<OtherMovementState>`case when state = 'recorded' and (xero_bank_transaction_id is not null or attempt_at is not null or xero_fee_entry_id is not null) then 'pending' else state end`,
             updated_at: now,
           }))
           .where('id', '=', id)
@@ -170,6 +172,27 @@ export function createOtherMovementStore(db: Db) {
         return true;
       });
     },
+    /**
+     * Off, sent back before it was booked (the release before booked nothing, the fee Xendit kept on it
+     * neither), that fee known and unbooked: pending again, its job queued again in the same commit to
+     * book that fee alone (movement-reversal.ts), once ever (fee_kept_noted_at), as a withdrawal's
+     * (withdrawal-fees.ts noteFeeKept); false when noted before or nothing matched.
+     */
+    noteFeeKept: (id: string, job: NewJobRow, now: Date): Promise<boolean> =>
+      db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('other_movements')
+          .set({ fee_kept_noted_at: now, state: 'pending', last_error: null, updated_at: now })
+          .where('id', '=', id)
+          .where('state', '=', 'off')
+          .where('reversed_at', 'is not', null)
+          .where('fee', '>', 0)
+          .where('fee_returned', '=', false)
+          .where('xero_fee_entry_id', 'is', null)
+          .where('fee_kept_noted_at', 'is', null)
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows) > 0 && (await requeueFor(trx, job, now));
+      }),
     /** Its booked entries sent to review, once. */
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
     /** Committed before its entry back is sent; null once Xero answered that it did not take it. */
@@ -181,7 +204,7 @@ export function createOtherMovementStore(db: Db) {
     noteFeeReturnAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_return_attempt_at: at }, now, claim),
     feeReturnRecorded: (id: string, entryId: string, now: Date) =>
       update(id, { xero_fee_return_entry_id: entryId, fee_return_attempt_at: null, state: 'recorded', last_error: null }, now),
-    /** A person undid them and retried: recorded as it stands. */
+    /** A person undid them and retried, or nothing was left to book back: recorded as it stands. */
     reversalSettled: (id: string, now: Date) => update(id, { state: 'recorded', last_error: null }, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),

@@ -100,11 +100,14 @@ async function warnOf(deps: Pick<Deps, 'stores' | 'clock' | 'logger'>, merchant:
  */
 async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement): Promise<void> {
   const row = await deps.stores.otherMovements.byXenditId(merchant.id, m.id);
-  if (!row || row.state === 'test_mode' || row.state === 'off') return;
   const now = deps.clock();
-  const back = m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : now;
   const job = () => jobRow('record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
-  if (m.fee && !m.feeBack && row.fee === 0 && (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, job(), now)))
+  // Marked off by the release before, sent back before it was booked, with the fee Xendit kept unbooked: its job books that fee, queued once.
+  if (row?.state === 'off' && row.reversedAt && m.fee && !m.feeBack && (await deps.stores.otherMovements.noteFeeKept(row.id, job(), now)))
+    return void deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id }, 'reversed balance movement: the fee Xendit kept queued to be booked');
+  if (!row || row.state === 'test_mode' || row.state === 'off') return;
+  const back = m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : now;
+  if (m.fee && !m.feeBack && row.fee === 0 && (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, job(), now, m.feeTax ?? 0)))
     deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, fee: m.fee }, "Xendit's fee on a reversed balance movement, kept by Xendit, found");
   if (await deps.stores.otherMovements.noteReversed(row.id, back, m.feeBack === true, job(), now))
     deps.logger.info(

@@ -8,7 +8,8 @@
  *   dated the day it came back (reversed_at) in the organisation's date (org-date.ts);
  * - Xendit's fee on it (movement-fee.ts), by the reversed transaction's fee status (xendit-node
  *   FeeResponse.status, read by clients/xendit/movements.ts): COMPLETED, Xendit kept it, and it stays
- *   booked (booked now if it was not yet); REVERSED or CANCELED, given back: a fee booked comes back as
+ *   booked (booked now if it was not yet, alone when the movement came back before its entry was
+ *   booked, as a withdrawal's: record-withdrawal.ts keptFeeWay); REVERSED or CANCELED, given back: a fee booked comes back as
  *   a Receive Money into the account its Spend Money left, Reference `Xendit movement fee returned <id>`.
  * Each is marked before it is sent (fenced on the job's claim: claimed-stores.ts) and looked up by its
  * Reference first on a requeue or an attempt whose outcome is unknown (send-once.ts), so a crash, a
@@ -20,7 +21,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { OtherMovement } from '../../store/other-movements.js';
-import { clearingAccountFor, type Merchant } from '../../store/merchants.js';
+import { clearingAccountFor, type Merchant, type XenditFeeBilling } from '../../store/merchants.js';
 import type { XeroBankTransaction, XeroGateway } from '../../clients/xero/types.js';
 import { toDecimal, toMinor } from '../../money.js';
 import type { CrashHook } from './crash-points.js';
@@ -54,15 +55,21 @@ export async function feeOnce(deps: MovementDeps, merchant: Merchant, row: Other
   return feeId;
 }
 
-/** A reversed movement's job: nothing booked, nothing to do; told to a person before, settled; else booked back. `requeued`: send-once.ts. */
+/** A reversed movement's job: nothing booked and no fee kept, nothing to do; told to a person before, settled; else booked back. `requeued`: send-once.ts. */
 export async function reversedMovement(deps: MovementDeps, merchant: Merchant, row: OtherMovement, requeued: boolean): Promise<void> {
   const now = deps.clock();
-  if (!row.xeroBankTransactionId && !row.attemptAt && !row.xeroFeeEntryId && !row.feeAttemptAt) return nothingBooked(deps, row);
+  const billing = (await deps.stores.feeBills.billingAt(merchant))(row.movedAt);
+  // Nothing sent for it or its fee: only a fee Xendit kept left the balance (movementFeeToBook: none given back, or billed monthly).
+  const nothingSent = !row.xeroBankTransactionId && !row.attemptAt && !row.xeroFeeEntryId && !row.feeAttemptAt;
+  if (nothingSent && !movementFeeToBook(row, billing)) return nothingBooked(deps, row);
+  // That fee alone is booked as any movement is, only while the setting is on for it (record-other-movement.ts).
+  if (nothingSent && (!merchant.otherMovementsAccountCode || !merchant.otherMovementsSince || row.movedAt < merchant.otherMovementsSince))
+    return void (await deps.stores.otherMovements.off(row.id, 'booking of other balance movements was off when it was to be booked', now));
   // Sent to review by the release before: a person may have voided the entries by hand.
   if (row.reversalToldAt) return void (await deps.stores.otherMovements.reversalSettled(row.id, now));
   const what = { now: 'receive money' };
   try {
-    await bookBack(deps, merchant, row, requeued, what);
+    await bookBack(deps, merchant, row, requeued, what, billing);
   } catch (err) {
     await recordFailure(err, what.now, {
       needsReview: (reason) => deps.stores.otherMovements.needsReview(row.id, reason, deps.clock()),
@@ -78,7 +85,14 @@ async function nothingBooked(deps: MovementDeps, row: OtherMovement): Promise<vo
 }
 
 /** Each step stored before the next; a re-run starts from the first one not stored. */
-async function bookBack(deps: MovementDeps, merchant: Merchant, row: OtherMovement, requeued: boolean, what: { now: string }): Promise<void> {
+async function bookBack(
+  deps: MovementDeps,
+  merchant: Merchant,
+  row: OtherMovement,
+  requeued: boolean,
+  what: { now: string },
+  billing: XenditFeeBilling,
+): Promise<void> {
   const id = row.xenditTransactionId;
   const clearing = row.clearingAccount ?? clearingAccountFor(merchant, row.currency);
   if (!clearing) throw new Unrecordable(`no clearing account for ${row.currency}`);
@@ -87,16 +101,14 @@ async function bookBack(deps: MovementDeps, merchant: Merchant, row: OtherMoveme
   const out = row.amount < 0;
   // Its entry's outcome unknown when it came back: Xero's answer decides, and nothing is sent for it now.
   let entryId = row.xeroBankTransactionId;
-  if (!entryId) {
+  if (!entryId && row.attemptAt) {
     const found = await foundEarlier(
       deps.clock(),
       { sentAt: row.attemptAt, lookFirst: true },
       () => find(movementReference(id), out ? 'SPEND' : 'RECEIVE'),
       `entry ${movementReference(id)}`,
     );
-    if (!found) return nothingBooked(deps, row);
-    entryId = found.bankTransactionId;
-    await deps.stores.otherMovements.recorded(row.id, entryId, deps.clock());
+    if (found) await deps.stores.otherMovements.recorded(row.id, (entryId = found.bankTransactionId), deps.clock());
   }
   let feeId = row.xeroFeeEntryId;
   if (!feeId && row.feeAttemptAt && row.feeReturned) {
@@ -111,22 +123,27 @@ async function bookBack(deps: MovementDeps, merchant: Merchant, row: OtherMoveme
     if (found) await deps.stores.otherMovements.feeRecorded(row.id, (feeId = found.bankTransactionId), deps.clock());
   } else if (
     !feeId &&
-    (row.feeAttemptAt || movementFeeToBook({ ...row, xeroBankTransactionId: entryId }, (await deps.stores.feeBills.billingAt(merchant))(row.movedAt)))
+    (row.feeAttemptAt || movementFeeToBook(entryId ? { ...row, xeroBankTransactionId: entryId } : { ...row, attemptAt: null, entryAmount: null }, billing))
   ) {
-    // Kept by Xendit (COMPLETED on the reversed listing): it left the balance for good.
+    // Kept by Xendit (COMPLETED on the reversed listing): it left the balance for good, also when
+    // the movement came back before its entry was booked (then the fee is all that is booked).
     what.now = 'spend money (movement fee)';
     feeId = await feeOnce(deps, merchant, row, clearing, requeued);
   }
-  if (!row.xeroReversalEntryId) {
+  // Its entry never made: nothing to book back; a fee booked alone is given back below if Xendit gave it back.
+  if (!entryId && !feeId) return nothingBooked(deps, row);
+  if (entryId && !row.xeroReversalEntryId) {
     what.now = out ? 'receive money (movement reversed)' : 'spend money (movement reversed)';
     const backId = await entryBackOnce(deps, merchant, row, entryId, requeued);
-    if (backId === null) return;
-    deps.crash?.('other-movement-reversal-accepted');
-    await deps.stores.otherMovements.reversalRecorded(row.id, backId, deps.clock());
-    deps.logger.info(
-      { merchantId: merchant.id, xenditTransactionId: id, transactionId: backId },
-      'reversed balance movement booked back on the clearing account',
-    );
+    // Settled by a person's Retry (its entry voided by them): a fee Xendit gave back is still booked back below.
+    if (backId !== null) {
+      deps.crash?.('other-movement-reversal-accepted');
+      await deps.stores.otherMovements.reversalRecorded(row.id, backId, deps.clock());
+      deps.logger.info(
+        { merchantId: merchant.id, xenditTransactionId: id, transactionId: backId },
+        'reversed balance movement booked back on the clearing account',
+      );
+    }
   }
   if (row.feeReturned && feeId && !row.xeroFeeReturnEntryId) {
     what.now = 'receive money (movement fee returned)';
@@ -139,11 +156,14 @@ async function bookBack(deps: MovementDeps, merchant: Merchant, row: OtherMoveme
       'reversed balance movement: its fee given back, receive money into the clearing account',
     );
   }
+  // Everything booked back (the listing left it pending: store/other-movements.ts noteReversed).
+  await deps.stores.otherMovements.reversalSettled(row.id, deps.clock());
 }
 
 /**
  * The opposite of its entry as Xero holds it, once; its id, or null when there is nothing to book
- * back: its entry was voided or deleted by a person, who retried (settled, as they left it).
+ * back: its entry was voided or deleted by a person, who retried from review (settled, as they left
+ * it). Found gone on any other run (the listing's requeue): review, as docs/money.md says.
  */
 async function entryBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherMovement, entryId: string, requeued: boolean): Promise<string | null> {
   const id = row.xenditTransactionId;
@@ -163,7 +183,8 @@ async function entryBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherM
   const code = entry && live(entry) ? entry.lineItems[0]?.accountCode : undefined;
   const amount = row.entryAmount ?? (entry ? Math.abs(toMinor(entry.total, row.currency)) : null);
   if (!entry || !code || amount === null) {
-    if (requeued) {
+    // Only a person's Retry from review settles it: a listing's requeue counts as a retry too (send-once.ts requeued).
+    if (row.state === 'needs_review') {
       await deps.stores.otherMovements.reversalSettled(row.id, deps.clock());
       deps.logger.info({ merchantId: merchant.id, xenditTransactionId: id }, 'reversed balance movement: its entry is no longer in Xero, settled by a Retry');
       return null;
@@ -201,7 +222,7 @@ async function entryBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherM
   );
 }
 
-/** The fee Xendit gave back, into the account its Spend Money left, coded as it was, once; null: settled by a Retry (entryBackOnce). */
+/** The fee Xendit gave back, into the account its Spend Money left, coded as it was, once; null: settled by a person's Retry (entryBackOnce). */
 async function feeBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherMovement, feeId: string, requeued: boolean): Promise<string | null> {
   const id = row.xenditTransactionId;
   const reference = movementFeeReturnReference(id);
@@ -217,7 +238,7 @@ async function feeBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherMov
   );
   const code = spent?.lineItems[0]?.accountCode;
   if (!spent || !code) {
-    if (requeued) {
+    if (row.state === 'needs_review') {
       await deps.stores.otherMovements.reversalSettled(row.id, deps.clock());
       return null;
     }

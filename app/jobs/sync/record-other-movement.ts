@@ -49,13 +49,14 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
     const row = await deps.stores.otherMovements.byXenditId(merchantId, xenditTransactionId);
     if (!row) throw new NeedsReview(`no balance movement ${xenditTransactionId} was recorded for this merchant`);
     if (row.state === 'test_mode' || row.state === 'off') return;
+    // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test
+    // company, reversed or not (a fee Xendit kept on it too), as a withdrawal's job checks first.
+    if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.otherMovements.testMode(row.id, deps.clock()));
     if (row.reversedAt) return reversedMovement(deps, merchant, row, requeued(job));
     // How Xendit charged its fees when it moved: billed monthly, none was taken from the balance.
     const billing = (await deps.stores.feeBills.billingAt(merchant))(row.movedAt);
     // Keyed on the entries, not the state: a row in needs review never sends a second one.
     if (row.xeroBankTransactionId && !movementFeeToBook(row, billing)) return;
-    // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
-    if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.otherMovements.testMode(row.id, deps.clock()));
     // Found and queued by an earlier version, which booked reserves: a move inside the balance, never
     // booked (clients/xendit/movements.ts IN_BALANCE_TYPES). An attempt already sent is finished below.
     if (!row.attemptAt && !row.xeroBankTransactionId && IN_BALANCE_TYPES.has(row.type)) {

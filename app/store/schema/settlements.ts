@@ -117,12 +117,14 @@ export interface OtherMovementsTable {
   /** Listed REVERSED by Xendit (sent back into the balance), and when its booked entries went to review (migration 20261207T0845). */
   reversed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   reversal_told_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  /** Booked back once reversed, its fee given back with it, and their attempt marks (migration 20261207T1100). */
+  /** Booked back once reversed, its fee given back with it, and their attempt marks (migration 20261207T1143). */
   xero_reversal_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
   reversal_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   fee_returned: ColumnType<boolean, boolean | undefined, boolean>;
   xero_fee_return_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
   fee_return_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the listing queued it again, off with the fee Xendit kept on it unbooked (migration 20261207T1159). */
+  fee_kept_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

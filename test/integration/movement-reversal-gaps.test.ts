@@ -1,0 +1,214 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { addedAtTheTestsStart, createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+
+/**
+ * A payout of Xendit's balance (DISBURSEMENT, IDR 20,000, fee IDR 5,000 + VAT 550 on top) sent back
+ * by the bank (REVERSED), in the cases the book-back first left out: its book-back not made yet when a
+ * later month's report is read, reversed before it was booked with the fee Xendit kept, a kept fee
+ * learnt from the reversed listing, the day the return is dated by, and a person's entry gone.
+ */
+describeEachDatabase('movement reversals: what came back is counted and booked, once', ({ db }) => {
+  let h: Harness;
+  let suspense: string;
+  const FEE = { xenditFee: 5_000, vat: 550 };
+  const DAY = 86_400_000;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    suspense = h.sims.xero.addAccount(h.tenantId, { code: '899', name: 'Xendit other movements', type: 'CURRENT' }).code;
+    h.sims.xendit.test.useClock(h.clock);
+    await addedAtTheTestsStart(h);
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id, { sendCallback: false });
+    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: suspense }, h.clock());
+    h.clock.advance(60_000);
+  });
+  afterEach(() => {
+    h.sims.xendit.test.useClock();
+    return h.close();
+  });
+
+  const key = () => h.merchant.xenditSecretKey;
+  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+  const entries = (reference: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === reference && t.status === 'AUTHORISED');
+  const xenditBalance = () => BigInt(h.sims.xendit.test.balance(key(), 'IDR') * 100);
+  const clearingBalance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
+  const around = (at: Date) => {
+    const day = (offset: number) => new Date(at.getTime() + offset * DAY).toISOString().slice(0, 10);
+    return { from: day(-1), to: day(1) };
+  };
+  const reportOf = async (range: { from: string; to: string }) => {
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, range);
+  };
+  const payout = (fee: Parameters<typeof h.sims.xendit.test.movement>[1]['fee'], amount = 20_000) =>
+    h.sims.xendit.test.movement(key(), { type: 'DISBURSEMENT', currency: 'IDR', amount, cashflow: 'MONEY_OUT', fee });
+  const recordJob = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement')[0];
+  const rowOf = (id: string) => h.stores.otherMovements.byXenditId(h.merchant.id, id);
+
+  it("booked, reversed days later, its book-back not made yet: the range it came back in counts Xendit's side and shows it not in Xero", async () => {
+    const m = payout(FEE);
+    await list();
+    await h.worker.drain();
+    h.clock.advance(6 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    // Listed, its job queued, not run yet (waiting, or in review).
+    await list();
+    const waiting = await reportOf(around(h.clock()));
+    const shown = waiting.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['not_in_xero', '25550.00', null], JSON.stringify(waiting.rows));
+    assert.equal(waiting.reconciled, false, 'Xendit rose by what came back, the clearing account did not');
+
+    await h.worker.drain();
+    const booked = await reportOf(around(h.clock()));
+    const after = booked.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([after?.status, after?.xenditAmount, after?.xeroPayment], ['matched', '25550.00', '25550.00'], JSON.stringify(booked.rows));
+    assert.equal(booked.reconciled, true, JSON.stringify(booked.rows));
+  });
+
+  it('reversed before it was booked, the fee kept by Xendit: the fee alone is booked out of the clearing account, once; the report counts it', async () => {
+    const m = payout(FEE);
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+
+    assert.equal(entries(`Xendit movement ${m.id}`).length, 0, 'the payout itself never left for good');
+    const [fee, ...again] = entries(`Xendit movement fee ${m.id}`);
+    assert.equal(again.length, 0);
+    assert.deepEqual([fee?.type, fee?.accountId, fee?.total], ['SPEND', h.clearingAccountId, 555_000n], 'the fee Xendit kept, out of the clearing account');
+    assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
+    const row = await rowOf(m.id);
+    assert.deepEqual([row?.state, row?.xeroFeeEntryId], ['recorded', fee.bankTransactionId]);
+
+    const r = await reportOf(around(h.clock()));
+    const shown = r.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', '-5550.00', '-5550.00'], JSON.stringify(r.rows));
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+
+    await list();
+    assert.ok(await h.stores.jobs.replay((await recordJob()).id, h.clock()));
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'once');
+  });
+
+  it('reversed days after it moved, before it was booked, the fee kept: the fee alone is counted in the range it moved in, nothing in the range it came back in', async () => {
+    const m = payout(FEE);
+    await list();
+    const leftAt = h.clock();
+    h.clock.advance(6 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`)[0]?.date, leftAt.toISOString().slice(0, 10), 'dated the day it moved');
+    const left = await reportOf(around(leftAt));
+    const shown = left.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', '-5550.00', '-5550.00'], JSON.stringify(left.rows));
+    assert.equal(left.reconciled, true, JSON.stringify(left.rows));
+    const back = await reportOf(around(h.clock()));
+    assert.equal(back.rows.find((x) => x.note.includes(m.id))?.xenditAmount ?? '0.00', '0.00', JSON.stringify(back.rows));
+    assert.equal(back.reconciled, true, JSON.stringify(back.rows));
+  });
+
+  it('marked off by the release before with the fee Xendit kept known: queued once more by the listing, and the fee booked once', async () => {
+    const m = payout(FEE);
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    // As the release before left it: off, nothing booked.
+    const before = (await rowOf(m.id))!;
+    await h.stores.otherMovements.off(before.id, 'sent back into the Xendit balance (REVERSED) before it was booked: nothing to book', h.clock());
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 0);
+
+    await list();
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'the fee Xendit kept booked');
+    assert.equal(clearingBalance(), xenditBalance());
+    const noted = (await rowOf(m.id))!;
+    assert.equal(noted.state, 'recorded');
+
+    // Queued once, not by every listing.
+    const job = await recordJob();
+    await list();
+    assert.equal((await recordJob()).payload.retry, job.payload.retry, 'not queued again');
+  });
+
+  it("a kept fee learnt from the reversed listing keeps its VAT: the fee's Spend Money has the VAT on a line of its own", async () => {
+    const m = payout({ ...FEE, pending: true });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeMovementFee(key(), m.id);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    assert.equal((await rowOf(m.id))?.feeTax, 550, 'the VAT part kept');
+    const [fee] = entries(`Xendit movement fee ${m.id}`);
+    assert.deepEqual(
+      fee?.lineItems.map((l) => [l.accountCode, l.lineAmount]),
+      [
+        [h.merchant.feeAccountCode, 500_000n],
+        [h.merchant.feeAccountCode, 55_000n],
+      ],
+    );
+    assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it('the return is dated in the report by the day the gateway dated its entry back (reversed_at), not by what Xendit says now', async () => {
+    const m = payout(FEE);
+    await list();
+    await h.worker.drain();
+    const leftAt = h.clock();
+    h.clock.advance(6 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    // The listing dated it back three days earlier than Xendit's `updated` reads now (Xendit updates a transaction later).
+    const storedBack = new Date(leftAt.getTime() + 3 * DAY);
+    await db().updateTable('other_movements').set({ reversed_at: storedBack }).where('xendit_transaction_id', '=', m.id).execute();
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement reversed ${m.id}`)[0]?.date, storedBack.toISOString().slice(0, 10));
+
+    const r = await reportOf(around(storedBack));
+    const shown = r.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', '25550.00', '25550.00'], JSON.stringify(r.rows));
+    assert.equal(r.reconciled, true);
+  });
+
+  it('its entry voided by a person, the listing queues its book-back: review, not settled silently', async () => {
+    const m = payout(FEE);
+    await list();
+    await h.worker.drain();
+    const [spend] = entries(`Xendit movement ${m.id}`);
+    // Voided by a person in Xero (Status VOIDED: xero_accounting.yaml BankTransaction.Status).
+    spend.status = 'VOIDED';
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    await h.worker.drain();
+    const row = await rowOf(m.id);
+    assert.equal(row?.state, 'needs_review', 'a person is told');
+    assert.match(row?.lastError ?? '', /no longer in Xero/);
+    assert.equal(entries(`Xendit movement fee returned ${m.id}`).length, 0, 'nothing sent while it is theirs');
+
+    // Their Retry: the entry they voided leaves nothing to book back; the fee Xendit gave back is.
+    assert.ok(await h.stores.jobs.replay((await recordJob()).id, h.clock()));
+    await h.worker.drain();
+    assert.equal((await rowOf(m.id))?.state, 'recorded');
+    assert.equal(entries(`Xendit movement reversed ${m.id}`).length, 0);
+    assert.equal(entries(`Xendit movement fee returned ${m.id}`).length, 1, "the fee's return is not skipped");
+  });
+
+  it('a test-key movement for a live organisation, reversed with its fee kept: nothing reaches Xero', async () => {
+    await h.stores.merchants.setSettings(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
+    const m = payout(FEE);
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length], [0, 0]);
+    assert.equal((await rowOf(m.id))?.state, 'test_mode');
+  });
+});
