@@ -227,6 +227,7 @@ export function createApp(deps: AppDeps): express.Express {
         unknownPerShortCode: { limit: deps.config.payRateLimit.unknownPerWindow, windowSeconds: deps.config.payRateLimit.windowSeconds },
         perClient: { limit: deps.config.payRateLimit.perClient, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownPerClient: { limit: deps.config.payRateLimit.unknownPerClient, windowSeconds: deps.config.payRateLimit.windowSeconds },
+        unknownPerNetwork: { limit: deps.config.payRateLimit.unknownPerNetwork, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownXeroShare: deps.config.payRateLimit.unknownXeroShare,
         invoiceXeroShare: deps.config.payRateLimit.invoiceXeroShare,
         knownXeroShare: deps.config.payRateLimit.knownXeroShare,

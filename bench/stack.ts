@@ -180,6 +180,7 @@ function gatewayConfig(publicUrl: string, xenditUrl: string, secretsKey: string)
     PAY_UNKNOWN_PER_WINDOW: '1000000000',
     PAY_RATE_LIMIT_PER_CLIENT: '1000000000',
     PAY_UNKNOWN_PER_CLIENT: '1000000000',
+    PAY_UNKNOWN_PER_NETWORK: '1000000000',
     PAY_UNKNOWN_XERO_PERCENT: '100',
     // Every repeat click reads Xero, as the baseline's does: the ratio compares the same work (the
     // 30 s reuse of a fresh read and the day shares of known links would skip or refuse reads).

@@ -14,6 +14,9 @@ export const limitFields = {
   // ShortCode is public, and one client's 30 clicks filled either for every customer of the merchant.
   PAY_RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(0).default(20),
   PAY_UNKNOWN_PER_CLIENT: z.coerce.number().int().min(0).default(5),
+  // The same for its network (an IPv4 /24, an IPv6 /48): one subscriber holds many addresses or /64s,
+  // and four of them each taking PAY_UNKNOWN_PER_CLIENT filled PAY_UNKNOWN_PER_WINDOW for every customer.
+  PAY_UNKNOWN_PER_NETWORK: z.coerce.number().int().min(0).default(10),
   PAY_UNKNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(20),
   // Day shares of the known links (each invoice's own, and all together): the per-minute limits
   // alone let a few links spend the day, and then every customer's click got 503.
@@ -37,15 +40,22 @@ export const limitFields = {
   XERO_ADMIN_MINUTE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
 };
 
-/** A client's limit kept under the shared one it is counted before, so one client alone never fills it (0: off stays off). */
-const below = (own: number, shared: number) => (shared > 1 && own >= shared ? shared - 1 : own);
+/**
+ * A client's limit kept under the shared one it is counted before, so one client alone never fills it
+ * (0: off stays off; a shared one off leaves it as set). A shared limit of 1 is filled by anyone's
+ * first click, whatever the client's own; that one is then 1, not off: a flooding client's further
+ * clicks are still refused as its own, without counting against the merchant's, and still count
+ * against its network's, so the merchant's setting never turns the per-client protection off.
+ */
+const below = (own: number, shared: number) => (shared > 0 && own >= shared ? Math.max(1, shared - 1) : own);
 
 type Parsed = { [K in keyof typeof limitFields]: z.output<(typeof limitFields)[K]> };
 
 /**
  * /pay's limits per window (0: off). perInvoice (one invoice's own link) and perClient (one client's clicks on any
  * invoice's own link) are counted before perShortCode (every invoice's own link), so neither one link nor one client
- * can use up what the merchant's customers share; unknownPerClient likewise before unknownPerWindow, which counts the
+ * can use up what the merchant's customers share; unknownPerClient and unknownPerNetwork (its IPv4 /24 or IPv6 /48)
+ * likewise before unknownPerWindow, which counts the
  * other links (invented numbers among them), which may spend only unknownXeroShare of the merchant's daily Xero
  * budget, as one invoice's own link may spend invoiceXeroShare and every invoice's own link knownXeroShare; a link
  * Xero has no invoice for is answered without asking again for missRememberSeconds; a repeat click on a checkout
@@ -60,6 +70,7 @@ export type PayRateLimit = Record<
   | 'windowSeconds'
   | 'unknownPerWindow'
   | 'unknownPerClient'
+  | 'unknownPerNetwork'
   | 'unknownXeroShare'
   | 'knownXeroShare'
   | 'invoiceXeroShare'
@@ -90,6 +101,7 @@ export function limitsOf(c: Parsed): { payRateLimit: PayRateLimit; xeroLimits: X
       windowSeconds: c.PAY_RATE_LIMIT_WINDOW_SECONDS,
       unknownPerWindow: c.PAY_UNKNOWN_PER_WINDOW,
       unknownPerClient: below(c.PAY_UNKNOWN_PER_CLIENT, c.PAY_UNKNOWN_PER_WINDOW),
+      unknownPerNetwork: below(c.PAY_UNKNOWN_PER_NETWORK, c.PAY_UNKNOWN_PER_WINDOW),
       unknownXeroShare: c.PAY_UNKNOWN_XERO_PERCENT / 100,
       knownXeroShare: c.PAY_KNOWN_XERO_PERCENT / 100,
       invoiceXeroShare: c.PAY_INVOICE_XERO_PERCENT / 100,

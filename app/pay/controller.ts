@@ -14,7 +14,7 @@ import { renderReturn } from './return-page.js';
 import { renderAskAmount } from './amount-page.js';
 import { renderInProgress } from './in-progress-page.js';
 import { clientAddress } from '../security/client-address.js';
-import { clientKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
+import { clientKey, clientNetworkKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
 import { payOutcomeOf, type Metrics } from '../metrics/index.js';
 import type { ClickCounters } from './admission.js';
 
@@ -31,6 +31,8 @@ export interface PayLimits {
   perClient: RateRule;
   /** Clicks on any other link from one client: counted first, so one client cannot use up unknownPerShortCode. */
   unknownPerClient: RateRule;
+  /** The same for the client's network (clientNetworkKey): one subscriber's many addresses or /64s together. */
+  unknownPerNetwork: RateRule;
   /** Clicks on any other number (invented ones among them): counted apart, so they cannot block the known ones. */
   unknownPerShortCode: RateRule;
   /** Share of the merchant's daily Xero budget that clicks on unknown numbers may spend. */
@@ -103,7 +105,9 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
   });
 
   async function pay(req: Request, res: Response): Promise<'redirect' | 'ask_amount' | 'in_progress'> {
-    const client = clientKey(clientAddress(req));
+    const address = clientAddress(req);
+    const client = clientKey(address);
+    const network = clientNetworkKey(address);
     const perIp = { key: `pay:ip:${client}`, rule: limits.perIp };
     let query: PayQuery;
     let plusReading: string | undefined;
@@ -126,7 +130,11 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
       perInvoice: { keyPrefix: `pay:invoice:${query.shortCode}:`, rule: limits.perInvoice },
       client: {
         known: [{ key: `pay:client-known:${query.shortCode}:${client}`, rule: limits.perClient }],
-        unknown: [{ key: `pay:client-unknown:${query.shortCode}:${client}`, rule: limits.unknownPerClient }],
+        // Counted together, in one statement: a client cannot step around its own by changing address within its network.
+        unknown: [
+          { key: `pay:client-unknown:${query.shortCode}:${client}`, rule: limits.unknownPerClient },
+          { key: `pay:network-unknown:${query.shortCode}:${network}`, rule: limits.unknownPerNetwork },
+        ],
       },
       known: [{ key: `pay:shortcode:${query.shortCode}`, rule: limits.perShortCode }],
       unknown: [{ key: `pay:unknown:${query.shortCode}`, rule: limits.unknownPerShortCode }],

@@ -21,7 +21,7 @@ export interface PayClickGroups {
   own: { currency?: string; amounts: string[]; retry?: string };
   /** One per number: only the one(s) the link is known by are counted, before `known`, which a click over them does not reach. */
   perInvoice: (PayClickCounter & { number: string })[];
-  /** The client's own at this merchant: counted with `perInvoice` (known) or alone, before `known` or `unknown`, which a click over them does not reach. */
+  /** The client's own at this merchant (unknown: its network's too): counted with `perInvoice` (known) or alone, before `known` or `unknown`, which a click over them does not reach. */
   client: { known: PayClickCounter[]; unknown: PayClickCounter[] };
   known: PayClickCounter[];
   unknown: PayClickCounter[];

@@ -129,7 +129,7 @@ export async function createHarness(
       DEMO: 'false',
       XENDIT_CHECKOUT_HOSTS: new URL(sims.xenditUrl).host,
       LOG_LEVEL: 'silent',
-      // A test's customers all click from its one address; pay-rate-limit.test.ts sets this limit itself.
+      // A test's customers all click from its one address; pay-rate-limit.test.ts sets these limits itself.
       ...ONE_ADDRESS_MANY_CUSTOMERS,
       ...opts.env,
     }),

@@ -9,11 +9,13 @@ export const PAY_LIMITS_LIFTED = {
   PAY_UNKNOWN_PER_WINDOW: '100000',
   PAY_RATE_LIMIT_PER_CLIENT: '100000',
   PAY_UNKNOWN_PER_CLIENT: '100000',
+  PAY_UNKNOWN_PER_NETWORK: '100000',
   PAY_UNKNOWN_XERO_PERCENT: '100',
 } as const;
 
 /**
  * For tests whose customers all click from the test's one address: more first clicks a minute than
- * PAY_UNKNOWN_PER_CLIENT lets one client make at a merchant (pay-rate-limit.test.ts tests that limit).
+ * PAY_UNKNOWN_PER_CLIENT and PAY_UNKNOWN_PER_NETWORK let one client, and its network, make at a
+ * merchant (pay-rate-limit.test.ts tests those limits).
  */
-export const ONE_ADDRESS_MANY_CUSTOMERS = { PAY_UNKNOWN_PER_CLIENT: '0' } as const;
+export const ONE_ADDRESS_MANY_CUSTOMERS = { PAY_UNKNOWN_PER_CLIENT: '0', PAY_UNKNOWN_PER_NETWORK: '0' } as const;

@@ -60,6 +60,7 @@ describeEachDatabase('fuzzing the public routes', ({ db }) => {
         PAY_UNKNOWN_PER_WINDOW: '0',
         PAY_RATE_LIMIT_PER_CLIENT: '0',
         PAY_UNKNOWN_PER_CLIENT: '0',
+        PAY_UNKNOWN_PER_NETWORK: '0',
         PAY_UNKNOWN_XERO_PERCENT: '100',
         BURST_LIMIT_PER_MINUTE: '0',
         CALLBACK_REFUSALS_PER_MINUTE: '0',

@@ -115,6 +115,21 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
     assert.equal(await shared('pay:unknown'), 6, "the flood's clicks over the client's own limit, or its address's, did not count against the merchant's");
   });
 
+  it("clients from several addresses of one network flooding invented links cannot make another network's customer's first click wait: together they spend PAY_UNKNOWN_PER_NETWORK of the merchant's PAY_UNKNOWN_PER_WINDOW", async () => {
+    // 20 unknown links per ShortCode; 5 per client, 10 per network (the harness lifts both).
+    h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_UNKNOWN_PER_CLIENT: '5', PAY_UNKNOWN_PER_NETWORK: '10' } });
+    const fresh = h.addInvoice({}); // sent this morning: not among the open invoices read yet
+    const statuses: Record<number, number> = {};
+    // Four addresses of one /24, as one subscriber's /56 or /48 holds many /64s.
+    for (let n = 0; n < 40; n++) {
+      const { status } = await click(invented(n), `203.0.113.${70 + (n % 4)}`);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+    assert.equal((await click(h.payUrl(fresh.invoiceNumber), '198.51.100.1')).status, 303, "another network's customer's first click");
+    assert.deepEqual(statuses, { 404: 10, 429: 30 });
+    assert.equal(await shared('pay:unknown'), 11, "the flood's clicks over its network's own limit did not count against the merchant's");
+  });
+
   it('a click refused for its address counts against nothing else', async () => {
     h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '3' } });
     for (let n = 0; n < 10; n++) await click(invented(n), '203.0.113.67');

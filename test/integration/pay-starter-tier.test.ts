@@ -29,7 +29,10 @@ describeEachDatabase("a Xero app allowed fewer calls a day than configured (Xero
   it("invented numbers stop at 20 % of the organisation's 1 000, a customer's click and an admin page still work; 5 000 again once the tier rises", async function () {
     this.timeout(180_000);
     // The configured limits (5 000 a day), the per-minute click limits off: only the day shares count here.
-    h = await createHarness(db(), { env: { PAY_RATE_LIMIT_PER_IP: '0', PAY_UNKNOWN_PER_WINDOW: '0', PAY_UNKNOWN_PER_CLIENT: '0' }, xeroLimits: {} });
+    h = await createHarness(db(), {
+      env: { PAY_RATE_LIMIT_PER_IP: '0', PAY_UNKNOWN_PER_WINDOW: '0', PAY_UNKNOWN_PER_CLIENT: '0', PAY_UNKNOWN_PER_NETWORK: '0' },
+      xeroLimits: {},
+    });
     h.sims.xero.test.useClock(h.clock);
     h.sims.xero.test.setDayLimit(h.merchant.xero.clientId, 1000);
     await seedAdminCast(h, db());

@@ -122,6 +122,7 @@ describe('config: reliability settings', () => {
       windowSeconds: 60,
       unknownPerWindow: 20,
       unknownPerClient: 5,
+      unknownPerNetwork: 10,
       unknownXeroShare: 0.2,
       knownXeroShare: 0.5,
       invoiceXeroShare: 0.01,
@@ -133,6 +134,14 @@ describe('config: reliability settings', () => {
     const low = loadConfig({ PAY_RATE_LIMIT_PER_SHORTCODE: '8', PAY_UNKNOWN_PER_WINDOW: '4', PAY_UNKNOWN_PER_CLIENT: '0' });
     assert.deepEqual([low.payRateLimit.perClient, low.payRateLimit.unknownPerClient], [7, 0]);
     assert.equal(loadConfig({ PAY_UNKNOWN_PER_WINDOW: '4' }).payRateLimit.unknownPerClient, 3);
+    assert.deepEqual([loadConfig({ PAY_UNKNOWN_PER_WINDOW: '4' }).payRateLimit.unknownPerNetwork, low.payRateLimit.unknownPerNetwork], [3, 3]);
+    // A shared limit of 1: a client's own (and its network's) is 1 too, never above it.
+    const one = loadConfig({ PAY_RATE_LIMIT_PER_SHORTCODE: '1', PAY_UNKNOWN_PER_WINDOW: '1' });
+    assert.deepEqual([one.payRateLimit.perClient, one.payRateLimit.unknownPerClient, one.payRateLimit.unknownPerNetwork], [1, 1, 1]);
+    // Off stays off; a shared limit off leaves the client's own as set.
+    const off = loadConfig({ PAY_UNKNOWN_PER_WINDOW: '1', PAY_UNKNOWN_PER_CLIENT: '0', PAY_UNKNOWN_PER_NETWORK: '0' });
+    assert.deepEqual([off.payRateLimit.unknownPerClient, off.payRateLimit.unknownPerNetwork], [0, 0]);
+    assert.equal(loadConfig({ PAY_UNKNOWN_PER_WINDOW: '0' }).payRateLimit.unknownPerNetwork, 10);
     assert.deepEqual(c.xeroLimits, {
       perMinute: 60,
       perDay: 5000,
