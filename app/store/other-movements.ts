@@ -4,13 +4,13 @@
  * clearing account (jobs/sync/record-other-movement.ts), and, once Xendit lists it REVERSED, the
  * entries that book it (and a fee given back) back (migration 20261207T1143, jobs/sync/movement-reversal.ts).
  */
-import { sql, type Selectable, type Updateable } from 'kysely';
+import { sql, type Selectable, type UpdateObject } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
 import type { NewJobRow } from './jobs.js';
 import { noteFeeOn, requeueFor } from './fee-notes.js';
-import type { OtherMovementState, OtherMovementsTable } from './schema.js';
+import type { Database, OtherMovementState, OtherMovementsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
 export interface OtherMovement {
@@ -81,9 +81,16 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
   feeReturnAttemptAt: r.fee_return_attempt_at,
 });
 
+/**
+ * Recorded, but pending while it is reversed: it is settled only by booking it back, or by a person's
+ * Retry (reversalRecorded, reversalSettled), so a book-back cut short never reads as settled in the
+ * report (report/movements.ts reversedRow).
+ */
+const unlessReversed = sql<OtherMovementState>`case when reversed_at is null then 'recorded' else 'pending' end`;
+
 export function createOtherMovementStore(db: Db) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
-  const update = async (id: string, set: Updateable<OtherMovementsTable>, now: Date, claim?: Claim) => {
+  const update = async (id: string, set: UpdateObject<Database, 'other_movements'>, now: Date, claim?: Claim) => {
     return fencedUpdate(
       db
         .updateTable('other_movements')
@@ -208,11 +215,12 @@ export function createOtherMovementStore(db: Db) {
     reversalSettled: (id: string, now: Date) => update(id, { state: 'recorded', last_error: null }, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
-    /** The fee booked: the row is recorded again (a fee that needed review, retried). */
+    /** The fee booked: the row is recorded again (a fee that needed review, retried); one reversed stays pending until settled. */
     feeRecorded: (id: string, entryId: string, now: Date) =>
-      update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, state: 'recorded', last_error: null }, now),
+      update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, state: unlessReversed, last_error: null }, now),
+    /** Its entry booked: recorded; one reversed stays pending until settled. */
     recorded: (id: string, bankTransactionId: string, now: Date) =>
-      update(id, { xero_bank_transaction_id: bankTransactionId, attempt_at: null, state: 'recorded', last_error: null }, now),
+      update(id, { xero_bank_transaction_id: bankTransactionId, attempt_at: null, state: unlessReversed, last_error: null }, now),
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
     /** The setting was turned off (or on again later) before it was booked: the merchant's to book. */

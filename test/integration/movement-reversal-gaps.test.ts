@@ -70,6 +70,40 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal(booked.reconciled, true, JSON.stringify(booked.rows));
   });
 
+  it('booked, reversed days later, the fee Xendit kept booked and its entry back refused by Xero: the range it came back in is not reconciled until it is booked back', async () => {
+    const m = payout({ ...FEE, pending: true });
+    await list();
+    await h.worker.drain();
+    h.clock.advance(6 * DAY);
+    h.sims.xendit.test.completeMovementFee(key(), m.id);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    // The fee is booked; Xero refuses the entry back that follows (asked after the clearing account is read).
+    h.sims.xero.faults.beforeRequest(1, () => h.sims.xero.faults.failNext(10, 503, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' }), {
+      method: 'GET',
+      path: '/api.xro/2.0/Accounts',
+    });
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'the fee Xendit kept booked');
+    assert.equal(entries(`Xendit movement reversed ${m.id}`).length, 0, 'refused');
+    const row = (await rowOf(m.id))!;
+    assert.notEqual(row.state, 'recorded', 'not settled while its entry back is to be made');
+
+    const waiting = await reportOf(around(h.clock()));
+    const shown = waiting.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([shown?.status, shown?.xenditAmount], ['not_in_xero', '20000.00'], JSON.stringify(waiting.rows));
+    assert.equal(waiting.reconciled, false, 'Xendit rose by what came back, the clearing account did not');
+
+    // Its job's retry, once Xero takes writes again.
+    h.sims.xero.faults.reset();
+    h.clock.advance(DAY);
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement reversed ${m.id}`).length, 1);
+    assert.equal((await rowOf(m.id))?.state, 'recorded');
+    const booked = await reportOf(around(h.clock()));
+    assert.equal(booked.reconciled, true, JSON.stringify(booked.rows));
+  });
+
   it('reversed before it was booked, the fee kept by Xendit: the fee alone is booked out of the clearing account, once; the report counts it', async () => {
     const m = payout(FEE);
     await list();
