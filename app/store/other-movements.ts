@@ -181,25 +181,35 @@ export function createOtherMovementStore(db: Db) {
     },
     /**
      * Off, sent back before it was booked (the release before booked nothing, the fee Xendit kept on it
-     * neither), that fee known and unbooked: pending again, its job queued again in the same commit to
-     * book that fee alone (movement-reversal.ts), once ever (fee_kept_noted_at), as a withdrawal's
-     * (withdrawal-fees.ts noteFeeKept); false when noted before or nothing matched.
+     * neither), that fee (`kept`, as listed COMPLETED) unbooked: pending again, its job queued again in
+     * the same commit to book that fee alone (movement-reversal.ts), once ever (fee_kept_noted_at), as
+     * a withdrawal's (withdrawal-fees.ts noteFeeKept); false when noted before or nothing matched. A fee
+     * still PENDING when it was marked off (stored 0) is written now, with its VAT.
      */
-    noteFeeKept: (id: string, job: NewJobRow, now: Date): Promise<boolean> =>
-      db.transaction().execute(async (trx) => {
+    noteFeeKept: async (id: string, kept: { fee: number; tax: number; inAmount: boolean }, job: NewJobRow, now: Date): Promise<boolean> => {
+      if (kept.fee <= 0) return false;
+      return db.transaction().execute(async (trx) => {
         const r = await trx
           .updateTable('other_movements')
-          .set({ fee_kept_noted_at: now, state: 'pending', last_error: null, updated_at: now })
+          .set({
+            fee_kept_noted_at: now,
+            state: 'pending',
+            last_error: null,
+            updated_at: now,
+            fee: sql<number>`case when fee = 0 then ${kept.fee} else fee end`,
+            fee_tax: sql<number>`case when fee = 0 then ${kept.tax} else fee_tax end`,
+            fee_in_amount: sql<boolean>`case when fee = 0 then ${kept.inAmount} else fee_in_amount end`,
+          })
           .where('id', '=', id)
           .where('state', '=', 'off')
           .where('reversed_at', 'is not', null)
-          .where('fee', '>', 0)
           .where('fee_returned', '=', false)
           .where('xero_fee_entry_id', 'is', null)
           .where('fee_kept_noted_at', 'is', null)
           .executeTakeFirst();
         return Number(r.numUpdatedRows) > 0 && (await requeueFor(trx, job, now));
-      }),
+      });
+    },
     /** Its booked entries sent to review, once. */
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
     /** Committed before its entry back is sent; null once Xero answered that it did not take it. */

@@ -172,6 +172,29 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal((await recordJob()).payload.retry, job.payload.retry, 'not queued again');
   });
 
+  it('reversed before it was booked with its fee still PENDING, marked off; the fee Xendit kept learnt later: booked once, with its VAT', async () => {
+    const m = payout({ ...FEE, pending: true });
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    const off = (await rowOf(m.id))!;
+    assert.deepEqual([off.state, off.fee], ['off', 0], 'nothing to book yet: no fee taken');
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 0);
+
+    h.sims.xendit.test.completeMovementFee(key(), m.id);
+    await list();
+    await h.worker.drain();
+    const [fee, ...again] = entries(`Xendit movement fee ${m.id}`);
+    assert.equal(again.length, 0);
+    assert.equal(fee?.total, 555_000n, 'the fee Xendit kept, booked');
+    assert.deepEqual([(await rowOf(m.id))?.fee, (await rowOf(m.id))?.feeTax], [5_550, 550]);
+    assert.equal(clearingBalance(), xenditBalance());
+    await list();
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'once');
+  });
+
   it("a kept fee learnt from the reversed listing keeps its VAT: the fee's Spend Money has the VAT on a line of its own", async () => {
     const m = payout({ ...FEE, pending: true });
     await list();
