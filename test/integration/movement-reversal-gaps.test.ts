@@ -130,7 +130,7 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'once');
   });
 
-  it('reversed days after it moved, before it was booked, the fee kept: the fee alone is counted in the range it moved in, nothing in the range it came back in', async () => {
+  it('reversed days after it moved, before it was booked, the fee kept: the fee alone is counted in the range it moved in, the range it came back in shows its half, uncounted', async () => {
     const m = payout(FEE);
     await list();
     const leftAt = h.clock();
@@ -143,9 +143,30 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     const shown = left.rows.find((x) => x.note.includes(m.id));
     assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', '-5550.00', '-5550.00'], JSON.stringify(left.rows));
     assert.equal(left.reconciled, true, JSON.stringify(left.rows));
+    // The range it came back in holds that half alone (what came back, less the fee kept): shown, not counted.
     const back = await reportOf(around(h.clock()));
-    assert.equal(back.rows.find((x) => x.note.includes(m.id))?.xenditAmount ?? '0.00', '0.00', JSON.stringify(back.rows));
+    const half = back.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([half?.status, half?.xenditAmount, half?.xeroPayment], ['xendit_only', '20000.00', null], JSON.stringify(back.rows));
     assert.equal(back.reconciled, true, JSON.stringify(back.rows));
+  });
+
+  it('reversed days after it moved, before it was booked, its fee given back: each range holding one half shows it, uncounted', async () => {
+    const m = payout(FEE);
+    await list();
+    const leftAt = h.clock();
+    h.clock.advance(6 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    await h.worker.drain();
+    for (const [at, amount] of [
+      [leftAt, '-25550.00'],
+      [h.clock(), '25550.00'],
+    ] as const) {
+      const r = await reportOf(around(at));
+      const shown = r.rows.find((x) => x.note.includes(m.id));
+      assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['xendit_only', amount, null], JSON.stringify(r.rows));
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    }
   });
 
   it('marked off by the release before with the fee Xendit kept known: queued once more by the listing, and the fee booked once', async () => {
