@@ -156,7 +156,28 @@ function reversedRow(
   let note: string;
   if (!sent) {
     // Counted in the range its fee is dated in; a fee given back after it was booked alone nets out over its entries.
-    if (!mine.length && (!kept || !inRange(out))) return undefined;
+    if (!mine.length && (!kept || !inRange(out))) {
+      // A range holding a half without the fee (the day it left, or the day it came back): shown, not
+      // counted, as a withdrawal's (transfers.ts keptFeeRow); over both halves it nets to that fee.
+      const half = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0), m.currency));
+      if (!half) return undefined;
+      const where = kept ? `: the fee Xendit kept (${toDecimal(kept, m.currency)}) is counted in the period that holds ${out}` : '';
+      return {
+        xendit: 0n,
+        xero: 0n,
+        row: {
+          date: [out, back].find(inRange) ?? out,
+          xenditInvoiceId: null,
+          currency: m.currency,
+          xenditAmount: format(half),
+          xenditFee: null,
+          xeroPayment: null,
+          xeroFee: null,
+          status: 'xendit_only',
+          note: `${way}, before it was booked: nothing is booked for it${where}`,
+        },
+      };
+    }
     xendit = hundredths(toDecimal(-kept, m.currency));
     const booked = mine.length ? 'booked by the gateway' : 'not in Xero yet: the gateway books it (or book it by hand)';
     note = kept

@@ -4,13 +4,13 @@
  * clearing account (jobs/sync/record-other-movement.ts), and, once Xendit lists it REVERSED, the
  * entries that book it (and a fee given back) back (migration 20261207T1143, jobs/sync/movement-reversal.ts).
  */
-import { sql, type Selectable, type Updateable } from 'kysely';
+import { sql, type Selectable, type UpdateObject } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
 import type { NewJobRow } from './jobs.js';
 import { noteFeeOn, requeueFor } from './fee-notes.js';
-import type { OtherMovementState, OtherMovementsTable } from './schema.js';
+import type { Database, OtherMovementState, OtherMovementsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
 export interface OtherMovement {
@@ -81,9 +81,16 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
   feeReturnAttemptAt: r.fee_return_attempt_at,
 });
 
+/**
+ * Recorded, but pending while it is reversed: it is settled only by booking it back, or by a person's
+ * Retry (reversalRecorded, reversalSettled), so a book-back cut short never reads as settled in the
+ * report (report/movements.ts reversedRow).
+ */
+const unlessReversed = sql<OtherMovementState>`case when reversed_at is null then 'recorded' else 'pending' end`;
+
 export function createOtherMovementStore(db: Db) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
-  const update = async (id: string, set: Updateable<OtherMovementsTable>, now: Date, claim?: Claim) => {
+  const update = async (id: string, set: UpdateObject<Database, 'other_movements'>, now: Date, claim?: Claim) => {
     return fencedUpdate(
       db
         .updateTable('other_movements')
@@ -174,25 +181,35 @@ export function createOtherMovementStore(db: Db) {
     },
     /**
      * Off, sent back before it was booked (the release before booked nothing, the fee Xendit kept on it
-     * neither), that fee known and unbooked: pending again, its job queued again in the same commit to
-     * book that fee alone (movement-reversal.ts), once ever (fee_kept_noted_at), as a withdrawal's
-     * (withdrawal-fees.ts noteFeeKept); false when noted before or nothing matched.
+     * neither), that fee (`kept`, as listed COMPLETED) unbooked: pending again, its job queued again in
+     * the same commit to book that fee alone (movement-reversal.ts), once ever (fee_kept_noted_at), as
+     * a withdrawal's (withdrawal-fees.ts noteFeeKept); false when noted before or nothing matched. A fee
+     * still PENDING when it was marked off (stored 0) is written now, with its VAT.
      */
-    noteFeeKept: (id: string, job: NewJobRow, now: Date): Promise<boolean> =>
-      db.transaction().execute(async (trx) => {
+    noteFeeKept: async (id: string, kept: { fee: number; tax: number; inAmount: boolean }, job: NewJobRow, now: Date): Promise<boolean> => {
+      if (kept.fee <= 0) return false;
+      return db.transaction().execute(async (trx) => {
         const r = await trx
           .updateTable('other_movements')
-          .set({ fee_kept_noted_at: now, state: 'pending', last_error: null, updated_at: now })
+          .set({
+            fee_kept_noted_at: now,
+            state: 'pending',
+            last_error: null,
+            updated_at: now,
+            fee: sql<number>`case when fee = 0 then ${kept.fee} else fee end`,
+            fee_tax: sql<number>`case when fee = 0 then ${kept.tax} else fee_tax end`,
+            fee_in_amount: sql<boolean>`case when fee = 0 then ${kept.inAmount} else fee_in_amount end`,
+          })
           .where('id', '=', id)
           .where('state', '=', 'off')
           .where('reversed_at', 'is not', null)
-          .where('fee', '>', 0)
           .where('fee_returned', '=', false)
           .where('xero_fee_entry_id', 'is', null)
           .where('fee_kept_noted_at', 'is', null)
           .executeTakeFirst();
         return Number(r.numUpdatedRows) > 0 && (await requeueFor(trx, job, now));
-      }),
+      });
+    },
     /** Its booked entries sent to review, once. */
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
     /** Committed before its entry back is sent; null once Xero answered that it did not take it. */
@@ -208,11 +225,12 @@ export function createOtherMovementStore(db: Db) {
     reversalSettled: (id: string, now: Date) => update(id, { state: 'recorded', last_error: null }, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
-    /** The fee booked: the row is recorded again (a fee that needed review, retried). */
+    /** The fee booked: the row is recorded again (a fee that needed review, retried); one reversed stays pending until settled. */
     feeRecorded: (id: string, entryId: string, now: Date) =>
-      update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, state: 'recorded', last_error: null }, now),
+      update(id, { xero_fee_entry_id: entryId, fee_attempt_at: null, state: unlessReversed, last_error: null }, now),
+    /** Its entry booked: recorded; one reversed stays pending until settled. */
     recorded: (id: string, bankTransactionId: string, now: Date) =>
-      update(id, { xero_bank_transaction_id: bankTransactionId, attempt_at: null, state: 'recorded', last_error: null }, now),
+      update(id, { xero_bank_transaction_id: bankTransactionId, attempt_at: null, state: unlessReversed, last_error: null }, now),
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
     /** The setting was turned off (or on again later) before it was booked: the merchant's to book. */

@@ -70,6 +70,40 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal(booked.reconciled, true, JSON.stringify(booked.rows));
   });
 
+  it('booked, reversed days later, the fee Xendit kept booked and its entry back refused by Xero: the range it came back in is not reconciled until it is booked back', async () => {
+    const m = payout({ ...FEE, pending: true });
+    await list();
+    await h.worker.drain();
+    h.clock.advance(6 * DAY);
+    h.sims.xendit.test.completeMovementFee(key(), m.id);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    // The fee is booked; Xero refuses the entry back that follows (asked after the clearing account is read).
+    h.sims.xero.faults.beforeRequest(1, () => h.sims.xero.faults.failNext(10, 503, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' }), {
+      method: 'GET',
+      path: '/api.xro/2.0/Accounts',
+    });
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'the fee Xendit kept booked');
+    assert.equal(entries(`Xendit movement reversed ${m.id}`).length, 0, 'refused');
+    const row = (await rowOf(m.id))!;
+    assert.notEqual(row.state, 'recorded', 'not settled while its entry back is to be made');
+
+    const waiting = await reportOf(around(h.clock()));
+    const shown = waiting.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([shown?.status, shown?.xenditAmount], ['not_in_xero', '20000.00'], JSON.stringify(waiting.rows));
+    assert.equal(waiting.reconciled, false, 'Xendit rose by what came back, the clearing account did not');
+
+    // Its job's retry, once Xero takes writes again.
+    h.sims.xero.faults.reset();
+    h.clock.advance(DAY);
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement reversed ${m.id}`).length, 1);
+    assert.equal((await rowOf(m.id))?.state, 'recorded');
+    const booked = await reportOf(around(h.clock()));
+    assert.equal(booked.reconciled, true, JSON.stringify(booked.rows));
+  });
+
   it('reversed before it was booked, the fee kept by Xendit: the fee alone is booked out of the clearing account, once; the report counts it', async () => {
     const m = payout(FEE);
     await list();
@@ -96,7 +130,7 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'once');
   });
 
-  it('reversed days after it moved, before it was booked, the fee kept: the fee alone is counted in the range it moved in, nothing in the range it came back in', async () => {
+  it('reversed days after it moved, before it was booked, the fee kept: the fee alone is counted in the range it moved in, the range it came back in shows its half, uncounted', async () => {
     const m = payout(FEE);
     await list();
     const leftAt = h.clock();
@@ -109,9 +143,30 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     const shown = left.rows.find((x) => x.note.includes(m.id));
     assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', '-5550.00', '-5550.00'], JSON.stringify(left.rows));
     assert.equal(left.reconciled, true, JSON.stringify(left.rows));
+    // The range it came back in holds that half alone (what came back, less the fee kept): shown, not counted.
     const back = await reportOf(around(h.clock()));
-    assert.equal(back.rows.find((x) => x.note.includes(m.id))?.xenditAmount ?? '0.00', '0.00', JSON.stringify(back.rows));
+    const half = back.rows.find((x) => x.note.includes(m.id));
+    assert.deepEqual([half?.status, half?.xenditAmount, half?.xeroPayment], ['xendit_only', '20000.00', null], JSON.stringify(back.rows));
     assert.equal(back.reconciled, true, JSON.stringify(back.rows));
+  });
+
+  it('reversed days after it moved, before it was booked, its fee given back: each range holding one half shows it, uncounted', async () => {
+    const m = payout(FEE);
+    await list();
+    const leftAt = h.clock();
+    h.clock.advance(6 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id);
+    await list();
+    await h.worker.drain();
+    for (const [at, amount] of [
+      [leftAt, '-25550.00'],
+      [h.clock(), '25550.00'],
+    ] as const) {
+      const r = await reportOf(around(at));
+      const shown = r.rows.find((x) => x.note.includes(m.id));
+      assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['xendit_only', amount, null], JSON.stringify(r.rows));
+      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+    }
   });
 
   it('marked off by the release before with the fee Xendit kept known: queued once more by the listing, and the fee booked once', async () => {
@@ -136,6 +191,29 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     const job = await recordJob();
     await list();
     assert.equal((await recordJob()).payload.retry, job.payload.retry, 'not queued again');
+  });
+
+  it('reversed before it was booked with its fee still PENDING, marked off; the fee Xendit kept learnt later: booked once, with its VAT', async () => {
+    const m = payout({ ...FEE, pending: true });
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    const off = (await rowOf(m.id))!;
+    assert.deepEqual([off.state, off.fee], ['off', 0], 'nothing to book yet: no fee taken');
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 0);
+
+    h.sims.xendit.test.completeMovementFee(key(), m.id);
+    await list();
+    await h.worker.drain();
+    const [fee, ...again] = entries(`Xendit movement fee ${m.id}`);
+    assert.equal(again.length, 0);
+    assert.equal(fee?.total, 555_000n, 'the fee Xendit kept, booked');
+    assert.deepEqual([(await rowOf(m.id))?.fee, (await rowOf(m.id))?.feeTax], [5_550, 550]);
+    assert.equal(clearingBalance(), xenditBalance());
+    await list();
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'once');
   });
 
   it("a kept fee learnt from the reversed listing keeps its VAT: the fee's Spend Money has the VAT on a line of its own", async () => {

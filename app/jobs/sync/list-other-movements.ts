@@ -103,7 +103,13 @@ async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: Xendit
   const now = deps.clock();
   const job = () => jobRow('record-other-movement', { merchantId: merchant.id, xenditTransactionId: m.id, live }, now);
   // Marked off by the release before, sent back before it was booked, with the fee Xendit kept unbooked: its job books that fee, queued once.
-  if (row?.state === 'off' && row.reversedAt && m.fee && !m.feeBack && (await deps.stores.otherMovements.noteFeeKept(row.id, job(), now)))
+  if (
+    row?.state === 'off' &&
+    row.reversedAt &&
+    m.fee &&
+    !m.feeBack &&
+    (await deps.stores.otherMovements.noteFeeKept(row.id, { fee: m.fee, tax: m.feeTax ?? 0, inAmount: m.feeInAmount === true }, job(), now))
+  )
     return void deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id }, 'reversed balance movement: the fee Xendit kept queued to be booked');
   if (!row || row.state === 'test_mode' || row.state === 'off') return;
   const back = m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : now;

@@ -135,8 +135,8 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         if (!m) throw new Error(`no movement ${id}`);
         if (m.reversedAt) return;
         m.reversedAt = at ?? ctx.now();
-        // Only a fee taken can be kept.
-        if (opts?.fee === 'COMPLETED' && m.fee && !m.fee.pending) m.feeKept = true;
+        // Kept by Xendit; a fee still PENDING then lists PENDING until completeMovementFee, then COMPLETED (xendit-node FeeResponse.status allows each).
+        if (opts?.fee === 'COMPLETED' && m.fee) m.feeKept = true;
       },
       giveFeeBackLater: (invoiceId) => {
         const made = giveFeeBackLater(ctx, requireInvoice(ctx, invoiceId));

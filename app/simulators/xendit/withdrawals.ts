@@ -54,7 +54,7 @@ export function balanceOf(ctx: Ctx, userId: string, currency: Currency): number 
     if (m.userId === userId && m.currency === currency)
       // Reversed: nothing of it left in the balance but a fee Xendit kept, inside the amount or on top.
       balance -= m.reversedAt
-        ? m.feeKept && !m.fee?.billed
+        ? m.feeKept && !m.fee?.billed && !m.fee?.pending
           ? m.fee!.xenditFee + m.fee!.vat
           : 0
         : (m.cashflow === 'MONEY_IN' ? -m.amount : m.amount) + movementFeeTaken(m);
