@@ -121,6 +121,41 @@ describe('Xero simulator: strict where Xero is', () => {
     await refund(php).expect(200);
   });
 
+  it("pays a PHP invoice from an account of the base currency only with a CurrencyRate, BankAmount converted at it; from a third currency's account not at all", async () => {
+    const w = await simWithOrg(['PHP', 'USD']);
+    const usd = w.sim.addAccount(w.tenantId, { code: '093', name: 'Xendit USD', type: 'BANK', currencyCode: 'USD' }).accountId;
+    const inv = (
+      await w
+        .api('put', '/Invoices')
+        .send({
+          Invoices: [
+            {
+              Type: 'ACCREC',
+              Contact: { ContactID: w.contactId },
+              Status: 'AUTHORISED',
+              LineAmountTypes: 'NoTax',
+              CurrencyCode: 'PHP',
+              Date: '2026-03-01',
+              DueDate: '2026-03-15',
+              LineItems: [{ Description: 'Kape', Quantity: 1, UnitAmount: 1500, AccountCode: '200' }],
+            },
+          ],
+        })
+        .expect(200)
+    ).body.Invoices[0].InvoiceID;
+    const pay = (accountId: string, rate?: string) =>
+      w.api('put', '/Payments').send({
+        Payments: [
+          { Invoice: { InvoiceID: inv }, Account: { AccountID: accountId }, Amount: 1500, Date: '2026-03-01', ...(rate ? { CurrencyRate: rate } : {}) },
+        ],
+      });
+    assert.match(messages((await pay(w.bank('Xendit')).expect(400)).body)[0], /CurrencyRate must be supplied/);
+    assert.match(messages((await pay(usd, '0.0036').expect(400)).body)[0], /base currency only/);
+    const paid = (await pay(w.bank('Xendit'), '0.0036').expect(200)).body.Payments[0];
+    assert.deepEqual([paid.Amount, paid.BankAmount, paid.CurrencyRate], [1500, 416666.67, 0.0036]);
+    assert.equal(w.sim.balanceOf(w.tenantId, w.bank('Xendit')), 41_666_667n, 'the base-currency account holds what the rate made of it');
+  });
+
   describe('POST /BankTransfers deletes (xero_accounting.yaml deleteBankTransfers); PUT creates', () => {
     const transfer = (from: string, to: string) => ({
       BankTransfers: [

@@ -80,7 +80,7 @@ export function accountFor(o: SimOrganisation, nameOrCode: string): SimAccount {
 export function balanceOf(o: SimOrganisation, accountId: string, asOf?: string): bigint {
   const dated = (d: string) => asOf === undefined || d <= asOf;
   let balance = 0n;
-  for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED' && dated(p.date)) balance += p.amount;
+  for (const p of o.payments.values()) if (p.accountId === accountId && p.status === 'AUTHORISED' && dated(p.date)) balance += p.bankAmount ?? p.amount;
   balance -= refundedFrom(o, accountId, asOf);
   balance += transferredInto(o, accountId, asOf);
   const code = o.accounts.find((a) => a.accountId === accountId)?.code;

@@ -125,10 +125,18 @@ export function validatePayment(
   const accountCurrency = account?.currencyCode ?? o.baseCurrency;
   if (inv && account && accountCurrency !== inv.currencyCode && raw.CurrencyRate === undefined) {
     errors.push(`The payment currency (${accountCurrency}) must match the invoice currency (${inv.currencyCode}), or a CurrencyRate must be supplied`);
-  } else if (inv && account && accountCurrency !== inv.currencyCode) {
-    // Xero takes it, converted at CurrencyRate; the simulator answers BankAmount = Amount (paymentJson), so it refuses what it cannot answer.
-    errors.push(`The simulator takes payments in the invoice's currency only (${inv.currencyCode}), not into a ${accountCurrency} account`);
+  } else if (inv && account && accountCurrency !== inv.currencyCode && accountCurrency !== o.baseCurrency) {
+    // Xero pays a foreign-currency invoice from an account of its own currency or of the base currency
+    // (CurrencyRate: "Only used for non base currency invoices"); a third currency the simulator refuses.
+    errors.push(
+      `The simulator takes payments in the invoice's currency (${inv.currencyCode}) or the base currency only, not into a ${accountCurrency} account`,
+    );
   }
+  // Into the base currency: converted at CurrencyRate, units of the invoice's currency per unit of the
+  // base currency (xero_accounting.yaml Payment.CurrencyRate "e.g. 0.7500"), as Xero's currency rates are.
+  const rate = inv && account && accountCurrency !== inv.currencyCode ? readRate(raw.CurrencyRate) : undefined;
+  if (inv && account && accountCurrency !== inv.currencyCode && rate === undefined && raw.CurrencyRate !== undefined)
+    errors.push('CurrencyRate must be a positive number');
   if (inv && amount !== undefined && inv.status === 'AUTHORISED') {
     const already = earlier.filter((p) => p.inv === inv).reduce((s, p) => s + p.amount, 0n);
     if (amount > amountDue(inv) - already) errors.push('Payment amount exceeds the amount outstanding on this document');
@@ -137,12 +145,22 @@ export function validatePayment(
   // IsReconciled on PUT creates the line reconciled (xero_accounting.yaml Payment.IsReconciled, BankTransaction.IsReconciled); only BANK accounts are reconciled in Xero.
   // What Xero does with the flag on a non-bank account is not documented: the simulator keeps what was asked.
   const reconciled = raw.IsReconciled === true;
-  return { inv, account, amount, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '', reconciled };
+  const converted = rate ? { bankAmount: (amount * rate.scale * 2n + rate.units) / (rate.units * 2n), currencyRate: rate.text } : {};
+  return { inv, account, amount, date, reference: typeof raw.Reference === 'string' ? raw.Reference : '', reconciled, ...converted };
+}
+
+/** A CurrencyRate as an exact fraction (units / scale), or undefined when it is no positive decimal. */
+function readRate(raw: unknown): { units: bigint; scale: bigint; text: string } | undefined {
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw : '';
+  const m = /^(\d+)(?:\.(\d{1,10}))?$/.exec(text);
+  if (!m) return undefined;
+  const units = BigInt(m[1] + (m[2] ?? ''));
+  return units > 0n ? { units, scale: 10n ** BigInt((m[2] ?? '').length), text } : undefined;
 }
 
 export function savePayment(
   o: SimOrganisation,
-  p: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string; reconciled: boolean },
+  p: { inv: SimInvoice; account: SimAccount; amount: bigint; date: string; reference: string; reconciled: boolean; bankAmount?: bigint; currencyRate?: string },
   at: Date,
 ): SimPayment {
   const payment: SimPayment = {
@@ -154,6 +172,7 @@ export function savePayment(
     reference: p.reference,
     status: 'AUTHORISED',
     reconciled: p.reconciled,
+    ...(p.bankAmount !== undefined ? { bankAmount: p.bankAmount, currencyRate: p.currencyRate } : {}),
     updatedAt: at,
   };
   o.payments.set(payment.paymentId, payment);
@@ -176,15 +195,16 @@ export function paymentJson(o: SimOrganisation, p: SimPayment): Record<string, u
     PaymentID: p.paymentId,
     Date: msDate(dayStart(p.date)),
     // In the bank account's currency (xero_accounting.yaml Payment.BankAmount "The amount of the payment
-    // in the currency of the bank account"): the invoice's, as validatePayment takes no other, so Amount.
-    // The gateway pays into the clearing account of the invoice's currency (clearingAccountFor) and sums
-    // BankAmount for the report (report/summed-balance.ts). CurrencyRate ("Exchange rate when payment is
-    // received. Only used for non base currency invoices") is 1, as on the invoice (invoiceJson): the
-    // simulator has no exchange rates, and the gateway never reads it.
-    BankAmount: money(p.amount),
+    // in the currency of the bank account"): Amount into an account of the invoice's currency (the
+    // gateway pays into the clearing account of the invoice's currency, clearingAccountFor, and sums
+    // BankAmount for the report, report/summed-balance.ts); converted at the payment's CurrencyRate into
+    // one of the base currency. CurrencyRate ("Exchange rate when payment is received. Only used for non
+    // base currency invoices") is otherwise 1, as on the invoice (invoiceJson): the simulator keeps no
+    // exchange rates of its own.
+    BankAmount: money(p.bankAmount ?? p.amount),
     Amount: money(p.amount),
     Reference: p.reference,
-    CurrencyRate: 1,
+    CurrencyRate: p.currencyRate !== undefined ? Number(p.currencyRate) : 1,
     PaymentType: inv.type === 'ACCREC' ? 'ACCRECPAYMENT' : 'ACCPAYPAYMENT',
     Status: p.status,
     UpdatedDateUTC: msDate(p.updatedAt),

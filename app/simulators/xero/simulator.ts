@@ -71,7 +71,7 @@ export interface XeroSimulator {
   /** A bank account's balance in hundredths: payments and receive money in, spend money out. */
   balanceOf(tenantId: string, accountId: string): bigint;
   /** A payment entered in Xero by someone else, under Xero's payment rules (throws with Xero's messages). */
-  /** As a person records a payment in Xero; `currencyRate` (Payment.CurrencyRate) is refused here: the simulator takes payments in the invoice's currency only. */
+  /** As a person records a payment in Xero; `currencyRate` (Payment.CurrencyRate): into an account of the base currency for an invoice in another. */
   recordPayment(tenantId: string, invoiceId: string, amount: string, accountId: string, reference?: string, currencyRate?: string): SimPayment;
   /** A refund of an overpayment, prepayment or credit note paid from a bank account: a Payment without an Invoice. */
   addRefundPayment(

@@ -71,6 +71,9 @@ export interface SimPayment {
   accountId: string;
   date: string;
   amount: bigint; // hundredths
+  /** Into an account of the base currency for an invoice in another: the amount in the account's currency (hundredths) and the rate it was converted at. */
+  bankAmount?: bigint;
+  currencyRate?: string;
   reference: string;
   status: 'AUTHORISED' | 'DELETED';
   /** Created with IsReconciled on a BANK account: never offered for bank-statement matching. */
