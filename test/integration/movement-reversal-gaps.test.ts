@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { addedAtTheTestsStart, createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { movementSetup } from '../helpers/movement-fees.js';
+import type { Harness } from '../helpers/harness.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 
 /**
@@ -12,31 +11,17 @@ import { reconciliationReport } from '../../app/report/reconcile.js';
  * learnt from the reversed listing, the day the return is dated by, and a person's entry gone.
  */
 describeEachDatabase('movement reversals: what came back is counted and booked, once', ({ db }) => {
+  const t = movementSetup(db);
   let h: Harness;
-  let suspense: string;
   const FEE = { xenditFee: 5_000, vat: 550 };
   const DAY = 86_400_000;
   beforeEach(async () => {
-    h = await createHarness(db());
-    suspense = h.sims.xero.addAccount(h.tenantId, { code: '899', name: 'Xendit other movements', type: 'CURRENT' }).code;
-    h.sims.xendit.test.useClock(h.clock);
-    await addedAtTheTestsStart(h);
-    const { x } = await paidThroughGateway(h);
-    await h.worker.drain();
-    await h.sims.xendit.settle(x.id, { sendCallback: false });
-    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: suspense }, h.clock());
-    h.clock.advance(60_000);
+    await t.start();
+    h = t.h;
   });
-  afterEach(() => {
-    h.sims.xendit.test.useClock();
-    return h.close();
-  });
+  afterEach(() => t.close());
 
-  const key = () => h.merchant.xenditSecretKey;
-  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
-  const entries = (reference: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === reference && t.status === 'AUTHORISED');
-  const xenditBalance = () => BigInt(h.sims.xendit.test.balance(key(), 'IDR') * 100);
-  const clearingBalance = () => h.sims.xero.balanceOf(h.tenantId, h.clearingAccountId);
+  const { key, list, entries, xenditBalance, clearingBalance } = t;
   const around = (at: Date) => {
     const day = (offset: number) => new Date(at.getTime() + offset * DAY).toISOString().slice(0, 10);
     return { from: day(-1), to: day(1) };
