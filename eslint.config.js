@@ -30,6 +30,12 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
+    // The mocha settings file is CommonJS (mocha loads .mocharc.cjs with require).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },
     // Imports name the .js files tsc and esbuild emit; the resolver maps them back to the .ts sources.

@@ -16,11 +16,15 @@ export const ENGINE: Engine = EXTERNAL ? 'postgres' : 'embedded';
 /** One engine per run; kept as a list for the tests that loop over it. */
 export const ENGINES: Engine[] = [ENGINE];
 
-const RUN = `gw_t${process.pid}_${Date.now().toString(36)}`;
+/**
+ * The run's database names start with RUN. Under `--parallel` each worker process names its own
+ * beneath the run's (GW_TEST_RUN, set by the main process before the workers start), so the main
+ * process drops them all at the end, whichever worker made them.
+ */
+export const RUN = process.env.GW_TEST_RUN ? `${process.env.GW_TEST_RUN}_w${process.pid}` : `gw_t${process.pid}_${Date.now().toString(36)}`;
 let counter = 0;
 let embedded: Promise<EmbeddedServer> | undefined;
 let template: Promise<string> | undefined;
-const created = new Set<string>();
 
 /** A URL on the test server for the given database (the maintenance database by default). */
 export async function serverUrl(database = 'postgres'): Promise<string> {
@@ -48,7 +52,6 @@ function migratedTemplate(): Promise<string> {
   template ??= (async () => {
     const name = `${RUN}_tpl`;
     await adminQuery(`create database ${name}`);
-    created.add(name);
     const db = connect(await serverUrl(name), { poolSize: 2 });
     try {
       await migrate(db);
@@ -64,11 +67,9 @@ function migratedTemplate(): Promise<string> {
 export async function createPostgresDatabase(opts: { migrated?: boolean } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${RUN}_${++counter}`;
   await adminQuery(opts.migrated ? `create database ${name} template ${await migratedTemplate()}` : `create database ${name}`);
-  created.add(name);
   return {
     url: await serverUrl(name),
     drop: async () => {
-      created.delete(name);
       await adminQuery(`drop database if exists ${name} with (force)`);
     },
   };
@@ -93,10 +94,17 @@ export async function requirePostgres(_ctx?: Mocha.Context, _title?: string): Pr
   await serverUrl();
 }
 
-/** Called once after the whole run (test/helpers/root-hooks.ts). */
+/** Called once after the whole run, in the main process (test/helpers/root-hooks.ts): every database the run made, by any worker. */
 export async function releaseTestServer(): Promise<void> {
-  for (const name of [...created].reverse()) await adminQuery(`drop database if exists ${name} with (force)`).catch(() => undefined);
-  created.clear();
+  if (!EXTERNAL && !embedded) return;
+  const client = new pg.Client({ connectionString: await serverUrl() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [RUN]);
+    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`).catch(() => undefined);
+  } finally {
+    await client.end();
+  }
   if (embedded) await (await embedded).close();
 }
 

@@ -1,8 +1,14 @@
-import { releaseTestServer } from './db.js';
+import { RUN, releaseTestServer } from './db.js';
 
-/** Mocha root hooks: the run's databases are dropped, and an embedded test server stopped, once at the end. */
-export const mochaHooks = {
-  async afterAll() {
-    await releaseTestServer();
-  },
-};
+/**
+ * Mocha global fixtures, run in the main process only: the workers of a `--parallel` run learn the
+ * run's name before they start, and every database of the run is dropped (and an embedded test
+ * server stopped) once at the end.
+ */
+export function mochaGlobalSetup(): void {
+  process.env.GW_TEST_RUN = RUN;
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await releaseTestServer();
+}

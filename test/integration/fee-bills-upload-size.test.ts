@@ -61,7 +61,9 @@ describeEachDatabase('Xendit fee bills: the size of an upload', ({ db }) => {
     };
     const letters = await typing('x'.repeat(20_000_000));
     const typed = await typing('9'.repeat(20_000_000));
-    assert.ok(typed.ms < 2 * letters.ms + 2000, `digits answered in ${Math.round(typed.ms)} ms, letters in ${Math.round(letters.ms)} ms`);
+    // Loose enough for a machine busy with other work (two test workers and a database on two
+    // cores), tight enough for the ~17 s the parse took.
+    assert.ok(typed.ms < 3 * letters.ms + 5000, `digits answered in ${Math.round(typed.ms)} ms, letters in ${Math.round(letters.ms)} ms`);
     assert.equal(
       cheerio.load(typed.res.text)('#e-fees').text().trim(),
       'Type an amount in IDR, digits only with no thousands separators, and a total above zero.',
