@@ -229,6 +229,7 @@ export function createApp(deps: AppDeps): express.Express {
         unknownPerClient: { limit: deps.config.payRateLimit.unknownPerClient, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownPerNetwork: { limit: deps.config.payRateLimit.unknownPerNetwork, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownXeroShare: deps.config.payRateLimit.unknownXeroShare,
+        unknownPerClientDay: deps.config.payRateLimit.unknownPerClientDay,
         invoiceXeroShare: deps.config.payRateLimit.invoiceXeroShare,
         knownXeroShare: deps.config.payRateLimit.knownXeroShare,
         metrics: deps.metrics,
