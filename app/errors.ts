@@ -17,6 +17,7 @@ export type MessageKey =
   | 'tooManyRequests'
   | 'signInBusy'
   | 'uploadBusy'
+  | 'uploadTooSlow'
   | 'linkExpired'
   | 'userLinkExpired'
   | 'ownersOnly'
@@ -276,6 +277,22 @@ export class UploadBusy extends DomainError {
   override readonly publicReason = 'another upload is being read';
   constructor(override readonly retryAfterSeconds: number) {
     super(`another upload is being read; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/**
+ * A Xendit report's body did not arrive within `seconds` of being let in, or stopped, or came too
+ * slowly to (admin/uploads.ts): answered before the server's bare 408, with nothing read.
+ */
+export class UploadTooSlow extends DomainError {
+  override readonly status = 408;
+  override readonly messageKey = 'uploadTooSlow';
+  override readonly publicReason = 'the upload took too long';
+  constructor(readonly seconds: number) {
+    super(`the upload's body did not arrive in time (${seconds} s at most)`);
+  }
+  override get params(): Record<string, string> {
+    return { seconds: String(this.seconds) };
   }
 }
 

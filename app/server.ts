@@ -28,7 +28,7 @@ import { createInvoiceIdMemo } from './pay/invoice-ids.js';
 import { adminRouter } from './admin/router.js';
 import { sessions } from './admin/session.js';
 import { createPasswordWork, type PasswordWork } from './admin/auth/password-work.js';
-import { createUploadSlots, type UploadSlots } from './admin/uploads.js';
+import { createUploadSlots, uploadPaceFor, type UploadSlots } from './admin/uploads.js';
 import { createXeroLists } from './admin/merchants/xero-lists.js';
 import type { Metrics } from './metrics/index.js';
 import { metricsRouter } from './metrics/route.js';
@@ -229,6 +229,7 @@ export function createApp(deps: AppDeps): express.Express {
         unknownPerClient: { limit: deps.config.payRateLimit.unknownPerClient, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownPerNetwork: { limit: deps.config.payRateLimit.unknownPerNetwork, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownXeroShare: deps.config.payRateLimit.unknownXeroShare,
+        unknownPerClientDay: deps.config.payRateLimit.unknownPerClientDay,
         invoiceXeroShare: deps.config.payRateLimit.invoiceXeroShare,
         knownXeroShare: deps.config.payRateLimit.knownXeroShare,
         metrics: deps.metrics,
@@ -278,6 +279,7 @@ export function createApp(deps: AppDeps): express.Express {
       passwords: deps.passwords ?? createPasswordWork(),
       callbackTokens,
       uploads: deps.uploads ?? createUploadSlots(),
+      uploadPace: uploadPaceFor(deps.config.http.requestTimeoutMs),
       xeroLists: createXeroLists({ clock: deps.clock }),
     }),
   );

@@ -7,7 +7,7 @@ import type { XeroGateway, XeroOAuth } from '../clients/xero/types.js';
 import type { I18n } from '../i18n/index.js';
 import type { PasswordWork } from './auth/password-work.js';
 import type { CallbackTokenCache } from '../callbacks/token-cache.js';
-import type { UploadSlots } from './uploads.js';
+import type { UploadPace, UploadSlots } from './uploads.js';
 import type { KeptReads } from './kept-reads.js';
 
 export interface OnboardingDeps {
@@ -48,6 +48,8 @@ export interface AdminDeps extends PasswordDeps {
   callbackTokens: Pick<CallbackTokenCache, 'forget'>;
   /** How many Xendit report uploads this process reads at once (uploads.ts). */
   uploads: UploadSlots;
+  /** How fast an upload's body must arrive (uploads.ts), from the server's request timeout. */
+  uploadPace: UploadPace;
   /** One per process (merchants/xero-lists.ts). */
   xeroLists: KeptReads<unknown>;
 }

@@ -4,10 +4,11 @@
  * holds the event loop every merchant's /pay and callbacks share, so only a user who may change
  * the merchant gets that far (a staff user or a stranger is answered 403/404 with the body unread:
  * Node drains and discards it, nothing is kept), one per merchant at a time and UPLOADS_AT_ONCE per
- * process: one merchant's user trickling a body in holds their own merchant's slot, not every merchant's.
+ * process: one merchant's user trickling a body in holds their own merchant's slot, not every merchant's,
+ * and only until it shows it cannot arrive in time (UploadPace), not until the server's request timeout.
  */
-import type { Request, RequestHandler, Response } from 'express';
-import { UploadBusy } from '../errors.js';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { UploadBusy, UploadTooSlow } from '../errors.js';
 
 /** Reports read at once per process: a month's report is read in a second or two, so another upload waits seconds at most. */
 export const UPLOADS_AT_ONCE = 2;
@@ -46,23 +47,114 @@ export function createUploadSlots(atOnce = UPLOADS_AT_ONCE): UploadSlots {
 }
 
 /**
+ * How an upload's body must arrive. The server's whole-request timeout (HTTP_REQUEST_TIMEOUT_MS)
+ * answers a body not in by then with a bare 408 a person cannot act on, so the gate answers first,
+ * with the admin's page, `deadlineMs` after it let the body in. A body that stops (`idleMs` without
+ * a byte) or comes in too slowly to be in by the deadline (or under `minBytesPerSecond` when its
+ * length was not said) is answered as soon as that shows, after `idleMs`: a trickle otherwise
+ * held its slot until the deadline, and two merchants' users trickling kept every upload out.
+ */
+export interface UploadPace {
+  deadlineMs: number;
+  idleMs: number;
+  minBytesPerSecond: number;
+}
+
+/** A body without a byte for this long has stalled (at most: a third of the deadline under a short timeout). */
+export const UPLOAD_IDLE_MS = 5000;
+/** 128 kbit/s: slower than any connection a report is sent from, and a month's report arrives in seconds at it. */
+export const UPLOAD_MIN_BYTES_PER_SECOND = 16 * 1024;
+
+/**
+ * The pace for a server whose whole-request timeout is `requestTimeoutMs`: the deadline early enough
+ * that the page is sent before Node's own 408 (checked about every second, counted from the
+ * request's headers, which reach the gate after the session and merchant reads).
+ */
+export function uploadPaceFor(requestTimeoutMs: number): UploadPace {
+  const deadlineMs = requestTimeoutMs - Math.max(250, Math.min(2000, Math.floor(requestTimeoutMs / 5)));
+  return { deadlineMs, idleMs: Math.min(UPLOAD_IDLE_MS, Math.floor(deadlineMs / 3)), minBytesPerSecond: UPLOAD_MIN_BYTES_PER_SECOND };
+}
+
+/**
+ * Whether a body still coming in after `elapsedMs` (`received` of `expected` bytes, undefined when
+ * not said; nothing for `idleForMs`) has taken too long: past the deadline, stalled, or, once past
+ * `idleMs`, at a pace that cannot finish by the deadline.
+ */
+export function tooSlow(pace: UploadPace, o: { elapsedMs: number; idleForMs: number; received: number; expected?: number }): boolean {
+  if (o.elapsedMs >= pace.deadlineMs || o.idleForMs >= pace.idleMs) return true;
+  if (o.elapsedMs < pace.idleMs) return false;
+  const perMs = o.received / o.elapsedMs;
+  if (o.expected === undefined) return perMs * 1000 < pace.minBytesPerSecond;
+  return o.received + perMs * (pace.deadlineMs - o.elapsedMs) < o.expected;
+}
+
+/**
+ * Watches the body of an upload let in as it arrives (the socket's bytes: a 'data' listener would
+ * take them from the parser) until it is all in or answered; too slow, it is answered with
+ * UploadTooSlow through `answer` (the admin's error page) and its connection closed, which frees
+ * its slot and ends the parser's read (whose error then finds the answer sent and is dropped).
+ */
+function watchBody(req: Request, res: Response, pace: UploadPace, answer: ErrorRequestHandler): void {
+  if (req.complete) return;
+  const socket = req.socket;
+  const started = Date.now();
+  const expected = /^\d+$/.test(req.get('content-length') ?? '') ? Number(req.get('content-length')) : undefined;
+  const startBytes = socket.bytesRead;
+  let lastBytes = startBytes;
+  let lastAt = started;
+  const timer = setInterval(
+    () => {
+      if (req.complete || res.headersSent || socket.destroyed) return clearInterval(timer);
+      const now = Date.now();
+      if (socket.bytesRead !== lastBytes) [lastBytes, lastAt] = [socket.bytesRead, now];
+      // Bytes read since the gate are the body's (the headers were read before); what came with the headers is not counted.
+      if (!tooSlow(pace, { elapsedMs: now - started, idleForMs: now - lastAt, received: lastBytes - startBytes, expected })) return;
+      clearInterval(timer);
+      res.set('Connection', 'close');
+      res.once('finish', () => socket.destroy());
+      answer(new UploadTooSlow(Math.round(pace.deadlineMs / 1000)), req, res, () => socket.destroy());
+    },
+    Math.max(20, Math.min(250, Math.floor(pace.idleMs / 4))),
+  );
+  timer.unref();
+  res.once('close', () => clearInterval(timer));
+}
+
+/**
  * Before the upload's body parser: `mayChange` throws (NotFound, OwnersOnly) for a user who may
  * not change the merchant, as the upload's service would once the body was read. A body larger
  * than SMALL_UPLOAD_BYTES, or of no stated length, needs a slot, kept
  * until the answer is sent or the connection ends, so a body decoded and the report worked through
- * both count.
+ * both count. Every body let in must arrive at `pace` (UploadPace), or is answered with `answer`.
  */
-export function uploadGate(slots: UploadSlots, mayChange: (req: Request, res: Response) => Promise<unknown>): RequestHandler {
+export function uploadGate(
+  slots: UploadSlots,
+  pace: UploadPace,
+  answer: ErrorRequestHandler,
+  mayChange: (req: Request, res: Response) => Promise<unknown>,
+): RequestHandler {
   return (req, res, next) => {
     mayChange(req, res).then(() => {
       const length = req.get('content-length');
-      if (length !== undefined && /^\d+$/.test(length) && Number(length) <= SMALL_UPLOAD_BYTES) return next();
+      if (length !== undefined && /^\d+$/.test(length) && Number(length) <= SMALL_UPLOAD_BYTES) {
+        watchBody(req, res, pace, answer);
+        return next();
+      }
       const free = slots.take(String(req.params.merchantId));
       if (!free) return next(new UploadBusy(UPLOAD_BUSY_RETRY_SECONDS));
       // Gone while who may change was read: its 'close' has fired already and would never free the slot.
       if (req.destroyed || res.destroyed || req.socket.destroyed) return free();
       res.once('close', free);
+      watchBody(req, res, pace, answer);
       next();
     }, next);
   };
+}
+
+/**
+ * The upload's body parser, whose callback is dropped once the upload was answered (too slow, above):
+ * its read then ends with the connection, and there is nothing left to answer.
+ */
+export function uploadBody(parse: RequestHandler): RequestHandler {
+  return (req, res, next) => parse(req, res, (err?: unknown) => (res.headersSent ? undefined : next(err)));
 }

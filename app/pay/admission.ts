@@ -39,7 +39,17 @@ export interface ClickCounters {
    * per-minute limits alone let someone with their own invoices' links spend the whole day: 4
    * links at 10 a minute drained 5 000 calls in under 2 hours, and every customer got 503.
    */
-  day: { unknownKey: string; unknownShare: number; invoicePrefix: string; invoiceShare: number; knownKey: string; knownShare: number };
+  day: {
+    unknownKey: string;
+    unknownShare: number;
+    /** One client's unknown links' (its own key), at most clientUnknownMax and below the merchant's, counted first (pay-clicks.sql). */
+    clientUnknownKey?: string;
+    clientUnknownMax?: number;
+    invoicePrefix: string;
+    invoiceShare: number;
+    knownKey: string;
+    knownShare: number;
+  };
 }
 
 const DAY_MS = 86_400_000;

@@ -37,6 +37,8 @@ export interface PayLimits {
   unknownPerShortCode: RateRule;
   /** Share of the merchant's daily Xero budget that clicks on unknown numbers may spend. */
   unknownXeroShare: number;
+  /** Of those, the most one client may spend in a day (0: no limit): counted first, so one client cannot spend the whole day's. */
+  unknownPerClientDay: number;
   /** Shares of it that clicks on one invoice's own link, and on every invoice's own link together, may spend. */
   invoiceXeroShare: number;
   knownXeroShare: number;
@@ -141,6 +143,9 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
       day: {
         unknownKey: `pay:unknown-day:${query.shortCode}`,
         unknownShare: limits.unknownXeroShare,
+        ...(limits.unknownPerClientDay > 0
+          ? { clientUnknownKey: `pay:client-unknown-day:${query.shortCode}:${client}`, clientUnknownMax: limits.unknownPerClientDay }
+          : {}),
         invoicePrefix: `pay:invoice-day:${query.shortCode}:`,
         invoiceShare: limits.invoiceXeroShare,
         knownKey: `pay:known-day:${query.shortCode}`,

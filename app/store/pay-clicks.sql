@@ -23,7 +23,9 @@
 -- p_unknown's p_unknown_day_key (p_unknown_day_share); a known click's invoice
 -- (p_invoice_day_prefix || number, p_invoice_day_share but at least p_invoice_day_min, first: a click over it does not reach the
 -- next) and the merchant's known clicks together (p_known_day_key, p_known_day_share); o_limits gives
--- the limits applied. A known plain click (p_reuse_since set) whose invoice has one open checkout,
+-- the limits applied; before them all, with the client's own per-window counters, an unknown
+-- click's p_client_unknown_day_key (at most p_client_unknown_day_max, below the merchant's unknown
+-- day share). A known plain click (p_reuse_since set) whose invoice has one open checkout,
 -- of the link's currency and one of its amounts (p_reuse_amounts, minor units), read from Xero at
 -- or after p_reuse_since and payable past p_reuse_expires_after, and nothing else
 -- live or paid and not yet recorded (pay/service.ts's rules for reusing one), is given that
@@ -36,7 +38,7 @@ create or replace function pay_click_admit(
   p_short_code text, p_hits json, p_budget json, p_guess text,
   p_numbers text[], p_per_invoice json, p_client_known json, p_client_unknown json, p_known json, p_unknown json, p_day_start timestamptz, p_per_day int,
   p_unknown_day_key text, p_unknown_day_share float8, p_known_day_key text, p_known_day_share float8,
-  p_invoice_day_prefix text, p_invoice_day_share float8, p_invoice_day_min int, p_reuse_since timestamptz, p_reuse_expires_after timestamptz, p_reuse_amounts int8[],
+  p_invoice_day_prefix text, p_invoice_day_share float8, p_invoice_day_min int, p_client_unknown_day_key text, p_client_unknown_day_max int, p_reuse_since timestamptz, p_reuse_expires_after timestamptz, p_reuse_amounts int8[],
   p_now timestamptz, p_link text, p_currency text, p_amounts numeric[], p_retry uuid,
   out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json, out o_known boolean,
   out o_reuse json)
@@ -48,6 +50,7 @@ declare
   known_numbers text[];
   invoice_day_keys text[];
   over_own boolean := false;
+  own_extra json;
   more_refused boolean;
   per_day int;
   day_keys text[];
@@ -76,6 +79,24 @@ begin
     o_miss := true;
     return;
   end if;
+  o_limits := '{}'::json;
+  if not refused then
+    per_day := coalesce(m.xero_day_limit, p_per_day);
+    -- Shares of the limit Xero really applies, when learned lower (xero_budget_acquire's per_day).
+    if p_budget is not null then
+      per_day := least(per_day, coalesce((select c.day_learned from xero_calls c
+        where c.key = format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id)), per_day));
+    end if;
+  end if;
+  -- The client's day of unknown links, below the merchant's day share (and at least 1, as the
+  -- per-window ones): counted with its per-window counters, so a click over it counts against
+  -- nothing the merchant's customers share. At PAY_UNKNOWN_PER_CLIENT a minute, one client alone
+  -- otherwise spent the whole day's share in a few hours.
+  if not refused and not known and p_client_unknown_day_key is not null and p_client_unknown_day_max > 0 then
+    day_limit := greatest(1, least(p_client_unknown_day_max, floor(per_day * p_unknown_day_share)::int - 1));
+    own_extra := json_build_array(json_build_object('key', p_client_unknown_day_key, 'window_start', p_day_start, 'limit', day_limit));
+    o_limits := json_build_object(p_client_unknown_day_key, day_limit);
+  end if;
   -- Each counting statement adds its counts to o_counted itself: a statement to merge them would be
   -- one more on every click, and run while this click holds its counters' rows. A click refused
   -- already counts against nothing more (as with the day counters below).
@@ -83,7 +104,9 @@ begin
     with own as (
       select e from json_array_elements(p_per_invoice) e where known and e->>'number' = any(known_numbers)
       union all
-      select e from json_array_elements(case when known then p_client_known else p_client_unknown end) e)
+      select e from json_array_elements(case when known then p_client_known else p_client_unknown end) e
+      union all
+      select e from json_array_elements(own_extra) e)
     select (coalesce(o_counted::jsonb, '{}') || coalesce(jsonb_object_agg(h.key, h.hits), '{}'))::json, coalesce(bool_or(h.hits > l."limit"), false)
       into o_counted, over_own
       from rate_limits_hit((select json_agg(e) from own)) h
@@ -116,15 +139,6 @@ begin
     end if;
   end if;
   -- The day counters count only clicks let through to Xero: refused ones spend nothing.
-  o_limits := '{}'::json;
-  if not refused then
-    per_day := coalesce(m.xero_day_limit, p_per_day);
-    -- Shares of the limit Xero really applies, when learned lower (xero_budget_acquire's per_day).
-    if p_budget is not null then
-      per_day := least(per_day, coalesce((select c.day_learned from xero_calls c
-        where c.key = format(p_budget->>'org_key_format', m.xero_client_id, m.xero_tenant_id)), per_day));
-    end if;
-  end if;
   -- In this order, each only while nothing refused the click: an unknown link's; a known link's own
   -- invoice first, so that over its share the click does not count against what the merchant's other
   -- customers share (as with the per-minute counters), then all known links'. One statement each

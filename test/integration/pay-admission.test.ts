@@ -154,6 +154,29 @@ describeEachDatabase('Pay click admission and the shared Xero budget', ({ db }) 
     assert.deepEqual(await click('INV-B', { known: true, minute: 0 }), { hits: { minute: 1 }, limits: {} }, 'refused by the minute: no day counted');
     assert.deepEqual(await click('INV-B', { known: true }), { hits: { 'i:INV-B': 1, k: 3 }, limits: { 'i:INV-B': 2, k: 3 } });
     assert.deepEqual(await click('INV-B', { known: true }), { hits: { 'i:INV-B': 2, k: 4 }, limits: { 'i:INV-B': 2, k: 3 } });
+
+    // A client's own day of unknown links stays below the merchant's (2 here): 1, whatever it asks; over it, the merchant's is not counted.
+    const own = { ...day, unknownKey: 'u2', clientUnknownKey: 'c', clientUnknownMax: 10 };
+    const clientClick = async () => {
+      const admitted = await h.stores.payClicks.admit({
+        shortCode: h.merchant.shortCode,
+        counters: [],
+        groups: {
+          numbers: ['NOPE-9'],
+          link: 'NOPE-9',
+          own: { amounts: [] },
+          perInvoice: [],
+          client: { known: [], unknown: [] },
+          known: [],
+          unknown: [],
+          day: own,
+          now,
+        },
+      });
+      return { hits: Object.fromEntries(admitted.hits), limits: Object.fromEntries(admitted.limits) };
+    };
+    assert.deepEqual(await clientClick(), { hits: { c: 1, u2: 1 }, limits: { c: 1, u2: 2 } });
+    assert.deepEqual(await clientClick(), { hits: { c: 2 }, limits: { c: 1 } }, "over the client's day: the merchant's not counted");
   });
 
   it('refunds a ticket once: a second refund changes nothing', async () => {

@@ -130,6 +130,26 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
     assert.equal(await shared('pay:unknown'), 11, "the flood's clicks over its network's own limit did not count against the merchant's");
   });
 
+  it("one client clicking invented links all day at PAY_UNKNOWN_PER_CLIENT a minute spends at most PAY_UNKNOWN_PER_CLIENT_DAY of the merchant's day share: other customers' first clicks still get through", async () => {
+    // 500 Xero calls a day, 20% of them (100) for links that are not an invoice's own; 5 a minute and 30 a day per client.
+    h = await createHarness(db(), {
+      env: { TRUST_PROXY: '1', XERO_LIMIT_PER_DAY: '500', PAY_UNKNOWN_XERO_PERCENT: '20', PAY_UNKNOWN_PER_CLIENT: '5', PAY_UNKNOWN_PER_CLIENT_DAY: '30' },
+    });
+    const statuses: Record<number, number> = {};
+    for (let minute = 0; minute < 40; minute++) {
+      for (let n = 0; n < 5; n++) {
+        const { status } = await click(invented(minute * 5 + n), '203.0.113.66');
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+      h.clock.advance(60_000);
+    }
+    const refused = await click(invented(1000), '203.0.113.66').expect(429);
+    assert.ok(Number(refused.headers['retry-after']) > 3600, `refused until the next day, not the next minute: Retry-After ${refused.headers['retry-after']}`);
+    assert.equal((await click(h.payUrl(h.addInvoice({}).invoiceNumber), '198.51.100.1')).status, 303, "another customer's first click, later that day");
+    assert.deepEqual(statuses, { 404: 30, 429: 170 });
+    assert.equal(await shared('pay:unknown-day'), 31, "the flood's clicks over its day share did not count against the merchant's");
+  });
+
   it('a click refused for its address counts against nothing else', async () => {
     h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '3' } });
     for (let n = 0; n < 10; n++) await click(invented(n), '203.0.113.67');

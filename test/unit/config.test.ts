@@ -123,6 +123,7 @@ describe('config: reliability settings', () => {
       unknownPerWindow: 20,
       unknownPerClient: 5,
       unknownPerNetwork: 10,
+      unknownPerClientDay: 50,
       unknownXeroShare: 0.2,
       knownXeroShare: 0.5,
       invoiceXeroShare: 0.01,

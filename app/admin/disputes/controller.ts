@@ -5,7 +5,7 @@ import { FormInvalid } from '../../errors.js';
 import type { Sessions } from '../session.js';
 import { adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantToChange } from '../merchants/service.js';
-import { uploadGate } from '../uploads.js';
+import { uploadBody, uploadGate } from '../uploads.js';
 import { disputesOf, readDisputeReport } from './service.js';
 
 /** 2 000 rows of the report's seven short columns stay well under this; the admin's other forms take 16 kB. */
@@ -15,9 +15,11 @@ export const DISPUTE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/disputes\/report\
 
 export function disputesRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
-  const body = express.urlencoded({ extended: false, limit: DISPUTE_REPORT_LIMIT, parameterLimit: 10 });
+  const body = uploadBody(express.urlencoded({ extended: false, limit: DISPUTE_REPORT_LIMIT, parameterLimit: 10 }));
   // Who may upload (owners, operators) before the body is read, and one upload read at a time (uploads.ts).
-  const gate = uploadGate(deps.uploads, (req, res) => merchantToChange(deps, signedIn(res), String(req.params.merchantId)));
+  const gate = uploadGate(deps.uploads, deps.uploadPace, adminErrors(deps.logger), (req, res) =>
+    merchantToChange(deps, signedIn(res), String(req.params.merchantId)),
+  );
   const count = (v: unknown) => (typeof v === 'string' && /^\d{1,6}$/.test(v) ? Number(v) : null);
 
   const show = async (req: Request, res: Response, status: number, errors: Record<string, unknown> = {}) => {

@@ -6,7 +6,7 @@ import { message } from '../../i18n/index.js';
 import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantToChange } from '../merchants/service.js';
-import { uploadGate } from '../uploads.js';
+import { uploadBody, uploadGate } from '../uploads.js';
 import { bookManual, bookReport, feeBillsOf, previewReport, type ManualBill, type PreviewRow } from './service.js';
 
 /** A month's Billing Report of a busy merchant runs to a few MB, up to this; the admin's other forms to 16 kB. */
@@ -25,9 +25,11 @@ export const FEE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/fee-bills\/(preview|b
 
 export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
-  const parse = express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10 });
+  const parse = uploadBody(express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10 }));
   // Who may book (owners, operators) before the body is read, and one upload read at a time (uploads.ts).
-  const gate = uploadGate(deps.uploads, (req, res) => merchantToChange(deps, signedIn(res), String(req.params.merchantId)));
+  const gate = uploadGate(deps.uploads, deps.uploadPace, adminErrors(deps.logger), (req, res) =>
+    merchantToChange(deps, signedIn(res), String(req.params.merchantId)),
+  );
   const text = (req: Request, key: string) => (typeof req.body?.[key] === 'string' ? (req.body[key] as string) : '');
   // A report over the limit: the page again saying how to go on, not a bare 413 page. Nothing is
   // read from the refused body (not even the CSRF token), and the page changes nothing.
