@@ -91,6 +91,13 @@ export type RetireXenditKeyPayload = z.infer<typeof RetireXenditKeyPayload>;
  */
 export const ExpireOwnInvoicePayload = z.object({ merchantId: z.string(), checkoutId: z.string(), xenditInvoiceId: z.string(), paidTwin: z.string() });
 
+/**
+ * A duplicate Xendit invoice under a checkout's external id (a twin) that the pay click could not
+ * expire (Xendit did not answer, or left it payable): expired by this job until Xendit says so
+ * (jobs/sync/twin-invoices.ts).
+ */
+export const ExpireDuplicatePayload = z.object({ merchantId: z.string(), checkoutId: z.string(), xenditInvoiceId: z.string() });
+
 /** Xendit's dispute statuses (docs.xendit.co "Manage Disputes via API"). */
 export const DISPUTE_STATUSES = ['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST'] as const;
 export type DisputeHint = (typeof DISPUTE_STATUSES)[number] | 'OTHER';
@@ -213,6 +220,13 @@ export const JOB_SPECS = {
     kind: 'expire-own-invoice',
     payload: ExpireOwnInvoicePayload,
     dedupeKey: (p: z.infer<typeof ExpireOwnInvoicePayload>) => `expire-own-invoice:${p.merchantId}:${p.xenditInvoiceId}`,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  // As expire-own-invoice: the same invoice queued again (another click, a re-run) is one job.
+  'expire-duplicate': {
+    kind: 'expire-duplicate',
+    payload: ExpireDuplicatePayload,
+    dedupeKey: (p: z.infer<typeof ExpireDuplicatePayload>) => `expire-duplicate:${p.merchantId}:${p.xenditInvoiceId}`,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
   },
   // No merchantId: it calls only Xendit, so it must not wait while the merchant's Xero connection is

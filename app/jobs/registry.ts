@@ -22,7 +22,7 @@ import { sendAlertsJob } from './sync/send-alerts.js';
 import { syncOpenInvoicesJob } from './sync/open-invoices.js';
 import { recordRefundJob } from './sync/record-refund.js';
 import { retireXenditKeyJob } from './sync/retire-xendit-key.js';
-import { expireOwnInvoiceJob } from './sync/twin-invoices.js';
+import { expireDuplicateJob, expireOwnInvoiceJob } from './sync/twin-invoices.js';
 import { returnFeeJob } from './sync/fee-return.js';
 import { recordDisputeJob } from './sync/record-dispute.js';
 import { listRefundsJob } from './sync/list-refunds.js';
@@ -222,6 +222,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'record-other-movement': { handler: (b) => recordOtherMovementJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'retire-xendit-key': { handler: (b) => retireXenditKeyJob(b.deps) },
   'expire-own-invoice': { handler: (b) => expireOwnInvoiceJob({ ...b.deps, crash: crashHook(b.deps.config?.crashAt) }) },
+  'expire-duplicate': { handler: (b) => expireDuplicateJob(b.deps) },
   'record-fee-bill': { handler: (b) => recordFeeBillJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'send-alerts': {
     handler: ({ deps, i18n }) =>

@@ -81,7 +81,8 @@ export async function createAtXendit(
   // from our claim (its expiry_date − created is on Xendit's clock, so clock skew cannot stretch it).
   const granted = created.validForSeconds === undefined ? undefined : new Date(checkout.createdAt.getTime() + created.validForSeconds * 1000);
   const expiresAt = granted && granted < checkout.expiresAt ? granted : undefined;
-  const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock(), expiresAt);
+  // Taken over: the create of the click before may still be made late, beside this one.
+  const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock(), expiresAt, opts.mayExistAtXendit);
   // Opened: any other payable invoice under its external id (two attempts both got through) is a
   // duplicate. Lost to a concurrent click: the one we made is; one we adopted is the new owner's to adopt.
   const duplicates = opened ? earlier.filter((x) => x.status === 'PENDING' && x.id !== created.id) : adopted ? [] : [created];
@@ -90,16 +91,18 @@ export async function createAtXendit(
   for (const x of duplicates) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'expiring a duplicate Xendit invoice');
     const seen = await expireDuplicate(deps, merchant.xenditSecretKey, x.id);
-    if (seen === 'expired' || !seen) continue;
+    if (seen === 'expired') continue;
+    if (!seen || (seen.status !== 'PAID' && seen.status !== 'SETTLED')) {
+      await expireDuplicateLater(deps, checkout, x.id, seen);
+      continue;
+    }
     // Paid a moment before: the money is in. Its PAID callback may never come, and neither
     // list-paid (its external id is a checkout's) nor reconcile (it reads the checkout's own
     // invoice) would find it: recorded here, by the job that callback queues (the same dedupe key).
-    if (seen.status === 'PAID' || seen.status === 'SETTLED') {
-      await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId: seen.id }, deps.clock());
-      deps.onJobEnqueued?.();
-      deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'a duplicate Xendit invoice was paid before it could be expired');
-      paidTwin ??= seen;
-    } else deps.logger.error({ xenditInvoiceId: x.id, xenditStatus: seen.status }, 'could not expire a duplicate Xendit invoice');
+    await enqueue(deps.stores.jobs, 'record-payment', { merchantId: merchant.id, xenditInvoiceId: seen.id }, deps.clock());
+    deps.onJobEnqueued?.();
+    deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'a duplicate Xendit invoice was paid before it could be expired');
+    paidTwin ??= seen;
   }
   if (opened && paidTwin) await alreadyPaidByTwin(deps, merchant, invoice, opened, paidTwin);
   return opened;
@@ -125,8 +128,8 @@ async function alreadyPaidByTwin(deps: PayDeps, merchant: Merchant, invoice: Xer
 
 /**
  * The duplicate as Xendit holds it once asked to expire it (expireAndRead): EXPIRED, or as read
- * back when Xendit did not expire it. undefined when that is not known (logged): the duplicate is
- * left to record-payment and reconcile, not a reason to fail the click.
+ * back when Xendit did not expire it. undefined when that is not known (logged): not a reason to
+ * fail the click; the duplicate is queued to be expired (expireDuplicateLater).
  */
 async function expireDuplicate(deps: PayDeps, key: string, id: string): Promise<'expired' | XenditInvoice | undefined> {
   try {
@@ -137,6 +140,18 @@ async function expireDuplicate(deps: PayDeps, key: string, id: string): Promise<
     deps.logger.error({ err: String(err), xenditInvoiceId: id }, 'could not expire a duplicate Xendit invoice, nor read it');
   }
   return undefined;
+}
+
+/**
+ * A duplicate Xendit did not expire (no answer, a 5xx, or still payable as read back) stays payable
+ * beside the invoice the customer is sent to, and nothing else would end it (reconcile reads the
+ * checkout's own; the click that lost its claim leaves no trace of the one it made): a job expires
+ * it until Xendit says so, paid meanwhile recorded (jobs/sync/twin-invoices.ts).
+ */
+async function expireDuplicateLater(deps: PayDeps, checkout: Checkout, id: string, seen: XenditInvoice | undefined): Promise<void> {
+  deps.logger.error({ checkoutId: checkout.id, xenditInvoiceId: id, xenditStatus: seen?.status }, 'could not expire a duplicate Xendit invoice: queued');
+  await enqueue(deps.stores.jobs, 'expire-duplicate', { merchantId: checkout.merchantId, checkoutId: checkout.id, xenditInvoiceId: id }, deps.clock());
+  deps.onJobEnqueued?.();
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 import type { Database } from './schema.js';
 import { keyColumn, sealedAt } from './merchant-model.js';
 import type { SecretBox } from '../security/secrets.js';
-import { LIVE, toCheckout, type Checkout, type NewCheckout } from './checkout-model.js';
+import { lateCreateWindow, LIVE, toCheckout, type Checkout, type NewCheckout } from './checkout-model.js';
 
 /**
  * Making a checkout: a click claims the invoice's 'creating' row (one claim per invoice at a time),
@@ -75,12 +75,22 @@ export function createCheckoutClaims(db: Db, box?: SecretBox) {
 
     /**
      * Opens the checkout if this caller still holds its claim (fence = the claim's updated_at); else null.
-     * `expiresAt`: when Xendit said it expires, if sooner than the claim's estimate.
+     * `expiresAt`: when Xendit said it expires, if sooner than the claim's estimate. `takenOver`: an
+     * earlier click's create of it had no answer, and Xendit may still make that invoice late, a
+     * twin of the one opened with: reconcile looks under its external id until that can no longer be
+     * payable (lateCreateWindow), and expires what it finds besides its own.
      */
-    async open(id: string, fence: Date, xenditInvoiceId: string, invoiceUrl: string, now: Date, expiresAt?: Date): Promise<Checkout | null> {
+    async open(id: string, fence: Date, xenditInvoiceId: string, invoiceUrl: string, now: Date, expiresAt?: Date, takenOver = false): Promise<Checkout | null> {
       const r = await db
         .updateTable('checkouts')
-        .set({ status: 'open', xendit_invoice_id: xenditInvoiceId, invoice_url: invoiceUrl, updated_at: now, ...(expiresAt ? { expires_at: expiresAt } : {}) })
+        .set({
+          status: 'open',
+          xendit_invoice_id: xenditInvoiceId,
+          invoice_url: invoiceUrl,
+          updated_at: now,
+          ...(expiresAt ? { expires_at: expiresAt } : {}),
+          ...(takenOver ? { late_create_until: lateCreateWindow(now) } : {}),
+        })
         .where('id', '=', id)
         .where('status', '=', 'creating')
         .where('updated_at', '=', fence)

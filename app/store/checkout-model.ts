@@ -20,7 +20,7 @@ export interface Checkout {
   xenditMode: XenditMode | null;
   /** That key's last 4 characters (`…abcd`), to name the Xendit account it is in once the key is replaced; null: not known. */
   xenditKeyHint: string | null;
-  /** Closed while a create of it had no answer: until then Xendit may still make its invoice late (lateCreateWindow); null: not so closed. */
+  /** Closed while a create of it had no answer, or opened by a click that took it over from one: until then Xendit may still make that invoice late (lateCreateWindow); null: neither. */
   lateCreateUntil: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -69,7 +69,7 @@ export const CREATION_WAIT_MS = 15_000;
 export const LATE_CREATE_MARGIN_MS = 3600_000;
 
 /**
- * Until when a checkout closed now, whose create may have had no answer, can still get a payable
+ * Until when a checkout closed (or opened by a take-over) now, whose create may have had no answer, can still get a payable
  * invoice from Xendit: one made up to LATE_CREATE_MARGIN_MS late stays payable for the
  * invoice_duration sent: the checkout's own length (expires_at − created_at), which its claim's
  * create sent (pay/create-at-xendit.ts checkoutSeconds; a take-over's create sends the merchant's

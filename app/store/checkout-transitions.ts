@@ -103,6 +103,34 @@ export function createCheckoutTransitions(db: Db) {
     },
 
     /**
+     * A twin of the checkout's own invoice was paid (record-payment), and no payment of its own
+     * invoice is known: the twin becomes its own, as markPaidByTwin, so that the pay path finds this
+     * checkout's payment once it is recorded (not "on its way" for good) and the rest of the Xero
+     * invoice can be charged. Only while its own invoice is still `c`'s; one paid itself keeps it
+     * (the twin's payment is then a second one, an over-payment).
+     */
+    async adoptPaidTwin(c: Checkout & { xenditInvoiceId: string }, twin: MadeAtXendit, now: Date): Promise<boolean> {
+      const r = await db
+        .updateTable('checkouts')
+        .set({ status: 'paid', updated_at: now, xendit_invoice_id: twin.xenditInvoiceId, invoice_url: twin.invoiceUrl })
+        .where('id', '=', c.id)
+        .where('xendit_invoice_id', '=', c.xenditInvoiceId)
+        .where('status', 'in', [...PAYABLE, 'paid'])
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('payments')
+                .select('payments.id')
+                .where('payments.merchant_id', '=', c.merchantId)
+                .where('payments.xendit_invoice_id', '=', c.xenditInvoiceId),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /**
      * Paid, as Xendit says (record-payment). A checkout kept 'creating' after a create whose answer
      * was lost has no Xendit invoice yet: the one paid is stored on it, so the pay path sees that
      * this invoice's payment is on its way and charges nobody again.

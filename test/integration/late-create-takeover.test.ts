@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { pino } from 'pino';
+import { reconcile } from '../../app/jobs/sync/reconcile.js';
 
 const WAIT = 5000; // the harness's creation wait
 
@@ -39,6 +41,50 @@ describeEachDatabase('pay: a create Xendit processes late, after a take-over who
     assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.status !== 'DELETED').length, 1, 'booked once, on the real Xero invoice');
     assert.equal(h.sims.xero.findInvoice(inv.invoiceId)!.status, 'PAID');
     assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, lateId))?.syncState, 'recorded');
+  });
+
+  const statusAtXendit = (id: string) => h.sims.xendit.getInvoice(id)!.status;
+  const reconcileRun = () =>
+    reconcile({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) }, { minAgeMinutes: 5, batch: 10 });
+
+  /**
+   * Click A's create gets no answer (503, the row left 'creating'); click B takes the row over,
+   * finds nothing under its external id yet, makes its own invoice and opens the checkout; then
+   * Xendit processes A's create: a second payable invoice (e-mailed to the payer) under that id.
+   */
+  async function openedBeforeLateCreate() {
+    const inv = h.addInvoice({});
+    const late = h.sims.xendit.faults.createLate();
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    h.clock.advance(WAIT + 1);
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    assert.equal(checkout.status, 'open');
+    const [lateId] = late.make();
+    assert.equal(statusAtXendit(lateId), 'PENDING');
+    return { inv, checkout, own: checkout.xenditInvoiceId!, lateId };
+  }
+
+  it("expires the late invoice of a lost create once a take-over opened the checkout, and keeps the checkout's own payable", async () => {
+    const { checkout, own, lateId } = await openedBeforeLateCreate();
+    h.clock.advance(6 * 60_000);
+    await reconcileRun();
+    assert.equal(statusAtXendit(lateId), 'EXPIRED', 'the late twin is not left payable beside the checkout');
+    assert.equal(statusAtXendit(own), 'PENDING', "the checkout's own invoice stays payable");
+    const row = await h.stores.checkouts.byId(checkout.id);
+    assert.deepEqual([row?.status, row?.xenditInvoiceId], ['open', own]);
+  });
+
+  it("the late invoice paid before reconcile asks: booked once, and the checkout's own invoice expired", async () => {
+    const { inv, checkout, own, lateId } = await openedBeforeLateCreate();
+    await h.sims.xendit.pay(lateId, { sendCallback: false }); // paid from Xendit's e-mail, its callback lost
+    h.clock.advance(6 * 60_000);
+    await reconcileRun();
+    await h.worker.drain();
+    assert.equal(statusAtXendit(own), 'EXPIRED', 'no second payable invoice left');
+    assert.equal((await h.stores.checkouts.byId(checkout.id))?.status, 'paid');
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, lateId))?.syncState, 'recorded');
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.status !== 'DELETED').length, 1);
   });
 
   it("sends a paid invoice with a checkout's external id that no checkout holds to review, never to a backend sale", async () => {

@@ -135,10 +135,64 @@ describeEachDatabase('twin Xendit invoices under one external id', ({ db }) => {
     assert.deepEqual(
       (await h.stores.jobs.list()).map((j) => [j.kind, j.state]).filter(([kind]) => kind !== 'post-fee'),
       [
+        // The click could not expire the twin: queued then, it found the twin paid (recorded once, by the callback's job).
+        ['expire-duplicate', 'done'],
         ['record-payment', 'done'],
         ['expire-own-invoice', 'done'],
       ],
     );
+  });
+
+  it('a twin the click could not expire is expired by a job, retried until Xendit does', async () => {
+    const { checkoutId, own, twin } = await twins({ keepTwin: true });
+    h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: `/invoices/${twin.id}/expire` });
+    await h.worker.drain();
+    h.clock.advance(10 * 60_000);
+    await h.worker.drain();
+    assert.equal(statusAtXendit(twin.id), 'EXPIRED', 'the twin is not left payable');
+    assert.equal(statusAtXendit(own.id), 'PENDING');
+    const checkout = await h.stores.checkouts.byId(checkoutId);
+    assert.deepEqual([checkout?.status, checkout?.xenditInvoiceId], ['open', own.id]);
+  });
+
+  it('the invoice made by a click that lost its checkout to a take-over, its expiry failed, is expired by a job', async () => {
+    const inv = h.addInvoice({});
+    let taken: request.Response | undefined;
+    // Click A's create reaches Xendit only once click B, after the creation wait, took the row over
+    // and opened it with its own invoice; then A's expiry of the one it made meets a 503.
+    h.sims.xendit.faults.beforeRequest(
+      1,
+      async () => {
+        h.clock.advance(5001);
+        taken = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+        h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: '/invoices/' });
+      },
+      { method: 'POST', path: '/v2/invoices' },
+    );
+    await request(h.app).get(h.payUrl(inv.invoiceNumber));
+    const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    const own = h.sims.xendit.listInvoices().find((x) => x.invoice_url === taken?.headers.location)!;
+    const lost = h.sims.xendit.listInvoices().find((x) => x.id !== own.id)!;
+    assert.deepEqual([checkout.status, checkout.xenditInvoiceId], ['open', own.id]);
+    assert.equal(statusAtXendit(lost.id), 'PENDING', "the click's expiry failed");
+    await h.worker.drain();
+    assert.equal(statusAtXendit(lost.id), 'EXPIRED', "the lost click's invoice is not left payable");
+    assert.equal(statusAtXendit(own.id), 'PENDING');
+  });
+
+  it('a twin paid for part of the Xero invoice: the next click charges the rest, not "payment on its way"', async () => {
+    const { inv, checkoutId, twin } = await twins({ keepTwin: true });
+    await h.sims.xendit.pay(twin.id);
+    // The merchant adds a line meanwhile: 75 000 IDR stays due once the twin's payment is booked.
+    await h.sims.xero.test.invoices.editLines(inv.invoiceId, [{ description: 'Kopi', quantity: '3', unitAmount: '75000' }]);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, twin.id))?.syncState, 'recorded');
+
+    h.clock.advance(60_000);
+    const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const rest = h.sims.xendit.listInvoices().find((x) => x.invoice_url === res.headers.location);
+    assert.deepEqual([rest?.amount, rest?.status], [75000, 'PENDING'], 'a new checkout for the rest');
+    assert.equal((await h.stores.checkouts.byId(checkoutId))?.xenditInvoiceId, twin.id, 'the checkout names the invoice paid');
   });
 
   /** The customer paid both twins; only the twin's PAID callback came (the own invoice's was lost). */

@@ -97,8 +97,8 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     let made: XenditInvoice[] | undefined;
     try {
       if (!key.key) throw new NoKey();
-      // Without an invoice id (a create that got no answer), or closed while a create may still be
-      // made late (a second one besides the invoice stored): only its external id can find it.
+      // Without an invoice id (a create that got no answer), or closed or opened by a take-over while
+      // a create may still be made late (a second one besides the invoice stored): only its external id can find it.
       if (!checkout.xenditInvoiceId || lateCreateOpen(checkout, now)) made = await deps.xendit.findInvoicesByExternalId(key.key, checkout.externalId);
       else invoice = await deps.xendit.getInvoice(key.key, checkout.xenditInvoiceId);
     } catch (err) {
@@ -119,6 +119,28 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     if (unreachable(key, (made ? made.length : invoice) ? 'found' : 'nothing')) {
       await cannotReach(deps, checkout, key, now, summary);
       continue;
+    }
+    if (made && checkout.status === 'open' && checkout.xenditInvoiceId) {
+      // Opened by a take-over while an earlier click's create may still be made late: what Xendit
+      // holds under the external id besides the checkout's own is a twin the payer may have been
+      // e-mailed; it is expired (paid: recorded below, and record-payment expires the own one).
+      // The own invoice is then judged as it is when asked by its id.
+      const own = checkout.xenditInvoiceId;
+      if (!made.some((x) => x.id !== own && (x.status === 'PAID' || x.status === 'SETTLED'))) {
+        const outcome = await expireMadeLate(
+          deps,
+          key.key!,
+          checkout,
+          made.filter((x) => x.id !== own),
+        );
+        if (outcome === 'failed') {
+          summary.failed++;
+          await deps.stores.checkouts.passOver(checkout.id, now);
+          continue;
+        }
+        if (typeof outcome !== 'string') made = [outcome];
+        else [invoice, made] = [made.find((x) => x.id === own) ?? null, undefined];
+      }
     }
     // Found by its external id, paid: recorded as a PAID callback would, whether the row is still
     // 'creating' or was closed before Xendit made the invoice (the callback's job may have queued it already).
@@ -246,7 +268,7 @@ const lateCreateOpen = (checkout: Checkout, now: Date): boolean => checkout.late
 async function expireMadeLate(deps: ReconcileDeps, key: string, checkout: Checkout, made: XenditInvoice[]): Promise<'expired' | 'failed' | XenditInvoice> {
   let paid: XenditInvoice | undefined;
   for (const x of made.filter((x) => x.status === 'PENDING')) {
-    deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit made the invoice of a closed checkout late; expiring it');
+    deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit made an invoice of a lost create late; expiring it');
     // What expire answers for an invoice no longer PENDING is not documented (xendit-node lists no
     // error code for it; it may refuse, or answer 200 with the invoice as it is): the status in its
     // answer, or what Xendit holds when it refused, decides.

@@ -36,8 +36,13 @@ export function recordPaymentJob(deps: RecordPaymentDeps) {
       return;
     }
     if (xInvoice.status === 'PENDING') throw new RetryLater(`Xendit invoice ${xInvoice.id} is not paid yet`);
-    // A twin paid: the checkout's own invoice must not stay payable beside it.
-    if (isTwin(checkout, xInvoice.id)) await expireOwnLater(deps, checkout, xInvoice.id);
+    // A twin paid: the checkout's own invoice must not stay payable beside it (queued first, so a
+    // crash before the twin is adopted below still leaves it queued), and the twin becomes the
+    // checkout's own unless its own was paid too: the pay path judges the checkout by its own invoice's payment.
+    if (isTwin(checkout, xInvoice.id)) {
+      await expireOwnLater(deps, checkout, xInvoice.id);
+      await deps.stores.checkouts.adoptPaidTwin(checkout, { xenditInvoiceId: xInvoice.id, invoiceUrl: xInvoice.invoiceUrl }, deps.clock());
+    }
 
     const xenditPaymentId = xInvoice.paymentId ?? (await deps.stores.callbacks.paidPaymentId(merchant.id, xInvoice.id));
     let payment = await deps.stores.payments.getOrCreate(paymentFrom(merchant, checkout, xInvoice, xenditPaymentId, deps.clock()), deps.clock());

@@ -14,7 +14,7 @@ import type { Job } from '../../store/jobs.js';
 import type { Checkout } from '../../store/checkouts.js';
 import { checkoutKey } from '../../store/merchants.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
-import { ExpireOwnInvoicePayload } from '../kinds.js';
+import { ExpireDuplicatePayload, ExpireOwnInvoicePayload } from '../kinds.js';
 import { enqueue } from '../enqueue.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import type { CrashHook } from './crash-points.js';
@@ -48,33 +48,56 @@ export async function expireOwnLater(
  * a Xero invoice already paid, which Xero refuses, so it goes to review as an over-payment, or to a
  * Xero overpayment with the merchant's option, and is refunded from there).
  */
-export function expireOwnInvoiceJob(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; crash?: CrashHook }) {
+export function expireOwnInvoiceJob(deps: ExpireDeps) {
   return async (job: Job): Promise<void> => {
-    const { merchantId, checkoutId, xenditInvoiceId, paidTwin } = ExpireOwnInvoicePayload.parse(job.payload);
-    const merchant = await deps.stores.merchants.byId(merchantId);
-    if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
-    const checkout = await deps.stores.checkouts.byId(checkoutId);
-    if (!checkout) throw new NeedsReview(`checkout ${checkoutId} no longer exists`);
-    const key = checkoutKey(merchant, checkout);
-    const unknown = () =>
-      new NeedsReview(
-        `Xendit invoice ${xenditInvoiceId} (invoice ${checkout.invoiceNumber}) must be expired, as its twin ${paidTwin} was paid, but the ` +
-          `${key.mode} key ${key.hint} cannot reach it${replacedNote(key)}: expire it in Xendit's dashboard, and record it if it was paid`,
-      );
-    if (!key.key) throw unknown();
-    const seen = await expireAndRead(deps, key.key, xenditInvoiceId);
-    deps.crash?.('own-invoice-expired-at-xendit');
-    if (seen === 'expired') {
-      deps.logger.info({ merchantId, checkoutId, xenditInvoiceId, paidTwin }, "checkout's own Xendit invoice expired: a twin of it was paid");
-      return;
-    }
-    if (seen === 'unknown') throw unknown();
-    if (seen.status === 'PAID' || seen.status === 'SETTLED') {
-      // Under the callback's dedupe key: recorded once, whether its own callback comes or not.
-      await enqueue(deps.stores.jobs, 'record-payment', { merchantId, xenditInvoiceId: seen.id }, deps.clock());
-      deps.logger.warn({ merchantId, checkoutId, xenditInvoiceId, paidTwin }, 'the customer paid both twins: recording the second payment');
-      return;
-    }
-    throw new RetryLater(`Xendit answered the expiry of invoice ${xenditInvoiceId} with it ${seen.status}`);
+    const p = ExpireOwnInvoicePayload.parse(job.payload);
+    await expireUntilConfirmed(deps, p, `must be expired, as its twin ${p.paidTwin} was paid`, "checkout's own Xendit invoice expired: a twin of it was paid");
   };
+}
+
+/**
+ * Expires a twin the pay click could not (create-at-xendit.ts), as expireOwnInvoiceJob does the
+ * checkout's own: it was made payable beside the invoice the customer is sent to.
+ */
+export function expireDuplicateJob(deps: ExpireDeps) {
+  return async (job: Job): Promise<void> => {
+    const p = ExpireDuplicatePayload.parse(job.payload);
+    await expireUntilConfirmed(deps, p, `is a duplicate of its checkout's invoice and must be expired`, 'duplicate Xendit invoice expired');
+  };
+}
+
+type ExpireDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; crash?: CrashHook };
+
+async function expireUntilConfirmed(
+  deps: ExpireDeps,
+  p: { merchantId: string; checkoutId: string; xenditInvoiceId: string; paidTwin?: string },
+  why: string,
+  done: string,
+): Promise<void> {
+  const { merchantId, checkoutId, xenditInvoiceId } = p;
+  const merchant = await deps.stores.merchants.byId(merchantId);
+  if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
+  const checkout = await deps.stores.checkouts.byId(checkoutId);
+  if (!checkout) throw new NeedsReview(`checkout ${checkoutId} no longer exists`);
+  const key = checkoutKey(merchant, checkout);
+  const unknown = () =>
+    new NeedsReview(
+      `Xendit invoice ${xenditInvoiceId} (invoice ${checkout.invoiceNumber}) ${why}, but the ` +
+        `${key.mode} key ${key.hint} cannot reach it${replacedNote(key)}: expire it in Xendit's dashboard, and record it if it was paid`,
+    );
+  if (!key.key) throw unknown();
+  const seen = await expireAndRead(deps, key.key, xenditInvoiceId);
+  deps.crash?.('own-invoice-expired-at-xendit');
+  if (seen === 'expired') {
+    deps.logger.info(p, done);
+    return;
+  }
+  if (seen === 'unknown') throw unknown();
+  if (seen.status === 'PAID' || seen.status === 'SETTLED') {
+    // Under the callback's dedupe key: recorded once, whether its own callback comes or not.
+    await enqueue(deps.stores.jobs, 'record-payment', { merchantId, xenditInvoiceId: seen.id }, deps.clock());
+    deps.logger.warn(p, 'the customer paid both twins: recording the second payment');
+    return;
+  }
+  throw new RetryLater(`Xendit answered the expiry of invoice ${xenditInvoiceId} with it ${seen.status}`);
 }
