@@ -21,6 +21,7 @@ export type MessageKey =
   | 'linkExpired'
   | 'userLinkExpired'
   | 'ownersOnly'
+  | 'operatorsOnly'
   | 'linkNoMatch'
   | 'conflict'
   | 'cannotPayOnline'
@@ -315,6 +316,13 @@ export class OwnersOnly extends DomainError {
   override readonly status = 403;
   override readonly messageKey = 'ownersOnly';
   override readonly publicReason = 'only the merchant owners may change this';
+}
+
+/** An owner tried what only an operator may do to a peer (disable a co-owner): they see it exists, so 403 and why. */
+export class OperatorsOnly extends DomainError {
+  override readonly status = 403;
+  override readonly messageKey = 'operatorsOnly';
+  override readonly publicReason = 'only an operator may do this';
 }
 
 /** Anything the signed-in user may not see answers as if it did not exist. */

@@ -19,12 +19,22 @@ export function redactedRequest(url: string): { url: string; query?: object; par
   const path = originFormOf(url);
   if (isOAuthAnswer(path)) return { url: path.split('?')[0], query: {}, params: {} };
   if (hasSecretPath(path)) return { url: loggablePath(path), params: {} };
+  // Anyone may send a 16 kB request target (a callback "merchant id", say): one such line per
+  // request would let a flood fill the logs. Its query and params are parts of it, so dropped too.
+  if (url.length > LOGGED_PATH_CHARS) return { url: bounded(url), query: {}, params: {} };
   return undefined;
 }
 
-/** Setup, connect and invite/reset links (/admin/<kind>/<token>) with the token replaced. */
+/** Setup, connect and invite/reset links (/admin/<kind>/<token>) with the token replaced; a long path cut short. */
 export function loggablePath(path: string): string {
-  return path.replace(SECRET_LINK, '$1[redacted]');
+  return bounded(path.replace(SECRET_LINK, '$1[redacted]'));
+}
+
+/** More than any path of ours (a few ids): what is logged of a request target. */
+const LOGGED_PATH_CHARS = 300;
+
+function bounded(text: string): string {
+  return text.length > LOGGED_PATH_CHARS ? `${text.slice(0, LOGGED_PATH_CHARS)}…[${text.length} characters]` : text;
 }
 
 function hasSecretPath(path: string): boolean {

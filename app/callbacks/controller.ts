@@ -8,8 +8,9 @@ import type { Logger } from 'pino';
 import { acceptCallback, acceptDisputeWebhook, acceptRefundWebhook, authenticateCallback } from './service.js';
 import type { CallbackTokenCache } from './token-cache.js';
 import { callbackRefusalOf, type Metrics } from '../metrics/index.js';
+import { isUuid } from '../security/uuid.js';
 import { unstorableReason } from '../security/body-bounds.js';
-import { burstKey, createBurstLimiter } from '../security/burst-limit.js';
+import { burstKey, createBurstLimiter, type BurstLimiter } from '../security/burst-limit.js';
 
 const InvoiceCallback = z.looseObject({
   id: z.string().min(1).max(100),
@@ -47,6 +48,8 @@ export interface CallbackDeps {
   failuresPerMinute: number;
   /** The process's memory of callback tokens, shared with the admin, which forgets a merchant's when it saves a new one. */
   tokens: CallbackTokenCache;
+  /** The refusal counters (per merchant URL and client, per client); made from failuresPerMinute when not given (tests look at their size). */
+  refusals?: { perUrl: BurstLimiter; perClient: BurstLimiter };
 }
 
 export function callbackRouter(deps: CallbackDeps): Router {
@@ -58,8 +61,8 @@ export function callbackRouter(deps: CallbackDeps): Router {
   // Per merchant URL and client: one merchant's refusals (a token regenerated at Xendit and not
   // here, a merchant removed) from Xendit's few addresses must not hold up the others' callbacks.
   // Per client alone, ten times as many: the bound on one client trying many merchant ids.
-  const refusals = createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute, windowSeconds: 60 });
-  const refusalsPerClient = createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute * 10, windowSeconds: 60 });
+  const refusals = deps.refusals?.perUrl ?? createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute, windowSeconds: 60 });
+  const refusalsPerClient = deps.refusals?.perClient ?? createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute * 10, windowSeconds: 60 });
   // A refusal (any step, body parsing included) is counted where the router hands it on.
   const countRefusal: ErrorRequestHandler = (err, _req, _res, next) => {
     deps.metrics?.callback(callbackRefusalOf(err));
@@ -69,6 +72,13 @@ export function callbackRouter(deps: CallbackDeps): Router {
   const authenticated: RequestHandler = async (req, res, next) => {
     const client = burstKey('callback-refused', req);
     const merchantId = String(req.params.merchantId);
+    // No merchant has such an id: refused before any read, and counted per client alone, whose key
+    // is bounded (a path segment may be 16 kB long, and anyone may send a new one each time).
+    if (!isUuid(merchantId)) {
+      const wait = refusalsPerClient.hit(client);
+      if (wait !== null) throw new TooManyRequests(`callback refusals from ${client}`, wait);
+      throw new NotFoundJson('unknown merchant');
+    }
     const url = `${client}:${merchantId}`;
     const beforeRead = () => {
       const wait = refusals.spent(url) ?? refusalsPerClient.spent(client);

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { atOnce, formFields, seedAdminCast, page, signedIn, versionOf, type Agent } from '../helpers/admin.js';
+import { addUser, atOnce, formFields, seedAdminCast, page, signedIn, versionOf, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath } from '../../app/paths.js';
 import type { Merchant } from '../../app/store/merchants.js';
 
@@ -32,6 +33,7 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
       .expect(status);
   }
   const stored = async () => (await h.stores.merchants.byId(h.merchant.id))!;
+  const SETTINGS = { backendFlow: 'false', feePosting: 'bank_transaction', overpayments: 'false', salesTaxType: '' };
 
   it('shows each switch with its explanation and current value, and saves it (merchant user, own merchant)', async () => {
     const agent = await signedIn(h.app, 'a@toko.test');
@@ -344,6 +346,53 @@ describeEachDatabase('admin: merchant settings (backend flow, fee posting, overp
     // Nothing changes the second time: nothing recorded.
     await agent.post(bank).type('form').send({ _csrf: accounts.csrf(), currency: 'IDR' }).expect(303);
     assert.equal((await h.stores.audit.forMerchant(h.merchant.id)).length, 1);
+  });
+
+  it('test-key money goes into the books only of a Xero Demo Company: an owner marks the organisation a test one only when Xero says it is one, else only an operator can', async () => {
+    // The harness's organisation is not a Demo Company (Xero's default); the merchant starts with test money kept out.
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { xeroTestOrganisation: false }, h.clock());
+    const owner = await signedIn(h.app, 'a@toko.test');
+    const form = await page(owner, settingsPath());
+    assert.equal(form.$('#f-xeroTestOrganisation-true').attr('disabled'), 'disabled', 'the owner is not offered it');
+    assert.match(form.$('#w-xeroTestOrganisation').text(), /Demo Company/);
+    const refused = await save(owner, { ...SETTINGS, xeroTestOrganisation: 'true' }, 422);
+    assert.match(cheerio.load(refused.text)('#e-xeroTestOrganisation').text(), /operator/);
+    assert.equal((await stored()).xeroTestOrganisation, false, 'a real organisation is not marked a test one by its owner');
+    // The owner's other changes are saved as ever.
+    await save(owner, { ...SETTINGS, xeroTestOrganisation: 'false', overpayments: 'true' }, 303);
+    assert.equal((await stored()).overpayments, true);
+    // An operator may (a sandbox organisation Xero does not call a Demo Company); the owner then keeps it as it is.
+    const ops = await signedIn(h.app, 'ops@example.com');
+    assert.equal((await page(ops, settingsPath())).$('#f-xeroTestOrganisation-true').attr('disabled'), undefined);
+    await save(ops, { ...SETTINGS, xeroTestOrganisation: 'true' }, 303);
+    assert.equal((await stored()).xeroTestOrganisation, true);
+    await save(owner, { ...SETTINGS, xeroTestOrganisation: 'true', overpayments: 'false' }, 303);
+    assert.equal((await stored()).xeroTestOrganisation, true);
+
+    // The owner of a merchant whose organisation Xero reports as its Demo Company may mark it.
+    const n = randomUUID().slice(0, 6);
+    const demoOrg = h.sims.xero.addOrganisation({
+      clientId: `demo-${n}`,
+      clientSecret: `demo-secret-${n}`,
+      name: 'Demo Company (Global)',
+      shortCode: `!D${n}`,
+      baseCurrency: 'IDR',
+      isDemoCompany: true,
+    });
+    const demo = await h.stores.merchants.add({
+      name: 'Demo',
+      shortCode: demoOrg.shortCode,
+      xero: { clientId: `demo-${n}`, clientSecret: `demo-secret-${n}`, tenantId: '' },
+      xenditSecretKey: 'xnd_development_demo',
+      callbackToken: 'demo-token',
+      clearingAccountId: h.sims.xero.bankAccountFor(demoOrg.tenantId, 'Xendit').accountId,
+    });
+    assert.equal(demo.xeroTestOrganisation, false);
+    await addUser(h.stores, 'owner@demo.test', demo.id, h.clock());
+    const demoOwner = await signedIn(h.app, 'owner@demo.test');
+    assert.equal((await page(demoOwner, settingsPath(demo.id))).$('#f-xeroTestOrganisation-true').attr('disabled'), undefined);
+    await save(demoOwner, { ...SETTINGS, xeroTestOrganisation: 'true' }, 303, demo.id);
+    assert.equal((await h.stores.merchants.byId(demo.id))!.xeroTestOrganisation, true);
   });
 
   it('speaks Indonesian', async () => {

@@ -88,6 +88,34 @@ describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) 
     assert.equal(unconfirmed.status, 422, 'disabling needs the confirmation');
   });
 
+  it("an owner's account is disabled only by an operator: a co-owner sees no button and is refused with a 403 page; staff are still disabled by owners", async () => {
+    await addUser(h.stores, 'owner2@toko.test', h.merchant.id);
+    await h.stores.users.add({ email: 'new-owner@toko.test', passwordHash: '', role: 'merchant', merchantId: h.merchant.id, merchantRole: 'owner' }, h.clock());
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    const coOwner = await signedIn(h.app, 'owner2@toko.test');
+    const buttons = async (agent: Agent) => {
+      const users = cheerio.load((await agent.get(paths.adminUsers).expect(200)).text);
+      return (email: string) => users(`[data-user="${email}"] form[action$="/disable"]`).length;
+    };
+    const asOwner = await buttons(owner);
+    assert.deepEqual([asOwner('owner2@toko.test'), asOwner('new-owner@toko.test'), asOwner('staff@toko.test')], [0, 0, 1]);
+    const disable = (agent: Agent, email: string) =>
+      userId(email).then((id) => postForm(agent, paths.adminUsers, paths.adminUserDisable.replace(':userId', id), { confirm: 'yes' }));
+    for (const email of ['owner2@toko.test', 'new-owner@toko.test']) {
+      const refused = await disable(owner, email);
+      assert.equal(refused.status, 403, email);
+      assert.match(cheerio.load(refused.text)('h1').text(), /operator/i);
+      assert.equal((await h.stores.users.byEmail(email))!.disabledAt, null, `${email} not disabled`);
+    }
+    await page(coOwner, paths.admin);
+    // An operator sees the button and disables an owner; an owner still disables staff.
+    const asOps = await buttons(ops);
+    assert.deepEqual([asOps('owner2@toko.test'), asOps('owner@toko.test')], [1, 1]);
+    assert.equal((await disable(ops, 'owner2@toko.test')).status, 200);
+    await coOwner.get(paths.admin).expect(303).expect('location', paths.adminLogin);
+    assert.equal((await disable(owner, 'staff@toko.test')).status, 200);
+  });
+
   it('a password-reset link works once, ends the old sessions, and the old password stops working', async () => {
     const owner = await signedIn(h.app, 'owner@toko.test');
     const res = await postForm(ops, paths.adminUsers, paths.adminUserPasswordLink.replace(':userId', await userId('owner@toko.test')), {});

@@ -6,7 +6,8 @@ import type { Sessions } from '../session.js';
 import { stepUp, adminErrors, render, requireUser, signedIn, type AdminDeps } from '../web.js';
 import { merchantFor } from './service.js';
 import { CHANNELS } from '../../clients/xendit/channels.js';
-import { MERCHANT_SETTINGS, currentSettings, otherMovementsView, saveSettings, salesTaxView } from './settings.js';
+import { MERCHANT_SETTINGS, currentSettings, otherMovementsView, saveSettings, salesTaxView, testOrganisationLocked } from './settings.js';
+import type { User } from '../../store/users.js';
 import { saveSettlementAccounts, settlementView } from './settlement.js';
 
 /** Per-merchant switches (operators, and the merchant's own users). */
@@ -14,13 +15,14 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
   const fresh = stepUp(deps);
   // The tax rates come from Xero: read for the page, and on a POST only when the form is shown again.
-  const locals = async (m: Merchant) => ({
+  const locals = async (m: Merchant, actor: User) => ({
     merchant: { id: m.id, name: m.name, shortCode: m.shortCode, status: m.status },
     settings: MERCHANT_SETTINGS,
     channels: CHANNELS,
     values: currentSettings(m),
     salesTax: { ...(await salesTaxView(deps, m)), stored: m.salesTaxType },
     otherMovements: await otherMovementsView(deps, m),
+    testOrganisationLocked: await testOrganisationLocked(deps, actor, m),
     settlement: await settlementView(deps, m),
     settlementValues: null as Record<string, string> | null,
     destinationValues: null as Record<string, unknown> | null,
@@ -29,7 +31,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
 
   router.get(paths.adminMerchantSettings, requireUser, async (req, res) => {
     const m = await merchantFor(deps, signedIn(res), String(req.params.merchantId));
-    render(res, 200, 'merchant-settings', { ...(await locals(m)), saved: req.query.saved === '1' });
+    render(res, 200, 'merchant-settings', { ...(await locals(m, signedIn(res))), saved: req.query.saved === '1' });
   });
 
   router.post(paths.adminMerchantSettings, requireUser, sess.verifyCsrf, fresh, async (req, res) => {
@@ -50,11 +52,11 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
       if (err instanceof StaleForm) {
         // What is stored now, with its version: the user sees the other change and may save on top of it.
         const now = await merchantFor(deps, signedIn(res), m.id);
-        render(res, err.status, 'merchant-settings', { ...(await locals(now)), errors: err.fields });
+        render(res, err.status, 'merchant-settings', { ...(await locals(now, signedIn(res))), errors: err.fields });
         return;
       }
       render(res, err.status, 'merchant-settings', {
-        ...(await locals(m)),
+        ...(await locals(m, signedIn(res))),
         values: {
           ...sent,
           salesTaxType: sent.salesTaxType ?? '',
@@ -91,7 +93,7 @@ export function settingsRouter(deps: AdminDeps, sess: Sessions): Router {
         // A stale form shows what is stored now (and its version), not what it would have overwritten.
         const stale = err instanceof StaleForm;
         render(res, err.status, 'merchant-settings', {
-          ...(await locals(m)),
+          ...(await locals(m, signedIn(res))),
           settlementValues: stale ? null : sent,
           destinationValues: stale ? null : destinations,
           errors: err.fields,

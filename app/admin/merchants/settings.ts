@@ -162,6 +162,29 @@ async function otherMovementsChoice(
   return accounts.some((a) => a.code === sent) ? { value: sent } : { error: 'errors:otherMovementsAccountChoose' };
 }
 
+/**
+ * Test-key money is booked only into an organisation marked a test one (mayRecordInXero): marked on
+ * an owner's word, a real organisation's books would take money that never moved. So an owner may
+ * mark it only when Xero says it is its Demo Company (Organisation.IsDemoCompany); anyone else's
+ * test organisation (a second, sandbox one) is marked by an operator. For the page: whether the
+ * actor is kept from marking it, from Xero's answer as kept for a minute (the save reads it anew).
+ */
+export async function testOrganisationLocked(deps: MerchantOnboardingDeps, actor: User, merchant: Merchant): Promise<boolean> {
+  if (actor.role === 'operator' || merchant.xeroTestOrganisation) return false;
+  try {
+    return !(await xeroListsOf(deps, merchant).organisation()).isDemoCompany;
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    return true;
+  }
+}
+
+/** A non-operator turning it on: Xero is asked now whether the organisation is its Demo Company. */
+async function testOrganisationRefused(deps: MerchantOnboardingDeps, actor: User, merchant: Merchant, value: boolean | undefined): Promise<boolean> {
+  if (value !== true || merchant.xeroTestOrganisation || actor.role === 'operator') return false;
+  return !(await xeroCall(() => deps.xero.getOrganisation(merchant.xero))).isDemoCompany;
+}
+
 /** Every switch must carry one of its options (a form always sends all of them), and the sales tax one of Xero's rates or none. */
 export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, merchantId: string, form: Record<string, unknown>): Promise<Merchant> {
   const merchant = await merchantToChange(deps, actor, merchantId);
@@ -172,6 +195,7 @@ export async function saveSettings(deps: MerchantOnboardingDeps, actor: User, me
     if (typeof option !== 'string' || !s.options.includes(option)) errors[s.key] = 'errors:optionChoose';
     else Object.assign(values, { [s.key]: s.value(option) });
   }
+  if (await testOrganisationRefused(deps, actor, merchant, values.xeroTestOrganisation)) errors.xeroTestOrganisation = 'errors:testOrganisationOperatorOnly';
   // Checkboxes: none ticked sends nothing, which means every channel.
   const methods = (Array.isArray(form.paymentMethods) ? form.paymentMethods : form.paymentMethods === undefined ? [] : [form.paymentMethods]) as unknown[];
   if (methods.some((m) => typeof m !== 'string' || !ALL_CHANNELS.has(m))) errors.paymentMethods = 'errors:optionChoose';

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EmailTakenError, type MerchantRole, type User } from '../../store/users.js';
-import { FormInvalid, Forbidden, InvalidCredentials, NotFound, UserLinkInvalid } from '../../errors.js';
+import { FormInvalid, Forbidden, OperatorsOnly, InvalidCredentials, NotFound, UserLinkInvalid } from '../../errors.js';
 import { paths } from '../../paths.js';
 import type { OnboardingDeps, PasswordDeps } from '../deps.js';
 import { confirmPassword } from '../auth/service.js';
@@ -42,6 +42,16 @@ function mayReset(actor: User, target: User): boolean {
   return target.role === 'merchant' && target.merchantRole === 'staff';
 }
 
+/**
+ * Whether the actor may disable the user: an owner's account only by an operator, as its password
+ * is reset (a co-owner could otherwise lock every other owner out and be the merchant's only voice);
+ * staff by their owners too.
+ */
+function mayDisable(actor: User, target: User): boolean {
+  if (actor.role === 'operator') return true;
+  return target.role === 'merchant' && target.merchantRole === 'staff';
+}
+
 /** A one-time link's token, what is stored of it, and when it expires. */
 function newLink(deps: OnboardingDeps, purpose: 'invite' | 'reset') {
   const token = randomBytes(32).toString('base64url');
@@ -75,6 +85,7 @@ export async function listUsers(deps: OnboardingDeps, actor: User) {
       invited: !u.hasPassword,
       self: u.id === actor.id,
       resettable: mayReset(actor, u),
+      disableable: mayDisable(actor, u),
     })),
     merchants: merchants.map((m) => ({ id: m.id, name: m.name })),
   };
@@ -165,6 +176,7 @@ async function target(deps: OnboardingDeps, actor: User, userId: string): Promis
 export async function disableUser(deps: OnboardingDeps, actor: User, userId: string): Promise<User> {
   const user = await target(deps, actor, userId);
   if (user.id === actor.id) throw new Forbidden('you cannot disable yourself');
+  if (!mayDisable(actor, user)) throw new OperatorsOnly('an owner is disabled only by an operator');
   await deps.stores.users.disable(user.id, deps.clock());
   await recordChange(deps, actor, user.merchantId, 'user_disabled', { email: user.email });
   deps.logger.info({ userId: user.id, by: actor.id }, 'user disabled');
