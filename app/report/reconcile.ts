@@ -354,7 +354,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   );
   rows.push(...feesBack.rows);
   for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;
-  const movements = await otherMovementRows(deps, merchant.id, xenditSide, range, timezone, currencies, [...others, ...settled.others], billingAt);
+  const movements = await otherMovementRows(deps, merchant, xenditSide, range, timezone, currencies, [...others, ...settled.others], billingAt);
   rows.push(...movements.rows);
   for (const [currency, t] of movements.sums) {
     sum(currency).xendit += t.xendit;
