@@ -199,7 +199,8 @@ function reversedRow(
  * moved in (`not_in_xero`); its entry back, in the range holding that entry's day (not booked back
  * yet, the day it came back). A kept fee a person booked by hand (the movement's id in its Reference)
  * is its entry, as any movement's (otherMovementRows). The rest, what left and came back besides that
- * fee, is a row of its own for each range holding one of the two halves: over both it nets to nothing.
+ * fee, nothing in Xero follows: a range holding only one of the two days counts it on Xendit's side
+ * (`not_in_xero`: the balances do differ by it there), and one holding both nets it to nothing.
  */
 function sentBackFirst(
   m: XenditMovement,
@@ -256,9 +257,10 @@ function sentBackFirst(
       xenditFee: null,
       xeroPayment: null,
       xeroFee: null,
-      status: 'xendit_only',
-      note: `${way}, before it was booked: nothing is booked for what left and came back${where}`,
+      status: 'not_in_xero',
+      note: `${way}, before it was booked: nothing is booked for what left and came back, so Xendit's balance differs from the clearing account by it until ${inRange(out) ? back : 'then'}${where}`,
     });
+    xendit += half;
   }
   return rows.length ? { rows, xendit, xero } : undefined;
 }
