@@ -14,7 +14,7 @@
  * on Xendit's side what left on the day it moved and what came back on the day the gateway dated its
  * return by (less a fee Xendit kept), each in the range or not, so one made up to REVERSAL_LOOKBACK_DAYS
  * before it is read too; `not_in_xero` while its book-back is still to be made. Sent back before it
- * was booked, only the fee Xendit kept is counted, against that fee's entry (reversedRow).
+ * was booked, only its fee is counted, where Xero dates its entries, the gateway's or a person's (sentBackFirst).
  */
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
@@ -24,7 +24,7 @@ import { movementReference } from '../jobs/sync/record-other-movement.js';
 import { movementFeeReference } from '../jobs/sync/movement-fee.js';
 import { movementFeeReturnReference, movementReversalReference } from '../jobs/sync/movement-reversal.js';
 import type { XenditMovement } from '../clients/xendit/types.js';
-import type { XenditFeeBilling } from '../store/merchants.js';
+import type { Merchant, XenditFeeBilling } from '../store/merchants.js';
 import type { OtherMovement } from '../store/other-movements.js';
 
 /** Bounds one report's reading per currency (50 a page). */
@@ -42,7 +42,7 @@ export interface MovementRows {
 
 export async function otherMovementRows(
   deps: ReportDeps,
-  merchantId: string,
+  merchant: Pick<Merchant, 'id' | 'xero'>,
   /** Each account the report reads is listed with the same bounds. */
   accounts: XenditAccounts,
   range: { from: string; to: string },
@@ -70,15 +70,20 @@ export async function otherMovementRows(
   const listed = perKey.flatMap(({ key, value }) => value.items.map((item) => ({ key, value: item })));
   // The gateway's rows of those reversed: the day each was dated back by, and what is still to be booked.
   const reversedIds = [...new Set(listed.filter(({ value }) => value.status === 'REVERSED').map(({ value }) => value.id))];
-  const stored = deps.stores?.otherMovements ? await deps.stores.otherMovements.byXenditIds(merchantId, reversedIds) : undefined;
+  const stored = deps.stores?.otherMovements ? await deps.stores.otherMovements.byXenditIds(merchant.id, reversedIds) : undefined;
+  const feeDays = await feeEntryDays(
+    deps,
+    merchant.xero,
+    listed.filter(({ value }) => value.status === 'REVERSED' && value.fee).map(({ value }) => value.id),
+  );
   for (const { key, value: m } of listed) {
     if (m.status === 'REVERSED') {
-      const row = reversedRow(m, range, timezone, entries, claimed, billingAt, stored && { row: stored.get(m.id) });
-      if (!row) continue;
+      const made = reversedRow(m, range, timezone, entries, claimed, billingAt, stored && { row: stored.get(m.id) }, feeDays);
+      if (!made) continue;
       const sum = sums.get(m.currency) ?? sums.set(m.currency, { xendit: 0n, xero: 0n }).get(m.currency)!;
-      sum.xendit += row.xendit;
-      sum.xero += row.xero;
-      rows.push({ ...row.row, xenditMode: key.mode });
+      sum.xendit += made.xendit;
+      sum.xero += made.xero;
+      rows.push(...made.rows.map((row) => ({ ...row, xenditMode: key.mode })));
       continue;
     }
     const date = dateIn(new Date(m.created), zoneFor(timezone, m.currency));
@@ -120,16 +125,34 @@ export async function otherMovementRows(
 }
 
 /**
+ * The first day each of the gateway's fee entries of these reversed movements is dated in Xero, at
+ * any date, by Reference (the fee's Spend Money, its Receive Money back): a lock date may have dated
+ * one after the day it stands for (org-date.ts bookableDate), and it is counted where Xero has it.
+ */
+async function feeEntryDays(deps: ReportDeps, xero: Merchant['xero'], ids: string[]): Promise<Map<string, string>> {
+  const days = new Map<string, string>();
+  if (!ids.length) return days;
+  const spent = new Set(ids.map(movementFeeReference));
+  const back = new Set(ids.map(movementFeeReturnReference));
+  for (const t of await deps.xero.findBankTransactionsByReferences(xero, [...spent, ...back])) {
+    const own = (t.type === 'SPEND' && spent.has(t.reference)) || (t.type === 'RECEIVE' && back.has(t.reference));
+    if (!own || !t.date || t.status === 'DELETED' || t.status === 'VOIDED') continue;
+    if (t.date < (days.get(t.reference) ?? '9999')) days.set(t.reference, t.date);
+  }
+  return days;
+}
+
+type Counted = { rows: ReportRow[]; xendit: bigint; xero: bigint };
+
+/**
  * A movement sent back into the balance, with the gateway's entries of it in the range (claimed).
  * Its entry sent to Xero: on Xendit's side what left on the day it moved and what came back on the
  * day the gateway dated its return by (reversed_at, as transfers.ts returnedAt), each in the range or
  * not; none of its entries in the range while what came back is still to be booked back (waiting, or
- * in review): `not_in_xero`. Never sent (sent back first): only a fee Xendit kept left the balance,
- * and only that fee is booked, dated the day it moved (movement-reversal.ts, movement-fee.ts): counted
- * there. Undefined when nothing of it is counted in the range: nothing to book, booked elsewhere, or
- * settled by a person's Retry (its entry voided by them: an entry of theirs shows as the clearing
- * account's own). `stored`: the gateway's row of it (row undefined: it has none); without it (not read),
- * an entry of it in the range says it was booked.
+ * in review): `not_in_xero`. Never sent (sent back first): sentBackFirst. Undefined when nothing of
+ * it is in the range, or settled by a person's Retry (its entry voided by them: an entry of theirs
+ * shows as the clearing account's own). `stored`: the gateway's row of it (row undefined: it has
+ * none); without it (not read), an entry of it in the range says it was booked.
  */
 function reversedRow(
   m: XenditMovement,
@@ -139,76 +162,120 @@ function reversedRow(
   claimed: Set<ClearingEntry>,
   billingAt: (at: Date) => XenditFeeBilling,
   stored: { row: OtherMovement | undefined } | undefined,
-): { row: ReportRow; xendit: bigint; xero: bigint } | undefined {
+  feeDays: Map<string, string>,
+): Counted | undefined {
   const references = [movementReference(m.id), movementFeeReference(m.id), movementReversalReference(m.id), movementFeeReturnReference(m.id)];
   const mine = entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && references.includes(e.reference));
   const row = stored?.row;
   const zone = zoneFor(timezone, m.currency);
   const out = dateIn(new Date(m.created), zone);
   const back = dateIn(row?.reversedAt ?? (m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : new Date(m.created)), zone);
-  const inRange = (d: string) => d >= range.from && d <= range.to;
+  const inRange = (d: string | undefined) => d !== undefined && d >= range.from && d <= range.to;
   const fee = feeTaken(m, billingAt);
   const kept = m.fee && !m.feeBack && billingAt(new Date(m.created)) !== 'invoiced' ? m.fee : 0;
   const left = m.amount - fee;
   const sent = stored ? !!(row?.xeroBankTransactionId || row?.attemptAt) : mine.some((e) => e.reference === movementReference(m.id));
   const way = `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance on ${out}, sent back (REVERSED) on ${back}`;
-  let xendit: bigint;
-  let note: string;
-  if (!sent) {
-    // Counted in the range its fee is dated in; a fee given back after it was booked alone nets out over its entries.
-    if (!mine.length && (!kept || !inRange(out))) {
-      // A range holding a half without the fee (the day it left, or the day it came back): shown, not
-      // counted, as a withdrawal's (transfers.ts keptFeeRow); over both halves it nets to that fee.
-      const half = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0), m.currency));
-      if (!half) return undefined;
-      const where = kept ? `: the fee Xendit kept (${toDecimal(kept, m.currency)}) is counted in the period that holds ${out}` : '';
-      return {
-        xendit: 0n,
-        xero: 0n,
-        row: {
-          date: [out, back].find(inRange) ?? out,
-          xenditInvoiceId: null,
-          currency: m.currency,
-          xenditAmount: format(half),
-          xenditFee: null,
-          xeroPayment: null,
-          xeroFee: null,
-          status: 'xendit_only',
-          note: `${way}, before it was booked: nothing is booked for it${where}`,
-        },
-      };
-    }
-    xendit = hundredths(toDecimal(-kept, m.currency));
-    const booked = mine.length ? 'booked by the gateway' : 'not in Xero yet: the gateway books it (or book it by hand)';
-    note = kept
-      ? `${way}, before it was booked: the fee Xendit kept (${toDecimal(kept, m.currency)}) is all it took from the balance, ${booked}`
-      : `${way}, before it was booked; its fee given back`;
-  } else {
-    xendit = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0), m.currency));
-    // Settled by a person's Retry, its entry voided by them: nothing left to book back.
-    const settled = row?.reversedAt && row.state === 'recorded' && !row.xeroReversalEntryId;
-    if (!mine.length && (!stored || settled || xendit === 0n)) return undefined;
-    const keptNote = kept ? `, Xendit kept its fee ${toDecimal(kept, m.currency)}` : '';
-    note = mine.length
-      ? `${way}${keptNote}; booked by the gateway and booked back`
-      : `${way}${keptNote}; not booked back in Xero yet: the gateway books it back (or it waits in review)`;
-  }
+  if (!sent) return sentBackFirst(m, { out, back, way, kept, left, inRange }, mine, entries, claimed, billingAt, feeDays);
+  const xendit = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0), m.currency));
+  // Settled by a person's Retry, its entry voided by them: nothing left to book back.
+  const settled = row?.reversedAt && row.state === 'recorded' && !row.xeroReversalEntryId;
+  if (!mine.length && (!stored || settled || xendit === 0n)) return undefined;
+  const keptNote = kept ? `, Xendit kept its fee ${toDecimal(kept, m.currency)}` : '';
+  const note = mine.length
+    ? `${way}${keptNote}; booked by the gateway and booked back`
+    : `${way}${keptNote}; not booked back in Xero yet: the gateway books it back (or it waits in review)`;
   for (const e of mine) claimed.add(e);
   const xero = mine.length ? mine.reduce((s, e) => s + e.signed, 0n) : null;
-  return {
-    xendit,
-    xero: xero ?? 0n,
-    row: {
-      date: [out, back].find(inRange) ?? mine[0]?.row.date ?? out,
+  const date = [out, back].find(inRange) ?? mine[0]?.row.date ?? out;
+  return { xendit, xero: xero ?? 0n, rows: [countedRow(m.currency, date, xendit, xero, note)] };
+}
+
+/**
+ * Sent back before it was booked: only Xendit's fee on it is booked (movement-reversal.ts,
+ * movement-fee.ts), and that only while Xendit keeps it (given back after it was booked, it is booked
+ * back). The fee counts in the range holding the day its entry is dated in Xero (the day it moved, or
+ * the first open day after a lock date), on both sides; one kept and not booked yet, in the range it
+ * moved in (`not_in_xero`); its entry back, in the range holding that entry's day (not booked back
+ * yet, the day it came back). A kept fee a person booked by hand (the movement's id in its Reference)
+ * is its entry, as any movement's (otherMovementRows). The rest, what left and came back besides that
+ * fee, nothing in Xero follows: a range holding only one of the two days counts it on Xendit's side
+ * (`not_in_xero`: the balances do differ by it there), and one holding both nets it to nothing.
+ */
+function sentBackFirst(
+  m: XenditMovement,
+  at: { out: string; back: string; way: string; kept: number; left: number; inRange: (d: string | undefined) => boolean },
+  gateway: ClearingEntry[],
+  entries: ClearingEntry[],
+  claimed: Set<ClearingEntry>,
+  billingAt: (at: Date) => XenditFeeBilling,
+  feeDays: Map<string, string>,
+): Counted | undefined {
+  const { out, back, way, kept, left, inRange } = at;
+  const charged = m.fee && billingAt(new Date(m.created)) !== 'invoiced' ? m.fee : 0;
+  const feeOn = feeDays.get(movementFeeReference(m.id));
+  const byHand =
+    kept && !feeOn && !gateway.length
+      ? entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && e.reference.includes(m.id) && e.signed < 0n)
+      : [];
+  const keptH = hundredths(toDecimal(-kept, m.currency));
+  const hand = byHand.find((e) => e.signed === keptH) ?? byHand[0];
+  const mine = hand ? [hand] : gateway;
+  const outOn = feeOn ?? hand?.row.date ?? (kept ? out : undefined);
+  const backOn = m.feeBack && feeOn ? (feeDays.get(movementFeeReturnReference(m.id)) ?? back) : undefined;
+  const feeSide = (outOn && inRange(outOn) ? -charged : 0) + (backOn && inRange(backOn) ? charged : 0);
+  // What Xendit's balance did in the range besides the fee counted above (by its own days).
+  const real = (inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0);
+  const half = hundredths(toDecimal(real + (outOn && inRange(out) ? charged : 0) - (backOn && inRange(back) ? charged : 0), m.currency));
+  const rows: ReportRow[] = [];
+  let xendit = 0n;
+  let xero = 0n;
+  if (inRange(outOn) || inRange(backOn) || mine.length) {
+    xendit = hundredths(toDecimal(feeSide, m.currency));
+    const booked = mine.length ? mine.reduce((s, e) => s + e.signed, 0n) : null;
+    xero = booked ?? 0n;
+    for (const e of mine) claimed.add(e);
+    const by = hand ? `booked by hand: ${hand.row.note}` : mine.length ? 'booked by the gateway' : 'not in Xero yet: the gateway books it (or book it by hand)';
+    const note = kept
+      ? `${way}, before it was booked: the fee Xendit kept (${toDecimal(kept, m.currency)}) is all it took from the balance, ${by}`
+      : `${way}, before it was booked: its fee (${toDecimal(charged, m.currency)}) booked, then given back`;
+    rows.push(countedRow(m.currency, [outOn, backOn, out, back].find(inRange) ?? mine[0]?.row.date ?? out, xendit, booked, note));
+  }
+  if (half) {
+    const where = !charged
+      ? ''
+      : outOn && !inRange(outOn)
+        ? `: its fee (${toDecimal(charged, m.currency)}) is counted in the period that holds ${outOn}`
+        : outOn
+          ? `: its fee (${toDecimal(charged, m.currency)}) is counted on its own row`
+          : '';
+    rows.push({
+      date: [out, back].find(inRange) ?? out,
       xenditInvoiceId: null,
       currency: m.currency,
-      xenditAmount: format(xendit),
+      xenditAmount: format(half),
       xenditFee: null,
-      xeroPayment: xero === null ? null : format(xero),
+      xeroPayment: null,
       xeroFee: null,
-      status: xero === null ? 'not_in_xero' : xendit === xero ? 'matched' : 'amount_differs',
-      note,
-    },
+      status: 'not_in_xero',
+      note: `${way}, before it was booked: nothing is booked for what left and came back, so Xendit's balance differs from the clearing account by it until ${inRange(out) ? back : 'then'}${where}`,
+    });
+    xendit += half;
+  }
+  return rows.length ? { rows, xendit, xero } : undefined;
+}
+
+function countedRow(currency: string, date: string, xendit: bigint, xero: bigint | null, note: string): ReportRow {
+  return {
+    date,
+    xenditInvoiceId: null,
+    currency,
+    xenditAmount: format(xendit),
+    xenditFee: null,
+    xeroPayment: xero === null ? null : format(xero),
+    xeroFee: null,
+    status: xero === null ? 'not_in_xero' : xendit === xero ? 'matched' : 'amount_differs',
+    note,
   };
 }
 

@@ -335,7 +335,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       incompleteRow(range, `clearing account in ${unlisted.join(', ')}, a currency Xendit does not list: its withdrawals and movements are not compared`),
     );
   }
-  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies, nonBankByCode, xenditSide, billingAt, journals);
+  const settled = await transferRows(deps, merchant, range, timezone, bankAccounts, currencies, nonBankByCode, xenditSide, billingAt, journals, txns);
   rows.push(...clearing.rows, ...settled.rows);
   const unbooked = await missingRefundRows(deps, xenditSide, range, timezone, bookedRefunds, bookedLater, merchant.xeroLockDate);
   rows.push(...unbooked.rows);
@@ -354,7 +354,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   );
   rows.push(...feesBack.rows);
   for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;
-  const movements = await otherMovementRows(deps, merchant.id, xenditSide, range, timezone, currencies, [...others, ...settled.others], billingAt);
+  const movements = await otherMovementRows(deps, merchant, xenditSide, range, timezone, currencies, [...others, ...settled.others], billingAt);
   rows.push(...movements.rows);
   for (const [currency, t] of movements.sums) {
     sum(currency).xendit += t.xendit;

@@ -8,7 +8,7 @@
  * (xendit-accounts.ts) is listed with the same bounds.
  */
 import type { XenditWithdrawal } from '../clients/xendit/types.js';
-import type { XeroBankTransfer, XeroManualJournal } from '../clients/xero/types.js';
+import type { XeroBankTransaction, XeroBankTransfer, XeroManualJournal } from '../clients/xero/types.js';
 import type { Merchant, XenditFeeBilling } from '../store/merchants.js';
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
@@ -67,6 +67,8 @@ export async function transferRows(
   billingAt: (at: Date) => XenditFeeBilling,
   /** The manual journals read (reconcile.ts; none without a non-bank clearing account). */
   journals: XeroManualJournal[] = [],
+  /** The clearing accounts' bank transactions in the range: a withdrawal's fee among them names it (isWithdrawalFee). */
+  entries: Pick<XeroBankTransaction, 'type' | 'reference'>[] = [],
 ): Promise<TransferRows> {
   const inRange = (date: string | undefined) => date !== undefined && date >= range.from && date <= range.to;
   const perKey = await accounts.each('withdrawals', async (key) => {
@@ -155,8 +157,11 @@ export async function transferRows(
   // booked later (its days were locked, or it waited for a settlement account). Read by the id in
   // its Reference, one at a time (there are few).
   // Each account asked in turn; one Xendit refused may hold it (not missing: unknown).
+  // So is one whose fee alone is booked in the range (sent back before it was booked, that fee's days locked since).
+  const named = [...entries.filter(isWithdrawalFee).map((t) => t.reference), ...journals.filter((j) => inRange(j.date)).map((j) => j.narration)];
+  const feeIds = named.map((r) => (FEE_REF.exec(r) ?? FEE_BACK_REF.exec(r))?.[1]).filter((id): id is string => !!id);
   const refusedFor = new Map<string, ReportKey[]>();
-  for (const id of new Set([...transfers.keys(), ...backs.keys()])) {
+  for (const id of new Set([...transfers.keys(), ...backs.keys(), ...feeIds])) {
     if (seen.has(id)) continue;
     const found = await accounts.find('withdrawals', (key) => deps.xendit.getWithdrawal(key, id));
     if (found.value) accounts.seen(id, found.key);

@@ -115,7 +115,7 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, 'once');
   });
 
-  it('reversed days after it moved, before it was booked, the fee kept: the fee alone is counted in the range it moved in, the range it came back in shows its half, uncounted', async () => {
+  it('reversed days after it moved, before it was booked, the fee kept: the fee is counted in the range it moved in, and each range holding one day alone is off by what left and came back', async () => {
     const m = payout(FEE);
     await list();
     const leftAt = h.clock();
@@ -127,15 +127,18 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     const left = await reportOf(around(leftAt));
     const shown = left.rows.find((x) => x.note.includes(m.id));
     assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', '-5550.00', '-5550.00'], JSON.stringify(left.rows));
-    assert.equal(left.reconciled, true, JSON.stringify(left.rows));
-    // The range it came back in holds that half alone (what came back, less the fee kept): shown, not counted.
+    // Xendit's balance is lower by the payout until it came back; nothing in Xero follows it.
+    assert.deepEqual([left.totals.IDR?.difference, left.reconciled], ['-20000.00', false], JSON.stringify(left.rows));
+    // The range it came back in holds that half alone (what came back, less the fee kept): counted on Xendit's side.
     const back = await reportOf(around(h.clock()));
     const half = back.rows.find((x) => x.note.includes(m.id));
-    assert.deepEqual([half?.status, half?.xenditAmount, half?.xeroPayment], ['xendit_only', '20000.00', null], JSON.stringify(back.rows));
-    assert.equal(back.reconciled, true, JSON.stringify(back.rows));
+    assert.deepEqual([half?.status, half?.xenditAmount, half?.xeroPayment], ['not_in_xero', '20000.00', null], JSON.stringify(back.rows));
+    assert.equal(back.reconciled, false, JSON.stringify(back.rows));
+    const both = await reportOf({ from: around(leftAt).from, to: around(h.clock()).to });
+    assert.equal(both.reconciled, true, JSON.stringify(both.rows));
   });
 
-  it('reversed days after it moved, before it was booked, its fee given back: each range holding one half shows it, uncounted', async () => {
+  it("reversed days after it moved, before it was booked, its fee given back: each range holding one half counts it on Xendit's side, the range holding both nets it", async () => {
     const m = payout(FEE);
     await list();
     const leftAt = h.clock();
@@ -149,9 +152,11 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     ] as const) {
       const r = await reportOf(around(at));
       const shown = r.rows.find((x) => x.note.includes(m.id));
-      assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['xendit_only', amount, null], JSON.stringify(r.rows));
-      assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+      assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['not_in_xero', amount, null], JSON.stringify(r.rows));
+      assert.equal(r.reconciled, false, JSON.stringify(r.rows));
     }
+    const both = await reportOf({ from: around(leftAt).from, to: around(h.clock()).to });
+    assert.equal(both.reconciled, true, JSON.stringify(both.rows));
   });
 
   it('marked off by the release before with the fee Xendit kept known: queued once more by the listing, and the fee booked once', async () => {

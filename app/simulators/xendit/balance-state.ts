@@ -30,8 +30,10 @@ export interface SimMovement {
    * Reversed with its completed fee kept by Xendit: the fee object's status stays COMPLETED and the
    * fee stays out of the balance; else it comes back too (status REVERSED). Xendit documents neither
    * (xendit-node FeeResponse.status allows both), so a test picks, as for a withdrawal (SimWithdrawal.feeKept).
+   * `feeBackAt`: a kept fee given back later.
    */
   feeKept?: boolean;
+  feeBackAt?: Date;
 }
 
 /** A withdrawal to the business's bank (withdrawals.ts). */

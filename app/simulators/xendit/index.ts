@@ -138,6 +138,13 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         // Kept by Xendit; a fee still PENDING then lists PENDING until completeMovementFee, then COMPLETED (xendit-node FeeResponse.status allows each).
         if (opts?.fee === 'COMPLETED' && m.fee) m.feeKept = true;
       },
+      giveMovementFeeBack: (secretKey, id, at) => {
+        const account = ctx.state.accounts.get(secretKey);
+        const m = (ctx.state.otherMovements ?? []).find((x) => x.id === id && x.userId === account?.userId);
+        if (!m?.reversedAt || !m.feeKept) throw new Error(`movement ${id} has no fee kept by Xendit`);
+        delete m.feeKept;
+        m.feeBackAt = at ?? ctx.now();
+      },
       giveFeeBackLater: (invoiceId) => {
         const made = giveFeeBackLater(ctx, requireInvoice(ctx, invoiceId));
         if (made) throw new Error(made.error);

@@ -224,6 +224,8 @@ export interface XenditSimTestApi {
    * (default now). Its fee comes back too (fee status REVERSED) unless `fee: 'COMPLETED'`: Xendit kept it.
    */
   reverseMovement(secretKey: string, id: string, at?: Date, opts?: { fee?: 'COMPLETED' }): void;
+  /** The fee Xendit kept on a reversed movement is given back later (`at`, default now): its fee status REVERSED, the fee back in the balance, as a withdrawal's (giveWithdrawalFeeBack). */
+  giveMovementFeeBack(secretKey: string, id: string, at?: Date): void;
   /** Paid and not yet settled into that balance (minor units, net of fee). */
   pendingSettlement(secretKey: string, currency: Currency): number;
   /**

@@ -20,6 +20,7 @@ export type XenditSimCommands = Pick<
   | 'movement'
   | 'completeMovementFee'
   | 'reverseMovement'
+  | 'giveMovementFeeBack'
   | 'giveFeeBackLater'
   | 'transactionFee'
   | 'callbackBody'

@@ -236,7 +236,7 @@ function movementJson(m: SimMovement): Record<string, unknown> {
     estimated_settlement_time: m.created.toISOString(),
     business_id: m.userId,
     created: m.created.toISOString(),
-    updated: (m.reversedAt ?? m.created).toISOString(),
+    updated: (m.feeBackAt ?? m.reversedAt ?? m.created).toISOString(),
     fee: {
       xendit_fee: wire(m.fee?.xenditFee ?? 0, m.currency),
       value_added_tax: wire(m.fee?.vat ?? 0, m.currency),

@@ -1,0 +1,150 @@
+import { strict as assert } from 'node:assert';
+import { describeEachDatabase } from '../helpers/db.js';
+import { movementSetup } from '../helpers/movement-fees.js';
+import type { Harness } from '../helpers/harness.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+
+/**
+ * A payout of Xendit's balance (DISBURSEMENT, IDR 20,000, fee IDR 5,000 + VAT 550 on top) sent back
+ * by the bank (REVERSED) before it was booked, in the report: each range counts what happened in it,
+ * once, however the entries of it are dated (a lock date) and whoever booked them.
+ */
+describeEachDatabase('movement reversals in the report: each range counts what happened in it, once', ({ db }) => {
+  const t = movementSetup(db);
+  let h: Harness;
+  const FEE = { xenditFee: 5_000, vat: 550 };
+  const DAY = 86_400_000;
+  beforeEach(async () => {
+    await t.start();
+    h = t.h;
+  });
+  afterEach(() => t.close());
+
+  const { key, list, entries } = t;
+  // The tests' clock starts at 10:00 in Jakarta: its UTC day is the organisation's.
+  const day = (at: Date, offset = 0) => new Date(at.getTime() + offset * DAY).toISOString().slice(0, 10);
+  const reportOf = async (from: string, to: string) => {
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from, to });
+  };
+  const payout = () => h.sims.xendit.test.movement(key(), { type: 'DISBURSEMENT', currency: 'IDR', amount: 20_000, cashflow: 'MONEY_OUT', fee: FEE });
+  /** Retries come a second after a refusal (a lock date learnt from it): let the clock and the worker run them. */
+  async function settle() {
+    for (let i = 0; i < 5; i++) {
+      h.clock.advance(5_000);
+      await h.worker.drain();
+    }
+  }
+  const rowOf = (r: Awaited<ReturnType<typeof reportOf>>, id: string) => r.rows.find((x) => x.note.includes(id));
+  const show = (r: Awaited<ReturnType<typeof reportOf>>, id: string) => JSON.stringify([rowOf(r, id), r.totals]);
+
+  it('the fee Xendit kept, its day locked in Xero: counted once, in the range of the day its entry carries, not in the range of the day it moved', async () => {
+    const m = payout();
+    await list();
+    const out = day(h.clock());
+    h.sims.xero.test.setLockDates(h.tenantId, { period: out });
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await settle();
+    const [fee, ...again] = entries(`Xendit movement fee ${m.id}`);
+    assert.equal(again.length, 0);
+    assert.equal(fee?.date, day(h.clock(), -2), 'dated the first open day after the lock date');
+
+    // The day it moved holds what left besides the fee (nothing in Xero follows it); not the fee, counted where Xero dates it.
+    const left = await reportOf(out, out);
+    const there = left.rows.filter((x) => x.note.includes(m.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+    assert.deepEqual(there, [['not_in_xero', '-20000.00', null]], show(left, m.id));
+    const booked = await reportOf(fee.date!, fee.date!);
+    const shown = rowOf(booked, m.id);
+    assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['matched', '-5550.00', '-5550.00'], show(booked, m.id));
+    // The two days read apart count what the two read together count.
+    const both = await reportOf(out, fee.date!);
+    const net = (r: typeof both) => BigInt(r.totals.IDR.xenditNet.replace('.', ''));
+    assert.equal(net(left) + net(booked), net(both), `${show(left, m.id)} + ${show(booked, m.id)} = ${show(both, m.id)}`);
+  });
+  it('the fee Xendit kept booked alone, given back days later: each range counts the entry of it it holds, matched', async () => {
+    const m = payout();
+    await list();
+    const out = day(h.clock());
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    const back = day(h.clock());
+    assert.equal(entries(`Xendit movement fee ${m.id}`)[0]?.date, out, 'the fee Xendit kept, booked alone');
+    h.clock.advance(DAY);
+    h.sims.xendit.test.giveMovementFeeBack(key(), m.id);
+    for (let i = 0; i < 2; i++) {
+      await list();
+      await h.worker.drain();
+    }
+    assert.equal(entries(`Xendit movement fee returned ${m.id}`)[0]?.date, back, 'booked back, dated the day it came back');
+
+    for (const [date, amount] of [
+      [out, '-5550.00'],
+      [back, '5550.00'],
+    ] as const) {
+      const r = await reportOf(date, date);
+      const fee = r.rows.find((x) => x.note.includes(m.id) && x.xeroPayment !== null);
+      assert.deepEqual(
+        [fee?.status, fee?.xenditAmount, fee?.xeroPayment],
+        ['matched', amount, amount],
+        JSON.stringify(r.rows.filter((x) => x.note.includes(m.id))),
+      );
+    }
+    const both = await reportOf(out, back);
+    assert.equal(both.reconciled, true, show(both, m.id));
+  });
+
+  it("the fee Xendit kept booked by a person in Xero (booking of movements off): matched to its movement, not left as an entry of the clearing account's own", async () => {
+    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: null }, h.clock());
+    const m = payout();
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 0, 'the gateway books nothing');
+    const today = day(h.clock());
+    await h.sims.xeroClient.createBankTransaction(
+      h.merchant.xero,
+      {
+        type: 'SPEND',
+        bankAccountId: h.clearingAccountId,
+        contactName: 'Xendit',
+        date: today,
+        reference: `Payout fee ${m.id}`,
+        currencyCode: 'IDR',
+        reconciled: true,
+        lineItems: [{ description: 'fee Xendit kept on a payout sent back', accountCode: h.merchant.feeAccountCode!, amount: '5550' }],
+      },
+      'by-hand',
+    );
+    const r = await reportOf(today, today);
+    const shown = r.rows.filter((x) => x.note.includes(m.id) || x.note.includes('Payout fee'));
+    assert.deepEqual(
+      shown.map((x) => [x.status, x.xenditAmount, x.xeroPayment]),
+      [['matched', '-5550.00', '-5550.00']],
+      JSON.stringify(shown),
+    );
+    assert.equal(r.reconciled, true, JSON.stringify(r.rows));
+  });
+  it("sent back days after it moved, before it was booked, the fee kept: a range holding only one of its days is not reconciled (Xendit's balance differs by the payout there), one holding both is", async () => {
+    const m = payout();
+    await list();
+    const out = day(h.clock());
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    const back = day(h.clock());
+    for (const [from, to, difference, reconciled] of [
+      [out, out, '-20000.00', false],
+      [back, back, '20000.00', false],
+      [out, back, '0.00', true],
+    ] as const) {
+      const r = await reportOf(from, to);
+      assert.deepEqual([r.totals.IDR?.difference, r.reconciled], [difference, reconciled], `${from}..${to}: ${show(r, m.id)}`);
+    }
+  });
+});
