@@ -214,9 +214,21 @@ export function createOtherMovementStore(db: Db) {
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
     /** Committed before its entry back is sent; null once Xero answered that it did not take it. */
     noteReversalAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { reversal_attempt_at: at }, now, claim),
-    /** Booked back: recorded, a row in review for it leaves it. */
+    /**
+     * Booked back: recorded, a row in review for it leaves it; pending while a create of its fee got
+     * no answer (its job books that fee after: movement-reversal.ts), as it is not settled yet.
+     */
     reversalRecorded: (id: string, entryId: string, now: Date) =>
-      update(id, { xero_reversal_entry_id: entryId, reversal_attempt_at: null, state: 'recorded', last_error: null }, now),
+      update(
+        id,
+        {
+          xero_reversal_entry_id: entryId,
+          reversal_attempt_at: null,
+          state: sql<OtherMovementState>`case when fee_attempt_at is not null and xero_fee_entry_id is null then 'pending' else 'recorded' end`,
+          last_error: null,
+        },
+        now,
+      ),
     /** Committed before the Receive Money of the fee given back is sent; null once Xero answered that it did not take it. */
     noteFeeReturnAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_return_attempt_at: at }, now, claim),
     feeReturnRecorded: (id: string, entryId: string, now: Date) =>

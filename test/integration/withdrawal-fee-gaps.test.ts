@@ -158,6 +158,38 @@ describeEachDatabase('withdrawal fees: given back after they were booked, howeve
     assert.deepEqual(await jobStates(), ['done']);
   });
 
+  it("the fee's Spend Money without an answer (a 503), the withdrawal sent back with its fee kept: the transfer back is booked in that run, the fee once its send may no longer be in the making, each once", async () => {
+    await funded();
+    const before = clearingBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    h.sims.xero.faults.failNext(1, 503, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, !!(await row(w.id))?.feeAttemptAt], [1, 0, true], 'its outcome unknown');
+
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    h.clock.advance(UNSETTLED_MS / 2);
+    await h.worker.drain();
+    const waiting = await row(w.id);
+    assert.equal(transfers().length, 2, `the transfer back booked while the fee waits: ${waiting?.lastError}`);
+    assert.deepEqual([waiting?.xeroReversalTransferId, !!waiting?.feeAttemptAt, feeEntries(w.id).length], [transfers()[1].bankTransferId, true, 0]);
+
+    h.clock.advance(UNSETTLED_MS);
+    await h.worker.drain();
+    const r = await row(w.id);
+    assert.deepEqual([r?.state, r?.xeroFeeEntryId, r?.feeAttemptAt], ['reversed', feeEntries(w.id)[0]?.bankTransactionId, null], r?.lastError ?? '');
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 0], 'each once');
+    assert.equal(clearingBalance(), before - 555_000n, 'short by the fee Xendit kept');
+    assert.equal(clearingBalance(), xenditBalance());
+    await list();
+    await replay();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [2, 1]);
+  });
+
   it('sent back before anything was booked, the fee kept: its Spend Money saved, its answer lost, then given back: found, stored and given back once', async () => {
     await funded();
     const before = clearingBalance();
