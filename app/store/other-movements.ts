@@ -210,6 +210,32 @@ export function createOtherMovementStore(db: Db) {
         return Number(r.numUpdatedRows) > 0 && (await requeueFor(trx, job, now));
       });
     },
+    /**
+     * Up to `limit` of the merchant's rows marked off, sent back (REVERSED), that moved before
+     * `before` (no listing shows them any more), may still have a fee Xendit kept to book (none booked,
+     * none given back, never queued for it) and were not read again by their id yet, as a
+     * withdrawal's (withdrawal-fees.ts keptFeeToRead; jobs/sync/unlisted-rows.ts).
+     */
+    keptFeeToRead: async (merchantId: string, before: Date, limit: number): Promise<{ id: string; xenditTransactionId: string }[]> =>
+      (
+        await db
+          .selectFrom('other_movements')
+          .select(['id', 'xendit_transaction_id'])
+          .where('merchant_id', '=', merchantId)
+          .where('state', '=', 'off')
+          .where('reversed_at', 'is not', null)
+          .where('moved_at', '<', before)
+          .where('fee_returned', '=', false)
+          .where('xero_fee_entry_id', 'is', null)
+          .where('fee_kept_noted_at', 'is', null)
+          .where('kept_fee_read_at', 'is', null)
+          .orderBy('moved_at')
+          .orderBy('id')
+          .limit(limit)
+          .execute()
+      ).map((r) => ({ id: r.id, xenditTransactionId: r.xendit_transaction_id })),
+    /** Read again by its id (keptFeeToRead): not picked again. */
+    keptFeeRead: (id: string, now: Date) => update(id, { kept_fee_read_at: now }, now),
     /** Its booked entries sent to review, once. */
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
     /** Committed before its entry back is sent; null once Xero answered that it did not take it. */

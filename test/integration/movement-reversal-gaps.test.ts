@@ -215,6 +215,30 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal((await recordJob()).payload.retry, job.payload.retry, 'not queued again');
   });
 
+  it('marked off by the release before with the fee Xendit kept, no longer listed (over 45 days on): read again by its id, its fee booked once, and read no more', async () => {
+    const m = payout(FEE);
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    // As the release before left it: off, nothing booked, its job done.
+    await h.stores.otherMovements.off((await rowOf(m.id))!.id, 'sent back into the Xendit balance (REVERSED) before it was booked: nothing to book', h.clock());
+    await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-other-movement').execute();
+    h.clock.advance(46 * DAY);
+    h.sims.xendit.test.clearRequests();
+    const byId = () => h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: `/transactions/${m.id}` });
+
+    await list();
+    await h.worker.drain();
+    const r = (await rowOf(m.id))!;
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, `the fee Xendit kept booked: ${r.lastError}`);
+    assert.deepEqual([r.state, entries(`Xendit movement ${m.id}`).length, byId()], ['recorded', 0, 1], 'the fee alone, read by its id');
+    assert.equal(clearingBalance(), xenditBalance());
+
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([(await recordJob()).state, byId(), entries(`Xendit movement fee ${m.id}`).length], ['done', 1, 1], 'not read or queued again');
+  });
+
   it('reversed before it was booked with its fee still PENDING, marked off; the fee Xendit kept learnt later: booked once, with its VAT', async () => {
     const m = payout({ ...FEE, pending: true });
     await list();
