@@ -210,13 +210,51 @@ export function createOtherMovementStore(db: Db) {
         return Number(r.numUpdatedRows) > 0 && (await requeueFor(trx, job, now));
       });
     },
+    /**
+     * Up to `limit` of the merchant's rows marked off, sent back (REVERSED), that moved before
+     * `before` (no listing shows them any more), may still have a fee Xendit kept to book (none booked,
+     * none given back, never queued for it) and were not read again by their id yet, as a
+     * withdrawal's (withdrawal-fees.ts keptFeeToRead; jobs/sync/unlisted-rows.ts).
+     */
+    keptFeeToRead: async (merchantId: string, before: Date, limit: number): Promise<{ id: string; xenditTransactionId: string }[]> =>
+      (
+        await db
+          .selectFrom('other_movements')
+          .select(['id', 'xendit_transaction_id'])
+          .where('merchant_id', '=', merchantId)
+          .where('state', '=', 'off')
+          .where('reversed_at', 'is not', null)
+          .where('moved_at', '<', before)
+          .where('fee_returned', '=', false)
+          .where('xero_fee_entry_id', 'is', null)
+          .where('fee_kept_noted_at', 'is', null)
+          .where('kept_fee_read_at', 'is', null)
+          .orderBy('moved_at')
+          .orderBy('id')
+          .limit(limit)
+          .execute()
+      ).map((r) => ({ id: r.id, xenditTransactionId: r.xendit_transaction_id })),
+    /** Read again by its id (keptFeeToRead): not picked again. */
+    keptFeeRead: (id: string, now: Date) => update(id, { kept_fee_read_at: now }, now),
     /** Its booked entries sent to review, once. */
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
     /** Committed before its entry back is sent; null once Xero answered that it did not take it. */
     noteReversalAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { reversal_attempt_at: at }, now, claim),
-    /** Booked back: recorded, a row in review for it leaves it. */
+    /**
+     * Booked back: recorded, a row in review for it leaves it; pending while a create of its fee got
+     * no answer (its job books that fee after: movement-reversal.ts), as it is not settled yet.
+     */
     reversalRecorded: (id: string, entryId: string, now: Date) =>
-      update(id, { xero_reversal_entry_id: entryId, reversal_attempt_at: null, state: 'recorded', last_error: null }, now),
+      update(
+        id,
+        {
+          xero_reversal_entry_id: entryId,
+          reversal_attempt_at: null,
+          state: sql<OtherMovementState>`case when fee_attempt_at is not null and xero_fee_entry_id is null then 'pending' else 'recorded' end`,
+          last_error: null,
+        },
+        now,
+      ),
     /** Committed before the Receive Money of the fee given back is sent; null once Xero answered that it did not take it. */
     noteFeeReturnAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_return_attempt_at: at }, now, claim),
     feeReturnRecorded: (id: string, entryId: string, now: Date) =>

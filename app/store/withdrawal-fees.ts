@@ -40,6 +40,32 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
           .executeTakeFirst();
         return Number(r.numUpdatedRows) > 0 && (await requeueFor(trx, job, now));
       }),
+    /**
+     * Up to `limit` of the merchant's rows reversed before `before` (made before it too), no listing
+     * shows any more, that may still have a fee Xendit kept to book (none booked, none given back,
+     * never queued for it) and were not read again by their id yet (jobs/sync/unlisted-rows.ts).
+     */
+    keptFeeToRead: async (merchantId: string, before: Date, limit: number): Promise<{ id: string; xenditTransactionId: string }[]> =>
+      (
+        await db
+          .selectFrom('withdrawals')
+          .select(['id', 'xendit_transaction_id'])
+          .where('merchant_id', '=', merchantId)
+          .where('state', '=', 'reversed')
+          .where('reversed_at', '<', before)
+          .where('withdrawn_at', '<', before)
+          .where('fee_returned', '=', false)
+          .where('xero_fee_entry_id', 'is', null)
+          .where('fee_attempt_at', 'is', null)
+          .where('fee_kept_noted_at', 'is', null)
+          .where('kept_fee_read_at', 'is', null)
+          .orderBy('reversed_at')
+          .orderBy('id')
+          .limit(limit)
+          .execute()
+      ).map((r) => ({ id: r.id, xenditTransactionId: r.xendit_transaction_id })),
+    /** Read again by its id (keptFeeToRead): not picked again. */
+    keptFeeRead: (id: string, now: Date) => update(id, { kept_fee_read_at: now }, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
     /**

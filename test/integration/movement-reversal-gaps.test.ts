@@ -3,6 +3,7 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { movementSetup } from '../helpers/movement-fees.js';
 import type { Harness } from '../helpers/harness.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
+import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
 
 /**
  * A payout of Xendit's balance (DISBURSEMENT, IDR 20,000, fee IDR 5,000 + VAT 550 on top) sent back
@@ -159,6 +160,42 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     assert.equal(both.reconciled, true, JSON.stringify(both.rows));
   });
 
+  it("booked, its fee's Spend Money without an answer (a 503), reversed with the fee kept: the entry back is booked in that run, the fee once its send may no longer be in the making, each once", async () => {
+    const m = payout({ ...FEE, pending: true });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeMovementFee(key(), m.id);
+    h.sims.xero.faults.failNext(1, 503, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([entries(`Xendit movement fee ${m.id}`).length, !!(await rowOf(m.id))?.feeAttemptAt], [0, true], 'its outcome unknown');
+
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    h.clock.advance(UNSETTLED_MS / 2);
+    await h.worker.drain();
+    const waiting = await rowOf(m.id);
+    assert.equal(entries(`Xendit movement reversed ${m.id}`).length, 1, `the entry back booked while the fee waits: ${waiting?.lastError}`);
+    assert.deepEqual([!!waiting?.feeAttemptAt, entries(`Xendit movement fee ${m.id}`).length], [true, 0]);
+    assert.notEqual(waiting?.state, 'recorded', 'not settled while its fee is to be booked');
+
+    h.clock.advance(UNSETTLED_MS);
+    await h.worker.drain();
+    const r = await rowOf(m.id);
+    assert.deepEqual([r?.state, r?.feeAttemptAt], ['recorded', null], r?.lastError ?? '');
+    assert.deepEqual(
+      [entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement reversed ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length],
+      [1, 1, 1],
+      'each once',
+    );
+    assert.equal(r?.xeroFeeEntryId, entries(`Xendit movement fee ${m.id}`)[0].bankTransactionId);
+    assert.equal(clearingBalance(), xenditBalance());
+    await list();
+    assert.ok(await h.stores.jobs.replay((await recordJob()).id, h.clock()));
+    await h.worker.drain();
+    assert.deepEqual([entries(`Xendit movement reversed ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length], [1, 1]);
+  });
+
   it('marked off by the release before with the fee Xendit kept known: queued once more by the listing, and the fee booked once', async () => {
     const m = payout(FEE);
     await list();
@@ -181,6 +218,30 @@ describeEachDatabase('movement reversals: what came back is counted and booked, 
     const job = await recordJob();
     await list();
     assert.equal((await recordJob()).payload.retry, job.payload.retry, 'not queued again');
+  });
+
+  it('marked off by the release before with the fee Xendit kept, no longer listed (over 45 days on): read again by its id, its fee booked once, and read no more', async () => {
+    const m = payout(FEE);
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    // As the release before left it: off, nothing booked, its job done.
+    await h.stores.otherMovements.off((await rowOf(m.id))!.id, 'sent back into the Xendit balance (REVERSED) before it was booked: nothing to book', h.clock());
+    await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-other-movement').execute();
+    h.clock.advance(46 * DAY);
+    h.sims.xendit.test.clearRequests();
+    const byId = () => h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: `/transactions/${m.id}` });
+
+    await list();
+    await h.worker.drain();
+    const r = (await rowOf(m.id))!;
+    assert.equal(entries(`Xendit movement fee ${m.id}`).length, 1, `the fee Xendit kept booked: ${r.lastError}`);
+    assert.deepEqual([r.state, entries(`Xendit movement ${m.id}`).length, byId()], ['recorded', 0, 1], 'the fee alone, read by its id');
+    assert.equal(clearingBalance(), xenditBalance());
+
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([(await recordJob()).state, byId(), entries(`Xendit movement fee ${m.id}`).length], ['done', 1, 1], 'not read or queued again');
   });
 
   it('reversed before it was booked with its fee still PENDING, marked off; the fee Xendit kept learnt later: booked once, with its VAT', async () => {

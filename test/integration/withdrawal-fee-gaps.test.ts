@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
-import type { Harness } from '../helpers/harness.js';
+import { addedAtTheTestsStart, type Harness } from '../helpers/harness.js';
 import { recordWithdrawalJob } from '../../app/jobs/sync/record-withdrawal.js';
 import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
 import type { XeroGateway } from '../../app/clients/xero/types.js';
@@ -158,6 +158,38 @@ describeEachDatabase('withdrawal fees: given back after they were booked, howeve
     assert.deepEqual(await jobStates(), ['done']);
   });
 
+  it("the fee's Spend Money without an answer (a 503), the withdrawal sent back with its fee kept: the transfer back is booked in that run, the fee once its send may no longer be in the making, each once", async () => {
+    await funded();
+    const before = clearingBalance();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, pending: true } });
+    await list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    h.sims.xero.faults.failNext(1, 503, { method: 'PUT', path: '/api.xro/2.0/BankTransactions' });
+    await list();
+    await h.worker.drain();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, !!(await row(w.id))?.feeAttemptAt], [1, 0, true], 'its outcome unknown');
+
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    h.clock.advance(UNSETTLED_MS / 2);
+    await h.worker.drain();
+    const waiting = await row(w.id);
+    assert.equal(transfers().length, 2, `the transfer back booked while the fee waits: ${waiting?.lastError}`);
+    assert.deepEqual([waiting?.xeroReversalTransferId, !!waiting?.feeAttemptAt, feeEntries(w.id).length], [transfers()[1].bankTransferId, true, 0]);
+
+    h.clock.advance(UNSETTLED_MS);
+    await h.worker.drain();
+    const r = await row(w.id);
+    assert.deepEqual([r?.state, r?.xeroFeeEntryId, r?.feeAttemptAt], ['reversed', feeEntries(w.id)[0]?.bankTransactionId, null], r?.lastError ?? '');
+    assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [2, 1, 0], 'each once');
+    assert.equal(clearingBalance(), before - 555_000n, 'short by the fee Xendit kept');
+    assert.equal(clearingBalance(), xenditBalance());
+    await list();
+    await replay();
+    assert.deepEqual([transfers().length, feeEntries(w.id).length], [2, 1]);
+  });
+
   it('sent back before anything was booked, the fee kept: its Spend Money saved, its answer lost, then given back: found, stored and given back once', async () => {
     await funded();
     const before = clearingBalance();
@@ -181,6 +213,62 @@ describeEachDatabase('withdrawal fees: given back after they were booked, howeve
     assert.deepEqual([transfers().length, feeEntries(w.id).length, feeBacks(w.id).length], [0, 1, 1]);
     assert.equal(clearingBalance(), before);
     assert.equal(clearingBalance(), xenditBalance());
+  });
+
+  it('one the previous release reversed with nothing booked, its fee kept, no longer listed (over 45 days on): read again by its id, its fee booked once, and read no more', async () => {
+    h.sims.xendit.test.useClock(h.clock);
+    try {
+      await addedAtTheTestsStart(h);
+      await funded();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+      await list();
+      // What the previous release's job left: reversed, its fee known, nothing in Xero, the job done.
+      await h.stores.settlements.reversed((await row(w.id))!.id, null, h.clock());
+      await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-withdrawal').execute();
+      h.clock.advance(46 * 86_400_000);
+      h.sims.xendit.test.clearRequests();
+
+      await list();
+      await h.worker.drain();
+      const r = await row(w.id);
+      assert.deepEqual([transfers().length, feeEntries(w.id).length], [0, 1], `the fee Xendit kept booked, alone: ${r?.lastError}`);
+      assert.deepEqual([r?.state, r?.xeroFeeEntryId], ['reversed', feeEntries(w.id)[0].bankTransactionId]);
+      assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
+      const byId = () => h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: `/transactions/${w.id}` });
+      assert.equal(byId(), 1, 'read by its id');
+
+      await listTwice();
+      assert.deepEqual([await jobStates(), byId(), feeEntries(w.id).length], [['done'], 1, 1], 'not read or queued again');
+    } finally {
+      h.sims.xendit.test.useClock();
+    }
+  });
+
+  it('four such rows no longer listed: a run reads three of them again by their ids, the next the fourth, each fee booked once', async () => {
+    h.sims.xendit.test.useClock(h.clock);
+    try {
+      await addedAtTheTestsStart(h);
+      await funded();
+      const ws = [0, 1, 2, 3].map(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 10_000, { fee: FEE }));
+      for (const w of ws) h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+      await list();
+      for (const w of ws) await h.stores.settlements.reversed((await row(w.id))!.id, null, h.clock());
+      await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-withdrawal').execute();
+      h.clock.advance(46 * 86_400_000);
+      h.sims.xendit.test.clearRequests();
+      const byId = () => ws.reduce((n, w) => n + h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: `/transactions/${w.id}` }), 0);
+      const booked = () => ws.filter((w) => feeEntries(w.id).length === 1).length;
+
+      await list();
+      await h.worker.drain();
+      assert.deepEqual([byId(), booked()], [3, 3], 'a few a run');
+      await listTwice();
+      assert.deepEqual([byId(), booked(), ws.map((w) => feeEntries(w.id).length)], [4, 4, [1, 1, 1, 1]], 'then the rest, each once');
+      assert.equal(clearingBalance(), xenditBalance());
+    } finally {
+      h.sims.xendit.test.useClock();
+    }
   });
 
   it('a stalled run storing its transfer out after the run that took over booked it back: the row stays reversed, and no listing queues it again', async () => {

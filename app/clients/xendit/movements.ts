@@ -14,7 +14,7 @@ import { payoutFee } from './payout-fee.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import { WITHDRAWAL_PAGE_LIMIT } from './balance.js';
-import { UpstreamError } from '../types.js';
+import { nullWhenNotFound, UpstreamError } from '../types.js';
 import type { XenditGateway, XenditMovement } from './types.js';
 
 /**
@@ -88,7 +88,7 @@ const REFERENCE_TYPES = OTHER_TYPES.filter(
 /** What each account is asked by, in turn, while Xendit refuses (400): every name, the reference's, none (every type). */
 const ASKS: (readonly string[] | undefined)[] = [OTHER_TYPES, REFERENCE_TYPES, undefined];
 
-export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherMovements'> {
+export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherMovements' | 'getOtherMovement'> {
   // Per account and currency (the key by a digest): the ask of ASKS Xendit last answered. Moved only
   // when a first page is refused (400) and a later ask of it answered: a later page's 400 is its
   // cursor's (the listing starts again), and a 400 every ask gets (a currency the account never
@@ -112,6 +112,11 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
       return readPage(body);
     });
   return {
+    async getOtherMovement(secretKey, id) {
+      // GET /transactions/{id} (xendit-node TransactionApi getTransactionByID); 404 DATA_NOT_FOUND: no transaction of this account with that id.
+      const row = await nullWhenNotFound(() => call(secretKey, 'getOtherMovement', async (api) => json(await api.getTransactionByIDRaw({ id }))));
+      return row === null ? null : readMovement(row);
+    },
     async listOtherMovements(secretKey, q) {
       const account = `${createHash('sha256').update(secretKey).digest('base64url').slice(0, 16)} ${q.currency}`;
       const from = step.get(account) ?? 0;
@@ -138,30 +143,31 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
 function readPage(body: { data?: unknown; has_more?: unknown }): Awaited<ReturnType<XenditGateway['listOtherMovements']>> {
   if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
   const rows = body.data as { id?: unknown }[];
-  const movements: XenditMovement[] = rows.flatMap((r) => {
-    const t = movementSchema.safeParse(r);
-    if (!t.success) return []; // another currency or a shape not understood: not listed
-    if (NOT_OTHER_TYPES.has(t.data.type)) return [];
-    try {
-      // The direction is the cashflow's; the amount is taken as a size whatever its sign.
-      const read = minorReader(t.data.currency);
-      const minor = read(Math.abs(t.data.amount), 'amount');
-      return [
-        {
-          id: t.data.id,
-          type: t.data.type,
-          currency: t.data.currency,
-          amount: t.data.cashflow === 'MONEY_OUT' ? -minor : minor,
-          created: t.data.created,
-          status: t.data.status,
-          ...(t.data.updated ? { updated: t.data.updated } : {}),
-          ...payoutFee(t.data, minor, t.data.cashflow === 'MONEY_OUT', read),
-        },
-      ];
-    } catch {
-      return [];
-    }
-  });
+  const movements: XenditMovement[] = rows.flatMap((r) => readMovement(r) ?? []);
   const last = rows.at(-1)?.id;
   return { movements, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };
+}
+
+/** One transaction as a movement the gateway books; null: another type, a shape not understood, or an amount its currency cannot hold. */
+function readMovement(r: unknown): XenditMovement | null {
+  const t = movementSchema.safeParse(r);
+  if (!t.success) return null;
+  if (NOT_OTHER_TYPES.has(t.data.type)) return null;
+  try {
+    // The direction is the cashflow's; the amount is taken as a size whatever its sign.
+    const read = minorReader(t.data.currency);
+    const minor = read(Math.abs(t.data.amount), 'amount');
+    return {
+      id: t.data.id,
+      type: t.data.type,
+      currency: t.data.currency,
+      amount: t.data.cashflow === 'MONEY_OUT' ? -minor : minor,
+      created: t.data.created,
+      status: t.data.status,
+      ...(t.data.updated ? { updated: t.data.updated } : {}),
+      ...payoutFee(t.data, minor, t.data.cashflow === 'MONEY_OUT', read),
+    };
+  } catch {
+    return null;
+  }
 }

@@ -268,6 +268,11 @@ export interface XenditGateway {
    * sum (minor units); null when there are more than a few pages of them.
    */
   pendingWithdrawals(secretKey: string, currency: Currency): Promise<{ count: number; amount: number } | null>;
+  /**
+   * One of the balance's other movements by its transaction id (GET /transactions/{id}); null when
+   * Xendit has none with that id, or it is no movement the gateway books (listOtherMovements).
+   */
+  getOtherMovement(secretKey: string, id: string): Promise<XenditMovement | null>;
   /** One page (newest first) of the balance's movements in this currency other than payments, refunds and withdrawals, made between the two dates. */
   listOtherMovements(
     secretKey: string,

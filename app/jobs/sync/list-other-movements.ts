@@ -62,7 +62,7 @@ export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, 
       createdAfter: since,
       createdBefore,
     });
-    for (const m of movements) await seen(deps, merchant, live, m, from);
+    for (const m of movements) await movementSeen(deps, merchant, live, m, from);
     return { hasMore, ...(lastId ? { lastId } : {}) };
   };
 }
@@ -123,11 +123,11 @@ async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: Xendit
 }
 
 /**
- * One movement listed: its row made on first sight and its job queued (absorbed by its dedupe key
+ * One movement listed (or read again by its id: unlisted-rows.ts): its row made on first sight and its job queued (absorbed by its dedupe key
  * after that). A fee PENDING when first listed, COMPLETED now: noted with the row's job queued again,
  * which books it (record-other-movement.ts), as a withdrawal's (list-withdrawals.ts feeLearnt).
  */
-async function seen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement, from: Date): Promise<void> {
+export async function movementSeen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement, from: Date): Promise<void> {
   const movedAt = new Date(m.created);
   // A cursor kept from before the setting was last turned on (or before this key's business was
   // the merchant's) asks from then: what moved before stays the merchant's.

@@ -10,7 +10,8 @@
  * sent it back into the balance) has its job queued again, to bring the money back in Xero too.
  * Every stored key's account is read (test and live), each listing with its own cursor.
  * A merchant who asked for Xendit's other balance movements to be booked has those listed in the
- * same run, the same way (list-other-movements.ts: listing 'other').
+ * same run, the same way (list-other-movements.ts: listing 'other'). A few rows no listing shows any
+ * more that may still need their job are read again by their id (unlisted-rows.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -27,7 +28,8 @@ import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
 import { readFrom, readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
 import { listedSince } from './key-business.js';
-import { otherMovementsFrom, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
+import { movementSeen, otherMovementsFrom, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
+import { readUnlisted, type ListedKey } from './unlisted-rows.js';
 import type { CrashHook } from './crash-points.js';
 import { unstorableReason } from '../../security/body-bounds.js';
 import { feeSentUnknown } from './withdrawal-fee.js';
@@ -70,6 +72,7 @@ export function listWithdrawalsJob(deps: Deps) {
       // account of the mode not in use leaves all the same, test or live by that key. Every currency
       // the gateway books, one at a time (an account holding several must name one); one Xendit
       // will not list (one the account never held, say) holds up no other.
+      const listed: ListedKey[] = [];
       for (const { mode, key } of listingKeys(merchant)) {
         // Another merchant's key holds this account (its withdrawals are that merchant's to book), or
         // which business it is is not known yet (nothing to book yet either). Else from when its
@@ -82,6 +85,7 @@ export function listWithdrawalsJob(deps: Deps) {
           continue;
         }
         if (!keySince) continue;
+        listed.push({ mode, key, keySince });
         for (const currency of SUPPORTED_CURRENCIES) {
           const other = otherMovementsFrom(merchant, keySince);
           for (const listing of ['created', 'reversed', ...(other ? (['other'] as const) : [])] as const) {
@@ -99,8 +103,45 @@ export function listWithdrawalsJob(deps: Deps) {
           }
         }
       }
+      await unlisted(deps, merchant, listed);
     }
   };
+}
+
+/**
+ * Rows no listing shows any more that may still need their job queued, read again by their id
+ * (unlisted-rows.ts), and met as the listing meets them: a withdrawal by `seen`, a movement, while
+ * they are booked from when it moved, by movementSeen.
+ */
+async function unlisted(deps: Deps, merchant: Merchant, keys: ListedKey[]): Promise<void> {
+  const before = new Date(deps.clock().getTime() - LOOK_BACK_DAYS * 86_400_000);
+  const live = (k: ListedKey) => modeOfXenditKey(k.key) === 'live';
+  try {
+    await readUnlisted(deps, merchant, keys, before, {
+      what: 'withdrawal',
+      toRead: deps.stores.settlements.keptFeeToRead,
+      get: (key, id) => deps.xendit.getWithdrawal(key, id),
+      seen: (k, w) =>
+        seen(
+          deps,
+          { merchant, key: k.key, keySince: k.keySince, at: { merchantId: merchant.id, mode: k.mode, currency: w.currency, listing: 'reversed' } },
+          live(k),
+          w,
+        ),
+      read: deps.stores.settlements.keptFeeRead,
+    });
+    // Booked from when each key's account is (otherMovementsFrom): none while the setting is off.
+    const booking = keys.filter((k) => otherMovementsFrom(merchant, k.keySince));
+    await readUnlisted(deps, merchant, booking, before, {
+      what: 'balance movement',
+      toRead: deps.stores.otherMovements.keptFeeToRead,
+      get: (key, id) => deps.xendit.getOtherMovement(key, id),
+      seen: (k, m) => movementSeen(deps, merchant, live(k), m, otherMovementsFrom(merchant, k.keySince)!),
+      read: deps.stores.otherMovements.keptFeeRead,
+    });
+  } catch (err) {
+    deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not read the rows no listing shows again');
+  }
 }
 
 /**

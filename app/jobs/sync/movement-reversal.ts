@@ -28,7 +28,7 @@ import type { CrashHook } from './crash-points.js';
 import { refusedForNewLock } from './org-date.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce } from './entry-once.js';
-import { foundEarlier } from './send-once.js';
+import { foundEarlier, unlessUnsettled } from './send-once.js';
 import { movementFeeOnce, movementFeeReference, movementFeeToBook, movementReference } from './movement-fee.js';
 
 export type MovementDeps = { stores: Stores; xero: XeroGateway; clock: Clock; logger: Logger; crash?: CrashHook };
@@ -111,25 +111,30 @@ async function bookBack(
     if (found) await deps.stores.otherMovements.recorded(row.id, (entryId = found.bankTransactionId), deps.clock());
   }
   let feeId = row.xeroFeeEntryId;
-  if (!feeId && row.feeAttemptAt && row.feeReturned) {
-    // Given back: a fee attempt Xero took is booked back below; one it did not is never sent.
-    what.now = 'spend money (movement fee)';
-    const found = await foundEarlier(
-      deps.clock(),
-      { sentAt: row.feeAttemptAt, lookFirst: true },
-      () => find(movementFeeReference(id), 'SPEND'),
-      `entry ${movementFeeReference(id)}`,
-    );
-    if (found) await deps.stores.otherMovements.feeRecorded(row.id, (feeId = found.bankTransactionId), deps.clock());
-  } else if (
-    !feeId &&
-    (row.feeAttemptAt || movementFeeToBook(entryId ? { ...row, xeroBankTransactionId: entryId } : { ...row, attemptAt: null, entryAmount: null }, billing))
-  ) {
-    // Kept by Xendit (COMPLETED on the reversed listing): it left the balance for good, also when
-    // the movement came back before its entry was booked (then the fee is all that is booked).
-    what.now = 'spend money (movement fee)';
-    feeId = await feeOnce(deps, merchant, row, clearing, requeued);
-  }
+  // A fee whose create may still be in the making at Xero waits alone: the entry back does not hang on it.
+  const feeWaits = await unlessUnsettled(async () => {
+    if (!feeId && row.feeAttemptAt && row.feeReturned) {
+      // Given back: a fee attempt Xero took is booked back below; one it did not is never sent.
+      what.now = 'spend money (movement fee)';
+      const found = await foundEarlier(
+        deps.clock(),
+        { sentAt: row.feeAttemptAt, lookFirst: true },
+        () => find(movementFeeReference(id), 'SPEND'),
+        `entry ${movementFeeReference(id)}`,
+      );
+      if (found) await deps.stores.otherMovements.feeRecorded(row.id, (feeId = found.bankTransactionId), deps.clock());
+    } else if (
+      !feeId &&
+      (row.feeAttemptAt || movementFeeToBook(entryId ? { ...row, xeroBankTransactionId: entryId } : { ...row, attemptAt: null, entryAmount: null }, billing))
+    ) {
+      // Kept by Xendit (COMPLETED on the reversed listing): it left the balance for good, also when
+      // the movement came back before its entry was booked (then the fee is all that is booked).
+      what.now = 'spend money (movement fee)';
+      feeId = await feeOnce(deps, merchant, row, clearing, requeued);
+    }
+  });
+  // Nothing else to book while the fee waits: whether anything was booked is not known yet.
+  if (feeWaits && !entryId) throw feeWaits;
   // Its entry never made: nothing to book back; a fee booked alone is given back below if Xendit gave it back.
   if (!entryId && !feeId) return nothingBooked(deps, row);
   if (entryId && !row.xeroReversalEntryId) {
@@ -156,6 +161,8 @@ async function bookBack(
       'reversed balance movement: its fee given back, receive money into the clearing account',
     );
   }
+  // Not settled while its fee waits: the job comes back for it.
+  if (feeWaits) throw feeWaits;
   // Everything booked back (the listing left it pending: store/other-movements.ts noteReversed).
   await deps.stores.otherMovements.reversalSettled(row.id, deps.clock());
 }

@@ -26,7 +26,7 @@ import { refusedForNewLock } from './org-date.js';
 import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce as entryOnceOnBank, entryOnce, type Attempt } from './entry-once.js';
-import { requeued } from './send-once.js';
+import { requeued, unlessUnsettled } from './send-once.js';
 import {
   bankAmount,
   billingWhenWithdrawn,
@@ -138,26 +138,33 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         out = clearing.kind === 'transfer' ? { kind: 'transfer', clearing: from, bank: to } : { kind: 'receive', code: clearing.code, bank: to };
       }
       if (neverOut && feeToBookNow(row, billing)) out = await keptFeeWay(deps, merchant, row);
-      if (feeToBookNow(booked, billing)) {
-        // Out of the clearing account the entry out left, as Xero holds it.
-        const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
-        what = way.kind === 'transfer' ? 'spend money (withdrawal fee)' : 'manual journal (withdrawal fee)';
-        const feeId =
-          way.kind === 'transfer'
-            ? await feeOnce(deps, merchant, booked, way.clearing, lookFirst)
-            : await feeJournalOnce(deps, merchant, booked, way.code, lookFirst);
-        deps.crash?.('withdrawal-fee-accepted');
-        await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
-        deps.logger.info({ merchantId, xenditTransactionId, feeId, kind: way.kind }, 'withdrawal fee recorded in Xero out of the clearing account');
-      } else if (feeSentUnknown(booked)) {
-        // Given back before this retry of its create: stored if Xero made it, and given back below.
-        what = 'withdrawal fee';
-        const feeId = await feeSentEarlier(deps, merchant, booked);
-        if (feeId) await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
-        else await deps.stores.settlements.noteFeeAttempt(row.id, null, deps.clock());
-        booked = { ...booked, xeroFeeEntryId: feeId, feeAttemptAt: null };
+      // A fee whose create may still be in the making at Xero waits alone: the transfer back does not hang on it.
+      const feeWaits = await unlessUnsettled(async () => {
+        if (feeToBookNow(booked, billing)) {
+          // Out of the clearing account the entry out left, as Xero holds it.
+          const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
+          what = way.kind === 'transfer' ? 'spend money (withdrawal fee)' : 'manual journal (withdrawal fee)';
+          const feeId =
+            way.kind === 'transfer'
+              ? await feeOnce(deps, merchant, booked, way.clearing, lookFirst)
+              : await feeJournalOnce(deps, merchant, booked, way.code, lookFirst);
+          deps.crash?.('withdrawal-fee-accepted');
+          await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
+          deps.logger.info({ merchantId, xenditTransactionId, feeId, kind: way.kind }, 'withdrawal fee recorded in Xero out of the clearing account');
+        } else if (feeSentUnknown(booked)) {
+          // Given back before this retry of its create: stored if Xero made it, and given back below.
+          what = 'withdrawal fee';
+          const feeId = await feeSentEarlier(deps, merchant, booked);
+          if (feeId) await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
+          else await deps.stores.settlements.noteFeeAttempt(row.id, null, deps.clock());
+          booked = { ...booked, xeroFeeEntryId: feeId, feeAttemptAt: null };
+        }
+      });
+      if (neverOut) {
+        // Nothing else to book: the row stays as it is until its fee is known to be in Xero or not.
+        if (feeWaits) throw feeWaits;
+        await deps.stores.settlements.reversed(row.id, null, deps.clock());
       }
-      if (neverOut) await deps.stores.settlements.reversed(row.id, null, deps.clock());
       // Not again once booked: a row back in review for its fee's return has its transfer back.
       else if (row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId) {
         // Back between the two accounts the money went between, whatever the settings say today, and
@@ -192,6 +199,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           `reversed withdrawal: its fee given back, ${kind} into the clearing account`,
         );
       }
+      if (feeWaits) throw feeWaits;
     } catch (err) {
       await recordFailure(err, what, {
         needsReview: (reason) => deps.stores.settlements.needsReview(row.id, reason, deps.clock()),

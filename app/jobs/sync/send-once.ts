@@ -56,7 +56,7 @@ export interface Earlier {
 
 /**
  * What an earlier attempt, or a person by hand, put in Xero under the create's Reference, looked
- * up when `earlier` says it may be there; undefined: nothing, send it. Throws RetryLater while a
+ * up when `earlier` says it may be there; undefined: nothing, send it. Throws Unsettled while a
  * create sent less than UNSETTLED_MS ago is not found (`what` names it in the job's error).
  */
 export async function foundEarlier<T>(now: Date, earlier: Earlier, find: () => Promise<T | null | undefined>, what: string): Promise<T | undefined> {
@@ -67,15 +67,33 @@ export async function foundEarlier<T>(now: Date, earlier: Earlier, find: () => P
   return undefined;
 }
 
-/** Throws RetryLater when a create sent at `sentAt` may still be in the making at Xero (UNSETTLED_MS). */
+/** A create sent without an answer that may still be in the making at Xero (UNSETTLED_MS): its own entry waits, nothing else need. */
+export class Unsettled extends RetryLater {}
+
+/** Throws Unsettled when a create sent at `sentAt` may still be in the making at Xero (UNSETTLED_MS). */
 export function notWhileUnsettled(now: Date, sentAt: Date | null, what: string): void {
   if (!sentAt) return;
   const left = sentAt.getTime() + UNSETTLED_MS - now.getTime();
   if (left <= 0) return;
-  throw new RetryLater(
+  throw new Unsettled(
     `the ${what} sent to Xero at ${sentAt.toISOString()} got no answer and is not in Xero yet: Xero may still be making it, so nothing is sent again before ${new Date(sentAt.getTime() + UNSETTLED_MS).toISOString()}`,
     Math.ceil(left / 1000),
   );
+}
+
+/**
+ * Runs one entry's step; its create still unsettled (Unsettled) is returned instead of thrown, so
+ * that the entries of the same run that do not hang on it are booked now, and the caller throws it
+ * after them (the job comes back for this one alone). Anything else is thrown as it comes.
+ */
+export async function unlessUnsettled(step: () => Promise<unknown>): Promise<Unsettled | undefined> {
+  try {
+    await step();
+    return undefined;
+  } catch (err) {
+    if (err instanceof Unsettled) return err;
+    throw err;
+  }
 }
 
 /**

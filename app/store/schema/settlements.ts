@@ -60,6 +60,8 @@ export interface WithdrawalsTable {
   transfer_amount: ColumnType<string | number | null, number | null | undefined, number | null>;
   /** Migration 20261207T1119: when the listing queued a reversed row's job again for the fee Xendit kept. */
   fee_kept_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Migration 20261207T1403: when it was read again by its id, no longer listed, for a fee Xendit kept. */
+  kept_fee_read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
@@ -125,6 +127,8 @@ export interface OtherMovementsTable {
   fee_return_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** When the listing queued it again, off with the fee Xendit kept on it unbooked (migration 20261207T1159). */
   fee_kept_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Migration 20261207T1403: when it was read again by its id, no longer listed, for a fee Xendit kept. */
+  kept_fee_read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
