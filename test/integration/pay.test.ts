@@ -300,6 +300,32 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(xenditInvoices().length, 0);
   });
 
+  for (const type of ['RECEIVE-OVERPAYMENT', 'RECEIVE-PREPAYMENT'] as const) {
+    const allocate = async (invoiceId: string, amount: bigint) => {
+      const credit = h.sims.xero.test.receiveCredit(h.tenantId, type, { contactName: 'Budi', amount });
+      if (credit.overpaymentId) await h.sims.xero.test.allocateOverpayment(h.tenantId, credit.overpaymentId, amount, invoiceId);
+      else await h.sims.xero.test.allocatePrepayment(h.tenantId, credit.prepaymentId!, amount, invoiceId);
+    };
+
+    it(`an invoice part-covered by a ${type} allocated in Xero is charged what is left due (AmountDue), not its total`, async () => {
+      const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '300000' }] });
+      await allocate(inv.invoiceId, 10000000n);
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.deepEqual(
+        xenditInvoices().map((x: { amount: number }) => x.amount),
+        [200000],
+      );
+    });
+
+    it(`an invoice fully covered by a ${type} (PAID, nothing paid) is shown as paid without creating anything`, async () => {
+      const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '300000' }] });
+      await allocate(inv.invoiceId, 30000000n);
+      const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(200);
+      assert.equal(heading(res.text), 'This invoice is already paid');
+      assert.equal(xenditInvoices().length, 0);
+    });
+  }
+
   for (const status of ['VOIDED', 'DRAFT', 'DELETED', 'SUBMITTED'] as const) {
     it(`refuses a ${status} invoice with 409`, async () => {
       const inv = h.addInvoice({ status });
