@@ -168,6 +168,21 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assert.ok(txns.some((t) => t.PrepaymentID === pre.prepaymentId));
   });
 
+  it('GET /Invoices answers UnitAmount to 2 decimals unless asked with unitdp=4; LineAmount and totals stay as computed from the 4 decimals', async () => {
+    // developer.xero.com/documentation/api-guides/rounding-in-xero: unit prices to two decimal places by default, unitdp=4 opts in to four.
+    const inv = s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: 'Gula', quantity: '4', unitAmount: '0.1349' }] });
+    const lines = async (query: string) => {
+      const body = (await s.api('get', `/Invoices/${inv.invoiceId}${query}`).expect(200)).body;
+      assertStrict(body, 'Invoices');
+      const [read] = body.Invoices;
+      return [read.LineItems[0].UnitAmount, read.LineItems[0].LineAmount, read.Total];
+    };
+    assert.deepEqual(await lines(''), [0.13, 0.54, 0.54]);
+    assert.deepEqual(await lines('?unitdp=4'), [0.1349, 0.54, 0.54]);
+    const listed = (await s.api('get', `/Invoices?IDs=${inv.invoiceId}&page=1`).expect(200)).body.Invoices[0];
+    assert.equal(listed.LineItems[0].UnitAmount, 0.13);
+  });
+
   it('an invoice a credit note was allocated to cannot be voided, by the test API or the Void button, nor edited below what was paid and credited', async () => {
     // Xero: "This document cannot be edited as it has a payment or credit note allocated to it" (waynerobinson/xeroizer#211).
     const part = s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: 'Teh', unitAmount: '30000' }] });

@@ -49,6 +49,23 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(checkout?.xenditInvoiceId, created[0].id);
   });
 
+  it("gives Xendit no line items when Xero's 2-decimal unit prices do not make each line's amount, even if their sum makes the total", async () => {
+    // Xero answers UnitAmount to 2 decimals unless asked with unitdp=4 (developer.xero.com/documentation/api-guides/rounding-in-xero):
+    // 4 × 0.125 (0.50) and 4 × 0.1349 (0.54) both read 4 × 0.13 (0.52); their errors cancel in the sum.
+    const inv = h.addInvoice({
+      currency: 'PHP',
+      lineItems: [
+        { description: 'Gula', quantity: '4', unitAmount: '0.125' },
+        { description: 'Garam', quantity: '4', unitAmount: '0.1349' },
+        { description: 'Kopi', quantity: '1', unitAmount: '100' },
+      ],
+    });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const [created] = xenditInvoices();
+    assert.equal(created.amount, 101.04);
+    assert.deepEqual(created.items ?? [], [], 'items that misstate the lines are left out');
+  });
+
   it('gives Xendit the line items and payer e-mail although Xero lists invoices without them unless paged (issue 14 item 6)', async () => {
     const inv = h.addInvoice({
       lineItems: [

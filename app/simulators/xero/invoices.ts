@@ -10,7 +10,7 @@ import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } 
 import { contactFieldRefusals } from './contact-fields.js';
 import { contactFor, contactJson } from './contacts.js';
 import { currencyError } from './currencies.js';
-import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
+import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv, unitAmountJson, unitDpOf } from './decimals.js';
 import { validationError } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import {
@@ -260,7 +260,7 @@ export function createInvoicesRoute(sim: XeroSimulator, req: Request, res: Respo
   const inputs = items.map((raw) => readInvoiceInput(o, raw, at, errors));
   if (errors.length) return validationError(res, errors, items[0]);
   const created = inputs.map((input) => createInvoice(o, input!, at));
-  const body = envelope(at, { Invoices: created.map((i) => invoiceJson(o, i)) });
+  const body = envelope(at, { Invoices: created.map((i) => invoiceJson(o, i, unitDpOf(req.query))) });
   remember(o, req, at, 200, body);
   if (sim.faults.dropIfArmed(req, res)) return;
   res.json(body);
@@ -327,7 +327,7 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
   };
 }
 
-export function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string, unknown> {
+export function invoiceJson(o: SimOrganisation, inv: SimInvoice, unitDp: 2 | 4): Record<string, unknown> {
   const payments = [...o.payments.values()].filter((p) => p.invoiceId === inv.invoiceId && p.status !== 'DELETED');
   return {
     Type: inv.type,
@@ -364,7 +364,7 @@ export function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string,
       LineItemID: li.lineItemId,
       Description: li.description,
       Quantity: Number(formatScaled(li.quantity, 4)),
-      UnitAmount: Number(formatScaled(li.unitAmount, 4)),
+      UnitAmount: unitAmountJson(li.unitAmount, unitDp),
       TaxType: li.taxType,
       TaxAmount: money(li.taxAmount),
       LineAmount: money(li.lineAmount),
