@@ -252,14 +252,19 @@ export function checkoutSeconds(deps: Pick<PayDeps, 'invoiceDurationSeconds'>, m
 /**
  * Line items are shown on Xendit's page only when they add up to exactly the amount charged
  * (not after part payments, discounts or fractional quantities): a list that disagrees with the
- * total confuses customers more than no list.
+ * total confuses customers more than no list. Each must also make its own line's amount: Xero
+ * answers UnitAmount rounded to 2 decimals unless asked with unitdp=4 (developer.xero.com/
+ * documentation/api-guides/rounding-in-xero), and rounded prices whose errors cancel in the sum
+ * would still misstate the lines.
  */
 function itemsMatching(invoice: XeroInvoice, checkout: Checkout): NewXenditInvoice['items'] {
   try {
     const items = invoice.lineItems.map((li) => {
       const quantity = Number(li.quantity);
       if (!Number.isInteger(quantity) || quantity <= 0) throw new AmountError('fractional quantity');
-      return { name: li.description.slice(0, 255) || 'Item', quantity, price: toMinor(li.unitAmount, checkout.currency) };
+      const price = toMinor(li.unitAmount, checkout.currency);
+      if (quantity * price !== toMinor(li.lineAmount, checkout.currency)) throw new AmountError('unit price does not make the line amount');
+      return { name: li.description.slice(0, 255) || 'Item', quantity, price };
     });
     const sum = items.reduce((s, i) => s + i.quantity * i.price, 0);
     return items.length > 0 && sum === checkout.amount ? items : undefined;

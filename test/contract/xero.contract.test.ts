@@ -139,6 +139,50 @@ describe('contract: Xero simulator answers read strictly by xero-node 20 models'
     assert.deepEqual([paid.Status, paid.AmountDue, paid.AmountPaid, paid.AmountCredited, paid.CreditNotes.length], ['PAID', 0, 0, 30000, 2]);
   });
 
+  it('GET /Invoices/{id} of an invoice an overpayment and a prepayment were allocated to: AmountCredited, AmountDue, PAID when covered, as by a credit note', async () => {
+    // xero_accounting.yaml Invoice.AmountCredited: "Sum of all credit notes, over-payments and pre-payments applied to invoice".
+    const part = s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: 'Teh', unitAmount: '30000' }] });
+    const over = s.sim.test.receiveCredit(s.o.tenantId, 'RECEIVE-OVERPAYMENT', { contactName: 'Budi', amount: 1000000n });
+    const pre = s.sim.test.receiveCredit(s.o.tenantId, 'RECEIVE-PREPAYMENT', { contactName: 'Budi', amount: 5000000n });
+    await s.sim.test.allocateOverpayment(s.o.tenantId, over.overpaymentId!, 1000000n, part.invoiceId);
+    const body = (await s.api('get', `/Invoices/${part.invoiceId}`).expect(200)).body;
+    assertStrict(body, 'Invoices');
+    const [inv] = body.Invoices;
+    assert.deepEqual(
+      [inv.Status, inv.AmountDue, inv.AmountPaid, inv.AmountCredited, inv.Overpayments.map((o: { AppliedAmount: number }) => o.AppliedAmount)],
+      ['AUTHORISED', 20000, 0, 10000, [10000]],
+    );
+    const [op] = (await s.api('get', `/Overpayments/${over.overpaymentId}`).expect(200)).body.Overpayments;
+    assert.deepEqual([op.Status, op.RemainingCredit], ['PAID', 0]);
+    // More than is due is refused, as Xero does ("amount is greater than amount outstanding"); nothing changes.
+    await assert.rejects(s.sim.test.allocatePrepayment(s.o.tenantId, pre.prepaymentId!, 3000000n, part.invoiceId), /greater than amount outstanding/);
+    await s.sim.test.allocatePrepayment(s.o.tenantId, pre.prepaymentId!, 2000000n, part.invoiceId);
+    const paidBody = (await s.api('get', `/Invoices/${part.invoiceId}`).expect(200)).body;
+    assertStrict(paidBody, 'Invoices');
+    const [paid] = paidBody.Invoices;
+    assert.deepEqual(
+      [paid.Status, paid.AmountDue, paid.AmountPaid, paid.AmountCredited, paid.Prepayments.map((p: { AppliedAmount: number }) => p.AppliedAmount)],
+      ['PAID', 0, 0, 30000, [20000]],
+    );
+    const txns = (await s.api('get', '/BankTransactions').expect(200)).body.BankTransactions as { PrepaymentID?: string }[];
+    assert.ok(txns.some((t) => t.PrepaymentID === pre.prepaymentId));
+  });
+
+  it('GET /Invoices answers UnitAmount to 2 decimals unless asked with unitdp=4; LineAmount and totals stay as computed from the 4 decimals', async () => {
+    // developer.xero.com/documentation/api-guides/rounding-in-xero: unit prices to two decimal places by default, unitdp=4 opts in to four.
+    const inv = s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: 'Gula', quantity: '4', unitAmount: '0.1349' }] });
+    const lines = async (query: string) => {
+      const body = (await s.api('get', `/Invoices/${inv.invoiceId}${query}`).expect(200)).body;
+      assertStrict(body, 'Invoices');
+      const [read] = body.Invoices;
+      return [read.LineItems[0].UnitAmount, read.LineItems[0].LineAmount, read.Total];
+    };
+    assert.deepEqual(await lines(''), [0.13, 0.54, 0.54]);
+    assert.deepEqual(await lines('?unitdp=4'), [0.1349, 0.54, 0.54]);
+    const listed = (await s.api('get', `/Invoices?IDs=${inv.invoiceId}&page=1`).expect(200)).body.Invoices[0];
+    assert.equal(listed.LineItems[0].UnitAmount, 0.13);
+  });
+
   it('an invoice a credit note was allocated to cannot be voided, by the test API or the Void button, nor edited below what was paid and credited', async () => {
     // Xero: "This document cannot be edited as it has a payment or credit note allocated to it" (waynerobinson/xeroizer#211).
     const part = s.sim.addInvoice({ contact: { name: 'Budi' }, lineItems: [{ description: 'Teh', unitAmount: '30000' }] });

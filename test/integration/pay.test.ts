@@ -49,6 +49,23 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(checkout?.xenditInvoiceId, created[0].id);
   });
 
+  it("gives Xendit no line items when Xero's 2-decimal unit prices do not make each line's amount, even if their sum makes the total", async () => {
+    // Xero answers UnitAmount to 2 decimals unless asked with unitdp=4 (developer.xero.com/documentation/api-guides/rounding-in-xero):
+    // 4 × 0.125 (0.50) and 4 × 0.1349 (0.54) both read 4 × 0.13 (0.52); their errors cancel in the sum.
+    const inv = h.addInvoice({
+      currency: 'PHP',
+      lineItems: [
+        { description: 'Gula', quantity: '4', unitAmount: '0.125' },
+        { description: 'Garam', quantity: '4', unitAmount: '0.1349' },
+        { description: 'Kopi', quantity: '1', unitAmount: '100' },
+      ],
+    });
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const [created] = xenditInvoices();
+    assert.equal(created.amount, 101.04);
+    assert.deepEqual(created.items ?? [], [], 'items that misstate the lines are left out');
+  });
+
   it('gives Xendit the line items and payer e-mail although Xero lists invoices without them unless paged (issue 14 item 6)', async () => {
     const inv = h.addInvoice({
       lineItems: [
@@ -299,6 +316,32 @@ describeEachDatabase('GET /pay', ({ db }) => {
     assert.equal(heading(res.text), 'This invoice is already paid');
     assert.equal(xenditInvoices().length, 0);
   });
+
+  for (const type of ['RECEIVE-OVERPAYMENT', 'RECEIVE-PREPAYMENT'] as const) {
+    const allocate = async (invoiceId: string, amount: bigint) => {
+      const credit = h.sims.xero.test.receiveCredit(h.tenantId, type, { contactName: 'Budi', amount });
+      if (credit.overpaymentId) await h.sims.xero.test.allocateOverpayment(h.tenantId, credit.overpaymentId, amount, invoiceId);
+      else await h.sims.xero.test.allocatePrepayment(h.tenantId, credit.prepaymentId!, amount, invoiceId);
+    };
+
+    it(`an invoice part-covered by a ${type} allocated in Xero is charged what is left due (AmountDue), not its total`, async () => {
+      const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '300000' }] });
+      await allocate(inv.invoiceId, 10000000n);
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      assert.deepEqual(
+        xenditInvoices().map((x: { amount: number }) => x.amount),
+        [200000],
+      );
+    });
+
+    it(`an invoice fully covered by a ${type} (PAID, nothing paid) is shown as paid without creating anything`, async () => {
+      const inv = h.addInvoice({ lineItems: [{ description: 'Kopi', quantity: '1', unitAmount: '300000' }] });
+      await allocate(inv.invoiceId, 30000000n);
+      const res = await request(h.app).get(h.payUrl(inv.invoiceNumber)).set('Accept-Language', 'en').expect(200);
+      assert.equal(heading(res.text), 'This invoice is already paid');
+      assert.equal(xenditInvoices().length, 0);
+    });
+  }
 
   for (const status of ['VOIDED', 'DRAFT', 'DELETED', 'SUBMITTED'] as const) {
     it(`refuses a ${status} invoice with 409`, async () => {

@@ -82,6 +82,46 @@ describeEachDatabase('worker: record-payment guards (over-payment, currency)', (
     assert.deepEqual(await jobs(), ['record-payment:needs_review']);
   });
 
+  /** The merchant records the customer's money received ahead (a prepayment) in Xero and allocates `amount` of it to the invoice. */
+  const prepaid = async (invoiceId: string, amount: bigint) => {
+    const { prepaymentId } = h.sims.xero.test.receiveCredit(h.tenantId, 'RECEIVE-PREPAYMENT', { contactName: 'Budi', amount });
+    await h.sims.xero.test.allocatePrepayment(h.tenantId, prepaymentId!, amount, invoiceId);
+  };
+
+  it('an invoice covered meanwhile by a prepayment the merchant allocated in Xero (PAID, nothing paid): nothing booked on it a second time, to review', async () => {
+    const { inv, x } = await checkout();
+    await prepaid(inv.invoiceId, 15000000n);
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+
+    assert.equal(ours(inv.invoiceId).length, 0, 'the invoice is covered: no payment of ours on it');
+    assert.equal(h.sims.xero.findInvoice(inv.invoiceId)?.amountPaid, 0n);
+    const p = await payment(x.id);
+    assert.equal(p?.syncState, 'needs_review');
+    assert.equal(p?.lastError, `over-payment: paid 150000 IDR at Xendit, due was 0 IDR in Xero (${inv.invoiceNumber}), 150000 IDR unrecorded`);
+  });
+
+  it('with overpayments on, the money for an invoice a prepayment covered meanwhile becomes the customer’s overpayment, not a second payment of the invoice', async () => {
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { overpayments: true }, h.clock());
+    const { inv, x } = await checkout();
+    await prepaid(inv.invoiceId, 10000000n);
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+
+    const [p0, ...more] = ours(inv.invoiceId);
+    assert.equal(more.length, 0);
+    assert.equal(p0.amount, 5000000n, '50 000.00 IDR: what the prepayment left due');
+    assert.equal(h.sims.xero.findInvoice(inv.invoiceId)?.status, 'PAID');
+    const p = await payment(x.id);
+    assert.equal(p?.syncState, 'recorded');
+    assert.equal(p?.overpaid, 100000);
+    const over = h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.type === 'RECEIVE-OVERPAYMENT');
+    assert.deepEqual(
+      over.map((t) => t.total),
+      [10000000n],
+    );
+  });
+
   it('records the whole amount when it is exactly what is due (the guard does not get in the way)', async () => {
     const { inv, x } = await checkout();
     await h.sims.xendit.pay(x.id);

@@ -152,7 +152,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
   it('credit the merchant allocated elsewhere in Xero is not refunded again: the overpayment gives what it holds, a credit note the rest', async () => {
     const { x, payment } = await overpaid();
     const over = await overpaymentOf(payment);
-    h.sims.xero.test.allocateOverpayment(h.tenantId, over.overpaymentId, 3000000n);
+    await h.sims.xero.test.allocateOverpayment(h.tenantId, over.overpaymentId, 3000000n, h.addInvoice({}).invoiceId); // another invoice of the customer
     const { id } = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
     await refundWebhook(h, id).expect(200);
     await h.worker.drain();
@@ -266,7 +266,7 @@ describeEachDatabase('refunds of an overpaid payment: the Xero overpayment is re
     const draining = h.worker.drain();
     await gate.untilParked(1);
     assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.overpaymentPart, 50000, 'decided');
-    h.sims.xero.test.allocateOverpayment(h.tenantId, over.overpaymentId, 3000000n);
+    await h.sims.xero.test.allocateOverpayment(h.tenantId, over.overpaymentId, 3000000n, h.addInvoice({}).invoiceId);
     gate.open();
     await draining;
     const refused = await h.stores.refunds.byXenditId(h.merchant.id, id);

@@ -375,6 +375,38 @@ describeEachDatabase('Xero webhooks: an invoice that changes closes its checkout
     });
   }
 
+  /**
+   * Credit the merchant allocates in Xero (PUT /Overpayments|Prepayments/{id}/Allocations) lowers the
+   * invoice's AmountDue as a credit note's does: the checkout for the old amount must not stay payable.
+   */
+  const ALLOCATED = {
+    'an overpayment allocated to part of it': ['RECEIVE-OVERPAYMENT', 5000000n, 'amountLowered'],
+    'a prepayment allocated to all of it': ['RECEIVE-PREPAYMENT', 15000000n, 'paidElsewhere'],
+  } as const;
+  const allocate = async (invoiceId: string, type: 'RECEIVE-OVERPAYMENT' | 'RECEIVE-PREPAYMENT', amount: bigint) => {
+    const credit = h.sims.xero.test.receiveCredit(tenantId, type, { contactName: 'Budi', amount });
+    if (credit.overpaymentId) await h.sims.xero.test.allocateOverpayment(tenantId, credit.overpaymentId, amount, invoiceId);
+    else await h.sims.xero.test.allocatePrepayment(tenantId, credit.prepaymentId!, amount, invoiceId);
+  };
+  for (const [what, [type, amount, why]] of Object.entries(ALLOCATED)) {
+    for (const path of ['webhook', 'scheduled, no webhook'] as const)
+      it(`${path}: ${what} closes the checkout for the old amount (${why})`, async () => {
+        const other = await openCheckout();
+        const { inv, x } = await openCheckout();
+        if (path !== 'webhook') h.sims.xero.test.webhooks.subscribe('http://127.0.0.1:9/nowhere', KEY); // deliveries get lost
+        await allocate(inv.invoiceId, type, amount);
+        await h.worker.drain();
+        if (path !== 'webhook') {
+          assert.equal(xenditStatus(x.id), 'PENDING', 'nobody told us');
+          await schedule(h, 'check-open-checkouts', 30);
+          await h.worker.drain();
+        }
+        assert.equal(xenditStatus(x.id), 'EXPIRED');
+        assert.deepEqual(await reasonOf(x.id), ['expired', `admin:closedReason_${why}`]);
+        assert.equal(xenditStatus(other.x.id), 'PENDING');
+      });
+  }
+
   describe('the customer clicks the Xero link again after a scheduled close', () => {
     async function closedBySchedule(why: 'voided' | 'paidElsewhere' | 'amountLowered') {
       const opened = await openCheckout();

@@ -2,7 +2,7 @@
  * Spend and receive money (BankTransactions), overpayments included.
  */
 import { lockDateError } from './lock-dates.js';
-import { overpaymentIdOf } from './overpayments.js';
+import { overpaymentIdOf, prepaymentIdOf } from './overpayments.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFieldRefusals } from './contact-fields.js';
@@ -194,6 +194,8 @@ export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): 
     }),
     BankAccount: { AccountID: bank.accountId, Code: bank.code, Name: bank.name },
     ...(t.type === 'RECEIVE-OVERPAYMENT' ? { OverpaymentID: overpaymentIdOf(t) } : {}),
+    // BankTransaction.PrepaymentID: "returned on BankTransactions with a Type of SPEND-PREPAYMENT or RECEIVE-PREPAYMENT".
+    ...(t.type === 'RECEIVE-PREPAYMENT' ? { PrepaymentID: prepaymentIdOf(t) } : {}),
     IsReconciled: t.reconciled === true,
     DateString: `${t.date}T00:00:00`,
     Date: msDate(dayStart(t.date)),

@@ -10,7 +10,7 @@
  * is the sum of the lines).
  */
 import { lockDateError } from './lock-dates.js';
-import { amountDue, markPaid } from './invoices.js';
+import { allocateToInvoice } from './invoices.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { contactFieldRefusals } from './contact-fields.js';
@@ -133,13 +133,8 @@ export function refundCreditNote(o: SimOrganisation, raw: Record<string, unknown
 /**
  * As when the merchant allocates part of the credit to one of the contact's invoices in Xero
  * (PUT /CreditNotes/{id}/Allocations, xero_accounting.yaml createCreditNoteAllocation): less is left
- * to pay out (RemainingCredit), and a credit note with none left is PAID. The invoice's AmountCredited
- * rises and its AmountDue falls by as much (xero_accounting.yaml Invoice.AmountCredited: "Sum of all
- * credit notes, over-payments and pre-payments applied to invoice"), and one with nothing left due is
- * PAID by the credit alone, AmountPaid unchanged (XeroAPI/xero-python#183: the Demo Company's INV-0005
- * "paid with Credit Note CN-0015"). Xero refuses an allocation to an invoice "already paid off" or
- * above "amount outstanding" (its messages in waynerobinson/xeroizer#320), so the UI's offer: the
- * contact's approved invoices in the note's currency, up to what each has due.
+ * to pay out (RemainingCredit), and a credit note with none left is PAID; the invoice as
+ * invoices.ts allocateToInvoice says.
  */
 export function allocateCreditNote(o: SimOrganisation, creditNoteId: string, amount: bigint, invoiceId: string, at: Date): void {
   const note = creditNotesOf(o).get(creditNoteId);
@@ -147,16 +142,10 @@ export function allocateCreditNote(o: SimOrganisation, creditNoteId: string, amo
   const inv = o.invoices.get(invoiceId);
   if (!inv) throw new Error(`no invoice ${invoiceId}`);
   if (note.status !== 'AUTHORISED' || amount <= 0n || amount > note.remaining) throw new Error('allocation exceeds the remaining credit');
-  if (inv.type !== 'ACCREC' || inv.status !== 'AUTHORISED' || inv.contact.contactId !== note.contact.contactId || inv.currencyCode !== note.currencyCode)
-    throw new Error("a credit note is allocated only to its contact's approved sales invoices in its currency");
-  if (amount > amountDue(inv)) throw new Error('Credit Note cannot be allocated as amount is greater than amount outstanding');
+  allocateToInvoice(inv, { what: 'Credit Note', contactId: note.contact.contactId, currencyCode: note.currencyCode }, { creditNoteId, amount }, at);
   note.remaining -= amount;
   if (note.remaining === 0n) note.status = 'PAID';
   note.updatedAt = at;
-  const date = isoDate(at);
-  (inv.credits ??= []).push({ creditNoteId, amount, date });
-  inv.updatedAt = at;
-  if (amountDue(inv) === 0n) markPaid(inv, date);
 }
 
 /** As when the merchant raises a credit note to the invoice's contact in Xero and allocates `amount` of it to the invoice. */

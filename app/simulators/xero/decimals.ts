@@ -32,6 +32,22 @@ export function roundDiv(n: bigint, d: bigint): bigint {
   return sign * ((abs * 2n + d) / (2n * d));
 }
 
+/**
+ * Decimals of UnitAmount in an answer: 2 unless the request opts in to 4 with `unitdp=4`
+ * (developer.xero.com/documentation/api-guides/rounding-in-xero: "By default, the API accepts unit
+ * prices (UnitAmount) to two decimals places. If you require greater precision, you can opt-in to 4
+ * decimal places by adding the querystring parameter unitdp=4 to your request", GET examples
+ * included; "All summary values such as Total, LineAmount etc will remain at two decimal places only").
+ */
+export function unitDpOf(query: Record<string, unknown>): 2 | 4 {
+  return String(query.unitdp) === '4' ? 4 : 2;
+}
+
+/** A unit amount kept in ten-thousandths, as the JSON number an answer of `unitDp` decimals carries. */
+export function unitAmountJson(tenThousandths: bigint, unitDp: 2 | 4): number {
+  return Number(formatScaled(unitDp === 4 ? tenThousandths : roundDiv(tenThousandths, 100n) * 100n, 4));
+}
+
 export function msDate(d: Date): string {
   return `/Date(${d.getTime()}+0000)/`;
 }

@@ -10,7 +10,7 @@ import { inclusiveTax, unusableTaxTypeMessage, usableTaxRate, type SimTaxRate } 
 import { contactFieldRefusals } from './contact-fields.js';
 import { contactFor, contactJson } from './contacts.js';
 import { currencyError } from './currencies.js';
-import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
+import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv, unitAmountJson, unitDpOf } from './decimals.js';
 import { validationError } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import {
@@ -166,9 +166,47 @@ export function amountDue(inv: SimInvoice): bigint {
   return inv.status === 'VOIDED' || inv.status === 'DELETED' ? 0n : inv.total - inv.amountPaid - amountCredited(inv);
 }
 
-/** Invoice.AmountCredited: "Sum of all credit notes, over-payments and pre-payments applied to invoice" (here credit notes). */
+/** Invoice.AmountCredited: "Sum of all credit notes, over-payments and pre-payments applied to invoice". */
 export function amountCredited(inv: SimInvoice): bigint {
   return (inv.credits ?? []).reduce((sum, c) => sum + c.amount, 0n);
+}
+
+export type CreditAllocation = Omit<NonNullable<SimInvoice['credits']>[number], 'date'>;
+
+/**
+ * Credit of a credit note, overpayment or prepayment allocated to an invoice, one rule for all three
+ * (PUT /CreditNotes|Overpayments|Prepayments/{id}/Allocations, xero_accounting.yaml Allocation: "the
+ * amount being applied to the invoice"): AmountCredited rises and AmountDue falls by as much
+ * (Invoice.AmountCredited: "Sum of all credit notes, over-payments and pre-payments applied to
+ * invoice"), and an invoice with nothing left due is PAID by the credit alone, AmountPaid unchanged
+ * (XeroAPI/xero-python#183: the Demo Company's INV-0005 "paid with Credit Note CN-0015"). Xero
+ * refuses one to an invoice "already paid off" or above "amount outstanding" (its messages in
+ * waynerobinson/xeroizer#320), so the UI's offer: the contact's approved sales invoices in the
+ * document's currency, up to what each has due. Throws before changing anything; the caller takes
+ * the amount off its document after.
+ */
+export function allocateToInvoice(inv: SimInvoice, from: { what: string; contactId: string; currencyCode: string }, credit: CreditAllocation, at: Date): void {
+  if (inv.type !== 'ACCREC' || inv.status !== 'AUTHORISED' || inv.contact.contactId !== from.contactId || inv.currencyCode !== from.currencyCode)
+    throw new Error(`a ${from.what} is allocated only to its contact's approved sales invoices in its currency`);
+  if (credit.amount > amountDue(inv)) throw new Error(`${from.what} cannot be allocated as amount is greater than amount outstanding`);
+  const date = isoDate(at);
+  (inv.credits ??= []).push({ ...credit, date });
+  inv.updatedAt = at;
+  if (amountDue(inv) === 0n) markPaid(inv, date);
+}
+
+/** An overpayment's or prepayment's Total (overpayments.ts creditIdOf: the document's id, else its bank transaction's in older saved state). */
+const creditTotal = (o: SimOrganisation, id: string): bigint | undefined =>
+  [...o.bankTransactions.values()].find((t) => (t.overpaymentId ?? t.prepaymentId ?? t.bankTransactionId) === id)?.total;
+
+/** Invoice.CreditNotes, .Overpayments, .Prepayments: each document with the amount it applied here (AppliedAmount). */
+function appliedJson(inv: SimInvoice, key: 'creditNoteId' | 'overpaymentId' | 'prepaymentId', idName: string, totalOf: (id: string) => bigint | undefined) {
+  return (inv.credits ?? []).flatMap((c) => {
+    const id = c[key];
+    if (!id) return [];
+    const total = totalOf(id);
+    return [{ [idName]: id, Date: msDate(dayStart(c.date)), ...(total !== undefined ? { Total: money(total) } : {}), AppliedAmount: money(c.amount) }];
+  });
 }
 
 /**
@@ -222,7 +260,7 @@ export function createInvoicesRoute(sim: XeroSimulator, req: Request, res: Respo
   const inputs = items.map((raw) => readInvoiceInput(o, raw, at, errors));
   if (errors.length) return validationError(res, errors, items[0]);
   const created = inputs.map((input) => createInvoice(o, input!, at));
-  const body = envelope(at, { Invoices: created.map((i) => invoiceJson(o, i)) });
+  const body = envelope(at, { Invoices: created.map((i) => invoiceJson(o, i, unitDpOf(req.query))) });
   remember(o, req, at, 200, body);
   if (sim.faults.dropIfArmed(req, res)) return;
   res.json(body);
@@ -289,7 +327,7 @@ export function readInvoiceInput(o: SimOrganisation, raw: Record<string, unknown
   };
 }
 
-export function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string, unknown> {
+export function invoiceJson(o: SimOrganisation, inv: SimInvoice, unitDp: 2 | 4): Record<string, unknown> {
   const payments = [...o.payments.values()].filter((p) => p.invoiceId === inv.invoiceId && p.status !== 'DELETED');
   return {
     Type: inv.type,
@@ -305,18 +343,9 @@ export function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string,
       HasAccount: true,
       HasValidationErrors: false,
     })),
-    // Each allocated credit note with the amount applied to this invoice (xero_accounting.yaml CreditNote.AppliedAmount).
-    CreditNotes: (inv.credits ?? []).map((c) => {
-      const note = o.creditNotes?.get(c.creditNoteId);
-      return {
-        CreditNoteID: c.creditNoteId,
-        Date: msDate(dayStart(c.date)),
-        ...(note ? { Total: money(note.total) } : {}),
-        AppliedAmount: money(c.amount),
-      };
-    }),
-    Prepayments: [],
-    Overpayments: [],
+    CreditNotes: appliedJson(inv, 'creditNoteId', 'CreditNoteID', (id) => o.creditNotes?.get(id)?.total),
+    Prepayments: appliedJson(inv, 'prepaymentId', 'PrepaymentID', (id) => creditTotal(o, id)),
+    Overpayments: appliedJson(inv, 'overpaymentId', 'OverpaymentID', (id) => creditTotal(o, id)),
     AmountDue: money(amountDue(inv)),
     AmountPaid: money(inv.amountPaid),
     AmountCredited: money(amountCredited(inv)),
@@ -335,7 +364,7 @@ export function invoiceJson(o: SimOrganisation, inv: SimInvoice): Record<string,
       LineItemID: li.lineItemId,
       Description: li.description,
       Quantity: Number(formatScaled(li.quantity, 4)),
-      UnitAmount: Number(formatScaled(li.unitAmount, 4)),
+      UnitAmount: unitAmountJson(li.unitAmount, unitDp),
       TaxType: li.taxType,
       TaxAmount: money(li.taxAmount),
       LineAmount: money(li.lineAmount),

@@ -95,7 +95,7 @@ export function renderOrg(o: SimOrganisation, base?: string): string {
       const bank = o.accounts.find((a) => a.accountId === t.accountId);
       const lines = t.lineItems.map((li) => li.accountCode).join(', ');
       return (
-        `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : t.type === 'RECEIVE' ? 'Receive money' : 'Overpayment')}</td><td>${escapeHtml(t.contact.name)}</td>` +
+        `<tr><td>${escapeHtml(t.date)}</td><td>${escapeHtml(t.type === 'SPEND' ? 'Spend money' : t.type === 'RECEIVE' ? 'Receive money' : t.type === 'RECEIVE-PREPAYMENT' ? 'Prepayment' : 'Overpayment')}</td><td>${escapeHtml(t.contact.name)}</td>` +
         `<td class="num">${escapeHtml(formatScaled(t.total, 2))} ${escapeHtml(t.currencyCode)}</td><td>${escapeHtml(t.reference)}</td>` +
         `<td>${escapeHtml(bank ? `${bank.code} ${bank.name}` : t.accountId)} → ${escapeHtml(lines)}</td><td>${escapeHtml(statusOf(t))}</td></tr>`
       );

@@ -31,6 +31,7 @@ import { contactJson, createContactsRoute, searchedContacts } from './contacts.j
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
 import { filtered } from './filters.js';
 import { API_PREFIX, envelope, isApi, org } from './http.js';
+import { unitDpOf } from './decimals.js';
 import { createInvoicesRoute, findInvoice, invoiceJson, listInvoices } from './invoices.js';
 import { createManualJournalsRoute, manualJournalJson } from './journals.js';
 import { connectionJson, organisationJson } from './organisations.js';
@@ -139,13 +140,14 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
       return notFound(res);
     // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
     const paged = isPaged(req.query);
-    const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i) : summaryInvoiceJson(invoiceJson(org(res), i))));
+    const dp = unitDpOf(req.query);
+    const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i, dp) : summaryInvoiceJson(invoiceJson(org(res), i, dp))));
     filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }), { id: 'InvoiceID' });
   });
   router.get(api('/Invoices/:id'), (req, res) => {
     const inv = findInvoice(org(res), String(req.params.id));
     if (!inv) return notFound(res);
-    res.json(envelope(now(), { Invoices: [invoiceJson(org(res), inv)] }));
+    res.json(envelope(now(), { Invoices: [invoiceJson(org(res), inv, unitDpOf(req.query))] }));
   });
   for (const method of ['put', 'post'] as const) {
     // Changes made through the API send webhook events too (webhooks.ts).

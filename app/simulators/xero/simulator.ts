@@ -141,8 +141,16 @@ export interface XeroSimTestApi {
   addTaxRate(tenantId: string, rate: SimTaxRate): void;
   /** Copies of the payments out of the organisation's bank accounts that refund a credit note, overpayment or prepayment. */
   refundPayments(tenantId: string): SimRefundPayment[];
-  /** As when the merchant allocates part of an overpayment's credit to another invoice in Xero (amount in hundredths). */
-  allocateOverpayment(tenantId: string, overpaymentId: string, amount: bigint): void;
+  /** As when the merchant records Receive money → Overpayment or Prepayment for a contact in Xero (amount in hundredths); its ids. */
+  receiveCredit(
+    tenantId: string,
+    type: 'RECEIVE-OVERPAYMENT' | 'RECEIVE-PREPAYMENT',
+    input: { contactName: string; amount: bigint; accountId?: string },
+  ): { bankTransactionId: string; overpaymentId?: string; prepaymentId?: string };
+  /** As when the merchant allocates part of an overpayment's credit to an invoice of its contact in Xero (amount in hundredths); the invoice's event follows. */
+  allocateOverpayment(tenantId: string, overpaymentId: string, amount: bigint, invoiceId: string): Promise<void>;
+  /** The same for a prepayment's credit. */
+  allocatePrepayment(tenantId: string, prepaymentId: string, amount: bigint, invoiceId: string): Promise<void>;
   /** As when the merchant voids an overpayment in Xero. */
   voidOverpayment(tenantId: string, overpaymentId: string): void;
   /** As when the merchant voids a posted manual journal in Xero: it leaves `Status=="POSTED"` listings. */

@@ -55,8 +55,11 @@ export interface SimInvoice {
   dueDate: string;
   updatedAt: Date;
   fullyPaidOn?: string;
-  /** Credit notes allocated to it (credit-notes.ts allocateCreditNote); absent in older saved state: none. */
-  credits?: { creditNoteId: string; amount: bigint /* hundredths */; date: string }[];
+  /**
+   * Credit allocated to it (invoices.ts allocateToInvoice): from a credit note, an overpayment or a
+   * prepayment, each entry naming its one document; absent in older saved state: none.
+   */
+  credits?: { creditNoteId?: string; overpaymentId?: string; prepaymentId?: string; amount: bigint /* hundredths */; date: string }[];
 }
 
 export interface SimContact {
@@ -83,9 +86,10 @@ export interface SimPayment {
 
 export interface SimBankTransaction {
   bankTransactionId: string;
-  type: 'SPEND' | 'RECEIVE' | 'RECEIVE-OVERPAYMENT';
-  /** RECEIVE-OVERPAYMENT only: the overpayment's own id, and what was allocated to invoices (overpayments.ts). */
+  type: 'SPEND' | 'RECEIVE' | 'RECEIVE-OVERPAYMENT' | 'RECEIVE-PREPAYMENT';
+  /** RECEIVE-OVERPAYMENT / RECEIVE-PREPAYMENT only: the document's own id, and what was allocated to invoices (overpayments.ts). */
   overpaymentId?: string;
+  prepaymentId?: string;
   allocated?: bigint;
   accountId: string; // the BANK account
   contact: { contactId: string; name: string };

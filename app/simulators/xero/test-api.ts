@@ -14,7 +14,7 @@ import { creditNotesOf, allocateCreditNote, creditInvoice } from './credit-notes
 import { bankTransfersOf, deleteBankTransfer } from './bank-transfers.js';
 import { addCurrency, currenciesOf } from './currencies.js';
 import { refundPaymentsOf } from './refund-payments.js';
-import { allocateOverpayment, voidOverpayment } from './overpayments.js';
+import { allocateOverpayment, allocatePrepayment, receiveCredit, voidOverpayment } from './overpayments.js';
 import { voidManualJournal } from './journals.js';
 import { deliver, editInvoiceLines, intentToReceive, orgOfInvoice, payElsewhere, redeliverLast, sendInvoiceEvent, subscribe, voidInvoice } from './webhooks.js';
 
@@ -37,6 +37,12 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     apply(o, inv);
     await sendInvoiceEvent(state.webhooks, o, inv, now());
   };
+  /** An allocation changes the invoice (AmountDue, AmountCredited): its event follows, as for any change. */
+  const allocated = async (tenantId: string, invoiceId: string, allocate: (o: SimOrganisation) => void) => {
+    const o = requireOrg(state, tenantId);
+    allocate(o);
+    await sendInvoiceEvent(state.webhooks, o, o.invoices.get(invoiceId)!, now());
+  };
   const requests = (filter: SimRequestFilter = {}) => state.requests.filter((r) => matches(r, filter)).map((r) => ({ ...r }));
   return {
     requests,
@@ -55,15 +61,15 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     },
     addCurrency: (tenantId, code) => addCurrency(requireOrg(state, tenantId), code),
     currencies: (tenantId) => [...currenciesOf(requireOrg(state, tenantId))],
-    allocateOverpayment: (tenantId, overpaymentId, amount) => allocateOverpayment(requireOrg(state, tenantId), overpaymentId, amount, now()),
+    receiveCredit: (tenantId, type, input) => receiveCredit(requireOrg(state, tenantId), type, input, now()),
+    allocateOverpayment: (tenantId, overpaymentId, amount, invoiceId) =>
+      allocated(tenantId, invoiceId, (o) => allocateOverpayment(o, overpaymentId, amount, invoiceId, now())),
+    allocatePrepayment: (tenantId, prepaymentId, amount, invoiceId) =>
+      allocated(tenantId, invoiceId, (o) => allocatePrepayment(o, prepaymentId, amount, invoiceId, now())),
     voidOverpayment: (tenantId, overpaymentId) => voidOverpayment(requireOrg(state, tenantId), overpaymentId, now()),
     voidManualJournal: (tenantId, manualJournalId) => voidManualJournal(requireOrg(state, tenantId), manualJournalId, now()),
-    allocateCreditNote: async (tenantId, creditNoteId, amount, invoiceId) => {
-      const o = requireOrg(state, tenantId);
-      allocateCreditNote(o, creditNoteId, amount, invoiceId, now());
-      const inv = o.invoices.get(invoiceId)!;
-      await sendInvoiceEvent(state.webhooks, o, inv, now());
-    },
+    allocateCreditNote: (tenantId, creditNoteId, amount, invoiceId) =>
+      allocated(tenantId, invoiceId, (o) => allocateCreditNote(o, creditNoteId, amount, invoiceId, now())),
     creditNotes: (tenantId) => [...creditNotesOf(requireOrg(state, tenantId)).values()].map((n) => structuredClone(n)),
     findOrganisation: (match) => {
       const found = [...state.orgs.values()].find((o) => match(structuredClone(o)));
