@@ -71,7 +71,10 @@ export const UPLOAD_MIN_BYTES_PER_SECOND = 16 * 1024;
  * request's headers, which reach the gate after the session and merchant reads).
  */
 export function uploadPaceFor(requestTimeoutMs: number): UploadPace {
-  const deadlineMs = requestTimeoutMs - Math.max(250, Math.min(2000, Math.floor(requestTimeoutMs / 5)));
+  // The margin never takes more than half: a timeout set as short as the settings allow (100 ms)
+  // would otherwise leave a deadline at or below zero, refusing every body still arriving.
+  const margin = Math.min(Math.max(250, Math.min(2000, Math.floor(requestTimeoutMs / 5))), Math.floor(requestTimeoutMs / 2));
+  const deadlineMs = requestTimeoutMs - margin;
   return { deadlineMs, idleMs: Math.min(UPLOAD_IDLE_MS, Math.floor(deadlineMs / 3)), minBytesPerSecond: UPLOAD_MIN_BYTES_PER_SECOND };
 }
 

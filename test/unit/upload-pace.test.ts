@@ -9,6 +9,13 @@ describe('Xendit report uploads: how fast a body must arrive', () => {
     assert.deepEqual(uploadPaceFor(1500), { deadlineMs: 1200, idleMs: 400, minBytesPerSecond: 16 * 1024 });
   });
 
+  it('the shortest timeout the settings take (100 ms) still leaves a body half of it: the deadline is never at or below zero', () => {
+    for (const t of [100, 249, 250, 300, 499]) {
+      const { deadlineMs, idleMs } = uploadPaceFor(t);
+      assert.ok(deadlineMs >= t / 2 && deadlineMs < t && idleMs > 0, `${t} ms: deadline ${deadlineMs}, idle ${idleMs}`);
+    }
+  });
+
   it('a body arriving steadily enough to be in by the deadline goes on; a trickle is answered once past the idle time, not at the deadline', () => {
     const mb = 2 ** 20;
     // 24 MB at 2 MB/s: in by 12 s.
