@@ -26,7 +26,8 @@ import {
   type ReportDeps,
   type ReportRow,
 } from './rows.js';
-import { inAccount, refusedByRow, type ReportKey, type XenditAccounts } from './xendit-accounts.js';
+import { refusedByRow, type ReportKey, type XenditAccounts } from './xendit-accounts.js';
+import { balanceDrop, feeKept, keptFeeRows, row, unbookedRow } from './withdrawal-halves.js';
 
 const WITHDRAWAL_REF = /^Xendit withdrawal (\S+)$/;
 const REVERSAL_REF = /^Xendit withdrawal reversed (\S+)$/;
@@ -240,10 +241,10 @@ export async function transferRows(
     const keptOnly = x?.back && !everBooked.has(id) ? hundredths(toDecimal(feeKept(billingAt, x.w), x.w.currency)) : 0n;
     if (x?.back && keptOnly) {
       const size = hundredths(toDecimal(balanceDrop(billingAt, x.w), x.w.currency));
-      const made = keptFeeRow({ id, out: x.out, back: x.back, currency: x.w.currency, size, kept: keptOnly }, fees.get(id), feeOn.get(id), inRange);
-      rows.push(inAccount(made.row, account));
-      sum(x.w.currency).xendit += made.counted?.xendit ?? 0n;
-      sum(x.w.currency).xero += made.counted?.xero ?? 0n;
+      const made = keptFeeRows(account, { id, out: x.out, back: x.back, currency: x.w.currency, size, kept: keptOnly }, fees.get(id), feeOn.get(id), inRange);
+      rows.push(...made.rows);
+      sum(x.w.currency).xendit += made.xendit;
+      sum(x.w.currency).xero += made.xero;
       continue;
     }
     if (x && !listed && elsewhere.length) {
@@ -272,19 +273,9 @@ export async function transferRows(
     const kept = listed ? hundredths(toDecimal(feeKept(billingAt, listed.w), listed.w.currency)) : 0n;
     const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size - kept : 0n) : null;
     if (listed?.back && xendit !== 0n && !everBooked.has(id) && !fees.has(id)) {
-      // Sent back before the gateway booked it, no fee kept (record-withdrawal then books nothing, in any
-      // month): the range holds only one of its two halves. Shown, not counted: over both it nets to nothing.
-      rows.push(
-        row(
-          account,
-          inRange(listed.out) ? listed.out : listed.back,
-          listed.w.currency,
-          format(xendit!),
-          null,
-          'xendit_only',
-          `withdrawal ${id} left on ${x!.out} and was sent back by the bank on ${x!.back}, before anything was booked: nothing is booked for it`,
-        ),
-      );
+      // Sent back before the gateway booked it, no fee kept: the range holds only one of its two days.
+      rows.push(unbookedRow(account, { id, out: x!.out, back: x!.back!, currency: listed.w.currency }, xendit!, inRange));
+      sum(listed.w.currency).xendit += xendit!;
       continue;
     }
     const xero = found.length || back.length || fees.has(id) ? total(back) - total(found) - (fees.get(id) ?? 0n) : xendit === 0n ? 0n : null;
@@ -324,47 +315,6 @@ export async function transferRows(
   return { rows, others, sums };
 }
 
-/** What the withdrawal took from Xendit's balance: its amount, and a fee charged on top unless billed monthly when it was made. */
-function balanceDrop(billingAt: (at: Date) => XenditFeeBilling, w: XenditWithdrawal): number {
-  return w.fee && !w.feeInAmount && billingAt(new Date(w.created)) !== 'invoiced' ? w.amount + w.fee : w.amount;
-}
-
-/** A reversed withdrawal's fee Xendit kept (fee status COMPLETED): what comes back is that much less than what left. */
-function feeKept(billingAt: (at: Date) => XenditFeeBilling, w: XenditWithdrawal): number {
-  return w.status === 'REVERSED' && w.fee && !w.feeBack && billingAt(new Date(w.created)) !== 'invoiced' ? w.fee : 0;
-}
-
-/**
- * A withdrawal sent back before the gateway booked it, its fee kept by Xendit: all it took from
- * Xendit's balance for good is that fee, and the fee is all record-withdrawal books (dated the day it
- * left, or the first open day after a lock date). Counted in the range its fee is booked in, or, not
- * booked yet (in review), the one it left in; a range holding a half without the fee shows that half, uncounted.
- */
-function keptFeeRow(
-  w: { id: string; out: string; back: string; currency: string; size: bigint; kept: bigint },
-  /** Its fee booked in the range, hundredths (positive: out of the clearing account). */
-  fee: bigint | undefined,
-  /** The first day its fee is booked on, at any date. */
-  feeOn: string | undefined,
-  inRange: (date: string | undefined) => boolean,
-): { row: ReportRow; counted?: { xendit: bigint; xero: bigint } } {
-  const what = `withdrawal ${w.id} left on ${w.out} and came back on ${w.back} (sent back by the bank before its transfer was booked): the fee Xendit kept (${format(w.kept)})`;
-  if (fee !== undefined || (!feeOn && inRange(w.out))) {
-    const xero = fee === undefined ? null : -fee;
-    const status = xero === null ? 'missing_in_xero' : xero === -w.kept ? 'transferred' : 'amount_differs';
-    const date = [w.out, w.back, feeOn].find(inRange) ?? feeOn ?? w.out;
-    const booked = xero === null ? 'is not booked in Xero yet' : `is booked${feeOn && !inRange(w.out) ? ` on ${feeOn}` : ''}`;
-    const note = `${what} is all it took from the balance, and ${booked}`;
-    return {
-      row: row(undefined, date, w.currency, format(-w.kept), xero === null ? null : format(xero), status, note),
-      counted: { xendit: -w.kept, xero: xero ?? 0n },
-    };
-  }
-  const half = (inRange(w.out) ? -w.size : 0n) + (inRange(w.back) ? w.size - w.kept : 0n);
-  const where = feeOn ? `is booked on ${feeOn}: counted there` : `is not booked yet: counted in the period that holds ${w.out}`;
-  return { row: row(undefined, inRange(w.out) ? w.out : w.back, w.currency, format(half), null, 'xendit_only', `${what} ${where}`) };
-}
-
 /** The sides of a withdrawal booked after a lock date: where each counts. */
 function lockNote(moved: string[], elsewhere: string[]): string {
   return [
@@ -382,16 +332,4 @@ function returnedAt(w: XenditWithdrawal, stored: Date | undefined): Date {
   if (stored) return stored;
   if (w.updated && !Number.isNaN(Date.parse(w.updated))) return new Date(w.updated);
   return new Date(w.created);
-}
-
-function row(
-  account: ReportKey | undefined,
-  date: string,
-  currency: string,
-  xendit: string | null,
-  xero: string | null,
-  status: ReportRow['status'],
-  note: string,
-): ReportRow {
-  return inAccount({ date, xenditInvoiceId: null, currency, xenditAmount: xendit, xenditFee: null, xeroPayment: xero, xeroFee: null, status, note }, account);
 }

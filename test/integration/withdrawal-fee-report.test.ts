@@ -55,4 +55,36 @@ describeEachDatabase('withdrawal fees in the report: a kept fee counts where it 
     assert.deepEqual([shown?.status, shown?.xenditAmount, shown?.xeroPayment], ['transferred', '-5550.00', '-5550.00'], JSON.stringify(r.rows));
     assert.deepEqual([r.totals.IDR?.xenditNet, r.totals.IDR?.xeroNet], ['-5550.00', '-5550.00'], JSON.stringify(r.totals));
   });
+
+  // Sent back days after it left, before the gateway booked it: nothing in Xero follows what left and
+  // came back (besides a fee Xendit kept), so Xendit's balance is below the clearing account by it in
+  // between. A range holding only one of the two days is not reconciled; one holding both is.
+  // What left and came back besides a fee kept: IDR 100,000, and a fee on top given back with it.
+  for (const [fee, kept, half] of [
+    [FEE, true, '100000.00'],
+    [FEE, false, '105550.00'],
+    [undefined, false, '100000.00'],
+  ] as const) {
+    it(`sent back days after it left, before it was booked, ${fee ? (kept ? 'its fee kept' : 'its fee given back') : 'no fee'}: a range holding only one of its days is off by what left and came back, one holding both is reconciled`, async () => {
+      await t.funded();
+      await h.worker.drain();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, fee ? { fee } : {});
+      const out = day(h.clock());
+      h.clock.advance(3 * DAY);
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, fee ? { fee: kept ? 'COMPLETED' : 'REVERSED' } : undefined);
+      await t.list();
+      await settle();
+      assert.deepEqual([t.transfers().length, t.feeEntries(w.id).length], [0, kept ? 1 : 0], kept ? 'the fee alone' : 'nothing booked');
+      const back = day(h.clock());
+      for (const [from, to, difference, reconciled] of [
+        [out, out, `-${half}`, false],
+        [back, back, half, false],
+        [out, back, '0.00', true],
+      ] as const) {
+        const r = await reportOf(from, to);
+        const shown = r.rows.filter((x) => x.note.includes(w.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+        assert.deepEqual([r.totals.IDR?.difference, r.reconciled], [difference, reconciled], `${from}..${to}: ${JSON.stringify([shown, r.totals])}`);
+      }
+    });
+  }
 });

@@ -9,7 +9,8 @@ import { xenditAccounts } from '../../app/report/xendit-accounts.js';
 /**
  * A withdrawal that left in one report's range and came back (sent back by the bank) in the next:
  * each range shows its own half on both sides, so neither is flagged for good; sent back before
- * anything was booked, each range shows its half as a movement the gateway does not book.
+ * anything was booked, nothing in Xero follows it: each range counts its half on Xendit's side alone
+ * (Xendit's balance is below the clearing account by it in between), the two together net it out.
  */
 describe('report: a withdrawal sent back in a later period', () => {
   const withdrawal: XenditWithdrawal = {
@@ -94,15 +95,15 @@ describe('report: a withdrawal sent back in a later period', () => {
     assert.match(row.note, /sent back by the bank on 2026-02-03 .*; in Xero in this range: nothing$/);
   });
 
-  it('sent back before anything was booked: each month shows its half as xendit_only, counted in neither total', async () => {
+  it("sent back before anything was booked: each month counts its half on Xendit's side (not_in_xero), the two months together nothing", async () => {
     const nothing = {
       ...deps,
       xero: { listBankAccounts, listBankTransfersFrom: async () => [], listBankTransfersTo: async () => [] },
     } as unknown as ReportDeps;
-    for (const [from, to, date, amount] of [
-      ['2026-01-01', '2026-01-31', '2026-01-31', '-100000.00'],
-      ['2026-02-01', '2026-02-28', '2026-02-03', '100000.00'],
-    ]) {
+    for (const [from, to, date, amount, counted, until] of [
+      ['2026-01-01', '2026-01-31', '2026-01-31', '-100000.00', -10_000_000n, '2026-02-03'],
+      ['2026-02-01', '2026-02-28', '2026-02-03', '100000.00', 10_000_000n, 'then'],
+    ] as const) {
       const got = await transferRows(
         nothing,
         merchant,
@@ -116,11 +117,24 @@ describe('report: a withdrawal sent back in a later period', () => {
       );
       assert.deepEqual(
         got.rows.map((r) => [r.date, r.xenditAmount, r.xeroPayment, r.status]),
-        [[date, amount, null, 'xendit_only']],
+        [[date, amount, null, 'not_in_xero']],
       );
       assert.match(got.rows[0].note, /left on 2026-01-31 and was sent back by the bank on 2026-02-03, before anything was booked/);
-      assert.equal(got.sums.get('IDR')?.xendit ?? 0n, 0n);
+      assert.ok(got.rows[0].note.endsWith(`differs from the clearing account by it until ${until}`), got.rows[0].note);
+      assert.deepEqual(got.sums.get('IDR'), { xendit: counted, xero: 0n, other: 0n });
     }
+    const both = await transferRows(
+      nothing,
+      merchant,
+      { from: '2026-01-01', to: '2026-02-28' },
+      'SE Asia Standard Time',
+      new Map([['clearing', 'IDR']]),
+      ['IDR'],
+      new Map(),
+      liveAccount(),
+      () => 'deducted',
+    );
+    assert.deepEqual(both.sums.get('IDR'), { xendit: 0n, xero: 0n, other: 0n });
     // Booked out (in January), not yet back: February still flags it.
     const outOnly = {
       ...deps,
@@ -146,7 +160,8 @@ describe('report: a withdrawal sent back in a later period', () => {
 /**
  * Sent back before anything was booked, its fee kept by Xendit (fee status COMPLETED): only the fee
  * left Xendit's balance for good, and only the fee is booked (record-withdrawal, dated when it left).
- * Counted once, where that fee is (or, not booked yet, would be) booked; the halves elsewhere shown.
+ * Counted once, where that fee is (or, not booked yet, would be) booked; what left and came back
+ * besides it is counted on Xendit's side in each range holding one of its two days alone.
  */
 describe('report: a withdrawal sent back before anything was booked, its fee kept', () => {
   const withdrawal: XenditWithdrawal = {
@@ -204,38 +219,48 @@ describe('report: a withdrawal sent back before anything was booked, its fee kep
     });
   }
 
-  it('its fee not booked, the halves in two months: missing in the month it left (where its fee is dated); the month it came back shows its half, uncounted', async () => {
+  it("its fee not booked, the halves in two months: missing in the month it left (where its fee is dated); each month counts what left and came back besides it on Xendit's side", async () => {
     const jan = await rowsFor('2026-01-01', '2026-01-31', []);
-    assert.deepEqual(pick(jan), [['2026-01-31', '-5550.00', null, 'missing_in_xero']]);
-    assert.equal(jan.sums.get('IDR')?.xendit, -555_000n);
+    assert.deepEqual(pick(jan), [
+      ['2026-01-31', '-5550.00', null, 'missing_in_xero'],
+      ['2026-01-31', '-100000.00', null, 'not_in_xero'],
+    ]);
+    assert.equal(jan.sums.get('IDR')?.xendit, -10_555_000n);
     const feb = await rowsFor('2026-02-01', '2026-02-28', []);
-    assert.deepEqual(pick(feb), [['2026-02-03', '100000.00', null, 'xendit_only']]);
-    assert.equal(feb.sums.get('IDR')?.xendit ?? 0n, 0n);
-    assert.doesNotMatch(feb.rows[0].note, /nothing is booked/);
-    assert.match(feb.rows[0].note, /fee Xendit kept \(5550\.00\) is not booked yet: counted in the period that holds 2026-01-31/);
+    assert.deepEqual(pick(feb), [['2026-02-03', '100000.00', null, 'not_in_xero']]);
+    assert.equal(feb.sums.get('IDR')?.xendit, 10_000_000n);
+    assert.match(feb.rows[0].note, /nothing is booked for what left and came back besides the fee Xendit kept \(5550\.00\)/);
+    assert.match(feb.rows[0].note, /the fee is not booked yet: counted in the period that holds 2026-01-31/);
   });
 
-  it('its fee booked on the day it left, the halves in two months: that month counts the fee on both sides; the next shows the return, uncounted, naming the fee', async () => {
+  it("its fee booked on the day it left, the halves in two months: that month counts the fee on both sides; each counts what left and came back besides it on Xendit's side", async () => {
     const jan = await rowsFor('2026-01-01', '2026-01-31', [feeSpend('2026-01-31')]);
-    assert.deepEqual(pick(jan), [['2026-01-31', '-5550.00', '-5550.00', 'transferred']]);
-    assert.deepEqual(jan.sums.get('IDR'), { xendit: -555_000n, xero: -555_000n, other: 0n });
+    assert.deepEqual(pick(jan), [
+      ['2026-01-31', '-5550.00', '-5550.00', 'transferred'],
+      ['2026-01-31', '-100000.00', null, 'not_in_xero'],
+    ]);
+    assert.deepEqual(jan.sums.get('IDR'), { xendit: -10_555_000n, xero: -555_000n, other: 0n });
     assert.match(jan.rows[0].note, /came back on 2026-02-03/);
+    assert.match(jan.rows[1].note, /until 2026-02-03; the fee is counted on its own row$/);
     const feb = await rowsFor('2026-02-01', '2026-02-28', [feeSpend('2026-01-31')]);
-    assert.deepEqual(pick(feb), [['2026-02-03', '100000.00', null, 'xendit_only']]);
-    assert.equal(feb.sums.get('IDR')?.xendit ?? 0n, 0n);
-    assert.doesNotMatch(feb.rows[0].note, /nothing is booked/);
-    assert.match(feb.rows[0].note, /fee Xendit kept \(5550\.00\) is booked on 2026-01-31: counted there/);
+    assert.deepEqual(pick(feb), [['2026-02-03', '100000.00', null, 'not_in_xero']]);
+    assert.deepEqual(feb.sums.get('IDR'), { xendit: 10_000_000n, xero: 0n, other: 0n });
+    assert.match(feb.rows[0].note, /the fee is booked on 2026-01-31: counted there/);
     const both = await rowsFor('2026-01-01', '2026-02-28', [feeSpend('2026-01-31')]);
     assert.deepEqual(pick(both), [['2026-01-31', '-5550.00', '-5550.00', 'transferred']]);
   });
 
-  it('its fee booked in the next month (the day it left was locked): counted there; the month it left shows its half, uncounted', async () => {
+  it("its fee booked in the next month (the day it left was locked): counted there; each month counts what left and came back besides it on Xendit's side", async () => {
     const jan = await rowsFor('2026-01-01', '2026-01-31', [feeSpend('2026-02-05')]);
-    assert.deepEqual(pick(jan), [['2026-01-31', '-105550.00', null, 'xendit_only']]);
-    assert.equal(jan.sums.get('IDR')?.xendit ?? 0n, 0n);
+    assert.deepEqual(pick(jan), [['2026-01-31', '-100000.00', null, 'not_in_xero']]);
+    assert.equal(jan.sums.get('IDR')?.xendit, -10_000_000n);
     assert.match(jan.rows[0].note, /is booked on 2026-02-05: counted there/);
     const feb = await rowsFor('2026-02-01', '2026-02-28', [feeSpend('2026-02-05')]);
-    assert.deepEqual(pick(feb), [['2026-02-03', '-5550.00', '-5550.00', 'transferred']]);
+    assert.deepEqual(pick(feb), [
+      ['2026-02-03', '-5550.00', '-5550.00', 'transferred'],
+      ['2026-02-03', '100000.00', null, 'not_in_xero'],
+    ]);
+    assert.deepEqual(feb.sums.get('IDR'), { xendit: 9_445_000n, xero: -555_000n, other: 0n });
     // Both halves in January, the fee in February: February counts it all the same.
     const inJan = { ...withdrawal, updated: '2026-01-31T05:00:00.000Z' };
     assert.deepEqual(pick(await rowsFor('2026-01-01', '2026-01-31', [feeSpend('2026-02-05')], inJan)), [['2026-01-31', '-5550.00', null, 'xendit_only']]);
