@@ -229,6 +229,8 @@ export function createOtherMovementStore(db: Db) {
           .where('xero_fee_entry_id', 'is', null)
           .where('fee_kept_noted_at', 'is', null)
           .where('kept_fee_read_at', 'is', null)
+          // A row whose read failed was touched (keptFeeReadLater): it goes behind the rest.
+          .orderBy('updated_at')
           .orderBy('moved_at')
           .orderBy('id')
           .limit(limit)
@@ -236,6 +238,8 @@ export function createOtherMovementStore(db: Db) {
       ).map((r) => ({ id: r.id, xenditTransactionId: r.xendit_transaction_id })),
     /** Read again by its id (keptFeeToRead): not picked again. */
     keptFeeRead: (id: string, now: Date) => update(id, { kept_fee_read_at: now }, now),
+    /** Its read failed: picked again after the others (keptFeeToRead), so rows that keep failing hold none back. */
+    keptFeeReadLater: (id: string, now: Date) => update(id, {}, now),
     /** Its booked entries sent to review, once. */
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
     /** Committed before its entry back is sent; null once Xero answered that it did not take it. */

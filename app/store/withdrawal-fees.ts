@@ -59,6 +59,8 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
           .where('fee_attempt_at', 'is', null)
           .where('fee_kept_noted_at', 'is', null)
           .where('kept_fee_read_at', 'is', null)
+          // A row whose read failed was touched (keptFeeReadLater): it goes behind the rest.
+          .orderBy('updated_at')
           .orderBy('reversed_at')
           .orderBy('id')
           .limit(limit)
@@ -66,6 +68,8 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
       ).map((r) => ({ id: r.id, xenditTransactionId: r.xendit_transaction_id })),
     /** Read again by its id (keptFeeToRead): not picked again. */
     keptFeeRead: (id: string, now: Date) => update(id, { kept_fee_read_at: now }, now),
+    /** Its read failed: picked again after the others (keptFeeToRead), so rows that keep failing hold none back. */
+    keptFeeReadLater: (id: string, now: Date) => update(id, {}, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
     /**

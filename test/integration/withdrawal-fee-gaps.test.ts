@@ -271,6 +271,33 @@ describeEachDatabase('withdrawal fees: given back after they were booked, howeve
     }
   });
 
+  it('three such rows whose reads by id keep failing do not hold the fourth back: the next run reads it', async () => {
+    h.sims.xendit.test.useClock(h.clock);
+    try {
+      await addedAtTheTestsStart(h);
+      await funded();
+      const ws = [0, 1, 2, 3].map(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 10_000, { fee: FEE }));
+      for (const w of ws) h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+      await list();
+      const rows = await Promise.all(ws.map(async (w) => ({ w, row: (await row(w.id))! })));
+      for (const { row: r } of rows) await h.stores.settlements.reversed(r.id, null, h.clock());
+      await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-withdrawal').execute();
+      h.clock.advance(46 * 86_400_000);
+      // The three a run picks first (the same reversal time: by row id) can never be read.
+      const [a, b, c, last] = rows.sort((x, y) => (x.row.id < y.row.id ? -1 : 1)).map((x) => x.w);
+      for (const w of [a, b, c]) h.sims.xendit.faults.failNext(1000, 503, { method: 'GET', path: `/transactions/${w.id}` });
+
+      await listTwice();
+      assert.deepEqual(
+        ws.map((w) => feeEntries(w.id).length),
+        ws.map((w) => (w === last ? 1 : 0)),
+        'the fourth read and its fee booked while the other three keep failing',
+      );
+    } finally {
+      h.sims.xendit.test.useClock();
+    }
+  });
+
   it('a stalled run storing its transfer out after the run that took over booked it back: the row stays reversed, and no listing queues it again', async () => {
     await funded();
     const before = clearingBalance();

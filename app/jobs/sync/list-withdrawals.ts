@@ -129,6 +129,7 @@ async function unlisted(deps: Deps, merchant: Merchant, keys: ListedKey[]): Prom
           w,
         ),
       read: deps.stores.settlements.keptFeeRead,
+      later: deps.stores.settlements.keptFeeReadLater,
     });
     // Booked from when each key's account is (otherMovementsFrom): none while the setting is off.
     const booking = keys.filter((k) => otherMovementsFrom(merchant, k.keySince));
@@ -138,6 +139,7 @@ async function unlisted(deps: Deps, merchant: Merchant, keys: ListedKey[]): Prom
       get: (key, id) => deps.xendit.getOtherMovement(key, id),
       seen: (k, m) => movementSeen(deps, merchant, live(k), m, otherMovementsFrom(merchant, k.keySince)!),
       read: deps.stores.otherMovements.keptFeeRead,
+      later: deps.stores.otherMovements.keptFeeReadLater,
     });
   } catch (err) {
     deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not read the rows no listing shows again');

@@ -8,7 +8,8 @@
  * TransactionApi getTransactionByID), with each stored key in turn (the row keeps no mode), then
  * treats what Xendit answers as the listing would have: nothing changes on our side but what Xendit
  * says. Read once (kept_fee_read_at); a row no stored key's account holds is read no more, one whose
- * read failed is picked again by the next run.
+ * read failed is picked again by a later run, after the rows not tried yet: three rows that keep
+ * failing would otherwise be the three every run picks.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -31,6 +32,8 @@ export interface Unlisted<T> {
   /** As the listing would treat it, read with `key`. */
   seen(key: ListedKey, t: T): Promise<void>;
   read(id: string, now: Date): Promise<unknown>;
+  /** Its read failed: to be read again, after the kind's other rows. */
+  later(id: string, now: Date): Promise<unknown>;
 }
 
 /** Reads again (UNLISTED_PER_RUN) the merchant's rows of this kind that no listing shows since `before`. */
@@ -52,7 +55,10 @@ export async function readUnlisted<T>(deps: Deps, merchant: Merchant, keys: List
         deps.logger.warn({ ...log, err: String(err), mode: key.mode }, `could not read the ${kind.what} again at Xendit: read by the next run`);
       }
     }
-    if (failed && !found) continue;
+    if (failed && !found) {
+      await kind.later(row.id, deps.clock());
+      continue;
+    }
     await kind.read(row.id, deps.clock());
     if (found) deps.logger.info(log, `${kind.what} no longer listed read again at Xendit by its id`);
     else deps.logger.warn(log, `${kind.what} no longer listed is held by no stored key's account at Xendit: not read again`);

@@ -138,6 +138,8 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         // Kept by Xendit; a fee still PENDING then lists PENDING until completeMovementFee, then COMPLETED (xendit-node FeeResponse.status allows each).
         if (opts?.fee === 'COMPLETED' && m.fee) m.feeKept = true;
       },
+      // Undocumented: nothing says a kept (COMPLETED) fee turns REVERSED later; xendit-node's
+      // FeeResponse.status allows it, so the gateway is tested against the harsher case.
       giveMovementFeeBack: (secretKey, id, at) => {
         const account = ctx.state.accounts.get(secretKey);
         const m = (ctx.state.otherMovements ?? []).find((x) => x.id === id && x.userId === account?.userId);

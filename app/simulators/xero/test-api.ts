@@ -37,7 +37,12 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     apply(o, inv);
     await sendInvoiceEvent(state.webhooks, o, inv, now());
   };
-  /** An allocation changes the invoice (AmountDue, AmountCredited): its event follows, as for any change. */
+  /**
+   * An allocation changes the invoice (AmountDue, AmountCredited): its event follows, as for any change.
+   * Xero's webhook docs (developer.xero.com/documentation/guides/webhooks/overview) name invoice UPDATE
+   * events without listing which changes send one; if an allocation sends none, the scheduled
+   * comparison (OPEN_CHECKOUT_CHECK_MINUTES) finds it, tested without the event in xero-webhooks.test.ts.
+   */
   const allocated = async (tenantId: string, invoiceId: string, allocate: (o: SimOrganisation) => void) => {
     const o = requireOrg(state, tenantId);
     allocate(o);
