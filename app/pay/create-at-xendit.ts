@@ -84,8 +84,14 @@ export async function createAtXendit(
   // Taken over: the create of the click before may still be made late, beside this one.
   const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock(), expiresAt, opts.mayExistAtXendit);
   // Opened: any other payable invoice under its external id (two attempts both got through) is a
-  // duplicate. Lost to a concurrent click: the one we made is; one we adopted is the new owner's to adopt.
-  const duplicates = opened ? earlier.filter((x) => x.status === 'PENDING' && x.id !== created.id) : adopted ? [] : [created];
+  // duplicate. Lost to a concurrent click: the one we made is, unless the click that took the row
+  // over found it and opened the checkout with it (read fresh: the customer is being sent to it);
+  // one we adopted is the new owner's to adopt.
+  const duplicates = opened
+    ? earlier.filter((x) => x.status === 'PENDING' && x.id !== created.id)
+    : adopted || (await deps.stores.checkouts.byId(checkout.id))?.xenditInvoiceId === created.id
+      ? []
+      : [created];
   if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
   let paidTwin: XenditInvoice | undefined;
   for (const x of duplicates) {

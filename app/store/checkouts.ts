@@ -46,15 +46,17 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
    */
   const inTurns = async (
     query: SelectQueryBuilder<Database, 'checkouts', Selectable<CheckoutsTable>>,
-    order: 'updated_at' | 'reconciled_at',
+    order: 'updated_at' | 'asked',
     limit: number,
   ): Promise<Checkout[]> => {
-    const turn = sql<number>`row_number() over (partition by merchant_id, xendit_mode order by ${sql.ref(order)}, id)`;
+    // 'asked': when reconcile last asked about it, else when it last changed.
+    const by = order === 'asked' ? sql`coalesce(reconciled_at, updated_at)` : sql.ref(order);
+    const turn = sql<number>`row_number() over (partition by merchant_id, xendit_mode order by ${by}, id)`;
     const rows = await db
-      .selectFrom(query.select(turn.as('turn')).as('c'))
+      .selectFrom(query.select([turn.as('turn'), by.as('turn_order')]).as('c'))
       .selectAll()
       .orderBy('turn')
-      .orderBy(order)
+      .orderBy('turn_order')
       .limit(limit)
       .execute();
     return rows.map(toCheckout);
@@ -188,25 +190,33 @@ export function createCheckoutStore(db: Db, box?: SecretBox) {
     },
 
     /**
-     * Expired checkouts closed while a create of theirs had no answer, confirmed once since, whose
-     * window for a create Xendit processes late is still open (late_create_until, lateCreateWindow
-     * in checkout-model.ts): asked about again once as long since the last ask as that ask was since
-     * the close (at least LATE_ASK_MIN_GAP), so each is asked a few times in all, most often early,
-     * when a late create is likeliest; least recently asked first, in turns (inTurns), at most `limit`.
+     * Expired or paid checkouts whose window for a create Xendit processes late is still open
+     * (late_create_until, lateCreateWindow in checkout-model.ts): an expired one closed while a
+     * create of it had no answer, confirmed once since; a paid one whatever made its window (a
+     * twin Xendit makes late, after the customer paid, is payable too, and only this finds it), at
+     * once when not asked since it was paid. Then asked about again once as long since the last ask
+     * as that ask was since the close or payment (at least LATE_ASK_MIN_GAP), so each is asked a few
+     * times in all, most often early, when a late create is likeliest; least recently asked first
+     * (never asked: by when it was paid), in turns (inTurns), at most `limit`.
      */
     async lateCreatesToAsk(q: { now: Date; createdBefore: Date; since?: Date; merchantId?: string; limit: number }): Promise<Checkout[]> {
       if (q.limit <= 0) return [];
+      const backOff = sql<boolean>`reconciled_at + greatest(reconciled_at - updated_at, make_interval(secs => ${LATE_ASK_MIN_GAP_MS / 1000})) <= ${q.now}`;
       let query = db
         .selectFrom('checkouts')
         .selectAll()
         .where('late_create_until', '>', q.now)
-        .where('status', '=', 'expired')
-        .where((eb) => eb('reconciled_at', '>=', eb.ref('updated_at')))
-        .where(sql<boolean>`reconciled_at + greatest(reconciled_at - updated_at, make_interval(secs => ${LATE_ASK_MIN_GAP_MS / 1000})) <= ${q.now}`)
+        .where('status', 'in', ['expired', 'paid'])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('status', '=', 'paid'), eb.or([eb('reconciled_at', 'is', null), eb('reconciled_at', '<', eb.ref('updated_at'))])]),
+            eb.and([eb('reconciled_at', '>=', eb.ref('updated_at')), backOff]),
+          ]),
+        )
         .where('created_at', '<', q.createdBefore);
       if (q.since) query = query.where('created_at', '>=', q.since);
       if (q.merchantId) query = query.where('merchant_id', '=', q.merchantId);
-      return inTurns(query, 'reconciled_at', q.limit);
+      return inTurns(query, 'asked', q.limit);
     },
 
     async byId(id: string): Promise<Checkout | null> {

@@ -87,6 +87,55 @@ describeEachDatabase('pay: a create Xendit processes late, after a take-over who
     assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.status !== 'DELETED').length, 1);
   });
 
+  it('expires the late invoice of a lost create after the customer paid the checkout, not only while it is open', async () => {
+    const { inv, checkout, own, lateId } = await openedBeforeLateCreate();
+    await h.sims.xendit.pay(own); // the customer pays the invoice sent to at once; its callback comes
+    await h.worker.drain();
+    assert.equal((await h.stores.checkouts.byId(checkout.id))?.status, 'paid');
+    h.clock.advance(6 * 60_000);
+    await reconcileRun();
+    await h.worker.drain();
+    assert.equal(statusAtXendit(lateId), 'EXPIRED', 'the late twin is not left payable once the checkout is paid');
+    assert.equal(await h.count('payments'), 1);
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.status !== 'DELETED').length, 1);
+  });
+
+  it("the checkout's own invoice and an older late twin both paid, callbacks lost: reconcile books both", async () => {
+    // Dates of invoices on the test's clock, so the own invoice is listed before the twin (newest first).
+    h.sims.xendit.test.useClock(h.clock);
+    const inv = h.addInvoice({});
+    const late = h.sims.xendit.faults.createLate();
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    h.clock.advance(WAIT + 1);
+    // Click B takes over and finds nothing; Xendit makes A's invoice just before B's own create.
+    let lateId = '';
+    h.sims.xendit.faults.beforeRequest(
+      1,
+      () => {
+        [lateId] = late.make();
+        h.clock.advance(1000);
+      },
+      { method: 'POST', path: '/v2/invoices' },
+    );
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    const own = checkout.xenditInvoiceId!;
+    assert.notEqual(own, lateId);
+    await h.sims.xendit.pay(own, { sendCallback: false });
+    await h.sims.xendit.pay(lateId, { sendCallback: false });
+    h.clock.advance(6 * 60_000);
+    await reconcileRun();
+    await h.worker.drain();
+    assert.equal((await h.stores.checkouts.byId(checkout.id))?.status, 'paid');
+    const payments = await Promise.all([own, lateId].map((id) => h.stores.payments.byXenditInvoice(h.merchant.id, id)));
+    assert.deepEqual(
+      payments.map((p) => p?.syncState),
+      ['recorded', 'needs_review'],
+      'both payments booked: the second as an over-payment for review',
+    );
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.status !== 'DELETED').length, 1);
+  });
+
   it("sends a paid invoice with a checkout's external id that no checkout holds to review, never to a backend sale", async () => {
     const x = h.sims.xendit.createInvoice({
       account: h.merchant.xenditSecretKey,

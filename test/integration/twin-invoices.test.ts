@@ -9,6 +9,9 @@ import { externalIdFor } from '../../app/pay/service.js';
 import { createJobRunner } from '../../app/jobs/runner.js';
 import { jobHandlers } from '../../app/jobs/registry.js';
 import { expireOwnInvoiceJob } from '../../app/jobs/sync/twin-invoices.js';
+import { createApp } from '../../app/server.js';
+import type { XenditGateway } from '../../app/clients/xendit/types.js';
+import { reconcile } from '../../app/jobs/sync/reconcile.js';
 
 /**
  * Two Xendit invoices under one checkout's external id (twins): a dead click's create got through
@@ -178,6 +181,114 @@ describeEachDatabase('twin Xendit invoices under one external id', ({ db }) => {
     await h.worker.drain();
     assert.equal(statusAtXendit(lost.id), 'EXPIRED', "the lost click's invoice is not left payable");
     assert.equal(statusAtXendit(own.id), 'PENDING');
+  });
+
+  /**
+   * The app with a Xendit client whose next invoice create, once Xendit answered it, waits for
+   * `meanwhile` before the click reads the answer: what happens while an answer is on its way.
+   */
+  function slowCreate(meanwhile: () => Promise<unknown>) {
+    const real = h.sims.xenditClient;
+    let armed = true;
+    const xendit: XenditGateway = {
+      ...real,
+      async createInvoice(key, invoice) {
+        const made = await real.createInvoice(key, invoice);
+        if (armed) {
+          armed = false;
+          await meanwhile();
+        }
+        return made;
+      },
+    };
+    return createApp({ ...h.deps, xendit });
+  }
+
+  it('the click that lost the checkout leaves alone the invoice it made when the click that took over adopted it', async () => {
+    const inv = h.addInvoice({});
+    let taken: request.Response | undefined;
+    // Click B's create is answered only after the creation wait: click C takes the row over meanwhile,
+    // finds B's invoice under the external id, adopts it and opens the checkout with it.
+    const slow = slowCreate(async () => {
+      h.clock.advance(5001);
+      taken = await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    });
+    await request(slow).get(h.payUrl(inv.invoiceNumber));
+    const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    const made = h.sims.xendit.listInvoices().filter((x) => x.external_id === checkout.externalId);
+    assert.equal(made.length, 1, 'one invoice made, by click B');
+    assert.deepEqual([checkout.status, checkout.xenditInvoiceId, taken?.headers.location], ['open', made[0].id, made[0].invoice_url]);
+    await h.worker.drain();
+    assert.equal(statusAtXendit(made[0].id), 'PENDING', "the checkout's own invoice, the customer was just sent to, stays payable");
+  });
+
+  it("a duplicate queued for expiry that became the checkout's own before the job ran is left payable", async () => {
+    const inv = h.addInvoice({});
+    let taken: request.Response | undefined;
+    // Click B's create is answered after the creation wait: click C has taken the row over and is
+    // looking under its external id (held there). B's open fails its fence; as B asks Xendit to
+    // expire the invoice it made, C finds that invoice, adopts it and opens the checkout with it;
+    // then Xendit answers B's expiry with a 503, so B queues the expiry as a job.
+    const slow = slowCreate(async () => {
+      h.clock.advance(5001);
+      const lookUp = h.sims.xendit.faults.gate({ method: 'GET', path: '/v2/invoices' });
+      const click = request(h.app)
+        .get(h.payUrl(inv.invoiceNumber))
+        .expect(303)
+        .then((r) => r);
+      await lookUp.untilParked(1);
+      h.sims.xendit.faults.beforeRequest(
+        1,
+        async () => {
+          lookUp.open();
+          taken = await click;
+        },
+        { method: 'POST', path: '/invoices/' },
+      );
+      h.sims.xendit.faults.failNext(1, 503, { method: 'POST', path: '/invoices/' });
+    });
+    await request(slow).get(h.payUrl(inv.invoiceNumber)).expect(503); // its wait for the new owner ran out
+    const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    const own = h.sims.xendit.listInvoices().find((x) => x.id === checkout.xenditInvoiceId)!;
+    assert.deepEqual([checkout.status, taken?.headers.location], ['open', own.invoice_url]);
+    assert.deepEqual(
+      (await jobs('expire-duplicate')).map((j) => [j.state, j.payload.xenditInvoiceId]),
+      [['queued', own.id]],
+    );
+    await h.worker.drain();
+    h.clock.advance(10 * 60_000);
+    await h.worker.drain();
+    assert.equal(statusAtXendit(own.id), 'PENDING', "the checkout's own invoice is not expired by the job");
+    assert.deepEqual(
+      (await jobs('expire-duplicate')).map((j) => j.state),
+      ['done'],
+    );
+  });
+
+  const reconcileRun = () => reconcile({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger }, { minAgeMinutes: 5, batch: 10 });
+
+  it('a twin paid with its callback lost and another made late: reconcile records the paid one and expires the other', async () => {
+    const { inv, checkoutId, own, twin } = await twins({ keepTwin: true });
+    const { externalId } = (await h.stores.checkouts.byId(checkoutId))!;
+    // Xendit processes one more create of the dead click late: a third payable invoice.
+    const third = await h.sims.xenditClient.createInvoice(h.merchant.xenditSecretKey, {
+      externalId,
+      currency: 'IDR',
+      amount: 150000,
+      description: 'attempt 3, made late',
+      invoiceDurationSeconds: 86400,
+      successRedirectUrl: `${h.baseUrl}/pay/return`,
+      failureRedirectUrl: `${h.baseUrl}/pay/return`,
+    });
+    await h.sims.xendit.pay(twin.id, { sendCallback: false });
+    h.clock.advance(6 * 60_000);
+    await reconcileRun();
+    await h.worker.drain();
+    assert.equal(statusAtXendit(third.id), 'EXPIRED', 'no invoice left payable beside the one paid');
+    assert.equal(statusAtXendit(own.id), 'EXPIRED');
+    assert.equal((await h.stores.checkouts.byId(checkoutId))?.status, 'paid');
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, twin.id))?.syncState, 'recorded');
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((x) => x.status !== 'DELETED').length, 1);
   });
 
   it('a twin paid for part of the Xero invoice: the next click charges the rest, not "payment on its way"', async () => {

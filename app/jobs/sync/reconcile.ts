@@ -48,10 +48,13 @@ export interface ReconcileSummary {
  * got no answer (by their external id), once about each checkout closed as expired (an
  * out-of-order EXPIRED callback must not hide a payment), and, with back-off until Xendit can no
  * longer make it payable, again about one closed while a create of it had no answer (Xendit may
- * process that create late). PAID/SETTLED takes exactly the path a PAID callback takes; EXPIRED
- * closes the checkout. Bounded per run by the batch, shared among those four kinds (fairShare) so
- * that none waits on another however many of it there are; a merchant whose calls fail is skipped
- * for the rest of the run, and a network failure ends the run.
+ * process that create late) or paid while one may still be made late (a twin of the invoice paid).
+ * Those are asked by external id: every invoice paid under it is recorded, every one still payable
+ * expired but the own invoice of an open or paid checkout (settleMadeLate). PAID/SETTLED takes
+ * exactly the path a PAID callback takes; EXPIRED closes the checkout. Bounded per run by the
+ * batch, shared among those four kinds (fairShare) so that none waits on another however many of
+ * it there are; a merchant whose calls fail is skipped for the rest of the run, and a network
+ * failure ends the run.
  */
 export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
   const now = deps.clock();
@@ -79,8 +82,8 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
     const key = merchant ? checkoutKey(merchant, checkout) : null;
     if (key && skipped.has(`${checkout.merchantId}:${key.mode}`)) {
       // Its turn passed, as the failing one's: else the merchant's rows would hold the head of the
-      // line every run while its calls fail. An expired one stays unconfirmed (see below).
-      if (checkout.status !== 'expired') await deps.stores.checkouts.passOver(checkout.id, now);
+      // line every run while its calls fail. An expired or paid one stays unconfirmed (see below).
+      if (!leftUnconfirmed(checkout)) await deps.stores.checkouts.passOver(checkout.id, now);
       continue;
     }
     summary.checked++;
@@ -110,8 +113,8 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       deps.logger.warn({ err: String(err), checkoutId: checkout.id }, 'reconcile: Xendit did not answer');
       // Rotate past it and leave this merchant's key for the next run (revoked, its account
       // limited, or one invoice we cannot read): one stuck checkout must not stop the others'.
-      // An expired one stays unconfirmed (asked again next run) rather than be taken for closed.
-      if (checkout.status !== 'expired') await deps.stores.checkouts.passOver(checkout.id, now);
+      // An expired or paid one stays unconfirmed (asked again next run) rather than be taken for settled.
+      if (!leftUnconfirmed(checkout)) await deps.stores.checkouts.passOver(checkout.id, now);
       skipped.add(`${checkout.merchantId}:${key.mode}`);
       if (err instanceof UpstreamError && err.kind === 'unavailable' && err.status === undefined) break; // Xendit unreachable for everyone
       continue;
@@ -120,48 +123,31 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions): Pr
       await cannotReach(deps, checkout, key, now, summary);
       continue;
     }
-    if (made && checkout.status === 'open' && checkout.xenditInvoiceId) {
-      // Opened by a take-over while an earlier click's create may still be made late: what Xendit
-      // holds under the external id besides the checkout's own is a twin the payer may have been
-      // e-mailed; it is expired (paid: recorded below, and record-payment expires the own one).
-      // The own invoice is then judged as it is when asked by its id.
-      const own = checkout.xenditInvoiceId;
-      if (!made.some((x) => x.id !== own && (x.status === 'PAID' || x.status === 'SETTLED'))) {
-        const outcome = await expireMadeLate(
-          deps,
-          key.key!,
-          checkout,
-          made.filter((x) => x.id !== own),
-        );
-        if (outcome === 'failed') {
-          summary.failed++;
-          await deps.stores.checkouts.passOver(checkout.id, now);
-          continue;
-        }
-        if (typeof outcome !== 'string') made = [outcome];
-        else [invoice, made] = [made.find((x) => x.id === own) ?? null, undefined];
-      }
-    }
-    // Found by its external id, paid: recorded as a PAID callback would, whether the row is still
-    // 'creating' or was closed before Xendit made the invoice (the callback's job may have queued it already).
-    const paidFound = made?.find((x) => x.status === 'PAID' || x.status === 'SETTLED');
-    if (paidFound) {
-      summary.paid++;
-      queued = (await recordPaid(deps, checkout, paidFound, now)) || queued;
-      continue;
-    }
-    if (made && checkout.status !== 'creating') {
-      const outcome = await expireMadeLate(deps, key.key!, checkout, made);
-      if (typeof outcome !== 'string') {
-        summary.paid++;
-        queued = (await recordPaid(deps, checkout, outcome, now)) || queued;
+    if (made && (checkout.status !== 'creating' || made.some(isPaid))) {
+      const outcome = await settleMadeLate(deps, key.key!, checkout, made);
+      let fresh = false;
+      for (const x of outcome.paid) fresh = (await recordPaid(deps, checkout, x, now)) || fresh;
+      queued ||= fresh;
+      // A checkout already paid counts only for a payment no callback told us of.
+      if (outcome.paid.length && (checkout.status !== 'paid' || fresh)) summary.paid++;
+      if (outcome.failed) {
+        summary.failed++;
+        // An expired or paid one stays unconfirmed, asked again next run, as when Xendit does not answer.
+        if (!leftUnconfirmed(checkout)) await deps.stores.checkouts.passOver(checkout.id, now);
         continue;
       }
-      summary[outcome]++;
-      // Expired (or nothing payable): asked again only as lateCreatesToAsk says, until its window ends.
-      if (outcome === 'expired') await deps.stores.checkouts.markReconciled(checkout.id, now);
-      continue;
-    } else if (made) {
+      if (outcome.paid.length && checkout.status !== 'paid') continue; // markPaid marked it reconciled
+      if (checkout.status === 'open' && !outcome.paid.length) {
+        // The own invoice is then judged as it is when asked by its id.
+        [invoice, made] = [made.find((x) => x.id === checkout.xenditInvoiceId) ?? null, undefined];
+      } else {
+        if (outcome.expired || checkout.status !== 'paid') summary.expired++;
+        // Asked again only as lateCreatesToAsk says, until its window ends.
+        await deps.stores.checkouts.markReconciled(checkout.id, now);
+        continue;
+      }
+    }
+    if (made) {
       summary[await settleCreating(deps, checkout, made, now)]++;
       // Closed while Xendit showed nothing: left unconfirmed, so the next run asks again (and later
       // runs with back-off while Xendit could still make it late: lateCreatesToAsk).
@@ -258,16 +244,52 @@ async function settleCreating(deps: ReconcileDeps, checkout: Checkout, made: Xen
 /** Its window for a create Xendit processes late is still open (checkouts.lateCreatesToAsk). */
 const lateCreateOpen = (checkout: Checkout, now: Date): boolean => checkout.lateCreateUntil !== null && checkout.lateCreateUntil > now;
 
+const isPaid = (x: XenditInvoice): boolean => x.status === 'PAID' || x.status === 'SETTLED';
+
+/** Reconcile leaves it unconfirmed when Xendit does not answer, to be asked again next run (not passed over). */
+const leftUnconfirmed = (checkout: Checkout): boolean => checkout.status === 'expired' || checkout.status === 'paid';
+
 /**
- * A checkout closed while its create had no answer, asked about again by its external id: Xendit
- * may have processed that create late (paid: recorded before this). Payable → expired at Xendit,
- * since the customer was sent elsewhere and nothing else would ever close it; the invoice is kept
- * on the row either way. One that turned out paid as it was being expired is returned, for the
- * caller to record (the others are expired still).
+ * What Xendit holds under the external id of a checkout whose create may still be made late (closed
+ * while a create had no answer, or opened or paid after a take-over), or of one still 'creating'
+ * with an invoice paid: every invoice paid is returned, each for the job its PAID callback queues
+ * (deduplicated, so booked once: the own invoice's and a twin's, the customer having paid both, are
+ * both booked, the second as an over-payment). Every one still payable is expired, since the
+ * customer was sent elsewhere or has paid, and nothing else would ever end it: all of them, but for
+ * the own invoice of an open checkout (the one the customer is sent to) or of a paid one (where a
+ * paid twin's record-payment has its own expired, expire-own-invoice). With nothing paid, the
+ * invoice shown is kept on a row that has none. `failed`: Xendit did not expire one (asked again).
  */
-async function expireMadeLate(deps: ReconcileDeps, key: string, checkout: Checkout, made: XenditInvoice[]): Promise<'expired' | 'failed' | XenditInvoice> {
-  let paid: XenditInvoice | undefined;
-  for (const x of made.filter((x) => x.status === 'PENDING')) {
+async function settleMadeLate(
+  deps: ReconcileDeps,
+  key: string,
+  checkout: Checkout,
+  made: XenditInvoice[],
+): Promise<{ paid: XenditInvoice[]; expired: number; failed: boolean }> {
+  const keepOwn = checkout.status === 'open' || checkout.status === 'paid';
+  const payable = made.filter((x) => x.status === 'PENDING' && !(keepOwn && x.id === checkout.xenditInvoiceId));
+  const outcome = await expireMadeLate(deps, key, checkout, payable);
+  const paid = [...made.filter(isPaid), ...outcome.paid];
+  const shown = made.at(-1);
+  if (!paid.length && !outcome.failed && shown)
+    await deps.stores.checkouts.keepMadeAtXendit(checkout.id, { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl });
+  return { paid, expired: outcome.expired, failed: outcome.failed };
+}
+
+/**
+ * Expires invoices Xendit made under a checkout's external id that the customer must not pay.
+ * Those that turned out paid as they were being expired are returned, for the caller to record
+ * (the others are expired still); one Xendit did not expire ends the attempt (`failed`).
+ */
+async function expireMadeLate(
+  deps: ReconcileDeps,
+  key: string,
+  checkout: Checkout,
+  payable: XenditInvoice[],
+): Promise<{ paid: XenditInvoice[]; expired: number; failed: boolean }> {
+  const paid: XenditInvoice[] = [];
+  let expired = 0;
+  for (const x of payable) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'reconcile: Xendit made an invoice of a lost create late; expiring it');
     // What expire answers for an invoice no longer PENDING is not documented (xendit-node lists no
     // error code for it; it may refuse, or answer 200 with the invoice as it is): the status in its
@@ -280,21 +302,18 @@ async function expireMadeLate(deps: ReconcileDeps, key: string, checkout: Checko
       err = e;
       seen = await deps.xendit.getInvoice(key, x.id).catch(() => null);
     }
-    if (seen?.status === 'PAID' || seen?.status === 'SETTLED')
-      paid ??= seen; // the others are still expired
-    else if (seen?.status !== 'EXPIRED') {
+    if (seen && isPaid(seen)) paid.push(seen);
+    else if (seen?.status === 'EXPIRED') expired++;
+    else {
       // Xendit busy: left as asked, so the next run asks again.
       deps.logger.warn(
         { err: String(err ?? `answered ${seen?.status}`), checkoutId: checkout.id, xenditInvoiceId: x.id },
         'reconcile: Xendit did not expire it',
       );
-      return paid ?? 'failed';
+      return { paid, expired, failed: true };
     }
   }
-  if (paid) return paid;
-  const shown = made.at(-1);
-  if (shown) await deps.stores.checkouts.keepMadeAtXendit(checkout.id, { xenditInvoiceId: shown.id, invoiceUrl: shown.invoiceUrl });
-  return 'expired';
+  return { paid, expired, failed: false };
 }
 
 /** How long finished reconcile runs and old rate-limit windows are kept. */

@@ -62,6 +62,13 @@ export function expireOwnInvoiceJob(deps: ExpireDeps) {
 export function expireDuplicateJob(deps: ExpireDeps) {
   return async (job: Job): Promise<void> => {
     const p = ExpireDuplicatePayload.parse(job.payload);
+    // Queued by a click that lost the row, for the invoice it made: the click that took the row over
+    // may have found that invoice and opened the checkout with it since. Read fresh at each attempt.
+    const checkout = await deps.stores.checkouts.byId(p.checkoutId);
+    if (checkout?.xenditInvoiceId === p.xenditInvoiceId) {
+      deps.logger.info(p, "the duplicate queued for expiry is its checkout's own invoice now: left payable");
+      return;
+    }
     await expireUntilConfirmed(deps, p, `is a duplicate of its checkout's invoice and must be expired`, 'duplicate Xendit invoice expired');
   };
 }
