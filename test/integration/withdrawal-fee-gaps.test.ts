@@ -245,17 +245,24 @@ describeEachDatabase('withdrawal fees: given back after they were booked, howeve
     }
   });
 
+  /** Four withdrawals the previous release left reversed with nothing booked, their fees kept, no longer listed (46 days on). */
+  async function fourUnlisted() {
+    await addedAtTheTestsStart(h);
+    await funded();
+    const ws = [0, 1, 2, 3].map(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 10_000, { fee: FEE }));
+    for (const w of ws) h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    const rows = await Promise.all(ws.map(async (w) => ({ w, row: (await row(w.id))! })));
+    for (const { row: r } of rows) await h.stores.settlements.reversed(r.id, null, h.clock());
+    await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-withdrawal').execute();
+    h.clock.advance(46 * 86_400_000);
+    return { ws, rows };
+  }
+
   it('four such rows no longer listed: a run reads three of them again by their ids, the next the fourth, each fee booked once', async () => {
     h.sims.xendit.test.useClock(h.clock);
     try {
-      await addedAtTheTestsStart(h);
-      await funded();
-      const ws = [0, 1, 2, 3].map(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 10_000, { fee: FEE }));
-      for (const w of ws) h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
-      await list();
-      for (const w of ws) await h.stores.settlements.reversed((await row(w.id))!.id, null, h.clock());
-      await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-withdrawal').execute();
-      h.clock.advance(46 * 86_400_000);
+      const { ws } = await fourUnlisted();
       h.sims.xendit.test.clearRequests();
       const byId = () => ws.reduce((n, w) => n + h.sims.xendit.test.countRequests({ method: 'GET', pathPrefix: `/transactions/${w.id}` }), 0);
       const booked = () => ws.filter((w) => feeEntries(w.id).length === 1).length;
@@ -274,15 +281,7 @@ describeEachDatabase('withdrawal fees: given back after they were booked, howeve
   it('three such rows whose reads by id keep failing do not hold the fourth back: the next run reads it', async () => {
     h.sims.xendit.test.useClock(h.clock);
     try {
-      await addedAtTheTestsStart(h);
-      await funded();
-      const ws = [0, 1, 2, 3].map(() => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 10_000, { fee: FEE }));
-      for (const w of ws) h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
-      await list();
-      const rows = await Promise.all(ws.map(async (w) => ({ w, row: (await row(w.id))! })));
-      for (const { row: r } of rows) await h.stores.settlements.reversed(r.id, null, h.clock());
-      await h.stores.db.updateTable('jobs').set({ state: 'done' }).where('kind', '=', 'record-withdrawal').execute();
-      h.clock.advance(46 * 86_400_000);
+      const { ws, rows } = await fourUnlisted();
       // The three a run picks first (the same reversal time: by row id) can never be read.
       const [a, b, c, last] = rows.sort((x, y) => (x.row.id < y.row.id ? -1 : 1)).map((x) => x.w);
       for (const w of [a, b, c]) h.sims.xendit.faults.failNext(1000, 503, { method: 'GET', path: `/transactions/${w.id}` });
