@@ -75,7 +75,15 @@ export function createCheckoutTransitions(db: Db) {
       return db.transaction().execute(async (trx) => {
         await trx
           .updateTable('checkouts')
-          .set({ status: 'paid', reconciled_at: now, updated_at: now, ...madeAtXendit(paidWith) })
+          .set({
+            status: 'paid',
+            reconciled_at: now,
+            updated_at: now,
+            ...madeAtXendit(paidWith),
+            // Found paid while still being created (reconcile): another create of it that got no
+            // answer may still be made late, so it is asked about while Xendit could (lateCreatesToAsk).
+            ...(c.status === 'creating' ? { late_create_until: lateCreateWindow(now) } : {}),
+          })
           .where('id', '=', c.id)
           .where('status', 'in', PAYABLE)
           .execute();

@@ -100,6 +100,29 @@ describeEachDatabase('pay: a create Xendit processes late, after a take-over who
     assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.status !== 'DELETED').length, 1);
   });
 
+  it('a checkout still being created that reconcile finds paid: the other create that got no answer, made later, is expired', async () => {
+    const inv = h.addInvoice({});
+    const lateA = h.sims.xendit.faults.createLate();
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    h.clock.advance(WAIT + 1);
+    const lateB = h.sims.xendit.faults.createLate(); // the take-over's create: no answer either
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(503);
+    const [checkout] = await h.stores.checkouts.forInvoice(h.merchant.id, inv.invoiceId);
+    assert.equal(checkout.status, 'creating');
+    const [a] = lateA.make();
+    await h.sims.xendit.pay(a, { sendCallback: false }); // paid from Xendit's e-mail, its callback lost
+    h.clock.advance(6 * 60_000);
+    await reconcileRun();
+    await h.worker.drain();
+    assert.equal((await h.stores.checkouts.byId(checkout.id))?.status, 'paid');
+    const [b] = lateB.make(); // Xendit processes the take-over's create only now
+    h.clock.advance(30 * 60_000);
+    await reconcileRun();
+    await h.worker.drain();
+    assert.equal(statusAtXendit(b), 'EXPIRED', 'the second late invoice is not left payable');
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).filter((p) => p.status !== 'DELETED').length, 1);
+  });
+
   it("the checkout's own invoice and an older late twin both paid, callbacks lost: reconcile books both", async () => {
     // Dates of invoices on the test's clock, so the own invoice is listed before the twin (newest first).
     h.sims.xendit.test.useClock(h.clock);
