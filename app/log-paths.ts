@@ -30,6 +30,16 @@ export function loggablePath(path: string): string {
   return bounded(path.replace(SECRET_LINK, '$1[redacted]'));
 }
 
+/**
+ * The request's headers as logged: each value cut as a long path is. Anyone may send 16 kB of
+ * headers (Node's limit), and every request is logged with them.
+ */
+export function loggableHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = typeof value === 'string' ? bounded(value) : value;
+  return out;
+}
+
 /** More than any path of ours (a few ids): what is logged of a request target. */
 const LOGGED_PATH_CHARS = 300;
 

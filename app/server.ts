@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { redactedRequest } from './log-paths.js';
+import { loggableHeaders, redactedRequest } from './log-paths.js';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -131,7 +131,8 @@ export function createApp(deps: AppDeps): express.Express {
       // The state (our redirect to Xero's login) and the authorisation code (Xero's answer) are
       // credentials of a sort: their query strings are never logged.
       serializers: {
-        req: (r: { url?: string; query?: unknown; params?: unknown }) => {
+        req: (r: { url?: string; query?: unknown; params?: unknown; headers?: Record<string, unknown> }) => {
+          if (r.headers) r.headers = loggableHeaders(r.headers);
           // One-time links carry their secret in the path: never logged either.
           return Object.assign(r, redactedRequest(r.url ?? ''));
         },

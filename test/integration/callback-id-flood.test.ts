@@ -75,4 +75,27 @@ describeEachDatabase('callbacks to ids that are no merchant id', ({ db }) => {
       .expect(200);
     assert.ok(longest() < 4_000, `a log line of ${longest()} characters`);
   });
+
+  it('request headers of any length are logged cut short: Node takes 16 kB of them from anyone', async () => {
+    h = await createHarness(db());
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => void (lines.push(String(chunk)), done()) });
+    const app = createApp({ ...h.deps, logger: createLogger({ logLevel: 'info' }, sink) });
+    await request(app)
+      .post(`/callbacks/xendit/${randomUUID()}`)
+      .set('user-agent', 'u'.repeat(6000))
+      .set('x-anything', 'x'.repeat(6000))
+      .set('cookie', 'gw_session=not-for-logs')
+      .set('x-callback-token', 'guess-not-for-logs')
+      .type('json')
+      .send({})
+      .expect(404);
+    const line = lines.find((l) => l.includes('"x-anything"'));
+    assert.ok(line, 'the request is logged with its headers');
+    assert.ok(line.length < 4_000, `a log line of ${line.length} characters`);
+    assert.match(line, /"x-anything":"x{300}…\[6000 characters\]"/);
+    // Still redacted as before (bin/bootstrap.ts REDACT): the cut headers are a new object.
+    assert.doesNotMatch(line, /not-for-logs/);
+    assert.match(line, /"cookie":"\[redacted\]"/);
+  });
 });
