@@ -63,7 +63,8 @@ describeEachDatabase('movement reversals in the report: each range counts what h
     const net = (r: typeof both) => BigInt(r.totals.IDR.xenditNet.replace('.', ''));
     assert.equal(net(left) + net(booked), net(both), `${show(left, m.id)} + ${show(booked, m.id)} = ${show(both, m.id)}`);
   });
-  it('the fee Xendit kept booked alone, given back days later: each range counts the entry of it it holds, matched', async () => {
+  /** A payout listed, sent back three days later with its fee kept, listed again and drained: its day out and day back. */
+  async function sentBackDaysLater() {
     const m = payout();
     await list();
     const out = day(h.clock());
@@ -71,7 +72,11 @@ describeEachDatabase('movement reversals in the report: each range counts what h
     h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
     await list();
     await h.worker.drain();
-    const back = day(h.clock());
+    return { m, out, back: day(h.clock()) };
+  }
+
+  it('the fee Xendit kept booked alone, given back days later: each range counts the entry of it it holds, matched', async () => {
+    const { m, out, back } = await sentBackDaysLater();
     assert.equal(entries(`Xendit movement fee ${m.id}`)[0]?.date, out, 'the fee Xendit kept, booked alone');
     h.clock.advance(DAY);
     h.sims.xendit.test.giveMovementFeeBack(key(), m.id);
@@ -130,14 +135,7 @@ describeEachDatabase('movement reversals in the report: each range counts what h
     assert.equal(r.reconciled, true, JSON.stringify(r.rows));
   });
   it("sent back days after it moved, before it was booked, the fee kept: a range holding only one of its days is not reconciled (Xendit's balance differs by the payout there), one holding both is", async () => {
-    const m = payout();
-    await list();
-    const out = day(h.clock());
-    h.clock.advance(3 * DAY);
-    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
-    await list();
-    await h.worker.drain();
-    const back = day(h.clock());
+    const { m, out, back } = await sentBackDaysLater();
     for (const [from, to, difference, reconciled] of [
       [out, out, '-20000.00', false],
       [back, back, '20000.00', false],
