@@ -18,12 +18,13 @@
  */
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, readPagesPerCurrency, unreadRows, utcWindow, type ClearingEntry, type ReportDeps, type ReportRow } from './rows.js';
+import { format, hundredths, movedByLock, readPagesPerCurrency, unreadRows, utcWindow, type ClearingEntry, type ReportDeps, type ReportRow } from './rows.js';
 import type { XenditAccounts } from './xendit-accounts.js';
 import { movementReference } from '../jobs/sync/record-other-movement.js';
 import { movementFeeReference } from '../jobs/sync/movement-fee.js';
 import { movementFeeReturnReference, movementReversalReference } from '../jobs/sync/movement-reversal.js';
 import type { XenditMovement } from '../clients/xendit/types.js';
+import type { XeroBankTransaction } from '../clients/xero/types.js';
 import type { Merchant, XenditFeeBilling } from '../store/merchants.js';
 import type { OtherMovement } from '../store/other-movements.js';
 
@@ -42,7 +43,7 @@ export interface MovementRows {
 
 export async function otherMovementRows(
   deps: ReportDeps,
-  merchant: Pick<Merchant, 'id' | 'xero'>,
+  merchant: Pick<Merchant, 'id' | 'xero' | 'xeroLockDate'>,
   /** Each account the report reads is listed with the same bounds. */
   accounts: XenditAccounts,
   range: { from: string; to: string },
@@ -53,6 +54,8 @@ export async function otherMovementRows(
   entries: ClearingEntry[],
   /** How Xendit charged its fees at a moment: billed monthly, a movement's fee left no balance. */
   billingAt: (at: Date) => XenditFeeBilling,
+  /** Every bank transaction on the clearing bank accounts, at any date (reconcile.ts clearingEntries): a person's booking of a kept fee dated outside the range. */
+  anyDate: Iterable<{ currency: string; transactions: XeroBankTransaction[] }> = [],
 ): Promise<MovementRows> {
   const perKey = await accounts.each('balance movements', (key) =>
     readPagesPerCurrency(
@@ -76,9 +79,10 @@ export async function otherMovementRows(
     merchant.xero,
     listed.filter(({ value }) => value.status === 'REVERSED' && value.fee).map(({ value }) => value.id),
   );
+  const bookings: Booked = { entries, anyDate: [...anyDate], lock: merchant.xeroLockDate };
   for (const { key, value: m } of listed) {
     if (m.status === 'REVERSED') {
-      const made = reversedRow(m, range, timezone, entries, claimed, billingAt, stored && { row: stored.get(m.id) }, feeDays);
+      const made = reversedRow(m, range, timezone, bookings, claimed, billingAt, stored && { row: stored.get(m.id) }, feeDays);
       if (!made) continue;
       const sum = sums.get(m.currency) ?? sums.set(m.currency, { xendit: 0n, xero: 0n }).get(m.currency)!;
       sum.xendit += made.xendit;
@@ -143,6 +147,8 @@ async function feeEntryDays(deps: ReportDeps, xero: Merchant['xero'], ids: strin
 }
 
 type Counted = { rows: ReportRow[]; xendit: bigint; xero: bigint };
+/** The clearing entries in the range that are none of the gateway's, the clearing bank accounts' at any date, and the organisation's lock date. */
+type Booked = { entries: ClearingEntry[]; anyDate: { currency: string; transactions: XeroBankTransaction[] }[]; lock: string | null };
 
 /**
  * A movement sent back into the balance, with the gateway's entries of it in the range (claimed).
@@ -158,14 +164,14 @@ function reversedRow(
   m: XenditMovement,
   range: { from: string; to: string },
   timezone: string | null | undefined,
-  entries: ClearingEntry[],
+  booked: Booked,
   claimed: Set<ClearingEntry>,
   billingAt: (at: Date) => XenditFeeBilling,
   stored: { row: OtherMovement | undefined } | undefined,
   feeDays: Map<string, string>,
 ): Counted | undefined {
   const references = [movementReference(m.id), movementFeeReference(m.id), movementReversalReference(m.id), movementFeeReturnReference(m.id)];
-  const mine = entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && references.includes(e.reference));
+  const mine = booked.entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && references.includes(e.reference));
   const row = stored?.row;
   const zone = zoneFor(timezone, m.currency);
   const out = dateIn(new Date(m.created), zone);
@@ -176,7 +182,7 @@ function reversedRow(
   const left = m.amount - fee;
   const sent = stored ? !!(row?.xeroBankTransactionId || row?.attemptAt) : mine.some((e) => e.reference === movementReference(m.id));
   const way = `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance on ${out}, sent back (REVERSED) on ${back}`;
-  if (!sent) return sentBackFirst(m, { out, back, way, kept, left, inRange }, mine, entries, claimed, billingAt, feeDays);
+  if (!sent) return sentBackFirst(m, { out, back, way, kept, left, inRange }, mine, booked, claimed, billingAt, feeDays);
   const xendit = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0), m.currency));
   // Settled by a person's Retry, its entry voided by them: nothing left to book back.
   const settled = row?.reversedAt && row.state === 'recorded' && !row.xeroReversalEntryId;
@@ -198,7 +204,9 @@ function reversedRow(
  * the first open day after a lock date), on both sides; one kept and not booked yet, in the range it
  * moved in (`not_in_xero`); its entry back, in the range holding that entry's day (not booked back
  * yet, the day it came back). A kept fee a person booked by hand (the movement's id in its Reference)
- * is its entry, as any movement's (otherMovementRows). The rest, what left and came back besides that
+ * is its entry, as any movement's (otherMovementRows), found at any date: dated the day it moved, or
+ * after a lock date that holds that day (movedByLock), it counts as the gateway's would; dated on
+ * another day, it is a timing difference (handTiming). The rest, what left and came back besides that
  * fee, nothing in Xero follows: a range holding only one of the two days counts it on Xendit's side
  * (`not_in_xero`: the balances do differ by it there), and one holding both nets it to nothing.
  */
@@ -206,7 +214,7 @@ function sentBackFirst(
   m: XenditMovement,
   at: { out: string; back: string; way: string; kept: number; left: number; inRange: (d: string | undefined) => boolean },
   gateway: ClearingEntry[],
-  entries: ClearingEntry[],
+  booked: Booked,
   claimed: Set<ClearingEntry>,
   billingAt: (at: Date) => XenditFeeBilling,
   feeDays: Map<string, string>,
@@ -214,14 +222,12 @@ function sentBackFirst(
   const { out, back, way, kept, left, inRange } = at;
   const charged = m.fee && billingAt(new Date(m.created)) !== 'invoiced' ? m.fee : 0;
   const feeOn = feeDays.get(movementFeeReference(m.id));
-  const byHand =
-    kept && !feeOn && !gateway.length
-      ? entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && e.reference.includes(m.id) && e.signed < 0n)
-      : [];
-  const keptH = hundredths(toDecimal(-kept, m.currency));
-  const hand = byHand.find((e) => e.signed === keptH) ?? byHand[0];
-  const mine = hand ? [hand] : gateway;
-  const outOn = feeOn ?? hand?.row.date ?? (kept ? out : undefined);
+  const hand = kept && !feeOn && !gateway.length ? handBooking(m, hundredths(toDecimal(-kept, m.currency)), booked, claimed, inRange) : undefined;
+  // Booked by a person on another day than the fee left Xendit's balance, for no lock date's reason.
+  const timing = !!hand && hand.date !== out && !movedByLock(booked.lock, out, hand.date);
+  const mine = hand ? (hand.entry ? [hand.entry] : []) : gateway;
+  // The day Xendit's side of the fee counts on: where Xero dates it, unless a timing difference.
+  const outOn = feeOn ?? (hand && !timing ? hand.date : undefined) ?? (kept ? out : undefined);
   const backOn = m.feeBack && feeOn ? (feeDays.get(movementFeeReturnReference(m.id)) ?? back) : undefined;
   const feeSide = (outOn && inRange(outOn) ? -charged : 0) + (backOn && inRange(backOn) ? charged : 0);
   // What Xendit's balance did in the range besides the fee counted above (by its own days).
@@ -232,14 +238,26 @@ function sentBackFirst(
   let xero = 0n;
   if (inRange(outOn) || inRange(backOn) || mine.length) {
     xendit = hundredths(toDecimal(feeSide, m.currency));
-    const booked = mine.length ? mine.reduce((s, e) => s + e.signed, 0n) : null;
-    xero = booked ?? 0n;
+    const inXero = mine.length ? mine.reduce((s, e) => s + e.signed, 0n) : null;
+    xero = inXero ?? 0n;
     for (const e of mine) claimed.add(e);
-    const by = hand ? `booked by hand: ${hand.row.note}` : mine.length ? 'booked by the gateway' : 'not in Xero yet: the gateway books it (or book it by hand)';
+    const by = hand ? `booked by hand: ${hand.note}` : mine.length ? 'booked by the gateway' : 'not in Xero yet: the gateway books it (or book it by hand)';
     const note = kept
       ? `${way}, before it was booked: the fee Xendit kept (${toDecimal(kept, m.currency)}) is all it took from the balance, ${by}`
       : `${way}, before it was booked: its fee (${toDecimal(charged, m.currency)}) booked, then given back`;
-    rows.push(countedRow(m.currency, [outOn, backOn, out, back].find(inRange) ?? mine[0]?.row.date ?? out, xendit, booked, note));
+    const date = [outOn, backOn, out, back].find(inRange) ?? mine[0]?.row.date ?? out;
+    rows.push(
+      timing && !(inRange(out) && inRange(hand!.date))
+        ? handTiming(
+            m.currency,
+            date,
+            { out, on: hand!.date, kept: format(hundredths(toDecimal(-kept, m.currency))) },
+            inXero,
+            `${way}, before it was booked`,
+            hand!.note,
+          )
+        : countedRow(m.currency, date, xendit, inXero, note),
+    );
   }
   if (half) {
     const where = !charged
@@ -263,6 +281,61 @@ function sentBackFirst(
     xendit += half;
   }
   return rows.length ? { rows, xendit, xero } : undefined;
+}
+
+/**
+ * A person's booking of the kept fee, found on the clearing account in the range or at any date (the
+ * movement's id in its Reference, money out; first the one of the fee's amount): its day, and its
+ * entry when in the range (claimed as the movement's, not shown as the clearing account's own).
+ */
+function handBooking(
+  m: XenditMovement,
+  keptH: bigint,
+  booked: Booked,
+  claimed: Set<ClearingEntry>,
+  inRange: (d: string | undefined) => boolean,
+): { entry?: ClearingEntry; date: string; note: string } | undefined {
+  const here = booked.entries.filter((e) => !claimed.has(e) && e.row.currency === m.currency && e.reference.includes(m.id) && e.signed < 0n);
+  const entry = here.find((e) => e.signed === keptH) ?? here[0];
+  if (entry) return { entry, date: entry.row.date, note: entry.row.note };
+  const gateway = [movementReference(m.id), movementFeeReference(m.id), movementReversalReference(m.id), movementFeeReturnReference(m.id)];
+  const elsewhere = booked.anyDate
+    .filter((a) => a.currency === m.currency)
+    .flatMap((a) => a.transactions)
+    .filter((t) => t.type === 'SPEND' && t.date && !inRange(t.date) && t.reference.includes(m.id) && !gateway.includes(t.reference))
+    .filter((t) => t.status !== 'DELETED' && t.status !== 'VOIDED');
+  const t = elsewhere.find((x) => -hundredths(x.total) === keptH) ?? elsewhere[0];
+  return t && { date: t.date!, note: `${t.type} "${t.reference}" on the clearing account` };
+}
+
+/**
+ * A kept fee a person booked on another day than it left Xendit's balance, in a range holding one of
+ * the two days: each side counted in the range of its own day (a genuine timing difference: the
+ * balances do differ by it until the booking), shown once in each, never counted twice.
+ */
+function handTiming(
+  currency: string,
+  date: string,
+  fee: { out: string; on: string; kept: string },
+  inXero: bigint | null,
+  what: string,
+  entry: string,
+): ReportRow {
+  const note =
+    inXero === null
+      ? `${what}: the fee Xendit kept (${fee.kept}) left Xendit's balance here; booked in Xero on ${fee.on} (${entry}): counted on Xero's side in the period that holds ${fee.on}`
+      : `${what}: the fee Xendit kept (${fee.kept}) left Xendit's balance on ${fee.out}, counted on Xendit's side in the period that holds it; booked by hand here: ${entry}`;
+  return {
+    date: inXero === null ? fee.out : date,
+    xenditInvoiceId: null,
+    currency,
+    xenditAmount: inXero === null ? fee.kept : null,
+    xenditFee: null,
+    xeroPayment: inXero === null ? null : format(inXero),
+    xeroFee: null,
+    status: 'timing',
+    note,
+  };
 }
 
 function countedRow(currency: string, date: string, xendit: bigint, xero: bigint | null, note: string): ReportRow {

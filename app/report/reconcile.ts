@@ -319,9 +319,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // Settlements: withdrawals to the merchant's bank against the bank transfers out of the clearing
   // accounts (Receive Money coded to a non-bank one: transfers.ts).
   const bankAccounts = new Map(accounts.filter((id) => !nonBank.includes(id) && currencyOf.has(id)).map((id) => [id, currencyOf.get(id) || '']));
-  // What Xendit is asked for, per currency: every clearing account's (the default one's, when Xero
-  // could not say, the organisation's base currency).
-  // and a currency only a former clearing account was posted in.
+  // Asked of Xendit per currency: every clearing account's (a former one's too; the default one's, when Xero could not say, the base currency).
   const held = new Set([
     ...Object.keys(merchant.clearingAccounts),
     currencyOf.get(merchant.clearingAccountId) ?? (await baseCurrency(deps, merchant)),
@@ -354,13 +352,14 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   );
   rows.push(...feesBack.rows);
   for (const [currency, amount] of feesBack.sums) sum(currency).xendit += amount;
-  const movements = await otherMovementRows(deps, merchant, xenditSide, range, timezone, currencies, [...others, ...settled.others], billingAt);
+  const notGateway = [...others, ...settled.others];
+  const movements = await otherMovementRows(deps, merchant, xenditSide, range, timezone, currencies, notGateway, billingAt, clearingEntries.values());
   rows.push(...movements.rows);
   for (const [currency, t] of movements.sums) {
     sum(currency).xendit += t.xendit;
     sum(currency).xero += t.xero;
   }
-  for (const e of [...others, ...settled.others]) {
+  for (const e of notGateway) {
     if (movements.claimed.has(e)) continue;
     sum(e.row.currency).other += e.signed;
     rows.push(e.row);

@@ -26,9 +26,15 @@ export const ROW_STATUSES = [
   'incomplete',
   'xendit_only',
   'not_in_xero',
+  'timing',
 ] as const;
 /** xendit_only: shown for a reason, counted in another period or not known to move money (not held against the report). */
 /** not_in_xero: money moved in or out of the Xendit balance that the clearing account does not show (movements.ts). */
+/**
+ * timing: the same money on both sides, dated in different periods (a person booked it on another day
+ * than Xendit moved it): each side counted in its own period, so each period's totals hold what its
+ * balances did; a period holding both days shows it matched.
+ */
 /** incomplete: Xendit had more to list than one report reads: the range is not known to be reconciled. */
 /** fee_tax_unknown: Xendit's fee is there but the VAT on it could not be read, so whether Xero holds the right fee is unknown. */
 export type RowStatus = (typeof ROW_STATUSES)[number];

@@ -196,6 +196,8 @@ export async function transferRows(
   const fees = new Map<string, bigint>();
   // The first day a fee is booked on, at any date: where one Xendit kept is counted (keptFeeRow).
   const feeOn = new Map<string, string>();
+  // And the first day one given back since is booked back on (keptFeeRows).
+  const feeBackOn = new Map<string, string>();
   const charged = [...seen.values()].filter((x) => (x.w.fee || x.w.feeBack) && billingAt(new Date(x.w.created)) !== 'invoiced');
   if (charged.length)
     for (const t of await deps.xero.findBankTransactionsByReferences(
@@ -204,7 +206,7 @@ export async function transferRows(
     )) {
       const m = t.type === 'SPEND' ? FEE_REF.exec(t.reference) : t.type === 'RECEIVE' ? FEE_BACK_REF.exec(t.reference) : null;
       const sign = t.type === 'SPEND' ? 1n : -1n;
-      if (m && t.type === 'SPEND' && t.status !== 'DELETED') first(feeOn, m[1], t.date);
+      if (m && t.status !== 'DELETED') first(t.type === 'SPEND' ? feeOn : feeBackOn, m[1], t.date);
       if (m && inRange(t.date) && t.status !== 'DELETED') fees.set(m[1], (fees.get(m[1]) ?? 0n) + sign * hundredths(t.total));
     }
   // On a non-bank clearing account, a fee learnt after its Receive Money (one booked with it is in its
@@ -213,6 +215,7 @@ export async function transferRows(
     const m = FEE_REF.exec(j.narration) ?? FEE_BACK_REF.exec(j.narration);
     const moved = j.lines.filter((l) => nonBank.has(l.accountCode)).reduce((sum, l) => sum + hundredths(l.amount), 0n);
     if (m && FEE_REF.test(j.narration) && moved < 0n) first(feeOn, m[1], j.date);
+    if (m && FEE_BACK_REF.test(j.narration) && moved > 0n) first(feeBackOn, m[1], j.date);
     if (m && inRange(j.date)) fees.set(m[1], (fees.get(m[1]) ?? 0n) - moved);
   }
   const nonBankCurrency = new Map([...nonBank.values()].map((a) => [a.accountId, a.currency]));
@@ -239,9 +242,13 @@ export async function transferRows(
     const account = x ? accounts.keyOf(id) : undefined;
     // Sent back before the gateway booked it, its fee kept: record-withdrawal books that fee alone.
     const keptOnly = x?.back && !everBooked.has(id) ? hundredths(toDecimal(feeKept(billingAt, x.w), x.w.currency)) : 0n;
-    if (x?.back && keptOnly) {
+    // Or that fee booked alone, then given back: booked back too (its two halves, keptFeeRows).
+    const givenBack = x?.back && !everBooked.has(id) && x.w.feeBack && x.w.fee && feeOn.has(id) ? { on: feeBackOn.get(id) } : undefined;
+    if (x?.back && (keptOnly || givenBack)) {
       const size = hundredths(toDecimal(balanceDrop(billingAt, x.w), x.w.currency));
-      const made = keptFeeRows(account, { id, out: x.out, back: x.back, currency: x.w.currency, size, kept: keptOnly }, fees.get(id), feeOn.get(id), inRange);
+      const charged = keptOnly || hundredths(toDecimal(x.w.fee ?? 0, x.w.currency));
+      const w = { id, out: x.out, back: x.back, currency: x.w.currency, size, kept: charged };
+      const made = keptFeeRows(account, w, fees.get(id), feeOn.get(id), inRange, givenBack);
       rows.push(...made.rows);
       sum(x.w.currency).xendit += made.xendit;
       sum(x.w.currency).xero += made.xero;

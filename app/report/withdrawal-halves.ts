@@ -43,40 +43,42 @@ export function unbookedRow(
  * first open day after a lock date). The fee counts on both sides in the range its entry is dated in,
  * or, not booked yet (in review), the one it left in; the rest, what left and came back besides that
  * fee, in each range holding one of its two days alone (unbookedRow's reasoning). Both days in a range
- * whose fee is dated in another (a lock date): the fee shown, uncounted.
+ * whose fee is dated in another (a lock date): the fee shown, uncounted. A fee Xendit gave back after
+ * it was booked so (`givenBack`) is booked back: that half counts, as the first, in the range of its
+ * entry's day (not booked back yet: the day it came back), so each range shows the halves it holds.
  */
 export function keptFeeRows(
   account: ReportKey | undefined,
   w: { id: string; out: string; back: string; currency: string; size: bigint; kept: bigint },
-  /** Its fee booked in the range, hundredths (positive: out of the clearing account). */
+  /** Its fee's entries in the range, net, hundredths (positive: out of the clearing account). */
   fee: bigint | undefined,
   /** The first day its fee is booked on, at any date. */
   feeOn: string | undefined,
   inRange: InRange,
+  /** Given back since its fee was booked: the first day its return is booked on, at any date. */
+  givenBack?: { on: string | undefined },
 ): { rows: ReportRow[]; xendit: bigint; xero: bigint } {
   const what = `withdrawal ${w.id} left on ${w.out} and came back on ${w.back} (sent back by the bank before its transfer was booked)`;
-  const kept = `the fee Xendit kept (${format(w.kept)})`;
+  const kept = givenBack ? `the fee Xendit charged (${format(w.kept)})` : `the fee Xendit kept (${format(w.kept)})`;
   const rows: ReportRow[] = [];
   let xendit = 0n;
   let xero = 0n;
-  const feeHere = fee !== undefined || (!feeOn && inRange(w.out));
+  const backOn = givenBack && (givenBack.on ?? w.back);
+  const spent = feeOn ? inRange(feeOn) : inRange(w.out);
+  const feeHere = fee !== undefined || spent || inRange(backOn);
   if (feeHere) {
+    const counted = (spent ? -w.kept : 0n) + (inRange(backOn) ? w.kept : 0n);
     const booked = fee === undefined ? null : -fee;
-    const status = booked === null ? 'missing_in_xero' : booked === -w.kept ? 'transferred' : 'amount_differs';
-    const date = [w.out, w.back, feeOn].find(inRange) ?? feeOn ?? w.out;
+    const status = booked === null ? 'missing_in_xero' : booked === counted ? 'transferred' : 'amount_differs';
+    const date = [w.out, w.back, feeOn, backOn].find(inRange) ?? feeOn ?? w.out;
     const where = booked === null ? 'is not booked in Xero yet' : `is booked${feeOn && !inRange(w.out) ? ` on ${feeOn}` : ''}`;
-    rows.push(
-      row(
-        account,
-        date,
-        w.currency,
-        format(-w.kept),
-        booked === null ? null : format(booked),
-        status,
-        `${what}: ${kept} is all it took from the balance, and ${where}`,
-      ),
-    );
-    xendit -= w.kept;
+    const note = !givenBack
+      ? `${what}: ${kept} is all it took from the balance, and ${where}`
+      : `${what}: ${kept} was booked alone on ${feeOn} and given back since, ${givenBack.on ? `booked back on ${givenBack.on}` : 'not booked back in Xero yet'}; this period holds ${
+          spent && inRange(backOn) ? 'both' : spent ? 'the fee' : 'its return'
+        }`;
+    rows.push(row(account, date, w.currency, format(counted), booked === null ? null : format(booked), status, note));
+    xendit += counted;
     xero += booked ?? 0n;
   }
   const half = (inRange(w.out) ? w.kept - w.size : 0n) + (inRange(w.back) ? w.size - w.kept : 0n);
@@ -85,7 +87,7 @@ export function keptFeeRows(
     const note = `${what}: nothing is booked for what left and came back besides ${kept}, so Xendit's balance differs from the clearing account by it until ${inRange(w.out) ? w.back : 'then'}; the fee is ${where}`;
     rows.push(row(account, inRange(w.out) ? w.out : w.back, w.currency, format(half), null, 'not_in_xero', note));
     xendit += half;
-  } else if (!feeHere) rows.push(row(account, w.out, w.currency, format(-w.kept), null, 'xendit_only', `${what}: ${kept} is ${where}`));
+  } else if (!feeHere && !givenBack) rows.push(row(account, w.out, w.currency, format(-w.kept), null, 'xendit_only', `${what}: ${kept} is ${where}`));
   return { rows, xendit, xero };
 }
 

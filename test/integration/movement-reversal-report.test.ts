@@ -145,4 +145,83 @@ describeEachDatabase('movement reversals in the report: each range counts what h
       assert.deepEqual([r.totals.IDR?.difference, r.reconciled], [difference, reconciled], `${from}..${to}: ${show(r, m.id)}`);
     }
   });
+
+  it("the fee Xendit kept booked by a person two days later: a timing difference, on Xendit's side in the range it moved in and on Xero's in the range of the booking, each shown once", async () => {
+    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: null }, h.clock());
+    const m = payout();
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    const out = day(h.clock());
+    const booked = day(h.clock(), 2);
+    await h.sims.xeroClient.createBankTransaction(
+      h.merchant.xero,
+      {
+        type: 'SPEND',
+        bankAccountId: h.clearingAccountId,
+        contactName: 'Xendit',
+        date: booked,
+        reference: `Payout fee ${m.id}`,
+        currencyCode: 'IDR',
+        reconciled: true,
+        lineItems: [{ description: 'fee Xendit kept on a payout sent back', accountCode: h.merchant.feeAccountCode!, amount: '5550' }],
+      },
+      'by-hand',
+    );
+    for (const [from, to, shown, difference, reconciled] of [
+      [out, out, [['timing', '-5550.00', null]], '-5550.00', false],
+      [booked, booked, [['timing', null, '-5550.00']], '5550.00', false],
+      [out, booked, [['matched', '-5550.00', '-5550.00']], '0.00', true],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(m.id) || x.note.includes('Payout fee'));
+      const what = `${from}..${to}: ${JSON.stringify([rows, r.totals])}`;
+      assert.deepEqual(
+        [rows.map((x) => [x.status, x.xenditAmount, x.xeroPayment]), r.totals.IDR?.difference, r.reconciled],
+        [shown, difference, reconciled],
+        what,
+      );
+      if (from !== to) continue;
+      assert.match(rows[0].note, from === out ? new RegExp(`booked in Xero on ${booked}`) : new RegExp(`left Xendit's balance on ${out}`), what);
+    }
+  });
+
+  it("the fee Xendit kept booked by a person after a lock date that holds the day it moved: counted once, in the range of the booking, as the gateway's would be", async () => {
+    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: null }, h.clock());
+    const m = payout();
+    await list();
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await h.worker.drain();
+    const out = day(h.clock());
+    const booked = day(h.clock(), 2);
+    await h.stores.merchants.setXeroLockDate(h.merchant.id, day(h.clock(), 1), h.clock());
+    await h.sims.xeroClient.createBankTransaction(
+      h.merchant.xero,
+      {
+        type: 'SPEND',
+        bankAccountId: h.clearingAccountId,
+        contactName: 'Xendit',
+        date: booked,
+        reference: `Payout fee ${m.id}`,
+        currencyCode: 'IDR',
+        reconciled: true,
+        lineItems: [{ description: 'fee Xendit kept on a payout sent back', accountCode: h.merchant.feeAccountCode!, amount: '5550' }],
+      },
+      'by-hand',
+    );
+    for (const [from, to, shown, difference] of [
+      [out, out, [], '0.00'],
+      [booked, booked, [['matched', '-5550.00', '-5550.00']], '0.00'],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(m.id) || x.note.includes('Payout fee'));
+      assert.deepEqual(
+        [rows.map((x) => [x.status, x.xenditAmount, x.xeroPayment]), r.totals.IDR?.difference ?? '0.00', r.reconciled],
+        [shown, difference, true],
+        `${from}..${to}: ${JSON.stringify([rows, r.totals])}`,
+      );
+    }
+  });
 });

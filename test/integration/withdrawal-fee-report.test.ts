@@ -56,6 +56,60 @@ describeEachDatabase('withdrawal fees in the report: a kept fee counts where it 
     assert.deepEqual([r.totals.IDR?.xenditNet, r.totals.IDR?.xeroNet], ['-5550.00', '-5550.00'], JSON.stringify(r.totals));
   });
 
+  it('sent back days after it left, before it was booked, its kept fee booked alone and given back later: each range shows its own half of the fee and of what left and came back', async () => {
+    await t.funded();
+    await h.worker.drain();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    const out = day(h.clock());
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await t.list();
+    await settle();
+    const back = day(h.clock());
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    for (let i = 0; i < 2; i++) {
+      await t.list();
+      await h.worker.drain();
+    }
+    const feeBack = h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === `Xendit withdrawal fee returned ${w.id}`);
+    assert.deepEqual(
+      [t.feeEntries(w.id)[0]?.date, feeBack.map((x) => x.date)],
+      [out, [back]],
+      'the fee booked the day it left, given back the day it came back',
+    );
+    for (const [from, to, shown, difference, reconciled] of [
+      [
+        out,
+        out,
+        [
+          ['transferred', '-5550.00', '-5550.00'],
+          ['not_in_xero', '-100000.00', null],
+        ],
+        '-100000.00',
+        false,
+      ],
+      [
+        back,
+        back,
+        [
+          ['transferred', '5550.00', '5550.00'],
+          ['not_in_xero', '100000.00', null],
+        ],
+        '100000.00',
+        false,
+      ],
+      [out, back, [['transferred', '0.00', '0.00']], '0.00', true],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(w.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+      assert.deepEqual(
+        [rows, r.totals.IDR?.difference, r.reconciled],
+        [shown, difference, reconciled],
+        `${from}..${to}: ${JSON.stringify([r.rows.filter((x) => x.note.includes(w.id)), r.totals])}`,
+      );
+    }
+  });
+
   // Sent back days after it left, before the gateway booked it: nothing in Xero follows what left and
   // came back (besides a fee Xendit kept), so Xendit's balance is below the clearing account by it in
   // between. A range holding only one of the two days is not reconciled; one holding both is.
