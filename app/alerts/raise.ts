@@ -24,7 +24,8 @@ export type AlertKind =
   | 'inviteElsewhere'
   | 'refundPendingTooLong'
   | 'reservesBooked'
-  | 'withdrawalFeeNotBooked';
+  | 'withdrawalFeeNotBooked'
+  | 'keptFeeUnsettled';
 
 export interface Alert {
   merchantId: string | null;

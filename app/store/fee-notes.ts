@@ -36,3 +36,10 @@ export function noteFeeOn(
       return true;
     });
 }
+
+/** A row no listing shows read again by its id (jobs/sync/unlisted-rows.ts): `reads` so far. */
+export interface KeptFeeToRead {
+  id: string;
+  xenditTransactionId: string;
+  reads: number;
+}

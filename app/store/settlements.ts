@@ -54,9 +54,10 @@ export interface Withdrawal {
 
 /**
  * The listings the withdrawal cursors keep: withdrawals made since a time, and sent back since a
- * time; and Xendit's other balance movements (list-other-movements.ts), read the same way.
+ * time; and Xendit's other balance movements (list-other-movements.ts), read the same way: made
+ * since a time ('other'), and made before it and changed since ('other_updated').
  */
-export type ListingKind = 'created' | 'reversed' | 'other';
+export type ListingKind = 'created' | 'reversed' | 'other' | 'other_updated';
 
 /** One listing of one merchant's withdrawals: with the key of `mode`, in one currency. */
 export interface ListingAt {

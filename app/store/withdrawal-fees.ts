@@ -6,7 +6,7 @@
 import { sql, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import type { Claim, NewJobRow } from './jobs.js';
-import { noteFeeOn, requeueFor } from './fee-notes.js';
+import { noteFeeOn, requeueFor, type KeptFeeToRead } from './fee-notes.js';
 import type { WithdrawalState, WithdrawalsTable } from './schema.js';
 
 type Update = (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?: Claim) => Promise<boolean>;
@@ -45,11 +45,11 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
      * shows any more, that may still have a fee Xendit kept to book (none booked, none given back,
      * never queued for it) and were not read again by their id yet (jobs/sync/unlisted-rows.ts).
      */
-    keptFeeToRead: async (merchantId: string, before: Date, limit: number): Promise<{ id: string; xenditTransactionId: string }[]> =>
+    keptFeeToRead: async (merchantId: string, before: Date, limit: number, now: Date, maxReads: number): Promise<KeptFeeToRead[]> =>
       (
         await db
           .selectFrom('withdrawals')
-          .select(['id', 'xendit_transaction_id'])
+          .select(['id', 'xendit_transaction_id', 'kept_fee_reads'])
           .where('merchant_id', '=', merchantId)
           .where('state', '=', 'reversed')
           .where('reversed_at', '<', before)
@@ -58,16 +58,25 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
           .where('xero_fee_entry_id', 'is', null)
           .where('fee_attempt_at', 'is', null)
           .where('fee_kept_noted_at', 'is', null)
-          .where('kept_fee_read_at', 'is', null)
+          // Not read yet, or read while its fee was not final and due again: a wait that doubles with each read (1, 2, 4, … days).
+          .where((eb) =>
+            eb.or([
+              eb('kept_fee_read_at', 'is', null),
+              eb.and([
+                eb('kept_fee_reads', '<', maxReads),
+                eb(sql<Date>`kept_fee_read_at + make_interval(days => power(2, greatest(kept_fee_reads, 1) - 1)::int)`, '<=', now),
+              ]),
+            ]),
+          )
           // A row whose read failed was touched (keptFeeReadLater): it goes behind the rest.
           .orderBy('updated_at')
           .orderBy('reversed_at')
           .orderBy('id')
           .limit(limit)
           .execute()
-      ).map((r) => ({ id: r.id, xenditTransactionId: r.xendit_transaction_id })),
-    /** Read again by its id (keptFeeToRead): not picked again. */
-    keptFeeRead: (id: string, now: Date) => update(id, { kept_fee_read_at: now }, now),
+      ).map((r) => ({ id: r.id, xenditTransactionId: r.xendit_transaction_id, reads: r.kept_fee_reads })),
+    /** Read again by its id (keptFeeToRead) for the `reads`th time: picked again after its wait only while fewer than the most reads. */
+    keptFeeRead: (id: string, now: Date, reads: number) => update(id, { kept_fee_read_at: now, kept_fee_reads: reads }, now),
     /** Its read failed: picked again after the others (keptFeeToRead), so rows that keep failing hold none back. */
     keptFeeReadLater: (id: string, now: Date) => update(id, {}, now),
     /** Committed before the fee's Spend Money is sent; null once Xero answered that it did not take it. */

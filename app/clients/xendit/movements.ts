@@ -104,7 +104,10 @@ export function movementCalls(call: XenditCall): Pick<XenditGateway, 'listOtherM
           // REVERSED: a payout sent, then returned into the balance (xendit-node TransactionStatuses), read so that one booked is booked back.
           statuses: ['SUCCESS', 'REVERSED'],
           currency: q.currency,
-          created: { gte: q.createdAfter, lte: q.createdBefore },
+          created: { ...(q.createdAfter ? { gte: q.createdAfter } : {}), lte: q.createdBefore },
+          // Changed since (xendit-node GetAllTransactionsRequest `updated`, TransactionResponse.updated
+          // "Transaction updated timestamp"): one made before the created window, sent back (or its fee changed) since.
+          ...(q.updatedAfter ? { updated: { gte: q.updatedAfter } } : {}),
           limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
           ...(q.afterId ? { afterId: q.afterId } : {}),
         }),

@@ -27,11 +27,14 @@ export interface PayoutFee {
   feeTax?: number;
   feeInAmount?: boolean;
   feeBack?: boolean;
+  /** PENDING: nothing taken yet, and not final (a row read again by its id is read later: jobs/sync/unlisted-rows.ts). */
+  feePending?: boolean;
 }
 
 export function payoutFee(t: FeeOf, amount: number, moneyOut: boolean, minor: ReturnType<typeof minorReader>): PayoutFee {
   const status = t.fee?.status;
   const back = t.status === 'REVERSED' && (status === 'REVERSED' || status === 'CANCELED') ? { feeBack: true } : {};
+  if (status === 'PENDING') return { feePending: true };
   if (status !== 'COMPLETED' && !(t.status === 'REVERSED' && status === 'REVERSED')) return back;
   const tax = minor(t.fee?.value_added_tax ?? 0, 'fee.value_added_tax');
   const fee = minor(t.fee?.xendit_fee ?? 0, 'fee.xendit_fee') + tax;

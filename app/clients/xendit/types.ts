@@ -198,6 +198,8 @@ export interface XenditMovement {
   /** REVERSED with its fee's status REVERSED or CANCELED (xendit-node FeeResponse.status): Xendit gave the fee back too (`fee`: what it was, when REVERSED). */
   feeBack?: boolean;
   updated?: string;
+  /** Its fee's status still PENDING (xendit-node FeeResponse.status): not final, to be read again. */
+  feePending?: boolean;
 }
 
 /** A payment Xendit has not settled into the balance yet (minor units). */
@@ -235,6 +237,8 @@ export interface XenditWithdrawal {
   feeInAmount?: boolean;
   /** REVERSED, and its fee's own status REVERSED or CANCELED (xendit-node FeeResponse.status): the fee came back with the money. */
   feeBack?: boolean;
+  /** Its fee's status still PENDING (xendit-node FeeResponse.status): not final, to be read again. */
+  feePending?: boolean;
 }
 
 export interface XenditGateway {
@@ -273,10 +277,14 @@ export interface XenditGateway {
    * Xendit has none with that id, or it is no movement the gateway books (listOtherMovements).
    */
   getOtherMovement(secretKey: string, id: string): Promise<XenditMovement | null>;
-  /** One page (newest first) of the balance's movements in this currency other than payments, refunds and withdrawals, made between the two dates. */
+  /**
+   * One page (newest first) of the balance's movements in this currency other than payments, refunds
+   * and withdrawals, made between the two dates (no `createdAfter`: made before `createdBefore`), and,
+   * with `updatedAfter`, changed since (Xendit's `updated`: sent back, say).
+   */
   listOtherMovements(
     secretKey: string,
-    q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
+    q: { currency: Currency; limit: number; afterId?: string; createdAfter?: Date; createdBefore: Date; updatedAfter?: Date },
   ): Promise<{ movements: XenditMovement[]; hasMore: boolean; lastId?: string }>;
   /**
    * A balance in this currency (minor units): CASH, the available one (the default), or HOLDING,

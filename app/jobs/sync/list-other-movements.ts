@@ -8,7 +8,9 @@
  * runs one job). Nothing that moved before the setting was turned on is read or booked: the merchant
  * may have booked those by hand. Xendit's fee on one, once COMPLETED, is kept on its row (its job books
  * it: movement-fee.ts); one Xendit lists REVERSED is noted once (and its fee given back, once) and its
- * job queued again, which books it back (movement-reversal.ts).
+ * job queued again, which books it back (movement-reversal.ts). One made before the created listing's
+ * window and changed since (sent back months later, its fee completed or given back late) is found by
+ * a second listing, 'other_updated' (Xendit's `updated`), and met the same way.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -48,18 +50,23 @@ export function otherMovementsFrom(merchant: Merchant, keySince: Date): Date | n
   return new Date(Math.max(merchant.otherMovementsSince.getTime(), keySince.getTime()));
 }
 
-/** A page of one currency's other movements at Xendit made since, in the account of `key`; none that moved before `from` (otherMovementsFrom) is booked. */
-export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, currency: Currency, from: Date): PageReader {
+/**
+ * A page of one currency's other movements at Xendit made since, in the account of `key`; none that
+ * moved before `from` (otherMovementsFrom) is booked. `changed` (listing 'other_updated'): those made
+ * before `since`, past the created listing's window, and changed since (Xendit's `updated`): a payout
+ * the bank sent back months later, a fee Xendit gave back late. Met as the created listing meets them.
+ */
+export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, currency: Currency, from: Date, changed = false): PageReader {
   // Test or live by the key whose account it moved in, never by the mode in use.
   const live = modeOfXenditKey(key) === 'live';
   return async (since, afterId) => {
     // Xendit asks for both ends of the window: up to a day ahead covers a clock behind Xendit's.
-    const createdBefore = new Date(deps.clock().getTime() + 86_400_000);
+    const createdBefore = changed ? since : new Date(deps.clock().getTime() + 86_400_000);
     const { movements, hasMore, lastId } = await deps.xendit.listOtherMovements(key, {
       currency,
       limit: PAGE_SIZE,
       afterId,
-      createdAfter: since,
+      ...(changed ? { updatedAfter: since } : { createdAfter: since }),
       createdBefore,
     });
     for (const m of movements) await movementSeen(deps, merchant, live, m, from);

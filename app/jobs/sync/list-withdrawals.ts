@@ -10,7 +10,7 @@
  * sent it back into the balance) has its job queued again, to bring the money back in Xero too.
  * Every stored key's account is read (test and live), each listing with its own cursor.
  * A merchant who asked for Xendit's other balance movements to be booked has those listed in the
- * same run, the same way (list-other-movements.ts: listing 'other'). A few rows no listing shows any
+ * same run, the same way (list-other-movements.ts: listings 'other' and 'other_updated'). A few rows no listing shows any
  * more that may still need their job are read again by their id (unlisted-rows.ts).
  */
 import { randomUUID } from 'node:crypto';
@@ -19,7 +19,7 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import { listingKeys, listsMovements, modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
 import type { XenditGateway, XenditWithdrawal } from '../../clients/xendit/types.js';
-import type { ListingAt, Withdrawal } from '../../store/settlements.js';
+import type { ListingAt, ListingKind, Withdrawal } from '../../store/settlements.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
@@ -88,16 +88,19 @@ export function listWithdrawalsJob(deps: Deps) {
         listed.push({ mode, key, keySince });
         for (const currency of SUPPORTED_CURRENCIES) {
           const other = otherMovementsFrom(merchant, keySince);
-          for (const listing of ['created', 'reversed', ...(other ? (['other'] as const) : [])] as const) {
+          for (const listing of ['created', 'reversed', ...(other ? (['other', 'other_updated'] as const) : [])] as const) {
             const l: Listing = { merchant, key, keySince, at: { merchantId: merchant.id, mode, currency, listing } };
-            const from = listing === 'other' ? other! : keySince;
+            const from = movementListing(listing) ? other! : keySince;
             const since = readFrom(deps.clock(), LOOK_BACK_DAYS, from);
+            // Made before `since` is made before the setting (or the key's business) too while that was under 45 days ago: nothing to ask.
+            if (listing === 'other_updated' && since.getTime() <= from.getTime()) continue;
             try {
-              if (listing === 'other') await listCurrency(deps, l, since, otherMovementsPage(deps, merchant, key, currency, from));
+              if (movementListing(listing))
+                await listCurrency(deps, l, since, otherMovementsPage(deps, merchant, key, currency, from, listing === 'other_updated'));
               else await listCurrency(deps, l, since, withdrawalsPage(deps, l));
             } catch (err) {
               const refused = err instanceof UpstreamError && err.kind === 'rejected';
-              const what = listing === 'other' ? 'other balance movements' : 'withdrawals';
+              const what = movementListing(listing) ? 'other balance movements' : 'withdrawals';
               deps.logger[refused ? 'debug' : 'warn']({ err: String(err), merchantId: merchant.id, mode, currency }, `could not list ${what} at Xendit`);
             }
           }
@@ -146,6 +149,9 @@ async function unlisted(deps: Deps, merchant: Merchant, keys: ListedKey[]): Prom
   }
 }
 
+/** Xendit's other balance movements: made since ('other'), or made before that and changed since ('other_updated'). */
+const movementListing = (k: ListingKind): boolean => k === 'other' || k === 'other_updated';
+
 /**
  * One listing: of one stored key's account (`key`, of `at.mode`, its business this merchant's since
  * `keySince`), one currency, made or sent back since.
@@ -167,7 +173,7 @@ async function listCurrency(deps: Deps, l: Listing, since: Date, read: PageReade
       await deps.stores.settlements.setListCursor(l.at, null);
       deps.logger.warn(
         { err: String(err), ...l.at },
-        `Xendit refused to continue the ${l.at.listing === 'other' ? 'movement' : 'withdrawal'} listing: it starts again`,
+        `Xendit refused to continue the ${movementListing(l.at.listing) ? 'movement' : 'withdrawal'} listing: it starts again`,
       );
     },
     behind: (startedAt) => behind(deps, l, startedAt),
@@ -206,10 +212,10 @@ function withdrawalsPage(deps: Deps, l: Listing): PageReader {
 /** The budget ran out before the listing's end: said each time; a person is told once it has been behind a day. */
 async function behind(deps: Deps, l: Listing, startedAt: Date): Promise<void> {
   const since = deps.clock().getTime() - startedAt.getTime();
-  const kind = l.at.listing === 'other' ? 'otherMovementsBehind' : 'withdrawalsBehind';
+  const kind = movementListing(l.at.listing) ? 'otherMovementsBehind' : 'withdrawalsBehind';
   deps.logger.warn(
     { ...l.at, behindMs: since },
-    `${l.at.listing === 'other' ? 'movement' : 'withdrawal'} listing not read to its end this run: the next run continues where it stopped`,
+    `${movementListing(l.at.listing) ? 'movement' : 'withdrawal'} listing not read to its end this run: the next run continues where it stopped`,
   );
   if (since < BEHIND_ALERT_MS) return;
   const { merchantId, currency, mode } = l.at;

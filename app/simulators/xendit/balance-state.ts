@@ -34,6 +34,8 @@ export interface SimMovement {
    */
   feeKept?: boolean;
   feeBackAt?: Date;
+  /** When its PENDING fee COMPLETED, as `updated` tells it (SimulatorTest completeMovementFee). */
+  feeCompletedAt?: Date;
 }
 
 /** A withdrawal to the business's bank (withdrawals.ts). */

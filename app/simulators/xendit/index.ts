@@ -123,11 +123,12 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         (ctx.state.otherMovements ??= []).push({ id, userId: account.userId, ...rest, ...charged, created: ctx.now() });
         return { id };
       },
-      completeMovementFee: (secretKey, id) => {
+      completeMovementFee: (secretKey, id, opts) => {
         const account = ctx.state.accounts.get(secretKey);
         const m = (ctx.state.otherMovements ?? []).find((x) => x.id === id && x.userId === account?.userId);
         if (!m?.fee) throw new Error(`no movement ${id} with a fee`);
         delete m.fee.pending;
+        if (opts?.updated !== false) m.feeCompletedAt = ctx.now();
       },
       reverseMovement: (secretKey, id, at, opts) => {
         const account = ctx.state.accounts.get(secretKey);

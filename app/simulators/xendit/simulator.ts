@@ -217,8 +217,13 @@ export interface XenditSimTestApi {
    * RESERVES_HOLD (MONEY_OUT) and RESERVES_RELEASE (MONEY_IN) move the amount from CASH into HOLDING and back (withdrawals.ts heldInReserve).
    */
   movement(secretKey: string, m: { type: string; currency: Currency; amount: number; cashflow: 'MONEY_IN' | 'MONEY_OUT'; fee?: MovementFee }): { id: string };
-  /** A movement's fee PENDING until now is COMPLETED: taken from the balance, its fee object says so. */
-  completeMovementFee(secretKey: string, id: string): void;
+  /**
+   * A movement's fee PENDING until now is COMPLETED: taken from the balance, its fee object says so.
+   * Its transaction's `updated` moves to now (the fee object is part of the transaction: xendit-node
+   * TransactionResponse.updated "Transaction updated timestamp"), unless `updated: false`: whether
+   * Xendit moves it for a fee is not documented, so a test can take the case where it does not.
+   */
+  completeMovementFee(secretKey: string, id: string, opts?: { updated?: boolean }): void;
   /**
    * A payout's receiving bank sends it back: REVERSED, its money back in the balance; `at`: when
    * (default now). Its fee comes back too (fee status REVERSED) unless `fee: 'COMPLETED'`: Xendit kept it.

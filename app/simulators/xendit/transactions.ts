@@ -236,7 +236,8 @@ function movementJson(m: SimMovement): Record<string, unknown> {
     estimated_settlement_time: m.created.toISOString(),
     business_id: m.userId,
     created: m.created.toISOString(),
-    updated: (m.feeBackAt ?? m.reversedAt ?? m.created).toISOString(),
+    // The latest change: created, sent back, its fee completed or given back (updated[gte] lists by it, as Xendit's `updated` filter does).
+    updated: [m.created, m.reversedAt, m.feeCompletedAt, m.feeBackAt].reduce<Date>((a, b) => (b && b > a ? b : a), m.created).toISOString(),
     fee: {
       xendit_fee: wire(m.fee?.xenditFee ?? 0, m.currency),
       value_added_tax: wire(m.fee?.vat ?? 0, m.currency),

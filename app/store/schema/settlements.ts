@@ -62,6 +62,8 @@ export interface WithdrawalsTable {
   fee_kept_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Migration 20261207T1403: when it was read again by its id, no longer listed, for a fee Xendit kept. */
   kept_fee_read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Migration 20261207T1653: how often it was read again by its id (the last at kept_fee_read_at). */
+  kept_fee_reads: ColumnType<number, number | undefined, number>;
 }
 
 /** Migration 20261206T1400: where an unfinished withdrawal listing continues (jobs/sync/list-withdrawals.ts). */
@@ -71,7 +73,7 @@ export interface WithdrawalListCursorsTable {
   mode: 'test' | 'live';
   currency: string;
   /** 'other': Xendit's other balance movements (migration 20261206T2345, jobs/sync/list-other-movements.ts). */
-  listing: 'created' | 'reversed' | 'other';
+  listing: 'created' | 'reversed' | 'other' | 'other_updated';
   since: Timestamp;
   after_id: string;
   started_at: Timestamp;
@@ -129,6 +131,8 @@ export interface OtherMovementsTable {
   fee_kept_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Migration 20261207T1403: when it was read again by its id, no longer listed, for a fee Xendit kept. */
   kept_fee_read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Migration 20261207T1653: how often it was read again by its id (the last at kept_fee_read_at). */
+  kept_fee_reads: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
