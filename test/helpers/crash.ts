@@ -18,10 +18,30 @@ export function dieAt(stores: Stores, point: CrashPoint, nth = 1): { crash: Cras
     dead = true;
     throw new Crashed(`killed at ${point} (${nth})`);
   });
-  const alive = () => {
+  const wrapped = beforeEachCall(stores, () => {
     if (dead) throw new Crashed('the process is dead');
-  };
-  const wrapped = new Proxy(stores, {
+  });
+  return { crash, stores: wrapped, died: () => dead };
+}
+
+/**
+ * The same for code without crash points (the web process): killed as it calls `store.method`,
+ * before that call writes anything, and every store call after it throws too.
+ */
+export function dieOnCall<S extends keyof Stores>(stores: Stores, store: S, method: keyof Stores[S] & string): { stores: Stores; died: () => boolean } {
+  let dead = false;
+  const wrapped = beforeEachCall(stores, (name, called) => {
+    if (dead) throw new Crashed('the process is dead');
+    if (name !== store || called !== method) return;
+    dead = true;
+    throw new Crashed(`killed calling ${store}.${method}`);
+  });
+  return { stores: wrapped, died: () => dead };
+}
+
+/** The stores, with `before` run ahead of every method call on any of them. */
+function beforeEachCall(stores: Stores, before: (store: string | symbol, method: string | symbol) => void): Stores {
+  return new Proxy(stores, {
     get(target, name, receiver) {
       const store: unknown = Reflect.get(target, name, receiver);
       if (typeof store !== 'object' || store === null) return store;
@@ -30,12 +50,11 @@ export function dieAt(stores: Stores, point: CrashPoint, nth = 1): { crash: Cras
           const value: unknown = Reflect.get(s, method, r);
           if (typeof value !== 'function') return value;
           return (...args: unknown[]) => {
-            alive();
+            before(name, method);
             return (value as (...a: unknown[]) => unknown).apply(s, args);
           };
         },
       });
     },
   });
-  return { crash, stores: wrapped, died: () => dead };
 }

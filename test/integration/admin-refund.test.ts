@@ -6,7 +6,9 @@ import { describeEachDatabase } from '../helpers/db.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { createHarness, REFUNDABLE, paidThroughGateway, refundWebhook, type Harness } from '../helpers/harness.js';
 import type { PaidBy } from '../helpers/sims.js';
-import { PASSWORD, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { PASSWORD, formFields, page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
+import { dieOnCall } from '../helpers/crash.js';
+import { createApp } from '../../app/server.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { adminPaymentPath, adminPaymentRefundPath } from '../../app/paths.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
@@ -443,6 +445,68 @@ describeEachDatabase('admin: refund a payment at Xendit', ({ db }) => {
     assert.deepEqual([request.state, request.xenditRefundId], ['sent', made.id]);
     const { $ } = await page(agent, adminPaymentPath(payment.id));
     assert.equal($('#refund-new input[name=amount]').val(), '130000', '150 000 less the one refund of 20 000');
+  });
+
+  it('the web process killed after Xendit accepted the refund, before its request was updated: after the restart "Check again" adopts that refund, booked once and counted once', async () => {
+    const { x, payment } = await recordedPayment();
+    const dying = dieOnCall(h.stores, 'refundRequests', 'sent');
+    const before = await signedIn(createApp({ ...h.deps, stores: dying.stores }), 'a@toko.test');
+    const form = await refundForm(before, payment.id);
+    await post(before, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' });
+    assert.ok(dying.died(), 'killed between Xendit answering and the request being marked sent');
+    const [made, ...others] = await atXendit(x.id);
+    assert.equal(others.length, 0, 'Xendit made it');
+    const [asked] = await requestsOf(payment.id);
+    assert.deepEqual([asked.state, asked.xenditRefundId], ['sending', null], 'the request knows nothing of it');
+
+    // The restarted process (the original stores): the page offers to check again, at once.
+    const agent = await signedIn(h.app, 'a@toko.test');
+    const { $ } = await page(agent, adminPaymentPath(payment.id));
+    assert.equal($('#refund-new input[name=amount]').val(), '130000', 'the unanswered request counts against what is left');
+    const check = formFields($, '.refund-requests form');
+    assert.equal(check.requestId, form.requestId);
+    const asks = () => h.sims.xendit.test.countRequests({ method: 'POST', pathPrefix: '/refunds' });
+    await agent
+      .post(adminPaymentRefundPath(payment.id))
+      .type('form')
+      .send(check)
+      .expect(303)
+      .expect('location', `${adminPaymentPath(payment.id)}?refund=sent`);
+    assert.equal(asks(), 1, 'found by its reference, not asked again');
+    const [request] = await requestsOf(payment.id);
+    assert.deepEqual([request.state, request.xenditRefundId], ['sent', made.id]);
+
+    await h.worker.drain();
+    await refundWebhook(h, made.id).expect(200, { received: true, duplicate: true }); // Xendit's webhook, late
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    await h.worker.drain();
+    const notes = h.sims.xero.test.creditNotes(h.tenantId);
+    assert.deepEqual(
+      notes.map((n) => [n.reference, n.total]),
+      [[`Xendit refund ${made.id}`, 2000000n]],
+      'booked once',
+    );
+    assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 1);
+    const after = await page(agent, adminPaymentPath(payment.id));
+    assert.equal(after.$('#timeline li.refund').length, 1);
+    assert.equal(after.$('#refund-new input[name=amount]').val(), '130000', '150 000 less the one refund of 20 000, counted once');
+  });
+
+  it('the same kill, then the scheduled listing finds the refund before anyone checks again: the request takes its id, booked once and counted once', async () => {
+    const { x, payment } = await recordedPayment();
+    const dying = dieOnCall(h.stores, 'refundRequests', 'sent');
+    const before = await signedIn(createApp({ ...h.deps, stores: dying.stores }), 'a@toko.test');
+    const form = await refundForm(before, payment.id);
+    await post(before, payment.id, { _csrf: form.csrf, requestId: form.requestId, amount: '20000', reason: 'OTHERS' });
+    assert.ok(dying.died());
+    const [made] = await atXendit(x.id);
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    await h.worker.drain();
+    const [request] = await requestsOf(payment.id);
+    assert.deepEqual([request.state, request.xenditRefundId], ['sent', made.id]);
+    assert.equal(h.sims.xero.test.creditNotes(h.tenantId).length, 1);
+    const { $ } = await page(await signedIn(h.app, 'a@toko.test'), adminPaymentPath(payment.id));
+    assert.equal($('#refund-new input[name=amount]').val(), '130000', 'counted once');
   });
 
   it("Xendit's answer lost, refunds listed oldest first past what one lookup reads: not asked again (a second refund if Xendit ignored the key), the page says it cannot tell", async () => {

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { enqueueJob } from '../helpers/jobs.js';
+import { scheduleReconcile } from '../../app/jobs/schedules.js';
 import type { SimXenditInvoice } from '../../app/simulators/xendit/index.js';
 
 const BANK_TXNS = '/api.xro/2.0/BankTransactions';
@@ -61,6 +62,36 @@ describeEachDatabase('worker: post-fee', ({ db }) => {
     const page = await request(h.sims.xeroUrl).get('/').expect(200);
     assert.match(page.text, /Xendit fee /);
     assert.match(page.text, /data-balance="090">145650\.00</, 'the simulated Xero shows the net balance');
+  });
+
+  it('payments the scheduled reconcile run records (their callbacks lost), two in one Xero call, and their fees are created reconciled too', async () => {
+    const lost: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const inv = h.addInvoice({});
+      await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+      const x = h.sims.xendit.listInvoices().at(-1)!;
+      await h.sims.xendit.pay(x.id, { sendCallback: false });
+      lost.push(x.id);
+    }
+    h.clock.advance(6 * 60_000); // past the age reconcile waits for a callback
+    h.sims.xero.test.clearRequests();
+    assert.equal(await scheduleReconcile({ stores: h.stores, clock: h.clock }, 10), true);
+    await h.worker.drain();
+
+    const puts = h.sims.xero.test.requests({ method: 'PUT' }).filter((r) => r.path === '/api.xro/2.0/Payments');
+    assert.equal(puts.length, 1, 'the two payments went to Xero in one call (the batch path)');
+    for (const id of lost) {
+      const p = await payment(id);
+      assert.equal(p?.syncState, 'recorded');
+      const [xeroPayment, ...more] = h.sims.xero.paymentsOf(p!.xeroInvoiceId);
+      assert.equal(more.length, 0);
+      assert.equal(xeroPayment.reconciled, true, 'created reconciled on the BANK clearing account, as by the callback');
+      assert.equal(p?.feeState, 'posted');
+    }
+    assert.deepEqual(
+      txns().map((t) => t.reconciled),
+      [true, true],
+    );
   });
 
   it('posts nothing when the payment transaction shows a zero fee, and marks it not needed', async () => {

@@ -17,6 +17,7 @@ import { unlimitedXeroBudget } from '../../app/clients/xero/budget.js';
 import type { XeroCredentials, XeroGateway } from '../../app/clients/xero/types.js';
 import { classify, RetryLater } from '../../app/jobs/runner.js';
 import { sql } from 'kysely';
+import { schedule } from '../../app/jobs/schedules.js';
 
 interface SimServer {
   sim: XeroSimulator;
@@ -314,6 +315,48 @@ describeEachDatabase('Xero daily budget: the share kept for payment writes', ({ 
     const p = await h.stores.payments.byXenditInvoice(h.merchant.id, x.id);
     assert.equal(p?.syncState, 'recorded');
     assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1);
+  });
+
+  it('when only the reserve is left, the scheduled comparison of open checkouts makes no Xero call (compared the next day instead), and record-payment still records', async () => {
+    const voided = h.addInvoice({});
+    await request(h.app).get(h.payUrl(voided.invoiceNumber)).expect(303);
+    const inv = h.addInvoice({});
+    await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
+    const x = h.sims.xendit.listInvoices().at(-1)!;
+    const sent = () => h.sims.xero.test.countRequests({ pathPrefix: '/api.xro/' });
+    await h.sims.xero.test.invoices.void(voided.invoiceId); // no webhook for this merchant: only the comparison can find it
+    const voidedAtXendit = () => h.sims.xendit.listInvoices().find((i) => i.external_id.includes(voided.invoiceNumber))!.status;
+
+    // Reads spend the day's budget down to the reserve of 10, kept for payment writes.
+    let refused = false;
+    for (let i = 0; i < 20 && !refused; i++)
+      refused = await h.deps.xero.getOrganisation(h.merchant.xero).then(
+        () => false,
+        (err: unknown) => (err instanceof UpstreamError && err.kind === 'rate_limited') || Promise.reject(err),
+      );
+    assert.ok(refused, 'only the reserve is left');
+
+    const before = sent();
+    await schedule(h, 'check-open-checkouts', 30);
+    await h.worker.drain();
+    assert.equal(sent(), before, 'the comparison reached no Xero endpoint');
+    const compare = (await h.stores.jobs.list()).filter((j) => j.kind === 'check-open-checkouts');
+    assert.deepEqual(
+      compare.map((j) => j.state),
+      ['done'],
+      'an exhausted budget is a skipped merchant, not a failing job',
+    );
+    assert.equal(voidedAtXendit(), 'PENDING', 'nothing compared, nothing closed');
+
+    await h.sims.xendit.pay(x.id);
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))?.syncState, 'recorded', 'the reserve is still there for the payment');
+    assert.equal(h.sims.xero.paymentsOf(inv.invoiceId).length, 1);
+
+    h.clock.advance(21 * 3600_000); // the next UTC day: a fresh budget
+    await schedule(h, 'check-open-checkouts', 30);
+    await h.worker.drain();
+    assert.equal(voidedAtXendit(), 'EXPIRED', 'the checkout left uncompared is compared first the next day');
   });
 
   it("uses a merchant's own daily limit (its share of an organisation another installation also calls) instead of the default", async () => {
