@@ -58,12 +58,17 @@ export interface UploadPace {
   deadlineMs: number;
   idleMs: number;
   minBytesPerSecond: number;
+  /** After the page: how long and how many more bytes the connection is still read (lingeringClose). */
+  linger: { ms: number; bytes: number };
 }
 
 /** A body without a byte for this long has stalled (at most: a third of the deadline under a short timeout). */
 export const UPLOAD_IDLE_MS = 5000;
 /** 128 kbit/s: slower than any connection a report is sent from, and a month's report arrives in seconds at it. */
 export const UPLOAD_MIN_BYTES_PER_SECOND = 16 * 1024;
+/** The most a connection answered too slow is read after its page: a browser sees the page within that, and a client cannot hold the socket. */
+export const UPLOAD_LINGER_MS = 2000;
+export const UPLOAD_LINGER_BYTES = 2 ** 20;
 
 /**
  * The pace for a server whose whole-request timeout is `requestTimeoutMs`: the deadline early enough
@@ -75,7 +80,13 @@ export function uploadPaceFor(requestTimeoutMs: number): UploadPace {
   // would otherwise leave a deadline at or below zero, refusing every body still arriving.
   const margin = Math.min(Math.max(250, Math.min(2000, Math.floor(requestTimeoutMs / 5))), Math.floor(requestTimeoutMs / 2));
   const deadlineMs = requestTimeoutMs - margin;
-  return { deadlineMs, idleMs: Math.min(UPLOAD_IDLE_MS, Math.floor(deadlineMs / 3)), minBytesPerSecond: UPLOAD_MIN_BYTES_PER_SECOND };
+  return {
+    deadlineMs,
+    idleMs: Math.min(UPLOAD_IDLE_MS, Math.floor(deadlineMs / 3)),
+    minBytesPerSecond: UPLOAD_MIN_BYTES_PER_SECOND,
+    // Within the margin: Node's own request timeout would otherwise end the linger with the reset it avoids.
+    linger: { ms: Math.min(UPLOAD_LINGER_MS, Math.floor(margin / 2)), bytes: UPLOAD_LINGER_BYTES },
+  };
 }
 
 /**
@@ -94,8 +105,8 @@ export function tooSlow(pace: UploadPace, o: { elapsedMs: number; idleForMs: num
 /**
  * Watches the body of an upload let in as it arrives (the socket's bytes: a 'data' listener would
  * take them from the parser) until it is all in or answered; too slow, it is answered with
- * UploadTooSlow through `answer` (the admin's error page) and its connection closed, which frees
- * its slot and ends the parser's read (whose error then finds the answer sent and is dropped).
+ * UploadTooSlow through `answer` (the admin's error page) and its connection closed (lingering),
+ * which frees its slot and ends the parser's read (whose error then finds the answer sent and is dropped).
  */
 function watchBody(req: Request, res: Response, pace: UploadPace, answer: ErrorRequestHandler): void {
   if (req.complete) return;
@@ -114,13 +125,44 @@ function watchBody(req: Request, res: Response, pace: UploadPace, answer: ErrorR
       if (!tooSlow(pace, { elapsedMs: now - started, idleForMs: now - lastAt, received: lastBytes - startBytes, expected })) return;
       clearInterval(timer);
       res.set('Connection', 'close');
-      res.once('finish', () => socket.destroy());
+      lingeringClose(req, pace.linger);
       answer(new UploadTooSlow(Math.round(pace.deadlineMs / 1000)), req, res, () => socket.destroy());
     },
     Math.max(20, Math.min(250, Math.floor(pace.idleMs / 4))),
   );
   timer.unref();
   res.once('close', () => clearInterval(timer));
+}
+
+/**
+ * A browser sends its whole upload before it reads the answer, and closing a socket with bytes
+ * unread makes the kernel send a reset, which can throw away the page before the browser shows it
+ * ("connection reset"). So the connection answered too slow is closed lingering: Node ends a
+ * `Connection: close` answer with socket.destroySoon(), which here half-closes (the page, then our
+ * end), keeps reading and dropping what still comes, and destroys the socket when the client ends
+ * its side, after `linger.ms`, or past `linger.bytes` more, whichever is first.
+ */
+function lingeringClose(req: Request, linger: UploadPace['linger']): void {
+  const socket = req.socket;
+  socket.destroySoon = () => {
+    if (socket.destroyed) return;
+    socket.end();
+    if (socket.readableEnded) return void socket.destroy();
+    // Whoever read the body may have stopped (the parser's limit): what comes now is dropped unread by no one.
+    req.resume();
+    const from = socket.bytesRead;
+    const stop = () => {
+      clearTimeout(timer);
+      clearInterval(watch);
+      socket.destroy();
+    };
+    const timer = setTimeout(stop, linger.ms);
+    const watch = setInterval(() => socket.bytesRead - from > linger.bytes && stop(), Math.max(5, Math.min(100, Math.floor(linger.ms / 10))));
+    timer.unref();
+    watch.unref();
+    socket.once('end', stop);
+    socket.once('close', stop);
+  };
 }
 
 /**

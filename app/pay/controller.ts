@@ -13,8 +13,8 @@ import { paymentReturn } from './receipt.js';
 import { renderReturn } from './return-page.js';
 import { renderAskAmount } from './amount-page.js';
 import { renderInProgress } from './in-progress-page.js';
-import { clientAddress } from '../security/client-address.js';
-import { clientKey, clientNetworkKey, type RateLimiter, type RateRule } from '../security/rate-limit.js';
+import { clientOf } from '../security/client-address.js';
+import type { RateLimiter, RateRule } from '../security/rate-limit.js';
 import { payOutcomeOf, type Metrics } from '../metrics/index.js';
 import type { ClickCounters } from './admission.js';
 
@@ -107,9 +107,7 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
   });
 
   async function pay(req: Request, res: Response): Promise<'redirect' | 'ask_amount' | 'in_progress'> {
-    const address = clientAddress(req);
-    const client = clientKey(address);
-    const network = clientNetworkKey(address);
+    const { key: client, network } = clientOf(req);
     const perIp = { key: `pay:ip:${client}`, rule: limits.perIp };
     let query: PayQuery;
     let plusReading: string | undefined;

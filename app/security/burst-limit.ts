@@ -1,8 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Clock } from '../clock.js';
 import { TooManyRequests } from '../errors.js';
-import { clientAddress } from './client-address.js';
-import { clientKey } from './rate-limit.js';
+import { clientOf } from './client-address.js';
 
 /**
  * Fixed-window counters in this process's memory, for public routes where asking the database
@@ -59,7 +58,7 @@ export type BurstLimiter = ReturnType<typeof createBurstLimiter>;
 
 /** The key a request is counted by on route group `scope`: IPv4 address or IPv6 /64, through TRUST_PROXY's proxies only. */
 export function burstKey(scope: string, req: Request): string {
-  return `${scope}:${clientKey(clientAddress(req))}`;
+  return `${scope}:${clientOf(req).key}`;
 }
 
 /**

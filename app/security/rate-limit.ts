@@ -1,4 +1,3 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Clock } from '../clock.js';
 import type { RateLimitStore } from '../store/rate-limits.js';
 import { TooManyRequests } from '../errors.js';
@@ -60,43 +59,3 @@ export function refuseOverLimit(windows: CountedWindow[], hits: Map<string, numb
 }
 
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
-
-/** The 8 groups of an IPv6 address, `::` expanded. */
-function ipv6Groups(ip: string): string[] {
-  const [head, tail = ''] = ip.toLowerCase().split('::');
-  const left = head ? head.split(':') : [];
-  const right = ip.includes('::') && tail ? tail.split(':') : [];
-  return ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-}
-
-const prefixOf = (ip: string, groups: number) =>
-  ipv6Groups(ip)
-    .slice(0, groups)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':');
-
-const ipv4Of = (ip: string) => /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? (isIPv4(ip) ? ip : undefined);
-
-/**
- * The unit a client is counted by: the IPv4 address, or the /64 of an IPv6 address (one
- * subscriber usually holds a whole /64, so counting single addresses would be no limit at all).
- */
-export function clientKey(ip: string | undefined): string {
-  if (!ip) return 'unknown';
-  const v4 = ipv4Of(ip);
-  if (v4) return v4;
-  if (!isIPv6(ip)) return ip;
-  return prefixOf(ip, 4) + '::/64';
-}
-
-/**
- * The network around a client, for a coarser count than clientKey's: an IPv4 /24, or an IPv6 /48
- * (what one site is usually given: 65 536 /64s, each a fresh clientKey).
- */
-export function clientNetworkKey(ip: string | undefined): string {
-  if (!ip) return 'unknown';
-  const v4 = ipv4Of(ip);
-  if (v4) return v4.split('.').slice(0, 3).join('.') + '.0/24';
-  if (!isIPv6(ip)) return ip;
-  return prefixOf(ip, 3) + '::/48';
-}

@@ -106,12 +106,20 @@ export function createUserStore(db: Db) {
       return (await db.selectFrom('users').selectAll().where('merchant_id', '=', merchantId).orderBy('created_at').orderBy('email').execute()).map(toUser);
     },
 
-    /** Disabled at once: their sessions end in the same commit. */
-    async disable(userId: string, now: Date): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ disabled_at: now }).where('id', '=', userId).execute();
+    /**
+     * Disabled at once: their sessions end in the same commit. `pendingOnly`: only while the user has
+     * set no password (an invitation revoked), checked in the write itself, so a password set since
+     * the caller read the user keeps them; false when nothing was disabled for that reason.
+     */
+    async disable(userId: string, now: Date, opts: { pendingOnly?: boolean } = {}): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        let update = trx.updateTable('users').set({ disabled_at: now }).where('id', '=', userId);
+        if (opts.pendingOnly) update = update.where('password_hash', '=', '');
+        const done = await update.returning('id').executeTakeFirst();
+        if (!done) return false;
         await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
         await trx.updateTable('user_links').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+        return true;
       });
     },
 

@@ -7,6 +7,8 @@ import { addUser, clearAdminTables, csrfOf, page, PASSWORD, signedIn, type Agent
 import { adminMerchantPath, paths } from '../../app/paths.js';
 import { STEP_UP_MS } from '../../app/admin/web.js';
 import { schedule } from '../../app/jobs/schedules.js';
+import { disableUser } from '../../app/admin/users/service.js';
+import { OperatorsOnly } from '../../app/errors.js';
 
 /** Issue 15 items 8 and 9: roles, invites, resets, disabling, one's own password, the step-up and the audit log. */
 describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) => {
@@ -88,7 +90,7 @@ describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) 
     assert.equal(unconfirmed.status, 422, 'disabling needs the confirmation');
   });
 
-  it("an owner's account is disabled only by an operator: a co-owner sees no button and is refused with a 403 page; staff are still disabled by owners", async () => {
+  it("an owner's account is disabled only by an operator: a co-owner who has signed in shows no button and is refused with a 403 page; an invited co-owner who never did, and staff, are disabled by owners", async () => {
     await addUser(h.stores, 'owner2@toko.test', h.merchant.id);
     await h.stores.users.add({ email: 'new-owner@toko.test', passwordHash: '', role: 'merchant', merchantId: h.merchant.id, merchantRole: 'owner' }, h.clock());
     const owner = await signedIn(h.app, 'owner@toko.test');
@@ -98,15 +100,16 @@ describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) 
       return (email: string) => users(`[data-user="${email}"] form[action$="/disable"]`).length;
     };
     const asOwner = await buttons(owner);
-    assert.deepEqual([asOwner('owner2@toko.test'), asOwner('new-owner@toko.test'), asOwner('staff@toko.test')], [0, 0, 1]);
+    assert.deepEqual([asOwner('owner2@toko.test'), asOwner('new-owner@toko.test'), asOwner('staff@toko.test')], [0, 1, 1]);
     const disable = (agent: Agent, email: string) =>
       userId(email).then((id) => postForm(agent, paths.adminUsers, paths.adminUserDisable.replace(':userId', id), { confirm: 'yes' }));
-    for (const email of ['owner2@toko.test', 'new-owner@toko.test']) {
-      const refused = await disable(owner, email);
-      assert.equal(refused.status, 403, email);
-      assert.match(cheerio.load(refused.text)('h1').text(), /operator/i);
-      assert.equal((await h.stores.users.byEmail(email))!.disabledAt, null, `${email} not disabled`);
-    }
+    const refused = await disable(owner, 'owner2@toko.test');
+    assert.equal(refused.status, 403);
+    assert.match(cheerio.load(refused.text)('h1').text(), /operator/i);
+    assert.equal((await h.stores.users.byEmail('owner2@toko.test'))!.disabledAt, null, 'a co-owner who signed in is not disabled');
+    // A pending invitation (an owner invited by mistake, or to the wrong address) is revoked by the owner: the link stops working.
+    assert.equal((await disable(owner, 'new-owner@toko.test')).status, 200);
+    assert.ok((await h.stores.users.byEmail('new-owner@toko.test'))!.disabledAt, 'the invited co-owner is disabled');
     await page(coOwner, paths.admin);
     // An operator sees the button and disables an owner; an owner still disables staff.
     const asOps = await buttons(ops);
@@ -114,6 +117,39 @@ describeEachDatabase('admin: users, roles, step-up and the audit log', ({ db }) 
     assert.equal((await disable(ops, 'owner2@toko.test')).status, 200);
     await coOwner.get(paths.admin).expect(303).expect('location', paths.adminLogin);
     assert.equal((await disable(owner, 'staff@toko.test')).status, 200);
+  });
+
+  it("an owner revokes only their own merchant's pending invitations: another merchant's invited owner is not found (404), nothing changes", async () => {
+    const other = await h.stores.merchants.add({
+      name: 'Warung Lain',
+      shortCode: '!OTHER2',
+      xero: { clientId: 'other', clientSecret: 'other-secret', tenantId: '' },
+      xenditSecretKey: 'xnd_development_other',
+      callbackToken: 'other-token',
+      clearingAccountId: 'acc-other',
+    });
+    const elsewhere = await h.stores.users.add(
+      { email: 'invited@lain.test', passwordHash: '', role: 'merchant', merchantId: other.id, merchantRole: 'owner' },
+      h.clock(),
+    );
+    const owner = await signedIn(h.app, 'owner@toko.test');
+    const res = await postForm(owner, paths.adminUsers, paths.adminUserDisable.replace(':userId', elsewhere.id), { confirm: 'yes' });
+    assert.equal(res.status, 404);
+    assert.equal((await h.stores.users.byEmail('invited@lain.test'))!.disabledAt, null);
+  });
+
+  it('an invited co-owner who sets their password while an owner revokes the invitation is not disabled: the owner is refused (403)', async () => {
+    const invited = await h.stores.users.add(
+      { email: 'late@toko.test', passwordHash: '', role: 'merchant', merchantId: h.merchant.id, merchantRole: 'owner' },
+      h.clock(),
+    );
+    const owner = (await h.stores.users.byEmail('owner@toko.test'))!;
+    // The owner's page was read while the invitation was pending; the password is set before the disable is written.
+    const stale = { ...invited };
+    await h.stores.users.setPassword(invited.id, (await h.stores.users.byEmail('owner@toko.test'))!.passwordHash, null);
+    const users = { ...h.stores.users, byId: async (id: string) => (id === invited.id ? stale : h.stores.users.byId(id)) };
+    await assert.rejects(disableUser({ ...h.deps, publicUrl: h.deps.config.publicUrl, stores: { ...h.stores, users } }, owner, invited.id), OperatorsOnly);
+    assert.equal((await h.stores.users.byEmail('late@toko.test'))!.disabledAt, null);
   });
 
   it('a password-reset link works once, ends the old sessions, and the old password stops working', async () => {

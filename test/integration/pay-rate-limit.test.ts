@@ -150,6 +150,27 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
     assert.equal(await shared('pay:unknown-day'), 31, "the flood's clicks over its day share did not count against the merchant's");
   });
 
+  it('PAY_UNKNOWN_PER_CLIENT_DAY counts an IPv6 client by its /64: 60 addresses of one /64 share one cap, another /64 is not held up; an IPv4-mapped address is its IPv4 client, however written', async () => {
+    h = await createHarness(db(), {
+      env: { TRUST_PROXY: '1', XERO_LIMIT_PER_DAY: '1000', PAY_UNKNOWN_XERO_PERCENT: '20', PAY_UNKNOWN_PER_CLIENT: '5', PAY_UNKNOWN_PER_CLIENT_DAY: '10' },
+    });
+    const day = async (from: (n: number) => string, clicks: number, first: number) => {
+      const statuses: Record<number, number> = {};
+      for (let n = 0; n < clicks; n++) {
+        const { status } = await click(invented(first + n), from(n));
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (n % 5 === 4) h.clock.advance(60_000); // within PAY_UNKNOWN_PER_CLIENT a minute
+      }
+      return statuses;
+    };
+    // A new address for every click, all in 2001:db8:5:6::/64.
+    assert.deepEqual(await day((n) => `2001:db8:5:6:${(n + 1).toString(16)}:${n}::${n + 7}`, 60, 0), { 404: 10, 429: 50 });
+    assert.equal((await click(invented(100), '2001:db8:5:7::1')).status, 404, 'another /64 (of the same /48) is another client');
+    assert.deepEqual(await day(() => '::ffff:198.51.100.9', 10, 200), { 404: 10 });
+    for (const ip of ['198.51.100.9', '::ffff:c633:6409', '0:0:0:0:0:ffff:198.51.100.9']) assert.equal((await click(invented(300), ip)).status, 429, ip);
+    assert.equal((await click(invented(301), '198.51.100.10')).status, 404, 'the next IPv4 address is another client');
+  });
+
   it('a click refused for its address counts against nothing else', async () => {
     h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '3' } });
     for (let n = 0; n < 10; n++) await click(invented(n), '203.0.113.67');

@@ -5,8 +5,10 @@ describe('Xendit report uploads: how fast a body must arrive', () => {
   const pace = uploadPaceFor(15_000);
 
   it("answers before the server's own 408: 13 s of its 15, stalled after a third of that without a byte", () => {
-    assert.deepEqual(pace, { deadlineMs: 13_000, idleMs: 4333, minBytesPerSecond: 16 * 1024 });
-    assert.deepEqual(uploadPaceFor(1500), { deadlineMs: 1200, idleMs: 400, minBytesPerSecond: 16 * 1024 });
+    // The page's connection is then read for at most 2 s (half the time left before Node's 408) or 1 MB more.
+    assert.deepEqual(pace, { deadlineMs: 13_000, idleMs: 4333, minBytesPerSecond: 16 * 1024, linger: { ms: 1000, bytes: 2 ** 20 } });
+    assert.deepEqual(uploadPaceFor(1500), { deadlineMs: 1200, idleMs: 400, minBytesPerSecond: 16 * 1024, linger: { ms: 150, bytes: 2 ** 20 } });
+    assert.equal(uploadPaceFor(60_000).linger.ms, 1000);
   });
 
   it('the shortest timeout the settings take (100 ms) still leaves a body half of it: the deadline is never at or below zero', () => {

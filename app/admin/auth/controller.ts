@@ -2,8 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { InvalidCredentials } from '../../errors.js';
 import { paths } from '../../paths.js';
-import { clientAddress } from '../../security/client-address.js';
-import { clientKey, clientNetworkKey } from '../../security/rate-limit.js';
+import { clientOf } from '../../security/client-address.js';
 import { currentSession, type Sessions } from '../session.js';
 import { email, newPassword } from './fields.js';
 import * as service from './service.js';
@@ -34,8 +33,8 @@ export function authRouter(deps: AdminDeps, sess: Sessions): Router {
     await withForm(res, 'login', values, {}, async () => {
       const form = parseForm(LoginForm, req.body);
       try {
-        const address = clientAddress(req);
-        const user = await service.login(deps, { email: form.email, password: form.password, ip: clientKey(address), network: clientNetworkKey(address) });
+        const client = clientOf(req);
+        const user = await service.login(deps, { email: form.email, password: form.password, ip: client.key, network: client.network });
         await sess.signIn(res, user);
         res.redirect(303, paths.admin);
       } catch (err) {
@@ -93,7 +92,7 @@ export function authRouter(deps: AdminDeps, sess: Sessions): Router {
       const user = signedIn(res);
       try {
         // Shares the per-(IP, e-mail) count with sign-in, so the step-up is no way around it.
-        await service.confirmPassword(deps, { email: user.email, password: form.password, ip: clientKey(clientAddress(req)) });
+        await service.confirmPassword(deps, { email: user.email, password: form.password, ip: clientOf(req).key });
         await passwordConfirmed(deps, currentSession(res)!.idHash);
       } catch (err) {
         if (!(err instanceof InvalidCredentials)) throw err;

@@ -1,8 +1,7 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { paths } from '../../paths.js';
-import { clientAddress } from '../../security/client-address.js';
-import { clientKey } from '../../security/rate-limit.js';
+import { clientOf } from '../../security/client-address.js';
 import { email, newPassword } from '../auth/fields.js';
 import { currentSession, type Sessions } from '../session.js';
 import { adminErrors, parseForm, render, requireUser, signedIn, stepUp, withForm, type AdminDeps } from '../web.js';
@@ -69,7 +68,7 @@ export function usersRouter(deps: AdminDeps, sess: Sessions): Router {
   router.post(paths.adminAccount, requireUser, sess.verifyCsrf, async (req, res) => {
     await withForm(res, 'account', {}, await alertsOf(res), async () => {
       const form = parseForm(PasswordForm, req.body);
-      const ip = clientKey(clientAddress(req));
+      const ip = clientOf(req).key;
       await service.changeOwnPassword(deps, signedIn(res), currentSession(res)!.idHash, { current: form.current, next: form.password, ip });
       render(res, 200, 'account', { ...(await alertsOf(res)), changed: true });
     });

@@ -45,12 +45,16 @@ function mayReset(actor: User, target: User): boolean {
 /**
  * Whether the actor may disable the user: an owner's account only by an operator, as its password
  * is reset (a co-owner could otherwise lock every other owner out and be the merchant's only voice);
- * staff by their owners too.
+ * staff by their owners too. An owner invited who never set a password (so never signed in) is a
+ * pending invitation, not a voice yet: their merchant's owners may revoke it (a wrong address, a
+ * change of mind), or it would stay usable until it expires with nobody but an operator to stop it.
  */
 function mayDisable(actor: User, target: User): boolean {
   if (actor.role === 'operator') return true;
-  return target.role === 'merchant' && target.merchantRole === 'staff';
+  return target.role === 'merchant' && (target.merchantRole === 'staff' || pendingOwner(target));
 }
+
+const pendingOwner = (user: User) => user.role === 'merchant' && user.merchantRole === 'owner' && !user.hasPassword;
 
 /** A one-time link's token, what is stored of it, and when it expires. */
 function newLink(deps: OnboardingDeps, purpose: 'invite' | 'reset') {
@@ -177,7 +181,11 @@ export async function disableUser(deps: OnboardingDeps, actor: User, userId: str
   const user = await target(deps, actor, userId);
   if (user.id === actor.id) throw new Forbidden('you cannot disable yourself');
   if (!mayDisable(actor, user)) throw new OperatorsOnly('an owner is disabled only by an operator');
-  await deps.stores.users.disable(user.id, deps.clock());
+  // An owner's leave to disable a co-owner lasts only while the invitation is pending.
+  const pendingOnly = actor.role !== 'operator' && pendingOwner(user);
+  if (!(await deps.stores.users.disable(user.id, deps.clock(), { pendingOnly })) && pendingOnly) {
+    throw new OperatorsOnly('the invited owner has set a password since: an owner is disabled only by an operator');
+  }
   await recordChange(deps, actor, user.merchantId, 'user_disabled', { email: user.email });
   deps.logger.info({ userId: user.id, by: actor.id }, 'user disabled');
   return user;
