@@ -56,7 +56,7 @@ export interface Withdrawal {
  * The listings the withdrawal cursors keep: withdrawals made since a time, and sent back since a
  * time; and Xendit's other balance movements (list-other-movements.ts), read the same way.
  */
-export type ListingKind = 'created' | 'reversed' | 'other';
+export type ListingKind = 'created' | 'reversed' | 'other' | 'chargeback';
 
 /** One listing of one merchant's withdrawals: with the key of `mode`, in one currency. */
 export interface ListingAt {
