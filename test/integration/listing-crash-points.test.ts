@@ -321,6 +321,65 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       }
     });
 
+    it("listed, killed on the second page after a chargeback's job is queued: the cursor kept past the first page, the re-run continues there, and each is booked once", async () => {
+      h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
+      h.sims.xero.limits.perMinute = 100_000; // 55 chargebacks in one drain; only exactly-once is tested here
+      h.sims.xendit.test.useClock(h.clock);
+      try {
+        await addedAtTheTestsStart(h);
+        const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+        await h.worker.drain();
+        const made: string[] = [];
+        for (let i = 0; i < 55; i++) {
+          h.clock.advance(1000);
+          const { id } = await h.sims.xendit.dispute(x.id, { amount: 2_000, sendWebhook: false });
+          await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+          made.push(id);
+        }
+        h.clock.advance(60_000);
+        const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'chargeback' });
+        let pages: { afterId?: string; lastId?: string }[] = [];
+        const xendit: XenditGateway = {
+          ...h.sims.xenditClient,
+          listChargebacks: async (key, q) => {
+            const r = await h.sims.xenditClient.listChargebacks(key, q);
+            if (q.currency === 'IDR') pages.push({ afterId: q.afterId, lastId: r.lastId });
+            return r;
+          },
+        };
+        const run = (dying?: Dying) => listRefundsJob({ stores: dying?.stores ?? h.stores, crash: dying?.crash, xendit, clock: h.clock, logger })();
+
+        // Pages of 50: the 51st chargeback listed is the first of the second page.
+        const dying = dieAt(h.stores, 'chargeback-listing-job-queued', 51);
+        await killed(dying, run(dying));
+        assert.equal(pages.length, 2);
+        assert.equal((await lostJobs()).length, 51, 'at the moment of death: the first page and one more queued');
+        const firstPage = pages[0].lastId;
+        assert.ok(firstPage);
+        assert.equal((await cursor())?.afterId, firstPage, 'the cursor past the first page only');
+
+        pages = [];
+        await run();
+        assert.equal(pages[0].afterId, firstPage, 'the re-run continues after the first page, not from the newest');
+        assert.equal(await cursor(), null, 'the listing read to its end');
+        assert.deepEqual((await lostJobs()).map((j) => String(j.payload.xenditDisputeId)).sort(), [...made].sort(), 'one job per chargeback');
+        await h.worker.drain();
+        assert.deepEqual(
+          notes()
+            .map((n) => n.reference)
+            .sort(),
+          made.map((id) => `Xendit chargeback ${id}`).sort(),
+          'one credit note each',
+        );
+        await run();
+        await h.worker.drain();
+        assert.equal((await lostJobs()).length, made.length);
+        assert.equal(notes().length, made.length);
+      } finally {
+        h.sims.xendit.test.useClock();
+      }
+    });
+
     it("the daily look, killed after it queued a lost dispute's job and before it stopped watching it: the re-run reads it again, and it is booked once", async () => {
       const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
       await h.worker.drain();
