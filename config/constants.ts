@@ -47,8 +47,10 @@ export const TWIN_CRASH_POINTS = ['own-invoice-expired-at-xendit'] as const;
  * And for the scheduled listings, between what one page of them writes: a withdrawal's (or other
  * balance movement's) row made and its job not yet queued; its job queued and the rest of the page
  * (and the cursor past it) not; a listed refund's job queued and the rest of the page (and the
- * cursor or mark past it) not; a check of a changed invoice queued and the checkouts compared not
- * yet noted as compared.
+ * cursor or mark past it) not; a listed chargeback's job queued and the rest of the page (and the
+ * cursor past it) not; a check of a changed invoice queued and the checkouts compared not yet noted
+ * as compared; the daily look's job for a dispute it read lost queued and the dispute not yet noted
+ * as settled; one of its fee looks (a return-fee job) queued and the others not.
  */
 export const LISTING_CRASH_POINTS = [
   'withdrawal-listing-row-made',
@@ -56,7 +58,10 @@ export const LISTING_CRASH_POINTS = [
   'other-movement-listing-row-made',
   'other-movement-listing-job-queued',
   'refund-listing-job-queued',
+  'chargeback-listing-job-queued',
   'checkout-compare-check-queued',
+  'dispute-look-lost-queued',
+  'fee-look-queued',
 ] as const;
 export const CRASH_POINTS = [
   ...PAYMENT_CRASH_POINTS,

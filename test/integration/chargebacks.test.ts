@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { describeEachDatabase } from '../helpers/db.js';
-import { backendSalePaid, createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { addedAtTheTestsStart, backendSalePaid, createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
 import { adminPaymentPath, disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
 import { pino } from 'pino';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -509,6 +509,135 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
     const [note, ...more] = notes();
     assert.equal(more.length, 0);
     assert.match(note.reference, /^Xendit chargeback mi-dspt-/);
+  });
+
+  describe('found by the scheduled listing: Xendit lists the money a lost dispute took as a CHARGEBACK transaction', () => {
+    // The transactions are dated by the simulated Xendit's clock: the test's, after the merchant was added.
+    beforeEach(async () => {
+      h.sims.xendit.test.useClock(h.clock);
+      await addedAtTheTestsStart(h);
+    });
+    afterEach(() => h.sims.xendit.test.useClock());
+
+    /** A recorded payment, disputed and lost at Xendit with none of its webhooks sent. */
+    async function lostWithoutWebhooks() {
+      const { x } = await paidAndRecorded();
+      h.clock.advance(60_000);
+      const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+      h.clock.advance(60_000);
+      await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+      h.clock.advance(60_000);
+      return id;
+    }
+
+    it('a lost dispute none of whose webhooks came (so never watched): the refunds listing finds it and books it once; later runs add nothing', async () => {
+      const id = await lostWithoutWebhooks();
+      assert.deepEqual(await watched(), [], 'no webhook: the daily look does not know it');
+      await list();
+      assert.deepEqual(
+        (await disputeJobs()).map((j) => [j.payload.xenditDisputeId, j.payload.status]),
+        [[id, 'LOST']],
+        'the job the LOST webhook would queue',
+      );
+      await h.worker.drain();
+      await bookedOnce(id);
+      assert.equal(notes()[0].reference, `Xendit chargeback ${id}`);
+
+      h.clock.advance(30 * 60_000);
+      await list();
+      await h.worker.drain();
+      assert.equal((await disputeJobs()).length, 1);
+      await bookedOnce(id);
+    });
+
+    it('the listing first, its LOST webhook after: one job, booked once', async () => {
+      const id = await lostWithoutWebhooks();
+      await list();
+      await h.worker.drain();
+      await bookedOnce(id);
+      await webhook(id, 'LOST').expect(200, { received: true, duplicate: true });
+      await h.worker.drain();
+      assert.equal((await disputeJobs()).length, 1);
+      await bookedOnce(id);
+    });
+
+    it('the LOST webhook first, the listing after (before and after its job ran): one job, booked once', async () => {
+      const id = await lostWithoutWebhooks();
+      await webhook(id, 'LOST').expect(200, { received: true, duplicate: false });
+      await list(); // its job still queued
+      assert.equal((await disputeJobs()).length, 1);
+      await h.worker.drain();
+      await bookedOnce(id);
+      await list();
+      await h.worker.drain();
+      assert.equal((await disputeJobs()).length, 1);
+      await bookedOnce(id);
+    });
+
+    it("another integration's chargeback (a payment the gateway never recorded): one job in review saying so, nothing booked; later runs queue nothing more", async () => {
+      const outside = h.sims.xendit.createInvoice({ externalId: 'shop-order-9', amount: 80_000, currency: 'IDR', account: h.merchant.xenditSecretKey });
+      await h.sims.xendit.pay(outside.id, { sendCallback: false });
+      const { id } = await h.sims.xendit.dispute(outside.id, { sendWebhook: false });
+      await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+      h.clock.advance(60_000);
+      await list();
+      await h.worker.drain();
+      const [job, ...more] = await disputeJobs();
+      assert.equal(more.length, 0);
+      assert.equal(job.state, 'needs_review');
+      assert.match(job.lastError ?? '', /fits no payment the gateway recorded/);
+      h.clock.advance(30 * 60_000);
+      await list();
+      await h.worker.drain();
+      assert.equal((await disputeJobs()).length, 1, 'not queued or run again by each run');
+      assert.equal(notes().length, 0);
+    });
+
+    it('Xendit refusing types=CHARGEBACK (an API revision without the name): asked for every type, the chargeback is still found and booked once', async () => {
+      const id = await lostWithoutWebhooks();
+      h.sims.xendit.faults.retiredTypes = ['CHARGEBACK'];
+      await list();
+      await h.worker.drain();
+      await bookedOnce(id);
+      await list();
+      await h.worker.drain();
+      assert.equal((await disputeJobs()).length, 1);
+    });
+
+    it('a CHARGEBACK listed while Xendit still reads its dispute open books nothing then; once Xendit reads it lost, the daily look books it once', async () => {
+      const { x } = await paidAndRecorded();
+      const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+      h.clock.advance(60_000);
+      // The transaction ahead of the dispute it names (nothing documents that both change at once).
+      const ahead = { id: `txn_${id}`, disputeId: id, currency: 'IDR' as const, amount: 150_000, created: h.clock().toISOString() };
+      const xendit = { ...h.sims.xenditClient, listChargebacks: async () => ({ chargebacks: [ahead], hasMore: false }) };
+      await listRefundsJob({ stores: h.stores, xendit, clock: h.clock, logger: pino({ level: 'silent' }) })();
+      await h.worker.drain();
+      assert.equal(notes().length, 0, 'Xendit reads the dispute open: nothing booked');
+      assert.deepEqual(
+        (await watched()).map((d) => [d.xenditDisputeId, d.status]),
+        [[id, 'ACTION_REQUIRED']],
+        'watched by the daily look',
+      );
+      await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+      h.clock.advance(86_400_000 + 1000);
+      await list();
+      await h.worker.drain();
+      await bookedOnce(id);
+      assert.equal((await disputeJobs()).length, 1);
+    });
+
+    it('a dispute open or won took nothing: no CHARGEBACK is listed, the listing queues nothing', async () => {
+      const { x } = await paidAndRecorded();
+      await h.sims.xendit.dispute(x.id, { amount: 10_000, sendWebhook: false });
+      const won = await h.sims.xendit.dispute(x.id, { amount: 20_000, sendWebhook: false });
+      await h.sims.xendit.resolveDispute(won.id, 'WON', { sendWebhook: false });
+      h.clock.advance(60_000);
+      await list();
+      await h.worker.drain();
+      assert.deepEqual(await disputeJobs(), []);
+      assert.equal(notes().length, 0);
+    });
   });
 
   it('refuses a dispute webhook with a wrong token (401) or without an id (400), writing nothing', async () => {

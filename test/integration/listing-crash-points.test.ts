@@ -3,6 +3,7 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { addedAtTheTestsStart, createHarness, REFUNDABLE, paidThroughGateway, type Harness } from '../helpers/harness.js';
+import { disputeCallbackPathFor, refundCallbackPathFor } from '../../app/paths.js';
 import { Crashed, dieAt } from '../helpers/crash.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
@@ -265,6 +266,218 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
         assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, made.length, 'one cash refund each');
       });
     }
+  });
+
+  describe('chargebacks (list-refunds: list-chargebacks, the daily looks at disputes and fees)', () => {
+    const notes = () => h.sims.xero.test.creditNotes(h.tenantId);
+    const list = (dying?: Dying) =>
+      listRefundsJob({ stores: dying?.stores ?? h.stores, crash: dying?.crash, xendit: h.sims.xenditClient, clock: h.clock, logger })();
+    const watched = () => h.stores.openDisputes.due(new Date('9999-01-01T00:00:00Z'), 100);
+    const lostJobs = async () => (await jobsOf('record-dispute')).filter((j) => j.payload.status === 'LOST');
+
+    it("listed, killed after the first chargeback's job is queued: the re-run queues the rest, the listing reads to its end, and each is booked once", async () => {
+      // The transactions are dated by the simulated Xendit's clock: the test's, after the merchant was added.
+      h.sims.xendit.test.useClock(h.clock);
+      try {
+        await addedAtTheTestsStart(h);
+        const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+        await h.worker.drain();
+        // Lost with none of their webhooks sent: only the listing can find them.
+        const made: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          h.clock.advance(60_000);
+          const { id } = await h.sims.xendit.dispute(x.id, { amount: 40_000, sendWebhook: false });
+          await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+          made.push(id);
+        }
+        h.clock.advance(60_000);
+        const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'chargeback' });
+
+        const dying = dieAt(h.stores, 'chargeback-listing-job-queued');
+        await killed(dying, list(dying));
+        assert.equal((await lostJobs()).length, 1, 'at the moment of death: one job queued');
+
+        await list();
+        assert.deepEqual((await lostJobs()).map((j) => String(j.payload.xenditDisputeId)).sort(), [...made].sort(), 'one job per chargeback');
+        assert.equal(await cursor(), null, 'the listing read to its end');
+        await h.worker.drain();
+        for (const id of made) assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded', id);
+        assert.deepEqual(
+          notes()
+            .map((n) => n.reference)
+            .sort(),
+          made.map((id) => `Xendit chargeback ${id}`).sort(),
+          'one credit note each',
+        );
+
+        h.clock.advance(30 * 60_000);
+        await list();
+        await h.worker.drain();
+        assert.equal((await lostJobs()).length, made.length);
+        assert.equal(notes().length, made.length);
+        assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, made.length, 'one cash refund each');
+      } finally {
+        h.sims.xendit.test.useClock();
+      }
+    });
+
+    it("listed, killed on the second page after a chargeback's job is queued: the cursor kept past the first page, the re-run continues there, and each is booked once", async () => {
+      h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
+      h.sims.xero.limits.perMinute = 100_000; // 55 chargebacks in one drain; only exactly-once is tested here
+      h.sims.xendit.test.useClock(h.clock);
+      try {
+        await addedAtTheTestsStart(h);
+        const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+        await h.worker.drain();
+        const made: string[] = [];
+        for (let i = 0; i < 55; i++) {
+          h.clock.advance(1000);
+          const { id } = await h.sims.xendit.dispute(x.id, { amount: 2_000, sendWebhook: false });
+          await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false });
+          made.push(id);
+        }
+        h.clock.advance(60_000);
+        const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'chargeback' });
+        let pages: { afterId?: string; lastId?: string }[] = [];
+        const xendit: XenditGateway = {
+          ...h.sims.xenditClient,
+          listChargebacks: async (key, q) => {
+            const r = await h.sims.xenditClient.listChargebacks(key, q);
+            if (q.currency === 'IDR') pages.push({ afterId: q.afterId, lastId: r.lastId });
+            return r;
+          },
+        };
+        const run = (dying?: Dying) => listRefundsJob({ stores: dying?.stores ?? h.stores, crash: dying?.crash, xendit, clock: h.clock, logger })();
+
+        // Pages of 50: the 51st chargeback listed is the first of the second page.
+        const dying = dieAt(h.stores, 'chargeback-listing-job-queued', 51);
+        await killed(dying, run(dying));
+        assert.equal(pages.length, 2);
+        assert.equal((await lostJobs()).length, 51, 'at the moment of death: the first page and one more queued');
+        const firstPage = pages[0].lastId;
+        assert.ok(firstPage);
+        assert.equal((await cursor())?.afterId, firstPage, 'the cursor past the first page only');
+
+        pages = [];
+        await run();
+        assert.equal(pages[0].afterId, firstPage, 'the re-run continues after the first page, not from the newest');
+        assert.equal(await cursor(), null, 'the listing read to its end');
+        assert.deepEqual((await lostJobs()).map((j) => String(j.payload.xenditDisputeId)).sort(), [...made].sort(), 'one job per chargeback');
+        await h.worker.drain();
+        assert.deepEqual(
+          notes()
+            .map((n) => n.reference)
+            .sort(),
+          made.map((id) => `Xendit chargeback ${id}`).sort(),
+          'one credit note each',
+        );
+        await run();
+        await h.worker.drain();
+        assert.equal((await lostJobs()).length, made.length);
+        assert.equal(notes().length, made.length);
+      } finally {
+        h.sims.xendit.test.useClock();
+      }
+    });
+
+    it("the daily look, killed after it queued a lost dispute's job and before it stopped watching it: the re-run reads it again, and it is booked once", async () => {
+      const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+      await h.worker.drain();
+      const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
+      const webhook = (status: string) =>
+        request(h.app)
+          .post(disputeCallbackPathFor(h.merchant.id))
+          .set('x-callback-token', h.merchant.callbackToken)
+          .send({ event: `dispute.${status.toLowerCase()}`, id, status, currency: 'IDR', amount: { initial: '1.00', terminal: null } });
+      await webhook('ACTION_REQUIRED').expect(200);
+      await h.worker.drain();
+      await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false }); // its LOST webhook lost
+      h.clock.advance(86_400_000 + 1000);
+
+      const dying = dieAt(h.stores, 'dispute-look-lost-queued');
+      await killed(dying, list(dying));
+      assert.deepEqual(
+        (await lostJobs()).map((j) => j.state),
+        ['queued'],
+        'at the moment of death: its LOST job queued',
+      );
+      assert.deepEqual(
+        (await watched()).map((d) => d.xenditDisputeId),
+        [id],
+        'and still watched',
+      );
+
+      await list();
+      assert.equal((await lostJobs()).length, 1, 'read lost again: the same job');
+      assert.deepEqual(await watched(), [], 'no longer watched');
+      await h.worker.drain();
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, id))?.state, 'recorded');
+      assert.deepEqual(
+        notes().map((n) => n.reference),
+        [`Xendit chargeback ${id}`],
+      );
+
+      // Its LOST webhook late, and the next days' runs: nothing more.
+      await webhook('LOST').expect(200);
+      h.clock.advance(86_400_000 + 1000);
+      await list();
+      await h.worker.drain();
+      assert.equal((await lostJobs()).length, 1);
+      assert.equal(notes().length, 1);
+      assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, 1, 'one cash refund');
+    });
+
+    it("the daily fee look, killed after the first payment's look is queued: the re-run queues the other's, one look each that day, each fee given back booked once", async () => {
+      const returns = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.startsWith('Xendit fee returned'));
+      const paid = [];
+      for (let i = 0; i < 2; i++) {
+        const p = await paidThroughGateway(h, { paidBy: REFUNDABLE, beforeCallback: (x) => void (h.sims.xendit.getInvoice(x.id)!.feeTax = 479) });
+        await h.sims.xendit.settle(p.x.id);
+        await h.worker.drain();
+        paid.push(p);
+      }
+      for (const { x } of paid) {
+        const refund = await h.sims.xendit.refund(x.id, { sendWebhook: false });
+        await request(h.app)
+          .post(refundCallbackPathFor(h.merchant.id))
+          .set('x-callback-token', h.merchant.callbackToken)
+          .send({ event: 'refund.succeeded', business_id: 'b', created: new Date().toISOString(), data: { id: refund.id, status: 'SUCCEEDED', amount: 1 } })
+          .expect(200);
+      }
+      await h.worker.drain();
+      // Past the refunds' own looks (refunds are dated by the simulated Xendit's clock); Xendit gives both fees back later.
+      const payment = await h.stores.payments.byXenditInvoice(h.merchant.id, paid[1].x.id);
+      const refundedAt = (await h.stores.refunds.forPayment(payment!.id))[0].refundedAt;
+      h.clock.advance(refundedAt.getTime() - h.clock().getTime() + 13 * 3600_000);
+      await h.worker.drain();
+      assert.equal(returns().length, 0);
+      for (const { x } of paid) h.sims.xendit.test.giveFeeBackLater(x.id);
+      const looks = async () => (await jobsOf('return-fee')).filter((j) => j.payload.look);
+
+      const dying = dieAt(h.stores, 'fee-look-queued');
+      await killed(dying, list(dying));
+      assert.equal((await looks()).length, 1, "at the moment of death: one payment's look queued");
+
+      await list();
+      const queued = await looks();
+      assert.equal(queued.length, 2, 'one look per payment that day');
+      assert.equal(new Set(queued.map((j) => String(j.payload.paymentId))).size, 2);
+      await h.worker.drain();
+      assert.deepEqual(
+        returns()
+          .map((t) => t.reference)
+          .sort(),
+        paid.map(({ x }) => `Xendit fee returned ${x.id}`).sort(),
+        'each fee given back booked once',
+      );
+
+      await list();
+      h.clock.advance(86_400_000);
+      await list();
+      await h.worker.drain();
+      assert.equal((await looks()).length, 2, 'booked: not looked at again');
+      assert.equal(returns().length, 2);
+    });
   });
 
   describe('open checkouts (check-open-checkouts)', () => {

@@ -10,6 +10,7 @@ import { createCaller } from './call.js';
 import { invoiceCalls } from './invoices.js';
 import { keyCalls } from './keys.js';
 import { disputeCalls } from './disputes.js';
+import { chargebackCalls } from './chargebacks.js';
 import { refundCalls } from './refunds.js';
 import { transactionCalls } from './transactions.js';
 import type { XenditGateway } from './types.js';
@@ -39,6 +40,7 @@ export function createXenditClient(opts: XenditClientOptions): XenditGateway {
     ...keyCalls(call),
     ...refundCalls(call),
     ...disputeCalls(call),
+    ...chargebackCalls(call),
     ...balanceCalls(call),
     ...movementCalls(call),
   };

@@ -202,6 +202,19 @@ export interface XenditMovement {
   feePending?: boolean;
 }
 
+/** The money a lost dispute took from the balance: a CHARGEBACK transaction (chargebacks.ts), amounts in minor units. */
+export interface XenditChargeback {
+  /** The transaction's id. */
+  id: string;
+  /** Its product_id: the dispute's id (GET /v1/disputes/{id}). */
+  disputeId: string;
+  currency: Currency;
+  /** What left the balance (positive). */
+  amount: number;
+  created: string;
+  referenceId?: string;
+}
+
 /** A payment Xendit has not settled into the balance yet (minor units). */
 export interface UnsettledPayment {
   /** When the customer paid (the transaction's `created`); null when Xendit did not say. */
@@ -286,6 +299,11 @@ export interface XenditGateway {
     secretKey: string,
     q: { currency: Currency; limit: number; afterId?: string; createdAfter?: Date; createdBefore: Date; updatedAfter?: Date },
   ): Promise<{ movements: XenditMovement[]; hasMore: boolean; lastId?: string }>;
+  /** One page (newest first) of the SUCCESS CHARGEBACK transactions in this currency made between the two dates; rows that cannot be read are left out. */
+  listChargebacks(
+    secretKey: string,
+    q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
+  ): Promise<{ chargebacks: XenditChargeback[]; hasMore: boolean; lastId?: string }>;
   /**
    * A balance in this currency (minor units): CASH, the available one (the default), or HOLDING,
    * money Xendit holds back from it (GET /balance account_type, docs.xendit.co/apidocs/get-balance).

@@ -17,7 +17,8 @@
  *
  * And it reads again, once a day, each dispute that was open when last read (open_disputes): Xendit
  * lists no disputes, so a lost chargeback whose LOST webhook never came is found this way, as long
- * as an earlier webhook of it came.
+ * as an earlier webhook of it came. One none of whose webhooks came is found by the money it took:
+ * its CHARGEBACK transaction, listed in the same run (list-chargebacks.ts).
  *
  * Every stored key's account is read (listingKeys), not only the one in use: a refund or dispute of
  * a payment made in the other mode moves money all the same, and test money stays test money by
@@ -37,6 +38,7 @@ import { listOrder } from './list-order.js';
 import { listNewestFirst, type Listing } from './refund-walk.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
+import { listChargebacks } from './list-chargebacks.js';
 import { failureText } from './refund-refusal.js';
 import { paymentOfRefund } from './refund-payment.js';
 import { readWithPaymentKey } from './checkout-key.js';
@@ -65,7 +67,13 @@ export function listRefundsJob(deps: ListDeps & { onJobEnqueued?: () => void }) 
           // Another merchant's key holds this account: each of its refunds naming no invoice would be
           // a review item here. Or which business it is is not known yet: no refund yet either.
           const since = await listedSince(deps, merchant, mode, key);
-          if (since) await listMerchantRefunds(deps, merchant, { mode, key, since });
+          if (!since) continue;
+          try {
+            await listMerchantRefunds(deps, merchant, { mode, key, since });
+          } finally {
+            // Its own cursors, each currency on its own (failures logged there): refunds that could not be listed hold up no chargeback.
+            await listChargebacks(deps, merchant, { mode, key, keySince: since });
+          }
         } catch (err) {
           deps.logger.warn({ err: String(err), merchantId: merchant.id, mode }, 'could not list refunds at Xendit');
         }
@@ -252,7 +260,7 @@ async function runAgain(deps: { stores: Stores; clock: Clock }, dedupeKey: strin
   return deps.stores.jobs.replay(earlier.id, deps.clock());
 }
 
-async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; onJobEnqueued?: () => void }): Promise<void> {
+async function lookAgainAtDisputes(deps: ListDeps & { onJobEnqueued?: () => void }): Promise<void> {
   for (const d of await deps.stores.openDisputes.due(deps.clock(), DISPUTE_LOOKS_PER_RUN)) {
     try {
       const merchant = await deps.stores.merchants.byId(d.merchantId);
@@ -284,7 +292,12 @@ async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway
         await deps.stores.openDisputes.settled(d.merchantId, d.xenditDisputeId);
         deps.logger.warn({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'Xendit no longer has this dispute');
       } else if (dispute.status === 'LOST') {
-        if (await queueLost(deps, d.merchantId, d.xenditDisputeId, { readLost: true })) {
+        // Queued first, the looks stopped after: a run that dies between the two reads it again next
+        // run, and the job's dedupe key (or its refunds row, once booked) keeps that one job.
+        const queued = await queueLost(deps, d.merchantId, d.xenditDisputeId, { readLost: false });
+        deps.crash?.('dispute-look-lost-queued');
+        await deps.stores.openDisputes.settled(d.merchantId, d.xenditDisputeId);
+        if (queued) {
           deps.logger.info({ merchantId: d.merchantId, xenditDisputeId: d.xenditDisputeId }, 'lost dispute found by the daily look (no LOST webhook yet)');
           deps.onJobEnqueued?.();
         }
@@ -299,7 +312,7 @@ async function lookAgainAtDisputes(deps: { stores: Stores; xendit: XenditGateway
   }
 }
 
-async function lookAgainAtFees(deps: { stores: Stores; clock: Clock; logger: Logger }): Promise<void> {
+async function lookAgainAtFees(deps: Pick<ListDeps, 'stores' | 'clock' | 'logger' | 'crash'>): Promise<void> {
   const now = deps.clock();
   const look = now.toISOString().slice(0, 10); // a UTC day
   try {
@@ -310,7 +323,11 @@ async function lookAgainAtFees(deps: { stores: Stores; clock: Clock; logger: Log
       limit: LATE_LOOKS_PER_RUN,
     });
     let queued = 0;
-    for (const d of due) if (await enqueue(deps.stores.jobs, 'return-fee', { ...d, look }, now)) queued++;
+    // One job per payment and day (its dedupe key): a run that dies part way queues the rest next run, and none twice.
+    for (const d of due) {
+      if (await enqueue(deps.stores.jobs, 'return-fee', { ...d, look }, now)) queued++;
+      deps.crash?.('fee-look-queued');
+    }
     if (queued) deps.logger.info({ queued, look }, 'fees of payments refunded in full looked at again');
   } catch (err) {
     deps.logger.warn({ err: String(err) }, 'could not look again at fees Xendit may have given back');

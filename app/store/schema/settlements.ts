@@ -72,8 +72,8 @@ export interface WithdrawalListCursorsTable {
   /** The mode of the key whose account is listed (migration 20261206T1944). */
   mode: 'test' | 'live';
   currency: string;
-  /** 'other': Xendit's other balance movements (migration 20261206T2345, jobs/sync/list-other-movements.ts). */
-  listing: 'created' | 'reversed' | 'other' | 'other_updated';
+  /** 'other': Xendit's other balance movements (migration 20261206T2345, jobs/sync/list-other-movements.ts); 'other_updated': those made before its window and changed since (migration 20261207T1653); 'chargeback': lost disputes' CHARGEBACK transactions (migration 20261207T1655, jobs/sync/list-chargebacks.ts). */
+  listing: 'created' | 'reversed' | 'other' | 'other_updated' | 'chargeback';
   since: Timestamp;
   after_id: string;
   started_at: Timestamp;

@@ -1,0 +1,127 @@
+/**
+ * The scheduled side of chargebacks: Xendit reports disputes by webhook only and lists none
+ * (docs.xendit.co "Manage Disputes via API"), so a dispute none of whose webhooks came was never
+ * found (the daily look in list-refunds.ts reads again only disputes a webhook or the Dispute Report
+ * made known). The money a lost dispute takes is listed, though: one CHARGEBACK transaction
+ * (docs.xendit.co/apidocs/list-transactions `types`), whose product_id is the dispute's id
+ * (clients/xendit/chargebacks.ts). Each run of the refunds listing reads them per stored key and
+ * currency, made in the last LOOK_BACK_DAYS and since the key's business was the merchant's, within
+ * a page budget, a walk left unfinished continued by the next run (budgeted-listing.ts, cursors kept
+ * as the withdrawals' are: withdrawal_list_cursors, listing 'chargeback').
+ *
+ * Each one found queues the job its LOST webhook would queue (record-dispute, status LOST): one
+ * dedupe key, so the webhook, the daily look, the Dispute Report and this listing make one job
+ * whichever comes first, and it books once. Nothing is booked from the listing itself: the job reads
+ * the dispute at Xendit and books only what it reads LOST, against the one payment it fits; a
+ * chargeback of a payment the gateway never recorded (another integration's) ends in review there,
+ * once, as its webhook's would.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../../store/index.js';
+import type { Merchant } from '../../store/merchants.js';
+import type { XenditMode } from '../../store/merchant-model.js';
+import type { ListCursor, ListingAt } from '../../store/settlements.js';
+import type { XenditChargeback, XenditGateway } from '../../clients/xendit/types.js';
+import { UpstreamError } from '../../clients/types.js';
+import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
+import { jobRow } from '../enqueue.js';
+import { readFrom, readWithinBudget, walkPages, type Walked } from './budgeted-listing.js';
+import type { CrashHook } from './crash-points.js';
+
+const PAGE_SIZE = 50;
+/** Pages one run reads per key and currency: chargebacks are few; a backlog is continued by the next run. */
+const PAGE_BUDGET = 5;
+/** As the withdrawals' listing: a chargeback whose listing failed for weeks is still found. */
+const LOOK_BACK_DAYS = 45;
+
+type Deps = {
+  stores: Stores;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  /** Tests only: dies at a named point (CRASH_AT). */
+  crash?: CrashHook;
+};
+
+/** One stored key's account (`key`, of `mode`), its business the merchant's since `keySince` (key-business.ts listedSince). */
+export async function listChargebacks(
+  deps: Deps,
+  merchant: Merchant,
+  { mode, key, keySince }: { mode: XenditMode; key: string; keySince: Date },
+): Promise<void> {
+  // One currency at a time (an account holding several must name one); one Xendit will not list (never held) holds up no other.
+  for (const currency of SUPPORTED_CURRENCIES) {
+    const at: ListingAt & { currency: Currency } = { merchantId: merchant.id, mode, currency, listing: 'chargeback' };
+    const since = readFrom(deps.clock(), LOOK_BACK_DAYS, keySince);
+    const page = (since: Date, afterId: string | undefined) => readPage(deps, merchant, key, keySince, currency, since, afterId);
+    try {
+      await readWithinBudget(deps, PAGE_BUDGET, {
+        kept: await deps.stores.settlements.listCursor(at),
+        resume: (cursor, budget) => walk(deps, at, cursor, budget, page),
+        begin: (startedAt, budget) => walk(deps, at, { since, startedAt }, budget, page),
+        restart: async (err) => {
+          await deps.stores.settlements.setListCursor(at, null);
+          deps.logger.warn({ err: String(err), ...at }, 'Xendit refused to continue the chargeback listing: it starts again');
+        },
+        behind: async (startedAt) =>
+          deps.logger.warn(
+            { ...at, behindMs: deps.clock().getTime() - startedAt.getTime() },
+            'chargeback listing not read to its end this run: the next run continues where it stopped',
+          ),
+      });
+    } catch (err) {
+      const refused = err instanceof UpstreamError && err.kind === 'rejected';
+      deps.logger[refused ? 'debug' : 'warn']({ err: String(err), ...at }, 'could not list chargebacks at Xendit');
+    }
+  }
+}
+
+type Page = (since: Date, afterId: string | undefined) => Promise<{ hasMore: boolean; lastId?: string }>;
+
+/** Pages from `afterId` (none: the newest), at most `budget`: each chargeback's job queued before the cursor moves past its page. */
+async function walk(deps: Deps, at: ListingAt, from: Omit<ListCursor, 'afterId'> & { afterId?: string }, budget: number, page: Page): Promise<Walked> {
+  return walkPages(budget, from.afterId, async (afterId) => {
+    const { hasMore, lastId } = await page(from.since, afterId);
+    const done = !hasMore || !lastId;
+    await deps.stores.settlements.setListCursor(at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt });
+    return { done, lastId };
+  });
+}
+
+async function readPage(
+  deps: Deps,
+  merchant: Merchant,
+  key: string,
+  keySince: Date,
+  currency: Currency,
+  since: Date,
+  afterId: string | undefined,
+): Promise<{ hasMore: boolean; lastId?: string }> {
+  // Xendit asks for both ends of the window: up to a day ahead covers a clock behind Xendit's.
+  const createdBefore = new Date(deps.clock().getTime() + 86_400_000);
+  const { chargebacks, hasMore, lastId } = await deps.xendit.listChargebacks(key, { currency, limit: PAGE_SIZE, afterId, createdAfter: since, createdBefore });
+  for (const c of chargebacks) await seen(deps, merchant, keySince, c);
+  return { hasMore, ...(lastId ? { lastId } : {}) };
+}
+
+/**
+ * One chargeback listed: the record-dispute LOST job of its dispute, queued once (absorbed by its
+ * dedupe key after that, whoever queued it). A job of that key that ended without booking (its LOST
+ * webhook came while Xendit still showed the dispute open) is not run again here: that job left the
+ * dispute watched, and the daily look runs it again once it reads it lost (list-refunds.ts). One
+ * made before the key's business was the merchant's is not: a cursor kept from before asks from
+ * further back.
+ */
+async function seen(deps: Deps, merchant: Merchant, keySince: Date, c: XenditChargeback): Promise<void> {
+  const made = Date.parse(c.created);
+  if (Number.isNaN(made) || made < keySince.getTime()) return;
+  const now = deps.clock();
+  const queued = await deps.stores.jobs.insert(jobRow('record-dispute', { merchantId: merchant.id, xenditDisputeId: c.disputeId, status: 'LOST' }, now));
+  deps.crash?.('chargeback-listing-job-queued');
+  if (queued)
+    deps.logger.info(
+      { merchantId: merchant.id, xenditDisputeId: c.disputeId, xenditTransactionId: c.id },
+      'chargeback found by the listing (no LOST webhook yet)',
+    );
+}
