@@ -1,5 +1,5 @@
 import { channelsFor } from '../clients/xendit/channels.js';
-import type { Checkout } from '../store/checkouts.js';
+import { CREATION_WAIT_MS, type Checkout } from '../store/checkouts.js';
 import type { Merchant } from '../store/merchants.js';
 import { UpstreamError } from '../clients/types.js';
 import type { XenditInvoice, NewXenditInvoice } from '../clients/xendit/types.js';
@@ -81,18 +81,18 @@ export async function createAtXendit(
   // from our claim (its expiry_date − created is on Xendit's clock, so clock skew cannot stretch it).
   const granted = created.validForSeconds === undefined ? undefined : new Date(checkout.createdAt.getTime() + created.validForSeconds * 1000);
   const expiresAt = granted && granted < checkout.expiresAt ? granted : undefined;
+  await deps.beforeOpen?.();
   // Taken over: the create of the click before may still be made late, beside this one.
   const opened = await deps.stores.checkouts.open(checkout.id, fence, created.id, created.invoiceUrl, deps.clock(), expiresAt, opts.mayExistAtXendit);
   // Opened: any other payable invoice under its external id (two attempts both got through) is a
-  // duplicate. Lost to a concurrent click: the one we made is, unless the click that took the row
-  // over found it and opened the checkout with it (read fresh: the customer is being sent to it);
-  // one we adopted is the new owner's to adopt.
+  // duplicate. Lost to a concurrent click: the one we made may be (madeAfterLosingRow); one we
+  // adopted is the new owner's to adopt.
+  if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
   const duplicates = opened
     ? earlier.filter((x) => x.status === 'PENDING' && x.id !== created.id)
-    : adopted || (await deps.stores.checkouts.byId(checkout.id))?.xenditInvoiceId === created.id
+    : adopted
       ? []
-      : [created];
-  if (!opened) deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: created.id }, 'lost the checkout to a concurrent click');
+      : await madeAfterLosingRow(deps, checkout, created);
   let paidTwin: XenditInvoice | undefined;
   for (const x of duplicates) {
     deps.logger.warn({ checkoutId: checkout.id, xenditInvoiceId: x.id }, 'expiring a duplicate Xendit invoice');
@@ -149,6 +149,27 @@ async function expireDuplicate(deps: PayDeps, key: string, id: string): Promise<
 }
 
 /**
+ * The invoice a click made after another click took its row over, as the row reads now. Opened with
+ * it: the customer is being sent to it. Still 'creating': the click holding the row may have found
+ * it by its external id and be about to open the checkout with it (expired now, the customer would
+ * be sent to a dead page), so its expiry is queued for when that claim can no longer open the row;
+ * the job reads the row again, never expires the checkout's own invoice, and takes a row still
+ * 'creating' over first so that no click opens it with the invoice meanwhile (twin-invoices.ts).
+ * Otherwise (opened with another invoice, closed, paid): a duplicate, expired now.
+ */
+async function madeAfterLosingRow(deps: PayDeps, checkout: Checkout, created: XenditInvoice): Promise<XenditInvoice[]> {
+  const row = await deps.stores.checkouts.byId(checkout.id);
+  if (row?.xenditInvoiceId === created.id) return [];
+  if (row?.status !== 'creating') return [created];
+  const runAt = new Date(row.updatedAt.getTime() + 2 * (deps.creationWaitMs ?? CREATION_WAIT_MS));
+  const payload = { merchantId: checkout.merchantId, checkoutId: checkout.id, xenditInvoiceId: created.id };
+  await enqueue(deps.stores.jobs, 'expire-duplicate', payload, deps.clock(), { runAt });
+  deps.onJobEnqueued?.();
+  deps.logger.warn({ ...payload, runAt }, 'the invoice made after losing the row is queued for expiry once the click holding the row is done');
+  return [];
+}
+
+/**
  * A duplicate Xendit did not expire (no answer, a 5xx, or still payable as read back) stays payable
  * beside the invoice the customer is sent to, and nothing else would end it (reconcile reads the
  * checkout's own; the click that lost its claim leaves no trace of the one it made): a job expires
@@ -184,7 +205,11 @@ function keptForLater(deps: PayDeps, checkout: Checkout, err: unknown): unknown 
 /**
  * An earlier attempt's invoice was paid (Xendit e-mails the payer each invoice it makes, so a
  * customer can pay one whose create answer we lost): recorded like a callback, and the customer
- * sees "payment received" instead of being charged again.
+ * sees "payment received" instead of being charged again. Every other invoice still payable under
+ * the external id (two creates got through) is in the payer's mailbox too: its expire-duplicate job
+ * is queued in the same transaction, before the answer, so it is not left payable until reconcile
+ * asks (minutes later: markPaid counts as reconciled). The job re-reads the row and never expires
+ * the checkout's own invoice; its dedupe key makes a repeat click queue nothing more.
  */
 export async function refuseWhenPaidMeanwhile(
   deps: PayDeps,
@@ -198,7 +223,10 @@ export async function refuseWhenPaidMeanwhile(
   const now = deps.clock();
   // Unfenced: the payment is real whoever holds the row; a holder then finds it no longer 'creating'.
   const job = jobRow('record-payment', { merchantId: merchant.id, xenditInvoiceId: paid.id }, now);
-  await deps.stores.checkouts.markPaid(checkout, job, now, { xenditInvoiceId: paid.id, invoiceUrl: paid.invoiceUrl });
+  const twins = earlier.filter((x) => x.status === 'PENDING' && x.id !== paid.id);
+  const expiries = twins.map((x) => jobRow('expire-duplicate', { merchantId: checkout.merchantId, checkoutId: checkout.id, xenditInvoiceId: x.id }, now));
+  if (twins.length) deps.logger.warn({ checkoutId: checkout.id, paid: paid.id, twins: twins.map((x) => x.id) }, 'paid meanwhile: expiring its payable twins');
+  await deps.stores.checkouts.markPaid(checkout, job, now, { xenditInvoiceId: paid.id, invoiceUrl: paid.invoiceUrl }, expiries);
   deps.onJobEnqueued?.();
   throw new InvoiceAlreadyPaid(invoice.invoiceNumber, true);
 }

@@ -32,4 +32,6 @@ export interface PayDeps {
   missRememberMs?: number;
   /** PAY_PART_HOLD_MINUTES: a part payment a payer was sent to this recently is not ended by a click for another amount. */
   partHoldMs: number;
+  /** Tests: runs between a click's look-up at Xendit and its opening of the checkout (a race with a click that lost the row). */
+  beforeOpen?: () => Promise<void>;
 }

@@ -327,6 +327,8 @@ async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroIn
   const key = checkoutKey(merchant, c).key; // the account it was made in, as retire
   const made = await upstream(() => deps.xendit.findInvoicesByExternalId(key, c.externalId));
   await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, made);
+  // As each is read back: one paid meanwhile has the rest still payable queued for expiry, not those already expired.
+  const current = new Map(made.map((x) => [x.id, x]));
   for (const x of made.filter((x) => x.status === 'PENDING')) {
     // As retire: the status decides, not whether Xendit refused.
     let seen: XenditInvoice | null;
@@ -336,7 +338,10 @@ async function retireCreating(deps: PayDeps, merchant: Merchant, invoice: XeroIn
       deps.logger.warn({ err: String(err), checkoutId: c.id, xenditInvoiceId: x.id }, 'Xendit did not expire the invoice of the checkout being replaced');
       seen = await upstream(() => deps.xendit.getInvoice(key, x.id));
     }
-    if (seen) await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, [seen]);
+    if (seen) {
+      current.set(seen.id, seen);
+      await refuseWhenPaidMeanwhile(deps, merchant, invoice, c, [...current.values()]);
+    }
     if (seen?.status !== 'EXPIRED') throw new ServiceUnavailable(`Xendit invoice ${x.id} could not be expired before replacing it`);
   }
   const shown = made.at(-1);

@@ -69,9 +69,11 @@ export function createCheckoutTransitions(db: Db) {
      * Xendit says paid but no callback told us: the same move a PAID callback makes (checkout paid,
      * and `job`, the recording job under the callback's dedupe key, queued in the same transaction),
      * so callback and reconciliation never double up. Returns true when this call queued the job.
-     * `paidWith`: the invoice Xendit says was paid, stored on a checkout that has none yet.
+     * `paidWith`: the invoice Xendit says was paid, stored on a checkout that has none yet. `also`:
+     * more jobs queued in the same transaction (the expiry of twins still payable), queued whether or
+     * not the row moved.
      */
-    async markPaid(c: Checkout, job: NewJobRow, now: Date, paidWith?: MadeAtXendit): Promise<boolean> {
+    async markPaid(c: Checkout, job: NewJobRow, now: Date, paidWith?: MadeAtXendit, also: NewJobRow[] = []): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         await trx
           .updateTable('checkouts')
@@ -87,6 +89,7 @@ export function createCheckoutTransitions(db: Db) {
           .where('id', '=', c.id)
           .where('status', 'in', PAYABLE)
           .execute();
+        for (const other of also) await insertJob(trx, other);
         return insertJob(trx, job);
       });
     },

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Job } from '../../store/jobs.js';
-import type { Checkout } from '../../store/checkouts.js';
+import { CREATION_WAIT_MS, type Checkout } from '../../store/checkouts.js';
 import { checkoutKey } from '../../store/merchants.js';
 import type { XenditGateway } from '../../clients/xendit/types.js';
 import { ExpireDuplicatePayload, ExpireOwnInvoicePayload } from '../kinds.js';
@@ -69,11 +69,28 @@ export function expireDuplicateJob(deps: ExpireDeps) {
       deps.logger.info(p, "the duplicate queued for expiry is its checkout's own invoice now: left payable");
       return;
     }
+    // Still being created: a click holding the row may have adopted this invoice by its external id
+    // and be about to open the checkout with it. Once that claim is stale the row is taken over, so
+    // no click opens it with the invoice while it is expired (the next one finds it expired and makes another).
+    if (checkout?.status === 'creating') {
+      const now = deps.clock();
+      const wait = 2 * (deps.creationWaitMs ?? CREATION_WAIT_MS);
+      const fence = await deps.stores.checkouts.takeOver(checkout.id, new Date(now.getTime() - wait), now);
+      if (!fence) throw new RetryLater(`checkout ${checkout.id} is still being created, maybe with ${p.xenditInvoiceId}`, Math.ceil(wait / 1000));
+    }
     await expireUntilConfirmed(deps, p, `is a duplicate of its checkout's invoice and must be expired`, 'duplicate Xendit invoice expired');
   };
 }
 
-type ExpireDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: Logger; crash?: CrashHook };
+type ExpireDeps = {
+  stores: Stores;
+  xendit: XenditGateway;
+  clock: Clock;
+  logger: Logger;
+  crash?: CrashHook;
+  /** The pay path's creation wait (default CREATION_WAIT_MS), as invoice-changes.ts. */
+  creationWaitMs?: number;
+};
 
 async function expireUntilConfirmed(
   deps: ExpireDeps,
