@@ -27,6 +27,7 @@ import { createOpenInvoiceStore } from './open-invoices.js';
 import { createRefundStore } from './refunds.js';
 import { createRefundRequestStore } from './refund-requests.js';
 import { createSettlementStore } from './settlements.js';
+import { createListingFloorStore } from './listing-floors.js';
 import { createOtherMovementStore } from './other-movements.js';
 import { createFeeBillStore } from './fee-bills.js';
 import { createFeeReturnStore } from './fee-returns.js';
@@ -47,6 +48,7 @@ export function createStores(db: Db, box: SecretBox) {
     refunds: createRefundStore(db),
     refundRequests: createRefundRequestStore(db),
     settlements: createSettlementStore(db),
+    listingFloors: createListingFloorStore(db),
     otherMovements: createOtherMovementStore(db),
     feeBills: createFeeBillStore(db),
     feeReturns: createFeeReturnStore(db),

@@ -30,6 +30,7 @@ import type {
   SettlementDestinationsTable,
   WithdrawalsTable,
   WithdrawalListCursorsTable,
+  ListingFloorsTable,
   OtherMovementsTable,
   FeeBillsTable,
 } from './schema/settlements.js';
@@ -64,6 +65,7 @@ export interface Database {
   settlement_destinations: SettlementDestinationsTable;
   withdrawals: WithdrawalsTable;
   withdrawal_list_cursors: WithdrawalListCursorsTable;
+  listing_floors: ListingFloorsTable;
   other_movements: OtherMovementsTable;
   paid_listing_cursors: PaidListingCursorsTable;
   refund_list_cursors: RefundListCursorsTable;

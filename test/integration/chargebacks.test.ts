@@ -550,6 +550,27 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
       await bookedOnce(id);
     });
 
+    it('a chargeback lost before the upgrade that added the listing is left to its webhook or the Dispute Report (it may have been booked by hand)', async () => {
+      const id = await lostWithoutWebhooks();
+      const floor = await h.stores.listingFloors.since('chargeback');
+      assert.ok(floor, 'the migration records the floor');
+      // As if this version were installed after the chargeback: its listing must not book it.
+      await h.stores.db
+        .updateTable('listing_floors')
+        .set({ since: new Date(Date.now() + 3_600_000) })
+        .where('listing', '=', 'chargeback')
+        .execute();
+      try {
+        await list();
+        assert.deepEqual(await disputeJobs(), [], 'not queued by the listing');
+        await webhook(id, 'LOST').expect(200, { received: true, duplicate: false });
+        await h.worker.drain();
+        await bookedOnce(id);
+      } finally {
+        await h.stores.db.updateTable('listing_floors').set({ since: floor }).where('listing', '=', 'chargeback').execute();
+      }
+    });
+
     it('the listing first, its LOST webhook after: one job, booked once', async () => {
       const id = await lostWithoutWebhooks();
       await list();

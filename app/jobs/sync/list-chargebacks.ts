@@ -48,8 +48,11 @@ type Deps = {
 export async function listChargebacks(
   deps: Deps,
   merchant: Merchant,
-  { mode, key, keySince }: { mode: XenditMode; key: string; keySince: Date },
+  { mode, key, keySince: ownSince }: { mode: XenditMode; key: string; keySince: Date },
 ): Promise<void> {
+  // Nothing lost before the upgrade that added this listing: it may have been booked by hand (migration 20261207T1655).
+  const floor = await deps.stores.listingFloors.since('chargeback');
+  const keySince = floor && floor > ownSince ? floor : ownSince;
   // One currency at a time (an account holding several must name one); one Xendit will not list (never held) holds up no other.
   for (const currency of SUPPORTED_CURRENCIES) {
     const at: ListingAt & { currency: Currency } = { merchantId: merchant.id, mode, currency, listing: 'chargeback' };

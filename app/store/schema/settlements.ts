@@ -160,3 +160,9 @@ export interface FeeBillsTable {
 }
 
 export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
+
+/** Migration 20261207T1655: from when a listing an upgrade added may book (store/listing-floors.ts). */
+export interface ListingFloorsTable {
+  listing: 'chargeback';
+  since: ColumnType<Date, Date | undefined, Date>;
+}
