@@ -23,6 +23,9 @@ const quick = args.has('--quick');
 const enginesArg = process.argv.find((a) => a.startsWith('--engines='))?.slice('--engines='.length);
 // Both engines are the same PostgreSQL server software: the embedded one is managed by the gateway in its data directory.
 const engines = (enginesArg ? enginesArg.split(',') : ['postgres', 'embedded']) as Engine[];
+// --only=callbacks: that phase alone, on a fresh stack per engine, to compare changes to the callback path quickly.
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && only !== 'callbacks') throw new Error(`--only=${only}: only --only=callbacks is known`);
 
 const LATENCY: Latency = { xeroMs: 20, xenditMs: 30 };
 const CONCURRENCY = [1, 10, 50];
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
   log(`baseline: a bare Express handler making the same upstream calls with the same clients (app/clients) and redirecting`);
   log();
 
+  if (only === 'callbacks') return callbacksOnly();
   const memory = rssMonitor();
   const sims = await startSims(LATENCY);
   const results: EngineResult[] = [];
@@ -173,14 +177,7 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
           `${lpad(o.p99.toFixed(1), 10)}${lpad(b.p99.toFixed(1), 8)}${lpad((o.p99 - b.p99).toFixed(1), 8)}`,
       );
     }
-    const c = r.callbacks;
-    const w = c.load.warmup;
-    log(
-      `callbacks: ${c.sent} distinct PAID at ${CALLBACK_RATE}/s (achieved ${c.load.rps.toFixed(0)}/s) while every Xero call hangs, worker running: ` +
-        `200s ${c.load.statuses['200'] ?? 0}/${c.sent}${Object.keys(c.load.statuses).some((k) => k !== '200') || c.load.errors ? ` (answers ${JSON.stringify(c.load.statuses)}, ${c.load.errors} connection errors${c.load.errorCodes ? ` ${JSON.stringify(c.load.errorCodes)}` : ''})` : ''}, p50 ${ms(c.load.p50)}, p99 ${ms(c.load.p99)}, max ${ms(c.load.max)}; ` +
-        `events stored ${c.stored}, jobs queued ${c.jobs}, lost ${c.lost}`,
-    );
-    if (w) log(`  the first ${w.requests} (1 s warm-up: new connections and pool, cold code) are not in p50/p99: their p99 ${ms(w.p99)}, max ${ms(w.max)}`);
+    callbackLines(r.callbacks);
     const small = r.growth[0];
     log(`growth (repeat click, 1 connection): ` + r.growth.map((g) => `${g.rows} rows p50 ${ms(g.load.p50)} p99 ${ms(g.load.p99)}`).join('; '));
     const large = r.growth[r.growth.length - 1];
@@ -265,6 +262,45 @@ function report(results: EngineResult[], startup: StartupResult, peaks: Map<stri
     log(`  ${mark(embeddedRss < 150 * 1024 * 1024)} peak RSS of the gateway's Node process < 150 MB, embedded DB, under load (${mb(embeddedRss)})`);
   log(`  ${mark(startup.embeddedFirst.ms < 3_000)} npm start to first 200 < 3 s, embedded, new data dir (${ms(startup.embeddedFirst.ms, 0)})`);
   log(`  ${mark(startup.embeddedAgain.ms < 2_000)} npm start to first 200 < 2 s, embedded, existing data dir (${ms(startup.embeddedAgain.ms, 0)})`);
+}
+
+function callbackLines(c: CallbackResult): void {
+  const w = c.load.warmup;
+  log(
+    `callbacks: ${c.sent} distinct PAID at ${CALLBACK_RATE}/s (achieved ${c.load.rps.toFixed(0)}/s) while every Xero call hangs, worker running: ` +
+      `200s ${c.load.statuses['200'] ?? 0}/${c.sent}${Object.keys(c.load.statuses).some((k) => k !== '200') || c.load.errors ? ` (answers ${JSON.stringify(c.load.statuses)}, ${c.load.errors} connection errors${c.load.errorCodes ? ` ${JSON.stringify(c.load.errorCodes)}` : ''})` : ''}, p50 ${ms(c.load.p50)}, p99 ${ms(c.load.p99)}, max ${ms(c.load.max)}; ` +
+      `events stored ${c.stored}, jobs queued ${c.jobs}, lost ${c.lost}`,
+  );
+  if (w) log(`  the first ${w.requests} (1 s warm-up: new connections and pool, cold code) are not in p50/p99: their p99 ${ms(w.p99)}, max ${ms(w.max)}`);
+}
+
+async function callbacksOnly(): Promise<void> {
+  const sims = await startSims(LATENCY);
+  try {
+    for (const engine of engines) {
+      if (engine === 'postgres' && !(await checkPostgres())) {
+        log(`PostgreSQL unreachable at ${ADMIN_URL}: skipping the postgres runs`);
+        continue;
+      }
+      const stack = await startStack(engine, sims);
+      try {
+        log(`== ${engine} ==`);
+        const c = await benchCallbacks(stack, LATENCY, CALLBACK_RATE, CALLBACK_SECONDS);
+        callbackLines(c);
+        log(`  ${c.load.p99 < 50 && c.lost === 0 ? 'met    ' : 'NOT met'} ${engine}: callback p99 < 50 ms with none lost`);
+      } finally {
+        await stack.close();
+      }
+    }
+  } finally {
+    await sims.close();
+  }
+  log(
+    `load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
 main().catch((err) => {
