@@ -231,6 +231,7 @@ export function createApp(deps: AppDeps): express.Express {
         unknownPerNetwork: { limit: deps.config.payRateLimit.unknownPerNetwork, windowSeconds: deps.config.payRateLimit.windowSeconds },
         unknownXeroShare: deps.config.payRateLimit.unknownXeroShare,
         unknownPerClientDay: deps.config.payRateLimit.unknownPerClientDay,
+        unknownPerNetworkDay: deps.config.payRateLimit.unknownPerNetworkDay,
         invoiceXeroShare: deps.config.payRateLimit.invoiceXeroShare,
         knownXeroShare: deps.config.payRateLimit.knownXeroShare,
         metrics: deps.metrics,

@@ -20,6 +20,9 @@ export const limitFields = {
   // One client's share of the merchant's day of such clicks (PAY_UNKNOWN_XERO_PERCENT): at
   // PAY_UNKNOWN_PER_CLIENT a minute, one client alone spent the whole day's share in about 200 minutes.
   PAY_UNKNOWN_PER_CLIENT_DAY: z.coerce.number().int().min(0).default(50),
+  // The same for its network (as PAY_UNKNOWN_PER_NETWORK, twice the client's as there): 20 /64s of one
+  // /48, each within its own day, spent a 1 000-click day share in under two hours.
+  PAY_UNKNOWN_PER_NETWORK_DAY: z.coerce.number().int().min(0).default(100),
   PAY_UNKNOWN_XERO_PERCENT: z.coerce.number().int().min(1).max(100).default(20),
   // Day shares of the known links (each invoice's own, and all together): the per-minute limits
   // alone let a few links spend the day, and then every customer's click got 503.
@@ -58,7 +61,7 @@ type Parsed = { [K in keyof typeof limitFields]: z.output<(typeof limitFields)[K
  * /pay's limits per window (0: off). perInvoice (one invoice's own link) and perClient (one client's clicks on any
  * invoice's own link) are counted before perShortCode (every invoice's own link), so neither one link nor one client
  * can use up what the merchant's customers share; unknownPerClient and unknownPerNetwork (its IPv4 /24 or IPv6 /48)
- * likewise before unknownPerWindow, and unknownPerClientDay before the day share below, which counts the
+ * likewise before unknownPerWindow, and unknownPerClientDay and unknownPerNetworkDay before the day share below, which counts the
  * other links (invented numbers among them), which may spend only unknownXeroShare of the merchant's daily Xero
  * budget, as one invoice's own link may spend invoiceXeroShare and every invoice's own link knownXeroShare; a link
  * Xero has no invoice for is answered without asking again for missRememberSeconds; a repeat click on a checkout
@@ -75,6 +78,7 @@ export type PayRateLimit = Record<
   | 'unknownPerClient'
   | 'unknownPerNetwork'
   | 'unknownPerClientDay'
+  | 'unknownPerNetworkDay'
   | 'unknownXeroShare'
   | 'knownXeroShare'
   | 'invoiceXeroShare'
@@ -108,6 +112,7 @@ export function limitsOf(c: Parsed): { payRateLimit: PayRateLimit; xeroLimits: X
       unknownPerNetwork: below(c.PAY_UNKNOWN_PER_NETWORK, c.PAY_UNKNOWN_PER_WINDOW),
       // Kept below the merchant's day share in pay-clicks.sql: that share depends on the merchant's own daily budget.
       unknownPerClientDay: c.PAY_UNKNOWN_PER_CLIENT_DAY,
+      unknownPerNetworkDay: c.PAY_UNKNOWN_PER_NETWORK_DAY,
       unknownXeroShare: c.PAY_UNKNOWN_XERO_PERCENT / 100,
       knownXeroShare: c.PAY_KNOWN_XERO_PERCENT / 100,
       invoiceXeroShare: c.PAY_INVOICE_XERO_PERCENT / 100,

@@ -45,6 +45,9 @@ export interface ClickCounters {
     /** One client's unknown links' (its own key), at most clientUnknownMax and below the merchant's, counted first (pay-clicks.sql). */
     clientUnknownKey?: string;
     clientUnknownMax?: number;
+    /** The same for the client's network, at most networkUnknownMax: one subscriber's many /64s cannot spend the day's either. */
+    networkUnknownKey?: string;
+    networkUnknownMax?: number;
     invoicePrefix: string;
     invoiceShare: number;
     knownKey: string;

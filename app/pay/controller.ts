@@ -39,6 +39,8 @@ export interface PayLimits {
   unknownXeroShare: number;
   /** Of those, the most one client may spend in a day (0: no limit): counted first, so one client cannot spend the whole day's. */
   unknownPerClientDay: number;
+  /** The same for the client's network (unknownPerNetwork's): one subscriber's many /64s together (0: no limit). */
+  unknownPerNetworkDay: number;
   /** Shares of it that clicks on one invoice's own link, and on every invoice's own link together, may spend. */
   invoiceXeroShare: number;
   knownXeroShare: number;
@@ -143,6 +145,9 @@ export function payRouter(deps: PayDeps, limits: PayLimits, i18n: I18n): Router 
         unknownShare: limits.unknownXeroShare,
         ...(limits.unknownPerClientDay > 0
           ? { clientUnknownKey: `pay:client-unknown-day:${query.shortCode}:${client}`, clientUnknownMax: limits.unknownPerClientDay }
+          : {}),
+        ...(limits.unknownPerNetworkDay > 0
+          ? { networkUnknownKey: `pay:network-unknown-day:${query.shortCode}:${network}`, networkUnknownMax: limits.unknownPerNetworkDay }
           : {}),
         invoicePrefix: `pay:invoice-day:${query.shortCode}:`,
         invoiceShare: limits.invoiceXeroShare,

@@ -38,7 +38,8 @@ create or replace function pay_click_admit(
   p_short_code text, p_hits json, p_budget json, p_guess text,
   p_numbers text[], p_per_invoice json, p_client_known json, p_client_unknown json, p_known json, p_unknown json, p_day_start timestamptz, p_per_day int,
   p_unknown_day_key text, p_unknown_day_share float8, p_known_day_key text, p_known_day_share float8,
-  p_invoice_day_prefix text, p_invoice_day_share float8, p_invoice_day_min int, p_client_unknown_day_key text, p_client_unknown_day_max int, p_reuse_since timestamptz, p_reuse_expires_after timestamptz, p_reuse_amounts int8[],
+  p_invoice_day_prefix text, p_invoice_day_share float8, p_invoice_day_min int, p_client_unknown_day_key text, p_client_unknown_day_max int,
+  p_network_unknown_day_key text, p_network_unknown_day_max int, p_reuse_since timestamptz, p_reuse_expires_after timestamptz, p_reuse_amounts int8[],
   p_now timestamptz, p_link text, p_currency text, p_amounts numeric[], p_retry uuid,
   out o_merchant json, out o_counted json, out o_budget json, out o_checkouts json, out o_miss boolean, out o_limits json, out o_known boolean,
   out o_reuse json)
@@ -93,11 +94,17 @@ begin
   -- The client's day of unknown links, below the merchant's day share (and at least 1, as the
   -- per-window ones): counted with its per-window counters, so a click over it counts against
   -- nothing the merchant's customers share. At PAY_UNKNOWN_PER_CLIENT a minute, one client alone
-  -- otherwise spent the whole day's share in a few hours.
+  -- otherwise spent the whole day's share in a few hours. Its network's likewise (PAY_UNKNOWN_PER_NETWORK_DAY):
+  -- one subscriber holds many /64s, and 20 of one /48, each within its own day, spent the share in under two.
   if not refused and not known and p_client_unknown_day_key is not null and p_client_unknown_day_max > 0 then
     day_limit := greatest(1, least(p_client_unknown_day_max, floor(per_day * p_unknown_day_share)::int - 1));
     own_extra := json_build_array(json_build_object('key', p_client_unknown_day_key, 'window_start', p_day_start, 'limit', day_limit));
     o_limits := json_build_object(p_client_unknown_day_key, day_limit);
+  end if;
+  if not refused and not known and p_network_unknown_day_key is not null and p_network_unknown_day_max > 0 then
+    day_limit := greatest(1, least(p_network_unknown_day_max, floor(per_day * p_unknown_day_share)::int - 1));
+    own_extra := (coalesce(own_extra::jsonb, '[]') || jsonb_build_array(jsonb_build_object('key', p_network_unknown_day_key, 'window_start', p_day_start, 'limit', day_limit)))::json;
+    o_limits := (o_limits::jsonb || jsonb_build_object(p_network_unknown_day_key, day_limit))::json;
   end if;
   -- Each counting statement adds its counts to o_counted itself: a statement to merge them would be
   -- one more on every click, and run while this click holds its counters' rows. A click refused

@@ -41,6 +41,9 @@ export interface PayClickGroups {
      */
     clientUnknownKey?: string;
     clientUnknownMax?: number;
+    /** The same for the client's network (PAY_UNKNOWN_PER_NETWORK_DAY), counted with it; at most networkUnknownMax. */
+    networkUnknownKey?: string;
+    networkUnknownMax?: number;
     invoicePrefix: string;
     invoiceShare: number;
     /** One known link's day limit is never below this, whatever the share of a small budget. */
@@ -111,7 +114,8 @@ export function createPayClickStore(db: Db, box: SecretBox) {
       const { rows } = await sql<Row>`select * from pay_click_admit(${q.shortCode}, ${json(q.counters)}, ${budget}, ${q.guessedInvoiceId ?? null},
         ${g?.numbers ?? []}::text[], ${json(g?.perInvoice ?? [])}, ${json(g?.client.known ?? [])}, ${json(g?.client.unknown ?? [])}, ${json(g?.known ?? [])}, ${json(g?.unknown ?? [])}, ${d?.windowStart ?? null}, ${d?.perDay ?? 0},
         ${d?.unknownKey ?? null}, ${d?.unknownShare ?? 1}::float8, ${d?.knownKey ?? null}, ${d?.knownShare ?? 1}::float8,
-        ${d?.invoicePrefix ?? null}, ${d?.invoiceShare ?? 1}::float8, ${d?.invoiceMin ?? 1}, ${d?.clientUnknownKey ?? null}, ${d?.clientUnknownMax ?? 0}, ${g?.reuse?.since ?? null}::timestamptz, ${g?.reuse?.expiresAfter ?? null}::timestamptz, ${g?.reuse?.amounts ?? []}::int8[],
+        ${d?.invoicePrefix ?? null}, ${d?.invoiceShare ?? 1}::float8, ${d?.invoiceMin ?? 1}, ${d?.clientUnknownKey ?? null}, ${d?.clientUnknownMax ?? 0},
+        ${d?.networkUnknownKey ?? null}, ${d?.networkUnknownMax ?? 0}, ${g?.reuse?.since ?? null}::timestamptz, ${g?.reuse?.expiresAfter ?? null}::timestamptz, ${g?.reuse?.amounts ?? []}::int8[],
         ${g?.now ?? new Date()}, ${g?.link ?? ''}, ${g?.own.currency ?? null}, ${g?.own.amounts ?? []}::numeric[], ${g?.own.retry ?? null}::uuid)`.execute(db);
       const r = rows[0];
       const merchant = r.o_merchant ? toMerchant(r.o_merchant) : null;

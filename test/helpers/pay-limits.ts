@@ -11,12 +11,18 @@ export const PAY_LIMITS_LIFTED = {
   PAY_UNKNOWN_PER_CLIENT: '100000',
   PAY_UNKNOWN_PER_NETWORK: '100000',
   PAY_UNKNOWN_PER_CLIENT_DAY: '100000',
+  PAY_UNKNOWN_PER_NETWORK_DAY: '100000',
   PAY_UNKNOWN_XERO_PERCENT: '100',
 } as const;
 
 /**
  * For tests whose customers all click from the test's one address: more first clicks a minute than
  * PAY_UNKNOWN_PER_CLIENT and PAY_UNKNOWN_PER_NETWORK let one client, and its network, make at a
- * merchant (and more in a day than PAY_UNKNOWN_PER_CLIENT_DAY) (pay-rate-limit.test.ts tests those limits).
+ * merchant (and more in a day than PAY_UNKNOWN_PER_CLIENT_DAY and PAY_UNKNOWN_PER_NETWORK_DAY) (pay-rate-limit.test.ts tests those limits).
  */
-export const ONE_ADDRESS_MANY_CUSTOMERS = { PAY_UNKNOWN_PER_CLIENT: '0', PAY_UNKNOWN_PER_NETWORK: '0', PAY_UNKNOWN_PER_CLIENT_DAY: '0' } as const;
+export const ONE_ADDRESS_MANY_CUSTOMERS = {
+  PAY_UNKNOWN_PER_CLIENT: '0',
+  PAY_UNKNOWN_PER_NETWORK: '0',
+  PAY_UNKNOWN_PER_CLIENT_DAY: '0',
+  PAY_UNKNOWN_PER_NETWORK_DAY: '0',
+} as const;

@@ -171,6 +171,60 @@ describeEachDatabase('GET /pay rate limits', ({ db }) => {
     assert.equal((await click(invented(301), '198.51.100.10')).status, 404, 'the next IPv4 address is another client');
   });
 
+  it("one subscriber's twenty /64s of one /48, each within PAY_UNKNOWN_PER_CLIENT_DAY, spend at most PAY_UNKNOWN_PER_NETWORK_DAY of the merchant's day share: other networks' customers still get their first click through, known links are never counted", async () => {
+    // The defaults: 5 000 Xero calls a day, 20% (1 000) for other links; 5 a minute and 50 a day per client, 10 a minute and 100 a day per network.
+    h = await createHarness(db(), {
+      env: {
+        TRUST_PROXY: 'loopback',
+        PAY_UNKNOWN_PER_CLIENT: '5',
+        PAY_UNKNOWN_PER_NETWORK: '10',
+        PAY_UNKNOWN_PER_CLIENT_DAY: '50',
+        PAY_UNKNOWN_PER_NETWORK_DAY: '100',
+      },
+    });
+    // Xero's own 60 calls a minute roll with the test's clock, as the clicks' minutes do.
+    h.sims.xero.test.useClock(h.clock);
+    const real = h.addInvoice({});
+    const known = h.addInvoice({});
+    await schedule(h, 'sync-open-invoices', 60); // both links are known
+    await h.worker.drain();
+    h.clock.advance(61_000);
+    const networkDay = async () =>
+      (
+        await db()
+          .selectFrom('rate_limits')
+          .select('hits')
+          .where('key', '=', `pay:network-unknown-day:${h.merchant.shortCode}:2001:db8:aa::/48`)
+          .executeTakeFirst()
+      )?.hits ?? 0;
+
+    // 20 /64s of 2001:db8:aa::/48 × 50 invented links, a new address for every click, 10 a minute across the /48 (PAY_UNKNOWN_PER_NETWORK).
+    const statuses: Record<number, number> = {};
+    for (let n = 0; n < 1000; n++) {
+      const { status } = await click(invented(n), `2001:db8:aa:${(n % 20).toString(16)}::${(n + 1).toString(16)}`);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (n % 10 === 9) h.clock.advance(61_000);
+    }
+    const realNoAmount = `/pay?${new URLSearchParams({ invoiceNo: real.invoiceNumber, shortCode: h.merchant.shortCode, currency: 'IDR' })}`;
+    assert.equal(
+      (await click(realNoAmount, '198.51.100.7')).status,
+      404,
+      "a real invoice's number without its amount, from another network: asked of Xero, not 429",
+    );
+    assert.deepEqual(statuses, { 404: 100, 429: 900 });
+    assert.equal(await shared('pay:unknown-day'), 101, "the flood's clicks over its network's day share did not count against the merchant's");
+    assert.equal((await click(invented(2000), '2001:db8:bb:1::1')).status, 404, 'another /48 is another network');
+
+    const refused = await click(invented(2001), '2001:db8:aa:ff::1').expect(429);
+    assert.ok(
+      Number(refused.headers['retry-after']) > 3600,
+      `a new /64 of the /48 is refused until the next day: Retry-After ${refused.headers['retry-after']}`,
+    );
+    const counted = await networkDay();
+    assert.equal((await click(h.payUrl(known.invoiceNumber), '2001:db8:aa:fe::1')).status, 303, "a known invoice's own link from the same /48");
+    assert.equal(await networkDay(), counted, "a known link is never counted against the network's day of other links");
+  });
+
   it('a click refused for its address counts against nothing else', async () => {
     h = await createHarness(db(), { env: { TRUST_PROXY: '1', PAY_RATE_LIMIT_PER_IP: '3' } });
     for (let n = 0; n < 10; n++) await click(invented(n), '203.0.113.67');

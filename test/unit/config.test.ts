@@ -124,6 +124,7 @@ describe('config: reliability settings', () => {
       unknownPerClient: 5,
       unknownPerNetwork: 10,
       unknownPerClientDay: 50,
+      unknownPerNetworkDay: 100,
       unknownXeroShare: 0.2,
       knownXeroShare: 0.5,
       invoiceXeroShare: 0.01,
