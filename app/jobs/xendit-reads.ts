@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Currency } from '../money.js';
 import { feeTaxFromListing } from '../clients/xendit/transactions.js';
+import { CursorWalk } from '../clients/xendit/paging.js';
 import type { FeeTaxLookup, FeeTaxQuery, XenditGateway, XenditInvoice, XenditPaymentTransaction } from '../clients/xendit/types.js';
 
 /** Fewer reads than this at once go one by one: a listing would read more than it saves. */
@@ -178,8 +179,17 @@ export function createXenditReads(
     let complete = false;
     let allRead = true;
     let afterId: string | undefined;
+    const walk = new CursorWalk(TRANSACTION_PAGES);
     for (let page = 0; page < TRANSACTION_PAGES; page++) {
       const p = await xendit.listPaymentTransactions(secretKey, { currency, createdAfter: new Date(from), createdBefore: new Date(to), afterId });
+      // Started over or cut short by a cursor Xendit no longer holds (CursorWalk): not complete.
+      if (
+        walk.page(
+          p.transactions.map((t) => t.id),
+          p.hasMore,
+        ) === 'broken'
+      )
+        break;
       const before = rows.size;
       for (const t of p.transactions) rows.set(t.id, t);
       allRead &&= p.allRead;

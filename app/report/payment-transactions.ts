@@ -10,6 +10,7 @@
  */
 import type { Currency } from '../money.js';
 import { feeTaxFromListing } from '../clients/xendit/transactions.js';
+import { CursorWalk } from '../clients/xendit/paging.js';
 import type { XenditInvoice, XenditPaymentTransaction } from '../clients/xendit/types.js';
 import type { ReportDeps } from './rows.js';
 import type { ReportKey, TransactionOf, XenditAccounts } from './xendit-accounts.js';
@@ -76,8 +77,17 @@ async function list(deps: ReportDeps, accounts: XenditAccounts, key: ReportKey, 
     const rows = new Map<string, XenditPaymentTransaction>();
     let allRead = true;
     let afterId: string | undefined;
+    const walk = new CursorWalk(PAGES[key.mode]);
     for (let page = 0; page < PAGES[key.mode]; page++) {
       const p = await deps.xendit.listPaymentTransactions(key.key, { currency, createdAfter: new Date(from), createdBefore: new Date(to), afterId });
+      // Started over or cut short by a cursor Xendit no longer holds (CursorWalk): not complete.
+      if (
+        walk.page(
+          p.transactions.map((t) => t.id),
+          p.hasMore,
+        ) === 'broken'
+      )
+        break;
       const before = rows.size;
       for (const t of p.transactions) rows.set(t.id, t);
       allRead &&= p.allRead;

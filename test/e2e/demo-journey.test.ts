@@ -215,7 +215,7 @@ describe('demo journey (npm start, no configuration)', function () {
       },
       80_000,
     );
-    assert.match(text, /090 Xendit\s*091 Business Savings Account\s*10000\.00 IDR\s*Xendit withdrawal txn_\w+\s*yes \/ no/);
+    assert.match(text, /090 Xendit\s*091 Business Savings Account\s*10000\.00 IDR\s*Xendit withdrawal txn_[\w-]+\s*yes \/ no/);
 
     // The receiving bank sends it back: the next listing books the transfer back, 091 → 090.
     const withdrawals = cheerio.load(await (await get(dashboardUrl.href)).text());
@@ -232,7 +232,7 @@ describe('demo journey (npm start, no configuration)', function () {
       },
       80_000,
     );
-    assert.match(back, /091 Business Savings Account\s*090 Xendit\s*10000\.00 IDR\s*Xendit withdrawal reversed txn_\w+\s*no \/ yes/);
+    assert.match(back, /091 Business Savings Account\s*090 Xendit\s*10000\.00 IDR\s*Xendit withdrawal reversed txn_[\w-]+\s*no \/ yes/);
   });
 
   it('voids an invoice in the simulated Xero while its Xendit checkout is open: the signed webhook expires the checkout and the customer can no longer pay', async () => {

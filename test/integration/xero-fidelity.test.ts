@@ -90,16 +90,31 @@ describe('Xero simulator fidelity (issue 14)', () => {
     });
   });
 
-  describe('issue 16: GET /Invoices takes at most 52 IDs', () => {
-    it('answers 52 IDs, and 404 to 53 as Xero does (its query-string limit)', async () => {
+  describe("issue 16: a GET whose query string is over 2 048 characters answers 404, as Xero's does", () => {
+    it('counts the query string as sent, not the IDs: 55 bare-comma IDs pass, 53 with %2C do not (xero-node#404, Xero-NetStandard#413)', async () => {
       const { api, inv, sim } = await simWithOrg();
       const others = Array.from(
-        { length: 52 },
+        { length: 55 },
         () => sim.addInvoice({ contact: { name: 'Ani' }, lineItems: [{ description: 'Teh', unitAmount: '1000' }] }).invoiceId,
       );
-      const ids = (n: number) => [inv.invoiceId, ...others].slice(0, n).join(',');
-      assert.equal((await api('get', `/Invoices?IDs=${ids(52)}`).expect(200)).body.Invoices.length, 52);
-      await api('get', `/Invoices?IDs=${ids(53)}`).expect(404);
+      const ids = (n: number, comma = ',') => [inv.invoiceId, ...others].slice(0, n).join(comma);
+      assert.equal((await api('get', `/Invoices?IDs=${ids(55)}`).expect(200)).body.Invoices.length, 55);
+      await api('get', `/Invoices?IDs=${ids(56)}`).expect(404);
+      assert.equal((await api('get', `/Invoices?IDs=${ids(52, '%2C')}`).expect(200)).body.Invoices.length, 52);
+      const refused = await api('get', `/Invoices?IDs=${ids(53, '%2C')}`).expect(404);
+      assert.equal(refused.body.Detail, "The resource you're looking for cannot be found");
+    });
+
+    it('refuses a long where on every list, not only IDs on Invoices', async () => {
+      const { api } = await simWithOrg();
+      const where = (n: number) =>
+        encodeURIComponent(Array.from({ length: n }, (_, i) => `Reference=="Xendit withdrawal fee returned txn_${String(i).padStart(36, '0')}"`).join(' OR '));
+      for (const list of ['/BankTransactions', '/Payments', '/BankTransfers', '/CreditNotes', '/Contacts', '/Invoices', '/ManualJournals']) {
+        await api('get', `${list}?where=${where(10)}`).expect(200);
+        await api('get', `${list}?where=${where(20)}`).expect(404);
+      }
+      await api('get', `/Organisation?pad=${'a'.repeat(2044)}`).expect(200);
+      await api('get', `/Organisation?pad=${'a'.repeat(2045)}`).expect(404);
     });
   });
 
@@ -210,6 +225,32 @@ describe('Xero simulator fidelity (issue 14)', () => {
       const replay = await pay('999999999', 'k2').expect(400);
       assert.deepEqual(replay.body, refused.body);
       assert.equal(sim.paymentsOf(inv.invoiceId).length, 0);
+    });
+
+    it('echoes a bank transaction line with the Quantity and UnitAmount it was sent (xero_accounting.yaml LineItem), on the answer and when read', async () => {
+      const { sim, api, tenantId } = await simWithOrg();
+      const bank = sim.bankAccountFor(tenantId, 'Xendit');
+      const line = { Description: 'Kopi', Quantity: '3', UnitAmount: '12.5', AccountCode: '200' };
+      const made = await api('put', '/BankTransactions')
+        .send({
+          BankTransactions: [
+            { Type: 'RECEIVE', BankAccount: { AccountID: bank.accountId }, Contact: { Name: 'Ani' }, LineAmountTypes: 'NoTax', LineItems: [line] },
+          ],
+        })
+        .expect(200);
+      const pick = (l: { Quantity: number; UnitAmount: number; LineAmount: number }) => [l.Quantity, l.UnitAmount, l.LineAmount];
+      assert.deepEqual(pick(made.body.BankTransactions[0].LineItems[0]), [3, 12.5, 37.5]);
+      const read = await api('get', `/BankTransactions?page=1&where=${encodeURIComponent('Type=="RECEIVE"')}`).expect(200);
+      assert.deepEqual(pick(read.body.BankTransactions[0].LineItems[0]), [3, 12.5, 37.5]);
+    });
+
+    it('refuses a key over 128 characters (400) and writes nothing; 128 is taken', async () => {
+      const { sim, pay, inv } = await simWithOrg();
+      const refused = await pay('1000', 'k'.repeat(129)).expect(400);
+      assert.match(refused.body.Detail, /128/);
+      assert.equal(sim.paymentsOf(inv.invoiceId).length, 0);
+      await pay('1000', 'k'.repeat(128)).expect(200);
+      assert.equal(sim.paymentsOf(inv.invoiceId).length, 1);
     });
   });
 });

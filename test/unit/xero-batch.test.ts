@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createXeroBatch } from '../../app/jobs/xero-batch.js';
-import { itemResults, referenceWheres } from '../../app/clients/xero/batch.js';
+import { itemResults, paramLength, QUERY_PARAM_CHARS, referenceWheres } from '../../app/clients/xero/batch.js';
 import { UpstreamError } from '../../app/clients/types.js';
 import type { NewXeroPayment, XeroGateway } from '../../app/clients/xero/types.js';
 
@@ -154,11 +154,19 @@ describe('xero batch (unit)', () => {
     );
   });
 
-  it('splits a lookup of many references into OR queries of at most 20', () => {
-    const wheres = referenceWheres(Array.from({ length: 45 }, (_, i) => `Xendit ${i}`));
-    assert.equal(wheres.length, 3);
-    assert.equal(wheres[0]!.split(' OR ').length, 20);
-    assert.ok(wheres[0]!.startsWith('Reference=="Xendit 0" OR Reference=="Xendit 1" OR '));
+  it('splits a lookup of many references by the length of its where, not by a count (Xero 404s a long query string)', () => {
+    const clauses = (refs: string[]) => referenceWheres(refs).flatMap((w) => w!.split(' OR '));
+    const short = Array.from({ length: 45 }, (_, i) => `Xendit ${i}`);
+    assert.deepEqual(referenceWheres(short).length, 1);
+    const long = Array.from({ length: 45 }, (_, i) => `Xendit withdrawal fee returned txn_${String(i).padStart(36, '0')}`);
+    const wheres = referenceWheres(long);
+    assert.ok(wheres.length >= 3, `${wheres.length}`);
+    for (const w of wheres) assert.ok(paramLength('where', w!) <= QUERY_PARAM_CHARS);
+    assert.deepEqual(
+      clauses(long),
+      long.map((r) => `Reference=="${r}"`),
+    );
+    assert.ok(wheres[0]!.startsWith(`Reference=="${long[0]}" OR Reference=="${long[1]}" OR `));
   });
 
   it('never puts a quote or backslash inside a where: a reference holding one makes it one read of every row', () => {

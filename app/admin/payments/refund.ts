@@ -12,6 +12,7 @@ import { AmountError, exponentOf, toDecimal, toMinor } from '../../money.js';
 import { message } from '../../i18n/index.js';
 import { UpstreamError } from '../../clients/types.js';
 import { REFUND_REASONS, type RefundReason, type XenditGateway, type XenditRefund } from '../../clients/xendit/types.js';
+import { CursorWalk } from '../../clients/xendit/paging.js';
 import { enqueue } from '../../jobs/enqueue.js';
 import type { RefundRequest } from '../../store/refund-requests.js';
 import type { Payment } from '../../store/payments.js';
@@ -251,8 +252,17 @@ async function findListed(
   const read: XenditRefund[] = [];
   let failed: XenditRefund | undefined;
   let afterId: string | undefined;
+  const walk = new CursorWalk(LOOKUP_PAGES);
   for (let page = 0; page < LOOKUP_PAGES; page++) {
     const { refunds, hasMore, lastId } = await xendit.listRefunds(secretKey, { ...q, limit: 100, ...(afterId ? { afterId } : {}) });
+    // Started over or cut short by a cursor Xendit no longer holds (CursorWalk): never taken for "absent".
+    if (
+      walk.page(
+        refunds.map((r) => r.id),
+        hasMore,
+      ) === 'broken'
+    )
+      return { failed, end: 'unknown' };
     const mine = refunds.filter((r) => r.referenceId === request.id);
     const live = mine.find((r) => r.status !== 'FAILED' && r.status !== 'CANCELLED');
     if (live) return { live, end: 'absent' };

@@ -14,6 +14,7 @@ import { minorReader } from './amounts.js';
 import { payoutFee } from './payout-fee.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
+import { CursorWalk } from './paging.js';
 import { withholdingTaken } from './transactions.js';
 import { nullWhenNotFound } from '../types.js';
 import type { UnsettledPayment, XenditGateway, XenditWithdrawal } from './types.js';
@@ -195,7 +196,7 @@ function readWithdrawal(row: unknown): XenditWithdrawal | null {
 
 /**
  * Every page of a transactions listing (`after_id` continues after the last row), each row to
- * `onRow`; false when `maxPages` were read and Xendit had more.
+ * `onRow`; false when `maxPages` were read and Xendit had more, or the walk broke (paging.ts).
  */
 async function everyPage(
   call: XenditCall,
@@ -206,7 +207,8 @@ async function everyPage(
   onRow: (row: unknown) => void,
 ): Promise<boolean> {
   let afterId: string | undefined;
-  for (let page = 0; page < maxPages; page++) {
+  const walk = new CursorWalk(maxPages);
+  for (;;) {
     const body = (await call(secretKey, op, async (api) =>
       json(
         await api.getAllTransactionsRaw({ ...query, limit: WITHDRAWAL_PAGE_LIMIT, ...(afterId ? { afterId } : {}) } as Parameters<
@@ -215,11 +217,15 @@ async function everyPage(
       ),
     )) as { data?: unknown; has_more?: unknown };
     if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
+    const ids = body.data.map((row) => (row as { id?: unknown } | null)?.id).map((id) => (typeof id === 'string' ? id : undefined));
+    // A list started over or cut short by a cursor Xendit no longer holds (paging.ts): not complete.
+    const verdict = walk.page(ids, body.has_more === true);
+    if (verdict === 'broken') return false;
     for (const row of body.data) onRow(row);
-    const last = (body.data.at(-1) as { id?: unknown } | undefined)?.id;
-    if (body.has_more !== true) return true;
-    if (typeof last !== 'string') throw unexpected('transaction page without a last id');
+    if (verdict === 'end') return true;
+    if (verdict === 'budget') return false;
+    const last = ids.at(-1);
+    if (last === undefined) throw unexpected('transaction page without a last id');
     afterId = last;
   }
-  return false;
 }

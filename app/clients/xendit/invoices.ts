@@ -4,6 +4,7 @@ import { SUPPORTED_CURRENCIES, numberToDecimal, toDecimal, toMinor, type Currenc
 import { nullWhenNotFound } from '../types.js';
 import { json, type CreateInvoiceRequest, type XenditCall } from './call.js';
 import { minorReader } from './amounts.js';
+import { CursorWalk } from './paging.js';
 import { unexpected } from './errors.js';
 import type { NewXenditInvoice, XenditGateway, XenditInvoice } from './types.js';
 
@@ -39,6 +40,14 @@ export function invoiceCalls(
   call: XenditCall,
 ): Pick<XenditGateway, 'createInvoice' | 'getInvoice' | 'findInvoicesByExternalId' | 'listPaidInvoices' | 'listPaidInvoicesPage' | 'expireInvoice'> {
   const listPage = listPageWith(call);
+  /** Whether the invoice is still one the paid listing of `window` shows (the bounds as listPage asks them). */
+  const stillListed = async (secretKey: string, invoiceId: string, window: PaidWindow): Promise<boolean> => {
+    const inv = await nullWhenNotFound(() =>
+      call(secretKey, 'listPaidInvoices', async (api) => parseInvoice(await json(await api.getInvoiceByIdRaw({ invoiceId })))),
+    );
+    const paidAt = inv?.paidAt ? Date.parse(inv.paidAt) : NaN;
+    return (inv?.status === 'PAID' || inv?.status === 'SETTLED') && paidAt >= window.paidAfter.getTime() - 1 && paidAt <= window.paidBefore.getTime() + 1;
+  };
   return {
     async createInvoice(secretKey, invoice) {
       return call(secretKey, 'createInvoice', async (api) => parseInvoice(await json(await api.createInvoiceRaw({ data: createRequest(invoice) }))));
@@ -65,6 +74,9 @@ export function invoiceCalls(
       let pages = 0;
       const listWindow = async (window: PaidWindow): Promise<void> => {
         let lastInvoiceId: string | undefined;
+        // Within this window: a row read again or an empty page after a full one is a cursor not
+        // honoured or no longer held (paging.ts); the list has no has_more, a full page may have more.
+        const walk = new CursorWalk(Number.POSITIVE_INFINITY);
         for (;;) {
           if (++pages > 1000) throw unexpected('more than 1000 pages of paid invoices');
           const page = await listPage(secretKey, 'listPaidInvoices', { ...window, limit: LIST_LIMIT, lastInvoiceId });
@@ -72,8 +84,12 @@ export function invoiceCalls(
           if (page.skipped.length) throw unexpected(`invoice ${page.skipped[0]}`);
           const fresh = page.invoices.filter((i) => !seen.has(i.id));
           for (const i of fresh) seen.set(i.id, i);
-          if (page.pageLength < LIST_LIMIT || !page.lastInvoiceId) return;
-          if (page.cursorIgnored || !fresh.length) {
+          let broken = walk.page(page.ids, page.pageLength === LIST_LIMIT) === 'broken';
+          // An empty page after a full one is also the exact end of a list of a multiple of
+          // LIST_LIMIT: so it is when the row it was asked after is still listed.
+          if (broken && page.pageLength === 0 && lastInvoiceId && (await stillListed(secretKey, lastInvoiceId, window))) broken = false;
+          if (!broken && (page.pageLength < LIST_LIMIT || !page.lastInvoiceId)) return;
+          if (broken || page.cursorIgnored || !fresh.length) {
             const halves = halvePaidWindow(window);
             if (!halves) throw unexpected(`more than ${LIST_LIMIT} paid invoices within ${HALVE_MIN_MS} ms and the page cursor is not honoured`);
             for (const half of halves) await listWindow(half);
@@ -127,7 +143,11 @@ type PaidPage = Awaited<ReturnType<XenditGateway['listPaidInvoicesPage']>>;
 
 /** One page of paid invoices (see XenditGateway.listPaidInvoicesPage). */
 function listPageWith(call: XenditCall) {
-  return async (secretKey: string, op: string, q: PaidWindow & { limit: number; lastInvoiceId?: string }): Promise<PaidPage> => {
+  return async (
+    secretKey: string,
+    op: string,
+    q: PaidWindow & { limit: number; lastInvoiceId?: string },
+  ): Promise<PaidPage & { ids: (string | undefined)[] }> => {
     const list = await call(secretKey, op, async (api) =>
       json(
         await api.getInvoicesRaw({
@@ -158,6 +178,7 @@ function listPageWith(call: XenditCall) {
     const last = list.at(-1) as { id?: unknown } | undefined;
     return {
       invoices,
+      ids: list.map((row) => (row as { id?: unknown } | null)?.id).map((id) => (typeof id === 'string' ? id : undefined)),
       pageLength: list.length,
       skipped,
       cursorIgnored: cursorIgnored(list, q.lastInvoiceId),

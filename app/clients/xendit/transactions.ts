@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { numberToDecimal, toMinor, type Currency } from '../../money.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
+import { CursorWalk } from './paging.js';
 import type { FeeTaxLookup, FeeTaxQuery, PaymentTransactionPage, XenditGateway, XenditPaymentTransaction } from './types.js';
 
 export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeTax' | 'listPaymentTransactions'> {
@@ -16,6 +17,7 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
       const rows = new Map<string, TransactionJson>();
       let afterId: string | undefined;
       let picked: ReturnType<typeof pickPaymentTransaction> = { kind: 'not_found' };
+      const walk = new CursorWalk(FEE_LOOKUP_PAGES);
       for (let page = 0; page < FEE_LOOKUP_PAGES; page++) {
         const body = await call(secretKey, 'getFeeTax', async (api) =>
           json(
@@ -30,6 +32,12 @@ export function transactionCalls(call: XenditCall): Pick<XenditGateway, 'getFeeT
         );
         const listed = pageSchema.safeParse(body);
         if (!listed.success) throw unexpected('transaction list is not readable');
+        const ids = listed.data.data.map((r) => (r as { id?: unknown } | null)?.id).map((id) => (typeof id === 'string' ? id : undefined));
+        // Started over or cut short by a cursor Xendit no longer holds (paging.ts): what is left stays unread.
+        if (walk.page(ids, listed.data.has_more === true) === 'broken') {
+          picked = pickPaymentTransaction({ has_more: true, data: [...rows.values()] }, invoice);
+          break;
+        }
         listed.data.data.forEach((r, i) => {
           // Only this external id's own rows are read: a partial match may be of any shape.
           if ((r as { reference_id?: unknown } | null)?.reference_id !== invoice.externalId) return;

@@ -10,10 +10,38 @@ import { validationMessages } from './errors.js';
 import type { XeroItemResult } from './types.js';
 
 /**
- * References per lookup: Xero limits a query string's length (the `IDs` parameter stops near 52
- * ids, XeroAPI/Xero-OpenAPI#534), so a `where` of many references is split.
+ * The most characters one long query parameter (`where=…`, `IDs=…`) may take, escaped. Xero answers
+ * 404 to a query string over 2 048 characters (IIS's maxQueryString: XeroAPI/Xero-Net#280,
+ * XeroAPI/xero-node#404, XeroAPI/Xero-NetStandard#413 and #471; the simulator's MAX_QUERY_STRING),
+ * which the gateway would read as nothing found. 48 are left for `&page=…&pageSize=1000`. Measured
+ * with encodeURIComponent, which escapes every character xero-node's axios escapes (and more: a
+ * space as %20, a comma as %2C), so what is sent is never longer.
  */
-export const REFERENCES_PER_LOOKUP = 20;
+export const QUERY_PARAM_CHARS = 2000;
+
+/** The escaped length of `name=value`, as queryChunks counts it. */
+export function paramLength(name: string, value: string): number {
+  return encodeURIComponent(name).length + 1 + encodeURIComponent(value).length;
+}
+
+/**
+ * `values` joined by `separator` into as few `name=…` parameters as fit QUERY_PARAM_CHARS each, in
+ * order. A value too long to fit even alone: undefined, which the caller must ask another way.
+ */
+export function queryChunks(name: string, values: string[], separator: string): string[] | undefined {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  for (const value of values) {
+    if (paramLength(name, value) > QUERY_PARAM_CHARS) return undefined;
+    if (current.length && paramLength(name, [...current, value].join(separator)) > QUERY_PARAM_CHARS) {
+      chunks.push(current.join(separator));
+      current = [];
+    }
+    current.push(value);
+  }
+  if (current.length) chunks.push(current.join(separator));
+  return chunks;
+}
 
 interface Answered {
   reference?: string;
@@ -45,13 +73,12 @@ export function itemResults<R extends Answered, T>(sent: { reference: string }[]
 }
 
 /**
- * `Reference=="a" OR Reference=="b"…` for each chunk of references. A reference no `where` can hold
- * (whereEquals) makes it one read of every row instead, `undefined` (`lookup` in call.ts).
+ * `Reference=="a" OR Reference=="b"…`, as many `where`s as keep each call within Xero's query-string
+ * limit (queryChunks). A reference no `where` can hold (whereEquals) or that could not fit one makes
+ * it one read of every row instead, `undefined` (`lookup` in call.ts).
  */
 export function referenceWheres(references: string[]): (string | undefined)[] {
   const clauses = [...new Set(references)].map((r) => whereEquals('Reference', r));
   if (clauses.some((c) => c === undefined)) return [undefined];
-  const wheres: string[] = [];
-  for (let i = 0; i < clauses.length; i += REFERENCES_PER_LOOKUP) wheres.push(clauses.slice(i, i + REFERENCES_PER_LOOKUP).join(' OR '));
-  return wheres;
+  return queryChunks('where', clauses as string[], ' OR ') ?? [undefined];
 }

@@ -1,6 +1,7 @@
 /** Sales invoices (Invoices): the one a customer pays, those the gateway creates for backend payments. */
 import { nullWhenNotFound } from '../types.js';
 import { lookup, pageOf, searchTermFor, whereEquals, type XeroCalls } from './call.js';
+import { queryChunks } from './batch.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { invoiceBody, mapInvoice } from './mappers.js';
@@ -85,8 +86,15 @@ export function invoiceCalls({
       // IDs is a comma-separated filter of GET Invoices (xero_accounting.yaml getInvoices `IDs`): one
       // call for many. Unpaged, Xero leaves out line items, which a status check does not need.
       if (invoiceIds.length > INVOICE_IDS_PER_CALL) throw new RangeError(`at most ${INVOICE_IDS_PER_CALL} InvoiceIDs per call, not ${invoiceIds.length}`);
-      const res = await call(creds, 'getInvoicesByIds', (api) => api.getInvoices(creds.tenantId, undefined, undefined, undefined, [...invoiceIds]));
-      return (res.body.invoices ?? []).map(mapInvoice);
+      // Split by the query string's length too (queryChunks): 50 Xero ids always fit one call.
+      const chunks = queryChunks('IDs', [...invoiceIds], ',');
+      if (!chunks) throw new RangeError('an InvoiceID too long for a query string');
+      const found = [];
+      for (const ids of chunks) {
+        const res = await call(creds, 'getInvoicesByIds', (api) => api.getInvoices(creds.tenantId, undefined, undefined, undefined, ids.split(',')));
+        found.push(...(res.body.invoices ?? []).map(mapInvoice));
+      }
+      return found;
     },
 
     async listOpenInvoiceNumbers(creds, page, pageSize) {

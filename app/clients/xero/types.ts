@@ -96,8 +96,9 @@ export interface XeroOAuth {
 export type XeroKeepAliveResult = 'refreshed' | 'recent';
 
 /**
- * InvoiceIDs per GET Invoices: Xero answers 404 past 52, a limit on the query string's length
- * (XeroAPI/Xero-OpenAPI#534, XeroAPI/xero-node#404), well before a page's 100 invoices.
+ * InvoiceIDs per GET Invoices: Xero answers 404 to a query string over 2 048 characters, 53 ids with
+ * escaped commas (XeroAPI/Xero-OpenAPI#534, XeroAPI/xero-node#404), well before a page's 100
+ * invoices. 50 fit batch.ts QUERY_PARAM_CHARS, by which getInvoicesByIds also splits.
  */
 export const INVOICE_IDS_PER_CALL = 50;
 

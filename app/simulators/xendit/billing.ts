@@ -7,6 +7,7 @@
  */
 import { toDecimal, type Currency } from '../../money.js';
 import type { Ctx, SimXenditInvoice } from './state.js';
+import { paymentTransactionId } from './transactions.js';
 
 /** Hours ahead of UTC of the country each currency's merchants are in. */
 const COUNTRY_OFFSET: Record<Currency, number> = { IDR: 7, PHP: 8, THB: 7, VND: 7, MYR: 8, USD: 7 };
@@ -48,7 +49,7 @@ export function billingReportCsv(ctx: Ctx, userId: string, month: string): strin
     .filter((i) => localTime(i.settledAt!, i.currency).startsWith(month))
     .map((i) =>
       [
-        `txn_${i.id}`,
+        paymentTransactionId(i.id),
         i.externalId,
         'VA_PAYMENT',
         i.paymentChannel ?? 'BCA',

@@ -13,6 +13,8 @@ export class XenditFaults extends Faults {
    * so a real API honouring only one of them behaves like this for the other.
    */
   ignoreListCursor = false;
+  /** Test option: what a list answers to a page cursor it does not hold (cursor.ts): an empty page, or the first page again. */
+  unknownCursor: 'empty' | 'restart' = 'empty';
   /**
    * Test option: GET /v2/invoices takes paid_after and paid_before as inclusive bounds. By default
    * they are strict, as Xendit's List All Invoices reference describes them ("greater than", "less
@@ -61,6 +63,7 @@ export class XenditFaults extends Faults {
     super.reset();
     this.invoiceUrlOverride = undefined;
     this.ignoreListCursor = false;
+    this.unknownCursor = 'empty';
     this.inclusivePaidBounds = false;
     this.grantedDurationSeconds = undefined;
     this.retiredTypes = [];

@@ -10,7 +10,7 @@
  * callbacks.ts (state changes and callbacks sent), json.ts, checkout.ts, dashboard.ts; test-api.ts
  * is what tests may look at and change.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Currency } from '../../money.js';
 import { SIM_CSS } from '../html.js';
@@ -115,7 +115,7 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
       movement: (secretKey, m) => {
         const account = ctx.state.accounts.get(secretKey);
         if (!account) throw new Error(`no Xendit account ${secretKey}`);
-        const id = `txn_${randomBytes(12).toString('hex')}`;
+        const id = `txn_${randomUUID()}`;
         const { fee, ...rest } = m;
         // Fees billed monthly are on the month's bill, never taken from the balance (billing.ts), as a withdrawal's.
         const billed = account.feeBilling === 'invoiced';

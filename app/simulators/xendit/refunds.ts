@@ -13,6 +13,7 @@ import type { Ctx, SimRefund, SimRefundWebhook, SimXenditInvoice, XenditSimAccou
 import { deliver } from './deliveries.js';
 import { paymentIdOf } from './json.js';
 import { simRefundSupport } from './refund-channels.js';
+import { rowsAfterCursor } from './cursor.js';
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function refundState(ctx: Ctx): { refunds: SimRefund[]; webhooks: SimRefundWebhook[] } {
@@ -302,10 +303,7 @@ export function listRefundsRoute(ctx: Ctx, req: Request, res: Response): void {
     )
     .sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : 1));
   if (newestFirst) rows.reverse();
-  if (typeof req.query.after_id === 'string') {
-    const at = rows.findIndex((r) => r.id === req.query.after_id);
-    rows = at < 0 ? [] : rows.slice(at + 1);
-  }
+  rows = rowsAfterCursor(ctx.faults, rows, typeof req.query.after_id === 'string' ? req.query.after_id : undefined, (r) => r.id);
   const limit = Math.min(Math.max(Number(req.query.limit) || 10, 1), 100);
   res.json({ data: rows.slice(0, limit).map((r) => refundJson(ctx, r)), has_more: rows.length > limit });
 }

@@ -10,6 +10,7 @@ import { wire } from './json.js';
 import { type Ctx, type SimMovement, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
 import { channelCategoryOf, moneyBackRows } from './money-back.js';
+import { rowsAfterCursor } from './cursor.js';
 
 /**
  * GET /transactions (Balance and Transaction API): one PAYMENT transaction per paid invoice, with
@@ -63,6 +64,9 @@ const LISTED_TYPES = new Set([
   'WITHDRAWAL',
 ]);
 
+/** The `statuses` the API reference lists (docs.xendit.co/apidocs/list-transactions, xendit-node TransactionStatuses); any other: 400, as an unlisted type. */
+const LISTED_STATUSES = new Set(['PENDING', 'SUCCESS', 'FAILED', 'VOIDED', 'REVERSED']);
+
 export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
   const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -72,6 +76,8 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
   const unlisted = types.find((t) => !LISTED_TYPES.has(t) || ctx.faults.retiredTypes.includes(t));
   if (unlisted !== undefined) return validation(res, `types: "${unlisted}" is not a valid transaction type`);
   const statuses = queryList(req.query.statuses);
+  const badStatus = statuses.find((t) => !LISTED_STATUSES.has(t));
+  if (badStatus !== undefined) return validation(res, `statuses: "${badStatus}" is not a valid transaction status`);
   const currency = text(req.query.currency);
   if (currency === undefined && currenciesOf(ctx, account.userId).size > 1) {
     return validation(res, 'currency is required: this account holds more than one currency');
@@ -122,11 +128,7 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
       return (!updatedGte || changed >= updatedGte) && (!updatedLte || changed <= updatedLte);
     })
     .sort((a, b) => b.at.getTime() - a.at.getTime() || (String(a.json.id) < String(b.json.id) ? 1 : -1));
-  const afterId = text(req.query.after_id);
-  if (afterId) {
-    const at = rows.findIndex((r) => r.json.id === afterId);
-    rows = at < 0 ? [] : rows.slice(at + 1);
-  }
+  rows = rowsAfterCursor(ctx.faults, rows, text(req.query.after_id) || undefined, (r) => String(r.json.id));
   res.json({ has_more: rows.length > limit, data: rows.slice(0, limit).map((r) => r.json), links: [] });
 }
 
@@ -139,7 +141,7 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
 export function getTransactionRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
   const id = String(req.params.id);
-  const inv = id.startsWith('txn_') ? ctx.state.invoices.get(id.slice(4)) : undefined;
+  const inv = id.startsWith('txn_') ? [...ctx.state.invoices.values()].find((i) => paymentTransactionId(i.id) === id) : undefined;
   const found =
     inv && inv.userId === account.userId && inv.paidAt && !inv.transactionUnlisted
       ? transactionJson(inv)
@@ -168,6 +170,16 @@ function dateOrUndefined(v: unknown): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+/**
+ * The id of an invoice's payment transaction: `txn_` and a UUID, 40 characters, as Xendit's own
+ * (docs.xendit.co List Transactions examples: "txn_c8baac85-5f3d-4e82-b9f6-b9a94b53b9bc"; xendit-node
+ * TransactionResponse.id "will have txn_ as prefix"). The same every time for that invoice.
+ */
+export function paymentTransactionId(invoiceId: string): string {
+  const h = createHash('sha256').update(`payment-txn:${invoiceId}`).digest('hex');
+  return `txn_${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 /** The VA deposit behind an invoice's payment: an id of its own, the same every time for that invoice. */
 export function paymentProductId(invoiceId: string): string {
   return createHash('sha256').update(`va-deposit:${invoiceId}`).digest('hex').slice(0, 24);
@@ -184,7 +196,7 @@ export function transactionJson(inv: SimXenditInvoice): Record<string, unknown> 
   const withheld = inv.withholdingTax ?? { xendit: 0, thirdParty: 0 };
   const updated = [inv.updated, inv.feeReturnedAt, inv.voidedAt].reduce<Date>((a, b) => (b && b > a ? b : a), inv.updated);
   return {
-    id: `txn_${inv.id}`,
+    id: paymentTransactionId(inv.id),
     product_id: paymentProductId(inv.id),
     ...(inv.transactionNamesInvoice ? { product_data: { payment_link_id: inv.id } } : {}),
     type: 'PAYMENT',

@@ -16,7 +16,7 @@
  *   settled money can be withdrawn.
  */
 import type { Request, Response } from 'express';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { SUPPORTED_CURRENCIES, isSupportedCurrency, toDecimal, type Currency } from '../../money.js';
 import { wire } from './json.js';
 import { refundState } from './refunds.js';
@@ -122,7 +122,7 @@ export function withdraw(
   if (!Number.isInteger(take) || take <= 0 || (opts.fee?.inAmount && take <= fee)) return { error: 'amount must be greater than 0' };
   if (take + onTop > available) return { error: `amount exceeds the balance (${toDecimal(available, currency)} ${currency})` };
   const w: SimWithdrawal = {
-    id: `txn_${randomBytes(12).toString('hex')}`,
+    id: `txn_${randomUUID()}`,
     userId: account.userId,
     currency,
     amount: take,

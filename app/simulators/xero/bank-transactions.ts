@@ -9,7 +9,7 @@ import { contactFieldRefusals } from './contact-fields.js';
 import { contactFor } from './contacts.js';
 import { currencyError } from './currencies.js';
 import { exclusiveTax, inclusiveTax, unusableTaxTypeMessage, usableTaxRate } from './tax-rates.js';
-import { dayStart, isoDate, money, msDate, parseScaled, readDate, roundDiv } from './decimals.js';
+import { dayStart, formatScaled, isoDate, money, msDate, parseScaled, readDate, roundDiv, unitAmountJson, unitDpOf } from './decimals.js';
 import { itemOk, itemRefused, validationBody } from './errors.js';
 import { asArray, envelope, org, remember, replayed } from './http.js';
 import { lineAccountError, lineDescription } from './line-items.js';
@@ -19,7 +19,10 @@ import { type SimBankTransaction, type SimOrganisation } from './state.js';
 export function createBankTransactionsRoute(sim: XeroSimulator, req: Request, res: Response, at: Date): void {
   const o = org(res);
   if (replayed(o, req, res, at)) return;
-  const answer = createBankTransactions(o, asArray(req.body, 'BankTransactions'), at, { summarizeErrors: req.query.summarizeErrors !== 'false' });
+  const answer = createBankTransactions(o, asArray(req.body, 'BankTransactions'), at, {
+    summarizeErrors: req.query.summarizeErrors !== 'false',
+    unitDp: unitDpOf(req.query),
+  });
   remember(o, req, at, answer.status, answer.body);
   if (sim.faults.dropIfArmed(req, res)) return;
   res.status(answer.status).json(answer.body);
@@ -30,7 +33,7 @@ export function createBankTransactions(
   o: SimOrganisation,
   items: Record<string, unknown>[],
   at: Date,
-  opts: { summarizeErrors?: boolean } = {},
+  opts: { summarizeErrors?: boolean; unitDp?: 2 | 4 } = {},
 ): { status: number; body: unknown } {
   if (!items.length) return { status: 400, body: validationBody(['No bank transactions were supplied']) };
   type Planned = { txn: Omit<SimBankTransaction, 'bankTransactionId' | 'contact' | 'updatedAt' | 'status'>; contactName: string };
@@ -56,7 +59,7 @@ export function createBankTransactions(
       updatedAt: at,
     };
     o.bankTransactions.set(txn.bankTransactionId, txn);
-    return { ...bankTransactionJson(o, txn), ...itemOk(opts) };
+    return { ...bankTransactionJson(o, txn, opts.unitDp), ...itemOk(opts) };
   });
   return { status: 200, body: envelope(at, { BankTransactions: answered }) };
 }
@@ -112,7 +115,7 @@ export function validateBankTransaction(
     if (quantity === undefined || unitAmount === undefined) errors.push('Line item Quantity and UnitAmount must be numbers with at most 4 decimals');
     const lineAmount = roundDiv((quantity ?? 0n) * (unitAmount ?? 0n), 1_000_000n);
     const tax = lineTax(o, { lineAmountTypes, taxType: li.TaxType, accountCode: code, lineAmount, spend: type === 'SPEND' }, errors);
-    return { lineItemId: randomUUID(), description: lineDescription(li.Description, errors), accountCode: code, lineAmount, ...tax };
+    return { lineItemId: randomUUID(), description: lineDescription(li.Description, errors), accountCode: code, quantity, unitAmount, lineAmount, ...tax };
   });
   if (!lineItems.length) errors.push('At least one line item is required');
   const totalTax = lineItems.reduce((sum, li) => sum + li.taxAmount, 0n);
@@ -163,7 +166,12 @@ function lineTax(
  */
 export const takesReference = (type: unknown): boolean => type === 'SPEND' || type === 'RECEIVE';
 
-export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): Record<string, unknown> {
+/**
+ * A line's Quantity and UnitAmount are those it was sent, as on an invoice (xero_accounting.yaml
+ * LineItem: Quantity, UnitAmount, LineAmount = Quantity × UnitAmount; `unitdp`: decimals.ts). A line
+ * made without them (a transfer side, a test's) shows 1 × its amount.
+ */
+export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction, unitDp: 2 | 4 = 2): Record<string, unknown> {
   const bank = o.accounts.find((a) => a.accountId === t.accountId)!;
   return {
     BankTransactionID: t.bankTransactionId,
@@ -182,8 +190,8 @@ export function bankTransactionJson(o: SimOrganisation, t: SimBankTransaction): 
       return {
         LineItemID: li.lineItemId,
         Description: li.description,
-        Quantity: 1,
-        UnitAmount: money(li.lineAmount),
+        Quantity: li.quantity === undefined ? 1 : Number(formatScaled(li.quantity, 4)),
+        UnitAmount: li.unitAmount === undefined ? money(li.lineAmount) : unitAmountJson(li.unitAmount, unitDp),
         TaxType: li.taxType ?? 'NONE',
         TaxAmount: money(li.taxAmount ?? 0n),
         LineAmount: money(li.lineAmount),

@@ -4,13 +4,17 @@
  * header as `idempotencyKey` on every create/update operation of xero_accounting.yaml):
  * - a key is kept for minutes only: about 6, not the 10 this simulator used to keep;
  * - the answer is replayed for the same key, errors (4xx) included;
- * - the same key with a different request body is refused with 400.
+ * - the same key with a different request body is refused with 400;
+ * - a key is at most 128 characters (xero_accounting.yaml, the idempotencyKey parameter of every
+ *   create: "128 character max."); what Xero answers to a longer one is not documented: refused here
+ *   with 400 and nothing written, rather than taken, so that a gateway sending one is caught.
  * A gentler simulator hid a gateway that re-sent one key with another amount after a part payment.
  */
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
 export const IDEMPOTENCY_MS = 6 * 60_000;
+const MAX_KEY_CHARS = 128;
 
 export interface StoredAnswer {
   at: number;
@@ -47,6 +51,16 @@ export function idempotencyMiddleware(storeOf: (res: Response) => Store | undefi
     const key = req.get('idempotency-key');
     const store = storeOf(res);
     if (!key || !store || (req.method !== 'PUT' && req.method !== 'POST')) return next();
+    if (key.length > MAX_KEY_CHARS) {
+      res.status(400).json({
+        Type: null,
+        Title: 'Invalid Idempotency-Key',
+        Status: 400,
+        Detail: `The Idempotency-Key must be at most ${MAX_KEY_CHARS} characters.`,
+        Extensions: {},
+      });
+      return;
+    }
     prune(store, now().getTime());
     const stored = store.get(key);
     if (stored && stored.requestHash !== requestHash(req)) {

@@ -42,8 +42,17 @@ import type { XeroSimulator } from './simulator.js';
 import { type SimOrganisation, orgsOfClient } from './state.js';
 
 const MAX_LOG = 1000;
-/** The most InvoiceIDs Xero takes in one IDs filter (see the Invoices route). */
-const MAX_IDS_IN_QUERY = 52;
+/**
+ * The longest query string (after the `?`, as sent, percent-escapes counted as three) Xero answers.
+ * Longer: 404 "The resource you're looking for cannot be found", whatever the parameters: IIS's
+ * request filtering (its default maxQueryString is 2048), which XeroAPI/Xero-Net#280 shows answering
+ * "404.15 The request filtering module is configured to deny a request where the query string is too
+ * long". Every report fits 2048: 52 InvoiceIDs with %2C pass and 53 fail (2 029 and 2 068
+ * characters: XeroAPI/xero-node#404, XeroAPI/Xero-Java#328, XeroAPI/Xero-OpenAPI#534), 55 with bare
+ * commas pass and 56 fail (2 038 and 2 075: XeroAPI/Xero-NetStandard#413), and a URL over 2 091
+ * characters fails on /Contacts (XeroAPI/Xero-NetStandard#471). A `where` is counted like the rest.
+ */
+export const MAX_QUERY_STRING = 2048;
 
 export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | undefined, latencyMs: () => number): void {
   const { router, state } = sim;
@@ -91,6 +100,8 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   });
   oauthRoutes(router, state, now);
   router.use(sim.faults.middleware());
+  // Refused before the app sees the call (no token check, no rate limit): see MAX_QUERY_STRING.
+  router.use((req, res, next) => (isApi(req) && queryStringOf(req).length > MAX_QUERY_STRING ? notFound(res) : next()));
   router.post('/connect/token', express.urlencoded({ extended: false }), (req, res) =>
     isOAuthClient(req, state) ? oauthTokenEndpoint(req, res, state, now()) : tokenEndpoint(state, req, res, now()),
   );
@@ -130,14 +141,6 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
   });
   router.get(api('/Invoices'), (req, res) => {
-    // Xero answers 404 "The resource you're looking for cannot be found" to more than 52 IDs, its
-    // limit on a query string's length (XeroAPI/Xero-OpenAPI#534 for Invoices, XeroAPI/xero-node#404).
-    if (
-      String(req.query.IDs ?? '')
-        .split(',')
-        .filter((id) => id.trim()).length > MAX_IDS_IN_QUERY
-    )
-      return notFound(res);
     // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
     const paged = isPaged(req.query);
     const dp = unitDpOf(req.query);
@@ -184,7 +187,9 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/Reports/BankSummary'), (req, res) => bankSummaryRoute(req, res, now()));
   router.get(api('/BankTransactions'), (req, res) => {
     const o = org(res);
-    const rows = [...o.bankTransactions.values()].map((t) => bankTransactionJson(o, t)).concat(bankTransfersOf(o).flatMap((t) => transferSidesJson(o, t)));
+    const rows = [...o.bankTransactions.values()]
+      .map((t) => bankTransactionJson(o, t, unitDpOf(req.query)))
+      .concat(bankTransfersOf(o).flatMap((t) => transferSidesJson(o, t)));
     // Line items only with `page` (xero_accounting.yaml getBankTransactions `page`: "Up to 100 bank
     // transactions will be returned in a single API call with line items details"), as for invoices.
     const paged = isPaged(req.query);
@@ -195,7 +200,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/BankTransactions/:id'), (req, res) => {
     const t = org(res).bankTransactions.get(String(req.params.id));
     if (!t) return notFound(res);
-    res.json(envelope(now(), { BankTransactions: [bankTransactionJson(org(res), t)] }));
+    res.json(envelope(now(), { BankTransactions: [bankTransactionJson(org(res), t, unitDpOf(req.query))] }));
   });
   for (const method of ['put', 'post'] as const) router[method](api('/ManualJournals'), (req, res) => createManualJournalsRoute(sim, req, res, now()));
   for (const method of ['put', 'post'] as const) router[method](api('/CreditNotes'), (req, res) => createCreditNotesRoute(sim, req, res, now()));
@@ -243,4 +248,10 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     if (status >= 500) log?.error({ err }, 'xero sim: request failed');
     res.status(status).json(status === 400 ? validationBody(['The request body could not be read']) : xeroErrorBody(status));
   });
+}
+
+/** The query string exactly as the client sent it, percent-escapes and all. */
+function queryStringOf(req: Request): string {
+  const at = req.originalUrl.indexOf('?');
+  return at < 0 ? '' : req.originalUrl.slice(at + 1);
 }

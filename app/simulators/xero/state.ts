@@ -99,7 +99,17 @@ export interface SimBankTransaction {
   /** As sent, Xero's default Exclusive when not (xero_accounting.yaml LineAmountTypes); absent in older saved state: NoTax. */
   lineAmountTypes?: 'NoTax' | 'Inclusive' | 'Exclusive';
   /** taxType/taxAmount absent in older saved state: NONE, 0. */
-  lineItems: { lineItemId: string; description: string; accountCode: string; lineAmount: bigint /* hundredths */; taxType?: string; taxAmount?: bigint }[];
+  lineItems: {
+    lineItemId: string;
+    description: string;
+    accountCode: string;
+    /** As sent, ten-thousandths (bank-transactions.ts bankTransactionJson); absent: 1 × lineAmount. */
+    quantity?: bigint;
+    unitAmount?: bigint;
+    lineAmount: bigint /* hundredths */;
+    taxType?: string;
+    taxAmount?: bigint;
+  }[];
   total: bigint; // hundredths, tax included
   totalTax?: bigint;
   status: 'AUTHORISED' | 'DELETED' | 'VOIDED';
