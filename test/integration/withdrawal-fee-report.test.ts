@@ -136,6 +136,19 @@ describeEachDatabase('withdrawal fees in the report: a kept fee counts where it 
       'the fee Xendit kept at the reversal, booked back the day it gave it back',
     );
     assert.equal(day((await h.stores.settlements.byXenditId(h.merchant.id, w.id))!.feeReturnedAt!), given, 'kept in the database');
+    // Its job run again days later: the entry is found by its Reference, not made again nor redated.
+    h.clock.advance(2 * DAY);
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await settle();
+    assert.deepEqual(
+      h.sims.xero
+        .bankTransactionsOf(h.tenantId)
+        .filter((x) => x.reference === `Xendit withdrawal fee returned ${w.id}`)
+        .map((x) => x.date),
+      [given],
+      'once, as it was',
+    );
     for (const [from, to, shown] of [
       [back, back, ['transferred', '100000.00', '100000.00']],
       [given, given, ['transferred', '5550.00', '5550.00']],
