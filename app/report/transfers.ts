@@ -230,7 +230,8 @@ export async function transferRows(
   const movedTo = (happened: string, booked: string | undefined) => (booked && movedByLock(lock, happened, booked) ? booked : happened);
   const ids = new Set([...transfers.keys(), ...backs.keys()]);
   for (const [id, x] of seen)
-    if (inRange(x.out) || inRange(x.back) || inRange(x.feeBack) || (x.back && (!everBooked.has(id) || x.feeBack) && fees.has(id))) ids.add(id);
+    if (inRange(x.out) || inRange(x.back) || (x.feeBack && inRange(movedTo(x.feeBack, feeBackOn.get(id)))) || (x.back && !everBooked.has(id) && fees.has(id)))
+      ids.add(id);
   for (const id of ids) {
     const found = transfers.get(id) ?? [];
     const back = backs.get(id) ?? [];
