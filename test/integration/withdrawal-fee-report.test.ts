@@ -110,6 +110,30 @@ describeEachDatabase('withdrawal fees in the report: a kept fee counts where it 
     }
   });
 
+  it('sent back before it was booked, its kept fee booked alone, given back days later and not booked back yet: the give-back day counts it, missing in Xero', async () => {
+    await t.funded();
+    await h.worker.drain();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await t.list();
+    await settle();
+    const back = day(h.clock());
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    const given = day(h.clock());
+    // Noted by the listing, its job not run yet.
+    await t.list();
+    for (const [from, to, shown, difference] of [
+      [back, back, [['not_in_xero', '100000.00', null]], '100000.00'],
+      [given, given, [['missing_in_xero', '5550.00', null]], '5550.00'],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(w.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+      assert.deepEqual([rows, r.totals.IDR?.difference, r.reconciled], [shown, difference, false], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
+    }
+  });
+
   it('booked, sent back with its fee kept, the fee given back days later: its return is dated the day Xendit gave it back, and each range counts the halves it holds', async () => {
     await t.funded();
     await h.worker.drain();
