@@ -167,6 +167,23 @@ describeEachDatabase('movement reversals in the report: each range counts what h
     }
   });
 
+  it('the fee Xendit kept booked alone, given back days later, not booked back yet: the give-back day counts it, not in Xero', async () => {
+    const { m, back } = await sentBackDaysLater();
+    h.clock.advance(2 * DAY);
+    h.sims.xendit.test.giveMovementFeeBack(key(), m.id);
+    const given = day(h.clock());
+    // Noted by the listing, its job not run yet.
+    await list();
+    for (const [from, to, shown, difference] of [
+      [back, back, [['not_in_xero', '20000.00', null]], '20000.00'],
+      [given, given, [['not_in_xero', '5550.00', null]], '5550.00'],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(m.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+      assert.deepEqual([rows, r.totals.IDR?.difference, r.reconciled], [shown, difference, false], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
+    }
+  });
+
   it("the fee Xendit kept booked by a person in Xero (booking of movements off): matched to its movement, not left as an entry of the clearing account's own", async () => {
     await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: null }, h.clock());
     const m = payout();
