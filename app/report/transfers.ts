@@ -102,7 +102,9 @@ export async function transferRows(
   const listed = { items: perKey.flatMap((p) => p.value.items) };
   // The day the gateway dated each return by (reversed_at), so that the report dates it the same way.
   const reversedIds = [...new Set(listed.items.filter((w) => w.status === 'REVERSED').map((w) => w.id))];
-  const storedBack = deps.stores?.settlements ? await deps.stores.settlements.reversedAtOf(merchant.id, reversedIds) : new Map();
+  const storedBack = deps.stores?.settlements
+    ? await deps.stores.settlements.reversedAtOf(merchant.id, reversedIds)
+    : new Map<string, { at: Date; feeBackAt: Date | null }>();
   // Every withdrawal read, with the local dates it left the balance and, sent back by the bank, came
   // back (and a fee Xendit kept then gave back later, `feeBack`: fee_returned_at, as its return was
   // dated); also those outside the range: one whose transfer was dated later (its day was locked).
