@@ -181,9 +181,15 @@ function reversedRow(
   const kept = m.fee && !m.feeBack && billingAt(new Date(m.created)) !== 'invoiced' ? m.fee : 0;
   const left = m.amount - fee;
   const sent = stored ? !!(row?.xeroBankTransactionId || row?.attemptAt) : mine.some((e) => e.reference === movementReference(m.id));
-  const way = `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance on ${out}, sent back (REVERSED) on ${back}`;
-  if (!sent) return sentBackFirst(m, { out, back, way, kept, left, inRange }, mine, booked, claimed, billingAt, feeDays);
-  const xendit = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0), m.currency));
+  // A fee kept at the reversal and given back later (fee_returned_at): back in the balance that day,
+  // or on the first open day after a lock date its entry back was booked on (movedByLock).
+  const given = row?.feeReturnedAt && m.feeBack ? dateIn(row.feeReturnedAt, zone) : undefined;
+  const backOn = feeDays.get(movementFeeReturnReference(m.id));
+  const feeBack = given && (backOn && movedByLock(booked.lock, given, backOn) ? backOn : given);
+  const late = feeBack && m.fee && billingAt(new Date(m.created)) !== 'invoiced' ? m.fee : 0;
+  const way = `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance on ${out}, sent back (REVERSED) on ${back}${late ? `, its fee (${toDecimal(late, m.currency)}) kept then, given back on ${feeBack}` : ''}`;
+  if (!sent) return sentBackFirst(m, { out, back, way, kept, left, inRange, feeBack }, mine, booked, claimed, billingAt, feeDays);
+  const xendit = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept - late : 0) + (inRange(feeBack) ? late : 0), m.currency));
   // Settled by a person's Retry, its entry voided by them: nothing left to book back.
   const settled = row?.reversedAt && row.state === 'recorded' && !row.xeroReversalEntryId;
   if (!mine.length && (!stored || settled || xendit === 0n)) return undefined;
@@ -193,7 +199,7 @@ function reversedRow(
     : `${way}${keptNote}; not booked back in Xero yet: the gateway books it back (or it waits in review)`;
   for (const e of mine) claimed.add(e);
   const xero = mine.length ? mine.reduce((s, e) => s + e.signed, 0n) : null;
-  const date = [out, back].find(inRange) ?? mine[0]?.row.date ?? out;
+  const date = [out, back, feeBack].find(inRange) ?? mine[0]?.row.date ?? out;
   return { xendit, xero: xero ?? 0n, rows: [countedRow(m.currency, date, xendit, xero, note)] };
 }
 
@@ -212,7 +218,7 @@ function reversedRow(
  */
 function sentBackFirst(
   m: XenditMovement,
-  at: { out: string; back: string; way: string; kept: number; left: number; inRange: (d: string | undefined) => boolean },
+  at: { out: string; back: string; way: string; kept: number; left: number; inRange: (d: string | undefined) => boolean; feeBack?: string | undefined },
   gateway: ClearingEntry[],
   booked: Booked,
   claimed: Set<ClearingEntry>,
@@ -228,7 +234,8 @@ function sentBackFirst(
   const mine = hand ? (hand.entry ? [hand.entry] : []) : gateway;
   // The day Xendit's side of the fee counts on: where Xero dates it, unless a timing difference.
   const outOn = feeOn ?? (hand && !timing ? hand.date : undefined) ?? (kept ? out : undefined);
-  const backOn = m.feeBack && feeOn ? (feeDays.get(movementFeeReturnReference(m.id)) ?? back) : undefined;
+  // Not booked back yet: the day Xendit gave it back (fee_returned_at), else the day it came back.
+  const backOn = m.feeBack && feeOn ? (feeDays.get(movementFeeReturnReference(m.id)) ?? at.feeBack ?? back) : undefined;
   const feeSide = (outOn && inRange(outOn) ? -charged : 0) + (backOn && inRange(backOn) ? charged : 0);
   // What Xendit's balance did in the range besides the fee counted above (by its own days).
   const real = (inRange(out) ? left : 0) + (inRange(back) ? -left - kept : 0);

@@ -102,15 +102,20 @@ export async function transferRows(
   const listed = { items: perKey.flatMap((p) => p.value.items) };
   // The day the gateway dated each return by (reversed_at), so that the report dates it the same way.
   const reversedIds = [...new Set(listed.items.filter((w) => w.status === 'REVERSED').map((w) => w.id))];
-  const storedBack = deps.stores?.settlements ? await deps.stores.settlements.reversedAtOf(merchant.id, reversedIds) : new Map<string, Date>();
+  const storedBack = deps.stores?.settlements
+    ? await deps.stores.settlements.reversedAtOf(merchant.id, reversedIds)
+    : new Map<string, { at: Date; feeBackAt: Date | null }>();
   // Every withdrawal read, with the local dates it left the balance and, sent back by the bank, came
-  // back; also those outside the range: one whose transfer was dated later (its day was locked).
-  const seen = new Map<string, { w: XenditWithdrawal; out: string; back?: string }>();
+  // back (and a fee Xendit kept then gave back later, `feeBack`: fee_returned_at, as its return was
+  // dated); also those outside the range: one whose transfer was dated later (its day was locked).
+  const seen = new Map<string, { w: XenditWithdrawal; out: string; back?: string; feeBack?: string }>();
   const see = (w: XenditWithdrawal) => {
     const zone = zoneFor(timezone, w.currency);
     const out = dateIn(new Date(w.created), zone);
-    const back = w.status === 'REVERSED' ? dateIn(returnedAt(w, storedBack.get(w.id)), zone) : undefined;
-    seen.set(w.id, { w, out, ...(back ? { back } : {}) });
+    const stored = storedBack.get(w.id);
+    const back = w.status === 'REVERSED' ? dateIn(returnedAt(w, stored?.at), zone) : undefined;
+    const feeBack = back && w.feeBack && stored?.feeBackAt ? dateIn(stored.feeBackAt, zone) : undefined;
+    seen.set(w.id, { w, out, ...(back ? { back } : {}), ...(feeBack ? { feeBack } : {}) });
   };
   for (const w of listed.items) see(w);
   const transfers = new Map<string, XeroBankTransfer[]>();
@@ -226,14 +231,20 @@ export async function transferRows(
   // bookableDate) counts on the day it was booked; the range it happened in shows it, uncounted.
   const movedTo = (happened: string, booked: string | undefined) => (booked && movedByLock(lock, happened, booked) ? booked : happened);
   const ids = new Set([...transfers.keys(), ...backs.keys()]);
-  for (const [id, x] of seen) if (inRange(x.out) || inRange(x.back) || (x.back && !everBooked.has(id) && fees.has(id))) ids.add(id);
+  for (const [id, x] of seen)
+    if (inRange(x.out) || inRange(x.back) || (x.feeBack && inRange(movedTo(x.feeBack, feeBackOn.get(id)))) || (x.back && !everBooked.has(id) && fees.has(id)))
+      ids.add(id);
   for (const id of ids) {
     const found = transfers.get(id) ?? [];
     const back = backs.get(id) ?? [];
     const x = seen.get(id);
     const out = x && movedTo(x.out, bookedOn.get(id));
     const returned = x?.back && movedTo(x.back, backOn.get(id));
-    const listed = x && (inRange(out) || inRange(returned)) ? { w: x.w, out: out!, ...(returned ? { back: returned } : {}) } : undefined;
+    // A fee kept at the reversal and given back later: Xendit's balance took it back that day, or the
+    // first open day after a lock date its return was booked on.
+    const feeReturned = x?.feeBack && movedTo(x.feeBack, feeBackOn.get(id));
+    const listed =
+      x && (inRange(out) || inRange(returned) || inRange(feeReturned)) ? { w: x.w, out: out!, ...(returned ? { back: returned } : {}) } : undefined;
     // What happened in the range and is counted on another range's day it was booked on.
     const elsewhere = [
       x && inRange(x.out) && !inRange(out) ? `left on ${x.out}; its bank transfer is dated ${out} in Xero` : '',
@@ -243,7 +254,7 @@ export async function transferRows(
     // Sent back before the gateway booked it, its fee kept: record-withdrawal books that fee alone.
     const keptOnly = x?.back && !everBooked.has(id) ? hundredths(toDecimal(feeKept(billingAt, x.w), x.w.currency)) : 0n;
     // Or that fee booked alone, then given back: booked back too (its two halves, keptFeeRows).
-    const givenBack = x?.back && !everBooked.has(id) && x.w.feeBack && x.w.fee && feeOn.has(id) ? { on: feeBackOn.get(id) } : undefined;
+    const givenBack = x?.back && !everBooked.has(id) && x.w.feeBack && x.w.fee && feeOn.has(id) ? { on: feeBackOn.get(id), at: x.feeBack } : undefined;
     if (x?.back && (keptOnly || givenBack)) {
       const size = hundredths(toDecimal(balanceDrop(billingAt, x.w), x.w.currency));
       const charged = keptOnly || hundredths(toDecimal(x.w.fee ?? 0, x.w.currency));
@@ -278,7 +289,10 @@ export async function transferRows(
     // (less a fee Xendit kept: payoutFee in clients/xendit/payout-fee.ts reads which).
     const size = listed ? hundredths(toDecimal(balanceDrop(billingAt, listed.w), listed.w.currency)) : 0n;
     const kept = listed ? hundredths(toDecimal(feeKept(billingAt, listed.w), listed.w.currency)) : 0n;
-    const xendit = listed ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size - kept : 0n) : null;
+    const late = listed && feeReturned ? hundredths(toDecimal(feeKept(billingAt, { ...listed.w, feeBack: false }), listed.w.currency)) : 0n;
+    const xendit = listed
+      ? (inRange(listed.out) ? -size : 0n) + (listed.back && inRange(listed.back) ? size - kept - late : 0n) + (inRange(feeReturned) ? late : 0n)
+      : null;
     if (listed?.back && xendit !== 0n && !everBooked.has(id) && !fees.has(id)) {
       // Sent back before the gateway booked it, no fee kept: the range holds only one of its two days.
       rows.push(unbookedRow(account, { id, out: x!.out, back: x!.back!, currency: listed.w.currency }, xendit!, inRange));
@@ -287,7 +301,7 @@ export async function transferRows(
     }
     const xero = found.length || back.length || fees.has(id) ? total(back) - total(found) - (fees.get(id) ?? 0n) : xendit === 0n ? 0n : null;
     const currency = listed?.w.currency ?? currencyOf(found[0]?.fromAccountId) ?? currencyOf(back[0]?.toAccountId) ?? '';
-    const date = listed ? (inRange(listed.out) ? listed.out : listed.back!) : (found[0]?.date ?? back[0]?.date ?? '');
+    const date = listed ? [listed.out, listed.back, feeReturned].find(inRange)! : (found[0]?.date ?? back[0]?.date ?? '');
     sum(currency).xendit += xendit ?? 0n;
     sum(currency).xero += xero ?? 0n;
     const status = xendit === null ? 'missing_at_xendit' : xero === null ? 'missing_in_xero' : xendit === xero ? 'transferred' : 'amount_differs';
@@ -297,7 +311,7 @@ export async function transferRows(
         : listed?.back
           ? `withdrawal ${id} sent back by the bank on ${x!.back} (REVERSED at Xendit); in Xero in this range: ${
               [found.length ? 'the transfer out' : '', back.length ? 'the transfer back' : ''].filter(Boolean).join(' and ') || 'nothing'
-            }${lockNote(moved, elsewhere)}`
+            }${late ? `; its fee (${format(late)}), kept then, given back on ${feeReturned}${inRange(feeReturned) ? '' : ': counted there'}` : ''}${lockNote(moved, elsewhere)}`
           : xero === null
             ? `withdrawal ${id}: no bank transfer in Xero yet`
             : found.length > 1

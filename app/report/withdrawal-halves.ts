@@ -55,15 +55,15 @@ export function keptFeeRows(
   /** The first day its fee is booked on, at any date. */
   feeOn: string | undefined,
   inRange: InRange,
-  /** Given back since its fee was booked: the first day its return is booked on, at any date. */
-  givenBack?: { on: string | undefined },
+  /** Given back since its fee was booked: the first day its return is booked on, at any date, and the day Xendit gave it back. */
+  givenBack?: { on: string | undefined; at?: string | undefined },
 ): { rows: ReportRow[]; xendit: bigint; xero: bigint } {
   const what = `withdrawal ${w.id} left on ${w.out} and came back on ${w.back} (sent back by the bank before its transfer was booked)`;
   const kept = givenBack ? `the fee Xendit charged (${format(w.kept)})` : `the fee Xendit kept (${format(w.kept)})`;
   const rows: ReportRow[] = [];
   let xendit = 0n;
   let xero = 0n;
-  const backOn = givenBack && (givenBack.on ?? w.back);
+  const backOn = givenBack && (givenBack.on ?? givenBack.at ?? w.back);
   const spent = feeOn ? inRange(feeOn) : inRange(w.out);
   const feeHere = fee !== undefined || spent || inRange(backOn);
   if (feeHere) {

@@ -48,6 +48,8 @@ export interface OtherMovement {
   reversalAttemptAt: Date | null;
   /** Reversed with its fee status REVERSED or CANCELED: Xendit gave its fee back (false: kept, or none). */
   feeReturned: boolean;
+  /** When Xendit gave back a fee it kept at the reversal: the day its return is dated (null: with the reversal, reversedAt). */
+  feeReturnedAt: Date | null;
   /** The fee given back, booked back into the clearing account, and its attempt mark. */
   xeroFeeReturnEntryId: string | null;
   feeReturnAttemptAt: Date | null;
@@ -77,6 +79,7 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
   xeroReversalEntryId: r.xero_reversal_entry_id,
   reversalAttemptAt: r.reversal_attempt_at,
   feeReturned: r.fee_returned,
+  feeReturnedAt: r.fee_returned_at,
   xeroFeeReturnEntryId: r.xero_fee_return_entry_id,
   feeReturnAttemptAt: r.fee_return_attempt_at,
 });
@@ -155,18 +158,24 @@ export function createOtherMovementStore(db: Db) {
      */
     noteFee: noteFeeOn(db, 'other_movements'),
     /**
-     * Xendit lists it REVERSED: noted once, with whether it gave its fee back (`feeBack`; noted for
+     * Xendit lists it REVERSED: noted once, with whether it gave its fee back (`feeBack`, when; noted for
      * good, also when learnt on a later listing, as a withdrawal's: withdrawal-fees.ts noteFeeReturned),
      * its job (`job`, or the finished one of that dedupe key) queued again in the same commit, as a
      * withdrawal's (settlements.ts noteReversed); false when there was nothing new to note.
      */
-    async noteReversed(id: string, reversedAt: Date, feeBack: boolean, job: NewJobRow, now: Date): Promise<boolean> {
+    async noteReversed(id: string, reversedAt: Date, feeBack: Date | null, job: NewJobRow, now: Date): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         const r = await trx
           .updateTable('other_movements')
           .set((eb) => ({
             reversed_at: eb.fn.coalesce('reversed_at', eb.val(reversedAt)),
-            ...(feeBack ? { fee_returned: true } : {}),
+            // Given back after a reversal noted with the fee kept: when (fee_returned_at), the day its return is dated.
+            ...(feeBack
+              ? {
+                  fee_returned: true,
+                  fee_returned_at: sql<Date | null>`case when fee_returned then fee_returned_at when reversed_at is not null then ${feeBack}::timestamptz end`,
+                }
+              : {}),
             // Booked, now to be booked back: pending until its job has (the report counts it not in Xero meanwhile: report/movements.ts).
             state: sql<OtherMovementState>`case when state = 'recorded' and (xero_bank_transaction_id is not null or attempt_at is not null or xero_fee_entry_id is not null) then 'pending' else state end`,
             updated_at: now,

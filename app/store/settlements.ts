@@ -42,8 +42,9 @@ export interface Withdrawal {
   feeAttemptAt: Date | null;
   /** The entry booking the fee: its Spend Money, a manual journal, or the Receive Money carrying it. */
   xeroFeeEntryId: string | null;
-  /** Reversed, and Xendit gave the fee back (its status REVERSED or CANCELED); with the Receive Money booking it back. */
+  /** Reversed, and Xendit gave the fee back (its status REVERSED or CANCELED); when, if later than the reversal (else null); with the Receive Money booking it back. */
   feeReturned: boolean;
+  feeReturnedAt: Date | null;
   feeReturnAttemptAt: Date | null;
   xeroFeeReturnEntryId: string | null;
   /** What the entry out carried into the settlement bank (minor units), as sent or found; null: not known. */
@@ -98,6 +99,7 @@ const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
   feeAttemptAt: r.fee_attempt_at,
   xeroFeeEntryId: r.xero_fee_entry_id,
   feeReturned: r.fee_returned,
+  feeReturnedAt: r.fee_returned_at,
   feeReturnAttemptAt: r.fee_return_attempt_at,
   xeroFeeReturnEntryId: r.xero_fee_return_entry_id,
   transferAmount: r.transfer_amount === null ? null : int8(r.transfer_amount),
@@ -193,19 +195,18 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
 
     /**
      * The day each of these withdrawals came back, as the gateway dated its return (reversed_at: Xendit's
-     * `updated`, or when the listing first saw it REVERSED if Xendit sent none): the report dates the
-     * return as the booking did.
+     * `updated`, or when the listing first saw it REVERSED), and a fee kept then given back later (fee_returned_at).
      */
-    async reversedAtOf(merchantId: string, xenditTransactionIds: string[]): Promise<Map<string, Date>> {
+    async reversedAtOf(merchantId: string, xenditTransactionIds: string[]): Promise<Map<string, { at: Date; feeBackAt: Date | null }>> {
       if (!xenditTransactionIds.length) return new Map();
       const rows = await db
         .selectFrom('withdrawals')
-        .select(['xendit_transaction_id', 'reversed_at'])
+        .select(['xendit_transaction_id', 'reversed_at', 'fee_returned_at'])
         .where('merchant_id', '=', merchantId)
         .where('xendit_transaction_id', 'in', xenditTransactionIds)
         .where('reversed_at', 'is not', null)
         .execute();
-      return new Map(rows.map((r) => [r.xendit_transaction_id, r.reversed_at!]));
+      return new Map(rows.map((r) => [r.xendit_transaction_id, { at: r.reversed_at!, feeBackAt: r.fee_returned_at }]));
     },
 
     /** Where an unfinished listing of this merchant's withdrawals continues (list-withdrawals.ts), or null. */

@@ -19,11 +19,18 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
      * Xendit gave the reversed withdrawal's fee back (its fee status REVERSED or CANCELED): noted (never
      * unnoted), and its job queued again in the same commit, as noteFee's (one that booked the transfer
      * back while the fee was still listed COMPLETED is done); also when noted before, as noteReversed
-     * does: a job that ran meanwhile may have missed it. Whether a job was queued.
+     * does: a job that ran meanwhile may have missed it. Whether a job was queued. Noted on a row already
+     * reversed (the fee kept then), `at` is kept as when it came back (fee_returned_at), the day its
+     * return is dated by, written in this commit before any job books it.
      */
-    noteFeeReturned: (id: string, job: NewJobRow, now: Date): Promise<boolean> =>
+    noteFeeReturned: (id: string, job: NewJobRow, now: Date, at: Date): Promise<boolean> =>
       db.transaction().execute(async (trx) => {
-        await trx.updateTable('withdrawals').set({ fee_returned: true, updated_at: now }).where('id', '=', id).where('fee_returned', '=', false).execute();
+        await trx
+          .updateTable('withdrawals')
+          .set({ fee_returned: true, fee_returned_at: sql<Date | null>`case when reversed_at is not null then ${at}::timestamptz end`, updated_at: now })
+          .where('id', '=', id)
+          .where('fee_returned', '=', false)
+          .execute();
         return requeueFor(trx, job, now);
       }),
     /**

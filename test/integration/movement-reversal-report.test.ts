@@ -80,15 +80,16 @@ describeEachDatabase('movement reversals in the report: each range counts what h
     assert.equal(entries(`Xendit movement fee ${m.id}`)[0]?.date, out, 'the fee Xendit kept, booked alone');
     h.clock.advance(DAY);
     h.sims.xendit.test.giveMovementFeeBack(key(), m.id);
+    const given = day(h.clock());
     for (let i = 0; i < 2; i++) {
       await list();
       await h.worker.drain();
     }
-    assert.equal(entries(`Xendit movement fee returned ${m.id}`)[0]?.date, back, 'booked back, dated the day it came back');
+    assert.equal(entries(`Xendit movement fee returned ${m.id}`)[0]?.date, given, 'booked back, dated the day Xendit gave it back');
 
     for (const [date, amount] of [
       [out, '-5550.00'],
-      [back, '5550.00'],
+      [given, '5550.00'],
     ] as const) {
       const r = await reportOf(date, date);
       const fee = r.rows.find((x) => x.note.includes(m.id) && x.xeroPayment !== null);
@@ -100,6 +101,87 @@ describeEachDatabase('movement reversals in the report: each range counts what h
     }
     const both = await reportOf(out, back);
     assert.equal(both.reconciled, true, show(both, m.id));
+  });
+
+  /** A payout booked, sent back two days later with its fee kept, the fee given back three days after that (the day `given`, locked first when `lock`). */
+  async function bookedThenFeeGivenBackLater(lock: boolean) {
+    const m = payout();
+    await list();
+    await settle();
+    assert.deepEqual([entries(`Xendit movement ${m.id}`).length, entries(`Xendit movement fee ${m.id}`).length], [1, 1], 'the payout and its fee booked');
+    h.clock.advance(2 * DAY);
+    h.sims.xendit.test.reverseMovement(key(), m.id, undefined, { fee: 'COMPLETED' });
+    await list();
+    await settle();
+    const back = day(h.clock());
+    assert.deepEqual([entries(`Xendit movement reversed ${m.id}`).length, entries(`Xendit movement fee returned ${m.id}`).length], [1, 0]);
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.giveMovementFeeBack(key(), m.id);
+    const given = day(h.clock());
+    if (lock) h.sims.xero.test.setLockDates(h.tenantId, { period: given });
+    for (let i = 0; i < 2; i++) {
+      await list();
+      await settle();
+    }
+    return { m, back, given };
+  }
+  const counted = async (from: string, to: string, id: string) => {
+    const r = await reportOf(from, to);
+    const rows = r.rows.filter((x) => x.note.includes(id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+    return { got: [rows, r.totals.IDR?.difference, r.reconciled], why: `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}` };
+  };
+
+  it('booked, sent back with its fee kept, the fee given back days later: its return is dated the day Xendit gave it back, and each range counts the halves it holds', async () => {
+    const { m, back, given } = await bookedThenFeeGivenBackLater(false);
+    const feeBack = entries(`Xendit movement fee returned ${m.id}`);
+    assert.deepEqual(
+      feeBack.map((x) => x.date),
+      [given],
+      'the fee Xendit kept at the reversal, booked back the day it gave it back',
+    );
+    assert.equal(day((await h.stores.otherMovements.byXenditId(h.merchant.id, m.id))!.feeReturnedAt!), given, 'kept in the database');
+    for (const [from, to, shown] of [
+      [back, back, ['matched', '20000.00', '20000.00']],
+      [given, given, ['matched', '5550.00', '5550.00']],
+      [back, given, ['matched', '25550.00', '25550.00']],
+    ] as const) {
+      const { got, why } = await counted(from, to, m.id);
+      assert.deepEqual(got, [[shown], '0.00', true], why);
+    }
+  });
+
+  it('booked, sent back with its fee kept, the fee given back on a day Xero has locked since: booked back the first open day, and counted there on both sides', async () => {
+    const { m, back, given } = await bookedThenFeeGivenBackLater(true);
+    const open = day(new Date(`${given}T03:00:00Z`), 1);
+    assert.deepEqual(
+      entries(`Xendit movement fee returned ${m.id}`).map((x) => x.date),
+      [open],
+      'the first day after the lock date',
+    );
+    for (const [from, to, shown] of [
+      [back, given, ['matched', '20000.00', '20000.00']],
+      [open, open, ['matched', '5550.00', '5550.00']],
+    ] as const) {
+      const { got, why } = await counted(from, to, m.id);
+      assert.deepEqual(got, [[shown], '0.00', true], why);
+    }
+  });
+
+  it('the fee Xendit kept booked alone, given back days later, not booked back yet: the give-back day counts it, not in Xero', async () => {
+    const { m, back } = await sentBackDaysLater();
+    h.clock.advance(2 * DAY);
+    h.sims.xendit.test.giveMovementFeeBack(key(), m.id);
+    const given = day(h.clock());
+    // Noted by the listing, its job not run yet.
+    await list();
+    for (const [from, to, shown, difference] of [
+      [back, back, [['not_in_xero', '20000.00', null]], '20000.00'],
+      [given, given, [['not_in_xero', '5550.00', null]], '5550.00'],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(m.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+      assert.deepEqual([rows, r.totals.IDR?.difference, r.reconciled], [shown, difference, false], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
+    }
   });
 
   it("the fee Xendit kept booked by a person in Xero (booking of movements off): matched to its movement, not left as an entry of the clearing account's own", async () => {

@@ -110,6 +110,116 @@ describeEachDatabase('withdrawal fees in the report: a kept fee counts where it 
     }
   });
 
+  it('sent back before it was booked, its kept fee booked alone, given back days later and not booked back yet: the give-back day counts it, missing in Xero', async () => {
+    await t.funded();
+    await h.worker.drain();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await t.list();
+    await settle();
+    const back = day(h.clock());
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    const given = day(h.clock());
+    // Noted by the listing, its job not run yet.
+    await t.list();
+    for (const [from, to, shown, difference] of [
+      [back, back, [['not_in_xero', '100000.00', null]], '100000.00'],
+      [given, given, [['missing_in_xero', '5550.00', null]], '5550.00'],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(w.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+      assert.deepEqual([rows, r.totals.IDR?.difference, r.reconciled], [shown, difference, false], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
+    }
+  });
+
+  it('booked, sent back with its fee kept, the fee given back days later: its return is dated the day Xendit gave it back, and each range counts the halves it holds', async () => {
+    await t.funded();
+    await h.worker.drain();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    await t.list();
+    await settle();
+    assert.deepEqual([t.transfers().length, t.feeEntries(w.id).length], [1, 1], 'the transfer out and its fee');
+    h.clock.advance(2 * DAY);
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await t.list();
+    await settle();
+    const back = day(h.clock());
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    const given = day(h.clock());
+    for (let i = 0; i < 2; i++) {
+      await t.list();
+      await settle();
+    }
+    const feeBack = h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === `Xendit withdrawal fee returned ${w.id}`);
+    assert.deepEqual(
+      feeBack.map((x) => x.date),
+      [given],
+      'the fee Xendit kept at the reversal, booked back the day it gave it back',
+    );
+    assert.equal(day((await h.stores.settlements.byXenditId(h.merchant.id, w.id))!.feeReturnedAt!), given, 'kept in the database');
+    // Its job run again days later: the entry is found by its Reference, not made again nor redated.
+    h.clock.advance(2 * DAY);
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await settle();
+    assert.deepEqual(
+      h.sims.xero
+        .bankTransactionsOf(h.tenantId)
+        .filter((x) => x.reference === `Xendit withdrawal fee returned ${w.id}`)
+        .map((x) => x.date),
+      [given],
+      'once, as it was',
+    );
+    for (const [from, to, shown] of [
+      [back, back, ['transferred', '100000.00', '100000.00']],
+      [given, given, ['transferred', '5550.00', '5550.00']],
+      [back, given, ['transferred', '105550.00', '105550.00']],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(w.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+      assert.deepEqual([rows, r.totals.IDR?.difference, r.reconciled], [[shown], '0.00', true], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
+    }
+  });
+
+  it('booked, sent back with its fee kept, the fee given back on a day Xero has locked since: booked back the first open day, and counted there on both sides', async () => {
+    await t.funded();
+    await h.worker.drain();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: FEE });
+    await t.list();
+    await settle();
+    h.clock.advance(2 * DAY);
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+    await t.list();
+    await settle();
+    const back = day(h.clock());
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.giveWithdrawalFeeBack(h.merchant.xenditSecretKey, w.id);
+    const given = day(h.clock());
+    h.sims.xero.test.setLockDates(h.tenantId, { period: given });
+    for (let i = 0; i < 2; i++) {
+      await t.list();
+      await settle();
+    }
+    const open = day(h.clock(), 1);
+    const feeBack = h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === `Xendit withdrawal fee returned ${w.id}`);
+    assert.deepEqual(
+      feeBack.map((x) => x.date),
+      [open],
+      'the first day after the lock date',
+    );
+    for (const [from, to, shown] of [
+      [back, given, ['transferred', '100000.00', '100000.00']],
+      [open, open, ['transferred', '5550.00', '5550.00']],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(w.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+      assert.deepEqual([rows, r.totals.IDR?.difference, r.reconciled], [[shown], '0.00', true], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
+    }
+  });
+
   // Sent back days after it left, before the gateway booked it: nothing in Xero follows what left and
   // came back (besides a fee Xendit kept), so Xendit's balance is below the clearing account by it in
   // between. A range holding only one of the two days is not reconciled; one holding both is.

@@ -27,6 +27,7 @@ import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import { toDecimal } from '../../money.js';
 import { movementReference } from './record-other-movement.js';
+import { feeBackAt } from './fee-back-at.js';
 
 const PAGE_SIZE = 50;
 
@@ -122,7 +123,7 @@ async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: Xendit
   const back = m.updated && !Number.isNaN(Date.parse(m.updated)) ? new Date(m.updated) : now;
   if (m.fee && !m.feeBack && row.fee === 0 && (await deps.stores.otherMovements.noteFee(row.id, m.fee, m.feeInAmount === true, job(), now, m.feeTax ?? 0)))
     deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, fee: m.fee }, "Xendit's fee on a reversed balance movement, kept by Xendit, found");
-  if (await deps.stores.otherMovements.noteReversed(row.id, back, m.feeBack === true, job(), now))
+  if (await deps.stores.otherMovements.noteReversed(row.id, back, m.feeBack ? feeBackAt(m, row, now) : null, job(), now))
     deps.logger.info(
       { merchantId: merchant.id, xenditTransactionId: m.id, type: m.type, feeBack: m.feeBack === true },
       'other balance movement reversed at Xendit',

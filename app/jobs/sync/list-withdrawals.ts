@@ -33,6 +33,7 @@ import { readUnlisted, type ListedKey } from './unlisted-rows.js';
 import type { CrashHook } from './crash-points.js';
 import { unstorableReason } from '../../security/body-bounds.js';
 import { feeSentUnknown } from './withdrawal-fee.js';
+import { feeBackAt } from './fee-back-at.js';
 
 const PAGE_SIZE = 50;
 /**
@@ -249,7 +250,14 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
   // return once its Spend Money is in Xero (record-withdrawal.ts). A fee listed COMPLETED again
   // afterwards is not believed: what was given back stays given back.
   if (known && w.status === 'REVERSED' && w.feeBack && (!known.feeReturned || feeReturnLeft(known)))
-    if (await deps.stores.settlements.noteFeeReturned(known.id, jobRow('record-withdrawal', payload, deps.clock()), deps.clock()))
+    if (
+      await deps.stores.settlements.noteFeeReturned(
+        known.id,
+        jobRow('record-withdrawal', payload, deps.clock()),
+        deps.clock(),
+        feeBackAt(w, known, deps.clock()),
+      )
+    )
       deps.logger.info({ merchantId: merchant.id, xenditTransactionId: w.id }, 'reversed withdrawal: Xendit gave its fee back');
   // Reversed already with its fee known and unbooked, the fee kept: the previous release marked one sent
   // back before anything was booked reversed with nothing in Xero, and feeLearnt passes a known fee by.

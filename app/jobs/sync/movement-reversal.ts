@@ -10,7 +10,8 @@
  *   FeeResponse.status, read by clients/xendit/movements.ts): COMPLETED, Xendit kept it, and it stays
  *   booked (booked now if it was not yet, alone when the movement came back before its entry was
  *   booked, as a withdrawal's: record-withdrawal.ts keptFeeWay); REVERSED or CANCELED, given back: a fee booked comes back as
- *   a Receive Money into the account its Spend Money left, Reference `Xendit movement fee returned <id>`.
+ *   a Receive Money into the account its Spend Money left, Reference `Xendit movement fee returned <id>`,
+ *   dated the day Xendit gave it back (fee_returned_at when it kept the fee at the reversal, else reversed_at).
  * Each is marked before it is sent (fenced on the job's claim: claimed-stores.ts) and looked up by its
  * Reference first on a requeue or an attempt whose outcome is unknown (send-once.ts), so a crash, a
  * lost answer or one booked by hand never makes a second. An entry whose outcome was unknown when the
@@ -265,7 +266,8 @@ async function feeBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherMov
       description: `Xendit fee on ${row.type} ${id}, given back with the reversed movement`,
       reference,
       key: `xendit-movement-fee-return-${row.id}`,
-      at: row.reversedAt ?? deps.clock(),
+      // The day Xendit gave it back (later than the reversal when it kept the fee then).
+      at: row.feeReturnedAt ?? row.reversedAt ?? deps.clock(),
       sentAt: null,
       lookFirst: false,
       mark: (at) => deps.stores.otherMovements.noteFeeReturnAttempt(row.id, at, deps.clock()),

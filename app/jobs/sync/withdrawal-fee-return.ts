@@ -1,7 +1,8 @@
 /**
  * A withdrawal the bank sent back whose fee Xendit gave back too: the fee booked out of the clearing
  * account (withdrawal-fee.ts) comes back into it, once, after the transfer back and marked apart
- * (`fee_return_attempt_at`), dated the day the payout came back, as the fee was booked:
+ * (`fee_return_attempt_at`), dated the day it came back (with the payout, or later when Xendit kept it
+ * then: fee_returned_at), as the fee was booked:
  * - its Spend Money (a bank clearing account): a Receive Money `Xendit withdrawal fee returned <id>`
  *   into the account that Spend Money left, coded to its account, reconciled as it was;
  * - on the Receive Money's lines or a manual journal (any other clearing account, where no Receive
@@ -88,7 +89,7 @@ async function receiveBackOnce(deps: ReturnDeps, merchant: Merchant, row: Withdr
       description: `Xendit fee on withdrawal ${id}, given back with the reversed payout`,
       reference,
       key: `xendit-withdrawal-fee-return-${row.id}`,
-      at: row.reversedAt ?? deps.clock(),
+      at: row.feeReturnedAt ?? row.reversedAt ?? deps.clock(),
       sentAt: row.feeReturnAttemptAt,
       lookFirst,
       mark: (at) => deps.stores.settlements.noteFeeReturnAttempt(row.id, at, deps.clock()),
@@ -166,7 +167,7 @@ async function journalBackOnce(deps: ReturnDeps, merchant: Merchant, row: Withdr
   return entryOnce(deps, merchant, row.currency, {
     reference: narration,
     key,
-    at: row.reversedAt ?? deps.clock(),
+    at: row.feeReturnedAt ?? row.reversedAt ?? deps.clock(),
     sentAt: row.feeReturnAttemptAt,
     lookFirst,
     mark: (at) => deps.stores.settlements.noteFeeReturnAttempt(row.id, at, deps.clock()),

@@ -55,6 +55,8 @@ export interface WithdrawalsTable {
   fee_returned: ColumnType<boolean, boolean | undefined, boolean>;
   fee_return_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   xero_fee_return_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261207T1727: when Xendit gave back a fee it kept at the reversal (null: with the reversal). */
+  fee_returned_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Migration 20261207T0816: the VAT part of `fee`, and what the entry out carried into the settlement bank. */
   fee_tax: ColumnType<string | number, number | undefined, number>;
   transfer_amount: ColumnType<string | number | null, number | null | undefined, number | null>;
@@ -127,6 +129,8 @@ export interface OtherMovementsTable {
   fee_returned: ColumnType<boolean, boolean | undefined, boolean>;
   xero_fee_return_entry_id: ColumnType<string | null, string | null | undefined, string | null>;
   fee_return_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Migration 20261207T1727: when Xendit gave back a fee it kept at the reversal (null: with the reversal). */
+  fee_returned_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** When the listing queued it again, off with the fee Xendit kept on it unbooked (migration 20261207T1159). */
   fee_kept_noted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Migration 20261207T1403: when it was read again by its id, no longer listed, for a fee Xendit kept. */
