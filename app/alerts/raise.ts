@@ -39,10 +39,15 @@ export interface Alert {
   once?: boolean;
 }
 
+/** As raiseAlert, but a failure to store it throws: for a step that must not be marked done untold. */
+export async function storeAlert(deps: { stores: Pick<Stores, 'alerts'>; clock: Clock }, a: Alert): Promise<boolean> {
+  return deps.stores.alerts.raise({ ...a, message: encodeMessage(a.message) }, deps.clock());
+}
+
 /** True when the alert was stored (not absorbed by one raised before, nor lost). */
 export async function raiseAlert(deps: { stores: Pick<Stores, 'alerts'>; clock: Clock; logger?: Logger }, a: Alert): Promise<boolean> {
   try {
-    return await deps.stores.alerts.raise({ ...a, message: encodeMessage(a.message) }, deps.clock());
+    return await storeAlert(deps, a);
   } catch (err) {
     deps.logger?.warn({ err: String(err), kind: a.kind, merchantId: a.merchantId }, 'could not store an alert');
     return false;

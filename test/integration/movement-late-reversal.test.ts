@@ -159,6 +159,36 @@ describeEachDatabase('other movements changed after the 45 days the listing read
     assert.equal(entries(`Xendit movement fee ${m.id}`).length, 0);
   });
 
+  it('its fee PENDING at the last read and the alert cannot be stored: read again by the next run until a person is told', async () => {
+    const m = await offWithFeePending();
+    h.clock.advance(46 * DAY);
+    const raise = h.stores.alerts.raise;
+    h.stores.alerts.raise = async () => {
+      throw new Error('alerts table unavailable');
+    };
+    let reads = 0;
+    try {
+      for (let day = 0; day < 40; day++) {
+        h.sims.xendit.test.clearRequests();
+        await list();
+        reads += byId(m.id);
+        h.clock.advance(DAY);
+      }
+    } finally {
+      h.stores.alerts.raise = raise;
+    }
+    assert.ok(reads > KEPT_FEE_MAX_READS, `not retired untold: read ${reads} times`);
+    h.sims.xendit.test.clearRequests();
+    await list();
+    assert.equal(byId(m.id), 1, 'the last read again');
+    const told = await h.stores.db.selectFrom('alerts').select('kind').where('kind', '=', 'keptFeeUnsettled').execute();
+    assert.equal(told.length, 1, 'told once');
+    h.clock.advance(DAY);
+    h.sims.xendit.test.clearRequests();
+    await list();
+    assert.equal(byId(m.id), 0, 'read no more');
+  });
+
   it('sent back with its fee given back, read again by its id: final at once, read no more', async () => {
     const m = payout(FEE);
     await list();

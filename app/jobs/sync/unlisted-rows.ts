@@ -22,7 +22,7 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import type { Merchant, XenditMode } from '../../store/merchant-model.js';
 import type { KeptFeeToRead } from '../../store/fee-notes.js';
-import { raiseAlert } from '../../alerts/raise.js';
+import { storeAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 
 /** Rows of each kind a run reads again per merchant: a few, so that a backlog never crowds out the listing. */
@@ -76,26 +76,37 @@ export async function readUnlisted<T extends Fee>(deps: Deps, merchant: Merchant
     }
     // Its fee not final yet: read again later, until the most reads; anything else, read no more.
     const reads = found?.feePending ? row.reads + 1 : KEPT_FEE_MAX_READS;
+    // The last read retires the row: the person is told first, or it is read again by the next run.
+    if (found?.feePending && reads >= KEPT_FEE_MAX_READS && !(await giveUp(deps, merchant, kind.what, row.xenditTransactionId, reads))) {
+      await kind.later(row.id, deps.clock());
+      continue;
+    }
     await kind.read(row.id, deps.clock(), reads);
     if (!found) deps.logger.warn(log, `${kind.what} no longer listed is held by no stored key's account at Xendit: not read again`);
     else if (!found.feePending) deps.logger.info(log, `${kind.what} no longer listed read again at Xendit by its id`);
     else if (reads < KEPT_FEE_MAX_READS)
       deps.logger.info({ ...log, reads }, `${kind.what} no longer listed read again: its fee still PENDING, read again later`);
-    else await giveUp(deps, merchant, kind.what, row.xenditTransactionId, reads);
   }
 }
 
-/** Its fee still PENDING at its last read: a person looks at Xendit's dashboard, told once. */
-async function giveUp(deps: Deps, merchant: Merchant, what: string, xenditTransactionId: string, reads: number): Promise<void> {
+/** Its fee still PENDING at its last read: a person looks at Xendit's dashboard, told once. False: the alert could not be stored. */
+async function giveUp(deps: Deps, merchant: Merchant, what: string, xenditTransactionId: string, reads: number): Promise<boolean> {
   deps.logger.warn(
     { merchantId: merchant.id, xenditTransactionId, reads },
     `${what} no longer listed: its fee still PENDING after every read, a person is told`,
   );
-  await raiseAlert(deps, {
-    merchantId: merchant.id,
-    kind: 'keptFeeUnsettled',
-    message: message('alerts:keptFeeUnsettled', { transaction: xenditTransactionId }),
-    dedupeKey: `keptFeeUnsettled:${merchant.id}:${xenditTransactionId}`,
-    once: true,
-  });
+  try {
+    // Absorbed (false) is told as well: one raised before, once ever.
+    await storeAlert(deps, {
+      merchantId: merchant.id,
+      kind: 'keptFeeUnsettled',
+      message: message('alerts:keptFeeUnsettled', { transaction: xenditTransactionId }),
+      dedupeKey: `keptFeeUnsettled:${merchant.id}:${xenditTransactionId}`,
+      once: true,
+    });
+    return true;
+  } catch (err) {
+    deps.logger.warn({ err: String(err), merchantId: merchant.id, xenditTransactionId }, 'could not store the alert: the row is read again by the next run');
+    return false;
+  }
 }
